@@ -1,0 +1,28 @@
+"""anim400k: aligned bilingual speech datasets from dubbed video, automatic dubbing, dub evaluation.
+
+The public API is re-exported lazily so that ``import anim400k`` stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "align_clips": "anim400k.align",
+    "build_dataset": "anim400k.build.pipeline",
+    "load": "anim400k.formats.release",
+    "dub": "anim400k.dub.pipeline",
+    "make_episode": "anim400k.synth",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'anim400k' has no attribute {name!r}")
+
+
+__all__ = sorted(_LAZY)

@@ -1,0 +1,187 @@
+"""The data model: plain dataclasses, no I/O.
+
+Times are float seconds everywhere inside the library; they are formatted
+(``HH:MM:SS.mmm``) only at the edges (release writer, CLI). The aligner rounds
+once to integer milliseconds so that a 125 ms gap is exactly 125.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+EN = "en"
+JP = "ja"
+LANGUAGES = (EN, JP)
+
+
+def format_timestamp(seconds: float) -> str:
+    """Format seconds as ``HH:MM:SS.mmm`` (rounded to the millisecond, never negative)."""
+    ms = max(0, int(round(seconds * 1000)))
+    h, rem = divmod(ms, 3_600_000)
+    m, rem = divmod(rem, 60_000)
+    s, ms = divmod(rem, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
+
+
+def parse_timestamp(text: str) -> float:
+    """Parse ``HH:MM:SS.mmm`` / ``MM:SS.mmm`` / ``SS.mmm`` (comma also accepted) into seconds."""
+    parts = text.strip().replace(",", ".").split(":")
+    if not 1 <= len(parts) <= 3:
+        raise ValueError(f"not a timestamp: {text!r}")
+    total = 0.0
+    for part in parts:
+        total = total * 60 + float(part)
+    if total < 0:
+        raise ValueError(f"negative timestamp: {text!r}")
+    return total
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """One recognised word with its timing."""
+
+    start: float
+    end: float
+    text: str
+    probability: float | None = None
+
+
+@dataclass(slots=True)
+class Segment:
+    """A timed stretch of speech (an ASR segment, a VAD region, a subtitle line).
+
+    ``transcribed`` is False for segments whose timing is known but whose text is not
+    (e.g. VAD-only segmentation of a language no embedded ASR covers).
+    """
+
+    start: float
+    end: float
+    text: str = ""
+    words: list[Word] = field(default_factory=list)
+    speaker: str | None = None
+    transcribed: bool = True
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return self.end - self.start
+
+
+@dataclass(slots=True)
+class Transcript:
+    """The segments of one audio track, in time order, with the producing backend's name."""
+
+    language: str
+    segments: list[Segment]
+    source: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Whisper-style JSON: ``{"language", "source", "segments": [{start, end, text, words}]}``."""
+        segs = []
+        for s in self.segments:
+            d: dict[str, Any] = {"start": s.start, "end": s.end, "text": s.text}
+            if s.words:
+                d["words"] = [
+                    {"start": w.start, "end": w.end, "word": w.text}
+                    | ({"probability": w.probability} if w.probability is not None else {})
+                    for w in s.words
+                ]
+            if s.speaker is not None:
+                d["speaker"] = s.speaker
+            if not s.transcribed:
+                d["transcribed"] = False
+            segs.append(d)
+        return {"language": self.language, "source": self.source, "segments": segs}
+
+    @property
+    def text(self) -> str:
+        """All segment texts joined by spaces."""
+        return " ".join(s.text.strip() for s in self.segments if s.text.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class Subtitle:
+    """One subtitle event (times in the timeline of the medium it belongs to)."""
+
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(slots=True)
+class Clip:
+    """One aligned clip: a merged group of EN and JP ASR segments.
+
+    ``en_start``/``en_end`` are in the EN medium's timeline and ``jp_start``/``jp_end``
+    in the JP medium's timeline; both cover the same moment of the episode (the group's
+    hull in the common timeline, mapped into each medium).
+    """
+
+    en_start: float
+    en_end: float
+    jp_start: float
+    jp_end: float
+    en_text: str = ""
+    jp_text: str = ""
+    en_segments: list[int] = field(default_factory=list)
+    jp_segments: list[int] = field(default_factory=list)
+    en_subtitles: list[Subtitle] = field(default_factory=list)
+    speakers: list[str] = field(default_factory=list)
+    multi_speaker: bool | None = None
+    mixing_ratio: float | None = None
+    jp_clip: str = ""
+    en_clip: str = ""
+    backing_clip: str = ""
+
+    @property
+    def duration(self) -> float:
+        """Length of the clip in seconds (EN timeline)."""
+        return self.en_end - self.en_start
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict (float times, subtitles as dicts)."""
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class EpisodeRef:
+    """Where an episode's inputs live (as given in a build manifest)."""
+
+    show_key: str
+    episode: str
+    jp_media: str
+    en_media: str
+    jp_stream: str | int = "jpn"
+    en_stream: str | int = "eng"
+    subtitles: str | None = None
+    subtitle_stream: str | int | None = None
+    transcripts: dict[str, str] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """``show_key/episode``: unique within a build."""
+        return f"{self.show_key}/{self.episode}"
+
+
+@dataclass(frozen=True, slots=True)
+class TimeMap:
+    """Linear map between the JP and EN media timelines: ``t_en = offset + t_jp * (1 + drift)``.
+
+    ``offset`` is in seconds; ``drift`` is relative (0.041 means the EN medium runs 4.1 %
+    slower, i.e. a moment ``t_jp`` seconds into the JP medium happens ``4.1 %`` later in EN).
+    ``confidence`` is in [0, 1]; the build falls back to the identity below a threshold.
+    """
+
+    offset: float = 0.0
+    drift: float = 0.0
+    confidence: float = 1.0
+
+    def jp_to_en(self, t):  # type: ignore[no-untyped-def]
+        """Map JP-timeline seconds (float or array) to EN-timeline seconds."""
+        return self.offset + t * (1.0 + self.drift)
+
+    def en_to_jp(self, t):  # type: ignore[no-untyped-def]
+        """Map EN-timeline seconds (float or array) to JP-timeline seconds."""
+        return (t - self.offset) / (1.0 + self.drift)
