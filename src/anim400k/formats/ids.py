@@ -1,0 +1,45 @@
+"""Deterministic clip/picture IDs and their ID-foldered paths (FORMAT.md section 2)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+NAMESPACE = uuid.UUID("5b0f7f0e-3c0a-5d6e-9a40-0a1d4e400000")
+_ID_RE = re.compile(r"^(?P<folder>[0-9a-f]{1,2})/(?P<uuid>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
+
+
+def make_id(*parts: object) -> str:
+    """A release ID ``"{uuid[:2]}/{uuid}"`` from a UUIDv5 over ``parts`` joined by '/'."""
+    u = str(uuid.uuid5(NAMESPACE, "/".join(str(p) for p in parts)))
+    return f"{u[:2]}/{u}"
+
+
+def clip_id(show_key: str, episode: str, kind: str, start: float, end: float) -> str:
+    """ID of a clip's media (``kind`` is ``jp``, ``en``, ``backing`` or ``video``); same input, same ID."""
+    return make_id(show_key, episode, kind, f"{round(start * 1000)}-{round(end * 1000)}")
+
+
+def parse_id(value: str) -> tuple[str, str]:
+    """Split ``"F/UUID"`` into (folder, uuid); raise ValueError if it is not of that form.
+
+    The folder must be the first one or two characters of the UUID.
+    """
+    m = _ID_RE.match(value)
+    if not m or not m.group("uuid").startswith(m.group("folder")):
+        raise ValueError(f"not an Anim-400K ID of the form 'F/UUID': {value!r}")
+    return m.group("folder"), m.group("uuid")
+
+
+def id_path(root: str | Path, archive: str, value: str, ext: str) -> Path:
+    """Path of an ID's file inside a release: ``root/archive/F/UUID.ext``."""
+    folder, u = parse_id(value)
+    return Path(root) / archive / folder / f"{u}.{ext.lstrip('.')}"
+
+
+AUDIO_ARCHIVE = "anim400k_audio_clips"
+VIDEO_ARCHIVE = "anim400k_video_clips"
+PICS_ARCHIVE = "anim400k_character_pics"
+FRAMES_ARCHIVE = "anim400k_frames"
+ANNOTATIONS_FILE = "anim400k_annotations.json"
