@@ -1,0 +1,5 @@
+"""Text-to-speech backends: ``get_synthesizer("espeak" | "xtts", ...)``."""
+
+from .base import Synthesizer, UnspeakableText, VoiceProfile, available_synthesizers, get_synthesizer
+
+__all__ = ["Synthesizer", "UnspeakableText", "VoiceProfile", "available_synthesizers", "get_synthesizer"]
