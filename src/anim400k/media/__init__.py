@@ -1,0 +1,21 @@
+"""All audio/video I/O, through PyAV: probe, decode, encode, cut clips, frames, mux.
+
+Import the public functions from here (``from anim400k.media import decode_audio``).
+"""
+
+from __future__ import annotations
+
+from .audio import cut_audio_clips, decode_audio, parse_bitrate, write_audio
+from .probe import MediaInfo, StreamInfo, normalize_language, probe, select_audio_stream
+
+__all__ = [
+    "MediaInfo",
+    "StreamInfo",
+    "cut_audio_clips",
+    "decode_audio",
+    "normalize_language",
+    "parse_bitrate",
+    "probe",
+    "select_audio_stream",
+    "write_audio",
+]

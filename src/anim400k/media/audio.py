@@ -1,0 +1,277 @@
+"""Decode an audio stream once to float32 at a rate; encode arrays to WAV/FLAC/MP3/M4A."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError
+from ..fsutil import atomic_path
+from .probe import container_origin, open_input, probe, select_audio_stream
+
+# Containers whose header duration is exact (so a much shorter decode means a truncated file).
+_EXACT_DURATION_FORMATS = ("matroska", "webm", "mov", "mp4", "wav", "flac", "ogg")
+_MAX_PADDING = 0.5  # s: decoded audio beyond the header's stream end, up to this, is encoder padding
+_GAP_TOLERANCE = 0.02  # s: a jump in audio timestamps larger than this is filled with silence
+
+# extension -> (container format, codec, sample format, default bitrate)
+_AUDIO_FORMATS: dict[str, tuple[str, str, str, int | None]] = {
+    ".wav": ("wav", "pcm_s16le", "s16", None),
+    ".flac": ("flac", "flac", "s16", None),
+    ".mp3": ("mp3", "libmp3lame", "fltp", 128_000),
+    ".m4a": ("ipod", "aac", "fltp", 128_000),
+    ".aac": ("adts", "aac", "fltp", 128_000),
+    ".mp4": ("mp4", "aac", "fltp", 128_000),
+}
+
+
+def parse_bitrate(bitrate: str | int | None) -> int | None:
+    """``"128k"`` -> 128000; ints pass through; ``None`` stays ``None``."""
+    if bitrate is None or isinstance(bitrate, int):
+        return bitrate
+    b = bitrate.strip().lower()
+    scale = {"k": 1_000, "m": 1_000_000}.get(b[-1:], 1)
+    return int(float(b.rstrip("km")) * scale)
+
+
+# Downmix weight of each channel (by FFmpeg name); LFE is left out, unknown names get 0.707.
+_DOWNMIX_WEIGHTS = {"FL": 1.0, "FR": 1.0, "FC": 0.7071, "LFE": 0.0, "LFE2": 0.0}
+
+
+def downmix_weights(channel_names: Sequence[str]) -> np.ndarray:
+    """Normalised mono-downmix weights (sum 1, so a full-scale input never clips).
+
+    Stereo gives ``(L + R) / 2``; 5.1 weights fronts 1, centre and surrounds 0.707, LFE 0.
+    """
+    w = np.array([_DOWNMIX_WEIGHTS.get(name, 0.7071) for name in channel_names], dtype=np.float32)
+    if not w.sum():
+        w = np.ones(len(channel_names), dtype=np.float32)
+    return w / w.sum()
+
+
+def decode_audio(
+    path: str | Path,
+    stream: str | int = 0,
+    sr: int = 16000,
+    mono: bool = True,
+    start: float | None = None,
+    end: float | None = None,
+) -> np.ndarray:
+    """Decode one audio stream of ``path`` to float32 at ``sr`` Hz in a single pass.
+
+    ``stream`` is a language tag (``"jpn"``, ``"en"`` ...) or an index among audio streams.
+    Sample 0 is time ``start`` (default 0) of the container timeline: a stream that starts
+    late is padded with silence, gaps in its timestamps are filled. Returns shape ``(n,)``
+    when ``mono`` (channels are downmixed) else ``(channels, n)``. Raises :class:`InputError`
+    for missing/undecodable/truncated files and files without that stream.
+    """
+    info = probe(path)
+    chosen = select_audio_stream(info, stream)
+    t0 = max(0.0, float(start or 0.0))
+    if end is not None and end <= t0:
+        raise InputError(f"empty audio range: start {t0} >= end {end}", path)
+    with open_input(path) as container:
+        st = container.streams[chosen.index]
+        chunks, n_channels = _decode_stream(container, st, sr, mono, t0, end)
+        expected = _expected_duration(container, info.duration, t0, end)
+        stream_end = _stream_end(container, st)
+    out = np.concatenate(chunks, axis=1) if chunks else np.zeros((n_channels, 0), np.float32)
+    if end is not None:
+        out = _fit_length(out, int(round((end - t0) * sr)))
+    elif stream_end is not None and 0 <= out.shape[1] / sr - (stream_end - t0) < _MAX_PADDING:
+        out = out[:, : max(0, int(round((stream_end - t0) * sr)))]  # drop encoder end padding
+    _check_complete(path, out.shape[1] / sr, expected)
+    return out[0] if mono else out
+
+
+def _decode_stream(
+    container: Any, st: Any, sr: int, mono: bool, t0: float, end: float | None
+) -> tuple[list[np.ndarray], int]:
+    """Demux+decode+resample one stream; chunks are (channels, n) float32 on the t0-based grid."""
+    import av
+
+    origin = container_origin(container)
+    resampler: Any = None
+    weights: np.ndarray | None = None
+    chunks: list[np.ndarray] = []
+    written = 0  # samples on the output grid so far
+    stop = None if end is None else int(round((end - t0) * sr))
+    if t0 > 0:
+        container.seek(int((t0 + origin) * 1_000_000), backward=True, any_frame=False)
+    n_channels = 1 if mono else (st.codec_context.channels or 1)
+    for frame in container.decode(st):
+        if resampler is None:
+            resampler = av.AudioResampler(format="fltp", layout=frame.layout.name, rate=sr)
+            if mono and frame.layout.nb_channels > 1:
+                weights = downmix_weights([c.name for c in frame.layout.channels])
+        frame_t = (float(frame.pts * frame.time_base) - origin) if frame.pts is not None else None
+        for out in resampler.resample(frame):
+            written = _append(chunks, _mix(out.to_ndarray(), weights), written, frame_t, t0, sr)
+            frame_t = None  # only the first output of a frame is anchored to its pts
+        if stop is not None and written >= stop:
+            break
+    if resampler is not None:
+        for out in resampler.resample(None):
+            written = _append(chunks, _mix(out.to_ndarray(), weights), written, None, t0, sr)
+    if chunks:
+        n_channels = chunks[0].shape[0]
+    return chunks, n_channels
+
+
+def _mix(data: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """Downmix a ``(channels, n)`` block with ``weights`` (``None``: unchanged)."""
+    return data if weights is None else (weights @ data)[None, :]
+
+
+def _append(
+    chunks: list[np.ndarray], data: np.ndarray, written: int, frame_t: float | None, t0: float, sr: int
+) -> int:
+    """Place ``data`` on the output grid: pad leading silence/gaps, drop samples before ``t0``."""
+    data = np.asarray(data, dtype=np.float32)
+    if frame_t is not None:
+        target = int(round((frame_t - t0) * sr))  # where this chunk should start
+        if target - written > _GAP_TOLERANCE * sr or (written == 0 and target > 0):
+            chunks.append(np.zeros((data.shape[0], target - written), np.float32))
+            written = target
+        elif written == 0 and target < 0:
+            data = data[:, min(-target, data.shape[1]) :]
+    if data.shape[1]:
+        chunks.append(data)
+    return written + data.shape[1]
+
+
+def _fit_length(samples: np.ndarray, n: int) -> np.ndarray:
+    """Trim or zero-pad the last axis of ``samples`` to ``n``."""
+    if samples.shape[-1] >= n:
+        return samples[..., :n]
+    pad = [(0, 0)] * (samples.ndim - 1) + [(0, n - samples.shape[-1])]
+    return np.pad(samples, pad)
+
+
+def _expected_duration(container: Any, duration: float | None, t0: float, end: float | None) -> float | None:
+    """How long the decode should be, when the container's header can be trusted."""
+    fmt = container.format.name or ""
+    if duration is None or not any(name in fmt.split(",") for name in _EXACT_DURATION_FORMATS):
+        return None
+    stop = duration if end is None else min(end, duration)
+    return max(0.0, stop - t0)
+
+
+def _stream_end(container: Any, st: Any) -> float | None:
+    """End time of ``st`` on the container timeline when the header states it exactly."""
+    fmt = (container.format.name or "").split(",")
+    if st.duration is None or st.time_base is None or not any(f in fmt for f in _EXACT_DURATION_FORMATS):
+        return None
+    return float((st.duration + (st.start_time or 0)) * st.time_base) - container_origin(container)
+
+
+def _check_complete(path: str | Path, got: float, expected: float | None) -> None:
+    if expected is not None and got < expected - max(1.0, 0.1 * expected):
+        raise InputError(
+            f"truncated or corrupt media: decoded {got:.1f} s of audio, header says {expected:.1f} s", path
+        )
+
+
+def write_audio(path: str | Path, samples: np.ndarray, sr: int, bitrate: str | int | None = None) -> Path:
+    """Encode ``samples`` (float32 ``(n,)`` or ``(channels, n)``, -1..1) to ``path`` atomically.
+
+    The format comes from the extension: ``.wav`` (16-bit PCM), ``.flac``, ``.mp3`` (LAME),
+    ``.m4a``/``.mp4`` (AAC), ``.aac`` (ADTS). Bit-exact flags are set so re-runs give identical
+    bytes. Returns ``path``.
+    """
+    path = Path(path)
+    spec = _AUDIO_FORMATS.get(path.suffix.lower())
+    if spec is None:
+        raise InputError(
+            f"unsupported audio extension '{path.suffix}' (use {', '.join(_AUDIO_FORMATS)})", path
+        )
+    data = np.asarray(samples, dtype=np.float32)
+    if data.ndim == 1:
+        data = data[None, :]
+    if data.ndim != 2 or data.shape[0] > 8:
+        raise ValueError(f"samples must be (n,) or (channels, n), got shape {np.shape(samples)}")
+    with atomic_path(path) as tmp:
+        _encode_audio_file(tmp, data, sr, spec, parse_bitrate(bitrate))
+    return path
+
+
+def _encode_audio_file(
+    tmp: Path, data: np.ndarray, sr: int, spec: tuple[str, str, str, int | None], bitrate: int | None
+) -> None:
+    import av
+
+    fmt, codec, sample_fmt, default_rate = spec
+    with av.open(str(tmp), "w", format=fmt, options={"fflags": "+bitexact"}) as out:
+        stream = add_audio_stream(out, codec, sr, data.shape[0], bitrate or default_rate)
+        encode_audio(out, stream, data, sample_fmt)
+
+
+def add_audio_stream(out: Any, codec: str, sr: int, channels: int, bitrate: int | None) -> Any:
+    """Add an audio encoder stream with bit-exact flags to an open output container."""
+    import av
+
+    layout = {1: "mono", 2: "stereo"}.get(channels) or av.AudioLayout(channels).name
+    stream = out.add_stream(codec, rate=sr, layout=layout)
+    if bitrate and not codec.startswith(("pcm", "flac")):
+        stream.codec_context.bit_rate = bitrate
+    stream.codec_context.flags |= av.codec.context.Flags.bitexact
+    stream.time_base = Fraction(1, sr)
+    return stream
+
+
+def encode_audio(
+    out: Any, stream: Any, data: np.ndarray, sample_fmt: str | None = None, block: int = 1 << 16
+) -> None:
+    """Encode a ``(channels, n)`` float32 array into ``stream`` and flush it (blocks of ``block``)."""
+    import av
+
+    cc = stream.codec_context
+    sample_fmt = sample_fmt or cc.format.name
+    layout = cc.layout.name
+    clipped = np.clip(data, -1.0, 1.0)
+    for i in range(0, clipped.shape[1], block):
+        chunk = clipped[:, i : i + block]
+        if sample_fmt == "s16":
+            arr = np.ascontiguousarray((chunk.T * 32767.0).round().astype(np.int16).reshape(1, -1))
+        else:
+            sample_fmt = "fltp"
+            arr = np.ascontiguousarray(chunk)
+        frame = av.AudioFrame.from_ndarray(arr, format=sample_fmt, layout=layout)
+        frame.sample_rate = cc.sample_rate
+        frame.pts = i
+        frame.time_base = Fraction(1, cc.sample_rate)
+        out.mux(stream.encode(frame))
+    out.mux(stream.encode(None))
+
+
+def cut_audio_clips(
+    samples: np.ndarray,
+    sr: int,
+    intervals: Sequence[tuple[float, float]],
+    out_paths: Sequence[str | Path],
+    bitrate: str | int | None = "128k",
+) -> list[Path]:
+    """Slice one decoded array into clips and encode each (format from each path's extension).
+
+    ``intervals`` are ``(start, end)`` seconds on the array's timeline (sample 0 = 0 s); a clip
+    running past the array's end is padded with silence. Returns the written paths.
+    """
+    if len(intervals) != len(out_paths):
+        raise ValueError(f"{len(intervals)} intervals but {len(out_paths)} output paths")
+    data = np.asarray(samples, dtype=np.float32)
+    written = []
+    for (start, end), out in zip(intervals, out_paths, strict=True):
+        if end <= start:
+            raise ValueError(f"clip {out}: end {end} <= start {start}")
+        a = max(0, int(round(start * sr)))
+        n = int(round(end * sr)) - int(round(start * sr))
+        clip = _fit_length(data[..., a : a + n], n)
+        written.append(write_audio(out, clip, sr, bitrate=bitrate))
+    return written
+
+
+__all__ = ["cut_audio_clips", "decode_audio", "write_audio", "parse_bitrate"]

@@ -1,0 +1,202 @@
+"""Open media with PyAV, describe its streams, and pick an audio stream."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+
+# ISO 639-1 / 639-2 (B and T) codes and English names that mean the same language.
+_LANGUAGE_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("jpn", "ja", "jp", "japanese"),
+    ("eng", "en", "english"),
+    ("spa", "es", "spanish"),
+    ("fre", "fra", "fr", "french"),
+    ("ger", "deu", "de", "german"),
+    ("ita", "it", "italian"),
+    ("por", "pt", "portuguese"),
+    ("chi", "zho", "zh", "chinese"),
+    ("kor", "ko", "korean"),
+    ("rus", "ru", "russian"),
+)
+_CANONICAL: dict[str, str] = {name: group[0] for group in _LANGUAGE_GROUPS for name in group}
+
+
+def normalize_language(tag: str | None) -> str | None:
+    """Map a language tag (``ja``, ``jpn``, ``Japanese``, ``en-US`` ...) to its ISO 639-2 code.
+
+    Unknown tags are returned lower-cased; ``None``/``und``/empty give ``None``.
+    """
+    if not tag:
+        return None
+    t = tag.strip().lower().replace("_", "-")
+    if t in ("", "und", "unknown", "none"):
+        return None
+    return _CANONICAL.get(t, _CANONICAL.get(t.split("-")[0], t))
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    """One stream of a media file. ``index`` is the container's stream index."""
+
+    index: int
+    kind: str  # "audio" | "video" | "subtitle" | "data" | "attachment"
+    codec: str
+    language: str | None = None
+    channels: int | None = None
+    sample_rate: int | None = None
+    duration: float | None = None
+    title: str | None = None
+    width: int | None = None
+    height: int | None = None
+    frame_rate: float | None = None
+    default: bool = False
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What :func:`probe` found in a file."""
+
+    path: str
+    format: str
+    duration: float | None
+    start_time: float
+    streams: list[StreamInfo] = field(default_factory=list)
+
+    @property
+    def audio_streams(self) -> list[StreamInfo]:
+        """The audio streams, in container order."""
+        return [s for s in self.streams if s.kind == "audio"]
+
+    @property
+    def video_streams(self) -> list[StreamInfo]:
+        """The video streams (cover-art pictures excluded), in container order."""
+        return [s for s in self.streams if s.kind == "video"]
+
+    @property
+    def subtitle_streams(self) -> list[StreamInfo]:
+        """The subtitle streams, in container order."""
+        return [s for s in self.streams if s.kind == "subtitle"]
+
+
+@contextlib.contextmanager
+def open_input(path: str | Path) -> Iterator[Any]:
+    """Open ``path`` for reading with PyAV; any failure becomes one :class:`InputError` line."""
+    import av
+
+    p = Path(path)
+    if not p.exists():
+        raise InputError("file not found", p)
+    if p.is_dir():
+        raise InputError("is a directory, not a media file", p)
+    try:
+        container = av.open(str(p), "r")
+    except (av.FFmpegError, UnicodeDecodeError, ValueError, OSError) as exc:
+        raise InputError(f"not a media file PyAV can open: {_reason(exc)}", p) from exc
+    try:
+        yield container
+    except av.FFmpegError as exc:
+        raise InputError(f"corrupt or undecodable media: {_reason(exc)}", p) from exc
+    finally:
+        container.close()
+
+
+def _reason(exc: BaseException) -> str:
+    """A short, single-line reason from a PyAV/OS exception."""
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return " ".join(str(text).split())
+
+
+def container_origin(container: Any) -> float:
+    """Time (s) of the container timeline's zero: its start time, 0 when unknown."""
+    st = container.start_time
+    return float(st) / 1_000_000 if st is not None else 0.0
+
+
+def _stream_duration(stream: Any) -> float | None:
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    tag = (stream.metadata or {}).get("DURATION") or (stream.metadata or {}).get("duration")
+    if tag:  # Matroska writes "HH:MM:SS.nnnnnnnnn" tags
+        with contextlib.suppress(ValueError):
+            h, m, s = tag.split(":")
+            return int(h) * 3600 + int(m) * 60 + float(s)
+    return None
+
+
+def _stream_info(stream: Any) -> StreamInfo:
+    meta = stream.metadata or {}
+    kind = stream.type
+    disp = stream.disposition
+    default = bool(disp & disp.__class__.default) if disp is not None else False
+    if kind == "video" and disp is not None and disp & disp.__class__.attached_pic:
+        kind = "attachment"  # cover art is a picture, not a video
+    cc = stream.codec_context
+    codec = (cc.name if cc is not None else None) or meta.get("codec_name") or "unknown"
+    info: dict[str, Any] = {
+        "index": stream.index,
+        "kind": kind,
+        "codec": codec,
+        "language": normalize_language(meta.get("language")),
+        "duration": _stream_duration(stream),
+        "title": meta.get("title") or meta.get("handler_name") or None,
+        "default": default,
+    }
+    if kind == "audio" and cc is not None:
+        info["channels"] = cc.channels or None
+        info["sample_rate"] = cc.sample_rate or None
+    if kind == "video" and cc is not None:
+        info["width"] = cc.width or None
+        info["height"] = cc.height or None
+        rate = stream.average_rate or stream.guessed_rate
+        info["frame_rate"] = float(rate) if rate else None
+    return StreamInfo(**info)
+
+
+def probe(path: str | Path) -> MediaInfo:
+    """Describe the streams of a media file (no decoding).
+
+    Raises :class:`InputError` naming ``path`` when it is missing or not media PyAV can open.
+    """
+    with open_input(path) as container:
+        streams = [_stream_info(s) for s in container.streams]
+        duration = float(container.duration) / 1_000_000 if container.duration is not None else None
+        if duration is None:
+            durations = [s.duration for s in streams if s.duration]
+            duration = max(durations) if durations else None
+        if not any(s.kind in ("audio", "video") for s in streams):
+            raise InputError("not a media file PyAV can open: no audio or video stream", path)
+        return MediaInfo(
+            path=str(path),
+            format=container.format.name,
+            duration=duration,
+            start_time=container_origin(container),
+            streams=streams,
+        )
+
+
+def select_audio_stream(info: MediaInfo, selector: str | int) -> StreamInfo:
+    """Pick an audio stream by language tag (``jpn``/``ja``/``japanese`` ...) or audio-stream index.
+
+    An ``int`` (or a digit string) is the position among *audio* streams. A language picks the
+    first audio stream tagged with it (a default-flagged one if several are). Raises
+    :class:`InputError` naming the file and the languages present when nothing matches.
+    """
+    audio = info.audio_streams
+    if not audio:
+        raise InputError("has no audio stream", info.path)
+    if isinstance(selector, int) or (isinstance(selector, str) and selector.strip().isdigit()):
+        i = int(selector)
+        if not 0 <= i < len(audio):
+            raise InputError(f"has no audio stream #{i} (it has {len(audio)})", info.path)
+        return audio[i]
+    want = normalize_language(selector)
+    matches = [s for s in audio if s.language == want]
+    if not matches:
+        present = ", ".join(s.language or "und" for s in audio)
+        raise InputError(f"has no '{selector}' audio stream (audio languages: {present})", info.path)
+    return next((s for s in matches if s.default), matches[0])

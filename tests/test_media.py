@@ -1,0 +1,227 @@
+"""Tests for anim400k.media on small files made here with PyAV."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from anim400k import media
+from anim400k.errors import InputError
+
+DUR = 6.0
+FPS = 24
+JP_TONE, EN_TONE = 440.0, 1000.0
+
+
+def _tone(freq: float, sr: int, dur: float, channels: int) -> np.ndarray:
+    t = np.arange(int(round(dur * sr))) / sr
+    return np.tile((0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32), (channels, 1))
+
+
+def make_media(
+    path: Path,
+    dur: float = DUR,
+    audio: tuple[tuple[str, float, int, str, float], ...] = (
+        ("jpn", JP_TONE, 44100, "stereo", 0.0),
+        ("eng", EN_TONE, 48000, "5.1", 0.0),
+    ),
+    video: bool = True,
+    fps: int = FPS,
+) -> Path:
+    """An MKV/MP4 with a moving test-pattern H.264 video and tone audio streams.
+
+    ``audio`` items: (language, tone Hz, sample rate, layout, first pts in seconds).
+    """
+    with av.open(str(path), "w") as out:
+        vs = None
+        if video:
+            vs = out.add_stream("libx264", rate=fps, options={"preset": "ultrafast"})
+            vs.width, vs.height, vs.pix_fmt = 160, 96, "yuv420p"
+        streams = []
+        for lang, freq, sr, layout, first in audio:
+            s = out.add_stream("aac", rate=sr, layout=layout)
+            s.metadata["language"] = lang
+            s.metadata["title"] = f"{lang} tone"
+            streams.append((s, freq, sr, layout, first))
+        if vs is not None:
+            for i in range(int(dur * fps)):
+                img = np.zeros((96, 160, 3), np.uint8)
+                img[:, :, 0] = (i * 7) % 255
+                img[:, (i * 3) % 160, 1] = 255
+                frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+                frame.pts = i
+                out.mux(vs.encode(frame))
+            out.mux(vs.encode(None))
+        for s, freq, sr, layout, first in streams:
+            arr = _tone(freq, sr, dur - first, av.AudioLayout(layout).nb_channels)
+            frame = av.AudioFrame.from_ndarray(arr, format="fltp", layout=layout)
+            frame.sample_rate = sr
+            frame.pts = int(round(first * sr))
+            frame.time_base = Fraction(1, sr)
+            out.mux(s.encode(frame))
+            out.mux(s.encode(None))
+    return path
+
+
+def peak_freq(x: np.ndarray, sr: int) -> float:
+    spec = np.abs(np.fft.rfft(x * np.hanning(len(x))))
+    return float(np.fft.rfftfreq(len(x), 1 / sr)[np.argmax(spec)])
+
+
+@pytest.fixture(scope="session")
+def mdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(scope="session")
+def episode(mdir: Path) -> Path:
+    return make_media(mdir / "episode.mkv")
+
+
+@pytest.fixture(scope="session")
+def silent_video(mdir: Path) -> Path:
+    return make_media(mdir / "noaudio.mkv", dur=2.0, audio=())
+
+
+@pytest.fixture(scope="session")
+def late_audio(mdir: Path) -> Path:
+    """Audio whose first sample is at 0.5 s of the container timeline."""
+    return make_media(mdir / "late.mkv", dur=3.0, audio=(("jpn", JP_TONE, 48000, "mono", 0.5),))
+
+
+@pytest.fixture(scope="session")
+def truncated(mdir: Path, episode: Path) -> Path:
+    data = episode.read_bytes()
+    p = mdir / "truncated.mkv"
+    p.write_bytes(data[: len(data) // 3])
+    return p
+
+
+@pytest.fixture(scope="session")
+def text_mkv(mdir: Path) -> Path:
+    p = mdir / "notes.mkv"
+    p.write_text("this is not a video\n" * 20)
+    return p
+
+
+# ---------------------------------------------------------------- probe / select
+
+
+def test_probe_fields(episode: Path) -> None:
+    info = media.probe(episode)
+    assert info.duration == pytest.approx(DUR, abs=0.1)
+    assert [s.kind for s in info.streams] == ["video", "audio", "audio"]
+    v = info.video_streams[0]
+    assert (v.codec, v.width, v.height) == ("h264", 160, 96)
+    assert v.frame_rate == pytest.approx(FPS)
+    jp, en = info.audio_streams
+    assert (jp.language, jp.channels, jp.sample_rate, jp.codec) == ("jpn", 2, 44100, "aac")
+    assert (en.language, en.channels, en.sample_rate) == ("eng", 6, 48000)
+    assert jp.title == "jpn tone"
+    assert jp.duration == pytest.approx(DUR, abs=0.1)
+    assert info.subtitle_streams == []
+
+
+@pytest.mark.parametrize(
+    ("selector", "lang"),
+    [
+        ("jpn", "jpn"),
+        ("ja", "jpn"),
+        ("jp", "jpn"),
+        ("Japanese", "jpn"),
+        ("en", "eng"),
+        ("english", "eng"),
+        (0, "jpn"),
+        (1, "eng"),
+        ("1", "eng"),
+    ],
+)
+def test_select_audio_stream(episode: Path, selector: str | int, lang: str) -> None:
+    assert media.select_audio_stream(media.probe(episode), selector).language == lang
+
+
+def test_select_missing_language_names_file_and_languages(episode: Path) -> None:
+    with pytest.raises(InputError) as err:
+        media.select_audio_stream(media.probe(episode), "fre")
+    msg = str(err.value)
+    assert str(episode) in msg and "jpn" in msg and "eng" in msg
+    with pytest.raises(InputError, match="no audio stream #5"):
+        media.select_audio_stream(media.probe(episode), 5)
+
+
+@pytest.mark.parametrize("fixture", ["text_mkv", "missing"])
+def test_probe_bad_input(request: pytest.FixtureRequest, mdir: Path, fixture: str) -> None:
+    path = mdir / "nope.mkv" if fixture == "missing" else request.getfixturevalue(fixture)
+    with pytest.raises(InputError) as err:
+        media.probe(path)
+    assert str(path) in str(err.value) and "\n" not in str(err.value)
+
+
+# ---------------------------------------------------------------- decode
+
+
+@pytest.mark.parametrize(("selector", "tone"), [("jpn", JP_TONE), ("eng", EN_TONE)])
+def test_decode_rate_length_content(episode: Path, selector: str, tone: float) -> None:
+    x = media.decode_audio(episode, selector, sr=16000)
+    assert x.dtype == np.float32 and x.ndim == 1
+    assert len(x) / 16000 == pytest.approx(DUR, abs=0.05)
+    assert peak_freq(x, 16000) == pytest.approx(tone, abs=2)
+    assert 0.2 < np.abs(x[1000:-1000]).max() <= 1.0  # downmix keeps the level, no clipping
+
+
+def test_decode_multichannel_and_range(episode: Path) -> None:
+    x = media.decode_audio(episode, "eng", sr=48000, mono=False)
+    assert x.shape[0] == 6 and x.shape[1] / 48000 == pytest.approx(DUR, abs=0.05)
+    part = media.decode_audio(episode, "jpn", sr=8000, start=2.0, end=3.5)
+    assert part.shape == (12000,)
+    full = media.decode_audio(episode, "jpn", sr=8000)
+    # After a seek, sample 0 is anchored on a packet timestamp (Matroska: 1 ms precision).
+    lags = range(-20, 21)
+    corr = [np.corrcoef(part[100:-100], full[16100 + k : 27900 + k])[0, 1] for k in lags]
+    best = int(np.argmax(corr))
+    assert abs(lags[best]) <= 5 and corr[best] > 0.99
+
+
+def test_decode_late_stream_is_padded(late_audio: Path) -> None:
+    x = media.decode_audio(late_audio, "jpn", sr=16000)
+    onset = int(np.argmax(np.abs(x) > 0.05)) / 16000
+    assert onset == pytest.approx(0.5, abs=0.03)
+    assert len(x) / 16000 == pytest.approx(3.0, abs=0.05)
+
+
+def test_decode_errors(silent_video: Path, truncated: Path, text_mkv: Path) -> None:
+    with pytest.raises(InputError, match="no audio stream") as err:
+        media.decode_audio(silent_video)
+    assert str(silent_video) in str(err.value)
+    with pytest.raises(InputError) as err:
+        media.decode_audio(truncated, "jpn")
+    assert str(truncated) in str(err.value)
+    with pytest.raises(InputError, match="not a media file"):
+        media.decode_audio(text_mkv)
+
+
+# ---------------------------------------------------------------- write
+
+
+@pytest.mark.parametrize("ext", ["wav", "flac", "mp3", "m4a"])
+def test_write_audio_roundtrip_and_deterministic(tmp_path: Path, ext: str) -> None:
+    x = _tone(JP_TONE, 16000, 2.0, 1)[0]
+    a, b = tmp_path / f"a.{ext}", tmp_path / f"b.{ext}"
+    media.write_audio(a, x, 16000)
+    media.write_audio(b, x, 16000)
+    assert a.read_bytes() == b.read_bytes()
+    assert not list(tmp_path.glob(".*part*"))
+    y = media.decode_audio(a, 0, sr=16000)
+    assert len(y) / 16000 == pytest.approx(2.0, abs=0.05)
+    assert peak_freq(y, 16000) == pytest.approx(JP_TONE, abs=2)
+    if ext in ("wav", "flac"):
+        assert np.abs(y - x).max() < 1e-4
+
+
+def test_write_audio_bad_extension(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="unsupported audio extension"):
+        media.write_audio(tmp_path / "x.xyz", np.zeros(10, np.float32), 16000)
