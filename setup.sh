@@ -16,12 +16,12 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 stamp=.venv/.anim400k-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "[setup] installing Python packages into .venv"
-  .venv/bin/python -m pip install -q --upgrade pip
-  # The CPU build of torch first (a plain 'torch' requirement could pull a multi-GB CUDA build).
-  .venv/bin/python -m pip install -q "torch==2.13.0" || .venv/bin/python -m pip install -q "torch>=2.1" --index-url https://download.pytorch.org/whl/cpu
+    # The CPU build of torch first (a plain 'torch' requirement could pull a multi-GB CUDA build).
+  .venv/bin/python -m pip install -q "torch==2.13.0"
   .venv/bin/python -m pip install -q -e ".[dev,whisper,export,ray,demucs]"
-  touch "$stamp"
+  echo "$want" > "$stamp"
 fi
 echo "[setup] ready: .venv/bin/anim400k"

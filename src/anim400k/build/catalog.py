@@ -1,0 +1,118 @@
+"""The build catalog: a SQLite record of which stage of which episode is done.
+
+Only the build driver writes it. A stage counts as done when the catalog says so
+*and* its artifact still exists; its ``config`` hash must match the current options,
+so changing e.g. the ASR backend re-runs ASR and everything after it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS stages (
+    episode   TEXT NOT NULL,
+    stage     TEXT NOT NULL,
+    config    TEXT NOT NULL,
+    status    TEXT NOT NULL,          -- done | failed
+    artifact  TEXT,
+    seconds   REAL,
+    error     TEXT,
+    updated   REAL NOT NULL,
+    PRIMARY KEY (episode, stage)
+);
+CREATE TABLE IF NOT EXISTS episodes (
+    episode   TEXT PRIMARY KEY,
+    show_key  TEXT NOT NULL,
+    number    TEXT NOT NULL,
+    jp_media  TEXT NOT NULL,
+    en_media  TEXT NOT NULL,
+    added     REAL NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class StageRecord:
+    """One row of the catalog."""
+
+    episode: str
+    stage: str
+    config: str
+    status: str
+    artifact: str | None
+    seconds: float | None
+    error: str | None
+
+
+class Catalog:
+    """SQLite catalog of a build's episodes and finished stages."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, timeout=30.0)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(SCHEMA)
+        self._db.commit()
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def add_episode(self, key: str, show_key: str, number: str, jp_media: str, en_media: str) -> None:
+        """Record an episode of the build (idempotent)."""
+        self._db.execute(
+            "INSERT OR IGNORE INTO episodes VALUES (?, ?, ?, ?, ?, ?)",
+            (key, show_key, number, jp_media, en_media, time.time()),
+        )
+        self._db.commit()
+
+    def get(self, episode: str, stage: str) -> StageRecord | None:
+        """The record of one stage of one episode, if any."""
+        row = self._db.execute(
+            "SELECT episode, stage, config, status, artifact, seconds, error FROM stages WHERE episode=? AND stage=?",
+            (episode, stage),
+        ).fetchone()
+        return StageRecord(*row) if row else None
+
+    def is_done(self, episode: str, stage: str, config: str) -> bool:
+        """True when the stage finished with this config and its artifact still exists."""
+        rec = self.get(episode, stage)
+        if rec is None or rec.status != "done" or rec.config != config:
+            return False
+        return rec.artifact is None or Path(rec.artifact).exists()
+
+    def mark_done(self, episode: str, stage: str, config: str, artifact: str | None, seconds: float) -> None:
+        """Record a finished stage."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO stages VALUES (?, ?, ?, 'done', ?, ?, NULL, ?)",
+            (episode, stage, config, artifact, seconds, time.time()),
+        )
+        self._db.commit()
+
+    def mark_failed(self, episode: str, stage: str, config: str, error: str) -> None:
+        """Record a failed stage with its one-line error."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO stages VALUES (?, ?, ?, 'failed', NULL, NULL, ?, ?)",
+            (episode, stage, config, error, time.time()),
+        )
+        self._db.commit()
+
+    def records(self, episode: str | None = None) -> list[StageRecord]:
+        """All stage records (of one episode, if given)."""
+        sql = "SELECT episode, stage, config, status, artifact, seconds, error FROM stages"
+        args: tuple[str, ...] = ()
+        if episode is not None:
+            sql += " WHERE episode=?"
+            args = (episode,)
+        return [StageRecord(*r) for r in self._db.execute(sql + " ORDER BY episode, stage", args)]

@@ -1,0 +1,36 @@
+"""What a stage gets to work with: the episode, its work folder, the release folder, the options."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..model import EpisodeRef
+from .options import BuildOptions
+
+
+@dataclass(slots=True)
+class EpisodeContext:
+    """One episode's inputs and output locations (picklable; sent to workers)."""
+
+    ref: EpisodeRef
+    work_dir: str
+    release_dir: str
+    options: BuildOptions
+
+    @property
+    def work(self) -> Path:
+        """The episode's work folder (created on demand)."""
+        p = Path(self.work_dir)
+        p.mkdir(parents=True, exist_ok=True)
+        return p
+
+    def artifact(self, name: str) -> Path:
+        """Path of a stage artifact inside the work folder."""
+        return self.work / name
+
+    def read_json(self, name: str) -> Any:
+        """Load a JSON artifact of an earlier stage."""
+        return json.loads(self.artifact(name).read_text(encoding="utf-8"))

@@ -1,0 +1,67 @@
+"""The cut and frames stages: clip media and frames written into the release, one decode per stream."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..formats.ids import AUDIO_ARCHIVE, FRAMES_ARCHIVE, VIDEO_ARCHIVE, id_path, make_id
+from ..model import EN, JP
+from .context import EpisodeContext
+
+RELEASE_AUDIO_SR = 44100
+
+
+def cut_episode(ctx: EpisodeContext) -> dict[str, Any]:
+    """Write every clip's JP/EN (and backing) MP3 and JP MP4; return the list of files written."""
+    import soundfile as sf
+
+    from .. import media
+
+    clips = ctx.read_json("clips.json")["clips"]
+    probe = ctx.read_json("probe.json")
+    root = Path(ctx.release_dir)
+    files: list[str] = []
+    if not clips:
+        return {"files": files}
+    jp_iv = [(c["jp_start"], c["jp_end"]) for c in clips]
+    en_iv = [(c["en_start"], c["en_end"]) for c in clips]
+    jp_audio = media.decode_audio(probe[JP]["path"], stream=probe[JP]["audio_index"], sr=RELEASE_AUDIO_SR)
+    jp_paths = [id_path(root, AUDIO_ARCHIVE, c["jp_clip"], "mp3") for c in clips]
+    media.cut_audio_clips(jp_audio, RELEASE_AUDIO_SR, jp_iv, jp_paths, bitrate=ctx.options.audio_bitrate)
+    files += map(str, jp_paths)
+    if ctx.options.video_clips and probe.get("has_video"):
+        video_paths = [id_path(root, VIDEO_ARCHIVE, c["jp_clip"], "mp4") for c in clips]
+        media.cut_video_clips(probe[JP]["path"], jp_iv, video_paths, audio=(jp_audio, RELEASE_AUDIO_SR))
+        files += map(str, video_paths)
+    del jp_audio
+    en_audio = media.decode_audio(probe[EN]["path"], stream=probe[EN]["audio_index"], sr=RELEASE_AUDIO_SR)
+    en_paths = [id_path(root, AUDIO_ARCHIVE, c["en_clip"], "mp3") for c in clips]
+    media.cut_audio_clips(en_audio, RELEASE_AUDIO_SR, en_iv, en_paths, bitrate=ctx.options.audio_bitrate)
+    files += map(str, en_paths)
+    del en_audio
+    if ctx.options.backing_clips:
+        backing, sr = sf.read(ctx.artifact("backing.flac"), dtype="float32")
+        b_paths = [id_path(root, AUDIO_ARCHIVE, c["backing_clip"], "mp3") for c in clips]
+        media.cut_audio_clips(backing, sr, jp_iv, b_paths, bitrate=ctx.options.audio_bitrate)
+        files += map(str, b_paths)
+    return {"files": [str(Path(f).relative_to(root)) for f in files]}
+
+
+def extract_episode_frames(ctx: EpisodeContext) -> dict[str, Any]:
+    """Extract JP-video frames at ``options.frames_fps`` into ``anim400k_frames/F/UUID.jpg``."""
+    from .. import media
+
+    root = Path(ctx.release_dir)
+    fps = float(ctx.options.frames_fps or 1.0)
+    show, ep = ctx.ref.show_key, ctx.ref.episode
+
+    def path_for(index: int) -> Path:
+        return id_path(root, FRAMES_ARCHIVE, make_id(show, ep, "frame", fps, index), "jpg")
+
+    rows = []
+    for index, t, path in media.extract_frames(ctx.ref.jp_media, fps, path_for):
+        fid = make_id(show, ep, "frame", fps, index)
+        rows.append({"show": show, "episode": ep, "index": index, "time": round(float(t), 3), "frame_id": fid,
+                     "path": str(Path(path).relative_to(root))})
+    return {"fps": fps, "frames": rows}

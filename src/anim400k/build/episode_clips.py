@@ -1,0 +1,72 @@
+"""The align stage's work: clips of one episode with subtitles, speakers, mixing ratio and IDs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..align import align_clips
+from ..formats.ids import clip_id
+from ..model import EN, JP, Subtitle
+from .context import EpisodeContext
+from .options import ANALYSIS_SR
+from .stages import load_analysis_audio, load_timemap
+
+
+def _speakers(ctx: EpisodeContext, starts: np.ndarray, ends: np.ndarray) -> list[list[str]]:
+    from ..diarize import speakers_in_intervals
+    from ..formats.rttm import read_rttm
+
+    turns = read_rttm(ctx.artifact("jp.rttm"))
+    return speakers_in_intervals(turns, starts, ends)
+
+
+def _mixing_ratios(ctx: EpisodeContext, starts: np.ndarray, ends: np.ndarray) -> list[float | None]:
+    import soundfile as sf
+
+    from ..mixing import clip_mixing_ratios
+
+    mix = load_analysis_audio(ctx, JP)
+    backing, _ = sf.read(ctx.artifact("backing.flac"), dtype="float32")
+    n = min(len(mix), len(backing))
+    mix, backing = mix[:n], backing[:n]
+    return clip_mixing_ratios(mix, mix - backing, backing, ANALYSIS_SR, list(zip(starts, ends, strict=True)))
+
+
+def make_episode_clips(ctx: EpisodeContext) -> dict[str, Any]:
+    """Align the episode's transcripts and return the clips.json payload (float-second times)."""
+    from ..formats.transcripts import read_transcript
+
+    en = read_transcript(ctx.artifact(f"{EN}.transcript.json"), language=EN)
+    jp = read_transcript(ctx.artifact(f"{JP}.transcript.json"), language=JP)
+    tm = load_timemap(ctx)
+    subs = [Subtitle(d["start"], d["end"], d["text"]) for d in ctx.read_json("subtitles.json")]
+    clips = align_clips(
+        en.segments, jp.segments, subs, tolerance_ms=ctx.options.tolerance_ms,
+        jp_to_common=tm.jp_to_en, common_to_jp=tm.en_to_jp,
+    )
+    jp_s = np.array([c.jp_start for c in clips], dtype=np.float64)
+    jp_e = np.array([c.jp_end for c in clips], dtype=np.float64)
+    speakers = _speakers(ctx, jp_s, jp_e) if clips else []
+    ratios = _mixing_ratios(ctx, jp_s, jp_e) if clips else []
+    show, ep = ctx.ref.show_key, ctx.ref.episode
+    out = []
+    for k, c in enumerate(clips):
+        c.speakers = speakers[k]
+        c.multi_speaker = len(c.speakers) > 1
+        c.mixing_ratio = None if ratios[k] is None else round(float(ratios[k]), 3)
+        c.jp_clip = clip_id(show, ep, "jp", c.jp_start, c.jp_end)
+        c.en_clip = clip_id(show, ep, "en", c.en_start, c.en_end)
+        c.backing_clip = clip_id(show, ep, "backing", c.jp_start, c.jp_end) if ctx.options.backing_clips else ""
+        out.append(c.to_dict())
+    matched = sum(len(c.jp_segments) for c in clips)
+    return {
+        "episode": ctx.ref.key,
+        "n_en_segments": len(en.segments),
+        "n_jp_segments": len(jp.segments),
+        "unmatched_jp_segments": len(jp.segments) - matched,
+        "jp_transcribed": any(s.transcribed for s in jp.segments),
+        "en_transcribed": any(s.transcribed for s in en.segments),
+        "clips": out,
+    }

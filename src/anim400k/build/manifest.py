@@ -1,0 +1,153 @@
+"""The build manifest: which shows and episodes to build, and where their inputs are.
+
+Example (YAML; JSON with the same structure works too)::
+
+    shows:
+      - key: frieren_s1                 # the show key in the annotations file
+        metadata: frieren_s1.json       # optional show/episode metadata (FORMAT.md fields)
+        episodes:
+          - episode: "1"
+            media: ep01.mkv             # one file with both audio tracks ...
+            jp_stream: jpn              # ... picked by language tag or audio-stream index
+            en_stream: eng
+            subtitles: ep01.en.srt      # EN subtitles for the JP track (or subtitle_stream: eng)
+          - episode: "2"
+            jp_media: ep02.ja.mkv       # ... or one file per language
+            en_media: ep02.en.mka
+            subtitle_stream: 0          # a subtitle stream inside jp_media (tag or index)
+            transcripts:                # optional existing transcripts replace the ASR stage
+              en: ep02.en.aws.json      # AWS Transcribe JSON, Whisper JSON, SRT/VTT/ASS
+            truth: ep02.truth.json      # optional ground truth (synthetic episodes) for scoring
+
+Relative paths are relative to the manifest file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..errors import InputError
+from ..model import EpisodeRef
+
+
+class EpisodeEntry(BaseModel):
+    """One episode of a show in the manifest."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    episode: str
+    media: str | None = None
+    jp_media: str | None = None
+    en_media: str | None = None
+    jp_stream: str | int = "jpn"
+    en_stream: str | int = "eng"
+    subtitles: str | None = None
+    subtitle_stream: str | int | None = None
+    transcripts: dict[str, str] = Field(default_factory=dict)
+    truth: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _episode_as_text(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("episode"), int):
+            data = {**data, "episode": str(data["episode"])}
+        return data
+
+    @model_validator(mode="after")
+    def _media_given(self) -> EpisodeEntry:
+        if self.media is None and (self.jp_media is None or self.en_media is None):
+            raise ValueError("give either 'media' (both tracks in one file) or both 'jp_media' and 'en_media'")
+        if self.media is not None and (self.jp_media or self.en_media):
+            raise ValueError("give either 'media' or 'jp_media'/'en_media', not both")
+        for lang in self.transcripts:
+            if lang not in ("en", "ja"):
+                raise ValueError(f"transcripts: unknown language {lang!r} (use 'en' or 'ja')")
+        return self
+
+
+class ShowEntry(BaseModel):
+    """One show (season) in the manifest."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(min_length=1)
+    metadata: str | None = None
+    episodes: list[EpisodeEntry] = Field(min_length=1)
+
+
+class Manifest(BaseModel):
+    """The whole manifest, with paths resolved against ``base_dir``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    shows: list[ShowEntry] = Field(min_length=1)
+    base_dir: str = "."
+
+    def resolve(self, path: str | None) -> str | None:
+        """Resolve a manifest path (relative to the manifest's folder); URLs pass through."""
+        if path is None or "://" in path:
+            return path
+        p = Path(path).expanduser()
+        return str(p if p.is_absolute() else (Path(self.base_dir) / p).resolve())
+
+    def episodes(self) -> list[EpisodeRef]:
+        """All episodes as :class:`EpisodeRef` with resolved paths, in manifest order."""
+        refs = []
+        for show in self.shows:
+            for ep in show.episodes:
+                jp = self.resolve(ep.media or ep.jp_media)
+                en = self.resolve(ep.media or ep.en_media)
+                assert jp is not None and en is not None
+                refs.append(
+                    EpisodeRef(
+                        show_key=show.key,
+                        episode=ep.episode,
+                        jp_media=jp,
+                        en_media=en,
+                        jp_stream=ep.jp_stream,
+                        en_stream=ep.en_stream,
+                        subtitles=self.resolve(ep.subtitles),
+                        subtitle_stream=ep.subtitle_stream,
+                        transcripts={k: self.resolve(v) or v for k, v in ep.transcripts.items()},
+                        metadata={"truth": self.resolve(ep.truth)} if ep.truth else {},
+                    )
+                )
+        return refs
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def load_manifest(path: str | Path) -> Manifest:
+    """Read and validate a YAML/JSON manifest; any problem is an :class:`InputError` naming the field."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("manifest not found", path)
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise InputError(f"not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}".splitlines()[0], path) from exc
+    if not isinstance(data, dict):
+        raise InputError("a manifest must be a mapping with a 'shows' list", path)
+    data = {**data, "base_dir": str(path.resolve().parent)}
+    try:
+        manifest = Manifest.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise InputError(f"{_format_loc(tuple(err['loc']))}: {err['msg']}", path) from exc
+    seen: set[str] = set()
+    for ref in manifest.episodes():
+        if ref.key in seen:
+            raise InputError(f"episode {ref.key} is listed twice", path)
+        seen.add(ref.key)
+    return manifest

@@ -1,0 +1,71 @@
+"""Build options and the per-stage configuration hashes derived from them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+ANALYSIS_SR = 16000
+
+
+@dataclass(slots=True)
+class BuildOptions:
+    """Everything that changes what a build produces (plus how it is scheduled).
+
+    Backend names are looked up in each capability's registry (``asr``, ``diarize``,
+    ``separate``). ``asr_model`` is a local path or cached model name for production ASR.
+    """
+
+    asr_en: str = "auto"
+    asr_ja: str = "auto"
+    asr_model: str | None = None
+    asr_device: str = "auto"
+    tolerance_ms: int = 125
+    sync: bool = True
+    diarizer: str = "embedded"
+    separator: str = "dualtrack"
+    video_clips: bool = True
+    backing_clips: bool = True
+    frames_fps: float | None = None
+    archive: bool = False
+    audio_bitrate: str = "128k"
+    jobs: int = 1
+    runner: str = "local"
+    ray_address: str | None = None
+    retries: int = 2
+    progress: bool = True
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain dict of the options."""
+        return asdict(self)
+
+
+# Which options each stage's output depends on (scheduling options never count).
+STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
+    "probe": (),
+    "audio": (),
+    "sync": ("sync",),
+    "asr_en": ("asr_en", "asr_model"),
+    "asr_ja": ("asr_ja", "asr_model"),
+    "subtitles": (),
+    "diarize": ("diarizer",),
+    "separate": ("separator",),
+    "align": ("tolerance_ms",),
+    "cut": ("video_clips", "backing_clips", "audio_bitrate"),
+    "frames": ("frames_fps",),
+    "score": (),
+}
+
+
+def stage_config(stage: str, options: BuildOptions, upstream: list[str], inputs: str = "") -> str:
+    """A short hash of the options a stage depends on, its upstream stages' hashes and its inputs."""
+    payload = {
+        "stage": stage,
+        "options": {k: getattr(options, k) for k in STAGE_OPTION_KEYS.get(stage, ())},
+        "upstream": upstream,
+        "inputs": inputs,
+        "version": 1,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]

@@ -1,0 +1,265 @@
+"""The dataset build driver: schedules stages, records them in the catalog, writes the release."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import logging
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import AnimError
+from ..fsutil import write_json_atomic
+from .catalog import Catalog
+from .context import EpisodeContext
+from .manifest import Manifest, load_manifest
+from .options import BuildOptions, stage_config
+from .runners import make_runner
+from .stages import STAGES, Stage
+
+log = logging.getLogger(__name__)
+
+CATALOG_FILE = "catalog.sqlite"
+REPORT_FILE = "build_report.json"
+
+
+@dataclass(slots=True)
+class EpisodeResult:
+    """What happened to one episode in a build."""
+
+    key: str
+    ok: bool = True
+    error: str | None = None
+    failed_stage: str | None = None
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    skipped_stages: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class BuildReport:
+    """The outcome of :func:`build_dataset`."""
+
+    out_dir: str
+    episodes: list[EpisodeResult]
+    clips: int = 0
+    hours: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    scores: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    unmatched_jp_segments: int = 0
+
+    @property
+    def failed(self) -> list[EpisodeResult]:
+        """Episodes that failed."""
+        return [e for e in self.episodes if not e.ok]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {
+            "out_dir": self.out_dir, "clips": self.clips, "hours": self.hours,
+            "stage_seconds": self.stage_seconds, "scores": self.scores, "warnings": self.warnings,
+            "unmatched_jp_segments": self.unmatched_jp_segments,
+            "episodes": [
+                {"key": e.key, "ok": e.ok, "error": e.error, "failed_stage": e.failed_stage,
+                 "stage_seconds": e.stage_seconds, "skipped_stages": e.skipped_stages}
+                for e in self.episodes
+            ],
+        }
+
+
+def _input_fingerprint(ctx: EpisodeContext) -> str:
+    """Identity of an episode's inputs (paths, sizes, stream choices) for the probe stage's config."""
+    parts: list[str] = []
+    ref = ctx.ref
+    for p in (ref.jp_media, ref.en_media, ref.subtitles, *sorted(ref.transcripts.values())):
+        if p is None:
+            continue
+        size = Path(p).stat().st_size if "://" not in p and Path(p).exists() else -1
+        parts.append(f"{p}:{size}")
+    parts += [str(ref.jp_stream), str(ref.en_stream), str(ref.subtitle_stream), str(sorted(ref.transcripts))]
+    return "|".join(parts)
+
+
+def _stage_configs(ctx: EpisodeContext, stages: list[Stage]) -> dict[str, str]:
+    configs: dict[str, str] = {}
+    inputs = _input_fingerprint(ctx)
+    for st in STAGES:  # topological order
+        upstream = [configs[d] for d in st.deps if d in configs]
+        stage_inputs = inputs if not st.deps or st.name in ("asr_en", "asr_ja", "subtitles", "score") else ""
+        configs[st.name] = stage_config(st.name, ctx.options, upstream, stage_inputs)
+    return {s.name: configs[s.name] for s in stages}
+
+
+class _Progress:
+    """One progress bar per stage (tqdm), counting episodes."""
+
+    def __init__(self, enabled: bool, totals: dict[str, int]) -> None:
+        self.bars: dict[str, Any] = {}
+        if not enabled:
+            return
+        from tqdm.auto import tqdm
+
+        for i, (name, total) in enumerate(totals.items()):
+            if total:
+                self.bars[name] = tqdm(total=total, desc=f"{name:>9}", unit="ep", position=i, leave=True,
+                                       dynamic_ncols=True)
+
+    def update(self, name: str) -> None:
+        if name in self.bars:
+            self.bars[name].update(1)
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+
+
+def build_dataset(
+    manifest: Manifest | str | Path, out_dir: str | Path, options: BuildOptions | None = None
+) -> BuildReport:
+    """Build the dataset described by ``manifest`` into ``out_dir`` (resumable and idempotent).
+
+    Per-episode stages run on the configured runner; finished stages (same config,
+    artifact present) are skipped, so a killed build re-run redoes only unfinished work.
+    A failed episode is reported and skipped; the others complete. Writes the release
+    (annotations, clip media), ``catalog.sqlite`` and ``build_report.json`` in ``out_dir``.
+    """
+    options = options or BuildOptions()
+    if not isinstance(manifest, Manifest):
+        manifest = load_manifest(manifest)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    refs = manifest.episodes()
+    contexts = {
+        r.key: EpisodeContext(ref=r, work_dir=str(out / "work" / r.show_key / r.episode), release_dir=str(out),
+                              options=options)
+        for r in refs
+    }
+    catalog = Catalog(out / CATALOG_FILE)
+    results = {k: EpisodeResult(k) for k in contexts}
+    try:
+        _run_stages(catalog, contexts, results, options)
+        report = _finish(catalog, manifest, contexts, results, options, out)
+    finally:
+        catalog.close()
+    return report
+
+
+def _run_stages(catalog: Catalog, contexts: dict[str, EpisodeContext], results: dict[str, EpisodeResult],
+                options: BuildOptions) -> None:
+    plan: dict[str, list[Stage]] = {}
+    configs: dict[str, dict[str, str]] = {}
+    done: dict[str, set[str]] = {}
+    for key, ctx in contexts.items():
+        catalog.add_episode(key, ctx.ref.show_key, ctx.ref.episode, ctx.ref.jp_media, ctx.ref.en_media)
+        stages = [s for s in STAGES if s.enabled(ctx)]
+        plan[key] = stages
+        try:
+            configs[key] = _stage_configs(ctx, stages)
+        except OSError as exc:
+            results[key].ok, results[key].error = False, f"{exc}"
+            continue
+        done[key] = {s.name for s in stages if catalog.is_done(key, s.name, configs[key][s.name])}
+        results[key].skipped_stages = sorted(done[key])
+    totals = {s.name: sum(1 for k in done if s in plan[k] and s.name not in done[k]) for s in STAGES}
+    progress = _Progress(options.progress, totals)
+    gpu_stages = frozenset({"asr_en", "asr_ja"}) if options.asr_device == "cuda" else frozenset()
+    runner = make_runner(options.runner, options.jobs, options.ray_address, options.retries, gpu_stages)
+    running: dict[cf.Future[tuple[str, float]], tuple[str, str]] = {}
+    submitted: set[tuple[str, str]] = set()
+
+    def submit_ready() -> None:
+        for key in list(done):
+            if not results[key].ok:
+                continue
+            for st in plan[key]:
+                if st.name in done[key] or (key, st.name) in submitted:
+                    continue
+                enabled = {s.name for s in plan[key]}
+                if all(d in done[key] or d not in enabled for d in st.deps):
+                    submitted.add((key, st.name))
+                    running[runner.submit(st.name, contexts[key])] = (key, st.name)
+
+    try:
+        submit_ready()
+        while running:
+            finished, _ = cf.wait(list(running), return_when=cf.FIRST_COMPLETED)
+            for fut in finished:
+                key, name = running.pop(fut)
+                res = results[key]
+                try:
+                    artifact, seconds = fut.result()
+                except AnimError as exc:
+                    _fail(catalog, res, name, configs[key][name], exc.message)
+                    continue
+                except Exception as exc:  # noqa: BLE001 - one episode's bug must not stop the build
+                    log.debug("stage %s of %s failed", name, key, exc_info=True)
+                    detail = "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()[-1]
+                    _fail(catalog, res, name, configs[key][name], f"internal error in stage {name}: {detail}")
+                    Path(contexts[key].work_dir).mkdir(parents=True, exist_ok=True)
+                    (Path(contexts[key].work_dir) / "error.log").write_text(
+                        "".join(traceback.format_exception(exc)), encoding="utf-8")
+                    continue
+                catalog.mark_done(key, name, configs[key][name], artifact, seconds)
+                done[key].add(name)
+                res.stage_seconds[name] = round(seconds, 3)
+                progress.update(name)
+            submit_ready()
+    finally:
+        progress.close()
+        runner.close()
+
+
+def _fail(catalog: Catalog, res: EpisodeResult, stage: str, config: str, message: str) -> None:
+    res.ok, res.error, res.failed_stage = False, message, stage
+    catalog.mark_failed(res.key, stage, config, message)
+    log.error("episode %s failed in stage %s: %s", res.key, stage, message)
+
+
+def _finish(catalog: Catalog, manifest: Manifest, contexts: dict[str, EpisodeContext],
+            results: dict[str, EpisodeResult], options: BuildOptions, out: Path) -> BuildReport:
+    from .release_writer import write_release
+
+    report = BuildReport(out_dir=str(out), episodes=list(results.values()))
+    for rec in catalog.records():
+        if rec.status == "done" and rec.seconds is not None and rec.episode in contexts:
+            report.stage_seconds[rec.stage] = round(report.stage_seconds.get(rec.stage, 0.0) + rec.seconds, 3)
+    ok_contexts = [c for k, c in contexts.items() if results[k].ok]
+    summary = write_release(manifest, ok_contexts, out, options)
+    report.clips, report.hours = summary["clips"], summary["hours"]
+    report.unmatched_jp_segments = summary["unmatched_jp_segments"]
+    report.warnings += summary["warnings"]
+    report.scores = _collect_scores(ok_contexts)
+    write_json_atomic(out / REPORT_FILE, report.to_dict())
+    return report
+
+
+def _collect_scores(contexts: list[EpisodeContext]) -> dict[str, Any]:
+    import json
+
+    import numpy as np
+
+    per: dict[str, Any] = {}
+    for ctx in contexts:
+        p = ctx.artifact("score.json")
+        if p.exists():
+            per[ctx.ref.key] = json.loads(p.read_text())
+    if not per:
+        return {}
+
+    def mean(path: tuple[str, str]) -> float:
+        vals = [v[path[0]][path[1]] for v in per.values() if path[0] in v and path[1] in v[path[0]]]
+        return float(np.mean(vals)) if vals else float("nan")
+
+    return {
+        "episodes": per,
+        "mean": {
+            "alignment_f1": mean(("alignment", "f1")),
+            "alignment_f1_without_sync": mean(("alignment_without_sync", "f1")),
+            "sync_offset_error_ms": mean(("sync", "offset_error_ms")),
+            "der": mean(("diarization", "der")),
+            "backing_sdr": mean(("separation", "sdr")),
+            "mix_sdr": mean(("separation", "sdr_of_mix")),
+        },
+    }

@@ -1,0 +1,108 @@
+"""Writes the release's annotations file (streaming, one episode at a time) and the archives."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..formats.ids import (
+    ANNOTATIONS_FILE,
+    AUDIO_ARCHIVE,
+    FRAMES_ARCHIVE,
+    PICS_ARCHIVE,
+    VIDEO_ARCHIVE,
+    make_id,
+)
+from ..fsutil import atomic_path
+from ..model import Clip, Subtitle
+from .context import EpisodeContext
+from .manifest import Manifest
+from .options import BuildOptions
+
+
+def _clip_from_dict(d: dict[str, Any]) -> Clip:
+    d = dict(d)
+    d["en_subtitles"] = [Subtitle(**s) for s in d.get("en_subtitles", [])]
+    return Clip(**d)
+
+
+def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path, options: BuildOptions
+                  ) -> dict[str, Any]:
+    """Write ``anim400k_annotations.json`` for the finished episodes (and archives if asked).
+
+    Returns a summary: clip count, hours of clips, unmatched JP segments, warnings.
+    """
+    from ..formats.metadata import load_show_metadata
+    from ..formats.release import clip_to_release_dict, write_annotations
+
+    by_show: dict[str, list[EpisodeContext]] = {}
+    for ctx in contexts:
+        if ctx.artifact("clips.json").exists() and (ctx.artifact("cut.json").exists()):
+            by_show.setdefault(ctx.ref.show_key, []).append(ctx)
+    stats = {"clips": 0, "seconds": 0.0, "unmatched_jp_segments": 0}
+    warnings: list[str] = []
+
+    def episodes_of(show_key: str, eps_meta: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], Iterator[dict]]]:
+        for ctx in by_show[show_key]:
+            data = ctx.read_json("clips.json")
+            stats["unmatched_jp_segments"] += int(data.get("unmatched_jp_segments", 0))
+            sync = ctx.read_json("sync.json")
+            if sync.get("warning"):
+                warnings.append(f"{ctx.ref.key}: {sync['warning']}")
+            sep = ctx.read_json("separate.json") if ctx.artifact("separate.json").exists() else {}
+            if sep.get("note"):
+                warnings.append(f"{ctx.ref.key}: {sep['note']}")
+            ep_meta = dict(eps_meta.get(ctx.ref.episode, {}))
+            ep_meta.setdefault("jp_video_id", make_id(show_key, ctx.ref.episode, "jp_video"))
+            ep_meta.setdefault("en_video_id", make_id(show_key, ctx.ref.episode, "en_video"))
+
+            def clips(data: dict[str, Any] = data) -> Iterator[dict[str, Any]]:
+                for d in data["clips"]:
+                    c = _clip_from_dict(d)
+                    stats["clips"] += 1
+                    stats["seconds"] += c.duration
+                    yield clip_to_release_dict(c)
+
+            yield ctx.ref.episode, ep_meta, clips()
+
+    def shows() -> Iterator[tuple[str, dict[str, Any], Iterator]]:
+        for entry in manifest.shows:
+            if entry.key not in by_show:
+                continue
+            show_meta: dict[str, Any] = {}
+            eps_meta: dict[str, Any] = {}
+            if entry.metadata:
+                show_meta, eps_meta = load_show_metadata(manifest.resolve(entry.metadata), entry.key, out)
+            yield entry.key, show_meta, episodes_of(entry.key, eps_meta)
+
+    write_annotations(out / ANNOTATIONS_FILE, shows())
+    if options.archive:
+        for name in (AUDIO_ARCHIVE, VIDEO_ARCHIVE, PICS_ARCHIVE, FRAMES_ARCHIVE):
+            if (out / name).is_dir():
+                write_archive(out / name, out / f"{name}.tar.gz")
+    return {"clips": stats["clips"], "hours": stats["seconds"] / 3600.0,
+            "unmatched_jp_segments": stats["unmatched_jp_segments"], "warnings": warnings}
+
+
+def write_archive(folder: Path, dest: Path) -> None:
+    """Write ``folder`` as a deterministic ``.tar.gz`` (sorted names, zero mtimes, fixed owner)."""
+    with atomic_path(dest, suffix=".tar.gz") as tmp, open(tmp, "wb") as raw:
+        with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz, \
+                tarfile.open(fileobj=gz, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+            for root, dirs, files in os.walk(folder):
+                dirs.sort()
+                for name in sorted(files):
+                    if name.startswith("."):
+                        continue  # temporary files of an interrupted writer
+                    path = Path(root) / name
+                    info = tar.gettarinfo(str(path), arcname=str(path.relative_to(folder.parent)))
+                    info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
+                    info.mode = 0o644
+                    with open(path, "rb") as fh:
+                        tar.addfile(info, fh)
+
+

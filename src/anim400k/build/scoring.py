@@ -1,0 +1,71 @@
+"""The score stage: an episode's outputs against its ground truth (synthetic episodes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..align import align_clips
+from ..model import EN, JP, Segment, TimeMap
+from ..scoring import alignment_score
+from .context import EpisodeContext
+from .options import ANALYSIS_SR
+from .stages import load_analysis_audio, load_timemap
+
+
+def true_clip_intervals(truth: Any, tolerance_ms: int) -> list[tuple[float, float]]:
+    """Ground-truth clips: the paper's alignment applied to the true line timings."""
+    en = [Segment(ln.en_start, ln.en_end) for ln in truth.lines]
+    jp = [Segment(ln.jp_start, ln.jp_end) for ln in truth.lines]
+    tm = TimeMap(truth.offset, truth.drift)
+    clips = align_clips(en, jp, tolerance_ms=tolerance_ms, jp_to_common=tm.jp_to_en, common_to_jp=tm.en_to_jp)
+    return [(c.en_start, c.en_end) for c in clips]
+
+
+def score_episode(ctx: EpisodeContext) -> dict[str, Any]:
+    """Alignment F1 (with and without sync), sync error, DER and backing SDR for one episode."""
+    from ..formats.transcripts import read_transcript
+    from ..synth import load_truth
+
+    truth = load_truth(ctx.ref.metadata["truth"])
+    tol = ctx.options.tolerance_ms
+    gt = true_clip_intervals(truth, tol)
+    pred = [(c["en_start"], c["en_end"]) for c in ctx.read_json("clips.json")["clips"]]
+    out: dict[str, Any] = {"alignment": alignment_score(pred, gt)}
+    en = read_transcript(ctx.artifact(f"{EN}.transcript.json"), language=EN)
+    jp = read_transcript(ctx.artifact(f"{JP}.transcript.json"), language=JP)
+    nosync = align_clips(en.segments, jp.segments, tolerance_ms=tol)
+    out["alignment_without_sync"] = alignment_score([(c.en_start, c.en_end) for c in nosync], gt)
+    tm = load_timemap(ctx)
+    out["sync"] = {"offset_error_ms": abs(tm.offset - truth.offset) * 1000,
+                   "drift_error_pct": abs(tm.drift - truth.drift) * 100}
+    out["diarization"] = _der(ctx, truth)
+    out["separation"] = _sdr(ctx, truth)
+    return out
+
+
+def _der(ctx: EpisodeContext, truth: Any) -> dict[str, float]:
+    from ..diarize.metrics import der
+    from ..formats.rttm import read_rttm
+
+    ref = [(ln.jp_start, ln.jp_end, ln.speaker) for ln in truth.lines]
+    hyp = read_rttm(ctx.artifact("jp.rttm"))
+    return {"der": float(der(ref, hyp, collar=0.25))}
+
+
+def _sdr(ctx: EpisodeContext, truth: Any) -> dict[str, float]:
+    import soundfile as sf
+    from scipy.signal import resample_poly
+
+    from ..separate.metrics import sdr, si_sdr
+
+    ref, sr = sf.read(truth.stem_path("backing"), dtype="float32")
+    if ref.ndim > 1:
+        ref = ref.mean(axis=1)
+    ref = resample_poly(ref, ANALYSIS_SR, sr).astype(np.float32)
+    est, _ = sf.read(ctx.artifact("backing.flac"), dtype="float32")
+    mix = load_analysis_audio(ctx, JP)
+    n = min(len(ref), len(est), len(mix))
+    return {"sdr": float(sdr(ref[:n], est[:n])), "si_sdr": float(si_sdr(ref[:n], est[:n])),
+            "sdr_of_mix": float(sdr(ref[:n], mix[:n]))}

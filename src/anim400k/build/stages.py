@@ -1,0 +1,259 @@
+"""The dataset build's per-episode stages, in dependency order.
+
+Each stage is a top-level function ``fn(ctx) -> artifact path`` (picklable, so any
+runner can execute it in another process or on another machine). A stage reads the
+artifacts of the stages it depends on from the episode's work folder and writes its
+own artifact atomically; the driver records it in the catalog.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..fsutil import write_json_atomic
+from ..model import EN, JP, TimeMap
+from .context import EpisodeContext
+from .options import ANALYSIS_SR
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """A build stage: its name, the stages it needs, its function and artifact name."""
+
+    name: str
+    deps: tuple[str, ...]
+    fn: Callable[[EpisodeContext], str]
+    artifact: str
+    resources: str = "cpu"  # "cpu" | "gpu-capable" (ASR, separation, diarization with CUDA backends)
+
+    def enabled(self, ctx: EpisodeContext) -> bool:
+        """Whether this stage runs for this episode under these options."""
+        if self.name == "frames":
+            return bool(ctx.options.frames_fps)
+        if self.name == "score":
+            return bool(ctx.ref.metadata.get("truth"))
+        return True
+
+
+# ---------------------------------------------------------------- helpers
+def load_analysis_audio(ctx: EpisodeContext, lang: str) -> np.ndarray:
+    """The episode's decoded mono 16 kHz track of ``lang`` (written by the audio stage)."""
+    import soundfile as sf
+
+    data, _ = sf.read(ctx.artifact(f"{lang}.16k.flac"), dtype="float32")
+    return data
+
+
+def load_timemap(ctx: EpisodeContext) -> TimeMap:
+    """The sync stage's TimeMap (identity if sync is off or not confident)."""
+    d = ctx.read_json("sync.json")
+    return TimeMap(offset=d["offset"], drift=d["drift"], confidence=d["confidence"]) if d["applied"] else TimeMap()
+
+
+# ---------------------------------------------------------------- stages
+def stage_probe(ctx: EpisodeContext) -> str:
+    """Check that the media exist, decode, and hold the requested language streams."""
+    from .. import media
+
+    ref = ctx.ref
+    out = {}
+    for lang, path, sel in ((JP, ref.jp_media, ref.jp_stream), (EN, ref.en_media, ref.en_stream)):
+        if "://" not in path and not Path(path).is_file():
+            raise InputError("file not found", path)
+        info = media.probe(path)
+        stream = media.select_audio_stream(info, sel)
+        out[lang] = {"path": path, "stream_index": stream.index, "audio_index": info.audio_streams.index(stream),
+                     "duration": info.duration, "sample_rate": stream.sample_rate, "channels": stream.channels}
+        if lang == JP:
+            out["has_video"] = bool(info.video_streams)
+    if ref.subtitles is not None and not Path(ref.subtitles).is_file():
+        raise InputError("subtitle file not found", ref.subtitles)
+    dest = ctx.artifact("probe.json")
+    write_json_atomic(dest, out)
+    return str(dest)
+
+
+def stage_audio(ctx: EpisodeContext) -> str:
+    """Decode each language's stream once to mono 16 kHz FLAC for the analysis stages."""
+    import soundfile as sf
+
+    from .. import media
+    from ..fsutil import atomic_path
+
+    probe = ctx.read_json("probe.json")
+    for lang in (JP, EN):
+        p = probe[lang]
+        audio = media.decode_audio(p["path"], stream=p["audio_index"], sr=ANALYSIS_SR, mono=True)
+        if audio.size == 0:
+            raise InputError(f"the {lang} audio stream decodes to nothing", p["path"])
+        with atomic_path(ctx.artifact(f"{lang}.16k.flac")) as tmp:
+            sf.write(tmp, np.clip(audio, -1.0, 1.0), ANALYSIS_SR, format="FLAC", subtype="PCM_16")
+    dest = ctx.artifact("audio.json")
+    write_json_atomic(dest, {"sample_rate": ANALYSIS_SR, "files": [f"{JP}.16k.flac", f"{EN}.16k.flac"]})
+    return str(dest)
+
+
+def stage_sync(ctx: EpisodeContext) -> str:
+    """Estimate the JP->EN TimeMap from the shared music-and-effects stem."""
+    out: dict[str, object] = {"offset": 0.0, "drift": 0.0, "confidence": 0.0, "applied": False, "warning": None}
+    if ctx.options.sync:
+        from .. import sync
+
+        tm = sync.estimate_sync(load_analysis_audio(ctx, JP), load_analysis_audio(ctx, EN), ANALYSIS_SR)
+        out.update(offset=float(tm.offset), drift=float(tm.drift), confidence=float(tm.confidence))
+        if tm.confidence >= sync.MIN_CONFIDENCE:
+            out["applied"] = True
+        else:
+            out["warning"] = (f"low sync confidence {tm.confidence:.2f}: the tracks may not share a stem; "
+                              "assuming zero offset")
+    dest = ctx.artifact("sync.json")
+    write_json_atomic(dest, out)
+    return str(dest)
+
+
+def _asr_stage(ctx: EpisodeContext, lang: str) -> str:
+    from ..formats.transcripts import read_transcript, write_transcript
+
+    dest = ctx.artifact(f"{lang}.transcript.json")
+    given = ctx.ref.transcripts.get(lang)
+    if given:
+        transcript = read_transcript(given, language=lang)
+    else:
+        from ..asr import get_transcriber
+
+        name = ctx.options.asr_en if lang == EN else ctx.options.asr_ja
+        opts: dict[str, object] = {}
+        if ctx.options.asr_model:
+            opts["model"] = ctx.options.asr_model
+            opts["device"] = ctx.options.asr_device
+        transcriber = get_transcriber(name, **opts)
+        transcript = transcriber.transcribe(load_analysis_audio(ctx, lang), ANALYSIS_SR, lang)
+    write_transcript(dest, transcript)
+    return str(dest)
+
+
+def stage_asr_en(ctx: EpisodeContext) -> str:
+    """Transcribe the EN track (or import the given EN transcript)."""
+    return _asr_stage(ctx, EN)
+
+
+def stage_asr_ja(ctx: EpisodeContext) -> str:
+    """Transcribe the JP track (or import the given JP transcript)."""
+    return _asr_stage(ctx, JP)
+
+
+def stage_subtitles(ctx: EpisodeContext) -> str:
+    """Read the EN subtitles for the JP track (a file or a subtitle stream of the JP media)."""
+    from ..formats import subtitles as subs
+
+    ref = ctx.ref
+    if ref.subtitles:
+        events = subs.read_subtitles(ref.subtitles)
+    elif ref.subtitle_stream is not None:
+        events = subs.read_subtitle_stream(ref.jp_media, ref.subtitle_stream)
+    else:
+        events = []
+    dest = ctx.artifact("subtitles.json")
+    write_json_atomic(dest, [{"start": s.start, "end": s.end, "text": s.text} for s in events])
+    return str(dest)
+
+
+def stage_diarize(ctx: EpisodeContext) -> str:
+    """Diarize the JP track; the artifact is an RTTM file."""
+    from ..diarize import get_diarizer
+    from ..formats.rttm import write_rttm
+
+    turns = get_diarizer(ctx.options.diarizer).diarize(load_analysis_audio(ctx, JP), ANALYSIS_SR)
+    dest = ctx.artifact("jp.rttm")
+    write_rttm(dest, turns, file_id=ctx.ref.key.replace("/", "_"))
+    return str(dest)
+
+
+def stage_separate(ctx: EpisodeContext) -> str:
+    """Estimate the JP track's backing (music and effects) and write it as FLAC."""
+    import soundfile as sf
+
+    from ..fsutil import atomic_path
+    from ..separate import separate_episode
+
+    result = separate_episode(
+        ctx.options.separator, load_analysis_audio(ctx, JP), load_analysis_audio(ctx, EN), ANALYSIS_SR,
+        load_timemap(ctx),
+    )
+    with atomic_path(ctx.artifact("backing.flac")) as tmp:
+        sf.write(tmp, np.clip(result.backing, -1, 1), ANALYSIS_SR, format="FLAC", subtype="PCM_16")
+    dest = ctx.artifact("separate.json")
+    write_json_atomic(dest, {"method": result.method, "note": result.note, "sample_rate": ANALYSIS_SR})
+    return str(dest)
+
+
+def stage_align(ctx: EpisodeContext) -> str:
+    """Align EN and JP segments into clips; attach subtitles, speakers, mixing ratios and IDs."""
+    from .episode_clips import make_episode_clips
+
+    dest = ctx.artifact("clips.json")
+    write_json_atomic(dest, make_episode_clips(ctx))
+    return str(dest)
+
+
+def stage_cut(ctx: EpisodeContext) -> str:
+    """Cut every clip's media into the release (one decode per stream)."""
+    from .cutting import cut_episode
+
+    dest = ctx.artifact("cut.json")
+    write_json_atomic(dest, cut_episode(ctx))
+    return str(dest)
+
+
+def stage_frames(ctx: EpisodeContext) -> str:
+    """Extract frames at ``frames_fps`` from the JP video into the release."""
+    from .cutting import extract_episode_frames
+
+    dest = ctx.artifact("frames.json")
+    write_json_atomic(dest, extract_episode_frames(ctx))
+    return str(dest)
+
+
+def stage_score(ctx: EpisodeContext) -> str:
+    """Score alignment, sync, diarization and separation against the ground truth."""
+    from .scoring import score_episode
+
+    dest = ctx.artifact("score.json")
+    write_json_atomic(dest, score_episode(ctx))
+    return str(dest)
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("probe", (), stage_probe, "probe.json"),
+    Stage("audio", ("probe",), stage_audio, "audio.json"),
+    Stage("sync", ("audio",), stage_sync, "sync.json"),
+    Stage("asr_en", ("audio",), stage_asr_en, "en.transcript.json", "gpu-capable"),
+    Stage("asr_ja", ("audio",), stage_asr_ja, "ja.transcript.json", "gpu-capable"),
+    Stage("subtitles", ("probe",), stage_subtitles, "subtitles.json"),
+    Stage("diarize", ("audio",), stage_diarize, "jp.rttm", "gpu-capable"),
+    Stage("separate", ("sync",), stage_separate, "separate.json", "gpu-capable"),
+    Stage("align", ("sync", "asr_en", "asr_ja", "subtitles", "diarize", "separate"), stage_align, "clips.json"),
+    Stage("cut", ("align",), stage_cut, "cut.json"),
+    Stage("frames", ("probe",), stage_frames, "frames.json"),
+    Stage("score", ("align",), stage_score, "score.json"),
+)
+STAGE_BY_NAME = {s.name: s for s in STAGES}
+
+
+def run_stage(name: str, ctx: EpisodeContext) -> tuple[str, float]:
+    """Run one stage in this process; returns (artifact path, seconds). Used by every runner."""
+    import time
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    t0 = time.perf_counter()
+    artifact = STAGE_BY_NAME[name].fn(ctx)
+    return artifact, time.perf_counter() - t0
