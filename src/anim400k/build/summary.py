@@ -1,0 +1,43 @@
+"""Human-readable summary of a build report (a rich table on the terminal)."""
+
+from __future__ import annotations
+
+import math
+
+from rich.console import Console
+from rich.table import Table
+
+from .pipeline import BuildReport
+
+
+def _fmt(value: float, unit: str = "", digits: int = 2) -> str:
+    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}{unit}"
+
+
+def print_summary(report: BuildReport, console: Console | None = None) -> None:
+    """Print clips, hours, per-stage time, failures, warnings and ground-truth scores."""
+    console = console or Console(stderr=False)
+    ok = len(report.episodes) - len(report.failed)
+    table = Table(title="anim400k build", show_header=True, header_style="bold")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row("episodes built", f"{ok} / {len(report.episodes)}")
+    table.add_row("clips", str(report.clips))
+    table.add_row("hours of clips", f"{report.hours:.4f}")
+    table.add_row("JP segments in no clip", str(report.unmatched_jp_segments))
+    for stage, secs in report.stage_seconds.items():
+        table.add_row(f"time: {stage}", f"{secs:.2f} s")
+    mean = report.scores.get("mean", {})
+    if mean:
+        table.add_row("alignment score (F1 vs truth)", _fmt(mean.get("alignment_f1")))
+        table.add_row("alignment score without sync", _fmt(mean.get("alignment_f1_without_sync")))
+        table.add_row("sync offset error", _fmt(mean.get("sync_offset_error_ms"), " ms", 1))
+        table.add_row("diarization DER", _fmt(100 * mean.get("der", float("nan")), " %", 1))
+        table.add_row("backing SDR (mix as estimate)",
+                      f"{_fmt(mean.get('backing_sdr'), ' dB', 1)} ({_fmt(mean.get('mix_sdr'), ' dB', 1)})")
+    console.print(table)
+    for e in report.failed:
+        console.print(f"[red]failed[/red] {e.key} in stage {e.failed_stage}: {e.error}")
+    for w in report.warnings:
+        console.print(f"[yellow]warning[/yellow] {w}")
+    console.print(f"release written to {report.out_dir}")

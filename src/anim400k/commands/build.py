@@ -1,0 +1,50 @@
+"""``anim400k build MANIFEST --out DIR``: the dataset build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``build`` command."""
+
+    @app.command("build")
+    def build(
+        manifest: Annotated[Path, typer.Argument(help="YAML/JSON manifest of shows and episodes (docs/manifest.md).")],
+        out: Annotated[Path, typer.Option("--out", "-o", help="Output folder: release, work folder, catalog.")],
+        asr_en: Annotated[str, typer.Option(help="ASR backend for EN: auto, pocketsphinx, vad, faster-whisper.")] = "auto",
+        asr_ja: Annotated[str, typer.Option(help="ASR backend for JP: auto (VAD only), vad, faster-whisper.")] = "auto",
+        asr_model: Annotated[str | None, typer.Option(help="Local model folder or cached name (faster-whisper).")] = None,
+        device: Annotated[str, typer.Option(help="auto, cpu or cuda for production backends.")] = "auto",
+        tolerance_ms: Annotated[int, typer.Option(help="Alignment merge tolerance in ms.")] = 125,
+        sync: Annotated[bool, typer.Option("--sync/--no-sync", help="Estimate JP/EN offset and drift.")] = True,
+        diarizer: Annotated[str, typer.Option(help="embedded or pyannote.")] = "embedded",
+        separator: Annotated[str, typer.Option(help="dualtrack, hpss or demucs.")] = "dualtrack",
+        video_clips: Annotated[bool, typer.Option("--video-clips/--no-video-clips")] = True,
+        backing_clips: Annotated[bool, typer.Option("--backing-clips/--no-backing-clips")] = True,
+        frames_fps: Annotated[float | None, typer.Option(help="Also extract frames at this rate.")] = None,
+        archive: Annotated[bool, typer.Option("--archive", help="Also write the .tar.gz archives.")] = False,
+        jobs: Annotated[int, typer.Option("--jobs", "-j", help="Parallel workers (local runner).")] = 1,
+        runner: Annotated[str, typer.Option(help="local or ray.")] = "local",
+        address: Annotated[str | None, typer.Option(help="Ray cluster address (with --runner ray).")] = None,
+        retries: Annotated[int, typer.Option(help="Retries of a failed task (ray).")] = 2,
+        progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+    ) -> None:
+        """Build an Anim-400K release from a manifest (resumable: re-run to finish an interrupted build)."""
+        from ..build.options import BuildOptions
+        from ..build.pipeline import build_dataset
+        from ..build.summary import print_summary
+
+        opts = BuildOptions(
+            asr_en=asr_en, asr_ja=asr_ja, asr_model=asr_model, asr_device=device, tolerance_ms=tolerance_ms,
+            sync=sync, diarizer=diarizer, separator=separator, video_clips=video_clips,
+            backing_clips=backing_clips, frames_fps=frames_fps, archive=archive, jobs=jobs, runner=runner,
+            ray_address=address, retries=retries, progress=progress,
+        )
+        report = build_dataset(manifest, out, opts)
+        print_summary(report)
+        if report.failed:
+            raise typer.Exit(2)
