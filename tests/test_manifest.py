@@ -1,0 +1,76 @@
+"""Manifest loading and validation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from anim400k.build.manifest import load_manifest
+from anim400k.errors import InputError
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_yaml_manifest_resolves_relative_paths(tmp_path: Path) -> None:
+    m = load_manifest(write(tmp_path / "m.yaml", """
+shows:
+  - key: show_a
+    metadata: meta/show.json
+    episodes:
+      - episode: 1
+        media: media/ep1.mkv
+        subtitles: subs/ep1.srt
+      - episode: "2"
+        jp_media: ep2.ja.mkv
+        en_media: /abs/ep2.en.mka
+        en_stream: 1
+        subtitle_stream: eng
+        transcripts: {en: ep2.aws.json}
+"""))
+    eps = m.episodes()
+    assert [e.key for e in eps] == ["show_a/1", "show_a/2"]
+    assert eps[0].jp_media == eps[0].en_media == str(tmp_path / "media" / "ep1.mkv")
+    assert eps[0].subtitles == str(tmp_path / "subs" / "ep1.srt")
+    assert eps[1].en_media == "/abs/ep2.en.mka"
+    assert eps[1].en_stream == 1 and eps[1].subtitle_stream == "eng"
+    assert eps[1].transcripts == {"en": str(tmp_path / "ep2.aws.json")}
+
+
+def test_json_manifest(tmp_path: Path) -> None:
+    data = {"shows": [{"key": "s", "episodes": [{"episode": "1", "media": "a.mkv"}]}]}
+    m = load_manifest(write(tmp_path / "m.json", json.dumps(data)))
+    assert m.episodes()[0].jp_stream == "jpn"
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("shows: [", "not valid YAML"),
+        ("- just a list", "mapping"),
+        ("shows: []", "shows"),
+        ("shows:\n  - key: s\n    episodes:\n      - episode: 1\n", "media"),
+        ("shows:\n  - key: s\n    episodes:\n      - {episode: 1, media: a.mkv, jp_media: b.mkv}\n", "not both"),
+        ("shows:\n  - key: s\n    episodes:\n      - {episode: 1, media: a.mkv, colour: red}\n", "colour"),
+        ("shows:\n  - key: s\n    episodes:\n      - {episode: 1, media: a.mkv, transcripts: {fr: x.json}}\n",
+         "fr"),
+        ("shows:\n  - key: s\n    episodes:\n      - {episode: 1, media: a.mkv}\n      - {episode: 1, media: b.mkv}\n",
+         "twice"),
+    ],
+)
+def test_bad_manifests_name_the_file_and_problem(tmp_path: Path, text: str, needle: str) -> None:
+    path = write(tmp_path / "bad.yaml", text)
+    with pytest.raises(InputError) as err:
+        load_manifest(path)
+    assert str(path) in err.value.message
+    assert needle in err.value.message
+    assert "\n" not in err.value.message
+
+
+def test_missing_manifest(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="not found"):
+        load_manifest(tmp_path / "nope.yaml")
