@@ -1,0 +1,295 @@
+"""Transcript files: Whisper-style JSON, AWS Transcribe JSON, and SRT/VTT/ASS subtitles.
+
+:func:`read_transcript` detects the format from the content:
+
+* **Whisper-style JSON** (openai-whisper, faster-whisper, whisperX, and this project's own
+  output): an object with ``segments`` (or a bare list of segments), each with ``start``,
+  ``end``, ``text`` and optional ``words`` ``[{word|text, start, end, probability|score}]``.
+  whisperX leaves ``start``/``end`` off words it could not align (numerals, symbols); such
+  a word gets the previous word's end (or the segment start) as start and the next timed
+  word's start (or the segment end) as end.
+* **AWS Transcribe JSON** (the tool the Anim-400K paper used): ``results.items`` with
+  ``start_time``/``end_time`` strings and ``alternatives[0].content``; punctuation items
+  carry no time and attach to the preceding word. Segments come from
+  ``results.audio_segments`` when present (items by ``id``); otherwise a new segment starts
+  after sentence-final punctuation (``. ? ! 。 ？ ！``) or when the silence before the next
+  word exceeds :data:`AWS_PAUSE_S` (0.5 s).
+* **Subtitles** (SRT, WebVTT, ASS/SSA) through pysubs2: one segment per event.
+
+Every malformed input raises :class:`~anim400k.errors.InputError` naming the file and the
+exact problem (``segment 12: end 3.2 before start 4.0``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from ..fsutil import write_json_atomic
+from ..model import Segment, Transcript, Word
+
+AWS_PAUSE_S = 0.5
+SENTENCE_END = frozenset(".?!。？！")
+_NO_SPACE_LANGS = ("ja", "zh", "yue", "th", "lo", "my", "km")
+
+
+def _lang(code: str | None) -> str:
+    """``ja-JP`` -> ``ja``; ``None`` -> ``''``."""
+    return (code or "").split("-")[0].split("_")[0].lower()
+
+
+class _Checker:
+    """Turns raw values into validated float seconds, raising InputError with context."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, problem: str) -> InputError:
+        return InputError(problem, self.path)
+
+    def time(self, value: Any, where: str, field: str) -> float:
+        if isinstance(value, bool) or value is None:
+            raise self.fail(f"{where}: {field} is {'missing' if value is None else 'not a number'}")
+        try:
+            t = float(value)
+        except (TypeError, ValueError):
+            raise self.fail(f"{where}: {field} is not a number ({value!r})") from None
+        if not math.isfinite(t):
+            raise self.fail(f"{where}: {field} is not finite ({value!r})")
+        if t < 0:
+            raise self.fail(f"{where}: negative {field} {t:g}")
+        return t
+
+    def interval(self, obj: dict[str, Any], where: str, start_key: str = "start", end_key: str = "end"):  # type: ignore[no-untyped-def]
+        if start_key not in obj:
+            raise self.fail(f"{where}: missing '{start_key}'")
+        if end_key not in obj:
+            raise self.fail(f"{where}: missing '{end_key}'")
+        s = self.time(obj[start_key], where, start_key)
+        e = self.time(obj[end_key], where, end_key)
+        if e < s:
+            raise self.fail(f"{where}: end {e:g} before start {s:g}")
+        return s, e
+
+
+# ---------------------------------------------------------------- Whisper-style JSON
+
+
+def _whisper_words(raw: Any, seg_start: float, seg_end: float, where: str, chk: _Checker) -> list[Word]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise chk.fail(f"{where}: 'words' is not a list")
+    timed: list[tuple[float | None, float | None, str, float | None]] = []
+    for k, w in enumerate(raw):
+        wwhere = f"{where} word {k}"
+        if not isinstance(w, dict):
+            raise chk.fail(f"{wwhere}: not an object")
+        text = w.get("word", w.get("text"))
+        if not isinstance(text, str):
+            raise chk.fail(f"{wwhere}: missing 'word' text")
+        prob = w.get("probability", w.get("score"))
+        prob = chk.time(prob, wwhere, "probability") if prob is not None else None
+        if "start" in w and "end" in w:
+            s, e = chk.interval(w, wwhere)
+            timed.append((s, e, text, prob))
+        else:  # whisperX: unaligned word
+            timed.append((None, None, text, prob))
+    words = []
+    prev_end = seg_start
+    for k, (s, e, text, prob) in enumerate(timed):
+        if s is None or e is None:
+            nxt = next((t[0] for t in timed[k + 1 :] if t[0] is not None), seg_end)
+            s, e = prev_end, max(prev_end, nxt)
+        words.append(Word(s, e, text, prob))
+        prev_end = e
+    return words
+
+
+def _parse_whisper(obj: Any, chk: _Checker, language: str | None) -> Transcript:
+    if isinstance(obj, list):
+        raw_segments, lang, source = obj, None, ""
+    else:
+        raw_segments = obj.get("segments")
+        lang = obj.get("language")
+        source = str(obj.get("source", "") or "")
+    if not isinstance(raw_segments, list):
+        raise chk.fail("'segments' is not a list")
+    segments = []
+    for i, seg in enumerate(raw_segments):
+        where = f"segment {i}"
+        if not isinstance(seg, dict):
+            raise chk.fail(f"{where}: not an object")
+        start, end = chk.interval(seg, where)
+        text = seg.get("text", "")
+        if not isinstance(text, str):
+            raise chk.fail(f"{where}: 'text' is not a string")
+        speaker = seg.get("speaker")
+        segments.append(
+            Segment(
+                start,
+                end,
+                text.strip(),
+                words=_whisper_words(seg.get("words"), start, end, where, chk),
+                speaker=str(speaker) if speaker is not None else None,
+                transcribed=bool(seg.get("transcribed", True)),
+            )
+        )
+    segments.sort(key=lambda s: (s.start, s.end))
+    return Transcript(language=_lang(language or lang), segments=segments, source=source or "whisper-json")
+
+
+# ---------------------------------------------------------------- AWS Transcribe JSON
+
+
+def _aws_items(items: Any, chk: _Checker) -> list[dict[str, Any]]:
+    """Validated items: ``{"id", "type", "text", "start", "end", "conf", "speaker"}``."""
+    if not isinstance(items, list):
+        raise chk.fail("results.items is not a list")
+    out = []
+    for i, it in enumerate(items):
+        where = f"item {i}"
+        if not isinstance(it, dict):
+            raise chk.fail(f"{where}: not an object")
+        kind = it.get("type")
+        if kind not in ("pronunciation", "punctuation"):
+            raise chk.fail(f"{where}: unknown type {kind!r} (expected pronunciation or punctuation)")
+        alts = it.get("alternatives")
+        if not isinstance(alts, list) or not alts or not isinstance(alts[0], dict):
+            raise chk.fail(f"{where}: missing alternatives[0]")
+        content = alts[0].get("content")
+        if not isinstance(content, str):
+            raise chk.fail(f"{where}: alternatives[0].content is not a string")
+        rec: dict[str, Any] = {"id": it.get("id", i), "type": kind, "text": content,
+                               "speaker": it.get("speaker_label")}
+        conf = alts[0].get("confidence")
+        rec["conf"] = chk.time(conf, where, "confidence") if conf not in (None, "") else None
+        if kind == "pronunciation":
+            rec["start"], rec["end"] = chk.interval(it, where, "start_time", "end_time")
+        out.append(rec)
+    return out
+
+
+def _aws_segment(items: list[dict[str, Any]], language: str) -> Segment | None:
+    sep = "" if language in _NO_SPACE_LANGS else " "
+    words: list[Word] = []
+    text = ""
+    speakers: dict[str, int] = {}
+    for it in items:
+        if it["type"] == "punctuation":
+            text += it["text"]
+            continue
+        words.append(Word(it["start"], it["end"], it["text"], it["conf"]))
+        text += (sep if text else "") + it["text"]
+        if it["speaker"] is not None:
+            speakers[str(it["speaker"])] = speakers.get(str(it["speaker"]), 0) + 1
+    if not words:
+        return None
+    speaker = max(speakers, key=speakers.__getitem__) if speakers else None
+    return Segment(words[0].start, words[-1].end, text.strip(), words=words, speaker=speaker)
+
+
+def _parse_aws(obj: dict[str, Any], chk: _Checker, language: str | None) -> Transcript:
+    results = obj.get("results")
+    if not isinstance(results, dict):
+        raise chk.fail("'results' is not an object")
+    lang = _lang(language or results.get("language_code") or obj.get("language_code"))
+    items = _aws_items(results.get("items"), chk)
+    groups: list[list[dict[str, Any]]] = []
+    audio_segments = results.get("audio_segments")
+    if isinstance(audio_segments, list) and audio_segments:
+        by_id = {str(it["id"]): it for it in items}
+        for k, seg in enumerate(audio_segments):
+            ids = seg.get("items") if isinstance(seg, dict) else None
+            if not isinstance(ids, list):
+                raise chk.fail(f"audio_segments {k}: missing 'items' list")
+            missing = [i for i in ids if str(i) not in by_id]
+            if missing:
+                raise chk.fail(f"audio_segments {k}: item id {missing[0]!r} not in results.items")
+            groups.append([by_id[str(i)] for i in ids])
+    else:
+        current: list[dict[str, Any]] = []
+        last_end: float | None = None
+        for it in items:
+            if it["type"] == "pronunciation":
+                if current and last_end is not None and it["start"] - last_end > AWS_PAUSE_S:
+                    groups.append(current)
+                    current = []
+                current.append(it)
+                last_end = it["end"]
+            else:
+                current.append(it)
+                if it["text"] and it["text"][-1] in SENTENCE_END:
+                    groups.append(current)
+                    current = []
+        if current:
+            groups.append(current)
+    segments = [s for s in (_aws_segment(g, lang) for g in groups) if s is not None]
+    segments.sort(key=lambda s: (s.start, s.end))
+    return Transcript(language=lang, segments=segments, source="aws-transcribe")
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def _looks_like_subtitles(head: str, suffix: str) -> bool:
+    from .subtitles import SUBTITLE_SUFFIXES
+
+    if suffix in SUBTITLE_SUFFIXES:
+        return True
+    stripped = head.lstrip("\ufeff \t\r\n")
+    if stripped.startswith(("WEBVTT", "[Script Info]")):
+        return True
+    return "-->" in head and not stripped.startswith(("{", "["))
+
+
+def read_transcript(path: str | Path, language: str | None = None) -> Transcript:
+    """Read a transcript in any supported format (detected by content) as a :class:`Transcript`.
+
+    ``language`` (``ja``, ``en``; ``ja-JP`` is shortened) overrides the language stored in
+    the file. Segments come back sorted by start time.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("transcript file not found", path)
+    try:
+        raw = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path) from exc
+    chk = _Checker(path)
+    if _looks_like_subtitles(raw[:4096], path.suffix.lower()):
+        from .subtitles import read_subtitles
+
+        subs = read_subtitles(path)
+        segs = [Segment(s.start, s.end, s.text) for s in subs]
+        return Transcript(language=_lang(language), segments=segs, source="subtitles")
+    if not raw.strip():
+        raise InputError("empty file", path)
+    try:
+        obj = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})", path) from exc
+    if isinstance(obj, dict) and isinstance(obj.get("results"), dict) and "items" in obj["results"]:
+        return _parse_aws(obj, chk, language)
+    if isinstance(obj, list) or (isinstance(obj, dict) and "segments" in obj):
+        return _parse_whisper(obj, chk, language)
+    raise InputError(
+        "not a known transcript format (expected Whisper JSON with 'segments', "
+        "AWS Transcribe JSON with 'results.items', or SRT/VTT/ASS)",
+        path,
+    )
+
+
+def write_transcript(path: str | Path, transcript: Transcript, extra: dict[str, Any] | None = None) -> None:
+    """Write ``transcript`` as Whisper-style JSON (``Transcript.to_dict``), atomically.
+
+    ``extra`` adds top-level keys (e.g. the ASR cache's ``anim400k`` provenance block);
+    readers ignore them.
+    """
+    obj = transcript.to_dict()
+    if extra:
+        obj.update({k: v for k, v in extra.items() if k not in obj})
+    write_json_atomic(path, obj)

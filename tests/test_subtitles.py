@@ -1,0 +1,102 @@
+"""Subtitle files (pysubs2) and subtitle streams inside an MKV (PyAV)."""
+
+from __future__ import annotations
+
+import av
+import numpy as np
+import pytest
+
+from anim400k.errors import InputError
+from anim400k.formats.subtitles import read_subtitle_stream, read_subtitles, write_srt
+from anim400k.model import Subtitle
+
+ASS = """[Script Info]
+ScriptType: v4.00+
+
+[V4+ Styles]
+Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, \
+Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, \
+MarginR, MarginV, Encoding
+Style: Default,Arial,20,&H00FFFFFF,&H000000FF,&H00000000,&H00000000,0,0,0,0,100,100,0,0,1,2,2,2,10,10,10,1
+
+[Events]
+Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
+Dialogue: 0,0:00:05.00,0:00:06.50,Default,,0,0,0,,{\\i1}Later{\\i0} line\\Nbroken
+Dialogue: 0,0:00:01.00,0:00:02.00,Default,,0,0,0,,First
+Comment: 0,0:00:02.00,0:00:03.00,Default,,0,0,0,,a comment
+Dialogue: 0,0:00:03.00,0:00:04.00,Default,,0,0,0,,{\\pos(1,1)}
+"""
+
+
+def test_read_ass_strips_tags_drops_empty_and_sorts(tmp_path):
+    p = tmp_path / "s.ass"
+    p.write_text(ASS, encoding="utf-8")
+    assert read_subtitles(p) == [Subtitle(1.0, 2.0, "First"), Subtitle(5.0, 6.5, "Later line broken")]
+
+
+def test_write_srt_roundtrip(tmp_path):
+    subs = [Subtitle(0.25, 1.5, "Hello"), Subtitle(2.0, 3.001, "Zweite Zeile")]
+    out = tmp_path / "o.srt"
+    write_srt(out, subs)
+    assert "00:00:00,250 --> 00:00:01,500" in out.read_text()
+    assert read_subtitles(out) == subs
+
+
+def test_bad_subtitle_files(tmp_path):
+    p = tmp_path / "bad.srt"
+    p.write_bytes(b"\xff\xfe\x00garbage\xff")
+    with pytest.raises(InputError, match="bad.srt"):
+        read_subtitles(p)
+    with pytest.raises(InputError, match="not found"):
+        read_subtitles(tmp_path / "missing.srt")
+
+
+def _mkv_with_subtitles(tmp_path, srt_text: str, ass_text: str):
+    """Remux an SRT and an ASS file (demuxed by FFmpeg) into an MKV beside a silent audio track.
+
+    PyAV cannot *encode* text subtitles (the encoders need an ASS header PyAV does not expose),
+    but it can copy subtitle packets from a demuxed file into a new container.
+    """
+    srt = tmp_path / "in.srt"
+    srt.write_text(srt_text, encoding="utf-8")
+    ass = tmp_path / "in.ass"
+    ass.write_text(ass_text, encoding="utf-8")
+    out_path = tmp_path / "ep.mkv"
+    inputs = [av.open(str(srt)), av.open(str(ass))]
+    with av.open(str(out_path), "w") as out:
+        audio = out.add_stream("pcm_s16le", rate=16000)
+        targets = []
+        for inp, lang in zip(inputs, ("eng", "jpn"), strict=True):
+            st = out.add_stream_from_template(inp.streams.subtitles[0])
+            st.metadata["language"] = lang
+            targets.append(st)
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 16000 * 8), np.int16), format="s16", layout="mono")
+        frame.sample_rate = 16000
+        for pkt in [*audio.encode(frame), *audio.encode(None)]:
+            out.mux(pkt)
+        for inp, st in zip(inputs, targets, strict=True):
+            for pkt in inp.demux(inp.streams.subtitles[0]):
+                if pkt.dts is None:
+                    continue
+                pkt.stream = st
+                out.mux(pkt)
+    for inp in inputs:
+        inp.close()
+    return out_path
+
+
+def test_read_subtitle_stream_from_mkv(tmp_path):
+    srt = (
+        "1\n00:00:00,100 --> 00:00:00,900\nHello there\n\n"
+        "2\n00:00:01,200 --> 00:00:02,500\n<i>Two</i>\nlines\n"
+    )
+    mkv = _mkv_with_subtitles(tmp_path, srt, ASS)
+    en = read_subtitle_stream(mkv, "eng")
+    assert en == [Subtitle(0.1, 0.9, "Hello there"), Subtitle(1.2, 2.5, "Two lines")]
+    assert read_subtitle_stream(mkv, 0) == read_subtitle_stream(mkv, "en")
+    jp = read_subtitle_stream(mkv, "ja")
+    assert jp == [Subtitle(1.0, 2.0, "First"), Subtitle(5.0, 6.5, "Later line broken")]
+    with pytest.raises(InputError, match="no subtitle stream in language 'fr'"):
+        read_subtitle_stream(mkv, "fr")
+    with pytest.raises(InputError, match="subtitle stream 5 does not exist"):
+        read_subtitle_stream(mkv, 5)

@@ -1,0 +1,153 @@
+"""Transcript readers/writer: Whisper JSON (openai/faster/whisperX), AWS Transcribe, subtitles."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from anim400k.errors import InputError
+from anim400k.formats.transcripts import read_transcript, write_transcript
+from anim400k.model import Segment, Transcript, Word
+
+
+def _write(tmp_path, name, obj):
+    p = tmp_path / name
+    p.write_text(obj if isinstance(obj, str) else json.dumps(obj), encoding="utf-8")
+    return p
+
+
+def test_openai_whisper_json(tmp_path):
+    obj = {
+        "text": " Hello there. General Kenobi.",
+        "language": "en",
+        "segments": [
+            {"id": 1, "seek": 0, "start": 2.5, "end": 4.0, "text": " General Kenobi.", "tokens": [1]},
+            {"id": 0, "seek": 0, "start": 0.0, "end": 1.25, "text": " Hello there.", "tokens": [1],
+             "words": [{"word": " Hello", "start": 0.0, "end": 0.5, "probability": 0.9},
+                       {"word": " there.", "start": 0.6, "end": 1.25, "probability": 0.8}]},
+        ],
+    }
+    t = read_transcript(_write(tmp_path, "w.json", obj))
+    assert t.language == "en"
+    assert [s.text for s in t.segments] == ["Hello there.", "General Kenobi."]  # sorted by time
+    assert t.segments[0].words == [Word(0.0, 0.5, " Hello", 0.9), Word(0.6, 1.25, " there.", 0.8)]
+    assert read_transcript(_write(tmp_path, "w.json", obj), language="ja-JP").language == "ja"
+
+
+def test_whisperx_words_without_times_are_filled(tmp_path):
+    obj = {"segments": [{"start": 1.0, "end": 3.0, "text": "in 1999 we", "speaker": "SPEAKER_01",
+                         "words": [{"word": "in", "start": 1.0, "end": 1.2, "score": 0.7},
+                                   {"word": "1999"},
+                                   {"word": "we", "start": 2.5, "end": 2.8, "score": 0.6}]}],
+           "word_segments": []}
+    seg = read_transcript(_write(tmp_path, "x.json", obj)).segments[0]
+    assert seg.speaker == "SPEAKER_01"
+    assert [(w.start, w.end) for w in seg.words] == [(1.0, 1.2), (1.2, 2.5), (2.5, 2.8)]
+    assert seg.words[0].probability == 0.7 and seg.words[1].probability is None
+
+
+def test_write_read_roundtrip(tmp_path):
+    t = Transcript(
+        language="ja",
+        source="vad",
+        segments=[
+            Segment(0.5, 1.5, "", transcribed=False),
+            Segment(2.0, 3.25, "こんにちは", words=[Word(2.0, 3.25, "こんにちは", 0.5)], speaker="spk1"),
+        ],
+    )
+    out = tmp_path / "sub" / "t.json"
+    write_transcript(out, t, extra={"anim400k": {"config_hash": "abc"}})
+    back = read_transcript(out)
+    assert back == t
+    assert json.loads(out.read_text())["anim400k"]["config_hash"] == "abc"
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no temp files left
+
+
+def _aws_item(i, content, start=None, end=None, conf="0.9", speaker=None):
+    it = {"id": i, "type": "punctuation" if start is None else "pronunciation",
+          "alternatives": [{"confidence": conf, "content": content}]}
+    if start is not None:
+        it["start_time"], it["end_time"] = str(start), str(end)
+    if speaker:
+        it["speaker_label"] = speaker
+    return it
+
+
+def test_aws_without_audio_segments_cuts_at_punctuation_and_pauses(tmp_path):
+    items = [
+        _aws_item(0, "Hello", 0.0, 0.4, speaker="spk_0"),
+        _aws_item(1, "there", 0.45, 0.8, speaker="spk_0"),
+        _aws_item(2, "."),
+        _aws_item(3, "How", 0.9, 1.1),
+        _aws_item(4, "are", 1.15, 1.3),
+        # 0.7 s pause: new segment even without punctuation
+        _aws_item(5, "you", 2.0, 2.3),
+        _aws_item(6, "?"),
+    ]
+    obj = {"jobName": "j", "results": {"language_code": "en-US", "transcripts": [{"transcript": "x"}],
+                                       "items": items}}
+    t = read_transcript(_write(tmp_path, "aws.json", obj))
+    assert t.language == "en" and t.source == "aws-transcribe"
+    assert [(s.start, s.end, s.text) for s in t.segments] == [
+        (0.0, 0.8, "Hello there."), (0.9, 1.3, "How are"), (2.0, 2.3, "you?")]
+    assert t.segments[0].speaker == "spk_0"
+    assert t.segments[1].words[0] == Word(0.9, 1.1, "How", 0.9)
+
+
+def test_aws_exact_half_second_pause_does_not_cut(tmp_path):
+    items = [_aws_item(0, "a", 0.0, 0.5), _aws_item(1, "b", 1.0, 1.2)]
+    t = read_transcript(_write(tmp_path, "aws.json", {"results": {"items": items}}))
+    assert len(t.segments) == 1
+
+
+def test_aws_audio_segments_and_japanese_joining(tmp_path):
+    items = [_aws_item(0, "今日", 0.0, 0.3), _aws_item(1, "は", 0.3, 0.4), _aws_item(2, "。"),
+             _aws_item(3, "晴れ", 0.5, 0.9)]
+    obj = {"results": {"language_code": "ja-JP", "items": items,
+                       "audio_segments": [{"id": 0, "transcript": "", "start_time": "0.0", "end_time": "0.9",
+                                           "items": [0, 1, 2, 3]}]}}
+    t = read_transcript(_write(tmp_path, "aws.json", obj))
+    assert t.language == "ja"
+    assert [(s.start, s.end, s.text) for s in t.segments] == [(0.0, 0.9, "今日は。晴れ")]
+
+
+def test_subtitle_files_as_transcripts(tmp_path):
+    srt = "1\n00:00:01,000 --> 00:00:02,500\n<i>Hi</i>\nthere\n\n2\n00:00:03,000 --> 00:00:04,000\nBye\n"
+    t = read_transcript(_write(tmp_path, "a.srt", srt), language="en")
+    assert [(s.start, s.end, s.text) for s in t.segments] == [(1.0, 2.5, "Hi there"), (3.0, 4.0, "Bye")]
+    vtt = "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nhello\n"
+    t = read_transcript(_write(tmp_path, "noext", vtt))  # detected by content
+    assert [(s.start, s.end, s.text) for s in t.segments] == [(1.0, 2.0, "hello")]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "not valid JSON (line 1"),
+        ("", "empty file"),
+        ({"segments": [{"start": 0, "end": 1, "text": "a"}] * 12 + [{"start": 4.0, "end": 3.2, "text": "x"}]},
+         "segment 12: end 3.2 before start 4"),
+        ({"segments": [{"start": -1, "end": 1, "text": "a"}]}, "segment 0: negative start -1"),
+        ({"segments": [{"start": "abc", "end": 1, "text": "a"}]}, "segment 0: start is not a number ('abc')"),
+        ({"segments": [{"end": 1, "text": "a"}]}, "segment 0: missing 'start'"),
+        ({"segments": [{"start": 0, "end": 1, "words": [{"word": "a", "start": 0.5, "end": 0.2}]}]},
+         "segment 0 word 0: end 0.2 before start 0.5"),
+        ({"segments": "nope"}, "'segments' is not a list"),
+        ({"results": {"items": [_aws_item(0, "a", "x", 1)]}}, "item 0: start_time is not a number ('x')"),
+        ({"results": {"items": [_aws_item(0, "a", 2, 1)]}}, "item 0: end 1 before start 2"),
+        ({"results": {"items": [{"type": "pronunciation"}]}}, "item 0: missing alternatives[0]"),
+        ({"hello": 1}, "not a known transcript format"),
+    ],
+)
+def test_malformed_inputs_name_file_and_problem(tmp_path, content, message):
+    p = _write(tmp_path, "bad.json", content)
+    with pytest.raises(InputError) as err:
+        read_transcript(p)
+    assert message in err.value.message
+    assert str(p) in err.value.message
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputError, match="not found"):
+        read_transcript(tmp_path / "nope.json")
