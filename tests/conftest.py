@@ -1,0 +1,38 @@
+"""Shared fixtures: short synthetic episodes made once per test session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+@pytest.fixture(scope="session")
+def short_episodes(tmp_path_factory: pytest.TempPathFactory) -> list:
+    """Two 12-second synthetic episodes (the second with a 1.25 s EN offset)."""
+    from anim400k.synth import make_episode
+
+    root = tmp_path_factory.mktemp("episodes")
+    return [
+        make_episode(root / "ep1", duration=12.0, seed=11),
+        make_episode(root / "ep2", duration=12.0, seed=12, offset=1.25),
+    ]
+
+
+@pytest.fixture(scope="session")
+def short_manifest(short_episodes: list, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A manifest over :func:`short_episodes` with their ground truth."""
+    import yaml
+
+    root = tmp_path_factory.mktemp("manifest")
+    eps = [
+        {"episode": str(i + 1), "media": str(e.media), "subtitles": str(e.subtitles), "truth": str(e.truth)}
+        for i, e in enumerate(short_episodes)
+    ]
+    path = root / "manifest.yaml"
+    path.write_text(yaml.safe_dump({"shows": [{"key": "test_show", "episodes": eps}]}))
+    return path

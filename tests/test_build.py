@@ -1,0 +1,137 @@
+"""End-to-end dataset builds on short synthetic episodes: release, resume, bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from anim400k.build.options import BuildOptions
+from anim400k.build.pipeline import build_dataset
+from anim400k.formats.ids import ANNOTATIONS_FILE, AUDIO_ARCHIVE, VIDEO_ARCHIVE, id_path
+
+OPTS = BuildOptions(progress=False)
+
+
+def release_files(out: Path) -> dict[str, bytes]:
+    """Every file of the release proper (annotations and clip media), by relative path."""
+    files = {ANNOTATIONS_FILE: (out / ANNOTATIONS_FILE).read_bytes()}
+    for archive in (AUDIO_ARCHIVE, VIDEO_ARCHIVE):
+        for p in sorted((out / archive).rglob("*")):
+            if p.is_file():
+                files[str(p.relative_to(out))] = p.read_bytes()
+    return files
+
+
+@pytest.fixture(scope="module")
+def built(short_manifest: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    out = tmp_path_factory.mktemp("release")
+    return out, build_dataset(short_manifest, out, OPTS)
+
+
+def test_release_follows_the_format(built: tuple[Path, object]) -> None:
+    import av
+
+    out, report = built
+    assert not report.failed, report.failed
+    ann = json.loads((out / ANNOTATIONS_FILE).read_text())
+    assert list(ann) == ["test_show"]
+    episodes = ann["test_show"]["episodes"]
+    assert sorted(episodes) == ["1", "2"]
+    clips = [c for ep in episodes.values() for c in ep["clips"]]
+    assert len(clips) == report.clips >= 4
+    for c in clips:
+        for field in ("jp_clip", "en_clip", "jp_text", "en_text", "jp_start_time", "jp_end_time", "en_start_time",
+                      "en_end_time", "speakers", "en_subtitles", "multi_speaker", "mixing_ratio", "backing_clip"):
+            assert field in c
+    # clip media exist and last as long as the clip's times say (within 50 ms)
+    from anim400k.model import parse_timestamp
+
+    for c in clips[:3]:
+        for cid, s, e in ((c["jp_clip"], c["jp_start_time"], c["jp_end_time"]),
+                          (c["en_clip"], c["en_start_time"], c["en_end_time"])):
+            path = id_path(out, AUDIO_ARCHIVE, cid, "mp3")
+            with av.open(str(path)) as f:
+                dur = float(f.duration) / 1e6
+            assert abs(dur - (parse_timestamp(e) - parse_timestamp(s))) <= 0.05
+        assert id_path(out, VIDEO_ARCHIVE, c["jp_clip"], "mp4").is_file()
+    # the second episode's EN track is offset by 1.25 s: EN clip times are later than JP ones
+    ep2 = episodes["2"]["clips"]
+    shift = [parse_timestamp(c["en_start_time"]) - parse_timestamp(c["jp_start_time"]) for c in ep2]
+    assert all(abs(s - 1.25) < 0.05 for s in shift)
+    assert report.scores["mean"]["alignment_f1"] > 0.5
+
+
+def test_rebuild_skips_everything_and_is_identical(built: tuple[Path, object], short_manifest: Path) -> None:
+    out, _ = built
+    before = release_files(out)
+    report = build_dataset(short_manifest, out, OPTS)
+    assert all(set(e.skipped_stages) >= {"audio", "asr_en", "align", "cut"} for e in report.episodes)
+    assert release_files(out) == before
+
+
+def test_killed_build_resumes_to_identical_output(built: tuple[Path, object], short_manifest: Path,
+                                                  tmp_path: Path) -> None:
+    ref_out, _ = built
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "anim400k", "build", str(short_manifest), "--out", str(out), "--no-progress"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    catalog = out / "catalog.sqlite"
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if catalog.exists():
+            try:
+                with sqlite3.connect(catalog) as db:
+                    n = db.execute("SELECT COUNT(*) FROM stages WHERE stage='diarize' AND status='done'").fetchone()[0]
+            except sqlite3.OperationalError:
+                n = 0
+            if n >= 1:
+                break
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    assert not (out / ANNOTATIONS_FILE).exists()
+    report = build_dataset(short_manifest, out, OPTS)
+    assert not report.failed
+    assert any("diarize" in e.skipped_stages for e in report.episodes)
+    assert release_files(out) == release_files(ref_out)
+    assert not list(out.rglob(".*.part*")), "temporary files left behind"
+
+
+def test_bad_episode_is_reported_and_others_are_built(short_episodes: list, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.mkv"
+    broken.write_bytes(b"\x1aE\xdf\xa3 definitely not a matroska file")
+    eps = [
+        {"episode": "1", "media": str(short_episodes[0].media), "subtitles": str(short_episodes[0].subtitles)},
+        {"episode": "2", "media": str(broken)},
+        {"episode": "3", "media": str(short_episodes[0].media), "en_stream": "fre"},
+    ]
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(yaml.safe_dump({"shows": [{"key": "s", "episodes": eps}]}))
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, "-m", "anim400k", "build", str(manifest), "--out", str(out),
+                             "--no-progress", "--no-video-clips"], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert str(broken) in result.stdout
+    assert "failed s/3" in result.stdout and "fre" in result.stdout
+    ann = json.loads((out / ANNOTATIONS_FILE).read_text())
+    assert list(ann["s"]["episodes"]) == ["1"]
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_changing_an_option_reruns_only_dependent_stages(built: tuple[Path, object], short_manifest: Path,
+                                                         tmp_path: Path) -> None:
+    src, _ = built
+    out = tmp_path / "copy"
+    shutil.copytree(src, out)
+    report = build_dataset(short_manifest, out, BuildOptions(progress=False, tolerance_ms=300))
+    for e in report.episodes:
+        assert {"audio", "asr_en", "asr_ja", "diarize", "separate", "sync"} <= set(e.skipped_stages)
+        assert "align" not in e.skipped_stages and "align" in e.stage_seconds
