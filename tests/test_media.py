@@ -225,3 +225,120 @@ def test_write_audio_roundtrip_and_deterministic(tmp_path: Path, ext: str) -> No
 def test_write_audio_bad_extension(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="unsupported audio extension"):
         media.write_audio(tmp_path / "x.xyz", np.zeros(10, np.float32), 16000)
+
+
+# ---------------------------------------------------------------- clips
+
+
+def _decoded_video(path: Path) -> tuple[int, float, np.ndarray]:
+    """(frames decoded, frame rate, first frame as RGB array)."""
+    with av.open(str(path)) as c:
+        vs = c.streams.video[0]
+        frames = [f.to_ndarray(format="rgb24") for f in c.decode(vs)]
+        return len(frames), float(vs.average_rate), frames[0]
+
+
+def test_cut_audio_clips_durations(tmp_path: Path, episode: Path) -> None:
+    x = media.decode_audio(episode, "jpn", sr=44100)
+    intervals = [(0.0, 1.0), (0.73, 2.41), (3.333, 3.5), (5.5, 6.3)]
+    outs = [tmp_path / f"clip{i}.mp3" for i in range(len(intervals))]
+    outs[1] = tmp_path / "clip1.wav"
+    assert media.cut_audio_clips(x, 44100, intervals, outs) == outs
+    for (start, end), out in zip(intervals, outs, strict=True):
+        y = media.decode_audio(out, 0, sr=44100)
+        assert len(y) / 44100 == pytest.approx(end - start, abs=0.05), out
+        assert media.probe(out).duration == pytest.approx(end - start, abs=0.05)
+    assert peak_freq(media.decode_audio(outs[1], 0, sr=16000), 16000) == pytest.approx(JP_TONE, abs=3)
+
+
+def test_cut_video_clips_one_pass(tmp_path: Path, episode: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import anim400k.media.video as mv
+
+    calls: list[int] = []
+    real = mv.frame_spans
+
+    def counting(container, stream):  # noqa: ANN001, ANN202
+        calls.append(0)
+        for item in real(container, stream):
+            calls[-1] += 1
+            yield item
+
+    monkeypatch.setattr(mv, "frame_spans", counting)
+    pcm = media.decode_audio(episode, "jpn", sr=48000, mono=False)
+    intervals = [(2.0, 2.9), (0.5, 2.25), (0.0, 1.0), (1.3, 1.5), (5.0, 6.5)]  # unsorted, overlapping
+    outs = [tmp_path / f"v{i}.mp4" for i in range(len(intervals))]
+    media.cut_video_clips(episode, intervals, outs, audio=(pcm, 48000), width=120)
+    assert len(calls) == 1 and calls[0] <= DUR * FPS  # one pass; no frame decoded twice
+    for (start, end), out in zip(intervals, outs, strict=True):
+        n, rate, first = _decoded_video(out)
+        assert rate == pytest.approx(FPS)
+        assert n / rate == pytest.approx(end - start, abs=0.05), out
+        info = media.probe(out)
+        assert info.duration == pytest.approx(end - start, abs=0.05)
+        v, a = info.video_streams[0], info.audio_streams[0]
+        assert (v.codec, v.width, v.height, a.codec) == ("h264", 120, 72, "aac")
+        y = media.decode_audio(out, 0, sr=48000)
+        assert len(y) / 48000 == pytest.approx(end - start, abs=0.05)
+        # the first picture is the source frame on screen at `start` (red level = 7 * frame number)
+        assert first[..., 0].mean() == pytest.approx((round(start * FPS) * 7) % 255, abs=8)
+    assert not list(tmp_path.glob(".*part*"))
+
+
+def test_cut_video_clips_selector_and_errors(tmp_path: Path, episode: Path, silent_video: Path) -> None:
+    out = tmp_path / "sel.mp4"
+    media.cut_video_clips(episode, [(1.0, 2.0)], [out], audio="eng")
+    assert peak_freq(media.decode_audio(out, 0, sr=16000), 16000) == pytest.approx(EN_TONE, abs=3)
+    with pytest.raises(InputError, match="no audio stream"):
+        media.cut_video_clips(silent_video, [(0.0, 1.0)], [tmp_path / "x.mp4"], audio="jpn")
+    assert not (tmp_path / "x.mp4").exists()
+    audio_only = media.write_audio(tmp_path / "a.m4a", _tone(JP_TONE, 16000, 1.0, 1), 16000)
+    with pytest.raises(InputError, match="no video stream") as err:
+        media.cut_video_clips(audio_only, [(0.0, 1.0)], [tmp_path / "y.mp4"])
+    assert str(audio_only) in str(err.value) and not (tmp_path / "y.mp4").exists()
+
+
+def test_extract_frames_one_fps(tmp_path: Path, episode: Path) -> None:
+    from PIL import Image
+
+    frames = media.extract_frames(episode, 1.0, lambda k: tmp_path / f"f{k:04d}.jpg")
+    assert [k for k, _, _ in frames] == list(range(int(DUR)))
+    assert [t for _, t, _ in frames] == [float(k) for k in range(int(DUR))]
+    for k, _t, path in frames:
+        img = np.asarray(Image.open(path).convert("RGB"))
+        assert img.shape == (96, 160, 3)
+        assert img[..., 0].mean() == pytest.approx((k * FPS * 7) % 255, abs=8)
+
+
+# ---------------------------------------------------------------- mux
+
+
+def test_mux_audio_track(tmp_path: Path, episode: Path) -> None:
+    sr = 48000
+    dub = _tone(700.0, sr, DUR - 1.0, 1)[0]  # shorter than the video: padded to its duration
+    out = media.mux_audio_track(episode, dub, sr, tmp_path / "dubbed.mkv", title="EN dub")
+    before, after = media.probe(episode), media.probe(out)
+    assert [s.kind for s in after.streams] == ["video", "audio", "audio", "audio"]
+    for a, b in zip(before.streams, after.streams[:3], strict=True):
+        assert (a.codec, a.language, a.channels, a.sample_rate) == (
+            b.codec,
+            b.language,
+            b.channels,
+            b.sample_rate,
+        )
+    new = after.streams[3]
+    assert (new.language, new.default, new.title, new.codec) == ("eng", True, "EN dub", "aac")
+    assert [s.default for s in after.audio_streams] == [False, False, True]
+    assert after.duration == pytest.approx(before.duration, abs=1024 / sr + 0.002)
+    assert peak_freq(media.decode_audio(out, 2, sr=16000), 16000) == pytest.approx(700.0, abs=3)
+    assert len(media.decode_audio(out, 2, sr=16000)) / 16000 == pytest.approx(DUR, abs=0.05)
+    # original streams are copied, not re-encoded: identical video packets
+    with av.open(str(episode)) as a, av.open(str(out)) as b:
+        pa = [bytes(p) for p in a.demux(a.streams.video[0]) if p.size]
+        pb = [bytes(p) for p in b.demux(b.streams.video[0]) if p.size]
+    assert pa == pb
+
+
+def test_mux_bad_input(tmp_path: Path, text_mkv: Path) -> None:
+    with pytest.raises(InputError, match="not a media file"):
+        media.mux_audio_track(text_mkv, np.zeros(100, np.float32), 16000, tmp_path / "o.mkv")
+    assert not (tmp_path / "o.mkv").exists()

@@ -6,12 +6,19 @@ Import the public functions from here (``from anim400k.media import decode_audio
 from __future__ import annotations
 
 from .audio import cut_audio_clips, decode_audio, parse_bitrate, write_audio
+from .mux import mux_audio_track
 from .probe import MediaInfo, StreamInfo, normalize_language, probe, select_audio_stream
+from .video import cut_video_clips, even_size, extract_frames, frame_spans
 
 __all__ = [
     "MediaInfo",
     "StreamInfo",
     "cut_audio_clips",
+    "cut_video_clips",
+    "even_size",
+    "extract_frames",
+    "frame_spans",
+    "mux_audio_track",
     "decode_audio",
     "normalize_language",
     "parse_bitrate",

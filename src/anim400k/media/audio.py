@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -223,27 +223,31 @@ def add_audio_stream(out: Any, codec: str, sr: int, channels: int, bitrate: int 
     return stream
 
 
-def encode_audio(
-    out: Any, stream: Any, data: np.ndarray, sample_fmt: str | None = None, block: int = 1 << 16
-) -> None:
-    """Encode a ``(channels, n)`` float32 array into ``stream`` and flush it (blocks of ``block``)."""
+def audio_frames(
+    data: np.ndarray, sr: int, layout: str, sample_fmt: str = "fltp", block: int = 1 << 16
+) -> Iterator[Any]:
+    """Yield PyAV frames (``block`` samples each, pts in 1/sr) from a ``(channels, n)`` float array."""
     import av
 
-    cc = stream.codec_context
-    sample_fmt = sample_fmt or cc.format.name
-    layout = cc.layout.name
     clipped = np.clip(data, -1.0, 1.0)
     for i in range(0, clipped.shape[1], block):
         chunk = clipped[:, i : i + block]
         if sample_fmt == "s16":
             arr = np.ascontiguousarray((chunk.T * 32767.0).round().astype(np.int16).reshape(1, -1))
         else:
-            sample_fmt = "fltp"
-            arr = np.ascontiguousarray(chunk)
+            sample_fmt, arr = "fltp", np.ascontiguousarray(chunk)
         frame = av.AudioFrame.from_ndarray(arr, format=sample_fmt, layout=layout)
-        frame.sample_rate = cc.sample_rate
+        frame.sample_rate = sr
         frame.pts = i
-        frame.time_base = Fraction(1, cc.sample_rate)
+        frame.time_base = Fraction(1, sr)
+        yield frame
+
+
+def encode_audio(out: Any, stream: Any, data: np.ndarray, sample_fmt: str | None = None) -> None:
+    """Encode a ``(channels, n)`` float32 array into ``stream`` of ``out`` and flush the encoder."""
+    cc = stream.codec_context
+    fmt = sample_fmt or ("s16" if cc.format.name.startswith("s16") else "fltp")
+    for frame in audio_frames(data, cc.sample_rate, cc.layout.name, fmt):
         out.mux(stream.encode(frame))
     out.mux(stream.encode(None))
 

@@ -143,7 +143,7 @@ def _stream_info(stream: Any) -> StreamInfo:
         "codec": codec,
         "language": normalize_language(meta.get("language")),
         "duration": _stream_duration(stream),
-        "title": meta.get("title") or meta.get("handler_name") or None,
+        "title": meta.get("title") or meta.get("name") or meta.get("filename") or None,
         "default": default,
     }
     if kind == "audio" and cc is not None:
