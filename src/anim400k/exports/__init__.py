@@ -1,0 +1,45 @@
+"""Modern exports of a release: Parquet, Hugging Face ``datasets``, Lhotse, WebDataset."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from ..formats.release import Dataset, load
+
+FORMATS = {
+    "parquet": "anim400k.exports.parquet",
+    "hf": "anim400k.exports.hf",
+    "lhotse": "anim400k.exports.lhotse_export",
+    "webdataset": "anim400k.exports.webdataset_export",
+}
+
+
+def export(
+    dataset: Dataset | str | Path,
+    fmt: str,
+    out: str | Path,
+    embed_audio: bool = False,
+    shard_size: str | int = "100MB",
+    skip_bad: bool = False,
+) -> dict[str, Any]:
+    """Export a release to ``fmt`` in ``out`` (replaced only when the export succeeds).
+
+    The release is validated first: without ``skip_bad`` the first problem raises
+    :class:`InputError`; with it, bad shows/episodes/clips are left out (and logged).
+    Returns a summary (counts, files, skipped clips).
+    """
+    if fmt not in FORMATS:
+        raise InputError(f"unknown export format {fmt!r} (choose from {', '.join(FORMATS)})")
+    from .common import CheckedRelease, parse_size
+
+    ds = dataset if isinstance(dataset, Dataset) else load(dataset)
+    size = parse_size(shard_size)
+    checked = CheckedRelease(ds, skip_bad)
+    module = importlib.import_module(FORMATS[fmt])
+    summary = module.export(checked, Path(out), embed_audio=embed_audio, shard_size=size)
+    summary["skipped_clips"] = checked.skipped_clips
+    summary["problems"] = checked.bad.count
+    return summary

@@ -1,0 +1,130 @@
+"""Shared pieces of the exporters: size parsing, staged output folders, checked clip streams."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from ..formats.release import SHOW_FIELDS, BadItems, ClipRecord, Dataset, Show, check_or_raise, type_ok
+
+log = logging.getLogger("anim400k.export")
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$", re.IGNORECASE)
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 10**3,
+    "kb": 10**3,
+    "m": 10**6,
+    "mb": 10**6,
+    "g": 10**9,
+    "gb": 10**9,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+}
+
+
+def parse_size(text: str | int) -> int:
+    """``"100MB"`` -> 100_000_000 (``KiB``/``MiB``/``GiB`` are powers of 1024); ints pass through."""
+    if isinstance(text, int):
+        return text
+    m = _SIZE.match(text)
+    unit = (m.group(2) or "").lower() if m else ""
+    if not m or unit not in _UNITS:
+        raise InputError(f"not a size: {text!r} (e.g. 100MB, 1GiB)")
+    value = int(float(m.group(1)) * _UNITS[unit])
+    if value <= 0:
+        raise InputError(f"size must be positive: {text!r}")
+    return value
+
+
+@contextlib.contextmanager
+def staged_dir(out: str | Path) -> Iterator[Path]:
+    """Yield a temporary folder beside ``out``; it replaces ``out`` only if the block succeeds."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        yield stage
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{stage.name.rsplit('-', 1)[-1]}")
+        out.rename(old)
+    stage.rename(out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+class CheckedRelease:
+    """A release validated before export: bad shows/episodes/clips are refused or skipped."""
+
+    def __init__(self, ds: Dataset, skip_bad: bool) -> None:
+        self.ds = ds
+        self.bad: BadItems = check_or_raise(ds, skip_bad)
+        self.skipped_clips = 0
+
+    def shows(self) -> Iterator[Show]:
+        """Good shows (with their good episodes and clips)."""
+        for show in self.ds.shows():
+            if show.key in self.bad.shows:
+                self.skipped_clips += sum(ep.n_clips for ep in show.episodes.values())
+                continue
+            for number in list(show.episodes):
+                ep = show.episodes[number]
+                if (show.key, number) in self.bad.episodes:
+                    self.skipped_clips += ep.n_clips
+                    del show.episodes[number]
+                    continue
+                good = [c for c in ep.clips if not self.bad.bad_clip(c)]
+                self.skipped_clips += len(ep.clips) - len(good)
+                ep.clips = good
+            yield show
+
+    def clips(self) -> Iterator[ClipRecord]:
+        """Good clips in file order."""
+        for show in self.shows():
+            yield from show.clips()
+
+
+def clean_show_fields(show: Show) -> dict[str, Any]:
+    """Show metadata fields of the right type only (others dropped), without ``episodes``."""
+    return {k: v for k, v in show.metadata.items() if k in SHOW_FIELDS and type_ok(v, SHOW_FIELDS[k])}
+
+
+def clip_info(clip: ClipRecord) -> dict[str, Any]:
+    """A clip's annotations as plain JSON-ready values (float seconds)."""
+    return {
+        "show": clip.show_key,
+        "episode": clip.episode,
+        "clip_index": clip.index,
+        "jp_clip": clip.jp_clip,
+        "en_clip": clip.en_clip,
+        "jp_text": clip.jp_text,
+        "en_text": clip.en_text,
+        "jp_start": clip.jp_start,
+        "jp_end": clip.jp_end,
+        "en_start": clip.en_start,
+        "en_end": clip.en_end,
+        "speakers": list(clip.speakers),
+        "en_subtitles": [{"start": s.start, "end": s.end, "text": s.text} for s in clip.en_subtitles],
+        "multi_speaker": clip.is_multi_speaker,
+        "mixing_ratio": clip.mixing_ratio,
+        "backing_clip": clip.backing_clip,
+    }
+
+
+def dumps(obj: Any) -> str:
+    """Deterministic compact JSON (``ensure_ascii=False``)."""
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))

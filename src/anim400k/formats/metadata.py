@@ -1,0 +1,263 @@
+"""Show and episode metadata: load, validate (pydantic), import character pictures.
+
+The input format (``docs/format.md``) is a JSON or YAML file holding one show object or
+several (a list, or ``{"shows": [...]}``). A show object has the FORMAT.md show fields
+(all optional), an optional ``key`` (the show key; needed when a file holds several
+shows), ``episodes`` mapping episode numbers to episode metadata (``url``, ``synopsis``,
+``ratings``, ``jp_video_id``, ``en_video_id``), and per character an optional
+``pic_files`` list of local image files (relative to the metadata file), which
+:func:`import_pictures` re-encodes to JPEG into ``anim400k_character_pics/F/UUID.jpg``
+and lists by ID in ``pic_urls``.
+
+Fields that are not given stay absent in the output (never ``null``); a field of the
+wrong type, or an unknown field, raises :class:`InputError` naming the file and the
+field path, e.g. ``show.json: characters.Alice.role: expected a string``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import InputError
+from ..fsutil import atomic_path
+from . import ids
+
+_CONFIG = ConfigDict(strict=True, extra="forbid", populate_by_name=True)
+
+
+class PollEntry(BaseModel):
+    """One score of an episode poll."""
+
+    model_config = _CONFIG
+    ratio: float
+    number_of_voters: float
+
+
+class EpisodeMetadata(BaseModel):
+    """Metadata of one episode (FORMAT.md episode object without ``clips``)."""
+
+    model_config = _CONFIG
+    url: str | None = None
+    ratings: dict[Literal["1", "2", "3", "4", "5"], PollEntry] | None = None
+    jp_video_id: str | None = None
+    en_video_id: str | None = None
+    synopsis: str | None = None
+
+
+class CharacterMetadata(BaseModel):
+    """A character: description, role, picture IDs, voice actors; ``pic_files`` only on input."""
+
+    model_config = _CONFIG
+    description: str | None = None
+    role: str | None = None
+    pic_urls: list[str] | None = None
+    voice_actors: list[str] | None = Field(default=None, alias="Voice Actors")
+    pic_files: list[str] | None = None
+
+
+class ShowMetadata(BaseModel):
+    """Every FORMAT.md show field (all optional), the show key and episode metadata."""
+
+    model_config = _CONFIG
+    key: str | None = None
+    show: str | None = None
+    season: str | None = None
+    link: str | None = None
+    type: str | None = None
+    status: str | None = None
+    genres: list[str] | None = None
+    themes: list[str] | None = None
+    score: float | None = None
+    scored_by: int | None = None
+    rank: int | None = None
+    popularity: int | None = None
+    members: int | None = None
+    favorites: int | None = None
+    episode_num: int | None = None
+    aired: str | None = None
+    premiered: str | None = None
+    broadcast: str | None = None
+    producers: list[str] | None = None
+    licensors: list[str] | None = None
+    studios: list[str] | None = None
+    source: str | None = None
+    avg_duration: str | None = None
+    rating: str | None = None
+    related_anime: dict[str, Any] | None = None
+    opening_themes: list[str] | None = None
+    ending_themes: list[str] | None = None
+    staff: list[str] | None = None
+    background: str | None = None
+    synopsis: str | None = None
+    characters: dict[str, CharacterMetadata] | None = None
+    episodes: dict[str, EpisodeMetadata] | None = None
+
+    def show_fields(self) -> dict[str, Any]:
+        """The FORMAT.md show fields that are set (no ``key``, ``episodes`` or ``pic_files``)."""
+        d = self.model_dump(by_alias=True, exclude_none=True, exclude={"key", "episodes"})
+        for c in (d.get("characters") or {}).values():
+            c.pop("pic_files", None)
+        return d
+
+    def episode_fields(self) -> dict[str, dict[str, Any]]:
+        """Episode number -> the episode fields that are set."""
+        return {n: e.model_dump(exclude_none=True) for n, e in (self.episodes or {}).items()}
+
+
+_MESSAGES = {
+    "string_type": "expected a string",
+    "int_type": "expected an integer",
+    "int_from_float": "expected an integer",
+    "float_type": "expected a number",
+    "bool_type": "expected true or false",
+    "list_type": "expected a list",
+    "dict_type": "expected an object",
+    "model_type": "expected an object",
+    "model_attributes_type": "expected an object",
+    "extra_forbidden": "unknown field",
+    "missing": "missing field",
+    "literal_error": "poll scores must be '1'..'5'",
+}
+
+
+def _error_line(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"] if p != "[key]")
+    msg = _MESSAGES.get(err["type"], err["msg"])
+    more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
+    return f"{loc}: {msg}{more}" if loc else f"{msg}{more}"
+
+
+def _read_file(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise InputError("metadata file not found", path) from exc
+    except UnicodeDecodeError as exc:
+        raise InputError("metadata file is not UTF-8 text", path) from exc
+    if path.suffix.lower() in (".yaml", ".yml"):
+        import yaml
+
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise InputError(f"not valid YAML: {str(exc).splitlines()[0]}", path) from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON: {exc}", path) from exc
+
+
+def _normalise_keys(obj: Any) -> Any:
+    """YAML turns ``1:`` into an int key; metadata keys are strings (episode numbers, scores)."""
+    if isinstance(obj, dict):
+        return {str(k): _normalise_keys(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_normalise_keys(v) for v in obj]
+    return obj
+
+
+def parse_metadata(data: Any, path: str | Path = "<metadata>") -> list[ShowMetadata]:
+    """Validate already-parsed metadata (one show, a list, or ``{"shows": [...]}``)."""
+    data = _normalise_keys(data)
+    if isinstance(data, dict) and isinstance(data.get("shows"), list):
+        items, prefix = data["shows"], "shows."
+    elif isinstance(data, list):
+        items, prefix = data, ""
+    elif isinstance(data, dict):
+        items, prefix = [data], None
+    else:
+        raise InputError("metadata must be a show object, a list of them, or {'shows': [...]}", path)
+    shows = []
+    for i, item in enumerate(items):
+        try:
+            shows.append(ShowMetadata.model_validate(item))
+        except ValidationError as exc:
+            where = "" if prefix is None else f"{prefix}{i}."
+            raise InputError(f"{where}{_error_line(exc)}", path) from exc
+    if len(shows) > 1:
+        keys = [s.key for s in shows]
+        if any(k is None for k in keys):
+            raise InputError("a file with several shows must give each one a 'key'", path)
+        dup = sorted({k for k in keys if keys.count(k) > 1})
+        if dup:
+            raise InputError(f"show key {dup[0]!r} appears twice", path)
+    return shows
+
+
+def load_metadata(path: str | Path) -> list[ShowMetadata]:
+    """Read and validate a metadata JSON/YAML file; raise :class:`InputError` on any problem."""
+    p = Path(path)
+    return parse_metadata(_read_file(p), p)
+
+
+def select_show(shows: list[ShowMetadata], show_key: str, path: str | Path) -> ShowMetadata:
+    """The show with ``key == show_key`` (or the only show of the file if it has no key)."""
+    for s in shows:
+        if s.key == show_key:
+            return s
+    if len(shows) == 1 and shows[0].key is None:
+        return shows[0]
+    raise InputError(f"no metadata for show {show_key!r}", path)
+
+
+def import_pictures(
+    meta: ShowMetadata,
+    show_key: str,
+    base_dir: str | Path,
+    release_root: str | Path,
+    source: str | Path = "<metadata>",
+    quality: int = 90,
+) -> ShowMetadata:
+    """Re-encode each character's ``pic_files`` to JPEG into the release's picture archive.
+
+    The picture of character ``name`` at position ``i`` of ``pic_files`` gets the ID
+    ``ids.make_id(show_key, "pic", name, i)``; IDs are appended to ``pic_urls``. Relative
+    file names resolve against ``base_dir``. Returns a copy of ``meta`` without ``pic_files``.
+    Raises :class:`InputError` (naming the field) for a missing or undecodable image.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    meta = meta.model_copy(deep=True)
+    for name, ch in (meta.characters or {}).items():
+        if not ch.pic_files:
+            continue
+        urls = list(ch.pic_urls or [])
+        for i, f in enumerate(ch.pic_files):
+            src = Path(f) if Path(f).is_absolute() else Path(base_dir) / f
+            field = f"characters.{name}.pic_files.{i}"
+            pic_id = ids.make_id(show_key, "pic", name, i)
+            dest = ids.id_path(release_root, ids.PICS_ARCHIVE, pic_id, "jpg")
+            try:
+                with Image.open(src) as im:
+                    im.load()
+                    rgb = im.convert("RGB")
+            except FileNotFoundError as exc:
+                raise InputError(f"{field}: picture file {str(src)!r} not found", source) from exc
+            except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+                raise InputError(f"{field}: {str(src)!r} is not a readable image ({exc})", source) from exc
+            with atomic_path(dest) as tmp:
+                rgb.save(tmp, format="JPEG", quality=quality)
+            if pic_id not in urls:
+                urls.append(pic_id)
+        ch.pic_urls = urls
+        ch.pic_files = None
+    return meta
+
+
+def load_show_metadata(
+    path: str | Path, show_key: str, release_root: str | Path | None = None
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Metadata of one show for the release writer: ``(show_fields, {episode: episode_fields})``.
+
+    Pictures in ``pic_files`` are imported into ``release_root`` (when given).
+    """
+    p = Path(path)
+    meta = select_show(load_metadata(p), show_key, p)
+    if release_root is not None:
+        meta = import_pictures(meta, show_key, p.parent, release_root, p)
+    return meta.show_fields(), meta.episode_fields()

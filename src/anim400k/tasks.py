@@ -1,0 +1,243 @@
+"""Secondary-task views of a release: show-level splits and one JSONL manifest per task.
+
+Splits are by *show*: no show appears in two splits. Shows are put in a seeded random
+order (``random.Random(seed)`` over the sorted show keys); each show then goes to the
+split whose share is furthest below its target, where shares are measured in clips
+(``by="clips"``, the default) or in shows (``by="shows"``). Same release, seed and
+proportions: same splits.
+
+Manifests (``DIR/<task>/<split>.jsonl``, one JSON object a line, paths absolute):
+
+- ``speech_translation``: JP clip audio -> the EN subtitles overlapping the clip;
+- ``dubbing``: JP clip audio and text -> EN clip audio and text;
+- ``teaser_summarization``: episode (its clips' IDs and texts) -> episode synopsis;
+- ``genre_classification``: show (synopsis, episode synopses) -> genres and themes;
+- ``character_identification``: character picture -> character name (and show);
+- ``quality_prediction``: episode -> poll mean vote and voters.
+
+``DIR/splits.json`` records seed, proportions, basis and the show keys of each split.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from typing import IO, Any
+
+from .errors import InputError
+from .formats.release import Dataset, EpisodeRecord, Show, load
+from .fsutil import atomic_path, write_json_atomic
+
+SPLITS = ("train", "validation", "test")
+TASKS = (
+    "speech_translation",
+    "dubbing",
+    "teaser_summarization",
+    "genre_classification",
+    "character_identification",
+    "quality_prediction",
+)
+
+
+def parse_proportions(text: str | Sequence[float]) -> tuple[float, float, float]:
+    """``"0.8,0.1,0.1"`` -> (0.8, 0.1, 0.1); must be three non-negative numbers summing to 1."""
+    try:
+        values = [float(x) for x in (text.split(",") if isinstance(text, str) else text)]
+    except ValueError as exc:
+        raise InputError(f"split proportions must be numbers: {text!r}") from exc
+    if len(values) != 3 or any(v < 0 for v in values) or abs(sum(values) - 1.0) > 1e-6:
+        raise InputError(f"split proportions must be three non-negative numbers summing to 1: {text!r}")
+    return values[0], values[1], values[2]
+
+
+def assign_splits(
+    weights: dict[str, float], seed: int = 0, proportions: Sequence[float] = (0.8, 0.1, 0.1)
+) -> dict[str, str]:
+    """Show key -> split name, from each show's weight (clip count, or 1 per show)."""
+    props = parse_proportions(proportions)
+    order = sorted(weights)
+    random.Random(seed).shuffle(order)
+    total = sum(weights.values()) or 1.0
+    filled = [0.0, 0.0, 0.0]
+    out: dict[str, str] = {}
+    for key in order:
+        # the split furthest below its target share; ties go to the earlier split
+        deficits = [props[i] - filled[i] / total if props[i] > 0 else float("-inf") for i in range(3)]
+        i = max(range(3), key=lambda j: (deficits[j], -j))
+        out[key] = SPLITS[i]
+        filled[i] += weights[key]
+    return out
+
+
+def split_of(
+    dataset: Dataset | str | Path,
+    seed: int = 0,
+    proportions: Sequence[float] = (0.8, 0.1, 0.1),
+    by: str = "clips",
+) -> dict[str, str]:
+    """Show key -> ``train``/``validation``/``test`` for a release (see the module docstring)."""
+    if by not in ("clips", "shows"):
+        raise InputError(f"split basis must be 'clips' or 'shows', not {by!r}")
+    ds = dataset if isinstance(dataset, Dataset) else load(dataset)
+    weights: dict[str, float] = {}
+    for show in ds.shows(with_clips=False):
+        n = sum(ep.n_clips for ep in show.episodes.values())
+        weights[show.key] = float(n) if by == "clips" else 1.0
+    return assign_splits(weights, seed, proportions)
+
+
+def _subtitle_text(clip: Any) -> str:
+    return " ".join(s.text.strip() for s in clip.en_subtitles if s.text.strip())
+
+
+def _clip_rows(ds: Dataset, show: Show) -> Iterator[tuple[str, dict[str, Any]]]:
+    for ep in show.episodes.values():
+        for c in ep.clips:
+            base = {"id": c.jp_clip, "show": show.key, "episode": ep.number, "clip_index": c.index}
+            yield (
+                "speech_translation",
+                base
+                | {
+                    "audio": str(ds.audio_path(c.jp_clip)),
+                    "duration": round(c.duration, 3),
+                    "source_text": c.jp_text,
+                    "target_text": _subtitle_text(c),
+                    "subtitles": [{"start": s.start, "end": s.end, "text": s.text} for s in c.en_subtitles],
+                },
+            )
+            yield (
+                "dubbing",
+                base
+                | {
+                    "jp_audio": str(ds.audio_path(c.jp_clip)),
+                    "en_audio": str(ds.audio_path(c.en_clip)),
+                    "jp_text": c.jp_text,
+                    "en_text": c.en_text,
+                    "en_subtitles": _subtitle_text(c),
+                    "jp_duration": round(c.duration, 3),
+                    "en_duration": round(c.en_end - c.en_start, 3),
+                    "speakers": c.speakers,
+                },
+            )
+
+
+def _episode_rows(show: Show, ep: EpisodeRecord) -> Iterator[tuple[str, dict[str, Any]]]:
+    if ep.synopsis and ep.synopsis.strip():
+        yield (
+            "teaser_summarization",
+            {
+                "show": show.key,
+                "episode": ep.number,
+                "clips": [c.jp_clip for c in ep.clips],
+                "jp_text": " ".join(c.jp_text for c in ep.clips if c.jp_text),
+                "en_text": " ".join(c.en_text for c in ep.clips if c.en_text),
+                "synopsis": ep.synopsis,
+            },
+        )
+    mv = ep.mean_vote
+    if ep.ratings and ep.voters > 0 and mv is not None:
+        yield (
+            "quality_prediction",
+            {
+                "show": show.key,
+                "episode": ep.number,
+                "clips": [c.jp_clip for c in ep.clips],
+                "mean_vote": mv,
+                "voters": ep.voters,
+                "ratings": {
+                    k: {"ratio": r.ratio, "number_of_voters": r.number_of_voters}
+                    for k, r in ep.ratings.items()
+                },
+            },
+        )
+
+
+def _show_rows(ds: Dataset, show: Show) -> Iterator[tuple[str, dict[str, Any]]]:
+    if show.genres or show.themes:
+        yield (
+            "genre_classification",
+            {
+                "show": show.key,
+                "name": show.name,
+                "synopsis": show.synopsis or "",
+                "episode_synopses": [ep.synopsis for ep in show.episodes.values() if ep.synopsis],
+                "genres": show.genres,
+                "themes": show.themes,
+            },
+        )
+    for ch in show.characters:
+        for pic in ch.pic_urls:
+            yield (
+                "character_identification",
+                {
+                    "picture_id": pic,
+                    "picture": str(ds.picture_path(pic)),
+                    "show": show.key,
+                    "character": ch.name,
+                    "role": ch.role,
+                },
+            )
+
+
+def write_task_views(
+    dataset: Dataset | str | Path,
+    out_dir: str | Path,
+    seed: int = 0,
+    proportions: Sequence[float] = (0.8, 0.1, 0.1),
+    by: str = "clips",
+) -> dict[str, Any]:
+    """Write ``splits.json`` and every task's per-split JSONL manifests; return the summary.
+
+    Streams the release one show at a time; each manifest is written to a temporary name
+    and renamed into place when complete.
+    """
+    ds = dataset if isinstance(dataset, Dataset) else load(dataset)
+    props = parse_proportions(proportions)
+    splits = split_of(ds, seed, props, by)
+    out = Path(out_dir)
+    counts: dict[str, dict[str, int]] = {t: dict.fromkeys(SPLITS, 0) for t in TASKS}
+    with ExitStack() as stack:
+        files: dict[tuple[str, str], IO[str]] = {}
+        for task in TASKS:
+            for split in SPLITS:
+                tmp = stack.enter_context(atomic_path(out / task / f"{split}.jsonl"))
+                files[(task, split)] = stack.enter_context(tmp.open("w", encoding="utf-8"))
+
+        def emit(rows: Iterator[tuple[str, dict[str, Any]]], split: str) -> None:
+            for task, row in rows:
+                files[(task, split)].write(json.dumps(row | {"split": split}, ensure_ascii=False) + "\n")
+                counts[task][split] += 1
+
+        for show in ds.shows():
+            split = splits[show.key]
+            emit(_show_rows(ds, show), split)
+            for ep in show.episodes.values():
+                emit(_episode_rows(show, ep), split)
+            emit(_clip_rows(ds, show), split)
+        for f in files.values():
+            f.close()
+    summary = {
+        "dataset": str(ds.root.resolve()),
+        "seed": seed,
+        "proportions": dict(zip(SPLITS, props, strict=True)),
+        "by": by,
+        "splits": {s: sorted(k for k, v in splits.items() if v == s) for s in SPLITS},
+        "counts": counts,
+    }
+    write_json_atomic(out / "splits.json", summary)
+    return summary
+
+
+def load_splits(path: str | Path) -> dict[str, str]:
+    """Show key -> split from a ``splits.json`` written by :func:`write_task_views`."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / "splits.json"
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+        return {k: split for split, keys in data["splits"].items() for k in keys}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InputError(f"not a splits.json: {exc}", p) from exc
