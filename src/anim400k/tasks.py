@@ -1,8 +1,10 @@
 """Secondary-task views of a release: show-level splits and one JSONL manifest per task.
 
 Splits are by *show*: no show appears in two splits. Shows are put in a seeded random
-order (``random.Random(seed)`` over the sorted show keys); each show then goes to the
-split whose share is furthest below its target, where shares are measured in clips
+order (``random.Random(seed)`` over the sorted show keys). If there are enough shows, the
+first ones go one each to test, validation and train (splits with a zero share are left
+out), so no wanted split is empty; every further show goes to the split that leaves the
+shares closest (least squares) to their targets. Shares are measured in clips
 (``by="clips"``, the default) or in shows (``by="shows"``). Same release, seed and
 proportions: same splits.
 
@@ -63,12 +65,26 @@ def assign_splits(
     total = sum(weights.values()) or 1.0
     filled = [0.0, 0.0, 0.0]
     out: dict[str, str] = {}
+    wanted = [i for i in (2, 1, 0) if props[i] > 0]
+    if len(order) >= len(wanted):
+        # every split with a non-zero share gets a show (test first, then validation, train)
+        for i, key in zip(wanted, order, strict=False):
+            out[key] = SPLITS[i]
+            filled[i] += weights[key]
+
+    def error(fill: list[float]) -> float:
+        return sum((fill[j] / total - props[j]) ** 2 for j in range(3))
+
     for key in order:
-        # the split furthest below its target share; ties go to the earlier split
-        deficits = [props[i] - filled[i] / total if props[i] > 0 else float("-inf") for i in range(3)]
-        i = max(range(3), key=lambda j: (deficits[j], -j))
-        out[key] = SPLITS[i]
-        filled[i] += weights[key]
+        if key in out:
+            continue
+        # the split that leaves the shares closest to their targets; ties go to the earlier split
+        best = min(
+            (i for i in range(3) if props[i] > 0),
+            key=lambda i: (error([f + (weights[key] if j == i else 0.0) for j, f in enumerate(filled)]), i),
+        )
+        out[key] = SPLITS[best]
+        filled[best] += weights[key]
     return out
 
 

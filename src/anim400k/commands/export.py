@@ -1,0 +1,40 @@
+"""``anim400k export DATASET --format parquet|hf|lhotse|webdataset --out DIR``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``export`` command."""
+
+    @app.command("export")
+    def export(
+        dataset: Annotated[Path, typer.Argument(help="Release folder or anim400k_annotations.json.")],
+        fmt: Annotated[str, typer.Option("--format", "-f", help="parquet, hf, lhotse or webdataset.")],
+        out: Annotated[
+            Path, typer.Option("--out", "-o", help="Output folder (replaced when the export succeeds).")
+        ],
+        embed_audio: Annotated[
+            bool, typer.Option("--embed-audio", help="Embed MP3 bytes (parquet, hf).")
+        ] = False,
+        shard_size: Annotated[str, typer.Option(help="Target shard / row-group size, e.g. 100MB.")] = "100MB",
+        skip_bad: Annotated[
+            bool, typer.Option("--skip-bad", help="Leave out bad clips instead of stopping.")
+        ] = False,
+    ) -> None:
+        """Export a release to a modern format (validated first; bad input stops unless --skip-bad)."""
+        from ..exports import export as run_export
+
+        summary = run_export(
+            dataset, fmt, out, embed_audio=embed_audio, shard_size=shard_size, skip_bad=skip_bad
+        )
+        typer.echo(f"exported {summary['clips']} clip(s) to {summary['out']} ({fmt})")
+        if summary.get("skipped_clips") or summary.get("problems"):
+            typer.echo(
+                f"skipped {summary['skipped_clips']} clip(s); {summary['problems']} problem(s) logged",
+                err=True,
+            )

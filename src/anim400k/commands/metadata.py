@@ -1,0 +1,44 @@
+"""``anim400k metadata FILE...``: validate show metadata and import character pictures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``metadata`` command."""
+
+    @app.command("metadata")
+    def metadata(
+        files: Annotated[list[Path], typer.Argument(help="Show metadata JSON/YAML files (docs/format.md).")],
+        out: Annotated[
+            Path | None, typer.Option("--out", "-o", help="Write the normalised metadata JSON here.")
+        ] = None,
+        release: Annotated[
+            Path | None,
+            typer.Option(help="Release folder to import pic_files into (anim400k_character_pics)."),
+        ] = None,
+    ) -> None:
+        """Validate metadata files; optionally normalise them and import character pictures."""
+        from ..formats.metadata import import_pictures, load_metadata
+        from ..fsutil import write_json_atomic
+
+        result: dict[str, dict] = {}
+        for f in files:
+            for i, meta in enumerate(load_metadata(f)):
+                key = meta.key or f.stem if len(files) == 1 or meta.key else f"{f.stem}_{i}"
+                if release is not None:
+                    meta = import_pictures(meta, key, f.parent, release, f)
+                fields = meta.show_fields()
+                fields["episodes"] = meta.episode_fields()
+                result[key] = fields
+                n_pics = sum(len(c.get("pic_urls", [])) for c in fields.get("characters", {}).values())
+                typer.echo(
+                    f"{f}: show {key!r}: {len(fields) - 1} field(s), {len(fields['episodes'])} episode(s), "
+                    f"{n_pics} picture(s): ok"
+                )
+        if out is not None:
+            write_json_atomic(out, result)

@@ -1,0 +1,67 @@
+"""``anim400k stats DATASET`` (paper-style statistics) and ``anim400k validate DATASET``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``stats`` and ``validate`` commands."""
+
+    @app.command("stats")
+    def stats(
+        dataset: Annotated[Path, typer.Argument(help="Release folder or anim400k_annotations.json.")],
+        json_out: Annotated[
+            Path | None, typer.Option("--json", help="Also write the statistics as JSON here.")
+        ] = None,
+        figures: Annotated[
+            Path | None, typer.Option("--figures", help="Write PNG figures into this folder.")
+        ] = None,
+    ) -> None:
+        """Print the paper's statistics tables for a release (streamed; memory stays flat)."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from ..formats.release import load
+        from ..fsutil import write_json_atomic
+        from ..stats import compute_stats, stats_rows, write_figures
+
+        result = compute_stats(load(dataset))
+        table = Table(title=f"Anim-400K statistics: {dataset}")
+        table.add_column("statistic")
+        table.add_column("value", justify="right")
+        for label, value in stats_rows(result):
+            table.add_row(label, value)
+        Console().print(table)
+        if json_out is not None:
+            write_json_atomic(json_out, result)
+        if figures is not None:
+            for p in write_figures(result, figures):
+                typer.echo(f"wrote {p}")
+
+    @app.command("validate")
+    def validate(
+        dataset: Annotated[Path, typer.Argument(help="Release folder or anim400k_annotations.json.")],
+        media: Annotated[
+            bool, typer.Option("--media/--no-media", help="Check that media files exist.")
+        ] = True,
+        limit: Annotated[int, typer.Option(help="Print at most this many problems.")] = 50,
+    ) -> None:
+        """Check a release against the Anim-400K format; exit 1 if anything is wrong."""
+        from ..formats.release import iter_problems, load
+
+        ds = load(dataset)
+        n = 0
+        for p in iter_problems(ds, check_media=media):
+            if n < limit:
+                typer.echo(f"{ds.annotations}: {p}")
+            n += 1
+        if n:
+            if n > limit:
+                typer.echo(f"... and {n - limit} more")
+            typer.echo(f"{n} problem(s)", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"{ds.annotations}: valid")

@@ -1,0 +1,31 @@
+"""``anim400k tasks DATASET --out DIR``: secondary-task manifests over show-level splits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``tasks`` command."""
+
+    @app.command("tasks")
+    def tasks(
+        dataset: Annotated[Path, typer.Argument(help="Release folder or anim400k_annotations.json.")],
+        out: Annotated[
+            Path, typer.Option("--out", "-o", help="Folder for splits.json and <task>/<split>.jsonl.")
+        ],
+        seed: Annotated[int, typer.Option(help="Seed of the show shuffle.")] = 0,
+        split: Annotated[str, typer.Option(help="train,validation,test proportions.")] = "0.8,0.1,0.1",
+        by: Annotated[str, typer.Option(help="Measure proportions in 'clips' or 'shows'.")] = "clips",
+    ) -> None:
+        """Write train/validation/test splits by show and one JSONL manifest per task and split."""
+        from ..tasks import parse_proportions, write_task_views
+
+        summary = write_task_views(dataset, out, seed=seed, proportions=parse_proportions(split), by=by)
+        for name, keys in summary["splits"].items():
+            typer.echo(f"{name}: {len(keys)} show(s)")
+        for task, counts in summary["counts"].items():
+            typer.echo(f"{task}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
