@@ -1,0 +1,373 @@
+"""The dubbing pipeline: segment → translate → speak → match voice → fit timing → mix → mux.
+
+``dub(video, out, options)`` dubs a video file (adds an ``eng`` audio stream, marked
+default); :func:`dub_audio` does the work on arrays and is shared with dataset mode.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from ..errors import AnimError, InputError
+from ..model import Segment
+from ..translate.base import Line, Translator
+from ..tts.base import Synthesizer, UnspeakableText, VoiceProfile
+from . import mix as mixing
+from .report import DubReport, LineReport
+from .segment import speech_segments
+from .timing import fade_out, plan_fit, stretch_and_shift
+from .voice import pitch_stats, semitones_between, speaker_profiles
+
+log = logging.getLogger(__name__)
+
+#: Rate of the analysis (diarization, pitch, translation by listening).
+ANALYSIS_SR = 16000
+#: Rate at which lines are synthesised, stretched and placed (resampled to the output rate once).
+SPEECH_SR = 24000
+
+
+class DubOptions(BaseModel):
+    """Options of :func:`dub` (the CLI flags of ``anim400k dub``)."""
+
+    stream: str | int = "jpn"
+    subtitles: str | None = None
+    translator: str = "subtitles"
+    translations: str | None = None
+    whisper_model: str | None = None
+    tts: str = "espeak"
+    tts_model: str | None = None
+    separator: str = "hpss"
+    diarizer: str | None = "embedded"
+    num_speakers: int | None = None
+    min_stretch: float = Field(0.8, gt=0)
+    max_stretch: float = Field(1.3, gt=0)
+    min_tts_speed: float = Field(0.7, gt=0)
+    max_tts_speed: float = Field(1.6, gt=0)
+    match_pitch: bool = True
+    merge_gap: float = 0.3
+    max_segment: float = 10.0
+    min_segment: float = 0.3
+    srt: str | None = None
+    report: str | None = None
+    stems: str | None = None
+
+
+@dataclass
+class DubResult:
+    """Arrays produced by :func:`dub_audio` (all at the input rate, same length as the input)."""
+
+    audio: np.ndarray
+    speech: np.ndarray
+    backing: np.ndarray
+    vocals: np.ndarray
+    segments: list[Segment]
+    report: DubReport
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _resample(x: np.ndarray, sr_from: int, sr_to: int) -> np.ndarray:
+    import librosa
+
+    if sr_from == sr_to:
+        return np.asarray(x, dtype=np.float32)
+    return librosa.resample(
+        np.asarray(x, dtype=np.float32), orig_sr=sr_from, target_sr=sr_to, res_type="soxr_hq"
+    )
+
+
+def separate(mix: np.ndarray, sr: int, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Vocals and backing of a single-track ``mix`` with the separation backend ``name``."""
+    from ..separate import get_separator
+
+    stems = get_separator(name).separate(mix, sr)
+    vocals = stems["vocals"] if isinstance(stems, dict) else stems.vocals
+    backing = stems["backing"] if isinstance(stems, dict) else stems.backing
+    n = len(mix)
+    fix = lambda x: np.pad(np.asarray(x, np.float32)[:n], (0, max(0, n - len(x))))  # noqa: E731
+    return fix(vocals), fix(backing)
+
+
+def find_segments(vocals16: np.ndarray, options: DubOptions) -> list[Segment]:
+    """Single-speaker speech segments of the separated vocals (16 kHz) via the chosen diarizer."""
+    if options.diarizer:
+        from ..diarize import get_diarizer
+
+        kwargs = {"num_speakers": options.num_speakers} if options.num_speakers else {}
+        turns: Sequence[Any] = get_diarizer(options.diarizer, **kwargs).diarize(vocals16, ANALYSIS_SR)
+    else:  # one speaker: voice activity (silero-vad) on the vocals
+        from ..diarize.vad import speech_regions
+
+        turns = [(a, b, "spk0") for a, b in speech_regions(vocals16, ANALYSIS_SR)]
+    return speech_segments(
+        turns, vocals16, ANALYSIS_SR, options.merge_gap, options.max_segment, options.min_segment
+    )
+
+
+def _synthesize(
+    tts: Synthesizer, text: str, voice: VoiceProfile | None, slot: float, options: DubOptions
+) -> tuple[np.ndarray, float]:
+    """Speak ``text``; when it is more than 10 % off its slot, speak it again at the TTS speed
+    that fits (within the TTS speed bounds): native rate control sounds better than stretching."""
+    audio = tts.synthesize(text, voice, SPEECH_SR)
+    need = len(audio) / SPEECH_SR / max(slot, 1e-3)
+    speed = float(np.clip(need, options.min_tts_speed, options.max_tts_speed))
+    if abs(need - 1.0) <= 0.1 or abs(speed - 1.0) < 0.05:
+        return audio, 1.0
+    return tts.synthesize(text, voice, SPEECH_SR, speed=speed), speed
+
+
+def dub_audio(
+    mix: np.ndarray,
+    sr: int,
+    translator: Translator,
+    tts: Synthesizer,
+    options: DubOptions | None = None,
+    source: str = "",
+) -> DubResult:
+    """Dub one mono source track ``mix`` (float32 at ``sr``); returns the dubbed track and a report."""
+    options = options or DubOptions()
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        nonlocal t0
+        now = time.perf_counter()
+        timings[name] = round(now - t0, 3)
+        t0 = now
+
+    mix = np.asarray(mix, dtype=np.float32)
+    n = len(mix)
+    duration = n / sr
+    report = DubReport(
+        source=source,
+        output=None,
+        duration=duration,
+        sample_rate=sr,
+        tts=tts.name,
+        translator=translator.name,
+    )
+    vocals, backing = separate(mix, sr, options.separator)
+    lap("separate")
+    vocals16 = _resample(vocals, sr, ANALYSIS_SR)
+    segments = find_segments(vocals16, options) if n >= sr // 2 else []
+    lap("segment")
+    profiles = (
+        speaker_profiles(vocals16, ANALYSIS_SR, segments)
+        if options.match_pitch or tts.name != "espeak"
+        else {}
+    )
+    lap("profile")
+    lines: list[Line] = translator.translate(segments, vocals16, ANALYSIS_SR) if segments else []
+    lap("translate")
+    if not segments:
+        report.problems.append("no speech found in the source audio; nothing to dub")
+
+    # speak every line
+    spoken: dict[int, np.ndarray] = {}
+    for i, (seg, line) in enumerate(zip(segments, lines, strict=True)):
+        rec = LineReport(i, seg.speaker, round(seg.start, 3), round(seg.end, 3), line.text, line.source_text)
+        report.lines.append(rec)
+        if line.problem:
+            rec.problems.append(line.problem)
+        if not line.text:
+            continue
+        voice = profiles.get(seg.speaker or "") or VoiceProfile(seg.speaker or "spk", 0)
+        try:
+            audio, speed = _synthesize(tts, line.text, voice, seg.duration, options)
+        except UnspeakableText as exc:
+            rec.problems.append(f"cannot speak: {exc.problem}")
+            continue
+        except AnimError:
+            raise
+        except Exception as exc:  # a backend failure on one line must not sink the episode
+            log.warning("TTS failed on line %d: %s", i, exc)
+            rec.problems.append(f"TTS failed: {type(exc).__name__}: {exc}")
+            continue
+        spoken[i] = audio
+        rec.tts_speed = round(speed, 3)
+        rec.natural_duration = round(len(audio) / SPEECH_SR, 3)
+    lap("speak")
+
+    # one pitch shift per speaker: pooled synthesized pitch -> pooled source pitch
+    shifts: dict[str | None, float] = {}
+    if options.match_pitch:
+        for spk, prof in profiles.items():
+            pooled = [spoken[i] for i in spoken if segments[i].speaker == spk]
+            if not pooled or prof.f0_median is None:
+                continue
+            stats = pitch_stats(np.concatenate(pooled), SPEECH_SR, max_seconds=8.0)
+            shifts[spk] = semitones_between(stats[0] if stats else None, prof.f0_median)
+    lap("pitch")
+
+    # fit timing and place
+    speech = np.zeros(int(np.ceil(duration * SPEECH_SR)) + 1, dtype=np.float32)
+    order = sorted(spoken)
+    speech_rms = [
+        mixing.rms(vocals16[int(s.start * ANALYSIS_SR) : int(s.end * ANALYSIS_SR)]) for s in segments
+    ]
+    fallback_rms = float(np.median(speech_rms)) if speech_rms else 0.05
+    for k, i in enumerate(order):
+        seg, rec, audio = segments[i], report.lines[i], spoken[i]
+        limit = segments[order[k + 1]].start if k + 1 < len(order) else duration
+        fit = plan_fit(
+            len(audio) / SPEECH_SR, seg.start, seg.end, limit, options.min_stretch, options.max_stretch
+        )
+        semis = shifts.get(seg.speaker, 0.0)
+        out_len = int(round(fit.length * SPEECH_SR))
+        y = stretch_and_shift(audio, SPEECH_SR, fit.stretch, semis, out_len)
+        placed = int(round(fit.placed * SPEECH_SR))
+        if fit.truncated:
+            y = fade_out(y[:placed], SPEECH_SR)
+            rec.problems.append(
+                f"does not fit: {fit.length:.2f} s of speech after {fit.stretch:.2f}x in a "
+                f"{seg.duration:.2f} s slot with {max(0.0, limit - seg.start):.2f} s of room; cut"
+            )
+        elif fit.overflow:
+            rec.problems.append(
+                f"overflows its slot by {fit.length - seg.duration:.2f} s (spills into silence)"
+            )
+        source_seg = vocals16[int(seg.start * ANALYSIS_SR) : int(seg.end * ANALYSIS_SR)]
+        gain = mixing.line_gain(y, source_seg, fallback_rms)
+        a = int(round(seg.start * SPEECH_SR))
+        y = y[: max(0, len(speech) - a)]
+        speech[a : a + len(y)] += gain * y
+        rec.speech_start = round(a / SPEECH_SR, 4)
+        rec.speech_end = round((a + len(y)) / SPEECH_SR, 4)
+        rec.stretch = round(fit.stretch, 3)
+        rec.pitch_shift = round(semis, 2)
+        rec.gain_db = round(20 * np.log10(max(gain, 1e-9)), 2)
+        rec.overflow = fit.overflow
+        rec.truncated = fit.truncated
+    lap("fit")
+
+    speech_out = _resample(speech, SPEECH_SR, sr)
+    speech_out = np.pad(speech_out[:n], (0, max(0, n - len(speech_out))))
+    report.source_lufs = mixing.loudness(mix, sr)
+    dubbed, _ = mixing.master(backing + speech_out, sr, report.source_lufs)
+    report.output_lufs = mixing.loudness(dubbed, sr)
+    lap("mix")
+    report.seconds = timings
+    return DubResult(dubbed, speech_out, backing, vocals, segments, report)
+
+
+def make_translator(options: DubOptions, video: str | Path | None = None) -> Translator:
+    """The translation backend the options ask for (subtitles from a file or the video's subtitle stream)."""
+    from ..translate import get_translator
+
+    if options.translator == "subtitles":
+        if options.subtitles:
+            return get_translator("subtitles", subtitles=options.subtitles)
+        if video is not None:
+            from ..media import probe
+
+            info = probe(video)
+            if info.subtitle_streams:
+                from ..formats.subtitles import read_subtitle_stream
+
+                streams = info.subtitle_streams
+                eng = [s for s in streams if (s.language or "").startswith("en")] or streams
+                return get_translator("subtitles", subtitles=read_subtitle_stream(video, eng[0].index))
+        raise InputError("no EN subtitles: give --subtitles, or use --translator whisper or text", video)
+    if options.translator == "text":
+        if not options.translations:
+            raise InputError("--translator text needs --translations T.json", video)
+        return get_translator("text", translations=options.translations)
+    if options.translator == "whisper":
+        return get_translator("whisper", model=options.whisper_model)
+    return get_translator(options.translator)
+
+
+def make_synthesizer(options: DubOptions) -> Synthesizer:
+    """The TTS backend the options ask for."""
+    from ..tts import get_synthesizer
+
+    if options.tts == "xtts":
+        return get_synthesizer("xtts", model_path=options.tts_model)
+    return get_synthesizer(options.tts)
+
+
+def _check_coverage(translator: Translator, duration: float, report: DubReport, path: str) -> None:
+    coverage = getattr(translator, "coverage", None)
+    if not callable(coverage):
+        return
+    span = coverage()
+    if span is None:
+        report.problems.append(f"{path}: the subtitles are empty; no line can be translated")
+        return
+    start, end = span
+    if start >= duration:
+        report.problems.append(
+            f"{path}: the subtitles start at {start:.1f} s, after the {duration:.1f} s audio ends"
+        )
+    elif end < duration - 5.0 or start > 5.0:
+        report.problems.append(
+            f"{path}: the subtitles cover only {start:.1f}-{end:.1f} s of the {duration:.1f} s audio"
+        )
+
+
+def dub(video: str | Path, out: str | Path, options: DubOptions | None = None, **overrides: Any) -> DubReport:
+    """Dub ``video`` into EN and write ``out``: the original streams plus a default ``eng`` audio stream.
+
+    Also writes the SRT of what was spoken (``options.srt``), the JSON report
+    (``options.report``) and the stems (``options.stems``) when asked.
+    """
+    from ..media import decode_audio, mux_audio_track, probe, select_audio_stream, write_audio
+
+    options = (options or DubOptions()).model_copy(update=overrides)
+    video = Path(video)
+    if not video.is_file():
+        raise InputError("video not found", video)
+    if options.min_stretch > 1.0 or options.max_stretch < 1.0:
+        raise InputError(f"stretch bounds must include 1.0 (got {options.min_stretch}-{options.max_stretch})")
+    info = probe(video)
+    if not info.audio_streams:
+        raise InputError("the video has no audio stream to dub", video)
+    problems: list[str] = []
+    try:
+        stream = select_audio_stream(info, options.stream)
+    except InputError:
+        if options.stream != "jpn":
+            raise
+        stream = info.audio_streams[0]
+        problems.append(f"no 'jpn' audio stream; dubbed the first audio stream ({stream.language or 'und'})")
+    sr = int(stream.sample_rate or 48000)
+    audio_index = info.audio_streams.index(stream)
+    translator = make_translator(options, video)
+    tts = make_synthesizer(options)
+    t_start = time.perf_counter()
+    mix = decode_audio(video, audio_index, sr=sr, mono=True)
+    decode_s = time.perf_counter() - t_start
+    result = dub_audio(mix, sr, translator, tts, options, source=str(video))
+    report = result.report
+    report.problems[:0] = problems
+    _check_coverage(translator, report.duration, report, options.subtitles or str(video))
+    t_mux = time.perf_counter()
+    mux_audio_track(video, result.audio, sr, out, language="eng", default=True, title="English (dub)")
+    report.output = str(out)
+    report.seconds = {
+        "decode": round(decode_s, 3),
+        **report.seconds,
+        "mux": round(time.perf_counter() - t_mux, 3),
+    }
+    if options.stems:
+        stems = Path(options.stems)
+        for name, x in (
+            ("backing", result.backing),
+            ("vocals", result.vocals),
+            ("dub_speech", result.speech),
+            ("dub_mix", result.audio),
+        ):
+            write_audio(stems / f"{name}.wav", x, sr)
+    if options.srt:
+        report.write_srt(options.srt)
+    if options.report:
+        report.write_json(options.report)
+    return report

@@ -1,0 +1,110 @@
+"""Single-speaker speech segments from diarization turns.
+
+Turns of one speaker separated by short gaps are merged; segments longer than
+``max_len`` are split at their quietest pause (lowest vocal energy), repeatedly; very
+short segments are dropped. Times are seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from ..model import Segment
+
+HOP_S = 0.02
+
+
+def frame_energy(audio: np.ndarray, sr: int, hop_s: float = HOP_S) -> np.ndarray:
+    """RMS energy per ``hop_s`` frame of ``audio`` (smoothed over ~100 ms)."""
+    hop = max(1, int(round(hop_s * sr)))
+    n = len(audio) // hop
+    if n == 0:
+        return np.zeros(0, dtype=np.float32)
+    frames = audio[: n * hop].reshape(n, hop).astype(np.float64)
+    rms = np.sqrt(np.mean(frames**2, axis=1))
+    return np.convolve(rms, np.ones(5) / 5, mode="same")
+
+
+def _turn_fields(turn: Any) -> tuple[float, float, str]:
+    if isinstance(turn, tuple | list):
+        return float(turn[0]), float(turn[1]), str(turn[2])
+    return float(turn.start), float(turn.end), str(turn.speaker)
+
+
+def merge_turns(turns: Iterable[Any], merge_gap: float = 0.3) -> list[Segment]:
+    """Merge consecutive turns of the same speaker separated by at most ``merge_gap`` seconds.
+
+    Turns may be ``(start, end, speaker)`` tuples or objects with those attributes.
+    Overlapping turns of different speakers are cut at the midpoint of the overlap.
+    """
+    items = sorted((_turn_fields(t) for t in turns), key=lambda t: (t[0], t[1]))
+    out: list[Segment] = []
+    for start, end, spk in items:
+        if end <= start:
+            continue
+        if out and out[-1].speaker == spk and start - out[-1].end <= merge_gap:
+            out[-1].end = max(out[-1].end, end)
+            continue
+        if out and start < out[-1].end:  # overlap with another speaker: split the overlap
+            mid = 0.5 * (start + out[-1].end)
+            out[-1].end, start = mid, mid
+        out.append(Segment(start=start, end=end, speaker=spk))
+    return out
+
+
+def split_long(
+    seg: Segment, energy: np.ndarray, max_len: float, min_len: float, hop_s: float = HOP_S
+) -> list[Segment]:
+    """Split ``seg`` at its quietest frames until every part is at most ``max_len`` seconds."""
+    if seg.duration <= max_len:
+        return [seg]
+    lo = int((seg.start + min_len) / hop_s)
+    hi = int((seg.end - min_len) / hop_s)
+    hi = min(hi, len(energy))
+    if hi <= lo:
+        cut = 0.5 * (seg.start + seg.end)
+    else:
+        cut = (lo + int(np.argmin(energy[lo:hi]))) * hop_s + 0.5 * hop_s
+    left = Segment(start=seg.start, end=cut, speaker=seg.speaker)
+    right = Segment(start=cut, end=seg.end, speaker=seg.speaker)
+    return split_long(left, energy, max_len, min_len, hop_s) + split_long(
+        right, energy, max_len, min_len, hop_s
+    )
+
+
+def trim_to_speech(
+    seg: Segment, energy: np.ndarray, threshold: float, hop_s: float = HOP_S
+) -> Segment | None:
+    """Shrink ``seg`` to the frames whose energy is above ``threshold`` (None if none are)."""
+    a, b = int(seg.start / hop_s), min(len(energy), int(np.ceil(seg.end / hop_s)))
+    loud = np.flatnonzero(energy[a:b] > threshold)
+    if loud.size == 0:
+        return None
+    start = max(seg.start, (a + loud[0]) * hop_s)
+    end = min(seg.end, (a + loud[-1] + 1) * hop_s)
+    return Segment(start=start, end=end, speaker=seg.speaker)
+
+
+def speech_segments(
+    turns: Iterable[Any],
+    vocals: np.ndarray,
+    sr: int,
+    merge_gap: float = 0.3,
+    max_len: float = 10.0,
+    min_len: float = 0.3,
+) -> list[Segment]:
+    """Single-speaker segments: merged turns, trimmed to audible speech, long ones split at pauses."""
+    energy = frame_energy(vocals, sr)
+    threshold = 0.1 * float(np.percentile(energy, 95)) if energy.size else 0.0
+    out: list[Segment] = []
+    for seg in merge_turns(turns, merge_gap):
+        trimmed = trim_to_speech(seg, energy, threshold) if energy.size else seg
+        if trimmed is None:
+            continue
+        for part in split_long(trimmed, energy, max_len, min_len):
+            if part.duration >= min_len:
+                out.append(part)
+    return out
