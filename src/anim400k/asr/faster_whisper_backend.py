@@ -1,0 +1,173 @@
+"""The ``faster-whisper`` backend: Whisper through CTranslate2 (``pip install 'anim400k[whisper]'``).
+
+Weights are never downloaded. ``model`` is either
+
+* a local folder holding a CTranslate2 Whisper (``model.bin``, ``config.json``,
+  ``tokenizer.json``, ``preprocessor_config.json``), e.g. the output of
+  ``ct2-transformers-converter --model openai/whisper-large-v3 --output_dir DIR
+  --copy_files tokenizer.json preprocessor_config.json --quantization float16``; or
+* a model name (``large-v3``, ``Systran/faster-whisper-large-v3``) already in the local
+  Hugging Face cache; it is resolved with ``HF_HUB_OFFLINE=1`` and ``local_files_only``.
+
+Options: ``device`` (``auto`` = CUDA when CTranslate2 sees a GPU), ``compute_type``
+(default ``float16`` on CUDA, ``int8`` on CPU), ``batch_size`` (> 1 uses faster-whisper's
+``BatchedInferencePipeline``, which segments with its own silero VAD), ``beam_size``,
+``vad_filter``, ``word_timestamps``, ``task`` (``transcribe``/``translate``). The
+language is always forced (per track), never detected.
+:meth:`FasterWhisperTranscriber.translate` runs Whisper's ``translate`` task (speech in
+``source_language`` -> English text), used by the dubbing pipeline.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import BackendUnavailable, InputError
+from ..model import Segment, Transcript, Word
+from .base import ASR_SAMPLE_RATE, prepare_audio
+
+_HINT = (
+    "give --model a folder made by `ct2-transformers-converter --model openai/whisper-large-v3 "
+    "--output_dir DIR --copy_files tokenizer.json preprocessor_config.json`, or a model name "
+    "already in the local Hugging Face cache (see docs/asr.md)"
+)
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` -> ``cuda`` when CTranslate2 sees a CUDA device, else ``cpu``."""
+    if device != "auto":
+        return device
+    import ctranslate2
+
+    return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+
+
+@dataclass
+class FasterWhisperTranscriber:
+    """Whisper ASR (and speech translation to English) with faster-whisper."""
+
+    model: str = "large-v3"
+    device: str = "auto"
+    compute_type: str | None = None
+    batch_size: int = 8
+    beam_size: int = 5
+    vad_filter: bool = True
+    word_timestamps: bool = True
+    cpu_threads: int = 0
+    temperature: float | None = None
+    max_new_tokens: int | None = None
+    condition_on_previous_text: bool = True
+    task: str = "transcribe"
+    name: str = field(default="faster-whisper", init=False)
+    _model: Any = field(default=None, init=False, repr=False)
+    _pipeline: Any = field(default=None, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.task not in ("transcribe", "translate"):
+            raise InputError(f"faster-whisper task must be 'transcribe' or 'translate', not '{self.task}'")
+        self.device = resolve_device(self.device) if self.device == "auto" else self.device
+        if self.compute_type is None:
+            self.compute_type = "float16" if self.device == "cuda" else "int8"
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return {
+            "backend": self.name, "model": self.model, "compute_type": self.compute_type,
+            "batch_size": self.batch_size, "beam_size": self.beam_size, "vad_filter": self.vad_filter,
+            "word_timestamps": self.word_timestamps, "temperature": self.temperature,
+            "max_new_tokens": self.max_new_tokens,
+            "condition_on_previous_text": self.condition_on_previous_text, "task": self.task,
+        }
+
+    def load(self) -> Any:
+        """Load the model (once) from the local folder or local HF cache."""
+        with self._lock:
+            if self._model is not None:
+                return self._model
+            os.environ["HF_HUB_OFFLINE"] = "1"
+            try:
+                from faster_whisper import BatchedInferencePipeline, WhisperModel
+            except ImportError as exc:
+                raise BackendUnavailable(self.name, "whisper", str(exc)) from exc
+            path = Path(self.model).expanduser()
+            if path.is_dir():
+                if not (path / "model.bin").is_file():
+                    raise InputError("not a CTranslate2 Whisper folder (no model.bin); " + _HINT, path)
+            elif path.is_absolute() or self.model.startswith((".", "~")) or self.model.count("/") > 1:
+                raise InputError("model folder not found; " + _HINT, path)
+            try:
+                self._model = WhisperModel(
+                    str(path) if path.is_dir() else self.model,
+                    device=self.device,
+                    compute_type=self.compute_type or "default",
+                    cpu_threads=self.cpu_threads,
+                    local_files_only=True,
+                )
+            except InputError:
+                raise
+            except Exception as exc:  # huggingface_hub / ctranslate2 raise various types
+                if path.is_dir():
+                    raise InputError(f"cannot load the Whisper model ({exc})", path) from exc
+                raise BackendUnavailable(
+                    self.name, None, f"model '{self.model}' is not a folder nor in the HF cache; {_HINT}"
+                ) from exc
+            self._pipeline = BatchedInferencePipeline(self._model)
+            return self._model
+
+    def _run(self, audio: np.ndarray, sr: int, language: str, task: str) -> Transcript:
+        model = self.load()
+        x = prepare_audio(audio, sr, ASR_SAMPLE_RATE)
+        duration = x.size / ASR_SAMPLE_RATE
+        lang = language.split("-")[0].lower()
+        kwargs: dict[str, Any] = {
+            "language": lang, "task": task, "beam_size": self.beam_size,
+            "word_timestamps": self.word_timestamps, "vad_filter": self.vad_filter,
+            "condition_on_previous_text": self.condition_on_previous_text,
+        }
+        if self.temperature is not None:
+            kwargs["temperature"] = self.temperature
+        if self.max_new_tokens is not None:
+            kwargs["max_new_tokens"] = self.max_new_tokens
+        if x.size == 0:
+            return Transcript(language="en" if task == "translate" else lang, segments=[], source=self.name)
+        if self.batch_size > 1:
+            kwargs.pop("condition_on_previous_text")
+            segs_iter, _info = self._pipeline.transcribe(x, batch_size=self.batch_size, **kwargs)
+        else:
+            segs_iter, _info = model.transcribe(x, **kwargs)
+        segments = [s for s in (_convert(seg, duration) for seg in segs_iter) if s is not None]
+        segments.sort(key=lambda s: (s.start, s.end))
+        return Transcript(language="en" if task == "translate" else lang, segments=segments,
+                          source=f"{self.name}:{Path(self.model).name}")
+
+    def transcribe(self, audio: np.ndarray, sr: int, language: str) -> Transcript:
+        """Transcribe speech in ``language`` (forced, e.g. ``ja`` or ``en``).
+
+        With ``task="translate"`` this is :meth:`translate` (English text out).
+        """
+        return self._run(audio, sr, language, self.task)
+
+    def translate(self, audio: np.ndarray, sr: int, source_language: str) -> Transcript:
+        """Whisper's translate task: speech in ``source_language`` -> English segments."""
+        return self._run(audio, sr, source_language, "translate")
+
+
+def _convert(seg: Any, duration: float) -> Segment | None:
+    """A faster-whisper segment as our Segment, clamped to the audio (None if it starts past the end)."""
+    start = max(0.0, float(seg.start))
+    if start >= duration:
+        return None
+    end = min(duration, max(start, float(seg.end)))
+    words = []
+    for w in seg.words or []:
+        ws = min(max(start, float(w.start)), end)
+        we = min(max(ws, float(w.end)), end)
+        words.append(Word(round(ws, 3), round(we, 3), w.word, round(float(w.probability), 4)))
+    return Segment(round(start, 3), round(end, 3), seg.text.strip(), words=words)

@@ -1,0 +1,111 @@
+"""Speech regions with silero-vad, and the ``vad`` backend (timed segments without text).
+
+silero-vad ships its model inside the pip package (``silero_vad/data``), so
+:func:`load_vad_model` works offline; it loads the TorchScript model by default or the
+ONNX one (``onnx=True``, needs onnxruntime).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..model import Segment, Transcript
+from .base import ASR_SAMPLE_RATE, prepare_audio
+
+_MODELS: dict[bool, Any] = {}
+_LOCK = threading.Lock()
+
+
+def load_vad_model(onnx: bool = False) -> Any:
+    """The packaged silero-vad model (cached per process; no network)."""
+    with _LOCK:
+        if onnx not in _MODELS:
+            from silero_vad import load_silero_vad
+
+            _MODELS[onnx] = load_silero_vad(onnx=onnx)
+        return _MODELS[onnx]
+
+
+@dataclass(slots=True)
+class VadOptions:
+    """silero-vad parameters (see ``silero_vad.get_speech_timestamps``)."""
+
+    threshold: float = 0.5
+    min_speech_ms: int = 250
+    min_silence_ms: int = 300
+    speech_pad_ms: int = 30
+    max_speech_s: float = 30.0
+    onnx: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "threshold": self.threshold, "min_speech_ms": self.min_speech_ms,
+            "min_silence_ms": self.min_silence_ms, "speech_pad_ms": self.speech_pad_ms,
+            "max_speech_s": self.max_speech_s, "onnx": self.onnx,
+        }
+
+
+def speech_regions(
+    audio: np.ndarray, sr: int, options: VadOptions | None = None
+) -> list[tuple[float, float]]:
+    """Speech regions of ``audio`` as ``(start, end)`` seconds, in time order, within the audio."""
+    import torch
+    from silero_vad import get_speech_timestamps
+
+    opt = options or VadOptions()
+    x = prepare_audio(audio, sr, ASR_SAMPLE_RATE)
+    if x.size == 0:
+        return []
+    model = load_vad_model(opt.onnx)
+    with torch.inference_mode():
+        stamps = get_speech_timestamps(
+            torch.from_numpy(x),
+            model,
+            threshold=opt.threshold,
+            sampling_rate=ASR_SAMPLE_RATE,
+            min_speech_duration_ms=opt.min_speech_ms,
+            max_speech_duration_s=opt.max_speech_s,
+            min_silence_duration_ms=opt.min_silence_ms,
+            speech_pad_ms=opt.speech_pad_ms,
+        )
+    if hasattr(model, "reset_states"):
+        model.reset_states()
+    dur = x.size / ASR_SAMPLE_RATE
+    out = []
+    for st in stamps:
+        s = min(dur, st["start"] / ASR_SAMPLE_RATE)
+        e = min(dur, st["end"] / ASR_SAMPLE_RATE)
+        if e > s:
+            out.append((round(s, 3), round(e, 3)))
+    return out
+
+
+@dataclass
+class VadTranscriber:
+    """The ``vad`` backend: one untranscribed segment per speech region, for any language."""
+
+    threshold: float = 0.5
+    min_speech_ms: int = 250
+    min_silence_ms: int = 300
+    speech_pad_ms: int = 30
+    max_speech_s: float = 30.0
+    onnx: bool = False
+    name: str = field(default="vad", init=False)
+
+    @property
+    def options(self) -> VadOptions:
+        return VadOptions(self.threshold, self.min_speech_ms, self.min_silence_ms, self.speech_pad_ms,
+                          self.max_speech_s, self.onnx)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return {"backend": self.name, **self.options.as_dict()}
+
+    def transcribe(self, audio: np.ndarray, sr: int, language: str) -> Transcript:
+        """Speech regions as segments with empty text and ``transcribed=False``."""
+        segs = [Segment(s, e, "", transcribed=False) for s, e in speech_regions(audio, sr, self.options)]
+        return Transcript(language=language, segments=segs, source=self.name)

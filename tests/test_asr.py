@@ -1,0 +1,121 @@
+"""Embedded ASR backends (silero VAD, pocketsphinx, auto), the registry and the track cache."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from asr_helpers import SR, speech_track
+
+from anim400k.asr import available_transcribers, get_transcriber, transcribe_track, transcriber_names
+from anim400k.asr.vad import VadTranscriber
+from anim400k.errors import InputError
+
+EN_SENTENCES = ["Hello there, my friend.", "The quick brown fox jumps over the lazy dog."]
+
+
+@pytest.fixture(scope="module")
+def english():
+    return speech_track(EN_SENTENCES, "en-us")
+
+
+@pytest.fixture(scope="module")
+def japanese():
+    return speech_track(["こんにちは、げんきですか。", "きょうは いい てんきですね。"], "ja")
+
+
+def test_registry():
+    assert set(transcriber_names()) >= {"auto", "vad", "pocketsphinx", "faster-whisper"}
+    assert {"auto", "vad", "pocketsphinx"} <= set(available_transcribers())
+    with pytest.raises(InputError, match="unknown ASR backend 'nope'"):
+        get_transcriber("nope")
+
+
+def _close(found, truth, tol=0.35):
+    assert len(found) == len(truth), (found, truth)
+    for (s, e), (ts, te) in zip(found, truth, strict=True):
+        assert abs(s - ts) < tol and abs(e - te) < tol, (found, truth)
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_vad_segments_follow_the_speech(lang, english, japanese):
+    audio, truth = english if lang == "en" else japanese
+    t = get_transcriber("vad").transcribe(audio, SR, lang)
+    assert t.language == lang and t.source == "vad"
+    assert all(s.text == "" and not s.transcribed for s in t.segments)
+    _close([(s.start, s.end) for s in t.segments], truth)
+
+
+def test_vad_resamples_and_downmixes(english):
+    audio, truth = english
+    from scipy.signal import resample_poly
+
+    stereo = np.stack([resample_poly(audio, 3, 1), resample_poly(audio, 3, 1)])  # 48 kHz, 2 channels
+    t = VadTranscriber().transcribe(stereo.astype(np.float32), 48000, "en")
+    _close([(s.start, s.end) for s in t.segments], truth)
+    assert VadTranscriber().transcribe(np.zeros(SR, np.float32), SR, "en").segments == []
+
+
+def test_pocketsphinx_words_with_times(english):
+    audio, truth = english
+    t = get_transcriber("pocketsphinx").transcribe(audio, SR, "en")
+    assert t.language == "en" and t.source == "pocketsphinx"
+    assert 1 <= len(t.segments) <= 2
+    words = [w for s in t.segments for w in s.words]
+    assert len(words) >= 4
+    for seg in t.segments:
+        assert seg.text == " ".join(w.text for w in seg.words)
+        assert all(seg.start <= w.start <= w.end <= seg.end for w in seg.words)
+        assert all(a.start <= b.start for a, b in zip(seg.words, seg.words[1:], strict=False))
+        assert not any(w.text.startswith(("<", "[")) or "(" in w.text for w in seg.words)
+    # words fall inside the spoken sentences
+    assert all(any(ts - 0.35 <= w.start and w.end <= te + 0.35 for ts, te in truth) for w in words)
+    with pytest.raises(ValueError, match="English only"):
+        get_transcriber("pocketsphinx").transcribe(audio, SR, "ja")
+
+
+def test_auto_dispatches_by_language(japanese):
+    auto = get_transcriber("auto")
+    ja = auto.transcribe(japanese[0], SR, "ja")
+    assert ja.source == "auto:vad" and ja.language == "ja" and not ja.segments[0].transcribed
+    # the English path is the pocketsphinx backend tested above (decoding it again costs ~5 s)
+    assert auto.backend_for("en").name == "pocketsphinx" and auto.backend_for("en-US").name == "pocketsphinx"
+    assert auto.backend_for("ja").name == "vad"
+
+
+class CountingTranscriber:
+    """Wraps a real backend and counts how often it runs (to observe the cache)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.name = inner.name
+        self.calls = 0
+
+    @property
+    def config(self):
+        return self.inner.config
+
+    def transcribe(self, audio, sr, language):
+        self.calls += 1
+        return self.inner.transcribe(audio, sr, language)
+
+
+def test_transcribe_track_caches_by_config(tmp_path, japanese):
+    from anim400k.media import write_audio
+
+    audio, truth = japanese
+    media = tmp_path / "jp.wav"
+    write_audio(media, audio, SR)
+    out = tmp_path / "work" / "ja.transcript.json"
+    vad = CountingTranscriber(VadTranscriber())
+    first = transcribe_track(media, 0, "ja", vad, out)  # decodes the file itself
+    _close([(s.start, s.end) for s in first.segments], truth)
+    stored = json.loads(out.read_text())
+    assert stored["anim400k"]["config"]["asr"]["backend"] == "vad"
+    again = transcribe_track(media, 0, "ja", vad, out, audio=audio)
+    assert vad.calls == 1 and again == first
+    other = CountingTranscriber(VadTranscriber(threshold=0.6))
+    transcribe_track(media, 0, "ja", other, out, audio=audio, sr=SR)
+    assert other.calls == 1
+    assert json.loads(out.read_text())["anim400k"]["config_hash"] != stored["anim400k"]["config_hash"]
