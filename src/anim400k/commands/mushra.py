@@ -1,0 +1,154 @@
+"""``anim400k mushra``: create, serve, invite and analyse MUSHRA listening tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+mushra_app = typer.Typer(
+    help="MUSHRA listening tests of dubs: create, serve, invite, analyze.", no_args_is_help=True
+)
+
+
+@mushra_app.command("create")
+def create(
+    dataset: Path = typer.Argument(None, help="Release folder (or annotations file) with the gold EN clips."),
+    out: Path = typer.Option(..., "--out", help="Test folder to create (must not exist or be empty)."),
+    systems: list[str] = typer.Option(
+        [], "--systems", help="NAME=DIR of a dub system (DIR/F/UUID.mp3); repeat."
+    ),
+    trials: int = typer.Option(10, "--trials", help="Rated trials."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the trial choice."),
+    training_trials: int | None = typer.Option(
+        None, "--training-trials", help="Training trials, not analysed (default 1; 0 with --from-webmushra)."
+    ),
+    split: str = typer.Option("test", "--split", help="Split to draw clips from (train/valid/test/all)."),
+    sample_rate: int = typer.Option(48000, "--sample-rate", help="Sample rate of the stimuli."),
+    lufs: float = typer.Option(-23.0, "--lufs", help="Loudness every stimulus is matched to."),
+    name: str | None = typer.Option(None, "--name", help="Test name shown to listeners."),
+    from_webmushra: Path | None = typer.Option(
+        None, "--from-webmushra", help="Import a webMUSHRA YAML config."
+    ),
+    webmushra_prefix: str = typer.Option(
+        "", "--webmushra-prefix", help="Prefix of audio paths in webmushra.yaml."
+    ),
+) -> None:
+    """Render a test: hidden reference, 3.5/7 kHz anchors and every system, loudness matched."""
+    from ..errors import InputError
+    from ..evaluate.mushra_create import create_from_webmushra, create_test, parse_systems
+
+    if from_webmushra is not None:
+        test = create_from_webmushra(
+            from_webmushra, out, sample_rate, lufs, training_trials or 0, webmushra_prefix
+        )
+    else:
+        if dataset is None:
+            raise InputError("give a DATASET (or --from-webmushra CONFIG)")
+        test = create_test(
+            dataset,
+            parse_systems(systems),
+            out,
+            trials,
+            seed,
+            1 if training_trials is None else training_trials,
+            sample_rate,
+            lufs,
+            split,
+            name,
+            webmushra_prefix,
+            progress=lambda m: typer.echo(f"  {m}", err=True),
+        )
+    typer.echo(
+        f"{out}: {len(test.trials)} trials + {len(test.training)} training, "
+        f"conditions {', '.join(test.conditions)}"
+    )
+
+
+@mushra_app.command("serve")
+def serve(
+    test_dir: Path = typer.Argument(..., help="Test folder made by `mushra create`."),
+    host: str = typer.Option(
+        "127.0.0.1", "--host", help="Interface to bind (localhost unless told otherwise)."
+    ),
+    port: int = typer.Option(8000, "--port"),
+    invite: int = typer.Option(1, "--invite", help="Invitation links to print at start-up."),
+    public_url: str | None = typer.Option(None, "--public-url", help="Base URL printed in links."),
+) -> None:
+    """Serve the listening test; prints invitation links and the admin link."""
+    import uvicorn
+
+    from ..evaluate.mushra_app import admin_token, create_app, make_invite, read_secret
+
+    app = create_app(test_dir)
+    secret = read_secret(test_dir)
+    base = (public_url or f"http://{host}:{port}").rstrip("/")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo(
+            f"warning: listening on {host}: anyone who can reach it and holds a link can take part", err=True
+        )
+    for _ in range(max(0, invite)):
+        typer.echo(f"invite: {base}/join/{make_invite(secret)}")
+    typer.echo(f"admin:  {base}/admin?token={admin_token(secret)}")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@mushra_app.command("invite")
+def invite(
+    test_dir: Path = typer.Argument(..., help="Test folder."),
+    count: int = typer.Option(1, "--count", "-n", help="How many links."),
+    base_url: str = typer.Option(
+        "http://127.0.0.1:8000", "--base-url", help="Server URL the links point to."
+    ),
+    admin: bool = typer.Option(False, "--admin", help="Also print the admin link."),
+) -> None:
+    """Print new invitation links (each link is one listener; reopening it resumes)."""
+    from ..evaluate.mushra_app import admin_token, make_invite, read_secret
+    from ..evaluate.mushra_config import load_test
+
+    load_test(test_dir)
+    secret = read_secret(test_dir)
+    for _ in range(count):
+        typer.echo(f"{base_url.rstrip('/')}/join/{make_invite(secret)}")
+    if admin:
+        typer.echo(f"admin: {base_url.rstrip('/')}/admin?token={admin_token(secret)}")
+
+
+@mushra_app.command("analyze")
+def analyze(
+    source: Path = typer.Argument(..., help="Test folder (its ratings) or a webMUSHRA mushra.csv."),
+    out: Path = typer.Option(..., "--out", help="Report folder."),
+) -> None:
+    """Post-screen (BS.1534-3), summarise per condition, test pairs (Wilcoxon + Holm), write a report."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..evaluate.mushra_analysis import analyze as run
+
+    a = run(source, out)
+    table = Table(
+        title=f"MUSHRA {a.test_id}: {a.n_ratings_used} ratings, {len(a.excluded)} listener(s) excluded"
+    )
+    for col in ("condition", "n", "mean", "95% CI", "median"):
+        table.add_column(col)
+    for s in a.stats:
+        table.add_row(
+            s.condition,
+            str(s.n),
+            f"{s.mean:.1f}",
+            f"[{s.ci95_low:.1f}, {s.ci95_high:.1f}]",
+            f"{s.median:.1f}",
+        )
+    console = Console()
+    console.print(table)
+    for t in a.tests:
+        console.print(
+            f"{t.a} vs {t.b}: n={t.n} Δ={t.mean_diff:+.1f} p={t.p:.3g} p_holm={t.p_holm:.3g}"
+            + (" *" if t.significant else "")
+        )
+    console.print(f"report: {a.files['html']}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``mushra`` command group."""
+    app.add_typer(mushra_app, name="mushra")

@@ -1,0 +1,348 @@
+"""MUSHRA analysis: ITU-R BS.1534-3 post-screening, per-condition statistics, paired tests, report.
+
+Input is a list of :class:`~anim400k.evaluate.webmushra.RatingRow` (from the test's SQLite store
+or a webMUSHRA CSV). Post-screening excludes a listener who rates the hidden reference below
+90 in more than 15 % of their trials, or the mid anchor (7 kHz) above 90 in more than 15 %.
+Per condition: mean with a 95 % t-interval, median, standard deviation. Systems are compared
+pairwise (and each against the hidden reference) with the Wilcoxon signed-rank test on
+ratings paired by (listener, trial), Holm-corrected.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..fsutil import atomic_path, write_json_atomic, write_text_atomic
+from .stimuli import REFERENCE
+from .webmushra import RatingRow, ratings_csv
+
+MID_ANCHOR = "anchor70"
+LOW_ANCHOR = "anchor35"
+
+
+@dataclass
+class Screening:
+    """Post-screening outcome per listener."""
+
+    listener: str
+    trials: int
+    ref_below: int
+    anchor_above: int
+    excluded: bool
+    reason: str = ""
+
+
+@dataclass
+class ConditionStats:
+    """Statistics of one condition's ratings."""
+
+    condition: str
+    n: int
+    mean: float
+    ci95_low: float
+    ci95_high: float
+    median: float
+    std: float
+
+
+@dataclass
+class PairTest:
+    """A paired Wilcoxon signed-rank test between two conditions."""
+
+    a: str
+    b: str
+    n: int
+    mean_diff: float
+    statistic: float
+    p: float
+    p_holm: float = math.nan
+    significant: bool = False
+
+
+@dataclass
+class Analysis:
+    """Everything the report shows."""
+
+    test_id: str
+    conditions: list[str]
+    systems: list[str]
+    screening: list[Screening]
+    stats: list[ConditionStats]
+    tests: list[PairTest]
+    n_ratings_used: int
+    alpha: float = 0.05
+    files: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def excluded(self) -> list[str]:
+        """Listeners removed by post-screening."""
+        return [s.listener for s in self.screening if s.excluded]
+
+
+def post_screen(
+    rows: Sequence[RatingRow],
+    ref_threshold: float = 90,
+    anchor_threshold: float = 90,
+    max_fraction: float = 0.15,
+) -> list[Screening]:
+    """BS.1534-3 post-screening of every listener in ``rows``."""
+    by_listener: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    for r in rows:
+        by_listener[r.listener][r.trial_id][r.rating_stimulus] = r.rating_score
+    out = []
+    for listener, trials in sorted(by_listener.items()):
+        with_ref = [t for t in trials.values() if REFERENCE in t]
+        with_anchor = [t for t in trials.values() if MID_ANCHOR in t]
+        ref_below = sum(t[REFERENCE] < ref_threshold for t in with_ref)
+        anchor_above = sum(t[MID_ANCHOR] > anchor_threshold for t in with_anchor)
+        reasons = []
+        if with_ref and ref_below / len(with_ref) > max_fraction:
+            reasons.append(
+                f"rated the hidden reference below {ref_threshold:g} in {ref_below}/{len(with_ref)} trials"
+            )
+        if with_anchor and anchor_above / len(with_anchor) > max_fraction:
+            reasons.append(
+                f"rated the mid anchor above {anchor_threshold:g} in {anchor_above}/{len(with_anchor)} trials"
+            )
+        out.append(
+            Screening(listener, len(trials), ref_below, anchor_above, bool(reasons), "; ".join(reasons))
+        )
+    return out
+
+
+def condition_stats(condition: str, scores: Sequence[float]) -> ConditionStats:
+    """Mean, 95 % t confidence interval, median and sample standard deviation."""
+    from scipy import stats
+
+    x = np.asarray(scores, dtype=float)
+    n = x.size
+    if n == 0:
+        return ConditionStats(condition, 0, math.nan, math.nan, math.nan, math.nan, math.nan)
+    mean = float(x.mean())
+    std = float(x.std(ddof=1)) if n > 1 else 0.0
+    half = float(stats.t.ppf(0.975, n - 1) * std / math.sqrt(n)) if n > 1 else math.nan
+    return ConditionStats(condition, n, mean, mean - half, mean + half, float(np.median(x)), std)
+
+
+def holm(pvalues: Sequence[float]) -> list[float]:
+    """Holm-Bonferroni adjusted p-values (step-down, monotone, capped at 1)."""
+    p = np.asarray(pvalues, dtype=float)
+    m = p.size
+    order = np.argsort(p)
+    adjusted = np.empty(m)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[i]))
+        adjusted[i] = running
+    return adjusted.tolist()
+
+
+def paired_test(a: str, b: str, pairs: list[tuple[float, float]]) -> PairTest:
+    """Wilcoxon signed-rank test of condition ``a`` against ``b`` on paired ratings."""
+    from scipy.stats import wilcoxon
+
+    x = np.array([p[0] for p in pairs], float)
+    y = np.array([p[1] for p in pairs], float)
+    n = len(pairs)
+    diff = float(np.mean(x - y)) if n else math.nan
+    if n == 0 or np.all(x == y):
+        return PairTest(a, b, n, diff, 0.0, 1.0)
+    res = wilcoxon(x, y, zero_method="wilcox", alternative="two-sided")
+    return PairTest(a, b, n, diff, float(res.statistic), float(res.pvalue))
+
+
+def analyze_rows(
+    rows: Sequence[RatingRow],
+    systems: Sequence[str] | None = None,
+    conditions: Sequence[str] | None = None,
+    test_id: str = "",
+    alpha: float = 0.05,
+) -> Analysis:
+    """Post-screen ``rows`` and compute statistics and Holm-corrected paired tests on the kept ones."""
+    screening = post_screen(rows)
+    excluded = {s.listener for s in screening if s.excluded}
+    kept = [r for r in rows if r.listener not in excluded]
+    seen = list(dict.fromkeys(r.rating_stimulus for r in rows))
+    reserved = (REFERENCE, LOW_ANCHOR, MID_ANCHOR)
+    conditions = (
+        list(conditions)
+        if conditions
+        else ([c for c in reserved if c in seen] + [c for c in seen if c not in reserved])
+    )
+    systems = list(systems) if systems else [c for c in conditions if c not in reserved]
+    scores: dict[str, list[float]] = defaultdict(list)
+    keyed: dict[str, dict[tuple[str, str], float]] = defaultdict(dict)
+    for r in kept:
+        scores[r.rating_stimulus].append(r.rating_score)
+        keyed[r.rating_stimulus][(r.listener, r.trial_id)] = r.rating_score
+    stats_ = [condition_stats(c, scores.get(c, [])) for c in conditions]
+    pairs = list(itertools.combinations(systems, 2))
+    if REFERENCE in conditions:
+        pairs += [(s, REFERENCE) for s in systems]
+    tests = []
+    for a, b in pairs:
+        common = sorted(set(keyed[a]) & set(keyed[b]))
+        tests.append(paired_test(a, b, [(keyed[a][k], keyed[b][k]) for k in common]))
+    for t, p in zip(tests, holm([t.p for t in tests]), strict=True):
+        t.p_holm = p
+        t.significant = p < alpha
+    return Analysis(test_id, conditions, systems, screening, stats_, tests, len(kept), alpha)
+
+
+def plot(analysis: Analysis, rows: Sequence[RatingRow], path: str | Path) -> Path:
+    """Box plot of the kept ratings per condition with the mean and its 95 % CI (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    excluded = set(analysis.excluded)
+    data = [
+        [r.rating_score for r in rows if r.rating_stimulus == c and r.listener not in excluded]
+        for c in analysis.conditions
+    ]
+    fig, ax = plt.subplots(figsize=(1.3 * len(analysis.conditions) + 2.5, 4.5), dpi=110)
+    for lo, hi, color in (
+        (80, 100, "#2e9d5b"),
+        (60, 80, "#7cbf4a"),
+        (40, 60, "#e5b931"),
+        (20, 40, "#ea8a35"),
+        (0, 20, "#d9463e"),
+    ):
+        ax.axhspan(lo, hi, color=color, alpha=0.08, lw=0)
+    pos = np.arange(1, len(data) + 1)
+    ax.boxplot(
+        [d if d else [np.nan] for d in data],
+        positions=pos,
+        widths=0.5,
+        showfliers=True,
+        medianprops={"color": "#1d2433"},
+    )
+    for x, s in zip(pos, analysis.stats, strict=True):
+        if s.n:
+            err = [[s.mean - s.ci95_low], [s.ci95_high - s.mean]] if s.n > 1 else None
+            ax.errorbar(x + 0.32, s.mean, yerr=err, fmt="o", color="#3c6ee6", capsize=4, ms=5)
+    ax.set_xticks(pos, analysis.conditions, rotation=20)
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("MUSHRA score")
+    ax.set_title("Ratings after post-screening (box) and mean with 95 % CI (blue)")
+    fig.tight_layout()
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+    return path
+
+
+def _fmt(x: float, digits: int = 1) -> str:
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
+
+
+def report_html(analysis: Analysis, plot_name: str) -> str:
+    """A self-contained HTML report (the PNG sits beside it)."""
+    e = html.escape
+    stat_rows = "".join(
+        f"<tr><td>{e(s.condition)}</td><td>{s.n}</td><td>{_fmt(s.mean)}</td>"
+        f"<td>[{_fmt(s.ci95_low)}, {_fmt(s.ci95_high)}]</td><td>{_fmt(s.median)}</td>"
+        f"<td>{_fmt(s.std)}</td></tr>"
+        for s in analysis.stats
+    )
+    test_rows = "".join(
+        f"<tr><td>{e(t.a)} vs {e(t.b)}</td><td>{t.n}</td><td>{_fmt(t.mean_diff)}</td>"
+        f"<td>{_fmt(t.statistic)}</td>"
+        f"<td>{t.p:.4g}</td><td>{t.p_holm:.4g}</td><td>{'yes' if t.significant else 'no'}</td></tr>"
+        for t in analysis.tests
+    )
+    scr_rows = "".join(
+        f"<tr><td><code>{e(s.listener)}</code></td><td>{s.trials}</td><td>{s.ref_below}</td><td>{s.anchor_above}</td>"
+        f"<td>{'excluded: ' + e(s.reason) if s.excluded else 'kept'}</td></tr>"
+        for s in analysis.screening
+    )
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>MUSHRA report {e(analysis.test_id)}</title>
+<style>body{{font:15px/1.5 system-ui,sans-serif;max-width:980px;margin:24px auto;padding:0 16px;
+color:#1d2433}} table{{border-collapse:collapse;margin:8px 0 20px}}
+td,th{{border:1px solid #d5dbe7;padding:5px 10px;text-align:left}}
+th{{background:#f4f6fb}}img{{max-width:100%}}</style></head><body>
+<h1>MUSHRA report: {e(analysis.test_id)}</h1>
+<p>{analysis.n_ratings_used} ratings from {len(analysis.screening) - len(analysis.excluded)} listeners kept;
+{len(analysis.excluded)} excluded by ITU-R BS.1534-3 post-screening.</p>
+<img src="{e(plot_name)}" alt="ratings per condition">
+<h2>Per condition</h2><table><tr><th>condition</th><th>n</th><th>mean</th><th>95 % CI (t)</th>
+<th>median</th><th>std</th></tr>
+{stat_rows}</table>
+<h2>Paired tests (Wilcoxon signed-rank, Holm-corrected, α = {analysis.alpha:g})</h2>
+<table><tr><th>pair</th><th>n pairs</th><th>mean diff</th><th>W</th><th>p</th><th>p (Holm)</th>
+<th>significant</th></tr>
+{test_rows}</table>
+<h2>Post-screening</h2><table><tr><th>listener</th><th>trials</th><th>reference &lt; 90</th>
+<th>mid anchor &gt; 90</th>
+<th>outcome</th></tr>{scr_rows}</table></body></html>
+"""
+
+
+def write_report(analysis: Analysis, rows: Sequence[RatingRow], out: str | Path) -> Analysis:
+    """Write ``report.html``, ``ratings.png``, ``analysis.json`` and ``mushra.csv`` into ``out``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    plot(analysis, rows, out / "ratings.png")
+    write_text_atomic(out / "report.html", report_html(analysis, "ratings.png"))
+    write_text_atomic(out / "mushra.csv", ratings_csv(rows))
+    analysis.files = {
+        k: str(out / v)
+        for k, v in (
+            ("html", "report.html"),
+            ("plot", "ratings.png"),
+            ("csv", "mushra.csv"),
+            ("json", "analysis.json"),
+        )
+    }
+    write_json_atomic(out / "analysis.json", _jsonable(asdict(analysis) | {"excluded": analysis.excluded}))
+    return analysis
+
+
+def _jsonable(obj: object) -> object:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_jsonable(v) for v in obj]
+    return obj
+
+
+def load_rows(source: str | Path) -> tuple[list[RatingRow], list[str] | None, list[str] | None, str]:
+    """Ratings from a test folder (its SQLite store) or a webMUSHRA CSV; plus systems, conditions, test id."""
+    from .mushra_config import STORE_FILE, load_test
+    from .mushra_store import MushraStore
+    from .webmushra import read_ratings_csv
+
+    src = Path(source)
+    if src.is_dir():
+        test = load_test(src)
+        store = MushraStore(src / STORE_FILE)
+        rows = [
+            RatingRow(test.test_id, r.listener, r.trial, r.condition, r.score, r.time_ms)
+            for r in store.ratings()
+        ]
+        return rows, test.systems, test.conditions, test.test_id
+    rows = read_ratings_csv(src)
+    return rows, None, None, rows[0].session_test_id if rows else src.stem
+
+
+def analyze(source: str | Path, out: str | Path) -> Analysis:
+    """Analyse a test folder or a webMUSHRA CSV and write the report into ``out``."""
+    from ..errors import InputError
+
+    rows, systems, conditions, test_id = load_rows(source)
+    if not rows:
+        raise InputError("no ratings to analyse yet", source)
+    return write_report(analyze_rows(rows, systems, conditions, test_id), rows, out)

@@ -1,0 +1,283 @@
+"""The MUSHRA listening-test web app (FastAPI).
+
+Listeners join through a signed invitation link (``/join/<token>``) that sets a signed
+session cookie; the page (``static/index.html``) fetches its trials from ``/api/state``,
+plays stimuli through opaque per-session tokens (``/api/media/<token>``) and posts each
+trial's ratings to ``/api/submit`` with the trial's one-time nonce. Admin pages
+(``/admin``, ``/admin/export.csv``, ``/admin/progress.json``) need the admin token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import html
+import secrets
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from itsdangerous import BadSignature, URLSafeSerializer
+from pydantic import BaseModel, Field
+
+from ..errors import InputError
+from .mushra_config import SECRET_FILE, STORE_FILE, MushraTest, load_test
+from .mushra_store import MushraStore, SubmitError
+from .webmushra import RatingRow, ratings_csv
+
+SESSION_COOKIE = "mushra_session"
+ADMIN_COOKIE = "mushra_admin"
+_INVITE_SALT = "anim400k-mushra-invite"
+_SESSION_SALT = "anim400k-mushra-session"
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; media-src 'self' blob:; img-src 'self' data:; "
+    "style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def read_secret(test_dir: str | Path) -> bytes:
+    """The test's signing secret (``TEST/secret.key``; created if missing, mode 0600)."""
+    path = Path(test_dir) / SECRET_FILE
+    if not path.is_file():
+        path.write_text(secrets.token_hex(32) + "\n", "utf-8")
+        path.chmod(0o600)
+    value = path.read_text("utf-8").strip()
+    if len(value) < 32:
+        raise InputError("secret key is too short (delete it to make a new one)", path)
+    return value.encode("utf-8")
+
+
+def make_invite(secret: bytes, invite_id: str | None = None) -> str:
+    """A signed invitation token (each token is one listener; reusing it resumes that listener)."""
+    return URLSafeSerializer(secret, salt=_INVITE_SALT).dumps({"i": invite_id or secrets.token_urlsafe(9)})
+
+
+def read_invite(secret: bytes, token: str) -> str | None:
+    """The invitation ID in ``token`` (None if the signature or payload is bad)."""
+    try:
+        data = URLSafeSerializer(secret, salt=_INVITE_SALT).loads(token)
+    except BadSignature:
+        return None
+    return data.get("i") if isinstance(data, dict) and isinstance(data.get("i"), str) else None
+
+
+def admin_token(secret: bytes) -> str:
+    """The admin token of a test (derived from its secret, stable across restarts)."""
+    return hmac.new(secret, b"anim400k-mushra-admin", hashlib.sha256).hexdigest()[:32]
+
+
+class Submission(BaseModel):
+    """A trial's ratings: ``ratings`` maps stimulus tokens to 0-100 integers."""
+
+    nonce: str = Field(max_length=200)
+    ratings: dict[str, Any] = Field(max_length=64)
+    times: dict[str, Any] = Field(default_factory=dict, max_length=64)
+
+
+@dataclass
+class AppContext:
+    """What the app serves: the test, its folder, its store and its secret."""
+
+    test_dir: Path
+    test: MushraTest
+    store: MushraStore
+    secret: bytes
+
+    @property
+    def admin(self) -> str:
+        return admin_token(self.secret)
+
+
+def _static_dir() -> Path:
+    return Path(str(resources.files("anim400k.evaluate") / "static"))
+
+
+def _json_error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def create_app(test_dir: str | Path) -> FastAPI:
+    """The FastAPI app for the test in ``test_dir`` (ratings go to ``test_dir/ratings.sqlite``)."""
+    test_dir = Path(test_dir)
+    test = load_test(test_dir)
+    ctx = AppContext(test_dir, test, MushraStore(test_dir / STORE_FILE), read_secret(test_dir))
+    sessions = URLSafeSerializer(ctx.secret, salt=_SESSION_SALT)
+    app = FastAPI(title="anim400k MUSHRA", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.ctx = ctx
+    static = _static_dir()
+    app.mount("/static", StaticFiles(directory=static), name="static")
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next: Any) -> Response:
+        response = await call_next(request)
+        for k, v in SECURITY_HEADERS.items():
+            response.headers.setdefault(k, v)
+        return response
+
+    def listener_of(request: Request) -> str | None:
+        raw = request.cookies.get(SESSION_COOKIE)
+        if not raw:
+            return None
+        try:
+            lid = sessions.loads(raw)
+        except BadSignature:
+            return None
+        return lid if isinstance(lid, str) and ctx.store.has_listener(lid) else None
+
+    def is_admin(request: Request) -> bool:
+        given = request.query_params.get("token") or request.cookies.get(ADMIN_COOKIE) or ""
+        auth = request.headers.get("authorization", "")
+        if auth.lower().startswith("bearer "):
+            given = auth[7:].strip()
+        return hmac.compare_digest(given.encode(), ctx.admin.encode())
+
+    def page(name: str, status: int = 200) -> HTMLResponse:
+        return HTMLResponse((static / name).read_text("utf-8"), status_code=status)
+
+    @app.get("/", response_class=HTMLResponse)
+    def home(request: Request) -> Response:
+        if listener_of(request):
+            return RedirectResponse("/listen", status_code=303)
+        return page("invite.html", 403)
+
+    @app.get("/join/{token}")
+    def join(token: str) -> Response:
+        invite = read_invite(ctx.secret, token)
+        if invite is None:
+            return page("invite.html", 403)
+        lid = ctx.store.join(invite, ctx.test)
+        resp = RedirectResponse("/listen", status_code=303)
+        resp.set_cookie(
+            SESSION_COOKIE, sessions.dumps(lid), httponly=True, samesite="strict", max_age=90 * 86400
+        )
+        return resp
+
+    @app.get("/listen", response_class=HTMLResponse)
+    def listen(request: Request) -> Response:
+        if not listener_of(request):
+            return page("invite.html", 403)
+        return page("index.html")
+
+    @app.get("/api/state")
+    def state(request: Request) -> Response:
+        lid = listener_of(request)
+        if lid is None:
+            return _json_error(401, "no valid session: open your invitation link again")
+        a = ctx.store.next_assignment(lid)
+        total = len(ctx.test.all_trials())
+        body: dict[str, Any] = {
+            "test": ctx.test.name,
+            "instructions": ctx.test.instructions,
+            "n_training": len(ctx.test.training),
+            "n_trials": len(ctx.test.trials),
+            "done": total if a is None else a.position,
+            "finished": a is None,
+            "trial": None,
+        }
+        if a is not None:
+            body["trial"] = {
+                "nonce": a.nonce,
+                "training": a.training,
+                "number": a.position + 1 if a.training else a.position - a.n_training + 1,
+                "of": a.n_training if a.training else a.total - a.n_training,
+                "reference": f"/api/media/{a.reference}",
+                "stimuli": [{"id": t, "url": f"/api/media/{t}"} for t in a.stimuli],
+                "video": f"/api/media/{a.video}" if a.video else None,
+            }
+        return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+    @app.get("/api/media/{token}")
+    def media(token: str, request: Request) -> Response:
+        lid = listener_of(request)
+        target = ctx.store.resolve(token)
+        if lid is None or target is None or target.listener != lid:
+            return _json_error(404, "no such media")
+        trial = ctx.test.trial(target.trial)
+        rel = (
+            trial.video
+            if target.kind == "video"
+            else (trial.reference if target.kind == "reference" else trial.stimuli[str(target.condition)])
+        )
+        if rel is None:
+            return _json_error(404, "no such media")
+        path = (ctx.test_dir / rel).resolve()
+        media_type = "video/mp4" if target.kind == "video" else "audio/wav"
+        return FileResponse(path, media_type=media_type, headers={"Cache-Control": "private, max-age=3600"})
+
+    @app.post("/api/submit")
+    def submit(sub: Submission, request: Request) -> Response:
+        lid = listener_of(request)
+        if lid is None:
+            return _json_error(401, "no valid session")
+        times = {k: v for k, v in sub.times.items() if isinstance(v, int) and not isinstance(v, bool)}
+        try:
+            finished = ctx.store.submit(lid, sub.nonce, sub.ratings, times)
+        except SubmitError as exc:
+            return _json_error(exc.status, exc.message)
+        return JSONResponse({"ok": True, "finished": finished})
+
+    @app.get("/admin", response_class=HTMLResponse)
+    def admin(request: Request) -> Response:
+        if not is_admin(request):
+            return HTMLResponse("<h1>403: admin token required</h1>", status_code=403)
+        resp = HTMLResponse(_admin_html(ctx))
+        resp.set_cookie(ADMIN_COOKIE, ctx.admin, httponly=True, samesite="strict", path="/admin")
+        return resp
+
+    @app.get("/admin/progress.json")
+    def progress(request: Request) -> Response:
+        if not is_admin(request):
+            return _json_error(403, "admin token required")
+        return JSONResponse([p.__dict__ for p in ctx.store.progress()])
+
+    @app.get("/admin/export.csv")
+    def export(request: Request) -> Response:
+        if not is_admin(request):
+            return _json_error(403, "admin token required")
+        return Response(
+            ratings_csv(export_rows(ctx)),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{ctx.test.test_id}_mushra.csv"'},
+        )
+
+    return app
+
+
+def export_rows(ctx: AppContext) -> list[RatingRow]:
+    """The stored (non-training) ratings as webMUSHRA CSV rows."""
+    return [
+        RatingRow(ctx.test.test_id, r.listener, r.trial, r.condition, r.score, r.time_ms)
+        for r in ctx.store.ratings()
+    ]
+
+
+def _admin_html(ctx: AppContext) -> str:
+    rows = []
+    for p in ctx.store.progress():
+        state = "finished" if p.finished else "in progress"
+        pct = 100 * p.done // max(1, p.total)
+        rows.append(
+            f"<tr><td><code>{html.escape(p.listener)}</code></td><td>{p.done} / {p.total}</td>"
+            f"<td><div class='bar'><div class='fill w{pct // 5 * 5}'></div></div></td>"
+            f"<td>{state}</td></tr>"
+        )
+    n_ratings = len(ctx.store.ratings())
+    body = "".join(rows) or "<tr><td colspan='4'>No listener has joined yet.</td></tr>"
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Admin: {html.escape(ctx.test.name)}</title><link rel="stylesheet" href="/static/style.css"></head>
+<body class="admin"><main><h1>{html.escape(ctx.test.name)}</h1>
+<p>{len(ctx.test.trials)} rated trials, {len(ctx.test.training)} training, conditions:
+{html.escape(", ".join(ctx.test.conditions))}.
+Ratings stored: <strong id="n-ratings">{n_ratings}</strong>.</p>
+<p><a class="button" href="/admin/export.csv">Download ratings (webMUSHRA CSV)</a>
+<a class="button secondary" href="/admin/progress.json">Progress (JSON)</a></p>
+<table id="progress"><thead><tr><th>Listener</th><th>Trials done</th><th>Progress</th><th>State</th>
+</tr></thead>
+<tbody>{body}</tbody></table></main></body></html>"""

@@ -1,0 +1,247 @@
+"""Create a MUSHRA listening test folder from a release and dub systems (or a webMUSHRA config).
+
+A test folder holds ``test.json`` (:class:`MushraTest`), ``stimuli/<trial>/<condition>.wav``
+(loudness-matched, padded to a common length), the JP video clip per trial where the
+release has one, ``webmushra.yaml`` (the same test for webMUSHRA) and ``secret.key``
+(signs invitations; never leaves the server).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from . import stimuli as st
+from .dataset import EvalClip, load_clips, system_audio
+from .mushra_config import SECRET_FILE, STIMULI_DIR, WEBMUSHRA_FILE, MushraTest, Trial, save_test
+from .webmushra import read_webmushra, write_webmushra
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+RESERVED = (st.REFERENCE, *st.ANCHORS)
+DEFAULT_INSTRUCTIONS = (
+    "You will hear several versions of the same English line. For each trial, first listen to "
+    "the Reference, then rate every condition on a scale from 0 to 100 for its overall quality "
+    "as an English dub of the Japanese scene: how natural it sounds, how well it is timed to "
+    "the video, and how close it is to the Reference. One of the conditions is the Reference "
+    "itself, hidden: rate it 100 when you find it. Use headphones in a quiet room."
+)
+
+
+def _check_names(names: list[str], where: str | Path) -> None:
+    for n in names:
+        if not _NAME_RE.match(n):
+            raise InputError(f"system name {n!r} must be letters, digits, '_', '.', '-' (at most 64)", where)
+        if n in RESERVED:
+            raise InputError(
+                f"system name {n!r} is reserved (reference and anchors are added for you)", where
+            )
+    if len(set(names)) != len(names):
+        raise InputError("system names must be distinct", where)
+
+
+def parse_systems(specs: list[str]) -> dict[str, Path]:
+    """Parse ``NAME=DIR`` options into a mapping; :class:`InputError` for malformed ones."""
+    out: dict[str, Path] = {}
+    for spec in specs:
+        name, sep, folder = spec.partition("=")
+        if not sep or not name or not folder:
+            raise InputError(f"--systems expects NAME=DIR, got {spec!r}")
+        if name in out:
+            raise InputError(f"system {name!r} given twice")
+        p = Path(folder)
+        if not p.is_dir():
+            raise InputError("system folder does not exist", p)
+        out[name] = p
+    _check_names(list(out), "--systems")
+    return out
+
+
+class _TestWriter:
+    """Writes trials into a temporary folder that becomes the test folder on :meth:`commit`."""
+
+    def __init__(self, out: Path, sr: int, lufs: float | None) -> None:
+        if out.exists() and any(out.iterdir()):
+            raise InputError("output folder exists and is not empty", out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        self.out = out
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent))
+        self.sr = sr
+        self.lufs = lufs
+
+    def trial(
+        self,
+        trial_id: str,
+        reference: np.ndarray,
+        systems: dict[str, np.ndarray],
+        anchors: tuple[str, ...],
+        clip: str | None = None,
+        text: str = "",
+        video: Path | None = None,
+    ) -> Trial:
+        target = st.DEFAULT_LUFS if self.lufs is None else self.lufs
+        rendered = st.prepare_trial(reference, systems, self.sr, target, anchors)
+        rel = f"{STIMULI_DIR}/{trial_id}"
+        stimuli = {}
+        for name, audio in rendered.items():
+            st.save_wav(self.tmp / rel / f"{name}.wav", audio, self.sr)
+            stimuli[name] = f"{rel}/{name}.wav"
+        vid = None
+        if video is not None:
+            vid = f"{rel}/video{video.suffix.lower()}"
+            shutil.copyfile(video, self.tmp / vid)
+        return Trial(
+            id=trial_id, reference=stimuli[st.REFERENCE], stimuli=stimuli, clip=clip, text=text, video=vid
+        )
+
+    def commit(self, test: MushraTest, webmushra_prefix: str = "") -> None:
+        save_test(self.tmp, test)
+        write_webmushra(self.tmp / WEBMUSHRA_FILE, test, webmushra_prefix)
+        key = self.tmp / SECRET_FILE
+        key.write_text(secrets.token_hex(32) + "\n", "utf-8")
+        os.chmod(key, 0o600)
+        if self.out.exists():
+            self.out.rmdir()
+        os.replace(self.tmp, self.out)
+
+    def abort(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _test_id(name: str) -> str:
+    return re.sub(r"[^a-z0-9_-]+", "_", name.lower()).strip("_") or "mushra"
+
+
+def create_test(
+    dataset: str | Path,
+    systems: dict[str, Path],
+    out: str | Path,
+    trials: int = 10,
+    seed: int = 0,
+    training_trials: int = 1,
+    sample_rate: int = 48000,
+    loudness_lufs: float = st.DEFAULT_LUFS,
+    split: str = "test",
+    name: str | None = None,
+    webmushra_prefix: str = "",
+    progress: Callable[[str], None] | None = None,
+) -> MushraTest:
+    """Pick ``trials`` (+ ``training_trials``) clips of ``split`` at random (``seed``) and render a test.
+
+    Each trial rates the hidden reference (the gold EN clip), the 3.5 kHz and 7 kHz anchors and
+    every system's dub of the clip (``DIR/F/UUID.mp3`` keyed by the EN clip ID). Only clips that
+    every system dubbed are eligible.
+    """
+    if not systems:
+        raise InputError("give at least one system with --systems NAME=DIR")
+    _check_names(list(systems), "--systems")
+    if sample_rate < 16000:
+        raise InputError(f"sample rate {sample_rate} Hz is too low for the 7 kHz anchor (use >= 16000)")
+    if trials < 1 or training_trials < 0:
+        raise InputError("--trials must be >= 1 and --training-trials >= 0")
+    clips = load_clips(dataset, split)
+    eligible: list[tuple[EvalClip, dict[str, Path]]] = []
+    for clip in clips:
+        dubs = {n: system_audio(d, clip.en_clip) for n, d in systems.items()}
+        if clip.en_audio.is_file() and all(p is not None for p in dubs.values()):
+            eligible.append((clip, {n: p for n, p in dubs.items() if p is not None}))
+    if not eligible:
+        raise InputError(f"no clip of split '{split}' has gold EN audio and a dub from every system", dataset)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(eligible))
+    n_train = min(training_trials, max(0, len(eligible) - 1))
+    chosen_train = [eligible[i] for i in order[:n_train]]
+    chosen = [eligible[i] for i in order[n_train : n_train + trials]]
+    out = Path(out)
+    writer = _TestWriter(out, sample_rate, loudness_lufs)
+    try:
+        done: dict[str, list[Trial]] = {"training": [], "trials": []}
+        for kind, group, prefix in (("training", chosen_train, "training"), ("trials", chosen, "trial")):
+            for k, (clip, dubs) in enumerate(group, start=1):
+                tid = f"{prefix}{k:02d}"
+                if progress:
+                    progress(f"{tid}: {clip.en_clip}")
+                ref = st.load_mono(clip.en_audio, sample_rate)
+                audio = {n: st.load_mono(p, sample_rate) for n, p in dubs.items()}
+                done[kind].append(
+                    writer.trial(tid, ref, audio, tuple(st.ANCHORS), clip.en_clip, clip.en_text, clip.video)
+                )
+        test_name = name or f"Anim-400K dubbing MUSHRA ({', '.join(systems)})"
+        test = MushraTest(
+            name=test_name,
+            test_id=_test_id(name or out.name),
+            sample_rate=sample_rate,
+            loudness_lufs=loudness_lufs,
+            seed=seed,
+            systems=list(systems),
+            conditions=[*RESERVED, *systems],
+            instructions=DEFAULT_INSTRUCTIONS,
+            training=done["training"],
+            trials=done["trials"],
+        )
+        writer.commit(test, webmushra_prefix)
+    except BaseException:
+        writer.abort()
+        raise
+    return test
+
+
+def create_from_webmushra(
+    config: str | Path,
+    out: str | Path,
+    sample_rate: int = 48000,
+    loudness_lufs: float | None = st.DEFAULT_LUFS,
+    training_trials: int = 0,
+    webmushra_prefix: str = "",
+) -> MushraTest:
+    """Import a webMUSHRA config: each ``mushra`` page becomes a trial (the first ``training_trials``
+    pages, or pages whose id contains ``train``, become training trials).
+
+    Anchors are rendered where a page asks for them (``createAnchor35``/``createAnchor70``).
+    """
+    cfg = read_webmushra(config)
+    names = sorted({k for p in cfg.pages for k in p.stimuli if k not in RESERVED})
+    _check_names(names, config)
+    writer = _TestWriter(Path(out), sample_rate, loudness_lufs)
+    try:
+        training: list[Trial] = []
+        rated: list[Trial] = []
+        for i, page in enumerate(cfg.pages):
+            ref = st.load_mono(page.reference, sample_rate)
+            audio = {k: st.load_mono(p, sample_rate) for k, p in page.stimuli.items() if k not in st.ANCHORS}
+            audio.pop(st.REFERENCE, None)
+            anchors = tuple(
+                a
+                for a, flag in (("anchor35", page.create_anchor35), ("anchor70", page.create_anchor70))
+                if flag or a in page.stimuli
+            )
+            tid = re.sub(r"[^A-Za-z0-9_.-]+", "_", page.id)
+            trial = writer.trial(tid, ref, audio, anchors, None, page.content)
+            is_train = i < training_trials or "train" in page.id.lower()
+            (training if is_train else rated).append(trial)
+        if not rated:
+            raise InputError("every mushra page would be a training trial; nothing left to rate", config)
+        conds = [c for c in RESERVED if any(c in t.stimuli for t in rated)] + names
+        test = MushraTest(
+            name=cfg.testname,
+            test_id=_test_id(cfg.test_id),
+            sample_rate=sample_rate,
+            loudness_lufs=loudness_lufs,
+            systems=names,
+            conditions=conds,
+            instructions=DEFAULT_INSTRUCTIONS,
+            training=training,
+            trials=rated,
+        )
+        writer.commit(test, webmushra_prefix)
+    except BaseException:
+        writer.abort()
+        raise
+    return test

@@ -1,0 +1,108 @@
+"""Stimulus preparation for listening tests: resampling, anchors, loudness matching, padding.
+
+Pure functions over float32 arrays; file I/O goes through :mod:`anim400k.media`.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+#: ITU-R BS.1534-3 anchors: the low anchor is low-passed at 3.5 kHz, the mid anchor at 7 kHz.
+ANCHORS: dict[str, float] = {"anchor35": 3500.0, "anchor70": 7000.0}
+REFERENCE = "reference"
+DEFAULT_LUFS = -23.0
+#: Peak ceiling after loudness matching (linear); louder stimuli are scaled down to it.
+PEAK_CEILING = 0.98
+
+
+def load_mono(path: str | Path, sr: int) -> np.ndarray:
+    """Decode ``path`` to mono float32 at ``sr`` Hz (any format PyAV reads)."""
+    from ..media import decode_audio
+
+    return np.asarray(decode_audio(path, 0, sr=sr, mono=True), dtype=np.float32)
+
+
+def save_wav(path: str | Path, samples: np.ndarray, sr: int) -> Path:
+    """Write 16-bit PCM WAV atomically."""
+    from ..media import write_audio
+
+    return write_audio(path, np.asarray(samples, dtype=np.float32), sr)
+
+
+def lowpass(x: np.ndarray, sr: int, cutoff: float, order: int = 10) -> np.ndarray:
+    """Zero-phase Butterworth low-pass (``sosfiltfilt``), so the playhead stays aligned."""
+    from scipy.signal import butter, sosfiltfilt
+
+    if cutoff >= sr / 2:
+        raise ValueError(f"cutoff {cutoff} Hz is not below the Nyquist frequency of {sr} Hz")
+    sos = butter(order, cutoff, btype="low", fs=sr, output="sos")
+    if x.size <= 3 * (2 * len(sos) + 1):
+        return x.astype(np.float32, copy=True)
+    return sosfiltfilt(sos, x).astype(np.float32)
+
+
+def make_anchor(reference: np.ndarray, sr: int, name: str) -> np.ndarray:
+    """The named standard anchor (``anchor35`` / ``anchor70``) of ``reference``."""
+    return lowpass(reference, sr, ANCHORS[name])
+
+
+def integrated_loudness(x: np.ndarray, sr: int) -> float:
+    """BS.1770 integrated loudness in LUFS (``-inf`` for silence or clips shorter than 400 ms)."""
+    import pyloudnorm
+
+    if x.size < int(0.4 * sr) + 1:
+        return -math.inf
+    with np.errstate(divide="ignore"):
+        return float(pyloudnorm.Meter(sr).integrated_loudness(x.astype(np.float64)))
+
+
+def match_loudness(x: np.ndarray, sr: int, target_lufs: float = DEFAULT_LUFS) -> tuple[np.ndarray, float]:
+    """Scale ``x`` to ``target_lufs``; returns (scaled, applied gain in dB).
+
+    Silent or too-short signals are returned unchanged (gain 0). If the result would
+    exceed :data:`PEAK_CEILING` it is scaled down to it (the gain reported includes that).
+    """
+    lufs = integrated_loudness(x, sr)
+    if not math.isfinite(lufs):
+        return x.astype(np.float32, copy=True), 0.0
+    gain_db = target_lufs - lufs
+    y = x * (10.0 ** (gain_db / 20.0))
+    peak = float(np.max(np.abs(y))) if y.size else 0.0
+    if peak > PEAK_CEILING:
+        y = y * (PEAK_CEILING / peak)
+        gain_db += 20.0 * math.log10(PEAK_CEILING / peak)
+    return y.astype(np.float32), gain_db
+
+
+def pad_to(x: np.ndarray, n: int) -> np.ndarray:
+    """Zero-pad (never trim) ``x`` to ``n`` samples."""
+    if x.size >= n:
+        return x
+    return np.concatenate([x, np.zeros(n - x.size, dtype=x.dtype)])
+
+
+def prepare_trial(
+    reference: np.ndarray,
+    systems: dict[str, np.ndarray],
+    sr: int,
+    target_lufs: float = DEFAULT_LUFS,
+    anchors: tuple[str, ...] = tuple(ANCHORS),
+) -> dict[str, np.ndarray]:
+    """All stimuli of one trial: hidden reference, anchors and systems, loudness matched.
+
+    Every stimulus is zero-padded to the longest one so that a shared playhead works.
+    Anchors are rendered from the reference *before* loudness matching, then matched too.
+    """
+    raw: dict[str, np.ndarray] = {REFERENCE: reference}
+    for name in anchors:
+        raw[name] = make_anchor(reference, sr, name)
+    for name, audio in systems.items():
+        if name in raw:
+            raise ValueError(f"system name {name!r} clashes with a reserved stimulus name")
+        raw[name] = audio
+    out = {name: match_loudness(x, sr, target_lufs)[0] for name, x in raw.items()}
+    n = max(x.size for x in out.values())
+    return {name: pad_to(x, n) for name, x in out.items()}

@@ -1,0 +1,250 @@
+"""webMUSHRA interoperability: read/write its YAML test configs and its results CSV.
+
+webMUSHRA (audiolabs/webMUSHRA) describes a test as ``testname``, ``testId`` and a list of
+``pages``; a page of ``type: mushra`` has ``id``, ``name``, ``content``, ``reference``,
+``stimuli`` (key -> file) and ``createAnchor35``/``createAnchor70``. A nested list whose
+first item is ``random`` is a block of pages shown in random order. Its results CSV has
+the columns ``session_test_id``, the participant fields, ``trial_id``, ``rating_stimulus``,
+``rating_score``, ``rating_time``, ``rating_comment``; the hidden reference is rated as
+stimulus ``reference`` and the anchors as ``anchor35``/``anchor70``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import InputError
+from ..fsutil import write_text_atomic
+from .mushra_config import MushraTest
+
+CSV_COLUMNS = (
+    "session_test_id",
+    "listener",
+    "trial_id",
+    "rating_stimulus",
+    "rating_score",
+    "rating_time",
+    "rating_comment",
+)
+_LISTENER_COLUMNS = ("listener", "session_uuid", "session_id", "email", "participant", "name")
+
+
+@dataclass
+class WebMushraPage:
+    """One ``type: mushra`` page of a webMUSHRA config, with file paths resolved."""
+
+    id: str
+    name: str
+    content: str
+    reference: Path
+    stimuli: dict[str, Path]
+    create_anchor35: bool = False
+    create_anchor70: bool = False
+
+
+@dataclass
+class WebMushraConfig:
+    """The parts of a webMUSHRA config a MUSHRA test needs."""
+
+    testname: str
+    test_id: str
+    pages: list[WebMushraPage] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RatingRow:
+    """One rating as in webMUSHRA's ``mushra.csv``."""
+
+    session_test_id: str
+    listener: str
+    trial_id: str
+    rating_stimulus: str
+    rating_score: int
+    rating_time: int = 0
+    rating_comment: str = ""
+
+
+def _flatten(pages: Iterable[Any]) -> Iterator[dict[str, Any]]:
+    for page in pages:
+        if isinstance(page, list):
+            yield from _flatten(p for p in page if p != "random")
+        elif isinstance(page, dict):
+            yield page
+
+
+def _resolve(value: Any, bases: list[Path], config: Path, page: str) -> Path:
+    if not isinstance(value, str) or not value:
+        raise InputError(f"page {page!r}: audio file entry must be a path, got {value!r}", config)
+    for base in bases:
+        p = (base / value).resolve()
+        if p.is_file():
+            return p
+    raise InputError(
+        f"page {page!r}: audio file {value!r} not found (looked beside the config and "
+        "in the webMUSHRA root above it)",
+        config,
+    )
+
+
+def read_webmushra(path: str | Path) -> WebMushraConfig:
+    """Parse a webMUSHRA YAML config; only ``mushra`` pages are kept (in file order).
+
+    Relative audio paths are resolved against the config's folder, its parents (webMUSHRA
+    resolves them against its root, usually two levels up) and the working directory.
+    """
+    path = Path(path)
+    try:
+        doc = yaml.safe_load(path.read_text("utf-8"))
+    except FileNotFoundError as exc:
+        raise InputError("no such webMUSHRA config", path) from exc
+    except yaml.YAMLError as exc:
+        raise InputError(f"not valid YAML: {str(exc).splitlines()[0]}", path) from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("pages"), list):
+        raise InputError("not a webMUSHRA config (needs a 'pages' list)", path)
+    bases = [path.parent, *list(path.resolve().parents)[:3], Path.cwd()]
+    cfg = WebMushraConfig(str(doc.get("testname", path.stem)), str(doc.get("testId", path.stem)))
+    for i, page in enumerate(_flatten(doc["pages"])):
+        if page.get("type") != "mushra":
+            continue
+        pid = str(page.get("id", f"trial{i + 1}"))
+        stimuli = page.get("stimuli")
+        if not isinstance(stimuli, dict) or not stimuli:
+            raise InputError(f"page {pid!r}: 'stimuli' must map names to files", path)
+        cfg.pages.append(
+            WebMushraPage(
+                id=pid,
+                name=str(page.get("name", pid)),
+                content=str(page.get("content", "")),
+                reference=_resolve(page.get("reference"), bases, path, pid),
+                stimuli={str(k): _resolve(v, bases, path, pid) for k, v in stimuli.items()},
+                create_anchor35=bool(page.get("createAnchor35", False)),
+                create_anchor70=bool(page.get("createAnchor70", False)),
+            )
+        )
+    if not cfg.pages:
+        raise InputError("no pages of type 'mushra' in this webMUSHRA config", path)
+    return cfg
+
+
+def to_webmushra(test: MushraTest, prefix: str = "") -> dict[str, Any]:
+    """A webMUSHRA config for ``test`` (anchors are rendered files, so ``createAnchor*`` is false).
+
+    ``prefix`` is prepended to every audio path (webMUSHRA resolves paths against its root,
+    e.g. ``configs/resources/my_test/``).
+    """
+
+    def page(trial: Any, name: str, content: str) -> dict[str, Any]:
+        return {
+            "type": "mushra",
+            "id": trial.id,
+            "name": name,
+            "content": content,
+            "showWaveform": True,
+            "enableLooping": True,
+            "reference": prefix + trial.reference,
+            "createAnchor35": False,
+            "createAnchor70": False,
+            "stimuli": {k: prefix + v for k, v in trial.stimuli.items() if k != "reference"},
+        }
+
+    rate = "Rate the basic audio quality of each condition against the reference (0-100)."
+    pages: list[Any] = [
+        {
+            "type": "generic",
+            "id": "instructions",
+            "name": "Instructions",
+            "content": test.instructions or rate,
+        }
+    ]
+    pages += [page(t, "Training", "Training: " + rate) for t in test.training]
+    trials = [page(t, f"Trial {i + 1}", rate) for i, t in enumerate(test.trials)]
+    pages.append(["random", *trials])
+    pages.append(
+        {
+            "type": "finish",
+            "name": "Thank you",
+            "content": "Thank you for taking part!",
+            "showResults": False,
+            "writeResults": True,
+        }
+    )
+    return {
+        "testname": test.name,
+        "testId": test.test_id,
+        "bufferSize": 2048,
+        "stopOnErrors": True,
+        "showButtonPreviousPage": False,
+        "remoteService": "service/write.php",
+        "pages": pages,
+    }
+
+
+def write_webmushra(path: str | Path, test: MushraTest, prefix: str = "") -> Path:
+    """Write :func:`to_webmushra` as YAML atomically."""
+    text = yaml.safe_dump(to_webmushra(test, prefix), sort_keys=False, allow_unicode=True, width=100)
+    write_text_atomic(path, text)
+    return Path(path)
+
+
+def ratings_csv(rows: Iterable[RatingRow]) -> str:
+    """webMUSHRA-style CSV text (:data:`CSV_COLUMNS`)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for r in rows:
+        w.writerow(
+            [
+                r.session_test_id,
+                r.listener,
+                r.trial_id,
+                r.rating_stimulus,
+                r.rating_score,
+                r.rating_time,
+                r.rating_comment,
+            ]
+        )
+    return buf.getvalue()
+
+
+def read_ratings_csv(path: str | Path) -> list[RatingRow]:
+    """Read a webMUSHRA ``mushra.csv`` (ours or webMUSHRA's own).
+
+    The listener is the first of ``listener``/``session_uuid``/``email``/... present; without
+    any, rows are attributed to one listener per ``session_test_id``.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError as exc:
+        raise InputError("no such ratings CSV", path) from exc
+    reader = csv.DictReader(io.StringIO(text))
+    cols = reader.fieldnames or []
+    for need in ("trial_id", "rating_stimulus", "rating_score"):
+        if need not in cols:
+            raise InputError(f"not a webMUSHRA MUSHRA CSV (no column {need!r})", path)
+    who = next((c for c in _LISTENER_COLUMNS if c in cols), "session_test_id")
+    rows = []
+    for n, r in enumerate(reader, start=2):
+        try:
+            score = int(round(float(r["rating_score"])))
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"line {n}: rating_score {r['rating_score']!r} is not a number", path) from exc
+        rows.append(
+            RatingRow(
+                r.get("session_test_id", "") or "",
+                r.get(who, "") or "",
+                r["trial_id"],
+                r["rating_stimulus"],
+                score,
+                int(float(r.get("rating_time") or 0)),
+                r.get("rating_comment", "") or "",
+            )
+        )
+    return rows
