@@ -38,7 +38,7 @@ import numpy as np
 from .formats.release import ClipRecord, Dataset, EpisodeRecord, Show
 
 _JP_SENT = re.compile(r"(?<=[。！？!?])|\n+")
-_EN_SENT = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+|\n+")
+_EN_SENT = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)\]]))\s+|\n+")
 _EN_WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 
 #: Histogram bins for clip durations, in seconds (last bin catches longer clips).

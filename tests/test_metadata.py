@@ -1,0 +1,159 @@
+"""Show/episode metadata: validation messages, absent fields, YAML, picture import."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from anim400k.cli import main
+from anim400k.errors import InputError
+from anim400k.formats import ids, metadata
+from anim400k.formats.release import SHOW_FIELDS
+
+FULL = {
+    "key": "frieren_s1",
+    "show": "Frieren",
+    "season": "Season 1",
+    "link": "https://example.org/frieren",
+    "type": "TV",
+    "status": "Finished Airing",
+    "genres": ["Adventure", "Drama"],
+    "themes": ["Mythology"],
+    "score": 9,
+    "scored_by": 1000,
+    "rank": 1,
+    "popularity": 100,
+    "members": 50000,
+    "favorites": 4000,
+    "episode_num": 28,
+    "aired": "Sep 29, 2023 to Mar 22, 2024",
+    "premiered": "Fall 2023",
+    "broadcast": "Fridays at 23:00 (JST)",
+    "producers": ["P"],
+    "licensors": ["L"],
+    "studios": ["Madhouse"],
+    "source": "Manga",
+    "avg_duration": "24 min. per ep.",
+    "rating": "PG-13",
+    "related_anime": {"Sequel": ["Frieren S2"]},
+    "opening_themes": ["Yuusha"],
+    "ending_themes": ["Anytime Anywhere"],
+    "staff": ["Director X"],
+    "background": "Based on a manga.",
+    "synopsis": "An elf mage outlives her party.",
+    "characters": {
+        "Frieren": {
+            "description": "An elf.",
+            "role": "main",
+            "pic_urls": [],
+            "Voice Actors": ["Tanezaki"],
+            "pic_files": ["pics/frieren.png"],
+        },
+        "Fern": {"role": "main"},
+    },
+    "episodes": {
+        "1": {
+            "url": "https://example.org/frieren/1",
+            "synopsis": "The journey ends.",
+            "ratings": {
+                "5": {"ratio": 90.0, "number_of_voters": 900},
+                "4": {"ratio": 10.0, "number_of_voters": 100},
+            },
+            "jp_video_id": "jp1",
+            "en_video_id": "en1",
+        }
+    },
+}
+
+
+def _write(tmp: Path, data: object, name: str = "show.json") -> Path:
+    p = tmp / name
+    p.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return p
+
+
+def test_every_format_field_round_trips_and_absent_stays_absent(tmp_path: Path) -> None:
+    (tmp_path / "pics").mkdir()
+    Image.new("RGBA", (20, 30), (10, 200, 30, 255)).save(tmp_path / "pics" / "frieren.png")
+    path = _write(tmp_path, FULL)
+    show_fields, eps = metadata.load_show_metadata(path, "frieren_s1", tmp_path / "release")
+    assert set(show_fields) == set(SHOW_FIELDS) - {"episodes"}
+    assert list(show_fields) == [k for k in SHOW_FIELDS if k != "episodes"]  # FORMAT.md order
+    assert show_fields["score"] == 9.0
+    fern = show_fields["characters"]["Fern"]
+    assert fern == {"role": "main"}  # description, pic_urls, Voice Actors absent, not null
+    fr = show_fields["characters"]["Frieren"]
+    assert "pic_files" not in fr and fr["Voice Actors"] == ["Tanezaki"]
+    pic_id = ids.make_id("frieren_s1", "pic", "Frieren", 0)
+    assert fr["pic_urls"] == [pic_id]
+    with Image.open(ids.id_path(tmp_path / "release", ids.PICS_ARCHIVE, pic_id, "jpg")) as im:
+        assert im.format == "JPEG" and im.mode == "RGB" and im.size == (20, 30)
+    assert eps["1"]["ratings"]["5"] == {"ratio": 90.0, "number_of_voters": 900.0}
+    assert list(eps["1"]) == ["url", "ratings", "jp_video_id", "en_video_id", "synopsis"]
+
+
+@pytest.mark.parametrize(
+    ("patch", "message"),
+    [
+        ({"characters": {"Alice": {"role": 3}}}, "characters.Alice.role: expected a string"),
+        ({"genres": "Action"}, "genres: expected a list"),
+        ({"rank": 1.5}, "rank: expected an integer"),
+        ({"score": "high"}, "score: expected a number"),
+        ({"colour": "red"}, "colour: unknown field"),
+        (
+            {"episodes": {"1": {"ratings": {"6": {"ratio": 1.0, "number_of_voters": 1}}}}},
+            "poll scores must be",
+        ),
+        (
+            {"episodes": {"1": {"ratings": {"5": {"ratio": 1.0}}}}},
+            "episodes.1.ratings.5.number_of_voters: missing",
+        ),
+    ],
+)
+def test_wrong_types_name_file_and_field(tmp_path: Path, patch: dict, message: str) -> None:
+    path = _write(tmp_path, {"show": "X"} | patch)
+    with pytest.raises(InputError) as err:
+        metadata.load_metadata(path)
+    assert err.value.message.startswith(f"{path}: ")
+    assert message in err.value.message
+
+
+def test_yaml_and_several_shows(tmp_path: Path) -> None:
+    p = tmp_path / "shows.yaml"
+    p.write_text(
+        "shows:\n  - key: a\n    show: A\n    episodes:\n      1: {synopsis: hi}\n"
+        "  - key: b\n    genres: [X]\n"
+    )
+    shows = metadata.load_metadata(p)
+    assert [s.key for s in shows] == ["a", "b"]
+    assert shows[0].episode_fields() == {"1": {"synopsis": "hi"}}
+    assert metadata.select_show(shows, "b", p).show_fields() == {"genres": ["X"]}
+    with pytest.raises(InputError, match="no metadata for show 'c'"):
+        metadata.select_show(shows, "c", p)
+    p2 = _write(tmp_path, [{"show": "A"}, {"show": "B"}], "two.json")
+    with pytest.raises(InputError, match="shows must give each one a 'key'"):
+        metadata.load_metadata(p2)
+
+
+def test_bad_picture_refused(tmp_path: Path) -> None:
+    (tmp_path / "bad.png").write_bytes(b"this is not an image")
+    path = _write(tmp_path, {"characters": {"A": {"pic_files": ["bad.png"]}}})
+    with pytest.raises(InputError, match=r"characters\.A\.pic_files\.0: .* is not a readable image"):
+        metadata.load_show_metadata(path, "k", tmp_path / "rel")
+    path = _write(tmp_path, {"characters": {"A": {"pic_files": ["gone.png"]}}})
+    with pytest.raises(InputError, match="not found"):
+        metadata.load_show_metadata(path, "k", tmp_path / "rel")
+    assert not (tmp_path / "rel" / ids.PICS_ARCHIVE).exists() or not any((tmp_path / "rel").rglob("*.jpg"))
+
+
+def test_metadata_command(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    path = _write(tmp_path, {"key": "k", "show": "K", "episodes": {"2": {"url": "u"}}})
+    out = tmp_path / "norm.json"
+    assert main(["metadata", str(path), "--out", str(out)]) == 0
+    assert json.loads(out.read_text()) == {"k": {"show": "K", "episodes": {"2": {"url": "u"}}}}
+    bad = _write(tmp_path, {"rank": "first"}, "bad.json")
+    assert main(["metadata", str(bad)]) == 2
+    assert capsys.readouterr().err.strip().endswith("bad.json: rank: expected an integer")

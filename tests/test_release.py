@@ -1,0 +1,178 @@
+"""The release format: streaming writer, reader (ours and original files), validator."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from release_helpers import annotations, make_release
+
+from anim400k import model
+from anim400k.errors import InputError
+from anim400k.formats import ids, release
+
+
+@pytest.fixture(scope="module")
+def rel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_release(tmp_path_factory.mktemp("rel"))
+
+
+def _clip(i: int) -> model.Clip:
+    return model.Clip(
+        en_start=1.0 + i,
+        en_end=2.5 + i,
+        jp_start=0.5 + i,
+        jp_end=2.0 + i,
+        en_text="Hi.",
+        jp_text="やあ。",
+        en_subtitles=[model.Subtitle(0.5 + i, 1.25 + i, "Hello")],
+        speakers=["s1"],
+        multi_speaker=False,
+        mixing_ratio=0.25,
+        jp_clip=ids.clip_id("k", "1", "jp", i, i + 1),
+        en_clip=ids.clip_id("k", "1", "en", i, i + 1),
+    )
+
+
+def test_clip_to_release_dict_formats_times_and_extras() -> None:
+    d = release.clip_to_release_dict(_clip(0))
+    assert list(d)[:9] == list(release.CLIP_FIELDS)
+    assert d["jp_start_time"] == "00:00:00.500" and d["en_end_time"] == "00:00:02.500"
+    assert d["en_subtitles"] == [{"start": "00:00:00.500", "end": "00:00:01.250", "text": "Hello"}]
+    assert d["multi_speaker"] is False and d["mixing_ratio"] == 0.25
+    assert "backing_clip" not in d  # unknown stays absent
+
+
+def test_write_annotations_streams_deterministic_valid_json(tmp_path: Path) -> None:
+    def shows():
+        # fields given in a scrambled order come out in FORMAT.md order
+        yield (
+            "k",
+            {"synopsis": "S", "show": "Name", "genres": ["A"], "zzz_extra": 1},
+            iter(
+                [
+                    (
+                        "1",
+                        {"synopsis": "E", "url": "u"},
+                        (release.clip_to_release_dict(_clip(i)) for i in range(3)),
+                    )
+                ]
+            ),
+        )
+        yield "k2", {}, iter([])
+
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    assert release.write_annotations(a, shows()) == 3
+    release.write_annotations(b, shows())
+    assert a.read_bytes() == b.read_bytes()
+    data = json.loads(a.read_text(encoding="utf-8"))
+    assert list(data) == ["k", "k2"]
+    assert list(data["k"]) == ["show", "genres", "synopsis", "zzz_extra", "episodes"]
+    assert list(data["k"]["episodes"]["1"]) == ["url", "synopsis", "clips"]
+    assert data["k2"] == {"episodes": {}}
+    assert "やあ" in a.read_text(encoding="utf-8")  # ensure_ascii=False
+    clips = list(release.load(a).clips())
+    assert [c.jp_start for c in clips] == [0.5, 1.5, 2.5]
+    assert clips[0].en_subtitles[0] == model.Subtitle(0.5, 1.25, "Hello")
+
+
+def test_write_annotations_is_atomic(tmp_path: Path) -> None:
+    def shows():
+        def clips():
+            yield release.clip_to_release_dict(_clip(0))
+            raise RuntimeError("boom")
+
+        yield "k", {}, iter([("1", {}, clips())])
+
+    out = tmp_path / "ann.json"
+    with pytest.raises(RuntimeError):
+        release.write_annotations(out, shows())
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_load_gives_typed_records_and_media_paths(rel: Path) -> None:
+    ds = release.load(rel)
+    shows = list(ds.shows())
+    assert [s.key for s in shows] == ["show_a", "show_b", "show_c"]
+    a = shows[0]
+    assert a.name == "Show A" and a.genres == ["Action", "Comedy", "Drama"]
+    assert {c.name: c.role for c in a.characters} == {"Alice": "main", "Bob": "supporting"}
+    ep = a.episodes["1"]
+    assert ep.mean_vote == pytest.approx(4.6) and ep.voters == 10
+    clip = ep.clips[1]
+    assert clip.duration == pytest.approx(4.0) and clip.is_multi_speaker and clip.speakers == ["s1", "s2"]
+    assert ds.audio_path(clip.jp_clip).is_file()
+    assert ds.audio_path(clip.jp_clip).suffix == ".mp3"
+    assert ds.video_path(clip.jp_clip).parent.parent.name == ids.VIDEO_ARCHIVE
+    assert sum(1 for _ in release.load(rel / ids.ANNOTATIONS_FILE).clips()) == 6
+
+
+def test_load_original_format_without_extras(tmp_path: Path) -> None:
+    data = annotations()
+    for show in data.values():
+        for ep in show["episodes"].values():
+            for c in ep["clips"]:
+                for k in release.CLIP_EXTRA_FIELDS:
+                    c.pop(k, None)
+    path = tmp_path / "orig.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    clips = list(release.load(path).clips())
+    assert len(clips) == 6
+    assert clips[0].multi_speaker is None and clips[0].en_subtitles == []
+    assert [c.is_multi_speaker for c in clips] == [False, True, False, False, True, False]
+    assert release.validate_release(path, check_media=False) == []
+
+
+def test_load_refuses_missing_and_broken(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no anim400k_annotations.json"):
+        release.load(tmp_path)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"k": {"episodes": {', encoding="utf-8")
+    with pytest.raises(InputError, match="not valid JSON"):
+        list(release.load(bad).shows())
+    arr = tmp_path / "arr.json"
+    arr.write_text("[1, 2]", encoding="utf-8")
+    with pytest.raises(InputError, match="one JSON object"):
+        list(release.load(arr).shows())
+
+
+def test_validate_release_names_each_problem(rel: Path, tmp_path: Path) -> None:
+    assert release.validate_release(rel) == []
+    data = copy.deepcopy(annotations())
+    clips = data["show_a"]["episodes"]["1"]["clips"]
+    del clips[0]["en_text"]  # missing
+    clips[0]["surprise"] = 1  # unknown
+    clips[1]["speakers"] = "s1"  # wrong type
+    data["show_a"]["characters"]["Alice"]["role"] = 3
+    data["show_b"]["episodes"]["1"]["clips"][0]["jp_clip"] = "not-an-id"
+    data["show_c"]["episodes"]["1"]["clips"][0]["jp_clip"] = clips[1]["jp_clip"]  # duplicate
+    data["show_c"]["episodes"]["1"]["clips"][0]["jp_end_time"] = "00:00:01.000"  # ends before start
+    path = tmp_path / "ann.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    problems = {str(p) for p in release.validate_release(path, check_media=False)}
+    assert "show 'show_a' episode '1' clip 0 field 'en_text': missing field" in problems
+    assert "show 'show_a' episode '1' clip 0 field 'surprise': unknown field" in problems
+    assert (
+        "show 'show_a' episode '1' clip 1 field 'speakers': expected a list of strings, got str" in problems
+    )
+    assert "show 'show_a' field 'characters.Alice.role': expected a string, got int" in problems
+    assert any("clip 0 field 'jp_clip': malformed ID 'not-an-id'" in p for p in problems)
+    assert any(
+        p.startswith("show 'show_c' episode '1' clip 0 field 'jp_clip': duplicate clip ID") for p in problems
+    )
+    assert any("ends before it starts" in p for p in problems)
+    assert len(problems) == 7
+
+
+def test_validate_release_finds_missing_media(rel: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy_root = tmp_path / "r"
+    shutil.copytree(rel, copy_root)
+    clip = next(release.load(copy_root).clips())
+    release.load(copy_root).audio_path(clip.en_clip).unlink()
+    problems = release.validate_release(copy_root)
+    assert len(problems) == 1
+    assert problems[0].clip == 0 and problems[0].field == "en_clip" and "is missing" in problems[0].message

@@ -1,0 +1,82 @@
+"""Secondary-task views: show-level splits and per-task manifests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from release_helpers import make_release
+
+from anim400k import tasks
+from anim400k.cli import main
+from anim400k.errors import InputError
+
+
+@pytest.fixture(scope="module")
+def rel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_release(tmp_path_factory.mktemp("rel"))
+
+
+def test_assign_splits_is_seeded_disjoint_and_close_to_targets() -> None:
+    weights = {f"show{i:03d}": float(1 + (i * 7) % 11) for i in range(150)}
+    a = tasks.assign_splits(weights, seed=3)
+    assert a == tasks.assign_splits(weights, seed=3)
+    assert a != tasks.assign_splits(weights, seed=4)
+    assert set(a) == set(weights)
+    total = sum(weights.values())
+    share = {s: sum(w for k, w in weights.items() if a[k] == s) / total for s in tasks.SPLITS}
+    assert share["train"] == pytest.approx(0.8, abs=0.02)
+    assert share["test"] == pytest.approx(0.1, abs=0.02)
+    by_shows = tasks.assign_splits(dict.fromkeys(weights, 1.0), seed=3, proportions=(0.5, 0.5, 0.0))
+    assert sorted(list(by_shows.values()).count(s) for s in ("train", "validation")) == [75, 75]
+    assert "test" not in by_shows.values()
+
+
+def test_parse_proportions_refuses_bad() -> None:
+    assert tasks.parse_proportions("0.7,0.2,0.1") == (0.7, 0.2, 0.1)
+    for bad in ("0.5,0.5", "0.5,0.6,0.1", "a,b,c", "-0.1,1.0,0.1"):
+        with pytest.raises(InputError):
+            tasks.parse_proportions(bad)
+
+
+def test_task_views(rel: Path, tmp_path: Path) -> None:
+    out = tmp_path / "views"
+    summary = tasks.write_task_views(rel, out, seed=0)
+    splits = tasks.load_splits(out)
+    assert splits == tasks.split_of(rel, seed=0)
+    assert sorted(splits) == ["show_a", "show_b", "show_c"]
+    assert sorted(splits.values()) == ["test", "train", "validation"]  # every wanted split gets a show
+    rows = {t: [] for t in tasks.TASKS}
+    for t in tasks.TASKS:
+        for s in tasks.SPLITS:
+            for line in (out / t / f"{s}.jsonl").read_text(encoding="utf-8").splitlines():
+                row = json.loads(line)
+                assert row["split"] == s == splits[row["show"]]  # no show crosses splits
+                rows[t].append(row)
+    assert len(rows["speech_translation"]) == len(rows["dubbing"]) == 6
+    st = next(r for r in rows["speech_translation"] if r["show"] == "show_a" and r["clip_index"] == 0)
+    assert st["target_text"] == "It is sunny. Let's go!" and Path(st["audio"]).is_file()
+    dub = rows["dubbing"][0]
+    assert (
+        Path(dub["jp_audio"]).is_file()
+        and Path(dub["en_audio"]).is_file()
+        and dub["jp_audio"] != dub["en_audio"]
+    )
+    assert {r["synopsis"] for r in rows["teaser_summarization"]} == {
+        "They meet at school today.",
+        "A test begins.",
+    }
+    assert {r["show"]: r["genres"] for r in rows["genre_classification"]}["show_b"] == ["Action"]
+    assert len(rows["character_identification"]) == 4
+    assert all(Path(r["picture"]).is_file() for r in rows["character_identification"])
+    assert sorted(r["mean_vote"] for r in rows["quality_prediction"]) == pytest.approx([3.0, 4.6])
+    assert summary["counts"]["dubbing"][splits["show_a"]] == 3
+
+
+def test_tasks_command(rel: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["tasks", str(rel), "--out", str(tmp_path / "v"), "--seed", "2", "--split", "1,0,0"]) == 0
+    data = json.loads((tmp_path / "v" / "splits.json").read_text())
+    assert data["splits"]["train"] == ["show_a", "show_b", "show_c"] and data["seed"] == 2
+    assert main(["tasks", str(rel), "--out", str(tmp_path / "w"), "--split", "1,1"]) == 2
+    assert "split proportions" in capsys.readouterr().err
