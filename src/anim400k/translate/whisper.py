@@ -56,7 +56,7 @@ class WhisperTranslator:
         for seg in segments:
             a = max(0, int(seg.start * sr) - pad)
             b = min(len(audio), int(seg.end * sr) + pad)
-            if b - a < int(0.1 * sr):
+            if seg.duration < 0.1 or b - a < int(0.1 * sr):
                 lines.append(Line(None, problem="segment too short to translate"))
                 continue
             text = self._translate_chunk(np.ascontiguousarray(audio[a:b], dtype=np.float32), sr)

@@ -1,0 +1,89 @@
+"""``anim400k dub``: dub a video into EN, or every test clip of a dataset (``--dataset``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``dub`` command to ``app``."""
+
+    @app.command("dub")
+    def dub_command(
+        video: Path = typer.Argument(None, help="Video to dub (omit with --dataset)."),
+        out: Path = typer.Option(..., "--out", help="Dubbed video (or, with --dataset, output folder)."),
+        subtitles: Path = typer.Option(
+            None, "--subtitles", help="EN subtitles of the source audio (SRT/VTT/ASS)."
+        ),
+        stream: str = typer.Option(
+            "jpn", "--stream", help="Source audio stream: language tag or audio index."
+        ),
+        tts: str = typer.Option("espeak", "--tts", help="TTS backend: espeak (embedded) or xtts."),
+        tts_model: Path = typer.Option(None, "--tts-model", help="Local XTTS model folder."),
+        translator: str = typer.Option("subtitles", "--translator", help="subtitles, whisper or text."),
+        translations: Path = typer.Option(
+            None, "--translations", help="JSON {segment index or 'start-end': text}."
+        ),
+        whisper_model: Path = typer.Option(
+            None, "--whisper-model", help="Local faster-whisper model folder."
+        ),
+        diarizer: str = typer.Option(
+            "embedded", "--diarizer", help="Diarizer name, or 'none' (one speaker)."
+        ),
+        min_stretch: float = typer.Option(0.8, "--min-stretch", help="Slowest time-stretch factor."),
+        max_stretch: float = typer.Option(1.3, "--max-stretch", help="Fastest time-stretch factor."),
+        srt: Path = typer.Option(None, "--srt", help="Write an SRT of what was spoken."),
+        report: Path = typer.Option(None, "--report", help="Write the JSON report."),
+        stems: Path = typer.Option(None, "--stems", help="Write backing/vocals/dub speech stems here."),
+        dataset: Path = typer.Option(None, "--dataset", help="Dub every clip of a release split instead."),
+        split: str = typer.Option("test", "--split", help="Split to dub in dataset mode."),
+        limit: int = typer.Option(None, "--limit", help="Dataset mode: dub at most this many clips."),
+    ) -> None:
+        """Dub VIDEO into English: a new default 'eng' audio stream beside the original streams."""
+        from ..dub.pipeline import DubOptions
+        from ..errors import InputError
+
+        def s(p: Path | None) -> str | None:
+            return str(p) if p is not None else None
+
+        options = DubOptions(
+            stream=int(stream) if stream.isdigit() else stream,
+            subtitles=s(subtitles),
+            translator=translator,
+            translations=s(translations),
+            whisper_model=s(whisper_model),
+            tts=tts,
+            tts_model=s(tts_model),
+            diarizer=None if diarizer == "none" else diarizer,
+            min_stretch=min_stretch,
+            max_stretch=max_stretch,
+            srt=s(srt),
+            report=s(report),
+            stems=s(stems),
+        )
+        if dataset is not None:
+            from ..dub.dataset_mode import dub_dataset
+
+            res = dub_dataset(dataset, out, split=split, options=options, limit=limit)
+            typer.echo(f"dubbed {res.n_done}/{len(res.clips)} {split} clips into {out}")
+            return
+        if video is None:
+            raise InputError("give a VIDEO to dub, or --dataset DATASET")
+        from ..dub.pipeline import dub
+
+        rep = dub(video, out, options)
+        err = rep.mean_abs_end_error
+        typer.echo(
+            f"{out}: {len(rep.spoken_lines)}/{len(rep.lines)} lines spoken, "
+            f"mean |end error| {'n/a' if err is None else f'{err * 1000:.0f} ms'}, "
+            f"{len(rep.problem_lines)} with problems"
+        )
+        for p in rep.problems:
+            typer.echo(f"warning: {p}", err=True)
+        for ln in rep.problem_lines:
+            typer.echo(
+                f"line {ln.index} ({ln.slot_start:.2f}-{ln.slot_end:.2f} s): {'; '.join(ln.problems)}",
+                err=True,
+            )

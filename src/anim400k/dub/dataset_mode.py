@@ -1,0 +1,153 @@
+"""Dataset mode: dub every clip of one split of a release (JP clip audio -> EN dub audio).
+
+Results are written as ``OUT/F/UUID.mp3`` keyed by each clip's **EN** clip ID, i.e. the
+same relative layout as the gold EN clips in ``anim400k_audio_clips/``, so the MUSHRA
+creator can take ``OUT`` as one system's folder. ``OUT/dub_dataset_report.json`` lists every
+clip with its timing figures and problems.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import AnimError, InputError
+from ..fsutil import write_json_atomic
+from ..model import Subtitle
+from .pipeline import DubOptions, dub_audio, make_synthesizer
+
+log = logging.getLogger(__name__)
+
+REPORT_NAME = "dub_dataset_report.json"
+#: Rate at which clips are decoded and dubbed (the release's MP3s are 44.1/48 kHz).
+CLIP_SR = 48000
+
+
+@dataclass
+class DatasetDubReport:
+    """Summary of a dataset-mode run."""
+
+    dataset: str
+    split: str
+    out_dir: str
+    clips: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def n_done(self) -> int:
+        """Clips whose dub was written."""
+        return sum(1 for c in self.clips if c.get("output"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON report."""
+        errs = [c["mean_abs_end_error"] for c in self.clips if c.get("mean_abs_end_error") is not None]
+        return {
+            "dataset": self.dataset,
+            "split": self.split,
+            "out_dir": self.out_dir,
+            "layout": "F/UUID.mp3 keyed by the EN clip ID",
+            "summary": {
+                "clips": len(self.clips),
+                "dubbed": self.n_done,
+                "mean_abs_end_error": float(np.mean(errs)) if errs else None,
+            },
+            "clips": self.clips,
+        }
+
+
+def clip_subtitles(subtitles: list[Subtitle], jp_start: float, duration: float) -> list[Subtitle]:
+    """A clip's EN subtitles moved from the episode's JP timeline to clip time (0 = clip start).
+
+    Subtitles already in clip time (none ends after the clip) are kept as they are.
+    """
+    if subtitles and max(s.end for s in subtitles) <= duration + 0.5 and jp_start > duration + 0.5:
+        return list(subtitles)
+    return [Subtitle(s.start - jp_start, s.end - jp_start, s.text) for s in subtitles]
+
+
+def output_path(out_dir: str | Path, en_clip: str) -> Path:
+    """Where the dub of the clip with EN clip ID ``F/UUID`` goes: ``out_dir/F/UUID.mp3``."""
+    from ..formats.ids import parse_id
+
+    folder, uid = parse_id(en_clip)
+    return Path(out_dir) / folder / f"{uid}.mp3"
+
+
+def dub_dataset(
+    dataset: str | Path,
+    out_dir: str | Path,
+    split: str = "test",
+    options: DubOptions | None = None,
+    limit: int | None = None,
+    seed: int = 0,
+) -> DatasetDubReport:
+    """Dub every clip of ``split`` (``tasks.split_of``) of the release at ``dataset`` into ``out_dir``.
+
+    Clips whose dub already exists are skipped (re-runs resume). One clip's failure is
+    recorded in the report and does not stop the run.
+    """
+    from ..formats.release import load
+    from ..media import decode_audio, write_audio
+    from ..tasks import split_of
+    from ..translate import get_translator
+
+    options = options or DubOptions()
+    ds = load(dataset)
+    splits = split_of(ds, seed=seed)
+    if split not in set(splits.values()):
+        raise InputError(
+            f"the release has no {split!r} split (splits: {sorted(set(splits.values()))})", dataset
+        )
+    tts = make_synthesizer(options)
+    whisper = (
+        get_translator("whisper", model=options.whisper_model) if options.translator == "whisper" else None
+    )
+    report = DatasetDubReport(str(dataset), split, str(out_dir))
+    n = 0
+    for clip in ds.clips():
+        if splits.get(clip.show_key) != split:
+            continue
+        if limit is not None and n >= limit:
+            break
+        n += 1
+        entry: dict[str, Any] = {
+            "jp_clip": clip.jp_clip,
+            "en_clip": clip.en_clip,
+            "output": None,
+            "problems": [],
+        }
+        report.clips.append(entry)
+        try:
+            target = output_path(out_dir, clip.en_clip)
+        except ValueError as exc:
+            entry["problems"].append(str(exc))
+            continue
+        if target.exists():
+            entry["output"] = str(target)
+            entry["problems"].append("already dubbed (kept)")
+            continue
+        source = ds.audio_path(clip.jp_clip)
+        try:
+            mix = decode_audio(source, 0, sr=CLIP_SR, mono=True)
+            subs = clip_subtitles(clip.en_subtitles, clip.jp_start, len(mix) / CLIP_SR)
+            translator = whisper or get_translator("subtitles", subtitles=subs)
+            result = dub_audio(mix, CLIP_SR, translator, tts, options, source=str(source))
+            write_audio(target, result.audio, CLIP_SR)
+        except AnimError as exc:
+            entry["problems"].append(exc.message)
+            log.warning("clip %s: %s", clip.jp_clip, exc.message)
+            continue
+        rep = result.report
+        entry.update(
+            output=str(target),
+            duration=rep.duration,
+            lines=len(rep.lines),
+            spoken=len(rep.spoken_lines),
+            mean_abs_end_error=rep.mean_abs_end_error,
+        )
+        entry["problems"] += rep.problems + [f"line {ln.index}: {p}" for ln in rep.lines for p in ln.problems]
+    write_json_atomic(Path(out_dir) / REPORT_NAME, report.to_dict())
+    return report

@@ -1,0 +1,78 @@
+"""Translation backends: subtitles mapped onto segments, given translations, Whisper per segment."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from anim400k.errors import InputError
+from anim400k.model import Segment, Subtitle, Transcript
+from anim400k.translate import get_translator
+from anim400k.translate.subtitles import distribute, split_words
+from anim400k.translate.whisper import WhisperTranslator
+
+
+def test_split_words_by_proportion():
+    assert split_words("a b c d e f g h", [1, 3]) == ["a b", "c d e f g h"]
+    assert split_words("one two three", [5, 1, 1]) == ["one", "two", "three"]
+    assert split_words("solo", [1]) == ["solo"]
+
+
+def test_subtitle_spanning_segments_is_split_and_short_ones_merged():
+    segs = [
+        Segment(0, 2, speaker="a"),
+        Segment(2.5, 5, speaker="b"),
+        Segment(6, 9, speaker="a"),
+        Segment(20, 21),
+    ]
+    subs = [
+        Subtitle(0, 4.5, "one two three four five six"),
+        Subtitle(6, 7, "Hi."),
+        Subtitle(7.2, 8.9, "There you go."),
+    ]
+    lines = distribute(subs, segs)
+    assert [ln.text for ln in lines[:3]] == ["one two three", "four five six", "Hi. There you go."]
+    assert lines[3].text is None and "no subtitle" in lines[3].problem
+
+
+def test_text_translator_keys(tmp_path):
+    segs = [Segment(0, 2), Segment(2.5, 5), Segment(6, 9)]
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"0": "first", "6.1-7": "third", "2.4-3": "second"}))
+    lines = get_translator("text", translations=path).translate(segs, None, 16000)
+    assert [ln.text for ln in lines] == ["first", "second", "third"]
+    lines = get_translator("text", translations=["only one"]).translate(segs, None, 16000)
+    assert lines[0].text == "only one" and lines[1].text is None and lines[1].problem
+
+
+@pytest.mark.parametrize("content", ["{not json", '{"abc": "x"}', '{"0": 5}', '"a string"'])
+def test_text_translator_bad_file(tmp_path, content):
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    with pytest.raises(InputError):
+        get_translator("text", translations=path)
+
+
+class _RecordingTranscriber:
+    """Records the audio it is given; answers with the chunk's length (tests the slicing only)."""
+
+    name = "recording"
+
+    def __init__(self):
+        self.calls = []
+
+    def transcribe(self, audio, sr, language):
+        self.calls.append((len(audio) / sr, language))
+        return Transcript("en", [Segment(0, len(audio) / sr, f"{len(audio) / sr:.1f} seconds")])
+
+
+def test_whisper_translator_translates_each_segment_alone():
+    rec = _RecordingTranscriber()
+    tr = WhisperTranslator(transcriber=rec)
+    audio = np.zeros(16000 * 10, dtype=np.float32)
+    lines = tr.translate([Segment(1, 3), Segment(5, 5.05), Segment(6, 9.5)], audio, 16000)
+    assert [round(d, 1) for d, _ in rec.calls] == [2.2, 3.7]
+    assert all(lang == "ja" for _, lang in rec.calls)
+    assert lines[0].text == "2.2 seconds" and lines[1].text is None and lines[2].text == "3.7 seconds"
