@@ -67,7 +67,12 @@ def split_long(
     if hi <= lo:
         cut = 0.5 * (seg.start + seg.end)
     else:
-        cut = (lo + int(np.argmin(energy[lo:hi]))) * hop_s + 0.5 * hop_s
+        window = energy[lo:hi]
+        floor, typical = float(window.min()), float(np.median(window))
+        quiet = np.flatnonzero(window <= floor + 0.1 * (typical - floor))  # the deepest pauses
+        centre = 0.5 * (seg.start + seg.end) / hop_s - lo
+        best = int(quiet[np.argmin(np.abs(quiet - centre))])  # of those, the one nearest the middle
+        cut = (lo + best) * hop_s + 0.5 * hop_s
     left = Segment(start=seg.start, end=cut, speaker=seg.speaker)
     right = Segment(start=cut, end=seg.end, speaker=seg.speaker)
     return split_long(left, energy, max_len, min_len, hop_s) + split_long(

@@ -1,0 +1,117 @@
+"""Dub building blocks: segmentation, timing fit, stretch+shift, pitch, mixing, report."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from anim400k.dub import mix
+from anim400k.dub.report import DubReport, LineReport
+from anim400k.dub.segment import merge_turns, speech_segments, split_long
+from anim400k.dub.timing import plan_fit, stretch_and_shift
+from anim400k.dub.voice import pitch_stats, semitones_between
+from anim400k.model import Segment
+
+SR = 16000
+
+
+def _tone(f0, seconds, sr=SR, amp=0.3):
+    t = np.arange(int(seconds * sr)) / sr
+    return (amp * np.sin(2 * np.pi * f0 * t) + 0.5 * amp * np.sin(4 * np.pi * f0 * t)).astype(np.float32)
+
+
+def test_merge_turns_joins_short_gaps_and_cuts_overlaps():
+    segs = merge_turns([(0, 1, "a"), (1.2, 2, "a"), (1.9, 3, "b"), (3.8, 4, "b")], merge_gap=0.3)
+    assert [(s.speaker, round(s.start, 2), round(s.end, 2)) for s in segs] == [
+        ("a", 0, 1.95),
+        ("b", 1.95, 3),
+        ("b", 3.8, 4),
+    ]
+
+
+def test_long_segments_split_at_the_pause():
+    energy = np.ones(1000)
+    energy[300:310] = 0.0  # a pause at 6.0-6.2 s (20 ms frames)
+    parts = split_long(Segment(0, 20, speaker="a"), energy, max_len=15, min_len=0.3)
+    assert len(parts) == 2 and 6.0 <= parts[0].end <= 6.2
+    even = split_long(Segment(0, 20, speaker="a"), np.ones(1000), max_len=6, min_len=0.3)
+    assert len(even) == 4 and all(4.0 < p.duration <= 6 for p in even)
+
+
+def test_speech_segments_trim_to_audible_speech():
+    audio = np.zeros(SR * 4, dtype=np.float32)
+    audio[SR : 2 * SR] = _tone(200, 1.0)
+    segs = speech_segments([(0.5, 3.0, "a")], audio, SR)
+    assert len(segs) == 1 and abs(segs[0].start - 1.0) < 0.08 and abs(segs[0].end - 2.0) < 0.08
+
+
+@pytest.mark.parametrize(
+    ("natural", "stretch", "overflow", "truncated"),
+    [
+        (2.0, 1.0, False, False),
+        (2.5, 1.25, False, False),
+        (1.0, 0.8, False, False),
+        (3.0, 1.3, True, False),
+        (5.0, 1.3, True, True),
+    ],
+)
+def test_plan_fit(natural, stretch, overflow, truncated):
+    fit = plan_fit(natural, 10.0, 12.0, limit=13.0)
+    assert fit.stretch == pytest.approx(stretch)
+    assert (fit.overflow, fit.truncated) == (overflow, truncated)
+    assert fit.speech_end <= 13.0 + 1e-9
+
+
+def test_stretch_and_shift_gives_exact_length_and_pitch():
+    y = _tone(150, 2.0)
+    out = stretch_and_shift(y, SR, 1.25, 12.0, int(1.6 * SR))
+    assert len(out) == int(1.6 * SR)
+    median = pitch_stats(out, SR)[0]
+    assert median == pytest.approx(300, rel=0.06)
+
+
+def test_pitch_stats_and_semitones():
+    median, low, high = pitch_stats(_tone(220, 2.0), SR)
+    assert median == pytest.approx(220, rel=0.03) and low <= median <= high
+    assert pitch_stats(np.zeros(SR, dtype=np.float32), SR) is None
+    assert semitones_between(110, 220) == pytest.approx(12)
+    assert semitones_between(None, 220) == 0.0
+
+
+def test_master_matches_loudness_and_limits_peaks():
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal(SR * 3) * 0.05).astype(np.float32)
+    target = mix.loudness(x, SR)
+    loud = x * 20
+    y, gain = mix.master(loud, SR, target)
+    assert mix.true_peak(y) <= mix.PEAK_CEILING + 1e-3
+    assert mix.loudness(y, SR) == pytest.approx(target, abs=1.5)
+    assert gain < 0
+
+
+def test_line_gain_matches_source_speech_level():
+    line = _tone(200, 1.0, amp=0.1)
+    src = _tone(300, 1.0, amp=0.4)
+    g = mix.line_gain(line, src, fallback_rms=0.1)
+    assert mix.rms(g * line) == pytest.approx(mix.rms(src), rel=1e-3)
+    assert mix.line_gain(line, np.zeros(100, np.float32), fallback_rms=mix.rms(src)) == pytest.approx(
+        g, rel=1e-3
+    )
+
+
+def test_report_json_and_srt(tmp_path):
+    rep = DubReport("in.mkv", "out.mkv", 10.0, 48000, "espeak", "subtitles")
+    rep.lines = [
+        LineReport(0, "a", 1.0, 2.0, "Hello.", speech_start=1.0, speech_end=2.1),
+        LineReport(1, "b", 3.0, 4.0, "There.", speech_start=3.02, speech_end=3.9),
+        LineReport(2, "a", 5.0, 6.0, None, problems=["no subtitle"]),
+    ]
+    assert rep.mean_abs_end_error == pytest.approx(0.1)
+    rep.write_json(tmp_path / "r.json")
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["summary"]["with_problems"] == 1 and data["lines"][1]["start_error"] == pytest.approx(0.02)
+    rep.write_srt(tmp_path / "o.srt")
+    srt = (tmp_path / "o.srt").read_text()
+    assert "00:00:01,000 --> 00:00:02,100" in srt and "There." in srt and srt.count("-->") == 2
