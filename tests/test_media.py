@@ -342,3 +342,46 @@ def test_mux_bad_input(tmp_path: Path, text_mkv: Path) -> None:
     with pytest.raises(InputError, match="not a media file"):
         media.mux_audio_track(text_mkv, np.zeros(100, np.float32), 16000, tmp_path / "o.mkv")
     assert not (tmp_path / "o.mkv").exists()
+
+
+# ---------------------------------------------------------------- variable frame rate, very short files
+
+
+def make_vfr(path: Path, dur: float = 3.0) -> Path:
+    """H.264 whose frames alternate 30 ms and 70 ms apart (millisecond timestamps)."""
+    with av.open(str(path), "w") as out:
+        vs = out.add_stream("libx264", rate=20, options={"preset": "ultrafast"})
+        vs.width, vs.height, vs.pix_fmt = 64, 48, "yuv420p"
+        vs.codec_context.time_base = Fraction(1, 1000)
+        t, i = 0, 0
+        while t < dur * 1000:
+            img = np.full((48, 64, 3), (t // 10) % 255, np.uint8)  # brightness tracks time
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+            frame.pts, frame.time_base = t, Fraction(1, 1000)
+            out.mux(vs.encode(frame))
+            t += 30 if i % 2 == 0 else 70
+            i += 1
+        out.mux(vs.encode(None))
+    return path
+
+
+def test_vfr_video_clips_and_frames(tmp_path: Path) -> None:
+    src = make_vfr(tmp_path / "vfr.mkv")
+    out = tmp_path / "vfr_clip.mp4"
+    media.cut_video_clips(src, [(1.0, 2.2)], [out])
+    n, rate, first = _decoded_video(out)
+    assert n / rate == pytest.approx(1.2, abs=0.05)
+    assert first.mean() == pytest.approx(100, abs=8)  # the picture shown at 1.0 s
+    frames = media.extract_frames(src, 2.0, lambda k: tmp_path / f"vfr{k}.jpg")
+    assert len(frames) == 6 and frames[-1][1] == 2.5
+
+
+def test_very_short_file(tmp_path: Path) -> None:
+    src = make_media(tmp_path / "short.mkv", dur=0.25, audio=(("jpn", JP_TONE, 16000, "mono", 0.0),))
+    x = media.decode_audio(src, "jpn", sr=16000)
+    assert len(x) / 16000 == pytest.approx(0.25, abs=0.07)
+    out = tmp_path / "short.mp4"
+    media.cut_video_clips(src, [(0.0, 0.25)], [out], audio="jpn")
+    assert media.probe(out).duration == pytest.approx(0.25, abs=0.05)
+    frames = media.extract_frames(src, 1.0, lambda k: tmp_path / f"s{k}.jpg")
+    assert len(frames) == 1
