@@ -20,6 +20,7 @@ language is always forced (per track), never detected.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from dataclasses import dataclass, field
@@ -161,6 +162,7 @@ class FasterWhisperTranscriber:
 
 def _convert(seg: Any, duration: float) -> Segment | None:
     """A faster-whisper segment as our Segment, clamped to the audio (None if it starts past the end)."""
+    duration = math.floor(duration * 1000.0) / 1000.0  # times are rounded to ms below
     start = max(0.0, float(seg.start))
     if start >= duration:
         return None

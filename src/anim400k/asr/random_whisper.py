@@ -78,11 +78,14 @@ def build_random_whisper(
     n_mels: int = 80,
     seed: int = 0,
     quantization: str | None = None,
+    text_only: bool = True,
 ) -> Path:
     """Write a random tiny multilingual Whisper as a CTranslate2 model folder and return its path.
 
     The folder holds ``model.bin``, ``config.json``, ``vocabulary.json``, ``tokenizer.json`` and
     ``preprocessor_config.json``: exactly what ``faster_whisper.WhisperModel(path)`` loads.
+    With ``text_only`` (default) decoding never ends by itself: callers bound it with
+    faster-whisper's ``max_new_tokens``.
     """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
@@ -126,6 +129,13 @@ def build_random_whisper(
         begin_suppress_tokens=[eot],
     )
     model = WhisperForConditionalGeneration(config).eval()
+    if text_only:
+        # Pin the logits of <|endoftext|>, the other special tokens and the timestamps at 0
+        # (output projection rows; tied with the input embeddings): some of the 50k random
+        # text-token logits always exceed 0, so greedy decoding emits text tokens until
+        # ``max_new_tokens``. Without this a random model stops or jumps in time at random.
+        with torch.no_grad():
+            model.get_output_embeddings().weight[n_text:] = 0.0
     lang_ids = {t: tok.token_to_id(t) for t in specials[2:-6]}
     model.generation_config = GenerationConfig(
         decoder_start_token_id=sot,
@@ -159,6 +169,7 @@ def build_random_whisper(
             load_as_float16=False,
         )
         converter.convert(str(out_dir), quantization=quantization, force=True)
-    meta = {"random": True, "d_model": d_model, "layers": layers, "heads": heads, "seed": seed}
+    meta = {"random": True, "d_model": d_model, "layers": layers, "heads": heads, "seed": seed,
+            "text_only": text_only}
     (out_dir / "anim400k_random_model.json").write_text(json.dumps(meta) + "\n")
     return out_dir
