@@ -63,5 +63,5 @@ def register(app: typer.Typer) -> None:
             if n > limit:
                 typer.echo(f"... and {n - limit} more")
             typer.echo(f"{n} problem(s)", err=True)
-            raise typer.Exit(1)
+            raise SystemExit(1)  # cli.main ignores typer.Exit codes with standalone_mode=False
         typer.echo(f"{ds.annotations}: valid")

@@ -3,9 +3,11 @@
 Built offline with ``Dataset.from_generator`` (``HF_DATASETS_OFFLINE=1``, cache in a
 temporary folder that is removed afterwards) and saved with ``save_to_disk`` in shards
 of at most ``shard_size`` bytes. One row per clip; ``jp_audio``/``en_audio`` are
-``datasets.Audio`` features holding the MP3 path (absolute) or, with ``embed_audio``,
-the MP3 bytes so that the folder is self-contained. Decoding audio needs the
-``datasets`` audio extra (torchcodec); ``Audio(decode=False)`` gives bytes/paths without it.
+``datasets.Audio`` features holding the MP3 bytes and, as ``path``, the file's place in
+the release (``anim400k_audio_clips/F/UUID.mp3``). The folder is always self-contained:
+``save_to_disk`` (datasets >= 4) embeds referenced files anyway, so ``embed_audio`` is
+implied. Decoding audio needs the ``datasets`` audio extra (torchcodec);
+``Audio(decode=False)`` gives the bytes without it.
 """
 
 from __future__ import annotations
@@ -59,11 +61,8 @@ def _rows(checked: CheckedRelease, embed_audio: bool) -> Iterator[dict[str, Any]
         row = clip_info(clip)
         row["id"] = clip.jp_clip
         for lang, cid in (("jp", clip.jp_clip), ("en", clip.en_clip)):
-            path = ds.audio_path(cid).resolve()
-            if embed_audio:
-                row[f"{lang}_audio"] = {"path": path.name, "bytes": path.read_bytes()}
-            else:
-                row[f"{lang}_audio"] = {"path": str(path), "bytes": None}
+            path = ds.audio_path(cid)
+            row[f"{lang}_audio"] = {"path": str(path.relative_to(ds.root)), "bytes": path.read_bytes()}
         yield row
 
 
@@ -100,4 +99,4 @@ def export(
         del hf
     finally:
         shutil.rmtree(cache, ignore_errors=True)
-    return {"format": "hf", "out": str(out), "clips": n, "embedded_audio": embed_audio}
+    return {"format": "hf", "out": str(out), "clips": n, "embedded_audio": True}

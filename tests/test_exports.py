@@ -1,0 +1,161 @@
+"""Exports loaded back with the real libraries (pyarrow, datasets, lhotse, webdataset)."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import os
+from pathlib import Path
+
+import av
+import pyarrow.parquet as pq
+import pytest
+from release_helpers import annotations, make_release
+
+from anim400k.cli import main
+from anim400k.errors import InputError
+from anim400k.exports import export
+from anim400k.exports.common import parse_size
+from anim400k.formats import ids
+
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(scope="module")
+def rel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_release(tmp_path_factory.mktemp("rel"))
+
+
+@pytest.fixture(scope="module")
+def bad_rel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Original-format annotations with a missing field, an extra field, absent media, a duplicate ID."""
+    data = copy.deepcopy(annotations())
+    a1 = data["show_a"]["episodes"]["1"]["clips"]
+    root = make_release(tmp_path_factory.mktemp("bad"), copy.deepcopy(data))
+    del a1[0]["en_text"]
+    a1[1]["surprise"] = True
+    data["show_c"]["episodes"]["1"]["clips"][0]["jp_clip"] = data["show_b"]["episodes"]["1"]["clips"][0][
+        "jp_clip"
+    ]
+    (root / ids.ANNOTATIONS_FILE).write_text(json.dumps(data), encoding="utf-8")
+    gone = data["show_a"]["episodes"]["2"]["clips"][0]["en_clip"]
+    ids.id_path(root, ids.AUDIO_ARCHIVE, gone, "mp3").unlink()
+    return root
+
+
+def _mp3_seconds(data: bytes) -> float:
+    with av.open(io.BytesIO(data)) as c:
+        s = c.streams.audio[0]
+        return sum(f.samples for f in c.decode(s)) / s.rate
+
+
+def test_parse_size() -> None:
+    assert parse_size("100MB") == 100_000_000 and parse_size("1GiB") == 2**30 and parse_size("512") == 512
+    with pytest.raises(InputError):
+        parse_size("big")
+
+
+def test_parquet(rel: Path, tmp_path: Path) -> None:
+    out = tmp_path / "pq"
+    s = export(rel, "parquet", out, embed_audio=True)
+    assert (s["clips"], s["episodes"], s["shows"], s["characters"]) == (6, 4, 3, 3)
+    clips = pq.read_table(out / "clips.parquet").to_pylist()
+    assert clips[0]["jp_text"] == "今日は晴れです。行こう！" and clips[0]["jp_start"] == 10.0
+    assert clips[0]["en_subtitles"][0]["text"] == "It is sunny. Let's go!"
+    assert (rel / clips[0]["jp_audio_path"]).read_bytes() == clips[0]["jp_audio"]
+    assert _mp3_seconds(clips[0]["en_audio"]) == pytest.approx(0.3, abs=0.06)
+    shows = {r["key"]: r for r in pq.read_table(out / "shows.parquet").to_pylist()}
+    assert shows["show_a"]["genres"] == ["Action", "Comedy", "Drama"] and shows["show_c"]["score"] is None
+    eps = pq.read_table(out / "episodes.parquet").to_pylist()
+    assert eps[0]["mean_vote"] == pytest.approx(4.6) and eps[2]["mean_vote"] is None
+    chars = pq.read_table(out / "characters.parquet").to_pylist()
+    assert all((rel / p).is_file() for c in chars for p in c["pic_paths"])
+    plain = export(rel, "parquet", tmp_path / "pq2")
+    assert "jp_audio" not in pq.read_schema(tmp_path / "pq2" / "clips.parquet").names and plain["clips"] == 6
+
+
+def test_hf_load_from_disk(rel: Path, tmp_path: Path) -> None:
+    import datasets
+
+    out = tmp_path / "hf"
+    assert export(rel, "hf", out, embed_audio=True)["clips"] == 6
+    ds = datasets.load_from_disk(str(out))
+    assert len(ds) == 6 and isinstance(ds.features["jp_audio"], datasets.Audio)
+    raw = ds.cast_column("jp_audio", datasets.Audio(decode=False)).cast_column(
+        "en_audio", datasets.Audio(decode=False)
+    )
+    row = raw[0]
+    assert row["jp_text"] == "今日は晴れです。行こう！" and row["speakers"] == ["s1"]
+    assert _mp3_seconds(row["jp_audio"]["bytes"]) == pytest.approx(0.3, abs=0.06)
+    # save_to_disk keeps only the file name of the MP3 (its bytes are embedded)
+    assert row["jp_audio"]["path"] == row["jp_clip"].split("/")[1] + ".mp3"
+
+
+def test_lhotse_manifests_validate(rel: Path, tmp_path: Path) -> None:
+    import lhotse
+
+    out = tmp_path / "lh"
+    assert export(rel, "lhotse", out)["recordings"] == 12
+    recs = lhotse.load_manifest(out / "recordings.jsonl.gz")
+    sups = lhotse.load_manifest(out / "supervisions.jsonl.gz")
+    cuts = lhotse.load_manifest(out / "cuts.jsonl.gz")
+    assert isinstance(recs, lhotse.RecordingSet) and isinstance(cuts, lhotse.CutSet)
+    lhotse.validate_recordings_and_supervisions(recs, sups)
+    cut = cuts[0]
+    assert (
+        cut.supervisions[0].language == "Japanese" and cut.supervisions[0].text == "今日は晴れです。行こう！"
+    )
+    audio = cut.load_audio()
+    assert audio.shape[0] == 1 and audio.shape[1] == pytest.approx(0.3 * 16000, abs=1000)
+
+
+def test_webdataset_shards(rel: Path, tmp_path: Path) -> None:
+    import webdataset as wds
+
+    out = tmp_path / "wds"
+    s = export(rel, "webdataset", out, shard_size=5000)  # ~2.3 kB per MP3: several shards
+    assert len(s["shards"]) >= 3
+    urls = [str(out / n) for n in s["shards"]]
+    samples = list(wds.WebDataset(urls, shardshuffle=False))
+    assert len(samples) == 6
+    meta = json.loads(samples[0]["json"])
+    assert meta["jp_clip"].endswith(samples[0]["__key__"]) and meta["en_text"] == "It is sunny. Let's go!"
+    assert _mp3_seconds(samples[0]["jp.mp3"]) == pytest.approx(0.3, abs=0.06)
+    # a new shard starts once the current one holds shard_size bytes: 1 byte -> one sample per shard
+    assert len(export(rel, "webdataset", tmp_path / "one", shard_size=1)["shards"]) == 6
+    assert len(export(rel, "webdataset", tmp_path / "big", shard_size="100MB")["shards"]) == 1
+
+
+def test_bad_input_stops_without_skip_bad(bad_rel: Path, tmp_path: Path) -> None:
+    out = tmp_path / "x"
+    with pytest.raises(InputError) as err:
+        export(bad_rel, "parquet", out)
+    assert "show 'show_a' episode '1' clip 0 field 'en_text': missing field" in err.value.message
+    assert "--skip-bad" in err.value.message
+    assert not out.exists() and not any(tmp_path.iterdir())  # nothing half-written
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "webdataset"])
+def test_skip_bad_exports_the_rest(bad_rel: Path, tmp_path: Path, fmt: str) -> None:
+    s = export(bad_rel, fmt, tmp_path / fmt, skip_bad=True)
+    # bad: a1 clip 0 (missing), a1 clip 1 (extra), a2 clip 0 (absent media), c1 clip 0 (duplicate)
+    assert s["clips"] == 2 and s["skipped_clips"] == 4 and s["problems"] == 4
+
+
+def test_export_command(bad_rel: Path, rel: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["export", str(bad_rel), "--format", "parquet", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "missing field" in err
+    assert main(["export", str(bad_rel), "-f", "parquet", "-o", str(tmp_path / "o"), "--skip-bad"]) == 0
+    assert pq.read_table(tmp_path / "o" / "clips.parquet").num_rows == 2
+    assert main(["export", str(rel), "-f", "tar", "-o", str(tmp_path / "t")]) == 2
+    assert "unknown export format" in capsys.readouterr().err
+
+
+def test_validate_command(bad_rel: Path, rel: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["validate", str(rel)]) == 0
+    assert main(["validate", str(bad_rel)]) == 1
+    out = capsys.readouterr()
+    assert "duplicate clip ID" in out.out and "audio file" in out.out and "4 problem(s)" in out.err
