@@ -45,6 +45,7 @@ class DubOptions(BaseModel):
     tts: str = "espeak"
     tts_model: str | None = None
     separator: str = "hpss"
+    separation_sr: int | None = 24000
     diarizer: str | None = "embedded"
     num_speakers: int | None = None
     min_stretch: float = Field(0.8, gt=0)
@@ -83,16 +84,31 @@ def _resample(x: np.ndarray, sr_from: int, sr_to: int) -> np.ndarray:
     )
 
 
-def separate(mix: np.ndarray, sr: int, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Vocals and backing of a single-track ``mix`` with the separation backend ``name``."""
+def separate(
+    mix: np.ndarray, sr: int, name: str, work_sr: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Vocals and backing of a single-track ``mix`` with the separation backend ``name``.
+
+    With ``work_sr`` below ``sr`` the separator runs at ``work_sr`` (cheaper); the vocals are
+    brought back to ``sr`` and the backing is ``mix - vocals``, so it keeps the full band.
+    """
     from ..separate import get_separator
 
-    stems = get_separator(name).separate(mix, sr)
-    vocals = stems["vocals"] if isinstance(stems, dict) else stems.vocals
-    backing = stems["backing"] if isinstance(stems, dict) else stems.backing
     n = len(mix)
-    fix = lambda x: np.pad(np.asarray(x, np.float32)[:n], (0, max(0, n - len(x))))  # noqa: E731
-    return fix(vocals), fix(backing)
+    low = work_sr is not None and work_sr < sr
+    src = _resample(mix, sr, work_sr) if low else mix
+    stems = get_separator(name).separate(src, work_sr if low else sr)
+    vocals = _fit(stems["vocals"] if isinstance(stems, dict) else stems.vocals, len(src))
+    if not low:
+        backing = stems["backing"] if isinstance(stems, dict) else stems.backing
+        return vocals, _fit(backing, n)
+    vocals = _fit(_resample(vocals, work_sr, sr), n)  # type: ignore[arg-type]
+    return vocals, (mix - vocals).astype(np.float32)
+
+
+def _fit(x: np.ndarray, n: int) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)[:n]
+    return np.pad(x, (0, n - len(x))) if len(x) < n else x
 
 
 def find_segments(vocals16: np.ndarray, options: DubOptions) -> list[Segment]:
@@ -154,7 +170,7 @@ def dub_audio(
         tts=tts.name,
         translator=translator.name,
     )
-    vocals, backing = separate(mix, sr, options.separator)
+    vocals, backing = separate(mix, sr, options.separator, options.separation_sr)
     lap("separate")
     vocals16 = _resample(vocals, sr, ANALYSIS_SR)
     segments = find_segments(vocals16, options) if n >= sr // 2 else []

@@ -121,7 +121,7 @@ class DubReport:
 
     def write_json(self, path: str | Path) -> None:
         """Write the report as JSON (atomically)."""
-        write_json_atomic(path, self.to_dict())
+        write_json_atomic(path, _plain(self.to_dict()))
 
     def write_srt(self, path: str | Path) -> None:
         """Write an SRT of what was spoken, timed to the placed speech."""
@@ -131,3 +131,14 @@ class DubReport:
             end = format_timestamp(ln.speech_end or 0.0).replace(".", ",")
             blocks.append(f"{n}\n{start} --> {end}\n{ln.en_text}\n")
         write_text_atomic(path, "\n".join(blocks))
+
+
+def _plain(obj: Any) -> Any:
+    """``obj`` with numpy scalars turned into Python numbers (for JSON)."""
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj
