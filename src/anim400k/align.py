@@ -64,8 +64,15 @@ def group_segments(
     """Group segments given as arrays of seconds (JP already in the common/EN timeline).
 
     Raises ``ValueError`` for a segment whose end precedes its start or that has a
-    negative or non-finite time.
+    non-finite time. (Negative times are allowed here: JP times mapped into the common
+    timeline may precede 0; :func:`align_clips` rejects negative input times.)
     """
+    for name, arrays in (("EN", (en_start, en_end)), ("JP", (jp_start, jp_end))):
+        for arr in arrays:
+            a = np.asarray(arr, dtype=np.float64)
+            bad = np.flatnonzero(~np.isfinite(a))
+            if bad.size:
+                raise ValueError(f"{name} segment {int(bad[0])} has a time that is not finite ({a[bad[0]]})")
     es, ee, js, je = (to_ms(a) for a in (en_start, en_end, jp_start, jp_end))
     for name, s, e in (("EN", es, ee), ("JP", js, je)):
         if s.shape != e.shape:
@@ -153,6 +160,10 @@ def align_clips(
     texts in time order; ``en_subtitles`` are the events overlapping the clip's JP
     interval.
     """
+    for name, segs in (("EN", en), ("JP", jp)):
+        for i, seg in enumerate(segs):
+            if seg.start < 0 or seg.end < 0:
+                raise ValueError(f"{name} segment {i} has a negative time ({seg.start:.3f}, {seg.end:.3f})")
     fwd = jp_to_common or (lambda t: t)
     back = common_to_jp or (lambda t: t)
     en_s = np.array([s.start for s in en], dtype=np.float64)

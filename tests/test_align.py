@@ -1,0 +1,226 @@
+"""The clip aligner against a brute-force fixpoint written straight from the paper's definition.
+
+Definition (Anim-400K): start from every EN segment and merge, repeatedly, any EN or JP
+segment whose interval overlaps the group's interval or whose nearest endpoint is at most
+125 ms away, until nothing changes; groups that share segments are one clip; JP segments
+that join no EN segment form no clip.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from anim400k.align import align_clips, group_segments, to_ms
+from anim400k.model import Segment, Subtitle, TimeMap
+
+SETTINGS = settings(max_examples=300, deadline=None)
+LIGHT = settings(max_examples=120, deadline=None)  # variants of the main property (CI time budget)
+
+
+# ------------------------------------------------------------------ reference
+
+
+def near(a: tuple[int, int], b: tuple[int, int], tol: int) -> bool:
+    """Intervals overlap (touching included) or their nearest endpoints are <= tol apart."""
+    gap = max(b[0] - a[1], a[0] - b[1])
+    return gap <= tol
+
+
+def reference_groups(en: list[tuple[int, int]], jp: list[tuple[int, int]], tol: int = 125):
+    """Brute-force fixpoint: list of (hull, EN member set, JP member set), sorted by hull."""
+    segs = [("en", i, s) for i, s in enumerate(en)] + [("jp", j, s) for j, s in enumerate(jp)]
+    groups: list[set[int]] = []
+    for k, (kind, _i, seg) in enumerate(segs):
+        if kind != "en":
+            continue
+        members = {k}
+        hull = seg
+        changed = True
+        while changed:
+            changed = False
+            for m, (_kind, _j, other) in enumerate(segs):
+                if m not in members and near(hull, other, tol):
+                    members.add(m)
+                    hull = (min(hull[0], other[0]), max(hull[1], other[1]))
+                    changed = True
+        groups.append(members)
+    # merge groups that share segments
+    merged: list[set[int]] = []
+    for g in groups:
+        overlapping = [m for m in merged if m & g]
+        for m in overlapping:
+            merged.remove(m)
+            g = g | m
+        merged.append(g)
+    out = []
+    for g in merged:
+        hull = (min(segs[k][2][0] for k in g), max(segs[k][2][1] for k in g))
+        out.append((hull, {segs[k][1] for k in g if segs[k][0] == "en"},
+                    {segs[k][1] for k in g if segs[k][0] == "jp"}))
+    return sorted(out, key=lambda x: x[0])
+
+
+def groups_as_sets(g, n_en: int, n_jp: int):
+    out = []
+    for c in range(g.n_clips):
+        out.append(((int(g.start_ms[c]), int(g.end_ms[c])),
+                    {i for i in range(n_en) if g.en_group[i] == c},
+                    {j for j in range(n_jp) if g.jp_group[j] == c}))
+    return out
+
+
+def run_arrays(en, jp, tol=125, scale=1000.0):
+    def arr(xs, k):
+        return np.array([x[k] for x in xs], dtype=np.float64) / scale
+
+    return group_segments(arr(en, 0), arr(en, 1), arr(jp, 0), arr(jp, 1), tol)
+
+
+# ------------------------------------------------------------------ strategies
+
+GAPS = st.one_of(st.sampled_from([-400, -1, 0, 1, 124, 125, 126, 127, 250, 1000]), st.integers(-500, 1500))
+
+
+@st.composite
+def chained(draw, max_n=14):
+    """Segments laid out one after another with gaps that often hit the 125/126 ms boundary,
+    plus nested and zero-length ones; returns (en, jp) lists of integer-ms intervals."""
+    n = draw(st.integers(0, max_n))
+    t = draw(st.integers(0, 2000))
+    en, jp = [], []
+    for _ in range(n):
+        length = draw(st.one_of(st.just(0), st.integers(0, 1500)))
+        start = max(0, t + draw(GAPS))
+        seg = (start, start + length)
+        if draw(st.booleans()) and (en or jp):  # nested inside a previous segment
+            ps, pe = draw(st.sampled_from(en + jp))
+            a = draw(st.integers(ps, pe))
+            seg = (a, draw(st.integers(a, pe)))
+        (en if draw(st.booleans()) else jp).append(seg)
+        t = max(t, seg[1])
+    return en, jp
+
+
+interval = st.tuples(st.integers(0, 20_000), st.integers(0, 3_000)).map(lambda x: (x[0], x[0] + x[1]))
+random_sets = st.tuples(st.lists(interval, max_size=12), st.lists(interval, max_size=12))
+
+
+# ------------------------------------------------------------------ properties
+
+
+@SETTINGS
+@given(st.one_of(chained(), random_sets))
+def test_group_segments_equals_fixpoint(data):
+    en, jp = data
+    assert groups_as_sets(run_arrays(en, jp), len(en), len(jp)) == reference_groups(en, jp)
+
+
+@LIGHT
+@given(chained(), st.integers(0, 400))
+def test_any_tolerance(data, tol):
+    en, jp = data
+    assert groups_as_sets(run_arrays(en, jp, tol), len(en), len(jp)) == reference_groups(en, jp, tol)
+
+
+@LIGHT
+@given(chained(), st.data())
+def test_float_seconds_round_once_to_ms(data, draw):
+    en, jp = data
+    noise = st.floats(-0.00049, 0.00049)
+
+    def jitter(xs):
+        return [(s / 1000 + draw.draw(noise), e / 1000 + draw.draw(noise)) for s, e in xs]
+
+    en_f, jp_f = jitter(en), jitter(jp)
+    en_ms = [tuple(int(v) for v in to_ms(x)) for x in en_f]
+    jp_ms = [tuple(int(v) for v in to_ms(x)) for x in jp_f]
+    if any(e < s for s, e in en_ms + jp_ms):
+        return  # jitter reversed a zero-length segment: covered by test_reversed_segments_raise
+    got = run_arrays(en_f, jp_f, scale=1.0)
+    assert groups_as_sets(got, len(en), len(jp)) == reference_groups(en_ms, jp_ms)
+
+
+def test_exact_tolerance_boundary():
+    # 125 ms apart merges, 126 ms apart does not (float seconds included)
+    g = group_segments(np.array([0.0]), np.array([1.0]), np.array([1.125]), np.array([2.0]))
+    assert g.n_clips == 1 and g.jp_group.tolist() == [0]
+    g = group_segments(np.array([0.0]), np.array([1.0]), np.array([1.126]), np.array([2.0]))
+    assert g.n_clips == 1 and g.jp_group.tolist() == [-1] and g.unmatched_jp == 1
+    # chains: EN - 125 - JP - 125 - EN is one clip
+    g = group_segments(np.array([0.0, 2.25]), np.array([1.0, 3.0]), np.array([1.125]), np.array([2.125]))
+    assert g.n_clips == 1 and (g.start_ms.tolist(), g.end_ms.tolist()) == ([0], [3000])
+    # zero-length segments
+    g = group_segments(np.array([5.0]), np.array([5.0]), np.array([5.125, 5.3]), np.array([5.125, 5.3]))
+    assert g.jp_group.tolist() == [0, -1]
+
+
+def test_jp_only_groups_give_no_clip():
+    clips = align_clips([], [Segment(0, 1, "あ"), Segment(1.05, 2, "い")])
+    assert clips == []
+    clips = align_clips([Segment(10, 11, "x")], [Segment(0, 1, "あ")])
+    assert len(clips) == 1 and clips[0].jp_segments == [] and clips[0].jp_text == ""
+
+
+@pytest.mark.parametrize(
+    ("en", "jp", "message"),
+    [
+        ([Segment(2.0, 1.0)], [], "EN segment 0 ends before it starts"),
+        ([], [Segment(0.5, 0.2)], "JP segment 0 ends before it starts"),
+        ([Segment(-1.0, 1.0)], [], "negative"),
+        ([], [Segment(-0.5, 1.0)], "negative"),
+        ([Segment(float("nan"), 1.0)], [], "not finite"),
+        ([Segment(0.0, float("inf"))], [], "not finite"),
+    ],
+)
+def test_reversed_negative_and_nonfinite_segments_raise(en, jp, message):
+    with pytest.raises(ValueError, match=message):
+        align_clips(en, jp)
+
+
+def test_reversed_segments_raise_in_array_api():
+    with pytest.raises(ValueError, match="EN segment 1 ends before it starts"):
+        group_segments(np.array([0.0, 3.0]), np.array([1.0, 2.0]), np.zeros(0), np.zeros(0))
+
+
+# ------------------------------------------------------------------ align_clips end to end
+
+words = st.text(alphabet="abcdefgh", min_size=1, max_size=4)
+
+
+@SETTINGS
+@given(chained(max_n=10), st.data())
+def test_align_clips_texts_subtitles_and_timemap(data, draw):
+    en_ms, jp_ms = data
+    tm = TimeMap(offset=draw.draw(st.sampled_from([0.0, 0.5, 1.25, 3.0])),
+                 drift=draw.draw(st.sampled_from([0.0, 0.001, 0.041, -0.02])))
+    # EN in the EN timeline; JP given in the JP timeline so that mapping lands on jp_ms
+    en = [Segment(s / 1000, e / 1000, draw.draw(words)) for s, e in en_ms]
+    jp = [Segment(float(tm.en_to_jp((s + 5000) / 1000)), float(tm.en_to_jp((e + 5000) / 1000)),
+                  draw.draw(words)) for s, e in jp_ms]
+    en = [Segment(s.start + 5.0, s.end + 5.0, s.text) for s in en]  # keep JP times positive
+    subs = [Subtitle(a / 1000, (a + b) / 1000, f"s{k}")
+            for k, (a, b) in enumerate(draw.draw(st.lists(st.tuples(st.integers(0, 30_000),
+                                                                     st.integers(0, 3000)), max_size=8)))]
+    clips = align_clips(en, jp, subs, jp_to_common=tm.jp_to_en, common_to_jp=tm.en_to_jp)
+
+    en_c = [tuple(int(v) for v in to_ms([s.start, s.end])) for s in en]
+    jp_c = [tuple(int(v) for v in to_ms(tm.jp_to_en(np.array([s.start, s.end])))) for s in jp]
+    ref = reference_groups(en_c, jp_c)
+    assert [(set(c.en_segments), set(c.jp_segments)) for c in clips] == [(r[1], r[2]) for r in ref]
+    for clip, (hull, en_set, jp_set) in zip(clips, ref, strict=True):
+        assert (round(clip.en_start * 1000), round(clip.en_end * 1000)) == hull
+        assert clip.jp_start == pytest.approx(max(0.0, tm.en_to_jp(hull[0] / 1000)), abs=6e-4)
+        assert clip.jp_end == pytest.approx(max(0.0, tm.en_to_jp(hull[1] / 1000)), abs=6e-4)
+        en_order = sorted(en_set, key=lambda i: (en_c[i][0], i))
+        jp_order = sorted(jp_set, key=lambda j: (jp_c[j][0], j))
+        assert clip.en_segments == en_order
+        assert clip.en_text == " ".join(en[i].text for i in en_order)
+        assert clip.jp_text == "".join(jp[j].text for j in jp_order)
+        a, b = clip.jp_start, clip.jp_end
+        want = [s for s in subs if s.end > a and (s.start < b or (a == b and s.start <= a))]
+        assert sorted(clip.en_subtitles, key=lambda s: (s.start, s.text)) == sorted(
+            want, key=lambda s: (s.start, s.text))
+        assert [s.start for s in clip.en_subtitles] == sorted(s.start for s in clip.en_subtitles)
