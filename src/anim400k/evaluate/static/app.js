@@ -59,7 +59,7 @@ async function refresh() {
 async function loadTrial(t) {
   stop();
   S.trial = t; S.wasTraining = t.training;
-  S.buffers.clear(); S.played = new Set(); S.ratings = new Map(); S.times = new Map(); S.offset = 0;
+  S.buffers.clear(); S.peak = undefined; S.played = new Set(); S.ratings = new Map(); S.times = new Map(); S.offset = 0;
   const label = t.training ? `Training ${t.number} of ${t.of}` : `Trial ${t.number} of ${t.of}`;
   $("trial-title").textContent = label;
   $("where").textContent = label;
@@ -267,13 +267,15 @@ function drawTimeline() {
     g.fillRect((a / S.duration) * w, 0, ((b - a) / S.duration) * w, h);
   }
   const data = ref.getChannelData(0);
+  if (S.peak === undefined) { S.peak = 1e-6; for (let i = 0; i < data.length; i++) S.peak = Math.max(S.peak, Math.abs(data[i])); }
+  const scale = (h * 0.45) / S.peak;
   const step = Math.max(1, Math.floor(data.length / w));
   g.fillStyle = "#8a94ad";
   for (let x = 0; x < w; x++) {
     let lo = 0, hi = 0;
     const s0 = x * step;
     for (let i = s0; i < Math.min(data.length, s0 + step); i++) { if (data[i] < lo) lo = data[i]; if (data[i] > hi) hi = data[i]; }
-    g.fillRect(x, h / 2 - hi * h * 0.45, 1, Math.max(1, (hi - lo) * h * 0.45));
+    g.fillRect(x, h / 2 - hi * scale, 1, Math.max(1, (hi - lo) * scale));
   }
   const [a, b] = loopRegion();
   g.fillStyle = "#3c6ee6";

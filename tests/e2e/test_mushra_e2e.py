@@ -1,0 +1,193 @@
+"""End to end: a real listener drives the MUSHRA page in headless Chromium (Playwright).
+
+Screenshots go to a temporary folder, or to ``$ANIM400K_SCREENSHOTS`` (e.g. docs/screenshots).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+from anim400k.evaluate.demo_data import make_demo_release, make_demo_systems
+from anim400k.evaluate.mushra_analysis import analyze
+from anim400k.evaluate.mushra_app import admin_token, make_invite, read_secret
+from anim400k.evaluate.mushra_config import STORE_FILE
+from anim400k.evaluate.mushra_create import create_test
+from anim400k.evaluate.mushra_server import BackgroundServer
+from anim400k.evaluate.mushra_store import MushraStore
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+GOOD = {"reference": 100, "anchor70": 55, "anchor35": 20, "close": 85, "tts": 45}
+BAD = {"reference": 60, "anchor70": 95, "anchor35": 50, "close": 70, "tts": 70}
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def test_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("mushra_e2e")
+    release = make_demo_release(root / "release", n_clips=3, sr=16000, video=True)
+    systems = make_demo_systems(release, root / "systems")
+    out = root / "test"
+    create_test(
+        release.root, systems, out, trials=2, seed=1, training_trials=1, sample_rate=16000, split="all"
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def server(test_dir: Path):
+    with BackgroundServer(test_dir) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    try:
+        pw = sync_api.sync_playwright().start()
+    except Exception as exc:  # the bundled node driver did not start
+        pytest.fail(f"playwright driver failed to start: {exc}")
+    b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    yield b
+    b.close()
+    pw.stop()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = os.environ.get("ANIM400K_SCREENSHOTS")
+    path = Path(target) if target else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _rate_current_trial(page, store: MushraStore, scores: dict[str, int], shot: Path | None = None) -> str:
+    """Play every stimulus, set the sliders to ``scores`` by condition, submit; returns the title."""
+    page.wait_for_selector("#view-trial:not([hidden])")
+    title = page.text_content("#trial-title")
+    page.click("#btn-ref")
+    assert page.is_disabled("#submit")
+    sliders = page.locator("input.rating-slider")
+    buttons = page.locator(".column:not(.ref) button.stim")
+    n = sliders.count()
+    assert n == len(scores) and buttons.count() == n
+    for i in range(n):
+        buttons.nth(i).click()
+        token = sliders.nth(i).get_attribute("data-stim")
+        target = store.resolve(token)
+        assert target is not None and target.kind == "stimulus"
+        if i < n - 1:
+            assert page.is_disabled("#submit")  # not everything played and rated yet
+        sliders.nth(i).fill(str(scores[target.condition]))
+    assert page.locator("button.stim.played").count() == n
+    page.wait_for_selector("#submit:not([disabled])")
+    if shot is not None:
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(shot), full_page=True)
+    page.click("#submit")
+    return title
+
+
+def _listener_of_page(page) -> str:
+    return next(c["value"] for c in page.context.cookies() if c["name"] == "mushra_session")
+
+
+def test_listener_flow_resume_and_analysis(
+    test_dir: Path, server: BackgroundServer, browser, shots: Path
+) -> None:
+    secret = read_secret(test_dir)
+    store = MushraStore(test_dir / STORE_FILE)
+
+    # --- a good listener, in the browser, reloading mid-way -----------------------------------
+    ctx = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{server.url}/join/{make_invite(secret)}")
+    page.wait_for_selector("#view-instructions:not([hidden])")
+    assert "Excellent 80–100" in page.text_content("#view-instructions")
+    page.screenshot(path=str(shots / "instructions.png"), full_page=True)
+    page.click("#start")
+    html = page.content()
+    for secret_name in ("anchor35", "anchor70", "tts.wav", "close.wav", "reference.wav"):
+        assert secret_name not in html
+    assert _rate_current_trial(page, store, GOOD, shots / "training.png").startswith("Training 1 of 1")
+    page.wait_for_selector("#view-break:not([hidden])")
+    page.click("#start-test")
+    first = _rate_current_trial(page, store, GOOD, shots / "trial.png")
+    assert first == "Trial 1 of 2"
+    page.wait_for_selector("#view-trial:not([hidden])")
+    page.wait_for_selector("#trial-title:text-is('Trial 2 of 2')")
+    page.locator(".column:not(.ref) button.stim").first.click()  # start the trial, then leave
+    page.reload()
+    page.wait_for_selector("#view-trial:not([hidden])")
+    assert page.text_content("#trial-title") == "Trial 2 of 2"  # resumed where it left off
+    assert page.locator("button.stim.played").count() == 1  # the draft survived the reload
+    _rate_current_trial(page, store, GOOD)
+    page.wait_for_selector("#view-finished:not([hidden])")
+    page.screenshot(path=str(shots / "finish.png"), full_page=True)
+    assert errors == []
+    ctx.close()
+
+    # --- a careless listener (post-screening must exclude), also in the browser ----------------
+    ctx2 = browser.new_context(viewport={"width": 1200, "height": 900})
+    page2 = ctx2.new_page()
+    page2.goto(f"{server.url}/join/{make_invite(secret)}")
+    page2.click("#start")
+    _rate_current_trial(page2, store, BAD)
+    page2.click("#start-test")
+    _rate_current_trial(page2, store, BAD)
+    _rate_current_trial(page2, store, BAD)
+    page2.wait_for_selector("#view-finished:not([hidden])")
+    ctx2.close()
+
+    # --- admin page and export ----------------------------------------------------------------
+    ctx3 = browser.new_context(viewport={"width": 1100, "height": 700})
+    page3 = ctx3.new_page()
+    resp = page3.goto(f"{server.url}/admin")
+    assert resp.status == 403
+    page3.goto(f"{server.url}/admin?token={admin_token(secret)}")
+    assert page3.locator("#progress tbody tr").count() == 2
+    assert page3.text_content("#n-ratings") == "20"  # 2 listeners x 2 trials x 5 conditions
+    page3.screenshot(path=str(shots / "admin.png"), full_page=True)
+    ctx3.close()
+    csv_text = httpx.get(
+        f"{server.url}/admin/export.csv", headers={"Authorization": f"Bearer {admin_token(secret)}"}
+    ).text
+    assert csv_text.splitlines()[0].startswith(
+        "session_test_id,listener,trial_id,rating_stimulus,rating_score"
+    )
+    assert len(csv_text.strip().splitlines()) == 21
+
+    # --- analysis reproduces what was entered ------------------------------------------------
+    analysis = analyze(test_dir, test_dir.parent / "report")
+    progress = store.progress()
+    assert len(progress) == 2 and all(p.finished for p in progress)
+    assert len(analysis.excluded) == 1
+    bad = analysis.excluded[0]
+    good = next(p.listener for p in progress if p.listener != bad)
+    assert all(r.score == BAD[r.condition] for r in store.ratings() if r.listener == bad)
+    means = {s.condition: s.mean for s in analysis.stats}
+    assert means == {k: float(v) for k, v in GOOD.items()}
+    assert all(s.n == 2 for s in analysis.stats)
+    assert {r.listener for r in store.ratings()} == {good, bad}
+    assert (test_dir.parent / "report" / "report.html").is_file()
+    assert (test_dir.parent / "report" / "ratings.png").stat().st_size > 1000
+    if os.environ.get("ANIM400K_SCREENSHOTS"):
+        shutil.copyfile(test_dir.parent / "report" / "ratings.png", shots / "report_plot.png")

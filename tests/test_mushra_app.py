@@ -1,0 +1,166 @@
+"""The MUSHRA app: security (forged, out-of-range, replayed, foreign submissions), admin, load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import yaml
+from fastapi.testclient import TestClient
+
+from anim400k.evaluate.mushra_app import admin_token, create_app, make_invite, read_secret
+from anim400k.evaluate.mushra_config import load_test
+from anim400k.evaluate.mushra_create import create_from_webmushra
+from anim400k.evaluate.mushra_load import run_load
+from anim400k.evaluate.mushra_server import BackgroundServer
+
+SR = 16000
+
+
+def _tone(f0: float, seconds: float, seed: int) -> np.ndarray:
+    t = np.arange(int(seconds * SR)) / SR
+    rng = np.random.default_rng(seed)
+    x = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 12)) * (
+        0.5 + 0.5 * np.sin(2 * np.pi * 3 * t)
+    )
+    return (0.1 * x + 0.01 * rng.standard_normal(t.size)).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def test_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 1-training + 2-trial test imported from a webMUSHRA config of synthetic WAVs."""
+    root = tmp_path_factory.mktemp("mushra_app")
+    res = root / "webmushra" / "configs" / "resources" / "audio"
+    res.mkdir(parents=True)
+    pages = []
+    for k, pid in enumerate(("training1", "t1", "t2")):
+        sf.write(res / f"{pid}_ref.wav", _tone(150 + 20 * k, 1.0, k), SR)
+        sf.write(res / f"{pid}_c1.wav", _tone(150 + 20 * k, 1.0, k + 10) * 0.5, SR)
+        sf.write(res / f"{pid}_c2.wav", np.clip(_tone(150 + 20 * k, 1.0, k) * 8, -0.3, 0.3), SR)
+        pages.append(
+            {
+                "type": "mushra",
+                "id": pid,
+                "name": pid,
+                "content": "rate",
+                "reference": f"configs/resources/audio/{pid}_ref.wav",
+                "createAnchor35": True,
+                "createAnchor70": True,
+                "stimuli": {
+                    "C1": f"configs/resources/audio/{pid}_c1.wav",
+                    "C2": f"configs/resources/audio/{pid}_c2.wav",
+                },
+            }
+        )
+    cfg = root / "webmushra" / "configs" / "mine.yaml"
+    cfg.write_text(
+        yaml.safe_dump(
+            {
+                "testname": "T",
+                "testId": "t",
+                "pages": [pages[0], ["random", *pages[1:]], {"type": "finish", "name": "bye"}],
+            }
+        )
+    )
+    out = root / "test"
+    create_from_webmushra(cfg, out, sample_rate=SR)
+    return out
+
+
+def _join(client: TestClient, test_dir: Path) -> dict:
+    r = client.get(f"/join/{make_invite(read_secret(test_dir))}", follow_redirects=False)
+    assert r.status_code == 303 and "mushra_session" in r.cookies
+    return client.get("/api/state").json()
+
+
+def _ratings(state: dict, value: int = 50) -> dict[str, int]:
+    return {s["id"]: value for s in state["trial"]["stimuli"]}
+
+
+def test_import_renders_anchors_and_conditions(test_dir: Path) -> None:
+    test = load_test(test_dir)
+    assert [t.id for t in test.training] == ["training1"]
+    assert [t.id for t in test.trials] == ["t1", "t2"]
+    assert test.conditions == ["reference", "anchor35", "anchor70", "C1", "C2"]
+    ref, _ = sf.read(test_dir / test.trials[0].stimuli["reference"])
+    a35, _ = sf.read(test_dir / test.trials[0].stimuli["anchor35"])
+    spec_ref, spec_a35 = np.abs(np.fft.rfft(ref)), np.abs(np.fft.rfft(a35))
+    hi = np.fft.rfftfreq(ref.size, 1 / SR) > 5000
+    assert spec_a35[hi].sum() < 0.01 * spec_ref[hi].sum()  # the low anchor really is low-passed
+    assert (test_dir / "webmushra.yaml").is_file()
+
+
+def test_forged_invitation_and_session_refused(test_dir: Path) -> None:
+    client = TestClient(create_app(test_dir))
+    good = make_invite(read_secret(test_dir))
+    forged = make_invite(b"not-the-secret-of-this-test-000000000000")
+    assert client.get(f"/join/{forged}", follow_redirects=False).status_code == 403
+    assert client.get(f"/join/{good[:-3]}xyz", follow_redirects=False).status_code == 403
+    client.cookies.set("mushra_session", "bogus.signature")
+    assert client.get("/api/state").status_code == 401
+    assert client.post("/api/submit", json={"nonce": "x", "ratings": {}}).status_code == 401
+
+
+def test_stimulus_identities_never_reach_the_page(test_dir: Path) -> None:
+    client = TestClient(create_app(test_dir))
+    state = _join(client, test_dir)
+    text = client.get("/api/state").text + client.get("/listen").text
+    for name in ("anchor35", "anchor70", "C1", "C2", "reference.wav", "stimuli/"):
+        assert name not in text
+    assert state["trial"]["training"] is True
+    assert client.get(state["trial"]["stimuli"][0]["url"]).headers["content-type"] == "audio/wav"
+
+
+def test_out_of_range_and_incomplete_refused(test_dir: Path) -> None:
+    client = TestClient(create_app(test_dir))
+    state = _join(client, test_dir)
+    nonce = state["trial"]["nonce"]
+    for bad in (101, -1, 50.5, "50", True):
+        ratings = _ratings(state)
+        ratings[next(iter(ratings))] = bad
+        r = client.post("/api/submit", json={"nonce": nonce, "ratings": ratings})
+        assert r.status_code == 422, bad
+    partial = dict(list(_ratings(state).items())[:-1])
+    assert client.post("/api/submit", json={"nonce": nonce, "ratings": partial}).status_code == 422
+    extra = _ratings(state) | {"made-up-token": 10}
+    assert client.post("/api/submit", json={"nonce": nonce, "ratings": extra}).status_code == 422
+    assert client.get("/api/state").json()["done"] == 0  # nothing was stored
+    assert client.post("/api/submit", json={"nonce": nonce, "ratings": _ratings(state)}).status_code == 200
+
+
+def test_replay_and_foreign_session_refused(test_dir: Path) -> None:
+    app = create_app(test_dir)
+    alice, mallory = TestClient(app), TestClient(app)
+    a_state, m_state = _join(alice, test_dir), _join(mallory, test_dir)
+    body = {"nonce": a_state["trial"]["nonce"], "ratings": _ratings(a_state, 70)}
+    # mallory posts alice's trial (with alice's tokens): another session's trial
+    assert mallory.post("/api/submit", json=body).status_code == 403
+    # mallory cannot fetch alice's audio either
+    assert mallory.get(a_state["trial"]["stimuli"][0]["url"]).status_code == 404
+    assert alice.post("/api/submit", json=body).status_code == 200
+    assert alice.post("/api/submit", json=body).status_code == 409  # replay / double submission
+    # mallory's own trial with alice's tokens is refused too
+    mixed = {"nonce": m_state["trial"]["nonce"], "ratings": _ratings(a_state, 70)}
+    assert mallory.post("/api/submit", json=mixed).status_code == 422
+    assert mallory.get("/api/state").json()["done"] == 0
+
+
+def test_admin_needs_token(test_dir: Path) -> None:
+    client = TestClient(create_app(test_dir))
+    assert client.get("/admin").status_code == 403
+    assert client.get("/admin/export.csv").status_code == 403
+    assert client.get("/admin?token=wrong").status_code == 403
+    token = admin_token(read_secret(test_dir))
+    assert client.get(f"/admin?token={token}").status_code == 200
+    r = client.get("/admin/export.csv", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200 and r.text.startswith("session_test_id,listener,trial_id,rating_stimulus")
+
+
+def test_concurrent_listeners_lose_nothing(test_dir: Path) -> None:
+    with BackgroundServer(test_dir) as srv:
+        res = run_load(srv.url, test_dir, listeners=12)
+    assert res.errors == []
+    assert res.submitted == 12 * 3 * 5
+    assert (res.stored, res.lost, res.duplicated, res.mismatched) == (res.submitted, 0, 0, 0)
