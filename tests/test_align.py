@@ -224,3 +224,46 @@ def test_align_clips_texts_subtitles_and_timemap(data, draw):
         assert sorted(clip.en_subtitles, key=lambda s: (s.start, s.text)) == sorted(
             want, key=lambda s: (s.start, s.text))
         assert [s.start for s in clip.en_subtitles] == sorted(s.start for s in clip.en_subtitles)
+
+
+# ------------------------------------------------------------------ the `align` command
+
+
+def test_align_command(tmp_path, capsys):
+    import json
+
+    from anim400k.cli import main
+
+    en = tmp_path / "en.json"
+    en.write_text(json.dumps({"language": "en", "segments": [
+        {"start": 2.0, "end": 3.0, "text": "Hello."}, {"start": 3.1, "end": 4.0, "text": "World."},
+        {"start": 10.0, "end": 11.0, "text": "Alone."}]}))
+    jp = tmp_path / "jp.srt"  # JP timeline = EN timeline - 1 s
+    jp.write_text("1\n00:00:01,050 --> 00:00:02,900\nこんにちは\n\n2\n00:00:20,000 --> 00:00:21,000\nだれ\n")
+    subs = tmp_path / "subs.srt"
+    subs.write_text("1\n00:00:01,000 --> 00:00:02,000\nHi\n\n2\n00:00:05,000 --> 00:00:06,000\nLater\n")
+    out = tmp_path / "clips.json"
+    rc = main(["align", "--en", str(en), "--jp", str(jp), "--subtitles", str(subs), "--offset", "1.0",
+               "--out", str(out)])
+    assert rc == 0
+    assert "2 clips from 3 EN / 2 JP segments; 1 JP segments unmatched" in capsys.readouterr().out
+    clips = json.loads(out.read_text())
+    assert clips[0] == {
+        "jp_text": "こんにちは", "en_text": "Hello. World.",
+        "jp_start_time": "00:00:01.000", "jp_end_time": "00:00:03.000",
+        "en_start_time": "00:00:02.000", "en_end_time": "00:00:04.000",
+        "speakers": [], "en_subtitles": [{"start": "00:00:01.000", "end": "00:00:02.000", "text": "Hi"}],
+    }
+    assert clips[1]["en_text"] == "Alone." and clips[1]["jp_text"] == "" and clips[1]["en_subtitles"] == []
+
+
+def test_align_command_bad_input(tmp_path, capsys):
+    from anim400k.cli import main
+
+    en = tmp_path / "en.json"
+    en.write_text('{"segments": [{"start": 4.0, "end": 3.2, "text": "x"}]}')
+    out = tmp_path / "clips.json"
+    assert main(["align", "--en", str(en), "--jp", str(en), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "en.json: segment 0: end 3.2 before start 4" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()

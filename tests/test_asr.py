@@ -119,3 +119,22 @@ def test_transcribe_track_caches_by_config(tmp_path, japanese):
     transcribe_track(media, 0, "ja", other, out, audio=audio, sr=SR)
     assert other.calls == 1
     assert json.loads(out.read_text())["anim400k"]["config_hash"] != stored["anim400k"]["config_hash"]
+
+
+def test_transcribe_command(tmp_path, japanese, capsys):
+    from anim400k.cli import main
+    from anim400k.media import write_audio
+
+    audio, truth = japanese
+    media = tmp_path / "jp.flac"
+    write_audio(media, audio, SR)
+    out = tmp_path / "t.json"
+    assert main(["transcribe", str(media), "--language", "ja", "--asr", "vad", "--out", str(out)]) == 0
+    assert "2 segments, 0 words" in capsys.readouterr().out
+    stored = json.loads(out.read_text())
+    assert stored["language"] == "ja" and len(stored["segments"]) == len(truth)
+    assert all(s["transcribed"] is False for s in stored["segments"])
+    assert main(["transcribe", str(media), "-l", "ja", "--asr", "pocketsphinx", "--out", str(out)]) == 2
+    assert "English only" in capsys.readouterr().err
+    assert main(["transcribe", str(tmp_path / "no.wav"), "-l", "en", "--out", str(out)]) == 2
+    assert "no.wav: media file not found" in capsys.readouterr().err

@@ -1,0 +1,66 @@
+"""``anim400k transcribe MEDIA --language ja|en --out T.json``: ASR of one audio stream."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def default_stream(media: Path, language: str) -> str | int:
+    """The only audio stream of ``media``, else the stream tagged with ``language``."""
+    from ..media import probe
+
+    info = probe(media)
+    if len(info.audio_streams) == 1:
+        return 0
+    return {"ja": "jpn", "en": "eng"}.get(language, language)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``transcribe`` command."""
+
+    @app.command("transcribe")
+    def transcribe(
+        media: Annotated[Path, typer.Argument(help="Audio or video file.")],
+        language: Annotated[str, typer.Option("--language", "-l", help="Spoken language: ja or en.")],
+        out: Annotated[Path, typer.Option("--out", "-o", help="Whisper-style transcript JSON to write.")],
+        stream: Annotated[
+            str | None, typer.Option(help="Audio stream: index among audio streams or language tag.")
+        ] = None,
+        asr: Annotated[str, typer.Option(help="auto, vad, pocketsphinx or faster-whisper.")] = "auto",
+        model: Annotated[
+            str | None, typer.Option(help="faster-whisper: local CTranslate2 folder or cached name.")
+        ] = None,
+        device: Annotated[str, typer.Option(help="faster-whisper: auto, cpu or cuda.")] = "auto",
+        compute_type: Annotated[str | None, typer.Option(help="faster-whisper: int8, float16, ...")] = None,
+        batch_size: Annotated[int, typer.Option(help="faster-whisper: batch size (1 = sequential).")] = 8,
+    ) -> None:
+        """Transcribe one audio stream (re-uses OUT when it was made with the same settings)."""
+        from ..asr import get_transcriber, transcribe_track
+        from ..errors import InputError
+
+        lang = language.split("-")[0].lower()
+        if asr == "pocketsphinx" and lang != "en":
+            raise InputError(f"pocketsphinx decodes English only, not '{language}' (use --asr vad or auto)")
+        opts: dict[str, object] = {}
+        if asr == "faster-whisper":
+            opts = {"device": device, "compute_type": compute_type, "batch_size": batch_size}
+            if model:
+                opts["model"] = model
+        elif model:
+            raise InputError(f"--model applies to --asr faster-whisper, not '{asr}'")
+        if not media.is_file():
+            raise InputError("media file not found", media)
+        chosen: str | int
+        if stream is None:
+            chosen = default_stream(media, lang)
+        else:
+            chosen = int(stream) if stream.isdigit() else stream
+        transcriber = get_transcriber(asr, **opts)
+        t = transcribe_track(media, chosen, lang, transcriber, out)
+        speech = sum(s.duration for s in t.segments)
+        words = sum(len(s.words) for s in t.segments)
+        typer.echo(f"{len(t.segments)} segments, {words} words, {speech:.1f} s of speech "
+                   f"({t.source}) -> {out}")
