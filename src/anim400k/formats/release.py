@@ -253,6 +253,11 @@ def write_annotations(path: str | Path, shows: Iterable[ShowInput]) -> int:
 
 
 def _ts(value: Any) -> float:
+    """Seconds of a release timestamp (fast path for ``HH:MM:SS.mmm``); NaN if malformed."""
+    if isinstance(value, str) and len(value) == 12 and value[2] + value[5] + value[8] == "::.":
+        digits = value[:2] + value[3:5] + value[6:8] + value[9:]
+        if digits.isascii() and digits.isdigit():
+            return int(value[:2]) * 3600 + int(value[3:5]) * 60 + int(value[6:8]) + int(value[9:]) / 1000.0
     try:
         return model.parse_timestamp(str(value))
     except ValueError:

@@ -1,0 +1,156 @@
+"""Benchmark: ``anim400k stats`` on a synthetic 100k-clip annotations file.
+
+Generates the file (streamed with ``write_annotations``), then runs, each in a fresh
+subprocess: (a) the baseline, ``json.load`` of the whole file; (b) ``compute_stats``
+(streamed, one show at a time). Prints wall time and peak RSS (``resource.getrusage``)
+of each and the ratios stats/baseline.
+
+    .venv/bin/python benchmarks/bench_stats.py [--clips 100000] [--shows 100] [--keep FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+JP = [
+    "今日はいい天気ですね。",
+    "行こう！",
+    "本当に？",
+    "ありがとうございます。",
+    "待って",
+    "大丈夫だよ。",
+    "何をしているの？",
+]
+EN = [
+    "It's a nice day.",
+    "Let's go!",
+    "Really?",
+    "Thank you very much.",
+    "Wait",
+    "It's okay.",
+    "What are you doing?",
+]
+
+
+def generate(path: Path, n_clips: int, n_shows: int, seed: int = 0) -> None:
+    """Write a synthetic annotations file with ``n_clips`` clips over ``n_shows`` shows."""
+    from anim400k.formats import ids
+    from anim400k.formats.release import write_annotations
+
+    rng = random.Random(seed)
+    per_show = n_clips // n_shows
+    eps_per_show = 10
+
+    def ts(s: float) -> str:
+        ms = round(s * 1000)
+        return f"{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
+
+    def clips(show: str, ep: str, n: int):
+        t = 0.0
+        for _ in range(n):
+            t += rng.uniform(0.5, 4.0)
+            d = rng.uniform(0.5, 8.0)
+            k = rng.randint(1, 4)
+            spk = [f"spk{rng.randint(0, 5)}" for _ in range(rng.randint(1, 2))]
+            yield {
+                "jp_clip": ids.clip_id(show, ep, "jp", t, t + d),
+                "en_clip": ids.clip_id(show, ep, "en", t, t + d),
+                "jp_text": "".join(rng.choice(JP) for _ in range(k)),
+                "en_text": " ".join(rng.choice(EN) for _ in range(k)),
+                "jp_start_time": ts(t),
+                "jp_end_time": ts(t + d),
+                "en_start_time": ts(t + 0.2),
+                "en_end_time": ts(t + d + 0.2),
+                "speakers": spk,
+                "en_subtitles": [{"start": ts(t), "end": ts(t + d), "text": rng.choice(EN)}],
+                "multi_speaker": len(set(spk)) > 1,
+                "mixing_ratio": round(rng.random(), 3),
+            }
+            t += d
+
+    def episodes(show: str):
+        for e in range(eps_per_show):
+            meta = {
+                "url": f"https://example.org/{show}/{e + 1}",
+                "ratings": {
+                    str(s): {"ratio": 20.0, "number_of_voters": rng.randint(0, 50)} for s in range(1, 6)
+                },
+                "synopsis": "An episode where things happen and people talk.",
+            }
+            yield str(e + 1), meta, clips(show, str(e + 1), per_show // eps_per_show)
+
+    def shows():
+        for s in range(n_shows):
+            key = f"show{s:04d}"
+            meta = {
+                "show": f"Show {s}",
+                "genres": rng.sample(
+                    ["Action", "Comedy", "Drama", "Fantasy", "Romance", "Sci-Fi"], rng.randint(1, 4)
+                ),
+                "themes": rng.sample(["School", "Space", "Music", "Mecha"], rng.randint(0, 3)),
+                "synopsis": "A show about things.",
+                "characters": {f"C{i}": {"description": "A character.", "role": "main"} for i in range(5)},
+            }
+            yield key, meta, episodes(key)
+
+    write_annotations(path, shows())
+
+
+CHILD = r"""
+import json, resource, sys, time
+mode, path = sys.argv[1], sys.argv[2]
+t = time.perf_counter()
+if mode == "json":
+    with open(path, "rb") as f:
+        data = json.load(f)
+    n = sum(len(e["clips"]) for s in data.values() for e in s["episodes"].values())
+else:
+    from anim400k.stats import compute_stats
+    n = compute_stats(path)["clips"]
+dt = time.perf_counter() - t
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": dt, "clips": n, "peak_rss_mb": rss}))
+"""
+
+
+def run_child(mode: str, path: Path) -> dict:
+    """Run one measurement in a fresh interpreter; return its JSON report."""
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, mode, str(path)], check=True, capture_output=True, text=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    """Generate, measure, print."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--clips", type=int, default=100_000)
+    ap.add_argument("--shows", type=int, default=100)
+    ap.add_argument("--keep", type=Path, default=None, help="Write the annotations here and keep them.")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = args.keep or Path(tmp) / "anim400k_annotations.json"
+        t = time.perf_counter()
+        generate(path, args.clips, args.shows)
+        gen_s = time.perf_counter() - t
+        size_mb = path.stat().st_size / 1e6
+        print(f"generated {args.clips} clips / {args.shows} shows: {size_mb:.1f} MB in {gen_s:.1f} s")
+        base = run_child("json", path)
+        st = run_child("stats", path)
+    for name, r in (("baseline json.load", base), ("anim400k stats", st)):
+        print(f"{name + ':':21s}{r['seconds']:.2f} s, peak RSS {r['peak_rss_mb']:.0f} MB ({r['clips']} clips)")
+    print(
+        f"ratio stats/baseline: time {st['seconds'] / base['seconds']:.2f}x, "
+        f"peak RSS {st['peak_rss_mb'] / base['peak_rss_mb']:.2f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()
