@@ -145,7 +145,8 @@ def main() -> None:
         base = run_child("json", path)
         st = run_child("stats", path)
     for name, r in (("baseline json.load", base), ("anim400k stats", st)):
-        print(f"{name + ':':21s}{r['seconds']:.2f} s, peak RSS {r['peak_rss_mb']:.0f} MB ({r['clips']} clips)")
+        mb = r["peak_rss_mb"]
+        print(f"{name + ':':21s}{r['seconds']:.2f} s, peak RSS {mb:.0f} MB ({r['clips']} clips)")
     print(
         f"ratio stats/baseline: time {st['seconds'] / base['seconds']:.2f}x, "
         f"peak RSS {st['peak_rss_mb'] / base['peak_rss_mb']:.2f}x"
