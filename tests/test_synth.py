@@ -1,0 +1,178 @@
+"""Tests of the synthetic episode generator (anim400k.synth)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import av
+import numpy as np
+import pysubs2
+import pytest
+
+from anim400k.errors import InputError
+from anim400k.synth import load_truth, make_episode
+from anim400k.synth.video import read_number
+
+DUR = 20.0
+
+
+def _decode(path: Path, language: str) -> tuple[np.ndarray, int]:
+    with av.open(str(path)) as c:
+        st = next(s for s in c.streams.audio if s.metadata.get("language") == language)
+        parts = [f.to_ndarray().astype(np.float32).reshape(-1) for f in c.decode(st)]
+        sr = st.rate
+    x = np.concatenate(parts)
+    return (x / 32768.0 if np.abs(x).max() > 2 else x), sr
+
+
+@pytest.fixture(scope="session")
+def episodes(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = tmp_path_factory.mktemp("synth")
+    return {
+        "a": make_episode(root / "a", DUR, seed=3),
+        "a2": make_episode(root / "a2", DUR, seed=3),
+        "b": make_episode(root / "b", DUR, seed=4, video=False),
+        "shift": make_episode(root / "shift", DUR, seed=5, offset=2.5, drift=0.03, separate_files=True),
+        "neg": make_episode(root / "neg", DUR, seed=6, offset=-3.0, drift=-0.04, video=False),
+    }
+
+
+def test_media_streams(episodes: dict) -> None:
+    ep = episodes["a"]
+    with av.open(str(ep.media)) as c:
+        assert len(c.streams.video) == 1 and c.streams.video[0].codec_context.name == "h264"
+        langs = sorted(s.metadata.get("language") for s in c.streams.audio)
+        assert langs == ["eng", "jpn"]
+        assert all(s.rate == 48000 for s in c.streams.audio)
+        assert c.duration / 1e6 == pytest.approx(DUR, abs=0.1)
+    jp, sr = _decode(ep.media, "jpn")
+    assert sr == 48000 and len(jp) / sr == pytest.approx(DUR, abs=0.05)
+
+
+def test_frame_counter_readable(episodes: dict) -> None:
+    with av.open(str(episodes["a"].media)) as c:
+        frames = []
+        for f in c.decode(video=0):
+            frames.append((round(f.time * 25), read_number(f.to_ndarray(format="rgb24"))))
+            if len(frames) >= 60:
+                break
+    assert all(k == n for k, n in frames), frames[:5]
+
+
+def test_truth_content(episodes: dict) -> None:
+    tr = episodes["a"].load_truth()
+    assert tr.sample_rate == 48000 and tr.duration == DUR and tr.seed == 3
+    assert 0.4 <= tr.speech_fraction() <= 0.6
+    assert len(tr.speakers) >= 3 and len({ln.speaker for ln in tr.lines}) >= 3
+    lines = sorted(tr.lines, key=lambda ln: ln.jp_start)
+    pairs = list(zip(lines, lines[1:], strict=False))
+    assert any(b.jp_start < a.jp_end and a.speaker != b.speaker for a, b in pairs), "no overlapping speakers"
+    assert any(0 <= b.jp_start - a.jp_end < 0.125 for a, b in pairs), "no pair closer than 125 ms"
+    assert sum(b.jp_start - a.jp_end > 0.3 for a, b in pairs) > len(pairs) / 2
+    jp_d = np.array([ln.jp_end - ln.jp_start for ln in tr.lines])
+    en_d = np.array([ln.en_end - ln.en_start for ln in tr.lines])
+    assert np.mean(np.abs(jp_d - en_d) / jp_d) > 0.1
+    for ln in tr.lines:
+        assert abs(ln.en_start - ln.jp_start) <= 0.3 + 1e-6  # offset 0, drift 0
+        assert ln.jp_text and ln.en_text and ln.subtitle
+
+
+def test_stems_are_consistent(episodes: dict) -> None:
+    tr = episodes["a"].load_truth()
+    back, jp, mix = tr.load_stem("backing"), tr.load_stem("jp_speech"), tr.load_stem("jp_mix")
+    assert len(back) == len(jp) == len(mix) == int(DUR * 48000)
+    np.testing.assert_allclose(back + jp, mix, atol=1e-6)
+    dec, _ = _decode(episodes["a"].media, "jpn")
+    np.testing.assert_allclose(dec[: len(mix)], mix, atol=2e-4)  # 16-bit FLAC in the MKV
+    # speech sits ~10-15 dB (loudness) above the backing: compare energy where speech is
+    speech_rms = np.sqrt(np.mean(jp[np.abs(jp) > 1e-4] ** 2))
+    back_rms = np.sqrt(np.mean(back**2))
+    assert 4 < 20 * np.log10(speech_rms / back_rms) < 22
+    # speech is where the truth says, silent elsewhere
+    sr = tr.sample_rate
+    mask = np.zeros(len(jp), bool)
+    for ln in tr.lines:
+        mask[int(ln.jp_start * sr) : int(ln.jp_end * sr)] = True
+    assert np.max(np.abs(jp[~mask])) == 0.0
+    assert np.mean(np.abs(jp[mask]) > 1e-4) > 0.5
+
+
+def _locate(needle: np.ndarray, hay: np.ndarray) -> int:
+    """Sample index in ``hay`` where ``needle`` matches best (normalised cross-correlation)."""
+    from scipy.signal import fftconvolve
+
+    c = fftconvolve(hay, needle[::-1], mode="valid")
+    csum = np.concatenate([[0.0], np.cumsum(hay.astype(np.float64) ** 2)])
+    energy = np.sqrt(np.maximum(csum[len(needle) :] - csum[: -len(needle)], 1e-12))
+    return int(np.argmax(c / energy))
+
+
+@pytest.mark.parametrize("key", ["shift", "neg"])
+def test_offset_and_drift_applied(episodes: dict, key: str) -> None:
+    ep = episodes[key]
+    tr = ep.load_truth()
+    sr = tr.sample_rate
+    assert tr.en_duration == pytest.approx(tr.offset + tr.duration * (1 + tr.drift), abs=1e-3)
+    back = tr.load_stem("backing")
+    en_media = ep.en_media or ep.media
+    en, _ = _decode(en_media, "eng")
+    assert len(en) / sr == pytest.approx(tr.en_duration, abs=0.05)
+    for t_jp in (7.0, 13.0):
+        piece = back[int(t_jp * sr) : int((t_jp + 3.0) * sr)]
+        # the EN medium plays the content (1 + drift) times slower: stretch the piece alike
+        m = int(len(piece) * (1 + tr.drift))
+        piece = np.interp(np.arange(m) / (1 + tr.drift), np.arange(len(piece)), piece)
+        found = _locate(piece, en) / sr
+        assert found == pytest.approx(tr.time_map.jp_to_en(t_jp), abs=0.02)
+    for ln in tr.lines:
+        assert ln.en_start == pytest.approx(tr.time_map.jp_to_en(ln.jp_start), abs=0.3 * 1.05)
+        assert 0 <= ln.en_start < ln.en_end <= tr.en_duration
+
+
+def test_separate_files(episodes: dict) -> None:
+    ep = episodes["shift"]
+    with av.open(str(ep.jp_media)) as c:
+        assert len(c.streams.video) == 1 and [s.metadata.get("language") for s in c.streams.audio] == ["jpn"]
+    with av.open(str(ep.en_media)) as c:
+        assert len(c.streams.video) == 0 and [s.metadata.get("language") for s in c.streams.audio] == ["eng"]
+
+
+def test_srt_matches_truth(episodes: dict) -> None:
+    ep = episodes["a"]
+    tr = load_truth(ep.truth)
+    subs = pysubs2.load(str(ep.subtitles))
+    assert len(subs) == len(tr.subtitles) == len(tr.lines)
+    for ev, s in zip(subs, tr.subtitles, strict=True):
+        assert ev.start == round(s.start * 1000) and ev.end == round(s.end * 1000)
+        assert ev.plaintext == s.text
+    for s, ln in zip(tr.subtitles, sorted(tr.lines, key=lambda x: x.jp_start), strict=True):
+        assert s.start <= ln.jp_start and s.end >= ln.jp_end and s.text == ln.subtitle
+
+
+def _md5(p: Path) -> str:
+    return hashlib.md5(p.read_bytes()).hexdigest()
+
+
+def test_deterministic(episodes: dict) -> None:
+    a, a2, b = episodes["a"], episodes["a2"], episodes["b"]
+    assert a.truth.read_bytes() == a2.truth.read_bytes()
+    assert _md5(a.media) == _md5(a2.media)
+    for lang in ("jpn", "eng"):
+        np.testing.assert_array_equal(_decode(a.media, lang)[0], _decode(a2.media, lang)[0])
+    ta, tb = json.loads(a.truth.read_text()), json.loads(b.truth.read_text())
+    assert ta["lines"] != tb["lines"]
+    assert not np.array_equal(
+        load_truth(a.truth).load_stem("backing"), load_truth(b.truth).load_stem("backing")
+    )
+
+
+def test_bad_arguments(tmp_path: Path) -> None:
+    with pytest.raises(ValueError):
+        make_episode(tmp_path, 1.0)
+    with pytest.raises(ValueError):
+        make_episode(tmp_path, 10.0, offset=-12.0)
+    (tmp_path / "truth.json").write_text("{not json")
+    with pytest.raises(InputError):
+        load_truth(tmp_path / "truth.json")
