@@ -1,0 +1,63 @@
+"""Real-time factor of ``anim400k.dub`` with the embedded backends on a synthetic episode.
+
+    OMP_NUM_THREADS=2 python benchmarks/bench_dub.py [--duration 60] [--cores 2]
+
+Prints the wall time, the per-stage seconds, and the real-time factor (dub seconds /
+episode seconds; the baseline is the episode's own duration, i.e. real time = 1.0).
+Goal: below 1.0 on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=60.0, help="episode length in seconds")
+    parser.add_argument("--cores", type=int, default=2, help="CPU cores to allow (affinity and thread pools)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(var, str(args.cores))
+    if hasattr(os, "sched_setaffinity"):
+        cpus = sorted(os.sched_getaffinity(0))[: args.cores]
+        os.sched_setaffinity(0, cpus)
+    import torch
+
+    torch.set_num_threads(args.cores)
+    import importlib.util
+
+    from anim400k.dub.pipeline import DubOptions, dub
+    from anim400k.synth import make_episode
+
+    # the embedded diarizer when installed, else one-speaker voice activity
+    diarizer = "embedded" if importlib.util.find_spec("anim400k.diarize.embedded") else None
+    with tempfile.TemporaryDirectory() as tmp:
+        ep = make_episode(Path(tmp) / "ep", duration=args.duration, seed=args.seed, n_speakers=3)
+        # warm-up on a short episode so one-off imports and model loads are not counted
+        warm = make_episode(Path(tmp) / "warm", duration=5.0, seed=args.seed + 1, n_speakers=1)
+        dub(warm.media, Path(tmp) / "warm.mkv", DubOptions(subtitles=str(warm.subtitles), diarizer=diarizer))
+        t0 = time.perf_counter()
+        report = dub(
+            ep.media, Path(tmp) / "dubbed.mkv", DubOptions(subtitles=str(ep.subtitles), diarizer=diarizer)
+        )
+        wall = time.perf_counter() - t0
+    err = report.mean_abs_end_error
+    print(f"episode duration (baseline, real time): {args.duration:.1f} s")
+    print(f"diarizer: {diarizer or 'none (voice activity, one speaker)'}")
+    print(f"dub wall time: {wall:.2f} s on {args.cores} cores")
+    print(f"stages (s): {report.seconds}")
+    print(
+        f"lines: {len(report.spoken_lines)}/{len(report.lines)} spoken, "
+        f"mean |end error| {'n/a' if err is None else f'{err * 1000:.0f} ms'}"
+    )
+    print(f"RTF (dub time / episode duration): {wall / args.duration:.3f}  (goal < 1.0)")
+
+
+if __name__ == "__main__":
+    main()
