@@ -104,6 +104,7 @@ def _open_clip(
     video.width, video.height = size
     video.pix_fmt = "yuv420p"
     video.codec_context.time_base = 1 / rate
+    video.codec_context.thread_type = "AUTO"  # PyAV's default (SLICE) makes x264 use slower sliced threads
     if audio is not None:
         samples, sr = audio
         a, n = int(round(start * sr)), int(round(end * sr)) - int(round(start * sr))
