@@ -134,3 +134,41 @@ def test_subtitles_that_do_not_cover_the_video(episode, tmp_path):
     assert any("after the" in p for p in report.problems)
     assert not report.spoken_lines and all(ln.problems for ln in report.lines)
     assert (tmp_path / "out.mkv").exists()
+
+
+def test_dataset_mode_writes_dubs_keyed_by_en_clip_id(episode, tmp_path):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from release_helpers import make_release
+
+    from anim400k.dub.dataset_mode import REPORT_NAME, dub_dataset
+    from anim400k.formats import ids
+    from anim400k.formats.release import load
+    from anim400k.media import write_audio
+    from anim400k.synth import load_truth
+    from anim400k.tasks import split_of
+
+    root = make_release(tmp_path / "release")
+    ds = load(root)
+    splits = split_of(ds)
+    test_clips = [c for c in ds.clips() if splits[c.show_key] == "test"][:1]
+    assert test_clips
+    truth = load_truth(episode.truth)
+    mix = decode_audio(episode.media, "jpn", sr=48000)
+    line = truth.lines[0]
+    cut = mix[int((line.jp_start - 0.3) * 48000) : int((line.jp_end + 0.5) * 48000)]
+    for c in test_clips:  # give the test clips real speech
+        write_audio(ids.id_path(root, ids.AUDIO_ARCHIVE, c.jp_clip, "mp3"), cut, 48000)
+    out = tmp_path / "system"
+    rep = dub_dataset(root, out, split="test", options=DubOptions(diarizer=DIARIZER), limit=1)
+    assert rep.n_done == len(test_clips)
+    for c in test_clips:
+        folder, uid = ids.parse_id(c.en_clip)
+        dubbed_clip = out / folder / f"{uid}.mp3"
+        assert dubbed_clip.is_file()
+        assert abs(len(decode_audio(dubbed_clip, 0, sr=16000)) / 16000 - len(cut) / 48000) < 0.1
+    data = json.loads((out / REPORT_NAME).read_text())
+    assert data["summary"]["dubbed"] == len(test_clips)
+    assert any(c["spoken"] >= 1 for c in data["clips"])
