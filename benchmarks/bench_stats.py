@@ -1,8 +1,8 @@
 """Benchmark: ``anim400k stats`` on a synthetic 100k-clip annotations file.
 
 Generates the file (streamed with ``write_annotations``), then runs, each in a fresh
-subprocess: (a) the baseline, ``json.load`` of the whole file; (b) ``compute_stats``
-(streamed, one show at a time). Prints wall time and peak RSS (``resource.getrusage``)
+subprocess: (a) the baseline, ``json.load`` of the whole file; (b) iterating ``load(path).clips()``
+(the streamed reader alone); (c) ``compute_stats`` (reader + tokenisation + sums). Prints wall time and peak RSS (``resource.getrusage``)
 of each and the ratios stats/baseline.
 
     .venv/bin/python benchmarks/bench_stats.py [--clips 100000] [--shows 100] [--keep FILE]
@@ -111,6 +111,9 @@ if mode == "json":
     with open(path, "rb") as f:
         data = json.load(f)
     n = sum(len(e["clips"]) for s in data.values() for e in s["episodes"].values())
+elif mode == "read":
+    from anim400k.formats.release import load
+    n = sum(1 for _ in load(path).clips())
 else:
     from anim400k.stats import compute_stats
     n = compute_stats(path)["clips"]
@@ -143,10 +146,15 @@ def main() -> None:
         size_mb = path.stat().st_size / 1e6
         print(f"generated {args.clips} clips / {args.shows} shows: {size_mb:.1f} MB in {gen_s:.1f} s")
         base = run_child("json", path)
+        rd = run_child("read", path)
         st = run_child("stats", path)
-    for name, r in (("baseline json.load", base), ("anim400k stats", st)):
+    for name, r in (("baseline json.load", base), ("load().clips() only", rd), ("anim400k stats", st)):
         mb = r["peak_rss_mb"]
         print(f"{name + ':':21s}{r['seconds']:.2f} s, peak RSS {mb:.0f} MB ({r['clips']} clips)")
+    print(
+        f"ratio read/baseline: time {rd['seconds'] / base['seconds']:.2f}x, "
+        f"peak RSS {rd['peak_rss_mb'] / base['peak_rss_mb']:.2f}x"
+    )
     print(
         f"ratio stats/baseline: time {st['seconds'] / base['seconds']:.2f}x, "
         f"peak RSS {st['peak_rss_mb'] / base['peak_rss_mb']:.2f}x"
