@@ -176,3 +176,39 @@ def test_bad_arguments(tmp_path: Path) -> None:
     (tmp_path / "truth.json").write_text("{not json")
     with pytest.raises(InputError):
         load_truth(tmp_path / "truth.json")
+
+
+SHOW_FIELDS = (
+    "show season link type status genres themes score scored_by rank popularity members favorites "
+    "episode_num "
+    "aired premiered broadcast producers licensors studios source avg_duration rating related_anime "
+    "opening_themes ending_themes staff background synopsis characters episodes"
+).split()
+
+
+def test_show_metadata(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from anim400k.synth import make_show_metadata
+
+    m = make_show_metadata("show_x", 4, seed=1, pic_dir=tmp_path)
+    assert set(SHOW_FIELDS) <= set(m) and m["episode_num"] == 4
+    assert sorted(m["episodes"], key=int) == ["1", "2", "3", "4"]
+    for ep in m["episodes"].values():
+        assert set(ep["ratings"]) == {"1", "2", "3", "4", "5"}
+        assert sum(r["ratio"] for r in ep["ratings"].values()) == pytest.approx(100, abs=0.5)
+        assert ep["url"] and ep["synopsis"]
+    roles = {c["role"] for c in m["characters"].values()}
+    assert roles <= {"Main", "Supporting"} and "Main" in roles
+    for c in m["characters"].values():
+        assert c["pic_urls"] == [] and c["Voice Actors"] and c["pic_files"]
+        for f in c["pic_files"]:
+            with Image.open(f) as im:
+                assert im.format == "PNG" and im.size[0] > 0
+    json.dumps(m)  # plain JSON types only
+    again = make_show_metadata("show_x", 4, seed=1)
+    for c in m["characters"].values():
+        c.pop("pic_files")
+    assert again == m
+    assert make_show_metadata("show_x", 4, seed=2) != m
+    assert make_show_metadata("show_y", 4, seed=1) != m

@@ -9,6 +9,16 @@ the release format. See ``docs/synthetic.md``.
 from __future__ import annotations
 
 from .episode import STEM_FILES, SynthEpisode, make_episode
+from .metadata import make_show_metadata
 from .truth import Truth, TruthLine, TruthSubtitle, load_truth
 
-__all__ = ["STEM_FILES", "SynthEpisode", "Truth", "TruthLine", "TruthSubtitle", "load_truth", "make_episode"]
+__all__ = [
+    "STEM_FILES",
+    "SynthEpisode",
+    "Truth",
+    "TruthLine",
+    "TruthSubtitle",
+    "load_truth",
+    "make_episode",
+    "make_show_metadata",
+]
