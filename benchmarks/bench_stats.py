@@ -1,9 +1,10 @@
 """Benchmark: ``anim400k stats`` on a synthetic 100k-clip annotations file.
 
 Generates the file (streamed with ``write_annotations``), then runs, each in a fresh
-subprocess: (a) the baseline, ``json.load`` of the whole file; (b) iterating ``load(path).clips()``
-(the streamed reader alone); (c) ``compute_stats`` (reader + tokenisation + sums). Prints wall time and peak RSS (``resource.getrusage``)
-of each and the ratios stats/baseline.
+subprocess: (a) the baseline, ``json.load`` of the whole file; (b) iterating
+``load(path).clips()`` (the streamed reader alone); (c) ``compute_stats`` (reader +
+tokenisation + sums). Prints wall time and peak RSS (``resource.getrusage``) of each and
+the ratios to the baseline.
 
     .venv/bin/python benchmarks/bench_stats.py [--clips 100000] [--shows 100] [--keep FILE]
 """
