@@ -1,0 +1,54 @@
+"""``anim400k evaluate``: automatic metrics of a folder of dubs against a release."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import typer
+
+
+def evaluate(
+    dubs: Path = typer.Argument(..., help="Folder of dubs, DIR/F/UUID.mp3 keyed by the EN clip ID."),
+    reference: Path = typer.Option(..., "--reference", help="The release (folder or annotations file)."),
+    out: Path = typer.Option(..., "--out", help="Folder for metrics.json, metrics.csv, metrics.png."),
+    asr: str | None = typer.Option(None, "--asr", help="ASR backend for BLEU/chrF/WER (e.g. pocketsphinx)."),
+    vad: str = typer.Option("silero", "--vad", help="VAD for timing: silero or energy."),
+    split: str = typer.Option("all", "--split", help="Only clips of this split (train/valid/test/all)."),
+    no_speaker: bool = typer.Option(False, "--no-speaker", help="Skip speaker similarity (Resemblyzer)."),
+    limit: int | None = typer.Option(None, "--limit", help="At most this many clips."),
+) -> None:
+    """Timing, speech rate, loudness, speaker similarity and (with --asr) BLEU/chrF/WER per clip."""
+    import torch
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..evaluate.metrics import evaluate_dubs, write_metrics
+
+    torch.set_num_threads(max(1, min(4, torch.get_num_threads())))
+    report = evaluate_dubs(dubs, reference, asr, vad, split, not no_speaker, limit)
+    files = write_metrics(report, out)
+    table = Table(title=f"{dubs}: {len(report.clips)} clips")
+    for col in ("metric", "n", "mean", "median", "std", "mean |x|"):
+        table.add_column(col, justify="left" if col == "metric" else "right")
+    for name, row in report.summary.items():
+        table.add_row(
+            name,
+            str(row["n"]),
+            f"{row['mean']:.3f}",
+            f"{row['median']:.3f}",
+            f"{row['std']:.3f}",
+            f"{row['mean_abs']:.3f}" if "mean_abs" in row else "",
+        )
+    console = Console()
+    console.print(table)
+    if report.corpus:
+        console.print(
+            "corpus: " + "  ".join(f"{k}={v:.2f}" for k, v in report.corpus.items() if not math.isnan(v))
+        )
+    console.print(f"wrote {files['json']}, {files['csv']}, {files['plot']}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``evaluate`` command."""
+    app.command("evaluate")(evaluate)

@@ -1,0 +1,102 @@
+"""Automatic dub metrics: VAD timing, overlap, text scores, and ``anim400k evaluate`` end to end."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from anim400k.cli import main
+from anim400k.evaluate.demo_data import make_demo_release, make_demo_systems
+from anim400k.evaluate.metrics import energy_vad, evaluate_dubs, intersection, text_scores, timing
+
+SR = 16000
+
+
+def _bursts(spans: list[tuple[float, float]], seconds: float = 3.0, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal(int(seconds * SR)) * 1e-4).astype(np.float32)
+    t = np.arange(x.size) / SR
+    for s, e in spans:
+        m = (t >= s) & (t < e)
+        x[m] += (0.3 * np.sin(2 * np.pi * 220 * t[m]) * (1 + 0.5 * np.sin(2 * np.pi * 4 * t[m]))).astype(
+            np.float32
+        )
+    return x
+
+
+def test_energy_vad_finds_bursts() -> None:
+    regions = energy_vad(_bursts([(0.5, 1.2), (2.0, 2.6)]), SR)
+    assert len(regions) == 2
+    for (s, e), (ts, te) in zip(regions, [(0.5, 1.2), (2.0, 2.6)], strict=True):
+        assert abs(s - ts) < 0.03 and abs(e - te) < 0.04
+
+
+def test_timing_metrics() -> None:
+    src = [(0.5, 1.5), (2.0, 3.0)]
+    dub = [(0.7, 1.5), (2.0, 3.4)]
+    assert intersection(src, dub) == pytest.approx(1.8)
+    t = timing(src, dub)
+    assert t["onset_error"] == pytest.approx(0.2) and t["end_error"] == pytest.approx(0.4)
+    assert t["overlap"] == pytest.approx(1.8 / 2.4, abs=1e-4)
+    assert t["voiced_ratio"] == pytest.approx(2.2 / 2.0)
+    assert math.isnan(timing([], dub)["onset_error"]) and timing([], dub)["overlap"] == 0.0
+
+
+def test_text_scores() -> None:
+    same = text_scores("It will rain tomorrow.", "it will rain tomorrow")
+    assert same["wer"] == 0.0 and same["chrf"] > 50
+    worse = text_scores("it will snow today", "it will rain tomorrow")
+    assert worse["wer"] == pytest.approx(0.5) and worse["bleu"] < same["bleu"]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Path]]:
+    root = tmp_path_factory.mktemp("evaluate")
+    release = make_demo_release(root / "release", n_clips=2, sr=SR)
+    return release.root, make_demo_systems(release, root / "systems")
+
+
+def test_evaluate_ranks_the_closer_dub(demo: tuple[Path, dict[str, Path]]) -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    release, systems = demo
+    close = evaluate_dubs(systems["close"], release, vad="silero")
+    tts = evaluate_dubs(systems["tts"], release, vad="silero")
+    assert len(close.clips) == 2 and len(tts.clips) == 2
+    sc, st = close.summary, tts.summary
+    # the close dub is the gold EN 80 ms late: EN speech starts 50 ms after the JP source
+    assert 0.0 < sc["onset_error"]["mean"] < 0.25
+    assert st["onset_error"]["mean"] > sc["onset_error"]["mean"]  # the TTS dub starts later
+    assert sc["overlap"]["mean"] > st["overlap"]["mean"]
+    assert abs(sc["loudness_diff"]["mean"]) < 1.0
+    assert sc["speaker_similarity"]["mean"] > 0.95 > st["speaker_similarity"]["mean"]
+
+
+def test_evaluate_cli_writes_outputs(demo: tuple[Path, dict[str, Path]], tmp_path: Path) -> None:
+    release, systems = demo
+    out = tmp_path / "m"
+    rc = main(
+        [
+            "evaluate",
+            str(systems["tts"]),
+            "--reference",
+            str(release),
+            "--out",
+            str(out),
+            "--vad",
+            "energy",
+            "--no-speaker",
+        ]
+    )
+    assert rc == 0
+    data = json.loads((out / "metrics.json").read_text())
+    assert len(data["clips"]) == 2 and data["summary"]["onset_error"]["n"] == 2
+    assert data["clips"][0]["speaker_similarity"] is None
+    assert (out / "metrics.png").read_bytes()[:4] == b"\x89PNG"
+    assert (out / "metrics.csv").read_text().startswith("clip,duration,onset_error")
+    assert main(["evaluate", str(tmp_path / "nothing"), "--reference", str(release), "--out", str(out)]) == 2
