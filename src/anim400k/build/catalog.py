@@ -18,7 +18,7 @@ CREATE TABLE IF NOT EXISTS stages (
     stage     TEXT NOT NULL,
     config    TEXT NOT NULL,
     status    TEXT NOT NULL,          -- done | failed
-    artifact  TEXT,
+    artifact  TEXT,                   -- relative to the catalog's folder
     seconds   REAL,
     error     TEXT,
     updated   REAL NOT NULL,
@@ -69,6 +69,10 @@ class Catalog:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the database file (before copying the file elsewhere)."""
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def add_episode(self, key: str, show_key: str, number: str, jp_media: str, en_media: str) -> None:
         """Record an episode of the build (idempotent)."""
         self._db.execute(
@@ -90,13 +94,26 @@ class Catalog:
         rec = self.get(episode, stage)
         if rec is None or rec.status != "done" or rec.config != config:
             return False
-        return rec.artifact is None or Path(rec.artifact).exists()
+        return rec.artifact is None or self.resolve(rec.artifact).exists()
+
+    def resolve(self, artifact: str) -> Path:
+        """Absolute path of an artifact recorded relative to the catalog's folder."""
+        p = Path(artifact)
+        return p if p.is_absolute() else self.path.parent / p
+
+    def _relative(self, artifact: str | None) -> str | None:
+        if artifact is None:
+            return None
+        try:
+            return Path(artifact).resolve().relative_to(self.path.parent.resolve()).as_posix()
+        except ValueError:
+            return artifact
 
     def mark_done(self, episode: str, stage: str, config: str, artifact: str | None, seconds: float) -> None:
         """Record a finished stage."""
         self._db.execute(
             "INSERT OR REPLACE INTO stages VALUES (?, ?, ?, 'done', ?, ?, NULL, ?)",
-            (episode, stage, config, artifact, seconds, time.time()),
+            (episode, stage, config, self._relative(artifact), seconds, time.time()),
         )
         self._db.commit()
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..formats.ids import AUDIO_ARCHIVE, FRAMES_ARCHIVE, VIDEO_ARCHIVE, id_path, make_id
 from ..model import EN, JP
+from ..storage import local_input
 from .context import EpisodeContext
 
 RELEASE_AUDIO_SR = 44100
@@ -26,16 +27,16 @@ def cut_episode(ctx: EpisodeContext) -> dict[str, Any]:
         return {"files": files}
     jp_iv = [(c["jp_start"], c["jp_end"]) for c in clips]
     en_iv = [(c["en_start"], c["en_end"]) for c in clips]
-    jp_audio = media.decode_audio(probe[JP]["path"], stream=probe[JP]["audio_index"], sr=RELEASE_AUDIO_SR)
+    jp_audio = media.decode_audio(local_input(probe[JP]["source"]), stream=probe[JP]["audio_index"], sr=RELEASE_AUDIO_SR)
     jp_paths = [id_path(root, AUDIO_ARCHIVE, c["jp_clip"], "mp3") for c in clips]
     media.cut_audio_clips(jp_audio, RELEASE_AUDIO_SR, jp_iv, jp_paths, bitrate=ctx.options.audio_bitrate)
     files += map(str, jp_paths)
     if ctx.options.video_clips and probe.get("has_video"):
         video_paths = [id_path(root, VIDEO_ARCHIVE, c["jp_clip"], "mp4") for c in clips]
-        media.cut_video_clips(probe[JP]["path"], jp_iv, video_paths, audio=(jp_audio, RELEASE_AUDIO_SR))
+        media.cut_video_clips(local_input(probe[JP]["source"]), jp_iv, video_paths, audio=(jp_audio, RELEASE_AUDIO_SR))
         files += map(str, video_paths)
     del jp_audio
-    en_audio = media.decode_audio(probe[EN]["path"], stream=probe[EN]["audio_index"], sr=RELEASE_AUDIO_SR)
+    en_audio = media.decode_audio(local_input(probe[EN]["source"]), stream=probe[EN]["audio_index"], sr=RELEASE_AUDIO_SR)
     en_paths = [id_path(root, AUDIO_ARCHIVE, c["en_clip"], "mp3") for c in clips]
     media.cut_audio_clips(en_audio, RELEASE_AUDIO_SR, en_iv, en_paths, bitrate=ctx.options.audio_bitrate)
     files += map(str, en_paths)
@@ -60,7 +61,7 @@ def extract_episode_frames(ctx: EpisodeContext) -> dict[str, Any]:
         return id_path(root, FRAMES_ARCHIVE, make_id(show, ep, "frame", fps, index), "jpg")
 
     rows = []
-    for index, t, path in media.extract_frames(ctx.ref.jp_media, fps, path_for):
+    for index, t, path in media.extract_frames(local_input(ctx.ref.jp_media), fps, path_for):
         fid = make_id(show, ep, "frame", fps, index)
         rows.append({"show": show, "episode": ep, "index": index, "time": round(float(t), 3), "frame_id": fid,
                      "path": str(Path(path).relative_to(root))})

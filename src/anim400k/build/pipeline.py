@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import logging
-import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,10 +124,15 @@ def build_dataset(
     A failed episode is reported and skipped; the others complete. Writes the release
     (annotations, clip media), ``catalog.sqlite`` and ``build_report.json`` in ``out_dir``.
     """
+    from ..storage import RemoteMirror, is_url, local_input
+
     options = options or BuildOptions()
     if not isinstance(manifest, Manifest):
-        manifest = load_manifest(manifest)
-    out = Path(out_dir)
+        manifest = load_manifest(local_input(str(manifest)))
+    mirror = RemoteMirror(str(out_dir)) if is_url(out_dir) else None
+    if mirror is not None:
+        mirror.pull()
+    out = mirror.local if mirror is not None else Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     refs = manifest.episodes()
     contexts = {
@@ -139,15 +143,18 @@ def build_dataset(
     catalog = Catalog(out / CATALOG_FILE)
     results = {k: EpisodeResult(k) for k in contexts}
     try:
-        _run_stages(catalog, contexts, results, options)
+        _run_stages(catalog, contexts, results, options, mirror)
         report = _finish(catalog, manifest, contexts, results, options, out)
     finally:
         catalog.close()
+    if mirror is not None:
+        mirror.push()
+        report.out_dir = mirror.url
     return report
 
 
 def _run_stages(catalog: Catalog, contexts: dict[str, EpisodeContext], results: dict[str, EpisodeResult],
-                options: BuildOptions) -> None:
+                options: BuildOptions, mirror: Any = None) -> None:
     plan: dict[str, list[Stage]] = {}
     configs: dict[str, dict[str, str]] = {}
     done: dict[str, set[str]] = {}
@@ -203,6 +210,10 @@ def _run_stages(catalog: Catalog, contexts: dict[str, EpisodeContext], results: 
                     continue
                 catalog.mark_done(key, name, configs[key][name], artifact, seconds)
                 done[key].add(name)
+                if mirror is not None:  # keep the remote work state current, so another machine can resume
+                    catalog.checkpoint()
+                    mirror.push(str(Path(contexts[key].work_dir).relative_to(mirror.local)))
+                    mirror.push(CATALOG_FILE)
                 res.stage_seconds[name] = round(seconds, 3)
                 progress.update(name)
             submit_ready()

@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import InputError
 from ..fsutil import write_json_atomic
 from ..model import EN, JP, TimeMap
+from ..storage import local_input
 from .context import EpisodeContext
 from .options import ANALYSIS_SR
 
@@ -66,16 +67,17 @@ def stage_probe(ctx: EpisodeContext) -> str:
 
     ref = ctx.ref
     out = {}
-    for lang, path, sel in ((JP, ref.jp_media, ref.jp_stream), (EN, ref.en_media, ref.en_stream)):
-        if "://" not in path and not Path(path).is_file():
-            raise InputError("file not found", path)
+    for lang, source, sel in ((JP, ref.jp_media, ref.jp_stream), (EN, ref.en_media, ref.en_stream)):
+        path = local_input(source)
+        if not Path(path).is_file():
+            raise InputError("file not found", source)
         info = media.probe(path)
         stream = media.select_audio_stream(info, sel)
-        out[lang] = {"path": path, "stream_index": stream.index, "audio_index": info.audio_streams.index(stream),
+        out[lang] = {"source": source, "stream_index": stream.index, "audio_index": info.audio_streams.index(stream),
                      "duration": info.duration, "sample_rate": stream.sample_rate, "channels": stream.channels}
         if lang == JP:
             out["has_video"] = bool(info.video_streams)
-    if ref.subtitles is not None and not Path(ref.subtitles).is_file():
+    if ref.subtitles is not None and not Path(local_input(ref.subtitles)).is_file():
         raise InputError("subtitle file not found", ref.subtitles)
     dest = ctx.artifact("probe.json")
     write_json_atomic(dest, out)
@@ -92,9 +94,9 @@ def stage_audio(ctx: EpisodeContext) -> str:
     probe = ctx.read_json("probe.json")
     for lang in (JP, EN):
         p = probe[lang]
-        audio = media.decode_audio(p["path"], stream=p["audio_index"], sr=ANALYSIS_SR, mono=True)
+        audio = media.decode_audio(local_input(p["source"]), stream=p["audio_index"], sr=ANALYSIS_SR, mono=True)
         if audio.size == 0:
-            raise InputError(f"the {lang} audio stream decodes to nothing", p["path"])
+            raise InputError(f"the {lang} audio stream decodes to nothing", p["source"])
         with atomic_path(ctx.artifact(f"{lang}.16k.flac")) as tmp:
             sf.write(tmp, np.clip(audio, -1.0, 1.0), ANALYSIS_SR, format="FLAC", subtype="PCM_16")
     dest = ctx.artifact("audio.json")
@@ -126,7 +128,7 @@ def _asr_stage(ctx: EpisodeContext, lang: str) -> str:
     dest = ctx.artifact(f"{lang}.transcript.json")
     given = ctx.ref.transcripts.get(lang)
     if given:
-        transcript = read_transcript(given, language=lang)
+        transcript = read_transcript(local_input(given), language=lang)
     else:
         from ..asr import get_transcriber
 
@@ -157,9 +159,9 @@ def stage_subtitles(ctx: EpisodeContext) -> str:
 
     ref = ctx.ref
     if ref.subtitles:
-        events = subs.read_subtitles(ref.subtitles)
+        events = subs.read_subtitles(local_input(ref.subtitles))
     elif ref.subtitle_stream is not None:
-        events = subs.read_subtitle_stream(ref.jp_media, ref.subtitle_stream)
+        events = subs.read_subtitle_stream(local_input(ref.jp_media), ref.subtitle_stream)
     else:
         events = []
     dest = ctx.artifact("subtitles.json")
