@@ -157,3 +157,15 @@ def test_metadata_command(tmp_path: Path, capsys: pytest.CaptureFixture) -> None
     bad = _write(tmp_path, {"rank": "first"}, "bad.json")
     assert main(["metadata", str(bad)]) == 2
     assert capsys.readouterr().err.strip().endswith("bad.json: rank: expected an integer")
+
+
+def test_synthetic_generator_output_is_accepted(tmp_path: Path) -> None:
+    synth_meta = pytest.importorskip("anim400k.synth.metadata")
+    data = synth_meta.make_show_metadata("syn_s1", 3, seed=1, pic_dir=tmp_path / "pics")
+    path = _write(tmp_path, data | {"key": "syn_s1"}, "syn.json")
+    show_fields, eps = metadata.load_show_metadata(path, "syn_s1", tmp_path / "rel")
+    assert set(eps) == {"1", "2", "3"}
+    n_files = sum(len(c.get("pic_files", [])) for c in data["characters"].values())
+    n_ids = sum(len(c["pic_urls"]) for c in show_fields["characters"].values())
+    assert n_files == n_ids > 0
+    assert len(list((tmp_path / "rel" / ids.PICS_ARCHIVE).rglob("*.jpg"))) == n_ids
