@@ -212,3 +212,17 @@ def test_show_metadata(tmp_path: Path) -> None:
     assert again == m
     assert make_show_metadata("show_x", 4, seed=2) != m
     assert make_show_metadata("show_y", 4, seed=1) != m
+
+
+def test_embedded_subtitle_stream(episodes: dict) -> None:
+    ep = episodes["a"]
+    tr = ep.load_truth()
+    with av.open(str(ep.media)) as c:
+        (st,) = c.streams.subtitles
+        assert st.metadata.get("language") == "eng"
+        events = [
+            (round(float(p.pts * p.time_base), 3), bytes(p).decode())
+            for p in c.demux(st)
+            if p.dts is not None
+        ]
+    assert events == [(s.start, s.text) for s in tr.subtitles]

@@ -229,15 +229,19 @@ def make_episode(
     speech_fraction: float | None = None,
     audio_codec: str = "flac",
     video: bool = True,
+    embed_subtitles: bool = True,
     name: str = "episode",
 ) -> SynthEpisode:
     """Synthesise a dubbed episode with known truth into ``out_dir``; return its paths.
 
-    Writes ``{name}.mkv`` (H.264 test pattern with a frame counter, audio ``jpn`` and
-    ``eng``), ``{name}.en.srt`` (EN subtitles for the JP audio, JP timeline),
-    ``truth.json`` and the WAV stems (see ``docs/synthetic.md``). ``offset`` (seconds)
-    and ``drift`` (relative) define the true map ``t_en = offset + t_jp * (1 + drift)``.
-    The same arguments give byte-identical files.
+    Writes ``{name}.mkv`` (H.264 test pattern with a frame counter, FLAC audio ``jpn``
+    and ``eng``, and, with ``embed_subtitles``, an ``eng`` SubRip subtitle stream),
+    ``{name}.en.srt`` (EN subtitles for the JP audio, JP timeline), ``truth.json`` and
+    the WAV stems (see ``docs/synthetic.md``). ``offset`` (seconds) and ``drift``
+    (relative) define the true map ``t_en = offset + t_jp * (1 + drift)``.
+    ``separate_files`` also writes ``{name}.jp.mkv`` (video, ``jpn`` audio, subtitles)
+    and ``{name}.en.mka`` (``eng`` audio). ``video=False`` leaves the video stream out
+    (faster, for audio-only tests). The same arguments give byte-identical files.
     """
     if not 2.0 <= duration <= 4 * 3600:
         raise ValueError(f"duration must be in [2 s, 4 h], got {duration}")
@@ -368,11 +372,14 @@ def make_episode(
 
     tracks = [AudioTrack(stems["jp_mix"], "jpn", "Japanese"), AudioTrack(stems["en_mix"], "eng", "English")]
     media = out / f"{name}.mkv"
-    write_episode_media(media, tracks, sr, frame_fn if video else None, n_frames, fps, audio_codec)
+    sub_in = srt_path if embed_subtitles else None
+    write_episode_media(media, tracks, sr, frame_fn if video else None, n_frames, fps, audio_codec, sub_in)
     jp_media = en_media = None
     if separate_files:
         jp_media, en_media = out / f"{name}.jp.mkv", out / f"{name}.en.mka"
-        write_episode_media(jp_media, tracks[:1], sr, frame_fn if video else None, n_frames, fps, audio_codec)
+        write_episode_media(
+            jp_media, tracks[:1], sr, frame_fn if video else None, n_frames, fps, audio_codec, sub_in
+        )
         write_episode_media(en_media, tracks[1:], sr, None, 0, fps, audio_codec)
     truth_path = out / "truth.json"
     write_json_atomic(truth_path, json.loads(json.dumps(truth.to_dict())))

@@ -56,11 +56,14 @@ def write_episode_media(
     n_frames: int = 0,
     fps: int = 25,
     audio_codec: str = "flac",
+    subtitles: str | Path | None = None,
+    subtitle_language: str = "eng",
 ) -> None:
     """Mux an optional H.264 video (frames from ``frame_fn``) and FLAC/AAC audio tracks into Matroska.
 
     Muxing is interleaved in one-second steps; encoder and muxer run bit-exact and
-    single-threaded so the same inputs give the same bytes.
+    single-threaded so the same inputs give the same bytes. ``subtitles`` (an SRT file)
+    is copied in as a text subtitle stream tagged ``subtitle_language``.
     """
     with atomic_path(path) as tmp:
         with av.open(str(tmp), "w", format="matroska", options=dict(_BITEXACT)) as out:
@@ -88,6 +91,8 @@ def write_episode_media(
                 st.metadata["language"] = tr.language
                 st.metadata["title"] = tr.title
                 ast.append(st)
+            if subtitles is not None:
+                _copy_subtitles(out, subtitles, subtitle_language)
             data = [
                 _to_s16(t.samples) if audio_codec == "flac" else np.asarray(t.samples, np.float32)
                 for t in tracks
@@ -117,3 +122,17 @@ def write_episode_media(
             for st in ([vst] if vst is not None else []) + ast:
                 for pkt in st.encode(None):
                     out.mux(pkt)
+
+
+def _copy_subtitles(out: av.container.OutputContainer, srt: str | Path, language: str) -> None:
+    """Remux the events of an SRT file into ``out`` as a subtitle stream (no re-encoding)."""
+    with av.open(str(srt)) as src:
+        ins = src.streams.subtitles[0]
+        st = out.add_stream_from_template(ins)
+        st.metadata["language"] = language
+        st.metadata["title"] = "English subtitles" if language == "eng" else language
+        for pkt in src.demux(ins):
+            if pkt.dts is None:
+                continue
+            pkt.stream = st
+            out.mux(pkt)
