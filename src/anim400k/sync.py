@@ -48,11 +48,11 @@ MIN_CONFIDENCE = 0.5
 FEATURE_RATE = 20.0
 N_BANDS = 32
 DRIFT_STEP = 0.0025
-FINE_RATE = 8000
+FINE_RATE = 16000
 FINE_WINDOW = 8.0
 FINE_SEARCH = 0.25
 COARSE_TOLERANCE = 0.12  # seconds: a coarse match agreeing with the line
-FINE_TOLERANCE = 0.004  # seconds: a fine match agreeing with the line
+FINE_TOLERANCE = 0.002  # seconds: a fine match agreeing with the line
 
 
 @dataclass(slots=True)
@@ -175,8 +175,10 @@ def analyze_sync(
 
     fine: list[tuple[float, float, bool]] = []
     if refine and inl.sum() >= 1:
-        refined = _refine(jp, en, sr, tj[inl], a, b)
-        if refined is not None:
+        for _ in range(2):  # the second pass resamples with the refined speed factor
+            refined = _refine(jp, en, sr, tj[inl], a, b)
+            if refined is None:
+                break
             a, b, fine = refined
 
     confidence = _confidence(inlier_fraction, peak_ratio, fine)
@@ -430,11 +432,13 @@ def _refine(
         lag = _gcc_phat(yj, xe, int(2 * FINE_SEARCH * fr) + 1)
         if lag is None:
             continue
-        # EN time at which the JP segment starts (account for integer cut positions)
+        # Match the segments' centres (insensitive to a small error in b), accounting for
+        # the integer cut positions.
         js_exact = max(0, int(js * sr)) / sr
         es_exact = max(0, int(es * sr)) / sr
-        pts_x.append(js_exact)
-        pts_y.append(es_exact + lag / fr)
+        half = 0.5 * (xj.size / fr)
+        pts_x.append(js_exact + half)
+        pts_y.append(es_exact + lag / fr + half * b)
     if len(pts_x) < 2:
         return None
     x, y = np.array(pts_x), np.array(pts_y)

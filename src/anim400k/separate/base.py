@@ -1,0 +1,94 @@
+"""The separation Protocol, its result type and the backend registry.
+
+A :class:`Separator` splits a mix into a backing track (music and effects) and vocals
+(dialogue), both at the input's rate and length, in the input's timeline. Dual-track
+backends also take the other language's mix of the same episode (``reference``) and the
+:class:`~anim400k.model.TimeMap` from the input's timeline to the reference's.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from ..errors import AnimError
+from ..model import TimeMap
+
+
+@dataclass(slots=True)
+class Separation:
+    """A separation result; unpacks as ``backing, vocals = separator.separate(...)``.
+
+    ``method`` is the algorithm that produced the output (``fallback`` is True when a
+    dual-track request fell back to a single-track method, ``reason`` says why).
+    ``agreement`` is the dual-track spectral agreement of the two mixes (None otherwise).
+    """
+
+    backing: np.ndarray
+    vocals: np.ndarray
+    sr: int
+    method: str
+    fallback: bool = False
+    reason: str = ""
+    agreement: float | None = None
+    time_map: TimeMap | None = None
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        yield self.backing
+        yield self.vocals
+
+
+@runtime_checkable
+class Separator(Protocol):
+    """A source-separation backend.
+
+    ``separate(audio, sr, reference=None, time_map=None) -> Separation``: ``audio`` is a
+    mono float mix (``(n,)``; ``(channels, n)`` is averaged); ``reference`` the other
+    language's mix (its own timeline) and ``time_map`` maps ``audio``'s timeline to the
+    reference's (``t_ref = offset + t * (1 + drift)``). Single-track backends ignore both.
+    """
+
+    name: str
+
+    def separate(
+        self,
+        audio: np.ndarray,
+        sr: int,
+        reference: np.ndarray | None = None,
+        time_map: TimeMap | None = None,
+    ) -> Separation: ...
+
+
+def to_mono(x: np.ndarray) -> np.ndarray:
+    """``(n,)`` float32 from ``(n,)`` or ``(channels, n)`` audio."""
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim == 2:
+        x = x.mean(axis=0)
+    if x.ndim != 1:
+        raise ValueError(f"audio must be (n,) or (channels, n), got shape {x.shape}")
+    return np.ascontiguousarray(x)
+
+
+_REGISTRY: dict[str, str] = {
+    "dualtrack": "anim400k.separate.dualtrack:DualTrackSeparator",
+    "hpss": "anim400k.separate.hpss:HpssSeparator",
+    "demucs": "anim400k.separate.demucs_backend:DemucsSeparator",
+}
+
+
+def available_separators() -> list[str]:
+    """Names accepted by :func:`get_separator`."""
+    return sorted(_REGISTRY)
+
+
+def get_separator(name: str = "dualtrack", **options: Any) -> Separator:
+    """Build the separation backend ``name`` (``dualtrack``, ``hpss`` or ``demucs``) with ``options``."""
+    if name not in _REGISTRY:
+        raise AnimError(f"unknown separation method {name!r}; choose one of {', '.join(available_separators())}")
+    module, cls = _REGISTRY[name].split(":")
+    factory: Callable[..., Separator] = getattr(importlib.import_module(module), cls)
+    return factory(**options)
