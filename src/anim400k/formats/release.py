@@ -254,10 +254,12 @@ def write_annotations(path: str | Path, shows: Iterable[ShowInput]) -> int:
 
 def _ts(value: Any) -> float:
     """Seconds of a release timestamp (fast path for ``HH:MM:SS.mmm``); NaN if malformed."""
-    if isinstance(value, str) and len(value) == 12 and value[2] + value[5] + value[8] == "::.":
+    if value.__class__ is str and len(value) == 12 and value[2] == ":" and value[5] == ":" and value[8] == ".":
         digits = value[:2] + value[3:5] + value[6:8] + value[9:]
-        if digits.isascii() and digits.isdigit():
+        if digits.isdigit() and digits.isascii():
             return int(value[:2]) * 3600 + int(value[3:5]) * 60 + int(value[6:8]) + int(value[9:]) / 1000.0
+    if value is None:
+        return float("nan")
     try:
         return model.parse_timestamp(str(value))
     except ValueError:
@@ -304,33 +306,37 @@ class ClipRecord:
 
     @classmethod
     def from_dict(cls, show_key: str, episode: str, index: int, d: dict[str, Any]) -> ClipRecord:
-        """Build from a clip object; missing fields become empty values (validate first)."""
+        """Build from a clip object; missing or wrong-typed fields become empty values (validate first)."""
+        # hot path (one call per clip): positional construction, few lookups
+        get = d.get
         subs = []
-        for s in d.get("en_subtitles") or []:
-            if isinstance(s, dict):
-                subs.append(
-                    model.Subtitle(_ts(s.get("start", "")), _ts(s.get("end", "")), str(s.get("text", "")))
-                )
-        ms = d.get("multi_speaker")
-        mr = d.get("mixing_ratio")
-        speakers = d.get("speakers")
+        raw_subs = get("en_subtitles")
+        if raw_subs.__class__ is list:
+            for s in raw_subs:
+                if isinstance(s, dict):
+                    text = s.get("text", "")
+                    subs.append(
+                        model.Subtitle(_ts(s.get("start")), _ts(s.get("end")), text if isinstance(text, str) else "")
+                    )
+        jp_text, en_text, speakers = get("jp_text", ""), get("en_text", ""), get("speakers")
+        ms, mr, bc = get("multi_speaker"), get("mixing_ratio"), get("backing_clip")
         return cls(
-            show_key=show_key,
-            episode=episode,
-            index=index,
-            jp_clip=str(d.get("jp_clip", "")),
-            en_clip=str(d.get("en_clip", "")),
-            jp_text=d.get("jp_text") if isinstance(d.get("jp_text"), str) else "",
-            en_text=d.get("en_text") if isinstance(d.get("en_text"), str) else "",
-            jp_start=_ts(d.get("jp_start_time", "")),
-            jp_end=_ts(d.get("jp_end_time", "")),
-            en_start=_ts(d.get("en_start_time", "")),
-            en_end=_ts(d.get("en_end_time", "")),
-            speakers=[str(s) for s in speakers] if isinstance(speakers, list) else [],
-            en_subtitles=subs,
-            multi_speaker=ms if isinstance(ms, bool) else None,
-            mixing_ratio=float(mr) if type_ok(mr, "float") else None,
-            backing_clip=d.get("backing_clip") if isinstance(d.get("backing_clip"), str) else None,
+            show_key,
+            episode,
+            index,
+            str(get("jp_clip", "")),
+            str(get("en_clip", "")),
+            jp_text if isinstance(jp_text, str) else "",
+            en_text if isinstance(en_text, str) else "",
+            _ts(get("jp_start_time")),
+            _ts(get("jp_end_time")),
+            _ts(get("en_start_time")),
+            _ts(get("en_end_time")),
+            [str(x) for x in speakers] if isinstance(speakers, list) else [],
+            subs,
+            ms if isinstance(ms, bool) else None,
+            float(mr) if mr is not None and type_ok(mr, "float") else None,
+            bc if isinstance(bc, str) else None,
         )
 
 
@@ -376,9 +382,7 @@ class EpisodeRecord:
         return total
 
     @classmethod
-    def from_dict(
-        cls, show_key: str, number: str, d: dict[str, Any], with_clips: bool = True
-    ) -> EpisodeRecord:
+    def from_dict(cls, show_key: str, number: str, d: dict[str, Any], with_clips: bool = True) -> EpisodeRecord:
         """Build from an episode object (clips parsed only if ``with_clips``)."""
         ratings: dict[str, Rating] = {}
         raw = d.get("ratings")
@@ -392,11 +396,7 @@ class EpisodeRecord:
                     ratings[str(score)] = Rating(float(r["ratio"]), float(r["number_of_voters"]))
         clips_raw = d.get("clips") if isinstance(d.get("clips"), list) else []
         clips = (
-            [
-                ClipRecord.from_dict(show_key, number, i, c)
-                for i, c in enumerate(clips_raw)
-                if isinstance(c, dict)
-            ]
+            [ClipRecord.from_dict(show_key, number, i, c) for i, c in enumerate(clips_raw) if isinstance(c, dict)]
             if with_clips
             else []
         )
@@ -742,9 +742,7 @@ def validate_show(
         if not isinstance(clips, list):
             continue
         for i, clip in enumerate(clips):
-            yield from _validate_clip(
-                clip, {"show": key, "episode": str(number), "clip": i}, root, seen, check_media
-            )
+            yield from _validate_clip(clip, {"show": key, "episode": str(number), "clip": i}, root, seen, check_media)
 
 
 def _id_ok(value: str) -> bool:
