@@ -9,7 +9,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..formats import ids
 
-SPLITS = ("train", "valid", "test", "all")
+SPLITS = ("train", "validation", "valid", "test", "all")
 
 
 @dataclass(frozen=True)
@@ -40,16 +40,16 @@ class EvalClip:
 def _fallback_split(show_key: str) -> str:
     """Deterministic show-level split (80/10/10 by a hash of the show key)."""
     h = int(hashlib.sha256(show_key.encode("utf-8")).hexdigest()[:8], 16) % 10
-    return "test" if h == 0 else "valid" if h == 1 else "train"
+    return "test" if h == 0 else "validation" if h == 1 else "train"
 
 
-def split_of(record: object) -> str:
-    """The split of a release clip record: ``anim400k.tasks.split_of`` when present, else a hash."""
+def show_splits(ds: object) -> dict[str, str] | None:
+    """Show key -> split from ``anim400k.tasks.split_of`` (None when that module is missing)."""
     try:
-        from ..tasks import split_of as tasks_split_of  # type: ignore[attr-defined]
+        from ..tasks import split_of as tasks_split_of
     except ImportError:
-        return _fallback_split(getattr(record, "show_key"))  # noqa: B009
-    return str(tasks_split_of(record))
+        return None
+    return {k: str(v) for k, v in tasks_split_of(ds).items()}  # type: ignore[arg-type]
 
 
 def load_clips(dataset: str | Path, split: str = "test") -> list[EvalClip]:
@@ -64,9 +64,13 @@ def load_clips(dataset: str | Path, split: str = "test") -> list[EvalClip]:
         records = list(ds.clips())
     except (ValueError, KeyError) as exc:
         raise InputError(f"malformed annotations: {exc}", ds.annotations) from exc
+    splits = show_splits(ds) if split != "all" else None
+    want = "validation" if split == "valid" else split
     for rec in records:
-        if split != "all" and split_of(rec) != split:
-            continue
+        if split != "all":
+            got = splits.get(rec.show_key) if splits is not None else _fallback_split(rec.show_key)
+            if got != want:
+                continue
         try:
             out.append(
                 EvalClip(
