@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 # 5x7 bitmap digits, one string per row ("#" = ink)
@@ -25,6 +27,11 @@ _BARS = np.array(
 )
 
 
+@functools.lru_cache(maxsize=64)
+def _scaled_glyph(ch: str, scale: int) -> np.ndarray:
+    return np.kron(_GLYPHS[ch], np.ones((scale, scale), dtype=bool))
+
+
 COUNTER_DIGITS = 5
 COUNTER_XY = (4, 4)
 COUNTER_SCALE = 3
@@ -41,7 +48,7 @@ def draw_number(
     x1, y1 = min(w, x + gw * len(text) + scale), min(h, y + gh + 2 * scale)
     img[y:y1, x:x1] = 0
     for i, ch in enumerate(text):
-        glyph = np.kron(_GLYPHS[ch], np.ones((scale, scale), dtype=bool))
+        glyph = _scaled_glyph(ch, scale)
         gx, gy = x + scale + i * gw, y + scale
         sub = img[gy : gy + glyph.shape[0], gx : gx + glyph.shape[1]]
         sub[glyph[: sub.shape[0], : sub.shape[1]]] = 255
@@ -94,15 +101,18 @@ def make_frame(index: int, width: int = 320, height: int = 180, fps: float = 25.
 
 
 def rgb_to_yuv420p(img: np.ndarray) -> np.ndarray:
-    """BT.601 limited-range RGB -> planar YUV 4:2:0 as one ``(h * 3 // 2, w)`` uint8 array
-    (the layout ``av.VideoFrame.from_ndarray(..., format="yuv420p")`` takes); even sizes only."""
+    """BT.601 limited-range RGB -> planar YUV 4:2:0 as one ``(h * 3 // 2, w)`` uint8 array (the
+    layout ``av.VideoFrame.from_ndarray(..., format="yuv420p")`` takes); integer maths, chroma
+    taken from the top-left pixel of each 2x2 block; even sizes only."""
     h, w = img.shape[:2]
-    rgb = img.astype(np.float32)
+    rgb = img.astype(np.int32)
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-    y = 16 + 0.257 * r + 0.504 * g + 0.098 * b
-    u = 128 - 0.148 * r - 0.291 * g + 0.439 * b
-    v = 128 + 0.439 * r - 0.368 * g - 0.071 * b
-    u = u.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
-    v = v.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
-    planes = [np.round(y).reshape(-1), np.round(u).reshape(-1), np.round(v).reshape(-1)]
-    return np.clip(np.concatenate(planes), 0, 255).astype(np.uint8).reshape(h * 3 // 2, w)
+    y = ((66 * r + 129 * g + 25 * b + 128) >> 8) + 16
+    r2, g2, b2 = r[::2, ::2], g[::2, ::2], b[::2, ::2]
+    u = ((-38 * r2 - 74 * g2 + 112 * b2 + 128) >> 8) + 128
+    v = ((112 * r2 - 94 * g2 - 18 * b2 + 128) >> 8) + 128
+    out = np.empty(h * w * 3 // 2, np.uint8)
+    out[: h * w] = y.reshape(-1)
+    out[h * w : h * w * 5 // 4] = u.reshape(-1)
+    out[h * w * 5 // 4 :] = v.reshape(-1)
+    return out.reshape(h * 3 // 2, w)
