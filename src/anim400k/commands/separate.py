@@ -1,0 +1,65 @@
+"""``anim400k separate MEDIA --out-backing B.flac``: split a mix into backing (M&E) and vocals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``separate`` command."""
+
+    @app.command("separate")
+    def separate(
+        media: Annotated[Path, typer.Argument(help="Media (or audio file) whose mix to separate.")],
+        out_backing: Annotated[Path, typer.Option("--out-backing", help="Backing track output (.flac/.wav).")],
+        out_vocals: Annotated[Path | None, typer.Option("--out-vocals", help="Vocals output.")] = None,
+        stream: Annotated[str, typer.Option(help="Audio stream of MEDIA: language tag or index.")] = "jpn",
+        en_media: Annotated[
+            Path | None, typer.Option("--en-media", help="Media with the other language's mix (dualtrack).")
+        ] = None,
+        en_stream: Annotated[str, typer.Option(help="Audio stream of --en-media.")] = "eng",
+        method: Annotated[str, typer.Option(help="dualtrack | hpss | demucs")] = "dualtrack",
+        model: Annotated[Path | None, typer.Option(help="demucs: local model file or folder.")] = None,
+        model_name: Annotated[str, typer.Option(help="demucs: model name inside --model folder.")] = "htdemucs",
+        sr: Annotated[int, typer.Option(help="Processing and output rate in Hz.")] = 16000,
+    ) -> None:
+        """Estimate the backing track (and vocals) of MEDIA's mix."""
+        from ..errors import InputError
+        from ..media import decode_audio, write_audio
+        from ..separate import available_separators, get_separator
+        from .sync import stream_selector
+
+        if method not in available_separators():
+            raise InputError(f"--method must be one of {', '.join(available_separators())}, got {method!r}")
+        if not 8000 <= sr <= 48000:
+            raise InputError(f"--sr must be within 8000..48000 Hz, got {sr}")
+        options = {"model": model, "model_name": model_name} if method == "demucs" else {}
+        separator = get_separator(method, **options)
+        if method == "demucs":
+            separator.load()  # type: ignore[attr-defined]  # fail early on a bad model path
+        jp_stream = stream_selector(stream)
+        mix = decode_audio(media, jp_stream, sr=sr)
+        reference = None
+        if en_media is not None:
+            reference = decode_audio(en_media, stream_selector(en_stream), sr=sr)
+        elif method == "dualtrack":
+            # the same file may hold the other language
+            from ..media import probe
+
+            if len(probe(media).audio_streams) > 1:
+                other = stream_selector(en_stream)
+                if other != jp_stream:
+                    reference = decode_audio(media, other, sr=sr)
+        result = separator.separate(mix, sr, reference=reference)
+        write_audio(out_backing, result.backing, sr)
+        if out_vocals is not None:
+            write_audio(out_vocals, result.vocals, sr)
+        msg = f"{result.method}: wrote {out_backing}"
+        if result.fallback:
+            typer.echo(f"warning: {result.reason}; used single-track {result.method}", err=True)
+        if result.time_map is not None:
+            msg += f" (offset {result.time_map.offset * 1000:+.1f} ms, drift {result.time_map.drift * 100:+.4f} %)"
+        typer.echo(msg)

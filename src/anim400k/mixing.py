@@ -1,0 +1,197 @@
+"""Loudness normalisation and the per-clip mixing ratio of speech over backing.
+
+Definition (used by the release's ``mixing_ratio`` field and by the dubbing mixer):
+
+1. Loudness: ``L(x)`` is the ITU-R BS.1770-4 integrated loudness in LUFS
+   (``pyloudnorm``, K-weighting, 400 ms gating blocks). For clips shorter than one gating
+   block (400 ms), or whose gated loudness is undefined (everything below the -70 LUFS
+   absolute gate), an ungated fallback is used: ``-0.691 + 10 log10(mean(x^2))`` (the
+   BS.1770 formula without K-weighting or gating). Within one clip speech and backing
+   always use the same method, so the ratio stays meaningful.
+2. Normalise the speech ``s`` and the backing ``b`` of the clip each to the reference
+   loudness ``REFERENCE_LUFS`` (-23 LUFS, EBU R128): ``s^ = s * 10^((-23 - L(s))/20)``, same
+   for ``b^``.
+3. Fit the clip's mix ``m ~= g_s s^ + g_b b^`` by non-negative least squares.
+4. ``mixing_ratio = 20 log10(g_s / g_b)`` dB: how loud the speech sits over the backing
+   when both are at equal loudness (positive: speech louder). It is clipped to
+   ``[-RATIO_LIMIT_DB, +RATIO_LIMIT_DB]`` (a silent stem gives the limit). The overall gain
+   is ``gain_db = 20 log10(g_b)``, so ``m ~= 10^(gain_db/20) (10^(ratio/20) s^ + b^)``,
+   which :func:`remix` rebuilds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+REFERENCE_LUFS = -23.0
+RATIO_LIMIT_DB = 60.0
+GATE_BLOCK_SECONDS = 0.4
+_SILENT_LUFS = -120.0
+
+
+@dataclass(frozen=True, slots=True)
+class MixFit:
+    """One clip's fit: ``ratio_db`` (the mixing ratio), ``gain_db``, and the fit's residual SNR (dB)."""
+
+    ratio_db: float
+    gain_db: float
+    g_speech: float
+    g_backing: float
+    residual_snr_db: float
+
+
+def loudness(x: np.ndarray, sr: int) -> float:
+    """Loudness of mono ``x`` in LUFS: BS.1770 gated (pyloudnorm), or the ungated fallback (see module)."""
+    return _loudness(x, sr)[0]
+
+
+def _loudness(x: np.ndarray, sr: int) -> tuple[float, bool]:
+    """``(LUFS, gated)``; ``gated`` is False when the ungated fallback was used."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.size == 0 or not np.any(x):
+        return _SILENT_LUFS, False
+    if x.size >= int(GATE_BLOCK_SECONDS * sr) + 1:
+        value = _meter(sr).integrated_loudness(x)
+        if np.isfinite(value):
+            return float(value), True
+    return _ungated(x), False
+
+
+def _ungated(x: np.ndarray) -> float:
+    ms = float(np.mean(np.asarray(x, dtype=np.float64) ** 2))
+    return -0.691 + 10 * np.log10(ms) if ms > 0 else _SILENT_LUFS
+
+
+_METERS: dict[int, object] = {}
+
+
+def _meter(sr: int):  # type: ignore[no-untyped-def]
+    import pyloudnorm
+
+    if sr not in _METERS:
+        _METERS[sr] = pyloudnorm.Meter(sr)
+    return _METERS[sr]
+
+
+def _pair_loudness(s: np.ndarray, b: np.ndarray, sr: int) -> tuple[float, float]:
+    """Loudness of speech and backing with one method for both (gated when both allow it)."""
+    (ls, gs), (lb, gb) = _loudness(s, sr), _loudness(b, sr)
+    if gs != gb:  # one fell back: use the fallback for both
+        ls = _ungated(s) if np.any(s) else _SILENT_LUFS
+        lb = _ungated(b) if np.any(b) else _SILENT_LUFS
+    return ls, lb
+
+
+def normalize(x: np.ndarray, sr: int, target_lufs: float = REFERENCE_LUFS) -> np.ndarray:
+    """``x`` scaled to ``target_lufs`` (unchanged if silent)."""
+    lx = loudness(x, sr)
+    if lx <= _SILENT_LUFS:
+        return np.asarray(x, dtype=np.float32)
+    return (np.asarray(x, dtype=np.float64) * 10 ** ((target_lufs - lx) / 20)).astype(np.float32)
+
+
+def fit_mix(mix: np.ndarray, speech: np.ndarray, backing: np.ndarray, sr: int) -> MixFit:
+    """Fit one clip (equal-length mono arrays): ratio, gain and residual SNR (see module docstring)."""
+    m = np.asarray(mix, dtype=np.float64)
+    s = np.asarray(speech, dtype=np.float64)
+    b = np.asarray(backing, dtype=np.float64)
+    n = min(m.size, s.size, b.size)
+    if n == 0:
+        raise ValueError("empty clip")
+    m, s, b = m[:n], s[:n], b[:n]
+    ls, lb = _pair_loudness(s, b, sr)
+    s_hat = s * 10 ** ((REFERENCE_LUFS - ls) / 20) if ls > _SILENT_LUFS else np.zeros_like(s)
+    b_hat = b * 10 ** ((REFERENCE_LUFS - lb) / 20) if lb > _SILENT_LUFS else np.zeros_like(b)
+    gs, gb = _nnls2(m, s_hat, b_hat)
+    resid = m - gs * s_hat - gb * b_hat
+    em, er = float(np.dot(m, m)), float(np.dot(resid, resid))
+    snr = 10 * np.log10((em + 1e-20) / (er + 1e-20))
+    lim = RATIO_LIMIT_DB
+    if gs <= 0 and gb <= 0:
+        ratio = 0.0
+    elif gb <= 0:
+        ratio = lim
+    elif gs <= 0:
+        ratio = -lim
+    else:
+        ratio = float(np.clip(20 * np.log10(gs / gb), -lim, lim))
+    gain = 20 * np.log10(gb) if gb > 0 else (20 * np.log10(gs) - lim if gs > 0 else -lim)
+    return MixFit(
+        ratio_db=ratio, gain_db=float(gain), g_speech=float(gs), g_backing=float(gb), residual_snr_db=float(snr)
+    )
+
+
+def _nnls2(m: np.ndarray, s: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """Non-negative least squares for ``m ~= gs s + gb b`` (closed form, 2 unknowns)."""
+    ss, bb, sb = float(np.dot(s, s)), float(np.dot(b, b)), float(np.dot(s, b))
+    ms, mb = float(np.dot(m, s)), float(np.dot(m, b))
+    det = ss * bb - sb * sb
+    if det > 1e-12 * max(ss * bb, 1e-30):
+        gs = (ms * bb - mb * sb) / det
+        gb = (mb * ss - ms * sb) / det
+        if gs >= 0 and gb >= 0:
+            return gs, gb
+    cands = [(0.0, 0.0)]
+    if ss > 0:
+        cands.append((max(0.0, ms / ss), 0.0))
+    if bb > 0:
+        cands.append((0.0, max(0.0, mb / bb)))
+
+    def err(g: tuple[float, float]) -> float:
+        return float(np.dot(m - g[0] * s - g[1] * b, m - g[0] * s - g[1] * b))
+
+    return min(cands, key=err)
+
+
+def clip_mixing_ratio(mix: np.ndarray, speech: np.ndarray, backing: np.ndarray, sr: int) -> float:
+    """The mixing ratio (dB, speech over backing at equal loudness) of one clip."""
+    return fit_mix(mix, speech, backing, sr).ratio_db
+
+
+def mixing_ratios(
+    mix: np.ndarray,
+    speech: np.ndarray,
+    backing: np.ndarray,
+    sr: int,
+    intervals: Sequence[tuple[float, float]],
+) -> list[MixFit]:
+    """Fit every clip ``(start, end)`` (seconds) of episode-level arrays (one pass, slicing only)."""
+    n = min(len(mix), len(speech), len(backing))
+    out = []
+    for start, end in intervals:
+        a = int(np.clip(round(start * sr), 0, n))
+        b = int(np.clip(round(end * sr), a, n))
+        if b - a == 0:
+            out.append(MixFit(0.0, -RATIO_LIMIT_DB, 0.0, 0.0, 0.0))
+            continue
+        out.append(fit_mix(mix[a:b], speech[a:b], backing[a:b], sr))
+    return out
+
+
+def remix(
+    speech: np.ndarray,
+    backing: np.ndarray,
+    ratio_db: float,
+    sr: int,
+    gain_db: float = 0.0,
+    target_lufs: float | None = None,
+) -> np.ndarray:
+    """Rebuild a mix: ``10^(gain/20) (10^(ratio/20) s^ + b^)`` with ``s^``, ``b^`` at -23 LUFS.
+
+    ``speech`` and ``backing`` are mono arrays (the result has the shorter length). With
+    ``target_lufs`` the result is then normalised to that loudness (``gain_db`` is ignored).
+    """
+    s = np.asarray(speech, dtype=np.float64)
+    b = np.asarray(backing, dtype=np.float64)
+    n = min(s.size, b.size)
+    s, b = s[:n], b[:n]
+    ls, lb = _pair_loudness(s, b, sr)
+    s_hat = s * 10 ** ((REFERENCE_LUFS - ls) / 20) if ls > _SILENT_LUFS else np.zeros_like(s)
+    b_hat = b * 10 ** ((REFERENCE_LUFS - lb) / 20) if lb > _SILENT_LUFS else np.zeros_like(b)
+    out = 10 ** (ratio_db / 20) * s_hat + b_hat
+    if target_lufs is not None:
+        return normalize(out, sr, target_lufs)
+    return (10 ** (gain_db / 20) * out).astype(np.float32)
