@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turning :class:`AnimError` into one line on stderr and exit 2."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        app(args=argv, standalone_mode=False)
+        rc = app(args=argv, standalone_mode=False)
     except AnimError as exc:
         print(f"anim400k: error: {exc.message}", file=sys.stderr)
         return exc.exit_code
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, click.exceptions.Abort):
             return 1
         raise
-    return 0
+    return rc if isinstance(rc, int) else 0
 
 
 if __name__ == "__main__":

@@ -80,6 +80,12 @@ def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path,
             yield entry.key, show_meta, episodes_of(entry.key, eps_meta)
 
     write_annotations(out / ANNOTATIONS_FILE, shows())
+    frames = [c for c in contexts if c.artifact("frames.json").exists()]
+    if frames and options.frames_fps:
+        from ..formats.frames import write_frames_table
+
+        rows = (row for c in frames for row in c.read_json("frames.json")["frames"])
+        write_frames_table(out / FRAMES_ARCHIVE / "frames.parquet", rows)
     if options.archive:
         for name in (AUDIO_ARCHIVE, VIDEO_ARCHIVE, PICS_ARCHIVE, FRAMES_ARCHIVE):
             if (out / name).is_dir():
