@@ -140,6 +140,7 @@ def build_dataset(
                               options=options)
         for r in refs
     }
+    _remove_stale_parts(out, contexts)
     catalog = Catalog(out / CATALOG_FILE)
     results = {k: EpisodeResult(k) for k in contexts}
     try:
@@ -151,6 +152,18 @@ def build_dataset(
         mirror.push()
         report.out_dir = mirror.url
     return report
+
+
+def _remove_stale_parts(out: Path, contexts: dict[str, EpisodeContext]) -> None:
+    """Delete temporary files (``.NAME.*.part*``) that a killed build left in work and release folders."""
+    from ..formats.ids import AUDIO_ARCHIVE, FRAMES_ARCHIVE, VIDEO_ARCHIVE
+
+    folders = [Path(c.work_dir) for c in contexts.values()] + [out / a for a in (AUDIO_ARCHIVE, VIDEO_ARCHIVE,
+                                                                                 FRAMES_ARCHIVE)]
+    for folder in folders:
+        if folder.is_dir():
+            for p in folder.rglob(".*.part*"):
+                p.unlink(missing_ok=True)
 
 
 def _run_stages(catalog: Catalog, contexts: dict[str, EpisodeContext], results: dict[str, EpisodeResult],
@@ -171,8 +184,7 @@ def _run_stages(catalog: Catalog, contexts: dict[str, EpisodeContext], results: 
         results[key].skipped_stages = sorted(done[key])
     totals = {s.name: sum(1 for k in done if s in plan[k] and s.name not in done[k]) for s in STAGES}
     progress = _Progress(options.progress, totals)
-    gpu_stages = frozenset({"asr_en", "asr_ja"}) if options.asr_device == "cuda" else frozenset()
-    runner = make_runner(options.runner, options.jobs, options.ray_address, options.retries, gpu_stages)
+    runner = make_runner(options.runner, options.jobs, options.ray_address, options.retries, options=options)
     running: dict[cf.Future[tuple[str, float]], tuple[str, str]] = {}
     submitted: set[tuple[str, str]] = set()
 

@@ -1,7 +1,16 @@
 """Runners execute stage tasks: in this process, in a local process pool, or on a Ray cluster.
 
 Every runner has the same two methods: ``submit(stage, ctx) -> Future`` and ``close()``.
-Workers only compute and write artifacts; the driver alone writes the catalog.
+Workers only compute and write artifacts (large audio stays in the episode's work folder,
+never in a runner's message channel); the driver alone writes the catalog.
+
+Test hook (fault injection): with ``ANIM400K_FAULT_KILL_STAGE=<stage>[:after]`` and
+``ANIM400K_FAULT_DIR=<folder>`` set, the first task of ``<stage>`` (in the whole build)
+kills its worker process with ``os._exit(1)`` before running the stage (or, with
+``:after``, after the stage has written its artifacts but before the driver hears of it).
+A marker file in ``ANIM400K_FAULT_DIR`` makes it happen only once, so a retry succeeds.
+Without ``ANIM400K_FAULT_DIR`` the hook is off. Tests use it to check that a worker dying
+in the middle of an episode loses and duplicates nothing.
 """
 
 from __future__ import annotations
@@ -9,11 +18,25 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
-from typing import Protocol
+import tempfile
+from typing import Any, Protocol
 
 from ..errors import BackendUnavailable
 from .context import EpisodeContext
+from .options import BuildOptions
 from .stages import STAGE_BY_NAME, run_stage
+
+FAULT_STAGE_ENV = "ANIM400K_FAULT_KILL_STAGE"
+FAULT_DIR_ENV = "ANIM400K_FAULT_DIR"
+# Environment the workers get: one BLAS/torch thread per task (a task is given one CPU), no model hub.
+WORKER_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+# Backends that run on a GPU when the build's device is CUDA, by stage.
+GPU_BACKENDS = {
+    "asr_en": ("asr_en", {"faster-whisper"}),
+    "asr_ja": ("asr_ja", {"faster-whisper"}),
+    "diarize": ("diarizer", {"pyannote"}),
+    "separate": ("separator", {"demucs"}),
+}
 
 
 class Runner(Protocol):
@@ -28,6 +51,47 @@ class Runner(Protocol):
         ...
 
 
+def _fault_hook(stage: str, when: str) -> None:
+    """Kill this process once if the fault-injection test hook asks for it (see the module docstring)."""
+    spec, folder = os.environ.get(FAULT_STAGE_ENV), os.environ.get(FAULT_DIR_ENV)
+    if not spec or not folder:
+        return
+    name, _, at = spec.partition(":")
+    if name != stage or (at or "before") != when:
+        return
+    try:
+        fd = os.open(os.path.join(folder, f"{stage}.{when}.killed"), os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return
+    os.write(fd, str(os.getpid()).encode())
+    os.close(fd)
+    os._exit(1)
+
+
+def execute_stage(stage: str, ctx: EpisodeContext) -> tuple[str, float]:
+    """Run one stage in this process (every runner's task body): :func:`run_stage` plus the test hook."""
+    _fault_hook(stage, "before")
+    result = run_stage(stage, ctx)
+    _fault_hook(stage, "after")
+    return result
+
+
+def gpu_stages_for(options: BuildOptions, gpus_available: bool = False) -> frozenset[str]:
+    """The stages whose backend runs on a GPU under ``options``.
+
+    A stage asks for a GPU when its backend is a GPU backend (faster-whisper, pyannote,
+    demucs) and the device is ``cuda``, or ``auto`` on a cluster that has GPUs.
+    """
+    if options.asr_device == "cpu" or (options.asr_device == "auto" and not gpus_available):
+        return frozenset()
+    out = {stage for stage, (field, names) in GPU_BACKENDS.items() if getattr(options, field) in names}
+    if options.asr_model and options.asr_en == "auto":
+        out.add("asr_en")  # "auto" with a model folder means faster-whisper
+    if options.asr_model and options.asr_ja == "auto":
+        out.add("asr_ja")
+    return frozenset(s for s in out if STAGE_BY_NAME[s].resources == "gpu-capable")
+
+
 class InlineRunner:
     """Runs each task in the calling process when it is submitted (``--jobs 1``; easiest to debug)."""
 
@@ -35,7 +99,7 @@ class InlineRunner:
         """Run the stage now and return a finished future."""
         fut: cf.Future[tuple[str, float]] = cf.Future()
         try:
-            fut.set_result(run_stage(stage, ctx))
+            fut.set_result(execute_stage(stage, ctx))
         except BaseException as exc:  # noqa: BLE001 - handed to the driver
             if isinstance(exc, KeyboardInterrupt):
                 raise
@@ -47,8 +111,8 @@ class InlineRunner:
 
 
 def _worker_init() -> None:
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    for key, value in WORKER_ENV.items():
+        os.environ.setdefault(key, value)
     try:
         import torch
 
@@ -57,66 +121,117 @@ def _worker_init() -> None:
         pass
 
 
+def default_jobs() -> int:
+    """Worker count that fills this machine: the CPUs this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
 class LocalRunner:
-    """A process pool sized to the machine (``--jobs N``)."""
+    """A process pool sized to the machine (``--jobs N``; 0 means one worker per CPU)."""
 
     def __init__(self, jobs: int | None = None) -> None:
-        self.jobs = jobs or os.cpu_count() or 1
+        self.jobs = jobs if jobs and jobs > 0 else default_jobs()
         ctx = multiprocessing.get_context("spawn")
         self._pool = cf.ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx, initializer=_worker_init)
 
     def submit(self, stage: str, ctx: EpisodeContext) -> cf.Future[tuple[str, float]]:
         """Queue the stage on the pool."""
-        return self._pool.submit(run_stage, stage, ctx)
+        return self._pool.submit(execute_stage, stage, ctx)
 
     def close(self) -> None:
         """Shut the pool down (cancelling queued tasks)."""
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _unwrap_ray_error(src: cf.Future[Any], dest: cf.Future[Any]) -> None:
+    """Copy ``src``'s outcome to ``dest``, replacing a Ray task error by the stage's own exception."""
+    exc = src.exception()
+    if exc is None:
+        dest.set_result(src.result())
+        return
+    cause = getattr(exc, "cause", None)
+    if isinstance(cause, BaseException):
+        cause.add_note(str(exc))  # the remote traceback, for error.log
+        exc = cause
+    dest.set_exception(exc)
+
+
 class RayRunner:
     """Runs stages as Ray tasks (``--runner ray [--address ADDR]``), with per-stage resource requests.
 
-    Stages marked ``gpu-capable`` ask for a GPU when their backend runs on CUDA
-    (``gpu_stages``); large audio moves through the artifact store (the work folder),
-    never through Ray's object store. Failed tasks are retried ``retries`` times.
+    Each task asks for one CPU, and one GPU for the stages in ``gpu_stages`` (GPU backends
+    on CUDA). Tasks carry only the episode context (paths and options): large audio moves
+    through the work folder, which must be visible to every node (a shared filesystem),
+    never through Ray's object store. A task whose worker dies, or that fails with an
+    I/O error, is retried ``retries`` times. Without ``address`` a local cluster of
+    ``num_cpus`` CPUs is started (and stopped by :meth:`close`); an existing
+    ``ray.init`` in this process is reused.
     """
 
     def __init__(self, address: str | None = None, retries: int = 2, gpu_stages: frozenset[str] = frozenset(),
                  num_cpus: int | None = None) -> None:
+        os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")  # never let Ray build environments
         try:
             import ray
         except ImportError as exc:
-            raise BackendUnavailable("ray", "ray") from exc
+            raise BackendUnavailable("ray", "ray", "the Ray runner needs anim400k[ray]") from exc
         self._ray = ray
+        self._started = False
         if not ray.is_initialized():
-            kwargs: dict[str, object] = {"ignore_reinit_error": True, "log_to_driver": False,
-                                         "include_dashboard": False}
+            kwargs: dict[str, Any] = {"log_to_driver": False, "include_dashboard": False,
+                                      "configure_logging": False}
             if address:
                 kwargs["address"] = address
-            elif num_cpus:
-                kwargs["num_cpus"] = num_cpus
+            else:
+                kwargs["num_cpus"] = num_cpus or default_jobs()
+                # Ray's socket paths must stay short (AF_UNIX limit): keep its session folder under /tmp.
+                kwargs["_temp_dir"] = os.environ.get("ANIM400K_RAY_TMP", os.path.join(tempfile.gettempdir(), "ray"))
             ray.init(**kwargs)
-        self._remote = ray.remote(run_stage)
+            self._started = True
+        self._remote = ray.remote(execute_stage)
         self.retries = retries
         self.gpu_stages = gpu_stages
+        env = dict(WORKER_ENV)
+        env.update({k: v for k, v in os.environ.items() if k.startswith("ANIM400K_")})
+        self._runtime_env = {"env_vars": env}
+
+    @property
+    def cluster_has_gpus(self) -> bool:
+        """Whether the cluster offers any GPU."""
+        return bool(self._ray.cluster_resources().get("GPU", 0))
 
     def submit(self, stage: str, ctx: EpisodeContext) -> cf.Future[tuple[str, float]]:
         """Submit the stage as a Ray task; returns a concurrent.futures Future."""
-        gpu = 1 if stage in self.gpu_stages and STAGE_BY_NAME[stage].resources == "gpu-capable" else 0
-        ref = self._remote.options(num_cpus=1, num_gpus=gpu, max_retries=self.retries,
-                                   retry_exceptions=[OSError, ConnectionError]).remote(stage, ctx)
-        return ref.future()
+        gpu = 1 if stage in self.gpu_stages else 0
+        ref = self._remote.options(
+            num_cpus=1, num_gpus=gpu, max_retries=self.retries, retry_exceptions=[OSError, ConnectionError],
+            runtime_env=self._runtime_env, name=f"{stage}:{ctx.ref.key}",
+        ).remote(stage, ctx)
+        out: cf.Future[tuple[str, float]] = cf.Future()
+        ref.future().add_done_callback(lambda f: _unwrap_ray_error(f, out))
+        return out
 
     def close(self) -> None:
-        """Leave the cluster running (it may be shared); nothing to do."""
+        """Stop the local cluster this runner started; leave a cluster it joined running."""
+        if self._started:
+            self._ray.shutdown()
 
 
 def make_runner(kind: str, jobs: int, address: str | None = None, retries: int = 2,
-                gpu_stages: frozenset[str] = frozenset()) -> Runner:
-    """Build the runner named ``kind`` (``local`` or ``ray``)."""
+                gpu_stages: frozenset[str] | None = None, options: BuildOptions | None = None) -> Runner:
+    """Build the runner named ``kind`` (``local`` or ``ray``); ``jobs`` 0 means one per CPU.
+
+    The Ray runner's GPU stages are ``gpu_stages`` if given, else derived from ``options``
+    (:func:`gpu_stages_for`; device ``auto`` counts as CUDA when the cluster has GPUs).
+    """
     if kind == "local":
-        return InlineRunner() if jobs <= 1 else LocalRunner(jobs)
+        return InlineRunner() if jobs == 1 else LocalRunner(jobs)
     if kind == "ray":
-        return RayRunner(address, retries, gpu_stages, num_cpus=jobs if jobs > 1 else None)
+        runner = RayRunner(address, retries, gpu_stages or frozenset(), num_cpus=jobs if jobs > 1 else None)
+        if gpu_stages is None and options is not None:
+            runner.gpu_stages = gpu_stages_for(options, runner.cluster_has_gpus)
+        return runner
     raise ValueError(f"unknown runner {kind!r} (use 'local' or 'ray')")
