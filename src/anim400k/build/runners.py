@@ -19,6 +19,8 @@ import concurrent.futures as cf
 import multiprocessing
 import os
 import tempfile
+import threading
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
 from ..errors import BackendUnavailable
@@ -130,20 +132,66 @@ def default_jobs() -> int:
 
 
 class LocalRunner:
-    """A process pool sized to the machine (``--jobs N``; 0 means one worker per CPU)."""
+    """A process pool sized to the machine (``--jobs N``; 0 means one worker per CPU).
 
-    def __init__(self, jobs: int | None = None) -> None:
+    If a worker process dies (killed, out of memory), the pool is replaced and the tasks
+    it was running are submitted again, up to ``retries`` times each.
+    """
+
+    def __init__(self, jobs: int | None = None, retries: int = 2) -> None:
         self.jobs = jobs if jobs and jobs > 0 else default_jobs()
+        self.retries = retries
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> cf.ProcessPoolExecutor:
         ctx = multiprocessing.get_context("spawn")
-        self._pool = cf.ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx, initializer=_worker_init)
+        return cf.ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx, initializer=_worker_init)
+
+    def _replace_pool(self, generation: int) -> None:
+        """Swap in a fresh pool if the pool of ``generation`` is still the current one (it broke)."""
+        if generation == self._generation:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
+            self._generation += 1
+
+    def _submit(self, stage: str, ctx: EpisodeContext, out: cf.Future[tuple[str, float]], attempt: int) -> None:
+        with self._lock:
+            try:
+                inner = self._pool.submit(execute_stage, stage, ctx)
+            except BrokenProcessPool:
+                self._replace_pool(self._generation)
+                inner = self._pool.submit(execute_stage, stage, ctx)
+            generation = self._generation
+
+        def done(f: cf.Future[tuple[str, float]]) -> None:
+            if f.cancelled():
+                out.cancel()
+                return
+            exc = f.exception()
+            if isinstance(exc, BrokenProcessPool) and attempt < self.retries:
+                with self._lock:
+                    self._replace_pool(generation)
+                self._submit(stage, ctx, out, attempt + 1)
+            elif exc is not None:
+                out.set_exception(exc)
+            else:
+                out.set_result(f.result())
+
+        inner.add_done_callback(done)
 
     def submit(self, stage: str, ctx: EpisodeContext) -> cf.Future[tuple[str, float]]:
         """Queue the stage on the pool."""
-        return self._pool.submit(execute_stage, stage, ctx)
+        out: cf.Future[tuple[str, float]] = cf.Future()
+        self._submit(stage, ctx, out, 0)
+        return out
 
     def close(self) -> None:
         """Shut the pool down (cancelling queued tasks)."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            pool = self._pool
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _unwrap_ray_error(src: cf.Future[Any], dest: cf.Future[Any]) -> None:
@@ -228,7 +276,7 @@ def make_runner(kind: str, jobs: int, address: str | None = None, retries: int =
     (:func:`gpu_stages_for`; device ``auto`` counts as CUDA when the cluster has GPUs).
     """
     if kind == "local":
-        return InlineRunner() if jobs == 1 else LocalRunner(jobs)
+        return InlineRunner() if jobs == 1 else LocalRunner(jobs, retries)
     if kind == "ray":
         runner = RayRunner(address, retries, gpu_stages or frozenset(), num_cpus=jobs if jobs > 1 else None)
         if gpu_stages is None and options is not None:

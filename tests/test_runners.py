@@ -1,0 +1,113 @@
+"""Runners: inline vs process pool give the same artifacts; a dying worker is retried; GPU requests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from anim400k.build.context import EpisodeContext
+from anim400k.build.manifest import load_manifest
+from anim400k.build.options import BuildOptions
+from anim400k.build.runners import (
+    FAULT_DIR_ENV,
+    FAULT_STAGE_ENV,
+    InlineRunner,
+    LocalRunner,
+    default_jobs,
+    gpu_stages_for,
+    make_runner,
+)
+from anim400k.errors import InputError
+
+
+def contexts(manifest: Path, out: Path) -> list[EpisodeContext]:
+    """Episode contexts laid out the way the build driver lays them out."""
+    opts = BuildOptions(progress=False)
+    return [EpisodeContext(ref=r, work_dir=str(out / "work" / r.show_key / r.episode), release_dir=str(out),
+                           options=opts) for r in load_manifest(manifest).episodes()]
+
+
+def run_all(runner: object, ctxs: list[EpisodeContext], stages: tuple[str, ...]) -> None:
+    """Run ``stages`` in order for every episode (each stage's tasks in parallel)."""
+    for stage in stages:
+        futures = [runner.submit(stage, c) for c in ctxs]  # type: ignore[attr-defined]
+        for f in futures:
+            artifact, seconds = f.result(timeout=300)
+            assert Path(artifact).is_file() and seconds >= 0
+
+
+def artifacts(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_process_pool_survives_a_killed_worker_and_matches_inline(short_manifest: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    inline_out, pool_out, faults = tmp_path / "inline", tmp_path / "pool", tmp_path / "faults"
+    faults.mkdir()
+    run_all(InlineRunner(), contexts(short_manifest, inline_out), ("probe", "audio"))
+    # the first audio task's worker dies after writing its FLACs; the pool is replaced and the task re-run
+    monkeypatch.setenv(FAULT_STAGE_ENV, "audio:after")
+    monkeypatch.setenv(FAULT_DIR_ENV, str(faults))
+    runner = LocalRunner(2, retries=1)
+    try:
+        run_all(runner, contexts(short_manifest, pool_out), ("probe", "audio"))
+    finally:
+        runner.close()
+    assert (faults / "audio.after.killed").is_file(), "the fault hook did not fire"
+    got, want = artifacts(pool_out), artifacts(inline_out)
+    assert sorted(got) == sorted(want)
+    for name in want:
+        if name.endswith(".flac"):
+            assert got[name] == want[name], name
+    assert not [n for n in got if ".part" in n]
+
+
+def test_inline_runner_hands_input_errors_to_the_driver(tmp_path: Path) -> None:
+    import yaml
+
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(yaml.safe_dump({"shows": [{"key": "s", "episodes": [{"episode": "1",
+                                                                             "media": str(tmp_path / "no.mkv")}]}]}))
+    fut = InlineRunner().submit("probe", contexts(manifest, tmp_path / "out")[0])
+    with pytest.raises(InputError, match="no.mkv"):
+        fut.result()
+
+
+def test_fault_hook_kills_only_once(tmp_path: Path) -> None:
+    code = "from anim400k.build.runners import _fault_hook; _fault_hook('cut', 'before'); print('alive')"
+    env = {**os.environ, FAULT_STAGE_ENV: "cut", FAULT_DIR_ENV: str(tmp_path)}
+    first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    second = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert first.returncode == 1 and "alive" not in first.stdout
+    assert second.returncode == 0 and "alive" in second.stdout
+    other = subprocess.run([sys.executable, "-c", code], env={**env, FAULT_STAGE_ENV: "cut:after"},
+                           capture_output=True, text=True)
+    assert other.returncode == 0, "the ':after' hook must not fire before the stage"
+
+
+def test_gpu_requests_follow_the_backends() -> None:
+    gpu = BuildOptions(asr_en="faster-whisper", asr_ja="faster-whisper", diarizer="pyannote", separator="demucs",
+                       asr_device="cuda")
+    assert gpu_stages_for(gpu) == {"asr_en", "asr_ja", "diarize", "separate"}
+    assert gpu_stages_for(BuildOptions(asr_device="cuda")) == frozenset()  # CPU-only default backends
+    assert gpu_stages_for(BuildOptions(asr_model="/models/large-v3", asr_device="cuda")) == {"asr_en", "asr_ja"}
+    auto = BuildOptions(asr_en="faster-whisper", separator="demucs")
+    assert gpu_stages_for(auto, gpus_available=False) == frozenset()
+    assert gpu_stages_for(auto, gpus_available=True) == {"asr_en", "separate"}
+    cpu = BuildOptions(asr_en="faster-whisper", separator="demucs", asr_device="cpu")
+    assert gpu_stages_for(cpu, gpus_available=True) == frozenset()
+
+
+def test_make_runner_kinds() -> None:
+    assert isinstance(make_runner("local", 1), InlineRunner)
+    pool = make_runner("local", 0)
+    try:
+        assert isinstance(pool, LocalRunner) and pool.jobs == default_jobs() >= 1
+    finally:
+        pool.close()
+    with pytest.raises(ValueError, match="unknown runner"):
+        make_runner("slurm", 2)
