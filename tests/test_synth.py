@@ -86,10 +86,14 @@ def test_stems_are_consistent(episodes: dict) -> None:
     np.testing.assert_allclose(back + jp, mix, atol=1e-6)
     dec, _ = _decode(episodes["a"].media, "jpn")
     np.testing.assert_allclose(dec[: len(mix)], mix, atol=2e-4)  # 16-bit FLAC in the MKV
-    # speech sits ~10-15 dB (loudness) above the backing: compare energy where speech is
-    speech_rms = np.sqrt(np.mean(jp[np.abs(jp) > 1e-4] ** 2))
-    back_rms = np.sqrt(np.mean(back**2))
-    assert 4 < 20 * np.log10(speech_rms / back_rms) < 22
+    # speech at about -20..-16 LUFS, the backing 10-15 dB quieter
+    import pyloudnorm
+
+    meter = pyloudnorm.Meter(48000)
+    speech_lufs = meter.integrated_loudness(jp.astype(np.float64))
+    back_lufs = meter.integrated_loudness(back.astype(np.float64))
+    assert -22 < speech_lufs < -15
+    assert 9 < speech_lufs - back_lufs < 16
     # speech is where the truth says, silent elsewhere
     sr = tr.sample_rate
     mask = np.zeros(len(jp), bool)
@@ -226,3 +230,10 @@ def test_embedded_subtitle_stream(episodes: dict) -> None:
             if p.dts is not None
         ]
     assert events == [(s.start, s.text) for s in tr.subtitles]
+
+
+def test_too_short_for_lines_still_valid(tmp_path: Path) -> None:
+    ep = make_episode(tmp_path, 2.0, seed=0, video=False)
+    tr = ep.load_truth()
+    assert tr.lines == [] and tr.subtitles == []
+    assert len(tr.load_stem("jp_mix")) == 2 * 48000

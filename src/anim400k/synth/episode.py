@@ -207,6 +207,23 @@ def _loudness(meter, x: np.ndarray, sr: int) -> float:  # type: ignore[no-untype
     return float(meter.integrated_loudness(np.asarray(x, dtype=np.float64)))
 
 
+def _limit(x: np.ndarray, sr: int, ceiling: float, window_s: float = 0.005) -> np.ndarray:
+    """Smooth peak limiter: ``|out| <= ceiling`` with a gain that changes over ~``window_s``."""
+    from scipy.ndimage import maximum_filter1d, uniform_filter1d
+
+    w = max(1, int(window_s * sr))
+    env = uniform_filter1d(maximum_filter1d(np.abs(x), 2 * w + 1), w)
+    return x * np.minimum(1.0, ceiling / np.maximum(env, 1e-12))
+
+
+def _level(meter, x: np.ndarray, sr: int, lufs: float, ceiling: float = 0.5) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """``x`` at loudness ``lufs`` with its (espeak-typical, high) peaks limited near ``ceiling``."""
+    y = np.asarray(x, dtype=np.float64)
+    for _ in range(2):  # normalise, limit, renormalise the little loudness the limiter took
+        y = _limit(y * 10 ** ((lufs - _loudness(meter, y, sr)) / 20), sr, ceiling)
+    return y
+
+
 def _add(dst: np.ndarray, start: int, sig: np.ndarray) -> None:
     a, b = max(0, start), min(len(dst), start + len(sig))
     if a < b:
@@ -290,8 +307,7 @@ def make_episode(
             (jp_c, ln.jp_audio, ln.jp_start, 0.0),
             (en_c, ln.en_audio, ln.en_start, float(rng_level.uniform(-1, 1))),
         ):
-            gain = 10 ** ((target + extra - _loudness(meter, audio, sr)) / 20)
-            _add(arr, origin + start * sr // 1000, gain * audio.astype(np.float64))
+            _add(arr, origin + start * sr // 1000, _level(meter, audio, sr, target + extra))
 
     backing = synth_backing(n_common, sr, rng_music)
     speech_lufs = _loudness(meter, jp_c[origin:], sr) if lines else -18.0
@@ -372,7 +388,7 @@ def make_episode(
 
     tracks = [AudioTrack(stems["jp_mix"], "jpn", "Japanese"), AudioTrack(stems["en_mix"], "eng", "English")]
     media = out / f"{name}.mkv"
-    sub_in = srt_path if embed_subtitles else None
+    sub_in = srt_path if embed_subtitles and subs else None
     write_episode_media(media, tracks, sr, frame_fn if video else None, n_frames, fps, audio_codec, sub_in)
     jp_media = en_media = None
     if separate_files:
