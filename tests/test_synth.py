@@ -237,3 +237,15 @@ def test_too_short_for_lines_still_valid(tmp_path: Path) -> None:
     tr = ep.load_truth()
     assert tr.lines == [] and tr.subtitles == []
     assert len(tr.load_stem("jp_mix")) == 2 * 48000
+
+
+def test_make_show(tmp_path: Path) -> None:
+    from anim400k.synth import make_show
+
+    show = make_show(tmp_path, "demo", n_episodes=2, duration=6.0, seed=2, video=False)
+    assert json.loads(show.metadata_path.read_text()) == show.metadata
+    assert sorted(show.episodes) == ["1", "2"] and show.metadata["episode_num"] == 2
+    seeds = {load_truth(ep.truth).seed for ep in show.episodes.values()}
+    assert seeds == {2001, 2002}
+    pics = [f for c in show.metadata["characters"].values() for f in c["pic_files"]]
+    assert pics and all(Path(f).is_file() and Path(f).parent == tmp_path / "pics" for f in pics)
