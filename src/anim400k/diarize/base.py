@@ -1,0 +1,102 @@
+"""The diarization capability: the ``Turn`` type, the ``Diarizer`` protocol and the backend registry.
+
+A diarizer answers "who spoke when" for one audio track: ``diarize(audio, sr)`` returns
+speaker turns (``start``/``end`` in seconds, a label such as ``spk0``). Turns of different
+speakers may overlap (two people talking at once). Backends are chosen by name with
+:func:`get_diarizer`; each imports its heavy dependency lazily.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from ..errors import InputError
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Turn:
+    """One speaker turn: ``speaker`` talks from ``start`` to ``end`` (seconds)."""
+
+    start: float
+    end: float
+    speaker: str
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return self.end - self.start
+
+
+@runtime_checkable
+class Diarizer(Protocol):
+    """Speaker diarization of one mono audio track."""
+
+    name: str
+
+    def diarize(self, audio: np.ndarray, sr: int) -> list[Turn]:
+        """Return the speaker turns of ``audio`` (mono float samples at ``sr`` Hz), sorted by start."""
+        ...
+
+
+#: name -> "module:Class" (imported only when the backend is requested)
+BACKENDS: dict[str, str] = {
+    "embedded": "anim400k.diarize.embedded:EmbeddedDiarizer",
+    "pyannote": "anim400k.diarize.pyannote_backend:PyannoteDiarizer",
+}
+
+
+def available_diarizers() -> list[str]:
+    """Names accepted by :func:`get_diarizer`."""
+    return sorted(BACKENDS)
+
+
+def get_diarizer(name: str = "embedded", **options: Any) -> Diarizer:
+    """Build the diarizer called ``name`` with backend ``options`` (e.g. ``num_speakers=3``).
+
+    Raises ``InputError`` for an unknown name and ``BackendUnavailable`` when the backend's
+    optional dependency is missing.
+    """
+    target = BACKENDS.get(name)
+    if target is None:
+        raise InputError(f"unknown diarizer {name!r} (choose from {', '.join(available_diarizers())})")
+    module_name, cls_name = target.split(":")
+    cls = getattr(importlib.import_module(module_name), cls_name)
+    return cls(**options)
+
+
+def normalize_turns(turns: Iterable[Turn], min_duration: float = 0.0, merge_gap: float = 0.0) -> list[Turn]:
+    """Sort turns, drop those shorter than ``min_duration`` and merge same-speaker turns closer than ``merge_gap``.
+
+    Turns of one speaker that touch or overlap are always merged; different speakers may overlap.
+    """
+    by_speaker: dict[str, list[Turn]] = {}
+    for t in turns:
+        if t.end > t.start:
+            by_speaker.setdefault(t.speaker, []).append(t)
+    out: list[Turn] = []
+    for speaker, items in by_speaker.items():
+        items.sort()
+        cur_s, cur_e = items[0].start, items[0].end
+        for t in items[1:]:
+            if t.start <= cur_e + merge_gap:
+                cur_e = max(cur_e, t.end)
+            else:
+                out.append(Turn(cur_s, cur_e, speaker))
+                cur_s, cur_e = t.start, t.end
+        out.append(Turn(cur_s, cur_e, speaker))
+    return sorted(t for t in out if t.duration >= min_duration)
+
+
+def relabel_by_first_appearance(turns: Iterable[Turn], prefix: str = "spk") -> list[Turn]:
+    """Rename speakers ``spk0, spk1, ...`` in order of their first turn (stable, readable labels)."""
+    ordered = sorted(turns)
+    mapping: dict[str, str] = {}
+    for t in ordered:
+        if t.speaker not in mapping:
+            mapping[t.speaker] = f"{prefix}{len(mapping)}"
+    return [Turn(t.start, t.end, mapping[t.speaker]) for t in ordered]

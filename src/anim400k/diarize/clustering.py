@@ -1,0 +1,152 @@
+"""Clustering of window embeddings into speakers, with the number of speakers estimated.
+
+The default is spectral clustering with NME-SC (Park et al., 2019, "Auto-Tuning Spectral
+Clustering for Speaker Diarization Using Normalized Maximum Eigengap"): the cosine affinity
+matrix is pruned to each row's ``p`` nearest neighbours, and ``p`` and the number of speakers
+``k`` are chosen together by minimising ``p / g(p)``, where ``g(p)`` is the largest eigengap of
+the graph Laplacian divided by its largest eigenvalue. A final pass merges clusters whose
+centroids are nearly identical (so one speaker is not split in two) and folds tiny clusters
+into their nearest neighbour.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def l2_normalize(x: np.ndarray) -> np.ndarray:
+    """Rows of ``x`` scaled to unit length (zero rows stay zero)."""
+    norm = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.maximum(norm, 1e-12)
+
+
+def centered(embeddings: np.ndarray) -> np.ndarray:
+    """Embeddings minus their mean, re-normalised.
+
+    Resemblyzer's d-vectors are non-negative, so all cosine similarities are high; removing the
+    episode's mean (channel, recording and language are shared by all speakers) spreads them.
+    """
+    return l2_normalize(embeddings - embeddings.mean(axis=0, keepdims=True))
+
+
+def _laplacian_spectrum(affinity: np.ndarray, p: int, max_k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n = len(affinity)
+    pruned = np.zeros_like(affinity)
+    nearest = np.argsort(-affinity, axis=1)[:, :p]
+    rows = np.repeat(np.arange(n), p)
+    pruned[rows, nearest.ravel()] = 1.0
+    sym = 0.5 * (pruned + pruned.T)
+    np.fill_diagonal(sym, 0.0)
+    lap = np.diag(sym.sum(axis=1)) - sym
+    vals, vecs = np.linalg.eigh(lap)
+    return vals, vecs, sym
+
+
+def nme_spectral(
+    affinity: np.ndarray,
+    num_speakers: int | None = None,
+    min_speakers: int = 1,
+    max_speakers: int = 8,
+    seed: int = 0,
+) -> np.ndarray:
+    """Cluster the items of a symmetric ``affinity`` matrix (larger = more alike); labels ``0..k-1``.
+
+    With ``num_speakers`` given, ``k`` is fixed; otherwise it is estimated in
+    ``[min_speakers, max_speakers]`` by the normalised maximum eigengap.
+    """
+    from sklearn.cluster import KMeans
+
+    n = len(affinity)
+    if n == 0:
+        return np.zeros(0, dtype=int)
+    if num_speakers is not None:
+        min_speakers = max_speakers = int(num_speakers)
+    max_speakers = max(1, min(max_speakers, n - 1 if n > 1 else 1))
+    min_speakers = max(1, min(min_speakers, max_speakers))
+    if n <= 2 or max_speakers == 1:
+        return np.zeros(n, dtype=int)
+    max_p = max(2, min(n - 1, int(np.ceil(0.25 * n))))
+    candidates = sorted({int(p) for p in np.linspace(2, max_p, num=min(max_p - 1, 20))})
+    best: tuple[float, int, np.ndarray] | None = None
+    for p in candidates:
+        vals, vecs, _ = _laplacian_spectrum(affinity, p, max_speakers)
+        gaps = np.diff(vals[: max_speakers + 1])
+        gaps_range = gaps[min_speakers - 1 : max_speakers]
+        k = int(np.argmax(gaps_range)) + min_speakers
+        g = float(gaps_range.max()) / max(float(vals[-1]), 1e-10)
+        ratio = p / max(g, 1e-10)
+        if best is None or ratio < best[0]:
+            best = (ratio, k, vecs[:, :k])
+    assert best is not None
+    _, k, spec = best
+    if k == 1:
+        return np.zeros(n, dtype=int)
+    spec = l2_normalize(spec)
+    return KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(spec)
+
+
+def centroids(embeddings: np.ndarray, labels: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Normalised (weighted) mean embedding of each label ``0..max``."""
+    k = int(labels.max()) + 1 if len(labels) else 0
+    w = np.ones(len(labels)) if weights is None else weights
+    out = np.zeros((k, embeddings.shape[1]))
+    np.add.at(out, labels, embeddings * w[:, None])
+    return l2_normalize(out)
+
+
+def merge_clusters(
+    raw: np.ndarray,
+    labels: np.ndarray,
+    durations: np.ndarray,
+    pitch: np.ndarray | None = None,
+    merge_similarity: float = 0.9,
+    max_pitch_gap: float = 0.2,
+    min_cluster_duration: float = 2.0,
+    min_speakers: int = 1,
+) -> np.ndarray:
+    """Merge over-split clusters; return labels renumbered ``0..k-1``.
+
+    Two clusters merge when the cosine similarity of their raw-embedding centroids is at least
+    ``merge_similarity`` and their median pitches differ by less than ``max_pitch_gap`` octaves
+    (most similar pair first). A cluster with less than ``min_cluster_duration`` seconds of
+    windows is folded into the cluster with the most similar centroid.
+    """
+    labels = labels.copy()
+    while True:
+        ids = np.unique(labels)
+        if len(ids) <= max(1, min_speakers):
+            break
+        cents = l2_normalize(np.stack([raw[labels == i].mean(axis=0) for i in ids]))
+        sim = cents @ cents.T
+        np.fill_diagonal(sim, -np.inf)
+        dur = np.array([durations[labels == i].sum() for i in ids])
+        small = int(np.argmin(dur))
+        if dur[small] < min_cluster_duration:
+            labels[labels == ids[small]] = ids[int(np.argmax(sim[small]))]
+            continue
+        if pitch is not None:
+            med = np.array([_nanmedian(pitch[labels == i]) for i in ids])
+            gap = np.abs(med[:, None] - med[None, :])
+            sim = np.where(np.isfinite(gap) & (gap >= max_pitch_gap), -np.inf, sim)
+        a, b = np.unravel_index(int(np.argmax(sim)), sim.shape)
+        if sim[a, b] < merge_similarity:
+            break
+        labels[labels == ids[b]] = ids[a]
+    _, labels = np.unique(labels, return_inverse=True)
+    return labels
+
+
+def _nanmedian(x: np.ndarray) -> float:
+    x = x[np.isfinite(x)]
+    return float(np.median(x)) if x.size else float("nan")
+
+
+def fused_affinity(embeddings: np.ndarray, pitch: np.ndarray | None = None, pitch_weight: float = 1.0) -> np.ndarray:
+    """Cosine affinity of centred embeddings minus ``pitch_weight`` x the distance in octaves of the
+    windows' median pitch (``nan`` pitch = no penalty)."""
+    x = centered(embeddings)
+    aff = x @ x.T
+    if pitch is not None and pitch_weight > 0:
+        diff = np.abs(pitch[:, None] - pitch[None, :])
+        aff = aff - pitch_weight * np.nan_to_num(diff, nan=0.0)
+    return aff

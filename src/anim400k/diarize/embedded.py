@@ -1,0 +1,181 @@
+"""The embedded diarizer: silero-vad + Resemblyzer d-vectors + pitch, spectral clustering, Viterbi.
+
+Everything it needs ships inside pip packages (no model hub). Steps:
+
+1. resample to 16 kHz; speech regions with silero-vad (:mod:`.vad`);
+2. sliding windows (``window`` s every ``hop`` s) inside the regions, each region scaled to
+   Resemblyzer's -30 dBFS, embedded in batched LSTM passes (:mod:`.embedding`);
+3. a median F0 per window (:mod:`.pitch`);
+4. NME spectral clustering on the fused affinity (cosine of centred d-vectors minus
+   ``pitch_weight`` x pitch distance in octaves), then merging of over-split clusters
+   (:mod:`.clustering`);
+5. frame-level re-segmentation by Viterbi with a switch penalty (:mod:`.resegment`);
+6. overlap: a window whose embedding is closer to the normalised sum of two speaker centroids
+   than to either centroid alone (by ``overlap_margin``) marks its central ``hop`` seconds as both
+   speakers talking; the speaker the Viterbi path did not choose is added as an overlapping turn.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import clustering
+from .base import Turn, normalize_turns, relabel_by_first_appearance
+
+log = logging.getLogger(__name__)
+SR = 16000
+
+
+@dataclass
+class EmbeddedConfig:
+    """Options of the embedded diarizer (all in seconds unless stated)."""
+
+    num_speakers: int | None = None
+    min_speakers: int = 1
+    max_speakers: int = 8
+    window: float = 1.5
+    hop: float = 0.5
+    vad_threshold: float = 0.5
+    pitch_weight: float = 1.0
+    merge_similarity: float = 0.9
+    max_pitch_gap: float = 0.2
+    min_cluster_duration: float = 2.0
+    step: float = 0.05
+    switch_penalty: float = 1.0
+    overlap: bool = True
+    overlap_margin: float = 0.05
+    min_turn: float = 0.1
+    device: str = "cpu"
+
+
+class EmbeddedDiarizer:
+    """Offline diarizer built from package-shipped models (silero-vad, Resemblyzer)."""
+
+    name = "embedded"
+
+    def __init__(self, num_speakers: int | None = None, **options: object) -> None:
+        self.config = EmbeddedConfig(num_speakers=num_speakers, **options)  # type: ignore[arg-type]
+        if num_speakers is not None and num_speakers < 1:
+            raise ValueError("num_speakers must be >= 1")
+
+    def diarize(self, audio: np.ndarray, sr: int) -> list[Turn]:
+        """Speaker turns of mono ``audio`` at ``sr`` Hz (labels ``spk0..``, by first appearance)."""
+        from . import embedding, pitch, vad
+        from .resegment import frame_scores, pitch_scores, viterbi
+
+        cfg = self.config
+        x = to_16k(audio, sr)
+        if x.size == 0 or not np.all(np.isfinite(x)):
+            x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
+        regions = vad.speech_regions(x, SR, threshold=cfg.vad_threshold)
+        if len(regions) == 0:
+            return []
+        windows = embedding.sliding_windows(regions, cfg.window, cfg.hop)
+        if len(windows) == 0:
+            return []
+        xn = embedding.normalize_regions(x, regions, SR)
+        emb = embedding.embed_windows(embedding.mel_frames(xn), windows, embedding.load_encoder(cfg.device))
+        f0 = pitch.f0_track(x, SR)
+        wpitch = pitch.window_pitch(f0, windows)
+
+        labels = self._cluster(emb, windows, wpitch)
+        k = int(labels.max()) + 1
+        if k == 1:
+            turns = [Turn(float(a), float(b), "spk0") for a, b in regions]
+            return relabel_by_first_appearance(normalize_turns(turns, cfg.min_turn))
+
+        cents = clustering.centroids(emb, labels)
+        mean = emb.mean(axis=0)
+        ccent = clustering.l2_normalize(cents - mean)
+        cwin = clustering.l2_normalize(emb - mean)
+        wscores = cwin @ ccent.T
+        spk_pitch = np.array([_nanmedian(wpitch[labels == i]) for i in range(k)])
+
+        turns: list[Turn] = []
+        for a, b in regions:
+            t = np.arange(a, b, cfg.step) + cfg.step / 2
+            if t.size == 0:
+                continue
+            inside = (windows[:, 1] > a) & (windows[:, 0] < b)
+            if not np.any(inside):
+                continue
+            sc = frame_scores(t, windows[inside], wscores[inside])
+            sc = sc + pitch_scores(t, f0, spk_pitch, cfg.pitch_weight)
+            path = viterbi(sc, cfg.switch_penalty)
+            turns.extend(_runs(path, t - cfg.step / 2, cfg.step, a, b))
+        if cfg.overlap:
+            turns.extend(self._overlaps(cwin, ccent, windows, turns))
+        return relabel_by_first_appearance(normalize_turns(turns, cfg.min_turn))
+
+    def _cluster(self, emb: np.ndarray, windows: np.ndarray, wpitch: np.ndarray) -> np.ndarray:
+        cfg = self.config
+        if len(emb) < 3:
+            return np.zeros(len(emb), dtype=int)
+        aff = clustering.fused_affinity(emb, wpitch, cfg.pitch_weight)
+        labels = clustering.nme_spectral(aff, cfg.num_speakers, cfg.min_speakers, cfg.max_speakers)
+        if cfg.num_speakers is None:
+            labels = clustering.merge_clusters(
+                emb, labels, windows[:, 1] - windows[:, 0], wpitch, cfg.merge_similarity,
+                cfg.max_pitch_gap, cfg.min_cluster_duration, cfg.min_speakers,
+            )
+        return labels
+
+    def _overlaps(self, cwin: np.ndarray, ccent: np.ndarray, windows: np.ndarray, turns: list[Turn]) -> list[Turn]:
+        """Overlap turns from windows that match a two-speaker mixture better than any single speaker."""
+        cfg = self.config
+        k = len(ccent)
+        single = cwin @ ccent.T
+        best_single = single.max(axis=1)
+        pairs = [(i, j) for i in range(k) for j in range(i + 1, k)]
+        mixes = clustering.l2_normalize(np.stack([ccent[i] + ccent[j] for i, j in pairs]))
+        mix_sim = cwin @ mixes.T
+        best_pair = mix_sim.argmax(axis=1)
+        gain = mix_sim[np.arange(len(cwin)), best_pair] - best_single
+        out: list[Turn] = []
+        for w in np.nonzero(gain > cfg.overlap_margin)[0]:
+            i, j = pairs[int(best_pair[w])]
+            mid = 0.5 * (windows[w, 0] + windows[w, 1])
+            a, b = max(windows[w, 0], mid - cfg.hop / 2), min(windows[w, 1], mid + cfg.hop / 2)
+            active = {t.speaker for t in turns if t.start < b and t.end > a}
+            for spk in (f"c{i}", f"c{j}"):
+                if spk not in active and active & {f"c{i}", f"c{j}"}:
+                    out.append(Turn(float(a), float(b), spk))
+        return out
+
+
+def _runs(path: np.ndarray, t0: np.ndarray, step: float, lo: float, hi: float) -> list[Turn]:
+    cut = np.nonzero(np.diff(path))[0] + 1
+    bounds = np.concatenate([[0], cut, [len(path)]])
+    out = []
+    for i, j in zip(bounds[:-1], bounds[1:], strict=True):
+        start = max(lo, float(t0[i]))
+        end = min(hi, float(t0[j - 1]) + step)
+        out.append(Turn(start, end, f"c{path[i]}"))
+    return out
+
+
+def _nanmedian(x: np.ndarray) -> float:
+    x = x[np.isfinite(x)]
+    return float(np.median(x)) if x.size else float("nan")
+
+
+def to_16k(audio: np.ndarray, sr: int) -> np.ndarray:
+    """Mono float32 ``audio`` resampled from ``sr`` to 16 kHz (polyphase)."""
+    from math import gcd
+
+    from scipy.signal import resample_poly
+
+    x = np.asarray(audio, dtype=np.float32)
+    if x.ndim == 2:
+        x = x.mean(axis=0) if x.shape[0] < x.shape[1] else x.mean(axis=1)
+    if x.ndim != 1:
+        raise ValueError(f"expected mono audio, got shape {np.shape(audio)}")
+    if sr <= 0:
+        raise ValueError(f"bad sample rate {sr}")
+    if sr == SR:
+        return x
+    g = gcd(int(sr), SR)
+    return resample_poly(x, SR // g, int(sr) // g).astype(np.float32)
