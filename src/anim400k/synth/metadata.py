@@ -115,14 +115,21 @@ def _write_picture(path: Path, rng: np.random.Generator, initials: str) -> None:
 
 
 def make_show_metadata(
-    show_key: str, n_episodes: int, seed: int = 0, pic_dir: str | Path | None = None
+    show_key: str,
+    n_episodes: int,
+    seed: int = 0,
+    pic_dir: str | Path | None = None,
+    *,
+    pictures_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """Plausible made-up metadata for one show season, in the release's show-object layout.
 
     Deterministic for ``(show_key, n_episodes, seed)``. With ``pic_dir`` each character
     gets 1-3 small PNG pictures written there, listed as local paths in ``pic_files``
     (``pic_urls`` stays empty: picture IDs are assigned when a release is written).
+    ``pictures_dir`` is an alias of ``pic_dir``.
     """
+    pic_dir = pic_dir if pic_dir is not None else pictures_dir
     if n_episodes < 1:
         raise ValueError(f"n_episodes must be >= 1, got {n_episodes}")
     key_seed = int.from_bytes(show_key.encode("utf-8")[:16].ljust(16, b"\0"), "little")
