@@ -70,7 +70,7 @@ def _espeak_binary() -> str:
     return exe
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=256)
 def _render_cached(text: str, voice: str, speed: int, pitch: int, sr: int) -> np.ndarray:
     raw = subprocess.run(
         [
