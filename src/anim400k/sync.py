@@ -160,7 +160,7 @@ def analyze_sync(
     fj, rate, t0 = _features(jp, sr)
     fe, _, _ = _features(en, sr)
     dur_j = jp.size / sr
-    win = min(window, max(1.0, 0.5 * dur_j))
+    win = min(window, max(1.0, dur_j / 3.0))
     coarse = _coarse_matches(fj, fe, rate, t0, win, max_offset, max_drift, max_windows)
     if coarse is None:
         return _failed("the tracks do not overlap within the offset search range")
@@ -175,8 +175,10 @@ def analyze_sync(
 
     fine: list[tuple[float, float, bool]] = []
     if refine and inl.sum() >= 1:
-        for _ in range(2):  # the second pass resamples with the refined speed factor
-            refined = _refine(jp, en, sr, tj[inl], a, b)
+        # the first pass tolerates the coarse speed error; the second resamples with the
+        # refined speed factor and keeps only tight matches
+        for tol, search in ((10 * FINE_TOLERANCE, 2 * FINE_SEARCH), (FINE_TOLERANCE, 0.2 * FINE_SEARCH)):
+            refined = _refine(jp, en, sr, tj[inl], a, b, tol, search)
             if refined is None:
                 break
             a, b, fine = refined
@@ -391,7 +393,7 @@ def _ransac_line(
 
 
 def _refine(
-    jp: np.ndarray, en: np.ndarray, sr: int, tj: np.ndarray, a: float, b: float
+    jp: np.ndarray, en: np.ndarray, sr: int, tj: np.ndarray, a: float, b: float, tol: float, search: float
 ) -> tuple[float, float, list[tuple[float, float, bool]]] | None:
     """Sample-precision matches by GCC-PHAT on raw audio around the coarse line; refit."""
     import soxr
@@ -411,16 +413,18 @@ def _refine(
     dur_j, dur_e = jp.size / sr, en.size / sr
     fw = min(FINE_WINDOW, 0.5 * dur_j)
     pts_x, pts_y = [], []
-    # centres: the inlier coarse windows' centres, plus spread points when few
-    centres = np.unique(np.round(tj + 0.5 * min(20.0, 0.5 * dur_j), 3))
-    if centres.size < 6:
-        centres = np.unique(np.concatenate([centres, np.linspace(fw / 2, dur_j - fw / 2, 6)]))
+    # centres: the inlier coarse windows' centres plus points spread over the JP stretch
+    # that the coarse line maps inside the EN medium
+    lo = max(0.0, (search - a) / b) + fw / 2
+    hi = min(dur_j, (dur_e - search - a) / b) - fw / 2
+    spread = np.linspace(lo, hi, int(np.clip((hi - lo) / 4.0, 6, 24))) if hi > lo else np.zeros(0)
+    centres = np.unique(np.round(np.concatenate([tj + 0.5 * min(20.0, dur_j / 3.0), spread]), 3))
     for c in centres:
         js = c - fw / 2
         if js < 0 or js + fw > dur_j:
             continue
-        es = a + b * js - FINE_SEARCH
-        elen = fw * b + 2 * FINE_SEARCH
+        es = a + b * js - search
+        elen = fw * b + 2 * search
         if es < 0 or es + elen > dur_e:
             continue
         xj = seg(jp, js, fw)
@@ -429,7 +433,7 @@ def _refine(
             continue
         # put the JP segment on the EN time grid (speed factor b); exact sample counts
         yj = soxr.resample(xj, fr, fr * b) if abs(b - 1.0) > 1e-7 else xj
-        lag = _gcc_phat(yj, xe, int(2 * FINE_SEARCH * fr) + 1)
+        lag = _gcc_phat(yj, xe, int(2 * search * fr) + 1)
         if lag is None:
             continue
         # Match the segments' centres (insensitive to a small error in b), accounting for
@@ -442,13 +446,11 @@ def _refine(
     if len(pts_x) < 2:
         return None
     x, y = np.array(pts_x), np.array(pts_y)
-    fit = _ransac_line(x, y, np.ones_like(x), FINE_TOLERANCE)
+    fit = _ransac_line(x, y, np.ones_like(x), tol)
     if fit is None:
         return None
     a2, b2, inl = fit
-    if inl.sum() < 2 or abs(a2 + b2 * x.mean() - (a + b * x.mean())) > 2 * COARSE_TOLERANCE:
-        return None
-    if inl.sum() < max(2, 0.5 * x.size):
+    if inl.sum() < max(3, 0.4 * x.size) or abs(a2 + b2 * x.mean() - (a + b * x.mean())) > 2 * search:
         return None
     return a2, b2, [(float(p), float(q), bool(i)) for p, q, i in zip(x, y, inl, strict=True)]
 

@@ -1,0 +1,105 @@
+"""Sync: offset/drift recovery on synthetic episodes, low confidence on unrelated tracks, bad input."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import numpy as np
+import pytest
+import soundfile as sf
+import soxr
+
+from anim400k.model import TimeMap
+from anim400k.sync import MIN_CONFIDENCE, analyze_sync, estimate_sync
+
+SR = 16000
+CASES = [(1, -7.5, 0.041), (2, 9.1, -0.041), (4, -2.0, 0.0427), (5, 5.5, 0.0)]
+
+
+def _load(path) -> np.ndarray:  # type: ignore[no-untyped-def]
+    x, sr = sf.read(path, dtype="float32")
+    return soxr.resample(x, sr, SR)
+
+
+@pytest.fixture(scope="session")
+def episodes(tmp_path_factory):  # type: ignore[no-untyped-def]
+    from anim400k.synth import make_episode
+
+    out = {}
+    for seed, offset, drift in CASES:
+        ep = make_episode(
+            tmp_path_factory.mktemp(f"sync{seed}"), duration=60.0, seed=seed, offset=offset, drift=drift, video=False
+        )
+        d = ep.truth.parent
+        out[seed] = (_load(d / "jp_mix.wav"), _load(d / "en_mix.wav"), ep)
+    return out
+
+
+@pytest.mark.parametrize("seed,offset,drift", CASES)
+def test_recovers_offset_and_drift(episodes, seed, offset, drift) -> None:  # type: ignore[no-untyped-def]
+    jp, en, _ = episodes[seed]
+    r = analyze_sync(jp, en, SR)
+    assert abs(r.offset - offset) < 0.010, r
+    assert abs(r.drift - drift) < 0.0005, r
+    assert r.confidence >= MIN_CONFIDENCE
+    assert r.reliable
+
+
+def test_unrelated_tracks_give_low_confidence_and_identity(episodes, caplog) -> None:  # type: ignore[no-untyped-def]
+    jp = episodes[5][0]
+    en = episodes[1][1]
+    r = analyze_sync(jp, en, SR)
+    assert r.confidence < MIN_CONFIDENCE
+    assert r.reason
+    with caplog.at_level(logging.WARNING, logger="anim400k.sync"):
+        tm = estimate_sync(jp, en, SR)
+    assert (tm.offset, tm.drift) == (0.0, 0.0)
+    assert tm.confidence < MIN_CONFIDENCE
+    assert "zero offset" in caplog.text
+
+
+def test_multichannel_input_and_much_shorter_en(episodes) -> None:  # type: ignore[no-untyped-def]
+    jp, en, _ = episodes[5]
+    stereo = np.stack([jp, jp * 0.5])
+    r = analyze_sync(stereo, en, SR)
+    assert abs(r.offset - 5.5) < 0.010
+    short_en = en[: 14 * SR]  # EN covers only the first ~8.5 s of JP
+    r2 = analyze_sync(jp, short_en, SR)
+    assert (r2.reliable and abs(r2.offset - 5.5) < 0.010) or not r2.reliable
+
+
+@pytest.mark.parametrize(
+    "jp,en,word",
+    [
+        (np.zeros(SR * 5, np.float32), np.ones(SR * 5, np.float32), "silent"),
+        (np.ones(SR * 5, np.float32), np.zeros(SR // 2, np.float32), "shorter than 1 s"),
+        (np.full(SR * 5, np.nan, np.float32), np.ones(SR * 5, np.float32), "NaN"),
+    ],
+)
+def test_bad_tracks_give_a_reason_not_a_traceback(jp, en, word) -> None:  # type: ignore[no-untyped-def]
+    r = analyze_sync(jp, en, SR)
+    assert r.confidence == 0.0
+    assert word in r.reason
+    assert r.usable_time_map() == TimeMap(0.0, 0.0, 0.0)
+
+
+def test_cli_sync_writes_json(episodes, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from anim400k.cli import main
+
+    ep = episodes[5][2]  # (EN medium longer than JP: the MKV decodes both streams fully)
+    out = tmp_path / "sync.json"
+    assert main(["sync", str(ep.media), str(ep.media), "--out", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert abs(data["time_map"]["offset"] - 5.5) < 0.010
+    assert abs(data["drift_percent"]) < 0.05
+    assert data["reliable"] is True
+
+
+def test_cli_sync_bad_file(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from anim400k.cli import main
+
+    bad = tmp_path / "x.mkv"
+    bad.write_bytes(b"not media")
+    assert main(["sync", str(bad), str(bad)]) == 2
+    assert "x.mkv" in capsys.readouterr().err
