@@ -46,7 +46,7 @@ class EmbeddedConfig:
     step: float = 0.05
     switch_penalty: float = 1.0
     overlap: bool = True
-    overlap_margin: float = 0.05
+    overlap_margin: float = 0.1
     min_turn: float = 0.1
     device: str = "cpu"
 

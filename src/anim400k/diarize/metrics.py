@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 
+from ..formats.rttm import turns_to_annotation
 from .base import Turn
-
-
-def turns_to_annotation(turns: Iterable[Turn], uri: str = "audio"):  # type: ignore[no-untyped-def]
-    """A ``pyannote.core.Annotation`` with one track per turn."""
-    from pyannote.core import Annotation, Segment
-
-    ann = Annotation(uri=uri)
-    for i, t in enumerate(turns):
-        if t.end > t.start:
-            ann[Segment(float(t.start), float(t.end)), i] = t.speaker
-    return ann
 
 
 def der(
@@ -41,7 +32,9 @@ def der(
     if not ref.get_timeline():
         value = 0.0 if not hyp.get_timeline() else 1.0
         return {"diarization error rate": value} if detailed else value
-    comp = metric(ref, hyp, detailed=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "uem was approximated by the union of reference and hypothesis"
+        comp = metric(ref, hyp, detailed=True)
     if detailed:
         return {str(k): float(v) for k, v in comp.items()}
     return float(comp["diarization error rate"])

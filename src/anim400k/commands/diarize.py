@@ -1,0 +1,55 @@
+"""``anim400k diarize MEDIA --out X.rttm``: who speaks when in one audio stream of a medium."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``diarize`` command."""
+
+    @app.command("diarize")
+    def diarize(
+        media: Annotated[Path, typer.Argument(help="Video or audio file.")],
+        out: Annotated[Path, typer.Option("--out", "-o", help="RTTM file to write.")],
+        stream: Annotated[str, typer.Option(help="Audio stream: language tag (jpn, eng) or audio index.")] = "jpn",
+        diarizer: Annotated[str, typer.Option(help="Backend: embedded or pyannote.")] = "embedded",
+        num_speakers: Annotated[int | None, typer.Option(help="Known number of speakers.")] = None,
+        pipeline: Annotated[Path | None, typer.Option(help="pyannote: local pipeline config.yaml.")] = None,
+        reference: Annotated[
+            Path | None, typer.Option(help="truth.json or RTTM to score against (prints DER).")
+        ] = None,
+        collar: Annotated[float, typer.Option(help="DER collar in seconds.")] = 0.25,
+    ) -> None:
+        """Diarize the stream and write its speaker turns as RTTM."""
+        import time
+
+        from ..diarize.metrics import der
+        from ..diarize.run import diarize_media, load_reference
+        from ..errors import InputError
+        from ..formats.rttm import write_rttm
+
+        if num_speakers is not None and num_speakers < 1:
+            raise InputError(f"--num-speakers must be >= 1, got {num_speakers}")
+        if not media.exists():
+            raise InputError("file not found", media)
+        sel: str | int = int(stream) if stream.strip().isdigit() else stream.strip()
+        ref = load_reference(reference, "en" if str(sel).lower().startswith("en") else "ja") if reference else None
+        options = {"pipeline": pipeline} if diarizer == "pyannote" and pipeline is not None else {}
+        t0 = time.perf_counter()
+        turns = diarize_media(media, sel, diarizer, num_speakers, **options)
+        elapsed = time.perf_counter() - t0
+        write_rttm(out, turns, file_id=media.stem.replace(" ", "_") or "audio")
+        speakers = sorted({t.speaker for t in turns})
+        typer.echo(f"{len(turns)} turns, {len(speakers)} speakers -> {out} ({elapsed:.1f} s)")
+        if ref is not None:
+            d = der(ref, turns, collar=collar, detailed=True)
+            assert isinstance(d, dict)
+            typer.echo(
+                f"DER {100 * d['diarization error rate']:.1f} % (collar {collar} s; "
+                f"missed {d.get('missed detection', 0.0):.1f} s, false alarm {d.get('false alarm', 0.0):.1f} s, "
+                f"confusion {d.get('confusion', 0.0):.1f} s of {d.get('total', 0.0):.1f} s)"
+            )

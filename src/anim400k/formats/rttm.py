@@ -1,0 +1,107 @@
+"""NIST RTTM speaker turns: read, write, and convert to/from ``pyannote.core.Annotation``.
+
+One line per turn::
+
+    SPEAKER <file-id> 1 <start> <duration> <NA> <NA> <speaker> <NA> <NA>
+
+Other record types (``SPKR-INFO``, ``LEXEME``, ...) and ``;;`` comments are skipped when reading.
+RTTM is the diarization stage's artifact (``work/<show>/<episode>/jp.rttm``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ..diarize.base import Turn
+from ..errors import InputError
+from ..fsutil import write_text_atomic
+
+
+def format_rttm(turns: Iterable[Turn], file_id: str = "audio") -> str:
+    """RTTM text for ``turns`` (sorted by start; times with millisecond precision)."""
+    fid = _token(file_id, "file id")
+    lines = []
+    for t in sorted(turns):
+        if t.end <= t.start:
+            continue
+        lines.append(f"SPEAKER {fid} 1 {t.start:.3f} {t.end - t.start:.3f} <NA> <NA> "
+                     f"{_token(t.speaker, 'speaker label')} <NA> <NA>")
+    return "".join(line + "\n" for line in lines)
+
+
+def write_rttm(path: str | Path, turns: Iterable[Turn], file_id: str | None = None) -> Path:
+    """Write ``turns`` to ``path`` atomically; ``file_id`` defaults to the file's stem."""
+    path = Path(path)
+    write_text_atomic(path, format_rttm(turns, file_id or path.name.split(".")[0] or "audio"))
+    return path
+
+
+def parse_rttm(text: str, source: str | Path = "<rttm>") -> dict[str, list[Turn]]:
+    """Turns per file id from RTTM ``text``; a malformed line raises ``InputError`` naming the line."""
+    out: dict[str, list[Turn]] = {}
+    for no, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith(";;") or line.startswith("#"):
+            continue
+        fields = line.split()
+        if fields[0] != "SPEAKER":
+            if fields[0].isupper() and fields[0].replace("-", "").isalpha():
+                continue  # another RTTM record type
+            raise InputError(f"line {no}: not an RTTM record: {line[:60]!r}", source)
+        if len(fields) < 8:
+            raise InputError(f"line {no}: SPEAKER record needs at least 8 fields, got {len(fields)}", source)
+        try:
+            start, dur = float(fields[3]), float(fields[4])
+        except ValueError:
+            raise InputError(f"line {no}: start/duration are not numbers: {fields[3]!r} {fields[4]!r}",
+                             source) from None
+        if not (start >= 0 and dur >= 0) or start != start or dur != dur or dur == float("inf"):
+            raise InputError(f"line {no}: negative or invalid start/duration {fields[3]} {fields[4]}", source)
+        out.setdefault(fields[1], []).append(Turn(start, start + dur, fields[7]))
+    for turns in out.values():
+        turns.sort()
+    return out
+
+
+def read_rttm(path: str | Path, file_id: str | None = None) -> list[Turn]:
+    """The turns in RTTM file ``path`` (of ``file_id`` only, when given; all file ids otherwise)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("file not found", path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read RTTM: {exc}", path) from None
+    per_file = parse_rttm(text, path)
+    if file_id is not None:
+        if per_file and file_id not in per_file:
+            raise InputError(f"no turns for file id {file_id!r} (found {', '.join(sorted(per_file))})", path)
+        return per_file.get(file_id, [])
+    return sorted(t for turns in per_file.values() for t in turns)
+
+
+def turns_to_annotation(turns: Iterable[Turn], uri: str = "audio") -> Any:
+    """A ``pyannote.core.Annotation`` with one track per turn."""
+    from pyannote.core import Annotation, Segment
+
+    ann = Annotation(uri=uri)
+    for i, t in enumerate(turns):
+        if t.end > t.start:
+            ann[Segment(float(t.start), float(t.end)), i] = str(t.speaker)
+    return ann
+
+
+def annotation_to_turns(annotation: Any) -> list[Turn]:
+    """Turns from a ``pyannote.core.Annotation`` (labels turned into strings, sorted by start)."""
+    turns = [Turn(float(seg.start), float(seg.end), str(label))
+             for seg, _track, label in annotation.itertracks(yield_label=True)]
+    return sorted(t for t in turns if t.end > t.start)
+
+
+def _token(value: str, what: str) -> str:
+    value = str(value)
+    if not value or any(c.isspace() for c in value):
+        raise ValueError(f"RTTM {what} must be non-empty and contain no whitespace: {value!r}")
+    return value
