@@ -103,13 +103,16 @@ def merge_clusters(
     max_pitch_gap: float = 0.2,
     min_cluster_duration: float = 2.0,
     min_speakers: int = 1,
+    small_cluster: int = 10,
+    small_merge_similarity: float = 0.8,
 ) -> np.ndarray:
     """Merge over-split clusters; return labels renumbered ``0..k-1``.
 
     Two clusters merge when the cosine similarity of their raw-embedding centroids is at least
     ``merge_similarity`` and their median pitches differ by less than ``max_pitch_gap`` octaves
-    (most similar pair first). A cluster with less than ``min_cluster_duration`` seconds of
-    windows is folded into the cluster with the most similar centroid.
+    (most similar pair first); when the smaller of the two has fewer than ``small_cluster``
+    windows its centroid is noisy and ``small_merge_similarity`` applies instead. A cluster with
+    less than ``min_cluster_duration`` seconds of windows is folded into the cluster with the most similar centroid.
     """
     labels = labels.copy()
     while True:
@@ -120,6 +123,7 @@ def merge_clusters(
         sim = cents @ cents.T
         np.fill_diagonal(sim, -np.inf)
         dur = np.array([durations[labels == i].sum() for i in ids])
+        count = np.array([np.sum(labels == i) for i in ids])
         small = int(np.argmin(dur))
         if dur[small] < min_cluster_duration:
             labels[labels == ids[small]] = ids[int(np.argmax(sim[small]))]
@@ -128,8 +132,10 @@ def merge_clusters(
             med = np.array([_nanmedian(pitch[labels == i]) for i in ids])
             gap = np.abs(med[:, None] - med[None, :])
             sim = np.where(np.isfinite(gap) & (gap >= max_pitch_gap), -np.inf, sim)
-        a, b = np.unravel_index(int(np.argmax(sim)), sim.shape)
-        if sim[a, b] < merge_similarity:
+        smaller = np.minimum(count[:, None], count[None, :])
+        margin = sim - np.where(smaller < small_cluster, small_merge_similarity, merge_similarity)
+        a, b = np.unravel_index(int(np.argmax(margin)), margin.shape)
+        if margin[a, b] < 0:
             break
         labels[labels == ids[b]] = ids[a]
     _, labels = np.unique(labels, return_inverse=True)
