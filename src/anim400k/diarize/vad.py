@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import warnings
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,9 @@ def load_vad(onnx: bool = True) -> Any:
             import onnxruntime  # noqa: F401
         except ImportError:
             onnx = False
-    return silero_vad.load_silero_vad(onnx=onnx)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # importlib.resources.path in silero_vad
+        return silero_vad.load_silero_vad(onnx=onnx)
 
 
 def speech_regions(

@@ -1,0 +1,74 @@
+"""RTTM read/write, malformed files, and pyannote.core Annotation conversion."""
+
+from __future__ import annotations
+
+import pytest
+
+from anim400k.diarize.base import Turn
+from anim400k.errors import InputError
+from anim400k.formats.rttm import (
+    annotation_to_turns,
+    format_rttm,
+    parse_rttm,
+    read_rttm,
+    turns_to_annotation,
+    write_rttm,
+)
+
+TURNS = [Turn(0.5, 2.25, "spk0"), Turn(2.0, 3.5, "spk1"), Turn(4.125, 6.0, "spk0")]
+
+
+def test_round_trip(tmp_path):
+    path = write_rttm(tmp_path / "ep.rttm", TURNS)
+    text = path.read_text()
+    assert text.splitlines()[0] == "SPEAKER ep 1 0.500 1.750 <NA> <NA> spk0 <NA> <NA>"
+    back = read_rttm(path)
+    assert [(t.speaker, round(t.start, 3), round(t.end, 3)) for t in back] == [
+        (t.speaker, t.start, t.end) for t in TURNS
+    ]
+    assert read_rttm(path, file_id="ep") == back
+    assert not list(tmp_path.glob(".*part*"))  # atomic write left no temp file
+
+
+def test_other_records_and_comments_are_skipped():
+    text = ";; comment\nSPKR-INFO f 1 <NA> <NA> <NA> unknown spk0 <NA>\n\nSPEAKER f 1 1.0 0.5 <NA> <NA> A <NA>\n"
+    assert parse_rttm(text) == {"f": [Turn(1.0, 1.5, "A")]}
+
+
+@pytest.mark.parametrize(
+    ("line", "needle"),
+    [
+        ("SPEAKER f 1 abc 0.5 <NA> <NA> A <NA> <NA>", "line 2: start/duration are not numbers"),
+        ("SPEAKER f 1 1.0", "line 2: SPEAKER record needs at least 8 fields"),
+        ("SPEAKER f 1 -1.0 0.5 <NA> <NA> A <NA> <NA>", "line 2: negative"),
+        ("hello world", "line 2: not an RTTM record"),
+    ],
+)
+def test_malformed_rttm_names_file_and_line(tmp_path, line, needle):
+    path = tmp_path / "bad.rttm"
+    path.write_text("SPEAKER f 1 0.0 1.0 <NA> <NA> A <NA> <NA>\n" + line + "\n")
+    with pytest.raises(InputError) as info:
+        read_rttm(path)
+    assert needle in info.value.message
+    assert str(path) in info.value.message
+
+
+def test_missing_file_and_unknown_file_id(tmp_path):
+    with pytest.raises(InputError, match="file not found"):
+        read_rttm(tmp_path / "none.rttm")
+    path = write_rttm(tmp_path / "a.rttm", TURNS)
+    with pytest.raises(InputError, match="no turns for file id 'zzz'"):
+        read_rttm(path, file_id="zzz")
+
+
+def test_labels_with_spaces_are_refused():
+    with pytest.raises(ValueError, match="whitespace"):
+        format_rttm([Turn(0, 1, "two words")])
+
+
+def test_annotation_conversion_round_trip():
+    ann = turns_to_annotation(TURNS, uri="ep")
+    assert ann.uri == "ep"
+    assert sorted(ann.labels()) == ["spk0", "spk1"]
+    assert abs(ann.label_duration("spk0") - (1.75 + 1.875)) < 1e-9
+    assert annotation_to_turns(ann) == sorted(TURNS)
