@@ -79,7 +79,7 @@ def decode_audio(
     with open_input(path) as container:
         st = container.streams[chosen.index]
         chunks, n_channels = _decode_stream(container, st, sr, mono, t0, end)
-        expected = _expected_duration(container, info.duration, t0, end)
+        expected = _expected_duration(container, _tagged_duration(st) or info.duration, t0, end)
         stream_end = _stream_end(container, st)
     out = np.concatenate(chunks, axis=1) if chunks else np.zeros((n_channels, 0), np.float32)
     if end is not None:
@@ -152,6 +152,22 @@ def _fit_length(samples: np.ndarray, n: int) -> np.ndarray:
         return samples[..., :n]
     pad = [(0, 0)] * (samples.ndim - 1) + [(0, n - samples.shape[-1])]
     return np.pad(samples, pad)
+
+
+def _tagged_duration(st: Any) -> float | None:
+    """A stream's own duration from its ``DURATION`` tag (Matroska writes one per track), if any.
+
+    In a file whose streams differ in length (e.g. a dub track shorter than the video) the
+    container's duration is the longest stream's, so each stream is checked against its own.
+    """
+    tag = (st.metadata or {}).get("DURATION") or (st.metadata or {}).get("duration")
+    if not tag:
+        return None
+    try:
+        h, m, sec = str(tag).split(":")
+        return int(h) * 3600 + int(m) * 60 + float(sec)
+    except ValueError:
+        return None
 
 
 def _expected_duration(container: Any, duration: float | None, t0: float, end: float | None) -> float | None:
