@@ -15,23 +15,24 @@ from .stages import load_analysis_audio, load_timemap
 
 
 def _speakers(ctx: EpisodeContext, starts: np.ndarray, ends: np.ndarray) -> list[list[str]]:
-    from ..diarize import speakers_in_intervals
+    from ..diarize import clip_speakers
     from ..formats.rttm import read_rttm
 
     turns = read_rttm(ctx.artifact("jp.rttm"))
-    return speakers_in_intervals(turns, starts, ends)
+    return clip_speakers(turns, np.column_stack([starts, ends]))
 
 
 def _mixing_ratios(ctx: EpisodeContext, starts: np.ndarray, ends: np.ndarray) -> list[float | None]:
     import soundfile as sf
 
-    from ..mixing import clip_mixing_ratios
+    from ..mixing import mixing_ratios
 
     mix = load_analysis_audio(ctx, JP)
     backing, _ = sf.read(ctx.artifact("backing.flac"), dtype="float32")
     n = min(len(mix), len(backing))
     mix, backing = mix[:n], backing[:n]
-    return clip_mixing_ratios(mix, mix - backing, backing, ANALYSIS_SR, list(zip(starts, ends, strict=True)))
+    fits = mixing_ratios(mix, mix - backing, backing, ANALYSIS_SR, list(zip(starts, ends, strict=True)))
+    return [f.ratio_db for f in fits]
 
 
 def make_episode_clips(ctx: EpisodeContext) -> dict[str, Any]:

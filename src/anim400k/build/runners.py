@@ -23,7 +23,7 @@ import threading
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
-from ..errors import BackendUnavailable
+from ..errors import BackendUnavailable, InputError
 from .context import EpisodeContext
 from .options import BuildOptions
 from .stages import STAGE_BY_NAME, run_stage
@@ -76,6 +76,20 @@ def execute_stage(stage: str, ctx: EpisodeContext) -> tuple[str, float]:
     result = run_stage(stage, ctx)
     _fault_hook(stage, "after")
     return result
+
+
+def execute_stage_on_node(stage: str, ctx: EpisodeContext) -> tuple[str, float]:
+    """A Ray task's body: :func:`execute_stage`, after checking the output folder is visible here.
+
+    The driver creates the output folder before it submits anything, so a node that does
+    not see it is not sharing the driver's filesystem (artifacts written there would be lost).
+    """
+    if not os.path.isdir(ctx.release_dir):
+        import socket
+
+        raise InputError(f"the output folder is not visible on Ray node {socket.gethostname()}: on a cluster "
+                         "it must be on a filesystem every node mounts at the same path", ctx.release_dir)
+    return execute_stage(stage, ctx)
 
 
 def gpu_stages_for(options: BuildOptions, gpus_available: bool = False) -> frozenset[str]:
@@ -239,7 +253,7 @@ class RayRunner:
                 kwargs["_temp_dir"] = os.environ.get("ANIM400K_RAY_TMP", os.path.join(tempfile.gettempdir(), "ray"))
             ray.init(**kwargs)
             self._started = True
-        self._remote = ray.remote(execute_stage)
+        self._remote = ray.remote(execute_stage_on_node)
         self.retries = retries
         self.gpu_stages = gpu_stages
         env = dict(WORKER_ENV)

@@ -46,10 +46,11 @@ def score_episode(ctx: EpisodeContext) -> dict[str, Any]:
 
 
 def _der(ctx: EpisodeContext, truth: Any) -> dict[str, float]:
+    from ..diarize import Turn
     from ..diarize.metrics import der
     from ..formats.rttm import read_rttm
 
-    ref = [(ln.jp_start, ln.jp_end, ln.speaker) for ln in truth.lines]
+    ref = [Turn(ln.jp_start, ln.jp_end, ln.speaker) for ln in truth.lines]
     hyp = read_rttm(ctx.artifact("jp.rttm"))
     return {"der": float(der(ref, hyp, collar=0.25))}
 

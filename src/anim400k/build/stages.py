@@ -110,13 +110,13 @@ def stage_sync(ctx: EpisodeContext) -> str:
     if ctx.options.sync:
         from .. import sync
 
-        tm = sync.estimate_sync(load_analysis_audio(ctx, JP), load_analysis_audio(ctx, EN), ANALYSIS_SR)
-        out.update(offset=float(tm.offset), drift=float(tm.drift), confidence=float(tm.confidence))
-        if tm.confidence >= sync.MIN_CONFIDENCE:
-            out["applied"] = True
-        else:
-            out["warning"] = (f"low sync confidence {tm.confidence:.2f}: the tracks may not share a stem; "
-                              "assuming zero offset")
+        res = sync.analyze_sync(load_analysis_audio(ctx, JP), load_analysis_audio(ctx, EN), ANALYSIS_SR)
+        tm = res.time_map
+        out.update(offset=float(tm.offset), drift=float(tm.drift), confidence=float(res.confidence),
+                   applied=bool(res.reliable), diagnostics=res.to_dict())
+        if not res.reliable:
+            out["warning"] = (f"low sync confidence {res.confidence:.2f} ({res.reason}): the tracks may not share "
+                              "a stem; assuming zero offset and no drift")
     dest = ctx.artifact("sync.json")
     write_json_atomic(dest, out)
     return str(dest)
@@ -185,16 +185,19 @@ def stage_separate(ctx: EpisodeContext) -> str:
     import soundfile as sf
 
     from ..fsutil import atomic_path
-    from ..separate import separate_episode
+    from ..separate import get_separator
 
-    result = separate_episode(
-        ctx.options.separator, load_analysis_audio(ctx, JP), load_analysis_audio(ctx, EN), ANALYSIS_SR,
-        load_timemap(ctx),
-    )
+    separator = get_separator(ctx.options.separator)
+    sync = ctx.read_json("sync.json")
+    time_map = TimeMap(sync["offset"], sync["drift"], sync["confidence"]) if sync["applied"] else None
+    result = separator.separate(load_analysis_audio(ctx, JP), ANALYSIS_SR, reference=load_analysis_audio(ctx, EN),
+                                time_map=time_map)
     with atomic_path(ctx.artifact("backing.flac")) as tmp:
         sf.write(tmp, np.clip(result.backing, -1, 1), ANALYSIS_SR, format="FLAC", subtype="PCM_16")
     dest = ctx.artifact("separate.json")
-    write_json_atomic(dest, {"method": result.method, "note": result.note, "sample_rate": ANALYSIS_SR})
+    note = f"separation fell back to {result.method}: {result.reason}" if result.fallback else None
+    write_json_atomic(dest, {"method": result.method, "fallback": result.fallback, "note": note,
+                             "agreement": result.agreement, "sample_rate": ANALYSIS_SR})
     return str(dest)
 
 
