@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,8 +12,8 @@ def register(app: typer.Typer) -> None:
 
     @app.command("build")
     def build(
-        manifest: Annotated[Path, typer.Argument(help="YAML/JSON manifest of shows and episodes (docs/manifest.md).")],
-        out: Annotated[Path, typer.Option("--out", "-o", help="Output folder: release, work folder, catalog.")],
+        manifest: Annotated[str, typer.Argument(help="YAML/JSON manifest (docs/manifest.md): path or URL.")],
+        out: Annotated[str, typer.Option("--out", "-o", help="Output folder or fsspec URL (s3://...).")],
         asr_en: Annotated[str, typer.Option(help="ASR backend for EN: auto, pocketsphinx, vad, faster-whisper.")] = "auto",
         asr_ja: Annotated[str, typer.Option(help="ASR backend for JP: auto (VAD only), vad, faster-whisper.")] = "auto",
         asr_model: Annotated[str | None, typer.Option(help="Local model folder or cached name (faster-whisper).")] = None,

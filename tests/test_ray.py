@@ -1,0 +1,138 @@
+"""The Ray runner on a local 2-CPU cluster: same release as the local runner, survives a killed worker
+and a killed driver.
+
+One Ray cluster serves the whole module (starting one takes 10-20 s).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from anim400k.build.options import BuildOptions
+from anim400k.build.pipeline import CATALOG_FILE, build_dataset
+from anim400k.build.runners import FAULT_DIR_ENV, FAULT_STAGE_ENV
+from anim400k.formats.ids import ANNOTATIONS_FILE, AUDIO_ARCHIVE
+
+pytestmark = pytest.mark.slow
+
+# Video clips are left out for time; annotations and every audio clip are compared byte for byte.
+LOCAL = BuildOptions(progress=False, video_clips=False, asr_en="vad", jobs=2)
+RAY = BuildOptions(progress=False, video_clips=False, asr_en="vad", jobs=2, runner="ray", retries=2)
+
+
+def release_files(out: Path) -> dict[str, bytes]:
+    """Annotations and all clip media (including any stray temporary file), by relative path."""
+    files = {ANNOTATIONS_FILE: (out / ANNOTATIONS_FILE).read_bytes()}
+    for p in sorted((out / AUDIO_ARCHIVE).rglob("*")):
+        if p.is_file():
+            files[str(p.relative_to(out))] = p.read_bytes()
+    return files
+
+
+@pytest.fixture(scope="module")
+def ray_address() -> Iterator[str]:
+    """A local Ray cluster with 2 CPUs for this module; its address for other drivers."""
+    os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
+    ray = pytest.importorskip("ray")
+    temp = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # Ray's socket paths must stay short
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False, _temp_dir=temp,
+             object_store_memory=100 * 2**20)
+    try:
+        yield ray.get_runtime_context().gcs_address
+    finally:
+        ray.shutdown()
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def local_release(short_manifest: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """The reference: the short manifest built by the local runner (2 worker processes)."""
+    out = tmp_path_factory.mktemp("local")
+    report = build_dataset(short_manifest, out, LOCAL)
+    assert not report.failed, [e.error for e in report.failed]
+    return release_files(out)
+
+
+@pytest.fixture(scope="module")
+def ray_build(ray_address: str, short_manifest: Path, tmp_path_factory: pytest.TempPathFactory
+              ) -> tuple[Path, object]:
+    out = tmp_path_factory.mktemp("ray")
+    return out, build_dataset(short_manifest, out, RAY)
+
+
+def test_ray_build_is_identical_to_local(ray_build: tuple[Path, object], local_release: dict[str, bytes]) -> None:
+    out, report = ray_build
+    assert not report.failed, [e.error for e in report.failed]  # type: ignore[attr-defined]
+    got = release_files(out)
+    assert len(got) == 1 + 3 * report.clips  # type: ignore[attr-defined]  # JP, EN, backing MP3 per clip
+    assert sorted(got) == sorted(local_release)
+    for name, data in local_release.items():
+        assert got[name] == data, name
+    assert {"probe", "audio", "asr_en", "diarize", "separate", "align", "cut"} <= set(
+        report.stage_seconds)  # type: ignore[attr-defined]
+
+
+def test_worker_killed_mid_episode_is_retried(ray_build: tuple[Path, object], local_release: dict[str, bytes],
+                                              short_manifest: Path, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    src, _ = ray_build
+    out, faults = tmp_path / "out", tmp_path / "faults"
+    shutil.copytree(src, out)
+    faults.mkdir()
+    # forget the cut stage: the episodes resume at it, with everything before it done
+    with sqlite3.connect(out / CATALOG_FILE) as db:
+        db.execute("DELETE FROM stages WHERE stage='cut'")
+    shutil.rmtree(out / AUDIO_ARCHIVE)
+    (out / ANNOTATIONS_FILE).unlink()
+    # the first cut task's worker dies after writing its clips, before the driver hears of it
+    monkeypatch.setenv(FAULT_STAGE_ENV, "cut:after")
+    monkeypatch.setenv(FAULT_DIR_ENV, str(faults))
+    report = build_dataset(short_manifest, out, RAY)
+    assert (faults / "cut.after.killed").is_file(), "no worker was killed"
+    assert not report.failed, [e.error for e in report.failed]
+    for e in report.episodes:
+        assert "cut" in e.stage_seconds and "align" in e.skipped_stages
+    assert release_files(out) == local_release  # nothing lost, nothing extra
+    with sqlite3.connect(out / CATALOG_FILE) as db:
+        rows = db.execute("SELECT episode, status FROM stages WHERE stage='cut'").fetchall()
+    assert sorted(rows) == [("test_show/1", "done"), ("test_show/2", "done")]
+
+
+def test_killed_driver_resumes_to_identical_output(ray_address: str, local_release: dict[str, bytes],
+                                                   short_manifest: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "anim400k", "build", str(short_manifest), "--out", str(out), "--runner", "ray",
+           "--address", ray_address, "--no-progress", "--no-video-clips", "--asr-en", "vad", "--jobs", "2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    catalog = out / CATALOG_FILE
+    deadline = time.time() + 150
+    done = 0
+    while time.time() < deadline and proc.poll() is None and done < 1:
+        time.sleep(0.1)
+        if catalog.exists():
+            try:
+                with sqlite3.connect(catalog) as db:
+                    done = db.execute("SELECT COUNT(*) FROM stages WHERE stage='diarize' AND status='done'"
+                                      ).fetchone()[0]
+            except sqlite3.OperationalError:
+                done = 0
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the build finished before it could be killed"
+    assert done >= 1 and not (out / ANNOTATIONS_FILE).exists()
+    report = build_dataset(short_manifest, out, RAY)
+    assert not report.failed, [e.error for e in report.failed]
+    assert any("diarize" in e.skipped_stages for e in report.episodes), "nothing was resumed"
+    assert release_files(out) == local_release
+    assert not list(out.rglob(".*.part*")), "temporary files left behind"
