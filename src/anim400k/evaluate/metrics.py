@@ -19,12 +19,11 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from ..errors import BackendUnavailable, InputError
-from ..fsutil import atomic_path, write_json_atomic, write_text_atomic
+from ..fsutil import atomic_path, jsonable, write_json_atomic, write_text_atomic
 from .stimuli import integrated_loudness
 
 Regions = list[tuple[float, float]]
@@ -355,15 +354,6 @@ def evaluate_dubs(
     return report
 
 
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_jsonable(v) for v in obj]
-    return obj
-
 
 def plot_metrics(report: MetricsReport, path: str | Path) -> Path:
     """Histograms of onset error, speech overlap, loudness difference and speaker similarity (PNG)."""
@@ -406,7 +396,7 @@ def write_metrics(report: MetricsReport, out: str | Path) -> dict[str, Path]:
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(out / "metrics.json", _jsonable(asdict(report)))
+    write_json_atomic(out / "metrics.json", jsonable(asdict(report)))
     buf = io.StringIO()
     cols = [f.name for f in ClipMetrics.__dataclass_fields__.values()]
     w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")

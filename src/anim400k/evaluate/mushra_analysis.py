@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..fsutil import atomic_path, write_json_atomic, write_text_atomic
+from ..fsutil import atomic_path, jsonable, write_json_atomic, write_text_atomic
 from .stimuli import REFERENCE
 from .webmushra import RatingRow, ratings_csv
 
@@ -305,18 +305,9 @@ def write_report(analysis: Analysis, rows: Sequence[RatingRow], out: str | Path)
             ("json", "analysis.json"),
         )
     }
-    write_json_atomic(out / "analysis.json", _jsonable(asdict(analysis) | {"excluded": analysis.excluded}))
+    write_json_atomic(out / "analysis.json", jsonable(asdict(analysis) | {"excluded": analysis.excluded}))
     return analysis
 
-
-def _jsonable(obj: object) -> object:
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_jsonable(v) for v in obj]
-    return obj
 
 
 def load_rows(source: str | Path) -> tuple[list[RatingRow], list[str] | None, list[str] | None, str]:
