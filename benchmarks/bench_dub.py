@@ -43,9 +43,7 @@ def main() -> None:
         warm = make_episode(Path(tmp) / "warm", duration=5.0, seed=args.seed + 1, n_speakers=1)
         dub(warm.media, Path(tmp) / "warm.mkv", DubOptions(subtitles=str(warm.subtitles), diarizer=diarizer))
         t0 = time.perf_counter()
-        report = dub(
-            ep.media, Path(tmp) / "dubbed.mkv", DubOptions(subtitles=str(ep.subtitles), diarizer=diarizer)
-        )
+        report = dub(ep.media, Path(tmp) / "dubbed.mkv", DubOptions(subtitles=str(ep.subtitles), diarizer=diarizer))
         wall = time.perf_counter() - t0
     err = report.mean_abs_end_error
     print(f"episode duration (baseline, real time): {args.duration:.1f} s")

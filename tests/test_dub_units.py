@@ -81,24 +81,40 @@ def test_pitch_stats_and_semitones():
 
 
 def test_master_matches_loudness_and_limits_peaks():
+    from anim400k import mixing
+
     rng = np.random.default_rng(0)
     x = (rng.standard_normal(SR * 3) * 0.05).astype(np.float32)
-    target = mix.loudness(x, SR)
+    target = mixing.loudness(x, SR)
     loud = x * 20
     y, gain = mix.master(loud, SR, target)
     assert mix.true_peak(y) <= mix.PEAK_CEILING + 1e-3
-    assert mix.loudness(y, SR) == pytest.approx(target, abs=1.5)
+    assert mixing.loudness(y, SR) == pytest.approx(target, abs=1.5)
     assert gain < 0
+    same, none = mix.master(x, SR, None)
+    assert none is None and np.allclose(same, x)
 
 
-def test_line_gain_matches_source_speech_level():
-    line = _tone(200, 1.0, amp=0.1)
-    src = _tone(300, 1.0, amp=0.4)
-    g = mix.line_gain(line, src, fallback_rms=0.1)
-    assert mix.rms(g * line) == pytest.approx(mix.rms(src), rel=1e-3)
-    assert mix.line_gain(line, np.zeros(100, np.float32), fallback_rms=mix.rms(src)) == pytest.approx(
-        g, rel=1e-3
-    )
+def test_line_gain_puts_the_line_at_the_ratio_like_remix():
+    """The gained line over the untouched backing equals mixing.remix's mix and has the ratio."""
+    from anim400k import mixing
+
+    rng = np.random.default_rng(1)
+    line = _tone(200, 1.5, amp=0.05)
+    backing = (rng.standard_normal(len(line)) * 0.02).astype(np.float32)
+    for ratio in (-3.0, 6.0, 15.0):
+        g = 10 ** (mix.line_gain_db(line, backing, ratio, SR, fallback_lufs=-20.0) / 20)
+        dubbed = g * line + backing
+        assert mixing.fit_mix(dubbed, g * line, backing, SR).ratio_db == pytest.approx(ratio, abs=0.05)
+        gain_db = mixing.loudness(backing, SR) - mixing.REFERENCE_LUFS  # keeps the backing's level
+        rebuilt = mixing.remix(line, backing, ratio, SR, gain_db=gain_db)
+        assert np.allclose(rebuilt, dubbed, atol=1e-5)
+    # a silent backing: the line gets the fallback loudness (the source speech it replaces)
+    g = mix.line_gain_db(line, np.zeros_like(line), 60.0, SR, fallback_lufs=-20.0)
+    assert mixing.loudness(10 ** (g / 20) * line, SR) == pytest.approx(-20.0, abs=0.05)
+    # the backing may be given at another rate
+    g48 = mix.line_gain_db(line, np.repeat(backing, 3), 6.0, SR, -20.0, backing_sr=3 * SR)
+    assert g48 == pytest.approx(mix.line_gain_db(line, backing, 6.0, SR, -20.0), abs=1.0)
 
 
 def test_report_json_and_srt(tmp_path):

@@ -63,8 +63,8 @@ class _RecordingTranscriber:
     def __init__(self):
         self.calls = []
 
-    def transcribe(self, audio, sr, language):
-        self.calls.append((len(audio) / sr, language))
+    def translate(self, audio, sr, source_language):
+        self.calls.append((len(audio) / sr, source_language))
         return Transcript("en", [Segment(0, len(audio) / sr, f"{len(audio) / sr:.1f} seconds")])
 
 
@@ -76,3 +76,31 @@ def test_whisper_translator_translates_each_segment_alone():
     assert [round(d, 1) for d, _ in rec.calls] == [2.2, 3.7]
     assert all(lang == "ja" for _, lang in rec.calls)
     assert lines[0].text == "2.2 seconds" and lines[1].text is None and lines[2].text == "3.7 seconds"
+    assert "too short" in lines[1].problem
+
+
+def test_whisper_translator_needs_a_translate_method():
+    with pytest.raises(TypeError, match="translate"):
+        WhisperTranslator(transcriber=object())
+
+
+def test_whisper_translator_builds_the_faster_whisper_translate_task(tmp_path):
+    """Built through the ASR registry with the per-segment options (loading is lazy)."""
+    pytest.importorskip("faster_whisper")
+    from anim400k.asr.faster_whisper_backend import FasterWhisperTranscriber
+
+    tr = get_translator("whisper", model=tmp_path, device="cpu", beam_size=2)
+    fw = tr.transcriber
+    assert isinstance(fw, FasterWhisperTranscriber)
+    assert fw.task == "translate" and fw.model == str(tmp_path) and fw.beam_size == 2
+    assert fw.batch_size > 1 and not fw.vad_filter and not fw.word_timestamps  # one decode per segment
+    with pytest.raises(InputError, match="no model.bin"):  # the real loader checks the folder
+        tr.translate([Segment(0, 1)], np.zeros(16000, np.float32), 16000)
+
+
+def test_a_subtitle_grazing_a_neighbouring_turn_is_not_split():
+    """Two speakers overlapping: the first's subtitle stays whole although the next turn starts under it."""
+    segs = [Segment(7.7, 9.1, speaker="a"), Segment(9.1, 11.4, speaker="b")]
+    subs = [Subtitle(7.7, 9.6, "Not now!"), Subtitle(8.6, 10.1, "Unbelievable!"), Subtitle(9.8, 11.7, "Why?")]
+    lines = distribute(subs, segs)
+    assert [ln.text for ln in lines] == ["Not now!", "Unbelievable! Why?"]

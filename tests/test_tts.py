@@ -108,3 +108,23 @@ def test_xtts_loads_and_speaks_with_a_tiny_model(tmp_path):
     y = tts.synthesize("hi there.", VoiceProfile("a", 0, reference=ref, reference_sr=16000), 16000)
     assert y.dtype == np.float32 and y.ndim == 1 and y.size > 0
     assert np.all(np.isfinite(y))
+
+
+def test_every_espeak_voice_has_a_trackable_pitch_in_its_pool(espeak):
+    """Pitch matching needs the synthesized pitch: each pooled voice is voiced, low < high, all distinct."""
+    from anim400k.dub.voice import pitch_stats
+    from anim400k.tts.espeak import HIGH_VOICES, LOW_VOICES
+
+    text = "Where are you going? This is the place."
+    medians, sounds = {}, set()
+    for pool in (LOW_VOICES, HIGH_VOICES):
+        for index in range(len(pool)):
+            profile = VoiceProfile("s", index, f0_median=100.0 if pool is LOW_VOICES else 220.0)
+            assert espeak.voice_for(profile) == pool[index]
+            y = espeak.synthesize(text, profile, 16000)
+            sounds.add(y.tobytes())
+            stats = pitch_stats(y, 16000)
+            assert stats is not None, pool[index]
+            medians[pool[index]] = stats[0]
+    assert len(sounds) == len(LOW_VOICES) + len(HIGH_VOICES)  # no two entries sound the same
+    assert max(medians[v] for v in LOW_VOICES) < min(medians[v] for v in HIGH_VOICES), medians

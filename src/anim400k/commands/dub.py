@@ -14,24 +14,14 @@ def register(app: typer.Typer) -> None:
     def dub_command(
         video: Path = typer.Argument(None, help="Video to dub (omit with --dataset)."),
         out: Path = typer.Option(..., "--out", help="Dubbed video (or, with --dataset, output folder)."),
-        subtitles: Path = typer.Option(
-            None, "--subtitles", help="EN subtitles of the source audio (SRT/VTT/ASS)."
-        ),
-        stream: str = typer.Option(
-            "jpn", "--stream", help="Source audio stream: language tag or audio index."
-        ),
+        subtitles: Path = typer.Option(None, "--subtitles", help="EN subtitles of the source audio (SRT/VTT/ASS)."),
+        stream: str = typer.Option("jpn", "--stream", help="Source audio stream: language tag or audio index."),
         tts: str = typer.Option("espeak", "--tts", help="TTS backend: espeak (embedded) or xtts."),
         tts_model: Path = typer.Option(None, "--tts-model", help="Local XTTS model folder."),
         translator: str = typer.Option("subtitles", "--translator", help="subtitles, whisper or text."),
-        translations: Path = typer.Option(
-            None, "--translations", help="JSON {segment index or 'start-end': text}."
-        ),
-        whisper_model: Path = typer.Option(
-            None, "--whisper-model", help="Local faster-whisper model folder."
-        ),
-        diarizer: str = typer.Option(
-            "embedded", "--diarizer", help="Diarizer name, or 'none' (one speaker)."
-        ),
+        translations: Path = typer.Option(None, "--translations", help="JSON {segment index or 'start-end': text}."),
+        whisper_model: Path = typer.Option(None, "--whisper-model", help="Local faster-whisper model folder."),
+        diarizer: str = typer.Option("embedded", "--diarizer", help="Diarizer name, or 'none' (one speaker)."),
         min_stretch: float = typer.Option(0.8, "--min-stretch", help="Slowest time-stretch factor."),
         max_stretch: float = typer.Option(1.3, "--max-stretch", help="Fastest time-stretch factor."),
         srt: Path = typer.Option(None, "--srt", help="Write an SRT of what was spoken."),

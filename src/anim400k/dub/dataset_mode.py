@@ -98,13 +98,9 @@ def dub_dataset(
     ds = load(dataset)
     splits = split_of(ds, seed=seed)
     if split not in set(splits.values()):
-        raise InputError(
-            f"the release has no {split!r} split (splits: {sorted(set(splits.values()))})", dataset
-        )
+        raise InputError(f"the release has no {split!r} split (splits: {sorted(set(splits.values()))})", dataset)
     tts = make_synthesizer(options)
-    whisper = (
-        get_translator("whisper", model=options.whisper_model) if options.translator == "whisper" else None
-    )
+    whisper = get_translator("whisper", model=options.whisper_model) if options.translator == "whisper" else None
     report = DatasetDubReport(str(dataset), split, str(out_dir))
     n = 0
     for clip in ds.clips():

@@ -1,12 +1,32 @@
-"""Mixing the dub: lines over the backing track at the source's speech-to-backing balance,
-then the whole loudness-normalised to the original mix and kept clear of clipping."""
+"""Mixing the dub with :mod:`anim400k.mixing`'s definitions.
+
+1. The source's **mixing ratio** is measured per line slot on the separated stems
+   (:func:`source_ratios`: ``mixing.mixing_ratios(mix, vocals, backing, ...)``; speech over
+   backing in dB, both at equal loudness).
+2. Each dubbed line is scaled so that it sits at its slot's ratio over the backing under it
+   (:func:`line_gain_db`). This is the speech term of ``mixing.remix(line, backing_span,
+   ratio_db, sr, gain_db=L(backing_span) - REFERENCE_LUFS)``, i.e. ``remix`` with the gain
+   that leaves the backing at its original level, so the backing stays continuous across lines.
+3. The whole dub is normalised to the source mix's integrated loudness
+   (``mixing.normalize``, BS.1770 via pyloudnorm) and kept under -1 dBFS true peak
+   (:func:`master`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+
+from .. import mixing
+from ..model import Segment
 
 #: Peak ceiling of the final mix (about -1 dBFS, measured on a 4x oversampled signal).
 PEAK_CEILING = 10 ** (-1.0 / 20)
+#: Below this loudness (LUFS, BS.1770's absolute gate) a stem counts as silent.
+SILENT_LUFS = -70.0
+#: Largest gain (dB, either way) applied to one line.
+MAX_LINE_GAIN_DB = 40.0
 EPS = 1e-9
 
 
@@ -15,31 +35,37 @@ def rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(x, dtype=np.float64)))) if x.size else 0.0
 
 
-def line_gain(
-    line: np.ndarray, source_vocals: np.ndarray, fallback_rms: float, max_gain_db: float = 30.0
+def source_ratios(
+    mix: np.ndarray, vocals: np.ndarray, backing: np.ndarray, sr: int, segments: Sequence[Segment]
+) -> list[mixing.MixFit]:
+    """The source's mixing fit (ratio of vocals over backing, dB) in every segment's slot."""
+    return mixing.mixing_ratios(mix, vocals, backing, sr, [(s.start, s.end) for s in segments])
+
+
+def line_gain_db(
+    line: np.ndarray,
+    backing_span: np.ndarray,
+    ratio_db: float,
+    sr: int,
+    fallback_lufs: float,
+    backing_sr: int | None = None,
 ) -> float:
-    """Gain that gives ``line`` the RMS of the source speech it replaces.
+    """Gain (dB) that puts ``line`` at ``ratio_db`` over ``backing_span`` (the backing under it).
 
-    Keeping the speech level of each slot keeps the source's speech-to-backing mixing ratio
-    (the backing is unchanged). ``fallback_rms`` (e.g. the episode's median speech RMS) is used
-    when the source slot is silent.
+    Loudness as in :func:`anim400k.mixing.loudness`. When the backing is silent or the ratio
+    is at ``mixing.RATIO_LIMIT_DB`` (no backing to refer to), the line is brought to
+    ``fallback_lufs`` instead (the loudness of the source speech it replaces).
+    ``backing_span`` may be at another rate (``backing_sr``) than ``line`` (``sr``).
     """
-    target = rms(source_vocals)
-    if target < 1e-4:
-        target = fallback_rms
-    g = target / max(rms(line), EPS)
-    limit = 10 ** (max_gain_db / 20)
-    return float(np.clip(g, 1 / limit, limit))
-
-
-def loudness(x: np.ndarray, sr: int) -> float | None:
-    """Integrated loudness (LUFS, ITU-R BS.1770 via pyloudnorm); None for silence or too-short input."""
-    import pyloudnorm
-
-    if x.size < int(0.4 * sr) + 1:
-        return None
-    value = pyloudnorm.Meter(sr).integrated_loudness(np.asarray(x, dtype=np.float64))
-    return float(value) if np.isfinite(value) else None
+    ls = mixing.loudness(line, sr)
+    if ls <= SILENT_LUFS:
+        return 0.0
+    lb = mixing.loudness(backing_span, backing_sr or sr)
+    if lb <= SILENT_LUFS or abs(ratio_db) >= mixing.RATIO_LIMIT_DB - 1e-6:
+        target = fallback_lufs
+    else:
+        target = lb + ratio_db
+    return float(np.clip(target - ls, -MAX_LINE_GAIN_DB, MAX_LINE_GAIN_DB))
 
 
 def true_peak(x: np.ndarray) -> float:
@@ -73,13 +99,15 @@ def limit_peaks(x: np.ndarray, sr: int, ceiling: float = PEAK_CEILING, release_s
 
 
 def master(mix: np.ndarray, sr: int, target_lufs: float | None) -> tuple[np.ndarray, float | None]:
-    """Normalise ``mix`` to ``target_lufs`` (when both are measurable) and limit its peaks.
+    """Normalise ``mix`` to ``target_lufs`` (``mixing.normalize``) and limit its peaks.
 
-    Returns the mastered signal and the gain applied in dB.
+    Nothing is normalised when the target is None or silent, or ``mix`` is silent.
+    Returns the mastered signal and the normalisation gain in dB (None when not normalised).
     """
+    mix = np.asarray(mix, dtype=np.float32)
     gain_db = None
-    current = loudness(mix, sr)
-    if target_lufs is not None and current is not None:
-        gain_db = float(np.clip(target_lufs - current, -40.0, 40.0))
-        mix = mix * np.float32(10 ** (gain_db / 20))
-    return limit_peaks(mix.astype(np.float32), sr), gain_db
+    current = mixing.loudness(mix, sr)
+    if target_lufs is not None and target_lufs > SILENT_LUFS and current > SILENT_LUFS:
+        mix = mixing.normalize(mix, sr, target_lufs)
+        gain_db = float(target_lufs - current)
+    return limit_peaks(mix, sr), gain_db

@@ -17,6 +17,8 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from ..errors import AnimError, InputError
+from ..mixing import fit_mix
+from ..mixing import loudness as lufs
 from ..model import Segment
 from ..translate.base import Line, Translator
 from ..tts.base import Synthesizer, UnspeakableText, VoiceProfile
@@ -79,14 +81,10 @@ def _resample(x: np.ndarray, sr_from: int, sr_to: int) -> np.ndarray:
 
     if sr_from == sr_to:
         return np.asarray(x, dtype=np.float32)
-    return librosa.resample(
-        np.asarray(x, dtype=np.float32), orig_sr=sr_from, target_sr=sr_to, res_type="soxr_hq"
-    )
+    return librosa.resample(np.asarray(x, dtype=np.float32), orig_sr=sr_from, target_sr=sr_to, res_type="soxr_hq")
 
 
-def separate(
-    mix: np.ndarray, sr: int, name: str, work_sr: int | None = None
-) -> tuple[np.ndarray, np.ndarray]:
+def separate(mix: np.ndarray, sr: int, name: str, work_sr: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Vocals and backing of a single-track ``mix`` with the separation backend ``name``.
 
     With ``work_sr`` below ``sr`` the separator runs at ``work_sr`` (cheaper); the vocals are
@@ -98,10 +96,9 @@ def separate(
     low = work_sr is not None and work_sr < sr
     src = _resample(mix, sr, work_sr) if low else mix
     stems = get_separator(name).separate(src, work_sr if low else sr)
-    vocals = _fit(stems["vocals"] if isinstance(stems, dict) else stems.vocals, len(src))
+    vocals = _fit(stems.vocals, len(src))
     if not low:
-        backing = stems["backing"] if isinstance(stems, dict) else stems.backing
-        return vocals, _fit(backing, n)
+        return vocals, _fit(stems.backing, n)
     vocals = _fit(_resample(vocals, work_sr, sr), n)  # type: ignore[arg-type]
     return vocals, (mix - vocals).astype(np.float32)
 
@@ -112,19 +109,21 @@ def _fit(x: np.ndarray, n: int) -> np.ndarray:
 
 
 def find_segments(vocals16: np.ndarray, options: DubOptions) -> list[Segment]:
-    """Single-speaker speech segments of the separated vocals (16 kHz) via the chosen diarizer."""
+    """Single-speaker speech segments of the separated vocals (16 kHz) via the chosen diarizer.
+
+    ``options.diarizer`` names an :mod:`anim400k.diarize` backend (default ``embedded``);
+    ``None`` (``--diarizer none``) asks for one speaker over silero-vad speech regions.
+    """
     if options.diarizer:
         from ..diarize import get_diarizer
 
         kwargs = {"num_speakers": options.num_speakers} if options.num_speakers else {}
         turns: Sequence[Any] = get_diarizer(options.diarizer, **kwargs).diarize(vocals16, ANALYSIS_SR)
-    else:  # one speaker: voice activity (silero-vad) on the vocals
+    else:  # asked for one speaker: voice activity (silero-vad) on the vocals
         from ..diarize.vad import speech_regions
 
         turns = [(a, b, "spk0") for a, b in speech_regions(vocals16, ANALYSIS_SR)]
-    return speech_segments(
-        turns, vocals16, ANALYSIS_SR, options.merge_gap, options.max_segment, options.min_segment
-    )
+    return speech_segments(turns, vocals16, ANALYSIS_SR, options.merge_gap, options.max_segment, options.min_segment)
 
 
 def _synthesize(
@@ -175,11 +174,10 @@ def dub_audio(
     vocals16 = _resample(vocals, sr, ANALYSIS_SR)
     segments = find_segments(vocals16, options) if n >= sr // 2 else []
     lap("segment")
-    profiles = (
-        speaker_profiles(vocals16, ANALYSIS_SR, segments)
-        if options.match_pitch or tts.name != "espeak"
-        else {}
-    )
+    profiles = speaker_profiles(vocals16, ANALYSIS_SR, segments) if options.match_pitch or tts.name != "espeak" else {}
+    speaker_index: dict[str | None, int] = {}
+    for seg in segments:  # speakers by first appearance: one stable voice each
+        speaker_index.setdefault(seg.speaker, len(speaker_index))
     lap("profile")
     lines: list[Line] = translator.translate(segments, vocals16, ANALYSIS_SR) if segments else []
     lap("translate")
@@ -195,7 +193,8 @@ def dub_audio(
             rec.problems.append(line.problem)
         if not line.text:
             continue
-        voice = profiles.get(seg.speaker or "") or VoiceProfile(seg.speaker or "spk", 0)
+        voice = profiles.get(seg.speaker or "") or VoiceProfile(seg.speaker or "spk", speaker_index.get(seg.speaker, 0))
+        rec.voice = tts.voice_name(voice)
         try:
             audio, speed = _synthesize(tts, line.text, voice, seg.duration, options)
         except UnspeakableText as exc:
@@ -223,19 +222,17 @@ def dub_audio(
             shifts[spk] = semitones_between(stats[0] if stats else None, prof.f0_median)
     lap("pitch")
 
-    # fit timing and place
+    # fit timing and place each line at its slot's mixing ratio over the backing
     speech = np.zeros(int(np.ceil(duration * SPEECH_SR)) + 1, dtype=np.float32)
     order = sorted(spoken)
-    speech_rms = [
-        mixing.rms(vocals16[int(s.start * ANALYSIS_SR) : int(s.end * ANALYSIS_SR)]) for s in segments
-    ]
-    fallback_rms = float(np.median(speech_rms)) if speech_rms else 0.05
+    fits = mixing.source_ratios(mix, vocals, backing, sr, segments)
+    speech_lufs = [lufs(vocals[int(s.start * sr) : int(s.end * sr)], sr) for s in segments]
+    audible = [v for v in speech_lufs if v > mixing.SILENT_LUFS]
+    fallback_lufs = float(np.median(audible)) if audible else -23.0
     for k, i in enumerate(order):
         seg, rec, audio = segments[i], report.lines[i], spoken[i]
         limit = segments[order[k + 1]].start if k + 1 < len(order) else duration
-        fit = plan_fit(
-            len(audio) / SPEECH_SR, seg.start, seg.end, limit, options.min_stretch, options.max_stretch
-        )
+        fit = plan_fit(len(audio) / SPEECH_SR, seg.start, seg.end, limit, options.min_stretch, options.max_stretch)
         semis = shifts.get(seg.speaker, 0.0)
         out_len = int(round(fit.length * SPEECH_SR))
         y = stretch_and_shift(audio, SPEECH_SR, fit.stretch, semis, out_len)
@@ -247,28 +244,32 @@ def dub_audio(
                 f"{seg.duration:.2f} s slot with {max(0.0, limit - seg.start):.2f} s of room; cut"
             )
         elif fit.overflow:
-            rec.problems.append(
-                f"overflows its slot by {fit.length - seg.duration:.2f} s (spills into silence)"
-            )
-        source_seg = vocals16[int(seg.start * ANALYSIS_SR) : int(seg.end * ANALYSIS_SR)]
-        gain = mixing.line_gain(y, source_seg, fallback_rms)
+            rec.problems.append(f"overflows its slot by {fit.length - seg.duration:.2f} s (spills into silence)")
         a = int(round(seg.start * SPEECH_SR))
         y = y[: max(0, len(speech) - a)]
-        speech[a : a + len(y)] += gain * y
+        b0, b1 = int(round(seg.start * sr)), int(round(seg.start * sr + len(y) * sr / SPEECH_SR))
+        slot_lufs = speech_lufs[i] if speech_lufs[i] > mixing.SILENT_LUFS else fallback_lufs
+        gain_db = mixing.line_gain_db(y, backing[b0:b1], fits[i].ratio_db, SPEECH_SR, slot_lufs, backing_sr=sr)
+        speech[a : a + len(y)] += np.float32(10 ** (gain_db / 20)) * y
         rec.speech_start = round(a / SPEECH_SR, 4)
         rec.speech_end = round((a + len(y)) / SPEECH_SR, 4)
         rec.stretch = round(fit.stretch, 3)
         rec.pitch_shift = round(semis, 2)
-        rec.gain_db = round(20 * np.log10(max(gain, 1e-9)), 2)
+        rec.gain_db = round(gain_db, 2)
+        rec.source_ratio_db = round(fits[i].ratio_db, 2)
         rec.overflow = fit.overflow
         rec.truncated = fit.truncated
     lap("fit")
 
     speech_out = _resample(speech, SPEECH_SR, sr)
     speech_out = np.pad(speech_out[:n], (0, max(0, n - len(speech_out))))
-    report.source_lufs = mixing.loudness(mix, sr)
+    report.source_lufs = lufs(mix, sr)
     dubbed, _ = mixing.master(backing + speech_out, sr, report.source_lufs)
-    report.output_lufs = mixing.loudness(dubbed, sr)
+    for rec in report.spoken_lines:  # the ratio the listener gets (after mastering)
+        a, b = int(round(rec.speech_start * sr)), int(round(rec.speech_end * sr))
+        if b - a > 0:
+            rec.dub_ratio_db = round(fit_mix(dubbed[a:b], speech_out[a:b], backing[a:b], sr).ratio_db, 2)
+    report.output_lufs = lufs(dubbed, sr)
     lap("mix")
     report.seconds = timings
     return DubResult(dubbed, speech_out, backing, vocals, segments, report)
@@ -320,9 +321,7 @@ def _check_coverage(translator: Translator, duration: float, report: DubReport, 
         return
     start, end = span
     if start >= duration:
-        report.problems.append(
-            f"{path}: the subtitles start at {start:.1f} s, after the {duration:.1f} s audio ends"
-        )
+        report.problems.append(f"{path}: the subtitles start at {start:.1f} s, after the {duration:.1f} s audio ends")
     elif end < duration - 5.0 or start > 5.0:
         report.problems.append(
             f"{path}: the subtitles cover only {start:.1f}-{end:.1f} s of the {duration:.1f} s audio"

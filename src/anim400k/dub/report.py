@@ -28,7 +28,10 @@ class LineReport:
     tts_speed: float = 1.0
     stretch: float | None = None
     pitch_shift: float = 0.0
+    voice: str | None = None
     gain_db: float | None = None
+    source_ratio_db: float | None = None
+    dub_ratio_db: float | None = None
     overflow: bool = False
     truncated: bool = False
     problems: list[str] = field(default_factory=list)

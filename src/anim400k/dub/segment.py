@@ -55,9 +55,7 @@ def merge_turns(turns: Iterable[Any], merge_gap: float = 0.3) -> list[Segment]:
     return out
 
 
-def split_long(
-    seg: Segment, energy: np.ndarray, max_len: float, min_len: float, hop_s: float = HOP_S
-) -> list[Segment]:
+def split_long(seg: Segment, energy: np.ndarray, max_len: float, min_len: float, hop_s: float = HOP_S) -> list[Segment]:
     """Split ``seg`` at its quietest frames until every part is at most ``max_len`` seconds."""
     if seg.duration <= max_len:
         return [seg]
@@ -75,21 +73,17 @@ def split_long(
         cut = (lo + best) * hop_s + 0.5 * hop_s
     left = Segment(start=seg.start, end=cut, speaker=seg.speaker)
     right = Segment(start=cut, end=seg.end, speaker=seg.speaker)
-    return split_long(left, energy, max_len, min_len, hop_s) + split_long(
-        right, energy, max_len, min_len, hop_s
-    )
+    return split_long(left, energy, max_len, min_len, hop_s) + split_long(right, energy, max_len, min_len, hop_s)
 
 
-def trim_to_speech(
-    seg: Segment, energy: np.ndarray, threshold: float, hop_s: float = HOP_S
-) -> Segment | None:
+def trim_to_speech(seg: Segment, energy: np.ndarray, threshold: float, hop_s: float = HOP_S) -> Segment | None:
     """Shrink ``seg`` to the frames whose energy is above ``threshold`` (None if none are)."""
     a, b = int(seg.start / hop_s), min(len(energy), int(np.ceil(seg.end / hop_s)))
     loud = np.flatnonzero(energy[a:b] > threshold)
     if loud.size == 0:
         return None
-    start = max(seg.start, (a + loud[0]) * hop_s)
-    end = min(seg.end, (a + loud[-1] + 1) * hop_s)
+    start = float(max(seg.start, (a + loud[0]) * hop_s))
+    end = float(min(seg.end, (a + loud[-1] + 1) * hop_s))
     return Segment(start=start, end=end, speaker=seg.speaker)
 
 

@@ -1,9 +1,10 @@
 """Translation from the episode's EN subtitles: the subtitle text overlapping each segment.
 
 A subtitle that overlaps several segments is split between them by word count in
-proportion to the overlap durations; several subtitles inside one segment are joined in
-time order. Segments that no subtitle overlaps get no text (and a problem saying so).
-"""
+proportion to the overlap durations, but only between segments that cover a third of it or
+lie half inside it (a neighbour's turn that merely grazes it gets none); several subtitles
+inside one segment are joined in time order. Segments that no subtitle overlaps get no
+text (and a problem saying so)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ from .base import Line
 #: A subtitle counts for a segment when they overlap by at least this many seconds,
 #: or by at least half of the shorter of the two.
 MIN_OVERLAP_S = 0.2
+#: A subtitle overlapping several segments is split only between those covering at least this
+#: fraction of it (or half of the segment); e.g. two speakers talking over each other.
+SHARE_FRACTION = 1 / 3
 
 
 def split_words(text: str, weights: Sequence[float]) -> list[str]:
@@ -64,6 +68,10 @@ def distribute(subtitles: Sequence[Subtitle], segments: Sequence[Segment]) -> li
                 hits.append((i, ov))
         if not hits:
             continue
+        if len(hits) > 1:  # shared only with segments it substantially covers (not an overlap's edge)
+            sub_len = max(sub.end - sub.start, 1e-3)
+            main = [(i, ov) for i, ov in hits if ov >= SHARE_FRACTION * sub_len or ov >= 0.5 * segments[i].duration]
+            hits = main or [max(hits, key=lambda h: h[1])]
         parts = split_words(text, [ov for _, ov in hits])
         for k, ((i, _), part) in enumerate(zip(hits, parts, strict=True)):
             if part:

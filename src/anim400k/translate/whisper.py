@@ -17,10 +17,27 @@ from .base import Line
 
 #: Seconds of audio kept on each side of a segment when it is translated.
 CONTEXT_S = 0.1
+#: faster-whisper options for one short segment at a time (each overridable by the caller):
+#: the batched pipeline (``batch_size`` > 1) without its own VAD (the segment is speech
+#: already) decodes a chunk shorter than 30 s once, without timestamp tokens (the sequential
+#: path would seek through it window by window); no word timestamps; a bound on the line.
+SEGMENT_OPTIONS: dict[str, Any] = {
+    "batch_size": 8,
+    "vad_filter": False,
+    "word_timestamps": False,
+    "max_new_tokens": 128,
+}
 
 
 class WhisperTranslator:
-    """The ``whisper`` backend: ``translate`` runs Whisper's translate task per segment."""
+    """The ``whisper`` backend: Whisper's translate task per segment.
+
+    ``model`` is a local CTranslate2 Whisper folder (or a name in the local Hugging Face
+    cache); other keyword ``options`` go to :class:`anim400k.asr.faster_whisper_backend.
+    FasterWhisperTranscriber` (e.g. ``device``, ``beam_size``, ``temperature``). A ready
+    ``transcriber`` with a ``translate(audio, sr, source_language) -> Transcript`` method may
+    be given instead.
+    """
 
     name = "whisper"
 
@@ -30,22 +47,18 @@ class WhisperTranslator:
         if transcriber is None:
             from ..asr import get_transcriber
 
-            opts = dict(options)
+            opts = SEGMENT_OPTIONS | options
             if model is not None:
-                opts["model"] = model
+                opts["model"] = str(model)
             transcriber = get_transcriber("faster-whisper", task="translate", **opts)
+        if not callable(getattr(transcriber, "translate", None)):
+            raise TypeError(f"{type(transcriber).__name__} has no translate(audio, sr, source_language)")
         self.transcriber = transcriber
         self.source_language = source_language
 
     def _translate_chunk(self, chunk: np.ndarray, sr: int) -> str:
-        translate = getattr(self.transcriber, "translate", None)
-        result = (
-            translate(chunk, sr, self.source_language)
-            if callable(translate)
-            else self.transcriber.transcribe(chunk, sr, self.source_language)
-        )
-        text = result.text if hasattr(result, "text") else str(result)
-        return " ".join(text.split())
+        result = self.transcriber.translate(chunk, sr, self.source_language)
+        return " ".join(result.text.split())
 
     def translate(self, segments: Sequence[Segment], audio: np.ndarray | None, sr: int) -> list[Line]:
         """One EN line per segment, translated from ``audio`` (source speech at ``sr``)."""

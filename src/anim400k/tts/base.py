@@ -53,7 +53,8 @@ class VoiceProfile:
 
 @runtime_checkable
 class Synthesizer(Protocol):
-    """A TTS backend: ``synthesize(text, voice, sr, speed=1.0) -> float32 (n,)`` at rate ``sr``.
+    """A TTS backend: ``synthesize(text, voice, sr, speed=1.0) -> float32 (n,)`` at rate ``sr``,
+    and ``voice_name(voice)`` naming the voice used for ``voice``.
 
     ``speed`` > 1 asks for faster speech (shorter output) where the backend supports it.
     Raises :class:`UnspeakableText` for text it cannot speak.
@@ -61,9 +62,11 @@ class Synthesizer(Protocol):
 
     name: str
 
-    def synthesize(
-        self, text: str, voice: VoiceProfile | None, sr: int, speed: float = 1.0
-    ) -> np.ndarray: ...
+    def synthesize(self, text: str, voice: VoiceProfile | None, sr: int, speed: float = 1.0) -> np.ndarray: ...
+
+    def voice_name(self, voice: VoiceProfile | None) -> str:
+        """A short name of the voice ``voice`` is spoken with (for reports; equal names = same voice)."""
+        ...
 
 
 _SPEAKABLE = re.compile(r"[^\W_]", re.UNICODE)

@@ -19,18 +19,20 @@ import numpy as np
 from ..errors import BackendUnavailable
 from .base import UnspeakableText, VoiceProfile, clean_text
 
-# (voice+variant, espeak pitch 0-99). Lower voices first, then higher ones.
+# (voice+variant, espeak pitch 0-99). Lower voices first, then higher ones. Every entry has a
+# pitch librosa.pyin can track (needed to match the source pitch): en-us+m1's creaky voice has
+# none, and espeak-ng 1.51's plain en-gb ignores variants (en-gb+f5 is the en-gb male voice).
 LOW_VOICES: tuple[tuple[str, int], ...] = (
     ("en-us+m3", 50),
-    ("en-gb+m7", 45),
-    ("en-us+m1", 40),
+    ("en-gb-x-rp+m7", 45),
+    ("en-us+m2", 45),
     ("en-gb-x-rp+m2", 55),
     ("en-us+m4", 60),
     ("en-gb-scotland+m5", 50),
 )
 HIGH_VOICES: tuple[tuple[str, int], ...] = (
     ("en-us+f3", 55),
-    ("en-gb+f5", 60),
+    ("en-gb-x-rp+f3", 60),
     ("en-us+f2", 50),
     ("en-gb-x-rp+f4", 65),
     ("en-us+f1", 45),
@@ -65,6 +67,11 @@ class EspeakSynthesizer:
         else:
             pool = HIGH_VOICES if voice.f0_median >= HIGH_VOICE_F0 else LOW_VOICES
         return pool[voice.index % len(pool)]
+
+    def voice_name(self, voice: VoiceProfile | None) -> str:
+        """``voice+variant pPITCH``: the espeak-ng setting used for ``voice``."""
+        name, pitch = self.voice_for(voice)
+        return f"{name} p{pitch}"
 
     def synthesize(self, text: str, voice: VoiceProfile | None, sr: int, speed: float = 1.0) -> np.ndarray:
         """Speak ``text``; raises :class:`UnspeakableText` for empty/unpronounceable/too-long text."""

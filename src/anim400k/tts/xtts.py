@@ -107,6 +107,10 @@ class XttsSynthesizer:
         self._conditioning[key] = latents
         return latents
 
+    def voice_name(self, voice: VoiceProfile | None) -> str:
+        """``xtts:SPEAKER``: the voice cloned from that speaker's reference (one per speaker)."""
+        return f"xtts:{voice.speaker if voice is not None else 'default'}"
+
     def synthesize(self, text: str, voice: VoiceProfile | None, sr: int, speed: float = 1.0) -> np.ndarray:
         """Speak ``text`` in ``voice``'s cloned voice, resampled to ``sr``."""
         import librosa
@@ -115,9 +119,7 @@ class XttsSynthesizer:
         gpt, spk = self.conditioning(voice)
         self._torch.manual_seed(self.seed)
         try:
-            out = self.model.inference(
-                line, self.language, gpt, spk, temperature=self.temperature, speed=float(speed)
-            )
+            out = self.model.inference(line, self.language, gpt, spk, temperature=self.temperature, speed=float(speed))
         except AssertionError as exc:  # XTTS asserts on over-long token sequences
             raise UnspeakableText(f"xtts refused the text: {exc}") from exc
         wav = np.asarray(out["wav"], dtype=np.float32).reshape(-1)
