@@ -259,6 +259,8 @@ class RayRunner:
         env = dict(WORKER_ENV)
         env.update({k: v for k, v in os.environ.items() if k.startswith("ANIM400K_")})
         self._runtime_env = {"env_vars": env}
+        # CPU tasks must not grab a GPU by themselves (whatever Ray's default for num_gpus=0 is)
+        self._cpu_runtime_env = {"env_vars": {**env, "CUDA_VISIBLE_DEVICES": ""}}
 
     @property
     def cluster_has_gpus(self) -> bool:
@@ -270,7 +272,7 @@ class RayRunner:
         gpu = 1 if stage in self.gpu_stages else 0
         ref = self._remote.options(
             num_cpus=1, num_gpus=gpu, max_retries=self.retries, retry_exceptions=[OSError, ConnectionError],
-            runtime_env=self._runtime_env, name=f"{stage}:{ctx.ref.key}",
+            runtime_env=self._runtime_env if gpu else self._cpu_runtime_env, name=f"{stage}:{ctx.ref.key}",
         ).remote(stage, ctx)
         out: cf.Future[tuple[str, float]] = cf.Future()
         ref.future().add_done_callback(lambda f: _unwrap_ray_error(f, out))
