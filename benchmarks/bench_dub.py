@@ -1,10 +1,11 @@
 """Real-time factor of ``anim400k.dub`` with the embedded backends on a synthetic episode.
 
-    OMP_NUM_THREADS=2 python benchmarks/bench_dub.py [--duration 60] [--cores 2]
+    OMP_NUM_THREADS=2 python benchmarks/bench_dub.py [--duration 60] [--cores 2] [--diarizer embedded]
 
 Prints the wall time, the per-stage seconds, and the real-time factor (dub seconds /
-episode seconds; the baseline is the episode's own duration, i.e. real time = 1.0).
-Goal: below 1.0 on 2 cores.
+episode seconds; the baseline is the episode's own duration, i.e. real time = 1.0), the
+timing errors, and how far each line's speech/backing ratio lands from its source slot's.
+Goal: RTF below 1.0 on 2 cores.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0, help="episode length in seconds")
     parser.add_argument("--cores", type=int, default=2, help="CPU cores to allow (affinity and thread pools)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--diarizer", default="embedded", help="anim400k.diarize backend, or 'none'")
     args = parser.parse_args()
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ.setdefault(var, str(args.cores))
@@ -30,13 +32,12 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.cores)
-    import importlib.util
+    import numpy as np
 
     from anim400k.dub.pipeline import DubOptions, dub
     from anim400k.synth import make_episode
 
-    # the embedded diarizer when installed, else one-speaker voice activity
-    diarizer = "embedded" if importlib.util.find_spec("anim400k.diarize.embedded") else None
+    diarizer = None if args.diarizer == "none" else args.diarizer
     with tempfile.TemporaryDirectory() as tmp:
         ep = make_episode(Path(tmp) / "ep", duration=args.duration, seed=args.seed, n_speakers=3)
         # warm-up on a short episode so one-off imports and model loads are not counted
@@ -45,15 +46,26 @@ def main() -> None:
         t0 = time.perf_counter()
         report = dub(ep.media, Path(tmp) / "dubbed.mkv", DubOptions(subtitles=str(ep.subtitles), diarizer=diarizer))
         wall = time.perf_counter() - t0
+    ratio_err = [
+        abs(ln.dub_ratio_db - ln.source_ratio_db)
+        for ln in report.spoken_lines
+        if ln.dub_ratio_db is not None and ln.source_ratio_db is not None
+    ]
     err = report.mean_abs_end_error
     print(f"episode duration (baseline, real time): {args.duration:.1f} s")
     print(f"diarizer: {diarizer or 'none (voice activity, one speaker)'}")
+    speakers, voices = {ln.speaker for ln in report.lines}, {ln.voice for ln in report.spoken_lines}
+    print(f"speakers found: {len(speakers)}, voices used: {len(voices)}")
     print(f"dub wall time: {wall:.2f} s on {args.cores} cores")
     print(f"stages (s): {report.seconds}")
     print(
         f"lines: {len(report.spoken_lines)}/{len(report.lines)} spoken, "
-        f"mean |end error| {'n/a' if err is None else f'{err * 1000:.0f} ms'}"
+        f"mean |end error| {'n/a' if err is None else f'{err * 1000:.0f} ms'}, "
+        f"max |start error| {(report.max_abs_start_error or 0) * 1000:.0f} ms"
     )
+    if ratio_err:
+        print(f"|dub ratio - source ratio| per line: mean {np.mean(ratio_err):.2f} dB, max {np.max(ratio_err):.2f} dB")
+    print(f"loudness: source {report.source_lufs:.1f} LUFS, dub {report.output_lufs:.1f} LUFS")
     print(f"RTF (dub time / episode duration): {wall / args.duration:.3f}  (goal < 1.0)")
 
 

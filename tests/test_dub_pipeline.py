@@ -202,13 +202,31 @@ def test_partial_translations_and_unspeakable_lines_are_reported(short_episode, 
     assert data["summary"]["with_problems"] == len(lines) - 1
 
 
-def test_subtitles_that_do_not_cover_the_video(short_episode, tmp_path):
+def test_subtitles_that_do_not_cover_the_video(short_episode, tmp_path, capsys):
+    """Through the CLI: a warning naming the subtitle file, every line reported, the file still written."""
+    from anim400k.cli import main
+
     srt = tmp_path / "late.srt"
     srt.write_text("1\n00:00:30,000 --> 00:00:32,000\nToo late.\n")
-    report = dub(short_episode.media, tmp_path / "out.mkv", DubOptions(subtitles=str(srt)))
-    assert any("after the" in p and "late.srt" in p for p in report.problems)
-    assert report.lines and not report.spoken_lines and all(ln.problems for ln in report.lines)
-    assert (tmp_path / "out.mkv").exists()
+    out, rep = tmp_path / "out.mkv", tmp_path / "r.json"
+    args = ["dub", str(short_episode.media), "--out", str(out), "--subtitles", str(srt), "--report", str(rep)]
+    assert main([*args, "--num-speakers", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "late.srt" in err and "after the" in err and "no subtitle overlaps" in err
+    data = json.loads(rep.read_text())
+    assert data["summary"]["spoken"] == 0 and data["summary"]["with_problems"] == data["summary"]["segments"] > 0
+    assert {ln["speaker"] for ln in data["lines"]} == {"spk0", "spk1"}
+    assert out.exists()
+
+
+def test_cli_missing_video_is_one_line_and_exit_2(tmp_path, capsys):
+    from anim400k.cli import main
+
+    out = tmp_path / "out.mkv"
+    assert main(["dub", str(tmp_path / "nope.mkv"), "--out", str(out), "--subtitles", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "nope.mkv" in err and "not found" in err and len(err.splitlines()) == 1
+    assert not out.exists()
 
 
 @pytest.fixture(scope="module")

@@ -76,6 +76,25 @@ def test_pitch_stats_and_semitones():
     median, low, high = pitch_stats(_tone(220, 2.0), SR)
     assert median == pytest.approx(220, rel=0.03) and low <= median <= high
     assert pitch_stats(np.zeros(SR, dtype=np.float32), SR) is None
+    noise = np.random.default_rng(0).standard_normal(SR).astype(np.float32) * 0.1
+    assert pitch_stats(noise, SR) is None
+
+
+def test_pitch_of_a_creaky_voice():
+    """espeak-ng's en-us+m1 (vocal fry) has no pyin-voiced frame; the autocorrelation fallback finds ~80 Hz."""
+    import io
+    import subprocess
+
+    import soundfile as sf
+
+    wav = subprocess.run(
+        ["espeak-ng", "-v", "en-us+m1", "-p", "40", "--stdout", "Where are you going? This is the place."],
+        capture_output=True,
+        check=True,
+    ).stdout
+    y, sr = sf.read(io.BytesIO(wav), dtype="float32")
+    median = pitch_stats(y, sr)[0]
+    assert 65 < median < 100
     assert semitones_between(110, 220) == pytest.approx(12)
     assert semitones_between(None, 220) == 0.0
 

@@ -36,6 +36,10 @@ def test_espeak_voices_differ_by_speaker_and_stay_stable(espeak):
     assert espeak.voice_for(v0) == espeak.voice_for(VoiceProfile("a", 0, f0_median=121.0))
     high = espeak.voice_for(VoiceProfile("c", 0, f0_median=250.0))
     assert high[0].split("+")[1].startswith("f")
+    # any mix of low, high and unknown pitch: five speakers get five voices
+    for pitches in ([100.0, None, 100.0, None, 100.0], [None] * 5, [250.0, 100.0, None, 250.0, None]):
+        names = {espeak.voice_name(VoiceProfile(f"s{i}", i, f0_median=f0)) for i, f0 in enumerate(pitches)}
+        assert len(names) == 5, pitches
 
 
 @pytest.mark.parametrize("text", ["", "   ", "😀🎉", "…!?", "x " * 300])

@@ -21,7 +21,10 @@ def register(app: typer.Typer) -> None:
         translator: str = typer.Option("subtitles", "--translator", help="subtitles, whisper or text."),
         translations: Path = typer.Option(None, "--translations", help="JSON {segment index or 'start-end': text}."),
         whisper_model: Path = typer.Option(None, "--whisper-model", help="Local faster-whisper model folder."),
-        diarizer: str = typer.Option("embedded", "--diarizer", help="Diarizer name, or 'none' (one speaker)."),
+        diarizer: str = typer.Option(
+            "embedded", "--diarizer", help="Diarizer: embedded, pyannote, or 'none' (one speaker, VAD only)."
+        ),
+        num_speakers: int = typer.Option(None, "--num-speakers", help="Number of speakers, when known."),
         min_stretch: float = typer.Option(0.8, "--min-stretch", help="Slowest time-stretch factor."),
         max_stretch: float = typer.Option(1.3, "--max-stretch", help="Fastest time-stretch factor."),
         srt: Path = typer.Option(None, "--srt", help="Write an SRT of what was spoken."),
@@ -47,6 +50,7 @@ def register(app: typer.Typer) -> None:
             tts=tts,
             tts_model=s(tts_model),
             diarizer=None if diarizer == "none" else diarizer,
+            num_speakers=num_speakers,
             min_stretch=min_stretch,
             max_stretch=max_stretch,
             srt=s(srt),

@@ -17,7 +17,8 @@ PITCH_SR = 16000
 
 
 def pitch_stats(audio: np.ndarray, sr: int, max_seconds: float = 15.0) -> tuple[float, float, float] | None:
-    """Median, 10th and 90th percentile F0 (Hz) of the voiced frames of ``audio`` (librosa.pyin).
+    """Median, 10th and 90th percentile F0 (Hz) of the voiced frames of ``audio`` (librosa.pyin;
+    the diarizer's autocorrelation tracker where pyin finds under 10 voiced frames).
 
     At most ``max_seconds`` of audio are analysed (the loudest part is not chosen: the first
     ``max_seconds``). Returns None when fewer than 10 frames are voiced.
@@ -43,8 +44,13 @@ def pitch_stats(audio: np.ndarray, sr: int, max_seconds: float = 15.0) -> tuple[
         resolution=RESOLUTION,
     )
     f0 = f0[voiced & np.isfinite(f0)]
-    if f0.size < 10:
-        return None
+    if f0.size < 10:  # creaky voices (vocal fry) defeat pyin's voicing model: plain autocorrelation
+        from ..diarize.pitch import f0_track
+
+        f0 = f0_track(y, PITCH_SR, fmin=FMIN, fmax=FMAX)
+        f0 = f0[np.isfinite(f0)]
+        if f0.size < 10:
+            return None
     p10, p50, p90 = np.percentile(f0, [10, 50, 90])
     return float(p50), float(p10), float(p90)
 

@@ -61,11 +61,11 @@ class EspeakSynthesizer:
         """The espeak voice name and base pitch used for ``voice`` (stable per speaker index)."""
         if voice is None:
             return LOW_VOICES[0]
-        if voice.f0_median is None:
-            # unknown pitch: alternate low and high voices so neighbours sound different
-            pool = tuple(v for pair in zip(LOW_VOICES, HIGH_VOICES, strict=False) for v in pair)
+        if voice.f0_median is None:  # unknown pitch: alternate pools so neighbours sound different
+            pool = HIGH_VOICES if voice.index % 2 else LOW_VOICES
         else:
             pool = HIGH_VOICES if voice.f0_median >= HIGH_VOICE_F0 else LOW_VOICES
+        # entry `index` of its pool: speakers 0..4 of an episode never share a voice
         return pool[voice.index % len(pool)]
 
     def voice_name(self, voice: VoiceProfile | None) -> str:
