@@ -18,16 +18,23 @@ Definitions (see ``docs/statistics.md``):
   (episodes with a non-empty synopsis, characters with a non-empty description, episodes
   with a poll).
 
-Clips are counted with running sums; per-show and per-episode values are kept (a few
-thousand numbers), so memory stays flat whatever the number of clips.
+How it runs (fast and flat): the annotations file is stream-parsed one show at a time
+(``ijson``'s C backend, :meth:`Dataset.iter_raw`) and each show's raw clip dicts are read
+directly, without building typed records. Clips feed running sums and a duration
+histogram; only per-show and per-episode numbers are kept (thousands, not hundreds of
+thousands), so memory stays flat whatever the number of clips. The clip *texts* of a show
+are counted by :func:`count_texts` (sentence splitting, MeCab tokenisation: about half of
+the work); on a large file that runs in worker processes while the main process parses on,
+and since text counts are integers the merged result is exactly the single-process one.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
-from collections import Counter
-from collections.abc import Callable, Iterable
+from collections import Counter, deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -35,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from .formats.release import ClipRecord, Dataset, EpisodeRecord, Show
+from .formats.release import Dataset, Show, _ts
 
 _JP_SENT = re.compile(r"(?<=[。！？!?])|\n+")
 _EN_SENT = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)\]]))\s+|\n+")
@@ -44,6 +51,12 @@ _EN_WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 #: Histogram bins for clip durations, in seconds (last bin catches longer clips).
 DURATION_BIN_WIDTH = 0.5
 DURATION_MAX = 30.0
+_N_BINS = int(DURATION_MAX / DURATION_BIN_WIDTH) + 1
+
+#: Annotations files at least this large are counted with worker processes (``jobs=None``).
+PARALLEL_MIN_BYTES = 8_000_000
+#: At most this many worker processes (the main process parses; workers count texts).
+MAX_WORKERS = 2
 
 
 def split_sentences_jp(text: str) -> list[str]:
@@ -61,22 +74,58 @@ def count_words_en(text: str) -> int:
     return len(_EN_WORD.findall(text))
 
 
-@lru_cache(maxsize=1)
-def _tagger() -> Any:
-    import fugashi
-
-    return fugashi.Tagger()
-
-
+# MeCab prints only each token's UniDic pos1 as "<pos1>" (no surface, no other features),
+# so a text's word count is a few str.count calls on a short string: the lattice and the
+# tokens are exactly those of fugashi.Tagger() with unidic-lite (tests compare the two).
 _SKIP_POS = ("補助記号", "空白")  # UniDic: punctuation/symbols, whitespace
+_SKIP_MARKS = tuple(f"<{p}>" for p in _SKIP_POS)
+
+
+@lru_cache(maxsize=1)
+def _pos_tagger() -> Any:
+    try:
+        import fugashi
+        import unidic_lite
+    except ImportError as exc:  # pragma: no cover - declared dependencies
+        from .errors import BackendUnavailable
+
+        raise BackendUnavailable("fugashi/unidic-lite", hint=str(exc)) from exc
+    d = unidic_lite.DICDIR
+    rc = os.path.join(d, "mecabrc")
+    return fugashi.GenericTagger(f'-r "{rc}" -d "{d}" -O "" -F "<%f[0]>" -U "<%f[0]>" -B "" -E ""')
 
 
 def count_words_jp(text: str) -> int:
     """Number of Japanese words: fugashi/unidic-lite tokens that are not punctuation, symbols or space."""
     if not text.strip():
         return 0
-    # feature_raw is the plain CSV feature string: much cheaper than the parsed named tuple
-    return sum(1 for w in _tagger()(text) if not w.feature_raw.startswith(_SKIP_POS))
+    out = _pos_tagger().parse(text)
+    return out.count("<") - out.count(_SKIP_MARKS[0]) - out.count(_SKIP_MARKS[1])
+
+
+def count_texts(jp_texts: Iterable[str], en_texts: Iterable[str]) -> tuple[int, int, int, int]:
+    """``(jp_sentences, jp_words, en_sentences, en_words)`` summed over the given clip texts.
+
+    The same numbers as :func:`split_sentences_jp`/:func:`count_words_jp` and the EN
+    counterparts text by text, computed without building lists of pieces.
+    """
+    parse = _pos_tagger().parse
+    skip_a, skip_b = _SKIP_MARKS
+    jp_split, en_split, en_words = _JP_SENT.split, _EN_SENT.split, _EN_WORD.findall
+    js = jw = es = ew = 0
+    for t in jp_texts:
+        for s in jp_split(t):
+            if s and not s.isspace():  # same whitespace set as str.strip()
+                js += 1
+        if not t.isspace():
+            out = parse(t)
+            jw += out.count("<") - out.count(skip_a) - out.count(skip_b)
+    for t in en_texts:
+        for s in en_split(t):
+            if s and not s.isspace():
+                es += 1
+        ew += len(en_words(t))
+    return js, jw, es, ew
 
 
 def mean_std(values: Iterable[float]) -> dict[str, float | int | None]:
@@ -92,16 +141,18 @@ class _Lang:
     sentences: int = 0
     words: int = 0
 
-    def add(self, text: str, split: Callable[[str], list[str]], count: Callable[[str], int]) -> None:
-        if not text:
-            return
-        self.sentences += len(split(text))
-        self.words += count(text)
+
+_INF = math.inf
 
 
 @dataclass
 class StatsAccumulator:
-    """Running statistics; feed shows with :meth:`add_show` and read :meth:`result`."""
+    """Running statistics: feed raw shows with :meth:`add_raw_show` and read :meth:`result`.
+
+    :meth:`add_raw_show` counts everything but the clip texts, which it returns; count them
+    with :func:`count_texts` (here or in another process) and add the result with
+    :meth:`add_text_counts`. :meth:`add_show_object` does both in this process.
+    """
 
     clips: int = 0
     seconds: float = 0.0
@@ -111,9 +162,7 @@ class StatsAccumulator:
     episodes: int = 0
     jp: _Lang = field(default_factory=_Lang)
     en: _Lang = field(default_factory=_Lang)
-    duration_hist: np.ndarray = field(
-        default_factory=lambda: np.zeros(int(DURATION_MAX / DURATION_BIN_WIDTH) + 1, dtype=np.int64)
-    )
+    duration_hist: list[int] = field(default_factory=lambda: [0] * _N_BINS)
     genres_per_show: list[int] = field(default_factory=list)
     themes_per_show: list[int] = field(default_factory=list)
     genre_counts: Counter[str] = field(default_factory=Counter)
@@ -126,36 +175,18 @@ class StatsAccumulator:
     poll_voters: list[float] = field(default_factory=list)
     poll_mean_vote: list[float] = field(default_factory=list)
 
-    def add_clip(self, clip: ClipRecord) -> None:
-        """Count one clip."""
-        self.clips += 1
-        d = clip.duration
-        if math.isfinite(d) and d >= 0:
-            self.seconds += d
-            b = min(int(d / DURATION_BIN_WIDTH), len(self.duration_hist) - 1)
-            self.duration_hist[b] += 1
-        if clip.is_multi_speaker:
-            self.multi += 1
-        else:
-            self.single += 1
-        self.jp.add(clip.jp_text, split_sentences_jp, count_words_jp)
-        self.en.add(clip.en_text, split_sentences_en, count_words_en)
+    def add_raw_show(self, key: str, raw: Any) -> tuple[list[str], list[str]]:
+        """Count one show object as parsed from the file; return its clip texts ``(jp, en)``.
 
-    def add_episode(self, ep: EpisodeRecord) -> None:
-        """Count one episode and its clips."""
-        self.episodes += 1
-        for c in ep.clips:
-            self.add_clip(c)
-        if ep.synopsis and ep.synopsis.strip():
-            self.episode_synopsis_words.append(count_words_en(ep.synopsis))
-        if ep.ratings and ep.voters > 0:
-            self.poll_voters.append(ep.voters)
-            mv = ep.mean_vote
-            if mv is not None:
-                self.poll_mean_vote.append(mv)
-
-    def add_show(self, show: Show) -> None:
-        """Count one show, its episodes and clips."""
+        Non-object shows are ignored. Clip fields are read as :class:`ClipRecord` reads
+        them: wrong-typed texts count as empty, bad timestamps leave the clip out of hours
+        and histogram (but not out of the clip count).
+        """
+        jp_texts: list[str] = []
+        en_texts: list[str] = []
+        if not isinstance(raw, dict):
+            return jp_texts, en_texts
+        show = Show.from_dict(str(key), raw, with_clips=False)  # metadata and episode records only
         self.shows += 1
         self.genres_per_show.append(len(show.genres))
         self.themes_per_show.append(len(show.themes))
@@ -168,8 +199,70 @@ class StatsAccumulator:
             self.pictures += len(ch.pic_urls)
             if ch.description and ch.description.strip():
                 self.character_description_words.append(count_words_en(ch.description))
-        for ep in show.episodes.values():
-            self.add_episode(ep)
+        raw_eps = raw.get("episodes")
+        for number, ep in show.episodes.items():
+            self.episodes += 1
+            clips = raw_eps[number].get("clips")
+            if clips.__class__ is list:
+                self._add_clips(clips, jp_texts, en_texts)
+            if ep.synopsis and ep.synopsis.strip():
+                self.episode_synopsis_words.append(count_words_en(ep.synopsis))
+            if ep.ratings and ep.voters > 0:
+                self.poll_voters.append(ep.voters)
+                mv = ep.mean_vote
+                if mv is not None:
+                    self.poll_mean_vote.append(mv)
+        return jp_texts, en_texts
+
+    def _add_clips(self, clips: list[Any], jp_texts: list[str], en_texts: list[str]) -> None:
+        # hot loop (one pass per clip): locals only, no per-clip objects
+        ts, hist, last, width = _ts, self.duration_hist, _N_BINS - 1, DURATION_BIN_WIDTH
+        n = single = multi = 0
+        seconds = self.seconds
+        add_jp, add_en = jp_texts.append, en_texts.append
+        for c in clips:
+            if not isinstance(c, dict):
+                continue
+            n += 1
+            get = c.get
+            d = ts(get("jp_end_time")) - ts(get("jp_start_time"))
+            if 0.0 <= d < _INF:  # finite, not negative (NaN compares false)
+                seconds += d
+                b = int(d / width)
+                hist[b if b < last else last] += 1
+            ms = get("multi_speaker")
+            if ms is True:
+                multi += 1
+            elif ms is False:
+                single += 1
+            else:
+                spk = get("speakers")
+                if isinstance(spk, list) and len(set(map(str, spk))) > 1:
+                    multi += 1
+                else:
+                    single += 1
+            t = get("jp_text")
+            if t and t.__class__ is str:
+                add_jp(t)
+            t = get("en_text")
+            if t and t.__class__ is str:
+                add_en(t)
+        self.clips += n
+        self.single += single
+        self.multi += multi
+        self.seconds = seconds
+
+    def add_text_counts(self, counts: tuple[int, int, int, int]) -> None:
+        """Add the result of :func:`count_texts` for texts returned by :meth:`add_raw_show`."""
+        js, jw, es, ew = counts
+        self.jp.sentences += js
+        self.jp.words += jw
+        self.en.sentences += es
+        self.en.words += ew
+
+    def add_show_object(self, key: str, raw: Any) -> None:
+        """Count one raw show completely, texts included, in this process."""
+        self.add_text_counts(count_texts(*self.add_raw_show(key, raw)))
 
     def result(self) -> dict[str, Any]:
         """The statistics as a JSON-ready dict (see the module docstring for definitions)."""
@@ -215,14 +308,59 @@ class StatsAccumulator:
         }
 
 
-def compute_stats(dataset: Dataset | str | Path) -> dict[str, Any]:
-    """Statistics of a release (folder, annotations file or :class:`Dataset`), one show at a time."""
+def _auto_jobs(ds: Dataset) -> int:
+    import multiprocessing
+
+    if multiprocessing.current_process().daemon:  # pool workers may not start children
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    try:
+        big = ds.annotations.stat().st_size >= PARALLEL_MIN_BYTES
+    except OSError:
+        big = False
+    return min(cpus, MAX_WORKERS + 1) if big else 1
+
+
+def compute_stats(dataset: Dataset | str | Path, jobs: int | None = None) -> dict[str, Any]:
+    """Statistics of a release (folder, annotations file or :class:`Dataset`), one show at a time.
+
+    ``jobs``: processes to use; ``1`` counts everything in this process, ``n > 1`` counts
+    clip texts in ``n - 1`` worker processes (at most :data:`MAX_WORKERS`) while this
+    one parses. ``None`` picks 1 for files under :data:`PARALLEL_MIN_BYTES`, else the
+    available CPUs. The result is the same whatever ``jobs`` is.
+    """
     from .formats.release import load
 
     ds = dataset if isinstance(dataset, Dataset) else load(dataset)
+    n = _auto_jobs(ds) if jobs is None else max(1, int(jobs))
     acc = StatsAccumulator()
-    for show in ds.shows():
-        acc.add_show(show)
+    if n == 1:
+        for key, raw in ds.iter_raw():
+            acc.add_show_object(key, raw)
+        return acc.result()
+    import multiprocessing
+
+    workers = min(n - 1, MAX_WORKERS)
+    # fork where there is one: workers start at once and never re-import the caller's
+    # __main__ (spawn would, and fail in a script without a main guard); they only run
+    # count_texts on the lists they are sent
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with multiprocessing.get_context(method).Pool(workers) as pool:
+        pending: deque[Any] = deque()
+        for key, raw in ds.iter_raw():
+            texts = acc.add_raw_show(key, raw)
+            del raw  # keep only the texts while they wait for a worker
+            if texts[0] or texts[1]:
+                pending.append(pool.apply_async(count_texts, texts))
+            while len(pending) > 2 * workers:  # bounded backlog: memory stays flat
+                acc.add_text_counts(pending.popleft().get())
+        while pending:
+            acc.add_text_counts(pending.popleft().get())
+        pool.close()
+        pool.join()
     return acc.result()
 
 
