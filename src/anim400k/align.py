@@ -117,30 +117,84 @@ def group_segments(
     )
 
 
+#: Candidate pairs examined per vectorised block in :func:`overlapping_flat` (bounds memory).
+_PAIR_BLOCK = 1 << 20
+
+
+def overlapping_flat(
+    clip_start: np.ndarray, clip_end: np.ndarray, sub_start: np.ndarray, sub_end: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`subtitles_overlapping` in flat form: ``(indices, bounds)``.
+
+    Clip ``k``'s events are ``indices[bounds[k]:bounds[k + 1]]`` (in time order). Vectorised:
+    the candidates of every clip (events starting between ``clip start - longest event``
+    and the clip's end) are gathered and tested at once, in blocks of about
+    :data:`_PAIR_BLOCK` pairs so that memory stays bounded.
+    """
+    a_all = np.asarray(clip_start, dtype=np.float64)
+    b_all = np.asarray(clip_end, dtype=np.float64)
+    n = a_all.shape[0]
+    sub_start = np.asarray(sub_start, dtype=np.float64)
+    if sub_start.size == 0 or n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(n + 1, dtype=np.int64)
+    order = np.argsort(sub_start, kind="stable")
+    ss = sub_start[order]
+    se = np.asarray(sub_end, dtype=np.float64)[order]
+    longest = float(np.max(se - ss))
+    lo_all = np.searchsorted(ss, a_all - longest, side="left")
+    point = ~(b_all > a_all)  # zero-length clip (b == a): events containing the instant count
+    hi_all = np.where(point, np.searchsorted(ss, b_all, side="right"), np.searchsorted(ss, b_all, side="left"))
+    span = np.maximum(hi_all - lo_all, 0)
+    ends = np.cumsum(span)
+    kept: list[np.ndarray] = []
+    counts = np.zeros(n, dtype=np.int64)
+    k0 = 0
+    while k0 < n:
+        # clips k0..k1-1 hold at most _PAIR_BLOCK candidates (at least one clip per block)
+        base = int(ends[k0 - 1]) if k0 else 0
+        k1 = max(int(np.searchsorted(ends, base + _PAIR_BLOCK, side="right")), k0 + 1)
+        sp = span[k0:k1]
+        total = int(sp.sum())
+        if total:
+            clip_of = np.repeat(np.arange(k0, k1), sp)
+            first = np.cumsum(sp) - sp  # offset of each clip's first candidate
+            pos = np.arange(total) - np.repeat(first, sp) + np.repeat(lo_all[k0:k1], sp)
+            a, b = a_all[clip_of], b_all[clip_of]
+            cs, ce = ss[pos], se[pos]
+            keep = (ce > a) & ((cs < b) | ((b == a) & (cs <= a)))
+            kept.append(order[pos[keep]])
+            counts[k0:k1] = np.bincount(clip_of[keep] - k0, minlength=k1 - k0)
+        k0 = k1
+    bounds = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=bounds[1:])
+    indices = np.concatenate(kept) if kept else np.zeros(0, dtype=np.int64)
+    return indices.astype(np.int64, copy=False), bounds
+
+
 def subtitles_overlapping(
     clip_start: np.ndarray, clip_end: np.ndarray, sub_start: np.ndarray, sub_end: np.ndarray
 ) -> list[np.ndarray]:
     """For each clip interval, indices of subtitle events overlapping it (strictly, in time order).
 
     An event overlaps ``[a, b]`` when ``start < b`` and ``end > a``; for a zero-length clip
-    an event containing the instant counts. Works in O((n + m) log m) for sorted, mostly
+    an event containing the instant counts. Vectorised over all clips (see
+    :func:`overlapping_flat`); O((n + m) log m + candidates) for sorted, mostly
     non-overlapping subtitle tracks.
     """
-    if sub_start.size == 0:
-        return [np.zeros(0, dtype=np.int64) for _ in range(len(clip_start))]
-    order = np.argsort(sub_start, kind="stable")
-    ss = sub_start[order]
-    se = sub_end[order]
-    longest = float(np.max(se - ss))
-    out = []
-    for a, b in zip(clip_start, clip_end, strict=True):
-        lo = int(np.searchsorted(ss, a - longest, side="left"))
-        hi = int(np.searchsorted(ss, b, side="left" if b > a else "right"))
-        cand = np.arange(lo, hi)
-        cs, ce = ss[lo:hi], se[lo:hi]
-        keep = (ce > a) & ((cs < b) | ((b == a) & (cs <= a)))
-        out.append(order[cand[keep]])
-    return out
+    indices, bounds = overlapping_flat(clip_start, clip_end, sub_start, sub_end)
+    return np.split(indices, bounds[1:-1]) if len(bounds) > 1 else []
+
+
+def _members(group: np.ndarray, start_ms: np.ndarray, n_clips: int) -> tuple[list[int], list[int]]:
+    """Segment indices sorted by (clip, start; stable) and each clip's first position (n_clips + 1)."""
+    by_start = np.argsort(start_ms, kind="stable")
+    g = group[by_start]
+    by_start = by_start[g >= 0]
+    g = g[g >= 0]
+    members = by_start[np.argsort(g, kind="stable")]
+    bounds = np.zeros(n_clips + 1, dtype=np.int64)
+    np.cumsum(np.bincount(g, minlength=n_clips), out=bounds[1:])
+    return members.tolist(), bounds.tolist()
 
 
 def align_clips(
@@ -160,45 +214,53 @@ def align_clips(
     texts in time order; ``en_subtitles`` are the events overlapping the clip's JP
     interval.
     """
-    for name, segs in (("EN", en), ("JP", jp)):
-        for i, seg in enumerate(segs):
-            if seg.start < 0 or seg.end < 0:
-                raise ValueError(f"{name} segment {i} has a negative time ({seg.start:.3f}, {seg.end:.3f})")
+    raw_en_s = np.array([s.start for s in en], dtype=np.float64)
+    en_e = np.array([s.end for s in en], dtype=np.float64)
+    raw_jp_s = np.array([s.start for s in jp], dtype=np.float64)
+    raw_jp_e = np.array([s.end for s in jp], dtype=np.float64)
+    for name, ss, se in (("EN", raw_en_s, en_e), ("JP", raw_jp_s, raw_jp_e)):
+        bad = np.flatnonzero((ss < 0) | (se < 0))
+        if bad.size:
+            i = int(bad[0])
+            raise ValueError(f"{name} segment {i} has a negative time ({ss[i]:.3f}, {se[i]:.3f})")
     fwd = jp_to_common or (lambda t: t)
     back = common_to_jp or (lambda t: t)
-    en_s = np.array([s.start for s in en], dtype=np.float64)
-    en_e = np.array([s.end for s in en], dtype=np.float64)
-    jp_s = fwd(np.array([s.start for s in jp], dtype=np.float64))
-    jp_e = fwd(np.array([s.end for s in jp], dtype=np.float64))
+    en_s = raw_en_s
+    jp_s = fwd(raw_jp_s)
+    jp_e = fwd(raw_jp_e)
     groups = group_segments(en_s, en_e, jp_s, jp_e, tolerance_ms)
+    n = groups.n_clips
     start = groups.start_ms / 1000.0
     end = groups.end_ms / 1000.0
     jp_start = np.maximum(back(start), 0.0) if len(start) else start
     jp_end = np.maximum(back(end), 0.0) if len(end) else end
-    members_en: list[list[int]] = [[] for _ in range(groups.n_clips)]
-    members_jp: list[list[int]] = [[] for _ in range(groups.n_clips)]
-    for i in np.argsort(to_ms(en_s), kind="stable"):
-        members_en[groups.en_group[i]].append(int(i))
-    for j in np.argsort(to_ms(jp_s), kind="stable"):
-        g = groups.jp_group[j]
-        if g >= 0:
-            members_jp[g].append(int(j))
+    en_members, en_bounds = _members(groups.en_group, to_ms(en_s), n)
+    jp_members, jp_bounds = _members(groups.jp_group, to_ms(jp_s), n)
+    # texts stripped once per segment, then gathered in member order (join_texts semantics)
+    en_texts = [t.strip() if t else "" for t in (en[i].text for i in en_members)]
+    jp_texts = [t.strip() if t else "" for t in (jp[j].text for j in jp_members)]
     sub_s = np.array([s.start for s in subtitles], dtype=np.float64)
     sub_e = np.array([s.end for s in subtitles], dtype=np.float64)
-    subs_of = subtitles_overlapping(jp_start, jp_end, sub_s, sub_e)
+    sub_idx, sub_bounds = overlapping_flat(jp_start, jp_end, sub_s, sub_e)
+    sub_list = [subtitles[i] for i in sub_idx.tolist()]
+    sub_b = sub_bounds.tolist()
+    starts, ends = start.tolist(), end.tolist()
+    jp_starts = [round(x, 3) for x in np.asarray(jp_start, dtype=np.float64).tolist()]
+    jp_ends = [round(x, 3) for x in np.asarray(jp_end, dtype=np.float64).tolist()]
     clips = []
-    for k in range(groups.n_clips):
+    for k in range(n):
+        e0, e1, j0, j1 = en_bounds[k], en_bounds[k + 1], jp_bounds[k], jp_bounds[k + 1]
         clips.append(
             Clip(
-                en_start=float(start[k]),
-                en_end=float(end[k]),
-                jp_start=round(float(jp_start[k]), 3),
-                jp_end=round(float(jp_end[k]), 3),
-                en_text=join_texts(en[i].text for i in members_en[k]),
-                jp_text=join_texts((jp[j].text for j in members_jp[k]), sep=""),
-                en_segments=members_en[k],
-                jp_segments=members_jp[k],
-                en_subtitles=[subtitles[int(i)] for i in subs_of[k]],
+                en_start=starts[k],
+                en_end=ends[k],
+                jp_start=jp_starts[k],
+                jp_end=jp_ends[k],
+                en_text=" ".join([t for t in en_texts[e0:e1] if t]),
+                jp_text="".join(jp_texts[j0:j1]),
+                en_segments=en_members[e0:e1],
+                jp_segments=jp_members[j0:j1],
+                en_subtitles=sub_list[sub_b[k] : sub_b[k + 1]],
             )
         )
     return clips

@@ -308,7 +308,8 @@ class StatsAccumulator:
         }
 
 
-def _auto_jobs(ds: Dataset) -> int:
+def default_jobs(ds: Dataset) -> int:
+    """The ``jobs`` that :func:`compute_stats` picks for ``jobs=None`` (processes, main included)."""
     import multiprocessing
 
     if multiprocessing.current_process().daemon:  # pool workers may not start children
@@ -321,7 +322,9 @@ def _auto_jobs(ds: Dataset) -> int:
         big = ds.annotations.stat().st_size >= PARALLEL_MIN_BYTES
     except OSError:
         big = False
-    return min(cpus, MAX_WORKERS + 1) if big else 1
+    # the main process mostly parses, which is lighter than the workers' counting: one
+    # worker per CPU (up to MAX_WORKERS) keeps every CPU busy
+    return min(cpus, MAX_WORKERS) + 1 if big and cpus > 1 else 1
 
 
 def compute_stats(dataset: Dataset | str | Path, jobs: int | None = None) -> dict[str, Any]:
@@ -335,7 +338,7 @@ def compute_stats(dataset: Dataset | str | Path, jobs: int | None = None) -> dic
     from .formats.release import load
 
     ds = dataset if isinstance(dataset, Dataset) else load(dataset)
-    n = _auto_jobs(ds) if jobs is None else max(1, int(jobs))
+    n = default_jobs(ds) if jobs is None else max(1, int(jobs))
     acc = StatsAccumulator()
     if n == 1:
         for key, raw in ds.iter_raw():

@@ -160,8 +160,28 @@ def _ordered(d: dict[str, Any], order: Iterable[str], drop: Iterable[str] = ()) 
     return {k: d[k] for k in known + rest}
 
 
+_CLIP_ORDER = tuple(CLIP_FIELDS) + tuple(CLIP_EXTRA_FIELDS)
+#: key tuple of a clip dict -> its keys in written order, or None when already in order
+_CLIP_KEY_ORDERS: dict[tuple[str, ...], tuple[str, ...] | None] = {}
+
+
+def _ordered_clip(clip: dict[str, Any]) -> dict[str, Any]:
+    """``_ordered(clip, _CLIP_ORDER)``, remembering the order per key set (clips share a few)."""
+    keys = tuple(clip)
+    order = _CLIP_KEY_ORDERS.get(keys, ())
+    if order == ():
+        order = tuple(_ordered(clip, _CLIP_ORDER))
+        order = None if order == keys else order
+        if len(_CLIP_KEY_ORDERS) < 1024:
+            _CLIP_KEY_ORDERS[keys] = order
+    return clip if order is None else {k: clip[k] for k in order}
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def _dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _ENCODER.encode(obj)
 
 
 def _body(d: dict[str, Any]) -> str:
@@ -170,30 +190,35 @@ def _body(d: dict[str, Any]) -> str:
     return text[:-1]
 
 
+def _timestamp(seconds: float) -> str:
+    """:func:`model.format_timestamp` (same text), inlined for the writer's hot path."""
+    ms = int(round(seconds * 1000))
+    if ms < 0:
+        ms = 0
+    h, ms = divmod(ms, 3_600_000)
+    m, ms = divmod(ms, 60_000)
+    sec, ms = divmod(ms, 1000)
+    return f"{h:02d}:{m:02d}:{sec:02d}.{ms:03d}"
+
+
 def clip_to_release_dict(clip: model.Clip) -> dict[str, Any]:
     """A :class:`model.Clip` as a FORMAT.md clip object (plus our extras).
 
     Times become ``HH:MM:SS.mmm``; ``en_subtitles`` is a list of ``{start, end, text}``;
     ``multi_speaker``/``mixing_ratio``/``backing_clip`` are left out when unknown.
     """
+    ts = _timestamp
     d: dict[str, Any] = {
         "jp_clip": clip.jp_clip,
         "en_clip": clip.en_clip,
         "jp_text": clip.jp_text,
         "en_text": clip.en_text,
-        "jp_start_time": model.format_timestamp(clip.jp_start),
-        "jp_end_time": model.format_timestamp(clip.jp_end),
-        "en_start_time": model.format_timestamp(clip.en_start),
-        "en_end_time": model.format_timestamp(clip.en_end),
+        "jp_start_time": ts(clip.jp_start),
+        "jp_end_time": ts(clip.jp_end),
+        "en_start_time": ts(clip.en_start),
+        "en_end_time": ts(clip.en_end),
         "speakers": list(clip.speakers),
-        "en_subtitles": [
-            {
-                "start": model.format_timestamp(s.start),
-                "end": model.format_timestamp(s.end),
-                "text": s.text,
-            }
-            for s in clip.en_subtitles
-        ],
+        "en_subtitles": [{"start": ts(s.start), "end": ts(s.end), "text": s.text} for s in clip.en_subtitles],
     }
     if clip.multi_speaker is not None:
         d["multi_speaker"] = bool(clip.multi_speaker)
@@ -237,9 +262,10 @@ def write_annotations(path: str | Path, shows: Iterable[ShowInput]) -> int:
                 f.write(("," if ei else "") + "\n" + _dumps(number) + ":")
                 body = _body(_ordered(ep_fields, EPISODE_FIELDS, drop=("clips",)))
                 f.write(body + ("," if body != "{" else "") + '"clips":[')
-                for ci, clip in enumerate(clips):
-                    order = list(CLIP_FIELDS) + list(CLIP_EXTRA_FIELDS)
-                    f.write(("," if ci else "") + "\n" + _dumps(_ordered(clip, order)))
+                sep = "\n"
+                for clip in clips:
+                    f.write(sep + _dumps(_ordered_clip(clip)))
+                    sep = ",\n"
                     n += 1
                 f.write("]}")
             f.write("}}")
