@@ -385,3 +385,13 @@ def test_very_short_file(tmp_path: Path) -> None:
     assert media.probe(out).duration == pytest.approx(0.25, abs=0.05)
     frames = media.extract_frames(src, 1.0, lambda k: tmp_path / f"s{k}.jpg")
     assert len(frames) == 1
+
+
+def test_video_clips_are_byte_identical_across_runs(tmp_path: Path, episode: Path) -> None:
+    """Re-runs (and other runners) must reproduce the release's MP4 clips exactly."""
+    runs = []
+    for k in range(3):
+        outs = [tmp_path / f"{k}_{i}.mp4" for i in range(2)]
+        media.cut_video_clips(episode, [(0.2, 1.4), (1.0, 2.6)], outs)
+        runs.append([p.read_bytes() for p in outs])
+    assert runs[0] == runs[1] == runs[2]

@@ -27,7 +27,8 @@ def cut_episode(ctx: EpisodeContext) -> dict[str, Any]:
         return {"files": files}
     jp_iv = [(c["jp_start"], c["jp_end"]) for c in clips]
     en_iv = [(c["en_start"], c["en_end"]) for c in clips]
-    jp_audio = media.decode_audio(local_input(probe[JP]["source"]), stream=probe[JP]["audio_index"], sr=RELEASE_AUDIO_SR)
+    jp_audio = media.decode_audio(local_input(probe[JP]["source"]), stream=probe[JP]["audio_index"],
+                                   sr=RELEASE_AUDIO_SR)
     jp_paths = [id_path(root, AUDIO_ARCHIVE, c["jp_clip"], "mp3") for c in clips]
     media.cut_audio_clips(jp_audio, RELEASE_AUDIO_SR, jp_iv, jp_paths, bitrate=ctx.options.audio_bitrate)
     files += map(str, jp_paths)
@@ -36,7 +37,8 @@ def cut_episode(ctx: EpisodeContext) -> dict[str, Any]:
         media.cut_video_clips(local_input(probe[JP]["source"]), jp_iv, video_paths, audio=(jp_audio, RELEASE_AUDIO_SR))
         files += map(str, video_paths)
     del jp_audio
-    en_audio = media.decode_audio(local_input(probe[EN]["source"]), stream=probe[EN]["audio_index"], sr=RELEASE_AUDIO_SR)
+    en_audio = media.decode_audio(local_input(probe[EN]["source"]), stream=probe[EN]["audio_index"],
+                                   sr=RELEASE_AUDIO_SR)
     en_paths = [id_path(root, AUDIO_ARCHIVE, c["en_clip"], "mp3") for c in clips]
     media.cut_audio_clips(en_audio, RELEASE_AUDIO_SR, en_iv, en_paths, bitrate=ctx.options.audio_bitrate)
     files += map(str, en_paths)

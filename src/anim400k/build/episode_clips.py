@@ -35,6 +35,24 @@ def _mixing_ratios(ctx: EpisodeContext, starts: np.ndarray, ends: np.ndarray) ->
     return [f.ratio_db for f in fits]
 
 
+MIN_CLIP_SECONDS = 0.05
+
+
+def _inside_jp_medium(clips: list, jp_duration: float | None) -> tuple[list, int]:
+    """Clamp clips to the JP medium and drop those with (almost) nothing left in it.
+
+    With an offset between the media, EN speech can fall where the JP medium has no content
+    (e.g. before its start); such a clip has no JP audio and is not a bilingual pair.
+    """
+    kept = []
+    for c in clips:
+        if jp_duration is not None:
+            c.jp_end = min(c.jp_end, round(float(jp_duration), 3))
+        if c.jp_end - c.jp_start >= MIN_CLIP_SECONDS:
+            kept.append(c)
+    return kept, len(clips) - len(kept)
+
+
 def make_episode_clips(ctx: EpisodeContext) -> dict[str, Any]:
     """Align the episode's transcripts and return the clips.json payload (float-second times)."""
     from ..formats.transcripts import read_transcript
@@ -47,6 +65,8 @@ def make_episode_clips(ctx: EpisodeContext) -> dict[str, Any]:
         en.segments, jp.segments, subs, tolerance_ms=ctx.options.tolerance_ms,
         jp_to_common=tm.jp_to_en, common_to_jp=tm.en_to_jp,
     )
+    jp_duration = ctx.read_json("probe.json")[JP]["duration"]
+    clips, outside = _inside_jp_medium(clips, jp_duration)
     jp_s = np.array([c.jp_start for c in clips], dtype=np.float64)
     jp_e = np.array([c.jp_end for c in clips], dtype=np.float64)
     speakers = _speakers(ctx, jp_s, jp_e) if clips else []
@@ -67,6 +87,7 @@ def make_episode_clips(ctx: EpisodeContext) -> dict[str, Any]:
         "n_en_segments": len(en.segments),
         "n_jp_segments": len(jp.segments),
         "unmatched_jp_segments": len(jp.segments) - matched,
+        "clips_outside_jp_medium": outside,
         "jp_transcribed": any(s.transcribed for s in jp.segments),
         "en_transcribed": any(s.transcribed for s in en.segments),
         "clips": out,

@@ -136,7 +136,8 @@ def load_manifest(path: str | Path) -> Manifest:
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise InputError(f"not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}".splitlines()[0], path) from exc
+        kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
+        raise InputError(f"not valid {kind}: {exc}".splitlines()[0], path) from exc
     if not isinstance(data, dict):
         raise InputError("a manifest must be a mapping with a 'shows' list", path)
     data = {**data, "base_dir": str(path.resolve().parent)}
