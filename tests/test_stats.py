@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import random
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from release_helpers import make_release
 
 from anim400k import stats
 from anim400k.cli import main
+from anim400k.formats import release
 
 
 @pytest.fixture(scope="module")
@@ -89,3 +94,152 @@ def test_stats_command_writes_json_and_figures(
 def test_stats_command_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["stats", str(tmp_path)]) == 2
     assert "no anim400k_annotations.json" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ fast path = definitions
+
+JP_CHARS = "今日は晴れですいい天気行こう本当ありがとうカタカナーアイウ。、！？!?「」…・ 　\n\tabcXYZ１２3🎉"
+EN_CHARS = "abc XYZ don't well-known 42 .!?\"')]”’\n\t,;"
+
+
+def _tagger_count(text: str) -> int:
+    """The definition written with fugashi's UniDic tagger (the reference for count_words_jp)."""
+    import fugashi
+
+    if not text.strip():
+        return 0
+    return sum(1 for w in _TAGGER(fugashi)(text) if not w.feature_raw.startswith(("補助記号", "空白")))
+
+
+def _TAGGER(fugashi, _cache={}):  # noqa: B006, N802 - one tagger per test session
+    if "t" not in _cache:
+        _cache["t"] = fugashi.Tagger()
+    return _cache["t"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=JP_CHARS, max_size=30))
+def test_count_words_jp_equals_fugashi_unidic_tokens(text: str) -> None:
+    assert stats.count_words_jp(text) == _tagger_count(text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet=JP_CHARS, max_size=20), max_size=5),
+       st.lists(st.text(alphabet=EN_CHARS, max_size=30), max_size=5))
+def test_count_texts_equals_per_text_definitions(jp: list[str], en: list[str]) -> None:
+    jp, en = [t for t in jp if t], [t for t in en if t]  # add_raw_show passes non-empty texts
+    assert stats.count_texts(jp, en) == (
+        sum(len(stats.split_sentences_jp(t)) for t in jp),
+        sum(stats.count_words_jp(t) for t in jp),
+        sum(len(stats.split_sentences_en(t)) for t in en),
+        sum(stats.count_words_en(t) for t in en),
+    )
+
+
+def _messy(seed: int = 0, n_shows: int = 5) -> dict:
+    """Annotations with every kind of clip field the reader must tolerate (see ClipRecord)."""
+    rng = random.Random(seed)
+    jp_parts = ["今日は晴れです。", "行こう！", "本当?", "\n", " ", "　", "はい", "「待って」", ""]
+    en_parts = ["It is sunny. ", "Let's go!", 'He said "Go." ', "well-known\n", " ", "OK?", ""]
+    times = ["00:00:01.500", "00:00:04.000", "00:01:02.250", "1:02.5", "00:00:03,000", "xx", None, 7]
+
+    def ts() -> object:
+        if rng.random() < 0.2:
+            return rng.choice(times)
+        return f"00:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}.{rng.randint(0, 999):03d}"
+
+    def clip() -> object:
+        if rng.random() < 0.03:
+            return rng.choice([3, "clip", None, ["x"]])
+        c: dict = {
+            "jp_text": "".join(rng.choice(jp_parts) for _ in range(rng.randint(0, 4))),
+            "en_text": "".join(rng.choice(en_parts) for _ in range(rng.randint(0, 4))),
+            "jp_start_time": ts(),
+            "jp_end_time": ts(),
+            "speakers": rng.choice([["a"], ["a", "a"], ["a", "b"], [], [1, "1"], "a,b"]),
+        }
+        if rng.random() < 0.1:
+            c["jp_text"] = rng.choice([None, 5, ["x"]])
+        if rng.random() < 0.1:
+            del c["jp_end_time"]
+        r = rng.random()
+        if r < 0.4:
+            c["multi_speaker"] = rng.random() < 0.5
+        elif r < 0.5:
+            c["multi_speaker"] = "yes"
+        return c
+
+    data: dict = {}
+    for s in range(n_shows):
+        eps = {}
+        for e in range(rng.randint(0, 3)):
+            ep: dict = {"clips": [clip() for _ in range(rng.randint(0, 40))],
+                        "synopsis": rng.choice(["", "A day.", None])}
+            if rng.random() < 0.5:
+                ep["ratings"] = {str(k): {"ratio": 20.0, "number_of_voters": rng.randint(0, 9)} for k in range(1, 6)}
+            eps[str(e + 1)] = ep
+        eps["bad"] = "not an episode"
+        data[f"show{s}"] = {"genres": ["A", "B"][: rng.randint(0, 2)], "synopsis": "Things.", "episodes": eps,
+                            "characters": {"C": {"description": "Tall.", "pic_urls": ["x/y"]}}}
+    data["broken"] = [1, 2]  # not a show object: ignored
+    return data
+
+
+def _reference(path: Path) -> dict:
+    """Clip statistics from the typed records (ClipRecord), text by text, in file order."""
+    from anim400k.formats.release import load
+
+    seconds, n, multi, hist = 0.0, 0, 0, [0] * len(stats.StatsAccumulator().duration_hist)
+    js = jw = es = ew = 0
+    for c in load(path).clips():
+        n += 1
+        d = c.duration
+        if math.isfinite(d) and d >= 0:
+            seconds += d
+            hist[min(int(d / stats.DURATION_BIN_WIDTH), len(hist) - 1)] += 1
+        multi += c.is_multi_speaker
+        if c.jp_text:
+            js += len(stats.split_sentences_jp(c.jp_text))
+            jw += stats.count_words_jp(c.jp_text)
+        if c.en_text:
+            es += len(stats.split_sentences_en(c.en_text))
+            ew += stats.count_words_en(c.en_text)
+    return {"hours": seconds / 3600, "clips": n, "multi": multi, "hist": hist, "text": (js, jw, es, ew)}
+
+
+@pytest.fixture(scope="module")
+def messy(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("messy")
+    data = _messy()
+    compact, spaced = root / "compact.json", root / "spaced.json"
+    compact.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    # the original files' layout does not matter: any whitespace, escaped non-ASCII
+    spaced.write_text("\ufeff \n" + json.dumps(data, indent=3, ensure_ascii=True) + "\n\n", encoding="utf-8")
+    return compact, spaced
+
+
+def test_raw_path_equals_typed_records(messy: tuple[Path, Path]) -> None:
+    compact, _ = messy
+    s, ref = stats.compute_stats(compact, jobs=1), _reference(compact)
+    assert s["clips"] == ref["clips"] > 100
+    assert s["hours"] == ref["hours"]  # same running sum in file order
+    assert s["multi_speaker_clips"] == ref["multi"] and s["single_speaker_clips"] == ref["clips"] - ref["multi"]
+    assert s["clip_duration_histogram"]["counts"] == ref["hist"]
+    jp, en = s["languages"]["jp"], s["languages"]["en"]
+    assert (jp["sentences"], jp["words"], en["sentences"], en["words"]) == ref["text"]
+    assert s["shows"] == 5 and s["episodes"] == sum(1 for _ in release.load(compact).episodes())
+
+
+def test_worker_processes_give_exactly_the_single_process_result(
+    messy: tuple[Path, Path], rel: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compact, spaced = messy
+    single = stats.compute_stats(compact, jobs=1)
+    assert stats.compute_stats(compact, jobs=3) == single  # exact, floats included
+    assert stats.compute_stats(spaced, jobs=2) == single  # whitespace and escapes do not matter
+    assert stats.compute_stats(rel, jobs=3) == stats.compute_stats(rel, jobs=1)
+    monkeypatch.setattr(stats, "PARALLEL_MIN_BYTES", 0)
+    ds = release.load(compact)
+    if len(os.sched_getaffinity(0)) > 1:
+        assert stats.default_jobs(ds) > 1
+    assert stats.compute_stats(ds) == single
