@@ -103,6 +103,34 @@ def count_words_jp(text: str) -> int:
     return out.count("<") - out.count(_SKIP_MARKS[0]) - out.count(_SKIP_MARKS[1])
 
 
+# Sentence counting without building the pieces. For a text without "\n" every piece the
+# split makes is non-blank except possibly the last (JP: each piece but the last ends with
+# its terminator; EN: each ends with a terminator or closing quote, and a separator eats
+# the whole whitespace run after it), so the count is the number of split points in the
+# right-stripped text plus one. Texts with newlines take the regex split.
+_JP_TERMS = "。！？!?"
+_EN_SEP = re.compile(r"[.!?][\"'”’)\]]?\s+")
+
+
+def _count_sentences_jp(text: str) -> int:
+    """``len(split_sentences_jp(text))``."""
+    if "\n" in text:
+        return sum(1 for s in _JP_SENT.split(text) if s and not s.isspace())  # isspace: strip()'s set
+    r = text.rstrip()
+    if not r:
+        return 0
+    n = r.count("。") + r.count("！") + r.count("？") + r.count("!") + r.count("?")
+    return n if r[-1] in _JP_TERMS else n + 1
+
+
+def _count_sentences_en(text: str) -> int:
+    """``len(split_sentences_en(text))``."""
+    if "\n" in text:
+        return sum(1 for s in _EN_SENT.split(text) if s and not s.isspace())
+    r = text.rstrip()
+    return len(_EN_SEP.findall(r)) + 1 if r else 0
+
+
 def count_texts(jp_texts: Iterable[str], en_texts: Iterable[str]) -> tuple[int, int, int, int]:
     """``(jp_sentences, jp_words, en_sentences, en_words)`` summed over the given clip texts.
 
@@ -111,19 +139,15 @@ def count_texts(jp_texts: Iterable[str], en_texts: Iterable[str]) -> tuple[int, 
     """
     parse = _pos_tagger().parse
     skip_a, skip_b = _SKIP_MARKS
-    jp_split, en_split, en_words = _JP_SENT.split, _EN_SENT.split, _EN_WORD.findall
+    count_jp, count_en, en_words = _count_sentences_jp, _count_sentences_en, _EN_WORD.findall
     js = jw = es = ew = 0
     for t in jp_texts:
-        for s in jp_split(t):
-            if s and not s.isspace():  # same whitespace set as str.strip()
-                js += 1
+        js += count_jp(t)
         if not t.isspace():
             out = parse(t)
             jw += out.count("<") - out.count(skip_a) - out.count(skip_b)
     for t in en_texts:
-        for s in en_split(t):
-            if s and not s.isspace():
-                es += 1
+        es += count_en(t)
         ew += len(en_words(t))
     return js, jw, es, ew
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -278,12 +279,16 @@ def write_annotations(path: str | Path, shows: Iterable[ShowInput]) -> int:
 # ---------------------------------------------------------------------------------------------
 
 
+_TS_RE = re.compile(r"([0-9]{2}):([0-9]{2}):([0-9]{2})\.([0-9]{3})")
+
+
 def _ts(value: Any) -> float:
     """Seconds of a release timestamp (fast path for ``HH:MM:SS.mmm``); NaN if malformed."""
-    if value.__class__ is str and len(value) == 12 and value[2] == ":" and value[5] == ":" and value[8] == ".":
-        digits = value[:2] + value[3:5] + value[6:8] + value[9:]
-        if digits.isdigit() and digits.isascii():
-            return int(value[:2]) * 3600 + int(value[3:5]) * 60 + int(value[6:8]) + int(value[9:]) / 1000.0
+    if value.__class__ is str:
+        m = _TS_RE.fullmatch(value)
+        if m is not None:
+            h, mi, sec, ms = m.groups()
+            return int(h) * 3600 + int(mi) * 60 + int(sec) + int(ms) / 1000.0
     if value is None:
         return float("nan")
     try:
