@@ -2,9 +2,11 @@
 
 Generates the file (streamed with ``write_annotations``), then runs, each in a fresh
 subprocess: (a) the baseline, ``json.load`` of the whole file; (b) iterating
-``load(path).clips()`` (the streamed reader alone); (c) ``compute_stats`` (reader +
-tokenisation + sums). Prints wall time and peak RSS (``resource.getrusage``) of each and
-the ratios to the baseline.
+``load(path).clips()`` (the streamed typed reader alone, what exports use); (c)
+``compute_stats`` in one process (``jobs=1``); (d) ``compute_stats`` with its default jobs
+(worker processes count the clip texts on a file this large). Prints wall time, CPU time
+(the process and its workers: the steadier figure on a shared machine) and peak RSS (the
+main process; the largest worker's after "+") of each, and the ratios to the baseline.
 
     .venv/bin/python benchmarks/bench_stats.py [--clips 100000] [--shows 100] [--keep FILE]
 """
@@ -107,7 +109,8 @@ def generate(path: Path, n_clips: int, n_shows: int, seed: int = 0) -> None:
 CHILD = r"""
 import json, resource, sys, time
 mode, path = sys.argv[1], sys.argv[2]
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
+jobs = None
 if mode == "json":
     with open(path, "rb") as f:
         data = json.load(f)
@@ -116,11 +119,15 @@ elif mode == "read":
     from anim400k.formats.release import load
     n = sum(1 for _ in load(path).clips())
 else:
-    from anim400k.stats import compute_stats
-    n = compute_stats(path)["clips"]
-dt = time.perf_counter() - t
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"seconds": dt, "clips": n, "peak_rss_mb": rss}))
+    from anim400k.formats.release import load
+    from anim400k.stats import compute_stats, default_jobs
+    jobs = 1 if mode == "stats1" else default_jobs(load(path))
+    n = compute_stats(path, jobs=jobs)["clips"]
+dt, cpu = time.perf_counter() - t, time.process_time() - c
+kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"seconds": dt, "cpu": cpu + kids.ru_utime + kids.ru_stime, "clips": n, "jobs": jobs,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "worker_rss_mb": kids.ru_maxrss / 1024}))
 """
 
 
@@ -148,18 +155,22 @@ def main() -> None:
         print(f"generated {args.clips} clips / {args.shows} shows: {size_mb:.1f} MB in {gen_s:.1f} s")
         base = run_child("json", path)
         rd = run_child("read", path)
+        st1 = run_child("stats1", path)
         st = run_child("stats", path)
-    for name, r in (("baseline json.load", base), ("load().clips() only", rd), ("anim400k stats", st)):
-        mb = r["peak_rss_mb"]
-        print(f"{name + ':':21s}{r['seconds']:.2f} s, peak RSS {mb:.0f} MB ({r['clips']} clips)")
-    print(
-        f"ratio read/baseline: time {rd['seconds'] / base['seconds']:.2f}x, "
-        f"peak RSS {rd['peak_rss_mb'] / base['peak_rss_mb']:.2f}x"
+    rows = (
+        ("baseline json.load", base),
+        ("load().clips() only", rd),
+        ("stats, jobs=1", st1),
+        (f"stats, jobs={st['jobs']} (default)", st),
     )
-    print(
-        f"ratio stats/baseline: time {st['seconds'] / base['seconds']:.2f}x, "
-        f"peak RSS {st['peak_rss_mb'] / base['peak_rss_mb']:.2f}x"
-    )
+    for name, r in rows:
+        rss = f"{r['peak_rss_mb']:.0f} MB" + (f" + {r['worker_rss_mb']:.0f} MB" if r["worker_rss_mb"] else "")
+        print(f"{name + ':':28s}{r['seconds']:6.2f} s wall, {r['cpu']:6.2f} s CPU, peak RSS {rss} ({r['clips']} clips)")
+    for name, r in rows[1:]:
+        print(
+            f"ratio {name}/baseline: time {r['seconds'] / base['seconds']:.2f}x, "
+            f"CPU {r['cpu'] / base['cpu']:.2f}x, peak RSS {r['peak_rss_mb'] / base['peak_rss_mb']:.2f}x"
+        )
 
 
 if __name__ == "__main__":
