@@ -346,9 +346,9 @@ def default_jobs(ds: Dataset) -> int:
         big = ds.annotations.stat().st_size >= PARALLEL_MIN_BYTES
     except OSError:
         big = False
-    # parsing (main process) and counting texts (workers) cost about the same: one worker
-    # per further CPU, up to MAX_WORKERS
-    return min(cpus, MAX_WORKERS + 1) if big else 1
+    # one worker per CPU (up to MAX_WORKERS): counting texts (MeCab) often costs more than
+    # parsing, so the main process shares a CPU with the workers rather than keep one alone
+    return min(cpus, MAX_WORKERS) + 1 if big and cpus > 1 else 1
 
 
 def compute_stats(dataset: Dataset | str | Path, jobs: int | None = None) -> dict[str, Any]:
