@@ -191,15 +191,19 @@ def _body(d: dict[str, Any]) -> str:
     return text[:-1]
 
 
+_HH = [f"{h:02d}:" for h in range(100)]
+_MMSS = [f"{m:02d}:{sec:02d}" for m in range(60) for sec in range(60)]
+_MILLI = [f".{ms:03d}" for ms in range(1000)]
+
+
 def _timestamp(seconds: float) -> str:
-    """:func:`model.format_timestamp` (same text), inlined for the writer's hot path."""
+    """:func:`model.format_timestamp` (same text) from lookup tables, for the writer's hot path."""
     ms = int(round(seconds * 1000))
     if ms < 0:
         ms = 0
-    h, ms = divmod(ms, 3_600_000)
-    m, ms = divmod(ms, 60_000)
     sec, ms = divmod(ms, 1000)
-    return f"{h:02d}:{m:02d}:{sec:02d}.{ms:03d}"
+    h, sec = divmod(sec, 3600)
+    return (_HH[h] if h < 100 else f"{h:02d}:") + _MMSS[sec] + _MILLI[ms]
 
 
 def clip_to_release_dict(clip: model.Clip) -> dict[str, Any]:
