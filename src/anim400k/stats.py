@@ -226,7 +226,8 @@ class StatsAccumulator:
         raw_eps = raw.get("episodes")
         for number, ep in show.episodes.items():
             self.episodes += 1
-            clips = raw_eps[number].get("clips")
+            ep_raw = raw_eps.get(number)  # JSON keys are strings: the typed record's key
+            clips = ep_raw.get("clips") if isinstance(ep_raw, dict) else None
             if clips.__class__ is list:
                 self._add_clips(clips, jp_texts, en_texts)
             if ep.synopsis and ep.synopsis.strip():
