@@ -243,3 +243,12 @@ def test_worker_processes_give_exactly_the_single_process_result(
     if len(os.sched_getaffinity(0)) > 1:
         assert stats.default_jobs(ds) > 1
     assert stats.compute_stats(ds) == single
+
+
+def test_lone_surrogate_escape_does_not_stop_the_count(tmp_path: Path) -> None:
+    # "\ud800" is valid JSON but not encodable text: MeCab sees U+FFFD instead
+    path = tmp_path / "a.json"
+    clip = '{"jp_text":"はい\\ud800いいえ","en_text":"OK.","jp_start_time":"00:00:01.000","jp_end_time":"00:00:02.000"}'
+    path.write_text('{"s":{"episodes":{"1":{"clips":[' + clip + "]}}}}", encoding="utf-8")
+    one, three = stats.compute_stats(path, jobs=1), stats.compute_stats(path, jobs=3)
+    assert one == three and one["languages"]["jp"]["words"] == 2 and one["hours"] == pytest.approx(1 / 3600)

@@ -95,11 +95,18 @@ def _pos_tagger() -> Any:
     return fugashi.GenericTagger(f'-r "{rc}" -d "{d}" -O "" -F "<%f[0]>" -U "<%f[0]>" -B "" -E ""')
 
 
+def _pos_string(parse: Any, text: str) -> str:
+    try:
+        return parse(text)
+    except UnicodeEncodeError:  # a lone surrogate (a bad \\ud800 escape in the file): MeCab gets U+FFFD
+        return parse(text.encode("utf-8", "replace").decode("utf-8"))
+
+
 def count_words_jp(text: str) -> int:
     """Number of Japanese words: fugashi/unidic-lite tokens that are not punctuation, symbols or space."""
     if not text.strip():
         return 0
-    out = _pos_tagger().parse(text)
+    out = _pos_string(_pos_tagger().parse, text)
     return out.count("<") - out.count(_SKIP_MARKS[0]) - out.count(_SKIP_MARKS[1])
 
 
@@ -144,7 +151,10 @@ def count_texts(jp_texts: Iterable[str], en_texts: Iterable[str]) -> tuple[int, 
     for t in jp_texts:
         js += count_jp(t)
         if not t.isspace():
-            out = parse(t)
+            try:
+                out = parse(t)
+            except UnicodeEncodeError:
+                out = _pos_string(parse, t)
             jw += out.count("<") - out.count(skip_a) - out.count(skip_b)
     for t in en_texts:
         es += count_en(t)
