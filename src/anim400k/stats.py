@@ -98,7 +98,7 @@ def _pos_tagger() -> Any:
 def _pos_string(parse: Any, text: str) -> str:
     try:
         return parse(text)
-    except UnicodeEncodeError:  # a lone surrogate (a bad \\ud800 escape in the file): MeCab gets U+FFFD
+    except UnicodeEncodeError:  # a lone surrogate (a bad \ud800 escape in the file): MeCab gets U+FFFD
         return parse(text.encode("utf-8", "replace").decode("utf-8"))
 
 
