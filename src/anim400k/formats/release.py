@@ -283,16 +283,33 @@ def write_annotations(path: str | Path, shows: Iterable[ShowInput]) -> int:
 # ---------------------------------------------------------------------------------------------
 
 
-_TS_RE = re.compile(r"([0-9]{2}):([0-9]{2}):([0-9]{2})\.([0-9]{3})")
+_HMS_RE = re.compile(r"([0-9]{2}):([0-9]{2}):([0-9]{2})")
+_MILLIS = {f"{i:03d}": i for i in range(1000)}
+#: "HH:MM:SS" -> seconds, filled as met (a dataset uses a few thousand; bounded anyway)
+_HMS: dict[str, int] = {}
+
+
+def _hms(text: str) -> int | None:
+    m = _HMS_RE.fullmatch(text)
+    if m is None:
+        return None
+    h, mi, sec = m.groups()
+    value = int(h) * 3600 + int(mi) * 60 + int(sec)
+    if len(_HMS) < 400_000:
+        _HMS[text] = value
+    return value
 
 
 def _ts(value: Any) -> float:
     """Seconds of a release timestamp (fast path for ``HH:MM:SS.mmm``); NaN if malformed."""
-    if value.__class__ is str:
-        m = _TS_RE.fullmatch(value)
-        if m is not None:
-            h, mi, sec, ms = m.groups()
-            return int(h) * 3600 + int(mi) * 60 + int(sec) + int(ms) / 1000.0
+    if value.__class__ is str and len(value) == 12 and value[8] == ".":
+        ms = _MILLIS.get(value[9:])
+        if ms is not None:
+            hms = _HMS.get(value[:8])
+            if hms is None:
+                hms = _hms(value[:8])
+            if hms is not None:
+                return hms + ms / 1000.0
     if value is None:
         return float("nan")
     try:
