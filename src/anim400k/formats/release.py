@@ -387,7 +387,8 @@ class ClipRecord:
             [str(x) for x in speakers] if isinstance(speakers, list) else [],
             subs,
             ms if isinstance(ms, bool) else None,
-            float(mr) if mr is not None and type_ok(mr, "float") else None,
+            float(mr) if mr is not None and mr.__class__ is not bool and isinstance(mr, int | float)
+            and math.isfinite(mr) else None,  # type_ok(mr, "float"), inlined (hot path)
             bc if isinstance(bc, str) else None,
         )
 
