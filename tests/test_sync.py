@@ -1,4 +1,5 @@
-"""Sync: offset/drift recovery on synthetic episodes, low confidence on unrelated tracks, bad input."""
+"""Sync: offset/drift recovery on 60 s and short (12-20 s) synthetic episodes, low confidence on
+unrelated tracks, bad input."""
 
 from __future__ import annotations
 
@@ -44,6 +45,52 @@ def test_recovers_offset_and_drift(episodes, seed, offset, drift) -> None:  # ty
     assert abs(r.drift - drift) < 0.0005, r
     assert r.confidence >= MIN_CONFIDENCE
     assert r.reliable
+
+
+SHORT_CASES = [
+    (11, 12.0, 0.0, 0.0),
+    (12, 12.0, 1.25, 0.0),
+    (3, 12.0, -2.0, 0.0),
+    (11, 20.0, 1.25, 0.0),
+    (12, 20.0, -2.0, 0.0),
+    (3, 20.0, 0.0, 0.0),
+    (5, 15.0, 2.0, -0.03),
+]
+
+
+@pytest.fixture(scope="session")
+def short_episodes(tmp_path_factory):  # type: ignore[no-untyped-def]
+    from anim400k.synth import make_episode
+
+    out = {}
+    for seed, duration, offset, drift in SHORT_CASES:
+        ep = make_episode(
+            tmp_path_factory.mktemp(f"short{seed}"),
+            duration=duration,
+            seed=seed,
+            offset=offset,
+            drift=drift,
+            video=False,
+        )
+        d = ep.truth.parent
+        out[(seed, duration)] = (_load(d / "jp_mix.wav"), _load(d / "en_mix.wav"))
+    return out
+
+
+@pytest.mark.parametrize("seed,duration,offset,drift", SHORT_CASES)
+def test_short_media_are_synced_reliably(short_episodes, seed, duration, offset, drift) -> None:  # type: ignore[no-untyped-def]
+    jp, en = short_episodes[(seed, duration)]
+    r = analyze_sync(jp, en, SR)
+    assert r.reliable, r.reason
+    assert abs(r.offset - offset) < 0.010, r
+    assert abs(r.drift - drift) < 0.0005, r
+
+
+def test_short_unrelated_tracks_give_low_confidence(short_episodes) -> None:  # type: ignore[no-untyped-def]
+    for jp_key, en_key in (((11, 12.0), (12, 20.0)), ((12, 12.0), (3, 12.0)), ((3, 20.0), (11, 20.0))):
+        r = analyze_sync(short_episodes[jp_key][0], short_episodes[en_key][1], SR)
+        assert r.confidence < MIN_CONFIDENCE, (jp_key, en_key, r)
+        assert "coherent" in r.reason
 
 
 def test_unrelated_tracks_give_low_confidence_and_identity(episodes, caplog) -> None:  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@ The JP and EN mixes of a dubbed episode share their music-and-effects (M&E) stem
 the map ``t_en = offset + t_jp * (1 + drift)`` (:class:`anim400k.model.TimeMap`) can be
 found by cross-correlating the two mixes. Pure: arrays in, a :class:`SyncResult` out.
 
-Algorithm (details and measurements in ``docs/sync.md``):
+Algorithm (details and measurements in ``docs/sync.md``), long media (JP > 45 s):
 
 1. **Features.** Both tracks become log-mel band energies at ~20 frames/s
    (32 bands), high-passed in time (minus a 1.5 s moving average) and standardised per band.
@@ -17,14 +17,26 @@ Algorithm (details and measurements in ``docs/sync.md``):
    The candidate whose window peaks are highest overall wins; its per-window matches
    ``(t_jp, t_en)`` are fitted by an exhaustive RANSAC line (then least squares on the
    inliers).
-3. **Sample-precision refinement.** Around each inlier, an 8 s raw-audio JP segment is
-   resampled by the coarse speed factor and located in the EN audio by GCC-PHAT within
-   ±0.25 s (parabolic sub-sample peak). A second robust line fit over these precise matches
-   gives the final offset and drift.
-4. **Confidence** in [0, 1]: the product of the inlier fraction score and a peak-quality
-   score (peak-to-sidelobe ratio of the coarse correlations). Unrelated tracks (no shared
-   stem) give scattered matches with weak peaks and hence low confidence;
+3. **Sample-precision refinement** (:func:`_fine_passes`). Around each inlier, a raw-audio
+   JP segment (8 s) is resampled by the current speed factor and located in the EN audio by
+   GCC-PHAT (parabolic sub-sample peak): at 4 kHz within ±0.5 s, then ±0.05 s, then a
+   16 kHz polish within ±2 ms; robust line fits over the matches give offset and drift.
+4. **Confidence** in [0, 1]: the product of the inlier fraction score, the fine agreement
+   and a peak-quality score (peak-to-sidelobe ratio of the coarse correlations). Unrelated
+   tracks (no shared stem) give scattered matches with weak peaks and hence low confidence;
    :func:`estimate_sync` then falls back to the identity map with a warning.
+
+Short media (JP <= 45 s) have too few windows for step 2 and too little material for
+band-energy features; instead (:func:`_analyze_short`):
+
+1. **GCC-PHAT vote** (:func:`_gcc_vote`) at 4 kHz: for each speed factor on the grid, 3 s
+   JP segments are located in the whole EN track by phase correlation and vote for the
+   offset; the best speed factor is refined 8 times finer.
+2. **Fine passes** as in step 3, with the slope kept within ±0.05 % of the vote's.
+3. **Confidence** from the *coherence index* of the two tracks aligned by the estimate
+   (:func:`_coherence`: per-bin magnitude of the mean unit cross-spectrum phasor, squared,
+   times the number of frames; ~1 for independent tracks, > 100 for dubs sharing a stem),
+   kept below :data:`MIN_CONFIDENCE` (x 0.4) when the fine passes disagree.
 """
 
 from __future__ import annotations
@@ -53,6 +65,11 @@ FINE_WINDOW = 8.0
 FINE_SEARCH = 0.25
 COARSE_TOLERANCE = 0.12  # seconds: a coarse match agreeing with the line
 FINE_TOLERANCE = 0.002  # seconds: a fine match agreeing with the line
+SHORT_MEDIA_SECONDS = 45.0  # JP tracks up to this long take the short-media path (_analyze_short)
+VOTE_RATE = 4000  # Hz: the GCC vote and the first fine passes (the band above 2 kHz is mostly dialogue)
+VOTE_SEGMENT = 3.0  # seconds: longest vote segment
+VOTE_SLOPE_TOLERANCE = 0.0005  # fine slope bounds around the vote's speed factor (its last step is 0.03 %)
+COHERENCE_LOW, COHERENCE_HIGH = 3.0, 10.0  # coherence index: ~1 for unrelated tracks, >100 for dubs
 
 
 @dataclass(slots=True)
@@ -160,6 +177,8 @@ def analyze_sync(
     fj, rate, t0 = _features(jp, sr)
     fe, _, _ = _features(en, sr)
     dur_j = jp.size / sr
+    if dur_j <= SHORT_MEDIA_SECONDS:
+        return _analyze_short(jp, en, sr, fj, fe, rate, t0, max_offset, max_drift, refine)
     win = min(window, max(1.0, dur_j / 3.0))
     coarse = _coarse_matches(fj, fe, rate, t0, win, max_offset, max_drift, max_windows)
     if coarse is None:
@@ -175,13 +194,7 @@ def analyze_sync(
 
     fine: list[tuple[float, float, bool]] = []
     if refine and inl.sum() >= 1:
-        # the first pass tolerates the coarse speed error; the second resamples with the
-        # refined speed factor and keeps only tight matches
-        for tol, search in ((10 * FINE_TOLERANCE, 2 * FINE_SEARCH), (FINE_TOLERANCE, 0.2 * FINE_SEARCH)):
-            refined = _refine(jp, en, sr, tj[inl], a, b, tol, search)
-            if refined is None:
-                break
-            a, b, fine = refined
+        a, b, fine = _fine_passes(jp, en, sr, tj[inl], a, b, None, None)
 
     confidence = _confidence(inlier_fraction, peak_ratio, fine)
     tm = TimeMap(offset=float(a), drift=float(b - 1.0), confidence=confidence)
@@ -198,6 +211,57 @@ def analyze_sync(
         inlier_fraction=inlier_fraction,
         peak_ratio=peak_ratio,
         n_windows=len(tj),
+        n_fine=len(fine),
+        reason=reason,
+        windows=windows,
+        fine=fine,
+    )
+
+
+def _analyze_short(
+    jp: np.ndarray,
+    en: np.ndarray,
+    sr: int,
+    fj: np.ndarray,
+    fe: np.ndarray,
+    rate: float,
+    t0: float,
+    max_offset: float,
+    max_drift: float,
+    refine: bool,
+) -> SyncResult:
+    """Short media: GCC-PHAT vote (coarse), fine matches, confidence from the coherence index."""
+    dur_j, dur_e = jp.size / sr, en.size / sr
+    min_overlap = min(4.0, 0.5 * min(dur_j, dur_e))
+    match = _gcc_vote(jp, en, sr, max_offset, max_drift, min_overlap)
+    if match is None:
+        return _failed("the tracks do not overlap within the offset search range")
+    a, b, peak, psr = match
+    windows = [(0.0, float(a), float(peak), True)]
+    overlap = min(dur_j, (dur_e - a) / b) - max(0.0, -a / b)
+    fw = float(np.clip(overlap / 3.0, 2.0, FINE_WINDOW))
+    fine: list[tuple[float, float, bool]] = []
+    if refine and overlap >= min_overlap:
+        # the vote's speed factor is within a fraction of its fine drift step: keep the slope there
+        slope = (b - VOTE_SLOPE_TOLERANCE, b + VOTE_SLOPE_TOLERANCE)
+        a, b, fine = _fine_passes(jp, en, sr, np.zeros(0), a, b, fw, slope)
+    coherence, _ = _coherence(jp, en, sr, a, b)
+    confidence = _whole_confidence(coherence, bool(fine))
+    reason = ""
+    if confidence < MIN_CONFIDENCE:
+        if coherence < COHERENCE_HIGH:
+            reason = (
+                f"the two tracks are not phase-coherent at the best alignment (coherence index "
+                f"{coherence:.1f}; ~1 for unrelated tracks): they may not share a stem"
+            )
+        else:
+            reason = "the tracks share a stem but the sample-precise matches disagree"
+    return SyncResult(
+        time_map=TimeMap(offset=float(a), drift=float(b - 1.0), confidence=confidence),
+        confidence=confidence,
+        inlier_fraction=1.0,
+        peak_ratio=float(psr),
+        n_windows=1,
         n_fine=len(fine),
         reason=reason,
         windows=windows,
@@ -232,6 +296,16 @@ def _confidence(inlier_fraction: float, peak_ratio: float, fine: list[tuple[floa
     fine_agree = (n_in - 2) / (n_fine - 2) if n_fine >= 4 else 0.0
     peak = float(np.clip((peak_ratio - 3.0) / 2.0, 0.0, 1.0))
     return round(agree * fine_agree * peak, 4)
+
+
+def _whole_confidence(coherence: float, fine_ok: bool) -> float:
+    """Confidence of a short-media match from its coherence index (calibration in docs/sync.md).
+
+    The index is ~1 for unrelated tracks and > 100 for synthetic dubs; without consistent
+    sample-precise matches the estimate stays below :data:`MIN_CONFIDENCE`.
+    """
+    c = float(np.clip((coherence - COHERENCE_LOW) / (COHERENCE_HIGH - COHERENCE_LOW), 0.0, 1.0))
+    return round(c if fine_ok else 0.8 * MIN_CONFIDENCE * c, 4)
 
 
 def _features(x: np.ndarray, sr: int) -> tuple[np.ndarray, float, float]:
@@ -342,6 +416,110 @@ def _coarse_matches(
     return tj, te, per_drift_scores[di, ok], per_drift_psr[di, ok], d_best
 
 
+def _gcc_vote(
+    jp: np.ndarray, en: np.ndarray, sr: int, max_offset: float, max_drift: float, min_overlap: float
+) -> tuple[float, float, float, float] | None:
+    """Coarse ``(a, b, score, psr)`` for short media from phase-coherent (GCC-PHAT) segment votes.
+
+    Both tracks are decimated to :data:`VOTE_RATE`. For every speed factor ``b = 1 + d`` on
+    a 0.25 % grid, JP is resampled onto the EN time scale and cut into half-overlapping
+    segments (up to 3 s); each segment's GCC-PHAT against the whole EN track (scaled to unit
+    noise rms, negative values dropped) votes for the offset ``a`` it implies, on blocks of
+    lags as wide as the worst warp error of the grid. With the right ``b`` the segments vote
+    for the same ``a``. The best ``b`` is then refined on a grid 8 times finer. ``score`` is
+    the winning vote per segment and ``psr`` its peak-to-sidelobe ratio (diagnostics only).
+    """
+    import soxr
+
+    fr = min(VOTE_RATE, sr)
+    xj = soxr.resample(jp, sr, fr) if sr != fr else jp
+    xe = soxr.resample(en, sr, fr) if sr != fr else en
+    tj, te = xj.size / fr, xe.size / fr
+    seg_s = float(np.clip(tj / 4.0, 1.0, VOTE_SEGMENT))
+    n_seg = int(np.clip(round(2 * tj / seg_s), 3, 16))
+    a_lo = max(-max_offset, -(tj * (1 + max_drift)) + min_overlap)
+    a_hi = min(max_offset, te - min_overlap)
+    if a_hi <= a_lo:
+        return None
+    lags = np.arange(int(math.floor(a_lo * fr)), int(math.ceil(a_hi * fr)) + 1)
+    step = DRIFT_STEP
+    n_steps = int(math.ceil(max_drift / step))
+    drifts = np.linspace(-max_drift, max_drift, 2 * n_steps + 1)
+    ls = int(seg_s * fr)
+    nfft = sfft.next_fast_len(xe.size + ls + 1)
+    E = sfft.rfft(xe, nfft)
+    taper = np.hanning(ls).astype(np.float32)
+    lag0 = lags[0]
+
+    def votes_for(d: float, blk: int) -> np.ndarray | None:
+        """Votes on blocks of ``blk`` lags (max within a block, then over neighbouring blocks)."""
+        y = soxr.resample(xj, fr, fr * (1.0 + d)) if abs(d) > 1e-9 else xj
+        if y.size < ls:
+            return None
+        n_blocks = lags.size // blk
+        lg = lags[: n_blocks * blk]
+        votes = np.zeros(n_blocks)
+        for s in np.linspace(0, y.size - ls, n_seg).round().astype(int):
+            R = E * np.conj(sfft.rfft(y[s : s + ls] * taper, nfft))
+            R /= np.abs(R) + 1e-12
+            # with a unit-magnitude cross-spectrum the correlation's rms is ~1/sqrt(nfft)
+            z = sfft.irfft(R, nfft)[(lg + s) % nfft] * math.sqrt(nfft)
+            zb = np.maximum(z, 0.0).reshape(n_blocks, blk).max(axis=1)
+            votes += np.maximum(zb, np.maximum(np.roll(zb, 1), np.roll(zb, -1)))
+        return votes
+
+    def search(cands: np.ndarray, step: float) -> tuple[float, float, np.ndarray, int, int] | None:
+        # a drift error of up to step/2 moves the segments' votes by up to step/4 of the track
+        blk = max(1, int(math.ceil((0.25 * step * tj + 0.001) * fr)))
+        if lags.size // blk < 3:
+            return None
+        found = None
+        for d in cands:
+            votes = votes_for(float(d), blk)
+            if votes is None:
+                continue
+            k = int(np.argmax(votes))
+            if found is None or votes[k] > found[0]:
+                found = (float(votes[k]), float(d), votes, k, blk)
+        return found
+
+    best = search(drifts, step)
+    if best is None:
+        return None
+    fine_step = step / 8
+    best = search(best[1] + fine_step * np.arange(-4, 5), fine_step) or best
+    peak, d, votes, k, blk = best
+    excl = max(2, int(0.05 * fr / blk))
+    side = np.concatenate([votes[: max(0, k - excl)], votes[k + excl + 1 :]])
+    psr = (peak - float(side.mean())) / (float(side.std()) + 1e-9) if side.size > 8 else 0.0
+    return float((lag0 + k * blk + blk // 2) / fr), 1.0 + d, peak / n_seg, psr
+
+
+def _coherence(jp: np.ndarray, en: np.ndarray, sr: int, a: float, b: float) -> tuple[float, int]:
+    """Mean magnitude-squared coherence (0.1-1.8 kHz) of JP and EN aligned by ``t_en = a + b t_jp``.
+
+    Returns ``(coherence, n_frames)``; for independent tracks the coherence is ~1/n_frames.
+    """
+    import soxr
+    from scipy.signal import stft
+
+    fr = min(VOTE_RATE, sr)
+    xj = soxr.resample(jp, sr, fr) if sr != fr else jp
+    z = soxr.resample(en, sr, fr / b)
+    start = int(round(a * fr / b))  # z index of JP sample 0
+    lo, hi = max(0, -start), min(xj.size, z.size - start)
+    nper = 256
+    if hi - lo < 4 * nper:
+        return 0.0, 0
+    f, _, J = stft(xj[lo:hi], fs=fr, nperseg=nper)
+    _, _, E = stft(z[lo + start : hi + start], fs=fr, nperseg=nper)
+    band = (f >= 100.0) & (f <= 1800.0)
+    P = J[band] * np.conj(E[band])
+    P /= np.abs(P) + 1e-20
+    k = P.shape[1]
+    return float((np.abs(P.mean(axis=1)) ** 2).mean() * k), k
+
+
 def _parabolic(y: np.ndarray, k: int) -> float:
     """Sub-sample offset of a peak at ``k`` by parabolic interpolation."""
     if 0 < k < y.size - 1:
@@ -353,10 +531,18 @@ def _parabolic(y: np.ndarray, k: int) -> float:
 
 
 def _ransac_line(
-    x: np.ndarray, y: np.ndarray, w: np.ndarray, tol: float, max_drift: float = 0.05
+    x: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    tol: float,
+    max_drift: float = 0.05,
+    slope_range: tuple[float, float] | None = None,
 ) -> tuple[float, float, np.ndarray] | None:
-    """Exhaustive-pair RANSAC for ``y = a + b x`` with ``|b - 1| <= max_drift``, then LS on inliers."""
-    slope_lo, slope_hi = 1.0 - max_drift - 0.005, 1.0 + max_drift + 0.005
+    """Exhaustive-pair RANSAC for ``y = a + b x`` with ``|b - 1| <= max_drift``, then LS on inliers.
+
+    ``slope_range`` replaces the slope bounds (the least-squares refit is clipped to them).
+    """
+    slope_lo, slope_hi = slope_range or (1.0 - max_drift - 0.005, 1.0 + max_drift + 0.005)
     n = x.size
     if n == 0:
         return None
@@ -376,16 +562,20 @@ def _ransac_line(
             score = float(weights[np.abs(y - (a + b * x)) < tol].sum())
             if score > best_score:
                 best_score, best = score, (a, b)
-    # also try the pure-offset hypothesis through each point (robust for few windows)
+    # also try the mid-range slope through each point (robust for few windows)
+    b_mid = 1.0 if slope_range is None else 0.5 * (slope_lo + slope_hi)
     for i in range(n):
-        a = y[i] - x[i]
+        a = y[i] - b_mid * x[i]
         score = float(weights[np.abs(y - (a + x)) < tol].sum())
         if score > best_score:
-            best_score, best = score, (a, 1.0)
+            best_score, best = score, (a, b_mid)
     a, b = best
     inl = np.abs(y - (a + b * x)) < tol
     if inl.sum() >= 2 and np.ptp(x[inl]) > 1e-3:
         b, a = np.polyfit(x[inl], y[inl], 1)
+        if not slope_lo <= b <= slope_hi:
+            b = float(np.clip(b, slope_lo, slope_hi))
+            a = float(np.median(y[inl] - b * x[inl]))
         inl = np.abs(y - (a + b * x)) < tol
     elif inl.sum() >= 1:
         a = float(np.median(y[inl] - b * x[inl]))
@@ -393,12 +583,28 @@ def _ransac_line(
 
 
 def _refine(
-    jp: np.ndarray, en: np.ndarray, sr: int, tj: np.ndarray, a: float, b: float, tol: float, search: float
+    jp: np.ndarray,
+    en: np.ndarray,
+    sr: int,
+    tj: np.ndarray,
+    a: float,
+    b: float,
+    tol: float,
+    search: float,
+    fw: float | None = None,
+    rate: int = FINE_RATE,
+    slope_range: tuple[float, float] | None = None,
+    disjoint: bool = False,
 ) -> tuple[float, float, list[tuple[float, float, bool]]] | None:
-    """Sample-precision matches by GCC-PHAT on raw audio around the coarse line; refit."""
+    """Sample-precision matches by GCC-PHAT on raw audio around the coarse line; refit.
+
+    ``fw``: segment length (s); ``rate``: analysis rate; ``slope_range``: bounds of the
+    refitted slope; ``disjoint``: only non-overlapping segments spread over the overlap
+    (independent evidence, for short media) instead of the coarse windows plus a spread.
+    """
     import soxr
 
-    fr = min(FINE_RATE, sr)
+    fr = min(rate, sr)
     if sr != fr:
         # decimate only the needed segments, not the whole tracks
         def seg(x: np.ndarray, t: float, d: float) -> np.ndarray:
@@ -411,14 +617,19 @@ def _refine(
             return x[i0:i1]
 
     dur_j, dur_e = jp.size / sr, en.size / sr
-    fw = min(FINE_WINDOW, 0.5 * dur_j)
+    if fw is None:
+        fw = min(FINE_WINDOW, 0.5 * dur_j)
     pts_x, pts_y = [], []
     # centres: the inlier coarse windows' centres plus points spread over the JP stretch
     # that the coarse line maps inside the EN medium
     lo = max(0.0, (search - a) / b) + fw / 2
     hi = min(dur_j, (dur_e - search - a) / b) - fw / 2
-    spread = np.linspace(lo, hi, int(np.clip((hi - lo) / 4.0, 6, 24))) if hi > lo else np.zeros(0)
-    centres = np.unique(np.round(np.concatenate([tj + 0.5 * min(20.0, dur_j / 3.0), spread]), 3))
+    if disjoint:
+        n_pts = int(np.clip(np.floor((hi - lo) / fw) + 1, 3, 24))
+        centres = np.round(np.linspace(lo, hi, n_pts), 3) if hi > lo else np.zeros(0)
+    else:
+        spread = np.linspace(lo, hi, int(np.clip((hi - lo) / 4.0, 6, 24))) if hi > lo else np.zeros(0)
+        centres = np.unique(np.round(np.concatenate([tj + 0.5 * min(20.0, dur_j / 3.0), spread]), 3))
     for c in centres:
         js = c - fw / 2
         if js < 0 or js + fw > dur_j:
@@ -429,10 +640,12 @@ def _refine(
             continue
         xj = seg(jp, js, fw)
         xe = seg(en, es, elen)
-        if xj.size < fr * 0.5 or xe.size < xj.size:
+        if xj.size < fr * 0.5:
             continue
         # put the JP segment on the EN time grid (speed factor b); exact sample counts
         yj = soxr.resample(xj, fr, fr * b) if abs(b - 1.0) > 1e-7 else xj
+        if xe.size < yj.size:
+            continue
         lag = _gcc_phat(yj, xe, int(2 * search * fr) + 1)
         if lag is None:
             continue
@@ -446,13 +659,41 @@ def _refine(
     if len(pts_x) < 2:
         return None
     x, y = np.array(pts_x), np.array(pts_y)
-    fit = _ransac_line(x, y, np.ones_like(x), tol)
+    fit = _ransac_line(x, y, np.ones_like(x), tol, slope_range=slope_range)
     if fit is None:
         return None
     a2, b2, inl = fit
     if inl.sum() < max(3, 0.4 * x.size) or abs(a2 + b2 * x.mean() - (a + b * x.mean())) > 2 * search:
         return None
     return a2, b2, [(float(p), float(q), bool(i)) for p, q, i in zip(x, y, inl, strict=True)]
+
+
+def _fine_passes(
+    jp: np.ndarray,
+    en: np.ndarray,
+    sr: int,
+    tj: np.ndarray,
+    a: float,
+    b: float,
+    fw: float | None,
+    slope: tuple[float, float] | None,
+) -> tuple[float, float, list[tuple[float, float, bool]]]:
+    """Refine ``(a, b)`` by GCC-PHAT segment matches: ``(a, b, fine matches)`` (empty if it failed).
+
+    Pass 1 (at :data:`VOTE_RATE`, robust: the band above 2 kHz is mostly dialogue) tolerates
+    the coarse speed error; pass 2 resamples with the refined speed factor and keeps only
+    tight matches; a sub-sample polish at :data:`FINE_RATE` is kept only if consistent.
+    """
+    fine: list[tuple[float, float, bool]] = []
+    for tol, search in ((10 * FINE_TOLERANCE, 2 * FINE_SEARCH), (FINE_TOLERANCE, 0.2 * FINE_SEARCH)):
+        refined = _refine(jp, en, sr, tj, a, b, tol, search, fw, VOTE_RATE, slope)
+        if refined is None:
+            return a, b, []
+        a, b, fine = refined
+    polished = _refine(jp, en, sr, tj, a, b, 0.15 * FINE_TOLERANCE, 0.002, fw, FINE_RATE, slope)
+    if polished is not None:
+        a, b = polished[0], polished[1]
+    return a, b, fine
 
 
 def _gcc_phat(x: np.ndarray, y: np.ndarray, n_lags: int, beta: float = 0.8) -> float | None:
