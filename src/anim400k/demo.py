@@ -27,7 +27,7 @@ def prepare_demo_inputs(out: str | Path, episodes: int = 2, seed: int = 0, durat
     """Synthesize the demo episodes (skipping ones already made) and write ``manifest.yaml``; return its path."""
     from .synth import make_episode, make_show_metadata
 
-    out = Path(out)
+    out = Path(out).resolve()
     inputs = out / "inputs"
     entries = []
     for i, (offset, drift) in enumerate(demo_offsets(episodes, seed)):

@@ -134,6 +134,7 @@ def build_dataset(
         mirror.pull()
     out = mirror.local if mirror is not None else Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    _check_metadata(manifest)
     refs = manifest.episodes()
     contexts = {
         r.key: EpisodeContext(ref=r, work_dir=str(out / "work" / r.show_key / r.episode), release_dir=str(out),
@@ -164,6 +165,17 @@ def _remove_stale_parts(out: Path, contexts: dict[str, EpisodeContext]) -> None:
         if folder.is_dir():
             for p in folder.rglob(".*.part*"):
                 p.unlink(missing_ok=True)
+
+
+def _check_metadata(manifest: Manifest) -> None:
+    """Validate every show's metadata file before any work starts (a bad one stops the build)."""
+    from ..formats.metadata import load_metadata, select_show
+    from ..storage import local_input
+
+    for show in manifest.shows:
+        if show.metadata:
+            path = local_input(manifest.resolve(show.metadata) or show.metadata)
+            select_show(load_metadata(path), show.key, path)
 
 
 def _run_stages(catalog: Catalog, contexts: dict[str, EpisodeContext], results: dict[str, EpisodeResult],
