@@ -200,11 +200,15 @@ def _run_stages(catalog: Catalog, contexts: dict[str, EpisodeContext], results: 
     running: dict[cf.Future[tuple[str, float]], tuple[str, str]] = {}
     submitted: set[tuple[str, str]] = set()
 
+    capacity = getattr(runner, "capacity", None) or 1_000_000
+
     def submit_ready() -> None:
         for key in list(done):
             if not results[key].ok:
                 continue
             for st in plan[key]:
+                if len(running) >= capacity:
+                    return
                 if st.name in done[key] or (key, st.name) in submitted:
                     continue
                 enabled = {s.name for s in plan[key]}

@@ -109,7 +109,13 @@ def gpu_stages_for(options: BuildOptions, gpus_available: bool = False) -> froze
 
 
 class InlineRunner:
-    """Runs each task in the calling process when it is submitted (``--jobs 1``; easiest to debug)."""
+    """Runs each task in the calling process when it is submitted (``--jobs 1``; easiest to debug).
+
+    ``capacity`` 1 makes the driver hand over one task at a time, so progress and the
+    catalog are updated after every stage.
+    """
+
+    capacity = 1
 
     def submit(self, stage: str, ctx: EpisodeContext) -> cf.Future[tuple[str, float]]:
         """Run the stage now and return a finished future."""
