@@ -27,9 +27,10 @@ Algorithm (details and measurements in ``docs/sync.md``), long media (JP > 45 s)
    :func:`estimate_sync` then falls back to the identity map with a warning.
 
 Short media (JP <= 45 s) have too few windows for step 2 and too little material for
-band-energy features; instead (:func:`_analyze_short`):
+band-energy features; instead (:func:`_analyze_short`; also tried for JP <= 120 s when the
+long path's confidence is low, and kept if more confident):
 
-1. **GCC-PHAT vote** (:func:`_gcc_vote`) at 4 kHz: for each speed factor on the grid, 3 s
+1. **GCC-PHAT vote** (:func:`_gcc_vote`) at 2 kHz: for each speed factor on the grid, 3 s
    JP segments are located in the whole EN track by phase correlation and vote for the
    offset; the best speed factor is refined 8 times finer.
 2. **Fine passes** as in step 3, with the slope kept within ±0.05 % of the vote's.
@@ -66,7 +67,9 @@ FINE_SEARCH = 0.25
 COARSE_TOLERANCE = 0.12  # seconds: a coarse match agreeing with the line
 FINE_TOLERANCE = 0.002  # seconds: a fine match agreeing with the line
 SHORT_MEDIA_SECONDS = 45.0  # JP tracks up to this long take the short-media path (_analyze_short)
-VOTE_RATE = 4000  # Hz: the GCC vote and the first fine passes (the band above 2 kHz is mostly dialogue)
+SHORT_FALLBACK_SECONDS = 120.0  # up to this long, an unreliable long-path result is retried that way
+VOTE_RATE = 2000  # Hz: the GCC vote (short media)
+FINE_LOW_RATE = 4000  # Hz: the first fine passes and the coherence index (above 2 kHz is mostly dialogue)
 VOTE_SEGMENT = 3.0  # seconds: longest vote segment
 VOTE_SLOPE_TOLERANCE = 0.0005  # fine slope bounds around the vote's speed factor (its last step is 0.03 %)
 COHERENCE_LOW, COHERENCE_HIGH = 3.0, 10.0  # coherence index: ~1 for unrelated tracks, >100 for dubs
@@ -178,7 +181,7 @@ def analyze_sync(
     fe, _, _ = _features(en, sr)
     dur_j = jp.size / sr
     if dur_j <= SHORT_MEDIA_SECONDS:
-        return _analyze_short(jp, en, sr, fj, fe, rate, t0, max_offset, max_drift, refine)
+        return _analyze_short(jp, en, sr, max_offset, max_drift, refine)
     win = min(window, max(1.0, dur_j / 3.0))
     coarse = _coarse_matches(fj, fe, rate, t0, win, max_offset, max_drift, max_windows)
     if coarse is None:
@@ -197,6 +200,10 @@ def analyze_sync(
         a, b, fine = _fine_passes(jp, en, sr, tj[inl], a, b, None, None)
 
     confidence = _confidence(inlier_fraction, peak_ratio, fine)
+    if confidence < MIN_CONFIDENCE and dur_j <= SHORT_FALLBACK_SECONDS:
+        short = _analyze_short(jp, en, sr, max_offset, max_drift, refine)
+        if short.confidence > confidence:
+            return short
     tm = TimeMap(offset=float(a), drift=float(b - 1.0), confidence=confidence)
     reason = ""
     if confidence < MIN_CONFIDENCE:
@@ -222,10 +229,6 @@ def _analyze_short(
     jp: np.ndarray,
     en: np.ndarray,
     sr: int,
-    fj: np.ndarray,
-    fe: np.ndarray,
-    rate: float,
-    t0: float,
     max_offset: float,
     max_drift: float,
     refine: bool,
@@ -503,7 +506,7 @@ def _coherence(jp: np.ndarray, en: np.ndarray, sr: int, a: float, b: float) -> t
     import soxr
     from scipy.signal import stft
 
-    fr = min(VOTE_RATE, sr)
+    fr = min(FINE_LOW_RATE, sr)
     xj = soxr.resample(jp, sr, fr) if sr != fr else jp
     z = soxr.resample(en, sr, fr / b)
     start = int(round(a * fr / b))  # z index of JP sample 0
@@ -680,13 +683,13 @@ def _fine_passes(
 ) -> tuple[float, float, list[tuple[float, float, bool]]]:
     """Refine ``(a, b)`` by GCC-PHAT segment matches: ``(a, b, fine matches)`` (empty if it failed).
 
-    Pass 1 (at :data:`VOTE_RATE`, robust: the band above 2 kHz is mostly dialogue) tolerates
+    Pass 1 (at :data:`FINE_LOW_RATE`, robust: the band above 2 kHz is mostly dialogue) tolerates
     the coarse speed error; pass 2 resamples with the refined speed factor and keeps only
     tight matches; a sub-sample polish at :data:`FINE_RATE` is kept only if consistent.
     """
     fine: list[tuple[float, float, bool]] = []
     for tol, search in ((10 * FINE_TOLERANCE, 2 * FINE_SEARCH), (FINE_TOLERANCE, 0.2 * FINE_SEARCH)):
-        refined = _refine(jp, en, sr, tj, a, b, tol, search, fw, VOTE_RATE, slope)
+        refined = _refine(jp, en, sr, tj, a, b, tol, search, fw, FINE_LOW_RATE, slope)
         if refined is None:
             return a, b, []
         a, b, fine = refined
