@@ -49,8 +49,32 @@ def test_dualtrack_beats_mix_and_single_track(episodes, seed) -> None:  # type: 
         f"seed {seed}: dual {d_sdr:.2f} dB, repet-sim {sdr(e['backing'], single.backing):.2f} dB, "
         f"mix {sdr(e['backing'], e['jp_mix']):.2f} dB"
     )
-    assert d_sdr >= sdr(e["backing"], e["jp_mix"]) + 6.0
+    assert d_sdr >= sdr(e["backing"], e["jp_mix"]) + 12.0
+    # +6 dB on the 60 s benchmark episodes (docs/separation.md); these 30 s ones give +5.3 / +6.4
+    assert d_sdr >= sdr(e["backing"], single.backing) + 4.5
     assert si_sdr(e["backing"], dual.backing) >= si_sdr(e["backing"], single.backing) + 4.0
+
+
+def test_common_component_is_the_mmse_estimate() -> None:
+    from anim400k.separate.dualtrack import common_component
+
+    rng = np.random.default_rng(0)
+    shape = (64, 400)
+
+    def cn(scale):  # type: ignore[no-untyped-def]
+        return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) * scale
+
+    # backing everywhere; speech in J on the left half, in E on the right half, both in the middle
+    B = cn(1.0)
+    sj, se = np.zeros(shape), np.zeros(shape)
+    sj[:, :250], se[:, 150:] = 10.0, 10.0
+    J, E = B + cn(sj), B + cn(se)
+    est = common_component(J, E)
+    err = np.abs(est - B) ** 2  # E|B|^2 = 2, E|S|^2 = 200
+    # single-talk: close to the clean mix; double-talk: far better than either mix
+    assert err[:, 20:130].mean() < 0.5 and err[:, 270:380].mean() < 0.5
+    assert err[:, 170:230].mean() < 0.05 * (np.abs(J - B)[:, 170:230] ** 2).mean()
+    np.testing.assert_allclose(common_component(B, B), B, atol=1e-2)
 
 
 def test_dualtrack_estimates_sync_itself(episodes) -> None:  # type: ignore[no-untyped-def]
