@@ -14,9 +14,9 @@ def register(app: typer.Typer) -> None:
     def build(
         manifest: Annotated[str, typer.Argument(help="YAML/JSON manifest (docs/manifest.md): path or URL.")],
         out: Annotated[str, typer.Option("--out", "-o", help="Output folder or fsspec URL (s3://...).")],
-        asr_en: Annotated[str, typer.Option(help="ASR backend for EN: auto, pocketsphinx, vad, faster-whisper.")] = "auto",
+        asr_en: Annotated[str, typer.Option(help="EN ASR: auto, pocketsphinx, vad, faster-whisper.")] = "auto",
         asr_ja: Annotated[str, typer.Option(help="ASR backend for JP: auto (VAD only), vad, faster-whisper.")] = "auto",
-        asr_model: Annotated[str | None, typer.Option(help="Local model folder or cached name (faster-whisper).")] = None,
+        asr_model: Annotated[str | None, typer.Option(help="Local model folder or cached name.")] = None,
         device: Annotated[str, typer.Option(help="auto, cpu or cuda for production backends.")] = "auto",
         tolerance_ms: Annotated[int, typer.Option(help="Alignment merge tolerance in ms.")] = 125,
         sync: Annotated[bool, typer.Option("--sync/--no-sync", help="Estimate JP/EN offset and drift.")] = True,

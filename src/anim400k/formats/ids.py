@@ -7,7 +7,8 @@ import uuid
 from pathlib import Path
 
 NAMESPACE = uuid.UUID("5b0f7f0e-3c0a-5d6e-9a40-0a1d4e400000")
-_ID_RE = re.compile(r"^(?P<folder>[0-9a-f]{1,2})/(?P<uuid>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_ID_RE = re.compile(rf"^(?P<folder>[0-9a-f]{{1,2}})/(?P<uuid>{_UUID})$")
 
 
 def make_id(*parts: object) -> str:
