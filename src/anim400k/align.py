@@ -232,8 +232,9 @@ def align_clips(
     n = groups.n_clips
     start = groups.start_ms / 1000.0
     end = groups.end_ms / 1000.0
-    jp_start = np.maximum(back(start), 0.0) if len(start) else start
-    jp_end = np.maximum(back(end), 0.0) if len(end) else end
+    # JP clip times are stored rounded to the millisecond; subtitles are matched on those same values
+    jp_start = np.round(np.maximum(back(start), 0.0), 3) if len(start) else start
+    jp_end = np.round(np.maximum(back(end), 0.0), 3) if len(end) else end
     en_members, en_bounds = _members(groups.en_group, to_ms(en_s), n)
     jp_members, jp_bounds = _members(groups.jp_group, to_ms(jp_s), n)
     # texts stripped once per segment, then gathered in member order (join_texts semantics)

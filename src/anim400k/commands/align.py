@@ -12,18 +12,10 @@ MEDIA_SUFFIXES = (".mkv", ".mp4", ".webm", ".mov", ".m4v", ".avi", ".ts")
 
 def clip_record(clip: Any) -> dict[str, Any]:
     """A clip as a release-format object (``HH:MM:SS.mmm`` times; ``speakers`` empty here)."""
-    from ..model import format_timestamp as ts
+    from ..formats.release import clip_to_release_dict
 
-    return {
-        "jp_text": clip.jp_text,
-        "en_text": clip.en_text,
-        "jp_start_time": ts(clip.jp_start),
-        "jp_end_time": ts(clip.jp_end),
-        "en_start_time": ts(clip.en_start),
-        "en_end_time": ts(clip.en_end),
-        "speakers": list(clip.speakers),
-        "en_subtitles": [{"start": ts(s.start), "end": ts(s.end), "text": s.text} for s in clip.en_subtitles],
-    }
+    d = clip_to_release_dict(clip)
+    return {k: v for k, v in d.items() if k not in ("jp_clip", "en_clip") or v}
 
 
 def align_files(
