@@ -201,40 +201,39 @@ def stage_separate(ctx: EpisodeContext) -> str:
     return str(dest)
 
 
+def _json_artifact(ctx: EpisodeContext, stage: str, payload: object) -> str:
+    """Write ``payload`` as the stage's JSON artifact (named in :data:`STAGES`) and return its path."""
+    dest = ctx.artifact(STAGE_BY_NAME[stage].artifact)
+    write_json_atomic(dest, payload)
+    return str(dest)
+
+
 def stage_align(ctx: EpisodeContext) -> str:
     """Align EN and JP segments into clips; attach subtitles, speakers, mixing ratios and IDs."""
     from .episode_clips import make_episode_clips
 
-    dest = ctx.artifact("clips.json")
-    write_json_atomic(dest, make_episode_clips(ctx))
-    return str(dest)
+    return _json_artifact(ctx, "align", make_episode_clips(ctx))
 
 
 def stage_cut(ctx: EpisodeContext) -> str:
     """Cut every clip's media into the release (one decode per stream)."""
     from .cutting import cut_episode
 
-    dest = ctx.artifact("cut.json")
-    write_json_atomic(dest, cut_episode(ctx))
-    return str(dest)
+    return _json_artifact(ctx, "cut", cut_episode(ctx))
 
 
 def stage_frames(ctx: EpisodeContext) -> str:
     """Extract frames at ``frames_fps`` from the JP video into the release."""
     from .cutting import extract_episode_frames
 
-    dest = ctx.artifact("frames.json")
-    write_json_atomic(dest, extract_episode_frames(ctx))
-    return str(dest)
+    return _json_artifact(ctx, "frames", extract_episode_frames(ctx))
 
 
 def stage_score(ctx: EpisodeContext) -> str:
     """Score alignment, sync, diarization and separation against the ground truth."""
     from .scoring import score_episode
 
-    dest = ctx.artifact("score.json")
-    write_json_atomic(dest, score_episode(ctx))
-    return str(dest)
+    return _json_artifact(ctx, "score", score_episode(ctx))
 
 
 STAGES: tuple[Stage, ...] = (
