@@ -41,7 +41,10 @@ def run_all(runner: object, ctxs: list[EpisodeContext], stages: tuple[str, ...])
 
 
 def artifacts(out: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    """Artifact files by path; a worker killed mid-write may leave a hidden ``.NAME.*.part*`` temp file,
+    which is never an artifact (the build driver deletes such leftovers)."""
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and not p.name.startswith(".")}
 
 
 def test_process_pool_survives_a_killed_worker_and_matches_inline(short_manifest: Path, tmp_path: Path,

@@ -146,6 +146,7 @@ def build_dataset(
     results = {k: EpisodeResult(k) for k in contexts}
     try:
         _run_stages(catalog, contexts, results, options, mirror)
+        _remove_stale_parts(out, contexts)  # left by workers killed mid-write (their tasks were re-run)
         report = _finish(catalog, manifest, contexts, results, options, out)
     finally:
         catalog.close()
