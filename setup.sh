@@ -16,12 +16,17 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 stamp=.venv/.anim400k-installed
-want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+want=$(cat pyproject.toml setup.sh | sha256sum | cut -d' ' -f1)
+# torch, torchaudio and torchcodec must be builds of one release: the voice-cloning (coqui-tts) and
+# pyannote backends import torchaudio, whose compiled parts only load into the torch they were built for.
+TORCH_PINS=("torch==2.9.1" "torchaudio==2.9.1" "torchcodec==0.8.*")
+pip_install() {  # quiet pip, without the warnings about find-links folders that a machine's pip config may name
+  .venv/bin/python -m pip install -q "$@" 2>&1 | { grep -v "^WARNING: Location '.*' is ignored" || true; }
+}
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "[setup] installing Python packages into .venv"
-    # The CPU build of torch first (a plain 'torch' requirement could pull a multi-GB CUDA build).
-  .venv/bin/python -m pip install -q "torch==2.13.0"
-  .venv/bin/python -m pip install -q -e ".[dev,whisper,export,ray,demucs]"
+  echo "[setup] installing Python packages into .venv (first time: ~7 GB, a few minutes)"
+  pip_install "${TORCH_PINS[@]}"
+  pip_install -e ".[dev,whisper,export,ray,demucs,xtts,pyannote]" "${TORCH_PINS[@]}"
   echo "$want" > "$stamp"
 fi
 echo "[setup] ready: .venv/bin/anim400k"

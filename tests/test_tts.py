@@ -1,11 +1,11 @@
-"""TTS backends: espeak-ng synthesis, text checks, registry, XTTS loading."""
+"""TTS backends: espeak-ng synthesis, text checks, registry (XTTS: tests/test_tts_xtts.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from anim400k.errors import AnimError, BackendUnavailable, InputError
+from anim400k.errors import AnimError
 from anim400k.tts import UnspeakableText, VoiceProfile, get_synthesizer
 from anim400k.tts.base import clean_text
 
@@ -55,63 +55,6 @@ def test_clean_text_strips_markup():
 def test_unknown_backend():
     with pytest.raises(AnimError, match="unknown TTS backend"):
         get_synthesizer("nope")
-
-
-def test_xtts_needs_a_model_folder(tmp_path):
-    with pytest.raises(BackendUnavailable):
-        get_synthesizer("xtts")
-    with pytest.raises(InputError, match="lacks"):
-        get_synthesizer("xtts", model_path=tmp_path)
-
-
-def _tiny_xtts(folder):
-    """Write a randomly initialised, tiny XTTS (config.json, model.pth, vocab.json) into ``folder``."""
-    import json
-
-    import torch
-    from tokenizers import Tokenizer, models, pre_tokenizers
-    from TTS.tts.configs.xtts_config import XttsConfig
-    from TTS.tts.models.xtts import Xtts, XttsArgs
-
-    vocab = {"[STOP]": 0, "[UNK]": 1, "[SPACE]": 2, "[START]": 3, "[en]": 4}
-    for c in "abcdefghijklmnopqrstuvwxyz'.,!?":
-        vocab[c] = len(vocab)
-    tok = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
-    tok.pre_tokenizer = pre_tokenizers.Split("", "isolated")
-    tok.save(str(folder / "vocab.json"))
-    args = XttsArgs(
-        gpt_layers=1,
-        gpt_n_model_channels=32,
-        gpt_n_heads=2,
-        gpt_max_audio_tokens=64,
-        gpt_max_text_tokens=64,
-        gpt_max_prompt_tokens=16,
-        gpt_num_audio_tokens=34,
-        gpt_start_audio_token=32,
-        gpt_stop_audio_token=33,
-        decoder_input_dim=32,
-        d_vector_dim=32,
-        tokenizer_file=str(folder / "vocab.json"),
-    )
-    config = XttsConfig(model_args=args, languages=["en"])
-    config.save_json(str(folder / "config.json"))
-    model = Xtts.init_from_config(config)
-    model.tokenizer.__init__(vocab_file=str(folder / "vocab.json"))
-    model.init_models()
-    torch.save({"model": model.state_dict()}, folder / "model.pth")
-    json.loads((folder / "config.json").read_text())
-
-
-def test_xtts_loads_and_speaks_with_a_tiny_model(tmp_path):
-    pytest.importorskip(
-        "TTS", reason="coqui-tts (and a torchaudio matching torch) not importable", exc_type=ImportError
-    )
-    _tiny_xtts(tmp_path)
-    tts = get_synthesizer("xtts", model_path=tmp_path)
-    ref = np.sin(2 * np.pi * 150 * np.arange(16000 * 3) / 16000).astype(np.float32) * 0.3
-    y = tts.synthesize("hi there.", VoiceProfile("a", 0, reference=ref, reference_sr=16000), 16000)
-    assert y.dtype == np.float32 and y.ndim == 1 and y.size > 0
-    assert np.all(np.isfinite(y))
 
 
 def test_every_espeak_voice_has_a_trackable_pitch_in_its_pool(espeak):

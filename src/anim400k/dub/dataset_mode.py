@@ -100,7 +100,11 @@ def dub_dataset(
     if split not in set(splits.values()):
         raise InputError(f"the release has no {split!r} split (splits: {sorted(set(splits.values()))})", dataset)
     tts = make_synthesizer(options)
-    whisper = get_translator("whisper", model=options.whisper_model) if options.translator == "whisper" else None
+    whisper = (
+        get_translator("whisper", model=options.whisper_model, device=options.device)
+        if options.translator == "whisper"
+        else None
+    )
     report = DatasetDubReport(str(dataset), split, str(out_dir))
     n = 0
     for clip in ds.clips():

@@ -46,6 +46,8 @@ class DubOptions(BaseModel):
     whisper_model: str | None = None
     tts: str = "espeak"
     tts_model: str | None = None
+    #: Torch/CTranslate2 device of the model backends (xtts, whisper, pyannote): ``cpu``, ``cuda``, ``cuda:1``.
+    device: str = "cpu"
     separator: str = "hpss"
     separation_sr: int | None = 24000
     diarizer: str | None = "embedded"
@@ -117,7 +119,9 @@ def find_segments(vocals16: np.ndarray, options: DubOptions) -> list[Segment]:
     if options.diarizer:
         from ..diarize import get_diarizer
 
-        kwargs = {"num_speakers": options.num_speakers} if options.num_speakers else {}
+        kwargs: dict[str, Any] = {"num_speakers": options.num_speakers} if options.num_speakers else {}
+        if options.diarizer == "pyannote":
+            kwargs["device"] = options.device
         turns: Sequence[Any] = get_diarizer(options.diarizer, **kwargs).diarize(vocals16, ANALYSIS_SR)
     else:  # asked for one speaker: voice activity (silero-vad) on the vocals
         from ..diarize.vad import speech_regions
@@ -298,7 +302,7 @@ def make_translator(options: DubOptions, video: str | Path | None = None) -> Tra
             raise InputError("--translator text needs --translations T.json", video)
         return get_translator("text", translations=options.translations)
     if options.translator == "whisper":
-        return get_translator("whisper", model=options.whisper_model)
+        return get_translator("whisper", model=options.whisper_model, device=options.device)
     return get_translator(options.translator)
 
 
@@ -307,7 +311,7 @@ def make_synthesizer(options: DubOptions) -> Synthesizer:
     from ..tts import get_synthesizer
 
     if options.tts == "xtts":
-        return get_synthesizer("xtts", model_path=options.tts_model)
+        return get_synthesizer("xtts", model_path=options.tts_model, device=options.device)
     return get_synthesizer(options.tts)
 
 

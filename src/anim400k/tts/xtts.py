@@ -34,6 +34,12 @@ def _import_coqui() -> tuple[Any, Any]:
     return XttsConfig, Xtts
 
 
+def _one_line(exc: BaseException) -> str:
+    """``exc`` as one short line (checkpoint errors can be pages long)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
 class XttsSynthesizer:
     """XTTS voice cloning: ``synthesize(text, voice, sr, speed)`` in ``voice.reference``'s voice."""
 
@@ -58,11 +64,16 @@ class XttsSynthesizer:
             raise InputError(f"XTTS model folder lacks {', '.join(missing)}", folder)
         import torch
 
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise AnimError(f"xtts: device {device!r} was asked for, but torch sees no CUDA GPU (use --device cpu)")
         xtts_config_cls, xtts_cls = _import_coqui()
         config = xtts_config_cls()
-        config.load_json(str(folder / "config.json"))
-        model = xtts_cls.init_from_config(config)
-        model.load_checkpoint(config, checkpoint_dir=str(folder), use_deepspeed=False)
+        try:
+            config.load_json(str(folder / "config.json"))
+            model = xtts_cls(config)
+            model.load_checkpoint(config, checkpoint_dir=str(folder), use_deepspeed=False)
+        except Exception as exc:  # noqa: BLE001 - torch/coqpit raise many kinds of errors for bad files
+            raise InputError(f"cannot load the XTTS model: {_one_line(exc)}", folder) from None
         model.to(device)
         model.eval()
         self.model = model
