@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import sys
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -10,6 +14,15 @@ from anim400k.diarize import Turn, available_diarizers, get_diarizer
 from anim400k.diarize.metrics import der
 from anim400k.diarize.run import load_reference
 from anim400k.errors import BackendUnavailable, InputError
+
+# pyannote with random weights: empty embedding masks give numpy/torch warnings, and a forced speaker
+# count that the clustering cannot reach gives pyannote's own warning; none of them is under test.
+PYANNOTE_NOISE = [
+    pytest.mark.filterwarnings("ignore:Mean of empty slice:RuntimeWarning"),
+    pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning"),
+    pytest.mark.filterwarnings("ignore:std\\(\\). degrees of freedom:UserWarning"),
+    pytest.mark.filterwarnings("ignore:\\s*The detected number of speakers:UserWarning"),
+]
 
 # DER measured on these episodes when the test was written: 3 speakers 0.068, 1 speaker 0.03;
 # the bounds leave a wide margin for changes in the synthetic voices.
@@ -100,17 +113,13 @@ def test_registry_and_bad_options():
         get_diarizer("embedded", num_speakers=0)
 
 
-def test_pyannote_missing_extra_is_clear():
-    pytest.importorskip("pyannote.core")
-    try:
-        import pyannote.audio  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        pytest.skip("pyannote.audio is installed")
+def test_pyannote_missing_extra_is_clear(monkeypatch):
+    # simulate an install without the extra: importing pyannote.audio fails
+    monkeypatch.setitem(sys.modules, "pyannote.audio", None)
     with pytest.raises(BackendUnavailable) as info:
         get_diarizer("pyannote", pipeline="/nowhere/config.yaml")
     assert "pip install 'anim400k[pyannote]'" in info.value.message
+    assert "pyannote.audio is not installed" in info.value.message
 
 
 def test_pyannote_output_conversion():
@@ -160,3 +169,195 @@ def test_cli_bad_media(tmp_path, capsys):
     assert main(["diarize", str(bad), "--out", str(out)]) == 2
     assert "broken.mkv" in capsys.readouterr().err
     assert not out.exists()
+
+
+# --- pyannote.audio: a tiny local pipeline with random weights (tests/pyannote_helpers.py) ---
+
+
+@pytest.fixture(scope="module")
+def no_network():
+    """Fail any Internet connection attempt (hub download, telemetry) while the pyannote tests run."""
+    attempts: list = []
+    real_connect = socket.socket.connect
+
+    def guarded(self, address):
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            attempts.append(address)
+            raise OSError(f"network access in a test: {address}")
+        return real_connect(self, address)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HF_HUB_OFFLINE", "1")
+        mp.setattr(socket.socket, "connect", guarded)
+        yield attempts
+    assert attempts == [], f"the pyannote backend tried to reach {attempts}"
+
+
+@pytest.fixture(scope="module")
+def tiny_pipeline(tmp_path_factory, no_network):
+    """A folder holding a tiny community-1-style pipeline (config.yaml and the three models)."""
+    pytest.importorskip("pyannote.audio")
+    from pyannote_helpers import write_tiny_pipeline
+
+    folder = tmp_path_factory.mktemp("tiny-diarization") / "speaker-diarization-tiny"
+    write_tiny_pipeline(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_diarizer(tiny_pipeline):
+    return get_diarizer("pyannote", pipeline=tiny_pipeline, device="cpu")
+
+
+def _check_pyannote_turns(turns, duration):
+    _check_turns(turns, duration)
+    assert turns, "the tiny model is biased towards speech, so some turns are expected"
+    labels = {t.speaker for t in turns}
+    assert labels == {f"spk{i}" for i in range(len(labels))}
+    assert turns[0].speaker == "spk0"
+
+
+def pyannote_test(fn):
+    """Mark ``fn`` with the warning filters of :data:`PYANNOTE_NOISE`."""
+    for mark in PYANNOTE_NOISE:
+        fn = mark(fn)
+    return fn
+
+
+@pyannote_test
+def test_pyannote_tiny_pipeline_diarizes(episode1, tiny_diarizer):
+    from anim400k.diarize.pyannote_backend import PyannoteDiarizer
+
+    assert isinstance(tiny_diarizer, PyannoteDiarizer)
+    assert tiny_diarizer.config_path.name == "config.yaml"
+    audio, sr = _mix(episode1)  # 15 s at 48 kHz: pyannote resamples to 16 kHz itself
+    turns = tiny_diarizer.diarize(audio, sr)
+    _check_pyannote_turns(turns, len(audio) / sr)
+    assert sum(t.duration for t in turns) > 1.0
+    # the same audio at 16 kHz gives turns on the same time axis
+    from anim400k.asr.base import prepare_audio
+
+    turns16 = tiny_diarizer.diarize(prepare_audio(audio, sr, 16000), 16000)
+    _check_pyannote_turns(turns16, len(audio) / sr)
+    # pyannote pads the last 10 s window: turns are clipped to the audio; nothing at all gives nothing
+    short = tiny_diarizer.diarize(audio[: sr * 2], sr)
+    assert short and max(t.end for t in short) <= 2.0
+    assert tiny_diarizer.diarize(np.zeros(0, np.float32), 16000) == []
+    # offline: no hub, and pyannote 4's usage telemetry (to otel.pyannote.ai, on by default) is off
+    from pyannote.audio.telemetry.metrics import is_metrics_enabled
+
+    assert not is_metrics_enabled()
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+
+
+@pyannote_test
+def test_pyannote_speaker_counts_reach_the_pipeline(episode1, tiny_pipeline, monkeypatch):
+    audio, sr = _mix(episode1)
+    audio = audio[: sr * 12]
+    two = get_diarizer("pyannote", pipeline=tiny_pipeline, num_speakers=2, device="cpu").diarize(audio, sr)
+    _check_pyannote_turns(two, 12.0)
+    assert {t.speaker for t in two} == {"spk0", "spk1"}
+    one = get_diarizer("pyannote", pipeline=tiny_pipeline, num_speakers=1, device="cpu").diarize(audio, sr)
+    assert {t.speaker for t in one} == {"spk0"}
+    bounded = get_diarizer("pyannote", pipeline=tiny_pipeline, min_speakers=2, max_speakers=3, device="cpu")
+    labels = {t.speaker for t in bounded.diarize(audio, sr)}
+    assert 2 <= len(labels) <= 3
+    # the pipeline is also found through the environment (as the build's diarize stage does)
+    monkeypatch.setenv("ANIM400K_PYANNOTE_PIPELINE", str(tiny_pipeline / "config.yaml"))
+    capped = get_diarizer("pyannote", max_speakers=1, device="cpu")
+    assert {t.speaker for t in capped.diarize(audio, sr)} == {"spk0"}
+    # exactly what pyannote's apply() receives
+    seen: list = []
+    real_apply = capped._pipeline.apply
+    monkeypatch.setattr(capped._pipeline, "apply", lambda file, **kw: seen.append(kw) or real_apply(file, **kw))
+    for options in ({"num_speakers": 2}, {"min_speakers": 2, "max_speakers": 3}, {}):
+        capped.num_speakers, capped.min_speakers, capped.max_speakers = (
+            options.get("num_speakers"), options.get("min_speakers"), options.get("max_speakers"))
+        capped.diarize(audio[: sr * 11], sr)
+    assert seen == [{"num_speakers": 2}, {"min_speakers": 2, "max_speakers": 3}, {}]
+    with pytest.raises(ValueError, match="num_speakers"):
+        get_diarizer("pyannote", pipeline=tiny_pipeline, num_speakers=0)
+
+
+@pyannote_test
+def test_pyannote_31_layout_loads_offline_with_relative_paths(episode1, tiny_pipeline, tmp_path_factory):
+    """A speaker-diarization-3.1 style config (no PLDA, paths relative to it) under pyannote.audio 4."""
+    from pyannote_helpers import write_tiny_pipeline
+
+    tmp_path = tmp_path_factory.mktemp("layout31")  # pyannote routes by the words in the path:
+    assert "pyannote" not in str(tmp_path)
+    folder = tmp_path / "wespeaker-and-friends"  # a path naming wespeaker must still load a pyannote model
+    folder.symlink_to(tiny_pipeline, target_is_directory=True)
+    config = write_tiny_pipeline(tmp_path / "v31", "3.1", models=False,
+                                 segmentation="../wespeaker-and-friends/segmentation/pytorch_model.bin",
+                                 embedding="../wespeaker-and-friends/embedding")
+    audio, sr = _mix(episode1)
+    turns = get_diarizer("pyannote", pipeline=config, device="cpu").diarize(audio[: sr * 12], sr)
+    _check_pyannote_turns(turns, 12.0)
+
+
+@pytest.mark.parametrize(
+    ("entry", "value", "expected"),
+    [
+        ("segmentation", "models/segmentation/pytorch_model.bin", "segmentation checkpoint"),
+        ("embedding", "$model/no-such-embedding", "embedding checkpoint"),
+        ("plda", "/nowhere/plda", "plda checkpoint"),
+        ("segmentation", "pyannote/segmentation-3.0", "hub ids load only from the local Hugging Face cache"),
+    ],
+)
+def test_pyannote_bad_checkpoint_names_the_config(tiny_pipeline, tmp_path, monkeypatch, entry, value, expected):
+    import huggingface_hub.constants
+    from pyannote_helpers import write_tiny_pipeline
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "empty-hf-cache"))
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    for sub in ("segmentation", "embedding", "plda"):
+        (folder / sub).symlink_to(tiny_pipeline / sub, target_is_directory=True)
+    config = write_tiny_pipeline(folder, models=False, **{entry: value})
+    with pytest.raises(InputError) as info:
+        get_diarizer("pyannote", pipeline=folder, device="cpu")
+    assert info.value.path == str(config)
+    assert expected in info.value.message
+    # a config that is not one at all
+    config.write_text("just: [text\n")
+    with pytest.raises(InputError, match="not a readable pyannote pipeline config"):
+        get_diarizer("pyannote", pipeline=config, device="cpu")
+
+
+def test_pyannote_devices():
+    pytest.importorskip("pyannote.audio")
+    import torch
+
+    from anim400k.diarize.pyannote_backend import resolve_device
+
+    assert resolve_device("cpu") == "cpu"
+    assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(InputError, match="not a torch device"):
+        resolve_device("warp-drive")
+    if torch.cuda.is_available():
+        assert resolve_device("cuda:0") == "cuda:0"
+    else:
+        with pytest.raises(BackendUnavailable, match="no CUDA GPU"):
+            resolve_device("cuda")
+
+
+@pyannote_test
+def test_pyannote_cli(episode1, tiny_pipeline, tmp_path, capsys):
+    from anim400k.cli import main
+    from anim400k.formats.rttm import read_rttm
+
+    out = tmp_path / "jp.rttm"
+    rc = main(["diarize", str(episode1.media), "--out", str(out), "--diarizer", "pyannote",
+               "--pipeline", str(tiny_pipeline / "config.yaml"), "--num-speakers", "2",
+               "--reference", str(episode1.truth)])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert "DER" in printed and "2 speakers" in printed
+    turns = read_rttm(out)
+    assert {t.speaker for t in turns} == {"spk0", "spk1"}
+    assert all(0 <= t.start < t.end <= 15.0 + 1e-3 for t in turns)
+    # a missing pipeline is one clear line and exit code 2
+    assert main(["diarize", str(episode1.media), "--out", str(tmp_path / "x.rttm"), "--diarizer", "pyannote",
+                 "--pipeline", str(tmp_path / "nowhere" / "config.yaml")]) == 2
+    assert "pyannote pipeline config not found" in capsys.readouterr().err

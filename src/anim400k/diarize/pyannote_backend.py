@@ -1,23 +1,39 @@
 """The production diarizer: a pyannote.audio pipeline loaded from a local path (never from the hub).
 
 Install with ``pip install 'anim400k[pyannote]'`` and give the pipeline's ``config.yaml`` (or the
-folder holding it, e.g. a downloaded ``pyannote/speaker-diarization-3.1`` snapshot whose config
-points at local model checkpoints) with ``pipeline=PATH`` or ``ANIM400K_PYANNOTE_PIPELINE``.
+folder holding it, e.g. a ``pyannote/speaker-diarization-community-1`` snapshot, or a
+``pyannote/speaker-diarization-3.1`` one whose config points at local model checkpoints) with
+``pipeline=PATH`` or ``ANIM400K_PYANNOTE_PIPELINE``. See ``docs/diarization.md``.
+
+Before pyannote sees the config, the model entries (``segmentation``, ``embedding``, ``plda``) that
+are local paths are resolved against the config's folder and checked, so a missing checkpoint is
+reported by name. Works with pyannote.audio 3.1+ and 4.x; nothing is downloaded and pyannote 4's
+usage telemetry is switched off.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+import tempfile
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import BackendUnavailable, InputError
+from ..errors import AnimError, BackendUnavailable, InputError
 from ..formats.rttm import annotation_to_turns
 from .base import Turn, relabel_by_first_appearance
 
 ENV_PIPELINE = "ANIM400K_PYANNOTE_PIPELINE"
+#: the pipeline parameters that name model checkpoints (``plda`` only in pyannote.audio 4)
+MODEL_KEYS = ("segmentation", "embedding", "plda")
+CHECKPOINT_SUFFIXES = (".bin", ".ckpt", ".pt", ".pth", ".safetensors", ".npz")
+# pyannote.audio 4 warns at import when torchcodec cannot load FFmpeg; audio is always passed in memory here.
+TORCHCODEC_WARNING = r"\s*torchcodec is not installed correctly"
 
 
 class PyannoteDiarizer:
@@ -31,20 +47,32 @@ class PyannoteDiarizer:
         num_speakers: int | None = None,
         min_speakers: int | None = None,
         max_speakers: int | None = None,
-        device: str = "cpu",
+        device: str = "auto",
     ) -> None:
+        for label, value in (("num_speakers", num_speakers), ("min_speakers", min_speakers),
+                             ("max_speakers", max_speakers)):
+            if value is not None and int(value) < 1:
+                raise ValueError(f"{label} must be >= 1, got {value}")
         self.num_speakers = num_speakers
         self.min_speakers = min_speakers
         self.max_speakers = max_speakers
         pipeline_cls = import_pipeline_class()
         self.config_path = resolve_pipeline_path(pipeline)
-        self._pipeline = load_pipeline(self.config_path, device, pipeline_cls)
+        self.device = resolve_device(device)
+        self._pipeline = load_pipeline(self.config_path, self.device, pipeline_cls)
 
     def diarize(self, audio: np.ndarray, sr: int) -> list[Turn]:
-        """Run the pipeline on mono ``audio`` (``sr`` Hz) and return its turns (labels ``spk0..``)."""
+        """Run the pipeline on mono ``audio`` (``sr`` Hz) and return its turns (labels ``spk0..``).
+
+        Turns are clipped to the audio's duration (pyannote pads the last window); empty audio
+        gives no turns.
+        """
         import torch
 
-        waveform = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)).reshape(1, -1)
+        samples = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
+        if samples.size == 0:
+            return []
+        waveform = torch.from_numpy(samples).reshape(1, -1)
         kwargs: dict[str, Any] = {}
         if self.num_speakers is not None:
             kwargs["num_speakers"] = int(self.num_speakers)
@@ -53,7 +81,10 @@ class PyannoteDiarizer:
         if self.max_speakers is not None:
             kwargs["max_speakers"] = int(self.max_speakers)
         output = self._pipeline({"waveform": waveform, "sample_rate": int(sr)}, **kwargs)
-        return relabel_by_first_appearance(annotation_to_turns(output_annotation(output)))
+        duration = samples.size / float(sr)
+        turns = [Turn(max(0.0, t.start), min(duration, t.end), t.speaker)
+                 for t in annotation_to_turns(output_annotation(output))]
+        return relabel_by_first_appearance(t for t in turns if t.end > t.start)
 
 
 def output_annotation(output: Any) -> Any:
@@ -73,7 +104,7 @@ def resolve_pipeline_path(pipeline: str | Path | None) -> Path:
             f"give the local pipeline config.yaml with pipeline=PATH or {ENV_PIPELINE}; models are never "
             "downloaded",
         )
-    path = Path(raw).expanduser()
+    path = Path(raw).expanduser().absolute()
     if path.is_dir():
         path = path / "config.yaml"
     if not path.is_file():
@@ -81,24 +112,168 @@ def resolve_pipeline_path(pipeline: str | Path | None) -> Path:
     return path
 
 
+def resolve_device(device: str) -> str:
+    """``auto`` -> ``cuda`` when torch sees a GPU, else ``cpu``; other names are checked by torch."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        dev = torch.device(device)
+    except RuntimeError as exc:
+        raise InputError(f"not a torch device: {device!r} ({exc})") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise BackendUnavailable("pyannote", None, f"device {device!r} asked for but torch sees no CUDA GPU")
+    return device
+
+
+def force_offline() -> None:
+    """No hub downloads and no pyannote telemetry, also when ``huggingface_hub`` was imported before."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    # pyannote.audio 4 sends usage metrics to otel.pyannote.ai unless this is off
+    os.environ["PYANNOTE_METRICS_ENABLED"] = "false"
+    constants = sys.modules.get("huggingface_hub.constants")
+    if constants is not None:  # it read the environment when it was imported
+        constants.HF_HUB_OFFLINE = True  # type: ignore[attr-defined]
+
+
 def import_pipeline_class() -> Any:
     """``pyannote.audio.Pipeline``, imported offline; ``BackendUnavailable`` naming the extra if missing."""
-    os.environ["HF_HUB_OFFLINE"] = "1"
+    force_offline()
     try:
-        from pyannote.audio import Pipeline
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=TORCHCODEC_WARNING)
+            from pyannote.audio import Pipeline
     except ImportError as exc:
         raise BackendUnavailable("pyannote", "pyannote", f"pyannote.audio is not installed: {exc}") from None
     return Pipeline
 
 
-def load_pipeline(config_path: Path, device: str = "cpu", pipeline_cls: Any = None) -> Any:
-    """Load ``pyannote.audio.Pipeline`` from a local config, offline (``HF_HUB_OFFLINE=1``)."""
-    Pipeline = pipeline_cls or import_pipeline_class()  # noqa: N806
-    os.environ["HF_HUB_OFFLINE"] = "1"
+def pyannote_major_version() -> int:
+    """The installed pyannote.audio major version (3 when it cannot be told)."""
     try:
-        pipeline = Pipeline.from_pretrained(str(config_path))
+        from pyannote.audio import __version__
+    except ImportError:
+        return 3
+    head = str(__version__).split(".")[0]
+    return int(head) if head.isdigit() else 3
+
+
+def _is_path_like(value: str) -> bool:
+    """A checkpoint entry that names a file or folder rather than a hub id (``org/name``)."""
+    return (value.startswith(("/", ".", "~", "$model/")) or value.endswith(CHECKPOINT_SUFFIXES)
+            or value.count("/") != 1)
+
+
+def _local_checkpoint(value: Any, key: str, config_path: Path) -> Any:
+    """A model entry with local paths made absolute (relative to the config's folder) and checked.
+
+    ``$model/sub`` (pyannote 4 snapshots) means ``sub`` next to the config. A folder of a model
+    (not the PLDA) becomes its ``pytorch_model.bin`` (pyannote 3 loads files only). The embedding
+    is given as ``{"checkpoint": path}`` so that pyannote loads it as its own model even when the
+    path mentions "wespeaker" or "speechbrain". Hub ids (``pyannote/segmentation-3.0``) are kept:
+    they load only from the local Hugging Face cache.
+    """
+    if isinstance(value, dict):
+        if isinstance(value.get("checkpoint"), str) and not value.get("subfolder"):
+            inner = _local_checkpoint(value["checkpoint"], key, config_path)
+            return {**value, "checkpoint": inner["checkpoint"] if isinstance(inner, dict) else inner}
+        return value
+    if not isinstance(value, str):
+        return value
+    raw = value[len("$model/"):].split("@")[0] if value.startswith("$model/") else value
+    path = Path(raw).expanduser()
+    if not path.is_absolute():
+        path = config_path.parent / path
+    if not (path.exists() or _is_path_like(value)):
+        return value
+    if path.is_dir() and key != "plda":
+        path = path / "pytorch_model.bin"
+    if not path.exists():
+        raise InputError(f"the {key} checkpoint {value!r} is not there ({path})", config_path)
+    return {"checkpoint": str(path)} if key == "embedding" else str(path)
+
+
+def read_pipeline_config(config_path: Path, major: int | None = None) -> dict[str, Any]:
+    """The pipeline config with its local checkpoints resolved (see :func:`_local_checkpoint`).
+
+    With pyannote.audio 4, a config without ``plda`` whose clustering is not VBx (the
+    ``speaker-diarization-3.1`` layout) gets an unused placeholder PLDA: pyannote 4 would otherwise
+    fetch community-1's PLDA from the hub although only VBx clustering uses it.
+    """
+    import yaml
+
+    try:
+        config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise InputError(f"not a readable pyannote pipeline config: {exc}", config_path) from None
+    pipeline = config.get("pipeline") if isinstance(config, dict) else None
+    if not isinstance(pipeline, dict) or "name" not in pipeline:
+        raise InputError("not a pyannote pipeline config (it needs `pipeline: {name: ..., params: ...}`)",
+                         config_path)
+    params = pipeline.setdefault("params", {})
+    if not isinstance(params, dict):
+        raise InputError("pipeline.params must be a mapping", config_path)
+    for key in MODEL_KEYS:
+        if key in params:
+            params[key] = _local_checkpoint(params[key], key, config_path)
+    major = pyannote_major_version() if major is None else major
+    if (major >= 4 and str(pipeline["name"]).endswith("SpeakerDiarization") and "plda" not in params
+            and params.get("clustering", "VBxClustering") != "VBxClustering"):
+        from pyannote.audio.core.plda import PLDA
+
+        params["plda"] = PLDA.__new__(PLDA)  # never called: only VBxClustering uses the PLDA
+    return config
+
+
+@contextmanager
+def _environ(**values: str) -> Iterator[None]:
+    """Set environment variables for the duration of the block."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def load_pipeline(config_path: Path, device: str = "cpu", pipeline_cls: Any = None) -> Any:
+    """Load ``pyannote.audio.Pipeline`` from a local config, offline; ``InputError`` naming the config if it fails.
+
+    The checkpoints are the user's own local files: they are unpickled as pyannote 4 does
+    (``weights_only=False``), also under pyannote 3.
+    """
+    Pipeline = pipeline_cls or import_pipeline_class()  # noqa: N806
+    force_offline()
+    major = pyannote_major_version()
+    config = read_pipeline_config(config_path, major)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=TORCHCODEC_WARNING)
+            if major >= 4:  # pyannote 4 takes the config itself
+                pipeline = Pipeline.from_pretrained(config)
+            else:  # pyannote 3 reads a file, and its torch.load fails on torch >= 2.6 (weights_only)
+                import yaml
+
+                warnings.filterwarnings("ignore", message="Environment variable TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD")
+                with tempfile.TemporaryDirectory() as tmp, _environ(TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD="1"):
+                    resolved = Path(tmp) / "config.yaml"
+                    resolved.write_text(yaml.safe_dump(config), encoding="utf-8")
+                    pipeline = Pipeline.from_pretrained(str(resolved))
+    except AnimError:
+        raise
     except Exception as exc:  # noqa: BLE001 - pyannote raises many kinds of errors for bad configs
-        raise InputError(f"cannot load the pyannote pipeline: {exc}", config_path) from None
+        hub_ids = [v for k, v in config["pipeline"]["params"].items() if k in MODEL_KEYS and isinstance(v, str)
+                   and not _is_path_like(v)]
+        hint = (f" ({', '.join(hub_ids)} is not a local path: hub ids load only from the local Hugging Face "
+                "cache, point the config at local checkpoints)") if hub_ids else ""
+        first = (str(exc).strip().splitlines() or [""])[0]
+        raise InputError(f"cannot load the pyannote pipeline: {type(exc).__name__}: {first}{hint}",
+                         config_path) from None
     if pipeline is None:
         raise InputError("pyannote could not load a pipeline from this config", config_path)
     if device != "cpu":
