@@ -361,3 +361,20 @@ def test_pyannote_cli(episode1, tiny_pipeline, tmp_path, capsys):
     assert main(["diarize", str(episode1.media), "--out", str(tmp_path / "x.rttm"), "--diarizer", "pyannote",
                  "--pipeline", str(tmp_path / "nowhere" / "config.yaml")]) == 2
     assert "pyannote pipeline config not found" in capsys.readouterr().err
+
+
+@pyannote_test
+def test_dub_cli_with_the_pyannote_diarizer(episode1, tiny_pipeline, tmp_path):
+    """``anim400k dub --diarizer pyannote --pipeline DIR``: the lines are the tiny pipeline's turns."""
+    import json
+
+    from anim400k.cli import main
+
+    out, rep = tmp_path / "dub.mkv", tmp_path / "r.json"
+    args = ["dub", str(episode1.media), "--out", str(out), "--subtitles", str(episode1.subtitles), "--report",
+            str(rep), "--diarizer", "pyannote", "--pipeline", str(tiny_pipeline), "--device", "cpu"]
+    assert main(args) == 0
+    data = json.loads(rep.read_text())
+    assert data["diarizer"] == "pyannote"
+    assert data["lines"] and all(ln["speaker"].startswith("spk") for ln in data["lines"])
+    assert out.exists()

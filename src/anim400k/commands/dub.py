@@ -25,6 +25,7 @@ def register(app: typer.Typer) -> None:
         diarizer: str = typer.Option(
             "embedded", "--diarizer", help="Diarizer: embedded, pyannote, or 'none' (one speaker, VAD only)."
         ),
+        pipeline: Path = typer.Option(None, "--pipeline", help="pyannote: local pipeline config.yaml (or folder)."),
         num_speakers: int = typer.Option(None, "--num-speakers", help="Number of speakers, when known."),
         min_stretch: float = typer.Option(0.8, "--min-stretch", help="Slowest time-stretch factor."),
         max_stretch: float = typer.Option(1.3, "--max-stretch", help="Fastest time-stretch factor."),
@@ -52,6 +53,7 @@ def register(app: typer.Typer) -> None:
             tts_model=s(tts_model),
             device=device,
             diarizer=None if diarizer == "none" else diarizer,
+            pipeline=s(pipeline),
             num_speakers=num_speakers,
             min_stretch=min_stretch,
             max_stretch=max_stretch,

@@ -51,6 +51,8 @@ class DubOptions(BaseModel):
     separator: str = "hpss"
     separation_sr: int | None = 24000
     diarizer: str | None = "embedded"
+    #: pyannote: the local pipeline ``config.yaml`` (or its folder); default ``ANIM400K_PYANNOTE_PIPELINE``.
+    pipeline: str | None = None
     num_speakers: int | None = None
     min_stretch: float = Field(0.8, gt=0)
     max_stretch: float = Field(1.3, gt=0)
@@ -122,6 +124,8 @@ def find_segments(vocals16: np.ndarray, options: DubOptions) -> list[Segment]:
         kwargs: dict[str, Any] = {"num_speakers": options.num_speakers} if options.num_speakers else {}
         if options.diarizer == "pyannote":
             kwargs["device"] = options.device
+            if options.pipeline:
+                kwargs["pipeline"] = options.pipeline
         turns: Sequence[Any] = get_diarizer(options.diarizer, **kwargs).diarize(vocals16, ANALYSIS_SR)
     else:  # asked for one speaker: voice activity (silero-vad) on the vocals
         from ..diarize.vad import speech_regions
@@ -172,6 +176,7 @@ def dub_audio(
         sample_rate=sr,
         tts=tts.name,
         translator=translator.name,
+        diarizer=options.diarizer or "none",
     )
     vocals, backing = separate(mix, sr, options.separator, options.separation_sr)
     lap("separate")

@@ -69,6 +69,7 @@ class DubReport:
     sample_rate: int
     tts: str
     translator: str
+    diarizer: str | None = None
     lines: list[LineReport] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     source_lufs: float | None = None
@@ -106,6 +107,7 @@ class DubReport:
             "sample_rate": self.sample_rate,
             "tts": self.tts,
             "translator": self.translator,
+            "diarizer": self.diarizer,
             "summary": {
                 "segments": len(self.lines),
                 "spoken": len(self.spoken_lines),
