@@ -1,6 +1,10 @@
 """Real-time factor of ``anim400k.dub`` with the embedded backends on a synthetic episode.
 
     OMP_NUM_THREADS=2 python benchmarks/bench_dub.py [--duration 60] [--cores 2] [--diarizer embedded]
+        [--tts espeak|xtts --tts-model DIR] [--device cpu|cuda]
+
+``--tts xtts --tts-model DIR`` times voice cloning with a local XTTS-v2 folder (on a GPU with
+``--device cuda``); ``--tts-model random`` builds a tiny random XTTS first (pipeline overhead only).
 
 Prints the wall time, the per-stage seconds, and the real-time factor (dub seconds /
 episode seconds; the baseline is the episode's own duration, i.e. real time = 1.0), the
@@ -23,6 +27,9 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=2, help="CPU cores to allow (affinity and thread pools)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--diarizer", default="embedded", help="anim400k.diarize backend, or 'none'")
+    parser.add_argument("--tts", default="espeak", help="TTS backend: espeak or xtts")
+    parser.add_argument("--tts-model", default=None, help="XTTS model folder, or 'random' for a tiny random one")
+    parser.add_argument("--device", default="cpu", help="device of the model backends (cpu, cuda)")
     args = parser.parse_args()
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ.setdefault(var, str(args.cores))
@@ -39,12 +46,22 @@ def main() -> None:
 
     diarizer = None if args.diarizer == "none" else args.diarizer
     with tempfile.TemporaryDirectory() as tmp:
+        tts_model = args.tts_model
+        if args.tts == "xtts" and tts_model == "random":
+            from anim400k.tts.random_xtts import build_random_xtts
+
+            tts_model = str(build_random_xtts(Path(tmp) / "random-xtts"))
+
+        def options(subtitles: Path) -> DubOptions:
+            return DubOptions(subtitles=str(subtitles), diarizer=diarizer, tts=args.tts, tts_model=tts_model,
+                              device=args.device)
+
         ep = make_episode(Path(tmp) / "ep", duration=args.duration, seed=args.seed, n_speakers=3)
         # warm-up on a short episode so one-off imports and model loads are not counted
         warm = make_episode(Path(tmp) / "warm", duration=5.0, seed=args.seed + 1, n_speakers=1)
-        dub(warm.media, Path(tmp) / "warm.mkv", DubOptions(subtitles=str(warm.subtitles), diarizer=diarizer))
+        dub(warm.media, Path(tmp) / "warm.mkv", options(warm.subtitles))
         t0 = time.perf_counter()
-        report = dub(ep.media, Path(tmp) / "dubbed.mkv", DubOptions(subtitles=str(ep.subtitles), diarizer=diarizer))
+        report = dub(ep.media, Path(tmp) / "dubbed.mkv", options(ep.subtitles))
         wall = time.perf_counter() - t0
     ratio_err = [
         abs(ln.dub_ratio_db - ln.source_ratio_db)
@@ -53,7 +70,7 @@ def main() -> None:
     ]
     err = report.mean_abs_end_error
     print(f"episode duration (baseline, real time): {args.duration:.1f} s")
-    print(f"diarizer: {diarizer or 'none (voice activity, one speaker)'}")
+    print(f"diarizer: {diarizer or 'none (voice activity, one speaker)'}; tts: {args.tts} on {args.device}")
     speakers, voices = {ln.speaker for ln in report.lines}, {ln.voice for ln in report.spoken_lines}
     print(f"speakers found: {len(speakers)}, voices used: {len(voices)}")
     print(f"dub wall time: {wall:.2f} s on {args.cores} cores")
