@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from release_helpers import annotations, make_release
 
 from anim400k import model
@@ -176,3 +178,16 @@ def test_validate_release_finds_missing_media(rel: Path, tmp_path: Path) -> None
     problems = release.validate_release(copy_root)
     assert len(problems) == 1
     assert problems[0].clip == 0 and problems[0].field == "en_clip" and "is missing" in problems[0].message
+
+
+@given(st.text(max_size=80))
+@settings(max_examples=300, deadline=None)
+def test_fast_uuid5_is_the_standard_uuid5(name):
+    import uuid
+
+    assert ids.uuid5_str(name) == str(uuid.uuid5(ids.NAMESPACE, name))
+
+
+def test_clip_ids_are_stable_across_versions():
+    # a fixed value: a change here would rename every clip of every released dataset
+    assert ids.clip_id("show", "1", "jp", 1.0, 2.5) == "a9/a90ef381-0cdb-5dc7-8f33-ea1c3035d541"

@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from pathlib import Path
 
 NAMESPACE = uuid.UUID("5b0f7f0e-3c0a-5d6e-9a40-0a1d4e400000")
+_NAMESPACE_BYTES = NAMESPACE.bytes
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _ID_RE = re.compile(rf"^(?P<folder>[0-9a-f]{{1,2}})/(?P<uuid>{_UUID})$")
 
 
+def uuid5_str(name: str) -> str:
+    """``str(uuid.uuid5(NAMESPACE, name))``, computed straight from SHA-1 (RFC 4122 section 4.3).
+
+    A build makes four IDs per clip (millions at paper scale); this skips the ``UUID`` object
+    and is ~3x faster. Tests check it against :func:`uuid.uuid5`.
+    """
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode("utf-8")).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    x = digest.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+
+
 def make_id(*parts: object) -> str:
     """A release ID ``"{uuid[:2]}/{uuid}"`` from a UUIDv5 over ``parts`` joined by '/'."""
-    u = str(uuid.uuid5(NAMESPACE, "/".join(str(p) for p in parts)))
+    u = uuid5_str("/".join(str(p) for p in parts))
     return f"{u[:2]}/{u}"
 
 
