@@ -1,5 +1,5 @@
 """The Ray runner on a local 2-CPU cluster: same release as the local runner, survives a killed worker
-and a killed driver.
+and a killed driver, builds into a remote output with no folder shared between workers.
 
 One Ray cluster serves the whole module (starting one takes 10-20 s).
 """
@@ -21,7 +21,7 @@ import pytest
 
 from anim400k.build.options import BuildOptions
 from anim400k.build.pipeline import CATALOG_FILE, build_dataset
-from anim400k.build.runners import FAULT_DIR_ENV, FAULT_STAGE_ENV
+from anim400k.build.runners import FAULT_DIR_ENV, FAULT_STAGE_ENV, SIMULATE_NODES_ENV
 from anim400k.formats.ids import ANNOTATIONS_FILE, AUDIO_ARCHIVE
 
 pytestmark = pytest.mark.slow
@@ -136,3 +136,23 @@ def test_killed_driver_resumes_to_identical_output(ray_address: str, local_relea
     assert any("diarize" in e.skipped_stages for e in report.episodes), "nothing was resumed"
     assert release_files(out) == local_release
     assert not list(out.rglob(".*.part*")), "temporary files left behind"
+
+
+def test_remote_output_needs_no_shared_folder(ray_address: str, local_release: dict[str, bytes],
+                                              short_manifest: Path, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--out URL`` on Ray: every worker process stages episodes in its own folder (as on other nodes)."""
+    from anim400k.formats.release import validate_release
+    from anim400k.storage import staging_dir
+
+    remote = tmp_path / "bucket" / "release"
+    url = f"local://{remote}"
+    monkeypatch.setenv("ANIM400K_CACHE", str(tmp_path / "driver"))
+    monkeypatch.setenv(SIMULATE_NODES_ENV, str(tmp_path / "nodes"))
+    report = build_dataset(short_manifest, url, RAY)
+    assert not report.failed, [e.error for e in report.failed]
+    assert release_files(remote) == local_release
+    assert validate_release(remote) == []
+    assert [p for p in (tmp_path / "nodes").iterdir() if list(p.rglob("*.16k.flac"))], "no worker staged here"
+    assert not [p for p in staging_dir(url).rglob("*") if p.suffix in (".mp3", ".flac")]
+    assert not [p for p in remote.rglob("*") if ".part" in p.name]

@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+CATALOG_FILE = "catalog.sqlite"  # its name in the output folder
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS stages (
     episode   TEXT NOT NULL,

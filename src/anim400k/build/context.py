@@ -13,12 +13,18 @@ from .options import BuildOptions
 
 @dataclass(slots=True)
 class EpisodeContext:
-    """One episode's inputs and output locations (picklable; sent to workers)."""
+    """One episode's inputs and output locations (picklable; sent to workers).
+
+    ``remote`` is the output URL when the output is remote: ``work_dir`` and ``release_dir``
+    are then paths in the driver's staging folder, which a task rebases onto its own node's
+    staging folder (:mod:`anim400k.build.remote`).
+    """
 
     ref: EpisodeRef
     work_dir: str
     release_dir: str
     options: BuildOptions
+    remote: str | None = None
 
     @property
     def work(self) -> Path:

@@ -1,4 +1,11 @@
-"""The dataset build driver: schedules stages, records them in the catalog, writes the release."""
+"""The dataset build driver: schedules stages, records them in the catalog, writes the release.
+
+With a remote output (``--out s3://...``) the driver works in its own staging folder: it
+pulls the catalog and the work state to resume, pushes the catalog after every finished
+stage (each stage task stages its episode on its own node and pushes its files itself),
+pulls the finished episodes' work state before writing the release, and pushes what it
+wrote at the end (:mod:`anim400k.build.remote`).
+"""
 
 from __future__ import annotations
 
@@ -11,16 +18,16 @@ from typing import Any
 
 from ..errors import AnimError
 from ..fsutil import write_json_atomic
-from .catalog import Catalog
+from .catalog import CATALOG_FILE, Catalog
 from .context import EpisodeContext
 from .manifest import Manifest, load_manifest
 from .options import BuildOptions, stage_config
+from .remote import pull_build_state, pull_for_release, push_catalog, push_release
 from .runners import make_runner
 from .stages import STAGES, Stage
 
 log = logging.getLogger(__name__)
 
-CATALOG_FILE = "catalog.sqlite"
 REPORT_FILE = "build_report.json"
 
 
@@ -122,7 +129,8 @@ def build_dataset(
     Per-episode stages run on the configured runner; finished stages (same config,
     artifact present) are skipped, so a killed build re-run redoes only unfinished work.
     A failed episode is reported and skipped; the others complete. Writes the release
-    (annotations, clip media), ``catalog.sqlite`` and ``build_report.json`` in ``out_dir``.
+    (annotations, clip media), ``catalog.sqlite`` and ``build_report.json`` in ``out_dir``,
+    which may be an fsspec URL (then no shared filesystem is needed, see :mod:`.remote`).
     """
     from ..storage import RemoteMirror, is_url, local_input
 
@@ -130,28 +138,31 @@ def build_dataset(
     if not isinstance(manifest, Manifest):
         manifest = load_manifest(local_input(str(manifest)))
     mirror = RemoteMirror(str(out_dir)) if is_url(out_dir) else None
-    if mirror is not None:
-        mirror.pull()
     out = mirror.local if mirror is not None else Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     _check_metadata(manifest)
     refs = manifest.episodes()
     contexts = {
         r.key: EpisodeContext(ref=r, work_dir=str(out / "work" / r.show_key / r.episode), release_dir=str(out),
-                              options=options)
+                              options=options, remote=mirror.url if mirror is not None else None)
         for r in refs
     }
+    if mirror is not None:
+        pull_build_state(mirror, contexts.values())
     _remove_stale_parts(out, contexts)
     catalog = Catalog(out / CATALOG_FILE)
     results = {k: EpisodeResult(k) for k in contexts}
     try:
         _run_stages(catalog, contexts, results, options, mirror)
         _remove_stale_parts(out, contexts)  # left by workers killed mid-write (their tasks were re-run)
+        if mirror is not None:
+            ok = [c for k, c in contexts.items() if results[k].ok]
+            pull_for_release(mirror, ok, options.archive)
         report = _finish(catalog, manifest, contexts, results, options, out)
     finally:
         catalog.close()
     if mirror is not None:
-        mirror.push()
+        push_release(mirror)
         report.out_dir = mirror.url
     return report
 
@@ -234,15 +245,15 @@ def _run_stages(catalog: Catalog, contexts: dict[str, EpisodeContext], results: 
                     detail = "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()[-1]
                     _fail(catalog, res, name, configs[key][name], f"internal error in stage {name}: {detail}")
                     Path(contexts[key].work_dir).mkdir(parents=True, exist_ok=True)
-                    (Path(contexts[key].work_dir) / "error.log").write_text(
-                        "".join(traceback.format_exception(exc)), encoding="utf-8")
+                    error_log = Path(contexts[key].work_dir) / "error.log"
+                    error_log.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+                    if mirror is not None:
+                        mirror.push_files([error_log])
                     continue
                 catalog.mark_done(key, name, configs[key][name], artifact, seconds)
                 done[key].add(name)
-                if mirror is not None:  # keep the remote work state current, so another machine can resume
-                    catalog.checkpoint()
-                    mirror.push(str(Path(contexts[key].work_dir).relative_to(mirror.local)))
-                    mirror.push(CATALOG_FILE)
+                if mirror is not None:  # keep the remote catalog current, so another machine can resume
+                    push_catalog(mirror, catalog)
                 res.stage_seconds[name] = round(seconds, 3)
                 progress.update(name)
             submit_ready()

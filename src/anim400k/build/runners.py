@@ -2,7 +2,10 @@
 
 Every runner has the same two methods: ``submit(stage, ctx) -> Future`` and ``close()``.
 Workers only compute and write artifacts (large audio stays in the episode's work folder,
-never in a runner's message channel); the driver alone writes the catalog.
+never in a runner's message channel); the driver alone writes the catalog. When the output
+is a URL, every runner's task stages its episode in its own machine's staging folder and
+syncs it with the remote (:func:`anim400k.build.remote.run_stage_staged`), so no worker
+needs to see the driver's disk.
 
 Test hook (fault injection): with ``ANIM400K_FAULT_KILL_STAGE=<stage>[:after]`` and
 ``ANIM400K_FAULT_DIR=<folder>`` set, the first task of ``<stage>`` (in the whole build)
@@ -11,6 +14,11 @@ kills its worker process with ``os._exit(1)`` before running the stage (or, with
 A marker file in ``ANIM400K_FAULT_DIR`` makes it happen only once, so a retry succeeds.
 Without ``ANIM400K_FAULT_DIR`` the hook is off. Tests use it to check that a worker dying
 in the middle of an episode loses and duplicates nothing.
+
+Test hook (separate nodes): with ``ANIM400K_SIMULATE_NODES=<folder>`` every worker process
+of the local pool and every Ray worker process uses ``<folder>/node-<pid>`` as its
+``ANIM400K_CACHE`` (input cache and staging folders), as if it ran on a machine of its
+own. Tests use it to build into a remote output with workers that share no staging folder.
 """
 
 from __future__ import annotations
@@ -26,10 +34,12 @@ from typing import Any, Protocol
 from ..errors import BackendUnavailable, InputError
 from .context import EpisodeContext
 from .options import BuildOptions
+from .remote import run_stage_staged
 from .stages import STAGE_BY_NAME, run_stage
 
 FAULT_STAGE_ENV = "ANIM400K_FAULT_KILL_STAGE"
 FAULT_DIR_ENV = "ANIM400K_FAULT_DIR"
+SIMULATE_NODES_ENV = "ANIM400K_SIMULATE_NODES"
 # Environment the workers get: one BLAS/torch thread per task (a task is given one CPU), no model hub.
 WORKER_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
 # Backends that run on a GPU when the build's device is CUDA, by stage.
@@ -70,10 +80,20 @@ def _fault_hook(stage: str, when: str) -> None:
     os._exit(1)
 
 
+def _simulate_node() -> None:
+    """Give this worker process a cache of its own if the separate-nodes test hook asks for it."""
+    folder = os.environ.get(SIMULATE_NODES_ENV)
+    if folder:
+        os.environ["ANIM400K_CACHE"] = os.path.join(folder, f"node-{os.getpid()}")
+
+
 def execute_stage(stage: str, ctx: EpisodeContext) -> tuple[str, float]:
-    """Run one stage in this process (every runner's task body): :func:`run_stage` plus the test hook."""
+    """Run one stage in this process (every runner's task body): :func:`run_stage` plus the test hook.
+
+    With a remote output the stage runs in this machine's staging folder, synced with the remote.
+    """
     _fault_hook(stage, "before")
-    result = run_stage(stage, ctx)
+    result = run_stage_staged(stage, ctx) if ctx.remote else run_stage(stage, ctx)
     _fault_hook(stage, "after")
     return result
 
@@ -83,8 +103,10 @@ def execute_stage_on_node(stage: str, ctx: EpisodeContext) -> tuple[str, float]:
 
     The driver creates the output folder before it submits anything, so a node that does
     not see it is not sharing the driver's filesystem (artifacts written there would be lost).
+    A remote output needs no such check: the task stages its episode on this node.
     """
-    if not os.path.isdir(ctx.release_dir):
+    _simulate_node()
+    if ctx.remote is None and not os.path.isdir(ctx.release_dir):
         import socket
 
         raise InputError(f"the output folder is not visible on Ray node {socket.gethostname()}: on a cluster "
@@ -135,6 +157,7 @@ class InlineRunner:
 def _worker_init() -> None:
     for key, value in WORKER_ENV.items():
         os.environ.setdefault(key, value)
+    _simulate_node()
     try:
         import torch
 
@@ -232,8 +255,9 @@ class RayRunner:
 
     Each task asks for one CPU, and one GPU for the stages in ``gpu_stages`` (GPU backends
     on CUDA). Tasks carry only the episode context (paths and options): large audio moves
-    through the work folder, which must be visible to every node (a shared filesystem),
-    never through Ray's object store. A task whose worker dies, or that fails with an
+    through the work folder, never through Ray's object store. The work folder must be
+    visible to every node (a shared filesystem), unless the output is a URL: then each task
+    stages its episode on its own node and syncs it with the remote. A task whose worker dies, or that fails with an
     I/O error, is retried ``retries`` times. Without ``address`` a local cluster of
     ``num_cpus`` CPUs is started (and stopped by :meth:`close`); an existing
     ``ray.init`` in this process is reused.

@@ -1,0 +1,143 @@
+"""Builds into a remote output (``--out s3://...``) without a shared filesystem.
+
+No machine holds the whole output: the remote is the truth, and every machine works in
+its own staging folder for the URL (:func:`anim400k.storage.staging_dir`, under
+``$ANIM400K_CACHE``). Episode contexts carry the URL (``EpisodeContext.remote``) and
+paths in the *driver's* staging folder; a stage task, wherever it runs
+(:func:`run_stage_staged`):
+
+1. rebases the context onto its own node's staging folder (:func:`node_context`);
+2. pulls the episode's work folder (only files missing or changed there);
+3. runs the stage against those node-local paths;
+4. pushes the work files the stage wrote, and the release files it lists (the clip media
+   of ``cut``, the frames of ``frames``: :func:`release_files_of`), which it then deletes
+   locally (nothing on the node reads them again);
+5. only then reports success, with the artifact path in the driver's terms.
+
+The driver (:func:`pull_build_state`, :func:`pull_for_release`, :func:`push_release`)
+pulls the catalog and the small work-state files (JSON, RTTM; never the work FLACs) to
+resume, pushes the catalog after every finished stage, pulls the finished episodes'
+work state again before writing the release, and the release media only when
+``--archive`` packs them. Every upload is atomic (temporary ``.part-`` name, then a
+move), so a task killed mid-upload leaves nothing a pull would read, and its re-run
+redoes the whole stage. With a local output none of this runs (no extra copying).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..formats.ids import AUDIO_ARCHIVE, FRAMES_ARCHIVE, PICS_ARCHIVE, VIDEO_ARCHIVE
+from ..storage import RemoteMirror, staging_dir
+from .catalog import CATALOG_FILE, Catalog
+from .context import EpisodeContext
+from .stages import run_stage
+
+WORK = "work"
+# Work files only stage tasks read (large): the driver never pulls them.
+TASK_ONLY_SUFFIXES = (".flac",)
+MEDIA_FOLDERS = (AUDIO_ARCHIVE, VIDEO_ARCHIVE, FRAMES_ARCHIVE, PICS_ARCHIVE)
+
+
+# ---------------------------------------------------------------- on the node that runs a stage
+def node_context(ctx: EpisodeContext) -> EpisodeContext:
+    """``ctx`` with its work and release folders moved into this node's staging folder for ``ctx.remote``."""
+    assert ctx.remote is not None
+    root = staging_dir(ctx.remote)
+    rel = Path(ctx.work_dir).relative_to(ctx.release_dir)
+    return dataclasses.replace(ctx, work_dir=str(root / rel), release_dir=str(root))
+
+
+def _stamps(folder: Path) -> dict[str, tuple[int, int]]:
+    """Size and mtime of each visible file in ``folder`` (a stage writes files by atomic rename)."""
+    if not folder.is_dir():
+        return {}
+    return {p.name: (st.st_size, st.st_mtime_ns) for p in folder.iterdir()
+            if p.is_file() and not p.name.startswith(".") for st in (p.stat(),)}
+
+
+def written_files(mirror: RemoteMirror, folder: Path, before: dict[str, tuple[int, int]]) -> list[Path]:
+    """Files of ``folder`` that are new or changed since ``before`` and not copies of remote files."""
+    after = _stamps(folder)
+    return [folder / n for n in sorted(after) if after[n] != before.get(n) and not mirror.synced(folder / n)]
+
+
+def release_files_of(stage: str, artifact: Path) -> list[str]:
+    """Release files (relative to the release root) that a stage lists in its artifact."""
+    if stage not in ("cut", "frames"):
+        return []
+    import json
+
+    data = json.loads(artifact.read_text(encoding="utf-8"))
+    if stage == "cut":
+        return list(data["files"])
+    return [row["path"] for row in data["frames"]]
+
+
+def run_stage_staged(stage: str, ctx: EpisodeContext) -> tuple[str, float]:
+    """Run ``stage`` on this node against its own staging folder, syncing with the remote output.
+
+    Returns the artifact path in the driver's terms (under ``ctx.release_dir``) and the
+    stage's seconds (transfers not included).
+    """
+    local = node_context(ctx)
+    root, work = Path(local.release_dir), Path(local.work_dir)
+    mirror = RemoteMirror(str(ctx.remote), root)
+    mirror.pull(mirror.relative(work))
+    before = _stamps(work)
+    artifact, seconds = run_stage(stage, local)
+    media = [root / rel for rel in release_files_of(stage, Path(artifact))]
+    mirror.push_files(media, record=False)
+    for p in media:
+        p.unlink(missing_ok=True)
+    mirror.push_files(written_files(mirror, work, before))
+    return str(Path(ctx.release_dir) / Path(artifact).relative_to(root)), seconds
+
+
+# ---------------------------------------------------------------- on the driver
+def _state_file(rel: str) -> bool:
+    return not rel.endswith(TASK_ONLY_SUFFIXES)
+
+
+def _under(folders: Iterable[str]) -> tuple[str, ...]:
+    return tuple(f.rstrip("/") + "/" for f in folders)
+
+
+def pull_build_state(mirror: RemoteMirror, contexts: Iterable[EpisodeContext]) -> int:
+    """What the driver needs to resume: the catalog and the episodes' work state (no FLACs).
+
+    Local copies the remote does not have (a remote wiped or never written) are dropped,
+    so the catalog and artifacts the driver sees are exactly the remote's.
+    """
+    n = mirror.pull(CATALOG_FILE, prune=True)
+    return n + pull_work_state(mirror, contexts, prune=True)
+
+
+def pull_work_state(mirror: RemoteMirror, contexts: Iterable[EpisodeContext], prune: bool = False) -> int:
+    """The work-state files (JSON, RTTM, logs) of ``contexts``' episodes."""
+    prefixes = _under(mirror.relative(c.work_dir) for c in contexts)
+    if not prefixes:
+        return 0
+    return mirror.pull(WORK, want=lambda rel: rel.startswith(prefixes) and _state_file(rel), prune=prune)
+
+
+def pull_for_release(mirror: RemoteMirror, contexts: Iterable[EpisodeContext], archive: bool) -> int:
+    """Before writing the release: finished episodes' work state, and the release media if archiving."""
+    n = pull_work_state(mirror, contexts)
+    if archive:  # the archives pack every clip, so they must all be here
+        for folder in MEDIA_FOLDERS:
+            n += mirror.pull(folder)
+    return n
+
+
+def push_catalog(mirror: RemoteMirror, catalog: Catalog) -> None:
+    """After a finished stage: push the catalog (the stage's own files were pushed by its task)."""
+    catalog.checkpoint()
+    mirror.push_files([CATALOG_FILE])
+
+
+def push_release(mirror: RemoteMirror) -> int:
+    """At the end: push what the driver wrote (catalog, report, annotations, tables, archives)."""
+    return mirror.push(exclude=(WORK + "/",))
