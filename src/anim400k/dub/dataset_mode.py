@@ -98,7 +98,9 @@ def dub_dataset(
     ds = load(dataset)
     splits = split_of(ds, seed=seed)
     if split not in set(splits.values()):
-        raise InputError(f"the release has no {split!r} split (splits: {sorted(set(splits.values()))})", dataset)
+        have = sorted(set(splits.values()))
+        raise InputError(f"the release has no {split!r} split (splits are by show; it has {have}: "
+                         f"choose one with --split)", dataset)
     tts = make_synthesizer(options)
     whisper = (
         get_translator("whisper", model=options.whisper_model, device=options.device)
