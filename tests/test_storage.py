@@ -165,3 +165,14 @@ def test_cli_keeps_output_urls(short_manifest: Path, tmp_path: Path) -> None:
     assert "nosuchfs://" in result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     assert not list(tmp_path.iterdir()), "nothing written locally"
+
+
+def test_memory_output_with_worker_processes_is_refused(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """memory:// exists in one process only: worker processes would write their clips where nobody reads."""
+    from anim400k.cli import main
+
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text("shows: []\n")
+    assert main(["build", str(manifest), "--out", "memory://nowhere/rel", "--jobs", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "memory://nowhere/rel" in err and "--jobs 1" in err

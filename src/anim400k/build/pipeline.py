@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import AnimError
+from ..errors import AnimError, InputError
 from ..fsutil import write_json_atomic
 from .catalog import CATALOG_FILE, Catalog
 from .context import EpisodeContext
@@ -135,6 +135,9 @@ def build_dataset(
     from ..storage import RemoteMirror, is_url, local_input
 
     options = options or BuildOptions()
+    if str(out_dir).startswith("memory://") and not (options.runner == "local" and options.jobs == 1):
+        raise InputError("a memory:// output lives in one process: build into it with --jobs 1 (the inline runner)",
+                         out_dir)
     if not isinstance(manifest, Manifest):
         manifest = load_manifest(local_input(str(manifest)))
     mirror = RemoteMirror(str(out_dir)) if is_url(out_dir) else None
