@@ -176,3 +176,11 @@ def test_memory_output_with_worker_processes_is_refused(tmp_path: Path, capsys) 
     assert main(["build", str(manifest), "--out", "memory://nowhere/rel", "--jobs", "2"]) == 2
     err = capsys.readouterr().err
     assert "memory://nowhere/rel" in err and "--jobs 1" in err
+
+
+def test_missing_cloud_package_names_the_extra(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from anim400k.errors import BackendUnavailable
+
+    monkeypatch.setitem(sys.modules, "s3fs", None)  # as if s3fs were not installed
+    with pytest.raises(BackendUnavailable, match=r"pip install 'anim400k\[cloud\]'"):
+        filesystem("s3://bucket/release")

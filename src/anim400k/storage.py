@@ -36,6 +36,10 @@ VERSIONS_FILE = ".remote-versions.json"
 _VERSION_KEYS = ("ETag", "etag", "md5Hash", "generation", "mtime", "LastModified", "updated", "created", "ino")
 
 
+#: Schemes whose fsspec packages (s3fs, gcsfs) the ``cloud`` extra installs.
+CLOUD_SCHEMES = frozenset({"s3", "s3a", "gs", "gcs"})
+
+
 def is_url(path: str | os.PathLike[str] | None) -> bool:
     """True for ``scheme://`` paths other than ``file://``."""
     return path is not None and "://" in str(path) and not str(path).startswith("file://")
@@ -49,7 +53,8 @@ def filesystem(url: str) -> tuple[Any, str]:
         fs, _, paths = fsspec.get_fs_token_paths(url)
     except (ImportError, ValueError) as exc:
         scheme = url.split("://", 1)[0]
-        raise BackendUnavailable(f"{scheme}:// storage", None, f"{exc}".splitlines()[0]) from exc
+        extra = "cloud" if scheme in CLOUD_SCHEMES else None
+        raise BackendUnavailable(f"{scheme}:// storage", extra, f"{exc}".splitlines()[0]) from exc
     return fs, paths[0]
 
 
