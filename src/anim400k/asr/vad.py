@@ -8,7 +8,7 @@ ONNX one (``onnx=True``, needs onnxruntime).
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -42,11 +42,8 @@ class VadOptions:
     onnx: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "threshold": self.threshold, "min_speech_ms": self.min_speech_ms,
-            "min_silence_ms": self.min_silence_ms, "speech_pad_ms": self.speech_pad_ms,
-            "max_speech_s": self.max_speech_s, "onnx": self.onnx,
-        }
+        """The options as a plain dict (part of the stage config)."""
+        return {f.name: getattr(self, f.name) for f in fields(VadOptions)}
 
 
 def speech_regions(
@@ -85,21 +82,17 @@ def speech_regions(
 
 
 @dataclass
-class VadTranscriber:
-    """The ``vad`` backend: one untranscribed segment per speech region, for any language."""
+class VadTranscriber(VadOptions):
+    """The ``vad`` backend: one untranscribed segment per speech region, for any language.
 
-    threshold: float = 0.5
-    min_speech_ms: int = 250
-    min_silence_ms: int = 300
-    speech_pad_ms: int = 30
-    max_speech_s: float = 30.0
-    onnx: bool = False
+    Takes the :class:`VadOptions` fields as keyword arguments.
+    """
+
     name: str = field(default="vad", init=False)
 
     @property
     def options(self) -> VadOptions:
-        return VadOptions(self.threshold, self.min_speech_ms, self.min_silence_ms, self.speech_pad_ms,
-                          self.max_speech_s, self.onnx)
+        return VadOptions(**self.as_dict())
 
     @property
     def config(self) -> dict[str, Any]:
