@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import AnimError, BackendUnavailable, InputError
+from ..errors import AnimError, BackendUnavailable, InputError, one_line
 from .base import UnspeakableText, VoiceProfile, clean_text
 
 REQUIRED_FILES = ("config.json", "model.pth", "vocab.json")
@@ -32,12 +32,6 @@ def _import_coqui() -> tuple[Any, Any]:
             "xtts", "xtts", f"coqui-tts (with torchaudio/torchcodec built for this torch) failed: {exc}"
         ) from exc
     return XttsConfig, Xtts
-
-
-def _one_line(exc: BaseException) -> str:
-    """``exc`` as one short line (checkpoint errors can be pages long)."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 300 else text[:297] + "..."
 
 
 class XttsSynthesizer:
@@ -73,7 +67,7 @@ class XttsSynthesizer:
             model = xtts_cls(config)
             model.load_checkpoint(config, checkpoint_dir=str(folder), use_deepspeed=False)
         except Exception as exc:  # noqa: BLE001 - torch/coqpit raise many kinds of errors for bad files
-            raise InputError(f"cannot load the XTTS model: {_one_line(exc)}", folder) from None
+            raise InputError(f"cannot load the XTTS model: {one_line(exc)}", folder) from None
         model.to(device)
         model.eval()
         self.model = model
