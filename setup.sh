@@ -23,8 +23,19 @@ TORCH_PINS=("torch==2.9.1" "torchaudio==2.9.1" "torchcodec==0.8.*")
 pip_install() {  # quiet pip, without the warnings about find-links folders that a machine's pip config may name
   .venv/bin/python -m pip install -q "$@" 2>&1 | { grep -v "^WARNING: Location '.*' is ignored" || true; }
 }
+need_mb=11000  # measured peak of a first install: ~10.7 GB (9.3 GB stays in .venv)
+check_disk() {  # fail early, in one line, instead of pip's "No space left on device" half-way through
+  local have_mb
+  have_mb=$(df -Pm .venv | awk 'NR==2 {print $4}')
+  if [ -n "$have_mb" ] && [ "$have_mb" -lt "$need_mb" ]; then
+    echo "[setup] error: $(pwd)/.venv needs about $((need_mb / 1000)) GB of free disk for its first install;" \
+      "only $((have_mb / 1000)) GB free there (free some space, or set TMPDIR and the checkout on a bigger disk)" >&2
+    exit 1
+  fi
+}
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "[setup] installing Python packages into .venv (first time: ~7 GB, a few minutes)"
+  [ -d .venv/lib/python3*/site-packages/torch ] || check_disk
+  echo "[setup] installing Python packages into .venv (first time: ~9.5 GB, a few minutes)"
   pip_install "${TORCH_PINS[@]}"
   pip_install -e ".[dev,whisper,export,ray,demucs,xtts,pyannote]" "${TORCH_PINS[@]}"
   echo "$want" > "$stamp"
