@@ -203,7 +203,7 @@ def test_show_metadata(tmp_path: Path) -> None:
         assert sum(r["ratio"] for r in ep["ratings"].values()) == pytest.approx(100, abs=0.5)
         assert ep["url"] and ep["synopsis"]
     roles = {c["role"] for c in m["characters"].values()}
-    assert roles <= {"Main", "Supporting"} and "Main" in roles
+    assert roles <= {"main", "supporting"} and "main" in roles  # FORMAT.md: role (main/supporting)
     for c in m["characters"].values():
         assert c["pic_urls"] == [] and c["Voice Actors"] and c["pic_files"]
         for f in c["pic_files"]:

@@ -144,7 +144,7 @@ def make_show_metadata(
     chars: dict[str, Any] = {}
     for i in range(int(rng.integers(4, 9))):
         name = f"{_name(rng)} {_name(rng)}"
-        role = "Main" if i < 2 else "Supporting"
+        role = "main" if i < 2 else "supporting"
         entry: dict[str, Any] = {
             "description": _sentence(rng, name, int(rng.integers(8, 40))),
             "role": role,
