@@ -297,3 +297,28 @@ def test_dataset_mode_writes_dubs_keyed_by_en_clip_id(episode, tmp_path):
     data = json.loads((out / REPORT_NAME).read_text())
     assert data["summary"]["dubbed"] == len(test_clips)
     assert any(c["spoken"] >= 1 for c in data["clips"])
+
+
+class _Terminal(__import__("io").StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("on_terminal", [True, False])
+def test_progress_bar_counts_stages_and_lines_on_a_terminal_only(short_episode, monkeypatch, on_terminal):
+    import io
+    import sys
+
+    err = _Terminal() if on_terminal else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    mix = decode_audio(short_episode.media, "jpn", sr=SR)
+    opts = DubOptions(subtitles=str(short_episode.subtitles))
+    result = dub_audio(mix, SR, make_translator(opts), make_synthesizer(opts), opts)
+    shown = err.getvalue()
+    if not on_terminal:
+        assert shown == ""  # logs and pipes stay clean
+        return
+    total = 8 + len(result.segments)
+    assert result.segments and f"/{total} [" in shown  # the total grew by one step per line
+    for stage in ("separate", "segment", "speak", "mix"):
+        assert stage in shown

@@ -35,6 +35,7 @@ def register(app: typer.Typer) -> None:
         dataset: Path = typer.Option(None, "--dataset", help="Dub every clip of a release split instead."),
         split: str = typer.Option("test", "--split", help="Split to dub in dataset mode."),
         limit: int = typer.Option(None, "--limit", help="Dataset mode: dub at most this many clips."),
+        progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar (on a terminal)."),
     ) -> None:
         """Dub VIDEO into English: a new default 'eng' audio stream beside the original streams."""
         from ..dub.pipeline import DubOptions
@@ -60,6 +61,7 @@ def register(app: typer.Typer) -> None:
             srt=s(srt),
             report=s(report),
             stems=s(stems),
+            progress=progress,
         )
         if dataset is not None:
             from ..dub.dataset_mode import dub_dataset

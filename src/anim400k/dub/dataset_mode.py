@@ -8,12 +8,14 @@ clip with its timing figures and problems.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from ..errors import AnimError, InputError
 from ..fsutil import write_json_atomic
@@ -108,13 +110,14 @@ def dub_dataset(
         else None
     )
     report = DatasetDubReport(str(dataset), split, str(out_dir))
-    n = 0
-    for clip in ds.clips():
-        if splits.get(clip.show_key) != split:
-            continue
-        if limit is not None and n >= limit:
-            break
-        n += 1
+    chosen = (clip for clip in ds.clips() if splits.get(clip.show_key) == split)
+    total = sum(1 for clip in ds.clips() if splits.get(clip.show_key) == split)
+    if limit is not None:
+        chosen, total = itertools.islice(chosen, limit), min(total, limit)
+    clip_options = options.model_copy(update={"progress": False})  # one bar for the run, not one per clip
+    bar = tqdm(total=total, desc="dub", unit="clip", disable=None if options.progress else True, dynamic_ncols=True)
+    for clip in chosen:
+        bar.update(1)
         entry: dict[str, Any] = {
             "jp_clip": clip.jp_clip,
             "en_clip": clip.en_clip,
@@ -136,7 +139,7 @@ def dub_dataset(
             mix = decode_audio(source, 0, sr=CLIP_SR, mono=True)
             subs = clip_subtitles(clip.en_subtitles, clip.jp_start, len(mix) / CLIP_SR)
             translator = whisper or get_translator("subtitles", subtitles=subs)
-            result = dub_audio(mix, CLIP_SR, translator, tts, options, source=str(source))
+            result = dub_audio(mix, CLIP_SR, translator, tts, clip_options, source=str(source))
             write_audio(target, result.audio, CLIP_SR)
         except AnimError as exc:
             entry["problems"].append(exc.message)
@@ -151,5 +154,6 @@ def dub_dataset(
             mean_abs_end_error=rep.mean_abs_end_error,
         )
         entry["problems"] += rep.problems + [f"line {ln.index}: {p}" for ln in rep.lines for p in ln.problems]
+    bar.close()
     write_json_atomic(Path(out_dir) / REPORT_NAME, report.to_dict())
     return report

@@ -65,6 +65,20 @@ class DubOptions(BaseModel):
     srt: str | None = None
     report: str | None = None
     stems: str | None = None
+    #: Show a progress bar (stderr, on a terminal only): stages, then one step per spoken line.
+    progress: bool = True
+
+
+#: Stages of :func:`dub_audio`, each one step of its progress bar (plus one per line spoken).
+STAGES = ("separate", "segment", "profile", "translate", "speak", "pitch", "fit", "mix")
+
+
+def _progress_bar(enabled: bool) -> Any:
+    """A tqdm bar over :data:`STAGES` (disabled off a terminal, or when not ``enabled``)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=len(STAGES), desc="dub", unit="step", disable=None if enabled else True, leave=False,
+                dynamic_ncols=True)
 
 
 @dataclass
@@ -157,14 +171,26 @@ def dub_audio(
 ) -> DubResult:
     """Dub one mono source track ``mix`` (float32 at ``sr``); returns the dubbed track and a report."""
     options = options or DubOptions()
+    with _progress_bar(options.progress) as bar:
+        return _dub_audio(mix, sr, translator, tts, options, source, bar)
+
+
+def _dub_audio(
+    mix: np.ndarray, sr: int, translator: Translator, tts: Synthesizer, options: DubOptions, source: str, bar: Any
+) -> DubResult:
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
+    bar.set_postfix_str(STAGES[0])
 
     def lap(name: str) -> None:
         nonlocal t0
         now = time.perf_counter()
         timings[name] = round(now - t0, 3)
         t0 = now
+        bar.update(1)
+        following = STAGES.index(name) + 1
+        if following < len(STAGES):
+            bar.set_postfix_str(STAGES[following])
 
     mix = np.asarray(mix, dtype=np.float32)
     n = len(mix)
@@ -195,7 +221,10 @@ def dub_audio(
 
     # speak every line
     spoken: dict[int, np.ndarray] = {}
+    bar.total = len(STAGES) + len(segments)
+    bar.refresh()
     for i, (seg, line) in enumerate(zip(segments, lines, strict=True)):
+        bar.update(1)
         rec = LineReport(i, seg.speaker, round(seg.start, 3), round(seg.end, 3), line.text, line.source_text)
         report.lines.append(rec)
         if line.problem:
