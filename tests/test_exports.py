@@ -159,3 +159,22 @@ def test_validate_command(bad_rel: Path, rel: Path, capsys: pytest.CaptureFixtur
     assert main(["validate", str(bad_rel)]) == 1
     out = capsys.readouterr()
     assert "duplicate clip ID" in out.out and "audio file" in out.out and "4 problem(s)" in out.err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "hf", "lhotse", "webdataset"])
+def test_progress_counts_exported_clips_on_a_terminal(rel: Path, tmp_path: Path, monkeypatch, fmt: str) -> None:
+    import sys
+
+    err = _Terminal()
+    monkeypatch.setattr(sys, "stderr", err)
+    s = export(rel, fmt, tmp_path / fmt)
+    assert s["clips"] > 0 and err.getvalue().rstrip().split("\r")[-1].startswith(f"export: {s['clips']}clip [")
+    quiet = io.StringIO()  # not a terminal: nothing drawn
+    monkeypatch.setattr(sys, "stderr", quiet)
+    export(rel, fmt, tmp_path / f"{fmt}2")
+    assert quiet.getvalue() == ""

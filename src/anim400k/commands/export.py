@@ -25,12 +25,16 @@ def register(app: typer.Typer) -> None:
         skip_bad: Annotated[
             bool, typer.Option("--skip-bad", help="Leave out bad clips instead of stopping.")
         ] = False,
+        progress: Annotated[
+            bool, typer.Option("--progress/--no-progress", help="Clip counter (on a terminal).")
+        ] = True,
     ) -> None:
         """Export a release to a modern format (validated first; bad input stops unless --skip-bad)."""
         from ..exports import export as run_export
 
         summary = run_export(
-            dataset, fmt, out, embed_audio=embed_audio, shard_size=shard_size, skip_bad=skip_bad
+            dataset, fmt, out, embed_audio=embed_audio, shard_size=shard_size, skip_bad=skip_bad,
+            progress=progress,
         )
         typer.echo(f"exported {summary['clips']} clip(s) to {summary['out']} ({fmt})")
         if summary.get("skipped_clips") or summary.get("problems"):

@@ -24,12 +24,14 @@ def export(
     embed_audio: bool = False,
     shard_size: str | int = "100MB",
     skip_bad: bool = False,
+    progress: bool = True,
 ) -> dict[str, Any]:
     """Export a release to ``fmt`` in ``out`` (replaced only when the export succeeds).
 
     The release is validated first: without ``skip_bad`` the first problem raises
     :class:`InputError`; with it, bad shows/episodes/clips are left out (and logged).
-    Returns a summary (counts, files, skipped clips).
+    Returns a summary (counts, files, skipped clips). ``progress``: a clip counter on stderr
+    when it is a terminal.
     """
     if fmt not in FORMATS:
         raise InputError(f"unknown export format {fmt!r} (choose from {', '.join(FORMATS)})")
@@ -37,9 +39,12 @@ def export(
 
     ds = dataset if isinstance(dataset, Dataset) else load(dataset)
     size = parse_size(shard_size)
-    checked = CheckedRelease(ds, skip_bad)
+    checked = CheckedRelease(ds, skip_bad, progress=progress)
     module = importlib.import_module(FORMATS[fmt])
-    summary = module.export(checked, Path(out), embed_audio=embed_audio, shard_size=size)
+    try:
+        summary = module.export(checked, Path(out), embed_audio=embed_audio, shard_size=size)
+    finally:
+        checked.close()
     summary["skipped_clips"] = checked.skipped_clips
     summary["problems"] = checked.bad.count
     return summary

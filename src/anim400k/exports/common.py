@@ -68,15 +68,20 @@ def staged_dir(out: str | Path) -> Iterator[Path]:
 
 
 class CheckedRelease:
-    """A release validated before export: bad shows/episodes/clips are refused or skipped."""
+    """A release validated before export: bad shows/episodes/clips are refused or skipped.
 
-    def __init__(self, ds: Dataset, skip_bad: bool) -> None:
+    With ``progress`` a bar (stderr, on a terminal only) counts the clips as the exporter consumes them.
+    """
+
+    def __init__(self, ds: Dataset, skip_bad: bool, progress: bool = False) -> None:
+        from tqdm.auto import tqdm
+
         self.ds = ds
         self.bad: BadItems = check_or_raise(ds, skip_bad)
         self.skipped_clips = 0
+        self.bar = tqdm(desc="export", unit="clip", disable=None if progress else True, dynamic_ncols=True)
 
-    def shows(self) -> Iterator[Show]:
-        """Good shows (with their good episodes and clips)."""
+    def _good_shows(self) -> Iterator[Show]:
         for show in self.ds.shows():
             if show.key in self.bad.shows:
                 self.skipped_clips += sum(ep.n_clips for ep in show.episodes.values())
@@ -92,10 +97,22 @@ class CheckedRelease:
                 ep.clips = good
             yield show
 
+    def shows(self) -> Iterator[Show]:
+        """Good shows (with their good episodes and clips)."""
+        for show in self._good_shows():
+            yield show
+            self.bar.update(sum(len(ep.clips) for ep in show.episodes.values()))
+
     def clips(self) -> Iterator[ClipRecord]:
         """Good clips in file order."""
-        for show in self.shows():
-            yield from show.clips()
+        for show in self._good_shows():
+            for clip in show.clips():
+                yield clip
+                self.bar.update(1)
+
+    def close(self) -> None:
+        """Close the progress bar."""
+        self.bar.close()
 
 
 def clean_show_fields(show: Show) -> dict[str, Any]:
