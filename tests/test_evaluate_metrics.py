@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -77,9 +79,16 @@ def test_evaluate_ranks_the_closer_dub(demo: tuple[Path, dict[str, Path]]) -> No
     assert sc["speaker_similarity"]["mean"] > 0.95 > st["speaker_similarity"]["mean"]
 
 
-def test_evaluate_cli_writes_outputs(demo: tuple[Path, dict[str, Path]], tmp_path: Path) -> None:
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_evaluate_cli_writes_outputs(demo: tuple[Path, dict[str, Path]], tmp_path: Path, monkeypatch) -> None:
     release, systems = demo
     out = tmp_path / "m"
+    err = _Terminal()
+    monkeypatch.setattr(sys, "stderr", err)
     rc = main(
         [
             "evaluate",
@@ -97,6 +106,7 @@ def test_evaluate_cli_writes_outputs(demo: tuple[Path, dict[str, Path]], tmp_pat
     data = json.loads((out / "metrics.json").read_text())
     assert len(data["clips"]) == 2 and data["summary"]["onset_error"]["n"] == 2
     assert data["clips"][0]["speaker_similarity"] is None
+    assert err.getvalue().rstrip().split("\r")[-1].startswith("evaluate: 2clip [")  # the clip counter
     assert (out / "metrics.png").read_bytes()[:4] == b"\x89PNG"
     assert (out / "metrics.csv").read_text().startswith("clip,duration,onset_error")
     assert main(["evaluate", str(tmp_path / "nothing"), "--reference", str(release), "--out", str(out)]) == 2

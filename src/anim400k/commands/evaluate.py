@@ -17,16 +17,19 @@ def evaluate(
     split: str = typer.Option("all", "--split", help="Only clips of this split (train/valid/test/all)."),
     no_speaker: bool = typer.Option(False, "--no-speaker", help="Skip speaker similarity (Resemblyzer)."),
     limit: int | None = typer.Option(None, "--limit", help="At most this many clips."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Clip counter (on a terminal)."),
 ) -> None:
     """Timing, speech rate, loudness, speaker similarity and (with --asr) BLEU/chrF/WER per clip."""
     import torch
     from rich.console import Console
     from rich.table import Table
+    from tqdm.auto import tqdm
 
     from ..evaluate.metrics import evaluate_dubs, write_metrics
 
     torch.set_num_threads(max(1, min(4, torch.get_num_threads())))
-    report = evaluate_dubs(dubs, reference, asr, vad, split, not no_speaker, limit)
+    with tqdm(desc="evaluate", unit="clip", disable=None if progress else True, dynamic_ncols=True) as bar:
+        report = evaluate_dubs(dubs, reference, asr, vad, split, not no_speaker, limit, lambda _: bar.update(1))
     files = write_metrics(report, out)
     table = Table(title=f"{dubs}: {len(report.clips)} clips")
     for col in ("metric", "n", "mean", "median", "std", "mean |x|"):
