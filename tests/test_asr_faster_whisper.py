@@ -8,6 +8,9 @@ word timestamps, the translate task, and timings inside the audio.
 
 from __future__ import annotations
 
+import io
+import sys
+
 import pytest
 from asr_helpers import SR, speech_track
 
@@ -81,3 +84,17 @@ def test_missing_models_are_clear_errors(tmp_path):
         _backend(tmp_path).load()
     with pytest.raises(BackendUnavailable, match="not a folder nor in the HF cache"):
         get_transcriber("faster-whisper", model="no-such-model-name", device="cpu").load()
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("batch_size", [1, 2])
+def test_progress_bar_only_when_asked_and_on_a_terminal(random_model, speech, monkeypatch, batch_size):
+    audio, _ = speech
+    for progress, err, drawn in ((True, _Terminal(), True), (True, io.StringIO(), False), (False, _Terminal(), False)):
+        monkeypatch.setattr(sys, "stderr", err)
+        _backend(random_model, batch_size=batch_size, progress=progress).transcribe(audio, SR, "ja")
+        assert ("100%" in err.getvalue()) is drawn, (progress, type(err).__name__, err.getvalue())

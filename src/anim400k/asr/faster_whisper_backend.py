@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +66,8 @@ class FasterWhisperTranscriber:
     max_new_tokens: int | None = None
     condition_on_previous_text: bool = True
     task: str = "transcribe"
+    #: faster-whisper's own progress bar (seconds of audio decoded), drawn when stderr is a terminal.
+    progress: bool = False
     name: str = field(default="faster-whisper", init=False)
     _model: Any = field(default=None, init=False, repr=False)
     _pipeline: Any = field(default=None, init=False, repr=False)
@@ -131,6 +134,7 @@ class FasterWhisperTranscriber:
             "language": lang, "task": task, "beam_size": self.beam_size,
             "word_timestamps": self.word_timestamps, "vad_filter": self.vad_filter,
             "condition_on_previous_text": self.condition_on_previous_text,
+            "log_progress": self.progress and sys.stderr.isatty(),
         }
         if self.temperature is not None:
             kwargs["temperature"] = self.temperature

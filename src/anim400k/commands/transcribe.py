@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"pocketsphinx decodes English only, not '{language}' (use --asr vad or auto)")
         opts: dict[str, object] = {}
         if asr == "faster-whisper":
-            opts = {"device": device, "compute_type": compute_type, "batch_size": batch_size}
+            opts = {"device": device, "compute_type": compute_type, "batch_size": batch_size, "progress": True}
             if model:
                 opts["model"] = model
         elif model:
