@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 
 import numpy as np
@@ -132,6 +134,14 @@ def test_demucs_loads_a_local_checkpoint(tmp_path) -> None:  # type: ignore[no-u
         assert res.method == "demucs/HTDemucs"
         assert res.backing.shape == res.vocals.shape == x.shape
         assert np.isfinite(res.backing).all() and np.abs(res.backing).sum() > 0
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    for progress, err, drawn in ((True, Terminal(), True), (True, io.StringIO(), False), (False, Terminal(), False)):
+        with contextlib.redirect_stderr(err):
+            get_separator("demucs", model=tmp_path / "tiny.th", progress=progress).separate(x, 22050)
+        assert ("seconds" in err.getvalue()) is drawn  # demucs' own bar over its chunks
     with pytest.raises(AnimError, match="not found"):
         get_separator("demucs", model=tmp_path / "missing.th").load()
     (tmp_path / "bad.th").write_bytes(b"junk")

@@ -36,7 +36,7 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"--method must be one of {', '.join(available_separators())}, got {method!r}")
         if not 8000 <= sr <= 48000:
             raise InputError(f"--sr must be within 8000..48000 Hz, got {sr}")
-        options = {"model": model, "model_name": model_name} if method == "demucs" else {}
+        options = {"model": model, "model_name": model_name, "progress": True} if method == "demucs" else {}
         separator = get_separator(method, **options)
         if method == "demucs":
             separator.load()  # type: ignore[attr-defined]  # fail early on a bad model path

@@ -14,6 +14,7 @@ The mix is resampled to the model's rate and channel count, separated with
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ class DemucsSeparator:
         device: str = "cpu",
         shifts: int = 0,
         threads: int | None = None,
+        progress: bool = False,
     ):
         if model is None:
             raise BackendUnavailable(
@@ -46,6 +48,8 @@ class DemucsSeparator:
         self.device = device
         self.shifts = shifts
         self.threads = threads
+        #: demucs' own progress bar over its chunks, drawn when stderr is a terminal
+        self.progress = progress
         self._model: Any = None
 
     def load(self) -> Any:
@@ -93,7 +97,8 @@ class DemucsSeparator:
         scale = float(ref.std()) or 1.0
         wav = (wav - ref.mean()) / scale
         with torch.no_grad():
-            out = apply_model(model, wav[None], shifts=self.shifts, split=True, overlap=0.25, device=self.device)
+            out = apply_model(model, wav[None], shifts=self.shifts, split=True, overlap=0.25, device=self.device,
+                              progress=self.progress and sys.stderr.isatty())
         out = (out[0] * scale + ref.mean()).mean(dim=1).cpu().numpy()  # (sources, n) mono
         k = list(model.sources).index("vocals")
         vocals = out[k]
