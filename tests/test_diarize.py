@@ -251,6 +251,23 @@ def test_pyannote_tiny_pipeline_diarizes(episode1, tiny_diarizer):
 
 
 @pyannote_test
+def test_pyannote_progress_bars_on_a_terminal_only(episode1, tiny_pipeline, monkeypatch):
+    import io
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    audio, sr = _mix(episode1)
+    for progress, err, drawn in ((True, Terminal(), True), (True, io.StringIO(), False), (False, Terminal(), False)):
+        monkeypatch.setattr(sys, "stderr", err)
+        get_diarizer("pyannote", pipeline=tiny_pipeline, device="cpu", progress=progress).diarize(audio, sr)
+        shown = err.getvalue()
+        assert ("segmentation" in shown and "embeddings" in shown) is drawn, shown
+
+
+@pyannote_test
 def test_pyannote_speaker_counts_reach_the_pipeline(episode1, tiny_pipeline, monkeypatch):
     audio, sr = _mix(episode1)
     audio = audio[: sr * 12]

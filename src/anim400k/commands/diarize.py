@@ -38,7 +38,9 @@ def register(app: typer.Typer) -> None:
             raise InputError("file not found", media)
         sel: str | int = int(stream) if stream.strip().isdigit() else stream.strip()
         ref = load_reference(reference, "en" if str(sel).lower().startswith("en") else "ja") if reference else None
-        options = {"pipeline": pipeline} if diarizer == "pyannote" and pipeline is not None else {}
+        options: dict[str, object] = {"progress": True} if diarizer == "pyannote" else {}
+        if diarizer == "pyannote" and pipeline is not None:
+            options["pipeline"] = pipeline
         t0 = time.perf_counter()
         turns = diarize_media(media, sel, diarizer, num_speakers, **options)
         elapsed = time.perf_counter() - t0

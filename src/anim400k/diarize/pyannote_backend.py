@@ -48,6 +48,7 @@ class PyannoteDiarizer:
         min_speakers: int | None = None,
         max_speakers: int | None = None,
         device: str = "auto",
+        progress: bool = False,
     ) -> None:
         for label, value in (("num_speakers", num_speakers), ("min_speakers", min_speakers),
                              ("max_speakers", max_speakers)):
@@ -56,6 +57,8 @@ class PyannoteDiarizer:
         self.num_speakers = num_speakers
         self.min_speakers = min_speakers
         self.max_speakers = max_speakers
+        #: one bar per pipeline step (segmentation, embeddings), drawn when stderr is a terminal
+        self.progress = progress
         pipeline_cls = import_pipeline_class()
         self.config_path = resolve_pipeline_path(pipeline)
         self.device = resolve_device(device)
@@ -80,11 +83,48 @@ class PyannoteDiarizer:
             kwargs["min_speakers"] = int(self.min_speakers)
         if self.max_speakers is not None:
             kwargs["max_speakers"] = int(self.max_speakers)
-        output = self._pipeline({"waveform": waveform, "sample_rate": int(sr)}, **kwargs)
+        hook = StepProgress() if self.progress else None
+        if hook is not None:
+            kwargs["hook"] = hook
+        try:
+            output = self._pipeline({"waveform": waveform, "sample_rate": int(sr)}, **kwargs)
+        finally:
+            if hook is not None:
+                hook.close()
         duration = samples.size / float(sr)
         turns = [Turn(max(0.0, t.start), min(duration, t.end), t.speaker)
                  for t in annotation_to_turns(output_annotation(output))]
         return relabel_by_first_appearance(t for t in turns if t.end > t.start)
+
+
+class StepProgress:
+    """A pyannote pipeline hook: one tqdm bar per step that reports progress (stderr, terminal only).
+
+    pyannote's own ``ProgressHook`` draws with rich on stdout; this keeps stdout clean.
+    """
+
+    def __init__(self) -> None:
+        self.bars: dict[str, Any] = {}
+
+    def __call__(
+        self, step_name: str, step_artifact: Any, file: Any = None, total: int | None = None,
+        completed: int | None = None,
+    ) -> None:
+        """Called by the pipeline after each step and, with ``total``/``completed``, within long steps."""
+        if total is None or completed is None:
+            return
+        from tqdm.auto import tqdm
+
+        bar = self.bars.get(step_name)
+        if bar is None:
+            bar = self.bars[step_name] = tqdm(total=total, desc=step_name, unit="batch", leave=False,
+                                              disable=None, dynamic_ncols=True)
+        bar.update(completed - bar.n)
+
+    def close(self) -> None:
+        """Close every bar."""
+        for bar in self.bars.values():
+            bar.close()
 
 
 def output_annotation(output: Any) -> Any:
