@@ -41,6 +41,22 @@ app = typer.Typer(
 )
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"anim400k {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True,
+                                 callback=_show_version),
+) -> None:
+    """Build aligned bilingual speech datasets from dubbed video, dub video, and evaluate dubs."""
+
+
 def _register_commands() -> None:
     for name in COMMAND_MODULES:
         try:
@@ -69,15 +85,28 @@ def main(argv: list[str] | None = None) -> int:
         print("anim400k: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
+        usage_errors, aborts = _click_exception_types()
+        if isinstance(exc, usage_errors):
+            exc.show()  # type: ignore[attr-defined]
+            return int(exc.exit_code)  # type: ignore[attr-defined]
+        if isinstance(exc, aborts):
             return 1
         raise
     return rc if isinstance(rc, int) else 0
+
+
+def _click_exception_types() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
+    """Usage-error and abort classes of click and of the copy of click that typer >= 0.20 vendors."""
+    usage: list[type[BaseException]] = []
+    aborts: list[type[BaseException]] = []
+    for module in ("click.exceptions", "typer._click.exceptions", "typer"):
+        try:
+            found = importlib.import_module(module)
+        except ImportError:
+            continue
+        usage += [c for c in (getattr(found, "ClickException", None),) if isinstance(c, type)]
+        aborts += [c for c in (getattr(found, "Abort", None),) if isinstance(c, type)]
+    return tuple(usage), tuple(aborts)
 
 
 if __name__ == "__main__":
