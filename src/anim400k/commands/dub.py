@@ -29,6 +29,9 @@ def register(app: typer.Typer) -> None:
         num_speakers: int = typer.Option(None, "--num-speakers", help="Number of speakers, when known."),
         min_stretch: float = typer.Option(0.8, "--min-stretch", help="Slowest time-stretch factor."),
         max_stretch: float = typer.Option(1.3, "--max-stretch", help="Fastest time-stretch factor."),
+        condense: str = typer.Option(
+            "rules", "--condense", help="Lines too long for their slot: rules, rules+trim, none or MODULE:FUNCTION."
+        ),
         srt: Path = typer.Option(None, "--srt", help="Write an SRT of what was spoken."),
         report: Path = typer.Option(None, "--report", help="Write the JSON report."),
         stems: Path = typer.Option(None, "--stems", help="Write backing/vocals/dub speech stems here."),
@@ -58,6 +61,7 @@ def register(app: typer.Typer) -> None:
             num_speakers=num_speakers,
             min_stretch=min_stretch,
             max_stretch=max_stretch,
+            condense=condense,
             srt=s(srt),
             report=s(report),
             stems=s(stems),

@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 from ..errors import AnimError, InputError
 from ..fsutil import write_json_atomic
 from ..model import Subtitle
+from .condense import get_condenser
 from .pipeline import DubOptions, dub_audio, make_synthesizer
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,7 @@ def dub_dataset(
         have = sorted(set(splits.values()))
         raise InputError(f"the release has no {split!r} split (splits are by show; it has {have}: "
                          f"choose one with --split)", dataset)
+    get_condenser(options.condense)  # a bad name fails before any work
     tts = make_synthesizer(options)
     whisper = (
         get_translator("whisper", model=options.whisper_model, device=options.device)

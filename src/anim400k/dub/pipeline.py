@@ -23,6 +23,7 @@ from ..model import Segment
 from ..translate.base import Line, Translator
 from ..tts.base import Synthesizer, UnspeakableText, VoiceProfile
 from . import mix as mixing
+from .condense import Condenser, get_condenser
 from .report import DubReport, LineReport
 from .segment import speech_segments
 from .timing import fade_out, plan_fit, stretch_and_shift
@@ -58,6 +59,9 @@ class DubOptions(BaseModel):
     max_stretch: float = Field(1.3, gt=0)
     min_tts_speed: float = Field(0.7, gt=0)
     max_tts_speed: float = Field(1.6, gt=0)
+    #: Shorter wording for lines that overflow their slot at the fastest speed: ``rules`` (embedded),
+    #: ``rules+trim``, ``none`` or ``package.module:function`` (see :mod:`anim400k.dub.condense`).
+    condense: str = "rules"
     match_pitch: bool = True
     merge_gap: float = 0.3
     max_segment: float = 10.0
@@ -161,6 +165,42 @@ def _synthesize(
     return tts.synthesize(text, voice, SPEECH_SR, speed=speed), speed
 
 
+def _condensed(
+    tts: Synthesizer,
+    condenser: Condenser,
+    text: str,
+    voice: VoiceProfile | None,
+    slot: float,
+    options: DubOptions,
+    audio: np.ndarray,
+    speed: float,
+    rec: LineReport,
+) -> tuple[np.ndarray, float]:
+    """Speak a condensed wording of ``text`` when it is shorter; otherwise keep ``audio``.
+
+    A failing hook or an unspeakable rewording is a problem of the line, not of the episode.
+    """
+    ratio = slot * options.max_stretch / (len(audio) / SPEECH_SR)
+    try:
+        shorter = condenser(text, ratio)
+    except Exception as exc:  # noqa: BLE001 - a user's hook may raise anything
+        rec.problems.append(f"condenser failed: {type(exc).__name__}: {exc}")
+        return audio, speed
+    if not isinstance(shorter, str) or not shorter.strip() or shorter.strip() == text.strip():
+        return audio, speed
+    try:
+        audio2, speed2 = _synthesize(tts, shorter, voice, slot, options)
+    except UnspeakableText:
+        return audio, speed
+    except Exception as exc:  # noqa: BLE001 - keep the line as first spoken
+        rec.problems.append(f"TTS failed on the condensed wording: {type(exc).__name__}: {exc}")
+        return audio, speed
+    if len(audio2) >= len(audio):
+        return audio, speed
+    rec.condensed_from, rec.en_text = text, shorter
+    return audio2, speed2
+
+
 def dub_audio(
     mix: np.ndarray,
     sr: int,
@@ -220,6 +260,7 @@ def _dub_audio(
         report.problems.append("no speech found in the source audio; nothing to dub")
 
     # speak every line
+    condenser = get_condenser(options.condense)
     spoken: dict[int, np.ndarray] = {}
     bar.total = len(STAGES) + len(segments)
     bar.refresh()
@@ -244,6 +285,8 @@ def _dub_audio(
             log.warning("TTS failed on line %d: %s", i, exc)
             rec.problems.append(f"TTS failed: {type(exc).__name__}: {exc}")
             continue
+        if condenser is not None and len(audio) / SPEECH_SR > seg.duration * options.max_stretch + 1e-3:
+            audio, speed = _condensed(tts, condenser, line.text, voice, seg.duration, options, audio, speed, rec)
         spoken[i] = audio
         rec.tts_speed = round(speed, 3)
         rec.natural_duration = round(len(audio) / SPEECH_SR, 3)
@@ -380,6 +423,7 @@ def dub(video: str | Path, out: str | Path, options: DubOptions | None = None, *
         raise InputError("video not found", video)
     if options.min_stretch > 1.0 or options.max_stretch < 1.0:
         raise InputError(f"stretch bounds must include 1.0 (got {options.min_stretch}-{options.max_stretch})")
+    get_condenser(options.condense)  # a bad name fails before any work
     info = probe(video)
     if not info.audio_streams:
         raise InputError("the video has no audio stream to dub", video)

@@ -22,6 +22,8 @@ class LineReport:
     slot_end: float
     en_text: str | None = None
     source_text: str | None = None
+    #: the translation before condensing, when ``en_text`` is a shorter wording of it
+    condensed_from: str | None = None
     speech_start: float | None = None
     speech_end: float | None = None
     natural_duration: float | None = None
@@ -113,6 +115,7 @@ class DubReport:
                 "spoken": len(self.spoken_lines),
                 "overflowing": sum(ln.overflow for ln in self.lines),
                 "truncated": sum(ln.truncated for ln in self.lines),
+                "condensed": sum(ln.condensed_from is not None for ln in self.lines),
                 "with_problems": len(self.problem_lines),
                 "mean_abs_end_error": self.mean_abs_end_error,
                 "max_abs_start_error": self.max_abs_start_error,
