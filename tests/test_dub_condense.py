@@ -39,7 +39,8 @@ def test_contractions_keep_case_and_never_end_a_clause():
 
 def test_each_rule():
     assert drop_repeats("No, no, no! I, I think so.") == "No! I think so."
-    assert drop_fillers("Um, so, well, we go now, you know.") == "we go now."
+    assert drop_fillers("Um, so, well, we go now, you know.") == "We go now."
+    assert drop_fillers("Fine. Oh, they are here.") == "Fine. They are here."  # a new sentence start
     assert drop_fillers("It is really very hot.") == "It is hot."
     assert drop_asides("We cannot stay (not tonight) — they are near — here.").split() == [
         "We",
@@ -117,6 +118,10 @@ def test_own_hook_and_a_failing_hook(short_episode, tmp_path, monkeypatch):
         "    return 'We lost.'\n"
         "def broken(text, ratio):\n"
         "    raise RuntimeError('model offline')\n"
+        "steps = []\n"
+        "def one_word_less(text, ratio):\n"
+        "    steps.append(text)\n"
+        "    return ' '.join(text.split()[:-1])\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     import my_hooks
@@ -124,6 +129,10 @@ def test_own_hook_and_a_failing_hook(short_episode, tmp_path, monkeypatch):
     line = _dub_first_line(short_episode, tmp_path, "my_hooks:shorten").lines[0]
     assert line.en_text == "We lost." and line.condensed_from == VERBOSE and line.spoken
     assert len(my_hooks.calls) == 1 and 0 < my_hooks.calls[0] < 0.5
+    # a hook that shortens too little is asked again, up to three times, each time on its last wording
+    line = _dub_first_line(short_episode, tmp_path, "my_hooks:one_word_less").lines[0]
+    assert my_hooks.steps == [VERBOSE, " ".join(VERBOSE.split()[:-1]), " ".join(VERBOSE.split()[:-2])]
+    assert line.en_text == " ".join(VERBOSE.split()[:-3]) and line.condensed_from == VERBOSE
     line = _dub_first_line(short_episode, tmp_path, "my_hooks:broken").lines[0]
     assert line.spoken and line.en_text == VERBOSE and line.condensed_from is None
     assert any("condenser failed: RuntimeError: model offline" in p for p in line.problems)

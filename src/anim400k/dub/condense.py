@@ -100,12 +100,18 @@ def drop_repeats(text: str) -> str:
     return re.sub(r"\b(\w+)(?:[,\s]+\1\b)+", r"\1", text, flags=re.IGNORECASE)
 
 
+def _sentence_start(m: re.Match[str]) -> str:
+    """Keep the sentence's opening (start or end punctuation) and capitalise its new first word."""
+    return m.group(1) + m.group(2).upper()
+
+
 def drop_fillers(text: str) -> str:
     """Interjections and discourse markers set off by commas, hesitations, and intensifiers."""
     out, previous = text, None
     while out != previous:  # "Um, so, well, ..." loses one marker per pass
         previous = out
-        out = re.sub(rf"(^|[.!?]\s+|,\s*){_INTERJECTIONS}\s*,\s*", r"\1", out, flags=re.IGNORECASE)
+        out = re.sub(rf"(^|[.!?]\s+){_INTERJECTIONS}\s*,\s*(\w)", _sentence_start, out, flags=re.IGNORECASE)
+        out = re.sub(rf"(,\s*){_INTERJECTIONS}\s*,\s*", r"\1", out, flags=re.IGNORECASE)
     out = re.sub(r",\s*(?:you know|i mean|you see|right|okay|ok|then)\s*(?=[.!?]|$)", "", out, flags=re.IGNORECASE)
     out = re.sub(r"\b(?:um+|uh+|er+|hmm+)\b[,.]?\s*", "", out, flags=re.IGNORECASE)
     out = re.sub(rf"\b{_INTENSIFIERS}\s+(?=\w)", "", out, flags=re.IGNORECASE)

@@ -165,6 +165,10 @@ def _synthesize(
     return tts.synthesize(text, voice, SPEECH_SR, speed=speed), speed
 
 
+#: How many times a line is re-worded when the first shorter wording still does not fit.
+CONDENSE_ROUNDS = 3
+
+
 def _condensed(
     tts: Synthesizer,
     condenser: Condenser,
@@ -178,27 +182,34 @@ def _condensed(
 ) -> tuple[np.ndarray, float]:
     """Speak a condensed wording of ``text`` when it is shorter; otherwise keep ``audio``.
 
-    A failing hook or an unspeakable rewording is a problem of the line, not of the episode.
+    The condenser is asked again (up to :data:`CONDENSE_ROUNDS` times) while the new speech still
+    does not fit. A failing hook or an unspeakable rewording is a problem of the line, not of the episode.
     """
-    ratio = slot * options.max_stretch / (len(audio) / SPEECH_SR)
-    try:
-        shorter = condenser(text, ratio)
-    except Exception as exc:  # noqa: BLE001 - a user's hook may raise anything
-        rec.problems.append(f"condenser failed: {type(exc).__name__}: {exc}")
-        return audio, speed
-    if not isinstance(shorter, str) or not shorter.strip() or shorter.strip() == text.strip():
-        return audio, speed
-    try:
-        audio2, speed2 = _synthesize(tts, shorter, voice, slot, options)
-    except UnspeakableText:
-        return audio, speed
-    except Exception as exc:  # noqa: BLE001 - keep the line as first spoken
-        rec.problems.append(f"TTS failed on the condensed wording: {type(exc).__name__}: {exc}")
-        return audio, speed
-    if len(audio2) >= len(audio):
-        return audio, speed
-    rec.condensed_from, rec.en_text = text, shorter
-    return audio2, speed2
+    best_text, best_audio, best_speed = text, audio, speed
+    for _ in range(CONDENSE_ROUNDS):
+        ratio = slot * options.max_stretch / (len(best_audio) / SPEECH_SR)
+        if ratio >= 1.0:
+            break
+        try:
+            shorter = condenser(best_text, ratio)
+        except Exception as exc:  # noqa: BLE001 - a user's hook may raise anything
+            rec.problems.append(f"condenser failed: {type(exc).__name__}: {exc}")
+            break
+        if not isinstance(shorter, str) or not shorter.strip() or shorter.strip() == best_text.strip():
+            break
+        try:
+            audio2, speed2 = _synthesize(tts, shorter, voice, slot, options)
+        except UnspeakableText:
+            break
+        except Exception as exc:  # noqa: BLE001 - keep the line as best spoken so far
+            rec.problems.append(f"TTS failed on the condensed wording: {type(exc).__name__}: {exc}")
+            break
+        if len(audio2) >= len(best_audio):
+            break
+        best_text, best_audio, best_speed = shorter, audio2, speed2
+    if best_text != text:
+        rec.condensed_from, rec.en_text = text, best_text
+    return best_audio, best_speed
 
 
 def dub_audio(
