@@ -114,6 +114,24 @@ def test_master_matches_loudness_and_limits_peaks():
     assert none is None and np.allclose(same, x)
 
 
+def test_peak_meter_and_limiter_in_blocks_equal_one_pass():
+    """Block-wise processing (flat memory on long episodes) changes nothing, at block edges included."""
+    from scipy.signal import resample_poly
+
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal(SR * 2) * 0.2).astype(np.float32)
+    x[12_000:12_400] *= 8  # loud bursts, one across a block edge below
+    x[50_990:51_010] = 1.4
+    whole = float(np.max(np.abs(resample_poly(x, 4, 1))))
+    assert mix.true_peak(x, block=5_000) == pytest.approx(whole, rel=1e-5)
+    assert mix.true_peak(x, block=10**9) == pytest.approx(whole, rel=1e-5)
+    blocked, one = mix.limit_peaks(x, SR, block=7_919), mix.limit_peaks(x, SR, block=10**9)
+    assert np.allclose(blocked, one, atol=1e-6)
+    assert mix.true_peak(blocked) <= mix.PEAK_CEILING + 1e-4
+    gain = blocked[:5000] / x[:5000]  # quiet passages: at most the one overall trim, no envelope
+    assert np.allclose(gain, gain[0], rtol=1e-5) and 0.5 < gain[0] <= 1.0
+
+
 def test_line_gain_puts_the_line_at_the_ratio_like_remix():
     """The gained line over the untouched backing equals mixing.remix's mix and has the ratio."""
     from anim400k import mixing

@@ -68,31 +68,60 @@ def line_gain_db(
     return float(np.clip(target - ls, -MAX_LINE_GAIN_DB, MAX_LINE_GAIN_DB))
 
 
-def true_peak(x: np.ndarray) -> float:
-    """Approximate true peak: the maximum of ``|x|`` after 4x polyphase oversampling."""
+#: Samples per block of the true-peak meter and the limiter: memory stays flat on long episodes.
+BLOCK = 1 << 20
+
+
+def true_peak(x: np.ndarray, block: int = BLOCK) -> float:
+    """Approximate true peak: the maximum of ``|x|`` after 4x polyphase oversampling.
+
+    Computed in blocks of ``block`` samples, each with 64 samples of context on either side
+    (more than the resampling filter's reach), so the result equals the whole-signal one.
+    """
     from scipy.signal import resample_poly
 
+    x = np.asarray(x, dtype=np.float32)
     if x.size == 0:
         return 0.0
-    return float(max(np.max(np.abs(x)), np.max(np.abs(resample_poly(x, 4, 1)))))
+    peak = float(np.max(np.abs(x)))
+    margin = 64
+    for a in range(0, x.size, block):
+        b = min(x.size, a + block)
+        lo, hi = max(0, a - margin), min(x.size, b + margin)
+        up = resample_poly(x[lo:hi], 4, 1)
+        peak = max(peak, float(np.max(np.abs(up[(a - lo) * 4 : (b - lo) * 4]))))
+    return peak
 
 
-def limit_peaks(x: np.ndarray, sr: int, ceiling: float = PEAK_CEILING, release_s: float = 0.05) -> np.ndarray:
-    """Keep ``x`` under ``ceiling`` with a look-ahead gain envelope (instant attack, smooth release).
-
-    Gain only goes down where peaks exceed the ceiling, so quiet passages are untouched.
-    """
+def _limiter_gain(x: np.ndarray, ceiling: float, window: int) -> np.ndarray:
     from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
+    env = np.abs(x) * np.float32(1.05)  # margin for inter-sample peaks
+    env = maximum_filter1d(env, size=2 * window + 1)
+    gain = np.minimum(np.float32(1.0), np.float32(ceiling) / np.maximum(env, np.float32(EPS)))
+    return uniform_filter1d(gain, size=window)  # smooth; still below the per-sample need thanks to max filter
+
+
+def limit_peaks(
+    x: np.ndarray, sr: int, ceiling: float = PEAK_CEILING, release_s: float = 0.05, block: int = BLOCK
+) -> np.ndarray:
+    """Keep ``x`` under ``ceiling`` with a look-ahead gain envelope (instant attack, smooth release).
+
+    Gain only goes down where peaks exceed the ceiling, so quiet passages are untouched. Works in
+    blocks of ``block`` samples with twice the filters' reach of context (the same result as in one go).
+    """
+    x = np.asarray(x, dtype=np.float32)
     if x.size == 0:
         return x
-    env = np.abs(x).astype(np.float64) * 1.05  # margin for inter-sample peaks
     window = max(1, int(release_s * sr))
-    env = maximum_filter1d(env, size=2 * window + 1)
-    gain = np.minimum(1.0, ceiling / np.maximum(env, EPS))
-    gain = uniform_filter1d(gain, size=window)  # smooth; still below the per-sample need thanks to max filter
-    y = (x * gain).astype(np.float32)
-    peak = true_peak(y)
+    margin = 2 * window + 2
+    y = np.empty_like(x)
+    for a in range(0, x.size, block):
+        b = min(x.size, a + block)
+        lo, hi = max(0, a - margin), min(x.size, b + margin)
+        gain = _limiter_gain(x[lo:hi], ceiling, window)
+        y[a:b] = x[a:b] * gain[a - lo : b - lo]
+    peak = true_peak(y, block)
     if peak > ceiling:  # rare residual overshoot: plain gain reduction
         y *= ceiling / peak
     return y
@@ -108,6 +137,6 @@ def master(mix: np.ndarray, sr: int, target_lufs: float | None) -> tuple[np.ndar
     gain_db = None
     current = mixing.loudness(mix, sr)
     if target_lufs is not None and target_lufs > SILENT_LUFS and current > SILENT_LUFS:
-        mix = mixing.normalize(mix, sr, target_lufs)
         gain_db = float(target_lufs - current)
+        mix = mix * np.float32(10 ** (gain_db / 20))  # mixing.normalize, without measuring again
     return limit_peaks(mix, sr), gain_db
