@@ -89,3 +89,24 @@ def test_many_clips_at_once():
     assert len(res) == 3000
     for i in (0, 1234, 2999):
         assert res[i] == speakers_in_interval(turns, *intervals[i])
+
+
+def test_pitch_track_in_batches_equals_one_batch(monkeypatch):
+    """The F0 tracker works in frame batches (flat memory); the result does not depend on the batch size."""
+    from anim400k.diarize import pitch
+
+    sr = 16000
+    t = np.arange(sr * 12) / sr
+    rng = np.random.default_rng(3)
+    phase = 2 * np.pi * np.cumsum(150 + 50 * np.sin(t)) / sr  # F0 glides between 100 and 200 Hz
+    x = (np.sin(phase) + 0.05 * rng.standard_normal(t.size)).astype(np.float32)
+    x[sr * 4 : sr * 6] = 0  # a silent stretch: unvoiced frames
+    monkeypatch.setattr(pitch, "FRAMES_PER_BATCH", 10**9)
+    whole = pitch.f0_track(x, sr)
+    monkeypatch.setattr(pitch, "FRAMES_PER_BATCH", 37)
+    batched = pitch.f0_track(x, sr)
+    assert len(whole) == len(batched) == len(x) // int(0.02 * sr) - 1
+    assert np.array_equal(np.isnan(whole), np.isnan(batched)) and np.nanmax(np.abs(whole - batched)) < 1e-6
+    voiced = whole[~np.isnan(whole)]
+    assert 0.7 * len(whole) < len(voiced) and np.all((voiced > 95) & (voiced < 205))
+    assert np.all(np.isnan(whole[210:290]))  # inside the silence
