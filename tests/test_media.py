@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from fractions import Fraction
 from pathlib import Path
 
@@ -282,6 +283,41 @@ def test_cut_video_clips_one_pass(tmp_path: Path, episode: Path, monkeypatch: py
         # the first picture is the source frame on screen at `start` (red level = 7 * frame number)
         assert first[..., 0].mean() == pytest.approx((round(start * FPS) * 7) % 255, abs=8)
     assert not list(tmp_path.glob(".*part*"))
+
+
+def test_cut_video_clips_releases_each_encoder_when_its_clip_is_done(
+    tmp_path: Path, episode: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the clips active at the decode time hold an x264 encoder: memory does not grow with the clip count.
+
+    (Keeping finished writers around held every encoder's buffers: 2.35 GB for 230 clips of a
+    15-min 320x180 episode, 0.40 GB once they are dropped.)
+    """
+    import weakref
+
+    import anim400k.media.video as mv
+
+    alive: list[weakref.ref] = []
+    most_open: list[int] = []
+    real_open, real_feed = mv._open_clip, mv._Cutter.feed
+
+    def tracked_open(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        writer = real_open(*args, **kwargs)
+        alive.append(weakref.ref(writer))
+        return writer
+
+    def tracked_feed(self, frame, until):  # noqa: ANN001, ANN202
+        real_feed(self, frame, until)
+        most_open.append(len(self.writers))
+
+    monkeypatch.setattr(mv, "_open_clip", tracked_open)
+    monkeypatch.setattr(mv._Cutter, "feed", tracked_feed)
+    intervals = [(0.1 + 0.4 * i, 0.4 + 0.4 * i) for i in range(12)]  # back to back, never overlapping
+    media.cut_video_clips(episode, intervals, [tmp_path / f"c{i}.mp4" for i in range(12)], width=64)
+    assert len(alive) == 12 and max(most_open) == 1
+    gc.collect()
+    assert all(ref() is None for ref in alive)  # every clip writer (and its encoder) was freed
+    assert all((tmp_path / f"c{i}.mp4").is_file() for i in range(12))
 
 
 def test_cut_video_clips_selector_and_errors(tmp_path: Path, episode: Path, silent_video: Path) -> None:

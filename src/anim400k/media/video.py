@@ -175,17 +175,16 @@ class _Cutter:
     def feed(self, frame: Any, until: float) -> None:
         """Give every active clip the picture ``frame`` for its grid points before ``until``."""
         picture = None
-        for writer in self.writers.values():
-            if writer.done:
-                continue
+        for i, writer in list(self.writers.items()):
             picture = picture or _picture(frame, self.size)
             _emit(writer, picture, until, self.rate)
             if writer.k >= writer.n_frames:
                 _finish(writer)
+                del self.writers[i]  # drop the finished encoder now: x264 keeps its buffers while referenced
 
     @property
     def complete(self) -> bool:
-        return not self.pending and all(w.done for w in self.writers.values())
+        return not self.pending and not self.writers
 
     def abort(self) -> None:
         """Drop every unfinished clip's temporary file."""
