@@ -322,3 +322,18 @@ def test_progress_bar_counts_stages_and_lines_on_a_terminal_only(short_episode, 
     assert result.segments and f"/{total} [" in shown  # the total grew by one step per line
     for stage in ("separate", "segment", "speak", "mix"):
         assert stage in shown
+
+
+def test_subtitles_embedded_in_the_video_are_used_without_a_file(short_episode, tmp_path):
+    """No --subtitles: the video's own EN subtitle stream (here after the video and two audio streams)."""
+    from anim400k.cli import main
+
+    info = probe(short_episode.media)
+    assert info.subtitle_streams and info.subtitle_streams[0].index > 0  # not the first stream of the file
+    base = ["dub", str(short_episode.media), "--num-speakers", "2"]
+    assert main([*base, "--out", str(tmp_path / "a.mkv"), "--report", str(tmp_path / "a.json")]) == 0
+    file_args = ["--subtitles", str(short_episode.subtitles)]
+    assert main([*base, *file_args, "--out", str(tmp_path / "b.mkv"), "--report", str(tmp_path / "b.json")]) == 0
+    embedded, from_file = (json.loads((tmp_path / f"{n}.json").read_text())["lines"] for n in "ab")
+    assert [ln["en_text"] for ln in embedded] == [ln["en_text"] for ln in from_file]
+    assert sum(ln["en_text"] is not None for ln in embedded) >= 2

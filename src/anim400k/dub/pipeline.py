@@ -383,7 +383,9 @@ def make_translator(options: DubOptions, video: str | Path | None = None) -> Tra
 
                 streams = info.subtitle_streams
                 eng = [s for s in streams if (s.language or "").startswith("en")] or streams
-                return get_translator("subtitles", subtitles=read_subtitle_stream(video, eng[0].index))
+                # read_subtitle_stream counts subtitle streams only, not the container's streams
+                chosen = streams.index(eng[0])
+                return get_translator("subtitles", subtitles=read_subtitle_stream(video, chosen))
         raise InputError("no EN subtitles: give --subtitles, or use --translator whisper or text", video)
     if options.translator == "text":
         if not options.translations:
