@@ -8,7 +8,6 @@ word timestamps, the translate task, and timings inside the audio.
 
 from __future__ import annotations
 
-import io
 import sys
 
 import pytest
@@ -17,6 +16,8 @@ from asr_helpers import SR, speech_track
 pytest.importorskip("faster_whisper")
 pytest.importorskip("ctranslate2")
 pytest.importorskip("transformers")
+
+from terminal_helpers import progress_cases
 
 from anim400k.asr import get_transcriber  # noqa: E402
 from anim400k.errors import BackendUnavailable, InputError  # noqa: E402
@@ -86,15 +87,10 @@ def test_missing_models_are_clear_errors(tmp_path):
         get_transcriber("faster-whisper", model="no-such-model-name", device="cpu").load()
 
 
-class _Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
 @pytest.mark.parametrize("batch_size", [1, 2])
 def test_progress_bar_only_when_asked_and_on_a_terminal(random_model, speech, monkeypatch, batch_size):
     audio, _ = speech
-    for progress, err, drawn in ((True, _Terminal(), True), (True, io.StringIO(), False), (False, _Terminal(), False)):
+    for progress, err, drawn in progress_cases():
         monkeypatch.setattr(sys, "stderr", err)
         _backend(random_model, batch_size=batch_size, progress=progress).transcribe(audio, SR, "ja")
         assert ("100%" in err.getvalue()) is drawn, (progress, type(err).__name__, err.getvalue())

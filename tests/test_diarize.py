@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 import soundfile as sf
+from terminal_helpers import progress_cases
 
 from anim400k.diarize import Turn, available_diarizers, get_diarizer
 from anim400k.diarize.metrics import der
@@ -252,15 +253,10 @@ def test_pyannote_tiny_pipeline_diarizes(episode1, tiny_diarizer):
 
 @pyannote_test
 def test_pyannote_progress_bars_on_a_terminal_only(episode1, tiny_pipeline, monkeypatch):
-    import io
     import sys
 
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
     audio, sr = _mix(episode1)
-    for progress, err, drawn in ((True, Terminal(), True), (True, io.StringIO(), False), (False, Terminal(), False)):
+    for progress, err, drawn in progress_cases():
         monkeypatch.setattr(sys, "stderr", err)
         get_diarizer("pyannote", pipeline=tiny_pipeline, device="cpu", progress=progress).diarize(audio, sr)
         shown = err.getvalue()

@@ -10,6 +10,7 @@ import json
 
 import numpy as np
 import pytest
+from terminal_helpers import FakeTerminal
 
 from anim400k.dub.pipeline import DubOptions, dub, dub_audio, make_synthesizer, make_translator
 from anim400k.errors import InputError
@@ -299,17 +300,12 @@ def test_dataset_mode_writes_dubs_keyed_by_en_clip_id(episode, tmp_path):
     assert any(c["spoken"] >= 1 for c in data["clips"])
 
 
-class _Terminal(__import__("io").StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
 @pytest.mark.parametrize("on_terminal", [True, False])
 def test_progress_bar_counts_stages_and_lines_on_a_terminal_only(short_episode, monkeypatch, on_terminal):
     import io
     import sys
 
-    err = _Terminal() if on_terminal else io.StringIO()
+    err = FakeTerminal() if on_terminal else io.StringIO()
     monkeypatch.setattr(sys, "stderr", err)
     mix = decode_audio(short_episode.media, "jpn", sr=SR)
     opts = DubOptions(subtitles=str(short_episode.subtitles))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import sys
@@ -10,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from terminal_helpers import FakeTerminal
 
 from anim400k.cli import main
 from anim400k.evaluate.demo_data import make_demo_release, make_demo_systems
@@ -79,15 +79,10 @@ def test_evaluate_ranks_the_closer_dub(demo: tuple[Path, dict[str, Path]]) -> No
     assert sc["speaker_similarity"]["mean"] > 0.95 > st["speaker_similarity"]["mean"]
 
 
-class _Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
 def test_evaluate_cli_writes_outputs(demo: tuple[Path, dict[str, Path]], tmp_path: Path, monkeypatch) -> None:
     release, systems = demo
     out = tmp_path / "m"
-    err = _Terminal()
+    err = FakeTerminal()
     monkeypatch.setattr(sys, "stderr", err)
     rc = main(
         [

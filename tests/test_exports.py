@@ -12,6 +12,7 @@ import av
 import pyarrow.parquet as pq
 import pytest
 from release_helpers import annotations, make_release
+from terminal_helpers import FakeTerminal
 
 from anim400k.cli import main
 from anim400k.errors import InputError
@@ -161,16 +162,11 @@ def test_validate_command(bad_rel: Path, rel: Path, capsys: pytest.CaptureFixtur
     assert "duplicate clip ID" in out.out and "audio file" in out.out and "4 problem(s)" in out.err
 
 
-class _Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
 @pytest.mark.parametrize("fmt", ["parquet", "hf", "lhotse", "webdataset"])
 def test_progress_counts_exported_clips_on_a_terminal(rel: Path, tmp_path: Path, monkeypatch, fmt: str) -> None:
     import sys
 
-    err = _Terminal()
+    err = FakeTerminal()
     monkeypatch.setattr(sys, "stderr", err)
     s = export(rel, fmt, tmp_path / fmt)
     assert s["clips"] > 0 and err.getvalue().rstrip().split("\r")[-1].startswith(f"export: {s['clips']}clip [")

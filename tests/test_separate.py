@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
 
 import numpy as np
 import pytest
 import soundfile as sf
 import soxr
+from terminal_helpers import progress_cases
 
 from anim400k.errors import AnimError
 from anim400k.model import TimeMap
@@ -134,11 +134,7 @@ def test_demucs_loads_a_local_checkpoint(tmp_path) -> None:  # type: ignore[no-u
         assert res.method == "demucs/HTDemucs"
         assert res.backing.shape == res.vocals.shape == x.shape
         assert np.isfinite(res.backing).all() and np.abs(res.backing).sum() > 0
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
-    for progress, err, drawn in ((True, Terminal(), True), (True, io.StringIO(), False), (False, Terminal(), False)):
+    for progress, err, drawn in progress_cases():
         with contextlib.redirect_stderr(err):
             get_separator("demucs", model=tmp_path / "tiny.th", progress=progress).separate(x, 22050)
         assert ("seconds" in err.getvalue()) is drawn  # demucs' own bar over its chunks
