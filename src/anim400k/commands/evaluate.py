@@ -23,12 +23,12 @@ def evaluate(
     import torch
     from rich.console import Console
     from rich.table import Table
-    from tqdm.auto import tqdm
 
     from ..evaluate.metrics import evaluate_dubs, write_metrics
+    from ..progress import progress_bar
 
     torch.set_num_threads(max(1, min(4, torch.get_num_threads())))
-    with tqdm(desc="evaluate", unit="clip", disable=None if progress else True, dynamic_ncols=True) as bar:
+    with progress_bar(progress, desc="evaluate", unit="clip") as bar:
         report = evaluate_dubs(dubs, reference, asr, vad, split, not no_speaker, limit, lambda _: bar.update(1))
     files = write_metrics(report, out)
     table = Table(title=f"{dubs}: {len(report.clips)} clips")

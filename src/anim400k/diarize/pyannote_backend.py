@@ -113,12 +113,11 @@ class StepProgress:
         """Called by the pipeline after each step and, with ``total``/``completed``, within long steps."""
         if total is None or completed is None:
             return
-        from tqdm.auto import tqdm
+        from ..progress import progress_bar
 
         bar = self.bars.get(step_name)
         if bar is None:
-            bar = self.bars[step_name] = tqdm(total=total, desc=step_name, unit="batch", leave=False,
-                                              disable=None, dynamic_ncols=True)
+            bar = self.bars[step_name] = progress_bar(total=total, desc=step_name, unit="batch", leave=False)
         bar.update(completed - bar.n)
 
     def close(self) -> None:

@@ -15,11 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from ..errors import AnimError, InputError
+from ..formats.release import ClipRecord, Dataset
 from ..fsutil import write_json_atomic
 from ..model import Subtitle
+from ..progress import progress_bar
+from ..translate.base import Translator
+from ..tts.base import Synthesizer
 from .condense import get_condenser
 from .pipeline import DubOptions, dub_audio, make_synthesizer
 
@@ -93,7 +96,6 @@ def dub_dataset(
     recorded in the report and does not stop the run.
     """
     from ..formats.release import load
-    from ..media import decode_audio, write_audio
     from ..tasks import split_of
     from ..translate import get_translator
 
@@ -112,50 +114,63 @@ def dub_dataset(
         else None
     )
     report = DatasetDubReport(str(dataset), split, str(out_dir))
-    chosen = (clip for clip in ds.clips() if splits.get(clip.show_key) == split)
-    total = sum(1 for clip in ds.clips() if splits.get(clip.show_key) == split)
-    if limit is not None:
-        chosen, total = itertools.islice(chosen, limit), min(total, limit)
+    in_split = (clip for clip in ds.clips() if splits.get(clip.show_key) == split)
+    chosen = list(itertools.islice(in_split, limit))  # one pass over the annotations; the bar knows the total
     clip_options = options.model_copy(update={"progress": False})  # one bar for the run, not one per clip
-    bar = tqdm(total=total, desc="dub", unit="clip", disable=None if options.progress else True, dynamic_ncols=True)
-    for clip in chosen:
-        bar.update(1)
-        entry: dict[str, Any] = {
-            "jp_clip": clip.jp_clip,
-            "en_clip": clip.en_clip,
-            "output": None,
-            "problems": [],
-        }
-        report.clips.append(entry)
-        try:
-            target = output_path(out_dir, clip.en_clip)
-        except ValueError as exc:
-            entry["problems"].append(str(exc))
-            continue
-        if target.exists():
-            entry["output"] = str(target)
-            entry["problems"].append("already dubbed (kept)")
-            continue
-        source = ds.audio_path(clip.jp_clip)
-        try:
-            mix = decode_audio(source, 0, sr=CLIP_SR, mono=True)
-            subs = clip_subtitles(clip.en_subtitles, clip.jp_start, len(mix) / CLIP_SR)
-            translator = whisper or get_translator("subtitles", subtitles=subs)
-            result = dub_audio(mix, CLIP_SR, translator, tts, clip_options, source=str(source))
-            write_audio(target, result.audio, CLIP_SR)
-        except AnimError as exc:
-            entry["problems"].append(exc.message)
-            log.warning("clip %s: %s", clip.jp_clip, exc.message)
-            continue
-        rep = result.report
-        entry.update(
-            output=str(target),
-            duration=rep.duration,
-            lines=len(rep.lines),
-            spoken=len(rep.spoken_lines),
-            mean_abs_end_error=rep.mean_abs_end_error,
-        )
-        entry["problems"] += rep.problems + [f"line {ln.index}: {p}" for ln in rep.lines for p in ln.problems]
-    bar.close()
+    with progress_bar(options.progress, total=len(chosen), desc="dub", unit="clip") as bar:
+        for clip in chosen:
+            bar.update(1)
+            _dub_clip(clip, ds, out_dir, whisper, tts, clip_options, report)
     write_json_atomic(Path(out_dir) / REPORT_NAME, report.to_dict())
     return report
+
+
+def _dub_clip(
+    clip: ClipRecord,
+    ds: Dataset,
+    out_dir: str | Path,
+    whisper: Translator | None,
+    tts: Synthesizer,
+    options: DubOptions,
+    report: DatasetDubReport,
+) -> None:
+    """Dub one clip into ``out_dir`` and record it in ``report`` (problems included)."""
+    from ..media import decode_audio, write_audio
+    from ..translate import get_translator
+
+    entry: dict[str, Any] = {
+        "jp_clip": clip.jp_clip,
+        "en_clip": clip.en_clip,
+        "output": None,
+        "problems": [],
+    }
+    report.clips.append(entry)
+    try:
+        target = output_path(out_dir, clip.en_clip)
+    except ValueError as exc:
+        entry["problems"].append(str(exc))
+        return
+    if target.exists():
+        entry["output"] = str(target)
+        entry["problems"].append("already dubbed (kept)")
+        return
+    source = ds.audio_path(clip.jp_clip)
+    try:
+        mix = decode_audio(source, 0, sr=CLIP_SR, mono=True)
+        subs = clip_subtitles(clip.en_subtitles, clip.jp_start, len(mix) / CLIP_SR)
+        translator = whisper or get_translator("subtitles", subtitles=subs)
+        result = dub_audio(mix, CLIP_SR, translator, tts, options, source=str(source))
+        write_audio(target, result.audio, CLIP_SR)
+    except AnimError as exc:
+        entry["problems"].append(exc.message)
+        log.warning("clip %s: %s", clip.jp_clip, exc.message)
+        return
+    rep = result.report
+    entry.update(
+        output=str(target),
+        duration=rep.duration,
+        lines=len(rep.lines),
+        spoken=len(rep.spoken_lines),
+        mean_abs_end_error=rep.mean_abs_end_error,
+    )
+    entry["problems"] += rep.problems + [f"line {ln.index}: {p}" for ln in rep.lines for p in ln.problems]

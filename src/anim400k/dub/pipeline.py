@@ -78,11 +78,10 @@ STAGES = ("separate", "segment", "profile", "translate", "speak", "pitch", "fit"
 
 
 def _progress_bar(enabled: bool) -> Any:
-    """A tqdm bar over :data:`STAGES` (disabled off a terminal, or when not ``enabled``)."""
-    from tqdm.auto import tqdm
+    """A bar over :data:`STAGES` (:func:`anim400k.progress.progress_bar`)."""
+    from ..progress import progress_bar
 
-    return tqdm(total=len(STAGES), desc="dub", unit="step", disable=None if enabled else True, leave=False,
-                dynamic_ncols=True)
+    return progress_bar(enabled, total=len(STAGES), desc="dub", unit="step", leave=False)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..formats.release import SHOW_FIELDS, BadItems, ClipRecord, Dataset, Show, check_or_raise, type_ok
+from ..progress import progress_bar
 
 log = logging.getLogger("anim400k.export")
 
@@ -74,12 +75,10 @@ class CheckedRelease:
     """
 
     def __init__(self, ds: Dataset, skip_bad: bool, progress: bool = False) -> None:
-        from tqdm.auto import tqdm
-
         self.ds = ds
         self.bad: BadItems = check_or_raise(ds, skip_bad)
         self.skipped_clips = 0
-        self.bar = tqdm(desc="export", unit="clip", disable=None if progress else True, dynamic_ncols=True)
+        self.bar = progress_bar(progress, desc="export", unit="clip")
 
     def _good_shows(self) -> Iterator[Show]:
         for show in self.ds.shows():
