@@ -100,3 +100,37 @@ def test_read_subtitle_stream_from_mkv(tmp_path):
         read_subtitle_stream(mkv, "fr")
     with pytest.raises(InputError, match="subtitle stream 5 does not exist"):
         read_subtitle_stream(mkv, 5)
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n  \r\n", b"\xef\xbb\xbf"])
+def test_empty_subtitle_file_has_no_events(tmp_path, content):
+    p = tmp_path / "empty.srt"
+    p.write_bytes(content)
+    assert read_subtitles(p) == []
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-8-sig", "utf-32"])
+def test_subtitle_file_with_byte_order_mark_is_decoded(tmp_path, encoding):
+    p = tmp_path / "bom.srt"
+    text = "1\n00:00:01,000 --> 00:00:02,500\nこんにちは\n\n"
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data
+    p.write_bytes(data)
+    assert read_subtitles(p) == [Subtitle(1.0, 2.5, "こんにちは")]
+
+
+def test_utf16_srt_read_as_transcript(tmp_path):
+    from anim400k.formats.transcripts import read_transcript
+
+    p = tmp_path / "t.srt"
+    p.write_bytes("1\n00:00:01,000 --> 00:00:02,000\nHi\n\n".encode("utf-16"))
+    tr = read_transcript(p, language="en")
+    assert [s.text for s in tr.segments] == ["Hi"]
+
+
+def test_broken_utf16_is_one_clear_error(tmp_path):
+    p = tmp_path / "bad16.srt"
+    p.write_bytes(b"\xff\xfe\x00\xd8")
+    with pytest.raises(InputError, match="bad16.srt: not UTF-16 text"):
+        read_subtitles(p)

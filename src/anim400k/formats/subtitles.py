@@ -6,6 +6,7 @@ removed, line breaks turned into spaces), empty events dropped, sorted by time.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -37,10 +38,37 @@ def _finish(events: Iterable[Subtitle]) -> list[Subtitle]:
     return kept
 
 
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def decode_text(data: bytes, path: str | Path) -> str:
+    """Decode a subtitle file's bytes: UTF-8, or UTF-8/UTF-16/UTF-32 with a byte-order mark.
+
+    Text that does not decode raises :class:`InputError` naming the file and the byte.
+    """
+    encoding = "utf-8"
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            data, encoding = data[len(bom):], name
+            break
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        label = encoding.upper().replace("-LE", "").replace("-BE", "")
+        raise InputError(f"not {label} text ({exc.reason} at byte {exc.start})", path) from exc
+
+
 def read_subtitles(path: str | Path) -> list[Subtitle]:
     """Read an SRT/VTT/ASS/SSA file (format detected by pysubs2) into sorted plain-text events.
 
-    Comments and empty events are dropped. A file that does not parse, or an event that
+    The file is UTF-8, or UTF-8/UTF-16/UTF-32 with a byte-order mark. An empty file (no cues)
+    gives no events. Comments and empty events are dropped. A file that does not parse, or an event that
     ends before it starts, raises :class:`InputError` naming the file.
     """
     import pysubs2
@@ -48,10 +76,11 @@ def read_subtitles(path: str | Path) -> list[Subtitle]:
     path = Path(path)
     if not path.is_file():
         raise InputError("subtitle file not found", path)
+    text = decode_text(path.read_bytes(), path)
+    if not text.strip():
+        return []  # a file with no cues is a valid file with no subtitles
     try:
-        subs = pysubs2.load(str(path), encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path) from exc
+        subs = pysubs2.SSAFile.from_string(text)
     except Exception as exc:  # pysubs2 raises several exception types for unknown formats
         raise InputError(f"not a subtitle file pysubs2 can read ({exc})", path) from exc
     events = []

@@ -255,10 +255,9 @@ def read_transcript(path: str | Path, language: str | None = None) -> Transcript
     path = Path(path)
     if not path.is_file():
         raise InputError("transcript file not found", path)
-    try:
-        raw = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path) from exc
+    from .subtitles import decode_text
+
+    raw = decode_text(path.read_bytes(), path)
     chk = _Checker(path)
     if _looks_like_subtitles(raw[:4096], path.suffix.lower()):
         from .subtitles import read_subtitles
