@@ -180,6 +180,46 @@ def test_validate_release_finds_missing_media(rel: Path, tmp_path: Path) -> None
     assert problems[0].clip == 0 and problems[0].field == "en_clip" and "is missing" in problems[0].message
 
 
+def test_validate_refuses_negative_reversed_and_out_of_episode_times(tmp_path: Path) -> None:
+    data = copy.deepcopy(annotations())
+    data["show_a"]["avg_duration"] = "24 min. per ep."
+    clips = data["show_a"]["episodes"]["1"]["clips"]
+    clips[0]["jp_start_time"] = "-00:00:01.000"
+    clips[1]["en_end_time"] = "99:00:00.000"  # 99 hours inside a 24-minute episode
+    clips[1]["jp_start_time"] = "00:00:09.000"
+    clips[1]["jp_end_time"] = "00:00:08.000"
+    data["show_b"]["episodes"]["1"]["clips"][0]["en_start_time"] = "inf"
+    path = tmp_path / "ann.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    problems = {str(p) for p in release.validate_release(path, check_media=False)}
+    assert "show 'show_a' episode '1' clip 0 field 'jp_start_time': negative time '-00:00:01.000'" in problems
+    assert any(p.startswith("show 'show_a' episode '1' clip 1 field 'en_end_time': time 99:00:00.000 is past")
+               for p in problems)
+    assert any("clip 1 field 'jp_end_time': ends before it starts" in p for p in problems)
+    assert any("field 'en_start_time': malformed timestamp 'inf'" in p for p in problems)
+    assert len(problems) == 4
+    # within twice the average (a double-length episode) is fine; without avg_duration there is no bound
+    data["show_a"]["episodes"]["1"]["clips"] = [annotations()["show_a"]["episodes"]["1"]["clips"][0]]
+    data["show_a"]["episodes"]["1"]["clips"][0]["en_end_time"] = "00:40:00.000"
+    data["show_b"] = annotations()["show_b"]
+    data["show_c"] = annotations()["show_c"]
+    data["show_c"]["episodes"]["1"]["clips"][0]["en_end_time"] = "99:00:00.000"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert release.validate_release(path, check_media=False) == []
+
+
+@pytest.mark.parametrize("text", ["-00:00:01.000", "inf", "nan", "1e3", "00:-1:00.000", "+5", ""])
+def test_parse_timestamp_refuses_signs_and_non_digits(text: str) -> None:
+    with pytest.raises(ValueError):
+        model.parse_timestamp(text)
+
+
+def test_parse_avg_duration() -> None:
+    assert release.parse_avg_duration("24 min. per ep.") == 1440
+    assert release.parse_avg_duration("1 hr. 55 min.") == 6900
+    assert release.parse_avg_duration("Unknown") is None
+
+
 @given(st.text(max_size=80))
 @settings(max_examples=300, deadline=None)
 def test_fast_uuid5_is_the_standard_uuid5(name):

@@ -7,6 +7,7 @@ once to integer milliseconds so that a 125 ms gap is exactly 125.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -24,16 +25,24 @@ def format_timestamp(seconds: float) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
 
 
+_TS_PART = re.compile(r"[0-9]+")
+_TS_LAST = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+
+
 def parse_timestamp(text: str) -> float:
-    """Parse ``HH:MM:SS.mmm`` / ``MM:SS.mmm`` / ``SS.mmm`` (comma also accepted) into seconds."""
+    """Parse ``HH:MM:SS.mmm`` / ``MM:SS.mmm`` / ``SS.mmm`` (comma also accepted) into seconds.
+
+    Only digits are accepted: a sign (``-00:00:01.000``), ``inf``, ``nan`` or an exponent
+    raise :class:`ValueError`.
+    """
     parts = text.strip().replace(",", ".").split(":")
     if not 1 <= len(parts) <= 3:
+        raise ValueError(f"not a timestamp: {text!r}")
+    if not all(_TS_PART.fullmatch(p) for p in parts[:-1]) or not _TS_LAST.fullmatch(parts[-1]):
         raise ValueError(f"not a timestamp: {text!r}")
     total = 0.0
     for part in parts:
         total = total * 60 + float(part)
-    if total < 0:
-        raise ValueError(f"negative timestamp: {text!r}")
     return total
 
 

@@ -775,6 +775,8 @@ def validate_show(
     episodes = show.get("episodes")
     if not isinstance(episodes, dict):
         return
+    avg = parse_avg_duration(show.get("avg_duration"))
+    max_time = 2 * avg if avg else None
     for number, ep in episodes.items():
         eloc: dict[str, Any] = {"show": key, "episode": str(number)}
         if not isinstance(ep, dict):
@@ -795,7 +797,21 @@ def validate_show(
         if not isinstance(clips, list):
             continue
         for i, clip in enumerate(clips):
-            yield from _validate_clip(clip, {"show": key, "episode": str(number), "clip": i}, root, seen, check_media)
+            yield from _validate_clip(
+                clip, {"show": key, "episode": str(number), "clip": i}, root, seen, check_media, max_time
+            )
+
+
+_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(hr|hour|h\b|min|m\b|sec|s\b)", re.IGNORECASE)
+_DURATION_UNIT = {"h": 3600.0, "m": 60.0, "s": 1.0}
+
+
+def parse_avg_duration(value: Any) -> float | None:
+    """Seconds of a show's ``avg_duration`` (``"24 min. per ep."``, ``"1 hr. 55 min."``); None if unknown."""
+    if not isinstance(value, str):
+        return None
+    total = sum(float(n) * _DURATION_UNIT[unit[0].lower()] for n, unit in _DURATION_PART.findall(value))
+    return total or None
 
 
 def _id_ok(value: str) -> bool:
@@ -807,7 +823,8 @@ def _id_ok(value: str) -> bool:
 
 
 def _validate_clip(
-    clip: Any, loc: dict[str, Any], root: Path | None, seen: set[str], check_media: bool
+    clip: Any, loc: dict[str, Any], root: Path | None, seen: set[str], check_media: bool,
+    max_time: float | None = None,
 ) -> Iterator[Problem]:
     if not isinstance(clip, dict):
         yield Problem(f"expected an object, got {type(clip).__name__}", **loc)
@@ -815,8 +832,20 @@ def _validate_clip(
     yield from _check_fields(clip, CLIP_FIELDS, REQUIRED_CLIP, loc, CLIP_EXTRA_FIELDS)
     for name in ("jp_start_time", "jp_end_time", "en_start_time", "en_end_time"):
         v = clip.get(name)
-        if isinstance(v, str) and math.isnan(_ts(v)):
+        if not isinstance(v, str):
+            continue
+        t = _ts(v)
+        if v.strip().startswith("-"):
+            yield Problem(f"negative time {v!r}", field=name, **loc)
+        elif math.isnan(t):
             yield Problem(f"malformed timestamp {v!r} (expected HH:MM:SS.mmm)", field=name, **loc)
+        elif max_time is not None and t > max_time:
+            yield Problem(
+                f"time {v} is past the episode's end (the show's avg_duration is {max_time / 2 / 60:g} min; "
+                f"times past twice that are refused)",
+                field=name,
+                **loc,
+            )
     for a, b in (("jp_start_time", "jp_end_time"), ("en_start_time", "en_end_time")):
         va, vb = clip.get(a), clip.get(b)
         if isinstance(va, str) and isinstance(vb, str) and _ts(va) > _ts(vb):
@@ -864,7 +893,8 @@ def validate_release(path: str | Path | Dataset, check_media: bool = True) -> li
 
     Checks: required fields (``episodes``; ``clips``; every FORMAT.md clip field), unknown
     fields (anything outside FORMAT.md and our documented clip extras), field types,
-    timestamps, IDs of the form ``F/UUID``, duplicate clip IDs, and (``check_media``) that
+    timestamps (not negative, end not before start, none past twice the show's
+    ``avg_duration``), IDs of the form ``F/UUID``, duplicate clip IDs, and (``check_media``) that
     each clip's ``anim400k_audio_clips/F/UUID.mp3`` and each picture exist.
     """
     return list(iter_problems(path, check_media))
