@@ -138,3 +138,38 @@ def test_transcribe_command(tmp_path, japanese, capsys):
     assert "English only" in capsys.readouterr().err
     assert main(["transcribe", str(tmp_path / "no.wav"), "-l", "en", "--out", str(out)]) == 2
     assert "no.wav: media file not found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("alias", ["jp", "Japanese", "jpn", "ja-JP"])
+def test_transcribe_language_aliases_are_mapped(tmp_path, japanese, alias):
+    from anim400k.cli import main
+    from anim400k.media import write_audio
+
+    audio, _ = japanese
+    media = tmp_path / "jp.flac"
+    write_audio(media, audio, SR)
+    out = tmp_path / "t.json"
+    assert main(["transcribe", str(media), "--language", alias, "--asr", "vad", "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["language"] == "ja"
+
+
+@pytest.mark.parametrize("bad", ["fr", "klingon", "", "j"])
+def test_transcribe_refuses_unknown_language_in_one_line(tmp_path, capsys, bad):
+    from anim400k.cli import main
+
+    media = tmp_path / "a.wav"
+    media.write_bytes(b"RIFF")
+    out = tmp_path / "t.json"
+    assert main(["transcribe", str(media), "--language", bad, "--asr", "vad", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"unknown language {bad!r}" in err
+    assert not out.exists()
+
+
+def test_normalize_language():
+    from anim400k.model import normalize_language
+
+    got = [normalize_language(x) for x in ("EN", "english", "eng", "en_US", "日本語")]
+    assert got == ["en", "en", "en", "en", "ja"]
+    with pytest.raises(ValueError, match="use ja"):
+        normalize_language("de")

@@ -14,6 +14,25 @@ from typing import Any
 EN = "en"
 JP = "ja"
 LANGUAGES = (EN, JP)
+#: Spellings accepted for the two languages (after lower-casing and dropping a region: ``en-US``).
+LANGUAGE_ALIASES = {
+    "ja": JP, "jp": JP, "jpn": JP, "japanese": JP, "日本語": JP,
+    "en": EN, "eng": EN, "english": EN, "英語": EN,
+}
+
+
+def normalize_language(text: str) -> str:
+    """``ja``/``en`` for a language code or alias (``jp``, ``jpn``, ``Japanese``, ``en-US``, ``eng``...).
+
+    Anything else raises :class:`ValueError` with a one-line message listing what is accepted.
+    """
+    key = text.strip().lower().replace("_", "-")
+    code = LANGUAGE_ALIASES.get(key) or LANGUAGE_ALIASES.get(key.split("-")[0])
+    if code is None:
+        raise ValueError(
+            f"unknown language {text!r}: use ja (also jp, jpn, japanese) or en (also eng, english)"
+        )
+    return code
 
 
 def format_timestamp(seconds: float) -> str:

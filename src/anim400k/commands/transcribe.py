@@ -24,7 +24,7 @@ def register(app: typer.Typer) -> None:
     @app.command("transcribe")
     def transcribe(
         media: Annotated[Path, typer.Argument(help="Audio or video file.")],
-        language: Annotated[str, typer.Option("--language", "-l", help="Spoken language: ja or en.")],
+        language: Annotated[str, typer.Option("--language", "-l", help="ja or en (or jp, jpn, eng...).")],
         out: Annotated[Path, typer.Option("--out", "-o", help="Whisper-style transcript JSON to write.")],
         stream: Annotated[
             str | None, typer.Option(help="Audio stream: index among audio streams or language tag.")
@@ -40,8 +40,12 @@ def register(app: typer.Typer) -> None:
         """Transcribe one audio stream (re-uses OUT when it was made with the same settings)."""
         from ..asr import get_transcriber, transcribe_track
         from ..errors import InputError
+        from ..model import normalize_language
 
-        lang = language.split("-")[0].lower()
+        try:
+            lang = normalize_language(language)
+        except ValueError as exc:
+            raise InputError(f"--language: {exc}") from exc
         if asr == "pocketsphinx" and lang != "en":
             raise InputError(f"pocketsphinx decodes English only, not '{language}' (use --asr vad or auto)")
         opts: dict[str, object] = {}
