@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
-from release_helpers import make_release
+from release_helpers import annotations, make_release
 
 from anim400k import tasks
 from anim400k.cli import main
@@ -80,3 +81,52 @@ def test_tasks_command(rel: Path, tmp_path: Path, capsys: pytest.CaptureFixture)
     assert data["splits"]["train"] == ["show_a", "show_b", "show_c"] and data["seed"] == 2
     assert main(["tasks", str(rel), "--out", str(tmp_path / "w"), "--split", "1,1"]) == 2
     assert "split proportions" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("alias", "canon"), [("valid", "validation"), ("VAL", "validation"), ("dev", "validation"),
+                                              ("validation", "validation"), ("train", "train"), ("all", "all")])
+def test_split_aliases_map_to_one_canonical_set(alias: str, canon: str) -> None:
+    assert tasks.normalize_split(alias) == canon
+
+
+def test_unknown_split_is_one_line() -> None:
+    with pytest.raises(InputError, match="unknown split 'tset'"):
+        tasks.normalize_split("tset")
+
+
+def test_valid_and_validation_pick_the_same_clips(rel: Path) -> None:
+    from anim400k.evaluate.dataset import load_clips
+
+    a = [c.en_clip for c in load_clips(rel, "valid")]
+    assert a and a == [c.en_clip for c in load_clips(rel, "validation")] == [c.en_clip for c in load_clips(rel, "val")]
+
+
+@pytest.fixture(scope="module")
+def one_show(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = {"show_a": annotations()["show_a"]}
+    return make_release(tmp_path_factory.mktemp("one"), data)
+
+
+def test_missing_split_names_the_splits_the_release_has(one_show: Path, tmp_path: Path, capsys) -> None:
+    from anim400k.dub.dataset_mode import dub_dataset
+    from anim400k.evaluate.dataset import load_clips
+
+    msg = "the release has no 'test' split (it has: train;"
+    with pytest.raises(InputError, match=re.escape(msg)):
+        load_clips(one_show, "test")
+    with pytest.raises(InputError, match=re.escape(msg)):
+        dub_dataset(one_show, tmp_path / "dub", split="test")
+    assert not (tmp_path / "dub").exists()
+    assert main(["mushra", "create", str(one_show), "--out", str(tmp_path / "m"), "--systems",
+                 f"x={tmp_path}"]) == 2
+    err = capsys.readouterr().err
+    assert msg in err and len(err.splitlines()) == 1
+    assert len(load_clips(one_show, "all")) == 3
+
+
+def test_dub_dataset_accepts_all(one_show: Path, tmp_path: Path) -> None:
+    from anim400k.dub.dataset_mode import dub_dataset
+    from anim400k.dub.pipeline import DubOptions
+
+    rep = dub_dataset(one_show, tmp_path / "dub", split="all", options=DubOptions(), limit=0)
+    assert rep.split == "all" and rep.clips == []

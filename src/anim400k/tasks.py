@@ -34,6 +34,38 @@ from .formats.release import Dataset, EpisodeRecord, Show, load
 from .fsutil import atomic_path, write_json_atomic
 
 SPLITS = ("train", "validation", "test")
+#: Names a user may give for a split (``--split``); ``all`` means every clip.
+SPLIT_ALIASES = {
+    "train": "train", "training": "train",
+    "validation": "validation", "valid": "validation", "val": "validation", "dev": "validation",
+    "test": "test",
+    "all": "all",
+}
+
+
+def normalize_split(name: str, allow_all: bool = True) -> str:
+    """The canonical split name (``train``, ``validation``, ``test``, ``all``) for ``name`` or an alias.
+
+    ``valid``/``val``/``dev`` mean ``validation``. Anything else raises :class:`InputError`.
+    """
+    canon = SPLIT_ALIASES.get(name.strip().lower())
+    if canon is None or (canon == "all" and not allow_all):
+        names = ", ".join([*SPLITS, "all"] if allow_all else SPLITS)
+        raise InputError(f"unknown split {name!r} (use one of {names}; valid and val mean validation)")
+    return canon
+
+
+def require_split(splits: dict[str, str], split: str, dataset: str | Path) -> None:
+    """Raise :class:`InputError` if no show of the release falls in ``split`` (``all`` always passes)."""
+    if split == "all":
+        return
+    have = [s for s in SPLITS if s in set(splits.values())]
+    if split not in have:
+        raise InputError(
+            f"the release has no {split!r} split (it has: {', '.join(have) or 'no shows'}; "
+            f"splits are by show, see `anim400k tasks`)",
+            dataset,
+        )
 TASKS = (
     "speech_translation",
     "dubbing",

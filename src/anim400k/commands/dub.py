@@ -36,7 +36,8 @@ def register(app: typer.Typer) -> None:
         report: Path = typer.Option(None, "--report", help="Write the JSON report."),
         stems: Path = typer.Option(None, "--stems", help="Write backing/vocals/dub speech stems here."),
         dataset: Path = typer.Option(None, "--dataset", help="Dub every clip of a release split instead."),
-        split: str = typer.Option("test", "--split", help="Split to dub in dataset mode."),
+        split: str = typer.Option(
+            "test", "--split", help="Dataset mode: train, validation (valid), test or all."),
         limit: int = typer.Option(None, "--limit", help="Dataset mode: dub at most this many clips."),
         progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar (on a terminal)."),
     ) -> None:
@@ -71,7 +72,7 @@ def register(app: typer.Typer) -> None:
             from ..dub.dataset_mode import dub_dataset
 
             res = dub_dataset(dataset, out, split=split, options=options, limit=limit)
-            typer.echo(f"dubbed {res.n_done}/{len(res.clips)} {split} clips into {out}")
+            typer.echo(f"dubbed {res.n_done}/{len(res.clips)} {res.split} clips into {out}")
             return
         if video is None:
             raise InputError("give a VIDEO to dub, or --dataset DATASET")

@@ -14,7 +14,7 @@ def evaluate(
     out: Path = typer.Option(..., "--out", help="Folder for metrics.json, metrics.csv, metrics.png."),
     asr: str | None = typer.Option(None, "--asr", help="ASR backend for BLEU/chrF/WER (e.g. pocketsphinx)."),
     vad: str = typer.Option("silero", "--vad", help="VAD for timing: silero or energy."),
-    split: str = typer.Option("all", "--split", help="Only clips of this split (train/valid/test/all)."),
+    split: str = typer.Option("all", "--split", help="Only clips of this split: train/validation/test/all."),
     no_speaker: bool = typer.Option(False, "--no-speaker", help="Skip speaker similarity (Resemblyzer)."),
     limit: int | None = typer.Option(None, "--limit", help="At most this many clips."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Clip counter (on a terminal)."),

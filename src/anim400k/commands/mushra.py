@@ -23,7 +23,7 @@ def create(
     training_trials: int | None = typer.Option(
         None, "--training-trials", help="Training trials, not analysed (default 1; 0 with --from-webmushra)."
     ),
-    split: str = typer.Option("test", "--split", help="Split to draw clips from (train/valid/test/all)."),
+    split: str = typer.Option("test", "--split", help="Split to draw clips from: train/validation/test/all."),
     sample_rate: int = typer.Option(48000, "--sample-rate", help="Sample rate of the stimuli."),
     lufs: float = typer.Option(-23.0, "--lufs", help="Loudness every stimulus is matched to."),
     name: str | None = typer.Option(None, "--name", help="Test name shown to listeners."),

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import AnimError, InputError
+from ..errors import AnimError
 from ..formats.release import ClipRecord, Dataset
 from ..fsutil import write_json_atomic
 from ..model import Subtitle
@@ -90,22 +90,20 @@ def dub_dataset(
     limit: int | None = None,
     seed: int = 0,
 ) -> DatasetDubReport:
-    """Dub every clip of ``split`` (``tasks.split_of``) of the release at ``dataset`` into ``out_dir``.
+    """Dub every clip of ``split`` (``tasks.split_of``; ``all``, ``valid`` accepted) of a release into ``out_dir``.
 
     Clips whose dub already exists are skipped (re-runs resume). One clip's failure is
     recorded in the report and does not stop the run.
     """
     from ..formats.release import load
-    from ..tasks import split_of
+    from ..tasks import normalize_split, require_split, split_of
     from ..translate import get_translator
 
     options = options or DubOptions()
+    split = normalize_split(split)
     ds = load(dataset)
     splits = split_of(ds, seed=seed)
-    if split not in set(splits.values()):
-        have = sorted(set(splits.values()))
-        raise InputError(f"the release has no {split!r} split (splits are by show; it has {have}: "
-                         f"choose one with --split)", dataset)
+    require_split(splits, split, dataset)
     get_condenser(options.condense)  # a bad name fails before any work
     tts = make_synthesizer(options)
     whisper = (
@@ -114,7 +112,7 @@ def dub_dataset(
         else None
     )
     report = DatasetDubReport(str(dataset), split, str(out_dir))
-    in_split = (clip for clip in ds.clips() if splits.get(clip.show_key) == split)
+    in_split = (clip for clip in ds.clips() if split == "all" or splits.get(clip.show_key) == split)
     chosen = list(itertools.islice(in_split, limit))  # one pass over the annotations; the bar knows the total
     clip_options = options.model_copy(update={"progress": False})  # one bar for the run, not one per clip
     with progress_bar(options.progress, total=len(chosen), desc="dub", unit="clip") as bar:

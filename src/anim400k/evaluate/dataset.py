@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
 from ..formats import ids
-
-SPLITS = ("train", "validation", "valid", "test", "all")
 
 
 @dataclass(frozen=True)
@@ -37,40 +34,34 @@ class EvalClip:
         return None
 
 
-def _fallback_split(show_key: str) -> str:
-    """Deterministic show-level split (80/10/10 by a hash of the show key)."""
-    h = int(hashlib.sha256(show_key.encode("utf-8")).hexdigest()[:8], 16) % 10
-    return "test" if h == 0 else "validation" if h == 1 else "train"
+def show_splits(ds: object) -> dict[str, str]:
+    """Show key -> split from ``anim400k.tasks.split_of``."""
+    from ..tasks import split_of as tasks_split_of
 
-
-def show_splits(ds: object) -> dict[str, str] | None:
-    """Show key -> split from ``anim400k.tasks.split_of`` (None when that module is missing)."""
-    try:
-        from ..tasks import split_of as tasks_split_of
-    except ImportError:
-        return None
     return {k: str(v) for k, v in tasks_split_of(ds).items()}  # type: ignore[arg-type]
 
 
 def load_clips(dataset: str | Path, split: str = "test") -> list[EvalClip]:
-    """The clips of ``split`` (``all`` for every clip) of the release at ``dataset``, in file order."""
-    from ..formats.release import load
+    """The clips of ``split`` (``all`` for every clip; ``valid``/``val`` mean ``validation``) of a release.
 
-    if split not in SPLITS:
-        raise InputError(f"unknown split {split!r} (use one of {', '.join(SPLITS)})", dataset)
+    A split that holds no show of the release raises :class:`InputError` naming the splits it has.
+    """
+    from ..formats.release import load
+    from ..tasks import normalize_split, require_split
+
+    want = normalize_split(split)
     ds = load(dataset)
     out: list[EvalClip] = []
+    splits = show_splits(ds) if want != "all" else {}
+    if want != "all":
+        require_split(splits, want, dataset)
     try:
         records = list(ds.clips())
     except (ValueError, KeyError) as exc:
         raise InputError(f"malformed annotations: {exc}", ds.annotations) from exc
-    splits = show_splits(ds) if split != "all" else None
-    want = "validation" if split == "valid" else split
     for rec in records:
-        if split != "all":
-            got = splits.get(rec.show_key) if splits is not None else _fallback_split(rec.show_key)
-            if got != want:
-                continue
+        if want != "all" and splits.get(rec.show_key) != want:
+            continue
         try:
             out.append(
                 EvalClip(
