@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
         device: Annotated[str, typer.Option(help="auto, cpu or cuda for production backends.")] = "auto",
         tolerance_ms: Annotated[int, typer.Option(help="Alignment merge tolerance in ms.")] = 125,
         sync: Annotated[bool, typer.Option("--sync/--no-sync", help="Estimate JP/EN offset and drift.")] = True,
-        diarizer: Annotated[str, typer.Option(help="embedded or pyannote.")] = "embedded",
+        diarizer: Annotated[str, typer.Option(help="embedded, anime or pyannote.")] = "embedded",
         separator: Annotated[str, typer.Option(help="dualtrack, hpss or demucs.")] = "dualtrack",
         video_clips: Annotated[bool, typer.Option("--video-clips/--no-video-clips")] = True,
         backing_clips: Annotated[bool, typer.Option("--backing-clips/--no-backing-clips")] = True,

@@ -16,9 +16,12 @@ def register(app: typer.Typer) -> None:
         media: Annotated[Path, typer.Argument(help="Video or audio file.")],
         out: Annotated[Path, typer.Option("--out", "-o", help="RTTM file to write.")],
         stream: Annotated[str, typer.Option(help="Audio stream: language tag (jpn, eng) or audio index.")] = "jpn",
-        diarizer: Annotated[str, typer.Option(help="Backend: embedded or pyannote.")] = "embedded",
+        diarizer: Annotated[str, typer.Option(help="Backend: embedded, anime or pyannote.")] = "embedded",
         num_speakers: Annotated[int | None, typer.Option(help="Known number of speakers.")] = None,
         pipeline: Annotated[Path | None, typer.Option(help="pyannote: local pipeline config.yaml.")] = None,
+        model: Annotated[
+            Path | None, typer.Option(help="anime: local anime-speaker-embedding folder (embedding_model.pth).")
+        ] = None,
         reference: Annotated[
             Path | None, typer.Option(help="truth.json or RTTM to score against (prints DER).")
         ] = None,
@@ -41,6 +44,8 @@ def register(app: typer.Typer) -> None:
         options: dict[str, object] = {"progress": True} if diarizer == "pyannote" else {}
         if diarizer == "pyannote" and pipeline is not None:
             options["pipeline"] = pipeline
+        if diarizer == "anime" and model is not None:
+            options["model"] = str(model)
         t0 = time.perf_counter()
         turns = diarize_media(media, sel, diarizer, num_speakers, **options)
         elapsed = time.perf_counter() - t0

@@ -46,6 +46,7 @@ class Diarizer(Protocol):
 #: name -> "module:Class" (imported only when the backend is requested)
 BACKENDS: dict[str, str] = {
     "embedded": "anim400k.diarize.embedded:EmbeddedDiarizer",
+    "anime": "anim400k.diarize.embedded:AnimeDiarizer",
     "pyannote": "anim400k.diarize.pyannote_backend:PyannoteDiarizer",
 }
 

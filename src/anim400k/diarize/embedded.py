@@ -22,11 +22,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InputError
 from . import clustering
 from .base import Turn, normalize_turns, relabel_by_first_appearance
 
 log = logging.getLogger(__name__)
 SR = 16000
+#: Speaker embedding models the embedded pipeline can use.
+EMBEDDINGS = ("resemblyzer", "anime")
 
 
 @dataclass
@@ -49,6 +52,10 @@ class EmbeddedConfig:
     overlap_margin: float = 0.1
     min_turn: float = 0.1
     device: str = "cpu"
+    #: speaker embedding: ``resemblyzer`` (shipped GE2E d-vectors) or ``anime`` (anime-speaker-embedding)
+    embedding: str = "resemblyzer"
+    #: ``anime`` embedding: local model folder (or ``.pth``); default ``$ANIM400K_ANIME_SPEAKER_MODEL``
+    model: str | None = None
 
 
 class EmbeddedDiarizer:
@@ -60,6 +67,13 @@ class EmbeddedDiarizer:
         self.config = EmbeddedConfig(num_speakers=num_speakers, **options)  # type: ignore[arg-type]
         if num_speakers is not None and num_speakers < 1:
             raise ValueError("num_speakers must be >= 1")
+        if self.config.embedding not in EMBEDDINGS:
+            raise InputError(f"unknown speaker embedding {self.config.embedding!r} "
+                             f"(choose from {', '.join(EMBEDDINGS)})")
+        if self.config.embedding == "anime":  # load (and check) the model now, not after VAD
+            from . import anime_embedding
+
+            anime_embedding.load_anime_encoder(_model_key(self.config.model), self.config.device)
 
     def diarize(self, audio: np.ndarray, sr: int) -> list[Turn]:
         """Speaker turns of mono ``audio`` at ``sr`` Hz (labels ``spk0..``, by first appearance)."""
@@ -77,7 +91,7 @@ class EmbeddedDiarizer:
         if len(windows) == 0:
             return []
         xn = embedding.normalize_regions(x, regions, SR)
-        emb = embedding.embed_windows(embedding.mel_frames(xn), windows, embedding.load_encoder(cfg.device))
+        emb = self._embed(xn, windows)
         f0 = pitch.f0_track(x, SR)
         wpitch = pitch.window_pitch(f0, windows)
 
@@ -109,6 +123,18 @@ class EmbeddedDiarizer:
         if cfg.overlap:
             turns.extend(self._overlaps(cwin, ccent, windows, turns))
         return relabel_by_first_appearance(normalize_turns(turns, cfg.min_turn))
+
+    def _embed(self, xn: np.ndarray, windows: np.ndarray) -> np.ndarray:
+        """Window embeddings of the level-normalised 16 kHz audio with the configured model."""
+        cfg = self.config
+        if cfg.embedding == "anime":
+            from . import anime_embedding
+
+            enc = anime_embedding.load_anime_encoder(_model_key(cfg.model), cfg.device)
+            return anime_embedding.embed_windows(xn, windows, enc)
+        from . import embedding
+
+        return embedding.embed_windows(embedding.mel_frames(xn), windows, embedding.load_encoder(cfg.device))
 
     def _cluster(self, emb: np.ndarray, windows: np.ndarray, wpitch: np.ndarray) -> np.ndarray:
         cfg = self.config
@@ -144,6 +170,23 @@ class EmbeddedDiarizer:
                 if spk not in active and active & {f"c{i}", f"c{j}"}:
                     out.append(Turn(float(a), float(b), spk))
         return out
+
+
+class AnimeDiarizer(EmbeddedDiarizer):
+    """The embedded pipeline with in-domain anime-speaker-embedding (ECAPA-TDNN) window embeddings.
+
+    ``model`` is a local folder with ``embedding_model.pth`` (default ``$ANIM400K_ANIME_SPEAKER_MODEL``).
+    """
+
+    name = "anime"
+
+    def __init__(self, num_speakers: int | None = None, **options: object) -> None:
+        options.setdefault("embedding", "anime")
+        super().__init__(num_speakers, **options)
+
+
+def _model_key(model: object) -> str | None:
+    return None if model is None else str(model)
 
 
 def _runs(path: np.ndarray, t0: np.ndarray, step: float, lo: float, hi: float) -> list[Turn]:

@@ -1,0 +1,132 @@
+"""In-domain speaker embeddings: ``anime-speaker-embedding`` (ECAPA-TDNN trained on anime speech).
+
+The package (MIT, ``pip install 'anim400k[anime]'``) fetches its weights from a model hub by
+default; here they are always loaded from a local folder (or the ``.pth`` file itself), so no
+download ever happens. A folder holds ``embedding_model.pth`` as in the released snapshots
+(``litagin/anime_speaker_embedding_ecapa_tdnn_groupnorm`` for characters, ``..._by_va_...`` for
+voice actors) and, optionally, a ``config.json`` with the architecture's keyword arguments
+(``n_mels``, ``lin_neurons``, ``channels``, ``kernel_sizes``, ``num_groups``); without it the
+released architecture is assumed. The checkpoint must match the architecture key for key
+(the package itself loads with ``strict=False``, which would silently keep random weights).
+
+Get the weights once on a machine with network access::
+
+    hf download litagin/anime_speaker_embedding_ecapa_tdnn_groupnorm --local-dir models/anime-speaker
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import BackendUnavailable, InputError
+
+SR = 16000
+CHECKPOINT = "embedding_model.pth"
+CONFIG = "config.json"
+#: Environment variable naming the model folder when no ``model`` option is given.
+MODEL_ENV = "ANIM400K_ANIME_SPEAKER_MODEL"
+ARCH_KEYS = ("n_mels", "lin_neurons", "channels", "kernel_sizes", "num_groups")
+
+
+def resolve_model(model: str | Path | None) -> tuple[Path, dict[str, Any]]:
+    """The checkpoint path and architecture options for ``model`` (folder or ``.pth``; env var if None)."""
+    if model is None:
+        model = os.environ.get(MODEL_ENV)
+        if not model:
+            raise InputError(f"the anime speaker embedding needs a local model folder: pass model=... "
+                             f"(CLI --model) or set {MODEL_ENV}; see docs/diarization.md")
+    path = Path(model).expanduser()
+    if not path.exists():
+        raise InputError("anime speaker embedding model not found", path)
+    folder = path if path.is_dir() else path.parent
+    ckpt = path / CHECKPOINT if path.is_dir() else path
+    if not ckpt.is_file():
+        raise InputError(f"no {CHECKPOINT} in the anime speaker embedding folder", path)
+    arch: dict[str, Any] = {}
+    cfg = folder / CONFIG
+    if cfg.is_file():
+        try:
+            data = json.loads(cfg.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(f"not a readable config.json: {exc}", cfg) from None
+        if not isinstance(data, dict):
+            raise InputError("config.json must be an object", cfg)
+        arch = {k: data[k] for k in ARCH_KEYS if k in data}
+    return ckpt, arch
+
+
+def load_anime_encoder(model: str | Path | None = None, device: str = "cpu") -> Any:
+    """The package's ``AnimeSpeakerEmbedding`` with weights from the local ``model`` folder or file
+    (``$ANIM400K_ANIME_SPEAKER_MODEL`` when ``None``); loaded once per path and device."""
+    if model is None:
+        model = os.environ.get(MODEL_ENV) or None
+    if model is None:
+        resolve_model(None)  # raises the "needs a local model folder" error
+    return _load(str(Path(str(model)).expanduser().resolve()), device)
+
+
+@functools.lru_cache(maxsize=2)
+def _load(model: str, device: str) -> Any:
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    ckpt, arch = resolve_model(model)
+    try:
+        import torch
+        from anime_speaker_embedding import AnimeSpeakerEmbedding
+    except ImportError as exc:
+        raise BackendUnavailable("anime", "anime", str(exc)) from None
+    try:
+        state = torch.load(ckpt, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable checkpoint is an input problem
+        raise InputError(f"not a readable PyTorch checkpoint: {exc}", ckpt) from None
+    if not isinstance(state, dict):
+        raise InputError("checkpoint is not a state dict", ckpt)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # the package prints what it loads
+            enc = AnimeSpeakerEmbedding(ckpt_path=ckpt, device=device, **arch)
+    except (AssertionError, TypeError, ValueError) as exc:
+        raise InputError(f"bad architecture in config.json: {exc}", ckpt.parent / CONFIG) from None
+    except RuntimeError as exc:
+        raise InputError(f"checkpoint does not fit the architecture: {str(exc)[:300]}", ckpt) from None
+    expected = set(enc.state_dict())
+    missing, unexpected = expected - set(state), set(state) - expected
+    if missing or unexpected:
+        raise InputError(
+            f"not an anime-speaker-embedding checkpoint for this architecture "
+            f"({len(missing)} missing keys, e.g. {sorted(missing)[:2]}; {len(unexpected)} unexpected)", ckpt)
+    enc.eval()
+    return enc
+
+
+def embed_windows(audio: np.ndarray, windows: np.ndarray, encoder: Any, batch_size: int = 64) -> np.ndarray:
+    """L2-normalised embeddings ``(n, dim)`` of the 16 kHz ``audio`` inside each window (seconds).
+
+    Windows of equal length are batched together (most are the nominal window length).
+    """
+    import torch
+
+    dim = int(encoder.backbone.fc.conv.out_channels)
+    out = np.zeros((len(windows), dim), dtype=np.float32)
+    if len(windows) == 0:
+        return out
+    idx = np.clip(np.round(np.asarray(windows) * SR).astype(int), 0, len(audio))
+    lengths = np.maximum(idx[:, 1] - idx[:, 0], 1)
+    x = np.pad(np.asarray(audio, dtype=np.float32), (0, int(lengths.max())))
+    device = getattr(encoder, "device", "cpu")
+    with torch.inference_mode():
+        for length in np.unique(lengths):
+            sel = np.nonzero(lengths == length)[0]
+            for b0 in range(0, len(sel), batch_size):
+                rows = sel[b0 : b0 + batch_size]
+                batch = np.stack([x[idx[i, 0] : idx[i, 0] + length] for i in rows])
+                emb = encoder(torch.from_numpy(batch).to(device)).reshape(len(rows), -1)
+                emb = emb / emb.norm(dim=1, keepdim=True).clamp_min(1e-8)
+                out[rows] = emb.float().cpu().numpy()
+    return out
