@@ -49,8 +49,17 @@ def test_release_follows_the_format(built: tuple[Path, object]) -> None:
     assert len(clips) == report.clips >= 2
     for c in clips:
         for field in ("jp_clip", "en_clip", "jp_text", "en_text", "jp_start_time", "jp_end_time", "en_start_time",
-                      "en_end_time", "speakers", "en_subtitles", "multi_speaker", "mixing_ratio", "backing_clip"):
+                      "en_end_time", "speakers", "en_subtitles", "multi_speaker", "mixing_ratio", "backing_clip",
+                      "speaker_confidence"):
             assert field in c
+        assert 0.0 <= c["speaker_confidence"] <= 1.0
+    # the build report gives each episode's speaker count and the share of uncertain speaker sets
+    dia = json.loads((out / "build_report.json").read_text())["diarization"]
+    assert sorted(dia["episodes"]) == ["test_show/1", "test_show/2"]
+    for ep in dia["episodes"].values():
+        assert ep["speakers"] >= 1 and ep["clips"] >= 1 and 0.0 <= ep["uncertain_share"] <= 1.0
+    assert dia["clips"] == report.clips
+    assert dia["uncertain_clips"] == sum(c["speaker_confidence"] < dia["uncertain_below"] for c in clips)
     # clip media exist and last as long as the clip's times say (within 50 ms)
     from anim400k.model import parse_timestamp
 

@@ -110,3 +110,31 @@ def test_pitch_track_in_batches_equals_one_batch(monkeypatch):
     voiced = whole[~np.isnan(whole)]
     assert 0.7 * len(whole) < len(voiced) and np.all((voiced > 95) & (voiced < 205))
     assert np.all(np.isnan(whole[210:290]))  # inside the silence
+
+
+def test_clip_confidence_combines_turn_confidence_and_threshold_margin():
+    from anim400k.diarize import clip_confidence
+
+    turns = [Turn(0.0, 4.0, "A", 0.9), Turn(4.0, 8.0, "B", 0.3), Turn(10.0, 12.0, "A", 0.8)]
+    iv = np.array([[0.5, 3.5],    # only A, sure
+                   [5.0, 7.0],    # only B, unsure turn
+                   [1.0, 6.0],    # A 3 s at 0.9, B 2 s at 0.3 -> weighted 0.66
+                   [0.5, 4.31],   # B heard 0.31 s where 0.3 s is needed: borderline
+                   [8.5, 9.5]])   # no speech
+    conf = clip_confidence(turns, iv)
+    assert conf[0] == 0.9 and conf[1] == 0.3
+    assert conf[2] == round((3 * 0.9 + 2 * 0.3) / 5, 3)
+    assert conf[3] is not None and conf[3] < 0.1
+    assert conf[4] == 1.0
+    # a diarizer without confidences gives none
+    assert clip_confidence([Turn(0.0, 4.0, "A")], iv[:2]) == [None, None]
+    assert clip_confidence([], iv[:1]) == [None]
+
+
+def test_merged_turns_keep_a_weighted_confidence_and_labels_keep_it():
+    from anim400k.diarize.base import normalize_turns, relabel_by_first_appearance
+
+    merged = normalize_turns([Turn(0.0, 1.0, "x", 1.0), Turn(1.0, 4.0, "x", 0.2), Turn(5.0, 6.0, "y")])
+    assert merged[0] == Turn(0.0, 4.0, "x") and abs(merged[0].confidence - 0.4) < 1e-9
+    assert merged[1].confidence is None
+    assert relabel_by_first_appearance(merged)[0].confidence == merged[0].confidence

@@ -231,3 +231,21 @@ def test_fast_uuid5_is_the_standard_uuid5(name):
 def test_clip_ids_are_stable_across_versions():
     # a fixed value: a change here would rename every clip of every released dataset
     assert ids.clip_id("show", "1", "jp", 1.0, 2.5) == "a9/a90ef381-0cdb-5dc7-8f33-ea1c3035d541"
+
+
+def test_speaker_confidence_is_written_read_and_range_checked(tmp_path: Path) -> None:
+    clip = _clip(0)
+    clip.speaker_confidence = 0.75
+    d = release.clip_to_release_dict(clip)
+    assert d["speaker_confidence"] == 0.75
+    assert "speaker_confidence" not in release.clip_to_release_dict(_clip(1))  # unknown stays absent
+    assert release.ClipRecord.from_dict("k", "1", 0, d).speaker_confidence == 0.75
+    data = copy.deepcopy(annotations())
+    clips = data["show_a"]["episodes"]["1"]["clips"]
+    clips[0]["speaker_confidence"] = 0.4
+    clips[1]["speaker_confidence"] = 1.5
+    path = tmp_path / "ann.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    problems = [str(p) for p in release.validate_release(path, check_media=False)]
+    assert problems == ["show 'show_a' episode '1' clip 1 field 'speaker_confidence': "
+                        "speaker_confidence 1.5 is outside 0..1"]

@@ -72,3 +72,13 @@ def test_annotation_conversion_round_trip():
     assert sorted(ann.labels()) == ["spk0", "spk1"]
     assert abs(ann.label_duration("spk0") - (1.75 + 1.875)) < 1e-9
     assert annotation_to_turns(ann) == sorted(TURNS)
+
+
+def test_confidence_column_round_trips(tmp_path):
+    path = write_rttm(tmp_path / "c.rttm", [Turn(0.0, 1.0, "A", 0.8771), Turn(1.0, 2.0, "B")])
+    assert path.read_text().splitlines()[0] == "SPEAKER c 1 0.000 1.000 <NA> <NA> A 0.877 <NA>"
+    back = read_rttm(path)
+    assert [t.confidence for t in back] == [0.877, None]
+    # a confidence outside 0..1 or not a number is read as unknown
+    odd = parse_rttm("SPEAKER f 1 0 1 <NA> <NA> A 7.5 <NA>\nSPEAKER f 1 1 1 <NA> <NA> A x <NA>\n")["f"]
+    assert [t.confidence for t in odd] == [None, None]

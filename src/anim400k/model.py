@@ -161,6 +161,8 @@ class Clip:
     jp_clip: str = ""
     en_clip: str = ""
     backing_clip: str = ""
+    #: how sure the diarization is of ``speakers`` (0..1; ``None`` when the diarizer gives no confidence)
+    speaker_confidence: float | None = None
 
     @property
     def duration(self) -> float:

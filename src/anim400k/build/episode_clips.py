@@ -14,12 +14,15 @@ from .options import ANALYSIS_SR
 from .stages import load_analysis_audio, load_timemap
 
 
-def _speakers(ctx: EpisodeContext, starts: np.ndarray, ends: np.ndarray) -> list[list[str]]:
-    from ..diarize import clip_speakers
+def _speakers(ctx: EpisodeContext, starts: np.ndarray, ends: np.ndarray
+              ) -> tuple[list[list[str]], list[float | None]]:
+    """Each clip's speakers and the confidence of that speaker set (from the RTTM's turn confidences)."""
+    from ..diarize import clip_confidence, clip_speakers
     from ..formats.rttm import read_rttm
 
     turns = read_rttm(ctx.artifact("jp.rttm"))
-    return clip_speakers(turns, np.column_stack([starts, ends]))
+    intervals = np.column_stack([starts, ends])
+    return clip_speakers(turns, intervals), clip_confidence(turns, intervals)
 
 
 def _mixing_ratios(ctx: EpisodeContext, starts: np.ndarray, ends: np.ndarray) -> list[float | None]:
@@ -69,13 +72,14 @@ def make_episode_clips(ctx: EpisodeContext) -> dict[str, Any]:
     clips, outside = _inside_jp_medium(clips, jp_duration)
     jp_s = np.array([c.jp_start for c in clips], dtype=np.float64)
     jp_e = np.array([c.jp_end for c in clips], dtype=np.float64)
-    speakers = _speakers(ctx, jp_s, jp_e) if clips else []
+    speakers, confidence = _speakers(ctx, jp_s, jp_e) if clips else ([], [])
     ratios = _mixing_ratios(ctx, jp_s, jp_e) if clips else []
     show, ep = ctx.ref.show_key, ctx.ref.episode
     out = []
     for k, c in enumerate(clips):
         c.speakers = speakers[k]
         c.multi_speaker = len(c.speakers) > 1
+        c.speaker_confidence = confidence[k]
         c.mixing_ratio = None if ratios[k] is None else round(float(ratios[k]), 3)
         c.jp_clip = clip_id(show, ep, "jp", c.jp_start, c.jp_end)
         c.en_clip = clip_id(show, ep, "en", c.en_start, c.en_end)

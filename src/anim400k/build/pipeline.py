@@ -55,6 +55,7 @@ class BuildReport:
     scores: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     unmatched_jp_segments: int = 0
+    diarization: dict[str, Any] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[EpisodeResult]:
@@ -67,6 +68,7 @@ class BuildReport:
             "out_dir": self.out_dir, "clips": self.clips, "hours": self.hours,
             "stage_seconds": self.stage_seconds, "scores": self.scores, "warnings": self.warnings,
             "unmatched_jp_segments": self.unmatched_jp_segments,
+            "diarization": self.diarization,
             "episodes": [
                 {"key": e.key, "ok": e.ok, "error": e.error, "failed_stage": e.failed_stage,
                  "stage_seconds": e.stage_seconds, "skipped_stages": e.skipped_stages}
@@ -285,8 +287,47 @@ def _finish(catalog: Catalog, manifest: Manifest, contexts: dict[str, EpisodeCon
     report.unmatched_jp_segments = summary["unmatched_jp_segments"]
     report.warnings += summary["warnings"]
     report.scores = _collect_scores(ok_contexts)
+    report.diarization = _collect_diarization(ok_contexts)
     write_json_atomic(out / REPORT_FILE, report.to_dict())
     return report
+
+
+def _collect_diarization(contexts: list[EpisodeContext]) -> dict[str, Any]:
+    """Per episode: speakers found, clips, and clips whose speaker set is uncertain (confidence < 0.5).
+
+    A clip without a confidence (a diarizer that gives none) counts in ``no_confidence``, not as
+    uncertain; ``uncertain_share`` is over the clips that have one.
+    """
+    from ..diarize.clips import UNCERTAIN_BELOW
+    from ..formats.rttm import read_rttm
+
+    per: dict[str, Any] = {}
+    totals = {"clips": 0, "rated": 0, "uncertain": 0}
+    for ctx in contexts:
+        rttm, clips_file = ctx.artifact("jp.rttm"), ctx.artifact("clips.json")
+        if not (rttm.exists() and clips_file.exists()):
+            continue
+        speakers = {t.speaker for t in read_rttm(rttm)}
+        conf = [c.get("speaker_confidence") for c in ctx.read_json("clips.json")["clips"]]
+        rated = [c for c in conf if c is not None]
+        uncertain = sum(c < UNCERTAIN_BELOW for c in rated)
+        per[ctx.ref.key] = {
+            "speakers": len(speakers), "clips": len(conf), "uncertain_clips": uncertain,
+            "no_confidence": len(conf) - len(rated),
+            "uncertain_share": round(uncertain / len(rated), 4) if rated else None,
+        }
+        totals["clips"] += len(conf)
+        totals["rated"] += len(rated)
+        totals["uncertain"] += uncertain
+    if not per:
+        return {}
+    return {
+        "uncertain_below": UNCERTAIN_BELOW,
+        "clips": totals["clips"],
+        "uncertain_clips": totals["uncertain"],
+        "uncertain_share": round(totals["uncertain"] / totals["rated"], 4) if totals["rated"] else None,
+        "episodes": per,
+    }
 
 
 def _collect_scores(contexts: list[EpisodeContext]) -> dict[str, Any]:

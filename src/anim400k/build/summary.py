@@ -35,6 +35,13 @@ def print_summary(report: BuildReport, console: Console | None = None) -> None:
         table.add_row("diarization DER", _fmt(100 * mean.get("der", float("nan")), " %", 1))
         table.add_row("backing SDR (mix as estimate)",
                       f"{_fmt(mean.get('backing_sdr'), ' dB', 1)} ({_fmt(mean.get('mix_sdr'), ' dB', 1)})")
+    dia = report.diarization
+    if dia:
+        counts = ", ".join(str(e["speakers"]) for e in dia["episodes"].values())
+        table.add_row("speakers per episode", counts if len(dia["episodes"]) <= 8 else f"{counts[:40]}...")
+        share = dia.get("uncertain_share")
+        table.add_row("clips with an uncertain speaker set",
+                      f"{dia['uncertain_clips']} ({_fmt(None if share is None else 100 * share, ' %', 1)})")
     console.print(table)
     for e in report.failed:
         console.print(f"[red]failed[/red] {e.key} in stage {e.failed_stage}: {e.error}")

@@ -8,6 +8,7 @@ See ``docs/diarization.md``.
 from __future__ import annotations
 
 from .base import Diarizer, Turn, available_diarizers, get_diarizer
-from .clips import clip_speakers, speakers_in_interval
+from .clips import clip_confidence, clip_speakers, speakers_in_interval
 
-__all__ = ["Diarizer", "Turn", "available_diarizers", "clip_speakers", "get_diarizer", "speakers_in_interval"]
+__all__ = ["Diarizer", "Turn", "available_diarizers", "clip_confidence", "clip_speakers", "get_diarizer",
+           "speakers_in_interval"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -20,11 +20,16 @@ from ..errors import InputError
 
 @dataclass(frozen=True, slots=True, order=True)
 class Turn:
-    """One speaker turn: ``speaker`` talks from ``start`` to ``end`` (seconds)."""
+    """One speaker turn: ``speaker`` talks from ``start`` to ``end`` (seconds).
+
+    ``confidence`` (0..1, ``None`` when the backend gives none) says how sure the diarizer is
+    that this speaker, and no other, talks here; it takes no part in comparisons or sorting.
+    """
 
     start: float
     end: float
     speaker: str
+    confidence: float | None = field(default=None, compare=False)
 
     @property
     def duration(self) -> float:
@@ -74,6 +79,7 @@ def normalize_turns(turns: Iterable[Turn], min_duration: float = 0.0, merge_gap:
     """Sort turns, drop those shorter than ``min_duration`` and merge same-speaker turns closer than ``merge_gap``.
 
     Turns of one speaker that touch or overlap are always merged; different speakers may overlap.
+    A merged turn's confidence is the duration-weighted mean of its parts' (``None`` if none has one).
     """
     by_speaker: dict[str, list[Turn]] = {}
     for t in turns:
@@ -82,15 +88,27 @@ def normalize_turns(turns: Iterable[Turn], min_duration: float = 0.0, merge_gap:
     out: list[Turn] = []
     for speaker, items in by_speaker.items():
         items.sort()
-        cur_s, cur_e = items[0].start, items[0].end
+        group = [items[0]]
+        cur_e = items[0].end
         for t in items[1:]:
             if t.start <= cur_e + merge_gap:
                 cur_e = max(cur_e, t.end)
+                group.append(t)
             else:
-                out.append(Turn(cur_s, cur_e, speaker))
-                cur_s, cur_e = t.start, t.end
-        out.append(Turn(cur_s, cur_e, speaker))
+                out.append(Turn(group[0].start, cur_e, speaker, _mean_confidence(group)))
+                group, cur_e = [t], t.end
+        out.append(Turn(group[0].start, cur_e, speaker, _mean_confidence(group)))
     return sorted(t for t in out if t.duration >= min_duration)
+
+
+def _mean_confidence(turns: list[Turn]) -> float | None:
+    known = [(t.duration, t.confidence) for t in turns if t.confidence is not None]
+    total = sum(d for d, _ in known)
+    if not known:
+        return None
+    if total <= 0:
+        return float(min(c for _, c in known))
+    return float(sum(d * c for d, c in known) / total)
 
 
 def relabel_by_first_appearance(turns: Iterable[Turn], prefix: str = "spk") -> list[Turn]:
@@ -100,4 +118,4 @@ def relabel_by_first_appearance(turns: Iterable[Turn], prefix: str = "spk") -> l
     for t in ordered:
         if t.speaker not in mapping:
             mapping[t.speaker] = f"{prefix}{len(mapping)}"
-    return [Turn(t.start, t.end, mapping[t.speaker]) for t in ordered]
+    return [Turn(t.start, t.end, mapping[t.speaker], t.confidence) for t in ordered]

@@ -98,7 +98,7 @@ class EmbeddedDiarizer:
         labels = self._cluster(emb, windows, wpitch)
         k = int(labels.max()) + 1
         if k == 1:
-            turns = [Turn(float(a), float(b), "spk0") for a, b in regions]
+            turns = [Turn(float(a), float(b), "spk0", 1.0) for a, b in regions]
             return relabel_by_first_appearance(normalize_turns(turns, cfg.min_turn))
 
         cents = clustering.centroids(emb, labels)
@@ -119,7 +119,7 @@ class EmbeddedDiarizer:
             sc = frame_scores(t, windows[inside], wscores[inside])
             sc = sc + pitch_scores(t, f0, spk_pitch, cfg.pitch_weight)
             path = viterbi(sc, cfg.switch_penalty)
-            turns.extend(_runs(path, t - cfg.step / 2, cfg.step, a, b))
+            turns.extend(_runs(path, t - cfg.step / 2, cfg.step, a, b, frame_confidence(sc, path)))
         if cfg.overlap:
             turns.extend(self._overlaps(cwin, ccent, windows, turns))
         return relabel_by_first_appearance(normalize_turns(turns, cfg.min_turn))
@@ -166,9 +166,10 @@ class EmbeddedDiarizer:
             mid = 0.5 * (windows[w, 0] + windows[w, 1])
             a, b = max(windows[w, 0], mid - cfg.hop / 2), min(windows[w, 1], mid + cfg.hop / 2)
             active = {t.speaker for t in turns if t.start < b and t.end > a}
+            conf = _margin_to_confidence(float(gain[w]) - cfg.overlap_margin)
             for spk in (f"c{i}", f"c{j}"):
                 if spk not in active and active & {f"c{i}", f"c{j}"}:
-                    out.append(Turn(float(a), float(b), spk))
+                    out.append(Turn(float(a), float(b), spk, conf))
         return out
 
 
@@ -189,14 +190,37 @@ def _model_key(model: object) -> str | None:
     return None if model is None else str(model)
 
 
-def _runs(path: np.ndarray, t0: np.ndarray, step: float, lo: float, hi: float) -> list[Turn]:
+#: Score margin (best minus runner-up speaker, in centred-cosine units) at which a frame's
+#: confidence reaches 1 - 1/e; see :func:`frame_confidence`.
+CONFIDENCE_SCALE = 0.1
+
+
+def _margin_to_confidence(margin: np.ndarray | float) -> np.ndarray | float:
+    return 1.0 - np.exp(-np.maximum(margin, 0.0) / CONFIDENCE_SCALE)
+
+
+def frame_confidence(scores: np.ndarray, path: np.ndarray) -> np.ndarray:
+    """Per frame, ``1 - exp(-margin / CONFIDENCE_SCALE)`` where ``margin`` is the chosen speaker's
+    score minus the best other speaker's (0 when another speaker scores higher)."""
+    n, k = scores.shape
+    chosen = scores[np.arange(n), path]
+    if k < 2:
+        return np.ones(n)
+    other = scores.copy()
+    other[np.arange(n), path] = -np.inf
+    return np.asarray(_margin_to_confidence(chosen - other.max(axis=1)))
+
+
+def _runs(path: np.ndarray, t0: np.ndarray, step: float, lo: float, hi: float,
+          conf: np.ndarray | None = None) -> list[Turn]:
     cut = np.nonzero(np.diff(path))[0] + 1
     bounds = np.concatenate([[0], cut, [len(path)]])
     out = []
     for i, j in zip(bounds[:-1], bounds[1:], strict=True):
         start = max(lo, float(t0[i]))
         end = min(hi, float(t0[j - 1]) + step)
-        out.append(Turn(start, end, f"c{path[i]}"))
+        c = None if conf is None else float(np.mean(conf[i:j]))
+        out.append(Turn(start, end, f"c{path[i]}", c))
     return out
 
 

@@ -98,6 +98,7 @@ CLIP_EXTRA_FIELDS: dict[str, str] = {
     "multi_speaker": "bool",
     "mixing_ratio": "float",
     "backing_clip": "str",
+    "speaker_confidence": "float",
 }
 CHARACTER_FIELDS: dict[str, str] = {
     "description": "str",
@@ -210,7 +211,7 @@ def clip_to_release_dict(clip: model.Clip) -> dict[str, Any]:
     """A :class:`model.Clip` as a FORMAT.md clip object (plus our extras).
 
     Times become ``HH:MM:SS.mmm``; ``en_subtitles`` is a list of ``{start, end, text}``;
-    ``multi_speaker``/``mixing_ratio``/``backing_clip`` are left out when unknown.
+    ``multi_speaker``/``mixing_ratio``/``backing_clip``/``speaker_confidence`` are left out when unknown.
     """
     ts = _timestamp
     d: dict[str, Any] = {
@@ -231,6 +232,8 @@ def clip_to_release_dict(clip: model.Clip) -> dict[str, Any]:
         d["mixing_ratio"] = float(clip.mixing_ratio)
     if clip.backing_clip:
         d["backing_clip"] = clip.backing_clip
+    if clip.speaker_confidence is not None:
+        d["speaker_confidence"] = float(clip.speaker_confidence)
     return d
 
 
@@ -338,6 +341,7 @@ class ClipRecord:
     multi_speaker: bool | None = None
     mixing_ratio: float | None = None
     backing_clip: str | None = None
+    speaker_confidence: float | None = None
 
     @property
     def id(self) -> str:
@@ -390,7 +394,15 @@ class ClipRecord:
             float(mr) if mr is not None and mr.__class__ is not bool and isinstance(mr, int | float)
             and math.isfinite(mr) else None,  # type_ok(mr, "float"), inlined (hot path)
             bc if isinstance(bc, str) else None,
+            _unit_float(get("speaker_confidence")),
         )
+
+
+def _unit_float(v: Any) -> float | None:
+    """``v`` as a float in 0..1, else ``None``."""
+    if v is None or v.__class__ is bool or not isinstance(v, int | float) or not 0.0 <= v <= 1.0:
+        return None
+    return float(v)
 
 
 @dataclass(slots=True)
@@ -850,6 +862,9 @@ def _validate_clip(
         va, vb = clip.get(a), clip.get(b)
         if isinstance(va, str) and isinstance(vb, str) and _ts(va) > _ts(vb):
             yield Problem(f"ends before it starts ({va} > {vb})", field=b, **loc)
+    conf = clip.get("speaker_confidence")
+    if type_ok(conf, "float") and not 0.0 <= conf <= 1.0:
+        yield Problem(f"speaker_confidence {conf!r} is outside 0..1", field="speaker_confidence", **loc)
     subs = clip.get("en_subtitles")
     if isinstance(subs, list):
         for j, s in enumerate(subs):

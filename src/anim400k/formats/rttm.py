@@ -2,7 +2,9 @@
 
 One line per turn::
 
-    SPEAKER <file-id> 1 <start> <duration> <NA> <NA> <speaker> <NA> <NA>
+    SPEAKER <file-id> 1 <start> <duration> <NA> <NA> <speaker> <confidence> <NA>
+
+``<confidence>`` is the turn's confidence (0..1) when the diarizer gives one, else ``<NA>``.
 
 Other record types (``SPKR-INFO``, ``LEXEME``, ...) and ``;;`` comments are skipped when reading.
 RTTM is the diarization stage's artifact (``work/<show>/<episode>/jp.rttm``).
@@ -26,8 +28,9 @@ def format_rttm(turns: Iterable[Turn], file_id: str = "audio") -> str:
     for t in sorted(turns):
         if t.end <= t.start:
             continue
+        conf = "<NA>" if t.confidence is None else f"{t.confidence:.3f}"
         lines.append(f"SPEAKER {fid} 1 {t.start:.3f} {t.end - t.start:.3f} <NA> <NA> "
-                     f"{_token(t.speaker, 'speaker label')} <NA> <NA>")
+                     f"{_token(t.speaker, 'speaker label')} {conf} <NA>")
     return "".join(line + "\n" for line in lines)
 
 
@@ -59,10 +62,21 @@ def parse_rttm(text: str, source: str | Path = "<rttm>") -> dict[str, list[Turn]
                              source) from None
         if not (start >= 0 and dur >= 0) or start != start or dur != dur or dur == float("inf"):
             raise InputError(f"line {no}: negative or invalid start/duration {fields[3]} {fields[4]}", source)
-        out.setdefault(fields[1], []).append(Turn(start, start + dur, fields[7]))
+        out.setdefault(fields[1], []).append(Turn(start, start + dur, fields[7], _confidence(fields)))
     for turns in out.values():
         turns.sort()
     return out
+
+
+def _confidence(fields: list[str]) -> float | None:
+    """The ``<confidence>`` column (9th) as a number in 0..1, or ``None`` (``<NA>``, absent, other)."""
+    if len(fields) < 9:
+        return None
+    try:
+        value = float(fields[8])
+    except ValueError:
+        return None
+    return value if 0.0 <= value <= 1.0 else None
 
 
 def read_rttm(path: str | Path, file_id: str | None = None) -> list[Turn]:
