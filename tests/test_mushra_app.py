@@ -166,3 +166,43 @@ def test_concurrent_listeners_lose_nothing(test_dir: Path) -> None:
     assert res.errors == []
     assert res.submitted == 12 * 3 * 5
     assert (res.stored, res.lost, res.duplicated, res.mismatched) == (res.submitted, 0, 0, 0)
+
+
+def test_serve_on_a_busy_port_fails_before_printing_links(test_dir: Path, capsys: pytest.CaptureFixture) -> None:
+    import socket
+
+    from anim400k.cli import main
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        assert main(["mushra", "serve", str(test_dir), "--port", str(port)]) == 2
+    out, err = capsys.readouterr()
+    assert "invite" not in out and "admin" not in out
+    assert err.count("\n") == 1 and f"cannot listen on 127.0.0.1:{port}" in err and "another --port" in err
+    assert main(["mushra", "serve", str(test_dir), "--port", "70000"]) == 2
+    assert "0..65535" in capsys.readouterr().err
+
+
+def test_serve_serves_on_the_socket_it_checked(test_dir: Path) -> None:
+    import subprocess
+    import sys
+    import urllib.request
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "anim400k", "mushra", "serve", str(test_dir), "--port", "0", "--invite", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        invite = proc.stdout.readline().split()[-1]
+        assert invite.startswith("http://127.0.0.1:") and ":0/" not in invite
+        import http.cookiejar
+
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        with opener.open(invite, timeout=30) as resp:  # the join link sets the session cookie
+            assert resp.status == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -79,9 +79,12 @@ def serve(
     import uvicorn
 
     from ..evaluate.mushra_app import admin_token, create_app, make_invite, read_secret
+    from ..evaluate.mushra_server import listen_socket
 
     app = create_app(test_dir)
     secret = read_secret(test_dir)
+    sock = listen_socket(host, port)  # a busy port fails here, before any link is printed
+    port = int(sock.getsockname()[1])
     base = (public_url or f"http://{host}:{port}").rstrip("/")
     if host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo(
@@ -90,7 +93,11 @@ def serve(
     for _ in range(max(0, invite)):
         typer.echo(f"invite: {base}/join/{make_invite(secret)}")
     typer.echo(f"admin:  {base}/admin?token={admin_token(secret)}")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
 
 
 @mushra_app.command("invite")

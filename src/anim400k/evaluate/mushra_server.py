@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 import threading
 import time
@@ -16,6 +17,34 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` and listening, or :class:`InputError` in one line.
+
+    Binding before anything is printed means a busy port fails before any invitation link is
+    shown (uvicorn serves the socket as given).
+    """
+    from ..errors import InputError
+
+    if not 0 <= port <= 65535:
+        raise InputError(f"--port {port}: a port is 0..65535")
+    try:
+        family, kind, proto, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise InputError(f"cannot listen on {host}:{port}: unknown host ({exc})") from exc
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(addr)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        reason = exc.strerror or str(exc)
+        hint = " (another server is using it: choose another --port)" if exc.errno == errno.EADDRINUSE else ""
+        raise InputError(f"cannot listen on {host}:{port}: {reason}{hint}") from exc
+    sock.set_inheritable(True)
+    return sock
 
 
 class BackgroundServer:
