@@ -56,6 +56,8 @@ class BuildReport:
     warnings: list[str] = field(default_factory=list)
     unmatched_jp_segments: int = 0
     diarization: dict[str, Any] = field(default_factory=dict)
+    #: whether the release (annotations, clips) was written: not when every episode failed
+    written: bool = True
 
     @property
     def failed(self) -> list[EpisodeResult]:
@@ -65,7 +67,7 @@ class BuildReport:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
         return {
-            "out_dir": self.out_dir, "clips": self.clips, "hours": self.hours,
+            "out_dir": self.out_dir, "written": self.written, "clips": self.clips, "hours": self.hours,
             "stage_seconds": self.stage_seconds, "scores": self.scores, "warnings": self.warnings,
             "unmatched_jp_segments": self.unmatched_jp_segments,
             "diarization": self.diarization,
@@ -100,19 +102,37 @@ def _stage_configs(ctx: EpisodeContext, stages: list[Stage]) -> dict[str, str]:
     return {s.name: configs[s.name] for s in stages}
 
 
+class BuildInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a build: the workers were stopped; says what is kept and how to resume."""
+
+    def __init__(self, out_dir: str, stages_done: int, episodes_done: int, episodes: int) -> None:
+        self.out_dir, self.stages_done = out_dir, stages_done
+        self.episodes_done, self.episodes = episodes_done, episodes
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        """One line for the user."""
+        return (
+            f"interrupted: {self.stages_done} finished stage(s) are kept in {self.out_dir} "
+            f"({self.episodes_done} of {self.episodes} episode(s) complete; catalog.sqlite, work/); "
+            f"run the same command again to resume (finished stages are skipped)"
+        )
+
+
 class _Progress:
-    """One progress bar per stage (tqdm), counting episodes."""
+    """One progress bar per stage (tqdm on stderr, drawn only on a terminal), counting episodes."""
 
     def __init__(self, enabled: bool, totals: dict[str, int]) -> None:
+        from ..progress import progress_bar
+
         self.bars: dict[str, Any] = {}
         if not enabled:
             return
-        from tqdm.auto import tqdm
-
         for i, (name, total) in enumerate(totals.items()):
             if total:
-                self.bars[name] = tqdm(total=total, desc=f"{name:>9}", unit="ep", position=i, leave=True,
-                                       dynamic_ncols=True)
+                self.bars[name] = progress_bar(True, total=total, desc=f"{name:>9}", unit="ep", position=i,
+                                               leave=True)
 
     def update(self, name: str) -> None:
         if name in self.bars:
@@ -158,7 +178,10 @@ def build_dataset(
     catalog = Catalog(out / CATALOG_FILE)
     results = {k: EpisodeResult(k) for k in contexts}
     try:
-        _run_stages(catalog, contexts, results, options, mirror)
+        try:
+            _run_stages(catalog, contexts, results, options, mirror)
+        except KeyboardInterrupt as exc:
+            raise _interrupted(catalog, contexts, str(out_dir)) from exc
         _remove_stale_parts(out, contexts)  # left by workers killed mid-write (their tasks were re-run)
         if mirror is not None:
             ok = [c for k, c in contexts.items() if results[k].ok]
@@ -170,6 +193,17 @@ def build_dataset(
         push_release(mirror)
         report.out_dir = mirror.url
     return report
+
+
+def _interrupted(catalog: Catalog, contexts: dict[str, EpisodeContext], out_dir: str) -> BuildInterrupted:
+    """What an interrupted build keeps: finished stages (in the catalog) and complete episodes."""
+    done: dict[str, set[str]] = {k: set() for k in contexts}
+    for rec in catalog.records():
+        if rec.status == "done" and rec.episode in done:
+            done[rec.episode].add(rec.stage)
+    complete = sum(1 for k, ctx in contexts.items()
+                   if {s.name for s in STAGES if s.enabled(ctx)} <= done[k])
+    return BuildInterrupted(out_dir, sum(len(v) for v in done.values()), complete, len(contexts))
 
 
 def _remove_stale_parts(out: Path, contexts: dict[str, EpisodeContext]) -> None:
@@ -233,6 +267,7 @@ def _run_stages(catalog: Catalog, contexts: dict[str, EpisodeContext], results: 
                     submitted.add((key, st.name))
                     running[runner.submit(st.name, contexts[key])] = (key, st.name)
 
+    interrupted = False
     try:
         submit_ready()
         while running:
@@ -262,9 +297,15 @@ def _run_stages(catalog: Catalog, contexts: dict[str, EpisodeContext], results: 
                 res.stage_seconds[name] = round(seconds, 3)
                 progress.update(name)
             submit_ready()
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
     finally:
         progress.close()
-        runner.close()
+        if interrupted:
+            runner.terminate()  # stop the workers now rather than wait for their tasks
+        else:
+            runner.close()
 
 
 def _fail(catalog: Catalog, res: EpisodeResult, stage: str, config: str, message: str) -> None:
@@ -282,6 +323,10 @@ def _finish(catalog: Catalog, manifest: Manifest, contexts: dict[str, EpisodeCon
         if rec.status == "done" and rec.seconds is not None and rec.episode in contexts:
             report.stage_seconds[rec.stage] = round(report.stage_seconds.get(rec.stage, 0.0) + rec.seconds, 3)
     ok_contexts = [c for k, c in contexts.items() if results[k].ok]
+    if not ok_contexts:  # every episode failed: no release (an empty one would validate as fine)
+        report.written = False
+        write_json_atomic(out / REPORT_FILE, report.to_dict())
+        return report
     summary = write_release(manifest, ok_contexts, out, options)
     report.clips, report.hours = summary["clips"], summary["hours"]
     report.unmatched_jp_segments = summary["unmatched_jp_segments"]

@@ -1,6 +1,8 @@
 """Runners execute stage tasks: in this process, in a local process pool, or on a Ray cluster.
 
-Every runner has the same two methods: ``submit(stage, ctx) -> Future`` and ``close()``.
+Every runner has the same methods: ``submit(stage, ctx) -> Future``, ``close()`` (wait for
+running tasks, then release every worker) and ``terminate()`` (Ctrl-C: stop and reap the
+workers at once). Pool workers ignore SIGINT: the driver handles Ctrl-C for them.
 Workers only compute and write artifacts (large audio stays in the episode's work folder,
 never in a runner's message channel); the driver alone writes the catalog. When the output
 is a URL, every runner's task stages its episode in its own machine's staging folder and
@@ -59,7 +61,11 @@ class Runner(Protocol):
         ...
 
     def close(self) -> None:
-        """Release workers."""
+        """Release workers (waiting for running tasks)."""
+        ...
+
+    def terminate(self) -> None:
+        """Stop at once (Ctrl-C): cancel what is queued, stop running tasks, reap the workers."""
         ...
 
 
@@ -153,8 +159,16 @@ class InlineRunner:
     def close(self) -> None:
         """Nothing to release."""
 
+    def terminate(self) -> None:
+        """Nothing to stop (an interrupted stage stopped with the driver)."""
+
 
 def _worker_init() -> None:
+    import signal
+
+    # Ctrl-C reaches the whole process group: the driver alone handles it (and stops the workers),
+    # so a worker neither dies mid-write with a traceback nor hands KeyboardInterrupt back as a result.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     for key, value in WORKER_ENV.items():
         os.environ.setdefault(key, value)
     _simulate_node()
@@ -186,11 +200,15 @@ class LocalRunner:
         self.retries = retries
         self._lock = threading.Lock()
         self._generation = 0
+        self._closing = False
+        self._pools: list[cf.ProcessPoolExecutor] = []  # every pool made, so close() reaps replaced ones too
         self._pool = self._new_pool()
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
         ctx = multiprocessing.get_context("spawn")
-        return cf.ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx, initializer=_worker_init)
+        pool = cf.ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx, initializer=_worker_init)
+        self._pools.append(pool)
+        return pool
 
     def _replace_pool(self, generation: int) -> None:
         """Swap in a fresh pool if the pool of ``generation`` is still the current one (it broke)."""
@@ -213,6 +231,9 @@ class LocalRunner:
                 out.cancel()
                 return
             exc = f.exception()
+            if isinstance(exc, BrokenProcessPool) and self._closing:
+                out.cancel()  # the pool was stopped on purpose (terminate): nothing to retry
+                return
             if isinstance(exc, BrokenProcessPool) and attempt < self.retries:
                 with self._lock:
                     self._replace_pool(generation)
@@ -231,10 +252,55 @@ class LocalRunner:
         return out
 
     def close(self) -> None:
-        """Shut the pool down (cancelling queued tasks)."""
+        """Shut every pool down (cancelling queued tasks) and wait for each worker process to exit."""
         with self._lock:
-            pool = self._pool
-        pool.shutdown(wait=True, cancel_futures=True)
+            self._closing = True
+            pools = list(self._pools)
+        for pool in pools:
+            procs = list((getattr(pool, "_processes", None) or {}).values())
+            pool.shutdown(wait=True, cancel_futures=True)
+            _reap(procs)
+        _stop_resource_tracker()
+
+    def terminate(self) -> None:
+        """Stop now (Ctrl-C): cancel queued tasks, terminate the workers, and reap them."""
+        with self._lock:
+            self._closing = True
+            pools = list(self._pools)
+        for pool in pools:
+            procs = list((getattr(pool, "_processes", None) or {}).values())
+            for p in procs:
+                if p.is_alive():
+                    p.terminate()
+            pool.shutdown(wait=True, cancel_futures=True)
+            _reap(procs)
+        _stop_resource_tracker()
+
+
+def _reap(procs: list[Any], timeout: float = 10.0) -> None:
+    """Join worker processes; kill one that does not exit within ``timeout`` seconds."""
+    for p in procs:
+        p.join(timeout)
+        if p.is_alive():
+            p.kill()
+            p.join()
+
+
+def _stop_resource_tracker() -> None:
+    """Stop (and reap) multiprocessing's resource tracker, which the spawned pool started.
+
+    Left alone it outlives the build for a moment in the caller's process group; it is
+    started again by multiprocessing if anything needs it later.
+    """
+    from multiprocessing import resource_tracker
+
+    tracker = getattr(resource_tracker, "_resource_tracker", None)
+    stop = getattr(tracker, "_stop", None)
+    if callable(stop):
+        try:
+            stop()
+        except (OSError, ChildProcessError):  # pragma: no cover - already gone
+            pass
 
 
 def _unwrap_ray_error(src: cf.Future[Any], dest: cf.Future[Any]) -> None:
@@ -312,6 +378,10 @@ class RayRunner:
         """Stop the local cluster this runner started; leave a cluster it joined running."""
         if self._started:
             self._ray.shutdown()
+
+    def terminate(self) -> None:
+        """Stop now (Ctrl-C): as :meth:`close` (a local cluster and its workers stop with it)."""
+        self.close()
 
 
 def make_runner(kind: str, jobs: int, address: str | None = None, retries: int = 2,

@@ -44,7 +44,12 @@ def print_summary(report: BuildReport, console: Console | None = None) -> None:
                       f"{dia['uncertain_clips']} ({_fmt(None if share is None else 100 * share, ' %', 1)})")
     console.print(table)
     for e in report.failed:
-        console.print(f"[red]failed[/red] {e.key} in stage {e.failed_stage}: {e.error}")
+        console.print(f"[red]failed[/red] {e.key} in stage {e.failed_stage}: {e.error}", soft_wrap=True,
+                      markup=True, highlight=False)
     for w in report.warnings:
-        console.print(f"[yellow]warning[/yellow] {w}")
-    console.print(f"release written to {report.out_dir}")
+        console.print(f"[yellow]warning[/yellow] {w}", soft_wrap=True, highlight=False)
+    if report.written:
+        console.print(f"release written to {report.out_dir}", soft_wrap=True, highlight=False)
+    else:
+        console.print(f"[red]no episode was built: no release written[/red] (see {report.out_dir}/build_report.json)",
+                      soft_wrap=True, highlight=False)

@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Build an Anim-400K release from a manifest (resumable: re-run to finish an interrupted build)."""
         from ..build.options import BuildOptions
-        from ..build.pipeline import build_dataset
+        from ..build.pipeline import BuildInterrupted, build_dataset
         from ..build.summary import print_summary
 
         opts = BuildOptions(
@@ -43,7 +43,11 @@ def register(app: typer.Typer) -> None:
             backing_clips=backing_clips, frames_fps=frames_fps, archive=archive, jobs=jobs, runner=runner,
             ray_address=address, retries=retries, progress=progress,
         )
-        report = build_dataset(manifest, out, opts)
+        try:
+            report = build_dataset(manifest, out, opts)
+        except BuildInterrupted as exc:
+            typer.echo(f"anim400k: {exc.message}", err=True)
+            raise typer.Exit(130) from None
         print_summary(report)
-        if report.failed:
+        if report.failed:  # some (or every) episode failed: the summary names them
             raise typer.Exit(2)

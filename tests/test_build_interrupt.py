@@ -1,0 +1,116 @@
+"""Build process hygiene: Ctrl-C, a build where every episode failed, progress bars, no workers left behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from terminal_helpers import progress_cases
+
+from anim400k.formats.ids import ANNOTATIONS_FILE
+
+
+def group_members(pgid: int) -> list[str]:
+    """Live processes (not zombies) in process group ``pgid``, as ``pid cmdline``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            cmd = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        state, _ppid, group = stat[stat.rindex(")") + 2:].split()[:3]
+        if int(group) == pgid and state not in ("Z", "X"):
+            found.append(f"{entry} {cmd[:120]}")
+    return found
+
+
+def start_build(manifest: Path, out: Path, jobs: int = 2) -> subprocess.Popen:
+    """``anim400k build`` in a process group of its own (as a shell runs a job)."""
+    cmd = [sys.executable, "-m", "anim400k", "build", str(manifest), "--out", str(out), "--jobs", str(jobs),
+           "--no-progress", "--no-video-clips"]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def finish(proc: subprocess.Popen) -> tuple[int, str, str]:
+    out, err = proc.communicate(timeout=300)
+    return proc.returncode, out, err
+
+
+def stages_done(out: Path) -> int:
+    try:
+        with sqlite3.connect(out / "catalog.sqlite") as db:
+            return int(db.execute("SELECT COUNT(*) FROM stages WHERE status='done'").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc (Linux)")
+def test_ctrl_c_stops_the_workers_says_how_to_resume_and_resume_leaves_no_process(
+    short_manifest: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    proc = start_build(short_manifest, out)
+    deadline = time.monotonic() + 240
+    while proc.poll() is None and stages_done(out) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the build finished before it could be interrupted"
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a shell does: the whole foreground group
+    rc, stdout, stderr = finish(proc)
+    assert rc == 130
+    assert "Traceback" not in stdout + stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("anim400k: interrupted:"), stderr
+    assert f"kept in {out}" in lines[0] and "run the same command again to resume" in lines[0]
+    assert group_members(proc.pid) == [], "workers outlived an interrupted build"
+    kept = stages_done(out)
+    assert kept >= 2 and not (out / ANNOTATIONS_FILE).exists()
+    # resuming: finished stages are skipped, the release is written, and no worker is left behind
+    again = start_build(short_manifest, out)
+    rc, stdout, stderr = finish(again)
+    assert rc == 0, stderr
+    assert f"release written to {out}" in stdout
+    assert group_members(again.pid) == [], "workers outlived a successful build"
+    report = json.loads((out / "build_report.json").read_text())
+    assert sum(len(e["skipped_stages"]) for e in report["episodes"]) >= kept
+    assert not list(out.rglob(".*.part*"))
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc (Linux)")
+def test_build_where_every_episode_failed_writes_no_release_and_exits_2(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.mkv"
+    broken.write_bytes(b"\x1aE\xdf\xa3 not a matroska file")
+    manifest = tmp_path / "m.yaml"
+    eps = [{"episode": str(i), "media": str(broken)} for i in (1, 2)]
+    manifest.write_text(yaml.safe_dump({"shows": [{"key": "s", "episodes": eps}]}))
+    out = tmp_path / "out"
+    proc = start_build(manifest, out)
+    rc, stdout, stderr = finish(proc)
+    assert rc == 2
+    assert "release written to" not in stdout and "no episode was built: no release written" in stdout
+    assert stdout.count(f"failed s/1 in stage probe: {broken}") == 1
+    assert "Traceback" not in stdout + stderr
+    assert not (out / ANNOTATIONS_FILE).exists()
+    assert json.loads((out / "build_report.json").read_text())["written"] is False
+    assert group_members(proc.pid) == [], "workers outlived a failed build"
+
+
+@pytest.mark.parametrize(("asked", "stderr", "drawn"), progress_cases())
+def test_build_progress_bars_only_on_a_terminal(asked, stderr, drawn, monkeypatch: pytest.MonkeyPatch) -> None:
+    from anim400k.build.pipeline import _Progress
+
+    monkeypatch.setattr(sys, "stderr", stderr)
+    bars = _Progress(asked, {"probe": 2, "audio": 0})
+    bars.update("probe")
+    bars.close()
+    assert ("probe" in stderr.getvalue()) == drawn
