@@ -6,9 +6,19 @@ SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 need_apt=()
 command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
-if [ ${#need_apt[@]} -gt 0 ]; then
-  echo "[setup] installing system packages: ${need_apt[*]}"
+# FFmpeg's shared libraries, for torchcodec: `datasets` decodes the Hugging Face export's Audio
+# columns (ds[0]["jp_audio"]) with it, and torchcodec ships without FFmpeg (it loads FFmpeg 4-8).
+# Only the libraries: anim400k itself decodes media with PyAV's bundled FFmpeg, never a system one.
+ffmpeg_libs=1
+ldconfig_bin=$(command -v ldconfig || echo /sbin/ldconfig)
+"$ldconfig_bin" -p 2>/dev/null | grep -q 'libavdevice\.so\.' || ffmpeg_libs=0
+if [ ${#need_apt[@]} -gt 0 ] || [ "$ffmpeg_libs" = 0 ]; then
   $SUDO apt-get update -qq
+  if [ "$ffmpeg_libs" = 0 ]; then  # libavdevice59 (Debian 12), libavdevice60 (Ubuntu 24.04): pulls the rest
+    lib=$(apt-cache search --names-only '^libavdevice[0-9]+$' | cut -d' ' -f1 | sort -V | tail -n 1)
+    [ -n "$lib" ] && need_apt+=("$lib")
+  fi
+  echo "[setup] installing system packages: ${need_apt[*]}"
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 PY=${PYTHON:-python3}

@@ -94,6 +94,21 @@ def test_hf_load_from_disk(rel: Path, tmp_path: Path) -> None:
     assert row["jp_audio"]["path"] == row["jp_clip"].split("/")[1] + ".mp3"
 
 
+def test_hf_audio_decodes_out_of_the_box(rel: Path, tmp_path: Path) -> None:
+    """``ds[0]["jp_audio"]`` decodes with what setup.sh installs (torchcodec + FFmpeg's shared libraries)."""
+    import datasets
+
+    out = tmp_path / "hf_decode"
+    export(rel, "hf", out)
+    ds = datasets.load_from_disk(str(out))
+    row = ds[0]
+    for column in ("jp_audio", "en_audio"):
+        samples = row[column].get_all_samples()
+        assert samples.sample_rate == 16000
+        assert samples.data.shape[-1] / samples.sample_rate == pytest.approx(0.3, abs=0.06)
+        assert float(samples.data.abs().max()) > 0.1  # the sine, not silence
+
+
 def test_lhotse_manifests_validate(rel: Path, tmp_path: Path) -> None:
     import lhotse
 

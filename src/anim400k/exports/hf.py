@@ -6,8 +6,8 @@ of at most ``shard_size`` bytes. One row per clip; ``jp_audio``/``en_audio`` are
 ``datasets.Audio`` features holding the MP3 bytes and, as ``path``, the file's place in
 the release (``anim400k_audio_clips/F/UUID.mp3``). The folder is always self-contained:
 ``save_to_disk`` (datasets >= 4) embeds referenced files anyway, so ``embed_audio`` is
-implied. Decoding audio needs the ``datasets`` audio extra (torchcodec);
-``Audio(decode=False)`` gives the bytes without it.
+implied. ``ds[0]["jp_audio"]`` decodes with torchcodec, which needs FFmpeg's shared
+libraries (``setup.sh`` installs them); ``Audio(decode=False)`` gives the bytes without them.
 """
 
 from __future__ import annotations
