@@ -138,6 +138,8 @@ def load_manifest(path: str | Path) -> Manifest:
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
         raise InputError(f"not valid {kind}: {exc}".splitlines()[0], path) from exc
+    except RecursionError as exc:
+        raise InputError("nested too deeply to be a manifest", path) from exc
     if not isinstance(data, dict):
         raise InputError("a manifest must be a mapping with a 'shows' list", path)
     data = {**data, "base_dir": str(path.resolve().parent)}

@@ -95,13 +95,14 @@ def dub_dataset(
     Clips whose dub already exists are skipped (re-runs resume). One clip's failure is
     recorded in the report and does not stop the run.
     """
-    from ..formats.release import load
+    from ..formats.release import load, require_valid
     from ..tasks import normalize_split, require_split, split_of
     from ..translate import get_translator
 
     options = options or DubOptions()
     split = normalize_split(split)
     ds = load(dataset)
+    require_valid(ds)  # a malformed release is one clear line, not "dubbed 0/0"
     splits = split_of(ds, seed=seed)
     require_split(splits, split, dataset)
     get_condenser(options.condense)  # a bad name fails before any work

@@ -46,11 +46,12 @@ def load_clips(dataset: str | Path, split: str = "test") -> list[EvalClip]:
 
     A split that holds no show of the release raises :class:`InputError` naming the splits it has.
     """
-    from ..formats.release import load
+    from ..formats.release import load, require_valid
     from ..tasks import normalize_split, require_split
 
     want = normalize_split(split)
     ds = load(dataset)
+    require_valid(ds)  # a malformed release is one clear line, not an empty or odd selection
     out: list[EvalClip] = []
     splits = show_splits(ds) if want != "all" else {}
     if want != "all":

@@ -221,10 +221,20 @@ def read_ratings_csv(path: str | Path) -> list[RatingRow]:
     """
     path = Path(path)
     try:
-        text = path.read_text("utf-8")
+        text = path.read_text("utf-8-sig")
     except FileNotFoundError as exc:
         raise InputError("no such ratings CSV", path) from exc
-    reader = csv.DictReader(io.StringIO(text))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path) from exc
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror or exc})", path) from exc
+    try:
+        return _ratings_rows(csv.DictReader(io.StringIO(text)), path)
+    except csv.Error as exc:
+        raise InputError(f"not a CSV file ({exc})", path) from exc
+
+
+def _ratings_rows(reader: csv.DictReader, path: Path) -> list[RatingRow]:
     cols = reader.fieldnames or []
     for need in ("trial_id", "rating_stimulus", "rating_score"):
         if need not in cols:
@@ -234,16 +244,20 @@ def read_ratings_csv(path: str | Path) -> list[RatingRow]:
     for n, r in enumerate(reader, start=2):
         try:
             score = int(round(float(r["rating_score"])))
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise InputError(f"line {n}: rating_score {r['rating_score']!r} is not a number", path) from exc
+        try:
+            time_ms = int(float(r.get("rating_time") or 0))
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise InputError(f"line {n}: rating_time {r.get('rating_time')!r} is not a number", path) from exc
         rows.append(
             RatingRow(
                 r.get("session_test_id", "") or "",
                 r.get(who, "") or "",
-                r["trial_id"],
-                r["rating_stimulus"],
+                r["trial_id"] or "",
+                r["rating_stimulus"] or "",
                 score,
-                int(float(r.get("rating_time") or 0)),
+                time_ms,
                 r.get("rating_comment", "") or "",
             )
         )

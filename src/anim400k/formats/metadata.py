@@ -150,6 +150,8 @@ def _read_file(path: Path) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON: {exc}", path) from exc
+    except RecursionError as exc:
+        raise InputError("JSON nested too deeply to be show metadata", path) from exc
 
 
 def _normalise_keys(obj: Any) -> Any:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .. import model
-from ..errors import InputError
+from ..errors import InputError, one_line
 from ..fsutil import atomic_path
 from . import ids
 
@@ -591,9 +591,18 @@ def _iter_raw_shows(path: Path) -> Iterator[tuple[str, Any]]:
                 raise InputError("the annotations file must hold one JSON object keyed by show", path)
             yield from ijson.kvitems(f, "", use_float=True)
     except errors as exc:
-        raise InputError(f"not valid JSON: {exc}", path) from exc
+        raise InputError(f"not valid JSON: {_json_error_text(exc)}", path) from exc
     except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text: {exc}", path) from exc
+        raise InputError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path) from exc
+    except RecursionError as exc:
+        raise InputError("JSON nested too deeply", path) from exc
+
+
+def _json_error_text(exc: Exception) -> str:
+    """The first line of a JSON error (ijson's yajl messages are bytes quoting the text over lines)."""
+    raw = exc.args[0] if exc.args else exc
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    return one_line(text.strip().splitlines()[0] if text.strip() else type(exc).__name__, 160)
 
 
 def _first_char(f: IO[bytes]) -> bytes:
@@ -944,6 +953,12 @@ class BadItems:
             or (clip.show_key, clip.episode) in self.episodes
             or (clip.show_key, clip.episode, clip.index) in self.clips
         )
+
+
+def require_valid(ds: Dataset, check_media: bool = False) -> None:
+    """Raise :class:`InputError` naming the annotations file and the first problem of ``ds``, if any."""
+    for p in iter_problems(ds, check_media):
+        raise InputError(f"{p} (run `anim400k validate` for every problem)", ds.annotations)
 
 
 def check_or_raise(ds: Dataset, skip_bad: bool, check_media: bool = True) -> BadItems:

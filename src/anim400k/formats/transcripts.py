@@ -271,6 +271,8 @@ def read_transcript(path: str | Path, language: str | None = None) -> Transcript
         obj = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})", path) from exc
+    except RecursionError as exc:
+        raise InputError("JSON nested too deeply to be a transcript", path) from exc
     if isinstance(obj, dict) and isinstance(obj.get("results"), dict) and "items" in obj["results"]:
         return _parse_aws(obj, chk, language)
     if isinstance(obj, list) or (isinstance(obj, dict) and "segments" in obj):

@@ -87,6 +87,9 @@ def decode_audio(
     elif stream_end is not None and 0 <= out.shape[1] / sr - (stream_end - t0) < _MAX_PADDING:
         out = out[:, : max(0, int(round((stream_end - t0) * sr)))]  # drop encoder end padding
     _check_complete(path, out.shape[1] / sr, expected)
+    if out.shape[1] == 0 and end is None:
+        where = f" after {t0:g} s" if t0 > 0 else ""
+        raise InputError(f"no audio decoded{where}: the audio stream is empty or truncated", path)
     return out[0] if mono else out
 
 
