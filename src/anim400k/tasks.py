@@ -242,8 +242,11 @@ def write_task_views(
     Streams the release one show at a time; each manifest is written to a temporary name
     and renamed into place when complete.
     """
+    from .formats.release import require_valid
+
     ds = dataset if isinstance(dataset, Dataset) else load(dataset)
     props = parse_proportions(proportions)
+    require_valid(ds)  # a malformed ID or field is one line here, not a traceback half-way through
     splits = split_of(ds, seed, props, by)
     out = Path(out_dir)
     counts: dict[str, dict[str, int]] = {t: dict.fromkeys(SPLITS, 0) for t in TASKS}
