@@ -58,6 +58,7 @@ class Case:
     files: dict[str, bytes]
     argv: list[str]
     names: str | None = None  # text the error line must contain (the bad file's name)
+    before: dict[str, bytes] = field(default_factory=dict)  # files beside in/ (e.g. an --out that is a file)
     extra: Callable[[Path], None] | None = field(default=None, repr=False)
 
 
@@ -219,7 +220,19 @@ MORE_CASES = [
          [*_ALIGN, "--out", "{out}/c.json"], "en.json"),
 ]
 
-CLI_CASES = MEDIA_CASES + SUBTITLE_CASES + TRANSCRIPT_CASES + MANIFEST_CASES + RELEASE_CASES + MORE_CASES
+OUT_CASES = [
+    Case("out-is-a-file-build", {"m.json": _manifest([{"episode": "1", "media": "ep.mkv"}])},
+         ["build", "{in}/m.json", "--out", "{out}", "--no-progress"], "out", before={"out": b"a file"}),
+    Case("out-is-a-folder-transcribe", {"a.wav": WAV},
+         ["transcribe", "{in}/a.wav", "-l", "ja", "--asr", "vad", "--out", "{in}"], "is a folder"),
+    Case("out-below-a-file-stats", {"rel/anim400k_annotations.json": _release({"s": {"episodes": {}}})},
+         ["stats", "{in}/rel", "--json", "{out}/x/s.json"], "a part of its folder path is a file",
+         before={"out": b"a file"}),
+    Case("out-is-a-file-tasks", {"rel/anim400k_annotations.json": _release({"s": {"episodes": {}}})},
+         ["tasks", "{in}/rel", "--out", "{out}"], "out", before={"out": b"a file"}),
+]
+
+CLI_CASES = OUT_CASES + MEDIA_CASES + SUBTITLE_CASES + TRANSCRIPT_CASES + MANIFEST_CASES + RELEASE_CASES + MORE_CASES
 
 
 def _snapshot(root: Path, skip: Path) -> dict[str, tuple[int, int]]:
@@ -235,6 +248,8 @@ def test_malformed_input_through_the_cli(case: Case, tmp_path: Path, monkeypatch
         (src / name).parent.mkdir(parents=True, exist_ok=True)
         (src / name).write_bytes(data)
     src.mkdir(exist_ok=True)
+    for name, data in case.before.items():
+        (tmp_path / name).write_bytes(data)
     cwd.mkdir()
     monkeypatch.chdir(cwd)
     argv = [a.replace("{in}", str(src)).replace("{out}", str(out)) for a in case.argv]
@@ -249,7 +264,7 @@ def test_malformed_input_through_the_cli(case: Case, tmp_path: Path, monkeypatch
     if case.names:
         assert case.names in lines[0], lines[0]
     assert _snapshot(tmp_path, out) == before, "a file outside --out was created or changed"
-    if out.exists():
+    if out.is_dir():
         leftovers = [str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()]
         assert not [n for n in leftovers if ".part" in n or n.endswith(".tmp")], leftovers
         assert leftovers == [], f"half-written output: {leftovers}"

@@ -13,7 +13,7 @@ import sys
 
 import typer
 
-from .errors import AnimError
+from .errors import AnimError, one_line
 
 COMMAND_MODULES = (
     "demo",
@@ -84,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("anim400k: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # the file system said no (an --out that is a file, permissions, ...): one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"anim400k: error: {where}{exc.strerror or one_line(exc)}", file=sys.stderr)
+        return 2
     except Exception as exc:  # click usage errors and the like
         usage_errors, aborts = _click_exception_types()
         if isinstance(exc, usage_errors):

@@ -26,10 +26,18 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds.
 
     The temporary name keeps the final file's extension (or ``suffix``) so tools that
-    pick a format from the extension (FFmpeg, soundfile) still work.
+    pick a format from the extension (FFmpeg, soundfile) still work. A ``path`` that is a
+    folder, or below a file, raises :class:`InputError` before the block runs.
     """
+    from .errors import InputError
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise InputError("is a folder: give the name of a file to write", path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise InputError("cannot be written: a part of its folder path is a file", path) from exc
     ext = suffix if suffix is not None else "".join(path.suffixes[-1:])
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".part{ext}", dir=path.parent)
     os.close(fd)
