@@ -89,7 +89,7 @@ def test_condenser_names():
 def short_episode(tmp_path_factory):
     from anim400k.synth import make_episode
 
-    return make_episode(tmp_path_factory.mktemp("condense_ep"), duration=10.0, seed=11, n_speakers=2)
+    return make_episode(tmp_path_factory.mktemp("condense_ep"), duration=10.0, seed=11, n_speakers=2, voices="espeak")
 
 
 def _dub_first_line(episode, tmp_path, condense: str):

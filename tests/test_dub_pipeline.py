@@ -31,7 +31,9 @@ def episode(tmp_path_factory):
 def short_episode(tmp_path_factory):
     from anim400k.synth import make_episode
 
-    return make_episode(tmp_path_factory.mktemp("dub_short"), duration=10.0, seed=11, n_speakers=2)
+    return make_episode(
+        tmp_path_factory.mktemp("dub_short"), duration=10.0, seed=11, n_speakers=2, voices="espeak"
+    )
 
 
 @pytest.fixture(scope="module")

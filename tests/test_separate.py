@@ -30,7 +30,8 @@ def episodes(tmp_path_factory):  # type: ignore[no-untyped-def]
     out = {}
     for seed, offset, drift in ((20, 2.5, 0.0), (22, -1.5, 0.041)):
         ep = make_episode(
-            tmp_path_factory.mktemp(f"sep{seed}"), duration=30.0, seed=seed, offset=offset, drift=drift, video=False
+            tmp_path_factory.mktemp(f"sep{seed}"), duration=30.0, seed=seed, offset=offset, drift=drift, video=False,
+            voices="espeak",
         )
         d = ep.truth.parent
         out[seed] = {k: _load(d / f"{k}.wav") for k in ("jp_mix", "en_mix", "backing")}

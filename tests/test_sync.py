@@ -30,7 +30,8 @@ def episodes(tmp_path_factory):  # type: ignore[no-untyped-def]
     out = {}
     for seed, offset, drift in CASES:
         ep = make_episode(
-            tmp_path_factory.mktemp(f"sync{seed}"), duration=60.0, seed=seed, offset=offset, drift=drift, video=False
+            tmp_path_factory.mktemp(f"sync{seed}"), duration=60.0, seed=seed, offset=offset, drift=drift, video=False,
+            voices="espeak",
         )
         d = ep.truth.parent
         out[seed] = (_load(d / "jp_mix.wav"), _load(d / "en_mix.wav"), ep)
@@ -71,6 +72,7 @@ def short_episodes(tmp_path_factory):  # type: ignore[no-untyped-def]
             offset=offset,
             drift=drift,
             video=False,
+            voices="espeak",
         )
         d = ep.truth.parent
         out[(seed, duration)] = (_load(d / "jp_mix.wav"), _load(d / "en_mix.wav"))

@@ -33,9 +33,11 @@ def episodes(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {
         "a": make_episode(root / "a", DUR, seed=3),
         "a2": make_episode(root / "a2", DUR, seed=3),
-        "b": make_episode(root / "b", DUR, seed=4, video=False),
-        "shift": make_episode(root / "shift", DUR, seed=5, offset=2.5, drift=0.03, separate_files=True),
-        "neg": make_episode(root / "neg", DUR, seed=6, offset=-3.0, drift=-0.04, video=False),
+        "b": make_episode(root / "b", DUR, seed=4, video=False, voices="espeak"),
+        "shift": make_episode(
+            root / "shift", DUR, seed=5, offset=2.5, drift=0.03, separate_files=True, voices="espeak"
+        ),
+        "neg": make_episode(root / "neg", DUR, seed=6, offset=-3.0, drift=-0.04, video=False, voices="espeak"),
     }
 
 
@@ -64,6 +66,10 @@ def test_frame_counter_readable(episodes: dict) -> None:
 def test_truth_content(episodes: dict) -> None:
     tr = episodes["a"].load_truth()
     assert tr.sample_rate == 48000 and tr.duration == DUR and tr.seed == 3
+    # neural by default: Kokoro's Japanese voices, the neural English pool, one voice per speaker
+    assert tr.voices["spk0"] == {"jp": "kokoro:jm_kumo", "en": "kokoro:jm_kumo"}
+    assert tr.voices["spk1"] == {"jp": "kokoro:jf_alpha", "en": "hibari:heart"}
+    assert len({v["jp"] for v in tr.voices.values()}) == len({v["en"] for v in tr.voices.values()}) == 3
     assert 0.4 <= tr.speech_fraction() <= 0.6
     assert len(tr.speakers) >= 3 and len({ln.speaker for ln in tr.lines}) >= 3
     lines = sorted(tr.lines, key=lambda ln: ln.jp_start)
@@ -177,6 +183,8 @@ def test_bad_arguments(tmp_path: Path) -> None:
         make_episode(tmp_path, 1.0)
     with pytest.raises(ValueError):
         make_episode(tmp_path, 10.0, offset=-12.0)
+    with pytest.raises(ValueError, match="voices"):
+        make_episode(tmp_path, 10.0, voices="flite")
     (tmp_path / "truth.json").write_text("{not json")
     with pytest.raises(InputError):
         load_truth(tmp_path / "truth.json")
@@ -233,7 +241,7 @@ def test_embedded_subtitle_stream(episodes: dict) -> None:
 
 
 def test_too_short_for_lines_still_valid(tmp_path: Path) -> None:
-    ep = make_episode(tmp_path, 2.0, seed=0, video=False)
+    ep = make_episode(tmp_path, 2.0, seed=0, video=False, voices="espeak")
     tr = ep.load_truth()
     assert tr.lines == [] and tr.subtitles == []
     assert len(tr.load_stem("jp_mix")) == 2 * 48000
@@ -242,7 +250,7 @@ def test_too_short_for_lines_still_valid(tmp_path: Path) -> None:
 def test_make_show(tmp_path: Path) -> None:
     from anim400k.synth import make_show
 
-    show = make_show(tmp_path, "demo", n_episodes=2, duration=6.0, seed=2, video=False)
+    show = make_show(tmp_path, "demo", n_episodes=2, duration=6.0, seed=2, video=False, voices="espeak")
     assert json.loads(show.metadata_path.read_text()) == show.metadata
     assert sorted(show.episodes) == ["1", "2"] and show.metadata["episode_num"] == 2
     seeds = {load_truth(ep.truth).seed for ep in show.episodes.values()}

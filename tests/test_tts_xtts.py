@@ -124,7 +124,7 @@ def test_dub_cli_with_xtts_end_to_end(xtts_folder, tmp_path):
     from anim400k.media import probe
     from anim400k.synth import make_episode
 
-    ep = make_episode(tmp_path / "ep", duration=10.0, seed=11, n_speakers=2)
+    ep = make_episode(tmp_path / "ep", duration=10.0, seed=11, n_speakers=2, voices="espeak")
     out, rep = tmp_path / "dubbed.mkv", tmp_path / "report.json"
     args = ["dub", str(ep.media), "--out", str(out), "--subtitles", str(ep.subtitles), "--report", str(rep)]
     assert main([*args, "--tts", "xtts", "--tts-model", str(xtts_folder), "--num-speakers", "2"]) == 0

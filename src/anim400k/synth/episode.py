@@ -22,7 +22,7 @@ import numpy as np
 from ..fsutil import atomic_path, write_json_atomic
 from .music import synth_backing
 from .phrases import PHRASES
-from .speech import SpeakerVoices, render, speaker_voices
+from .speech import SpeakerVoices, natural_ms, render, speaker_voices
 from .truth import Truth, TruthLine, TruthSubtitle, load_truth
 from .video import make_frame
 from .writer import AudioTrack, write_episode_media, write_wav
@@ -171,6 +171,7 @@ def _place_en(
     """Choose each EN line's start (common timeline, ms) and render it with a length that differs from JP."""
     en_frontier = -(10**9)
     prev_end = None
+    rate: dict[str, float] = {}  # per neural voice: natural length / estimated length
     for i, ln in enumerate(lines):
         jit = int(rng.integers(-200, 201))
         start = ln.jp_start + jit
@@ -195,9 +196,12 @@ def _place_en(
         target = max(0.6 * d, min(ratio * d, room))
         text = PHRASES[ln.phrase][1]
         v = voices[ln.speaker].en
-        base = _ms(render(text, v, sr=sr), sr)
-        speed = int(np.clip(round(v.speed * base / max(target, 1.0)), 90, 320))
+        est = natural_ms(text, v, sr)
+        speed = v.speed_for(est * rate.get(v.name, 1.0) / max(target, 1.0))
         ln.en_audio = render(text, v, speed=speed, sr=sr)
+        if v.engine == "neural":  # learn how this voice's pace differs from the estimate
+            seen = _ms(ln.en_audio, sr) * float(speed) / float(v.speed) / max(est, 1)
+            rate[v.name] = 0.5 * rate.get(v.name, seen) + 0.5 * seen
         prev_end = start + _ms(ln.en_audio, sr)
         en_frontier = max(en_frontier, prev_end)
 
@@ -249,6 +253,7 @@ def make_episode(
     video: bool = True,
     embed_subtitles: bool = True,
     name: str = "episode",
+    voices: str = "neural",
 ) -> SynthEpisode:
     """Synthesise a dubbed episode with known truth into ``out_dir``; return its paths.
 
@@ -259,7 +264,10 @@ def make_episode(
     (relative) define the true map ``t_en = offset + t_jp * (1 + drift)``.
     ``separate_files`` also writes ``{name}.jp.mkv`` (video, ``jpn`` audio, subtitles)
     and ``{name}.en.mka`` (``eng`` audio). ``video=False`` leaves the video stream out
-    (faster, for audio-only tests). The same arguments give byte-identical files.
+    (faster, for audio-only tests). ``voices="neural"`` speaks Japanese with Kokoro's Japanese
+    voices and English with the neural English pool (lines cached on disk, see
+    :mod:`anim400k.tts.cache`); ``voices="espeak"`` uses espeak-ng for both (fast, for unit
+    tests that need no realistic speech). The same arguments give byte-identical files.
     """
     if not 2.0 <= duration <= MAX_DURATION:
         raise ValueError(f"duration must be in [2, {MAX_DURATION:.0f}] s, got {duration}")
@@ -285,11 +293,11 @@ def make_episode(
     cover_lo = -float(offset) / scale
     lo_ms = int(np.ceil(max(0.0, cover_lo) * 1000)) + 300
     hi_ms = int(np.floor(duration * 1000)) - 300
-    voices = speaker_voices(n_speakers)
+    spk_voices = speaker_voices(n_speakers, voices)
     frac = speech_fraction if speech_fraction is not None else float(rng_plan.uniform(0.45, 0.55))
     target_ms = int(min(frac * duration * 1000, 0.8 * max(0, hi_ms - lo_ms)))
-    lines = _plan_lines(rng_plan, voices, lo_ms, hi_ms, target_ms, sr) if hi_ms - lo_ms > 1500 else []
-    _place_en(rng_plan, lines, voices, hi_ms, sr)
+    lines = _plan_lines(rng_plan, spk_voices, lo_ms, hi_ms, target_ms, sr) if hi_ms - lo_ms > 1500 else []
+    _place_en(rng_plan, lines, spk_voices, hi_ms, sr)
 
     # Common timeline: sample 0 is t_jp = t0 <= 0
     origin = int(np.ceil(max(0.0, -cover_lo) * sr)) + 1
@@ -366,15 +374,12 @@ def make_episode(
         seed=int(seed),
         offset=float(offset),
         drift=float(drift),
-        speakers=[v.speaker for v in voices],
+        speakers=[v.speaker for v in spk_voices],
         lines=truth_lines,
         subtitles=subs,
         stems=dict(STEM_FILES),
         en_duration=round(n_en / sr, 6),
-        voices={
-            v.speaker: {"jp": f"{v.jp.name} -p {v.jp.pitch}", "en": f"{v.en.name} -p {v.en.pitch}"}
-            for v in voices
-        },
+        voices={v.speaker: {"jp": v.jp.label, "en": v.en.label} for v in spk_voices},
         base_dir=out,
     )
 

@@ -1,4 +1,4 @@
-"""Text-to-speech backends: ``get_synthesizer("espeak" | "xtts", ...)``."""
+"""Text-to-speech backends: ``get_synthesizer("neural" | "espeak" | "xtts", ...)``."""
 
 from .base import Synthesizer, UnspeakableText, VoiceProfile, available_synthesizers, get_synthesizer
 

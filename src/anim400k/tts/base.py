@@ -94,6 +94,7 @@ def clean_text(text: str, max_chars: int) -> str:
 
 _REGISTRY: dict[str, str] = {
     "espeak": "anim400k.tts.espeak:EspeakSynthesizer",
+    "neural": "anim400k.tts.neural:NeuralSynthesizer",
     "xtts": "anim400k.tts.xtts:XttsSynthesizer",
 }
 
@@ -104,7 +105,7 @@ def available_synthesizers() -> list[str]:
 
 
 def get_synthesizer(name: str, **options: Any) -> Synthesizer:
-    """Build the TTS backend called ``name`` (``espeak`` or ``xtts``) with ``options``."""
+    """Build the TTS backend called ``name`` (``neural``, ``espeak`` or ``xtts``) with ``options``."""
     if name not in _REGISTRY:
         raise AnimError(f"unknown TTS backend {name!r}; choose one of {', '.join(available_synthesizers())}")
     module, cls = _REGISTRY[name].split(":")
