@@ -1,7 +1,7 @@
 """Real-time factor of ``anim400k.dub`` with the embedded backends on a synthetic episode.
 
     OMP_NUM_THREADS=2 python benchmarks/bench_dub.py [--duration 60] [--cores 2] [--diarizer embedded]
-        [--tts espeak|xtts --tts-model DIR] [--device cpu|cuda]
+        [--tts neural|espeak|xtts --tts-model DIR] [--baseline espeak|none] [--device cpu|cuda]
 
 ``--tts xtts --tts-model DIR`` times voice cloning with a local XTTS-v2 folder (on a GPU with
 ``--device cuda``); ``--tts-model random`` builds a tiny random XTTS first (pipeline overhead only).
@@ -9,7 +9,11 @@
 Prints the wall time, the per-stage seconds, and the real-time factor (dub seconds /
 episode seconds; the baseline is the episode's own duration, i.e. real time = 1.0), the
 timing errors, and how far each line's speech/backing ratio lands from its source slot's.
-Goal: RTF below 1.0 on 2 cores.
+Goal: RTF below 1.0 on 2 cores. ``--tts`` defaults to the embedded neural voices; the same
+episode is then dubbed with ``--baseline`` (espeak-ng) and the ratio of the two times is
+printed. The neural voices are timed twice: cold (``$ANIM400K_CACHE`` pointed at an empty
+folder, every line synthesized) and cached (a re-run of the same dub). The episode is
+voiced with neural voices (``--voices espeak`` for espeak-ng).
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=2, help="CPU cores to allow (affinity and thread pools)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--diarizer", default="embedded", help="anim400k.diarize backend, or 'none'")
-    parser.add_argument("--tts", default="espeak", help="TTS backend: espeak or xtts")
+    parser.add_argument("--tts", default="neural", help="TTS backend: neural, espeak or xtts")
+    parser.add_argument("--baseline", default="espeak", help="TTS backend to compare with, or 'none'")
+    parser.add_argument("--voices", default="neural", help="voices of the synthetic episode: neural or espeak")
     parser.add_argument("--tts-model", default=None, help="XTTS model folder, or 'random' for a tiny random one")
     parser.add_argument("--device", default="cpu", help="device of the model backends (cpu, cuda)")
     args = parser.parse_args()
@@ -56,13 +62,26 @@ def main() -> None:
             return DubOptions(subtitles=str(subtitles), diarizer=diarizer, tts=args.tts, tts_model=tts_model,
                               device=args.device)
 
-        ep = make_episode(Path(tmp) / "ep", duration=args.duration, seed=args.seed, n_speakers=3)
+        ep = make_episode(Path(tmp) / "ep", duration=args.duration, seed=args.seed, n_speakers=3, voices=args.voices)
         # warm-up on a short episode so one-off imports and model loads are not counted
-        warm = make_episode(Path(tmp) / "warm", duration=5.0, seed=args.seed + 1, n_speakers=1)
+        warm = make_episode(Path(tmp) / "warm", duration=5.0, seed=args.seed + 1, n_speakers=1, voices=args.voices)
+        os.environ["ANIM400K_CACHE"] = str(Path(tmp) / "cache")  # cold: every dub line is synthesized
         dub(warm.media, Path(tmp) / "warm.mkv", options(warm.subtitles))
         t0 = time.perf_counter()
         report = dub(ep.media, Path(tmp) / "dubbed.mkv", options(ep.subtitles))
         wall = time.perf_counter() - t0
+        cached = None
+        if args.tts == "neural":
+            t0 = time.perf_counter()
+            dub(ep.media, Path(tmp) / "dubbed2.mkv", options(ep.subtitles))
+            cached = time.perf_counter() - t0
+        base_wall = None
+        if args.baseline != "none" and args.baseline != args.tts:
+            base_opts = options(ep.subtitles).model_copy(update={"tts": args.baseline, "tts_model": None})
+            dub(warm.media, Path(tmp) / "warm_b.mkv", base_opts)
+            t0 = time.perf_counter()
+            base_report = dub(ep.media, Path(tmp) / "base.mkv", base_opts)
+            base_wall = time.perf_counter() - t0
     ratio_err = [
         abs(ln.dub_ratio_db - ln.source_ratio_db)
         for ln in report.spoken_lines
@@ -84,6 +103,14 @@ def main() -> None:
         print(f"|dub ratio - source ratio| per line: mean {np.mean(ratio_err):.2f} dB, max {np.max(ratio_err):.2f} dB")
     print(f"loudness: source {report.source_lufs:.1f} LUFS, dub {report.output_lufs:.1f} LUFS")
     print(f"RTF (dub time / episode duration): {wall / args.duration:.3f}  (goal < 1.0)")
+    if cached is not None:
+        print(f"RTF with every line cached (a re-run): {cached / args.duration:.3f}")
+    if base_wall is not None:
+        print(
+            f"baseline {args.baseline}: wall {base_wall:.2f} s, RTF {base_wall / args.duration:.3f}, "
+            f"speak stage {base_report.seconds.get('speak', 0.0):.2f} s; "
+            f"{args.tts} / {args.baseline} time: {wall / base_wall:.2f}x"
+        )
 
 
 if __name__ == "__main__":

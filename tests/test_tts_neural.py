@@ -105,3 +105,13 @@ def test_synthesizer_refuses_unspeakable_text() -> None:
 
     with pytest.raises(UnspeakableText):
         NeuralSynthesizer().synthesize("!!! ...", None, 16000)
+
+
+def test_tame_peaks_limits_the_crest_factor() -> None:
+    rng = np.random.default_rng(0)
+    x = (0.1 * rng.standard_normal(24000)).astype(np.float32)
+    x[5000] = 0.95  # one spike, ~20 dB over the speech
+    y = neural.tame_peaks(x, 24000)
+    rms = float(np.sqrt(np.mean(y.astype(np.float64) ** 2)))
+    assert 20 * np.log10(np.max(np.abs(y)) / rms) <= neural.MAX_CREST_DB + 0.5
+    np.testing.assert_allclose(y[10000:20000], x[10000:20000])  # away from the spike: untouched

@@ -16,7 +16,9 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "--out", help="Dubbed video (or, with --dataset, output folder)."),
         subtitles: Path = typer.Option(None, "--subtitles", help="EN subtitles of the source audio (SRT/VTT/ASS)."),
         stream: str = typer.Option("jpn", "--stream", help="Source audio stream: language tag or audio index."),
-        tts: str = typer.Option("espeak", "--tts", help="TTS backend: espeak (embedded) or xtts."),
+        tts: str = typer.Option(
+            "neural", "--tts", help="TTS backend: neural (embedded: hibari + Kokoro voices), espeak or xtts."
+        ),
         tts_model: Path = typer.Option(None, "--tts-model", help="Local XTTS model folder."),
         device: str = typer.Option("cpu", "--device", help="Device of the model backends: cpu, cuda, cuda:N."),
         translator: str = typer.Option("subtitles", "--translator", help="subtitles, whisper or text."),

@@ -45,7 +45,7 @@ class DubOptions(BaseModel):
     translator: str = "subtitles"
     translations: str | None = None
     whisper_model: str | None = None
-    tts: str = "espeak"
+    tts: str = "neural"
     tts_model: str | None = None
     #: Torch/CTranslate2 device of the model backends (xtts, whisper, pyannote): ``cpu``, ``cuda``, ``cuda:1``.
     device: str = "cpu"

@@ -132,7 +132,27 @@ def _render(text: str, voice: NeuralVoice, speed: float, language: str) -> np.nd
         else:
             parts.append(kokoro_engine.speak(ps, voice.names, speed))
     audio = np.concatenate(parts) if parts else np.zeros(0, np.float32)
-    return trim(audio, SAMPLE_RATE)
+    return tame_peaks(trim(audio, SAMPLE_RATE), SAMPLE_RATE)
+
+
+#: Peak-to-RMS ratio (dB) lines are limited to: espeak-ng's and Kokoro's speech sit at ~15 dB;
+#: hibari's pulse excitation raised in pitch reaches ~20 dB, which made mixes hit the limiter.
+MAX_CREST_DB = 15.0
+
+
+def tame_peaks(x: np.ndarray, sr: int, crest_db: float = MAX_CREST_DB, window_s: float = 0.005) -> np.ndarray:
+    """Smoothly limit peaks above ``crest_db`` over the RMS of the speech (samples over 1 % of the peak)."""
+    if x.size == 0:
+        return x
+    from scipy.ndimage import maximum_filter1d, uniform_filter1d
+
+    a = np.abs(x)
+    active = x[a > 0.01 * float(a.max())]
+    ceiling = float(np.sqrt(np.mean(active.astype(np.float64) ** 2))) * 10 ** (crest_db / 20)
+    w = max(1, int(window_s * sr))
+    env = uniform_filter1d(maximum_filter1d(a, 2 * w + 1), w)
+    gain = np.minimum(1.0, ceiling / np.maximum(env, 1e-12))
+    return (x * gain).astype(np.float32)
 
 
 def trim(x: np.ndarray, sr: int, rel: float = 0.02, pad_s: float = 0.01) -> np.ndarray:
