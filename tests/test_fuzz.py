@@ -223,8 +223,8 @@ MORE_CASES = [
 OUT_CASES = [
     Case("out-is-a-file-build", {"m.json": _manifest([{"episode": "1", "media": "ep.mkv"}])},
          ["build", "{in}/m.json", "--out", "{out}", "--no-progress"], "out", before={"out": b"a file"}),
-    Case("out-is-a-folder-transcribe", {"a.wav": WAV},
-         ["transcribe", "{in}/a.wav", "-l", "ja", "--asr", "vad", "--out", "{in}"], "is a folder"),
+    Case("out-is-a-folder-align", {"en.json": WHISPER_OK, "ja.json": WHISPER_OK},
+         [*_ALIGN, "--out", "{in}"], "is a folder"),
     Case("out-below-a-file-stats", {"rel/anim400k_annotations.json": _release({"s": {"episodes": {}}})},
          ["stats", "{in}/rel", "--json", "{out}/x/s.json"], "a part of its folder path is a file",
          before={"out": b"a file"}),
