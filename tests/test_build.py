@@ -171,3 +171,30 @@ def test_frames_and_archives(built: tuple[Path, object], short_manifest: Path, t
     again = tmp_path / "again.tar.gz"
     write_archive(out / AUDIO_ARCHIVE, again)
     assert again.read_bytes() == archive.read_bytes()  # deterministic archives
+
+
+def test_diarization_gets_the_separated_speech(tmp_path: Path) -> None:
+    import numpy as np
+    import soundfile as sf
+
+    from anim400k.build.context import EpisodeContext
+    from anim400k.build.stages import diarization_audio
+    from anim400k.model import EpisodeRef
+
+    ctx = EpisodeContext(EpisodeRef("s", "1", "jp.mkv", "jp.mkv"), str(tmp_path / "w"), str(tmp_path / "r"), OPTS)
+    rng = np.random.default_rng(0)
+    mix = (0.1 * rng.standard_normal(16000)).astype(np.float32)
+    backing = (0.5 * mix[:12000]).astype(np.float32)
+    sf.write(ctx.artifact("ja.16k.flac"), mix, 16000, subtype="PCM_24")
+    mix, _ = sf.read(ctx.artifact("ja.16k.flac"), dtype="float32")
+    assert np.array_equal(diarization_audio(ctx), mix)  # no separation: the mix
+    sf.write(ctx.artifact("backing.flac"), backing, 16000, subtype="PCM_24")
+    backing, _ = sf.read(ctx.artifact("backing.flac"), dtype="float32")
+    ctx.artifact("separate.json").write_text(json.dumps({"method": "dualtrack", "fallback": False}))
+    speech = diarization_audio(ctx)
+    assert len(speech) == len(mix)
+    np.testing.assert_allclose(speech[:12000], mix[:12000] - backing, atol=1e-6)
+    np.testing.assert_array_equal(speech[12000:], mix[12000:])
+    # a single-track fallback separation is not trusted: the mix again
+    ctx.artifact("separate.json").write_text(json.dumps({"method": "hpss", "fallback": True}))
+    assert np.array_equal(diarization_audio(ctx), mix)

@@ -169,12 +169,32 @@ def stage_subtitles(ctx: EpisodeContext) -> str:
     return str(dest)
 
 
+def diarization_audio(ctx: EpisodeContext) -> np.ndarray:
+    """The JP speech to diarize: the JP mix minus the separate stage's backing estimate.
+
+    The dual-track separation removes the music and effects that both language tracks share
+    (loud music halves the embedded diarizer's error, see docs/diarization.md); when the
+    separation fell back to a single-track method, or has no backing, the JP mix is used.
+    """
+    import soundfile as sf
+
+    mix = load_analysis_audio(ctx, JP)
+    sep_json, backing_file = ctx.artifact("separate.json"), ctx.artifact("backing.flac")
+    if not (sep_json.exists() and backing_file.exists()) or ctx.read_json("separate.json").get("fallback", True):
+        return mix
+    backing, _ = sf.read(backing_file, dtype="float32")
+    n = min(len(mix), len(backing))
+    speech = mix.copy()
+    speech[:n] -= backing[:n]
+    return speech
+
+
 def stage_diarize(ctx: EpisodeContext) -> str:
-    """Diarize the JP track; the artifact is an RTTM file."""
+    """Diarize the JP speech (mix minus the separated backing); the artifact is an RTTM file."""
     from ..diarize import get_diarizer
     from ..formats.rttm import write_rttm
 
-    turns = get_diarizer(ctx.options.diarizer).diarize(load_analysis_audio(ctx, JP), ANALYSIS_SR)
+    turns = get_diarizer(ctx.options.diarizer).diarize(diarization_audio(ctx), ANALYSIS_SR)
     dest = ctx.artifact("jp.rttm")
     write_rttm(dest, turns, file_id=ctx.ref.key.replace("/", "_"))
     return str(dest)
@@ -243,8 +263,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("asr_en", ("audio",), stage_asr_en, "en.transcript.json", "gpu-capable"),
     Stage("asr_ja", ("audio",), stage_asr_ja, "ja.transcript.json", "gpu-capable"),
     Stage("subtitles", ("probe",), stage_subtitles, "subtitles.json"),
-    Stage("diarize", ("audio",), stage_diarize, "jp.rttm", "gpu-capable"),
     Stage("separate", ("sync",), stage_separate, "separate.json", "gpu-capable"),
+    Stage("diarize", ("audio", "separate"), stage_diarize, "jp.rttm", "gpu-capable"),
     Stage("align", ("sync", "asr_en", "asr_ja", "subtitles", "diarize", "separate"), stage_align, "clips.json"),
     Stage("cut", ("align",), stage_cut, "cut.json"),
     Stage("frames", ("probe",), stage_frames, "frames.json"),

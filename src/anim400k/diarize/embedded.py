@@ -44,6 +44,7 @@ class EmbeddedConfig:
     vad_threshold: float = 0.5
     pitch_weight: float = 1.0
     merge_similarity: float = 0.9
+    small_merge_similarity: float = 0.8
     max_pitch_gap: float = 0.2
     min_cluster_duration: float = 2.0
     step: float = 0.05
@@ -56,6 +57,11 @@ class EmbeddedConfig:
     embedding: str = "resemblyzer"
     #: ``anime`` embedding: local model folder (or ``.pth``); default ``$ANIM400K_ANIME_SPEAKER_MODEL``
     model: str | None = None
+
+
+#: Options that reproduce the embedded diarizer as it was before the realistic-voice benchmark
+#: (``benchmarks/bench_diarize_real.py`` compares against it as ``current``).
+LEGACY_OPTIONS: dict[str, object] = {}
 
 
 class EmbeddedDiarizer:
@@ -146,6 +152,7 @@ class EmbeddedDiarizer:
             labels = clustering.merge_clusters(
                 emb, labels, windows[:, 1] - windows[:, 0], wpitch, cfg.merge_similarity,
                 cfg.max_pitch_gap, cfg.min_cluster_duration, cfg.min_speakers,
+                small_merge_similarity=cfg.small_merge_similarity,
             )
         return labels
 

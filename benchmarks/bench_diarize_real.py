@@ -1,0 +1,219 @@
+"""Benchmark: diarization on realistic synthetic episodes (neural voices, 2-6 characters, loud music).
+
+Episodes are composed from a bank of Kokoro-82M utterances (``_voice_bank.py``: four female
+voices, so same-gender pairs are common, a male voice and a shifted male voice): conversations
+of 2-6 characters (episode ``i`` has ``2 + i % 5``) with uneven shares of lines, short turns
+(interjections under 1 s), overlapping lines (15 % of turns start before the previous one
+ends) and the synthetic music-and-effects stem 0-6 dB under the speech (loud music). Clips
+are runs of 1-3 consecutive lines, as the aligner's merged ASR segments are.
+
+Printed per method, side by side: DER (0.25 s collar, overlaps scored, pyannote.metrics),
+episodes whose speaker count is right, missed and false speakers, per-clip speaker-set
+accuracy (the clip's speaker set under the release's 0.3 s rule, hypothesis speakers mapped to
+reference ones by the DER's optimal mapping), and speed (audio seconds per second, 1 torch
+thread). The named baseline is ``current``: the embedded diarizer as it was before this
+benchmark (reproduced by ``LEGACY_OPTIONS``).
+
+    python benchmarks/bench_diarize_real.py [--episodes 10] [--duration 90] [--methods current new]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+SR = 16000
+
+
+def compose_episode(bank: dict[str, list[np.ndarray]], seed: int, n_chars: int, duration: float,
+                    music_level: float = 1.0) -> tuple[np.ndarray, np.ndarray, list, np.ndarray]:
+    """JP mix and EN mix of one episode (16 kHz), the JP reference turns and the clips ``(n, 2)`` seconds.
+
+    The EN dub has the same music-and-effects stem and lines at the same times, spoken by other
+    voices of the bank (other utterances), as a dub's cast would.
+    """
+    from anim400k.diarize import Turn
+    from anim400k.synth.music import synth_backing
+
+    rng = np.random.default_rng(seed)
+    chars = [str(c) for c in rng.choice(sorted(bank), n_chars, replace=False)]
+    share = rng.dirichlet(np.full(n_chars, 2.0)) * 0.6 + 0.4 / n_chars  # uneven, nobody silent
+    n = int(duration * SR)
+    speech = np.zeros(n + 10 * SR, np.float32)
+    en_speech = np.zeros_like(speech)
+    en_voice = {c: str(v) for c, v in zip(chars, rng.permutation(sorted(bank))[:n_chars], strict=True)}
+    turns: list[Turn] = []
+    t, prev, prev_start, prev_end = 0.5, None, 0.5, 0.5
+    forced = list(rng.permutation(n_chars))  # everybody speaks early on at least once
+    while t < duration - 1.0:
+        if forced:
+            who = int(forced.pop())
+        else:
+            who = int(rng.choice(n_chars, p=share))
+            if who == prev and rng.random() < 0.6:
+                who = int(rng.choice(n_chars, p=share))
+        utt = bank[chars[who]][int(rng.integers(len(bank[chars[who]])))]
+        utt = utt * 10 ** (rng.uniform(-3, 3) / 20)
+        start = t
+        if prev is not None and who != prev and rng.random() < 0.15:  # overlap the previous line
+            start = max(prev_start + 0.3, prev_end - rng.uniform(0.2, 0.8))
+        a = int(start * SR)
+        speech[a : a + len(utt)] += utt
+        en_pool = bank[en_voice[chars[who]]]
+        en_utt = en_pool[int(rng.integers(len(en_pool)))]
+        en_speech[a : a + len(en_utt)] += en_utt
+        end = start + len(utt) / SR
+        turns.append(Turn(round(start, 3), round(end, 3), chars[who]))
+        prev, prev_start, prev_end = who, start, end
+        t = max(end, t) + rng.uniform(0.15, 0.8)
+    n = min(len(speech), int((turns[-1].end + 0.5) * SR))
+    speech, en_speech = speech[:n], en_speech[:n]
+    music = synth_backing(n, SR, rng).astype(np.float32)
+    active = np.abs(speech) > 1e-4
+    smr_db = rng.uniform(0.0, 6.0)
+    s_rms = float(np.sqrt(np.mean(speech[active] ** 2)))
+    m_rms = float(np.sqrt(np.mean(music**2))) or 1.0
+    backing = music_level * music * (s_rms / m_rms) * 10 ** (-smr_db / 20)
+    mix, en_mix = speech + backing, en_speech + backing
+    scale = max(1.0, float(np.abs(mix).max()) / 0.95, float(np.abs(en_mix).max()) / 0.95)
+    mix, en_mix = (mix / scale).astype(np.float32), (en_mix / scale).astype(np.float32)
+    clips, i = [], 0
+    while i < len(turns):
+        k = int(rng.choice([1, 2, 3], p=[0.5, 0.3, 0.2]))
+        group = turns[i : i + k]
+        clips.append((group[0].start, max(g.end for g in group)))
+        i += k
+    return mix, en_mix, sorted(turns), np.array(clips)
+
+
+def score(ref: list, hyp: list, clips: np.ndarray) -> dict[str, float]:
+    """DER parts, speaker counts and per-clip speaker-set accuracy of ``hyp`` against ``ref``."""
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    from anim400k.diarize import clip_speakers
+    from anim400k.formats.rttm import turns_to_annotation
+
+    metric = DiarizationErrorRate(collar=0.25, skip_overlap=False)
+    r, h = turns_to_annotation(ref), turns_to_annotation(hyp)
+    d = metric(r, h, detailed=True)
+    mapping = metric.optimal_mapping(r, h) if hyp else {}
+    n_ref, n_hyp = len({t.speaker for t in ref}), len({t.speaker for t in hyp})
+    ref_sets = clip_speakers(ref, clips)
+    hyp_sets = clip_speakers(hyp, clips)
+    right = [set(rs) == {mapping.get(s, f"?{s}") for s in hs} for rs, hs in zip(ref_sets, hyp_sets, strict=True)]
+    single = [ok for ok, rs in zip(right, ref_sets, strict=True) if len(rs) == 1]
+    multi = [ok for ok, rs in zip(right, ref_sets, strict=True) if len(rs) > 1]
+    return {
+        "der": float(d["diarization error rate"]), "missed_s": float(d["missed detection"]),
+        "false_s": float(d["false alarm"]), "confusion_s": float(d["confusion"]), "total_s": float(d["total"]),
+        "n_ref": n_ref, "n_hyp": n_hyp, "count_ok": float(n_ref == n_hyp),
+        "missed_spk": max(0, n_ref - n_hyp), "false_spk": max(0, n_hyp - n_ref),
+        "clips": len(right), "clips_ok": float(sum(right)),
+        "single": len(single), "single_ok": float(sum(single)), "multi": len(multi), "multi_ok": float(sum(multi)),
+    }
+
+
+def methods() -> dict[str, tuple[dict, str]]:
+    """Method name -> (``get_diarizer("embedded", **options)`` options, input: ``mix`` or ``speech``).
+
+    ``speech`` is the JP mix minus the backing that the dual-track separator estimates from the
+    two mixes (what the build's diarize stage gets from the separate stage).
+    """
+    from anim400k.diarize.embedded import LEGACY_OPTIONS
+
+    return {"current": (dict(LEGACY_OPTIONS), "mix"), "new": ({}, "speech")}
+
+
+def _parse_method(spec: str) -> tuple[str, tuple[dict, str]]:
+    """``name:input:key=value,...`` (an ad-hoc variant, for tuning)."""
+    name, source, *rest = spec.split(":")
+    opts: dict = {}
+    for kv in (rest[0].split(",") if rest and rest[0] else []):
+        k, v = kv.split("=")
+        opts[k] = None if v == "None" else (v if v.isalpha() else float(v) if "." in v else int(v))
+    return name, (opts, source)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--episodes", type=int, default=10)
+    ap.add_argument("--first-seed", type=int, default=0)
+    ap.add_argument("--duration", type=float, default=90.0)
+    ap.add_argument("--methods", nargs="+", default=["current", "new"],
+                    help="names from methods() or ad-hoc 'name:mix|speech:key=value,...'")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--quiet", action="store_true", help="only the summary table")
+    ap.add_argument("--music", type=float, default=1.0, help="music level (0: clean speech, a diagnostic)")
+    args = ap.parse_args()
+
+    import torch
+    from _voice_bank import load_bank
+
+    from anim400k.diarize import get_diarizer
+
+    torch.set_num_threads(args.threads)
+    bank = load_bank()
+    from anim400k.model import TimeMap
+    from anim400k.separate import get_separator
+
+    table = methods()
+    table.update(_parse_method(m) for m in args.methods if ":" in m)
+    args.methods = [m.split(":")[0] for m in args.methods]
+    diarizers = {m: get_diarizer("embedded", **table[m][0]) for m in args.methods}
+    separator = get_separator("dualtrack")
+    for d in diarizers.values():
+        d.diarize(np.zeros(SR, np.float32), SR)  # load the models once
+    rows: dict[str, list[dict]] = {m: [] for m in args.methods}
+    for i in range(args.first_seed, args.first_seed + args.episodes):
+        n_chars = 2 + i % 5
+        mix, en_mix, ref, clips = compose_episode(bank, 1000 + i, n_chars, args.duration, args.music)
+        inputs = {"mix": mix}
+        if any(table[m][1] == "speech" for m in args.methods):
+            sep = separator.separate(mix, SR, reference=en_mix, time_map=TimeMap(0.0, 0.0, 1.0))
+            inputs["speech"] = (mix - sep.backing[: len(mix)]).astype(np.float32)
+        line = f"ep {i:2d} ({n_chars} chars, {len(mix) / SR:5.1f} s, {len(clips)} clips):"
+        for m, d in diarizers.items():
+            audio = inputs[table[m][1]]
+            t0 = time.perf_counter()
+            hyp = d.diarize(audio, SR)
+            s = score(ref, hyp, clips)
+            s["rtf"] = len(mix) / SR / (time.perf_counter() - t0)
+            rows[m].append(s)
+            line += (f"  {m}: DER {100 * s['der']:5.1f} % spk {s['n_hyp']}/{s['n_ref']} "
+                     f"clips {100 * s['clips_ok'] / s['clips']:3.0f} % {s['rtf']:4.0f}x")
+        if not args.quiet:
+            print(line, flush=True)
+    print(f"\n{args.episodes} episodes, {args.duration:.0f} s, 2-6 characters, collar 0.25 s, overlaps scored")
+    header = f"{'measure':34s}" + "".join(f"{m:>14s}" for m in args.methods) + "   target"
+    print(header)
+
+    def agg(m: str, key: str) -> float:
+        return float(np.sum([r[key] for r in rows[m]]))
+
+    def errors(m: str) -> float:
+        return agg(m, "missed_s") + agg(m, "false_s") + agg(m, "confusion_s")
+
+    out = [
+        ("DER (mean over episodes)", lambda m: f"{100 * np.mean([r['der'] for r in rows[m]]):.1f} %", "<= 15 %"),
+        ("DER (pooled time)", lambda m: f"{100 * errors(m) / agg(m, 'total_s'):.1f} %", ""),
+        ("  missed / false alarm / confusion",
+         lambda m: "/".join(f"{agg(m, k):.0f}" for k in ("missed_s", "false_s", "confusion_s")) + " s", ""),
+        ("speaker count right", lambda m: f"{100 * agg(m, 'count_ok') / len(rows[m]):.0f} %", ">= 90 %"),
+        ("missed / false speakers", lambda m: f"{agg(m, 'missed_spk'):.0f} / {agg(m, 'false_spk'):.0f}", ""),
+        ("clip speaker set right", lambda m: f"{100 * agg(m, 'clips_ok') / agg(m, 'clips'):.1f} %", ">= 85 %"),
+        ("  single-speaker clips", lambda m: f"{100 * agg(m, 'single_ok') / max(agg(m, 'single'), 1):.1f} %", ""),
+        ("  multi-speaker clips", lambda m: f"{100 * agg(m, 'multi_ok') / max(agg(m, 'multi'), 1):.1f} %", ""),
+        ("speed (x real time, min)", lambda m: f"{min(r['rtf'] for r in rows[m]):.0f}x", ">= 20x"),
+    ]
+    for name, fn, target in out:
+        print(f"{name:34s}" + "".join(f"{fn(m):>14s}" for m in args.methods) + f"   {target}")
+
+
+if __name__ == "__main__":
+    main()
