@@ -86,6 +86,46 @@ def test_rebuild_skips_everything_and_is_identical(built: tuple[Path, object], s
     assert release_files(out) == before
 
 
+def test_video_height_recuts_clips_at_that_height(built: tuple[Path, object], short_manifest: Path,
+                                                  tmp_path: Path) -> None:
+    """``video_height`` is a cut option: a rebuild re-cuts (only) the clips, at that height, aspect kept."""
+    from anim400k import media
+
+    ref_out, _ = built
+    out = tmp_path / "small"
+    shutil.copytree(ref_out, out)
+    report = build_dataset(short_manifest, out, BuildOptions(progress=False, video_height=48))
+    assert not report.failed
+    assert all("cut" not in e.skipped_stages and "align" in e.skipped_stages for e in report.episodes)
+    ann = json.loads((out / ANNOTATIONS_FILE).read_text())
+    clip = ann["test_show"]["episodes"]["1"]["clips"][0]
+    before = media.probe(id_path(ref_out, VIDEO_ARCHIVE, clip["jp_clip"], "mp4")).video_streams[0]
+    after = media.probe(id_path(out, VIDEO_ARCHIVE, clip["jp_clip"], "mp4")).video_streams[0]
+    assert after.height == 48 and before.height > 48
+    assert abs(after.width / after.height - before.width / before.height) < 0.1
+
+
+def test_separator_model_and_device_reach_demucs(built: tuple[Path, object], short_manifest: Path,
+                                                 tmp_path: Path) -> None:
+    """``separator_model`` and ``asr_device`` are passed to demucs (a tiny random HTDemucs saved here)."""
+    import torch
+    from demucs.htdemucs import HTDemucs
+
+    torch.manual_seed(0)
+    model = HTDemucs(sources=["drums", "bass", "other", "vocals"], channels=8, depth=2, t_layers=0, nfft=512,
+                     segment=2, samplerate=16000)
+    args, kwargs = model._init_args_kwargs
+    torch.save({"klass": HTDemucs, "args": args, "kwargs": kwargs, "state": model.state_dict()}, tmp_path / "t.th")
+    out = tmp_path / "demucs"
+    shutil.copytree(built[0], out)
+    opts = BuildOptions(progress=False, separator="demucs", separator_model=str(tmp_path / "t.th"), asr_device="cpu",
+                        video_clips=False)
+    report = build_dataset(short_manifest, out, opts)
+    assert not report.failed, report.failed
+    notes = [json.loads(p.read_text()) for p in out.rglob("separate.json")]
+    assert len(notes) == 2 and all(n["method"] == "demucs/HTDemucs" for n in notes)
+
+
 def test_killed_build_resumes_to_identical_output(built: tuple[Path, object], short_manifest: Path,
                                                   tmp_path: Path) -> None:
     ref_out, _ = built

@@ -268,7 +268,7 @@ def test_cut_video_clips_one_pass(tmp_path: Path, episode: Path, monkeypatch: py
     pcm = media.decode_audio(episode, "jpn", sr=48000, mono=False)
     intervals = [(2.0, 2.9), (0.5, 2.25), (0.0, 1.0), (1.3, 1.5), (5.0, 6.5)]  # unsorted, overlapping
     outs = [tmp_path / f"v{i}.mp4" for i in range(len(intervals))]
-    media.cut_video_clips(episode, intervals, outs, audio=(pcm, 48000), width=120)
+    media.cut_video_clips(episode, intervals, outs, audio=(pcm, 48000), width=120, workers=1)
     assert len(calls) == 1 and calls[0] <= DUR * FPS  # one pass; no frame decoded twice
     for (start, end), out in zip(intervals, outs, strict=True):
         n, rate, first = _decoded_video(out)
@@ -318,6 +318,48 @@ def test_cut_video_clips_releases_each_encoder_when_its_clip_is_done(
     gc.collect()
     assert all(ref() is None for ref in alive)  # every clip writer (and its encoder) was freed
     assert all((tmp_path / f"c{i}.mp4").is_file() for i in range(12))
+
+
+def _gop_video(path: Path, dur: float = 12.0, fps: int = 24, gop: int = 12) -> Path:
+    """An H.264 MP4 with a keyframe every ``gop`` frames; frame i has red level (i * 5) % 250."""
+    with av.open(str(path), "w") as out:
+        vs = out.add_stream("libx264", rate=fps, options={"preset": "ultrafast", "g": str(gop), "keyint_min": "1"})
+        vs.width, vs.height, vs.pix_fmt = 64, 48, "yuv420p"
+        for i in range(int(dur * fps)):
+            img = np.zeros((48, 64, 3), np.uint8)
+            img[..., 0] = (i * 5) % 250
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+            frame.pts = i
+            out.mux(vs.encode(frame))
+        out.mux(vs.encode(None))
+    return path
+
+
+def test_cut_video_clips_parallel_pieces_are_byte_identical(tmp_path: Path) -> None:
+    """Pieces cut in parallel threads (each seeking to its keyframe) give the same bytes as one sequential pass."""
+    src = _gop_video(tmp_path / "gop.mp4")
+    intervals = [(9.5, 10.4), (0.3, 1.2), (3.04, 4.0), (3.5, 4.6), (6.2, 6.9), (11.5, 12.5), (7.0, 7.5)]
+    assert len(media.plan_pieces(intervals, 3)) >= 4  # overlapping (3.04, 4.0) and (3.5, 4.6) share a piece
+    assert any(set(p) == {2, 3} for p in media.plan_pieces(intervals, 3))
+    serial = [tmp_path / f"s{i}.mp4" for i in range(len(intervals))]
+    threaded = [tmp_path / f"t{i}.mp4" for i in range(len(intervals))]
+    media.cut_video_clips(src, intervals, serial, workers=1)
+    media.cut_video_clips(src, intervals, threaded, workers=3)
+    for (start, end), a, b in zip(intervals, serial, threaded, strict=True):
+        assert a.read_bytes() == b.read_bytes(), b
+        n, rate, first = _decoded_video(b)
+        assert n / rate == pytest.approx(end - start, abs=0.05)
+        want = min(int(start * 24 + 1e-9), 12 * 24 - 1)  # the picture on screen at start (last one past the end)
+        assert first[..., 0].mean() == pytest.approx((want * 5) % 250, abs=6), (start, b)
+
+
+def test_cut_video_clips_height_option(tmp_path: Path, episode: Path) -> None:
+    out = tmp_path / "h.mp4"
+    media.cut_video_clips(episode, [(1.0, 2.0)], [out], height=48)
+    v = media.probe(out).video_streams[0]
+    assert (v.width, v.height) == (80, 48)  # 160x96 source, aspect kept
+    assert media.even_size(1920, 1080, None, 360) == (640, 360)
+    assert media.even_size(1440, 1080, None, 361) == (480, 360)  # sides rounded down to even
 
 
 def test_cut_video_clips_selector_and_errors(tmp_path: Path, episode: Path, silent_video: Path) -> None:

@@ -34,7 +34,13 @@ def cut_episode(ctx: EpisodeContext) -> dict[str, Any]:
     files += map(str, jp_paths)
     if ctx.options.video_clips and probe.get("has_video"):
         video_paths = [id_path(root, VIDEO_ARCHIVE, c["jp_clip"], "mp4") for c in clips]
-        media.cut_video_clips(local_input(probe[JP]["source"]), jp_iv, video_paths, audio=(jp_audio, RELEASE_AUDIO_SR))
+        media.cut_video_clips(
+            local_input(probe[JP]["source"]),
+            jp_iv,
+            video_paths,
+            audio=(jp_audio, RELEASE_AUDIO_SR),
+            height=ctx.options.video_height,
+        )
         files += map(str, video_paths)
     del jp_audio
     en_audio = media.decode_audio(local_input(probe[EN]["source"]), stream=probe[EN]["audio_index"],

@@ -14,7 +14,10 @@ class BuildOptions:
     """Everything that changes what a build produces (plus how it is scheduled).
 
     Backend names are looked up in each capability's registry (``asr``, ``diarize``,
-    ``separate``). ``asr_model`` is a local path or cached model name for production ASR.
+    ``separate``). ``asr_model`` is a local path or cached model name for production ASR;
+    ``separator_model`` the local demucs model (file or folder). ``asr_device`` (``auto``,
+    ``cpu``, ``cuda``) goes to every backend that runs on a device: the ASR, the diarizer
+    (``cpu``/``cuda`` only; ``auto`` keeps its default) and demucs.
     """
 
     asr_en: str = "auto"
@@ -25,7 +28,9 @@ class BuildOptions:
     sync: bool = True
     diarizer: str = "embedded"
     separator: str = "dualtrack"
+    separator_model: str | None = None
     video_clips: bool = True
+    video_height: int | None = None
     backing_clips: bool = True
     frames_fps: float | None = None
     archive: bool = False
@@ -51,9 +56,9 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
     "asr_ja": ("asr_ja", "asr_model"),
     "subtitles": (),
     "diarize": ("diarizer",),
-    "separate": ("separator",),
+    "separate": ("separator", "separator_model"),
     "align": ("tolerance_ms",),
-    "cut": ("video_clips", "backing_clips", "audio_bitrate"),
+    "cut": ("video_clips", "video_height", "backing_clips", "audio_bitrate"),
     "frames": ("frames_fps",),
     "score": (),
 }

@@ -194,7 +194,8 @@ def stage_diarize(ctx: EpisodeContext) -> str:
     from ..diarize import get_diarizer
     from ..formats.rttm import write_rttm
 
-    turns = get_diarizer(ctx.options.diarizer).diarize(diarization_audio(ctx), ANALYSIS_SR)
+    opts = {} if ctx.options.asr_device == "auto" else {"device": ctx.options.asr_device}
+    turns = get_diarizer(ctx.options.diarizer, **opts).diarize(diarization_audio(ctx), ANALYSIS_SR)
     dest = ctx.artifact("jp.rttm")
     write_rttm(dest, turns, file_id=ctx.ref.key.replace("/", "_"))
     return str(dest)
@@ -207,7 +208,12 @@ def stage_separate(ctx: EpisodeContext) -> str:
     from ..fsutil import atomic_path
     from ..separate import get_separator
 
-    separator = get_separator(ctx.options.separator)
+    opts: dict[str, object] = {}
+    if ctx.options.separator_model:
+        opts["model"] = ctx.options.separator_model
+    if ctx.options.separator == "demucs" and ctx.options.asr_device != "auto":
+        opts["device"] = ctx.options.asr_device
+    separator = get_separator(ctx.options.separator, **opts)
     sync = ctx.read_json("sync.json")
     time_map = TimeMap(sync["offset"], sync["drift"], sync["confidence"]) if sync["applied"] else None
     result = separator.separate(load_analysis_audio(ctx, JP), ANALYSIS_SR, reference=load_analysis_audio(ctx, EN),

@@ -17,12 +17,20 @@ def register(app: typer.Typer) -> None:
         asr_en: Annotated[str, typer.Option(help="EN ASR: auto, pocketsphinx, vad, faster-whisper.")] = "auto",
         asr_ja: Annotated[str, typer.Option(help="ASR backend for JP: auto (VAD only), vad, faster-whisper.")] = "auto",
         asr_model: Annotated[str | None, typer.Option(help="Local model folder or cached name.")] = None,
-        device: Annotated[str, typer.Option(help="auto, cpu or cuda for production backends.")] = "auto",
+        device: Annotated[
+            str, typer.Option(help="auto, cpu or cuda: for the ASR, the diarizer and demucs.")
+        ] = "auto",
         tolerance_ms: Annotated[int, typer.Option(help="Alignment merge tolerance in ms.")] = 125,
         sync: Annotated[bool, typer.Option("--sync/--no-sync", help="Estimate JP/EN offset and drift.")] = True,
         diarizer: Annotated[str, typer.Option(help="embedded, anime or pyannote.")] = "embedded",
         separator: Annotated[str, typer.Option(help="dualtrack, hpss or demucs.")] = "dualtrack",
+        separator_model: Annotated[
+            str | None, typer.Option(help="Local demucs model file or folder (with --separator demucs).")
+        ] = None,
         video_clips: Annotated[bool, typer.Option("--video-clips/--no-video-clips")] = True,
+        video_height: Annotated[
+            int | None, typer.Option(min=2, help="Write video clips at this height (aspect kept; default: source).")
+        ] = None,
         backing_clips: Annotated[bool, typer.Option("--backing-clips/--no-backing-clips")] = True,
         frames_fps: Annotated[float | None, typer.Option(help="Also extract frames at this rate.")] = None,
         archive: Annotated[bool, typer.Option("--archive", help="Also write the .tar.gz archives.")] = False,
@@ -39,9 +47,9 @@ def register(app: typer.Typer) -> None:
 
         opts = BuildOptions(
             asr_en=asr_en, asr_ja=asr_ja, asr_model=asr_model, asr_device=device, tolerance_ms=tolerance_ms,
-            sync=sync, diarizer=diarizer, separator=separator, video_clips=video_clips,
-            backing_clips=backing_clips, frames_fps=frames_fps, archive=archive, jobs=jobs, runner=runner,
-            ray_address=address, retries=retries, progress=progress,
+            sync=sync, diarizer=diarizer, separator=separator, separator_model=separator_model,
+            video_clips=video_clips, video_height=video_height, backing_clips=backing_clips, frames_fps=frames_fps,
+            archive=archive, jobs=jobs, runner=runner, ray_address=address, retries=retries, progress=progress,
         )
         try:
             report = build_dataset(manifest, out, opts)

@@ -8,16 +8,18 @@ from __future__ import annotations
 from .audio import cut_audio_clips, decode_audio, parse_bitrate, write_audio
 from .mux import mux_audio_track
 from .probe import MediaInfo, StreamInfo, normalize_language, probe, select_audio_stream
-from .video import cut_video_clips, even_size, extract_frames, frame_spans
+from .video import cut_video_clips, default_workers, even_size, extract_frames, frame_spans, plan_pieces
 
 __all__ = [
     "MediaInfo",
     "StreamInfo",
     "cut_audio_clips",
     "cut_video_clips",
+    "default_workers",
     "even_size",
     "extract_frames",
     "frame_spans",
+    "plan_pieces",
     "mux_audio_track",
     "decode_audio",
     "normalize_language",
