@@ -92,11 +92,37 @@ def compose_episode(bank: dict[str, list[np.ndarray]], seed: int, n_chars: int, 
     return mix, en_mix, sorted(turns), np.array(clips)
 
 
+def synth_episode(seed: int, n_chars: int, duration: float) -> tuple[np.ndarray, np.ndarray, list, np.ndarray]:
+    """The same from ``anim400k.synth.make_episode`` (neural voices), kept in the benchmark cache."""
+    import soundfile as sf
+    from _voice_bank import cache_file
+
+    from anim400k.diarize.embedded import to_16k
+    from anim400k.diarize.run import load_reference
+    from anim400k.synth import make_episode
+
+    folder = cache_file().parent / "diarize_synth" / f"ep{seed}_{n_chars}_{duration:g}"
+    if not (folder / "truth.json").exists():
+        make_episode(folder, duration=duration, seed=seed, n_speakers=n_chars, video=False)
+    mix, sr = sf.read(folder / "jp_mix.wav", dtype="float32")
+    en, sr_en = sf.read(folder / "en_mix.wav", dtype="float32")
+    ref = load_reference(folder / "truth.json")
+    rng = np.random.default_rng(seed)
+    clips, i = [], 0
+    while i < len(ref):
+        k = int(rng.choice([1, 2, 3], p=[0.5, 0.3, 0.2]))
+        group = ref[i : i + k]
+        clips.append((group[0].start, max(g.end for g in group)))
+        i += k
+    return to_16k(mix, sr), to_16k(en, sr_en), ref, np.array(clips)
+
+
 def score(ref: list, hyp: list, clips: np.ndarray) -> dict[str, float]:
     """DER parts, speaker counts and per-clip speaker-set accuracy of ``hyp`` against ``ref``."""
     from pyannote.metrics.diarization import DiarizationErrorRate
 
-    from anim400k.diarize import clip_speakers
+    from anim400k.diarize import clip_confidence, clip_speakers
+    from anim400k.diarize.clips import UNCERTAIN_BELOW
     from anim400k.formats.rttm import turns_to_annotation
 
     metric = DiarizationErrorRate(collar=0.25, skip_overlap=False)
@@ -107,6 +133,8 @@ def score(ref: list, hyp: list, clips: np.ndarray) -> dict[str, float]:
     ref_sets = clip_speakers(ref, clips)
     hyp_sets = clip_speakers(hyp, clips)
     right = [set(rs) == {mapping.get(s, f"?{s}") for s in hs} for rs, hs in zip(ref_sets, hyp_sets, strict=True)]
+    conf = clip_confidence(hyp, clips)
+    sure = [ok for ok, c in zip(right, conf, strict=True) if c is not None and c >= UNCERTAIN_BELOW]
     single = [ok for ok, rs in zip(right, ref_sets, strict=True) if len(rs) == 1]
     multi = [ok for ok, rs in zip(right, ref_sets, strict=True) if len(rs) > 1]
     return {
@@ -115,6 +143,7 @@ def score(ref: list, hyp: list, clips: np.ndarray) -> dict[str, float]:
         "n_ref": n_ref, "n_hyp": n_hyp, "count_ok": float(n_ref == n_hyp),
         "missed_spk": max(0, n_ref - n_hyp), "false_spk": max(0, n_hyp - n_ref),
         "clips": len(right), "clips_ok": float(sum(right)),
+        "sure": len(sure), "sure_ok": float(sum(sure)),
         "single": len(single), "single_ok": float(sum(single)), "multi": len(multi), "multi_ok": float(sum(multi)),
     }
 
@@ -149,6 +178,8 @@ def main() -> None:
                     help="names from methods() or ad-hoc 'name:mix|speech:key=value,...'")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--quiet", action="store_true", help="only the summary table")
+    ap.add_argument("--source", choices=("bank", "synth"), default="bank",
+                    help="bank: episodes composed here; synth: anim400k.synth.make_episode (slow first time)")
     ap.add_argument("--music", type=float, default=1.0, help="music level (0: clean speech, a diagnostic)")
     args = ap.parse_args()
 
@@ -172,7 +203,10 @@ def main() -> None:
     rows: dict[str, list[dict]] = {m: [] for m in args.methods}
     for i in range(args.first_seed, args.first_seed + args.episodes):
         n_chars = 2 + i % 5
-        mix, en_mix, ref, clips = compose_episode(bank, 1000 + i, n_chars, args.duration, args.music)
+        if args.source == "synth":
+            mix, en_mix, ref, clips = synth_episode(i, n_chars, args.duration)
+        else:
+            mix, en_mix, ref, clips = compose_episode(bank, 1000 + i, n_chars, args.duration, args.music)
         inputs = {"mix": mix}
         if any(table[m][1] == "speech" for m in args.methods):
             sep = separator.separate(mix, SR, reference=en_mix, time_map=TimeMap(0.0, 0.0, 1.0))
@@ -196,6 +230,9 @@ def main() -> None:
     def agg(m: str, key: str) -> float:
         return float(np.sum([r[key] for r in rows[m]]))
 
+    def unsure_right(m: str) -> float:
+        return (agg(m, "clips_ok") - agg(m, "sure_ok")) / max(agg(m, "clips") - agg(m, "sure"), 1)
+
     def errors(m: str) -> float:
         return agg(m, "missed_s") + agg(m, "false_s") + agg(m, "confusion_s")
 
@@ -209,6 +246,9 @@ def main() -> None:
         ("clip speaker set right", lambda m: f"{100 * agg(m, 'clips_ok') / agg(m, 'clips'):.1f} %", ">= 85 %"),
         ("  single-speaker clips", lambda m: f"{100 * agg(m, 'single_ok') / max(agg(m, 'single'), 1):.1f} %", ""),
         ("  multi-speaker clips", lambda m: f"{100 * agg(m, 'multi_ok') / max(agg(m, 'multi'), 1):.1f} %", ""),
+        ("clips with a sure speaker set", lambda m: f"{100 * agg(m, 'sure') / agg(m, 'clips'):.1f} %", ""),
+        ("  of which right", lambda m: f"{100 * agg(m, 'sure_ok') / max(agg(m, 'sure'), 1):.1f} %", ""),
+        ("  uncertain ones right", lambda m: f"{100 * unsure_right(m):.1f} %", ""),
         ("speed (x real time, min)", lambda m: f"{min(r['rtf'] for r in rows[m]):.0f}x", ">= 20x"),
     ]
     for name, fn, target in out:

@@ -52,6 +52,8 @@ class EmbeddedConfig:
     overlap: bool = True
     overlap_margin: float = 0.1
     min_turn: float = 0.1
+    #: score margin at which a frame's confidence reaches 1 - 1/e (see :func:`frame_confidence`)
+    confidence_scale: float = 0.4
     device: str = "cpu"
     #: speaker embedding: ``resemblyzer`` (shipped GE2E d-vectors) or ``anime`` (anime-speaker-embedding)
     embedding: str = "resemblyzer"
@@ -125,7 +127,8 @@ class EmbeddedDiarizer:
             sc = frame_scores(t, windows[inside], wscores[inside])
             sc = sc + pitch_scores(t, f0, spk_pitch, cfg.pitch_weight)
             path = viterbi(sc, cfg.switch_penalty)
-            turns.extend(_runs(path, t - cfg.step / 2, cfg.step, a, b, frame_confidence(sc, path)))
+            turns.extend(_runs(path, t - cfg.step / 2, cfg.step, a, b,
+                              frame_confidence(sc, path, cfg.confidence_scale)))
         if cfg.overlap:
             turns.extend(self._overlaps(cwin, ccent, windows, turns))
         return relabel_by_first_appearance(normalize_turns(turns, cfg.min_turn))
@@ -173,7 +176,7 @@ class EmbeddedDiarizer:
             mid = 0.5 * (windows[w, 0] + windows[w, 1])
             a, b = max(windows[w, 0], mid - cfg.hop / 2), min(windows[w, 1], mid + cfg.hop / 2)
             active = {t.speaker for t in turns if t.start < b and t.end > a}
-            conf = _margin_to_confidence(float(gain[w]) - cfg.overlap_margin)
+            conf = float(_margin_to_confidence(float(gain[w]) - cfg.overlap_margin, cfg.confidence_scale))
             for spk in (f"c{i}", f"c{j}"):
                 if spk not in active and active & {f"c{i}", f"c{j}"}:
                     out.append(Turn(float(a), float(b), spk, conf))
@@ -197,25 +200,20 @@ def _model_key(model: object) -> str | None:
     return None if model is None else str(model)
 
 
-#: Score margin (best minus runner-up speaker, in centred-cosine units) at which a frame's
-#: confidence reaches 1 - 1/e; see :func:`frame_confidence`.
-CONFIDENCE_SCALE = 0.1
+def _margin_to_confidence(margin: np.ndarray | float, scale: float) -> np.ndarray | float:
+    return 1.0 - np.exp(-np.maximum(margin, 0.0) / max(scale, 1e-9))
 
 
-def _margin_to_confidence(margin: np.ndarray | float) -> np.ndarray | float:
-    return 1.0 - np.exp(-np.maximum(margin, 0.0) / CONFIDENCE_SCALE)
-
-
-def frame_confidence(scores: np.ndarray, path: np.ndarray) -> np.ndarray:
-    """Per frame, ``1 - exp(-margin / CONFIDENCE_SCALE)`` where ``margin`` is the chosen speaker's
-    score minus the best other speaker's (0 when another speaker scores higher)."""
+def frame_confidence(scores: np.ndarray, path: np.ndarray, scale: float = 0.1) -> np.ndarray:
+    """Per frame, ``1 - exp(-margin / scale)`` where ``margin`` is the chosen speaker's score minus
+    the best other speaker's (0 when another speaker scores higher; centred-cosine units)."""
     n, k = scores.shape
     chosen = scores[np.arange(n), path]
     if k < 2:
         return np.ones(n)
     other = scores.copy()
     other[np.arange(n), path] = -np.inf
-    return np.asarray(_margin_to_confidence(chosen - other.max(axis=1)))
+    return np.asarray(_margin_to_confidence(chosen - other.max(axis=1), scale))
 
 
 def _runs(path: np.ndarray, t0: np.ndarray, step: float, lo: float, hi: float,
