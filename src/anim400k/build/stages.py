@@ -134,7 +134,8 @@ def _asr_stage(ctx: EpisodeContext, lang: str) -> str:
 
         name = ctx.options.asr_en if lang == EN else ctx.options.asr_ja
         opts: dict[str, object] = {}
-        if ctx.options.asr_model:
+        if ctx.options.asr_model and name in ("auto", "faster-whisper"):
+            name = "faster-whisper"  # "auto" with a model means faster-whisper (as runners.gpu_stages_for says)
             opts["model"] = ctx.options.asr_model
             opts["device"] = ctx.options.asr_device
         transcriber = get_transcriber(name, **opts)
