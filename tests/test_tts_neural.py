@@ -92,7 +92,7 @@ def test_synthesizer_gives_each_speaker_one_voice_by_register() -> None:
     names = [tts.voice_name(p) for p in (low, high, high2, low2)]
     assert names[0] == "kokoro:jm_kumo"
     assert names[1].startswith("hibari:heart@") and parse_voice(names[1]).f0_scale > 1.0  # shaped to 240 Hz
-    assert names[2].startswith("kokoro:jf_")
+    assert names[2] == "kokoro:jf_alpha"  # the high voice least like heart
     assert names[3] == "kokoro:jm_kumo+jf_alpha"  # heart is taken: the next low voice
     assert len(set(names)) == 4
     assert tts.voice_name(VoiceProfile("A", 0, f0_median=300.0)) == names[0]  # kept for the episode

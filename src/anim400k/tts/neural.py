@@ -87,21 +87,20 @@ JAPANESE_POOL: tuple[NeuralVoice, ...] = tuple(
 ENGLISH_LOW: tuple[NeuralVoice, ...] = tuple(
     _v(s) for s in ("kokoro:jm_kumo", "hibari:heart@0.62", "kokoro:jm_kumo+jf_alpha")
 )
-#: English voices of high-register speakers, best first.
+#: English voices of high-register speakers, best first: each next voice is the one least like
+#: the voices before it (Resemblyzer, mean similarity across 6 lines: heart-jf_alpha 0.59,
+#: -jf_gongitsune 0.59, -jf_tebukuro 0.64; jf_gongitsune-jf_nezumi 0.77 are the closest pair).
 ENGLISH_HIGH: tuple[NeuralVoice, ...] = tuple(
     _v(s)
-    for s in (
-        "hibari:heart", "kokoro:jf_tebukuro", "kokoro:jf_alpha", "kokoro:jf_gongitsune", "kokoro:jf_nezumi",
-        "kokoro:jf_alpha+jf_nezumi",
-    )
+    for s in ("hibari:heart", "kokoro:jf_alpha", "kokoro:jf_gongitsune", "kokoro:jf_tebukuro", "kokoro:jf_nezumi")
 )
 #: English voices of synthetic speakers 0, 1, ... (low and high registers interleaved, as JAPANESE_POOL).
 ENGLISH_POOL: tuple[NeuralVoice, ...] = tuple(
     _v(s)
     for s in (
-        "kokoro:jm_kumo", "hibari:heart", "kokoro:jf_tebukuro", "kokoro:jf_alpha", "kokoro:jf_gongitsune",
-        "hibari:heart@0.62", "kokoro:jf_nezumi", "kokoro:jm_kumo+jf_tebukuro", "hibari:heart@1.25",
-        "kokoro:jm_kumo+jf_alpha", "kokoro:jf_alpha+jf_nezumi", "hibari:heart@0.8",
+        "kokoro:jm_kumo", "hibari:heart", "kokoro:jf_alpha", "kokoro:jf_gongitsune", "kokoro:jf_tebukuro",
+        "hibari:heart@0.62", "kokoro:jf_nezumi", "kokoro:jm_kumo+jf_alpha", "hibari:heart@1.25",
+        "kokoro:jm_kumo+jf_tebukuro", "kokoro:jf_alpha+jf_nezumi", "hibari:heart@0.8",
     )
 )
 #: Source speakers whose median F0 is at or above this (Hz) get a voice from ENGLISH_HIGH.
