@@ -115,3 +115,26 @@ def test_tame_peaks_limits_the_crest_factor() -> None:
     rms = float(np.sqrt(np.mean(y.astype(np.float64) ** 2)))
     assert 20 * np.log10(np.max(np.abs(y)) / rms) <= neural.MAX_CREST_DB + 0.5
     np.testing.assert_allclose(y[10000:20000], x[10000:20000])  # away from the spike: untouched
+
+
+def test_dub_speaks_each_neural_line_once_at_the_estimated_speed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dub asks the neural backend for an estimate and runs Kokoro once per line, at the fitted speed."""
+    from anim400k.dub.pipeline import SPEECH_SR, DubOptions, _synthesize
+
+    tts = NeuralSynthesizer()
+    speeds: list[float] = []
+    real = tts.synthesize
+
+    def counting(text: str, voice: VoiceProfile | None, sr: int, speed: float = 1.0) -> np.ndarray:
+        speeds.append(speed)
+        return real(text, voice, sr, speed)
+
+    monkeypatch.setattr(tts, "synthesize", counting)
+    low = VoiceProfile("A", 0, f0_median=110.0)  # jm_kumo
+    text = "Thanks, you really saved me back there."
+    natural = tts.estimate_seconds(text, low)
+    assert natural is not None and 1.2 < natural < 4.0
+    slot = natural / 1.3
+    audio, speed = _synthesize(tts, text, low, slot, DubOptions())
+    assert speeds == [speed] and speed == pytest.approx(1.3, abs=0.01)
+    assert len(audio) / SPEECH_SR == pytest.approx(slot, rel=0.25)

@@ -155,7 +155,19 @@ def _synthesize(
     tts: Synthesizer, text: str, voice: VoiceProfile | None, slot: float, options: DubOptions
 ) -> tuple[np.ndarray, float]:
     """Speak ``text``; when it is more than 10 % off its slot, speak it again at the TTS speed
-    that fits (within the TTS speed bounds): native rate control sounds better than stretching."""
+    that fits (within the TTS speed bounds): native rate control sounds better than stretching.
+
+    A backend with ``estimate_seconds(text, voice)`` (the neural voices: an estimate from a
+    50x-real-time model) is asked for the natural length first and speaks the line once, at the
+    speed that estimate calls for."""
+    estimate = getattr(tts, "estimate_seconds", None)
+    natural = estimate(text, voice) if callable(estimate) else None
+    if natural:
+        need = natural / max(slot, 1e-3)
+        speed = float(np.clip(need, options.min_tts_speed, options.max_tts_speed))
+        if abs(need - 1.0) <= 0.1 or abs(speed - 1.0) < 0.05:
+            speed = 1.0
+        return tts.synthesize(text, voice, SPEECH_SR, speed=speed), speed
     audio = tts.synthesize(text, voice, SPEECH_SR)
     need = len(audio) / SPEECH_SR / max(slot, 1e-3)
     speed = float(np.clip(need, options.min_tts_speed, options.max_tts_speed))
