@@ -158,22 +158,26 @@ def _synthesize(
     that fits (within the TTS speed bounds): native rate control sounds better than stretching.
 
     A backend with ``estimate_seconds(text, voice)`` (the neural voices: an estimate from a
-    50x-real-time model) is asked for the natural length first and speaks the line once, at the
-    speed that estimate calls for."""
+    50x-real-time model) is asked for the natural length first and speaks the line at the speed
+    that estimate calls for; only when the estimate was off (the speech is still more than 10 %
+    off its slot and another speed would help) is the line spoken a second time."""
     estimate = getattr(tts, "estimate_seconds", None)
     natural = estimate(text, voice) if callable(estimate) else None
+    speed = 1.0
     if natural:
-        need = natural / max(slot, 1e-3)
-        speed = float(np.clip(need, options.min_tts_speed, options.max_tts_speed))
-        if abs(need - 1.0) <= 0.1 or abs(speed - 1.0) < 0.05:
-            speed = 1.0
-        return tts.synthesize(text, voice, SPEECH_SR, speed=speed), speed
-    audio = tts.synthesize(text, voice, SPEECH_SR)
-    need = len(audio) / SPEECH_SR / max(slot, 1e-3)
+        speed = _fitting_speed(natural / max(slot, 1e-3), options)
+    audio = tts.synthesize(text, voice, SPEECH_SR, speed=speed)
+    need = len(audio) / SPEECH_SR / max(slot, 1e-3) * speed  # natural length / slot
+    again = _fitting_speed(need, options)
+    if abs(len(audio) / SPEECH_SR / max(slot, 1e-3) - 1.0) <= 0.1 or abs(again - speed) < 0.05:
+        return audio, speed
+    return tts.synthesize(text, voice, SPEECH_SR, speed=again), again
+
+
+def _fitting_speed(need: float, options: DubOptions) -> float:
+    """The TTS speed for a line ``need`` times longer than its slot at speed 1 (1 when within 10 %)."""
     speed = float(np.clip(need, options.min_tts_speed, options.max_tts_speed))
-    if abs(need - 1.0) <= 0.1 or abs(speed - 1.0) < 0.05:
-        return audio, 1.0
-    return tts.synthesize(text, voice, SPEECH_SR, speed=speed), speed
+    return 1.0 if abs(need - 1.0) <= 0.1 or abs(speed - 1.0) < 0.05 else speed
 
 
 #: How many times a line is re-worded when the first shorter wording still does not fit.

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 #: Bump when the stored audio of an unchanged key would change (trimming, format).
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 
 
 def tts_cache_dir() -> Path:

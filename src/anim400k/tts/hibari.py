@@ -19,6 +19,8 @@ from ..errors import BackendUnavailable
 #: The only hibari voice used (bundled in the wheel; the others download on first use).
 VOICE = "heart"
 SAMPLE_RATE = 24000
+#: Phonemes per model call (hibari splits longer sentences at clause punctuation).
+MAX_PHONEMES = 400
 #: F0 (Hz) below which hibari's vocoder (``hibari.dsp.pulses``) makes a frame unvoiced.
 VOICED_HZ = 40.0
 

@@ -125,8 +125,9 @@ def phonemes(text: str, language: str) -> list[str]:
 def _render(text: str, voice: NeuralVoice, speed: float, language: str) -> np.ndarray:
     parts = []
     chunks = phonemes(text, language)
-    if voice.engine == "kokoro" and len(" ".join(chunks)) <= kokoro_engine.MAX_TOKENS:
-        chunks = [" ".join(chunks)]  # one model call for a short multi-sentence line
+    limit = kokoro_engine.MAX_TOKENS if voice.engine == "kokoro" else hibari_engine.MAX_PHONEMES
+    if len(" ".join(chunks)) <= limit:
+        chunks = [" ".join(chunks)]  # one model call for a short multi-sentence line (no inner pauses)
     for ps in chunks:
         if voice.engine == "hibari":
             parts.append(hibari_engine.speak(ps, speed, voice.f0_scale, seed=0))
