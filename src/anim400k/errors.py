@@ -41,3 +41,43 @@ class BackendUnavailable(AnimError):
         if hint:
             msg += f" ({hint})"
         super().__init__(msg)
+
+
+class DiskFull(AnimError):
+    """The disk (or quota) filled up while writing: not a fault of the input."""
+
+
+_DISK_FULL_TEXT = ("no space left on device", "disk quota exceeded", "database or disk is full")
+
+
+def is_disk_full(exc: BaseException | None) -> bool:
+    """True if ``exc`` (or an exception it was raised from) says the disk or quota is full.
+
+    Looks at ``errno`` (ENOSPC, EDQUOT) and, for errors that lost it on the way (SQLite,
+    messages from worker processes), at the text.
+    """
+    import errno
+
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, DiskFull):
+            return True
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if any(t in str(exc).lower() for t in _DISK_FULL_TEXT):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def disk_full_path(exc: BaseException | None) -> str | None:
+    """The file named by ``exc`` (or an exception it was raised from), if any."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        name = getattr(exc, "filename", None) or getattr(exc, "path", None)
+        if name:
+            return str(name)
+        exc = exc.__cause__ or exc.__context__
+    return None

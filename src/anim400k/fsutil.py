@@ -6,6 +6,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,3 +78,92 @@ def write_text_atomic(path: str | Path, text: str) -> None:
 def write_json_atomic(path: str | Path, obj: Any, indent: int | None = 2) -> None:
     """Serialise ``obj`` as UTF-8 JSON to ``path`` atomically."""
     write_text_atomic(path, json.dumps(obj, ensure_ascii=False, indent=indent) + "\n")
+
+
+def _within(path: Path, base: Path) -> bool:
+    return path == base or base in path.parents
+
+
+def under(root: str | Path, *parts: str) -> Path:
+    """``root/parts...``, refusing (:class:`InputError`) any result outside ``root``.
+
+    Every path that a build makes from user-given names (show keys, episodes) goes through
+    this one function: a ``..`` or an absolute part is refused instead of writing elsewhere.
+    The check is on the names (a symbolic link that the owner of ``root`` put inside it, say
+    ``work`` on a scratch disk, is theirs to make). The result is ``root`` joined with ``parts``.
+    """
+    from .errors import InputError
+
+    path = Path(root).joinpath(*parts)
+    if not _within(Path(os.path.abspath(path)), Path(os.path.abspath(root))):
+        raise InputError(f"{'/'.join(parts)!r} would lie outside the output folder", root)
+    return path
+
+
+#: temporary names this project writes: atomic_path's ``.NAME.XXXXXXXX.part[.ext]`` (mkstemp) and
+#: storage's ``.NAME.part-PID-HEX`` (remote staging)
+_OUR_TEMP = re.compile(r"^\..+\.(?:[a-z0-9_]{8}\.part(?:\.[A-Za-z0-9]+)*|part-\d+-[0-9a-f]{8})$")
+
+
+def is_our_temp(name: str) -> bool:
+    """True for a file name that :func:`atomic_path` (or the storage layer) uses for a temporary file."""
+    return bool(_OUR_TEMP.match(name))
+
+
+def remove_temps(root: str | Path, folders: list[Path]) -> int:
+    """Delete this project's temporary files (:func:`is_our_temp`) in ``folders``, all under ``root``.
+
+    Symbolic links below the folders are not followed and a folder outside ``root`` is refused,
+    so a sweep never deletes another program's files. Returns how many were removed.
+    """
+    removed = 0
+    for folder in folders:
+        rel = os.path.relpath(os.path.abspath(folder), os.path.abspath(root))
+        folder = under(root, rel)
+        if not folder.is_dir():
+            continue
+        for dirpath, _dirs, files in os.walk(folder):  # followlinks=False
+            for name in files:
+                if is_our_temp(name):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(os.path.join(dirpath, name))
+                    removed += 1
+    return removed
+
+
+LOCK_FILE = ".anim400k.lock"
+
+
+@contextlib.contextmanager
+def folder_lock(folder: str | Path, what: str = "build") -> Iterator[None]:
+    """Hold an exclusive lock on ``folder`` (``flock`` on its ``.anim400k.lock``) for the block.
+
+    A second holder gets :class:`InputError` at once, naming the process that holds it. The
+    kernel releases the lock when the process ends, also on a crash or ``kill -9``, so a
+    stale lock file never blocks. Where ``flock`` is unavailable the block runs unlocked.
+    """
+    from .errors import InputError
+
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        yield
+        return
+    folder = Path(folder)
+    path = folder / LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip()
+            by = f" (process {holder})" if holder.isdigit() else ""
+            raise InputError(f"another {what}{by} is writing into this folder: wait for it to finish "
+                             f"or choose another output folder", folder) from None
+        except OSError:  # a file system without flock (some network mounts): go on unlocked
+            pass
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)

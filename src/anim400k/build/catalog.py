@@ -7,10 +7,16 @@ so changing e.g. the ASR backend re-runs ASR and everything after it.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..errors import DiskFull, is_disk_full
+
+log = logging.getLogger(__name__)
 
 CATALOG_FILE = "catalog.sqlite"  # its name in the output folder
 
@@ -75,13 +81,24 @@ class Catalog:
         """Fold the write-ahead log into the database file (before copying the file elsewhere)."""
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
+    def _write(self, sql: str, args: tuple[object, ...]) -> None:
+        """Run one statement and commit; a full disk is :class:`DiskFull` (the write is rolled back)."""
+        try:
+            self._db.execute(sql, args)
+            self._db.commit()
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.rollback()
+            if is_disk_full(exc):
+                raise DiskFull(f"disk full: cannot record the build's progress ({exc})", self.path) from exc
+            raise
+
     def add_episode(self, key: str, show_key: str, number: str, jp_media: str, en_media: str) -> None:
         """Record an episode of the build (idempotent)."""
-        self._db.execute(
+        self._write(
             "INSERT OR IGNORE INTO episodes VALUES (?, ?, ?, ?, ?, ?)",
             (key, show_key, number, jp_media, en_media, time.time()),
         )
-        self._db.commit()
 
     def get(self, episode: str, stage: str) -> StageRecord | None:
         """The record of one stage of one episode, if any."""
@@ -113,19 +130,25 @@ class Catalog:
 
     def mark_done(self, episode: str, stage: str, config: str, artifact: str | None, seconds: float) -> None:
         """Record a finished stage."""
-        self._db.execute(
+        self._write(
             "INSERT OR REPLACE INTO stages VALUES (?, ?, ?, 'done', ?, ?, NULL, ?)",
             (episode, stage, config, self._relative(artifact), seconds, time.time()),
         )
-        self._db.commit()
 
     def mark_failed(self, episode: str, stage: str, config: str, error: str) -> None:
-        """Record a failed stage with its one-line error."""
-        self._db.execute(
-            "INSERT OR REPLACE INTO stages VALUES (?, ?, ?, 'failed', NULL, NULL, ?, ?)",
-            (episode, stage, config, error, time.time()),
-        )
-        self._db.commit()
+        """Record a failed stage with its one-line error.
+
+        Best effort: a failure is already reported to the user, so when the catalog cannot be
+        written (a full disk) this logs a warning and leaves the catalog as it was (consistent:
+        the stage is simply not done, and a later build runs it again).
+        """
+        try:
+            self._write(
+                "INSERT OR REPLACE INTO stages VALUES (?, ?, ?, 'failed', NULL, NULL, ?, ?)",
+                (episode, stage, config, error, time.time()),
+            )
+        except (DiskFull, sqlite3.Error) as exc:
+            log.warning("could not record the failure of %s/%s in the catalog: %s", episode, stage, exc)
 
     def records(self, episode: str | None = None) -> list[StageRecord]:
         """All stage records (of one episode, if given)."""

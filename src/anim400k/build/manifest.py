@@ -24,15 +24,36 @@ Relative paths are relative to the manifest file.
 
 from __future__ import annotations
 
+import codecs
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import InputError
 from ..model import EpisodeRef
+
+#: limits on a manifest (a few KB of YAML aliases can expand to millions of entries)
+MAX_MANIFEST_BYTES = 64 * 2**20
+MAX_MANIFEST_NODES = 2_000_000  # values (mappings, lists, scalars) after aliases are expanded
+MAX_MANIFEST_CHARS = 256 * 2**20  # characters of all strings after aliases are expanded
+
+_BAD_NAME_CHARS = re.compile(r"[/\\\x00-\x1f\x7f]")
+
+
+def check_folder_name(value: str, what: str) -> str:
+    """``value`` if it can name one folder of the output (a show key, an episode); else ValueError.
+
+    Refused: empty, ``.``/``..``, a ``/`` or ``\\``, control characters, surrounding spaces, so
+    no key leaves the output folder and no two keys (``s``, ``s/``, ``s/.``) share a folder.
+    """
+    if not value or value in (".", "..") or _BAD_NAME_CHARS.search(value) or value != value.strip():
+        raise ValueError(f"{what} {value!r} must be usable as one folder name: not empty, '.' or '..', "
+                         f"no '/', '\\', control characters or surrounding spaces")
+    return value
 
 
 class EpisodeEntry(BaseModel):
@@ -58,6 +79,11 @@ class EpisodeEntry(BaseModel):
             data = {**data, "episode": str(data["episode"])}
         return data
 
+    @field_validator("episode")
+    @classmethod
+    def _episode_name(cls, value: str) -> str:
+        return check_folder_name(value, "episode")
+
     @model_validator(mode="after")
     def _media_given(self) -> EpisodeEntry:
         if self.media is None and (self.jp_media is None or self.en_media is None):
@@ -78,6 +104,11 @@ class ShowEntry(BaseModel):
     key: str = Field(min_length=1)
     metadata: str | None = None
     episodes: list[EpisodeEntry] = Field(min_length=1)
+
+    @field_validator("key")
+    @classmethod
+    def _key_name(cls, value: str) -> str:
+        return check_folder_name(value, "show key")
 
 
 class Manifest(BaseModel):
@@ -132,7 +163,9 @@ def load_manifest(path: str | Path) -> Manifest:
     path = Path(path)
     if not path.is_file():
         raise InputError("manifest not found", path)
-    text = path.read_text(encoding="utf-8")
+    if path.stat().st_size > MAX_MANIFEST_BYTES:
+        raise InputError(f"larger than {MAX_MANIFEST_BYTES // 2**20} MB: too large to be a manifest", path)
+    text = _decode(path.read_bytes(), path)
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
@@ -140,6 +173,7 @@ def load_manifest(path: str | Path) -> Manifest:
         raise InputError(f"not valid {kind}: {exc}".splitlines()[0], path) from exc
     except RecursionError as exc:
         raise InputError("nested too deeply to be a manifest", path) from exc
+    _check_expanded_size(data, path)
     if not isinstance(data, dict):
         raise InputError("a manifest must be a mapping with a 'shows' list", path)
     data = {**data, "base_dir": str(path.resolve().parent)}
@@ -147,10 +181,43 @@ def load_manifest(path: str | Path) -> Manifest:
         manifest = Manifest.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise InputError(f"{_format_loc(tuple(err['loc']))}: {err['msg']}", path) from exc
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        raise InputError(f"{_format_loc(tuple(err['loc']))}: {msg}", path) from exc
     seen: set[str] = set()
     for ref in manifest.episodes():
         if ref.key in seen:
             raise InputError(f"episode {ref.key} is listed twice", path)
         seen.add(ref.key)
     return manifest
+
+
+def _decode(raw: bytes, path: Path) -> str:
+    """The manifest's text: UTF-8 (a byte-order mark, also UTF-16/32, is honoured); else InputError."""
+    boms = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+            (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+    codec = next((name for bom, name in boms if raw.startswith(bom)), "utf-8")
+    try:
+        return raw.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not {codec.upper().replace('-SIG', '')} text (bad byte at offset {exc.start}): "
+                         f"save the manifest as UTF-8", path) from exc
+
+
+def _check_expanded_size(data: Any, path: Path) -> None:
+    """Refuse a manifest whose values, with YAML aliases expanded, exceed the limits above."""
+    nodes, chars = 0, 0
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        nodes += 1
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str):
+            chars += len(value)
+        if nodes > MAX_MANIFEST_NODES or chars > MAX_MANIFEST_CHARS:
+            raise InputError(
+                f"expands to more than {MAX_MANIFEST_NODES:,} values or {MAX_MANIFEST_CHARS // 2**20} M characters "
+                f"(YAML aliases repeat what they refer to): too large to be a manifest", path)

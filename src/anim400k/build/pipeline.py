@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import AnimError, InputError
-from ..fsutil import write_json_atomic
+from ..errors import AnimError, DiskFull, InputError, disk_full_path, is_disk_full
+from ..fsutil import folder_lock, remove_temps, under, write_json_atomic
 from .catalog import CATALOG_FILE, Catalog
 from .context import EpisodeContext
 from .manifest import Manifest, load_manifest
@@ -168,10 +168,21 @@ def build_dataset(
     _check_metadata(manifest)
     refs = manifest.episodes()
     contexts = {
-        r.key: EpisodeContext(ref=r, work_dir=str(out / "work" / r.show_key / r.episode), release_dir=str(out),
+        r.key: EpisodeContext(ref=r, work_dir=str(under(out, "work", r.show_key, r.episode)), release_dir=str(out),
                               options=options, remote=mirror.url if mirror is not None else None)
         for r in refs
     }
+    with folder_lock(out):  # a second build into the same folder stops here, in one line
+        report = _build_locked(manifest, contexts, out, str(out_dir), options, mirror)
+        if mirror is not None:
+            push_release(mirror)
+            report.out_dir = mirror.url
+    return report
+
+
+def _build_locked(manifest: Manifest, contexts: dict[str, EpisodeContext], out: Path, out_dir: str,
+                  options: BuildOptions, mirror: Any) -> BuildReport:
+    """The build proper, while this process holds the lock on ``out``."""
     if mirror is not None:
         pull_build_state(mirror, contexts.values())
     _remove_stale_parts(out, contexts)
@@ -181,18 +192,14 @@ def build_dataset(
         try:
             _run_stages(catalog, contexts, results, options, mirror)
         except KeyboardInterrupt as exc:
-            raise _interrupted(catalog, contexts, str(out_dir)) from exc
+            raise _interrupted(catalog, contexts, out_dir) from exc
         _remove_stale_parts(out, contexts)  # left by workers killed mid-write (their tasks were re-run)
         if mirror is not None:
             ok = [c for k, c in contexts.items() if results[k].ok]
             pull_for_release(mirror, ok, options.archive)
-        report = _finish(catalog, manifest, contexts, results, options, out)
+        return _finish(catalog, manifest, contexts, results, options, out)
     finally:
         catalog.close()
-    if mirror is not None:
-        push_release(mirror)
-        report.out_dir = mirror.url
-    return report
 
 
 def _interrupted(catalog: Catalog, contexts: dict[str, EpisodeContext], out_dir: str) -> BuildInterrupted:
@@ -207,15 +214,15 @@ def _interrupted(catalog: Catalog, contexts: dict[str, EpisodeContext], out_dir:
 
 
 def _remove_stale_parts(out: Path, contexts: dict[str, EpisodeContext]) -> None:
-    """Delete temporary files (``.NAME.*.part*``) that a killed build left in work and release folders."""
+    """Delete temporary files that a killed build left in work and release folders.
+
+    Only names this project writes (:func:`anim400k.fsutil.is_our_temp`), only under ``out``.
+    """
     from ..formats.ids import AUDIO_ARCHIVE, FRAMES_ARCHIVE, VIDEO_ARCHIVE
 
     folders = [Path(c.work_dir) for c in contexts.values()] + [out / a for a in (AUDIO_ARCHIVE, VIDEO_ARCHIVE,
                                                                                  FRAMES_ARCHIVE)]
-    for folder in folders:
-        if folder.is_dir():
-            for p in folder.rglob(".*.part*"):
-                p.unlink(missing_ok=True)
+    remove_temps(out, folders)
 
 
 def _check_metadata(manifest: Manifest) -> None:
@@ -277,18 +284,11 @@ def _run_stages(catalog: Catalog, contexts: dict[str, EpisodeContext], results: 
                 res = results[key]
                 try:
                     artifact, seconds = fut.result()
-                except AnimError as exc:
-                    _fail(catalog, res, name, configs[key][name], exc.message)
-                    continue
-                except Exception as exc:  # noqa: BLE001 - one episode's bug must not stop the build
-                    log.debug("stage %s of %s failed", name, key, exc_info=True)
-                    detail = "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()[-1]
-                    _fail(catalog, res, name, configs[key][name], f"internal error in stage {name}: {detail}")
-                    Path(contexts[key].work_dir).mkdir(parents=True, exist_ok=True)
-                    error_log = Path(contexts[key].work_dir) / "error.log"
-                    error_log.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
-                    if mirror is not None:
-                        mirror.push_files([error_log])
+                except Exception as exc:  # noqa: BLE001 - sorted out below
+                    if is_disk_full(exc):  # every later stage would fail too: stop, keep what is done
+                        res.ok, res.failed_stage = False, name
+                        raise _disk_full(exc, contexts[key], name, catalog) from exc
+                    _stage_failed(catalog, contexts[key], res, name, configs[key][name], exc, mirror)
                     continue
                 catalog.mark_done(key, name, configs[key][name], artifact, seconds)
                 done[key].add(name)
@@ -297,7 +297,7 @@ def _run_stages(catalog: Catalog, contexts: dict[str, EpisodeContext], results: 
                 res.stage_seconds[name] = round(seconds, 3)
                 progress.update(name)
             submit_ready()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, DiskFull):
         interrupted = True
         raise
     finally:
@@ -306,6 +306,35 @@ def _run_stages(catalog: Catalog, contexts: dict[str, EpisodeContext], results: 
             runner.terminate()  # stop the workers now rather than wait for their tasks
         else:
             runner.close()
+
+
+def _stage_failed(catalog: Catalog, ctx: EpisodeContext, res: EpisodeResult, name: str, config: str,
+                  exc: Exception, mirror: Any) -> None:
+    """Record a stage's failure: an :class:`AnimError`'s line, or an internal error with its traceback."""
+    if isinstance(exc, AnimError):
+        _fail(catalog, res, name, config, exc.message)
+        return
+    log.debug("stage %s of %s failed", name, ctx.ref.key, exc_info=exc)
+    detail = "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()[-1]
+    _fail(catalog, res, name, config, f"internal error in stage {name}: {detail}")
+    error_log = Path(ctx.work_dir) / "error.log"
+    try:
+        error_log.parent.mkdir(parents=True, exist_ok=True)
+        error_log.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+    except OSError:
+        log.warning("could not write %s", error_log)
+        return
+    if mirror is not None:
+        mirror.push_files([error_log])
+
+
+def _disk_full(exc: Exception, ctx: EpisodeContext, stage: str, catalog: Catalog) -> DiskFull:
+    """One line for a stage that filled the disk: where, and that finished stages are kept."""
+    where = disk_full_path(exc) or ctx.work_dir
+    kept = sum(1 for rec in catalog.records() if rec.status == "done")
+    reason = exc.message if isinstance(exc, AnimError) else str(exc)
+    return DiskFull(f"the disk is full: stage {stage} of {ctx.ref.key} could not write {where} ({reason}); "
+                    f"free space there and run the same command again ({kept} finished stage(s) are kept)")
 
 
 def _fail(catalog: Catalog, res: EpisodeResult, stage: str, config: str, message: str) -> None:

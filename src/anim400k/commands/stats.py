@@ -51,11 +51,13 @@ def register(app: typer.Typer) -> None:
         limit: Annotated[int, typer.Option(help="Print at most this many problems.")] = 50,
     ) -> None:
         """Check a release against the Anim-400K format; exit 1 if anything is wrong."""
-        from ..formats.release import iter_problems, load
+        import itertools
+
+        from ..formats.release import build_record_problems, iter_problems, load
 
         ds = load(dataset)
         n = 0
-        for p in iter_problems(ds, check_media=media):
+        for p in itertools.chain(iter_problems(ds, check_media=media), build_record_problems(ds)):
             if n < limit:
                 typer.echo(f"{ds.annotations}: {p}")
             n += 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import html
+import math
 import secrets
 from dataclasses import dataclass
 from importlib import resources
@@ -22,11 +23,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from itsdangerous import BadSignature, URLSafeSerializer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictFloat, ValidationError, field_validator
+from starlette.concurrency import run_in_threadpool
 
 from ..errors import InputError
 from .mushra_config import SECRET_FILE, STORE_FILE, MushraTest, load_test
-from .mushra_store import MushraStore, SubmitError
+from .mushra_store import MAX_TIME_MS, MushraStore, SubmitError
 from .webmushra import RatingRow, ratings_csv
 
 SESSION_COOKIE = "mushra_session"
@@ -73,12 +75,41 @@ def admin_token(secret: bytes) -> str:
     return hmac.new(secret, b"anim400k-mushra-admin", hashlib.sha256).hexdigest()[:32]
 
 
+#: the largest ``/api/submit`` body read (a trial's ratings are a few hundred bytes)
+MAX_SUBMIT_BYTES = 64 * 1024
+
+
 class Submission(BaseModel):
-    """A trial's ratings: ``ratings`` maps stimulus tokens to 0-100 integers."""
+    """A trial's ratings: ``ratings`` maps stimulus tokens to 0-100 integers.
+
+    ``times`` maps stimulus tokens to the milliseconds spent on them (0 to one day; a
+    fraction is rounded); anything else (negative, NaN, 1e100, not a number) is refused.
+    """
 
     nonce: str = Field(max_length=200)
     ratings: dict[str, Any] = Field(max_length=64)
-    times: dict[str, Any] = Field(default_factory=dict, max_length=64)
+    times: dict[str, StrictFloat] = Field(default_factory=dict, max_length=64)
+
+    @field_validator("times")
+    @classmethod
+    def _times_in_range(cls, times: dict[str, float]) -> dict[str, float]:
+        for value in times.values():
+            if not (math.isfinite(value) and 0 <= value <= MAX_TIME_MS):
+                raise ValueError(f"times must be milliseconds between 0 and {MAX_TIME_MS}")
+        return times
+
+
+async def _read_limited(request: Request, limit: int) -> bytes | None:
+    """The request body, or None as soon as it is known to exceed ``limit`` bytes (never read in full)."""
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > limit):
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
 
 
 @dataclass
@@ -212,13 +243,23 @@ def create_app(test_dir: str | Path) -> FastAPI:
         return FileResponse(path, media_type=media_type, headers={"Cache-Control": "private, max-age=3600"})
 
     @app.post("/api/submit")
-    def submit(sub: Submission, request: Request) -> Response:
-        lid = listener_of(request)
+    async def submit(request: Request) -> Response:
+        # the session first, then at most MAX_SUBMIT_BYTES of body: a stranger's 50 MB costs nothing
+        lid = await run_in_threadpool(listener_of, request)
         if lid is None:
             return _json_error(401, "no valid session")
-        times = {k: v for k, v in sub.times.items() if isinstance(v, int) and not isinstance(v, bool)}
+        raw = await _read_limited(request, MAX_SUBMIT_BYTES)
+        if raw is None:
+            return _json_error(413, f"request body larger than {MAX_SUBMIT_BYTES} bytes")
         try:
-            finished = ctx.store.submit(lid, sub.nonce, sub.ratings, times)
+            sub = Submission.model_validate_json(raw)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            return _json_error(422, f"{where + ': ' if where else ''}{err['msg']}")
+        times = {k: round(v) for k, v in sub.times.items()}
+        try:
+            finished = await run_in_threadpool(ctx.store.submit, lid, sub.nonce, sub.ratings, times)
         except SubmitError as exc:
             return _json_error(exc.status, exc.message)
         return JSONResponse({"ok": True, "finished": finished})

@@ -58,6 +58,10 @@ CREATE TABLE IF NOT EXISTS ratings (
 """
 
 
+#: the longest time (ms) a listener may spend on a stimulus, as recorded
+MAX_TIME_MS = 24 * 3600 * 1000
+
+
 class SubmitError(Exception):
     """A refused submission; ``status`` is the HTTP status the app answers with."""
 
@@ -255,11 +259,13 @@ class MushraStore:
                     raise SubmitError(422, "ratings must be integers")
             if any(not 0 <= v <= 100 for v in scores.values()):
                 raise SubmitError(422, "ratings must be between 0 and 100")
+            if any(not 0 <= v <= MAX_TIME_MS for v in times_ms.values()):
+                raise SubmitError(422, f"times must be milliseconds between 0 and {MAX_TIME_MS}")
             now = time.time()
             c.executemany(
                 "INSERT INTO ratings VALUES (?,?,?,?,?,?,?)",
                 [
-                    (listener, trial, toks[t], v, max(0, int(times_ms.get(t, 0))), training, now)
+                    (listener, trial, toks[t], v, int(times_ms.get(t, 0)), training, now)
                     for t, v in scores.items()
                 ],
             )

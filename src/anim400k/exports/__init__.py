@@ -28,6 +28,9 @@ def export(
 ) -> dict[str, Any]:
     """Export a release to ``fmt`` in ``out`` (replaced only when the export succeeds).
 
+    ``out`` must be new, empty or an earlier export, and neither the release folder nor
+    inside or around it (:func:`.common.check_export_target`), so an export never deletes data.
+
     The release is validated first: without ``skip_bad`` the first problem raises
     :class:`InputError`; with it, bad shows/episodes/clips are left out (and logged).
     Returns a summary (counts, files, skipped clips). ``progress``: a clip counter on stderr
@@ -35,9 +38,10 @@ def export(
     """
     if fmt not in FORMATS:
         raise InputError(f"unknown export format {fmt!r} (choose from {', '.join(FORMATS)})")
-    from .common import CheckedRelease, parse_size
+    from .common import CheckedRelease, check_export_target, parse_size
 
     ds = dataset if isinstance(dataset, Dataset) else load(dataset)
+    check_export_target(out, ds.root)
     size = parse_size(shard_size)
     checked = CheckedRelease(ds, skip_bad, progress=progress)
     module = importlib.import_module(FORMATS[fmt])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import re
 import shutil
 import tempfile
@@ -48,14 +49,46 @@ def parse_size(text: str | int) -> int:
     return value
 
 
+#: a file every export writes into its folder: a later export may replace a folder that holds it
+EXPORT_MARK = ".anim400k-export"
+
+
+def check_export_target(out: str | Path, release_root: str | Path | None = None) -> None:
+    """Refuse (:class:`InputError`) an export folder that holds other data.
+
+    ``out`` may be missing, empty, or an earlier export (it holds :data:`EXPORT_MARK`); it
+    may not be the release folder, a folder inside it or one that contains it, nor a file.
+    """
+    out = Path(out)
+    if release_root is not None:
+        a, b = Path(os.path.abspath(out)).resolve(), Path(os.path.abspath(release_root)).resolve()
+        if a == b or b in a.parents or a in b.parents:
+            where = "is" if a == b else ("lies inside" if b in a.parents else "contains")
+            raise InputError(f"the output folder {where} the release folder {str(release_root)!r}: "
+                             f"export to a folder of its own", out)
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise InputError("exists and is not a folder: give a new or empty folder to export into", out)
+    if out.is_dir() and not (out / EXPORT_MARK).is_file() and any(out.iterdir()):
+        raise InputError("output folder exists, is not empty and is not an earlier export: give a new or "
+                         "empty folder (an export replaces its output folder)", out)
+
+
 @contextlib.contextmanager
 def staged_dir(out: str | Path) -> Iterator[Path]:
-    """Yield a temporary folder beside ``out``; it replaces ``out`` only if the block succeeds."""
+    """Yield a temporary folder beside ``out``; it replaces ``out`` only if the block succeeds.
+
+    ``out`` must pass :func:`check_export_target` (checked before and again before replacing);
+    the new folder is marked with :data:`EXPORT_MARK`.
+    """
     out = Path(out)
+    check_export_target(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
         yield stage
+        (stage / EXPORT_MARK).write_text("written by anim400k export; the next export may replace this folder\n",
+                                         encoding="utf-8")
+        check_export_target(out)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise

@@ -22,6 +22,7 @@ Validating
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
@@ -910,6 +911,51 @@ def iter_problems(path: str | Path | Dataset, check_media: bool = True) -> Itera
             yield Problem("duplicate show key", show=key)
         shows_seen.add(key)
         yield from validate_show(key, value, ds.root, seen, check_media)
+
+
+def build_record_problems(ds: Dataset) -> Iterator[Problem]:
+    """Disagreements between a built release's annotations and the build's own record of it.
+
+    A release written by ``anim400k build`` keeps ``build_report.json`` (clip count, episodes)
+    and ``catalog.sqlite`` beside its annotations. An annotations file holding other clips or
+    episodes than the build recorded (say ``{}`` after two builds raced) is reported; a
+    release without those files (hand-made, exported) has nothing to compare.
+    """
+    import sqlite3
+
+    if ds.annotations.resolve() != (ds.root / ids.ANNOTATIONS_FILE).resolve():
+        return
+    report_file, catalog_file = ds.root / "build_report.json", ds.root / "catalog.sqlite"
+    if not report_file.is_file() and not catalog_file.is_file():
+        return
+    clips, episodes = 0, set()
+    for key, show in ds.iter_raw():
+        eps = show.get("episodes") if isinstance(show, dict) else None
+        for number, ep in (eps.items() if isinstance(eps, dict) else ()):
+            episodes.add(f"{key}/{number}")
+            if isinstance(ep, dict) and isinstance(ep.get("clips"), list):
+                clips += len(ep["clips"])
+    try:
+        report = json.loads(report_file.read_text(encoding="utf-8")) if report_file.is_file() else {}
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        report = None
+        yield Problem("build_report.json beside the annotations is unreadable: cannot check them against the build")
+    if isinstance(report, dict) and report.get("written", True) and isinstance(report.get("clips"), int):
+        if report["clips"] != clips:
+            yield Problem(f"the annotations hold {clips} clip(s) but the build that wrote this release recorded "
+                          f"{report['clips']} (build_report.json): the file was overwritten or cut short; "
+                          f"run the build again")
+    if catalog_file.is_file():
+        try:
+            with contextlib.closing(sqlite3.connect(f"{catalog_file.resolve().as_uri()}?mode=ro", uri=True)) as db:
+                built = {row[0] for row in db.execute("SELECT episode FROM episodes")}
+        except sqlite3.Error as exc:
+            yield Problem(f"catalog.sqlite beside the annotations is unreadable ({one_line(exc)})")
+            return
+        unknown = sorted(episodes - built)
+        if unknown:
+            yield Problem(f"{len(unknown)} annotated episode(s) are not in the build's catalog (catalog.sqlite), "
+                          f"e.g. {unknown[0]!r}: the annotations do not come from this build")
 
 
 def validate_release(path: str | Path | Dataset, check_media: bool = True) -> list[Problem]:

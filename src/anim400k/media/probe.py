@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from ..errors import DiskFull, InputError, is_disk_full
 
 # ISO 639-1 / 639-2 (B and T) codes and English names that mean the same language.
 _LANGUAGE_GROUPS: tuple[tuple[str, ...], ...] = (
@@ -100,6 +100,10 @@ def open_input(path: str | Path) -> Iterator[Any]:
     try:
         yield container
     except av.FFmpegError as exc:
+        if is_disk_full(exc):  # writing an output filled the disk: not the input's fault
+            where = getattr(exc, "filename", None)
+            raise DiskFull(f"disk full: {_reason(exc)} (while reading {p}"
+                           f"{f' and writing {where}' if where and str(where) != str(p) else ''})") from exc
         raise InputError(f"corrupt or undecodable media: {_reason(exc)}", p) from exc
     finally:
         container.close()

@@ -1,0 +1,431 @@
+"""Safety and integrity (issue 14, items 1-8): nothing written outside the output folder, nothing lost."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+import yaml
+from release_helpers import make_release
+
+from anim400k.build.catalog import Catalog
+from anim400k.build.manifest import load_manifest
+from anim400k.build.options import BuildOptions
+from anim400k.cli import main
+from anim400k.errors import DiskFull, InputError, is_disk_full
+from anim400k.fsutil import folder_lock, is_our_temp, remove_temps, under
+
+OPTS = BuildOptions(progress=False)
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str]:
+    rc = main(argv)
+    cap = capsys.readouterr()
+    return rc, cap.out + cap.err
+
+
+def one_line_error(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.startswith("anim400k: error:")]
+    assert len(lines) == 1, text
+    assert "Traceback" not in text
+    return lines[0]
+
+
+# -- 1. export never deletes what it did not write ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def rel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_release(tmp_path_factory.mktemp("safety_rel") / "rel")
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("where", ["release", "inside", "parent"])
+def test_export_refuses_the_release_itself_inside_or_around_it(rel: Path, where: str,
+                                                               capsys: pytest.CaptureFixture) -> None:
+    out = {"release": rel, "inside": rel / "export", "parent": rel.parent}[where]
+    before = _tree(rel.parent)
+    rc, text = run_cli(["export", str(rel), "--format", "parquet", "--out", str(out), "--no-progress"], capsys)
+    assert rc == 2
+    assert "release folder" in one_line_error(text)
+    assert _tree(rel.parent) == before
+
+
+def test_export_refuses_a_non_empty_folder_it_did_not_write(rel: Path, tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.tex").write_text("years of work")
+    rc, text = run_cli(["export", str(rel), "--format", "parquet", "--out", str(out), "--no-progress"], capsys)
+    assert rc == 2
+    assert "not empty" in one_line_error(text)
+    assert (out / "thesis.tex").read_text() == "years of work"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]  # no staging folder left
+
+
+def test_export_replaces_its_own_earlier_export_and_fills_an_empty_folder(rel: Path, tmp_path: Path,
+                                                                           capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "empty"
+    out.mkdir()
+    for _ in range(2):  # an empty folder, then the export written there
+        rc, text = run_cli(["export", str(rel), "--format", "parquet", "--out", str(out), "--no-progress"], capsys)
+        assert rc == 0, text
+        assert (out / ".anim400k-export").is_file() and list(out.glob("*.parquet"))
+
+
+# -- 2. manifest names that would leave the output folder, or alias one another ------------------------
+
+
+def _manifest(tmp_path: Path, key: object = "s", episode: object = "1") -> Path:
+    path = tmp_path / "m.yaml"
+    eps = [{"episode": episode, "media": "ep.mkv"}]
+    path.write_text(yaml.safe_dump({"shows": [{"key": key, "episodes": eps}]}), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("key", ["../../../escaped_show", "/tmp/abs", "s/", "s/.", "s/x", ".", "..", "a\\b",
+                                 "a\x00b", " s", ""])
+def test_manifest_refuses_a_show_key_that_is_not_one_folder_name(tmp_path: Path, key: str) -> None:
+    with pytest.raises(InputError, match=r"shows\[0\]\.key") as err:
+        load_manifest(_manifest(tmp_path, key=key))
+    assert "\n" not in err.value.message
+
+
+@pytest.mark.parametrize("episode", ["../../../x", "/abs", "1/", "..", "1/."])
+def test_manifest_refuses_an_episode_that_is_not_one_folder_name(tmp_path: Path, episode: str) -> None:
+    with pytest.raises(InputError, match=r"episodes\[0\]\.episode"):
+        load_manifest(_manifest(tmp_path, episode=episode))
+
+
+def test_build_with_an_escaping_key_writes_nothing_outside_out(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    root = tmp_path / "a" / "b" / "c"
+    root.mkdir(parents=True)
+    manifest = _manifest(root, key="../../../escaped_show")
+    rc, text = run_cli(["build", str(manifest), "--out", str(root / "out"), "--no-progress"], capsys)
+    assert rc == 2
+    assert "key" in one_line_error(text)
+    assert not (tmp_path / "escaped_show").exists() and not (root / "out").exists()
+
+
+def test_under_refuses_every_way_out(tmp_path: Path) -> None:
+    root = tmp_path / "out"
+    root.mkdir()
+    assert under(root, "work", "s", "1") == root / "work" / "s" / "1"
+    for parts in (("..", "x"), ("/etc",), ("work", "../../x"), ("work/../..",)):
+        with pytest.raises(InputError, match="outside the output folder"):
+            under(root, *parts)
+
+
+# -- 3. the temp-file sweep deletes only our own temporaries, only under --out ----------------------
+
+
+def test_stale_temp_sweep_only_removes_our_names_under_out(tmp_path: Path) -> None:
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    (out / "work" / "s" / "1").mkdir(parents=True)
+    elsewhere.mkdir()
+    ep = out / "work" / "s" / "1"
+    ours = [ep / ".clips.a1b2c3d4.part.json", ep / ".x.wav.part-12-0badcafe"]
+    theirs = [ep / ".notes.part", ep / ".vimrc.partial", elsewhere / ".clips.a1b2c3d4.part.json"]
+    for p in ours + theirs:
+        p.write_text("x")
+    (ep / "linked").symlink_to(elsewhere)  # a link below the swept folder is not followed
+    assert remove_temps(out, [ep]) == 2
+    assert not any(p.exists() for p in ours) and all(p.exists() for p in theirs)
+    with pytest.raises(InputError):
+        remove_temps(out, [elsewhere])
+    assert all(is_our_temp(p.name) for p in ours) and not any(is_our_temp(p.name) for p in theirs[:2])
+
+
+def test_atomic_path_temporaries_are_recognised(tmp_path: Path) -> None:
+    from anim400k.fsutil import atomic_path
+
+    for name in ("clips.json", "a.mp3", "archive.tar.gz", "noext"):
+        with atomic_path(tmp_path / name) as tmp:
+            assert is_our_temp(tmp.name), tmp.name
+            tmp.write_text("x")
+
+
+# -- 4. one build at a time per --out; validate compares annotations with the build's record -------------
+
+
+def test_second_build_into_the_same_folder_is_refused(short_manifest: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    with folder_lock(out):
+        rc, text = run_cli(["build", str(short_manifest), "--out", str(out), "--no-progress"], capsys)
+        assert rc == 2
+        line = one_line_error(text)
+        assert "another build" in line and f"process {os.getpid()}" in line
+        assert not (out / "catalog.sqlite").exists()
+    with folder_lock(out):  # released on exit: it can be taken again
+        pass
+
+
+def test_lock_is_released_when_its_holder_dies(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, time; from anim400k.fsutil import folder_lock\n"
+            "with folder_lock(sys.argv[1]):\n    print('held', flush=True); time.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+        with pytest.raises(InputError, match="another build"), folder_lock(tmp_path):
+            pass
+    finally:
+        proc.kill()
+        proc.wait()
+    with folder_lock(tmp_path):  # the kernel dropped the dead holder's lock
+        pass
+
+
+def _built_release(root: Path, clips_recorded: int, episodes: list[str]) -> Path:
+    rel = make_release(root / "rel")
+    (rel / "build_report.json").write_text(json.dumps({"written": True, "clips": clips_recorded}))
+    with Catalog(rel / "catalog.sqlite") as cat:
+        for key in episodes:
+            show, ep = key.split("/")
+            cat.add_episode(key, show, ep, "jp.mkv", "en.mkv")
+    return rel
+
+
+def _annotated(rel: Path) -> tuple[int, list[str]]:
+    data = json.loads((rel / "anim400k_annotations.json").read_text())
+    keys = [f"{s}/{e}" for s, show in data.items() for e in show["episodes"]]
+    clips = sum(len(ep["clips"]) for show in data.values() for ep in show["episodes"].values())
+    return clips, keys
+
+
+def test_validate_catches_annotations_that_disagree_with_the_build(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture) -> None:
+    probe = make_release(tmp_path / "probe")
+    clips, keys = _annotated(probe)
+    rel = _built_release(tmp_path, clips, keys)
+    rc, text = run_cli(["validate", str(rel)], capsys)
+    assert rc == 0, text
+    (rel / "anim400k_annotations.json").write_text("{}")  # what the racing builds left
+    rc, text = run_cli(["validate", str(rel)], capsys)
+    assert rc == 1 and f"hold 0 clip(s) but the build that wrote this release recorded {clips}" in text
+    other = _built_release(tmp_path / "b", clips, keys[1:])  # an episode the build never had
+    rc, text = run_cli(["validate", str(other)], capsys)
+    assert rc == 1 and "not in the build's catalog" in text
+
+
+# -- 5. / 7. manifests that are too large once expanded, or not UTF-8 ------------------------------------
+
+
+def test_yaml_alias_bomb_is_refused_quickly(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    lines = ["e: &e [" + ", ".join(["{episode: '1', media: a.mkv}"] * 10) + "]",
+             "l1: &l1 [" + ", ".join(["*e"] * 100) + "]",
+             "l2: &l2 [" + ", ".join(["*l1"] * 100) + "]",
+             "shows: [" + ", ".join(["{key: s, episodes: *l2}"] * 100) + "]"]
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    assert path.stat().st_size < 20_000
+    rc, text = run_cli(["build", str(path), "--out", str(tmp_path / "out"), "--no-progress"], capsys)
+    assert rc == 2
+    assert "too large to be a manifest" in one_line_error(text)
+    assert not (tmp_path / "out").exists()
+
+
+def test_non_utf8_manifest_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_bytes("shows:\n  - key: 名前\n".encode("shift_jis"))
+    rc, text = run_cli(["build", str(path), "--out", str(tmp_path / "out"), "--no-progress"], capsys)
+    assert rc == 2
+    assert "not UTF-8" in one_line_error(text) and str(path) in text
+
+
+def test_utf16_manifest_with_a_bom_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text("shows:\n  - key: 名前\n    episodes:\n      - {episode: '1', media: a.mkv}\n", encoding="utf-16")
+    assert load_manifest(path).shows[0].key == "名前"
+
+
+# -- 6. MUSHRA submissions: ranges, body size, session first ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def mushra(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    from fastapi.testclient import TestClient
+    from mushra_helpers import make_mushra_test
+
+    from anim400k.evaluate.mushra_app import create_app
+
+    test_dir = make_mushra_test(tmp_path_factory.mktemp("safety_mushra"))
+    return test_dir, TestClient(create_app(test_dir))
+
+
+def _join(test_dir: Path, client) -> dict:  # noqa: ANN001
+    from anim400k.evaluate.mushra_app import make_invite, read_secret
+
+    client.cookies.clear()
+    assert client.get(f"/join/{make_invite(read_secret(test_dir))}", follow_redirects=False).status_code == 303
+    return client.get("/api/state").json()
+
+
+@pytest.mark.parametrize("value", [b"1e100", b"-5", b"NaN", b"Infinity", b"1" + b"0" * 40, b'"10"', b"[1]"])
+def test_submit_refuses_times_out_of_range(mushra, value: bytes) -> None:  # noqa: ANN001
+    test_dir, client = mushra
+    state = _join(test_dir, client)
+    ratings = {s["id"]: 50 for s in state["trial"]["stimuli"]}
+    first = next(iter(ratings))
+    body = (b'{"nonce": "' + state["trial"]["nonce"].encode() + b'", "ratings": ' + json.dumps(ratings).encode()
+            + b', "times": {"' + first.encode() + b'": ' + value + b"}}")
+    r = client.post("/api/submit", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 422, r.text
+    assert "times" in r.json()["error"]
+    assert client.get("/api/state").json()["done"] == 0
+
+
+def test_submit_accepts_fractional_times(mushra) -> None:  # noqa: ANN001
+    test_dir, client = mushra
+    state = _join(test_dir, client)
+    ratings = {s["id"]: 50 for s in state["trial"]["stimuli"]}
+    times = {k: 1234.6 for k in ratings}
+    r = client.post("/api/submit", json={"nonce": state["trial"]["nonce"], "ratings": ratings, "times": times})
+    assert r.status_code == 200, r.text
+
+
+def test_store_refuses_huge_times_instead_of_overflowing(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+    from mushra_helpers import make_mushra_test
+
+    from anim400k.evaluate.mushra_app import create_app
+    from anim400k.evaluate.mushra_store import SubmitError
+
+    test_dir = make_mushra_test(tmp_path)
+    app = create_app(test_dir)
+    store = app.state.ctx.store
+    client = TestClient(app)
+    state = _join(test_dir, client)
+    ratings = {s["id"]: 50 for s in state["trial"]["stimuli"]}
+    with sqlite3.connect(test_dir / "ratings.sqlite") as db:
+        lid = db.execute("SELECT listener FROM assignments WHERE nonce=?", (state["trial"]["nonce"],)).fetchone()[0]
+    with pytest.raises(SubmitError) as err:
+        store.submit(lid, state["trial"]["nonce"], ratings, {k: 10**100 for k in ratings})
+    assert err.value.status == 422
+
+
+def _post_streamed(app, cookie: str | None, chunks: int, chunk: bytes = b" " * 65536,  # noqa: ANN001
+                   length: int | None = None) -> tuple[int, int]:
+    """POST ``chunks`` body chunks to /api/submit straight through ASGI; (status, chunks the app read)."""
+    import asyncio
+
+    headers = [(b"content-type", b"application/json")]
+    if cookie:
+        headers.append((b"cookie", f"mushra_session={cookie}".encode()))
+    if length is not None:
+        headers.append((b"content-length", str(length).encode()))
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+             "scheme": "http", "path": "/api/submit", "raw_path": b"/api/submit", "query_string": b"",
+             "root_path": "", "headers": headers, "client": ("127.0.0.1", 1), "server": ("testserver", 80)}
+    read, status = 0, 0
+
+    async def receive() -> dict:
+        nonlocal read
+        read += 1
+        if read > chunks:
+            return {"type": "http.disconnect"}
+        return {"type": "http.request", "body": chunk, "more_body": read < chunks}
+
+    async def send(message: dict) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    asyncio.run(app(scope, receive, send))
+    return status, read
+
+
+def test_oversized_body_is_413_without_being_read(mushra) -> None:  # noqa: ANN001
+    from anim400k.evaluate.mushra_app import MAX_SUBMIT_BYTES
+
+    test_dir, client = mushra
+    _join(test_dir, client)
+    cookie = client.cookies["mushra_session"]
+    status, read = _post_streamed(client.app, cookie, chunks=800)  # 50 MB, no Content-Length
+    assert status == 413 and read <= MAX_SUBMIT_BYTES // 65536 + 2
+    status, read = _post_streamed(client.app, cookie, chunks=800, length=800 * 65536)  # declared: not read at all
+    assert status == 413 and read == 0
+
+
+def test_body_is_not_read_without_a_session(mushra) -> None:  # noqa: ANN001
+    _, client = mushra
+    status, read = _post_streamed(client.app, None, chunks=800)
+    assert status == 401 and read == 0
+    status, read = _post_streamed(client.app, "forged.cookie", chunks=800)
+    assert status == 401 and read == 0
+
+
+# -- 8. a full disk is said as such, and the catalog stays consistent ---------------------------------
+
+
+def test_disk_full_during_a_stage_is_one_line_and_keeps_the_catalog(short_manifest: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch,
+                                                                     capsys: pytest.CaptureFixture) -> None:
+    import dataclasses
+
+    from anim400k.build import stages
+
+    target = stages.STAGE_BY_NAME["audio"]  # the first stage after probe
+
+    def full(ctx):  # noqa: ANN001, ANN202
+        raise OSError(errno.ENOSPC, "No space left on device", str(Path(ctx.work_dir) / "x.flac"))
+
+    monkeypatch.setitem(stages.STAGE_BY_NAME, "audio", dataclasses.replace(target, fn=full))
+    out = tmp_path / "out"
+    rc, text = run_cli(["build", str(short_manifest), "--out", str(out), "--no-progress", "--jobs", "1"], capsys)
+    assert rc == 2, text
+    line = one_line_error(text)
+    assert "disk is full" in line and "x.flac" in line and "run the same command again" in line
+    assert "corrupt" not in line
+    with sqlite3.connect(out / "catalog.sqlite") as db:
+        rows = db.execute("SELECT stage, status FROM stages").fetchall()
+    assert rows and all(status == "done" for _, status in rows)  # nothing recorded for the failed stage
+    assert target.name not in {stage for stage, _ in rows}
+    assert not (out / "anim400k_annotations.json").exists()
+
+
+def test_mark_failed_survives_a_full_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cat = Catalog(tmp_path / "catalog.sqlite")
+    cat.mark_done("s/1", "probe", "c", None, 1.0)
+
+    class FullDb:
+        def __init__(self, db: sqlite3.Connection) -> None:
+            self.db = db
+
+        def execute(self, sql: str, *args: object):  # noqa: ANN202
+            if sql.lstrip().upper().startswith("INSERT"):
+                raise sqlite3.OperationalError("database or disk is full")
+            return self.db.execute(sql, *args)
+
+        def __getattr__(self, name: str):  # noqa: ANN204
+            return getattr(self.db, name)
+
+    monkeypatch.setattr(cat, "_db", FullDb(cat._db))
+    cat.mark_failed("s/1", "asr_en", "c", "boom")  # logs, does not raise
+    with pytest.raises(DiskFull, match="disk full"):
+        cat.mark_done("s/1", "asr_en", "c", None, 1.0)
+    assert [(r.stage, r.status) for r in cat.records()] == [("probe", "done")]
+    cat.close()
+
+
+def test_ffmpeg_enospc_is_not_blamed_on_the_input(tmp_path: Path) -> None:
+    import av
+
+    from anim400k.media.probe import open_input
+    from anim400k.synth import make_episode
+
+    ep = make_episode(tmp_path / "ep", duration=2.0, seed=3)
+    with pytest.raises(DiskFull, match="disk full"), open_input(ep.media):
+        raise av.error.OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "out.mp3"))
+    assert is_disk_full(OSError(errno.ENOSPC, "x")) and not is_disk_full(OSError(errno.ENOENT, "x"))
