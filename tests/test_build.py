@@ -47,6 +47,9 @@ def test_release_follows_the_format(built: tuple[Path, object]) -> None:
     assert sorted(episodes) == ["1", "2"]
     clips = [c for ep in episodes.values() for c in ep["clips"]]
     assert len(clips) == report.clips >= 2
+    from anim400k.formats.release import build_record_problems, load
+
+    assert not list(build_record_problems(load(out)))  # the annotations agree with the build's record
     for c in clips:
         for field in ("jp_clip", "en_clip", "jp_text", "en_text", "jp_start_time", "jp_end_time", "en_start_time",
                       "en_end_time", "speakers", "en_subtitles", "multi_speaker", "mixing_ratio", "backing_clip",

@@ -332,7 +332,10 @@ def _disk_full(exc: Exception, ctx: EpisodeContext, stage: str, catalog: Catalog
     """One line for a stage that filled the disk: where, and that finished stages are kept."""
     where = disk_full_path(exc) or ctx.work_dir
     kept = sum(1 for rec in catalog.records() if rec.status == "done")
-    reason = exc.message if isinstance(exc, AnimError) else str(exc)
+    if isinstance(exc, AnimError):
+        reason = exc.message
+    else:
+        reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
     return DiskFull(f"the disk is full: stage {stage} of {ctx.ref.key} could not write {where} ({reason}); "
                     f"free space there and run the same command again ({kept} finished stage(s) are kept)")
 

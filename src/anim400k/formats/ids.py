@@ -7,6 +7,8 @@ import re
 import uuid
 from pathlib import Path
 
+from ..fsutil import under
+
 NAMESPACE = uuid.UUID("5b0f7f0e-3c0a-5d6e-9a40-0a1d4e400000")
 _NAMESPACE_BYTES = NAMESPACE.bytes
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -51,7 +53,7 @@ def parse_id(value: str) -> tuple[str, str]:
 def id_path(root: str | Path, archive: str, value: str, ext: str) -> Path:
     """Path of an ID's file inside a release: ``root/archive/F/UUID.ext``."""
     folder, u = parse_id(value)
-    return Path(root) / archive / folder / f"{u}.{ext.lstrip('.')}"
+    return under(root, archive, folder, f"{u}.{ext.lstrip('.')}")
 
 
 AUDIO_ARCHIVE = "anim400k_audio_clips"
