@@ -85,6 +85,13 @@ def test_three_speakers_with_overlaps(episode3, diarizer):
     # a known speaker count is honoured
     fixed = get_diarizer("embedded", num_speakers=2).diarize(audio, sr)
     assert len({t.speaker for t in fixed}) == 2
+    # turns carry confidences in 0..1
+    assert all(t.confidence is not None and 0.0 <= t.confidence <= 1.0 for t in hyp)
+    # re-segmentation rounds with re-estimated speaker models keep a valid, as-good result
+    again = get_diarizer("embedded", reseg_iters=2).diarize(audio, sr)
+    _check_turns(again, len(audio) / sr)
+    assert len({t.speaker for t in again}) == 3
+    assert der(ref, again) <= MAX_DER_3
 
 
 def test_one_speaker(episode1, diarizer):

@@ -51,6 +51,8 @@ class EmbeddedConfig:
     switch_penalty: float = 1.0
     overlap: bool = True
     overlap_margin: float = 0.1
+    #: extra rounds of re-segmentation with speaker models re-estimated from the previous round
+    reseg_iters: int = 0
     min_turn: float = 0.1
     #: score margin at which a frame's confidence reaches 1 - 1/e (see :func:`frame_confidence`)
     confidence_scale: float = 0.4
@@ -86,7 +88,6 @@ class EmbeddedDiarizer:
     def diarize(self, audio: np.ndarray, sr: int) -> list[Turn]:
         """Speaker turns of mono ``audio`` at ``sr`` Hz (labels ``spk0..``, by first appearance)."""
         from . import embedding, pitch, vad
-        from .resegment import frame_scores, pitch_scores, viterbi
 
         cfg = self.config
         x = to_16k(audio, sr)
@@ -109,13 +110,24 @@ class EmbeddedDiarizer:
             turns = [Turn(float(a), float(b), "spk0", 1.0) for a, b in regions]
             return relabel_by_first_appearance(normalize_turns(turns, cfg.min_turn))
 
-        cents = clustering.centroids(emb, labels)
         mean = emb.mean(axis=0)
-        ccent = clustering.l2_normalize(cents - mean)
         cwin = clustering.l2_normalize(emb - mean)
-        wscores = cwin @ ccent.T
-        spk_pitch = np.array([_nanmedian(wpitch[labels == i]) for i in range(k)])
+        for _ in range(1 + max(0, cfg.reseg_iters)):
+            k = int(labels.max()) + 1
+            ccent = clustering.l2_normalize(clustering.centroids(emb, labels) - mean)
+            spk_pitch = np.array([_nanmedian(wpitch[labels == i]) for i in range(k)])
+            turns = self._resegment(regions, windows, cwin @ ccent.T, f0, spk_pitch)
+            labels = _window_labels(windows, turns, labels)
+        if cfg.overlap:
+            turns.extend(self._overlaps(cwin, ccent, windows, turns))
+        return relabel_by_first_appearance(normalize_turns(turns, cfg.min_turn))
 
+    def _resegment(self, regions: np.ndarray, windows: np.ndarray, wscores: np.ndarray, f0: np.ndarray,
+                   spk_pitch: np.ndarray) -> list[Turn]:
+        """Frame-level Viterbi labels inside each speech region (turns labelled ``c<i>``)."""
+        from .resegment import frame_scores, pitch_scores, viterbi
+
+        cfg = self.config
         turns: list[Turn] = []
         for a, b in regions:
             t = np.arange(a, b, cfg.step) + cfg.step / 2
@@ -128,10 +140,8 @@ class EmbeddedDiarizer:
             sc = sc + pitch_scores(t, f0, spk_pitch, cfg.pitch_weight)
             path = viterbi(sc, cfg.switch_penalty)
             turns.extend(_runs(path, t - cfg.step / 2, cfg.step, a, b,
-                              frame_confidence(sc, path, cfg.confidence_scale)))
-        if cfg.overlap:
-            turns.extend(self._overlaps(cwin, ccent, windows, turns))
-        return relabel_by_first_appearance(normalize_turns(turns, cfg.min_turn))
+                               frame_confidence(sc, path, cfg.confidence_scale)))
+        return turns
 
     def _embed(self, xn: np.ndarray, windows: np.ndarray) -> np.ndarray:
         """Window embeddings of the level-normalised 16 kHz audio with the configured model."""
@@ -214,6 +224,19 @@ def frame_confidence(scores: np.ndarray, path: np.ndarray, scale: float = 0.1) -
     other = scores.copy()
     other[np.arange(n), path] = -np.inf
     return np.asarray(_margin_to_confidence(chosen - other.max(axis=1), scale))
+
+
+def _window_labels(windows: np.ndarray, turns: list[Turn], old: np.ndarray) -> np.ndarray:
+    """Each window's speaker after re-segmentation (the one covering most of it; ``old`` if none),
+    renumbered ``0..k-1`` without speakers left with no window."""
+    k = int(old.max()) + 1
+    cover = np.zeros((len(windows), k))
+    for t in turns:
+        i = int(t.speaker[1:])
+        cover[:, i] += np.clip(np.minimum(windows[:, 1], t.end) - np.maximum(windows[:, 0], t.start), 0, None)
+    labels = np.where(cover.max(axis=1) > 0, cover.argmax(axis=1), old)
+    _, labels = np.unique(labels, return_inverse=True)
+    return labels
 
 
 def _runs(path: np.ndarray, t0: np.ndarray, step: float, lo: float, hi: float,
