@@ -104,6 +104,15 @@ def test_manifest_refuses_an_episode_that_is_not_one_folder_name(tmp_path: Path,
         load_manifest(_manifest(tmp_path, episode=episode))
 
 
+def test_manifest_refuses_a_show_listed_twice(tmp_path: Path) -> None:
+    path = tmp_path / "m.yaml"
+    shows = [{"key": "s", "episodes": [{"episode": "1", "media": "a.mkv"}]},
+             {"key": "s", "episodes": [{"episode": "2", "media": "b.mkv"}]}]
+    path.write_text(yaml.safe_dump({"shows": shows}))
+    with pytest.raises(InputError, match=r"shows\[1\]\.key: show 's' is listed twice"):
+        load_manifest(path)
+
+
 def test_build_with_an_escaping_key_writes_nothing_outside_out(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     root = tmp_path / "a" / "b" / "c"
     root.mkdir(parents=True)

@@ -183,6 +183,12 @@ def load_manifest(path: str | Path) -> Manifest:
         err = exc.errors()[0]
         msg = str(err["msg"]).removeprefix("Value error, ")
         raise InputError(f"{_format_loc(tuple(err['loc']))}: {msg}", path) from exc
+    keys: set[str] = set()
+    for i, show in enumerate(manifest.shows):
+        if show.key in keys:  # the release would hold the show twice (a duplicate key in the JSON object)
+            raise InputError(f"shows[{i}].key: show {show.key!r} is listed twice: list all its episodes "
+                             f"under one entry", path)
+        keys.add(show.key)
     seen: set[str] = set()
     for ref in manifest.episodes():
         if ref.key in seen:
