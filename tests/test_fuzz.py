@@ -42,6 +42,11 @@ SRT_OK = b"1\n00:00:00,100 --> 00:00:00,900\nHello\n\n"
 WHISPER_OK = json.dumps({"language": "en", "segments": [{"start": 0.1, "end": 0.9, "text": "Hello"}]}).encode()
 
 
+# "billion laughs": 9 levels of 10 references each, 10**9 strings once expanded (a few hundred bytes)
+_ALIAS_BOMB = b"a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n" + b"".join(
+    f"a{i + 1}: &a{i + 1} [{', '.join([f'*a{i}'] * 10)}]\n".encode() for i in range(8)) + b"shows: *a8\n"
+
+
 def _manifest(episodes: object) -> bytes:
     return json.dumps({"shows": [{"key": "s", "episodes": episodes}]}).encode()
 
@@ -148,6 +153,13 @@ MANIFEST_CASES = [
         ("episode-number-a-list", "m.json", _manifest([{"episode": [1], "media": "ep.mkv"}])),
         ("deeply-nested", "m.json", b"[" * 100_000 + b"]" * 100_000),
         ("shows-a-number", "m.json", json.dumps({"shows": 5}).encode()),
+        ("binary", "m.yaml", bytes(range(256))),
+        ("latin1", "m.yaml", "shows:\n- key: café\n  episodes: []\n".encode("latin-1")),
+        ("key-escapes", "m.json", json.dumps({"shows": [{"key": "../../../escaped_show", "episodes": [
+            {"episode": "1", "media": "ep.mkv"}]}]}).encode()),
+        ("absolute-key", "m.json", json.dumps({"shows": [{"key": "/tmp/x", "episodes": []}]}).encode()),
+        ("episode-escapes", "m.json", _manifest([{"episode": "../../../x", "media": "ep.mkv"}])),
+        ("alias-bomb", "m.yaml", _ALIAS_BOMB),
     ]
 ]
 
@@ -183,6 +195,10 @@ RELEASE_CASES = [
          ["tasks", "{in}/rel", "--out", "{out}/tasks"]),
     _rel("picture-id-not-an-id", _release({"s": {"characters": {"A": {"pic_urls": ["x"]}}, "episodes": {}}}),
          ["tasks", "{in}/rel", "--out", "{out}/tasks"]),
+    Case("export-onto-the-release", {"rel/anim400k_annotations.json": _release({"s": {"episodes": {}}})},
+         ["export", "{in}/rel", "-f", "parquet", "--out", "{in}/rel"], "rel"),
+    Case("export-into-a-folder-it-did-not-write", {"rel/anim400k_annotations.json": _release({"s": {"episodes": {}}})},
+         ["export", "{in}/rel", "-f", "parquet", "--out", "{out}"], "out", before={"out/mine.txt": b"keep me"}),
     Case("release-folder-without-annotations", {"rel/readme.txt": b"hi"}, ["validate", "{in}/rel"], "rel"),
     Case("metadata-yaml-syntax", {"meta.yaml": b"show: [unclosed\n"}, ["metadata", "{in}/meta.yaml"], "meta.yaml"),
     Case("metadata-wrong-types", {"meta.json": json.dumps({"key": "s", "show": 5, "genres": "x"}).encode()},
@@ -249,6 +265,7 @@ def test_malformed_input_through_the_cli(case: Case, tmp_path: Path, monkeypatch
         (src / name).write_bytes(data)
     src.mkdir(exist_ok=True)
     for name, data in case.before.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(data)
     cwd.mkdir()
     monkeypatch.chdir(cwd)
@@ -265,9 +282,9 @@ def test_malformed_input_through_the_cli(case: Case, tmp_path: Path, monkeypatch
         assert case.names in lines[0], lines[0]
     assert _snapshot(tmp_path, out) == before, "a file outside --out was created or changed"
     if out.is_dir():
-        leftovers = [str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()]
-        assert not [n for n in leftovers if ".part" in n or n.endswith(".tmp")], leftovers
-        assert leftovers == [], f"half-written output: {leftovers}"
+        mine = {f"out/{p.relative_to(out)}": p.read_bytes() for p in out.rglob("*") if p.is_file()}
+        kept = {name: data for name, data in case.before.items() if name.startswith("out/")}
+        assert mine == kept, f"half-written or lost output: {sorted(set(mine) ^ set(kept))}"
 
 
 # ------------------------------------------------------------------------------------- HTTP
@@ -314,6 +331,13 @@ HTTP_CASES: list[tuple[str, Callable[[dict], dict]]] = [
                                  "headers": {"content-type": "application/json"}}),
     ("times-not-object", lambda s: {"json": {"nonce": s["trial"]["nonce"], "ratings": _ratings(s), "times": [1]}}),
     ("form-encoded", lambda s: {"data": {"nonce": "x"}}),
+    ("times-1e100", lambda s: {"content": json.dumps({"nonce": s["trial"]["nonce"], "ratings": _ratings(s),
+                                                      "times": {"t": 1}}).encode().replace(b'"t": 1', b'"t": 1e100'),
+                               "headers": {"content-type": "application/json"}}),
+    ("times-negative", lambda s: {"json": {"nonce": s["trial"]["nonce"], "ratings": _ratings(s),
+                                           "times": {k: -5 for k in _ratings(s)}}}),
+    ("body-over-the-cap", lambda s: {"content": b'{"nonce": "' + b"x" * 200_000 + b'"}',
+                                     "headers": {"content-type": "application/json"}}),
 ]
 
 
