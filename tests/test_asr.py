@@ -26,8 +26,8 @@ def japanese():
 
 
 def test_registry():
-    assert set(transcriber_names()) >= {"auto", "vad", "pocketsphinx", "faster-whisper"}
-    assert {"auto", "vad", "pocketsphinx"} <= set(available_transcribers())
+    assert set(transcriber_names()) >= {"auto", "vad", "pocketsphinx", "faster-whisper", "whisper-tiny-en"}
+    assert {"auto", "vad", "pocketsphinx", "whisper-tiny-en"} <= set(available_transcribers())
     with pytest.raises(InputError, match="unknown ASR backend 'nope'"):
         get_transcriber("nope")
 
@@ -79,9 +79,30 @@ def test_auto_dispatches_by_language(japanese):
     auto = get_transcriber("auto")
     ja = auto.transcribe(japanese[0], SR, "ja")
     assert ja.source == "auto:vad" and ja.language == "ja" and not ja.segments[0].transcribed
-    # the English path is the pocketsphinx backend tested above (decoding it again costs ~5 s)
-    assert auto.backend_for("en").name == "pocketsphinx" and auto.backend_for("en-US").name == "pocketsphinx"
+    # the English path is the whisper-tiny-en backend tested below
+    assert auto.backend_for("en").name == "whisper-tiny-en" and auto.backend_for("en-US").name == "whisper-tiny-en"
     assert auto.backend_for("ja").name == "vad"
+
+
+def test_whisper_tiny_en_transcribes_english(english, monkeypatch):
+    from anim400k.asr import faster_whisper_backend as fwb
+    from anim400k.textnorm import wer
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    audio, truth = english
+    tiny = get_transcriber("auto").backend_for("en")
+    t = get_transcriber("auto").transcribe(audio, SR, "en")
+    assert t.source == "auto:whisper-tiny-en" and t.language == "en"
+    assert wer(" ".join(EN_SENTENCES), " ".join(s.text for s in t.segments)) < 0.25
+    # one segment per spoken sentence (VAD regions), words inside their segment
+    _close([(s.start, s.end) for s in t.segments], truth)
+    for seg in t.segments:
+        assert seg.words and all(seg.start <= w.start <= w.end <= seg.end for w in seg.words)
+    # the model is loaded once per process: every transcriber shares it
+    assert get_transcriber("whisper-tiny-en").load() is tiny.load()
+    assert tiny.config["model"] == str(fwb.shipped_tiny_en_path())
+    with pytest.raises(InputError, match="English only"):
+        tiny.transcribe(audio, SR, "ja")
 
 
 class CountingTranscriber:
@@ -134,8 +155,9 @@ def test_transcribe_command(tmp_path, japanese, capsys):
     stored = json.loads(out.read_text())
     assert stored["language"] == "ja" and len(stored["segments"]) == len(truth)
     assert all(s["transcribed"] is False for s in stored["segments"])
-    assert main(["transcribe", str(media), "-l", "ja", "--asr", "pocketsphinx", "--out", str(out)]) == 2
-    assert "English only" in capsys.readouterr().err
+    for english_only in ("pocketsphinx", "whisper-tiny-en"):
+        assert main(["transcribe", str(media), "-l", "ja", "--asr", english_only, "--out", str(out)]) == 2
+        assert "English only" in capsys.readouterr().err
     assert main(["transcribe", str(tmp_path / "no.wav"), "-l", "en", "--out", str(out)]) == 2
     assert "no.wav: media file not found" in capsys.readouterr().err
 

@@ -79,6 +79,11 @@ def test_release_follows_the_format(built: tuple[Path, object]) -> None:
     shift = [parse_timestamp(c["en_start_time"]) - parse_timestamp(c["jp_start_time"]) for c in ep2]
     assert all(abs(s - 1.25) < 0.05 for s in shift)
     assert report.scores["mean"]["alignment_f1"] > 0.5
+    # English ASR (Whisper tiny.en) scored against the true lines; JP text is empty (VAD only): said so
+    assert 0.0 <= report.scores["mean"]["en_wer"] < 0.5
+    jp = json.loads((out / "build_report.json").read_text())["jp_text"]
+    assert jp["empty"] == 2 and jp["episodes"] == 2 and "--asr-ja faster-whisper --asr-model" in jp["fix"]
+    assert any("Japanese transcripts have no text in 2 of 2 episodes" in w for w in report.warnings)
 
 
 def test_rebuild_skips_everything_and_is_identical(built: tuple[Path, object], short_manifest: Path) -> None:

@@ -105,3 +105,28 @@ def test_evaluate_cli_writes_outputs(demo: tuple[Path, dict[str, Path]], tmp_pat
     assert (out / "metrics.png").read_bytes()[:4] == b"\x89PNG"
     assert (out / "metrics.csv").read_text().startswith("clip,duration,onset_error")
     assert main(["evaluate", str(tmp_path / "nothing"), "--reference", str(release), "--out", str(out)]) == 2
+
+
+def test_intelligibility_wer_against_the_dub_script(demo: tuple[Path, dict[str, Path]], tmp_path: Path) -> None:
+    """With the dub's script (dub_dataset_report.json), evaluate scores what tiny.en hears against it."""
+    import shutil
+
+    from anim400k.dub.dataset_mode import REPORT_NAME
+
+    release, systems = demo
+    dubs = tmp_path / "dubs"
+    shutil.copytree(systems["tts"], dubs)
+    ann = json.loads((release / "anim400k_annotations.json").read_text())
+    clips = [c for ep in ann["demo_show"]["episodes"].values() for c in ep["clips"]]
+    said = {c["en_clip"]: c["en_text"] for c in clips}
+    report = {"clips": [{"en_clip": k, "text": v} for k, v in said.items()]}
+    (dubs / REPORT_NAME).write_text(json.dumps(report))
+    good = evaluate_dubs(dubs, release, asr="auto", vad="energy", speaker=False)
+    assert all(c.script_text == said[c.clip] for c in good.clips)
+    assert good.corpus["intelligibility_wer"] < 0.5  # fast espeak-ng speech
+    assert good.summary["intelligibility_wer"]["n"] == 2
+    # the wrong script: the metric says so
+    report = {"clips": [{"en_clip": k, "text": "completely unrelated words spoken elsewhere"} for k in said]}
+    (dubs / REPORT_NAME).write_text(json.dumps(report))
+    bad = evaluate_dubs(dubs, release, asr="auto", vad="energy", speaker=False)
+    assert bad.corpus["intelligibility_wer"] > 0.8

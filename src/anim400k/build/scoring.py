@@ -24,7 +24,7 @@ def true_clip_intervals(truth: Any, tolerance_ms: int) -> list[tuple[float, floa
 
 
 def score_episode(ctx: EpisodeContext) -> dict[str, Any]:
-    """Alignment F1 (with and without sync), sync error, DER and backing SDR for one episode."""
+    """Alignment F1 (with and without sync), sync error, English WER, DER and backing SDR for one episode."""
     from ..formats.transcripts import read_transcript
     from ..synth import load_truth
 
@@ -40,9 +40,24 @@ def score_episode(ctx: EpisodeContext) -> dict[str, Any]:
     tm = load_timemap(ctx)
     out["sync"] = {"offset_error_ms": abs(tm.offset - truth.offset) * 1000,
                    "drift_error_pct": abs(tm.drift - truth.drift) * 100}
+    out["asr_en"] = english_wer(truth, en)
     out["diarization"] = _der(ctx, truth)
     out["separation"] = _sdr(ctx, truth)
     return out
+
+
+def english_wer(truth: Any, transcript: Any) -> dict[str, float]:
+    """WER of the EN transcript against the true EN lines (episode text in time order, normalised).
+
+    NaN when the transcript has no text (a VAD-only backend or an imported untranscribed file).
+    """
+    from ..textnorm import wer
+
+    ref = " ".join(ln.en_text for ln in sorted(truth.lines, key=lambda ln: ln.en_start))
+    hyp = " ".join(s.text.strip() for s in transcript.segments if s.text and s.text.strip())
+    if not hyp and transcript.segments and not any(s.transcribed for s in transcript.segments):
+        return {"wer": float("nan"), "words": len(ref.split())}
+    return {"wer": wer(ref, hyp), "words": len(ref.split())}
 
 
 def _der(ctx: EpisodeContext, truth: Any) -> dict[str, float]:

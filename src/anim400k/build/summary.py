@@ -27,11 +27,15 @@ def print_summary(report: BuildReport, console: Console | None = None) -> None:
     table.add_row("JP segments in no clip", str(report.unmatched_jp_segments))
     for stage, secs in report.stage_seconds.items():
         table.add_row(f"time: {stage}", f"{secs:.2f} s")
+    jp = report.jp_text
+    if jp:
+        table.add_row("episodes with JP text", f"{jp['episodes'] - jp['empty']} / {jp['episodes']}")
     mean = report.scores.get("mean", {})
     if mean:
         table.add_row("alignment score (F1 vs truth)", _fmt(mean.get("alignment_f1")))
         table.add_row("alignment score without sync", _fmt(mean.get("alignment_f1_without_sync")))
         table.add_row("sync offset error", _fmt(mean.get("sync_offset_error_ms"), " ms", 1))
+        table.add_row("English WER (ASR vs truth)", _fmt(mean.get("en_wer"), "", 3))
         table.add_row("diarization DER", _fmt(100 * mean.get("der", float("nan")), " %", 1))
         table.add_row("backing SDR (mix as estimate)",
                       f"{_fmt(mean.get('backing_sdr'), ' dB', 1)} ({_fmt(mean.get('mix_sdr'), ' dB', 1)})")

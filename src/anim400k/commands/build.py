@@ -14,7 +14,8 @@ def register(app: typer.Typer) -> None:
     def build(
         manifest: Annotated[str, typer.Argument(help="YAML/JSON manifest (docs/manifest.md): path or URL.")],
         out: Annotated[str, typer.Option("--out", "-o", help="Output folder or fsspec URL (s3://...).")],
-        asr_en: Annotated[str, typer.Option(help="EN ASR: auto, pocketsphinx, vad, faster-whisper.")] = "auto",
+        asr_en: Annotated[str, typer.Option(
+            help="EN ASR: auto (= whisper-tiny-en), whisper-tiny-en, pocketsphinx, vad, faster-whisper.")] = "auto",
         asr_ja: Annotated[str, typer.Option(help="ASR backend for JP: auto (VAD only), vad, faster-whisper.")] = "auto",
         asr_model: Annotated[str | None, typer.Option(help="Local model folder or cached name.")] = None,
         device: Annotated[

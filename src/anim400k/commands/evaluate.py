@@ -12,14 +12,21 @@ def evaluate(
     dubs: Path = typer.Argument(..., help="Folder of dubs, DIR/F/UUID.mp3 keyed by the EN clip ID."),
     reference: Path = typer.Option(..., "--reference", help="The release (folder or annotations file)."),
     out: Path = typer.Option(..., "--out", help="Folder for metrics.json, metrics.csv, metrics.png."),
-    asr: str | None = typer.Option(None, "--asr", help="ASR backend for BLEU/chrF/WER (e.g. pocketsphinx)."),
+    asr: str = typer.Option(
+        "auto", "--asr",
+        help="ASR backend for BLEU/chrF/WER and the intelligibility WER (auto = Whisper tiny.en; none: skip).",
+    ),
     vad: str = typer.Option("silero", "--vad", help="VAD for timing: silero or energy."),
     split: str = typer.Option("all", "--split", help="Only clips of this split: train/validation/test/all."),
     no_speaker: bool = typer.Option(False, "--no-speaker", help="Skip speaker similarity (Resemblyzer)."),
     limit: int | None = typer.Option(None, "--limit", help="At most this many clips."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Clip counter (on a terminal)."),
 ) -> None:
-    """Timing, speech rate, loudness, speaker similarity and (with --asr) BLEU/chrF/WER per clip."""
+    """Timing, speech rate, loudness, speaker similarity, BLEU/chrF/WER and intelligibility WER per clip.
+
+    The intelligibility WER (what the ASR hears in the dub against the text it was meant to say)
+    needs the dub's script: ``dub_dataset_report.json`` that ``anim400k dub --dataset`` writes.
+    """
     import torch
     from rich.console import Console
     from rich.table import Table
@@ -29,7 +36,8 @@ def evaluate(
 
     torch.set_num_threads(max(1, min(4, torch.get_num_threads())))
     with progress_bar(progress, desc="evaluate", unit="clip") as bar:
-        report = evaluate_dubs(dubs, reference, asr, vad, split, not no_speaker, limit, lambda _: bar.update(1))
+        report = evaluate_dubs(dubs, reference, None if asr == "none" else asr, vad, split, not no_speaker, limit,
+                               lambda _: bar.update(1))
     files = write_metrics(report, out)
     table = Table(title=f"{dubs}: {len(report.clips)} clips")
     for col in ("metric", "n", "mean", "median", "std", "mean |x|"):

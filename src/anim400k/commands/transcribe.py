@@ -29,7 +29,8 @@ def register(app: typer.Typer) -> None:
         stream: Annotated[
             str | None, typer.Option(help="Audio stream: index among audio streams or language tag.")
         ] = None,
-        asr: Annotated[str, typer.Option(help="auto, vad, pocketsphinx or faster-whisper.")] = "auto",
+        asr: Annotated[str, typer.Option(
+            help="auto (EN: whisper-tiny-en, JP: vad), whisper-tiny-en, vad, pocketsphinx, faster-whisper.")] = "auto",
         model: Annotated[
             str | None, typer.Option(help="faster-whisper: local CTranslate2 folder or cached name.")
         ] = None,
@@ -46,8 +47,8 @@ def register(app: typer.Typer) -> None:
             lang = normalize_language(language)
         except ValueError as exc:
             raise InputError(f"--language: {exc}") from exc
-        if asr == "pocketsphinx" and lang != "en":
-            raise InputError(f"pocketsphinx decodes English only, not '{language}' (use --asr vad or auto)")
+        if asr in ("pocketsphinx", "whisper-tiny-en") and lang != "en":
+            raise InputError(f"{asr} decodes English only, not '{language}' (use --asr vad or auto)")
         opts: dict[str, object] = {}
         if asr == "faster-whisper":
             opts = {"device": device, "compute_type": compute_type, "batch_size": batch_size, "progress": True}

@@ -170,6 +170,7 @@ def _dub_clip(
         duration=rep.duration,
         lines=len(rep.lines),
         spoken=len(rep.spoken_lines),
+        text=" ".join(ln.en_text for ln in rep.spoken_lines if ln.en_text),
         mean_abs_end_error=rep.mean_abs_end_error,
     )
     entry["problems"] += rep.problems + [f"line {ln.index}: {p}" for ln in rep.lines for p in ln.problems]

@@ -10,7 +10,13 @@ Per clip (dub vs the JP source and the gold EN clip of the release):
 * ``loudness_diff``: integrated loudness of the dub minus the gold EN (LU, BS.1770),
 * ``speaker_similarity``: cosine of Resemblyzer embeddings of dub and gold EN,
 * with an ASR backend: sentence BLEU/chrF (sacrebleu) and WER (jiwer) of the dub's transcript
-  against the gold EN's transcript; the summary adds corpus-level BLEU/chrF/WER.
+  against the gold EN's transcript; the summary adds corpus-level BLEU/chrF/WER,
+* with an ASR backend and the dub's script (``dub_dataset_report.json`` of ``anim400k dub
+  --dataset`` records the text each clip speaks): ``intelligibility_wer``, the WER of what the
+  ASR hears in the dub against the text it was meant to say (corpus figure in ``corpus``).
+
+Every WER is computed after :func:`anim400k.textnorm.normalize_english` (numbers as words,
+punctuation dropped).
 """
 
 from __future__ import annotations
@@ -151,40 +157,34 @@ class SpeakerEncoder:
 
 
 def text_scores(hypothesis: str, reference: str) -> dict[str, float]:
-    """Sentence BLEU and chrF (sacrebleu) and WER (jiwer, lower-cased, punctuation removed)."""
-    import jiwer
+    """Sentence BLEU and chrF (sacrebleu) and WER (jiwer after :func:`anim400k.textnorm.normalize_english`)."""
     import sacrebleu
+
+    from ..textnorm import wer
 
     out = {
         "bleu": round(sacrebleu.sentence_bleu(hypothesis, [reference]).score, 2),
         "chrf": round(sacrebleu.sentence_chrf(hypothesis, [reference]).score, 2),
     }
-    ref, hyp = _norm(reference), _norm(hypothesis)
-    out["wer"] = round(float(jiwer.wer(ref, hyp)), 4) if ref else math.nan
+    w = wer(reference, hypothesis)
+    out["wer"] = round(w, 4) if math.isfinite(w) else math.nan
     return out
 
 
 def corpus_text_scores(hypotheses: Sequence[str], references: Sequence[str]) -> dict[str, float]:
     """Corpus BLEU/chrF and WER over all clips."""
-    import jiwer
     import sacrebleu
+
+    from ..textnorm import wer
 
     if not hypotheses:
         return {}
-    pairs = [(_norm(r), _norm(h)) for r, h in zip(references, hypotheses, strict=True) if _norm(r)]
+    w = wer(list(references), list(hypotheses))
     return {
         "bleu": round(sacrebleu.corpus_bleu(list(hypotheses), [list(references)]).score, 2),
         "chrf": round(sacrebleu.corpus_chrf(list(hypotheses), [list(references)]).score, 2),
-        "wer": round(float(jiwer.wer([r for r, _ in pairs], [h for _, h in pairs])), 4)
-        if pairs
-        else math.nan,
+        "wer": round(w, 4) if math.isfinite(w) else math.nan,
     }
-
-
-def _norm(text: str) -> str:
-    import re
-
-    return " ".join(re.sub(r"[^\w\s']", " ", text.lower()).split())
 
 
 # -- per clip and per system -------------------------------------------------------------------
@@ -206,8 +206,10 @@ class ClipMetrics:
     bleu: float = math.nan
     chrf: float = math.nan
     wer: float = math.nan
+    intelligibility_wer: float = math.nan
     dub_text: str = ""
     gold_text: str = ""
+    script_text: str = ""
 
 
 def clip_metrics(
@@ -219,6 +221,7 @@ def clip_metrics(
     vad: str = "silero",
     encoder: SpeakerEncoder | None = None,
     transcribe: Callable[[np.ndarray], str] | None = None,
+    script: str | None = None,
 ) -> ClipMetrics:
     """Metrics of one dub against its JP source (timing) and gold EN (loudness, voice, content)."""
     src_r, dub_r = speech_regions(source, sr, vad), speech_regions(dub, sr, vad)
@@ -234,6 +237,12 @@ def clip_metrics(
     if transcribe is not None:
         m.dub_text, m.gold_text = transcribe(dub), transcribe(gold)
         m.bleu, m.chrf, m.wer = (text_scores(m.dub_text, m.gold_text)[k] for k in ("bleu", "chrf", "wer"))
+        if script:
+            from ..textnorm import wer
+
+            m.script_text = script
+            w = wer(script, m.dub_text)
+            m.intelligibility_wer = round(w, 4) if math.isfinite(w) else math.nan
         gold_r = speech_regions(gold, sr, vad)
         wd, wg = len(m.dub_text.split()), len(m.gold_text.split())
         if wd and wg and total(dub_r) > 0 and total(gold_r) > 0:
@@ -252,6 +261,7 @@ NUMERIC = (
     "bleu",
     "chrf",
     "wer",
+    "intelligibility_wer",
 )
 
 
@@ -317,6 +327,7 @@ def evaluate_dubs(
             tr = backend.transcribe(x, SR, "en")
             return " ".join(s.text.strip() for s in tr.segments if s.text.strip())
 
+    scripts = dub_scripts(dubs)
     encoder = SpeakerEncoder() if speaker else None
     report = MetricsReport(str(dubs), str(reference), vad, asr, [])
     for clip in load_clips(reference, split):
@@ -338,6 +349,7 @@ def evaluate_dubs(
                 vad,
                 encoder,
                 transcribe,
+                scripts.get(clip.en_clip),
             )
         )
         if limit and len(report.clips) >= limit:
@@ -351,7 +363,29 @@ def evaluate_dubs(
         report.corpus = corpus_text_scores(
             [c.dub_text for c in report.clips], [c.gold_text for c in report.clips]
         )
+        spoken = [c for c in report.clips if c.script_text]
+        if spoken:
+            from ..textnorm import wer
+
+            w = wer([c.script_text for c in spoken], [c.dub_text for c in spoken])
+            report.corpus["intelligibility_wer"] = round(w, 4) if math.isfinite(w) else math.nan
     return report
+
+
+def dub_scripts(dubs: str | Path) -> dict[str, str]:
+    """EN clip ID -> the text its dub speaks, from ``dub_dataset_report.json`` in ``dubs`` (if any)."""
+    import json
+
+    from ..dub.dataset_mode import REPORT_NAME
+
+    path = Path(dubs) / REPORT_NAME
+    if not path.is_file():
+        return {}
+    try:
+        clips = json.loads(path.read_text(encoding="utf-8")).get("clips", [])
+    except (OSError, ValueError, AttributeError) as exc:
+        raise InputError(f"cannot read the dub report ({exc})", path) from exc
+    return {c["en_clip"]: c["text"] for c in clips if isinstance(c, dict) and c.get("text") and c.get("en_clip")}
 
 
 

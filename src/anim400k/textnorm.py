@@ -1,0 +1,110 @@
+"""English text normalisation for word error rates (one normaliser for every WER we report).
+
+Whisper writes "3" for "three", "10%" for "ten percent" and "Mr." for "mister"; the scripts it
+is scored against spell them out. :func:`normalize_english` maps both sides to one form:
+lower case, numbers as words (integers, decimals, ordinals, thousands separators, ``%``, ``$``),
+a few abbreviations and spelling variants unified, hyphens split, punctuation dropped
+(apostrophes inside words are kept: "don't"). :func:`wer` scores with it (jiwer).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+         "fifteen sixteen seventeen eighteen nineteen").split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_SCALES = ((10**12, "trillion"), (10**9, "billion"), (10**6, "million"), (1000, "thousand"))
+_ORDINAL = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
+            "nine": "ninth", "twelve": "twelfth"}
+#: Spellings that mean the same word (after lower-casing and dropping the trailing dot).
+_VARIANTS = {"ok": "okay", "mr": "mister", "mrs": "missus", "ms": "miss", "dr": "doctor",
+             "vs": "versus", "alright": "all right", "gonna": "going to", "wanna": "want to",
+             "gotta": "got to", "till": "until", "til": "until", "'til": "until", "cause": "because",
+             "'cause": "because", "mm": "hmm", "mhm": "hmm", "hm": "hmm"}
+_NUMBER = re.compile(r"(?<![\w.])(\$)?(\d[\d,]*)(?:\.(\d+))?(st|nd|rd|th)?(%)?(?![\w])")
+
+
+def number_words(n: int) -> str:
+    """``n`` (a non-negative integer) in English words: 342 -> 'three hundred forty two'."""
+    if n < 0:
+        return "minus " + number_words(-n)
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        return _TENS[n // 10] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
+    if n < 1000:
+        rest = n % 100
+        return _ONES[n // 100] + " hundred" + ("" if rest == 0 else " " + number_words(rest))
+    for value, name in _SCALES:
+        if n >= value:
+            head, rest = divmod(n, value)
+            return number_words(head) + " " + name + ("" if rest == 0 else " " + number_words(rest))
+    raise AssertionError("unreachable")
+
+
+def ordinal_words(n: int) -> str:
+    """``n`` as an ordinal in words: 3 -> 'third', 21 -> 'twenty first', 100 -> 'one hundredth'."""
+    words = number_words(n).split()
+    last = words[-1]
+    if last in _ORDINAL:
+        words[-1] = _ORDINAL[last]
+    elif last.endswith("y"):
+        words[-1] = last[:-1] + "ieth"
+    else:
+        words[-1] = last + "th"
+    return " ".join(words)
+
+
+def _spell_number(m: re.Match[str]) -> str:
+    dollar, whole, frac, suffix, percent = m.groups()
+    digits = whole.replace(",", "")
+    if not digits.isdigit():
+        return m.group(0)
+    n = int(digits)
+    if suffix and not frac:
+        out = ordinal_words(n)
+    else:
+        out = number_words(n)
+        if frac:
+            out += " point " + " ".join(_ONES[int(d)] for d in frac)
+    if percent:
+        out += " percent"
+    if dollar:
+        out += " dollar" if n == 1 and not frac else " dollars"
+    return f" {out} "
+
+
+def normalize_english(text: str) -> str:
+    """``text`` lower-cased, numbers spelt out, variants unified and punctuation removed."""
+    t = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("&", " and ")
+    t = _NUMBER.sub(_spell_number, t)
+    t = t.replace("%", " percent ")
+    t = re.sub(r"[^\w\s']", " ", t)  # hyphens, dots, commas, quotes...
+    words = []
+    for w in t.split():
+        w = w.strip("'") if w not in _VARIANTS else w
+        w = _VARIANTS.get(w, w)
+        if w:
+            words.append(w)
+    return " ".join(words)
+
+
+def wer(references: Sequence[str] | str, hypotheses: Sequence[str] | str) -> float:
+    """Word error rate of ``hypotheses`` against ``references`` after :func:`normalize_english`.
+
+    Sequences are scored as one corpus (errors summed over all pairs); pairs whose reference
+    normalises to nothing are left out. NaN when no reference word remains.
+    """
+    import jiwer
+
+    refs = [references] if isinstance(references, str) else list(references)
+    hyps = [hypotheses] if isinstance(hypotheses, str) else list(hypotheses)
+    if len(refs) != len(hyps):
+        raise ValueError(f"{len(refs)} references but {len(hyps)} hypotheses")
+    pairs = [(normalize_english(r), normalize_english(h)) for r, h in zip(refs, hyps, strict=True)]
+    pairs = [(r, h) for r, h in pairs if r]
+    if not pairs:
+        return float("nan")
+    return float(jiwer.wer([r for r, _ in pairs], [h for _, h in pairs]))

@@ -1,0 +1,46 @@
+"""The English normaliser used by every WER (build scores, evaluate, benchmarks)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from anim400k.textnorm import normalize_english, number_words, ordinal_words, wer
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I have 3 apples & 22 oranges.", "i have three apples and twenty two oranges"),
+        ("It's 10% off, $5 each!", "it's ten percent off five dollars each"),
+        ("The 21st time, 1,000 times.", "the twenty first time one thousand times"),
+        ("Pi is 3.14", "pi is three point one four"),
+        ("Mr. Smith, OK? Twenty-two.", "mister smith okay twenty two"),
+        ("\u2018Don\u2019t\u2019 go", "don't go"),
+        ("Alright, I'm gonna go", "all right i'm going to go"),
+        ("", ""),
+    ],
+)
+def test_normalize_english(text: str, expected: str) -> None:
+    assert normalize_english(text) == expected
+
+
+def test_number_and_ordinal_words() -> None:
+    assert number_words(0) == "zero"
+    assert number_words(115) == "one hundred fifteen"
+    assert number_words(2_000_017) == "two million seventeen"
+    assert number_words(1_234_567_890_123) == ("one trillion two hundred thirty four billion five hundred sixty seven "
+                                               "million eight hundred ninety thousand one hundred twenty three")
+    assert [ordinal_words(n) for n in (1, 2, 3, 12, 20, 100, 42)] == [
+        "first", "second", "third", "twelfth", "twentieth", "one hundredth", "forty second"]
+
+
+def test_wer_uses_the_normaliser() -> None:
+    assert wer("I saw three cats.", "i saw 3 cats") == 0.0
+    assert wer("one two three four", "one two") == 0.5
+    # a corpus: errors summed over pairs; empty references left out
+    assert wer(["three apples", "", "go"], ["3 apples", "x", ""]) == pytest.approx(1 / 3)
+    assert math.isnan(wer("...", "anything"))
+    with pytest.raises(ValueError, match="2 references but 1 hypotheses"):
+        wer(["a", "b"], ["a"])
