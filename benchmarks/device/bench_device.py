@@ -135,12 +135,12 @@ def main() -> None:
             from anim400k.asr import get_transcriber
 
             fw = get_transcriber("faster-whisper", model=str(whisper), device=dev, beam_size=5, batch_size=8,
-                                 max_new_tokens=64, temperature=0.0)
+                                 max_new_tokens=100, temperature=0.0)
             load = timed(fw.load)
             fw.transcribe(en[: 5 * SR], SR, "en")  # warm-up
             wall = timed(fw.transcribe, en, SR, "en")
             row("faster-whisper " + ("tiny (random)" if args.quick else "large-v3 arch (random)"), seconds, wall,
-                f"[{fw.compute_type}, batch 8, beam 5, max_new_tokens 64; load {load:.1f} s]")
+                f"[{fw.compute_type}, batch 8, beam 5, max_new_tokens 100; load {load:.1f} s]")
         if "demucs" not in args.skip:
             from anim400k.separate import get_separator
 
