@@ -18,7 +18,10 @@ Rows (each prints its real-time factor RTF = processing seconds / audio seconds;
 the script works on a machine without a GPU. Baselines: the audio's own duration (RTF 1 =
 real time); no figure here is compared with a GPU elsewhere. Usage::
 
-    python benchmarks/device/bench_device.py --device cuda [--seconds 600] [--build-seconds 120]
+    python benchmarks/device/bench_device.py --device cuda [--seconds 600] [--build-seconds 60]
+
+The 10 minutes of audio are a 60 s synthetic episode repeated (making 10 minutes takes
+minutes of CPU); the build row makes its own episode.
     python benchmarks/device/bench_device.py --device cpu --quick
 """
 
@@ -49,20 +52,23 @@ def device_name(device: str) -> str:
     return f"CPU x{os.cpu_count()}"
 
 
-def episode_audio(work: Path, seconds: float) -> tuple[np.ndarray, np.ndarray]:
-    """JP and EN mixes (16 kHz mono) of a synthetic episode of ``seconds``."""
+def episode_audio(work: Path, seconds: float, made: float = 60.0) -> tuple[np.ndarray, np.ndarray]:
+    """JP and EN mixes (16 kHz mono), ``seconds`` long: a synthetic episode of at most ``made``
+    seconds (synthesis is slow), repeated to length."""
     import soundfile as sf
     import soxr
 
     from anim400k.synth import make_episode
 
-    ep = make_episode(work / "audio_ep", duration=seconds, seed=3, offset=1.5, video=False)
+    ep = make_episode(work / "audio_ep", duration=min(seconds, made), seed=3, offset=1.5, video=False)
     d = ep.truth.parent
 
     def load(name: str) -> np.ndarray:
         x, sr = sf.read(d / f"{name}.wav", dtype="float32")
         x = x.mean(axis=1) if x.ndim == 2 else x
-        return soxr.resample(x, sr, SR).astype(np.float32)
+        y = soxr.resample(x, sr, SR).astype(np.float32)
+        n = int(seconds * SR)
+        return np.tile(y, -(-n // y.size))[:n]
 
     return load("jp_mix"), load("en_mix")
 
@@ -110,7 +116,7 @@ def main() -> None:
     ap.add_argument("--skip", nargs="*", default=[], choices=["whisper", "demucs", "diarize", "build"])
     args = ap.parse_args()
     seconds = args.seconds or (20.0 if args.quick else 600.0)
-    build_seconds = args.build_seconds or (20.0 if args.quick else 120.0)
+    build_seconds = args.build_seconds or (20.0 if args.quick else 60.0)
     dev = args.device
     rows: list[tuple[str, str, float, float, str]] = []
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Device benchmark (benchmarks/device/bench_device.py): faster-whisper large-v3 architecture, demucs
 # htdemucs architecture (random weights of the real shape), the embedded diarizer and a full
-# `anim400k build`, printed as a table. Meant to finish in < 8 minutes on one NVIDIA GPU.
+# `anim400k build`, printed as a table. Meant to finish in < 8 minutes on one NVIDIA GPU
+# (TIMEOUT=480 s by default).
 #
-#   benchmarks/device/run.sh               # CUDA, full sizes (10 min of audio, 2 min episode)
+#   benchmarks/device/run.sh               # CUDA, full sizes (10 min of audio, 1 min episode build)
 #   DEVICE=cpu benchmarks/device/run.sh    # CPU smoke run: tiny models, 20 s of audio
 #   benchmarks/device/run.sh --quick       # tiny sizes on CUDA
 #
