@@ -195,3 +195,11 @@ def test_normalize_language():
     assert got == ["en", "en", "en", "en", "ja"]
     with pytest.raises(ValueError, match="use ja"):
         normalize_language("de")
+
+
+def test_pack_regions_into_whisper_windows():
+    from anim400k.asr.faster_whisper_backend import pack_regions
+
+    regions = [(0.0, 2.0), (3.0, 9.0), (10.0, 27.0), (27.5, 31.0), (40.0, 75.0), (76.0, 77.0)]
+    assert pack_regions(regions, 28.0) == [(0.0, 27.0), (27.5, 31.0), (40.0, 75.0), (76.0, 77.0)]
+    assert pack_regions([], 28.0) == []
