@@ -79,6 +79,10 @@ def _load(model: str, device: str) -> Any:
     ckpt, arch = resolve_model(model)
     try:
         import torch
+
+        from .speechbrain_import import import_speechbrain
+
+        import_speechbrain()
         from anime_speaker_embedding import AnimeSpeakerEmbedding
     except ImportError as exc:
         raise BackendUnavailable("anime", "anime", str(exc)) from None

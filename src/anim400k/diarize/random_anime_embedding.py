@@ -22,6 +22,10 @@ SMALL_ARCH = {"n_mels": 80, "lin_neurons": 32, "channels": [256, 256, 256, 256, 
 def build_random_anime_embedding(folder: str | Path, seed: int = 0) -> Path:
     """Write a random small model (``embedding_model.pth`` + ``config.json``) into ``folder``; return it."""
     import torch
+
+    from .speechbrain_import import import_speechbrain
+
+    import_speechbrain()
     from anime_speaker_embedding.model import swap_bn_to_gn
     from speechbrain.lobes.features import Fbank
     from speechbrain.lobes.models.ECAPA_TDNN import ECAPA_TDNN
