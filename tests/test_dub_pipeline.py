@@ -300,6 +300,8 @@ def test_dataset_mode_writes_dubs_keyed_by_en_clip_id(episode, tmp_path):
     data = json.loads((out / REPORT_NAME).read_text())
     assert data["summary"]["dubbed"] == len(test_clips)
     assert any(c["spoken"] >= 1 for c in data["clips"])
+    # the text each clip speaks is recorded (evaluate's intelligibility WER scores against it)
+    assert all(c["text"].strip() for c in data["clips"] if c["spoken"])
 
 
 @pytest.mark.parametrize("on_terminal", [True, False])
