@@ -151,6 +151,11 @@ def find_segments(vocals16: np.ndarray, options: DubOptions) -> list[Segment]:
     return speech_segments(turns, vocals16, ANALYSIS_SR, options.merge_gap, options.max_segment, options.min_segment)
 
 
+#: How far (relative) a line spoken at an estimated speed may miss its slot before it is spoken
+#: again: 20 %, within what time fitting's 0.8-1.3x stretch does well (a Kokoro line costs ~1 s).
+ESTIMATE_TOLERANCE = 0.2
+
+
 def _synthesize(
     tts: Synthesizer, text: str, voice: VoiceProfile | None, slot: float, options: DubOptions
 ) -> tuple[np.ndarray, float]:
@@ -159,8 +164,9 @@ def _synthesize(
 
     A backend with ``estimate_seconds(text, voice)`` (the neural voices: an estimate from a
     50x-real-time model) is asked for the natural length first and speaks the line at the speed
-    that estimate calls for; only when the estimate was off (the speech is still more than 10 %
-    off its slot and another speed would help) is the line spoken a second time."""
+    that estimate calls for; only when the estimate was off (the speech is still more than
+    :data:`ESTIMATE_TOLERANCE` off its slot, beyond what time fitting does well, and another speed
+    would help) is the line spoken a second time."""
     estimate = getattr(tts, "estimate_seconds", None)
     natural = estimate(text, voice) if callable(estimate) else None
     speed = 1.0
@@ -169,7 +175,8 @@ def _synthesize(
     audio = tts.synthesize(text, voice, SPEECH_SR, speed=speed)
     need = len(audio) / SPEECH_SR / max(slot, 1e-3) * speed  # natural length / slot
     again = _fitting_speed(need, options)
-    if abs(len(audio) / SPEECH_SR / max(slot, 1e-3) - 1.0) <= 0.1 or abs(again - speed) < 0.05:
+    tolerance = ESTIMATE_TOLERANCE if natural else 0.1
+    if abs(len(audio) / SPEECH_SR / max(slot, 1e-3) - 1.0) <= tolerance or abs(again - speed) < 0.05:
         return audio, speed
     return tts.synthesize(text, voice, SPEECH_SR, speed=again), again
 

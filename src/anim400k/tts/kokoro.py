@@ -62,6 +62,8 @@ def session() -> object:
     opts.intra_op_num_threads = threads()
     opts.inter_op_num_threads = 1
     opts.log_severity_level = 3
+    # no busy-waiting between ops: on shared cores spinning threads burn CPU other work needs
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
 
 
