@@ -138,3 +138,13 @@ def test_dub_speaks_each_neural_line_once_at_the_estimated_speed(monkeypatch: py
     audio, speed = _synthesize(tts, text, low, slot, DubOptions())
     assert speeds == [speed] and speed == pytest.approx(1.3, abs=0.01)
     assert len(audio) / SPEECH_SR == pytest.approx(slot, rel=0.25)
+
+
+def test_a_new_recording_chooses_voices_again_but_keeps_pinned_ones() -> None:
+    """Dataset mode: clip 2's S0 is not clip 1's S0 (a low voice was pitch-shifted far up)."""
+    tts = NeuralSynthesizer(voices={"P": "kokoro:jf_nezumi"})
+    assert tts.voice_name(VoiceProfile("S0", 0, f0_median=110.0)) == "kokoro:jm_kumo"
+    tts.new_recording()
+    assert parse_voice(tts.voice_name(VoiceProfile("S0", 0, f0_median=300.0))).engine == "hibari"  # high now
+    assert tts.voice_name(VoiceProfile("P", 1, f0_median=110.0)) == "kokoro:jf_nezumi"
+

@@ -158,6 +158,8 @@ def _dub_clip(
         mix = decode_audio(source, 0, sr=CLIP_SR, mono=True)
         subs = clip_subtitles(clip.en_subtitles, clip.jp_start, len(mix) / CLIP_SR)
         translator = whisper or get_translator("subtitles", subtitles=subs)
+        if hasattr(tts, "new_recording"):  # each clip is diarized on its own: its speaker labels are new
+            tts.new_recording()
         result = dub_audio(mix, CLIP_SR, translator, tts, options, source=str(source))
         write_audio(target, result.audio, CLIP_SR)
     except AnimError as exc:

@@ -193,10 +193,16 @@ class NeuralSynthesizer:
 
     def __init__(self, max_chars: int = 400, voices: dict[str, str] | None = None) -> None:
         self.max_chars = max_chars
-        self._assigned: dict[str, NeuralVoice] = {}
+        self._pinned = {speaker: parse_voice(spec) for speaker, spec in (voices or {}).items()}
+        self._assigned: dict[str, NeuralVoice] = dict(self._pinned)
         self._pace: dict[str, float] = {}
-        for speaker, spec in (voices or {}).items():
-            self._assigned[speaker] = parse_voice(spec)
+
+    def new_recording(self) -> None:
+        """Forget the voices chosen so far (pinned ones stay): the next source's speaker labels are its own.
+
+        Dataset mode dubs clips one by one, each diarized on its own, so a clip's ``S0`` is not the
+        previous clip's ``S0``; keeping the old choice gave e.g. a low voice pitch-shifted far up."""
+        self._assigned = dict(self._pinned)
 
     def voice_for(self, voice: VoiceProfile | None) -> NeuralVoice:
         """The neural voice that speaks for ``voice`` (stable per speaker within this synthesizer)."""
