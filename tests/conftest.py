@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,22 @@ def short_manifest(short_episodes: list, tmp_path_factory: pytest.TempPathFactor
     path = root / "manifest.yaml"
     path.write_text(yaml.safe_dump({"shows": [{"key": "test_show", "episodes": eps}]}))
     return path
+
+
+@pytest.fixture(scope="module")
+def no_network():
+    """Fail any Internet connection attempt (a hub download, telemetry) while a module's tests run."""
+    attempts: list = []
+    real_connect = socket.socket.connect
+
+    def guarded(self, address):
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            attempts.append(address)
+            raise OSError(f"network access in a test: {address}")
+        return real_connect(self, address)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HF_HUB_OFFLINE", "1")
+        mp.setattr(socket.socket, "connect", guarded)
+        yield attempts
+    assert attempts == [], f"a backend tried to reach {attempts}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import sys
 
 import numpy as np
@@ -183,25 +182,6 @@ def test_cli_bad_media(tmp_path, capsys):
 
 
 # --- pyannote.audio: a tiny local pipeline with random weights (tests/pyannote_helpers.py) ---
-
-
-@pytest.fixture(scope="module")
-def no_network():
-    """Fail any Internet connection attempt (hub download, telemetry) while the pyannote tests run."""
-    attempts: list = []
-    real_connect = socket.socket.connect
-
-    def guarded(self, address):
-        if self.family in (socket.AF_INET, socket.AF_INET6):
-            attempts.append(address)
-            raise OSError(f"network access in a test: {address}")
-        return real_connect(self, address)
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HF_HUB_OFFLINE", "1")
-        mp.setattr(socket.socket, "connect", guarded)
-        yield attempts
-    assert attempts == [], f"the pyannote backend tried to reach {attempts}"
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import sys
 
 import numpy as np
@@ -12,24 +11,6 @@ import soundfile as sf
 from anim400k.diarize import anime_embedding as ae
 from anim400k.diarize import get_diarizer
 from anim400k.errors import BackendUnavailable, InputError
-
-
-@pytest.fixture(scope="module")
-def no_network():
-    """Fail any Internet connection attempt (a hub download) while these tests run."""
-    attempts: list = []
-    real_connect = socket.socket.connect
-
-    def guarded(self, address):
-        if self.family in (socket.AF_INET, socket.AF_INET6):
-            attempts.append(address)
-            raise OSError(f"network access in a test: {address}")
-        return real_connect(self, address)
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(socket.socket, "connect", guarded)
-        yield attempts
-    assert attempts == [], f"the anime backend tried to reach {attempts}"
 
 
 @pytest.fixture(scope="module")
