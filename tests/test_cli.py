@@ -36,3 +36,13 @@ def test_usage_error_from_the_installed_command_has_no_traceback():
 def test_version(capsys):
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"anim400k {__version__}"
+
+
+def test_every_command_module_is_registered_statically():
+    """cli.COMMANDS names every module of anim400k.commands (no importlib loop that skips a missing one)."""
+    import pkgutil
+
+    from anim400k import cli, commands
+
+    modules = {m.name for m in pkgutil.iter_modules(commands.__path__)}
+    assert {c.__name__.rsplit(".", 1)[1] for c in cli.COMMANDS} == modules

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from anim400k.diarize.base import Turn
 from anim400k.errors import InputError
 from anim400k.formats.rttm import (
     annotation_to_turns,
@@ -14,6 +13,7 @@ from anim400k.formats.rttm import (
     turns_to_annotation,
     write_rttm,
 )
+from anim400k.model import Turn
 
 TURNS = [Turn(0.5, 2.25, "spk0"), Turn(2.0, 3.5, "spk1"), Turn(4.125, 6.0, "spk0")]
 

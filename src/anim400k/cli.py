@@ -1,8 +1,10 @@
 """The ``anim400k`` command: a thin shell over the library.
 
 Each command group lives in ``anim400k.commands.<name>`` and exposes
-``register(app: typer.Typer) -> None``. Command modules import heavy
-dependencies inside their functions so that ``anim400k --help`` stays fast.
+``register(app: typer.Typer) -> None``; :data:`COMMANDS` lists them statically
+(a missing module is an ImportError, never a silently absent command). Command
+modules import heavy dependencies inside their functions so that
+``anim400k --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -13,24 +15,26 @@ import sys
 
 import typer
 
+from .commands import (
+    align,
+    build,
+    demo,
+    diarize,
+    dub,
+    evaluate,
+    export,
+    metadata,
+    mushra,
+    separate,
+    stats,
+    sync,
+    tasks,
+    transcribe,
+)
 from .errors import AnimError, one_line
 
-COMMAND_MODULES = (
-    "demo",
-    "build",
-    "align",
-    "transcribe",
-    "sync",
-    "separate",
-    "diarize",
-    "metadata",
-    "stats",
-    "tasks",
-    "export",
-    "dub",
-    "evaluate",
-    "mushra",
-)
+COMMANDS = (demo, build, align, transcribe, sync, separate, diarize, metadata, stats, tasks, export, dub, evaluate,
+            mushra)
 
 app = typer.Typer(
     name="anim400k",
@@ -57,18 +61,8 @@ def _options(
     """Build aligned bilingual speech datasets from dubbed video, dub video, and evaluate dubs."""
 
 
-def _register_commands() -> None:
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"anim400k.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"anim400k.commands.{name}":
-                continue  # command group not built yet
-            raise
-        module.register(app)
-
-
-_register_commands()
+for _command in COMMANDS:
+    _command.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

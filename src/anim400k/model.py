@@ -215,3 +215,22 @@ class TimeMap:
     def en_to_jp(self, t):  # type: ignore[no-untyped-def]
         """Map EN-timeline seconds (float or array) to JP-timeline seconds."""
         return (t - self.offset) / (1.0 + self.drift)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Turn:
+    """One speaker turn: ``speaker`` talks from ``start`` to ``end`` (seconds).
+
+    ``confidence`` (0..1, ``None`` when the backend gives none) says how sure the diarizer is
+    that this speaker, and no other, talks here; it takes no part in comparisons or sorting.
+    """
+
+    start: float
+    end: float
+    speaker: str
+    confidence: float | None = field(default=None, compare=False)
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return self.end - self.start

@@ -1,4 +1,4 @@
-"""The diarization capability: the ``Turn`` type, the ``Diarizer`` protocol and the backend registry.
+"""The diarization capability: the ``Diarizer`` protocol and the backend registry (``Turn`` lives in the model).
 
 A diarizer answers "who spoke when" for one audio track: ``diarize(audio, sr)`` returns
 speaker turns (``start``/``end`` in seconds, a label such as ``spk0``). Turns of different
@@ -10,31 +10,12 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from ..errors import InputError
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class Turn:
-    """One speaker turn: ``speaker`` talks from ``start`` to ``end`` (seconds).
-
-    ``confidence`` (0..1, ``None`` when the backend gives none) says how sure the diarizer is
-    that this speaker, and no other, talks here; it takes no part in comparisons or sorting.
-    """
-
-    start: float
-    end: float
-    speaker: str
-    confidence: float | None = field(default=None, compare=False)
-
-    @property
-    def duration(self) -> float:
-        """Length in seconds."""
-        return self.end - self.start
+from ..model import Turn
 
 
 @runtime_checkable

@@ -16,9 +16,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..diarize.base import Turn
 from ..errors import InputError
 from ..fsutil import write_text_atomic
+from ..model import Turn
 
 
 def format_rttm(turns: Iterable[Turn], file_id: str = "audio") -> str:
