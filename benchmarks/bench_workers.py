@@ -50,8 +50,8 @@ def cpu_seconds() -> float:
 def timed_build(manifest: Path, out: Path, jobs: int, args: argparse.Namespace
                 ) -> tuple[float, float, dict[str, Any]]:
     """Build into ``out`` with ``jobs`` workers; returns (wall seconds, CPU seconds, build report dict)."""
-    from anim400k.build.options import BuildOptions
-    from anim400k.build.pipeline import REPORT_FILE, build_dataset
+    from anim400k.dataset.options import BuildOptions
+    from anim400k.dataset.pipeline import REPORT_FILE, build_dataset
 
     opts = BuildOptions(progress=False, jobs=jobs, asr_en=args.asr_en, video_clips=args.video)
     t0, c0 = time.perf_counter(), cpu_seconds()

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from anim400k.build.options import BuildOptions
-from anim400k.build.pipeline import build_dataset
+from anim400k.dataset.options import BuildOptions
+from anim400k.dataset.pipeline import build_dataset
 from anim400k.formats.ids import ANNOTATIONS_FILE, AUDIO_ARCHIVE, VIDEO_ARCHIVE, id_path
 
 OPTS = BuildOptions(progress=False)
@@ -199,7 +199,7 @@ def test_frames_and_archives(built: tuple[Path, object], short_manifest: Path, t
 
     import pyarrow.parquet as pq
 
-    from anim400k.build.release_writer import write_archive
+    from anim400k.dataset.release_writer import write_archive
     from anim400k.formats.ids import FRAMES_ARCHIVE
 
     src, _ = built
@@ -225,8 +225,8 @@ def test_diarization_gets_the_separated_speech(tmp_path: Path) -> None:
     import numpy as np
     import soundfile as sf
 
-    from anim400k.build.context import EpisodeContext
-    from anim400k.build.stages import diarization_audio
+    from anim400k.dataset.context import EpisodeContext
+    from anim400k.dataset.stages import diarization_audio
     from anim400k.model import EpisodeRef
 
     ctx = EpisodeContext(EpisodeRef("s", "1", "jp.mkv", "jp.mkv"), str(tmp_path / "w"), str(tmp_path / "r"), OPTS)

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from anim400k.build import stages
-from anim400k.build.context import EpisodeContext
-from anim400k.build.options import BuildOptions
+from anim400k.dataset import stages
+from anim400k.dataset.context import EpisodeContext
+from anim400k.dataset.options import BuildOptions
 from anim400k.model import EpisodeRef, Transcript
 
 

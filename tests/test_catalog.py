@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from anim400k.build.catalog import Catalog
-from anim400k.build.options import BuildOptions, stage_config
+from anim400k.dataset.catalog import Catalog
+from anim400k.dataset.options import BuildOptions, stage_config
 
 
 def test_done_requires_same_config_and_existing_artifact(tmp_path: Path) -> None:

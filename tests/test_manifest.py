@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from anim400k.build.manifest import load_manifest
+from anim400k.dataset.manifest import load_manifest
 from anim400k.errors import InputError
 
 

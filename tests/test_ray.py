@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from anim400k.build.options import BuildOptions
-from anim400k.build.pipeline import CATALOG_FILE, build_dataset
-from anim400k.build.runners import FAULT_DIR_ENV, FAULT_STAGE_ENV, SIMULATE_NODES_ENV
+from anim400k.dataset.options import BuildOptions
+from anim400k.dataset.pipeline import CATALOG_FILE, build_dataset
+from anim400k.dataset.runners import FAULT_DIR_ENV, FAULT_STAGE_ENV, SIMULATE_NODES_ENV
 from anim400k.formats.ids import ANNOTATIONS_FILE, AUDIO_ARCHIVE
 
 pytestmark = pytest.mark.slow

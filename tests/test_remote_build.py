@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from anim400k.build.options import BuildOptions
-from anim400k.build.pipeline import CATALOG_FILE, build_dataset
-from anim400k.build.runners import SIMULATE_NODES_ENV
+from anim400k.dataset.options import BuildOptions
+from anim400k.dataset.pipeline import CATALOG_FILE, build_dataset
+from anim400k.dataset.runners import SIMULATE_NODES_ENV
 from anim400k.formats.ids import ANNOTATIONS_FILE, AUDIO_ARCHIVE
 from anim400k.formats.release import validate_release
 from anim400k.storage import RemoteMirror, staging_dir

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from anim400k.build.context import EpisodeContext
-from anim400k.build.manifest import load_manifest
-from anim400k.build.options import BuildOptions
-from anim400k.build.runners import (
+from anim400k.dataset.context import EpisodeContext
+from anim400k.dataset.manifest import load_manifest
+from anim400k.dataset.options import BuildOptions
+from anim400k.dataset.runners import (
     FAULT_DIR_ENV,
     FAULT_STAGE_ENV,
     InlineRunner,
@@ -81,7 +81,7 @@ def test_inline_runner_hands_input_errors_to_the_driver(tmp_path: Path) -> None:
 
 
 def test_fault_hook_kills_only_once(tmp_path: Path) -> None:
-    code = "from anim400k.build.runners import _fault_hook; _fault_hook('cut', 'before'); print('alive')"
+    code = "from anim400k.dataset.runners import _fault_hook; _fault_hook('cut', 'before'); print('alive')"
     env = {**os.environ, FAULT_STAGE_ENV: "cut", FAULT_DIR_ENV: str(tmp_path)}
     first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     second = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)

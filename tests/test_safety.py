@@ -12,10 +12,10 @@ import pytest
 import yaml
 from release_helpers import make_release
 
-from anim400k.build.catalog import Catalog
-from anim400k.build.manifest import load_manifest
-from anim400k.build.options import BuildOptions
 from anim400k.cli import main
+from anim400k.dataset.catalog import Catalog
+from anim400k.dataset.manifest import load_manifest
+from anim400k.dataset.options import BuildOptions
 from anim400k.errors import DiskFull, InputError, is_disk_full
 from anim400k.fsutil import folder_lock, is_our_temp, remove_temps, under
 
@@ -383,7 +383,7 @@ def test_disk_full_during_a_stage_is_one_line_and_keeps_the_catalog(short_manife
                                                                      capsys: pytest.CaptureFixture) -> None:
     import dataclasses
 
-    from anim400k.build import stages
+    from anim400k.dataset import stages
 
     target = stages.STAGE_BY_NAME["audio"]  # the first stage after probe
 

@@ -16,8 +16,8 @@ import fsspec
 import pytest
 import yaml
 
-from anim400k.build.options import BuildOptions
-from anim400k.build.pipeline import CATALOG_FILE, build_dataset
+from anim400k.dataset.options import BuildOptions
+from anim400k.dataset.pipeline import CATALOG_FILE, build_dataset
 from anim400k.errors import BackendUnavailable, InputError
 from anim400k.formats.ids import ANNOTATIONS_FILE, AUDIO_ARCHIVE
 from anim400k.storage import RemoteMirror, filesystem, local_input, put_file_atomic

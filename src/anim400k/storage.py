@@ -6,7 +6,7 @@ local staging folders (:class:`RemoteMirror`), one per machine:
 ``$ANIM400K_CACHE/staging/<hash of URL>`` (:func:`staging_dir`). The remote is the truth;
 a staging folder is a cache of the parts of it that this machine needs. The build driver
 pulls the catalog and the small work-state files, each stage task pulls its episode's work
-folder on the node where it runs and pushes what it wrote (see :mod:`anim400k.build.remote`).
+folder on the node where it runs and pushes what it wrote (see :mod:`anim400k.dataset.remote`).
 
 Pulls fetch only files that are missing locally or changed remotely: each staging folder
 keeps, per directory, a hidden ``.remote-versions.json`` that records which remote

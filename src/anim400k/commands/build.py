@@ -42,9 +42,9 @@ def register(app: typer.Typer) -> None:
         progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
     ) -> None:
         """Build an Anim-400K release from a manifest (resumable: re-run to finish an interrupted build)."""
-        from ..build.options import BuildOptions
-        from ..build.pipeline import BuildInterrupted, build_dataset
-        from ..build.summary import print_summary
+        from ..dataset.options import BuildOptions
+        from ..dataset.pipeline import BuildInterrupted, build_dataset
+        from ..dataset.summary import print_summary
 
         opts = BuildOptions(
             asr_en=asr_en, asr_ja=asr_ja, asr_model=asr_model, asr_device=device, tolerance_ms=tolerance_ms,

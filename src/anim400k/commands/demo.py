@@ -22,9 +22,9 @@ def register(app: typer.Typer) -> None:
         progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
     ) -> None:
         """Synthesize N dubbed episodes, build the dataset with the embedded defaults, print a summary."""
-        from ..build.options import BuildOptions
-        from ..build.pipeline import build_dataset
-        from ..build.summary import print_summary
+        from ..dataset.options import BuildOptions
+        from ..dataset.pipeline import build_dataset
+        from ..dataset.summary import print_summary
         from ..demo import prepare_demo_inputs
 
         manifest = prepare_demo_inputs(out, episodes=episodes, seed=seed, duration=duration)

@@ -17,7 +17,7 @@ class EpisodeContext:
 
     ``remote`` is the output URL when the output is remote: ``work_dir`` and ``release_dir``
     are then paths in the driver's staging folder, which a task rebases onto its own node's
-    staging folder (:mod:`anim400k.build.remote`).
+    staging folder (:mod:`anim400k.dataset.remote`).
     """
 
     ref: EpisodeRef

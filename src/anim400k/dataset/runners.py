@@ -6,7 +6,7 @@ workers at once). Pool workers ignore SIGINT: the driver handles Ctrl-C for them
 Workers only compute and write artifacts (large audio stays in the episode's work folder,
 never in a runner's message channel); the driver alone writes the catalog. When the output
 is a URL, every runner's task stages its episode in its own machine's staging folder and
-syncs it with the remote (:func:`anim400k.build.remote.run_stage_staged`), so no worker
+syncs it with the remote (:func:`anim400k.dataset.remote.run_stage_staged`), so no worker
 needs to see the driver's disk.
 
 Test hook (fault injection): with ``ANIM400K_FAULT_KILL_STAGE=<stage>[:after]`` and

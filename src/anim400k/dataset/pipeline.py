@@ -4,7 +4,7 @@ With a remote output (``--out s3://...``) the driver works in its own staging fo
 pulls the catalog and the work state to resume, pushes the catalog after every finished
 stage (each stage task stages its episode on its own node and pushes its files itself),
 pulls the finished episodes' work state before writing the release, and pushes what it
-wrote at the end (:mod:`anim400k.build.remote`).
+wrote at the end (:mod:`anim400k.dataset.remote`).
 """
 
 from __future__ import annotations
