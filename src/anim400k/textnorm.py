@@ -3,8 +3,14 @@
 Whisper writes "3" for "three", "10%" for "ten percent" and "Mr." for "mister"; the scripts it
 is scored against spell them out. :func:`normalize_english` maps both sides to one form:
 lower case, numbers as words (integers, decimals, ordinals, thousands separators, ``%``, ``$``),
-a few abbreviations and spelling variants unified, hyphens split, punctuation dropped
-(apostrophes inside words are kept: "don't"). :func:`wer` scores with it (jiwer).
+a few abbreviations and spelling variants unified, hyphens split, punctuation dropped.
+Contractions and apostrophes follow the rules of Whisper's ``EnglishTextNormalizer``
+(openai/whisper, MIT): "who's" -> "who is", "don't" -> "do not", "I'm" -> "i am", "can't" ->
+"can not", "let's" -> "let us", every other apostrophe becomes a word break; the fillers it
+ignores (hmm, mm, uh, um; also "hm") are dropped. ASR cannot hear an apostrophe, and a script's "who is"
+spoken and heard as "who's" is no error. (Whisper reads every ``'s`` as "is", so a plural heard
+for a possessive, "teachers" for "teacher's", still counts, as it does in Whisper's scores.)
+:func:`wer` scores with it (jiwer).
 """
 
 from __future__ import annotations
@@ -20,9 +26,28 @@ _ORDINAL = {"one": "first", "two": "second", "three": "third", "five": "fifth", 
             "nine": "ninth", "twelve": "twelfth"}
 #: Spellings that mean the same word (after lower-casing and dropping the trailing dot).
 _VARIANTS = {"ok": "okay", "mr": "mister", "mrs": "missus", "ms": "miss", "dr": "doctor",
-             "vs": "versus", "alright": "all right", "gonna": "going to", "wanna": "want to",
-             "gotta": "got to", "till": "until", "til": "until", "'til": "until", "cause": "because",
-             "'cause": "because", "mm": "hmm", "mhm": "hmm", "hm": "hmm"}
+             "vs": "versus", "alright": "all right", "till": "until", "til": "until"}
+#: Whisper's EnglishTextNormalizer contraction rules (openai/whisper normalizers/english.py, MIT),
+#: applied in this order to the lower-cased text.
+_CONTRACTIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), replacement)
+    for pattern, replacement in (
+        (r"\bwon't\b", "will not"), (r"\bcan't\b", "can not"), (r"\blet's\b", "let us"),
+        (r"\bain't\b", "aint"), (r"\by'all\b", "you all"), (r"\bwanna\b", "want to"),
+        (r"\bkinda\b", "kind of"), (r"\bsorta\b", "sort of"), (r"\bdunno\b", "do not know"),
+        (r"\bgotta\b", "got to"), (r"\bgonna\b", "going to"), (r"\bi'ma\b", "i am going to"),
+        (r"\bimma\b", "i am going to"), (r"\bwoulda\b", "would have"), (r"\bcoulda\b", "could have"),
+        (r"\bshoulda\b", "should have"), (r"\bcause\b", "because"), (r"\bma'am\b", "madam"),
+        # perfect tenses
+        (r"'d been\b", " had been"), (r"'s been\b", " has been"), (r"'d gone\b", " had gone"),
+        (r"'s gone\b", " has gone"), (r"'d done\b", " had done"), (r"'s got\b", " has got"),
+        # general contractions
+        (r"n't\b", " not"), (r"'re\b", " are"), (r"'s\b", " is"), (r"'d\b", " would"),
+        (r"'ll\b", " will"), (r"'t\b", " not"), (r"'ve\b", " have"), (r"'m\b", " am"),
+    )
+)
+#: Fillers Whisper's normaliser drops.
+_FILLERS = re.compile(r"\b(hmm|hm|mm|mhm|mmm|uh|um)\b")
 _NUMBER = re.compile(r"(?<![\w.])(\$)?(\d[\d,]*)(?:\.(\d+))?(st|nd|rd|th)?(%)?(?![\w])")
 
 
@@ -77,18 +102,17 @@ def _spell_number(m: re.Match[str]) -> str:
 
 
 def normalize_english(text: str) -> str:
-    """``text`` lower-cased, numbers spelt out, variants unified and punctuation removed."""
+    """``text`` lower-cased, contractions expanded (Whisper's rules), numbers spelt out, variants
+    unified and punctuation (apostrophes included) removed."""
     t = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("&", " and ")
+    t = _FILLERS.sub("", t)
+    t = re.sub(r"\s+'", "'", t)  # a space before an apostrophe (as Whisper's normaliser)
+    for pattern, replacement in _CONTRACTIONS:
+        t = pattern.sub(replacement, t)
     t = _NUMBER.sub(_spell_number, t)
     t = t.replace("%", " percent ")
-    t = re.sub(r"[^\w\s']", " ", t)  # hyphens, dots, commas, quotes...
-    words = []
-    for w in t.split():
-        w = w.strip("'") if w not in _VARIANTS else w
-        w = _VARIANTS.get(w, w)
-        if w:
-            words.append(w)
-    return " ".join(words)
+    t = re.sub(r"[^\w\s]|_", " ", t)  # hyphens, dots, commas, quotes, the apostrophes left...
+    return " ".join(_VARIANTS.get(w, w) for w in t.split())
 
 
 def wer(references: Sequence[str] | str, hypotheses: Sequence[str] | str) -> float:

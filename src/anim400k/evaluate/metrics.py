@@ -16,7 +16,7 @@ Per clip (dub vs the JP source and the gold EN clip of the release):
   ASR hears in the dub against the text it was meant to say (corpus figure in ``corpus``).
 
 Every WER is computed after :func:`anim400k.textnorm.normalize_english` (numbers as words,
-punctuation dropped).
+contractions expanded by Whisper's rules, punctuation dropped).
 """
 
 from __future__ import annotations
