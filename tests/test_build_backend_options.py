@@ -41,7 +41,7 @@ def test_asr_model_goes_to_faster_whisper_only(
         return Fake()
 
     monkeypatch.setattr(asr, "get_transcriber", fake_get)
-    monkeypatch.setattr(stages, "load_analysis_audio", lambda ctx, lang: np.zeros(1600, np.float32))
+    monkeypatch.setattr(EpisodeContext, "analysis_audio", lambda ctx, lang: np.zeros(1600, np.float32))
     ctx = _ctx(tmp_path, asr_en=asr_en, asr_ja=asr_ja, asr_model="/models/large-v3", asr_device="cuda")
     stages.stage_asr_en(ctx)
     stages.stage_asr_ja(ctx)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..model import EpisodeRef
+from ..model import EpisodeRef, TimeMap
 from .options import BuildOptions
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(slots=True)
@@ -40,3 +43,15 @@ class EpisodeContext:
     def read_json(self, name: str) -> Any:
         """Load a JSON artifact of an earlier stage."""
         return json.loads(self.artifact(name).read_text(encoding="utf-8"))
+
+    def analysis_audio(self, lang: str) -> np.ndarray:
+        """The episode's decoded mono 16 kHz track of ``lang`` (written by the audio stage)."""
+        import soundfile as sf
+
+        data, _ = sf.read(self.artifact(f"{lang}.16k.flac"), dtype="float32")
+        return data
+
+    def timemap(self) -> TimeMap:
+        """The sync stage's TimeMap (identity if sync is off or not confident)."""
+        d = self.read_json("sync.json")
+        return TimeMap(offset=d["offset"], drift=d["drift"], confidence=d["confidence"]) if d["applied"] else TimeMap()

@@ -11,7 +11,6 @@ from ..formats.ids import clip_id
 from ..model import EN, JP, Subtitle
 from .context import EpisodeContext
 from .options import ANALYSIS_SR
-from .stages import load_analysis_audio, load_timemap
 
 
 def _speakers(ctx: EpisodeContext, starts: np.ndarray, ends: np.ndarray
@@ -30,7 +29,7 @@ def _mixing_ratios(ctx: EpisodeContext, starts: np.ndarray, ends: np.ndarray) ->
 
     from ..mixing import mixing_ratios
 
-    mix = load_analysis_audio(ctx, JP)
+    mix = ctx.analysis_audio(JP)
     backing, _ = sf.read(ctx.artifact("backing.flac"), dtype="float32")
     n = min(len(mix), len(backing))
     mix, backing = mix[:n], backing[:n]
@@ -62,7 +61,7 @@ def make_episode_clips(ctx: EpisodeContext) -> dict[str, Any]:
 
     en = read_transcript(ctx.artifact(f"{EN}.transcript.json"), language=EN)
     jp = read_transcript(ctx.artifact(f"{JP}.transcript.json"), language=JP)
-    tm = load_timemap(ctx)
+    tm = ctx.timemap()
     subs = [Subtitle(d["start"], d["end"], d["text"]) for d in ctx.read_json("subtitles.json")]
     clips = align_clips(
         en.segments, jp.segments, subs, tolerance_ms=ctx.options.tolerance_ms,

@@ -11,7 +11,6 @@ from ..model import EN, JP, Segment, TimeMap
 from ..scoring import alignment_score
 from .context import EpisodeContext
 from .options import ANALYSIS_SR
-from .stages import load_analysis_audio, load_timemap
 
 
 def true_clip_intervals(truth: Any, tolerance_ms: int) -> list[tuple[float, float]]:
@@ -37,7 +36,7 @@ def score_episode(ctx: EpisodeContext) -> dict[str, Any]:
     jp = read_transcript(ctx.artifact(f"{JP}.transcript.json"), language=JP)
     nosync = align_clips(en.segments, jp.segments, tolerance_ms=tol)
     out["alignment_without_sync"] = alignment_score([(c.en_start, c.en_end) for c in nosync], gt)
-    tm = load_timemap(ctx)
+    tm = ctx.timemap()
     out["sync"] = {"offset_error_ms": abs(tm.offset - truth.offset) * 1000,
                    "drift_error_pct": abs(tm.drift - truth.drift) * 100}
     out["asr_en"] = english_wer(truth, en)
@@ -81,7 +80,7 @@ def _sdr(ctx: EpisodeContext, truth: Any) -> dict[str, float]:
         ref = ref.mean(axis=1)
     ref = resample_poly(ref, ANALYSIS_SR, sr).astype(np.float32)
     est, _ = sf.read(ctx.artifact("backing.flac"), dtype="float32")
-    mix = load_analysis_audio(ctx, JP)
+    mix = ctx.analysis_audio(JP)
     n = min(len(ref), len(est), len(mix))
     return {"sdr": float(sdr(ref[:n], est[:n])), "si_sdr": float(si_sdr(ref[:n], est[:n])),
             "sdr_of_mix": float(sdr(ref[:n], mix[:n]))}

@@ -45,21 +45,6 @@ class Stage:
         return True
 
 
-# ---------------------------------------------------------------- helpers
-def load_analysis_audio(ctx: EpisodeContext, lang: str) -> np.ndarray:
-    """The episode's decoded mono 16 kHz track of ``lang`` (written by the audio stage)."""
-    import soundfile as sf
-
-    data, _ = sf.read(ctx.artifact(f"{lang}.16k.flac"), dtype="float32")
-    return data
-
-
-def load_timemap(ctx: EpisodeContext) -> TimeMap:
-    """The sync stage's TimeMap (identity if sync is off or not confident)."""
-    d = ctx.read_json("sync.json")
-    return TimeMap(offset=d["offset"], drift=d["drift"], confidence=d["confidence"]) if d["applied"] else TimeMap()
-
-
 # ---------------------------------------------------------------- stages
 def stage_probe(ctx: EpisodeContext) -> str:
     """Check that the media exist, decode, and hold the requested language streams."""
@@ -110,7 +95,7 @@ def stage_sync(ctx: EpisodeContext) -> str:
     if ctx.options.sync:
         from .. import sync
 
-        res = sync.analyze_sync(load_analysis_audio(ctx, JP), load_analysis_audio(ctx, EN), ANALYSIS_SR)
+        res = sync.analyze_sync(ctx.analysis_audio(JP), ctx.analysis_audio(EN), ANALYSIS_SR)
         tm = res.time_map
         out.update(offset=float(tm.offset), drift=float(tm.drift), confidence=float(res.confidence),
                    applied=bool(res.reliable), diagnostics=res.to_dict())
@@ -139,7 +124,7 @@ def _asr_stage(ctx: EpisodeContext, lang: str) -> str:
             opts["model"] = ctx.options.asr_model
             opts["device"] = ctx.options.asr_device
         transcriber = get_transcriber(name, **opts)
-        transcript = transcriber.transcribe(load_analysis_audio(ctx, lang), ANALYSIS_SR, lang)
+        transcript = transcriber.transcribe(ctx.analysis_audio(lang), ANALYSIS_SR, lang)
     write_transcript(dest, transcript)
     return str(dest)
 
@@ -179,7 +164,7 @@ def diarization_audio(ctx: EpisodeContext) -> np.ndarray:
     """
     import soundfile as sf
 
-    mix = load_analysis_audio(ctx, JP)
+    mix = ctx.analysis_audio(JP)
     sep_json, backing_file = ctx.artifact("separate.json"), ctx.artifact("backing.flac")
     if not (sep_json.exists() and backing_file.exists()) or ctx.read_json("separate.json").get("fallback", True):
         return mix
@@ -217,7 +202,7 @@ def stage_separate(ctx: EpisodeContext) -> str:
     separator = get_separator(ctx.options.separator, **opts)
     sync = ctx.read_json("sync.json")
     time_map = TimeMap(sync["offset"], sync["drift"], sync["confidence"]) if sync["applied"] else None
-    result = separator.separate(load_analysis_audio(ctx, JP), ANALYSIS_SR, reference=load_analysis_audio(ctx, EN),
+    result = separator.separate(ctx.analysis_audio(JP), ANALYSIS_SR, reference=ctx.analysis_audio(EN),
                                 time_map=time_map)
     with atomic_path(ctx.artifact("backing.flac")) as tmp:
         sf.write(tmp, np.clip(result.backing, -1, 1), ANALYSIS_SR, format="FLAC", subtype="PCM_16")
