@@ -93,7 +93,7 @@ def main() -> None:
         print(f"whisper-tiny-en batch {batch}:   RTF {r:.4f}  ({n} segments)  WER {w:.3f}  "
               f"time x{r / base:.2f} of pocketsphinx")
     try:
-        from anim400k.asr.random_whisper import build_random_whisper
+        from anim400k.testing.random_whisper import build_random_whisper
     except ImportError as exc:  # pragma: no cover
         print(f"faster-whisper: skipped ({exc})")
         return

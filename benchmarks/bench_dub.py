@@ -54,7 +54,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tts_model = args.tts_model
         if args.tts == "xtts" and tts_model == "random":
-            from anim400k.tts.random_xtts import build_random_xtts
+            from anim400k.testing.random_xtts import build_random_xtts
 
             tts_model = str(build_random_xtts(Path(tmp) / "random-xtts"))
 

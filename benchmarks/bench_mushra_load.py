@@ -14,10 +14,10 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from anim400k.evaluate.demo_data import make_demo_release, make_demo_systems
 from anim400k.evaluate.mushra_create import create_test
 from anim400k.evaluate.mushra_load import run_load
 from anim400k.evaluate.mushra_server import BackgroundServer
+from anim400k.testing.demo_release import make_demo_release, make_demo_systems
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """The faster-whisper backend's real loading and decoding code, on a tiny *random* Whisper.
 
-The model is built offline (``anim400k.asr.random_whisper``: a local byte-level tokenizer,
+The model is built offline (``anim400k.testing.random_whisper``: a local byte-level tokenizer,
 a random ``transformers`` Whisper, CTranslate2 conversion), so its text is meaningless;
 these tests check the pipeline: loading from a folder, batched and sequential decoding,
 word timestamps, the translate task, and timings inside the audio.
@@ -25,7 +25,7 @@ from anim400k.errors import BackendUnavailable, InputError  # noqa: E402
 
 @pytest.fixture(scope="module")
 def random_model(tmp_path_factory):
-    from anim400k.asr.random_whisper import build_random_whisper
+    from anim400k.testing.random_whisper import build_random_whisper
 
     return build_random_whisper(tmp_path_factory.mktemp("whisper") / "random-tiny")
 

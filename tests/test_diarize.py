@@ -181,14 +181,14 @@ def test_cli_bad_media(tmp_path, capsys):
     assert not out.exists()
 
 
-# --- pyannote.audio: a tiny local pipeline with random weights (tests/pyannote_helpers.py) ---
+# --- pyannote.audio: a tiny local pipeline with random weights (anim400k.testing.random_pyannote) ---
 
 
 @pytest.fixture(scope="module")
 def tiny_pipeline(tmp_path_factory, no_network):
     """A folder holding a tiny community-1-style pipeline (config.yaml and the three models)."""
     pytest.importorskip("pyannote.audio")
-    from pyannote_helpers import write_tiny_pipeline
+    from anim400k.testing.random_pyannote import write_tiny_pipeline
 
     folder = tmp_path_factory.mktemp("tiny-diarization") / "speaker-diarization-tiny"
     write_tiny_pipeline(folder)
@@ -285,7 +285,7 @@ def test_pyannote_speaker_counts_reach_the_pipeline(episode1, tiny_pipeline, mon
 @pyannote_test
 def test_pyannote_31_layout_loads_offline_with_relative_paths(episode1, tiny_pipeline, tmp_path_factory):
     """A speaker-diarization-3.1 style config (no PLDA, paths relative to it) under pyannote.audio 4."""
-    from pyannote_helpers import write_tiny_pipeline
+    from anim400k.testing.random_pyannote import write_tiny_pipeline
 
     tmp_path = tmp_path_factory.mktemp("layout31")  # pyannote routes by the words in the path:
     assert "pyannote" not in str(tmp_path)
@@ -310,7 +310,8 @@ def test_pyannote_31_layout_loads_offline_with_relative_paths(episode1, tiny_pip
 )
 def test_pyannote_bad_checkpoint_names_the_config(tiny_pipeline, tmp_path, monkeypatch, entry, value, expected):
     import huggingface_hub.constants
-    from pyannote_helpers import write_tiny_pipeline
+
+    from anim400k.testing.random_pyannote import write_tiny_pipeline
 
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "empty-hf-cache"))
     folder = tmp_path / "broken"

@@ -15,7 +15,7 @@ from anim400k.errors import BackendUnavailable, InputError
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory, no_network):
-    from anim400k.diarize.random_anime_embedding import build_random_anime_embedding
+    from anim400k.testing.random_anime_embedding import build_random_anime_embedding
 
     return build_random_anime_embedding(tmp_path_factory.mktemp("anime-spk") / "model", seed=1)
 

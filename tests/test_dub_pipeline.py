@@ -236,7 +236,7 @@ def test_cli_missing_video_is_one_line_and_exit_2(tmp_path, capsys):
 def tiny_whisper(tmp_path_factory):
     pytest.importorskip("faster_whisper")
     pytest.importorskip("transformers")
-    from anim400k.asr.random_whisper import build_random_whisper
+    from anim400k.testing.random_whisper import build_random_whisper
 
     return build_random_whisper(tmp_path_factory.mktemp("whisper") / "random-tiny")
 

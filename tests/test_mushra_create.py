@@ -9,10 +9,10 @@ import pytest
 import soundfile as sf
 
 from anim400k.cli import main
-from anim400k.evaluate.demo_data import make_demo_release, make_demo_systems
 from anim400k.evaluate.mushra_config import load_test
 from anim400k.evaluate.stimuli import integrated_loudness, lowpass
 from anim400k.evaluate.webmushra import read_webmushra
+from anim400k.testing.demo_release import make_demo_release, make_demo_systems
 
 
 @pytest.fixture(scope="module")

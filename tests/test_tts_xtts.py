@@ -1,6 +1,6 @@
 """The XTTS voice-cloning backend through its real loading and inference code, on a tiny random model.
 
-``anim400k.tts.random_xtts`` builds a randomly initialised XTTS folder (config.json, model.pth,
+``anim400k.testing.random_xtts`` builds a randomly initialised XTTS folder (config.json, model.pth,
 vocab.json) like the released one; the backend loads it exactly as it loads XTTS-v2. The
 speech is noise, so the tests check structure, conditioning and the pipeline, not quality.
 """
@@ -21,7 +21,7 @@ SR = 16000
 
 @pytest.fixture(scope="module")
 def xtts_folder(tmp_path_factory):
-    from anim400k.tts.random_xtts import build_random_xtts
+    from anim400k.testing.random_xtts import build_random_xtts
 
     return build_random_xtts(tmp_path_factory.mktemp("xtts") / "tiny-xtts")
 

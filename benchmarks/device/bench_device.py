@@ -4,7 +4,7 @@ Rows (each prints its real-time factor RTF = processing seconds / audio seconds;
 
 * ``faster-whisper large-v3 arch``: a randomly initialised Whisper with large-v3's shape
   (d_model 1280, 32+32 layers, 20 heads, 128 mel bins, 51866 tokens; float16 on CUDA),
-  built offline by ``anim400k.asr.random_whisper``, through the project's faster-whisper
+  built offline by ``anim400k.testing.random_whisper``, through the project's faster-whisper
   backend (batched 8, beam 5, ``max_new_tokens`` bounded: random weights never stop);
 * ``demucs htdemucs arch``: a random ``HTDemucs`` with the pretrained htdemucs
   hyper-parameters (4 sources, 44.1 kHz, 48 channels, depth 4, 5 transformer layers,
@@ -74,7 +74,7 @@ def episode_audio(work: Path, seconds: float, made: float = 60.0) -> tuple[np.nd
 
 
 def whisper_model(work: Path, quick: bool, device: str) -> Path:
-    from anim400k.asr.random_whisper import build_random_whisper
+    from anim400k.testing.random_whisper import build_random_whisper
 
     if quick:
         return build_random_whisper(work / "whisper", n_mels=128)

@@ -12,13 +12,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from anim400k.evaluate.demo_data import make_demo_release, make_demo_systems
 from anim400k.evaluate.mushra_analysis import analyze
 from anim400k.evaluate.mushra_app import admin_token, make_invite, read_secret
 from anim400k.evaluate.mushra_config import STORE_FILE
 from anim400k.evaluate.mushra_create import create_test
 from anim400k.evaluate.mushra_server import BackgroundServer
 from anim400k.evaluate.mushra_store import MushraStore
+from anim400k.testing.demo_release import make_demo_release, make_demo_systems
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

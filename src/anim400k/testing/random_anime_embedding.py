@@ -23,7 +23,7 @@ def build_random_anime_embedding(folder: str | Path, seed: int = 0) -> Path:
     """Write a random small model (``embedding_model.pth`` + ``config.json``) into ``folder``; return it."""
     import torch
 
-    from .speechbrain_import import import_speechbrain
+    from ..diarize.speechbrain_import import import_speechbrain
 
     import_speechbrain()
     from anime_speaker_embedding.model import swap_bn_to_gn
