@@ -8,7 +8,7 @@ EN subtitles), then times the audio-free part of the build exactly as the pipeli
 - subtitle attachment (``align.overlapping_flat``, what ``align_clips`` does with its
   ``subtitles`` argument, on each episode's clips),
 - ids (the align stage's per-clip media IDs, ``formats.ids.clip_id``, and speaker fields),
-- annotation writing (``formats.release.clip_to_release_dict`` + ``write_annotations``, streamed),
+- annotation writing (``release.clip_to_release_dict`` + ``write_annotations``, streamed),
 - statistics (``stats.compute_stats`` on the written annotations file, its default jobs).
 
 Prints wall and CPU seconds per phase (statistics' CPU includes its worker processes; the
@@ -31,8 +31,8 @@ import numpy as np
 
 from anim400k.align import align_clips, overlapping_flat
 from anim400k.formats.ids import clip_id
-from anim400k.formats.release import clip_to_release_dict, write_annotations
 from anim400k.model import Segment, Subtitle
+from anim400k.release import clip_to_release_dict, write_annotations
 
 PAPER_EPISODES, PAPER_JP, PAPER_EN = 3500, 1_700_000, 1_200_000
 KANA = ["わたし", "あなた", "きょう", "ここ", "いく", "みる", "たべる", "ともだち", "がっこう", "はい", "いいえ",
@@ -159,7 +159,7 @@ def main() -> None:
             cpu["writing"] -= cpu[k]
         rss_build = peak_rss_gb()
         size_mb = path.stat().st_size / 1e6
-        from anim400k.formats.release import load
+        from anim400k.release import load
         from anim400k.stats import MAX_WORKERS, compute_stats, default_jobs
 
         children0 = resource.getrusage(resource.RUSAGE_CHILDREN)

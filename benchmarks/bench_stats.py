@@ -46,7 +46,7 @@ EN = [
 def generate(path: Path, n_clips: int, n_shows: int, seed: int = 0) -> None:
     """Write a synthetic annotations file with ``n_clips`` clips over ``n_shows`` shows."""
     from anim400k.formats import ids
-    from anim400k.formats.release import write_annotations
+    from anim400k.release import write_annotations
 
     rng = random.Random(seed)
     per_show = n_clips // n_shows
@@ -117,10 +117,10 @@ if mode == "json":
         data = json.load(f)
     n = sum(len(e["clips"]) for s in data.values() for e in s["episodes"].values())
 elif mode == "read":
-    from anim400k.formats.release import load
+    from anim400k.release import load
     n = sum(1 for _ in load(path).clips())
 else:
-    from anim400k.formats.release import load
+    from anim400k.release import load
     from anim400k.stats import compute_stats, default_jobs
     jobs = 1 if mode == "stats1" else default_jobs(load(path))
     n = compute_stats(path, jobs=jobs)["clips"]

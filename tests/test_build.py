@@ -47,7 +47,7 @@ def test_release_follows_the_format(built: tuple[Path, object]) -> None:
     assert sorted(episodes) == ["1", "2"]
     clips = [c for ep in episodes.values() for c in ep["clips"]]
     assert len(clips) == report.clips >= 2
-    from anim400k.formats.release import build_record_problems, load
+    from anim400k.release import build_record_problems, load
 
     assert not list(build_record_problems(load(out)))  # the annotations agree with the build's record
     for c in clips:

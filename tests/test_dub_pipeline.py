@@ -273,8 +273,8 @@ def test_dataset_mode_writes_dubs_keyed_by_en_clip_id(episode, tmp_path):
 
     from anim400k.dub.dataset_mode import REPORT_NAME, dub_dataset
     from anim400k.formats import ids
-    from anim400k.formats.release import load
     from anim400k.media import write_audio
+    from anim400k.release import load
     from anim400k.synth import load_truth
     from anim400k.tasks import split_of
 

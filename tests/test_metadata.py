@@ -11,7 +11,7 @@ from PIL import Image
 from anim400k.cli import main
 from anim400k.errors import InputError
 from anim400k.formats import ids, metadata
-from anim400k.formats.release import SHOW_FIELDS
+from anim400k.release import SHOW_FIELDS
 
 FULL = {
     "key": "frieren_s1",

@@ -142,7 +142,7 @@ def test_remote_output_needs_no_shared_folder(ray_address: str, local_release: d
                                               short_manifest: Path, tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """``--out URL`` on Ray: every worker process stages episodes in its own folder (as on other nodes)."""
-    from anim400k.formats.release import validate_release
+    from anim400k.release import validate_release
     from anim400k.storage import staging_dir
 
     remote = tmp_path / "bucket" / "release"

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from release_helpers import annotations, make_release
 
-from anim400k import model
+from anim400k import model, release
 from anim400k.errors import InputError
-from anim400k.formats import ids, release
+from anim400k.formats import ids
 
 
 @pytest.fixture(scope="module")

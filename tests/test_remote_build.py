@@ -18,7 +18,7 @@ from anim400k.dataset.options import BuildOptions
 from anim400k.dataset.pipeline import CATALOG_FILE, build_dataset
 from anim400k.dataset.runners import SIMULATE_NODES_ENV
 from anim400k.formats.ids import ANNOTATIONS_FILE, AUDIO_ARCHIVE
-from anim400k.formats.release import validate_release
+from anim400k.release import validate_release
 from anim400k.storage import RemoteMirror, staging_dir
 
 OPTS = BuildOptions(progress=False, video_clips=False, asr_en="vad")

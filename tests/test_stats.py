@@ -13,9 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from release_helpers import make_release
 
-from anim400k import stats
+from anim400k import release, stats
 from anim400k.cli import main
-from anim400k.formats import release
 
 
 @pytest.fixture(scope="module")
@@ -187,7 +186,7 @@ def _messy(seed: int = 0, n_shows: int = 5) -> dict:
 
 def _reference(path: Path) -> dict:
     """Clip statistics from the typed records (ClipRecord), text by text, in file order."""
-    from anim400k.formats.release import load
+    from anim400k.release import load
 
     seconds, n, multi, hist = 0.0, 0, 0, [0] * len(stats.StatsAccumulator().duration_hist)
     js = jw = es = ew = 0

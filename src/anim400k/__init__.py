@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "align_clips": "anim400k.align",
     "build_dataset": "anim400k.dataset.pipeline",
-    "load": "anim400k.formats.release",
+    "load": "anim400k.release",
     "dub": "anim400k.dub.pipeline",
     "make_episode": "anim400k.synth",
 }

@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from .formats.release import Dataset, Show, _ts
+from .release import Dataset, Show, timestamp_seconds
 
 _JP_SENT = re.compile(r"(?<=[。！？!?])|\n+")
 _EN_SENT = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)\]]))\s+|\n+")
@@ -251,7 +251,7 @@ class StatsAccumulator:
 
     def _add_clips(self, clips: list[Any], jp_texts: list[str], en_texts: list[str]) -> None:
         # hot loop (one pass per clip): locals only, no per-clip objects
-        ts, hist, last, width = _ts, self.duration_hist, _N_BINS - 1, DURATION_BIN_WIDTH
+        ts, hist, last, width = timestamp_seconds, self.duration_hist, _N_BINS - 1, DURATION_BIN_WIDTH
         n = single = multi = 0
         seconds = self.seconds
         add_jp, add_en = jp_texts.append, en_texts.append
@@ -370,7 +370,7 @@ def compute_stats(dataset: Dataset | str | Path, jobs: int | None = None) -> dic
     one parses. ``None`` picks 1 for files under :data:`PARALLEL_MIN_BYTES`, else the
     available CPUs. The result is the same whatever ``jobs`` is.
     """
-    from .formats.release import load
+    from .release import load
 
     ds = dataset if isinstance(dataset, Dataset) else load(dataset)
     n = default_jobs(ds) if jobs is None else max(1, int(jobs))

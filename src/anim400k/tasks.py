@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from .errors import InputError
-from .formats.release import Dataset, EpisodeRecord, Show, load
 from .fsutil import atomic_path, write_json_atomic
+from .release import Dataset, EpisodeRecord, Show, load
 
 SPLITS = ("train", "validation", "test")
 #: Names a user may give for a split (``--split``); ``all`` means every clip.
@@ -242,7 +242,7 @@ def write_task_views(
     Streams the release one show at a time; each manifest is written to a temporary name
     and renamed into place when complete.
     """
-    from .formats.release import require_valid
+    from .release import require_valid
 
     ds = dataset if isinstance(dataset, Dataset) else load(dataset)
     props = parse_proportions(proportions)

@@ -12,7 +12,7 @@ MEDIA_SUFFIXES = (".mkv", ".mp4", ".webm", ".mov", ".m4v", ".avi", ".ts")
 
 def clip_record(clip: Any) -> dict[str, Any]:
     """A clip as a release-format object (``HH:MM:SS.mmm`` times; ``speakers`` empty here)."""
-    from ..formats.release import clip_to_release_dict
+    from ..release import clip_to_release_dict
 
     d = clip_to_release_dict(clip)
     return {k: v for k, v in d.items() if k not in ("jp_clip", "en_clip") or v}

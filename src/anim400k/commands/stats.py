@@ -25,8 +25,8 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from ..formats.release import load
         from ..fsutil import write_json_atomic
+        from ..release import load
         from ..stats import compute_stats, stats_rows, write_figures
 
         result = compute_stats(load(dataset))
@@ -53,7 +53,7 @@ def register(app: typer.Typer) -> None:
         """Check a release against the Anim-400K format; exit 1 if anything is wrong."""
         import itertools
 
-        from ..formats.release import build_record_problems, iter_problems, load
+        from ..release import build_record_problems, iter_problems, load
 
         ds = load(dataset)
         n = 0

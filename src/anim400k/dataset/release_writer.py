@@ -37,7 +37,7 @@ def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path,
     Returns a summary: clip count, hours of clips, unmatched JP segments, warnings.
     """
     from ..formats.metadata import load_show_metadata
-    from ..formats.release import clip_to_release_dict, write_annotations
+    from ..release import clip_to_release_dict, write_annotations
 
     by_show: dict[str, list[EpisodeContext]] = {}
     for ctx in contexts:

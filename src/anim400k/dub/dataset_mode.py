@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 
 from ..errors import AnimError
-from ..formats.release import ClipRecord, Dataset
 from ..fsutil import write_json_atomic
 from ..model import Subtitle
 from ..progress import progress_bar
+from ..release import ClipRecord, Dataset
 from ..translate.base import Translator
 from ..tts.base import Synthesizer
 from .condense import get_condenser
@@ -95,7 +95,7 @@ def dub_dataset(
     Clips whose dub already exists are skipped (re-runs resume). One clip's failure is
     recorded in the report and does not stop the run.
     """
-    from ..formats.release import load, require_valid
+    from ..release import load, require_valid
     from ..tasks import normalize_split, require_split, split_of
     from ..translate import get_translator
 

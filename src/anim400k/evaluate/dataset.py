@@ -46,7 +46,7 @@ def load_clips(dataset: str | Path, split: str = "test") -> list[EvalClip]:
 
     A split that holds no show of the release raises :class:`InputError` naming the splits it has.
     """
-    from ..formats.release import load, require_valid
+    from ..release import load, require_valid
     from ..tasks import normalize_split, require_split
 
     want = normalize_split(split)

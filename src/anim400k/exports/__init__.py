@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..formats.release import Dataset, load
+from ..release import Dataset, load
 
 FORMATS = {
     "parquet": "anim400k.exports.parquet",

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..formats.release import SHOW_FIELDS, BadItems, ClipRecord, Dataset, Show, check_or_raise, type_ok
 from ..progress import progress_bar
+from ..release import SHOW_FIELDS, BadItems, ClipRecord, Dataset, Show, check_or_raise, type_ok
 
 log = logging.getLogger("anim400k.export")
 

@@ -78,7 +78,7 @@ _SHOW_TYPES = {"str": pa.string(), "int": pa.int64(), "float": pa.float64(), "[s
 
 def show_schema() -> pa.Schema:
     """Schema of ``shows.parquet``: every FORMAT.md show field (objects as JSON strings)."""
-    from ..formats.release import SHOW_FIELDS
+    from ..release import SHOW_FIELDS
 
     fields = [("key", pa.string())]
     for name, kind in SHOW_FIELDS.items():

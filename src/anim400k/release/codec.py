@@ -1,0 +1,74 @@
+"""One clip between the library and the release: float seconds <-> FORMAT.md clip objects."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .. import model
+
+
+def clip_to_release_dict(clip: model.Clip) -> dict[str, Any]:
+    """A :class:`model.Clip` as a FORMAT.md clip object (plus our extras).
+
+    Times become ``HH:MM:SS.mmm``; ``en_subtitles`` is a list of ``{start, end, text}``;
+    ``multi_speaker``/``mixing_ratio``/``backing_clip``/``speaker_confidence`` are left out when unknown.
+    """
+    ts = model.format_timestamp
+    d: dict[str, Any] = {
+        "jp_clip": clip.jp_clip,
+        "en_clip": clip.en_clip,
+        "jp_text": clip.jp_text,
+        "en_text": clip.en_text,
+        "jp_start_time": ts(clip.jp_start),
+        "jp_end_time": ts(clip.jp_end),
+        "en_start_time": ts(clip.en_start),
+        "en_end_time": ts(clip.en_end),
+        "speakers": list(clip.speakers),
+        "en_subtitles": [{"start": ts(s.start), "end": ts(s.end), "text": s.text} for s in clip.en_subtitles],
+    }
+    if clip.multi_speaker is not None:
+        d["multi_speaker"] = bool(clip.multi_speaker)
+    if clip.mixing_ratio is not None:
+        d["mixing_ratio"] = float(clip.mixing_ratio)
+    if clip.backing_clip:
+        d["backing_clip"] = clip.backing_clip
+    if clip.speaker_confidence is not None:
+        d["speaker_confidence"] = float(clip.speaker_confidence)
+    return d
+
+
+_HMS_RE = re.compile(r"([0-9]{2}):([0-9]{2}):([0-9]{2})")
+_MILLIS = {f"{i:03d}": i for i in range(1000)}
+#: "HH:MM:SS" -> seconds, filled as met (a dataset uses a few thousand; bounded anyway)
+_HMS: dict[str, int] = {}
+
+
+def _hms(text: str) -> int | None:
+    m = _HMS_RE.fullmatch(text)
+    if m is None:
+        return None
+    h, mi, sec = m.groups()
+    value = int(h) * 3600 + int(mi) * 60 + int(sec)
+    if len(_HMS) < 400_000:
+        _HMS[text] = value
+    return value
+
+
+def timestamp_seconds(value: Any) -> float:
+    """Seconds of a release timestamp (fast path for ``HH:MM:SS.mmm``); NaN if malformed."""
+    if value.__class__ is str and len(value) == 12 and value[8] == ".":
+        ms = _MILLIS.get(value[9:])
+        if ms is not None:
+            hms = _HMS.get(value[:8])
+            if hms is None:
+                hms = _hms(value[:8])
+            if hms is not None:
+                return hms + ms / 1000.0
+    if value is None:
+        return float("nan")
+    try:
+        return model.parse_timestamp(str(value))
+    except ValueError:
+        return float("nan")
+

@@ -1,0 +1,142 @@
+"""Reads a release: :func:`load` returns a :class:`Dataset` over a folder or an annotations file.
+
+The file (ours or the original Anim-400K one) is stream-parsed one *show* at a time with
+``ijson`` (C backend), so memory is bounded by the largest show, not the dataset; without
+``ijson`` it falls back to ``json.load`` of the whole file. Media are never loaded:
+:meth:`Dataset.audio_path` and friends only build paths.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from ..errors import InputError, one_line
+from ..formats import ids
+from .records import ClipRecord, EpisodeRecord, Show
+
+
+def _iter_raw_shows(path: Path) -> Iterator[tuple[str, Any]]:
+    """``(show_key, show_value)`` pairs of an annotations file, one show in memory at a time."""
+    try:
+        import ijson
+    except ImportError:  # pragma: no cover - ijson is a declared dependency
+        ijson = None
+    errors: tuple[type[Exception], ...] = (json.JSONDecodeError,)
+    if ijson is not None:
+        errors += (ijson.JSONError, ijson.IncompleteJSONError)
+    try:
+        with path.open("rb") as f:
+            if ijson is None:
+                data = json.load(f)
+                if not isinstance(data, dict):
+                    raise InputError("the annotations file must hold one JSON object keyed by show", path)
+                yield from data.items()
+                return
+            if _first_char(f) != b"{":
+                raise InputError("the annotations file must hold one JSON object keyed by show", path)
+            yield from ijson.kvitems(f, "", use_float=True)
+    except errors as exc:
+        raise InputError(f"not valid JSON: {_json_error_text(exc)}", path) from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path) from exc
+    except RecursionError as exc:
+        raise InputError("JSON nested too deeply", path) from exc
+
+
+def _json_error_text(exc: Exception) -> str:
+    """The first line of a JSON error (ijson's yajl messages are bytes quoting the text over lines)."""
+    raw = exc.args[0] if exc.args else exc
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    return one_line(text.strip().splitlines()[0] if text.strip() else type(exc).__name__, 160)
+
+
+def _first_char(f: IO[bytes]) -> bytes:
+    while True:
+        c = f.read(1)
+        if c == b"\xef":  # UTF-8 BOM
+            f.read(2)
+            continue
+        if not c or not c.isspace():
+            f.seek(f.tell() - len(c))
+            return c
+
+
+class Dataset:
+    """A release on disk. Iterating re-reads the annotations file; media are never loaded."""
+
+    def __init__(self, root: Path, annotations: Path) -> None:
+        self.root = root
+        self.annotations = annotations
+
+    def __repr__(self) -> str:
+        return f"Dataset(root={str(self.root)!r}, annotations={str(self.annotations)!r})"
+
+    def iter_raw(self) -> Iterator[tuple[str, Any]]:
+        """``(show_key, show_object)`` as parsed from the file (no validation)."""
+        return _iter_raw_shows(self.annotations)
+
+    def shows(self, with_clips: bool = True) -> Iterator[Show]:
+        """The shows in file order, one in memory at a time (clips left out unless ``with_clips``)."""
+        for key, value in self.iter_raw():
+            if isinstance(value, dict):
+                yield Show.from_dict(str(key), value, with_clips)
+
+    def episodes(self) -> Iterator[EpisodeRecord]:
+        """All episodes (with their clips), show by show."""
+        for show in self.shows():
+            yield from show.episodes.values()
+
+    def clips(self) -> Iterator[ClipRecord]:
+        """All clips, in file order."""
+        for show in self.shows():
+            yield from show.clips()
+
+    def show(self, key: str) -> Show:
+        """One show by key (a pass over the file); KeyError if absent."""
+        for s in self.shows():
+            if s.key == key:
+                return s
+        raise KeyError(key)
+
+    def audio_path(self, clip_id: str) -> Path:
+        """Path of a clip's audio: ``anim400k_audio_clips/F/UUID.mp3`` (may not exist)."""
+        return ids.id_path(self.root, ids.AUDIO_ARCHIVE, clip_id, "mp3")
+
+    def video_path(self, clip_id: str) -> Path:
+        """Path of a clip's video: ``anim400k_video_clips/F/UUID.mp4`` (may not exist)."""
+        return ids.id_path(self.root, ids.VIDEO_ARCHIVE, clip_id, "mp4")
+
+    def picture_path(self, pic_id: str) -> Path:
+        """Path of a character picture: ``anim400k_character_pics/F/UUID.jpg`` (may not exist)."""
+        return ids.id_path(self.root, ids.PICS_ARCHIVE, pic_id, "jpg")
+
+    def frame_path(self, frame_id: str) -> Path:
+        """Path of a video frame: ``anim400k_frames/F/UUID.jpg`` (may not exist)."""
+        return ids.id_path(self.root, ids.FRAMES_ARCHIVE, frame_id, "jpg")
+
+    @property
+    def frames_table(self) -> Path:
+        """Path of the frames table (``anim400k_frames/frames.parquet``; may not exist)."""
+        return self.root / ids.FRAMES_ARCHIVE / "frames.parquet"
+
+
+def load(path: str | Path) -> Dataset:
+    """Open a release: a folder holding ``anim400k_annotations.json`` or an annotations file.
+
+    Media paths resolve against the folder (or the annotations file's folder).
+    Raises :class:`InputError` if there is no annotations file.
+    """
+    p = Path(path)
+    if p.is_dir():
+        ann = p / ids.ANNOTATIONS_FILE
+        if not ann.is_file():
+            raise InputError(f"no {ids.ANNOTATIONS_FILE} in this folder", p)
+        return Dataset(p, ann)
+    if p.is_file():
+        return Dataset(p.parent, p)
+    raise InputError("no such release folder or annotations file", p)
+
+

@@ -1,0 +1,122 @@
+"""The release schema (``/work/shared/FORMAT.md`` section 1), declared once.
+
+Each table maps a field name to its type word: ``"str"``, ``"int"``, ``"float"`` (ints
+accepted), ``"bool"``, ``"[str]"`` (list of strings), ``"object"``, ``"list"`` (list of
+objects). The writer orders keys by these tables, the reader and validator check types
+with :func:`type_ok`, and the show-metadata models (:mod:`anim400k.formats.metadata`) are
+generated from them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+SHOW_FIELDS: dict[str, str] = {
+    "show": "str",
+    "season": "str",
+    "link": "str",
+    "type": "str",
+    "status": "str",
+    "genres": "[str]",
+    "themes": "[str]",
+    "score": "float",
+    "scored_by": "int",
+    "rank": "int",
+    "popularity": "int",
+    "members": "int",
+    "favorites": "int",
+    "episode_num": "int",
+    "aired": "str",
+    "premiered": "str",
+    "broadcast": "str",
+    "producers": "[str]",
+    "licensors": "[str]",
+    "studios": "[str]",
+    "source": "str",
+    "avg_duration": "str",
+    "rating": "str",
+    "related_anime": "object",
+    "opening_themes": "[str]",
+    "ending_themes": "[str]",
+    "staff": "[str]",
+    "background": "str",
+    "synopsis": "str",
+    "characters": "object",
+    "episodes": "object",
+}
+EPISODE_FIELDS: dict[str, str] = {
+    "url": "str",
+    "ratings": "object",
+    "jp_video_id": "str",
+    "en_video_id": "str",
+    "synopsis": "str",
+    "clips": "list",
+}
+CLIP_FIELDS: dict[str, str] = {
+    "jp_clip": "str",
+    "en_clip": "str",
+    "jp_text": "str",
+    "en_text": "str",
+    "jp_start_time": "str",
+    "jp_end_time": "str",
+    "en_start_time": "str",
+    "en_end_time": "str",
+    "speakers": "[str]",
+}
+#: Our documented extras (FORMAT.md: "put those in the clip object as extra fields").
+CLIP_EXTRA_FIELDS: dict[str, str] = {
+    "en_subtitles": "list",
+    "multi_speaker": "bool",
+    "mixing_ratio": "float",
+    "backing_clip": "str",
+    "speaker_confidence": "float",
+}
+CHARACTER_FIELDS: dict[str, str] = {
+    "description": "str",
+    "role": "str",
+    "pic_urls": "[str]",
+    "Voice Actors": "[str]",
+}
+RATING_FIELDS: dict[str, str] = {"ratio": "float", "number_of_voters": "float"}
+SUBTITLE_FIELDS: dict[str, str] = {"start": "str", "end": "str", "text": "str"}
+
+#: Fields every clip must have; shows and episodes need only ``episodes``/``clips``
+#: (metadata that was not collected stays absent).
+REQUIRED_SHOW = ("episodes",)
+REQUIRED_EPISODE = ("clips",)
+REQUIRED_CLIP = tuple(CLIP_FIELDS)
+
+_TYPE_WORDS = {
+    "str": "a string",
+    "int": "an integer",
+    "float": "a number",
+    "bool": "true or false",
+    "[str]": "a list of strings",
+    "object": "an object",
+    "list": "a list",
+}
+
+
+def type_ok(value: Any, kind: str) -> bool:
+    """Whether ``value`` is of the field type ``kind`` (see the field tables)."""
+    if kind == "str":
+        return isinstance(value, str)
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "float":
+        return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "[str]":
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if kind == "object":
+        return isinstance(value, dict)
+    if kind == "list":
+        return isinstance(value, list)
+    raise ValueError(f"unknown field type {kind!r}")
+
+
+def expected(kind: str) -> str:
+    """Words for a field type, for messages (``"a list of strings"``)."""
+    return _TYPE_WORDS[kind]

@@ -1,0 +1,362 @@
+"""Validates a release: :class:`Problem` s located by show, episode, clip index and field.
+
+Missing, unknown and wrong-typed fields, malformed timestamps and IDs, duplicate clip IDs,
+absent media files, and disagreement with the build's own record of the release.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError, one_line
+from ..formats import ids
+from .codec import timestamp_seconds
+from .reader import Dataset, load
+from .records import ClipRecord
+from .schema import (
+    CHARACTER_FIELDS,
+    CLIP_EXTRA_FIELDS,
+    CLIP_FIELDS,
+    EPISODE_FIELDS,
+    RATING_FIELDS,
+    REQUIRED_CLIP,
+    REQUIRED_EPISODE,
+    REQUIRED_SHOW,
+    SHOW_FIELDS,
+    SUBTITLE_FIELDS,
+    expected,
+    type_ok,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a release, located as precisely as possible.
+
+    ``show``/``episode``/``clip`` (clip index within its episode) say where; a problem with
+    ``clip`` set makes only that clip bad, with only ``episode`` set the episode, and so on.
+    """
+
+    message: str
+    show: str | None = None
+    episode: str | None = None
+    clip: int | None = None
+    field: str | None = None
+    kind: str = "error"
+
+    @property
+    def where(self) -> str:
+        """``show 'K' episode '1' clip 3 field 'jp_clip'`` (only the parts that are known)."""
+        parts = []
+        if self.show is not None:
+            parts.append(f"show {self.show!r}")
+        if self.episode is not None:
+            parts.append(f"episode {self.episode!r}")
+        if self.clip is not None:
+            parts.append(f"clip {self.clip}")
+        if self.field is not None:
+            parts.append(f"field {self.field!r}")
+        return " ".join(parts)
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
+
+
+def _check_fields(
+    d: dict[str, Any],
+    table: dict[str, str],
+    required: Iterable[str],
+    loc: dict[str, Any],
+    extra_ok: dict[str, str] | None = None,
+) -> Iterator[Problem]:
+    allowed = dict(table) | dict(extra_ok or {})
+    for name in required:
+        if name not in d:
+            yield Problem("missing field", field=name, **loc)
+    for name, value in d.items():
+        kind = allowed.get(name)
+        if kind is None:
+            yield Problem("unknown field", field=name, **loc)
+        elif not type_ok(value, kind):
+            yield Problem(f"expected {expected(kind)}, got {type(value).__name__}", field=name, **loc)
+
+
+def _check_id(value: Any, name: str, loc: dict[str, Any]) -> Iterator[Problem]:
+    if isinstance(value, str):
+        try:
+            ids.parse_id(value)
+        except ValueError:
+            yield Problem(f"malformed ID {value!r} (expected 'F/UUID')", field=name, **loc)
+
+
+def validate_show(
+    key: str,
+    show: Any,
+    root: Path | None = None,
+    seen_ids: set[str] | None = None,
+    check_media: bool = True,
+) -> Iterator[Problem]:
+    """Problems of one show object (and its episodes and clips).
+
+    ``seen_ids`` carries clip IDs across shows to find duplicates; media files are looked up
+    under ``root`` when ``check_media``.
+    """
+    seen = seen_ids if seen_ids is not None else set()
+    if not isinstance(show, dict):
+        yield Problem(f"expected an object, got {type(show).__name__}", show=key)
+        return
+    sloc: dict[str, Any] = {"show": key}
+    yield from _check_fields(show, SHOW_FIELDS, REQUIRED_SHOW, sloc)
+    chars = show.get("characters")
+    if isinstance(chars, dict):
+        for name, c in chars.items():
+            if not isinstance(c, dict):
+                yield Problem("expected an object", field=f"characters.{name}", **sloc)
+                continue
+            for p in _check_fields(c, CHARACTER_FIELDS, (), sloc):
+                yield Problem(p.message, field=f"characters.{name}.{p.field}", **sloc)
+            for pic in c.get("pic_urls") or []:
+                if isinstance(pic, str):
+                    yield from _check_id(pic, f"characters.{name}.pic_urls", sloc)
+                    if check_media and root is not None and _id_ok(pic):
+                        if not ids.id_path(root, ids.PICS_ARCHIVE, pic, "jpg").is_file():
+                            yield Problem(
+                                f"picture file for {pic!r} is missing",
+                                field=f"characters.{name}.pic_urls",
+                                **sloc,
+                            )
+    episodes = show.get("episodes")
+    if not isinstance(episodes, dict):
+        return
+    avg = parse_avg_duration(show.get("avg_duration"))
+    max_time = 2 * avg if avg else None
+    for number, ep in episodes.items():
+        eloc: dict[str, Any] = {"show": key, "episode": str(number)}
+        if not isinstance(ep, dict):
+            yield Problem(f"expected an object, got {type(ep).__name__}", **eloc)
+            continue
+        yield from _check_fields(ep, EPISODE_FIELDS, REQUIRED_EPISODE, eloc)
+        ratings = ep.get("ratings")
+        if isinstance(ratings, dict):
+            for score, r in ratings.items():
+                if score not in {"1", "2", "3", "4", "5"}:
+                    yield Problem("poll scores must be '1'..'5'", field=f"ratings.{score}", **eloc)
+                if not isinstance(r, dict):
+                    yield Problem("expected an object", field=f"ratings.{score}", **eloc)
+                    continue
+                for p in _check_fields(r, RATING_FIELDS, RATING_FIELDS, eloc):
+                    yield Problem(p.message, field=f"ratings.{score}.{p.field}", **eloc)
+        clips = ep.get("clips")
+        if not isinstance(clips, list):
+            continue
+        for i, clip in enumerate(clips):
+            yield from _validate_clip(
+                clip, {"show": key, "episode": str(number), "clip": i}, root, seen, check_media, max_time
+            )
+
+
+_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(hr|hour|h\b|min|m\b|sec|s\b)", re.IGNORECASE)
+_DURATION_UNIT = {"h": 3600.0, "m": 60.0, "s": 1.0}
+
+
+def parse_avg_duration(value: Any) -> float | None:
+    """Seconds of a show's ``avg_duration`` (``"24 min. per ep."``, ``"1 hr. 55 min."``); None if unknown."""
+    if not isinstance(value, str):
+        return None
+    total = sum(float(n) * _DURATION_UNIT[unit[0].lower()] for n, unit in _DURATION_PART.findall(value))
+    return total or None
+
+
+def _id_ok(value: str) -> bool:
+    try:
+        ids.parse_id(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _validate_clip(
+    clip: Any, loc: dict[str, Any], root: Path | None, seen: set[str], check_media: bool,
+    max_time: float | None = None,
+) -> Iterator[Problem]:
+    if not isinstance(clip, dict):
+        yield Problem(f"expected an object, got {type(clip).__name__}", **loc)
+        return
+    yield from _check_fields(clip, CLIP_FIELDS, REQUIRED_CLIP, loc, CLIP_EXTRA_FIELDS)
+    for name in ("jp_start_time", "jp_end_time", "en_start_time", "en_end_time"):
+        v = clip.get(name)
+        if not isinstance(v, str):
+            continue
+        t = timestamp_seconds(v)
+        if v.strip().startswith("-"):
+            yield Problem(f"negative time {v!r}", field=name, **loc)
+        elif math.isnan(t):
+            yield Problem(f"malformed timestamp {v!r} (expected HH:MM:SS.mmm)", field=name, **loc)
+        elif max_time is not None and t > max_time:
+            yield Problem(
+                f"time {v} is past the episode's end (the show's avg_duration is {max_time / 2 / 60:g} min; "
+                f"times past twice that are refused)",
+                field=name,
+                **loc,
+            )
+    for a, b in (("jp_start_time", "jp_end_time"), ("en_start_time", "en_end_time")):
+        va, vb = clip.get(a), clip.get(b)
+        if isinstance(va, str) and isinstance(vb, str) and timestamp_seconds(va) > timestamp_seconds(vb):
+            yield Problem(f"ends before it starts ({va} > {vb})", field=b, **loc)
+    conf = clip.get("speaker_confidence")
+    if type_ok(conf, "float") and not 0.0 <= conf <= 1.0:
+        yield Problem(f"speaker_confidence {conf!r} is outside 0..1", field="speaker_confidence", **loc)
+    subs = clip.get("en_subtitles")
+    if isinstance(subs, list):
+        for j, s in enumerate(subs):
+            if not isinstance(s, dict):
+                yield Problem("expected an object", field=f"en_subtitles.{j}", **loc)
+                continue
+            for p in _check_fields(s, SUBTITLE_FIELDS, SUBTITLE_FIELDS, loc):
+                yield Problem(p.message, field=f"en_subtitles.{j}.{p.field}", **loc)
+    for name in ("jp_clip", "en_clip", "backing_clip"):
+        value = clip.get(name)
+        if not isinstance(value, str):
+            continue
+        bad = list(_check_id(value, name, loc))
+        yield from bad
+        if bad:
+            continue
+        if name != "backing_clip":
+            if value in seen:
+                yield Problem(f"duplicate clip ID {value!r}", field=name, **loc)
+            seen.add(value)
+        if check_media and root is not None:
+            media = ids.id_path(root, ids.AUDIO_ARCHIVE, value, "mp3")
+            if not media.is_file():
+                yield Problem(f"audio file {media.relative_to(root)} is missing", field=name, **loc)
+
+
+def iter_problems(path: str | Path | Dataset, check_media: bool = True) -> Iterator[Problem]:
+    """Stream the problems of a release (see :func:`validate_release`)."""
+    ds = path if isinstance(path, Dataset) else load(path)
+    seen: set[str] = set()
+    shows_seen: set[str] = set()
+    for key, value in ds.iter_raw():
+        if key in shows_seen:
+            yield Problem("duplicate show key", show=key)
+        shows_seen.add(key)
+        yield from validate_show(key, value, ds.root, seen, check_media)
+
+
+def build_record_problems(ds: Dataset) -> Iterator[Problem]:
+    """Disagreements between a built release's annotations and the build's own record of it.
+
+    A release written by ``anim400k build`` keeps ``build_report.json`` (clip count, episodes)
+    and ``catalog.sqlite`` beside its annotations. An annotations file holding other clips or
+    episodes than the build recorded (say ``{}`` after two builds raced) is reported; a
+    release without those files (hand-made, exported) has nothing to compare.
+    """
+    import sqlite3
+
+    if ds.annotations.resolve() != (ds.root / ids.ANNOTATIONS_FILE).resolve():
+        return
+    report_file, catalog_file = ds.root / "build_report.json", ds.root / "catalog.sqlite"
+    if not report_file.is_file() and not catalog_file.is_file():
+        return
+    clips, episodes = 0, set()
+    for key, show in ds.iter_raw():
+        eps = show.get("episodes") if isinstance(show, dict) else None
+        for number, ep in (eps.items() if isinstance(eps, dict) else ()):
+            episodes.add(f"{key}/{number}")
+            if isinstance(ep, dict) and isinstance(ep.get("clips"), list):
+                clips += len(ep["clips"])
+    try:
+        report = json.loads(report_file.read_text(encoding="utf-8")) if report_file.is_file() else {}
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        report = None
+        yield Problem("build_report.json beside the annotations is unreadable: cannot check them against the build")
+    if isinstance(report, dict) and report.get("written", True) and isinstance(report.get("clips"), int):
+        if report["clips"] != clips:
+            yield Problem(f"the annotations hold {clips} clip(s) but the build that wrote this release recorded "
+                          f"{report['clips']} (build_report.json): the file was overwritten or cut short; "
+                          f"run the build again")
+    if catalog_file.is_file():
+        try:
+            with contextlib.closing(sqlite3.connect(f"{catalog_file.resolve().as_uri()}?mode=ro", uri=True)) as db:
+                built = {row[0] for row in db.execute("SELECT episode FROM episodes")}
+        except sqlite3.Error as exc:
+            yield Problem(f"catalog.sqlite beside the annotations is unreadable ({one_line(exc)})")
+            return
+        unknown = sorted(episodes - built)
+        if unknown:
+            yield Problem(f"{len(unknown)} annotated episode(s) are not in the build's catalog (catalog.sqlite), "
+                          f"e.g. {unknown[0]!r}: the annotations do not come from this build")
+
+
+def validate_release(path: str | Path | Dataset, check_media: bool = True) -> list[Problem]:
+    """All problems of a release (folder or annotations file); empty if it is valid.
+
+    Checks: required fields (``episodes``; ``clips``; every FORMAT.md clip field), unknown
+    fields (anything outside FORMAT.md and our documented clip extras), field types,
+    timestamps (not negative, end not before start, none past twice the show's
+    ``avg_duration``), IDs of the form ``F/UUID``, duplicate clip IDs, and (``check_media``) that
+    each clip's ``anim400k_audio_clips/F/UUID.mp3`` and each picture exist.
+    """
+    return list(iter_problems(path, check_media))
+
+
+class BadItems:
+    """Which shows, episodes and clips a list of problems rules out (for ``--skip-bad``)."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.shows: set[str] = set()
+        self.episodes: set[tuple[str, str]] = set()
+        self.clips: set[tuple[str, str, int]] = set()
+        self.count = 0
+        for p in problems:
+            self.count += 1
+            if p.show is None:
+                continue
+            if p.episode is None:
+                # a bad metadata field spoils only that field's use; a broken show is skipped
+                if p.field is None or p.field == "episodes":
+                    self.shows.add(p.show)
+            elif p.clip is None:
+                if p.field is None or p.field == "clips":
+                    self.episodes.add((p.show, p.episode))
+            else:
+                self.clips.add((p.show, p.episode, p.clip))
+
+    def bad_clip(self, clip: ClipRecord) -> bool:
+        """Whether a clip (or its episode or show) is ruled out."""
+        return (
+            clip.show_key in self.shows
+            or (clip.show_key, clip.episode) in self.episodes
+            or (clip.show_key, clip.episode, clip.index) in self.clips
+        )
+
+
+def require_valid(ds: Dataset, check_media: bool = False) -> None:
+    """Raise :class:`InputError` naming the annotations file and the first problem of ``ds``, if any."""
+    for p in iter_problems(ds, check_media):
+        raise InputError(f"{p} (run `anim400k validate` for every problem)", ds.annotations)
+
+
+def check_or_raise(ds: Dataset, skip_bad: bool, check_media: bool = True) -> BadItems:
+    """Validate ``ds``; raise :class:`InputError` on the first problem unless ``skip_bad``.
+
+    With ``skip_bad`` return the bad items to leave out (each problem is logged as a warning).
+    """
+    import logging
+
+    log = logging.getLogger("anim400k.release")
+    problems: list[Problem] = []
+    for p in iter_problems(ds, check_media):
+        if not skip_bad:
+            raise InputError(f"{p} (use --skip-bad to leave bad items out)", ds.annotations)
+        log.warning("%s: %s (skipped)", ds.annotations, p)
+        problems.append(p)
+    return BadItems(problems)

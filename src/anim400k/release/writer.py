@@ -1,0 +1,98 @@
+"""Streams ``anim400k_annotations.json`` to disk one clip at a time.
+
+The whole dataset is never in memory; the file is written under a temporary name and
+renamed into place. The bytes are deterministic: keys in FORMAT.md order (unknown keys
+after them, sorted), ``ensure_ascii=False``, compact separators, and a newline before
+every show, episode and clip so that diffs stay readable.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ..fsutil import atomic_path
+from .schema import CLIP_EXTRA_FIELDS, CLIP_FIELDS, EPISODE_FIELDS, SHOW_FIELDS
+
+
+def _ordered(d: dict[str, Any], order: Iterable[str], drop: Iterable[str] = ()) -> dict[str, Any]:
+    dropped = set(drop)
+    known = [k for k in order if k in d and k not in dropped]
+    rest = sorted(k for k in d if k not in set(known) and k not in dropped)
+    return {k: d[k] for k in known + rest}
+
+
+_CLIP_ORDER = tuple(CLIP_FIELDS) + tuple(CLIP_EXTRA_FIELDS)
+#: key tuple of a clip dict -> its keys in written order, or None when already in order
+_CLIP_KEY_ORDERS: dict[tuple[str, ...], tuple[str, ...] | None] = {}
+
+
+def _ordered_clip(clip: dict[str, Any]) -> dict[str, Any]:
+    """``_ordered(clip, _CLIP_ORDER)``, remembering the order per key set (clips share a few)."""
+    keys = tuple(clip)
+    order = _CLIP_KEY_ORDERS.get(keys, ())
+    if order == ():
+        order = tuple(_ordered(clip, _CLIP_ORDER))
+        order = None if order == keys else order
+        if len(_CLIP_KEY_ORDERS) < 1024:
+            _CLIP_KEY_ORDERS[keys] = order
+    return clip if order is None else {k: clip[k] for k in order}
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _dumps(obj: Any) -> str:
+    return _ENCODER.encode(obj)
+
+
+def _body(d: dict[str, Any]) -> str:
+    """The members of a JSON object without its closing brace (``{"a":1,"b":2``)."""
+    text = _dumps(d)
+    return text[:-1]
+
+EpisodeInput = tuple[str | int, dict[str, Any], Iterable[dict[str, Any]]]
+ShowInput = tuple[str, dict[str, Any], Iterable[EpisodeInput]]
+
+
+def write_annotations(path: str | Path, shows: Iterable[ShowInput]) -> int:
+    """Stream ``anim400k_annotations.json`` to ``path``; return the number of clips written.
+
+    ``shows`` yields ``(show_key, show_fields, episodes)`` where ``episodes`` yields
+    ``(episode_number, episode_fields, clips)`` and ``clips`` yields clip dicts (e.g. from
+    :func:`clip_to_release_dict`). Any ``episodes``/``clips`` key inside the field dicts is
+    ignored. Shows, episodes and clips are written in the order given; the output is only
+    renamed into place if every iterator finishes.
+    """
+    n = 0
+    seen_shows: set[str] = set()
+    with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8") as f:
+        f.write("{")
+        for si, (show_key, show_fields, episodes) in enumerate(shows):
+            if show_key in seen_shows:
+                raise ValueError(f"show key {show_key!r} given twice")
+            seen_shows.add(show_key)
+            f.write(("," if si else "") + "\n" + _dumps(str(show_key)) + ":")
+            body = _body(_ordered(show_fields, SHOW_FIELDS, drop=("episodes",)))
+            f.write(body + ("," if body != "{" else "") + '"episodes":{')
+            seen_eps: set[str] = set()
+            for ei, (number, ep_fields, clips) in enumerate(episodes):
+                number = str(number)
+                if number in seen_eps:
+                    raise ValueError(f"show {show_key!r}: episode {number!r} given twice")
+                seen_eps.add(number)
+                f.write(("," if ei else "") + "\n" + _dumps(number) + ":")
+                body = _body(_ordered(ep_fields, EPISODE_FIELDS, drop=("clips",)))
+                f.write(body + ("," if body != "{" else "") + '"clips":[')
+                sep = "\n"
+                for clip in clips:
+                    f.write(sep + _dumps(_ordered_clip(clip)))
+                    sep = ",\n"
+                    n += 1
+                f.write("]}")
+            f.write("}}")
+        f.write("\n}\n")
+    return n
+
