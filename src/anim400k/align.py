@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from .model import Clip, Segment, Subtitle
-
-DEFAULT_TOLERANCE_MS = 125
+from .model import DEFAULT_TOLERANCE_MS, EN, JP, Clip, Segment, Subtitle, TimeMap
 
 
 def to_ms(seconds: np.ndarray | Sequence[float]) -> np.ndarray:
@@ -270,3 +270,52 @@ def align_clips(
 def join_texts(texts, sep: str = " ") -> str:  # type: ignore[no-untyped-def]
     """Join stripped, non-empty texts (``sep`` '' for Japanese, which has no spaces)."""
     return sep.join(t.strip() for t in texts if t and t.strip())
+
+
+# ---------------------------------------------------------------- files
+MEDIA_SUFFIXES = (".mkv", ".mp4", ".webm", ".mov", ".m4v", ".avi", ".ts")
+
+
+def clip_record(clip: Any) -> dict[str, Any]:
+    """A clip as a release-format object (``HH:MM:SS.mmm`` times; ``speakers`` empty here)."""
+    from .release import clip_to_release_dict
+
+    d = clip_to_release_dict(clip)
+    return {k: v for k, v in d.items() if k not in ("jp_clip", "en_clip") or v}
+
+
+def align_files(
+    en: str | Path,
+    jp: str | Path,
+    subtitles: str | Path | None = None,
+    subtitle_stream: str | int = 0,
+    tolerance_ms: int = DEFAULT_TOLERANCE_MS,
+    offset: float = 0.0,
+    drift: float = 0.0,
+) -> tuple[list[Any], int, int]:
+    """Read the EN/JP transcripts (any supported format) and subtitles, and align them.
+
+    ``offset``/``drift`` map the JP timeline onto the EN one (``t_en = offset + t_jp * (1 + drift)``).
+    Subtitles are a file (SRT/VTT/ASS) or, for a media path, its subtitle stream
+    ``subtitle_stream``; they are in the JP timeline. Returns ``(clips, n_en, n_jp)``.
+    """
+    from .errors import InputError
+    from .formats.subtitles import read_subtitle_stream, read_subtitles
+    from .formats.transcripts import read_transcript
+
+    en_t = read_transcript(en, language=EN)
+    jp_t = read_transcript(jp, language=JP)
+    subs = []
+    if subtitles is not None:
+        p = Path(subtitles)
+        is_media = p.suffix.lower() in MEDIA_SUFFIXES
+        subs = read_subtitle_stream(p, subtitle_stream) if is_media else read_subtitles(p)
+    if not 1.0 + drift > 0:
+        raise InputError(f"--drift {drift} would reverse time")
+    tm = TimeMap(offset=offset, drift=drift)
+    try:
+        clips = align_clips(en_t.segments, jp_t.segments, subs, tolerance_ms=tolerance_ms,
+                            jp_to_common=tm.jp_to_en, common_to_jp=tm.en_to_jp)
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+    return clips, len(en_t.segments), len(jp_t.segments)

@@ -14,6 +14,8 @@ from typing import Any
 EN = "en"
 JP = "ja"
 LANGUAGES = (EN, JP)
+#: The paper's alignment merge tolerance: segments whose endpoints are this close (ms, inclusive) join one clip.
+DEFAULT_TOLERANCE_MS = 125
 #: Spellings accepted for the two languages (after lower-casing and dropping a region: ``en-US``).
 LANGUAGE_ALIASES = {
     "ja": JP, "jp": JP, "jpn": JP, "japanese": JP, "日本語": JP,

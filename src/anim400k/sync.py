@@ -45,6 +45,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -712,3 +713,18 @@ def _gcc_phat(x: np.ndarray, y: np.ndarray, n_lags: int, beta: float = 0.8) -> f
         return None
     k = int(np.argmax(cc))
     return k + _parabolic(cc, k)
+
+
+def sync_media(
+    jp_media: str | Path,
+    en_media: str | Path,
+    jp_stream: str | int = "jpn",
+    en_stream: str | int = "eng",
+    sr: int = 16000,
+) -> SyncResult:
+    """Decode both streams (mono, ``sr`` Hz) and return :func:`analyze_sync`'s result."""
+    from .media import decode_audio
+
+    jp = decode_audio(jp_media, jp_stream, sr=sr)
+    en = decode_audio(en_media, en_stream, sr=sr)
+    return analyze_sync(jp, en, sr)

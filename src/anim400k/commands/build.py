@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from ..model import DEFAULT_TOLERANCE_MS
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``build`` command."""
@@ -21,7 +23,7 @@ def register(app: typer.Typer) -> None:
         device: Annotated[
             str, typer.Option(help="auto, cpu or cuda: for the ASR, the diarizer and demucs.")
         ] = "auto",
-        tolerance_ms: Annotated[int, typer.Option(help="Alignment merge tolerance in ms.")] = 125,
+        tolerance_ms: Annotated[int, typer.Option(help="Alignment merge tolerance in ms.")] = DEFAULT_TOLERANCE_MS,
         sync: Annotated[bool, typer.Option("--sync/--no-sync", help="Estimate JP/EN offset and drift.")] = True,
         diarizer: Annotated[str, typer.Option(help="embedded, anime or pyannote.")] = "embedded",
         separator: Annotated[str, typer.Option(help="dualtrack, hpss or demucs.")] = "dualtrack",

@@ -46,12 +46,13 @@ def register(app: typer.Typer) -> None:
         """Dub VIDEO into English: a new default 'eng' audio stream beside the original streams."""
         from ..dub.pipeline import DubOptions
         from ..errors import InputError
+        from ..media.probe import parse_stream_selector
 
         def s(p: Path | None) -> str | None:
             return str(p) if p is not None else None
 
         options = DubOptions(
-            stream=int(stream) if stream.isdigit() else stream,
+            stream=parse_stream_selector(stream),
             subtitles=s(subtitles),
             translator=translator,
             translations=s(translations),

@@ -29,8 +29,8 @@ def register(app: typer.Typer) -> None:
         """Estimate the backing track (and vocals) of MEDIA's mix."""
         from ..errors import InputError
         from ..media import decode_audio, write_audio
+        from ..media.probe import parse_stream_selector
         from ..separate import available_separators, get_separator
-        from .sync import stream_selector
 
         if method not in available_separators():
             raise InputError(f"--method must be one of {', '.join(available_separators())}, got {method!r}")
@@ -40,17 +40,17 @@ def register(app: typer.Typer) -> None:
         separator = get_separator(method, **options)
         if method == "demucs":
             separator.load()  # type: ignore[attr-defined]  # fail early on a bad model path
-        jp_stream = stream_selector(stream)
+        jp_stream = parse_stream_selector(stream)
         mix = decode_audio(media, jp_stream, sr=sr)
         reference = None
         if en_media is not None:
-            reference = decode_audio(en_media, stream_selector(en_stream), sr=sr)
+            reference = decode_audio(en_media, parse_stream_selector(en_stream), sr=sr)
         elif method == "dualtrack":
             # the same file may hold the other language
             from ..media import probe
 
             if len(probe(media).audio_streams) > 1:
-                other = stream_selector(en_stream)
+                other = parse_stream_selector(en_stream)
                 if other != jp_stream:
                     reference = decode_audio(media, other, sr=sr)
         result = separator.separate(mix, sr, reference=reference)

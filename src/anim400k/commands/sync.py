@@ -3,30 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-
-
-def stream_selector(value: str) -> str | int:
-    """A ``--*-stream`` value: an audio-stream index (digits) or a language tag."""
-    return int(value) if value.strip().isdigit() else value.strip()
-
-
-def sync_media(
-    jp_media: str | Path,
-    en_media: str | Path,
-    jp_stream: str | int = "jpn",
-    en_stream: str | int = "eng",
-    sr: int = 16000,
-) -> Any:
-    """Decode both streams (mono, ``sr`` Hz) and return :func:`anim400k.sync.analyze_sync`'s result."""
-    from ..media import decode_audio
-    from ..sync import analyze_sync
-
-    jp = decode_audio(jp_media, jp_stream, sr=sr)
-    en = decode_audio(en_media, en_stream, sr=sr)
-    return analyze_sync(jp, en, sr)
 
 
 def register(app: typer.Typer) -> None:
@@ -44,11 +23,12 @@ def register(app: typer.Typer) -> None:
         """Estimate t_en = offset + t_jp * (1 + drift) from the shared music-and-effects stem."""
         from ..errors import InputError
         from ..fsutil import write_json_atomic
-        from ..sync import MIN_CONFIDENCE
+        from ..media.probe import parse_stream_selector
+        from ..sync import MIN_CONFIDENCE, sync_media
 
         if not 4000 <= sr <= 48000:
             raise InputError(f"--sr must be within 4000..48000 Hz, got {sr}")
-        result = sync_media(jp_media, en_media, stream_selector(jp_stream), stream_selector(en_stream), sr)
+        result = sync_media(jp_media, en_media, parse_stream_selector(jp_stream), parse_stream_selector(en_stream), sr)
         typer.echo(
             f"offset {result.offset * 1000:+.1f} ms  drift {result.drift * 100:+.4f} %  "
             f"confidence {result.confidence:.2f}"

@@ -62,7 +62,9 @@ def register(app: typer.Typer) -> None:
         if stream is None:
             chosen = default_stream(media, lang)
         else:
-            chosen = int(stream) if stream.isdigit() else stream
+            from ..media.probe import parse_stream_selector
+
+            chosen = parse_stream_selector(stream)
         transcriber = get_transcriber(asr, **opts)
         t = transcribe_track(media, chosen, lang, transcriber, out)
         speech = sum(s.duration for s in t.segments)

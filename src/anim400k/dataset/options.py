@@ -6,6 +6,8 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 
+from ..model import DEFAULT_TOLERANCE_MS
+
 ANALYSIS_SR = 16000
 
 
@@ -24,7 +26,7 @@ class BuildOptions:
     asr_ja: str = "auto"
     asr_model: str | None = None
     asr_device: str = "auto"
-    tolerance_ms: int = 125
+    tolerance_ms: int = DEFAULT_TOLERANCE_MS
     sync: bool = True
     diarizer: str = "embedded"
     separator: str = "dualtrack"

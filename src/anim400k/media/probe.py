@@ -183,6 +183,11 @@ def probe(path: str | Path) -> MediaInfo:
         )
 
 
+def parse_stream_selector(value: str) -> str | int:
+    """A ``--*-stream`` option's value: an audio-stream index (digits) or a language tag."""
+    return int(value) if value.strip().isdigit() else value.strip()
+
+
 def select_audio_stream(info: MediaInfo, selector: str | int) -> StreamInfo:
     """Pick an audio stream by language tag (``jpn``/``ja``/``japanese`` ...) or audio-stream index.
 
