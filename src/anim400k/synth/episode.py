@@ -269,105 +269,20 @@ def make_episode(
     :mod:`anim400k.tts.cache`); ``voices="espeak"`` uses espeak-ng for both (fast, for unit
     tests that need no realistic speech). The same arguments give byte-identical files.
     """
-    if not 2.0 <= duration <= MAX_DURATION:
-        raise ValueError(f"duration must be in [2, {MAX_DURATION:.0f}] s, got {duration}")
-    if not -0.2 < drift < 0.2:
-        raise ValueError(f"drift must be within +-20 %, got {drift}")
-    if not 1 <= n_speakers <= MAX_SPEAKERS:
-        raise ValueError(f"n_speakers must be in [1, {MAX_SPEAKERS}], got {n_speakers}")
-    if sample_rate % 1000:
-        raise ValueError("sample_rate must be a multiple of 1000")
-    if audio_codec not in ("flac", "aac"):
-        raise ValueError(f"audio_codec must be 'flac' or 'aac', got {audio_codec!r}")
+    _check_arguments(duration, drift, n_speakers, sample_rate, audio_codec, offset)
     sr = int(sample_rate)
-    scale = 1.0 + float(drift)
-    en_duration = float(offset) + float(duration) * scale
-    if en_duration < 1.0:
-        raise ValueError(f"offset {offset} leaves an EN medium shorter than 1 s")
+    tl = _Timeline(float(duration), float(offset), 1.0 + float(drift), sr)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     ss = np.random.SeedSequence(int(seed))
     rng_plan, rng_music, rng_level, rng_sub = (np.random.default_rng(s) for s in ss.spawn(4))
 
-    # The EN medium shows content t_jp in [cover_lo, duration]
-    cover_lo = -float(offset) / scale
-    lo_ms = int(np.ceil(max(0.0, cover_lo) * 1000)) + 300
-    hi_ms = int(np.floor(duration * 1000)) - 300
     spk_voices = speaker_voices(n_speakers, voices)
-    frac = speech_fraction if speech_fraction is not None else float(rng_plan.uniform(0.45, 0.55))
-    target_ms = int(min(frac * duration * 1000, 0.8 * max(0, hi_ms - lo_ms)))
-    lines = _plan_lines(rng_plan, spk_voices, lo_ms, hi_ms, target_ms, sr) if hi_ms - lo_ms > 1500 else []
-    _place_en(rng_plan, lines, spk_voices, hi_ms, sr)
-
-    # Common timeline: sample 0 is t_jp = t0 <= 0
-    origin = int(np.ceil(max(0.0, -cover_lo) * sr)) + 1
-    n_jp = int(round(duration * sr))
-    n_common = origin + n_jp + 1
-    jp_c = np.zeros(n_common, np.float64)
-    en_c = np.zeros(n_common, np.float64)
-
-    import pyloudnorm
-
-    meter = pyloudnorm.Meter(sr)
-    spk_level = rng_level.uniform(-19.0, -17.0, size=n_speakers)
-    for ln in lines:
-        target = float(spk_level[ln.speaker] + rng_level.uniform(-1.5, 1.5))
-        for arr, audio, start, extra in (
-            (jp_c, ln.jp_audio, ln.jp_start, 0.0),
-            (en_c, ln.en_audio, ln.en_start, float(rng_level.uniform(-1, 1))),
-        ):
-            _add(arr, origin + start * sr // 1000, _level(meter, audio, sr, target + extra))
-
-    backing = synth_backing(n_common, sr, rng_music)
-    speech_lufs = _loudness(meter, jp_c[origin:], sr) if lines else -18.0
-    if not np.isfinite(speech_lufs):
-        speech_lufs = -18.0
-    back_target = speech_lufs - float(rng_level.uniform(10.0, 15.0))
-    backing *= 10 ** ((back_target - _loudness(meter, backing[origin:], sr)) / 20)
-    peak = max(np.max(np.abs(backing + jp_c)), np.max(np.abs(backing + en_c)), 1e-9)
-    if peak > 0.89:
-        g = 0.89 / peak
-        backing, jp_c, en_c = backing * g, jp_c * g, en_c * g
-
-    # JP timeline stems
-    stems: dict[str, np.ndarray] = {}
-    stems["backing"] = backing[origin : origin + n_jp].astype(np.float32)
-    stems["jp_speech"] = jp_c[origin : origin + n_jp].astype(np.float32)
-    stems["jp_mix"] = stems["backing"] + stems["jp_speech"]
-    # EN timeline: sample k at t_en = k/sr shows common position origin + (t_en - offset)/scale * sr
-    n_en = int(round(en_duration * sr))
-    pos = origin + ((np.arange(n_en) / sr - float(offset)) / scale) * sr
-    grid = np.arange(n_common)
-    stems["en_backing"] = np.interp(pos, grid, backing, left=0.0, right=0.0).astype(np.float32)
-    stems["en_speech"] = np.interp(pos, grid, en_c, left=0.0, right=0.0).astype(np.float32)
-    stems["en_mix"] = stems["en_backing"] + stems["en_speech"]
-
-    # truth
-    def to_en(ms: int) -> float:
-        return round(float(offset) + ms / 1000 * scale, 6)
-
-    truth_lines = []
-    subs = []
-    for i, ln in enumerate(sorted(lines, key=lambda x: (x.jp_start, x.speaker))):
-        jp, en, sub = PHRASES[ln.phrase]
-        jp_end = ln.jp_start + _ms(ln.jp_audio, sr)
-        en_end = ln.en_start + _ms(ln.en_audio, sr)
-        truth_lines.append(
-            TruthLine(
-                i,
-                f"spk{ln.speaker}",
-                ln.jp_start / 1000,
-                jp_end / 1000,
-                to_en(ln.en_start),
-                to_en(en_end),
-                jp,
-                en,
-                sub,
-            )
-        )
-        s0 = max(0, ln.jp_start - int(rng_sub.integers(0, 151)))
-        s1 = min(n_jp * 1000 // sr, jp_end + int(rng_sub.integers(100, 401)))
-        subs.append(TruthSubtitle(s0 / 1000, s1 / 1000, sub))
+    lines = _plan_episode(rng_plan, spk_voices, tl, speech_fraction)
+    jp_c, en_c = _speech_tracks(lines, tl, n_speakers, rng_level)
+    backing, jp_c, en_c = _add_backing(jp_c, en_c, tl, bool(lines), rng_music, rng_level)
+    stems = _stems(backing, jp_c, en_c, tl)
+    truth_lines, subs = _truth_lines(lines, tl, rng_sub)
     truth = Truth(
         duration=float(duration),
         sample_rate=sr,
@@ -378,16 +293,172 @@ def make_episode(
         lines=truth_lines,
         subtitles=subs,
         stems=dict(STEM_FILES),
-        en_duration=round(n_en / sr, 6),
+        en_duration=round(tl.n_en / sr, 6),
         voices={v.speaker: {"jp": v.jp.label, "en": v.en.label} for v in spk_voices},
         base_dir=out,
     )
+    return _write_episode(out, name, stems, subs, truth, tl, fps, width, height, video, embed_subtitles,
+                          separate_files, audio_codec)
 
+
+def _check_arguments(
+    duration: float, drift: float, n_speakers: int, sample_rate: int, audio_codec: str, offset: float
+) -> None:
+    """Raise ValueError on arguments :func:`make_episode` cannot honour."""
+    if not 2.0 <= duration <= MAX_DURATION:
+        raise ValueError(f"duration must be in [2, {MAX_DURATION:.0f}] s, got {duration}")
+    if not -0.2 < drift < 0.2:
+        raise ValueError(f"drift must be within +-20 %, got {drift}")
+    if not 1 <= n_speakers <= MAX_SPEAKERS:
+        raise ValueError(f"n_speakers must be in [1, {MAX_SPEAKERS}], got {n_speakers}")
+    if sample_rate % 1000:
+        raise ValueError("sample_rate must be a multiple of 1000")
+    if audio_codec not in ("flac", "aac"):
+        raise ValueError(f"audio_codec must be 'flac' or 'aac', got {audio_codec!r}")
+    if float(offset) + float(duration) * (1.0 + float(drift)) < 1.0:
+        raise ValueError(f"offset {offset} leaves an EN medium shorter than 1 s")
+
+
+@dataclass(frozen=True, slots=True)
+class _Timeline:
+    """The JP medium (``duration`` s), the EN medium (``t_en = offset + t_jp * scale``) and the
+    common timeline both are built on (sample ``origin`` is ``t_jp = 0``)."""
+
+    duration: float
+    offset: float
+    scale: float
+    sr: int
+
+    @property
+    def cover_lo(self) -> float:
+        """The earliest JP time (s, may be negative) the EN medium shows."""
+        return -self.offset / self.scale
+
+    @property
+    def origin(self) -> int:
+        return int(np.ceil(max(0.0, -self.cover_lo) * self.sr)) + 1
+
+    @property
+    def n_jp(self) -> int:
+        return int(round(self.duration * self.sr))
+
+    @property
+    def n_common(self) -> int:
+        return self.origin + self.n_jp + 1
+
+    @property
+    def n_en(self) -> int:
+        return int(round((self.offset + self.duration * self.scale) * self.sr))
+
+    def to_en(self, ms: int) -> float:
+        """EN medium time (s) of common-timeline ``ms``."""
+        return round(self.offset + ms / 1000 * self.scale, 6)
+
+
+def _plan_episode(
+    rng: np.random.Generator, spk_voices: list[SpeakerVoices], tl: _Timeline, speech_fraction: float | None
+) -> list[_Line]:
+    """The episode's lines, JP and EN rendered and placed (the EN medium covers ``[cover_lo, duration]``)."""
+    lo_ms = int(np.ceil(max(0.0, tl.cover_lo) * 1000)) + 300
+    hi_ms = int(np.floor(tl.duration * 1000)) - 300
+    frac = speech_fraction if speech_fraction is not None else float(rng.uniform(0.45, 0.55))
+    target_ms = int(min(frac * tl.duration * 1000, 0.8 * max(0, hi_ms - lo_ms)))
+    lines = _plan_lines(rng, spk_voices, lo_ms, hi_ms, target_ms, tl.sr) if hi_ms - lo_ms > 1500 else []
+    _place_en(rng, lines, spk_voices, hi_ms, tl.sr)
+    return lines
+
+
+def _speech_tracks(
+    lines: list[_Line], tl: _Timeline, n_speakers: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """JP and EN speech on the common timeline, each line at its speaker's loudness (+- a little)."""
+    import pyloudnorm
+
+    sr = tl.sr
+    meter = pyloudnorm.Meter(sr)
+    jp_c = np.zeros(tl.n_common, np.float64)
+    en_c = np.zeros(tl.n_common, np.float64)
+    spk_level = rng.uniform(-19.0, -17.0, size=n_speakers)
+    for ln in lines:
+        target = float(spk_level[ln.speaker] + rng.uniform(-1.5, 1.5))
+        for arr, audio, start, extra in (
+            (jp_c, ln.jp_audio, ln.jp_start, 0.0),
+            (en_c, ln.en_audio, ln.en_start, float(rng.uniform(-1, 1))),
+        ):
+            _add(arr, tl.origin + start * sr // 1000, _level(meter, audio, sr, target + extra))
+    return jp_c, en_c
+
+
+def _add_backing(
+    jp_c: np.ndarray, en_c: np.ndarray, tl: _Timeline, has_lines: bool,
+    rng_music: np.random.Generator, rng_level: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The music 10-15 LU under the JP speech; all three scaled down together when a mix would clip."""
+    import pyloudnorm
+
+    sr, origin = tl.sr, tl.origin
+    meter = pyloudnorm.Meter(sr)
+    backing = synth_backing(tl.n_common, sr, rng_music)
+    speech_lufs = _loudness(meter, jp_c[origin:], sr) if has_lines else -18.0
+    if not np.isfinite(speech_lufs):
+        speech_lufs = -18.0
+    back_target = speech_lufs - float(rng_level.uniform(10.0, 15.0))
+    backing *= 10 ** ((back_target - _loudness(meter, backing[origin:], sr)) / 20)
+    peak = max(np.max(np.abs(backing + jp_c)), np.max(np.abs(backing + en_c)), 1e-9)
+    if peak > 0.89:
+        g = 0.89 / peak
+        backing, jp_c, en_c = backing * g, jp_c * g, en_c * g
+    return backing, jp_c, en_c
+
+
+def _stems(backing: np.ndarray, jp_c: np.ndarray, en_c: np.ndarray, tl: _Timeline) -> dict[str, np.ndarray]:
+    """The stems of :data:`STEM_FILES`: JP ones cut from the common timeline, EN ones resampled onto
+    the EN medium's (sample k at ``t_en = k/sr`` shows common position ``origin + (t_en - offset)/scale``)."""
+    origin, n_jp, sr = tl.origin, tl.n_jp, tl.sr
+    stems: dict[str, np.ndarray] = {}
+    stems["backing"] = backing[origin : origin + n_jp].astype(np.float32)
+    stems["jp_speech"] = jp_c[origin : origin + n_jp].astype(np.float32)
+    stems["jp_mix"] = stems["backing"] + stems["jp_speech"]
+    pos = origin + ((np.arange(tl.n_en) / sr - tl.offset) / tl.scale) * sr
+    grid = np.arange(tl.n_common)
+    stems["en_backing"] = np.interp(pos, grid, backing, left=0.0, right=0.0).astype(np.float32)
+    stems["en_speech"] = np.interp(pos, grid, en_c, left=0.0, right=0.0).astype(np.float32)
+    stems["en_mix"] = stems["en_backing"] + stems["en_speech"]
+    return stems
+
+
+def _truth_lines(
+    lines: list[_Line], tl: _Timeline, rng: np.random.Generator
+) -> tuple[list[TruthLine], list[TruthSubtitle]]:
+    """The truth of every line (in JP start order) and its EN subtitle (a little wider than the JP speech)."""
+    sr = tl.sr
+    truth_lines, subs = [], []
+    for i, ln in enumerate(sorted(lines, key=lambda x: (x.jp_start, x.speaker))):
+        jp, en, sub = PHRASES[ln.phrase]
+        jp_end = ln.jp_start + _ms(ln.jp_audio, sr)
+        en_end = ln.en_start + _ms(ln.en_audio, sr)
+        truth_lines.append(
+            TruthLine(i, f"spk{ln.speaker}", ln.jp_start / 1000, jp_end / 1000, tl.to_en(ln.en_start),
+                      tl.to_en(en_end), jp, en, sub)
+        )
+        s0 = max(0, ln.jp_start - int(rng.integers(0, 151)))
+        s1 = min(tl.n_jp * 1000 // sr, jp_end + int(rng.integers(100, 401)))
+        subs.append(TruthSubtitle(s0 / 1000, s1 / 1000, sub))
+    return truth_lines, subs
+
+
+def _write_episode(
+    out: Path, name: str, stems: dict[str, np.ndarray], subs: list[TruthSubtitle], truth: Truth,
+    tl: _Timeline, fps: int, width: int, height: int, video: bool, embed_subtitles: bool,
+    separate_files: bool, audio_codec: str,
+) -> SynthEpisode:
+    """Write the stems, the SRT, the media (one MKV, plus JP/EN files with ``separate_files``) and truth.json."""
+    sr = tl.sr
     for key, fname in STEM_FILES.items():
         write_wav(out / fname, stems[key], sr)
     srt_path = out / f"{name}.en.srt"
     _write_srt(srt_path, subs)
-    n_frames = int(round(duration * fps)) if video else 0
+    n_frames = int(round(tl.duration * fps)) if video else 0
 
     def frame_fn(k: int) -> np.ndarray:
         return make_frame(k, width, height, fps)
