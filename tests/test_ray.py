@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from anim400k.dataset import pipeline
 from anim400k.dataset.options import BuildOptions
 from anim400k.dataset.pipeline import CATALOG_FILE, build_dataset
-from anim400k.dataset.runners import FAULT_DIR_ENV, FAULT_STAGE_ENV, SIMULATE_NODES_ENV
+from anim400k.dataset.runners import FAULT_DIR_ENV, FAULT_STAGE_ENV, SIMULATE_NODES_ENV, RayRunner, make_runner
 from anim400k.formats.ids import ANNOTATIONS_FILE, AUDIO_ARCHIVE
 
 pytestmark = pytest.mark.slow
@@ -64,15 +65,33 @@ def local_release(short_manifest: Path, tmp_path_factory: pytest.TempPathFactory
     return release_files(out)
 
 
+def build_keeping_runners(manifest: Path | str, out: Path | str, options: BuildOptions
+                          ) -> tuple[object, list[RayRunner]]:
+    """``build_dataset`` that also returns the Ray runners it made (their actor statistics)."""
+    made: list[RayRunner] = []
+
+    def keep(*args: object, **kwargs: object) -> object:
+        runner = make_runner(*args, **kwargs)  # type: ignore[arg-type]
+        made.append(runner)  # type: ignore[arg-type]
+        return runner
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pipeline, "make_runner", keep)
+        report = build_dataset(manifest, out, options)
+    return report, made
+
+
 @pytest.fixture(scope="module")
 def ray_build(ray_address: str, short_manifest: Path, tmp_path_factory: pytest.TempPathFactory
-              ) -> tuple[Path, object]:
+              ) -> tuple[Path, object, list[RayRunner]]:
     out = tmp_path_factory.mktemp("ray")
-    return out, build_dataset(short_manifest, out, RAY)
+    report, runners = build_keeping_runners(short_manifest, out, RAY)
+    return out, report, runners
 
 
-def test_ray_build_is_identical_to_local(ray_build: tuple[Path, object], local_release: dict[str, bytes]) -> None:
-    out, report = ray_build
+def test_ray_build_is_identical_to_local(ray_build: tuple[Path, object, list], local_release: dict[str, bytes]
+                                         ) -> None:
+    out, report, _ = ray_build
     assert not report.failed, [e.error for e in report.failed]  # type: ignore[attr-defined]
     got = release_files(out)
     assert len(got) == 1 + 3 * report.clips  # type: ignore[attr-defined]  # JP, EN, backing MP3 per clip
@@ -83,10 +102,27 @@ def test_ray_build_is_identical_to_local(ray_build: tuple[Path, object], local_r
         report.stage_seconds)  # type: ignore[attr-defined]
 
 
-def test_worker_killed_mid_episode_is_retried(ray_build: tuple[Path, object], local_release: dict[str, bytes],
+def test_stages_run_on_long_lived_actors_that_load_models_once(ray_build: tuple[Path, object, list]) -> None:
+    """Every stage ran on one of two actors (one per CPU); each actor loaded the VAD model at most once."""
+    _out, report, runners = ray_build
+    (runner,) = runners
+    stats = runner.worker_stats
+    assert len(stats) == 2 and len({s["pid"] for s in stats}) == 2, stats
+    ran = sorted(t for s in stats for t in s["tasks"])
+    expected = sorted(f"{stage}:{e.key}" for e in report.episodes  # type: ignore[attr-defined]
+                      for stage in e.stage_seconds)
+    assert ran == expected  # nothing ran outside the actors, nothing twice
+    vad_tasks = [t for t in ran if t.split(":")[0] in ("asr_en", "asr_ja")]  # both use silero-vad here
+    assert len(vad_tasks) == 4  # more than the actors: at least one actor ran two of them
+    for s in stats:
+        assert s["model_loads"].get("silero-vad (asr)", 0) <= 1, s
+    assert sum(s["model_loads"].get("silero-vad (asr)", 0) for s in stats) >= 1
+
+
+def test_worker_killed_mid_episode_is_retried(ray_build: tuple[Path, object, list], local_release: dict[str, bytes],
                                               short_manifest: Path, tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    src, _ = ray_build
+    src, _, _ = ray_build
     out, faults = tmp_path / "out", tmp_path / "faults"
     shutil.copytree(src, out)
     faults.mkdir()
@@ -98,8 +134,12 @@ def test_worker_killed_mid_episode_is_retried(ray_build: tuple[Path, object], lo
     # the first cut task's worker dies after writing its clips, before the driver hears of it
     monkeypatch.setenv(FAULT_STAGE_ENV, "cut:after")
     monkeypatch.setenv(FAULT_DIR_ENV, str(faults))
-    report = build_dataset(short_manifest, out, RAY)
+    report, runners = build_keeping_runners(short_manifest, out, RAY)
     assert (faults / "cut.after.killed").is_file(), "no worker was killed"
+    killed = int((faults / "cut.after.killed").read_text())
+    stats = runners[0].worker_stats  # the live actors (the killed one's replacement may still be starting)
+    assert killed not in {s["pid"] for s in stats}, (killed, stats)
+    assert sorted(t for s in stats for t in s["tasks"]) == ["cut:test_show/1", "cut:test_show/2"], stats
     assert not report.failed, [e.error for e in report.failed]
     for e in report.episodes:
         assert "cut" in e.stage_seconds and "align" in e.skipped_stages

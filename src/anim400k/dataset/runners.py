@@ -303,30 +303,20 @@ def _stop_resource_tracker() -> None:
             pass
 
 
-def _unwrap_ray_error(src: cf.Future[Any], dest: cf.Future[Any]) -> None:
-    """Copy ``src``'s outcome to ``dest``, replacing a Ray task error by the stage's own exception."""
-    exc = src.exception()
-    if exc is None:
-        dest.set_result(src.result())
-        return
-    cause = getattr(exc, "cause", None)
-    if isinstance(cause, BaseException):
-        cause.add_note(str(exc))  # the remote traceback, for error.log
-        exc = cause
-    dest.set_exception(exc)
-
-
 class RayRunner:
-    """Runs stages as Ray tasks (``--runner ray [--address ADDR]``), with per-stage resource requests.
+    """Runs stages on long-lived Ray actors (``--runner ray [--address ADDR]``), one per CPU of the cluster.
 
-    Each task asks for one CPU, and one GPU for the stages in ``gpu_stages`` (GPU backends
-    on CUDA). Tasks carry only the episode context (paths and options): large audio moves
-    through the work folder, never through Ray's object store. The work folder must be
-    visible to every node (a shared filesystem), unless the output is a URL: then each task
-    stages its episode on its own node and syncs it with the remote. A task whose worker dies, or that fails with an
-    I/O error, is retried ``retries`` times. Without ``address`` a local cluster of
-    ``num_cpus`` CPUs is started (and stopped by :meth:`close`); an existing
-    ``ray.init`` in this process is reused.
+    Each actor (:class:`anim400k.dataset.ray_workers.StageWorker`) is a worker process that
+    lives for the whole build and holds one CPU; the stages in ``gpu_stages`` (GPU backends
+    on CUDA) go to GPU actors, one per GPU of the cluster (each also holds a CPU). Models are
+    loaded once per actor, not once per task. Tasks carry only the episode context (paths
+    and options): large audio moves through the work folder, never through Ray's object
+    store. The work folder must be visible to every node (a shared filesystem), unless the
+    output is a URL: then each task stages its episode on its own node and syncs it with the
+    remote. A stage whose actor dies (process killed, node lost), or that fails with an I/O
+    error, is run again on another actor, up to ``retries`` times; the dead actor is replaced.
+    Without ``address`` a local cluster of ``num_cpus`` CPUs is started (and stopped by
+    :meth:`close`); an existing ``ray.init`` in this process is reused.
     """
 
     def __init__(self, address: str | None = None, retries: int = 2, gpu_stages: frozenset[str] = frozenset(),
@@ -349,39 +339,55 @@ class RayRunner:
                 kwargs["_temp_dir"] = os.environ.get("ANIM400K_RAY_TMP", os.path.join(tempfile.gettempdir(), "ray"))
             ray.init(**kwargs)
             self._started = True
-        self._remote = ray.remote(execute_stage_on_node)
         self.retries = retries
         self.gpu_stages = gpu_stages
         env = dict(WORKER_ENV)
         env.update({k: v for k, v in os.environ.items() if k.startswith("ANIM400K_")})
-        self._runtime_env = {"env_vars": env}
-        # CPU tasks must not grab a GPU by themselves (whatever Ray's default for num_gpus=0 is)
-        self._cpu_runtime_env = {"env_vars": {**env, "CUDA_VISIBLE_DEVICES": ""}}
+        self._env = env
+        self._pool: Any = None
+        self.worker_stats: list[dict[str, Any]] = []  # each actor's pid, tasks and model loads (filled by close)
 
     @property
     def cluster_has_gpus(self) -> bool:
         """Whether the cluster offers any GPU."""
         return bool(self._ray.cluster_resources().get("GPU", 0))
 
+    def _actors(self) -> Any:
+        """The actor pool, started on the first task (when ``gpu_stages`` is final)."""
+        if self._pool is None:
+            from .ray_workers import ActorPool
+
+            res = self._ray.cluster_resources()
+            gpus = int(res.get("GPU", 0)) if self.gpu_stages else 0
+            cpus = max(1, int(res.get("CPU", 1)) - gpus)
+            self._pool = ActorPool(self._ray, cpus, gpus, self._env, self.retries)
+        return self._pool
+
     def submit(self, stage: str, ctx: EpisodeContext) -> cf.Future[tuple[str, float]]:
-        """Submit the stage as a Ray task; returns a concurrent.futures Future."""
-        gpu = 1 if stage in self.gpu_stages else 0
-        ref = self._remote.options(
-            num_cpus=1, num_gpus=gpu, max_retries=self.retries, retry_exceptions=[OSError, ConnectionError],
-            runtime_env=self._runtime_env if gpu else self._cpu_runtime_env, name=f"{stage}:{ctx.ref.key}",
-        ).remote(stage, ctx)
-        out: cf.Future[tuple[str, float]] = cf.Future()
-        ref.future().add_done_callback(lambda f: _unwrap_ray_error(f, out))
-        return out
+        """Queue the stage for the next idle actor; returns a concurrent.futures Future."""
+        return self._actors().submit(stage, ctx, gpu=stage in self.gpu_stages)
 
     def close(self) -> None:
-        """Stop the local cluster this runner started; leave a cluster it joined running."""
+        """Stop the actors (after noting their statistics) and the local cluster this runner started.
+
+        A cluster it joined keeps running.
+        """
+        if self._pool is not None:
+            self.worker_stats = self._pool.stats()
+            self._pool.close()
+            self._pool = None
         if self._started:
             self._ray.shutdown()
+            self._started = False
 
     def terminate(self) -> None:
-        """Stop now (Ctrl-C): as :meth:`close` (a local cluster and its workers stop with it)."""
-        self.close()
+        """Stop now (Ctrl-C): cancel queued stages, kill the actors, stop a cluster this runner started."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+        if self._started:
+            self._ray.shutdown()
+            self._started = False
 
 
 def make_runner(kind: str, jobs: int, address: str | None = None, retries: int = 2,

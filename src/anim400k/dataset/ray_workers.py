@@ -1,0 +1,232 @@
+"""Long-lived Ray workers for the build: one actor per CPU (and per GPU), each loading its models once.
+
+A Ray *task* may land in a fresh worker process that imports the toolkit and loads its
+models (VAD, ASR, speaker embeddings) again; an *actor* is one process that lives for the
+whole build, so each model is loaded at most once per actor (the backends cache their
+models per process) and every later stage on that actor finds it loaded.
+
+:class:`ActorPool` keeps a queue of stage tasks in the driver and hands each to an idle
+actor of the right kind (``cpu``, or ``gpu`` for the stages that run on a GPU), so a long
+stage never holds up short ones queued behind it. Actors join the pool when they are up
+(the first stages start while the others are still starting). An actor that dies (its
+process killed, its node lost) is dropped, its stage in flight is queued again (up to
+``retries`` times) and a replacement actor is started; the replacement joins once Ray has
+found room for it, on any node. Stages that fail with an I/O error (shared storage
+hiccups) are retried the same way; bad input and bugs are not.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures as cf
+import os
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from .context import EpisodeContext
+
+
+def model_loads() -> dict[str, int]:
+    """How many times this process loaded each model the build's stages use (cached per process).
+
+    Counts only backends already imported here (nothing is imported to ask).
+    """
+    loads: dict[str, int] = {}
+    mod = sys.modules.get("anim400k.asr.vad")
+    if mod is not None:
+        loads["silero-vad (asr)"] = len(mod._MODELS)
+    mod = sys.modules.get("anim400k.asr.faster_whisper_backend")
+    if mod is not None:
+        loads["whisper"] = len(mod._MODELS)
+    mod = sys.modules.get("anim400k.diarize.vad")
+    if mod is not None:
+        loads["silero-vad (diarize)"] = mod.load_vad.cache_info().misses
+    mod = sys.modules.get("anim400k.diarize.embedding")
+    if mod is not None:
+        loads["resemblyzer"] = mod.load_encoder.cache_info().misses
+    mod = sys.modules.get("anim400k.diarize.anime_embedding")
+    if mod is not None:
+        loads["anime-speaker-embedding"] = mod._load.cache_info().misses
+    return loads
+
+
+class StageWorker:
+    """The actor: runs stage after stage in one process (``ray.remote`` is applied by :class:`ActorPool`)."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        os.environ.update(env)
+        from .runners import _simulate_node
+
+        _simulate_node()
+        try:
+            import torch
+
+            torch.set_num_threads(1)
+        except ImportError:  # pragma: no cover
+            pass
+        self.tasks: list[str] = []
+
+    def ready(self) -> int:
+        """This actor's process id, once it is up."""
+        return os.getpid()
+
+    def run(self, stage: str, ctx: EpisodeContext) -> tuple[str, float]:
+        """Run one stage (:func:`anim400k.dataset.runners.execute_stage_on_node`)."""
+        from .runners import execute_stage_on_node
+
+        self.tasks.append(f"{stage}:{ctx.ref.key}")
+        return execute_stage_on_node(stage, ctx)
+
+    def stats(self) -> dict[str, Any]:
+        """Process id, node, the stages run here and the model loads of this process."""
+        import socket
+
+        return {"pid": os.getpid(), "host": socket.gethostname(), "tasks": list(self.tasks),
+                "model_loads": model_loads()}
+
+
+@dataclass
+class _Job:
+    stage: str
+    ctx: EpisodeContext
+    out: cf.Future[tuple[str, float]]
+    kind: str
+    attempt: int = 0
+
+
+@dataclass
+class _Kind:
+    """The actors of one kind (cpu or gpu) and their options."""
+
+    size: int
+    options: dict[str, Any]
+    idle: list[Any] = field(default_factory=list)
+    busy: set[Any] = field(default_factory=set)
+    starting: int = 0
+    queue: collections.deque[_Job] = field(default_factory=collections.deque)
+
+
+class ActorPool:
+    """``cpu_actors`` CPU actors and ``gpu_actors`` GPU actors that take stage tasks from a driver-side queue."""
+
+    def __init__(self, ray: Any, cpu_actors: int, gpu_actors: int, env: dict[str, str], retries: int) -> None:
+        self._ray = ray
+        self.retries = retries
+        self._lock = threading.RLock()
+        self._closed = False
+        self._cls = ray.remote(StageWorker)
+        self._env = env
+        self._all: list[Any] = []
+        self.dead: list[Any] = []  # actors that died during the build
+        self.kinds = {
+            "cpu": _Kind(max(1, cpu_actors), {"num_cpus": 1, "num_gpus": 0,
+                                              "runtime_env": {"env_vars": {**env, "CUDA_VISIBLE_DEVICES": ""}}}),
+            "gpu": _Kind(gpu_actors, {"num_cpus": 1, "num_gpus": 1, "runtime_env": {"env_vars": env}}),
+        }
+        for name, kind in self.kinds.items():
+            for _ in range(kind.size):
+                self._start_actor(name)
+
+    # ----------------------------------------------------------------- actors
+    def _start_actor(self, kind_name: str) -> None:
+        kind = self.kinds[kind_name]
+        actor = self._cls.options(max_restarts=0, **kind.options).remote(self._env)
+        self._all.append(actor)
+        kind.starting += 1
+        actor.ready.remote().future().add_done_callback(lambda f: self._on_ready(kind_name, actor, f))
+
+    def _on_ready(self, kind_name: str, actor: Any, fut: cf.Future[int]) -> None:
+        kind = self.kinds[kind_name]
+        with self._lock:
+            kind.starting -= 1
+            if fut.exception() is not None:  # could not start (node gone); try again unless closing
+                self.dead.append(actor)
+                if not self._closed:
+                    self._start_actor(kind_name)
+                return
+            kind.idle.append(actor)
+        self._dispatch(kind_name)
+
+    # ----------------------------------------------------------------- tasks
+    def submit(self, stage: str, ctx: EpisodeContext, gpu: bool) -> cf.Future[tuple[str, float]]:
+        """Queue ``stage`` for ``ctx`` on an actor of the right kind; returns its future."""
+        kind_name = "gpu" if gpu and self.kinds["gpu"].size else "cpu"
+        job = _Job(stage, ctx, cf.Future(), kind_name)
+        with self._lock:
+            self.kinds[kind_name].queue.append(job)
+        self._dispatch(kind_name)
+        return job.out
+
+    def _dispatch(self, kind_name: str) -> None:
+        kind = self.kinds[kind_name]
+        while True:
+            with self._lock:
+                if self._closed or not kind.idle or not kind.queue:
+                    return
+                actor, job = kind.idle.pop(0), kind.queue.popleft()
+                kind.busy.add(actor)
+            ref = actor.run.options(name=f"{job.stage}:{job.ctx.ref.key}").remote(job.stage, job.ctx)
+            ref.future().add_done_callback(lambda f, a=actor, j=job: self._on_done(a, j, f))
+
+    def _on_done(self, actor: Any, job: _Job, fut: cf.Future[tuple[str, float]]) -> None:
+        ray = self._ray
+        kind = self.kinds[job.kind]
+        exc = fut.exception()
+        actor_died = isinstance(exc, ray.exceptions.RayActorError)
+        with self._lock:
+            kind.busy.discard(actor)
+            if actor_died:
+                self.dead.append(actor)
+                if not self._closed:
+                    self._start_actor(job.kind)  # a replacement, wherever Ray finds room
+            elif not self._closed:
+                kind.idle.append(actor)
+        cause = getattr(exc, "cause", None) if exc is not None else None
+        retry = actor_died or isinstance(exc, ray.exceptions.WorkerCrashedError) or isinstance(
+            cause, (OSError, ConnectionError)) and not _disk_full(cause)
+        if exc is not None and retry and job.attempt < self.retries and not self._closed:
+            job.attempt += 1
+            with self._lock:
+                kind.queue.appendleft(job)
+        elif exc is not None:
+            if isinstance(cause, BaseException):
+                cause.add_note(str(exc))  # the remote traceback, for error.log
+                exc = cause
+            job.out.set_exception(exc)
+        else:
+            job.out.set_result(fut.result())
+        self._dispatch(job.kind)
+
+    # ----------------------------------------------------------------- end
+    def stats(self, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """:meth:`StageWorker.stats` of every live actor."""
+        with self._lock:
+            live = [a for k in self.kinds.values() for a in (*k.idle, *k.busy)]
+        try:
+            return list(self._ray.get([a.stats.remote() for a in live], timeout=timeout))
+        except Exception:  # noqa: BLE001 - statistics only
+            return []
+
+    def close(self) -> None:
+        """Cancel queued tasks and stop every actor."""
+        with self._lock:
+            self._closed = True
+            queued = [j for k in self.kinds.values() for j in k.queue]
+            for k in self.kinds.values():
+                k.queue.clear()
+            actors = list(self._all)
+        for job in queued:
+            job.out.cancel()
+        for actor in actors:
+            try:
+                self._ray.kill(actor)
+            except Exception:  # noqa: BLE001 - already gone
+                pass
+
+
+def _disk_full(exc: BaseException) -> bool:
+    import errno
+
+    return isinstance(exc, OSError) and exc.errno == errno.ENOSPC
