@@ -120,6 +120,7 @@ class ActorPool:
         self._env = env
         self._all: list[Any] = []
         self.dead: list[Any] = []  # actors that died during the build
+        self.retried: list[str] = []  # "stage:episode" of every stage queued again (its actor died, or I/O error)
         self.kinds = {
             "cpu": _Kind(max(1, cpu_actors), {"num_cpus": 1, "num_gpus": 0,
                                               "runtime_env": {"env_vars": {**env, "CUDA_VISIBLE_DEVICES": ""}}}),
@@ -188,6 +189,7 @@ class ActorPool:
             cause, (OSError, ConnectionError)) and not _disk_full(cause)
         if exc is not None and retry and job.attempt < self.retries and not self._closed:
             job.attempt += 1
+            self.retried.append(f"{job.stage}:{job.ctx.ref.key}")
             with self._lock:
                 kind.queue.appendleft(job)
         elif exc is not None:

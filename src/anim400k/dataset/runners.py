@@ -346,6 +346,7 @@ class RayRunner:
         self._env = env
         self._pool: Any = None
         self.worker_stats: list[dict[str, Any]] = []  # each actor's pid, tasks and model loads (filled by close)
+        self.retried: list[str] = []  # "stage:episode" run again because its actor died (filled by close)
 
     @property
     def cluster_has_gpus(self) -> bool:
@@ -374,6 +375,7 @@ class RayRunner:
         """
         if self._pool is not None:
             self.worker_stats = self._pool.stats()
+            self.retried = list(self._pool.retried)
             self._pool.close()
             self._pool = None
         if self._started:
