@@ -15,7 +15,9 @@ AAC 48 kHz) with PyAV, picks ``--clips`` speech-like clips (1-4 s, some overlapp
 using the FFmpeg binary of ``imageio_ffmpeg``. Each video method runs in its own process(es);
 peak memory is the largest resident set of any of them. Prints wall/CPU seconds and the ratio
 baseline/ours, peak memory, total size, worst clip-length error, and PSNR/SSIM (luma) of a
-few frames of each method's clips against the source picture. Usage::
+few frames of each method's clips against the source picture, and the CPU cost per frame of
+decoding and of encoding at the clips' x264 settings, which bounds the CPU ratio any cutter
+can reach at those settings. Usage::
 
     python benchmarks/bench_cut.py [--size 1920x1080] [--duration 60] [--clips 20] [--gop 250]
                                    [--out-height H] [--keep DIR]
@@ -181,6 +183,33 @@ def quality(src: Path, clips: list[tuple[float, float]], outs: list[Path], picks
     return float(np.mean(ps)), float(np.mean(ss))
 
 
+def frame_costs(src: Path, size: tuple[int, int], n: int = 48) -> tuple[float, float]:
+    """CPU ms per frame of decoding ``src`` (PyAV, one thread) and of encoding its first ``n`` pictures
+    with the clips' x264 settings (preset fast, crf 23, one thread, MB-tree on) at ``size``."""
+    frames = []
+    c0 = _cpu()
+    with av.open(str(src)) as c:
+        stream = c.streams.video[0]
+        stream.codec_context.thread_count = 1
+        count = 0
+        for f in c.decode(stream):
+            count += 1
+            if len(frames) < n:
+                frames.append(f.reformat(width=size[0], height=size[1], format="yuv420p"))
+    decode = (_cpu() - c0) / count * 1000
+    c0 = _cpu()
+    with av.open(os.devnull, "w", format="mp4") as out:
+        vs = out.add_stream("libx264", rate=FPS, options={"preset": "fast", "crf": "23", "threads": "1"})
+        vs.width, vs.height, vs.pix_fmt = size[0], size[1], "yuv420p"
+        vs.codec_context.time_base = Fraction(1, FPS)
+        vs.codec_context.thread_count = 1
+        for k, f in enumerate(frames):
+            f.pts, f.time_base, f.pict_type = k, Fraction(1, FPS), 0
+            out.mux(vs.encode(f))
+        out.mux(vs.encode(None))
+    return decode, (_cpu() - c0) / len(frames) * 1000
+
+
 def _cpu() -> float:
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
@@ -256,6 +285,17 @@ def main() -> None:
             f"ours vs {base} per clip: {b[0] / o[0]:.2f}x faster (wall), {b[1] / o[1]:.2f}x less CPU, "
             f"memory {o[2] / b[2]:.2f}x, size {o[3] / b[3]:.3f}x, PSNR {o[5] - b[5]:+.2f} dB, SSIM {o[6] - b[6]:+.4f}"
         )
+    out_size = size if not args.out_height else media.even_size(size[0], size[1], None, args.out_height)
+    dec, enc = frame_costs(src, out_size)  # type: ignore[arg-type]
+    n_frames = sum(round((e - s) * FPS) for s, e in clips)
+    floor = n_frames * enc / 1000
+    print(
+        f"per frame (one thread): decode {dec:.1f} ms at the source size, x264 encode {enc:.1f} ms at "
+        f"{out_size[0]}x{out_size[1]}; encoding the {n_frames} clip frames alone costs {floor:.1f} CPU-s, so at "
+        f"these x264 settings no cutter can use less than that: the CPU ratio against ffmpeg per clip is "
+        f"at most {rows['ffmpeg -threads 1'][1] / floor:.2f}x (-threads 1), {rows['ffmpeg'][1] / floor:.2f}x "
+        f"(default threads)"
+    )
     if args.keep is None:
         for p in work.iterdir():
             p.unlink()
