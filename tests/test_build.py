@@ -50,6 +50,9 @@ def test_release_follows_the_format(built: tuple[Path, object]) -> None:
     from anim400k.release import build_record_problems, load
 
     assert not list(build_record_problems(load(out)))  # the annotations agree with the build's record
+    # the build's hours are JP time, as `anim400k stats` counts them
+    jp_seconds = sum(c.jp_duration for c in load(out).clips())
+    assert report.hours == pytest.approx(jp_seconds / 3600.0, rel=0, abs=1e-9)
     for c in clips:
         for field in ("jp_clip", "en_clip", "jp_text", "en_text", "jp_start_time", "jp_end_time", "en_start_time",
                       "en_end_time", "speakers", "en_subtitles", "multi_speaker", "mixing_ratio", "backing_clip",

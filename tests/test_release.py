@@ -47,6 +47,36 @@ def test_clip_to_release_dict_formats_times_and_extras() -> None:
     assert "backing_clip" not in d  # unknown stays absent
 
 
+def test_one_clip_type_round_trips_through_clips_json_and_the_release() -> None:
+    """model.Clip is the build's clip (clips.json) and the reader's clip; times survive both codecs."""
+    clip = _clip(3)
+    clip.backing_clip = ids.clip_id("k", "1", "backing", 3, 4)
+    assert model.Clip.from_dict(clip.to_dict()) == clip
+    assert "show_key" not in clip.to_dict()  # a release location, not part of clips.json
+    back = release.clip_from_release("k", "1", 7, release.clip_to_release_dict(clip))
+    assert (back.show_key, back.episode, back.index, back.id) == ("k", "1", 7, clip.jp_clip)
+    for name in ("jp_start", "jp_end", "en_start", "en_end", "jp_text", "en_text", "en_subtitles", "speakers",
+                 "multi_speaker", "mixing_ratio", "jp_clip", "en_clip", "backing_clip"):
+        assert getattr(back, name) == getattr(clip, name), name
+
+
+def test_clip_durations_are_per_language() -> None:
+    """With drift the EN clip is (1 + drift) times the JP clip: each language has its own duration."""
+    tm = model.TimeMap(offset=2.0, drift=0.041)
+    clip = model.Clip(en_start=tm.jp_to_en(10.0), en_end=tm.jp_to_en(20.0), jp_start=10.0, jp_end=20.0)
+    assert clip.jp_duration == pytest.approx(10.0)
+    assert clip.en_duration == pytest.approx(10.41)
+    assert not hasattr(clip, "duration")  # no language-less length to misread
+
+
+def test_format_timestamp_is_the_one_formatter() -> None:
+    for seconds, text, back in [(0.0, "00:00:00.000", 0.0), (-3.0, "00:00:00.000", 0.0),
+                                (61.2344, "00:01:01.234", 61.234), (3599.9996, "01:00:00.000", 3600.0),
+                                (360000.5, "100:00:00.500", 360000.5)]:
+        assert model.format_timestamp(seconds) == text
+        assert release.timestamp_seconds(text) == pytest.approx(back, abs=1e-9)
+
+
 def test_write_annotations_streams_deterministic_valid_json(tmp_path: Path) -> None:
     def shows():
         # fields given in a scrambled order come out in FORMAT.md order
@@ -104,7 +134,7 @@ def test_load_gives_typed_records_and_media_paths(rel: Path) -> None:
     ep = a.episodes["1"]
     assert ep.mean_vote == pytest.approx(4.6) and ep.voters == 10
     clip = ep.clips[1]
-    assert clip.duration == pytest.approx(4.0) and clip.is_multi_speaker and clip.speakers == ["s1", "s2"]
+    assert clip.jp_duration == pytest.approx(4.0) and clip.is_multi_speaker and clip.speakers == ["s1", "s2"]
     assert ds.audio_path(clip.jp_clip).is_file()
     assert ds.audio_path(clip.jp_clip).suffix == ".mp3"
     assert ds.video_path(clip.jp_clip).parent.parent.name == ids.VIDEO_ARCHIVE
@@ -239,7 +269,7 @@ def test_speaker_confidence_is_written_read_and_range_checked(tmp_path: Path) ->
     d = release.clip_to_release_dict(clip)
     assert d["speaker_confidence"] == 0.75
     assert "speaker_confidence" not in release.clip_to_release_dict(_clip(1))  # unknown stays absent
-    assert release.ClipRecord.from_dict("k", "1", 0, d).speaker_confidence == 0.75
+    assert release.clip_from_release("k", "1", 0, d).speaker_confidence == 0.75
     data = copy.deepcopy(annotations())
     clips = data["show_a"]["episodes"]["1"]["clips"]
     clips[0]["speaker_confidence"] = 0.4

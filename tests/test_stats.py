@@ -136,7 +136,7 @@ def test_count_texts_equals_per_text_definitions(jp: list[str], en: list[str]) -
 
 
 def _messy(seed: int = 0, n_shows: int = 5) -> dict:
-    """Annotations with every kind of clip field the reader must tolerate (see ClipRecord)."""
+    """Annotations with every kind of clip field the reader must tolerate (see release.clip_from_release)."""
     rng = random.Random(seed)
     jp_parts = ["今日は晴れです。", "行こう！", "本当?", "\n", " ", "　", "はい", "「待って」", ""]
     en_parts = ["It is sunny. ", "Let's go!", 'He said "Go." ', "well-known\n", " ", "OK?", ""]
@@ -185,14 +185,14 @@ def _messy(seed: int = 0, n_shows: int = 5) -> dict:
 
 
 def _reference(path: Path) -> dict:
-    """Clip statistics from the typed records (ClipRecord), text by text, in file order."""
+    """Clip statistics from the typed records (model.Clip), text by text, in file order."""
     from anim400k.release import load
 
     seconds, n, multi, hist = 0.0, 0, 0, [0] * len(stats.StatsAccumulator().duration_hist)
     js = jw = es = ew = 0
     for c in load(path).clips():
         n += 1
-        d = c.duration
+        d = c.jp_duration
         if math.isfinite(d) and d >= 0:
             seconds += d
             hist[min(int(d / stats.DURATION_BIN_WIDTH), len(hist) - 1)] += 1

@@ -151,11 +151,18 @@ class Subtitle:
 
 @dataclass(slots=True)
 class Clip:
-    """One aligned clip: a merged group of EN and JP ASR segments.
+    """One aligned clip: a merged group of EN and JP ASR segments (the package's one clip type).
 
     ``en_start``/``en_end`` are in the EN medium's timeline and ``jp_start``/``jp_end``
     in the JP medium's timeline; both cover the same moment of the episode (the group's
-    hull in the common timeline, mapped into each medium).
+    hull in the common timeline, mapped into each medium). With drift the two lengths
+    differ by the factor ``1 + drift``: use :attr:`jp_duration` or :attr:`en_duration`.
+
+    The aligner makes clips, the build keeps them in ``clips.json`` (:meth:`to_dict` /
+    :meth:`from_dict`), the release writer and reader turn them into FORMAT.md clip objects
+    and back (:mod:`anim400k.release.codec`). A clip read from a release also says where it
+    sits (``show_key``, ``episode``, ``index`` within the episode); a clip being built leaves
+    those empty. Times read from a release are NaN where the file's value is malformed.
     """
 
     en_start: float
@@ -172,18 +179,57 @@ class Clip:
     mixing_ratio: float | None = None
     jp_clip: str = ""
     en_clip: str = ""
-    backing_clip: str = ""
+    #: ID of the backing-track clip (``""`` when the build cut none; ``None`` when a release gives none)
+    backing_clip: str | None = None
     #: how sure the diarization is of ``speakers`` (0..1; ``None`` when the diarizer gives no confidence)
     speaker_confidence: float | None = None
+    #: where a clip read from a release sits: show key, episode number, position in the episode
+    show_key: str = ""
+    episode: str = ""
+    index: int = -1
 
     @property
-    def duration(self) -> float:
-        """Length of the clip in seconds (EN timeline)."""
+    def jp_duration(self) -> float:
+        """Length in seconds of the Japanese clip (JP timeline): the dataset's hours are JP time."""
+        return self.jp_end - self.jp_start
+
+    @property
+    def en_duration(self) -> float:
+        """Length in seconds of the English clip (EN timeline; ``jp_duration * (1 + drift)``)."""
         return self.en_end - self.en_start
 
+    @property
+    def id(self) -> str:
+        """The clip's ID: its Japanese clip ID."""
+        return self.jp_clip
+
+    @property
+    def is_multi_speaker(self) -> bool:
+        """``multi_speaker`` if recorded, else whether more than one speaker ID is listed."""
+        if self.multi_speaker is not None:
+            return self.multi_speaker
+        return len(set(self.speakers)) > 1
+
     def to_dict(self) -> dict[str, Any]:
-        """Plain dict (float times, subtitles as dicts)."""
-        return asdict(self)
+        """Plain dict (float times, subtitles as dicts), as kept in a build's ``clips.json``.
+
+        The location fields (``show_key``, ``episode``, ``index``) belong to a release, not to
+        the clip, and are left out.
+        """
+        d = asdict(self)
+        for k in _CLIP_LOCATION:
+            del d[k]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Clip:
+        """The clip of a :meth:`to_dict` payload (subtitles back to :class:`Subtitle`)."""
+        d = dict(d)
+        d["en_subtitles"] = [Subtitle(**s) for s in d.get("en_subtitles", [])]
+        return cls(**d)
+
+
+_CLIP_LOCATION = ("show_key", "episode", "index")
 
 
 @dataclass(slots=True)

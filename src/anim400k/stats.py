@@ -212,7 +212,7 @@ class StatsAccumulator:
     def add_raw_show(self, key: str, raw: Any) -> tuple[list[str], list[str]]:
         """Count one show object as parsed from the file; return its clip texts ``(jp, en)``.
 
-        Non-object shows are ignored. Clip fields are read as :class:`ClipRecord` reads
+        Non-object shows are ignored. Clip fields are read as :func:`anim400k.release.clip_from_release` reads
         them: wrong-typed texts count as empty, bad timestamps leave the clip out of hours
         and histogram (but not out of the clip count).
         """

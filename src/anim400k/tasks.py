@@ -150,7 +150,7 @@ def _clip_rows(ds: Dataset, show: Show) -> Iterator[tuple[str, dict[str, Any]]]:
                 base
                 | {
                     "audio": str(ds.audio_path(c.jp_clip)),
-                    "duration": round(c.duration, 3),
+                    "duration": round(c.jp_duration, 3),
                     "source_text": c.jp_text,
                     "target_text": _subtitle_text(c),
                     "subtitles": [{"start": s.start, "end": s.end, "text": s.text} for s in c.en_subtitles],
@@ -165,8 +165,8 @@ def _clip_rows(ds: Dataset, show: Show) -> Iterator[tuple[str, dict[str, Any]]]:
                     "jp_text": c.jp_text,
                     "en_text": c.en_text,
                     "en_subtitles": _subtitle_text(c),
-                    "jp_duration": round(c.duration, 3),
-                    "en_duration": round(c.en_end - c.en_start, 3),
+                    "jp_duration": round(c.jp_duration, 3),
+                    "en_duration": round(c.en_duration, 3),
                     "speakers": c.speakers,
                 },
             )

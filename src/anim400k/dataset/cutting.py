@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from ..formats.ids import AUDIO_ARCHIVE, FRAMES_ARCHIVE, VIDEO_ARCHIVE, id_path, make_id
-from ..model import EN, JP
+from ..model import EN, JP, Clip
 from ..storage import local_input
 from .context import EpisodeContext
 
@@ -19,21 +19,21 @@ def cut_episode(ctx: EpisodeContext) -> dict[str, Any]:
 
     from .. import media
 
-    clips = ctx.read_json("clips.json")["clips"]
+    clips = [Clip.from_dict(d) for d in ctx.read_json("clips.json")["clips"]]
     probe = ctx.read_json("probe.json")
     root = Path(ctx.release_dir)
     files: list[str] = []
     if not clips:
         return {"files": files}
-    jp_iv = [(c["jp_start"], c["jp_end"]) for c in clips]
-    en_iv = [(c["en_start"], c["en_end"]) for c in clips]
+    jp_iv = [(c.jp_start, c.jp_end) for c in clips]
+    en_iv = [(c.en_start, c.en_end) for c in clips]
     jp_audio = media.decode_audio(local_input(probe[JP]["source"]), stream=probe[JP]["audio_index"],
                                    sr=RELEASE_AUDIO_SR)
-    jp_paths = [id_path(root, AUDIO_ARCHIVE, c["jp_clip"], "mp3") for c in clips]
+    jp_paths = [id_path(root, AUDIO_ARCHIVE, c.jp_clip, "mp3") for c in clips]
     media.cut_audio_clips(jp_audio, RELEASE_AUDIO_SR, jp_iv, jp_paths, bitrate=ctx.options.audio_bitrate)
     files += map(str, jp_paths)
     if ctx.options.video_clips and probe.get("has_video"):
-        video_paths = [id_path(root, VIDEO_ARCHIVE, c["jp_clip"], "mp4") for c in clips]
+        video_paths = [id_path(root, VIDEO_ARCHIVE, c.jp_clip, "mp4") for c in clips]
         media.cut_video_clips(
             local_input(probe[JP]["source"]),
             jp_iv,
@@ -45,13 +45,13 @@ def cut_episode(ctx: EpisodeContext) -> dict[str, Any]:
     del jp_audio
     en_audio = media.decode_audio(local_input(probe[EN]["source"]), stream=probe[EN]["audio_index"],
                                    sr=RELEASE_AUDIO_SR)
-    en_paths = [id_path(root, AUDIO_ARCHIVE, c["en_clip"], "mp3") for c in clips]
+    en_paths = [id_path(root, AUDIO_ARCHIVE, c.en_clip, "mp3") for c in clips]
     media.cut_audio_clips(en_audio, RELEASE_AUDIO_SR, en_iv, en_paths, bitrate=ctx.options.audio_bitrate)
     files += map(str, en_paths)
     del en_audio
     if ctx.options.backing_clips:
         backing, sr = sf.read(ctx.artifact("backing.flac"), dtype="float32")
-        b_paths = [id_path(root, AUDIO_ARCHIVE, c["backing_clip"], "mp3") for c in clips]
+        b_paths = [id_path(root, AUDIO_ARCHIVE, str(c.backing_clip), "mp3") for c in clips]
         media.cut_audio_clips(backing, sr, jp_iv, b_paths, bitrate=ctx.options.audio_bitrate)
         files += map(str, b_paths)
     return {"files": [str(Path(f).relative_to(root)) for f in files]}

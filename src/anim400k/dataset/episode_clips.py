@@ -8,7 +8,7 @@ import numpy as np
 
 from ..align import align_clips
 from ..formats.ids import clip_id
-from ..model import EN, JP, Subtitle
+from ..model import EN, JP, Clip, Subtitle
 from .context import EpisodeContext
 from .options import ANALYSIS_SR
 
@@ -40,7 +40,7 @@ def _mixing_ratios(ctx: EpisodeContext, starts: np.ndarray, ends: np.ndarray) ->
 MIN_CLIP_SECONDS = 0.05
 
 
-def _inside_jp_medium(clips: list, jp_duration: float | None) -> tuple[list, int]:
+def _inside_jp_medium(clips: list[Clip], jp_duration: float | None) -> tuple[list[Clip], int]:
     """Clamp clips to the JP medium and drop those with (almost) nothing left in it.
 
     With an offset between the media, EN speech can fall where the JP medium has no content
@@ -50,13 +50,13 @@ def _inside_jp_medium(clips: list, jp_duration: float | None) -> tuple[list, int
     for c in clips:
         if jp_duration is not None:
             c.jp_end = min(c.jp_end, round(float(jp_duration), 3))
-        if c.jp_end - c.jp_start >= MIN_CLIP_SECONDS:
+        if c.jp_duration >= MIN_CLIP_SECONDS:
             kept.append(c)
     return kept, len(clips) - len(kept)
 
 
 def make_episode_clips(ctx: EpisodeContext) -> dict[str, Any]:
-    """Align the episode's transcripts and return the clips.json payload (float-second times)."""
+    """Align the episode's transcripts and return the clips.json payload (:meth:`Clip.to_dict` per clip)."""
     from ..formats.transcripts import read_transcript
 
     en = read_transcript(ctx.artifact(f"{EN}.transcript.json"), language=EN)

@@ -18,23 +18,19 @@ from ..formats.ids import (
     make_id,
 )
 from ..fsutil import atomic_path
-from ..model import Clip, Subtitle
+from ..model import Clip
 from .context import EpisodeContext
 from .manifest import Manifest
 from .options import BuildOptions
-
-
-def _clip_from_dict(d: dict[str, Any]) -> Clip:
-    d = dict(d)
-    d["en_subtitles"] = [Subtitle(**s) for s in d.get("en_subtitles", [])]
-    return Clip(**d)
 
 
 def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path, options: BuildOptions
                   ) -> dict[str, Any]:
     """Write ``anim400k_annotations.json`` for the finished episodes (and archives if asked).
 
-    Returns a summary: clip count, hours of clips, unmatched JP segments, warnings.
+    Returns a summary: clip count, hours of clips, unmatched JP segments, warnings. Hours are JP
+    time (``jp_end - jp_start``, as ``anim400k stats`` counts them): with drift a clip's EN length
+    is ``1 + drift`` times its JP length.
     """
     from ..formats.metadata import load_show_metadata
     from ..release import clip_to_release_dict, write_annotations
@@ -62,9 +58,9 @@ def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path,
 
             def clips(data: dict[str, Any] = data) -> Iterator[dict[str, Any]]:
                 for d in data["clips"]:
-                    c = _clip_from_dict(d)
+                    c = Clip.from_dict(d)
                     stats["clips"] += 1
-                    stats["seconds"] += c.duration
+                    stats["seconds"] += c.jp_duration
                     yield clip_to_release_dict(c)
 
             yield ctx.ref.episode, ep_meta, clips()

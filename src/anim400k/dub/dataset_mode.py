@@ -18,9 +18,9 @@ import numpy as np
 
 from ..errors import AnimError
 from ..fsutil import write_json_atomic
-from ..model import Subtitle
+from ..model import Clip, Subtitle
 from ..progress import progress_bar
-from ..release import ClipRecord, Dataset
+from ..release import Dataset
 from ..translate.base import Translator
 from ..tts.base import Synthesizer
 from .condense import get_condenser
@@ -125,7 +125,7 @@ def dub_dataset(
 
 
 def _dub_clip(
-    clip: ClipRecord,
+    clip: Clip,
     ds: Dataset,
     out_dir: str | Path,
     whisper: Translator | None,

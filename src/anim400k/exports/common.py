@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..model import Clip
 from ..progress import progress_bar
-from ..release import SHOW_FIELDS, BadItems, ClipRecord, Dataset, Show, check_or_raise, type_ok
+from ..release import SHOW_FIELDS, BadItems, Dataset, Show, check_or_raise, type_ok
 
 log = logging.getLogger("anim400k.export")
 
@@ -135,7 +136,7 @@ class CheckedRelease:
             yield show
             self.bar.update(sum(len(ep.clips) for ep in show.episodes.values()))
 
-    def clips(self) -> Iterator[ClipRecord]:
+    def clips(self) -> Iterator[Clip]:
         """Good clips in file order."""
         for show in self._good_shows():
             for clip in show.clips():
@@ -152,7 +153,7 @@ def clean_show_fields(show: Show) -> dict[str, Any]:
     return {k: v for k, v in show.metadata.items() if k in SHOW_FIELDS and type_ok(v, SHOW_FIELDS[k])}
 
 
-def clip_info(clip: ClipRecord) -> dict[str, Any]:
+def clip_info(clip: Clip) -> dict[str, Any]:
     """A clip's annotations as plain JSON-ready values (float seconds)."""
     return {
         "show": clip.show_key,

@@ -13,9 +13,9 @@ Everything that reads or writes a release goes through this package.
 
 from __future__ import annotations
 
-from .codec import clip_to_release_dict, timestamp_seconds
+from .codec import clip_from_release, clip_to_release_dict, timestamp_seconds
 from .reader import Dataset, load
-from .records import Character, ClipRecord, EpisodeRecord, Rating, Show
+from .records import Character, EpisodeRecord, Rating, Show
 from .schema import (
     CHARACTER_FIELDS,
     CLIP_EXTRA_FIELDS,
@@ -42,8 +42,8 @@ from .writer import write_annotations
 
 __all__ = [
     "CHARACTER_FIELDS", "CLIP_EXTRA_FIELDS", "CLIP_FIELDS", "EPISODE_FIELDS", "RATING_FIELDS", "SHOW_FIELDS",
-    "SUBTITLE_FIELDS", "BadItems", "Character", "ClipRecord", "Dataset", "EpisodeRecord", "Problem", "Rating",
-    "Show", "build_record_problems", "check_or_raise", "clip_to_release_dict", "expected", "iter_problems", "load",
-    "parse_avg_duration", "require_valid", "timestamp_seconds", "type_ok", "validate_release", "validate_show",
-    "write_annotations",
+    "SUBTITLE_FIELDS", "BadItems", "Character", "Dataset", "EpisodeRecord", "Problem", "Rating", "Show",
+    "build_record_problems", "check_or_raise", "clip_from_release", "clip_to_release_dict", "expected",
+    "iter_problems", "load", "parse_avg_duration", "require_valid", "timestamp_seconds", "type_ok",
+    "validate_release", "validate_show", "write_annotations",
 ]

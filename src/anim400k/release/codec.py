@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -72,3 +73,51 @@ def timestamp_seconds(value: Any) -> float:
     except ValueError:
         return float("nan")
 
+
+
+def clip_from_release(show_key: str, episode: str, index: int, d: dict[str, Any]) -> model.Clip:
+    """The :class:`model.Clip` of a FORMAT.md clip object, located at ``show_key/episode/index``.
+
+    Missing or wrong-typed fields become empty values and bad times NaN (validate first).
+    """
+    # hot path (one call per clip): positional construction in model.Clip's field order, few lookups
+    ts = timestamp_seconds
+    get = d.get
+    subs = []
+    raw_subs = get("en_subtitles")
+    if raw_subs.__class__ is list:
+        for s in raw_subs:
+            if isinstance(s, dict):
+                text = s.get("text", "")
+                subs.append(model.Subtitle(ts(s.get("start")), ts(s.get("end")), text if isinstance(text, str) else ""))
+    jp_text, en_text, speakers = get("jp_text", ""), get("en_text", ""), get("speakers")
+    ms, mr, bc = get("multi_speaker"), get("mixing_ratio"), get("backing_clip")
+    return model.Clip(
+        ts(get("en_start_time")),
+        ts(get("en_end_time")),
+        ts(get("jp_start_time")),
+        ts(get("jp_end_time")),
+        en_text if isinstance(en_text, str) else "",
+        jp_text if isinstance(jp_text, str) else "",
+        [],
+        [],
+        subs,
+        [str(x) for x in speakers] if isinstance(speakers, list) else [],
+        ms if isinstance(ms, bool) else None,
+        float(mr) if mr is not None and mr.__class__ is not bool and isinstance(mr, int | float)
+        and math.isfinite(mr) else None,  # type_ok(mr, "float"), inlined (hot path)
+        str(get("jp_clip", "")),
+        str(get("en_clip", "")),
+        bc if isinstance(bc, str) else None,
+        _unit_float(get("speaker_confidence")),
+        show_key,
+        episode,
+        index,
+    )
+
+
+def _unit_float(v: Any) -> float | None:
+    """``v`` as a float in 0..1, else ``None``."""
+    if v is None or v.__class__ is bool or not isinstance(v, int | float) or not 0.0 <= v <= 1.0:
+        return None
+    return float(v)

@@ -15,7 +15,8 @@ from typing import IO, Any
 
 from ..errors import InputError, one_line
 from ..formats import ids
-from .records import ClipRecord, EpisodeRecord, Show
+from ..model import Clip
+from .records import EpisodeRecord, Show
 
 
 def _iter_raw_shows(path: Path) -> Iterator[tuple[str, Any]]:
@@ -89,7 +90,7 @@ class Dataset:
         for show in self.shows():
             yield from show.episodes.values()
 
-    def clips(self) -> Iterator[ClipRecord]:
+    def clips(self) -> Iterator[Clip]:
         """All clips, in file order."""
         for show in self.shows():
             yield from show.clips()

@@ -1,99 +1,17 @@
-"""Typed records of a release: clips, episodes (with their poll), characters, shows."""
+"""Typed records of a release: episodes (with their poll and clips), characters, shows.
+
+Clips are :class:`anim400k.model.Clip` (read by :func:`.codec.clip_from_release`).
+"""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from .. import model
-from .codec import timestamp_seconds as _ts
+from .codec import clip_from_release
 from .schema import EPISODE_FIELDS, type_ok
-
-
-@dataclass(slots=True)
-class ClipRecord:
-    """One clip of a release. Times are float seconds (NaN where the file's value is bad)."""
-
-    show_key: str
-    episode: str
-    index: int
-    jp_clip: str
-    en_clip: str
-    jp_text: str
-    en_text: str
-    jp_start: float
-    jp_end: float
-    en_start: float
-    en_end: float
-    speakers: list[str]
-    en_subtitles: list[model.Subtitle] = field(default_factory=list)
-    multi_speaker: bool | None = None
-    mixing_ratio: float | None = None
-    backing_clip: str | None = None
-    speaker_confidence: float | None = None
-
-    @property
-    def id(self) -> str:
-        """The clip's ID: its Japanese clip ID."""
-        return self.jp_clip
-
-    @property
-    def duration(self) -> float:
-        """Length in seconds of the Japanese clip."""
-        return self.jp_end - self.jp_start
-
-    @property
-    def is_multi_speaker(self) -> bool:
-        """``multi_speaker`` if recorded, else whether more than one speaker ID is listed."""
-        if self.multi_speaker is not None:
-            return self.multi_speaker
-        return len(set(self.speakers)) > 1
-
-    @classmethod
-    def from_dict(cls, show_key: str, episode: str, index: int, d: dict[str, Any]) -> ClipRecord:
-        """Build from a clip object; missing or wrong-typed fields become empty values (validate first)."""
-        # hot path (one call per clip): positional construction, few lookups
-        get = d.get
-        subs = []
-        raw_subs = get("en_subtitles")
-        if raw_subs.__class__ is list:
-            for s in raw_subs:
-                if isinstance(s, dict):
-                    text = s.get("text", "")
-                    subs.append(
-                        model.Subtitle(_ts(s.get("start")), _ts(s.get("end")), text if isinstance(text, str) else "")
-                    )
-        jp_text, en_text, speakers = get("jp_text", ""), get("en_text", ""), get("speakers")
-        ms, mr, bc = get("multi_speaker"), get("mixing_ratio"), get("backing_clip")
-        return cls(
-            show_key,
-            episode,
-            index,
-            str(get("jp_clip", "")),
-            str(get("en_clip", "")),
-            jp_text if isinstance(jp_text, str) else "",
-            en_text if isinstance(en_text, str) else "",
-            _ts(get("jp_start_time")),
-            _ts(get("jp_end_time")),
-            _ts(get("en_start_time")),
-            _ts(get("en_end_time")),
-            [str(x) for x in speakers] if isinstance(speakers, list) else [],
-            subs,
-            ms if isinstance(ms, bool) else None,
-            float(mr) if mr is not None and mr.__class__ is not bool and isinstance(mr, int | float)
-            and math.isfinite(mr) else None,  # type_ok(mr, "float"), inlined (hot path)
-            bc if isinstance(bc, str) else None,
-            _unit_float(get("speaker_confidence")),
-        )
-
-
-def _unit_float(v: Any) -> float | None:
-    """``v`` as a float in 0..1, else ``None``."""
-    if v is None or v.__class__ is bool or not isinstance(v, int | float) or not 0.0 <= v <= 1.0:
-        return None
-    return float(v)
 
 
 @dataclass(slots=True)
@@ -116,7 +34,7 @@ class EpisodeRecord:
     en_video_id: str | None = None
     ratings: dict[str, Rating] = field(default_factory=dict)
     n_clips: int = 0
-    clips: list[ClipRecord] = field(default_factory=list)
+    clips: list[model.Clip] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -152,7 +70,7 @@ class EpisodeRecord:
                     ratings[str(score)] = Rating(float(r["ratio"]), float(r["number_of_voters"]))
         clips_raw = d.get("clips") if isinstance(d.get("clips"), list) else []
         clips = (
-            [ClipRecord.from_dict(show_key, number, i, c) for i, c in enumerate(clips_raw) if isinstance(c, dict)]
+            [clip_from_release(show_key, number, i, c) for i, c in enumerate(clips_raw) if isinstance(c, dict)]
             if with_clips
             else []
         )
@@ -239,7 +157,7 @@ class Show:
             )
         return out
 
-    def clips(self) -> Iterator[ClipRecord]:
+    def clips(self) -> Iterator[model.Clip]:
         """The clips of all episodes (loaded ones), in file order."""
         for ep in self.episodes.values():
             yield from ep.clips

@@ -17,9 +17,9 @@ from typing import Any
 
 from ..errors import InputError, one_line
 from ..formats import ids
+from ..model import Clip
 from .codec import timestamp_seconds
 from .reader import Dataset, load
-from .records import ClipRecord
 from .schema import (
     CHARACTER_FIELDS,
     CLIP_EXTRA_FIELDS,
@@ -330,7 +330,7 @@ class BadItems:
             else:
                 self.clips.add((p.show, p.episode, p.clip))
 
-    def bad_clip(self, clip: ClipRecord) -> bool:
+    def bad_clip(self, clip: Clip) -> bool:
         """Whether a clip (or its episode or show) is ruled out."""
         return (
             clip.show_key in self.shows
