@@ -7,15 +7,13 @@ speaking a different line with its own timing; the gold EN is a third voice.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..formats import ids
-from ..fsutil import write_json_atomic
-from ..model import format_timestamp
+from ..model import Clip
 
 LINES = [
     ("konnichiwa, ogenki desu ka", "Hello there, how have you been?"),
@@ -82,39 +80,17 @@ def make_demo_release(
         write_audio(ids.id_path(root, ids.AUDIO_ARCHIVE, en_id, "mp3"), en_audio, sr)
         if video:
             _write_video(ids.id_path(root, ids.VIDEO_ARCHIVE, jp_id, "mp4"), jp_audio, sr, i)
-        clips.append(
-            {
-                "jp_clip": jp_id,
-                "en_clip": en_id,
-                "jp_text": jp_text,
-                "en_text": en_text,
-                "jp_start_time": format_timestamp(t),
-                "jp_end_time": format_timestamp(t + dur),
-                "en_start_time": format_timestamp(t),
-                "en_end_time": format_timestamp(t + dur),
-                "speakers": ["spk0"],
-            }
-        )
+        clips.append(Clip(en_start=t, en_end=t + dur, jp_start=t, jp_end=t + dur, en_text=en_text, jp_text=jp_text,
+                          speakers=["spk0"], jp_clip=jp_id, en_clip=en_id))
         en_ids.append(en_id)
         jp_ids.append(jp_id)
         t += dur + 1.0
-    annotations = {
-        "demo_show": {
-            "show": "Demo Show",
-            "season": "Demo Show",
-            "episodes": {
-                "1": {
-                    "url": "",
-                    "ratings": {},
-                    "jp_video_id": "",
-                    "en_video_id": "",
-                    "synopsis": "",
-                    "clips": clips,
-                }
-            },
-        }
-    }
-    write_json_atomic(root / ids.ANNOTATIONS_FILE, annotations)
+    from ..release import clip_to_release_dict, write_annotations
+
+    episode = {"url": "", "ratings": {}, "jp_video_id": "", "en_video_id": "", "synopsis": ""}
+    episodes = [("1", episode, (clip_to_release_dict(c) for c in clips))]
+    show = {"show": "Demo Show", "season": "Demo Show"}
+    write_annotations(root / ids.ANNOTATIONS_FILE, [("demo_show", show, episodes)])
     return DemoRelease(root, en_ids, jp_ids, sr)
 
 
@@ -167,8 +143,9 @@ def make_demo_systems(release: DemoRelease, out: str | Path, seed: int = 0) -> d
     rng = np.random.default_rng(seed + 1)
     out = Path(out)
     systems = {"close": out / "close", "tts": out / "tts"}
-    annotations = json.loads((release.root / ids.ANNOTATIONS_FILE).read_text("utf-8"))
-    texts = {c["en_clip"]: c["en_text"] for c in annotations["demo_show"]["episodes"]["1"]["clips"]}
+    from ..release import load
+
+    texts = {c.en_clip: c.en_text for c in load(release.root).clips()}
     for en_id in release.en_clips:
         gold = decode_audio(ids.id_path(release.root, ids.AUDIO_ARCHIVE, en_id, "mp3"), sr=release.sr)
         shift = int(0.08 * release.sr)
