@@ -10,8 +10,8 @@ from PIL import Image
 
 from anim400k.cli import main
 from anim400k.errors import InputError
-from anim400k.formats import ids, metadata
-from anim400k.release import SHOW_FIELDS
+from anim400k.formats import ids
+from anim400k.release import SHOW_FIELDS, metadata
 
 FULL = {
     "key": "frieren_s1",
@@ -169,3 +169,20 @@ def test_synthetic_generator_output_is_accepted(tmp_path: Path) -> None:
     n_ids = sum(len(c["pic_urls"]) for c in show_fields["characters"].values())
     assert n_files == n_ids > 0
     assert len(list((tmp_path / "rel" / ids.PICS_ARCHIVE).rglob("*.jpg"))) == n_ids
+
+
+def test_metadata_models_are_the_release_schema() -> None:
+    """The input models declare no field of their own: names, aliases and order come from release.schema."""
+    from anim400k.release import schema
+
+    def names(model) -> list[str]:
+        return [f.alias or name for name, f in model.model_fields.items()]
+
+    assert names(metadata.ShowMetadata) == ["key", *schema.SHOW_FIELDS]
+    assert names(metadata.EpisodeMetadata) == [k for k in schema.EPISODE_FIELDS if k != "clips"]
+    assert names(metadata.CharacterMetadata) == [*schema.CHARACTER_FIELDS, "pic_files"]
+    assert names(metadata.PollEntry) == list(schema.RATING_FIELDS)
+    for name, kind in schema.SHOW_FIELDS.items():  # each field refuses a value of another type
+        wrong = 1 if kind in ("str", "[str]", "object") else "x"
+        with pytest.raises(InputError, match=name):
+            metadata.parse_metadata({name: wrong})

@@ -23,8 +23,8 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Validate metadata files; optionally normalise them and import character pictures."""
-        from ..formats.metadata import import_pictures, load_metadata
         from ..fsutil import write_json_atomic
+        from ..release.metadata import import_pictures, load_metadata
 
         result: dict[str, dict] = {}
         for f in files:

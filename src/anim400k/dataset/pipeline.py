@@ -230,7 +230,7 @@ def _remove_stale_parts(out: Path, contexts: dict[str, EpisodeContext]) -> None:
 
 def _check_metadata(manifest: Manifest) -> None:
     """Validate every show's metadata file before any work starts (a bad one stops the build)."""
-    from ..formats.metadata import load_metadata, select_show
+    from ..release.metadata import load_metadata, select_show
     from ..storage import local_input
 
     for show in manifest.shows:

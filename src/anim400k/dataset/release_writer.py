@@ -32,8 +32,8 @@ def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path,
     time (``jp_end - jp_start``, as ``anim400k stats`` counts them): with drift a clip's EN length
     is ``1 + drift`` times its JP length.
     """
-    from ..formats.metadata import load_show_metadata
     from ..release import clip_to_release_dict, write_annotations
+    from ..release.metadata import load_show_metadata
 
     by_show: dict[str, list[EpisodeContext]] = {}
     for ctx in contexts:

@@ -11,7 +11,9 @@ and lists by ID in ``pic_urls``.
 
 Fields that are not given stay absent in the output (never ``null``); a field of the
 wrong type, or an unknown field, raises :class:`InputError` naming the file and the
-field path, e.g. ``show.json: characters.Alice.role: expected a string``.
+field path, e.g. ``show.json: characters.Alice.role: expected a string``. The pydantic models
+are generated from the release schema (:mod:`anim400k.release.schema`), so the input and the
+release declare each field once.
 """
 
 from __future__ import annotations
@@ -20,81 +22,60 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from ..errors import InputError
+from ..formats import ids
 from ..fsutil import atomic_path
-from . import ids
+from .schema import CHARACTER_FIELDS, EPISODE_FIELDS, RATING_FIELDS, SHOW_FIELDS
 
 _CONFIG = ConfigDict(strict=True, extra="forbid", populate_by_name=True)
 
-
-class PollEntry(BaseModel):
-    """One score of an episode poll."""
-
-    model_config = _CONFIG
-    ratio: float
-    number_of_voters: float
+#: Python type of each schema type word (:mod:`anim400k.release.schema`).
+_PYTHON_TYPES: dict[str, Any] = {
+    "str": str, "int": int, "float": float, "bool": bool, "[str]": list[str], "object": dict[str, Any], "list": list,
+}
 
 
-class EpisodeMetadata(BaseModel):
-    """Metadata of one episode (FORMAT.md episode object without ``clips``)."""
+def _fields(table: dict[str, str], nested: dict[str, Any] | None = None, skip: tuple[str, ...] = (),
+            required: bool = False) -> dict[str, Any]:
+    """Pydantic field definitions for a schema table, in its order (``nested`` overrides a field's type).
 
-    model_config = _CONFIG
-    url: str | None = None
-    ratings: dict[Literal["1", "2", "3", "4", "5"], PollEntry] | None = None
-    jp_video_id: str | None = None
-    en_video_id: str | None = None
-    synopsis: str | None = None
-
-
-class CharacterMetadata(BaseModel):
-    """A character: description, role, picture IDs, voice actors; ``pic_files`` only on input."""
-
-    model_config = _CONFIG
-    description: str | None = None
-    role: str | None = None
-    pic_urls: list[str] | None = None
-    voice_actors: list[str] | None = Field(default=None, alias="Voice Actors")
-    pic_files: list[str] | None = None
+    A field whose name is no identifier (``Voice Actors``) gets a snake_case name and the table's
+    name as its alias. Fields are optional (``None``, left out on output) unless ``required``.
+    """
+    out: dict[str, Any] = {}
+    for name, kind in table.items():
+        if name in skip:
+            continue
+        typ = (nested or {}).get(name, _PYTHON_TYPES[kind])
+        attr = name if name.isidentifier() else name.lower().replace(" ", "_")
+        if required:
+            out[attr] = (typ, Field(alias=name) if attr != name else ...)
+        else:
+            out[attr] = (typ | None, Field(default=None, alias=name) if attr != name else None)
+    return out
 
 
-class ShowMetadata(BaseModel):
+# The metadata models are generated from the release schema (the one declaration of the fields).
+PollEntry = create_model("PollEntry", __config__=_CONFIG, __doc__="One score of an episode poll.",
+                         **_fields(RATING_FIELDS, required=True))
+EpisodeMetadata = create_model(
+    "EpisodeMetadata", __config__=_CONFIG,
+    __doc__="Metadata of one episode (FORMAT.md episode object without ``clips``).",
+    **_fields(EPISODE_FIELDS, {"ratings": dict[Literal["1", "2", "3", "4", "5"], PollEntry]}, skip=("clips",)),
+)
+CharacterMetadata = create_model(
+    "CharacterMetadata", __config__=_CONFIG,
+    __doc__="A character: description, role, picture IDs, voice actors; ``pic_files`` only on input.",
+    **_fields(CHARACTER_FIELDS), pic_files=(list[str] | None, None),
+)
+
+
+class _ShowBase(BaseModel):
     """Every FORMAT.md show field (all optional), the show key and episode metadata."""
 
     model_config = _CONFIG
-    key: str | None = None
-    show: str | None = None
-    season: str | None = None
-    link: str | None = None
-    type: str | None = None
-    status: str | None = None
-    genres: list[str] | None = None
-    themes: list[str] | None = None
-    score: float | None = None
-    scored_by: int | None = None
-    rank: int | None = None
-    popularity: int | None = None
-    members: int | None = None
-    favorites: int | None = None
-    episode_num: int | None = None
-    aired: str | None = None
-    premiered: str | None = None
-    broadcast: str | None = None
-    producers: list[str] | None = None
-    licensors: list[str] | None = None
-    studios: list[str] | None = None
-    source: str | None = None
-    avg_duration: str | None = None
-    rating: str | None = None
-    related_anime: dict[str, Any] | None = None
-    opening_themes: list[str] | None = None
-    ending_themes: list[str] | None = None
-    staff: list[str] | None = None
-    background: str | None = None
-    synopsis: str | None = None
-    characters: dict[str, CharacterMetadata] | None = None
-    episodes: dict[str, EpisodeMetadata] | None = None
 
     def show_fields(self) -> dict[str, Any]:
         """The FORMAT.md show fields that are set (no ``key``, ``episodes`` or ``pic_files``)."""
@@ -105,7 +86,13 @@ class ShowMetadata(BaseModel):
 
     def episode_fields(self) -> dict[str, dict[str, Any]]:
         """Episode number -> the episode fields that are set."""
-        return {n: e.model_dump(exclude_none=True) for n, e in (self.episodes or {}).items()}
+        return {n: e.model_dump(exclude_none=True) for n, e in (getattr(self, "episodes", None) or {}).items()}
+
+
+ShowMetadata = create_model(
+    "ShowMetadata", __base__=_ShowBase, __doc__=_ShowBase.__doc__, key=(str | None, None),
+    **_fields(SHOW_FIELDS, {"characters": dict[str, CharacterMetadata], "episodes": dict[str, EpisodeMetadata]}),
+)
 
 
 _MESSAGES = {

@@ -3,7 +3,7 @@
 Each table maps a field name to its type word: ``"str"``, ``"int"``, ``"float"`` (ints
 accepted), ``"bool"``, ``"[str]"`` (list of strings), ``"object"``, ``"list"`` (list of
 objects). The writer orders keys by these tables, the reader and validator check types
-with :func:`type_ok`, and the show-metadata models (:mod:`anim400k.formats.metadata`) are
+with :func:`type_ok`, and the show-metadata models (:mod:`anim400k.release.metadata`) are
 generated from them.
 """
 
