@@ -237,7 +237,7 @@ def test_worker_processes_give_exactly_the_single_process_result(
     assert stats.compute_stats(compact, jobs=3) == single  # exact, floats included
     assert stats.compute_stats(spaced, jobs=2) == single  # whitespace and escapes do not matter
     assert stats.compute_stats(rel, jobs=3) == stats.compute_stats(rel, jobs=1)
-    monkeypatch.setattr(stats, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(stats.accumulate, "PARALLEL_MIN_BYTES", 0)
     ds = release.load(compact)
     if len(os.sched_getaffinity(0)) > 1:
         assert stats.default_jobs(ds) > 1

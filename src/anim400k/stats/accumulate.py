@@ -1,52 +1,19 @@
-"""Dataset statistics: the paper's tables on any Anim-400K release, streamed.
-
-Definitions (see ``docs/statistics.md``):
-
-- hours: sum of Japanese clip durations (``jp_end_time - jp_start_time``);
-- single/multi-speaker: the clip's ``multi_speaker`` flag, or more than one ``speakers`` entry;
-- sentences: Japanese text is split after ``。！？!?`` (full and half width) and at
-  newlines; English after ``.``, ``!`` or ``?`` (with closing quotes/brackets) followed by
-  whitespace or the end; empty pieces are dropped;
-- words: Japanese words are the tokens of fugashi with unidic-lite, leaving out
-  punctuation and symbols (UniDic ``補助記号``) and whitespace; English words are runs of
-  letters/digits with inner apostrophes or hyphens (``don't``, ``well-known``);
-- words/sentence = total words / total sentences; words/clip and sentences/clip divide by
-  the number of clips (all clips, also those with empty text);
-- genres/themes per show, synopsis and character-description lengths (English words),
-  poll voters (sum of ``number_of_voters``) and mean vote (``sum(score * ratio / 100)``) are
-  mean ± population standard deviation (``ddof=0``) over the items that have them
-  (episodes with a non-empty synopsis, characters with a non-empty description, episodes
-  with a poll).
-
-How it runs (fast and flat): the annotations file is stream-parsed one show at a time
-(``ijson``'s C backend, :meth:`Dataset.iter_raw`) and each show's raw clip dicts are read
-directly, without building typed records. Clips feed running sums and a duration
-histogram; only per-show and per-episode numbers are kept (thousands, not hundreds of
-thousands), so memory stays flat whatever the number of clips. The clip *texts* of a show
-are counted by :func:`count_texts` (sentence splitting, MeCab tokenisation: about half of
-the work); on a large file that runs in worker processes while the main process parses on,
-and since text counts are integers the merged result is exactly the single-process one.
-"""
+"""Running statistics over a release's raw shows, and :func:`compute_stats` (optionally with workers)."""
 
 from __future__ import annotations
 
 import math
 import os
-import re
 from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .release import Dataset, Show, timestamp_seconds
-
-_JP_SENT = re.compile(r"(?<=[。！？!?])|\n+")
-_EN_SENT = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)\]]))\s+|\n+")
-_EN_WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+from ..release import Dataset, Show, timestamp_seconds
+from .textcount import count_texts, count_words_en
 
 #: Histogram bins for clip durations, in seconds (last bin catches longer clips).
 DURATION_BIN_WIDTH = 0.5
@@ -57,109 +24,6 @@ _N_BINS = int(DURATION_MAX / DURATION_BIN_WIDTH) + 1
 PARALLEL_MIN_BYTES = 8_000_000
 #: At most this many worker processes (the main process parses; workers count texts).
 MAX_WORKERS = 2
-
-
-def split_sentences_jp(text: str) -> list[str]:
-    """Japanese sentences: split after 。！？!? and at newlines; blank pieces dropped."""
-    return [s.strip() for s in _JP_SENT.split(text) if s and s.strip()]
-
-
-def split_sentences_en(text: str) -> list[str]:
-    """English sentences: split after . ! ? followed by whitespace, and at newlines."""
-    return [s.strip() for s in _EN_SENT.split(text) if s and s.strip()]
-
-
-def count_words_en(text: str) -> int:
-    """Number of English words (letter/digit runs, inner apostrophes and hyphens kept)."""
-    return len(_EN_WORD.findall(text))
-
-
-# MeCab prints only each token's UniDic pos1 as "<pos1>" (no surface, no other features),
-# so a text's word count is a few str.count calls on a short string: the lattice and the
-# tokens are exactly those of fugashi.Tagger() with unidic-lite (tests compare the two).
-_SKIP_POS = ("補助記号", "空白")  # UniDic: punctuation/symbols, whitespace
-_SKIP_MARKS = tuple(f"<{p}>" for p in _SKIP_POS)
-
-
-@lru_cache(maxsize=1)
-def _pos_tagger() -> Any:
-    try:
-        import fugashi
-        import unidic_lite
-    except ImportError as exc:  # pragma: no cover - declared dependencies
-        from .errors import BackendUnavailable
-
-        raise BackendUnavailable("fugashi/unidic-lite", hint=str(exc)) from exc
-    d = unidic_lite.DICDIR
-    rc = os.path.join(d, "mecabrc")
-    return fugashi.GenericTagger(f'-r "{rc}" -d "{d}" -O "" -F "<%f[0]>" -U "<%f[0]>" -B "" -E ""')
-
-
-def _pos_string(parse: Any, text: str) -> str:
-    try:
-        return parse(text)
-    except UnicodeEncodeError:  # a lone surrogate (a bad \ud800 escape in the file): MeCab gets U+FFFD
-        return parse(text.encode("utf-8", "replace").decode("utf-8"))
-
-
-def count_words_jp(text: str) -> int:
-    """Number of Japanese words: fugashi/unidic-lite tokens that are not punctuation, symbols or space."""
-    if not text.strip():
-        return 0
-    out = _pos_string(_pos_tagger().parse, text)
-    return out.count("<") - out.count(_SKIP_MARKS[0]) - out.count(_SKIP_MARKS[1])
-
-
-# Sentence counting without building the pieces. For a text without "\n" every piece the
-# split makes is non-blank except possibly the last (JP: each piece but the last ends with
-# its terminator; EN: each ends with a terminator or closing quote, and a separator eats
-# the whole whitespace run after it), so the count is the number of split points in the
-# right-stripped text plus one. Texts with newlines take the regex split.
-_JP_TERMS = "。！？!?"
-_EN_SEP = re.compile(r"[.!?][\"'”’)\]]?\s+")
-
-
-def _count_sentences_jp(text: str) -> int:
-    """``len(split_sentences_jp(text))``."""
-    if "\n" in text:
-        return sum(1 for s in _JP_SENT.split(text) if s and not s.isspace())  # isspace: strip()'s set
-    r = text.rstrip()
-    if not r:
-        return 0
-    n = r.count("。") + r.count("！") + r.count("？") + r.count("!") + r.count("?")
-    return n if r[-1] in _JP_TERMS else n + 1
-
-
-def _count_sentences_en(text: str) -> int:
-    """``len(split_sentences_en(text))``."""
-    if "\n" in text:
-        return sum(1 for s in _EN_SENT.split(text) if s and not s.isspace())
-    r = text.rstrip()
-    return len(_EN_SEP.findall(r)) + 1 if r else 0
-
-
-def count_texts(jp_texts: Iterable[str], en_texts: Iterable[str]) -> tuple[int, int, int, int]:
-    """``(jp_sentences, jp_words, en_sentences, en_words)`` summed over the given clip texts.
-
-    The same numbers as :func:`split_sentences_jp`/:func:`count_words_jp` and the EN
-    counterparts text by text, computed without building lists of pieces.
-    """
-    parse = _pos_tagger().parse
-    skip_a, skip_b = _SKIP_MARKS
-    count_jp, count_en, en_words = _count_sentences_jp, _count_sentences_en, _EN_WORD.findall
-    js = jw = es = ew = 0
-    for t in jp_texts:
-        js += count_jp(t)
-        if not t.isspace():
-            try:
-                out = parse(t)
-            except UnicodeEncodeError:
-                out = _pos_string(parse, t)
-            jw += out.count("<") - out.count(skip_a) - out.count(skip_b)
-    for t in en_texts:
-        es += count_en(t)
-        ew += len(en_words(t))
-    return js, jw, es, ew
 
 
 def mean_std(values: Iterable[float]) -> dict[str, float | int | None]:
@@ -370,7 +234,7 @@ def compute_stats(dataset: Dataset | str | Path, jobs: int | None = None) -> dic
     one parses. ``None`` picks 1 for files under :data:`PARALLEL_MIN_BYTES`, else the
     available CPUs. The result is the same whatever ``jobs`` is.
     """
-    from .release import load
+    from ..release import load
 
     ds = dataset if isinstance(dataset, Dataset) else load(dataset)
     n = default_jobs(ds) if jobs is None else max(1, int(jobs))
@@ -401,89 +265,3 @@ def compute_stats(dataset: Dataset | str | Path, jobs: int | None = None) -> dic
         pool.join()
     return acc.result()
 
-
-def _fmt(ms: dict[str, Any], digits: int = 2) -> str:
-    if ms.get("mean") is None:
-        return "-"
-    return f"{ms['mean']:.{digits}f} ± {ms['std']:.{digits}f} (n={ms['count']})"
-
-
-def stats_rows(stats: dict[str, Any]) -> list[tuple[str, str]]:
-    """``(label, value)`` rows of the paper-style summary table."""
-
-    def num(x: float | None, digits: int = 2) -> str:
-        return "-" if x is None else f"{x:.{digits}f}"
-
-    rows = [
-        ("hours", num(stats["hours"], 3)),
-        ("clips", str(stats["clips"])),
-        ("shows", str(stats["shows"])),
-        ("episodes", str(stats["episodes"])),
-        ("single-speaker clips", str(stats["single_speaker_clips"])),
-        ("multi-speaker clips", str(stats["multi_speaker_clips"])),
-    ]
-    for name, label in (("jp", "JP"), ("en", "EN")):
-        lang = stats["languages"][name]
-        rows += [
-            (f"{label} sentences", str(lang["sentences"])),
-            (f"{label} words/sentence", num(lang["words_per_sentence"])),
-            (f"{label} words/clip", num(lang["words_per_clip"])),
-            (f"{label} sentences/clip", num(lang["sentences_per_clip"])),
-        ]
-    rows += [
-        ("genres per show", _fmt(stats["genres_per_show"])),
-        ("themes per show", _fmt(stats["themes_per_show"])),
-        ("show synopsis words", _fmt(stats["show_synopsis_words"])),
-        ("episode synopsis words", _fmt(stats["episode_synopsis_words"])),
-        ("characters", str(stats["characters"])),
-        ("character description words", _fmt(stats["character_description_words"])),
-        ("character pictures", str(stats["character_pictures"])),
-        ("episode poll voters", _fmt(stats["poll_voters"])),
-        ("episode poll mean vote", _fmt(stats["poll_mean_vote"])),
-    ]
-    return rows
-
-
-def write_figures(stats: dict[str, Any], out_dir: str | Path) -> list[Path]:
-    """PNG figures (matplotlib, Agg): shows per genre, shows per theme, clip-duration histogram."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .fsutil import atomic_path
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-
-    def save(fig: Any, name: str) -> None:
-        path = out / name
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, dpi=120, format="png")
-        plt.close(fig)
-        written.append(path)
-
-    for key, title, name in (
-        ("genre_counts", "Shows per genre", "genres.png"),
-        ("theme_counts", "Shows per theme", "themes.png"),
-    ):
-        counts: dict[str, int] = stats[key]
-        labels = list(counts)
-        fig, ax = plt.subplots(figsize=(max(4.0, 0.35 * len(labels) + 1.5), 3.5))
-        ax.bar(range(len(labels)), [counts[k] for k in labels], color="#4c72b0")
-        ax.set_xticks(range(len(labels)), labels, rotation=70, ha="right", fontsize=8)
-        ax.set_ylabel("shows")
-        ax.set_title(title)
-        fig.tight_layout()
-        save(fig, name)
-
-    h = stats["clip_duration_histogram"]
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    ax.bar(h["bin_starts_s"], h["counts"], width=h["bin_width_s"], align="edge", color="#55a868")
-    ax.set_xlabel(f"clip duration (s; last bin ≥ {h['bin_starts_s'][-1]:g})")
-    ax.set_ylabel("clips")
-    ax.set_title("Clip durations")
-    fig.tight_layout()
-    save(fig, "clip_durations.png")
-    return written

@@ -1,0 +1,93 @@
+"""Statistics as table rows (``anim400k stats``) and PNG figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def _fmt(ms: dict[str, Any], digits: int = 2) -> str:
+    if ms.get("mean") is None:
+        return "-"
+    return f"{ms['mean']:.{digits}f} ± {ms['std']:.{digits}f} (n={ms['count']})"
+
+
+def stats_rows(stats: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(label, value)`` rows of the paper-style summary table."""
+
+    def num(x: float | None, digits: int = 2) -> str:
+        return "-" if x is None else f"{x:.{digits}f}"
+
+    rows = [
+        ("hours", num(stats["hours"], 3)),
+        ("clips", str(stats["clips"])),
+        ("shows", str(stats["shows"])),
+        ("episodes", str(stats["episodes"])),
+        ("single-speaker clips", str(stats["single_speaker_clips"])),
+        ("multi-speaker clips", str(stats["multi_speaker_clips"])),
+    ]
+    for name, label in (("jp", "JP"), ("en", "EN")):
+        lang = stats["languages"][name]
+        rows += [
+            (f"{label} sentences", str(lang["sentences"])),
+            (f"{label} words/sentence", num(lang["words_per_sentence"])),
+            (f"{label} words/clip", num(lang["words_per_clip"])),
+            (f"{label} sentences/clip", num(lang["sentences_per_clip"])),
+        ]
+    rows += [
+        ("genres per show", _fmt(stats["genres_per_show"])),
+        ("themes per show", _fmt(stats["themes_per_show"])),
+        ("show synopsis words", _fmt(stats["show_synopsis_words"])),
+        ("episode synopsis words", _fmt(stats["episode_synopsis_words"])),
+        ("characters", str(stats["characters"])),
+        ("character description words", _fmt(stats["character_description_words"])),
+        ("character pictures", str(stats["character_pictures"])),
+        ("episode poll voters", _fmt(stats["poll_voters"])),
+        ("episode poll mean vote", _fmt(stats["poll_mean_vote"])),
+    ]
+    return rows
+
+
+def write_figures(stats: dict[str, Any], out_dir: str | Path) -> list[Path]:
+    """PNG figures (matplotlib, Agg): shows per genre, shows per theme, clip-duration histogram."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..fsutil import atomic_path
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+
+    def save(fig: Any, name: str) -> None:
+        path = out / name
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=120, format="png")
+        plt.close(fig)
+        written.append(path)
+
+    for key, title, name in (
+        ("genre_counts", "Shows per genre", "genres.png"),
+        ("theme_counts", "Shows per theme", "themes.png"),
+    ):
+        counts: dict[str, int] = stats[key]
+        labels = list(counts)
+        fig, ax = plt.subplots(figsize=(max(4.0, 0.35 * len(labels) + 1.5), 3.5))
+        ax.bar(range(len(labels)), [counts[k] for k in labels], color="#4c72b0")
+        ax.set_xticks(range(len(labels)), labels, rotation=70, ha="right", fontsize=8)
+        ax.set_ylabel("shows")
+        ax.set_title(title)
+        fig.tight_layout()
+        save(fig, name)
+
+    h = stats["clip_duration_histogram"]
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    ax.bar(h["bin_starts_s"], h["counts"], width=h["bin_width_s"], align="edge", color="#55a868")
+    ax.set_xlabel(f"clip duration (s; last bin ≥ {h['bin_starts_s'][-1]:g})")
+    ax.set_ylabel("clips")
+    ax.set_title("Clip durations")
+    fig.tight_layout()
+    save(fig, "clip_durations.png")
+    return written

@@ -1,0 +1,120 @@
+"""Sentences and words of clip texts (JP: MeCab with unidic-lite; EN: regular expressions).
+
+Definitions in :mod:`anim400k.stats`; :func:`count_texts` is the fast path used per show.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+_JP_SENT = re.compile(r"(?<=[。！？!?])|\n+")
+_EN_SENT = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)\]]))\s+|\n+")
+_EN_WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+
+
+def split_sentences_jp(text: str) -> list[str]:
+    """Japanese sentences: split after 。！？!? and at newlines; blank pieces dropped."""
+    return [s.strip() for s in _JP_SENT.split(text) if s and s.strip()]
+
+
+def split_sentences_en(text: str) -> list[str]:
+    """English sentences: split after . ! ? followed by whitespace, and at newlines."""
+    return [s.strip() for s in _EN_SENT.split(text) if s and s.strip()]
+
+
+def count_words_en(text: str) -> int:
+    """Number of English words (letter/digit runs, inner apostrophes and hyphens kept)."""
+    return len(_EN_WORD.findall(text))
+
+
+# MeCab prints only each token's UniDic pos1 as "<pos1>" (no surface, no other features),
+# so a text's word count is a few str.count calls on a short string: the lattice and the
+# tokens are exactly those of fugashi.Tagger() with unidic-lite (tests compare the two).
+_SKIP_POS = ("補助記号", "空白")  # UniDic: punctuation/symbols, whitespace
+_SKIP_MARKS = tuple(f"<{p}>" for p in _SKIP_POS)
+
+
+@lru_cache(maxsize=1)
+def _pos_tagger() -> Any:
+    try:
+        import fugashi
+        import unidic_lite
+    except ImportError as exc:  # pragma: no cover - declared dependencies
+        from ..errors import BackendUnavailable
+
+        raise BackendUnavailable("fugashi/unidic-lite", hint=str(exc)) from exc
+    d = unidic_lite.DICDIR
+    rc = os.path.join(d, "mecabrc")
+    return fugashi.GenericTagger(f'-r "{rc}" -d "{d}" -O "" -F "<%f[0]>" -U "<%f[0]>" -B "" -E ""')
+
+
+def _pos_string(parse: Any, text: str) -> str:
+    try:
+        return parse(text)
+    except UnicodeEncodeError:  # a lone surrogate (a bad \ud800 escape in the file): MeCab gets U+FFFD
+        return parse(text.encode("utf-8", "replace").decode("utf-8"))
+
+
+def count_words_jp(text: str) -> int:
+    """Number of Japanese words: fugashi/unidic-lite tokens that are not punctuation, symbols or space."""
+    if not text.strip():
+        return 0
+    out = _pos_string(_pos_tagger().parse, text)
+    return out.count("<") - out.count(_SKIP_MARKS[0]) - out.count(_SKIP_MARKS[1])
+
+
+# Sentence counting without building the pieces. For a text without "\n" every piece the
+# split makes is non-blank except possibly the last (JP: each piece but the last ends with
+# its terminator; EN: each ends with a terminator or closing quote, and a separator eats
+# the whole whitespace run after it), so the count is the number of split points in the
+# right-stripped text plus one. Texts with newlines take the regex split.
+_JP_TERMS = "。！？!?"
+_EN_SEP = re.compile(r"[.!?][\"'”’)\]]?\s+")
+
+
+def _count_sentences_jp(text: str) -> int:
+    """``len(split_sentences_jp(text))``."""
+    if "\n" in text:
+        return sum(1 for s in _JP_SENT.split(text) if s and not s.isspace())  # isspace: strip()'s set
+    r = text.rstrip()
+    if not r:
+        return 0
+    n = r.count("。") + r.count("！") + r.count("？") + r.count("!") + r.count("?")
+    return n if r[-1] in _JP_TERMS else n + 1
+
+
+def _count_sentences_en(text: str) -> int:
+    """``len(split_sentences_en(text))``."""
+    if "\n" in text:
+        return sum(1 for s in _EN_SENT.split(text) if s and not s.isspace())
+    r = text.rstrip()
+    return len(_EN_SEP.findall(r)) + 1 if r else 0
+
+
+def count_texts(jp_texts: Iterable[str], en_texts: Iterable[str]) -> tuple[int, int, int, int]:
+    """``(jp_sentences, jp_words, en_sentences, en_words)`` summed over the given clip texts.
+
+    The same numbers as :func:`split_sentences_jp`/:func:`count_words_jp` and the EN
+    counterparts text by text, computed without building lists of pieces.
+    """
+    parse = _pos_tagger().parse
+    skip_a, skip_b = _SKIP_MARKS
+    count_jp, count_en, en_words = _count_sentences_jp, _count_sentences_en, _EN_WORD.findall
+    js = jw = es = ew = 0
+    for t in jp_texts:
+        js += count_jp(t)
+        if not t.isspace():
+            try:
+                out = parse(t)
+            except UnicodeEncodeError:
+                out = _pos_string(parse, t)
+            jw += out.count("<") - out.count(skip_a) - out.count(skip_b)
+    for t in en_texts:
+        es += count_en(t)
+        ew += len(en_words(t))
+    return js, jw, es, ew
+
