@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -149,14 +150,18 @@ def score(ref: list, hyp: list, clips: np.ndarray) -> dict[str, float]:
 
 
 def methods() -> dict[str, tuple[dict, str]]:
-    """Method name -> (``get_diarizer("embedded", **options)`` options, input: ``mix`` or ``speech``).
+    """Method name -> (``get_diarizer("embedded", **options)`` options, input).
 
-    ``speech`` is the JP mix minus the backing that the dual-track separator estimates from the
-    two mixes (what the build's diarize stage gets from the separate stage).
+    Inputs: ``mix`` (the JP mix), ``speech`` (the JP mix minus the backing that the dual-track
+    separator estimates from the two mixes: what the build's diarize stage got before dual-track
+    diarization), ``dual`` (that JP speech and the EN speech, EN mix minus the same backing, as
+    the second view: what the build runs now), ``dual_half`` (the same with the EN track silent
+    in the episode's second half: an EN dub with gaps, where the diarizer falls back to JP only).
     """
     from anim400k.diarize.embedded import LEGACY_OPTIONS
 
-    return {"current": (dict(LEGACY_OPTIONS), "mix"), "new": ({}, "speech")}
+    return {"current": (dict(LEGACY_OPTIONS), "mix"), "jp_speech": ({}, "speech"), "new": ({}, "dual"),
+            "new_en_half": ({}, "dual_half")}
 
 
 def _parse_method(spec: str) -> tuple[str, tuple[dict, str]]:
@@ -174,19 +179,21 @@ def main() -> None:
     ap.add_argument("--episodes", type=int, default=10)
     ap.add_argument("--first-seed", type=int, default=0)
     ap.add_argument("--duration", type=float, default=90.0)
-    ap.add_argument("--methods", nargs="+", default=["current", "new"],
-                    help="names from methods() or ad-hoc 'name:mix|speech:key=value,...'")
+    ap.add_argument("--methods", nargs="+", default=["current", "jp_speech", "new"],
+                    help="names from methods() or ad-hoc 'name:mix|speech|dual|dual_half:key=value,...'")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--quiet", action="store_true", help="only the summary table")
     ap.add_argument("--source", choices=("bank", "synth"), default="bank",
                     help="bank: episodes composed here; synth: anim400k.synth.make_episode (slow first time)")
     ap.add_argument("--music", type=float, default=1.0, help="music level (0: clean speech, a diagnostic)")
     args = ap.parse_args()
+    warnings.filterwarnings("ignore", message="'uem' was approximated")
 
     import torch
     from _voice_bank import load_bank
 
     from anim400k.diarize import get_diarizer
+    from anim400k.diarize.views import other_speech
 
     torch.set_num_threads(args.threads)
     bank = load_bank()
@@ -207,15 +214,19 @@ def main() -> None:
             mix, en_mix, ref, clips = synth_episode(i, n_chars, args.duration)
         else:
             mix, en_mix, ref, clips = compose_episode(bank, 1000 + i, n_chars, args.duration, args.music)
-        inputs = {"mix": mix}
-        if any(table[m][1] == "speech" for m in args.methods):
+        inputs: dict[str, tuple[np.ndarray, np.ndarray | None]] = {"mix": (mix, None)}
+        if any(table[m][1] != "mix" for m in args.methods):
             sep = separator.separate(mix, SR, reference=en_mix, time_map=TimeMap(0.0, 0.0, 1.0))
-            inputs["speech"] = (mix - sep.backing[: len(mix)]).astype(np.float32)
+            speech = (mix - sep.backing[: len(mix)]).astype(np.float32)
+            en_speech = other_speech(en_mix, SR, len(mix), sep.backing, TimeMap(0.0, 0.0, 1.0))
+            en_half = en_speech.copy()
+            en_half[len(en_half) // 2 :] = 0.0
+            inputs.update(speech=(speech, None), dual=(speech, en_speech), dual_half=(speech, en_half))
         line = f"ep {i:2d} ({n_chars} chars, {len(mix) / SR:5.1f} s, {len(clips)} clips):"
         for m, d in diarizers.items():
-            audio = inputs[table[m][1]]
+            audio, other = inputs[table[m][1]]
             t0 = time.perf_counter()
-            hyp = d.diarize(audio, SR)
+            hyp = d.diarize(audio, SR) if other is None else d.diarize(audio, SR, other=other)
             s = score(ref, hyp, clips)
             s["rtf"] = len(mix) / SR / (time.perf_counter() - t0)
             rows[m].append(s)

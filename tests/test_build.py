@@ -249,3 +249,32 @@ def test_diarization_gets_the_separated_speech(tmp_path: Path) -> None:
     # a single-track fallback separation is not trusted: the mix again
     ctx.artifact("separate.json").write_text(json.dumps({"method": "hpss", "fallback": True}))
     assert np.array_equal(diarization_audio(ctx), mix)
+
+
+def test_diarization_gets_the_en_speech_on_the_jp_timeline(tmp_path: Path) -> None:
+    import numpy as np
+    import soundfile as sf
+
+    from anim400k.build.context import EpisodeContext
+    from anim400k.build.stages import diarization_other
+    from anim400k.model import EpisodeRef
+
+    ctx = EpisodeContext(EpisodeRef("s", "1", "jp.mkv", "en.mkv"), str(tmp_path / "w"), str(tmp_path / "r"), OPTS)
+    rng = np.random.default_rng(1)
+    sf.write(ctx.artifact("en.16k.flac"), (0.1 * rng.standard_normal(32000)).astype(np.float32), 16000,
+             subtype="PCM_24")
+    en, _ = sf.read(ctx.artifact("en.16k.flac"), dtype="float32")
+    sf.write(ctx.artifact("backing.flac"), (0.01 * rng.standard_normal(16000)).astype(np.float32), 16000,
+             subtype="PCM_24")
+    backing, _ = sf.read(ctx.artifact("backing.flac"), dtype="float32")
+    assert diarization_other(ctx, 16000) is None  # no separation
+    ctx.artifact("separate.json").write_text(json.dumps({"method": "dualtrack", "fallback": False}))
+    assert diarization_other(ctx, 16000) is None  # an artifact without the time map
+    tm = {"offset": 0.25, "drift": 0.0, "confidence": 0.9}
+    ctx.artifact("separate.json").write_text(json.dumps({"method": "dualtrack", "fallback": False, "time_map": tm}))
+    other = diarization_other(ctx, 16000)
+    assert other is not None and len(other) == 16000
+    np.testing.assert_allclose(other, en[4000:20000] - backing, atol=1e-6)
+    # a single-track fallback separation: the EN track is not used
+    ctx.artifact("separate.json").write_text(json.dumps({"method": "hpss", "fallback": True, "time_map": tm}))
+    assert diarization_other(ctx, 16000) is None

@@ -175,13 +175,43 @@ def diarization_audio(ctx: EpisodeContext) -> np.ndarray:
     return speech
 
 
+def diarization_other(ctx: EpisodeContext, n: int) -> np.ndarray | None:
+    """The EN speech on the JP timeline (``n`` samples), the diarizer's second view of each speaker:
+    the EN mix mapped through the separation's time map minus the same backing estimate.
+
+    None when the separation fell back to one track (the EN track is missing, out of sync or
+    unusable: the diarizer then works on the JP speech alone) or its artifact predates the map.
+    """
+    import soundfile as sf
+
+    from ..diarize.views import other_speech
+
+    sep_json, backing_file = ctx.artifact("separate.json"), ctx.artifact("backing.flac")
+    if not (sep_json.exists() and backing_file.exists()):
+        return None
+    sep = ctx.read_json("separate.json")
+    tm = sep.get("time_map")
+    if sep.get("fallback", True) or not isinstance(tm, dict):
+        return None
+    backing, _ = sf.read(backing_file, dtype="float32")
+    time_map = TimeMap(float(tm["offset"]), float(tm["drift"]), float(tm.get("confidence", 1.0)))
+    return other_speech(load_analysis_audio(ctx, EN), ANALYSIS_SR, n, backing, time_map)
+
+
 def stage_diarize(ctx: EpisodeContext) -> str:
-    """Diarize the JP speech (mix minus the separated backing); the artifact is an RTTM file."""
+    """Diarize the JP speech (mix minus the separated backing), with the EN speech at the same
+    times as a second view when the diarizer takes one; the artifact is an RTTM file."""
     from ..diarize import get_diarizer
     from ..formats.rttm import write_rttm
 
     opts = {} if ctx.options.asr_device == "auto" else {"device": ctx.options.asr_device}
-    turns = get_diarizer(ctx.options.diarizer, **opts).diarize(diarization_audio(ctx), ANALYSIS_SR)
+    diarizer = get_diarizer(ctx.options.diarizer, **opts)
+    speech = diarization_audio(ctx)
+    other = diarization_other(ctx, len(speech)) if getattr(diarizer, "uses_other_track", False) else None
+    if other is None:
+        turns = diarizer.diarize(speech, ANALYSIS_SR)
+    else:
+        turns = diarizer.diarize(speech, ANALYSIS_SR, other=other)  # type: ignore[call-arg]
     dest = ctx.artifact("jp.rttm")
     write_rttm(dest, turns, file_id=ctx.ref.key.replace("/", "_"))
     return str(dest)
@@ -208,8 +238,11 @@ def stage_separate(ctx: EpisodeContext) -> str:
         sf.write(tmp, np.clip(result.backing, -1, 1), ANALYSIS_SR, format="FLAC", subtype="PCM_16")
     dest = ctx.artifact("separate.json")
     note = f"separation fell back to {result.method}: {result.reason}" if result.fallback else None
+    tm = result.time_map
     write_json_atomic(dest, {"method": result.method, "fallback": result.fallback, "note": note,
-                             "agreement": result.agreement, "sample_rate": ANALYSIS_SR})
+                             "agreement": result.agreement, "sample_rate": ANALYSIS_SR,
+                             "time_map": None if tm is None else {"offset": tm.offset, "drift": tm.drift,
+                                                                  "confidence": tm.confidence}})
     return str(dest)
 
 

@@ -105,6 +105,8 @@ def merge_clusters(
     min_speakers: int = 1,
     small_cluster: int = 10,
     small_merge_similarity: float = 0.8,
+    other: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    other_weight: float = 0.5,
 ) -> np.ndarray:
     """Merge over-split clusters; return labels renumbered ``0..k-1``.
 
@@ -113,6 +115,11 @@ def merge_clusters(
     (most similar pair first); when the smaller of the two has fewer than ``small_cluster``
     windows its centroid is noisy and ``small_merge_similarity`` applies instead. A cluster with
     less than ``min_cluster_duration`` seconds of windows is folded into the cluster with the most similar centroid.
+
+    ``other`` is the other language's view ``(raw embeddings, pitch, valid)`` at the same windows
+    (see :mod:`.views`): where both clusters have at least 3 valid windows, their similarity is the
+    ``other_weight``-weighted mean of the two views' centroid cosines, and a pitch gap in either
+    view keeps them apart.
     """
     labels = labels.copy()
     while True:
@@ -121,6 +128,8 @@ def merge_clusters(
             break
         cents = l2_normalize(np.stack([raw[labels == i].mean(axis=0) for i in ids]))
         sim = cents @ cents.T
+        if other is not None:
+            sim = _blend_other(sim, labels, ids, other, other_weight)
         np.fill_diagonal(sim, -np.inf)
         dur = np.array([durations[labels == i].sum() for i in ids])
         count = np.array([np.sum(labels == i) for i in ids])
@@ -132,6 +141,11 @@ def merge_clusters(
             med = np.array([_nanmedian(pitch[labels == i]) for i in ids])
             gap = np.abs(med[:, None] - med[None, :])
             sim = np.where(np.isfinite(gap) & (gap >= max_pitch_gap), -np.inf, sim)
+        if other is not None:
+            o_emb, o_pitch, o_valid = other
+            med = np.array([_nanmedian(o_pitch[(labels == i) & o_valid]) for i in ids])
+            gap = np.abs(med[:, None] - med[None, :])
+            sim = np.where(np.isfinite(gap) & (gap >= max_pitch_gap), -np.inf, sim)
         smaller = np.minimum(count[:, None], count[None, :])
         margin = sim - np.where(smaller < small_cluster, small_merge_similarity, merge_similarity)
         a, b = np.unravel_index(int(np.argmax(margin)), margin.shape)
@@ -140,6 +154,18 @@ def merge_clusters(
         labels[labels == ids[b]] = ids[a]
     _, labels = np.unique(labels, return_inverse=True)
     return labels
+
+
+def _blend_other(sim: np.ndarray, labels: np.ndarray, ids: np.ndarray,
+                 other: tuple[np.ndarray, np.ndarray, np.ndarray], weight: float) -> np.ndarray:
+    o_emb, _, o_valid = other
+    ok = np.array([np.sum((labels == i) & o_valid) >= 3 for i in ids])
+    if ok.sum() < 2:
+        return sim
+    cents = l2_normalize(np.stack([o_emb[(labels == i) & o_valid].mean(axis=0) if good else o_emb[0] * 0
+                                   for i, good in zip(ids, ok, strict=True)]))
+    both = ok[:, None] & ok[None, :]
+    return np.where(both, (1.0 - weight) * sim + weight * (cents @ cents.T), sim)
 
 
 def _nanmedian(x: np.ndarray) -> float:

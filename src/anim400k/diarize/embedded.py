@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from . import clustering
+from . import clustering, views
 from .base import Turn, normalize_turns, relabel_by_first_appearance
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,10 @@ class EmbeddedConfig:
     embedding: str = "resemblyzer"
     #: ``anime`` embedding: local model folder (or ``.pth``); default ``$ANIM400K_ANIME_SPEAKER_MODEL``
     model: str | None = None
+    #: weight of the other language's track (``diarize(..., other=)``) in affinities and scores
+    other_weight: float = 0.5
+    #: share of a window the other track's speech must cover for its view to count there
+    other_min_cover: float = 0.6
 
 
 #: Options that reproduce the embedded diarizer as it was before the realistic-voice benchmark
@@ -72,6 +76,8 @@ class EmbeddedDiarizer:
     """Offline diarizer built from package-shipped models (silero-vad, Resemblyzer)."""
 
     name = "embedded"
+    #: ``diarize`` takes the other language's speech as ``other`` (the build passes the EN speech)
+    uses_other_track = True
 
     def __init__(self, num_speakers: int | None = None, **options: object) -> None:
         self.config = EmbeddedConfig(num_speakers=num_speakers, **options)  # type: ignore[arg-type]
@@ -85,8 +91,13 @@ class EmbeddedDiarizer:
 
             anime_embedding.load_anime_encoder(_model_key(self.config.model), self.config.device)
 
-    def diarize(self, audio: np.ndarray, sr: int) -> list[Turn]:
-        """Speaker turns of mono ``audio`` at ``sr`` Hz (labels ``spk0..``, by first appearance)."""
+    def diarize(self, audio: np.ndarray, sr: int, other: np.ndarray | None = None) -> list[Turn]:
+        """Speaker turns of mono ``audio`` at ``sr`` Hz (labels ``spk0..``, by first appearance).
+
+        ``other`` (optional) is the other language's speech of the same episode on ``audio``'s
+        timeline (same rate; e.g. the EN dub mapped onto the JP timeline, minus its backing): each
+        window is embedded in both tracks and the views are combined (:mod:`.views`).
+        """
         from . import embedding, pitch, vad
 
         cfg = self.config
@@ -103,8 +114,9 @@ class EmbeddedDiarizer:
         emb = self._embed(xn, windows)
         f0 = pitch.f0_track(x, SR)
         wpitch = pitch.window_pitch(f0, windows)
+        view = self._other_view(other, sr, len(x), windows) if other is not None else None
 
-        labels = self._cluster(emb, windows, wpitch)
+        labels = self._cluster(emb, windows, wpitch, view)
         k = int(labels.max()) + 1
         if k == 1:
             turns = [Turn(float(a), float(b), "spk0", 1.0) for a, b in regions]
@@ -116,14 +128,38 @@ class EmbeddedDiarizer:
             k = int(labels.max()) + 1
             ccent = clustering.l2_normalize(clustering.centroids(emb, labels) - mean)
             spk_pitch = np.array([_nanmedian(wpitch[labels == i]) for i in range(k)])
-            turns = self._resegment(regions, windows, cwin @ ccent.T, f0, spk_pitch)
+            wscores = cwin @ ccent.T
+            other_pitch = None
+            if view is not None and cfg.other_weight > 0:
+                w = cfg.other_weight
+                oscores = views.centred_scores(view.emb, labels, view.valid, k)
+                wscores[view.valid] = (1 - w) * wscores[view.valid] + w * oscores[view.valid]
+                other_pitch = (view.f0, np.array([_nanmedian(view.pitch[(labels == i) & view.valid])
+                                                  for i in range(k)]))
+            turns = self._resegment(regions, windows, wscores, f0, spk_pitch, other_pitch)
             labels = _window_labels(windows, turns, labels)
         if cfg.overlap:
             turns.extend(self._overlaps(cwin, ccent, windows, turns))
         return relabel_by_first_appearance(normalize_turns(turns, cfg.min_turn))
 
+    def _other_view(self, other: np.ndarray, sr: int, n: int, windows: np.ndarray) -> views.OtherView | None:
+        """The other track's embeddings and pitch at the JP ``windows`` (None when it has no speech)."""
+        from . import embedding, pitch, vad
+
+        y = np.nan_to_num(to_16k(other, sr))
+        y = np.pad(y, (0, max(0, n - len(y))))[:n]
+        regions = vad.speech_regions(y, SR, threshold=self.config.vad_threshold)
+        if len(regions) == 0:
+            return None
+        valid = views.covered_fraction(windows, regions) >= self.config.other_min_cover
+        if valid.sum() < 3:
+            return None
+        emb = self._embed(embedding.normalize_regions(y, regions, SR), windows)
+        f0 = pitch.f0_track(y, SR)
+        return views.OtherView(emb, pitch.window_pitch(f0, windows), f0, valid)
+
     def _resegment(self, regions: np.ndarray, windows: np.ndarray, wscores: np.ndarray, f0: np.ndarray,
-                   spk_pitch: np.ndarray) -> list[Turn]:
+                   spk_pitch: np.ndarray, other_pitch: tuple[np.ndarray, np.ndarray] | None = None) -> list[Turn]:
         """Frame-level Viterbi labels inside each speech region (turns labelled ``c<i>``)."""
         from .resegment import frame_scores, pitch_scores, viterbi
 
@@ -137,7 +173,12 @@ class EmbeddedDiarizer:
             if not np.any(inside):
                 continue
             sc = frame_scores(t, windows[inside], wscores[inside])
-            sc = sc + pitch_scores(t, f0, spk_pitch, cfg.pitch_weight)
+            if other_pitch is None:
+                sc = sc + pitch_scores(t, f0, spk_pitch, cfg.pitch_weight)
+            else:
+                w = cfg.other_weight
+                sc = (sc + (1 - w) * pitch_scores(t, f0, spk_pitch, cfg.pitch_weight)
+                      + w * pitch_scores(t, other_pitch[0], other_pitch[1], cfg.pitch_weight))
             path = viterbi(sc, cfg.switch_penalty)
             turns.extend(_runs(path, t - cfg.step / 2, cfg.step, a, b,
                                frame_confidence(sc, path, cfg.confidence_scale)))
@@ -155,17 +196,21 @@ class EmbeddedDiarizer:
 
         return embedding.embed_windows(embedding.mel_frames(xn), windows, embedding.load_encoder(cfg.device))
 
-    def _cluster(self, emb: np.ndarray, windows: np.ndarray, wpitch: np.ndarray) -> np.ndarray:
+    def _cluster(self, emb: np.ndarray, windows: np.ndarray, wpitch: np.ndarray,
+                 view: views.OtherView | None = None) -> np.ndarray:
         cfg = self.config
         if len(emb) < 3:
             return np.zeros(len(emb), dtype=int)
         aff = clustering.fused_affinity(emb, wpitch, cfg.pitch_weight)
+        aff = views.combined_affinity(aff, view, cfg.other_weight, cfg.pitch_weight)
         labels = clustering.nme_spectral(aff, cfg.num_speakers, cfg.min_speakers, cfg.max_speakers)
         if cfg.num_speakers is None:
             labels = clustering.merge_clusters(
                 emb, labels, windows[:, 1] - windows[:, 0], wpitch, cfg.merge_similarity,
                 cfg.max_pitch_gap, cfg.min_cluster_duration, cfg.min_speakers,
                 small_merge_similarity=cfg.small_merge_similarity,
+                other=None if view is None or cfg.other_weight <= 0 else (view.emb, view.pitch, view.valid),
+                other_weight=cfg.other_weight,
             )
         return labels
 

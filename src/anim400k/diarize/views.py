@@ -1,0 +1,87 @@
+"""The other language's track as a second view of each speaker (dual-track diarization).
+
+In a dub each character has one JP actor and one EN actor, and the lines sit at (nearly) the
+same times in both tracks. Two characters whose JP voices are confusable are rarely confusable
+in EN as well, so the embedded diarizer can embed the EN speech under each JP window and
+combine the two views: affinities, cluster similarities and re-segmentation scores are the
+weighted mean of the JP and EN ones wherever the EN track has speech under the window, and
+the JP ones alone elsewhere (EN silent there, or no EN track at all).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import clustering
+
+
+@dataclass
+class OtherView:
+    """Window embeddings and pitch of the other track at the JP windows.
+
+    ``valid[i]`` says the other track has speech under most of window ``i``; ``emb`` and ``pitch``
+    of invalid windows are not used.
+    """
+
+    emb: np.ndarray
+    pitch: np.ndarray
+    f0: np.ndarray
+    valid: np.ndarray
+
+
+def covered_fraction(windows: np.ndarray, regions: np.ndarray) -> np.ndarray:
+    """Share of each window (``(n, 2)`` seconds) covered by the (disjoint) ``regions``."""
+    out = np.zeros(len(windows))
+    for a, b in regions:
+        out += np.clip(np.minimum(windows[:, 1], b) - np.maximum(windows[:, 0], a), 0, None)
+    return out / np.maximum(windows[:, 1] - windows[:, 0], 1e-9)
+
+
+def combined_affinity(aff: np.ndarray, view: OtherView | None, emb_weight: float, pitch_weight: float) -> np.ndarray:
+    """``aff`` (JP fused affinity) averaged with the other view's fused affinity (weight
+    ``emb_weight``) on the pairs of windows where both have other-track speech."""
+    if view is None or view.valid.sum() < 3 or emb_weight <= 0:
+        return aff
+    idx = np.nonzero(view.valid)[0]
+    other = clustering.fused_affinity(view.emb[idx], view.pitch[idx], pitch_weight)
+    out = aff.copy()
+    sub = np.ix_(idx, idx)
+    out[sub] = (1.0 - emb_weight) * aff[sub] + emb_weight * other
+    return out
+
+
+def centred_scores(emb: np.ndarray, labels: np.ndarray, valid: np.ndarray, k: int) -> np.ndarray:
+    """Cosine of each window's centred embedding to each speaker's centred centroid, computed over the
+    ``valid`` windows (rows of other windows are 0; a speaker with no valid window scores 0)."""
+    out = np.zeros((len(emb), k))
+    idx = np.nonzero(valid)[0]
+    if idx.size == 0:
+        return out
+    mean = emb[idx].mean(axis=0)
+    cwin = clustering.l2_normalize(emb[idx] - mean)
+    cent = np.zeros((k, emb.shape[1]))
+    np.add.at(cent, labels[idx], emb[idx])
+    counts = np.bincount(labels[idx], minlength=k)
+    has = counts > 0
+    cent[has] = clustering.l2_normalize(cent[has] / counts[has, None] - mean)
+    out[idx] = cwin @ cent.T
+    out[:, ~has] = 0.0
+    return out
+
+
+def other_speech(other_mix: np.ndarray, sr: int, n: int, backing: np.ndarray | None = None,
+                 time_map: object | None = None) -> np.ndarray:
+    """The other language's speech on this track's timeline: ``other_mix`` (its own timeline) mapped
+    through ``time_map`` (a :class:`anim400k.model.TimeMap`, identity when None) to ``n`` samples,
+    minus ``backing`` (the music and effects both tracks share, on this timeline) when given."""
+    from ..model import TimeMap
+    from ..separate.dualtrack import align_reference
+
+    tm = time_map if isinstance(time_map, TimeMap) else TimeMap(0.0, 0.0, 1.0)
+    aligned, _, _, _ = align_reference(np.asarray(other_mix, np.float32), sr, tm, n)
+    if backing is not None:
+        m = min(n, len(backing))
+        aligned[:m] -= backing[:m]
+    return aligned

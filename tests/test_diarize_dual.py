@@ -1,0 +1,81 @@
+"""Dual-track diarization: the EN dub's speech as a second view of each JP speaker."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from anim400k.diarize import get_diarizer
+from anim400k.diarize.metrics import der
+from anim400k.diarize.views import covered_fraction, other_speech
+from anim400k.model import TimeMap
+
+SR = 16000
+
+
+@pytest.fixture(scope="module")
+def same_jp_voice():
+    """Two characters who share one JP voice (same espeak voice and pitch) but have different EN
+    actors; lines alternate with uneven lengths. Returns (jp, en, reference turns)."""
+    import torch
+
+    from anim400k.diarize import Turn
+    from anim400k.synth.phrases import PHRASES
+    from anim400k.synth.speech import Voice, render
+
+    torch.set_num_threads(1)
+    jp_voice = Voice("ja+m3", 40, 150)
+    en_voices = (Voice("en-us+m3", 40, 165), Voice("en-gb+f3", 72, 170))
+    rng = np.random.default_rng(5)
+    jp, en = np.zeros(40 * SR, np.float32), np.zeros(40 * SR, np.float32)
+    turns, t, i = [], 0.3, 0
+    while t < 34:
+        who = i % 2 if rng.random() < 0.8 else 1 - i % 2
+        kana, line, _ = PHRASES[int(rng.integers(len(PHRASES)))]
+        a = render(kana, jp_voice, sr=SR)
+        b = render(line, en_voices[who], sr=SR)
+        k = int(t * SR)
+        jp[k : k + len(a)] += a
+        en[k : k + len(b)] += b[: len(en) - k]
+        turns.append(Turn(round(t, 3), round(t + len(a) / SR, 3), f"c{who}"))
+        t += max(len(a), len(b)) / SR + float(rng.uniform(0.3, 0.7))
+        i += 1
+    n = int((t + 0.5) * SR)
+    return jp[:n], en[:n], turns
+
+
+def test_en_view_separates_characters_who_share_a_jp_voice(same_jp_voice):
+    jp, en, ref = same_jp_voice
+    d = get_diarizer("embedded")
+    alone = d.diarize(jp, SR)
+    assert len({t.speaker for t in alone}) == 1  # one JP voice: JP alone cannot tell them apart
+    both = d.diarize(jp, SR, other=en)
+    assert len({t.speaker for t in both}) == 2
+    assert der(ref, both) < 0.5 * der(ref, alone)
+    assert all(t.confidence is not None and 0.0 <= t.confidence <= 1.0 for t in both)
+    assert all(0 <= t.start < t.end <= len(jp) / SR + 1e-6 for t in both)
+
+
+def test_silent_other_track_falls_back_to_jp_alone(same_jp_voice):
+    jp, _, _ = same_jp_voice
+    d = get_diarizer("embedded")
+    assert d.diarize(jp, SR, other=np.zeros(len(jp) // 2, np.float32)) == d.diarize(jp, SR)
+    # other_weight 0 ignores the other track
+    assert get_diarizer("embedded", other_weight=0).diarize(jp, SR, other=same_jp_voice[1]) == d.diarize(jp, SR)
+
+
+def test_other_speech_maps_and_removes_backing():
+    rng = np.random.default_rng(0)
+    en = rng.standard_normal(3 * SR).astype(np.float32)
+    backing = (0.1 * rng.standard_normal(2 * SR)).astype(np.float32)
+    out = other_speech(en, SR, 2 * SR, backing, TimeMap(0.5, 0.0, 1.0))  # JP t -> EN t + 0.5 s
+    assert out.shape == (2 * SR,)
+    np.testing.assert_allclose(out, en[SR // 2 : SR // 2 + 2 * SR] - backing, atol=1e-6)
+    short = other_speech(en[: SR], SR, 2 * SR)  # EN shorter than JP: zeros after its end
+    np.testing.assert_array_equal(short[SR:], 0)
+
+
+def test_covered_fraction():
+    w = np.array([[0.0, 1.0], [1.0, 2.0], [2.0, 4.0]])
+    regions = np.array([[0.5, 1.25], [3.0, 5.0]])
+    np.testing.assert_allclose(covered_fraction(w, regions), [0.5, 0.25, 0.5])
