@@ -225,10 +225,11 @@ def main() -> None:
         line = f"ep {i:2d} ({n_chars} chars, {len(mix) / SR:5.1f} s, {len(clips)} clips):"
         for m, d in diarizers.items():
             audio, other = inputs[table[m][1]]
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             hyp = d.diarize(audio, SR) if other is None else d.diarize(audio, SR, other=other)
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
             s = score(ref, hyp, clips)
-            s["rtf"] = len(mix) / SR / (time.perf_counter() - t0)
+            s["rtf"], s["rtf_cpu"] = len(mix) / SR / wall, len(mix) / SR / max(cpu, 1e-9)
             rows[m].append(s)
             line += (f"  {m}: DER {100 * s['der']:5.1f} % spk {s['n_hyp']}/{s['n_ref']} "
                      f"clips {100 * s['clips_ok'] / s['clips']:3.0f} % {s['rtf']:4.0f}x")
@@ -261,6 +262,7 @@ def main() -> None:
         ("  of which right", lambda m: f"{100 * agg(m, 'sure_ok') / max(agg(m, 'sure'), 1):.1f} %", ""),
         ("  uncertain ones right", lambda m: f"{100 * unsure_right(m):.1f} %", ""),
         ("speed (x real time, min)", lambda m: f"{min(r['rtf'] for r in rows[m]):.0f}x", ">= 20x"),
+        ("  per CPU second (audio s / CPU s)", lambda m: f"{np.median([r['rtf_cpu'] for r in rows[m]]):.0f}x", ""),
     ]
     for name, fn, target in out:
         print(f"{name:34s}" + "".join(f"{fn(m):>14s}" for m in args.methods) + f"   {target}")
