@@ -255,8 +255,8 @@ def test_diarization_gets_the_en_speech_on_the_jp_timeline(tmp_path: Path) -> No
     import numpy as np
     import soundfile as sf
 
-    from anim400k.build.context import EpisodeContext
-    from anim400k.build.stages import diarization_other
+    from anim400k.dataset.context import EpisodeContext
+    from anim400k.dataset.stages import diarization_other
     from anim400k.model import EpisodeRef
 
     ctx = EpisodeContext(EpisodeRef("s", "1", "jp.mkv", "en.mkv"), str(tmp_path / "w"), str(tmp_path / "r"), OPTS)

@@ -195,7 +195,7 @@ def diarization_other(ctx: EpisodeContext, n: int) -> np.ndarray | None:
         return None
     backing, _ = sf.read(backing_file, dtype="float32")
     time_map = TimeMap(float(tm["offset"]), float(tm["drift"]), float(tm.get("confidence", 1.0)))
-    return other_speech(load_analysis_audio(ctx, EN), ANALYSIS_SR, n, backing, time_map)
+    return other_speech(ctx.analysis_audio(EN), ANALYSIS_SR, n, backing, time_map)
 
 
 def stage_diarize(ctx: EpisodeContext) -> str:
