@@ -97,3 +97,18 @@ def test_lowpass_attenuates_above_cutoff() -> None:
     y = lowpass(x, sr, 3500)
     spec = np.abs(np.fft.rfft(y))
     assert spec[6000] < 1e-3 * spec[1000]
+
+
+def test_short_stimulus_is_loudness_matched_by_the_one_rule():
+    """A 300 ms stimulus (under one BS.1770 gating block) is matched too (was left at its own level)."""
+    from anim400k.evaluate.stimuli import match_loudness
+    from anim400k.signal import loudness
+
+    sr = 16000
+    t = np.arange(int(0.3 * sr)) / sr
+    x = (0.01 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    y, gain = match_loudness(x, sr, -23.0)
+    assert gain > 10.0
+    assert loudness(y, sr) == pytest.approx(-23.0, abs=0.01)
+    silent, gain0 = match_loudness(np.zeros(sr, np.float32), sr, -23.0)
+    assert gain0 == 0.0 and not silent.any()

@@ -115,8 +115,8 @@ def test_stages_run_on_long_lived_actors_that_load_models_once(ray_build: tuple[
     vad_tasks = [t for t in ran if t.split(":")[0] in ("asr_en", "asr_ja")]  # both use silero-vad here
     assert len(vad_tasks) == 4  # more than the actors: at least one actor ran two of them
     for s in stats:
-        assert s["model_loads"].get("silero-vad (asr)", 0) <= 1, s
-    assert sum(s["model_loads"].get("silero-vad (asr)", 0) for s in stats) >= 1
+        assert s["model_loads"].get("silero-vad (torchscript)", 0) <= 1, s
+    assert sum(s["model_loads"].get("silero-vad (torchscript)", 0) for s in stats) >= 1
 
 
 def test_worker_killed_mid_episode_is_retried(ray_build: tuple[Path, object, list], local_release: dict[str, bytes],

@@ -2,10 +2,10 @@
 
 Definition (used by the release's ``mixing_ratio`` field and by the dubbing mixer):
 
-1. Loudness: ``L(x)`` is the ITU-R BS.1770-4 integrated loudness in LUFS
-   (``pyloudnorm``, K-weighting, 400 ms gating blocks). For clips shorter than one gating
-   block (400 ms), or whose gated loudness is undefined (everything below the -70 LUFS
-   absolute gate), an ungated fallback is used: ``-0.691 + 10 log10(mean(x^2))`` (the
+1. Loudness: ``L(x)`` is :func:`anim400k.signal.loudness`, the ITU-R BS.1770-4 integrated
+   loudness in LUFS (``pyloudnorm``, K-weighting, 400 ms gating blocks). For clips shorter
+   than one gating block (400 ms), or whose gated loudness is undefined (everything below the
+   -70 LUFS absolute gate), an ungated fallback is used: ``-0.691 + 10 log10(mean(x^2))`` (the
    BS.1770 formula without K-weighting or gating). Within one clip speech and backing
    always use the same method, so the ratio stays meaningful.
 2. Normalise the speech ``s`` and the backing ``b`` of the clip each to the reference
@@ -26,10 +26,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .signal import SILENT_LUFS as _SILENT_LUFS
+from .signal import loudness, loudness_and_method, ungated_loudness
+
 REFERENCE_LUFS = -23.0
 RATIO_LIMIT_DB = 60.0
-GATE_BLOCK_SECONDS = 0.4
-_SILENT_LUFS = -120.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,45 +44,12 @@ class MixFit:
     residual_snr_db: float
 
 
-def loudness(x: np.ndarray, sr: int) -> float:
-    """Loudness of mono ``x`` in LUFS: BS.1770 gated (pyloudnorm), or the ungated fallback (see module)."""
-    return _loudness(x, sr)[0]
-
-
-def _loudness(x: np.ndarray, sr: int) -> tuple[float, bool]:
-    """``(LUFS, gated)``; ``gated`` is False when the ungated fallback was used."""
-    x = np.asarray(x, dtype=np.float64)
-    if x.size == 0 or not np.any(x):
-        return _SILENT_LUFS, False
-    if x.size >= int(GATE_BLOCK_SECONDS * sr) + 1:
-        value = _meter(sr).integrated_loudness(x)
-        if np.isfinite(value):
-            return float(value), True
-    return _ungated(x), False
-
-
-def _ungated(x: np.ndarray) -> float:
-    ms = float(np.mean(np.asarray(x, dtype=np.float64) ** 2))
-    return -0.691 + 10 * np.log10(ms) if ms > 0 else _SILENT_LUFS
-
-
-_METERS: dict[int, object] = {}
-
-
-def _meter(sr: int):  # type: ignore[no-untyped-def]
-    import pyloudnorm
-
-    if sr not in _METERS:
-        _METERS[sr] = pyloudnorm.Meter(sr)
-    return _METERS[sr]
-
-
 def _pair_loudness(s: np.ndarray, b: np.ndarray, sr: int) -> tuple[float, float]:
     """Loudness of speech and backing with one method for both (gated when both allow it)."""
-    (ls, gs), (lb, gb) = _loudness(s, sr), _loudness(b, sr)
+    (ls, gs), (lb, gb) = loudness_and_method(s, sr), loudness_and_method(b, sr)
     if gs != gb:  # one fell back: use the fallback for both
-        ls = _ungated(s) if np.any(s) else _SILENT_LUFS
-        lb = _ungated(b) if np.any(b) else _SILENT_LUFS
+        ls = ungated_loudness(s) if np.any(s) else _SILENT_LUFS
+        lb = ungated_loudness(b) if np.any(b) else _SILENT_LUFS
     return ls, lb
 
 

@@ -53,6 +53,7 @@ from scipy import fft as sfft
 from scipy.ndimage import uniform_filter1d
 
 from .model import TimeMap
+from .signal import ANALYSIS_SR, to_mono
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ MIN_CONFIDENCE = 0.5
 FEATURE_RATE = 20.0
 N_BANDS = 32
 DRIFT_STEP = 0.0025
-FINE_RATE = 16000
+FINE_RATE = ANALYSIS_SR
 FINE_WINDOW = 8.0
 FINE_SEARCH = 0.25
 COARSE_TOLERANCE = 0.12  # seconds: a coarse match agreeing with the line
@@ -166,8 +167,8 @@ def analyze_sync(
     bound the search. Never raises on silent or very short tracks: it returns a result
     with confidence 0 and a ``reason``.
     """
-    jp = _to_mono(jp_audio)
-    en = _to_mono(en_audio)
+    jp = to_mono(jp_audio)
+    en = to_mono(en_audio)
     if sr <= 0:
         raise ValueError(f"sample rate must be positive, got {sr}")
     for name, x in (("JP", jp), ("EN", en)):
@@ -278,16 +279,6 @@ def _analyze_short(
 
 def _failed(reason: str, n_windows: int = 0) -> SyncResult:
     return SyncResult(TimeMap(0.0, 0.0, 0.0), confidence=0.0, reason=reason, n_windows=n_windows)
-
-
-def _to_mono(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x)
-    if x.ndim == 2:
-        # (channels, n) by contract; accept (n, channels) when clearly so.
-        x = x.mean(axis=0) if x.shape[0] <= x.shape[1] else x.mean(axis=1)
-    elif x.ndim != 1:
-        raise ValueError(f"audio must be 1-D or 2-D, got shape {x.shape}")
-    return np.ascontiguousarray(x, dtype=np.float32)
 
 
 def _confidence(inlier_fraction: float, peak_ratio: float, fine: list[tuple[float, float, bool]]) -> float:
@@ -720,7 +711,7 @@ def sync_media(
     en_media: str | Path,
     jp_stream: str | int = "jpn",
     en_stream: str | int = "eng",
-    sr: int = 16000,
+    sr: int = ANALYSIS_SR,
 ) -> SyncResult:
     """Decode both streams (mono, ``sr`` Hz) and return :func:`analyze_sync`'s result."""
     from .media import decode_audio

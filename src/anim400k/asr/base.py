@@ -28,8 +28,11 @@ import numpy as np
 
 from ..errors import BackendUnavailable, InputError
 from ..model import Transcript
+from ..signal import ANALYSIS_SR, prepare_audio
 
-ASR_SAMPLE_RATE = 16000
+__all__ = ["ASR_SAMPLE_RATE", "Transcriber", "get_transcriber", "prepare_audio", "register_transcriber"]
+
+ASR_SAMPLE_RATE = ANALYSIS_SR
 
 
 @runtime_checkable
@@ -112,20 +115,3 @@ def get_transcriber(name: str, **options: Any) -> Transcriber:
         raise BackendUnavailable(name, entry.extra, f"missing Python module {missing[0]}")
     module = importlib.import_module(entry.module)
     return getattr(module, entry.factory)(**options)
-
-
-def prepare_audio(audio: np.ndarray, sr: int, target_sr: int = ASR_SAMPLE_RATE) -> np.ndarray:
-    """Mono float32 at ``target_sr``: downmixes ``(channels, n)`` input and resamples (polyphase)."""
-    x = np.asarray(audio, dtype=np.float32)
-    if x.ndim == 2:
-        x = x.mean(axis=0)
-    if x.ndim != 1:
-        raise ValueError(f"audio must be 1-D (mono) or (channels, n), got shape {x.shape}")
-    if sr != target_sr:
-        from math import gcd
-
-        from scipy.signal import resample_poly
-
-        g = gcd(int(sr), int(target_sr))
-        x = resample_poly(x, target_sr // g, int(sr) // g).astype(np.float32)
-    return np.ascontiguousarray(x)

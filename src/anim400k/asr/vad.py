@@ -1,33 +1,20 @@
 """Speech regions with silero-vad, and the ``vad`` backend (timed segments without text).
 
-silero-vad ships its model inside the pip package (``silero_vad/data``), so
-:func:`load_vad_model` works offline; it loads the TorchScript model by default or the
-ONNX one (``onnx=True``, needs onnxruntime).
+silero-vad ships its model inside the pip package (``silero_vad/data``), so the model
+(:func:`anim400k.signal.vad_model`, one cache per process) loads offline: the TorchScript
+model by default or the ONNX one (``onnx=True``, needs onnxruntime).
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
 
 from ..model import Segment, Transcript
+from ..signal import speech_timestamps
 from .base import ASR_SAMPLE_RATE, prepare_audio
-
-_MODELS: dict[bool, Any] = {}
-_LOCK = threading.Lock()
-
-
-def load_vad_model(onnx: bool = False) -> Any:
-    """The packaged silero-vad model (cached per process; no network)."""
-    with _LOCK:
-        if onnx not in _MODELS:
-            from silero_vad import load_silero_vad
-
-            _MODELS[onnx] = load_silero_vad(onnx=onnx)
-        return _MODELS[onnx]
 
 
 @dataclass(slots=True)
@@ -50,32 +37,17 @@ def speech_regions(
     audio: np.ndarray, sr: int, options: VadOptions | None = None
 ) -> list[tuple[float, float]]:
     """Speech regions of ``audio`` as ``(start, end)`` seconds, in time order, within the audio."""
-    import torch
-    from silero_vad import get_speech_timestamps
-
     opt = options or VadOptions()
     x = prepare_audio(audio, sr, ASR_SAMPLE_RATE)
     if x.size == 0:
         return []
-    model = load_vad_model(opt.onnx)
-    with torch.inference_mode():
-        stamps = get_speech_timestamps(
-            torch.from_numpy(x),
-            model,
-            threshold=opt.threshold,
-            sampling_rate=ASR_SAMPLE_RATE,
-            min_speech_duration_ms=opt.min_speech_ms,
-            max_speech_duration_s=opt.max_speech_s,
-            min_silence_duration_ms=opt.min_silence_ms,
-            speech_pad_ms=opt.speech_pad_ms,
-        )
-    if hasattr(model, "reset_states"):
-        model.reset_states()
+    stamps = speech_timestamps(x, threshold=opt.threshold, min_speech_ms=opt.min_speech_ms,
+                               min_silence_ms=opt.min_silence_ms, speech_pad_ms=opt.speech_pad_ms,
+                               max_speech_s=opt.max_speech_s, onnx=opt.onnx)
     dur = x.size / ASR_SAMPLE_RATE
     out = []
-    for st in stamps:
-        s = min(dur, st["start"] / ASR_SAMPLE_RATE)
-        e = min(dur, st["end"] / ASR_SAMPLE_RATE)
+    for start, end in stamps.tolist():
+        s, e = min(dur, start), min(dur, end)
         if e > s:
             out.append((round(s, 3), round(e, 3)))
     return out

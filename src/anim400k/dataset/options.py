@@ -7,8 +7,9 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from ..model import DEFAULT_TOLERANCE_MS
+from ..signal import ANALYSIS_SR
 
-ANALYSIS_SR = 16000
+__all__ = ["ANALYSIS_SR", "STAGE_OPTION_KEYS", "STAGE_VERSIONS", "BuildOptions", "stage_config"]
 
 
 @dataclass(slots=True)

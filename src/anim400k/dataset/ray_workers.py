@@ -34,15 +34,13 @@ def model_loads() -> dict[str, int]:
     Counts only backends already imported here (nothing is imported to ask).
     """
     loads: dict[str, int] = {}
-    mod = sys.modules.get("anim400k.asr.vad")
-    if mod is not None:
-        loads["silero-vad (asr)"] = len(mod._MODELS)
+    mod = sys.modules.get("anim400k.signal")
+    if mod is not None:  # one cache for every silero-vad user: TorchScript (ASR) and ONNX (diarization)
+        for onnx, kind in ((False, "torchscript"), (True, "onnx")):
+            loads[f"silero-vad ({kind})"] = int(onnx in mod._VAD_MODELS)
     mod = sys.modules.get("anim400k.asr.faster_whisper_backend")
     if mod is not None:
         loads["whisper"] = len(mod._MODELS)
-    mod = sys.modules.get("anim400k.diarize.vad")
-    if mod is not None:
-        loads["silero-vad (diarize)"] = mod.load_vad.cache_info().misses
     mod = sys.modules.get("anim400k.diarize.embedding")
     if mod is not None:
         loads["resemblyzer"] = mod.load_encoder.cache_info().misses

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from ..align import align_clips
 from ..model import EN, JP, Segment, TimeMap
 from ..scoring import alignment_score
@@ -71,14 +69,12 @@ def _der(ctx: EpisodeContext, truth: Any) -> dict[str, float]:
 
 def _sdr(ctx: EpisodeContext, truth: Any) -> dict[str, float]:
     import soundfile as sf
-    from scipy.signal import resample_poly
 
     from ..separate.metrics import sdr, si_sdr
+    from ..signal import prepare_audio
 
     ref, sr = sf.read(truth.stem_path("backing"), dtype="float32")
-    if ref.ndim > 1:
-        ref = ref.mean(axis=1)
-    ref = resample_poly(ref, ANALYSIS_SR, sr).astype(np.float32)
+    ref = prepare_audio(ref, sr, ANALYSIS_SR)
     est, _ = sf.read(ctx.artifact("backing.flac"), dtype="float32")
     mix = ctx.analysis_audio(JP)
     n = min(len(ref), len(est), len(mix))

@@ -27,8 +27,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import BackendUnavailable, InputError
+from ..signal import ANALYSIS_SR
 
-SR = 16000
+SR = ANALYSIS_SR
 CHECKPOINT = "embedding_model.pth"
 CONFIG = "config.json"
 #: Environment variable naming the model folder when no ``model`` option is given.

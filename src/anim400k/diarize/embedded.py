@@ -23,11 +23,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
+from ..signal import ANALYSIS_SR, prepare_audio
 from . import clustering, views
 from .base import Turn, normalize_turns, relabel_by_first_appearance
 
 log = logging.getLogger(__name__)
-SR = 16000
+SR = ANALYSIS_SR
 #: Speaker embedding models the embedded pipeline can use.
 EMBEDDINGS = ("resemblyzer", "anime")
 
@@ -303,19 +304,5 @@ def _nanmedian(x: np.ndarray) -> float:
 
 
 def to_16k(audio: np.ndarray, sr: int) -> np.ndarray:
-    """Mono float32 ``audio`` resampled from ``sr`` to 16 kHz (polyphase)."""
-    from math import gcd
-
-    from scipy.signal import resample_poly
-
-    x = np.asarray(audio, dtype=np.float32)
-    if x.ndim == 2:
-        x = x.mean(axis=0) if x.shape[0] < x.shape[1] else x.mean(axis=1)
-    if x.ndim != 1:
-        raise ValueError(f"expected mono audio, got shape {np.shape(audio)}")
-    if sr <= 0:
-        raise ValueError(f"bad sample rate {sr}")
-    if sr == SR:
-        return x
-    g = gcd(int(sr), SR)
-    return resample_poly(x, SR // g, int(sr) // g).astype(np.float32)
+    """Mono float32 ``audio`` resampled from ``sr`` to 16 kHz (:func:`anim400k.signal.prepare_audio`)."""
+    return prepare_audio(audio, sr, SR)

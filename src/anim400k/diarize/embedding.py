@@ -13,7 +13,9 @@ from typing import Any
 
 import numpy as np
 
-EMBED_SR = 16000
+from ..signal import ANALYSIS_SR
+
+EMBED_SR = ANALYSIS_SR
 #: Resemblyzer's mel frame hop (10 ms) in seconds.
 FRAME = 0.01
 _N_FFT = 400

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..signal import ANALYSIS_SR
 from .base import Turn, get_diarizer
 
-DIARIZE_SR = 16000
+DIARIZE_SR = ANALYSIS_SR
 
 
 def diarize_media(

@@ -1,29 +1,15 @@
-"""Speech regions with silero-vad (the package ships its model; nothing is downloaded)."""
+"""Speech regions with silero-vad (the package ships its model; nothing is downloaded).
+
+The model and its cache are :mod:`anim400k.signal`'s (ONNX here when onnxruntime is installed).
+"""
 
 from __future__ import annotations
 
-import functools
-import warnings
-from typing import Any
-
 import numpy as np
 
-VAD_SR = 16000
+from ..signal import ANALYSIS_SR, speech_timestamps
 
-
-@functools.lru_cache(maxsize=2)
-def load_vad(onnx: bool = True) -> Any:
-    """The silero-vad model shipped in the ``silero_vad`` package (ONNX when onnxruntime is installed)."""
-    import silero_vad
-
-    if onnx:
-        try:
-            import onnxruntime  # noqa: F401
-        except ImportError:
-            onnx = False
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # importlib.resources.path in silero_vad
-        return silero_vad.load_silero_vad(onnx=onnx)
+VAD_SR = ANALYSIS_SR
 
 
 def speech_regions(
@@ -43,18 +29,5 @@ def speech_regions(
         raise ValueError(f"speech_regions expects {VAD_SR} Hz audio, got {sr}")
     if audio.size < 512:
         return np.zeros((0, 2))
-    import silero_vad
-    import torch
-
-    stamps = silero_vad.get_speech_timestamps(
-        torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)),
-        load_vad(),
-        threshold=threshold,
-        sampling_rate=VAD_SR,
-        min_speech_duration_ms=int(min_speech * 1000),
-        min_silence_duration_ms=int(min_silence * 1000),
-        speech_pad_ms=int(pad * 1000),
-    )
-    if not stamps:
-        return np.zeros((0, 2))
-    return np.array([[s["start"], s["end"]] for s in stamps], dtype=np.float64) / VAD_SR
+    return speech_timestamps(audio, threshold=threshold, min_speech_ms=int(min_speech * 1000),
+                             min_silence_ms=int(min_silence * 1000), speech_pad_ms=int(pad * 1000), onnx=None)

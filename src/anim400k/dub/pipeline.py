@@ -18,8 +18,9 @@ from pydantic import BaseModel, Field
 
 from ..errors import AnimError, InputError
 from ..mixing import fit_mix
-from ..mixing import loudness as lufs
 from ..model import Segment
+from ..signal import ANALYSIS_SR, resample
+from ..signal import loudness as lufs
 from ..translate.base import Line, Translator
 from ..tts.base import Synthesizer, UnspeakableText, VoiceProfile
 from . import mix as mixing
@@ -32,7 +33,6 @@ from .voice import pitch_stats, semitones_between, speaker_profiles
 log = logging.getLogger(__name__)
 
 #: Rate of the analysis (diarization, pitch, translation by listening).
-ANALYSIS_SR = 16000
 #: Rate at which lines are synthesised, stretched and placed (resampled to the output rate once).
 SPEECH_SR = 24000
 
@@ -98,11 +98,7 @@ class DubResult:
 
 
 def _resample(x: np.ndarray, sr_from: int, sr_to: int) -> np.ndarray:
-    import librosa
-
-    if sr_from == sr_to:
-        return np.asarray(x, dtype=np.float32)
-    return librosa.resample(np.asarray(x, dtype=np.float32), orig_sr=sr_from, target_sr=sr_to, res_type="soxr_hq")
+    return resample(x, sr_from, sr_to, "soxr_hq")
 
 
 def separate(mix: np.ndarray, sr: int, name: str, work_sr: int | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -7,13 +7,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..model import Segment
+from ..signal import ANALYSIS_SR
 from ..tts.base import VoiceProfile
 
 FMIN, FMAX = 60.0, 500.0
 #: pyin's pitch grid in semitones (0.25 is ~8x faster than librosa's 0.1 and ample for a median)
 RESOLUTION = 0.25
 #: Analysis rate for pitch tracking (speech F0 lies far below its Nyquist frequency).
-PITCH_SR = 16000
+PITCH_SR = ANALYSIS_SR
 
 
 def pitch_stats(audio: np.ndarray, sr: int, max_seconds: float = 15.0) -> tuple[float, float, float] | None:

@@ -30,10 +30,11 @@ import numpy as np
 
 from ..errors import BackendUnavailable, InputError
 from ..fsutil import atomic_path, jsonable, write_json_atomic, write_text_atomic
+from ..signal import ANALYSIS_SR
 from .stimuli import integrated_loudness
 
 Regions = list[tuple[float, float]]
-SR = 16000
+SR = ANALYSIS_SR
 VADS = ("silero", "energy")
 
 
@@ -144,7 +145,7 @@ class SpeakerEncoder:
         from resemblyzer import preprocess_wav
 
         wav = preprocess_wav(np.asarray(x, dtype=np.float32), source_sr=sr)
-        if wav.size < int(0.3 * 16000):
+        if wav.size < int(0.3 * SR):
             return None
         return np.asarray(self.encoder.embed_utterance(wav), dtype=np.float64)
 

@@ -50,19 +50,17 @@ def make_anchor(reference: np.ndarray, sr: int, name: str) -> np.ndarray:
 
 
 def integrated_loudness(x: np.ndarray, sr: int) -> float:
-    """BS.1770 integrated loudness in LUFS (``-inf`` for silence or clips shorter than 400 ms)."""
-    import pyloudnorm
+    """:func:`anim400k.signal.loudness` in LUFS (its one rule for clips under 400 ms); ``-inf`` for silence."""
+    from ..signal import SILENT_LUFS, loudness
 
-    if x.size < int(0.4 * sr) + 1:
-        return -math.inf
-    with np.errstate(divide="ignore"):
-        return float(pyloudnorm.Meter(sr).integrated_loudness(x.astype(np.float64)))
+    lufs = loudness(x, sr)
+    return -math.inf if lufs <= SILENT_LUFS else lufs
 
 
 def match_loudness(x: np.ndarray, sr: int, target_lufs: float = DEFAULT_LUFS) -> tuple[np.ndarray, float]:
     """Scale ``x`` to ``target_lufs``; returns (scaled, applied gain in dB).
 
-    Silent or too-short signals are returned unchanged (gain 0). If the result would
+    Silent signals are returned unchanged (gain 0); clips under 400 ms are measured ungated. If the result would
     exceed :data:`PEAK_CEILING` it is scaled down to it (the gain reported includes that).
     """
     lufs = integrated_loudness(x, sr)

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..fsutil import atomic_path
+from ..signal import fit_length as _fit_length  # media/video.py and mux.py import it from here
 from .probe import container_origin, open_input, probe, select_audio_stream
 
 # Containers whose header duration is exact (so a much shorter decode means a truncated file).
@@ -147,14 +148,6 @@ def _append(
     if data.shape[1]:
         chunks.append(data)
     return written + data.shape[1]
-
-
-def _fit_length(samples: np.ndarray, n: int) -> np.ndarray:
-    """Trim or zero-pad the last axis of ``samples`` to ``n``."""
-    if samples.shape[-1] >= n:
-        return samples[..., :n]
-    pad = [(0, 0)] * (samples.ndim - 1) + [(0, n - samples.shape[-1])]
-    return np.pad(samples, pad)
 
 
 def _tagged_duration(st: Any) -> float | None:

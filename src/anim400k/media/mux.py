@@ -9,7 +9,8 @@ import numpy as np
 
 from ..errors import InputError
 from ..fsutil import atomic_path
-from .audio import _fit_length, add_audio_stream, audio_frames, parse_bitrate
+from ..signal import fit_length
+from .audio import add_audio_stream, audio_frames, parse_bitrate
 from .probe import _reason, container_origin, normalize_language, open_input, probe
 
 _LOOKAHEAD = 0.5  # s: keep the new audio this far ahead of the remuxed packets (interleaving)
@@ -63,7 +64,7 @@ def mux_audio_track(
         raise InputError("has no known duration to fit the new audio track to", video_in)
     data = np.asarray(audio, dtype=np.float32)
     data = data[None, :] if data.ndim == 1 else data
-    data = _fit_length(data, int(round(info.duration * sr)))
+    data = fit_length(data, int(round(info.duration * sr)))
     out = Path(out)
     with open_input(video_in) as src, atomic_path(out) as tmp:
         with av.open(str(tmp), "w", options={"fflags": "+bitexact"}) as dst:

@@ -17,6 +17,9 @@ import numpy as np
 
 from ..errors import AnimError
 from ..model import TimeMap
+from ..signal import to_mono
+
+__all__ = ["Separation", "Separator", "available_separators", "get_separator", "to_mono"]
 
 
 @dataclass(slots=True)
@@ -61,16 +64,6 @@ class Separator(Protocol):
         reference: np.ndarray | None = None,
         time_map: TimeMap | None = None,
     ) -> Separation: ...
-
-
-def to_mono(x: np.ndarray) -> np.ndarray:
-    """``(n,)`` float32 from ``(n,)`` or ``(channels, n)`` audio."""
-    x = np.asarray(x, dtype=np.float32)
-    if x.ndim == 2:
-        x = x.mean(axis=0)
-    if x.ndim != 1:
-        raise ValueError(f"audio must be (n,) or (channels, n), got shape {x.shape}")
-    return np.ascontiguousarray(x)
 
 
 _REGISTRY: dict[str, str] = {

@@ -1,0 +1,197 @@
+"""Signal helpers shared by every capability: one rule each, used everywhere.
+
+- :data:`ANALYSIS_SR`: the 16 kHz rate of every speech model and analysis stage;
+- :func:`to_mono`: one channel-order rule for 2-D audio;
+- :func:`resample`: polyphase (``poly``) or soxr (``soxr_hq``/``soxr_mq``, through librosa);
+- :func:`prepare_audio`: mono at the analysis rate (what every speech model is given);
+- :func:`fit_length`: trim or zero-pad the last axis;
+- :func:`loudness`: BS.1770 integrated loudness with ONE rule for clips under one 400 ms gating
+  block (and for clips below the absolute gate): the ungated ``-0.691 + 10 log10(mean(x^2))``;
+- :func:`speech_timestamps`: the one silero-vad wrapper, with one model cache.
+
+numpy and the signal libraries are imported inside the functions so that importing this module
+(the CLI reads :data:`ANALYSIS_SR`) stays cheap.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+#: The sample rate of the analysis tracks and of every speech model (ASR, VAD, diarization, embeddings).
+ANALYSIS_SR = 16000
+#: One BS.1770 gating block: clips shorter than this get the ungated loudness.
+GATE_BLOCK_SECONDS = 0.4
+#: The loudness reported for silence (no finite LUFS exists).
+SILENT_LUFS = -120.0
+
+
+def to_mono(x: np.ndarray) -> np.ndarray:
+    """Contiguous float32 ``(n,)`` from ``(n,)`` or 2-D audio.
+
+    The one channel-order rule: 2-D audio is ``(channels, n)`` by contract, and ``(n, channels)``
+    is recognised when its first axis is the longer one (a square array counts as channels-first).
+    Anything else raises :class:`ValueError`.
+    """
+    import numpy as np
+
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim == 2:
+        x = x.mean(axis=0) if x.shape[0] <= x.shape[1] else x.mean(axis=1)
+    if x.ndim != 1:
+        raise ValueError(f"audio must be (n,) or (channels, n), got shape {x.shape}")
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
+def resample(x: np.ndarray, sr: float, target_sr: float, method: str = "poly") -> np.ndarray:
+    """``x`` (last axis = time) from ``sr`` to ``target_sr`` Hz, as float32.
+
+    ``poly``: scipy's polyphase filter (integer rates; the input's dtype is kept for the filtering).
+    ``soxr_hq``/``soxr_mq``: libsoxr through librosa (any rates; the length is ``ceil(n * ratio)``).
+    Equal rates return ``x`` unchanged (as float32).
+    """
+    import numpy as np
+
+    if sr == target_sr:
+        return np.asarray(x, dtype=np.float32)
+    if method == "poly":
+        from math import gcd
+
+        from scipy.signal import resample_poly
+
+        g = gcd(int(sr), int(target_sr))
+        return resample_poly(np.asarray(x), int(target_sr) // g, int(sr) // g, axis=-1).astype(np.float32)
+    if method in ("soxr_hq", "soxr_mq"):
+        import librosa
+
+        return np.asarray(librosa.resample(np.asarray(x, dtype=np.float32), orig_sr=sr, target_sr=target_sr,
+                                           res_type=method), dtype=np.float32)
+    raise ValueError(f"unknown resampling method {method!r} (poly, soxr_hq, soxr_mq)")
+
+
+def prepare_audio(audio: np.ndarray, sr: int, target_sr: int = ANALYSIS_SR) -> np.ndarray:
+    """Mono (:func:`to_mono`) float32 ``audio`` at ``target_sr`` (polyphase :func:`resample`)."""
+    if sr <= 0:
+        raise ValueError(f"bad sample rate {sr}")
+    return resample(to_mono(audio), sr, target_sr, "poly")
+
+
+def fit_length(samples: np.ndarray, n: int) -> np.ndarray:
+    """Trim or zero-pad the last axis of ``samples`` to ``n``."""
+    import numpy as np
+
+    if samples.shape[-1] >= n:
+        return samples[..., :n]
+    pad = [(0, 0)] * (samples.ndim - 1) + [(0, n - samples.shape[-1])]
+    return np.pad(samples, pad)
+
+
+# ---------------------------------------------------------------- loudness
+_METERS: dict[int, Any] = {}
+
+
+def _meter(sr: int) -> Any:
+    import pyloudnorm
+
+    if sr not in _METERS:
+        _METERS[sr] = pyloudnorm.Meter(sr)
+    return _METERS[sr]
+
+
+def ungated_loudness(x: np.ndarray) -> float:
+    """``-0.691 + 10 log10(mean(x^2))`` (BS.1770 without K-weighting or gating); silence is :data:`SILENT_LUFS`."""
+    import numpy as np
+
+    ms = float(np.mean(np.asarray(x, dtype=np.float64) ** 2)) if np.size(x) else 0.0
+    return float(-0.691 + 10 * np.log10(ms)) if ms > 0 else SILENT_LUFS
+
+
+def loudness_and_method(x: np.ndarray, sr: int) -> tuple[float, bool]:
+    """``(LUFS, gated)`` of mono ``x``; ``gated`` is False when :func:`ungated_loudness` was used.
+
+    Gated BS.1770-4 (pyloudnorm) for clips of at least one 400 ms block whose gated loudness is
+    finite; the ungated value for shorter clips and for clips below the -70 LUFS absolute gate.
+    """
+    import numpy as np
+
+    x = np.asarray(x, dtype=np.float64)
+    if x.size == 0 or not np.any(x):
+        return SILENT_LUFS, False
+    if x.size >= int(GATE_BLOCK_SECONDS * sr) + 1:
+        value = _meter(sr).integrated_loudness(x)
+        if np.isfinite(value):
+            return float(value), True
+    return ungated_loudness(x), False
+
+
+def loudness(x: np.ndarray, sr: int) -> float:
+    """Loudness of mono ``x`` in LUFS (see :func:`loudness_and_method`); silence is :data:`SILENT_LUFS`."""
+    return loudness_and_method(x, sr)[0]
+
+
+# ---------------------------------------------------------------- silero-vad
+_VAD_MODELS: dict[bool, Any] = {}
+_VAD_LOCK = threading.Lock()
+
+
+def vad_model(onnx: bool | None = False) -> Any:
+    """The silero-vad model shipped in the ``silero_vad`` package (cached per process; no network).
+
+    ``onnx=True`` loads the ONNX model, ``False`` the TorchScript one, ``None`` ONNX when onnxruntime
+    is installed.
+    """
+    if onnx is None:
+        try:
+            import onnxruntime  # noqa: F401
+
+            onnx = True
+        except ImportError:
+            onnx = False
+    with _VAD_LOCK:
+        if onnx not in _VAD_MODELS:
+            from silero_vad import load_silero_vad
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)  # importlib.resources.path in silero_vad
+                _VAD_MODELS[onnx] = load_silero_vad(onnx=onnx)
+        return _VAD_MODELS[onnx]
+
+
+def speech_timestamps(
+    audio: np.ndarray,
+    threshold: float = 0.5,
+    min_speech_ms: int = 250,
+    min_silence_ms: int = 100,
+    speech_pad_ms: int = 30,
+    max_speech_s: float = float("inf"),
+    onnx: bool | None = False,
+) -> np.ndarray:
+    """silero-vad speech regions of mono 16 kHz ``audio`` as an ``(n, 2)`` float array of seconds.
+
+    The parameters are ``silero_vad.get_speech_timestamps``'s (``onnx`` as in :func:`vad_model`).
+    """
+    import numpy as np
+    import torch
+    from silero_vad import get_speech_timestamps
+
+    model = vad_model(onnx)
+    with torch.inference_mode():
+        stamps = get_speech_timestamps(
+            torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)),
+            model,
+            threshold=threshold,
+            sampling_rate=ANALYSIS_SR,
+            min_speech_duration_ms=min_speech_ms,
+            max_speech_duration_s=max_speech_s,
+            min_silence_duration_ms=min_silence_ms,
+            speech_pad_ms=speech_pad_ms,
+        )
+    if hasattr(model, "reset_states"):
+        model.reset_states()
+    if not stamps:
+        return np.zeros((0, 2))
+    return np.array([[s["start"], s["end"]] for s in stamps], dtype=np.float64) / ANALYSIS_SR
