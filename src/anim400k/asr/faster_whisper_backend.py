@@ -27,7 +27,6 @@ English default, which needs no download.
 from __future__ import annotations
 
 import math
-import os
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ import numpy as np
 
 from ..errors import BackendUnavailable, InputError
 from ..model import Segment, Transcript, Word
+from ..offline import force_offline
 from .base import ASR_SAMPLE_RATE, prepare_audio
 
 _HINT = (
@@ -116,7 +116,7 @@ class FasterWhisperTranscriber:
         with self._lock:
             if self._model is not None:
                 return self._model
-            os.environ["HF_HUB_OFFLINE"] = "1"
+            force_offline()
             try:
                 from faster_whisper import BatchedInferencePipeline, WhisperModel
             except ImportError as exc:

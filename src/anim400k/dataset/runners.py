@@ -34,6 +34,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
 from ..errors import BackendUnavailable, InputError
+from ..offline import OFFLINE_ENV
 from .context import EpisodeContext
 from .options import BuildOptions
 from .remote import run_stage_staged
@@ -43,7 +44,7 @@ FAULT_STAGE_ENV = "ANIM400K_FAULT_KILL_STAGE"
 FAULT_DIR_ENV = "ANIM400K_FAULT_DIR"
 SIMULATE_NODES_ENV = "ANIM400K_SIMULATE_NODES"
 # Environment the workers get: one BLAS/torch thread per task (a task is given one CPU), no model hub.
-WORKER_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+WORKER_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **OFFLINE_ENV}
 # Backends that run on a GPU when the build's device is CUDA, by stage.
 GPU_BACKENDS = {
     "asr_en": ("asr_en", {"faster-whisper"}),

@@ -9,7 +9,6 @@ own artifact atomically; the driver records it in the catalog.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ import numpy as np
 from ..errors import InputError
 from ..fsutil import write_json_atomic
 from ..model import EN, JP, TimeMap
+from ..offline import force_offline
 from ..storage import local_input
 from .context import EpisodeContext
 from .options import ANALYSIS_SR
@@ -302,7 +302,7 @@ def run_stage(name: str, ctx: EpisodeContext) -> tuple[str, float]:
     """Run one stage in this process; returns (artifact path, seconds). Used by every runner."""
     import time
 
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    force_offline()
     t0 = time.perf_counter()
     artifact = STAGE_BY_NAME[name].fn(ctx)
     return artifact, time.perf_counter() - t0

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import BackendUnavailable, InputError
+from ..offline import force_offline
 from ..signal import ANALYSIS_SR
 
 SR = ANALYSIS_SR
@@ -76,7 +77,7 @@ def load_anime_encoder(model: str | Path | None = None, device: str = "cpu") -> 
 
 @functools.lru_cache(maxsize=2)
 def _load(model: str, device: str) -> Any:
-    os.environ["HF_HUB_OFFLINE"] = "1"
+    force_offline()
     ckpt, arch = resolve_model(model)
     try:
         import torch

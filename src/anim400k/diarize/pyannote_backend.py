@@ -14,7 +14,6 @@ usage telemetry is switched off.
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ import numpy as np
 
 from ..errors import AnimError, BackendUnavailable, InputError
 from ..formats.rttm import annotation_to_turns
+from ..offline import force_offline
 from .base import Turn, relabel_by_first_appearance
 
 ENV_PIPELINE = "ANIM400K_PYANNOTE_PIPELINE"
@@ -164,16 +164,6 @@ def resolve_device(device: str) -> str:
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise BackendUnavailable("pyannote", None, f"device {device!r} asked for but torch sees no CUDA GPU")
     return device
-
-
-def force_offline() -> None:
-    """No hub downloads and no pyannote telemetry, also when ``huggingface_hub`` was imported before."""
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    # pyannote.audio 4 sends usage metrics to otel.pyannote.ai unless this is off
-    os.environ["PYANNOTE_METRICS_ENABLED"] = "false"
-    constants = sys.modules.get("huggingface_hub.constants")
-    if constants is not None:  # it read the environment when it was imported
-        constants.HF_HUB_OFFLINE = True  # type: ignore[attr-defined]
 
 
 def import_pipeline_class() -> Any:

@@ -12,7 +12,6 @@ libraries (``setup.sh`` installs them); ``Audio(decode=False)`` gives the bytes 
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BackendUnavailable
+from ..offline import force_offline
 from .common import CheckedRelease, clip_info, staged_dir
 
 
@@ -70,8 +70,7 @@ def export(
     checked: CheckedRelease, out: Path, embed_audio: bool = False, shard_size: int = 100_000_000
 ) -> dict[str, Any]:
     """Write a ``save_to_disk`` folder into ``out``; return the row count."""
-    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    force_offline()
     try:
         import datasets
     except ImportError as exc:  # pragma: no cover - part of the export extra

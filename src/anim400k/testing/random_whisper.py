@@ -23,9 +23,10 @@ Requires ``transformers`` and ``ctranslate2`` (dev/whisper extras).
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 from pathlib import Path
+
+from ..offline import force_offline
 
 VOCAB_SIZE = 51866  # large-v3 layout: 50257 text tokens, 100 languages, 1501 timestamps
 N_TIMESTAMPS = 1501  # <|0.00|> .. <|30.00|>
@@ -87,7 +88,7 @@ def build_random_whisper(
     With ``text_only`` (default) decoding never ends by itself: callers bound it with
     faster-whisper's ``max_new_tokens``.
     """
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    force_offline()
     import torch
     from ctranslate2.converters import TransformersConverter
     from transformers import (

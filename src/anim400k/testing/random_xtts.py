@@ -17,8 +17,9 @@ Requires the ``xtts`` extra (``coqui-tts`` with ``torchaudio``/``torchcodec``).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from ..offline import force_offline
 
 #: Characters the tiny tokenizer knows; anything else becomes ``[UNK]``.
 ALPHABET = "abcdefghijklmnopqrstuvwxyz'.,!?-"
@@ -29,7 +30,7 @@ def build_random_xtts(folder: str | Path, seed: int = 0, language: str = "en") -
 
     ``seed`` fixes the random weights, so two builds with the same seed are identical.
     """
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    force_offline()
     import torch
     from tokenizers import Tokenizer, models, pre_tokenizers
     from TTS.tts.configs.xtts_config import XttsConfig

@@ -8,13 +8,13 @@ speaker's separated vocals). Conditioning latents are computed once per speaker.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import AnimError, BackendUnavailable, InputError, one_line
+from ..offline import force_offline
 from .base import UnspeakableText, VoiceProfile, clean_text
 
 REQUIRED_FILES = ("config.json", "model.pth", "vocab.json")
@@ -23,7 +23,7 @@ REFERENCE_SR = 22050
 
 
 def _import_coqui() -> tuple[Any, Any]:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    force_offline()
     try:
         from TTS.tts.configs.xtts_config import XttsConfig
         from TTS.tts.models.xtts import Xtts

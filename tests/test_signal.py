@@ -1,0 +1,72 @@
+"""anim400k.signal (one rule per signal helper) and anim400k.offline (the one offline switch)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from anim400k import signal
+
+
+def test_to_mono_one_channel_order_rule():
+    stereo = np.stack([np.ones(100), np.zeros(100)]).astype(np.float32)  # (channels, n)
+    assert signal.to_mono(stereo).shape == (100,)
+    assert signal.to_mono(stereo.T).shape == (100,)  # (n, channels) recognised: first axis longer
+    np.testing.assert_allclose(signal.to_mono(stereo), 0.5)
+    assert signal.to_mono(stereo).dtype == np.float32 and signal.to_mono(stereo).flags.c_contiguous
+    with pytest.raises(ValueError, match="audio must be"):
+        signal.to_mono(np.zeros((2, 2, 2)))
+
+
+def test_resample_poly_and_soxr_lengths_and_identity():
+    x = np.sin(np.arange(48000) / 10).astype(np.float32)
+    assert signal.resample(x, 48000, 16000).shape == (16000,)
+    assert signal.resample(x, 48000, 16000, "soxr_hq").shape == (16000,)
+    assert signal.resample(x, 16000, 16000) is not None and signal.resample(x, 16000, 16000).size == x.size
+    with pytest.raises(ValueError, match="unknown resampling"):
+        signal.resample(x, 48000, 16000, "cubic")
+    assert signal.prepare_audio(np.stack([x, x]), 48000).shape == (16000,)
+
+
+def test_fit_length_trims_and_pads_the_last_axis():
+    x = np.ones((2, 5), np.float32)
+    assert signal.fit_length(x, 3).shape == (2, 3)
+    y = signal.fit_length(x, 8)
+    assert y.shape == (2, 8) and not y[:, 5:].any()
+
+
+def test_loudness_one_rule_under_one_gating_block():
+    sr = 16000
+    t = np.arange(sr) / sr
+    tone = (0.1 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32)
+    long_lufs, gated = signal.loudness_and_method(tone, sr)
+    assert gated
+    short = tone[: int(0.3 * sr)]
+    short_lufs, gated_short = signal.loudness_and_method(short, sr)
+    assert not gated_short and short_lufs == pytest.approx(signal.ungated_loudness(short))
+    assert abs(short_lufs - long_lufs) < 3.0  # same tone, same loudness within the K-weighting difference
+    assert signal.loudness(np.zeros(sr, np.float32), sr) == signal.SILENT_LUFS
+    assert signal.loudness(np.zeros(0, np.float32), sr) == signal.SILENT_LUFS
+
+
+def test_one_silero_model_cache():
+    a = signal.vad_model(False)
+    assert signal.vad_model(False) is a
+    silence = np.zeros(signal.ANALYSIS_SR, np.float32)
+    assert signal.speech_timestamps(silence).shape == (0, 2)
+
+
+def test_force_offline_sets_the_environment_and_a_loaded_hub(monkeypatch):
+    import os
+    import sys
+    import types
+
+    from anim400k.offline import OFFLINE_ENV, force_offline
+
+    fake = types.SimpleNamespace(HF_HUB_OFFLINE=False)
+    monkeypatch.setitem(sys.modules, "huggingface_hub.constants", fake)
+    for key in OFFLINE_ENV:
+        monkeypatch.setenv(key, "0")
+    force_offline()
+    assert all(os.environ[k] == v for k, v in OFFLINE_ENV.items())
+    assert fake.HF_HUB_OFFLINE is True
