@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from ..fsutil import write_json_atomic, write_text_atomic
-from ..model import format_timestamp
+from ..fsutil import write_json_atomic
+from ..model import Subtitle
 
 
 @dataclass
@@ -133,12 +133,10 @@ class DubReport:
 
     def write_srt(self, path: str | Path) -> None:
         """Write an SRT of what was spoken, timed to the placed speech."""
-        blocks = []
-        for n, ln in enumerate(self.spoken_lines, 1):
-            start = format_timestamp(ln.speech_start or 0.0).replace(".", ",")
-            end = format_timestamp(ln.speech_end or 0.0).replace(".", ",")
-            blocks.append(f"{n}\n{start} --> {end}\n{ln.en_text}\n")
-        write_text_atomic(path, "\n".join(blocks))
+        from ..formats.subtitles import write_srt
+
+        write_srt(path, [Subtitle(ln.speech_start or 0.0, ln.speech_end or 0.0, ln.en_text or "")
+                         for ln in self.spoken_lines])
 
 
 def _plain(obj: Any) -> Any:

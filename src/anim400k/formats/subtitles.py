@@ -10,6 +10,7 @@ import codecs
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from ..errors import InputError
 from ..fsutil import atomic_path
@@ -154,8 +155,21 @@ def read_subtitle_stream(media_path: str | Path, stream: str | int = 0) -> list[
     return _finish(events)
 
 
-def write_srt(path: str | Path, subtitles: Sequence[Subtitle]) -> None:
-    """Write events as an SRT file (atomically), in the order given."""
+class TimedText(Protocol):
+    """Anything with ``start``/``end`` seconds and ``text`` (a :class:`Subtitle`, a truth subtitle...)."""
+
+    @property
+    def start(self) -> float: ...
+
+    @property
+    def end(self) -> float: ...
+
+    @property
+    def text(self) -> str: ...
+
+
+def write_srt(path: str | Path, subtitles: Sequence[TimedText]) -> None:
+    """Write events as an SRT file (atomically), in the order given: the package's one SRT writer."""
     import pysubs2
 
     ssa = pysubs2.SSAFile()

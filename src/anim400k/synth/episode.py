@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..fsutil import atomic_path, write_json_atomic
+from ..formats.subtitles import write_srt
+from ..fsutil import write_json_atomic
 from .music import synth_backing
 from .phrases import PHRASES
 from .speech import SpeakerVoices, natural_ms, render, speaker_voices
@@ -457,7 +458,7 @@ def _write_episode(
     for key, fname in STEM_FILES.items():
         write_wav(out / fname, stems[key], sr)
     srt_path = out / f"{name}.en.srt"
-    _write_srt(srt_path, subs)
+    write_srt(srt_path, subs)
     n_frames = int(round(tl.duration * fps)) if video else 0
 
     def frame_fn(k: int) -> np.ndarray:
@@ -477,15 +478,3 @@ def _write_episode(
     truth_path = out / "truth.json"
     write_json_atomic(truth_path, json.loads(json.dumps(truth.to_dict())))
     return SynthEpisode(out, media, srt_path, truth_path, out, jp_media, en_media)
-
-
-def _write_srt(path: Path, subs: list[TruthSubtitle]) -> None:
-    import pysubs2
-
-    f = pysubs2.SSAFile()
-    for s in subs:
-        f.append(
-            pysubs2.SSAEvent(start=int(round(s.start * 1000)), end=int(round(s.end * 1000)), text=s.text)
-        )
-    with atomic_path(path) as tmp:
-        f.save(str(tmp), format_="srt", encoding="utf-8")
