@@ -6,7 +6,10 @@ from typing import Annotated
 
 import typer
 
-from ..model import DEFAULT_TOLERANCE_MS
+from ..dataset.options import BuildOptions
+from ..registry import ASR, DIARIZERS, SEPARATORS
+
+_D = BuildOptions()  # the defaults: stated once, in BuildOptions
 
 
 def register(app: typer.Typer) -> None:
@@ -17,34 +20,33 @@ def register(app: typer.Typer) -> None:
         manifest: Annotated[str, typer.Argument(help="YAML/JSON manifest (docs/manifest.md): path or URL.")],
         out: Annotated[str, typer.Option("--out", "-o", help="Output folder or fsspec URL (s3://...).")],
         asr_en: Annotated[str, typer.Option(
-            help="EN ASR: auto (= whisper-tiny-en), whisper-tiny-en, pocketsphinx, vad, faster-whisper.")] = "auto",
-        asr_ja: Annotated[str, typer.Option(help="ASR backend for JP: auto (VAD only), vad, faster-whisper.")] = "auto",
-        asr_model: Annotated[str | None, typer.Option(help="Local model folder or cached name.")] = None,
+            help=f"EN ASR: {ASR.choices()} (auto = whisper-tiny-en).")] = _D.asr_en,
+        asr_ja: Annotated[str, typer.Option(help=f"JP ASR: {ASR.choices()} (auto = vad: speech only).")] = _D.asr_ja,
+        asr_model: Annotated[str | None, typer.Option(help="Local model folder or cached name.")] = _D.asr_model,
         device: Annotated[
             str, typer.Option(help="auto, cpu or cuda: for the ASR, the diarizer and demucs.")
-        ] = "auto",
-        tolerance_ms: Annotated[int, typer.Option(help="Alignment merge tolerance in ms.")] = DEFAULT_TOLERANCE_MS,
-        sync: Annotated[bool, typer.Option("--sync/--no-sync", help="Estimate JP/EN offset and drift.")] = True,
-        diarizer: Annotated[str, typer.Option(help="embedded, anime or pyannote.")] = "embedded",
-        separator: Annotated[str, typer.Option(help="dualtrack, hpss or demucs.")] = "dualtrack",
+        ] = _D.asr_device,
+        tolerance_ms: Annotated[int, typer.Option(help="Alignment merge tolerance in ms.")] = _D.tolerance_ms,
+        sync: Annotated[bool, typer.Option("--sync/--no-sync", help="Estimate JP/EN offset and drift.")] = _D.sync,
+        diarizer: Annotated[str, typer.Option(help=f"{DIARIZERS.choices()}.")] = _D.diarizer,
+        separator: Annotated[str, typer.Option(help=f"{SEPARATORS.choices()}.")] = _D.separator,
         separator_model: Annotated[
             str | None, typer.Option(help="Local demucs model file or folder (with --separator demucs).")
-        ] = None,
-        video_clips: Annotated[bool, typer.Option("--video-clips/--no-video-clips")] = True,
+        ] = _D.separator_model,
+        video_clips: Annotated[bool, typer.Option("--video-clips/--no-video-clips")] = _D.video_clips,
         video_height: Annotated[
             int | None, typer.Option(min=2, help="Write video clips at this height (aspect kept; default: source).")
-        ] = None,
-        backing_clips: Annotated[bool, typer.Option("--backing-clips/--no-backing-clips")] = True,
-        frames_fps: Annotated[float | None, typer.Option(help="Also extract frames at this rate.")] = None,
-        archive: Annotated[bool, typer.Option("--archive", help="Also write the .tar.gz archives.")] = False,
-        jobs: Annotated[int, typer.Option("--jobs", "-j", help="Parallel workers (local runner).")] = 1,
-        runner: Annotated[str, typer.Option(help="local or ray.")] = "local",
-        address: Annotated[str | None, typer.Option(help="Ray cluster address (with --runner ray).")] = None,
-        retries: Annotated[int, typer.Option(help="Retries of a failed task (ray).")] = 2,
-        progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+        ] = _D.video_height,
+        backing_clips: Annotated[bool, typer.Option("--backing-clips/--no-backing-clips")] = _D.backing_clips,
+        frames_fps: Annotated[float | None, typer.Option(help="Also extract frames at this rate.")] = _D.frames_fps,
+        archive: Annotated[bool, typer.Option("--archive", help="Also write the .tar.gz archives.")] = _D.archive,
+        jobs: Annotated[int, typer.Option("--jobs", "-j", help="Parallel workers (local runner).")] = _D.jobs,
+        runner: Annotated[str, typer.Option(help="local or ray.")] = _D.runner,
+        address: Annotated[str | None, typer.Option(help="Ray cluster address (with --runner ray).")] = _D.ray_address,
+        retries: Annotated[int, typer.Option(help="Retries of a failed task (ray).")] = _D.retries,
+        progress: Annotated[bool, typer.Option("--progress/--no-progress")] = _D.progress,
     ) -> None:
         """Build an Anim-400K release from a manifest (resumable: re-run to finish an interrupted build)."""
-        from ..dataset.options import BuildOptions
         from ..dataset.pipeline import BuildInterrupted, build_dataset
         from ..dataset.summary import print_summary
 

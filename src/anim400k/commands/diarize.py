@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from ..registry import DIARIZERS
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``diarize`` command."""
@@ -16,7 +18,7 @@ def register(app: typer.Typer) -> None:
         media: Annotated[Path, typer.Argument(help="Video or audio file.")],
         out: Annotated[Path, typer.Option("--out", "-o", help="RTTM file to write.")],
         stream: Annotated[str, typer.Option(help="Audio stream: language tag (jpn, eng) or audio index.")] = "jpn",
-        diarizer: Annotated[str, typer.Option(help="Backend: embedded, anime or pyannote.")] = "embedded",
+        diarizer: Annotated[str, typer.Option(help=f"Backend: {DIARIZERS.choices()}.")] = "embedded",
         num_speakers: Annotated[int | None, typer.Option(help="Known number of speakers.")] = None,
         pipeline: Annotated[Path | None, typer.Option(help="pyannote: local pipeline config.yaml.")] = None,
         model: Annotated[

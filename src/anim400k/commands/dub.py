@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from ..registry import CONDENSERS, DIARIZERS, SYNTHESIZERS, TRANSLATORS
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``dub`` command to ``app``."""
@@ -17,22 +19,23 @@ def register(app: typer.Typer) -> None:
         subtitles: Path = typer.Option(None, "--subtitles", help="EN subtitles of the source audio (SRT/VTT/ASS)."),
         stream: str = typer.Option("jpn", "--stream", help="Source audio stream: language tag or audio index."),
         tts: str = typer.Option(
-            "neural", "--tts", help="TTS backend: neural (embedded: hibari + Kokoro voices), espeak or xtts."
+            "neural", "--tts",
+            help=f"TTS backend: {SYNTHESIZERS.choices()} (neural: the embedded hibari + Kokoro voices).",
         ),
         tts_model: Path = typer.Option(None, "--tts-model", help="Local XTTS model folder."),
         device: str = typer.Option("cpu", "--device", help="Device of the model backends: cpu, cuda, cuda:N."),
-        translator: str = typer.Option("subtitles", "--translator", help="subtitles, whisper or text."),
+        translator: str = typer.Option("subtitles", "--translator", help=f"{TRANSLATORS.choices()}."),
         translations: Path = typer.Option(None, "--translations", help="JSON {segment index or 'start-end': text}."),
         whisper_model: Path = typer.Option(None, "--whisper-model", help="Local faster-whisper model folder."),
         diarizer: str = typer.Option(
-            "embedded", "--diarizer", help="Diarizer: embedded, pyannote, or 'none' (one speaker, VAD only)."
+            "embedded", "--diarizer", help=f"Diarizer: {DIARIZERS.choices()}, or 'none' (one speaker, VAD only).",
         ),
         pipeline: Path = typer.Option(None, "--pipeline", help="pyannote: local pipeline config.yaml (or folder)."),
         num_speakers: int = typer.Option(None, "--num-speakers", help="Number of speakers, when known."),
         min_stretch: float = typer.Option(0.8, "--min-stretch", help="Slowest time-stretch factor."),
         max_stretch: float = typer.Option(1.3, "--max-stretch", help="Fastest time-stretch factor."),
         condense: str = typer.Option(
-            "rules", "--condense", help="Lines too long for their slot: rules, rules+trim, none or MODULE:FUNCTION."
+            "rules", "--condense", help=f"Lines too long for their slot: {CONDENSERS.choices()} or MODULE:FUNCTION."
         ),
         srt: Path = typer.Option(None, "--srt", help="Write an SRT of what was spoken."),
         report: Path = typer.Option(None, "--report", help="Write the JSON report."),

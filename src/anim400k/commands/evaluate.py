@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from ..registry import VADS
+
 
 def evaluate(
     dubs: Path = typer.Argument(..., help="Folder of dubs, DIR/F/UUID.mp3 keyed by the EN clip ID."),
@@ -16,7 +18,7 @@ def evaluate(
         "auto", "--asr",
         help="ASR backend for BLEU/chrF/WER and the intelligibility WER (auto = Whisper tiny.en; none: skip).",
     ),
-    vad: str = typer.Option("silero", "--vad", help="VAD for timing: silero or energy."),
+    vad: str = typer.Option("silero", "--vad", help=f"VAD for timing: {VADS.choices()}."),
     split: str = typer.Option("all", "--split", help="Only clips of this split: train/validation/test/all."),
     no_speaker: bool = typer.Option(False, "--no-speaker", help="Skip speaker similarity (Resemblyzer)."),
     limit: int | None = typer.Option(None, "--limit", help="At most this many clips."),

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from ..registry import EXPORT_FORMATS
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``export`` command."""
@@ -14,7 +16,7 @@ def register(app: typer.Typer) -> None:
     @app.command("export")
     def export(
         dataset: Annotated[Path, typer.Argument(help="Release folder or anim400k_annotations.json.")],
-        fmt: Annotated[str, typer.Option("--format", "-f", help="parquet, hf, lhotse or webdataset.")],
+        fmt: Annotated[str, typer.Option("--format", "-f", help=f"{EXPORT_FORMATS.choices()}.")],
         out: Annotated[
             Path, typer.Option("--out", "-o", help="Output folder (replaced when the export succeeds).")
         ],

@@ -7,6 +7,9 @@ from typing import Annotated
 
 import typer
 
+from ..registry import SEPARATORS
+from ..signal import ANALYSIS_SR
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``separate`` command."""
@@ -21,19 +24,19 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option("--en-media", help="Media with the other language's mix (dualtrack).")
         ] = None,
         en_stream: Annotated[str, typer.Option(help="Audio stream of --en-media.")] = "eng",
-        method: Annotated[str, typer.Option(help="dualtrack | hpss | demucs")] = "dualtrack",
+        method: Annotated[str, typer.Option(help=f"{SEPARATORS.choices()}.")] = "dualtrack",
         model: Annotated[Path | None, typer.Option(help="demucs: local model file or folder.")] = None,
         model_name: Annotated[str, typer.Option(help="demucs: model name inside --model folder.")] = "htdemucs",
-        sr: Annotated[int, typer.Option(help="Processing and output rate in Hz.")] = 16000,
+        sr: Annotated[int, typer.Option(help="Processing and output rate in Hz.")] = ANALYSIS_SR,
     ) -> None:
         """Estimate the backing track (and vocals) of MEDIA's mix."""
         from ..errors import InputError
         from ..media import decode_audio, write_audio
         from ..media.probe import parse_stream_selector
-        from ..separate import available_separators, get_separator
+        from ..separate import get_separator
 
-        if method not in available_separators():
-            raise InputError(f"--method must be one of {', '.join(available_separators())}, got {method!r}")
+        if method not in SEPARATORS:
+            raise InputError(f"--method must be one of {', '.join(SEPARATORS.names())}, got {method!r}")
         if not 8000 <= sr <= 48000:
             raise InputError(f"--sr must be within 8000..48000 Hz, got {sr}")
         options = {"model": model, "model_name": model_name, "progress": True} if method == "demucs" else {}

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from ..signal import ANALYSIS_SR
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``sync`` command."""
@@ -17,7 +19,7 @@ def register(app: typer.Typer) -> None:
         en_media: Annotated[Path, typer.Argument(help="Media with the EN audio (may be the same file).")],
         jp_stream: Annotated[str, typer.Option(help="JP audio stream: language tag or audio index.")] = "jpn",
         en_stream: Annotated[str, typer.Option(help="EN audio stream: language tag or audio index.")] = "eng",
-        sr: Annotated[int, typer.Option(help="Decoding rate in Hz (8000-16000 is plenty).")] = 16000,
+        sr: Annotated[int, typer.Option(help="Decoding rate in Hz (8000-16000 is plenty).")] = ANALYSIS_SR,
         out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the estimate as JSON.")] = None,
     ) -> None:
         """Estimate t_en = offset + t_jp * (1 + drift) from the shared music-and-effects stem."""

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from ..registry import ASR
+
 
 def default_stream(media: Path, language: str) -> str | int:
     """The only audio stream of ``media``, else the stream tagged with ``language``."""
@@ -30,7 +32,7 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option(help="Audio stream: index among audio streams or language tag.")
         ] = None,
         asr: Annotated[str, typer.Option(
-            help="auto (EN: whisper-tiny-en, JP: vad), whisper-tiny-en, vad, pocketsphinx, faster-whisper.")] = "auto",
+            help=f"{ASR.choices()} (auto: whisper-tiny-en for EN, vad for JP).")] = "auto",
         model: Annotated[
             str | None, typer.Option(help="faster-whisper: local CTranslate2 folder or cached name.")
         ] = None,

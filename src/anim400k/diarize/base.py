@@ -8,14 +8,13 @@ speakers may overlap (two people talking at once). Backends are chosen by name w
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ..errors import InputError
 from ..model import Turn
+from ..registry import DIARIZERS
 
 
 @runtime_checkable
@@ -29,17 +28,9 @@ class Diarizer(Protocol):
         ...
 
 
-#: name -> "module:Class" (imported only when the backend is requested)
-BACKENDS: dict[str, str] = {
-    "embedded": "anim400k.diarize.embedded:EmbeddedDiarizer",
-    "anime": "anim400k.diarize.embedded:AnimeDiarizer",
-    "pyannote": "anim400k.diarize.pyannote_backend:PyannoteDiarizer",
-}
-
-
 def available_diarizers() -> list[str]:
     """Names accepted by :func:`get_diarizer`."""
-    return sorted(BACKENDS)
+    return DIARIZERS.names()
 
 
 def get_diarizer(name: str = "embedded", **options: Any) -> Diarizer:
@@ -48,12 +39,7 @@ def get_diarizer(name: str = "embedded", **options: Any) -> Diarizer:
     Raises ``InputError`` for an unknown name and ``BackendUnavailable`` when the backend's
     optional dependency is missing.
     """
-    target = BACKENDS.get(name)
-    if target is None:
-        raise InputError(f"unknown diarizer {name!r} (choose from {', '.join(available_diarizers())})")
-    module_name, cls_name = target.split(":")
-    cls = getattr(importlib.import_module(module_name), cls_name)
-    return cls(**options)
+    return DIARIZERS.create(name, **options)  # type: ignore[no-any-return]
 
 
 def normalize_turns(turns: Iterable[Turn], min_duration: float = 0.0, merge_gap: float = 0.0) -> list[Turn]:

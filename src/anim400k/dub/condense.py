@@ -17,11 +17,11 @@ unchanged when it cannot do better. Choose one by name with :func:`get_condenser
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Callable
 
 from ..errors import InputError
+from ..registry import CONDENSERS
 
 Condenser = Callable[[str, float], str]
 
@@ -161,21 +161,15 @@ def condense_rules_trim(text: str, ratio: float) -> str:
     return tidy(keep_leading_sentences(out, target)) if spoken_length(out) > target else out
 
 
+#: The ``none`` condenser: every line is spoken as written.
+NO_CONDENSER: Condenser | None = None
+
+
 def get_condenser(name: str | None) -> Condenser | None:
     """``rules``, ``rules+trim``, ``none`` (or None), or ``package.module:function`` for your own hook."""
-    if name is None or name == "none":
+    if name is None:
         return None
-    if name == "rules":
-        return condense_rules
-    if name == "rules+trim":
-        return condense_rules_trim
-    module_name, sep, attr = name.partition(":")
-    if not sep or not module_name or not attr:
-        raise InputError(f"unknown condenser {name!r} (use rules, rules+trim, none or package.module:function)")
-    try:
-        hook = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError) as exc:
-        raise InputError(f"cannot import the condenser {name!r}: {exc}") from exc
-    if not callable(hook):
+    hook = CONDENSERS.load(name)
+    if hook is not None and not callable(hook):
         raise InputError(f"the condenser {name!r} is not callable")
     return hook  # type: ignore[no-any-return]

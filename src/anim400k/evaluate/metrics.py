@@ -30,12 +30,13 @@ import numpy as np
 
 from ..errors import BackendUnavailable, InputError
 from ..fsutil import atomic_path, jsonable, write_json_atomic, write_text_atomic
+from ..registry import VADS as VAD_REGISTRY
 from ..signal import ANALYSIS_SR
 from .stimuli import integrated_loudness
 
 Regions = list[tuple[float, float]]
 SR = ANALYSIS_SR
-VADS = ("silero", "energy")
+VADS = tuple(VAD_REGISTRY.names())
 
 
 # -- voice activity ----------------------------------------------------------------------------
@@ -76,16 +77,17 @@ def energy_vad(
     return [(round(s, 3), round(e, 3)) for s, e in merged if e - s >= min_speech_s]
 
 
-def speech_regions(x: np.ndarray, sr: int, vad: str = "silero") -> Regions:
-    """Speech regions of ``x`` with the named VAD (``silero`` or ``energy``)."""
-    if vad == "energy":
-        return energy_vad(x, sr)
-    if vad == "silero":
-        from ..asr.vad import VadOptions
-        from ..asr.vad import speech_regions as silero_regions
+def silero_regions(x: np.ndarray, sr: int) -> Regions:
+    """silero-vad speech regions for dub evaluation (short words count: 100 ms minimum)."""
+    from ..asr.vad import VadOptions
+    from ..asr.vad import speech_regions as asr_regions
 
-        return silero_regions(x, sr, VadOptions(min_speech_ms=100, min_silence_ms=250))
-    raise InputError(f"unknown VAD {vad!r} (use {', '.join(VADS)})")
+    return asr_regions(x, sr, VadOptions(min_speech_ms=100, min_silence_ms=250))
+
+
+def speech_regions(x: np.ndarray, sr: int, vad: str = "silero") -> Regions:
+    """Speech regions of ``x`` with the named VAD (``silero`` or ``energy``; :data:`anim400k.registry.VADS`)."""
+    return VAD_REGISTRY.load(vad)(x, sr)  # type: ignore[no-any-return]
 
 
 def total(regions: Regions) -> float:

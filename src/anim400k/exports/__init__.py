@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from ..registry import EXPORT_FORMATS
 from ..release import Dataset, load
 
-FORMATS = {
-    "parquet": "anim400k.exports.parquet",
-    "hf": "anim400k.exports.hf",
-    "lhotse": "anim400k.exports.lhotse_export",
-    "webdataset": "anim400k.exports.webdataset_export",
-}
+FORMATS = tuple(EXPORT_FORMATS.names())
 
 
 def export(
@@ -36,17 +30,15 @@ def export(
     Returns a summary (counts, files, skipped clips). ``progress``: a clip counter on stderr
     when it is a terminal.
     """
-    if fmt not in FORMATS:
-        raise InputError(f"unknown export format {fmt!r} (choose from {', '.join(FORMATS)})")
+    write = EXPORT_FORMATS.load(fmt)
     from .common import CheckedRelease, check_export_target, parse_size
 
     ds = dataset if isinstance(dataset, Dataset) else load(dataset)
     check_export_target(out, ds.root)
     size = parse_size(shard_size)
     checked = CheckedRelease(ds, skip_bad, progress=progress)
-    module = importlib.import_module(FORMATS[fmt])
     try:
-        summary = module.export(checked, Path(out), embed_audio=embed_audio, shard_size=size)
+        summary = write(checked, Path(out), embed_audio=embed_audio, shard_size=size)
     finally:
         checked.close()
     summary["skipped_clips"] = checked.skipped_clips

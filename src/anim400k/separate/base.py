@@ -8,15 +8,14 @@ backends also take the other language's mix of the same episode (``reference``) 
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ..errors import AnimError
 from ..model import TimeMap
+from ..registry import SEPARATORS
 from ..signal import to_mono
 
 __all__ = ["Separation", "Separator", "available_separators", "get_separator", "to_mono"]
@@ -66,22 +65,11 @@ class Separator(Protocol):
     ) -> Separation: ...
 
 
-_REGISTRY: dict[str, str] = {
-    "dualtrack": "anim400k.separate.dualtrack:DualTrackSeparator",
-    "hpss": "anim400k.separate.hpss:HpssSeparator",
-    "demucs": "anim400k.separate.demucs_backend:DemucsSeparator",
-}
-
-
 def available_separators() -> list[str]:
     """Names accepted by :func:`get_separator`."""
-    return sorted(_REGISTRY)
+    return SEPARATORS.names()
 
 
 def get_separator(name: str = "dualtrack", **options: Any) -> Separator:
     """Build the separation backend ``name`` (``dualtrack``, ``hpss`` or ``demucs``) with ``options``."""
-    if name not in _REGISTRY:
-        raise AnimError(f"unknown separation method {name!r}; choose one of {', '.join(available_separators())}")
-    module, cls = _REGISTRY[name].split(":")
-    factory: Callable[..., Separator] = getattr(importlib.import_module(module), cls)
-    return factory(**options)
+    return SEPARATORS.create(name, **options)  # type: ignore[no-any-return]

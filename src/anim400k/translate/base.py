@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ..errors import AnimError
 from ..model import Segment
+from ..registry import TRANSLATORS
 
 
 @dataclass
@@ -36,22 +35,11 @@ class Translator(Protocol):
     def translate(self, segments: Sequence[Segment], audio: np.ndarray | None, sr: int) -> list[Line]: ...
 
 
-_REGISTRY: dict[str, str] = {
-    "subtitles": "anim400k.translate.subtitles:SubtitleTranslator",
-    "whisper": "anim400k.translate.whisper:WhisperTranslator",
-    "text": "anim400k.translate.text:TextTranslator",
-}
-
-
 def available_translators() -> list[str]:
     """Names accepted by :func:`get_translator`."""
-    return sorted(_REGISTRY)
+    return TRANSLATORS.names()
 
 
 def get_translator(name: str, **options: Any) -> Translator:
     """Build the translation backend ``name`` (``subtitles``, ``whisper``, ``text``) with ``options``."""
-    if name not in _REGISTRY:
-        raise AnimError(f"unknown translator {name!r}; choose one of {', '.join(available_translators())}")
-    module, cls = _REGISTRY[name].split(":")
-    factory: Callable[..., Translator] = getattr(importlib.import_module(module), cls)
-    return factory(**options)
+    return TRANSLATORS.create(name, **options)  # type: ignore[no-any-return]

@@ -9,16 +9,15 @@ reference recording (for voice-cloning backends).
 
 from __future__ import annotations
 
-import importlib
 import re
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from ..errors import AnimError
+from ..registry import SYNTHESIZERS
 
 
 class UnspeakableText(AnimError):
@@ -92,22 +91,11 @@ def clean_text(text: str, max_chars: int) -> str:
     return t
 
 
-_REGISTRY: dict[str, str] = {
-    "espeak": "anim400k.tts.espeak:EspeakSynthesizer",
-    "neural": "anim400k.tts.neural:NeuralSynthesizer",
-    "xtts": "anim400k.tts.xtts:XttsSynthesizer",
-}
-
-
 def available_synthesizers() -> list[str]:
     """Names accepted by :func:`get_synthesizer`."""
-    return sorted(_REGISTRY)
+    return SYNTHESIZERS.names()
 
 
 def get_synthesizer(name: str, **options: Any) -> Synthesizer:
     """Build the TTS backend called ``name`` (``neural``, ``espeak`` or ``xtts``) with ``options``."""
-    if name not in _REGISTRY:
-        raise AnimError(f"unknown TTS backend {name!r}; choose one of {', '.join(available_synthesizers())}")
-    module, cls = _REGISTRY[name].split(":")
-    factory: Callable[..., Synthesizer] = getattr(importlib.import_module(module), cls)
-    return factory(**options)
+    return SYNTHESIZERS.create(name, **options)  # type: ignore[no-any-return]
