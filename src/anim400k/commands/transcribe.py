@@ -10,16 +10,6 @@ import typer
 from ..registry import ASR
 
 
-def default_stream(media: Path, language: str) -> str | int:
-    """The only audio stream of ``media``, else the stream tagged with ``language``."""
-    from ..media import probe
-
-    info = probe(media)
-    if len(info.audio_streams) == 1:
-        return 0
-    return {"ja": "jpn", "en": "eng"}.get(language, language)
-
-
 def register(app: typer.Typer) -> None:
     """Add the ``transcribe`` command."""
 
@@ -62,7 +52,9 @@ def register(app: typer.Typer) -> None:
             raise InputError("media file not found", media)
         chosen: str | int
         if stream is None:
-            chosen = default_stream(media, lang)
+            from ..media.probe import default_audio_stream
+
+            chosen = default_audio_stream(media, lang)
         else:
             from ..media.probe import parse_stream_selector
 

@@ -55,7 +55,7 @@ class StageWorker:
 
     def __init__(self, env: dict[str, str]) -> None:
         os.environ.update(env)
-        from .runners import _simulate_node
+        from .execute import _simulate_node
 
         _simulate_node()
         try:
@@ -71,8 +71,8 @@ class StageWorker:
         return os.getpid()
 
     def run(self, stage: str, ctx: EpisodeContext) -> tuple[str, float]:
-        """Run one stage (:func:`anim400k.dataset.runners.execute_stage_on_node`)."""
-        from .runners import execute_stage_on_node
+        """Run one stage (:func:`anim400k.dataset.execute.execute_stage_on_node`)."""
+        from .execute import execute_stage_on_node
 
         self.tasks.append(f"{stage}:{ctx.ref.key}")
         return execute_stage_on_node(stage, ctx)

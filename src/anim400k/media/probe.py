@@ -183,6 +183,14 @@ def probe(path: str | Path) -> MediaInfo:
         )
 
 
+def default_audio_stream(media: str | Path, language: str) -> str | int:
+    """The only audio stream of ``media`` (index 0), else the stream tagged with ``language`` (``ja``/``en``)."""
+    info = probe(media)
+    if len(info.audio_streams) == 1:
+        return 0
+    return {"ja": "jpn", "en": "eng"}.get(language, language)
+
+
 def parse_stream_selector(value: str) -> str | int:
     """A ``--*-stream`` option's value: an audio-stream index (digits) or a language tag."""
     return int(value) if value.strip().isdigit() else value.strip()
