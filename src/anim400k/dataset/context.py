@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..model import EpisodeRef, TimeMap
+from ..model import Clip, EpisodeRef, TimeMap
 from .options import BuildOptions
 
 if TYPE_CHECKING:
@@ -43,6 +43,10 @@ class EpisodeContext:
     def read_json(self, name: str) -> Any:
         """Load a JSON artifact of an earlier stage."""
         return json.loads(self.artifact(name).read_text(encoding="utf-8"))
+
+    def clips(self) -> list[Clip]:
+        """The align stage's clips (``clips.json``), as :class:`Clip` objects."""
+        return [Clip.from_dict(d) for d in self.read_json("clips.json")["clips"]]
 
     def analysis_audio(self, lang: str) -> np.ndarray:
         """The episode's decoded mono 16 kHz track of ``lang`` (written by the audio stage)."""

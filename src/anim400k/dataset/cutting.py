@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from ..formats.ids import AUDIO_ARCHIVE, FRAMES_ARCHIVE, VIDEO_ARCHIVE, id_path, make_id
-from ..model import EN, JP, Clip
+from ..model import EN, JP
 from ..storage import local_input
 from .context import EpisodeContext
 
@@ -19,7 +19,7 @@ def cut_episode(ctx: EpisodeContext) -> dict[str, Any]:
 
     from .. import media
 
-    clips = [Clip.from_dict(d) for d in ctx.read_json("clips.json")["clips"]]
+    clips = ctx.clips()
     probe = ctx.read_json("probe.json")
     root = Path(ctx.release_dir)
     files: list[str] = []

@@ -417,7 +417,7 @@ def _collect_diarization(contexts: list[EpisodeContext]) -> dict[str, Any]:
         if not (rttm.exists() and clips_file.exists()):
             continue
         speakers = {t.speaker for t in read_rttm(rttm)}
-        conf = [c.get("speaker_confidence") for c in ctx.read_json("clips.json")["clips"]]
+        conf = [c.speaker_confidence for c in ctx.clips()]
         rated = [c for c in conf if c is not None]
         uncertain = sum(c < UNCERTAIN_BELOW for c in rated)
         per[ctx.ref.key] = {

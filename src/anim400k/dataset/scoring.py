@@ -28,7 +28,7 @@ def score_episode(ctx: EpisodeContext) -> dict[str, Any]:
     truth = load_truth(ctx.ref.metadata["truth"])
     tol = ctx.options.tolerance_ms
     gt = true_clip_intervals(truth, tol)
-    pred = [(c["en_start"], c["en_end"]) for c in ctx.read_json("clips.json")["clips"]]
+    pred = [(c.en_start, c.en_end) for c in ctx.clips()]
     out: dict[str, Any] = {"alignment": alignment_score(pred, gt)}
     en = read_transcript(ctx.artifact(f"{EN}.transcript.json"), language=EN)
     jp = read_transcript(ctx.artifact(f"{JP}.transcript.json"), language=JP)
