@@ -28,13 +28,8 @@ class TruthLine:
     subtitle: str
 
 
-@dataclass(frozen=True, slots=True)
-class TruthSubtitle:
-    """One EN subtitle event for the JP audio (JP timeline)."""
-
-    start: float
-    end: float
-    text: str
+#: One EN subtitle event for the JP audio (JP timeline): the model's subtitle event.
+TruthSubtitle = Subtitle
 
 
 @dataclass(slots=True)
