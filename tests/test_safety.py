@@ -218,8 +218,10 @@ def test_validate_catches_annotations_that_disagree_with_the_build(tmp_path: Pat
     probe = make_release(tmp_path / "probe")
     clips, keys = _annotated(probe)
     rel = _built_release(tmp_path, clips, keys)
+    before = sorted(p.name for p in rel.iterdir())
     rc, text = run_cli(["validate", str(rel)], capsys)
     assert rc == 0, text
+    assert sorted(p.name for p in rel.iterdir()) == before  # reading the catalog left no -shm/-wal beside it
     (rel / "anim400k_annotations.json").write_text("{}")  # what the racing builds left
     rc, text = run_cli(["validate", str(rel)], capsys)
     assert rc == 1 and f"hold 0 clip(s) but the build that wrote this release recorded {clips}" in text

@@ -285,7 +285,12 @@ def build_record_problems(ds: Dataset) -> Iterator[Problem]:
                           f"run the build again")
     if catalog_file.is_file():
         try:
-            with contextlib.closing(sqlite3.connect(f"{catalog_file.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            # immutable: a reader of a finished catalog takes no lock and writes no -shm/-wal beside it
+            # (plain mode=ro on a WAL database creates both in the release); a -wal left by a build still
+            # running or killed holds records the main file lacks, so then read through it
+            wal = catalog_file.with_name(catalog_file.name + "-wal").exists()
+            uri = f"{catalog_file.resolve().as_uri()}?mode=ro" + ("" if wal else "&immutable=1")
+            with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
                 built = {row[0] for row in db.execute("SELECT episode FROM episodes")}
         except sqlite3.Error as exc:
             yield Problem(f"catalog.sqlite beside the annotations is unreadable ({one_line(exc)})")
