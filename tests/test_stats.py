@@ -82,6 +82,7 @@ def test_stats_command_writes_json_and_figures(
     assert main(["stats", str(rel), "--json", str(out), "--figures", str(figs)]) == 0
     printed = capsys.readouterr().out
     assert "JP words/sentence" in printed and "3.80 ± 0.80" in printed
+    assert "hours (JP audio)" in printed  # the figure says which timeline it counts
     assert json.loads(out.read_text())["clips"] == 6
     from PIL import Image
 

@@ -23,7 +23,7 @@ def print_summary(report: BuildReport, console: Console | None = None) -> None:
     table.add_column("value", justify="right")
     table.add_row("episodes built", f"{ok} / {len(report.episodes)}")
     table.add_row("clips", str(report.clips))
-    table.add_row("hours of clips", f"{report.hours:.4f}")
+    table.add_row("hours of clips (JP audio)", f"{report.hours:.4f}")
     table.add_row("JP segments in no clip", str(report.unmatched_jp_segments))
     for stage, secs in report.stage_seconds.items():
         table.add_row(f"time: {stage}", f"{secs:.2f} s")

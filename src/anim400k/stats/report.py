@@ -19,7 +19,7 @@ def stats_rows(stats: dict[str, Any]) -> list[tuple[str, str]]:
         return "-" if x is None else f"{x:.{digits}f}"
 
     rows = [
-        ("hours", num(stats["hours"], 3)),
+        ("hours (JP audio)", num(stats["hours"], 3)),
         ("clips", str(stats["clips"])),
         ("shows", str(stats["shows"])),
         ("episodes", str(stats["episodes"])),
