@@ -80,6 +80,17 @@ def write_json_atomic(path: str | Path, obj: Any, indent: int | None = 2) -> Non
     write_text_atomic(path, json.dumps(obj, ensure_ascii=False, indent=indent) + "\n")
 
 
+def save_figure(fig: Any, path: str | Path, dpi: int | None = None) -> Path:
+    """Write a matplotlib figure as PNG (atomically) and close it; returns the path."""
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", **({"dpi": dpi} if dpi else {}))
+    plt.close(fig)
+    return path
+
+
 def _within(path: Path, base: Path) -> bool:
     return path == base or base in path.parents
 

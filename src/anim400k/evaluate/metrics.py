@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import BackendUnavailable, InputError
-from ..fsutil import atomic_path, jsonable, write_json_atomic, write_text_atomic
+from ..fsutil import jsonable, save_figure, write_json_atomic, write_text_atomic
 from ..registry import VADS as VAD_REGISTRY
 from ..signal import ANALYSIS_SR
 from .stimuli import integrated_loudness
@@ -419,11 +419,7 @@ def plot_metrics(report: MetricsReport, path: str | Path) -> Path:
     axes[0].set_ylabel("clips")
     fig.suptitle(f"Dub metrics: {Path(report.dubs).name} ({len(report.clips)} clips)")
     fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def write_metrics(report: MetricsReport, out: str | Path) -> dict[str, Path]:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..fsutil import atomic_path, jsonable, write_json_atomic, write_text_atomic
+from ..fsutil import jsonable, save_figure, write_json_atomic, write_text_atomic
 from .stimuli import REFERENCE
 from .webmushra import RatingRow, ratings_csv
 
@@ -235,11 +235,7 @@ def plot(analysis: Analysis, rows: Sequence[RatingRow], path: str | Path) -> Pat
     ax.set_ylabel("MUSHRA score")
     ax.set_title("Ratings after post-screening (box) and mean with 95 % CI (blue)")
     fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def _fmt(x: float, digits: int = 1) -> str:

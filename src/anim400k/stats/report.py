@@ -55,18 +55,14 @@ def write_figures(stats: dict[str, Any], out_dir: str | Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..fsutil import atomic_path
+    from ..fsutil import save_figure
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
 
     def save(fig: Any, name: str) -> None:
-        path = out / name
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, dpi=120, format="png")
-        plt.close(fig)
-        written.append(path)
+        written.append(save_figure(fig, out / name, dpi=120))
 
     for key, title, name in (
         ("genre_counts", "Shows per genre", "genres.png"),
