@@ -119,7 +119,8 @@ def test_tame_peaks_limits_the_crest_factor() -> None:
 
 def test_dub_speaks_each_neural_line_once_at_the_estimated_speed(monkeypatch: pytest.MonkeyPatch) -> None:
     """The dub asks the neural backend for an estimate and runs Kokoro once per line, at the fitted speed."""
-    from anim400k.dub.pipeline import SPEECH_SR, DubOptions, _synthesize
+    from anim400k.dub.pipeline import DubOptions
+    from anim400k.dub.speak import SPEECH_SR, synthesize
 
     tts = NeuralSynthesizer()
     speeds: list[float] = []
@@ -135,7 +136,7 @@ def test_dub_speaks_each_neural_line_once_at_the_estimated_speed(monkeypatch: py
     natural = tts.estimate_seconds(text, low)
     assert natural is not None and 1.2 < natural < 4.0
     slot = natural / 1.3
-    audio, speed = _synthesize(tts, text, low, slot, DubOptions())
+    audio, speed = synthesize(tts, text, low, slot, DubOptions())
     assert speeds == [speed] and speed == pytest.approx(1.3, abs=0.01)
     assert len(audio) / SPEECH_SR == pytest.approx(slot, rel=0.25)
 

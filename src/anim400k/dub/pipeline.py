@@ -1,7 +1,9 @@
 """The dubbing pipeline: segment → translate → speak → match voice → fit timing → mix → mux.
 
 ``dub(video, out, options)`` dubs a video file (adds an ``eng`` audio stream, marked
-default); :func:`dub_audio` does the work on arrays and is shared with dataset mode.
+default); :func:`dub_audio` does the work on arrays and is shared with dataset mode. The
+stages live in their own modules: :mod:`.speak` (speak each line at a fitting speed, condense
+overflowing ones) and :mod:`.place` (pitch per speaker, time fitting, placement, mastering).
 """
 
 from __future__ import annotations
@@ -16,25 +18,20 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
-from ..errors import AnimError, InputError
-from ..mixing import fit_mix
+from ..errors import InputError
 from ..model import Segment
 from ..signal import ANALYSIS_SR, resample
-from ..signal import loudness as lufs
 from ..translate.base import Line, Translator
-from ..tts.base import Synthesizer, UnspeakableText, VoiceProfile
-from . import mix as mixing
-from .condense import Condenser, get_condenser
-from .report import DubReport, LineReport
+from ..tts.base import Synthesizer
+from .condense import get_condenser
+from .place import mix_down, pitch_shifts, place_lines
+from .report import DubReport
 from .segment import speech_segments
-from .timing import fade_out, plan_fit, stretch_and_shift
-from .voice import pitch_stats, semitones_between, speaker_profiles
+from .speak import speak_lines
+from .voice import speaker_profiles
 
 log = logging.getLogger(__name__)
 
-#: Rate of the analysis (diarization, pitch, translation by listening).
-#: Rate at which lines are synthesised, stretched and placed (resampled to the output rate once).
-SPEECH_SR = 24000
 
 
 class DubOptions(BaseModel):
@@ -147,89 +144,6 @@ def find_segments(vocals16: np.ndarray, options: DubOptions) -> list[Segment]:
     return speech_segments(turns, vocals16, ANALYSIS_SR, options.merge_gap, options.max_segment, options.min_segment)
 
 
-#: How far (relative) a line spoken at an estimated speed may miss its slot before it is spoken
-#: again: 20 %, within what time fitting's 0.8-1.3x stretch does well (a Kokoro line costs ~1 s).
-ESTIMATE_TOLERANCE = 0.2
-
-
-def _synthesize(
-    tts: Synthesizer, text: str, voice: VoiceProfile | None, slot: float, options: DubOptions
-) -> tuple[np.ndarray, float]:
-    """Speak ``text``; when it is more than 10 % off its slot, speak it again at the TTS speed
-    that fits (within the TTS speed bounds): native rate control sounds better than stretching.
-
-    A backend with ``estimate_seconds(text, voice)`` (the neural voices: an estimate from a
-    50x-real-time model) is asked for the natural length first and speaks the line at the speed
-    that estimate calls for; only when the estimate was off (the speech is still more than
-    :data:`ESTIMATE_TOLERANCE` off its slot, beyond what time fitting does well, and another speed
-    would help) is the line spoken a second time."""
-    estimate = getattr(tts, "estimate_seconds", None)
-    natural = estimate(text, voice) if callable(estimate) else None
-    speed = 1.0
-    if natural:
-        speed = _fitting_speed(natural / max(slot, 1e-3), options)
-    audio = tts.synthesize(text, voice, SPEECH_SR, speed=speed)
-    need = len(audio) / SPEECH_SR / max(slot, 1e-3) * speed  # natural length / slot
-    again = _fitting_speed(need, options)
-    tolerance = ESTIMATE_TOLERANCE if natural else 0.1
-    if abs(len(audio) / SPEECH_SR / max(slot, 1e-3) - 1.0) <= tolerance or abs(again - speed) < 0.05:
-        return audio, speed
-    return tts.synthesize(text, voice, SPEECH_SR, speed=again), again
-
-
-def _fitting_speed(need: float, options: DubOptions) -> float:
-    """The TTS speed for a line ``need`` times longer than its slot at speed 1 (1 when within 10 %)."""
-    speed = float(np.clip(need, options.min_tts_speed, options.max_tts_speed))
-    return 1.0 if abs(need - 1.0) <= 0.1 or abs(speed - 1.0) < 0.05 else speed
-
-
-#: How many times a line is re-worded when the first shorter wording still does not fit.
-CONDENSE_ROUNDS = 3
-
-
-def _condensed(
-    tts: Synthesizer,
-    condenser: Condenser,
-    text: str,
-    voice: VoiceProfile | None,
-    slot: float,
-    options: DubOptions,
-    audio: np.ndarray,
-    speed: float,
-    rec: LineReport,
-) -> tuple[np.ndarray, float]:
-    """Speak a condensed wording of ``text`` when it is shorter; otherwise keep ``audio``.
-
-    The condenser is asked again (up to :data:`CONDENSE_ROUNDS` times) while the new speech still
-    does not fit. A failing hook or an unspeakable rewording is a problem of the line, not of the episode.
-    """
-    best_text, best_audio, best_speed = text, audio, speed
-    for _ in range(CONDENSE_ROUNDS):
-        ratio = slot * options.max_stretch / (len(best_audio) / SPEECH_SR)
-        if ratio >= 1.0:
-            break
-        try:
-            shorter = condenser(best_text, ratio)
-        except Exception as exc:  # noqa: BLE001 - a user's hook may raise anything
-            rec.problems.append(f"condenser failed: {type(exc).__name__}: {exc}")
-            break
-        if not isinstance(shorter, str) or not shorter.strip() or shorter.strip() == best_text.strip():
-            break
-        try:
-            audio2, speed2 = _synthesize(tts, shorter, voice, slot, options)
-        except UnspeakableText:
-            break
-        except Exception as exc:  # noqa: BLE001 - keep the line as best spoken so far
-            rec.problems.append(f"TTS failed on the condensed wording: {type(exc).__name__}: {exc}")
-            break
-        if len(audio2) >= len(best_audio):
-            break
-        best_text, best_audio, best_speed = shorter, audio2, speed2
-    if best_text != text:
-        rec.condensed_from, rec.en_text = text, best_text
-    return best_audio, best_speed
-
-
 def dub_audio(
     mix: np.ndarray,
     sr: int,
@@ -247,142 +161,61 @@ def dub_audio(
 def _dub_audio(
     mix: np.ndarray, sr: int, translator: Translator, tts: Synthesizer, options: DubOptions, source: str, bar: Any
 ) -> DubResult:
-    t0 = time.perf_counter()
-    timings: dict[str, float] = {}
-    bar.set_postfix_str(STAGES[0])
-
-    def lap(name: str) -> None:
-        nonlocal t0
-        now = time.perf_counter()
-        timings[name] = round(now - t0, 3)
-        t0 = now
-        bar.update(1)
-        following = STAGES.index(name) + 1
-        if following < len(STAGES):
-            bar.set_postfix_str(STAGES[following])
-
+    laps = _Laps(bar)
     mix = np.asarray(mix, dtype=np.float32)
     n = len(mix)
-    duration = n / sr
     report = DubReport(
         source=source,
         output=None,
-        duration=duration,
+        duration=n / sr,
         sample_rate=sr,
         tts=tts.name,
         translator=translator.name,
         diarizer=options.diarizer or "none",
     )
     vocals, backing = separate(mix, sr, options.separator, options.separation_sr)
-    lap("separate")
+    laps.lap("separate")
     vocals16 = _resample(vocals, sr, ANALYSIS_SR)
     segments = find_segments(vocals16, options) if n >= sr // 2 else []
-    lap("segment")
+    laps.lap("segment")
     profiles = speaker_profiles(vocals16, ANALYSIS_SR, segments) if options.match_pitch or tts.name != "espeak" else {}
-    speaker_index: dict[str | None, int] = {}
-    for seg in segments:  # speakers by first appearance: one stable voice each
-        speaker_index.setdefault(seg.speaker, len(speaker_index))
-    lap("profile")
+    laps.lap("profile")
     lines: list[Line] = translator.translate(segments, vocals16, ANALYSIS_SR) if segments else []
-    lap("translate")
+    laps.lap("translate")
     if not segments:
         report.problems.append("no speech found in the source audio; nothing to dub")
-
-    # speak every line
-    condenser = get_condenser(options.condense)
-    spoken: dict[int, np.ndarray] = {}
-    bar.total = len(STAGES) + len(segments)
+    bar.total = len(STAGES) + len(segments)  # one more step per line spoken
     bar.refresh()
-    for i, (seg, line) in enumerate(zip(segments, lines, strict=True)):
-        bar.update(1)
-        rec = LineReport(i, seg.speaker, round(seg.start, 3), round(seg.end, 3), line.text, line.source_text)
-        report.lines.append(rec)
-        if line.problem:
-            rec.problems.append(line.problem)
-        if not line.text:
-            continue
-        voice = profiles.get(seg.speaker or "") or VoiceProfile(seg.speaker or "spk", speaker_index.get(seg.speaker, 0))
-        rec.voice = tts.voice_name(voice)
-        try:
-            audio, speed = _synthesize(tts, line.text, voice, seg.duration, options)
-        except UnspeakableText as exc:
-            rec.problems.append(f"cannot speak: {exc.problem}")
-            continue
-        except AnimError:
-            raise
-        except Exception as exc:  # a backend failure on one line must not sink the episode
-            log.warning("TTS failed on line %d: %s", i, exc)
-            rec.problems.append(f"TTS failed: {type(exc).__name__}: {exc}")
-            continue
-        if condenser is not None and len(audio) / SPEECH_SR > seg.duration * options.max_stretch + 1e-3:
-            audio, speed = _condensed(tts, condenser, line.text, voice, seg.duration, options, audio, speed, rec)
-        spoken[i] = audio
-        rec.tts_speed = round(speed, 3)
-        rec.natural_duration = round(len(audio) / SPEECH_SR, 3)
-    lap("speak")
-
-    # one pitch shift per speaker: pooled synthesized pitch -> pooled source pitch
-    shifts: dict[str | None, float] = {}
-    if options.match_pitch:
-        for spk, prof in profiles.items():
-            pooled = [spoken[i] for i in spoken if segments[i].speaker == spk]
-            if not pooled or prof.f0_median is None:
-                continue
-            stats = pitch_stats(np.concatenate(pooled), SPEECH_SR, max_seconds=8.0)
-            shifts[spk] = semitones_between(stats[0] if stats else None, prof.f0_median)
-    lap("pitch")
-
-    # fit timing and place each line at its slot's mixing ratio over the backing
-    speech = np.zeros(int(np.ceil(duration * SPEECH_SR)) + 1, dtype=np.float32)
-    order = sorted(spoken)
-    fits = mixing.source_ratios(mix, vocals, backing, sr, segments)
-    speech_lufs = [lufs(vocals[int(s.start * sr) : int(s.end * sr)], sr) for s in segments]
-    audible = [v for v in speech_lufs if v > mixing.SILENT_LUFS]
-    fallback_lufs = float(np.median(audible)) if audible else -23.0
-    for k, i in enumerate(order):
-        seg, rec, audio = segments[i], report.lines[i], spoken[i]
-        limit = segments[order[k + 1]].start if k + 1 < len(order) else duration
-        fit = plan_fit(len(audio) / SPEECH_SR, seg.start, seg.end, limit, options.min_stretch, options.max_stretch)
-        semis = shifts.get(seg.speaker, 0.0)
-        out_len = int(round(fit.length * SPEECH_SR))
-        y = stretch_and_shift(audio, SPEECH_SR, fit.stretch, semis, out_len)
-        placed = int(round(fit.placed * SPEECH_SR))
-        if fit.truncated:
-            y = fade_out(y[:placed], SPEECH_SR)
-            rec.problems.append(
-                f"does not fit: {fit.length:.2f} s of speech after {fit.stretch:.2f}x in a "
-                f"{seg.duration:.2f} s slot with {max(0.0, limit - seg.start):.2f} s of room; cut"
-            )
-        elif fit.overflow:
-            rec.problems.append(f"overflows its slot by {fit.length - seg.duration:.2f} s (spills into silence)")
-        a = int(round(seg.start * SPEECH_SR))
-        y = y[: max(0, len(speech) - a)]
-        b0, b1 = int(round(seg.start * sr)), int(round(seg.start * sr + len(y) * sr / SPEECH_SR))
-        slot_lufs = speech_lufs[i] if speech_lufs[i] > mixing.SILENT_LUFS else fallback_lufs
-        gain_db = mixing.line_gain_db(y, backing[b0:b1], fits[i].ratio_db, SPEECH_SR, slot_lufs, backing_sr=sr)
-        speech[a : a + len(y)] += np.float32(10 ** (gain_db / 20)) * y
-        rec.speech_start = round(a / SPEECH_SR, 4)
-        rec.speech_end = round((a + len(y)) / SPEECH_SR, 4)
-        rec.stretch = round(fit.stretch, 3)
-        rec.pitch_shift = round(semis, 2)
-        rec.gain_db = round(gain_db, 2)
-        rec.source_ratio_db = round(fits[i].ratio_db, 2)
-        rec.overflow = fit.overflow
-        rec.truncated = fit.truncated
-    lap("fit")
-
-    speech_out = _resample(speech, SPEECH_SR, sr)
-    speech_out = np.pad(speech_out[:n], (0, max(0, n - len(speech_out))))
-    report.source_lufs = lufs(mix, sr)
-    dubbed, _ = mixing.master(backing + speech_out, sr, report.source_lufs)
-    for rec in report.spoken_lines:  # the ratio the listener gets (after mastering)
-        a, b = int(round(rec.speech_start * sr)), int(round(rec.speech_end * sr))
-        if b - a > 0:
-            rec.dub_ratio_db = round(fit_mix(dubbed[a:b], speech_out[a:b], backing[a:b], sr).ratio_db, 2)
-    report.output_lufs = lufs(dubbed, sr)
-    lap("mix")
-    report.seconds = timings
+    spoken = speak_lines(segments, lines, profiles, tts, get_condenser(options.condense), options, report, bar)
+    laps.lap("speak")
+    shifts = pitch_shifts(profiles, spoken, segments) if options.match_pitch else {}
+    laps.lap("pitch")
+    speech = place_lines(mix, vocals, backing, sr, segments, spoken, shifts, options, report)
+    laps.lap("fit")
+    dubbed, speech_out = mix_down(mix, backing, speech, sr, report)
+    laps.lap("mix")
+    report.seconds = laps.timings
     return DubResult(dubbed, speech_out, backing, vocals, segments, report)
+
+
+class _Laps:
+    """Seconds per stage of :data:`STAGES`, each finished stage one step of the progress ``bar``."""
+
+    def __init__(self, bar: Any) -> None:
+        self.bar = bar
+        self.timings: dict[str, float] = {}
+        self._t0 = time.perf_counter()
+        bar.set_postfix_str(STAGES[0])
+
+    def lap(self, name: str) -> None:
+        """Stage ``name`` is done: record its time, advance the bar, name the next stage."""
+        now = time.perf_counter()
+        self.timings[name] = round(now - self._t0, 3)
+        self._t0 = now
+        self.bar.update(1)
+        following = STAGES.index(name) + 1
+        if following < len(STAGES):
+            self.bar.set_postfix_str(STAGES[following])
 
 
 def make_translator(options: DubOptions, video: str | Path | None = None) -> Translator:

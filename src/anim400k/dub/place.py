@@ -1,0 +1,119 @@
+"""The dub's ``pitch``, ``fit`` and ``mix`` stages: spoken lines onto the source's timeline and mix.
+
+:func:`pitch_shifts` chooses one pitch shift per speaker, :func:`place_lines` time-fits each
+line into its slot (:mod:`anim400k.dub.timing`) at its slot's mixing ratio over the backing
+(:mod:`anim400k.dub.mix`), and :func:`mix_down` masters backing + speech to the source's loudness.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..mixing import fit_mix
+from ..model import Segment
+from ..signal import loudness as lufs
+from ..signal import resample
+from ..tts.base import VoiceProfile
+from . import mix as mixing
+from .report import DubReport, LineReport
+from .speak import SPEECH_SR
+from .timing import Fit, fade_out, plan_fit, stretch_and_shift
+from .voice import pitch_stats, semitones_between
+
+if TYPE_CHECKING:
+    from .pipeline import DubOptions
+
+
+def pitch_shifts(
+    profiles: dict[str, VoiceProfile], spoken: dict[int, np.ndarray], segments: Sequence[Segment]
+) -> dict[str | None, float]:
+    """One pitch shift (semitones) per speaker: pooled synthesized pitch -> pooled source pitch."""
+    shifts: dict[str | None, float] = {}
+    for spk, prof in profiles.items():
+        pooled = [spoken[i] for i in spoken if segments[i].speaker == spk]
+        if not pooled or prof.f0_median is None:
+            continue
+        stats = pitch_stats(np.concatenate(pooled), SPEECH_SR, max_seconds=8.0)
+        shifts[spk] = semitones_between(stats[0] if stats else None, prof.f0_median)
+    return shifts
+
+
+def place_lines(
+    mix: np.ndarray,
+    vocals: np.ndarray,
+    backing: np.ndarray,
+    sr: int,
+    segments: Sequence[Segment],
+    spoken: dict[int, np.ndarray],
+    shifts: dict[str | None, float],
+    options: DubOptions,
+    report: DubReport,
+) -> np.ndarray:
+    """The dub's speech track (at :data:`SPEECH_SR`): every spoken line time-fitted, pitch-shifted and
+    placed at its slot's mixing ratio over the backing; each line's report gets what was done."""
+    duration = len(mix) / sr
+    speech = np.zeros(int(np.ceil(duration * SPEECH_SR)) + 1, dtype=np.float32)
+    order = sorted(spoken)
+    fits = mixing.source_ratios(mix, vocals, backing, sr, segments)
+    speech_lufs = [lufs(vocals[int(s.start * sr) : int(s.end * sr)], sr) for s in segments]
+    audible = [v for v in speech_lufs if v > mixing.SILENT_LUFS]
+    fallback_lufs = float(np.median(audible)) if audible else -23.0
+    for k, i in enumerate(order):
+        seg, rec, audio = segments[i], report.lines[i], spoken[i]
+        limit = segments[order[k + 1]].start if k + 1 < len(order) else duration
+        fit = plan_fit(len(audio) / SPEECH_SR, seg.start, seg.end, limit, options.min_stretch, options.max_stretch)
+        semis = shifts.get(seg.speaker, 0.0)
+        y = _fitted(audio, fit, semis, seg, limit, rec)
+        a = int(round(seg.start * SPEECH_SR))
+        y = y[: max(0, len(speech) - a)]
+        b0, b1 = int(round(seg.start * sr)), int(round(seg.start * sr + len(y) * sr / SPEECH_SR))
+        slot_lufs = speech_lufs[i] if speech_lufs[i] > mixing.SILENT_LUFS else fallback_lufs
+        gain_db = mixing.line_gain_db(y, backing[b0:b1], fits[i].ratio_db, SPEECH_SR, slot_lufs, backing_sr=sr)
+        speech[a : a + len(y)] += np.float32(10 ** (gain_db / 20)) * y
+        rec.speech_start = round(a / SPEECH_SR, 4)
+        rec.speech_end = round((a + len(y)) / SPEECH_SR, 4)
+        rec.stretch = round(fit.stretch, 3)
+        rec.pitch_shift = round(semis, 2)
+        rec.gain_db = round(gain_db, 2)
+        rec.source_ratio_db = round(fits[i].ratio_db, 2)
+        rec.overflow = fit.overflow
+        rec.truncated = fit.truncated
+    return speech
+
+
+def _fitted(audio: np.ndarray, fit: Fit, semis: float, seg: Segment, limit: float, rec: LineReport) -> np.ndarray:
+    """``audio`` stretched and shifted as ``fit`` says; cut with a fade (a problem of the line) when it
+    does not fit before ``limit``, and an overflow into the following silence noted."""
+    out_len = int(round(fit.length * SPEECH_SR))
+    y = stretch_and_shift(audio, SPEECH_SR, fit.stretch, semis, out_len)
+    placed = int(round(fit.placed * SPEECH_SR))
+    if fit.truncated:
+        y = fade_out(y[:placed], SPEECH_SR)
+        rec.problems.append(
+            f"does not fit: {fit.length:.2f} s of speech after {fit.stretch:.2f}x in a "
+            f"{seg.duration:.2f} s slot with {max(0.0, limit - seg.start):.2f} s of room; cut"
+        )
+    elif fit.overflow:
+        rec.problems.append(f"overflows its slot by {fit.length - seg.duration:.2f} s (spills into silence)")
+    return y
+
+
+def mix_down(
+    mix: np.ndarray, backing: np.ndarray, speech: np.ndarray, sr: int, report: DubReport
+) -> tuple[np.ndarray, np.ndarray]:
+    """The dubbed track (backing + speech, mastered to the source's loudness) and the speech at ``sr``;
+    records the loudness of both tracks and the ratio the listener gets per line (after mastering)."""
+    n = len(mix)
+    speech_out = resample(speech, SPEECH_SR, sr, "soxr_hq")
+    speech_out = np.pad(speech_out[:n], (0, max(0, n - len(speech_out))))
+    report.source_lufs = lufs(mix, sr)
+    dubbed, _ = mixing.master(backing + speech_out, sr, report.source_lufs)
+    for rec in report.spoken_lines:
+        a, b = int(round((rec.speech_start or 0.0) * sr)), int(round((rec.speech_end or 0.0) * sr))
+        if b - a > 0:
+            rec.dub_ratio_db = round(fit_mix(dubbed[a:b], speech_out[a:b], backing[a:b], sr).ratio_db, 2)
+    report.output_lufs = lufs(dubbed, sr)
+    return dubbed, speech_out

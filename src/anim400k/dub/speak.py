@@ -1,0 +1,172 @@
+"""The dub's ``speak`` stage: every translated line spoken by the TTS backend at a fitting speed.
+
+:func:`speak_lines` speaks the lines of one source (recording each in the report);
+:func:`synthesize` speaks one line at the TTS speed its slot calls for, and :func:`condensed`
+asks the condenser for shorter wordings of a line that still overflows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import AnimError
+from ..model import Segment
+from ..translate.base import Line
+from ..tts.base import Synthesizer, UnspeakableText, VoiceProfile
+from .condense import Condenser
+from .report import DubReport, LineReport
+
+if TYPE_CHECKING:
+    from .pipeline import DubOptions
+
+log = logging.getLogger(__name__)
+
+#: Rate at which lines are synthesised, stretched and placed (resampled to the output rate once).
+SPEECH_SR = 24000
+#: How far (relative) a line spoken at an estimated speed may miss its slot before it is spoken
+#: again: 20 %, within what time fitting's 0.8-1.3x stretch does well (a Kokoro line costs ~1 s).
+ESTIMATE_TOLERANCE = 0.2
+#: How many times a line is re-worded when the first shorter wording still does not fit.
+CONDENSE_ROUNDS = 3
+
+
+def synthesize(
+    tts: Synthesizer, text: str, voice: VoiceProfile | None, slot: float, options: DubOptions
+) -> tuple[np.ndarray, float]:
+    """Speak ``text``; when it is more than 10 % off its slot, speak it again at the TTS speed
+    that fits (within the TTS speed bounds): native rate control sounds better than stretching.
+
+    A backend with ``estimate_seconds(text, voice)`` (the neural voices: an estimate from a
+    50x-real-time model) is asked for the natural length first and speaks the line at the speed
+    that estimate calls for; only when the estimate was off (the speech is still more than
+    :data:`ESTIMATE_TOLERANCE` off its slot, beyond what time fitting does well, and another speed
+    would help) is the line spoken a second time."""
+    estimate = getattr(tts, "estimate_seconds", None)
+    natural = estimate(text, voice) if callable(estimate) else None
+    speed = 1.0
+    if natural:
+        speed = fitting_speed(natural / max(slot, 1e-3), options)
+    audio = tts.synthesize(text, voice, SPEECH_SR, speed=speed)
+    need = len(audio) / SPEECH_SR / max(slot, 1e-3) * speed  # natural length / slot
+    again = fitting_speed(need, options)
+    tolerance = ESTIMATE_TOLERANCE if natural else 0.1
+    if abs(len(audio) / SPEECH_SR / max(slot, 1e-3) - 1.0) <= tolerance or abs(again - speed) < 0.05:
+        return audio, speed
+    return tts.synthesize(text, voice, SPEECH_SR, speed=again), again
+
+
+def fitting_speed(need: float, options: DubOptions) -> float:
+    """The TTS speed for a line ``need`` times longer than its slot at speed 1 (1 when within 10 %)."""
+    speed = float(np.clip(need, options.min_tts_speed, options.max_tts_speed))
+    return 1.0 if abs(need - 1.0) <= 0.1 or abs(speed - 1.0) < 0.05 else speed
+
+
+def condensed(
+    tts: Synthesizer,
+    condenser: Condenser,
+    text: str,
+    voice: VoiceProfile | None,
+    slot: float,
+    options: DubOptions,
+    audio: np.ndarray,
+    speed: float,
+    rec: LineReport,
+) -> tuple[np.ndarray, float]:
+    """Speak a condensed wording of ``text`` when it is shorter; otherwise keep ``audio``.
+
+    The condenser is asked again (up to :data:`CONDENSE_ROUNDS` times) while the new speech still
+    does not fit. A failing hook or an unspeakable rewording is a problem of the line, not of the episode.
+    """
+    best_text, best_audio, best_speed = text, audio, speed
+    for _ in range(CONDENSE_ROUNDS):
+        ratio = slot * options.max_stretch / (len(best_audio) / SPEECH_SR)
+        if ratio >= 1.0:
+            break
+        try:
+            shorter = condenser(best_text, ratio)
+        except Exception as exc:  # noqa: BLE001 - a user's hook may raise anything
+            rec.problems.append(f"condenser failed: {type(exc).__name__}: {exc}")
+            break
+        if not isinstance(shorter, str) or not shorter.strip() or shorter.strip() == best_text.strip():
+            break
+        try:
+            audio2, speed2 = synthesize(tts, shorter, voice, slot, options)
+        except UnspeakableText:
+            break
+        except Exception as exc:  # noqa: BLE001 - keep the line as best spoken so far
+            rec.problems.append(f"TTS failed on the condensed wording: {type(exc).__name__}: {exc}")
+            break
+        if len(audio2) >= len(best_audio):
+            break
+        best_text, best_audio, best_speed = shorter, audio2, speed2
+    if best_text != text:
+        rec.condensed_from, rec.en_text = text, best_text
+    return best_audio, best_speed
+
+
+def speak_lines(
+    segments: Sequence[Segment],
+    lines: Sequence[Line],
+    profiles: dict[str, VoiceProfile],
+    tts: Synthesizer,
+    condenser: Condenser | None,
+    options: DubOptions,
+    report: DubReport,
+    bar: Any,
+) -> dict[int, np.ndarray]:
+    """Speak every line (one :class:`LineReport` each, appended to ``report``); segment index -> speech.
+
+    Speakers are numbered by first appearance (one stable voice each); a line that cannot be
+    spoken, or whose TTS fails, is recorded as a problem of that line and skipped.
+    """
+    speaker_index: dict[str | None, int] = {}
+    for seg in segments:
+        speaker_index.setdefault(seg.speaker, len(speaker_index))
+    spoken: dict[int, np.ndarray] = {}
+    for i, (seg, line) in enumerate(zip(segments, lines, strict=True)):
+        bar.update(1)
+        rec = LineReport(i, seg.speaker, round(seg.start, 3), round(seg.end, 3), line.text, line.source_text)
+        report.lines.append(rec)
+        if line.problem:
+            rec.problems.append(line.problem)
+        if not line.text:
+            continue
+        voice = profiles.get(seg.speaker or "") or VoiceProfile(seg.speaker or "spk", speaker_index.get(seg.speaker, 0))
+        audio = _speak_line(tts, condenser, line.text, voice, seg, options, rec, i)
+        if audio is not None:
+            spoken[i] = audio
+    return spoken
+
+
+def _speak_line(
+    tts: Synthesizer,
+    condenser: Condenser | None,
+    text: str,
+    voice: VoiceProfile,
+    seg: Segment,
+    options: DubOptions,
+    rec: LineReport,
+    i: int,
+) -> np.ndarray | None:
+    """One line's speech (condensed when it overflows), or None with the reason in ``rec.problems``."""
+    rec.voice = tts.voice_name(voice)
+    try:
+        audio, speed = synthesize(tts, text, voice, seg.duration, options)
+    except UnspeakableText as exc:
+        rec.problems.append(f"cannot speak: {exc.problem}")
+        return None
+    except AnimError:
+        raise
+    except Exception as exc:  # a backend failure on one line must not sink the episode
+        log.warning("TTS failed on line %d: %s", i, exc)
+        rec.problems.append(f"TTS failed: {type(exc).__name__}: {exc}")
+        return None
+    if condenser is not None and len(audio) / SPEECH_SR > seg.duration * options.max_stretch + 1e-3:
+        audio, speed = condensed(tts, condenser, text, voice, seg.duration, options, audio, speed, rec)
+    rec.tts_speed = round(speed, 3)
+    rec.natural_duration = round(len(audio) / SPEECH_SR, 3)
+    return audio
