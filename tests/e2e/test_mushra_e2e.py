@@ -101,6 +101,13 @@ def _rate_current_trial(page, store: MushraStore, scores: dict[str, int], shot: 
         page.wait_for_timeout(300)
         page.screenshot(path=str(shot), full_page=True)
     page.click("#submit")
+    # The next trial (or the end) replaces this one asynchronously: wait for it, or a loaded machine
+    # lets the next call see this trial's enabled submit button before the page moves on.
+    page.wait_for_function(
+        "t => document.querySelector('#view-trial').hidden"
+        " || document.querySelector('#trial-title').textContent !== t",
+        arg=title,
+    )
     return title
 
 
