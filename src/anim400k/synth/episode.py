@@ -21,6 +21,7 @@ import numpy as np
 
 from ..formats.subtitles import write_srt
 from ..fsutil import write_json_atomic
+from ..signal import loudness
 from .music import synth_backing
 from .phrases import PHRASES
 from .speech import SpeakerVoices, natural_ms, render, speaker_voices
@@ -207,10 +208,12 @@ def _place_en(
         en_frontier = max(en_frontier, prev_end)
 
 
-def _loudness(meter, x: np.ndarray, sr: int) -> float:  # type: ignore[no-untyped-def]
+def _loudness(x: np.ndarray, sr: int) -> float:
+    """:func:`anim400k.signal.loudness` of ``x`` zero-padded to 0.5 s (a short line is levelled as if in
+    half a second of silence; kept so that the synthetic episodes stay the same)."""
     if len(x) < sr // 2:
         x = np.concatenate([x, np.zeros(sr // 2 - len(x) + 1, dtype=x.dtype)])
-    return float(meter.integrated_loudness(np.asarray(x, dtype=np.float64)))
+    return loudness(x, sr)
 
 
 def _limit(x: np.ndarray, sr: int, ceiling: float, window_s: float = 0.005) -> np.ndarray:
@@ -222,11 +225,11 @@ def _limit(x: np.ndarray, sr: int, ceiling: float, window_s: float = 0.005) -> n
     return x * np.minimum(1.0, ceiling / np.maximum(env, 1e-12))
 
 
-def _level(meter, x: np.ndarray, sr: int, lufs: float, ceiling: float = 0.5) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _level(x: np.ndarray, sr: int, lufs: float, ceiling: float = 0.5) -> np.ndarray:
     """``x`` at loudness ``lufs`` with its (espeak-typical, high) peaks limited near ``ceiling``."""
     y = np.asarray(x, dtype=np.float64)
     for _ in range(2):  # normalise, limit, renormalise the little loudness the limiter took
-        y = _limit(y * 10 ** ((lufs - _loudness(meter, y, sr)) / 20), sr, ceiling)
+        y = _limit(y * 10 ** ((lufs - _loudness(y, sr)) / 20), sr, ceiling)
     return y
 
 
@@ -373,10 +376,7 @@ def _speech_tracks(
     lines: list[_Line], tl: _Timeline, n_speakers: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """JP and EN speech on the common timeline, each line at its speaker's loudness (+- a little)."""
-    import pyloudnorm
-
     sr = tl.sr
-    meter = pyloudnorm.Meter(sr)
     jp_c = np.zeros(tl.n_common, np.float64)
     en_c = np.zeros(tl.n_common, np.float64)
     spk_level = rng.uniform(-19.0, -17.0, size=n_speakers)
@@ -386,7 +386,7 @@ def _speech_tracks(
             (jp_c, ln.jp_audio, ln.jp_start, 0.0),
             (en_c, ln.en_audio, ln.en_start, float(rng.uniform(-1, 1))),
         ):
-            _add(arr, tl.origin + start * sr // 1000, _level(meter, audio, sr, target + extra))
+            _add(arr, tl.origin + start * sr // 1000, _level(audio, sr, target + extra))
     return jp_c, en_c
 
 
@@ -395,16 +395,13 @@ def _add_backing(
     rng_music: np.random.Generator, rng_level: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The music 10-15 LU under the JP speech; all three scaled down together when a mix would clip."""
-    import pyloudnorm
-
     sr, origin = tl.sr, tl.origin
-    meter = pyloudnorm.Meter(sr)
     backing = synth_backing(tl.n_common, sr, rng_music)
-    speech_lufs = _loudness(meter, jp_c[origin:], sr) if has_lines else -18.0
+    speech_lufs = _loudness(jp_c[origin:], sr) if has_lines else -18.0
     if not np.isfinite(speech_lufs):
         speech_lufs = -18.0
     back_target = speech_lufs - float(rng_level.uniform(10.0, 15.0))
-    backing *= 10 ** ((back_target - _loudness(meter, backing[origin:], sr)) / 20)
+    backing *= 10 ** ((back_target - _loudness(backing[origin:], sr)) / 20)
     peak = max(np.max(np.abs(backing + jp_c)), np.max(np.abs(backing + en_c)), 1e-9)
     if peak > 0.89:
         g = 0.89 / peak
