@@ -6,11 +6,11 @@ import json
 
 import numpy as np
 import pytest
-from asr_helpers import SR, speech_track
 
 from anim400k.asr import available_transcribers, get_transcriber, transcribe_track, transcriber_names
 from anim400k.asr.vad import VadTranscriber
 from anim400k.errors import InputError
+from anim400k.testing.speech import SR, speech_track
 
 EN_SENTENCES = ["Hello there, my friend.", "The quick brown fox jumps over the lazy dog."]
 

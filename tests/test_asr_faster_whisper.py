@@ -11,16 +11,16 @@ from __future__ import annotations
 import sys
 
 import pytest
-from asr_helpers import SR, speech_track
+
+from anim400k.testing.speech import SR, speech_track
 
 pytest.importorskip("faster_whisper")
 pytest.importorskip("ctranslate2")
 pytest.importorskip("transformers")
 
-from terminal_helpers import progress_cases
-
 from anim400k.asr import get_transcriber  # noqa: E402
 from anim400k.errors import BackendUnavailable, InputError  # noqa: E402
+from anim400k.testing.terminal import progress_cases
 
 
 @pytest.fixture(scope="module")

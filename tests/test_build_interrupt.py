@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from terminal_helpers import progress_cases
 
 from anim400k.formats.ids import ANNOTATIONS_FILE
+from anim400k.testing.terminal import progress_cases
 
 
 def group_members(pgid: int) -> list[str]:

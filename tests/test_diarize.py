@@ -8,12 +8,12 @@ import sys
 import numpy as np
 import pytest
 import soundfile as sf
-from terminal_helpers import progress_cases
 
 from anim400k.diarize import Turn, available_diarizers, get_diarizer
 from anim400k.diarize.metrics import der
 from anim400k.diarize.run import load_reference
 from anim400k.errors import BackendUnavailable, InputError
+from anim400k.testing.terminal import progress_cases
 
 # pyannote with random weights: empty embedding masks give numpy/torch warnings, and a forced speaker
 # count that the clustering cannot reach gives pyannote's own warning; none of them is under test.

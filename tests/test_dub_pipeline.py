@@ -10,11 +10,11 @@ import json
 
 import numpy as np
 import pytest
-from terminal_helpers import FakeTerminal
 
 from anim400k.dub.pipeline import DubOptions, dub, dub_audio, make_synthesizer, make_translator
 from anim400k.errors import InputError
 from anim400k.media import decode_audio, probe
+from anim400k.testing.terminal import FakeTerminal
 
 AAC_FRAME_S = 1024 / 48000
 SR = 48000
@@ -269,14 +269,13 @@ def test_dataset_mode_writes_dubs_keyed_by_en_clip_id(episode, tmp_path):
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).parent))
-    from release_helpers import make_release
-
     from anim400k.dub.dataset_mode import REPORT_NAME, dub_dataset
     from anim400k.formats import ids
     from anim400k.media import write_audio
     from anim400k.release import load
     from anim400k.synth import load_truth
     from anim400k.tasks import split_of
+    from anim400k.testing.release import make_release
 
     root = make_release(tmp_path / "release")
     ds = load(root)

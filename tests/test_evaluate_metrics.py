@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from terminal_helpers import FakeTerminal
 
 from anim400k.cli import main
 from anim400k.evaluate.metrics import energy_vad, evaluate_dubs, intersection, text_scores, timing
 from anim400k.testing.demo_release import make_demo_release, make_demo_systems
+from anim400k.testing.terminal import FakeTerminal
 
 SR = 16000
 

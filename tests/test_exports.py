@@ -11,14 +11,14 @@ from pathlib import Path
 import av
 import pyarrow.parquet as pq
 import pytest
-from release_helpers import annotations, make_release
-from terminal_helpers import FakeTerminal
 
 from anim400k.cli import main
 from anim400k.errors import InputError
 from anim400k.exports import export
 from anim400k.exports.common import parse_size
 from anim400k.formats import ids
+from anim400k.testing.release import annotations, make_release
+from anim400k.testing.terminal import FakeTerminal
 
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

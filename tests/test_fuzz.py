@@ -293,9 +293,9 @@ def test_malformed_input_through_the_cli(case: Case, tmp_path: Path, monkeypatch
 @pytest.fixture(scope="module")
 def mushra(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
     from fastapi.testclient import TestClient
-    from mushra_helpers import make_mushra_test
 
     from anim400k.evaluate.mushra_app import create_app
+    from anim400k.testing.mushra import make_mushra_test
 
     test_dir = make_mushra_test(tmp_path_factory.mktemp("fuzz_mushra"))
     return test_dir, TestClient(create_app(test_dir))

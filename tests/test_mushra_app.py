@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 from fastapi.testclient import TestClient
-from mushra_helpers import SR, make_mushra_test
 
 from anim400k.evaluate.mushra_app import admin_token, create_app, make_invite, read_secret
 from anim400k.evaluate.mushra_config import load_test
 from anim400k.evaluate.mushra_load import run_load
 from anim400k.evaluate.mushra_server import BackgroundServer
+from anim400k.testing.mushra import SR, make_mushra_test
 
 
 @pytest.fixture(scope="module")

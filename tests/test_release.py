@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from release_helpers import annotations, make_release
 
 from anim400k import model, release
 from anim400k.errors import InputError
 from anim400k.formats import ids
+from anim400k.testing.release import annotations, make_release
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from release_helpers import make_release
 
 from anim400k.cli import main
 from anim400k.dataset.catalog import Catalog
@@ -18,6 +17,7 @@ from anim400k.dataset.manifest import load_manifest
 from anim400k.dataset.options import BuildOptions
 from anim400k.errors import DiskFull, InputError, is_disk_full
 from anim400k.fsutil import folder_lock, is_our_temp, remove_temps, under
+from anim400k.testing.release import make_release
 
 OPTS = BuildOptions(progress=False)
 
@@ -267,9 +267,9 @@ def test_utf16_manifest_with_a_bom_is_read(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def mushra(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     from fastapi.testclient import TestClient
-    from mushra_helpers import make_mushra_test
 
     from anim400k.evaluate.mushra_app import create_app
+    from anim400k.testing.mushra import make_mushra_test
 
     test_dir = make_mushra_test(tmp_path_factory.mktemp("safety_mushra"))
     return test_dir, TestClient(create_app(test_dir))
@@ -308,10 +308,10 @@ def test_submit_accepts_fractional_times(mushra) -> None:  # noqa: ANN001
 
 def test_store_refuses_huge_times_instead_of_overflowing(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
-    from mushra_helpers import make_mushra_test
 
     from anim400k.evaluate.mushra_app import create_app
     from anim400k.evaluate.mushra_store import SubmitError
+    from anim400k.testing.mushra import make_mushra_test
 
     test_dir = make_mushra_test(tmp_path)
     app = create_app(test_dir)

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 import soxr
-from terminal_helpers import progress_cases
 
 from anim400k.errors import AnimError
 from anim400k.model import TimeMap
 from anim400k.separate import available_separators, get_separator, sdr, si_sdr
+from anim400k.testing.terminal import progress_cases
 
 SR = 16000
 

@@ -1,4 +1,4 @@
-"""Statistics on a hand-made release whose answers are worked out by hand (release_helpers)."""
+"""Statistics on a hand-made release whose answers are worked out by hand (anim400k.testing.release)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from release_helpers import make_release
 
 from anim400k import release, stats
 from anim400k.cli import main
+from anim400k.testing.release import make_release
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
-from release_helpers import annotations, make_release
 
 from anim400k import tasks
 from anim400k.cli import main
 from anim400k.errors import InputError
+from anim400k.testing.release import annotations, make_release
 
 
 @pytest.fixture(scope="module")

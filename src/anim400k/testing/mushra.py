@@ -8,7 +8,7 @@ import numpy as np
 import soundfile as sf
 import yaml
 
-from anim400k.evaluate.mushra_create import create_from_webmushra
+from ..evaluate.mushra_create import create_from_webmushra
 
 SR = 16000
 

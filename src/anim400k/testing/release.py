@@ -14,7 +14,7 @@ import av
 import numpy as np
 from PIL import Image
 
-from anim400k.formats import ids
+from ..formats import ids
 
 SR = 16000
 

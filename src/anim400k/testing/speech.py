@@ -14,7 +14,7 @@ SR = 16000
 
 def espeak(text: str, voice: str = "en-us", speed: int = 150) -> np.ndarray:
     """``text`` spoken by espeak-ng, trimmed to its audible extent, mono float32 at 16 kHz."""
-    from anim400k.asr.base import prepare_audio
+    from ..signal import prepare_audio
 
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "s.wav"
