@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..signal import resample
+
 FADE_S = 0.03
 
 
@@ -70,7 +72,7 @@ def stretch_and_shift(y: np.ndarray, sr: int, stretch: float, semitones: float, 
         if abs(rate - 1.0) > 1e-3:
             y = librosa.effects.time_stretch(y, rate=rate)
         if abs(p - 1.0) > 1e-4:
-            y = librosa.resample(y, orig_sr=sr * p, target_sr=sr, res_type="soxr_hq")
+            y = resample(y, sr * p, sr, "soxr_hq")
     return librosa.util.fix_length(y, size=out_len).astype(np.float32)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..model import Segment
-from ..signal import ANALYSIS_SR
+from ..signal import ANALYSIS_SR, resample
 from ..tts.base import VoiceProfile
 
 FMIN, FMAX = 60.0, 500.0
@@ -30,7 +30,7 @@ def pitch_stats(audio: np.ndarray, sr: int, max_seconds: float = 15.0) -> tuple[
         return None
     y = np.asarray(audio, dtype=np.float32)
     if sr != PITCH_SR:
-        y = librosa.resample(y, orig_sr=sr, target_sr=PITCH_SR, res_type="soxr_mq")
+        y = resample(y, sr, PITCH_SR, "soxr_mq")
     y = y[: int(max_seconds * PITCH_SR)]
     if y.size < 2048:
         return None

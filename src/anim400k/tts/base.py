@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import AnimError
 from ..registry import SYNTHESIZERS
+from ..signal import ANALYSIS_SR
 
 
 class UnspeakableText(AnimError):
@@ -40,7 +41,7 @@ class VoiceProfile:
     f0_low: float | None = None
     f0_high: float | None = None
     reference: np.ndarray | None = None
-    reference_sr: int = 16000
+    reference_sr: int = ANALYSIS_SR
 
     @property
     def f0_range_semitones(self) -> float | None:

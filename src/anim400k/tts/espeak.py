@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 
 from ..errors import BackendUnavailable
+from ..signal import resample, to_mono
 from .base import UnspeakableText, VoiceProfile, clean_text
 
 # (voice+variant, espeak pitch 0-99). Lower voices first, then higher ones. Every entry has a
@@ -75,7 +76,6 @@ class EspeakSynthesizer:
 
     def synthesize(self, text: str, voice: VoiceProfile | None, sr: int, speed: float = 1.0) -> np.ndarray:
         """Speak ``text``; raises :class:`UnspeakableText` for empty/unpronounceable/too-long text."""
-        import librosa
         import soundfile as sf
 
         line = clean_text(text, self.max_chars)
@@ -94,13 +94,11 @@ class EspeakSynthesizer:
             err = proc.stderr.decode("utf-8", "replace").strip()
             raise UnspeakableText(f"espeak-ng failed (exit {proc.returncode}): {err[:200]}")
         audio, native_sr = sf.read(io.BytesIO(proc.stdout), dtype="float32")
-        if audio.ndim > 1:
-            audio = audio.mean(axis=1)
-        audio = _trim_silence(audio)
+        audio = _trim_silence(to_mono(audio))
         if audio.size == 0:
             raise UnspeakableText(f"espeak-ng produced no sound for {line[:40]!r}")
         if native_sr != sr:
-            audio = librosa.resample(audio, orig_sr=native_sr, target_sr=sr, res_type="soxr_hq")
+            audio = resample(audio, native_sr, sr, "soxr_hq")
         return np.ascontiguousarray(audio, dtype=np.float32)
 
 

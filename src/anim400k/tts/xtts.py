@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import AnimError, BackendUnavailable, InputError, one_line
 from ..offline import force_offline
+from ..signal import resample
 from .base import UnspeakableText, VoiceProfile, clean_text
 
 REQUIRED_FILES = ("config.json", "model.pth", "vocab.json")
@@ -94,10 +95,7 @@ class XttsSynthesizer:
             else:
                 raise AnimError("xtts needs a reference recording of the speaker (none was given)")
         else:
-            import librosa
-
-            ref = np.asarray(voice.reference, dtype=np.float32)
-            ref = librosa.resample(ref, orig_sr=voice.reference_sr, target_sr=REFERENCE_SR)
+            ref = resample(np.asarray(voice.reference, dtype=np.float32), voice.reference_sr, REFERENCE_SR, "soxr_hq")
             peak = float(np.max(np.abs(ref))) or 1.0
             audio = self._torch.from_numpy(ref / peak * 0.75).unsqueeze(0).to(self.device)
             with self._torch.inference_mode():
@@ -118,7 +116,6 @@ class XttsSynthesizer:
 
     def synthesize(self, text: str, voice: VoiceProfile | None, sr: int, speed: float = 1.0) -> np.ndarray:
         """Speak ``text`` in ``voice``'s cloned voice, resampled to ``sr``."""
-        import librosa
 
         line = clean_text(text, self.max_chars)
         gpt, spk = self.conditioning(voice)
@@ -131,5 +128,5 @@ class XttsSynthesizer:
         if wav.size == 0 or not np.all(np.isfinite(wav)):
             raise UnspeakableText("xtts produced no usable audio")
         if self.output_sr != sr:
-            wav = librosa.resample(wav, orig_sr=self.output_sr, target_sr=sr, res_type="soxr_hq")
+            wav = resample(wav, self.output_sr, sr, "soxr_hq")
         return np.ascontiguousarray(wav, dtype=np.float32)
