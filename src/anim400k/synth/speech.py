@@ -16,9 +16,9 @@ import subprocess
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import resample_poly
 
 from ..errors import BackendUnavailable
+from ..signal import resample
 
 ESPEAK_RATE = 22050
 """espeak-ng's native output rate (Hz)."""
@@ -137,8 +137,7 @@ def _render_cached(text: str, voice: str, speed: int, pitch: int, sr: int) -> np
 
 def _finish(pcm: np.ndarray, rate: int, sr: int) -> np.ndarray:
     """Resample trimmed speech from ``rate`` to ``sr``, cut to whole ms, 5 ms fades, read-only."""
-    g = np.gcd(sr, rate)
-    out = resample_poly(pcm.astype(np.float64), sr // g, rate // g).astype(np.float32)
+    out = resample(pcm.astype(np.float64), rate, sr)
     ms = sr // 1000
     out = out[: max(ms, len(out) // ms * ms)]  # a whole number of milliseconds
     fade = min(len(out) // 4, sr // 200)  # 5 ms fades: no clicks at the cut points

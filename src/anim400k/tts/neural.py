@@ -258,8 +258,7 @@ class NeuralSynthesizer:
                 seen = len(audio) * float(speed) / heart
                 self._pace[v.name] = 0.5 * self._pace.get(v.name, seen) + 0.5 * seen
         if sr != SAMPLE_RATE:
-            from scipy.signal import resample_poly
+            from ..signal import resample
 
-            g = np.gcd(int(sr), SAMPLE_RATE)
-            audio = resample_poly(audio.astype(np.float64), int(sr) // g, SAMPLE_RATE // g).astype(np.float32)
+            audio = resample(audio.astype(np.float64), SAMPLE_RATE, int(sr))
         return np.ascontiguousarray(audio, dtype=np.float32)
