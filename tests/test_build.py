@@ -278,3 +278,25 @@ def test_diarization_gets_the_en_speech_on_the_jp_timeline(tmp_path: Path) -> No
     # a single-track fallback separation: the EN track is not used
     ctx.artifact("separate.json").write_text(json.dumps({"method": "hpss", "fallback": True, "time_map": tm}))
     assert diarization_other(ctx, 16000) is None
+
+
+def test_asr_backend_settings_are_in_the_asr_stage_key(built: tuple[Path, object], short_manifest: Path,
+                                                        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A changed ASR backend setting (here tiny.en's beam size) re-runs that ASR stage; an unchanged one does not."""
+    from anim400k.asr import faster_whisper_backend
+    from anim400k.dataset import stages
+
+    src, _ = built
+    out = tmp_path / "copy"
+    shutil.copytree(src, out)
+    monkeypatch.setattr(faster_whisper_backend, "TINY_EN_BEAM_SIZE", 1)
+    stages._backend_config.cache_clear()
+    try:
+        report = build_dataset(short_manifest, out, OPTS)
+        for e in report.episodes:
+            assert "asr_en" not in e.skipped_stages and "asr_en" in e.stage_seconds
+            assert {"audio", "asr_ja", "separate", "diarize"} <= set(e.skipped_stages)
+        again = build_dataset(short_manifest, out, OPTS)
+        assert all({"asr_en", "asr_ja", "align"} <= set(e.skipped_stages) for e in again.episodes)
+    finally:
+        stages._backend_config.cache_clear()

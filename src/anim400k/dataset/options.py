@@ -72,13 +72,20 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 STAGE_VERSIONS: dict[str, int] = {"asr_en": 3, "score": 2, "separate": 2, "diarize": 2}
 
 
-def stage_config(stage: str, options: BuildOptions, upstream: list[str], inputs: str = "") -> str:
-    """A short hash of the options a stage depends on, its upstream stages' hashes and its inputs."""
-    payload = {
+def stage_config(stage: str, options: BuildOptions, upstream: list[str], inputs: str = "",
+                 backend: dict[str, object] | None = None) -> str:
+    """A short hash of the options a stage depends on, its upstream stages' hashes and its inputs.
+
+    ``backend`` is what the stage's backend does beyond its options (for ASR: the backend's
+    name, options and ``config``, see :func:`anim400k.build.stages.backend_settings`).
+    """
+    payload: dict[str, object] = {
         "stage": stage,
         "options": {k: getattr(options, k) for k in STAGE_OPTION_KEYS.get(stage, ())},
         "upstream": upstream,
         "inputs": inputs,
         "version": STAGE_VERSIONS.get(stage, 1),
     }
+    if backend is not None:
+        payload["backend"] = backend
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]

@@ -24,7 +24,7 @@ from .manifest import Manifest, load_manifest
 from .options import BuildOptions, stage_config
 from .remote import pull_build_state, pull_for_release, push_catalog, push_release
 from .runners import make_runner
-from .stages import STAGES, Stage
+from .stages import STAGES, Stage, backend_settings
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,8 @@ def _stage_configs(ctx: EpisodeContext, stages: list[Stage]) -> dict[str, str]:
     for st in STAGES:  # topological order
         upstream = [configs[d] for d in st.deps if d in configs]
         stage_inputs = inputs if not st.deps or st.name in ("asr_en", "asr_ja", "subtitles", "score") else ""
-        configs[st.name] = stage_config(st.name, ctx.options, upstream, stage_inputs)
+        configs[st.name] = stage_config(st.name, ctx.options, upstream, stage_inputs,
+                                        backend_settings(st.name, ctx))
     return {s.name: configs[s.name] for s in stages}
 
 

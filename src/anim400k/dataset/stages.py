@@ -8,6 +8,8 @@ own artifact atomically; the driver records it in the catalog.
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import AnimError, InputError
 from ..fsutil import write_json_atomic
 from ..model import EN, JP, TimeMap
 from ..offline import force_offline
 from ..storage import local_input
 from .context import EpisodeContext
-from .options import ANALYSIS_SR
+from .options import ANALYSIS_SR, BuildOptions
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +109,52 @@ def stage_sync(ctx: EpisodeContext) -> str:
     return str(dest)
 
 
+def asr_backend(options: BuildOptions, lang: str) -> tuple[str, dict[str, object]]:
+    """The ASR backend name and options that the stage of ``lang`` builds under ``options``."""
+    name = options.asr_en if lang == EN else options.asr_ja
+    opts: dict[str, object] = {}
+    if options.asr_model and name in ("auto", "faster-whisper"):
+        name = "faster-whisper"  # "auto" with a model means faster-whisper (as runners.gpu_stages_for says)
+        opts["model"] = options.asr_model
+        opts["device"] = options.asr_device
+    return name, opts
+
+
+@functools.lru_cache(maxsize=32)
+def _backend_config(name: str, opts_json: str, lang: str) -> str:
+    """The built backend's ``config`` for ``lang`` (model, beam, compute type...) as JSON; "" if it cannot be built.
+
+    For a dispatching backend (``auto``) only the config of the backend that ``lang`` goes to counts.
+    """
+    from ..asr import get_transcriber
+
+    try:
+        transcriber = get_transcriber(name, **json.loads(opts_json))
+        backend_for = getattr(transcriber, "backend_for", None)
+        config = {"auto": backend_for(lang).config} if callable(backend_for) else transcriber.config
+    except (AnimError, ImportError, OSError, ValueError, TypeError):
+        return ""  # the stage itself fails with the reason; the key still names the backend and options
+    return json.dumps(config, sort_keys=True, default=str)
+
+
+def backend_settings(stage: str, ctx: EpisodeContext) -> dict[str, object] | None:
+    """What a stage's backend would do that its options alone do not say, for the stage's cache key.
+
+    For ``asr_en``/``asr_ja``: the backend name, the options the stage gives it and the built
+    backend's ``config`` (model, beam size, compute type, VAD settings...), so a re-run with
+    another backend, model or device, or after a backend's defaults changed, transcribes again.
+    ``None`` for every other stage, and for a track whose transcript is given.
+    """
+    if stage not in ("asr_en", "asr_ja"):
+        return None
+    lang = EN if stage == "asr_en" else JP
+    if ctx.ref.transcripts.get(lang):
+        return None
+    name, opts = asr_backend(ctx.options, lang)
+    opts_json = json.dumps(opts, sort_keys=True, default=str)
+    return {"backend": name, "options": opts, "config": _backend_config(name, opts_json, lang)}
+
+
 def _asr_stage(ctx: EpisodeContext, lang: str) -> str:
     from ..formats.transcripts import read_transcript, write_transcript
 
@@ -117,12 +165,7 @@ def _asr_stage(ctx: EpisodeContext, lang: str) -> str:
     else:
         from ..asr import get_transcriber
 
-        name = ctx.options.asr_en if lang == EN else ctx.options.asr_ja
-        opts: dict[str, object] = {}
-        if ctx.options.asr_model and name in ("auto", "faster-whisper"):
-            name = "faster-whisper"  # "auto" with a model means faster-whisper (as runners.gpu_stages_for says)
-            opts["model"] = ctx.options.asr_model
-            opts["device"] = ctx.options.asr_device
+        name, opts = asr_backend(ctx.options, lang)
         transcriber = get_transcriber(name, **opts)
         transcript = transcriber.transcribe(ctx.analysis_audio(lang), ANALYSIS_SR, lang)
     write_transcript(dest, transcript)

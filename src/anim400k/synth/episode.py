@@ -40,7 +40,7 @@ STEM_FILES = {
     "en_mix": "en_mix.wav",
 }
 MAX_SPEAKERS = 12
-MAX_DURATION = 900.0  # s; peak memory is ~250 MB + ~230 MB per minute of episode
+MAX_DURATION = 1800.0  # s (a 24-minute episode fits); peak memory is ~250 MB + ~230 MB per minute of episode
 
 
 @dataclass(frozen=True, slots=True)
