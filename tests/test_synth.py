@@ -181,6 +181,8 @@ def test_deterministic(episodes: dict) -> None:
 def test_bad_arguments(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         make_episode(tmp_path, 1.0)
+    with pytest.raises(ValueError, match=r"\[2, 1800\]"):  # a 24-minute episode (1440 s) is allowed
+        make_episode(tmp_path, 1800.5)
     with pytest.raises(ValueError):
         make_episode(tmp_path, 10.0, offset=-12.0)
     with pytest.raises(ValueError, match="voices"):
