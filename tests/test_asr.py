@@ -203,3 +203,13 @@ def test_pack_regions_into_whisper_windows():
     regions = [(0.0, 2.0), (3.0, 9.0), (10.0, 27.0), (27.5, 31.0), (40.0, 75.0), (76.0, 77.0)]
     assert pack_regions(regions, 28.0) == [(0.0, 27.0), (27.5, 31.0), (40.0, 75.0), (76.0, 77.0)]
     assert pack_regions([], 28.0) == []
+
+
+def test_windows_keep_context_around_the_speech_but_not_past_a_neighbour():
+    from anim400k.asr.faster_whisper_backend import with_context
+
+    windows = [(0.1, 27.0), (27.5, 31.0), (40.0, 75.0), (76.0, 77.9)]
+    assert with_context(windows, 0.3, 78.0) == [
+        (0.0, 27.25), (27.25, 31.3), (39.7, 75.3), (75.7, 78.0)]  # clamped to the audio and to half the gap
+    assert with_context(windows, 0.0, 78.0) == windows
+    assert with_context([], 0.3, 10.0) == []
