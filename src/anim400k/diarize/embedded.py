@@ -155,7 +155,10 @@ class EmbeddedDiarizer:
         valid = views.covered_fraction(windows, regions) >= self.config.other_min_cover
         if valid.sum() < 3:
             return None
-        emb = self._embed(embedding.normalize_regions(y, regions, SR), windows)
+        idx = np.nonzero(valid)[0]
+        part = self._embed(embedding.normalize_regions(y, regions, SR), windows[idx])  # EN-voiced windows only
+        emb = np.zeros((len(windows), part.shape[1]), np.float32)
+        emb[idx] = part
         f0 = pitch.f0_track(y, SR)
         return views.OtherView(emb, pitch.window_pitch(f0, windows), f0, valid)
 
