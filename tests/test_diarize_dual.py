@@ -108,3 +108,23 @@ def test_neural_voices_with_the_en_view(neural_episode):
     # measured when written: JP alone 2 speakers, DER 0.37; with the EN view 3 speakers, DER 0.14
     assert len({t.speaker for t in hyp}) == 3
     assert der(ref, hyp) <= 0.25
+
+
+def test_cli_other_stream(neural_episode, tmp_path, capsys):
+    from anim400k.cli import main
+    from anim400k.formats.rttm import read_rttm
+
+    out = tmp_path / "jp.rttm"
+    rc = main(["diarize", str(neural_episode.media), "--out", str(out), "--other-stream", "eng",
+               "--reference", str(neural_episode.truth)])
+    assert rc == 0
+    text = capsys.readouterr().out
+    # measured when written: 5 speakers (a 30 s episode over-splits after separation), DER 21 %
+    assert float(text.split("DER ")[1].split(" %")[0]) <= 35.0
+    turns = read_rttm(out)
+    assert len({t.speaker for t in turns}) >= 2
+    # one stream only for pyannote: a clear error, no RTTM written
+    bad = tmp_path / "bad.rttm"
+    rc = main(["diarize", str(neural_episode.media), "--out", str(bad), "--other-stream", "eng",
+               "--diarizer", "pyannote", "--pipeline", str(tmp_path / "none.yaml")])
+    assert rc != 0 and not bad.exists()

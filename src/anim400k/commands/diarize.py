@@ -18,6 +18,9 @@ def register(app: typer.Typer) -> None:
         media: Annotated[Path, typer.Argument(help="Video or audio file.")],
         out: Annotated[Path, typer.Option("--out", "-o", help="RTTM file to write.")],
         stream: Annotated[str, typer.Option(help="Audio stream: language tag (jpn, eng) or audio index.")] = "jpn",
+        other_stream: Annotated[str | None, typer.Option(
+            help="The other language's stream of the same file (e.g. eng): its speech is a second view of "
+                 "each speaker (embedded, anime).")] = None,
         diarizer: Annotated[str, typer.Option(help=f"Backend: {DIARIZERS.choices()}.")] = "embedded",
         num_speakers: Annotated[int | None, typer.Option(help="Known number of speakers.")] = None,
         pipeline: Annotated[Path | None, typer.Option(help="pyannote: local pipeline config.yaml.")] = None,
@@ -49,7 +52,10 @@ def register(app: typer.Typer) -> None:
         if diarizer == "anime" and model is not None:
             options["model"] = str(model)
         t0 = time.perf_counter()
-        turns = diarize_media(media, sel, diarizer, num_speakers, **options)
+        other: str | int | None = None
+        if other_stream is not None:
+            other = int(other_stream) if other_stream.strip().isdigit() else other_stream.strip()
+        turns = diarize_media(media, sel, diarizer, num_speakers, other_stream=other, **options)
         elapsed = time.perf_counter() - t0
         write_rttm(out, turns, file_id=media.stem.replace(" ", "_") or "audio")
         speakers = sorted({t.speaker for t in turns})

@@ -18,13 +18,29 @@ def diarize_media(
     stream: str | int = "jpn",
     diarizer: str = "embedded",
     num_speakers: int | None = None,
+    other_stream: str | int | None = None,
     **options: Any,
 ) -> list[Turn]:
-    """Decode one audio stream of ``media`` (mono, 16 kHz) and diarize it with backend ``diarizer``."""
+    """Decode one audio stream of ``media`` (mono, 16 kHz) and diarize it with backend ``diarizer``.
+
+    With ``other_stream`` (the other language's stream of the same medium) both mixes go through
+    the dual-track separation and the diarizer gets this stream's speech with the other one's as
+    a second view (:mod:`.views`); this stream alone when the separation falls back.
+    """
     from ..media import decode_audio
 
+    d = get_diarizer(diarizer, num_speakers=num_speakers, **options)
     audio = decode_audio(media, stream, sr=DIARIZE_SR)
-    return get_diarizer(diarizer, num_speakers=num_speakers, **options).diarize(audio, DIARIZE_SR)
+    if other_stream is None:
+        return d.diarize(audio, DIARIZE_SR)
+    if not getattr(d, "uses_other_track", False):
+        raise InputError(f"the {diarizer} diarizer takes one stream (--other-stream needs embedded or anime)")
+    from .views import dual_track_speech
+
+    speech, other = dual_track_speech(audio, decode_audio(media, other_stream, sr=DIARIZE_SR), DIARIZE_SR)
+    if other is None:
+        return d.diarize(speech, DIARIZE_SR)
+    return d.diarize(speech, DIARIZE_SR, other=other)  # type: ignore[call-arg]
 
 
 def load_reference(path: str | Path, language: str = "ja") -> list[Turn]:

@@ -85,3 +85,22 @@ def other_speech(other_mix: np.ndarray, sr: int, n: int, backing: np.ndarray | N
         m = min(n, len(backing))
         aligned[:m] -= backing[:m]
     return aligned
+
+
+def dual_track_speech(audio: np.ndarray, other_mix: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """This track's speech and the other track's speech on its timeline, from the two mixes.
+
+    The dual-track separator estimates the time map and the shared backing (music and effects);
+    both mixes minus that backing are returned. When it falls back to one track (the other
+    track is out of sync, another cut or silent) the mix itself and None are returned.
+    """
+    from ..separate import get_separator
+
+    x = np.asarray(audio, np.float32)
+    sep = get_separator("dualtrack").separate(x, sr, reference=np.asarray(other_mix, np.float32))
+    if sep.fallback:
+        return x, None
+    backing = np.asarray(sep.backing[: len(x)], np.float32)
+    speech = x.copy()
+    speech[: len(backing)] -= backing
+    return speech, other_speech(other_mix, sr, len(x), backing, sep.time_map)
