@@ -24,7 +24,7 @@ from anim400k.diarize import Turn, clip_speakers, get_diarizer
 from anim400k.diarize.metrics import der
 from anim400k.mixing import mixing_ratios
 from anim400k.separate import get_separator, sdr
-from anim400k.sync import analyze_sync
+from anim400k.sync.estimate import analyze_sync
 from anim400k.synth import make_episode
 
 SR = 16000

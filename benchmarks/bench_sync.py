@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _signals import dubbed_pair  # noqa: E402
 
-from anim400k.sync import analyze_sync  # noqa: E402
+from anim400k.sync.estimate import analyze_sync  # noqa: E402
 
 
 def naive_seconds(n_jp: int, n_lags: int, sr: int) -> float:

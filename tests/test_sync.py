@@ -12,7 +12,8 @@ import soundfile as sf
 import soxr
 
 from anim400k.model import TimeMap
-from anim400k.sync import MIN_CONFIDENCE, analyze_sync, estimate_sync
+from anim400k.sync.estimate import analyze_sync, estimate_sync
+from anim400k.sync.params import MIN_CONFIDENCE
 
 SR = 16000
 CASES = [(1, -7.5, 0.041), (2, 9.1, -0.041), (4, -2.0, 0.0427), (5, 5.5, 0.0)]

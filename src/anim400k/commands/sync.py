@@ -26,7 +26,8 @@ def register(app: typer.Typer) -> None:
         from ..errors import InputError
         from ..fsutil import write_json_atomic
         from ..media.probe import parse_stream_selector
-        from ..sync import MIN_CONFIDENCE, sync_media
+        from ..sync.media import sync_media
+        from ..sync.params import MIN_CONFIDENCE
 
         if not 4000 <= sr <= 48000:
             raise InputError(f"--sr must be within 4000..48000 Hz, got {sr}")

@@ -95,9 +95,9 @@ def stage_sync(ctx: EpisodeContext) -> str:
     """Estimate the JP->EN TimeMap from the shared music-and-effects stem."""
     out: dict[str, object] = {"offset": 0.0, "drift": 0.0, "confidence": 0.0, "applied": False, "warning": None}
     if ctx.options.sync:
-        from .. import sync
+        from ..sync.estimate import analyze_sync
 
-        res = sync.analyze_sync(ctx.analysis_audio(JP), ctx.analysis_audio(EN), ANALYSIS_SR)
+        res = analyze_sync(ctx.analysis_audio(JP), ctx.analysis_audio(EN), ANALYSIS_SR)
         tm = res.time_map
         out.update(offset=float(tm.offset), drift=float(tm.drift), confidence=float(res.confidence),
                    applied=bool(res.reliable), diagnostics=res.to_dict())

@@ -17,7 +17,7 @@ dialogue). The vocals are ``J - B``. STFT: ~64 ms Hann window (1024 at 16 kHz), 
 averages over 3 bins x 5 frames, processed in 30 s blocks.
 
 Tracks that do not share a stem are detected (sync confidence below
-:data:`anim400k.sync.MIN_CONFIDENCE`, or spectral agreement below ``min_agreement``: the
+:data:`anim400k.sync.params.MIN_CONFIDENCE`, or spectral agreement below ``min_agreement``: the
 correlation of the two log-magnitude spectrograms after removing each bin's mean) and
 the separator falls back to the single-track :class:`~anim400k.separate.hpss.HpssSeparator`
 with a warning; the result says so (``fallback=True``, ``reason``). JP stretches the EN
@@ -31,7 +31,8 @@ import logging
 import numpy as np
 
 from ..model import TimeMap
-from ..sync import MIN_CONFIDENCE, analyze_sync
+from ..sync.estimate import analyze_sync
+from ..sync.params import MIN_CONFIDENCE
 from .base import Separation, to_mono
 from .hpss import HpssSeparator
 

@@ -1,0 +1,46 @@
+"""Global offset and linear drift between the JP and EN media of one episode.
+
+The JP and EN mixes of a dubbed episode share their music-and-effects (M&E) stem, so
+the map ``t_en = offset + t_jp * (1 + drift)`` (:class:`anim400k.model.TimeMap`) can be
+found by cross-correlating the two mixes. Pure: arrays in, a :class:`SyncResult` out.
+
+Algorithm (details and measurements in ``docs/sync.md``), long media (JP > 45 s):
+
+1. **Features.** Both tracks become log-mel band energies at ~20 frames/s
+   (32 bands), high-passed in time (minus a 1.5 s moving average) and standardised per band.
+   The different dialogue of the two languages only adds noise; the shared M&E stem
+   gives the correlation peak.
+2. **Coarse, drift-aware search.** Windows of up to 20 s are taken across the JP
+   track. Each is time-warped by every candidate speed factor ``1 + d`` on a grid
+   (``d`` in ``[-max_drift, max_drift]``, step 0.25 %) and located in the EN features by
+   FFT normalised cross-correlation (summed over bands) within the admissible lag range.
+   The candidate whose window peaks are highest overall wins; its per-window matches
+   ``(t_jp, t_en)`` are fitted by an exhaustive RANSAC line (then least squares on the
+   inliers).
+3. **Sample-precision refinement** (:func:`fine_passes`). Around each inlier, a raw-audio
+   JP segment (8 s) is resampled by the current speed factor and located in the EN audio by
+   GCC-PHAT (parabolic sub-sample peak): at 4 kHz within ±0.5 s, then ±0.05 s, then a
+   16 kHz polish within ±2 ms; robust line fits over the matches give offset and drift.
+4. **Confidence** in [0, 1]: the product of the inlier fraction score, the fine agreement
+   and a peak-quality score (peak-to-sidelobe ratio of the coarse correlations). Unrelated
+   tracks (no shared stem) give scattered matches with weak peaks and hence low confidence;
+   :func:`estimate_sync` then falls back to the identity map with a warning.
+
+Short media (JP <= 45 s) have too few windows for step 2 and too little material for
+band-energy features; instead (:func:`estimate._analyze_short`; also tried for JP <= 120 s when the
+long path's confidence is low, and kept if more confident):
+
+1. **GCC-PHAT vote** (:func:`gcc_vote`) at 2 kHz: for each speed factor on the grid, 3 s
+   JP segments are located in the whole EN track by phase correlation and vote for the
+   offset; the best speed factor is refined 8 times finer.
+2. **Fine passes** as in step 3, with the slope kept within ±0.05 % of the vote's.
+3. **Confidence** from the *coherence index* of the two tracks aligned by the estimate
+   (:func:`coherence_index`: per-bin magnitude of the mean unit cross-spectrum phasor, squared,
+   times the number of frames; ~1 for independent tracks, > 100 for dubs sharing a stem),
+   kept below :data:`MIN_CONFIDENCE` (x 0.4) when the fine passes disagree.
+
+Modules: :mod:`.params` (constants), :mod:`.result` (:class:`SyncResult`, confidence scores),
+:mod:`.features` (band features, coarse search), :mod:`.vote` (short-media vote, coherence index),
+:mod:`.gcc` (GCC-PHAT, sub-sample peak), :mod:`.line` (RANSAC line), :mod:`.refine` (fine passes),
+:mod:`.estimate` (:func:`analyze_sync`, :func:`estimate_sync`), :mod:`.media` (:func:`sync_media`).
+"""

@@ -1,0 +1,169 @@
+"""The estimators: :func:`analyze_sync` (long and short media paths) and :func:`estimate_sync`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+
+from ..model import TimeMap
+from ..signal import to_mono
+from .features import band_features, coarse_matches
+from .line import ransac_line
+from .params import (
+    COARSE_TOLERANCE,
+    COHERENCE_HIGH,
+    FINE_WINDOW,
+    MIN_CONFIDENCE,
+    SHORT_FALLBACK_SECONDS,
+    SHORT_MEDIA_SECONDS,
+    VOTE_SLOPE_TOLERANCE,
+)
+from .refine import fine_passes
+from .result import SyncResult, coherence_confidence, failed_result, window_confidence
+from .vote import coherence_index, gcc_vote
+
+log = logging.getLogger(__name__)
+
+
+def estimate_sync(jp_audio: np.ndarray, en_audio: np.ndarray, sr: int, **options: Any) -> TimeMap:
+    """Estimate the JP→EN :class:`TimeMap`; falls back to the identity (with a warning) when unsure.
+
+    ``options`` go to :func:`analyze_sync`. The returned map's ``confidence`` is the
+    estimator's confidence either way.
+    """
+    result = analyze_sync(jp_audio, en_audio, sr, **options)
+    if not result.reliable:
+        log.warning(
+            "sync confidence %.2f < %.2f (%s): using zero offset and no drift",
+            result.confidence,
+            MIN_CONFIDENCE,
+            result.reason or "the tracks do not appear to share a stem",
+        )
+    return result.usable_time_map()
+
+
+def analyze_sync(
+    jp_audio: np.ndarray,
+    en_audio: np.ndarray,
+    sr: int,
+    *,
+    max_offset: float = 30.0,
+    max_drift: float = 0.05,
+    window: float = 20.0,
+    max_windows: int = 24,
+    refine: bool = True,
+) -> SyncResult:
+    """Estimate offset and drift between two mixes sharing a stem, with diagnostics.
+
+    ``jp_audio``/``en_audio``: float arrays at ``sr`` Hz, mono ``(n,)`` or multichannel
+    ``(channels, n)`` (averaged to mono). ``max_offset`` (s) and ``max_drift`` (relative)
+    bound the search. Never raises on silent or very short tracks: it returns a result
+    with confidence 0 and a ``reason``.
+    """
+    jp = to_mono(jp_audio)
+    en = to_mono(en_audio)
+    if sr <= 0:
+        raise ValueError(f"sample rate must be positive, got {sr}")
+    for name, x in (("JP", jp), ("EN", en)):
+        if x.size < sr * 1.0:
+            return failed_result(f"{name} track is shorter than 1 s ({x.size / sr:.2f} s)")
+        if not np.all(np.isfinite(x)):
+            return failed_result(f"{name} track contains NaN or infinite samples")
+        if float(np.max(np.abs(x))) < 1e-5:
+            return failed_result(f"{name} track is silent")
+
+    fj, rate, t0 = band_features(jp, sr)
+    fe, _, _ = band_features(en, sr)
+    dur_j = jp.size / sr
+    if dur_j <= SHORT_MEDIA_SECONDS:
+        return _analyze_short(jp, en, sr, max_offset, max_drift, refine)
+    win = min(window, max(1.0, dur_j / 3.0))
+    coarse = coarse_matches(fj, fe, rate, t0, win, max_offset, max_drift, max_windows)
+    if coarse is None:
+        return failed_result("the tracks do not overlap within the offset search range")
+    tj, te, scores, psr, d_best = coarse
+    fit = ransac_line(tj, te, scores, COARSE_TOLERANCE, max_drift)
+    if fit is None:
+        return failed_result("no consistent matches between the tracks", n_windows=len(tj))
+    a, b, inl = fit
+    inlier_fraction = float(inl.mean())
+    peak_ratio = float(np.median(psr[inl])) if inl.any() else 0.0
+    windows = [(float(x), float(y), float(s), bool(i)) for x, y, s, i in zip(tj, te, scores, inl, strict=True)]
+
+    fine: list[tuple[float, float, bool]] = []
+    if refine and inl.sum() >= 1:
+        a, b, fine = fine_passes(jp, en, sr, tj[inl], a, b, None, None)
+
+    confidence = window_confidence(inlier_fraction, peak_ratio, fine)
+    if confidence < MIN_CONFIDENCE and dur_j <= SHORT_FALLBACK_SECONDS:
+        short = _analyze_short(jp, en, sr, max_offset, max_drift, refine)
+        if short.confidence > confidence:
+            return short
+    tm = TimeMap(offset=float(a), drift=float(b - 1.0), confidence=confidence)
+    reason = ""
+    if confidence < MIN_CONFIDENCE:
+        reason = (
+            f"only {inl.sum()}/{len(tj)} windows agree and the correlation peaks are weak "
+            f"(peak ratio {peak_ratio:.1f}): the tracks may not share a stem"
+        )
+    log.debug("sync: drift grid best %.4f, windows %d, inliers %.2f", d_best, len(tj), inlier_fraction)
+    return SyncResult(
+        time_map=tm,
+        confidence=confidence,
+        inlier_fraction=inlier_fraction,
+        peak_ratio=peak_ratio,
+        n_windows=len(tj),
+        n_fine=len(fine),
+        reason=reason,
+        windows=windows,
+        fine=fine,
+    )
+
+
+def _analyze_short(
+    jp: np.ndarray,
+    en: np.ndarray,
+    sr: int,
+    max_offset: float,
+    max_drift: float,
+    refine: bool,
+) -> SyncResult:
+    """Short media: GCC-PHAT vote (coarse), fine matches, confidence from the coherence index."""
+    dur_j, dur_e = jp.size / sr, en.size / sr
+    min_overlap = min(4.0, 0.5 * min(dur_j, dur_e))
+    match = gcc_vote(jp, en, sr, max_offset, max_drift, min_overlap)
+    if match is None:
+        return failed_result("the tracks do not overlap within the offset search range")
+    a, b, peak, psr = match
+    windows = [(0.0, float(a), float(peak), True)]
+    overlap = min(dur_j, (dur_e - a) / b) - max(0.0, -a / b)
+    fw = float(np.clip(overlap / 3.0, 2.0, FINE_WINDOW))
+    fine: list[tuple[float, float, bool]] = []
+    if refine and overlap >= min_overlap:
+        # the vote's speed factor is within a fraction of its fine drift step: keep the slope there
+        slope = (b - VOTE_SLOPE_TOLERANCE, b + VOTE_SLOPE_TOLERANCE)
+        a, b, fine = fine_passes(jp, en, sr, np.zeros(0), a, b, fw, slope)
+    coherence, _ = coherence_index(jp, en, sr, a, b)
+    confidence = coherence_confidence(coherence, bool(fine))
+    reason = ""
+    if confidence < MIN_CONFIDENCE:
+        if coherence < COHERENCE_HIGH:
+            reason = (
+                f"the two tracks are not phase-coherent at the best alignment (coherence index "
+                f"{coherence:.1f}; ~1 for unrelated tracks): they may not share a stem"
+            )
+        else:
+            reason = "the tracks share a stem but the sample-precise matches disagree"
+    return SyncResult(
+        time_map=TimeMap(offset=float(a), drift=float(b - 1.0), confidence=confidence),
+        confidence=confidence,
+        inlier_fraction=1.0,
+        peak_ratio=float(psr),
+        n_windows=1,
+        n_fine=len(fine),
+        reason=reason,
+        windows=windows,
+        fine=fine,
+    )

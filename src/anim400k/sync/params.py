@@ -1,0 +1,24 @@
+"""The sync estimator's constants: confidence threshold, feature rate, search grids, tolerances."""
+
+from __future__ import annotations
+
+from ..signal import ANALYSIS_SR
+
+MIN_CONFIDENCE = 0.5
+"""Below this confidence the build ignores the estimate and uses the identity map."""
+
+FEATURE_RATE = 20.0
+N_BANDS = 32
+DRIFT_STEP = 0.0025
+FINE_RATE = ANALYSIS_SR
+FINE_WINDOW = 8.0
+FINE_SEARCH = 0.25
+COARSE_TOLERANCE = 0.12  # seconds: a coarse match agreeing with the line
+FINE_TOLERANCE = 0.002  # seconds: a fine match agreeing with the line
+SHORT_MEDIA_SECONDS = 45.0  # JP tracks up to this long take the short-media path (estimate._analyze_short)
+SHORT_FALLBACK_SECONDS = 120.0  # up to this long, an unreliable long-path result is retried that way
+VOTE_RATE = 2000  # Hz: the GCC vote (short media)
+FINE_LOW_RATE = 4000  # Hz: the first fine passes and the coherence index (above 2 kHz is mostly dialogue)
+VOTE_SEGMENT = 3.0  # seconds: longest vote segment
+VOTE_SLOPE_TOLERANCE = 0.0005  # fine slope bounds around the vote's speed factor (its last step is 0.03 %)
+COHERENCE_LOW, COHERENCE_HIGH = 3.0, 10.0  # coherence index: ~1 for unrelated tracks, >100 for dubs
