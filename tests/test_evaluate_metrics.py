@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 from anim400k.cli import main
-from anim400k.evaluate.metrics import energy_vad, evaluate_dubs, intersection, text_scores, timing
+from anim400k.evaluate.content import text_scores
+from anim400k.evaluate.metrics import evaluate_dubs
+from anim400k.evaluate.speech_timing import energy_vad, intersection, timing
 from anim400k.testing.demo_release import make_demo_release, make_demo_systems
 from anim400k.testing.terminal import FakeTerminal
 

@@ -162,8 +162,8 @@ CONDENSERS = Registry("condenser", [
 ], custom=True)
 
 VADS = Registry("VAD", [
-    Backend("silero", "anim400k.evaluate.metrics:silero_regions", summary="silero-vad"),
-    Backend("energy", "anim400k.evaluate.metrics:energy_vad", summary="frame energy above the loudest frame"),
+    Backend("silero", "anim400k.evaluate.speech_timing:silero_regions", summary="silero-vad"),
+    Backend("energy", "anim400k.evaluate.speech_timing:energy_vad", summary="frame energy above the loudest frame"),
 ])
 
 EXPORT_FORMATS = Registry("export format", [

@@ -33,7 +33,8 @@ def evaluate(
     from rich.console import Console
     from rich.table import Table
 
-    from ..evaluate.metrics import evaluate_dubs, write_metrics
+    from ..evaluate.metrics import evaluate_dubs
+    from ..evaluate.metrics_files import write_metrics
     from ..progress import progress_bar
 
     torch.set_num_threads(max(1, min(4, torch.get_num_threads())))

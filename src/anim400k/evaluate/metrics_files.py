@@ -1,0 +1,63 @@
+"""Write a :class:`~anim400k.evaluate.metrics.MetricsReport`: ``metrics.json``, ``metrics.csv`` and ``metrics.png``."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from ..fsutil import jsonable, save_figure, write_json_atomic, write_text_atomic
+from .metrics import ClipMetrics, MetricsReport
+
+
+def plot_metrics(report: MetricsReport, path: str | Path) -> Path:
+    """Histograms of onset error, speech overlap, loudness difference and speaker similarity (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = (
+        ("onset_error", "speech onset error (s)"),
+        ("overlap", "speech overlap (IoU)"),
+        ("loudness_diff", "loudness dub - gold EN (LU)"),
+        ("speaker_similarity", "speaker similarity"),
+    )
+    fig, axes = plt.subplots(1, 4, figsize=(14, 3.2), dpi=100)
+    for ax, (name, label) in zip(axes, panels, strict=True):
+        v = np.array([getattr(c, name) for c in report.clips], float)
+        v = v[np.isfinite(v)]
+        if v.size:
+            ax.hist(v, bins=min(20, max(3, v.size)), color="#3c6ee6", alpha=0.85)
+            ax.axvline(float(np.mean(v)), color="#d9363e", lw=1.5, label=f"mean {np.mean(v):.2f}")
+            ax.legend(fontsize=8)
+        else:
+            ax.text(0.5, 0.5, "not measured", ha="center", va="center", transform=ax.transAxes)
+        ax.set_xlabel(label)
+    axes[0].set_ylabel("clips")
+    fig.suptitle(f"Dub metrics: {Path(report.dubs).name} ({len(report.clips)} clips)")
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def write_metrics(report: MetricsReport, out: str | Path) -> dict[str, Path]:
+    """Write ``metrics.json`` (clips, summary, corpus scores), ``metrics.csv`` and ``metrics.png``."""
+    import csv
+    import io
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(out / "metrics.json", jsonable(asdict(report)))
+    buf = io.StringIO()
+    cols = [f.name for f in ClipMetrics.__dataclass_fields__.values()]
+    w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
+    w.writeheader()
+    for c in report.clips:
+        w.writerow(
+            {k: ("" if isinstance(v, float) and not math.isfinite(v) else v) for k, v in asdict(c).items()}
+        )
+    write_text_atomic(out / "metrics.csv", buf.getvalue())
+    plot_metrics(report, out / "metrics.png")
+    return {"json": out / "metrics.json", "csv": out / "metrics.csv", "plot": out / "metrics.png"}
