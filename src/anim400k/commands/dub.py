@@ -32,7 +32,10 @@ def register(app: typer.Typer) -> None:
         ),
         pipeline: Path = typer.Option(None, "--pipeline", help="pyannote: local pipeline config.yaml (or folder)."),
         num_speakers: int = typer.Option(None, "--num-speakers", help="Number of speakers, when known."),
-        min_stretch: float = typer.Option(0.8, "--min-stretch", help="Slowest time-stretch factor."),
+        anchor: str = typer.Option(
+            "centre", "--anchor", help="A line shorter than its slot: centre (in the slot) or start (at its start)."
+        ),
+        min_stretch: float = typer.Option(0.95, "--min-stretch", help="Slowest time-stretch factor."),
         max_stretch: float = typer.Option(1.3, "--max-stretch", help="Fastest time-stretch factor."),
         condense: str = typer.Option(
             "rules", "--condense", help=f"Lines too long for their slot: {CONDENSERS.choices()} or MODULE:FUNCTION."
@@ -54,6 +57,11 @@ def register(app: typer.Typer) -> None:
         def s(p: Path | None) -> str | None:
             return str(p) if p is not None else None
 
+        from ..dub.timing import ANCHORS
+
+        if anchor not in ANCHORS:
+            raise InputError(f"--anchor must be one of {', '.join(ANCHORS)}, not {anchor!r}")
+
         options = DubOptions(
             stream=parse_stream_selector(stream),
             subtitles=s(subtitles),
@@ -66,6 +74,7 @@ def register(app: typer.Typer) -> None:
             diarizer=None if diarizer == "none" else diarizer,
             pipeline=s(pipeline),
             num_speakers=num_speakers,
+            anchor=anchor,
             min_stretch=min_stretch,
             max_stretch=max_stretch,
             condense=condense,

@@ -64,12 +64,13 @@ def place_lines(
     for k, i in enumerate(order):
         seg, rec, audio = segments[i], report.lines[i], spoken[i]
         limit = segments[order[k + 1]].start if k + 1 < len(order) else duration
-        fit = plan_fit(len(audio) / SPEECH_SR, seg.start, seg.end, limit, options.min_stretch, options.max_stretch)
+        fit = plan_fit(len(audio) / SPEECH_SR, seg.start, seg.end, limit, options.min_stretch, options.max_stretch,
+                       options.anchor)
         semis = shifts.get(seg.speaker, 0.0)
         y = _fitted(audio, fit, semis, seg, limit, rec)
-        a = int(round(seg.start * SPEECH_SR))
+        a = int(round(fit.speech_start * SPEECH_SR))
         y = y[: max(0, len(speech) - a)]
-        b0, b1 = int(round(seg.start * sr)), int(round(seg.start * sr + len(y) * sr / SPEECH_SR))
+        b0, b1 = int(round(fit.speech_start * sr)), int(round(fit.speech_start * sr + len(y) * sr / SPEECH_SR))
         slot_lufs = speech_lufs[i] if speech_lufs[i] > mixing.SILENT_LUFS else fallback_lufs
         gain_db = mixing.line_gain_db(y, backing[b0:b1], fits[i].ratio_db, SPEECH_SR, slot_lufs, backing_sr=sr)
         speech[a : a + len(y)] += np.float32(10 ** (gain_db / 20)) * y

@@ -4,7 +4,9 @@ A line starts at its slot's start. Its speed is changed (phase-vocoder time stre
 one pass with the pitch shift) within ``[min_stretch, max_stretch]`` so that it ends at the
 slot's end; a line that still does not fit overflows into the following silence up to the
 next line's start (or the end of the audio), and beyond that is cut with a short fade.
-``stretch`` > 1 means faster (shorter) speech.
+A line left shorter than its slot (it would have to be slowed below ``min_stretch``) starts
+at the slot's start (``anchor="start"``) or is centred in the slot (``anchor="centre"``:
+the gap is split between onset and end). ``stretch`` > 1 means faster (shorter) speech.
 """
 
 from __future__ import annotations
@@ -30,11 +32,18 @@ class Fit:
     placed: float  # seconds actually placed (after a cut)
     overflow: bool
     truncated: bool
+    #: silence (s) between the slot's start and the speech (a short line centred in its slot)
+    lead: float = 0.0
+
+    @property
+    def speech_start(self) -> float:
+        """Where the placed speech starts (s)."""
+        return self.start + self.lead
 
     @property
     def speech_end(self) -> float:
         """Where the placed speech ends (s)."""
-        return self.start + self.placed
+        return self.start + self.lead + self.placed
 
     @property
     def end_error(self) -> float:
@@ -42,13 +51,25 @@ class Fit:
         return self.speech_end - self.end
 
 
+ANCHORS = ("start", "centre")
+
+
 def plan_fit(
-    natural: float, start: float, end: float, limit: float, min_stretch: float = 0.8, max_stretch: float = 1.3
+    natural: float,
+    start: float,
+    end: float,
+    limit: float,
+    min_stretch: float = 0.8,
+    max_stretch: float = 1.3,
+    anchor: str = "start",
 ) -> Fit:
     """Choose the stretch factor for a line of ``natural`` seconds in ``[start, end]``.
 
     ``limit`` is the latest time the line may reach (the next line's start or the end of the audio).
+    ``anchor`` places a line left shorter than its slot: at the slot's start, or centred in it.
     """
+    if anchor not in ANCHORS:
+        raise ValueError(f"anchor must be one of {', '.join(ANCHORS)}, got {anchor!r}")
     slot = max(end - start, 1e-3)
     stretch = float(np.clip(natural / slot, min_stretch, max_stretch))
     length = natural / stretch
@@ -56,7 +77,8 @@ def plan_fit(
     room = max(0.0, limit - start)
     truncated = length > room + 1e-3
     placed = min(length, room)
-    return Fit(start, end, natural, stretch, length, placed, overflow, truncated)
+    lead = max(0.0, (slot - length) / 2) if anchor == "centre" else 0.0
+    return Fit(start, end, natural, stretch, length, placed, overflow, truncated, lead)
 
 
 def stretch_and_shift(y: np.ndarray, sr: int, stretch: float, semitones: float, out_len: int) -> np.ndarray:
