@@ -32,6 +32,18 @@ def test_registry():
         get_transcriber("nope")
 
 
+def test_vad_onnx_default_finds_the_torchscript_regions(english):
+    """The ASR's VAD runs silero's ONNX model by default; its regions are TorchScript's."""
+    from anim400k.asr.vad import VadOptions, speech_regions
+
+    audio, _ = english
+    assert VadOptions().onnx
+    onnx = speech_regions(audio, SR)
+    torch = speech_regions(audio, SR, VadOptions(onnx=False))
+    assert len(onnx) == len(EN_SENTENCES)
+    np.testing.assert_allclose(np.array(onnx), np.array(torch), atol=0.02)
+
+
 def _close(found, truth, tol=0.35):
     assert len(found) == len(truth), (found, truth)
     for (s, e), (ts, te) in zip(found, truth, strict=True):
