@@ -289,7 +289,7 @@ def test_asr_backend_settings_are_in_the_asr_stage_key(built: tuple[Path, object
     src, _ = built
     out = tmp_path / "copy"
     shutil.copytree(src, out)
-    monkeypatch.setattr(faster_whisper_backend, "TINY_EN_BEAM_SIZE", 1)
+    monkeypatch.setattr(faster_whisper_backend, "TINY_EN_BEAM_SIZE", faster_whisper_backend.TINY_EN_BEAM_SIZE + 1)
     stages._backend_config.cache_clear()
     try:
         report = build_dataset(short_manifest, out, OPTS)
