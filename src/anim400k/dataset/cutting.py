@@ -14,47 +14,65 @@ RELEASE_AUDIO_SR = 44100
 
 
 def cut_episode(ctx: EpisodeContext) -> dict[str, Any]:
-    """Write every clip's JP/EN (and backing) MP3 and JP MP4; return the list of files written."""
-    import soundfile as sf
+    """Write every clip's JP/EN (and backing) MP3 and JP MP4; return the list of files written.
+
+    The audio clips (JP, then EN and backing, each track decoded once) are cut in a thread of
+    their own while the video clips encode, so the two overlap on a machine with spare cores
+    (each side also spreads its encoders over threads). The files are the same as cut one
+    after the other; the list keeps the order JP audio, video, EN audio, backing.
+    """
+    from concurrent.futures import ThreadPoolExecutor
 
     from .. import media
 
     clips = ctx.clips()
     probe = ctx.read_json("probe.json")
     root = Path(ctx.release_dir)
-    files: list[str] = []
     if not clips:
-        return {"files": files}
+        return {"files": []}
     jp_iv = [(c.jp_start, c.jp_end) for c in clips]
-    en_iv = [(c.en_start, c.en_end) for c in clips]
     jp_audio = media.decode_audio(local_input(probe[JP]["source"]), stream=probe[JP]["audio_index"],
                                    sr=RELEASE_AUDIO_SR)
+    video_paths: list[Path] = []
+    with ThreadPoolExecutor(1, thread_name_prefix="cut-audio") as pool:
+        audio_job = pool.submit(_cut_audio_tracks, ctx, clips, jp_audio, probe, root)
+        if ctx.options.video_clips and probe.get("has_video"):
+            video_paths = [id_path(root, VIDEO_ARCHIVE, c.jp_clip, "mp4") for c in clips]
+            media.cut_video_clips(
+                local_input(probe[JP]["source"]),
+                jp_iv,
+                video_paths,
+                audio=(jp_audio, RELEASE_AUDIO_SR),
+                height=ctx.options.video_height,
+            )
+        jp_paths, other_paths = audio_job.result()
+    files = [*map(str, jp_paths), *map(str, video_paths), *map(str, other_paths)]
+    return {"files": [str(Path(f).relative_to(root)) for f in files]}
+
+
+def _cut_audio_tracks(ctx: EpisodeContext, clips: list[Any], jp_audio: Any, probe: dict[str, Any],
+                      root: Path) -> tuple[list[Path], list[Path]]:
+    """The audio side of :func:`cut_episode`: JP clips, then EN and backing clips; returns (JP, EN+backing)."""
+    import soundfile as sf
+
+    from .. import media
+
+    bitrate = ctx.options.audio_bitrate
+    jp_iv = [(c.jp_start, c.jp_end) for c in clips]
     jp_paths = [id_path(root, AUDIO_ARCHIVE, c.jp_clip, "mp3") for c in clips]
-    media.cut_audio_clips(jp_audio, RELEASE_AUDIO_SR, jp_iv, jp_paths, bitrate=ctx.options.audio_bitrate)
-    files += map(str, jp_paths)
-    if ctx.options.video_clips and probe.get("has_video"):
-        video_paths = [id_path(root, VIDEO_ARCHIVE, c.jp_clip, "mp4") for c in clips]
-        media.cut_video_clips(
-            local_input(probe[JP]["source"]),
-            jp_iv,
-            video_paths,
-            audio=(jp_audio, RELEASE_AUDIO_SR),
-            height=ctx.options.video_height,
-        )
-        files += map(str, video_paths)
-    del jp_audio
+    media.cut_audio_clips(jp_audio, RELEASE_AUDIO_SR, jp_iv, jp_paths, bitrate=bitrate)
     en_audio = media.decode_audio(local_input(probe[EN]["source"]), stream=probe[EN]["audio_index"],
                                    sr=RELEASE_AUDIO_SR)
     en_paths = [id_path(root, AUDIO_ARCHIVE, c.en_clip, "mp3") for c in clips]
-    media.cut_audio_clips(en_audio, RELEASE_AUDIO_SR, en_iv, en_paths, bitrate=ctx.options.audio_bitrate)
-    files += map(str, en_paths)
+    media.cut_audio_clips(en_audio, RELEASE_AUDIO_SR, [(c.en_start, c.en_end) for c in clips], en_paths,
+                          bitrate=bitrate)
     del en_audio
+    b_paths: list[Path] = []
     if ctx.options.backing_clips:
         backing, sr = sf.read(ctx.artifact("backing.flac"), dtype="float32")
         b_paths = [id_path(root, AUDIO_ARCHIVE, str(c.backing_clip), "mp3") for c in clips]
-        media.cut_audio_clips(backing, sr, jp_iv, b_paths, bitrate=ctx.options.audio_bitrate)
-        files += map(str, b_paths)
-    return {"files": [str(Path(f).relative_to(root)) for f in files]}
+        media.cut_audio_clips(backing, sr, jp_iv, b_paths, bitrate=bitrate)
+    return jp_paths, en_paths + b_paths
 
 
 def extract_episode_frames(ctx: EpisodeContext) -> dict[str, Any]:
