@@ -119,6 +119,7 @@ class ActorPool:
         self._all: list[Any] = []
         self.dead: list[Any] = []  # actors that died during the build
         self.retried: list[str] = []  # "stage:episode" of every stage queued again (its actor died, or I/O error)
+        self._broken: BaseException | None = None  # set when actors keep failing to start: stop trying
         self.kinds = {
             "cpu": _Kind(max(1, cpu_actors), {"num_cpus": 1, "num_gpus": 0,
                                               "runtime_env": {"env_vars": {**env, "CUDA_VISIBLE_DEVICES": ""}}}),
@@ -131,6 +132,11 @@ class ActorPool:
     # ----------------------------------------------------------------- actors
     def _start_actor(self, kind_name: str) -> None:
         kind = self.kinds[kind_name]
+        # every actor may be replaced ``retries + 1`` times (a lost node takes all of its actors)
+        if len(self.dead) > (self.retries + 1) * sum(k.size for k in self.kinds.values()):
+            self._fail_all(RuntimeError(f"Ray workers keep dying or failing to start ({len(self.dead)} so far): "
+                                        "see the Ray logs of the cluster"))
+            return
         actor = self._cls.options(max_restarts=0, **kind.options).remote(self._env)
         self._all.append(actor)
         kind.starting += 1
@@ -142,6 +148,7 @@ class ActorPool:
             kind.starting -= 1
             if fut.exception() is not None:  # could not start (node gone); try again unless closing
                 self.dead.append(actor)
+                self._last_error = fut.exception()
                 if not self._closed:
                     self._start_actor(kind_name)
                 return
@@ -154,6 +161,9 @@ class ActorPool:
         kind_name = "gpu" if gpu and self.kinds["gpu"].size else "cpu"
         job = _Job(stage, ctx, cf.Future(), kind_name)
         with self._lock:
+            if self._broken is not None:
+                job.out.set_exception(self._broken)
+                return job.out
             self.kinds[kind_name].queue.append(job)
         self._dispatch(kind_name)
         return job.out
@@ -185,7 +195,7 @@ class ActorPool:
         cause = getattr(exc, "cause", None) if exc is not None else None
         retry = actor_died or isinstance(exc, ray.exceptions.WorkerCrashedError) or isinstance(
             cause, (OSError, ConnectionError)) and not _disk_full(cause)
-        if exc is not None and retry and job.attempt < self.retries and not self._closed:
+        if exc is not None and retry and job.attempt < self.retries and not self._closed and self._broken is None:
             job.attempt += 1
             self.retried.append(f"{job.stage}:{job.ctx.ref.key}")
             with self._lock:
@@ -198,6 +208,16 @@ class ActorPool:
         else:
             job.out.set_result(fut.result())
         self._dispatch(job.kind)
+
+    def _fail_all(self, exc: BaseException) -> None:
+        """Give up: fail every queued stage and every later one with ``exc`` (called with the lock held)."""
+        last = getattr(self, "_last_error", None)
+        if last is not None:
+            exc.add_note(f"last error: {last}")
+        self._broken = exc
+        for kind in self.kinds.values():
+            while kind.queue:
+                kind.queue.popleft().out.set_exception(exc)
 
     # ----------------------------------------------------------------- end
     def stats(self, timeout: float = 10.0) -> list[dict[str, Any]]:

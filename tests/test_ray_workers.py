@@ -1,0 +1,159 @@
+"""The Ray runner's actor pool, against a stand-in for Ray (fast; the real cluster is in test_ray.py).
+
+The stand-in runs an actor's methods at once and hands back finished futures, so the pool's
+queue, dispatch, retry and give-up logic is checked without starting Ray.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from anim400k.dataset.context import EpisodeContext
+from anim400k.dataset.options import BuildOptions
+from anim400k.dataset.ray_workers import ActorPool
+from anim400k.model import EpisodeRef
+
+
+class ActorDied(Exception):
+    """Stands for ray.exceptions.RayActorError."""
+
+
+class Crashed(Exception):
+    """Stands for ray.exceptions.WorkerCrashedError."""
+
+
+class TaskError(Exception):
+    """Stands for ray.exceptions.RayTaskError (the stage's own exception in ``cause``)."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(f"remote traceback: {cause!r}")
+        self.cause = cause
+
+
+def _done(value: Any = None, exc: BaseException | None = None) -> SimpleNamespace:
+    fut: cf.Future[Any] = cf.Future()
+    if exc is not None:
+        fut.set_exception(exc)
+    else:
+        fut.set_result(value)
+    return SimpleNamespace(future=lambda: fut)
+
+
+class FakeActor:
+    """An actor handle (hashable, as Ray's are)."""
+
+    ready: SimpleNamespace
+    run: SimpleNamespace
+
+
+class FakeRay:
+    """Actors whose ``run`` follows a script: a list of outcomes per call (an exception or a result)."""
+
+    exceptions = SimpleNamespace(RayActorError=ActorDied, WorkerCrashedError=Crashed)
+
+    def __init__(self, script: list[Any], start_fails: bool = False) -> None:
+        self.script, self.start_fails = script, start_fails
+        self.actors: list[FakeActor] = []
+        self.killed: list[FakeActor] = []
+        self.calls: list[tuple[int, str]] = []
+
+    def remote(self, cls: type) -> Any:
+        ray = self
+
+        class Handle:
+            def options(self, **_kwargs: Any) -> Any:
+                return self
+
+            def remote(self, _env: dict[str, str]) -> FakeActor:
+                n = len(ray.actors)
+                actor = FakeActor()
+                ready_exc = ActorDied("could not start") if ray.start_fails else None
+                actor.ready = SimpleNamespace(remote=lambda: _done(n, ready_exc))
+
+                def run(stage: str, ctx: EpisodeContext) -> SimpleNamespace:
+                    ray.calls.append((n, stage))
+                    outcome = ray.script.pop(0) if ray.script else ("artifact", 1.0)
+                    return _done(exc=outcome) if isinstance(outcome, BaseException) else _done(outcome)
+
+                actor.run = SimpleNamespace(options=lambda **_k: SimpleNamespace(remote=run))
+                ray.actors.append(actor)
+                return actor
+
+        return Handle()
+
+    def kill(self, actor: FakeActor) -> None:
+        self.killed.append(actor)
+
+
+def _ctx() -> EpisodeContext:
+    ref = EpisodeRef(show_key="show", episode="1", jp_media="a.mkv", en_media="a.mkv")
+    return EpisodeContext(ref=ref, work_dir="/nonexistent/work", release_dir="/nonexistent", options=BuildOptions())
+
+
+def test_stages_go_to_idle_actors_and_a_dead_actors_stage_is_run_again_elsewhere() -> None:
+    ray = FakeRay([ActorDied("node lost")])
+    pool = ActorPool(ray, cpu_actors=2, gpu_actors=0, env={}, retries=2)
+    fut = pool.submit("cut", _ctx(), gpu=False)
+    assert fut.result(timeout=5) == ("artifact", 1.0)
+    assert [stage for _actor, stage in ray.calls] == ["cut", "cut"]  # run again after its actor died
+    assert ray.calls[0][0] != ray.calls[1][0]  # on another actor
+    assert len(ray.actors) == 3  # the dead actor was replaced
+    assert pool.retried == ["cut:show/1"]
+    later = pool.submit("align", _ctx(), gpu=False)
+    assert later.result(timeout=5) == ("artifact", 1.0)
+    assert ray.calls[-1][0] != ray.calls[0][0]  # never on the dead actor
+    pool.close()
+    assert len(ray.killed) == 3
+
+
+def test_retries_are_bounded_and_bad_input_is_not_retried() -> None:
+    ray = FakeRay([Crashed("1"), Crashed("2"), Crashed("3")])
+    pool = ActorPool(ray, cpu_actors=1, gpu_actors=0, env={}, retries=2)
+    with pytest.raises(Crashed):
+        pool.submit("asr_en", _ctx(), gpu=False).result(timeout=5)
+    assert len(ray.calls) == 3  # the first run and two retries
+
+    ray.script = [TaskError(ValueError("bad input"))]
+    fut = pool.submit("probe", _ctx(), gpu=False)
+    with pytest.raises(ValueError, match="bad input"):  # the stage's own exception, not Ray's wrapper
+        fut.result(timeout=5)
+    assert len(ray.calls) == 4
+    pool.close()
+
+
+def test_io_errors_are_retried_but_a_full_disk_is_not() -> None:
+    import errno
+
+    ray = FakeRay([TaskError(ConnectionError("bucket hiccup"))])
+    pool = ActorPool(ray, cpu_actors=1, gpu_actors=0, env={}, retries=1)
+    assert pool.submit("audio", _ctx(), gpu=False).result(timeout=5) == ("artifact", 1.0)
+    ray.script = [TaskError(OSError(errno.ENOSPC, "No space left on device"))]
+    with pytest.raises(OSError, match="No space"):
+        pool.submit("cut", _ctx(), gpu=False).result(timeout=5)
+    assert len(ray.calls) == 3
+    pool.close()
+
+
+def test_actors_that_never_start_make_the_stages_fail_with_one_error() -> None:
+    ray = FakeRay([], start_fails=True)
+    pool = ActorPool(ray, cpu_actors=2, gpu_actors=0, env={}, retries=1)
+    fut = pool.submit("probe", _ctx(), gpu=False)
+    with pytest.raises(RuntimeError, match="Ray workers keep dying or failing to start"):
+        fut.result(timeout=5)
+    assert len(ray.actors) <= 2 * (1 + 1) + 1  # bounded: no endless stream of new actors
+    with pytest.raises(RuntimeError):
+        pool.submit("audio", _ctx(), gpu=False).result(timeout=5)
+    pool.close()
+
+
+def test_gpu_stages_go_to_gpu_actors() -> None:
+    ray = FakeRay([])
+    pool = ActorPool(ray, cpu_actors=1, gpu_actors=1, env={}, retries=0)
+    assert pool.submit("asr_en", _ctx(), gpu=True).result(timeout=5) == ("artifact", 1.0)
+    assert pool.submit("cut", _ctx(), gpu=False).result(timeout=5) == ("artifact", 1.0)
+    assert [a for a, _ in ray.calls] == [1, 0]  # actor 0 is the CPU actor, actor 1 the GPU one
+    pool.close()
