@@ -13,8 +13,8 @@ each into a fresh folder:
 * ``ray, running cluster``: ``--runner ray --address ADDR`` on an N-CPU cluster started
   before the clock starts (``ray start --head --block``), as on a real cluster.
 
-It prints wall and CPU seconds (this process and its children; the running cluster's
-workers are not its children, so their CPU is not counted) and the ratio of each Ray build's
+It prints wall seconds (and the baseline's CPU seconds: Ray's worker processes are not
+this process's children, so their CPU cannot be counted the same way) and the ratio of each Ray build's
 wall time to the baseline's (below 1: Ray is faster). The annotations of all builds are
 compared byte for byte.
 
@@ -170,7 +170,8 @@ def stop_node(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
 def annotations(out: Path) -> bytes:
     from anim400k.formats.ids import ANNOTATIONS_FILE
 
-    return (out / ANNOTATIONS_FILE).read_bytes()
+    path = out / ANNOTATIONS_FILE
+    return path.read_bytes() if path.is_file() else b"(no annotations)"
 
 
 def compare(args: argparse.Namespace, manifest: Path, root: Path) -> None:
@@ -180,7 +181,7 @@ def compare(args: argparse.Namespace, manifest: Path, root: Path) -> None:
     print(f"local --jobs {jobs}:{wall:8.1f} s wall {cpu:7.1f} s CPU (load {os.getloadavg()[0]:.1f})", flush=True)
     wall, cpu, res = build(manifest, root / "ray_own", jobs=jobs, runner="ray")
     rows["ray, own cluster"] = (wall, cpu)
-    print(f"ray, own cluster:{wall:8.1f} s wall {cpu:7.1f} s CPU; actors {len(res['actors'])}", flush=True)
+    print(f"ray, own cluster:{wall:8.1f} s wall; actors {len(res['actors'])}", flush=True)
 
     temp = Path(tempfile.mkdtemp(prefix="rb", dir="/tmp"))
     port = free_port()
@@ -253,6 +254,7 @@ def main() -> None:
     if args._build:
         _build_child(args._build)
         return
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the Ray nodes started here (finally blocks)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
     os.environ.setdefault("ANIM400K_RAY_TMP", tempfile.mkdtemp(prefix="rt", dir="/tmp"))
