@@ -114,9 +114,9 @@ def test_stages_run_on_long_lived_actors_that_load_models_once(ray_build: tuple[
     assert ran == expected  # nothing ran outside the actors, nothing twice
     vad_tasks = [t for t in ran if t.split(":")[0] in ("asr_en", "asr_ja")]  # both use silero-vad here
     assert len(vad_tasks) == 4  # more than the actors: at least one actor ran two of them
-    for s in stats:
-        assert s["model_loads"].get("silero-vad (torchscript)", 0) <= 1, s
-    assert sum(s["model_loads"].get("silero-vad (torchscript)", 0) for s in stats) >= 1
+    for s in stats:  # every model (silero-vad in whichever form the ASR uses, ...) loaded at most once per actor
+        assert all(n <= 1 for n in s["model_loads"].values()), s
+    assert sum(n for s in stats for k, n in s["model_loads"].items() if k.startswith("silero-vad")) >= 1
 
 
 def test_worker_killed_mid_episode_is_retried(ray_build: tuple[Path, object, list], local_release: dict[str, bytes],
