@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
         anchor: str = typer.Option(
             "centre", "--anchor", help="A line shorter than its slot: centre (in the slot) or start (at its start)."
         ),
-        min_stretch: float = typer.Option(0.95, "--min-stretch", help="Slowest time-stretch factor."),
+        min_stretch: float = typer.Option(1.0, "--min-stretch", help="Slowest time-stretch factor."),
         max_stretch: float = typer.Option(1.3, "--max-stretch", help="Fastest time-stretch factor."),
         condense: str = typer.Option(
             "rules", "--condense", help=f"Lines too long for their slot: {CONDENSERS.choices()} or MODULE:FUNCTION."

@@ -52,10 +52,11 @@ class DubOptions(BaseModel):
     #: pyannote: the local pipeline ``config.yaml`` (or its folder); default ``ANIM400K_PYANNOTE_PIPELINE``.
     pipeline: str | None = None
     num_speakers: int | None = None
-    #: Slowest time stretch (< 1 slows down). With ``min_tts_speed`` the slowest a line is spoken is
-    #: 0.9 x 0.95 = 0.855x: slowed further, short lines were misheard ("Wait!" at 0.3 words/s heard as
-    #: "ways"; demo intelligibility WER 0.18 with 0.7 x 0.8, 0.08 with 0.9 x 0.95, docs/dubbing.md).
-    min_stretch: float = Field(0.95, gt=0)
+    #: Slowest time stretch (< 1 slows down): 1, lines are slowed only by the TTS's own rate control,
+    #: never below ``min_tts_speed`` = 0.9. Slowed further, short lines were misheard ("Wait!" heard as
+    #: "ways"); the phase vocoder's slowing cost most (demo intelligibility WER 0.18 with 0.7 x 0.8,
+    #: ~0.09 with 0.9 x 0.95, 0.064 with 0.9 x 1, docs/dubbing.md).
+    min_stretch: float = Field(1.0, gt=0)
     max_stretch: float = Field(1.3, gt=0)
     min_tts_speed: float = Field(0.9, gt=0)
     max_tts_speed: float = Field(1.6, gt=0)
