@@ -86,7 +86,7 @@ def build(manifest: Path, out: Path, **opts: Any) -> tuple[float, float, dict[st
 
 
 def _build_child(job: str) -> None:
-    from anim400k.dataset import pipeline
+    from anim400k.dataset import pipeline, schedule
     from anim400k.dataset.options import BuildOptions
     from anim400k.dataset.runners import make_runner
 
@@ -97,7 +97,7 @@ def _build_child(job: str) -> None:
         made.append(make_runner(*args, **kwargs))
         return made[-1]
 
-    pipeline.make_runner = keep  # type: ignore[assignment]
+    schedule.make_runner = keep  # type: ignore[assignment]
     report = pipeline.build_dataset(spec["manifest"], spec["out"], BuildOptions(progress=False, **spec["opts"]))
     runner = made[0] if made else None
     print(json.dumps({

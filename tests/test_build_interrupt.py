@@ -107,10 +107,10 @@ def test_build_where_every_episode_failed_writes_no_release_and_exits_2(tmp_path
 
 @pytest.mark.parametrize(("asked", "stderr", "drawn"), progress_cases())
 def test_build_progress_bars_only_on_a_terminal(asked, stderr, drawn, monkeypatch: pytest.MonkeyPatch) -> None:
-    from anim400k.dataset.pipeline import _Progress
+    from anim400k.dataset.schedule import StageProgress
 
     monkeypatch.setattr(sys, "stderr", stderr)
-    bars = _Progress(asked, {"probe": 2, "audio": 0})
+    bars = StageProgress(asked, {"probe": 2, "audio": 0})
     bars.update("probe")
     bars.close()
     assert ("probe" in stderr.getvalue()) == drawn

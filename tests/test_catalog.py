@@ -35,14 +35,14 @@ def test_stage_config_tracks_relevant_options_only() -> None:
 def test_asr_stage_key_follows_backend_settings(tmp_path: Path) -> None:
     """Model, device (so compute type) and backend change the ASR keys; a given transcript is not keyed on them."""
     from anim400k.dataset.context import EpisodeContext
-    from anim400k.dataset.pipeline import _stage_configs
+    from anim400k.dataset.schedule import stage_configs
     from anim400k.dataset.stages import STAGES
     from anim400k.model import EpisodeRef
 
     def keys(transcripts: dict[str, str] | None = None, **options: object) -> dict[str, str]:
         ref = EpisodeRef("s", "1", str(tmp_path / "a.mkv"), str(tmp_path / "a.mkv"), transcripts=transcripts or {})
         ctx = EpisodeContext(ref, str(tmp_path / "w"), str(tmp_path / "r"), BuildOptions(progress=False, **options))
-        return _stage_configs(ctx, list(STAGES))
+        return stage_configs(ctx, list(STAGES))
 
     base = keys(asr_model="/models/large-v3", asr_device="cpu")
     assert keys(asr_model="/models/large-v3", asr_device="cpu") == base

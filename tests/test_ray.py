@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from anim400k.dataset import pipeline
+from anim400k.dataset import schedule
 from anim400k.dataset.options import BuildOptions
 from anim400k.dataset.pipeline import CATALOG_FILE, build_dataset
 from anim400k.dataset.runners import FAULT_DIR_ENV, FAULT_STAGE_ENV, SIMULATE_NODES_ENV, RayRunner, make_runner
@@ -76,7 +76,7 @@ def build_keeping_runners(manifest: Path | str, out: Path | str, options: BuildO
         return runner
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(pipeline, "make_runner", keep)
+        mp.setattr(schedule, "make_runner", keep)
         report = build_dataset(manifest, out, options)
     return report, made
 

@@ -7,7 +7,7 @@ import math
 from rich.console import Console
 from rich.table import Table
 
-from .pipeline import BuildReport
+from .report import BuildReport
 
 
 def _fmt(value: float, unit: str = "", digits: int = 2) -> str:

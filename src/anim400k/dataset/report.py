@@ -1,0 +1,193 @@
+"""The build report: per-episode outcomes, and the summary written at the end of a build.
+
+:func:`finish_build` writes the release for the episodes that succeeded and ``build_report.json``
+with clip counts, stage time, ground-truth scores, diarization confidence and JP-text checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..fsutil import write_json_atomic
+from .catalog import Catalog
+from .context import EpisodeContext
+from .manifest import Manifest
+from .options import BuildOptions
+
+REPORT_FILE = "build_report.json"
+
+
+@dataclass(slots=True)
+class EpisodeResult:
+    """What happened to one episode in a build."""
+
+    key: str
+    ok: bool = True
+    error: str | None = None
+    failed_stage: str | None = None
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    skipped_stages: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class BuildReport:
+    """The outcome of :func:`anim400k.dataset.pipeline.build_dataset`."""
+
+    out_dir: str
+    episodes: list[EpisodeResult]
+    clips: int = 0
+    hours: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    scores: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    unmatched_jp_segments: int = 0
+    diarization: dict[str, Any] = field(default_factory=dict)
+    #: JP transcript text: episodes whose JP transcript has no text, and the flag that fixes it
+    jp_text: dict[str, Any] = field(default_factory=dict)
+    #: whether the release (annotations, clips) was written: not when every episode failed
+    written: bool = True
+
+    @property
+    def failed(self) -> list[EpisodeResult]:
+        """Episodes that failed."""
+        return [e for e in self.episodes if not e.ok]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {
+            "out_dir": self.out_dir, "written": self.written, "clips": self.clips, "hours": self.hours,
+            "stage_seconds": self.stage_seconds, "scores": self.scores, "warnings": self.warnings,
+            "unmatched_jp_segments": self.unmatched_jp_segments,
+            "diarization": self.diarization,
+            "jp_text": self.jp_text,
+            "episodes": [
+                {"key": e.key, "ok": e.ok, "error": e.error, "failed_stage": e.failed_stage,
+                 "stage_seconds": e.stage_seconds, "skipped_stages": e.skipped_stages}
+                for e in self.episodes
+            ],
+        }
+
+
+def finish_build(catalog: Catalog, manifest: Manifest, contexts: dict[str, EpisodeContext],
+                 results: dict[str, EpisodeResult], options: BuildOptions, out: Path) -> BuildReport:
+    """Write the release for the episodes that succeeded and ``build_report.json``; return the report."""
+    from .release_writer import write_release
+
+    report = BuildReport(out_dir=str(out), episodes=list(results.values()))
+    for rec in catalog.records():
+        if rec.status == "done" and rec.seconds is not None and rec.episode in contexts:
+            report.stage_seconds[rec.stage] = round(report.stage_seconds.get(rec.stage, 0.0) + rec.seconds, 3)
+    ok_contexts = [c for k, c in contexts.items() if results[k].ok]
+    if not ok_contexts:  # every episode failed: no release (an empty one would validate as fine)
+        report.written = False
+        write_json_atomic(out / REPORT_FILE, report.to_dict())
+        return report
+    summary = write_release(manifest, ok_contexts, out, options)
+    report.clips, report.hours = summary["clips"], summary["hours"]
+    report.unmatched_jp_segments = summary["unmatched_jp_segments"]
+    report.warnings += summary["warnings"]
+    report.scores = _collect_scores(ok_contexts)
+    report.diarization = _collect_diarization(ok_contexts)
+    report.jp_text = _collect_jp_text(ok_contexts)
+    if report.jp_text.get("empty"):
+        report.warnings.append(report.jp_text["message"])
+    write_json_atomic(out / REPORT_FILE, report.to_dict())
+    return report
+
+
+#: How to get Japanese text (no pip package ships a Japanese ASR model; see README).
+JP_TEXT_FIX = ("--asr-ja faster-whisper --asr-model DIR (a CTranslate2 Whisper folder such as "
+               "faster-whisper-large-v3), or give each episode's JP transcript")
+
+
+def _collect_jp_text(contexts: list[EpisodeContext]) -> dict[str, Any]:
+    """Which built episodes have a JP transcript without any text (VAD-only ASR), and the fix."""
+    from ..formats.transcripts import read_transcript
+    from ..model import JP
+
+    empty = []
+    for ctx in contexts:
+        p = ctx.artifact(f"{JP}.transcript.json")
+        if not p.exists():
+            continue
+        t = read_transcript(p, language=JP)
+        if not any(s.text.strip() for s in t.segments):
+            empty.append(ctx.ref.key)
+    out: dict[str, Any] = {"episodes": len(contexts), "empty": len(empty), "empty_episodes": empty}
+    if empty:
+        out["fix"] = JP_TEXT_FIX
+        out["message"] = (f"Japanese transcripts have no text in {len(empty)} of {len(contexts)} episodes "
+                          f"(jp_text is empty: the embedded JP ASR finds speech only); use {JP_TEXT_FIX}")
+    return out
+
+
+def _collect_diarization(contexts: list[EpisodeContext]) -> dict[str, Any]:
+    """Per episode: speakers found, clips, and clips whose speaker set is uncertain (confidence < 0.5).
+
+    A clip without a confidence (a diarizer that gives none) counts in ``no_confidence``, not as
+    uncertain; ``uncertain_share`` is over the clips that have one.
+    """
+    from ..diarize.clips import UNCERTAIN_BELOW
+    from ..formats.rttm import read_rttm
+
+    per: dict[str, Any] = {}
+    totals = {"clips": 0, "rated": 0, "uncertain": 0}
+    for ctx in contexts:
+        rttm, clips_file = ctx.artifact("jp.rttm"), ctx.artifact("clips.json")
+        if not (rttm.exists() and clips_file.exists()):
+            continue
+        speakers = {t.speaker for t in read_rttm(rttm)}
+        conf = [c.speaker_confidence for c in ctx.clips()]
+        rated = [c for c in conf if c is not None]
+        uncertain = sum(c < UNCERTAIN_BELOW for c in rated)
+        per[ctx.ref.key] = {
+            "speakers": len(speakers), "clips": len(conf), "uncertain_clips": uncertain,
+            "no_confidence": len(conf) - len(rated),
+            "uncertain_share": round(uncertain / len(rated), 4) if rated else None,
+        }
+        totals["clips"] += len(conf)
+        totals["rated"] += len(rated)
+        totals["uncertain"] += uncertain
+    if not per:
+        return {}
+    return {
+        "uncertain_below": UNCERTAIN_BELOW,
+        "clips": totals["clips"],
+        "uncertain_clips": totals["uncertain"],
+        "uncertain_share": round(totals["uncertain"] / totals["rated"], 4) if totals["rated"] else None,
+        "episodes": per,
+    }
+
+
+def _collect_scores(contexts: list[EpisodeContext]) -> dict[str, Any]:
+    import json
+
+    import numpy as np
+
+    per: dict[str, Any] = {}
+    for ctx in contexts:
+        p = ctx.artifact("score.json")
+        if p.exists():
+            per[ctx.ref.key] = json.loads(p.read_text())
+    if not per:
+        return {}
+
+    def mean(path: tuple[str, str]) -> float:
+        vals = [v[path[0]][path[1]] for v in per.values() if path[0] in v and path[1] in v[path[0]]]
+        vals = [x for x in vals if x is not None and x == x]  # NaN: not measured (e.g. no EN text)
+        return float(np.mean(vals)) if vals else float("nan")
+
+    return {
+        "episodes": per,
+        "mean": {
+            "alignment_f1": mean(("alignment", "f1")),
+            "alignment_f1_without_sync": mean(("alignment_without_sync", "f1")),
+            "sync_offset_error_ms": mean(("sync", "offset_error_ms")),
+            "en_wer": mean(("asr_en", "wer")),
+            "der": mean(("diarization", "der")),
+            "backing_sdr": mean(("separation", "sdr")),
+            "mix_sdr": mean(("separation", "sdr_of_mix")),
+        },
+    }
