@@ -1,11 +1,11 @@
-"""Cut many MP4 clips from a video (pictures decoded once, pieces in parallel); grab frames at N fps."""
+"""Cut many MP4 clips from a video: pictures decoded once, pieces in parallel (frame helpers: :mod:`.frames`)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -16,67 +16,11 @@ import numpy as np
 from ..errors import InputError
 from ..fsutil import atomic_path
 from .audio import _fit_length, add_audio_stream, decode_audio, encode_audio, parse_bitrate
+from .frames import even_size, frame_rate, frame_spans, video_stream
 from .probe import container_origin, open_input, probe
 
 Interval = tuple[float, float]
 AudioArg = tuple[np.ndarray, int] | str | int | None
-
-
-def _video_stream(container: Any, path: str | Path) -> Any:
-    streams = [s for s in container.streams.video if not _is_picture(s)]
-    if not streams:
-        raise InputError("has no video stream", path)
-    return streams[0]
-
-
-def _is_picture(stream: Any) -> bool:
-    import av
-
-    return bool(stream.disposition & av.stream.Disposition.attached_pic)
-
-
-def _frame_rate(stream: Any) -> Fraction:
-    """The stream's nominal rate (average, then guessed), 25 when unknown."""
-    rate = stream.average_rate or stream.guessed_rate or Fraction(25)
-    return Fraction(rate).limit_denominator(1001)
-
-
-def frame_spans(container: Any, stream: Any) -> Iterator[tuple[Any, float, float]]:
-    """Decode ``stream`` once, yielding ``(frame, shown_from, shown_until)`` on the container timeline.
-
-    A frame is shown until the next one starts (variable frame rate safe); the last one for
-    one nominal frame duration. Holds one decoded frame at a time.
-    """
-    origin = container_origin(container)
-    step = 1.0 / float(_frame_rate(stream))
-    stream.thread_type = "AUTO"
-    prev: Any = None
-    prev_t = 0.0
-    for frame in container.decode(stream):
-        t = float(frame.time) - origin if frame.time is not None else prev_t + step
-        if prev is not None:
-            if t <= prev_t:  # duplicate/out-of-order timestamp: keep the newer picture
-                prev = frame
-                continue
-            yield prev, prev_t, t
-        prev, prev_t = frame, t
-    if prev is not None:
-        yield prev, prev_t, prev_t + step
-
-
-def even_size(
-    width: int, height: int, target_width: int | None, target_height: int | None = None
-) -> tuple[int, int]:
-    """Output size with even sides (H.264 yuv420p), scaled to ``target_width`` or ``target_height`` keeping aspect."""
-    if target_width and target_height:
-        width, height = target_width, target_height
-    elif target_width:
-        height = round(height * target_width / width)
-        width = target_width
-    elif target_height:
-        width = round(width * target_height / height)
-        height = target_height
-    return max(2, width - width % 2), max(2, height - height % 2)
 
 
 @dataclass
@@ -262,7 +206,7 @@ def _open_at(job: _Job, start: float | None) -> tuple[Any, Any, Any, Iterator[tu
     stack = contextlib.ExitStack()
     container = stack.enter_context(open_input(job.path))
     try:
-        stream = _video_stream(container, job.path)
+        stream = video_stream(container, job.path)
         stream.codec_context.thread_count = job.decoder_threads
         if start is not None:
             origin = container_origin(container)
@@ -366,9 +310,9 @@ def cut_video_clips(
     pcm = _resolve_audio(path, audio)
     workers = max(1, workers or default_workers())
     with open_input(path) as container:
-        stream = _video_stream(container, path)
+        stream = video_stream(container, path)
         cc = stream.codec_context
-        rate, size = _frame_rate(stream), even_size(cc.width, cc.height, width, height)
+        rate, size = frame_rate(stream), even_size(cc.width, cc.height, width, height)
     job = _Job(
         path,
         intervals,
@@ -404,34 +348,3 @@ def _picture(frame: Any, size: tuple[int, int]) -> Any:
     picture = frame.reformat(width=size[0], height=size[1], format="yuv420p")
     picture.pict_type = 0  # let x264 choose I/P/B: decoded types would force keyframes
     return picture
-
-
-def extract_frames(
-    path: str | Path,
-    fps: float,
-    out_path_for_index: Callable[[int], str | Path],
-    quality: int = 90,
-) -> list[tuple[int, float, Path]]:
-    """Save the picture on screen at ``k / fps`` s (k = 0, 1, ...) as JPEG, in one decode pass.
-
-    ``out_path_for_index(k)`` names each file (written atomically with Pillow). Returns
-    ``[(k, time, path), ...]`` covering the whole video.
-    """
-    if fps <= 0:
-        raise ValueError(f"fps must be > 0, got {fps}")
-    results: list[tuple[int, float, Path]] = []
-    with open_input(path) as container:
-        stream = _video_stream(container, path)
-        k = 0
-        for frame, _shown, until in frame_spans(container, stream):
-            image = None
-            while k / fps < until:
-                image = image or frame.to_image()
-                target = Path(out_path_for_index(k))
-                with atomic_path(target) as tmp:
-                    image.save(tmp, format="JPEG", quality=quality)
-                results.append((k, k / fps, target))
-                k += 1
-    if not results:
-        raise InputError("video stream has no decodable frames", path)
-    return results
