@@ -215,3 +215,20 @@ def test_report_json_and_srt(tmp_path):
     rep.write_srt(tmp_path / "o.srt")
     srt = (tmp_path / "o.srt").read_text()
     assert "00:00:01,000 --> 00:00:02,100" in srt and "There." in srt and srt.count("-->") == 2
+
+
+def test_dub_options_reject_bad_values_in_one_line() -> None:
+    """DubOptions is a plain dataclass: speeds/stretches must be > 0, the anchor known; replace() checks again."""
+    import dataclasses
+
+    from anim400k.dub.options import DubOptions
+    from anim400k.errors import InputError
+
+    assert DubOptions(min_stretch=1).min_stretch == 1.0 and isinstance(DubOptions(min_stretch=1).min_stretch, float)
+    for bad in ({"min_stretch": 0}, {"max_tts_speed": -1.0}, {"max_stretch": "fast"}, {"anchor": "end"}):
+        with pytest.raises(InputError) as err:
+            DubOptions(**bad)
+        assert "\n" not in err.value.message and next(iter(bad)) in err.value.message
+    assert dataclasses.replace(DubOptions(), progress=False).progress is False
+    with pytest.raises(InputError):
+        dataclasses.replace(DubOptions(), max_stretch=0.0)

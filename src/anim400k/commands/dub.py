@@ -6,7 +6,11 @@ from pathlib import Path
 
 import typer
 
+from ..dub.options import DubOptions
 from ..registry import CONDENSERS, DIARIZERS, SYNTHESIZERS, TRANSLATORS
+
+#: The flags' defaults are DubOptions' own (one place states them).
+_D = DubOptions()
 
 
 def register(app: typer.Typer) -> None:
@@ -17,28 +21,32 @@ def register(app: typer.Typer) -> None:
         video: Path = typer.Argument(None, help="Video to dub (omit with --dataset)."),
         out: Path = typer.Option(..., "--out", help="Dubbed video (or, with --dataset, output folder)."),
         subtitles: Path = typer.Option(None, "--subtitles", help="EN subtitles of the source audio (SRT/VTT/ASS)."),
-        stream: str = typer.Option("jpn", "--stream", help="Source audio stream: language tag or audio index."),
+        stream: str = typer.Option(
+            str(_D.stream), "--stream", help="Source audio stream: language tag or audio index."
+        ),
         tts: str = typer.Option(
-            "neural", "--tts",
+            _D.tts, "--tts",
             help=f"TTS backend: {SYNTHESIZERS.choices()} (neural: the embedded hibari + Kokoro voices).",
         ),
         tts_model: Path = typer.Option(None, "--tts-model", help="Local XTTS model folder."),
-        device: str = typer.Option("cpu", "--device", help="Device of the model backends: cpu, cuda, cuda:N."),
-        translator: str = typer.Option("subtitles", "--translator", help=f"{TRANSLATORS.choices()}."),
+        device: str = typer.Option(_D.device, "--device", help="Device of the model backends: cpu, cuda, cuda:N."),
+        translator: str = typer.Option(_D.translator, "--translator", help=f"{TRANSLATORS.choices()}."),
         translations: Path = typer.Option(None, "--translations", help="JSON {segment index or 'start-end': text}."),
         whisper_model: Path = typer.Option(None, "--whisper-model", help="Local faster-whisper model folder."),
         diarizer: str = typer.Option(
-            "embedded", "--diarizer", help=f"Diarizer: {DIARIZERS.choices()}, or 'none' (one speaker, VAD only).",
+            _D.diarizer or "none", "--diarizer",
+            help=f"Diarizer: {DIARIZERS.choices()}, or 'none' (one speaker, VAD only).",
         ),
         pipeline: Path = typer.Option(None, "--pipeline", help="pyannote: local pipeline config.yaml (or folder)."),
         num_speakers: int = typer.Option(None, "--num-speakers", help="Number of speakers, when known."),
         anchor: str = typer.Option(
-            "centre", "--anchor", help="A line shorter than its slot: centre (in the slot) or start (at its start)."
+            _D.anchor, "--anchor", help="A line shorter than its slot: centre (in the slot) or start (at its start)."
         ),
-        min_stretch: float = typer.Option(1.0, "--min-stretch", help="Slowest time-stretch factor."),
-        max_stretch: float = typer.Option(1.3, "--max-stretch", help="Fastest time-stretch factor."),
+        min_stretch: float = typer.Option(_D.min_stretch, "--min-stretch", help="Slowest time-stretch factor."),
+        max_stretch: float = typer.Option(_D.max_stretch, "--max-stretch", help="Fastest time-stretch factor."),
         condense: str = typer.Option(
-            "rules", "--condense", help=f"Lines too long for their slot: {CONDENSERS.choices()} or MODULE:FUNCTION."
+            _D.condense, "--condense",
+            help=f"Lines too long for their slot: {CONDENSERS.choices()} or MODULE:FUNCTION.",
         ),
         srt: Path = typer.Option(None, "--srt", help="Write an SRT of what was spoken."),
         report: Path = typer.Option(None, "--report", help="Write the JSON report."),
@@ -47,10 +55,9 @@ def register(app: typer.Typer) -> None:
         split: str = typer.Option(
             "test", "--split", help="Dataset mode: train, validation (valid), test or all."),
         limit: int = typer.Option(None, "--limit", help="Dataset mode: dub at most this many clips."),
-        progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar (on a terminal)."),
+        progress: bool = typer.Option(_D.progress, "--progress/--no-progress", help="Progress bar (on a terminal)."),
     ) -> None:
         """Dub VIDEO into English: a new default 'eng' audio stream beside the original streams."""
-        from ..dub.pipeline import DubOptions
         from ..errors import InputError
         from ..media.probe import parse_stream_selector
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,8 @@ from ..release import Dataset
 from ..translate.base import Translator
 from ..tts.base import Synthesizer
 from .condense import get_condenser
-from .pipeline import DubOptions, dub_audio, make_synthesizer
+from .options import DubOptions
+from .pipeline import dub_audio, make_synthesizer
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,7 @@ def dub_dataset(
     report = DatasetDubReport(str(dataset), split, str(out_dir))
     in_split = (clip for clip in ds.clips() if split == "all" or splits.get(clip.show_key) == split)
     chosen = list(itertools.islice(in_split, limit))  # one pass over the annotations; the bar knows the total
-    clip_options = options.model_copy(update={"progress": False})  # one bar for the run, not one per clip
+    clip_options = replace(options, progress=False)  # one bar for the run, not one per clip
     with progress_bar(options.progress, total=len(chosen), desc="dub", unit="clip") as bar:
         for clip in chosen:
             bar.update(1)

@@ -8,15 +8,15 @@ overflowing ones) and :mod:`.place` (pitch per speaker, time fitting, placement,
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, Field
 
 from ..errors import InputError
 from ..model import Segment
@@ -24,6 +24,7 @@ from ..signal import ANALYSIS_SR, resample
 from ..translate.base import Line, Translator
 from ..tts.base import Synthesizer
 from .condense import get_condenser
+from .options import DubOptions
 from .place import mix_down, pitch_shifts, place_lines
 from .report import DubReport
 from .segment import speech_segments
@@ -31,50 +32,6 @@ from .speak import speak_lines
 from .voice import speaker_profiles
 
 log = logging.getLogger(__name__)
-
-
-
-class DubOptions(BaseModel):
-    """Options of :func:`dub` (the CLI flags of ``anim400k dub``)."""
-
-    stream: str | int = "jpn"
-    subtitles: str | None = None
-    translator: str = "subtitles"
-    translations: str | None = None
-    whisper_model: str | None = None
-    tts: str = "neural"
-    tts_model: str | None = None
-    #: Torch/CTranslate2 device of the model backends (xtts, whisper, pyannote): ``cpu``, ``cuda``, ``cuda:1``.
-    device: str = "cpu"
-    separator: str = "hpss"
-    separation_sr: int | None = 24000
-    diarizer: str | None = "embedded"
-    #: pyannote: the local pipeline ``config.yaml`` (or its folder); default ``ANIM400K_PYANNOTE_PIPELINE``.
-    pipeline: str | None = None
-    num_speakers: int | None = None
-    #: Slowest time stretch (< 1 slows down): 1, lines are slowed only by the TTS's own rate control,
-    #: never below ``min_tts_speed`` = 0.9. Slowed further, short lines were misheard ("Wait!" heard as
-    #: "ways"); the phase vocoder's slowing cost most (demo intelligibility WER 0.18 with 0.7 x 0.8,
-    #: ~0.09 with 0.9 x 0.95, 0.064 with 0.9 x 1, docs/dubbing.md).
-    min_stretch: float = Field(1.0, gt=0)
-    max_stretch: float = Field(1.3, gt=0)
-    min_tts_speed: float = Field(0.9, gt=0)
-    max_tts_speed: float = Field(1.6, gt=0)
-    #: Where a line left shorter than its slot goes: ``centre`` (the gap split between onset and end;
-    #: demo dubs: mean |onset error| 0.12 s, |end error| 0.08 s) or ``start`` (0.05 s, 0.18 s).
-    anchor: Literal["start", "centre"] = "centre"
-    #: Shorter wording for lines that overflow their slot at the fastest speed: ``rules`` (embedded),
-    #: ``rules+trim``, ``none`` or ``package.module:function`` (see :mod:`anim400k.dub.condense`).
-    condense: str = "rules"
-    match_pitch: bool = True
-    merge_gap: float = 0.3
-    max_segment: float = 10.0
-    min_segment: float = 0.3
-    srt: str | None = None
-    report: str | None = None
-    stems: str | None = None
-    #: Show a progress bar (stderr, on a terminal only): stages, then one step per spoken line.
-    progress: bool = True
 
 
 #: Stages of :func:`dub_audio`, each one step of its progress bar (plus one per line spoken).
@@ -288,7 +245,7 @@ def dub(video: str | Path, out: str | Path, options: DubOptions | None = None, *
     """
     from ..media import decode_audio, mux_audio_track, probe, select_audio_stream, write_audio
 
-    options = (options or DubOptions()).model_copy(update=overrides)
+    options = dataclasses.replace(options or DubOptions(), **overrides)
     video = Path(video)
     if not video.is_file():
         raise InputError("video not found", video)

@@ -24,7 +24,7 @@ from .timing import Fit, fade_out, plan_fit, stretch_and_shift
 from .voice import pitch_stats, semitones_between
 
 if TYPE_CHECKING:
-    from .pipeline import DubOptions
+    from .options import DubOptions
 
 
 def pitch_shifts(

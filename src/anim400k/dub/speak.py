@@ -21,7 +21,7 @@ from .condense import Condenser
 from .report import DubReport, LineReport
 
 if TYPE_CHECKING:
-    from .pipeline import DubOptions
+    from .options import DubOptions
 
 log = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..signal import resample
+from .options import ANCHORS
 
 FADE_S = 0.03
 
@@ -49,9 +50,6 @@ class Fit:
     def end_error(self) -> float:
         """Speech end minus slot end (s): positive when the line runs late."""
         return self.speech_end - self.end
-
-
-ANCHORS = ("start", "centre")
 
 
 def plan_fit(

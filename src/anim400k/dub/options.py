@@ -1,0 +1,75 @@
+"""Options of the dubbing pipeline (:class:`DubOptions`).
+
+A plain dataclass in a light module (no numpy, no pydantic), so ``anim400k dub`` reads its
+flags' defaults from here without slowing ``anim400k --help``.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+from typing import Literal
+
+from ..errors import InputError
+
+#: The fields that must be > 0.
+_POSITIVE = ("min_stretch", "max_stretch", "min_tts_speed", "max_tts_speed")
+#: Where a line shorter than its slot goes (``anchor``).
+ANCHORS = ("start", "centre")
+
+
+@dataclass
+class DubOptions:
+    """Options of :func:`anim400k.dub.pipeline.dub` (the CLI flags of ``anim400k dub``).
+
+    Invalid values (a speed or stretch <= 0, an unknown anchor) raise :class:`InputError` with one line.
+    Change fields with :func:`dataclasses.replace` (which checks them again).
+    """
+
+    stream: str | int = "jpn"
+    subtitles: str | None = None
+    translator: str = "subtitles"
+    translations: str | None = None
+    whisper_model: str | None = None
+    tts: str = "neural"
+    tts_model: str | None = None
+    #: Torch/CTranslate2 device of the model backends (xtts, whisper, pyannote): ``cpu``, ``cuda``, ``cuda:1``.
+    device: str = "cpu"
+    separator: str = "hpss"
+    separation_sr: int | None = 24000
+    diarizer: str | None = "embedded"
+    #: pyannote: the local pipeline ``config.yaml`` (or its folder); default ``ANIM400K_PYANNOTE_PIPELINE``.
+    pipeline: str | None = None
+    num_speakers: int | None = None
+    #: Slowest time stretch (< 1 slows down): 1, lines are slowed only by the TTS's own rate control,
+    #: never below ``min_tts_speed`` = 0.9. Slowed further, short lines were misheard ("Wait!" heard as
+    #: "ways"); the phase vocoder's slowing cost most (demo intelligibility WER 0.18 with 0.7 x 0.8,
+    #: ~0.09 with 0.9 x 0.95, 0.064 with 0.9 x 1, docs/dubbing.md).
+    min_stretch: float = 1.0
+    max_stretch: float = 1.3
+    min_tts_speed: float = 0.9
+    max_tts_speed: float = 1.6
+    #: Where a line left shorter than its slot goes: ``centre`` (the gap split between onset and end;
+    #: demo dubs: mean |onset error| 0.12 s, |end error| 0.08 s) or ``start`` (0.05 s, 0.18 s).
+    anchor: Literal["start", "centre"] = "centre"
+    #: Shorter wording for lines that overflow their slot at the fastest speed: ``rules`` (embedded),
+    #: ``rules+trim``, ``none`` or ``package.module:function`` (see :mod:`anim400k.dub.condense`).
+    condense: str = "rules"
+    match_pitch: bool = True
+    merge_gap: float = 0.3
+    max_segment: float = 10.0
+    min_segment: float = 0.3
+    srt: str | None = None
+    report: str | None = None
+    stems: str | None = None
+    #: Show a progress bar (stderr, on a terminal only): stages, then one step per spoken line.
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        for name in _POSITIVE:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+                raise InputError(f"dub option {name} must be a number > 0, not {value!r}")
+            setattr(self, name, float(value))
+        if self.anchor not in ANCHORS:
+            raise InputError(f"dub option anchor must be one of {', '.join(ANCHORS)}, not {self.anchor!r}")
