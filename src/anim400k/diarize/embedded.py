@@ -7,8 +7,10 @@ Everything it needs ships inside pip packages (no model hub). Steps:
    Resemblyzer's -30 dBFS, embedded in batched LSTM passes (:mod:`.embedding`);
 3. a median F0 per window (:mod:`.pitch`);
 4. NME spectral clustering on the fused affinity (cosine of centred d-vectors minus
-   ``pitch_weight`` x pitch distance in octaves), then merging of over-split clusters
-   (:mod:`.clustering`);
+   ``pitch_weight`` x pitch distance in octaves; with the other track, the larger of the combined
+   and the JP-only eigengap counts), a few rounds of window re-assignment to the best speaker
+   (mean affinity, sticky towards the neighbouring windows' speaker), then merging of over-split
+   clusters (:mod:`.clustering`);
 5. frame-level re-segmentation by Viterbi with a switch penalty (:mod:`.resegment`);
 6. overlap: a window whose embedding is closer to the normalised sum of two speaker centroids
    than to either centroid alone (by ``overlap_margin``) marks its central ``hop`` seconds as both
@@ -66,11 +68,17 @@ class EmbeddedConfig:
     other_weight: float = 0.5
     #: share of a window the other track's speech must cover for its view to count there
     other_min_cover: float = 0.6
+    #: rounds of nearest-speaker re-assignment of the windows after clustering (speaker models
+    #: re-estimated each round, a switch prior keeps neighbouring windows together)
+    reassign_iters: int = 5
+    #: speaker count with the other track: ``combined`` (eigengap of the combined affinity) or ``jp``
+    #: (the larger of that and the JP-only affinity's count)
+    count_views: str = "jp"
 
 
 #: Options that reproduce the embedded diarizer as it was before the realistic-voice benchmark
 #: (``benchmarks/bench_diarize_real.py`` compares against it as ``current``).
-LEGACY_OPTIONS: dict[str, object] = {}
+LEGACY_OPTIONS: dict[str, object] = {"reassign_iters": 0}
 
 
 class EmbeddedDiarizer:
@@ -87,6 +95,8 @@ class EmbeddedDiarizer:
         if self.config.embedding not in EMBEDDINGS:
             raise InputError(f"unknown speaker embedding {self.config.embedding!r} "
                              f"(choose from {', '.join(EMBEDDINGS)})")
+        if self.config.count_views not in ("combined", "jp"):
+            raise InputError(f"unknown count_views {self.config.count_views!r} (choose from combined, jp)")
         if self.config.embedding == "anime":  # load (and check) the model now, not after VAD
             from . import anime_embedding
 
@@ -205,9 +215,14 @@ class EmbeddedDiarizer:
         cfg = self.config
         if len(emb) < 3:
             return np.zeros(len(emb), dtype=int)
-        aff = clustering.fused_affinity(emb, wpitch, cfg.pitch_weight)
+        aff = jp_aff = clustering.fused_affinity(emb, wpitch, cfg.pitch_weight)
         aff = views.combined_affinity(aff, view, cfg.other_weight, cfg.pitch_weight)
-        labels = clustering.nme_spectral(aff, cfg.num_speakers, cfg.min_speakers, cfg.max_speakers)
+        num = cfg.num_speakers
+        if num is None and cfg.count_views == "jp" and view is not None and view.valid.sum() >= 3:
+            num = views.joint_count(aff, jp_aff, cfg.min_speakers, cfg.max_speakers)
+        labels = clustering.nme_spectral(aff, num, cfg.min_speakers, cfg.max_speakers)
+        if cfg.reassign_iters > 0:
+            labels = _reassign(aff, labels, cfg.reassign_iters)
         if cfg.num_speakers is None:
             labels = clustering.merge_clusters(
                 emb, labels, windows[:, 1] - windows[:, 0], wpitch, cfg.merge_similarity,
@@ -253,6 +268,23 @@ class AnimeDiarizer(EmbeddedDiarizer):
     def __init__(self, num_speakers: int | None = None, **options: object) -> None:
         options.setdefault("embedding", "anime")
         super().__init__(num_speakers, **options)
+
+
+def _reassign(aff: np.ndarray, labels: np.ndarray, iters: int, stay: float = 0.05) -> np.ndarray:
+    """Each window to the speaker with the highest mean affinity (speakers re-estimated each round),
+    with a bonus ``stay`` for the speaker of its neighbouring windows (a sticky prior)."""
+    labels = labels.copy()
+    for _ in range(iters):
+        k = int(labels.max()) + 1
+        member = np.eye(k)[labels]
+        score = aff @ member / np.maximum(member.sum(axis=0), 1)
+        prev = np.vstack([member[:1], member[:-1]])
+        nxt = np.vstack([member[1:], member[-1:]])
+        new = (score + stay * (prev + nxt)).argmax(axis=1)
+        if np.array_equal(new, labels):
+            break
+        _, labels = np.unique(new, return_inverse=True)
+    return labels
 
 
 def _model_key(model: object) -> str | None:

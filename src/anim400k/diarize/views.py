@@ -52,6 +52,13 @@ def combined_affinity(aff: np.ndarray, view: OtherView | None, emb_weight: float
     return out
 
 
+def joint_count(combined: np.ndarray, jp: np.ndarray, min_speakers: int = 1, max_speakers: int = 8) -> int:
+    """Speaker count: the larger of the NME eigengap counts of the ``combined`` (JP + other view)
+    and the ``jp``-only affinity. The mean with the other view can blur two JP voices whose other-track
+    actors sound alike; the clusters merge again afterwards when they are one speaker in both views."""
+    return max(int(clustering.nme_spectral(a, None, min_speakers, max_speakers).max()) + 1 for a in (combined, jp))
+
+
 def centred_scores(emb: np.ndarray, labels: np.ndarray, valid: np.ndarray, k: int) -> np.ndarray:
     """Cosine of each window's centred embedding to each speaker's centred centroid, computed over the
     ``valid`` windows (rows of other windows are 0; a speaker with no valid window scores 0)."""

@@ -1,0 +1,55 @@
+"""Speaker count from the JP view as well as the combined one, and the windows' re-assignment."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from anim400k.diarize.clustering import nme_spectral
+from anim400k.diarize.embedded import EmbeddedDiarizer, _reassign
+from anim400k.diarize.views import joint_count
+from anim400k.errors import InputError
+
+
+def _voices(rng: np.random.Generator, labels: np.ndarray, spread: float, dim: int = 32) -> np.ndarray:
+    centres = rng.normal(size=(int(labels.max()) + 1, dim))
+    return centres[labels] + spread * rng.normal(size=(len(labels), dim))
+
+
+def _affinity(labels: np.ndarray, seed: int) -> np.ndarray:
+    x = _voices(np.random.default_rng(seed), labels, 0.3)
+    x = x / np.linalg.norm(x, axis=1, keepdims=True)
+    return x @ x.T
+
+
+def test_joint_count_keeps_a_character_the_en_view_merges():
+    truth = np.repeat([0, 1, 2], [30, 12, 12])
+    jp = _affinity(truth, 0)
+    en = _affinity(np.minimum(truth, 1), 1)  # characters 1 and 2 have one EN voice
+    combined = 0.5 * jp + 0.5 * en
+    noise = np.random.default_rng(2).normal(scale=0.1, size=jp.shape)
+    blurred = 0.05 * jp + en + noise + noise.T  # a noisy EN view dominates: it hides character 2
+    assert nme_spectral(blurred).max() + 1 == 2
+    assert joint_count(blurred, jp) == 3
+    assert joint_count(combined, jp) == 3
+    assert joint_count(en, en) == 2  # no speaker invented when neither view separates them
+    assert joint_count(jp, jp, max_speakers=2) == 2
+
+
+def test_bad_count_views_is_clear():
+    with pytest.raises(InputError, match="count_views"):
+        EmbeddedDiarizer(count_views="both")
+
+
+def test_reassign_moves_a_stray_window_to_its_speaker():
+    rng = np.random.default_rng(1)
+    truth = np.repeat([0, 1], 20)
+    x = _voices(rng, truth, 0.2)
+    x = x / np.linalg.norm(x, axis=1, keepdims=True)
+    aff = x @ x.T
+    labels = truth.copy()
+    labels[[5, 25]] = 1 - labels[[5, 25]]
+    out = _reassign(aff, labels, 5)
+    assert np.array_equal(out, truth)
+    assert np.array_equal(_reassign(aff, truth, 5), truth)  # a right labelling stays
+    assert np.array_equal(_reassign(aff, labels, 0), labels)
