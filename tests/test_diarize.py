@@ -242,6 +242,18 @@ def test_pyannote_tiny_pipeline_diarizes(episode1, tiny_diarizer):
 
 
 @pyannote_test
+def test_pyannote_leaves_no_unloadable_speechbrain_placeholders(tiny_diarizer):
+    """pyannote imports speechbrain, whose lazy placeholders broke later walks over sys.modules
+    (the hypothesis test of test_diarize_clips.py failed when it ran after this file)."""
+    import sys
+
+    LazyModule = pytest.importorskip("speechbrain.utils.importutils").LazyModule  # noqa: N806
+    assert not [n for n, m in sys.modules.items() if isinstance(m, LazyModule) and m.lazy_module is None]
+    for module in list(sys.modules.values()):  # what hypothesis and pickling do; must not raise
+        getattr(module, "__file__", None)
+
+
+@pyannote_test
 def test_pyannote_progress_bars_on_a_terminal_only(episode1, tiny_pipeline, monkeypatch):
     import sys
 

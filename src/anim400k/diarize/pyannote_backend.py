@@ -27,6 +27,7 @@ from ..errors import AnimError, BackendUnavailable, InputError
 from ..formats.rttm import annotation_to_turns
 from ..offline import force_offline
 from .base import Turn, relabel_by_first_appearance
+from .speechbrain_import import drop_lazy_placeholders
 
 ENV_PIPELINE = "ANIM400K_PYANNOTE_PIPELINE"
 #: the pipeline parameters that name model checkpoints (``plda`` only in pyannote.audio 4)
@@ -63,6 +64,7 @@ class PyannoteDiarizer:
         self.config_path = resolve_pipeline_path(pipeline)
         self.device = resolve_device(device)
         self._pipeline = load_pipeline(self.config_path, self.device, pipeline_cls)
+        drop_lazy_placeholders()  # pyannote imports speechbrain, whose placeholders trip later imports
 
     def diarize(self, audio: np.ndarray, sr: int) -> list[Turn]:
         """Run the pipeline on mono ``audio`` (``sr`` Hz) and return its turns (labels ``spk0..``).
@@ -175,6 +177,7 @@ def import_pipeline_class() -> Any:
             from pyannote.audio import Pipeline
     except ImportError as exc:
         raise BackendUnavailable("pyannote", "pyannote", f"pyannote.audio is not installed: {exc}") from None
+    drop_lazy_placeholders()
     return Pipeline
 
 

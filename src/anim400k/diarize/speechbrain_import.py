@@ -15,6 +15,15 @@ def import_speechbrain() -> None:
     a real ``import speechbrain.x`` still imports the module on demand.
     """
     import speechbrain  # noqa: F401
+
+    drop_lazy_placeholders()
+
+
+def drop_lazy_placeholders() -> None:
+    """Drop speechbrain's not-yet-loaded ``LazyModule`` placeholders from ``sys.modules`` (a no-op
+    when speechbrain was not imported, e.g. by pyannote.audio; see :func:`import_speechbrain`)."""
+    if "speechbrain.utils.importutils" not in sys.modules:
+        return
     from speechbrain.utils.importutils import LazyModule
 
     for name, module in list(sys.modules.items()):
