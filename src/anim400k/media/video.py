@@ -95,9 +95,10 @@ def _resolve_audio(path: str | Path, audio: AudioArg) -> tuple[np.ndarray, int] 
 
 
 @dataclass
-class _Cutter:
-    """The clips of one video, opened lazily as the single decode pass reaches them."""
+class _Job:
+    """What every piece of one ``cut_video_clips`` call shares."""
 
+    path: str | Path
     intervals: Sequence[Interval]
     out_paths: Sequence[str | Path]
     rate: Fraction
@@ -105,32 +106,37 @@ class _Cutter:
     pcm: tuple[np.ndarray, int] | None
     options: dict[str, str]
     bitrate: int | None
+    decoder_threads: int
+    stop: threading.Event = field(default_factory=threading.Event)
+
+
+@dataclass
+class _Cutter:
+    """The clips ``clips`` (indices into ``job``) of one video, opened lazily as the decode pass reaches them."""
+
+    job: _Job
+    clips: list[int]
     writers: dict[int, _ClipWriter] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.pending = sorted(range(len(self.intervals)), key=lambda i: self.intervals[i][0])
+        self.pending = sorted(self.clips, key=lambda i: self.job.intervals[i][0])
         self.pending.reverse()  # pop() gives the earliest start
 
     def open_until(self, until: float) -> None:
         """Open every clip that starts before ``until``."""
-        while self.pending and self.intervals[self.pending[-1]][0] < until:
+        job = self.job
+        while self.pending and job.intervals[self.pending[-1]][0] < until:
             i = self.pending.pop()
             self.writers[i] = _open_clip(
-                Path(self.out_paths[i]),
-                self.intervals[i],
-                self.rate,
-                self.size,
-                self.pcm,
-                self.options,
-                self.bitrate,
+                Path(job.out_paths[i]), job.intervals[i], job.rate, job.size, job.pcm, job.options, job.bitrate
             )
 
     def feed(self, frame: Any, until: float) -> None:
         """Give every active clip the picture ``frame`` for its grid points before ``until``."""
         picture = None
         for i, writer in list(self.writers.items()):
-            picture = picture or _picture(frame, self.size)
-            _emit(writer, picture, until, self.rate)
+            picture = picture or _picture(frame, self.job.size)
+            _emit(writer, picture, until, self.job.rate)
             if writer.k >= writer.n_frames:
                 _finish(writer)
                 del self.writers[i]  # drop the finished encoder now: x264 keeps its buffers while referenced
@@ -185,22 +191,6 @@ class _Stop(Exception):
     """Another piece failed: stop this one."""
 
 
-@dataclass
-class _Job:
-    """What every piece of one ``cut_video_clips`` call shares."""
-
-    path: str | Path
-    intervals: Sequence[Interval]
-    out_paths: Sequence[str | Path]
-    rate: Fraction
-    size: tuple[int, int]
-    pcm: tuple[np.ndarray, int] | None
-    options: dict[str, str]
-    bitrate: int | None
-    decoder_threads: int
-    stop: threading.Event = field(default_factory=threading.Event)
-
-
 def _open_at(job: _Job, start: float | None) -> tuple[Any, Any, Any, Iterator[tuple[Any, float, float]]]:
     """Open the video, seek to the keyframe at or before ``start`` (None: from the beginning)."""
     stack = contextlib.ExitStack()
@@ -237,15 +227,7 @@ def _cut_piece(job: _Job, clips: list[int]) -> None:
     """Cut the clips of one piece: one seek, one decode run, one x264 encoder per active clip."""
     if job.stop.is_set():
         return
-    cutter = _Cutter(
-        [job.intervals[i] for i in clips],
-        [job.out_paths[i] for i in clips],
-        job.rate,
-        job.size,
-        job.pcm,
-        job.options,
-        job.bitrate,
-    )
+    cutter = _Cutter(job, clips)
     stack, spans, first = _first_span(job, min(job.intervals[i][0] for i in clips))
     try:
         with stack:
