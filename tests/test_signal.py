@@ -70,3 +70,32 @@ def test_force_offline_sets_the_environment_and_a_loaded_hub(monkeypatch):
     force_offline()
     assert all(os.environ[k] == v for k, v in OFFLINE_ENV.items())
     assert fake.HF_HUB_OFFLINE is True
+
+
+def test_onnx_vad_loop_gives_silero_s_own_regions():
+    """speech_timestamps runs the ONNX model in a numpy loop: silero's own loop's probabilities and regions,
+    exactly (three settings; speech with noise, a length that is not a whole number of frames)."""
+    import torch
+    from silero_vad import get_speech_timestamps
+
+    from anim400k.testing.speech import speech_track
+
+    audio, _ = speech_track(["Hello there, my friend.", "Wait!", "The quick brown fox jumps."], "en-us")
+    rng = np.random.default_rng(0)
+    audio = (audio[:-100] + 0.01 * rng.standard_normal(audio.size - 100)).astype(np.float32)
+    model = signal.vad_model(True)
+    probs = signal.vad_probabilities(model.session, audio)
+    model.reset_states()
+    frames = torch.nn.functional.pad(torch.from_numpy(audio), (0, probs.size * 512 - audio.size)).reshape(-1, 512)
+    expected = [model(f, signal.ANALYSIS_SR).item() for f in frames]
+    model.reset_states()
+    np.testing.assert_array_equal(probs, np.array(expected, np.float32))
+    for kw in ({}, {"min_silence_ms": 300, "max_speech_s": 1.0}, {"threshold": 0.3, "min_speech_ms": 100}):
+        got = signal.speech_timestamps(audio, onnx=True, **kw)
+        ref = get_speech_timestamps(torch.from_numpy(audio), model, threshold=kw.get("threshold", 0.5),
+                                    min_speech_duration_ms=kw.get("min_speech_ms", 250),
+                                    max_speech_duration_s=kw.get("max_speech_s", float("inf")),
+                                    min_silence_duration_ms=kw.get("min_silence_ms", 100), speech_pad_ms=30)
+        model.reset_states()
+        assert len(got) >= 2
+        np.testing.assert_array_equal(got, np.array([[r["start"], r["end"]] for r in ref]) / signal.ANALYSIS_SR)
