@@ -228,6 +228,18 @@ def test_show_metadata(tmp_path: Path) -> None:
     assert make_show_metadata("show_y", 4, seed=1) != m
 
 
+def test_show_metadata_pictures_relative(tmp_path: Path) -> None:
+    """With ``relative_to`` the picture paths are relative to the metadata's folder, so a moved
+    input folder still finds its pictures (the demo's and make_show's inputs)."""
+    from anim400k.synth import make_show_metadata
+
+    m = make_show_metadata("show_x", 2, seed=1, pic_dir=tmp_path / "pics", relative_to=tmp_path)
+    files = [f for c in m["characters"].values() for f in c["pic_files"]]
+    assert files and all(not Path(f).is_absolute() and f.startswith("pics") for f in files)
+    moved = tmp_path.rename(tmp_path.with_name(tmp_path.name + "_moved"))
+    assert all((moved / f).is_file() for f in files)
+
+
 def test_embedded_subtitle_stream(episodes: dict) -> None:
     ep = episodes["a"]
     tr = ep.load_truth()

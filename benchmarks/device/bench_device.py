@@ -20,9 +20,16 @@ real time); no figure here is compared with a GPU elsewhere. Usage::
 
     python benchmarks/device/bench_device.py --device cuda [--seconds 600] [--build-seconds 60]
 
-The 10 minutes of audio are a 60 s synthetic episode repeated (making 10 minutes takes
-minutes of CPU); the build row makes its own episode.
+The 10 minutes of audio are the JP and EN tracks of the build row's 60 s synthetic episode,
+repeated (making 10 minutes takes minutes of CPU).
     python benchmarks/device/bench_device.py --device cpu --quick
+
+A GPU machine without the TTS packages (or without time to synthesize) takes its inputs made
+elsewhere: ``--prepare DIR`` synthesizes them (the build's demo episode and its manifest) and
+exits; ``--inputs DIR`` reads them instead of synthesizing::
+
+    python benchmarks/device/bench_device.py --prepare inputs --build-seconds 60   # on any machine
+    python benchmarks/device/bench_device.py --device cuda --inputs inputs          # on the GPU
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 import numpy as np
@@ -52,25 +60,34 @@ def device_name(device: str) -> str:
     return f"CPU x{os.cpu_count()}"
 
 
-def episode_audio(work: Path, seconds: float, made: float = 60.0) -> tuple[np.ndarray, np.ndarray]:
-    """JP and EN mixes (16 kHz mono), ``seconds`` long: a synthetic episode of at most ``made``
-    seconds (synthesis is slow), repeated to length."""
-    import soundfile as sf
-    import soxr
+def demo_manifest(folder: Path, seconds: float) -> Path:
+    """The build's inputs (one synthetic demo episode with video), made in ``folder`` unless there."""
+    manifest = folder / "manifest.yaml"
+    if manifest.exists():
+        return manifest.resolve()
+    from anim400k.demo import prepare_demo_inputs
 
-    from anim400k.synth import make_episode
+    return prepare_demo_inputs(folder, episodes=1, duration=seconds)
 
-    ep = make_episode(work / "audio_ep", duration=min(seconds, made), seed=3, offset=1.5, video=False)
-    d = ep.truth.parent
 
-    def load(name: str) -> np.ndarray:
-        x, sr = sf.read(d / f"{name}.wav", dtype="float32")
-        x = x.mean(axis=1) if x.ndim == 2 else x
-        y = soxr.resample(x, sr, SR).astype(np.float32)
+def episode_media(manifest: Path) -> Path:
+    """The media file of the manifest's first episode."""
+    import yaml
+
+    entry = yaml.safe_load(manifest.read_text())["shows"][0]["episodes"][0]
+    return (manifest.parent / entry["media"]).resolve()
+
+
+def episode_audio(media: Path, seconds: float) -> tuple[np.ndarray, np.ndarray]:
+    """JP and EN tracks of ``media`` (16 kHz mono), repeated to ``seconds``."""
+    from anim400k.media.audio import decode_audio
+
+    def load(lang: str) -> np.ndarray:
+        y = decode_audio(media, stream=lang, sr=SR)
         n = int(seconds * SR)
-        return np.tile(y, -(-n // y.size))[:n]
+        return np.tile(y, -(-n // y.size))[:n].astype(np.float32)
 
-    return load("jp_mix"), load("en_mix")
+    return load("jpn"), load("eng")
 
 
 def whisper_model(work: Path, quick: bool, device: str) -> Path:
@@ -114,6 +131,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=None, help="audio for the ASR/demucs/diarizer rows")
     ap.add_argument("--build-seconds", type=float, default=None, help="episode length for the build row")
     ap.add_argument("--skip", nargs="*", default=[], choices=["whisper", "demucs", "diarize", "build"])
+    ap.add_argument("--prepare", type=Path, default=None, help="synthesize the inputs into this folder and exit")
+    ap.add_argument("--inputs", type=Path, default=None, help="read the inputs --prepare made instead of synthesizing")
     args = ap.parse_args()
     seconds = args.seconds or (20.0 if args.quick else 600.0)
     build_seconds = args.build_seconds or (20.0 if args.quick else 60.0)
@@ -124,57 +143,96 @@ def main() -> None:
         rows.append((name, dev, audio_s, wall, note))
         print(f"  {name}: {wall:.1f} s for {audio_s:.0f} s of audio (RTF {wall / audio_s:.4f}) {note}", flush=True)
 
+    if args.prepare:
+        print(f"inputs written: {demo_manifest(args.prepare, build_seconds)}")
+        return
+    def attempt(name: str, fn) -> object:  # noqa: ANN001
+        """Run one step; a failure becomes a table row with its error, and the next step still runs."""
+        try:
+            return fn()
+        except Exception as exc:  # noqa: BLE001
+            traceback.print_exc()
+            rows.append((name, dev, float("nan"), float("nan"), f"[failed: {type(exc).__name__}: {exc}]"[:300]))
+            return None
+
     with tempfile.TemporaryDirectory(prefix="bench_device_") as tmp:
         work = Path(tmp)
         print(f"device: {device_name(dev)}; {'quick smoke run' if args.quick else 'full run'}", flush=True)
         t = time.perf_counter()
-        jp, en = episode_audio(work, seconds)
-        print(f"  synthetic episode audio: {seconds:.0f} s made in {time.perf_counter() - t:.1f} s", flush=True)
+        manifest = demo_manifest(args.inputs or work / "demo", build_seconds)
+        media = episode_media(manifest)
+        jp, en = episode_audio(media, seconds)
+        print(f"  synthetic episode: {seconds:.0f} s of audio from {media.name} in {time.perf_counter() - t:.1f} s",
+              flush=True)
+        from anim400k.media.probe import probe
+
+        build_seconds = probe(media).duration or build_seconds
         whisper = demucs = None
         if "whisper" not in args.skip or "build" not in args.skip:
             t = time.perf_counter()
-            whisper = whisper_model(work, args.quick, dev)
+            whisper = attempt("random Whisper", lambda: whisper_model(work, args.quick, dev))
             print(f"  random Whisper built in {time.perf_counter() - t:.1f} s", flush=True)
         if "demucs" not in args.skip or "build" not in args.skip:
-            demucs = demucs_model(work, args.quick)
-        if "whisper" not in args.skip:
-            from anim400k.asr import get_transcriber
+            demucs = attempt("random HTDemucs", lambda: demucs_model(work, args.quick))
+        whisper_name = "faster-whisper " + ("tiny (random)" if args.quick else "large-v3 arch (random)")
+        if "whisper" not in args.skip and whisper is not None:
+            def run_whisper() -> bool:
+                from anim400k.asr import get_transcriber
 
-            fw = get_transcriber("faster-whisper", model=str(whisper), device=dev, beam_size=5, batch_size=8,
-                                 max_new_tokens=100, temperature=0.0)
-            load = timed(fw.load)
-            fw.transcribe(en[: 5 * SR], SR, "en")  # warm-up
-            wall = timed(fw.transcribe, en, SR, "en")
-            row("faster-whisper " + ("tiny (random)" if args.quick else "large-v3 arch (random)"), seconds, wall,
-                f"[{fw.compute_type}, batch 8, beam 5, max_new_tokens 100; load {load:.1f} s]")
-        if "demucs" not in args.skip:
-            from anim400k.separate import get_separator
+                fw = get_transcriber("faster-whisper", model=str(whisper), device=dev, beam_size=5, batch_size=8,
+                                     max_new_tokens=100, temperature=0.0)
+                load = timed(fw.load)
+                fw.transcribe(en[: 5 * SR], SR, "en")  # warm-up
+                wall = timed(fw.transcribe, en, SR, "en")
+                row(whisper_name, seconds, wall,
+                    f"[{fw.compute_type}, batch 8, beam 5, max_new_tokens 100; load {load:.1f} s]")
+                return True
 
-            sep = get_separator("demucs", model=demucs, device=dev)
-            sep.load()
-            sep.separate(jp[: 3 * SR], SR)  # warm-up
-            wall = timed(sep.separate, jp, SR)
-            row("demucs " + ("tiny (random)" if args.quick else "htdemucs arch (random)"), seconds, wall)
+            if attempt(whisper_name, run_whisper) is None:
+                whisper = None  # the backend failed on this device: the build row uses the VAD-only English ASR
+        demucs_name = "demucs " + ("tiny (random)" if args.quick else "htdemucs arch (random)")
+        if "demucs" not in args.skip and demucs is not None:
+            def run_demucs() -> None:
+                from anim400k.separate import get_separator
+
+                sep = get_separator("demucs", model=demucs, device=dev)
+                sep.load()
+                sep.separate(jp[: 3 * SR], SR)  # warm-up
+                wall = timed(sep.separate, jp, SR)
+                row(demucs_name, seconds, wall)
+
+            attempt(demucs_name, run_demucs)
         if "diarize" not in args.skip:
-            from anim400k.diarize import get_diarizer
+            def run_diarizer() -> None:
+                from anim400k.diarize import get_diarizer
 
-            dia = get_diarizer("embedded", device=dev)
-            dia.diarize(jp[: 5 * SR], SR)  # warm-up (loads the models)
-            wall = timed(dia.diarize, jp, SR)
-            row("embedded diarizer", seconds, wall)
+                dia = get_diarizer("embedded", device=dev)
+                dia.diarize(jp[: 5 * SR], SR)  # warm-up (loads the models)
+                wall = timed(dia.diarize, jp, SR)
+                row("embedded diarizer", seconds, wall)
+
+            attempt("embedded diarizer", run_diarizer)
         if "build" not in args.skip:
-            from anim400k.demo import prepare_demo_inputs
+            def run_build() -> None:
+                cmd = [sys.executable, "-m", "anim400k", "build", str(manifest), "--out", str(work / "release"),
+                       "--device", dev, "--no-progress"]
+                if whisper is not None:
+                    cmd += ["--asr-en", "faster-whisper", "--asr-model", str(whisper)]
+                else:
+                    cmd += ["--asr-en", "vad"]
+                if demucs is not None:
+                    cmd += ["--separator", "demucs", "--separator-model", str(demucs)]
+                t = time.perf_counter()
+                proc = subprocess.run(cmd, capture_output=True, text=True)
+                wall = time.perf_counter() - t
+                print(proc.stdout[-3000:], proc.stderr[-3000:], sep="\n", flush=True)
+                tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] if proc.returncode else []
+                backends = ("random Whisper" if whisper is not None else "VAD-only English ASR") + (
+                    " + random HTDemucs" if demucs is not None else " + embedded separation")
+                row(f"anim400k build (1 episode, video 320x180; {backends})", build_seconds, wall,
+                    f"[exit {proc.returncode}{': ' + tail[0] if tail else ''}]")
 
-            manifest = prepare_demo_inputs(work / "demo", episodes=1, duration=build_seconds)
-            cmd = [sys.executable, "-m", "anim400k", "build", str(manifest), "--out", str(work / "release"),
-                   "--device", dev, "--asr-en", "faster-whisper", "--asr-model", str(whisper),
-                   "--separator", "demucs", "--separator-model", str(demucs), "--no-progress"]
-            t = time.perf_counter()
-            proc = subprocess.run(cmd, capture_output=True, text=True)
-            wall = time.perf_counter() - t
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] if proc.returncode else []
-            row("anim400k build (1 episode, video 320x180)", build_seconds, wall,
-                f"[exit {proc.returncode}{': ' + tail[0] if tail else ''}]")
+            attempt("anim400k build", run_build)
     print()
     print(f"| component | device | audio (s) | wall (s) | RTF | notes |  ({device_name(dev)})")
     print("|---|---|---|---|---|---|")

@@ -39,7 +39,7 @@ def prepare_demo_inputs(out: str | Path, episodes: int = 2, seed: int = 0, durat
             "subtitles": str(Path(ep.subtitles).relative_to(out)),
             "truth": str(Path(ep.truth).relative_to(out)),
         })
-    meta = make_show_metadata(DEMO_SHOW, episodes, seed, pictures_dir=inputs / "pictures")
+    meta = make_show_metadata(DEMO_SHOW, episodes, seed, pictures_dir=inputs / "pictures", relative_to=inputs)
     write_json_atomic(inputs / "show.json", meta)
     manifest = {"shows": [{"key": DEMO_SHOW, "metadata": "inputs/show.json", "episodes": entries}]}
     path = out / "manifest.yaml"

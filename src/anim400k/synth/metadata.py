@@ -7,6 +7,7 @@ disk and listed as local paths in ``pic_files``) and per-episode polls and synop
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -121,13 +122,15 @@ def make_show_metadata(
     pic_dir: str | Path | None = None,
     *,
     pictures_dir: str | Path | None = None,
+    relative_to: str | Path | None = None,
 ) -> dict[str, Any]:
     """Plausible made-up metadata for one show season, in the release's show-object layout.
 
     Deterministic for ``(show_key, n_episodes, seed)``. With ``pic_dir`` each character
     gets 1-3 small PNG pictures written there, listed as local paths in ``pic_files``
     (``pic_urls`` stays empty: picture IDs are assigned when a release is written).
-    ``pictures_dir`` is an alias of ``pic_dir``.
+    ``pictures_dir`` is an alias of ``pic_dir``. With ``relative_to`` (the folder the metadata
+    file will be written to) the ``pic_files`` are relative to it, so the inputs can be moved.
     """
     pic_dir = pic_dir if pic_dir is not None else pictures_dir
     if n_episodes < 1:
@@ -158,7 +161,7 @@ def make_show_metadata(
             for k in range(int(pic_rng.integers(1, 4))):
                 path = Path(pic_dir) / f"{show_key}_{i:02d}_{k}.png"
                 _write_picture(path, pic_rng, initials)
-                files.append(str(path))
+                files.append(os.path.relpath(path, relative_to) if relative_to is not None else str(path))
             entry["pic_files"] = files
         chars[name] = entry
     main = next(iter(chars)).split()[0]

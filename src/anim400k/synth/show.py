@@ -41,7 +41,8 @@ def make_show(
     episode; other keyword arguments go to :func:`make_episode`.
     """
     out = Path(out_dir)
-    meta = make_show_metadata(show_key, n_episodes, seed, pic_dir=out / "pics" if pictures else None)
+    meta = make_show_metadata(show_key, n_episodes, seed, pic_dir=out / "pics" if pictures else None,
+                              relative_to=out)
     episodes = {
         str(n): make_episode(
             out / f"ep{n}", duration, seed=seed * 1000 + n, offset=offset, drift=drift,
