@@ -78,6 +78,23 @@ def episode_media(manifest: Path) -> Path:
     return (manifest.parent / entry["media"]).resolve()
 
 
+def copies_manifest(manifest: Path, copies: int, work: Path) -> Path:
+    """``manifest`` (one episode) as ``copies`` shows of that one episode (absolute paths)."""
+    import yaml
+
+    if copies == 1:
+        return manifest
+    show = yaml.safe_load(manifest.read_text())["shows"][0]
+    entry = show["episodes"][0]
+    paths = {k: str((manifest.parent / entry[k]).resolve()) for k in ("media", "subtitles")}
+    meta = str((manifest.parent / show["metadata"]).resolve())
+    shows = [{"key": f"{show['key']}_copy{i}", "metadata": meta, "episodes": [{"episode": entry["episode"], **paths}]}
+             for i in range(copies)]
+    path = work / f"manifest_x{copies}.yaml"
+    path.write_text(yaml.safe_dump({"shows": shows}, sort_keys=False))
+    return path
+
+
 def episode_audio(media: Path, seconds: float) -> tuple[np.ndarray, np.ndarray]:
     """JP and EN tracks of ``media`` (16 kHz mono), repeated to ``seconds``."""
     from anim400k.media.audio import decode_audio
@@ -131,6 +148,9 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=None, help="audio for the ASR/demucs/diarizer rows")
     ap.add_argument("--build-seconds", type=float, default=None, help="episode length for the build row")
     ap.add_argument("--skip", nargs="*", default=[], choices=["whisper", "demucs", "diarize", "build"])
+    ap.add_argument("--build-copies", type=int, nargs="*", default=[1],
+                    help="build rows: the episode as N episodes (N shows of one episode each), one row per N")
+    ap.add_argument("--jobs", type=int, default=1, help="--jobs of the builds of more than one episode")
     ap.add_argument("--prepare", type=Path, default=None, help="synthesize the inputs into this folder and exit")
     ap.add_argument("--inputs", type=Path, default=None, help="read the inputs --prepare made instead of synthesizing")
     args = ap.parse_args()
@@ -213,9 +233,10 @@ def main() -> None:
 
             attempt("embedded diarizer", run_diarizer)
         if "build" not in args.skip:
-            def run_build() -> None:
-                cmd = [sys.executable, "-m", "anim400k", "build", str(manifest), "--out", str(work / "release"),
-                       "--device", dev, "--no-progress"]
+            def run_build(copies: int) -> None:
+                jobs = args.jobs if copies > 1 else 1
+                cmd = [sys.executable, "-m", "anim400k", "build", str(copies_manifest(manifest, copies, work)),
+                       "--out", str(work / f"release{copies}"), "--device", dev, "--no-progress", "--jobs", str(jobs)]
                 if whisper is not None:
                     cmd += ["--asr-en", "faster-whisper", "--asr-model", str(whisper)]
                 else:
@@ -229,10 +250,12 @@ def main() -> None:
                 tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] if proc.returncode else []
                 backends = ("random Whisper" if whisper is not None else "VAD-only English ASR") + (
                     " + random HTDemucs" if demucs is not None else " + embedded separation")
-                row(f"anim400k build (1 episode, video 320x180; {backends})", build_seconds, wall,
+                row(f"anim400k build ({copies} x {build_seconds:.0f} s episode, --jobs {jobs}, video 320x180; "
+                    f"{backends})", build_seconds * copies, wall,
                     f"[exit {proc.returncode}{': ' + tail[0] if tail else ''}]")
 
-            attempt("anim400k build", run_build)
+            for copies in args.build_copies:
+                attempt(f"anim400k build x{copies}", lambda copies=copies: run_build(copies))
     print()
     print(f"| component | device | audio (s) | wall (s) | RTF | notes |  ({device_name(dev)})")
     print("|---|---|---|---|---|---|")

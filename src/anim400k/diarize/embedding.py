@@ -107,6 +107,7 @@ def embed_windows(
     lengths = np.maximum(idx[:, 1] - idx[:, 0], 1)
     out = np.zeros((len(windows), 256), dtype=np.float32)
     order = np.argsort(-lengths, kind="stable")
+    device = next(encoder.parameters()).device  # the frames go where the encoder is (CPU or CUDA)
     with torch.inference_mode():
         for b0 in range(0, len(order), batch_size):
             sel = order[b0 : b0 + batch_size]
@@ -115,10 +116,10 @@ def embed_windows(
             for row, i in enumerate(sel):
                 seg = mel[idx[i, 0] : idx[i, 0] + lengths[i]]
                 batch[row, : len(seg)] = seg
-            packed = pack_padded_sequence(torch.from_numpy(batch), torch.from_numpy(lengths[sel]),
+            packed = pack_padded_sequence(torch.from_numpy(batch).to(device), torch.from_numpy(lengths[sel]),
                                           batch_first=True, enforce_sorted=True)
             _, (hidden, _) = encoder.lstm(packed)
             emb = encoder.relu(encoder.linear(hidden[-1]))
             emb = emb / emb.norm(dim=1, keepdim=True).clamp_min(1e-8)
-            out[sel] = emb.numpy()
+            out[sel] = emb.cpu().numpy()
     return out
