@@ -7,7 +7,11 @@
 #   benchmarks/device/run.sh               # CUDA, full sizes (10 min of audio, 1 min episode build)
 #   DEVICE=cpu benchmarks/device/run.sh    # CPU smoke run: tiny models, 20 s of audio
 #   benchmarks/device/run.sh --quick       # tiny sizes on CUDA
+#   benchmarks/device/run.sh --inputs DIR --build-copies 1 16 --jobs 8
+#       # inputs made elsewhere (bench_device.py --prepare DIR), and a 16-episode build row
 #
+# Results on an NVIDIA H200 (2026-12-04): docs/scaling.md, "Measured on a GPU"; raw logs in
+# benchmarks/device/results/.
 # PYTHON overrides the interpreter (default: .venv/bin/python if present, else python3).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
