@@ -1,9 +1,10 @@
 """Build throughput: build RTF, the ``--jobs 2`` / ``--jobs 1`` ratio, and per-stage CPU seconds.
 
     python benchmarks/bench_workers.py [--episodes 2] [--duration 300] [--pairs 2] [--episodes-dir DIR]
+    python benchmarks/bench_workers.py --episodes 1 --duration 1440 --pairs 1   # one 24-minute episode
 
-Makes ``--episodes`` synthetic episodes (or reuses those already in ``--episodes-dir``: making
-a 5-minute episode costs minutes), then builds them into fresh folders alternately with
+Makes ``--episodes`` synthetic episodes (320x180 video; or reuses those already in ``--episodes-dir``:
+making a 24-minute episode costs ~4 minutes), then builds them into fresh folders alternately with
 ``--jobs 1`` (the named baseline: one worker, in-process) and ``--jobs 2`` (a 2-process pool,
 stages of one episode overlapped where the DAG allows), ``--pairs`` times (A B A B: on a
 shared machine the load drifts, and a pair measured back to back is the fairer comparison).
@@ -11,17 +12,17 @@ shared machine the load drifts, and a pair measured back to back is the fairer c
 Printed per build: wall seconds, CPU seconds (this process and the pool's workers), the build
 RTF (wall seconds / seconds of episode audio; the issue's target is <= 0.10 on 2 cores), the
 CPU RTF (CPU seconds / audio seconds: on an idle 2-core machine the wall RTF cannot go below
-half of it) and the load average before the build; then every pair's speed-up of ``--jobs 2``
-over ``--jobs 1`` (ideal on 2 cores: 2.0) and their median. From the first ``--jobs 1`` build it
-prints each stage's CPU seconds and share (measured in-process around the stage function), the
-profile that says where the time goes. ``OMP_NUM_THREADS`` is left as the user has it: the
-inline build then runs as a user's ``--jobs 1`` would.
+half of it), the cores kept busy (CPU / wall) and the load average before the build; then every
+pair's speed-up of ``--jobs 2`` over ``--jobs 1`` (ideal on 2 cores: 2.0) and their median. From
+the first pair it prints each stage's CPU seconds, share and wall seconds for both builds (the
+build report's ``stage_cpu_seconds``/``stage_seconds``: CPU of the process that ran the stage,
+all its threads), the profile that says where the time goes. ``OMP_NUM_THREADS`` is left as
+the user has it: the inline build then runs as a user's ``--jobs 1`` would.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import resource
@@ -31,9 +32,6 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-
-#: CPU seconds per stage of the in-process (``--jobs 1``) build being measured
-STAGE_CPU: dict[str, float] = {}
 
 
 def make_manifest(root: Path, n: int, duration: float) -> Path:
@@ -62,25 +60,8 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def measure_stage_cpu() -> None:
-    """Wrap every stage function to add its CPU seconds (this process, all threads) to :data:`STAGE_CPU`."""
-    from anim400k.dataset import stages
-
-    def wrap(name: str, fn: Any) -> Any:
-        def timed(ctx: Any) -> str:
-            c0 = time.process_time()
-            try:
-                return fn(ctx)
-            finally:
-                STAGE_CPU[name] = STAGE_CPU.get(name, 0.0) + time.process_time() - c0
-        return timed
-
-    for name, st in list(stages.STAGE_BY_NAME.items()):
-        stages.STAGE_BY_NAME[name] = dataclasses.replace(st, fn=wrap(name, st.fn))
-
-
-def timed_build(manifest: Path, out: Path, jobs: int) -> tuple[float, float]:
-    """Build into a fresh ``out`` with ``jobs`` workers; returns (wall seconds, CPU seconds)."""
+def timed_build(manifest: Path, out: Path, jobs: int) -> tuple[float, float, Any]:
+    """Build into a fresh ``out`` with ``jobs`` workers; returns (wall seconds, CPU seconds, the build report)."""
     from anim400k.dataset.options import BuildOptions
     from anim400k.dataset.pipeline import build_dataset
 
@@ -90,7 +71,7 @@ def timed_build(manifest: Path, out: Path, jobs: int) -> tuple[float, float]:
     wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
     for e in report.failed:  # shown so it gets fixed (both builds fail alike)
         print(f"  warning: episode {e.key} failed in stage {e.failed_stage}: {e.error}")
-    return wall, cpu
+    return wall, cpu, report
 
 
 def episode_seconds(out: Path) -> float:
@@ -113,7 +94,6 @@ def main() -> None:
     try:
         root = args.episodes_dir or tmp / "episodes"
         manifest = make_manifest(root, args.episodes, args.duration)
-        measure_stage_cpu()
         runs: list[dict[str, Any]] = []
         audio_s = 0.0
         print(f"{args.episodes} episode(s) x {args.duration:.0f} s; baseline: --jobs 1 (in-process); "
@@ -121,27 +101,34 @@ def main() -> None:
         for pair in range(args.pairs):
             for jobs in (1, 2):
                 load = os.getloadavg()[0]
-                STAGE_CPU.clear()
                 out = tmp / f"out{jobs}"
-                wall, cpu = timed_build(manifest, out, jobs)
+                wall, cpu, report = timed_build(manifest, out, jobs)
                 audio_s = audio_s or episode_seconds(out)
                 run = {"pair": pair + 1, "jobs": jobs, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
-                       "rtf": round(wall / audio_s, 4), "cpu_rtf": round(cpu / audio_s, 4), "load": round(load, 1)}
-                if jobs == 1 and pair == 0:
-                    run["stage_cpu_s"] = {k: round(v, 2) for k, v in STAGE_CPU.items()}
+                       "rtf": round(wall / audio_s, 4), "cpu_rtf": round(cpu / audio_s, 4),
+                       "cores": round(cpu / wall, 2), "load": round(load, 1),
+                       "stage_cpu_s": report.stage_cpu_seconds, "stage_wall_s": report.stage_seconds}
                 runs.append(run)
                 print(f"pair {pair + 1} --jobs {jobs}: {wall:7.1f} s wall {cpu:7.1f} s CPU  build RTF {run['rtf']:.3f} "
-                      f"(CPU RTF {run['cpu_rtf']:.3f})  load before {load:.1f}", flush=True)
+                      f"(CPU RTF {run['cpu_rtf']:.3f}, {run['cores']:.2f} cores busy)  load before {load:.1f}",
+                      flush=True)
         ratios = [a["wall_s"] / b["wall_s"] for a, b in zip(runs[::2], runs[1::2], strict=True)]
-        print(f"\n{audio_s:.0f} s of episode audio")
+        print(f"\n{audio_s:.0f} s of episode audio ({args.episodes} x {args.duration:.0f} s)")
+        print("build RTF --jobs 2, per pair: " + ", ".join(f"{r['rtf']:.3f}" for r in runs[1::2])
+              + " (target <= 0.10 on 2 cores); --jobs 1 (baseline): "
+              + ", ".join(f"{r['rtf']:.3f}" for r in runs[::2]))
         print("speed-up of --jobs 2 over --jobs 1 (baseline), per pair: "
               + ", ".join(f"{r:.2f}x" for r in ratios) + f"; median {statistics.median(ratios):.2f}x (ideal 2.00x)")
-        stage_cpu = runs[0]["stage_cpu_s"]
-        total = sum(stage_cpu.values()) or 1.0
-        print(f"\nCPU seconds per stage (--jobs 1, pair 1; {total:.1f} s in stages, "
-              f"CPU RTF {total / audio_s:.3f}):")
-        for stage, sec in sorted(stage_cpu.items(), key=lambda kv: -kv[1]):
-            print(f"  {stage:>10}  {sec:7.1f} s  {100 * sec / total:5.1f} %  RTF {sec / audio_s:.4f}")
+        one, two = runs[0], runs[1]
+        total = sum(one["stage_cpu_s"].values()) or 1.0
+        print(f"\nper stage, pair 1 (--jobs 1: {total:.1f} CPU-s in stages, CPU RTF {total / audio_s:.3f}; "
+              f"--jobs 2: {sum(two['stage_cpu_s'].values()):.1f} CPU-s):")
+        print(f"  {'stage':>10}  {'CPU-s j1':>9}  {'share':>6}  {'CPU RTF':>7}  {'wall j1':>8}  {'CPU-s j2':>9}  "
+              f"{'wall j2':>8}")
+        for stage, sec in sorted(one["stage_cpu_s"].items(), key=lambda kv: -kv[1]):
+            print(f"  {stage:>10}  {sec:9.1f}  {100 * sec / total:5.1f}%  {sec / audio_s:7.4f}  "
+                  f"{one['stage_wall_s'].get(stage, 0.0):8.1f}  {two['stage_cpu_s'].get(stage, 0.0):9.1f}  "
+                  f"{two['stage_wall_s'].get(stage, 0.0):8.1f}")
         if args.json:
             args.json.write_text(json.dumps({"episodes": args.episodes, "duration": args.duration,
                                              "audio_s": audio_s, "runs": runs, "speedups": ratios}, indent=2) + "\n")

@@ -225,3 +225,22 @@ def test_windows_keep_context_around_the_speech_but_not_past_a_neighbour():
         (0.0, 27.25), (27.25, 31.3), (39.7, 75.3), (75.7, 78.0)]  # clamped to the audio and to half the gap
     assert with_context(windows, 0.0, 78.0) == windows
     assert with_context([], 0.3, 10.0) == []
+
+
+def test_whisper_tiny_en_decodes_windows_side_by_side_with_the_same_words(english, monkeypatch):
+    """num_workers > 1 decodes that many windows at once (CTranslate2 workers, one thread each): same transcript."""
+    from anim400k.asr.faster_whisper_backend import tiny_en_transcriber
+    from anim400k.threads import THREADS_ENV
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    audio, _ = english
+    one = tiny_en_transcriber(num_workers=1, window_s=1.0)  # one window per sentence
+    two = tiny_en_transcriber(num_workers=2, window_s=1.0)
+    assert two.cpu_threads == 1 and two.load() is not one.load()
+    a, b = one.transcribe(audio, SR, "en"), two.transcribe(audio, SR, "en")
+    assert len(a.segments) == len(EN_SENTENCES) and a.segments == b.segments
+    assert one.config == two.config  # the stage's cache key does not depend on the threads
+    monkeypatch.setenv(THREADS_ENV, "3")
+    assert tiny_en_transcriber().num_workers == 3
+    monkeypatch.setenv(THREADS_ENV, "1")
+    assert tiny_en_transcriber().num_workers == 1

@@ -41,6 +41,12 @@ def test_release_follows_the_format(built: tuple[Path, object]) -> None:
 
     out, report = built
     assert not report.failed, report.failed
+    # every stage's CPU seconds (all its threads): the profile of a build; asr_en decodes with Whisper
+    assert set(report.stage_cpu_seconds) == set(report.stage_seconds)
+    assert report.stage_cpu_seconds["asr_en"] > 0.1 and report.stage_cpu_seconds["cut"] > 0
+    saved = json.loads((out / "build_report.json").read_text())
+    assert saved["stage_cpu_seconds"] == report.stage_cpu_seconds
+    assert saved["episodes"][0]["stage_cpu_seconds"] == report.episodes[0].stage_cpu_seconds
     ann = json.loads((out / ANNOTATIONS_FILE).read_text())
     assert list(ann) == ["test_show"]
     episodes = ann["test_show"]["episodes"]
@@ -211,6 +217,8 @@ def test_frames_and_archives(built: tuple[Path, object], short_manifest: Path, t
     report = build_dataset(short_manifest, out, BuildOptions(progress=False, frames_fps=1.0, archive=True))
     for e in report.episodes:
         assert e.stage_seconds.keys() == {"frames"}, e.stage_seconds  # only the new stage ran
+        assert e.stage_cpu_seconds.keys() == {"frames"} and e.stage_cpu_seconds["frames"] > 0
+    assert report.stage_cpu_seconds.keys() == {"frames"}  # CPU of this build's stages, not of the skipped ones
     table = pq.read_table(out / FRAMES_ARCHIVE / "frames.parquet").to_pylist()
     assert len(table) == 24  # two 12 s episodes at 1 fps
     assert {r["episode"] for r in table} == {"1", "2"}

@@ -36,7 +36,7 @@ def run_all(runner: object, ctxs: list[EpisodeContext], stages: tuple[str, ...])
     for stage in stages:
         futures = [runner.submit(stage, c) for c in ctxs]  # type: ignore[attr-defined]
         for f in futures:
-            artifact, seconds = f.result(timeout=300)
+            artifact, seconds, _cpu = f.result(timeout=300)
             assert Path(artifact).is_file() and seconds >= 0
 
 

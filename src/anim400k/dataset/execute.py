@@ -52,7 +52,7 @@ def _simulate_node() -> None:
         os.environ["ANIM400K_CACHE"] = os.path.join(folder, f"node-{os.getpid()}")
 
 
-def execute_stage(stage: str, ctx: EpisodeContext) -> tuple[str, float]:
+def execute_stage(stage: str, ctx: EpisodeContext) -> tuple[str, float, float]:
     """Run one stage in this process (every runner's task body): :func:`run_stage` plus the test hook.
 
     With a remote output the stage runs in this machine's staging folder, synced with the remote.
@@ -63,7 +63,7 @@ def execute_stage(stage: str, ctx: EpisodeContext) -> tuple[str, float]:
     return result
 
 
-def execute_stage_on_node(stage: str, ctx: EpisodeContext) -> tuple[str, float]:
+def execute_stage_on_node(stage: str, ctx: EpisodeContext) -> tuple[str, float, float]:
     """A Ray task's body: :func:`execute_stage`, after checking the output folder is visible here.
 
     The driver creates the output folder before it submits anything, so a node that does

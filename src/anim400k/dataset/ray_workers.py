@@ -70,7 +70,7 @@ class StageWorker:
         """This actor's process id, once it is up."""
         return os.getpid()
 
-    def run(self, stage: str, ctx: EpisodeContext) -> tuple[str, float]:
+    def run(self, stage: str, ctx: EpisodeContext) -> tuple[str, float, float]:
         """Run one stage (:func:`anim400k.dataset.execute.execute_stage_on_node`)."""
         from .execute import execute_stage_on_node
 
@@ -89,7 +89,7 @@ class StageWorker:
 class _Job:
     stage: str
     ctx: EpisodeContext
-    out: cf.Future[tuple[str, float]]
+    out: cf.Future[tuple[str, float, float]]
     kind: str
     attempt: int = 0
 
@@ -156,7 +156,7 @@ class ActorPool:
         self._dispatch(kind_name)
 
     # ----------------------------------------------------------------- tasks
-    def submit(self, stage: str, ctx: EpisodeContext, gpu: bool) -> cf.Future[tuple[str, float]]:
+    def submit(self, stage: str, ctx: EpisodeContext, gpu: bool) -> cf.Future[tuple[str, float, float]]:
         """Queue ``stage`` for ``ctx`` on an actor of the right kind; returns its future."""
         kind_name = "gpu" if gpu and self.kinds["gpu"].size else "cpu"
         job = _Job(stage, ctx, cf.Future(), kind_name)
@@ -179,7 +179,7 @@ class ActorPool:
             ref = actor.run.options(name=f"{job.stage}:{job.ctx.ref.key}").remote(job.stage, job.ctx)
             ref.future().add_done_callback(lambda f, a=actor, j=job: self._on_done(a, j, f))
 
-    def _on_done(self, actor: Any, job: _Job, fut: cf.Future[tuple[str, float]]) -> None:
+    def _on_done(self, actor: Any, job: _Job, fut: cf.Future[tuple[str, float, float]]) -> None:
         ray = self._ray
         kind = self.kinds[job.kind]
         exc = fut.exception()

@@ -76,7 +76,7 @@ def release_files_of(stage: str, artifact: Path) -> list[str]:
     return [row["path"] for row in data["frames"]]
 
 
-def run_stage_staged(stage: str, ctx: EpisodeContext) -> tuple[str, float]:
+def run_stage_staged(stage: str, ctx: EpisodeContext) -> tuple[str, float, float]:
     """Run ``stage`` on this node against its own staging folder, syncing with the remote output.
 
     Returns the artifact path in the driver's terms (under ``ctx.release_dir``) and the
@@ -87,13 +87,13 @@ def run_stage_staged(stage: str, ctx: EpisodeContext) -> tuple[str, float]:
     mirror = RemoteMirror(str(ctx.remote), root)
     mirror.pull(mirror.relative(work))
     before = _stamps(work)
-    artifact, seconds = run_stage(stage, local)
+    artifact, seconds, cpu_seconds = run_stage(stage, local)
     media = [root / rel for rel in release_files_of(stage, Path(artifact))]
     mirror.push_files(media, record=False)
     for p in media:
         p.unlink(missing_ok=True)
     mirror.push_files(written_files(mirror, work, before))
-    return str(Path(ctx.release_dir) / Path(artifact).relative_to(root)), seconds
+    return str(Path(ctx.release_dir) / Path(artifact).relative_to(root)), seconds, cpu_seconds
 
 
 # ---------------------------------------------------------------- on the driver

@@ -28,6 +28,8 @@ class EpisodeResult:
     error: str | None = None
     failed_stage: str | None = None
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    #: CPU seconds (all threads of the process that ran it) of each stage run in this build
+    stage_cpu_seconds: dict[str, float] = field(default_factory=dict)
     skipped_stages: list[str] = field(default_factory=list)
 
 
@@ -40,6 +42,8 @@ class BuildReport:
     clips: int = 0
     hours: float = 0.0
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    #: CPU seconds per stage, summed over the episodes, of the stages this build ran (not those it skipped)
+    stage_cpu_seconds: dict[str, float] = field(default_factory=dict)
     scores: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     unmatched_jp_segments: int = 0
@@ -58,13 +62,15 @@ class BuildReport:
         """JSON-ready dict."""
         return {
             "out_dir": self.out_dir, "written": self.written, "clips": self.clips, "hours": self.hours,
-            "stage_seconds": self.stage_seconds, "scores": self.scores, "warnings": self.warnings,
+            "stage_seconds": self.stage_seconds, "stage_cpu_seconds": self.stage_cpu_seconds,
+            "scores": self.scores, "warnings": self.warnings,
             "unmatched_jp_segments": self.unmatched_jp_segments,
             "diarization": self.diarization,
             "jp_text": self.jp_text,
             "episodes": [
                 {"key": e.key, "ok": e.ok, "error": e.error, "failed_stage": e.failed_stage,
-                 "stage_seconds": e.stage_seconds, "skipped_stages": e.skipped_stages}
+                 "stage_seconds": e.stage_seconds, "stage_cpu_seconds": e.stage_cpu_seconds,
+                 "skipped_stages": e.skipped_stages}
                 for e in self.episodes
             ],
         }
@@ -79,6 +85,9 @@ def finish_build(catalog: Catalog, manifest: Manifest, contexts: dict[str, Episo
     for rec in catalog.records():
         if rec.status == "done" and rec.seconds is not None and rec.episode in contexts:
             report.stage_seconds[rec.stage] = round(report.stage_seconds.get(rec.stage, 0.0) + rec.seconds, 3)
+    for res in results.values():
+        for stage, sec in res.stage_cpu_seconds.items():
+            report.stage_cpu_seconds[stage] = round(report.stage_cpu_seconds.get(stage, 0.0) + sec, 3)
     ok_contexts = [c for k, c in contexts.items() if results[k].ok]
     if not ok_contexts:  # every episode failed: no release (an empty one would validate as fine)
         report.written = False

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from ..errors import BackendUnavailable
 from ..offline import OFFLINE_ENV
+from ..threads import THREADS_ENV, available_cpus
 from .context import EpisodeContext
 from .execute import (  # noqa: F401  (re-exported: tests and the Ray actors use these names)
     FAULT_DIR_ENV,
@@ -39,7 +40,9 @@ from .options import BuildOptions
 from .stages import STAGE_BY_NAME
 
 # Environment the workers get: one BLAS/torch thread per task (a task is given one CPU), no model hub.
-WORKER_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **OFFLINE_ENV}
+# ANIM400K_THREADS: the threads a stage may spread its own work over (Ray actors: their one CPU;
+# the local pool replaces it with its share of the machine, see LocalRunner).
+WORKER_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", THREADS_ENV: "1", **OFFLINE_ENV}
 # Backends that run on a GPU when the build's device is CUDA, by stage.
 GPU_BACKENDS = {
     "asr_en": ("asr_en", {"faster-whisper"}),
@@ -50,9 +53,9 @@ GPU_BACKENDS = {
 
 
 class Runner(Protocol):
-    """Something that runs stage tasks and returns futures of ``(artifact, seconds)``."""
+    """Something that runs stage tasks and returns futures of ``(artifact, wall seconds, CPU seconds)``."""
 
-    def submit(self, stage: str, ctx: EpisodeContext) -> cf.Future[tuple[str, float]]:
+    def submit(self, stage: str, ctx: EpisodeContext) -> cf.Future[tuple[str, float, float]]:
         """Start ``stage`` for ``ctx``'s episode."""
         ...
 
@@ -90,9 +93,9 @@ class InlineRunner:
 
     capacity = 1
 
-    def submit(self, stage: str, ctx: EpisodeContext) -> cf.Future[tuple[str, float]]:
+    def submit(self, stage: str, ctx: EpisodeContext) -> cf.Future[tuple[str, float, float]]:
         """Run the stage now and return a finished future."""
-        fut: cf.Future[tuple[str, float]] = cf.Future()
+        fut: cf.Future[tuple[str, float, float]] = cf.Future()
         try:
             fut.set_result(execute_stage(stage, ctx))
         except BaseException as exc:  # noqa: BLE001 - handed to the driver
@@ -108,13 +111,13 @@ class InlineRunner:
         """Nothing to stop (an interrupted stage stopped with the driver)."""
 
 
-def _worker_init() -> None:
+def _worker_init(threads: int = 1) -> None:
     import signal
 
     # Ctrl-C reaches the whole process group: the driver alone handles it (and stops the workers),
     # so a worker neither dies mid-write with a traceback nor hands KeyboardInterrupt back as a result.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for key, value in WORKER_ENV.items():
+    for key, value in {**WORKER_ENV, THREADS_ENV: str(max(1, threads))}.items():
         os.environ.setdefault(key, value)
     _simulate_node()
     try:
@@ -127,22 +130,30 @@ def _worker_init() -> None:
 
 def default_jobs() -> int:
     """Worker count that fills this machine: the CPUs this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
+    return available_cpus()
+
+
+def threads_per_task(jobs: int, episodes: int) -> int:
+    """Threads each pool worker's stage may use (``ANIM400K_THREADS``): the CPUs shared among the tasks
+    that can run at once, at most ``jobs`` and about one per episode (stages of one episode overlap
+    where the DAG allows, but its longest stage runs alone for a while: one episode on 2 CPUs gets 2)."""
+    busy = max(1, min(jobs, episodes))
+    return max(1, available_cpus() // busy)
 
 
 class LocalRunner:
     """A process pool sized to the machine (``--jobs N``; 0 means one worker per CPU).
 
+    Each worker's stages may use ``threads`` threads (``ANIM400K_THREADS``, see :func:`threads_per_task`).
+
     If a worker process dies (killed, out of memory), the pool is replaced and the tasks
     it was running are submitted again, up to ``retries`` times each.
     """
 
-    def __init__(self, jobs: int | None = None, retries: int = 2) -> None:
+    def __init__(self, jobs: int | None = None, retries: int = 2, threads: int = 1) -> None:
         self.jobs = jobs if jobs and jobs > 0 else default_jobs()
         self.retries = retries
+        self.threads = max(1, threads)
         self._lock = threading.Lock()
         self._generation = 0
         self._closing = False
@@ -151,7 +162,8 @@ class LocalRunner:
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
         ctx = multiprocessing.get_context("spawn")
-        pool = cf.ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx, initializer=_worker_init)
+        pool = cf.ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx, initializer=_worker_init,
+                                      initargs=(self.threads,))
         self._pools.append(pool)
         return pool
 
@@ -162,7 +174,7 @@ class LocalRunner:
             self._pool = self._new_pool()
             self._generation += 1
 
-    def _submit(self, stage: str, ctx: EpisodeContext, out: cf.Future[tuple[str, float]], attempt: int) -> None:
+    def _submit(self, stage: str, ctx: EpisodeContext, out: cf.Future[tuple[str, float, float]], attempt: int) -> None:
         with self._lock:
             try:
                 inner = self._pool.submit(execute_stage, stage, ctx)
@@ -171,7 +183,7 @@ class LocalRunner:
                 inner = self._pool.submit(execute_stage, stage, ctx)
             generation = self._generation
 
-        def done(f: cf.Future[tuple[str, float]]) -> None:
+        def done(f: cf.Future[tuple[str, float, float]]) -> None:
             if f.cancelled():
                 out.cancel()
                 return
@@ -190,9 +202,9 @@ class LocalRunner:
 
         inner.add_done_callback(done)
 
-    def submit(self, stage: str, ctx: EpisodeContext) -> cf.Future[tuple[str, float]]:
+    def submit(self, stage: str, ctx: EpisodeContext) -> cf.Future[tuple[str, float, float]]:
         """Queue the stage on the pool."""
-        out: cf.Future[tuple[str, float]] = cf.Future()
+        out: cf.Future[tuple[str, float, float]] = cf.Future()
         self._submit(stage, ctx, out, 0)
         return out
 
@@ -309,7 +321,7 @@ class RayRunner:
             self._pool = ActorPool(self._ray, cpus, gpus, self._env, self.retries)
         return self._pool
 
-    def submit(self, stage: str, ctx: EpisodeContext) -> cf.Future[tuple[str, float]]:
+    def submit(self, stage: str, ctx: EpisodeContext) -> cf.Future[tuple[str, float, float]]:
         """Queue the stage for the next idle actor; returns a concurrent.futures Future."""
         return self._actors().submit(stage, ctx, gpu=stage in self.gpu_stages)
 
@@ -338,14 +350,20 @@ class RayRunner:
 
 
 def make_runner(kind: str, jobs: int, address: str | None = None, retries: int = 2,
-                gpu_stages: frozenset[str] | None = None, options: BuildOptions | None = None) -> Runner:
+                gpu_stages: frozenset[str] | None = None, options: BuildOptions | None = None,
+                episodes: int = 1) -> Runner:
     """Build the runner named ``kind`` (``local`` or ``ray``); ``jobs`` 0 means one per CPU.
+
+    ``episodes`` (those with stages to run) sizes the local pool workers' threads (:func:`threads_per_task`).
 
     The Ray runner's GPU stages are ``gpu_stages`` if given, else derived from ``options``
     (:func:`gpu_stages_for`; device ``auto`` counts as CUDA when the cluster has GPUs).
     """
     if kind == "local":
-        return InlineRunner() if jobs == 1 else LocalRunner(jobs, retries)
+        if jobs == 1:
+            return InlineRunner()
+        n = jobs if jobs > 0 else default_jobs()
+        return LocalRunner(n, retries, threads_per_task(n, episodes))
     if kind == "ray":
         runner = RayRunner(address, retries, gpu_stages or frozenset(), num_cpus=jobs if jobs > 1 else None)
         if gpu_stages is None and options is not None:

@@ -92,8 +92,10 @@ def run_stages(catalog: Catalog, contexts: dict[str, EpisodeContext], results: d
         results[key].skipped_stages = sorted(done[key])
     totals = {s.name: sum(1 for k in done if s in plan[k] and s.name not in done[k]) for s in STAGES}
     progress = StageProgress(options.progress, totals)
-    runner = make_runner(options.runner, options.jobs, options.ray_address, options.retries, options=options)
-    running: dict[cf.Future[tuple[str, float]], tuple[str, str]] = {}
+    pending = sum(1 for k in done if any(s.name not in done[k] for s in plan[k]))
+    runner = make_runner(options.runner, options.jobs, options.ray_address, options.retries, options=options,
+                         episodes=pending)
+    running: dict[cf.Future[tuple[str, float, float]], tuple[str, str]] = {}
     submitted: set[tuple[str, str]] = set()
 
     capacity = getattr(runner, "capacity", None) or 1_000_000
@@ -121,7 +123,7 @@ def run_stages(catalog: Catalog, contexts: dict[str, EpisodeContext], results: d
                 key, name = running.pop(fut)
                 res = results[key]
                 try:
-                    artifact, seconds = fut.result()
+                    artifact, seconds, cpu_seconds = fut.result()
                 except Exception as exc:  # noqa: BLE001 - sorted out below
                     if is_disk_full(exc):  # every later stage would fail too: stop, keep what is done
                         res.ok, res.failed_stage = False, name
@@ -133,6 +135,7 @@ def run_stages(catalog: Catalog, contexts: dict[str, EpisodeContext], results: d
                 if mirror is not None:  # keep the remote catalog current, so another machine can resume
                     push_catalog(mirror, catalog)
                 res.stage_seconds[name] = round(seconds, 3)
+                res.stage_cpu_seconds[name] = round(cpu_seconds, 3)
                 progress.update(name)
             submit_ready()
     except (KeyboardInterrupt, DiskFull):

@@ -241,6 +241,18 @@ def diarization_other(ctx: EpisodeContext, n: int) -> np.ndarray | None:
     return other_speech(ctx.analysis_audio(EN), ANALYSIS_SR, n, backing, time_map)
 
 
+def _torch_threads() -> None:
+    """Let torch use this task's threads (:func:`anim400k.threads.task_threads`; a pool worker starts with one):
+    a lone episode's diarization then uses the core its English ASR leaves free."""
+    from ..threads import task_threads
+
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch comes with the embedded diarizer
+        return
+    torch.set_num_threads(task_threads())
+
+
 def stage_diarize(ctx: EpisodeContext) -> str:
     """Diarize the JP speech (mix minus the separated backing), with the EN speech at the same
     times as a second view when the diarizer takes one; the artifact is an RTTM file."""
@@ -248,6 +260,7 @@ def stage_diarize(ctx: EpisodeContext) -> str:
     from ..formats.rttm import write_rttm
 
     opts = {} if ctx.options.asr_device == "auto" else {"device": ctx.options.asr_device}
+    _torch_threads()
     diarizer = get_diarizer(ctx.options.diarizer, **opts)
     speech = diarization_audio(ctx)
     other = diarization_other(ctx, len(speech)) if getattr(diarizer, "uses_other_track", False) else None
@@ -341,11 +354,15 @@ STAGES: tuple[Stage, ...] = (
 STAGE_BY_NAME = {s.name: s for s in STAGES}
 
 
-def run_stage(name: str, ctx: EpisodeContext) -> tuple[str, float]:
-    """Run one stage in this process; returns (artifact path, seconds). Used by every runner."""
+def run_stage(name: str, ctx: EpisodeContext) -> tuple[str, float, float]:
+    """Run one stage in this process; returns (artifact path, wall seconds, CPU seconds). Used by every runner.
+
+    The CPU seconds are this process's (all its threads) while the stage ran: every runner runs one
+    stage at a time per process, so they are the stage's own.
+    """
     import time
 
     force_offline()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     artifact = STAGE_BY_NAME[name].fn(ctx)
-    return artifact, time.perf_counter() - t0
+    return artifact, time.perf_counter() - t0, time.process_time() - c0

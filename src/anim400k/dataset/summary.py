@@ -26,7 +26,8 @@ def print_summary(report: BuildReport, console: Console | None = None) -> None:
     table.add_row("hours of clips (JP audio)", f"{report.hours:.4f}")
     table.add_row("JP segments in no clip", str(report.unmatched_jp_segments))
     for stage, secs in report.stage_seconds.items():
-        table.add_row(f"time: {stage}", f"{secs:.2f} s")
+        cpu = report.stage_cpu_seconds.get(stage)
+        table.add_row(f"time: {stage}", f"{secs:.2f} s" + ("" if cpu is None else f" ({cpu:.2f} CPU-s)"))
     jp = report.jp_text
     if jp:
         table.add_row("episodes with JP text", f"{jp['episodes'] - jp['empty']} / {jp['episodes']}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
@@ -278,7 +277,8 @@ def cut_audio_clips(
 
     ``intervals`` are ``(start, end)`` seconds on the array's timeline (sample 0 = 0 s); a clip
     running past the array's end is padded with silence. Encoders run in ``workers`` threads
-    (PyAV releases the GIL while encoding; default: up to 4, one per CPU). Returns the paths.
+    (PyAV releases the GIL while encoding; default: :func:`anim400k.threads.task_threads`, at
+    most 4). Returns the paths.
     """
     if len(intervals) != len(out_paths):
         raise ValueError(f"{len(intervals)} intervals but {len(out_paths)} output paths")
@@ -294,7 +294,11 @@ def cut_audio_clips(
         return write_audio(out, _fit_length(data[..., a : a + n], n), sr, bitrate=bitrate)
 
     jobs = list(zip(intervals, out_paths, strict=True))
-    n_workers = workers or min(4, os.cpu_count() or 1)
+    if workers is None:
+        from ..threads import task_threads
+
+        workers = task_threads(4)
+    n_workers = workers
     if n_workers <= 1 or len(jobs) <= 1:
         return [encode(job) for job in jobs]
     with ThreadPoolExecutor(n_workers) as pool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -154,12 +153,11 @@ class _Cutter:
 
 
 def default_workers() -> int:
-    """Clip-encoding threads by default: the CPUs this process may use, at most 4 (memory: ~1 x264 each)."""
-    try:
-        n = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        n = os.cpu_count() or 1
-    return max(1, min(4, n))
+    """Clip-encoding threads by default: the threads this task may use (:func:`anim400k.threads.task_threads`:
+    the CPUs this process may use, or its share in a build's pool), at most 4 (memory: ~1 x264 each)."""
+    from ..threads import task_threads
+
+    return task_threads(4)
 
 
 def plan_pieces(intervals: Sequence[Interval], workers: int, gap: float = 8.0) -> list[list[int]]:
