@@ -223,12 +223,26 @@ def _encode_audio_file(
         encode_audio(out, stream, data, sample_fmt)
 
 
+#: FFmpeg's AAC encoder uses its ``fast`` coder (constant quantizer) from this many bits/s per channel on:
+#: FFmpeg documents it as better and much faster than the default ``twoloop`` at high bitrates, and
+#: on 30 s of the synthetic JP mix, EN mix and backing at 128 kb/s mono it took 0.47-0.54x the CPU
+#: with a higher SNR in every band (0-4 / 4-10 / 10-16 kHz: +8.5 to +10.3 / +3.5 to +10.4 /
+#: +2.7 to +7.2 dB) and files 3-20 % smaller (docs/media.md).
+AAC_FAST_CODER_BITRATE = 64_000
+
+
 def add_audio_stream(out: Any, codec: str, sr: int, channels: int, bitrate: int | None) -> Any:
-    """Add an audio encoder stream with bit-exact flags to an open output container."""
+    """Add an audio encoder stream with bit-exact flags to an open output container.
+
+    AAC at :data:`AAC_FAST_CODER_BITRATE` or more per channel uses FFmpeg's ``fast`` coder.
+    """
     import av
 
     layout = {1: "mono", 2: "stereo"}.get(channels) or av.AudioLayout(channels).name
-    stream = out.add_stream(codec, rate=sr, layout=layout)
+    options = {}
+    if codec == "aac" and (bitrate or 128_000) >= AAC_FAST_CODER_BITRATE * max(1, channels):
+        options["aac_coder"] = "fast"
+    stream = out.add_stream(codec, rate=sr, layout=layout, options=options)
     if bitrate and not codec.startswith(("pcm", "flac")):
         stream.codec_context.bit_rate = bitrate
     stream.codec_context.flags |= av.codec.context.Flags.bitexact
