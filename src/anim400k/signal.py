@@ -208,35 +208,27 @@ def speech_timestamps(
 
     model = vad_model(onnx)
     x = np.ascontiguousarray(audio, dtype=np.float32)
+    options = {
+        "threshold": threshold,
+        "sampling_rate": ANALYSIS_SR,
+        "min_speech_duration_ms": min_speech_ms,
+        "max_speech_duration_s": max_speech_s,
+        "min_silence_duration_ms": min_silence_ms,
+        "speech_pad_ms": speech_pad_ms,
+    }
     session = getattr(model, "session", None)
     if session is not None:  # the ONNX model: the same probabilities as silero's loop, without torch per frame
         from silero_vad.utils_vad import get_speech_timestamps_from_probs
 
         stamps = get_speech_timestamps_from_probs(
-            vad_probabilities(session, x).tolist(),
-            threshold=threshold,
-            sampling_rate=ANALYSIS_SR,
-            min_speech_duration_ms=min_speech_ms,
-            max_speech_duration_s=max_speech_s,
-            min_silence_duration_ms=min_silence_ms,
-            speech_pad_ms=speech_pad_ms,
-            audio_length_samples=x.size,
+            vad_probabilities(session, x).tolist(), audio_length_samples=x.size, **options
         )
     else:
         import torch
         from silero_vad import get_speech_timestamps
 
         with torch.inference_mode():
-            stamps = get_speech_timestamps(
-                torch.from_numpy(x),
-                model,
-                threshold=threshold,
-                sampling_rate=ANALYSIS_SR,
-                min_speech_duration_ms=min_speech_ms,
-                max_speech_duration_s=max_speech_s,
-                min_silence_duration_ms=min_silence_ms,
-                speech_pad_ms=speech_pad_ms,
-            )
+            stamps = get_speech_timestamps(torch.from_numpy(x), model, **options)
         if hasattr(model, "reset_states"):
             model.reset_states()
     if not stamps:
