@@ -23,6 +23,7 @@ import argparse
 import sys
 import time
 import warnings
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -139,6 +140,7 @@ def score(ref: list, hyp: list, clips: np.ndarray) -> dict[str, float]:
     single = [ok for ok, rs in zip(right, ref_sets, strict=True) if len(rs) == 1]
     multi = [ok for ok, rs in zip(right, ref_sets, strict=True) if len(rs) > 1]
     return {
+        "merged": merged_voices(ref, hyp, mapping),
         "der": float(d["diarization error rate"]), "missed_s": float(d["missed detection"]),
         "false_s": float(d["false alarm"]), "confusion_s": float(d["confusion"]), "total_s": float(d["total"]),
         "n_ref": n_ref, "n_hyp": n_hyp, "count_ok": float(n_ref == n_hyp),
@@ -147,6 +149,22 @@ def score(ref: list, hyp: list, clips: np.ndarray) -> dict[str, float]:
         "sure": len(sure), "sure_ok": float(sum(sure)),
         "single": len(single), "single_ok": float(sum(single)), "multi": len(multi), "multi_ok": float(sum(multi)),
     }
+
+
+def merged_voices(ref: list, hyp: list, mapping: dict) -> list[str]:
+    """``"a & b"`` for each reference speaker ``a`` that no hypothesis speaker maps to, where ``b`` is the
+    reference speaker mapped to the hypothesis speaker that covers most of ``a``'s speech (the
+    voice it was merged into; ``?`` when that one maps to nobody)."""
+    found = set(mapping.values())
+    out = []
+    for a in sorted({t.speaker for t in ref} - found):
+        cover: dict[str, float] = {}
+        for r in (t for t in ref if t.speaker == a):
+            for h in hyp:
+                cover[h.speaker] = cover.get(h.speaker, 0.0) + max(0.0, min(r.end, h.end) - max(r.start, h.start))
+        if cover and max(cover.values()) > 0:
+            out.append(f"{a} & {mapping.get(max(cover, key=cover.__getitem__), '?')}")
+    return out
 
 
 def methods() -> dict[str, tuple[dict, str]]:
@@ -233,6 +251,8 @@ def main() -> None:
             rows[m].append(s)
             line += (f"  {m}: DER {100 * s['der']:5.1f} % spk {s['n_hyp']}/{s['n_ref']} "
                      f"clips {100 * s['clips_ok'] / s['clips']:3.0f} % {s['rtf']:4.0f}x")
+            if s["merged"]:
+                line += f" (merged {', '.join(s['merged'])})"
         if not args.quiet:
             print(line, flush=True)
     print(f"\n{args.episodes} episodes, {args.duration:.0f} s, 2-6 characters, collar 0.25 s, overlaps scored")
@@ -266,6 +286,10 @@ def main() -> None:
     ]
     for name, fn, target in out:
         print(f"{name:34s}" + "".join(f"{fn(m):>14s}" for m in args.methods) + f"   {target}")
+    for m in args.methods:  # which voices the missed speakers were merged into (a pair, in either order)
+        pairs = Counter(" & ".join(sorted(x.split(" & "))) for r in rows[m] for x in r["merged"])
+        if pairs:
+            print(f"missed speakers merged ({m}): " + ", ".join(f"{p} x{n}" for p, n in pairs.most_common()))
 
 
 if __name__ == "__main__":

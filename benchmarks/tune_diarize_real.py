@@ -13,7 +13,9 @@ experiment hooks (keys starting with ``_``) that patch the clustering for a meas
   Resemblyzer and CAM++ vectors (``{"embedding": "fused", "_fuse": 0.3}``);
 - ``_extra``: clusters beyond the eigengap's count (over-clustering, then the usual merging);
 - ``_centred``: merge clusters on centred instead of raw centroids (with ``merge_similarity``);
-- ``_count: "silhouette"``: the speaker count that maximises the silhouette of the clustering.
+- ``_count: "silhouette"``: the speaker count that maximises the silhouette of the clustering;
+- ``_count: "bic"`` (with ``_dims``, ``_cov``, ``_penalty``): the count minimising the BIC of a
+  Gaussian mixture over the affinity's kernel-PCA coordinates (:func:`bic_count`).
 
     PYTHONPATH=$PWD/src OMP_NUM_THREADS=1 python benchmarks/tune_diarize_real.py \\
         --seeds 0 20 --grid '[{}, {"embedding": "campplus"}, {"embedding": "campplus", "pitch_weight": 0.5}]'
@@ -30,6 +32,7 @@ import json
 import sys
 import time
 import warnings
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -102,6 +105,8 @@ def install_caches_and_hooks() -> None:
                 if len(np.unique(lab)) > 1 and (s := silhouette_score(dist, lab, metric="precomputed")) > best:
                     best, labels = s, lab
             return labels
+        if num is None and HOOKS.get("count") == "bic":
+            num = bic_count(aff, lo, hi, HOOKS.get("dims", 10), HOOKS.get("cov", "tied"), HOOKS.get("penalty", 1.0))
         if num is None and HOOKS.get("extra"):
             num = min(hi, int(nme(aff, None, lo, hi, seed).max()) + 1 + HOOKS["extra"])
         return nme(aff, num, lo, hi, seed)
@@ -117,6 +122,27 @@ def install_caches_and_hooks() -> None:
 
     clustering.nme_spectral = hooked_nme
     clustering.merge_clusters = hooked_merge
+
+
+def bic_count(aff: np.ndarray, lo: int, hi: int, dims: int = 10, cov: str = "tied", penalty: float = 1.0) -> int:
+    """Speaker count minimising the BIC of a Gaussian mixture over the affinity's kernel-PCA coordinates
+    (top ``dims`` eigenvectors scaled by the square roots of their eigenvalues); ``penalty``
+    scales BIC's parameter term."""
+    from sklearn.mixture import GaussianMixture
+
+    sym = 0.5 * (aff + aff.T)
+    vals, vecs = np.linalg.eigh(sym)
+    top = np.argsort(vals)[::-1][:dims]
+    x = vecs[:, top] * np.sqrt(np.clip(vals[top], 0, None))
+    n = len(x)
+    best, best_k = np.inf, lo
+    for k in range(lo, min(hi, n - 1) + 1):
+        g = GaussianMixture(k, covariance_type=cov, n_init=2, random_state=0, reg_covar=1e-4).fit(x)
+        ll = g.score(x) * n
+        bic = -2 * ll + penalty * g._n_parameters() * np.log(n)
+        if bic < best:
+            best, best_k = bic, k
+    return best_k
 
 
 def episodes(first: int, count: int, duration: float) -> list[tuple]:
@@ -167,8 +193,10 @@ def main() -> None:
         count = np.mean([r["count_ok"] for r in rows])
         clips_ok = sum(r["clips_ok"] for r in rows) / sum(r["clips"] for r in rows)
         found = " ".join(f"{r['n_hyp']}/{r['n_ref']}" for r in rows)
+        merged = Counter(" & ".join(sorted(x.split(" & "))) for r in rows for x in r["merged"])
         print(f"{json.dumps(options)}\n    DER {100 * der:5.1f} %  count {100 * count:3.0f} %  "
-              f"clips {100 * clips_ok:5.1f} %  [{found}]  {time.process_time() - t0:.0f} CPU s", flush=True)
+              f"clips {100 * clips_ok:5.1f} %  [{found}]  {time.process_time() - t0:.0f} CPU s\n"
+              f"    missed speakers merged: {dict(merged.most_common())}", flush=True)
 
 
 if __name__ == "__main__":
