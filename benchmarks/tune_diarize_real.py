@@ -14,6 +14,9 @@ experiment hooks (keys starting with ``_``) that patch the clustering for a meas
 - ``_extra``: clusters beyond the eigengap's count (over-clustering, then the usual merging);
 - ``_centred``: merge clusters on centred instead of raw centroids (with ``merge_similarity``);
 - ``_count: "silhouette"``: the speaker count that maximises the silhouette of the clustering;
+- ``_disagree``: the combined JP + EN affinity minus this times the two views' disagreement
+  ``|JP - EN|`` (0.5 with equal weights: the smaller of the two, so either view can keep two
+  windows apart);
 - ``_count: "bic"`` (with ``_dims``, ``_cov``, ``_penalty``): the count minimising the BIC of a
   Gaussian mixture over the affinity's kernel-PCA coordinates (:func:`bic_count`).
 
@@ -64,7 +67,7 @@ def _memo(fn: Callable, cache: dict) -> Callable:
 
 def install_caches_and_hooks() -> None:
     """Cache VAD, pitch and embeddings; add the experiment hooks (see the module docstring)."""
-    from anim400k.diarize import clustering, embedded, pitch, vad
+    from anim400k.diarize import clustering, embedded, pitch, vad, views
 
     cache: dict = {}
     vad.speech_regions = _memo(vad.speech_regions, cache)
@@ -122,6 +125,20 @@ def install_caches_and_hooks() -> None:
 
     clustering.nme_spectral = hooked_nme
     clustering.merge_clusters = hooked_merge
+    combine = views.combined_affinity
+
+    def hooked_combine(aff: np.ndarray, view: Any, emb_weight: float, pitch_weight: float) -> np.ndarray:
+        lam = HOOKS.get("disagree", 0.0)
+        if not lam or view is None or view.valid.sum() < 3 or emb_weight <= 0:
+            return combine(aff, view, emb_weight, pitch_weight)
+        idx = np.nonzero(view.valid)[0]
+        other = clustering.fused_affinity(view.emb[idx], view.pitch[idx], pitch_weight)
+        out = aff.copy()
+        sub = np.ix_(idx, idx)
+        out[sub] = (1.0 - emb_weight) * aff[sub] + emb_weight * other - lam * np.abs(aff[sub] - other)
+        return out
+
+    views.combined_affinity = hooked_combine
 
 
 def bic_count(aff: np.ndarray, lo: int, hi: int, dims: int = 10, cov: str = "tied", penalty: float = 1.0) -> int:
