@@ -40,16 +40,44 @@ def test_pool_workers_get_their_threads_in_the_environment(monkeypatch):
         runner.close()
 
 
-def test_diarize_stage_gives_torch_the_task_s_threads(monkeypatch):
+def test_diarize_stage_runs_torch_on_one_thread(monkeypatch):
     import torch
 
     from anim400k.dataset.stages import _torch_threads
 
     before = torch.get_num_threads()
     try:
-        for n in (1, 2):
-            monkeypatch.setenv(THREADS_ENV, str(n))
-            _torch_threads()
-            assert torch.get_num_threads() == n
+        torch.set_num_threads(2)
+        monkeypatch.setenv(THREADS_ENV, "2")
+        _torch_threads()
+        assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_every_stage_runs_with_one_blas_thread_and_reports_its_cpu(monkeypatch):
+    """run_stage (every runner's task body) limits NumPy's/SciPy's BLAS pools to one thread during the stage,
+    also in-process (--jobs 1), and returns the stage's wall and CPU seconds."""
+    import dataclasses
+
+    import numpy as np
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from anim400k.dataset import stages
+
+    seen: list[int] = []
+
+    def fake(ctx):
+        seen.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+        a = np.random.default_rng(0).standard_normal((300, 300))
+        for _ in range(20):
+            a = a @ a.T / 300
+        return "artifact"
+
+    monkeypatch.setitem(stages.STAGE_BY_NAME, "probe", dataclasses.replace(stages.STAGE_BY_NAME["probe"], fn=fake))
+    with threadpool_limits(limits=2, user_api="blas"):
+        artifact, wall, cpu = stages.run_stage("probe", None)  # type: ignore[arg-type]
+        after = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    assert artifact == "artifact" and wall > 0 and cpu > 0
+    assert seen and set(seen) == {1}
+    assert after and all(n <= 2 for n in after)  # restored afterwards

@@ -242,15 +242,14 @@ def diarization_other(ctx: EpisodeContext, n: int) -> np.ndarray | None:
 
 
 def _torch_threads() -> None:
-    """Let torch use this task's threads (:func:`anim400k.threads.task_threads`; a pool worker starts with one):
-    a lone episode's diarization then uses the core its English ASR leaves free."""
-    from ..threads import task_threads
-
+    """One torch thread for the diarizer, in every runner (pool workers start with one; in-process torch
+    would take every core). A second thread did not shorten the embedded diarizer (300 s episode:
+    11.7 vs 11.5 s wall, 12.4 vs 12.2 CPU-s) and, next to other busy thread pools, burnt CPU spinning."""
     try:
         import torch
     except ImportError:  # pragma: no cover - torch comes with the embedded diarizer
         return
-    torch.set_num_threads(task_threads())
+    torch.set_num_threads(1)
 
 
 def stage_diarize(ctx: EpisodeContext) -> str:
@@ -358,11 +357,19 @@ def run_stage(name: str, ctx: EpisodeContext) -> tuple[str, float, float]:
     """Run one stage in this process; returns (artifact path, wall seconds, CPU seconds). Used by every runner.
 
     The CPU seconds are this process's (all its threads) while the stage ran: every runner runs one
-    stage at a time per process, so they are the stage's own.
+    stage at a time per process, so they are the stage's own. The BLAS thread pools (NumPy's, SciPy's)
+    run one thread during the stage in every runner (``--jobs 1`` included) and the diarizer one
+    torch thread: a stage that spreads its work does so itself (:mod:`anim400k.threads`). In-process,
+    NumPy's, SciPy's and torch's pools of 2 threads each, busy-waiting between calls once the
+    separation had run, made the diarizer of a 300 s episode cost 42.6 instead of 9.6 CPU-s.
+    (OpenMP is not limited: CTranslate2's workers would run one at a time.)
     """
     import time
 
+    from threadpoolctl import threadpool_limits
+
     force_offline()
     t0, c0 = time.perf_counter(), time.process_time()
-    artifact = STAGE_BY_NAME[name].fn(ctx)
+    with threadpool_limits(limits=1, user_api="blas"):  # one BLAS thread, as OMP_NUM_THREADS=1 gives pool workers
+        artifact = STAGE_BY_NAME[name].fn(ctx)
     return artifact, time.perf_counter() - t0, time.process_time() - c0
