@@ -140,6 +140,7 @@ def score(ref: list, hyp: list, clips: np.ndarray) -> dict[str, float]:
     single = [ok for ok, rs in zip(right, ref_sets, strict=True) if len(rs) == 1]
     multi = [ok for ok, rs in zip(right, ref_sets, strict=True) if len(rs) > 1]
     return {
+        **breakdown(ref, hyp),
         "merged": merged_voices(ref, hyp, mapping),
         "der": float(d["diarization error rate"]), "missed_s": float(d["missed detection"]),
         "false_s": float(d["false alarm"]), "confusion_s": float(d["confusion"]), "total_s": float(d["total"]),
@@ -149,6 +150,44 @@ def score(ref: list, hyp: list, clips: np.ndarray) -> dict[str, float]:
         "sure": len(sure), "sure_ok": float(sum(sure)),
         "single": len(single), "single_ok": float(sum(single)), "multi": len(multi), "multi_ok": float(sum(multi)),
     }
+
+
+BREAKDOWN_KEYS = ("miss_overlap", "miss_single", "fa_pad", "fa_far", "fa_extra")
+
+
+def breakdown(ref: list, hyp: list, collar: float = 0.25, step: float = 0.01, pad: float = 0.5) -> dict[str, float]:
+    """Seconds of missed speech and false alarm by cause, on ``step`` frames outside the collar
+    (``collar / 2`` either side of each reference boundary, as pyannote's DER scores them).
+
+    ``miss_overlap``: reference overlap (two or more speakers) given fewer speakers;
+    ``miss_single``: one-speaker reference speech given none (what the VAD missed);
+    ``fa_pad``: speech found within ``pad`` s of reference speech (boundary padding, early starts,
+    late ends); ``fa_far``: speech found farther from any line (music and effects);
+    ``fa_extra``: more speakers than the reference where it has speech (overlap labels too many).
+    """
+    if not ref:
+        return dict.fromkeys(BREAKDOWN_KEYS, 0.0)
+    both = [*ref, *hyp]
+    t = np.arange(min(0.0, *(x.start for x in both)), max(x.end for x in both) + 1.0, step) + step / 2
+    nr, nh = np.zeros(len(t), int), np.zeros(len(t), int)
+    for turns, n in ((ref, nr), (hyp, nh)):
+        for spk in {x.speaker for x in turns}:  # a speaker counts once per frame
+            on = np.zeros(len(t), bool)
+            for x in turns:
+                if x.speaker == spk:
+                    on[(t >= x.start) & (t < x.end)] = True
+            n += on
+    keep = np.ones(len(t), bool)
+    for x in ref:
+        for b in (x.start, x.end):
+            keep[np.abs(t - b) < collar / 2] = False
+    near = np.zeros(len(t), bool)
+    for x in ref:
+        near[(t >= x.start - pad) & (t < x.end + pad)] = True
+    miss, fa = np.clip(nr - nh, 0, None) * keep, np.clip(nh - nr, 0, None) * keep
+    return {"miss_overlap": float(miss[nr >= 2].sum() * step), "miss_single": float(miss[nr == 1].sum() * step),
+            "fa_pad": float(fa[(nr == 0) & near].sum() * step), "fa_far": float(fa[(nr == 0) & ~near].sum() * step),
+            "fa_extra": float(fa[nr >= 1].sum() * step)}
 
 
 def merged_voices(ref: list, hyp: list, mapping: dict) -> list[str]:

@@ -21,7 +21,8 @@ experiment hooks (keys starting with ``_``) that patch the clustering for a meas
   Gaussian mixture over the affinity's kernel-PCA coordinates (:func:`bic_count`).
 
     PYTHONPATH=$PWD/src OMP_NUM_THREADS=1 python benchmarks/tune_diarize_real.py \\
-        --seeds 0 20 --grid '[{}, {"embedding": "campplus"}, {"embedding": "campplus", "pitch_weight": 0.5}]'
+        --seeds 0 20 --cache /tmp/tune.pkl \\
+        --grid '[{}, {"embedding": "campplus"}, {"embedding": "campplus", "pitch_weight": 0.5}]'
 
 Prints per configuration: mean DER, share of episodes with the right speaker count, share of
 clips with the right speaker set, and found/true speakers per episode.
@@ -32,6 +33,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import pickle
 import sys
 import time
 import warnings
@@ -46,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 SR = 16000
 HOOKS: dict[str, Any] = {}
+CACHE: dict = {}  # features (VAD, pitch, embeddings) and episodes, kept in ``--cache`` between runs
 
 
 def _digest(*arrays: np.ndarray) -> str:
@@ -69,7 +72,7 @@ def install_caches_and_hooks() -> None:
     """Cache VAD, pitch and embeddings; add the experiment hooks (see the module docstring)."""
     from anim400k.diarize import clustering, embedded, pitch, vad, views
 
-    cache: dict = {}
+    cache = CACHE
     vad.speech_regions = _memo(vad.speech_regions, cache)
     pitch.f0_track = _memo(pitch.f0_track, cache)
     embed = embedded.EmbeddedDiarizer._embed
@@ -175,11 +178,15 @@ def episodes(first: int, count: int, duration: float) -> list[tuple]:
     sep = get_separator("dualtrack")
     out = []
     for i in range(first, first + count):
+        if ("episode", i, duration) in CACHE:
+            out.append(CACHE["episode", i, duration])
+            continue
         mix, en_mix, ref, clips = compose_episode(bank, 1000 + i, 2 + i % 5, duration)
         s = sep.separate(mix, SR, reference=en_mix, time_map=TimeMap(0.0, 0.0, 1.0))
         speech = (mix - s.backing[: len(mix)]).astype(np.float32)
         en = other_speech(en_mix, SR, len(mix), s.backing, TimeMap(0.0, 0.0, 1.0))
         out.append((speech, en, ref, clips))
+        CACHE["episode", i, duration] = out[-1]
     return out
 
 
@@ -188,15 +195,18 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs=2, default=(0, 20), metavar=("FIRST", "END"))
     ap.add_argument("--duration", type=float, default=90.0)
     ap.add_argument("--grid", default="[{}]", help="JSON list of option objects")
+    ap.add_argument("--cache", type=Path, help="pickle file keeping episodes and features between runs")
     args = ap.parse_args()
     warnings.filterwarnings("ignore", message="'uem' was approximated")
 
     import torch
-    from bench_diarize_real import score
+    from bench_diarize_real import BREAKDOWN_KEYS, score
 
     from anim400k.diarize import get_diarizer
 
     torch.set_num_threads(1)
+    if args.cache and args.cache.exists():
+        CACHE.update(pickle.loads(args.cache.read_bytes()))
     install_caches_and_hooks()
     eps = episodes(args.seeds[0], args.seeds[1] - args.seeds[0], args.duration)
     for options in json.loads(args.grid):
@@ -210,10 +220,17 @@ def main() -> None:
         count = np.mean([r["count_ok"] for r in rows])
         clips_ok = sum(r["clips_ok"] for r in rows) / sum(r["clips"] for r in rows)
         found = " ".join(f"{r['n_hyp']}/{r['n_ref']}" for r in rows)
+        parts = " ".join(f"{k} {sum(r[k] for r in rows):.1f}" for k in BREAKDOWN_KEYS)
+        pyan = "/".join(f"{sum(r[k] for r in rows):.1f}" for k in ("missed_s", "false_s", "confusion_s"))
         merged = Counter(" & ".join(sorted(x.split(" & "))) for r in rows for x in r["merged"])
         print(f"{json.dumps(options)}\n    DER {100 * der:5.1f} %  count {100 * count:3.0f} %  "
               f"clips {100 * clips_ok:5.1f} %  [{found}]  {time.process_time() - t0:.0f} CPU s\n"
+              f"    missed/false alarm/confusion {pyan} s; {parts}\n"
               f"    missed speakers merged: {dict(merged.most_common())}", flush=True)
+        if args.cache:
+            tmp = args.cache.with_suffix(".tmp")
+            tmp.write_bytes(pickle.dumps(CACHE))
+            tmp.replace(args.cache)
 
 
 if __name__ == "__main__":
