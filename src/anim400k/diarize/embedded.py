@@ -54,6 +54,9 @@ class EmbeddedConfig:
     switch_penalty: float = 1.0
     overlap: bool = True
     overlap_margin: float = 0.1
+    #: a pause of at most this long between two turns of one speaker (no other speaker between)
+    #: is bridged: a line's own pauses are part of the line (0: off)
+    bridge_gap: float = 0.4
     #: extra rounds of re-segmentation with speaker models re-estimated from the previous round
     reseg_iters: int = 0
     min_turn: float = 0.1
@@ -79,7 +82,7 @@ class EmbeddedConfig:
 
 #: Options that reproduce the embedded diarizer as it was before the realistic-voice benchmark
 #: (``benchmarks/bench_diarize_real.py`` compares against it as ``current``).
-LEGACY_OPTIONS: dict[str, object] = {"reassign_iters": 0}
+LEGACY_OPTIONS: dict[str, object] = {"reassign_iters": 0, "bridge_gap": 0.0}
 
 
 class EmbeddedDiarizer:
@@ -135,7 +138,7 @@ class EmbeddedDiarizer:
         labels = self._cluster(emb, windows, wpitch, view)
         k = int(labels.max()) + 1
         if k == 1:
-            turns = [Turn(float(a), float(b), "spk0", 1.0) for a, b in regions]
+            turns = bridge_pauses([Turn(float(a), float(b), "spk0", 1.0) for a, b in regions], cfg.bridge_gap)
             return relabel_by_first_appearance(normalize_turns(turns, cfg.min_turn))
 
         mean = emb.mean(axis=0)
@@ -154,6 +157,7 @@ class EmbeddedDiarizer:
                                                   for i in range(k)]))
             turns = self._resegment(regions, windows, wscores, f0, spk_pitch, other_pitch)
             labels = _window_labels(windows, turns, labels)
+        turns = bridge_pauses(turns, cfg.bridge_gap)
         if cfg.overlap:
             turns.extend(self._overlaps(cwin, ccent, windows, turns))
         return relabel_by_first_appearance(normalize_turns(turns, cfg.min_turn))
@@ -287,6 +291,23 @@ class AnimeDiarizer(EmbeddedDiarizer):
     def __init__(self, num_speakers: int | None = None, **options: object) -> None:
         options.setdefault("embedding", "anime")
         super().__init__(num_speakers, **options)
+
+
+def bridge_pauses(turns: list[Turn], gap: float) -> list[Turn]:
+    """``turns`` (no overlaps among them) with each pause of at most ``gap`` seconds between two
+    consecutive turns of the same speaker filled by that speaker (the confidence of the earlier turn).
+
+    The VAD splits a line at each pause longer than its ``min_silence`` (0.15 s); a line's pauses
+    belong to the line (the reference, subtitles and the aligner's segments count them in).
+    """
+    if gap <= 0:
+        return list(turns)
+    ordered = sorted(turns)
+    out = list(ordered)
+    for a, b in zip(ordered[:-1], ordered[1:], strict=True):
+        if a.speaker == b.speaker and 0 < b.start - a.end <= gap:
+            out.append(Turn(a.end, b.start, a.speaker, a.confidence))
+    return out
 
 
 def _reassign(aff: np.ndarray, labels: np.ndarray, iters: int, stay: float = 0.05) -> np.ndarray:
