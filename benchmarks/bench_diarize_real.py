@@ -7,7 +7,8 @@ of 2-6 characters (episode ``i`` has ``2 + i % 5``) with uneven shares of lines,
 ends) and the synthetic music-and-effects stem 0-6 dB under the speech (loud music). Clips
 are runs of 1-3 consecutive lines, as the aligner's merged ASR segments are.
 
-Printed per method, side by side: DER (0.25 s collar, overlaps scored, pyannote.metrics),
+Printed per method, side by side: DER (0.25 s collar, overlaps scored, pyannote.metrics) with
+its missed speech and false alarm split by cause (:func:`breakdown`),
 episodes whose speaker count is right, missed and false speakers, per-clip speaker-set
 accuracy (the clip's speaker set under the release's 0.3 s rule, hypothesis speakers mapped to
 reference ones by the DER's optimal mapping), and speed (audio seconds per second, 1 torch
@@ -312,6 +313,10 @@ def main() -> None:
         ("DER (pooled time)", lambda m: f"{100 * errors(m) / agg(m, 'total_s'):.1f} %", ""),
         ("  missed / false alarm / confusion",
          lambda m: "/".join(f"{agg(m, k):.0f}" for k in ("missed_s", "false_s", "confusion_s")) + " s", ""),
+        ("    missed: overlap / one speaker",
+         lambda m: f"{agg(m, 'miss_overlap'):.0f} / {agg(m, 'miss_single'):.0f} s", ""),
+        ("    false alarm: pad / far / extra",
+         lambda m: "/".join(f"{agg(m, k):.0f}" for k in ("fa_pad", "fa_far", "fa_extra")) + " s", ""),
         ("speaker count right", lambda m: f"{100 * agg(m, 'count_ok') / len(rows[m]):.0f} %", ">= 90 %"),
         ("missed / false speakers", lambda m: f"{agg(m, 'missed_spk'):.0f} / {agg(m, 'false_spk'):.0f}", ""),
         ("clip speaker set right", lambda m: f"{100 * agg(m, 'clips_ok') / agg(m, 'clips'):.1f} %", ">= 85 %"),
