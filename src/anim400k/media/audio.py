@@ -312,10 +312,9 @@ def cut_audio_clips(
         from ..threads import task_threads
 
         workers = task_threads(4)
-    n_workers = workers
-    if n_workers <= 1 or len(jobs) <= 1:
+    if workers <= 1 or len(jobs) <= 1:
         return [encode(job) for job in jobs]
-    with ThreadPoolExecutor(n_workers) as pool:
+    with ThreadPoolExecutor(workers) as pool:
         return list(pool.map(encode, jobs))
 
 
