@@ -105,13 +105,14 @@ def test_rebuild_skips_everything_and_is_identical(built: tuple[Path, object], s
 
 def test_video_height_recuts_clips_at_that_height(built: tuple[Path, object], short_manifest: Path,
                                                   tmp_path: Path) -> None:
-    """``video_height`` is a cut option: a rebuild re-cuts (only) the clips, at that height, aspect kept."""
+    """``video_height`` and ``video_preset`` are cut options: a rebuild re-cuts (only) the clips, at that height,
+    aspect kept, with that x264 preset (x264 writes its settings into the stream: ``fast`` has subme=6)."""
     from anim400k import media
 
     ref_out, _ = built
     out = tmp_path / "small"
     shutil.copytree(ref_out, out)
-    report = build_dataset(short_manifest, out, BuildOptions(progress=False, video_height=48))
+    report = build_dataset(short_manifest, out, BuildOptions(progress=False, video_height=48, video_preset="veryfast"))
     assert not report.failed
     assert all("cut" not in e.skipped_stages and "align" in e.skipped_stages for e in report.episodes)
     ann = json.loads((out / ANNOTATIONS_FILE).read_text())
@@ -119,6 +120,8 @@ def test_video_height_recuts_clips_at_that_height(built: tuple[Path, object], sh
     before = media.probe(id_path(ref_out, VIDEO_ARCHIVE, clip["jp_clip"], "mp4")).video_streams[0]
     after = media.probe(id_path(out, VIDEO_ARCHIVE, clip["jp_clip"], "mp4")).video_streams[0]
     assert after.height == 48 and before.height > 48
+    assert b"subme=6" in id_path(ref_out, VIDEO_ARCHIVE, clip["jp_clip"], "mp4").read_bytes()
+    assert b"subme=2" in id_path(out, VIDEO_ARCHIVE, clip["jp_clip"], "mp4").read_bytes()  # veryfast
     assert abs(after.width / after.height - before.width / before.height) < 0.1
 
 

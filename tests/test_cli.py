@@ -19,6 +19,7 @@ from anim400k.cli import main
         (["dub", "--bogus"], "No such option: --bogus"),
         (["dub"], "Missing option '--out'"),
         (["dub", "v.mkv", "--out", "o.mkv", "--min-stretch", "abc"], "Invalid value for '--min-stretch'"),
+        (["build", "m.yaml", "--out", "o", "--video-preset", "quick"], "'quick' is not an x264 preset"),
     ],
 )
 def test_usage_errors_are_one_message_and_exit_2(argv, message, capsys):

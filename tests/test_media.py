@@ -252,6 +252,36 @@ def test_cut_audio_clips_durations(tmp_path: Path, episode: Path) -> None:
     assert peak_freq(media.decode_audio(outs[1], 0, sr=16000), 16000) == pytest.approx(JP_TONE, abs=3)
 
 
+def test_mp3_compression_level(tmp_path: Path) -> None:
+    """MP3s are written at LAME -q MP3_COMPRESSION_LEVEL unless asked otherwise; the level reaches LAME."""
+    rng = np.random.default_rng(0)
+    x = (0.3 * _tone(440.0, 44100, 2.0, 1)[0] + 0.05 * rng.standard_normal(88200)).astype(np.float32)
+    default = media.write_audio(tmp_path / "default.mp3", x, 44100).read_bytes()
+    same = media.write_audio(tmp_path / "same.mp3", x, 44100, compression_level=media.audio.MP3_COMPRESSION_LEVEL)
+    other = media.write_audio(tmp_path / "q2.mp3", x, 44100, compression_level=2)
+    assert media.audio.MP3_COMPRESSION_LEVEL == 5
+    assert same.read_bytes() == default
+    assert other.read_bytes() != default
+    y = media.decode_audio(other, 0, sr=44100)
+    assert len(y) / 44100 == pytest.approx(2.0, abs=0.05)
+    clips = media.cut_audio_clips(x, 44100, [(0.0, 1.0)], [tmp_path / "c.mp3"], workers=1, compression_level=2)
+    expected = media.write_audio(tmp_path / "c2.mp3", x[:44100], 44100, compression_level=2).read_bytes()
+    assert clips[0].read_bytes() == expected
+
+
+def test_cut_video_clips_preset(tmp_path: Path, episode: Path) -> None:
+    """``preset`` reaches x264 (it writes its settings into the stream); an unknown one is refused."""
+    from anim400k.dataset.options import X264_PRESETS
+
+    assert X264_PRESETS == media.video.X264_PRESETS
+    for preset, subme in (("fast", b"subme=6"), ("veryfast", b"subme=2")):
+        out = tmp_path / f"{preset}.mp4"
+        media.cut_video_clips(episode, [(0.5, 1.5)], [out], preset=preset, workers=1)
+        assert subme in out.read_bytes()
+    with pytest.raises(ValueError, match="x264 preset"):
+        media.cut_video_clips(episode, [(0.5, 1.5)], [tmp_path / "x.mp4"], preset="quick")
+
+
 def test_cut_video_clips_one_pass(tmp_path: Path, episode: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import anim400k.media.video as mv
 

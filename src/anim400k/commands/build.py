@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ..dataset.options import BuildOptions
+from ..dataset.options import X264_PRESETS, BuildOptions
 from ..registry import ASR, DIARIZERS, SEPARATORS
 
 _D = BuildOptions()  # the defaults: stated once, in BuildOptions
@@ -37,6 +37,9 @@ def register(app: typer.Typer) -> None:
         video_height: Annotated[
             int | None, typer.Option(min=2, help="Write video clips at this height (aspect kept; default: source).")
         ] = _D.video_height,
+        video_preset: Annotated[str, typer.Option(
+            help=f"x264 preset of the video clips (CRF 23): {', '.join(X264_PRESETS)}; faster presets cost less "
+                 "CPU for a little quality (docs/scaling.md).")] = _D.video_preset,
         backing_clips: Annotated[bool, typer.Option("--backing-clips/--no-backing-clips")] = _D.backing_clips,
         frames_fps: Annotated[float | None, typer.Option(help="Also extract frames at this rate.")] = _D.frames_fps,
         archive: Annotated[bool, typer.Option("--archive", help="Also write the .tar.gz archives.")] = _D.archive,
@@ -50,10 +53,15 @@ def register(app: typer.Typer) -> None:
         from ..dataset.pipeline import BuildInterrupted, build_dataset
         from ..dataset.summary import print_summary
 
+        if video_preset not in X264_PRESETS:
+            raise typer.BadParameter(f"'{video_preset}' is not an x264 preset (use one of {', '.join(X264_PRESETS)})",
+                                     param_hint="'--video-preset'")
+
         opts = BuildOptions(
             asr_en=asr_en, asr_ja=asr_ja, asr_model=asr_model, asr_device=device, tolerance_ms=tolerance_ms,
             sync=sync, diarizer=diarizer, separator=separator, separator_model=separator_model,
-            video_clips=video_clips, video_height=video_height, backing_clips=backing_clips, frames_fps=frames_fps,
+            video_clips=video_clips, video_height=video_height, video_preset=video_preset,
+            backing_clips=backing_clips, frames_fps=frames_fps,
             archive=archive, jobs=jobs, runner=runner, ray_address=address, retries=retries, progress=progress,
         )
         try:

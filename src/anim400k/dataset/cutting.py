@@ -44,6 +44,7 @@ def cut_episode(ctx: EpisodeContext) -> dict[str, Any]:
                 video_paths,
                 audio=(jp_audio, RELEASE_AUDIO_SR),
                 height=ctx.options.video_height,
+                preset=ctx.options.video_preset,
             )
         jp_paths, other_paths = audio_job.result()
     files = [*map(str, jp_paths), *map(str, video_paths), *map(str, other_paths)]

@@ -9,7 +9,11 @@ from dataclasses import asdict, dataclass, field
 from ..model import DEFAULT_TOLERANCE_MS
 from ..signal import ANALYSIS_SR
 
-__all__ = ["ANALYSIS_SR", "STAGE_OPTION_KEYS", "STAGE_VERSIONS", "BuildOptions", "stage_config"]
+__all__ = ["ANALYSIS_SR", "STAGE_OPTION_KEYS", "STAGE_VERSIONS", "X264_PRESETS", "BuildOptions", "stage_config"]
+
+#: ``video_preset`` choices: x264's presets, fastest first (as ``anim400k.media.video.X264_PRESETS``; kept
+#: here too so the CLI need not import the media package)
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 
 
 @dataclass(slots=True)
@@ -20,7 +24,8 @@ class BuildOptions:
     ``separate``). ``asr_model`` is a local path or cached model name for production ASR;
     ``separator_model`` the local demucs model (file or folder). ``asr_device`` (``auto``,
     ``cpu``, ``cuda``) goes to every backend that runs on a device: the ASR, the diarizer
-    (``cpu``/``cuda`` only; ``auto`` keeps its default) and demucs.
+    (``cpu``/``cuda`` only; ``auto`` keeps its default) and demucs. ``video_preset`` is the
+    video clips' x264 preset (CRF 23; :data:`X264_PRESETS`).
     """
 
     asr_en: str = "auto"
@@ -34,6 +39,7 @@ class BuildOptions:
     separator_model: str | None = None
     video_clips: bool = True
     video_height: int | None = None
+    video_preset: str = "fast"
     backing_clips: bool = True
     frames_fps: float | None = None
     archive: bool = False
@@ -61,7 +67,7 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
     "diarize": ("diarizer",),
     "separate": ("separator", "separator_model"),
     "align": ("tolerance_ms",),
-    "cut": ("video_clips", "video_height", "backing_clips", "audio_bitrate"),
+    "cut": ("video_clips", "video_height", "video_preset", "backing_clips", "audio_bitrate"),
     "frames": ("frames_fps",),
     "score": (),
 }
@@ -69,8 +75,8 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 
 #: Bumped when a stage's output changes for the same options (asr_en 2-3: ``auto`` English is
 #: Whisper tiny.en, 4: its windows keep 0.3 s of context; score 2: the English WER against the
-#: truth, 3: contractions normalised as Whisper's normaliser does).
-STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 2, "diarize": 2}
+#: truth, 3: contractions normalised as Whisper's normaliser does; cut 2: MP3 clips at LAME ``-q 5``).
+STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 2, "diarize": 2, "cut": 2}
 
 
 def stage_config(stage: str, options: BuildOptions, upstream: list[str], inputs: str = "",
