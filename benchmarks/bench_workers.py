@@ -4,17 +4,21 @@
     python benchmarks/bench_workers.py --episodes 1 --duration 1440 --pairs 1   # one 24-minute episode
 
 Makes ``--episodes`` synthetic episodes (320x180 video; or reuses those already in ``--episodes-dir``:
-making a 24-minute episode costs ~4 minutes), then builds them into fresh folders alternately with
-``--jobs 1`` (the named baseline: one worker, in-process) and ``--jobs 2`` (a 2-process pool,
-stages of one episode overlapped where the DAG allows), ``--pairs`` times (A B A B: on a
-shared machine the load drifts, and a pair measured back to back is the fairer comparison).
+making a 24-minute episode costs ~4 minutes), then builds them into fresh folders in turn with
+``--jobs 1`` (the named baseline: one worker, in-process, its English ASR windows and clip
+encoders spread over every CPU as a user's ``--jobs 1`` does), ``--jobs 1`` with
+``ANIM400K_THREADS=1`` (one thread per stage: the one-core baseline a pool worker's share
+amounts to; skipped with ``--no-one-thread``) and ``--jobs 2`` (a 2-process pool, stages of one
+episode overlapped where the DAG allows), ``--pairs`` times (A B C A B C: on a shared machine
+the load drifts, and builds measured back to back are the fairer comparison).
 
 Printed per build: wall seconds, CPU seconds (this process and the pool's workers), the build
 RTF (wall seconds / seconds of episode audio; the issue's target is <= 0.10 on 2 cores), the
 CPU RTF (CPU seconds / audio seconds: on an idle 2-core machine the wall RTF cannot go below
 half of it), the cores kept busy (CPU / wall) and the load average before the build; then every
-pair's speed-up of ``--jobs 2`` over ``--jobs 1`` (ideal on 2 cores: 2.0) and their median. From
-the first pair it prints each stage's CPU seconds, share and wall seconds for both builds (the
+pair's speed-up of ``--jobs 2`` over each ``--jobs 1`` baseline (ideal on 2 cores against the
+one-thread baseline: 2.0) and their median. From the first pair it prints each stage's CPU
+seconds, share and wall seconds for the first and last build (the
 build report's ``stage_cpu_seconds``/``stage_seconds``: CPU of the process that ran the stage,
 all its threads), the profile that says where the time goes. ``OMP_NUM_THREADS`` is left as
 the user has it: the inline build then runs as a user's ``--jobs 1`` would.
@@ -60,14 +64,24 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def timed_build(manifest: Path, out: Path, jobs: int) -> tuple[float, float, Any]:
-    """Build into a fresh ``out`` with ``jobs`` workers; returns (wall seconds, CPU seconds, the build report)."""
+def timed_build(manifest: Path, out: Path, jobs: int, threads: str | None = None) -> tuple[float, float, Any]:
+    """Build into a fresh ``out`` with ``jobs`` workers (``threads``: ``ANIM400K_THREADS`` for the
+    build, unset if None); returns (wall seconds, CPU seconds, the build report)."""
     from anim400k.dataset.options import BuildOptions
     from anim400k.dataset.pipeline import build_dataset
+    from anim400k.threads import THREADS_ENV
 
     shutil.rmtree(out, ignore_errors=True)
+    saved = os.environ.pop(THREADS_ENV, None)
+    if threads:
+        os.environ[THREADS_ENV] = threads
     t0, c0 = time.perf_counter(), cpu_seconds()
-    report = build_dataset(manifest, out, BuildOptions(progress=False, jobs=jobs))
+    try:
+        report = build_dataset(manifest, out, BuildOptions(progress=False, jobs=jobs))
+    finally:
+        os.environ.pop(THREADS_ENV, None)
+        if saved is not None:
+            os.environ[THREADS_ENV] = saved
     wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
     for e in report.failed:  # shown so it gets fixed (both builds fail alike)
         print(f"  warning: episode {e.key} failed in stage {e.failed_stage}: {e.error}")
@@ -85,7 +99,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--episodes", type=int, default=2, help="synthetic episodes built together")
     parser.add_argument("--duration", type=float, default=300.0, help="seconds per episode (1440: 24 minutes)")
-    parser.add_argument("--pairs", type=int, default=2, help="(--jobs 1, --jobs 2) pairs, alternating")
+    parser.add_argument("--pairs", type=int, default=2, help="rounds of (--jobs 1 [, one thread], --jobs 2)")
+    parser.add_argument("--no-one-thread", action="store_true",
+                        help="skip the --jobs 1 build with ANIM400K_THREADS=1")
     parser.add_argument("--episodes-dir", type=Path, help="where episodes are made/reused (default: a temp dir)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
@@ -98,28 +114,36 @@ def main() -> None:
         audio_s = 0.0
         print(f"{args.episodes} episode(s) x {args.duration:.0f} s; baseline: --jobs 1 (in-process); "
               f"{os.cpu_count()} CPUs; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}")
+        configs = [("--jobs 1", 1, None)] + ([] if args.no_one_thread else [("--jobs 1 (1 thread)", 1, "1")])
+        configs.append(("--jobs 2", 2, None))
         for pair in range(args.pairs):
-            for jobs in (1, 2):
+            for label, jobs, threads in configs:
                 load = os.getloadavg()[0]
                 out = tmp / f"out{jobs}"
-                wall, cpu, report = timed_build(manifest, out, jobs)
+                wall, cpu, report = timed_build(manifest, out, jobs, threads)
                 audio_s = audio_s or episode_seconds(out)
-                run = {"pair": pair + 1, "jobs": jobs, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
+                run = {"pair": pair + 1, "label": label, "jobs": jobs, "threads": threads,
+                       "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
                        "rtf": round(wall / audio_s, 4), "cpu_rtf": round(cpu / audio_s, 4),
                        "cores": round(cpu / wall, 2), "load": round(load, 1),
                        "stage_cpu_s": report.stage_cpu_seconds, "stage_wall_s": report.stage_seconds}
                 runs.append(run)
-                print(f"pair {pair + 1} --jobs {jobs}: {wall:7.1f} s wall {cpu:7.1f} s CPU  build RTF {run['rtf']:.3f} "
+                print(f"pair {pair + 1} {label:<19}: {wall:7.1f} s wall {cpu:7.1f} s CPU  build RTF {run['rtf']:.3f} "
                       f"(CPU RTF {run['cpu_rtf']:.3f}, {run['cores']:.2f} cores busy)  load before {load:.1f}",
                       flush=True)
-        ratios = [a["wall_s"] / b["wall_s"] for a, b in zip(runs[::2], runs[1::2], strict=True)]
+        k = len(configs)
+        rounds = [runs[i: i + k] for i in range(0, len(runs), k)]
         print(f"\n{audio_s:.0f} s of episode audio ({args.episodes} x {args.duration:.0f} s)")
-        print("build RTF --jobs 2, per pair: " + ", ".join(f"{r['rtf']:.3f}" for r in runs[1::2])
+        print("build RTF --jobs 2, per pair: " + ", ".join(f"{r[-1]['rtf']:.3f}" for r in rounds)
               + " (target <= 0.10 on 2 cores); --jobs 1 (baseline): "
-              + ", ".join(f"{r['rtf']:.3f}" for r in runs[::2]))
-        print("speed-up of --jobs 2 over --jobs 1 (baseline), per pair: "
-              + ", ".join(f"{r:.2f}x" for r in ratios) + f"; median {statistics.median(ratios):.2f}x (ideal 2.00x)")
-        one, two = runs[0], runs[1]
+              + ", ".join(f"{r[0]['rtf']:.3f}" for r in rounds))
+        ratios: list[float] = []
+        for b in range(k - 1):
+            rs = [r[b]["wall_s"] / r[-1]["wall_s"] for r in rounds]
+            ratios = ratios or rs
+            print(f"speed-up of --jobs 2 over {configs[b][0]} (baseline), per pair: "
+                  + ", ".join(f"{x:.2f}x" for x in rs) + f"; median {statistics.median(rs):.2f}x (ideal 2.00x)")
+        one, two = runs[0], runs[k - 1]
         total = sum(one["stage_cpu_s"].values()) or 1.0
         print(f"\nper stage, pair 1 (--jobs 1: {total:.1f} CPU-s in stages, CPU RTF {total / audio_s:.3f}; "
               f"--jobs 2: {sum(two['stage_cpu_s'].values()):.1f} CPU-s):")
