@@ -69,10 +69,17 @@ def _open_clip(
 
 
 def _emit(writer: _ClipWriter, picture: Any, until: float, rate: Fraction) -> None:
-    """Encode ``picture`` for every grid point of the clip before ``until`` (s)."""
-    while writer.k < writer.n_frames and writer.start + writer.k / rate < until:
+    """Encode ``picture`` for every grid point of the clip before ``until`` (s).
+
+    Grid point ``k`` is at ``start + k * den / num`` s: integer true division, correctly rounded,
+    so the same float as ``float(k / rate)`` without building a Fraction per frame.
+    """
+    num, den = rate.numerator, rate.denominator
+    time_base = None
+    while writer.k < writer.n_frames and writer.start + writer.k * den / num < until:
         picture.pts = writer.k
-        picture.time_base = 1 / rate
+        if time_base is None:
+            time_base = picture.time_base = Fraction(den, num)
         writer.out.mux(writer.video.encode(picture))
         writer.k += 1
 
