@@ -77,18 +77,19 @@ def install_caches_and_hooks() -> None:
     pitch.f0_track = _memo(pitch.f0_track, cache)
     embed = embedded.EmbeddedDiarizer._embed
 
-    def cached_embed(self: Any, xn: np.ndarray, windows: np.ndarray, name: str | None = None) -> np.ndarray:
+    def cached_embed(self: Any, xn: np.ndarray, windows: np.ndarray, name: str | None = None,
+                     mel: np.ndarray | None = None) -> np.ndarray:
         name = name or self.config.embedding
         key = (name, _digest(xn, windows))
         if key not in cache:
             saved, self.config.embedding = self.config.embedding, name
-            cache[key] = embed(self, xn, windows)
+            cache[key] = embed(self, xn, windows, mel=mel)
             self.config.embedding = saved
         return cache[key]
 
-    def hooked_embed(self: Any, xn: np.ndarray, windows: np.ndarray) -> np.ndarray:
+    def hooked_embed(self: Any, xn: np.ndarray, windows: np.ndarray, mel: np.ndarray | None = None) -> np.ndarray:
         if self.config.embedding != "fused":
-            return cached_embed(self, xn, windows)
+            return cached_embed(self, xn, windows, mel=mel)
         w = HOOKS.get("fuse", 0.5)
         parts = [np.sqrt(w) * clustering.l2_normalize(cached_embed(self, xn, windows, "resemblyzer")),
                  np.sqrt(1 - w) * clustering.l2_normalize(cached_embed(self, xn, windows, "campplus"))]

@@ -19,6 +19,7 @@ Everything it needs ships inside pip packages (no model hub). Steps:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 
@@ -26,7 +27,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..signal import ANALYSIS_SR, prepare_audio
-from . import clustering, views
+from . import clustering, spectral, views
 from .base import Turn, normalize_turns, relabel_by_first_appearance
 
 log = logging.getLogger(__name__)
@@ -78,11 +79,16 @@ class EmbeddedConfig:
     #: speaker count with the other track: ``combined`` (eigengap of the combined affinity) or ``jp``
     #: (the larger of that and the JP-only affinity's count)
     count_views: str = "jp"
+    #: share of the spectral-envelope cosine (:mod:`.spectral`) in the window similarities (0: off)
+    spectral_weight: float = 0.7
+    #: speaker count from the ``embedding``-only affinities (the clustering then uses the blend) or
+    #: from the ``fused`` one (spectral part included)
+    spectral_count: str = "embedding"
 
 
 #: Options that reproduce the embedded diarizer as it was before the realistic-voice benchmark
 #: (``benchmarks/bench_diarize_real.py`` compares against it as ``current``).
-LEGACY_OPTIONS: dict[str, object] = {"reassign_iters": 0, "bridge_gap": 0.0}
+LEGACY_OPTIONS: dict[str, object] = {"reassign_iters": 0, "bridge_gap": 0.0, "spectral_weight": 0.0}
 
 
 class EmbeddedDiarizer:
@@ -99,6 +105,10 @@ class EmbeddedDiarizer:
         if self.config.embedding not in EMBEDDINGS:
             raise InputError(f"unknown speaker embedding {self.config.embedding!r} "
                              f"(choose from {', '.join(EMBEDDINGS)})")
+        if self.config.spectral_count not in ("embedding", "fused"):
+            raise InputError(f"unknown spectral_count {self.config.spectral_count!r} (choose from embedding, fused)")
+        if not 0.0 <= self.config.spectral_weight < 1.0:
+            raise InputError(f"spectral_weight must be in [0, 1), got {self.config.spectral_weight}")
         if self.config.count_views not in ("combined", "jp"):
             raise InputError(f"unknown count_views {self.config.count_views!r} (choose from combined, jp)")
         if self.config.embedding == "campplus":  # load (and check) the model now, not after VAD
@@ -130,28 +140,33 @@ class EmbeddedDiarizer:
         if len(windows) == 0:
             return []
         xn = embedding.normalize_regions(x, regions, SR)
-        emb = self._embed(xn, windows)
+        mel = self._mel(xn)  # shared by Resemblyzer and the spectral statistics
+        raw = self._embed(xn, windows, mel=mel)
+        spec = None if mel is None else self._spectral(mel, windows)
+        emb = raw if spec is None else spectral.augment(raw, spec, cfg.spectral_weight)
         f0 = pitch.f0_track(x, SR)
         wpitch = pitch.window_pitch(f0, windows)
         view = self._other_view(other, sr, len(x), windows) if other is not None else None
 
-        labels = self._cluster(emb, windows, wpitch, view)
+        labels = self._cluster(emb, windows, wpitch, view, raw)
         k = int(labels.max()) + 1
         if k == 1:
             turns = bridge_pauses([Turn(float(a), float(b), "spk0", 1.0) for a, b in regions], cfg.bridge_gap)
             return relabel_by_first_appearance(normalize_turns(turns, cfg.min_turn))
 
-        mean = emb.mean(axis=0)
-        cwin = clustering.l2_normalize(emb - mean)
+        # frames are scored on the embedding model's vectors alone: the spectral part places windows
+        # in the clustering, but in the frame scores it flips short lines (docs/diarization.md)
+        mean = raw.mean(axis=0)
+        cwin = clustering.l2_normalize(raw - mean)
         for _ in range(1 + max(0, cfg.reseg_iters)):
             k = int(labels.max()) + 1
-            ccent = clustering.l2_normalize(clustering.centroids(emb, labels) - mean)
+            ccent = clustering.l2_normalize(clustering.centroids(raw, labels) - mean)
             spk_pitch = np.array([_nanmedian(wpitch[labels == i]) for i in range(k)])
             wscores = cwin @ ccent.T
             other_pitch = None
             if view is not None and cfg.other_weight > 0:
                 w = cfg.other_weight
-                oscores = views.centred_scores(view.emb, labels, view.valid, k)
+                oscores = views.centred_scores(view.raw_emb, labels, view.valid, k)
                 wscores[view.valid] = (1 - w) * wscores[view.valid] + w * oscores[view.valid]
                 other_pitch = (view.f0, np.array([_nanmedian(view.pitch[(labels == i) & view.valid])
                                                   for i in range(k)]))
@@ -175,11 +190,17 @@ class EmbeddedDiarizer:
         if valid.sum() < 3:
             return None
         idx = np.nonzero(valid)[0]
-        part = self._embed(embedding.normalize_regions(y, regions, SR), windows[idx])  # EN-voiced windows only
+        yn = embedding.normalize_regions(y, regions, SR)
+        mel = self._mel(yn)
+        raw_part = self._embed(yn, windows[idx], mel=mel)  # EN-voiced windows only
+        spec = None if mel is None else self._spectral(mel, windows[idx])
+        part = raw_part if spec is None else spectral.augment(raw_part, spec, self.config.spectral_weight)
         emb = np.zeros((len(windows), part.shape[1]), np.float32)
         emb[idx] = part
+        raw = np.zeros((len(windows), raw_part.shape[1]), np.float32)
+        raw[idx] = raw_part
         f0 = pitch.f0_track(y, SR)
-        return views.OtherView(emb, pitch.window_pitch(f0, windows), f0, valid)
+        return views.OtherView(emb, pitch.window_pitch(f0, windows), f0, valid, raw)
 
     def _resegment(self, regions: np.ndarray, windows: np.ndarray, wscores: np.ndarray, f0: np.ndarray,
                    spk_pitch: np.ndarray, other_pitch: tuple[np.ndarray, np.ndarray] | None = None) -> list[Turn]:
@@ -207,8 +228,23 @@ class EmbeddedDiarizer:
                                frame_confidence(sc, path, cfg.confidence_scale)))
         return turns
 
-    def _embed(self, xn: np.ndarray, windows: np.ndarray) -> np.ndarray:
-        """Window embeddings of the level-normalised 16 kHz audio with the configured model."""
+    def _mel(self, xn: np.ndarray) -> np.ndarray | None:
+        """Resemblyzer's mel frames of ``xn`` when the embedding or the spectral statistics use them."""
+        if self.config.embedding != "resemblyzer" and self.config.spectral_weight <= 0:
+            return None
+        from . import embedding
+
+        return embedding.mel_frames(xn)
+
+    def _spectral(self, mel: np.ndarray, windows: np.ndarray) -> np.ndarray | None:
+        """Window cepstra (:mod:`.spectral`) from the mel frames; None when switched off."""
+        if self.config.spectral_weight <= 0:
+            return None
+        return spectral.window_cepstra(mel, windows)
+
+    def _embed(self, xn: np.ndarray, windows: np.ndarray, mel: np.ndarray | None = None) -> np.ndarray:
+        """Window embeddings of the level-normalised 16 kHz audio with the configured model
+        (``mel``: :func:`.embedding.mel_frames` of ``xn`` when already computed)."""
         cfg = self.config
         if cfg.embedding == "anime":
             from . import anime_embedding
@@ -221,27 +257,38 @@ class EmbeddedDiarizer:
             return cam.embed_windows(cam.fbank(xn), windows, cam.load_campplus(cfg.device))
         from . import embedding
 
-        return embedding.embed_windows(embedding.mel_frames(xn), windows, embedding.load_encoder(cfg.device))
+        if mel is None:
+            mel = embedding.mel_frames(xn)
+        return embedding.embed_windows(mel, windows, embedding.load_encoder(cfg.device))
 
     def _cluster(self, emb: np.ndarray, windows: np.ndarray, wpitch: np.ndarray,
-                 view: views.OtherView | None = None) -> np.ndarray:
+                 view: views.OtherView | None = None, raw: np.ndarray | None = None) -> np.ndarray:
+        """Window labels ``0..k-1``: ``emb`` (embeddings, spectral part included) builds the affinity;
+        ``raw`` (the embedding model's own vectors; default ``emb``) gives the count and the merges."""
         cfg = self.config
         if len(emb) < 3:
             return np.zeros(len(emb), dtype=int)
         aff = jp_aff = clustering.fused_affinity(emb, wpitch, cfg.pitch_weight)
         aff = views.combined_affinity(aff, view, cfg.other_weight, cfg.pitch_weight)
         num = cfg.num_speakers
+        count_aff, count_jp = aff, jp_aff
+        if num is None and cfg.spectral_count == "embedding" and raw is not None and raw is not emb:
+            count_jp = clustering.fused_affinity(raw, wpitch, cfg.pitch_weight)
+            raw_view = None if view is None else dataclasses.replace(view, emb=view.raw_emb)
+            count_aff = views.combined_affinity(count_jp, raw_view, cfg.other_weight, cfg.pitch_weight)
         if num is None and cfg.count_views == "jp" and view is not None and view.valid.sum() >= 3:
-            num = views.joint_count(aff, jp_aff, cfg.min_speakers, cfg.max_speakers)
+            num = views.joint_count(count_aff, count_jp, cfg.min_speakers, cfg.max_speakers)
+        elif num is None and count_aff is not aff:
+            num = int(clustering.nme_spectral(count_aff, None, cfg.min_speakers, cfg.max_speakers).max()) + 1
         labels = clustering.nme_spectral(aff, num, cfg.min_speakers, cfg.max_speakers)
         if cfg.reassign_iters > 0:
             labels = _reassign(aff, labels, cfg.reassign_iters)
         if cfg.num_speakers is None:
             labels = clustering.merge_clusters(
-                emb, labels, windows[:, 1] - windows[:, 0], wpitch, cfg.merge_similarity,
+                emb if raw is None else raw, labels, windows[:, 1] - windows[:, 0], wpitch, cfg.merge_similarity,
                 cfg.max_pitch_gap, cfg.min_cluster_duration, cfg.min_speakers,
                 small_merge_similarity=cfg.small_merge_similarity,
-                other=None if view is None or cfg.other_weight <= 0 else (view.emb, view.pitch, view.valid),
+                other=None if view is None or cfg.other_weight <= 0 else (view.raw_emb, view.pitch, view.valid),
                 other_weight=cfg.other_weight,
             )
         return labels

@@ -29,6 +29,13 @@ class OtherView:
     pitch: np.ndarray
     f0: np.ndarray
     valid: np.ndarray
+    #: the embedding model's own vectors when ``emb`` also holds spectral features (cluster merging)
+    raw: np.ndarray | None = None
+
+    @property
+    def raw_emb(self) -> np.ndarray:
+        """``raw`` when set, else ``emb``."""
+        return self.emb if self.raw is None else self.raw
 
 
 def covered_fraction(windows: np.ndarray, regions: np.ndarray) -> np.ndarray:

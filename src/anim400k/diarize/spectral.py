@@ -1,0 +1,83 @@
+"""Spectral-envelope statistics per window: a second timbre cue next to the speaker embedding.
+
+A speaker-verification embedding (Resemblyzer's GE2E d-vector, CAM++) is trained to ignore what
+does not identify a *person*; two neural TTS voices built from similar data can be one person to
+it. Each TTS voice (and each actor's recording chain) still fixes its spectral envelope, which
+the classic GMM/BIC diarization features measure directly: the mean of the frame cepstra (DCT of
+the log-mel spectrum, ``c0`` left out so level does not count) over a window's loud frames.
+
+Measured on the realistic benchmark's separated JP speech (seeds 0-19, windows whose reference
+speaker is unique): 2-means on one pair's windows recovers the two voices with adjusted Rand
+index 0.91 (the Kokoro pair ``jf_gongitsune``/``jf_nezumi``) against 0.12 for Resemblyzer's
+centred d-vectors; over all pairs 0.97 vs 0.83 (``docs/diarization.md``).
+
+Features are standardised over the episode's windows (so every coefficient counts alike and the
+track's own colouring, shared by all speakers, drops out) and L2-normalised: their dot products
+are cosines on the same scale as the centred d-vectors' (:func:`augment`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Cepstral coefficients kept (``c1..c30`` of 40 mel bands).
+N_CEPSTRA = 30
+#: Frames more than this many natural-log units (~13 dB) under the window's loudest frame are left out.
+LOUD_RANGE = 3.0
+#: Mel frame hop in seconds (Resemblyzer's mel frames, :func:`anim400k.diarize.embedding.mel_frames`).
+FRAME = 0.01
+
+
+def window_cepstra(mel: np.ndarray, windows: np.ndarray, n: int = N_CEPSTRA,
+                   loud_range: float = LOUD_RANGE) -> np.ndarray:
+    """Mean cepstrum ``c1..cn`` of the loud frames of each window: ``(n_windows, n)``.
+
+    ``mel`` is a (non-log) mel power spectrogram ``(frames, bands)`` at :data:`FRAME` hop;
+    ``windows`` are ``(start, end)`` seconds.
+    """
+    import scipy.fft
+
+    out = np.zeros((len(windows), n), np.float32)
+    if len(windows) == 0 or len(mel) == 0:
+        return out
+    logmel = np.log(mel.astype(np.float64) + 1e-6)
+    n = min(n, mel.shape[1] - 1)
+    cep = scipy.fft.dct(logmel, type=2, norm="ortho", axis=1)[:, 1 : n + 1]
+    loudness = logmel.max(axis=1)
+    idx = np.clip(np.round(np.asarray(windows) / FRAME).astype(int), 0, len(mel))
+    for i, (a, b) in enumerate(idx):
+        b = max(b, min(a + 1, len(mel)))
+        if b <= a:
+            continue
+        seg, e = cep[a:b], loudness[a:b]
+        keep = e > e.max() - loud_range
+        out[i, :n] = (seg[keep] if keep.sum() >= 5 else seg).mean(axis=0)
+    return out
+
+
+def standardise(features: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """``features`` z-scored per column over ``rows`` (default all) and L2-normalised per row."""
+    from .clustering import l2_normalize
+
+    ref = features if rows is None else features[rows]
+    if len(ref) == 0:
+        return np.zeros_like(features, dtype=np.float64)
+    mu, sd = ref.mean(axis=0), ref.std(axis=0)
+    return l2_normalize((features - mu) / np.where(sd > 1e-9, sd, 1.0))
+
+
+def augment(emb: np.ndarray, spec: np.ndarray, weight: float, rows: np.ndarray | None = None) -> np.ndarray:
+    """Embeddings whose centred cosines are ``(1 - weight)`` x the centred cosine of ``emb`` plus
+    ``weight`` x the cosine of the standardised spectral features ``spec``.
+
+    The centred, normalised ``emb`` (mean over ``rows``) scaled by ``sqrt(1 - weight)`` is
+    concatenated with the standardised ``spec`` scaled by ``sqrt(weight)``: both parts have unit
+    length and (nearly) zero mean, so any later centring and normalisation keeps the blend.
+    """
+    from .clustering import l2_normalize
+
+    if weight <= 0:
+        return emb
+    ref = emb if rows is None else emb[rows]
+    centred = l2_normalize(emb - ref.mean(axis=0))
+    return np.hstack([np.sqrt(1.0 - weight) * centred, np.sqrt(weight) * standardise(spec, rows)]).astype(np.float32)

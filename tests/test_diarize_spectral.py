@@ -1,0 +1,99 @@
+"""Spectral-envelope window statistics (diarize/spectral.py) and their part in the embedded clustering."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.signal import lfilter
+
+from anim400k.diarize import embedding, spectral
+from anim400k.diarize.clustering import centered
+from anim400k.diarize.embedded import EmbeddedDiarizer
+from anim400k.errors import InputError
+
+SR = 16000
+
+
+def _source(seconds: float, seed: int) -> np.ndarray:
+    """A voiced-like source: a 140-220 Hz pulse train with a wandering pitch, plus a little noise."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * SR)
+    f0 = 180 + 40 * np.sin(np.linspace(0, 6 * np.pi, n) + rng.uniform(0, 6))
+    phase = np.cumsum(f0 / SR)
+    pulses = (np.diff(np.floor(phase), prepend=0) > 0).astype(np.float64)
+    return pulses + 0.01 * rng.normal(size=n)
+
+
+def _envelope(x: np.ndarray, formants: tuple[float, ...]) -> np.ndarray:
+    """``x`` through two-pole resonators at ``formants`` (Hz): one vocal tract / recording chain."""
+    for f in formants:
+        r, th = 0.97, 2 * np.pi * f / SR
+        x = lfilter([1.0], [1.0, -2 * r * np.cos(th), r * r], x)
+    return (0.3 * x / np.abs(x).max()).astype(np.float32)
+
+
+def _windows(seconds: float) -> np.ndarray:
+    return embedding.sliding_windows(np.array([[0.0, seconds]]), 1.5, 0.5)
+
+
+def test_cepstra_tell_two_envelopes_apart():
+    a = _envelope(_source(12, 0), (500, 1500, 2500))
+    b = _envelope(_source(12, 1), (700, 1200, 2900))  # same source kind and pitch range, other envelope
+    w = _windows(12)
+    fa = spectral.window_cepstra(embedding.mel_frames(a), w)
+    fb = spectral.window_cepstra(embedding.mel_frames(b), w)
+    assert fa.shape == (len(w), spectral.N_CEPSTRA)
+    x = spectral.standardise(np.vstack([fa, fb]))
+    ca, cb = x[: len(w)].mean(axis=0), x[len(w):].mean(axis=0)
+    nearest_a = (x @ ca > x @ cb)
+    assert nearest_a[: len(w)].all() and not nearest_a[len(w):].any()
+    # frames far under the window's loudest (pauses) do not count: a pause inside a window changes little
+    gap = a.copy()
+    gap[int(3.2 * SR) : int(3.6 * SR)] = 1e-4 * gap[int(3.2 * SR) : int(3.6 * SR)]
+    fg = spectral.window_cepstra(embedding.mel_frames(gap), w)
+    inside = (w[:, 0] < 3.2) & (w[:, 1] > 3.6)
+    assert np.abs(fg[inside] - fa[inside]).max() < 0.2 * np.abs(fa[inside]).max()
+
+
+def test_augment_blends_the_two_cosines():
+    rng = np.random.default_rng(0)
+    emb, spec = rng.random((40, 16)), rng.normal(size=(40, 6))
+    for weight in (0.3, 0.7):
+        x = centered(spectral.augment(emb, spec, weight))
+        c, s = centered(emb), spectral.standardise(spec)
+        expect = (1 - weight) * (c @ c.T) + weight * (s @ s.T)
+        assert np.allclose(x @ x.T, expect, atol=0.05)
+    assert spectral.augment(emb, spec, 0.0) is emb
+
+
+def _confusable(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Windows of two voices: their embeddings barely differ, their spectral statistics do."""
+    rng = np.random.default_rng(seed)
+    truth = np.repeat([0, 1], [40, 30])
+    rng.shuffle(truth)
+    centre = rng.random(32)
+    raw = centre + 0.02 * rng.normal(size=32) * truth[:, None] + 0.05 * rng.normal(size=(70, 32))
+    spec = rng.normal(size=(2, 30))[truth] + 0.5 * rng.normal(size=(70, 30))
+    return truth, raw.astype(np.float32), spec.astype(np.float32)
+
+
+def test_spectral_part_assigns_windows_the_embedding_confuses():
+    truth, raw, spec = _confusable(3)
+    windows = np.stack([np.arange(70) * 2.0, np.arange(70) * 2.0 + 1.5], axis=1)
+    pitch = np.full(70, np.nan)
+
+    def accuracy(weight: float) -> float:
+        d = EmbeddedDiarizer(num_speakers=2, spectral_weight=weight)
+        emb = spectral.augment(raw, spec, weight)
+        labels = d._cluster(emb, windows, pitch, None, raw)
+        return max(np.mean(labels == truth), np.mean(labels != truth))
+
+    assert accuracy(0.7) == 1.0
+    assert accuracy(0.0) < 0.8
+
+
+def test_bad_spectral_options_are_clear():
+    with pytest.raises(InputError, match="spectral_count"):
+        EmbeddedDiarizer(spectral_count="both")
+    with pytest.raises(InputError, match="spectral_weight"):
+        EmbeddedDiarizer(spectral_weight=1.0)
