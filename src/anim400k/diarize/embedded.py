@@ -6,11 +6,12 @@ Everything it needs ships inside pip packages (no model hub). Steps:
 2. sliding windows (``window`` s every ``hop`` s) inside the regions, each region scaled to
    Resemblyzer's -30 dBFS, embedded in batched LSTM passes (:mod:`.embedding`);
 3. a median F0 per window (:mod:`.pitch`);
-4. NME spectral clustering on the fused affinity (cosine of centred d-vectors minus
-   ``pitch_weight`` x pitch distance in octaves; with the other track, the larger of the combined
-   and the JP-only eigengap counts), a few rounds of window re-assignment to the best speaker
-   (mean affinity, sticky towards the neighbouring windows' speaker), then merging of over-split
-   clusters (:mod:`.clustering`);
+4. NME spectral clustering on the fused affinity (cosine of centred d-vectors, blended with the
+   cosine of the windows' spectral-envelope statistics (:mod:`.spectral`, ``spectral_weight``; the
+   speaker count from the d-vectors alone), minus ``pitch_weight`` x pitch distance in octaves;
+   with the other track, the larger of the combined and the JP-only eigengap counts), a few rounds
+   of window re-assignment to the best speaker (mean affinity, sticky towards the neighbouring
+   windows' speaker), then merging of over-split clusters (:mod:`.clustering`);
 5. frame-level re-segmentation by Viterbi with a switch penalty (:mod:`.resegment`);
 6. overlap: a window whose embedding is closer to the normalised sum of two speaker centroids
    than to either centroid alone (by ``overlap_margin``) marks its central ``hop`` seconds as both
