@@ -97,3 +97,33 @@ def test_bad_spectral_options_are_clear():
         EmbeddedDiarizer(spectral_count="both")
     with pytest.raises(InputError, match="spectral_weight"):
         EmbeddedDiarizer(spectral_weight=1.0)
+
+
+def _view(labels_en: np.ndarray, seed: int, valid: np.ndarray | None = None):
+    from anim400k.diarize.views import OtherView
+
+    rng = np.random.default_rng(seed)
+    n = len(labels_en)
+    emb = rng.normal(size=(int(labels_en.max()) + 1, 16))[labels_en] + 0.3 * rng.normal(size=(n, 16))
+    valid = np.ones(n, bool) if valid is None else valid
+    return OtherView(emb.astype(np.float32), np.full(n, np.nan), np.zeros(0), valid)
+
+
+def test_split_by_other_cuts_a_cluster_only_where_the_other_track_has_two_voices():
+    from anim400k.diarize.embedded import _split_by_other
+
+    rng = np.random.default_rng(5)
+    truth = np.repeat([0, 1, 2], [30, 20, 20])  # characters 1 and 2 share one JP cluster
+    jp = rng.normal(size=(3, 16))
+    jp[2] = jp[1] + 0.8 * rng.normal(size=16)  # close in JP, still a little apart
+    emb = jp[truth] + 0.3 * rng.normal(size=(70, 16))
+    found = np.minimum(truth, 1)
+    two_actors = _split_by_other(emb, found, _view(truth, 0), -0.2, 8)
+    assert len(np.unique(two_actors)) == 3
+    assert all(len(np.unique(two_actors[truth == c])) == 1 for c in range(3))
+    one_actor = _split_by_other(emb, found, _view(found, 0), -0.2, 8)  # the EN dub gives them one voice
+    assert np.array_equal(one_actor, found)
+    assert np.array_equal(_split_by_other(emb, found, _view(truth, 0), -0.2, 2), found)  # max_speakers
+    few = np.zeros(70, bool)
+    few[:40] = True  # no EN speech under character 2's windows: nothing to check the cut against
+    assert np.array_equal(_split_by_other(emb, found, _view(truth, 0, few), -0.2, 8), found)

@@ -85,11 +85,16 @@ class EmbeddedConfig:
     #: speaker count from the ``embedding``-only affinities (the clustering then uses the blend) or
     #: from the ``fused`` one (spectral part included)
     spectral_count: str = "embedding"
+    #: after merging, each cluster is cut in two by 2-means on its windows' features, and the cut is
+    #: kept when the other track's halves disagree: the cosine of their centred other-view
+    #: centroids (spectral part included) is below this (None: no splitting)
+    split_other_max: float | None = -0.2
 
 
 #: Options that reproduce the embedded diarizer as it was before the realistic-voice benchmark
 #: (``benchmarks/bench_diarize_real.py`` compares against it as ``current``).
-LEGACY_OPTIONS: dict[str, object] = {"reassign_iters": 0, "bridge_gap": 0.0, "spectral_weight": 0.0}
+LEGACY_OPTIONS: dict[str, object] = {"reassign_iters": 0, "bridge_gap": 0.0, "spectral_weight": 0.0,
+                                     "split_other_max": None}
 
 
 class EmbeddedDiarizer:
@@ -292,6 +297,8 @@ class EmbeddedDiarizer:
                 other=None if view is None or cfg.other_weight <= 0 else (view.raw_emb, view.pitch, view.valid),
                 other_weight=cfg.other_weight,
             )
+            if cfg.split_other_max is not None and view is not None and view.valid.sum() >= 3:
+                labels = _split_by_other(emb, labels, view, cfg.split_other_max, cfg.max_speakers)
         return labels
 
     def _overlaps(self, cwin: np.ndarray, ccent: np.ndarray, windows: np.ndarray, turns: list[Turn]) -> list[Turn]:
@@ -372,6 +379,41 @@ def _reassign(aff: np.ndarray, labels: np.ndarray, iters: int, stay: float = 0.0
         if np.array_equal(new, labels):
             break
         _, labels = np.unique(new, return_inverse=True)
+    return labels
+
+
+def _split_by_other(emb: np.ndarray, labels: np.ndarray, view: views.OtherView, max_cos: float,
+                    max_speakers: int, min_share: float = 0.2, min_windows: int = 10, min_other: int = 3) -> np.ndarray:
+    """Labels with clusters cut in two where the other language's track says they hold two characters.
+
+    Each cluster (largest first, each once, at least ``min_windows`` windows) is cut by 2-means on
+    its windows' centred features ``emb``; the cut is kept when each half holds ``min_share`` of
+    the windows and ``min_other`` windows with other-track speech, and the cosine of the halves'
+    other-view centroids (centred over the episode's valid windows) is below ``max_cos``. One JP
+    voice split by what its lines say has halves that one EN actor speaks (cosine high); two
+    characters with confusable JP voices usually have two EN actors.
+    """
+    from sklearn.cluster import KMeans
+
+    x = clustering.l2_normalize(emb - emb.mean(axis=0))
+    ov = view.emb
+    mu = ov[view.valid].mean(axis=0)
+    labels = labels.copy()
+    for c in np.argsort(-np.bincount(labels)):
+        if int(labels.max()) + 1 >= max_speakers:
+            break
+        idx = np.nonzero(labels == c)[0]
+        if len(idx) < min_windows:
+            continue
+        half = KMeans(2, n_init=5, random_state=0).fit_predict(x[idx])
+        if min(half.sum(), len(half) - half.sum()) < min_share * len(idx):
+            continue
+        a, b = idx[(half == 0) & view.valid[idx]], idx[(half == 1) & view.valid[idx]]
+        if min(len(a), len(b)) < min_other:
+            continue
+        ca, cb = clustering.l2_normalize(np.stack([ov[a].mean(axis=0) - mu, ov[b].mean(axis=0) - mu]))
+        if float(ca @ cb) < max_cos:
+            labels[idx[half == 1]] = int(labels.max()) + 1
     return labels
 
 
