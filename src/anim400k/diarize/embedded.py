@@ -11,7 +11,9 @@ Everything it needs ships inside pip packages (no model hub). Steps:
    speaker count from the d-vectors alone), minus ``pitch_weight`` x pitch distance in octaves;
    with the other track, the larger of the combined and the JP-only eigengap counts), a few rounds
    of window re-assignment to the best speaker (mean affinity, sticky towards the neighbouring
-   windows' speaker), then merging of over-split clusters (:mod:`.clustering`);
+   windows' speaker), then merging of over-split clusters (:mod:`.clustering`); with the other
+   track, a cluster is cut in two where that track's halves sound like two actors
+   (``split_other_max``);
 5. frame-level re-segmentation by Viterbi with a switch penalty (:mod:`.resegment`);
 6. overlap: a window whose embedding is closer to the normalised sum of two speaker centroids
    than to either centroid alone (by ``overlap_margin``) marks its central ``hop`` seconds as both
@@ -297,7 +299,8 @@ class EmbeddedDiarizer:
                 other=None if view is None or cfg.other_weight <= 0 else (view.raw_emb, view.pitch, view.valid),
                 other_weight=cfg.other_weight,
             )
-            if cfg.split_other_max is not None and view is not None and view.valid.sum() >= 3:
+            if (cfg.split_other_max is not None and view is not None and cfg.other_weight > 0
+                    and view.valid.sum() >= 3):
                 labels = _split_by_other(emb, labels, view, cfg.split_other_max, cfg.max_speakers)
         return labels
 
