@@ -17,7 +17,9 @@ Everything it needs ships inside pip packages (no model hub). Steps:
 5. frame-level re-segmentation by Viterbi with a switch penalty (:mod:`.resegment`);
 6. overlap: a window whose embedding is closer to the normalised sum of two speaker centroids
    than to either centroid alone (by ``overlap_margin``) marks its central ``hop`` seconds as both
-   speakers talking; the speaker the Viterbi path did not choose is added as an overlapping turn.
+   speakers talking; the speaker the Viterbi path did not choose is added as an overlapping turn;
+   and a speaker change with no pause around it (:mod:`.overlap`, ``change_overlap_quiet``) is
+   labelled as both speakers for a short span (one line starting before the other ends).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..signal import ANALYSIS_SR, prepare_audio
-from . import clustering, spectral, views
+from . import clustering, overlap, spectral, views
 from .base import Turn, normalize_turns, relabel_by_first_appearance
 
 log = logging.getLogger(__name__)
@@ -91,12 +93,21 @@ class EmbeddedConfig:
     #: kept when the other track's halves disagree: the cosine of their centred other-view
     #: centroids (spectral part included) is below this (None: no splitting)
     split_other_max: float | None = -0.2
+    #: a speaker change with no pause whose surroundings (``change_overlap_radius`` s either side)
+    #: hold at most this many seconds of quiet frames is labelled overlapped (:mod:`.overlap`; None: off)
+    change_overlap_quiet: float | None = 0.16
+    #: the overlap label at such a change: the second speaker this long before it, the first after it
+    change_overlap_before: float = 0.15
+    change_overlap_after: float = 0.4
+    change_overlap_radius: float = 0.5
+    #: a frame is quiet when it is this many dB under the episode's loud level
+    change_overlap_db: float = 20.0
 
 
 #: Options that reproduce the embedded diarizer as it was before the realistic-voice benchmark
 #: (``benchmarks/bench_diarize_real.py`` compares against it as ``current``).
 LEGACY_OPTIONS: dict[str, object] = {"reassign_iters": 0, "bridge_gap": 0.0, "spectral_weight": 0.0,
-                                     "split_other_max": None}
+                                     "split_other_max": None, "change_overlap_quiet": None}
 
 
 class EmbeddedDiarizer:
@@ -181,8 +192,13 @@ class EmbeddedDiarizer:
             turns = self._resegment(regions, windows, wscores, f0, spk_pitch, other_pitch)
             labels = _window_labels(windows, turns, labels)
         turns = bridge_pauses(turns, cfg.bridge_gap)
+        single = list(turns)
+        if cfg.change_overlap_quiet is not None:
+            turns.extend(overlap.change_overlaps(
+                single, x, SR, cfg.change_overlap_quiet, cfg.change_overlap_before, cfg.change_overlap_after,
+                cfg.change_overlap_radius, cfg.change_overlap_db))
         if cfg.overlap:
-            turns.extend(self._overlaps(cwin, ccent, windows, turns))
+            turns.extend(self._overlaps(cwin, ccent, windows, single))
         return relabel_by_first_appearance(normalize_turns(turns, cfg.min_turn))
 
     def _other_view(self, other: np.ndarray, sr: int, n: int, windows: np.ndarray) -> views.OtherView | None:

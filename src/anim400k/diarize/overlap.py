@@ -1,0 +1,77 @@
+"""Overlapped speech at speaker changes that have no pause.
+
+Two people who take turns leave a pause between their lines (turn-taking gaps are a few hundred
+milliseconds, and a dub's lines are recorded one by one and laid in with gaps), while a line
+that starts before the previous one ends leaves none. The frame-level re-segmentation labels
+one speaker per frame, so such an overlap shows as a speaker change with no pause, placed near
+the second speaker's onset: the first speaker's tail (what is left of their line) goes to the
+second. :func:`change_overlaps` finds speaker changes where the two turns touch and the speech
+around the change has (almost) no quiet frames, and labels a short span around the change as
+both speakers. Changes with a pause are left alone: labelling every touching change as overlap
+adds more false alarm than it recovers (docs/diarization.md, *Where the DER comes from*).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .base import Turn
+
+#: frame length and hop of the level track (seconds)
+LEVEL_WINDOW = 0.03
+LEVEL_HOP = 0.01
+
+
+def level_db(audio: np.ndarray, sr: int) -> np.ndarray:
+    """Short-term level in dB (``LEVEL_WINDOW`` frames every ``LEVEL_HOP`` s) of mono ``audio``."""
+    n, h = max(1, int(LEVEL_WINDOW * sr)), max(1, int(LEVEL_HOP * sr))
+    x = np.asarray(audio, dtype=np.float64)
+    if len(x) < n:
+        return np.zeros(0)
+    csum = np.concatenate([[0.0], np.cumsum(x * x)])
+    starts = np.arange(0, len(x) - n + 1, h)
+    power = np.maximum(csum[starts + n] - csum[starts], 0.0) / n
+    return 10.0 * np.log10(power + 1e-10)
+
+
+def quiet_time(level: np.ndarray, loud: float, t: float, radius: float, below_db: float) -> float:
+    """Seconds of level frames within ``radius`` of ``t`` quieter than ``loud - below_db``."""
+    i0, i1 = max(0, int(round((t - radius) / LEVEL_HOP))), max(0, int(round((t + radius) / LEVEL_HOP)))
+    seg = level[i0:i1]
+    return float((seg < loud - below_db).sum() * LEVEL_HOP)
+
+
+def change_overlaps(turns: Sequence[Turn], audio: np.ndarray, sr: int, max_quiet: float = 0.16,
+                    before: float = 0.15, after: float = 0.4, radius: float = 0.5, below_db: float = 20.0,
+                    touch: float = 0.02) -> list[Turn]:
+    """Overlap turns at speaker changes without a pause (to add to ``turns``, which do not overlap).
+
+    A change from turn ``p`` to turn ``q`` (different speakers, ``q`` starting within ``touch``
+    seconds of ``p``'s end) counts as overlapped when the speech within ``radius`` seconds of the
+    change has at most ``max_quiet`` seconds of frames more than ``below_db`` under the episode's
+    loud level (95th percentile of the frame levels). Then ``q``'s speaker is added over the
+    ``before`` seconds before the change (within ``p``) and ``p``'s speaker over the ``after``
+    seconds after it (within ``q``): the re-segmentation puts such a change near the second
+    speaker's onset, so most of the overlap lies after it. Confidence: the lesser of the two
+    turns' (``None`` when either has none).
+    """
+    level = level_db(audio, sr)
+    if level.size == 0 or max_quiet < 0:
+        return []
+    loud = float(np.percentile(level, 95))
+    ordered = sorted(t for t in turns if t.end > t.start)
+    out: list[Turn] = []
+    for p, q in zip(ordered[:-1], ordered[1:], strict=True):
+        if p.speaker == q.speaker or abs(q.start - p.end) > touch:
+            continue
+        s = 0.5 * (p.end + q.start)
+        if quiet_time(level, loud, s, radius, below_db) > max_quiet:
+            continue
+        conf = None if p.confidence is None or q.confidence is None else min(p.confidence, q.confidence)
+        if before > 0 and s - max(p.start, s - before) > 0:
+            out.append(Turn(max(p.start, s - before), s, q.speaker, conf))
+        if after > 0 and min(q.end, s + after) - s > 0:
+            out.append(Turn(s, min(q.end, s + after), p.speaker, conf))
+    return out

@@ -1,0 +1,53 @@
+"""Overlap labels at speaker changes without a pause (``diarize/overlap.py``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from anim400k.diarize import Turn
+from anim400k.diarize.embedded import LEGACY_OPTIONS, EmbeddedConfig
+from anim400k.diarize.overlap import change_overlaps, level_db, quiet_time
+
+SR = 16000
+
+
+def _noise(seconds: float, seed: int = 0) -> np.ndarray:
+    return (0.1 * np.random.default_rng(seed).standard_normal(int(seconds * SR))).astype(np.float32)
+
+
+def test_change_without_a_pause_is_labelled_with_both_speakers() -> None:
+    audio = _noise(4.0)  # speech-level sound all through: the second line starts inside the first
+    turns = [Turn(0.0, 2.0, "c0", 0.8), Turn(2.0, 4.0, "c1", 0.6)]
+    extra = change_overlaps(turns, audio, SR, max_quiet=0.16, before=0.15, after=0.4)
+    assert [(round(t.start, 3), round(t.end, 3), t.speaker) for t in sorted(extra)] == [
+        (1.85, 2.0, "c1"), (2.0, 2.4, "c0")]
+    assert all(t.confidence == 0.6 for t in extra)
+    assert change_overlaps([Turn(0.0, 2.0, "c0"), Turn(2.0, 4.0, "c1", 0.6)], audio, SR)[0].confidence is None
+
+
+def test_a_pause_or_a_gap_or_one_speaker_gives_no_overlap() -> None:
+    audio = _noise(4.0)
+    paused = audio.copy()
+    paused[int(1.8 * SR) : int(2.1 * SR)] *= 1e-3  # 0.3 s of quiet at the change: turn-taking
+    turns = [Turn(0.0, 2.0, "c0"), Turn(2.0, 4.0, "c1")]
+    assert change_overlaps(turns, paused, SR) == []
+    assert len(change_overlaps(turns, audio, SR)) == 2
+    assert change_overlaps([Turn(0.0, 1.7, "c0"), Turn(2.0, 4.0, "c1")], audio, SR) == []  # turns do not touch
+    assert change_overlaps([Turn(0.0, 2.0, "c0"), Turn(2.0, 4.0, "c0")], audio, SR) == []  # same speaker
+    assert change_overlaps(turns, np.zeros(10, np.float32), SR) == []  # too short for a level frame
+
+
+def test_labels_stay_inside_the_two_turns_and_level_helpers() -> None:
+    audio = _noise(3.0)
+    extra = change_overlaps([Turn(1.0, 1.1, "c0"), Turn(1.1, 1.3, "c1")], audio, SR, before=0.15, after=0.4)
+    assert sorted((round(t.start, 3), round(t.end, 3), t.speaker) for t in extra) == [
+        (1.0, 1.1, "c1"), (1.1, 1.3, "c0")]
+    level = level_db(audio, SR)
+    assert abs(len(level) - 300) <= 3 and np.all(np.abs(level - level.mean()) < 1.0)
+    assert quiet_time(level, float(level.max()), 1.5, 0.5, 20.0) == 0.0
+    assert quiet_time(level, float(level.max()) + 30.0, 1.5, 0.5, 20.0) >= 0.99
+
+
+def test_on_by_default_and_off_in_the_legacy_options() -> None:
+    assert EmbeddedConfig().change_overlap_quiet is not None
+    assert LEGACY_OPTIONS["change_overlap_quiet"] is None
