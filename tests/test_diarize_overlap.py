@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from anim400k.diarize import Turn
-from anim400k.diarize.embedded import LEGACY_OPTIONS, EmbeddedConfig
+from anim400k.diarize.embedded import EmbeddedConfig
 from anim400k.diarize.overlap import change_overlaps, level_db, quiet_time
 
 SR = 16000
@@ -48,6 +48,23 @@ def test_labels_stay_inside_the_two_turns_and_level_helpers() -> None:
     assert quiet_time(level, float(level.max()) + 30.0, 1.5, 0.5, 20.0) >= 0.99
 
 
-def test_on_by_default_and_off_in_the_legacy_options() -> None:
-    assert EmbeddedConfig().change_overlap_quiet is not None
-    assert LEGACY_OPTIONS["change_overlap_quiet"] is None
+def test_off_by_default_and_wired_into_the_diarizer(monkeypatch) -> None:
+    """Off by default (the overlap's side of the change depends on the voices); switched on, the
+    diarizer passes its single-speaker turns and the audio to :func:`change_overlaps`."""
+    from anim400k.diarize import embedded, get_diarizer
+    from anim400k.testing.speech import speech_track
+
+    assert EmbeddedConfig().change_overlap_quiet is None
+    calls = []
+
+    def spy(turns, audio, sr, *args):
+        calls.append((len(turns), len(audio), sr, args))
+        return [Turn(0.0, 0.2, "c1", 0.5)]
+
+    monkeypatch.setattr(embedded.overlap, "change_overlaps", spy)
+    audio, _ = speech_track(["The weather is nice today.", "Let us go to the park."], gap=0.3, lead=0.5)
+    get_diarizer("embedded").diarize(audio, 16000)
+    assert calls == []
+    get_diarizer("embedded", num_speakers=2, change_overlap_quiet=0.16).diarize(audio, 16000)
+    assert len(calls) == 1 and calls[0][1] == len(audio) and calls[0][2] == 16000
+    assert calls[0][3] == (0.16, 0.15, 0.4, 0.5, 20.0)

@@ -18,8 +18,8 @@ Everything it needs ships inside pip packages (no model hub). Steps:
 6. overlap: a window whose embedding is closer to the normalised sum of two speaker centroids
    than to either centroid alone (by ``overlap_margin``) marks its central ``hop`` seconds as both
    speakers talking; the speaker the Viterbi path did not choose is added as an overlapping turn;
-   and a speaker change with no pause around it (:mod:`.overlap`, ``change_overlap_quiet``) is
-   labelled as both speakers for a short span (one line starting before the other ends).
+   optionally (``change_overlap_quiet``, off by default) a speaker change with no pause around
+   it is labelled as both speakers for a short span (:mod:`.overlap`).
 """
 
 from __future__ import annotations
@@ -94,8 +94,10 @@ class EmbeddedConfig:
     #: centroids (spectral part included) is below this (None: no splitting)
     split_other_max: float | None = -0.2
     #: a speaker change with no pause whose surroundings (``change_overlap_radius`` s either side)
-    #: hold at most this many seconds of quiet frames is labelled overlapped (:mod:`.overlap`; None: off)
-    change_overlap_quiet: float | None = 0.16
+    #: hold at most this many seconds of quiet frames is labelled overlapped (:mod:`.overlap`; None:
+    #: off, the default: which side of the change the overlap lies on depends on the voices, see
+    #: docs/diarization.md, *Overlap at speaker changes*; 0.16 is the tuned gate)
+    change_overlap_quiet: float | None = None
     #: the overlap label at such a change: the second speaker this long before it, the first after it
     change_overlap_before: float = 0.15
     change_overlap_after: float = 0.4
@@ -107,7 +109,7 @@ class EmbeddedConfig:
 #: Options that reproduce the embedded diarizer as it was before the realistic-voice benchmark
 #: (``benchmarks/bench_diarize_real.py`` compares against it as ``current``).
 LEGACY_OPTIONS: dict[str, object] = {"reassign_iters": 0, "bridge_gap": 0.0, "spectral_weight": 0.0,
-                                     "split_other_max": None, "change_overlap_quiet": None}
+                                     "split_other_max": None}
 
 
 class EmbeddedDiarizer:
