@@ -37,6 +37,21 @@ def test_a_pause_or_a_gap_or_one_speaker_gives_no_overlap() -> None:
     assert change_overlaps(turns, np.zeros(10, np.float32), SR) == []  # too short for a level frame
 
 
+def test_placed_on_the_side_without_syllable_dips() -> None:
+    """Two voices at once leave no dips; the side of the change with the dips is one speaker."""
+    audio = _noise(4.0)
+    for k in range(5):  # syllable dips after the change (2.0-2.4 s): the overlap lies before it
+        a = int((2.04 + 0.08 * k) * SR)
+        audio[a : a + int(0.03 * SR)] *= 0.2
+    turns = [Turn(0.0, 2.0, "c0"), Turn(2.0, 4.0, "c1")]
+    fixed = change_overlaps(turns, audio, SR, max_quiet=0.5, before=0.3, after=0.3)
+    placed = change_overlaps(turns, audio, SR, max_quiet=0.5, before=0.3, after=0.3, place_db=10.0)
+    assert {t.speaker for t in fixed} == {"c0", "c1"}
+    assert [(round(t.start, 3), round(t.end, 3), t.speaker) for t in placed] == [(1.7, 2.0, "c1")]
+    mirrored = change_overlaps(turns, audio[::-1].copy(), SR, max_quiet=0.5, before=0.3, after=0.3, place_db=10.0)
+    assert [(round(t.start, 3), round(t.end, 3), t.speaker) for t in mirrored] == [(2.0, 2.3, "c0")]
+
+
 def test_labels_stay_inside_the_two_turns_and_level_helpers() -> None:
     audio = _noise(3.0)
     extra = change_overlaps([Turn(1.0, 1.1, "c0"), Turn(1.1, 1.3, "c1")], audio, SR, before=0.15, after=0.4)
@@ -57,8 +72,8 @@ def test_off_by_default_and_wired_into_the_diarizer(monkeypatch) -> None:
     assert EmbeddedConfig().change_overlap_quiet is None
     calls = []
 
-    def spy(turns, audio, sr, *args):
-        calls.append((len(turns), len(audio), sr, args))
+    def spy(turns, audio, sr, *args, place_db=0.0):
+        calls.append((len(turns), len(audio), sr, args, place_db))
         return [Turn(0.0, 0.2, "c1", 0.5)]
 
     monkeypatch.setattr(embedded.overlap, "change_overlaps", spy)

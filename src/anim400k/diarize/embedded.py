@@ -104,6 +104,9 @@ class EmbeddedConfig:
     change_overlap_radius: float = 0.5
     #: a frame is quiet when it is this many dB under the episode's loud level
     change_overlap_db: float = 20.0
+    #: > 0: put the label on the side of the change with fewer frames this many dB under the loud
+    #: level (0: the fixed ``before`` / ``after`` spans)
+    change_overlap_place_db: float = 0.0
 
 
 #: Options that reproduce the embedded diarizer as it was before the realistic-voice benchmark
@@ -198,7 +201,7 @@ class EmbeddedDiarizer:
         if cfg.change_overlap_quiet is not None:
             turns.extend(overlap.change_overlaps(
                 single, x, SR, cfg.change_overlap_quiet, cfg.change_overlap_before, cfg.change_overlap_after,
-                cfg.change_overlap_radius, cfg.change_overlap_db))
+                cfg.change_overlap_radius, cfg.change_overlap_db, place_db=cfg.change_overlap_place_db))
         if cfg.overlap:
             turns.extend(self._overlaps(cwin, ccent, windows, single))
         return relabel_by_first_appearance(normalize_turns(turns, cfg.min_turn))

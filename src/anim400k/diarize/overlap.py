@@ -45,7 +45,7 @@ def quiet_time(level: np.ndarray, loud: float, t: float, radius: float, below_db
 
 def change_overlaps(turns: Sequence[Turn], audio: np.ndarray, sr: int, max_quiet: float = 0.16,
                     before: float = 0.15, after: float = 0.4, radius: float = 0.5, below_db: float = 20.0,
-                    touch: float = 0.02) -> list[Turn]:
+                    touch: float = 0.02, place_db: float = 0.0, place_radius: float = 0.4) -> list[Turn]:
     """Overlap turns at speaker changes without a pause (to add to ``turns``, which do not overlap).
 
     A change from turn ``p`` to turn ``q`` (different speakers, ``q`` starting within ``touch``
@@ -56,6 +56,11 @@ def change_overlaps(turns: Sequence[Turn], audio: np.ndarray, sr: int, max_quiet
     seconds after it (within ``q``): the re-segmentation puts such a change near the second
     speaker's onset, so most of the overlap lies after it. Confidence: the lesser of the two
     turns' (``None`` when either has none).
+
+    ``place_db > 0`` places the label by the level instead: of the ``place_radius`` seconds before
+    and after the change, the side with fewer frames ``place_db`` under the loud level (fewer
+    syllable dips: two voices at once) gets it, ``q``'s speaker over ``before`` seconds when that is
+    the side before the change, ``p``'s over ``after`` seconds when it is the side after (both on a tie).
     """
     level = level_db(audio, sr)
     if level.size == 0 or max_quiet < 0:
@@ -69,9 +74,14 @@ def change_overlaps(turns: Sequence[Turn], audio: np.ndarray, sr: int, max_quiet
         s = 0.5 * (p.end + q.start)
         if quiet_time(level, loud, s, radius, below_db) > max_quiet:
             continue
+        where = "both"
+        if place_db > 0:
+            dips_before = quiet_time(level, loud, s - place_radius / 2, place_radius / 2, place_db)
+            dips_after = quiet_time(level, loud, s + place_radius / 2, place_radius / 2, place_db)
+            where = "before" if dips_before < dips_after else "after" if dips_after < dips_before else "both"
         conf = None if p.confidence is None or q.confidence is None else min(p.confidence, q.confidence)
-        if before > 0 and s - max(p.start, s - before) > 0:
+        if where != "after" and before > 0 and s - max(p.start, s - before) > 0:
             out.append(Turn(max(p.start, s - before), s, q.speaker, conf))
-        if after > 0 and min(q.end, s + after) - s > 0:
+        if where != "before" and after > 0 and min(q.end, s + after) - s > 0:
             out.append(Turn(s, min(q.end, s + after), p.speaker, conf))
     return out
