@@ -125,6 +125,26 @@ def test_video_height_recuts_clips_at_that_height(built: tuple[Path, object], sh
     assert abs(after.width / after.height - before.width / before.height) < 0.1
 
 
+def test_one_thread_cut_writes_the_same_clips(built: tuple[Path, object], short_manifest: Path, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A one-thread task (``ANIM400K_THREADS=1``, a pool worker's share) cuts video then audio, not side by side:
+    the same clips byte for byte."""
+    from anim400k.threads import THREADS_ENV
+
+    ref_out, _ = built
+    out = tmp_path / "one-thread"
+    shutil.copytree(ref_out, out)
+    for archive in (AUDIO_ARCHIVE, VIDEO_ARCHIVE):
+        shutil.rmtree(out / archive)
+    with sqlite3.connect(out / "catalog.sqlite") as db:
+        db.execute("DELETE FROM stages WHERE stage='cut'")
+    monkeypatch.setenv(THREADS_ENV, "1")
+    report = build_dataset(short_manifest, out, OPTS)
+    assert not report.failed
+    assert all("cut" not in e.skipped_stages and "align" in e.skipped_stages for e in report.episodes)
+    assert release_files(out) == release_files(ref_out)
+
+
 def test_separator_model_and_device_reach_demucs(built: tuple[Path, object], short_manifest: Path,
                                                  tmp_path: Path) -> None:
     """``separator_model`` and ``asr_device`` are passed to demucs (a tiny random HTDemucs saved here)."""

@@ -334,10 +334,14 @@ def tiny_en_transcriber(**options: Any) -> FasterWhisperTranscriber:
     options.setdefault("compute_type", "int8" if options["device"] == "cpu" else None)
     options.setdefault("batch_size", TINY_EN_BATCH_SIZE)
     options.setdefault("beam_size", TINY_EN_BEAM_SIZE)
-    if "num_workers" not in options:
+    if "num_workers" not in options and options["device"] == "cpu":
         from ..threads import task_threads
 
-        options["num_workers"] = task_threads(TINY_EN_MAX_WORKERS) if options["device"] == "cpu" else 1
+        # the task's threads go to windows side by side, one thread each (also when the task has one
+        # thread: CTranslate2's own default would take several intra-op threads)
+        options["num_workers"] = task_threads(TINY_EN_MAX_WORKERS)
+        options.setdefault("cpu_threads", 1)
+    options.setdefault("num_workers", 1)
     if options["num_workers"] > 1:
         options.setdefault("cpu_threads", 1)  # one thread per window: intra-op threads scaled worse (CPU 29 vs 25 s)
     t = TinyEnTranscriber(**options)

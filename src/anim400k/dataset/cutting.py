@@ -18,12 +18,14 @@ def cut_episode(ctx: EpisodeContext) -> dict[str, Any]:
 
     The audio clips (JP, then EN and backing, each track decoded once) are cut in a thread of
     their own while the video clips encode, so the two overlap on a machine with spare cores
-    (each side also spreads its encoders over threads). The files are the same as cut one
-    after the other; the list keeps the order JP audio, video, EN audio, backing.
+    (each side also spreads its encoders over threads); a task with one thread
+    (:func:`anim400k.threads.task_threads`) cuts the video clips, then the audio clips. The files
+    are the same either way; the list keeps the order JP audio, video, EN audio, backing.
     """
     from concurrent.futures import ThreadPoolExecutor
 
     from .. import media
+    from ..threads import task_threads
 
     clips = ctx.clips()
     probe = ctx.read_json("probe.json")
@@ -34,19 +36,23 @@ def cut_episode(ctx: EpisodeContext) -> dict[str, Any]:
     jp_audio = media.decode_audio(local_input(probe[JP]["source"]), stream=probe[JP]["audio_index"],
                                    sr=RELEASE_AUDIO_SR)
     video_paths: list[Path] = []
-    with ThreadPoolExecutor(1, thread_name_prefix="cut-audio") as pool:
-        audio_job = pool.submit(_cut_audio_tracks, ctx, clips, jp_audio, probe, root)
-        if ctx.options.video_clips and probe.get("has_video"):
-            video_paths = [id_path(root, VIDEO_ARCHIVE, c.jp_clip, "mp4") for c in clips]
-            media.cut_video_clips(
-                local_input(probe[JP]["source"]),
-                jp_iv,
-                video_paths,
-                audio=(jp_audio, RELEASE_AUDIO_SR),
-                height=ctx.options.video_height,
-                preset=ctx.options.video_preset,
-            )
-        jp_paths, other_paths = audio_job.result()
+    if ctx.options.video_clips and probe.get("has_video"):
+        video_paths = [id_path(root, VIDEO_ARCHIVE, c.jp_clip, "mp4") for c in clips]
+
+    def cut_video() -> None:
+        if video_paths:
+            media.cut_video_clips(local_input(probe[JP]["source"]), jp_iv, video_paths,
+                                  audio=(jp_audio, RELEASE_AUDIO_SR), height=ctx.options.video_height,
+                                  preset=ctx.options.video_preset)
+
+    if task_threads() == 1:  # a one-thread task (a pool worker's share of the cores): one side after the other
+        cut_video()
+        jp_paths, other_paths = _cut_audio_tracks(ctx, clips, jp_audio, probe, root)
+    else:
+        with ThreadPoolExecutor(1, thread_name_prefix="cut-audio") as pool:
+            audio_job = pool.submit(_cut_audio_tracks, ctx, clips, jp_audio, probe, root)
+            cut_video()
+            jp_paths, other_paths = audio_job.result()
     files = [*map(str, jp_paths), *map(str, video_paths), *map(str, other_paths)]
     return {"files": [str(Path(f).relative_to(root)) for f in files]}
 
