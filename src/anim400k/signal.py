@@ -90,6 +90,24 @@ def fit_length(samples: np.ndarray, n: int) -> np.ndarray:
     return np.pad(samples, pad)
 
 
+def frame_levels_db(x: np.ndarray, sr: int, frame_s: float, hop_s: float, floor: float = 1e-10) -> np.ndarray:
+    """Short-term level in dB of mono ``x``: mean square of ``frame_s`` frames every ``hop_s`` seconds.
+
+    ``10 * log10(mean square + floor)`` per frame, from cumulative sums (no frame matrix: memory
+    stays one float64 copy of ``x`` for any length). Empty when ``x`` is shorter than one frame.
+    """
+    import numpy as np
+
+    n, h = max(1, int(frame_s * sr)), max(1, int(hop_s * sr))
+    x = np.asarray(x, dtype=np.float64)
+    if len(x) < n:
+        return np.zeros(0)
+    csum = np.concatenate([[0.0], np.cumsum(x * x)])
+    starts = np.arange(0, len(x) - n + 1, h)
+    power = np.maximum(csum[starts + n] - csum[starts], 0.0) / n
+    return 10.0 * np.log10(power + floor)
+
+
 # ---------------------------------------------------------------- loudness
 _METERS: dict[int, Any] = {}
 

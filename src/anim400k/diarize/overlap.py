@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..signal import frame_levels_db
 from .base import Turn
 
 #: frame length and hop of the level track (seconds)
@@ -26,14 +27,7 @@ LEVEL_HOP = 0.01
 
 def level_db(audio: np.ndarray, sr: int) -> np.ndarray:
     """Short-term level in dB (``LEVEL_WINDOW`` frames every ``LEVEL_HOP`` s) of mono ``audio``."""
-    n, h = max(1, int(LEVEL_WINDOW * sr)), max(1, int(LEVEL_HOP * sr))
-    x = np.asarray(audio, dtype=np.float64)
-    if len(x) < n:
-        return np.zeros(0)
-    csum = np.concatenate([[0.0], np.cumsum(x * x)])
-    starts = np.arange(0, len(x) - n + 1, h)
-    power = np.maximum(csum[starts + n] - csum[starts], 0.0) / n
-    return 10.0 * np.log10(power + 1e-10)
+    return frame_levels_db(audio, sr, LEVEL_WINDOW, LEVEL_HOP)
 
 
 def quiet_time(level: np.ndarray, loud: float, t: float, radius: float, below_db: float) -> float:

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from ..registry import VADS as VAD_REGISTRY
+from ..signal import frame_levels_db
 
 Regions = list[tuple[float, float]]
 VADS = tuple(VAD_REGISTRY.names())
@@ -23,12 +24,9 @@ def energy_vad(
 ) -> Regions:
     """Speech regions where frame RMS is within ``threshold_db`` of the loudest frame (and above -60 dBFS)."""
     frame, hop = max(1, int(frame_s * sr)), max(1, int(hop_s * sr))
-    if x.size < frame:
+    db = frame_levels_db(x, sr, frame_s, hop_s, floor=1e-12)
+    if db.size == 0:
         return []
-    n = 1 + (x.size - frame) // hop
-    idx = np.arange(frame)[None, :] + hop * np.arange(n)[:, None]
-    rms = np.sqrt(np.mean(x[idx].astype(np.float64) ** 2, axis=1) + 1e-12)
-    db = 20 * np.log10(rms)
     active = db > max(db.max() + threshold_db, -60.0)
     regions: Regions = []
     start = None
