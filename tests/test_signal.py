@@ -49,6 +49,27 @@ def test_loudness_one_rule_under_one_gating_block():
     assert signal.loudness(np.zeros(0, np.float32), sr) == signal.SILENT_LUFS
 
 
+@pytest.mark.parametrize("sr, seconds", [(16000, 0.41), (44100, 7.3), (48000, 31.0)])
+def test_streamed_gated_loudness_equals_pyloudnorm(sr, seconds):
+    import pyloudnorm
+
+    rng = np.random.default_rng(sr)
+    n = int(sr * seconds)
+    envelope = np.repeat(rng.random(int(seconds * 4) + 1) ** 3, sr // 4 + 1)[:n]  # loud and quiet quarters
+    x = (0.3 * rng.standard_normal(n) * envelope).astype(np.float32)
+    x[n // 3: n // 3 + sr] = 0.0  # digital silence: blocks under the absolute gate
+    reference = pyloudnorm.Meter(sr).integrated_loudness(x.astype(np.float64))
+    for chunk in (signal.LOUDNESS_CHUNK, 1000, 4097):  # chunk edges inside blocks, filters' state carried over
+        assert signal.gated_loudness(x, sr, chunk=chunk) == pytest.approx(reference, abs=1e-9)
+    assert signal.loudness_and_method(x, sr) == (pytest.approx(reference, abs=1e-9), True)
+
+
+def test_gated_loudness_below_the_absolute_gate_is_minus_infinity():
+    assert signal.gated_loudness(np.full(16000, 1e-6, np.float32), 16000) == float("-inf")
+    quiet, gated = signal.loudness_and_method(np.full(16000, 1e-6, np.float32), 16000)
+    assert not gated and quiet == pytest.approx(signal.ungated_loudness(np.full(16000, 1e-6, np.float32)))
+
+
 def test_one_silero_model_cache():
     a = signal.vad_model(False)
     assert signal.vad_model(False) is a
