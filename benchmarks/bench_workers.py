@@ -81,15 +81,21 @@ def timed_build(
     env = {k: v for k, v in os.environ.items() if k != THREADS_ENV}
     if threads:
         env[THREADS_ENV] = threads
-    code = ("import sys; from anim400k.dataset.options import BuildOptions; "
+    peak_file = out.with_name(out.name + ".peak_rss")
+    code = ("import resource, sys; from pathlib import Path; from anim400k.dataset.options import BuildOptions; "
             "from anim400k.dataset.pipeline import build_dataset; "
-            "build_dataset(sys.argv[1], sys.argv[2], BuildOptions(progress=False, jobs=int(sys.argv[3])))")
+            "build_dataset(sys.argv[1], sys.argv[2], BuildOptions(progress=False, jobs=int(sys.argv[3]))); "
+            "Path(sys.argv[4]).write_text(str(max(resource.getrusage(w).ru_maxrss for w in "
+            "(resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))))")
     t0, c0 = time.perf_counter(), cpu_seconds()
-    done = subprocess.run([sys.executable, "-c", code, str(manifest), str(out), str(jobs)], env=env, check=False)
+    done = subprocess.run([sys.executable, "-c", code, str(manifest), str(out), str(jobs), str(peak_file)],
+                          env=env, check=False)
     wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
     if done.returncode != 0 and not (out / "build_report.json").is_file():
         raise SystemExit(f"the --jobs {jobs} build failed (exit {done.returncode})")
     report = json.loads((out / "build_report.json").read_text())
+    # largest resident set of the build's process or any of its pool workers (Linux: KiB)
+    report["peak_rss_mib"] = round(int(peak_file.read_text()) / 1024) if peak_file.is_file() else None
     for e in report.get("episodes", []):  # shown so it gets fixed (both builds fail alike)
         if not e.get("ok", True):
             print(f"  warning: episode {e['key']} failed in stage {e.get('failed_stage')}: {e.get('error')}")
@@ -134,10 +140,12 @@ def main() -> None:
                        "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
                        "rtf": round(wall / audio_s, 4), "cpu_rtf": round(cpu / audio_s, 4),
                        "cores": round(cpu / wall, 2), "load": round(load, 1),
+                       "peak_rss_mib": report["peak_rss_mib"],
                        "stage_cpu_s": report["stage_cpu_seconds"], "stage_wall_s": report["stage_seconds"]}
                 runs.append(run)
                 print(f"pair {pair + 1} {label:<19}: {wall:7.1f} s wall {cpu:7.1f} s CPU  build RTF {run['rtf']:.3f} "
-                      f"(CPU RTF {run['cpu_rtf']:.3f}, {run['cores']:.2f} cores busy)  load before {load:.1f}",
+                      f"(CPU RTF {run['cpu_rtf']:.3f}, {run['cores']:.2f} cores busy)  peak {run['peak_rss_mib']} MiB  "
+                      f"load before {load:.1f}",
                       flush=True)
         k = len(configs)
         rounds = [runs[i: i + k] for i in range(0, len(runs), k)]
