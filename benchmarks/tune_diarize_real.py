@@ -18,19 +18,26 @@ experiment hooks (keys starting with ``_``) that patch the clustering for a meas
   ``|JP - EN|`` (0.5 with equal weights: the smaller of the two, so either view can keep two
   windows apart);
 - ``_count: "bic"`` (with ``_dims``, ``_cov``, ``_penalty``): the count minimising the BIC of a
-  Gaussian mixture over the affinity's kernel-PCA coordinates (:func:`bic_count`).
+  Gaussian mixture over the affinity's kernel-PCA coordinates (:func:`bic_count`);
+- ``_oracle_count: true``: the true speaker count of each episode (``num_speakers``: no merging);
+- ``_recluster``: re-cluster after the first pass (``benchmarks/_recluster.py``): ``"vbx"`` (with
+  ``_fa``, ``_fb``, ``_loop``, ``_dims``, ``_over``), ``"wccn"`` (with ``_reg``: the windows whitened
+  by the first pass's within-cluster covariance, clustered again) or ``"segments"`` (with
+  ``_max_len``: one point per line of the first pass).
 
     PYTHONPATH=$PWD/src OMP_NUM_THREADS=1 python benchmarks/tune_diarize_real.py \\
         --seeds 0 20 --cache /tmp/tune.pkl \\
         --grid '[{}, {"embedding": "campplus"}, {"embedding": "campplus", "pitch_weight": 0.5}]'
 
 Prints per configuration: mean DER, share of episodes with the right speaker count, share of
-clips with the right speaker set, and found/true speakers per episode.
+clips with the right speaker set, found/true speakers per episode, and the clustering's window
+accuracy (one-speaker windows whose cluster maps to their speaker, before re-segmentation).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import pickle
@@ -48,6 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 SR = 16000
 HOOKS: dict[str, Any] = {}
+LAST: dict[str, np.ndarray] = {}  # the last clustering's windows and labels (window accuracy)
 CACHE: dict = {}  # features (VAD, pitch, embeddings) and episodes, kept in ``--cache`` between runs
 
 
@@ -143,6 +151,39 @@ def install_caches_and_hooks() -> None:
         return out
 
     views.combined_affinity = hooked_combine
+    cluster = embedded.EmbeddedDiarizer._cluster
+
+    def hooked_cluster(self: Any, emb: np.ndarray, windows: np.ndarray, wpitch: np.ndarray,
+                       view: Any = None, raw: Any = None) -> np.ndarray:
+        import _recluster as rc
+
+        cfg = self.config
+        saved = cfg.num_speakers
+        if HOOKS.get("oracle_count"):
+            cfg.num_speakers = HOOKS["true_k"]
+        try:
+            labels = cluster(self, emb, windows, wpitch, view, raw)
+            mode = HOOKS.get("recluster")
+            if mode == "vbx":
+                labels = rc.vbx(emb, labels, view, wpitch, HOOKS.get("loop", 0.9), HOOKS.get("fa", 0.3),
+                                HOOKS.get("fb", 1.0), HOOKS.get("dims", 10), over=HOOKS.get("over", False))
+            elif mode == "wccn" and int(labels.max()) > 0:
+                reg = HOOKS.get("reg", 0.3)
+                white = rc.wccn(emb, labels, np.ones(len(labels), bool), reg=reg)
+                wview = view
+                if view is not None and view.valid.sum() > 3 and len(np.unique(labels[view.valid])) > 1:
+                    oe = np.where(view.valid[:, None], rc.wccn(view.emb, labels, view.valid, reg=reg), 0.0)
+                    wview = dataclasses.replace(view, emb=oe.astype(np.float32), raw=view.raw_emb)
+                labels = cluster(self, white, windows, wpitch, wview, raw if raw is not None else emb)
+            elif mode == "segments":
+                labels = rc.segment_labels(cfg, emb, windows, wpitch, view, raw if raw is not None else emb,
+                                           labels, HOOKS.get("max_len", 3.0))
+        finally:
+            cfg.num_speakers = saved
+        LAST.update(windows=windows, labels=labels)
+        return labels
+
+    embedded.EmbeddedDiarizer._cluster = hooked_cluster
 
 
 def bic_count(aff: np.ndarray, lo: int, hi: int, dims: int = 10, cov: str = "tied", penalty: float = 1.0) -> int:
@@ -201,6 +242,7 @@ def main() -> None:
     warnings.filterwarnings("ignore", message="'uem' was approximated")
 
     import torch
+    from _recluster import accuracy as window_accuracy
     from bench_diarize_real import BREAKDOWN_KEYS, score
 
     from anim400k.diarize import get_diarizer
@@ -216,18 +258,28 @@ def main() -> None:
         HOOKS.update({k[1:]: opts.pop(k) for k in list(opts) if k.startswith("_")})
         d = get_diarizer("embedded", **opts)
         t0 = time.process_time()
-        rows = [score(ref, d.diarize(speech, SR, other=en), clips) for speech, en, ref, clips in eps]
+        rows, accs = [], []
+        for speech, en, ref, clips in eps:
+            HOOKS["true_k"] = len({t.speaker for t in ref})
+            LAST.clear()
+            rows.append(score(ref, d.diarize(speech, SR, other=en), clips))
+            if LAST:
+                accs.append(window_accuracy(LAST["windows"], LAST["labels"], ref))
+        win = sum(a * n for a, n in accs) / max(sum(n for _, n in accs), 1)
         der = np.mean([r["der"] for r in rows])
         count = np.mean([r["count_ok"] for r in rows])
         clips_ok = sum(r["clips_ok"] for r in rows) / sum(r["clips"] for r in rows)
         found = " ".join(f"{r['n_hyp']}/{r['n_ref']}" for r in rows)
         parts = " ".join(f"{k} {sum(r[k] for r in rows):.1f}" for k in BREAKDOWN_KEYS)
         pyan = "/".join(f"{sum(r[k] for r in rows):.1f}" for k in ("missed_s", "false_s", "confusion_s"))
+        per_episode = " ".join(f"{100 * r['der']:.0f}" for r in rows)
         merged = Counter(" & ".join(sorted(x.split(" & "))) for r in rows for x in r["merged"])
         print(f"{json.dumps(options)}\n    DER {100 * der:5.1f} %  count {100 * count:3.0f} %  "
-              f"clips {100 * clips_ok:5.1f} %  [{found}]  {time.process_time() - t0:.0f} CPU s\n"
+              f"clips {100 * clips_ok:5.1f} %  windows {100 * win:5.1f} %  [{found}]  "
+              f"{time.process_time() - t0:.0f} CPU s\n"
               f"    missed/false alarm/confusion {pyan} s; {parts}\n"
-              f"    missed speakers merged: {dict(merged.most_common())}", flush=True)
+              f"    missed speakers merged: {dict(merged.most_common())}\n"
+              f"    DER per episode: {per_episode}", flush=True)
         if args.cache:
             tmp = args.cache.with_suffix(".tmp")
             tmp.write_bytes(pickle.dumps(CACHE))

@@ -1,0 +1,59 @@
+"""The re-clustering experiments of the diarization tuning harness (``benchmarks/_recluster.py``)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from anim400k.diarize import Turn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+from _recluster import accuracy, line_segments, vbx, wccn  # noqa: E402
+
+
+def _windows(n: int) -> np.ndarray:
+    starts = 0.5 * np.arange(n)
+    return np.stack([starts, starts + 1.5], axis=1)
+
+
+def test_window_accuracy_maps_clusters_and_skips_mixed_windows() -> None:
+    w = _windows(20)  # 0-11 s
+    ref = [Turn(0.0, 5.0, "a"), Turn(5.0, 11.0, "b")]
+    truth = (w[:, 0] + 0.75 >= 5.0).astype(int)
+    acc, n = accuracy(w, 1 - truth, ref)  # swapped names are still right
+    assert acc == 1.0 and 0 < n < 20  # the windows straddling 5 s are left out
+    wrong = 1 - truth
+    wrong[0] = truth[0]
+    assert abs(accuracy(w, wrong, ref)[0] - (n - 1) / n) < 1e-9
+
+
+def test_line_segments_cut_at_label_changes_pauses_and_length() -> None:
+    w = np.array([[0.0, 1.5], [0.5, 2.0], [1.0, 2.5], [3.0, 4.5], [3.5, 5.0], [4.0, 5.5]])
+    assert line_segments(w, np.array([0, 0, 1, 1, 1, 1]), max_len=None).tolist() == [0, 0, 1, 2, 2, 2]
+    assert line_segments(w, np.zeros(6, int), max_len=2.0).tolist() == [0, 0, 1, 2, 2, 3]
+
+
+def test_vbx_corrects_wrong_first_pass_labels() -> None:
+    rng = np.random.default_rng(0)
+    truth = np.repeat([0, 1, 0, 1], 40)  # two speakers taking turns
+    centres = rng.normal(size=(2, 16)) * 1.5
+    emb = centres[truth] + rng.normal(size=(len(truth), 16))
+    first = truth.copy()
+    flip = rng.choice(len(truth), 30, replace=False)
+    first[flip] = 1 - first[flip]  # a noisy first pass
+    out = vbx(emb, first, None, np.full(len(truth), np.nan), loop=0.8, fa=0.3)
+    agree = max(np.mean(out == truth), np.mean(out == 1 - truth))
+    assert agree > 0.97 > np.mean(first == truth)
+
+
+def test_wccn_whitens_the_within_cluster_spread() -> None:
+    rng = np.random.default_rng(1)
+    labels = np.repeat([0, 1, 2], 50)
+    x = rng.normal(size=(3, 8))[labels] * 3 + rng.normal(size=(150, 8)) * np.array([5, 1, 1, 1, 1, 1, 1, 0.2])
+    z = wccn(x, labels, np.ones(150, bool), pca=8, reg=0.0)
+    resid = z - np.stack([z[labels == i].mean(axis=0) for i in range(3)])[labels]
+    cov = resid.T @ resid / (150 - 3)
+    assert np.allclose(cov, np.eye(8), atol=1e-6)
