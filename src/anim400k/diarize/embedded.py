@@ -19,7 +19,9 @@ Everything it needs ships inside pip packages (no model hub). Steps:
    than to either centroid alone (by ``overlap_margin``) marks its central ``hop`` seconds as both
    speakers talking; the speaker the Viterbi path did not choose is added as an overlapping turn;
    optionally (``change_overlap_quiet``, off by default) a speaker change with no pause around
-   it is labelled as both speakers for a short span (:mod:`.overlap`).
+   it is labelled as both speakers for a short span (:mod:`.overlap`); another speaker's voice
+   inside a turn (an F0 far from the turn speaker's pitch, dominant or second, :mod:`.twovoice`)
+   is labelled with the speaker of that pitch (``other_voice_far``).
 """
 
 from __future__ import annotations
@@ -107,12 +109,34 @@ class EmbeddedConfig:
     #: > 0: put the label on the side of the change with fewer frames this many dB under the loud
     #: level (0: the fixed ``before`` / ``after`` spans)
     change_overlap_place_db: float = 0.0
+    #: another speaker's voice inside a turn (:func:`.twovoice.other_voice_turns`): frames whose
+    #: dominant F0, or whose second F0 where the two-voice score exceeds ``two_voice_threshold``
+    #: (None: dominant only), lies more than ``other_voice_far`` octaves from the turn speaker's
+    #: median pitch, for ``other_voice_min_run`` s, are labelled (``other_voice_pad`` s either side)
+    #: with the other speaker nearest in pitch (within ``other_voice_near``; ``other_voice_who``:
+    #: ``pitch``, or ``time`` / ``both``, see the function), unless a third speaker's pitch is within
+    #: ``other_voice_margin`` octaves of as near (None: off; docs/diarization.md, *Another voice inside a line*)
+    two_voice_threshold: float | None = 0.3
+    other_voice_far: float | None = None
+    other_voice_near: float = 0.5
+    other_voice_who: str = "pitch"
+    other_voice_min_run: float = 0.2
+    other_voice_pad: float = 0.1
+    other_voice_fill: int = 2
+    other_voice_voiced: float = 0.5
+    other_voice_floor_db: float = 15.0
+    other_voice_margin: float = 0.15
+    #: no other-voice labels inside turns of a speaker whose windows' pitch spreads over more than
+    #: this many octaves (10th-90th percentile; a cluster holding two voices); None: no limit
+    other_voice_max_spread: float | None = 0.8
+    #: look for the other voice in the other language's track as well (its speakers' pitch there)
+    other_voice_en: bool = False
 
 
 #: Options that reproduce the embedded diarizer as it was before the realistic-voice benchmark
 #: (``benchmarks/bench_diarize_real.py`` compares against it as ``current``).
 LEGACY_OPTIONS: dict[str, object] = {"reassign_iters": 0, "bridge_gap": 0.0, "spectral_weight": 0.0,
-                                     "split_other_max": None}
+                                     "split_other_max": None, "other_voice_far": None}
 
 
 class EmbeddedDiarizer:
@@ -133,6 +157,8 @@ class EmbeddedDiarizer:
             raise InputError(f"unknown spectral_count {self.config.spectral_count!r} (choose from embedding, fused)")
         if not 0.0 <= self.config.spectral_weight < 1.0:
             raise InputError(f"spectral_weight must be in [0, 1), got {self.config.spectral_weight}")
+        if self.config.other_voice_who not in ("pitch", "time", "both"):
+            raise InputError(f"unknown other_voice_who {self.config.other_voice_who!r} (choose from pitch, time, both)")
         if self.config.count_views not in ("combined", "jp"):
             raise InputError(f"unknown count_views {self.config.count_views!r} (choose from combined, jp)")
         if self.config.embedding == "campplus":  # load (and check) the model now, not after VAD
@@ -195,6 +221,7 @@ class EmbeddedDiarizer:
                 other_pitch = (view.f0, np.array([_nanmedian(view.pitch[(labels == i) & view.valid])
                                                   for i in range(k)]))
             turns = self._resegment(regions, windows, wscores, f0, spk_pitch, other_pitch)
+            seg_labels = labels  # the labels ``turns`` (``c<i>``) and ``spk_pitch`` refer to
             labels = _window_labels(windows, turns, labels)
         turns = bridge_pauses(turns, cfg.bridge_gap)
         single = list(turns)
@@ -204,7 +231,31 @@ class EmbeddedDiarizer:
                 cfg.change_overlap_radius, cfg.change_overlap_db, place_db=cfg.change_overlap_place_db))
         if cfg.overlap:
             turns.extend(self._overlaps(cwin, ccent, windows, single))
+        if cfg.other_voice_far is not None:
+            turns.extend(self._other_voices(single, x, spk_pitch, wpitch, seg_labels))
+            if cfg.other_voice_en and view is not None and other is not None:
+                y = np.nan_to_num(to_16k(other, sr))
+                y = np.pad(y, (0, max(0, len(x) - len(y))))[: len(x)]
+                en_pitch = np.array([_nanmedian(view.pitch[(seg_labels == i) & view.valid])
+                                     for i in range(len(spk_pitch))])
+                turns.extend(self._other_voices(single, y, en_pitch, np.where(view.valid, view.pitch, np.nan),
+                                                seg_labels))
         return relabel_by_first_appearance(normalize_turns(turns, cfg.min_turn))
+
+    def _other_voices(self, single: list[Turn], audio: np.ndarray, spk_pitch: np.ndarray, wpitch: np.ndarray,
+                      labels: np.ndarray) -> list[Turn]:
+        """Labels for another speaker's voice inside the ``single`` turns (:mod:`.twovoice`), from
+        ``audio`` (16 kHz) and the speakers' pitch there (``spk_pitch``: median log2 F0 per cluster,
+        ``wpitch``: per window, ``labels``: the windows' clusters)."""
+        from . import twovoice
+
+        cfg = self.config
+        return twovoice.other_voice_turns(
+            single, twovoice.two_voice_track(audio, SR), {f"c{i}": float(p) for i, p in enumerate(spk_pitch)},
+            cfg.other_voice_far, cfg.two_voice_threshold, cfg.other_voice_near, cfg.other_voice_who,
+            cfg.other_voice_min_run, cfg.other_voice_pad, cfg.other_voice_fill, cfg.other_voice_voiced,
+            cfg.other_voice_floor_db, cfg.other_voice_margin,
+            {f"c{i}": _spread(wpitch[labels == i]) for i in range(len(spk_pitch))}, cfg.other_voice_max_spread)
 
     def _other_view(self, other: np.ndarray, sr: int, n: int, windows: np.ndarray) -> views.OtherView | None:
         """The other track's embeddings and pitch at the JP ``windows`` (None when it has no speech)."""
@@ -485,6 +536,12 @@ def _runs(path: np.ndarray, t0: np.ndarray, step: float, lo: float, hi: float,
         c = None if conf is None else float(np.mean(conf[i:j]))
         out.append(Turn(start, end, f"c{path[i]}", c))
     return out
+
+
+def _spread(x: np.ndarray, lo: float = 10.0, hi: float = 90.0) -> float:
+    """Range between the ``lo`` and ``hi`` percentiles of the finite values of ``x`` (0 when none)."""
+    x = x[np.isfinite(x)]
+    return float(np.percentile(x, hi) - np.percentile(x, lo)) if x.size else 0.0
 
 
 def _nanmedian(x: np.ndarray) -> float:
