@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from anim400k.diarize import Turn
-from anim400k.diarize.embedded import EmbeddedDiarizer
+from anim400k.diarize.embedded import EmbeddedDiarizer, cut_turns
 from anim400k.diarize.twovoice import HOP, other_voice_turns, overlap_score, two_voice_track
 from anim400k.errors import InputError
 
@@ -82,8 +82,7 @@ def test_unknown_speaker_rule_is_rejected() -> None:
 
 
 def test_the_diarizer_passes_its_options_through() -> None:
-    """``EmbeddedDiarizer._other_voices``: the config reaches :func:`other_voice_turns` (off by default)."""
-    assert EmbeddedDiarizer().config.other_voice_far is None
+    """``EmbeddedDiarizer._other_voices``: the config reaches :func:`other_voice_turns`."""
     audio = _voice(210, 3.0)
     audio[int(1.2 * SR) : int(1.7 * SR)] += 1.5 * _voice(110, 0.5, seed=2)
     pitch = np.log2([210.0, 110.0, 160.0])
@@ -91,7 +90,29 @@ def test_the_diarizer_passes_its_options_through() -> None:
     labels = np.repeat(np.arange(3), 4)
     single = [Turn(0.0, 3.0, "c0", 0.5)]
     on = EmbeddedDiarizer(other_voice_far=0.6)
-    assert [t.speaker for t in on._other_voices(single, audio, pitch, wpitch, labels)] == ["c1"]
+    assert [t.speaker for t, _ in on._other_voices(single, audio, pitch, wpitch, labels)] == ["c1"]
     assert EmbeddedDiarizer(other_voice_far=1.5)._other_voices(single, audio, pitch, wpitch, labels) == []
     spread = np.where(labels == 0, np.log2(210.0) + np.tile([-0.6, 0.6, -0.6, 0.6], 3), wpitch)
     assert on._other_voices(single, audio, pitch, spread, labels) == []  # a host cluster of two voices
+
+
+def test_a_run_without_the_host_voice_is_told_from_an_overlap() -> None:
+    host = _voice(120, 3.0)
+    pitch = {"c0": np.log2(120), "c1": np.log2(300), "c2": np.log2(200)}
+    under = host.copy()
+    under[int(1.2 * SR) : int(1.7 * SR)] += 0.7 * _voice(300, 0.5, seed=3)  # the host goes on under it
+    alone = host.copy()
+    alone[int(1.2 * SR) : int(1.7 * SR)] = _voice(300, 0.5, seed=3)  # the other voice alone
+    kw = {"far": 0.6, "threshold": 0.3, "margin": 0.15, "with_host": True}
+    [(t1, both)] = other_voice_turns([Turn(0.0, 3.0, "c0")], two_voice_track(under, SR), pitch, **kw)
+    [(t2, solo)] = other_voice_turns([Turn(0.0, 3.0, "c0")], two_voice_track(alone, SR), pitch, **kw)
+    assert t1.speaker == t2.speaker == "c1"
+    assert both > 0.5 and solo < 0.1
+
+
+def test_cut_turns_removes_the_spans() -> None:
+    turns = [Turn(0.0, 3.0, "c0", 0.5), Turn(3.0, 4.0, "c1", 0.9)]
+    out = cut_turns(turns, [Turn(1.0, 1.5, "c1"), Turn(2.8, 3.2, "c2")])
+    assert [(t.start, t.end, t.speaker, t.confidence) for t in sorted(out)] == [
+        (0.0, 1.0, "c0", 0.5), (1.5, 2.8, "c0", 0.5), (3.2, 4.0, "c1", 0.9)]
+    assert cut_turns(turns, []) == turns

@@ -21,7 +21,8 @@ Everything it needs ships inside pip packages (no model hub). Steps:
    optionally (``change_overlap_quiet``, off by default) a speaker change with no pause around
    it is labelled as both speakers for a short span (:mod:`.overlap`); another speaker's voice
    inside a turn (an F0 far from the turn speaker's pitch, dominant or second, :mod:`.twovoice`)
-   is labelled with the speaker of that pitch (``other_voice_far``).
+   is labelled with the speaker of that pitch (``other_voice_far``): as an overlap, or in place
+   of the turn speaker where their own voice is not heard there (``other_voice_replace``).
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ class EmbeddedConfig:
     #: ``pitch``, or ``time`` / ``both``, see the function), unless a third speaker's pitch is within
     #: ``other_voice_margin`` octaves of as near (None: off; docs/diarization.md, *Another voice inside a line*)
     two_voice_threshold: float | None = 0.3
-    other_voice_far: float | None = None
+    other_voice_far: float | None = 0.6
     other_voice_near: float = 0.5
     other_voice_who: str = "pitch"
     other_voice_min_run: float = 0.2
@@ -129,8 +130,9 @@ class EmbeddedConfig:
     #: no other-voice labels inside turns of a speaker whose windows' pitch spreads over more than
     #: this many octaves (10th-90th percentile; a cluster holding two voices); None: no limit
     other_voice_max_spread: float | None = 0.8
-    #: look for the other voice in the other language's track as well (its speakers' pitch there)
-    other_voice_en: bool = False
+    #: a run where the turn speaker's own voice is heard in fewer than this share of the frames
+    #: replaces the turn speaker there instead of overlapping it (None: always an overlap)
+    other_voice_replace: float | None = 0.1
 
 
 #: Options that reproduce the embedded diarizer as it was before the realistic-voice benchmark
@@ -232,19 +234,18 @@ class EmbeddedDiarizer:
         if cfg.overlap:
             turns.extend(self._overlaps(cwin, ccent, windows, single))
         if cfg.other_voice_far is not None:
-            turns.extend(self._other_voices(single, x, spk_pitch, wpitch, seg_labels))
-            if cfg.other_voice_en and view is not None and other is not None:
-                y = np.nan_to_num(to_16k(other, sr))
-                y = np.pad(y, (0, max(0, len(x) - len(y))))[: len(x)]
-                en_pitch = np.array([_nanmedian(view.pitch[(seg_labels == i) & view.valid])
-                                     for i in range(len(spk_pitch))])
-                turns.extend(self._other_voices(single, y, en_pitch, np.where(view.valid, view.pitch, np.nan),
-                                                seg_labels))
+            found = self._other_voices(single, x, spk_pitch, wpitch, seg_labels)
+            if cfg.other_voice_replace is not None:  # a run without the host's voice is no overlap
+                alone = [t for t, share in found if share < cfg.other_voice_replace]
+                turns = cut_turns(turns, alone) + alone
+                found = [(t, share) for t, share in found if share >= cfg.other_voice_replace]
+            turns.extend(t for t, _ in found)
         return relabel_by_first_appearance(normalize_turns(turns, cfg.min_turn))
 
     def _other_voices(self, single: list[Turn], audio: np.ndarray, spk_pitch: np.ndarray, wpitch: np.ndarray,
-                      labels: np.ndarray) -> list[Turn]:
-        """Labels for another speaker's voice inside the ``single`` turns (:mod:`.twovoice`), from
+                      labels: np.ndarray) -> list[tuple[Turn, float]]:
+        """Labels for another speaker's voice inside the ``single`` turns (:mod:`.twovoice`), with the
+        share of their frames where the turn speaker is heard as well, from
         ``audio`` (16 kHz) and the speakers' pitch there (``spk_pitch``: median log2 F0 per cluster,
         ``wpitch``: per window, ``labels``: the windows' clusters)."""
         from . import twovoice
@@ -255,7 +256,8 @@ class EmbeddedDiarizer:
             cfg.other_voice_far, cfg.two_voice_threshold, cfg.other_voice_near, cfg.other_voice_who,
             cfg.other_voice_min_run, cfg.other_voice_pad, cfg.other_voice_fill, cfg.other_voice_voiced,
             cfg.other_voice_floor_db, cfg.other_voice_margin,
-            {f"c{i}": _spread(wpitch[labels == i]) for i in range(len(spk_pitch))}, cfg.other_voice_max_spread)
+            {f"c{i}": _spread(wpitch[labels == i]) for i in range(len(spk_pitch))}, cfg.other_voice_max_spread,
+            with_host=True)
 
     def _other_view(self, other: np.ndarray, sr: int, n: int, windows: np.ndarray) -> views.OtherView | None:
         """The other track's embeddings and pitch at the JP ``windows`` (None when it has no speech)."""
@@ -421,6 +423,23 @@ class AnimeDiarizer(EmbeddedDiarizer):
     def __init__(self, num_speakers: int | None = None, **options: object) -> None:
         options.setdefault("embedding", "anime")
         super().__init__(num_speakers, **options)
+
+
+def cut_turns(turns: list[Turn], spans: list[Turn]) -> list[Turn]:
+    """``turns`` with the time of each of ``spans`` removed (a turn split in two where a span lies inside it)."""
+    out = list(turns)
+    for s in spans:
+        nxt: list[Turn] = []
+        for t in out:
+            if t.end <= s.start or t.start >= s.end:
+                nxt.append(t)
+                continue
+            if t.start < s.start:
+                nxt.append(Turn(t.start, s.start, t.speaker, t.confidence))
+            if t.end > s.end:
+                nxt.append(Turn(s.end, t.end, t.speaker, t.confidence))
+        out = nxt
+    return out
 
 
 def bridge_pauses(turns: list[Turn], gap: float) -> list[Turn]:

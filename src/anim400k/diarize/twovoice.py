@@ -16,6 +16,8 @@ voice's period alone. Per frame (``FRAME`` s every ``HOP`` s, on the speech low-
 One voice cancels to a residual without a period of its own; two voices leave the second one.
 ``second`` (1 - the residual's best normalised difference) is the overlap evidence; ``f1`` / ``f2``
 are the two F0s (Hz), ``residual`` the share of the frame's energy the cancellation left.
+:func:`other_voice_turns` turns runs of an F0 far from a turn speaker's pitch into labels for the
+speaker of that pitch (docs/diarization.md, *Another voice inside a line*).
 """
 
 from __future__ import annotations
@@ -134,7 +136,7 @@ def other_voice_turns(turns: list, track: TwoVoiceTrack, speaker_pitch: dict[str
                       threshold: float | None = 0.3, near: float = 0.5, who: str = "pitch", min_run: float = 0.2,
                       pad: float = 0.1, fill: int = 2, voiced: float = 0.5, floor_db: float = 15.0,
                       margin: float = 0.0, speaker_spread: dict[str, float] | None = None,
-                      max_spread: float | None = None) -> list:
+                      max_spread: float | None = None, with_host: bool = False) -> list:
     """Overlap turns for another speaker's voice heard inside a turn (an interjection under a line).
 
     Evidence per frame of ``track`` inside a turn (its level within ``floor_db`` of the episode's
@@ -149,6 +151,11 @@ def other_voice_turns(turns: list, track: TwoVoiceTrack, speaker_pitch: dict[str
     Turns of a speaker whose pitch spread (``speaker_spread``: e.g. the 10th-90th percentile range of
     their windows' pitch, octaves) exceeds ``max_spread`` are skipped: a cluster that holds two
     voices has no median to be far from.
+
+    ``with_host=True`` returns ``(turn, share)`` pairs instead, ``share`` being the part of the run's
+    frames where the turn speaker's own voice is heard as well (an F0, dominant or second with
+    salience >= 0.5, within 0.15 octave of their median): low when the run is not an overlap but a
+    stretch of the turn that belongs to the other speaker alone.
     """
     from ..model import Turn
 
@@ -174,7 +181,10 @@ def other_voice_turns(turns: list, track: TwoVoiceTrack, speaker_pitch: dict[str
         sec = ok & ~dom & (overlap_score(track) > threshold) & (np.abs(lf2 - own) > far)
         far_f = np.where(sec, lf2, far_f)
     ev = np.isfinite(far_f)
-    out = []
+    with np.errstate(invalid="ignore"):
+        host_seen = (((np.abs(lf2 - own) < 0.15) & (track.second >= 0.5))
+                     | ((np.abs(lf1 - own) < 0.15) & (track.periodicity >= voiced)))
+    out: list = []
     i = 0
     while i < n:
         if not ev[i]:
@@ -191,7 +201,9 @@ def other_voice_turns(turns: list, track: TwoVoiceTrack, speaker_pitch: dict[str
                        margin)
             lo, hi = max(h.start, times[i] - HOP / 2 - pad), min(h.end, times[last] + HOP / 2 + pad)
             if spk is not None and hi > lo:
-                out.append(Turn(float(lo), float(hi), spk, h.confidence))
+                turn = Turn(float(lo), float(hi), spk, h.confidence)
+                seen = ev[i : last + 1]
+                out.append((turn, float(host_seen[i : last + 1][seen].mean())) if with_host else turn)
         i = last + 1
     return out
 
