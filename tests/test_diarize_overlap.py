@@ -72,8 +72,8 @@ def test_off_by_default_and_wired_into_the_diarizer(monkeypatch) -> None:
     assert EmbeddedConfig().change_overlap_quiet is None
     calls = []
 
-    def spy(turns, audio, sr, *args, place_db=0.0):
-        calls.append((len(turns), len(audio), sr, args, place_db))
+    def spy(turns, audio, sr, *args, place_db=0.0, place_score=None, min_score=0.0):
+        calls.append((len(turns), len(audio), sr, args, place_db, place_score, min_score))
         return [Turn(0.0, 0.2, "c1", 0.5)]
 
     monkeypatch.setattr(embedded.overlap, "change_overlaps", spy)
@@ -83,3 +83,20 @@ def test_off_by_default_and_wired_into_the_diarizer(monkeypatch) -> None:
     get_diarizer("embedded", num_speakers=2, change_overlap_quiet=0.16).diarize(audio, 16000)
     assert len(calls) == 1 and calls[0][1] == len(audio) and calls[0][2] == 16000
     assert calls[0][3] == (0.16, 0.15, 0.4, 0.5, 20.0)
+    assert calls[0][5] is None
+    get_diarizer("embedded", num_speakers=2, change_overlap_quiet=0.16, change_overlap_place_score=0.2).diarize(
+        audio, 16000)
+    assert calls[1][5] is not None and len(calls[1][5]) > 0 and calls[1][6] == 0.2
+
+
+def test_placed_on_the_side_with_the_second_voice() -> None:
+    audio = _noise(4.0)
+    turns = [Turn(0.0, 2.0, "c0"), Turn(2.0, 4.0, "c1")]
+    score = np.zeros(200)  # 20 ms frames
+    score[100:120] = 0.5  # a second voice just after the change
+    extra = change_overlaps(turns, audio, SR, before=0.4, after=0.4, place_score=score, min_score=0.2)
+    assert [(round(t.start, 3), round(t.end, 3), t.speaker) for t in extra] == [(2.0, 2.4, "c0")]
+    score[80:100], score[100:120] = 0.6, 0.0  # ... or just before it
+    extra = change_overlaps(turns, audio, SR, before=0.4, after=0.4, place_score=score, min_score=0.2)
+    assert [(round(t.start, 3), round(t.end, 3), t.speaker) for t in extra] == [(1.6, 2.0, "c1")]
+    assert change_overlaps(turns, audio, SR, place_score=score, min_score=0.7) == []  # no side reaches it

@@ -110,6 +110,9 @@ class EmbeddedConfig:
     #: > 0: put the label on the side of the change with fewer frames this many dB under the loud
     #: level (0: the fixed ``before`` / ``after`` spans)
     change_overlap_place_db: float = 0.0
+    #: >= 0: put the label on the side of the change with the higher two-voice score
+    #: (:func:`.twovoice.overlap_score`), and only where that side's mean reaches this (None: not used)
+    change_overlap_place_score: float | None = None
     #: another speaker's voice inside a turn (:func:`.twovoice.other_voice_turns`): frames whose
     #: dominant F0, or whose second F0 where the two-voice score exceeds ``two_voice_threshold``
     #: (None: dominant only), lies more than ``other_voice_far`` octaves from the turn speaker's
@@ -228,9 +231,15 @@ class EmbeddedDiarizer:
         turns = bridge_pauses(turns, cfg.bridge_gap)
         single = list(turns)
         if cfg.change_overlap_quiet is not None:
+            score = None
+            if cfg.change_overlap_place_score is not None:
+                from . import twovoice
+
+                score = twovoice.overlap_score(twovoice.two_voice_track(x, SR))
             turns.extend(overlap.change_overlaps(
                 single, x, SR, cfg.change_overlap_quiet, cfg.change_overlap_before, cfg.change_overlap_after,
-                cfg.change_overlap_radius, cfg.change_overlap_db, place_db=cfg.change_overlap_place_db))
+                cfg.change_overlap_radius, cfg.change_overlap_db, place_db=cfg.change_overlap_place_db,
+                place_score=score, min_score=cfg.change_overlap_place_score or 0.0))
         if cfg.overlap:
             turns.extend(self._overlaps(cwin, ccent, windows, single))
         if cfg.other_voice_far is not None:

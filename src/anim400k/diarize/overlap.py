@@ -39,7 +39,9 @@ def quiet_time(level: np.ndarray, loud: float, t: float, radius: float, below_db
 
 def change_overlaps(turns: Sequence[Turn], audio: np.ndarray, sr: int, max_quiet: float = 0.16,
                     before: float = 0.15, after: float = 0.4, radius: float = 0.5, below_db: float = 20.0,
-                    touch: float = 0.02, place_db: float = 0.0, place_radius: float = 0.4) -> list[Turn]:
+                    touch: float = 0.02, place_db: float = 0.0, place_radius: float = 0.4,
+                    place_score: np.ndarray | None = None, score_hop: float = 0.02,
+                    min_score: float = 0.0) -> list[Turn]:
     """Overlap turns at speaker changes without a pause (to add to ``turns``, which do not overlap).
 
     A change from turn ``p`` to turn ``q`` (different speakers, ``q`` starting within ``touch``
@@ -55,6 +57,9 @@ def change_overlaps(turns: Sequence[Turn], audio: np.ndarray, sr: int, max_quiet
     and after the change, the side with fewer frames ``place_db`` under the loud level (fewer
     syllable dips: two voices at once) gets it, ``q``'s speaker over ``before`` seconds when that is
     the side before the change, ``p``'s over ``after`` seconds when it is the side after (both on a tie).
+    ``place_score`` (a per-frame two-voice score, frames ``score_hop`` s apart, e.g.
+    :func:`.twovoice.overlap_score`) places it on the side whose mean score over ``place_radius`` s is
+    higher, and labels nothing where neither side's mean reaches ``min_score``.
     """
     level = level_db(audio, sr)
     if level.size == 0 or max_quiet < 0:
@@ -69,7 +74,15 @@ def change_overlaps(turns: Sequence[Turn], audio: np.ndarray, sr: int, max_quiet
         if quiet_time(level, loud, s, radius, below_db) > max_quiet:
             continue
         where = "both"
-        if place_db > 0:
+        if place_score is not None:
+            k = int(round(s / score_hop))
+            w = max(1, int(round(place_radius / score_hop)))
+            sb = float(place_score[max(0, k - w) : k].mean()) if k > 0 and k - w < len(place_score) else 0.0
+            sa = float(place_score[k : k + w].mean()) if k < len(place_score) else 0.0
+            if max(sb, sa) < min_score:
+                continue
+            where = "before" if sb > sa else "after"
+        elif place_db > 0:
             dips_before = quiet_time(level, loud, s - place_radius / 2, place_radius / 2, place_db)
             dips_after = quiet_time(level, loud, s + place_radius / 2, place_radius / 2, place_db)
             where = "before" if dips_before < dips_after else "after" if dips_after < dips_before else "both"
