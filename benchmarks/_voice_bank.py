@@ -6,6 +6,16 @@ semitones (a younger male; resampling moves formants too, so the timbre differs)
 speaks its own random selection of lines at random speeds, including short interjections
 (< 1 s). Generating the bank takes a few minutes on one core; it is then read from
 ``$ANIM400K_BENCH_CACHE`` (default ``~/.cache/anim400k``).
+
+Versions (``load_bank(version)``, one cache file each):
+
+* ``v1`` (the default): 14 takes per voice, 4 of ``SHORT`` and 10 of ``LINES`` drawn at random.
+  A character with many lines in an episode says the same take (identical samples, only the gain
+  differs) several times, which real actors never do.
+* ``v2``: every text of ``SHORT + SHORT2`` (20 interjections) and ``LINES + LINES2`` (40 lines),
+  60 distinct takes per voice, each at its own random speed; ``bench_diarize_real.py --bank v2``
+  also deals each voice's takes without replacement, so no take repeats on a track of an episode until
+  the voice has used all 60 (about 10 min of generation on one core).
 """
 
 from __future__ import annotations
@@ -33,12 +43,43 @@ LINES = (
     "そんなこと、聞いてないよ。", "今夜は星がきれいだね。",
 )
 N_SHORT, N_LINES = 4, 10
+SHORT2 = ("ええっ？", "だめ！", "わかった。", "ほんと？", "あれ？",
+          "ねえ。", "行くよ！", "待って！", "すごい！", "ありがと。")
+LINES2 = (
+    "今日の授業、全然わからなかったよ。", "ねえ、あの店のケーキ食べたことある？",
+    "そろそろ帰らないと、お母さんに怒られる。", "こんなところで会うなんて、偶然だね。",
+    "大丈夫、私がついているから。", "約束したでしょう、忘れたの？",
+    "雨が降りそうだから、傘を持っていきなよ。", "あいつの言うことなんて、気にするな。",
+    "駅の前で三時に待ち合わせしよう。", "どうしてそんなに怒っているの？",
+    "やっと見つけた、ずっと探してたんだよ。", "もう少しだけ、ここにいてもいい？",
+    "この道をまっすぐ行けば、海が見えるはずだ。", "ごめん、今ちょっと手が離せないんだ。",
+    "昨日の夜、変な夢を見たんだ。", "みんなで力を合わせれば、きっと勝てる。",
+)
+VERSIONS = ("v1", "v2")
 
 
-def cache_file() -> Path:
-    """Where the bank is cached."""
+def bank_texts(version: str = "v1") -> dict[str, list[str]]:
+    """Voice -> the texts of its takes, in take order, and each take's speed (``(text, speed)`` pairs)."""
+    if version not in VERSIONS:
+        raise ValueError(f"unknown voice bank version {version!r} (known: {', '.join(VERSIONS)})")
+    out: dict[str, list] = {}
+    if version == "v1":
+        rng = np.random.default_rng(2026)
+        for v in VOICES:  # the draw order of the original generator: texts, then one speed per take
+            texts = list(rng.choice(SHORT, N_SHORT, replace=False)) + list(rng.choice(LINES, N_LINES, replace=False))
+            out[v] = [(str(t), float(rng.uniform(0.9, 1.15))) for t in texts]
+        return out
+    rng = np.random.default_rng(2027)
+    texts = list(SHORT + SHORT2 + LINES + LINES2)
+    for v in VOICES:
+        out[v] = [(t, float(rng.uniform(0.9, 1.15))) for t in texts]
+    return out
+
+
+def cache_file(version: str = "v1") -> Path:
+    """Where the bank of ``version`` is cached."""
     root = Path(os.environ.get("ANIM400K_BENCH_CACHE", Path.home() / ".cache" / "anim400k"))
-    return root / "diarize_voice_bank_v1.npz"
+    return root / f"diarize_voice_bank_{version}.npz"
 
 
 def _speak(text: str, voice: str, speed: float) -> np.ndarray:
@@ -58,16 +99,14 @@ def _speak(text: str, voice: str, speed: float) -> np.ndarray:
     return audio[idx[0] : idx[-1] + 1] if idx.size else audio
 
 
-def load_bank(verbose: bool = True) -> dict[str, list[np.ndarray]]:
+def load_bank(version: str = "v1", verbose: bool = True) -> dict[str, list[np.ndarray]]:
     """Voice -> list of 16 kHz utterances (generated once, then read from the cache)."""
-    path = cache_file()
+    path = cache_file(version)
     if not path.exists():
-        rng = np.random.default_rng(2026)
         arrays: dict[str, np.ndarray] = {}
-        for v in VOICES:
-            texts = list(rng.choice(SHORT, N_SHORT, replace=False)) + list(rng.choice(LINES, N_LINES, replace=False))
-            for i, text in enumerate(texts):
-                arrays[f"{v}|{i}"] = _speak(str(text), v, float(rng.uniform(0.9, 1.15)))
+        for v, takes in bank_texts(version).items():
+            for i, (text, speed) in enumerate(takes):
+                arrays[f"{v}|{i}"] = _speak(text, v, speed)
             if verbose:
                 print(f"voice bank: {v} done", flush=True)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -82,5 +121,7 @@ def load_bank(verbose: bool = True) -> dict[str, list[np.ndarray]]:
 
 
 if __name__ == "__main__":
-    b = load_bank()
+    import sys
+
+    b = load_bank(sys.argv[1] if len(sys.argv) > 1 else "v1")
     print({v: round(sum(len(a) for a in u) / SR, 1) for v, u in b.items()})

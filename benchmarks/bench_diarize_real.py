@@ -13,9 +13,12 @@ episodes whose speaker count is right, missed and false speakers, per-clip speak
 accuracy (the clip's speaker set under the release's 0.3 s rule, hypothesis speakers mapped to
 reference ones by the DER's optimal mapping), and speed (audio seconds per second, 1 torch
 thread). The named baseline is ``current``: the embedded diarizer as it was before this
-benchmark (reproduced by ``LEGACY_OPTIONS``).
+benchmark (reproduced by ``LEGACY_OPTIONS``). ``--bank v2`` composes the episodes from the larger
+bank (60 distinct takes per voice, dealt without repeats: see ``_voice_bank.py``) instead of v1
+(14 takes per voice, drawn at random, so a character repeats takes verbatim); the summary
+prints how many lines per episode reuse a take already heard on the JP track.
 
-    python benchmarks/bench_diarize_real.py [--episodes 10] [--duration 90] [--methods current new]
+    python benchmarks/bench_diarize_real.py [--episodes 10] [--duration 90] [--methods current new] [--bank v1|v2]
 """
 
 from __future__ import annotations
@@ -35,11 +38,16 @@ SR = 16000
 
 
 def compose_episode(bank: dict[str, list[np.ndarray]], seed: int, n_chars: int, duration: float,
-                    music_level: float = 1.0) -> tuple[np.ndarray, np.ndarray, list, np.ndarray]:
+                    music_level: float = 1.0, deal: bool = False,
+                    takes: list | None = None) -> tuple[np.ndarray, np.ndarray, list, np.ndarray]:
     """JP mix and EN mix of one episode (16 kHz), the JP reference turns and the clips ``(n, 2)`` seconds.
 
     The EN dub has the same music-and-effects stem and lines at the same times, spoken by other
-    voices of the bank (other utterances), as a dub's cast would.
+    voices of the bank (other utterances), as a dub's cast would. Each line's take is drawn at
+    random from its voice's takes (``deal=False``: bank v1, as it always was; takes repeat), or
+    dealt from a shuffled deck per voice and track (``deal=True``: no take is used twice on a
+    track until its voice has used them all there; then a fresh deck). ``takes``, when
+    given, receives ``(track, voice, take index)`` for every line, ``track`` ``"jp"`` or ``"en"``.
     """
     from anim400k.diarize import Turn
     from anim400k.synth.music import synth_backing
@@ -54,6 +62,15 @@ def compose_episode(bank: dict[str, list[np.ndarray]], seed: int, n_chars: int, 
     turns: list[Turn] = []
     t, prev, prev_start, prev_end = 0.5, None, 0.5, 0.5
     forced = list(rng.permutation(n_chars))  # everybody speaks early on at least once
+    decks: dict[tuple[str, str], list[int]] = {}
+
+    def pick(voice: str, track: str) -> int:
+        if not deal:
+            return int(rng.integers(len(bank[voice])))
+        if not decks.get((track, voice)):
+            decks[track, voice] = [int(j) for j in rng.permutation(len(bank[voice]))]
+        return decks[track, voice].pop()
+
     while t < duration - 1.0:
         if forced:
             who = int(forced.pop())
@@ -61,16 +78,18 @@ def compose_episode(bank: dict[str, list[np.ndarray]], seed: int, n_chars: int, 
             who = int(rng.choice(n_chars, p=share))
             if who == prev and rng.random() < 0.6:
                 who = int(rng.choice(n_chars, p=share))
-        utt = bank[chars[who]][int(rng.integers(len(bank[chars[who]])))]
-        utt = utt * 10 ** (rng.uniform(-3, 3) / 20)
+        k = pick(chars[who], "jp")
+        utt = bank[chars[who]][k] * 10 ** (rng.uniform(-3, 3) / 20)
         start = t
         if prev is not None and who != prev and rng.random() < 0.15:  # overlap the previous line
             start = max(prev_start + 0.3, prev_end - rng.uniform(0.2, 0.8))
         a = int(start * SR)
         speech[a : a + len(utt)] += utt
-        en_pool = bank[en_voice[chars[who]]]
-        en_utt = en_pool[int(rng.integers(len(en_pool)))]
+        en_k = pick(en_voice[chars[who]], "en")
+        en_utt = bank[en_voice[chars[who]]][en_k]
         en_speech[a : a + len(en_utt)] += en_utt
+        if takes is not None:
+            takes += [("jp", chars[who], k), ("en", en_voice[chars[who]], en_k)]
         end = start + len(utt) / SR
         turns.append(Turn(round(start, 3), round(end, 3), chars[who]))
         prev, prev_start, prev_end = who, start, end
@@ -207,6 +226,18 @@ def merged_voices(ref: list, hyp: list, mapping: dict) -> list[str]:
     return out
 
 
+def repeated_takes(takes: list, track: str = "jp") -> int:
+    """How many of ``track``'s lines reuse a take already used earlier on that track
+    (``takes`` as :func:`compose_episode` fills it)."""
+    seen: set = set()
+    n = 0
+    for tr, voice, k in takes:
+        if tr == track:
+            n += (voice, k) in seen
+            seen.add((voice, k))
+    return n
+
+
 def methods() -> dict[str, tuple[dict, str]]:
     """Method name -> (``get_diarizer("embedded", **options)`` options, input).
 
@@ -244,6 +275,8 @@ def main() -> None:
     ap.add_argument("--source", choices=("bank", "synth"), default="bank",
                     help="bank: episodes composed here; synth: anim400k.synth.make_episode (slow first time)")
     ap.add_argument("--music", type=float, default=1.0, help="music level (0: clean speech, a diagnostic)")
+    ap.add_argument("--bank", choices=("v1", "v2"), default="v1",
+                    help="voice bank (_voice_bank.py): v1 14 takes per voice drawn at random, v2 60 dealt")
     args = ap.parse_args()
     warnings.filterwarnings("ignore", message="'uem' was approximated")
 
@@ -254,7 +287,7 @@ def main() -> None:
     from anim400k.diarize.views import other_speech
 
     torch.set_num_threads(args.threads)
-    bank = load_bank()
+    bank = load_bank(args.bank)
     from anim400k.model import TimeMap
     from anim400k.separate import get_separator
 
@@ -266,12 +299,16 @@ def main() -> None:
     for d in diarizers.values():
         d.diarize(np.zeros(SR, np.float32), SR)  # load the models once
     rows: dict[str, list[dict]] = {m: [] for m in args.methods}
+    repeats: list[int] = []
     for i in range(args.first_seed, args.first_seed + args.episodes):
         n_chars = 2 + i % 5
         if args.source == "synth":
             mix, en_mix, ref, clips = synth_episode(i, n_chars, args.duration)
         else:
-            mix, en_mix, ref, clips = compose_episode(bank, 1000 + i, n_chars, args.duration, args.music)
+            takes: list = []
+            mix, en_mix, ref, clips = compose_episode(bank, 1000 + i, n_chars, args.duration, args.music,
+                                                      deal=args.bank != "v1", takes=takes)
+            repeats.append(repeated_takes(takes))
         inputs: dict[str, tuple[np.ndarray, np.ndarray | None]] = {"mix": (mix, None)}
         if any(table[m][1] != "mix" for m in args.methods):
             sep = separator.separate(mix, SR, reference=en_mix, time_map=TimeMap(0.0, 0.0, 1.0))
@@ -296,6 +333,9 @@ def main() -> None:
         if not args.quiet:
             print(line, flush=True)
     print(f"\n{args.episodes} episodes, {args.duration:.0f} s, 2-6 characters, collar 0.25 s, overlaps scored")
+    if repeats:
+        print(f"bank {args.bank}: JP lines reusing a take already heard in the episode: "
+              f"{np.mean(repeats):.1f} per episode (min {min(repeats)}, max {max(repeats)})")
     header = f"{'measure':34s}" + "".join(f"{m:>14s}" for m in args.methods) + "   target"
     print(header)
 

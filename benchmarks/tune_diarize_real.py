@@ -1,7 +1,8 @@
 """Tuning harness: a grid of embedded-diarizer options on the realistic episodes, features cached.
 
 The episodes are ``bench_diarize_real.py``'s (seed ``i`` -> ``compose_episode(bank, 1000 + i,
-2 + i % 5)``, JP speech + EN speech as the second view: its ``dual`` input). VAD regions, pitch
+2 + i % 5)``, JP speech + EN speech as the second view: its ``dual`` input; ``--bank v1|v2`` picks
+the voice bank as there, and episodes of either bank can share one ``--cache``). VAD regions, pitch
 tracks and window embeddings are computed once per episode and model and reused by every
 configuration, so a configuration over 20 episodes takes seconds once the first has run. Tune
 on training seeds (0-19) only; the held-out seeds (20-29) are for one final check.
@@ -207,8 +208,9 @@ def bic_count(aff: np.ndarray, lo: int, hi: int, dims: int = 10, cov: str = "tie
     return best_k
 
 
-def episodes(first: int, count: int, duration: float) -> list[tuple]:
-    """``(JP speech, EN speech, reference turns, clips)`` per seed, as the benchmark's ``dual`` input."""
+def episodes(first: int, count: int, duration: float, bank_version: str = "v1") -> list[tuple]:
+    """``(JP speech, EN speech, reference turns, clips)`` per seed, as the benchmark's ``dual`` input
+    (``bench_diarize_real.py --bank bank_version``)."""
     from _voice_bank import load_bank
     from bench_diarize_real import compose_episode
 
@@ -216,19 +218,20 @@ def episodes(first: int, count: int, duration: float) -> list[tuple]:
     from anim400k.model import TimeMap
     from anim400k.separate import get_separator
 
-    bank = load_bank()
+    bank = load_bank(bank_version)
     sep = get_separator("dualtrack")
     out = []
     for i in range(first, first + count):
-        if ("episode", i, duration) in CACHE:
-            out.append(CACHE["episode", i, duration])
+        key = ("episode", i, duration) if bank_version == "v1" else ("episode", i, duration, bank_version)
+        if key in CACHE:
+            out.append(CACHE[key])
             continue
-        mix, en_mix, ref, clips = compose_episode(bank, 1000 + i, 2 + i % 5, duration)
+        mix, en_mix, ref, clips = compose_episode(bank, 1000 + i, 2 + i % 5, duration, deal=bank_version != "v1")
         s = sep.separate(mix, SR, reference=en_mix, time_map=TimeMap(0.0, 0.0, 1.0))
         speech = (mix - s.backing[: len(mix)]).astype(np.float32)
         en = other_speech(en_mix, SR, len(mix), s.backing, TimeMap(0.0, 0.0, 1.0))
         out.append((speech, en, ref, clips))
-        CACHE["episode", i, duration] = out[-1]
+        CACHE[key] = out[-1]
     return out
 
 
@@ -238,6 +241,7 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=90.0)
     ap.add_argument("--grid", default="[{}]", help="JSON list of option objects")
     ap.add_argument("--cache", type=Path, help="pickle file keeping episodes and features between runs")
+    ap.add_argument("--bank", choices=("v1", "v2"), default="v1", help="voice bank (bench_diarize_real.py --bank)")
     args = ap.parse_args()
     warnings.filterwarnings("ignore", message="'uem' was approximated")
 
@@ -251,7 +255,7 @@ def main() -> None:
     if args.cache and args.cache.exists():
         CACHE.update(pickle.loads(args.cache.read_bytes()))
     install_caches_and_hooks()
-    eps = episodes(args.seeds[0], args.seeds[1] - args.seeds[0], args.duration)
+    eps = episodes(args.seeds[0], args.seeds[1] - args.seeds[0], args.duration, args.bank)
     for options in json.loads(args.grid):
         opts = dict(options)
         HOOKS.clear()

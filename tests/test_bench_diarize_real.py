@@ -40,3 +40,63 @@ def test_breakdown_splits_missed_and_false_alarm_by_cause() -> None:
     # labelling both speakers where only one talks is an extra-speaker false alarm
     extra = breakdown(ref, [*ref, Turn(1.0, 2.0, "b")])
     assert abs(extra["fa_extra"] - 1.0) < 0.03 and extra["miss_overlap"] == 0.0
+
+
+def _fake_bank(takes: int) -> dict[str, list[np.ndarray]]:
+    """Six voices of ``takes`` distinct noise bursts (0.4-2.4 s), standing in for the Kokoro bank."""
+    rng = np.random.default_rng(0)
+    voices = ("a", "b", "c", "d", "e", "f")
+    return {v: [0.1 * rng.standard_normal(int(16000 * rng.uniform(0.4, 2.4))).astype(np.float32)
+                for _ in range(takes)] for v in voices}
+
+
+def test_dealt_episode_never_repeats_a_take_on_a_track_while_the_voice_has_takes_left() -> None:
+    from bench_diarize_real import compose_episode, repeated_takes
+
+    bank = _fake_bank(60)
+    for seed in (1000, 1005):  # 2-character episodes of 90 s, as the benchmark's seeds 0 and 5
+        takes: list = []
+        _, _, turns, _ = compose_episode(bank, seed, 2, 90.0, deal=True, takes=takes)
+        assert len(takes) == 2 * len(turns) > 40
+        assert len(set(takes)) == len(takes)  # no (track, voice, take) twice
+        assert repeated_takes(takes) == 0
+    # drawn at random (bank v1's way) the same episode repeats takes, and repeated_takes counts them
+    takes = []
+    compose_episode(_fake_bank(14), 1000, 2, 90.0, takes=takes)
+    jp = [(v, k) for tr, v, k in takes if tr == "jp"]
+    assert repeated_takes(takes) == len(jp) - len(set(jp)) > 0
+
+
+def test_dealt_deck_is_reshuffled_when_a_voice_runs_out() -> None:
+    from bench_diarize_real import compose_episode
+
+    takes: list = []
+    compose_episode(_fake_bank(3), 1000, 2, 30.0, deal=True, takes=takes)
+    for track, voice in {(tr, v) for tr, v, _ in takes}:
+        used = [k for tr, v, k in takes if (tr, v) == (track, voice)]
+        for start in range(0, len(used) - 2, 3):  # each full deck of 3 uses every take once
+            assert sorted(used[start : start + 3]) == [0, 1, 2]
+
+
+def test_voice_bank_v2_has_sixty_distinct_texts_per_voice_and_v1_is_unchanged() -> None:
+    import _voice_bank as vb
+
+    v2 = vb.bank_texts("v2")
+    assert set(v2) == set(vb.VOICES)
+    for takes in v2.values():
+        texts = [t for t, _ in takes]
+        assert len(texts) == len(set(texts)) == 60
+        assert all(0.9 <= s <= 1.15 for _, s in takes)
+    assert len({s for takes in v2.values() for _, s in takes}) == 6 * 60  # each take its own speed
+    v1 = vb.bank_texts("v1")
+    assert all(len(t) == 14 for t in v1.values())
+    # the original generator's draws (seed 2026: texts, then speeds), which the cached v1 bank holds
+    assert v1["jf_alpha"][:2] == [("はい。", v1["jf_alpha"][0][1]), ("ちょっと！", v1["jf_alpha"][1][1])]
+    assert round(v1["jf_alpha"][0][1], 6) == 1.088183
+    assert vb.cache_file("v2").name == "diarize_voice_bank_v2.npz" != vb.cache_file().name
+    try:
+        vb.bank_texts("v3")
+    except ValueError as e:
+        assert "v3" in str(e)
+    else:
+        raise AssertionError("unknown version accepted")
