@@ -228,3 +228,70 @@ def segment_labels(cfg: object, emb: np.ndarray, windows: np.ndarray, wpitch: np
         if cfg.split_other_max is not None and view is not None and view.valid.sum() >= 3:
             out = _split_by_other(emb, out, view, cfg.split_other_max, cfg.max_speakers)
     return out
+
+
+def half_scores(emb: np.ndarray, labels: np.ndarray, view: object | None, min_windows: int = 10,
+                min_share: float = 0.2, min_other: int = 3) -> list[tuple[int, np.ndarray, np.ndarray, float]]:
+    """The JP + EN split test's score of each cluster of at least ``min_windows`` windows.
+
+    The cluster is cut in two by 2-means on its windows' centred features ``emb`` (as
+    ``embedded._split_by_other``); the score is the centred cosine of the halves' JP centroids plus
+    that of their EN-view centroids (EN-voiced windows only; each view centred over the episode).
+    Returns ``(cluster, its window indices, 2-means halves, score)``; clusters whose halves hold
+    under ``min_share`` of the windows or under ``min_other`` EN-voiced windows are left out.
+    """
+    from sklearn.cluster import KMeans
+
+    x = emb - emb.mean(axis=0)
+    xn = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-9)
+    if view is None or view.valid.sum() < 3:
+        return []
+    ov, valid = view.emb, view.valid
+    mu = ov[valid].mean(axis=0)
+
+    def cos(a: np.ndarray, b: np.ndarray) -> float:
+        return float(a @ b / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-12))
+
+    out = []
+    for c in np.argsort(-np.bincount(labels)):
+        idx = np.nonzero(labels == c)[0]
+        if len(idx) < min_windows:
+            continue
+        half = KMeans(2, n_init=5, random_state=0).fit_predict(xn[idx])
+        if min(half.sum(), len(half) - half.sum()) < min_share * len(idx):
+            continue
+        a, b = idx[(half == 0) & valid[idx]], idx[(half == 1) & valid[idx]]
+        if min(len(a), len(b)) < min_other:
+            continue
+        jp = cos(x[idx[half == 0]].mean(axis=0), x[idx[half == 1]].mean(axis=0))
+        en = cos(ov[a].mean(axis=0) - mu, ov[b].mean(axis=0) - mu)
+        out.append((int(c), idx, half, jp + en))
+    return out
+
+
+def split_by_sum(emb: np.ndarray, labels: np.ndarray, view: object | None, threshold: float,
+                 max_speakers: int) -> np.ndarray:
+    """Labels with each scored cluster (largest first, each once) cut in two where its
+    :func:`half_scores` score is below ``threshold``."""
+    labels = labels.copy()
+    for _, idx, half, s in half_scores(emb, labels, view):
+        if int(labels.max()) + 1 >= max_speakers:
+            break
+        if s < threshold:
+            labels[idx[half == 1]] = int(labels.max()) + 1
+    return labels
+
+
+def two_voices(windows: np.ndarray, idx: np.ndarray, ref: list, min_windows: int = 3,
+               min_share: float = 0.1) -> bool:
+    """Whether the windows ``idx`` of a cluster hold two reference speakers: the second most
+    frequent speaker of its one-speaker windows (as :func:`accuracy`) has at least
+    ``min_windows`` of them and ``min_share`` of the cluster's one-speaker windows."""
+    spk = sorted({t.speaker for t in ref})
+    w = windows[idx]
+    cov = np.zeros((len(w), len(spk)))
+    for t in ref:
+        cov[:, spk.index(t.speaker)] += np.clip(np.minimum(w[:, 1], t.end) - np.maximum(w[:, 0], t.start), 0, None)
+    pure = ((cov > 0.05).sum(axis=1) == 1) & (cov.max(axis=1) > 0.75)
+    counts = np.sort(np.bincount(cov[pure].argmax(axis=1), minlength=len(spk)))[::-1] if pure.any() else [0, 0]
+    return len(counts) > 1 and counts[1] >= min_windows and counts[1] >= min_share * pure.sum()

@@ -21,6 +21,10 @@ experiment hooks (keys starting with ``_``) that patch the clustering for a meas
 - ``_count: "bic"`` (with ``_dims``, ``_cov``, ``_penalty``): the count minimising the BIC of a
   Gaussian mixture over the affinity's kernel-PCA coordinates (:func:`bic_count`);
 - ``_oracle_count: true``: the true speaker count of each episode (``num_speakers``: no merging);
+- ``_split_log: true``: score every cluster of >= 10 windows (after the first pass) by the JP + EN
+  split test (:func:`_recluster.half_scores`) and print the AUC of that score for telling clusters
+  holding two voices (:func:`_recluster.two_voices`) from one-voice ones;
+- ``_split_sum``: cut the clusters whose JP + EN split score is below this (:func:`_recluster.split_by_sum`);
 - ``_recluster``: re-cluster after the first pass (``benchmarks/_recluster.py``): ``"vbx"`` (with
   ``_fa``, ``_fb``, ``_loop``, ``_dims``, ``_over``), ``"wccn"`` (with ``_reg``: the windows whitened
   by the first pass's within-cluster covariance, clustered again) or ``"segments"`` (with
@@ -179,6 +183,11 @@ def install_caches_and_hooks() -> None:
             elif mode == "segments":
                 labels = rc.segment_labels(cfg, emb, windows, wpitch, view, raw if raw is not None else emb,
                                            labels, HOOKS.get("max_len", 3.0))
+            if "split_log" in HOOKS and "ref" in HOOKS:  # each cluster's split score, and whether it holds two voices
+                HOOKS["split_log"] += [(s, rc.two_voices(windows, idx, HOOKS["ref"]))
+                                       for _, idx, _, s in rc.half_scores(emb, labels, view)]
+            if HOOKS.get("split_sum") is not None:
+                labels = rc.split_by_sum(emb, labels, view, HOOKS["split_sum"], cfg.max_speakers)
         finally:
             cfg.num_speakers = saved
         LAST.update(windows=windows, labels=labels)
@@ -260,11 +269,14 @@ def main() -> None:
         opts = dict(options)
         HOOKS.clear()
         HOOKS.update({k[1:]: opts.pop(k) for k in list(opts) if k.startswith("_")})
+        if HOOKS.get("split_log"):
+            HOOKS["split_log"] = []
         d = get_diarizer("embedded", **opts)
         t0 = time.process_time()
         rows, accs = [], []
         for speech, en, ref, clips in eps:
             HOOKS["true_k"] = len({t.speaker for t in ref})
+            HOOKS["ref"] = ref
             LAST.clear()
             rows.append(score(ref, d.diarize(speech, SR, other=en), clips))
             if LAST:
@@ -284,6 +296,14 @@ def main() -> None:
               f"    missed/false alarm/confusion {pyan} s; {parts}\n"
               f"    missed speakers merged: {dict(merged.most_common())}\n"
               f"    DER per episode: {per_episode}", flush=True)
+        if HOOKS.get("split_log"):
+            from sklearn.metrics import roc_auc_score
+
+            s, two = np.array([x[0] for x in HOOKS["split_log"]]), np.array([x[1] for x in HOOKS["split_log"]])
+            auc = roc_auc_score(two, -s) if 0 < two.sum() < len(two) else float("nan")
+            print(f"    split score (JP + EN half cosines): AUC {auc:.2f} over {int(two.sum())} two-voice and "
+                  f"{int((~two).sum())} one-voice clusters; two-voice {np.round(np.sort(s[two]), 2).tolist()}; "
+                  f"one-voice below 0.5: {np.round(np.sort(s[~two & (s < 0.5)]), 2).tolist()}", flush=True)
         if args.cache:
             tmp = args.cache.with_suffix(".tmp")
             tmp.write_bytes(pickle.dumps(CACHE))
