@@ -10,7 +10,11 @@ they measured:
 - :func:`wccn`: window features whitened by the first pass's within-cluster covariance
   (self-supervised LDA / WCCN), then clustered again;
 - :func:`segment_labels`: one point per line of the first pass (its windows' features averaged),
-  the lines clustered, then the windows re-assigned.
+  the lines clustered, then the windows re-assigned;
+- :func:`half_scores` / :func:`split_by_sum`: the JP + EN split test (2-means halves of each
+  cluster, centred cosine of the halves' JP centroids plus that of their EN centroids; the
+  diarizer's ``split_views_max`` does the same) and :func:`two_voices`, the truth it is scored
+  against (*A larger voice bank* in the docs).
 """
 
 from __future__ import annotations

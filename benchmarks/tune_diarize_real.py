@@ -303,7 +303,7 @@ def main() -> None:
             auc = roc_auc_score(two, -s) if 0 < two.sum() < len(two) else float("nan")
             print(f"    split score (JP + EN half cosines): AUC {auc:.2f} over {int(two.sum())} two-voice and "
                   f"{int((~two).sum())} one-voice clusters; two-voice {np.round(np.sort(s[two]), 2).tolist()}; "
-                  f"one-voice below 0.5: {np.round(np.sort(s[~two & (s < 0.5)]), 2).tolist()}", flush=True)
+                  f"one-voice lowest: {np.round(np.sort(s[~two])[:6], 2).tolist()}", flush=True)
         if args.cache:
             tmp = args.cache.with_suffix(".tmp")
             tmp.write_bytes(pickle.dumps(CACHE))

@@ -57,3 +57,38 @@ def test_wccn_whitens_the_within_cluster_spread() -> None:
     resid = z - np.stack([z[labels == i].mean(axis=0) for i in range(3)])[labels]
     cov = resid.T @ resid / (150 - 3)
     assert np.allclose(cov, np.eye(8), atol=1e-6)
+
+
+def test_two_voices_needs_a_second_speaker_with_enough_clean_windows() -> None:
+    from _recluster import two_voices
+
+    w = _windows(40)  # 0-21 s
+    ref = [Turn(0.0, 16.0, "a"), Turn(16.0, 21.0, "b")]
+    everything = np.arange(40)
+    assert two_voices(w, everything, ref)  # b: 7 clean windows of 37
+    assert not two_voices(w, everything[:34], ref)  # b: 1 clean window
+    assert not two_voices(w, everything, ref, min_share=0.3)
+
+
+def test_half_scores_and_split_by_sum_agree_with_the_diarizer_split() -> None:
+    from _recluster import half_scores, split_by_sum
+
+    from anim400k.diarize.embedded import _split_by_other
+    from anim400k.diarize.views import OtherView
+
+    rng = np.random.default_rng(5)
+    truth = np.repeat([0, 1, 2], [30, 20, 20])
+    jp = rng.normal(size=(3, 16))
+    jp[2] = jp[1] + 0.8 * rng.normal(size=16)
+    emb = jp[truth] + 0.3 * rng.normal(size=(70, 16))
+    found = np.minimum(truth, 1)
+    en = rng.normal(size=(3, 16))
+    view = OtherView((en[truth] + 0.3 * rng.normal(size=(70, 16))).astype(np.float32), np.full(70, np.nan),
+                     np.zeros(0), np.ones(70, bool))
+    scores = {c: s for c, _, _, s in half_scores(emb, found, view)}
+    assert scores[1] < 0.5 < scores[0]  # the shared cluster scores low, the one-voice one high
+    for t in (scores[1] - 0.01, scores[1] + 0.01, 0.5):
+        ours = _split_by_other(emb, found, view, t, 8, jp_weight=1.0)
+        assert np.array_equal(split_by_sum(emb, found, view, t, 8), ours)
+    assert len(np.unique(split_by_sum(emb, found, view, 0.5, 8))) == 3
+    assert half_scores(emb, found, None) == []

@@ -13,7 +13,8 @@ Everything it needs ships inside pip packages (no model hub). Steps:
    of window re-assignment to the best speaker (mean affinity, sticky towards the neighbouring
    windows' speaker), then merging of over-split clusters (:mod:`.clustering`); with the other
    track, a cluster is cut in two where that track's halves sound like two actors
-   (``split_other_max``);
+   (``split_other_max``), or where both tracks' halves differ enough together
+   (``split_views_max``);
 5. frame-level re-segmentation by Viterbi with a switch penalty (:mod:`.resegment`);
 6. overlap: a window whose embedding is closer to the normalised sum of two speaker centroids
    than to either centroid alone (by ``overlap_margin``) marks its central ``hop`` seconds as both
@@ -96,6 +97,9 @@ class EmbeddedConfig:
     #: kept when the other track's halves disagree: the cosine of their centred other-view
     #: centroids (spectral part included) is below this (None: no splitting)
     split_other_max: float | None = -0.2
+    #: then, the same cut is kept when the centred cosine of the halves' JP centroids plus that of
+    #: their other-view centroids is below this (None: off; docs/diarization.md, *A larger voice bank*)
+    split_views_max: float | None = None
     #: a speaker change with no pause whose surroundings (``change_overlap_radius`` s either side)
     #: hold at most this many seconds of quiet frames is labelled overlapped (:mod:`.overlap`; None:
     #: off, the default: which side of the change the overlap lies on depends on the voices, see
@@ -141,7 +145,7 @@ class EmbeddedConfig:
 #: Options that reproduce the embedded diarizer as it was before the realistic-voice benchmark
 #: (``benchmarks/bench_diarize_real.py`` compares against it as ``current``).
 LEGACY_OPTIONS: dict[str, object] = {"reassign_iters": 0, "bridge_gap": 0.0, "spectral_weight": 0.0,
-                                     "split_other_max": None, "other_voice_far": None}
+                                     "split_other_max": None, "other_voice_far": None, "split_views_max": None}
 
 
 class EmbeddedDiarizer:
@@ -385,6 +389,9 @@ class EmbeddedDiarizer:
             if (cfg.split_other_max is not None and view is not None and cfg.other_weight > 0
                     and view.valid.sum() >= 3):
                 labels = _split_by_other(emb, labels, view, cfg.split_other_max, cfg.max_speakers)
+            if (cfg.split_views_max is not None and view is not None and cfg.other_weight > 0
+                    and view.valid.sum() >= 3):
+                labels = _split_by_other(emb, labels, view, cfg.split_views_max, cfg.max_speakers, jp_weight=1.0)
         return labels
 
     def _overlaps(self, cwin: np.ndarray, ccent: np.ndarray, windows: np.ndarray, turns: list[Turn]) -> list[Turn]:
@@ -486,19 +493,22 @@ def _reassign(aff: np.ndarray, labels: np.ndarray, iters: int, stay: float = 0.0
 
 
 def _split_by_other(emb: np.ndarray, labels: np.ndarray, view: views.OtherView, max_cos: float,
-                    max_speakers: int, min_share: float = 0.2, min_windows: int = 10, min_other: int = 3) -> np.ndarray:
+                    max_speakers: int, min_share: float = 0.2, min_windows: int = 10, min_other: int = 3,
+                    jp_weight: float = 0.0) -> np.ndarray:
     """Labels with clusters cut in two where the other language's track says they hold two characters.
 
     Each cluster (largest first, each once, at least ``min_windows`` windows) is cut by 2-means on
     its windows' centred features ``emb``; the cut is kept when each half holds ``min_share`` of
     the windows and ``min_other`` windows with other-track speech, and the cosine of the halves'
-    other-view centroids (centred over the episode's valid windows) is below ``max_cos``. One JP
-    voice split by what its lines say has halves that one EN actor speaks (cosine high); two
+    other-view centroids (centred over the episode's valid windows), plus ``jp_weight`` times the
+    cosine of the halves' centroids of ``emb`` (centred over the episode), is below ``max_cos``.
+    One JP voice split by what its lines say has halves that one EN actor speaks (cosine high); two
     characters with confusable JP voices usually have two EN actors.
     """
     from sklearn.cluster import KMeans
 
-    x = clustering.l2_normalize(emb - emb.mean(axis=0))
+    centred = emb - emb.mean(axis=0)
+    x = clustering.l2_normalize(centred)
     ov = view.emb
     mu = ov[view.valid].mean(axis=0)
     labels = labels.copy()
@@ -515,7 +525,12 @@ def _split_by_other(emb: np.ndarray, labels: np.ndarray, view: views.OtherView, 
         if min(len(a), len(b)) < min_other:
             continue
         ca, cb = clustering.l2_normalize(np.stack([ov[a].mean(axis=0) - mu, ov[b].mean(axis=0) - mu]))
-        if float(ca @ cb) < max_cos:
+        score = float(ca @ cb)
+        if jp_weight:
+            ja, jb = clustering.l2_normalize(np.stack([centred[idx[half == 0]].mean(axis=0),
+                                                       centred[idx[half == 1]].mean(axis=0)]))
+            score += jp_weight * float(ja @ jb)
+        if score < max_cos:
             labels[idx[half == 1]] = int(labels.max()) + 1
     return labels
 
