@@ -13,10 +13,12 @@ episodes whose speaker count is right, missed and false speakers, per-clip speak
 accuracy (the clip's speaker set under the release's 0.3 s rule, hypothesis speakers mapped to
 reference ones by the DER's optimal mapping), and speed (audio seconds per second, 1 torch
 thread). The named baseline is ``current``: the embedded diarizer as it was before this
-benchmark (reproduced by ``LEGACY_OPTIONS``). ``--bank v2`` composes the episodes from the larger
-bank (60 distinct takes per voice, dealt without repeats: see ``_voice_bank.py``) instead of v1
-(14 takes per voice, drawn at random, so a character repeats takes verbatim); the summary
-prints how many lines per episode reuse a take already heard on the JP track.
+benchmark (reproduced by ``LEGACY_OPTIONS``). The episodes come from voice bank v2 (the default:
+60 distinct takes per voice, dealt without repeats, see ``_voice_bank.py``; generated once in
+~11 minutes on one core); ``--bank v1`` gives the older episodes (14 takes per voice, drawn at
+random, so a character replays takes verbatim), on which the figures in docs/diarization.md
+before *A larger voice bank* were measured. The summary prints how many lines per episode reuse
+a take already heard on the JP track.
 
     python benchmarks/bench_diarize_real.py [--episodes 10] [--duration 90] [--methods current new] [--bank v1|v2]
 """
@@ -275,8 +277,9 @@ def main() -> None:
     ap.add_argument("--source", choices=("bank", "synth"), default="bank",
                     help="bank: episodes composed here; synth: anim400k.synth.make_episode (slow first time)")
     ap.add_argument("--music", type=float, default=1.0, help="music level (0: clean speech, a diagnostic)")
-    ap.add_argument("--bank", choices=("v1", "v2"), default="v1",
-                    help="voice bank (_voice_bank.py): v1 14 takes per voice drawn at random, v2 60 dealt")
+    ap.add_argument("--bank", choices=("v1", "v2"), default="v2",
+                    help="voice bank (_voice_bank.py): v2 (default) 60 takes per voice dealt without repeats, "
+                         "v1 14 drawn at random (the older figures)")
     args = ap.parse_args()
     warnings.filterwarnings("ignore", message="'uem' was approximated")
 

@@ -250,7 +250,7 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=90.0)
     ap.add_argument("--grid", default="[{}]", help="JSON list of option objects")
     ap.add_argument("--cache", type=Path, help="pickle file keeping episodes and features between runs")
-    ap.add_argument("--bank", choices=("v1", "v2"), default="v1", help="voice bank (bench_diarize_real.py --bank)")
+    ap.add_argument("--bank", choices=("v1", "v2"), default="v2", help="voice bank (bench_diarize_real.py --bank)")
     args = ap.parse_args()
     warnings.filterwarnings("ignore", message="'uem' was approximated")
 
