@@ -69,6 +69,35 @@ def test_silent_other_track_falls_back_to_jp_alone(same_jp_voice, jp_alone):
     assert get_diarizer("embedded", other_weight=0).diarize(jp, SR, other=same_jp_voice[1]) == jp_alone
 
 
+def test_other_track_in_a_second_thread_gives_the_same_turns(same_jp_voice, monkeypatch):
+    from anim400k.diarize import embedded
+    from anim400k.threads import THREADS_ENV
+
+    jp, en, _ = same_jp_voice
+    d = get_diarizer("embedded")
+    monkeypatch.setenv(THREADS_ENV, "1")
+    assert d._side_thread() is None  # one thread: the other track is analysed after the JP track
+    serial = d.diarize(jp, SR, other=en)
+    monkeypatch.setenv(THREADS_ENV, "2")
+    side = d._side_thread()
+    assert side is not None
+    side.shutdown()
+    used: list[str] = []
+    original = embedded.EmbeddedDiarizer._other_track
+
+    def spy(self, *args):
+        import threading
+
+        used.append(threading.current_thread().name)
+        return original(self, *args)
+
+    monkeypatch.setattr(embedded.EmbeddedDiarizer, "_other_track", spy)
+    assert d.diarize(jp, SR, other=en) == serial
+    assert used and used[0].startswith("diarize-other")  # it ran in the side thread
+    # the JP track without speech: no turns, and the side thread's work is waited for, not leaked
+    assert d.diarize(np.zeros_like(jp), SR, other=en) == []
+
+
 def test_other_speech_maps_and_removes_backing():
     rng = np.random.default_rng(0)
     en = rng.standard_normal(3 * SR).astype(np.float32)

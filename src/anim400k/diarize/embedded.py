@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -148,6 +149,16 @@ LEGACY_OPTIONS: dict[str, object] = {"reassign_iters": 0, "bridge_gap": 0.0, "sp
                                      "split_other_max": None, "other_voice_far": None, "split_views_max": None}
 
 
+@dataclass
+class _OtherTrack:
+    """The other track's analysis that does not depend on the JP windows (see ``_other_track``)."""
+
+    regions: np.ndarray
+    yn: np.ndarray
+    mel: np.ndarray | None
+    f0: np.ndarray
+
+
 class EmbeddedDiarizer:
     """Offline diarizer built from package-shipped models (silero-vad, Resemblyzer)."""
 
@@ -192,20 +203,35 @@ class EmbeddedDiarizer:
         x = to_16k(audio, sr)
         if x.size == 0 or not np.all(np.isfinite(x)):
             x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
-        regions = vad.speech_regions(x, SR, threshold=cfg.vad_threshold)
-        if len(regions) == 0:
-            return []
-        windows = embedding.sliding_windows(regions, cfg.window, cfg.hop)
-        if len(windows) == 0:
-            return []
-        xn = embedding.normalize_regions(x, regions, SR)
-        mel = self._mel(xn)  # shared by Resemblyzer and the spectral statistics
-        raw = self._embed(xn, windows, mel=mel)
-        spec = None if mel is None else self._spectral(mel, windows)
-        emb = raw if spec is None else spectral.augment(raw, spec, cfg.spectral_weight)
-        f0 = pitch.f0_track(x, SR)
-        wpitch = pitch.window_pitch(f0, windows)
-        view = self._other_view(other, sr, len(x), windows) if other is not None else None
+        # the other track's analysis runs in a second thread while this one analyses the JP track
+        # (each stage's torch and BLAS work is single-threaded; the same results either way)
+        side = self._side_thread() if other is not None else None
+        try:
+            if side is not None:
+                other_track = side.submit(self._other_track, other, sr, len(x))
+            regions = vad.speech_regions(x, SR, threshold=cfg.vad_threshold)
+            if len(regions) == 0:
+                return []
+            windows = embedding.sliding_windows(regions, cfg.window, cfg.hop)
+            if len(windows) == 0:
+                return []
+            view_future = None
+            if side is not None:
+                view_future = side.submit(lambda: self._other_view_at(other_track.result(), windows))
+            xn = embedding.normalize_regions(x, regions, SR)
+            mel = self._mel(xn)  # shared by Resemblyzer and the spectral statistics
+            raw = self._embed(xn, windows, mel=mel)
+            spec = None if mel is None else self._spectral(mel, windows)
+            emb = raw if spec is None else spectral.augment(raw, spec, cfg.spectral_weight)
+            f0 = pitch.f0_track(x, SR)
+            wpitch = pitch.window_pitch(f0, windows)
+            if view_future is not None:
+                view = view_future.result()
+            else:
+                view = self._other_view(other, sr, len(x), windows) if other is not None else None
+        finally:
+            if side is not None:
+                side.shutdown(wait=True, cancel_futures=True)
 
         labels = self._cluster(emb, windows, wpitch, view, raw)
         k = int(labels.max()) + 1
@@ -272,8 +298,28 @@ class EmbeddedDiarizer:
             {f"c{i}": _spread(wpitch[labels == i]) for i in range(len(spk_pitch))}, cfg.other_voice_max_spread,
             with_host=True)
 
+    def _side_thread(self) -> ThreadPoolExecutor | None:
+        """A one-thread executor for the other track's analysis when this task may use two threads
+        (:func:`anim400k.threads.task_threads`) and the models it shares are safe to call from two
+        threads (silero's ONNX session; the embedding model is loaded here first), else None."""
+        from ..signal import vad_model
+        from ..threads import task_threads
+
+        if task_threads() < 2 or not hasattr(vad_model(None), "session"):
+            return None
+        if self.config.embedding == "resemblyzer":
+            from . import embedding
+
+            embedding.load_encoder(self.config.device)
+        return ThreadPoolExecutor(1, thread_name_prefix="diarize-other")
+
     def _other_view(self, other: np.ndarray, sr: int, n: int, windows: np.ndarray) -> views.OtherView | None:
         """The other track's embeddings and pitch at the JP ``windows`` (None when it has no speech)."""
+        return self._other_view_at(self._other_track(other, sr, n), windows)
+
+    def _other_track(self, other: np.ndarray, sr: int, n: int) -> _OtherTrack | None:
+        """What the other track's view needs before the JP windows are known: its speech regions,
+        level-normalised audio, mel frames and F0 track (None when it has no speech)."""
         from . import embedding, pitch, vad
 
         y = np.nan_to_num(to_16k(other, sr))
@@ -281,21 +327,27 @@ class EmbeddedDiarizer:
         regions = vad.speech_regions(y, SR, threshold=self.config.vad_threshold)
         if len(regions) == 0:
             return None
-        valid = views.covered_fraction(windows, regions) >= self.config.other_min_cover
+        yn = embedding.normalize_regions(y, regions, SR)
+        return _OtherTrack(regions, yn, self._mel(yn), pitch.f0_track(y, SR))
+
+    def _other_view_at(self, track: _OtherTrack | None, windows: np.ndarray) -> views.OtherView | None:
+        """The other ``track``'s view at the JP ``windows``: embeddings of the windows it voices."""
+        from . import pitch
+
+        if track is None:
+            return None
+        valid = views.covered_fraction(windows, track.regions) >= self.config.other_min_cover
         if valid.sum() < 3:
             return None
         idx = np.nonzero(valid)[0]
-        yn = embedding.normalize_regions(y, regions, SR)
-        mel = self._mel(yn)
-        raw_part = self._embed(yn, windows[idx], mel=mel)  # EN-voiced windows only
-        spec = None if mel is None else self._spectral(mel, windows[idx])
+        raw_part = self._embed(track.yn, windows[idx], mel=track.mel)  # EN-voiced windows only
+        spec = None if track.mel is None else self._spectral(track.mel, windows[idx])
         part = raw_part if spec is None else spectral.augment(raw_part, spec, self.config.spectral_weight)
         emb = np.zeros((len(windows), part.shape[1]), np.float32)
         emb[idx] = part
         raw = np.zeros((len(windows), raw_part.shape[1]), np.float32)
         raw[idx] = raw_part
-        f0 = pitch.f0_track(y, SR)
-        return views.OtherView(emb, pitch.window_pitch(f0, windows), f0, valid, raw)
+        return views.OtherView(emb, pitch.window_pitch(track.f0, windows), track.f0, valid, raw)
 
     def _resegment(self, regions: np.ndarray, windows: np.ndarray, wscores: np.ndarray, f0: np.ndarray,
                    spk_pitch: np.ndarray, other_pitch: tuple[np.ndarray, np.ndarray] | None = None) -> list[Turn]:
