@@ -58,6 +58,20 @@ def test_dualtrack_beats_mix_and_single_track(episodes, seed) -> None:  # type: 
     assert si_sdr(e["backing"], dual.backing) >= si_sdr(e["backing"], single.backing) + 4.0
 
 
+def test_dualtrack_blocks_side_by_side_give_the_same_backing(episodes, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from anim400k.separate.dualtrack import DualTrackSeparator
+    from anim400k.threads import THREADS_ENV
+
+    e = episodes[22]  # 30 s in 4 s blocks: 8 blocks, each with its margins
+    results = {}
+    for threads in ("1", "3"):
+        monkeypatch.setenv(THREADS_ENV, threads)
+        results[threads] = DualTrackSeparator(block_seconds=4.0).separate(
+            e["jp_mix"], SR, reference=e["en_mix"], time_map=e["tm"]).backing
+    np.testing.assert_array_equal(results["1"], results["3"])
+    assert np.abs(results["3"]).max() > 0
+
+
 def test_common_component_is_the_mmse_estimate() -> None:
     from anim400k.separate.dualtrack import common_component
 

@@ -27,16 +27,22 @@ medium does not cover are also separated by the fallback.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from ..model import TimeMap
 from ..sync.estimate import analyze_sync
 from ..sync.params import MIN_CONFIDENCE
+from ..threads import task_threads
 from .base import Separation, to_mono
 from .hpss import HpssSeparator
 
 log = logging.getLogger(__name__)
+
+
+#: at most this many 30 s blocks separated at once (each holds ~150 MB of spectrogram arrays at 48 kHz)
+MAX_BLOCK_THREADS = 4
 
 
 class DualTrackSeparator:
@@ -104,11 +110,21 @@ class DualTrackSeparator:
         backing = np.zeros_like(x)
         block = max(n_fft * 4, int(self.block_seconds * sr))
         margin = n_fft
-        for s in range(lo, hi, block):
+
+        def separate_block(s: int) -> None:  # blocks are independent: each writes its own slice
             e = min(hi, s + block)
             a, b = max(lo, s - margin), min(hi, e + margin)
             y = _common_block(x[a:b], aligned[a:b] * gain, frac, n_fft, self.smoothing, self.iterations)
             backing[s:e] = y[s - a : e - a]
+
+        starts = range(lo, hi, block)
+        workers = min(task_threads(MAX_BLOCK_THREADS), len(starts))
+        if workers > 1:  # NumPy, SciPy's filters and the FFTs release the GIL: blocks run side by side
+            with ThreadPoolExecutor(workers, thread_name_prefix="dualtrack") as pool:
+                list(pool.map(separate_block, starts))
+        else:
+            for s in starts:
+                separate_block(s)
         notes = ""
         for a, b in ((0, lo), (hi, x.size)):
             if b - a > 0:  # not covered by the EN medium: single-track estimate there
