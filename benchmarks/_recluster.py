@@ -238,39 +238,19 @@ def half_scores(emb: np.ndarray, labels: np.ndarray, view: object | None, min_wi
                 min_share: float = 0.2, min_other: int = 3) -> list[tuple[int, np.ndarray, np.ndarray, float]]:
     """The JP + EN split test's score of each cluster of at least ``min_windows`` windows.
 
-    The cluster is cut in two by 2-means on its windows' centred features ``emb`` (as
-    ``embedded._split_by_other``); the score is the centred cosine of the halves' JP centroids plus
-    that of their EN-view centroids (EN-voiced windows only; each view centred over the episode).
-    Returns ``(cluster, its window indices, 2-means halves, score)``; clusters whose halves hold
-    under ``min_share`` of the windows or under ``min_other`` EN-voiced windows are left out.
+    The diarizer's own test (``embedded.cluster_half_scores`` with ``jp_weight`` 1, as its
+    ``split_views_max`` runs it): the cluster is cut in two by 2-means on its windows' centred
+    features ``emb``; the score is the centred cosine of the halves' JP centroids plus that of their
+    EN-view centroids (EN-voiced windows only; each view centred over the episode). Returns
+    ``(cluster, its window indices, 2-means halves, score)``; clusters whose halves hold under
+    ``min_share`` of the windows or under ``min_other`` EN-voiced windows are left out.
     """
-    from sklearn.cluster import KMeans
+    from anim400k.diarize.embedded import cluster_half_scores
 
-    x = emb - emb.mean(axis=0)
-    xn = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-9)
     if view is None or view.valid.sum() < 3:
         return []
-    ov, valid = view.emb, view.valid
-    mu = ov[valid].mean(axis=0)
-
-    def cos(a: np.ndarray, b: np.ndarray) -> float:
-        return float(a @ b / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-12))
-
-    out = []
-    for c in np.argsort(-np.bincount(labels)):
-        idx = np.nonzero(labels == c)[0]
-        if len(idx) < min_windows:
-            continue
-        half = KMeans(2, n_init=5, random_state=0).fit_predict(xn[idx])
-        if min(half.sum(), len(half) - half.sum()) < min_share * len(idx):
-            continue
-        a, b = idx[(half == 0) & valid[idx]], idx[(half == 1) & valid[idx]]
-        if min(len(a), len(b)) < min_other:
-            continue
-        jp = cos(x[idx[half == 0]].mean(axis=0), x[idx[half == 1]].mean(axis=0))
-        en = cos(ov[a].mean(axis=0) - mu, ov[b].mean(axis=0) - mu)
-        out.append((int(c), idx, half, jp + en))
-    return out
+    return list(cluster_half_scores(emb, labels, view, jp_weight=1.0, min_share=min_share,
+                                    min_windows=min_windows, min_other=min_other))
 
 
 def split_by_sum(emb: np.ndarray, labels: np.ndarray, view: object | None, threshold: float,

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -37,7 +38,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..signal import ANALYSIS_SR, prepare_audio
-from . import clustering, overlap, spectral, views
+from . import clustering, overlap, spectral, twovoice, views
 from .base import Turn, normalize_turns, relabel_by_first_appearance
 
 log = logging.getLogger(__name__)
@@ -260,12 +261,14 @@ class EmbeddedDiarizer:
             labels = _window_labels(windows, turns, labels)
         turns = bridge_pauses(turns, cfg.bridge_gap)
         single = list(turns)
+        voices = None  # the two-voice analysis (:mod:`.twovoice`), once, for the options that read it
+        if cfg.other_voice_far is not None or (cfg.change_overlap_quiet is not None
+                                               and cfg.change_overlap_place_score is not None):
+            voices = twovoice.two_voice_track(x, SR)
         if cfg.change_overlap_quiet is not None:
             score = None
             if cfg.change_overlap_place_score is not None:
-                from . import twovoice
-
-                score = twovoice.overlap_score(twovoice.two_voice_track(x, SR))
+                score = twovoice.overlap_score(voices)
             turns.extend(overlap.change_overlaps(
                 single, x, SR, cfg.change_overlap_quiet, cfg.change_overlap_before, cfg.change_overlap_after,
                 cfg.change_overlap_radius, cfg.change_overlap_db, place_db=cfg.change_overlap_place_db,
@@ -273,7 +276,7 @@ class EmbeddedDiarizer:
         if cfg.overlap:
             turns.extend(self._overlaps(cwin, ccent, windows, single))
         if cfg.other_voice_far is not None:
-            found = self._other_voices(single, x, spk_pitch, wpitch, seg_labels)
+            found = self._other_voices(single, x, spk_pitch, wpitch, seg_labels, track=voices)
             if cfg.other_voice_replace is not None:  # a run without the host's voice is no overlap
                 alone = [t for t, share in found if share < cfg.other_voice_replace]
                 turns = cut_turns(turns, alone) + alone
@@ -282,16 +285,16 @@ class EmbeddedDiarizer:
         return relabel_by_first_appearance(normalize_turns(turns, cfg.min_turn))
 
     def _other_voices(self, single: list[Turn], audio: np.ndarray, spk_pitch: np.ndarray, wpitch: np.ndarray,
-                      labels: np.ndarray) -> list[tuple[Turn, float]]:
+                      labels: np.ndarray, track: twovoice.TwoVoiceTrack | None = None) -> list[tuple[Turn, float]]:
         """Labels for another speaker's voice inside the ``single`` turns (:mod:`.twovoice`), with the
-        share of their frames where the turn speaker is heard as well, from
-        ``audio`` (16 kHz) and the speakers' pitch there (``spk_pitch``: median log2 F0 per cluster,
-        ``wpitch``: per window, ``labels``: the windows' clusters)."""
-        from . import twovoice
-
+        share of their frames where the turn speaker is heard as well, from ``audio`` (16 kHz; or its
+        two-voice ``track`` when already computed) and the speakers' pitch there (``spk_pitch``: median
+        log2 F0 per cluster, ``wpitch``: per window, ``labels``: the windows' clusters)."""
+        if track is None:
+            track = twovoice.two_voice_track(audio, SR)
         cfg = self.config
         return twovoice.other_voice_turns(
-            single, twovoice.two_voice_track(audio, SR), {f"c{i}": float(p) for i, p in enumerate(spk_pitch)},
+            single, track, {f"c{i}": float(p) for i, p in enumerate(spk_pitch)},
             cfg.other_voice_far, cfg.two_voice_threshold, cfg.other_voice_near, cfg.other_voice_who,
             cfg.other_voice_min_run, cfg.other_voice_pad, cfg.other_voice_fill, cfg.other_voice_voiced,
             cfg.other_voice_floor_db, cfg.other_voice_margin,
@@ -544,18 +547,17 @@ def _reassign(aff: np.ndarray, labels: np.ndarray, iters: int, stay: float = 0.0
     return labels
 
 
-def _split_by_other(emb: np.ndarray, labels: np.ndarray, view: views.OtherView, max_cos: float,
-                    max_speakers: int, min_share: float = 0.2, min_windows: int = 10, min_other: int = 3,
-                    jp_weight: float = 0.0) -> np.ndarray:
-    """Labels with clusters cut in two where the other language's track says they hold two characters.
+def cluster_half_scores(emb: np.ndarray, labels: np.ndarray, view: views.OtherView, jp_weight: float = 0.0,
+                        min_share: float = 0.2, min_windows: int = 10,
+                        min_other: int = 3) -> Iterator[tuple[int, np.ndarray, np.ndarray, float]]:
+    """The split test of each cluster, largest first: ``(cluster, its window indices, 2-means halves, score)``.
 
-    Each cluster (largest first, each once, at least ``min_windows`` windows) is cut by 2-means on
-    its windows' centred features ``emb``; the cut is kept when each half holds ``min_share`` of
-    the windows and ``min_other`` windows with other-track speech, and the cosine of the halves'
-    other-view centroids (centred over the episode's valid windows), plus ``jp_weight`` times the
-    cosine of the halves' centroids of ``emb`` (centred over the episode), is below ``max_cos``.
-    One JP voice split by what its lines say has halves that one EN actor speaks (cosine high); two
-    characters with confusable JP voices usually have two EN actors.
+    Each cluster of at least ``min_windows`` windows is cut by 2-means on its windows' centred
+    features ``emb``; clusters whose halves hold under ``min_share`` of the windows or under
+    ``min_other`` windows with other-track speech are left out. The score is the cosine of the
+    halves' other-view centroids (centred over the episode's valid windows), plus ``jp_weight``
+    times the cosine of the halves' centroids of ``emb`` (centred over the episode). A generator:
+    a caller that stops early skips the remaining clusters' 2-means.
     """
     from sklearn.cluster import KMeans
 
@@ -563,10 +565,7 @@ def _split_by_other(emb: np.ndarray, labels: np.ndarray, view: views.OtherView, 
     x = clustering.l2_normalize(centred)
     ov = view.emb
     mu = ov[view.valid].mean(axis=0)
-    labels = labels.copy()
     for c in np.argsort(-np.bincount(labels)):
-        if int(labels.max()) + 1 >= max_speakers:
-            break
         idx = np.nonzero(labels == c)[0]
         if len(idx) < min_windows:
             continue
@@ -582,9 +581,25 @@ def _split_by_other(emb: np.ndarray, labels: np.ndarray, view: views.OtherView, 
             ja, jb = clustering.l2_normalize(np.stack([centred[idx[half == 0]].mean(axis=0),
                                                        centred[idx[half == 1]].mean(axis=0)]))
             score += jp_weight * float(ja @ jb)
+        yield int(c), idx, half, score
+
+
+def _split_by_other(emb: np.ndarray, labels: np.ndarray, view: views.OtherView, max_cos: float,
+                    max_speakers: int, jp_weight: float = 0.0) -> np.ndarray:
+    """Labels with clusters cut in two where the other language's track says they hold two characters.
+
+    Each cluster (largest first, each once) whose :func:`cluster_half_scores` score is below
+    ``max_cos`` gives its second half a new label, up to ``max_speakers`` speakers. One JP voice
+    split by what its lines say has halves that one EN actor speaks (cosine high); two characters
+    with confusable JP voices usually have two EN actors.
+    """
+    out = labels.copy()
+    for _, idx, half, score in cluster_half_scores(emb, labels, view, jp_weight):
+        if int(out.max()) + 1 >= max_speakers:
+            break
         if score < max_cos:
-            labels[idx[half == 1]] = int(labels.max()) + 1
-    return labels
+            out[idx[half == 1]] = int(out.max()) + 1
+    return out
 
 
 def _model_key(model: object) -> str | None:
