@@ -93,8 +93,9 @@ def fit_length(samples: np.ndarray, n: int) -> np.ndarray:
 def frame_levels_db(x: np.ndarray, sr: int, frame_s: float, hop_s: float, floor: float = 1e-10) -> np.ndarray:
     """Short-term level in dB of mono ``x``: mean square of ``frame_s`` frames every ``hop_s`` seconds.
 
-    ``10 * log10(mean square + floor)`` per frame, from cumulative sums (no frame matrix: memory
-    stays one float64 copy of ``x`` for any length). Empty when ``x`` is shorter than one frame.
+    ``10 * log10(mean square + floor)`` per frame, from a cumulative sum of squares (no frames x
+    samples matrix: memory is a few float64 copies of ``x``, whatever the frame length). Empty when
+    ``x`` is shorter than one frame.
     """
     import numpy as np
 
