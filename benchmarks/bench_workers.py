@@ -85,8 +85,8 @@ def timed_build(
     code = ("import resource, sys; from pathlib import Path; from anim400k.dataset.options import BuildOptions; "
             "from anim400k.dataset.pipeline import build_dataset; "
             "build_dataset(sys.argv[1], sys.argv[2], BuildOptions(progress=False, jobs=int(sys.argv[3]))); "
-            "Path(sys.argv[4]).write_text(str(max(resource.getrusage(w).ru_maxrss for w in "
-            "(resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))))")
+            "hwm = [int(x.split()[1]) for x in open('/proc/self/status') if x.startswith('VmHWM')]; "
+            "Path(sys.argv[4]).write_text(str(max(hwm + [resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss])))")
     t0, c0 = time.perf_counter(), cpu_seconds()
     done = subprocess.run([sys.executable, "-c", code, str(manifest), str(out), str(jobs), str(peak_file)],
                           env=env, check=False)
@@ -94,7 +94,9 @@ def timed_build(
     if done.returncode != 0 and not (out / "build_report.json").is_file():
         raise SystemExit(f"the --jobs {jobs} build failed (exit {done.returncode})")
     report = json.loads((out / "build_report.json").read_text())
-    # largest resident set of the build's process or any of its pool workers (Linux: KiB)
+    # largest resident set of the build's process (VmHWM: its own, where ru_maxrss would keep the RSS of
+    # the benchmark process it was forked from, e.g. 5 GB after making a 24-minute episode) or any of its
+    # pool workers (ru_maxrss of its children; Linux: KiB)
     report["peak_rss_mib"] = round(int(peak_file.read_text()) / 1024) if peak_file.is_file() else None
     for e in report.get("episodes", []):  # shown so it gets fixed (both builds fail alike)
         if not e.get("ok", True):

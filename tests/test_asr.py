@@ -32,16 +32,18 @@ def test_registry():
         get_transcriber("nope")
 
 
-def test_vad_onnx_default_finds_the_torchscript_regions(english):
-    """The ASR's VAD runs silero's ONNX model by default; its regions are TorchScript's."""
+def test_vad_engines_find_the_same_regions(english):
+    """The ASR's VAD runs silero over the whole track at once by default; its regions are those of silero's
+    own frame-by-frame loops (ONNX and TorchScript)."""
     from anim400k.asr.vad import VadOptions, speech_regions
 
     audio, _ = english
-    assert VadOptions().onnx
-    onnx = speech_regions(audio, SR)
-    torch = speech_regions(audio, SR, VadOptions(onnx=False))
-    assert len(onnx) == len(EN_SENTENCES)
-    np.testing.assert_allclose(np.array(onnx), np.array(torch), atol=0.02)
+    assert VadOptions().engine == "sequence"
+    found = speech_regions(audio, SR)
+    assert len(found) == len(EN_SENTENCES)
+    for engine in ("onnx", "torchscript"):
+        np.testing.assert_allclose(np.array(found), np.array(speech_regions(audio, SR, VadOptions(engine=engine))),
+                                   atol=0.02)
 
 
 def _close(found, truth, tol=0.35):

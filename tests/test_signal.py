@@ -112,7 +112,7 @@ def test_onnx_vad_loop_gives_silero_s_own_regions():
     model.reset_states()
     np.testing.assert_array_equal(probs, np.array(expected, np.float32))
     for kw in ({}, {"min_silence_ms": 300, "max_speech_s": 1.0}, {"threshold": 0.3, "min_speech_ms": 100}):
-        got = signal.speech_timestamps(audio, onnx=True, **kw)
+        got = signal.speech_timestamps(audio, engine="onnx", **kw)
         ref = get_speech_timestamps(torch.from_numpy(audio), model, threshold=kw.get("threshold", 0.5),
                                     min_speech_duration_ms=kw.get("min_speech_ms", 250),
                                     max_speech_duration_s=kw.get("max_speech_s", float("inf")),

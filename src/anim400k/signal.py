@@ -273,6 +273,13 @@ def vad_probabilities(session: Any, audio: np.ndarray) -> np.ndarray:
     return probs
 
 
+#: How silero-vad is run (:func:`speech_timestamps`): ``sequence`` (the default,
+#: :mod:`anim400k.silero_sequence`: the whole track at once, ~1/4 of the ONNX loop's CPU, probabilities
+#: within 1e-5 of silero's), ``onnx`` (the ONNX model frame by frame: silero's own probabilities bit for
+#: bit, onnxruntime) or ``torchscript`` (silero's own loop over its TorchScript model).
+VAD_ENGINES = ("sequence", "onnx", "torchscript")
+
+
 def speech_timestamps(
     audio: np.ndarray,
     threshold: float = 0.5,
@@ -280,15 +287,17 @@ def speech_timestamps(
     min_silence_ms: int = 100,
     speech_pad_ms: int = 30,
     max_speech_s: float = float("inf"),
-    onnx: bool | None = False,
+    engine: str = "sequence",
 ) -> np.ndarray:
     """silero-vad speech regions of mono 16 kHz ``audio`` as an ``(n, 2)`` float array of seconds.
 
-    The parameters are ``silero_vad.get_speech_timestamps``'s (``onnx`` as in :func:`vad_model`).
+    The parameters are ``silero_vad.get_speech_timestamps``'s; ``engine`` is one of :data:`VAD_ENGINES`
+    (the regions come from silero's own rules over the probabilities in every case).
     """
     import numpy as np
 
-    model = vad_model(onnx)
+    if engine not in VAD_ENGINES:
+        raise ValueError(f"unknown VAD engine {engine!r} (choose from {', '.join(VAD_ENGINES)})")
     x = np.ascontiguousarray(audio, dtype=np.float32)
     options = {
         "threshold": threshold,
@@ -298,21 +307,24 @@ def speech_timestamps(
         "min_silence_duration_ms": min_silence_ms,
         "speech_pad_ms": speech_pad_ms,
     }
-    session = getattr(model, "session", None)
-    if session is not None:  # the ONNX model: the same probabilities as silero's loop, without torch per frame
-        from silero_vad.utils_vad import get_speech_timestamps_from_probs
-
-        stamps = get_speech_timestamps_from_probs(
-            vad_probabilities(session, x).tolist(), audio_length_samples=x.size, **options
-        )
-    else:
+    if engine == "torchscript":
         import torch
         from silero_vad import get_speech_timestamps
 
+        model = vad_model(False)
         with torch.inference_mode():
             stamps = get_speech_timestamps(torch.from_numpy(x), model, **options)
-        if hasattr(model, "reset_states"):
-            model.reset_states()
+        model.reset_states()
+    else:
+        from silero_vad.utils_vad import get_speech_timestamps_from_probs
+
+        if engine == "onnx":
+            probs = vad_probabilities(vad_model(True).session, x)
+        else:
+            from .silero_sequence import speech_probabilities
+
+            probs = speech_probabilities(x)
+        stamps = get_speech_timestamps_from_probs(probs.tolist(), audio_length_samples=x.size, **options)
     if not stamps:
         return np.zeros((0, 2))
     return np.array([[s["start"], s["end"]] for s in stamps], dtype=np.float64) / ANALYSIS_SR

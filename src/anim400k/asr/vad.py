@@ -1,8 +1,9 @@
 """Speech regions with silero-vad, and the ``vad`` backend (timed segments without text).
 
 silero-vad ships its model inside the pip package (``silero_vad/data``), so the model
-(:func:`anim400k.signal.vad_model`, one cache per process) loads offline: the ONNX model by
-default (``onnx=True``, onnxruntime) or the TorchScript one (``onnx=False``).
+(:func:`anim400k.signal.vad_model`, one cache per process) loads offline. ``engine`` says how it
+runs (:data:`anim400k.signal.VAD_ENGINES`): over the whole track at once by default
+(``sequence``), or frame by frame (``onnx``, ``torchscript``).
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ class VadOptions:
     min_silence_ms: int = 300
     speech_pad_ms: int = 30
     max_speech_s: float = 30.0
-    #: the ONNX model (onnxruntime, one thread): the same regions as TorchScript's at about half the CPU
-    #: time (a 5-minute track: 3.4 vs 7.1 CPU-s), see docs/scaling.md
-    onnx: bool = True
+    #: how silero runs (:data:`anim400k.signal.VAD_ENGINES`): ``sequence`` computes its frame features in
+    #: batches and its recurrent cell over the whole track in one call, ~1/4 of the ONNX loop's CPU time
+    #: (24 minutes: 1.6-2.1 vs 6.7 CPU-s) with probabilities within 1e-5 of it (docs/scaling.md)
+    engine: str = "sequence"
 
     def as_dict(self) -> dict[str, Any]:
         """The options as a plain dict (part of the stage config)."""
@@ -45,7 +47,7 @@ def speech_regions(
         return []
     stamps = speech_timestamps(x, threshold=opt.threshold, min_speech_ms=opt.min_speech_ms,
                                min_silence_ms=opt.min_silence_ms, speech_pad_ms=opt.speech_pad_ms,
-                               max_speech_s=opt.max_speech_s, onnx=opt.onnx)
+                               max_speech_s=opt.max_speech_s, engine=opt.engine)
     dur = x.size / ASR_SAMPLE_RATE
     out = []
     for start, end in stamps.tolist():

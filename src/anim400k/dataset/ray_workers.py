@@ -35,7 +35,7 @@ def model_loads() -> dict[str, int]:
     """
     loads: dict[str, int] = {}
     mod = sys.modules.get("anim400k.signal")
-    if mod is not None:  # one cache for every silero-vad user: TorchScript (ASR) and ONNX (diarization)
+    if mod is not None:  # one cache for every silero-vad user: TorchScript (the default engine) and ONNX
         for onnx, kind in ((False, "torchscript"), (True, "onnx")):
             loads[f"silero-vad ({kind})"] = int(onnx in mod._VAD_MODELS)
     mod = sys.modules.get("anim400k.asr.faster_whisper_backend")

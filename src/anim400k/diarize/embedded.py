@@ -304,12 +304,14 @@ class EmbeddedDiarizer:
     def _side_thread(self) -> ThreadPoolExecutor | None:
         """A one-thread executor for the other track's analysis when this task may use two threads
         (:func:`anim400k.threads.task_threads`) and the models it shares are safe to call from two
-        threads (silero's ONNX session; the embedding model is loaded here first), else None."""
-        from ..signal import vad_model
+        threads (silero's layers hold no state; they and the embedding model are loaded here first),
+        else None."""
+        from ..silero_sequence import silero_layers
         from ..threads import task_threads
 
-        if task_threads() < 2 or not hasattr(vad_model(None), "session"):
+        if task_threads() < 2:
             return None
+        silero_layers()
         if self.config.embedding == "resemblyzer":
             from . import embedding
 

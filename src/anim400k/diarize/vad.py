@@ -1,6 +1,7 @@
 """Speech regions with silero-vad (the package ships its model; nothing is downloaded).
 
-The model and its cache are :mod:`anim400k.signal`'s (ONNX here when onnxruntime is installed).
+The model and its cache are :mod:`anim400k.signal`'s, run over the whole track at once (its ``sequence``
+engine, :mod:`anim400k.silero_sequence`).
 """
 
 from __future__ import annotations
@@ -30,4 +31,4 @@ def speech_regions(
     if audio.size < 512:
         return np.zeros((0, 2))
     return speech_timestamps(audio, threshold=threshold, min_speech_ms=int(min_speech * 1000),
-                             min_silence_ms=int(min_silence * 1000), speech_pad_ms=int(pad * 1000), onnx=None)
+                             min_silence_ms=int(min_silence * 1000), speech_pad_ms=int(pad * 1000))
