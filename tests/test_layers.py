@@ -14,7 +14,8 @@ import grimp
 import pytest
 
 LAYERS: list[set[str]] = [
-    {"model", "errors", "fsutil", "signal", "offline", "registry", "storage", "progress", "textnorm", "threads"},
+    {"model", "errors", "fsutil", "signal", "offline", "registry", "storage", "progress", "textnorm", "threads",
+     "silero_sequence"},
     {"formats", "release", "media"},
     {"asr", "diarize", "separate", "tts", "translate", "align", "sync", "mixing", "scoring"},
     {"dataset", "dub", "evaluate", "exports", "synth", "testing", "demo", "stats", "tasks"},

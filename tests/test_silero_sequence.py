@@ -31,14 +31,15 @@ def test_probabilities_match_silero_s_own_loop(noisy_speech):
     with torch.inference_mode():
         expected = np.array([model(f, signal.ANALYSIS_SR).item() for f in frames], np.float32)
     model.reset_states()
-    got = silero_sequence.speech_probabilities(noisy_speech)
+    got = silero_sequence.speech_probabilities(noisy_speech, signal.vad_layers())
     assert got.shape == expected.shape and got.dtype == np.float32
     np.testing.assert_allclose(got, expected, atol=1e-4)
     assert (expected > 0.5).sum() > 20 and (expected < 0.35).sum() > 20  # speech and pauses both tested
     # the ONNX loop too (the same model exported), and batches of any size give the same values
     onnx = signal.vad_probabilities(signal.vad_model(True).session, noisy_speech)
     np.testing.assert_allclose(got, onnx, atol=1e-4)
-    np.testing.assert_allclose(silero_sequence.speech_probabilities(noisy_speech, block=7), got, atol=1e-6)
+    small_batches = silero_sequence.speech_probabilities(noisy_speech, signal.vad_layers(), block=7)
+    np.testing.assert_allclose(small_batches, got, atol=1e-6)
 
 
 def test_stft_is_silero_s():
@@ -47,7 +48,7 @@ def test_stft_is_silero_s():
 
     rng = np.random.default_rng(1)
     frames = rng.standard_normal((5, 576)).astype(np.float32)
-    layers = silero_sequence.silero_layers()
+    layers = signal.vad_layers()
     with torch.inference_mode():
         expected = signal.vad_model(False)._model.run_extractors(torch.from_numpy(frames)).numpy()
     got = silero_sequence.stft_magnitude(frames, layers.window)
@@ -62,8 +63,10 @@ def test_frame_inputs_carry_the_context():
     assert np.all(fr[0, :64] == 0) and np.array_equal(fr[0, 64:], x[:512])
     assert np.array_equal(fr[1], x[448:1024])
     assert np.array_equal(fr[2, :64 + 1200 - 1024], x[960:]) and np.all(fr[2, 64 + 1200 - 1024:] == 0)
-    assert silero_sequence.speech_probabilities(np.zeros(0, np.float32)).shape == (0,)
-    assert silero_sequence.speech_probabilities(np.zeros(100, np.float32)).shape == (1,)
+    layers = signal.vad_layers()
+    assert layers is signal.vad_layers()
+    assert silero_sequence.speech_probabilities(np.zeros(0, np.float32), layers).shape == (0,)
+    assert silero_sequence.speech_probabilities(np.zeros(100, np.float32), layers).shape == (1,)
 
 
 def test_regions_equal_the_frame_loops_and_two_threads_agree(noisy_speech):
@@ -74,9 +77,10 @@ def test_regions_equal_the_frame_loops_and_two_threads_agree(noisy_speech):
         for engine in ("onnx", "torchscript"):
             np.testing.assert_array_equal(got, signal.speech_timestamps(noisy_speech, engine=engine, **kw))
     other = noisy_speech[::-1].copy()
+    layers = signal.vad_layers()
     with ThreadPoolExecutor(2) as pool:
-        a, b = pool.map(silero_sequence.speech_probabilities, [noisy_speech, other])
-    np.testing.assert_array_equal(a, silero_sequence.speech_probabilities(noisy_speech))
-    np.testing.assert_array_equal(b, silero_sequence.speech_probabilities(other))
+        a, b = pool.map(lambda x: silero_sequence.speech_probabilities(x, layers), [noisy_speech, other])
+    np.testing.assert_array_equal(a, silero_sequence.speech_probabilities(noisy_speech, layers))
+    np.testing.assert_array_equal(b, silero_sequence.speech_probabilities(other, layers))
     with pytest.raises(ValueError, match="unknown VAD engine 'nope'"):
         signal.speech_timestamps(noisy_speech, engine="nope")

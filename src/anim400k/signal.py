@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
+    from .silero_sequence import SileroLayers
+
 #: The sample rate of the analysis tracks and of every speech model (ASR, VAD, diarization, embeddings).
 ANALYSIS_SR = 16000
 #: One BS.1770 gating block: clips shorter than this get the ungated loudness.
@@ -243,6 +245,13 @@ def vad_model(onnx: bool | None = False) -> Any:
         return _VAD_MODELS[onnx]
 
 
+def vad_layers() -> SileroLayers:
+    """The TorchScript model's layers for whole-track use (:mod:`anim400k.silero_sequence`; cached)."""
+    from .silero_sequence import silero_layers
+
+    return silero_layers(vad_model(False))
+
+
 #: silero-vad reads 16 kHz audio in frames of this many samples, each with the 64 samples before it as context
 VAD_FRAME, VAD_CONTEXT = 512, 64
 
@@ -323,7 +332,7 @@ def speech_timestamps(
         else:
             from .silero_sequence import speech_probabilities
 
-            probs = speech_probabilities(x)
+            probs = speech_probabilities(x, vad_layers())
         stamps = get_speech_timestamps_from_probs(probs.tolist(), audio_length_samples=x.size, **options)
     if not stamps:
         return np.zeros((0, 2))

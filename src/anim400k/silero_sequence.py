@@ -12,8 +12,9 @@ call costs more than the arithmetic: this takes ~1/4 of the ONNX loop's CPU time
 probabilities that differ from it by < 1e-5 (float rounding: the STFT here is an FFT, silero's a
 convolution with its DFT basis).
 
-The weights are the TorchScript model's that the ``silero_vad`` wheel ships (no download); the
-layers are checked against the architecture described above when they are first loaded.
+The weights are the TorchScript model's that the ``silero_vad`` wheel ships (no download; the caller
+passes the loaded model, :func:`anim400k.signal.vad_layers`); the layers are checked against the
+architecture described above when they are first taken from it.
 """
 
 from __future__ import annotations
@@ -43,21 +44,19 @@ class SileroLayers:
     head: Any
 
 
-def silero_layers() -> SileroLayers:
-    """The shipped TorchScript model's layers (loaded once per process; raises ``RuntimeError`` when the
-    model does not have the v5 layout this module relies on)."""
+def silero_layers(jit_model: Any) -> SileroLayers:
+    """The layers of silero-vad's TorchScript model ``jit_model`` (``silero_vad.load_silero_vad(onnx=False)``;
+    taken once per model and process; ``RuntimeError`` when the model does not have the v5 layout this
+    module relies on)."""
     with _LOCK:
-        if "layers" not in _LAYERS:
-            _LAYERS["layers"] = _load_layers()
-        return _LAYERS["layers"]
+        if id(jit_model) not in _LAYERS:
+            _LAYERS[id(jit_model)] = (jit_model, _take_layers(jit_model._model))
+        return _LAYERS[id(jit_model)][1]
 
 
-def _load_layers() -> SileroLayers:
+def _take_layers(model: Any) -> SileroLayers:
     import torch
 
-    from .signal import vad_model
-
-    model = vad_model(False)._model
     basis = model.stft.forward_basis_buffer.detach().cpu().numpy()
     rnn = model.decoder.rnn
     if (basis.shape != (2 * (WINDOW // 2 + 1), 1, WINDOW) or int(model.stft.hop_length) != HOP
@@ -94,15 +93,15 @@ def stft_magnitude(frames: np.ndarray, window: np.ndarray) -> np.ndarray:
     return np.abs(spec).astype(np.float32).transpose(0, 2, 1)
 
 
-def speech_probabilities(audio: np.ndarray, block: int = BLOCK) -> np.ndarray:
+def speech_probabilities(audio: np.ndarray, layers: SileroLayers, block: int = BLOCK) -> np.ndarray:
     """silero-vad's speech probability per 512-sample frame of mono 16 kHz ``audio`` (the last frame
-    zero-padded), for the whole track at once; thread-safe (the layers hold no state)."""
+    zero-padded), for the whole track at once with ``layers`` (:func:`silero_layers`); thread-safe (the
+    layers hold no state)."""
     import torch
 
     frames = frame_inputs(audio)
     if len(frames) == 0:
         return np.zeros(0, np.float32)
-    layers = silero_layers()
     with torch.inference_mode():
         feats = torch.cat([
             layers.encoder(torch.from_numpy(stft_magnitude(frames[a:a + block], layers.window))).squeeze(-1)

@@ -306,12 +306,12 @@ class EmbeddedDiarizer:
         (:func:`anim400k.threads.task_threads`) and the models it shares are safe to call from two
         threads (silero's layers hold no state; they and the embedding model are loaded here first),
         else None."""
-        from ..silero_sequence import silero_layers
+        from ..signal import vad_layers
         from ..threads import task_threads
 
         if task_threads() < 2:
             return None
-        silero_layers()
+        vad_layers()
         if self.config.embedding == "resemblyzer":
             from . import embedding
 
