@@ -84,3 +84,25 @@ def test_regions_equal_the_frame_loops_and_two_threads_agree(noisy_speech):
     np.testing.assert_array_equal(b, silero_sequence.speech_probabilities(other, layers))
     with pytest.raises(ValueError, match="unknown VAD engine 'nope'"):
         signal.speech_timestamps(noisy_speech, engine="nope")
+
+
+def test_another_layout_is_refused_and_the_frame_loop_takes_over(noisy_speech, monkeypatch, caplog):
+    """A silero release with other layers: silero_layers says so, and speech_timestamps falls back to the ONNX
+    frame loop (the same regions) with one warning."""
+    import types
+
+    for other in (types.SimpleNamespace(_model=types.SimpleNamespace()), types.SimpleNamespace()):
+        with pytest.raises(RuntimeError, match="v5 layout"):
+            silero_sequence.silero_layers(other)
+    expected = signal.speech_timestamps(noisy_speech, engine="onnx")
+
+    def other_layout() -> None:
+        raise RuntimeError("silero-vad's model does not have the v5 layout (test)")
+
+    monkeypatch.setattr(signal, "vad_layers", other_layout)
+    monkeypatch.setattr(signal, "_WARNED", set())
+    with caplog.at_level("WARNING", logger="anim400k.signal"):
+        np.testing.assert_array_equal(signal.speech_timestamps(noisy_speech), expected)
+        np.testing.assert_array_equal(signal.speech_timestamps(noisy_speech), expected)
+    assert [r.getMessage() for r in caplog.records] == [
+        "silero-vad runs frame by frame: silero-vad's model does not have the v5 layout (test)"]

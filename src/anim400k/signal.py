@@ -15,6 +15,7 @@ numpy and the signal libraries are imported inside the functions so that importi
 
 from __future__ import annotations
 
+import logging
 import threading
 import warnings
 from typing import TYPE_CHECKING, Any
@@ -245,6 +246,15 @@ def vad_model(onnx: bool | None = False) -> Any:
         return _VAD_MODELS[onnx]
 
 
+_WARNED: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    if message not in _WARNED:
+        _WARNED.add(message)
+        logging.getLogger(__name__).warning(message)
+
+
 def vad_layers() -> SileroLayers:
     """The TorchScript model's layers for whole-track use (:mod:`anim400k.silero_sequence`; cached)."""
     from .silero_sequence import silero_layers
@@ -327,12 +337,18 @@ def speech_timestamps(
     else:
         from silero_vad.utils_vad import get_speech_timestamps_from_probs
 
-        if engine == "onnx":
+        layers = None
+        if engine == "sequence":
+            try:
+                layers = vad_layers()
+            except RuntimeError as exc:  # another silero release: its own frame loop (ONNX) instead
+                _warn_once(f"silero-vad runs frame by frame: {exc}")
+        if layers is None:
             probs = vad_probabilities(vad_model(True).session, x)
         else:
             from .silero_sequence import speech_probabilities
 
-            probs = speech_probabilities(x, vad_layers())
+            probs = speech_probabilities(x, layers)
         stamps = get_speech_timestamps_from_probs(probs.tolist(), audio_length_samples=x.size, **options)
     if not stamps:
         return np.zeros((0, 2))

@@ -50,17 +50,21 @@ def silero_layers(jit_model: Any) -> SileroLayers:
     module relies on)."""
     with _LOCK:
         if id(jit_model) not in _LAYERS:
-            _LAYERS[id(jit_model)] = (jit_model, _take_layers(jit_model._model))
+            _LAYERS[id(jit_model)] = (jit_model, _take_layers(jit_model))
         return _LAYERS[id(jit_model)][1]
 
 
-def _take_layers(model: Any) -> SileroLayers:
+def _take_layers(jit_model: Any) -> SileroLayers:
     import torch
 
-    basis = model.stft.forward_basis_buffer.detach().cpu().numpy()
-    rnn = model.decoder.rnn
-    if (basis.shape != (2 * (WINDOW // 2 + 1), 1, WINDOW) or int(model.stft.hop_length) != HOP
-            or tuple(rnn.weight_ih.shape) != (512, 128)):
+    try:
+        model = jit_model._model  # the 16 kHz network inside silero's wrapper
+        basis = model.stft.forward_basis_buffer.detach().cpu().numpy()
+        hop, rnn, encoder, head = int(model.stft.hop_length), model.decoder.rnn, model.encoder, model.decoder.decoder
+        shape = tuple(rnn.weight_ih.shape)
+    except AttributeError as exc:
+        raise RuntimeError(f"silero-vad's model does not have the v5 layout ({exc})") from exc
+    if basis.shape != (2 * (WINDOW // 2 + 1), 1, WINDOW) or hop != HOP or shape != (512, 128):
         raise RuntimeError("silero-vad's model does not have the v5 layout (STFT 256/128, LSTM cell 128)")
     window = basis[0, 0].astype(np.float32)  # row 0 is the window times cos(0)
     lstm = torch.nn.LSTM(128, 128, batch_first=True)
@@ -68,7 +72,7 @@ def _take_layers(model: Any) -> SileroLayers:
         for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
             getattr(lstm, f"{name}_l0").copy_(getattr(rnn, name))
     lstm.eval()
-    return SileroLayers(window, model.encoder, lstm, model.decoder.decoder)
+    return SileroLayers(window, encoder, lstm, head)
 
 
 def frame_inputs(audio: np.ndarray) -> np.ndarray:

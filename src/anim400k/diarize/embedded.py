@@ -311,7 +311,10 @@ class EmbeddedDiarizer:
 
         if task_threads() < 2:
             return None
-        vad_layers()
+        try:
+            vad_layers()
+        except RuntimeError:  # another silero layout: the ONNX frame loop serves both threads (thread-safe)
+            pass
         if self.config.embedding == "resemblyzer":
             from . import embedding
 
