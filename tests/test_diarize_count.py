@@ -53,3 +53,21 @@ def test_reassign_moves_a_stray_window_to_its_speaker():
     assert np.array_equal(out, truth)
     assert np.array_equal(_reassign(aff, truth, 5), truth)  # a right labelling stays
     assert np.array_equal(_reassign(aff, labels, 0), labels)
+
+
+def test_nme_candidates_on_two_threads_give_the_same_clusters(monkeypatch):
+    """From PARALLEL_FROM items on, the candidate prunings are decomposed on two threads: the same labels
+    (and count) as one after the other, with the count estimated and fixed."""
+    from anim400k.diarize import clustering
+    from anim400k.threads import THREADS_ENV
+
+    labels = np.repeat(np.arange(4), 120)  # 480 windows, 4 voices
+    aff = _affinity(labels, seed=3)
+    assert len(aff) >= clustering.PARALLEL_FROM
+    results = {}
+    for threads in ("1", "2"):
+        monkeypatch.setenv(THREADS_ENV, threads)
+        results[threads] = (nme_spectral(aff), nme_spectral(aff, num_speakers=3))
+    np.testing.assert_array_equal(results["1"][0], results["2"][0])
+    np.testing.assert_array_equal(results["1"][1], results["2"][1])
+    assert results["2"][0].max() + 1 == 4
