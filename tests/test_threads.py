@@ -81,3 +81,30 @@ def test_every_stage_runs_with_one_blas_thread_and_reports_its_cpu(monkeypatch):
     assert artifact == "artifact" and wall > 0 and cpu > 0
     assert seen and set(seen) == {1}
     assert after and all(n <= 2 for n in after)  # restored afterwards
+
+
+def test_thread_map_keeps_the_order_uses_threads_and_raises():
+    import threading
+
+    from anim400k.threads import thread_map
+
+    names: set[str] = set()
+
+    def square(x: int) -> int:
+        names.add(threading.current_thread().name)
+        return x * x
+
+    assert thread_map(square, range(6), 1) == [0, 1, 4, 9, 16, 25]
+    assert names == {threading.current_thread().name}  # one worker: the caller's thread
+    names.clear()
+    assert thread_map(square, iter(range(6)), 3, "sq") == [0, 1, 4, 9, 16, 25]
+    assert names and all(n.startswith("sq") for n in names)
+    assert thread_map(square, [], 4) == []
+
+    def fail(x: int) -> int:
+        if x == 2:
+            raise ValueError("two")
+        return x
+
+    with pytest.raises(ValueError, match="two"):
+        thread_map(fail, range(4), 2)

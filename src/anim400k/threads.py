@@ -12,6 +12,11 @@ may use every CPU this process may run on.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 THREADS_ENV = "ANIM400K_THREADS"
 
@@ -30,3 +35,16 @@ def task_threads(cap: int | None = None) -> int:
     raw = os.environ.get(THREADS_ENV, "").strip()
     n = int(raw) if raw.isdigit() and int(raw) > 0 else available_cpus()
     return max(1, min(n, cap) if cap else n)
+
+
+def thread_map(fn: Callable[[T], R], items: Iterable[T], workers: int, name: str = "task") -> list[R]:
+    """``[fn(item) for item in items]``, on ``workers`` threads when that is more than one and there is more
+    than one item (for work that releases the GIL: native decoders, encoders, LAPACK, FFTs); results in
+    the items' order, the first exception raised."""
+    items = list(items)
+    if workers <= 1 or len(items) <= 1:
+        return [fn(item) for item in items]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(min(workers, len(items)), thread_name_prefix=name) as pool:
+        return list(pool.map(fn, items))

@@ -257,13 +257,10 @@ class TinyEnTranscriber(FasterWhisperTranscriber):
                 segs, _ = model.transcribe(piece, vad_filter=False, condition_on_previous_text=False, **kwargs)
                 return [(seg, float(w0)) for seg in segs]
 
-            if self.num_workers > 1 and len(windows) > 1:  # windows are independent: decode them side by side
-                from concurrent.futures import ThreadPoolExecutor
+            from ..threads import thread_map
 
-                with ThreadPoolExecutor(self.num_workers, thread_name_prefix="whisper") as pool:
-                    decoded = [d for part in pool.map(decode, windows) for d in part]
-            else:
-                decoded = [d for window in windows for d in decode(window)]
+            # windows are independent: decoded side by side by the CTranslate2 workers
+            decoded = [d for part in thread_map(decode, windows, self.num_workers, "whisper") for d in part]
         return Transcript(language="en", segments=_by_region(decoded, regions), source=self.name)
 
 

@@ -81,16 +81,10 @@ def nme_spectral(
         g = float(gaps_range.max()) / max(float(vals[-1]), 1e-10)
         return p / max(g, 1e-10), k, vecs[:, :k]
 
-    from ..threads import task_threads
+    from ..threads import task_threads, thread_map
 
-    workers = task_threads(2) if n >= PARALLEL_FROM else 1
-    if workers > 1:  # independent eigendecompositions (LAPACK releases the GIL): the same result, sooner
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(workers, thread_name_prefix="nme") as pool:
-            scored = list(pool.map(score, candidates))
-    else:
-        scored = [score(p) for p in candidates]
+    # independent eigendecompositions (LAPACK releases the GIL): the same result, sooner
+    scored = thread_map(score, candidates, task_threads(2) if n >= PARALLEL_FROM else 1, "nme")
     best = scored[0]
     for item in scored[1:]:  # the first candidate with the smallest ratio, as a loop in order would pick
         if item[0] < best[0]:

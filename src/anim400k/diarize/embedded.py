@@ -303,18 +303,13 @@ class EmbeddedDiarizer:
 
     def _side_thread(self) -> ThreadPoolExecutor | None:
         """A one-thread executor for the other track's analysis when this task may use two threads
-        (:func:`anim400k.threads.task_threads`) and the models it shares are safe to call from two
-        threads (silero's layers hold no state; they and the embedding model are loaded here first),
-        else None."""
-        from ..signal import vad_layers
+        (:func:`anim400k.threads.task_threads`), else None. The models both threads call are safe to
+        share: silero's (loaded under a lock, stateless when run) and the embedding model, loaded here
+        first (its cache has no lock)."""
         from ..threads import task_threads
 
         if task_threads() < 2:
             return None
-        try:
-            vad_layers()
-        except RuntimeError:  # another silero layout: the ONNX frame loop serves both threads (thread-safe)
-            pass
         if self.config.embedding == "resemblyzer":
             from . import embedding
 
@@ -446,12 +441,10 @@ class EmbeddedDiarizer:
                 other=None if view is None or cfg.other_weight <= 0 else (view.raw_emb, view.pitch, view.valid),
                 other_weight=cfg.other_weight,
             )
-            if (cfg.split_other_max is not None and view is not None and cfg.other_weight > 0
-                    and view.valid.sum() >= 3):
-                labels = _split_by_other(emb, labels, view, cfg.split_other_max, cfg.max_speakers)
-            if (cfg.split_views_max is not None and view is not None and cfg.other_weight > 0
-                    and view.valid.sum() >= 3):
-                labels = _split_by_other(emb, labels, view, cfg.split_views_max, cfg.max_speakers, jp_weight=1.0)
+            if view is not None and cfg.other_weight > 0 and view.valid.sum() >= 3:
+                for max_cos, jp_weight in ((cfg.split_other_max, 0.0), (cfg.split_views_max, 1.0)):
+                    if max_cos is not None:
+                        labels = _split_by_other(emb, labels, view, max_cos, cfg.max_speakers, jp_weight=jp_weight)
         return labels
 
     def _overlaps(self, cwin: np.ndarray, ccent: np.ndarray, windows: np.ndarray, turns: list[Turn]) -> list[Turn]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -329,15 +328,10 @@ def cut_audio_clips(
         return write_audio(out, _fit_length(data[..., a : a + n], n), sr, bitrate=bitrate,
                            compression_level=compression_level)
 
-    jobs = list(zip(intervals, out_paths, strict=True))
-    if workers is None:
-        from ..threads import task_threads
+    from ..threads import task_threads, thread_map
 
-        workers = task_threads(4)
-    if workers <= 1 or len(jobs) <= 1:
-        return [encode(job) for job in jobs]
-    with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(encode, jobs))
+    return thread_map(encode, zip(intervals, out_paths, strict=True), task_threads(4) if workers is None else workers,
+                      "audio-clip")
 
 
 __all__ = ["cut_audio_clips", "decode_audio", "write_audio", "parse_bitrate"]

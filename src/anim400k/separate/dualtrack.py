@@ -27,14 +27,13 @@ medium does not cover are also separated by the fallback.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from ..model import TimeMap
 from ..sync.estimate import analyze_sync
 from ..sync.params import MIN_CONFIDENCE
-from ..threads import task_threads
+from ..threads import task_threads, thread_map
 from .base import Separation, to_mono
 from .hpss import HpssSeparator
 
@@ -117,14 +116,8 @@ class DualTrackSeparator:
             y = _common_block(x[a:b], aligned[a:b] * gain, frac, n_fft, self.smoothing, self.iterations)
             backing[s:e] = y[s - a : e - a]
 
-        starts = range(lo, hi, block)
-        workers = min(task_threads(MAX_BLOCK_THREADS), len(starts))
-        if workers > 1:  # NumPy, SciPy's filters and the FFTs release the GIL: blocks run side by side
-            with ThreadPoolExecutor(workers, thread_name_prefix="dualtrack") as pool:
-                list(pool.map(separate_block, starts))
-        else:
-            for s in starts:
-                separate_block(s)
+        # NumPy, SciPy's filters and the FFTs release the GIL: blocks run side by side
+        thread_map(separate_block, range(lo, hi, block), task_threads(MAX_BLOCK_THREADS), "dualtrack")
         notes = ""
         for a, b in ((0, lo), (hi, x.size)):
             if b - a > 0:  # not covered by the EN medium: single-track estimate there
