@@ -256,14 +256,12 @@ def half_scores(emb: np.ndarray, labels: np.ndarray, view: object | None, min_wi
 def split_by_sum(emb: np.ndarray, labels: np.ndarray, view: object | None, threshold: float,
                  max_speakers: int) -> np.ndarray:
     """Labels with each scored cluster (largest first, each once) cut in two where its
-    :func:`half_scores` score is below ``threshold``."""
-    labels = labels.copy()
-    for _, idx, half, s in half_scores(emb, labels, view):
-        if int(labels.max()) + 1 >= max_speakers:
-            break
-        if s < threshold:
-            labels[idx[half == 1]] = int(labels.max()) + 1
-    return labels
+    :func:`half_scores` score is below ``threshold`` (the diarizer's own cut, as ``split_views_max`` runs it)."""
+    from anim400k.diarize.embedded import _split_by_other
+
+    if view is None or view.valid.sum() < 3:
+        return labels.copy()
+    return _split_by_other(emb, labels, view, threshold, max_speakers, jp_weight=1.0)
 
 
 def two_voices(windows: np.ndarray, idx: np.ndarray, ref: list, min_windows: int = 3,
