@@ -5,7 +5,8 @@ voices, so same-gender pairs are common, a male voice and a shifted male voice):
 of 2-6 characters (episode ``i`` has ``2 + i % 5``) with uneven shares of lines, short turns
 (interjections under 1 s), overlapping lines (15 % of turns start before the previous one
 ends) and the synthetic music-and-effects stem 0-6 dB under the speech (loud music). Clips
-are runs of 1-3 consecutive lines, as the aligner's merged ASR segments are.
+are runs of 1-3 consecutive lines; a second set, the clips a release would cut (``release_clips``:
+the aligner's 125 ms merge of the JP lines and the EN dub's lines), is scored as well.
 
 Printed per method, side by side: DER (0.25 s collar, overlaps scored, pyannote.metrics) with
 its missed speech and false alarm split by cause (:func:`breakdown`),
@@ -41,7 +42,8 @@ SR = 16000
 
 def compose_episode(bank: dict[str, list[np.ndarray]], seed: int, n_chars: int, duration: float,
                     music_level: float = 1.0, deal: bool = False,
-                    takes: list | None = None) -> tuple[np.ndarray, np.ndarray, list, np.ndarray]:
+                    takes: list | None = None,
+                    en_lines: list | None = None) -> tuple[np.ndarray, np.ndarray, list, np.ndarray]:
     """JP mix and EN mix of one episode (16 kHz), the JP reference turns and the clips ``(n, 2)`` seconds.
 
     The EN dub has the same music-and-effects stem and lines at the same times, spoken by other
@@ -49,7 +51,9 @@ def compose_episode(bank: dict[str, list[np.ndarray]], seed: int, n_chars: int, 
     random from its voice's takes (``deal=False``: bank v1, as it always was; takes repeat), or
     dealt from a shuffled deck per voice and track (``deal=True``: no take is used twice on a
     track until its voice has used them all there; then a fresh deck). ``takes``, when
-    given, receives ``(track, voice, take index)`` for every line, ``track`` ``"jp"`` or ``"en"``.
+    given, receives ``(track, voice, take index)`` for every line, ``track`` ``"jp"`` or ``"en"``;
+    ``en_lines``, when given, receives each EN line's ``(start, end)`` seconds (for :func:`release_clips`).
+    The clips returned are runs of 1-3 JP lines (the measure every earlier figure used).
     """
     from anim400k.diarize import Turn
     from anim400k.synth.music import synth_backing
@@ -92,6 +96,8 @@ def compose_episode(bank: dict[str, list[np.ndarray]], seed: int, n_chars: int, 
         en_speech[a : a + len(en_utt)] += en_utt
         if takes is not None:
             takes += [("jp", chars[who], k), ("en", en_voice[chars[who]], en_k)]
+        if en_lines is not None:
+            en_lines.append((round(start, 3), round(start + len(en_utt) / SR, 3)))
         end = start + len(utt) / SR
         turns.append(Turn(round(start, 3), round(end, 3), chars[who]))
         prev, prev_start, prev_end = who, start, end
@@ -114,6 +120,23 @@ def compose_episode(bank: dict[str, list[np.ndarray]], seed: int, n_chars: int, 
         clips.append((group[0].start, max(g.end for g in group)))
         i += k
     return mix, en_mix, sorted(turns), np.array(clips)
+
+
+def release_clips(turns: list, en_lines: list) -> np.ndarray:
+    """The clips a release would cut from these lines, ``(n, 2)`` seconds.
+
+    The build's clip rule (``anim400k.align.group_segments``, 125 ms): EN and JP lines whose ends
+    overlap or lie within 125 ms of each other merge, recursively, into one clip. A line spoken over
+    the end of the previous one therefore lands in that line's clip, where the runs of
+    :func:`compose_episode` may split it between two clips (the overlapped part of the next line then
+    counts as a second speaker of a clip that holds 0.2-0.8 s of it).
+    """
+    from anim400k.align import group_segments
+
+    en = np.array(en_lines, dtype=float).reshape(-1, 2)
+    jp = np.array([(t.start, t.end) for t in turns], dtype=float).reshape(-1, 2)
+    g = group_segments(en[:, 0], en[:, 1], jp[:, 0], jp[:, 1])
+    return np.stack([g.start_ms, g.end_ms], axis=1) / 1000.0
 
 
 def synth_episode(seed: int, n_chars: int, duration: float) -> tuple[np.ndarray, np.ndarray, list, np.ndarray]:
@@ -141,8 +164,12 @@ def synth_episode(seed: int, n_chars: int, duration: float) -> tuple[np.ndarray,
     return to_16k(mix, sr), to_16k(en, sr_en), ref, np.array(clips)
 
 
-def score(ref: list, hyp: list, clips: np.ndarray) -> dict[str, float]:
-    """DER parts, speaker counts and per-clip speaker-set accuracy of ``hyp`` against ``ref``."""
+def score(ref: list, hyp: list, clips: np.ndarray, release: np.ndarray | None = None) -> dict[str, float]:
+    """DER parts, speaker counts and per-clip speaker-set accuracy of ``hyp`` against ``ref``.
+
+    ``release`` (clips by the release's rule, :func:`release_clips`) adds the same accuracy on those
+    clips (``rclips``, ``rclips_ok``, ``rsingle``/``rmulti`` and their ``_ok``).
+    """
     from pyannote.metrics.diarization import DiarizationErrorRate
 
     from anim400k.diarize import clip_confidence, clip_speakers
@@ -155,8 +182,16 @@ def score(ref: list, hyp: list, clips: np.ndarray) -> dict[str, float]:
     mapping = metric.optimal_mapping(r, h) if hyp else {}
     n_ref, n_hyp = len({t.speaker for t in ref}), len({t.speaker for t in hyp})
     ref_sets = clip_speakers(ref, clips)
-    hyp_sets = clip_speakers(hyp, clips)
-    right = [set(rs) == {mapping.get(s, f"?{s}") for s in hs} for rs, hs in zip(ref_sets, hyp_sets, strict=True)]
+    right = _sets_right(ref_sets, clip_speakers(hyp, clips), mapping)
+    extra: dict[str, float] = {}
+    if release is not None:
+        rsets = clip_speakers(ref, release)
+        rright = _sets_right(rsets, clip_speakers(hyp, release), mapping)
+        extra = {"rclips": len(rright), "rclips_ok": float(sum(rright)),
+                 "rsingle": sum(len(rs) == 1 for rs in rsets),
+                 "rsingle_ok": float(sum(ok for ok, rs in zip(rright, rsets, strict=True) if len(rs) == 1)),
+                 "rmulti": sum(len(rs) > 1 for rs in rsets),
+                 "rmulti_ok": float(sum(ok for ok, rs in zip(rright, rsets, strict=True) if len(rs) > 1))}
     conf = clip_confidence(hyp, clips)
     sure = [ok for ok, c in zip(right, conf, strict=True) if c is not None and c >= UNCERTAIN_BELOW]
     single = [ok for ok, rs in zip(right, ref_sets, strict=True) if len(rs) == 1]
@@ -171,7 +206,13 @@ def score(ref: list, hyp: list, clips: np.ndarray) -> dict[str, float]:
         "clips": len(right), "clips_ok": float(sum(right)),
         "sure": len(sure), "sure_ok": float(sum(sure)),
         "single": len(single), "single_ok": float(sum(single)), "multi": len(multi), "multi_ok": float(sum(multi)),
+        **extra,
     }
+
+
+def _sets_right(ref_sets: list, hyp_sets: list, mapping: dict) -> list[bool]:
+    """Per clip: the hypothesis speaker set, mapped by ``mapping``, equals the reference set."""
+    return [set(rs) == {mapping.get(s, f"?{s}") for s in hs} for rs, hs in zip(ref_sets, hyp_sets, strict=True)]
 
 
 BREAKDOWN_KEYS = ("miss_overlap", "miss_single", "fa_pad", "fa_far", "fa_extra")
@@ -305,13 +346,16 @@ def main() -> None:
     repeats: list[int] = []
     for i in range(args.first_seed, args.first_seed + args.episodes):
         n_chars = 2 + i % 5
+        release = None
         if args.source == "synth":
             mix, en_mix, ref, clips = synth_episode(i, n_chars, args.duration)
         else:
             takes: list = []
+            en_lines: list = []
             mix, en_mix, ref, clips = compose_episode(bank, 1000 + i, n_chars, args.duration, args.music,
-                                                      deal=args.bank != "v1", takes=takes)
+                                                      deal=args.bank != "v1", takes=takes, en_lines=en_lines)
             repeats.append(repeated_takes(takes))
+            release = release_clips(ref, en_lines)
         inputs: dict[str, tuple[np.ndarray, np.ndarray | None]] = {"mix": (mix, None)}
         if any(table[m][1] != "mix" for m in args.methods):
             sep = separator.separate(mix, SR, reference=en_mix, time_map=TimeMap(0.0, 0.0, 1.0))
@@ -326,7 +370,7 @@ def main() -> None:
             t0, c0 = time.perf_counter(), time.process_time()
             hyp = d.diarize(audio, SR) if other is None else d.diarize(audio, SR, other=other)
             wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-            s = score(ref, hyp, clips)
+            s = score(ref, hyp, clips, release)
             s["rtf"], s["rtf_cpu"] = len(mix) / SR / wall, len(mix) / SR / max(cpu, 1e-9)
             rows[m].append(s)
             line += (f"  {m}: DER {100 * s['der']:5.1f} % spk {s['n_hyp']}/{s['n_ref']} "
@@ -343,7 +387,7 @@ def main() -> None:
     print(header)
 
     def agg(m: str, key: str) -> float:
-        return float(np.sum([r[key] for r in rows[m]]))
+        return float(np.sum([r.get(key, 0.0) for r in rows[m]]))
 
     def unsure_right(m: str) -> float:
         return (agg(m, "clips_ok") - agg(m, "sure_ok")) / max(agg(m, "clips") - agg(m, "sure"), 1)
@@ -365,6 +409,11 @@ def main() -> None:
         ("clip speaker set right", lambda m: f"{100 * agg(m, 'clips_ok') / agg(m, 'clips'):.1f} %", ">= 85 %"),
         ("  single-speaker clips", lambda m: f"{100 * agg(m, 'single_ok') / max(agg(m, 'single'), 1):.1f} %", ""),
         ("  multi-speaker clips", lambda m: f"{100 * agg(m, 'multi_ok') / max(agg(m, 'multi'), 1):.1f} %", ""),
+        ("clip speaker set right, release clips",
+         lambda m: f"{100 * agg(m, 'rclips_ok') / max(agg(m, 'rclips'), 1):.1f} %", ">= 85 %"),
+        ("  single / multi-speaker",
+         lambda m: f"{100 * agg(m, 'rsingle_ok') / max(agg(m, 'rsingle'), 1):.0f}/"
+                   f"{100 * agg(m, 'rmulti_ok') / max(agg(m, 'rmulti'), 1):.0f} %", ""),
         ("clips with a sure speaker set", lambda m: f"{100 * agg(m, 'sure') / agg(m, 'clips'):.1f} %", ""),
         ("  of which right", lambda m: f"{100 * agg(m, 'sure_ok') / max(agg(m, 'sure'), 1):.1f} %", ""),
         ("  uncertain ones right", lambda m: f"{100 * unsure_right(m):.1f} %", ""),

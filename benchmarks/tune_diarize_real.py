@@ -35,7 +35,8 @@ experiment hooks (keys starting with ``_``) that patch the clustering for a meas
         --grid '[{}, {"embedding": "campplus"}, {"embedding": "campplus", "pitch_weight": 0.5}]'
 
 Prints per configuration: mean DER, share of episodes with the right speaker count, share of
-clips with the right speaker set, found/true speakers per episode, and the clustering's window
+clips with the right speaker set (runs of lines; in brackets the clips a release would cut,
+``bench_diarize_real.release_clips``), found/true speakers per episode, and the clustering's window
 accuracy (one-speaker windows whose cluster maps to their speaker, before re-segmentation).
 """
 
@@ -218,10 +219,10 @@ def bic_count(aff: np.ndarray, lo: int, hi: int, dims: int = 10, cov: str = "tie
 
 
 def episodes(first: int, count: int, duration: float, bank_version: str = "v1") -> list[tuple]:
-    """``(JP speech, EN speech, reference turns, clips)`` per seed, as the benchmark's ``dual`` input
-    (``bench_diarize_real.py --bank bank_version``)."""
+    """``(JP speech, EN speech, reference turns, clips, release clips)`` per seed, as the benchmark's
+    ``dual`` input (``bench_diarize_real.py --bank bank_version``)."""
     from _voice_bank import load_bank
-    from bench_diarize_real import compose_episode
+    from bench_diarize_real import compose_episode, release_clips
 
     from anim400k.diarize.views import other_speech
     from anim400k.model import TimeMap
@@ -231,15 +232,17 @@ def episodes(first: int, count: int, duration: float, bank_version: str = "v1") 
     sep = get_separator("dualtrack")
     out = []
     for i in range(first, first + count):
-        key = ("episode", i, duration) if bank_version == "v1" else ("episode", i, duration, bank_version)
+        key = ("episode", i, duration, bank_version, "release")
         if key in CACHE:
             out.append(CACHE[key])
             continue
-        mix, en_mix, ref, clips = compose_episode(bank, 1000 + i, 2 + i % 5, duration, deal=bank_version != "v1")
+        en_lines: list = []
+        mix, en_mix, ref, clips = compose_episode(bank, 1000 + i, 2 + i % 5, duration, deal=bank_version != "v1",
+                                                  en_lines=en_lines)
         s = sep.separate(mix, SR, reference=en_mix, time_map=TimeMap(0.0, 0.0, 1.0))
         speech = (mix - s.backing[: len(mix)]).astype(np.float32)
         en = other_speech(en_mix, SR, len(mix), s.backing, TimeMap(0.0, 0.0, 1.0))
-        out.append((speech, en, ref, clips))
+        out.append((speech, en, ref, clips, release_clips(ref, en_lines)))
         CACHE[key] = out[-1]
     return out
 
@@ -274,24 +277,26 @@ def main() -> None:
         d = get_diarizer("embedded", **opts)
         t0 = time.process_time()
         rows, accs = [], []
-        for speech, en, ref, clips in eps:
+        for speech, en, ref, clips, release in eps:
             HOOKS["true_k"] = len({t.speaker for t in ref})
             HOOKS["ref"] = ref
             LAST.clear()
-            rows.append(score(ref, d.diarize(speech, SR, other=en), clips))
+            rows.append(score(ref, d.diarize(speech, SR, other=en), clips, release))
             if LAST:
                 accs.append(window_accuracy(LAST["windows"], LAST["labels"], ref))
         win = sum(a * n for a, n in accs) / max(sum(n for _, n in accs), 1)
         der = np.mean([r["der"] for r in rows])
         count = np.mean([r["count_ok"] for r in rows])
         clips_ok = sum(r["clips_ok"] for r in rows) / sum(r["clips"] for r in rows)
+        rclips_ok = sum(r["rclips_ok"] for r in rows) / sum(r["rclips"] for r in rows)
         found = " ".join(f"{r['n_hyp']}/{r['n_ref']}" for r in rows)
         parts = " ".join(f"{k} {sum(r[k] for r in rows):.1f}" for k in BREAKDOWN_KEYS)
         pyan = "/".join(f"{sum(r[k] for r in rows):.1f}" for k in ("missed_s", "false_s", "confusion_s"))
         per_episode = " ".join(f"{100 * r['der']:.0f}" for r in rows)
         merged = Counter(" & ".join(sorted(x.split(" & "))) for r in rows for x in r["merged"])
         print(f"{json.dumps(options)}\n    DER {100 * der:5.1f} %  count {100 * count:3.0f} %  "
-              f"clips {100 * clips_ok:5.1f} %  windows {100 * win:5.1f} %  [{found}]  "
+              f"clips {100 * clips_ok:5.1f} % (release {100 * rclips_ok:5.1f} %)  "
+              f"windows {100 * win:5.1f} %  [{found}]  "
               f"{time.process_time() - t0:.0f} CPU s\n"
               f"    missed/false alarm/confusion {pyan} s; {parts}\n"
               f"    missed speakers merged: {dict(merged.most_common())}\n"

@@ -100,3 +100,29 @@ def test_voice_bank_v2_has_sixty_distinct_texts_per_voice_and_v1_is_unchanged() 
         assert "v3" in str(e)
     else:
         raise AssertionError("unknown version accepted")
+
+
+def test_release_clips_merge_lines_as_the_aligner_does() -> None:
+    from bench_diarize_real import release_clips
+
+    # JP a 0-2 s and b 1.8-3 s (b over the end of a), c 3.5-5 s whose EN line runs to 6.1 s, d at
+    # 6.2 s (within 125 ms of that EN end), e at 8 s alone
+    jp = [Turn(0.0, 2.0, "a"), Turn(1.8, 3.0, "b"), Turn(3.5, 5.0, "c"), Turn(6.2, 7.0, "d"), Turn(8.0, 9.0, "e")]
+    en = [(0.0, 1.9), (1.8, 2.9), (3.5, 6.1), (6.2, 6.9), (8.0, 8.8)]
+    assert release_clips(jp, en).tolist() == [[0.0, 3.0], [3.5, 7.0], [8.0, 9.0]]
+    # scored on those clips, a hypothesis that misses b is wrong on the first clip only
+    hyp = [Turn(0.0, 3.0, "x"), Turn(3.5, 5.0, "y"), Turn(6.2, 7.0, "z"), Turn(8.0, 9.0, "w")]
+    s = score(jp, hyp, np.array([[0.0, 2.0], [1.8, 3.0]]), release_clips(jp, en))
+    assert (s["rclips"], s["rclips_ok"], s["rmulti"], s["rmulti_ok"]) == (3, 2.0, 2, 1.0)
+
+
+def test_composed_episode_reports_its_en_lines() -> None:
+    from bench_diarize_real import compose_episode, release_clips
+
+    en_lines: list = []
+    _, _, turns, runs = compose_episode(_fake_bank(60), 1000, 3, 60.0, deal=True, en_lines=en_lines)
+    assert len(en_lines) == len(turns)
+    assert [s for s, _ in en_lines] == sorted(t.start for t in turns)
+    rel = release_clips(turns, en_lines)
+    assert len(rel) <= len(turns) and np.all(np.diff(rel[:, 0]) > 0)
+    assert rel[0, 0] == runs[0, 0]
