@@ -152,3 +152,53 @@ def test_split_by_both_views_cuts_a_pair_neither_view_alone_tells_apart():
     assert np.array_equal(_split_by_other(one_voice, found, _view(found, 0), 1.2, 8, jp_weight=1.0), found)
     assert EmbeddedDiarizer().config.split_views_max is None  # off by default: worse on bank v1
     assert LEGACY_OPTIONS["split_views_max"] is None
+
+
+def _two_voices_in_mel(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mel power frames (10 ms) of two alternating 'voices' whose envelopes differ a little along one
+    band pattern (c2 - c3), while what they say moves c2 and c3 together far more, every 0.3 s (inside
+    a window as much as between windows). Returns ``(mel, windows, voice of each window)``."""
+    rng = np.random.default_rng(seed)
+    bands, seconds = 40, 240
+    n = seconds * 100
+    k = np.arange(bands)
+    c2, c3 = (np.cos(np.pi * j * (k + 0.5) / bands) for j in (2, 3))
+    timbre = c2 - c3  # the voices differ along this pattern...
+    content = c2 + c3  # ...and what is said moves the same two coefficients together, far more
+    turn = (np.arange(n) // 600) % 2  # 6 s turns, voices alternating
+    phones = rng.normal(size=n // 30 + 1)[np.arange(n) // 30]  # a new 'phone' every 0.3 s
+    logmel = (0.25 * (2 * turn[:, None] - 1) * timbre + 1.2 * phones[:, None] * content
+              + 0.3 * rng.normal(size=(n, bands)) - 0.02 * k)
+    windows = np.concatenate([embedding.sliding_windows(np.array([[6.0 * i, 6.0 * i + 6]]), 1.5, 0.5)
+                              for i in range(seconds // 6)])
+    voice = ((windows.mean(axis=1) * 100).astype(int) // 600) % 2
+    return np.exp(logmel).astype(np.float32), windows, voice
+
+
+def test_within_window_whitening_brings_out_what_does_not_change_inside_a_window():
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import adjusted_rand_score
+
+    mel, windows, voice = _two_voices_in_mel(0)
+    m = spectral.within_window_whitener(mel, windows, shrink=0.3)
+    assert m is not None and m.shape == (spectral.N_CEPSTRA, spectral.N_CEPSTRA)
+    white = spectral.window_statistics(mel, windows)  # the default: whitened
+    plain = spectral.window_statistics(mel, windows, whiten=None)  # z-scored per coefficient
+    assert np.allclose(np.linalg.norm(white, axis=1), 1.0) and np.allclose(np.linalg.norm(plain, axis=1), 1.0)
+    assert np.allclose(plain, spectral.standardise(spectral.window_cepstra(mel, windows)))
+
+    def split(x: np.ndarray) -> float:
+        return adjusted_rand_score(voice, KMeans(2, n_init=5, random_state=0).fit_predict(x))
+
+    assert split(white) > 0.9  # whitened, the two voices are the two clusters
+    assert split(plain) < 0.3  # z-scored, what is said splits the windows instead
+
+
+def test_window_statistics_fall_back_to_z_scores_with_too_few_windows():
+    mel, windows, _ = _two_voices_in_mel(1)
+    few = windows[: 2 * spectral.N_CEPSTRA - 1]
+    assert spectral.within_window_whitener(mel, few) is None
+    assert np.allclose(spectral.window_statistics(mel, few), spectral.standardise(spectral.window_cepstra(mel, few)))
+    with pytest.raises(InputError, match="spectral_whiten"):
+        EmbeddedDiarizer(spectral_whiten=1.5)
+    assert EmbeddedDiarizer(spectral_whiten=None).config.spectral_whiten is None

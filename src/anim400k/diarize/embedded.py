@@ -7,8 +7,8 @@ Everything it needs ships inside pip packages (no model hub). Steps:
    Resemblyzer's -30 dBFS, embedded in batched LSTM passes (:mod:`.embedding`);
 3. a median F0 per window (:mod:`.pitch`);
 4. NME spectral clustering on the fused affinity (cosine of centred d-vectors, blended with the
-   cosine of the windows' spectral-envelope statistics (:mod:`.spectral`, ``spectral_weight``; the
-   speaker count from the d-vectors alone), minus ``pitch_weight`` x pitch distance in octaves;
+   cosine of the windows' spectral-envelope statistics (:mod:`.spectral`, ``spectral_weight``,
+   whitened by their within-window covariance), minus ``pitch_weight`` x pitch distance in octaves;
    with the other track, the larger of the combined and the JP-only eigengap counts), a few rounds
    of window re-assignment to the best speaker (mean affinity, sticky towards the neighbouring
    windows' speaker), then merging of over-split clusters (:mod:`.clustering`); with the other
@@ -91,10 +91,13 @@ class EmbeddedConfig:
     #: (the larger of that and the JP-only affinity's count)
     count_views: str = "jp"
     #: share of the spectral-envelope cosine (:mod:`.spectral`) in the window similarities (0: off)
-    spectral_weight: float = 0.7
+    spectral_weight: float = 0.8
     #: speaker count from the ``embedding``-only affinities (the clustering then uses the blend) or
     #: from the ``fused`` one (spectral part included)
-    spectral_count: str = "embedding"
+    spectral_count: str = "fused"
+    #: the spectral statistics whitened by their within-window covariance, shrunk this much towards
+    #: its mean variance (:func:`.spectral.within_window_whitener`); None: z-scored per coefficient
+    spectral_whiten: float | None = spectral.WHITEN_SHRINK
     #: after merging, each cluster is cut in two by 2-means on its windows' features, and the cut is
     #: kept when the other track's halves disagree: the cosine of their centred other-view
     #: centroids (spectral part included) is below this (None: no splitting)
@@ -178,6 +181,8 @@ class EmbeddedDiarizer:
             raise InputError(f"unknown spectral_count {self.config.spectral_count!r} (choose from embedding, fused)")
         if not 0.0 <= self.config.spectral_weight < 1.0:
             raise InputError(f"spectral_weight must be in [0, 1), got {self.config.spectral_weight}")
+        if self.config.spectral_whiten is not None and not 0.0 <= self.config.spectral_whiten <= 1.0:
+            raise InputError(f"spectral_whiten must be in [0, 1] or None, got {self.config.spectral_whiten}")
         if self.config.other_voice_who not in ("pitch", "time", "both"):
             raise InputError(f"unknown other_voice_who {self.config.other_voice_who!r} (choose from pitch, time, both)")
         if self.config.count_views not in ("combined", "jp"):
@@ -223,7 +228,7 @@ class EmbeddedDiarizer:
             mel = self._mel(xn)  # shared by Resemblyzer and the spectral statistics
             raw = self._embed(xn, windows, mel=mel)
             spec = None if mel is None else self._spectral(mel, windows)
-            emb = raw if spec is None else spectral.augment(raw, spec, cfg.spectral_weight)
+            emb = raw if spec is None else spectral.augment(raw, spec, cfg.spectral_weight, scaled=True)
             f0 = pitch.f0_track(x, SR)
             wpitch = pitch.window_pitch(f0, windows)
             if view_future is not None:
@@ -345,7 +350,7 @@ class EmbeddedDiarizer:
         idx = np.nonzero(valid)[0]
         raw_part = self._embed(track.yn, windows[idx], mel=track.mel)  # EN-voiced windows only
         spec = None if track.mel is None else self._spectral(track.mel, windows[idx])
-        part = raw_part if spec is None else spectral.augment(raw_part, spec, self.config.spectral_weight)
+        part = raw_part if spec is None else spectral.augment(raw_part, spec, self.config.spectral_weight, scaled=True)
         emb = np.zeros((len(windows), part.shape[1]), np.float32)
         emb[idx] = part
         raw = np.zeros((len(windows), raw_part.shape[1]), np.float32)
@@ -387,10 +392,10 @@ class EmbeddedDiarizer:
         return embedding.mel_frames(xn)
 
     def _spectral(self, mel: np.ndarray, windows: np.ndarray) -> np.ndarray | None:
-        """Window cepstra (:mod:`.spectral`) from the mel frames; None when switched off."""
+        """Window spectral statistics (:func:`.spectral.window_statistics`) from the mel frames; None when off."""
         if self.config.spectral_weight <= 0:
             return None
-        return spectral.window_cepstra(mel, windows)
+        return spectral.window_statistics(mel, windows, self.config.spectral_whiten)
 
     def _embed(self, xn: np.ndarray, windows: np.ndarray, mel: np.ndarray | None = None) -> np.ndarray:
         """Window embeddings of the level-normalised 16 kHz audio with the configured model
