@@ -98,6 +98,9 @@ class EmbeddedConfig:
     #: the spectral statistics whitened by their within-window covariance, shrunk this much towards
     #: its mean variance (:func:`.spectral.within_window_whitener`); None: z-scored per coefficient
     spectral_whiten: float | None = spectral.WHITEN_SHRINK
+    #: share of the spectral statistics' cosine in the re-segmentation's frame scores (0: the embedding
+    #: model's vectors alone)
+    reseg_spectral: float = 0.0
     #: after merging, each cluster is cut in two by 2-means on its windows' features, and the cut is
     #: kept when the other track's halves disagree: the cosine of their centred other-view
     #: centroids (spectral part included) is below this (None: no splitting)
@@ -181,6 +184,8 @@ class EmbeddedDiarizer:
             raise InputError(f"unknown spectral_count {self.config.spectral_count!r} (choose from embedding, fused)")
         if not 0.0 <= self.config.spectral_weight < 1.0:
             raise InputError(f"spectral_weight must be in [0, 1), got {self.config.spectral_weight}")
+        if not 0.0 <= self.config.reseg_spectral < 1.0:
+            raise InputError(f"reseg_spectral must be in [0, 1), got {self.config.reseg_spectral}")
         if self.config.spectral_whiten is not None and not 0.0 <= self.config.spectral_whiten <= 1.0:
             raise InputError(f"spectral_whiten must be in [0, 1] or None, got {self.config.spectral_whiten}")
         if self.config.other_voice_who not in ("pitch", "time", "both"):
@@ -245,19 +250,28 @@ class EmbeddedDiarizer:
             turns = bridge_pauses([Turn(float(a), float(b), "spk0", 1.0) for a, b in regions], cfg.bridge_gap)
             return relabel_by_first_appearance(normalize_turns(turns, cfg.min_turn))
 
-        # frames are scored on the embedding model's vectors alone: the spectral part places windows
-        # in the clustering, but in the frame scores it flips short lines (docs/diarization.md)
+        # frames are scored on the embedding model's vectors (``reseg_spectral`` blends in the spectral
+        # statistics: it helps the realistic benchmark but mixes voices of single-track input,
+        # docs/diarization.md, *Within-window whitening*)
         mean = raw.mean(axis=0)
         cwin = clustering.l2_normalize(raw - mean)
+        fused = cfg.reseg_spectral > 0 and emb is not raw
+        base = _reweight(emb, raw.shape[1], cfg.spectral_weight, cfg.reseg_spectral) if fused else raw
+        bmean = base.mean(axis=0)
+        bwin = clustering.l2_normalize(base - bmean)
         for _ in range(1 + max(0, cfg.reseg_iters)):
             k = int(labels.max()) + 1
             ccent = clustering.l2_normalize(clustering.centroids(raw, labels) - mean)
+            bcent = clustering.l2_normalize(clustering.centroids(base, labels) - bmean)
             spk_pitch = np.array([_nanmedian(wpitch[labels == i]) for i in range(k)])
-            wscores = cwin @ ccent.T
+            wscores = bwin @ bcent.T
             other_pitch = None
             if view is not None and cfg.other_weight > 0:
                 w = cfg.other_weight
-                oscores = views.centred_scores(view.raw_emb, labels, view.valid, k)
+                oemb = view.raw_emb
+                if fused and view.raw is not None:
+                    oemb = _reweight(view.emb, view.raw.shape[1], cfg.spectral_weight, cfg.reseg_spectral)
+                oscores = views.centred_scores(oemb, labels, view.valid, k)
                 wscores[view.valid] = (1 - w) * wscores[view.valid] + w * oscores[view.valid]
                 other_pitch = (view.f0, np.array([_nanmedian(view.pitch[(labels == i) & view.valid])
                                                   for i in range(k)]))
@@ -585,6 +599,14 @@ def cluster_half_scores(emb: np.ndarray, labels: np.ndarray, view: views.OtherVi
                                                        centred[idx[half == 1]].mean(axis=0)]))
             score += jp_weight * float(ja @ jb)
         yield int(c), idx, half, score
+
+
+def _reweight(blend: np.ndarray, n_emb: int, weight: float, new_weight: float) -> np.ndarray:
+    """A :func:`.spectral.augment` blend (embedding part first, ``n_emb`` columns, spectral share
+    ``weight``) with the spectral share changed to ``new_weight``."""
+    part_emb = blend[:, :n_emb] / np.sqrt(max(1.0 - weight, 1e-12))
+    part_spec = blend[:, n_emb:] / np.sqrt(max(weight, 1e-12))
+    return np.hstack([np.sqrt(1.0 - new_weight) * part_emb, np.sqrt(new_weight) * part_spec]).astype(np.float32)
 
 
 def _split_by_other(emb: np.ndarray, labels: np.ndarray, view: views.OtherView, max_cos: float,
