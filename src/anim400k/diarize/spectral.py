@@ -20,8 +20,8 @@ voice's speech varies little (its timbre) over those in which it varies a lot (w
 music under it); unlike a within-*cluster* covariance it is estimated without any clustering, so a
 pair of voices that a clustering merges still counts as two there. On the realistic benchmark's
 episodes (bank v2, seeds 0-49, ``docs/diarization.md``, *Within-window whitening*) it lowered the
-DER from 19.5 % to 17.3 %. ``whiten=None`` (or too few windows) z-scores each coefficient instead,
-as before.
+DER from 19.5 % to 16.7 % (with the blend weight 0.8 and the count from the blend). ``whiten=None``
+(or too few windows) z-scores each coefficient instead, as before.
 """
 
 from __future__ import annotations
