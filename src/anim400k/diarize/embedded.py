@@ -256,15 +256,18 @@ class EmbeddedDiarizer:
         mean = raw.mean(axis=0)
         cwin = clustering.l2_normalize(raw - mean)
         fused = cfg.reseg_spectral > 0 and emb is not raw
-        base = _reweight(emb, raw.shape[1], cfg.spectral_weight, cfg.reseg_spectral) if fused else raw
-        bmean = base.mean(axis=0)
-        bwin = clustering.l2_normalize(base - bmean)
+        if fused:
+            base = _reweight(emb, raw.shape[1], cfg.spectral_weight, cfg.reseg_spectral)
+            bmean = base.mean(axis=0)
+            bwin = clustering.l2_normalize(base - bmean)
         for _ in range(1 + max(0, cfg.reseg_iters)):
             k = int(labels.max()) + 1
             ccent = clustering.l2_normalize(clustering.centroids(raw, labels) - mean)
-            bcent = clustering.l2_normalize(clustering.centroids(base, labels) - bmean)
             spk_pitch = np.array([_nanmedian(wpitch[labels == i]) for i in range(k)])
-            wscores = bwin @ bcent.T
+            if fused:
+                wscores = bwin @ clustering.l2_normalize(clustering.centroids(base, labels) - bmean).T
+            else:
+                wscores = cwin @ ccent.T
             other_pitch = None
             if view is not None and cfg.other_weight > 0:
                 w = cfg.other_weight

@@ -45,23 +45,35 @@ def window_cepstra(mel: np.ndarray, windows: np.ndarray, n: int = N_CEPSTRA,
     ``mel`` is a (non-log) mel power spectrogram ``(frames, bands)`` at :data:`FRAME` hop;
     ``windows`` are ``(start, end)`` seconds.
     """
+    return _pool(_frame_cepstra(mel, n), windows, n, loud_range)
+
+
+def _frame_cepstra(mel: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per mel frame: the cepstrum ``c1..c(min(n, bands - 1))`` and the loudest band's log power."""
     import scipy.fft
 
-    out = np.zeros((len(windows), n), np.float32)
-    if len(windows) == 0 or len(mel) == 0:
-        return out
+    if len(mel) == 0:
+        return np.zeros((0, 0)), np.zeros(0)
     logmel = np.log(mel.astype(np.float64) + 1e-6)
     n = min(n, mel.shape[1] - 1)
-    cep = scipy.fft.dct(logmel, type=2, norm="ortho", axis=1)[:, 1 : n + 1]
-    loudness = logmel.max(axis=1)
-    idx = np.clip(np.round(np.asarray(windows) / FRAME).astype(int), 0, len(mel))
+    return scipy.fft.dct(logmel, type=2, norm="ortho", axis=1)[:, 1 : n + 1], logmel.max(axis=1)
+
+
+def _pool(frames: tuple[np.ndarray, np.ndarray], windows: np.ndarray, n: int,
+          loud_range: float = LOUD_RANGE) -> np.ndarray:
+    """:func:`window_cepstra` from :func:`_frame_cepstra`'s ``frames``."""
+    cep, loudness = frames
+    out = np.zeros((len(windows), n), np.float32)
+    if len(windows) == 0 or len(cep) == 0:
+        return out
+    idx = np.clip(np.round(np.asarray(windows) / FRAME).astype(int), 0, len(cep))
     for i, (a, b) in enumerate(idx):
-        b = max(b, min(a + 1, len(mel)))
+        b = max(b, min(a + 1, len(cep)))
         if b <= a:
             continue
         seg, e = cep[a:b], loudness[a:b]
         keep = e > e.max() - loud_range
-        out[i, :n] = (seg[keep] if keep.sum() >= 5 else seg).mean(axis=0)
+        out[i, : cep.shape[1]] = (seg[keep] if keep.sum() >= 5 else seg).mean(axis=0)
     return out
 
 
@@ -75,12 +87,18 @@ def within_window_whitener(mel: np.ndarray, windows: np.ndarray, shrink: float =
     covariance ``W``, and ``M = W^(-1/2)`` (eigenvectors over the square roots of the eigenvalues).
     ``None`` with fewer than ``2 n`` windows (too few to estimate ``W``).
     """
+    return _whitener(_frame_cepstra(mel, n), windows, shrink, n)
+
+
+def _whitener(frames: tuple[np.ndarray, np.ndarray], windows: np.ndarray, shrink: float,
+              n: int) -> np.ndarray | None:
+    """:func:`within_window_whitener` from :func:`_frame_cepstra`'s ``frames``."""
     w = np.asarray(windows, dtype=np.float64).reshape(-1, 2)
-    if len(w) < 2 * n or len(mel) == 0:
+    if len(w) < 2 * n or len(frames[0]) == 0:
         return None
     mid = w.mean(axis=1)
-    first = window_cepstra(mel, np.stack([w[:, 0], mid], axis=1), n)
-    second = window_cepstra(mel, np.stack([mid, w[:, 1]], axis=1), n)
+    first = _pool(frames, np.stack([w[:, 0], mid], axis=1), n)
+    second = _pool(frames, np.stack([mid, w[:, 1]], axis=1), n)
     diff = (first - second).astype(np.float64)
     cov = np.cov(diff.T) / 2.0
     cov = (1.0 - shrink) * cov + shrink * np.trace(cov) / len(cov) * np.eye(len(cov))
@@ -96,11 +114,13 @@ def window_statistics(mel: np.ndarray, windows: np.ndarray, whiten: float | None
     The mean cepstra of :func:`window_cepstra`, centred over the windows and whitened by
     :func:`within_window_whitener` (``whiten``: its shrinkage); with ``whiten=None``, or too few
     windows to estimate the within-window covariance, z-scored per coefficient (:func:`standardise`).
+    The mel frames' cepstra are computed once for the windows and their halves.
     """
     from .clustering import l2_normalize
 
-    cep = window_cepstra(mel, windows)
-    m = None if whiten is None else within_window_whitener(mel, windows, whiten, cep.shape[1])
+    frames = _frame_cepstra(mel, N_CEPSTRA)
+    cep = _pool(frames, windows, N_CEPSTRA)
+    m = None if whiten is None else _whitener(frames, windows, whiten, N_CEPSTRA)
     if m is None:
         return standardise(cep)
     x = cep.astype(np.float64)
