@@ -101,6 +101,25 @@ def test_one_speaker(episode1, diarizer):
     assert der(load_reference(episode1.truth), hyp) <= MAX_DER_1
 
 
+def test_vad_end_threshold_ends_regions_earlier(episode3):
+    from anim400k.diarize import vad
+
+    audio, sr = _mix(episode3)
+    from anim400k.diarize.embedded import to_16k
+
+    x = to_16k(audio, sr)
+    default = vad.speech_regions(x)
+    # silero's own end threshold (threshold - 0.15) is what None means
+    np.testing.assert_array_equal(vad.speech_regions(x, end_threshold=0.35), default)
+    strict = vad.speech_regions(x, end_threshold=0.5)
+    assert len(strict) > 0
+    assert (strict[:, 1] - strict[:, 0]).sum() < (default[:, 1] - default[:, 0]).sum()
+    # every strict region lies inside a default one (regions start where they did, and end no later)
+    assert all(((default[:, 0] <= a + 1e-9) & (b <= default[:, 1] + 1e-9)).any() for a, b in strict)
+    turns = get_diarizer("embedded", vad_end_threshold=0.5).diarize(audio, sr)
+    _check_turns(turns, len(audio) / sr)
+
+
 def test_silence_and_tiny_inputs(diarizer):
     assert diarizer.diarize(np.zeros(16000 * 5, np.float32), 16000) == []
     assert diarizer.diarize(np.zeros(100, np.float32), 16000) == []

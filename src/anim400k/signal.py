@@ -307,11 +307,13 @@ def speech_timestamps(
     speech_pad_ms: int = 30,
     max_speech_s: float = float("inf"),
     engine: str = "sequence",
+    neg_threshold: float | None = None,
 ) -> np.ndarray:
     """silero-vad speech regions of mono 16 kHz ``audio`` as an ``(n, 2)`` float array of seconds.
 
-    The parameters are ``silero_vad.get_speech_timestamps``'s; ``engine`` is one of :data:`VAD_ENGINES`
-    (the regions come from silero's own rules over the probabilities in every case).
+    The parameters are ``silero_vad.get_speech_timestamps``'s (``neg_threshold``: the probability under
+    which a region may end; silero's default, None, is ``threshold - 0.15``); ``engine`` is one of
+    :data:`VAD_ENGINES` (the regions come from silero's own rules over the probabilities in every case).
     """
     import numpy as np
 
@@ -326,6 +328,8 @@ def speech_timestamps(
         "min_silence_duration_ms": min_silence_ms,
         "speech_pad_ms": speech_pad_ms,
     }
+    if neg_threshold is not None:
+        options["neg_threshold"] = neg_threshold
     if engine == "torchscript":
         import torch
         from silero_vad import get_speech_timestamps

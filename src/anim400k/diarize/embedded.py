@@ -57,6 +57,8 @@ class EmbeddedConfig:
     window: float = 1.5
     hop: float = 0.5
     vad_threshold: float = 0.5
+    #: silero probability under which a speech region may end (None: ``vad_threshold - 0.15``)
+    vad_end_threshold: float | None = None
     pitch_weight: float = 1.0
     merge_similarity: float = 0.9
     small_merge_similarity: float = 0.8
@@ -220,7 +222,7 @@ class EmbeddedDiarizer:
         try:
             if side is not None:
                 other_track = side.submit(self._other_track, other, sr, len(x))
-            regions = vad.speech_regions(x, SR, threshold=cfg.vad_threshold)
+            regions = vad.speech_regions(x, SR, threshold=cfg.vad_threshold, end_threshold=cfg.vad_end_threshold)
             if len(regions) == 0:
                 return []
             windows = embedding.sliding_windows(regions, cfg.window, cfg.hop)
@@ -349,7 +351,8 @@ class EmbeddedDiarizer:
 
         y = np.nan_to_num(to_16k(other, sr))
         y = np.pad(y, (0, max(0, n - len(y))))[:n]
-        regions = vad.speech_regions(y, SR, threshold=self.config.vad_threshold)
+        regions = vad.speech_regions(y, SR, threshold=self.config.vad_threshold,
+                                     end_threshold=self.config.vad_end_threshold)
         if len(regions) == 0:
             return None
         yn = embedding.normalize_regions(y, regions, SR)
