@@ -526,3 +526,24 @@ def test_aac_uses_the_fast_coder_at_high_bitrates_per_channel(tmp_path: Path) ->
     n = min(x.size, y.size)
     snr = 10 * np.log10(np.sum(x[:n] ** 2) / np.sum((y[:n] - x[:n]) ** 2))
     assert snr > 25, snr
+
+
+def test_x264_assembly_is_capped_at_avx2_on_avx512_cpus(tmp_path: Path, episode: Path, monkeypatch) -> None:
+    """x264's AVX-512 code wrote different bytes from run to run: on such CPUs the cutter caps it at AVX2."""
+    from numpy._core._multiarray_umath import __cpu_features__ as features
+
+    from anim400k.media import video
+
+    monkeypatch.setattr(video, "_has_avx512", lambda: False)
+    assert video.x264_asm_params() == [] and video.x264_cpu_options() == {}
+    monkeypatch.setattr(video, "_has_avx512", lambda: True)
+    assert video.x264_cpu_options() == {"x264-params": "asm=AVX2"}
+    if not features.get("AVX2"):
+        return  # the capped assembly needs AVX2 itself
+    runs = []
+    for k in range(2):
+        out = tmp_path / f"{k}.mp4"
+        media.cut_video_clips(episode, [(0.2, 1.4)], [out])
+        runs.append(out.read_bytes())
+    assert runs[0] == runs[1] and b"x264 - core" in runs[0]
+    assert media.probe(tmp_path / "0.mp4").duration == pytest.approx(1.2, abs=0.05)

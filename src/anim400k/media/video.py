@@ -159,6 +159,37 @@ class _Cutter:
                 writer.stack.__exit__(RuntimeError, RuntimeError("aborted"), None)
 
 
+def x264_cpu_options() -> dict[str, str]:
+    """libx264 options that keep the clips' bytes reproducible on this CPU (``x264-params``, see
+    :func:`x264_asm_params`; an empty dict where x264 may pick its own assembly)."""
+    params = x264_asm_params()
+    return {"x264-params": ":".join(params)} if params else {}
+
+
+def x264_asm_params() -> list[str]:
+    """x264 ``key=value`` parameters that keep its output reproducible on this CPU.
+
+    On CPUs with AVX-512 (Intel Xeon Skylake-SP and later) x264's AVX-512 code wrote different bytes for
+    the same pictures from one run to the next (seen with PyAV 18.1's x264 core 165: 1 run in 12 of a
+    7-clip cut, and always between a build that cut video beside the MP3 encoders and one that did not;
+    the decoded pictures were the same). There x264's assembly is capped at AVX2, which wrote the same
+    bytes in every run (24 of 24); elsewhere x264 picks its own (an empty list).
+    """
+    return ["asm=AVX2"] if _has_avx512() else []
+
+
+def _has_avx512() -> bool:
+    """True when the CPU has the AVX-512 subsets x264 uses (F, CD, BW, DQ, VL; NumPy's CPU detection)."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as features
+    except ImportError:  # NumPy 1.x
+        try:
+            from numpy.core._multiarray_umath import __cpu_features__ as features
+        except ImportError:
+            return False
+    return all(features.get(f"AVX512{x}", False) for x in ("F", "CD", "BW", "DQ", "VL"))
+
+
 def default_workers() -> int:
     """Clip-encoding threads by default: the threads this task may use (:func:`anim400k.threads.task_threads`:
     the CPUs this process may use, or its share in a build's pool), at most 4 (memory: ~1 x264 each)."""
@@ -313,7 +344,7 @@ def cut_video_clips(
         rate,
         size,
         pcm,
-        {"preset": preset, "crf": str(crf), "threads": "1"},
+        {"preset": preset, "crf": str(crf), "threads": "1", **x264_cpu_options()},
         parse_bitrate(audio_bitrate),
         decoder_threads=0 if workers == 1 else 1,
     )

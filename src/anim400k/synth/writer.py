@@ -11,6 +11,7 @@ import av
 import numpy as np
 
 from ..fsutil import atomic_path
+from ..media.video import x264_asm_params
 from .video import rgb_to_yuv420p
 
 _BITEXACT = {"fflags": "+bitexact"}
@@ -77,7 +78,7 @@ def write_episode_media(
                         "preset": "ultrafast",
                         "crf": "28",
                         "threads": "1",
-                        "x264-params": "log=-1",
+                        "x264-params": ":".join(["log=-1", *x264_asm_params()]),
                         **_CODEC_BITEXACT,
                     },
                 )
