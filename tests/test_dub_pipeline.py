@@ -59,14 +59,18 @@ def stems(dubbed):
     }
 
 
-def _truth_speaker(line, truth) -> str | None:
-    """The true speaker whose JP lines overlap the dubbed line's slot most."""
+def _truth_speaker(line, truth, share: float = 0.0) -> str | None:
+    """The true speaker whose JP lines overlap the dubbed line's slot most (None when no line does, or
+    when that speaker holds no more than ``share`` of the overlap: a slot inside overlapped speech)."""
     overlap: dict[str, float] = {}
     for t in truth.lines:
         ov = min(line.slot_end, t.jp_end) - max(line.slot_start, t.jp_start)
         if ov > 0:
             overlap[t.speaker] = overlap.get(t.speaker, 0.0) + ov
-    return max(overlap, key=overlap.get) if overlap else None
+    if not overlap:
+        return None
+    best = max(overlap, key=overlap.get)
+    return best if overlap[best] > share * sum(overlap.values()) else None
 
 
 def test_dubbed_file_has_a_default_eng_stream_of_the_same_length(episode, dubbed):
@@ -110,14 +114,18 @@ def test_each_speaker_keeps_one_voice_and_speakers_differ(episode, dubbed, stems
     truth = load_truth(episode.truth)
     voices: dict[str, set[str]] = {}
     for ln in report.spoken_lines:
-        voices.setdefault(_truth_speaker(ln, truth), set()).add(ln.voice)
+        # a slot cut from overlapped speech (two true speakers at once, neither holding 2/3 of it) has
+        # no one true speaker to be consistent with; in this episode one 0.46 s slot is 0.40 s one
+        # speaker's and 0.46 s another's
+        if (who := _truth_speaker(ln, truth, share=2 / 3)) is not None:
+            voices.setdefault(who, set()).add(ln.voice)
     assert len(voices) == 3, voices  # all three speakers were dubbed
     assert all(len(v) == 1 for v in voices.values()), voices  # consistency per speaker
     assert len({next(iter(v)) for v in voices.values()}) == 3, voices  # different speakers differ
     # the dubbed voices follow the source speakers' pitch (per-speaker shift)
     dub_f0, src_f0 = {}, {}
     for spk in voices:
-        lines = [ln for ln in report.spoken_lines if _truth_speaker(ln, truth) == spk]
+        lines = [ln for ln in report.spoken_lines if _truth_speaker(ln, truth, share=2 / 3) == spk]
         dub_part = np.concatenate(
             [stems["dub_speech"][int(ln.speech_start * SR) : int(ln.speech_end * SR)] for ln in lines]
         )
