@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from anim400k.diarize.clustering import nme_spectral
+from anim400k.diarize.clustering import merge_centred, nme_spectral
 from anim400k.diarize.embedded import EmbeddedDiarizer, _reassign
-from anim400k.diarize.views import joint_count
+from anim400k.diarize.views import joint_count, view_counts
 from anim400k.errors import InputError
 
 
@@ -34,6 +34,40 @@ def test_joint_count_keeps_a_character_the_en_view_merges():
     assert joint_count(combined, jp) == 3
     assert joint_count(en, en) == 2  # no speaker invented when neither view separates them
     assert joint_count(jp, jp, max_speakers=2) == 2
+
+
+def test_view_counts_are_the_two_eigengap_counts():
+    truth = np.repeat([0, 1, 2], [30, 12, 12])
+    jp = _affinity(truth, 0)
+    en = _affinity(np.minimum(truth, 1), 1)
+    assert view_counts(en, jp) == (2, 3)
+    assert view_counts(jp, en) == (3, 2)
+    assert joint_count(en, jp) == max(view_counts(en, jp))
+
+
+def test_merge_centred_merges_a_split_voice_down_to_the_floor():
+    rng = np.random.default_rng(4)
+    truth = np.repeat([0, 1, 2], [40, 30, 30])
+    x = _voices(rng, truth, 0.3)
+    split = truth.copy()
+    split[20:40] = 3  # voice 0 in two clusters
+    out = merge_centred(x, split, 0.7)
+    assert np.array_equal(out, truth)  # the halves merge back (renumbered 0..k-1), the voices stay apart
+    assert np.array_equal(merge_centred(x, split, 0.7, floor=4), split)  # never below the floor
+    assert np.array_equal(merge_centred(x, split, 0.999), split)  # nothing that alike
+    # two voices that are one in these vectors merge, most alike first, down to the floor
+    one = _voices(rng, np.minimum(truth, 1), 0.3)
+    assert merge_centred(one, truth, 0.7).max() + 1 == 2
+    assert merge_centred(one, split, 0.7, floor=3).max() + 1 == 3
+    tiny = split.copy()
+    tiny[38:40] = 4  # two windows: no reliable centroid, left alone
+    kept = merge_centred(x, tiny, 0.7)
+    assert kept.max() + 1 == 4 and len(set(kept[38:40])) == 1 and kept[38] not in set(kept[:38])
+
+
+def test_confirm_similarity_option():
+    assert EmbeddedDiarizer().config.confirm_similarity == 0.7
+    assert EmbeddedDiarizer(confirm_similarity=None).config.confirm_similarity is None
 
 
 def test_bad_count_views_is_clear():

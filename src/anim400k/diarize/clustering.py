@@ -167,6 +167,32 @@ def merge_clusters(
     return labels
 
 
+def merge_centred(embeddings: np.ndarray, labels: np.ndarray, threshold: float, floor: int = 1,
+                  min_windows: int = 3) -> np.ndarray:
+    """Merge the two clusters whose *centred* centroids are most alike, while their cosine exceeds
+    ``threshold`` and more than ``floor`` clusters are left; labels renumbered ``0..k-1``.
+
+    Centroids are the clusters' mean ``embeddings`` minus the mean of all windows (as the clustering's
+    affinity centres them); a cluster of fewer than ``min_windows`` windows has no reliable centroid and
+    is not merged here.
+    """
+    labels = np.unique(labels, return_inverse=True)[1]
+    mean = embeddings.mean(axis=0)
+    while labels.max() + 1 > max(1, floor):
+        ids = np.arange(labels.max() + 1)
+        counts = np.bincount(labels, minlength=len(ids))
+        cents = l2_normalize(np.stack([embeddings[labels == i].mean(axis=0) - mean for i in ids]))
+        sim = cents @ cents.T
+        ok = counts >= min_windows
+        sim = np.where(ok[:, None] & ok[None, :], sim, -np.inf)
+        np.fill_diagonal(sim, -np.inf)
+        a, b = np.unravel_index(int(np.argmax(sim)), sim.shape)
+        if not sim[a, b] > threshold:
+            break
+        labels = np.unique(np.where(labels == max(a, b), min(a, b), labels), return_inverse=True)[1]
+    return labels
+
+
 def _blend_other(sim: np.ndarray, labels: np.ndarray, ids: np.ndarray,
                  other: tuple[np.ndarray, np.ndarray, np.ndarray], weight: float) -> np.ndarray:
     o_emb, _, o_valid = other

@@ -92,6 +92,11 @@ class EmbeddedConfig:
     #: speaker count with the other track: ``combined`` (eigengap of the combined affinity) or ``jp``
     #: (the larger of that and the JP-only affinity's count)
     count_views: str = "jp"
+    #: when the JP + other-view count (and the other view's splits) give more speakers than the JP
+    #: track's own count, clusters whose centred centroids (``emb``: embedding and spectral blend) have a
+    #: cosine above this merge, most alike first, down to the JP count at most (None: off;
+    #: docs/diarization.md, *Extra speakers confirmed*)
+    confirm_similarity: float | None = 0.7
     #: share of the spectral-envelope cosine (:mod:`.spectral`) in the window similarities (0: off)
     spectral_weight: float = 0.8
     #: speaker count from the ``embedding``-only affinities (the clustering then uses the blend) or
@@ -451,10 +456,27 @@ class EmbeddedDiarizer:
             count_jp = clustering.fused_affinity(raw, wpitch, cfg.pitch_weight)
             raw_view = None if view is None else dataclasses.replace(view, emb=view.raw_emb)
             count_aff = views.combined_affinity(count_jp, raw_view, cfg.other_weight, cfg.pitch_weight)
+        jp_num = None  # the JP track's own count, when the other view is used
         if num is None and cfg.count_views == "jp" and view is not None and view.valid.sum() >= 3:
-            num = views.joint_count(count_aff, count_jp, cfg.min_speakers, cfg.max_speakers)
+            combined_num, jp_num = views.view_counts(count_aff, count_jp, cfg.min_speakers, cfg.max_speakers)
+            num = max(combined_num, jp_num)
         elif num is None and count_aff is not aff:
             num = int(clustering.nme_spectral(count_aff, None, cfg.min_speakers, cfg.max_speakers).max()) + 1
+        labels = self._partition(aff, num, emb, windows, wpitch, view, raw)
+        if cfg.confirm_similarity is not None and jp_num is not None and labels.max() + 1 > jp_num:
+            # more speakers than the JP track alone shows: the extra ones must differ in the blend.
+            # When merging or splitting changed the count, the windows are clustered at the new count
+            # first (a split's halves are then re-drawn from the affinity and must pass the same test).
+            if labels.max() + 1 != num:
+                labels = self._partition(aff, int(labels.max()) + 1, emb, windows, wpitch, view, raw)
+            labels = clustering.merge_centred(emb, labels, cfg.confirm_similarity, floor=jp_num)
+        return labels
+
+    def _partition(self, aff: np.ndarray, num: int | None, emb: np.ndarray, windows: np.ndarray,
+                   wpitch: np.ndarray, view: views.OtherView | None, raw: np.ndarray | None) -> np.ndarray:
+        """NME clustering of ``aff`` into ``num`` speakers (None: the eigengap's count), re-assignment,
+        then (no ``num_speakers`` given) merging of over-split clusters and the other view's splits."""
+        cfg = self.config
         labels = clustering.nme_spectral(aff, num, cfg.min_speakers, cfg.max_speakers)
         if cfg.reassign_iters > 0:
             labels = _reassign(aff, labels, cfg.reassign_iters)

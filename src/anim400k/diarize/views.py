@@ -63,7 +63,13 @@ def joint_count(combined: np.ndarray, jp: np.ndarray, min_speakers: int = 1, max
     """Speaker count: the larger of the NME eigengap counts of the ``combined`` (JP + other view)
     and the ``jp``-only affinity. The mean with the other view can blur two JP voices whose other-track
     actors sound alike; the clusters merge again afterwards when they are one speaker in both views."""
-    return max(int(clustering.nme_spectral(a, None, min_speakers, max_speakers).max()) + 1 for a in (combined, jp))
+    return max(view_counts(combined, jp, min_speakers, max_speakers))
+
+
+def view_counts(combined: np.ndarray, jp: np.ndarray, min_speakers: int = 1, max_speakers: int = 8) -> tuple[int, int]:
+    """The NME eigengap speaker counts of the ``combined`` and of the ``jp``-only affinity."""
+    c, j = (int(clustering.nme_spectral(a, None, min_speakers, max_speakers).max()) + 1 for a in (combined, jp))
+    return c, j
 
 
 def centred_scores(emb: np.ndarray, labels: np.ndarray, valid: np.ndarray, k: int) -> np.ndarray:
