@@ -39,7 +39,10 @@ def start_build(manifest: Path, out: Path, jobs: int = 2) -> subprocess.Popen:
     """``anim400k build`` in a process group of its own (as a shell runs a job)."""
     cmd = [sys.executable, "-m", "anim400k", "build", str(manifest), "--out", str(out), "--jobs", str(jobs),
            "--no-progress", "--no-video-clips"]
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    # an interactive shell gives its foreground job the default SIGINT action; pytest itself may run with
+    # SIGINT ignored (a background job of a script, nohup), which a child would otherwise inherit
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def finish(proc: subprocess.Popen) -> tuple[int, str, str]:
