@@ -103,10 +103,9 @@ def test_one_speaker(episode1, diarizer):
 
 def test_vad_end_threshold_ends_regions_earlier(episode3):
     from anim400k.diarize import vad
-
-    audio, sr = _mix(episode3)
     from anim400k.diarize.embedded import to_16k
 
+    audio, sr = _mix(episode3)
     x = to_16k(audio, sr)
     default = vad.speech_regions(x)
     # silero's own end threshold (threshold - 0.15) is what None means
