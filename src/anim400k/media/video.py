@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -178,8 +179,9 @@ def x264_asm_params() -> list[str]:
     return ["asm=AVX2"] if _has_avx512() else []
 
 
+@functools.cache
 def _has_avx512() -> bool:
-    """True when the CPU has the AVX-512 subsets x264 uses (F, CD, BW, DQ, VL; NumPy's CPU detection)."""
+    """True when the CPU has the AVX-512 subsets x264 uses (F, CD, BW, DQ, VL; NumPy's CPU detection, read once)."""
     try:
         from numpy._core._multiarray_umath import __cpu_features__ as features
     except ImportError:  # NumPy 1.x
