@@ -1,4 +1,4 @@
-"""Subtitle files (pysubs2) and subtitle streams inside an MKV (PyAV)."""
+"""Subtitle files (SRT: srt, WebVTT: webvtt-py, ASS: pysubs2) and subtitle streams inside an MKV (PyAV)."""
 
 from __future__ import annotations
 
@@ -134,3 +134,95 @@ def test_broken_utf16_is_one_clear_error(tmp_path):
     p.write_bytes(b"\xff\xfe\x00\xd8")
     with pytest.raises(InputError, match="bad16.srt: not UTF-16 text"):
         read_subtitles(p)
+
+
+VTT = """WEBVTT - made by a captioning tool
+Kind: captions
+
+STYLE
+::cue { color: yellow }
+
+NOTE header note
+
+cue-1
+00:00:01.000 --> 00:00:02.000 align:start position:10%
+Hello.
+
+cue-2
+00:00:03.000 --> 00:00:04.000
+Tom &amp; Jerry &lt;3
+
+NOTE translator: check name
+
+00:00:05.000 --> 00:00:06.500
+Karaoke <00:00:05.500>words <00:00:06.000><c.yellow>here</c> <v Bob>hey</v>
+
+00:07.000 --> 00:08.000
+<ruby>漢字<rt>かんじ</rt></ruby>を<ruby>読<rp>(</rp><rt>よ</rt><rp>)</rp></ruby>む
+"""
+
+
+def test_webvtt_ids_notes_tags_entities_and_ruby(tmp_path):
+    p = tmp_path / "s.vtt"
+    p.write_text(VTT, encoding="utf-8")
+    assert read_subtitles(p) == [
+        Subtitle(1.0, 2.0, "Hello."),
+        Subtitle(3.0, 4.0, "Tom & Jerry <3"),
+        Subtitle(5.0, 6.5, "Karaoke words here hey"),
+        Subtitle(7.0, 8.0, "漢字を読む"),
+    ]
+
+
+def test_webvtt_cue_that_cannot_be_read_is_an_error_not_lost(tmp_path):
+    p = tmp_path / "bad.vtt"
+    p.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nA\n\n00:00:03.000 --> 00:61:04.000\nB\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"bad.vtt: malformed WebVTT cue at line 6"):
+        read_subtitles(p)
+
+
+def test_srt_keeps_a_last_line_of_digits_and_strips_markup(tmp_path):
+    p = tmp_path / "s.srt"
+    p.write_text(
+        "1\n00:00:01,000 --> 00:00:02,000\n<i>Hi</i> {\\an8}there, I <3 you\n\n"
+        "2\n00:00:04,000 --> 00:00:05,000\nThe code for the door is\n1984",
+        encoding="utf-8",
+    )
+    assert read_subtitles(p) == [
+        Subtitle(1.0, 2.0, "Hi there, I <3 you"),
+        Subtitle(4.0, 5.0, "The code for the door is 1984"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("1\n00:00:01,000 --> 00:00:02,000\nHi\n\n2\n00:00:03,0", r"line 6: expected a timing line .*'00:00:03,0'"),
+        ("1\n-00:00:01,000 --> 00:00:02,000\nHi\n", r"line 2: bad timing line '-00:00:01,000"),
+        ("1\n00:00:01,000 --> 00:00:02,000\nA\n\n2\n00:00:03,000 -> 00:00:04,000\nB\n", r"line 6: expected a timing"),
+    ],
+)
+def test_malformed_srt_cue_is_one_error_with_its_line(tmp_path, text, message):
+    p = tmp_path / "bad.srt"
+    p.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=r"bad.srt: malformed SRT cue at " + message):
+        read_subtitles(p)
+
+
+def test_ass_drawings_are_not_text_and_a_missing_style_section_is_tolerated(tmp_path):
+    p = tmp_path / "s.ass"
+    p.write_text(
+        "[Script Info]\nScriptType: v4.00+\n\n[Events]\n"
+        "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
+        "Dialogue: 0,0:00:01.00,0:00:02.00,Default,,0,0,0,,Hello\n"
+        "Dialogue: 0,0:00:04.00,0:00:05.00,Default,,0,0,0,,{\\p1}m 0 0 l 100 0 100 100 0 100{\\p0}\n"
+        "Dialogue: 0,0:00:06.00,0:00:07.00,Default,,0,0,0,,{\\pos(1,1)\\p2}m 0 0 l 5 5{\\p0}Sign\n",
+        encoding="utf-8",
+    )
+    assert read_subtitles(p) == [Subtitle(1.0, 2.0, "Hello"), Subtitle(6.0, 7.0, "Sign")]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_byte_order_mark_is_decoded(tmp_path, encoding):
+    p = tmp_path / "nobom.srt"
+    p.write_bytes("1\n00:00:01,000 --> 00:00:02,500\nこんにちは、元気？\n\n".encode(encoding))
+    assert read_subtitles(p) == [Subtitle(1.0, 2.5, "こんにちは、元気？")]

@@ -1,7 +1,10 @@
-"""Subtitles: SRT/VTT/ASS files (pysubs2) and text subtitle streams inside media (PyAV).
+"""Subtitles: SRT, WebVTT, ASS/SSA files and text subtitle streams inside media (PyAV).
 
-Events come back as :class:`anim400k.model.Subtitle` with plain text (ASS override tags
-removed, line breaks turned into spaces), empty events dropped, sorted by time.
+Files are read by the format's own parser: SRT by the ``srt`` package, WebVTT by ``webvtt-py``,
+ASS/SSA (and MicroDVD, MPL2, TMP) by pysubs2. Events come back as
+:class:`anim400k.model.Subtitle` with plain text (markup removed per format,
+:mod:`anim400k.formats.subtitle_text`; line breaks turned into spaces), empty events dropped,
+sorted by time.
 """
 
 from __future__ import annotations
@@ -22,15 +25,23 @@ _LANG_ALIASES = {
     "en": "eng", "eng": "eng", "english": "eng",
     "ja": "jpn", "jp": "jpn", "jpn": "jpn", "japanese": "jpn",
 }
-_SPACES = re.compile(r"\s+")
+#: An SRT timing line (a negative time included, so that it is refused with its line number).
+_SRT_TIMING = re.compile(r"^[ \t]*-?\d+:\d+:\d+(?:[,.]\d+)?[ \t]*-->", re.MULTILINE)
+#: A minimal style section for ASS/SSA files that have none (mpv and FFmpeg read such files).
+_DEFAULT_STYLES = (
+    "[V4+ Styles]\nFormat: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, "
+    "BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, "
+    "Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\nStyle: Default,Arial,20,&H00FFFFFF,&H000000FF,"
+    "&H00000000,&H00000000,0,0,0,0,100,100,0,0,1,2,2,2,10,10,10,1\n\n"
+)
 
 
 def plain_text(ass_text: str) -> str:
-    """Strip ASS override tags (``{\\i1}``), turn ``\\N``/newlines into spaces, collapse whitespace."""
-    import pysubs2
+    """Plain text of an ASS event (:func:`anim400k.formats.subtitle_text.ass_text`): override tags
+    and drawings removed, ``\\N``/newlines turned into spaces, whitespace collapsed."""
+    from .subtitle_text import ass_text as _ass_text
 
-    text = pysubs2.SSAEvent(text=ass_text).plaintext
-    return _SPACES.sub(" ", text).strip()
+    return _ass_text(ass_text)
 
 
 def _finish(events: Iterable[Subtitle]) -> list[Subtitle]:
@@ -48,16 +59,38 @@ _BOMS = (
 )
 
 
-def decode_text(data: bytes, path: str | Path) -> str:
-    """Decode a subtitle file's bytes: UTF-8, or UTF-8/UTF-16/UTF-32 with a byte-order mark.
+def _bomless_utf16(data: bytes) -> str | None:
+    """``utf-16-le``/``utf-16-be`` when ``data`` looks like UTF-16 without a byte-order mark.
 
-    Text that does not decode raises :class:`InputError` naming the file and the byte.
+    Subtitle text is never meant to hold NUL bytes, while UTF-16 puts one beside every ASCII
+    character (digits, ``-->``, line breaks), all on the odd bytes (little-endian) or all on the
+    even ones (big-endian).
+    """
+    head = data[:4096]
+    if len(head) < 4 or b"\x00" not in head:
+        return None
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if odd >= 4 * max(even, 1) and odd >= len(head) // 8:
+        return "utf-16-le"
+    if even >= 4 * max(odd, 1) and even >= len(head) // 8:
+        return "utf-16-be"
+    return None
+
+
+def decode_text(data: bytes, path: str | Path) -> str:
+    """Decode a subtitle or transcript file's bytes.
+
+    UTF-8, UTF-8/UTF-16/UTF-32 with a byte-order mark, or UTF-16 without one (told by where its
+    NUL bytes fall). Text that does not decode raises :class:`InputError` naming the file and
+    the byte; other encodings (Shift-JIS, ...) are refused that way, to be converted to UTF-8 first.
     """
     encoding = "utf-8"
     for bom, name in _BOMS:
         if data.startswith(bom):
             data, encoding = data[len(bom):], name
             break
+    else:
+        encoding = _bomless_utf16(data) or encoding
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -65,25 +98,119 @@ def decode_text(data: bytes, path: str | Path) -> str:
         raise InputError(f"not {label} text ({exc.reason} at byte {exc.start})", path) from exc
 
 
-def read_subtitles(path: str | Path) -> list[Subtitle]:
-    """Read an SRT/VTT/ASS/SSA file (format detected by pysubs2) into sorted plain-text events.
+def subtitle_format(text: str) -> str:
+    """``"vtt"``, ``"srt"`` or ``"other"`` (ASS/SSA and the formats pysubs2 detects) for a file's text."""
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if stripped.startswith("WEBVTT"):
+        return "vtt"
+    if "[events]" in stripped[:65536].lower():
+        return "other"
+    return "srt" if _SRT_TIMING.search(stripped[:65536]) else "other"
 
-    The file is UTF-8, or UTF-8/UTF-16/UTF-32 with a byte-order mark. An empty file (no cues)
-    gives no events. Comments and empty events are dropped. A file that does not parse, or an event that
-    ends before it starts, raises :class:`InputError` naming the file.
+
+def _line_of(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def _srt_bad_line(lines: list[str], first: int) -> tuple[int, str]:
+    """The line to name for an SRT cue that does not parse, starting at line ``first`` (1-based).
+
+    Its timing line when the cue has one (a negative or malformed time), else its first line that
+    is not a cue number (a cue cut short: half a timestamp; a wrong arrow).
     """
+    block = []
+    for k in range(first - 1, len(lines)):
+        if not lines[k].strip():
+            if block:
+                break
+            continue
+        block.append(k)
+    if not block:
+        return first, "unexpected end of file"
+    timing = next((k for k in block if "-->" in lines[k]), None)
+    if timing is not None:
+        return timing + 1, f"bad timing line {lines[timing].strip()[:60]!r}"
+    k = next((k for k in block if not lines[k].strip().isdigit()), block[-1])
+    return k + 1, f"expected a timing line ('00:00:01,000 --> 00:00:02,500'), found {lines[k].strip()[:60]!r}"
+
+
+def _parse_srt(text: str, path: Path) -> list[Subtitle]:
+    """SRT cues by the ``srt`` package: a cue it cannot read is an error with its line number."""
+    import srt
+
+    from .subtitle_text import srt_text
+
+    try:
+        cues = list(srt.parse(text))
+    except srt.SRTParseError as exc:
+        first = _line_of(text, exc.expected_start + len(exc.unmatched_content) - len(exc.unmatched_content.lstrip()))
+        line, what = _srt_bad_line(text.splitlines(), first)
+        raise InputError(f"malformed SRT cue at line {line}: {what}", path) from exc
+    events = []
+    for cue in cues:
+        start, end = cue.start.total_seconds(), cue.end.total_seconds()
+        if end < start:
+            raise InputError(f"subtitle {cue.index}: end {end:.3f} before start {start:.3f}", path)
+        events.append(Subtitle(start, end, srt_text(cue.content)))
+    return events
+
+
+def _parse_vtt(text: str, path: Path) -> list[Subtitle]:
+    """WebVTT cues by ``webvtt-py`` (identifiers, NOTE, STYLE and REGION blocks skipped by it).
+
+    webvtt-py skips a block it cannot read as a cue; a block with a ``-->`` line that did not
+    become a cue is reported with that line instead of being lost.
+    """
+    import webvtt
+    from webvtt.errors import MalformedCaptionError, MalformedFileError
+
+    from .subtitle_text import vtt_text
+
+    try:
+        captions = webvtt.WebVTT.from_string(text).captions
+    except (MalformedFileError, MalformedCaptionError) as exc:
+        raise InputError(f"malformed WebVTT ({exc})", path) from exc
+    lines = text.splitlines()
+    timing_lines = [i for i, line in enumerate(lines) if "-->" in line]
+    if len(timing_lines) > len(captions):
+        bad = next((i for i in timing_lines if not _vtt_timing_ok(lines[i])), timing_lines[-1])
+        raise InputError(f"malformed WebVTT cue at line {bad + 1} ({lines[bad].strip()[:60]!r})", path)
+    events = []
+    for i, cap in enumerate(captions):
+        start, end = cap.start_time.in_milliseconds() / 1000.0, cap.end_time.in_milliseconds() / 1000.0
+        if end < start:
+            raise InputError(f"cue {i + 1}: end {end:.3f} before start {start:.3f}", path)
+        events.append(Subtitle(start, end, vtt_text(cap.raw_text)))
+    return events
+
+
+def _vtt_timing_ok(line: str) -> bool:
+    """Whether webvtt-py reads ``line`` as a cue's timing line."""
+    import webvtt
+    from webvtt.errors import MalformedCaptionError
+
+    try:
+        return len(webvtt.WebVTT.from_string(f"WEBVTT\n\n{line}\nx\n").captions) == 1
+    except MalformedCaptionError:
+        return False
+
+
+def _parse_pysubs2(text: str, path: Path) -> list[Subtitle]:
+    """ASS/SSA (and MicroDVD, MPL2, TMP) events by pysubs2; comments dropped."""
     import pysubs2
 
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("subtitle file not found", path)
-    text = decode_text(path.read_bytes(), path)
-    if not text.strip():
-        return []  # a file with no cues is a valid file with no subtitles
     try:
         subs = pysubs2.SSAFile.from_string(text)
     except Exception as exc:  # pysubs2 raises several exception types for unknown formats
-        raise InputError(f"not a subtitle file pysubs2 can read ({exc})", path) from exc
+        lower = text.lower()
+        if "[events]" in lower and "styles]" not in lower:
+            try:  # a style section is all it lacks: mpv and FFmpeg read such files too
+                at = lower.index("[events]")
+                subs = pysubs2.SSAFile.from_string(text[:at] + _DEFAULT_STYLES + text[at:])
+            except Exception:
+                raise InputError(f"not a subtitle file pysubs2 can read ({exc})", path) from exc
+        else:
+            raise InputError(f"not a subtitle file pysubs2 can read ({exc})", path) from exc
     events = []
     for i, ev in enumerate(subs.events):
         if ev.is_comment:
@@ -93,7 +220,25 @@ def read_subtitles(path: str | Path) -> list[Subtitle]:
                 f"subtitle event {i + 1}: end {ev.end / 1000:.3f} before start {ev.start / 1000:.3f}", path
             )
         events.append(Subtitle(ev.start / 1000.0, ev.end / 1000.0, plain_text(ev.text)))
-    return _finish(events)
+    return events
+
+
+def read_subtitles(path: str | Path) -> list[Subtitle]:
+    """Read an SRT, WebVTT or ASS/SSA file (format told by its content) into sorted plain-text events.
+
+    The file is UTF-8, UTF-8/UTF-16/UTF-32 with a byte-order mark, or UTF-16 without one. An
+    empty file (no cues) gives no events. Comments and empty events are dropped. A file that does
+    not parse, a cue that cannot be read (a bad or negative time, a truncated cue), or an event
+    that ends before it starts raises :class:`InputError` naming the file (and the line, for SRT).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("subtitle file not found", path)
+    text = decode_text(path.read_bytes(), path)
+    if not text.strip():
+        return []  # a file with no cues is a valid file with no subtitles
+    parse = {"srt": _parse_srt, "vtt": _parse_vtt}.get(subtitle_format(text), _parse_pysubs2)
+    return _finish(parse(text, path))
 
 
 def _select_subtitle_stream(container, stream: str | int, path: Path):  # type: ignore[no-untyped-def]

@@ -1,0 +1,69 @@
+"""Plain text of one subtitle cue, per format: what a viewer reads, without markup.
+
+* ASS/SSA (:func:`ass_text`): override blocks (``{\\i1}``, ``{\\an8}``) removed, text drawn in
+  drawing mode (``{\\p1}m 0 0 l 100 0{\\p0}``: vector shapes, not words) dropped, ``\\N``, ``\\n``
+  and ``\\h`` turned into spaces.
+* SRT (:func:`srt_text`): HTML-like tags (``<i>``, ``<font color=...>``) and ASS override blocks
+  that many SRT files carry (``{\\an8}``) removed.
+* WebVTT (:func:`vtt_text`): ruby annotations (``<rt>`` readings, ``<rp>`` fallback brackets)
+  dropped so ``<ruby>漢字<rt>かんじ</rt></ruby>`` reads ``漢字``, every cue tag and inline
+  timestamp (``<v Bob>``, ``<c.yellow>``, ``<00:00:03.500>``) removed, character references
+  (``&amp;``, ``&lt;``, ``&nbsp;``) decoded, bidi marks dropped.
+
+Whitespace, line breaks included, collapses to single spaces in all three.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+_SPACES = re.compile(r"\s+")
+#: An ASS override block ``{...}``.
+_OVERRIDE = re.compile(r"\{([^}]*)\}")
+#: ``\pN`` inside an override block: drawing mode on (N > 0) or off (N = 0).
+_DRAWING = re.compile(r"\\p(\d+)")
+#: An ASS override block that starts with a backslash, as SRT files carry them (``{\an8}``).
+_ASS_OVERRIDE_IN_SRT = re.compile(r"\{\\[^}]*\}")
+#: An HTML-like tag: ``<`` + optional ``/`` + a letter, so ``I <3 you`` keeps its ``<3``.
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+#: Ruby readings and their fallback parentheses, with their content (WebVTT ``<rt>``, ``<rp>``).
+_RUBY_ANNOTATION = re.compile(r"<(rt|rp)(?:[.\s][^>]*)?>.*?(?:</\1\s*>|(?=</ruby\s*>)|$)", re.IGNORECASE | re.DOTALL)
+#: A WebVTT inline timestamp tag (``<00:00:03.500>``, ``<03.500>`` style forms included).
+_TIMESTAMP_TAG = re.compile(r"<\d+(?::\d+)*(?:\.\d+)?>")
+_BIDI_MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e"))
+
+
+def collapse(text: str) -> str:
+    """``text`` with every run of whitespace (line breaks included) turned into one space, stripped."""
+    return _SPACES.sub(" ", text).strip()
+
+
+def ass_text(text: str) -> str:
+    """Plain text of an ASS/SSA event's ``Text`` field (module docstring)."""
+    parts = []
+    drawing = False
+    pos = 0
+    for block in _OVERRIDE.finditer(text):
+        if not drawing:
+            parts.append(text[pos : block.start()])
+        for level in _DRAWING.findall(block.group(1)):
+            drawing = int(level) > 0
+        pos = block.end()
+    if not drawing:
+        parts.append(text[pos:])
+    plain = "".join(parts).replace("\\N", " ").replace("\\n", " ").replace("\\h", " ")
+    return collapse(plain)
+
+
+def srt_text(text: str) -> str:
+    """Plain text of an SRT cue's lines (module docstring)."""
+    return collapse(_TAG.sub("", _ASS_OVERRIDE_IN_SRT.sub("", text)))
+
+
+def vtt_text(text: str) -> str:
+    """Plain text of a WebVTT cue's payload (module docstring)."""
+    text = _RUBY_ANNOTATION.sub("", text)
+    text = _TAG.sub("", _TIMESTAMP_TAG.sub("", text))
+    text = _ASS_OVERRIDE_IN_SRT.sub("", text)
+    return collapse(html.unescape(text).translate(_BIDI_MARKS))
