@@ -105,8 +105,9 @@ SUBTITLE_CASES = [
     Case("srt-nonsense-text", {"s.srt": b"hello\nworld\nno cues here\n", "en.json": WHISPER_OK, "ja.json": WHISPER_OK},
          _ALIGN + ["--subtitles", "{in}/s.srt", "--out", "{out}/c.json"],
          "s.srt"),
-    Case("srt-utf16-no-bom", {"s.srt": SRT_OK.decode().encode("utf-16-le"), "en.json": WHISPER_OK,
-                              "ja.json": WHISPER_OK},
+    # UTF-16 without a byte-order mark is read now (tests/test_subtitles.py); Shift-JIS is refused
+    Case("srt-shift-jis", {"s.srt": "1\n00:00:01,000 --> 00:00:02,000\nこんにちは\n".encode("shift_jis"),
+                           "en.json": WHISPER_OK, "ja.json": WHISPER_OK},
          _ALIGN + ["--subtitles", "{in}/s.srt", "--out", "{out}/c.json"],
          "s.srt"),
     Case("ass-broken", {"s.ass": b"[Script Info]\n[Events]\nFormat: Start, End\nDialogue: zz,yy\n",
