@@ -82,3 +82,34 @@ def test_confidence_column_round_trips(tmp_path):
     # a confidence outside 0..1 or not a number is read as unknown
     odd = parse_rttm("SPEAKER f 1 0 1 <NA> <NA> A 7.5 <NA>\nSPEAKER f 1 1 1 <NA> <NA> A x <NA>\n")["f"]
     assert [t.confidence for t in odd] == [None, None]
+
+
+@pytest.mark.parametrize(
+    ("fields", "needle"),
+    [
+        ("1e400 2.000", "line 1: invalid start '1e400' (times are seconds from 0 to 10000000)"),
+        ("inf 2.000", "line 1: invalid start 'inf'"),
+        ("nan 2.000", "line 1: invalid start 'nan'"),
+        ("1e300 2.000", "line 1: invalid start '1e300'"),
+        ("1.0 1e400", "line 1: invalid duration '1e400'"),
+        ("1.0 nan", "line 1: invalid duration 'nan'"),
+        ("9999999.0 2.0", "line 1: invalid duration '2.0': the turn ends after 10000000 s"),
+        ("1.0 " + "9" * 5000, "line 1: invalid duration '9999999999999999999...'"),
+        ("-inf 2.0", "line 1: invalid start '-inf'"),
+        ("<NA> 2.0", "line 1: start/duration are not numbers: '<NA>' '2.0'"),
+        ("1.0 two", "line 1: start/duration are not numbers: '1.0' 'two'"),
+    ],
+)
+def test_times_that_are_not_finite_or_too_large_are_refused(tmp_path, fields, needle):
+    """An infinite start once read as a turn at inf, and DER came out 0.0 % of 0.0 s."""
+    path = tmp_path / "inf.rttm"
+    path.write_text(f"SPEAKER two_tagged 1 {fields} <NA> <NA> spk0 <NA> <NA>\n")
+    with pytest.raises(InputError) as info:
+        read_rttm(path)
+    assert info.value.message.startswith(f"{path}: {needle}")
+    assert len(info.value.message) < 200
+
+
+def test_largest_time_is_read():
+    assert parse_rttm("SPEAKER f 1 9999998.0 2.0 <NA> <NA> A <NA> <NA>") == {"f": [Turn(9999998.0, 1e7, "A")]}
+
