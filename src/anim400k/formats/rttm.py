@@ -95,8 +95,8 @@ def _confidence(fields: list[str]) -> float | None:
     return value if 0.0 <= value <= 1.0 else None
 
 
-def read_rttm(path: str | Path, file_id: str | None = None) -> list[Turn]:
-    """The turns in RTTM file ``path`` (of ``file_id`` only, when given; all file ids otherwise)."""
+def read_rttm_files(path: str | Path) -> dict[str, list[Turn]]:
+    """The turns in RTTM file ``path`` per file id (each list sorted by start)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -104,7 +104,13 @@ def read_rttm(path: str | Path, file_id: str | None = None) -> list[Turn]:
         raise InputError("file not found", path) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read RTTM: {exc}", path) from None
-    per_file = parse_rttm(text, path)
+    return parse_rttm(text, path)
+
+
+def read_rttm(path: str | Path, file_id: str | None = None) -> list[Turn]:
+    """The turns in RTTM file ``path`` (of ``file_id`` only, when given; all file ids otherwise)."""
+    path = Path(path)
+    per_file = read_rttm_files(path)
     if file_id is not None:
         if per_file and file_id not in per_file:
             raise InputError(f"no turns for file id {file_id!r} (found {', '.join(sorted(per_file))})", path)
