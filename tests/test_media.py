@@ -547,3 +547,10 @@ def test_x264_assembly_is_capped_at_avx2_on_avx512_cpus(tmp_path: Path, episode:
         runs.append(out.read_bytes())
     assert runs[0] == runs[1] and b"x264 - core" in runs[0]
     assert media.probe(tmp_path / "0.mp4").duration == pytest.approx(1.2, abs=0.05)
+
+
+@pytest.mark.parametrize("fps", [float("inf"), float("nan"), 0.0, -1.0])
+def test_extract_frames_refuses_a_rate_that_is_not_finite_and_positive(tmp_path, fps):
+    """fps = inf made k / fps 0 for every k: frames without end."""
+    with pytest.raises(ValueError, match="fps must be a finite number > 0"):
+        media.extract_frames(tmp_path / "none.mkv", fps, lambda k: tmp_path / f"{k}.jpg")

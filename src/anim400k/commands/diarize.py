@@ -37,11 +37,13 @@ def register(app: typer.Typer) -> None:
 
         from ..diarize.metrics import der
         from ..diarize.run import diarize_media, load_reference
-        from ..errors import InputError
+        from ..errors import InputError, check_number
         from ..formats.rttm import write_rttm
+        from ..model import MAX_TIME_S
 
         if num_speakers is not None and num_speakers < 1:
             raise InputError(f"--num-speakers must be >= 1, got {num_speakers}")
+        check_number("--collar", collar, 0.0, MAX_TIME_S)
         if not media.exists():
             raise InputError("file not found", media)
         sel: str | int = int(stream) if stream.strip().isdigit() else stream.strip()
