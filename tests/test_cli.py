@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import warnings
 
 import pytest
 
@@ -47,3 +48,96 @@ def test_every_command_module_is_registered_statically():
 
     modules = {m.name for m in pkgutil.iter_modules(commands.__path__)}
     assert {c.__name__.rsplit(".", 1)[1] for c in cli.COMMANDS} == modules
+
+
+@pytest.fixture
+def two_transcripts(tmp_path):
+    en = tmp_path / "en.json"
+    en.write_text('{"segments":[{"start":0,"end":2,"text":"hi"}]}')
+    jp = tmp_path / "jp.json"
+    jp.write_text('{"segments":[{"start":0,"end":2,"text":"a"}]}')
+    return en, jp
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--offset", "nan"], "--offset must be a finite number from -10000000 to 10000000, not nan"),
+        (["--offset", "inf"], "--offset must be a finite number from -10000000 to 10000000, not inf"),
+        (["--offset", "1e300"], "--offset must be a finite number from -10000000 to 10000000, not 1e+300"),
+        (["--tolerance-ms", "-5"], "--tolerance-ms must be an integer from 0 to 10000000000, not -5"),
+        (["--drift", "nan"], "--drift must be a finite number above -1 and at most 1, not nan"),
+        (["--drift", "-1"], "--drift must be a finite number above -1 and at most 1, not -1.0"),
+        (["--drift", "inf"], "--drift must be a finite number above -1 and at most 1, not inf"),
+    ],
+)
+def test_align_numeric_options_are_checked(two_transcripts, tmp_path, capsys, options, message):
+    """Before, nan blamed the data ('JP segment 0 has a time that is not finite'), 1e300 wrote 00:00:00.000
+    for every JP time, and a negative tolerance was taken."""
+    en, jp = two_transcripts
+    out = tmp_path / "clips.json"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert main(["align", "--en", str(en), "--jp", str(jp), "--out", str(out), *options]) == 2
+    assert capsys.readouterr().err.splitlines() == [f"anim400k: error: {message}"]
+    assert not out.exists()
+
+
+def test_align_numeric_options_in_range_work(two_transcripts, tmp_path):
+    en, jp = two_transcripts
+    out = tmp_path / "clips.json"
+    args = ["--offset", "-10000000", "--drift", "0.999", "--tolerance-ms", "0"]
+    assert main(["align", "--en", str(en), "--jp", str(jp), "--out", str(out), *args]) == 0
+    assert out.exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["build", "m.yaml", "--out", "OUT", "--frames-fps", "inf"],
+         "--frames-fps must be a finite number above 0 and at most 1000, not inf"),
+        (["build", "m.yaml", "--out", "OUT", "--frames-fps", "nan"],
+         "--frames-fps must be a finite number above 0 and at most 1000, not nan"),
+        (["build", "m.yaml", "--out", "OUT", "--frames-fps", "0"],
+         "--frames-fps must be a finite number above 0 and at most 1000, not 0.0"),
+        (["build", "m.yaml", "--out", "OUT", "--tolerance-ms", "-1"],
+         "--tolerance-ms must be an integer from 0 to 10000000000, not -1"),
+        (["demo", "--out", "OUT", "--duration", "nan"], "--duration must be a finite number from 2 to 1800, not nan"),
+        (["demo", "--out", "OUT", "--duration", "-1"], "--duration must be a finite number from 2 to 1800, not -1.0"),
+        (["demo", "--out", "OUT", "--episodes", "0"], "--episodes must be an integer >= 1, not 0"),
+        (["diarize", "MEDIA", "--out", "OUT", "--collar", "nan"],
+         "--collar must be a finite number from 0 to 10000000, not nan"),
+        (["diarize", "MEDIA", "--out", "OUT", "--collar", "-0.5"],
+         "--collar must be a finite number from 0 to 10000000, not -0.5"),
+        (["dub", "MEDIA", "--out", "OUT", "--max-stretch", "inf"],
+         "dub option max_stretch must be a finite number > 0, not inf"),
+        (["dub", "MEDIA", "--out", "OUT", "--min-stretch", "nan"],
+         "dub option min_stretch must be a finite number > 0, not nan"),
+        (["mushra", "create", "--out", "OUT", "--lufs", "nan"],
+         "--lufs must be a finite number from -70 to 0, not nan"),
+        (["mushra", "create", "--out", "OUT", "--lufs", "3"],
+         "--lufs must be a finite number from -70 to 0, not 3.0"),
+    ],
+)
+def test_float_options_of_other_commands_are_checked(tmp_path, capsys, argv, message):
+    """nan/inf/negative where meaningless: one line about the option, exit 2, nothing written (demo --duration
+    nan and --episodes 0 were tracebacks; build --frames-fps inf extracted frames without end)."""
+    (tmp_path / "m.yaml").write_text("shows: []\n")
+    (tmp_path / "MEDIA").write_bytes(b"")
+    argv = [str(tmp_path / a) if a in ("m.yaml", "OUT", "MEDIA") else a for a in argv]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.splitlines() == [f"anim400k: error: {message}"]
+    assert not (tmp_path / "OUT").exists()
+
+
+def test_check_number_messages():
+    from anim400k.errors import InputError, check_number
+
+    assert check_number("--x", 0.5, 0, 1) == 0.5
+    assert check_number("--x", 0, 0) == 0
+    with pytest.raises(InputError, match=r"^--x must be a finite number > 0, not 0\.0$"):
+        check_number("--x", 0.0, 0, above=True)
+    with pytest.raises(InputError, match=r"^--x must be a finite number <= 1, not 2\.0$"):
+        check_number("--x", 2.0, maximum=1)
+    with pytest.raises(InputError, match=r"^--x must be a finite number, not inf$"):
+        check_number("--x", float("inf"))

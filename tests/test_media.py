@@ -547,3 +547,41 @@ def test_x264_assembly_is_capped_at_avx2_on_avx512_cpus(tmp_path: Path, episode:
         runs.append(out.read_bytes())
     assert runs[0] == runs[1] and b"x264 - core" in runs[0]
     assert media.probe(tmp_path / "0.mp4").duration == pytest.approx(1.2, abs=0.05)
+
+
+@pytest.mark.parametrize("fps", [float("inf"), float("nan"), 0.0, -1.0])
+def test_extract_frames_refuses_a_rate_that_is_not_finite_and_positive(tmp_path, fps):
+    """fps = inf made k / fps 0 for every k: frames without end."""
+    with pytest.raises(ValueError, match="fps must be a finite number > 0"):
+        media.extract_frames(tmp_path / "none.mkv", fps, lambda k: tmp_path / f"{k}.jpg")
+
+
+@pytest.mark.parametrize(("tag", "language", "expected"), [("und", "en", 0), ("eng", "en", 0), ("jpn", "ja", 0),
+                                                          ("xyz", "en", 0), ("jpn", "en", None)])
+def test_default_audio_stream_of_a_single_stream(tmp_path, tag, language, expected):
+    from anim400k.media.probe import default_audio_stream
+
+    path = make_media(tmp_path / "one.mkv", dur=1.0, audio=((tag, JP_TONE, 16000, "mono", 0.0),), video=False)
+    if expected is not None:
+        assert default_audio_stream(path, language) == expected
+        return
+    with pytest.raises(InputError) as err:
+        default_audio_stream(path, language)
+    assert err.value.message == (f"{path}: its only audio stream is tagged 'jpn', not en: "
+                                 "pass --stream 0 to transcribe it as en anyway")
+
+
+def test_transcribe_refuses_a_stream_tagged_with_another_language(tmp_path, capsys):
+    """An MKV whose only audio is tagged jpn was transcribed as English; --stream 0 still forces it."""
+    from anim400k.cli import main
+
+    path = make_media(tmp_path / "jp.mkv", dur=1.0, audio=(("jpn", JP_TONE, 16000, "mono", 0.0),), video=False)
+    out = tmp_path / "t.json"
+    assert main(["transcribe", str(path), "--language", "en", "--asr", "vad", "--out", str(out)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"anim400k: error: {path}: its only audio stream is tagged 'jpn', not en: "
+        "pass --stream 0 to transcribe it as en anyway"
+    ]
+    assert not out.exists()
+    assert main(["transcribe", str(path), "--language", "en", "--asr", "vad", "--stream", "0", "--out", str(out)]) == 0
+    assert out.exists()

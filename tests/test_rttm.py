@@ -82,3 +82,88 @@ def test_confidence_column_round_trips(tmp_path):
     # a confidence outside 0..1 or not a number is read as unknown
     odd = parse_rttm("SPEAKER f 1 0 1 <NA> <NA> A 7.5 <NA>\nSPEAKER f 1 1 1 <NA> <NA> A x <NA>\n")["f"]
     assert [t.confidence for t in odd] == [None, None]
+
+
+@pytest.mark.parametrize(
+    ("fields", "needle"),
+    [
+        ("1e400 2.000", "line 1: invalid start '1e400' (times are seconds from 0 to 10000000)"),
+        ("inf 2.000", "line 1: invalid start 'inf'"),
+        ("nan 2.000", "line 1: invalid start 'nan'"),
+        ("1e300 2.000", "line 1: invalid start '1e300'"),
+        ("1.0 1e400", "line 1: invalid duration '1e400'"),
+        ("1.0 nan", "line 1: invalid duration 'nan'"),
+        ("9999999.0 2.0", "line 1: invalid duration '2.0': the turn ends after 10000000 s"),
+        ("1.0 " + "9" * 5000, "line 1: invalid duration '9999999999999999999...'"),
+        ("-inf 2.0", "line 1: invalid start '-inf'"),
+        ("<NA> 2.0", "line 1: start/duration are not numbers: '<NA>' '2.0'"),
+        ("1.0 two", "line 1: start/duration are not numbers: '1.0' 'two'"),
+    ],
+)
+def test_times_that_are_not_finite_or_too_large_are_refused(tmp_path, fields, needle):
+    """An infinite start once read as a turn at inf, and DER came out 0.0 % of 0.0 s."""
+    path = tmp_path / "inf.rttm"
+    path.write_text(f"SPEAKER two_tagged 1 {fields} <NA> <NA> spk0 <NA> <NA>\n")
+    with pytest.raises(InputError) as info:
+        read_rttm(path)
+    assert info.value.message.startswith(f"{path}: {needle}")
+    assert len(info.value.message) < 200
+
+
+def test_largest_time_is_read():
+    assert parse_rttm("SPEAKER f 1 9999998.0 2.0 <NA> <NA> A <NA> <NA>") == {"f": [Turn(9999998.0, 1e7, "A")]}
+
+
+MULTI = "SPEAKER a 1 0.5 2 <NA> <NA> s1 <NA> <NA>\nSPEAKER b 1 0.5 2 <NA> <NA> s2 <NA> <NA>\n"
+
+
+def test_reference_with_several_file_ids_uses_the_media_s_one(tmp_path):
+    from anim400k.diarize.run import load_reference
+
+    path = tmp_path / "multi.rttm"
+    path.write_text(MULTI)
+    assert load_reference(path, file_id="b") == [Turn(0.5, 2.5, "s2")]
+    for file_id in ("x", None):
+        with pytest.raises(InputError) as info:
+            load_reference(path, file_id=file_id)
+        assert info.value.message.startswith(f"{path}: holds turns of 2 recordings (file ids a, b); ")
+    # one file id: its turns, whatever the media is called (as before)
+    single = tmp_path / "one.rttm"
+    single.write_text(MULTI.splitlines()[0] + "\n")
+    assert load_reference(single, file_id="x") == [Turn(0.5, 2.5, "s1")]
+    empty = tmp_path / "empty.rttm"
+    empty.write_text(";; nothing\n")
+    assert load_reference(empty, file_id="x") == []
+
+
+def test_diarize_command_refuses_a_reference_of_other_recordings(tmp_path, capsys):
+    """Before, both recordings' turns were overlaid as one reference."""
+    from anim400k.cli import main
+
+    media = tmp_path / "ep 01.wav"
+    media.write_bytes(b"not read: the reference is checked first")
+    ref = tmp_path / "multi.rttm"
+    ref.write_text(MULTI)
+    out = tmp_path / "d.rttm"
+    assert main(["diarize", str(media), "--reference", str(ref), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        f"anim400k: error: {ref}: holds turns of 2 recordings (file ids a, b); none is the media's name "
+        "'ep_01': keep only this recording's SPEAKER lines, or name the media after its file id"
+    ]
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "needle"),
+    [("1e400", "jp_start inf"), ("NaN", "jp_start nan"), ("2e7", "jp_start 2e+07")],
+)
+def test_truth_json_times_must_be_valid(tmp_path, value, needle):
+    from anim400k.diarize.run import load_reference
+
+    path = tmp_path / "truth.json"
+    path.write_text('{"lines": [{"speaker": "A", "jp_start": 0, "jp_end": 1}, '
+                    f'{{"speaker": "A", "jp_start": {value}, "jp_end": 3e7}}]}}')
+    with pytest.raises(InputError) as info:
+        load_reference(path)
+    assert info.value.message.startswith(f"{path}: lines[1]: {needle} / jp_end 3e+07 are not times")

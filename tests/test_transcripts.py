@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import pytest
 
@@ -151,3 +152,82 @@ def test_malformed_inputs_name_file_and_problem(tmp_path, content, message):
 def test_missing_file(tmp_path):
     with pytest.raises(InputError, match="not found"):
         read_transcript(tmp_path / "nope.json")
+
+
+def _digits(n: int) -> str:
+    return "9" * n
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"segments":[{"start":1,"end":1e300,"text":"hi"}]}', "segment 0: end is not a valid time (1e+300;"),
+        ('{"segments":[{"start":1,"end":1e16,"text":"hi"}]}', "segment 0: end is not a valid time (1e+16;"),
+        ('{"segments":[{"start":1e400,"end":2,"text":"hi"}]}', "segment 0: start is not a valid time (inf;"),
+        ('{"segments":[{"start":1,"end":10000000.5,"text":"hi"}]}', "segment 0: end is not a valid time"),
+        ('{"segments":[{"start":1,"end":' + _digits(400) + ',"text":"hi"}]}',
+         "segment 0: end is not a valid time (a 400-digit number;"),
+        ('{"segments":[{"start":1,"end":' + _digits(5000) + ',"text":"hi"}]}',
+         "segment 0: end is not a valid time (a 5000-digit number;"),
+        ('{"segments":[{"start":1,"end":2,"text":"hi","words":[{"word":"a","start":1,"end":1e300}]}]}',
+         "segment 0 word 0: end is not a valid time (1e+300;"),
+        ('{"segments":[{"start":1,"end":2,"text":"hi","words":[{"word":"a","start":1,"end":2,"probability":'
+         + _digits(400) + '}]}]}', "segment 0 word 0: probability is not finite (a 400-digit number)"),
+        (json.dumps({"results": {"items": [_aws_item(0, "a", "0.5", "1e400")]}}),
+         "item 0: end_time is not a valid time ('1e400';"),
+        (json.dumps({"results": {"items": [_aws_item(0, "a", "nan", "1")]}}),
+         "item 0: start_time is not a valid time ('nan';"),
+        (json.dumps({"results": {"items": [_aws_item(0, "a", "0.5", _digits(5000))]}}),
+         "item 0: end_time is not a valid time ('" + _digits(36) + "...;"),
+    ],
+)
+def test_times_out_of_range_are_refused_naming_file_and_field(tmp_path, content, message):
+    """Times must be finite seconds from 0 to MAX_TIME_S (1e7): huge numbers never reach the aligner."""
+    p = _write(tmp_path, "big.json", content)
+    with pytest.raises(InputError) as err:
+        read_transcript(p)
+    assert err.value.message.startswith(f"{p}: ")
+    assert message in err.value.message
+    assert "10000000" in err.value.message or "probability" in message
+
+
+def test_largest_valid_time_is_read(tmp_path):
+    from anim400k.model import MAX_TIME_S
+
+    p = _write(tmp_path, "ok.json", {"segments": [{"start": 0, "end": MAX_TIME_S, "text": "a"}]})
+    assert read_transcript(p).segments[0].end == MAX_TIME_S
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ({"language": 5, "segments": []}, "'language' is not a language code string (5)"),
+        ({"language": ["en"], "segments": []}, "'language' is not a language code string (['en'])"),
+        ({"results": {"language_code": 5, "items": []}}, "results.language_code is not a language code string (5)"),
+        ({"results": {"language_code": ["en-US"], "items": []}},
+         "results.language_code is not a language code string (['en-US'])"),
+        ({"language_code": {"x": 1}, "results": {"items": []}}, "language_code is not a language code string"),
+    ],
+)
+def test_language_that_is_not_a_string_is_refused(tmp_path, content, message):
+    p = _write(tmp_path, "lang.json", content)
+    with pytest.raises(InputError) as err:
+        read_transcript(p)
+    assert err.value.message.startswith(f"{p}: ") and message in err.value.message
+    # a language given by the caller replaces the file's: the stored one is not used, so not checked
+    assert read_transcript(p, language="en").language == "en"
+
+
+def test_align_command_names_the_transcript_with_a_huge_time(tmp_path, capsys):
+    from anim400k.cli import main
+
+    en = _write(tmp_path, "en.json", '{"segments":[{"start":1,"end":1e300,"text":"hi"}]}')
+    jp = _write(tmp_path, "jp.json", {"segments": [{"start": 0, "end": 2, "text": "a"}]})
+    out = tmp_path / "o.json"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy RuntimeWarning on the way
+        assert main(["align", "--en", str(en), "--jp", str(jp), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == f"anim400k: error: {en}: segment 0: end is not a valid time (1e+300; " \
+                          "times are seconds from 0 to 10000000)"
+    assert not out.exists()

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .model import DEFAULT_TOLERANCE_MS, EN, JP, Clip, Segment, Subtitle, TimeMap
+from .model import DEFAULT_TOLERANCE_MS, EN, JP, MAX_TIME_S, Clip, Segment, Subtitle, TimeMap
 
 
 def to_ms(seconds: np.ndarray | Sequence[float]) -> np.ndarray:
@@ -298,11 +298,18 @@ def align_files(
     ``offset``/``drift`` map the JP timeline onto the EN one (``t_en = offset + t_jp * (1 + drift)``).
     Subtitles are a file (SRT/VTT/ASS) or, for a media path, its subtitle stream
     ``subtitle_stream``; they are in the JP timeline. Returns ``(clips, n_en, n_jp)``.
+
+    The numbers are checked before any file is read (:class:`~anim400k.errors.InputError` naming
+    the option): ``tolerance_ms`` from 0 to ``MAX_TIME_S`` in ms, ``offset`` within
+    ``±MAX_TIME_S`` seconds, ``drift`` above -1 (a lower value reverses time) and at most 1.
     """
-    from .errors import InputError
+    from .errors import InputError, check_number
     from .formats.subtitles import read_subtitle_stream, read_subtitles
     from .formats.transcripts import read_transcript
 
+    check_number("--tolerance-ms", tolerance_ms, 0, MAX_TIME_S * 1000)
+    check_number("--offset", offset, -MAX_TIME_S, MAX_TIME_S)
+    check_number("--drift", drift, -1.0, 1.0, above=True)
     en_t = read_transcript(en, language=EN)
     jp_t = read_transcript(jp, language=JP)
     subs = []
@@ -310,8 +317,6 @@ def align_files(
         p = Path(subtitles)
         is_media = p.suffix.lower() in MEDIA_SUFFIXES
         subs = read_subtitle_stream(p, subtitle_stream) if is_media else read_subtitles(p)
-    if not 1.0 + drift > 0:
-        raise InputError(f"--drift {drift} would reverse time")
     tm = TimeMap(offset=offset, drift=drift)
     try:
         clips = align_clips(en_t.segments, jp_t.segments, subs, tolerance_ms=tolerance_ms,

@@ -31,6 +31,45 @@ class InputError(AnimError):
     """Input that is missing, malformed or does not decode."""
 
 
+def check_number(
+    name: str,
+    value: float,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    *,
+    above: bool = False,
+) -> float:
+    """``value`` when it is a finite number from ``minimum`` to ``maximum``; else raise :class:`InputError`.
+
+    ``name`` is the option as the user wrote it (``--offset``); ``above`` excludes ``minimum``
+    itself. The message is one line about the option: ``--offset must be a finite number from
+    -10000000 to 10000000, not nan``.
+    """
+    import math
+
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if ok and minimum is not None:
+        ok = value > minimum if above else value >= minimum
+    if ok and maximum is not None:
+        ok = value <= maximum
+    if ok:
+        return value
+    def num(x: float) -> str:
+        return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:g}"
+
+    if minimum is not None and maximum is not None:
+        span = f" above {num(minimum)} and at most {num(maximum)}" if above else \
+            f" from {num(minimum)} to {num(maximum)}"
+    elif minimum is not None:
+        span = f" {'>' if above else '>='} {num(minimum)}"
+    elif maximum is not None:
+        span = f" <= {num(maximum)}"
+    else:
+        span = ""
+    kind = "an integer" if isinstance(value, int) and not isinstance(value, bool) else "a finite number"
+    raise InputError(f"{name} must be {kind}{span}, not {value!r}")
+
+
 class BackendUnavailable(AnimError):
     """A backend whose optional dependency or weights are not installed."""
 

@@ -16,6 +16,10 @@ JP = "ja"
 LANGUAGES = (EN, JP)
 #: The paper's alignment merge tolerance: segments whose endpoints are this close (ms, inclusive) join one clip.
 DEFAULT_TOLERANCE_MS = 125
+#: The largest time (seconds) an input file may hold: 10 million seconds, about 116 days, far beyond
+#: any episode yet small enough that milliseconds stay exact in a float and fit an int64. Readers of
+#: transcripts (Whisper/AWS JSON), RTTM and truth.json refuse larger or non-finite times in one line.
+MAX_TIME_S = 1e7
 #: Spellings accepted for the two languages (after lower-casing and dropping a region: ``en-US``).
 LANGUAGE_ALIASES = {
     "ja": JP, "jp": JP, "jpn": JP, "japanese": JP, "日本語": JP,

@@ -10,6 +10,8 @@ from ..dataset.options import X264_PRESETS, BuildOptions
 from ..registry import ASR, DIARIZERS, SEPARATORS
 
 _D = BuildOptions()  # the defaults: stated once, in BuildOptions
+#: Highest ``--frames-fps``: far above any video's frame rate (a higher rate only repeats pictures).
+MAX_FRAMES_FPS = 1000.0
 
 
 def register(app: typer.Typer) -> None:
@@ -41,7 +43,9 @@ def register(app: typer.Typer) -> None:
             help=f"x264 preset of the video clips (CRF 23): {', '.join(X264_PRESETS)}; faster presets cost less "
                  "CPU for a little quality (docs/scaling.md).")] = _D.video_preset,
         backing_clips: Annotated[bool, typer.Option("--backing-clips/--no-backing-clips")] = _D.backing_clips,
-        frames_fps: Annotated[float | None, typer.Option(help="Also extract frames at this rate.")] = _D.frames_fps,
+        frames_fps: Annotated[
+            float | None, typer.Option(help="Also extract frames at this rate (per second, > 0).")
+        ] = _D.frames_fps,
         archive: Annotated[bool, typer.Option("--archive", help="Also write the .tar.gz archives.")] = _D.archive,
         jobs: Annotated[int, typer.Option("--jobs", "-j", help="Parallel workers (local runner).")] = _D.jobs,
         runner: Annotated[str, typer.Option(help="local or ray.")] = _D.runner,
@@ -52,7 +56,12 @@ def register(app: typer.Typer) -> None:
         """Build an Anim-400K release from a manifest (resumable: re-run to finish an interrupted build)."""
         from ..dataset.pipeline import BuildInterrupted, build_dataset
         from ..dataset.summary import print_summary
+        from ..errors import check_number
+        from ..model import MAX_TIME_S
 
+        check_number("--tolerance-ms", tolerance_ms, 0, MAX_TIME_S * 1000)
+        if frames_fps is not None:
+            check_number("--frames-fps", frames_fps, 0, MAX_FRAMES_FPS, above=True)
         if video_preset not in X264_PRESETS:
             raise typer.BadParameter(f"'{video_preset}' is not an x264 preset (use one of {', '.join(X264_PRESETS)})",
                                      param_hint="'--video-preset'")

@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
             "demo-out"),
         episodes: Annotated[int, typer.Option(help="Number of synthetic episodes.")] = 2,
         seed: Annotated[int, typer.Option(help="Random seed (same seed, same output).")] = 0,
-        duration: Annotated[float, typer.Option(help="Length of each episode in seconds.")] = 60.0,
+        duration: Annotated[float, typer.Option(help="Length of each episode in seconds (2 to 1800).")] = 60.0,
         jobs: Annotated[int, typer.Option("--jobs", "-j", help="Parallel workers.")] = 1,
         progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
     ) -> None:
@@ -26,6 +26,11 @@ def register(app: typer.Typer) -> None:
         from ..dataset.pipeline import build_dataset
         from ..dataset.summary import print_summary
         from ..demo import prepare_demo_inputs
+        from ..errors import check_number
+        from ..synth.episode import MAX_DURATION
+
+        check_number("--episodes", episodes, 1)
+        check_number("--duration", duration, 2.0, MAX_DURATION)
 
         manifest = prepare_demo_inputs(out, episodes=episodes, seed=seed, duration=duration)
         report = build_dataset(manifest, out, BuildOptions(jobs=jobs, progress=progress))

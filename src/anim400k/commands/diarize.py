@@ -37,15 +37,19 @@ def register(app: typer.Typer) -> None:
 
         from ..diarize.metrics import der
         from ..diarize.run import diarize_media, load_reference
-        from ..errors import InputError
+        from ..errors import InputError, check_number
         from ..formats.rttm import write_rttm
+        from ..model import MAX_TIME_S
 
         if num_speakers is not None and num_speakers < 1:
             raise InputError(f"--num-speakers must be >= 1, got {num_speakers}")
+        check_number("--collar", collar, 0.0, MAX_TIME_S)
         if not media.exists():
             raise InputError("file not found", media)
         sel: str | int = int(stream) if stream.strip().isdigit() else stream.strip()
-        ref = load_reference(reference, "en" if str(sel).lower().startswith("en") else "ja") if reference else None
+        file_id = media.stem.replace(" ", "_") or "audio"  # the RTTM file id written below
+        ref_language = "en" if str(sel).lower().startswith("en") else "ja"
+        ref = load_reference(reference, ref_language, file_id=file_id) if reference else None
         options: dict[str, object] = {"progress": True} if diarizer == "pyannote" else {}
         if diarizer == "pyannote" and pipeline is not None:
             options["pipeline"] = pipeline
@@ -57,7 +61,7 @@ def register(app: typer.Typer) -> None:
             other = int(other_stream) if other_stream.strip().isdigit() else other_stream.strip()
         turns = diarize_media(media, sel, diarizer, num_speakers, other_stream=other, **options)
         elapsed = time.perf_counter() - t0
-        write_rttm(out, turns, file_id=media.stem.replace(" ", "_") or "audio")
+        write_rttm(out, turns, file_id=file_id)
         speakers = sorted({t.speaker for t in turns})
         typer.echo(f"{len(turns)} turns, {len(speakers)} speakers -> {out} ({elapsed:.1f} s)")
         if ref is not None:

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import typer
 
+#: Quietest ``--lufs``: stimuli below it would be close to inaudible (and 0 LUFS is full scale).
+MIN_LUFS = -70.0
+
 mushra_app = typer.Typer(
     help="MUSHRA listening tests of dubs: create, serve, invite, analyze.", no_args_is_help=True
 )
@@ -25,7 +28,7 @@ def create(
     ),
     split: str = typer.Option("test", "--split", help="Split to draw clips from: train/validation/test/all."),
     sample_rate: int = typer.Option(48000, "--sample-rate", help="Sample rate of the stimuli."),
-    lufs: float = typer.Option(-23.0, "--lufs", help="Loudness every stimulus is matched to."),
+    lufs: float = typer.Option(-23.0, "--lufs", help="Loudness every stimulus is matched to (LUFS, -70 to 0)."),
     name: str | None = typer.Option(None, "--name", help="Test name shown to listeners."),
     from_webmushra: Path | None = typer.Option(
         None, "--from-webmushra", help="Import a webMUSHRA YAML config."
@@ -35,9 +38,10 @@ def create(
     ),
 ) -> None:
     """Render a test: hidden reference, 3.5/7 kHz anchors and every system, loudness matched."""
-    from ..errors import InputError
+    from ..errors import InputError, check_number
     from ..evaluate.mushra_create import create_from_webmushra, create_test, parse_systems
 
+    check_number("--lufs", lufs, MIN_LUFS, 0.0)
     if from_webmushra is not None:
         test = create_from_webmushra(
             from_webmushra, out, sample_rate, lufs, training_trials or 0, webmushra_prefix

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from ..errors import InputError, one_line
+from ..model import MAX_TIME_S
 from ..signal import ANALYSIS_SR
 from .base import Turn, get_diarizer
 
@@ -43,28 +44,46 @@ def diarize_media(
     return d.diarize(speech, DIARIZE_SR, other=other)  # type: ignore[call-arg]
 
 
-def load_reference(path: str | Path, language: str = "ja") -> list[Turn]:
+def load_reference(path: str | Path, language: str = "ja", file_id: str | None = None) -> list[Turn]:
     """Reference turns from an RTTM file or a synthetic episode's ``truth.json`` (or its folder).
 
     For ``truth.json`` each line gives one turn on the JP timeline (``jp_start``/``jp_end``), or on
     the EN timeline when ``language`` is ``en``.
+
+    An RTTM with one file id gives its turns whatever the id. One with several (several recordings)
+    gives the turns of ``file_id`` (the ``anim400k diarize`` command passes the media's stem, spaces
+    as ``_``, the id it writes itself); without it, or when no record has it, :class:`InputError`
+    lists the ids: the turns of different recordings are never overlaid.
     """
-    from ..formats.rttm import read_rttm
+    from ..formats.rttm import read_rttm_files
 
     p = Path(path)
     if p.is_dir():
         p = p / "truth.json"
     if p.suffix.lower() != ".json":
-        return read_rttm(p)
+        per_file = read_rttm_files(p)
+        if len(per_file) <= 1:
+            return next(iter(per_file.values()), [])
+        if file_id is not None and file_id in per_file:
+            return per_file[file_id]
+        ids = ", ".join(sorted(per_file))
+        wanted = f"none is the media's name {file_id!r}" if file_id is not None else "give the one to score"
+        raise InputError(f"holds turns of {len(per_file)} recordings (file ids {ids}); {wanted}: "
+                         "keep only this recording's SPEAKER lines, or name the media after its file id", p)
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError("file not found", p) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"not a readable truth.json: {exc}", p) from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:  # ValueError: JSONDecodeError, over-long integers
+        raise InputError(f"not a readable truth.json: {one_line(exc, 120)}", p) from None
     prefix = "en" if language.lower().startswith("en") else "jp"
     try:
-        return sorted(Turn(float(ln[f"{prefix}_start"]), float(ln[f"{prefix}_end"]), str(ln["speaker"]))
-                      for ln in data["lines"])
-    except (KeyError, TypeError, ValueError) as exc:
+        turns = [Turn(float(ln[f"{prefix}_start"]), float(ln[f"{prefix}_end"]), str(ln["speaker"]))
+                 for ln in data["lines"]]
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise InputError(f"truth.json lines need speaker, {prefix}_start, {prefix}_end ({exc!r})", p) from None
+    for i, t in enumerate(turns):
+        if not 0 <= t.start <= t.end <= MAX_TIME_S:
+            raise InputError(f"lines[{i}]: {prefix}_start {t.start:g} / {prefix}_end {t.end:g} are not times "
+                             f"from 0 to {MAX_TIME_S:.0f} s with start <= end", p)
+    return sorted(turns)

@@ -6,13 +6,14 @@ flags' defaults from here without slowing ``anim400k --help``.
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass
 from typing import Literal
 
 from ..errors import InputError
 
-#: The fields that must be > 0.
+#: The fields that must be finite and > 0.
 _POSITIVE = ("min_stretch", "max_stretch", "min_tts_speed", "max_tts_speed")
 #: Where a line shorter than its slot goes (``anchor``).
 ANCHORS = ("start", "centre")
@@ -22,7 +23,7 @@ ANCHORS = ("start", "centre")
 class DubOptions:
     """Options of :func:`anim400k.dub.pipeline.dub` (the CLI flags of ``anim400k dub``).
 
-    Invalid values (a speed or stretch <= 0, an unknown anchor) raise :class:`InputError` with one line.
+    Invalid values (a speed or stretch <= 0 or not finite, an unknown anchor) raise :class:`InputError` with one line.
     Change fields with :func:`dataclasses.replace` (which checks them again).
     """
 
@@ -68,8 +69,8 @@ class DubOptions:
     def __post_init__(self) -> None:
         for name in _POSITIVE:
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
-                raise InputError(f"dub option {name} must be a number > 0, not {value!r}")
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < math.inf:
+                raise InputError(f"dub option {name} must be a finite number > 0, not {value!r}")
             setattr(self, name, float(value))
         if self.anchor not in ANCHORS:
             raise InputError(f"dub option anchor must be one of {', '.join(ANCHORS)}, not {self.anchor!r}")

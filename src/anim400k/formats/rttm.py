@@ -7,18 +7,21 @@ One line per turn::
 ``<confidence>`` is the turn's confidence (0..1) when the diarizer gives one, else ``<NA>``.
 
 Other record types (``SPKR-INFO``, ``LEXEME``, ...) and ``;;`` comments are skipped when reading.
+Start and duration must be finite seconds >= 0 and the turn must end by
+:data:`~anim400k.model.MAX_TIME_S` (1e7 s); anything else is refused naming the line.
 RTTM is the diarization stage's artifact (``work/<show>/<episode>/jp.rttm``).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
 from ..fsutil import write_text_atomic
-from ..model import Turn
+from ..model import MAX_TIME_S, Turn
 
 
 def format_rttm(turns: Iterable[Turn], file_id: str = "audio") -> str:
@@ -58,14 +61,27 @@ def parse_rttm(text: str, source: str | Path = "<rttm>") -> dict[str, list[Turn]
         try:
             start, dur = float(fields[3]), float(fields[4])
         except ValueError:
-            raise InputError(f"line {no}: start/duration are not numbers: {fields[3]!r} {fields[4]!r}",
-                             source) from None
-        if not (start >= 0 and dur >= 0) or start != start or dur != dur or dur == float("inf"):
-            raise InputError(f"line {no}: negative or invalid start/duration {fields[3]} {fields[4]}", source)
+            raise InputError(f"line {no}: start/duration are not numbers: {_short(fields[3])} "
+                             f"{_short(fields[4])}", source) from None
+        for name, value, text in (("start", start, fields[3]), ("duration", dur, fields[4])):
+            if not (math.isfinite(value) and value <= MAX_TIME_S):
+                raise InputError(f"line {no}: invalid {name} {_short(text)} "
+                                 f"(times are seconds from 0 to {MAX_TIME_S:.0f})", source)
+        if start < 0 or dur < 0:
+            raise InputError(f"line {no}: negative start/duration {_short(fields[3])} {_short(fields[4])}", source)
+        if start + dur > MAX_TIME_S:
+            raise InputError(f"line {no}: invalid duration {_short(fields[4])}: the turn ends after "
+                             f"{MAX_TIME_S:.0f} s", source)
         out.setdefault(fields[1], []).append(Turn(start, start + dur, fields[7], _confidence(fields)))
     for turns in out.values():
         turns.sort()
     return out
+
+
+def _short(text: str, limit: int = 24) -> str:
+    """``repr(text)``, cut to ``limit`` characters (an RTTM field can be thousands of digits)."""
+    shown = repr(text)
+    return shown if len(shown) <= limit else shown[: limit - 4] + "...'"
 
 
 def _confidence(fields: list[str]) -> float | None:
@@ -79,8 +95,8 @@ def _confidence(fields: list[str]) -> float | None:
     return value if 0.0 <= value <= 1.0 else None
 
 
-def read_rttm(path: str | Path, file_id: str | None = None) -> list[Turn]:
-    """The turns in RTTM file ``path`` (of ``file_id`` only, when given; all file ids otherwise)."""
+def read_rttm_files(path: str | Path) -> dict[str, list[Turn]]:
+    """The turns in RTTM file ``path`` per file id (each list sorted by start)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -88,7 +104,13 @@ def read_rttm(path: str | Path, file_id: str | None = None) -> list[Turn]:
         raise InputError("file not found", path) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read RTTM: {exc}", path) from None
-    per_file = parse_rttm(text, path)
+    return parse_rttm(text, path)
+
+
+def read_rttm(path: str | Path, file_id: str | None = None) -> list[Turn]:
+    """The turns in RTTM file ``path`` (of ``file_id`` only, when given; all file ids otherwise)."""
+    path = Path(path)
+    per_file = read_rttm_files(path)
     if file_id is not None:
         if per_file and file_id not in per_file:
             raise InputError(f"no turns for file id {file_id!r} (found {', '.join(sorted(per_file))})", path)

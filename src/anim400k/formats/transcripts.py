@@ -29,7 +29,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..fsutil import write_json_atomic
-from ..model import Segment, Transcript, Word
+from ..model import MAX_TIME_S, Segment, Transcript, Word
 
 AWS_PAUSE_S = 0.5
 SENTENCE_END = frozenset(".?!。？！")
@@ -41,6 +41,43 @@ def _lang(code: str | None) -> str:
     return (code or "").split("-")[0].split("_")[0].lower()
 
 
+def _file_lang(code: Any, field: str, chk: _Checker) -> str | None:
+    """The language stored in the file at ``field``: a string or absent; anything else is refused."""
+    if code is None or isinstance(code, str):
+        return code
+    raise chk.fail(f"{field} is not a language code string ({_short(code)})")
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    """``repr(value)``, cut to ``limit`` characters (a 400-digit number is named, not shown)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        try:
+            return f"a {len(str(abs(value)))}-digit number"
+        except ValueError:  # beyond Python's int-to-str digit limit
+            return "a number of thousands of digits"
+    if isinstance(value, _LongInt):
+        return f"a {len(value.lstrip('-'))}-digit number"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class _LongInt(str):
+    """A JSON integer too long for :func:`int` (over :data:`_INT_DIGITS` digits), kept as its text."""
+
+
+#: Longest JSON integer made an ``int`` (Python's default int-from-text limit).
+_INT_DIGITS = 4300
+
+
+def _json_int(text: str) -> int | str:
+    """A JSON integer: an ``int``, or a :class:`_LongInt` beyond :data:`_INT_DIGITS` digits.
+
+    ``json.loads`` would stop at such a number with an error that names no field; kept as text it is
+    refused where it is used (``segment 0: end is not a valid time (a 5000-digit number ...)``).
+    """
+    return int(text) if len(text) <= _INT_DIGITS else _LongInt(text)
+
+
 class _Checker:
     """Turns raw values into validated float seconds, raising InputError with context."""
 
@@ -50,18 +87,31 @@ class _Checker:
     def fail(self, problem: str) -> InputError:
         return InputError(problem, self.path)
 
-    def time(self, value: Any, where: str, field: str) -> float:
+    def number(self, value: Any, where: str, field: str, time: bool = False) -> float:
+        """``value`` (a JSON number or a numeric string, as AWS writes them) as a float >= 0.
+
+        ``time``: also at most :data:`~anim400k.model.MAX_TIME_S` (seconds).
+        """
         if isinstance(value, bool) or value is None:
             raise self.fail(f"{where}: {field} is {'missing' if value is None else 'not a number'}")
         try:
             t = float(value)
+        except OverflowError:  # an int too large for a float
+            t = math.inf
         except (TypeError, ValueError):
-            raise self.fail(f"{where}: {field} is not a number ({value!r})") from None
+            raise self.fail(f"{where}: {field} is not a number ({_short(value)})") from None
+        if time and not (math.isfinite(t) and t <= MAX_TIME_S):
+            raise self.fail(f"{where}: {field} is not a valid time ({_short(value)}; "
+                            f"times are seconds from 0 to {MAX_TIME_S:.0f})")
         if not math.isfinite(t):
-            raise self.fail(f"{where}: {field} is not finite ({value!r})")
+            raise self.fail(f"{where}: {field} is not finite ({_short(value)})")
         if t < 0:
             raise self.fail(f"{where}: negative {field} {t:g}")
         return t
+
+    def time(self, value: Any, where: str, field: str) -> float:
+        """``value`` as a time in seconds: a number from 0 to :data:`~anim400k.model.MAX_TIME_S`."""
+        return self.number(value, where, field, time=True)
 
     def interval(self, obj: dict[str, Any], where: str, start_key: str = "start", end_key: str = "end"):  # type: ignore[no-untyped-def]
         if start_key not in obj:
@@ -92,7 +142,7 @@ def _whisper_words(raw: Any, seg_start: float, seg_end: float, where: str, chk: 
         if not isinstance(text, str):
             raise chk.fail(f"{wwhere}: missing 'word' text")
         prob = w.get("probability", w.get("score"))
-        prob = chk.time(prob, wwhere, "probability") if prob is not None else None
+        prob = chk.number(prob, wwhere, "probability") if prob is not None else None
         if "start" in w and "end" in w:
             s, e = chk.interval(w, wwhere)
             timed.append((s, e, text, prob))
@@ -139,7 +189,9 @@ def _parse_whisper(obj: Any, chk: _Checker, language: str | None) -> Transcript:
             )
         )
     segments.sort(key=lambda s: (s.start, s.end))
-    return Transcript(language=_lang(language or lang), segments=segments, source=source or "whisper-json")
+    if not language:
+        language = _file_lang(lang, "'language'", chk)
+    return Transcript(language=_lang(language), segments=segments, source=source or "whisper-json")
 
 
 # ---------------------------------------------------------------- AWS Transcribe JSON
@@ -166,7 +218,7 @@ def _aws_items(items: Any, chk: _Checker) -> list[dict[str, Any]]:
         rec: dict[str, Any] = {"id": it.get("id", i), "type": kind, "text": content,
                                "speaker": it.get("speaker_label")}
         conf = alts[0].get("confidence")
-        rec["conf"] = chk.time(conf, where, "confidence") if conf not in (None, "") else None
+        rec["conf"] = chk.number(conf, where, "confidence") if conf not in (None, "") else None
         if kind == "pronunciation":
             rec["start"], rec["end"] = chk.interval(it, where, "start_time", "end_time")
         out.append(rec)
@@ -196,7 +248,10 @@ def _parse_aws(obj: dict[str, Any], chk: _Checker, language: str | None) -> Tran
     results = obj.get("results")
     if not isinstance(results, dict):
         raise chk.fail("'results' is not an object")
-    lang = _lang(language or results.get("language_code") or obj.get("language_code"))
+    if not language:
+        language = (_file_lang(results.get("language_code"), "results.language_code", chk)
+                    or _file_lang(obj.get("language_code"), "language_code", chk))
+    lang = _lang(language)
     items = _aws_items(results.get("items"), chk)
     groups: list[list[dict[str, Any]]] = []
     audio_segments = results.get("audio_segments")
@@ -268,7 +323,7 @@ def read_transcript(path: str | Path, language: str | None = None) -> Transcript
     if not raw.strip():
         raise InputError("empty file", path)
     try:
-        obj = json.loads(raw)
+        obj = json.loads(raw, parse_int=_json_int)
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})", path) from exc
     except RecursionError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -81,8 +82,8 @@ def extract_frames(
     ``out_path_for_index(k)`` names each file (written atomically with Pillow). Returns
     ``[(k, time, path), ...]`` covering the whole video.
     """
-    if fps <= 0:
-        raise ValueError(f"fps must be > 0, got {fps}")
+    if not 0 < fps < math.inf:  # nan: no frame; inf: k / fps stays 0, frames without end
+        raise ValueError(f"fps must be a finite number > 0, got {fps}")
     results: list[tuple[int, float, Path]] = []
     with open_input(path) as container:
         stream = video_stream(container, path)

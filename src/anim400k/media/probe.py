@@ -24,6 +24,8 @@ _LANGUAGE_GROUPS: tuple[tuple[str, ...], ...] = (
     ("rus", "ru", "russian"),
 )
 _CANONICAL: dict[str, str] = {name: group[0] for group in _LANGUAGE_GROUPS for name in group}
+#: The ISO 639-2 codes of the languages above (a stream tagged with one of them is in a known language).
+_KNOWN_LANGUAGES = frozenset(group[0] for group in _LANGUAGE_GROUPS)
 
 
 def normalize_language(tag: str | None) -> str | None:
@@ -184,9 +186,19 @@ def probe(path: str | Path) -> MediaInfo:
 
 
 def default_audio_stream(media: str | Path, language: str) -> str | int:
-    """The only audio stream of ``media`` (index 0), else the stream tagged with ``language`` (``ja``/``en``)."""
+    """The only audio stream of ``media`` (index 0), else the stream tagged with ``language`` (``ja``/``en``).
+
+    An only stream tagged with another known language (``jpn`` when ``en`` is wanted) is refused with
+    :class:`InputError`: naming the stream (``--stream 0`` of ``anim400k transcribe``) forces it. An
+    untagged (``und``) or unknown-tagged only stream is taken.
+    """
     info = probe(media)
     if len(info.audio_streams) == 1:
+        tag = info.audio_streams[0].language
+        want = normalize_language(language)
+        if tag in _KNOWN_LANGUAGES and want is not None and tag != want:
+            raise InputError(f"its only audio stream is tagged '{tag}', not {language}: "
+                             f"pass --stream 0 to transcribe it as {language} anyway", info.path)
         return 0
     return {"ja": "jpn", "en": "eng"}.get(language, language)
 
