@@ -44,6 +44,9 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"--num-speakers must be >= 1, got {num_speakers}")
         if not media.exists():
             raise InputError("file not found", media)
+        from ..fsutil import refuse_overwriting
+
+        refuse_overwriting({"--out": out}, {"MEDIA": media, "--reference": reference, "--pipeline": pipeline})
         sel: str | int = int(stream) if stream.strip().isdigit() else stream.strip()
         ref = load_reference(reference, "en" if str(sel).lower().startswith("en") else "ja") if reference else None
         options: dict[str, object] = {"progress": True} if diarizer == "pyannote" else {}

@@ -37,6 +37,9 @@ def create(
     """Render a test: hidden reference, 3.5/7 kHz anchors and every system, loudness matched."""
     from ..errors import InputError
     from ..evaluate.mushra_create import create_from_webmushra, create_test, parse_systems
+    from ..fsutil import refuse_overwriting
+
+    refuse_overwriting({"--out": out}, {"DATASET": dataset, "--from-webmushra": from_webmushra})
 
     if from_webmushra is not None:
         test = create_from_webmushra(
