@@ -189,3 +189,46 @@ def test_progress_counts_exported_clips_on_a_terminal(rel: Path, tmp_path: Path,
     monkeypatch.setattr(sys, "stderr", quiet)
     export(rel, fmt, tmp_path / f"{fmt}2")
     assert quiet.getvalue() == ""
+
+
+def _interrupt(*_args: object, **_kwargs: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _fail_while_interrupted(*_args: object, **_kwargs: object) -> None:
+    """What ``datasets`` does on a Ctrl-C in ``cast``: its cleanup writes to the closed Arrow file."""
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        raise ValueError("I/O operation on closed file") from None
+
+
+@pytest.mark.parametrize(
+    ("where", "raiser"),
+    [("cast", _interrupt), ("cast", _fail_while_interrupted), ("save_to_disk", _interrupt),
+     ("save_to_disk", _fail_while_interrupted)],
+)
+def test_ctrl_c_during_hf_export_is_one_line_and_exit_130(rel: Path, tmp_path: Path, monkeypatch,
+                                                          capsys: pytest.CaptureFixture, where: str,
+                                                          raiser) -> None:
+    import datasets
+
+    monkeypatch.setattr(datasets.Dataset, where, raiser)
+    out = tmp_path / "work" / "hf"
+    out.parent.mkdir()  # the cache folder goes beside the output folder when its parent exists
+    assert main(["export", str(rel), "-f", "hf", "-o", str(out), "--no-progress"]) == 130
+    cap = capsys.readouterr()
+    assert cap.err.strip().splitlines() == ["anim400k: interrupted"] and "Traceback" not in cap.err
+    assert not out.exists() and list((tmp_path / "work").iterdir()) == []  # no stage, no .hf-cache-*
+
+
+def test_ctrl_c_during_parquet_export_is_one_line_and_exit_130(rel: Path, tmp_path: Path, monkeypatch,
+                                                               capsys: pytest.CaptureFixture) -> None:
+    import pyarrow.parquet
+
+    monkeypatch.setattr(pyarrow.parquet.ParquetWriter, "write_table", _fail_while_interrupted)
+    out = tmp_path / "work" / "pq"
+    out.parent.mkdir()
+    assert main(["export", str(rel), "-f", "parquet", "-o", str(out), "--no-progress"]) == 130
+    assert capsys.readouterr().err.strip().splitlines() == ["anim400k: interrupted"]
+    assert list((tmp_path / "work").iterdir()) == []
