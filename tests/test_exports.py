@@ -232,3 +232,58 @@ def test_ctrl_c_during_parquet_export_is_one_line_and_exit_130(rel: Path, tmp_pa
     assert main(["export", str(rel), "-f", "parquet", "-o", str(out), "--no-progress"]) == 130
     assert capsys.readouterr().err.strip().splitlines() == ["anim400k: interrupted"]
     assert list((tmp_path / "work").iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def conf_rel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The hand-made release with ``speaker_confidence`` on two clips (none on the others) and the
+    episode-level label ``spk0`` in two episodes of one show."""
+    data = copy.deepcopy(annotations())
+    ep1, ep2 = (data["show_a"]["episodes"][e]["clips"] for e in ("1", "2"))
+    ep1[0]["speaker_confidence"], ep1[1]["speaker_confidence"] = 0.75, 0.25
+    ep1[0]["speakers"], ep1[1]["speakers"], ep2[0]["speakers"] = ["spk0"], ["spk0", "spk1"], ["spk0"]
+    return make_release(tmp_path_factory.mktemp("conf"), data)
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "hf", "lhotse", "webdataset"])
+def test_every_export_keeps_speaker_confidence(conf_rel: Path, tmp_path: Path, fmt: str) -> None:
+    out = tmp_path / fmt
+    export(conf_rel, fmt, out)
+    if fmt == "parquet":
+        rows = pq.read_table(out / "clips.parquet").to_pylist()
+    elif fmt == "hf":
+        import datasets
+
+        rows = list(datasets.load_from_disk(str(out)).remove_columns(["jp_audio", "en_audio"]))
+    elif fmt == "lhotse":
+        import lhotse
+
+        sups = [s for s in lhotse.load_manifest(out / "supervisions.jsonl.gz") if s.language == "Japanese"]
+        rows = [s.custom | {"jp_text": s.text} for s in sups]
+    else:
+        import webdataset as wds
+
+        rows = [json.loads(s["json"]) for s in wds.WebDataset([str(p) for p in sorted(out.glob("*.tar"))],
+                                                              shardshuffle=False)]
+    conf = {(r["show"], r["episode"], r["clip_index"]): r["speaker_confidence"] for r in rows}
+    assert len(conf) == 6
+    assert conf[("show_a", "1", 0)] == 0.75 and conf[("show_a", "1", 1)] == 0.25
+    assert conf[("show_a", "2", 0)] is None and conf[("show_b", "1", 0)] is None
+
+
+def test_lhotse_speakers_are_unique_per_episode(conf_rel: Path, tmp_path: Path) -> None:
+    import lhotse
+
+    from anim400k.exports.lhotse_export import speaker_label
+
+    assert speaker_label("show_a", "1", ["spk0", "spk1"]) == "show_a/1/spk0+show_a/1/spk1"
+    assert speaker_label("show_a", "1", []) is None
+    out = tmp_path / "lh"
+    export(conf_rel, "lhotse", out)
+    sups = {(s.custom["episode"], s.custom["clip_index"], s.language): s
+            for s in lhotse.load_manifest(out / "supervisions.jsonl.gz") if s.custom["show"] == "show_a"}
+    assert sups[("1", 0, "Japanese")].speaker == "show_a/1/spk0"
+    assert sups[("2", 0, "English")].speaker == "show_a/2/spk0"  # not the speaker of episode 1
+    assert sups[("1", 1, "Japanese")].speaker == "show_a/1/spk0+show_a/1/spk1"
+    assert sups[("1", 1, "Japanese")].custom["speakers"] == ["spk0", "spk1"]  # the raw episode-level IDs
+    assert sups[("2", 0, "Japanese")].custom["speakers"] == ["spk0"]

@@ -172,6 +172,7 @@ def clip_info(clip: Clip) -> dict[str, Any]:
         "multi_speaker": clip.is_multi_speaker,
         "mixing_ratio": clip.mixing_ratio,
         "backing_clip": clip.backing_clip,
+        "speaker_confidence": clip.speaker_confidence,
     }
 
 
