@@ -287,3 +287,35 @@ def test_lhotse_speakers_are_unique_per_episode(conf_rel: Path, tmp_path: Path) 
     assert sups[("1", 1, "Japanese")].speaker == "show_a/1/spk0+show_a/1/spk1"
     assert sups[("1", 1, "Japanese")].custom["speakers"] == ["spk0", "spk1"]  # the raw episode-level IDs
     assert sups[("2", 0, "Japanese")].custom["speakers"] == ["spk0"]
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "webdataset"])
+def test_export_folder_gets_the_mode_of_a_plain_mkdir(rel: Path, tmp_path: Path, monkeypatch, fmt: str) -> None:
+    """A staged folder (mkdtemp: 0700) renamed into place gets what mkdir gives under the umask (0755)."""
+    import stat
+
+    from anim400k import fsutil
+
+    old = os.umask(0o022)
+    try:
+        monkeypatch.setattr(fsutil, "_UMASK", 0o022)
+        (tmp_path / "plain").mkdir()
+        export(rel, fmt, tmp_path / "out")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "plain").stat().st_mode) == 0o755
+    assert stat.S_IMODE((tmp_path / "out").stat().st_mode) == 0o755
+
+
+def test_mushra_test_folder_gets_the_mode_of_a_plain_mkdir(tmp_path: Path, monkeypatch) -> None:
+    import stat
+
+    from anim400k import fsutil
+    from anim400k.evaluate.mushra_config import MushraTest
+    from anim400k.evaluate.mushra_create import _TestWriter
+
+    monkeypatch.setattr(fsutil, "_UMASK", 0o022)
+    writer = _TestWriter(tmp_path / "test", 48000, None)
+    writer.commit(MushraTest(name="t", test_id="t", sample_rate=48000, systems=[], conditions=[], trials=[]))
+    assert stat.S_IMODE((tmp_path / "test").stat().st_mode) == 0o755
+    assert stat.S_IMODE((tmp_path / "test" / "secret.key").stat().st_mode) == 0o600  # the key stays private

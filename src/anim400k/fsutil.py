@@ -22,6 +22,18 @@ def _current_umask() -> int:
 _UMASK = _current_umask()
 
 
+def mkdtemp_like_mkdir(prefix: str, suffix: str | None = None, dir: str | Path | None = None) -> Path:
+    """:func:`tempfile.mkdtemp` whose folder has the mode a plain ``mkdir`` gets (``0o777 & ~umask``).
+
+    ``mkdtemp`` makes 0700 folders; a staged output folder renamed into place would keep that mode
+    and differ from every other folder of the output (0755 under umask 0022). For a temporary
+    folder that is renamed into place; one that only holds scratch files may stay 0700.
+    """
+    path = Path(tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=dir))
+    os.chmod(path, 0o777 & ~_UMASK)
+    return path
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds.
