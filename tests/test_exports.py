@@ -189,3 +189,133 @@ def test_progress_counts_exported_clips_on_a_terminal(rel: Path, tmp_path: Path,
     monkeypatch.setattr(sys, "stderr", quiet)
     export(rel, fmt, tmp_path / f"{fmt}2")
     assert quiet.getvalue() == ""
+
+
+def _interrupt(*_args: object, **_kwargs: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _fail_while_interrupted(*_args: object, **_kwargs: object) -> None:
+    """What ``datasets`` does on a Ctrl-C in ``cast``: its cleanup writes to the closed Arrow file."""
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        raise ValueError("I/O operation on closed file") from None
+
+
+@pytest.mark.parametrize(
+    ("where", "raiser"),
+    [("cast", _interrupt), ("cast", _fail_while_interrupted), ("save_to_disk", _interrupt),
+     ("save_to_disk", _fail_while_interrupted)],
+)
+def test_ctrl_c_during_hf_export_is_one_line_and_exit_130(rel: Path, tmp_path: Path, monkeypatch,
+                                                          capsys: pytest.CaptureFixture, where: str,
+                                                          raiser) -> None:
+    import datasets
+
+    monkeypatch.setattr(datasets.Dataset, where, raiser)
+    out = tmp_path / "work" / "hf"
+    out.parent.mkdir()  # the cache folder goes beside the output folder when its parent exists
+    assert main(["export", str(rel), "-f", "hf", "-o", str(out), "--no-progress"]) == 130
+    cap = capsys.readouterr()
+    assert cap.err.strip().splitlines() == ["anim400k: interrupted"] and "Traceback" not in cap.err
+    assert not out.exists() and list((tmp_path / "work").iterdir()) == []  # no stage, no .hf-cache-*
+
+
+def test_ctrl_c_during_parquet_export_is_one_line_and_exit_130(rel: Path, tmp_path: Path, monkeypatch,
+                                                               capsys: pytest.CaptureFixture) -> None:
+    import pyarrow.parquet
+
+    monkeypatch.setattr(pyarrow.parquet.ParquetWriter, "write_table", _fail_while_interrupted)
+    out = tmp_path / "work" / "pq"
+    out.parent.mkdir()
+    assert main(["export", str(rel), "-f", "parquet", "-o", str(out), "--no-progress"]) == 130
+    assert capsys.readouterr().err.strip().splitlines() == ["anim400k: interrupted"]
+    assert list((tmp_path / "work").iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def conf_rel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The hand-made release with ``speaker_confidence`` on two clips (none on the others) and the
+    episode-level label ``spk0`` in two episodes of one show."""
+    data = copy.deepcopy(annotations())
+    ep1, ep2 = (data["show_a"]["episodes"][e]["clips"] for e in ("1", "2"))
+    ep1[0]["speaker_confidence"], ep1[1]["speaker_confidence"] = 0.75, 0.25
+    ep1[0]["speakers"], ep1[1]["speakers"], ep2[0]["speakers"] = ["spk0"], ["spk0", "spk1"], ["spk0"]
+    return make_release(tmp_path_factory.mktemp("conf"), data)
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "hf", "lhotse", "webdataset"])
+def test_every_export_keeps_speaker_confidence(conf_rel: Path, tmp_path: Path, fmt: str) -> None:
+    out = tmp_path / fmt
+    export(conf_rel, fmt, out)
+    if fmt == "parquet":
+        rows = pq.read_table(out / "clips.parquet").to_pylist()
+    elif fmt == "hf":
+        import datasets
+
+        rows = list(datasets.load_from_disk(str(out)).remove_columns(["jp_audio", "en_audio"]))
+    elif fmt == "lhotse":
+        import lhotse
+
+        sups = [s for s in lhotse.load_manifest(out / "supervisions.jsonl.gz") if s.language == "Japanese"]
+        rows = [s.custom | {"jp_text": s.text} for s in sups]
+    else:
+        import webdataset as wds
+
+        rows = [json.loads(s["json"]) for s in wds.WebDataset([str(p) for p in sorted(out.glob("*.tar"))],
+                                                              shardshuffle=False)]
+    conf = {(r["show"], r["episode"], r["clip_index"]): r["speaker_confidence"] for r in rows}
+    assert len(conf) == 6
+    assert conf[("show_a", "1", 0)] == 0.75 and conf[("show_a", "1", 1)] == 0.25
+    assert conf[("show_a", "2", 0)] is None and conf[("show_b", "1", 0)] is None
+
+
+def test_lhotse_speakers_are_unique_per_episode(conf_rel: Path, tmp_path: Path) -> None:
+    import lhotse
+
+    from anim400k.exports.lhotse_export import speaker_label
+
+    assert speaker_label("show_a", "1", ["spk0", "spk1"]) == "show_a/1/spk0+show_a/1/spk1"
+    assert speaker_label("show_a", "1", []) is None
+    out = tmp_path / "lh"
+    export(conf_rel, "lhotse", out)
+    sups = {(s.custom["episode"], s.custom["clip_index"], s.language): s
+            for s in lhotse.load_manifest(out / "supervisions.jsonl.gz") if s.custom["show"] == "show_a"}
+    assert sups[("1", 0, "Japanese")].speaker == "show_a/1/spk0"
+    assert sups[("2", 0, "English")].speaker == "show_a/2/spk0"  # not the speaker of episode 1
+    assert sups[("1", 1, "Japanese")].speaker == "show_a/1/spk0+show_a/1/spk1"
+    assert sups[("1", 1, "Japanese")].custom["speakers"] == ["spk0", "spk1"]  # the raw episode-level IDs
+    assert sups[("2", 0, "Japanese")].custom["speakers"] == ["spk0"]
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "webdataset"])
+def test_export_folder_gets_the_mode_of_a_plain_mkdir(rel: Path, tmp_path: Path, monkeypatch, fmt: str) -> None:
+    """A staged folder (mkdtemp: 0700) renamed into place gets what mkdir gives under the umask (0755)."""
+    import stat
+
+    from anim400k import fsutil
+
+    old = os.umask(0o022)
+    try:
+        monkeypatch.setattr(fsutil, "_UMASK", 0o022)
+        (tmp_path / "plain").mkdir()
+        export(rel, fmt, tmp_path / "out")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "plain").stat().st_mode) == 0o755
+    assert stat.S_IMODE((tmp_path / "out").stat().st_mode) == 0o755
+
+
+def test_mushra_test_folder_gets_the_mode_of_a_plain_mkdir(tmp_path: Path, monkeypatch) -> None:
+    import stat
+
+    from anim400k import fsutil
+    from anim400k.evaluate.mushra_config import MushraTest
+    from anim400k.evaluate.mushra_create import _TestWriter
+
+    monkeypatch.setattr(fsutil, "_UMASK", 0o022)
+    writer = _TestWriter(tmp_path / "test", 48000, None)
+    writer.commit(MushraTest(name="t", test_id="t", sample_rate=48000, systems=[], conditions=[], trials=[]))
+    assert stat.S_IMODE((tmp_path / "test").stat().st_mode) == 0o755
+    assert stat.S_IMODE((tmp_path / "test" / "secret.key").stat().st_mode) == 0o600  # the key stays private

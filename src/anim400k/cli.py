@@ -12,8 +12,10 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+from typing import Any
 
 import typer
+import typer.main
 
 from .commands import (
     align,
@@ -65,19 +67,85 @@ for _command in COMMANDS:
     _command.register(app)
 
 
+class _Interrupted(Exception):
+    """The command was interrupted (Ctrl-C): a KeyboardInterrupt, or an error raised while one unwound."""
+
+
+def _is_interrupt(exc: BaseException) -> bool:
+    """True for a KeyboardInterrupt and for an error raised while one was being handled.
+
+    Libraries clean up on the way out of a Ctrl-C and sometimes fail there (``datasets`` closes its
+    Arrow writer and then writes to it: ``ValueError: I/O operation on closed file``); that error
+    holds the interrupt in its ``__context__``/``__cause__`` chain, and it is the interrupt too.
+    """
+    todo, seen = [exc], set()
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        seen.add(id(e))
+        todo += [e.__cause__, e.__context__]
+    return False
+
+
+def _exit_types() -> tuple[type[BaseException], ...]:
+    """Deliberate exits (``typer.Exit``, click's ``Exit``, ``SystemExit``): never taken for an interrupt."""
+    found: list[type[BaseException]] = [SystemExit]
+    for module in ("click.exceptions", "typer._click.exceptions", "typer"):
+        try:
+            exit_type = getattr(importlib.import_module(module), "Exit", None)
+        except ImportError:
+            continue
+        if isinstance(exit_type, type):
+            found.append(exit_type)
+    return tuple(found)
+
+
+def _command() -> Any:
+    """The click command of :data:`app` whose ``invoke`` turns every interrupt into :class:`_Interrupted`.
+
+    typer turns a bare KeyboardInterrupt into a silent exit 130 and lets an error raised while an
+    interrupt unwound escape as a traceback; here both become one line and exit 130 in :func:`main`.
+    """
+    command = typer.main.get_command(app)
+    invoke = command.invoke
+    exits = _exit_types()
+
+    def guarded_invoke(ctx: Any) -> Any:
+        try:
+            return invoke(ctx)
+        except BaseException as exc:
+            if not isinstance(exc, exits) and _is_interrupt(exc):
+                raise _Interrupted() from exc
+            raise
+
+    command.invoke = guarded_invoke
+    return command
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the CLI, turning :class:`AnimError` into one line on stderr and exit 2."""
+    """Entry point: run the CLI, turning :class:`AnimError` into one line on stderr and exit 2.
+
+    Ctrl-C (KeyboardInterrupt, or any error raised while it unwound) is one line and exit 130.
+    """
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        rc = app(args=argv, standalone_mode=False)
+        try:
+            rc = _command().main(args=argv, standalone_mode=False)
+        except BaseException as exc:
+            if isinstance(exc, _Interrupted) or (not isinstance(exc, SystemExit) and _is_interrupt(exc)):
+                raise _Interrupted() from exc
+            raise
+    except _Interrupted:
+        print("anim400k: interrupted", file=sys.stderr)
+        return 130
     except AnimError as exc:
         print(f"anim400k: error: {exc.message}", file=sys.stderr)
         return exc.exit_code
     except SystemExit as exc:  # typer/click exits
         return int(exc.code or 0)
-    except KeyboardInterrupt:
-        print("anim400k: interrupted", file=sys.stderr)
-        return 130
     except OSError as exc:  # the file system said no (an --out that is a file, permissions, ...): one line
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"anim400k: error: {where}{exc.strerror or one_line(exc)}", file=sys.stderr)

@@ -8,7 +8,7 @@ import math
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,18 @@ def _current_umask() -> int:
 
 
 _UMASK = _current_umask()
+
+
+def mkdtemp_like_mkdir(prefix: str, suffix: str | None = None, dir: str | Path | None = None) -> Path:
+    """:func:`tempfile.mkdtemp` whose folder has the mode a plain ``mkdir`` gets (``0o777 & ~umask``).
+
+    ``mkdtemp`` makes 0700 folders; a staged output folder renamed into place would keep that mode
+    and differ from every other folder of the output (0755 under umask 0022). For a temporary
+    folder that is renamed into place; one that only holds scratch files may stay 0700.
+    """
+    path = Path(tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=dir))
+    os.chmod(path, 0o777 & ~_UMASK)
+    return path
 
 
 @contextlib.contextmanager
@@ -51,6 +63,46 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
         raise
+
+
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """True when ``a`` and ``b`` name one file: the same path once resolved (symbolic links
+    followed), or the same inode (a hard link, a bind mount). A path that does not exist yet
+    is the same file as another only by its resolved name."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):  # one of them is missing (a new output) or unreadable
+        return False
+
+
+_Named = Mapping[str, str | Path | None] | Iterable[tuple[str, str | Path | None]]
+
+
+def refuse_overwriting(outputs: _Named, inputs: _Named) -> None:
+    """Refuse (:class:`InputError`, naming the output) an output file that is one of the inputs
+    or another output.
+
+    ``outputs`` and ``inputs`` map what the user calls each path (``--out``, ``VIDEO``,
+    ``--subtitles``) to the path (a mapping or ``(name, path)`` pairs); ``None`` paths are
+    skipped. Every command that reads files and writes others calls this before any work, so
+    ``--out`` naming its own input (the same path, a symbolic link to it or a hard link) is one
+    clear line instead of a replaced input.
+    """
+    from .errors import InputError
+
+    given_in = [(k, v) for k, v in (inputs.items() if isinstance(inputs, Mapping) else inputs) if v is not None]
+    given_out = [(k, v) for k, v in (outputs.items() if isinstance(outputs, Mapping) else outputs) if v is not None]
+    for i, (label, out) in enumerate(given_out):
+        for in_label, inp in given_in:
+            if same_file(out, inp):
+                raise InputError(f"{label} is the input {in_label} ({inp}): writing it would replace "
+                                 f"the input; choose another output file", out)
+        for other_label, other in given_out[:i]:
+            if same_file(out, other):
+                raise InputError(f"{label} and {other_label} name the same file: choose two different "
+                                 f"output files", out)
 
 
 def jsonable(obj: Any) -> Any:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .errors import InputError
-from .fsutil import atomic_path, write_json_atomic
+from .fsutil import atomic_path, refuse_overwriting, write_json_atomic
 from .release import Dataset, EpisodeRecord, Show, load
 
 SPLITS = ("train", "validation", "test")
@@ -245,6 +245,9 @@ def write_task_views(
     from .release import require_valid
 
     ds = dataset if isinstance(dataset, Dataset) else load(dataset)
+    written = [("--out splits.json", Path(out_dir) / "splits.json")]
+    written += [(f"--out {t}/{s}.jsonl", Path(out_dir) / t / f"{s}.jsonl") for t in TASKS for s in SPLITS]
+    refuse_overwriting(written, {"DATASET": ds.annotations})
     props = parse_proportions(proportions)
     require_valid(ds)  # a malformed ID or field is one line here, not a traceback half-way through
     splits = split_of(ds, seed, props, by)

@@ -46,6 +46,9 @@ def register(app: typer.Typer) -> None:
         check_number("--collar", collar, 0.0, MAX_TIME_S)
         if not media.exists():
             raise InputError("file not found", media)
+        from ..fsutil import refuse_overwriting
+
+        refuse_overwriting({"--out": out}, {"MEDIA": media, "--reference": reference, "--pipeline": pipeline})
         sel: str | int = int(stream) if stream.strip().isdigit() else stream.strip()
         file_id = media.stem.replace(" ", "_") or "audio"  # the RTTM file id written below
         ref_language = "en" if str(sel).lower().startswith("en") else "ja"

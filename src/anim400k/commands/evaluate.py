@@ -34,6 +34,10 @@ def evaluate(
     from rich.table import Table
 
     from ..evaluate.metrics import evaluate_dubs
+    from ..fsutil import refuse_overwriting
+
+    refuse_overwriting([(f"--out {n}", out / n) for n in ("metrics.json", "metrics.csv", "metrics.png")],
+                       {"--reference": reference})
     from ..evaluate.metrics_files import write_metrics
     from ..progress import progress_bar
 

@@ -23,9 +23,10 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Validate metadata files; optionally normalise them and import character pictures."""
-        from ..fsutil import write_json_atomic
+        from ..fsutil import refuse_overwriting, write_json_atomic
         from ..release.metadata import import_pictures, load_metadata
 
+        refuse_overwriting({"--out": out}, [("FILE", f) for f in files])
         result: dict[str, dict] = {}
         for f in files:
             for i, meta in enumerate(load_metadata(f)):

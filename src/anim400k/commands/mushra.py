@@ -40,6 +40,9 @@ def create(
     """Render a test: hidden reference, 3.5/7 kHz anchors and every system, loudness matched."""
     from ..errors import InputError, check_number
     from ..evaluate.mushra_create import create_from_webmushra, create_test, parse_systems
+    from ..fsutil import refuse_overwriting
+
+    refuse_overwriting({"--out": out}, {"DATASET": dataset, "--from-webmushra": from_webmushra})
 
     check_number("--lufs", lufs, MIN_LUFS, 0.0)
     if from_webmushra is not None:

@@ -31,10 +31,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Estimate the backing track (and vocals) of MEDIA's mix."""
         from ..errors import InputError
+        from ..fsutil import refuse_overwriting
         from ..media import decode_audio, write_audio
         from ..media.probe import parse_stream_selector
         from ..separate import get_separator
 
+        refuse_overwriting({"--out-backing": out_backing, "--out-vocals": out_vocals},
+                           {"MEDIA": media, "--en-media": en_media})
         if method not in SEPARATORS:
             raise InputError(f"--method must be one of {', '.join(SEPARATORS.names())}, got {method!r}")
         if not 8000 <= sr <= 48000:

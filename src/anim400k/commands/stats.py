@@ -25,11 +25,13 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from ..fsutil import write_json_atomic
+        from ..fsutil import refuse_overwriting, write_json_atomic
         from ..release import load
         from ..stats import compute_stats, stats_rows, write_figures
 
-        result = compute_stats(load(dataset))
+        ds = load(dataset)
+        refuse_overwriting({"--json": json_out}, {"DATASET": ds.annotations})
+        result = compute_stats(ds)
         table = Table(title=f"Anim-400K statistics: {dataset}")
         table.add_column("statistic")
         table.add_column("value", justify="right")

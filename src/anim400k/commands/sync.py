@@ -24,11 +24,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Estimate t_en = offset + t_jp * (1 + drift) from the shared music-and-effects stem."""
         from ..errors import InputError
-        from ..fsutil import write_json_atomic
+        from ..fsutil import refuse_overwriting, write_json_atomic
         from ..media.probe import parse_stream_selector
         from ..sync.media import sync_media
         from ..sync.params import MIN_CONFIDENCE
 
+        refuse_overwriting({"--out": out}, {"JP_MEDIA": jp_media, "EN_MEDIA": en_media})
         if not 4000 <= sr <= 48000:
             raise InputError(f"--sr must be within 4000..48000 Hz, got {sr}")
         result = sync_media(jp_media, en_media, parse_stream_selector(jp_stream), parse_stream_selector(en_stream), sr)

@@ -50,6 +50,9 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"--model applies to --asr faster-whisper, not '{asr}'")
         if not media.is_file():
             raise InputError("media file not found", media)
+        from ..fsutil import refuse_overwriting
+
+        refuse_overwriting({"--out": out}, {"MEDIA": media})
         chosen: str | int
         if stream is None:
             from ..media.probe import default_audio_stream

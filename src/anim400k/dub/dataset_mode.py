@@ -106,6 +106,7 @@ def dub_dataset(
     require_valid(ds)  # a malformed release is one clear line, not "dubbed 0/0"
     splits = split_of(ds, seed=seed)
     require_split(splits, split, dataset)
+    _refuse_release_audio_folder(ds, out_dir)
     get_condenser(options.condense)  # a bad name fails before any work
     tts = make_synthesizer(options)
     whisper = (
@@ -123,6 +124,20 @@ def dub_dataset(
             _dub_clip(clip, ds, out_dir, whisper, tts, clip_options, report)
     write_json_atomic(Path(out_dir) / REPORT_NAME, report.to_dict())
     return report
+
+
+def _refuse_release_audio_folder(ds: Dataset, out_dir: str | Path) -> None:
+    """Refuse (:class:`InputError`) an ``out_dir`` that is the release folder or its clip folder."""
+    from ..errors import InputError
+    from ..formats.ids import AUDIO_ARCHIVE
+    from ..fsutil import same_file
+
+    for folder, why in (
+        (ds.root, "the release folder: the dubs and the report would be written among its files"),
+        (ds.root / AUDIO_ARCHIVE, "the release's clip folder: its gold EN clips would be taken for dubs"),
+    ):
+        if same_file(out_dir, folder):
+            raise InputError(f"--out is {why}; dub into a folder of its own", out_dir)
 
 
 def _dub_clip(

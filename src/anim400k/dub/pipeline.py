@@ -237,6 +237,23 @@ def _check_coverage(translator: Translator, duration: float, report: DubReport, 
         )
 
 
+def _refuse_overwriting_inputs(video: Path, out: str | Path, options: DubOptions) -> None:
+    """Refuse an output (``--out``, ``--srt``, ``--report``, a stem) that is an input or another output."""
+    from ..fsutil import refuse_overwriting
+
+    outputs: dict[str, str | Path | None] = {"--out": out, "--srt": options.srt, "--report": options.report}
+    if options.stems:
+        outputs |= {f"--stems {name}.wav": Path(options.stems) / f"{name}.wav" for name in STEM_NAMES}
+    refuse_overwriting(
+        outputs,
+        {"VIDEO": video, "--subtitles": options.subtitles, "--translations": options.translations},
+    )
+
+
+#: the files ``--stems DIR`` writes, ``DIR/NAME.wav``
+STEM_NAMES = ("backing", "vocals", "dub_speech", "dub_mix")
+
+
 def dub(video: str | Path, out: str | Path, options: DubOptions | None = None, **overrides: Any) -> DubReport:
     """Dub ``video`` into EN and write ``out``: the original streams plus a default ``eng`` audio stream.
 
@@ -249,6 +266,7 @@ def dub(video: str | Path, out: str | Path, options: DubOptions | None = None, *
     video = Path(video)
     if not video.is_file():
         raise InputError("video not found", video)
+    _refuse_overwriting_inputs(video, out, options)
     if options.min_stretch > 1.0 or options.max_stretch < 1.0:
         raise InputError(f"stretch bounds must include 1.0 (got {options.min_stretch}-{options.max_stretch})")
     get_condenser(options.condense)  # a bad name fails before any work
@@ -284,12 +302,7 @@ def dub(video: str | Path, out: str | Path, options: DubOptions | None = None, *
     }
     if options.stems:
         stems = Path(options.stems)
-        for name, x in (
-            ("backing", result.backing),
-            ("vocals", result.vocals),
-            ("dub_speech", result.speech),
-            ("dub_mix", result.audio),
-        ):
+        for name, x in zip(STEM_NAMES, (result.backing, result.vocals, result.speech, result.audio), strict=True):
             write_audio(stems / f"{name}.wav", x, sr)
     if options.srt:
         report.write_srt(options.srt)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..fsutil import jsonable, save_figure, write_json_atomic, write_text_atomic
+from ..fsutil import jsonable, refuse_overwriting, save_figure, write_json_atomic, write_text_atomic
 from .stimuli import REFERENCE
 from .webmushra import RatingRow, ratings_csv
 
@@ -285,6 +285,10 @@ th{{background:#f4f6fb}}img{{max-width:100%}}</style></head><body>
 """
 
 
+#: the files :func:`write_report` writes into its folder
+REPORT_FILES = ("report.html", "ratings.png", "mushra.csv", "analysis.json")
+
+
 def write_report(analysis: Analysis, rows: Sequence[RatingRow], out: str | Path) -> Analysis:
     """Write ``report.html``, ``ratings.png``, ``analysis.json`` and ``mushra.csv`` into ``out``."""
     out = Path(out)
@@ -329,6 +333,7 @@ def analyze(source: str | Path, out: str | Path) -> Analysis:
     """Analyse a test folder or a webMUSHRA CSV and write the report into ``out``."""
     from ..errors import InputError
 
+    refuse_overwriting([(f"--out {name}", Path(out) / name) for name in REPORT_FILES], {"SOURCE": source})
     rows, systems, conditions, test_id = load_rows(source)
     if not rows:
         raise InputError("no ratings to analyse yet", source)

@@ -12,13 +12,13 @@ import os
 import re
 import secrets
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError
+from ..fsutil import mkdtemp_like_mkdir
 from . import stimuli as st
 from .dataset import EvalClip, load_clips, system_audio
 from .mushra_config import SECRET_FILE, STIMULI_DIR, WEBMUSHRA_FILE, MushraTest, Trial, save_test
@@ -72,7 +72,7 @@ class _TestWriter:
             raise InputError("output folder exists and is not empty", out)
         out.parent.mkdir(parents=True, exist_ok=True)
         self.out = out
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent))
+        self.tmp = mkdtemp_like_mkdir(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
         self.sr = sr
         self.lufs = lufs
 

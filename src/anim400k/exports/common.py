@@ -8,12 +8,12 @@ import logging
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..fsutil import mkdtemp_like_mkdir
 from ..model import Clip
 from ..progress import progress_bar
 from ..release import SHOW_FIELDS, BadItems, Dataset, Show, check_or_raise, type_ok
@@ -84,7 +84,7 @@ def staged_dir(out: str | Path) -> Iterator[Path]:
     out = Path(out)
     check_export_target(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    stage = mkdtemp_like_mkdir(prefix=f".{out.name}.partial-", dir=out.parent)
     try:
         yield stage
         (stage / EXPORT_MARK).write_text("written by anim400k export; the next export may replace this folder\n",
@@ -172,6 +172,7 @@ def clip_info(clip: Clip) -> dict[str, Any]:
         "multi_speaker": clip.is_multi_speaker,
         "mixing_ratio": clip.mixing_ratio,
         "backing_clip": clip.backing_clip,
+        "speaker_confidence": clip.speaker_confidence,
     }
 
 

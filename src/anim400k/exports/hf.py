@@ -49,6 +49,7 @@ def features(audio: bool = True) -> Any:
             "multi_speaker": Value("bool"),
             "mixing_ratio": Value("float64"),
             "backing_clip": Value("string"),
+            "speaker_confidence": Value("float64"),
             "jp_audio": Audio() if audio else raw_audio,
             "en_audio": Audio() if audio else raw_audio,
         }

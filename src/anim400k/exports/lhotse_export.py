@@ -2,9 +2,11 @@
 
 Each clip gives two recordings (``<uuid>_jp``, ``<uuid>_en``, probed by
 ``lhotse.Recording.from_file``), one supervision over each whole recording (text,
-language ``Japanese``/``English``, the clip's speakers joined by ``+``, show/episode/clip in
-``custom``), and one ``MonoCut`` per recording. Manifests are streamed with
-``SequentialJsonlWriter`` and load back with ``lhotse.load_manifest``.
+language ``Japanese``/``English``, the clip's speakers made unique per episode
+(``SHOW/EPISODE/spk0``, :func:`speaker_label`) and joined by ``+``; show/episode/clip, the raw
+episode-level ``speakers`` and ``speaker_confidence`` in ``custom``), and one ``MonoCut`` per
+recording. Manifests are streamed with ``SequentialJsonlWriter`` and load back with
+``lhotse.load_manifest``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,15 @@ from typing import Any
 
 from ..errors import BackendUnavailable, InputError
 from .common import CheckedRelease, staged_dir
+
+
+def speaker_label(show: str, episode: str, speakers: list[str] | tuple[str, ...]) -> str | None:
+    """The Lhotse ``speaker`` of a clip: each episode-level ID as ``SHOW/EPISODE/ID``, joined by ``+``.
+
+    Diarization labels (``spk0``, ...) are per episode: the prefix keeps ``spk0`` of episode 1 and
+    ``spk0`` of episode 2 two Lhotse speakers. ``None`` for a clip without speakers.
+    """
+    return "+".join(f"{show}/{episode}/{s}" for s in speakers) or None
 
 
 def export(
@@ -55,13 +66,15 @@ def export(
                         channel=0,
                         text=text,
                         language=language,
-                        speaker="+".join(clip.speakers) or None,
+                        speaker=speaker_label(clip.show_key, clip.episode, clip.speakers),
                         custom={
                             "show": clip.show_key,
                             "episode": clip.episode,
                             "clip_index": clip.index,
                             "clip_id": cid,
                             "multi_speaker": clip.is_multi_speaker,
+                            "speakers": list(clip.speakers),
+                            "speaker_confidence": clip.speaker_confidence,
                         },
                     )
                     cut = MonoCut(

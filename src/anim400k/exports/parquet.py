@@ -43,6 +43,7 @@ def clip_schema(embed_audio: bool) -> pa.Schema:
         ("multi_speaker", pa.bool_()),
         ("mixing_ratio", pa.float64()),
         ("backing_clip", pa.string()),
+        ("speaker_confidence", pa.float64()),
         ("jp_audio_path", pa.string()),
         ("en_audio_path", pa.string()),
     ]

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..fsutil import atomic_path
+from ..fsutil import atomic_path, refuse_overwriting
 from ..signal import fit_length
 from .audio import add_audio_stream, audio_frames, parse_bitrate
 from .probe import _reason, container_origin, normalize_language, open_input, probe
@@ -59,6 +59,7 @@ def mux_audio_track(
     """
     import av
 
+    refuse_overwriting({"the output": out}, {"video": video_in})
     info = probe(video_in)
     if info.duration is None:
         raise InputError("has no known duration to fit the new audio track to", video_in)
