@@ -153,3 +153,55 @@ def test_cli_sync_bad_file(tmp_path, capsys) -> None:  # type: ignore[no-untyped
     bad.write_bytes(b"not media")
     assert main(["sync", str(bad), str(bad)]) == 2
     assert "x.mkv" in capsys.readouterr().err
+
+
+def _tremolo_pair(dur: float, shift: float, voices: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """A stem of two tones with a 0.5 Hz tremolo plus faint gated noise; EN is it ``shift`` s earlier.
+
+    With ``voices`` each track gets its own loud harmonic "dialogue" (vibrato, 0.25 s on/off blocks).
+    """
+    n = int(dur * SR)
+    rng = np.random.default_rng(0)
+    t = np.arange(n + SR) / SR
+    stem = 0.2 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 0.5 * t)) + 0.1 * np.sin(2 * np.pi * 330 * t)
+    gate = np.sin(2 * np.pi * 0.7 * t) > 0.6
+    stem += np.convolve(rng.standard_normal(n + SR), np.ones(50) / 50, "same") * 0.3 * gate
+
+    def voice(f0: float, seed: int) -> np.ndarray:
+        on = np.repeat(np.random.default_rng(seed).random(n // (SR // 4) + 1) > 0.5, SR // 4)[:n]
+        phase = 2 * np.pi * f0 * t[:n] * (1 + 0.05 * np.sin(2 * np.pi * 3 * t[:n]))
+        return 0.3 * on * sum(np.sin(k * phase) / k for k in range(1, 15))
+
+    s = int(shift * SR)
+    jp, en = stem[:n], stem[s : s + n]
+    if voices:
+        jp, en = jp + voice(180, 1), en + voice(120, 2)
+    return jp.astype(np.float32), en.astype(np.float32)
+
+
+def test_shared_tones_do_not_make_a_wrong_offset_confident() -> None:
+    # Regression: 15 s, EN 0.5 s earlier; the vote followed the dialogue stand-ins' 1/3 s periodicity
+    # to +3.0 s and the tones (coherent at every lag) gave that a coherence index of 17 -> confidence 1.0.
+    jp, en = _tremolo_pair(15.0, 0.5)
+    r = analyze_sync(jp, en, SR)
+    assert not r.reliable or abs(r.offset + 0.5) < 0.010, r
+    if not r.reliable:
+        assert "ambiguous" in r.reason or "coherent" in r.reason
+    # without the dialogue the stem alone is unambiguous
+    r = analyze_sync(*_tremolo_pair(15.0, 0.5, voices=False), SR)
+    assert r.reliable and abs(r.offset + 0.5) < 0.010, r
+
+
+def test_rival_coherence_sees_tones_at_every_lag_but_noise_only_at_its_own() -> None:
+    from anim400k.sync.rival import rival_coherence
+    from anim400k.sync.vote import coherence_index
+
+    t = np.arange(10 * SR) / SR
+    tones = (np.sin(2 * np.pi * 220 * t) + 0.5 * np.sin(2 * np.pi * 330 * t)).astype(np.float32)
+    est, _ = coherence_index(tones, tones, SR, 0.0, 1.0)
+    rival, where = rival_coherence(tones, tones, SR, 0.0, 1.0, 30.0, 4.0)
+    assert est > 100 and rival > 0.8 * est and abs(where) > 0.2  # no evidence for any one lag
+    noise = np.random.default_rng(1).standard_normal(10 * SR).astype(np.float32)
+    est, _ = coherence_index(noise, noise, SR, 0.0, 1.0)
+    rival, _ = rival_coherence(noise, noise, SR, 0.0, 1.0, 30.0, 4.0)
+    assert est > 100 and rival < 3.0

@@ -36,11 +36,14 @@ long path's confidence is low, and kept if more confident):
 2. **Fine passes** as in step 3, with the slope kept within ±0.05 % of the vote's.
 3. **Confidence** from the *coherence index* of the two tracks aligned by the estimate
    (:func:`coherence_index`: per-bin magnitude of the mean unit cross-spectrum phasor, squared,
-   times the number of frames; ~1 for independent tracks, > 100 for dubs sharing a stem),
-   kept below :data:`MIN_CONFIDENCE` (x 0.4) when the fine passes disagree.
+   times the number of frames; ~1 for independent tracks, > 40 for dubs sharing a stem) in excess
+   of the best *rival* alignment's (:func:`rival_coherence`: stationary or periodic shared content
+   is coherent at every lag, so it is no evidence for one), kept below :data:`MIN_CONFIDENCE`
+   (x 0.4) when the fine passes disagree.
 
 Modules: :mod:`.params` (constants), :mod:`.result` (:class:`SyncResult`, confidence scores),
 :mod:`.features` (band features, coarse search), :mod:`.vote` (short-media vote, coherence index),
+:mod:`.rival` (best rival alignment's coherence),
 :mod:`.gcc` (GCC-PHAT, sub-sample peak), :mod:`.line` (RANSAC line), :mod:`.refine` (fine passes),
 :mod:`.estimate` (:func:`analyze_sync`, :func:`estimate_sync`), :mod:`.media` (:func:`sync_media`).
 """

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from .params import (
 )
 from .refine import fine_passes
 from .result import SyncResult, coherence_confidence, failed_result, window_confidence
+from .rival import rival_coherence
 from .vote import coherence_index, gcc_vote
 
 log = logging.getLogger(__name__)
@@ -122,22 +123,27 @@ def analyze_sync(
     )
 
 
-def _analyze_short(
-    jp: np.ndarray,
-    en: np.ndarray,
-    sr: int,
-    max_offset: float,
-    max_drift: float,
-    refine: bool,
-) -> SyncResult:
-    """Short media: GCC-PHAT vote (coarse), fine matches, confidence from the coherence index."""
+class _ShortFit(NamedTuple):
+    """A short-media estimate: ``t_en = a + b t_jp``, its fine matches and coherence against its best rival."""
+
+    a: float
+    b: float
+    fine: list[tuple[float, float, bool]]
+    coherence: float
+    rival: float
+    rival_offset: float
+
+    @property
+    def contrast(self) -> float:
+        """Coherence index in excess of the most coherent other alignment's (the evidence for ``a``)."""
+        return self.coherence - self.rival
+
+
+def _fit_short(
+    jp: np.ndarray, en: np.ndarray, sr: int, a: float, b: float, max_offset: float, min_overlap: float, refine: bool
+) -> _ShortFit:
+    """Fine passes from the coarse ``(a, b)``, then the coherence index there and at the best rival alignment."""
     dur_j, dur_e = jp.size / sr, en.size / sr
-    min_overlap = min(4.0, 0.5 * min(dur_j, dur_e))
-    match = gcc_vote(jp, en, sr, max_offset, max_drift, min_overlap)
-    if match is None:
-        return failed_result("the tracks do not overlap within the offset search range")
-    a, b, peak, psr = match
-    windows = [(0.0, float(a), float(peak), True)]
     overlap = min(dur_j, (dur_e - a) / b) - max(0.0, -a / b)
     fw = float(np.clip(overlap / 3.0, 2.0, FINE_WINDOW))
     fine: list[tuple[float, float, bool]] = []
@@ -146,13 +152,41 @@ def _analyze_short(
         slope = (b - VOTE_SLOPE_TOLERANCE, b + VOTE_SLOPE_TOLERANCE)
         a, b, fine = fine_passes(jp, en, sr, np.zeros(0), a, b, fw, slope)
     coherence, _ = coherence_index(jp, en, sr, a, b)
-    confidence = coherence_confidence(coherence, bool(fine))
+    rival, rival_offset = rival_coherence(jp, en, sr, a, b, max_offset, min_overlap)
+    return _ShortFit(float(a), float(b), fine, coherence, rival, rival_offset)
+
+
+def _analyze_short(
+    jp: np.ndarray,
+    en: np.ndarray,
+    sr: int,
+    max_offset: float,
+    max_drift: float,
+    refine: bool,
+) -> SyncResult:
+    """Short media: GCC-PHAT vote (coarse), fine matches, confidence from the coherence index's contrast."""
+    dur_j, dur_e = jp.size / sr, en.size / sr
+    min_overlap = min(4.0, 0.5 * min(dur_j, dur_e))
+    match = gcc_vote(jp, en, sr, max_offset, max_drift, min_overlap)
+    if match is None:
+        return failed_result("the tracks do not overlap within the offset search range")
+    a, b, peak, psr = match
+    windows = [(0.0, float(a), float(peak), True)]
+    fit = _fit_short(jp, en, sr, a, b, max_offset, min_overlap, refine)
+    a, b, fine, coherence = fit.a, fit.b, fit.fine, fit.coherence
+    confidence = coherence_confidence(fit.contrast, bool(fine))
     reason = ""
     if confidence < MIN_CONFIDENCE:
         if coherence < COHERENCE_HIGH:
             reason = (
                 f"the two tracks are not phase-coherent at the best alignment (coherence index "
                 f"{coherence:.1f}; ~1 for unrelated tracks): they may not share a stem"
+            )
+        elif fit.contrast < COHERENCE_HIGH:
+            reason = (
+                f"another alignment (offset {fit.rival_offset * 1000:+.0f} ms) is about as phase-coherent as "
+                f"the estimate or more (coherence index {fit.rival:.1f} vs {coherence:.1f}): stationary or periodic "
+                "content makes the offset ambiguous"
             )
         else:
             reason = "the tracks share a stem but the sample-precise matches disagree"

@@ -22,3 +22,7 @@ FINE_LOW_RATE = 4000  # Hz: the first fine passes and the coherence index (above
 VOTE_SEGMENT = 3.0  # seconds: longest vote segment
 VOTE_SLOPE_TOLERANCE = 0.0005  # fine slope bounds around the vote's speed factor (its last step is 0.03 %)
 COHERENCE_LOW, COHERENCE_HIGH = 3.0, 10.0  # coherence index: ~1 for unrelated tracks, >100 for dubs
+COHERENCE_FRAME = 256  # samples at FINE_LOW_RATE (64 ms, hop 32 ms): the coherence index's STFT frame
+COHERENCE_BAND = (100.0, 1800.0)  # Hz: the coherence index's band (the M&E under the dialogue's energy)
+RIVAL_EXCLUSION = 0.2  # seconds: a rival alignment is at least this far from the estimate (rival.py)
+RIVAL_PHASES = 8  # rival alignments are scored every 1/8 of a frame hop (4 ms at 4 kHz)

@@ -7,7 +7,7 @@ import math
 import numpy as np
 from scipy import fft as sfft
 
-from .params import DRIFT_STEP, FINE_LOW_RATE, VOTE_RATE, VOTE_SEGMENT
+from .params import COHERENCE_BAND, COHERENCE_FRAME, DRIFT_STEP, FINE_LOW_RATE, VOTE_RATE, VOTE_SEGMENT
 
 
 def gcc_vote(
@@ -102,12 +102,12 @@ def coherence_index(jp: np.ndarray, en: np.ndarray, sr: int, a: float, b: float)
     z = soxr.resample(en, sr, fr / b)
     start = int(round(a * fr / b))  # z index of JP sample 0
     lo, hi = max(0, -start), min(xj.size, z.size - start)
-    nper = 256
+    nper = COHERENCE_FRAME
     if hi - lo < 4 * nper:
         return 0.0, 0
     f, _, J = stft(xj[lo:hi], fs=fr, nperseg=nper)
     _, _, E = stft(z[lo + start : hi + start], fs=fr, nperseg=nper)
-    band = (f >= 100.0) & (f <= 1800.0)
+    band = (f >= COHERENCE_BAND[0]) & (f <= COHERENCE_BAND[1])
     P = J[band] * np.conj(E[band])
     P /= np.abs(P) + 1e-20
     k = P.shape[1]
