@@ -56,6 +56,17 @@ def test_release_follows_the_format(built: tuple[Path, object]) -> None:
     from anim400k.release import build_record_problems, load
 
     assert not list(build_record_problems(load(out)))  # the annotations agree with the build's record
+    # no metadata in the manifest: every FORMAT.md show and episode field is still written (readers of the
+    # original format index show["show"], episode["url"]), unknown ones null / [] / {}; the release validates
+    from anim400k.release import EPISODE_FIELDS, SHOW_FIELDS, validate_release
+
+    show = ann["test_show"]
+    assert list(show) == list(SHOW_FIELDS) and show["show"] == "test_show"
+    assert show["link"] is None and show["genres"] == [] and show["characters"] == {}
+    for ep in episodes.values():
+        assert list(ep) == list(EPISODE_FIELDS) and ep["url"] is None and ep["ratings"] == {}
+    assert validate_release(out) == []
+    assert not (out / ".anim400k.lock").exists()  # removed when the build ended
     # the build's hours are JP time, as `anim400k stats` counts them
     jp_seconds = sum(c.jp_duration for c in load(out).clips())
     assert report.hours == pytest.approx(jp_seconds / 3600.0, rel=0, abs=1e-9)
@@ -201,6 +212,7 @@ def test_bad_episode_is_reported_and_others_are_built(short_episodes: list, tmp_
         {"episode": "1", "media": str(short_episodes[0].media), "subtitles": str(short_episodes[0].subtitles)},
         {"episode": "2", "media": str(broken)},
         {"episode": "3", "media": str(short_episodes[0].media), "en_stream": "fre"},
+        {"episode": "4", "media": str(tmp_path)},  # a folder, not a file
     ]
     manifest = tmp_path / "m.yaml"
     manifest.write_text(yaml.safe_dump({"shows": [{"key": "s", "episodes": eps}]}))
@@ -210,6 +222,8 @@ def test_bad_episode_is_reported_and_others_are_built(short_episodes: list, tmp_
     assert result.returncode == 2
     assert str(broken) in result.stdout
     assert "failed s/3" in result.stdout and "fre" in result.stdout
+    assert f"{tmp_path}: is a directory, expected a media file" in result.stdout
+    assert not (out / ".anim400k.lock").exists()  # removed also when the build fails
     ann = json.loads((out / ANNOTATIONS_FILE).read_text())
     assert list(ann["s"]["episodes"]) == ["1"]
     assert "Traceback" not in result.stdout + result.stderr

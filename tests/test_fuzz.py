@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from anim400k.cli import main
+from anim400k.testing.release import complete
 
 # ------------------------------------------------------------------------------------- inputs
 
@@ -52,7 +53,10 @@ def _manifest(episodes: object) -> bytes:
 
 
 def _release(obj: object) -> bytes:
-    return obj if isinstance(obj, bytes) else json.dumps(obj).encode()
+    """Annotations as bytes; a dict gets every FORMAT.md show/episode field (unknown ones null) it lacks."""
+    if isinstance(obj, bytes):
+        return obj
+    return json.dumps(complete(obj) if isinstance(obj, dict) else obj).encode()
 
 
 @dataclass
@@ -65,6 +69,7 @@ class Case:
     names: str | None = None  # text the error line must contain (the bad file's name)
     before: dict[str, bytes] = field(default_factory=dict)  # files beside in/ (e.g. an --out that is a file)
     extra: Callable[[Path], None] | None = field(default=None, repr=False)
+    lines: int = 1  # error lines expected (`anim400k metadata` lists every problem, one line each)
 
 
 MEDIA_CASES = [
@@ -203,7 +208,7 @@ RELEASE_CASES = [
     Case("release-folder-without-annotations", {"rel/readme.txt": b"hi"}, ["validate", "{in}/rel"], "rel"),
     Case("metadata-yaml-syntax", {"meta.yaml": b"show: [unclosed\n"}, ["metadata", "{in}/meta.yaml"], "meta.yaml"),
     Case("metadata-wrong-types", {"meta.json": json.dumps({"key": "s", "show": 5, "genres": "x"}).encode()},
-         ["metadata", "{in}/meta.json", "--out", "{out}/meta.json"], "meta.json"),
+         ["metadata", "{in}/meta.json", "--out", "{out}/meta.json"], "meta.json", lines=2),
     Case("mushra-analyze-garbage-csv", {"mushra.csv": b"\x00\x01\x02,,,\n\xff\xfe"},
          ["mushra", "analyze", "{in}/mushra.csv", "--out", "{out}/report"], "mushra.csv"),
     Case("mushra-serve-not-a-test", {"t/test.json": b"{]"}, ["mushra", "serve", "{in}/t"], "test.json"),
@@ -277,10 +282,11 @@ def test_malformed_input_through_the_cli(case: Case, tmp_path: Path, monkeypatch
     assert rc != 0, captured
     assert "Traceback" not in captured.out + captured.err
     lines = [line for line in captured.err.splitlines() if line.strip()]
-    assert len(lines) == 1, captured.err
-    assert lines[0].startswith("anim400k: error: "), lines[0]
-    if case.names:
-        assert case.names in lines[0], lines[0]
+    assert len(lines) == case.lines, captured.err
+    for line in lines:
+        assert line.startswith("anim400k: error: "), line
+        if case.names:
+            assert case.names in line, line
     assert _snapshot(tmp_path, out) == before, "a file outside --out was created or changed"
     if out.is_dir():
         mine = {f"out/{p.relative_to(out)}": p.read_bytes() for p in out.rglob("*") if p.is_file()}

@@ -74,3 +74,39 @@ def test_bad_manifests_name_the_file_and_problem(tmp_path: Path, text: str, need
 def test_missing_manifest(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not found"):
         load_manifest(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "needle"),
+    [
+        ("m.yaml",
+         "shows:\n  - key: s\n    episodes:\n      - episode: 1\n        media: a.mkv\n        media: b.mkv\n",
+         "key 'media' appears twice in one mapping (line 6)"),
+        ("m.yaml", "shows:\n  - key: s\n    key: t\n    episodes:\n      - {episode: 1, media: a.mkv}\n",
+         "key 'key' appears twice"),
+        ("m.json", '{"shows": [{"key": "s", "episodes": [{"episode": "1", "media": "a.mkv", "media": "b.mkv"}]}]}',
+         "key 'media' appears twice in one object"),
+        ("m.yaml", "shows:\n  - key: s\n    episodes:\n      - {episode: '1', media: a.mkv}\n"
+                   "      - {episode: '01', media: b.mkv}\n",
+         "shows[0].episodes[1]: episode s/01 is listed twice (as '1')"),
+        ("m.yaml", "shows:\n  - key: s\n    episodes:\n      - {episode: abc, media: a.mkv}\n",
+         "episode 'abc' is not an episode number"),
+    ],
+)
+def test_keys_and_episodes_given_twice_are_refused(tmp_path: Path, name: str, text: str, needle: str) -> None:
+    path = write(tmp_path / name, text)
+    with pytest.raises(InputError) as err:
+        load_manifest(path)
+    assert str(path) in err.value.message and needle in err.value.message
+    assert "\n" not in err.value.message
+
+
+def test_yaml_merge_keys_may_still_be_overridden(tmp_path: Path) -> None:
+    m = load_manifest(write(tmp_path / "m.yaml", """
+shows:
+  - key: s
+    episodes:
+      - &first {episode: 1, media: a.mkv, en_stream: 1}
+      - {<<: *first, episode: 2, media: b.mkv}
+"""))
+    assert [(e.episode, e.media, e.en_stream) for e in m.shows[0].episodes] == [("1", "a.mkv", 1), ("2", "b.mkv", 1)]

@@ -186,3 +186,41 @@ def test_metadata_models_are_the_release_schema() -> None:
         wrong = 1 if kind in ("str", "[str]", "object") else "x"
         with pytest.raises(InputError, match=name):
             metadata.parse_metadata({name: wrong})
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("show.yaml", "key: s\nshow: A\nshow: B\n", "key 'show' appears twice in one mapping (line 3)"),
+        ("show.json", '{"key": "s", "show": "A", "show": "B"}', "key 'show' appears twice in one object"),
+        ("show.json", '{"episodes": {"1": {"url": "a"}, "1": {"url": "b"}}}', "key '1' appears twice"),
+        ("show.yaml", "episodes:\n  1: {url: a}\n  \"1\": {url: b}\n", "episodes.1: given twice in one mapping"),
+        ("show.json", '{"episodes": {"1": {"url": "a"}, "01": {"url": "b"}}}',
+         "episodes.01: the same episode as '1' (given twice)"),
+        ("show.json", '{"episodes": {"abc": {}}}', "episodes.abc: not an episode number"),
+        ("show.json", '{"characters": {"A": {"role": "villain"}}}',
+         "characters.A.role: 'villain' is not 'main' or 'supporting'"),
+    ],
+)
+def test_keys_given_twice_and_bad_values_are_refused(tmp_path: Path, name: str, text: str, message: str) -> None:
+    """A plain loader keeps the last of two keys and drops the first without a word."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        metadata.load_metadata(path)
+    assert err.value.message.startswith(f"{path}: ") and message in err.value.message
+    assert "\n" not in err.value.message
+
+
+def test_every_problem_is_listed_by_the_command_and_summed_up_for_the_build(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    bad = _write(tmp_path, {"key": "s", "show": 5, "genres": "x", "themes": 3, "score": "high"}, "badmeta.json")
+    with pytest.raises(metadata.MetadataError) as err:
+        metadata.load_metadata(bad)
+    assert err.value.message == (f"{bad}: show: expected a string (and 3 more problems: "
+                                 f"`anim400k metadata {bad}` lists them all)")
+    assert err.value.problems == ["show: expected a string", "genres: expected a list", "themes: expected a list",
+                                  "score: expected a number"]
+    assert main(["metadata", str(bad)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [f"anim400k: error: {bad}: {p}" for p in err.value.problems]

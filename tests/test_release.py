@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -101,9 +102,13 @@ def test_write_annotations_streams_deterministic_valid_json(tmp_path: Path) -> N
     assert a.read_bytes() == b.read_bytes()
     data = json.loads(a.read_text(encoding="utf-8"))
     assert list(data) == ["k", "k2"]
-    assert list(data["k"]) == ["show", "genres", "synopsis", "zzz_extra", "episodes"]
-    assert list(data["k"]["episodes"]["1"]) == ["url", "synopsis", "clips"]
-    assert data["k2"] == {"episodes": {}}
+    # every FORMAT.md field in FORMAT.md order (unknown ones null/[]/{}), then others sorted, then episodes
+    assert list(data["k"]) == [*release.SHOW_FIELDS][:-1] + ["zzz_extra", "episodes"]
+    assert data["k"]["show"] == "Name" and data["k"]["genres"] == ["A"] and data["k"]["synopsis"] == "S"
+    assert list(data["k"]["episodes"]["1"]) == list(release.EPISODE_FIELDS)
+    assert data["k"]["episodes"]["1"]["url"] == "u" and data["k"]["episodes"]["1"]["ratings"] == {}
+    assert data["k2"]["show"] is None and data["k2"]["themes"] == [] and data["k2"]["characters"] == {}
+    assert data["k2"]["episodes"] == {}
     assert "やあ" in a.read_text(encoding="utf-8")  # ensure_ascii=False
     clips = list(release.load(a).clips())
     assert [c.jp_start for c in clips] == [0.5, 1.5, 2.5]
@@ -279,3 +284,132 @@ def test_speaker_confidence_is_written_read_and_range_checked(tmp_path: Path) ->
     problems = [str(p) for p in release.validate_release(path, check_media=False)]
     assert problems == ["show 'show_a' episode '1' clip 1 field 'speaker_confidence': "
                         "speaker_confidence 1.5 is outside 0..1"]
+
+
+def _write(tmp_path: Path, data: object, name: str = "ann.json") -> Path:
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else json.dumps(data), encoding="utf-8")
+    return path
+
+
+def _problems(path: Path) -> list[str]:
+    return [str(p) for p in release.validate_release(path, check_media=False)]
+
+
+def test_validate_requires_every_show_and_episode_field_and_accepts_null_for_unknown(tmp_path: Path) -> None:
+    """Readers of the original format index show["show"], episode["url"]: the fields must be there."""
+    data = copy.deepcopy(annotations())
+    del data["show_a"]["show"], data["show_a"]["link"]
+    del data["show_b"]["episodes"]["1"]["url"], data["show_b"]["episodes"]["1"]["ratings"]
+    problems = _problems(_write(tmp_path, data))
+    assert sorted(problems) == [
+        "show 'show_a' field 'link': missing field",
+        "show 'show_a' field 'show': missing field",
+        "show 'show_b' episode '1' field 'ratings': missing field",
+        "show 'show_b' episode '1' field 'url': missing field",
+    ]
+    # unknown metadata: null for strings and numbers (lists and objects are [] and {})
+    data = copy.deepcopy(annotations())
+    data["show_a"].update(show=None, score=None, rank=None, season=None)
+    data["show_a"]["episodes"]["1"].update(url=None, synopsis=None)
+    assert _problems(_write(tmp_path, data)) == []
+    data["show_a"]["genres"] = None
+    data["show_a"]["characters"] = None
+    assert sorted(_problems(_write(tmp_path, data))) == [
+        "show 'show_a' field 'characters': expected an object, got NoneType",
+        "show 'show_a' field 'genres': expected a list of strings, got NoneType",
+    ]
+
+
+def test_write_annotations_writes_every_field_and_the_result_validates(tmp_path: Path) -> None:
+    """A show without metadata (a manifest without `metadata:`) still has every FORMAT.md field."""
+    path = tmp_path / "ann.json"
+    release.write_annotations(path, [("k", {"show": "k"}, iter([("1", {}, iter([]))]))])
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert set(data["k"]) == set(release.SHOW_FIELDS) and set(data["k"]["episodes"]["1"]) == set(
+        release.EPISODE_FIELDS)
+    assert data["k"]["show"] == "k" and data["k"]["link"] is None and data["k"]["genres"] == []
+    assert data["k"]["related_anime"] == {} and data["k"]["episode_num"] is None
+    assert data["k"]["episodes"]["1"] == {"url": None, "ratings": {}, "jp_video_id": None, "en_video_id": None,
+                                          "synopsis": None, "clips": []}
+    assert _problems(path) == []
+    show = next(release.load(path).shows())
+    assert show.name == "k" and show.synopsis is None and show.episodes["1"].url is None
+
+
+def test_validate_refuses_clips_out_of_time_order(tmp_path: Path) -> None:
+    data = copy.deepcopy(annotations())
+    clips = data["show_a"]["episodes"]["1"]["clips"]
+    clips.reverse()
+    assert _problems(_write(tmp_path, data)) == [
+        "show 'show_a' episode '1' clip 1 field 'jp_start_time': clips out of time order: jp_start_time "
+        "00:00:10.000 is before clip 0's 00:00:20.000 (FORMAT.md: the clips in time order)"]
+    clips[1]["jp_start_time"] = clips[0]["jp_start_time"]  # equal starts are in order
+    clips[1]["jp_end_time"] = clips[0]["jp_end_time"]
+    assert _problems(_write(tmp_path, data)) == []
+
+
+@pytest.mark.parametrize("text", ["00:00:75.000", "00:99:00.000", "1:2:3.5", "00:00:01", "00:00:01,000",
+                                  "000:00:01.026", "00:00:01.0260", "0:00:01.026", " 00:00:01.000", "00:00:01.02x",
+                                  "00:00:01.026\n", "０0:00:01.026"])
+def test_malformed_timestamps_are_refused_and_never_read_as_seconds(tmp_path: Path, text: str) -> None:
+    assert math.isnan(release.timestamp_seconds(text))
+    data = copy.deepcopy(annotations())
+    data["show_c"]["episodes"]["1"]["clips"][0]["en_start_time"] = text
+    path = _write(tmp_path, data)
+    assert _problems(path) == [f"show 'show_c' episode '1' clip 0 field 'en_start_time': malformed timestamp "
+                               f"{text!r} (expected HH:MM:SS.mmm)"]
+    clip = release.load(path).show("show_c").episodes["1"].clips[0]
+    assert math.isnan(clip.en_start)  # the reader gives NaN (documented), not a wrong number of seconds
+
+
+def test_well_formed_timestamps_read_exactly() -> None:
+    for text, seconds in (("00:00:00.000", 0.0), ("00:59:59.999", 3599.999), ("99:00:01.026", 356401.026),
+                          ("100:00:00.500", 360000.5), ("1234:00:00.000", 4442400.0)):
+        assert release.timestamp_seconds(text) == pytest.approx(seconds, abs=1e-9)
+
+
+def test_validate_reports_keys_given_twice_in_one_object(tmp_path: Path) -> None:
+    """JSON parsers keep the last of two equal keys: the first episode's clips would vanish unseen."""
+    ep_head = '{"url": null, "ratings": {}, "jp_video_id": null, "en_video_id": null, "synopsis": null, "clips": ['
+    first = json.dumps(annotations()["show_c"]["episodes"]["1"]["clips"][0])
+    last = annotations()["show_a"]["episodes"]["2"]["clips"][0]
+    last_twice = json.dumps(last)[:-1] + ', "en_text": "again"}'  # a clip object with en_text twice
+    show = json.dumps({k: v for k, v in annotations()["show_c"].items() if k != "episodes"})[:-1]
+    text = (f'{{"show_c": {show}, "episodes": {{"1": {ep_head}{first}]}}, "1": {ep_head}{last_twice}]}}}}}}}}')
+    path = _write(tmp_path, text)
+    assert _problems(path) == [
+        "show 'show_c' episode '1': duplicate episode key: the show holds this episode twice "
+        "(a reader keeps only the last, the first copy's clips are lost)",
+        "show 'show_c' episode '1' clip 0 field 'en_text': duplicate key: the object holds this "
+        "field twice (a reader keeps only the last)"]
+    # `load` reads as any JSON reader does (the last copy); validation says what was lost
+    assert [c.en_text for c in release.load(path).clips()] == ["again"]
+    # a field twice in a show object
+    path = _write(tmp_path, text.replace('{"show_c": {', '{"show_c": {"season": "x", ', 1))
+    assert "show 'show_c' field 'season': duplicate key: the object holds this field twice " \
+           "(a reader keeps only the last)" in _problems(path)
+
+
+def test_validate_checks_roles_multi_speaker_and_episode_keys(tmp_path: Path) -> None:
+    data = copy.deepcopy(annotations())
+    data["show_a"]["characters"]["Bob"]["role"] = "villain"
+    data["show_b"]["episodes"]["1"]["clips"][1]["multi_speaker"] = False  # 3 speakers
+    data["show_a"]["episodes"]["2"]["clips"][0]["multi_speaker"] = True  # 1 speaker
+    data["show_c"]["episodes"]["abc"] = data["show_c"]["episodes"].pop("1")
+    data["show_a"]["episodes"]["02"] = data["show_a"]["episodes"].pop("2")
+    data["show_a"]["episodes"]["001"] = copy.deepcopy(data["show_a"]["episodes"]["1"])
+    data["show_a"]["episodes"]["001"]["clips"] = []
+    assert sorted(_problems(_write(tmp_path, data))) == sorted([
+        "show 'show_a' field 'characters.Bob.role': role 'villain' is not one of 'main', 'supporting'",
+        "show 'show_b' episode '1' clip 1 field 'multi_speaker': multi_speaker is false but the clip lists 3 "
+        "speaker(s) (it must be true exactly when there are more than one)",
+        "show 'show_a' episode '02' clip 0 field 'multi_speaker': multi_speaker is true but the clip lists 1 "
+        "speaker(s) (it must be true exactly when there are more than one)",
+        "show 'show_c' episode 'abc': episode key is not an episode number (FORMAT.md: the episode number as a "
+        "string, e.g. '1' or '12.5')",
+        "show 'show_a' episode '001': the same episode number as episode '1'",
+    ])
+    data = copy.deepcopy(annotations())
+    data["show_c"]["episodes"]["12.5"] = data["show_c"]["episodes"].pop("1")  # a recap between 12 and 13
+    assert _problems(_write(tmp_path, data)) == []

@@ -440,3 +440,56 @@ def test_ffmpeg_enospc_is_not_blamed_on_the_input(tmp_path: Path) -> None:
     with pytest.raises(DiskFull, match="disk full"), open_input(ep.media):
         raise av.error.OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "out.mp3"))
     assert is_disk_full(OSError(errno.ENOSPC, "x")) and not is_disk_full(OSError(errno.ENOENT, "x"))
+
+
+def test_lock_file_is_removed_when_the_block_ends(tmp_path: Path) -> None:
+    """A finished (or failed, or interrupted) build leaves no .anim400k.lock behind."""
+    from anim400k.fsutil import LOCK_FILE
+
+    with folder_lock(tmp_path):
+        assert (tmp_path / LOCK_FILE).read_text() == str(os.getpid())
+    assert not (tmp_path / LOCK_FILE).exists()
+    for exc in (RuntimeError("boom"), KeyboardInterrupt()):
+        with pytest.raises(type(exc)), folder_lock(tmp_path):
+            raise exc
+        assert not (tmp_path / LOCK_FILE).exists()
+    with folder_lock(tmp_path):  # refused while held, and the refusal does not remove the holder's file
+        with pytest.raises(InputError, match="another build"), folder_lock(tmp_path):
+            pass
+        assert (tmp_path / LOCK_FILE).exists()
+    assert not (tmp_path / LOCK_FILE).exists()
+
+
+def test_a_waiter_on_a_removed_lock_file_locks_the_new_one(tmp_path: Path) -> None:
+    """If the holder removes the file after another process opened it, that one must not lock the orphan."""
+    import fcntl
+
+    from anim400k.fsutil import LOCK_FILE
+
+    path = tmp_path / LOCK_FILE
+    path.write_text("1")
+    orphan = os.open(path, os.O_RDWR)
+    fcntl.flock(orphan, fcntl.LOCK_EX)  # a stand-in holder
+    real_open = os.open
+    calls = []
+
+    def open_then_unlink(p: object, *args: object) -> int:
+        fd = real_open(p, *args)
+        if not calls:  # the holder finishes between our open and our flock: it removes its file
+            calls.append(p)
+            os.unlink(path)
+            os.close(orphan)
+        return fd
+
+    import anim400k.fsutil as fsutil
+
+    old = fsutil.os.open
+    fsutil.os.open = open_then_unlink  # type: ignore[assignment]
+    try:
+        with folder_lock(tmp_path):
+            fsutil.os.open = old  # type: ignore[assignment]
+            assert path.exists() and path.read_text() == str(os.getpid())
+            assert len(calls) == 1
+    finally:
+        fsutil.os.open = old  # type: ignore[assignment]
+    assert not path.exists()

@@ -49,7 +49,10 @@ def test_paper_statistics_match_hand_computation(rel: Path) -> None:
     jp, en = s["languages"]["jp"], s["languages"]["en"]
     # JP: 今日は晴れです。|行こう！ (4+1 words), はい, "", はい。, いいえ, 元気
     assert (jp["sentences"], jp["words"]) == (6, 9)
-    assert jp["words_per_sentence"] == pytest.approx(1.5) and jp["sentences_per_clip"] == pytest.approx(1.0)
+    # JP words/clip and sentences/clip over the 5 clips with JP text (the empty one has no transcript)
+    assert jp["clips_with_text"] == 5 and en["clips_with_text"] == 6
+    assert jp["words_per_sentence"] == pytest.approx(1.5) and jp["sentences_per_clip"] == pytest.approx(6 / 5)
+    assert jp["words_per_clip"] == pytest.approx(9 / 5)
     # EN: "It is sunny."|"Let's go!" (5), "Yes, well-known." (2), "Hello there." (2), OK (1), No (1), Fine (1)
     assert (en["sentences"], en["words"]) == (7, 12)
     assert en["words_per_clip"] == pytest.approx(2.0) and en["words_per_sentence"] == pytest.approx(12 / 7)
@@ -252,3 +255,27 @@ def test_lone_surrogate_escape_does_not_stop_the_count(tmp_path: Path) -> None:
     path.write_text('{"s":{"episodes":{"1":{"clips":[' + clip + "]}}}}", encoding="utf-8")
     one, three = stats.compute_stats(path, jobs=1), stats.compute_stats(path, jobs=3)
     assert one == three and one["languages"]["jp"]["words"] == 2 and one["hours"] == pytest.approx(1 / 3600)
+
+
+def test_missing_values_are_left_out_not_counted_as_zero(tmp_path: Path) -> None:
+    """A show without metadata has unknown genres/themes; clips without JP text have no JP transcript."""
+    ann = tmp_path / "ann.json"
+    clip = {"jp_clip": "ab/ab000000-0000-0000-0000-000000000000", "en_clip": "cd/cd000000-0000-0000-0000-000000000000",
+            "jp_text": "", "en_text": "Hello there. Bye.", "jp_start_time": "00:00:01.000",
+            "jp_end_time": "00:00:02.000", "en_start_time": "00:00:01.000", "en_end_time": "00:00:02.000",
+            "speakers": ["s1"]}
+    release.write_annotations(ann, [("k", {"show": "k"}, iter([("1", {}, iter([clip]))]))])
+    s = stats.compute_stats(ann, jobs=1)
+    assert s["genres_per_show"] == {"count": 0, "mean": None, "std": None}
+    assert s["themes_per_show"] == {"count": 0, "mean": None, "std": None}
+    jp, en = s["languages"]["jp"], s["languages"]["en"]
+    assert jp["clips_with_text"] == 0 and jp["words_per_clip"] is None and jp["sentences_per_clip"] is None
+    assert en["clips_with_text"] == 1 and en["words_per_clip"] == 3.0 and en["sentences_per_clip"] == 2.0
+    rows = dict(stats.stats_rows(s))
+    assert rows["genres per show"] == "- (n=0)" and rows["themes per show"] == "- (n=0)"
+    assert rows["JP words/clip"] == "- (n=0)" and rows["JP sentences/clip"] == "- (n=0)"
+    assert rows["EN words/clip"] == "3.00 (n=1)"
+    # a show with metadata but no themes has zero themes (the paper's themes have a std of 0.99: some have none)
+    release.write_annotations(ann, [("k", {"show": "k", "genres": ["Drama"]}, iter([]))])
+    s = stats.compute_stats(ann, jobs=1)
+    assert s["themes_per_show"] == {"count": 1, "mean": 0.0, "std": 0.0}

@@ -203,7 +203,10 @@ def folder_lock(folder: str | Path, what: str = "build") -> Iterator[None]:
 
     A second holder gets :class:`InputError` at once, naming the process that holds it. The
     kernel releases the lock when the process ends, also on a crash or ``kill -9``, so a
-    stale lock file never blocks. Where ``flock`` is unavailable the block runs unlocked.
+    stale lock file never blocks. The holder removes the lock file when the block ends
+    (success, error, Ctrl-C), while it still holds the lock; a process that opened the old
+    file meanwhile sees it is gone once it gets the lock and locks a fresh one. Where
+    ``flock`` is unavailable the block runs unlocked.
     """
     from .errors import InputError
 
@@ -214,19 +217,40 @@ def folder_lock(folder: str | Path, what: str = "build") -> Iterator[None]:
         return
     folder = Path(folder)
     path = folder / LOCK_FILE
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        locked = False
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            locked = True
         except BlockingIOError:
             holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip()
+            os.close(fd)
             by = f" (process {holder})" if holder.isdigit() else ""
             raise InputError(f"another {what}{by} is writing into this folder: wait for it to finish "
                              f"or choose another output folder", folder) from None
         except OSError:  # a file system without flock (some network mounts): go on unlocked
             pass
+        if locked and not _same_file(fd, path):
+            os.close(fd)  # the holder we waited on removed this file: lock the one at the path now
+            continue
+        break
+    try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         yield
     finally:
+        if locked:
+            with contextlib.suppress(OSError):
+                os.unlink(path)  # still under the lock: no finished folder keeps a lock file
         os.close(fd)
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """Whether the open file ``fd`` is still the file at ``path`` (not removed or replaced)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return False
+    own = os.fstat(fd)
+    return (st.st_dev, st.st_ino) == (own.st_dev, own.st_ino)

@@ -22,14 +22,27 @@ def register(app: typer.Typer) -> None:
             typer.Option(help="Release folder to import pic_files into (anim400k_character_pics)."),
         ] = None,
     ) -> None:
-        """Validate metadata files; optionally normalise them and import character pictures."""
+        """Validate metadata files; optionally normalise them and import character pictures.
+
+        Every problem of a file is listed, one line each (exit code 2).
+        """
+        import sys
+
         from ..fsutil import refuse_overwriting, write_json_atomic
-        from ..release.metadata import import_pictures, load_metadata
+        from ..release.metadata import MetadataError, import_pictures, load_metadata
 
         refuse_overwriting({"--out": out}, [("FILE", f) for f in files])
         result: dict[str, dict] = {}
+        failed = False
         for f in files:
-            for i, meta in enumerate(load_metadata(f)):
+            try:
+                shows = load_metadata(f)
+            except MetadataError as exc:
+                for problem in exc.problems:
+                    print(f"anim400k: error: {f}: {problem}", file=sys.stderr)
+                failed = True
+                continue
+            for i, meta in enumerate(shows):
                 key = meta.key or f.stem if len(files) == 1 or meta.key else f"{f.stem}_{i}"
                 if release is not None:
                     meta = import_pictures(meta, key, f.parent, release, f)
@@ -41,5 +54,7 @@ def register(app: typer.Typer) -> None:
                     f"{f}: show {key!r}: {len(fields) - 1} field(s), {len(fields['episodes'])} episode(s), "
                     f"{n_pics} picture(s): ok"
                 )
+        if failed:
+            raise typer.Exit(code=2)
         if out is not None:
             write_json_atomic(out, result)

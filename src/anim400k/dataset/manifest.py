@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..errors import InputError
 from ..model import EpisodeRef
+from ..strictload import DuplicateKeyError, json_loads_unique, yaml_load_unique
 
 #: limits on a manifest (a few KB of YAML aliases can expand to millions of entries)
 MAX_MANIFEST_BYTES = 64 * 2**20
@@ -82,7 +83,12 @@ class EpisodeEntry(BaseModel):
     @field_validator("episode")
     @classmethod
     def _episode_name(cls, value: str) -> str:
-        return check_folder_name(value, "episode")
+        check_folder_name(value, "episode")
+        from ..release.validate import episode_number
+
+        if episode_number(value) is None:  # the release keys episodes by number (FORMAT.md)
+            raise ValueError(f"episode {value!r} is not an episode number (digits, e.g. '1' or '12.5')")
+        return value
 
     @model_validator(mode="after")
     def _media_given(self) -> EpisodeEntry:
@@ -167,7 +173,9 @@ def load_manifest(path: str | Path) -> Manifest:
         raise InputError(f"larger than {MAX_MANIFEST_BYTES // 2**20} MB: too large to be a manifest", path)
     text = _decode(path.read_bytes(), path)
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        data = json_loads_unique(text) if path.suffix.lower() == ".json" else yaml_load_unique(text)
+    except DuplicateKeyError as exc:  # a plain loader keeps the last and drops the first without a word
+        raise InputError(str(exc), path) from exc
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
         raise InputError(f"not valid {kind}: {exc}".splitlines()[0], path) from exc
@@ -189,11 +197,17 @@ def load_manifest(path: str | Path) -> Manifest:
             raise InputError(f"shows[{i}].key: show {show.key!r} is listed twice: list all its episodes "
                              f"under one entry", path)
         keys.add(show.key)
-    seen: set[str] = set()
-    for ref in manifest.episodes():
-        if ref.key in seen:
-            raise InputError(f"episode {ref.key} is listed twice", path)
-        seen.add(ref.key)
+    from ..release.validate import episode_number
+
+    for i, show in enumerate(manifest.shows):
+        numbers: dict[Any, str] = {}
+        for j, ep in enumerate(show.episodes):
+            number = episode_number(ep.episode)
+            if number in numbers:  # "1" and "01" are one episode: the release would hold it twice
+                same = "" if numbers[number] == ep.episode else f" (as {numbers[number]!r})"
+                raise InputError(f"shows[{i}].episodes[{j}]: episode {show.key}/{ep.episode} is listed twice{same}",
+                                 path)
+            numbers[number] = ep.episode
     return manifest
 
 

@@ -73,6 +73,7 @@ def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path,
             eps_meta: dict[str, Any] = {}
             if entry.metadata:
                 show_meta, eps_meta = load_show_metadata(manifest.resolve(entry.metadata), entry.key, out)
+            show_meta.setdefault("show", entry.key)  # the name the manifest gives (its key) when no metadata does
             yield entry.key, show_meta, episodes_of(entry.key, eps_meta)
 
     write_annotations(out / ANNOTATIONS_FILE, shows())

@@ -56,6 +56,8 @@ def stage_probe(ctx: EpisodeContext) -> str:
     out = {}
     for lang, source, sel in ((JP, ref.jp_media, ref.jp_stream), (EN, ref.en_media, ref.en_stream)):
         path = local_input(source)
+        if Path(path).is_dir():
+            raise InputError("is a directory, expected a media file", source)
         if not Path(path).is_file():
             raise InputError("file not found", source)
         info = media.probe(path)
@@ -64,6 +66,8 @@ def stage_probe(ctx: EpisodeContext) -> str:
                      "duration": info.duration, "sample_rate": stream.sample_rate, "channels": stream.channels}
         if lang == JP:
             out["has_video"] = bool(info.video_streams)
+    if ref.subtitles is not None and Path(local_input(ref.subtitles)).is_dir():
+        raise InputError("is a directory, expected a subtitle file", ref.subtitles)
     if ref.subtitles is not None and not Path(local_input(ref.subtitles)).is_file():
         raise InputError("subtitle file not found", ref.subtitles)
     dest = ctx.artifact("probe.json")

@@ -39,7 +39,11 @@ def clip_to_release_dict(clip: model.Clip) -> dict[str, Any]:
     return d
 
 
-_HMS_RE = re.compile(r"([0-9]{2}):([0-9]{2}):([0-9]{2})")
+_HMS_RE = re.compile(r"([0-9]{2}):([0-5][0-9]):([0-5][0-9])")
+#: the one timestamp form of a release: ``HH:MM:SS.mmm`` (hours two digits, or more without a
+#: leading zero as ``model.format_timestamp`` writes 100 hours and up; minutes and seconds below 60;
+#: exactly three fractional digits)
+_TIMESTAMP_RE = re.compile(r"([0-9]{2}|[1-9][0-9]{2,}):([0-5][0-9]):([0-5][0-9])\.([0-9]{3})")
 _MILLIS = {f"{i:03d}": i for i in range(1000)}
 #: "HH:MM:SS" -> seconds, filled as met (a dataset uses a few thousand; bounded anyway)
 _HMS: dict[str, int] = {}
@@ -57,7 +61,12 @@ def _hms(text: str) -> int | None:
 
 
 def timestamp_seconds(value: Any) -> float:
-    """Seconds of a release timestamp (fast path for ``HH:MM:SS.mmm``); NaN if malformed."""
+    """Seconds of a release timestamp ``HH:MM:SS.mmm``; NaN if it is not exactly of that form.
+
+    Strict: hours of two digits or more (no leading zero past two), minutes and seconds of two
+    digits below 60, a ``.`` and three digits (``00:00:75.000``, ``1:2:3.5``, ``00:00:01``,
+    ``00:00:01,000``, ``000:00:01.026`` are all NaN).
+    """
     if value.__class__ is str and len(value) == 12 and value[8] == ".":
         ms = _MILLIS.get(value[9:])
         if ms is not None:
@@ -66,13 +75,14 @@ def timestamp_seconds(value: Any) -> float:
                 hms = _hms(value[:8])
             if hms is not None:
                 return hms + ms / 1000.0
-    if value is None:
+            return float("nan")
+    if value.__class__ is not str:
         return float("nan")
-    try:
-        return model.parse_timestamp(str(value))
-    except ValueError:
+    m = _TIMESTAMP_RE.fullmatch(value)
+    if m is None:
         return float("nan")
-
+    h, mi, sec, ms_text = m.groups()
+    return int(h) * 3600 + int(mi) * 60 + int(sec) + int(ms_text) / 1000.0
 
 
 def clip_from_release(show_key: str, episode: str, index: int, d: dict[str, Any]) -> model.Clip:

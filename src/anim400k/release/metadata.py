@@ -18,7 +18,6 @@ release declare each field once.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,9 +26,26 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from ..errors import InputError
 from ..formats import ids
 from ..fsutil import atomic_path
-from .schema import CHARACTER_FIELDS, EPISODE_FIELDS, RATING_FIELDS, SHOW_FIELDS
+from ..strictload import DuplicateKeyError, json_loads_unique, yaml_load_unique
+from .schema import CHARACTER_FIELDS, CHARACTER_ROLES, EPISODE_FIELDS, RATING_FIELDS, SHOW_FIELDS
 
 _CONFIG = ConfigDict(strict=True, extra="forbid", populate_by_name=True)
+
+class MetadataError(InputError):
+    """Show metadata with problems: the message names the first (and how many more); ``problems`` lists all.
+
+    ``anim400k metadata FILE`` prints every one of ``problems``; the build shows the one-line summary.
+    """
+
+    def __init__(self, problems: list[str], path: str | Path) -> None:
+        self.problems = list(problems)
+        more = len(self.problems) - 1
+        first = self.problems[0] if self.problems else "invalid metadata"
+        if more:
+            first += (f" (and {more} more problem{'s' if more > 1 else ''}: "
+                      f"`anim400k metadata {path}` lists them all)")
+        super().__init__(first, path)
+
 
 #: Python type of each schema type word (:mod:`anim400k.release.schema`).
 _PYTHON_TYPES: dict[str, Any] = {
@@ -68,7 +84,7 @@ EpisodeMetadata = create_model(
 CharacterMetadata = create_model(
     "CharacterMetadata", __config__=_CONFIG,
     __doc__="A character: description, role, picture IDs, voice actors; ``pic_files`` only on input.",
-    **_fields(CHARACTER_FIELDS), pic_files=(list[str] | None, None),
+    **_fields(CHARACTER_FIELDS, {"role": Literal["main", "supporting"]}), pic_files=(list[str] | None, None),
 )
 
 
@@ -111,12 +127,18 @@ _MESSAGES = {
 }
 
 
-def _error_line(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"] if p != "[key]")
-    msg = _MESSAGES.get(err["type"], err["msg"])
-    more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
-    return f"{loc}: {msg}{more}" if loc else f"{msg}{more}"
+def _error_lines(exc: ValidationError, prefix: str = "") -> list[str]:
+    """One line per problem pydantic found (``field.path: what is wrong``), in its order."""
+    lines = []
+    for err in exc.errors():
+        parts = [str(p) for p in err["loc"] if p != "[key]"]
+        msg = _MESSAGES.get(err["type"], err["msg"])
+        if err["type"] == "literal_error" and parts and parts[-1] == "role":
+            msg = (f"{err['input']!r} is not {' or '.join(map(repr, CHARACTER_ROLES))} (FORMAT.md)"
+                   if isinstance(err.get("input"), str) else "expected a string")
+        loc = prefix + ".".join(parts)
+        lines.append(f"{loc}: {msg}" if loc else msg)
+    return lines
 
 
 def _read_file(path: Path) -> Any:
@@ -130,29 +152,63 @@ def _read_file(path: Path) -> Any:
         import yaml
 
         try:
-            return yaml.safe_load(text)
+            return yaml_load_unique(text)
+        except DuplicateKeyError as exc:  # plain YAML keeps the last copy and drops the first silently
+            raise InputError(str(exc), path) from exc
         except yaml.YAMLError as exc:
             raise InputError(f"not valid YAML: {str(exc).splitlines()[0]}", path) from exc
+    import json
+
     try:
-        return json.loads(text)
+        return json_loads_unique(text)
+    except DuplicateKeyError as exc:
+        raise InputError(str(exc), path) from exc
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON: {exc}", path) from exc
     except RecursionError as exc:
         raise InputError("JSON nested too deeply to be show metadata", path) from exc
 
 
-def _normalise_keys(obj: Any) -> Any:
-    """YAML turns ``1:`` into an int key; metadata keys are strings (episode numbers, scores)."""
+def _normalise_keys(obj: Any, path: str | Path = "<metadata>", where: str = "") -> Any:
+    """YAML turns ``1:`` into an int key; metadata keys are strings (episode numbers, scores).
+
+    Two keys of one mapping that become the same string (``1:`` and ``"1":``) are refused.
+    """
     if isinstance(obj, dict):
-        return {str(k): _normalise_keys(v) for k, v in obj.items()}
+        out: dict[str, Any] = {}
+        for k, v in obj.items():
+            key = str(k)
+            if key in out:
+                raise InputError(f"{where}{key}: given twice in one mapping", path)
+            out[key] = _normalise_keys(v, path, f"{where}{key}.")
+        return out
     if isinstance(obj, list):
-        return [_normalise_keys(v) for v in obj]
+        return [_normalise_keys(v, path, f"{where}{i}.") for i, v in enumerate(obj)]
     return obj
+
+
+def _episode_problems(item: Any, prefix: str) -> list[str]:
+    """Episode keys of one show that are no episode number, or the same number twice (``1`` and ``01``)."""
+    from .validate import episode_number
+
+    eps = item.get("episodes") if isinstance(item, dict) else None
+    if not isinstance(eps, dict):
+        return []
+    problems, numbers = [], {}
+    for key in eps:
+        number = episode_number(key)
+        if number is None:
+            problems.append(f"{prefix}episodes.{key}: not an episode number (digits, e.g. '1' or '12.5')")
+        elif number in numbers:
+            problems.append(f"{prefix}episodes.{key}: the same episode as {numbers[number]!r} (given twice)")
+        else:
+            numbers[number] = key
+    return problems
 
 
 def parse_metadata(data: Any, path: str | Path = "<metadata>") -> list[ShowMetadata]:
     """Validate already-parsed metadata (one show, a list, or ``{"shows": [...]}``)."""
-    data = _normalise_keys(data)
+    data = _normalise_keys(data, path)
     if isinstance(data, dict) and isinstance(data.get("shows"), list):
         items, prefix = data["shows"], "shows."
     elif isinstance(data, list):
@@ -162,12 +218,16 @@ def parse_metadata(data: Any, path: str | Path = "<metadata>") -> list[ShowMetad
     else:
         raise InputError("metadata must be a show object, a list of them, or {'shows': [...]}", path)
     shows = []
+    problems: list[str] = []
     for i, item in enumerate(items):
+        where = "" if prefix is None else f"{prefix}{i}."
         try:
             shows.append(ShowMetadata.model_validate(item))
         except ValidationError as exc:
-            where = "" if prefix is None else f"{prefix}{i}."
-            raise InputError(f"{where}{_error_line(exc)}", path) from exc
+            problems += _error_lines(exc, where)
+        problems += _episode_problems(item, where)
+    if problems:
+        raise MetadataError(problems, path)
     if len(shows) > 1:
         keys = [s.key for s in shows]
         if any(k is None for k in keys):
@@ -179,7 +239,10 @@ def parse_metadata(data: Any, path: str | Path = "<metadata>") -> list[ShowMetad
 
 
 def load_metadata(path: str | Path) -> list[ShowMetadata]:
-    """Read and validate a metadata JSON/YAML file; raise :class:`InputError` on any problem."""
+    """Read and validate a metadata JSON/YAML file; raise :class:`InputError` on any problem.
+
+    Problems of the content raise :class:`MetadataError`, whose ``problems`` lists every one.
+    """
     p = Path(path)
     return parse_metadata(_read_file(p), p)
 

@@ -19,8 +19,45 @@ from ..model import Clip
 from .records import EpisodeRecord, Show
 
 
-def _iter_raw_shows(path: Path) -> Iterator[tuple[str, Any]]:
-    """``(show_key, show_value)`` pairs of an annotations file, one show in memory at a time."""
+class KeyCheckedDict(dict):  # type: ignore[type-arg]
+    """A JSON object that remembers the keys it was given twice (JSON parsers keep the last).
+
+    ``duplicates`` (set only when there is one; read it with :func:`duplicate_keys`) lists
+    each repeated key once per repetition. Used by the validator, which must see what a
+    plain ``dict`` silently drops.
+    """
+
+    __slots__ = ("duplicates",)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if key in self:
+            try:
+                self.duplicates.append(key)
+            except AttributeError:
+                self.duplicates = [key]
+        dict.__setitem__(self, key, value)
+
+
+def duplicate_keys(obj: Any) -> list[Any]:
+    """The keys that a :class:`KeyCheckedDict` was given more than once (``[]`` for anything else)."""
+    return list(getattr(obj, "duplicates", ())) if isinstance(obj, KeyCheckedDict) else []
+
+
+def _checked_pairs(pairs: list[tuple[Any, Any]]) -> KeyCheckedDict:
+    """``json`` ``object_pairs_hook``: a :class:`KeyCheckedDict` of the pairs, duplicates noted."""
+    d = KeyCheckedDict()
+    for k, v in pairs:
+        d[k] = v
+    return d
+
+
+def _iter_raw_shows(path: Path, check_duplicates: bool = False) -> Iterator[tuple[str, Any]]:
+    """``(show_key, show_value)`` pairs of an annotations file, one show in memory at a time.
+
+    With ``check_duplicates`` every JSON object below the top level is a :class:`KeyCheckedDict`
+    (slower; for the validator). Duplicate show keys come out as separate pairs either way
+    (with the ``ijson`` parser).
+    """
     try:
         import ijson
     except ImportError:  # pragma: no cover - ijson is a declared dependency
@@ -31,14 +68,14 @@ def _iter_raw_shows(path: Path) -> Iterator[tuple[str, Any]]:
     try:
         with path.open("rb") as f:
             if ijson is None:
-                data = json.load(f)
+                data = json.load(f, object_pairs_hook=_checked_pairs if check_duplicates else None)
                 if not isinstance(data, dict):
                     raise InputError("the annotations file must hold one JSON object keyed by show", path)
                 yield from data.items()
                 return
             if _first_char(f) != b"{":
                 raise InputError("the annotations file must hold one JSON object keyed by show", path)
-            yield from ijson.kvitems(f, "", use_float=True)
+            yield from ijson.kvitems(f, "", use_float=True, map_type=KeyCheckedDict if check_duplicates else None)
     except errors as exc:
         raise InputError(f"not valid JSON: {_json_error_text(exc)}", path) from exc
     except UnicodeDecodeError as exc:
@@ -75,9 +112,13 @@ class Dataset:
     def __repr__(self) -> str:
         return f"Dataset(root={str(self.root)!r}, annotations={str(self.annotations)!r})"
 
-    def iter_raw(self) -> Iterator[tuple[str, Any]]:
-        """``(show_key, show_object)`` as parsed from the file (no validation)."""
-        return _iter_raw_shows(self.annotations)
+    def iter_raw(self, check_duplicates: bool = False) -> Iterator[tuple[str, Any]]:
+        """``(show_key, show_object)`` as parsed from the file (no validation).
+
+        ``check_duplicates``: objects are :class:`KeyCheckedDict` s that note repeated keys
+        (see :func:`duplicate_keys`; slower, for the validator).
+        """
+        return _iter_raw_shows(self.annotations, check_duplicates)
 
     def shows(self, with_clips: bool = True) -> Iterator[Show]:
         """The shows in file order, one in memory at a time (clips left out unless ``with_clips``)."""

@@ -81,11 +81,17 @@ CHARACTER_FIELDS: dict[str, str] = {
 RATING_FIELDS: dict[str, str] = {"ratio": "float", "number_of_voters": "float"}
 SUBTITLE_FIELDS: dict[str, str] = {"start": "str", "end": "str", "text": "str"}
 
-#: Fields every clip must have; shows and episodes need only ``episodes``/``clips``
-#: (metadata that was not collected stays absent).
-REQUIRED_SHOW = ("episodes",)
-REQUIRED_EPISODE = ("clips",)
+#: Fields every show, episode and clip must have: all of FORMAT.md's (readers of the original
+#: format index them). Show and episode metadata that was not collected is written as an
+#: unknown value (:func:`unknown_value`); clips have no unknown values.
+REQUIRED_SHOW = tuple(SHOW_FIELDS)
+REQUIRED_EPISODE = tuple(EPISODE_FIELDS)
 REQUIRED_CLIP = tuple(CLIP_FIELDS)
+
+#: Field types whose unknown value is ``null`` (strings and numbers); lists are ``[]`` and objects ``{}``.
+NULLABLE_KINDS = frozenset({"str", "int", "float"})
+#: The values FORMAT.md allows for a character's ``role``.
+CHARACTER_ROLES = ("main", "supporting")
 
 _TYPE_WORDS = {
     "str": "a string",
@@ -115,6 +121,26 @@ def type_ok(value: Any, kind: str) -> bool:
     if kind == "list":
         return isinstance(value, list)
     raise ValueError(f"unknown field type {kind!r}")
+
+
+def unknown_value(kind: str) -> Any:
+    """The value written for a show/episode field that was not collected: ``null``, ``[]`` or ``{}``."""
+    if kind in NULLABLE_KINDS:
+        return None
+    if kind in ("[str]", "list"):
+        return []
+    if kind == "object":
+        return {}
+    raise ValueError(f"field type {kind!r} has no unknown value")
+
+
+def complete_fields(d: dict[str, Any], table: dict[str, str], skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``d`` with every field of ``table`` (but ``skip``) present: missing ones get :func:`unknown_value`."""
+    out = dict(d)
+    for name, kind in table.items():
+        if name not in out and name not in skip:
+            out[name] = unknown_value(kind)
+    return out
 
 
 def expected(kind: str) -> str:

@@ -19,12 +19,14 @@ from ..errors import InputError, one_line
 from ..formats import ids
 from ..model import Clip
 from .codec import timestamp_seconds
-from .reader import Dataset, load
+from .reader import Dataset, duplicate_keys, load
 from .schema import (
     CHARACTER_FIELDS,
+    CHARACTER_ROLES,
     CLIP_EXTRA_FIELDS,
     CLIP_FIELDS,
     EPISODE_FIELDS,
+    NULLABLE_KINDS,
     RATING_FIELDS,
     REQUIRED_CLIP,
     REQUIRED_EPISODE,
@@ -75,15 +77,23 @@ def _check_fields(
     required: Iterable[str],
     loc: dict[str, Any],
     extra_ok: dict[str, str] | None = None,
+    nullable: bool = False,
 ) -> Iterator[Problem]:
+    """Missing, unknown and wrong-typed fields of ``d``; with ``nullable`` a ``null`` string or
+    number is an unknown value (show and episode metadata), not a wrong type."""
     allowed = dict(table) | dict(extra_ok or {})
     for name in required:
         if name not in d:
             yield Problem("missing field", field=name, **loc)
+    for name in duplicate_keys(d):
+        yield Problem("duplicate key: the object holds this field twice (a reader keeps only the last)",
+                      field=str(name), **loc)
     for name, value in d.items():
         kind = allowed.get(name)
         if kind is None:
             yield Problem("unknown field", field=name, **loc)
+        elif value is None and nullable and kind in NULLABLE_KINDS:
+            continue
         elif not type_ok(value, kind):
             yield Problem(f"expected {expected(kind)}, got {type(value).__name__}", field=name, **loc)
 
@@ -113,15 +123,22 @@ def validate_show(
         yield Problem(f"expected an object, got {type(show).__name__}", show=key)
         return
     sloc: dict[str, Any] = {"show": key}
-    yield from _check_fields(show, SHOW_FIELDS, REQUIRED_SHOW, sloc)
+    yield from _check_fields(show, SHOW_FIELDS, REQUIRED_SHOW, sloc, nullable=True)
     chars = show.get("characters")
     if isinstance(chars, dict):
+        for name in duplicate_keys(chars):
+            yield Problem("duplicate character: the object holds this name twice (a reader keeps only the last)",
+                          field=f"characters.{name}", **sloc)
         for name, c in chars.items():
             if not isinstance(c, dict):
                 yield Problem("expected an object", field=f"characters.{name}", **sloc)
                 continue
             for p in _check_fields(c, CHARACTER_FIELDS, (), sloc):
                 yield Problem(p.message, field=f"characters.{name}.{p.field}", **sloc)
+            role = c.get("role")
+            if isinstance(role, str) and role not in CHARACTER_ROLES:
+                yield Problem(f"role {role!r} is not one of {', '.join(map(repr, CHARACTER_ROLES))}",
+                              field=f"characters.{name}.role", **sloc)
             for pic in c.get("pic_urls") or []:
                 if isinstance(pic, str):
                     yield from _check_id(pic, f"characters.{name}.pic_urls", sloc)
@@ -137,12 +154,24 @@ def validate_show(
         return
     avg = parse_avg_duration(show.get("avg_duration"))
     max_time = 2 * avg if avg else None
+    for number in duplicate_keys(episodes):
+        yield Problem("duplicate episode key: the show holds this episode twice (a reader keeps only the last, "
+                      "the first copy's clips are lost)", show=key, episode=str(number))
+    numbers: dict[Any, str] = {}
     for number, ep in episodes.items():
         eloc: dict[str, Any] = {"show": key, "episode": str(number)}
+        value = episode_number(str(number))
+        if value is None:
+            yield Problem("episode key is not an episode number (FORMAT.md: the episode number as a string, "
+                          "e.g. '1' or '12.5')", **eloc)
+        elif value in numbers:
+            yield Problem(f"the same episode number as episode {numbers[value]!r}", **eloc)
+        else:
+            numbers[value] = str(number)
         if not isinstance(ep, dict):
             yield Problem(f"expected an object, got {type(ep).__name__}", **eloc)
             continue
-        yield from _check_fields(ep, EPISODE_FIELDS, REQUIRED_EPISODE, eloc)
+        yield from _check_fields(ep, EPISODE_FIELDS, REQUIRED_EPISODE, eloc, nullable=True)
         ratings = ep.get("ratings")
         if isinstance(ratings, dict):
             for score, r in ratings.items():
@@ -156,10 +185,34 @@ def validate_show(
         clips = ep.get("clips")
         if not isinstance(clips, list):
             continue
+        prev: tuple[int, str, float] | None = None  # the latest clip with a good jp_start_time
         for i, clip in enumerate(clips):
-            yield from _validate_clip(
-                clip, {"show": key, "episode": str(number), "clip": i}, root, seen, check_media, max_time
-            )
+            cloc = {"show": key, "episode": str(number), "clip": i}
+            yield from _validate_clip(clip, cloc, root, seen, check_media, max_time)
+            start = clip.get("jp_start_time") if isinstance(clip, dict) else None
+            t = timestamp_seconds(start)
+            if math.isnan(t):
+                continue
+            if prev is not None and t < prev[2]:
+                yield Problem(f"clips out of time order: jp_start_time {start} is before clip {prev[0]}'s "
+                              f"{prev[1]} (FORMAT.md: the clips in time order)", field="jp_start_time", **cloc)
+            prev = (i, str(start), t)
+
+
+_EPISODE_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+
+
+def episode_number(text: str) -> Any:
+    """The number an episode key stands for (``"01"`` and ``"1"`` are the same), None if it is none.
+
+    FORMAT.md keys episodes by their number as a string: digits, optionally a decimal part
+    (``"12.5"`` for a recap between 12 and 13).
+    """
+    from decimal import Decimal
+
+    if not isinstance(text, str) or not _EPISODE_NUMBER.fullmatch(text):
+        return None
+    return Decimal(text).normalize()
 
 
 _DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(hr|hour|h\b|min|m\b|sec|s\b)", re.IGNORECASE)
@@ -210,6 +263,10 @@ def _validate_clip(
         va, vb = clip.get(a), clip.get(b)
         if isinstance(va, str) and isinstance(vb, str) and timestamp_seconds(va) > timestamp_seconds(vb):
             yield Problem(f"ends before it starts ({va} > {vb})", field=b, **loc)
+    ms, speakers = clip.get("multi_speaker"), clip.get("speakers")
+    if isinstance(ms, bool) and isinstance(speakers, list) and ms != (len(speakers) > 1):
+        yield Problem(f"multi_speaker is {str(ms).lower()} but the clip lists {len(speakers)} speaker(s) "
+                      f"(it must be true exactly when there are more than one)", field="multi_speaker", **loc)
     conf = clip.get("speaker_confidence")
     if type_ok(conf, "float") and not 0.0 <= conf <= 1.0:
         yield Problem(f"speaker_confidence {conf!r} is outside 0..1", field="speaker_confidence", **loc)
@@ -244,7 +301,7 @@ def iter_problems(path: str | Path | Dataset, check_media: bool = True) -> Itera
     ds = path if isinstance(path, Dataset) else load(path)
     seen: set[str] = set()
     shows_seen: set[str] = set()
-    for key, value in ds.iter_raw():
+    for key, value in ds.iter_raw(check_duplicates=True):
         if key in shows_seen:
             yield Problem("duplicate show key", show=key)
         shows_seen.add(key)
@@ -304,11 +361,15 @@ def build_record_problems(ds: Dataset) -> Iterator[Problem]:
 def validate_release(path: str | Path | Dataset, check_media: bool = True) -> list[Problem]:
     """All problems of a release (folder or annotations file); empty if it is valid.
 
-    Checks: required fields (``episodes``; ``clips``; every FORMAT.md clip field), unknown
-    fields (anything outside FORMAT.md and our documented clip extras), field types,
-    timestamps (not negative, end not before start, none past twice the show's
-    ``avg_duration``), IDs of the form ``F/UUID``, duplicate clip IDs, and (``check_media``) that
-    each clip's ``anim400k_audio_clips/F/UUID.mp3`` and each picture exist.
+    Checks: required fields (every FORMAT.md show, episode and clip field; show and episode
+    metadata may be ``null`` when unknown), unknown fields (anything outside FORMAT.md and our
+    documented clip extras), field types, keys given twice in one object (shows, episodes,
+    characters, fields), episode keys (episode numbers, no number twice), character roles
+    (``main``/``supporting``), ``multi_speaker`` against ``speakers``, timestamps (strictly
+    ``HH:MM:SS.mmm``, not negative, end not before start, none past twice the show's
+    ``avg_duration``), clips in time order (by ``jp_start_time``), IDs of the form ``F/UUID``,
+    duplicate clip IDs, and (``check_media``) that each clip's
+    ``anim400k_audio_clips/F/UUID.mp3`` and each picture exist.
     """
     return list(iter_problems(path, check_media))
 

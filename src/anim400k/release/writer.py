@@ -1,7 +1,8 @@
 """Streams ``anim400k_annotations.json`` to disk one clip at a time.
 
 The whole dataset is never in memory; the file is written under a temporary name and
-renamed into place. The bytes are deterministic: keys in FORMAT.md order (unknown keys
+renamed into place. Every FORMAT.md show and episode field is written (unknown values
+as ``null``/``[]``/``{}``). The bytes are deterministic: keys in FORMAT.md order (unknown keys
 after them, sorted), ``ensure_ascii=False``, compact separators, and a newline before
 every show, episode and clip so that diffs stay readable.
 """
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..fsutil import atomic_path
-from .schema import CLIP_EXTRA_FIELDS, CLIP_FIELDS, EPISODE_FIELDS, SHOW_FIELDS
+from .schema import CLIP_EXTRA_FIELDS, CLIP_FIELDS, EPISODE_FIELDS, SHOW_FIELDS, complete_fields
 
 
 def _ordered(d: dict[str, Any], order: Iterable[str], drop: Iterable[str] = ()) -> dict[str, Any]:
@@ -63,7 +64,9 @@ def write_annotations(path: str | Path, shows: Iterable[ShowInput]) -> int:
     ``shows`` yields ``(show_key, show_fields, episodes)`` where ``episodes`` yields
     ``(episode_number, episode_fields, clips)`` and ``clips`` yields clip dicts (e.g. from
     :func:`clip_to_release_dict`). Any ``episodes``/``clips`` key inside the field dicts is
-    ignored. Shows, episodes and clips are written in the order given; the output is only
+    ignored; every other FORMAT.md show and episode field is written, those not given as
+    unknown values (``null`` for strings and numbers, ``[]`` for lists, ``{}`` for objects).
+    Shows, episodes and clips are written in the order given; the output is only
     renamed into place if every iterator finishes.
     """
     n = 0
@@ -75,6 +78,7 @@ def write_annotations(path: str | Path, shows: Iterable[ShowInput]) -> int:
                 raise ValueError(f"show key {show_key!r} given twice")
             seen_shows.add(show_key)
             f.write(("," if si else "") + "\n" + _dumps(str(show_key)) + ":")
+            show_fields = complete_fields(show_fields, SHOW_FIELDS, skip=("episodes",))
             body = _body(_ordered(show_fields, SHOW_FIELDS, drop=("episodes",)))
             f.write(body + ("," if body != "{" else "") + '"episodes":{')
             seen_eps: set[str] = set()
@@ -84,6 +88,7 @@ def write_annotations(path: str | Path, shows: Iterable[ShowInput]) -> int:
                     raise ValueError(f"show {show_key!r}: episode {number!r} given twice")
                 seen_eps.add(number)
                 f.write(("," if ei else "") + "\n" + _dumps(number) + ":")
+                ep_fields = complete_fields(ep_fields, EPISODE_FIELDS, skip=("clips",))
                 body = _body(_ordered(ep_fields, EPISODE_FIELDS, drop=("clips",)))
                 f.write(body + ("," if body != "{" else "") + '"clips":[')
                 sep = "\n"

@@ -11,8 +11,9 @@ Definitions (see ``docs/statistics.md``):
   punctuation and symbols (UniDic ``補助記号``) and whitespace; English words are runs of
   letters/digits with inner apostrophes or hyphens (``don't``, ``well-known``);
 - words/sentence = total words / total sentences; words/clip and sentences/clip divide by
-  the number of clips (all clips, also those with empty text);
-- genres/themes per show, synopsis and character-description lengths (English words),
+  the number of clips with text in that language (an empty text is no transcript: left out);
+- genres/themes per show (over shows with metadata; a show without any is left out), synopsis
+  and character-description lengths (English words),
   poll voters (sum of ``number_of_voters``) and mean vote (``sum(score * ratio / 100)``) are
   mean ± population standard deviation (``ddof=0``) over the items that have them
   (episodes with a non-empty synopsis, characters with a non-empty description, episodes

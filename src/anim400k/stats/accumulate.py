@@ -38,6 +38,7 @@ def mean_std(values: Iterable[float]) -> dict[str, float | int | None]:
 class _Lang:
     sentences: int = 0
     words: int = 0
+    clips: int = 0  # clips with text in this language (the others have no transcript: left out per clip)
 
 
 _INF = math.inf
@@ -86,8 +87,9 @@ class StatsAccumulator:
             return jp_texts, en_texts
         show = Show.from_dict(str(key), raw, with_clips=False)  # metadata and episode records only
         self.shows += 1
-        self.genres_per_show.append(len(show.genres))
-        self.themes_per_show.append(len(show.themes))
+        if _has_metadata(raw):  # a show without metadata has unknown genres and themes, not zero of them
+            self.genres_per_show.append(len(show.genres))
+            self.themes_per_show.append(len(show.themes))
         self.genre_counts.update(set(show.genres))
         self.theme_counts.update(set(show.themes))
         if show.synopsis and show.synopsis.strip():
@@ -119,6 +121,7 @@ class StatsAccumulator:
         n = single = multi = 0
         seconds = self.seconds
         add_jp, add_en = jp_texts.append, en_texts.append
+        jp_before, en_before = len(jp_texts), len(en_texts)
         for c in clips:
             if not isinstance(c, dict):
                 continue
@@ -141,11 +144,13 @@ class StatsAccumulator:
                 else:
                     single += 1
             t = get("jp_text")
-            if t and t.__class__ is str:
+            if t and t.__class__ is str and not t.isspace():
                 add_jp(t)
             t = get("en_text")
-            if t and t.__class__ is str:
+            if t and t.__class__ is str and not t.isspace():
                 add_en(t)
+        self.jp.clips += len(jp_texts) - jp_before
+        self.en.clips += len(en_texts) - en_before
         self.clips += n
         self.single += single
         self.multi += multi
@@ -175,8 +180,9 @@ class StatsAccumulator:
                 "sentences": acc.sentences,
                 "words": acc.words,
                 "words_per_sentence": per(acc.words, acc.sentences),
-                "words_per_clip": per(acc.words, self.clips),
-                "sentences_per_clip": per(acc.sentences, self.clips),
+                "clips_with_text": acc.clips,
+                "words_per_clip": per(acc.words, acc.clips),
+                "sentences_per_clip": per(acc.sentences, acc.clips),
             }
         edges = [i * DURATION_BIN_WIDTH for i in range(len(self.duration_hist))]
         return {
@@ -205,6 +211,16 @@ class StatsAccumulator:
                 "last_bin_open": True,
             },
         }
+
+
+#: show fields that say nothing about whether metadata was collected (the build writes the name anyway)
+_NOT_METADATA = frozenset({"show", "episodes"})
+
+
+def _has_metadata(raw: dict[str, Any]) -> bool:
+    """Whether a show object carries collected metadata: any known value (not null, ``[]`` or ``{}``)
+    in a field other than its name and episodes. A build without metadata writes only unknown values."""
+    return any(v is not None and v != [] and v != {} for k, v in raw.items() if k not in _NOT_METADATA)
 
 
 def default_jobs(ds: Dataset) -> int:

@@ -7,8 +7,9 @@ from typing import Any
 
 
 def _fmt(ms: dict[str, Any], digits: int = 2) -> str:
+    """``mean ± std (n=count)``, or ``- (n=0)`` when no item has the value (missing, not zero)."""
     if ms.get("mean") is None:
-        return "-"
+        return f"- (n={ms.get('count', 0)})"
     return f"{ms['mean']:.{digits}f} ± {ms['std']:.{digits}f} (n={ms['count']})"
 
 
@@ -17,6 +18,10 @@ def stats_rows(stats: dict[str, Any]) -> list[tuple[str, str]]:
 
     def num(x: float | None, digits: int = 2) -> str:
         return "-" if x is None else f"{x:.{digits}f}"
+
+    def per_clip(x: float | None, lang: dict[str, Any]) -> str:
+        # over the clips that have text in this language (no text: no transcript, left out)
+        return f"{num(x)} (n={lang.get('clips_with_text', 0)})"
 
     rows = [
         ("hours (JP audio)", num(stats["hours"], 3)),
@@ -31,8 +36,8 @@ def stats_rows(stats: dict[str, Any]) -> list[tuple[str, str]]:
         rows += [
             (f"{label} sentences", str(lang["sentences"])),
             (f"{label} words/sentence", num(lang["words_per_sentence"])),
-            (f"{label} words/clip", num(lang["words_per_clip"])),
-            (f"{label} sentences/clip", num(lang["sentences_per_clip"])),
+            (f"{label} words/clip", per_clip(lang["words_per_clip"], lang)),
+            (f"{label} sentences/clip", per_clip(lang["sentences_per_clip"], lang)),
         ]
     rows += [
         ("genres per show", _fmt(stats["genres_per_show"])),
