@@ -52,7 +52,7 @@ FULL = {
             "Voice Actors": ["Tanezaki"],
             "pic_files": ["pics/frieren.png"],
         },
-        "Fern": {"role": "main"},
+        "Fern": {"role": "Main"},  # MyAnimeList's spelling, written as FORMAT.md's "main"
     },
     "episodes": {
         "1": {

@@ -349,18 +349,25 @@ def test_validate_refuses_clips_out_of_time_order(tmp_path: Path) -> None:
     assert _problems(_write(tmp_path, data)) == []
 
 
-@pytest.mark.parametrize("text", ["00:00:75.000", "00:99:00.000", "1:2:3.5", "00:00:01", "00:00:01,000",
-                                  "000:00:01.026", "00:00:01.0260", "0:00:01.026", " 00:00:01.000", "00:00:01.02x",
-                                  "00:00:01.026\n", "０0:00:01.026"])
-def test_malformed_timestamps_are_refused_and_never_read_as_seconds(tmp_path: Path, text: str) -> None:
-    assert math.isnan(release.timestamp_seconds(text))
+@pytest.mark.parametrize(("text", "seconds"), [
+    ("00:00:75.000", None), ("00:99:00.000", None), ("1:2:3.5", None), ("00:00:01.02x", None), ("０0:00:01.026", None),
+    ("00:00:01", 1.0), ("00:00:01,000", 1.0), ("000:00:01.026", 1.026), ("00:00:01.0260", 1.026),
+    ("0:00:01.026", 1.026), (" 00:00:01.000", 1.0), ("00:00:01.026\n", 1.026), ("0:00:01.026000", 1.026),
+])
+def test_validate_refuses_every_timestamp_but_hh_mm_ss_mmm(tmp_path: Path, text: str, seconds: float | None) -> None:
+    """validate wants the one form a release writes; the reader reads other tools' renderings of a
+    time whose meaning is plain (str(timedelta), a comma, no fraction) and gives NaN, never a wrong
+    number of seconds, for the rest."""
     data = copy.deepcopy(annotations())
     data["show_c"]["episodes"]["1"]["clips"][0]["en_start_time"] = text
     path = _write(tmp_path, data)
     assert _problems(path) == [f"show 'show_c' episode '1' clip 0 field 'en_start_time': malformed timestamp "
                                f"{text!r} (expected HH:MM:SS.mmm)"]
     clip = release.load(path).show("show_c").episodes["1"].clips[0]
-    assert math.isnan(clip.en_start)  # the reader gives NaN (documented), not a wrong number of seconds
+    if seconds is None:
+        assert math.isnan(release.timestamp_seconds(text)) and math.isnan(clip.en_start)
+    else:
+        assert release.timestamp_seconds(text) == pytest.approx(seconds) == clip.en_start
 
 
 def test_well_formed_timestamps_read_exactly() -> None:
@@ -394,6 +401,7 @@ def test_validate_reports_keys_given_twice_in_one_object(tmp_path: Path) -> None
 def test_validate_checks_roles_multi_speaker_and_episode_keys(tmp_path: Path) -> None:
     data = copy.deepcopy(annotations())
     data["show_a"]["characters"]["Bob"]["role"] = "villain"
+    data["show_a"]["characters"]["Alice"]["role"] = "Main"  # MyAnimeList's spelling: a role all the same
     data["show_b"]["episodes"]["1"]["clips"][1]["multi_speaker"] = False  # 3 speakers
     data["show_a"]["episodes"]["2"]["clips"][0]["multi_speaker"] = True  # 1 speaker
     data["show_c"]["episodes"]["abc"] = data["show_c"]["episodes"].pop("1")

@@ -60,12 +60,29 @@ def _hms(text: str) -> int | None:
     return value
 
 
-def timestamp_seconds(value: Any) -> float:
-    """Seconds of a release timestamp ``HH:MM:SS.mmm``; NaN if it is not exactly of that form.
+#: what the reader also takes, besides the strict form: ``H:MM:SS`` with any number of hour digits,
+#: minutes and seconds below 60, and an optional fraction of any length after ``.`` or ``,``
+#: (e.g. Python's ``str(timedelta)``: ``0:00:01.026000``)
+_LENIENT_RE = re.compile(r"([0-9]+):([0-5][0-9]):([0-5][0-9])(?:[.,]([0-9]+))?")
 
-    Strict: hours of two digits or more (no leading zero past two), minutes and seconds of two
-    digits below 60, a ``.`` and three digits (``00:00:75.000``, ``1:2:3.5``, ``00:00:01``,
-    ``00:00:01,000``, ``000:00:01.026`` are all NaN).
+
+def is_strict_timestamp(value: Any) -> bool:
+    """Whether ``value`` is a release timestamp in the one form a release writes, ``HH:MM:SS.mmm``.
+
+    Hours of two digits or more (no leading zero past two), minutes and seconds of two digits below
+    60, a ``.`` and three digits: ``00:00:75.000``, ``1:2:3.5``, ``00:00:01``, ``00:00:01,000`` and
+    ``000:00:01.026`` are not (what ``anim400k validate`` requires).
+    """
+    return value.__class__ is str and _TIMESTAMP_RE.fullmatch(value) is not None
+
+
+def timestamp_seconds(value: Any) -> float:
+    """Seconds of a release timestamp (fast path for ``HH:MM:SS.mmm``); NaN if it is not one.
+
+    The reader is lenient where the meaning is plain (``0:00:01.026000``, ``00:00:01``,
+    ``00:00:01,500``: other tools' renderings of a time) and NaN where it is not: minutes or
+    seconds of 60 or more (``00:00:75.000``), missing fields (``1:2``), signs, words.
+    ``validate`` requires the strict form (:func:`is_strict_timestamp`).
     """
     if value.__class__ is str and len(value) == 12 and value[8] == ".":
         ms = _MILLIS.get(value[9:])
@@ -78,11 +95,11 @@ def timestamp_seconds(value: Any) -> float:
             return float("nan")
     if value.__class__ is not str:
         return float("nan")
-    m = _TIMESTAMP_RE.fullmatch(value)
+    m = _LENIENT_RE.fullmatch(value.strip())
     if m is None:
         return float("nan")
-    h, mi, sec, ms_text = m.groups()
-    return int(h) * 3600 + int(mi) * 60 + int(sec) + int(ms_text) / 1000.0
+    h, mi, sec, frac = m.groups()
+    return int(h) * 3600 + int(mi) * 60 + int(sec) + (int(frac) / 10 ** len(frac) if frac else 0.0)
 
 
 def clip_from_release(show_key: str, episode: str, index: int, d: dict[str, Any]) -> model.Clip:

@@ -19,9 +19,9 @@ release declare each field once.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 
 from ..errors import InputError
 from ..formats import ids
@@ -51,6 +51,11 @@ class MetadataError(InputError):
 _PYTHON_TYPES: dict[str, Any] = {
     "str": str, "int": int, "float": float, "bool": bool, "[str]": list[str], "object": dict[str, Any], "list": list,
 }
+
+
+def _lower(value: Any) -> Any:
+    """A string lower-cased (MyAnimeList writes roles as ``Main``/``Supporting``), anything else as is."""
+    return value.lower() if isinstance(value, str) else value
 
 
 def _fields(table: dict[str, str], nested: dict[str, Any] | None = None, skip: tuple[str, ...] = (),
@@ -84,7 +89,8 @@ EpisodeMetadata = create_model(
 CharacterMetadata = create_model(
     "CharacterMetadata", __config__=_CONFIG,
     __doc__="A character: description, role, picture IDs, voice actors; ``pic_files`` only on input.",
-    **_fields(CHARACTER_FIELDS, {"role": Literal["main", "supporting"]}), pic_files=(list[str] | None, None),
+    **_fields(CHARACTER_FIELDS, {"role": Annotated[Literal["main", "supporting"], BeforeValidator(_lower)]}),
+    pic_files=(list[str] | None, None),
 )
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from ..errors import InputError, one_line
 from ..formats import ids
 from ..model import Clip
-from .codec import timestamp_seconds
+from .codec import is_strict_timestamp, timestamp_seconds
 from .reader import Dataset, duplicate_keys, load
 from .schema import (
     CHARACTER_FIELDS,
@@ -136,7 +136,7 @@ def validate_show(
             for p in _check_fields(c, CHARACTER_FIELDS, (), sloc):
                 yield Problem(p.message, field=f"characters.{name}.{p.field}", **sloc)
             role = c.get("role")
-            if isinstance(role, str) and role not in CHARACTER_ROLES:
+            if isinstance(role, str) and role.lower() not in CHARACTER_ROLES:
                 yield Problem(f"role {role!r} is not one of {', '.join(map(repr, CHARACTER_ROLES))}",
                               field=f"characters.{name}.role", **sloc)
             for pic in c.get("pic_urls") or []:
@@ -250,7 +250,7 @@ def _validate_clip(
         t = timestamp_seconds(v)
         if v.strip().startswith("-"):
             yield Problem(f"negative time {v!r}", field=name, **loc)
-        elif math.isnan(t):
+        elif math.isnan(t) or not is_strict_timestamp(v):
             yield Problem(f"malformed timestamp {v!r} (expected HH:MM:SS.mmm)", field=name, **loc)
         elif max_time is not None and t > max_time:
             yield Problem(
