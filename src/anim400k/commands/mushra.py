@@ -28,7 +28,9 @@ def create(
     ),
     split: str = typer.Option("test", "--split", help="Split to draw clips from: train/validation/test/all."),
     sample_rate: int = typer.Option(48000, "--sample-rate", help="Sample rate of the stimuli."),
-    lufs: float = typer.Option(-23.0, "--lufs", help="Loudness every stimulus is matched to (LUFS, -70 to 0)."),
+    lufs: float = typer.Option(
+        -23.0, "--lufs", help="Loudness every stimulus is matched to (LUFS, -70 to 0; refused if one would clip)."
+    ),
     name: str | None = typer.Option(None, "--name", help="Test name shown to listeners."),
     from_webmushra: Path | None = typer.Option(
         None, "--from-webmushra", help="Import a webMUSHRA YAML config."
@@ -62,6 +64,7 @@ def create(
             name,
             webmushra_prefix,
             progress=lambda m: typer.echo(f"  {m}", err=True),
+            warn=lambda m: typer.echo(f"warning: {m}", err=True),
         )
     typer.echo(
         f"{out}: {len(test.trials)} trials + {len(test.training)} training, "
