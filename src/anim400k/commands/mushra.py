@@ -133,7 +133,7 @@ def analyze(
     source: Path = typer.Argument(..., help="Test folder (its ratings) or a webMUSHRA mushra.csv."),
     out: Path = typer.Option(..., "--out", help="Report folder."),
 ) -> None:
-    """Post-screen (BS.1534-3), summarise per condition, test pairs (Wilcoxon + Holm), write a report."""
+    """Post-screen (BS.1534-3), summarise per condition and item, Friedman + Wilcoxon (Holm), write a report."""
     from rich.console import Console
     from rich.table import Table
 
@@ -155,6 +155,12 @@ def analyze(
         )
     console = Console()
     console.print(table)
+    for label, f in (("conditions", a.friedman), ("systems", a.friedman_systems)):
+        if f is not None:
+            console.print(
+                f"Friedman across {label} ({len(f.conditions)}, {f.n_listeners} listeners): "
+                f"chi2={f.statistic:.2f} p={f.p:.3g}" + (" *" if f.significant else "")
+            )
     for t in a.tests:
         console.print(
             f"{t.a} vs {t.b}: n={t.n} Δ={t.mean_diff:+.1f} p={t.p:.3g} p_holm={t.p_holm:.3g}"
