@@ -132,3 +132,86 @@ def test_intelligibility_wer_against_the_dub_script(demo: tuple[Path, dict[str, 
     (dubs / REPORT_NAME).write_text(json.dumps(report))
     bad = evaluate_dubs(dubs, release, asr="auto", vad="energy", speaker=False)
     assert bad.corpus["intelligibility_wer"] > 0.8
+
+
+def _dub_copy(src: Path, dst: Path, make) -> list[str]:
+    """Write ``make(gold-like samples at 48 kHz, clip)`` as DIR/F/UUID.wav for every dub in ``src``."""
+    from anim400k.evaluate.stimuli import load_mono, save_wav
+
+    ids = []
+    for p in sorted(src.glob("*/*.mp3")):
+        clip = f"{p.parent.name}/{p.stem}"
+        save_wav(dst / p.parent.name / f"{p.stem}.wav", make(load_mono(p, 48000), clip), 48000)
+        ids.append(clip)
+    return ids
+
+
+def test_partial_dubs_are_listed_as_missing(
+    demo: tuple[Path, dict[str, Path]], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Dubs for 1 of 2 clips: the undubbed clip is in ``missing`` and the title says so (was "1 clips", [])."""
+    import shutil
+
+    release, systems = demo
+    dubs = tmp_path / "partial"
+    shutil.copytree(systems["tts"], dubs)
+    gone = sorted(dubs.glob("*/*.mp3"))[0]
+    gone.unlink()
+    out = tmp_path / "m"
+    argv = ["evaluate", str(dubs), "--reference", str(release), "--out", str(out), "--asr", "none"]
+    assert main([*argv, "--vad", "energy", "--no-speaker", "--no-progress"]) == 0
+    data = json.loads((out / "metrics.json").read_text())
+    assert data["missing"] == [f"{gone.parent.name}/{gone.stem}"] and (data["n_clips"], data["n_dubbed"]) == (2, 1)
+    assert "1 of 2 clips dubbed (1 missing)" in " ".join(capsys.readouterr().out.split())
+
+
+def test_loudness_diff_hears_content_above_8_khz(demo: tuple[Path, dict[str, Path]], tmp_path: Path) -> None:
+    """Hiss above 9 kHz makes a 48 kHz dub louder: measured at 48 kHz, not on the 16 kHz analysis copy (was 0.0)."""
+    import pyloudnorm as pyln
+    from scipy.signal import butter, sosfilt
+
+    from anim400k.evaluate.dataset import load_clips
+    from anim400k.evaluate.stimuli import load_mono
+
+    release, _ = demo
+    gold = {c.en_clip: c.en_audio for c in load_clips(release, "all")}
+    sos = butter(8, 9000, btype="high", fs=48000, output="sos")
+    expected = {}
+
+    def hiss(_: np.ndarray, clip: str) -> np.ndarray:
+        x = load_mono(gold[clip], 48000)
+        noise = sosfilt(sos, np.random.default_rng(0).standard_normal(x.size))
+        noise *= 0.5 * np.sqrt(np.mean(x.astype(float) ** 2) / np.mean(noise**2))
+        y = (x + noise).astype(np.float32)
+        meter = pyln.Meter(48000)
+        expected[clip] = meter.integrated_loudness(y.astype(float)) - meter.integrated_loudness(x.astype(float))
+        return y
+
+    _dub_copy(next(iter(demo[1].values())), tmp_path / "hiss", hiss)
+    report = evaluate_dubs(tmp_path / "hiss", release, vad="energy", speaker=False)
+    for c in report.clips:
+        assert expected[c.clip] > 0.5
+        assert c.loudness_diff == pytest.approx(expected[c.clip], abs=0.1)
+
+
+def test_silent_dub_is_flagged_without_warnings(
+    demo: tuple[Path, dict[str, Path]], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """A silent dub: no RuntimeWarning from resemblyzer, flagged per clip and counted in the summary."""
+    import warnings
+
+    release, systems = demo
+    ids = _dub_copy(systems["tts"], tmp_path / "silent", lambda x, _: np.zeros_like(x))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = evaluate_dubs(tmp_path / "silent", release, vad="energy", speaker=True)
+    assert sorted(report.silent) == sorted(ids) and all(c.silent for c in report.clips)
+    assert all(math.isnan(c.speaker_similarity) and math.isnan(c.loudness_diff) for c in report.clips)
+    out = tmp_path / "m"
+    argv = ["evaluate", str(tmp_path / "silent"), "--reference", str(release), "--out", str(out), "--asr", "none"]
+    assert main([*argv, "--vad", "energy", "--no-progress"]) == 0
+    text = capsys.readouterr()
+    assert "silent: 2 clips" in text.out and "Warning" not in text.err
+    data = json.loads((out / "metrics.json").read_text())
+    assert all(c["silent"] for c in data["clips"])
+    assert (out / "metrics.csv").read_text().splitlines()[0].endswith(",silent")

@@ -97,3 +97,51 @@ def test_csv_round_trip_and_report(tmp_path: Path) -> None:
     html = (tmp_path / "report" / "report.html").read_text()
     assert "excluded" in html and "ratings.png" in html
     assert (tmp_path / "report" / "ratings.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_csv_training_pages_are_not_rated_trials(tmp_path: Path) -> None:
+    """webMUSHRA CSV: rows of pages whose id contains "train" are training, as with --from-webmushra (were counted)."""
+    rows = _rows("l1", 3, [100, 95, 100], [40, 50, 45], [70, 75, 60], [30, 35, 20])
+    training = [RatingRow("x", "l1", "Training01", c, 0) for c in ("reference", "anchor70", "sysA", "sysB")]
+    path = tmp_path / "wm.csv"
+    path.write_text(ratings_csv(training + rows))
+    res = analyze(path, tmp_path / "report")
+    assert res.n_ratings_used == len(rows)
+    assert {s.condition: s.n for s in res.stats}["sysA"] == 3
+    assert res.screening[0].trials == 3
+
+
+def test_per_item_stats_and_friedman(tmp_path: Path) -> None:
+    """BS.1534-3 per-item means with 95 % CIs, and a Friedman test on listeners' per-condition means."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for li in range(6):
+        a, b, c = (list(rng.integers(lo, lo + 15, 4)) for lo in (70, 40, 55))
+        rows += _rows(f"l{li}", 4, [100] * 4, [50] * 4, a, b)
+        rows += [RatingRow("x", f"l{li}", f"trial{t:02d}", "sysC", int(c[t])) for t in range(4)]
+    res = analyze_rows(rows)
+    item = {(i.trial, i.condition): i for i in res.items}
+    scores = [r.rating_score for r in rows if r.trial_id == "trial02" and r.rating_stimulus == "sysB"]
+    s = condition_stats("sysB", scores)
+    assert item[("trial02", "sysB")].n == 6
+    assert (item[("trial02", "sysB")].mean, item[("trial02", "sysB")].ci95_low) == pytest.approx((s.mean, s.ci95_low))
+    assert len(res.items) == 4 * 6
+    means = {
+        c: [np.mean([r.rating_score for r in rows if r.listener == f"l{li}" and r.rating_stimulus == c])
+            for li in range(6)]
+        for c in res.conditions
+    }
+    expect = stats.friedmanchisquare(*means.values())
+    assert res.friedman is not None and res.friedman.n_listeners == 6
+    assert (res.friedman.statistic, res.friedman.p) == pytest.approx((expect.statistic, expect.pvalue))
+    assert res.friedman_systems is not None and res.friedman_systems.conditions == ["sysA", "sysB", "sysC"]
+    assert res.friedman_systems.significant
+    out = analyze(_write(tmp_path, rows), tmp_path / "rep")
+    html = (tmp_path / "rep" / "report.html").read_text()
+    assert "Friedman" in html and "Per item" in html and out.friedman is not None
+
+
+def _write(tmp_path: Path, rows: list[RatingRow]) -> Path:
+    path = tmp_path / "m.csv"
+    path.write_text(ratings_csv(rows))
+    return path

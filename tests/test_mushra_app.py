@@ -159,3 +159,93 @@ def test_serve_serves_on_the_socket_it_checked(test_dir: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def _media_trial(client: TestClient, test_dir: Path) -> tuple[dict, str, str]:
+    """A joined listener's trial state, the hidden reference's URL and the open reference's URL."""
+    import sqlite3
+
+    state = _join(client, test_dir)
+    trial = state["trial"]
+    with sqlite3.connect(test_dir / "ratings.sqlite") as c:
+        tokens = [s["id"] for s in trial["stimuli"]]
+        hidden = c.execute(
+            f"SELECT token FROM tokens WHERE condition='reference' AND token IN ({','.join('?' * len(tokens))})",
+            tokens,
+        ).fetchone()[0]
+    return state, f"/api/media/{hidden}", trial["reference"]
+
+
+def test_hidden_reference_not_identifiable_from_response(test_dir: Path) -> None:
+    """No ETag/Last-Modified, no shared bytes or samples (was the same file, ETag and body: found 10/10)."""
+    import hashlib
+    import io
+
+    client = TestClient(create_app(test_dir))
+    state, hidden, ref = _media_trial(client, test_dir)
+    urls = [s["url"] for s in state["trial"]["stimuli"]] + [ref]
+    responses = {u: client.get(u) for u in urls}
+    for r in responses.values():
+        assert r.status_code == 200 and r.headers["content-type"] == "audio/wav"
+        assert "etag" not in r.headers and "last-modified" not in r.headers
+    assert len({r.headers["content-length"] for r in responses.values()}) == 1
+    assert len({hashlib.sha256(r.content).hexdigest() for r in responses.values()}) == len(urls)
+    decoded = {u: sf.read(io.BytesIO(r.content), dtype="int16")[0] for u, r in responses.items()}
+    assert len({hashlib.sha256(x.tobytes()).hexdigest() for x in decoded.values()}) == len(urls)
+    # what is heard is the file to within 1 LSB (16-bit), and the same URL gives the same bytes
+    test = load_test(test_dir)
+    on_disk, _ = sf.read(test_dir / test.trial("training1").reference, dtype="int16")
+    for u in (hidden, ref):
+        diff = np.abs(decoded[u].astype(int) - on_disk.astype(int))
+        assert diff.max() == 1 and (diff > 0).mean() > 0.2
+        assert not decoded[u][on_disk == 0].any()  # digital silence stays silent
+        assert client.get(u).content == responses[u].content
+    part = client.get(state["trial"]["stimuli"][0]["url"], headers={"Range": "bytes=100-199"})
+    assert part.status_code == 206 and part.headers["content-range"].startswith("bytes 100-199/")
+    assert part.content == responses[state["trial"]["stimuli"][0]["url"]].content[100:200]
+    assert client.get(ref, headers={"Range": "bytes=999999999-"}).status_code == 416
+
+
+def test_head_on_media(test_dir: Path) -> None:
+    """HEAD /api/media/<token> answers like GET without a body (was 405)."""
+    client = TestClient(create_app(test_dir))
+    state = _join(client, test_dir)
+    url = state["trial"]["stimuli"][0]["url"]
+    head = client.head(url)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == str(len(client.get(url).content))
+    assert client.head("/api/media/not-a-token").status_code == 404
+
+
+def test_times_for_unknown_tokens_refused(test_dir: Path) -> None:
+    """``times`` for a key that is not one of the trial's stimuli: 422 (was accepted and dropped)."""
+    client = TestClient(create_app(test_dir))
+    state = _join(client, test_dir)
+    body = {"nonce": state["trial"]["nonce"], "ratings": _ratings(state), "times": {"bogus": 5}}
+    r = client.post("/api/submit", json=body)
+    assert r.status_code == 422 and "times" in r.json()["error"]
+    body["times"] = {state["trial"]["stimuli"][0]["id"]: 1234.6}
+    assert client.post("/api/submit", json=body).status_code == 200
+
+
+def test_analyze_does_not_write_into_a_test_without_ratings(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """A read-only command: `mushra analyze DIR` of an unserved test says so and creates no ratings.sqlite."""
+    from anim400k.cli import main
+
+    fresh = make_mushra_test(tmp_path)
+    before = sorted(p.name for p in fresh.iterdir())
+    assert main(["mushra", "analyze", str(fresh), "--out", str(tmp_path / "rep")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no ratings yet" in err
+    assert sorted(p.name for p in fresh.iterdir()) == before
+    # with ratings: read through the store without creating files beside it
+    client = TestClient(create_app(fresh))
+    state = _join(client, fresh)
+    while not state["finished"]:
+        body = {"nonce": state["trial"]["nonce"], "ratings": _ratings(state)}
+        assert client.post("/api/submit", json=body).is_success
+        state = client.get("/api/state").json()
+    client.close()
+    before = sorted(p.name for p in fresh.iterdir())
+    assert main(["mushra", "analyze", str(fresh), "--out", str(tmp_path / "rep")]) == 0
+    assert sorted(p.name for p in fresh.iterdir()) == before

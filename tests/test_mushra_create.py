@@ -112,3 +112,103 @@ def test_short_stimulus_is_loudness_matched_by_the_one_rule():
     assert loudness(y, sr) == pytest.approx(-23.0, abs=0.01)
     silent, gain0 = match_loudness(np.zeros(sr, np.float32), sr, -23.0)
     assert gain0 == 0.0 and not silent.any()
+
+
+def _args(release: Path, systems: dict[str, Path], out: Path, *extra: str) -> list[str]:
+    args = ["mushra", "create", str(release), "--out", str(out), "--split", "all", "--sample-rate", "16000"]
+    for name, d in systems.items():
+        args += ["--systems", f"{name}={d}"]
+    return [*args, *extra]
+
+
+def _served_loudness(out: Path) -> dict[tuple[str, str], tuple[float, float]]:
+    """pyloudnorm's integrated loudness and the peak of every written stimulus."""
+    import pyloudnorm as pyln
+
+    res = {}
+    for trial in load_test(out).all_trials():
+        for cond, rel in trial.stimuli.items():
+            x, sr = sf.read(out / rel, dtype="float64")
+            res[(trial.id, cond)] = (pyln.Meter(sr).integrated_loudness(x), float(np.max(np.abs(x))))
+    return res
+
+
+def test_stimuli_are_matched_as_served(demo: tuple[Path, dict[str, Path]], tmp_path: Path) -> None:
+    """Loudness is matched after padding: pyloudnorm on the written WAVs reads the target (was 0.1-1 LU off)."""
+    release, systems = demo
+    assert main(_args(release, systems, tmp_path / "t", "--trials", "2")) == 0
+    for key, (lufs, _) in _served_loudness(tmp_path / "t").items():
+        assert lufs == pytest.approx(-23.0, abs=0.03), key
+
+
+def test_unreachable_loudness_is_refused_not_unmatched(
+    demo: tuple[Path, dict[str, Path]], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """--lufs -1 would need limiting (which unmatched the trial by up to 6 LU): refused, naming the loudest target."""
+    import re
+
+    release, systems = demo
+    assert main(_args(release, systems, tmp_path / "loud", "--trials", "2", "--lufs", "-1")) == 2
+    err = "\n".join(x for x in capsys.readouterr().err.splitlines() if not x.startswith("  "))  # not progress
+    assert err.count("\n") == 0 and "cannot be reached without clipping" in err
+    assert not (tmp_path / "loud").exists()
+    loudest = float(re.search(r"the loudest target every trial reaches is (-?[\d.]+) LUFS", err).group(1))
+    assert -30 < loudest < -1
+    assert main(_args(release, systems, tmp_path / "ok", "--trials", "2", "--lufs", str(loudest))) == 0
+    for key, (lufs, peak) in _served_loudness(tmp_path / "ok").items():
+        assert lufs == pytest.approx(loudest, abs=0.03), key
+        assert peak <= 0.98 + 1e-4, key
+
+
+def test_fewer_eligible_clips_than_trials_warns(
+    demo: tuple[Path, dict[str, Path]], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    release, systems = demo
+    assert main(_args(release, systems, tmp_path / "t", "--trials", "12")) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "only 3 clips" in warnings[0] and "2 rated trials (asked 12)" in warnings[0]
+    assert len(load_test(tmp_path / "t").trials) == 2
+
+
+def test_stimulus_files_carry_no_condition_names(demo: tuple[Path, dict[str, Path]], tmp_path: Path) -> None:
+    """webMUSHRA fetches stimuli by file name: only the reference is named so; the import round-trips."""
+    import yaml
+
+    release, systems = demo
+    out = tmp_path / "t"
+    assert main(_args(release, systems, out, "--trials", "2")) == 0
+    doc = yaml.safe_load((out / "webmushra.yaml").read_text())
+    pages = [p for p in doc["pages"] if isinstance(p, dict) and p.get("type") == "mushra"]
+    pages += [p for block in doc["pages"] if isinstance(block, list) for p in block if isinstance(p, dict)]
+    assert len(pages) == 3
+    for page in pages:
+        assert page["reference"].endswith("/reference.wav")
+        assert set(page["stimuli"]) == {"anchor35", "anchor70", "close", "tts"}
+        files = [Path(f).name for f in page["stimuli"].values()]
+        assert len(set(files)) == 4
+        for f in files:
+            assert not any(c in f for c in ("anchor", "close", "tts", "reference", "ours"))
+    # the export imports again, conditions keyed as before
+    assert main(["mushra", "create", "--from-webmushra", str(out / "webmushra.yaml"), "--out",
+                 str(tmp_path / "again"), "--sample-rate", "16000"]) == 0
+    again = load_test(tmp_path / "again")
+    assert again.conditions == ["reference", "anchor35", "anchor70", "close", "tts"]
+    assert [t.id for t in again.training] == ["training01"]
+
+
+def test_short_system_is_matched_after_padding() -> None:
+    """A 0.45 s system padded to a 3 s trial: measured as served (matched before padding it read ~1 LU off)."""
+    import pyloudnorm as pyln
+
+    from anim400k.evaluate.stimuli import prepare_trial
+
+    sr = 16000
+    rng = np.random.default_rng(0)
+    t = np.arange(3 * sr) / sr
+    ref = (0.1 * np.sin(2 * np.pi * 300 * t) * (1 + np.sin(2 * np.pi * 2 * t)) + 0.01 * rng.standard_normal(t.size))
+    short = np.arange(int(0.45 * sr)) / sr
+    sys_ = 0.05 * np.sin(2 * np.pi * 150 * short) * np.exp(-3 * short)
+    out = prepare_trial(ref.astype(np.float32), {"short": sys_.astype(np.float32)}, sr, -23.0)
+    assert {x.size for x in out.values()} == {3 * sr}
+    for name, x in out.items():
+        assert pyln.Meter(sr).integrated_loudness(x.astype(float)) == pytest.approx(-23.0, abs=0.03), name

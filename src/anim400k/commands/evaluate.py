@@ -46,7 +46,12 @@ def evaluate(
         report = evaluate_dubs(dubs, reference, None if asr == "none" else asr, vad, split, not no_speaker, limit,
                                lambda _: bar.update(1))
     files = write_metrics(report, out)
-    table = Table(title=f"{dubs}: {len(report.clips)} clips")
+    title = f"{dubs}: {report.n_dubbed} of {report.n_clips} clips dubbed"
+    if report.missing:
+        title += f" ({len(report.missing)} missing)"
+    if len(report.clips) != report.n_dubbed:
+        title += f", {len(report.clips)} measured"
+    table = Table(title=title)
     for col in ("metric", "n", "mean", "median", "std", "mean |x|"):
         table.add_column(col, justify="left" if col == "metric" else "right")
     for name, row in report.summary.items():
@@ -60,6 +65,13 @@ def evaluate(
         )
     console = Console()
     console.print(table)
+    if report.silent:
+        console.print(
+            f"silent: {len(report.silent)} clip{'s' if len(report.silent) != 1 else ''} "
+            "(no speech, loudness or voice to measure; flagged 'silent' in metrics.json/csv)"
+        )
+    if report.skipped:
+        console.print(f"skipped: {len(report.skipped)} dubbed clips without JP or gold EN audio in the release")
     if report.corpus:
         console.print(
             "corpus: " + "  ".join(f"{k}={v:.2f}" for k, v in report.corpus.items() if not math.isnan(v))

@@ -28,7 +28,9 @@ def create(
     ),
     split: str = typer.Option("test", "--split", help="Split to draw clips from: train/validation/test/all."),
     sample_rate: int = typer.Option(48000, "--sample-rate", help="Sample rate of the stimuli."),
-    lufs: float = typer.Option(-23.0, "--lufs", help="Loudness every stimulus is matched to (LUFS, -70 to 0)."),
+    lufs: float = typer.Option(
+        -23.0, "--lufs", help="Loudness every stimulus is matched to (LUFS, -70 to 0; refused if one would clip)."
+    ),
     name: str | None = typer.Option(None, "--name", help="Test name shown to listeners."),
     from_webmushra: Path | None = typer.Option(
         None, "--from-webmushra", help="Import a webMUSHRA YAML config."
@@ -65,6 +67,7 @@ def create(
             name,
             webmushra_prefix,
             progress=lambda m: typer.echo(f"  {m}", err=True),
+            warn=lambda m: typer.echo(f"warning: {m}", err=True),
         )
     typer.echo(
         f"{out}: {len(test.trials)} trials + {len(test.training)} training, "
@@ -133,7 +136,7 @@ def analyze(
     source: Path = typer.Argument(..., help="Test folder (its ratings) or a webMUSHRA mushra.csv."),
     out: Path = typer.Option(..., "--out", help="Report folder."),
 ) -> None:
-    """Post-screen (BS.1534-3), summarise per condition, test pairs (Wilcoxon + Holm), write a report."""
+    """Post-screen (BS.1534-3), summarise per condition and item, Friedman + Wilcoxon (Holm), write a report."""
     from rich.console import Console
     from rich.table import Table
 
@@ -155,6 +158,12 @@ def analyze(
         )
     console = Console()
     console.print(table)
+    for label, f in (("conditions", a.friedman), ("systems", a.friedman_systems)):
+        if f is not None:
+            console.print(
+                f"Friedman across {label} ({len(f.conditions)}, {f.n_listeners} listeners): "
+                f"chi2={f.statistic:.2f} p={f.p:.3g}" + (" *" if f.significant else "")
+            )
     for t in a.tests:
         console.print(
             f"{t.a} vs {t.b}: n={t.n} Δ={t.mean_diff:+.1f} p={t.p:.3g} p_holm={t.p_holm:.3g}"

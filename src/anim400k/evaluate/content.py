@@ -22,10 +22,15 @@ class SpeakerEncoder:
         self.encoder = VoiceEncoder("cpu", verbose=False)
 
     def embed(self, x: np.ndarray, sr: int) -> np.ndarray | None:
-        """L2-normalised utterance embedding (None when too little speech remains)."""
+        """L2-normalised utterance embedding (None for silence or when too little speech remains)."""
         from resemblyzer import preprocess_wav
 
-        wav = preprocess_wav(np.asarray(x, dtype=np.float32), source_sr=sr)
+        from ..signal import loudness
+
+        if loudness(x, sr) < -70.0:  # silent: resemblyzer would divide by zero normalising it
+            return None
+        with np.errstate(all="ignore"):
+            wav = preprocess_wav(np.asarray(x, dtype=np.float32), source_sr=sr)
         if wav.size < int(0.3 * SR):
             return None
         return np.asarray(self.encoder.embed_utterance(wav), dtype=np.float64)

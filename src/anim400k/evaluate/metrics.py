@@ -7,7 +7,8 @@ Per clip (dub vs the JP source and the gold EN clip of the release):
 * ``overlap``: intersection over union of the dub's and the source's speech regions,
 * ``voiced_ratio``: dub voiced duration / source voiced duration (speech-rate proxy), and with
   ASR ``rate_ratio``: the dub's words per voiced second / the gold EN's,
-* ``loudness_diff``: integrated loudness of the dub minus the gold EN (LU, BS.1770),
+* ``loudness_diff``: integrated loudness of the dub minus the gold EN (LU, BS.1770, measured at
+  :data:`LOUDNESS_SR` so content above the analysis rate's 8 kHz Nyquist counts),
 * ``speaker_similarity``: cosine of Resemblyzer embeddings of dub and gold EN,
 * with an ASR backend: sentence BLEU/chrF (sacrebleu) and WER (jiwer) of the dub's transcript
   against the gold EN's transcript; the summary adds corpus-level BLEU/chrF/WER,
@@ -32,12 +33,20 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..signal import ANALYSIS_SR
+from ..signal import ANALYSIS_SR, loudness
 from .content import SpeakerEncoder, corpus_text_scores, text_scores
 from .speech_timing import VADS, speech_regions, timing, total
-from .stimuli import integrated_loudness
 
 SR = ANALYSIS_SR
+#: rate loudness is measured at (BS.1770 over the full audio band, not the 16 kHz analysis copy)
+LOUDNESS_SR = 48000
+#: a dub whose loudness is below BS.1770's absolute gate is silent: nothing to measure in it
+SILENT_BELOW_LUFS = -70.0
+
+
+def is_silent(x: np.ndarray, sr: int) -> bool:
+    """Whether ``x`` is silent: all zeros or quieter than :data:`SILENT_BELOW_LUFS` (BS.1770's absolute gate)."""
+    return loudness(x, sr) < SILENT_BELOW_LUFS
 
 
 @dataclass
@@ -60,6 +69,7 @@ class ClipMetrics:
     dub_text: str = ""
     gold_text: str = ""
     script_text: str = ""
+    silent: bool = False
 
 
 def clip_metrics(
@@ -72,17 +82,27 @@ def clip_metrics(
     encoder: SpeakerEncoder | None = None,
     transcribe: Callable[[np.ndarray], str] | None = None,
     script: str | None = None,
+    loudness_audio: tuple[np.ndarray, np.ndarray, int] | None = None,
 ) -> ClipMetrics:
-    """Metrics of one dub against its JP source (timing) and gold EN (loudness, voice, content)."""
+    """Metrics of one dub against its JP source (timing) and gold EN (loudness, voice, content).
+
+    ``loudness_audio`` is ``(dub, gold, rate)`` at the rate loudness is measured at
+    (:data:`LOUDNESS_SR` in :func:`evaluate_dubs`); without it ``dub``/``gold`` at ``sr`` are measured.
+    A silent dub (:func:`is_silent`) is flagged ``silent``; its speaker similarity is not computed.
+    """
     src_r, dub_r = speech_regions(source, sr, vad), speech_regions(dub, sr, vad)
     t = timing(src_r, dub_r)
-    lo_d, lo_g = integrated_loudness(dub, sr), integrated_loudness(gold, sr)
+    ld, lg, lsr = loudness_audio if loudness_audio is not None else (dub, gold, sr)
+    silent = is_silent(ld, lsr)
+    lo_d, lo_g = loudness(ld, lsr), loudness(lg, lsr)
+    measurable = not silent and lo_g >= SILENT_BELOW_LUFS
     m = ClipMetrics(
         clip=clip,
         duration=round(dub.size / sr, 3),
         **t,
-        loudness_diff=round(lo_d - lo_g, 2) if math.isfinite(lo_d) and math.isfinite(lo_g) else math.nan,
-        speaker_similarity=encoder.similarity(dub, gold, sr) if encoder else math.nan,
+        loudness_diff=round(lo_d - lo_g, 2) if measurable else math.nan,
+        speaker_similarity=encoder.similarity(dub, gold, sr) if encoder and not silent else math.nan,
+        silent=silent,
     )
     if transcribe is not None:
         m.dub_text, m.gold_text = transcribe(dub), transcribe(gold)
@@ -124,7 +144,15 @@ class MetricsReport:
     vad: str
     asr: str | None
     clips: list[ClipMetrics]
+    #: clips of the release (split) with no dub in the folder
     missing: list[str] = field(default_factory=list)
+    #: dubbed clips the release has no JP or gold EN audio for (not measured)
+    skipped: list[str] = field(default_factory=list)
+    #: clips of the release (split) in all, and how many of them have a dub
+    n_clips: int = 0
+    n_dubbed: int = 0
+    #: measured dubs that are silent (see :func:`is_silent`)
+    silent: list[str] = field(default_factory=list)
     summary: dict[str, dict[str, float]] = field(default_factory=dict)
     corpus: dict[str, float] = field(default_factory=dict)
 
@@ -180,28 +208,36 @@ def evaluate_dubs(
     scripts = dub_scripts(dubs)
     encoder = SpeakerEncoder() if speaker else None
     report = MetricsReport(str(dubs), str(reference), vad, asr, [])
-    for clip in load_clips(reference, split):
+    clips = load_clips(reference, split)
+    dubbed = []
+    for clip in clips:
         path = system_audio(dubs, clip.en_clip)
         if path is None:
-            continue
-        if not clip.jp_audio.is_file() or not clip.en_audio.is_file():
             report.missing.append(clip.en_clip)
+        else:
+            dubbed.append((clip, path))
+    report.n_clips, report.n_dubbed = len(clips), len(dubbed)
+    for clip, path in dubbed:
+        if not clip.jp_audio.is_file() or not clip.en_audio.is_file():
+            report.skipped.append(clip.en_clip)
             continue
         if progress:
             progress(clip.en_clip)
-        report.clips.append(
-            clip_metrics(
-                clip.en_clip,
-                load_mono(path, SR),
-                load_mono(clip.jp_audio, SR),
-                load_mono(clip.en_audio, SR),
-                SR,
-                vad,
-                encoder,
-                transcribe,
-                scripts.get(clip.en_clip),
-            )
+        m = clip_metrics(
+            clip.en_clip,
+            load_mono(path, SR),
+            load_mono(clip.jp_audio, SR),
+            load_mono(clip.en_audio, SR),
+            SR,
+            vad,
+            encoder,
+            transcribe,
+            scripts.get(clip.en_clip),
+            (load_mono(path, LOUDNESS_SR), load_mono(clip.en_audio, LOUDNESS_SR), LOUDNESS_SR),
         )
+        report.clips.append(m)
+        if m.silent:
+            report.silent.append(m.clip)
         if limit and len(report.clips) >= limit:
             break
     if not report.clips:

@@ -3,9 +3,11 @@
 Input is a list of :class:`~anim400k.evaluate.webmushra.RatingRow` (from the test's SQLite store
 or a webMUSHRA CSV). Post-screening excludes a listener who rates the hidden reference below
 90 in more than 15 % of their trials, or the mid anchor (7 kHz) above 90 in more than 15 %.
-Per condition: mean with a 95 % t-interval, median, standard deviation. Systems are compared
-pairwise (and each against the hidden reference) with the Wilcoxon signed-rank test on
-ratings paired by (listener, trial), Holm-corrected.
+Per condition: mean with a 95 % t-interval, median, standard deviation; per item (trial) and
+condition: mean with a 95 % t-interval. A Friedman test across conditions (and across systems,
+with three or more) on listeners' per-condition means. Systems are compared pairwise (and each
+against the hidden reference) with the Wilcoxon signed-rank test on ratings paired by
+(listener, trial), Holm-corrected.
 """
 
 from __future__ import annotations
@@ -68,6 +70,29 @@ class PairTest:
 
 
 @dataclass
+class ItemStats:
+    """One condition's ratings on one item (trial / clip): n, mean and 95 % t-interval (BS.1534-3)."""
+
+    trial: str
+    condition: str
+    n: int
+    mean: float
+    ci95_low: float
+    ci95_high: float
+
+
+@dataclass
+class FriedmanTest:
+    """Friedman test across ``conditions`` on listeners' per-condition mean ratings (blocks = listeners)."""
+
+    conditions: list[str]
+    n_listeners: int
+    statistic: float
+    p: float
+    significant: bool = False
+
+
+@dataclass
 class Analysis:
     """Everything the report shows."""
 
@@ -79,6 +104,9 @@ class Analysis:
     tests: list[PairTest]
     n_ratings_used: int
     alpha: float = 0.05
+    items: list[ItemStats] = field(default_factory=list)
+    friedman: FriedmanTest | None = None
+    friedman_systems: FriedmanTest | None = None
     files: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -159,6 +187,51 @@ def paired_test(a: str, b: str, pairs: list[tuple[float, float]]) -> PairTest:
     return PairTest(a, b, n, diff, float(res.statistic), float(res.pvalue))
 
 
+def item_stats(rows: Sequence[RatingRow], conditions: Sequence[str]) -> list[ItemStats]:
+    """Per trial and condition: n, mean and 95 % t-interval over listeners (trials sorted by ID)."""
+    by: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for r in rows:
+        by[r.trial_id][r.rating_stimulus].append(r.rating_score)
+    out = []
+    for trial in sorted(by):
+        for c in conditions:
+            if c in by[trial]:
+                s = condition_stats(c, by[trial][c])
+                out.append(ItemStats(trial, c, s.n, s.mean, s.ci95_low, s.ci95_high))
+    return out
+
+
+def friedman_test(rows: Sequence[RatingRow], conditions: Sequence[str], alpha: float = 0.05) -> FriedmanTest | None:
+    """Friedman test (``scipy.stats.friedmanchisquare``) across ``conditions`` over listeners' mean ratings.
+
+    Each listener contributes their mean rating of every condition (a listener who did not rate
+    every condition is left out). None with fewer than 3 conditions or 2 listeners.
+    """
+    import warnings
+
+    from scipy.stats import friedmanchisquare
+
+    conditions = list(conditions)
+    if len(conditions) < 3:
+        return None
+    per: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for r in rows:
+        per[r.listener][r.rating_stimulus].append(r.rating_score)
+    listeners = sorted(li for li, d in per.items() if all(c in d for c in conditions))
+    if len(listeners) < 2:
+        return None
+    m = np.array([[np.mean(per[li][c]) for c in conditions] for li in listeners], float)
+    if np.all(m == m[:, :1]):  # every listener rated every condition alike: no difference at all
+        return FriedmanTest(conditions, len(listeners), 0.0, 1.0, False)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        res = friedmanchisquare(*m.T)
+    stat, p = float(res.statistic), float(res.pvalue)
+    if not math.isfinite(p):
+        stat, p = 0.0, 1.0
+    return FriedmanTest(conditions, len(listeners), stat, p, p < alpha)
+
+
 def analyze_rows(
     rows: Sequence[RatingRow],
     systems: Sequence[str] | None = None,
@@ -194,7 +267,19 @@ def analyze_rows(
     for t, p in zip(tests, holm([t.p for t in tests]), strict=True):
         t.p_holm = p
         t.significant = p < alpha
-    return Analysis(test_id, conditions, systems, screening, stats_, tests, len(kept), alpha)
+    return Analysis(
+        test_id,
+        conditions,
+        systems,
+        screening,
+        stats_,
+        tests,
+        len(kept),
+        alpha,
+        items=item_stats(kept, conditions),
+        friedman=friedman_test(kept, [c for c in conditions if scores.get(c)], alpha),
+        friedman_systems=friedman_test(kept, [c for c in systems if scores.get(c)], alpha),
+    )
 
 
 def plot(analysis: Analysis, rows: Sequence[RatingRow], path: str | Path) -> Path:
@@ -257,6 +342,17 @@ def report_html(analysis: Analysis, plot_name: str) -> str:
         f"<td>{t.p:.4g}</td><td>{t.p_holm:.4g}</td><td>{'yes' if t.significant else 'no'}</td></tr>"
         for t in analysis.tests
     )
+    item_rows = "".join(
+        f"<tr><td>{e(i.trial)}</td><td>{e(i.condition)}</td><td>{i.n}</td><td>{_fmt(i.mean)}</td>"
+        f"<td>[{_fmt(i.ci95_low)}, {_fmt(i.ci95_high)}]</td></tr>"
+        for i in analysis.items
+    )
+    fried = "".join(
+        f"<tr><td>{e(label)}</td><td>{e(', '.join(f.conditions))}</td><td>{f.n_listeners}</td>"
+        f"<td>{_fmt(f.statistic, 2)}</td><td>{f.p:.4g}</td><td>{'yes' if f.significant else 'no'}</td></tr>"
+        for label, f in (("all conditions", analysis.friedman), ("systems", analysis.friedman_systems))
+        if f is not None
+    ) or "<tr><td colspan='6'>not computable (needs 3 conditions and 2 listeners)</td></tr>"
     scr_rows = "".join(
         f"<tr><td><code>{e(s.listener)}</code></td><td>{s.trials}</td><td>{s.ref_below}</td><td>{s.anchor_above}</td>"
         f"<td>{'excluded: ' + e(s.reason) if s.excluded else 'kept'}</td></tr>"
@@ -275,10 +371,16 @@ th{{background:#f4f6fb}}img{{max-width:100%}}</style></head><body>
 <h2>Per condition</h2><table><tr><th>condition</th><th>n</th><th>mean</th><th>95 % CI (t)</th>
 <th>median</th><th>std</th></tr>
 {stat_rows}</table>
+<h2>Friedman test (listeners' per-condition means, α = {analysis.alpha:g})</h2>
+<table><tr><th>across</th><th>conditions</th><th>listeners</th><th>χ²</th><th>p</th><th>significant</th></tr>
+{fried}</table>
 <h2>Paired tests (Wilcoxon signed-rank, Holm-corrected, α = {analysis.alpha:g})</h2>
 <table><tr><th>pair</th><th>n pairs</th><th>mean diff</th><th>W</th><th>p</th><th>p (Holm)</th>
 <th>significant</th></tr>
 {test_rows}</table>
+<h2>Per item (trial), ITU-R BS.1534-3</h2><table><tr><th>trial</th><th>condition</th><th>n</th>
+<th>mean</th><th>95 % CI (t)</th></tr>
+{item_rows}</table>
 <h2>Post-screening</h2><table><tr><th>listener</th><th>trials</th><th>reference &lt; 90</th>
 <th>mid anchor &gt; 90</th>
 <th>outcome</th></tr>{scr_rows}</table></body></html>
@@ -310,8 +412,21 @@ def write_report(analysis: Analysis, rows: Sequence[RatingRow], out: str | Path)
 
 
 
+def is_training_trial(trial_id: str) -> bool:
+    """Whether a webMUSHRA trial (page) id names a training page: it contains ``train`` (any case).
+
+    The rule ``mushra create --from-webmushra`` uses; our own store marks training trials itself.
+    """
+    return "train" in trial_id.lower()
+
+
 def load_rows(source: str | Path) -> tuple[list[RatingRow], list[str] | None, list[str] | None, str]:
-    """Ratings from a test folder (its SQLite store) or a webMUSHRA CSV; plus systems, conditions, test id."""
+    """Ratings from a test folder (its store, read-only) or a webMUSHRA CSV; plus systems, conditions, test id.
+
+    Rows of training pages (:func:`is_training_trial`) of a CSV are dropped. A test folder without a
+    store yet is :class:`InputError` ("no ratings yet"); nothing is written into it.
+    """
+    from ..errors import InputError
     from .mushra_config import STORE_FILE, load_test
     from .mushra_store import MushraStore
     from .webmushra import read_ratings_csv
@@ -319,14 +434,18 @@ def load_rows(source: str | Path) -> tuple[list[RatingRow], list[str] | None, li
     src = Path(source)
     if src.is_dir():
         test = load_test(src)
-        store = MushraStore(src / STORE_FILE)
+        try:
+            store = MushraStore(src / STORE_FILE, readonly=True)
+        except FileNotFoundError:
+            raise InputError(f"no ratings yet (no {STORE_FILE}: serve the test first)", src) from None
         rows = [
             RatingRow(test.test_id, r.listener, r.trial, r.condition, r.score, r.time_ms)
             for r in store.ratings()
         ]
         return rows, test.systems, test.conditions, test.test_id
-    rows = read_ratings_csv(src)
-    return rows, None, None, rows[0].session_test_id if rows else src.stem
+    every = read_ratings_csv(src)
+    rows = [r for r in every if not is_training_trial(r.trial_id)]
+    return rows, None, None, every[0].session_test_id if every else src.stem
 
 
 def analyze(source: str | Path, out: str | Path) -> Analysis:

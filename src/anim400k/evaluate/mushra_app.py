@@ -9,10 +9,14 @@ trial's ratings to ``/api/submit`` with the trial's one-time nonce. Admin pages
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import html
+import io
 import math
+import os
+import re
 import secrets
 from dataclasses import dataclass
 from importlib import resources
@@ -110,6 +114,64 @@ async def _read_limited(request: Request, limit: int) -> bytes | None:
         if len(body) > limit:
             return None
     return bytes(body)
+
+
+_RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+#: served stimuli kept in memory (a few seconds of audio each)
+_WAV_CACHE = 64
+
+
+@functools.lru_cache(maxsize=_WAV_CACHE)
+def dithered_wav(path: str, key: bytes) -> bytes:
+    """The WAV at ``path`` with every non-zero sample moved by a random -1, 0 or +1 LSB (seeded by ``key``).
+
+    Served stimuli are re-encoded per token this way, so no two served files, not even the open
+    and the hidden reference, share bytes or decoded samples, while what a listener hears is
+    unchanged to within 1 LSB (a TPDF-shaped difference about 93 dB below full scale at 16 bit;
+    digital silence, e.g. the padding, stays silent). The bit depth of the file is kept (16, 24 or
+    32-bit PCM; other encodings are served as 24-bit PCM).
+    """
+    import numpy as np
+    import soundfile as sf
+
+    info = sf.info(path)
+    bits = {"PCM_16": 16, "PCM_24": 24, "PCM_32": 32}.get(info.subtype, 24)
+    data, sr = sf.read(path, dtype="int32", always_2d=True)  # left-justified: 1 LSB = 2**(32 - bits)
+    rng = np.random.default_rng(int.from_bytes(hashlib.sha256(key).digest()[:16], "big"))
+    step = np.int64(1) << (32 - bits)
+    lsb = (rng.integers(0, 2, data.shape, dtype=np.int64) - rng.integers(0, 2, data.shape, dtype=np.int64)) * step
+    lsb[data == 0] = 0
+    low, high = np.iinfo(np.int32).min, np.iinfo(np.int32).max - step + 1
+    out = np.clip(data.astype(np.int64) + lsb, low, high).astype(np.int32)
+    buf = io.BytesIO()
+    sf.write(buf, out, sr, subtype=f"PCM_{bits}", format="WAV")
+    return buf.getvalue()
+
+
+def bytes_response(body: bytes, media_type: str, request: Request, headers: dict[str, str]) -> Response:
+    """``body`` as a 200, or the part one ``Range: bytes=a-b`` asks for as a 206 (416 when out of range).
+
+    A malformed or multi-part range is ignored (the whole body, as RFC 9110 allows); HEAD gets the
+    headers only. No ``ETag``/``Last-Modified``: nothing about the file behind a token is told.
+    """
+    size = len(body)
+    status, part = 200, body
+    hdrs = {**headers, "Accept-Ranges": "bytes"}
+    m = _RANGE_RE.match(request.headers.get("range", "").strip())
+    if m and (m.group(1) or m.group(2)):
+        first, last = m.group(1), m.group(2)
+        if first:
+            start, end = int(first), min(int(last), size - 1) if last else size - 1
+        else:
+            start, end = max(0, size - int(last)), size - 1
+        if start >= size or start > end:
+            return Response(status_code=416, headers={**hdrs, "Content-Range": f"bytes */{size}"})
+        status, part = 206, body[start : end + 1]
+        hdrs["Content-Range"] = f"bytes {start}-{end}/{size}"
+    if request.method == "HEAD":
+        hdrs["Content-Length"] = str(len(part))
+        return Response(status_code=status, headers=hdrs, media_type=media_type)
+    return Response(part, status_code=status, headers=hdrs, media_type=media_type)
 
 
 @dataclass
@@ -224,7 +286,7 @@ def create_app(test_dir: str | Path) -> FastAPI:
             }
         return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
-    @app.get("/api/media/{token}")
+    @app.api_route("/api/media/{token}", methods=["GET", "HEAD"])
     def media(token: str, request: Request) -> Response:
         lid = listener_of(request)
         target = ctx.store.resolve(token)
@@ -239,8 +301,14 @@ def create_app(test_dir: str | Path) -> FastAPI:
         if rel is None:
             return _json_error(404, "no such media")
         path = (ctx.test_dir / rel).resolve()
-        media_type = "video/mp4" if target.kind == "video" else "audio/wav"
-        return FileResponse(path, media_type=media_type, headers={"Cache-Control": "private, max-age=3600"})
+        cache = {"Cache-Control": "private, no-transform, max-age=3600"}
+        if target.kind == "video":  # one per trial, the same for every condition: no validators all the same
+            resp = FileResponse(path, media_type="video/mp4", headers=cache, stat_result=os.stat(path))
+            del resp.headers["etag"], resp.headers["last-modified"]
+            return resp
+        key = hmac.new(ctx.secret, b"anim400k-mushra-dither:" + token.encode(), hashlib.sha256).digest()
+        body = dithered_wav(str(path), key)
+        return bytes_response(body, "audio/wav", request, cache)
 
     @app.post("/api/submit")
     async def submit(request: Request) -> Response:

@@ -1,18 +1,21 @@
 """Create a MUSHRA listening test folder from a release and dub systems (or a webMUSHRA config).
 
-A test folder holds ``test.json`` (:class:`MushraTest`), ``stimuli/<trial>/<condition>.wav``
-(loudness-matched, padded to a common length), the JP video clip per trial where the
+A test folder holds ``test.json`` (:class:`MushraTest`), ``stimuli/<trial>/<file>.wav``
+(padded to a common length, then loudness-matched; ``reference.wav`` and, for every other
+condition, a random name, so no condition name shows in a URL), the JP video clip per trial where the
 release has one, ``webmushra.yaml`` (the same test for webMUSHRA) and ``secret.key``
 (signs invitations; never leaves the server).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import secrets
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +67,33 @@ def parse_systems(specs: list[str]) -> dict[str, Path]:
     return out
 
 
+@dataclass
+class _Pending:
+    """A trial rendered in memory (padded, not yet loudness matched), waiting to be written."""
+
+    trial_id: str
+    stimuli: dict[str, np.ndarray]
+    clip: str | None = None
+    text: str = ""
+    video: Path | None = None
+
+
+def _opaque_names(conditions: list[str]) -> dict[str, str]:
+    """File stems per condition: ``reference`` for the reference, random hex for the others.
+
+    Condition names never appear in a stimulus URL (webMUSHRA fetches files by name).
+    """
+    names = {st.REFERENCE: st.REFERENCE}
+    for cond in conditions:
+        if cond == st.REFERENCE:
+            continue
+        stem = secrets.token_hex(6)
+        while stem in names.values():  # pragma: no cover - 48 random bits
+            stem = secrets.token_hex(6)
+        names[cond] = stem
+    return {c: names[c] for c in conditions}
+
+
 class _TestWriter:
     """Writes trials into a temporary folder that becomes the test folder on :meth:`commit`."""
 
@@ -76,29 +106,46 @@ class _TestWriter:
         self.sr = sr
         self.lufs = lufs
 
-    def trial(
-        self,
-        trial_id: str,
-        reference: np.ndarray,
-        systems: dict[str, np.ndarray],
-        anchors: tuple[str, ...],
-        clip: str | None = None,
-        text: str = "",
-        video: Path | None = None,
-    ) -> Trial:
-        target = st.DEFAULT_LUFS if self.lufs is None else self.lufs
-        rendered = st.prepare_trial(reference, systems, self.sr, target, anchors)
-        rel = f"{STIMULI_DIR}/{trial_id}"
+    @property
+    def target(self) -> float:
+        """The loudness every stimulus is matched to (LUFS)."""
+        return st.DEFAULT_LUFS if self.lufs is None else self.lufs
+
+    def check_reachable(self, pending: list[_Pending]) -> None:
+        """Refuse a target some trial cannot reach without limiting a stimulus (which would unmatch it)."""
+        worst: tuple[float, str, str] | None = None
+        for p in pending:
+            loudest, which = st.loudest_reachable(p.stimuli, self.sr)
+            if worst is None or loudest < worst[0]:
+                worst = (loudest, which, p.trial_id)
+        if worst is not None and self.target > worst[0]:
+            loudest, which, tid = worst
+            raise InputError(
+                f"--lufs {self.target:g} cannot be reached without clipping (stimulus '{which}' of {tid} "
+                f"would peak above {st.PEAK_CEILING:g}); the loudest target every trial reaches is "
+                f"{math.floor(loudest * 10) / 10:.1f} LUFS"
+            )
+
+    def trial(self, pending: _Pending) -> Trial:
+        """Loudness-match ``pending`` (:func:`anim400k.evaluate.stimuli.match_trial`) and write its files."""
+        rendered = st.match_trial(pending.stimuli, self.sr, self.target)
+        rel = f"{STIMULI_DIR}/{pending.trial_id}"
+        names = _opaque_names(list(rendered))
         stimuli = {}
         for name, audio in rendered.items():
-            st.save_wav(self.tmp / rel / f"{name}.wav", audio, self.sr)
-            stimuli[name] = f"{rel}/{name}.wav"
+            st.save_wav(self.tmp / rel / f"{names[name]}.wav", audio, self.sr)
+            stimuli[name] = f"{rel}/{names[name]}.wav"
         vid = None
-        if video is not None:
-            vid = f"{rel}/video{video.suffix.lower()}"
-            shutil.copyfile(video, self.tmp / vid)
+        if pending.video is not None:
+            vid = f"{rel}/video{pending.video.suffix.lower()}"
+            shutil.copyfile(pending.video, self.tmp / vid)
         return Trial(
-            id=trial_id, reference=stimuli[st.REFERENCE], stimuli=stimuli, clip=clip, text=text, video=vid
+            id=pending.trial_id,
+            reference=stimuli[st.REFERENCE],
+            stimuli=stimuli,
+            clip=pending.clip,
+            text=pending.text,
+            video=vid,
         )
 
     def commit(self, test: MushraTest, webmushra_prefix: str = "") -> None:
@@ -132,12 +179,15 @@ def create_test(
     name: str | None = None,
     webmushra_prefix: str = "",
     progress: Callable[[str], None] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> MushraTest:
     """Pick ``trials`` (+ ``training_trials``) clips of ``split`` at random (``seed``) and render a test.
 
     Each trial rates the hidden reference (the gold EN clip), the 3.5 kHz and 7 kHz anchors and
     every system's dub of the clip (``DIR/F/UUID.mp3`` keyed by the EN clip ID). Only clips that
-    every system dubbed are eligible.
+    every system dubbed are eligible; ``warn`` is told (one line) when fewer trials than asked can be made.
+    :class:`InputError` when ``loudness_lufs`` cannot be reached without clipping a stimulus (naming the
+    loudest target every trial reaches); nothing is written then.
     """
     if not systems:
         raise InputError("give at least one system with --systems NAME=DIR")
@@ -159,10 +209,15 @@ def create_test(
     n_train = min(training_trials, max(0, len(eligible) - 1))
     chosen_train = [eligible[i] for i in order[:n_train]]
     chosen = [eligible[i] for i in order[n_train : n_train + trials]]
+    if warn and (len(chosen) < trials or n_train < training_trials):
+        warn(
+            f"only {len(eligible)} clips of split '{split}' have gold EN audio and a dub from every system: "
+            f"making {len(chosen)} rated trials (asked {trials}) and {n_train} training (asked {training_trials})"
+        )
     out = Path(out)
     writer = _TestWriter(out, sample_rate, loudness_lufs)
     try:
-        done: dict[str, list[Trial]] = {"training": [], "trials": []}
+        pending: dict[str, list[_Pending]] = {"training": [], "trials": []}
         for kind, group, prefix in (("training", chosen_train, "training"), ("trials", chosen, "trial")):
             for k, (clip, dubs) in enumerate(group, start=1):
                 tid = f"{prefix}{k:02d}"
@@ -170,9 +225,10 @@ def create_test(
                     progress(f"{tid}: {clip.en_clip}")
                 ref = st.load_mono(clip.en_audio, sample_rate)
                 audio = {n: st.load_mono(p, sample_rate) for n, p in dubs.items()}
-                done[kind].append(
-                    writer.trial(tid, ref, audio, tuple(st.ANCHORS), clip.en_clip, clip.en_text, clip.video)
-                )
+                rendered = st.render_trial(ref, audio, sample_rate, tuple(st.ANCHORS))
+                pending[kind].append(_Pending(tid, rendered, clip.en_clip, clip.en_text, clip.video))
+        writer.check_reachable([*pending["training"], *pending["trials"]])
+        done = {kind: [writer.trial(p) for p in group] for kind, group in pending.items()}
         test_name = name or f"Anim-400K dubbing MUSHRA ({', '.join(systems)})"
         test = MushraTest(
             name=test_name,
@@ -211,8 +267,8 @@ def create_from_webmushra(
     _check_names(names, config)
     writer = _TestWriter(Path(out), sample_rate, loudness_lufs)
     try:
-        training: list[Trial] = []
-        rated: list[Trial] = []
+        training: list[_Pending] = []
+        rated: list[_Pending] = []
         for i, page in enumerate(cfg.pages):
             ref = st.load_mono(page.reference, sample_rate)
             audio = {k: st.load_mono(p, sample_rate) for k, p in page.stimuli.items() if k not in st.ANCHORS}
@@ -223,12 +279,13 @@ def create_from_webmushra(
                 if flag or a in page.stimuli
             )
             tid = re.sub(r"[^A-Za-z0-9_.-]+", "_", page.id)
-            trial = writer.trial(tid, ref, audio, anchors, None, page.content)
+            pending = _Pending(tid, st.render_trial(ref, audio, sample_rate, anchors), None, page.content)
             is_train = i < training_trials or "train" in page.id.lower()
-            (training if is_train else rated).append(trial)
+            (training if is_train else rated).append(pending)
         if not rated:
             raise InputError("every mushra page would be a training trial; nothing left to rate", config)
         conds = [c for c in RESERVED if any(c in t.stimuli for t in rated)] + names
+        writer.check_reachable([*training, *rated])
         test = MushraTest(
             name=cfg.testname,
             test_id=_test_id(cfg.test_id),
@@ -237,8 +294,8 @@ def create_from_webmushra(
             systems=names,
             conditions=conds,
             instructions=DEFAULT_INSTRUCTIONS,
-            training=training,
-            trials=rated,
+            training=[writer.trial(p) for p in training],
+            trials=[writer.trial(p) for p in rated],
         )
         writer.commit(test, webmushra_prefix)
     except BaseException:

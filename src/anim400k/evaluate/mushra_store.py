@@ -123,18 +123,37 @@ class Progress:
 class MushraStore:
     """The ratings database of one test (``TEST/ratings.sqlite``); safe across threads."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, readonly: bool = False) -> None:
+        """Open (and create) the store at ``path``; ``readonly`` opens an existing one without writing.
+
+        A read-only store never creates a file beside the database: it reads through the server's WAL
+        files when they exist (``mode=ro``), else the database file alone (``immutable=1``, nothing
+        uncheckpointed exists then). :class:`FileNotFoundError` when ``readonly`` and there is no store.
+        """
         self.path = Path(path)
+        self.readonly = readonly
+        if readonly:
+            if not self.path.is_file():
+                raise FileNotFoundError(str(self.path))
+            return
         with self._conn() as c:
             c.execute("PRAGMA journal_mode=WAL")
             c.executescript(SCHEMA)
 
+    def _connect(self) -> sqlite3.Connection:
+        if not self.readonly:
+            return sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        wal = self.path.with_name(self.path.name + "-wal")
+        mode = "mode=ro" if wal.exists() else "immutable=1"
+        return sqlite3.connect(f"{self.path.resolve().as_uri()}?{mode}", uri=True, timeout=30.0, isolation_level=None)
+
     @contextlib.contextmanager
     def _conn(self) -> Iterator[sqlite3.Connection]:
-        c = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        c = self._connect()
         try:
             c.execute("PRAGMA busy_timeout=30000")
-            c.execute("PRAGMA synchronous=NORMAL")
+            if not self.readonly:
+                c.execute("PRAGMA synchronous=NORMAL")
             yield c
         finally:
             c.close()
@@ -232,7 +251,8 @@ class MushraStore:
         """Store the ratings of the trial behind ``nonce``; returns whether the listener is finished.
 
         Raises :class:`SubmitError`: 404 unknown nonce, 403 another listener's trial, 409 already
-        submitted, 422 ratings that do not cover exactly the trial's stimuli or are not integers 0-100.
+        submitted, 422 ratings that do not cover exactly the trial's stimuli or are not integers 0-100,
+        or ``times_ms`` for a token that is not one of the trial's stimuli.
         """
         times_ms = times_ms or {}
         with self._write() as c:
@@ -254,6 +274,8 @@ class MushraStore:
             )
             if set(scores) != set(toks):
                 raise SubmitError(422, "every stimulus of the trial must be rated exactly once")
+            if not set(times_ms) <= set(toks):
+                raise SubmitError(422, "times may only be given for the trial's stimuli")
             for v in list(scores.values()) + list(times_ms.values()):
                 if isinstance(v, bool) or not isinstance(v, int):
                     raise SubmitError(422, "ratings must be integers")

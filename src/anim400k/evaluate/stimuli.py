@@ -82,17 +82,47 @@ def pad_to(x: np.ndarray, n: int) -> np.ndarray:
     return np.concatenate([x, np.zeros(n - x.size, dtype=x.dtype)])
 
 
-def prepare_trial(
+class LoudnessUnreachable(ValueError):
+    """A trial cannot be matched to the target without a stimulus peaking above :data:`PEAK_CEILING`.
+
+    ``loudest`` is the loudest target (LUFS) every stimulus of the trial reaches,
+    ``stimulus`` the one that limits it.
+    """
+
+    def __init__(self, target: float, loudest: float, stimulus: str) -> None:
+        self.target, self.loudest, self.stimulus = target, loudest, stimulus
+        super().__init__(
+            f"{target:g} LUFS cannot be reached without clipping '{stimulus}' "
+            f"(the loudest reachable is {math.floor(loudest * 10) / 10:.1f} LUFS)"
+        )
+
+
+def loudest_reachable(stimuli: dict[str, np.ndarray], sr: int) -> tuple[float, str]:
+    """The loudest target (LUFS) all ``stimuli`` reach with peaks <= :data:`PEAK_CEILING`.
+
+    Returns ``(lufs, limiting stimulus)``; ``(inf, "")`` when every stimulus is silent.
+    """
+    best, which = math.inf, ""
+    for name, x in stimuli.items():
+        lufs = integrated_loudness(x, sr)
+        peak = float(np.max(np.abs(x))) if x.size else 0.0
+        if not math.isfinite(lufs) or peak <= 0:
+            continue
+        reach = lufs + 20.0 * math.log10(PEAK_CEILING / peak)
+        if reach < best:
+            best, which = reach, name
+    return best, which
+
+
+def render_trial(
     reference: np.ndarray,
     systems: dict[str, np.ndarray],
     sr: int,
-    target_lufs: float = DEFAULT_LUFS,
     anchors: tuple[str, ...] = tuple(ANCHORS),
 ) -> dict[str, np.ndarray]:
-    """All stimuli of one trial: hidden reference, anchors and systems, loudness matched.
+    """The raw stimuli of one trial (hidden reference, anchors, systems) zero-padded to a common length.
 
-    Every stimulus is zero-padded to the longest one so that a shared playhead works.
-    Anchors are rendered from the reference *before* loudness matching, then matched too.
+    Anchors are rendered from the reference; nothing is loudness matched yet (see :func:`prepare_trial`).
     """
     raw: dict[str, np.ndarray] = {REFERENCE: reference}
     for name in anchors:
@@ -101,6 +131,42 @@ def prepare_trial(
         if name in raw:
             raise ValueError(f"system name {name!r} clashes with a reserved stimulus name")
         raw[name] = audio
-    out = {name: match_loudness(x, sr, target_lufs)[0] for name, x in raw.items()}
-    n = max(x.size for x in out.values())
-    return {name: pad_to(x, n) for name, x in out.items()}
+    n = max(x.size for x in raw.values())
+    return {name: pad_to(np.asarray(x, dtype=np.float32), n) for name, x in raw.items()}
+
+
+def match_trial(stimuli: dict[str, np.ndarray], sr: int, target_lufs: float = DEFAULT_LUFS) -> dict[str, np.ndarray]:
+    """Scale every (already padded) stimulus to ``target_lufs``, measured on the signal as served.
+
+    Never limits a single stimulus (that would unmatch the trial): raises :class:`LoudnessUnreachable`
+    when a stimulus would peak above :data:`PEAK_CEILING`. Silent stimuli are left unchanged.
+    """
+    loudest, which = loudest_reachable(stimuli, sr)
+    if target_lufs > loudest:
+        raise LoudnessUnreachable(target_lufs, loudest, which)
+    out = {}
+    for name, x in stimuli.items():
+        lufs = integrated_loudness(x, sr)
+        if not math.isfinite(lufs):
+            out[name] = x.astype(np.float32, copy=True)
+            continue
+        y = x.astype(np.float64) * (10.0 ** ((target_lufs - lufs) / 20.0))
+        out[name] = np.clip(y, -PEAK_CEILING, PEAK_CEILING).astype(np.float32)  # float rounding only
+    return out
+
+
+def prepare_trial(
+    reference: np.ndarray,
+    systems: dict[str, np.ndarray],
+    sr: int,
+    target_lufs: float = DEFAULT_LUFS,
+    anchors: tuple[str, ...] = tuple(ANCHORS),
+) -> dict[str, np.ndarray]:
+    """All stimuli of one trial: hidden reference, anchors and systems, padded then loudness matched.
+
+    Every stimulus is zero-padded to the longest one (so that a shared playhead works) *before* its
+    loudness is measured, so the level matched is the level of the file served. Anchors are rendered
+    from the reference before matching, then matched too. :class:`LoudnessUnreachable` if a stimulus
+    would have to be limited to reach ``target_lufs``.
+    """
+    return match_trial(render_trial(reference, systems, sr, anchors), sr, target_lufs)
