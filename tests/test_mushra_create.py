@@ -160,6 +160,29 @@ def test_unreachable_loudness_is_refused_not_unmatched(
         assert peak <= 0.98 + 1e-4, key
 
 
+def test_default_loudness_is_lowered_for_the_whole_test_when_a_stimulus_would_clip(
+    demo: tuple[Path, dict[str, Path]], tmp_path: Path, capsys: pytest.CaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No --lufs: a default that some stimulus cannot reach (here made -1 LUFS) lowers every stimulus to
+    the loudest level all reach, with one warning; matched and unclipped all the same."""
+    import re
+
+    from anim400k.evaluate import stimuli
+
+    release, systems = demo
+    monkeypatch.setattr(stimuli, "DEFAULT_LUFS", -1.0)
+    assert main(_args(release, systems, tmp_path / "t", "--trials", "2")) == 0
+    warnings = [x for x in capsys.readouterr().err.splitlines() if x.startswith("warning:")]
+    assert len(warnings) == 1 and "would clip at -1 LUFS" in warnings[0]
+    level = float(re.search(r"matched at (-?[\d.]+) LUFS instead", warnings[0]).group(1))
+    assert -30 < level < -1
+    assert load_test(tmp_path / "t").loudness_lufs == level
+    for key, (lufs, peak) in _served_loudness(tmp_path / "t").items():
+        assert lufs == pytest.approx(level, abs=0.03), key
+        assert peak <= 0.98 + 1e-4, key
+
+
 def test_fewer_eligible_clips_than_trials_warns(
     demo: tuple[Path, dict[str, Path]], tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:

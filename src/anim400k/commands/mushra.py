@@ -28,8 +28,9 @@ def create(
     ),
     split: str = typer.Option("test", "--split", help="Split to draw clips from: train/validation/test/all."),
     sample_rate: int = typer.Option(48000, "--sample-rate", help="Sample rate of the stimuli."),
-    lufs: float = typer.Option(
-        -23.0, "--lufs", help="Loudness every stimulus is matched to (LUFS, -70 to 0; refused if one would clip)."
+    lufs: float | None = typer.Option(
+        None, "--lufs", help="Loudness every stimulus is matched to (LUFS, -70 to 0; refused if one would clip). "
+        "Default -23, lowered for the whole test (with a warning) where a stimulus would clip at -23.",
     ),
     name: str | None = typer.Option(None, "--name", help="Test name shown to listeners."),
     from_webmushra: Path | None = typer.Option(
@@ -46,10 +47,12 @@ def create(
 
     refuse_overwriting({"--out": out}, {"DATASET": dataset, "--from-webmushra": from_webmushra})
 
-    check_number("--lufs", lufs, MIN_LUFS, 0.0)
+    if lufs is not None:
+        check_number("--lufs", lufs, MIN_LUFS, 0.0)
+    warn = lambda m: typer.echo(f"warning: {m}", err=True)  # noqa: E731
     if from_webmushra is not None:
         test = create_from_webmushra(
-            from_webmushra, out, sample_rate, lufs, training_trials or 0, webmushra_prefix
+            from_webmushra, out, sample_rate, lufs, training_trials or 0, webmushra_prefix, warn=warn
         )
     else:
         if dataset is None:
@@ -67,7 +70,7 @@ def create(
             name,
             webmushra_prefix,
             progress=lambda m: typer.echo(f"  {m}", err=True),
-            warn=lambda m: typer.echo(f"warning: {m}", err=True),
+            warn=warn,
         )
     typer.echo(
         f"{out}: {len(test.trials)} trials + {len(test.training)} training, "

@@ -111,8 +111,13 @@ class _TestWriter:
         """The loudness every stimulus is matched to (LUFS)."""
         return st.DEFAULT_LUFS if self.lufs is None else self.lufs
 
-    def check_reachable(self, pending: list[_Pending]) -> None:
-        """Refuse a target some trial cannot reach without limiting a stimulus (which would unmatch it)."""
+    def check_reachable(self, pending: list[_Pending], warn: Callable[[str], None] | None = None) -> None:
+        """Make sure no stimulus needs limiting at the target (limiting one would unmatch it).
+
+        With the target asked for (``lufs`` given), an unreachable one is refused; with the default
+        (``lufs`` None: :data:`anim400k.evaluate.stimuli.DEFAULT_LUFS`), the whole test is matched
+        at the loudest target every trial reaches instead, and ``warn`` is told.
+        """
         worst: tuple[float, str, str] | None = None
         for p in pending:
             loudest, which = st.loudest_reachable(p.stimuli, self.sr)
@@ -120,6 +125,12 @@ class _TestWriter:
                 worst = (loudest, which, p.trial_id)
         if worst is not None and self.target > worst[0]:
             loudest, which, tid = worst
+            if self.lufs is None:
+                self.lufs = math.floor(loudest * 10) / 10
+                if warn:
+                    warn(f"stimulus '{which}' of {tid} would clip at {st.DEFAULT_LUFS:g} LUFS: every stimulus "
+                         f"is matched at {self.lufs:.1f} LUFS instead (--lufs sets the target)")
+                return
             raise InputError(
                 f"--lufs {self.target:g} cannot be reached without clipping (stimulus '{which}' of {tid} "
                 f"would peak above {st.PEAK_CEILING:g}); the loudest target every trial reaches is "
@@ -174,7 +185,7 @@ def create_test(
     seed: int = 0,
     training_trials: int = 1,
     sample_rate: int = 48000,
-    loudness_lufs: float = st.DEFAULT_LUFS,
+    loudness_lufs: float | None = None,
     split: str = "test",
     name: str | None = None,
     webmushra_prefix: str = "",
@@ -187,7 +198,8 @@ def create_test(
     every system's dub of the clip (``DIR/F/UUID.mp3`` keyed by the EN clip ID). Only clips that
     every system dubbed are eligible; ``warn`` is told (one line) when fewer trials than asked can be made.
     :class:`InputError` when ``loudness_lufs`` cannot be reached without clipping a stimulus (naming the
-    loudest target every trial reaches); nothing is written then.
+    loudest target every trial reaches); nothing is written then. ``loudness_lufs`` None (the default)
+    is -23 LUFS, lowered for the whole test (``warn`` is told) where a stimulus would clip there.
     """
     if not systems:
         raise InputError("give at least one system with --systems NAME=DIR")
@@ -227,14 +239,14 @@ def create_test(
                 audio = {n: st.load_mono(p, sample_rate) for n, p in dubs.items()}
                 rendered = st.render_trial(ref, audio, sample_rate, tuple(st.ANCHORS))
                 pending[kind].append(_Pending(tid, rendered, clip.en_clip, clip.en_text, clip.video))
-        writer.check_reachable([*pending["training"], *pending["trials"]])
+        writer.check_reachable([*pending["training"], *pending["trials"]], warn)
         done = {kind: [writer.trial(p) for p in group] for kind, group in pending.items()}
         test_name = name or f"Anim-400K dubbing MUSHRA ({', '.join(systems)})"
         test = MushraTest(
             name=test_name,
             test_id=_test_id(name or out.name),
             sample_rate=sample_rate,
-            loudness_lufs=loudness_lufs,
+            loudness_lufs=writer.target,
             seed=seed,
             systems=list(systems),
             conditions=[*RESERVED, *systems],
@@ -253,9 +265,10 @@ def create_from_webmushra(
     config: str | Path,
     out: str | Path,
     sample_rate: int = 48000,
-    loudness_lufs: float | None = st.DEFAULT_LUFS,
+    loudness_lufs: float | None = None,
     training_trials: int = 0,
     webmushra_prefix: str = "",
+    warn: Callable[[str], None] | None = None,
 ) -> MushraTest:
     """Import a webMUSHRA config: each ``mushra`` page becomes a trial (the first ``training_trials``
     pages, or pages whose id contains ``train``, become training trials).
@@ -285,12 +298,12 @@ def create_from_webmushra(
         if not rated:
             raise InputError("every mushra page would be a training trial; nothing left to rate", config)
         conds = [c for c in RESERVED if any(c in t.stimuli for t in rated)] + names
-        writer.check_reachable([*training, *rated])
+        writer.check_reachable([*training, *rated], warn)
         test = MushraTest(
             name=cfg.testname,
             test_id=_test_id(cfg.test_id),
             sample_rate=sample_rate,
-            loudness_lufs=loudness_lufs,
+            loudness_lufs=writer.target,
             systems=names,
             conditions=conds,
             instructions=DEFAULT_INSTRUCTIONS,
