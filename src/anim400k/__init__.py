@@ -8,7 +8,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from .offline import disable_native_telemetry
+
 __version__ = "0.1.0"
+
+# before any backend imports onnxruntime, whose native library starts a telemetry client unless told not to
+disable_native_telemetry()
 
 _LAZY = {
     "align_clips": "anim400k.align",
