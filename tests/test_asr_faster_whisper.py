@@ -94,3 +94,85 @@ def test_progress_bar_only_when_asked_and_on_a_terminal(random_model, speech, mo
         monkeypatch.setattr(sys, "stderr", err)
         _backend(random_model, batch_size=batch_size, progress=progress).transcribe(audio, SR, "ja")
         assert ("100%" in err.getvalue()) is drawn, (progress, type(err).__name__, err.getvalue())
+
+
+@pytest.mark.parametrize("removed", ["model.bin", "config.json", "tokenizer.json", "vocabulary.json"])
+def test_incomplete_model_folder_names_the_missing_file(random_model, tmp_path, removed):
+    """Without config.json CTranslate2 failed with a JSON type_error traceback, without tokenizer.json
+    faster-whisper went to the Hugging Face Hub: each is now one line naming the folder and the file."""
+    import shutil
+
+    folder = tmp_path / "incomplete"
+    shutil.copytree(random_model, folder)
+    (folder / removed).unlink()
+    with pytest.raises(InputError, match=f"no {removed}") as info:
+        _backend(folder).load()
+    assert info.value.path == str(folder)
+
+
+def test_unreadable_config_names_the_file(random_model, tmp_path):
+    import shutil
+
+    folder = tmp_path / "bad-config"
+    shutil.copytree(random_model, folder)
+    (folder / "config.json").write_text("")
+    with pytest.raises(InputError, match="not a readable JSON file") as info:
+        _backend(folder).load()
+    assert info.value.path == str(folder / "config.json")
+
+
+@pytest.fixture(scope="module")
+def random_model_128(tmp_path_factory):
+    from anim400k.testing.random_whisper import build_random_whisper
+
+    return build_random_whisper(tmp_path_factory.mktemp("whisper128") / "random-tiny-128", n_mels=128)
+
+
+def test_mel_bins_without_or_against_preprocessor_config(random_model, random_model_128, tmp_path):
+    """A 128-mel model (large-v3) without preprocessor_config.json got 80-bin features and failed at the
+    first decoding with ``Invalid input features shape``; a mismatching feature_size likewise."""
+    import shutil
+
+    missing = tmp_path / "no-preprocessor"
+    shutil.copytree(random_model_128, missing)
+    (missing / "preprocessor_config.json").unlink()
+    with pytest.raises(InputError, match="takes 128 mel bins but the folder has no preprocessor_config.json"):
+        _backend(missing).load()
+    wrong = tmp_path / "wrong-preprocessor"
+    shutil.copytree(random_model_128, wrong)
+    shutil.copy(random_model / "preprocessor_config.json", wrong / "preprocessor_config.json")
+    with pytest.raises(InputError, match="feature_size 80 does not match the model's 128 mel bins") as info:
+        _backend(wrong).load()
+    assert info.value.path == str(wrong / "preprocessor_config.json")
+    _backend(random_model_128).load()  # complete: loads
+
+
+def test_cuda_without_a_gpu_is_a_clear_error(random_model, monkeypatch):
+    """Was ``cannot load the Whisper model (CUDA failed with error CUDA driver version is insufficient...)``."""
+    import ctranslate2
+
+    from anim400k.errors import AnimError
+
+    monkeypatch.setattr(ctranslate2, "get_cuda_device_count", lambda: 0)
+    with pytest.raises(AnimError, match="device 'cuda' was asked for, but CTranslate2 sees no CUDA GPU"):
+        _backend(random_model, device="cuda").load()
+
+
+def test_cli_incomplete_folder_is_one_line_exit_2(random_model, tmp_path, capsys):
+    import shutil
+
+    from anim400k.cli import main
+    from anim400k.media import write_audio
+
+    audio = tmp_path / "a.wav"
+    write_audio(audio, speech_track(["テスト"], "ja")[0], SR)
+    folder = tmp_path / "no-tokenizer"
+    shutil.copytree(random_model, folder)
+    (folder / "tokenizer.json").unlink()
+    args = ["transcribe", str(audio), "--language", "ja", "--asr", "faster-whisper", "--model", str(folder),
+            "--out", str(tmp_path / "t.json")]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"anim400k: error: {folder}: not a complete CTranslate2 Whisper folder: no tokenizer.json "
+                   "(it holds model.bin, config.json, tokenizer.json, vocabulary.json and preprocessor_config.json; "
+                   "see docs/asr.md)")

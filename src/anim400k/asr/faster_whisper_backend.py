@@ -35,16 +35,81 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import BackendUnavailable, InputError
+from ..errors import AnimError, BackendUnavailable, InputError, one_line
 from ..model import Segment, Transcript, Word
 from ..offline import force_offline
 from .base import ASR_SAMPLE_RATE, prepare_audio
 
 _HINT = (
-    "give --model a folder made by `ct2-transformers-converter --model openai/whisper-large-v3 "
+    "expected a folder made by `ct2-transformers-converter --model openai/whisper-large-v3 "
     "--output_dir DIR --copy_files tokenizer.json preprocessor_config.json`, or a model name "
     "already in the local Hugging Face cache (see docs/asr.md)"
 )
+
+#: Files every CTranslate2 Whisper folder holds (plus ``vocabulary.json`` or ``vocabulary.txt``, and
+#: ``preprocessor_config.json`` for a model that does not take faster-whisper's default 80 mel bins).
+REQUIRED_FILES = ("model.bin", "config.json", "tokenizer.json")
+VOCABULARY_FILES = ("vocabulary.json", "vocabulary.txt")
+PREPROCESSOR_FILE = "preprocessor_config.json"
+#: The mel bins faster-whisper computes when the folder has no ``preprocessor_config.json``.
+DEFAULT_MEL_BINS = 80
+
+
+def check_model_folder(path: Path) -> None:
+    """Raise :class:`InputError` naming ``path`` and the missing or unreadable file unless ``path`` is a
+    complete CTranslate2 Whisper folder (checked before loading: CTranslate2 and faster-whisper fail on
+    an incomplete one with a JSON traceback, a shape error mid-decoding or a Hugging Face Hub lookup)."""
+    import json
+
+    missing = [name for name in REQUIRED_FILES if not (path / name).is_file()]
+    if not any((path / name).is_file() for name in VOCABULARY_FILES):
+        missing.append(" or ".join(VOCABULARY_FILES))
+    if missing:
+        raise InputError(f"not a complete CTranslate2 Whisper folder: no {missing[0]} "
+                         f"(it holds {', '.join(REQUIRED_FILES)}, {VOCABULARY_FILES[0]} and "
+                         f"{PREPROCESSOR_FILE}; see docs/asr.md)", path)
+    for name in ("config.json", PREPROCESSOR_FILE, "tokenizer.json"):
+        if not (path / name).is_file():
+            continue
+        try:
+            data = json.loads((path / name).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise InputError(f"not a readable JSON file ({exc})", path / name) from None
+        if not isinstance(data, dict):
+            raise InputError("not a JSON object", path / name)
+        if name == PREPROCESSOR_FILE and not (isinstance(data.get("feature_size", DEFAULT_MEL_BINS), int)
+                                              and data.get("feature_size", DEFAULT_MEL_BINS) > 0):
+            raise InputError(f"feature_size must be a positive integer, not {data.get('feature_size')!r}",
+                             path / name)
+
+
+def check_mel_bins(model: Any, path: Path) -> None:
+    """Raise :class:`InputError` when the loaded ``model``'s mel bins differ from its feature extractor's
+    (a 128-bin model such as large-v3 without ``preprocessor_config.json`` gets 80-bin features, and every
+    decoding would fail with ``Invalid input features shape``)."""
+    n_mels = getattr(getattr(model, "model", None), "n_mels", None)
+    filters = getattr(getattr(model, "feature_extractor", None), "mel_filters", None)
+    features = int(filters.shape[0]) if filters is not None else None
+    if not isinstance(n_mels, int) or features is None or n_mels == features:
+        return
+    if not (path / PREPROCESSOR_FILE).is_file():
+        raise InputError(f"the model takes {n_mels} mel bins but the folder has no {PREPROCESSOR_FILE} "
+                         f"(without it faster-whisper computes {features}; copy the model's "
+                         f"{PREPROCESSOR_FILE} into the folder)", path)
+    raise InputError(f"feature_size {features} does not match the model's {n_mels} mel bins",
+                     path / PREPROCESSOR_FILE)
+
+
+def check_device(device: str, backend: str = "faster-whisper") -> None:
+    """Raise :class:`AnimError` when ``device`` is a CUDA device but CTranslate2 sees no CUDA GPU."""
+    if not device.startswith("cuda"):
+        return
+    import ctranslate2
+
+    if ctranslate2.get_cuda_device_count() < 1:
+        raise AnimError(f"{backend}: device {device!r} was asked for, but CTranslate2 sees no CUDA GPU "
+                        "(use --device cpu)")
+
 
 
 #: Loaded WhisperModels shared by all transcribers: (model, device, compute type, threads, workers) -> model.
@@ -113,8 +178,31 @@ class FasterWhisperTranscriber:
             "condition_on_previous_text": self.condition_on_previous_text, "task": self.task,
         }
 
+    def check(self) -> Path:
+        """The model's local folder, checked without loading it: a complete CTranslate2 Whisper folder
+        (:func:`check_model_folder`), found in the local Hugging Face cache when ``model`` is a name,
+        and a CUDA GPU when ``device`` asks for one. Raises one-line errors naming the folder."""
+        force_offline()
+        path = Path(self.model).expanduser()
+        if not path.is_dir():
+            if path.is_absolute() or self.model.startswith((".", "~")) or self.model.count("/") > 1:
+                raise InputError("model folder not found; " + _HINT, path)
+            try:
+                from faster_whisper.utils import download_model
+            except ImportError as exc:
+                raise BackendUnavailable(self.name, "whisper", str(exc)) from exc
+            try:
+                path = Path(download_model(self.model, local_files_only=True))
+            except Exception as exc:  # noqa: BLE001 - huggingface_hub raises various types
+                raise BackendUnavailable(
+                    self.name, None, f"model '{self.model}' is not a folder nor in the HF cache; {_HINT}"
+                ) from exc
+        check_model_folder(path)
+        check_device(str(self.device), self.name)
+        return path
+
     def load(self) -> Any:
-        """Load the model (once) from the local folder or local HF cache."""
+        """Load the model (once) from the local folder or local HF cache (checked first: :meth:`check`)."""
         with self._lock:
             if self._model is not None:
                 return self._model
@@ -123,34 +211,27 @@ class FasterWhisperTranscriber:
                 from faster_whisper import BatchedInferencePipeline, WhisperModel
             except ImportError as exc:
                 raise BackendUnavailable(self.name, "whisper", str(exc)) from exc
-            path = Path(self.model).expanduser()
-            if path.is_dir():
-                if not (path / "model.bin").is_file():
-                    raise InputError("not a CTranslate2 Whisper folder (no model.bin); " + _HINT, path)
-            elif path.is_absolute() or self.model.startswith((".", "~")) or self.model.count("/") > 1:
-                raise InputError("model folder not found; " + _HINT, path)
-            key = (str(path.resolve()) if path.is_dir() else self.model, str(self.device),
+            path = self.check()
+            key = (str(path.resolve()), str(self.device),
                    str(self.compute_type or "default"), int(self.cpu_threads), int(self.num_workers))
             try:
                 with _MODELS_LOCK:
                     if key not in _MODELS:
-                        _MODELS[key] = WhisperModel(
-                            str(path) if path.is_dir() else self.model,
+                        model = WhisperModel(
+                            str(path),
                             device=self.device,
                             compute_type=self.compute_type or "default",
                             cpu_threads=self.cpu_threads,
                             num_workers=self.num_workers,
                             local_files_only=True,
                         )
+                        check_mel_bins(model, path)
+                        _MODELS[key] = model
                     self._model = _MODELS[key]
             except InputError:
                 raise
-            except Exception as exc:  # huggingface_hub / ctranslate2 raise various types
-                if path.is_dir():
-                    raise InputError(f"cannot load the Whisper model ({exc})", path) from exc
-                raise BackendUnavailable(
-                    self.name, None, f"model '{self.model}' is not a folder nor in the HF cache; {_HINT}"
-                ) from exc
+            except Exception as exc:  # noqa: BLE001 - ctranslate2 raises various types
+                raise InputError(f"cannot load the Whisper model ({one_line(exc)})", path) from exc
             self._pipeline = BatchedInferencePipeline(self._model)
             return self._model
 

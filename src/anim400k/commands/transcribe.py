@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Transcribe one audio stream (re-uses OUT when it was made with the same settings)."""
         from ..asr import get_transcriber, transcribe_track
-        from ..errors import InputError
+        from ..errors import InputError, backend_flags
         from ..model import normalize_language
 
         try:
@@ -62,8 +62,12 @@ def register(app: typer.Typer) -> None:
             from ..media.probe import parse_stream_selector
 
             chosen = parse_stream_selector(stream)
-        transcriber = get_transcriber(asr, **opts)
-        t = transcribe_track(media, chosen, lang, transcriber, out)
+        with backend_flags({"faster-whisper": "--model"}):
+            transcriber = get_transcriber(asr, **opts)
+            check = getattr(transcriber, "check", None)
+            if callable(check):
+                check()  # the model folder (complete?) and the device, before the audio is decoded
+            t = transcribe_track(media, chosen, lang, transcriber, out)
         speech = sum(s.duration for s in t.segments)
         words = sum(len(s.words) for s in t.segments)
         typer.echo(f"{len(t.segments)} segments, {words} words, {speech:.1f} s of speech "
