@@ -141,3 +141,53 @@ def test_check_number_messages():
         check_number("--x", 2.0, maximum=1)
     with pytest.raises(InputError, match=r"^--x must be a finite number, not inf$"):
         check_number("--x", float("inf"))
+
+
+@pytest.fixture
+def video(tmp_path):
+    """A tiny file that passes the commands' existence checks (backends are checked before it is read)."""
+    import numpy as np
+    import soundfile as sf
+
+    path = tmp_path / "clip.wav"
+    sf.write(path, np.zeros(1600, np.float32), 16000)
+    (tmp_path / "s.srt").write_text("1\n00:00:00,000 --> 00:00:00,080\nHi.\n")
+    return path
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["dub", "{v}", "--out", "{t}/o.mkv", "--diarizer", "anime"], "--diarizer-model is required for anime"),
+    (["dub", "{v}", "--out", "{t}/o.mkv", "--diarizer", "pyannote"], "--pipeline is required for pyannote"),
+    (["dub", "{v}", "--out", "{t}/o.mkv", "--translator", "whisper"], "--whisper-model is required for whisper"),
+    (["dub", "{v}", "--out", "{t}/o.mkv", "--subtitles", "{t}/s.srt", "--tts", "xtts"],
+     "--tts-model is required for xtts"),
+    (["diarize", "{v}", "--out", "{t}/o.rttm", "--diarizer", "pyannote"], "--pipeline is required for pyannote"),
+    (["diarize", "{v}", "--out", "{t}/o.rttm", "--diarizer", "anime"], "--model is required for anime"),
+])
+def test_missing_models_name_the_flag_of_the_command(args, message, video, tmp_path, capsys, monkeypatch):
+    """Messages named ``model=... (CLI --model)``, ``give --model``, ``pipeline=PATH`` or an install hint;
+    dub --translator whisper without a model silently used the name large-v3."""
+    monkeypatch.delenv("ANIM400K_ANIME_SPEAKER_MODEL", raising=False)
+    monkeypatch.delenv("ANIM400K_PYANNOTE_PIPELINE", raising=False)
+    assert main([a.format(v=video, t=tmp_path) for a in args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"anim400k: error: {message} (") and "\n" not in err and "pip install" not in err
+
+
+def test_dub_diarizer_model_reaches_the_anime_backend(video, tmp_path, capsys):
+    """``dub --diarizer-model`` (new) is checked before any work: a missing folder is named."""
+    assert main(["dub", str(video), "--out", str(tmp_path / "o.mkv"), "--diarizer", "anime",
+                 "--diarizer-model", str(tmp_path / "nope")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"anim400k: error: {tmp_path / 'nope'}: anime speaker embedding model not found")
+
+
+def test_import_disables_onnxruntime_telemetry():
+    """onnxruntime 1.32's native library starts a 1DS telemetry client (DNS lookups of
+    mobile.events.data.microsoft.com) unless ORT_DISABLE_TELEMETRY is set when it loads."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
+    code = "import os, anim400k; print(os.environ.get('ORT_DISABLE_TELEMETRY'))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert done.stdout.strip() == "1"

@@ -58,8 +58,9 @@ def test_model_from_the_environment(model_dir, monkeypatch):
     monkeypatch.setenv(ae.MODEL_ENV, str(model_dir))
     assert get_diarizer("anime").config.embedding == "anime"
     monkeypatch.delenv(ae.MODEL_ENV)
-    with pytest.raises(InputError, match=ae.MODEL_ENV):
+    with pytest.raises(InputError, match=ae.MODEL_ENV) as info:
         get_diarizer("anime")
+    assert "CLI --model" not in str(info.value)  # named a flag that build and dub do not have
 
 
 def test_bad_model_folders_are_named(model_dir, tmp_path):

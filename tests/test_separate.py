@@ -122,6 +122,24 @@ def test_registry() -> None:
         get_separator("demucs")  # no local model given
 
 
+def test_demucs_without_a_model_is_not_an_install_hint(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """demucs is installed: a missing --model said ``install it with pip install 'anim400k[demucs]'``."""
+    from anim400k.cli import main
+    from anim400k.errors import ModelRequired
+
+    with pytest.raises(ModelRequired) as info:
+        get_separator("demucs")
+    assert "pip install" not in str(info.value) and "model=" in str(info.value)
+    media = tmp_path / "mix.wav"
+    sf.write(media, np.zeros(SR, np.float32), SR)
+    assert main(["separate", str(media), "--method", "demucs", "--out-backing", str(tmp_path / "b.flac")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "anim400k: error: --model is required for demucs (a local .th file or folder; nothing is downloaded)")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(AnimError, match=r"no htdemucs.yaml or \.th file"):
+        get_separator("demucs", model=tmp_path / "empty").check()
+
+
 def test_demucs_loads_a_local_checkpoint(tmp_path) -> None:  # type: ignore[no-untyped-def]
     torch = pytest.importorskip("torch")
     from demucs.htdemucs import HTDemucs

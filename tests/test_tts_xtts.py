@@ -37,8 +37,11 @@ def _tone(freq: float, seconds: float = 3.0) -> np.ndarray:
 
 
 def test_xtts_needs_a_complete_model_folder(tmp_path):
-    with pytest.raises(BackendUnavailable, match="--tts-model"):
-        get_synthesizer("xtts")
+    from anim400k.errors import ModelRequired
+
+    with pytest.raises(ModelRequired, match="model_path= is required for xtts") as missing:
+        get_synthesizer("xtts")  # the package is installed: no install hint
+    assert "pip install" not in str(missing.value)
     with pytest.raises(InputError, match="not found"):
         get_synthesizer("xtts", model_path=tmp_path / "nowhere")
     with pytest.raises(InputError, match="lacks config.json, model.pth, vocab.json"):
@@ -61,6 +64,25 @@ def test_cuda_without_a_gpu_is_a_clear_error(xtts_folder, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(AnimError, match="no CUDA GPU"):
         make_synthesizer(DubOptions(tts="xtts", tts_model=str(xtts_folder), device="cuda"))
+
+
+@pytest.mark.parametrize(("empty", "problem"), [("config.json", "empty file"), ("vocab.json", "empty file"),
+                                                ("model.pth", "empty file")])
+def test_empty_files_are_named(xtts_folder, tmp_path, empty, problem):
+    """Was ``cannot load the XTTS model: Expecting value: line 1 column 1 (char 0)``, naming no file."""
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for name in ("config.json", "vocab.json", "model.pth"):
+        (bad / name).write_bytes(b"" if name == empty else b"x" if name == "model.pth"
+                                 else (xtts_folder / name).read_bytes())
+    with pytest.raises(InputError, match=problem) as info:
+        get_synthesizer("xtts", model_path=bad)
+    assert info.value.path == str(bad / empty)
+    (bad / empty).write_text("{not json" if empty.endswith(".json") else "x")
+    if empty.endswith(".json"):
+        with pytest.raises(InputError, match="not a readable JSON file") as info:
+            get_synthesizer("xtts", model_path=bad)
+        assert info.value.path == str(bad / empty)
 
 
 def test_corrupt_checkpoint_is_one_clear_error(xtts_folder, tmp_path):

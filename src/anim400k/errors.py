@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -80,6 +82,40 @@ class BackendUnavailable(AnimError):
         if hint:
             msg += f" ({hint})"
         super().__init__(msg)
+
+
+class ModelRequired(InputError):
+    """A backend built without the local model (folder, file or config) it needs: nothing is downloaded.
+
+    The backend raises it with the option's Python name (``model``, ``pipeline``...); a command
+    that runs the backend under :func:`backend_flags` turns it into its own flag, so the message
+    names the flag the user can pass: ``--separator-model is required for demucs (a local .th file
+    or folder)``. Not :class:`BackendUnavailable`: the package is installed, the model is missing.
+    """
+
+    def __init__(self, backend: str, what: str, option: str = "model", env: str | None = None,
+                 flag: str | None = None) -> None:
+        self.backend, self.what, self.option, self.env, self.flag = backend, what, option, env, flag
+        given = flag or f"the option {option}="
+        also = f", or set {env}" if env else ""
+        super().__init__(f"{given} is required for {backend} ({what}{also}; nothing is downloaded)")
+
+    def naming(self, flag: str) -> ModelRequired:
+        """The same error naming the command's ``flag``."""
+        return ModelRequired(self.backend, self.what, self.option, self.env, flag)
+
+
+@contextmanager
+def backend_flags(flags: Mapping[str, str]) -> Iterator[None]:
+    """Inside, a :class:`ModelRequired` of a backend in ``flags`` (backend name -> the running
+    command's flag, e.g. ``{"demucs": "--model"}``) names that flag instead of the Python option."""
+    try:
+        yield
+    except ModelRequired as exc:
+        flag = flags.get(exc.backend)
+        if flag is None or exc.flag is not None:
+            raise
+        raise exc.naming(flag) from None
 
 
 class DiskFull(AnimError):

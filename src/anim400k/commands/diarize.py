@@ -35,9 +35,10 @@ def register(app: typer.Typer) -> None:
         """Diarize the stream and write its speaker turns as RTTM."""
         import time
 
+        from ..diarize import check_diarizer
         from ..diarize.metrics import der
         from ..diarize.run import diarize_media, load_reference
-        from ..errors import InputError, check_number
+        from ..errors import InputError, backend_flags, check_number
         from ..formats.rttm import write_rttm
         from ..model import MAX_TIME_S
 
@@ -49,6 +50,10 @@ def register(app: typer.Typer) -> None:
         from ..fsutil import refuse_overwriting
 
         refuse_overwriting({"--out": out}, {"MEDIA": media, "--reference": reference, "--pipeline": pipeline})
+        flags = {"anime": "--model", "pyannote": "--pipeline"}
+        with backend_flags(flags):  # the package and the model, before the audio is decoded
+            check_diarizer(diarizer, str(pipeline) if diarizer == "pyannote" and pipeline else
+                           str(model) if diarizer == "anime" and model else None)
         sel: str | int = int(stream) if stream.strip().isdigit() else stream.strip()
         file_id = media.stem.replace(" ", "_") or "audio"  # the RTTM file id written below
         ref_language = "en" if str(sel).lower().startswith("en") else "ja"
@@ -62,7 +67,8 @@ def register(app: typer.Typer) -> None:
         other: str | int | None = None
         if other_stream is not None:
             other = int(other_stream) if other_stream.strip().isdigit() else other_stream.strip()
-        turns = diarize_media(media, sel, diarizer, num_speakers, other_stream=other, **options)
+        with backend_flags(flags):
+            turns = diarize_media(media, sel, diarizer, num_speakers, other_stream=other, **options)
         elapsed = time.perf_counter() - t0
         write_rttm(out, turns, file_id=file_id)
         speakers = sorted({t.speaker for t in turns})

@@ -38,6 +38,10 @@ def register(app: typer.Typer) -> None:
             help=f"Diarizer: {DIARIZERS.choices()}, or 'none' (one speaker, VAD only).",
         ),
         pipeline: Path = typer.Option(None, "--pipeline", help="pyannote: local pipeline config.yaml (or folder)."),
+        diarizer_model: Path = typer.Option(
+            None, "--diarizer-model",
+            help="anime: local anime-speaker-embedding folder (default ANIM400K_ANIME_SPEAKER_MODEL); "
+                 "pyannote: the same as --pipeline."),
         num_speakers: int = typer.Option(None, "--num-speakers", help="Number of speakers, when known."),
         anchor: str = typer.Option(
             _D.anchor, "--anchor", help="A line shorter than its slot: centre (in the slot) or start (at its start)."
@@ -58,7 +62,8 @@ def register(app: typer.Typer) -> None:
         progress: bool = typer.Option(_D.progress, "--progress/--no-progress", help="Progress bar (on a terminal)."),
     ) -> None:
         """Dub VIDEO into English: a new default 'eng' audio stream beside the original streams."""
-        from ..errors import InputError
+        from ..dub.pipeline import DUB_FLAGS
+        from ..errors import InputError, backend_flags
         from ..media.probe import parse_stream_selector
 
         def s(p: Path | None) -> str | None:
@@ -80,6 +85,7 @@ def register(app: typer.Typer) -> None:
             device=device,
             diarizer=None if diarizer == "none" else diarizer,
             pipeline=s(pipeline),
+            diarizer_model=s(diarizer_model),
             num_speakers=num_speakers,
             anchor=anchor,
             min_stretch=min_stretch,
@@ -93,14 +99,16 @@ def register(app: typer.Typer) -> None:
         if dataset is not None:
             from ..dub.dataset_mode import dub_dataset
 
-            res = dub_dataset(dataset, out, split=split, options=options, limit=limit)
+            with backend_flags(DUB_FLAGS):  # a missing model names this command's flag
+                res = dub_dataset(dataset, out, split=split, options=options, limit=limit)
             typer.echo(f"dubbed {res.n_done}/{len(res.clips)} {res.split} clips into {out}")
             return
         if video is None:
             raise InputError("give a VIDEO to dub, or --dataset DATASET")
         from ..dub.pipeline import dub
 
-        rep = dub(video, out, options)
+        with backend_flags(DUB_FLAGS):
+            rep = dub(video, out, options)
         err = rep.mean_abs_end_error
         typer.echo(
             f"{out}: {len(rep.spoken_lines)}/{len(rep.lines)} lines spoken, "

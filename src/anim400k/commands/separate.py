@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
         sr: Annotated[int, typer.Option(help="Processing and output rate in Hz.")] = ANALYSIS_SR,
     ) -> None:
         """Estimate the backing track (and vocals) of MEDIA's mix."""
-        from ..errors import InputError
+        from ..errors import InputError, backend_flags
         from ..fsutil import refuse_overwriting
         from ..media import decode_audio, write_audio
         from ..media.probe import parse_stream_selector
@@ -43,7 +43,8 @@ def register(app: typer.Typer) -> None:
         if not 8000 <= sr <= 48000:
             raise InputError(f"--sr must be within 8000..48000 Hz, got {sr}")
         options = {"model": model, "model_name": model_name, "progress": True} if method == "demucs" else {}
-        separator = get_separator(method, **options)
+        with backend_flags({"demucs": "--model"}):
+            separator = get_separator(method, **options)
         if method == "demucs":
             separator.load()  # type: ignore[attr-defined]  # fail early on a bad model path
         jp_stream = parse_stream_selector(stream)

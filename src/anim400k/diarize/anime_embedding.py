@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import BackendUnavailable, InputError
+from ..errors import BackendUnavailable, InputError, ModelRequired
 from ..offline import force_offline
 from ..signal import ANALYSIS_SR
 
@@ -43,8 +43,8 @@ def resolve_model(model: str | Path | None) -> tuple[Path, dict[str, Any]]:
     if model is None:
         model = os.environ.get(MODEL_ENV)
         if not model:
-            raise InputError(f"the anime speaker embedding needs a local model folder: pass model=... "
-                             f"(CLI --model) or set {MODEL_ENV}; see docs/diarization.md")
+            raise ModelRequired("anime", f"a local anime-speaker-embedding folder with {CHECKPOINT}",
+                                env=MODEL_ENV)
     path = Path(model).expanduser()
     if not path.exists():
         raise InputError("anime speaker embedding model not found", path)

@@ -3,7 +3,8 @@
 Install with ``pip install 'anim400k[pyannote]'`` and give the pipeline's ``config.yaml`` (or the
 folder holding it, e.g. a ``pyannote/speaker-diarization-community-1`` snapshot, or a
 ``pyannote/speaker-diarization-3.1`` one whose config points at local model checkpoints) with
-``pipeline=PATH`` or ``ANIM400K_PYANNOTE_PIPELINE``. See ``docs/diarization.md``.
+``pipeline=PATH`` or ``ANIM400K_PYANNOTE_PIPELINE`` (else :class:`~anim400k.errors.ModelRequired`).
+See ``docs/diarization.md``.
 
 Before pyannote sees the config, the model entries (``segmentation``, ``embedding``, ``plda``) that
 are local paths are resolved against the config's folder and checked, so a missing checkpoint is
@@ -23,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import AnimError, BackendUnavailable, InputError
+from ..errors import AnimError, BackendUnavailable, InputError, ModelRequired
 from ..formats.rttm import annotation_to_turns
 from ..offline import force_offline
 from .base import Turn, relabel_by_first_appearance
@@ -140,11 +141,8 @@ def resolve_pipeline_path(pipeline: str | Path | None) -> Path:
     """The local ``config.yaml`` of the pipeline (a folder is searched for ``config.yaml``)."""
     raw = pipeline or os.environ.get(ENV_PIPELINE)
     if not raw:
-        raise BackendUnavailable(
-            "pyannote", None,
-            f"give the local pipeline config.yaml with pipeline=PATH or {ENV_PIPELINE}; models are never "
-            "downloaded",
-        )
+        raise ModelRequired("pyannote", "a local pipeline config.yaml or its folder", option="pipeline",
+                            env=ENV_PIPELINE)
     path = Path(raw).expanduser().absolute()
     if path.is_dir():
         path = path / "config.yaml"

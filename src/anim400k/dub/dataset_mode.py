@@ -25,7 +25,7 @@ from ..translate.base import Translator
 from ..tts.base import Synthesizer
 from .condense import get_condenser
 from .options import DubOptions
-from .pipeline import dub_audio, make_synthesizer
+from .pipeline import check_backends, dub_audio, make_synthesizer
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +108,7 @@ def dub_dataset(
     require_split(splits, split, dataset)
     _refuse_release_audio_folder(ds, out_dir)
     get_condenser(options.condense)  # a bad name fails before any work
+    check_backends(options)
     tts = make_synthesizer(options)
     whisper = (
         get_translator("whisper", model=options.whisper_model, device=options.device)

@@ -27,6 +27,10 @@ class DubOptions:
     Change fields with :func:`dataclasses.replace` (which checks them again).
     """
 
+    def diarizer_model_path(self) -> str | None:
+        """The local model of ``diarizer``: ``diarizer_model``, or ``pipeline`` for pyannote."""
+        return self.diarizer_model or (self.pipeline if self.diarizer == "pyannote" else None)
+
     stream: str | int = "jpn"
     subtitles: str | None = None
     translator: str = "subtitles"
@@ -41,6 +45,9 @@ class DubOptions:
     diarizer: str | None = "embedded"
     #: pyannote: the local pipeline ``config.yaml`` (or its folder); default ``ANIM400K_PYANNOTE_PIPELINE``.
     pipeline: str | None = None
+    #: the diarizer's local model: the ``anime`` folder (default ``ANIM400K_ANIME_SPEAKER_MODEL``), or for
+    #: ``pyannote`` the same as ``pipeline`` (either may be given)
+    diarizer_model: str | None = None
     num_speakers: int | None = None
     #: Slowest time stretch (< 1 slows down): 1, lines are slowed only by the TTS's own rate control,
     #: never below ``min_tts_speed`` = 0.9. Slowed further, short lines were misheard ("Wait!" heard as
@@ -72,5 +79,7 @@ class DubOptions:
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < math.inf:
                 raise InputError(f"dub option {name} must be a finite number > 0, not {value!r}")
             setattr(self, name, float(value))
+        if self.pipeline and self.diarizer_model and self.pipeline != self.diarizer_model:
+            raise InputError("give the pyannote pipeline once: --pipeline or --diarizer-model, not both")
         if self.anchor not in ANCHORS:
             raise InputError(f"dub option anchor must be one of {', '.join(ANCHORS)}, not {self.anchor!r}")

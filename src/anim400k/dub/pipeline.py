@@ -98,8 +98,9 @@ def find_segments(vocals16: np.ndarray, options: DubOptions) -> list[Segment]:
         kwargs: dict[str, Any] = {"num_speakers": options.num_speakers} if options.num_speakers else {}
         if options.diarizer == "pyannote":
             kwargs["device"] = options.device
-            if options.pipeline:
-                kwargs["pipeline"] = options.pipeline
+        model = options.diarizer_model_path()
+        if model and options.diarizer in ("anime", "pyannote"):
+            kwargs["model" if options.diarizer == "anime" else "pipeline"] = model
         turns: Sequence[Any] = get_diarizer(options.diarizer, **kwargs).diarize(vocals16, ANALYSIS_SR)
     else:  # asked for one speaker: voice activity (silero-vad) on the vocals
         from ..diarize.vad import speech_regions
@@ -211,6 +212,20 @@ def make_translator(options: DubOptions, video: str | Path | None = None) -> Tra
     return get_translator(options.translator)
 
 
+#: The ``anim400k dub`` flag that gives each backend's model (for :func:`anim400k.errors.backend_flags`).
+DUB_FLAGS = {"whisper": "--whisper-model", "faster-whisper": "--whisper-model", "xtts": "--tts-model",
+             "anime": "--diarizer-model", "pyannote": "--pipeline"}
+
+
+def check_backends(options: DubOptions) -> None:
+    """Check the diarizer's package and local model before any work (it is built only after the
+    separation); the translator and the TTS are built, and so checked, before the audio is decoded."""
+    if options.diarizer:
+        from ..diarize import check_diarizer
+
+        check_diarizer(options.diarizer, options.diarizer_model_path())
+
+
 def make_synthesizer(options: DubOptions) -> Synthesizer:
     """The TTS backend the options ask for."""
     from ..tts import get_synthesizer
@@ -270,6 +285,7 @@ def dub(video: str | Path, out: str | Path, options: DubOptions | None = None, *
     if options.min_stretch > 1.0 or options.max_stretch < 1.0:
         raise InputError(f"stretch bounds must include 1.0 (got {options.min_stretch}-{options.max_stretch})")
     get_condenser(options.condense)  # a bad name fails before any work
+    check_backends(options)
     info = probe(video)
     if not info.audio_streams:
         raise InputError("the video has no audio stream to dub", video)

@@ -20,9 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import BackendUnavailable, InputError
+from ..errors import BackendUnavailable, InputError, ModelRequired
 from ..model import TimeMap
 from .base import Separation, to_mono
+
+#: What ``model`` must be (in the message when it is missing).
+MODEL_WHAT = "a local .th file or folder"
 
 
 class DemucsSeparator:
@@ -40,9 +43,7 @@ class DemucsSeparator:
         progress: bool = False,
     ):
         if model is None:
-            raise BackendUnavailable(
-                "demucs", "demucs", "give the local model file or folder with --model PATH (no downloads)"
-            )
+            raise ModelRequired("demucs", MODEL_WHAT)
         self.path = Path(model)
         self.model_name = model_name
         self.device = device
@@ -52,17 +53,27 @@ class DemucsSeparator:
         self.progress = progress
         self._model: Any = None
 
+    def check(self) -> None:
+        """Check the model path without loading it: a file, or a folder holding ``model_name``'s
+        ``.yaml`` bag or a ``.th`` file (what ``demucs.pretrained.get_model`` reads)."""
+        if not self.path.exists():
+            raise InputError("demucs model file or folder not found", self.path)
+        if self.path.is_dir() and not ((self.path / f"{self.model_name}.yaml").is_file()
+                                       or any(self.path.glob("*.th"))):
+            raise InputError(f"no {self.model_name}.yaml or .th file in the demucs model folder", self.path)
+        if self.path.is_file() and self.path.stat().st_size == 0:
+            raise InputError("empty demucs model file", self.path)
+
     def load(self) -> Any:
-        """Load (once) and return the demucs model."""
+        """Load (once) and return the demucs model (checked first: :meth:`check`)."""
         if self._model is not None:
             return self._model
+        self.check()
         try:
             from demucs.pretrained import get_model
             from demucs.states import load_model
         except ImportError as exc:
             raise BackendUnavailable("demucs", "demucs", str(exc)) from exc
-        if not self.path.exists():
-            raise InputError("demucs model file or folder not found", self.path)
         try:
             model = get_model(self.model_name, repo=self.path) if self.path.is_dir() else load_model(self.path)
         except Exception as exc:  # noqa: BLE001 - demucs raises assorted errors for bad files

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ModelRequired
 from ..model import Segment
 from .base import Line
 
@@ -33,8 +34,9 @@ class WhisperTranslator:
     """The ``whisper`` backend: Whisper's translate task per segment.
 
     ``model`` is a local CTranslate2 Whisper folder (or a name in the local Hugging Face
-    cache); other keyword ``options`` go to :class:`anim400k.asr.faster_whisper_backend.
-    FasterWhisperTranscriber` (e.g. ``device``, ``beam_size``, ``temperature``). A ready
+    cache; required: :class:`~anim400k.errors.ModelRequired` without it); other keyword ``options``
+    go to :class:`anim400k.asr.faster_whisper_backend.FasterWhisperTranscriber` (e.g. ``device``,
+    ``beam_size``, ``temperature``). A ready
     ``transcriber`` with a ``translate(audio, sr, source_language) -> Transcript`` method may
     be given instead.
     """
@@ -47,9 +49,11 @@ class WhisperTranslator:
         if transcriber is None:
             from ..asr import get_transcriber
 
+            if model is None:  # never the transcriber's default name: the dub names the model it uses
+                raise ModelRequired("whisper", "a local CTranslate2 Whisper folder or a model name in the "
+                                    "local Hugging Face cache")
             opts = SEGMENT_OPTIONS | options
-            if model is not None:
-                opts["model"] = str(model)
+            opts["model"] = str(model)
             transcriber = get_transcriber("faster-whisper", task="translate", **opts)
         if not callable(getattr(transcriber, "translate", None)):
             raise TypeError(f"{type(transcriber).__name__} has no translate(audio, sr, source_language)")

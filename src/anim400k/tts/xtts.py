@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import AnimError, BackendUnavailable, InputError, one_line
+from ..errors import AnimError, BackendUnavailable, InputError, ModelRequired, one_line
 from ..offline import force_offline
 from ..signal import resample
 from .base import UnspeakableText, VoiceProfile, clean_text
@@ -35,6 +35,34 @@ def _import_coqui() -> tuple[Any, Any]:
     return XttsConfig, Xtts
 
 
+#: What ``model_path`` must be (in the message when it is missing).
+MODEL_WHAT = "a local XTTS v2 folder with " + ", ".join(REQUIRED_FILES)
+
+
+def check_model_folder(folder: Path) -> None:
+    """Raise :class:`InputError` naming the folder or the file unless ``folder`` holds the model's files,
+    none of them empty, ``config.json`` and ``vocab.json`` readable JSON objects (coqpit and the tokenizer
+    would fail with a bare ``Expecting value: line 1 column 1`` that names no file)."""
+    import json
+
+    if not folder.is_dir():
+        raise InputError("XTTS model folder not found", folder)
+    missing = [f for f in REQUIRED_FILES if not (folder / f).is_file()]
+    if missing:
+        raise InputError(f"XTTS model folder lacks {', '.join(missing)}", folder)
+    for name in REQUIRED_FILES:
+        path = folder / name
+        if path.stat().st_size == 0:
+            raise InputError("empty file in the XTTS model folder", path)
+        if name.endswith(".json"):
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, ValueError) as exc:
+                raise InputError(f"not a readable JSON file ({exc})", path) from None
+            if not isinstance(data, dict):
+                raise InputError("not a JSON object", path)
+
+
 class XttsSynthesizer:
     """XTTS voice cloning: ``synthesize(text, voice, sr, speed)`` in ``voice.reference``'s voice."""
 
@@ -50,13 +78,9 @@ class XttsSynthesizer:
         seed: int = 0,
     ) -> None:
         if model_path is None:
-            raise BackendUnavailable("xtts", "xtts", "give the local XTTS model folder with --tts-model PATH")
+            raise ModelRequired("xtts", MODEL_WHAT, option="model_path")
         folder = Path(model_path)
-        if not folder.is_dir():
-            raise InputError("XTTS model folder not found", folder)
-        missing = [f for f in REQUIRED_FILES if not (folder / f).is_file()]
-        if missing:
-            raise InputError(f"XTTS model folder lacks {', '.join(missing)}", folder)
+        check_model_folder(folder)
         import torch
 
         if device.startswith("cuda") and not torch.cuda.is_available():
