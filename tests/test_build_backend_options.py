@@ -48,3 +48,60 @@ def test_asr_model_goes_to_faster_whisper_only(
     with_model = {"model": "/models/large-v3", "device": "cuda"}
     assert calls[0] == (expect_en, with_model if expect_en == "faster-whisper" else {})
     assert calls[1] == (expect_ja, with_model if expect_ja == "faster-whisper" else {})
+
+
+def _manifest(tmp_path: Path) -> Path:
+    """A manifest whose episode is never reached: the backends are checked before the build plans a stage."""
+    path = tmp_path / "manifest.yaml"
+    path.write_text("shows:\n- key: show\n  episodes:\n  - episode: '1'\n    media: nowhere.mkv\n")
+    return path
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--separator", "demucs", "--separator-model", "{t}/bad.th"], "{t}/bad.th: demucs model file or folder not found"),
+    (["--separator", "demucs"], "--separator-model is required for demucs (a local .th file or folder"),
+    (["--diarizer", "anime"], "--diarizer-model is required for anime (a local anime-speaker-embedding folder"),
+    (["--diarizer", "anime", "--diarizer-model", "{t}/no"], "{t}/no: anime speaker embedding model not found"),
+    (["--diarizer", "pyannote"], "--diarizer-model is required for pyannote (a local pipeline config.yaml"),
+    (["--diarizer", "pyannote", "--diarizer-model", "{t}/no"], "{t}/no: pyannote pipeline config not found"),
+    (["--asr-model", "{t}/none"], "{t}/none: model folder not found"),
+    (["--diarizer", "nope"], "unknown diarizer 'nope'"),
+])
+def test_bad_backend_settings_fail_before_any_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch, args: list[str],
+                                                    message: str) -> None:
+    """Were found per episode in their stage, after probe, EN ASR and sync had run."""
+    from anim400k.cli import main
+    from anim400k.dataset import pipeline
+
+    monkeypatch.delenv("ANIM400K_ANIME_SPEAKER_MODEL", raising=False)
+    monkeypatch.delenv("ANIM400K_PYANNOTE_PIPELINE", raising=False)
+    monkeypatch.setattr(pipeline, "load_manifest", lambda *a: pytest.fail("the manifest was read first"))
+    out = tmp_path / "out"
+    code = main(["build", str(_manifest(tmp_path)), "--out", str(out), "--no-progress",
+                 *[a.format(t=tmp_path) for a in args]])
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("anim400k: error: " + message.format(t=tmp_path)) and "\n" not in err
+    assert not out.exists()
+
+
+def test_diarizer_model_goes_to_the_backend_and_keeps_old_keys(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import anim400k.diarize as diarize
+    from anim400k.dataset.options import stage_config
+
+    calls: list[tuple[str, dict[str, object]]] = []
+
+    class Fake:
+        def diarize(self, audio: np.ndarray, sr: int) -> list[object]:
+            return []
+
+    monkeypatch.setattr(diarize, "get_diarizer", lambda name, **opts: calls.append((name, opts)) or Fake())
+    monkeypatch.setattr(stages, "diarization_audio", lambda ctx: np.zeros(1600, np.float32))
+    for name, key in (("anime", "model"), ("pyannote", "pipeline")):
+        stages.stage_diarize(_ctx(tmp_path, diarizer=name, diarizer_model="/models/x"))
+        assert calls[-1] == (name, {key: "/models/x"})
+    # without --diarizer-model the diarize stage's key is what it was (finished builds are not redone)
+    assert stage_config("diarize", BuildOptions(), []) == stage_config("diarize", BuildOptions(diarizer_model=None), [])
+    assert stage_config("diarize", BuildOptions(), []) != stage_config("diarize", BuildOptions(diarizer_model="m"), [])

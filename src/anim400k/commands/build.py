@@ -31,6 +31,9 @@ def register(app: typer.Typer) -> None:
         tolerance_ms: Annotated[int, typer.Option(help="Alignment merge tolerance in ms.")] = _D.tolerance_ms,
         sync: Annotated[bool, typer.Option("--sync/--no-sync", help="Estimate JP/EN offset and drift.")] = _D.sync,
         diarizer: Annotated[str, typer.Option(help=f"{DIARIZERS.choices()}.")] = _D.diarizer,
+        diarizer_model: Annotated[str | None, typer.Option(
+            help="anime: local anime-speaker-embedding folder; pyannote: local pipeline config.yaml (or its "
+                 "folder). Default: ANIM400K_ANIME_SPEAKER_MODEL / ANIM400K_PYANNOTE_PIPELINE.")] = _D.diarizer_model,
         separator: Annotated[str, typer.Option(help=f"{SEPARATORS.choices()}.")] = _D.separator,
         separator_model: Annotated[
             str | None, typer.Option(help="Local demucs model file or folder (with --separator demucs).")
@@ -55,8 +58,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Build an Anim-400K release from a manifest (resumable: re-run to finish an interrupted build)."""
         from ..dataset.pipeline import BuildInterrupted, build_dataset
+        from ..dataset.preflight import BUILD_FLAGS
         from ..dataset.summary import print_summary
-        from ..errors import check_number
+        from ..errors import backend_flags, check_number
         from ..model import MAX_TIME_S
 
         check_number("--tolerance-ms", tolerance_ms, 0, MAX_TIME_S * 1000)
@@ -68,13 +72,15 @@ def register(app: typer.Typer) -> None:
 
         opts = BuildOptions(
             asr_en=asr_en, asr_ja=asr_ja, asr_model=asr_model, asr_device=device, tolerance_ms=tolerance_ms,
-            sync=sync, diarizer=diarizer, separator=separator, separator_model=separator_model,
+            sync=sync, diarizer=diarizer, diarizer_model=diarizer_model, separator=separator,
+            separator_model=separator_model,
             video_clips=video_clips, video_height=video_height, video_preset=video_preset,
             backing_clips=backing_clips, frames_fps=frames_fps,
             archive=archive, jobs=jobs, runner=runner, ray_address=address, retries=retries, progress=progress,
         )
         try:
-            report = build_dataset(manifest, out, opts)
+            with backend_flags(BUILD_FLAGS):
+                report = build_dataset(manifest, out, opts)
         except BuildInterrupted as exc:
             typer.echo(f"anim400k: {exc.message}", err=True)
             raise typer.Exit(130) from None

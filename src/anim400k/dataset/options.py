@@ -22,7 +22,9 @@ class BuildOptions:
 
     Backend names are looked up in each capability's registry (``asr``, ``diarize``,
     ``separate``). ``asr_model`` is a local path or cached model name for production ASR;
-    ``separator_model`` the local demucs model (file or folder). ``asr_device`` (``auto``,
+    ``separator_model`` the local demucs model (file or folder), ``diarizer_model`` the diarizer's
+    (anime folder, pyannote config). :func:`anim400k.dataset.preflight.check_backends` checks them
+    all before a build plans any stage. ``asr_device`` (``auto``,
     ``cpu``, ``cuda``) goes to every backend that runs on a device: the ASR, the diarizer
     (``cpu``/``cuda`` only; ``auto`` keeps its default) and demucs. ``video_preset`` is the
     video clips' x264 preset (CRF 23; :data:`X264_PRESETS`).
@@ -35,6 +37,9 @@ class BuildOptions:
     tolerance_ms: int = DEFAULT_TOLERANCE_MS
     sync: bool = True
     diarizer: str = "embedded"
+    #: the diarizer's local model: the ``anime`` folder or the ``pyannote`` pipeline config (or its folder);
+    #: ``None``: the backend's environment variable
+    diarizer_model: str | None = None
     separator: str = "dualtrack"
     separator_model: str | None = None
     video_clips: bool = True
@@ -64,7 +69,7 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
     "asr_en": ("asr_en", "asr_model"),
     "asr_ja": ("asr_ja", "asr_model"),
     "subtitles": (),
-    "diarize": ("diarizer",),
+    "diarize": ("diarizer", "diarizer_model"),
     "separate": ("separator", "separator_model"),
     "align": ("tolerance_ms",),
     "cut": ("video_clips", "video_height", "video_preset", "backing_clips", "audio_bitrate"),
@@ -79,6 +84,10 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 2, "diarize": 2, "cut": 2}
 
 
+#: Options added later: in a stage's key only when set, so earlier builds' finished stages still match.
+_KEYED_WHEN_SET = frozenset({"diarizer_model"})
+
+
 def stage_config(stage: str, options: BuildOptions, upstream: list[str], inputs: str = "",
                  backend: dict[str, object] | None = None) -> str:
     """A short hash of the options a stage depends on, its upstream stages' hashes and its inputs.
@@ -88,7 +97,8 @@ def stage_config(stage: str, options: BuildOptions, upstream: list[str], inputs:
     """
     payload: dict[str, object] = {
         "stage": stage,
-        "options": {k: getattr(options, k) for k in STAGE_OPTION_KEYS.get(stage, ())},
+        "options": {k: getattr(options, k) for k in STAGE_OPTION_KEYS.get(stage, ())
+                    if not (k in _KEYED_WHEN_SET and getattr(options, k) is None)},
         "upstream": upstream,
         "inputs": inputs,
         "version": STAGE_VERSIONS.get(stage, 1),

@@ -52,13 +52,16 @@ def build_dataset(
 
     Per-episode stages run on the configured runner; finished stages (same config,
     artifact present) are skipped, so a killed build re-run redoes only unfinished work.
-    A failed episode is reported and skipped; the others complete. Writes the release
+    A failed episode is reported and skipped; the others complete. The backends' packages and local
+    models are checked first (:func:`anim400k.dataset.preflight.check_backends`). Writes the release
     (annotations, clip media), ``catalog.sqlite`` and ``build_report.json`` in ``out_dir``,
     which may be an fsspec URL (then no shared filesystem is needed, see :mod:`.remote`).
     """
     from ..storage import RemoteMirror, is_url, local_input
+    from .preflight import check_backends
 
     options = options or BuildOptions()
+    check_backends(options)  # a bad model path or missing package: one line, before any stage is planned
     if str(out_dir).startswith("memory://") and not (options.runner == "local" and options.jobs == 1):
         raise InputError("a memory:// output lives in one process: build into it with --jobs 1 (the inline runner)",
                          out_dir)

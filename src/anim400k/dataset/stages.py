@@ -256,13 +256,22 @@ def _torch_threads() -> None:
     torch.set_num_threads(1)
 
 
+def diarizer_model_option(diarizer: str, model: str | None) -> dict[str, object]:
+    """The keyword that hands ``model`` (``--diarizer-model``) to ``diarizer``: ``model`` for ``anime``,
+    ``pipeline`` for ``pyannote``; nothing when no model is given or the backend takes none."""
+    if model is None:
+        return {}
+    return {"anime": {"model": model}, "pyannote": {"pipeline": model}}.get(diarizer, {})
+
+
 def stage_diarize(ctx: EpisodeContext) -> str:
     """Diarize the JP speech (mix minus the separated backing), with the EN speech at the same
     times as a second view when the diarizer takes one; the artifact is an RTTM file."""
     from ..diarize import get_diarizer
     from ..formats.rttm import write_rttm
 
-    opts = {} if ctx.options.asr_device == "auto" else {"device": ctx.options.asr_device}
+    opts: dict[str, object] = {} if ctx.options.asr_device == "auto" else {"device": ctx.options.asr_device}
+    opts |= diarizer_model_option(ctx.options.diarizer, ctx.options.diarizer_model)
     _torch_threads()
     diarizer = get_diarizer(ctx.options.diarizer, **opts)
     speech = diarization_audio(ctx)

@@ -1,0 +1,47 @@
+"""Checks of a build's backends before it plans any stage (a bad model path is one line, not a failed episode).
+
+Each backend is checked as it will be built by its stage, without loading a model: the registry knows
+the name, its Python package is installed, its local model (``--asr-model``, ``--separator-model``,
+``--diarizer-model`` or the backend's environment variable) is there and complete, and a CUDA device
+asked for is visible. Loading the weights is left to the stages.
+"""
+
+from __future__ import annotations
+
+from ..errors import BackendUnavailable
+from ..model import EN, JP
+from ..registry import ASR, SEPARATORS, Registry
+from .options import BuildOptions
+
+#: The ``anim400k build`` flag that gives each backend's model (for :func:`anim400k.errors.backend_flags`).
+BUILD_FLAGS = {"faster-whisper": "--asr-model", "demucs": "--separator-model", "anime": "--diarizer-model",
+               "pyannote": "--diarizer-model"}
+
+
+def _installed(registry: Registry, name: str) -> None:
+    backend = registry[name]  # an unknown name: InputError listing the choices
+    missing = registry.missing(name)
+    if missing:
+        raise BackendUnavailable(name, backend.extra, f"missing Python module {missing[0]}")
+
+
+def check_backends(options: BuildOptions) -> None:
+    """Raise a one-line :class:`~anim400k.errors.AnimError` when a backend ``options`` names cannot run:
+    the ASR of both languages, the diarizer and the separator (see the module docstring)."""
+    from .stages import asr_backend
+
+    for lang in (EN, JP):
+        name, opts = asr_backend(options, lang)
+        _installed(ASR, name)
+        if name == "faster-whisper":
+            from ..asr import get_transcriber
+
+            get_transcriber(name, **opts).check()
+    from ..diarize import check_diarizer
+
+    check_diarizer(options.diarizer, options.diarizer_model)
+    _installed(SEPARATORS, options.separator)
+    if options.separator == "demucs":
+        from ..separate import get_separator
+
+        get_separator("demucs", model=options.separator_model).check()
