@@ -7,7 +7,8 @@ See ``docs/diarization.md``.
 
 from __future__ import annotations
 
-from .base import Diarizer, Turn, available_diarizers, check_diarizer, get_diarizer
+from .base import Diarizer, Turn, available_diarizers, get_diarizer
+from .check import check_diarizer
 from .clips import clip_confidence, clip_speakers, speakers_in_interval
 
 __all__ = ["Diarizer", "Turn", "available_diarizers", "check_diarizer", "clip_confidence", "clip_speakers",
