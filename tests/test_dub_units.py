@@ -232,3 +232,101 @@ def test_dub_options_reject_bad_values_in_one_line() -> None:
     assert dataclasses.replace(DubOptions(), progress=False).progress is False
     with pytest.raises(InputError):
         dataclasses.replace(DubOptions(), max_stretch=0.0)
+
+
+# --- a subtitle's text split between segments only at sentence boundaries ---------------------------------
+
+
+def _texts(subs, segs):
+    from anim400k.translate.subtitles import distribute
+
+    return [ln.text for ln in distribute(subs, segs)]
+
+
+def test_a_sentence_is_never_split_between_speakers():
+    """The demo episode (docs/dubbing.md): the diarizer cut "It's a promise." at 1.676 s; word counts
+    spoke "It's a" / "promise. Is that" / "really okay? This is our secret." in three voices."""
+    from anim400k.model import Subtitle
+
+    segs = [Segment(1.026, 1.676, speaker="spk0"), Segment(1.676, 3.023, speaker="spk1"),
+            Segment(3.023, 5.054, speaker="spk2")]
+    subs = [Subtitle(0.927, 2.235, "It's a promise."), Subtitle(2.054, 3.622, "Is that really okay?"),
+            Subtitle(2.794, 5.157, "This is our secret.")]
+    assert _texts(subs, segs) == ["It's a promise.", "Is that really okay?", "This is our secret."]
+
+
+def test_a_turn_left_without_text_takes_the_neighbours_sentence_nearest_to_it():
+    """ "You can do it." holds more of the later segment, which already has "Why did you do that?":
+    the earlier turn, else silent, says it (word counts gave "You can" / "do it. Why did you do that?")."""
+    from anim400k.model import Subtitle
+
+    segs = [Segment(28.098, 28.648, speaker="spk1"), Segment(28.648, 30.75, speaker="spk2")]
+    subs = [Subtitle(28.012, 29.362, "You can do it."), Subtitle(29.179, 30.854, "Why did you do that?")]
+    assert _texts(subs, segs) == ["You can do it.", "Why did you do that?"]
+
+
+def test_one_sentence_over_two_speakers_stays_whole_with_the_one_holding_most_of_it():
+    from anim400k.model import Subtitle
+    from anim400k.translate.subtitles import distribute
+
+    segs = [Segment(0.0, 1.4, speaker="a"), Segment(1.4, 4.0, speaker="b")]
+    lines = distribute([Subtitle(0.0, 4.0, "I told you we would be late for the train")], segs)
+    assert [ln.text for ln in lines] == [None, "I told you we would be late for the train"]
+    assert "spoken whole by segment 1" in lines[0].problem  # its time keeps the backing only
+    # a clause does not count: "Hello," by one voice and "how are you?" by another is one sentence too
+    lines = distribute([Subtitle(0.0, 4.0, "Hello there, how are you doing?")], segs)
+    assert [ln.text for ln in lines] == [None, "Hello there, how are you doing?"]
+
+
+def test_sentences_go_to_the_segment_holding_most_of_their_time():
+    """Sentences laid out over the subtitle's speech by length (the gap between turns left out)."""
+    from anim400k.model import Subtitle
+
+    segs = [Segment(0.0, 2.3, speaker="a"), Segment(2.3, 4.0, speaker="b")]
+    subs = [Subtitle(0.0, 4.0, "Hi there. How are you doing today?")]
+    assert _texts(subs, segs) == ["Hi there.", "How are you doing today?"]  # word counts: "Hi there. How are"
+    gap = [Segment(0.0, 1.0, speaker="a"), Segment(3.0, 4.0, speaker="b")]  # 2 s of silence between the turns
+    subs = [Subtitle(0.0, 4.0, "No. Please wait for me, I'm coming too!")]
+    assert _texts(subs, gap) == ["No.", "Please wait for me, I'm coming too!"]
+
+
+def test_clauses_split_only_between_turns_of_one_speaker():
+    from anim400k.model import Subtitle
+
+    subs = [Subtitle(0.0, 5.0, "Wait for me at the station, I'm coming with you")]
+    same = [Segment(0.0, 2.2, speaker="a"), Segment(2.7, 5.0, speaker="a")]
+    assert _texts(subs, same) == ["Wait for me at the station,", "I'm coming with you"]
+    other = [Segment(0.0, 2.2, speaker="a"), Segment(2.7, 5.0, speaker="b")]
+    assert _texts(subs, other) == [None, "Wait for me at the station, I'm coming with you"]
+
+
+def test_sentence_and_clause_boundaries():
+    from anim400k.translate.subtitles import split_clauses, split_sentences
+
+    assert split_sentences("Wait... Mr. Tanaka is here! Really?! Yes.") == [
+        "Wait...", "Mr. Tanaka is here!", "Really?!", "Yes."]
+    assert split_sentences("本当？うん。いいよ") == ["本当？", "うん。", "いいよ"]
+    assert split_sentences("Really？ Yes！ OK…  fine") == ["Really？", "Yes！", "OK…", "fine"]
+    assert split_sentences("It costs 3.50 dollars.") == ["It costs 3.50 dollars."]
+    assert split_clauses("Well, I think so; maybe — no: never") == ["Well,", "I think so;", "maybe —", "no:", "never"]
+
+
+def test_a_whole_sentence_in_a_short_slot_spills_into_the_silent_neighbour_without_a_cut():
+    """The segment left without text is not spoken, so the next line's start (or the audio's end)
+    is the limit: the whole sentence, longer than its slot, overflows into the freed time."""
+    from anim400k.dub.pipeline import DubOptions
+    from anim400k.dub.place import place_lines
+    from anim400k.dub.speak import SPEECH_SR
+
+    sr = 48000
+    vocals = np.zeros(4 * sr, np.float32)
+    vocals[sr : 3 * sr] = np.repeat(_tone(180, 2.0, sr=SR), 3)[: 2 * sr]
+    backing = (0.01 * np.random.default_rng(0).standard_normal(4 * sr)).astype(np.float32)
+    segs = [Segment(1.0, 1.6, speaker="a"), Segment(1.6, 3.0, speaker="b")]
+    recs = [LineReport(0, "a", 1.0, 1.6, "It's a promise, you know."), LineReport(1, "b", 1.6, 3.0, None)]
+    report = DubReport("x", None, 4.0, sr, "t", "t", lines=recs)
+    place_lines(vocals + backing, vocals, backing, sr, segs, {0: _tone(200, 1.0, sr=SPEECH_SR)}, {}, DubOptions(),
+                report)
+    rec = report.lines[0]
+    assert rec.stretch == pytest.approx(1.3) and rec.overflow and not rec.truncated
+    assert rec.speech_end == pytest.approx(1.0 + 1.0 / 1.3, abs=2e-3) and not report.lines[1].spoken

@@ -20,7 +20,7 @@ def test_split_words_by_proportion():
     assert split_words("solo", [1]) == ["solo"]
 
 
-def test_subtitle_spanning_segments_is_split_and_short_ones_merged():
+def test_subtitle_spanning_segments_is_split_at_sentences_and_short_ones_merged():
     segs = [
         Segment(0, 2, speaker="a"),
         Segment(2.5, 5, speaker="b"),
@@ -28,13 +28,16 @@ def test_subtitle_spanning_segments_is_split_and_short_ones_merged():
         Segment(20, 21),
     ]
     subs = [
-        Subtitle(0, 4.5, "one two three four five six"),
+        Subtitle(0, 4.5, "One two three. Four five six."),
         Subtitle(6, 7, "Hi."),
         Subtitle(7.2, 8.9, "There you go."),
     ]
     lines = distribute(subs, segs)
-    assert [ln.text for ln in lines[:3]] == ["one two three", "four five six", "Hi. There you go."]
+    assert [ln.text for ln in lines[:3]] == ["One two three.", "Four five six.", "Hi. There you go."]
     assert lines[3].text is None and "no subtitle" in lines[3].problem
+    # split between sentences only: one sentence over two speakers stays whole (tests/test_dub_units.py)
+    lines = distribute([Subtitle(0, 4.5, "one two three four five six")], segs)
+    assert [ln.text for ln in lines[:2]] == ["one two three four five six", None]
 
 
 def test_text_translator_keys(tmp_path):
