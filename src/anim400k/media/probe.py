@@ -312,7 +312,8 @@ def select_source_stream(
     titled = [s for s in candidates if want in title_languages(s.title)]
     chosen = titled[0] if len(titled) == 1 else candidates[0] if len(candidates) == 1 else None
     if chosen is None:
-        why = "several audio streams could be it" if candidates else "every audio stream is in another language"
+        why = ("several audio streams could be it" if candidates else "its only audio stream is in another language"
+               if len(audio) == 1 else "every audio stream is in another language")
         raise InputError(f"no audio stream is tagged '{selector}' and {why} (audio streams: {_describe_audio(info)}): "
                          f"pass {option} N to use audio stream N", info.path)
     i = audio.index(chosen)
