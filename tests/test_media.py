@@ -585,3 +585,156 @@ def test_transcribe_refuses_a_stream_tagged_with_another_language(tmp_path, caps
     assert not out.exists()
     assert main(["transcribe", str(path), "--language", "en", "--asr", "vad", "--stream", "0", "--out", str(out)]) == 0
     assert out.exists()
+
+
+# ---------------------------------------------------------------- mux: start time, chapters, tags, compatibility
+
+
+def make_late_start(path: Path, start: float = 1.5, dur: float = 3.0, sr: int = 48000) -> Path:
+    """A file whose streams (video and a 440 Hz mono AAC) all start at ``start`` s, as MPEG-TS often do."""
+    with av.open(str(path), "w") as out:
+        vs = out.add_stream("libx264", rate=FPS, options={"preset": "ultrafast"})
+        vs.width, vs.height, vs.pix_fmt = 64, 48, "yuv420p"
+        vs.time_base = Fraction(1, FPS)
+        aus = out.add_stream("aac", rate=sr, layout="mono")
+        aus.metadata["language"] = "jpn"
+        first = int(round(start * FPS))
+        for i in range(int(dur * FPS)):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), i % 255, np.uint8), format="rgb24")
+            frame.pts = first + i
+            out.mux(vs.encode(frame))
+        out.mux(vs.encode(None))
+        frame = av.AudioFrame.from_ndarray(_tone(JP_TONE, sr, dur, 1), format="fltp", layout="mono")
+        frame.sample_rate, frame.pts, frame.time_base = sr, int(round(start * sr)), Fraction(1, sr)
+        out.mux(aus.encode(frame))
+        out.mux(aus.encode(None))
+    return path
+
+
+def _first_frame_and_onset(path: Path, index: int, threshold: float = 0.05) -> tuple[float, float]:
+    """Absolute time (s) of a stream's first decoded sample and of its first sample above ``threshold``."""
+    with av.open(str(path)) as c:
+        st = c.streams[index]
+        frames = [(float(f.pts * f.time_base), f.to_ndarray()[0], f.sample_rate) for f in c.decode(st)]
+    t0, sr = frames[0][0], frames[0][2]
+    x = np.concatenate([f[1] for f in frames])
+    return t0, t0 + int(np.argmax(np.abs(x) > threshold)) / sr
+
+
+@pytest.mark.parametrize("ext", ["mkv", "mp4", "ts"])
+def test_mux_new_track_starts_at_the_container_start_time(tmp_path: Path, ext: str) -> None:
+    """Time 0 of the new track is the container's start (1.5 s here), where the copied streams start: the
+    new audio used to start at pts 0, 1.5 s early, and made the file 1.5 s longer."""
+    src = make_late_start(tmp_path / f"late.{ext}")
+    info = media.probe(src)
+    assert info.start_time == pytest.approx(1.5, abs=0.03)
+    sr = 48000
+    dub = np.zeros(int(3.0 * sr), np.float32)
+    dub[sr:] = 0.5  # a step at 1.0 s of the timeline, i.e. 2.5 s absolute
+    dub[sr:] *= np.sin(2 * np.pi * 1000.0 * np.arange(2 * sr) / sr).astype(np.float32)
+    out = media.mux_audio_track(src, dub, sr, tmp_path / f"dubbed.{ext}")
+    with av.open(str(src)) as a, av.open(str(out)) as b:
+        video_in = float(a.streams.video[0].start_time * a.streams.video[0].time_base)
+        video_out = float(b.streams.video[0].start_time * b.streams.video[0].time_base)
+        new = b.streams.audio[-1].index
+    assert video_out == pytest.approx(video_in, abs=0.002)  # copied streams keep their timestamps
+    first, onset = _first_frame_and_onset(out, new)
+    assert first == pytest.approx(info.start_time, abs=1024 / sr + 0.002)  # AAC priming at most
+    assert onset == pytest.approx(info.start_time + 1.0, abs=0.005)
+    after = media.probe(out)
+    assert after.duration - (after.start_time - info.start_time) == pytest.approx(info.duration, abs=0.05) or (
+        ext == "mkv" and after.duration == pytest.approx(info.start_time + info.duration, abs=0.05)
+    )
+    # decode_audio's timeline (0 = the container's start) gives the step at 1.0 s
+    x = media.decode_audio(out, len(after.audio_streams) - 1, sr=16000)
+    step = int(np.argmax(np.abs(x) > 0.05)) / 16000
+    assert step == pytest.approx(1.0 + (info.start_time - after.start_time), abs=0.005)
+
+
+def _with_chapters_and_tags(path: Path, srt: Path | None = None) -> Path:
+    """A 2 s MKV (mono AAC) with two chapters, a title and a comment (and an SRT stream when given)."""
+    with av.open(str(path), "w") as out:
+        out.metadata["title"] = "Episode One"
+        out.metadata["comment"] = "made in a test"
+        out.set_chapters([
+            {"id": 1, "start": 0, "end": 1000, "time_base": Fraction(1, 1000), "metadata": {"title": "Part A"}},
+            {"id": 2, "start": 1000, "end": 2000, "time_base": Fraction(1, 1000), "metadata": {"title": "Part B"}},
+        ])
+        st = out.add_stream("aac", rate=16000, layout="mono")
+        st.metadata["language"] = "jpn"
+        if srt is not None:
+            with av.open(str(srt)) as sub:
+                ins = sub.streams.subtitles[0]
+                sst = out.add_stream_from_template(ins)
+                for pkt in sub.demux(ins):
+                    if pkt.dts is not None:
+                        pkt.stream = sst
+                        out.mux(pkt)
+        frame = av.AudioFrame.from_ndarray(_tone(JP_TONE, 16000, 2.0, 1), format="fltp", layout="mono")
+        frame.sample_rate, frame.pts = 16000, 0
+        out.mux(st.encode(frame))
+        out.mux(st.encode(None))
+    return path
+
+
+def test_mux_copies_chapters_and_file_tags(tmp_path: Path) -> None:
+    src = _with_chapters_and_tags(tmp_path / "chapters.mkv")
+    out = media.mux_audio_track(src, np.zeros(32000, np.float32), 16000, tmp_path / "dubbed.mkv")
+    with av.open(str(out)) as c:
+        chapters, tags = c.chapters(), {k.lower(): v for k, v in c.metadata.items()}
+    assert [ch["metadata"]["title"] for ch in chapters] == ["Part A", "Part B"]
+    assert [float(ch["start"] * ch["time_base"]) for ch in chapters] == [0.0, 1.0]
+    assert tags["title"] == "Episode One" and tags["comment"] == "made in a test"
+
+
+def test_check_mux_refuses_streams_the_output_container_cannot_hold(tmp_path: Path) -> None:
+    srt = tmp_path / "s.srt"
+    srt.write_text("1\n00:00:00,500 --> 00:00:01,500\nHello.\n", encoding="utf-8")
+    src = _with_chapters_and_tags(tmp_path / "subs.mkv", srt)
+    media.check_mux(src, tmp_path / "ok.mkv")
+    with pytest.raises(InputError) as err:
+        media.check_mux(src, tmp_path / "out.mp4")
+    assert err.value.message == (f"{tmp_path / 'out.mp4'}: stream #1 (subtitle srt) cannot be copied into .mp4 "
+                                 "output: 'mp4' format does not support 'srt' codec")
+    with pytest.raises(InputError, match=r"cannot write a '\.xyz' video"):
+        media.check_mux(src, tmp_path / "out.xyz")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.srt", "subs.mkv"]  # nothing written beside
+
+
+# ---------------------------------------------------------------- the source stream when no stream is tagged jpn
+
+
+@pytest.mark.parametrize(
+    ("streams", "expected"),
+    [
+        ((("und", None),), 0),  # one untagged stream: used
+        ((("xyz", None),), 0),  # one stream in a language we do not know: used
+        ((("eng", "English"), ("und", None)), 1),  # the only one not in another language
+        ((("und", "English Dub"), ("und", None)), 1),
+        ((("und", "English Dub"), ("und", "Japanese 5.1")), 1),  # the title names Japanese
+        ((("und", "日本語"), ("und", "Commentary")), 0),
+        ((("und", "JPN"), ("und", None)), 0),
+        ((("eng", None),), None),  # another known language: refused
+        ((("eng", None), ("spa", None)), None),
+        ((("und", None), ("und", None)), None),  # several untagged: refused
+        ((("und", "Japanese"), ("und", "Japanese (commentary)")), None),
+    ],
+)
+def test_select_source_stream_without_a_jpn_tag(tmp_path: Path, streams, expected) -> None:
+    from anim400k.media.probe import select_source_stream
+
+    audio = [media.StreamInfo(index=i + 1, kind="audio", codec="aac", language=media.normalize_language(lang),
+                              title=title) for i, (lang, title) in enumerate(streams)]
+    info = media.MediaInfo(path=str(tmp_path / "v.mkv"), format="matroska", duration=1.0, start_time=0.0,
+                           streams=[media.StreamInfo(index=0, kind="video", codec="h264"), *audio])
+    if expected is not None:
+        stream, note = select_source_stream(info, "jpn")
+        assert stream is audio[expected] and note is not None and f"audio stream {expected}" in note
+        return
+    with pytest.raises(InputError) as err:
+        select_source_stream(info, "jpn")
+    message = err.value.message
+    assert message.startswith(f"{tmp_path / 'v.mkv'}: no audio stream is tagged 'jpn'")
+    assert message.endswith("pass --stream N to use audio stream N") and "\n" not in message
+    for i, (lang, title) in enumerate(streams):
+        assert f"{i}: {media.normalize_language(lang) or 'und'}" + (f" {title!r}" if title else "") in message

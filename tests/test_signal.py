@@ -120,3 +120,25 @@ def test_onnx_vad_loop_gives_silero_s_own_regions():
         model.reset_states()
         assert len(got) >= 2
         np.testing.assert_array_equal(got, np.array([[r["start"], r["end"]] for r in ref]) / signal.ANALYSIS_SR)
+
+
+def test_loudness_of_multichannel_audio_equals_pyloudnorm_and_leaves_out_the_lfe():
+    """``loudness`` took mono only; a 5.1 source's loudness was that of its normalised downmix."""
+    import pyloudnorm
+
+    sr = 48000
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((5, 4 * sr)) * np.array([[0.1], [0.05], [0.2], [0.02], [0.03]])).astype(np.float32)
+    x[:, :sr] *= 0.01  # a quiet second: gating matters
+    reference = pyloudnorm.Meter(sr).integrated_loudness(x.T.astype(np.float64))  # L R C Ls Rs: 1, 1, 1, 1.41, 1.41
+    assert signal.loudness(x, sr) == pytest.approx(reference, abs=1e-9)
+    with_lfe = np.insert(x, 3, rng.standard_normal(4 * sr).astype(np.float32), axis=0)  # FL FR FC LFE SL SR
+    assert signal.loudness(with_lfe, sr, [1.0, 1.0, 1.0, 0.0, 1.41, 1.41]) == pytest.approx(reference, abs=1e-9)
+    stereo = np.stack([x[2], x[2]])  # the same signal in both channels: 3.01 LU above one
+    assert signal.loudness(stereo, sr) == pytest.approx(signal.loudness(x[2], sr) + 10 * np.log10(2), abs=1e-9)
+    short = x[:, : sr // 10]  # under one gating block: the ungated rule, channels weighted the same way
+    assert signal.loudness(short, sr) == pytest.approx(
+        -0.691 + 10 * np.log10(sum(w * np.mean(short[i].astype(np.float64) ** 2)
+                                   for i, w in enumerate([1, 1, 1, 1.41, 1.41]))), abs=1e-9)
+    with pytest.raises(ValueError, match="channel weights"):
+        signal.loudness(with_lfe, sr)

@@ -21,6 +21,8 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import numpy as np
 
     from .silero_sequence import SileroLayers
@@ -163,18 +165,46 @@ def _block_mean_squares(x: np.ndarray, sr: int, chunk: int) -> np.ndarray:
     return np.maximum(running[pos[1]] - running[pos[0]], 0.0) / (t_g * sr)
 
 
-def gated_loudness(x: np.ndarray, sr: int, chunk: int = LOUDNESS_CHUNK) -> float:
-    """Integrated gated loudness (ITU-R BS.1770-4) of mono ``x`` in LUFS, streamed; ``-inf`` when every block is gated.
+#: BS.1770 channel weights pyloudnorm uses for 1-5 channels in the order L, R, C, Ls, Rs.
+_BS1770_WEIGHTS = (1.0, 1.0, 1.0, 1.41, 1.41)
 
-    The same figure as ``pyloudnorm.Meter(sr).integrated_loudness(x)`` (to ~1e-9 LU) without its
-    whole-signal float64 copies (~1 GB for 15 minutes at 48 kHz): ``x`` is filtered ``chunk`` samples
-    at a time. Needs at least one 400 ms block.
+
+def _channel_weights(x: np.ndarray, weights: Sequence[float] | None) -> list[float]:
+    """The BS.1770 weight of each channel of ``(channels, n)`` ``x``: ``weights``, or pyloudnorm's order."""
+    import numpy as np
+
+    channels = np.shape(x)[0]
+    if weights is None:
+        if channels > len(_BS1770_WEIGHTS):
+            raise ValueError(f"give the channel weights of {channels}-channel audio (LFE has weight 0)")
+        weights = _BS1770_WEIGHTS[:channels]
+    if len(weights) != channels:
+        raise ValueError(f"{len(weights)} channel weights for {channels}-channel audio")
+    return [float(w) for w in weights]
+
+
+def gated_loudness(
+    x: np.ndarray, sr: int, chunk: int = LOUDNESS_CHUNK, weights: Sequence[float] | None = None
+) -> float:
+    """Integrated gated loudness (ITU-R BS.1770-4) of ``x`` in LUFS, streamed; ``-inf`` when every block is gated.
+
+    ``x`` is mono ``(n,)`` or ``(channels, n)``; each channel is K-weighted and its block powers are
+    summed with its BS.1770 weight (``weights``: 1.0 for L/R/C, 1.41 for the surrounds, 0 for LFE;
+    default pyloudnorm's L, R, C, Ls, Rs order). The same figure as
+    ``pyloudnorm.Meter(sr).integrated_loudness(x.T)`` (to ~1e-9 LU) without its whole-signal float64
+    copies (~1 GB for 15 minutes of mono at 48 kHz): ``x`` is filtered ``chunk`` samples at a time.
+    Needs at least one 400 ms block.
     """
     import numpy as np
 
-    if np.ndim(x) != 1:
-        raise ValueError(f"gated_loudness needs mono audio, got shape {np.shape(x)}")
-    z = _block_mean_squares(x, sr, chunk)
+    if np.ndim(x) == 1:
+        z = _block_mean_squares(x, sr, chunk)
+    elif np.ndim(x) == 2:
+        w = _channel_weights(x, weights)
+        z = sum(wi * _block_mean_squares(x[i], sr, chunk) for i, wi in enumerate(w) if wi)
+        z = np.asarray(z, dtype=np.float64) if np.ndim(z) else np.zeros(0)
+    else:
+        raise ValueError(f"gated_loudness needs (n,) or (channels, n) audio, got shape {np.shape(x)}")
     with np.errstate(divide="ignore"):
         block_lufs = -0.691 + 10.0 * np.log10(z)
     above_absolute = block_lufs >= -70.0
@@ -187,16 +217,26 @@ def gated_loudness(x: np.ndarray, sr: int, chunk: int = LOUDNESS_CHUNK) -> float
     return float(-0.691 + 10.0 * np.log10(z[gated].mean()))
 
 
-def ungated_loudness(x: np.ndarray) -> float:
-    """``-0.691 + 10 log10(mean(x^2))`` (BS.1770 without K-weighting or gating); silence is :data:`SILENT_LUFS`."""
+def ungated_loudness(x: np.ndarray, weights: Sequence[float] | None = None) -> float:
+    """``-0.691 + 10 log10(mean(x^2))`` (BS.1770 without K-weighting or gating); silence is :data:`SILENT_LUFS`.
+
+    For ``(channels, n)`` audio the channels' mean squares are summed with their BS.1770 ``weights``.
+    """
     import numpy as np
 
-    ms = float(np.mean(np.asarray(x, dtype=np.float64) ** 2)) if np.size(x) else 0.0
+    x = np.asarray(x)
+    if x.ndim == 2:
+        w = _channel_weights(x, weights)
+        ms = sum(wi * float(np.mean(np.asarray(x[i], dtype=np.float64) ** 2)) for i, wi in enumerate(w)
+                 if wi and x.shape[1])
+    else:
+        ms = float(np.mean(np.asarray(x, dtype=np.float64) ** 2)) if np.size(x) else 0.0
     return float(-0.691 + 10 * np.log10(ms)) if ms > 0 else SILENT_LUFS
 
 
-def loudness_and_method(x: np.ndarray, sr: int) -> tuple[float, bool]:
-    """``(LUFS, gated)`` of mono ``x``; ``gated`` is False when :func:`ungated_loudness` was used.
+def loudness_and_method(x: np.ndarray, sr: int, weights: Sequence[float] | None = None) -> tuple[float, bool]:
+    """``(LUFS, gated)`` of ``x`` (mono, or ``(channels, n)`` with BS.1770 channel ``weights``, see
+    :func:`gated_loudness`); ``gated`` is False when :func:`ungated_loudness` was used.
 
     Gated BS.1770-4 (:func:`gated_loudness`) for clips of at least one 400 ms block whose gated loudness is
     finite; the ungated value for shorter clips and for clips below the -70 LUFS absolute gate.
@@ -206,16 +246,17 @@ def loudness_and_method(x: np.ndarray, sr: int) -> tuple[float, bool]:
     x = np.asarray(x)
     if x.size == 0 or not np.any(x):
         return SILENT_LUFS, False
-    if x.size >= int(GATE_BLOCK_SECONDS * sr) + 1:
-        value = gated_loudness(x, sr)
+    if x.shape[-1] >= int(GATE_BLOCK_SECONDS * sr) + 1:
+        value = gated_loudness(x, sr, weights=weights)
         if np.isfinite(value):
             return float(value), True
-    return ungated_loudness(x), False
+    return ungated_loudness(x, weights), False
 
 
-def loudness(x: np.ndarray, sr: int) -> float:
-    """Loudness of mono ``x`` in LUFS (see :func:`loudness_and_method`); silence is :data:`SILENT_LUFS`."""
-    return loudness_and_method(x, sr)[0]
+def loudness(x: np.ndarray, sr: int, weights: Sequence[float] | None = None) -> float:
+    """Loudness of ``x`` in LUFS (see :func:`loudness_and_method`: mono, or ``(channels, n)`` with BS.1770
+    channel ``weights``); silence is :data:`SILENT_LUFS`."""
+    return loudness_and_method(x, sr, weights)[0]
 
 
 # ---------------------------------------------------------------- silero-vad

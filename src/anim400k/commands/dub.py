@@ -22,7 +22,9 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "--out", help="Dubbed video (or, with --dataset, output folder)."),
         subtitles: Path = typer.Option(None, "--subtitles", help="EN subtitles of the source audio (SRT/VTT/ASS)."),
         stream: str = typer.Option(
-            str(_D.stream), "--stream", help="Source audio stream: language tag or audio index."
+            str(_D.stream), "--stream",
+            help="Source audio stream: language tag or audio index (no stream tagged so: the one untagged "
+            "stream, or the one titled with the language; else refused).",
         ),
         tts: str = typer.Option(
             _D.tts, "--tts",

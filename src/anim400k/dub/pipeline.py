@@ -21,9 +21,11 @@ import numpy as np
 from ..errors import InputError
 from ..model import Segment
 from ..signal import ANALYSIS_SR, resample
+from ..signal import loudness as lufs
 from ..translate.base import Line, Translator
 from ..tts.base import Synthesizer
 from .condense import get_condenser
+from .mix import SILENT_LUFS
 from .options import DubOptions
 from .place import mix_down, pitch_shifts, place_lines
 from .report import DubReport
@@ -116,15 +118,27 @@ def dub_audio(
     tts: Synthesizer,
     options: DubOptions | None = None,
     source: str = "",
+    *,
+    source_lufs: float | None = None,
+    out_channels: int = 1,
+    require_speech: bool = False,
 ) -> DubResult:
-    """Dub one mono source track ``mix`` (float32 at ``sr``); returns the dubbed track and a report."""
+    """Dub one mono source track ``mix`` (float32 at ``sr``); returns the dubbed track and a report.
+
+    The dubbed track is mono; it is mastered so that ``out_channels`` copies of it (the channels of
+    the track that will be written) have the loudness ``source_lufs`` (the source's BS.1770 loudness
+    over its own channels; default: that of ``mix``). With ``require_speech`` a source in which no
+    speech is found raises :class:`InputError` (naming ``source``) right after segmentation;
+    otherwise it is a problem of the report and the dub is the backing alone.
+    """
     options = options or DubOptions()
     with _progress_bar(options.progress) as bar:
-        return _dub_audio(mix, sr, translator, tts, options, source, bar)
+        return _dub_audio(mix, sr, translator, tts, options, source, bar, source_lufs, out_channels, require_speech)
 
 
 def _dub_audio(
-    mix: np.ndarray, sr: int, translator: Translator, tts: Synthesizer, options: DubOptions, source: str, bar: Any
+    mix: np.ndarray, sr: int, translator: Translator, tts: Synthesizer, options: DubOptions, source: str, bar: Any,
+    source_lufs: float | None = None, out_channels: int = 1, require_speech: bool = False,
 ) -> DubResult:
     laps = _Laps(bar)
     mix = np.asarray(mix, dtype=np.float32)
@@ -142,6 +156,8 @@ def _dub_audio(
     laps.lap("separate")
     vocals16 = _resample(vocals, sr, ANALYSIS_SR)
     segments = find_segments(vocals16, options) if n >= sr // 2 else []
+    if not segments and require_speech:
+        raise InputError("no speech found in the source audio; nothing to dub", source or None)
     laps.lap("segment")
     profiles = speaker_profiles(vocals16, ANALYSIS_SR, segments) if options.match_pitch or tts.name != "espeak" else {}
     laps.lap("profile")
@@ -157,7 +173,7 @@ def _dub_audio(
     laps.lap("pitch")
     speech = place_lines(mix, vocals, backing, sr, segments, spoken, shifts, options, report)
     laps.lap("fit")
-    dubbed, speech_out = mix_down(mix, backing, speech, sr, report)
+    dubbed, speech_out = mix_down(mix, backing, speech, sr, report, source_lufs, out_channels)
     laps.lap("mix")
     report.seconds = laps.timings
     return DubResult(dubbed, speech_out, backing, vocals, segments, report)
@@ -265,6 +281,24 @@ def _refuse_overwriting_inputs(video: Path, out: str | Path, options: DubOptions
     )
 
 
+def _decode_source(video: Path, stream: Any, audio_index: int, sr: int) -> tuple[np.ndarray, float]:
+    """The source stream's mono downmix (``media``'s normalised weights) and its BS.1770 loudness (LUFS)
+    over its own channels (L/R/C 1.0, surrounds 1.41, LFE left out), from one decode."""
+    from ..media import decode_audio
+    from ..media.audio import channel_names, downmix_weights, loudness_weights
+
+    audio = decode_audio(video, audio_index, sr=sr, mono=False)
+    names = channel_names(stream)
+    if len(names) != audio.shape[0]:  # the decoder's layout differs from the header's
+        import av
+
+        names = [c.name for c in av.AudioLayout(audio.shape[0]).channels]
+    source_lufs = lufs(audio, sr, loudness_weights(names))
+    mix = audio[0] if audio.shape[0] == 1 else (downmix_weights(names) @ audio).astype(np.float32)
+    del audio
+    return mix, source_lufs
+
+
 #: the files ``--stems DIR`` writes, ``DIR/NAME.wav``
 STEM_NAMES = ("backing", "vocals", "dub_speech", "dub_mix")
 
@@ -275,7 +309,8 @@ def dub(video: str | Path, out: str | Path, options: DubOptions | None = None, *
     Also writes the SRT of what was spoken (``options.srt``), the JSON report
     (``options.report``) and the stems (``options.stems``) when asked.
     """
-    from ..media import decode_audio, mux_audio_track, probe, select_audio_stream, write_audio
+    from ..media import check_mux, mux_audio_track, probe, write_audio
+    from ..media.probe import select_source_stream
 
     options = dataclasses.replace(options or DubOptions(), **overrides)
     video = Path(video)
@@ -289,27 +324,28 @@ def dub(video: str | Path, out: str | Path, options: DubOptions | None = None, *
     info = probe(video)
     if not info.audio_streams:
         raise InputError("the video has no audio stream to dub", video)
-    problems: list[str] = []
-    try:
-        stream = select_audio_stream(info, options.stream)
-    except InputError:
-        if options.stream != "jpn":
-            raise
-        stream = info.audio_streams[0]
-        problems.append(f"no 'jpn' audio stream; dubbed the first audio stream ({stream.language or 'und'})")
+    stream, note = select_source_stream(info, options.stream)
+    problems: list[str] = [note] if note else []
     sr = int(stream.sample_rate or 48000)
     audio_index = info.audio_streams.index(stream)
+    out_channels = 1 if (stream.channels or 1) == 1 else 2  # stereo dub for stereo and surround sources
+    check_mux(video, out, channels=out_channels, sr=sr)  # an output that cannot take the streams fails now
     translator = make_translator(options, video)
     tts = make_synthesizer(options)
     t_start = time.perf_counter()
-    mix = decode_audio(video, audio_index, sr=sr, mono=True)
+    mix, source_lufs = _decode_source(video, stream, audio_index, sr)
     decode_s = time.perf_counter() - t_start
-    result = dub_audio(mix, sr, translator, tts, options, source=str(video))
+    if source_lufs <= SILENT_LUFS:
+        raise InputError(f"audio stream {audio_index} ({stream.language or 'und'}) is silent "
+                         f"(below {SILENT_LUFS:.0f} LUFS): nothing to dub", video)
+    result = dub_audio(mix, sr, translator, tts, options, source=str(video), source_lufs=source_lufs,
+                       out_channels=out_channels, require_speech=True)
     report = result.report
     report.problems[:0] = problems
     _check_coverage(translator, report.duration, report, options.subtitles or str(video))
     t_mux = time.perf_counter()
-    mux_audio_track(video, result.audio, sr, out, language="eng", default=True, title="English (dub)")
+    track = np.stack([result.audio] * out_channels) if out_channels > 1 else result.audio
+    mux_audio_track(video, track, sr, out, language="eng", default=True, title="English (dub)")
     report.output = str(out)
     report.seconds = {
         "decode": round(decode_s, 3),

@@ -117,18 +117,32 @@ def _fitted(audio: np.ndarray, fit: Fit, semis: float, seg: Segment, limit: floa
 
 
 def mix_down(
-    mix: np.ndarray, backing: np.ndarray, speech: np.ndarray, sr: int, report: DubReport
+    mix: np.ndarray,
+    backing: np.ndarray,
+    speech: np.ndarray,
+    sr: int,
+    report: DubReport,
+    source_lufs: float | None = None,
+    out_channels: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The dubbed track (backing + speech, mastered to the source's loudness) and the speech at ``sr``;
-    records the loudness of both tracks and the ratio the listener gets per line (after mastering)."""
+    records the loudness of both tracks and the ratio the listener gets per line (after mastering).
+
+    ``source_lufs`` is the source's BS.1770 loudness over its own channels (default: that of the mono
+    ``mix``). The dub is written as ``out_channels`` copies of the returned mono track, so its
+    per-channel target is ``source_lufs - 10 log10(out_channels)``: a stereo dub whose two channels
+    are the same measures 3.01 LU above either one, and then equals the source.
+    """
     n = len(mix)
     speech_out = resample(speech, SPEECH_SR, sr, "soxr_hq")
     speech_out = np.pad(speech_out[:n], (0, max(0, n - len(speech_out))))
-    report.source_lufs = lufs(mix, sr)
-    dubbed, _ = mixing.master(backing + speech_out, sr, report.source_lufs)
+    report.source_lufs = lufs(mix, sr) if source_lufs is None else float(source_lufs)
+    spread_db = 10 * np.log10(max(1, out_channels))
+    dubbed, _ = mixing.master(backing + speech_out, sr, report.source_lufs - spread_db)
     for rec in report.spoken_lines:
         a, b = int(round((rec.speech_start or 0.0) * sr)), int(round((rec.speech_end or 0.0) * sr))
         if b - a > 0:
             rec.dub_ratio_db = round(fit_mix(dubbed[a:b], speech_out[a:b], backing[a:b], sr).ratio_db, 2)
-    report.output_lufs = lufs(dubbed, sr)
+    out_lufs = lufs(dubbed, sr)
+    report.output_lufs = out_lufs + spread_db if out_lufs > mixing.SILENT_LUFS else out_lufs
     return dubbed, speech_out

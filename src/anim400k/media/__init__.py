@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .audio import cut_audio_clips, decode_audio, parse_bitrate, write_audio
 from .frames import even_size, extract_frames, frame_spans
-from .mux import mux_audio_track
+from .mux import check_mux, mux_audio_track
 from .probe import MediaInfo, StreamInfo, normalize_language, probe, select_audio_stream
 from .video import cut_video_clips, default_workers, plan_pieces
 
@@ -22,6 +22,7 @@ __all__ = [
     "frame_spans",
     "plan_pieces",
     "mux_audio_track",
+    "check_mux",
     "decode_audio",
     "normalize_language",
     "parse_bitrate",

@@ -12,7 +12,7 @@ import numpy as np
 from ..errors import InputError
 from ..fsutil import atomic_path
 from ..signal import fit_length as _fit_length  # media/video.py and mux.py import it from here
-from .probe import container_origin, open_input, probe, select_audio_stream
+from .probe import StreamInfo, container_origin, open_input, probe, select_audio_stream, timeline_length
 
 # Containers whose header duration is exact (so a much shorter decode means a truncated file).
 _EXACT_DURATION_FORMATS = ("matroska", "webm", "mov", "mp4", "wav", "flac", "ogg")
@@ -52,6 +52,31 @@ def downmix_weights(channel_names: Sequence[str]) -> np.ndarray:
     if not w.sum():
         w = np.ones(len(channel_names), dtype=np.float32)
     return w / w.sum()
+
+
+# BS.1770 loudness weight of each channel (by FFmpeg name): surrounds 1.41, LFE 0, others 1.
+_SURROUNDS = ("SL", "SR")
+_BACKS = ("BL", "BR")
+
+
+def channel_names(stream: StreamInfo) -> list[str]:
+    """FFmpeg's names of an audio stream's channels in decoding order (``FL FR FC LFE SL SR`` for 5.1)."""
+    import av
+
+    if stream.layout:
+        try:
+            return [c.name for c in av.AudioLayout(stream.layout).channels]
+        except (ValueError, av.FFmpegError):
+            pass
+    return [c.name for c in av.AudioLayout(int(stream.channels or 1)).channels]
+
+
+def loudness_weights(channel_names: Sequence[str]) -> list[float]:
+    """BS.1770 channel weights for :func:`anim400k.signal.loudness`: 1.0 for front channels (L, R, C),
+    1.41 for the surrounds (side, or back when the layout has no side pair, as 5.1(back)), 0 for LFE."""
+    names = list(channel_names)
+    surrounds = _SURROUNDS if any(n in _SURROUNDS for n in names) else _BACKS
+    return [0.0 if n.startswith("LFE") else 1.41 if n in surrounds else 1.0 for n in names]
 
 
 def decode_audio(
@@ -159,7 +184,7 @@ def _tagged_duration(st: Any) -> float | None:
         return None
     try:
         h, m, sec = str(tag).split(":")
-        return int(h) * 3600 + int(m) * 60 + float(sec)
+        return timeline_length(st.container, int(h) * 3600 + int(m) * 60 + float(sec))
     except ValueError:
         return None
 
@@ -270,9 +295,9 @@ def add_audio_stream(out: Any, codec: str, sr: int, channels: int, bitrate: int 
 
 
 def audio_frames(
-    data: np.ndarray, sr: int, layout: str, sample_fmt: str = "fltp", block: int = 1 << 16
+    data: np.ndarray, sr: int, layout: str, sample_fmt: str = "fltp", block: int = 1 << 16, first_pts: int = 0
 ) -> Iterator[Any]:
-    """Yield PyAV frames (``block`` samples each, pts in 1/sr) from a ``(channels, n)`` float array."""
+    """Yield PyAV frames (``block`` samples each, pts in 1/sr from ``first_pts``) from ``(channels, n)`` floats."""
     import av
 
     clipped = np.clip(data, -1.0, 1.0)
@@ -284,7 +309,7 @@ def audio_frames(
             sample_fmt, arr = "fltp", np.ascontiguousarray(chunk)
         frame = av.AudioFrame.from_ndarray(arr, format=sample_fmt, layout=layout)
         frame.sample_rate = sr
-        frame.pts = i
+        frame.pts = first_pts + i
         frame.time_base = Fraction(1, sr)
         yield frame
 
@@ -334,4 +359,4 @@ def cut_audio_clips(
                       "audio-clip")
 
 
-__all__ = ["cut_audio_clips", "decode_audio", "write_audio", "parse_bitrate"]
+__all__ = ["channel_names", "cut_audio_clips", "decode_audio", "loudness_weights", "parse_bitrate", "write_audio"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,7 @@ class StreamInfo:
     height: int | None = None
     frame_rate: float | None = None
     default: bool = False
+    layout: str | None = None  # audio: FFmpeg's channel layout name ("stereo", "5.1(side)" ...)
 
 
 @dataclass(frozen=True)
@@ -123,14 +125,31 @@ def container_origin(container: Any) -> float:
     return float(st) / 1_000_000 if st is not None else 0.0
 
 
+def ends_from_zero(container: Any) -> bool:
+    """Whether ``container``'s header durations are end times counted from 0, not from its start time.
+
+    Matroska has no start offset: its Segment Duration and the per-track ``DURATION`` tags that
+    FFmpeg writes are the end of the last block, so in a file whose streams start at 2.78 s (remuxed
+    from MPEG-TS) they exceed the streams' length by 2.78 s. MP4 and MPEG-TS state the length.
+    """
+    return "matroska" in (container.format.name or "").split(",")
+
+
+def timeline_length(container: Any, seconds: float | None) -> float | None:
+    """A header duration of ``container`` as a length from its start time (:func:`container_origin`)."""
+    if seconds is None or not ends_from_zero(container):
+        return seconds
+    return max(0.0, seconds - container_origin(container))
+
+
 def _stream_duration(stream: Any) -> float | None:
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
     tag = (stream.metadata or {}).get("DURATION") or (stream.metadata or {}).get("duration")
-    if tag:  # Matroska writes "HH:MM:SS.nnnnnnnnn" tags
+    if tag:  # Matroska writes "HH:MM:SS.nnnnnnnnn" tags: the track's end time
         with contextlib.suppress(ValueError):
             h, m, s = tag.split(":")
-            return int(h) * 3600 + int(m) * 60 + float(s)
+            return timeline_length(stream.container, int(h) * 3600 + int(m) * 60 + float(s))
     return None
 
 
@@ -155,6 +174,8 @@ def _stream_info(stream: Any) -> StreamInfo:
     if kind == "audio" and cc is not None:
         info["channels"] = cc.channels or None
         info["sample_rate"] = cc.sample_rate or None
+        layout = getattr(cc, "layout", None)
+        info["layout"] = (layout.name if layout is not None and layout.nb_channels else None) or None
     if kind == "video" and cc is not None:
         info["width"] = cc.width or None
         info["height"] = cc.height or None
@@ -170,7 +191,8 @@ def probe(path: str | Path) -> MediaInfo:
     """
     with open_input(path) as container:
         streams = [_stream_info(s) for s in container.streams]
-        duration = float(container.duration) / 1_000_000 if container.duration is not None else None
+        duration = timeline_length(container, float(container.duration) / 1_000_000) \
+            if container.duration is not None else None
         if duration is None:
             durations = [s.duration for s in streams if s.duration]
             duration = max(durations) if durations else None
@@ -229,3 +251,73 @@ def select_audio_stream(info: MediaInfo, selector: str | int) -> StreamInfo:
         present = ", ".join(s.language or "und" for s in audio)
         raise InputError(f"has no '{selector}' audio stream (audio languages: {present})", info.path)
     return next((s for s in matches if s.default), matches[0])
+
+
+#: Names of languages in their own script, found anywhere in a stream title.
+_NATIVE_NAMES = {"日本語": "jpn", "にほんご": "jpn", "英語": "eng"}
+#: Two-letter words of a title that name a language (others, like 'it' or 'de', are ordinary words).
+_TITLE_CODES = frozenset({"jp", "ja"})
+
+
+def title_languages(title: str | None) -> set[str]:
+    """The known languages (ISO 639-2) a stream title names (``'Japanese 5.1'``, ``'JPN'``, ``'日本語'``: jpn)."""
+    if not title:
+        return set()
+    found = {code for name, code in _NATIVE_NAMES.items() if name in title}
+    words = [w for w in re.split(r"[\W_]+", title.lower()) if w]
+    for word in words:
+        code = _CANONICAL.get(word) if len(word) >= 3 or word in _TITLE_CODES or len(words) == 1 else None
+        if code is not None:
+            found.add(code)
+    return found
+
+
+def _describe_audio(info: MediaInfo) -> str:
+    """``0: jpn 'Japanese', 1: und`` (audio-stream index, language, title) for one-line messages."""
+    parts = []
+    for i, s in enumerate(info.audio_streams):
+        title = f" {s.title!r}" if s.title else ""
+        parts.append(f"{i}: {s.language or 'und'}{title}")
+    return ", ".join(parts)
+
+
+def select_source_stream(
+    info: MediaInfo, selector: str | int, option: str = "--stream"
+) -> tuple[StreamInfo, str | None]:
+    """The audio stream to work on, and a note when it was not tagged with the wanted language.
+
+    An index, or a language tag some stream carries, picks as :func:`select_audio_stream`. When no
+    stream is tagged with the language, only streams that are neither tagged with another known
+    language nor titled with one are candidates: the one whose title names the language
+    (``'Japanese 5.1'``, ``'日本語'``, ``'JPN'``) if exactly one does, else the only candidate.
+    Otherwise (several untagged streams, or only streams in other languages) it raises
+    :class:`InputError` in one line listing the audio streams (index, language, title) and
+    suggesting ``{option} N``.
+    """
+    if isinstance(selector, int) or str(selector).strip().isdigit():
+        return select_audio_stream(info, selector), None
+    audio = info.audio_streams
+    if not audio:
+        raise InputError("has no audio stream", info.path)
+    want = normalize_language(selector)
+    if any(s.language == want for s in audio):
+        return select_audio_stream(info, selector), None
+
+    def other(s: StreamInfo) -> bool:
+        named = title_languages(s.title)
+        tagged_other = s.language in _KNOWN_LANGUAGES and s.language != want
+        return tagged_other or (bool(named - {want}) and want not in named)
+
+    candidates = [s for s in audio if not other(s)]
+    titled = [s for s in candidates if want in title_languages(s.title)]
+    chosen = titled[0] if len(titled) == 1 else candidates[0] if len(candidates) == 1 else None
+    if chosen is None:
+        why = ("several audio streams could be it" if candidates else "its only audio stream is in another language"
+               if len(audio) == 1 else "every audio stream is in another language")
+        raise InputError(f"no audio stream is tagged '{selector}' and {why} (audio streams: {_describe_audio(info)}): "
+                         f"pass {option} N to use audio stream N", info.path)
+    i = audio.index(chosen)
+    how = f"titled {chosen.title!r}" if chosen in titled else (
+        "the only audio stream" if len(audio) == 1 else "the only one not in another language")
+    tag = f"tagged '{chosen.language}'" if chosen.language else "untagged"
+    return chosen, f"no '{selector}' audio stream; used audio stream {i} ({tag}, {how})"
