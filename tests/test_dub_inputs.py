@@ -14,6 +14,7 @@ from anim400k.cli import main
 from anim400k.dub.pipeline import DubOptions, dub
 from anim400k.errors import InputError
 from anim400k.media import decode_audio
+from anim400k.synth.writer import copy_subtitles
 
 SR = 48000
 
@@ -28,13 +29,7 @@ def write_audio_file(path: Path, channels: np.ndarray, layout: str, language: st
         if title:
             st.metadata["title"] = title
         if srt is not None:
-            with av.open(str(srt)) as sub:
-                ins = sub.streams.subtitles[0]
-                sst = out.add_stream_from_template(ins)
-                for pkt in sub.demux(ins):
-                    if pkt.dts is not None:
-                        pkt.stream = sst
-                        out.mux(pkt)
+            copy_subtitles(out, srt, None)
         pcm = np.ascontiguousarray((np.clip(channels, -1, 1).T * 32767).round().astype(np.int16).reshape(1, -1))
         frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout=layout)
         frame.sample_rate, frame.pts, frame.time_base = SR, 0, Fraction(1, SR)

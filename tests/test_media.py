@@ -12,6 +12,7 @@ import pytest
 
 from anim400k import media
 from anim400k.errors import InputError
+from anim400k.synth.writer import copy_subtitles
 
 DUR = 6.0
 FPS = 24
@@ -663,13 +664,7 @@ def _with_chapters_and_tags(path: Path, srt: Path | None = None) -> Path:
         st = out.add_stream("aac", rate=16000, layout="mono")
         st.metadata["language"] = "jpn"
         if srt is not None:
-            with av.open(str(srt)) as sub:
-                ins = sub.streams.subtitles[0]
-                sst = out.add_stream_from_template(ins)
-                for pkt in sub.demux(ins):
-                    if pkt.dts is not None:
-                        pkt.stream = sst
-                        out.mux(pkt)
+            copy_subtitles(out, srt, None)
         frame = av.AudioFrame.from_ndarray(_tone(JP_TONE, 16000, 2.0, 1), format="fltp", layout="mono")
         frame.sample_rate, frame.pts = 16000, 0
         out.mux(st.encode(frame))

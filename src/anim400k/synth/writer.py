@@ -93,7 +93,7 @@ def write_episode_media(
                 st.metadata["title"] = tr.title
                 ast.append(st)
             if subtitles is not None:
-                _copy_subtitles(out, subtitles, subtitle_language)
+                copy_subtitles(out, subtitles, subtitle_language)
             data = [
                 _to_s16(t.samples) if audio_codec == "flac" else np.asarray(t.samples, np.float32)
                 for t in tracks
@@ -125,13 +125,15 @@ def write_episode_media(
                     out.mux(pkt)
 
 
-def _copy_subtitles(out: av.container.OutputContainer, srt: str | Path, language: str) -> None:
-    """Remux the events of an SRT file into ``out`` as a subtitle stream (no re-encoding)."""
+def copy_subtitles(out: av.container.OutputContainer, srt: str | Path, language: str | None = "eng") -> None:
+    """Remux the events of an SRT file into ``out`` as a subtitle stream (no re-encoding), tagged
+    ``language`` (None: untagged). PyAV cannot encode text subtitles, but it can copy their packets."""
     with av.open(str(srt)) as src:
         ins = src.streams.subtitles[0]
         st = out.add_stream_from_template(ins)
-        st.metadata["language"] = language
-        st.metadata["title"] = "English subtitles" if language == "eng" else language
+        if language is not None:
+            st.metadata["language"] = language
+            st.metadata["title"] = "English subtitles" if language == "eng" else language
         for pkt in src.demux(ins):
             if pkt.dts is None:
                 continue
