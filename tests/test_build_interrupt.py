@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -87,6 +88,31 @@ def test_ctrl_c_stops_the_workers_says_how_to_resume_and_resume_leaves_no_proces
     report = json.loads((out / "build_report.json").read_text())
     assert sum(len(e["skipped_stages"]) for e in report["episodes"]) >= kept
     assert not list(out.rglob(".*.part*"))
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc (Linux)")
+def test_pool_workers_die_with_a_sigkilled_driver(short_manifest: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = start_build(short_manifest, out)
+    try:
+        deadline = time.monotonic() + 240
+        workers: list[str] = []
+        while proc.poll() is None and time.monotonic() < deadline:
+            workers = [m for m in group_members(proc.pid) if "spawn_main" in m]
+            if len(workers) == 2 and stages_done(out) >= 1:  # both workers up and busy with tasks
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None and len(workers) == 2, "the build finished before its driver could be killed"
+        os.kill(proc.pid, signal.SIGKILL)  # only the driver, as the OOM killer or `kill -9 PID` does
+        proc.communicate(timeout=30)
+        deadline = time.monotonic() + 10
+        while group_members(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        # the workers (and multiprocessing's resource tracker, once their pipes closed) are gone
+        assert group_members(proc.pid) == [], "workers outlived a SIGKILLed driver"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc (Linux)")

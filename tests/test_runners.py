@@ -114,3 +114,32 @@ def test_make_runner_kinds() -> None:
         pool.close()
     with pytest.raises(ValueError, match="unknown runner"):
         make_runner("slurm", 2)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's")
+def test_workers_outlive_the_thread_that_submitted_their_first_task(short_manifest: Path, tmp_path: Path) -> None:
+    """Linux sends the parent-death signal when the *thread* that started a worker ends: a task submitted
+    from a short-lived thread (as a retry is, from a pool's management thread) must not doom the worker."""
+    import threading
+
+    ctx = contexts(short_manifest, tmp_path / "out")[0]
+    runner = LocalRunner(1, retries=0)  # a killed worker would fail the next task, not be retried
+    try:
+        first = threading.Thread(target=lambda: runner.submit("probe", ctx).result(timeout=300))
+        first.start()
+        first.join()
+        pids = list(runner._pool._processes)  # noqa: SLF001
+        artifact, _s, _c = runner.submit("probe", ctx).result(timeout=300)
+        assert Path(artifact).is_file()
+        assert list(runner._pool._processes) == pids  # noqa: SLF001 - the same worker ran both tasks
+    finally:
+        runner.close()
+
+
+def test_a_worker_exits_when_its_driver_is_gone() -> None:
+    """The portable fallback: a worker whose parent is not the driver it was started by exits at once."""
+    code = ("import os, sys; from anim400k.dataset.runners import _die_with_driver; "
+            "_die_with_driver(os.getppid() + 1); print('alive')")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ})
+    assert proc.returncode == 1 and "alive" not in proc.stdout

@@ -406,6 +406,98 @@ def test_disk_full_during_a_stage_is_one_line_and_keeps_the_catalog(short_manife
     assert not (out / "anim400k_annotations.json").exists()
 
 
+def _full_disk(monkeypatch: pytest.MonkeyPatch, full: bool = True) -> None:
+    """Make :func:`anim400k.fsutil.disk_looks_full` see a full (or a roomy) disk."""
+    import shutil
+
+    free = 4096 if full else 10 << 30
+    usage = shutil._ntuple_diskusage(1 << 30, (1 << 30) - free, free)
+    monkeypatch.setattr(shutil, "disk_usage", lambda _p: usage)
+
+
+def test_a_writer_that_lost_the_errno_on_a_full_disk_says_enospc_naming_the_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import soundfile as sf
+
+    from anim400k.fsutil import atomic_path
+
+    dest = tmp_path / "ja.16k.flac"
+    _full_disk(monkeypatch, full=False)  # a libsndfile error on a disk with room is not a full disk
+    with pytest.raises(sf.LibsndfileError), atomic_path(dest):
+        raise sf.LibsndfileError(2)  # what soundfile raises when a FLAC write hits ENOSPC: "System error."
+    _full_disk(monkeypatch)
+    with pytest.raises(OSError, match="No space left") as info, atomic_path(dest):
+        raise sf.LibsndfileError(2)
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(dest)
+    assert isinstance(info.value.__cause__, sf.LibsndfileError)
+    _full_disk(monkeypatch, full=False)
+    with pytest.raises(OSError) as info, atomic_path(dest) as tmp:  # a write that names no file (file.write)
+        raise OSError(errno.ENOSPC, "No space left on device")
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(dest) and not tmp.exists()
+    with pytest.raises(InputError), atomic_path(dest):  # the project's own errors pass unchanged
+        raise InputError("bad", dest)
+    assert not list(tmp_path.iterdir())
+
+
+def test_disk_full_in_the_audio_stage_is_one_line_and_records_nothing(short_manifest: Path, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch,
+                                                                      capsys: pytest.CaptureFixture) -> None:
+    import soundfile as sf
+
+    def write(*_a: object, **_k: object) -> None:
+        raise sf.LibsndfileError(2)
+
+    monkeypatch.setattr(sf, "write", write)
+    _full_disk(monkeypatch)
+    out = tmp_path / "out"
+    rc, text = run_cli(["build", str(short_manifest), "--out", str(out), "--no-progress", "--jobs", "1"], capsys)
+    assert rc == 2, text
+    line = one_line_error(text)
+    assert line.startswith("anim400k: error: the disk is full: stage audio of test_show/1 could not write "), line
+    assert "ja.16k.flac (No space left on device)" in line and "run the same command again" in line
+    with sqlite3.connect(out / "catalog.sqlite") as db:
+        rows = db.execute("SELECT stage, status FROM stages").fetchall()
+    assert rows == [("probe", "done")]  # nothing recorded for the audio stage
+    assert not list(out.rglob(".*.part*"))
+
+
+def test_disk_full_writing_the_release_is_one_line_and_a_resume_drops_the_stale_error_log(
+        short_manifest: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    import dataclasses
+
+    from anim400k import release
+    from anim400k.dataset import stages
+    from anim400k.fsutil import atomic_path
+
+    out = tmp_path / "out"
+    argv = ["build", str(short_manifest), "--out", str(out), "--no-progress", "--jobs", "1", "--no-video-clips"]
+    target = stages.STAGE_BY_NAME["sync"]
+
+    def boom(ctx):  # noqa: ANN001, ANN202
+        raise RuntimeError("boom")
+
+    with monkeypatch.context() as m:  # first run: an internal error leaves each episode an error.log
+        m.setitem(stages.STAGE_BY_NAME, "sync", dataclasses.replace(target, fn=boom))
+        rc, text = run_cli(argv, capsys)
+    assert rc == 2, text
+    logs = sorted(out.glob("work/*/*/error.log"))
+    assert logs
+
+    def full_annotations(path, *_a, **_k):  # noqa: ANN001, ANN202
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(b"{")
+            raise OSError(errno.ENOSPC, "No space left on device")  # as a file's write() says it: no name
+
+    monkeypatch.setattr(release, "write_annotations", full_annotations)
+    rc, text = run_cli(argv, capsys)  # resumed: every episode now succeeds, then the release fills the disk
+    assert rc == 2, text
+    line = one_line_error(text)
+    assert line.startswith("anim400k: error: the disk is full: writing the release could not write "), line
+    assert f"{out / 'anim400k_annotations.json'} (No space left on device)" in line and "run the same" in line
+    assert not [p for p in logs if p.exists()], "a stale error.log outlived the episode's success"
+    assert not (out / "anim400k_annotations.json").exists() and not list(out.glob(".*.part*"))
+
+
 def test_mark_failed_survives_a_full_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cat = Catalog(tmp_path / "catalog.sqlite")
     cat.mark_done("s/1", "probe", "c", None, 1.0)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -34,13 +36,52 @@ def mkdtemp_like_mkdir(prefix: str, suffix: str | None = None, dir: str | Path |
     return path
 
 
+#: free bytes below which a write that failed is taken to have failed for want of space (an encoder's
+#: last buffer did not fit): libsndfile says only "System error." where the OS said ENOSPC
+FULL_DISK_FREE_BYTES = 1 << 20
+
+
+def disk_looks_full(folder: str | Path) -> bool:
+    """True when the file system holding ``folder`` has (almost) no space left for this user."""
+    try:
+        return shutil.disk_usage(folder).free < FULL_DISK_FREE_BYTES
+    except OSError:
+        return False
+
+
+def _as_disk_full(exc: BaseException, path: Path, tmp: Path) -> OSError | None:
+    """``exc``, raised while writing ``tmp`` for ``path``, as an ENOSPC :class:`OSError` naming ``path``.
+
+    None when it is not about a full disk: an error that says ENOSPC/EDQUOT (also in its cause),
+    or a library error that lost the errno (soundfile's ``LibsndfileError: System error.``)
+    while the disk has no room left (checked before the partial file is deleted). Errors of
+    this project (:class:`~anim400k.errors.AnimError`) are kept as they are.
+    """
+    from .errors import AnimError, is_disk_full
+
+    if not isinstance(exc, Exception) or isinstance(exc, AnimError):
+        return None
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT) and exc.filename == str(path):
+        return None  # already says it all
+    if is_disk_full(exc):
+        code = exc.errno if isinstance(exc, OSError) and exc.errno == errno.EDQUOT else errno.ENOSPC
+    elif disk_looks_full(tmp.parent):
+        code = errno.ENOSPC
+    else:
+        return None
+    return OSError(code, os.strerror(code), str(path))
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds.
 
     The temporary name keeps the final file's extension (or ``suffix``) so tools that
     pick a format from the extension (FFmpeg, soundfile) still work. A ``path`` that is a
-    folder, or below a file, raises :class:`InputError` before the block runs.
+    folder, or below a file, raises :class:`InputError` before the block runs. A block that
+    fails because the disk filled up raises ``OSError(ENOSPC)`` naming ``path`` (from the
+    original error), also when the writer lost the errno (see :func:`_as_disk_full`), so every
+    writer's full disk reads ``the disk is full: ... could not write PATH``.
     """
     from .errors import InputError
 
@@ -59,9 +100,12 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
         yield tmp_path
         os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; outputs follow the umask
         os.replace(tmp_path, path)
-    except BaseException:
+    except BaseException as exc:
+        full = _as_disk_full(exc, path, tmp_path)  # before the unlink frees the partial file's space
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
+        if full is not None:
+            raise full from exc
         raise
 
 

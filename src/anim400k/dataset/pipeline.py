@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from ..errors import DiskFull, InputError, disk_full_path, is_disk_full
 from ..fsutil import folder_lock, remove_temps, under
 from .catalog import CATALOG_FILE, Catalog
 from .context import EpisodeContext
@@ -99,12 +99,33 @@ def _build_locked(manifest: Manifest, contexts: dict[str, EpisodeContext], out: 
         except KeyboardInterrupt as exc:
             raise _interrupted(catalog, contexts, out_dir) from exc
         _remove_stale_parts(out, contexts)  # left by workers killed mid-write (their tasks were re-run)
+        _remove_stale_error_logs(contexts, results)
         if mirror is not None:
             ok = [c for k, c in contexts.items() if results[k].ok]
             pull_for_release(mirror, ok, options.archive)
-        return finish_build(catalog, manifest, contexts, results, options, out)
+        try:
+            return finish_build(catalog, manifest, contexts, results, options, out)
+        except OSError as exc:
+            if not is_disk_full(exc):
+                raise
+            raise _release_disk_full(exc, catalog, out) from exc
     finally:
         catalog.close()
+
+
+def _release_disk_full(exc: OSError, catalog: Catalog, out: Path) -> DiskFull:
+    """One line for a release (annotations, archives, report) that filled the disk: where, and what is kept."""
+    kept = sum(1 for rec in catalog.records() if rec.status == "done")
+    where = disk_full_path(exc) or out
+    return DiskFull(f"the disk is full: writing the release could not write {where} ({exc.strerror or exc}); "
+                    f"free space there and run the same command again ({kept} finished stage(s) are kept)")
+
+
+def _remove_stale_error_logs(contexts: dict[str, EpisodeContext], results: dict[str, EpisodeResult]) -> None:
+    """Delete the ``error.log`` (an earlier run's internal error) of each episode that has now succeeded."""
+    for key, ctx in contexts.items():
+        if results[key].ok:
+            (Path(ctx.work_dir) / "error.log").unlink(missing_ok=True)
 
 
 def _interrupted(catalog: Catalog, contexts: dict[str, EpisodeContext], out_dir: str) -> BuildInterrupted:

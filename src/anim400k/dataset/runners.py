@@ -3,6 +3,7 @@
 Every runner has the same methods: ``submit(stage, ctx) -> Future``, ``close()`` (wait for
 running tasks, then release every worker) and ``terminate()`` (Ctrl-C: stop and reap the
 workers at once). Pool workers ignore SIGINT: the driver handles Ctrl-C for them.
+Pool workers also die with the driver, even when it is killed with SIGKILL (see :func:`_die_with_driver`).
 Workers only compute and write artifacts (large audio stays in the episode's work folder,
 never in a runner's message channel); the driver alone writes the catalog. When the output
 is a URL, every runner's task stages its episode in its own machine's staging folder and
@@ -18,8 +19,11 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import signal
+import sys
 import tempfile
 import threading
+import time
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
@@ -111,12 +115,55 @@ class InlineRunner:
         """Nothing to stop (an interrupted stage stopped with the driver)."""
 
 
-def _worker_init(threads: int = 1) -> None:
-    import signal
+PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h): the signal this process gets when its parent thread dies
+#: seconds between a worker's checks that the driver still lives (the fallback where prctl is missing)
+WATCHDOG_INTERVAL = 0.5
 
+
+def _set_pdeathsig(sig: int) -> bool:
+    """Ask Linux to send ``sig`` to this process when the thread that started it ends; False elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0)) == 0
+    except (OSError, AttributeError):  # pragma: no cover - no libc or no prctl
+        return False
+
+
+def _die_with_driver(driver: int, interval: float = WATCHDOG_INTERVAL) -> None:
+    """Make this pool worker end when the driver process ``driver`` ends, however it ends (SIGKILL too).
+
+    Without this a worker of a killed driver runs on with parent 1 (blocked on its pipe, or
+    still writing files into ``--out`` after the driver's lock is gone). On Linux the kernel
+    kills it (``prctl(PR_SET_PDEATHSIG, SIGKILL)``); the signal follows the *thread* that
+    started the worker, so :class:`LocalRunner` starts every worker from one thread that lives
+    as long as the runner. Everywhere, a watchdog thread exits the worker once its parent is no
+    longer ``driver`` (``os.getppid()`` changes when the parent dies). A driver that is already
+    gone when this runs ends the worker at once.
+    """
+    _set_pdeathsig(signal.SIGKILL)
+    if os.getppid() != driver:  # the driver died before the death signal was armed
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            if os.getppid() != driver:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="anim400k-driver-watchdog", daemon=True).start()
+
+
+def _worker_init(threads: int = 1, driver: int | None = None) -> None:
+    """Set up a pool worker: die with the ``driver`` process, ignore Ctrl-C, one thread per library."""
     # Ctrl-C reaches the whole process group: the driver alone handles it (and stops the workers),
     # so a worker neither dies mid-write with a traceback nor hands KeyboardInterrupt back as a result.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if driver is not None:
+        _die_with_driver(driver)
     for key, value in {**WORKER_ENV, THREADS_ENV: str(max(1, threads))}.items():
         os.environ.setdefault(key, value)
     _simulate_node()
@@ -148,6 +195,12 @@ class LocalRunner:
 
     If a worker process dies (killed, out of memory), the pool is replaced and the tasks
     it was running are submitted again, up to ``retries`` times each.
+
+    Workers die with the driver (:func:`_die_with_driver`). A pool starts its workers in the
+    thread that submits to it, and Linux's parent-death signal follows that thread: so every
+    submission goes through one thread of the runner (``_spawner``), which lives until
+    :meth:`close`, never through a pool's short-lived management thread (a retry is submitted
+    from there) whose end would kill the replacement workers.
     """
 
     def __init__(self, jobs: int | None = None, retries: int = 2, threads: int = 1) -> None:
@@ -158,12 +211,13 @@ class LocalRunner:
         self._generation = 0
         self._closing = False
         self._pools: list[cf.ProcessPoolExecutor] = []  # every pool made, so close() reaps replaced ones too
+        self._spawner = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="anim400k-pool-submit")
         self._pool = self._new_pool()
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
         ctx = multiprocessing.get_context("spawn")
         pool = cf.ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx, initializer=_worker_init,
-                                      initargs=(self.threads,))
+                                      initargs=(self.threads, os.getpid()))
         self._pools.append(pool)
         return pool
 
@@ -174,14 +228,18 @@ class LocalRunner:
             self._pool = self._new_pool()
             self._generation += 1
 
-    def _submit(self, stage: str, ctx: EpisodeContext, out: cf.Future[tuple[str, float, float]], attempt: int) -> None:
+    def _pool_submit(self, stage: str, ctx: EpisodeContext) -> tuple[cf.Future[tuple[str, float, float]], int]:
+        """Submit to the current pool (replacing a broken one); runs in the ``_spawner`` thread."""
         with self._lock:
             try:
                 inner = self._pool.submit(execute_stage, stage, ctx)
             except BrokenProcessPool:
                 self._replace_pool(self._generation)
                 inner = self._pool.submit(execute_stage, stage, ctx)
-            generation = self._generation
+            return inner, self._generation
+
+    def _submit(self, stage: str, ctx: EpisodeContext, out: cf.Future[tuple[str, float, float]], attempt: int) -> None:
+        inner, generation = self._spawner.submit(self._pool_submit, stage, ctx).result()
 
         def done(f: cf.Future[tuple[str, float, float]]) -> None:
             if f.cancelled():
@@ -217,6 +275,7 @@ class LocalRunner:
             procs = list((getattr(pool, "_processes", None) or {}).values())
             pool.shutdown(wait=True, cancel_futures=True)
             _reap(procs)
+        self._spawner.shutdown(wait=True)
         _stop_resource_tracker()
 
     def terminate(self) -> None:
@@ -231,6 +290,7 @@ class LocalRunner:
                     p.terminate()
             pool.shutdown(wait=True, cancel_futures=True)
             _reap(procs)
+        self._spawner.shutdown(wait=True, cancel_futures=True)
         _stop_resource_tracker()
 
 
