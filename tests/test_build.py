@@ -345,3 +345,74 @@ def test_asr_backend_settings_are_in_the_asr_stage_key(built: tuple[Path, object
         assert all({"asr_en", "asr_ja", "align"} <= set(e.skipped_stages) for e in again.episodes)
     finally:
         stages._backend_config.cache_clear()
+
+
+def _ran(report: object) -> dict[str, set[str]]:
+    """The stages each episode of a build ran (did not skip)."""
+    return {e.key.split("/")[-1]: set(e.stage_seconds) for e in report.episodes}  # type: ignore[attr-defined]
+
+
+def test_changed_or_missing_outputs_redo_their_stage_and_dependents(built: tuple[Path, object],
+                                                                     short_manifest: Path, tmp_path: Path) -> None:
+    """Every output of a stage is checked on resume, not only its artifact: a truncated 16 kHz FLAC, a
+    deleted backing, a truncated transcript, an empty RTTM or a truncated clips.json redo the stage that
+    wrote it and those after it; a later re-run skips everything again."""
+    src, first = built
+    out = tmp_path / "copy"
+    shutil.copytree(src, out)
+    work = out / "work" / "test_show"
+    with open(work / "1" / "ja.16k.flac", "r+b") as f:
+        f.truncate(1000)
+    (work / "2" / "backing.flac").unlink()
+    report = build_dataset(short_manifest, out, OPTS)
+    assert not report.failed, report.failed
+    after_audio = {"audio", "sync", "asr_en", "asr_ja", "separate", "diarize", "align", "cut", "score"}
+    assert _ran(report) == {"1": after_audio, "2": {"separate", "diarize", "align", "cut", "score"}}
+    (work / "1" / "jp.rttm").write_text("")
+    with open(work / "2" / "en.transcript.json", "r+b") as f:
+        f.truncate(50)
+    report = build_dataset(short_manifest, out, OPTS)
+    assert not report.failed, report.failed
+    assert _ran(report) == {"1": {"diarize", "align", "cut", "score"}, "2": {"asr_en", "align", "cut", "score"}}
+    clips = work / "1" / "clips.json"
+    clips.write_bytes(clips.read_bytes()[:100])
+    report = build_dataset(short_manifest, out, OPTS)
+    assert not report.failed, report.failed
+    assert _ran(report) == {"1": {"align", "cut", "score"}, "2": set()}
+    assert _ran(build_dataset(short_manifest, out, OPTS)) == {"1": set(), "2": set()}
+    assert (out / ANNOTATIONS_FILE).read_bytes() == (src / ANNOTATIONS_FILE).read_bytes()
+    assert report.clips == first.clips  # type: ignore[attr-defined]
+
+
+def test_subtitle_edit_reruns_only_the_stages_that_read_subtitles(short_episodes: list, tmp_path: Path) -> None:
+    """A same-size subtitle edit ('promise' -> 'PROMISE' style) re-runs exactly subtitles, align, cut and score."""
+    eps = []
+    for i, e in enumerate(short_episodes):
+        subs = tmp_path / f"ep{i + 1}.srt"
+        shutil.copy(e.subtitles, subs)
+        eps.append({"episode": str(i + 1), "media": str(e.media), "subtitles": str(subs), "truth": str(e.truth)})
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(yaml.safe_dump({"shows": [{"key": "s", "episodes": eps}]}))
+    out = tmp_path / "out"
+    opts = BuildOptions(progress=False, video_clips=False)
+    assert not build_dataset(manifest, out, opts).failed
+    subs = tmp_path / "ep1.srt"
+    text = subs.read_text(encoding="utf-8")
+    edited = text.swapcase()
+    assert edited != text and len(edited.encode()) == len(text.encode())
+    subs.write_text(edited, encoding="utf-8")
+    report = build_dataset(manifest, out, opts)
+    assert not report.failed, report.failed
+    assert _ran(report) == {"1": {"subtitles", "align", "cut", "score"}, "2": set()}
+
+
+def test_corrupt_catalog_is_one_line_and_exit_2(short_manifest: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "catalog.sqlite").write_bytes(b"\x00garbage, not SQLite" * 500)
+    result = subprocess.run([sys.executable, "-m", "anim400k", "build", str(short_manifest), "--out", str(out),
+                             "--no-progress"], capture_output=True, text=True)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    line = [ln for ln in (result.stdout + result.stderr).splitlines() if "catalog.sqlite" in ln]
+    assert len(line) == 1 and "move it away" in line[0], result.stdout + result.stderr

@@ -56,3 +56,133 @@ def test_asr_stage_key_follows_backend_settings(tmp_path: Path) -> None:
     given = {"en": str(tmp_path / "en.json")}
     m = "/models/large-v3"
     assert keys(given, asr_model=m, asr_device="cuda")["asr_en"] == keys(given, asr_model=m, asr_device="cpu")["asr_en"]
+
+
+def test_done_requires_every_recorded_output_unchanged(tmp_path: Path) -> None:
+    """A stage's other outputs count too: a missing, truncated or same-size-edited one makes it not done."""
+    from anim400k.dataset.identity import HASH_LIMIT, output_identities
+
+    art, flac, big = tmp_path / "a.json", tmp_path / "x.flac", tmp_path / "big.flac"
+    art.write_text('{"k": "promise"}')
+    flac.write_bytes(b"f" * 100)
+    big.write_bytes(b"b" * (HASH_LIMIT + 1))
+    with Catalog(tmp_path / "c.sqlite") as cat:
+        def record() -> None:
+            cat.mark_done("s/1", "audio", "cfg", str(art), 1.0, output_identities(tmp_path, [art.name, flac.name,
+                                                                                              big.name]))
+        record()
+        assert cat.is_done("s/1", "audio", "cfg")
+        flac.unlink()
+        assert not cat.is_done("s/1", "audio", "cfg")
+        flac.write_bytes(b"f" * 100)
+        assert cat.is_done("s/1", "audio", "cfg")  # small files: the same content is the same file
+        flac.write_bytes(b"f" * 50)
+        assert not cat.is_done("s/1", "audio", "cfg")
+        flac.write_bytes(b"f" * 100)
+        art.write_text('{"k": "PROMISE"}')  # same size, other content
+        assert not cat.is_done("s/1", "audio", "cfg")
+        art.write_text('{"k": "promise"}')
+        assert cat.is_done("s/1", "audio", "cfg")
+        with open(big, "r+b") as f:  # a large file rewritten in place: its modification time changes
+            f.write(b"c")
+        import os
+
+        st = big.stat()
+        os.utime(big, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+        assert not cat.is_done("s/1", "audio", "cfg")
+        record()
+        assert cat.is_done("s/1", "audio", "cfg")
+
+
+def test_truncated_json_artifact_without_recorded_outputs_is_not_done(tmp_path: Path) -> None:
+    """A record from an older catalog (no outputs): a JSON artifact that does not parse is redone."""
+    art = tmp_path / "clips.json"
+    art.write_text('{"clips": []}')
+    with Catalog(tmp_path / "c.sqlite") as cat:
+        cat.mark_done("s/1", "align", "cfg", str(art), 1.0)
+        assert cat.is_done("s/1", "align", "cfg")
+        art.write_text('{"clips": [')
+        assert not cat.is_done("s/1", "align", "cfg")
+
+
+def test_catalog_of_an_older_build_gets_the_outputs_column(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "c.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript("CREATE TABLE stages (episode TEXT NOT NULL, stage TEXT NOT NULL, config TEXT NOT NULL, "
+                     "status TEXT NOT NULL, artifact TEXT, seconds REAL, error TEXT, updated REAL NOT NULL, "
+                     "PRIMARY KEY (episode, stage));"
+                     "INSERT INTO stages VALUES ('s/1', 'sync', 'cfg', 'done', NULL, 1.0, NULL, 0);")
+    db.commit()
+    db.close()
+    with Catalog(path) as cat:
+        assert cat.is_done("s/1", "sync", "cfg")
+        cat.mark_done("s/1", "align", "cfg", None, 1.0, {})
+        cat.mark_failed("s/1", "cut", "cfg", "boom")
+        assert {r.stage for r in cat.records()} == {"sync", "align", "cut"}
+
+
+def test_corrupt_catalog_is_one_line_naming_it(tmp_path: Path) -> None:
+    """A truncated or overwritten catalog: InputError naming the file and how to recover, no sqlite traceback."""
+    import os
+
+    import pytest
+
+    from anim400k.errors import InputError
+
+    good = tmp_path / "good.sqlite"
+    with Catalog(good) as cat:
+        for i in range(300):
+            cat.mark_done(f"s/{i}", "align", "cfg" * 20, None, 1.0)
+        cat.checkpoint()
+    data = good.read_bytes()
+    cases = {"random.sqlite": os.urandom(len(data)), "truncated.sqlite": data[: len(data) // 2]}
+    for name, content in cases.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(InputError) as err:
+            with Catalog(path) as cat:
+                cat.records()
+                cat.is_done("s/299", "align", "cfg")
+        assert str(path) in str(err.value) and "move it away" in str(err.value), str(err.value)
+
+
+def test_each_stage_key_holds_only_the_inputs_it_reads(tmp_path: Path) -> None:
+    """A subtitle edit (same size) changes only subtitles and what reads it; a medium's mtime, every stage;
+    a given transcript, its ASR stage and what follows."""
+    import os
+
+    from anim400k.dataset.context import EpisodeContext
+    from anim400k.dataset.schedule import stage_configs
+    from anim400k.dataset.stages import STAGES
+    from anim400k.model import EpisodeRef
+
+    media, subs, given, truth = (tmp_path / n for n in ("a.mkv", "a.srt", "en.json", "truth.json"))
+    media.write_bytes(b"m" * 1000)
+    subs.write_text("1\n00:00:01,000 --> 00:00:02,000\nI promise\n")
+    given.write_text('{"segments": []}')
+    truth.write_text('{"stems": {"backing": "backing.wav"}}')
+    (tmp_path / "backing.wav").write_bytes(b"w" * 10)
+    ref = EpisodeRef("s", "1", str(media), str(media), subtitles=str(subs), transcripts={"en": str(given)},
+                     metadata={"truth": str(truth)})
+    ctx = EpisodeContext(ref, str(tmp_path / "w"), str(tmp_path / "r"), BuildOptions(progress=False))
+
+    def changed_by(edit: object) -> set[str]:
+        before = stage_configs(ctx, list(STAGES))
+        edit()  # type: ignore[operator]
+        after = stage_configs(ctx, list(STAGES))
+        return {k for k in before if before[k] != after[k]}
+
+    assert changed_by(lambda: None) == set()
+    assert changed_by(lambda: subs.write_text(subs.read_text().replace("promise", "PROMISE"))) == {
+        "subtitles", "align", "cut", "score"}
+    assert changed_by(lambda: given.write_text('{"segments":[] }')) == {"asr_en", "align", "cut", "score"}
+
+    def rewrite_media_in_place() -> None:
+        st = media.stat()
+        media.write_bytes(b"x" * 1000)
+        os.utime(media, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+
+    assert changed_by(rewrite_media_in_place) == {s.name for s in STAGES}
+    assert changed_by(lambda: truth.write_text('{"stems": {"backing": "backing.wav"}} ')) == {"score"}

@@ -1,20 +1,30 @@
 """The build catalog: a SQLite record of which stage of which episode is done.
 
 Only the build driver writes it. A stage counts as done when the catalog says so
-*and* its artifact still exists; its ``config`` hash must match the current options,
+*and* its outputs are still there unchanged; its ``config`` hash must match the current options,
 so changing e.g. the ASR backend re-runs ASR and everything after it.
+
+Each done stage records the identity of every work file it wrote (``outputs``: size, modification
+time and, for small files, a content hash; :mod:`anim400k.dataset.identity`): a missing, truncated
+or edited output makes the stage (and so its dependents) run again. A record without them (older
+catalogs, remote outputs) needs its artifact to exist and, for a JSON artifact, to parse.
+
+A catalog that SQLite cannot read (truncated, overwritten) is one line naming the file and how
+to recover (:class:`anim400k.errors.InputError`), never a traceback.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import DiskFull, is_disk_full
+from ..errors import DiskFull, InputError, is_disk_full
+from .identity import json_parses, outputs_unchanged
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +40,7 @@ CREATE TABLE IF NOT EXISTS stages (
     seconds   REAL,
     error     TEXT,
     updated   REAL NOT NULL,
+    outputs   TEXT,                   -- JSON {path: identity} of the stage's work files (see module doc)
     PRIMARY KEY (episode, stage)
 );
 CREATE TABLE IF NOT EXISTS episodes (
@@ -62,10 +73,28 @@ class Catalog:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=30.0)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
-        self._db.commit()
+        try:
+            self._db = sqlite3.connect(self.path, timeout=30.0)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(stages)")}
+            if "outputs" not in columns:  # a catalog written before outputs were recorded
+                self._db.execute("ALTER TABLE stages ADD COLUMN outputs TEXT")
+            self._db.commit()
+        except sqlite3.DatabaseError as exc:
+            if is_disk_full(exc):
+                raise DiskFull(f"disk full: cannot open the build catalog ({exc})", self.path) from exc
+            raise self._unreadable(exc) from exc
+
+    def _unreadable(self, exc: sqlite3.Error) -> Exception:
+        """:class:`InputError` for a catalog SQLite cannot read (corrupt), else ``exc`` itself."""
+        name = getattr(exc, "sqlite_errorname", "")
+        text = str(exc)
+        if name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or "malformed" in text or "not a database" in text:
+            return InputError(f"the build catalog is unreadable ({text}); move it away (e.g. mv {self.path} "
+                              f"{self.path}.bad) and run the same command again: the stages are redone",
+                              self.path)
+        return exc
 
     def close(self) -> None:
         """Close the database."""
@@ -82,7 +111,8 @@ class Catalog:
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _write(self, sql: str, args: tuple[object, ...]) -> None:
-        """Run one statement and commit; a full disk is :class:`DiskFull` (the write is rolled back)."""
+        """Run one statement and commit; a full disk is :class:`DiskFull` (the write is rolled back),
+        a corrupt catalog :class:`InputError`."""
         try:
             self._db.execute(sql, args)
             self._db.commit()
@@ -91,7 +121,14 @@ class Catalog:
                 self._db.rollback()
             if is_disk_full(exc):
                 raise DiskFull(f"disk full: cannot record the build's progress ({exc})", self.path) from exc
-            raise
+            raise self._unreadable(exc) from exc
+
+    def _query(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+        """All rows of a query; a corrupt catalog is :class:`InputError`."""
+        try:
+            return self._db.execute(sql, args).fetchall()
+        except sqlite3.Error as exc:
+            raise self._unreadable(exc) from exc
 
     def add_episode(self, key: str, show_key: str, number: str, jp_media: str, en_media: str) -> None:
         """Record an episode of the build (idempotent)."""
@@ -102,18 +139,43 @@ class Catalog:
 
     def get(self, episode: str, stage: str) -> StageRecord | None:
         """The record of one stage of one episode, if any."""
-        row = self._db.execute(
+        rows = self._query(
             "SELECT episode, stage, config, status, artifact, seconds, error FROM stages WHERE episode=? AND stage=?",
             (episode, stage),
-        ).fetchone()
-        return StageRecord(*row) if row else None
+        )
+        return StageRecord(*rows[0]) if rows else None  # type: ignore[arg-type]
+
+    def outputs(self, episode: str, stage: str) -> dict[str, object] | None:
+        """The recorded identities of a done stage's work files (by path relative to the catalog), if any."""
+        rows = self._query("SELECT outputs FROM stages WHERE episode=? AND stage=?", (episode, stage))
+        if not rows or not rows[0][0]:
+            return None
+        try:
+            data = json.loads(str(rows[0][0]))
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
 
     def is_done(self, episode: str, stage: str, config: str) -> bool:
-        """True when the stage finished with this config and its artifact still exists."""
+        """True when the stage finished with this config and its outputs are still there, unchanged.
+
+        Without recorded outputs: its artifact exists (and parses, for a JSON artifact).
+        """
         rec = self.get(episode, stage)
         if rec is None or rec.status != "done" or rec.config != config:
             return False
-        return rec.artifact is None or self.resolve(rec.artifact).exists()
+        outputs = self.outputs(episode, stage)
+        if outputs is not None:
+            if not outputs:  # unreadable record
+                return False
+            by_path = {str(self.resolve(p)): ident for p, ident in outputs.items()}
+            return outputs_unchanged(by_path)
+        if rec.artifact is None:
+            return True
+        artifact = self.resolve(rec.artifact)
+        if not artifact.exists():
+            return False
+        return json_parses(artifact) if artifact.suffix == ".json" else True
 
     def resolve(self, artifact: str) -> Path:
         """Absolute path of an artifact recorded relative to the catalog's folder."""
@@ -128,11 +190,15 @@ class Catalog:
         except ValueError:
             return artifact
 
-    def mark_done(self, episode: str, stage: str, config: str, artifact: str | None, seconds: float) -> None:
-        """Record a finished stage."""
+    def mark_done(self, episode: str, stage: str, config: str, artifact: str | None, seconds: float,
+                  outputs: dict[str, object] | None = None) -> None:
+        """Record a finished stage, with the identities of its work files (``outputs``, by path) if given."""
+        recorded = None if outputs is None else json.dumps(
+            {self._relative(p) or p: ident for p, ident in outputs.items()}, sort_keys=True)
         self._write(
-            "INSERT OR REPLACE INTO stages VALUES (?, ?, ?, 'done', ?, ?, NULL, ?)",
-            (episode, stage, config, self._relative(artifact), seconds, time.time()),
+            "INSERT OR REPLACE INTO stages (episode, stage, config, status, artifact, seconds, error, updated, outputs)"
+            " VALUES (?, ?, ?, 'done', ?, ?, NULL, ?, ?)",
+            (episode, stage, config, self._relative(artifact), seconds, time.time(), recorded),
         )
 
     def mark_failed(self, episode: str, stage: str, config: str, error: str) -> None:
@@ -144,10 +210,11 @@ class Catalog:
         """
         try:
             self._write(
-                "INSERT OR REPLACE INTO stages VALUES (?, ?, ?, 'failed', NULL, NULL, ?, ?)",
+                "INSERT OR REPLACE INTO stages (episode, stage, config, status, artifact, seconds, error, updated)"
+                " VALUES (?, ?, ?, 'failed', NULL, NULL, ?, ?)",
                 (episode, stage, config, error, time.time()),
             )
-        except (DiskFull, sqlite3.Error) as exc:
+        except (DiskFull, InputError, sqlite3.Error) as exc:
             log.warning("could not record the failure of %s/%s in the catalog: %s", episode, stage, exc)
 
     def records(self, episode: str | None = None) -> list[StageRecord]:
@@ -157,4 +224,4 @@ class Catalog:
         if episode is not None:
             sql += " WHERE episode=?"
             args = (episode,)
-        return [StageRecord(*r) for r in self._db.execute(sql + " ORDER BY episode, stage", args)]
+        return [StageRecord(*r) for r in self._query(sql + " ORDER BY episode, stage", args)]  # type: ignore[arg-type]

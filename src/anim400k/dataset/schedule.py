@@ -8,46 +8,97 @@ disk stops the build (:class:`anim400k.errors.DiskFull`), keeping what is done.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import json
 import logging
 import traceback
 from pathlib import Path
 from typing import Any
 
 from ..errors import AnimError, DiskFull, disk_full_path, is_disk_full
+from ..model import EN, JP
 from .catalog import Catalog
 from .context import EpisodeContext
+from .identity import input_identity, output_identities
 from .options import BuildOptions, stage_config
 from .remote import push_catalog
 from .report import EpisodeResult
 from .runners import make_runner
-from .stages import STAGES, Stage, backend_settings
+from .stages import STAGE_BY_NAME, STAGES, Stage, backend_settings
 
 log = logging.getLogger(__name__)
 
 
-def _input_fingerprint(ctx: EpisodeContext) -> str:
-    """Identity of an episode's inputs (paths, sizes, stream choices) for the probe stage's config."""
-    parts: list[str] = []
-    ref = ctx.ref
-    for p in (ref.jp_media, ref.en_media, ref.subtitles, *sorted(ref.transcripts.values())):
-        if p is None:
-            continue
-        size = Path(p).stat().st_size if "://" not in p and Path(p).exists() else -1
-        parts.append(f"{p}:{size}")
-    parts += [str(ref.jp_stream), str(ref.en_stream), str(ref.subtitle_stream), str(sorted(ref.transcripts))]
+def _truth_identity(truth: str) -> str:
+    """The ground truth's identity: its file (hashed) and the stem files it names (size, mtime)."""
+    parts = [input_identity(truth)]
+    if "://" in truth:
+        return parts[0]
+    try:
+        stems = json.loads(Path(truth).read_text(encoding="utf-8")).get("stems") or {}
+    except (OSError, ValueError, AttributeError):
+        return parts[0]  # the score stage fails on it, with its reason
+    if isinstance(stems, dict):
+        parts += [input_identity(str(Path(truth).parent / str(name)), hash_small=False)
+                  for _, name in sorted(stems.items())]
     return "|".join(parts)
+
+
+def stage_inputs(ctx: EpisodeContext, stage: str) -> str:
+    """The identity of the inputs that ``stage`` itself reads, for its config key ("" if it reads none).
+
+    Only what the stage reads: the media and their stream choices for ``probe`` (the stages after it
+    read the media through its key), the given transcript of its language for ``asr_en``/``asr_ja``,
+    the subtitle file (content hashed) or stream for ``subtitles``, the ground truth for ``score``.
+    So editing the subtitles re-runs ``subtitles`` and what depends on it, never decoding or ASR.
+    Media are identified by path, size and modification time (hashing gigabytes of video on every
+    run would cost more than planning the build), small files also by a hash of their content
+    (:mod:`anim400k.dataset.identity`).
+    """
+    ref = ctx.ref
+    if stage == "probe":
+        return "|".join([input_identity(ref.jp_media, hash_small=False), input_identity(ref.en_media, hash_small=False),
+                         str(ref.jp_stream), str(ref.en_stream)])
+    if stage in ("asr_en", "asr_ja"):
+        given = ref.transcripts.get(EN if stage == "asr_en" else JP)
+        return input_identity(given) if given else ""
+    if stage == "subtitles":
+        return f"{input_identity(ref.subtitles)}|{ref.subtitle_stream}"
+    if stage == "score":
+        truth = ref.metadata.get("truth")
+        return _truth_identity(str(truth)) if truth else ""
+    return ""
 
 
 def stage_configs(ctx: EpisodeContext, stages: list[Stage]) -> dict[str, str]:
     """Each stage's config string (its options, backends, inputs and upstream configs), for ``stages``."""
     configs: dict[str, str] = {}
-    inputs = _input_fingerprint(ctx)
     for st in STAGES:  # topological order
         upstream = [configs[d] for d in st.deps if d in configs]
-        stage_inputs = inputs if not st.deps or st.name in ("asr_en", "asr_ja", "subtitles", "score") else ""
-        configs[st.name] = stage_config(st.name, ctx.options, upstream, stage_inputs,
+        configs[st.name] = stage_config(st.name, ctx.options, upstream, stage_inputs(ctx, st.name),
                                         backend_settings(st.name, ctx))
     return {s.name: configs[s.name] for s in stages}
+
+
+def _undo_dependents(done: set[str], stages: list[Stage]) -> None:
+    """Take out of ``done`` every stage whose (enabled) upstream stage is to run again.
+
+    A stage whose outputs are missing or changed runs again, so the stages that read them do too.
+    """
+    enabled = {s.name for s in stages}
+    for st in STAGES:  # topological order
+        if st.name in done and any(d in enabled and d not in done for d in st.deps):
+            done.discard(st.name)
+
+
+def _outputs_of(ctx: EpisodeContext, stage: str) -> dict[str, Any]:
+    """The identities of the work files a finished stage wrote (by path), for the catalog to check later.
+
+    Not with a remote output: the driver does not hold the tasks' work files there (the catalog then
+    checks only that the artifact exists and parses).
+    """
+    folder = Path(ctx.work_dir)
+    return {str(folder / name): ident
+            for name, ident in output_identities(folder, STAGE_BY_NAME[stage].outputs).items()}
 
 
 class StageProgress:
@@ -89,6 +140,7 @@ def run_stages(catalog: Catalog, contexts: dict[str, EpisodeContext], results: d
             results[key].ok, results[key].error = False, f"{exc}"
             continue
         done[key] = {s.name for s in stages if catalog.is_done(key, s.name, configs[key][s.name])}
+        _undo_dependents(done[key], stages)
         results[key].skipped_stages = sorted(done[key])
     totals = {s.name: sum(1 for k in done if s in plan[k] and s.name not in done[k]) for s in STAGES}
     progress = StageProgress(options.progress, totals)
@@ -130,7 +182,8 @@ def run_stages(catalog: Catalog, contexts: dict[str, EpisodeContext], results: d
                         raise _disk_full(exc, contexts[key], name, catalog) from exc
                     _stage_failed(catalog, contexts[key], res, name, configs[key][name], exc, mirror)
                     continue
-                catalog.mark_done(key, name, configs[key][name], artifact, seconds)
+                outputs = None if mirror is not None else _outputs_of(contexts[key], name)
+                catalog.mark_done(key, name, configs[key][name], artifact, seconds, outputs)
                 done[key].add(name)
                 if mirror is not None:  # keep the remote catalog current, so another machine can resume
                     push_catalog(mirror, catalog)

@@ -37,6 +37,13 @@ class Stage:
     fn: Callable[[EpisodeContext], str]
     artifact: str
     resources: str = "cpu"  # "cpu" | "gpu-capable" (ASR, separation, diarization with CUDA backends)
+    #: the stage's other files in the work folder (the catalog records and checks them with the artifact)
+    extra_outputs: tuple[str, ...] = ()
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """Every file the stage writes into the episode's work folder: its artifact first."""
+        return (self.artifact, *self.extra_outputs)
 
     def enabled(self, ctx: EpisodeContext) -> bool:
         """Whether this stage runs for this episode under these options."""
@@ -66,13 +73,19 @@ def stage_probe(ctx: EpisodeContext) -> str:
                      "duration": info.duration, "sample_rate": stream.sample_rate, "channels": stream.channels}
         if lang == JP:
             out["has_video"] = bool(info.video_streams)
+    _check_subtitle_file(ctx)  # fail early, before the costly stages (the subtitles stage checks again)
+    dest = ctx.artifact("probe.json")
+    write_json_atomic(dest, out)
+    return str(dest)
+
+
+def _check_subtitle_file(ctx: EpisodeContext) -> None:
+    """Raise :class:`InputError` when the episode's subtitle file is a folder or missing."""
+    ref = ctx.ref
     if ref.subtitles is not None and Path(local_input(ref.subtitles)).is_dir():
         raise InputError("is a directory, expected a subtitle file", ref.subtitles)
     if ref.subtitles is not None and not Path(local_input(ref.subtitles)).is_file():
         raise InputError("subtitle file not found", ref.subtitles)
-    dest = ctx.artifact("probe.json")
-    write_json_atomic(dest, out)
-    return str(dest)
 
 
 def stage_audio(ctx: EpisodeContext) -> str:
@@ -191,6 +204,7 @@ def stage_subtitles(ctx: EpisodeContext) -> str:
     from ..formats import subtitles as subs
 
     ref = ctx.ref
+    _check_subtitle_file(ctx)  # the probe stage's key does not cover the subtitles: it may have run before
     if ref.subtitles:
         events = subs.read_subtitles(local_input(ref.subtitles))
     elif ref.subtitle_stream is not None:
@@ -351,12 +365,12 @@ def stage_score(ctx: EpisodeContext) -> str:
 
 STAGES: tuple[Stage, ...] = (
     Stage("probe", (), stage_probe, "probe.json"),
-    Stage("audio", ("probe",), stage_audio, "audio.json"),
+    Stage("audio", ("probe",), stage_audio, "audio.json", extra_outputs=(f"{JP}.16k.flac", f"{EN}.16k.flac")),
     Stage("sync", ("audio",), stage_sync, "sync.json"),
     Stage("asr_en", ("audio",), stage_asr_en, "en.transcript.json", "gpu-capable"),
     Stage("asr_ja", ("audio",), stage_asr_ja, "ja.transcript.json", "gpu-capable"),
     Stage("subtitles", ("probe",), stage_subtitles, "subtitles.json"),
-    Stage("separate", ("sync",), stage_separate, "separate.json", "gpu-capable"),
+    Stage("separate", ("sync",), stage_separate, "separate.json", "gpu-capable", extra_outputs=("backing.flac",)),
     Stage("diarize", ("audio", "separate"), stage_diarize, "jp.rttm", "gpu-capable"),
     Stage("align", ("sync", "asr_en", "asr_ja", "subtitles", "diarize", "separate"), stage_align, "clips.json"),
     Stage("cut", ("align",), stage_cut, "cut.json"),
