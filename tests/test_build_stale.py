@@ -170,3 +170,33 @@ def test_release_writer_refuses_an_episode_without_its_cut_state(built: Path, sh
     (out / "work/test_show/2/cut.json").unlink()
     with pytest.raises(AnimError, match="test_show/2.*cut.json is missing"):
         write_release(manifest, contexts, out, OPTS)
+
+
+def test_validate_finds_missing_video_and_damaged_clips(built: Path, tmp_path: Path) -> None:
+    from anim400k.release import validate_release
+
+    out = copy_of(built, tmp_path)
+    assert validate_release(out) == []
+    clip = json.loads((out / ANNOTATIONS_FILE).read_text())["test_show"]["episodes"]["1"]["clips"][0]
+    id_path(out, VIDEO_ARCHIVE, clip["jp_clip"], "mp4").unlink()
+    jp = id_path(out, AUDIO_ARCHIVE, clip["jp_clip"], "mp3")
+    jp.write_bytes(jp.read_bytes()[:100])
+    en = id_path(out, AUDIO_ARCHIVE, clip["en_clip"], "mp3")
+    en.write_bytes(b"")
+    backing = id_path(out, AUDIO_ARCHIVE, clip["backing_clip"], "mp3")
+    backing.write_bytes(b"\0" * 5000)
+    messages = sorted(p.message for p in validate_release(out))
+    assert len(messages) == 4, messages
+    assert any("video file" in m and "is missing" in m for m in messages)
+    assert any("is cut short (100 bytes" in m for m in messages)
+    assert any("is empty (0 bytes)" in m for m in messages)
+    assert any("does not start with an ID3 tag or an MP3 frame" in m for m in messages)
+    assert validate_release(out, check_media=False) == []
+
+
+def test_validate_without_video_folder_does_not_ask_for_mp4(built: Path, tmp_path: Path) -> None:
+    from anim400k.release import validate_release
+
+    out = copy_of(built, tmp_path)
+    shutil.rmtree(out / VIDEO_ARCHIVE)
+    assert validate_release(out) == []
