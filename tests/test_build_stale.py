@@ -200,3 +200,21 @@ def test_validate_without_video_folder_does_not_ask_for_mp4(built: Path, tmp_pat
     out = copy_of(built, tmp_path)
     shutil.rmtree(out / VIDEO_ARCHIVE)
     assert validate_release(out) == []
+
+
+def test_build_without_archive_deletes_clip_archives_older_than_a_cut(built: Path, short_manifest: Path,
+                                                                      tmp_path: Path) -> None:
+    """Without ``--archive``, a clip archive written before an episode was cut again goes (it holds other
+    clips than the annotations); one written after every cut stays."""
+    import os
+    import time
+
+    out = copy_of(built, tmp_path)
+    old, new = out / f"{AUDIO_ARCHIVE}.tar.gz", out / f"{VIDEO_ARCHIVE}.tar.gz"
+    old.write_bytes(b"old")
+    new.write_bytes(b"new")
+    os.utime(old, (0, 0))
+    later = time.time() + 3600
+    os.utime(new, (later, later))
+    assert not build_dataset(short_manifest, out, OPTS).failed
+    assert not old.exists() and new.exists()
