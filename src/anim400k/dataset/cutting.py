@@ -13,7 +13,144 @@ from .context import EpisodeContext
 RELEASE_AUDIO_SR = 44100
 
 
+#: the cut stage's note of what it is about to write, kept while it cuts (see :func:`cut_episode`)
+CUT_PENDING = "cut.pending.json"
+#: the cut stage's artifact
+CUT_ARTIFACT = "cut.json"
+
+
+def _listed(data: Any, key: str) -> list[str]:
+    """The strings under ``key`` of a JSON object read from a cut artifact (nothing if malformed)."""
+    value = data.get(key) if isinstance(data, dict) else None
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _read_state(ctx: EpisodeContext, name: str) -> Any:
+    """A cut state file of the episode (``cut.json`` or the pending note); ``None`` if absent or unreadable."""
+    try:
+        return ctx.read_json(name)
+    except (OSError, ValueError):
+        return None
+
+
+def previous_clip_files(ctx: EpisodeContext) -> list[str]:
+    """Release files an earlier cut of this episode wrote or was writing (relative to the release root).
+
+    The previous ``cut.json`` (its ``files`` and the ``stale`` files it had still to delete) and the
+    note :data:`CUT_PENDING` that a cut killed mid-way left.
+    """
+    seen: dict[str, None] = {}
+    for name in (CUT_ARTIFACT, CUT_PENDING):
+        data = _read_state(ctx, name)
+        for rel in (*_listed(data, "files"), *_listed(data, "stale")):
+            seen[rel] = None
+    return list(seen)
+
+
+def _safe_release_file(root: Path, rel: str) -> Path | None:
+    """``root / rel`` when ``rel`` names a file inside one of the clip media folders, else None."""
+    parts = Path(rel).parts
+    if Path(rel).is_absolute() or ".." in parts or len(parts) < 2 or parts[0] not in (AUDIO_ARCHIVE, VIDEO_ARCHIVE):
+        return None
+    return root / rel
+
+
 def cut_episode(ctx: EpisodeContext) -> dict[str, Any]:
+    """Cut the episode's clip media; return ``{"files", "sizes", "stale"}`` for ``cut.json``.
+
+    ``files`` are the release files written (relative to the release root), ``sizes`` their sizes
+    in bytes (a resumed build re-cuts the episode when one is missing or differs,
+    :func:`cut_outputs_problem`), ``stale`` the files of an earlier cut of the episode that this one
+    did not write (another ``--tolerance-ms``, ``--no-video-clips``...): the driver deletes them once
+    this artifact is recorded (:func:`remove_stale_clips`). Before cutting, the files an earlier cut
+    left are noted in :data:`CUT_PENDING`, so a cut killed half-way loses track of nothing.
+    """
+    from ..fsutil import write_json_atomic
+
+    root = Path(ctx.release_dir)
+    earlier = previous_clip_files(ctx)
+    write_json_atomic(ctx.artifact(CUT_PENDING), {"stale": earlier, "files": planned_clip_files(ctx)})
+    files = _cut_media(ctx) if ctx.clips() else []
+    written = set(files)
+    stale = [rel for rel in earlier if rel not in written and (p := _safe_release_file(root, rel)) is not None
+             and p.is_file()]
+    return {"files": files, "sizes": [(root / f).stat().st_size for f in files], "stale": stale}
+
+
+def planned_clip_files(ctx: EpisodeContext) -> list[str]:
+    """The release files (relative to the release root) that cutting this episode writes."""
+    probe = ctx.read_json("probe.json")
+    files: list[str] = []
+    clips = ctx.clips()
+    root = Path(ctx.release_dir)
+    for c in clips:
+        files.append(str(id_path(root, AUDIO_ARCHIVE, c.jp_clip, "mp3").relative_to(root)))
+        files.append(str(id_path(root, AUDIO_ARCHIVE, c.en_clip, "mp3").relative_to(root)))
+        if ctx.options.backing_clips and c.backing_clip:
+            files.append(str(id_path(root, AUDIO_ARCHIVE, str(c.backing_clip), "mp3").relative_to(root)))
+        if ctx.options.video_clips and probe.get("has_video"):
+            files.append(str(id_path(root, VIDEO_ARCHIVE, c.jp_clip, "mp4").relative_to(root)))
+    return files
+
+
+def cut_outputs_problem(ctx: EpisodeContext, check_files: bool = True) -> str | None:
+    """Why the episode's finished cut is not intact (``cut.json`` unreadable, a file missing or of
+    another size than when it was written), or None when it is. A ``cut.json`` of an older build
+    without sizes is checked for existence only; without ``check_files`` only ``cut.json`` is."""
+    data = _read_state(ctx, CUT_ARTIFACT)
+    if not isinstance(data, dict) or not isinstance(data.get("files"), list):
+        return f"{ctx.artifact(CUT_ARTIFACT)} is missing or unreadable"
+    root = Path(ctx.release_dir)
+    files, sizes = data["files"], data.get("sizes")
+    if not isinstance(sizes, list) or len(sizes) != len(files):
+        sizes = [None] * len(files)
+    for rel, size in zip(files, sizes, strict=True):
+        path = _safe_release_file(root, rel) if isinstance(rel, str) else None
+        if path is None:
+            return f"{ctx.artifact(CUT_ARTIFACT)} lists {rel!r}, not a clip file of the release"
+        if not check_files:
+            continue
+        try:
+            actual = path.stat().st_size
+        except OSError:
+            return f"clip file {rel} is missing"
+        if isinstance(size, int) and actual != size:
+            return f"clip file {rel} has {actual} bytes, {size} when it was cut"
+    return None
+
+
+def remove_stale_clips(ctx: EpisodeContext) -> int:
+    """Delete the clip files of earlier cuts that the recorded ``cut.json`` lists as stale; return how many.
+
+    Only files inside the clip media folders, never one the current cut wrote; a folder left empty
+    is removed. Run by the driver after the cut is recorded in the catalog (a crash before that
+    re-cuts, which carries the stale list over; a crash after it deletes them on the next run).
+    """
+    data = _read_state(ctx, CUT_ARTIFACT)
+    root = Path(ctx.release_dir)
+    keep = set(_listed(data, "files"))
+    removed = 0
+    for rel in _listed(data, "stale"):
+        path = _safe_release_file(root, rel)
+        if rel in keep or path is None:
+            continue
+        try:
+            path.unlink()
+            removed += 1
+        except FileNotFoundError:
+            continue
+        for folder in (path.parent, path.parent.parent):
+            if folder == root:
+                break
+            try:
+                folder.rmdir()  # only when empty
+            except OSError:
+                break
+    ctx.artifact(CUT_PENDING).unlink(missing_ok=True)
+    return removed
+
+
+def _cut_media(ctx: EpisodeContext) -> list[str]:
     """Write every clip's JP/EN (and backing) MP3 and JP MP4; return the list of files written.
 
     The audio clips (JP, then EN and backing, each track decoded once) are cut in a thread of
@@ -30,8 +167,6 @@ def cut_episode(ctx: EpisodeContext) -> dict[str, Any]:
     clips = ctx.clips()
     probe = ctx.read_json("probe.json")
     root = Path(ctx.release_dir)
-    if not clips:
-        return {"files": []}
     jp_iv = [(c.jp_start, c.jp_end) for c in clips]
     jp_audio = media.decode_audio(local_input(probe[JP]["source"]), stream=probe[JP]["audio_index"],
                                    sr=RELEASE_AUDIO_SR)
@@ -54,7 +189,7 @@ def cut_episode(ctx: EpisodeContext) -> dict[str, Any]:
             cut_video()
             jp_paths, other_paths = audio_job.result()
     files = [*map(str, jp_paths), *map(str, video_paths), *map(str, other_paths)]
-    return {"files": [str(Path(f).relative_to(root)) for f in files]}
+    return [str(Path(f).relative_to(root)) for f in files]
 
 
 def _cut_audio_tracks(ctx: EpisodeContext, clips: list[Any], jp_audio: Any, probe: dict[str, Any],

@@ -71,7 +71,7 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
     "subtitles": (),
     "diarize": ("diarizer", "diarizer_model"),
     "separate": ("separator", "separator_model"),
-    "align": ("tolerance_ms",),
+    "align": ("tolerance_ms", "backing_clips"),
     "cut": ("video_clips", "video_height", "video_preset", "backing_clips", "audio_bitrate"),
     "frames": ("frames_fps",),
     "score": (),
@@ -84,8 +84,14 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 2, "diarize": 2, "cut": 2}
 
 
-#: Options added later: in a stage's key only when set, so earlier builds' finished stages still match.
-_KEYED_WHEN_SET = frozenset({"diarizer_model"})
+#: Options added later to a stage's key: in it only when not their default, so earlier builds' finished
+#: stages still match (``backing_clips`` for align: the clips carry a ``backing_clip`` ID only with it).
+_KEYED_WHEN_CHANGED = frozenset({"diarizer_model", "backing_clips"})
+
+
+def _is_default(options: BuildOptions, key: str) -> bool:
+    """Whether ``options`` has the default value of ``key``."""
+    return bool(getattr(options, key) == BuildOptions.__dataclass_fields__[key].default)
 
 
 def stage_config(stage: str, options: BuildOptions, upstream: list[str], inputs: str = "",
@@ -98,7 +104,7 @@ def stage_config(stage: str, options: BuildOptions, upstream: list[str], inputs:
     payload: dict[str, object] = {
         "stage": stage,
         "options": {k: getattr(options, k) for k in STAGE_OPTION_KEYS.get(stage, ())
-                    if not (k in _KEYED_WHEN_SET and getattr(options, k) is None)},
+                    if not (k in _KEYED_WHEN_CHANGED and _is_default(options, k))},
         "upstream": upstream,
         "inputs": inputs,
         "version": STAGE_VERSIONS.get(stage, 1),

@@ -10,6 +10,7 @@ wrote at the end (:mod:`anim400k.dataset.remote`).
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,8 @@ from .remote import pull_build_state, pull_for_release, push_release
 from .report import REPORT_FILE, BuildReport, EpisodeResult, finish_build
 from .schedule import run_stages
 from .stages import STAGES
+
+log = logging.getLogger(__name__)
 
 __all__ = ["CATALOG_FILE", "REPORT_FILE", "BuildInterrupted", "BuildReport", "EpisodeResult", "build_dataset"]
 
@@ -94,12 +97,14 @@ def _build_locked(manifest: Manifest, contexts: dict[str, EpisodeContext], out: 
     catalog = Catalog(out / CATALOG_FILE)
     results = {k: EpisodeResult(k) for k in contexts}
     try:
+        _check_cuts(catalog, contexts, mirror)
         try:
             run_stages(catalog, contexts, results, options, mirror)
         except KeyboardInterrupt as exc:
             raise _interrupted(catalog, contexts, out_dir) from exc
         _remove_stale_parts(out, contexts)  # left by workers killed mid-write (their tasks were re-run)
         _remove_stale_error_logs(contexts, results)
+        _remove_stale_clips(catalog, contexts, mirror)
         if mirror is not None:
             ok = [c for k, c in contexts.items() if results[k].ok]
             pull_for_release(mirror, ok, options.archive)
@@ -137,6 +142,48 @@ def _interrupted(catalog: Catalog, contexts: dict[str, EpisodeContext], out_dir:
     complete = sum(1 for k, ctx in contexts.items()
                    if {s.name for s in STAGES if s.enabled(ctx)} <= done[k])
     return BuildInterrupted(out_dir, sum(len(v) for v in done.values()), complete, len(contexts))
+
+
+def _check_cuts(catalog: Catalog, contexts: dict[str, EpisodeContext], mirror: Any) -> None:
+    """Before scheduling: re-cut every episode whose recorded cut is not intact.
+
+    A cut recorded as done counts only when the catalog points at the episode's own ``cut.json``,
+    that file reads, and every clip file it lists exists with the size it was written with
+    (:func:`anim400k.dataset.cutting.cut_outputs_problem`); otherwise the record is marked failed
+    (with the reason) so the cut runs again, rather than the episode's clips going missing or the
+    episode being left out of the release. With a remote output only the record and ``cut.json``
+    are checked (the clip files are in the bucket, not here).
+    """
+    from .cutting import CUT_ARTIFACT, cut_outputs_problem
+
+    for key, ctx in contexts.items():
+        rec = catalog.get(key, "cut")
+        if rec is None or rec.status != "done":
+            continue
+        own = ctx.artifact(CUT_ARTIFACT)
+        if rec.artifact is None or catalog.resolve(rec.artifact).resolve() != own.resolve():
+            problem = f"the catalog records {rec.artifact!r} as its artifact, not {own}"
+        else:
+            problem = cut_outputs_problem(ctx, check_files=mirror is None)
+        if problem is not None:
+            log.warning("%s: cutting again: %s", key, problem)
+            catalog.mark_failed(key, "cut", rec.config, f"cut again: {problem}")
+
+
+def _remove_stale_clips(catalog: Catalog, contexts: dict[str, EpisodeContext], mirror: Any) -> None:
+    """After the stages: delete the clip files of earlier cuts that each recorded cut lists as stale
+    (:func:`anim400k.dataset.cutting.remove_stale_clips`). Not for a remote output (its clip files
+    are in the bucket)."""
+    from .cutting import remove_stale_clips
+
+    if mirror is not None:
+        return
+    for key, ctx in contexts.items():
+        rec = catalog.get(key, "cut")
+        if rec is not None and rec.status == "done":
+            n = remove_stale_clips(ctx)
+            if n:
+                log.info("%s: removed %d clip file(s) of an earlier cut", key, n)
 
 
 def _remove_stale_parts(out: Path, contexts: dict[str, EpisodeContext]) -> None:

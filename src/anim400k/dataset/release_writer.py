@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..errors import AnimError
 from ..formats.ids import (
     ANNOTATIONS_FILE,
     AUDIO_ARCHIVE,
@@ -37,8 +38,11 @@ def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path,
 
     by_show: dict[str, list[EpisodeContext]] = {}
     for ctx in contexts:
-        if ctx.artifact("clips.json").exists() and (ctx.artifact("cut.json").exists()):
-            by_show.setdefault(ctx.ref.show_key, []).append(ctx)
+        missing = [n for n in ("clips.json", "cut.json") if not ctx.artifact(n).is_file()]
+        if missing:  # a finished episode without its clips or cut state: never left out silently
+            raise AnimError(f"episode {ctx.ref.key} finished but its {' and '.join(missing)} is missing "
+                            f"from {ctx.work_dir}: run the same command again to redo it")
+        by_show.setdefault(ctx.ref.show_key, []).append(ctx)
     stats = {"clips": 0, "seconds": 0.0, "unmatched_jp_segments": 0}
     warnings: list[str] = []
 
@@ -84,15 +88,55 @@ def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path,
         rows = (row for c in frames for row in c.read_json("frames.json")["frames"])
         write_frames_table(out / FRAMES_ARCHIVE / "frames.parquet", rows)
     if options.archive:
+        clip_files = _clip_files(contexts)
         for name in (AUDIO_ARCHIVE, VIDEO_ARCHIVE, PICS_ARCHIVE, FRAMES_ARCHIVE):
-            if (out / name).is_dir():
-                write_archive(out / name, out / f"{name}.tar.gz")
+            only = clip_files.get(name) if name in (AUDIO_ARCHIVE, VIDEO_ARCHIVE) else None
+            dest = out / f"{name}.tar.gz"
+            if (out / name).is_dir() and (only is None or only):
+                write_archive(out / name, dest, only)
+            elif only is not None:
+                dest.unlink(missing_ok=True)  # an earlier build's archive of clips no longer in the release
+    else:
+        _remove_outdated_archives(contexts, out)
     return {"clips": stats["clips"], "hours": stats["seconds"] / 3600.0,
             "unmatched_jp_segments": stats["unmatched_jp_segments"], "warnings": warnings}
 
 
-def write_archive(folder: Path, dest: Path) -> None:
-    """Write ``folder`` as a deterministic ``.tar.gz`` (sorted names, zero mtimes, fixed owner)."""
+def _remove_outdated_archives(contexts: list[EpisodeContext], out: Path) -> None:
+    """Without ``--archive``: delete the clip archives an earlier ``--archive`` build wrote when an
+    episode was cut since (they would hold other clips than the annotations reference)."""
+    for name in (AUDIO_ARCHIVE, VIDEO_ARCHIVE):
+        dest = out / f"{name}.tar.gz"
+        try:
+            written = dest.stat().st_mtime
+        except FileNotFoundError:
+            continue
+        if any(ctx.artifact("cut.json").stat().st_mtime > written for ctx in contexts):
+            dest.unlink(missing_ok=True)
+
+
+def _clip_files(contexts: list[EpisodeContext]) -> dict[str, set[str]]:
+    """The clip files of the released episodes (their ``cut.json`` lists), per media folder, relative to it.
+
+    The cut writes exactly the files its episode's annotations reference (the JP, EN and backing
+    MP3 of every clip and the JP clip's MP4), so these are what the archives pack; one short
+    string per clip file is held while the archives are written.
+    """
+    files: dict[str, set[str]] = {AUDIO_ARCHIVE: set(), VIDEO_ARCHIVE: set()}
+    for ctx in contexts:
+        for rel in ctx.read_json("cut.json")["files"]:
+            folder, _, name = str(rel).partition("/")
+            if folder in files:
+                files[folder].add(name)
+    return files
+
+
+def write_archive(folder: Path, dest: Path, only: set[str] | None = None) -> None:
+    """Write ``folder`` as a deterministic ``.tar.gz`` (sorted names, zero mtimes, fixed owner).
+
+    With ``only`` (paths relative to ``folder``), just those of its files: the clips the release
+    references, not other files an earlier build or another episode left in the folder.
+    """
     with atomic_path(dest, suffix=".tar.gz") as tmp, open(tmp, "wb") as raw:
         with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz, \
                 tarfile.open(fileobj=gz, mode="w|", format=tarfile.PAX_FORMAT) as tar:
@@ -102,6 +146,8 @@ def write_archive(folder: Path, dest: Path) -> None:
                     if name.startswith("."):
                         continue  # temporary files of an interrupted writer
                     path = Path(root) / name
+                    if only is not None and path.relative_to(folder).as_posix() not in only:
+                        continue
                     info = tar.gettarinfo(str(path), arcname=str(path.relative_to(folder.parent)))
                     info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
                     info.mode = 0o644

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -116,9 +117,11 @@ def validate_show(
     """Problems of one show object (and its episodes and clips).
 
     ``seen_ids`` carries clip IDs across shows to find duplicates; media files are looked up
-    under ``root`` when ``check_media``.
+    under ``root`` when ``check_media`` (each clip's MP3s, and its JP clip's MP4 when the release
+    has an ``anim400k_video_clips`` folder; see :func:`media_file_problem`).
     """
     seen = seen_ids if seen_ids is not None else set()
+    video = check_media and root is not None and (root / ids.VIDEO_ARCHIVE).is_dir()
     if not isinstance(show, dict):
         yield Problem(f"expected an object, got {type(show).__name__}", show=key)
         return
@@ -188,7 +191,7 @@ def validate_show(
         prev: tuple[int, str, float] | None = None  # the latest clip with a good jp_start_time
         for i, clip in enumerate(clips):
             cloc = {"show": key, "episode": str(number), "clip": i}
-            yield from _validate_clip(clip, cloc, root, seen, check_media, max_time)
+            yield from _validate_clip(clip, cloc, root, seen, check_media, max_time, video)
             start = clip.get("jp_start_time") if isinstance(clip, dict) else None
             t = timestamp_seconds(start)
             if math.isnan(t):
@@ -237,7 +240,7 @@ def _id_ok(value: str) -> bool:
 
 def _validate_clip(
     clip: Any, loc: dict[str, Any], root: Path | None, seen: set[str], check_media: bool,
-    max_time: float | None = None,
+    max_time: float | None = None, video: bool = False,
 ) -> Iterator[Problem]:
     if not isinstance(clip, dict):
         yield Problem(f"expected an object, got {type(clip).__name__}", **loc)
@@ -292,8 +295,74 @@ def _validate_clip(
             seen.add(value)
         if check_media and root is not None:
             media = ids.id_path(root, ids.AUDIO_ARCHIVE, value, "mp3")
-            if not media.is_file():
-                yield Problem(f"audio file {media.relative_to(root)} is missing", field=name, **loc)
+            bad_file = media_file_problem(media)
+            if bad_file:
+                yield Problem(f"audio file {media.relative_to(root)} {bad_file}", field=name, **loc)
+            if video and name == "jp_clip":
+                media = ids.id_path(root, ids.VIDEO_ARCHIVE, value, "mp4")
+                bad_file = media_file_problem(media)
+                if bad_file:
+                    yield Problem(f"video file {media.relative_to(root)} {bad_file}", field=name, **loc)
+
+
+_MP3_BITRATES = {  # kbit/s by index, Layer III: MPEG-1, and MPEG-2/2.5
+    3: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+    2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+}
+_MP3_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+
+
+def _mp3_frame_length(header: bytes) -> int | None:
+    """Bytes of the MP3 frame whose 4-byte header this is (4 when not Layer III); None if not a frame header."""
+    if len(header) < 4 or header[0] != 0xFF or header[1] & 0xE0 != 0xE0:
+        return None
+    version, layer = (header[1] >> 3) & 3, (header[1] >> 1) & 3
+    rate_index, bitrate_index, padding = (header[2] >> 2) & 3, header[2] >> 4, (header[2] >> 1) & 1
+    if version == 1 or layer == 0 or rate_index == 3 or bitrate_index == 15:
+        return None
+    if layer != 1 or bitrate_index == 0:  # Layer I/II or a free-format stream: the header is all we check
+        return 4
+    kbps = _MP3_BITRATES[3 if version == 3 else 2][bitrate_index]
+    return (144 if version == 3 else 72) * kbps * 1000 // _MP3_RATES[version][rate_index] + padding
+
+
+def media_file_problem(path: Path) -> str | None:
+    """What is wrong with a clip file, as the end of a sentence (``is missing``...), or None.
+
+    A cheap check, one short read per file: the file exists and is not empty; an ``.mp3`` starts
+    with an ID3 tag or an MPEG audio frame header, and is long enough to hold the tag and its
+    first frame; an ``.mp4`` starts with its ``ftyp`` box.
+    """
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            head = fh.read(10)
+            if size == 0:
+                return "is empty (0 bytes)"
+            if path.suffix == ".mp4":
+                return None if head[4:8] == b"ftyp" else "does not start with an MP4 'ftyp' box (damaged)"
+            if path.suffix != ".mp3":
+                return None
+            offset = 0
+            if head[:3] == b"ID3" and len(head) == 10:
+                offset = 10 + ((head[6] & 0x7F) << 21 | (head[7] & 0x7F) << 14 | (head[8] & 0x7F) << 7
+                               | (head[9] & 0x7F)) + (10 if head[5] & 0x10 else 0)
+                fh.seek(offset)
+                frame = fh.read(4)
+            else:
+                frame = head[:4]
+    except FileNotFoundError:
+        return "is missing"
+    except IsADirectoryError:
+        return "is a directory"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    length = _mp3_frame_length(frame)
+    if length is None:
+        return "does not start with an ID3 tag or an MP3 frame (damaged)"
+    if size < offset + length:
+        return f"is cut short ({size} bytes; its first MP3 frame ends at byte {offset + length})"
+    return None
 
 
 def iter_problems(path: str | Path | Dataset, check_media: bool = True) -> Iterator[Problem]:
@@ -369,7 +438,9 @@ def validate_release(path: str | Path | Dataset, check_media: bool = True) -> li
     ``HH:MM:SS.mmm``, not negative, end not before start, none past twice the show's
     ``avg_duration``), clips in time order (by ``jp_start_time``), IDs of the form ``F/UUID``,
     duplicate clip IDs, and (``check_media``) that each clip's
-    ``anim400k_audio_clips/F/UUID.mp3`` and each picture exist.
+    ``anim400k_audio_clips/F/UUID.mp3`` (and, when the release has an ``anim400k_video_clips``
+    folder, its ``anim400k_video_clips/F/UUID.mp4``) and each picture exist, and that each clip
+    file is neither empty nor damaged at its start (:func:`media_file_problem`).
     """
     return list(iter_problems(path, check_media))
 
