@@ -185,4 +185,10 @@ def test_each_stage_key_holds_only_the_inputs_it_reads(tmp_path: Path) -> None:
         os.utime(media, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
 
     assert changed_by(rewrite_media_in_place) == {s.name for s in STAGES}
+
+    def touch_subtitles() -> None:  # the same content, a later time (a copy, a `touch`): the same input
+        st = subs.stat()
+        os.utime(subs, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
+
+    assert changed_by(touch_subtitles) == set()
     assert changed_by(lambda: truth.write_text('{"stems": {"backing": "backing.wav"}} ')) == {"score"}

@@ -53,7 +53,8 @@ def file_identity(path: str | Path, hash_small: bool = True) -> dict[str, Any] |
 def input_identity(path: str | None, hash_small: bool = True) -> str:
     """A string for a stage's config key that changes when the input ``path`` is replaced or edited.
 
-    A local file: path, size, modification time and (small files, with ``hash_small``) content hash;
+    A local file: path, size and content hash (files up to :data:`HASH_LIMIT`, with ``hash_small``), else
+    path, size and modification time;
     a missing one: path and ``missing`` (the stage fails on it). A URL: the URL with its remote
     size and version (ETag or modification time) when the store says them. ``None``: ``-``.
     """
@@ -67,7 +68,9 @@ def input_identity(path: str | None, hash_small: bool = True) -> str:
     ident = file_identity(local, hash_small)
     if ident is None:
         return f"{path}:missing"
-    return f"{path}:" + ":".join(str(ident[k]) for k in ("size", "mtime_ns", "sha256") if k in ident)
+    # a hashed file is its content (a copy or a `touch` is the same input); a large one its size and time
+    keys = ("size", "sha256") if "sha256" in ident else ("size", "mtime_ns")
+    return f"{path}:" + ":".join(str(ident[k]) for k in keys)
 
 
 def _remote_version(url: str) -> str:
