@@ -261,6 +261,10 @@ def _encode_audio_file(
     with av.open(str(tmp), "w", format=fmt, options={"fflags": "+bitexact"}) as out:
         stream = add_audio_stream(out, codec, sr, data.shape[0], bitrate or default_rate, compression_level)
         encode_audio(out, stream, data, sample_fmt)
+    if codec == "libmp3lame":  # FFmpeg states a wrong end padding for some lengths: decode exact
+        from .mp3_gapless import fix_lame_padding
+
+        fix_lame_padding(tmp, data.shape[1])
 
 
 #: FFmpeg's AAC encoder uses its ``fast`` coder (constant quantizer) from this many bits/s per channel on:
