@@ -87,6 +87,10 @@ class MediaInfo:
         return [s for s in self.streams if s.kind == "subtitle"]
 
 
+#: Containerless audio formats whose probe may miss a very short file: opened by their extension then.
+_RAW_AUDIO_FORMATS = {".mp3": "mp3", ".aac": "aac"}
+
+
 @contextlib.contextmanager
 def open_input(path: str | Path) -> Iterator[Any]:
     """Open ``path`` for reading with PyAV; any failure becomes one :class:`InputError` line."""
@@ -99,6 +103,10 @@ def open_input(path: str | Path) -> Iterator[Any]:
         raise InputError("is a directory, not a media file", p)
     try:
         container = av.open(str(p), "r")
+        if not container.streams and p.suffix.lower() in _RAW_AUDIO_FORMATS:
+            # a few hundred bytes of MP3 (a clip of a few frames) score too low in FFmpeg's probe
+            container.close()
+            container = av.open(str(p), "r", format=_RAW_AUDIO_FORMATS[p.suffix.lower()])
     except (av.FFmpegError, UnicodeDecodeError, ValueError, OSError) as exc:
         raise InputError(f"not a media file PyAV can open: {_reason(exc)}", p) from exc
     try:
