@@ -187,3 +187,23 @@ def test_speech_translation_leaves_out_clips_without_subtitles(tmp_path: Path, c
     assert len(_rows(tmp_path / "v", "dubbing")) == 6  # dubbing's target is the EN audio
     assert summary["left_out"] == {"no_target_text": {"rows": 1, "files": 0, "first": clip["jp_clip"]}}
     assert "1 row(s) with no target text (first clip " in tasks.left_out_text(summary["left_out"])
+
+
+@pytest.mark.parametrize("on_terminal", [True, False])
+def test_tasks_shows_a_byte_bar_on_a_terminal_only(rel: Path, tmp_path: Path, monkeypatch, on_terminal: bool) -> None:
+    import io
+    import sys
+
+    from tqdm import tqdm
+
+    from anim400k.testing.terminal import FakeTerminal
+
+    err = FakeTerminal() if on_terminal else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    assert main(["tasks", str(rel), "--out", str(tmp_path / "v")]) == 0
+    shown = err.getvalue()
+    if not on_terminal:
+        assert shown == ""
+        return
+    size = (rel / "anim400k_annotations.json").stat().st_size
+    assert "tasks" in shown and f"/{tqdm.format_sizeof(3 * size, divisor=1024)}" in shown  # three passes

@@ -41,6 +41,7 @@ from typing import IO, Any
 
 from .errors import InputError
 from .fsutil import atomic_path, refuse_overwriting, write_json_atomic
+from .progress import file_bar
 from .release import Dataset, EpisodeRecord, Show, load
 
 SPLITS = ("train", "validation", "test")
@@ -320,6 +321,7 @@ def write_task_views(
     proportions: Sequence[float] = (0.8, 0.1, 0.1),
     by: str = "clips",
     check_media: bool = True,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Write ``splits.json`` and every task's per-split JSONL manifests; return the summary.
 
@@ -327,19 +329,32 @@ def write_task_views(
     and renamed into place when complete. Media paths are absolute. Rows whose media file
     is missing (unless not ``check_media``) or whose needed target text is empty are left
     out and counted in the summary's ``left_out`` (see :class:`RowFilter`).
-    """
-    from .release import require_valid
 
+    ``progress``: a bar on a terminal over the bytes of the annotations file read by the
+    three passes (validate, split, write).
+    """
     ds = dataset if isinstance(dataset, Dataset) else load(dataset)
     ds = Dataset(ds.root.resolve(), ds.annotations.resolve())  # manifests name absolute paths
-    rows_filter = RowFilter(check_media)
     written = [("--out splits.json", Path(out_dir) / "splits.json")]
     written += [(f"--out {t}/{s}.jsonl", Path(out_dir) / t / f"{s}.jsonl") for t in TASKS for s in SPLITS]
     refuse_overwriting(written, {"DATASET": ds.annotations})
     props = parse_proportions(proportions)
+    with file_bar(ds.annotations, "tasks", progress, passes=3) as bar:
+        ds.on_read = bar.update
+        summary = _write_views(ds, Path(out_dir), seed, props, by, RowFilter(check_media))
+        ds.on_read = None
+    return summary
+
+
+def _write_views(
+    ds: Dataset, out: Path, seed: int, props: tuple[float, float, float], by: str, rows_filter: RowFilter
+) -> dict[str, Any]:
+    """The three passes of :func:`write_task_views`: validate, split, write."""
+    from .release import require_valid
+
+    check_media = rows_filter.check_media
     require_valid(ds)  # a malformed ID or field is one line here, not a traceback half-way through
     splits = split_of(ds, seed, props, by)
-    out = Path(out_dir)
     counts: dict[str, dict[str, int]] = {t: dict.fromkeys(SPLITS, 0) for t in TASKS}
     with ExitStack() as stack:
         files: dict[tuple[str, str], IO[str]] = {}

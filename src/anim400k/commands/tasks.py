@@ -37,7 +37,7 @@ def register(app: typer.Typer) -> None:
         from ..tasks import left_out_text, parse_proportions, write_task_views
 
         summary = write_task_views(
-            dataset, out, seed=seed, proportions=parse_proportions(split), by=by, check_media=media
+            dataset, out, seed=seed, proportions=parse_proportions(split), by=by, check_media=media, progress=True
         )
         for name, keys in summary["splits"].items():
             typer.echo(f"{name}: {len(keys)} show(s)")
