@@ -279,3 +279,45 @@ def test_missing_values_are_left_out_not_counted_as_zero(tmp_path: Path) -> None
     release.write_annotations(ann, [("k", {"show": "k", "genres": ["Drama"]}, iter([]))])
     s = stats.compute_stats(ann, jobs=1)
     assert s["themes_per_show"] == {"count": 1, "mean": 0.0, "std": 0.0}
+
+
+@pytest.mark.parametrize("on_terminal", [True, False])
+@pytest.mark.parametrize("command", ["stats", "validate"])
+def test_stats_and_validate_show_a_byte_bar_on_a_terminal_only(
+    rel: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, command: str, on_terminal: bool
+) -> None:
+    import io
+    import sys
+
+    from tqdm import tqdm
+
+    from anim400k.testing.terminal import FakeTerminal
+
+    err = FakeTerminal() if on_terminal else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    assert main([command, str(rel)]) == 0
+    shown = err.getvalue()
+    if not on_terminal:
+        assert shown == ""  # logs and pipes stay clean
+        return
+    size = (rel / "anim400k_annotations.json").stat().st_size
+    total = tqdm.format_sizeof(size, divisor=1024)
+    assert command in shown and f"/{total}" in shown  # the total is the annotations file's size
+    if command == "validate":
+        assert capsys.readouterr().out.strip().endswith(": valid")
+
+
+def test_validate_problems_print_above_the_bar(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    import sys
+
+    from anim400k.testing.release import annotations
+    from anim400k.testing.terminal import FakeTerminal
+
+    data = annotations()
+    root = make_release(tmp_path / "rel", data)
+    data["show_a"]["episodes"]["1"]["clips"][0]["jp_clip"] = "bad"
+    (root / "anim400k_annotations.json").write_text(json.dumps(data), encoding="utf-8")
+    monkeypatch.setattr(sys, "stderr", FakeTerminal())
+    assert main(["validate", str(root), "--no-media"]) == 1
+    out = capsys.readouterr().out
+    assert "bad" in out and all(line.startswith(str(root)) for line in out.splitlines())

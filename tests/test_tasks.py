@@ -130,3 +130,80 @@ def test_dub_dataset_accepts_all(one_show: Path, tmp_path: Path) -> None:
 
     rep = dub_dataset(one_show, tmp_path / "dub", split="all", options=DubOptions(), limit=0)
     assert rep.split == "all" and rep.clips == []
+
+
+def _rows(out: Path, task: str) -> list[dict]:
+    return [json.loads(line) for s in tasks.SPLITS
+            for line in (out / task / f"{s}.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def test_tasks_paths_are_absolute_from_another_directory(rel: Path, tmp_path: Path, monkeypatch) -> None:
+    import os
+
+    monkeypatch.chdir(rel.parent)
+    assert main(["tasks", rel.name, "--out", "v_abs"]) == 0
+    monkeypatch.chdir(tmp_path)  # the manifests hold from anywhere
+    out = rel.parent / "v_abs"
+    paths = [r["audio"] for r in _rows(out, "speech_translation")]
+    paths += [p for r in _rows(out, "dubbing") for p in (r["jp_audio"], r["en_audio"])]
+    paths += [r["picture"] for r in _rows(out, "character_identification")]
+    assert paths and all(os.path.isabs(p) and Path(p).is_file() for p in paths)
+    assert json.loads((out / "splits.json").read_text())["dataset"] == str(rel.resolve())
+
+
+def test_tasks_leave_out_rows_with_missing_media(tmp_path: Path, capsys) -> None:
+    from anim400k.formats import ids
+
+    data = annotations()
+    root = make_release(tmp_path / "rel", data)
+    clip = data["show_a"]["episodes"]["1"]["clips"][0]
+    gone = ids.id_path(root, ids.AUDIO_ARCHIVE, clip["jp_clip"], "mp3")
+    gone.unlink()
+    pic = next(p for ch in data["show_a"]["characters"].values() for p in ch["pic_urls"])
+    ids.id_path(root, ids.PICS_ARCHIVE, pic, "jpg").unlink()
+    assert main(["tasks", str(root), "--out", str(tmp_path / "v")]) == 0
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1
+    assert "2 row(s) whose audio is missing (1 file(s), first " + str(gone.resolve()) in err
+    assert "1 row(s) whose picture is missing" in err
+    assert len(_rows(tmp_path / "v", "speech_translation")) == len(_rows(tmp_path / "v", "dubbing")) == 5
+    assert len(_rows(tmp_path / "v", "character_identification")) == 3
+    left = json.loads((tmp_path / "v" / "splits.json").read_text())["left_out"]
+    assert left["missing_audio"]["rows"] == 2 and left["missing_picture"]["files"] == 1
+    # annotations only: --no-media writes every row unchecked and says nothing
+    assert main(["tasks", str(root), "--out", str(tmp_path / "w"), "--no-media"]) == 0
+    assert capsys.readouterr().err == ""
+    assert len(_rows(tmp_path / "w", "dubbing")) == 6
+
+
+def test_speech_translation_leaves_out_clips_without_subtitles(tmp_path: Path, capsys) -> None:
+    data = annotations()
+    clip = data["show_b"]["episodes"]["1"]["clips"][0]
+    clip["en_subtitles"] = []
+    root = make_release(tmp_path / "rel", data)
+    summary = tasks.write_task_views(root, tmp_path / "v")
+    st = _rows(tmp_path / "v", "speech_translation")
+    assert len(st) == 5 and all(r["target_text"] and r["subtitles"] for r in st)
+    assert len(_rows(tmp_path / "v", "dubbing")) == 6  # dubbing's target is the EN audio
+    assert summary["left_out"] == {"no_target_text": {"rows": 1, "files": 0, "first": clip["jp_clip"]}}
+    assert "1 row(s) with no target text (first clip " in tasks.left_out_text(summary["left_out"])
+
+
+@pytest.mark.parametrize("on_terminal", [True, False])
+def test_tasks_shows_a_byte_bar_on_a_terminal_only(rel: Path, tmp_path: Path, monkeypatch, on_terminal: bool) -> None:
+    import io
+    import sys
+
+    from tqdm import tqdm
+
+    from anim400k.testing.terminal import FakeTerminal
+
+    err = FakeTerminal() if on_terminal else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    assert main(["tasks", str(rel), "--out", str(tmp_path / "v")]) == 0
+    shown = err.getvalue()
+    if not on_terminal:
+        assert shown == ""
+        return
+    size = (rel / "anim400k_annotations.json").stat().st_size
+    assert "tasks" in shown and f"/{tqdm.format_sizeof(3 * size, divisor=1024)}" in shown  # three passes

@@ -8,21 +8,31 @@ shares closest (least squares) to their targets. Shares are measured in clips
 (``by="clips"``, the default) or in shows (``by="shows"``). Same release, seed and
 proportions: same splits.
 
-Manifests (``DIR/<task>/<split>.jsonl``, one JSON object a line, paths absolute):
+Manifests (``DIR/<task>/<split>.jsonl``, one JSON object a line; media paths are absolute,
+resolved from the release folder, so they hold from any working directory):
 
-- ``speech_translation``: JP clip audio -> the EN subtitles overlapping the clip;
+- ``speech_translation``: JP clip audio -> the EN subtitles overlapping the clip (clips
+  without subtitles, i.e. an empty ``target_text``, are left out);
 - ``dubbing``: JP clip audio and text -> EN clip audio and text;
 - ``teaser_summarization``: episode (its clips' IDs and texts) -> episode synopsis;
 - ``genre_classification``: show (synopsis, episode synopses) -> genres and themes;
 - ``character_identification``: character picture -> character name (and show);
 - ``quality_prediction``: episode -> poll mean vote and voters.
 
-``DIR/splits.json`` records seed, proportions, basis and the show keys of each split.
+``DIR/splits.json`` records seed, proportions, basis, the show keys of each split, the row
+counts and what was left out (``left_out``).
+
+Media: each referenced file (clip audio, character picture) is checked to exist, one
+``stat`` per file; a row whose media file is missing is left out and counted per kind
+(``left_out["missing_audio"]``, ``left_out["missing_picture"]``: rows, files, first
+missing path). ``check_media=False`` (``--no-media``) skips the check and writes every
+row (annotations-only use).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
@@ -31,6 +41,7 @@ from typing import IO, Any
 
 from .errors import InputError
 from .fsutil import atomic_path, refuse_overwriting, write_json_atomic
+from .progress import file_bar
 from .release import Dataset, EpisodeRecord, Show, load
 
 SPLITS = ("train", "validation", "test")
@@ -137,6 +148,79 @@ def split_of(
     return assign_splits(weights, seed, proportions)
 
 
+#: Row fields that name a media file, per task, and the kind of file each one is.
+MEDIA_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "speech_translation": (("audio", "audio"),),
+    "dubbing": (("jp_audio", "audio"), ("en_audio", "audio")),
+    "character_identification": (("picture", "picture"),),
+}
+#: Tasks whose target is a text that must not be empty (field name per task).
+TARGET_TEXT_FIELDS = {"speech_translation": "target_text"}
+
+
+class RowFilter:
+    """Decides which manifest rows to keep and counts the ones left out.
+
+    A row is left out if a media file it names is missing (with ``check_media``) or if
+    its task needs a target text and the row's is empty. Each media file is looked up
+    once (one ``stat``; results are kept until :meth:`forget`, called once per show).
+    """
+
+    def __init__(self, check_media: bool = True) -> None:
+        self.check_media = check_media
+        self._exists: dict[str, bool] = {}
+        self.left_out: dict[str, dict[str, Any]] = {}
+
+    def forget(self) -> None:
+        """Drop the remembered lookups (memory stays flat over a big release)."""
+        self._exists.clear()
+
+    def _note(self, reason: str, first: str, files: int = 0) -> None:
+        entry = self.left_out.setdefault(reason, {"rows": 0, "files": 0, "first": first})
+        entry["rows"] += 1
+        entry["files"] += files
+
+    def keep(self, task: str, row: dict[str, Any]) -> bool:
+        """Whether to write ``row`` of ``task`` (a row left out is counted in :attr:`left_out`)."""
+        if self.check_media:
+            missing: dict[str, list[str]] = {}
+            for field, kind in MEDIA_FIELDS.get(task, ()):
+                path = row[field]
+                known = self._exists.get(path)
+                if known is None:
+                    known = self._exists[path] = os.path.isfile(path)
+                    if not known:  # count each missing file once, at its first lookup
+                        self.left_out.setdefault(f"missing_{kind}", {"rows": 0, "files": 0, "first": path})
+                        self.left_out[f"missing_{kind}"]["files"] += 1
+                if not known:
+                    missing.setdefault(kind, []).append(path)
+            if missing:
+                for kind, paths in missing.items():
+                    self._note(f"missing_{kind}", paths[0])
+                return False
+        field = TARGET_TEXT_FIELDS.get(task)
+        if field is not None and not str(row.get(field) or "").strip():
+            self._note(f"no_{field}", str(row.get("id", "")))
+            return False
+        return True
+
+
+def left_out_text(left_out: dict[str, dict[str, Any]]) -> str:
+    """One line naming what :class:`RowFilter` left out (``""`` if nothing)."""
+    parts = []
+    for reason, e in sorted(left_out.items()):
+        if reason.startswith("missing_"):
+            kind = reason.removeprefix("missing_")
+            parts.append(f"{e['rows']} row(s) whose {kind} is missing ({e['files']} file(s), first {e['first']})")
+        else:
+            what = reason.removeprefix("no_").replace("_", " ")
+            parts.append(f"{e['rows']} row(s) with no {what} (first clip {e['first']})")
+    if not parts:
+        return ""
+    hint = " (--no-media writes rows without checking media)" if any(k.startswith("missing_") for k in left_out) else ""
+    return "left out " + "; ".join(parts) + hint
+
+
 def _subtitle_text(clip: Any) -> str:
     return " ".join(s.text.strip() for s in clip.en_subtitles if s.text.strip())
 
@@ -236,22 +320,41 @@ def write_task_views(
     seed: int = 0,
     proportions: Sequence[float] = (0.8, 0.1, 0.1),
     by: str = "clips",
+    check_media: bool = True,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Write ``splits.json`` and every task's per-split JSONL manifests; return the summary.
 
     Streams the release one show at a time; each manifest is written to a temporary name
-    and renamed into place when complete.
-    """
-    from .release import require_valid
+    and renamed into place when complete. Media paths are absolute. Rows whose media file
+    is missing (unless not ``check_media``) or whose needed target text is empty are left
+    out and counted in the summary's ``left_out`` (see :class:`RowFilter`).
 
+    ``progress``: a bar on a terminal over the bytes of the annotations file read by the
+    three passes (validate, split, write).
+    """
     ds = dataset if isinstance(dataset, Dataset) else load(dataset)
+    ds = Dataset(ds.root.resolve(), ds.annotations.resolve())  # manifests name absolute paths
     written = [("--out splits.json", Path(out_dir) / "splits.json")]
     written += [(f"--out {t}/{s}.jsonl", Path(out_dir) / t / f"{s}.jsonl") for t in TASKS for s in SPLITS]
     refuse_overwriting(written, {"DATASET": ds.annotations})
     props = parse_proportions(proportions)
+    with file_bar(ds.annotations, "tasks", progress, passes=3) as bar:
+        ds.on_read = bar.update
+        summary = _write_views(ds, Path(out_dir), seed, props, by, RowFilter(check_media))
+        ds.on_read = None
+    return summary
+
+
+def _write_views(
+    ds: Dataset, out: Path, seed: int, props: tuple[float, float, float], by: str, rows_filter: RowFilter
+) -> dict[str, Any]:
+    """The three passes of :func:`write_task_views`: validate, split, write."""
+    from .release import require_valid
+
+    check_media = rows_filter.check_media
     require_valid(ds)  # a malformed ID or field is one line here, not a traceback half-way through
     splits = split_of(ds, seed, props, by)
-    out = Path(out_dir)
     counts: dict[str, dict[str, int]] = {t: dict.fromkeys(SPLITS, 0) for t in TASKS}
     with ExitStack() as stack:
         files: dict[tuple[str, str], IO[str]] = {}
@@ -262,6 +365,8 @@ def write_task_views(
 
         def emit(rows: Iterator[tuple[str, dict[str, Any]]], split: str) -> None:
             for task, row in rows:
+                if not rows_filter.keep(task, row):
+                    continue
                 files[(task, split)].write(json.dumps(row | {"split": split}, ensure_ascii=False) + "\n")
                 counts[task][split] += 1
 
@@ -271,6 +376,7 @@ def write_task_views(
             for ep in show.episodes.values():
                 emit(_episode_rows(show, ep), split)
             emit(_clip_rows(ds, show), split)
+            rows_filter.forget()
         for f in files.values():
             f.close()
     summary = {
@@ -280,6 +386,8 @@ def write_task_views(
         "by": by,
         "splits": {s: sorted(k for k, v in splits.items() if v == s) for s in SPLITS},
         "counts": counts,
+        "check_media": check_media,
+        "left_out": rows_filter.left_out,
     }
     write_json_atomic(out / "splits.json", summary)
     return summary

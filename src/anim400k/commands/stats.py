@@ -26,12 +26,15 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
 
         from ..fsutil import refuse_overwriting, write_json_atomic
+        from ..progress import file_bar
         from ..release import load
         from ..stats import compute_stats, stats_rows, write_figures
 
         ds = load(dataset)
         refuse_overwriting({"--json": json_out}, {"DATASET": ds.annotations})
-        result = compute_stats(ds)
+        with file_bar(ds.annotations, "stats") as bar:  # drawn only on a terminal
+            ds.on_read = bar.update
+            result = compute_stats(ds)
         table = Table(title=f"Anim-400K statistics: {dataset}")
         table.add_column("statistic")
         table.add_column("value", justify="right")
@@ -53,16 +56,25 @@ def register(app: typer.Typer) -> None:
         limit: Annotated[int, typer.Option(help="Print at most this many problems.")] = 50,
     ) -> None:
         """Check a release against the Anim-400K format; exit 1 if anything is wrong."""
-        import itertools
+        import sys
 
+        from ..progress import file_bar
         from ..release import build_record_problems, iter_problems, load
 
         ds = load(dataset)
         n = 0
-        for p in itertools.chain(iter_problems(ds, check_media=media), build_record_problems(ds)):
-            if n < limit:
-                typer.echo(f"{ds.annotations}: {p}")
-            n += 1
+        # a bar over the bytes of the annotations file read (drawn only on a terminal); the
+        # build-record check is a second pass, so the bar starts again for it
+        with file_bar(ds.annotations, "validate") as bar:
+            ds.on_read = bar.update
+            for problems in (iter_problems(ds, check_media=media), build_record_problems(ds)):
+                for p in problems:
+                    if n < limit:
+                        bar.write(f"{ds.annotations}: {p}", file=sys.stdout)  # above the bar
+                    n += 1
+                bar.reset()
+                bar.set_description("validate (build record)")
+            ds.on_read = None
         if n:
             if n > limit:
                 typer.echo(f"... and {n - limit} more")

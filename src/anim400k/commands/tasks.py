@@ -20,12 +20,29 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int, typer.Option(help="Seed of the show shuffle.")] = 0,
         split: Annotated[str, typer.Option(help="train,validation,test proportions.")] = "0.8,0.1,0.1",
         by: Annotated[str, typer.Option(help="Measure proportions in 'clips' or 'shows'.")] = "clips",
+        media: Annotated[
+            bool,
+            typer.Option(
+                "--media/--no-media",
+                help="Check that each referenced media file exists and leave out rows whose file is "
+                "missing (--no-media: write every row unchecked, for annotations-only use).",
+            ),
+        ] = True,
     ) -> None:
-        """Write train/validation/test splits by show and one JSONL manifest per task and split."""
-        from ..tasks import parse_proportions, write_task_views
+        """Write train/validation/test splits by show and one JSONL manifest per task and split.
 
-        summary = write_task_views(dataset, out, seed=seed, proportions=parse_proportions(split), by=by)
+        Media paths are absolute. Rows whose media file is missing, and speech-translation
+        rows without subtitles, are left out; one line says how many and the first example.
+        """
+        from ..tasks import left_out_text, parse_proportions, write_task_views
+
+        summary = write_task_views(
+            dataset, out, seed=seed, proportions=parse_proportions(split), by=by, check_media=media, progress=True
+        )
         for name, keys in summary["splits"].items():
             typer.echo(f"{name}: {len(keys)} show(s)")
         for task, counts in summary["counts"].items():
             typer.echo(f"{task}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        note = left_out_text(summary["left_out"])
+        if note:
+            typer.echo(note, err=True)

@@ -9,7 +9,7 @@ The file (ours or the original Anim-400K one) is stream-parsed one *show* at a t
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -51,8 +51,27 @@ def _checked_pairs(pairs: list[tuple[Any, Any]]) -> KeyCheckedDict:
     return d
 
 
-def _iter_raw_shows(path: Path, check_duplicates: bool = False) -> Iterator[tuple[str, Any]]:
+class _CountingReader:
+    """A binary file whose ``read`` reports the bytes it returns to ``on_read`` (for progress bars)."""
+
+    def __init__(self, f: IO[bytes], on_read: Callable[[int], None]) -> None:
+        self._f = f
+        self._on_read = on_read
+
+    def read(self, size: int = -1) -> bytes:
+        """Read as the file does; report the length read."""
+        data = self._f.read(size)
+        if data:
+            self._on_read(len(data))
+        return data
+
+
+def _iter_raw_shows(
+    path: Path, check_duplicates: bool = False, on_read: Callable[[int], None] | None = None
+) -> Iterator[tuple[str, Any]]:
     """``(show_key, show_value)`` pairs of an annotations file, one show in memory at a time.
+
+    ``on_read``: called with the number of bytes of each read of the file (progress).
 
     With ``check_duplicates`` every JSON object below the top level is a :class:`KeyCheckedDict`
     (slower; for the validator). Duplicate show keys come out as separate pairs either way
@@ -75,7 +94,8 @@ def _iter_raw_shows(path: Path, check_duplicates: bool = False) -> Iterator[tupl
                 return
             if _first_char(f) != b"{":
                 raise InputError("the annotations file must hold one JSON object keyed by show", path)
-            yield from ijson.kvitems(f, "", use_float=True, map_type=KeyCheckedDict if check_duplicates else None)
+            src: Any = f if on_read is None else _CountingReader(f, on_read)
+            yield from ijson.kvitems(src, "", use_float=True, map_type=KeyCheckedDict if check_duplicates else None)
     except errors as exc:
         raise InputError(f"not valid JSON: {_json_error_text(exc)}", path) from exc
     except UnicodeDecodeError as exc:
@@ -103,11 +123,16 @@ def _first_char(f: IO[bytes]) -> bytes:
 
 
 class Dataset:
-    """A release on disk. Iterating re-reads the annotations file; media are never loaded."""
+    """A release on disk. Iterating re-reads the annotations file; media are never loaded.
+
+    :attr:`on_read`, if set, is called with the number of bytes of each read of the
+    annotations file by any pass over it (a progress bar's ``update``).
+    """
 
     def __init__(self, root: Path, annotations: Path) -> None:
         self.root = root
         self.annotations = annotations
+        self.on_read: Callable[[int], None] | None = None
 
     def __repr__(self) -> str:
         return f"Dataset(root={str(self.root)!r}, annotations={str(self.annotations)!r})"
@@ -118,7 +143,7 @@ class Dataset:
         ``check_duplicates``: objects are :class:`KeyCheckedDict` s that note repeated keys
         (see :func:`duplicate_keys`; slower, for the validator).
         """
-        return _iter_raw_shows(self.annotations, check_duplicates)
+        return _iter_raw_shows(self.annotations, check_duplicates, self.on_read)
 
     def shows(self, with_clips: bool = True) -> Iterator[Show]:
         """The shows in file order, one in memory at a time (clips left out unless ``with_clips``)."""
