@@ -434,3 +434,13 @@ def test_validate_counts_distinct_speakers_for_multi_speaker(tmp_path: Path) -> 
     assert _problems(_write(tmp_path, data)) == [
         "show 'show_a' episode '1' clip 0 field 'multi_speaker': multi_speaker is true but the clip lists 1 "
         "distinct speaker(s) (it must be true exactly when there are more than one)"]
+
+
+def test_bad_items_summary_lists_at_most_kinds_and_examples() -> None:
+    from anim400k.release import BadItems, Problem
+
+    bad = BadItems(Problem(f"odd thing {chr(97 + i % 26)}x'{i}'", show="s", episode="1", clip=i, field="jp_text")
+                   for i in range(300))
+    lines = bad.summary_lines()
+    assert lines[0] == "300 problem(s) of 26 kind(s):" and "more of 6 other kind(s)" in lines[21]
+    assert len(lines) == 1 + 20 + 1 + 1 + 5 and bad.clips and len(bad.clips) == 300

@@ -496,6 +496,8 @@ class BadItems:
     """
 
     EXAMPLES = 5
+    #: at most this many kinds are listed by :meth:`summary_lines` (the most frequent)
+    KINDS = 20
 
     def __init__(self, problems: Iterable[Problem] = ()) -> None:
         self.shows: set[str] = set()
@@ -537,11 +539,14 @@ class BadItems:
         )
 
     def summary_lines(self) -> list[str]:
-        """A few lines: the count of each kind of problem (most frequent first) and the first examples."""
+        """A few lines: the count of each kind of problem (the :attr:`KINDS` most frequent) and the first examples."""
         if not self.count:
             return []
         lines = [f"{self.count} problem(s) of {len(self.kinds)} kind(s):"]
-        lines += [f"  {n} x {kind}" for kind, n in self.kinds.most_common()]
+        kinds = self.kinds.most_common()
+        lines += [f"  {n} x {kind}" for kind, n in kinds[: self.KINDS]]
+        if len(kinds) > self.KINDS:
+            lines.append(f"  {sum(n for _, n in kinds[self.KINDS:])} more of {len(kinds) - self.KINDS} other kind(s)")
         lines.append(f"first {len(self.examples)}:")
         lines += [f"  {p}" for p in self.examples]
         return lines
