@@ -184,7 +184,10 @@ def test_progress_counts_exported_clips_on_a_terminal(rel: Path, tmp_path: Path,
     err = FakeTerminal()
     monkeypatch.setattr(sys, "stderr", err)
     s = export(rel, fmt, tmp_path / fmt)
-    assert s["clips"] > 0 and err.getvalue().rstrip().split("\r")[-1].startswith(f"export: {s['clips']}clip [")
+    drawn = err.getvalue()
+    # the validation pass counts clips too, then the export bar has its total (percentage, ETA)
+    assert s["clips"] > 0 and f"validate: {s['clips']}clip [" in drawn
+    assert drawn.rstrip().split("\r")[-1].startswith("export: 100%|") and f" {s['clips']}/{s['clips']} [" in drawn
     quiet = io.StringIO()  # not a terminal: nothing drawn
     monkeypatch.setattr(sys, "stderr", quiet)
     export(rel, fmt, tmp_path / f"{fmt}2")
@@ -319,3 +322,88 @@ def test_mushra_test_folder_gets_the_mode_of_a_plain_mkdir(tmp_path: Path, monke
     writer.commit(MushraTest(name="t", test_id="t", sample_rate=48000, systems=[], conditions=[], trials=[]))
     assert stat.S_IMODE((tmp_path / "test").stat().st_mode) == 0o755
     assert stat.S_IMODE((tmp_path / "test" / "secret.key").stat().st_mode) == 0o600  # the key stays private
+
+
+@pytest.fixture(scope="module")
+def extras_rel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Malformed optional clip extras on three clips (audio and text fine)."""
+    data = copy.deepcopy(annotations())
+    ep1 = data["show_a"]["episodes"]["1"]["clips"]
+    ep1[0]["en_subtitles"] = ["Hello.", "Bye."]  # a list of strings, not of {start, end, text}
+    ep1[1]["multi_speaker"], ep1[1]["speakers"] = True, ["spk0"]
+    data["show_b"]["episodes"]["1"]["clips"][0]["mixing_ratio"] = "loud"
+    return make_release(tmp_path_factory.mktemp("extras"), data)
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "webdataset"])
+def test_skip_bad_drops_a_malformed_optional_extra_not_the_clip(extras_rel: Path, tmp_path: Path, fmt: str) -> None:
+    with pytest.raises(InputError, match="--skip-bad"):
+        export(extras_rel, fmt, tmp_path / "refused")
+    s = export(extras_rel, fmt, tmp_path / fmt, skip_bad=True)
+    assert s["clips"] == 6 and s["skipped_clips"] == 0 and s["dropped_fields"] == 3 and s["problems"] == 4
+    lines = (tmp_path / fmt / "problems.jsonl").read_text(encoding="utf-8").splitlines()
+    assert sorted(json.loads(line)["field"] for line in lines) == ["en_subtitles.0", "en_subtitles.1",
+                                                                   "mixing_ratio", "multi_speaker"]
+    if fmt == "parquet":
+        rows = {(r["show"], r["episode"], r["clip_index"]): r
+                for r in pq.read_table(tmp_path / fmt / "clips.parquet").to_pylist()}
+        assert rows[("show_a", "1", 0)]["en_subtitles"] == []
+        assert rows[("show_a", "1", 1)]["multi_speaker"] is False  # dropped, then from the (one) speaker
+        assert rows[("show_b", "1", 0)]["mixing_ratio"] is None
+
+
+def test_skip_bad_summarises_problems_by_kind(rel: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    import shutil
+
+    root = tmp_path / "rel"
+    shutil.copytree(rel, root)
+    for mp3 in (root / ids.AUDIO_ARCHIVE).rglob("*.mp3"):
+        mp3.unlink()
+    assert main(["export", str(root), "-f", "parquet", "-o", str(tmp_path / "o"), "--skip-bad"]) == 0
+    err = capsys.readouterr().err
+    problems = (tmp_path / "o" / "problems.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(problems) >= 12  # JP and EN of 6 clips (and any backing clips)
+    assert "WARNING" not in err and len(err.splitlines()) <= 12  # not one line per problem
+    assert "clip jp_clip: audio file PATH is missing" in err and "clip en_clip: audio file PATH is missing" in err
+    assert "first 5:" in err and "skipped 6 clip(s)" in err and "problems.jsonl" in err
+
+
+def test_metadata_problems_do_not_stop_an_export(tmp_path: Path) -> None:
+    from anim400k.release import validate_release
+
+    data = copy.deepcopy(annotations())
+    chars = data["show_a"]["characters"]
+    chars["Alice"]["description"] = None  # unknown: allowed, as for show and episode strings
+    root = make_release(tmp_path / "nulls", copy.deepcopy(data))
+    assert validate_release(root) == []
+    chars["Bob"]["role"] = 5
+    data["show_a"]["score"] = "high"
+    (root / ids.ANNOTATIONS_FILE).write_text(json.dumps(data), encoding="utf-8")
+    assert {p.field for p in validate_release(root)} == {"characters.Bob.role", "score"}
+    for fmt in ("lhotse", "parquet"):  # no --skip-bad needed: the readers tolerate these, the exports drop them
+        s = export(root, fmt, tmp_path / fmt)
+        assert s["clips"] == 6 and s["problems"] == 2 and s["skipped_clips"] == 0
+    shows = {r["key"]: r for r in pq.read_table(tmp_path / "parquet" / "shows.parquet").to_pylist()}
+    assert shows["show_a"]["score"] is None
+    chars_rows = {r["name"]: r for r in pq.read_table(tmp_path / "parquet" / "characters.parquet").to_pylist()}
+    assert chars_rows["Alice"]["description"] is None and chars_rows["Bob"]["role"] is None
+
+
+def test_no_media_exports_paths_only(rel: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    import shutil
+
+    root = tmp_path / "annotations-only"
+    shutil.copytree(rel, root)
+    shutil.rmtree(root / ids.AUDIO_ARCHIVE)
+    with pytest.raises(InputError, match="audio file"):
+        export(root, "parquet", tmp_path / "refused")
+    s = export(root, "parquet", tmp_path / "p", check_media=False)
+    assert s["clips"] == 6 and s["problems"] == 0
+    assert pq.read_table(tmp_path / "p" / "clips.parquet").column("jp_audio_path").to_pylist()[0].endswith(".mp3")
+    for fmt in ("hf", "lhotse", "webdataset"):
+        assert main(["export", str(root), "-f", fmt, "-o", str(tmp_path / fmt), "--no-media"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and fmt in err and "--no-media" in err
+    assert main(["export", str(root), "-f", "parquet", "-o", str(tmp_path / "e"), "--no-media", "--embed-audio"]) == 2
+    assert "--embed-audio" in capsys.readouterr().err
+    assert main(["export", str(root), "-f", "parquet", "-o", str(tmp_path / "ok"), "--no-media"]) == 0

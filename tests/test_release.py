@@ -411,9 +411,9 @@ def test_validate_checks_roles_multi_speaker_and_episode_keys(tmp_path: Path) ->
     assert sorted(_problems(_write(tmp_path, data))) == sorted([
         "show 'show_a' field 'characters.Bob.role': role 'villain' is not one of 'main', 'supporting'",
         "show 'show_b' episode '1' clip 1 field 'multi_speaker': multi_speaker is false but the clip lists 3 "
-        "speaker(s) (it must be true exactly when there are more than one)",
+        "distinct speaker(s) (it must be true exactly when there are more than one)",
         "show 'show_a' episode '02' clip 0 field 'multi_speaker': multi_speaker is true but the clip lists 1 "
-        "speaker(s) (it must be true exactly when there are more than one)",
+        "distinct speaker(s) (it must be true exactly when there are more than one)",
         "show 'show_c' episode 'abc': episode key is not an episode number (FORMAT.md: the episode number as a "
         "string, e.g. '1' or '12.5')",
         "show 'show_a' episode '001': the same episode number as episode '1'",
@@ -421,3 +421,26 @@ def test_validate_checks_roles_multi_speaker_and_episode_keys(tmp_path: Path) ->
     data = copy.deepcopy(annotations())
     data["show_c"]["episodes"]["12.5"] = data["show_c"]["episodes"].pop("1")  # a recap between 12 and 13
     assert _problems(_write(tmp_path, data)) == []
+
+
+def test_validate_counts_distinct_speakers_for_multi_speaker(tmp_path: Path) -> None:
+    """``multi_speaker`` is checked against the distinct speaker IDs (as ``stats`` counts them); a repeated ID
+    is not a problem of its own (FORMAT.md: the IDs heard in the clip)."""
+    data = copy.deepcopy(annotations())
+    clip = data["show_a"]["episodes"]["1"]["clips"][0]
+    clip["speakers"], clip["multi_speaker"] = ["spk0", "spk0"], False
+    assert _problems(_write(tmp_path, data)) == []
+    clip["multi_speaker"] = True
+    assert _problems(_write(tmp_path, data)) == [
+        "show 'show_a' episode '1' clip 0 field 'multi_speaker': multi_speaker is true but the clip lists 1 "
+        "distinct speaker(s) (it must be true exactly when there are more than one)"]
+
+
+def test_bad_items_summary_lists_at_most_kinds_and_examples() -> None:
+    from anim400k.release import BadItems, Problem
+
+    bad = BadItems(Problem(f"odd thing {chr(97 + i % 26)}x'{i}'", show="s", episode="1", clip=i, field="jp_text")
+                   for i in range(300))
+    lines = bad.summary_lines()
+    assert lines[0] == "300 problem(s) of 26 kind(s):" and "more of 6 other kind(s)" in lines[21]
+    assert len(lines) == 1 + 20 + 1 + 1 + 5 and bad.clips and len(bad.clips) == 300

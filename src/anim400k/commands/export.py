@@ -27,6 +27,9 @@ def register(app: typer.Typer) -> None:
         skip_bad: Annotated[
             bool, typer.Option("--skip-bad", help="Leave out bad clips instead of stopping.")
         ] = False,
+        no_media: Annotated[
+            bool, typer.Option("--no-media", help="Do not check the MP3s (parquet without --embed-audio only).")
+        ] = False,
         progress: Annotated[
             bool, typer.Option("--progress/--no-progress", help="Clip counter (on a terminal).")
         ] = True,
@@ -36,11 +39,14 @@ def register(app: typer.Typer) -> None:
 
         summary = run_export(
             dataset, fmt, out, embed_audio=embed_audio, shard_size=shard_size, skip_bad=skip_bad,
-            progress=progress,
+            progress=progress, check_media=not no_media,
         )
         typer.echo(f"exported {summary['clips']} clip(s) to {summary['out']} ({fmt})")
-        if summary.get("skipped_clips") or summary.get("problems"):
+        for line in summary.get("problem_lines", []):
+            typer.echo(line, err=True)
+        if summary.get("problems"):
             typer.echo(
-                f"skipped {summary['skipped_clips']} clip(s); {summary['problems']} problem(s) logged",
+                f"skipped {summary['skipped_clips']} clip(s), dropped {summary['dropped_fields']} optional clip "
+                f"field(s); every problem is listed in {summary['problems_file']}",
                 err=True,
             )

@@ -11,6 +11,16 @@ from ..release import Dataset, load
 FORMATS = tuple(EXPORT_FORMATS.names())
 
 
+#: why a format cannot be exported with ``check_media=False`` (``--no-media``): it reads every MP3
+NEEDS_MEDIA = {
+    "hf": "hf always embeds the MP3 bytes",
+    "lhotse": "lhotse reads every MP3 (Recording.from_file)",
+    "webdataset": "webdataset puts the MP3s in its shards",
+}
+#: the file of an export folder that lists every problem found (one JSON object a line)
+PROBLEMS_FILE = "problems.jsonl"
+
+
 def export(
     dataset: Dataset | str | Path,
     fmt: str,
@@ -19,6 +29,7 @@ def export(
     shard_size: str | int = "100MB",
     skip_bad: bool = False,
     progress: bool = True,
+    check_media: bool = True,
 ) -> dict[str, Any]:
     """Export a release to ``fmt`` in ``out`` (replaced only when the export succeeds).
 
@@ -26,21 +37,48 @@ def export(
     inside or around it (:func:`.common.check_export_target`), so an export never deletes data.
 
     The release is validated first: without ``skip_bad`` the first problem raises
-    :class:`InputError`; with it, bad shows/episodes/clips are left out (and logged).
-    Returns a summary (counts, files, skipped clips). ``progress``: a clip counter on stderr
-    when it is a terminal.
+    :class:`InputError`; with it, bad shows/episodes/clips are left out and a problem with an
+    optional clip extra drops only that field. Show/episode/character metadata problems never
+    stop an export (wrong-typed metadata is dropped). Every problem is listed in
+    ``out/problems.jsonl``; the summary (counts, files, skipped clips, dropped fields,
+    ``problem_lines``: counts by kind and the first examples) says the rest. ``check_media`` False
+    (``--no-media``) skips the media checks: only for ``parquet`` without ``embed_audio``, which
+    writes paths only. ``progress``: clip counters on stderr when it is a terminal.
     """
+    import contextlib
+    import os
+    import shutil
+    import tempfile
+
     write = EXPORT_FORMATS.load(fmt)
+    from ..errors import InputError
     from .common import CheckedRelease, check_export_target, parse_size
 
+    if not check_media and (fmt in NEEDS_MEDIA or embed_audio):
+        why = NEEDS_MEDIA.get(fmt, f"--embed-audio puts the MP3 bytes in the {fmt} export")
+        raise InputError(f"--no-media exports without the MP3s, but {why}: use --format parquet without "
+                         f"--embed-audio (paths only), or download the media")
     ds = dataset if isinstance(dataset, Dataset) else load(dataset)
     check_export_target(out, ds.root)
     size = parse_size(shard_size)
-    checked = CheckedRelease(ds, skip_bad, progress=progress)
+    fd, tmp = tempfile.mkstemp(prefix="anim400k-problems-", suffix=".jsonl")
+    os.close(fd)
     try:
-        summary = write(checked, Path(out), embed_audio=embed_audio, shard_size=size)
+        checked = CheckedRelease(ds, skip_bad, progress=progress, check_media=check_media,
+                                 problems_file=Path(tmp))
+        try:
+            summary = write(checked, Path(out), embed_audio=embed_audio, shard_size=size)
+        finally:
+            checked.close()
+        if checked.bad.count:
+            shutil.move(tmp, Path(out) / PROBLEMS_FILE)
+            summary["problems_file"] = str(Path(out) / PROBLEMS_FILE)
     finally:
-        checked.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
     summary["skipped_clips"] = checked.skipped_clips
+    summary["dropped_fields"] = checked.dropped_fields
     summary["problems"] = checked.bad.count
+    summary["problem_kinds"] = dict(checked.bad.kinds)
+    summary["problem_lines"] = checked.bad.summary_lines()
     return summary

@@ -16,7 +16,7 @@ from ..errors import InputError
 from ..fsutil import mkdtemp_like_mkdir
 from ..model import Clip
 from ..progress import progress_bar
-from ..release import SHOW_FIELDS, BadItems, Dataset, Show, check_or_raise, type_ok
+from ..release import SHOW_FIELDS, BadItems, Dataset, Problem, Show, check_or_raise, type_ok
 
 log = logging.getLogger("anim400k.export")
 
@@ -105,14 +105,49 @@ def staged_dir(out: str | Path) -> Iterator[Path]:
 class CheckedRelease:
     """A release validated before export: bad shows/episodes/clips are refused or skipped.
 
-    With ``progress`` a bar (stderr, on a terminal only) counts the clips as the exporter consumes them.
+    With ``progress`` a bar (stderr, on a terminal only) counts the clips as they are validated, then a
+    second one (with its total, the clips left to export) as the exporter consumes them. ``check_media``
+    False skips the media checks (``--no-media``). Show and episode metadata problems never stop the
+    export (the exporters drop wrong-typed metadata); with ``skip_bad`` a problem with an optional clip
+    extra (``en_subtitles``, ``multi_speaker``, ...) drops that field of the clip, not the clip.
+    ``problems_file``: every problem, one JSON object a line, written as they are found.
     """
 
-    def __init__(self, ds: Dataset, skip_bad: bool, progress: bool = False) -> None:
+    def __init__(
+        self,
+        ds: Dataset,
+        skip_bad: bool,
+        progress: bool = False,
+        check_media: bool = True,
+        problems_file: Path | None = None,
+    ) -> None:
         self.ds = ds
-        self.bad: BadItems = check_or_raise(ds, skip_bad)
         self.skipped_clips = 0
-        self.bar = progress_bar(progress, desc="export", unit="clip")
+        self.dropped_fields = 0
+        counts: dict[tuple[str, str], int] = {}
+        vbar = progress_bar(progress, desc="validate", unit="clip")
+
+        def on_clips(show: str, episode: str, n: int) -> None:
+            counts[(show, episode)] = n
+            vbar.update(n)
+
+        fh = open(problems_file, "w", encoding="utf-8") if problems_file is not None else None  # noqa: SIM115
+        try:
+            sink = None
+            if fh is not None:
+                def sink(p: Problem) -> None:
+                    fh.write(dumps({"show": p.show, "episode": p.episode, "clip": p.clip, "field": p.field,
+                                    "problem": p.message}) + "\n")
+            self.bad: BadItems = check_or_raise(ds, skip_bad, check_media, on_clips=on_clips,
+                                                tolerate_metadata=True, sink=sink)
+        finally:
+            vbar.close()
+            if fh is not None:
+                fh.close()
+        bad = self.bad
+        total = sum(n for (s, e), n in counts.items() if s not in bad.shows and (s, e) not in bad.episodes)
+        total -= sum(1 for s, e, _ in bad.clips if s not in bad.shows and (s, e) not in bad.episodes)
+        self.bar = progress_bar(progress, desc="export", unit="clip", total=max(total, 0))
 
     def _good_shows(self) -> Iterator[Show]:
         for show in self.ds.shows():
@@ -127,8 +162,20 @@ class CheckedRelease:
                     continue
                 good = [c for c in ep.clips if not self.bad.bad_clip(c)]
                 self.skipped_clips += len(ep.clips) - len(good)
+                if self.bad.dropped_fields:
+                    for c in good:
+                        self._drop_fields(c)
                 ep.clips = good
             yield show
+
+    def _drop_fields(self, clip: Clip) -> None:
+        """Empty the optional extras of ``clip`` that have problems."""
+        names = self.bad.dropped_fields.get((clip.show_key, clip.episode, clip.index))
+        if not names:
+            return
+        self.dropped_fields += len(names)
+        for name in names:
+            setattr(clip, name, [] if name == "en_subtitles" else None)
 
     def shows(self) -> Iterator[Show]:
         """Good shows (with their good episodes and clips)."""

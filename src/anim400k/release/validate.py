@@ -11,7 +11,8 @@ import json
 import math
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,9 +114,11 @@ def validate_show(
     root: Path | None = None,
     seen_ids: set[str] | None = None,
     check_media: bool = True,
+    on_clips: Callable[[str, str, int], None] | None = None,
 ) -> Iterator[Problem]:
     """Problems of one show object (and its episodes and clips).
 
+    ``on_clips(show, episode, n)`` is called once an episode's ``n`` clips are checked (progress).
     ``seen_ids`` carries clip IDs across shows to find duplicates; media files are looked up
     under ``root`` when ``check_media`` (each clip's MP3s, and its JP clip's MP4 when the release
     has an ``anim400k_video_clips`` folder; see :func:`media_file_problem`).
@@ -136,7 +139,7 @@ def validate_show(
             if not isinstance(c, dict):
                 yield Problem("expected an object", field=f"characters.{name}", **sloc)
                 continue
-            for p in _check_fields(c, CHARACTER_FIELDS, (), sloc):
+            for p in _check_fields(c, CHARACTER_FIELDS, (), sloc, nullable=True):
                 yield Problem(p.message, field=f"characters.{name}.{p.field}", **sloc)
             role = c.get("role")
             if isinstance(role, str) and role.lower() not in CHARACTER_ROLES:
@@ -200,6 +203,8 @@ def validate_show(
                 yield Problem(f"clips out of time order: jp_start_time {start} is before clip {prev[0]}'s "
                               f"{prev[1]} (FORMAT.md: the clips in time order)", field="jp_start_time", **cloc)
             prev = (i, str(start), t)
+        if on_clips is not None:
+            on_clips(key, str(number), len(clips))
 
 
 _EPISODE_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
@@ -267,9 +272,10 @@ def _validate_clip(
         if isinstance(va, str) and isinstance(vb, str) and timestamp_seconds(va) > timestamp_seconds(vb):
             yield Problem(f"ends before it starts ({va} > {vb})", field=b, **loc)
     ms, speakers = clip.get("multi_speaker"), clip.get("speakers")
-    if isinstance(ms, bool) and isinstance(speakers, list) and ms != (len(speakers) > 1):
-        yield Problem(f"multi_speaker is {str(ms).lower()} but the clip lists {len(speakers)} speaker(s) "
-                      f"(it must be true exactly when there are more than one)", field="multi_speaker", **loc)
+    if isinstance(ms, bool) and type_ok(speakers, "[str]") and ms != (len(set(speakers)) > 1):
+        yield Problem(f"multi_speaker is {str(ms).lower()} but the clip lists {len(set(speakers))} distinct "
+                      f"speaker(s) (it must be true exactly when there are more than one)",
+                      field="multi_speaker", **loc)
     conf = clip.get("speaker_confidence")
     if type_ok(conf, "float") and not 0.0 <= conf <= 1.0:
         yield Problem(f"speaker_confidence {conf!r} is outside 0..1", field="speaker_confidence", **loc)
@@ -365,8 +371,10 @@ def media_file_problem(path: Path) -> str | None:
     return None
 
 
-def iter_problems(path: str | Path | Dataset, check_media: bool = True) -> Iterator[Problem]:
-    """Stream the problems of a release (see :func:`validate_release`)."""
+def iter_problems(
+    path: str | Path | Dataset, check_media: bool = True, on_clips: Callable[[str, str, int], None] | None = None
+) -> Iterator[Problem]:
+    """Stream the problems of a release (see :func:`validate_release`); ``on_clips`` as :func:`validate_show`'s."""
     ds = path if isinstance(path, Dataset) else load(path)
     seen: set[str] = set()
     shows_seen: set[str] = set()
@@ -374,7 +382,7 @@ def iter_problems(path: str | Path | Dataset, check_media: bool = True) -> Itera
         if key in shows_seen:
             yield Problem("duplicate show key", show=key)
         shows_seen.add(key)
-        yield from validate_show(key, value, ds.root, seen, check_media)
+        yield from validate_show(key, value, ds.root, seen, check_media, on_clips)
 
 
 def build_record_problems(ds: Dataset) -> Iterator[Problem]:
@@ -445,27 +453,82 @@ def validate_release(path: str | Path | Dataset, check_media: bool = True) -> li
     return list(iter_problems(path, check_media))
 
 
-class BadItems:
-    """Which shows, episodes and clips a list of problems rules out (for ``--skip-bad``)."""
+#: clip fields whose problems spoil only that field: with ``--skip-bad`` an export drops the field, not the clip
+OPTIONAL_CLIP_FIELDS = frozenset(CLIP_EXTRA_FIELDS)
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_PATH = re.compile(r"\S+/\S+")
 
-    def __init__(self, problems: Iterable[Problem]) -> None:
+
+def problem_kind(p: Problem) -> str:
+    """A problem without its particulars, to count problems by kind.
+
+    ``field 'jp_clip': audio file anim400k_audio_clips/a/a1....mp3 is missing`` -> ``jp_clip: audio file
+    PATH is missing``; list indexes and character names in the field become ``N`` and ``*``.
+    """
+    field = p.field or ""
+    if field.startswith("characters."):
+        field = "characters.*" + ("." + field.split(".", 2)[2] if field.count(".") >= 2 else "")
+    field = _NUMBER.sub("N", field)
+    msg = _NUMBER.sub("N", _PATH.sub("PATH", _QUOTED.sub("'…'", p.message)))
+    level = "clip" if p.clip is not None else "episode" if p.episode is not None else "show" if p.show else "release"
+    return f"{level} {field}: {msg}" if field else f"{level}: {msg}"
+
+
+def is_metadata_problem(p: Problem) -> bool:
+    """Whether ``p`` is about a show or episode metadata field (characters included) only.
+
+    The format's readers tolerate these (a wrong-typed field reads as unknown), and the exports drop
+    the field; a problem with a show's ``episodes`` or an episode's ``clips`` is not one.
+    """
+    if p.show is None or p.clip is not None or p.field is None:
+        return False
+    return p.field != ("episodes" if p.episode is None else "clips")
+
+
+class BadItems:
+    """Which shows, episodes and clips a list of problems rules out (for ``--skip-bad``).
+
+    A problem with an optional clip extra (:data:`OPTIONAL_CLIP_FIELDS`: ``en_subtitles``, ``multi_speaker``,
+    ...) rules out only that field of the clip (:attr:`dropped_fields`); a show or episode metadata problem
+    (:func:`is_metadata_problem`) rules out nothing (the exports drop wrong-typed metadata). Problems are
+    counted by kind (:func:`problem_kind`) with the first :attr:`EXAMPLES` of each kept.
+    """
+
+    EXAMPLES = 5
+    #: at most this many kinds are listed by :meth:`summary_lines` (the most frequent)
+    KINDS = 20
+
+    def __init__(self, problems: Iterable[Problem] = ()) -> None:
         self.shows: set[str] = set()
         self.episodes: set[tuple[str, str]] = set()
         self.clips: set[tuple[str, str, int]] = set()
+        self.dropped_fields: dict[tuple[str, str, int], set[str]] = {}
         self.count = 0
+        self.metadata = 0
+        self.kinds: Counter[str] = Counter()
+        self.examples: list[Problem] = []
         for p in problems:
-            self.count += 1
-            if p.show is None:
-                continue
-            if p.episode is None:
-                # a bad metadata field spoils only that field's use; a broken show is skipped
-                if p.field is None or p.field == "episodes":
-                    self.shows.add(p.show)
-            elif p.clip is None:
-                if p.field is None or p.field == "clips":
-                    self.episodes.add((p.show, p.episode))
-            else:
-                self.clips.add((p.show, p.episode, p.clip))
+            self.add(p)
+
+    def add(self, p: Problem) -> None:
+        """Count ``p`` and rule out what it spoils."""
+        self.count += 1
+        self.kinds[problem_kind(p)] += 1
+        if len(self.examples) < self.EXAMPLES:
+            self.examples.append(p)
+        if p.show is None:
+            return
+        if is_metadata_problem(p):
+            self.metadata += 1
+        elif p.episode is None:
+            self.shows.add(p.show)
+        elif p.clip is None:
+            self.episodes.add((p.show, p.episode))
+        elif p.field is not None and p.field.split(".", 1)[0] in OPTIONAL_CLIP_FIELDS:
+            self.dropped_fields.setdefault((p.show, p.episode, p.clip), set()).add(p.field.split(".", 1)[0])
+        else:
+            self.clips.add((p.show, p.episode, p.clip))
 
     def bad_clip(self, clip: Clip) -> bool:
         """Whether a clip (or its episode or show) is ruled out."""
@@ -475,6 +538,19 @@ class BadItems:
             or (clip.show_key, clip.episode, clip.index) in self.clips
         )
 
+    def summary_lines(self) -> list[str]:
+        """A few lines: the count of each kind of problem (the :attr:`KINDS` most frequent) and the first examples."""
+        if not self.count:
+            return []
+        lines = [f"{self.count} problem(s) of {len(self.kinds)} kind(s):"]
+        kinds = self.kinds.most_common()
+        lines += [f"  {n} x {kind}" for kind, n in kinds[: self.KINDS]]
+        if len(kinds) > self.KINDS:
+            lines.append(f"  {sum(n for _, n in kinds[self.KINDS:])} more of {len(kinds) - self.KINDS} other kind(s)")
+        lines.append(f"first {len(self.examples)}:")
+        lines += [f"  {p}" for p in self.examples]
+        return lines
+
 
 def require_valid(ds: Dataset, check_media: bool = False) -> None:
     """Raise :class:`InputError` naming the annotations file and the first problem of ``ds``, if any."""
@@ -482,18 +558,26 @@ def require_valid(ds: Dataset, check_media: bool = False) -> None:
         raise InputError(f"{p} (run `anim400k validate` for every problem)", ds.annotations)
 
 
-def check_or_raise(ds: Dataset, skip_bad: bool, check_media: bool = True) -> BadItems:
+def check_or_raise(
+    ds: Dataset,
+    skip_bad: bool,
+    check_media: bool = True,
+    on_clips: Callable[[str, str, int], None] | None = None,
+    tolerate_metadata: bool = False,
+    sink: Callable[[Problem], None] | None = None,
+) -> BadItems:
     """Validate ``ds``; raise :class:`InputError` on the first problem unless ``skip_bad``.
 
-    With ``skip_bad`` return the bad items to leave out (each problem is logged as a warning).
+    With ``skip_bad`` return the bad items to leave out (:class:`BadItems`: counts by kind, first
+    examples); ``sink`` gets every problem (e.g. to write them to a file). With ``tolerate_metadata``
+    show/episode metadata problems (:func:`is_metadata_problem`) never raise. ``on_clips`` as
+    :func:`validate_show`'s.
     """
-    import logging
-
-    log = logging.getLogger("anim400k.release")
-    problems: list[Problem] = []
-    for p in iter_problems(ds, check_media):
-        if not skip_bad:
+    bad = BadItems()
+    for p in iter_problems(ds, check_media, on_clips):
+        if not skip_bad and not (tolerate_metadata and is_metadata_problem(p)):
             raise InputError(f"{p} (use --skip-bad to leave bad items out)", ds.annotations)
-        log.warning("%s: %s (skipped)", ds.annotations, p)
-        problems.append(p)
-    return BadItems(problems)
+        bad.add(p)
+        if sink is not None:
+            sink(p)
+    return bad
