@@ -167,3 +167,23 @@ def test_truth_json_times_must_be_valid(tmp_path, value, needle):
     with pytest.raises(InputError) as info:
         load_reference(path)
     assert info.value.message.startswith(f"{path}: lines[1]: {needle} / jp_end 3e+07 are not times")
+
+
+def test_rttm_file_id_has_no_whitespace_of_any_kind() -> None:
+    """A show key or a Japanese file name with a full-width space or a tab (the build's file id was
+    `key.replace('/', '_')`, the CLI's `stem.replace(' ', '_')`: both failed on these)."""
+    from anim400k.formats.rttm import format_rttm, rttm_file_id
+
+    assert rttm_file_id("my show/1") == "my_show_1"
+    assert rttm_file_id("第1話\u3000始まり") == "第1話_始まり"
+    assert rttm_file_id("a\tb") == "a_b" and rttm_file_id("") == "audio"
+    text = format_rttm([Turn(0.0, 1.0, "spk0")], rttm_file_id("第1話\u3000始まり"))
+    assert text.split()[1] == "第1話_始まり"
+
+
+def test_rttm_times_are_rounded_before_the_duration_is_taken() -> None:
+    """Start and end rounded to the millisecond first: no zero durations, the end kept to the ms."""
+    from anim400k.formats.rttm import format_rttm
+
+    lines = format_rttm([Turn(1.0001, 1.0004, "a"), Turn(3.0004, 3.0016, "c")], "x").splitlines()
+    assert lines == ["SPEAKER x 1 3.000 0.002 <NA> <NA> c <NA> <NA>"]

@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
         from ..diarize.metrics import der
         from ..diarize.run import diarize_media, load_reference
         from ..errors import InputError, backend_flags, check_number
-        from ..formats.rttm import write_rttm
+        from ..formats.rttm import rttm_file_id, write_rttm
         from ..model import MAX_TIME_S
 
         if num_speakers is not None and num_speakers < 1:
@@ -55,7 +55,7 @@ def register(app: typer.Typer) -> None:
             check_diarizer(diarizer, str(pipeline) if diarizer == "pyannote" and pipeline else
                            str(model) if diarizer == "anime" and model else None)
         sel: str | int = int(stream) if stream.strip().isdigit() else stream.strip()
-        file_id = media.stem.replace(" ", "_") or "audio"  # the RTTM file id written below
+        file_id = rttm_file_id(media.stem)  # the RTTM file id written below (any whitespace -> _)
         ref_language = "en" if str(sel).lower().startswith("en") else "ja"
         ref = load_reference(reference, ref_language, file_id=file_id) if reference else None
         options: dict[str, object] = {"progress": True} if diarizer == "pyannote" else {}

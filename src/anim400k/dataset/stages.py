@@ -282,7 +282,7 @@ def stage_diarize(ctx: EpisodeContext) -> str:
     """Diarize the JP speech (mix minus the separated backing), with the EN speech at the same
     times as a second view when the diarizer takes one; the artifact is an RTTM file."""
     from ..diarize import get_diarizer
-    from ..formats.rttm import write_rttm
+    from ..formats.rttm import rttm_file_id, write_rttm
 
     opts: dict[str, object] = {} if ctx.options.asr_device == "auto" else {"device": ctx.options.asr_device}
     opts |= diarizer_model_option(ctx.options.diarizer, ctx.options.diarizer_model)
@@ -295,7 +295,7 @@ def stage_diarize(ctx: EpisodeContext) -> str:
     else:
         turns = diarizer.diarize(speech, ANALYSIS_SR, other=other)  # type: ignore[call-arg]
     dest = ctx.artifact("jp.rttm")
-    write_rttm(dest, turns, file_id=ctx.ref.key.replace("/", "_"))
+    write_rttm(dest, turns, file_id=rttm_file_id(ctx.ref.key))
     return str(dest)
 
 

@@ -15,6 +15,7 @@ RTTM is the diarization stage's artifact (``work/<show>/<episode>/jp.rttm``).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -24,15 +25,26 @@ from ..fsutil import write_text_atomic
 from ..model import MAX_TIME_S, Turn
 
 
+def rttm_file_id(name: str) -> str:
+    """``name`` as an RTTM file id: every whitespace character (spaces, tabs, the full-width space
+    of Japanese file names) and ``/`` turned into ``_``; ``audio`` when nothing is left."""
+    return re.sub(r"[\s/]", "_", str(name)) or "audio"
+
+
 def format_rttm(turns: Iterable[Turn], file_id: str = "audio") -> str:
-    """RTTM text for ``turns`` (sorted by start; times with millisecond precision)."""
+    """RTTM text for ``turns`` (sorted by start; times with millisecond precision).
+
+    Start and end are rounded to milliseconds first and the duration is their difference, so the
+    written end is the turn's end to the millisecond; a turn shorter than that rounds away.
+    """
     fid = _token(file_id, "file id")
     lines = []
     for t in sorted(turns):
-        if t.end <= t.start:
+        start, end = round(t.start * 1000), round(t.end * 1000)
+        if end <= start:
             continue
         conf = "<NA>" if t.confidence is None else f"{t.confidence:.3f}"
-        lines.append(f"SPEAKER {fid} 1 {t.start:.3f} {t.end - t.start:.3f} <NA> <NA> "
+        lines.append(f"SPEAKER {fid} 1 {start / 1000:.3f} {(end - start) / 1000:.3f} <NA> <NA> "
                      f"{_token(t.speaker, 'speaker label')} {conf} <NA>")
     return "".join(line + "\n" for line in lines)
 
