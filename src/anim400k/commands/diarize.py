@@ -30,7 +30,9 @@ def register(app: typer.Typer) -> None:
         reference: Annotated[
             Path | None, typer.Option(help="truth.json or RTTM to score against (prints DER).")
         ] = None,
-        collar: Annotated[float, typer.Option(help="DER collar in seconds.")] = 0.25,
+        collar: Annotated[float, typer.Option(
+            help="DER collar in seconds, total width as in pyannote.metrics: 0.25 forgives +-0.125 s around "
+                 "each reference boundary (NIST md-eval's '-c 0.25' is --collar 0.5).")] = 0.25,
     ) -> None:
         """Diarize the stream and write its speaker turns as RTTM."""
         import time
@@ -77,7 +79,7 @@ def register(app: typer.Typer) -> None:
             d = der(ref, turns, collar=collar, detailed=True)
             assert isinstance(d, dict)
             typer.echo(
-                f"DER {100 * d['diarization error rate']:.1f} % (collar {collar} s; "
+                f"DER {100 * d['diarization error rate']:.1f} % (collar {collar:g} s total, +-{collar / 2:g} s; "
                 f"missed {d.get('missed detection', 0.0):.1f} s, false alarm {d.get('false alarm', 0.0):.1f} s, "
                 f"confusion {d.get('confusion', 0.0):.1f} s of {d.get('total', 0.0):.1f} s)"
             )
