@@ -8,9 +8,33 @@ import numpy as np
 
 from ..align import align_clips
 from ..formats.ids import clip_id
-from ..model import EN, JP, Clip, Subtitle
+from ..model import EN, JP, Clip, Segment, Subtitle, Word
 from .context import EpisodeContext
 from .options import ANALYSIS_SR
+
+
+def _given_transcript_coverage(ctx: EpisodeContext, en: list[Segment], jp: list[Segment],
+                               en_to_jp: Any) -> dict[str, float | None]:
+    """Per given transcript (not the ASR's): the share of the episode's speech its segments cover.
+
+    The speech is the diarization's (the RTTM's turns: the JP track's speech, found by the diarizer's
+    VAD), so nothing is computed again. The EN transcript is compared on the JP timeline (its times
+    mapped with the sync): the dub speaks where the original does.
+    """
+    from ..formats.rttm import read_rttm
+
+    given = [lang for lang in (EN, JP) if ctx.ref.transcripts.get(lang)]
+    if not given:
+        return {}
+    speech = [(t.start, t.end) for t in read_rttm(ctx.artifact("jp.rttm"))]
+    out: dict[str, float | None] = {}
+    for lang in given:
+        if lang == JP:
+            spans = [(s.start, s.end) for s in jp]
+        else:
+            spans = [(float(en_to_jp(s.start)), float(en_to_jp(s.end))) for s in en]
+        out[lang] = speech_coverage(spans, speech)
+    return out
 
 
 def _speakers(ctx: EpisodeContext, starts: np.ndarray, ends: np.ndarray
@@ -55,19 +79,73 @@ def _inside_jp_medium(clips: list[Clip], jp_duration: float | None) -> tuple[lis
     return kept, len(clips) - len(kept)
 
 
+def inside_medium(segments: list[Segment], duration: float | None) -> tuple[list[Segment], int, int]:
+    """Drop the segments that start at or past the medium's end and clip those that straddle it.
+
+    Returns (kept segments, dropped, clipped). A given transcript can hold lines past the end of the
+    medium (another cut of the episode, a longer file): such lines have no audio, and clips made of
+    them would be silence with text. Words past the end are dropped and a straddling word is clipped;
+    a clipped segment keeps its text. ``duration`` None (unknown) keeps everything.
+    """
+    if duration is None:
+        return list(segments), 0, 0
+    end = round(float(duration), 3)
+    kept: list[Segment] = []
+    dropped = clipped = 0
+    for s in segments:
+        if s.start >= end - MIN_CLIP_SECONDS:
+            dropped += 1
+            continue
+        if s.end > end:
+            clipped += 1
+            words = [Word(w.start, min(w.end, end), w.text, w.probability) for w in s.words if w.start < end]
+            s = Segment(s.start, end, s.text, words, s.speaker, s.transcribed)
+        kept.append(s)
+    return kept, dropped, clipped
+
+
+def _union(intervals: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Sorted, merged intervals."""
+    out: list[tuple[float, float]] = []
+    for s, e in sorted(i for i in intervals if i[1] > i[0]):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
+
+
+#: a given transcript whose segments cover less than this share of the speech found is reported
+MIN_TRANSCRIPT_COVERAGE = 0.5
+
+
+def speech_coverage(segments: list[tuple[float, float]], speech: list[tuple[float, float]]) -> float | None:
+    """Share of the ``speech`` regions' time that the ``segments`` cover (None: no speech found)."""
+    from ..evaluate.speech_timing import intersection, total
+
+    sp = _union(speech)
+    if total(sp) <= 0:
+        return None
+    return round(intersection(_union(segments), sp) / total(sp), 4)
+
+
 def make_episode_clips(ctx: EpisodeContext) -> dict[str, Any]:
     """Align the episode's transcripts and return the clips.json payload (:meth:`Clip.to_dict` per clip)."""
     from ..formats.transcripts import read_transcript
 
     en = read_transcript(ctx.artifact(f"{EN}.transcript.json"), language=EN)
     jp = read_transcript(ctx.artifact(f"{JP}.transcript.json"), language=JP)
+    probe = ctx.read_json("probe.json")
+    en_segs, en_dropped, en_clipped = inside_medium(en.segments, probe[EN]["duration"])
+    jp_segs, jp_dropped, jp_clipped = inside_medium(jp.segments, probe[JP]["duration"])
     tm = ctx.timemap()
+    coverage = _given_transcript_coverage(ctx, en_segs, jp_segs, tm.en_to_jp)
     subs = [Subtitle(d["start"], d["end"], d["text"]) for d in ctx.read_json("subtitles.json")]
     clips = align_clips(
-        en.segments, jp.segments, subs, tolerance_ms=ctx.options.tolerance_ms,
+        en_segs, jp_segs, subs, tolerance_ms=ctx.options.tolerance_ms,
         jp_to_common=tm.jp_to_en, common_to_jp=tm.en_to_jp,
     )
-    jp_duration = ctx.read_json("probe.json")[JP]["duration"]
+    jp_duration = probe[JP]["duration"]
     clips, outside = _inside_jp_medium(clips, jp_duration)
     jp_s = np.array([c.jp_start for c in clips], dtype=np.float64)
     jp_e = np.array([c.jp_end for c in clips], dtype=np.float64)
@@ -89,8 +167,11 @@ def make_episode_clips(ctx: EpisodeContext) -> dict[str, Any]:
         "episode": ctx.ref.key,
         "n_en_segments": len(en.segments),
         "n_jp_segments": len(jp.segments),
-        "unmatched_jp_segments": len(jp.segments) - matched,
+        "unmatched_jp_segments": len(jp_segs) - matched,
         "clips_outside_jp_medium": outside,
+        "transcript_past_end": {EN: {"dropped": en_dropped, "clipped": en_clipped},
+                                JP: {"dropped": jp_dropped, "clipped": jp_clipped}},
+        "transcript_coverage": coverage,
         "jp_transcribed": any(s.transcribed for s in jp.segments),
         "en_transcribed": any(s.transcribed for s in en.segments),
         "clips": out,

@@ -50,6 +50,7 @@ def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path,
         for ctx in by_show[show_key]:
             data = ctx.read_json("clips.json")
             stats["unmatched_jp_segments"] += int(data.get("unmatched_jp_segments", 0))
+            warnings.extend(f"{ctx.ref.key}: {w}" for w in clips_warnings(data))
             sync = ctx.read_json("sync.json")
             if sync.get("warning"):
                 warnings.append(f"{ctx.ref.key}: {sync['warning']}")
@@ -100,6 +101,32 @@ def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path,
         _remove_outdated_archives(contexts, out)
     return {"clips": stats["clips"], "hours": stats["seconds"] / 3600.0,
             "unmatched_jp_segments": stats["unmatched_jp_segments"], "warnings": warnings}
+
+
+def clips_warnings(data: dict[str, Any]) -> list[str]:
+    """The warnings an episode's clips.json gives: transcript lines past the media's end, clips
+    outside the JP medium, and given transcripts covering less than half of the speech found."""
+    from .episode_clips import MIN_TRANSCRIPT_COVERAGE
+
+    out: list[str] = []
+    past = data.get("transcript_past_end") or {}
+    en, jp = past.get("en", {}), past.get("ja", {})
+    dropped = (int(en.get("dropped", 0)), int(jp.get("dropped", 0)))
+    clipped = (int(en.get("clipped", 0)), int(jp.get("clipped", 0)))
+    if any(dropped) or any(clipped):
+        out.append(f"{dropped[0]} EN and {dropped[1]} JP transcript segment(s) past the end of the media were "
+                   f"dropped, {clipped[0]} EN and {clipped[1]} JP clipped at it (a transcript of another "
+                   "cut or episode?)")
+    outside = int(data.get("clips_outside_jp_medium", 0))
+    if outside:
+        out.append(f"{outside} clip(s) outside the JP medium were dropped (EN speech where the JP medium "
+                   "has no content)")
+    names = {"en": "EN", "ja": "JP"}
+    for lang, share in (data.get("transcript_coverage") or {}).items():
+        if share is not None and share < MIN_TRANSCRIPT_COVERAGE:
+            out.append(f"the given {names.get(lang, lang)} transcript covers only {share:.0%} of the speech "
+                       "the diarization finds (a partial transcript, shifted times, or another episode's?)")
+    return out
 
 
 def _remove_outdated_archives(contexts: list[EpisodeContext], out: Path) -> None:
