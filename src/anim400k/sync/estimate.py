@@ -15,13 +15,15 @@ from .params import (
     COARSE_TOLERANCE,
     COHERENCE_HIGH,
     FINE_WINDOW,
+    LONG_COHERENCE_SECONDS,
+    LONG_FINE_AGREEMENT,
     MIN_CONFIDENCE,
     SHORT_FALLBACK_SECONDS,
     SHORT_MEDIA_SECONDS,
     VOTE_SLOPE_TOLERANCE,
 )
 from .refine import fine_passes
-from .result import SyncResult, coherence_confidence, failed_result, window_confidence
+from .result import SyncResult, coherence_confidence, failed_result, fine_agreement, window_confidence
 from .rival import rival_coherence
 from .vote import coherence_index, gcc_vote
 
@@ -98,6 +100,19 @@ def analyze_sync(
         a, b, fine = fine_passes(jp, en, sr, tj[inl], a, b, None, None)
 
     confidence = window_confidence(inlier_fraction, peak_ratio, fine)
+    coherence_note = ""
+    if confidence < MIN_CONFIDENCE and fine and fine_agreement(fine) >= LONG_FINE_AGREEMENT:
+        # Loud, different dialogue dominates the band-energy windows, so few of them agree even
+        # when the fine passes found the line; let the fit's own phase coherence (in excess of
+        # the best rival alignment's) vouch for it, as on the short path.
+        coherence, rival, rival_offset = _long_coherence(jp, en, sr, a, b, max_offset)
+        by_coherence = coherence_confidence(coherence - rival, True)
+        coherence_note = (
+            f"; coherence index at the estimate {coherence:.1f}, best rival {rival:.1f} "
+            f"(offset {rival_offset * 1000:+.0f} ms)"
+        )
+        log.debug("sync long path: windows %.2f, coherence %s", confidence, coherence_note)
+        confidence = max(confidence, by_coherence)
     if confidence < MIN_CONFIDENCE and dur_j <= SHORT_FALLBACK_SECONDS:
         short = _analyze_short(jp, en, sr, max_offset, max_drift, refine)
         if short.confidence > confidence:
@@ -107,7 +122,7 @@ def analyze_sync(
     if confidence < MIN_CONFIDENCE:
         reason = (
             f"only {inl.sum()}/{len(tj)} windows agree and the correlation peaks are weak "
-            f"(peak ratio {peak_ratio:.1f}): the tracks may not share a stem"
+            f"(peak ratio {peak_ratio:.1f}){coherence_note}: the tracks may not share a stem"
         )
     log.debug("sync: drift grid best %.4f, windows %d, inliers %.2f", d_best, len(tj), inlier_fraction)
     return SyncResult(
@@ -121,6 +136,32 @@ def analyze_sync(
         windows=windows,
         fine=fine,
     )
+
+
+def _long_coherence(
+    jp: np.ndarray, en: np.ndarray, sr: int, a: float, b: float, max_offset: float
+) -> tuple[float, float, float]:
+    """``(index, rival index, rival offset)`` of a long-path fit ``t_en = a + b t_jp`` on an excerpt.
+
+    The JP excerpt is the middle :data:`LONG_COHERENCE_SECONDS` of the overlap; the EN excerpt
+    is its image under the fit plus ``max_offset`` either side, so the rivals are the other
+    offsets within ``max_offset`` of the estimate (with at least half its overlap). Bounded
+    cost whatever the media length.
+    """
+    dur_j, dur_e = jp.size / sr, en.size / sr
+    lo, hi = max(0.0, -a / b), min(dur_j, (dur_e - a) / b)
+    length = min(LONG_COHERENCE_SECONDS, hi - lo)
+    if length < 4.0:
+        return 0.0, 0.0, a
+    j0 = int((0.5 * (lo + hi) - 0.5 * length) * sr)
+    j1 = j0 + int(length * sr)
+    e0 = max(0, int((a + b * j0 / sr - max_offset) * sr))
+    e1 = min(en.size, int((a + b * j1 / sr + max_offset) * sr) + 1)
+    xj, xe = jp[j0:j1], en[e0:e1]
+    a_local = a + b * j0 / sr - e0 / sr  # the fit in the excerpts' time
+    coherence, _ = coherence_index(xj, xe, sr, a_local, b)
+    rival, rival_local = rival_coherence(xj, xe, sr, a_local, b, np.inf, min(4.0, 0.5 * length))
+    return coherence, rival, rival_local + e0 / sr - b * j0 / sr
 
 
 class _ShortFit(NamedTuple):

@@ -26,3 +26,5 @@ COHERENCE_FRAME = 256  # samples at FINE_LOW_RATE (64 ms, hop 32 ms): the cohere
 COHERENCE_BAND = (100.0, 1800.0)  # Hz: the coherence index's band (the M&E under the dialogue's energy)
 RIVAL_EXCLUSION = 0.2  # seconds: a rival alignment is at least this far from the estimate (rival.py)
 RIVAL_PHASES = 8  # rival alignments are scored every 1/8 of a frame hop (4 ms at 4 kHz)
+LONG_COHERENCE_SECONDS = 60.0  # long path: JP excerpt whose coherence contrast may vouch for the fit
+LONG_FINE_AGREEMENT = 0.5  # long path: fine agreement needed before the coherence contrast may vouch for the fit

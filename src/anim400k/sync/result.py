@@ -77,10 +77,15 @@ def window_confidence(inlier_fraction: float, peak_ratio: float, fine: list[tupl
     Two points always fit a line, so the fine agreement counts inliers beyond two.
     """
     agree = float(np.clip((inlier_fraction - 0.4) / 0.35, 0.0, 1.0))
-    n_fine, n_in = len(fine), sum(1 for f in fine if f[2])
-    fine_agree = (n_in - 2) / (n_fine - 2) if n_fine >= 4 else 0.0
+    fine_agree = fine_agreement(fine)
     peak = float(np.clip((peak_ratio - 3.0) / 2.0, 0.0, 1.0))
     return round(agree * fine_agree * peak, 4)
+
+
+def fine_agreement(fine: list[tuple[float, float, bool]]) -> float:
+    """Fraction of the fine matches beyond two that are inliers (two points always fit a line); 0 for < 4."""
+    n_fine, n_in = len(fine), sum(1 for f in fine if f[2])
+    return (n_in - 2) / (n_fine - 2) if n_fine >= 4 else 0.0
 
 
 def coherence_confidence(coherence: float, fine_ok: bool) -> float:
