@@ -41,7 +41,7 @@ def ransac_line(
     b_mid = 1.0 if slope_range is None else 0.5 * (slope_lo + slope_hi)
     for i in range(n):
         a = y[i] - b_mid * x[i]
-        score = float(weights[np.abs(y - (a + x)) < tol].sum())
+        score = float(weights[np.abs(y - (a + b_mid * x)) < tol].sum())
         if score > best_score:
             best_score, best = score, (a, b_mid)
     a, b = best
