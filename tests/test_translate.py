@@ -10,14 +10,8 @@ import pytest
 from anim400k.errors import InputError
 from anim400k.model import Segment, Subtitle, Transcript
 from anim400k.translate import get_translator
-from anim400k.translate.subtitles import distribute, split_words
+from anim400k.translate.subtitles import distribute
 from anim400k.translate.whisper import WhisperTranslator
-
-
-def test_split_words_by_proportion():
-    assert split_words("a b c d e f g h", [1, 3]) == ["a b", "c d e f g h"]
-    assert split_words("one two three", [5, 1, 1]) == ["one", "two", "three"]
-    assert split_words("solo", [1]) == ["solo"]
 
 
 def test_subtitle_spanning_segments_is_split_at_sentences_and_short_ones_merged():

@@ -33,31 +33,6 @@ MIN_OVERLAP_S = 0.2
 SHARE_FRACTION = 1 / 3
 
 
-def split_words(text: str, weights: Sequence[float]) -> list[str]:
-    """Split ``text`` into ``len(weights)`` consecutive word groups sized in proportion to ``weights``.
-
-    Every group gets at least one word while there are enough words; the split never breaks a word.
-    """
-    words = text.split()
-    n = len(weights)
-    if n == 1 or not words:
-        return [" ".join(words)] + [""] * (n - 1)
-    w = np.asarray(weights, dtype=float)
-    w = w / w.sum() if w.sum() > 0 else np.full(n, 1.0 / n)
-    bounds = np.rint(np.cumsum(w) * len(words)).astype(int)
-    bounds[-1] = len(words)
-    if len(words) >= n:  # make each group non-empty: bounds strictly increasing within [1, len]
-        for i in range(n - 1):
-            bounds[i] = max(bounds[i], (bounds[i - 1] if i else 0) + 1)
-        for i in range(n - 2, -1, -1):
-            bounds[i] = min(bounds[i], bounds[i + 1] - 1)
-    out, start = [], 0
-    for b in bounds:
-        out.append(" ".join(words[start:b]))
-        start = max(start, b)
-    return out
-
-
 #: Sentence ends: ``. ? ! …`` (repeated, with closing quotes/brackets) before a space, or a
 #: full-width ``。 ？ ！`` (no space needed after it).
 _SENTENCE_END = re.compile(r"[.?!…]+[\"'”’)\]」』]*(?=\s)|[。？！]+[」』）\"'”’]*\s*")
