@@ -1,4 +1,4 @@
-"""The end padding that an MP3's LAME tag states, made exact.
+"""MP3 frame headers, and the end padding that an MP3's LAME tag states, made exact.
 
 An MP3 encoder adds silence before (the encoder delay) and after (the padding) the samples it was
 given; the LAME tag inside the first (``Info``/``Xing``) frame records both, and decoders (FFmpeg,
@@ -23,6 +23,27 @@ _TAG_CRC = 34
 _CRC_SPAN = 190
 
 
+_MP3_BITRATES = {  # kbit/s by index, Layer III: MPEG-1, and MPEG-2/2.5
+    3: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+    2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+}
+_MP3_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+
+
+def mp3_frame_length(header: bytes) -> int | None:
+    """Bytes of the MP3 frame whose 4-byte header this is (4 when not Layer III); None if not a frame header."""
+    if len(header) < 4 or header[0] != 0xFF or header[1] & 0xE0 != 0xE0:
+        return None
+    version, layer = (header[1] >> 3) & 3, (header[1] >> 1) & 3
+    rate_index, bitrate_index, padding = (header[2] >> 2) & 3, header[2] >> 4, (header[2] >> 1) & 1
+    if version == 1 or layer == 0 or rate_index == 3 or bitrate_index == 15:
+        return None
+    if layer != 1 or bitrate_index == 0:  # Layer I/II or a free-format stream: the header is all we check
+        return 4
+    kbps = _MP3_BITRATES[3 if version == 3 else 2][bitrate_index]
+    return (144 if version == 3 else 72) * kbps * 1000 // _MP3_RATES[version][rate_index] + padding
+
+
 def crc16_arc(data: bytes) -> int:
     """CRC-16/ARC (reflected polynomial 0xA001, initial 0): the LAME tag's checksum."""
     crc = 0
@@ -44,8 +65,8 @@ def fix_lame_padding(path: str | Path, n_samples: int) -> bool:
     tag = max(data.find(b"Info"), data.find(b"Xing"))
     if tag < 0:
         return False
-    starts = [i for i in range(max(0, tag - 40), tag) if data[i] == 0xFF and data[i + 1] & 0xE0 == 0xE0]
-    if not starts or (data[starts[-1] + 1] >> 3) & 3 == 1:  # no frame header (or the reserved version)
+    starts = [i for i in range(max(0, tag - 40), tag) if mp3_frame_length(bytes(data[i : i + 4])) is not None]
+    if not starts:
         return False
     frame = starts[-1]
     per_frame = FRAME_SAMPLES["mpeg1" if (data[frame + 1] >> 3) & 3 == 3 else "mpeg2"]

@@ -311,27 +311,6 @@ def _validate_clip(
                     yield Problem(f"video file {media.relative_to(root)} {bad_file}", field=name, **loc)
 
 
-_MP3_BITRATES = {  # kbit/s by index, Layer III: MPEG-1, and MPEG-2/2.5
-    3: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
-    2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
-}
-_MP3_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
-
-
-def _mp3_frame_length(header: bytes) -> int | None:
-    """Bytes of the MP3 frame whose 4-byte header this is (4 when not Layer III); None if not a frame header."""
-    if len(header) < 4 or header[0] != 0xFF or header[1] & 0xE0 != 0xE0:
-        return None
-    version, layer = (header[1] >> 3) & 3, (header[1] >> 1) & 3
-    rate_index, bitrate_index, padding = (header[2] >> 2) & 3, header[2] >> 4, (header[2] >> 1) & 1
-    if version == 1 or layer == 0 or rate_index == 3 or bitrate_index == 15:
-        return None
-    if layer != 1 or bitrate_index == 0:  # Layer I/II or a free-format stream: the header is all we check
-        return 4
-    kbps = _MP3_BITRATES[3 if version == 3 else 2][bitrate_index]
-    return (144 if version == 3 else 72) * kbps * 1000 // _MP3_RATES[version][rate_index] + padding
-
-
 def media_file_problem(path: Path) -> str | None:
     """What is wrong with a clip file, as the end of a sentence (``is missing``...), or None.
 
@@ -363,7 +342,9 @@ def media_file_problem(path: Path) -> str | None:
         return "is a directory"
     except OSError as exc:
         return f"cannot be read ({exc.strerror or exc})"
-    length = _mp3_frame_length(frame)
+    from ..media.mp3_gapless import mp3_frame_length
+
+    length = mp3_frame_length(frame)
     if length is None:
         return "does not start with an ID3 tag or an MP3 frame (damaged)"
     if size < offset + length:
