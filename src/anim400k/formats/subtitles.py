@@ -234,11 +234,15 @@ def read_subtitles(path: str | Path) -> list[Subtitle]:
     path = Path(path)
     if not path.is_file():
         raise InputError("subtitle file not found", path)
-    text = decode_text(path.read_bytes(), path)
+    return parse_subtitles(decode_text(path.read_bytes(), path), path)
+
+
+def parse_subtitles(text: str, path: str | Path) -> list[Subtitle]:
+    """:func:`read_subtitles` of a file's decoded ``text`` (``path`` names it in errors)."""
     if not text.strip():
         return []  # a file with no cues is a valid file with no subtitles
     parse = {"srt": _parse_srt, "vtt": _parse_vtt}.get(subtitle_format(text), _parse_pysubs2)
-    return _finish(parse(text, path))
+    return _finish(parse(text, Path(path)))
 
 
 def _select_subtitle_stream(container, stream: str | int, path: Path):  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@
   ``results.audio_segments`` when present (items by ``id``); otherwise a new segment starts
   after sentence-final punctuation (``. ? ! 。 ？ ！``) or when the silence before the next
   word exceeds :data:`AWS_PAUSE_S` (0.5 s).
-* **Subtitles** (SRT, WebVTT, ASS/SSA) through pysubs2: one segment per event.
+* **Subtitles** (SRT, WebVTT, ASS/SSA) through :func:`anim400k.formats.subtitles.read_subtitles`: one segment per event.
 
 Every malformed input raises :class:`~anim400k.errors.InputError` naming the file and the
 exact problem (``segment 12: end 3.2 before start 4.0``).
@@ -315,9 +315,9 @@ def read_transcript(path: str | Path, language: str | None = None) -> Transcript
     raw = decode_text(path.read_bytes(), path)
     chk = _Checker(path)
     if _looks_like_subtitles(raw[:4096], path.suffix.lower()):
-        from .subtitles import read_subtitles
+        from .subtitles import parse_subtitles
 
-        subs = read_subtitles(path)
+        subs = parse_subtitles(raw, path)  # the text already read and decoded
         segs = [Segment(s.start, s.end, s.text) for s in subs]
         return Transcript(language=_lang(language), segments=segs, source="subtitles")
     if not raw.strip():
