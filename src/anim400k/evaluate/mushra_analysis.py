@@ -412,14 +412,6 @@ def write_report(analysis: Analysis, rows: Sequence[RatingRow], out: str | Path)
 
 
 
-def is_training_trial(trial_id: str) -> bool:
-    """Whether a webMUSHRA trial (page) id names a training page: it contains ``train`` (any case).
-
-    The rule ``mushra create --from-webmushra`` uses; our own store marks training trials itself.
-    """
-    return "train" in trial_id.lower()
-
-
 def load_rows(source: str | Path) -> tuple[list[RatingRow], list[str] | None, list[str] | None, str]:
     """Ratings from a test folder (its store, read-only) or a webMUSHRA CSV; plus systems, conditions, test id.
 
@@ -427,7 +419,7 @@ def load_rows(source: str | Path) -> tuple[list[RatingRow], list[str] | None, li
     store yet is :class:`InputError` ("no ratings yet"); nothing is written into it.
     """
     from ..errors import InputError
-    from .mushra_config import STORE_FILE, load_test
+    from .mushra_config import STORE_FILE, is_training_trial, load_test
     from .mushra_store import MushraStore
     from .webmushra import read_ratings_csv
 

@@ -77,3 +77,11 @@ def save_test(test_dir: str | Path, test: MushraTest) -> Path:
     path = Path(test_dir) / CONFIG_FILE
     write_text_atomic(path, test.model_dump_json(indent=2) + "\n")
     return path
+
+
+def is_training_trial(trial_id: str) -> bool:
+    """Whether a webMUSHRA trial (page) id names a training page: it contains ``train`` (any case).
+
+    ``mushra create --from-webmushra`` and ``analyze`` of a CSV use it; our own store marks training trials itself.
+    """
+    return "train" in trial_id.lower()

@@ -24,7 +24,15 @@ from ..errors import InputError
 from ..fsutil import mkdtemp_like_mkdir
 from . import stimuli as st
 from .dataset import EvalClip, load_clips, system_audio
-from .mushra_config import SECRET_FILE, STIMULI_DIR, WEBMUSHRA_FILE, MushraTest, Trial, save_test
+from .mushra_config import (
+    SECRET_FILE,
+    STIMULI_DIR,
+    WEBMUSHRA_FILE,
+    MushraTest,
+    Trial,
+    is_training_trial,
+    save_test,
+)
 from .webmushra import read_webmushra, write_webmushra
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -293,7 +301,7 @@ def create_from_webmushra(
             )
             tid = re.sub(r"[^A-Za-z0-9_.-]+", "_", page.id)
             pending = _Pending(tid, st.render_trial(ref, audio, sample_rate, anchors), None, page.content)
-            is_train = i < training_trials or "train" in page.id.lower()
+            is_train = i < training_trials or is_training_trial(page.id)
             (training if is_train else rated).append(pending)
         if not rated:
             raise InputError("every mushra page would be a training trial; nothing left to rate", config)
