@@ -127,20 +127,59 @@ def test_any_tolerance(data, tol):
 
 @LIGHT
 @given(chained(), st.data())
-def test_float_seconds_round_once_to_ms(data, draw):
+def test_float_seconds_compare_to_the_microsecond(data, draw):
+    """Times with sub-millisecond parts group as their exact microsecond values do (125 ms inclusive),
+    and float noise far below a microsecond changes nothing."""
     en, jp = data
-    noise = st.floats(-0.00049, 0.00049)
+    sub_ms = st.integers(-499, 499)  # microseconds added to each integer-ms endpoint
+    noise = st.floats(-1e-9, 1e-9)
 
     def jitter(xs):
-        return [(s / 1000 + draw.draw(noise), e / 1000 + draw.draw(noise)) for s, e in xs]
+        return [(s * 1000 + draw.draw(sub_ms), e * 1000 + draw.draw(sub_ms)) for s, e in xs]
 
-    en_f, jp_f = jitter(en), jitter(jp)
-    en_ms = [tuple(int(v) for v in to_ms(x)) for x in en_f]
-    jp_ms = [tuple(int(v) for v in to_ms(x)) for x in jp_f]
-    if any(e < s for s, e in en_ms + jp_ms):
+    en_us, jp_us = jitter(en), jitter(jp)
+    if any(e < s for s, e in en_us + jp_us):
         return  # jitter reversed a zero-length segment: covered by test_reversed_segments_raise
-    got = run_arrays(en_f, jp_f, scale=1.0)
-    assert groups_as_sets(got, len(en), len(jp)) == reference_groups(en_ms, jp_ms)
+
+    def seconds(xs):
+        return [(s / 1e6 + draw.draw(noise), e / 1e6 + draw.draw(noise)) for s, e in xs]
+
+    got = run_arrays(seconds(en_us), seconds(jp_us), scale=1.0)
+    want = reference_groups(en_us, jp_us, 125_000)
+    assert [(sets[1], sets[2]) for sets in groups_as_sets(got, len(en), len(jp))] == [w[1:] for w in want]
+    assert list(zip(got.start_us.tolist(), got.end_us.tolist(), strict=True)) == [w[0] for w in want]
+
+
+@pytest.mark.parametrize(
+    ("en_end", "jp_start", "merged"),
+    [
+        (1.0005, 1.1255, True),    # exactly 125.0 ms, half-millisecond endpoints
+        (1.0, 1.1254, False),      # 125.4 ms
+        (1.0, 1.125, True),        # 1.125 - 1.0 is 0.12499999999999999 in floats
+        (0.1, 0.225, True),        # 0.225 - 0.1 is 0.125 + 1.4e-17
+        (2.0015, 2.1265, True),
+        (2.0015, 2.1266, False),   # 125.1 ms
+        (10.000001, 10.125001, True),
+        (10.0, 10.125001, False),  # 125.001 ms
+    ],
+)
+def test_tolerance_is_exact_below_a_millisecond(en_end, jp_start, merged):
+    g = group_segments(np.array([0.0]), np.array([en_end]), np.array([jp_start]), np.array([jp_start + 0.5]))
+    assert g.jp_group.tolist() == ([0] if merged else [-1])
+    clips = align_clips([Segment(0.0, en_end, "Hello.")], [Segment(jp_start, jp_start + 0.5, "こんにちは。")])
+    assert clips[0].jp_text == ("こんにちは。" if merged else "")
+
+
+def test_gap_scan_of_half_millisecond_endpoints():
+    """Every gap of exactly 125.0 ms between half-ms endpoints merges; every 125.4 ms gap does not."""
+    k = np.arange(0, 20000, 7)  # up to 20 s
+    ends = np.array([float(f"{(2 * i + 1) / 2000:.4f}") for i in k])
+    starts = np.array([float(f"{e + 0.125:.4f}") for e in ends])
+    for e, s in zip(ends, starts, strict=True):
+        assert group_segments(np.array([0.0]), np.array([e]), np.array([s]), np.array([s + 0.5])).jp_group[0] == 0
+    for e in k / 1000:
+        s = float(f"{e + 0.1254:.4f}")
+        assert group_segments(np.array([0.0]), np.array([e]), np.array([s]), np.array([s + 0.5])).jp_group[0] == -1
 
 
 def test_exact_tolerance_boundary():

@@ -8,8 +8,13 @@ group is one clip. JP segments that never join an EN segment form no clip.
 Equivalence used for speed: the fixpoint groups are exactly the connected runs of
 a sweep over all segments sorted by start, where a segment joins the current run
 when ``start <= max(end so far) + tolerance``. A run is a clip iff it holds at least
-one EN segment. Sorting dominates: O(n log n). All times are rounded once to
-integer milliseconds so that the tolerance comparison is exact.
+one EN segment. Sorting dominates: O(n log n).
+
+All times are rounded once to integer microseconds (:func:`to_us`) and the tolerance is compared
+in microseconds, so the comparison is exact for times given to the microsecond (a gap of
+1.0005 -> 1.1255 s is exactly 125 ms and merges; 1.0 -> 1.1254 s is 125.4 ms and does not), while
+float noise far below a microsecond (``1.125 - 1.0``, a TimeMap's ``offset + t * (1 + drift)``)
+vanishes in the rounding. Clip hulls are reported rounded to whole milliseconds.
 """
 
 from __future__ import annotations
@@ -29,24 +34,49 @@ def to_ms(seconds: np.ndarray | Sequence[float]) -> np.ndarray:
     return np.rint(np.asarray(seconds, dtype=np.float64) * 1000.0).astype(np.int64)
 
 
+def to_us(seconds: np.ndarray | Sequence[float]) -> np.ndarray:
+    """Round seconds to integer microseconds (int64): the aligner's unit of comparison.
+
+    Exact for any time written with up to 6 decimals (``MAX_TIME_S`` is 1e13 us, far inside a
+    float's exact range), and float noise such as ``1.125 - 1.0 = 0.12499999999999999`` rounds away.
+    """
+    return np.rint(np.asarray(seconds, dtype=np.float64) * 1e6).astype(np.int64)
+
+
+def us_to_ms(us: np.ndarray) -> np.ndarray:
+    """Integer microseconds to integer milliseconds, halves rounded up (exact integer arithmetic)."""
+    return (np.asarray(us, dtype=np.int64) + 500) // 1000
+
+
 @dataclass(slots=True)
 class Groups:
     """Result of :func:`group_segments` (array form, for large inputs).
 
     ``en_group[i]``/``jp_group[j]`` is the clip index of EN segment i / JP segment j, or -1
-    for a JP segment that joined no EN segment. ``start_ms``/``end_ms`` are the clip hulls
-    in the common timeline, in time order.
+    for a JP segment that joined no EN segment. ``start_us``/``end_us`` are the clip hulls
+    in the common timeline (integer microseconds), in time order; ``start_ms``/``end_ms`` the
+    same rounded to whole milliseconds.
     """
 
     en_group: np.ndarray
     jp_group: np.ndarray
-    start_ms: np.ndarray
-    end_ms: np.ndarray
+    start_us: np.ndarray
+    end_us: np.ndarray
+
+    @property
+    def start_ms(self) -> np.ndarray:
+        """Clip hull starts in whole milliseconds (halves rounded up)."""
+        return us_to_ms(self.start_us)
+
+    @property
+    def end_ms(self) -> np.ndarray:
+        """Clip hull ends in whole milliseconds (halves rounded up)."""
+        return us_to_ms(self.end_us)
 
     @property
     def n_clips(self) -> int:
         """Number of clips."""
-        return int(self.start_ms.shape[0])
+        return int(self.start_us.shape[0])
 
     @property
     def unmatched_jp(self) -> int:
@@ -73,14 +103,14 @@ def group_segments(
             bad = np.flatnonzero(~np.isfinite(a))
             if bad.size:
                 raise ValueError(f"{name} segment {int(bad[0])} has a time that is not finite ({a[bad[0]]})")
-    es, ee, js, je = (to_ms(a) for a in (en_start, en_end, jp_start, jp_end))
+    es, ee, js, je = (to_us(a) for a in (en_start, en_end, jp_start, jp_end))
     for name, s, e in (("EN", es, ee), ("JP", js, je)):
         if s.shape != e.shape:
             raise ValueError(f"{name} start and end arrays differ in length")
         bad = np.flatnonzero(e < s)
         if bad.size:
             i = int(bad[0])
-            raise ValueError(f"{name} segment {i} ends before it starts ({s[i] / 1000:.3f} > {e[i] / 1000:.3f})")
+            raise ValueError(f"{name} segment {i} ends before it starts ({s[i] / 1e6:.3f} > {e[i] / 1e6:.3f})")
     n_en = es.shape[0]
     starts = np.concatenate([es, js])
     ends = np.concatenate([ee, je])
@@ -95,7 +125,7 @@ def group_segments(
     run_end = np.maximum.accumulate(e_sorted)
     new_run = np.empty(s_sorted.shape[0], dtype=bool)
     new_run[0] = True
-    new_run[1:] = s_sorted[1:] > run_end[:-1] + int(tolerance_ms)
+    new_run[1:] = s_sorted[1:] > run_end[:-1] + round(float(tolerance_ms) * 1000)
     run_id = np.cumsum(new_run) - 1
     n_runs = int(run_id[-1]) + 1
     has_en = np.zeros(n_runs, dtype=bool)
@@ -112,8 +142,8 @@ def group_segments(
     return Groups(
         en_group=group[:n_en],
         jp_group=group[n_en:],
-        start_ms=run_start[has_en],
-        end_ms=run_stop[has_en],
+        start_us=run_start[has_en],
+        end_us=run_stop[has_en],
     )
 
 
@@ -185,9 +215,9 @@ def subtitles_overlapping(
     return np.split(indices, bounds[1:-1]) if len(bounds) > 1 else []
 
 
-def _members(group: np.ndarray, start_ms: np.ndarray, n_clips: int) -> tuple[list[int], list[int]]:
+def _members(group: np.ndarray, start_us: np.ndarray, n_clips: int) -> tuple[list[int], list[int]]:
     """Segment indices sorted by (clip, start; stable) and each clip's first position (n_clips + 1)."""
-    by_start = np.argsort(start_ms, kind="stable")
+    by_start = np.argsort(start_us, kind="stable")
     g = group[by_start]
     by_start = by_start[g >= 0]
     g = g[g >= 0]
@@ -232,11 +262,12 @@ def align_clips(
     n = groups.n_clips
     start = groups.start_ms / 1000.0
     end = groups.end_ms / 1000.0
-    # JP clip times are stored rounded to the millisecond; subtitles are matched on those same values
-    jp_start = np.round(np.maximum(back(start), 0.0), 3) if len(start) else start
-    jp_end = np.round(np.maximum(back(end), 0.0), 3) if len(end) else end
-    en_members, en_bounds = _members(groups.en_group, to_ms(en_s), n)
-    jp_members, jp_bounds = _members(groups.jp_group, to_ms(jp_s), n)
+    # JP clip times (the exact hull mapped back) are stored rounded to the millisecond; subtitles
+    # are matched on those same values
+    jp_start = np.round(np.maximum(back(groups.start_us / 1e6), 0.0), 3) if len(start) else start
+    jp_end = np.round(np.maximum(back(groups.end_us / 1e6), 0.0), 3) if len(end) else end
+    en_members, en_bounds = _members(groups.en_group, to_us(en_s), n)
+    jp_members, jp_bounds = _members(groups.jp_group, to_us(jp_s), n)
     # texts stripped once per segment, then gathered in member order (join_texts semantics)
     en_texts = [t.strip() if t else "" for t in (en[i].text for i in en_members)]
     jp_texts = [t.strip() if t else "" for t in (jp[j].text for j in jp_members)]
