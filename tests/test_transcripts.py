@@ -102,6 +102,20 @@ def test_aws_exact_half_second_pause_does_not_cut(tmp_path):
     assert len(t.segments) == 1
 
 
+@pytest.mark.parametrize(("end", "start"), [("0.57", "1.07"), ("0.07", "0.57"), ("1.005", "1.505"),
+                                           *((f"{ms / 1000:.2f}", f"{(ms + 500) / 1000:.2f}")
+                                             for ms in range(10, 20000, 370))])
+def test_aws_pause_of_exactly_half_a_second_as_written_never_cuts(tmp_path, end, start):
+    # 1.07 - 0.57 is 0.5000000000000001 in floats: the pause is compared in whole milliseconds
+    items = [_aws_item(0, "Hello", "0.00", end), _aws_item(1, "again", start, f"{float(start) + 0.3:.3f}")]
+    t = read_transcript(_write(tmp_path, "aws.json", {"results": {"items": items}}))
+    assert [s.text for s in t.segments] == ["Hello again"]
+    after = f"{float(start) + 0.001:.3f}"  # one millisecond more does cut
+    items = [_aws_item(0, "Hello", "0.00", end), _aws_item(1, "again", after, f"{float(after) + 0.3:.3f}")]
+    t = read_transcript(_write(tmp_path, "aws.json", {"results": {"items": items}}))
+    assert [s.text for s in t.segments] == ["Hello", "again"]
+
+
 def test_aws_audio_segments_and_japanese_joining(tmp_path):
     items = [_aws_item(0, "今日", 0.0, 0.3), _aws_item(1, "は", 0.3, 0.4), _aws_item(2, "。"),
              _aws_item(3, "晴れ", 0.5, 0.9)]

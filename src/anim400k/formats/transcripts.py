@@ -13,7 +13,8 @@
   carry no time and attach to the preceding word. Segments come from
   ``results.audio_segments`` when present (items by ``id``); otherwise a new segment starts
   after sentence-final punctuation (``. ? ! 。 ？ ！``) or when the silence before the next
-  word exceeds :data:`AWS_PAUSE_S` (0.5 s).
+  word exceeds :data:`AWS_PAUSE_S` (0.5 s; compared in whole milliseconds, so exactly 0.5 s as
+  written never cuts).
 * **Subtitles** (SRT, WebVTT, ASS/SSA) through :func:`anim400k.formats.subtitles.read_subtitles`: one segment per event.
 
 Every malformed input raises :class:`~anim400k.errors.InputError` naming the file and the
@@ -32,6 +33,9 @@ from ..fsutil import write_json_atomic
 from ..model import MAX_TIME_S, Segment, Transcript, Word
 
 AWS_PAUSE_S = 0.5
+#: :data:`AWS_PAUSE_S` in whole milliseconds: pauses are compared in ms (AWS writes 2-3 decimals), so a
+#: silence of exactly 0.5 s as written (``0.57`` -> ``1.07``) never ends a segment through float noise.
+AWS_PAUSE_MS = round(AWS_PAUSE_S * 1000)
 SENTENCE_END = frozenset(".?!。？！")
 _NO_SPACE_LANGS = ("ja", "zh", "yue", "th", "lo", "my", "km")
 
@@ -225,6 +229,11 @@ def _aws_items(items: Any, chk: _Checker) -> list[dict[str, Any]]:
     return out
 
 
+def _ms(seconds: float) -> int:
+    """``seconds`` in whole milliseconds (AWS times are written with 2-3 decimals)."""
+    return round(seconds * 1000)
+
+
 def _aws_segment(items: list[dict[str, Any]], language: str) -> Segment | None:
     sep = "" if language in _NO_SPACE_LANGS else " "
     words: list[Word] = []
@@ -270,7 +279,7 @@ def _parse_aws(obj: dict[str, Any], chk: _Checker, language: str | None) -> Tran
         last_end: float | None = None
         for it in items:
             if it["type"] == "pronunciation":
-                if current and last_end is not None and it["start"] - last_end > AWS_PAUSE_S:
+                if current and last_end is not None and _ms(it["start"]) - _ms(last_end) > AWS_PAUSE_MS:
                     groups.append(current)
                     current = []
                 current.append(it)
