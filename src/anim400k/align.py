@@ -227,22 +227,41 @@ def _members(group: np.ndarray, start_us: np.ndarray, n_clips: int) -> tuple[lis
     return members.tolist(), bounds.tolist()
 
 
-def align_clips(
+@dataclass(slots=True)
+class Alignment:
+    """Result of :func:`align_segments`: the clips, and the clips dropped outside the JP medium."""
+
+    clips: list[Clip]
+    outside_jp_medium: int = 0
+
+
+def outside_jp_medium_warning(n: int) -> str:
+    """The one-line warning for ``n`` clips dropped outside the JP medium (the build and ``align``)."""
+    return f"{n} clip(s) outside the JP medium were dropped (EN speech where the JP medium has no content)"
+
+
+def _jp_intervals(groups: Groups, back: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The clip hulls mapped back into the JP timeline, rounded to the millisecond, not clamped at 0."""
+    if not groups.n_clips:
+        return np.zeros(0), np.zeros(0)
+    a = np.round(np.asarray(back(groups.start_us / 1e6), dtype=np.float64), 3)
+    b = np.round(np.asarray(back(groups.end_us / 1e6), dtype=np.float64), 3)
+    return a, b
+
+
+def align_segments(
     en: Sequence[Segment],
     jp: Sequence[Segment],
     subtitles: Sequence[Subtitle] = (),
     tolerance_ms: int = DEFAULT_TOLERANCE_MS,
     jp_to_common: Callable[[np.ndarray], np.ndarray] | None = None,
     common_to_jp: Callable[[np.ndarray], np.ndarray] | None = None,
-) -> list[Clip]:
-    """Align EN and JP segments into clips (the paper's recursive merge).
+) -> Alignment:
+    """Align EN and JP segments into clips (the paper's recursive merge); see :func:`align_clips`.
 
-    ``en`` segments are in the EN medium's timeline, which is the common timeline.
-    ``jp`` segments and ``subtitles`` are in the JP medium's timeline; ``jp_to_common``
-    maps JP times into the EN timeline and ``common_to_jp`` maps back (both default to
-    the identity, i.e. the media are in sync). Clip texts are the member segments'
-    texts in time order; ``en_subtitles`` are the events overlapping the clip's JP
-    interval.
+    A clip whose JP interval lies wholly before the JP medium's start (EN speech before it, with an
+    offset between the media: it maps to negative JP times and would be empty once clamped at 0) is
+    not emitted; ``outside_jp_medium`` counts those clips.
     """
     raw_en_s = np.array([s.start for s in en], dtype=np.float64)
     en_e = np.array([s.end for s in en], dtype=np.float64)
@@ -260,12 +279,14 @@ def align_clips(
     jp_e = fwd(raw_jp_e)
     groups = group_segments(en_s, en_e, jp_s, jp_e, tolerance_ms)
     n = groups.n_clips
-    start = groups.start_ms / 1000.0
-    end = groups.end_ms / 1000.0
-    # JP clip times (the exact hull mapped back) are stored rounded to the millisecond; subtitles
-    # are matched on those same values
-    jp_start = np.round(np.maximum(back(groups.start_us / 1e6), 0.0), 3) if len(start) else start
-    jp_end = np.round(np.maximum(back(groups.end_us / 1e6), 0.0), 3) if len(end) else end
+    starts = (groups.start_ms / 1000.0).tolist()
+    ends = (groups.end_ms / 1000.0).tolist()
+    # the exact hull mapped back, rounded to the millisecond: subtitles are matched on the clip's true
+    # JP interval; the stored JP times are the same values clamped at the medium's start (0)
+    jp_a, jp_b = _jp_intervals(groups, back)
+    outside = ((jp_a < 0) & (jp_b <= 0)).tolist()
+    jp_starts = [round(x, 3) for x in np.maximum(jp_a, 0.0).tolist()]
+    jp_ends = [round(x, 3) for x in np.maximum(jp_b, 0.0).tolist()]
     en_members, en_bounds = _members(groups.en_group, to_us(en_s), n)
     jp_members, jp_bounds = _members(groups.jp_group, to_us(jp_s), n)
     # texts stripped once per segment, then gathered in member order (join_texts semantics)
@@ -273,14 +294,13 @@ def align_clips(
     jp_texts = [t.strip() if t else "" for t in (jp[j].text for j in jp_members)]
     sub_s = np.array([s.start for s in subtitles], dtype=np.float64)
     sub_e = np.array([s.end for s in subtitles], dtype=np.float64)
-    sub_idx, sub_bounds = overlapping_flat(jp_start, jp_end, sub_s, sub_e)
+    sub_idx, sub_bounds = overlapping_flat(jp_a, jp_b, sub_s, sub_e)
     sub_list = [subtitles[i] for i in sub_idx.tolist()]
     sub_b = sub_bounds.tolist()
-    starts, ends = start.tolist(), end.tolist()
-    jp_starts = [round(x, 3) for x in np.asarray(jp_start, dtype=np.float64).tolist()]
-    jp_ends = [round(x, 3) for x in np.asarray(jp_end, dtype=np.float64).tolist()]
     clips = []
     for k in range(n):
+        if outside[k]:
+            continue
         e0, e1, j0, j1 = en_bounds[k], en_bounds[k + 1], jp_bounds[k], jp_bounds[k + 1]
         clips.append(
             Clip(
@@ -295,7 +315,29 @@ def align_clips(
                 en_subtitles=sub_list[sub_b[k] : sub_b[k + 1]],
             )
         )
-    return clips
+    return Alignment(clips, n - len(clips))
+
+
+def align_clips(
+    en: Sequence[Segment],
+    jp: Sequence[Segment],
+    subtitles: Sequence[Subtitle] = (),
+    tolerance_ms: int = DEFAULT_TOLERANCE_MS,
+    jp_to_common: Callable[[np.ndarray], np.ndarray] | None = None,
+    common_to_jp: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> list[Clip]:
+    """Align EN and JP segments into clips (the paper's recursive merge).
+
+    ``en`` segments are in the EN medium's timeline, which is the common timeline.
+    ``jp`` segments and ``subtitles`` are in the JP medium's timeline; ``jp_to_common``
+    maps JP times into the EN timeline and ``common_to_jp`` maps back (both default to
+    the identity, i.e. the media are in sync). Clip texts are the member segments'
+    texts in time order; ``en_subtitles`` are the events overlapping the clip's JP
+    interval (its true one, before the JP times are clamped at the medium's start).
+    Clips wholly before the JP medium's start are dropped (:func:`align_segments`
+    counts them).
+    """
+    return align_segments(en, jp, subtitles, tolerance_ms, jp_to_common, common_to_jp).clips
 
 
 def join_texts(texts, sep: str = " ") -> str:  # type: ignore[no-untyped-def]
@@ -323,12 +365,13 @@ def align_files(
     tolerance_ms: int = DEFAULT_TOLERANCE_MS,
     offset: float = 0.0,
     drift: float = 0.0,
-) -> tuple[list[Any], int, int]:
+) -> tuple[list[Any], int, int, int]:
     """Read the EN/JP transcripts (any supported format) and subtitles, and align them.
 
     ``offset``/``drift`` map the JP timeline onto the EN one (``t_en = offset + t_jp * (1 + drift)``).
     Subtitles are a file (SRT/VTT/ASS) or, for a media path, its subtitle stream
-    ``subtitle_stream``; they are in the JP timeline. Returns ``(clips, n_en, n_jp)``.
+    ``subtitle_stream``; they are in the JP timeline. Returns ``(clips, n_en, n_jp, outside)``:
+    ``outside`` clips lay wholly before the JP medium's start and were dropped (:func:`align_segments`).
 
     The numbers are checked before any file is read (:class:`~anim400k.errors.InputError` naming
     the option): ``tolerance_ms`` from 0 to ``MAX_TIME_S`` in ms, ``offset`` within
@@ -350,8 +393,8 @@ def align_files(
         subs = read_subtitle_stream(p, subtitle_stream) if is_media else read_subtitles(p)
     tm = TimeMap(offset=offset, drift=drift)
     try:
-        clips = align_clips(en_t.segments, jp_t.segments, subs, tolerance_ms=tolerance_ms,
-                            jp_to_common=tm.jp_to_en, common_to_jp=tm.en_to_jp)
+        result = align_segments(en_t.segments, jp_t.segments, subs, tolerance_ms=tolerance_ms,
+                                jp_to_common=tm.jp_to_en, common_to_jp=tm.en_to_jp)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
-    return clips, len(en_t.segments), len(jp_t.segments)
+    return result.clips, len(en_t.segments), len(jp_t.segments), result.outside_jp_medium
