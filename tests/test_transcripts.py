@@ -127,6 +127,36 @@ def test_aws_audio_segments_and_japanese_joining(tmp_path):
     assert [(s.start, s.end, s.text) for s in t.segments] == [(0.0, 0.9, "今日は。晴れ")]
 
 
+@pytest.mark.parametrize("name", ["w.srt", "w.vtt", "w.ass", "w.sub", "w.txt", "w"])
+def test_json_transcript_is_read_as_json_whatever_its_name(tmp_path, name):
+    whisper = {"language": "en", "segments": [
+        {"start": 0.0, "end": 1.52, "text": " Hello world.",
+         "words": [{"word": " Hello", "start": 0.0, "end": 0.62, "probability": 0.93},
+                   {"word": " world.", "start": 0.62, "end": 1.52, "probability": 0.88}]},
+        {"start": 1.98, "end": 3.4, "text": " I have 2 dogs."}]}
+    t = read_transcript(_write(tmp_path, name, "\n  " + json.dumps(whisper)))
+    assert (t.source, t.language) == ("whisper-json", "en")
+    assert [(s.start, s.end, s.text) for s in t.segments] == [
+        (0.0, 1.52, "Hello world."), (1.98, 3.4, "I have 2 dogs.")]
+    t = read_transcript(_write(tmp_path, name, json.dumps(whisper["segments"])))  # a bare list of segments
+    assert len(t.segments) == 2 and t.segments[0].words[1] == Word(0.62, 1.52, " world.", 0.88)
+    aws = {"results": {"language_code": "en-US", "items": [_aws_item(0, "Hi", 0.0, 0.4)]}}
+    assert read_transcript(_write(tmp_path, name, aws)).source == "aws-transcribe"
+
+
+def test_subtitles_starting_with_a_bracket_or_brace_are_still_subtitles(tmp_path):
+    ass = ("[Script Info]\nScriptType: v4.00+\n\n[Events]\n"
+           "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
+           "Dialogue: 0,0:00:01.00,0:00:02.00,Default,,0,0,0,,Hello\n")
+    for name in ("a.srt", "a.ass"):
+        t = read_transcript(_write(tmp_path, name, ass))
+        assert (t.source, [(s.start, s.end, s.text) for s in t.segments]) == ("subtitles", [(1.0, 2.0, "Hello")])
+    t = read_transcript(_write(tmp_path, "a.sub", "{1}{1}25\n{25}{50}Hello\n"))  # MicroDVD, 25 fps
+    assert (t.source, [s.text for s in t.segments]) == ("subtitles", ["Hello"])
+    with pytest.raises(InputError, match="not valid JSON"):  # broken JSON not named as subtitles
+        read_transcript(_write(tmp_path, "a.json", '{"segments": ['))
+
+
 def test_subtitle_files_as_transcripts(tmp_path):
     srt = "1\n00:00:01,000 --> 00:00:02,500\n<i>Hi</i>\nthere\n\n2\n00:00:03,000 --> 00:00:04,000\nBye\n"
     t = read_transcript(_write(tmp_path, "a.srt", srt), language="en")

@@ -1,6 +1,7 @@
 """Transcript files: Whisper-style JSON, AWS Transcribe JSON, and SRT/VTT/ASS subtitles.
 
-:func:`read_transcript` detects the format from the content:
+:func:`read_transcript` detects the format from the content (a file that parses as JSON is JSON
+whatever its name):
 
 * **Whisper-style JSON** (openai-whisper, faster-whisper, whisperX, and this project's own
   output): an object with ``segments`` (or a bare list of segments), each with ``start``,
@@ -310,11 +311,39 @@ def _looks_like_subtitles(head: str, suffix: str) -> bool:
     return "-->" in head and not stripped.startswith(("{", "["))
 
 
+def _load_json(raw: str, path: Path) -> Any:
+    """``raw`` parsed as JSON; :class:`InputError` naming the line and column where it is not JSON."""
+    if not raw.strip():
+        raise InputError("empty file", path)
+    try:
+        return json.loads(raw, parse_int=_json_int)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})", path) from exc
+    except RecursionError as exc:
+        raise InputError("JSON nested too deeply to be a transcript", path) from exc
+
+
+def _json_by_content(raw: str, path: Path) -> tuple[bool, Any]:
+    """``(True, obj)`` for a file that is JSON by its content (whatever its name), else ``(False, None)``.
+
+    A file whose first non-space character is ``{`` or ``[`` is JSON when it parses as JSON; one that
+    does not (an ASS ``[Script Info]``, a MicroDVD ``{1}{25}`` cue) is left to the other readers.
+    """
+    if not raw.lstrip("\ufeff \t\r\n").startswith(("{", "[")):
+        return False, None
+    try:
+        return True, _load_json(raw, path)
+    except InputError:
+        return False, None
+
+
 def read_transcript(path: str | Path, language: str | None = None) -> Transcript:
     """Read a transcript in any supported format (detected by content) as a :class:`Transcript`.
 
     ``language`` (``ja``, ``en``; ``ja-JP`` is shortened) overrides the language stored in
-    the file. Segments come back sorted by start time.
+    the file. Segments come back sorted by start time. A file that parses as JSON is read as JSON
+    whatever its name (a Whisper JSON named ``.srt``); otherwise subtitles are told by their name
+    or content.
     """
     path = Path(path)
     if not path.is_file():
@@ -323,20 +352,15 @@ def read_transcript(path: str | Path, language: str | None = None) -> Transcript
 
     raw = decode_text(path.read_bytes(), path)
     chk = _Checker(path)
-    if _looks_like_subtitles(raw[:4096], path.suffix.lower()):
+    is_json, obj = _json_by_content(raw, path)
+    if not is_json and _looks_like_subtitles(raw[:4096], path.suffix.lower()):
         from .subtitles import parse_subtitles
 
         subs = parse_subtitles(raw, path)  # the text already read and decoded
         segs = [Segment(s.start, s.end, s.text) for s in subs]
         return Transcript(language=_lang(language), segments=segs, source="subtitles")
-    if not raw.strip():
-        raise InputError("empty file", path)
-    try:
-        obj = json.loads(raw, parse_int=_json_int)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})", path) from exc
-    except RecursionError as exc:
-        raise InputError("JSON nested too deeply to be a transcript", path) from exc
+    if not is_json:
+        obj = _load_json(raw, path)
     if isinstance(obj, dict) and isinstance(obj.get("results"), dict) and "items" in obj["results"]:
         return _parse_aws(obj, chk, language)
     if isinstance(obj, list) or (isinstance(obj, dict) and "segments" in obj):
