@@ -116,6 +116,51 @@ def test_aws_pause_of_exactly_half_a_second_as_written_never_cuts(tmp_path, end,
     assert [s.text for s in t.segments] == ["Hello", "again"]
 
 
+def _speaker_segment(speaker, *words):
+    times = [(str(s), str(e)) for s, e in words]
+    return {"start_time": times[0][0], "end_time": times[-1][1], "speaker_label": speaker,
+            "items": [{"start_time": s, "end_time": e, "speaker_label": speaker} for s, e in times]}
+
+
+def test_aws_older_files_with_speakers_only_in_speaker_labels(tmp_path):
+    items = [_aws_item(0, "Hello", 0.04, 0.51), _aws_item(1, ","), _aws_item(2, "Mr.", 0.6, 0.9),
+             _aws_item(3, "Smith", 0.9, 1.4), _aws_item(4, "."), _aws_item(5, "How", 1.5, 1.7),
+             _aws_item(6, "are", 1.7, 1.8), _aws_item(7, "you", 1.8, 2.1), _aws_item(8, "?"),
+             _aws_item(9, "I'm", 2.61, 2.9), _aws_item(10, "fine", 2.9, 3.2), _aws_item(11, ".")]
+    for it in items:
+        it.pop("id")  # the classic output has no item ids
+    labels = {"speakers": 2, "segments": [
+        _speaker_segment("spk_0", (0.04, 0.51), (0.6, 0.9), (0.9, 1.4), (1.5, 1.7), (1.7, 1.8), (1.8, 2.1)),
+        _speaker_segment("spk_1", (2.61, 2.9), (2.9, 3.2))]}
+    obj = {"jobName": "ep01-en", "results": {"transcripts": [{"transcript": "x"}], "speaker_labels": labels,
+                                             "items": items}}
+    t = read_transcript(_write(tmp_path, "aws.json", obj))
+    assert [(s.text, s.speaker) for s in t.segments] == [
+        ("Hello, Mr. Smith.", "spk_0"), ("How are you?", "spk_0"), ("I'm fine.", "spk_1")]
+    # a segment's speaker is its words' most frequent one; a word outside every word turn takes the
+    # speaker segment holding it
+    labels["segments"][1]["items"] = labels["segments"][1]["items"][:1]
+    labels["segments"].insert(1, _speaker_segment("spk_1", (1.5, 1.7), (1.7, 1.8)))
+    t = read_transcript(_write(tmp_path, "aws.json", obj))
+    assert [(s.text, s.speaker) for s in t.segments] == [
+        ("Hello, Mr. Smith.", "spk_0"), ("How are you?", "spk_1"), ("I'm fine.", "spk_1")]
+    # speakers on the items (newer files) win over speaker_labels
+    items[0]["speaker_label"] = items[2]["speaker_label"] = items[3]["speaker_label"] = "spk_7"
+    assert read_transcript(_write(tmp_path, "aws.json", obj)).segments[0].speaker == "spk_7"
+
+
+@pytest.mark.parametrize(("labels", "message"), [
+    ([], "results.speaker_labels is not an object"),
+    ({"segments": {}}, "results.speaker_labels.segments is not a list"),
+    ({"segments": [{"speaker_label": "spk_0", "items": [{"start_time": "2", "end_time": "1"}]}]},
+     "speaker_labels segment 0 item 0: end 1 before start 2"),
+])
+def test_aws_malformed_speaker_labels_are_refused(tmp_path, labels, message):
+    obj = {"results": {"speaker_labels": labels, "items": [_aws_item(0, "Hi", 0.0, 0.4)]}}
+    with pytest.raises(InputError, match=message):
+        read_transcript(_write(tmp_path, "aws.json", obj))
+
+
 def test_aws_audio_segments_and_japanese_joining(tmp_path):
     items = [_aws_item(0, "今日", 0.0, 0.3), _aws_item(1, "は", 0.3, 0.4), _aws_item(2, "。"),
              _aws_item(3, "晴れ", 0.5, 0.9)]

@@ -11,7 +11,9 @@ whatever its name):
   word's start (or the segment end) as end.
 * **AWS Transcribe JSON** (the tool the Anim-400K paper used): ``results.items`` with
   ``start_time``/``end_time`` strings and ``alternatives[0].content``; punctuation items
-  carry no time and attach to the preceding word. Segments come from
+  carry no time and attach to the preceding word. A segment's speaker is its words' most frequent
+  ``speaker_label``: on the items, or (older files) in ``results.speaker_labels.segments[].items``,
+  mapped onto the words by time. Segments come from
   ``results.audio_segments`` when present (items by ``id``); otherwise a new segment starts
   after sentence-final punctuation (``. ? ! 。 ？ ！``) or when the silence before the next
   word exceeds :data:`AWS_PAUSE_S` (0.5 s; compared in whole milliseconds, so exactly 0.5 s as
@@ -24,6 +26,7 @@ exact problem (``segment 12: end 3.2 before start 4.0``).
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 from pathlib import Path
@@ -230,6 +233,66 @@ def _aws_items(items: Any, chk: _Checker) -> list[dict[str, Any]]:
     return out
 
 
+#: A speaker turn: (start, end, speaker label).
+_Turn = tuple[float, float, str]
+
+
+def _aws_speaker_turns(results: dict[str, Any], chk: _Checker) -> tuple[list[_Turn], list[_Turn]]:
+    """Speaker turns of older AWS files, ``results.speaker_labels.segments``: (word turns, segment turns).
+
+    Word turns come from each segment's ``items`` (``start_time``/``end_time``/``speaker_label``),
+    segment turns from the segments themselves; each list is sorted by start. Absent: two empty lists.
+    """
+    labels = results.get("speaker_labels")
+    if labels is None:
+        return [], []
+    if not isinstance(labels, dict):
+        raise chk.fail("results.speaker_labels is not an object")
+    segs = labels.get("segments", [])
+    if not isinstance(segs, list):
+        raise chk.fail("results.speaker_labels.segments is not a list")
+    words: list[_Turn] = []
+    turns: list[_Turn] = []
+    for k, seg in enumerate(segs):
+        where = f"speaker_labels segment {k}"
+        if not isinstance(seg, dict):
+            raise chk.fail(f"{where}: not an object")
+        speaker = seg.get("speaker_label")
+        if speaker is not None and "start_time" in seg and "end_time" in seg:
+            turns.append((*chk.interval(seg, where, "start_time", "end_time"), str(speaker)))
+        items = seg.get("items", [])
+        if not isinstance(items, list):
+            raise chk.fail(f"{where}: 'items' is not a list")
+        for m, it in enumerate(items):
+            iwhere = f"{where} item {m}"
+            if not isinstance(it, dict):
+                raise chk.fail(f"{iwhere}: not an object")
+            label = it.get("speaker_label", speaker)
+            if label is not None:
+                words.append((*chk.interval(it, iwhere, "start_time", "end_time"), str(label)))
+    return sorted(words), sorted(turns)
+
+
+def _speaker_at(turns: list[_Turn], starts: list[float], t: float) -> str | None:
+    """The speaker of the last turn starting at or before ``t`` that still holds ``t`` (``starts``: its starts)."""
+    k = bisect.bisect_right(starts, t) - 1
+    return turns[k][2] if k >= 0 and turns[k][1] >= t else None
+
+
+def _aws_assign_speakers(items: list[dict[str, Any]], results: dict[str, Any], chk: _Checker) -> None:
+    """Give each timed item without ``speaker_label`` the speaker of ``results.speaker_labels`` at its
+    middle: the word turn holding it, else the segment turn (older AWS files keep speakers only there)."""
+    words, turns = _aws_speaker_turns(results, chk)
+    if not words and not turns:
+        return
+    word_starts, turn_starts = [w[0] for w in words], [t[0] for t in turns]
+    for it in items:
+        if it["type"] != "pronunciation" or it["speaker"] is not None:
+            continue
+        mid = (it["start"] + it["end"]) / 2
+        it["speaker"] = _speaker_at(words, word_starts, mid) or _speaker_at(turns, turn_starts, mid)
+
+
 def _ms(seconds: float) -> int:
     """``seconds`` in whole milliseconds (AWS times are written with 2-3 decimals)."""
     return round(seconds * 1000)
@@ -263,6 +326,7 @@ def _parse_aws(obj: dict[str, Any], chk: _Checker, language: str | None) -> Tran
                     or _file_lang(obj.get("language_code"), "language_code", chk))
     lang = _lang(language)
     items = _aws_items(results.get("items"), chk)
+    _aws_assign_speakers(items, results, chk)
     groups: list[list[dict[str, Any]]] = []
     audio_segments = results.get("audio_segments")
     if isinstance(audio_segments, list) and audio_segments:
