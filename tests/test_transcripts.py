@@ -48,6 +48,86 @@ def test_whisperx_words_without_times_are_filled(tmp_path):
     assert seg.words[0].probability == 0.7 and seg.words[1].probability is None
 
 
+def _cpp_piece(t0, t1, text, **extra):
+    """A whisper.cpp JSON piece (segment or token): times in ms, as whisper-cli writes them."""
+    def stamp(ms):
+        return f"00:{ms // 60000:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
+
+    return {"timestamps": {"from": stamp(t0), "to": stamp(t1)}, "offsets": {"from": t0, "to": t1}, "text": text,
+            **extra}
+
+
+def _cpp_file(pieces, language="en"):
+    return {"systeminfo": "AVX = 1", "model": {"type": "base", "multilingual": True, "vocab": 51865},
+            "params": {"model": "models/ggml-base.bin", "language": language, "translate": False},
+            "result": {"language": language}, "transcription": pieces}
+
+
+def test_whisper_cpp_json(tmp_path):
+    """``whisper-cli -oj``: segments with offsets in ms; the language from result.language."""
+    obj = _cpp_file([_cpp_piece(2340, 4000, "元気ですか？"), _cpp_piece(0, 2340, "こんにちは。")], "ja")
+    t = read_transcript(_write(tmp_path, "ep.json", obj))
+    assert (t.language, t.source) == ("ja", "whisper-cpp-json")
+    assert [(s.start, s.end, s.text, s.words) for s in t.segments] == [
+        (0.0, 2.34, "こんにちは。", []), (2.34, 4.0, "元気ですか？", [])]
+    assert read_transcript(_write(tmp_path, "ep.json", obj), language="en").language == "en"
+    for piece in obj["transcription"]:  # timestamps only
+        del piece["offsets"]
+    assert [(s.start, s.end) for s in read_transcript(_write(tmp_path, "ep.json", obj)).segments] == [
+        (0.0, 2.34), (2.34, 4.0)]
+    del obj["result"]  # language from params unless "auto"
+    assert read_transcript(_write(tmp_path, "ep.json", obj)).language == "ja"
+    obj["params"]["language"] = "auto"
+    assert read_transcript(_write(tmp_path, "ep.json", obj)).language == ""
+
+
+def test_whisper_cpp_full_json_words_from_tokens(tmp_path):
+    """``whisper-cli -ojf``: tokens (special ones skipped) joined into words at leading spaces."""
+    tokens = [_cpp_piece(0, 0, "[_BEG_]", id=50364, p=0.98),
+              _cpp_piece(0, 400, " Hello", id=2425, p=0.9),
+              _cpp_piece(400, 700, " wor", id=1002, p=0.8),
+              _cpp_piece(700, 1000, "ld", id=13, p=0.6),
+              _cpp_piece(1000, 1520, ".", id=13, p=0.7),
+              _cpp_piece(1520, 1520, "[_TT_76]", id=50440, p=0.5)]
+    obj = _cpp_file([_cpp_piece(0, 1520, " Hello world.", tokens=tokens, speaker="1")])
+    [seg] = read_transcript(_write(tmp_path, "ep.json", obj)).segments
+    assert (seg.start, seg.end, seg.text, seg.speaker) == (0.0, 1.52, "Hello world.", "1")
+    assert [(w.start, w.end, w.text) for w in seg.words] == [(0.0, 0.4, " Hello"), (0.4, 1.52, " world.")]
+    assert seg.words[0].probability == pytest.approx(0.9) and seg.words[1].probability == pytest.approx(0.7)
+    # a token without times (whisper.cpp writes none when it has none) takes its neighbours'
+    del tokens[1]["offsets"], tokens[1]["timestamps"]
+    tokens[2]["text"] = " world."
+    del tokens[3:5]
+    [seg] = read_transcript(_write(tmp_path, "ep.json", obj)).segments
+    assert [(w.start, w.end, w.text) for w in seg.words] == [(0.0, 0.4, " Hello"), (0.4, 0.7, " world.")]
+    # Japanese: every token is a word
+    ja = [_cpp_piece(0, 0, "[_BEG_]"), _cpp_piece(0, 500, "こん", p=0.9), _cpp_piece(500, 900, "にちは", p=0.8),
+          _cpp_piece(900, 1000, "。", p=0.7)]
+    [seg] = read_transcript(_write(tmp_path, "ep.json", _cpp_file([_cpp_piece(0, 1000, "こんにちは。", tokens=ja,
+                                                                             speaker="?")], "ja"))).segments
+    assert [w.text for w in seg.words] == ["こん", "にちは", "。"] and seg.speaker is None
+
+
+@pytest.mark.parametrize(("piece", "message"), [
+    ({"text": "x"}, "transcription 0: missing 'offsets'"),
+    ({"offsets": [0, 1], "text": "x"}, "transcription 0: 'offsets' is not an object"),
+    ({"offsets": {"from": 500, "to": 100}, "text": "x"}, "transcription 0: end 0.1 before start 0.5"),
+    ({"offsets": {"from": "a", "to": 100}, "text": "x"}, "offsets.from is not a number"),
+    ({"offsets": {"from": 0}, "text": "x"}, "offsets.to is missing"),
+    ({"timestamps": {"from": "00:00:01,000", "to": "soon"}, "text": "x"}, "timestamps.to is not a timestamp"),
+    ({"offsets": {"from": 0, "to": 1e13}, "text": "x"}, "offsets.to is not a valid time"),
+    ({"offsets": {"from": 0, "to": 100}, "text": 5}, "'text' is not a string"),
+    ({"offsets": {"from": 0, "to": 100}, "text": "x", "tokens": {}}, "'tokens' is not a list"),
+    ({"offsets": {"from": 0, "to": 100}, "text": "x", "tokens": [{"text": 1}]},
+     "transcription 0 token 0: 'text' is not a string"),
+])
+def test_whisper_cpp_malformed_inputs_name_the_problem(tmp_path, piece, message):
+    with pytest.raises(InputError, match=message):
+        read_transcript(_write(tmp_path, "ep.json", _cpp_file([piece])))
+    with pytest.raises(InputError, match="'transcription' is not a list"):
+        read_transcript(_write(tmp_path, "ep.json", {"transcription": {}}))
+
+
 def test_write_read_roundtrip(tmp_path):
     t = Transcript(
         language="ja",

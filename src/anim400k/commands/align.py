@@ -15,8 +15,8 @@ def register(app: typer.Typer) -> None:
 
     @app.command("align")
     def align(
-        en: Annotated[Path, typer.Option("--en", help="EN transcript: Whisper/AWS JSON or SRT/VTT/ASS.")],
-        jp: Annotated[Path, typer.Option("--jp", help="JP transcript: Whisper/AWS JSON or SRT/VTT/ASS.")],
+        en: Annotated[Path, typer.Option("--en", help="EN transcript: Whisper/whisper.cpp/AWS JSON or SRT/VTT/ASS.")],
+        jp: Annotated[Path, typer.Option("--jp", help="JP transcript: Whisper/whisper.cpp/AWS JSON or SRT/VTT/ASS.")],
         out: Annotated[Path, typer.Option("--out", "-o", help="Output JSON list of clip objects.")],
         subtitles: Annotated[
             Path | None, typer.Option(help="EN subtitles of the JP track: file or video subtitle stream.")

@@ -9,6 +9,11 @@ whatever its name):
   whisperX leaves ``start``/``end`` off words it could not align (numerals, symbols); such
   a word gets the previous word's end (or the segment start) as start and the next timed
   word's start (or the segment end) as end.
+* **whisper.cpp JSON** (``whisper-cli -oj`` / ``-ojf``): ``transcription`` pieces with ``offsets``
+  (``from``/``to`` in ms; else ``timestamps`` ``HH:MM:SS,mmm``) and ``text``; with ``-ojf`` also
+  ``tokens`` (``text``, ``offsets``, ``p``), joined into words: special tokens (``[_BEG_]``,
+  ``[_TT_150]``) are skipped and a token starting with a space begins a word (every token is a word
+  in Japanese); a word's probability is its tokens' mean ``p``. The language is ``result.language``.
 * **AWS Transcribe JSON** (the tool the Anim-400K paper used): ``results.items`` with
   ``start_time``/``end_time`` strings and ``alternatives[0].content``; punctuation items
   carry no time and attach to the preceding word. A segment's speaker is its words' most frequent
@@ -29,12 +34,13 @@ from __future__ import annotations
 import bisect
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
 from ..fsutil import write_json_atomic
-from ..model import MAX_TIME_S, Segment, Transcript, Word
+from ..model import MAX_TIME_S, Segment, Transcript, Word, parse_timestamp
 
 AWS_PAUSE_S = 0.5
 #: :data:`AWS_PAUSE_S` in whole milliseconds: pauses are compared in ms (AWS writes 2-3 decimals), so a
@@ -200,6 +206,111 @@ def _parse_whisper(obj: Any, chk: _Checker, language: str | None) -> Transcript:
     if not language:
         language = _file_lang(lang, "'language'", chk)
     return Transcript(language=_lang(language), segments=segments, source=source or "whisper-json")
+
+
+# ---------------------------------------------------------------- whisper.cpp JSON
+
+#: whisper.cpp's special tokens as ``-ojf`` writes them: ``[_BEG_]``, ``[_TT_150]``, ``[_SOT_]``, ``[_EOT_]``...
+_CPP_SPECIAL = re.compile(r"\[_[^\]]*\]")
+
+
+def _cpp_times(obj: dict[str, Any], where: str, chk: _Checker) -> tuple[float, float] | None:
+    """A whisper.cpp segment's or token's ``(start, end)`` in seconds, None when it has no times.
+
+    From ``offsets`` (``from``/``to``, integer milliseconds), else ``timestamps`` (``HH:MM:SS,mmm``).
+    """
+    off, stamps = obj.get("offsets"), obj.get("timestamps")
+    if off is None and stamps is None:
+        return None
+    field = "offsets" if off is not None else "timestamps"
+    raw = off if off is not None else stamps
+    if not isinstance(raw, dict):
+        raise chk.fail(f"{where}: '{field}' is not an object")
+    times = []
+    for key in ("from", "to"):
+        name = f"{field}.{key}"
+        if off is not None:
+            t = chk.number(raw.get(key), where, name) / 1000.0
+        else:
+            try:
+                t = parse_timestamp(raw.get(key))  # type: ignore[arg-type]
+            except (ValueError, AttributeError):
+                raise chk.fail(f"{where}: {name} is not a timestamp ({_short(raw.get(key))})") from None
+        times.append(chk.time(t, where, name))
+    if times[1] < times[0]:
+        raise chk.fail(f"{where}: end {times[1]:g} before start {times[0]:g}")
+    return times[0], times[1]
+
+
+def _cpp_word_dicts(raw: Any, where: str, chk: _Checker, no_space: bool) -> list[dict[str, Any]]:
+    """``-ojf`` tokens joined into Whisper-style word dicts (``word``, ``start``/``end`` when timed,
+    ``probability`` the tokens' mean ``p``).
+
+    Special tokens are skipped; a token whose text starts with a space begins a new word (in a
+    language written without spaces, every token is a word).
+    """
+    if not isinstance(raw, list):
+        raise chk.fail(f"{where}: 'tokens' is not a list")
+    words: list[list[tuple[str, tuple[float, float] | None, float | None]]] = []
+    for k, tok in enumerate(raw):
+        twhere = f"{where} token {k}"
+        if not isinstance(tok, dict):
+            raise chk.fail(f"{twhere}: not an object")
+        text = tok.get("text")
+        if not isinstance(text, str):
+            raise chk.fail(f"{twhere}: 'text' is not a string")
+        if not text or _CPP_SPECIAL.fullmatch(text):
+            continue
+        p = tok.get("p")
+        prob = chk.number(p, twhere, "p") if p is not None else None
+        if not words or no_space or text.startswith(" "):
+            words.append([])
+        words[-1].append((text, _cpp_times(tok, twhere, chk), prob))
+    out = []
+    for pieces in words:
+        w: dict[str, Any] = {"word": "".join(t for t, _, _ in pieces)}
+        timed = [tm for _, tm, _ in pieces if tm is not None]
+        if timed:
+            w["start"], w["end"] = timed[0][0], max(tm[1] for tm in timed)
+        probs = [p for _, _, p in pieces if p is not None]
+        if probs:
+            w["probability"] = sum(probs) / len(probs)
+        out.append(w)
+    return out
+
+
+def _parse_whisper_cpp(obj: dict[str, Any], chk: _Checker, language: str | None) -> Transcript:
+    """whisper.cpp's ``-oj``/``-ojf`` JSON: ``transcription`` pieces with ``offsets``, ``text`` and
+    (``-ojf``) ``tokens``; the language from ``result.language`` (else ``params.language`` unless ``auto``)."""
+    raw_segments = obj.get("transcription")
+    if not isinstance(raw_segments, list):
+        raise chk.fail("'transcription' is not a list")
+    if not language:
+        result, params = obj.get("result"), obj.get("params")
+        language = _file_lang(result.get("language"), "result.language", chk) if isinstance(result, dict) else None
+        if not language and isinstance(params, dict):
+            language = _file_lang(params.get("language"), "params.language", chk)
+            language = None if language == "auto" else language
+    lang = _lang(language)
+    segments = []
+    for i, seg in enumerate(raw_segments):
+        where = f"transcription {i}"
+        if not isinstance(seg, dict):
+            raise chk.fail(f"{where}: not an object")
+        times = _cpp_times(seg, where, chk)
+        if times is None:
+            raise chk.fail(f"{where}: missing 'offsets'")
+        text = seg.get("text", "")
+        if not isinstance(text, str):
+            raise chk.fail(f"{where}: 'text' is not a string")
+        tokens = seg.get("tokens")
+        words = [] if tokens is None else _cpp_word_dicts(tokens, where, chk, lang in _NO_SPACE_LANGS)
+        speaker = seg.get("speaker")  # --diarize: "0", "1", or "?" (unknown)
+        segments.append(Segment(times[0], times[1], text.strip(),
+                                words=_whisper_words(words, times[0], times[1], where, chk),
+                                speaker=str(speaker) if speaker not in (None, "", "?") else None))
+    segments.sort(key=lambda s: (s.start, s.end))
+    return Transcript(language=lang, segments=segments, source="whisper-cpp-json")
 
 
 # ---------------------------------------------------------------- AWS Transcribe JSON
@@ -429,9 +540,11 @@ def read_transcript(path: str | Path, language: str | None = None) -> Transcript
         return _parse_aws(obj, chk, language)
     if isinstance(obj, list) or (isinstance(obj, dict) and "segments" in obj):
         return _parse_whisper(obj, chk, language)
+    if isinstance(obj, dict) and "transcription" in obj:
+        return _parse_whisper_cpp(obj, chk, language)
     raise InputError(
-        "not a known transcript format (expected Whisper JSON with 'segments', "
-        "AWS Transcribe JSON with 'results.items', or SRT/VTT/ASS)",
+        "not a known transcript format (expected Whisper JSON with 'segments', whisper.cpp JSON "
+        "with 'transcription', AWS Transcribe JSON with 'results.items', or SRT/VTT/ASS)",
         path,
     )
 
