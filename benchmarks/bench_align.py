@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from anim400k.align import group_segments, to_ms
+from anim400k.align import group_segments, to_us
 
 
 def make_segments(n: int, rng: np.random.Generator, mean_gap: float) -> tuple[np.ndarray, np.ndarray]:
@@ -25,8 +25,8 @@ def make_segments(n: int, rng: np.random.Generator, mean_gap: float) -> tuple[np
     return start, start + dur
 
 
-def python_sweep(en_s, en_e, jp_s, jp_e, tol: int = 125) -> tuple[int, int]:
-    """Pure-Python baseline: returns (clips, unmatched JP segments)."""
+def python_sweep(en_s, en_e, jp_s, jp_e, tol: int = 125_000) -> tuple[int, int]:
+    """Pure-Python baseline over integer microseconds: returns (clips, unmatched JP segments)."""
     items = [(s, e, True) for s, e in zip(en_s, en_e, strict=True)]
     items += [(s, e, False) for s, e in zip(jp_s, jp_e, strict=True)]
     items.sort()
@@ -68,11 +68,11 @@ def main() -> None:
     print(f"group_segments: {args.en + args.jp:,} segments -> {g.n_clips:,} clips, "
           f"{g.unmatched_jp:,} unmatched JP: {t_np:.2f} s")
 
-    lists = [to_ms(a).tolist() for a in (en_s, en_e, jp_s, jp_e)]
+    lists = [to_us(a).tolist() for a in (en_s, en_e, jp_s, jp_e)]
     t0 = time.perf_counter()
     clips, unmatched = python_sweep(*lists)
     t_py = time.perf_counter() - t0
-    print(f"pure-Python sort-and-sweep (baseline, same ms inputs): {t_py:.2f} s")
+    print(f"pure-Python sort-and-sweep (baseline, same us inputs): {t_py:.2f} s")
     assert (clips, unmatched) == (g.n_clips, g.unmatched_jp), "baseline and group_segments disagree"
     print(f"speed-up vs baseline: {t_py / t_np:.1f}x")
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from anim400k.align import align_clips, group_segments, to_ms
+from anim400k.align import align_clips, align_segments, group_segments, to_ms
 from anim400k.model import Segment, Subtitle, TimeMap
 
 SETTINGS = settings(max_examples=300, deadline=None)
@@ -127,20 +127,59 @@ def test_any_tolerance(data, tol):
 
 @LIGHT
 @given(chained(), st.data())
-def test_float_seconds_round_once_to_ms(data, draw):
+def test_float_seconds_compare_to_the_microsecond(data, draw):
+    """Times with sub-millisecond parts group as their exact microsecond values do (125 ms inclusive),
+    and float noise far below a microsecond changes nothing."""
     en, jp = data
-    noise = st.floats(-0.00049, 0.00049)
+    sub_ms = st.integers(-499, 499)  # microseconds added to each integer-ms endpoint
+    noise = st.floats(-1e-9, 1e-9)
 
     def jitter(xs):
-        return [(s / 1000 + draw.draw(noise), e / 1000 + draw.draw(noise)) for s, e in xs]
+        return [(s * 1000 + draw.draw(sub_ms), e * 1000 + draw.draw(sub_ms)) for s, e in xs]
 
-    en_f, jp_f = jitter(en), jitter(jp)
-    en_ms = [tuple(int(v) for v in to_ms(x)) for x in en_f]
-    jp_ms = [tuple(int(v) for v in to_ms(x)) for x in jp_f]
-    if any(e < s for s, e in en_ms + jp_ms):
+    en_us, jp_us = jitter(en), jitter(jp)
+    if any(e < s for s, e in en_us + jp_us):
         return  # jitter reversed a zero-length segment: covered by test_reversed_segments_raise
-    got = run_arrays(en_f, jp_f, scale=1.0)
-    assert groups_as_sets(got, len(en), len(jp)) == reference_groups(en_ms, jp_ms)
+
+    def seconds(xs):
+        return [(s / 1e6 + draw.draw(noise), e / 1e6 + draw.draw(noise)) for s, e in xs]
+
+    got = run_arrays(seconds(en_us), seconds(jp_us), scale=1.0)
+    want = reference_groups(en_us, jp_us, 125_000)
+    assert [(sets[1], sets[2]) for sets in groups_as_sets(got, len(en), len(jp))] == [w[1:] for w in want]
+    assert list(zip(got.start_us.tolist(), got.end_us.tolist(), strict=True)) == [w[0] for w in want]
+
+
+@pytest.mark.parametrize(
+    ("en_end", "jp_start", "merged"),
+    [
+        (1.0005, 1.1255, True),    # exactly 125.0 ms, half-millisecond endpoints
+        (1.0, 1.1254, False),      # 125.4 ms
+        (1.0, 1.125, True),        # 1.125 - 1.0 is 0.12499999999999999 in floats
+        (0.1, 0.225, True),        # 0.225 - 0.1 is 0.125 + 1.4e-17
+        (2.0015, 2.1265, True),
+        (2.0015, 2.1266, False),   # 125.1 ms
+        (10.000001, 10.125001, True),
+        (10.0, 10.125001, False),  # 125.001 ms
+    ],
+)
+def test_tolerance_is_exact_below_a_millisecond(en_end, jp_start, merged):
+    g = group_segments(np.array([0.0]), np.array([en_end]), np.array([jp_start]), np.array([jp_start + 0.5]))
+    assert g.jp_group.tolist() == ([0] if merged else [-1])
+    clips = align_clips([Segment(0.0, en_end, "Hello.")], [Segment(jp_start, jp_start + 0.5, "こんにちは。")])
+    assert clips[0].jp_text == ("こんにちは。" if merged else "")
+
+
+def test_gap_scan_of_half_millisecond_endpoints():
+    """Every gap of exactly 125.0 ms between half-ms endpoints merges; every 125.4 ms gap does not."""
+    k = np.arange(0, 20000, 7)  # up to 20 s
+    ends = np.array([float(f"{(2 * i + 1) / 2000:.4f}") for i in k])
+    starts = np.array([float(f"{e + 0.125:.4f}") for e in ends])
+    for e, s in zip(ends, starts, strict=True):
+        assert group_segments(np.array([0.0]), np.array([e]), np.array([s]), np.array([s + 0.5])).jp_group[0] == 0
+    for e in k / 1000:
+        s = float(f"{e + 0.1254:.4f}")
+        assert group_segments(np.array([0.0]), np.array([e]), np.array([s]), np.array([s + 0.5])).jp_group[0] == -1
 
 
 def test_exact_tolerance_boundary():
@@ -226,6 +265,65 @@ def test_align_clips_texts_subtitles_and_timemap(data, draw):
         assert [s.start for s in clip.en_subtitles] == sorted(s.start for s in clip.en_subtitles)
 
 
+# ------------------------------------------------------------------ clips before the JP medium's start
+
+
+def test_clip_before_the_jp_medium_is_dropped_and_subtitles_match_the_true_jp_interval():
+    # offset 2 s: EN 0.2-0.8 s is JP -1.8..-1.2 s, before the JP medium starts
+    tm = TimeMap(offset=2.0)
+    en = [Segment(0.2, 0.8, "Previously, on our show..."), Segment(3.0, 4.0, "Good morning.")]
+    jp = [Segment(1.0, 2.0, "おはよう。")]
+    subs = [Subtitle(0.0, 2.0, "Good morning.")]
+    got = align_segments(en, jp, subs, jp_to_common=tm.jp_to_en, common_to_jp=tm.en_to_jp)
+    assert got.outside_jp_medium == 1
+    assert [(c.en_text, c.jp_start, c.jp_end, [s.text for s in c.en_subtitles]) for c in got.clips] == [
+        ("Good morning.", 1.0, 2.0, ["Good morning."])]
+    assert align_clips(en, jp, subs, jp_to_common=tm.jp_to_en, common_to_jp=tm.en_to_jp) == got.clips
+
+
+def test_clip_straddling_the_jp_medium_start_is_clamped_and_keeps_its_true_subtitles():
+    tm = TimeMap(offset=2.0)
+    subs = [Subtitle(0.0, 0.0, "zero-length at 0"), Subtitle(0.1, 0.3, "inside"), Subtitle(0.5, 1.0, "after")]
+    got = align_segments([Segment(1.5, 2.5, "Hi.")], [], subs, jp_to_common=tm.jp_to_en, common_to_jp=tm.en_to_jp)
+    assert got.outside_jp_medium == 0
+    [clip] = got.clips
+    assert (clip.jp_start, clip.jp_end) == (0.0, 0.5)  # JP -0.5..0.5 clamped at the medium's start
+    assert [s.text for s in clip.en_subtitles] == ["zero-length at 0", "inside"]
+    # wholly before the start, touching it, or a zero-length clip before it: dropped, no subtitles
+    for en in ([Segment(1.5, 2.0, "x")], [Segment(1.0, 1.0, "x")], [Segment(0.0, 1.999, "x")]):
+        got = align_segments(en, [], subs, jp_to_common=tm.jp_to_en, common_to_jp=tm.en_to_jp)
+        assert (got.clips, got.outside_jp_medium) == ([], 1)
+    # a zero-length clip at the medium's start is inside it
+    got = align_segments([Segment(2.0, 2.0, "x")], [], subs, jp_to_common=tm.jp_to_en, common_to_jp=tm.en_to_jp)
+    assert got.outside_jp_medium == 0 and [(c.jp_start, c.jp_end) for c in got.clips] == [(0.0, 0.0)]
+
+
+@SETTINGS
+@given(chained(max_n=10), st.data())
+def test_offset_clips_are_never_empty_from_clamping_and_match_subtitles_on_their_true_interval(data, draw):
+    en_ms, jp_ms = data
+    tm = TimeMap(offset=draw.draw(st.sampled_from([0.0, 0.7, 2.0, 5.0])),
+                 drift=draw.draw(st.sampled_from([0.0, 0.041, -0.02])))
+    en = [Segment(s / 1000, e / 1000, "e") for s, e in en_ms]
+    jp = [Segment(s / 1000, e / 1000, "j") for s, e in jp_ms]  # in the JP timeline, all >= 0
+    subs = [Subtitle(a / 1000, (a + b) / 1000, f"s{k}")
+            for k, (a, b) in enumerate(draw.draw(st.lists(st.tuples(st.integers(0, 8000),
+                                                                     st.integers(0, 3000)), max_size=8)))]
+    got = align_segments(en, jp, subs, jp_to_common=tm.jp_to_en, common_to_jp=tm.en_to_jp)
+    jp_c = [tuple(int(v) for v in to_ms(tm.jp_to_en(np.array([s.start, s.end])))) for s in jp]
+    ref = reference_groups([(s, e) for s, e in en_ms], jp_c)
+    true_jp = [(round(float(tm.en_to_jp(h[0] / 1000)), 3), round(float(tm.en_to_jp(h[1] / 1000)), 3))
+               for h, _, _ in ref]
+    inside = [(a, b) for a, b in true_jp if not (a < 0 and b <= 0)]
+    assert got.outside_jp_medium == len(ref) - len(inside)
+    assert len(got.clips) == len(inside)
+    for clip, (a, b) in zip(got.clips, inside, strict=True):
+        assert (clip.jp_start, clip.jp_end) == (max(a, 0.0), b)
+        assert clip.jp_end > clip.jp_start or a == b  # only a zero-length hull gives a zero-length clip
+        want = [s for s in subs if s.end > a and (s.start < b or (a == b and s.start <= a))]
+        assert sorted(clip.en_subtitles, key=lambda s: s.text) == sorted(want, key=lambda s: s.text)
+
+
 # ------------------------------------------------------------------ the `align` command
 
 
@@ -255,6 +353,31 @@ def test_align_command(tmp_path, capsys):
         "speakers": [], "en_subtitles": [{"start": "00:00:01.000", "end": "00:00:02.000", "text": "Hi"}],
     }
     assert clips[1]["en_text"] == "Alone." and clips[1]["jp_text"] == "" and clips[1]["en_subtitles"] == []
+
+
+def test_align_command_drops_clips_before_the_jp_medium_with_a_warning(tmp_path, capsys):
+    import json
+
+    from anim400k.cli import main
+
+    en = tmp_path / "en.json"
+    en.write_text(json.dumps({"segments": [{"start": 0.2, "end": 0.8, "text": "Previously, on our show..."},
+                                           {"start": 3.0, "end": 4.0, "text": "Good morning."}]}))
+    jp = tmp_path / "jp.json"
+    jp.write_text(json.dumps({"segments": [{"start": 1.0, "end": 2.0, "text": "おはよう。"}]}))
+    subs = tmp_path / "subs.srt"
+    subs.write_text("1\n00:00:00,000 --> 00:00:02,000\nGood morning.\n")
+    out = tmp_path / "clips.json"
+    rc = main(["align", "--en", str(en), "--jp", str(jp), "--subtitles", str(subs), "--offset", "2.0",
+               "--out", str(out)])
+    assert rc == 0
+    captured = capsys.readouterr()
+    assert "1 clips from 2 EN / 1 JP segments" in captured.out
+    assert captured.err.strip() == ("warning: 1 clip(s) outside the JP medium were dropped "
+                                    "(EN speech where the JP medium has no content)")
+    clips = json.loads(out.read_text())
+    assert [(c["en_text"], c["jp_start_time"], c["jp_end_time"], [s["text"] for s in c["en_subtitles"]])
+            for c in clips] == [("Good morning.", "00:00:01.000", "00:00:02.000", ["Good morning."])]
 
 
 def test_align_command_bad_input(tmp_path, capsys):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from anim400k.dataset.episode_clips import inside_medium, speech_coverage
+from anim400k.dataset.episode_clips import inside_medium, make_episode_clips, speech_coverage
 from anim400k.dataset.release_writer import clips_warnings
-from anim400k.model import Segment, Word
+from anim400k.model import Segment, Transcript, Turn, Word
 
 
 def test_transcript_segments_past_the_media_end_are_dropped_or_clipped() -> None:
@@ -37,6 +37,41 @@ def test_transcript_past_end_and_outside_clips_are_warned() -> None:
             "clips_outside_jp_medium": 0, "transcript_coverage": {"en": 0.9, "ja": None}}
     assert clips_warnings(none) == []
     assert clips_warnings({}) == []  # a clips.json of an earlier version
+
+
+def test_build_drops_clips_before_the_jp_medium_and_matches_subtitles_on_the_true_interval(tmp_path) -> None:
+    """The align stage uses the aligner's drop: EN speech before the JP medium's start (offset 2 s) is
+    no zero-length clip carrying a subtitle at t=0, and it is counted in ``clips_outside_jp_medium``."""
+    import json
+
+    import numpy as np
+    import soundfile as sf
+
+    from anim400k.dataset.context import EpisodeContext
+    from anim400k.dataset.options import BuildOptions
+    from anim400k.formats.rttm import write_rttm
+    from anim400k.formats.transcripts import write_transcript
+    from anim400k.model import EpisodeRef
+
+    ctx = EpisodeContext(EpisodeRef("s", "1", "jp.mkv", "en.mkv"), str(tmp_path / "w"), str(tmp_path / "r"),
+                         BuildOptions(progress=False))
+    ctx.work.mkdir(parents=True, exist_ok=True)
+    write_transcript(ctx.artifact("en.transcript.json"), Transcript("en", [
+        Segment(0.2, 0.8, "Previously, on our show..."), Segment(3.0, 4.0, "Good morning.")]))
+    write_transcript(ctx.artifact("ja.transcript.json"), Transcript("ja", [Segment(1.0, 2.0, "おはよう。")]))
+    ctx.artifact("probe.json").write_text(json.dumps({"en": {"duration": 6.0}, "ja": {"duration": 4.0}}))
+    ctx.artifact("sync.json").write_text(json.dumps({"offset": 2.0, "drift": 0.0, "confidence": 1.0,
+                                                     "applied": True}))
+    ctx.artifact("subtitles.json").write_text(json.dumps([{"start": 0.0, "end": 2.0, "text": "Good morning."}]))
+    write_rttm(ctx.artifact("jp.rttm"), [Turn(1.0, 2.0, "A")], "x")
+    rng = np.random.default_rng(0)
+    for name in ("ja.16k.flac", "backing.flac"):
+        sf.write(ctx.artifact(name), (0.01 * rng.standard_normal(64000)).astype(np.float32), 16000)
+    data = make_episode_clips(ctx)
+    assert data["clips_outside_jp_medium"] == 1
+    assert [(c["en_text"], c["jp_start"], c["jp_end"], [s["text"] for s in c["en_subtitles"]])
+            for c in data["clips"]] == [("Good morning.", 1.0, 2.0, ["Good morning."])]
+    assert any("1 clip(s) outside the JP medium were dropped" in w for w in clips_warnings(data))
 
 
 #: 60 s of speech: 0-40 s and 60-80 s (overlapping and unsorted turns, as an RTTM has them)

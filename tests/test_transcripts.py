@@ -48,6 +48,86 @@ def test_whisperx_words_without_times_are_filled(tmp_path):
     assert seg.words[0].probability == 0.7 and seg.words[1].probability is None
 
 
+def _cpp_piece(t0, t1, text, **extra):
+    """A whisper.cpp JSON piece (segment or token): times in ms, as whisper-cli writes them."""
+    def stamp(ms):
+        return f"00:{ms // 60000:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
+
+    return {"timestamps": {"from": stamp(t0), "to": stamp(t1)}, "offsets": {"from": t0, "to": t1}, "text": text,
+            **extra}
+
+
+def _cpp_file(pieces, language="en"):
+    return {"systeminfo": "AVX = 1", "model": {"type": "base", "multilingual": True, "vocab": 51865},
+            "params": {"model": "models/ggml-base.bin", "language": language, "translate": False},
+            "result": {"language": language}, "transcription": pieces}
+
+
+def test_whisper_cpp_json(tmp_path):
+    """``whisper-cli -oj``: segments with offsets in ms; the language from result.language."""
+    obj = _cpp_file([_cpp_piece(2340, 4000, "元気ですか？"), _cpp_piece(0, 2340, "こんにちは。")], "ja")
+    t = read_transcript(_write(tmp_path, "ep.json", obj))
+    assert (t.language, t.source) == ("ja", "whisper-cpp-json")
+    assert [(s.start, s.end, s.text, s.words) for s in t.segments] == [
+        (0.0, 2.34, "こんにちは。", []), (2.34, 4.0, "元気ですか？", [])]
+    assert read_transcript(_write(tmp_path, "ep.json", obj), language="en").language == "en"
+    for piece in obj["transcription"]:  # timestamps only
+        del piece["offsets"]
+    assert [(s.start, s.end) for s in read_transcript(_write(tmp_path, "ep.json", obj)).segments] == [
+        (0.0, 2.34), (2.34, 4.0)]
+    del obj["result"]  # language from params unless "auto"
+    assert read_transcript(_write(tmp_path, "ep.json", obj)).language == "ja"
+    obj["params"]["language"] = "auto"
+    assert read_transcript(_write(tmp_path, "ep.json", obj)).language == ""
+
+
+def test_whisper_cpp_full_json_words_from_tokens(tmp_path):
+    """``whisper-cli -ojf``: tokens (special ones skipped) joined into words at leading spaces."""
+    tokens = [_cpp_piece(0, 0, "[_BEG_]", id=50364, p=0.98),
+              _cpp_piece(0, 400, " Hello", id=2425, p=0.9),
+              _cpp_piece(400, 700, " wor", id=1002, p=0.8),
+              _cpp_piece(700, 1000, "ld", id=13, p=0.6),
+              _cpp_piece(1000, 1520, ".", id=13, p=0.7),
+              _cpp_piece(1520, 1520, "[_TT_76]", id=50440, p=0.5)]
+    obj = _cpp_file([_cpp_piece(0, 1520, " Hello world.", tokens=tokens, speaker="1")])
+    [seg] = read_transcript(_write(tmp_path, "ep.json", obj)).segments
+    assert (seg.start, seg.end, seg.text, seg.speaker) == (0.0, 1.52, "Hello world.", "1")
+    assert [(w.start, w.end, w.text) for w in seg.words] == [(0.0, 0.4, " Hello"), (0.4, 1.52, " world.")]
+    assert seg.words[0].probability == pytest.approx(0.9) and seg.words[1].probability == pytest.approx(0.7)
+    # a token without times (whisper.cpp writes none when it has none) takes its neighbours'
+    del tokens[1]["offsets"], tokens[1]["timestamps"]
+    tokens[2]["text"] = " world."
+    del tokens[3:5]
+    [seg] = read_transcript(_write(tmp_path, "ep.json", obj)).segments
+    assert [(w.start, w.end, w.text) for w in seg.words] == [(0.0, 0.4, " Hello"), (0.4, 0.7, " world.")]
+    # Japanese: every token is a word
+    ja = [_cpp_piece(0, 0, "[_BEG_]"), _cpp_piece(0, 500, "こん", p=0.9), _cpp_piece(500, 900, "にちは", p=0.8),
+          _cpp_piece(900, 1000, "。", p=0.7)]
+    [seg] = read_transcript(_write(tmp_path, "ep.json", _cpp_file([_cpp_piece(0, 1000, "こんにちは。", tokens=ja,
+                                                                             speaker="?")], "ja"))).segments
+    assert [w.text for w in seg.words] == ["こん", "にちは", "。"] and seg.speaker is None
+
+
+@pytest.mark.parametrize(("piece", "message"), [
+    ({"text": "x"}, "transcription 0: missing 'offsets'"),
+    ({"offsets": [0, 1], "text": "x"}, "transcription 0: 'offsets' is not an object"),
+    ({"offsets": {"from": 500, "to": 100}, "text": "x"}, "transcription 0: end 0.1 before start 0.5"),
+    ({"offsets": {"from": "a", "to": 100}, "text": "x"}, "offsets.from is not a number"),
+    ({"offsets": {"from": 0}, "text": "x"}, "offsets.to is missing"),
+    ({"timestamps": {"from": "00:00:01,000", "to": "soon"}, "text": "x"}, "timestamps.to is not a timestamp"),
+    ({"offsets": {"from": 0, "to": 1e13}, "text": "x"}, "offsets.to is not a valid time"),
+    ({"offsets": {"from": 0, "to": 100}, "text": 5}, "'text' is not a string"),
+    ({"offsets": {"from": 0, "to": 100}, "text": "x", "tokens": {}}, "'tokens' is not a list"),
+    ({"offsets": {"from": 0, "to": 100}, "text": "x", "tokens": [{"text": 1}]},
+     "transcription 0 token 0: 'text' is not a string"),
+])
+def test_whisper_cpp_malformed_inputs_name_the_problem(tmp_path, piece, message):
+    with pytest.raises(InputError, match=message):
+        read_transcript(_write(tmp_path, "ep.json", _cpp_file([piece])))
+    with pytest.raises(InputError, match="'transcription' is not a list"):
+        read_transcript(_write(tmp_path, "ep.json", {"transcription": {}}))
+
+
 def test_write_read_roundtrip(tmp_path):
     t = Transcript(
         language="ja",
@@ -102,6 +182,65 @@ def test_aws_exact_half_second_pause_does_not_cut(tmp_path):
     assert len(t.segments) == 1
 
 
+@pytest.mark.parametrize(("end", "start"), [("0.57", "1.07"), ("0.07", "0.57"), ("1.005", "1.505"),
+                                           *((f"{ms / 1000:.2f}", f"{(ms + 500) / 1000:.2f}")
+                                             for ms in range(10, 20000, 370))])
+def test_aws_pause_of_exactly_half_a_second_as_written_never_cuts(tmp_path, end, start):
+    # 1.07 - 0.57 is 0.5000000000000001 in floats: the pause is compared in whole milliseconds
+    items = [_aws_item(0, "Hello", "0.00", end), _aws_item(1, "again", start, f"{float(start) + 0.3:.3f}")]
+    t = read_transcript(_write(tmp_path, "aws.json", {"results": {"items": items}}))
+    assert [s.text for s in t.segments] == ["Hello again"]
+    after = f"{float(start) + 0.001:.3f}"  # one millisecond more does cut
+    items = [_aws_item(0, "Hello", "0.00", end), _aws_item(1, "again", after, f"{float(after) + 0.3:.3f}")]
+    t = read_transcript(_write(tmp_path, "aws.json", {"results": {"items": items}}))
+    assert [s.text for s in t.segments] == ["Hello", "again"]
+
+
+def _speaker_segment(speaker, *words):
+    times = [(str(s), str(e)) for s, e in words]
+    return {"start_time": times[0][0], "end_time": times[-1][1], "speaker_label": speaker,
+            "items": [{"start_time": s, "end_time": e, "speaker_label": speaker} for s, e in times]}
+
+
+def test_aws_older_files_with_speakers_only_in_speaker_labels(tmp_path):
+    items = [_aws_item(0, "Hello", 0.04, 0.51), _aws_item(1, ","), _aws_item(2, "Mr.", 0.6, 0.9),
+             _aws_item(3, "Smith", 0.9, 1.4), _aws_item(4, "."), _aws_item(5, "How", 1.5, 1.7),
+             _aws_item(6, "are", 1.7, 1.8), _aws_item(7, "you", 1.8, 2.1), _aws_item(8, "?"),
+             _aws_item(9, "I'm", 2.61, 2.9), _aws_item(10, "fine", 2.9, 3.2), _aws_item(11, ".")]
+    for it in items:
+        it.pop("id")  # the classic output has no item ids
+    labels = {"speakers": 2, "segments": [
+        _speaker_segment("spk_0", (0.04, 0.51), (0.6, 0.9), (0.9, 1.4), (1.5, 1.7), (1.7, 1.8), (1.8, 2.1)),
+        _speaker_segment("spk_1", (2.61, 2.9), (2.9, 3.2))]}
+    obj = {"jobName": "ep01-en", "results": {"transcripts": [{"transcript": "x"}], "speaker_labels": labels,
+                                             "items": items}}
+    t = read_transcript(_write(tmp_path, "aws.json", obj))
+    assert [(s.text, s.speaker) for s in t.segments] == [
+        ("Hello, Mr. Smith.", "spk_0"), ("How are you?", "spk_0"), ("I'm fine.", "spk_1")]
+    # a segment's speaker is its words' most frequent one; a word outside every word turn takes the
+    # speaker segment holding it
+    labels["segments"][1]["items"] = labels["segments"][1]["items"][:1]
+    labels["segments"].insert(1, _speaker_segment("spk_1", (1.5, 1.7), (1.7, 1.8)))
+    t = read_transcript(_write(tmp_path, "aws.json", obj))
+    assert [(s.text, s.speaker) for s in t.segments] == [
+        ("Hello, Mr. Smith.", "spk_0"), ("How are you?", "spk_1"), ("I'm fine.", "spk_1")]
+    # speakers on the items (newer files) win over speaker_labels
+    items[0]["speaker_label"] = items[2]["speaker_label"] = items[3]["speaker_label"] = "spk_7"
+    assert read_transcript(_write(tmp_path, "aws.json", obj)).segments[0].speaker == "spk_7"
+
+
+@pytest.mark.parametrize(("labels", "message"), [
+    ([], "results.speaker_labels is not an object"),
+    ({"segments": {}}, "results.speaker_labels.segments is not a list"),
+    ({"segments": [{"speaker_label": "spk_0", "items": [{"start_time": "2", "end_time": "1"}]}]},
+     "speaker_labels segment 0 item 0: end 1 before start 2"),
+])
+def test_aws_malformed_speaker_labels_are_refused(tmp_path, labels, message):
+    obj = {"results": {"speaker_labels": labels, "items": [_aws_item(0, "Hi", 0.0, 0.4)]}}
+    with pytest.raises(InputError, match=message):
+        read_transcript(_write(tmp_path, "aws.json", obj))
+
+
 def test_aws_audio_segments_and_japanese_joining(tmp_path):
     items = [_aws_item(0, "今日", 0.0, 0.3), _aws_item(1, "は", 0.3, 0.4), _aws_item(2, "。"),
              _aws_item(3, "晴れ", 0.5, 0.9)]
@@ -111,6 +250,36 @@ def test_aws_audio_segments_and_japanese_joining(tmp_path):
     t = read_transcript(_write(tmp_path, "aws.json", obj))
     assert t.language == "ja"
     assert [(s.start, s.end, s.text) for s in t.segments] == [(0.0, 0.9, "今日は。晴れ")]
+
+
+@pytest.mark.parametrize("name", ["w.srt", "w.vtt", "w.ass", "w.sub", "w.txt", "w"])
+def test_json_transcript_is_read_as_json_whatever_its_name(tmp_path, name):
+    whisper = {"language": "en", "segments": [
+        {"start": 0.0, "end": 1.52, "text": " Hello world.",
+         "words": [{"word": " Hello", "start": 0.0, "end": 0.62, "probability": 0.93},
+                   {"word": " world.", "start": 0.62, "end": 1.52, "probability": 0.88}]},
+        {"start": 1.98, "end": 3.4, "text": " I have 2 dogs."}]}
+    t = read_transcript(_write(tmp_path, name, "\n  " + json.dumps(whisper)))
+    assert (t.source, t.language) == ("whisper-json", "en")
+    assert [(s.start, s.end, s.text) for s in t.segments] == [
+        (0.0, 1.52, "Hello world."), (1.98, 3.4, "I have 2 dogs.")]
+    t = read_transcript(_write(tmp_path, name, json.dumps(whisper["segments"])))  # a bare list of segments
+    assert len(t.segments) == 2 and t.segments[0].words[1] == Word(0.62, 1.52, " world.", 0.88)
+    aws = {"results": {"language_code": "en-US", "items": [_aws_item(0, "Hi", 0.0, 0.4)]}}
+    assert read_transcript(_write(tmp_path, name, aws)).source == "aws-transcribe"
+
+
+def test_subtitles_starting_with_a_bracket_or_brace_are_still_subtitles(tmp_path):
+    ass = ("[Script Info]\nScriptType: v4.00+\n\n[Events]\n"
+           "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
+           "Dialogue: 0,0:00:01.00,0:00:02.00,Default,,0,0,0,,Hello\n")
+    for name in ("a.srt", "a.ass"):
+        t = read_transcript(_write(tmp_path, name, ass))
+        assert (t.source, [(s.start, s.end, s.text) for s in t.segments]) == ("subtitles", [(1.0, 2.0, "Hello")])
+    t = read_transcript(_write(tmp_path, "a.sub", "{1}{1}25\n{25}{50}Hello\n"))  # MicroDVD, 25 fps
+    assert (t.source, [s.text for s in t.segments]) == ("subtitles", ["Hello"])
+    with pytest.raises(InputError, match="not valid JSON"):  # broken JSON not named as subtitles
+        read_transcript(_write(tmp_path, "a.json", '{"segments": ['))
 
 
 def test_subtitle_files_as_transcripts(tmp_path):

@@ -8,8 +8,13 @@ group is one clip. JP segments that never join an EN segment form no clip.
 Equivalence used for speed: the fixpoint groups are exactly the connected runs of
 a sweep over all segments sorted by start, where a segment joins the current run
 when ``start <= max(end so far) + tolerance``. A run is a clip iff it holds at least
-one EN segment. Sorting dominates: O(n log n). All times are rounded once to
-integer milliseconds so that the tolerance comparison is exact.
+one EN segment. Sorting dominates: O(n log n).
+
+All times are rounded once to integer microseconds (:func:`to_us`) and the tolerance is compared
+in microseconds, so the comparison is exact for times given to the microsecond (a gap of
+1.0005 -> 1.1255 s is exactly 125 ms and merges; 1.0 -> 1.1254 s is 125.4 ms and does not), while
+float noise far below a microsecond (``1.125 - 1.0``, a TimeMap's ``offset + t * (1 + drift)``)
+vanishes in the rounding. Clip hulls are reported rounded to whole milliseconds.
 """
 
 from __future__ import annotations
@@ -29,24 +34,49 @@ def to_ms(seconds: np.ndarray | Sequence[float]) -> np.ndarray:
     return np.rint(np.asarray(seconds, dtype=np.float64) * 1000.0).astype(np.int64)
 
 
+def to_us(seconds: np.ndarray | Sequence[float]) -> np.ndarray:
+    """Round seconds to integer microseconds (int64): the aligner's unit of comparison.
+
+    Exact for any time written with up to 6 decimals (``MAX_TIME_S`` is 1e13 us, far inside a
+    float's exact range), and float noise such as ``1.125 - 1.0 = 0.12499999999999999`` rounds away.
+    """
+    return np.rint(np.asarray(seconds, dtype=np.float64) * 1e6).astype(np.int64)
+
+
+def us_to_ms(us: np.ndarray) -> np.ndarray:
+    """Integer microseconds to integer milliseconds, halves rounded up (exact integer arithmetic)."""
+    return (np.asarray(us, dtype=np.int64) + 500) // 1000
+
+
 @dataclass(slots=True)
 class Groups:
     """Result of :func:`group_segments` (array form, for large inputs).
 
     ``en_group[i]``/``jp_group[j]`` is the clip index of EN segment i / JP segment j, or -1
-    for a JP segment that joined no EN segment. ``start_ms``/``end_ms`` are the clip hulls
-    in the common timeline, in time order.
+    for a JP segment that joined no EN segment. ``start_us``/``end_us`` are the clip hulls
+    in the common timeline (integer microseconds), in time order; ``start_ms``/``end_ms`` the
+    same rounded to whole milliseconds.
     """
 
     en_group: np.ndarray
     jp_group: np.ndarray
-    start_ms: np.ndarray
-    end_ms: np.ndarray
+    start_us: np.ndarray
+    end_us: np.ndarray
+
+    @property
+    def start_ms(self) -> np.ndarray:
+        """Clip hull starts in whole milliseconds (halves rounded up)."""
+        return us_to_ms(self.start_us)
+
+    @property
+    def end_ms(self) -> np.ndarray:
+        """Clip hull ends in whole milliseconds (halves rounded up)."""
+        return us_to_ms(self.end_us)
 
     @property
     def n_clips(self) -> int:
         """Number of clips."""
-        return int(self.start_ms.shape[0])
+        return int(self.start_us.shape[0])
 
     @property
     def unmatched_jp(self) -> int:
@@ -73,14 +103,14 @@ def group_segments(
             bad = np.flatnonzero(~np.isfinite(a))
             if bad.size:
                 raise ValueError(f"{name} segment {int(bad[0])} has a time that is not finite ({a[bad[0]]})")
-    es, ee, js, je = (to_ms(a) for a in (en_start, en_end, jp_start, jp_end))
+    es, ee, js, je = (to_us(a) for a in (en_start, en_end, jp_start, jp_end))
     for name, s, e in (("EN", es, ee), ("JP", js, je)):
         if s.shape != e.shape:
             raise ValueError(f"{name} start and end arrays differ in length")
         bad = np.flatnonzero(e < s)
         if bad.size:
             i = int(bad[0])
-            raise ValueError(f"{name} segment {i} ends before it starts ({s[i] / 1000:.3f} > {e[i] / 1000:.3f})")
+            raise ValueError(f"{name} segment {i} ends before it starts ({s[i] / 1e6:.3f} > {e[i] / 1e6:.3f})")
     n_en = es.shape[0]
     starts = np.concatenate([es, js])
     ends = np.concatenate([ee, je])
@@ -95,7 +125,7 @@ def group_segments(
     run_end = np.maximum.accumulate(e_sorted)
     new_run = np.empty(s_sorted.shape[0], dtype=bool)
     new_run[0] = True
-    new_run[1:] = s_sorted[1:] > run_end[:-1] + int(tolerance_ms)
+    new_run[1:] = s_sorted[1:] > run_end[:-1] + round(float(tolerance_ms) * 1000)
     run_id = np.cumsum(new_run) - 1
     n_runs = int(run_id[-1]) + 1
     has_en = np.zeros(n_runs, dtype=bool)
@@ -112,8 +142,8 @@ def group_segments(
     return Groups(
         en_group=group[:n_en],
         jp_group=group[n_en:],
-        start_ms=run_start[has_en],
-        end_ms=run_stop[has_en],
+        start_us=run_start[has_en],
+        end_us=run_stop[has_en],
     )
 
 
@@ -185,9 +215,9 @@ def subtitles_overlapping(
     return np.split(indices, bounds[1:-1]) if len(bounds) > 1 else []
 
 
-def _members(group: np.ndarray, start_ms: np.ndarray, n_clips: int) -> tuple[list[int], list[int]]:
+def _members(group: np.ndarray, start_us: np.ndarray, n_clips: int) -> tuple[list[int], list[int]]:
     """Segment indices sorted by (clip, start; stable) and each clip's first position (n_clips + 1)."""
-    by_start = np.argsort(start_ms, kind="stable")
+    by_start = np.argsort(start_us, kind="stable")
     g = group[by_start]
     by_start = by_start[g >= 0]
     g = g[g >= 0]
@@ -197,22 +227,41 @@ def _members(group: np.ndarray, start_ms: np.ndarray, n_clips: int) -> tuple[lis
     return members.tolist(), bounds.tolist()
 
 
-def align_clips(
+@dataclass(slots=True)
+class Alignment:
+    """Result of :func:`align_segments`: the clips, and the clips dropped outside the JP medium."""
+
+    clips: list[Clip]
+    outside_jp_medium: int = 0
+
+
+def outside_jp_medium_warning(n: int) -> str:
+    """The one-line warning for ``n`` clips dropped outside the JP medium (the build and ``align``)."""
+    return f"{n} clip(s) outside the JP medium were dropped (EN speech where the JP medium has no content)"
+
+
+def _jp_intervals(groups: Groups, back: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The clip hulls mapped back into the JP timeline, rounded to the millisecond, not clamped at 0."""
+    if not groups.n_clips:
+        return np.zeros(0), np.zeros(0)
+    a = np.round(np.asarray(back(groups.start_us / 1e6), dtype=np.float64), 3)
+    b = np.round(np.asarray(back(groups.end_us / 1e6), dtype=np.float64), 3)
+    return a, b
+
+
+def align_segments(
     en: Sequence[Segment],
     jp: Sequence[Segment],
     subtitles: Sequence[Subtitle] = (),
     tolerance_ms: int = DEFAULT_TOLERANCE_MS,
     jp_to_common: Callable[[np.ndarray], np.ndarray] | None = None,
     common_to_jp: Callable[[np.ndarray], np.ndarray] | None = None,
-) -> list[Clip]:
-    """Align EN and JP segments into clips (the paper's recursive merge).
+) -> Alignment:
+    """Align EN and JP segments into clips (the paper's recursive merge); see :func:`align_clips`.
 
-    ``en`` segments are in the EN medium's timeline, which is the common timeline.
-    ``jp`` segments and ``subtitles`` are in the JP medium's timeline; ``jp_to_common``
-    maps JP times into the EN timeline and ``common_to_jp`` maps back (both default to
-    the identity, i.e. the media are in sync). Clip texts are the member segments'
-    texts in time order; ``en_subtitles`` are the events overlapping the clip's JP
-    interval.
+    A clip whose JP interval lies wholly before the JP medium's start (EN speech before it, with an
+    offset between the media: it maps to negative JP times and would be empty once clamped at 0) is
+    not emitted; ``outside_jp_medium`` counts those clips.
     """
     raw_en_s = np.array([s.start for s in en], dtype=np.float64)
     en_e = np.array([s.end for s in en], dtype=np.float64)
@@ -230,26 +279,28 @@ def align_clips(
     jp_e = fwd(raw_jp_e)
     groups = group_segments(en_s, en_e, jp_s, jp_e, tolerance_ms)
     n = groups.n_clips
-    start = groups.start_ms / 1000.0
-    end = groups.end_ms / 1000.0
-    # JP clip times are stored rounded to the millisecond; subtitles are matched on those same values
-    jp_start = np.round(np.maximum(back(start), 0.0), 3) if len(start) else start
-    jp_end = np.round(np.maximum(back(end), 0.0), 3) if len(end) else end
-    en_members, en_bounds = _members(groups.en_group, to_ms(en_s), n)
-    jp_members, jp_bounds = _members(groups.jp_group, to_ms(jp_s), n)
+    starts = (groups.start_ms / 1000.0).tolist()
+    ends = (groups.end_ms / 1000.0).tolist()
+    # the exact hull mapped back, rounded to the millisecond: subtitles are matched on the clip's true
+    # JP interval; the stored JP times are the same values clamped at the medium's start (0)
+    jp_a, jp_b = _jp_intervals(groups, back)
+    outside = ((jp_a < 0) & (jp_b <= 0)).tolist()
+    jp_starts = [round(x, 3) for x in np.maximum(jp_a, 0.0).tolist()]
+    jp_ends = [round(x, 3) for x in np.maximum(jp_b, 0.0).tolist()]
+    en_members, en_bounds = _members(groups.en_group, to_us(en_s), n)
+    jp_members, jp_bounds = _members(groups.jp_group, to_us(jp_s), n)
     # texts stripped once per segment, then gathered in member order (join_texts semantics)
     en_texts = [t.strip() if t else "" for t in (en[i].text for i in en_members)]
     jp_texts = [t.strip() if t else "" for t in (jp[j].text for j in jp_members)]
     sub_s = np.array([s.start for s in subtitles], dtype=np.float64)
     sub_e = np.array([s.end for s in subtitles], dtype=np.float64)
-    sub_idx, sub_bounds = overlapping_flat(jp_start, jp_end, sub_s, sub_e)
+    sub_idx, sub_bounds = overlapping_flat(jp_a, jp_b, sub_s, sub_e)
     sub_list = [subtitles[i] for i in sub_idx.tolist()]
     sub_b = sub_bounds.tolist()
-    starts, ends = start.tolist(), end.tolist()
-    jp_starts = [round(x, 3) for x in np.asarray(jp_start, dtype=np.float64).tolist()]
-    jp_ends = [round(x, 3) for x in np.asarray(jp_end, dtype=np.float64).tolist()]
     clips = []
     for k in range(n):
+        if outside[k]:
+            continue
         e0, e1, j0, j1 = en_bounds[k], en_bounds[k + 1], jp_bounds[k], jp_bounds[k + 1]
         clips.append(
             Clip(
@@ -264,7 +315,29 @@ def align_clips(
                 en_subtitles=sub_list[sub_b[k] : sub_b[k + 1]],
             )
         )
-    return clips
+    return Alignment(clips, n - len(clips))
+
+
+def align_clips(
+    en: Sequence[Segment],
+    jp: Sequence[Segment],
+    subtitles: Sequence[Subtitle] = (),
+    tolerance_ms: int = DEFAULT_TOLERANCE_MS,
+    jp_to_common: Callable[[np.ndarray], np.ndarray] | None = None,
+    common_to_jp: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> list[Clip]:
+    """Align EN and JP segments into clips (the paper's recursive merge).
+
+    ``en`` segments are in the EN medium's timeline, which is the common timeline.
+    ``jp`` segments and ``subtitles`` are in the JP medium's timeline; ``jp_to_common``
+    maps JP times into the EN timeline and ``common_to_jp`` maps back (both default to
+    the identity, i.e. the media are in sync). Clip texts are the member segments'
+    texts in time order; ``en_subtitles`` are the events overlapping the clip's JP
+    interval (its true one, before the JP times are clamped at the medium's start).
+    Clips wholly before the JP medium's start are dropped (:func:`align_segments`
+    counts them).
+    """
+    return align_segments(en, jp, subtitles, tolerance_ms, jp_to_common, common_to_jp).clips
 
 
 def join_texts(texts, sep: str = " ") -> str:  # type: ignore[no-untyped-def]
@@ -292,12 +365,13 @@ def align_files(
     tolerance_ms: int = DEFAULT_TOLERANCE_MS,
     offset: float = 0.0,
     drift: float = 0.0,
-) -> tuple[list[Any], int, int]:
+) -> tuple[list[Any], int, int, int]:
     """Read the EN/JP transcripts (any supported format) and subtitles, and align them.
 
     ``offset``/``drift`` map the JP timeline onto the EN one (``t_en = offset + t_jp * (1 + drift)``).
     Subtitles are a file (SRT/VTT/ASS) or, for a media path, its subtitle stream
-    ``subtitle_stream``; they are in the JP timeline. Returns ``(clips, n_en, n_jp)``.
+    ``subtitle_stream``; they are in the JP timeline. Returns ``(clips, n_en, n_jp, outside)``:
+    ``outside`` clips lay wholly before the JP medium's start and were dropped (:func:`align_segments`).
 
     The numbers are checked before any file is read (:class:`~anim400k.errors.InputError` naming
     the option): ``tolerance_ms`` from 0 to ``MAX_TIME_S`` in ms, ``offset`` within
@@ -319,8 +393,8 @@ def align_files(
         subs = read_subtitle_stream(p, subtitle_stream) if is_media else read_subtitles(p)
     tm = TimeMap(offset=offset, drift=drift)
     try:
-        clips = align_clips(en_t.segments, jp_t.segments, subs, tolerance_ms=tolerance_ms,
-                            jp_to_common=tm.jp_to_en, common_to_jp=tm.en_to_jp)
+        result = align_segments(en_t.segments, jp_t.segments, subs, tolerance_ms=tolerance_ms,
+                                jp_to_common=tm.jp_to_en, common_to_jp=tm.en_to_jp)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
-    return clips, len(en_t.segments), len(jp_t.segments)
+    return result.clips, len(en_t.segments), len(jp_t.segments), result.outside_jp_medium

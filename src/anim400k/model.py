@@ -2,7 +2,9 @@
 
 Times are float seconds everywhere inside the library; they are formatted
 (``HH:MM:SS.mmm``) only at the edges (release writer, CLI). The aligner rounds
-once to integer milliseconds so that a 125 ms gap is exactly 125.
+once to integer microseconds so that a 125 ms gap is exactly 125 000 us, whether it is
+written ``1.0 -> 1.125`` (float noise: ``1.125 - 1.0`` is ``0.12499999999999999``) or
+``1.0005 -> 1.1255``.
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ def register(app: typer.Typer) -> None:
 
     @app.command("align")
     def align(
-        en: Annotated[Path, typer.Option("--en", help="EN transcript: Whisper/AWS JSON or SRT/VTT/ASS.")],
-        jp: Annotated[Path, typer.Option("--jp", help="JP transcript: Whisper/AWS JSON or SRT/VTT/ASS.")],
+        en: Annotated[Path, typer.Option("--en", help="EN transcript: Whisper/whisper.cpp/AWS JSON or SRT/VTT/ASS.")],
+        jp: Annotated[Path, typer.Option("--jp", help="JP transcript: Whisper/whisper.cpp/AWS JSON or SRT/VTT/ASS.")],
         out: Annotated[Path, typer.Option("--out", "-o", help="Output JSON list of clip objects.")],
         subtitles: Annotated[
             Path | None, typer.Option(help="EN subtitles of the JP track: file or video subtitle stream.")
@@ -35,14 +35,16 @@ def register(app: typer.Typer) -> None:
         ] = 0.0,
     ) -> None:
         """Align EN and JP transcripts into clips (the paper's 125 ms recursive merge)."""
-        from ..align import align_files, clip_record
+        from ..align import align_files, clip_record, outside_jp_medium_warning
         from ..fsutil import refuse_overwriting, write_json_atomic
         from ..media.probe import parse_stream_selector
 
         refuse_overwriting({"--out": out}, {"--en": en, "--jp": jp, "--subtitles": subtitles})
         stream = parse_stream_selector(subtitle_stream)
-        clips, n_en, n_jp = align_files(en, jp, subtitles, stream, tolerance_ms, offset, drift)
+        clips, n_en, n_jp, outside = align_files(en, jp, subtitles, stream, tolerance_ms, offset, drift)
         write_json_atomic(out, [clip_record(c) for c in clips])
         matched = sum(len(c.jp_segments) for c in clips)
         typer.echo(f"{len(clips)} clips from {n_en} EN / {n_jp} JP segments; "
                    f"{n_jp - matched} JP segments unmatched -> {out}")
+        if outside:
+            typer.echo(f"warning: {outside_jp_medium_warning(outside)}", err=True)

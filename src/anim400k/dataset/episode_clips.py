@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..align import align_clips
+from ..align import align_segments
 from ..formats.ids import clip_id
 from ..model import EN, JP, Clip, Segment, Subtitle, Word
 from .context import EpisodeContext
@@ -65,10 +65,11 @@ MIN_CLIP_SECONDS = 0.05
 
 
 def _inside_jp_medium(clips: list[Clip], jp_duration: float | None) -> tuple[list[Clip], int]:
-    """Clamp clips to the JP medium and drop those with (almost) nothing left in it.
+    """Clamp clips to the JP medium's end and drop those with (almost) nothing left in it.
 
-    With an offset between the media, EN speech can fall where the JP medium has no content
-    (e.g. before its start); such a clip has no JP audio and is not a bilingual pair.
+    With an offset between the media, EN speech can fall where the JP medium has no content; such a
+    clip has no JP audio and is not a bilingual pair. Clips wholly before the medium's start are
+    already dropped (and counted) by :func:`~anim400k.align.align_segments`.
     """
     kept = []
     for c in clips:
@@ -141,12 +142,13 @@ def make_episode_clips(ctx: EpisodeContext) -> dict[str, Any]:
     tm = ctx.timemap()
     coverage = _given_transcript_coverage(ctx, en_segs, jp_segs, tm.en_to_jp)
     subs = [Subtitle(d["start"], d["end"], d["text"]) for d in ctx.read_json("subtitles.json")]
-    clips = align_clips(
+    aligned = align_segments(
         en_segs, jp_segs, subs, tolerance_ms=ctx.options.tolerance_ms,
         jp_to_common=tm.jp_to_en, common_to_jp=tm.en_to_jp,
     )
     jp_duration = probe[JP]["duration"]
-    clips, outside = _inside_jp_medium(clips, jp_duration)
+    clips, short = _inside_jp_medium(aligned.clips, jp_duration)
+    outside = aligned.outside_jp_medium + short  # before the JP medium's start, past its end, or too short
     jp_s = np.array([c.jp_start for c in clips], dtype=np.float64)
     jp_e = np.array([c.jp_end for c in clips], dtype=np.float64)
     speakers, confidence = _speakers(ctx, jp_s, jp_e) if clips else ([], [])

@@ -106,6 +106,7 @@ def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path,
 def clips_warnings(data: dict[str, Any]) -> list[str]:
     """The warnings an episode's clips.json gives: transcript lines past the media's end, clips
     outside the JP medium, and given transcripts covering less than half of the speech found."""
+    from ..align import outside_jp_medium_warning
     from .episode_clips import MIN_TRANSCRIPT_COVERAGE
 
     out: list[str] = []
@@ -119,8 +120,7 @@ def clips_warnings(data: dict[str, Any]) -> list[str]:
                    "cut or episode?)")
     outside = int(data.get("clips_outside_jp_medium", 0))
     if outside:
-        out.append(f"{outside} clip(s) outside the JP medium were dropped (EN speech where the JP medium "
-                   "has no content)")
+        out.append(outside_jp_medium_warning(outside))
     names = {"en": "EN", "ja": "JP"}
     for lang, share in (data.get("transcript_coverage") or {}).items():
         if share is not None and share < MIN_TRANSCRIPT_COVERAGE:

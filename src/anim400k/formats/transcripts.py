@@ -1,6 +1,7 @@
 """Transcript files: Whisper-style JSON, AWS Transcribe JSON, and SRT/VTT/ASS subtitles.
 
-:func:`read_transcript` detects the format from the content:
+:func:`read_transcript` detects the format from the content (a file that parses as JSON is JSON
+whatever its name):
 
 * **Whisper-style JSON** (openai-whisper, faster-whisper, whisperX, and this project's own
   output): an object with ``segments`` (or a bare list of segments), each with ``start``,
@@ -8,12 +9,20 @@
   whisperX leaves ``start``/``end`` off words it could not align (numerals, symbols); such
   a word gets the previous word's end (or the segment start) as start and the next timed
   word's start (or the segment end) as end.
+* **whisper.cpp JSON** (``whisper-cli -oj`` / ``-ojf``): ``transcription`` pieces with ``offsets``
+  (``from``/``to`` in ms; else ``timestamps`` ``HH:MM:SS,mmm``) and ``text``; with ``-ojf`` also
+  ``tokens`` (``text``, ``offsets``, ``p``), joined into words: special tokens (``[_BEG_]``,
+  ``[_TT_150]``) are skipped and a token starting with a space begins a word (every token is a word
+  in Japanese); a word's probability is its tokens' mean ``p``. The language is ``result.language``.
 * **AWS Transcribe JSON** (the tool the Anim-400K paper used): ``results.items`` with
   ``start_time``/``end_time`` strings and ``alternatives[0].content``; punctuation items
-  carry no time and attach to the preceding word. Segments come from
+  carry no time and attach to the preceding word. A segment's speaker is its words' most frequent
+  ``speaker_label``: on the items, or (older files) in ``results.speaker_labels.segments[].items``,
+  mapped onto the words by time. Segments come from
   ``results.audio_segments`` when present (items by ``id``); otherwise a new segment starts
   after sentence-final punctuation (``. ? ! 。 ？ ！``) or when the silence before the next
-  word exceeds :data:`AWS_PAUSE_S` (0.5 s).
+  word exceeds :data:`AWS_PAUSE_S` (0.5 s; compared in whole milliseconds, so exactly 0.5 s as
+  written never cuts).
 * **Subtitles** (SRT, WebVTT, ASS/SSA) through :func:`anim400k.formats.subtitles.read_subtitles`: one segment per event.
 
 Every malformed input raises :class:`~anim400k.errors.InputError` naming the file and the
@@ -22,16 +31,21 @@ exact problem (``segment 12: end 3.2 before start 4.0``).
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
 from ..fsutil import write_json_atomic
-from ..model import MAX_TIME_S, Segment, Transcript, Word
+from ..model import MAX_TIME_S, Segment, Transcript, Word, parse_timestamp
 
 AWS_PAUSE_S = 0.5
+#: :data:`AWS_PAUSE_S` in whole milliseconds: pauses are compared in ms (AWS writes 2-3 decimals), so a
+#: silence of exactly 0.5 s as written (``0.57`` -> ``1.07``) never ends a segment through float noise.
+AWS_PAUSE_MS = round(AWS_PAUSE_S * 1000)
 SENTENCE_END = frozenset(".?!。？！")
 _NO_SPACE_LANGS = ("ja", "zh", "yue", "th", "lo", "my", "km")
 
@@ -194,6 +208,111 @@ def _parse_whisper(obj: Any, chk: _Checker, language: str | None) -> Transcript:
     return Transcript(language=_lang(language), segments=segments, source=source or "whisper-json")
 
 
+# ---------------------------------------------------------------- whisper.cpp JSON
+
+#: whisper.cpp's special tokens as ``-ojf`` writes them: ``[_BEG_]``, ``[_TT_150]``, ``[_SOT_]``, ``[_EOT_]``...
+_CPP_SPECIAL = re.compile(r"\[_[^\]]*\]")
+
+
+def _cpp_times(obj: dict[str, Any], where: str, chk: _Checker) -> tuple[float, float] | None:
+    """A whisper.cpp segment's or token's ``(start, end)`` in seconds, None when it has no times.
+
+    From ``offsets`` (``from``/``to``, integer milliseconds), else ``timestamps`` (``HH:MM:SS,mmm``).
+    """
+    off, stamps = obj.get("offsets"), obj.get("timestamps")
+    if off is None and stamps is None:
+        return None
+    field = "offsets" if off is not None else "timestamps"
+    raw = off if off is not None else stamps
+    if not isinstance(raw, dict):
+        raise chk.fail(f"{where}: '{field}' is not an object")
+    times = []
+    for key in ("from", "to"):
+        name = f"{field}.{key}"
+        if off is not None:
+            t = chk.number(raw.get(key), where, name) / 1000.0
+        else:
+            try:
+                t = parse_timestamp(raw.get(key))  # type: ignore[arg-type]
+            except (ValueError, AttributeError):
+                raise chk.fail(f"{where}: {name} is not a timestamp ({_short(raw.get(key))})") from None
+        times.append(chk.time(t, where, name))
+    if times[1] < times[0]:
+        raise chk.fail(f"{where}: end {times[1]:g} before start {times[0]:g}")
+    return times[0], times[1]
+
+
+def _cpp_word_dicts(raw: Any, where: str, chk: _Checker, no_space: bool) -> list[dict[str, Any]]:
+    """``-ojf`` tokens joined into Whisper-style word dicts (``word``, ``start``/``end`` when timed,
+    ``probability`` the tokens' mean ``p``).
+
+    Special tokens are skipped; a token whose text starts with a space begins a new word (in a
+    language written without spaces, every token is a word).
+    """
+    if not isinstance(raw, list):
+        raise chk.fail(f"{where}: 'tokens' is not a list")
+    words: list[list[tuple[str, tuple[float, float] | None, float | None]]] = []
+    for k, tok in enumerate(raw):
+        twhere = f"{where} token {k}"
+        if not isinstance(tok, dict):
+            raise chk.fail(f"{twhere}: not an object")
+        text = tok.get("text")
+        if not isinstance(text, str):
+            raise chk.fail(f"{twhere}: 'text' is not a string")
+        if not text or _CPP_SPECIAL.fullmatch(text):
+            continue
+        p = tok.get("p")
+        prob = chk.number(p, twhere, "p") if p is not None else None
+        if not words or no_space or text.startswith(" "):
+            words.append([])
+        words[-1].append((text, _cpp_times(tok, twhere, chk), prob))
+    out = []
+    for pieces in words:
+        w: dict[str, Any] = {"word": "".join(t for t, _, _ in pieces)}
+        timed = [tm for _, tm, _ in pieces if tm is not None]
+        if timed:
+            w["start"], w["end"] = timed[0][0], max(tm[1] for tm in timed)
+        probs = [p for _, _, p in pieces if p is not None]
+        if probs:
+            w["probability"] = sum(probs) / len(probs)
+        out.append(w)
+    return out
+
+
+def _parse_whisper_cpp(obj: dict[str, Any], chk: _Checker, language: str | None) -> Transcript:
+    """whisper.cpp's ``-oj``/``-ojf`` JSON: ``transcription`` pieces with ``offsets``, ``text`` and
+    (``-ojf``) ``tokens``; the language from ``result.language`` (else ``params.language`` unless ``auto``)."""
+    raw_segments = obj.get("transcription")
+    if not isinstance(raw_segments, list):
+        raise chk.fail("'transcription' is not a list")
+    if not language:
+        result, params = obj.get("result"), obj.get("params")
+        language = _file_lang(result.get("language"), "result.language", chk) if isinstance(result, dict) else None
+        if not language and isinstance(params, dict):
+            language = _file_lang(params.get("language"), "params.language", chk)
+            language = None if language == "auto" else language
+    lang = _lang(language)
+    segments = []
+    for i, seg in enumerate(raw_segments):
+        where = f"transcription {i}"
+        if not isinstance(seg, dict):
+            raise chk.fail(f"{where}: not an object")
+        times = _cpp_times(seg, where, chk)
+        if times is None:
+            raise chk.fail(f"{where}: missing 'offsets'")
+        text = seg.get("text", "")
+        if not isinstance(text, str):
+            raise chk.fail(f"{where}: 'text' is not a string")
+        tokens = seg.get("tokens")
+        words = [] if tokens is None else _cpp_word_dicts(tokens, where, chk, lang in _NO_SPACE_LANGS)
+        speaker = seg.get("speaker")  # --diarize: "0", "1", or "?" (unknown)
+        segments.append(Segment(times[0], times[1], text.strip(),
+                                words=_whisper_words(words, times[0], times[1], where, chk),
+                                speaker=str(speaker) if speaker not in (None, "", "?") else None))
+    segments.sort(key=lambda s: (s.start, s.end))
+    return Transcript(language=lang, segments=segments, source="whisper-cpp-json")
+
+
 # ---------------------------------------------------------------- AWS Transcribe JSON
 
 
@@ -225,6 +344,71 @@ def _aws_items(items: Any, chk: _Checker) -> list[dict[str, Any]]:
     return out
 
 
+#: A speaker turn: (start, end, speaker label).
+_Turn = tuple[float, float, str]
+
+
+def _aws_speaker_turns(results: dict[str, Any], chk: _Checker) -> tuple[list[_Turn], list[_Turn]]:
+    """Speaker turns of older AWS files, ``results.speaker_labels.segments``: (word turns, segment turns).
+
+    Word turns come from each segment's ``items`` (``start_time``/``end_time``/``speaker_label``),
+    segment turns from the segments themselves; each list is sorted by start. Absent: two empty lists.
+    """
+    labels = results.get("speaker_labels")
+    if labels is None:
+        return [], []
+    if not isinstance(labels, dict):
+        raise chk.fail("results.speaker_labels is not an object")
+    segs = labels.get("segments", [])
+    if not isinstance(segs, list):
+        raise chk.fail("results.speaker_labels.segments is not a list")
+    words: list[_Turn] = []
+    turns: list[_Turn] = []
+    for k, seg in enumerate(segs):
+        where = f"speaker_labels segment {k}"
+        if not isinstance(seg, dict):
+            raise chk.fail(f"{where}: not an object")
+        speaker = seg.get("speaker_label")
+        if speaker is not None and "start_time" in seg and "end_time" in seg:
+            turns.append((*chk.interval(seg, where, "start_time", "end_time"), str(speaker)))
+        items = seg.get("items", [])
+        if not isinstance(items, list):
+            raise chk.fail(f"{where}: 'items' is not a list")
+        for m, it in enumerate(items):
+            iwhere = f"{where} item {m}"
+            if not isinstance(it, dict):
+                raise chk.fail(f"{iwhere}: not an object")
+            label = it.get("speaker_label", speaker)
+            if label is not None:
+                words.append((*chk.interval(it, iwhere, "start_time", "end_time"), str(label)))
+    return sorted(words), sorted(turns)
+
+
+def _speaker_at(turns: list[_Turn], starts: list[float], t: float) -> str | None:
+    """The speaker of the last turn starting at or before ``t`` that still holds ``t`` (``starts``: its starts)."""
+    k = bisect.bisect_right(starts, t) - 1
+    return turns[k][2] if k >= 0 and turns[k][1] >= t else None
+
+
+def _aws_assign_speakers(items: list[dict[str, Any]], results: dict[str, Any], chk: _Checker) -> None:
+    """Give each timed item without ``speaker_label`` the speaker of ``results.speaker_labels`` at its
+    middle: the word turn holding it, else the segment turn (older AWS files keep speakers only there)."""
+    words, turns = _aws_speaker_turns(results, chk)
+    if not words and not turns:
+        return
+    word_starts, turn_starts = [w[0] for w in words], [t[0] for t in turns]
+    for it in items:
+        if it["type"] != "pronunciation" or it["speaker"] is not None:
+            continue
+        mid = (it["start"] + it["end"]) / 2
+        it["speaker"] = _speaker_at(words, word_starts, mid) or _speaker_at(turns, turn_starts, mid)
+
+
+def _ms(seconds: float) -> int:
+    """``seconds`` in whole milliseconds (AWS times are written with 2-3 decimals)."""
+    return round(seconds * 1000)
+
+
 def _aws_segment(items: list[dict[str, Any]], language: str) -> Segment | None:
     sep = "" if language in _NO_SPACE_LANGS else " "
     words: list[Word] = []
@@ -253,6 +437,7 @@ def _parse_aws(obj: dict[str, Any], chk: _Checker, language: str | None) -> Tran
                     or _file_lang(obj.get("language_code"), "language_code", chk))
     lang = _lang(language)
     items = _aws_items(results.get("items"), chk)
+    _aws_assign_speakers(items, results, chk)
     groups: list[list[dict[str, Any]]] = []
     audio_segments = results.get("audio_segments")
     if isinstance(audio_segments, list) and audio_segments:
@@ -270,7 +455,7 @@ def _parse_aws(obj: dict[str, Any], chk: _Checker, language: str | None) -> Tran
         last_end: float | None = None
         for it in items:
             if it["type"] == "pronunciation":
-                if current and last_end is not None and it["start"] - last_end > AWS_PAUSE_S:
+                if current and last_end is not None and _ms(it["start"]) - _ms(last_end) > AWS_PAUSE_MS:
                     groups.append(current)
                     current = []
                 current.append(it)
@@ -301,11 +486,39 @@ def _looks_like_subtitles(head: str, suffix: str) -> bool:
     return "-->" in head and not stripped.startswith(("{", "["))
 
 
+def _load_json(raw: str, path: Path) -> Any:
+    """``raw`` parsed as JSON; :class:`InputError` naming the line and column where it is not JSON."""
+    if not raw.strip():
+        raise InputError("empty file", path)
+    try:
+        return json.loads(raw, parse_int=_json_int)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})", path) from exc
+    except RecursionError as exc:
+        raise InputError("JSON nested too deeply to be a transcript", path) from exc
+
+
+def _json_by_content(raw: str, path: Path) -> tuple[bool, Any]:
+    """``(True, obj)`` for a file that is JSON by its content (whatever its name), else ``(False, None)``.
+
+    A file whose first non-space character is ``{`` or ``[`` is JSON when it parses as JSON; one that
+    does not (an ASS ``[Script Info]``, a MicroDVD ``{1}{25}`` cue) is left to the other readers.
+    """
+    if not raw.lstrip("\ufeff \t\r\n").startswith(("{", "[")):
+        return False, None
+    try:
+        return True, _load_json(raw, path)
+    except InputError:
+        return False, None
+
+
 def read_transcript(path: str | Path, language: str | None = None) -> Transcript:
     """Read a transcript in any supported format (detected by content) as a :class:`Transcript`.
 
     ``language`` (``ja``, ``en``; ``ja-JP`` is shortened) overrides the language stored in
-    the file. Segments come back sorted by start time.
+    the file. Segments come back sorted by start time. A file that parses as JSON is read as JSON
+    whatever its name (a Whisper JSON named ``.srt``); otherwise subtitles are told by their name
+    or content.
     """
     path = Path(path)
     if not path.is_file():
@@ -314,27 +527,24 @@ def read_transcript(path: str | Path, language: str | None = None) -> Transcript
 
     raw = decode_text(path.read_bytes(), path)
     chk = _Checker(path)
-    if _looks_like_subtitles(raw[:4096], path.suffix.lower()):
+    is_json, obj = _json_by_content(raw, path)
+    if not is_json and _looks_like_subtitles(raw[:4096], path.suffix.lower()):
         from .subtitles import parse_subtitles
 
         subs = parse_subtitles(raw, path)  # the text already read and decoded
         segs = [Segment(s.start, s.end, s.text) for s in subs]
         return Transcript(language=_lang(language), segments=segs, source="subtitles")
-    if not raw.strip():
-        raise InputError("empty file", path)
-    try:
-        obj = json.loads(raw, parse_int=_json_int)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})", path) from exc
-    except RecursionError as exc:
-        raise InputError("JSON nested too deeply to be a transcript", path) from exc
+    if not is_json:
+        obj = _load_json(raw, path)
     if isinstance(obj, dict) and isinstance(obj.get("results"), dict) and "items" in obj["results"]:
         return _parse_aws(obj, chk, language)
     if isinstance(obj, list) or (isinstance(obj, dict) and "segments" in obj):
         return _parse_whisper(obj, chk, language)
+    if isinstance(obj, dict) and "transcription" in obj:
+        return _parse_whisper_cpp(obj, chk, language)
     raise InputError(
-        "not a known transcript format (expected Whisper JSON with 'segments', "
-        "AWS Transcribe JSON with 'results.items', or SRT/VTT/ASS)",
+        "not a known transcript format (expected Whisper JSON with 'segments', whisper.cpp JSON "
+        "with 'transcription', AWS Transcribe JSON with 'results.items', or SRT/VTT/ASS)",
         path,
     )
 
