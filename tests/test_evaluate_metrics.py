@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from anim400k.cli import main
+from anim400k.errors import InputError
 from anim400k.evaluate.content import text_scores
 from anim400k.evaluate.metrics import evaluate_dubs
 from anim400k.evaluate.speech_timing import energy_vad, intersection, timing
@@ -215,3 +216,17 @@ def test_silent_dub_is_flagged_without_warnings(
     data = json.loads((out / "metrics.json").read_text())
     assert all(c["silent"] for c in data["clips"])
     assert (out / "metrics.csv").read_text().splitlines()[0].endswith(",silent")
+
+
+@pytest.mark.parametrize("limit", ["0", "-3"])
+def test_limit_below_one_is_refused_before_reading(
+    tmp_path: Path, capsys: pytest.CaptureFixture, limit: str
+) -> None:
+    """``--limit 0`` measured every dub and a negative limit was taken: refused in one line, nothing read or written."""
+    out = tmp_path / "m"
+    argv = ["evaluate", str(tmp_path / "no-dubs"), "--reference", str(tmp_path / "no-release"), "--out", str(out)]
+    assert main([*argv, "--limit", limit, "--asr", "none", "--no-speaker", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"anim400k: error: --limit must be an integer >= 1, not {limit}" and not out.exists()
+    with pytest.raises(InputError, match="limit must be an integer >= 1"):
+        evaluate_dubs(tmp_path, tmp_path, limit=0)

@@ -187,10 +187,16 @@ def evaluate_dubs(
     limit: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> MetricsReport:
-    """Measure every dub in ``dubs`` (``DIR/F/UUID.mp3`` keyed by EN clip ID) against the release."""
+    """Measure every dub in ``dubs`` (``DIR/F/UUID.mp3`` keyed by EN clip ID) against the release.
+
+    ``limit``: at most this many clips (None: all; below 1 is :class:`InputError`).
+    """
+    from ..errors import check_number
     from .dataset import load_clips, system_audio
     from .stimuli import load_mono
 
+    if limit is not None:
+        check_number("limit", limit, 1)
     if not Path(dubs).is_dir():
         raise InputError("no such dubs folder", dubs)
     if vad not in VADS:
@@ -238,7 +244,7 @@ def evaluate_dubs(
         report.clips.append(m)
         if m.silent:
             report.silent.append(m.clip)
-        if limit and len(report.clips) >= limit:
+        if limit is not None and len(report.clips) >= limit:
             break
     if not report.clips:
         raise InputError(
