@@ -230,3 +230,22 @@ def test_limit_below_one_is_refused_before_reading(
     assert err == f"anim400k: error: --limit must be an integer >= 1, not {limit}" and not out.exists()
     with pytest.raises(InputError, match="limit must be an integer >= 1"):
         evaluate_dubs(tmp_path, tmp_path, limit=0)
+
+
+def test_dub_of_dc_offset_or_infrasound_is_silent() -> None:
+    """Silence + DC (or 5 Hz): nothing reaches BS.1770's -70 LUFS gate once K-weighted; the un-K-weighted
+    fallback read it as -51 LUFS, so the dub was not flagged silent and got a loudness difference."""
+    from anim400k.evaluate.metrics import clip_metrics, is_silent
+    from anim400k.signal import resample
+
+    gold16 = _bursts([(0.5, 2.0)])
+    gold48 = resample(gold16, SR, 48000)
+    t = np.arange(gold48.size) / 48000
+    for offset in (np.full(gold48.size, 0.003), 0.003 * np.sin(2 * np.pi * 5 * t)):
+        dub48 = offset.astype(np.float32)
+        dub16 = resample(dub48, 48000, SR)
+        assert is_silent(dub48, 48000) and is_silent(dub16, SR)
+        m = clip_metrics("c", dub16, gold16, gold16, SR, "energy", loudness_audio=(dub48, gold48, 48000))
+        assert m.silent and math.isnan(m.loudness_diff)
+    assert not is_silent(gold48, 48000)
+

@@ -19,6 +19,9 @@ Per clip (dub vs the JP source and the gold EN clip of the release):
 Every WER is computed after :func:`anim400k.textnorm.normalize_english` (numbers as words,
 contractions expanded by Whisper's rules, punctuation dropped).
 
+A dub is silent (:func:`is_silent`) by BS.1770's own rule,
+K-weighted over its channels: nothing reaches the -70 LUFS absolute gate.
+
 Timing lives in :mod:`.speech_timing`, voice and content scores in :mod:`.content`, the output files in
 :mod:`.metrics_files`; this module measures clips and runs over a dubs folder.
 """
@@ -33,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..signal import ANALYSIS_SR, loudness
+from ..signal import ANALYSIS_SR, below_absolute_gate, loudness
 from .content import SpeakerEncoder, corpus_text_scores, text_scores
 from .speech_timing import VADS, speech_regions, timing, total
 
@@ -44,9 +47,11 @@ LOUDNESS_SR = 48000
 SILENT_BELOW_LUFS = -70.0
 
 
-def is_silent(x: np.ndarray, sr: int) -> bool:
-    """Whether ``x`` is silent: all zeros or quieter than :data:`SILENT_BELOW_LUFS` (BS.1770's absolute gate)."""
-    return loudness(x, sr) < SILENT_BELOW_LUFS
+def is_silent(x: np.ndarray, sr: int, weights: Sequence[float] | None = None) -> bool:
+    """Whether ``x`` (mono, or ``(channels, n)`` with BS.1770 channel ``weights``) is silent: all zeros, or no
+    K-weighted 400 ms block reaches :data:`SILENT_BELOW_LUFS`, BS.1770's absolute gate
+    (:func:`anim400k.signal.below_absolute_gate`: a DC offset or infrasound is silence)."""
+    return below_absolute_gate(x, sr, weights)
 
 
 @dataclass
@@ -83,24 +88,27 @@ def clip_metrics(
     transcribe: Callable[[np.ndarray], str] | None = None,
     script: str | None = None,
     loudness_audio: tuple[np.ndarray, np.ndarray, int] | None = None,
+    loudness_weights: tuple[Sequence[float] | None, Sequence[float] | None] = (None, None),
 ) -> ClipMetrics:
     """Metrics of one dub against its JP source (timing) and gold EN (loudness, voice, content).
 
-    ``loudness_audio`` is ``(dub, gold, rate)`` at the rate loudness is measured at
-    (:data:`LOUDNESS_SR` in :func:`evaluate_dubs`); without it ``dub``/``gold`` at ``sr`` are measured.
-    A silent dub (:func:`is_silent`) is flagged ``silent``; its speaker similarity is not computed.
+    ``dub``, ``source`` and ``gold`` are mono at ``sr``. ``loudness_audio`` is ``(dub, gold, rate)`` at the
+    rate loudness is measured at (:data:`LOUDNESS_SR` in :func:`evaluate_dubs`), each mono or
+    ``(channels, n)`` with its BS.1770 channel weights in ``loudness_weights``; without it ``dub``/``gold``
+    at ``sr`` are measured. A silent dub (:func:`is_silent`) is flagged ``silent``; its speaker similarity
+    and loudness difference are not computed (nor the difference to a silent gold clip).
     """
     src_r, dub_r = speech_regions(source, sr, vad), speech_regions(dub, sr, vad)
     t = timing(src_r, dub_r)
     ld, lg, lsr = loudness_audio if loudness_audio is not None else (dub, gold, sr)
-    silent = is_silent(ld, lsr)
-    lo_d, lo_g = loudness(ld, lsr), loudness(lg, lsr)
-    measurable = not silent and lo_g >= SILENT_BELOW_LUFS
+    w_dub, w_gold = loudness_weights
+    silent = is_silent(ld, lsr, w_dub)
+    measurable = not silent and not is_silent(lg, lsr, w_gold)
     m = ClipMetrics(
         clip=clip,
         duration=round(dub.size / sr, 3),
         **t,
-        loudness_diff=round(lo_d - lo_g, 2) if measurable else math.nan,
+        loudness_diff=round(loudness(ld, lsr, w_dub) - loudness(lg, lsr, w_gold), 2) if measurable else math.nan,
         speaker_similarity=encoder.similarity(dub, gold, sr) if encoder and not silent else math.nan,
         silent=silent,
     )
