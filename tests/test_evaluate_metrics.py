@@ -249,3 +249,50 @@ def test_dub_of_dc_offset_or_infrasound_is_silent() -> None:
         assert m.silent and math.isnan(m.loudness_diff)
     assert not is_silent(gold48, 48000)
 
+
+def test_downmix_cannot_cancel_opposite_channels() -> None:
+    from anim400k.evaluate.stimuli import downmix
+
+    x = _bursts([(0.5, 2.0)])
+    np.testing.assert_array_equal(downmix(np.stack([x, -x]), ["FL", "FR"]), x)  # anti-phase: the loudest channel
+    np.testing.assert_array_equal(downmix(np.stack([0.8 * x, -x]), ["FL", "FR"]), -x)  # -16 dB: cancelled
+    np.testing.assert_allclose(downmix(np.stack([0.5 * x, -x]), ["FL", "FR"]), -0.25 * x)  # -7 dB: kept
+    np.testing.assert_allclose(downmix(np.stack([x, x]), ["FL", "FR"]), x)  # the mean downmix otherwise
+    np.testing.assert_allclose(downmix(np.stack([x, 0 * x]), ["FL", "FR"]), x / 2)  # one channel alone: not cancelled
+    surround = np.zeros((6, x.size), np.float32)
+    surround[2] = x  # speech in the 5.1 centre only
+    weights = [1, 1, 0.7071, 0, 0.7071, 0.7071]
+    np.testing.assert_allclose(downmix(surround, ["FL", "FR", "FC", "LFE", "SL", "SR"]), x * 0.7071 / sum(weights),
+                               rtol=1e-5)
+    assert downmix(x[None], ["FC"]) is not None and downmix(np.zeros((2, 0), np.float32), ["FL", "FR"]).size == 0
+
+
+def test_stereo_dub_loudness_is_measured_on_its_channels(demo: tuple[Path, dict[str, Path]], tmp_path: Path) -> None:
+    """Dual-mono is 3.01 LU above its mono gold (BS.1770 sums channels; the mono downmix read 0), and an
+    anti-phase copy (L = x, R = -x) is the same (the downmix cancelled: reported silent, nothing measured)."""
+    import pyloudnorm as pyln
+
+    from anim400k.evaluate.dataset import load_clips
+    from anim400k.evaluate.stimuli import load_mono
+    from anim400k.media import write_audio
+
+    release, _ = demo
+    clips = load_clips(release, "all")
+    meter = pyln.Meter(48000)
+    expected, mono = {}, {}
+    for clip, sign in zip(clips, (1.0, -1.0), strict=True):
+        g = load_mono(clip.en_audio, 48000)
+        y = np.stack([g, sign * g])
+        write_audio(tmp_path / "stereo" / f"{clip.en_clip}.wav", y, 48000)
+        y = np.stack([load_mono(tmp_path / "stereo" / f"{clip.en_clip}.wav", 48000)] * 2)  # as written (16 bit)
+        expected[clip.en_clip] = meter.integrated_loudness(y.T.astype(float)) - meter.integrated_loudness(
+            g.astype(float))
+        write_audio(tmp_path / "mono" / f"{clip.en_clip}.wav", g, 48000)
+    mono = {c.clip: c for c in evaluate_dubs(tmp_path / "mono", release, vad="energy", speaker=False).clips}
+    report = evaluate_dubs(tmp_path / "stereo", release, vad="energy", speaker=False)
+    assert not report.silent and len(report.clips) == 2
+    for c in report.clips:
+        assert expected[c.clip] == pytest.approx(3.01, abs=0.05)
+        assert c.loudness_diff == pytest.approx(expected[c.clip], abs=0.02)
+        assert (c.onset_error, c.end_error, c.overlap) == (mono[c.clip].onset_error, mono[c.clip].end_error,
+                                                           mono[c.clip].overlap)

@@ -7,8 +7,9 @@ Per clip (dub vs the JP source and the gold EN clip of the release):
 * ``overlap``: intersection over union of the dub's and the source's speech regions,
 * ``voiced_ratio``: dub voiced duration / source voiced duration (speech-rate proxy), and with
   ASR ``rate_ratio``: the dub's words per voiced second / the gold EN's,
-* ``loudness_diff``: integrated loudness of the dub minus the gold EN (LU, BS.1770, measured at
-  :data:`LOUDNESS_SR` so content above the analysis rate's 8 kHz Nyquist counts),
+* ``loudness_diff``: integrated loudness of the dub minus the gold EN (LU, BS.1770 over each file's
+  own channels with their BS.1770 weights, measured at :data:`LOUDNESS_SR` so content above the
+  analysis rate's 8 kHz Nyquist counts),
 * ``speaker_similarity``: cosine of Resemblyzer embeddings of dub and gold EN,
 * with an ASR backend: sentence BLEU/chrF (sacrebleu) and WER (jiwer) of the dub's transcript
   against the gold EN's transcript; the summary adds corpus-level BLEU/chrF/WER,
@@ -19,7 +20,9 @@ Per clip (dub vs the JP source and the gold EN clip of the release):
 Every WER is computed after :func:`anim400k.textnorm.normalize_english` (numbers as words,
 contractions expanded by Whisper's rules, punctuation dropped).
 
-A dub is silent (:func:`is_silent`) by BS.1770's own rule,
+Timing, ASR and voice read a mono copy of each file at :data:`SR`: the downmix of
+:func:`anim400k.evaluate.stimuli.downmix`, which takes the loudest channel where the mean downmix
+cancelled (channels in opposite phase). A dub is silent (:func:`is_silent`) by BS.1770's own rule,
 K-weighted over its channels: nothing reaches the -70 LUFS absolute gate.
 
 Timing lives in :mod:`.speech_timing`, voice and content scores in :mod:`.content`, the output files in
@@ -201,7 +204,7 @@ def evaluate_dubs(
     """
     from ..errors import check_number
     from .dataset import load_clips, system_audio
-    from .stimuli import load_mono
+    from .stimuli import load_channels, load_mono
 
     if limit is not None:
         check_number("limit", limit, 1)
@@ -237,6 +240,7 @@ def evaluate_dubs(
             continue
         if progress:
             progress(clip.en_clip)
+        dub_l, gold_l = load_channels(path, LOUDNESS_SR), load_channels(clip.en_audio, LOUDNESS_SR)
         m = clip_metrics(
             clip.en_clip,
             load_mono(path, SR),
@@ -247,7 +251,8 @@ def evaluate_dubs(
             encoder,
             transcribe,
             scripts.get(clip.en_clip),
-            (load_mono(path, LOUDNESS_SR), load_mono(clip.en_audio, LOUDNESS_SR), LOUDNESS_SR),
+            (dub_l.samples, gold_l.samples, LOUDNESS_SR),
+            (dub_l.loudness_weights, gold_l.loudness_weights),
         )
         report.clips.append(m)
         if m.silent:
