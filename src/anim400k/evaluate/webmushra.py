@@ -219,9 +219,11 @@ def read_ratings_csv(path: str | Path) -> list[RatingRow]:
 
     The listener is the first of :data:`LISTENER_COLUMNS` present (``listener``, ``session_uuid``,
     ``email``...); without any, the listener is ``session_test_id``, which webMUSHRA sets to the
-    test's ``testId``: the same for every participant, so such a CSV reads as one listener and
-    :func:`anim400k.evaluate.mushra_analysis.analyze` refuses it once a rating repeats. A score
-    that is not a number, or outside MUSHRA's 0-100 scale, is :class:`InputError` naming the line.
+    test's ``testId``: the same for every participant. Every statistic needs one rating per
+    (listener, trial, stimulus), so a repeated one outside training pages is :class:`InputError`
+    naming both lines (and, without a participant column, that one is needed): such a CSV is
+    refused, never read as one listener. A score that is not a number, or outside MUSHRA's 0-100
+    scale, is :class:`InputError` naming the line.
     """
     path = Path(path)
     try:
