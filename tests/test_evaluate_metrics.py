@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from anim400k.cli import main
+from anim400k.errors import InputError
 from anim400k.evaluate.content import text_scores
 from anim400k.evaluate.metrics import evaluate_dubs
 from anim400k.evaluate.speech_timing import energy_vad, intersection, timing
@@ -215,3 +216,83 @@ def test_silent_dub_is_flagged_without_warnings(
     data = json.loads((out / "metrics.json").read_text())
     assert all(c["silent"] for c in data["clips"])
     assert (out / "metrics.csv").read_text().splitlines()[0].endswith(",silent")
+
+
+@pytest.mark.parametrize("limit", ["0", "-3"])
+def test_limit_below_one_is_refused_before_reading(
+    tmp_path: Path, capsys: pytest.CaptureFixture, limit: str
+) -> None:
+    """``--limit 0`` measured every dub and a negative limit was taken: refused in one line, nothing read or written."""
+    out = tmp_path / "m"
+    argv = ["evaluate", str(tmp_path / "no-dubs"), "--reference", str(tmp_path / "no-release"), "--out", str(out)]
+    assert main([*argv, "--limit", limit, "--asr", "none", "--no-speaker", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"anim400k: error: --limit must be an integer >= 1, not {limit}" and not out.exists()
+    with pytest.raises(InputError, match="limit must be an integer >= 1"):
+        evaluate_dubs(tmp_path, tmp_path, limit=0)
+
+
+def test_dub_of_dc_offset_or_infrasound_is_silent() -> None:
+    """Silence + DC (or 5 Hz): nothing reaches BS.1770's -70 LUFS gate once K-weighted; the un-K-weighted
+    fallback read it as -51 LUFS, so the dub was not flagged silent and got a loudness difference."""
+    from anim400k.evaluate.metrics import clip_metrics, is_silent
+    from anim400k.signal import resample
+
+    gold16 = _bursts([(0.5, 2.0)])
+    gold48 = resample(gold16, SR, 48000)
+    t = np.arange(gold48.size) / 48000
+    for offset in (np.full(gold48.size, 0.003), 0.003 * np.sin(2 * np.pi * 5 * t)):
+        dub48 = offset.astype(np.float32)
+        dub16 = resample(dub48, 48000, SR)
+        assert is_silent(dub48, 48000) and is_silent(dub16, SR)
+        m = clip_metrics("c", dub16, gold16, gold16, SR, "energy", loudness_audio=(dub48, gold48, 48000))
+        assert m.silent and math.isnan(m.loudness_diff)
+    assert not is_silent(gold48, 48000)
+
+
+def test_downmix_cannot_cancel_opposite_channels() -> None:
+    from anim400k.evaluate.stimuli import downmix
+
+    x = _bursts([(0.5, 2.0)])
+    np.testing.assert_array_equal(downmix(np.stack([x, -x]), ["FL", "FR"]), x)  # anti-phase: the loudest channel
+    np.testing.assert_array_equal(downmix(np.stack([0.8 * x, -x]), ["FL", "FR"]), -x)  # -16 dB: cancelled
+    np.testing.assert_allclose(downmix(np.stack([0.5 * x, -x]), ["FL", "FR"]), -0.25 * x)  # -7 dB: kept
+    np.testing.assert_allclose(downmix(np.stack([x, x]), ["FL", "FR"]), x)  # the mean downmix otherwise
+    np.testing.assert_allclose(downmix(np.stack([x, 0 * x]), ["FL", "FR"]), x / 2)  # one channel alone: not cancelled
+    surround = np.zeros((6, x.size), np.float32)
+    surround[2] = x  # speech in the 5.1 centre only
+    weights = [1, 1, 0.7071, 0, 0.7071, 0.7071]
+    np.testing.assert_allclose(downmix(surround, ["FL", "FR", "FC", "LFE", "SL", "SR"]), x * 0.7071 / sum(weights),
+                               rtol=1e-5)
+    assert downmix(x[None], ["FC"]) is not None and downmix(np.zeros((2, 0), np.float32), ["FL", "FR"]).size == 0
+
+
+def test_stereo_dub_loudness_is_measured_on_its_channels(demo: tuple[Path, dict[str, Path]], tmp_path: Path) -> None:
+    """Dual-mono is 3.01 LU above its mono gold (BS.1770 sums channels; the mono downmix read 0), and an
+    anti-phase copy (L = x, R = -x) is the same (the downmix cancelled: reported silent, nothing measured)."""
+    import pyloudnorm as pyln
+
+    from anim400k.evaluate.dataset import load_clips
+    from anim400k.evaluate.stimuli import load_mono
+    from anim400k.media import write_audio
+
+    release, _ = demo
+    clips = load_clips(release, "all")
+    meter = pyln.Meter(48000)
+    expected, mono = {}, {}
+    for clip, sign in zip(clips, (1.0, -1.0), strict=True):
+        g = load_mono(clip.en_audio, 48000)
+        y = np.stack([g, sign * g])
+        write_audio(tmp_path / "stereo" / f"{clip.en_clip}.wav", y, 48000)
+        y = np.stack([load_mono(tmp_path / "stereo" / f"{clip.en_clip}.wav", 48000)] * 2)  # as written (16 bit)
+        expected[clip.en_clip] = meter.integrated_loudness(y.T.astype(float)) - meter.integrated_loudness(
+            g.astype(float))
+        write_audio(tmp_path / "mono" / f"{clip.en_clip}.wav", g, 48000)
+    mono = {c.clip: c for c in evaluate_dubs(tmp_path / "mono", release, vad="energy", speaker=False).clips}
+    report = evaluate_dubs(tmp_path / "stereo", release, vad="energy", speaker=False)
+    assert not report.silent and len(report.clips) == 2
+    for c in report.clips:
+        assert expected[c.clip] == pytest.approx(3.01, abs=0.05)
+        assert c.loudness_diff == pytest.approx(expected[c.clip], abs=0.02)
+        assert (c.onset_error, c.end_error, c.overlap) == (mono[c.clip].onset_error, mono[c.clip].end_error,
+                                                           mono[c.clip].overlap)

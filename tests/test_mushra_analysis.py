@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy import stats
 
-from anim400k.evaluate.mushra_analysis import analyze, analyze_rows, condition_stats, holm, post_screen
+from anim400k.cli import main
+from anim400k.errors import InputError
+from anim400k.evaluate.mushra_analysis import (
+    analyze,
+    analyze_rows,
+    condition_stats,
+    holm,
+    plot,
+    post_screen,
+    repeated_rating,
+)
 from anim400k.evaluate.webmushra import RatingRow, ratings_csv, read_ratings_csv
 
 
@@ -145,3 +157,97 @@ def _write(tmp_path: Path, rows: list[RatingRow]) -> Path:
     path = tmp_path / "m.csv"
     path.write_text(ratings_csv(rows))
     return path
+
+
+_HEADER = "session_test_id,session_uuid,trial_id,rating_stimulus,rating_score,rating_time,rating_comment\n"
+
+
+def test_csv_without_participant_ids_is_refused_not_merged(tmp_path: Path) -> None:
+    """Older webMUSHRA (no session_uuid): session_test_id is the test id for everyone; 3 listeners read as
+    one, and post-screening/paired tests kept the last of each (trial, stimulus) while the means counted all."""
+    lines = ["session_test_id,trial_id,rating_stimulus,rating_score,rating_time,rating_comment"]
+    for off in (0, 10, 20):
+        for t in ("t1", "t2"):
+            lines += [f"mytest,{t},{c},{s},1000," for c, s in (("reference", 100), ("sysA", 70 - off), ("sysB", 60))]
+    path = tmp_path / "old.csv"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError) as err:
+        analyze(path, tmp_path / "rep")
+    msg = err.value.message
+    assert msg.startswith(f"{path}: line 8: ") and "first on line 2" in msg and "session_uuid" in msg
+    assert "\n" not in msg and not (tmp_path / "rep").exists()
+
+
+def test_csv_repeated_rating_is_refused_with_its_lines(tmp_path: Path) -> None:
+    rows = [f"T,{u},{t},{c},{s},1000," for u in ("u1", "u2") for t in ("t1", "t2")
+            for c, s in (("reference", 100), ("sysA", 70), ("sysB", 50))]
+    path = tmp_path / "dup.csv"
+    path.write_text(_HEADER + "\n".join([*rows, "T,u1,t1,sysA,10,1000,"]) + "\n")
+    with pytest.raises(InputError, match=r"line 14: listener 'u1' rated 'sysA' of trial 't1' again "
+                                         r"\(first on line 3\) in column 'session_uuid'"):
+        read_ratings_csv(path)
+    # a training page done twice is dropped anyway: not refused
+    path.write_text(_HEADER + "\n".join([*rows, "T,u1,training,sysA,0,1,", "T,u1,training,sysA,5,1,"]) + "\n")
+    assert len(read_ratings_csv(path)) == len(rows) + 2
+
+
+def test_analyze_rows_refuses_repeated_ratings() -> None:
+    rows = _rows("l1", 2, [100, 100], [40, 40], [70, 70], [50, 50])
+    assert repeated_rating(rows) is None
+    rows.append(RatingRow("x", "l1", "trial01", "sysA", 10))
+    assert repeated_rating(rows) == (8, len(rows) - 1)
+    with pytest.raises(InputError, match="twice"):
+        analyze_rows(rows)
+
+
+@pytest.mark.parametrize("score", ["150", "-20", "100.6", "nan", "inf"])
+def test_csv_score_outside_the_scale_is_refused(tmp_path: Path, score: str) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text(_HEADER + "T,u1,t1,reference,100,1000,\n" + f"T,u1,t1,sysA,{score},1000,\n")
+    with pytest.raises(InputError, match=rf"^{path}: line 3: rating_score '{score}' is (outside MUSHRA's 0-100 "
+                                         "scale|not a number)$"):
+        read_ratings_csv(path)
+    path.write_text(_HEADER + "T,u1,t1,reference,100,1000,\nT,u1,t1,sysA,0,1000,\nT,u1,t1,sysB,99.6,1000,\n")
+    assert [r.rating_score for r in read_ratings_csv(path)] == [100, 0, 100]
+
+
+def test_paired_tests_without_pairs_are_not_computed(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """All listeners excluded: no pairs, so p is NaN (not 1), and Holm counts only the computed tests."""
+    assert holm([0.01, math.nan, 0.04]) == pytest.approx([0.02, math.nan, 0.04], nan_ok=True)
+    rows = _rows("l1", 2, [50, 50], [40, 40], [70, 70], [50, 50])
+    rows += _rows("l2", 2, [60, 60], [40, 40], [60, 65], [55, 50])
+    res = analyze_rows(rows)
+    assert res.excluded == ["l1", "l2"]
+    assert all(t.n == 0 and math.isnan(t.p) and math.isnan(t.p_holm) and not t.significant for t in res.tests)
+    assert main(["mushra", "analyze", str(_write(tmp_path, rows)), "--out", str(tmp_path / "rep")]) == 0
+    printed = capsys.readouterr().out
+    assert "sysA vs sysB: n=0 Δ=– p=– p_holm=–" in printed and "nan" not in printed
+    saved = json.loads((tmp_path / "rep" / "analysis.json").read_text())
+    assert saved["tests"][0]["p"] is None or math.isnan(saved["tests"][0]["p"])
+
+
+def test_listener_ci_counts_each_listener_once() -> None:
+    """Repeated measures: the second CI is a t-interval over listeners' means (n = listeners)."""
+    rows = []
+    for li, off in (("u1", -20), ("u2", 0), ("u3", 20)):
+        for t in range(10):
+            for cond, s in (("reference", 100), ("anchor70", 40), ("sysA", 60 + off + t % 3 - 1)):
+                rows.append(RatingRow("x", li, f"t{t}", cond, s))
+    s = {c.condition: c for c in analyze_rows(rows).stats}["sysA"]
+    means = [np.mean([r.rating_score for r in rows if r.listener == li and r.rating_stimulus == "sysA"])
+             for li in ("u1", "u2", "u3")]
+    expect = stats.t.interval(0.95, 2, loc=np.mean(means), scale=stats.sem(means))
+    assert (s.n, s.n_listeners) == (30, 3)
+    assert (s.mean_listeners, s.ci95_listeners_low, s.ci95_listeners_high) == pytest.approx((np.mean(means), *expect))
+    assert s.ci95_listeners_high - s.ci95_listeners_low > 5 * (s.ci95_high - s.ci95_low)
+
+
+def test_non_ascii_condition_names_plot_without_glyph_warnings(tmp_path: Path) -> None:
+    rows = [RatingRow("x", u, t, c, s) for u in ("u1", "u2") for t in ("t1", "t2")
+            for c, s in (("reference", 100), ("システムA", 70), ("sysé", 60))]
+    res = analyze_rows(rows)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        plot(res, rows, tmp_path / "r.png")
+    assert not [w for w in seen if "Glyph" in str(w.message)]
+    assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"

@@ -142,3 +142,26 @@ def test_loudness_of_multichannel_audio_equals_pyloudnorm_and_leaves_out_the_lfe
                                    for i, w in enumerate([1, 1, 1, 1.41, 1.41]))), abs=1e-9)
     with pytest.raises(ValueError, match="channel weights"):
         signal.loudness(with_lfe, sr)
+
+
+def test_below_absolute_gate_is_k_weighted_so_dc_and_infrasound_are_silence():
+    """Silence + a DC offset (or 5 Hz) has no K-weighted block above -70 LUFS (pyloudnorm: -inf), yet the
+    ungated un-K-weighted fallback of ``loudness`` put it at about -51 LUFS, so evaluate did not call it silent."""
+    import pyloudnorm
+
+    sr = 48000
+    t = np.arange(2 * sr) / sr
+    meter = pyloudnorm.Meter(sr)
+    dc = np.full(2 * sr, 0.003, np.float32)
+    infra = (0.003 * np.sin(2 * np.pi * 5 * t)).astype(np.float32)
+    tone = (0.01 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32)
+    for x, silent in ((dc, True), (infra, True), (tone, False), (np.zeros(2 * sr, np.float32), True)):
+        assert signal.below_absolute_gate(x, sr) is silent
+        assert bool(np.isinf(meter.integrated_loudness(x.astype(np.float64)))) is silent
+    assert signal.loudness(dc, sr) == pytest.approx(-0.691 + 20 * np.log10(0.003))  # the mixing rule is kept
+    short = slice(0, int(0.3 * sr))  # under one gating block: the K-weighted mean square against the gate
+    assert signal.below_absolute_gate(dc[short], sr) and not signal.below_absolute_gate(tone[short], sr)
+    assert signal.k_weighted_loudness(tone[short], sr) == pytest.approx(signal.loudness(tone, sr), abs=0.5)
+    anti = np.stack([tone, -tone])  # channels are measured each, never summed: not silent
+    assert not signal.below_absolute_gate(anti, sr)
+    assert signal.below_absolute_gate(np.stack([dc, -dc]), sr)

@@ -77,6 +77,26 @@ def test_paper_statistics_match_hand_computation(rel: Path) -> None:
     assert sum(h["counts"]) == 6 and h["counts"][int(4.0 / h["bin_width_s"])] == 1
 
 
+def test_durations_are_binned_and_summed_in_whole_milliseconds(tmp_path: Path) -> None:
+    """00:00:12.931 -> 00:00:15.431 is 2.500 s: the 2.5 s bin (float seconds gave 2.4999999999999982, the 2.0 bin)."""
+    assert release.timestamp_millis("00:00:15.431") - release.timestamp_millis("00:00:12.931") == 2500
+    assert release.timestamp_millis("0:00:01.0265") == 1027 and release.timestamp_millis("00:00:01,5") == 1500
+    assert release.timestamp_millis("00:00:75.000") is None and release.timestamp_millis(7) is None
+
+    def clip(start: str, end: str) -> dict:
+        return {"jp_clip": "a/1", "en_clip": "b/1", "jp_start_time": start, "jp_end_time": end,
+                "en_start_time": start, "en_end_time": end, "jp_text": "", "en_text": "Hi.", "speakers": ["a"]}
+
+    clips = [clip("00:00:12.931", "00:00:15.431"), clip("00:00:01.000", "00:00:03.500"),
+             clip("00:00:00.100", "00:00:00.600"), clip("00:00:00.000", "00:00:30.000")]
+    path = tmp_path / "ann.json"
+    path.write_text(json.dumps({"x": {"show": "X", "episodes": {"1": {"clips": clips}}}}))
+    s = stats.compute_stats(path, jobs=1)
+    h = s["clip_duration_histogram"]
+    assert {h["bin_starts_s"][i]: c for i, c in enumerate(h["counts"]) if c} == {0.5: 1, 2.5: 2, 30.0: 1}
+    assert s["hours"] == (2500 + 2500 + 500 + 30000) / 3_600_000
+
+
 def test_stats_command_writes_json_and_figures(
     rel: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
@@ -192,14 +212,14 @@ def _reference(path: Path) -> dict:
     """Clip statistics from the typed records (model.Clip), text by text, in file order."""
     from anim400k.release import load
 
-    seconds, n, multi, hist = 0.0, 0, 0, [0] * len(stats.StatsAccumulator().duration_hist)
+    millis, n, multi, hist = 0, 0, 0, [0] * len(stats.StatsAccumulator().duration_hist)
     js = jw = es = ew = 0
     for c in load(path).clips():
         n += 1
-        d = c.jp_duration
-        if math.isfinite(d) and d >= 0:
-            seconds += d
-            hist[min(int(d / stats.DURATION_BIN_WIDTH), len(hist) - 1)] += 1
+        if math.isfinite(c.jp_duration) and c.jp_duration >= 0:  # whole milliseconds, as the timestamps
+            d = round(c.jp_end * 1000) - round(c.jp_start * 1000)
+            millis += d
+            hist[min(d // round(stats.DURATION_BIN_WIDTH * 1000), len(hist) - 1)] += 1
         multi += c.is_multi_speaker
         if c.jp_text:
             js += len(stats.split_sentences_jp(c.jp_text))
@@ -207,7 +227,7 @@ def _reference(path: Path) -> dict:
         if c.en_text:
             es += len(stats.split_sentences_en(c.en_text))
             ew += stats.count_words_en(c.en_text)
-    return {"hours": seconds / 3600, "clips": n, "multi": multi, "hist": hist, "text": (js, jw, es, ew)}
+    return {"hours": millis / 3_600_000, "clips": n, "multi": multi, "hist": hist, "text": (js, jw, es, ew)}
 
 
 @pytest.fixture(scope="module")
@@ -225,7 +245,7 @@ def test_raw_path_equals_typed_records(messy: tuple[Path, Path]) -> None:
     compact, _ = messy
     s, ref = stats.compute_stats(compact, jobs=1), _reference(compact)
     assert s["clips"] == ref["clips"] > 100
-    assert s["hours"] == ref["hours"]  # same running sum in file order
+    assert s["hours"] == ref["hours"]  # the same whole milliseconds
     assert s["multi_speaker_clips"] == ref["multi"] and s["single_speaker_clips"] == ref["clips"] - ref["multi"]
     assert s["clip_duration_histogram"]["counts"] == ref["hist"]
     jp, en = s["languages"]["jp"], s["languages"]["en"]

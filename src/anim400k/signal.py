@@ -6,7 +6,10 @@
 - :func:`prepare_audio`: mono at the analysis rate (what every speech model is given);
 - :func:`fit_length`: trim or zero-pad the last axis;
 - :func:`loudness`: BS.1770 integrated loudness with ONE rule for clips under one 400 ms gating
-  block (and for clips below the absolute gate): the ungated ``-0.691 + 10 log10(mean(x^2))``;
+  block (and for clips below the absolute gate): the ungated ``-0.691 + 10 log10(mean(x^2))``
+  (the release's mixing-ratio rule: a level to scale by, not a silence test);
+- :func:`below_absolute_gate`: the one silence rule, BS.1770's own: nothing K-weighted reaches the
+  -70 LUFS absolute gate (DC and infrasound, which K-weighting removes, count as nothing);
 - :func:`speech_timestamps`: the one silero-vad wrapper, with one model cache.
 
 numpy and the signal libraries are imported inside the functions so that importing this module
@@ -234,12 +237,71 @@ def ungated_loudness(x: np.ndarray, weights: Sequence[float] | None = None) -> f
     return float(-0.691 + 10 * np.log10(ms)) if ms > 0 else SILENT_LUFS
 
 
+def _k_weighted_energy(x: np.ndarray, sr: int, chunk: int = LOUDNESS_CHUNK) -> float:
+    """Sum of squares of mono ``x`` after BS.1770 K-weighting (pyloudnorm's filters), filtered ``chunk`` samples
+    at a time."""
+    import numpy as np
+    from scipy.signal import lfilter
+
+    stages = _k_weighting(sr)
+    states = [np.zeros(max(len(a), len(b)) - 1) for b, a, _ in stages]
+    total = 0.0
+    for c0 in range(0, len(x), chunk):
+        y = np.asarray(x[c0:c0 + chunk], dtype=np.float64)
+        for i, (b, a, gain) in enumerate(stages):
+            y, states[i] = lfilter(b, a, y, zi=states[i])
+            y = gain * y
+        total += float(np.dot(y, y))
+    return total
+
+
+def k_weighted_loudness(x: np.ndarray, sr: int, weights: Sequence[float] | None = None) -> float:
+    """Ungated BS.1770 loudness: ``-0.691 + 10 log10`` of the K-weighted mean square (channels of ``(channels, n)``
+    ``x`` summed with their BS.1770 ``weights``); :data:`SILENT_LUFS` when that is zero."""
+    import numpy as np
+
+    x = np.asarray(x)
+    n = x.shape[-1] if x.ndim else 0
+    if n == 0:
+        return SILENT_LUFS
+    if x.ndim == 2:
+        ms = sum(wi * _k_weighted_energy(x[i], sr) / n for i, wi in enumerate(_channel_weights(x, weights)) if wi)
+    else:
+        ms = _k_weighted_energy(x, sr) / n
+    return float(-0.691 + 10 * np.log10(ms)) if ms > 0 else SILENT_LUFS
+
+
+#: BS.1770's absolute gate (LUFS): a block below it is not counted, a signal with no block above it is silent
+ABSOLUTE_GATE_LUFS = -70.0
+
+
+def below_absolute_gate(x: np.ndarray, sr: int, weights: Sequence[float] | None = None) -> bool:
+    """Whether ``x`` is silent by BS.1770: all zeros, or no K-weighted 400 ms block at or above the -70 LUFS
+    absolute gate (gated loudness ``-inf``, as pyloudnorm finds); a clip shorter than one block when its
+    K-weighted mean square is below -70 LUFS.
+
+    K-weighted, unlike :func:`loudness`'s ungated fallback: a DC offset or infrasound (which the K-weighting
+    high-pass removes) is silence here, however large its plain mean square. ``x`` is mono or
+    ``(channels, n)`` with BS.1770 channel ``weights`` (see :func:`gated_loudness`).
+    """
+    import numpy as np
+
+    x = np.asarray(x)
+    if x.size == 0 or not np.any(x):
+        return True
+    if x.shape[-1] >= int(GATE_BLOCK_SECONDS * sr) + 1:
+        return not np.isfinite(gated_loudness(x, sr, weights=weights))
+    return k_weighted_loudness(x, sr, weights) < ABSOLUTE_GATE_LUFS
+
+
 def loudness_and_method(x: np.ndarray, sr: int, weights: Sequence[float] | None = None) -> tuple[float, bool]:
     """``(LUFS, gated)`` of ``x`` (mono, or ``(channels, n)`` with BS.1770 channel ``weights``, see
     :func:`gated_loudness`); ``gated`` is False when :func:`ungated_loudness` was used.
 
     Gated BS.1770-4 (:func:`gated_loudness`) for clips of at least one 400 ms block whose gated loudness is
-    finite; the ungated value for shorter clips and for clips below the -70 LUFS absolute gate.
+    finite; the ungated value for shorter clips and for clips below the -70 LUFS absolute gate. That
+    fallback is not K-weighted (a DC offset counts): it is a level to scale by (the mixing ratio, loudness
+    matching), not a silence test; whether a signal is silent is :func:`below_absolute_gate`.
     """
     import numpy as np
 

@@ -21,7 +21,7 @@ def evaluate(
     vad: str = typer.Option("silero", "--vad", help=f"VAD for timing: {VADS.choices()}."),
     split: str = typer.Option("all", "--split", help="Only clips of this split: train/validation/test/all."),
     no_speaker: bool = typer.Option(False, "--no-speaker", help="Skip speaker similarity (Resemblyzer)."),
-    limit: int | None = typer.Option(None, "--limit", help="At most this many clips."),
+    limit: int | None = typer.Option(None, "--limit", help="At most this many clips (1 or more)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Clip counter (on a terminal)."),
 ) -> None:
     """Timing, speech rate, loudness, speaker similarity, BLEU/chrF/WER and intelligibility WER per clip.
@@ -33,9 +33,12 @@ def evaluate(
     from rich.console import Console
     from rich.table import Table
 
+    from ..errors import check_number
     from ..evaluate.metrics import evaluate_dubs
     from ..fsutil import refuse_overwriting
 
+    if limit is not None:
+        check_number("--limit", limit, 1)  # before any input is read: 0 measured every clip
     refuse_overwriting([(f"--out {n}", out / n) for n in ("metrics.json", "metrics.csv", "metrics.png")],
                        {"--reference": reference})
     from ..evaluate.metrics_files import write_metrics

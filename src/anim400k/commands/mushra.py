@@ -144,20 +144,23 @@ def analyze(
     from rich.table import Table
 
     from ..evaluate.mushra_analysis import analyze as run
+    from ..evaluate.mushra_analysis import fmt_num, fmt_p
 
     a = run(source, out)
     table = Table(
         title=f"MUSHRA {a.test_id}: {a.n_ratings_used} ratings, {len(a.excluded)} listener(s) excluded"
     )
-    for col in ("condition", "n", "mean", "95% CI", "median"):
+    for col in ("condition", "n", "mean", "95% CI", "listeners", "95% CI (listeners)", "median"):
         table.add_column(col)
     for s in a.stats:
         table.add_row(
             s.condition,
             str(s.n),
-            f"{s.mean:.1f}",
-            f"[{s.ci95_low:.1f}, {s.ci95_high:.1f}]",
-            f"{s.median:.1f}",
+            fmt_num(s.mean),
+            f"[{fmt_num(s.ci95_low)}, {fmt_num(s.ci95_high)}]",
+            str(s.n_listeners),
+            f"[{fmt_num(s.ci95_listeners_low)}, {fmt_num(s.ci95_listeners_high)}]",
+            fmt_num(s.median),
         )
     console = Console()
     console.print(table)
@@ -169,7 +172,7 @@ def analyze(
             )
     for t in a.tests:
         console.print(
-            f"{t.a} vs {t.b}: n={t.n} Δ={t.mean_diff:+.1f} p={t.p:.3g} p_holm={t.p_holm:.3g}"
+            f"{t.a} vs {t.b}: n={t.n} Δ={fmt_num(t.mean_diff, sign=True)} p={fmt_p(t.p, 3)} p_holm={fmt_p(t.p_holm, 3)}"
             + (" *" if t.significant else "")
         )
     console.print(f"report: {a.files['html']}")

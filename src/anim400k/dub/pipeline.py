@@ -285,14 +285,10 @@ def _decode_source(video: Path, stream: Any, audio_index: int, sr: int) -> tuple
     """The source stream's mono downmix (``media``'s normalised weights) and its BS.1770 loudness (LUFS)
     over its own channels (L/R/C 1.0, surrounds 1.41, LFE left out), from one decode."""
     from ..media import decode_audio
-    from ..media.audio import channel_names, downmix_weights, loudness_weights
+    from ..media.audio import decoded_channel_names, downmix_weights, loudness_weights
 
     audio = decode_audio(video, audio_index, sr=sr, mono=False)
-    names = channel_names(stream)
-    if len(names) != audio.shape[0]:  # the decoder's layout differs from the header's
-        import av
-
-        names = [c.name for c in av.AudioLayout(audio.shape[0]).channels]
+    names = decoded_channel_names(stream, audio.shape[0])
     source_lufs = lufs(audio, sr, loudness_weights(names))
     mix = audio[0] if audio.shape[0] == 1 else (downmix_weights(names) @ audio).astype(np.float32)
     del audio

@@ -25,9 +25,9 @@ class SpeakerEncoder:
         """L2-normalised utterance embedding (None for silence or when too little speech remains)."""
         from resemblyzer import preprocess_wav
 
-        from ..signal import loudness
+        from ..signal import below_absolute_gate
 
-        if loudness(x, sr) < -70.0:  # silent: resemblyzer would divide by zero normalising it
+        if below_absolute_gate(x, sr):  # silent by BS.1770 (resemblyzer would divide by zero normalising it)
             return None
         with np.errstate(all="ignore"):
             wav = preprocess_wav(np.asarray(x, dtype=np.float32), source_sr=sr)

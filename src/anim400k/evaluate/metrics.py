@@ -7,8 +7,9 @@ Per clip (dub vs the JP source and the gold EN clip of the release):
 * ``overlap``: intersection over union of the dub's and the source's speech regions,
 * ``voiced_ratio``: dub voiced duration / source voiced duration (speech-rate proxy), and with
   ASR ``rate_ratio``: the dub's words per voiced second / the gold EN's,
-* ``loudness_diff``: integrated loudness of the dub minus the gold EN (LU, BS.1770, measured at
-  :data:`LOUDNESS_SR` so content above the analysis rate's 8 kHz Nyquist counts),
+* ``loudness_diff``: integrated loudness of the dub minus the gold EN (LU, BS.1770 over each file's
+  own channels with their BS.1770 weights, measured at :data:`LOUDNESS_SR` so content above the
+  analysis rate's 8 kHz Nyquist counts),
 * ``speaker_similarity``: cosine of Resemblyzer embeddings of dub and gold EN,
 * with an ASR backend: sentence BLEU/chrF (sacrebleu) and WER (jiwer) of the dub's transcript
   against the gold EN's transcript; the summary adds corpus-level BLEU/chrF/WER,
@@ -18,6 +19,11 @@ Per clip (dub vs the JP source and the gold EN clip of the release):
 
 Every WER is computed after :func:`anim400k.textnorm.normalize_english` (numbers as words,
 contractions expanded by Whisper's rules, punctuation dropped).
+
+Timing, ASR and voice read a mono copy of each file at :data:`SR`: the downmix of
+:func:`anim400k.evaluate.stimuli.downmix`, which takes the loudest channel where the mean downmix
+cancelled (channels in opposite phase). A dub is silent (:func:`is_silent`) by BS.1770's own rule,
+K-weighted over its channels: nothing reaches the -70 LUFS absolute gate.
 
 Timing lives in :mod:`.speech_timing`, voice and content scores in :mod:`.content`, the output files in
 :mod:`.metrics_files`; this module measures clips and runs over a dubs folder.
@@ -33,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..signal import ANALYSIS_SR, loudness
+from ..signal import ANALYSIS_SR, below_absolute_gate, loudness
 from .content import SpeakerEncoder, corpus_text_scores, text_scores
 from .speech_timing import VADS, speech_regions, timing, total
 
@@ -44,9 +50,11 @@ LOUDNESS_SR = 48000
 SILENT_BELOW_LUFS = -70.0
 
 
-def is_silent(x: np.ndarray, sr: int) -> bool:
-    """Whether ``x`` is silent: all zeros or quieter than :data:`SILENT_BELOW_LUFS` (BS.1770's absolute gate)."""
-    return loudness(x, sr) < SILENT_BELOW_LUFS
+def is_silent(x: np.ndarray, sr: int, weights: Sequence[float] | None = None) -> bool:
+    """Whether ``x`` (mono, or ``(channels, n)`` with BS.1770 channel ``weights``) is silent: all zeros, or no
+    K-weighted 400 ms block reaches :data:`SILENT_BELOW_LUFS`, BS.1770's absolute gate
+    (:func:`anim400k.signal.below_absolute_gate`: a DC offset or infrasound is silence)."""
+    return below_absolute_gate(x, sr, weights)
 
 
 @dataclass
@@ -83,24 +91,27 @@ def clip_metrics(
     transcribe: Callable[[np.ndarray], str] | None = None,
     script: str | None = None,
     loudness_audio: tuple[np.ndarray, np.ndarray, int] | None = None,
+    loudness_weights: tuple[Sequence[float] | None, Sequence[float] | None] = (None, None),
 ) -> ClipMetrics:
     """Metrics of one dub against its JP source (timing) and gold EN (loudness, voice, content).
 
-    ``loudness_audio`` is ``(dub, gold, rate)`` at the rate loudness is measured at
-    (:data:`LOUDNESS_SR` in :func:`evaluate_dubs`); without it ``dub``/``gold`` at ``sr`` are measured.
-    A silent dub (:func:`is_silent`) is flagged ``silent``; its speaker similarity is not computed.
+    ``dub``, ``source`` and ``gold`` are mono at ``sr``. ``loudness_audio`` is ``(dub, gold, rate)`` at the
+    rate loudness is measured at (:data:`LOUDNESS_SR` in :func:`evaluate_dubs`), each mono or
+    ``(channels, n)`` with its BS.1770 channel weights in ``loudness_weights``; without it ``dub``/``gold``
+    at ``sr`` are measured. A silent dub (:func:`is_silent`) is flagged ``silent``; its speaker similarity
+    and loudness difference are not computed (nor the difference to a silent gold clip).
     """
     src_r, dub_r = speech_regions(source, sr, vad), speech_regions(dub, sr, vad)
     t = timing(src_r, dub_r)
     ld, lg, lsr = loudness_audio if loudness_audio is not None else (dub, gold, sr)
-    silent = is_silent(ld, lsr)
-    lo_d, lo_g = loudness(ld, lsr), loudness(lg, lsr)
-    measurable = not silent and lo_g >= SILENT_BELOW_LUFS
+    w_dub, w_gold = loudness_weights
+    silent = is_silent(ld, lsr, w_dub)
+    measurable = not silent and not is_silent(lg, lsr, w_gold)
     m = ClipMetrics(
         clip=clip,
         duration=round(dub.size / sr, 3),
         **t,
-        loudness_diff=round(lo_d - lo_g, 2) if measurable else math.nan,
+        loudness_diff=round(loudness(ld, lsr, w_dub) - loudness(lg, lsr, w_gold), 2) if measurable else math.nan,
         speaker_similarity=encoder.similarity(dub, gold, sr) if encoder and not silent else math.nan,
         silent=silent,
     )
@@ -187,10 +198,16 @@ def evaluate_dubs(
     limit: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> MetricsReport:
-    """Measure every dub in ``dubs`` (``DIR/F/UUID.mp3`` keyed by EN clip ID) against the release."""
-    from .dataset import load_clips, system_audio
-    from .stimuli import load_mono
+    """Measure every dub in ``dubs`` (``DIR/F/UUID.mp3`` keyed by EN clip ID) against the release.
 
+    ``limit``: at most this many clips (None: all; below 1 is :class:`InputError`).
+    """
+    from ..errors import check_number
+    from .dataset import load_clips, system_audio
+    from .stimuli import load_channels, load_mono
+
+    if limit is not None:
+        check_number("limit", limit, 1)
     if not Path(dubs).is_dir():
         raise InputError("no such dubs folder", dubs)
     if vad not in VADS:
@@ -223,6 +240,7 @@ def evaluate_dubs(
             continue
         if progress:
             progress(clip.en_clip)
+        dub_l, gold_l = load_channels(path, LOUDNESS_SR), load_channels(clip.en_audio, LOUDNESS_SR)
         m = clip_metrics(
             clip.en_clip,
             load_mono(path, SR),
@@ -233,12 +251,13 @@ def evaluate_dubs(
             encoder,
             transcribe,
             scripts.get(clip.en_clip),
-            (load_mono(path, LOUDNESS_SR), load_mono(clip.en_audio, LOUDNESS_SR), LOUDNESS_SR),
+            (dub_l.samples, gold_l.samples, LOUDNESS_SR),
+            (dub_l.loudness_weights, gold_l.loudness_weights),
         )
         report.clips.append(m)
         if m.silent:
             report.silent.append(m.clip)
-        if limit and len(report.clips) >= limit:
+        if limit is not None and len(report.clips) >= limit:
             break
     if not report.clips:
         raise InputError(

@@ -1,13 +1,17 @@
 """MUSHRA analysis: ITU-R BS.1534-3 post-screening, per-condition statistics, paired tests, report.
 
 Input is a list of :class:`~anim400k.evaluate.webmushra.RatingRow` (from the test's SQLite store
-or a webMUSHRA CSV). Post-screening excludes a listener who rates the hidden reference below
-90 in more than 15 % of their trials, or the mid anchor (7 kHz) above 90 in more than 15 %.
-Per condition: mean with a 95 % t-interval, median, standard deviation; per item (trial) and
-condition: mean with a 95 % t-interval. A Friedman test across conditions (and across systems,
-with three or more) on listeners' per-condition means. Systems are compared pairwise (and each
-against the hidden reference) with the Wilcoxon signed-rank test on ratings paired by
-(listener, trial), Holm-corrected.
+or a webMUSHRA CSV) with at most one rating per (listener, trial, stimulus): every statistic uses
+the same rows, and rows that repeat a key are refused (:func:`repeated_rating`), never merged.
+Post-screening excludes a listener who rates the hidden reference below 90 in more than 15 % of
+their trials, or the mid anchor (7 kHz) above 90 in more than 15 %. Per condition: mean with a
+95 % t-interval over every rating (pooled as if independent, the documented convention), and a
+second 95 % t-interval over the listeners' mean ratings (n = listeners: repeated measures of one
+listener count once), median, standard deviation; per item (trial) and condition: mean with a
+95 % t-interval. A Friedman test across conditions (and across systems, with three or more) on
+listeners' per-condition means. Systems are compared pairwise (and each against the hidden
+reference) with the Wilcoxon signed-rank test on ratings paired by (listener, trial),
+Holm-corrected over the tests that could be computed (a pair with no paired ratings has p NaN).
 """
 
 from __future__ import annotations
@@ -44,7 +48,14 @@ class Screening:
 
 @dataclass
 class ConditionStats:
-    """Statistics of one condition's ratings."""
+    """Statistics of one condition's ratings.
+
+    ``n``, ``mean``, ``ci95_low``/``ci95_high`` pool every rating as independent (the documented
+    convention); ``n_listeners``, ``mean_listeners`` and ``ci95_listeners_low``/``_high`` are the mean and
+    95 % t-interval over the listeners' mean ratings of the condition (n = listeners), which accounts
+    for one listener's ratings not being independent. The two means agree when every listener rated
+    the condition equally often.
+    """
 
     condition: str
     n: int
@@ -53,11 +64,15 @@ class ConditionStats:
     ci95_high: float
     median: float
     std: float
+    n_listeners: int = 0
+    mean_listeners: float = math.nan
+    ci95_listeners_low: float = math.nan
+    ci95_listeners_high: float = math.nan
 
 
 @dataclass
 class PairTest:
-    """A paired Wilcoxon signed-rank test between two conditions."""
+    """A paired Wilcoxon signed-rank test between two conditions (``statistic``/``p`` NaN with no pairs)."""
 
     a: str
     b: str
@@ -146,28 +161,47 @@ def post_screen(
     return out
 
 
-def condition_stats(condition: str, scores: Sequence[float]) -> ConditionStats:
-    """Mean, 95 % t confidence interval, median and sample standard deviation."""
+def t_interval(x: np.ndarray) -> tuple[float, float, float]:
+    """``(mean, low, high)``: the mean of ``x`` and its 95 % Student-t interval (NaN bounds for n < 2)."""
     from scipy import stats
 
+    n = x.size
+    if n == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(x.mean())
+    if n < 2:
+        return mean, math.nan, math.nan
+    half = float(stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / math.sqrt(n))
+    return mean, mean - half, mean + half
+
+
+def condition_stats(
+    condition: str, scores: Sequence[float], listener_means: Sequence[float] = ()
+) -> ConditionStats:
+    """Mean, 95 % t confidence interval (every rating pooled), median and sample standard deviation;
+    with ``listener_means`` (each listener's mean rating of the condition) also their mean and 95 % t-interval."""
     x = np.asarray(scores, dtype=float)
     n = x.size
     if n == 0:
         return ConditionStats(condition, 0, math.nan, math.nan, math.nan, math.nan, math.nan)
-    mean = float(x.mean())
+    mean, low, high = t_interval(x)
     std = float(x.std(ddof=1)) if n > 1 else 0.0
-    half = float(stats.t.ppf(0.975, n - 1) * std / math.sqrt(n)) if n > 1 else math.nan
-    return ConditionStats(condition, n, mean, mean - half, mean + half, float(np.median(x)), std)
+    means = np.asarray(listener_means, dtype=float)
+    lm, llow, lhigh = t_interval(means)
+    return ConditionStats(condition, n, mean, low, high, float(np.median(x)), std, int(means.size), lm, llow, lhigh)
 
 
 def holm(pvalues: Sequence[float]) -> list[float]:
-    """Holm-Bonferroni adjusted p-values (step-down, monotone, capped at 1)."""
+    """Holm-Bonferroni adjusted p-values (step-down, monotone, capped at 1).
+
+    A NaN p-value (a test that could not be computed) stays NaN and is not counted among the tests.
+    """
     p = np.asarray(pvalues, dtype=float)
-    m = p.size
-    order = np.argsort(p)
-    adjusted = np.empty(m)
+    adjusted = np.full(p.size, math.nan)
+    done = np.flatnonzero(~np.isnan(p))
+    m = done.size
     running = 0.0
-    for rank, i in enumerate(order):
+    for rank, i in enumerate(done[np.argsort(p[done], kind="stable")]):
         running = max(running, min(1.0, (m - rank) * p[i]))
         adjusted[i] = running
     return adjusted.tolist()
@@ -180,8 +214,10 @@ def paired_test(a: str, b: str, pairs: list[tuple[float, float]]) -> PairTest:
     x = np.array([p[0] for p in pairs], float)
     y = np.array([p[1] for p in pairs], float)
     n = len(pairs)
-    diff = float(np.mean(x - y)) if n else math.nan
-    if n == 0 or np.all(x == y):
+    if n == 0:  # nothing to compare (e.g. every listener who rated both was excluded): not computed
+        return PairTest(a, b, 0, math.nan, math.nan, math.nan)
+    diff = float(np.mean(x - y))
+    if np.all(x == y):
         return PairTest(a, b, n, diff, 0.0, 1.0)
     res = wilcoxon(x, y, zero_method="wilcox", alternative="two-sided")
     return PairTest(a, b, n, diff, float(res.statistic), float(res.pvalue))
@@ -232,6 +268,43 @@ def friedman_test(rows: Sequence[RatingRow], conditions: Sequence[str], alpha: f
     return FriedmanTest(conditions, len(listeners), stat, p, p < alpha)
 
 
+def repeated_rating(rows: Sequence[RatingRow]) -> tuple[int, int] | None:
+    """``(first, again)``: the indices in ``rows`` of the first (listener, trial, stimulus) rated twice; else None."""
+    seen: dict[tuple[str, str, str], int] = {}
+    for i, r in enumerate(rows):
+        key = (r.listener, r.trial_id, r.rating_stimulus)
+        if key in seen:
+            return seen[key], i
+        seen[key] = i
+    return None
+
+
+def check_one_rating_each(rows: Sequence[RatingRow]) -> None:
+    """:class:`InputError` when some listener rated a stimulus of a trial twice in ``rows``.
+
+    The paired tests and post-screening pair ratings by (listener, trial, stimulus): a repeat would
+    make them keep one rating while the per-condition statistics count both. A webMUSHRA CSV is
+    checked as it is read, with line numbers (:func:`~anim400k.evaluate.webmushra.read_ratings_csv`).
+    """
+    from ..errors import InputError
+
+    rep = repeated_rating(rows)
+    if rep is not None:
+        r = rows[rep[1]]
+        raise InputError(
+            f"listener {r.listener!r} rated {r.rating_stimulus!r} of trial {r.trial_id!r} twice "
+            f"(rows {rep[0] + 1} and {rep[1] + 1}): give one rating per listener, trial and stimulus"
+        )
+
+
+def listener_means(rows: Sequence[RatingRow]) -> dict[str, list[float]]:
+    """Per condition: each listener's mean rating of it (listeners in sorted order)."""
+    per: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for r in rows:
+        per[r.rating_stimulus][r.listener].append(r.rating_score)
+    return {c: [float(np.mean(v[li])) for li in sorted(v)] for c, v in per.items()}
+
+
 def analyze_rows(
     rows: Sequence[RatingRow],
     systems: Sequence[str] | None = None,
@@ -239,7 +312,11 @@ def analyze_rows(
     test_id: str = "",
     alpha: float = 0.05,
 ) -> Analysis:
-    """Post-screen ``rows`` and compute statistics and Holm-corrected paired tests on the kept ones."""
+    """Post-screen ``rows`` and compute statistics and Holm-corrected paired tests on the kept ones.
+
+    ``rows`` hold one rating per (listener, trial, stimulus) (:func:`check_one_rating_each`).
+    """
+    check_one_rating_each(rows)
     screening = post_screen(rows)
     excluded = {s.listener for s in screening if s.excluded}
     kept = [r for r in rows if r.listener not in excluded]
@@ -256,7 +333,8 @@ def analyze_rows(
     for r in kept:
         scores[r.rating_stimulus].append(r.rating_score)
         keyed[r.rating_stimulus][(r.listener, r.trial_id)] = r.rating_score
-    stats_ = [condition_stats(c, scores.get(c, [])) for c in conditions]
+    means = listener_means(kept)
+    stats_ = [condition_stats(c, scores.get(c, []), means.get(c, [])) for c in conditions]
     pairs = list(itertools.combinations(systems, 2))
     if REFERENCE in conditions:
         pairs += [(s, REFERENCE) for s in systems]
@@ -266,7 +344,7 @@ def analyze_rows(
         tests.append(paired_test(a, b, [(keyed[a][k], keyed[b][k]) for k in common]))
     for t, p in zip(tests, holm([t.p for t in tests]), strict=True):
         t.p_holm = p
-        t.significant = p < alpha
+        t.significant = bool(p < alpha)  # NaN (not computed) is never significant
     return Analysis(
         test_id,
         conditions,
@@ -283,7 +361,19 @@ def analyze_rows(
 
 
 def plot(analysis: Analysis, rows: Sequence[RatingRow], path: str | Path) -> Path:
-    """Box plot of the kept ratings per condition with the mean and its 95 % CI (PNG)."""
+    """Box plot of the kept ratings per condition with the mean and its 95 % CI (PNG).
+
+    Condition names in a script the font lacks (``システムA``) draw as boxes, without matplotlib's
+    "Glyph ... missing from font" warnings.
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"(?s).*Glyph .* missing from", category=UserWarning)
+        return _plot(analysis, rows, path)
+
+
+def _plot(analysis: Analysis, rows: Sequence[RatingRow], path: str | Path) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -323,33 +413,42 @@ def plot(analysis: Analysis, rows: Sequence[RatingRow], path: str | Path) -> Pat
     return save_figure(fig, path)
 
 
-def _fmt(x: float, digits: int = 1) -> str:
-    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
+def fmt_num(x: float, digits: int = 1, sign: bool = False) -> str:
+    """``x`` with ``digits`` decimals (and a ``+`` when ``sign``); ``–`` for NaN (not computed)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{x:+.{digits}f}" if sign else f"{x:.{digits}f}"
+
+
+def fmt_p(p: float, digits: int = 4) -> str:
+    """A p-value to ``digits`` significant digits; ``–`` for one not computed (NaN)."""
+    return "–" if p is None or math.isnan(p) else f"{p:.{digits}g}"
 
 
 def report_html(analysis: Analysis, plot_name: str) -> str:
     """A self-contained HTML report (the PNG sits beside it)."""
     e = html.escape
     stat_rows = "".join(
-        f"<tr><td>{e(s.condition)}</td><td>{s.n}</td><td>{_fmt(s.mean)}</td>"
-        f"<td>[{_fmt(s.ci95_low)}, {_fmt(s.ci95_high)}]</td><td>{_fmt(s.median)}</td>"
-        f"<td>{_fmt(s.std)}</td></tr>"
+        f"<tr><td>{e(s.condition)}</td><td>{s.n}</td><td>{fmt_num(s.mean)}</td>"
+        f"<td>[{fmt_num(s.ci95_low)}, {fmt_num(s.ci95_high)}]</td><td>{s.n_listeners}</td>"
+        f"<td>[{fmt_num(s.ci95_listeners_low)}, {fmt_num(s.ci95_listeners_high)}]</td><td>{fmt_num(s.median)}</td>"
+        f"<td>{fmt_num(s.std)}</td></tr>"
         for s in analysis.stats
     )
     test_rows = "".join(
-        f"<tr><td>{e(t.a)} vs {e(t.b)}</td><td>{t.n}</td><td>{_fmt(t.mean_diff)}</td>"
-        f"<td>{_fmt(t.statistic)}</td>"
-        f"<td>{t.p:.4g}</td><td>{t.p_holm:.4g}</td><td>{'yes' if t.significant else 'no'}</td></tr>"
+        f"<tr><td>{e(t.a)} vs {e(t.b)}</td><td>{t.n}</td><td>{fmt_num(t.mean_diff)}</td>"
+        f"<td>{fmt_num(t.statistic)}</td>"
+        f"<td>{fmt_p(t.p)}</td><td>{fmt_p(t.p_holm)}</td><td>{'yes' if t.significant else 'no'}</td></tr>"
         for t in analysis.tests
     )
     item_rows = "".join(
-        f"<tr><td>{e(i.trial)}</td><td>{e(i.condition)}</td><td>{i.n}</td><td>{_fmt(i.mean)}</td>"
-        f"<td>[{_fmt(i.ci95_low)}, {_fmt(i.ci95_high)}]</td></tr>"
+        f"<tr><td>{e(i.trial)}</td><td>{e(i.condition)}</td><td>{i.n}</td><td>{fmt_num(i.mean)}</td>"
+        f"<td>[{fmt_num(i.ci95_low)}, {fmt_num(i.ci95_high)}]</td></tr>"
         for i in analysis.items
     )
     fried = "".join(
         f"<tr><td>{e(label)}</td><td>{e(', '.join(f.conditions))}</td><td>{f.n_listeners}</td>"
-        f"<td>{_fmt(f.statistic, 2)}</td><td>{f.p:.4g}</td><td>{'yes' if f.significant else 'no'}</td></tr>"
+        f"<td>{fmt_num(f.statistic, 2)}</td><td>{f.p:.4g}</td><td>{'yes' if f.significant else 'no'}</td></tr>"
         for label, f in (("all conditions", analysis.friedman), ("systems", analysis.friedman_systems))
         if f is not None
     ) or "<tr><td colspan='6'>not computable (needs 3 conditions and 2 listeners)</td></tr>"
@@ -368,9 +467,11 @@ th{{background:#f4f6fb}}img{{max-width:100%}}</style></head><body>
 <p>{analysis.n_ratings_used} ratings from {len(analysis.screening) - len(analysis.excluded)} listeners kept;
 {len(analysis.excluded)} excluded by ITU-R BS.1534-3 post-screening.</p>
 <img src="{e(plot_name)}" alt="ratings per condition">
-<h2>Per condition</h2><table><tr><th>condition</th><th>n</th><th>mean</th><th>95 % CI (t)</th>
-<th>median</th><th>std</th></tr>
+<h2>Per condition</h2><table><tr><th>condition</th><th>n</th><th>mean</th><th>95 % CI (t, ratings pooled)</th>
+<th>listeners</th><th>95 % CI (t, over listeners' means)</th><th>median</th><th>std</th></tr>
 {stat_rows}</table>
+<p>The first interval treats every rating as independent; the second takes each listener's mean rating
+of the condition as one observation (n = listeners), so one listener's repeated ratings count once.</p>
 <h2>Friedman test (listeners' per-condition means, α = {analysis.alpha:g})</h2>
 <table><tr><th>across</th><th>conditions</th><th>listeners</th><th>χ²</th><th>p</th><th>significant</th></tr>
 {fried}</table>

@@ -6,6 +6,8 @@ Pure functions over float32 arrays; file I/O goes through :mod:`anim400k.media`.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,11 +20,67 @@ DEFAULT_LUFS = -23.0
 PEAK_CEILING = 0.98
 
 
-def load_mono(path: str | Path, sr: int) -> np.ndarray:
-    """Decode ``path`` to mono float32 at ``sr`` Hz (any format PyAV reads)."""
-    from ..media import decode_audio
+#: a mean downmix this far (dB) below the summed power of its weighted channels has cancelled (:func:`downmix`)
+CANCELLED_DB = 10.0
 
-    return np.asarray(decode_audio(path, 0, sr=sr, mono=True), dtype=np.float32)
+
+def downmix(samples: np.ndarray, names: Sequence[str]) -> np.ndarray:
+    """Mono float32 of ``(channels, n)`` ``samples`` that cannot cancel a real signal.
+
+    The mean downmix (:func:`anim400k.media.audio.downmix_weights`: ``(L + R) / 2``, LFE left out), unless
+    its power is more than :data:`CANCELLED_DB` below what it would be were the channels unrelated (the sum of
+    each channel's power times its weight squared): then channels in opposite phase cancelled (``L = x,
+    R = -x`` sums to nothing) and the loudest channel (largest mean square, LFE left out) is used instead.
+    A channel alone (one-sided stereo, speech only in a 5.1 centre) does not count as cancelled.
+    """
+    from ..media.audio import downmix_weights
+
+    x = np.asarray(samples, dtype=np.float32)
+    if x.shape[0] == 1:
+        return np.ascontiguousarray(x[0])
+    w = downmix_weights(list(names)).astype(np.float64)
+    mono = (w.astype(np.float32) @ x).astype(np.float32)
+    power = np.mean(np.square(x, dtype=np.float64), axis=1) if x.shape[1] else np.zeros(x.shape[0])
+    unrelated = float(np.sum(w**2 * power))
+    if unrelated > 0 and float(np.mean(np.square(mono, dtype=np.float64))) < unrelated * 10 ** (-CANCELLED_DB / 10):
+        return np.ascontiguousarray(x[int(np.argmax(np.where(w > 0, power, -1.0)))])
+    return mono
+
+
+@dataclass(frozen=True)
+class DecodedAudio:
+    """A file's audio stream as decoded, every channel kept: ``(channels, n)`` float32 and FFmpeg's channel names."""
+
+    samples: np.ndarray
+    names: tuple[str, ...]
+
+    @property
+    def loudness_weights(self) -> list[float]:
+        """BS.1770 weight of each channel (L/R/C 1.0, surrounds 1.41, LFE 0) for :func:`anim400k.signal.loudness`."""
+        from ..media.audio import loudness_weights
+
+        return loudness_weights(self.names)
+
+    def mono(self) -> np.ndarray:
+        """The :func:`downmix` of the channels."""
+        return downmix(self.samples, self.names)
+
+
+def load_channels(path: str | Path, sr: int) -> DecodedAudio:
+    """Decode the first audio stream of ``path`` at ``sr`` Hz with every channel (any format PyAV reads)."""
+    from ..media import decode_audio, probe
+    from ..media.audio import decoded_channel_names
+    from ..media.probe import select_audio_stream
+
+    x = np.asarray(decode_audio(path, 0, sr=sr, mono=False), dtype=np.float32)
+    names = decoded_channel_names(select_audio_stream(probe(path), 0), x.shape[0])
+    return DecodedAudio(x, tuple(names))
+
+
+def load_mono(path: str | Path, sr: int) -> np.ndarray:
+    """Decode ``path`` to mono float32 at ``sr`` Hz (any format PyAV reads): the :func:`downmix` of its channels,
+    so channels in opposite phase never cancel to silence."""
+    return load_channels(path, sr).mono()
 
 
 def save_wav(path: str | Path, samples: np.ndarray, sr: int) -> Path:

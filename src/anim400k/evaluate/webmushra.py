@@ -22,7 +22,7 @@ import yaml
 
 from ..errors import InputError
 from ..fsutil import write_text_atomic
-from .mushra_config import MushraTest
+from .mushra_config import MushraTest, is_training_trial
 
 CSV_COLUMNS = (
     "session_test_id",
@@ -33,7 +33,8 @@ CSV_COLUMNS = (
     "rating_time",
     "rating_comment",
 )
-_LISTENER_COLUMNS = ("listener", "session_uuid", "session_id", "email", "participant", "name")
+#: columns that identify a participant, first present wins (else ``session_test_id``)
+LISTENER_COLUMNS = ("listener", "session_uuid", "session_id", "email", "participant", "name")
 
 
 @dataclass
@@ -216,8 +217,13 @@ def ratings_csv(rows: Iterable[RatingRow]) -> str:
 def read_ratings_csv(path: str | Path) -> list[RatingRow]:
     """Read a webMUSHRA ``mushra.csv`` (ours or webMUSHRA's own).
 
-    The listener is the first of ``listener``/``session_uuid``/``email``/... present; without
-    any, rows are attributed to one listener per ``session_test_id``.
+    The listener is the first of :data:`LISTENER_COLUMNS` present (``listener``, ``session_uuid``,
+    ``email``...); without any, the listener is ``session_test_id``, which webMUSHRA sets to the
+    test's ``testId``: the same for every participant. Every statistic needs one rating per
+    (listener, trial, stimulus), so a repeated one outside training pages is :class:`InputError`
+    naming both lines (and, without a participant column, that one is needed): such a CSV is
+    refused, never read as one listener. A score that is not a number, or outside MUSHRA's 0-100
+    scale, is :class:`InputError` naming the line.
     """
     path = Path(path)
     try:
@@ -234,18 +240,34 @@ def read_ratings_csv(path: str | Path) -> list[RatingRow]:
         raise InputError(f"not a CSV file ({exc})", path) from exc
 
 
+#: MUSHRA's rating scale (ITU-R BS.1534-3): a score outside it is refused
+MIN_SCORE, MAX_SCORE = 0, 100
+
+
+def _score(value: str | None, line: int, path: Path) -> int:
+    """``value`` as an integer score on MUSHRA's 0-100 scale; else :class:`InputError` naming ``line``."""
+    try:
+        x = float(value)  # type: ignore[arg-type]
+        score = int(round(x))
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise InputError(f"line {line}: rating_score {value!r} is not a number", path) from exc
+    if not MIN_SCORE <= x <= MAX_SCORE:
+        raise InputError(
+            f"line {line}: rating_score {value!r} is outside MUSHRA's {MIN_SCORE}-{MAX_SCORE} scale", path
+        )
+    return score
+
+
 def _ratings_rows(reader: csv.DictReader, path: Path) -> list[RatingRow]:
     cols = reader.fieldnames or []
     for need in ("trial_id", "rating_stimulus", "rating_score"):
         if need not in cols:
             raise InputError(f"not a webMUSHRA MUSHRA CSV (no column {need!r})", path)
-    who = next((c for c in _LISTENER_COLUMNS if c in cols), "session_test_id")
+    who = next((c for c in LISTENER_COLUMNS if c in cols), "session_test_id")
     rows = []
+    first_line: dict[tuple[str, str, str], int] = {}
     for n, r in enumerate(reader, start=2):
-        try:
-            score = int(round(float(r["rating_score"])))
-        except (TypeError, ValueError, OverflowError) as exc:
-            raise InputError(f"line {n}: rating_score {r['rating_score']!r} is not a number", path) from exc
+        score = _score(r["rating_score"], n, path)
         try:
             time_ms = int(float(r.get("rating_time") or 0))
         except (TypeError, ValueError, OverflowError) as exc:
@@ -261,4 +283,22 @@ def _ratings_rows(reader: csv.DictReader, path: Path) -> list[RatingRow]:
                 r.get("rating_comment", "") or "",
             )
         )
+        _check_once(rows[-1], n, first_line, who, path)
     return rows
+
+
+def _check_once(row: RatingRow, line: int, first_line: dict[tuple[str, str, str], int], who: str,
+                path: Path) -> None:
+    """Refuse a (listener, trial, stimulus) of a rated page seen before (``first_line``: where each was)."""
+    if is_training_trial(row.trial_id):  # training pages are dropped, a repeated training page is harmless
+        return
+    key = (row.listener, row.trial_id, row.rating_stimulus)
+    if key not in first_line:
+        first_line[key] = line
+        return
+    again = (f"line {line}: listener {row.listener!r} rated {row.rating_stimulus!r} of trial "
+             f"{row.trial_id!r} again (first on line {first_line[key]})")
+    if who == "session_test_id":
+        raise InputError(f"{again}: with no participant column (e.g. session_uuid) everyone is listener "
+                         "session_test_id; add a session_uuid column with one id per participant", path)
+    raise InputError(f"{again} in column {who!r}: remove the repeated rows (a session written twice?)", path)

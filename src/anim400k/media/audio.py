@@ -71,6 +71,15 @@ def channel_names(stream: StreamInfo) -> list[str]:
     return [c.name for c in av.AudioLayout(int(stream.channels or 1)).channels]
 
 
+def decoded_channel_names(stream: StreamInfo, n_channels: int) -> list[str]:
+    """FFmpeg's names of the ``n_channels`` channels decoded from ``stream``: :func:`channel_names`, or the
+    default layout of that many channels where the decoder's count differs from the header's."""
+    import av
+
+    names = channel_names(stream)
+    return names if len(names) == n_channels else [c.name for c in av.AudioLayout(n_channels).channels]
+
+
 def loudness_weights(channel_names: Sequence[str]) -> list[float]:
     """BS.1770 channel weights for :func:`anim400k.signal.loudness`: 1.0 for front channels (L, R, C),
     1.41 for the surrounds (side, or back when the layout has no side pair, as 5.1(back)), 0 for LFE."""
@@ -363,4 +372,5 @@ def cut_audio_clips(
                       "audio-clip")
 
 
-__all__ = ["channel_names", "cut_audio_clips", "decode_audio", "loudness_weights", "parse_bitrate", "write_audio"]
+__all__ = ["channel_names", "cut_audio_clips", "decode_audio", "decoded_channel_names", "loudness_weights",
+           "parse_bitrate", "write_audio"]

@@ -13,7 +13,7 @@ Everything that reads or writes a release goes through this package.
 
 from __future__ import annotations
 
-from .codec import clip_from_release, clip_to_release_dict, timestamp_seconds
+from .codec import clip_from_release, clip_to_release_dict, timestamp_millis, timestamp_seconds
 from .reader import Dataset, load
 from .records import Character, EpisodeRecord, Rating, Show
 from .schema import (
@@ -44,6 +44,6 @@ __all__ = [
     "CHARACTER_FIELDS", "CLIP_EXTRA_FIELDS", "CLIP_FIELDS", "EPISODE_FIELDS", "RATING_FIELDS", "SHOW_FIELDS",
     "SUBTITLE_FIELDS", "BadItems", "Character", "Dataset", "EpisodeRecord", "Problem", "Rating", "Show",
     "build_record_problems", "check_or_raise", "clip_from_release", "clip_to_release_dict", "expected",
-    "iter_problems", "load", "parse_avg_duration", "require_valid", "timestamp_seconds", "type_ok",
+    "iter_problems", "load", "parse_avg_duration", "require_valid", "timestamp_millis", "timestamp_seconds", "type_ok",
     "validate_release", "validate_show", "write_annotations",
 ]

@@ -102,6 +102,31 @@ def timestamp_seconds(value: Any) -> float:
     return int(h) * 3600 + int(mi) * 60 + int(sec) + (int(frac) / 10 ** len(frac) if frac else 0.0)
 
 
+def timestamp_millis(value: Any) -> int | None:
+    """Whole milliseconds of a release timestamp (the forms :func:`timestamp_seconds` reads); None if it is not one.
+
+    Exact where float seconds are not: ``00:00:15.431`` minus ``00:00:12.931`` is 2500 ms, while the
+    difference of the seconds is 2.4999999999999982. A fraction of more than three digits (``0:00:01.0265``)
+    is rounded to the nearest millisecond, half up.
+    """
+    if value.__class__ is str and len(value) == 12 and value[8] == ".":
+        ms = _MILLIS.get(value[9:])
+        if ms is not None:
+            hms = _HMS.get(value[:8])
+            if hms is None:
+                hms = _hms(value[:8])
+            return None if hms is None else hms * 1000 + ms
+    if value.__class__ is not str:
+        return None
+    m = _LENIENT_RE.fullmatch(value.strip())
+    if m is None:
+        return None
+    h, mi, sec, frac = m.groups()
+    scale = 10 ** len(frac) if frac else 1
+    millis = (int(frac) * 2000 + scale) // (2 * scale) if frac else 0
+    return (int(h) * 3600 + int(mi) * 60 + int(sec)) * 1000 + millis
+
+
 def clip_from_release(show_key: str, episode: str, index: int, d: dict[str, Any]) -> model.Clip:
     """The :class:`model.Clip` of a FORMAT.md clip object, located at ``show_key/episode/index``.
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from collections import Counter, deque
 from collections.abc import Iterable
@@ -12,13 +11,16 @@ from typing import Any
 
 import numpy as np
 
-from ..release import Dataset, Show, timestamp_seconds
+from ..release import Dataset, Show, timestamp_millis
 from .textcount import count_texts, count_words_en
 
 #: Histogram bins for clip durations, in seconds (last bin catches longer clips).
 DURATION_BIN_WIDTH = 0.5
 DURATION_MAX = 30.0
-_N_BINS = int(DURATION_MAX / DURATION_BIN_WIDTH) + 1
+#: the bin width in whole milliseconds: durations are binned with integer arithmetic on the
+#: timestamps' milliseconds (a 2.500 s clip is in the 2.5 s bin, whatever float seconds would say)
+_BIN_MS = round(DURATION_BIN_WIDTH * 1000)
+_N_BINS = round(DURATION_MAX * 1000) // _BIN_MS + 1
 
 #: Annotations files at least this large are counted with worker processes (``jobs=None``).
 PARALLEL_MIN_BYTES = 8_000_000
@@ -41,9 +43,6 @@ class _Lang:
     clips: int = 0  # clips with text in this language (the others have no transcript: left out per clip)
 
 
-_INF = math.inf
-
-
 @dataclass
 class StatsAccumulator:
     """Running statistics: feed raw shows with :meth:`add_raw_show` and read :meth:`result`.
@@ -54,7 +53,8 @@ class StatsAccumulator:
     """
 
     clips: int = 0
-    seconds: float = 0.0
+    #: summed clip durations in whole milliseconds (exact: timestamps are whole milliseconds)
+    millis: int = 0
     single: int = 0
     multi: int = 0
     shows: int = 0
@@ -79,7 +79,8 @@ class StatsAccumulator:
 
         Non-object shows are ignored. Clip fields are read as :func:`anim400k.release.clip_from_release` reads
         them: wrong-typed texts count as empty, bad timestamps leave the clip out of hours
-        and histogram (but not out of the clip count).
+        and histogram (but not out of the clip count). Durations are integer milliseconds
+        (:func:`anim400k.release.timestamp_millis`): sums and bins are exact.
         """
         jp_texts: list[str] = []
         en_texts: list[str] = []
@@ -117,9 +118,9 @@ class StatsAccumulator:
 
     def _add_clips(self, clips: list[Any], jp_texts: list[str], en_texts: list[str]) -> None:
         # hot loop (one pass per clip): locals only, no per-clip objects
-        ts, hist, last, width = timestamp_seconds, self.duration_hist, _N_BINS - 1, DURATION_BIN_WIDTH
+        ts, hist, last, width = timestamp_millis, self.duration_hist, _N_BINS - 1, _BIN_MS
         n = single = multi = 0
-        seconds = self.seconds
+        millis = self.millis
         add_jp, add_en = jp_texts.append, en_texts.append
         jp_before, en_before = len(jp_texts), len(en_texts)
         for c in clips:
@@ -127,10 +128,11 @@ class StatsAccumulator:
                 continue
             n += 1
             get = c.get
-            d = ts(get("jp_end_time")) - ts(get("jp_start_time"))
-            if 0.0 <= d < _INF:  # finite, not negative (NaN compares false)
-                seconds += d
-                b = int(d / width)
+            end, start = ts(get("jp_end_time")), ts(get("jp_start_time"))
+            if end is not None and start is not None and end >= start:  # a bad timestamp is None
+                d = end - start
+                millis += d
+                b = d // width
                 hist[b if b < last else last] += 1
             ms = get("multi_speaker")
             if ms is True:
@@ -154,7 +156,7 @@ class StatsAccumulator:
         self.clips += n
         self.single += single
         self.multi += multi
-        self.seconds = seconds
+        self.millis = millis
 
     def add_text_counts(self, counts: tuple[int, int, int, int]) -> None:
         """Add the result of :func:`count_texts` for texts returned by :meth:`add_raw_show`."""
@@ -186,7 +188,7 @@ class StatsAccumulator:
             }
         edges = [i * DURATION_BIN_WIDTH for i in range(len(self.duration_hist))]
         return {
-            "hours": self.seconds / 3600.0,
+            "hours": self.millis / 3_600_000,
             "clips": self.clips,
             "shows": self.shows,
             "episodes": self.episodes,
