@@ -67,9 +67,12 @@ def test_release_follows_the_format(built: tuple[Path, object]) -> None:
         assert list(ep) == list(EPISODE_FIELDS) and ep["url"] is None and ep["ratings"] == {}
     assert validate_release(out) == []
     assert not (out / ".anim400k.lock").exists()  # removed when the build ended
-    # the build's hours are JP time, as `anim400k stats` counts them
+    # the build's hours are JP time, as `anim400k stats` counts them: the same whole milliseconds, exactly
+    from anim400k.stats import compute_stats
+
     jp_seconds = sum(c.jp_duration for c in load(out).clips())
     assert report.hours == pytest.approx(jp_seconds / 3600.0, rel=0, abs=1e-9)
+    assert report.hours == compute_stats(out)["hours"]
     for c in clips:
         for field in ("jp_clip", "en_clip", "jp_text", "en_text", "jp_start_time", "jp_end_time", "en_start_time",
                       "en_end_time", "speakers", "en_subtitles", "multi_speaker", "mixing_ratio", "backing_clip",

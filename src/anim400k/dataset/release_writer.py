@@ -34,6 +34,7 @@ def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path,
     is ``1 + drift`` times its JP length.
     """
     from ..release import clip_to_release_dict, write_annotations
+    from ..release.codec import timestamp_millis
     from ..release.metadata import load_show_metadata
 
     by_show: dict[str, list[EpisodeContext]] = {}
@@ -43,7 +44,7 @@ def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path,
             raise AnimError(f"episode {ctx.ref.key} finished but its {' and '.join(missing)} is missing "
                             f"from {ctx.work_dir}: run the same command again to redo it")
         by_show.setdefault(ctx.ref.show_key, []).append(ctx)
-    stats = {"clips": 0, "seconds": 0.0, "unmatched_jp_segments": 0}
+    stats = {"clips": 0, "millis": 0, "unmatched_jp_segments": 0}
     warnings: list[str] = []
 
     def episodes_of(show_key: str, eps_meta: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], Iterator[dict]]]:
@@ -65,8 +66,11 @@ def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path,
                 for d in data["clips"]:
                     c = Clip.from_dict(d)
                     stats["clips"] += 1
-                    stats["seconds"] += c.jp_duration
-                    yield clip_to_release_dict(c)
+                    out = clip_to_release_dict(c)
+                    # whole milliseconds of the written timestamps, as ``stats`` sums them: the same hours
+                    end, start = timestamp_millis(out["jp_end_time"]), timestamp_millis(out["jp_start_time"])
+                    stats["millis"] += (end or 0) - (start or 0)
+                    yield out
 
             yield ctx.ref.episode, ep_meta, clips()
 
@@ -99,7 +103,7 @@ def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path,
                 dest.unlink(missing_ok=True)  # an earlier build's archive of clips no longer in the release
     else:
         _remove_outdated_archives(contexts, out)
-    return {"clips": stats["clips"], "hours": stats["seconds"] / 3600.0,
+    return {"clips": stats["clips"], "hours": stats["millis"] / 3_600_000.0,
             "unmatched_jp_segments": stats["unmatched_jp_segments"], "warnings": warnings}
 
 
