@@ -23,6 +23,7 @@ from ..model import Clip
 from .context import EpisodeContext
 from .manifest import Manifest
 from .options import BuildOptions
+from .stages import stage_notes
 
 
 def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path, options: BuildOptions
@@ -57,6 +58,7 @@ def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path,
             sep = ctx.read_json("separate.json") if ctx.artifact("separate.json").exists() else {}
             if sep.get("note"):
                 warnings.append(f"{ctx.ref.key}: {sep['note']}")
+            warnings.extend(f"{ctx.ref.key}: {w}" for w in stage_notes(ctx))
             ep_meta = dict(eps_meta.get(ctx.ref.episode, {}))
             ep_meta.setdefault("jp_video_id", make_id(show_key, ctx.ref.episode, "jp_video"))
             ep_meta.setdefault("en_video_id", make_id(show_key, ctx.ref.episode, "en_video"))
