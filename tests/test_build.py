@@ -416,3 +416,29 @@ def test_corrupt_catalog_is_one_line_and_exit_2(short_manifest: Path, tmp_path: 
     assert "Traceback" not in result.stdout + result.stderr
     line = [ln for ln in (result.stdout + result.stderr).splitlines() if "catalog.sqlite" in ln]
     assert len(line) == 1 and "move it away" in line[0], result.stdout + result.stderr
+
+
+def test_a_truth_naming_missing_stems_is_a_warning_and_the_episode_is_kept(built: tuple[Path, object],
+                                                                             short_episodes: list,
+                                                                             tmp_path: Path) -> None:
+    """The ground truth is for the report's scores: a stem it names that is missing is one warning naming the
+    file (in the build report), that score is left out, and the built episode stays in the release."""
+    src, _ = built
+    out = tmp_path / "copy"
+    shutil.copytree(src, out)
+    truth = tmp_path / "truth" / "truth.json"  # without the stem files it names beside it
+    truth.parent.mkdir()
+    shutil.copy(short_episodes[0].truth, truth)
+    eps = [{"episode": str(i + 1), "media": str(e.media), "subtitles": str(e.subtitles),
+            "truth": str(truth if i == 0 else e.truth)} for i, e in enumerate(short_episodes)]
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(yaml.safe_dump({"shows": [{"key": "test_show", "episodes": eps}]}))
+    report = build_dataset(manifest, out, OPTS)
+    assert not report.failed, report.failed
+    assert _ran(report) == {"1": {"score"}, "2": set()}
+    assert (f"test_show/1: backing SDR not scored: {truth.parent / 'backing.wav'}: backing stem not found "
+            f"(ground truth {truth})") in report.warnings
+    scores = report.scores["episodes"]
+    assert "separation" not in scores["test_show/1"] and "diarization" in scores["test_show/1"]
+    assert "separation" in scores["test_show/2"]
+    assert sorted(json.loads((out / ANNOTATIONS_FILE).read_text())["test_show"]["episodes"]) == ["1", "2"]

@@ -1,7 +1,11 @@
-"""The build's probe stage: which audio stream each language gets (several tagged with it, or none)."""
+"""The build's probe stage: which audio stream each language gets (several tagged with it, or none),
+and the inputs it checks before the costly stages (a subtitle stream, the ground truth file)."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -9,6 +13,7 @@ import av
 import numpy as np
 import pytest
 import soundfile as sf
+import yaml
 
 from anim400k.dataset.context import EpisodeContext
 from anim400k.dataset.options import BuildOptions
@@ -19,8 +24,9 @@ from anim400k.model import EpisodeRef
 SR = 16000
 
 
-def audio_mkv(path: Path, streams: list[tuple[str | None, str | None]]) -> Path:
+def audio_mkv(path: Path, streams: list[tuple[str | None, str | None]], srt: Path | None = None) -> Path:
     """An audio-only MKV with one second of a tone per ``(language, title)`` stream (None: not set)."""
+    from anim400k.synth.writer import copy_subtitles
 
     with av.open(str(path), "w") as out:
         outs = []
@@ -31,6 +37,8 @@ def audio_mkv(path: Path, streams: list[tuple[str | None, str | None]]) -> Path:
             if title:
                 st.metadata["title"] = title
             outs.append(st)
+        if srt is not None:
+            copy_subtitles(out, srt)
         for k, st in enumerate(outs):
             t = np.arange(SR) / SR
             pcm = (0.2 * np.sin(2 * np.pi * (300 + 100 * k) * t) * 32767).astype(np.int16).reshape(1, -1)
@@ -49,7 +57,9 @@ def wav(path: Path) -> Path:
 
 def context(tmp_path: Path, media: Path, en_media: Path | None = None, **fields: object) -> EpisodeContext:
     """The context of episode s/1 over ``media`` (and ``en_media``), with ``fields`` of its manifest entry."""
-    ref = EpisodeRef("s", "1", str(media), str(en_media or media), **fields)  # type: ignore[arg-type]
+    truth = fields.pop("truth", None)
+    ref = EpisodeRef("s", "1", str(media), str(en_media or media), metadata={"truth": truth} if truth else {},
+                     **fields)  # type: ignore[arg-type]
     return EpisodeContext(ref=ref, work_dir=str(tmp_path / "work"), release_dir=str(tmp_path),
                           options=BuildOptions(progress=False))
 
@@ -134,3 +144,50 @@ def test_one_untagged_stream_is_not_both_languages(tmp_path: Path) -> None:
                                  "(audio streams: 0: und): give jp_stream: N and en_stream: N")
     probe = probed(context(tmp_path, media, jp_stream=0, en_stream=0))  # indexes are obeyed
     assert probe["ja"]["audio_index"] == probe["en"]["audio_index"] == 0
+
+
+# ---------------------------------------------------------------- inputs checked before the costly stages
+
+
+def test_a_subtitle_stream_the_file_lacks_fails_in_probe(tmp_path: Path) -> None:
+    media = audio_mkv(tmp_path / "nosubs.mkv", [("jpn", None), ("eng", None)])
+    with pytest.raises(InputError, match="has no subtitle stream"):
+        stage_probe(context(tmp_path, media, subtitle_stream="eng"))
+    srt = tmp_path / "s.srt"
+    srt.write_text("1\n00:00:00,100 --> 00:00:00,900\nHello.\n", encoding="utf-8")
+    media = audio_mkv(tmp_path / "subs.mkv", [("jpn", None), ("eng", None)], srt=srt)
+    with pytest.raises(InputError) as err:
+        stage_probe(context(tmp_path, media, subtitle_stream="fre"))
+    assert err.value.message == f"{media}: no subtitle stream in language 'fre' (streams: eng)"
+    with pytest.raises(InputError, match="subtitle stream 1 does not exist"):
+        stage_probe(context(tmp_path, media, subtitle_stream=1))
+    assert probed(context(tmp_path, media, subtitle_stream="eng"))["en"]["audio_index"] == 1
+
+
+def test_a_missing_truth_file_fails_in_probe(tmp_path: Path) -> None:
+    media = audio_mkv(tmp_path / "m.mkv", [("jpn", None), ("eng", None)])
+    with pytest.raises(InputError) as err:
+        stage_probe(context(tmp_path, media, truth=str(tmp_path / "nothere.json")))
+    assert err.value.message == f"{tmp_path / 'nothere.json'}: truth file not found"
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}", encoding="utf-8")
+    with pytest.raises(InputError, match="not a synthetic-episode truth file"):
+        stage_probe(context(tmp_path, media, truth=str(bad)))
+
+
+def test_bad_subtitle_stream_and_truth_fail_before_the_costly_stages(tmp_path: Path) -> None:
+    """From the CLI: one line per episode, exit 2, and no stage after probe ran."""
+    media = audio_mkv(tmp_path / "nosubs.mkv", [("jpn", None), ("eng", None)])
+    eps = [{"episode": 1, "media": str(media), "subtitle_stream": "eng"},
+           {"episode": 2, "media": str(media), "truth": str(tmp_path / "nothere.json")}]
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(yaml.safe_dump({"shows": [{"key": "s", "episodes": eps}]}))
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, "-m", "anim400k", "build", str(manifest), "--out", str(out),
+                             "--no-progress"], capture_output=True, text=True)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"failed s/1 in stage probe: {media}: has no subtitle stream" in result.stdout
+    assert f"failed s/2 in stage probe: {tmp_path / 'nothere.json'}: truth file not found" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    report = json.loads((out / "build_report.json").read_text())
+    assert [e["stage_seconds"] for e in report["episodes"]] == [{}, {}]

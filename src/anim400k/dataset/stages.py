@@ -60,7 +60,8 @@ class Stage:
 
 # ---------------------------------------------------------------- stages
 def stage_probe(ctx: EpisodeContext) -> str:
-    """Check that the media exist, decode, and hold the requested language streams.
+    """Check that the media exist, decode, and hold the requested language streams; check the subtitles
+    and the ground truth given, so that a bad input fails before the costly stages.
 
     Each language's stream is picked by :func:`anim400k.media.probe.select_source_stream` (as ``dub``
     picks its source); a note on the choice (several streams tagged with the language, or none) is
@@ -78,7 +79,13 @@ def stage_probe(ctx: EpisodeContext) -> str:
         if lang == JP:
             out["has_video"] = bool(info.video_streams)
     _check_distinct_streams(ref, chosen)
-    _check_subtitle_file(ctx)  # fail early, before the costly stages (the subtitles stage checks again)
+    # fail early, before the costly stages (the subtitles and score stages check again)
+    _check_subtitle_file(ctx)
+    if ref.subtitles is None and ref.subtitle_stream is not None:
+        from ..formats.subtitles import check_subtitle_stream
+
+        check_subtitle_stream(local_input(ref.jp_media), ref.subtitle_stream)
+    check_truth_file(ctx)
     dest = ctx.artifact("probe.json")
     write_json_atomic(dest, out)
     return str(dest)
@@ -128,13 +135,24 @@ def _check_distinct_streams(ref: EpisodeRef, chosen: dict[str, tuple[MediaInfo, 
 
 
 def stage_notes(ctx: EpisodeContext) -> list[str]:
-    """The episode's warnings that its stages kept in their artifacts: how the probe stage chose an audio
-    stream (several tagged with the language, or none)."""
+    """The episode's warnings that its probe and score stages kept in their artifacts: how an audio stream
+    was chosen (several tagged with the language, or none) and scores that could not be computed."""
     notes: list[str] = []
     if ctx.artifact("probe.json").is_file():
         probe = ctx.read_json("probe.json")
         notes += [str(probe[lang]["note"]) for lang in (JP, EN) if probe.get(lang, {}).get("note")]
+    if STAGE_BY_NAME["score"].enabled(ctx) and ctx.artifact("score.json").is_file():  # not an earlier build's
+        notes += [str(w) for w in ctx.read_json("score.json").get("warnings") or []]
     return notes
+
+
+def check_truth_file(ctx: EpisodeContext) -> None:
+    """Raise :class:`InputError` (one line naming it) when the episode's ground truth file cannot be read."""
+    truth = ctx.ref.metadata.get("truth")
+    if truth:
+        from ..synth import load_truth
+
+        load_truth(local_input(str(truth)))
 
 
 def _check_subtitle_file(ctx: EpisodeContext) -> None:
