@@ -442,3 +442,33 @@ def test_a_truth_naming_missing_stems_is_a_warning_and_the_episode_is_kept(built
     assert "separation" not in scores["test_show/1"] and "diarization" in scores["test_show/1"]
     assert "separation" in scores["test_show/2"]
     assert sorted(json.loads((out / ANNOTATIONS_FILE).read_text())["test_show"]["episodes"]) == ["1", "2"]
+
+
+def test_en_times_stay_inside_a_shorter_en_medium(built: tuple[Path, object], short_episodes: list,
+                                                   tmp_path: Path) -> None:
+    """A clip's EN times take in its JP segments mapped onto the EN timeline: with an EN medium shorter than
+    the JP one they are clipped to it (or the clip dropped), and media lengths that disagree are reported."""
+    from anim400k.dataset.context import EpisodeContext
+    from anim400k.dataset.episode_clips import make_episode_clips
+    from anim400k.dataset.release_writer import clips_warnings
+    from anim400k.model import EpisodeRef
+
+    src, _ = built
+    work = tmp_path / "work"
+    shutil.copytree(src / "work" / "test_show" / "1", work)
+    ep = short_episodes[0]
+    ctx = EpisodeContext(ref=EpisodeRef("test_show", "1", str(ep.media), str(ep.media)), work_dir=str(work),
+                         release_dir=str(tmp_path), options=OPTS)
+    before = ctx.clips()
+    probe = ctx.read_json("probe.json")
+
+    end = round((before[-1].en_start + before[-1].en_end) / 2, 3)  # the EN medium ends inside the last clip
+    probe["en"]["duration"] = end
+    (work / "probe.json").write_text(json.dumps(probe))
+    data = make_episode_clips(ctx)
+    clips = data["clips"]
+    assert len(clips) == len(before) and clips[-1]["en_end"] == end < before[-1].en_end
+    assert all(0 <= c["en_start"] < c["en_end"] <= end for c in clips)
+    assert data["clips_past_en_medium"] == {"dropped": 0, "clipped": 1}
+    assert clips[-1]["en_clip"] != before[-1].en_clip  # the EN clip ID is made from the clipped times
+    assert "1 clip(s) reaching outside the EN medium were clipped to it" in " ".join(clips_warnings(data))

@@ -123,11 +123,31 @@ def clips_warnings(data: dict[str, Any]) -> list[str]:
     if outside:
         out.append(f"{outside} clip(s) outside the JP medium were dropped (EN speech where the JP medium "
                    "has no content)")
+    out += _en_medium_warnings(data)
     names = {"en": "EN", "ja": "JP"}
     for lang, share in (data.get("transcript_coverage") or {}).items():
         if share is not None and share < MIN_TRANSCRIPT_COVERAGE:
             out.append(f"the given {names.get(lang, lang)} transcript covers only {share:.0%} of the speech "
                        "the diarization finds (a partial transcript, shifted times, or another episode's?)")
+    return out
+
+
+def _en_medium_warnings(data: dict[str, Any]) -> list[str]:
+    """clips.json's clips clipped at or dropped past the EN medium's end, and media lengths that disagree."""
+    out: list[str] = []
+    past = data.get("clips_past_en_medium") or {}
+    dropped, clipped = int(past.get("dropped", 0)), int(past.get("clipped", 0))
+    if clipped:
+        out.append(f"{clipped} clip(s) reaching outside the EN medium were clipped to it (en_start/en_end)")
+    if dropped:
+        out.append(f"{dropped} clip(s) outside the EN medium were dropped (JP speech where the EN medium "
+                   "has no content)")
+    lengths = data.get("media_length_mismatch")
+    if lengths:
+        out.append(f"the EN medium is {lengths['en']:.2f} s long and the JP one {lengths['jp']:.2f} s: after the "
+                   f"sync the EN medium ends {abs(lengths['difference']):.2f} s "
+                   f"{'after' if lengths['difference'] > 0 else 'before'} the JP one (a truncated file or "
+                   "another cut?)")
     return out
 
 
