@@ -419,3 +419,59 @@ def test_corrupt_catalog_is_one_line_and_exit_2(short_manifest: Path, tmp_path: 
     assert "Traceback" not in result.stdout + result.stderr
     line = [ln for ln in (result.stdout + result.stderr).splitlines() if "catalog.sqlite" in ln]
     assert len(line) == 1 and "move it away" in line[0], result.stdout + result.stderr
+
+
+def test_a_truth_naming_missing_stems_is_a_warning_and_the_episode_is_kept(built: tuple[Path, object],
+                                                                             short_episodes: list,
+                                                                             tmp_path: Path) -> None:
+    """The ground truth is for the report's scores: a stem it names that is missing is one warning naming the
+    file (in the build report), that score is left out, and the built episode stays in the release."""
+    src, _ = built
+    out = tmp_path / "copy"
+    shutil.copytree(src, out)
+    truth = tmp_path / "truth" / "truth.json"  # without the stem files it names beside it
+    truth.parent.mkdir()
+    shutil.copy(short_episodes[0].truth, truth)
+    eps = [{"episode": str(i + 1), "media": str(e.media), "subtitles": str(e.subtitles),
+            "truth": str(truth if i == 0 else e.truth)} for i, e in enumerate(short_episodes)]
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(yaml.safe_dump({"shows": [{"key": "test_show", "episodes": eps}]}))
+    report = build_dataset(manifest, out, OPTS)
+    assert not report.failed, report.failed
+    assert _ran(report) == {"1": {"score"}, "2": set()}
+    assert (f"test_show/1: backing SDR not scored: {truth.parent / 'backing.wav'}: backing stem not found "
+            f"(ground truth {truth})") in report.warnings
+    scores = report.scores["episodes"]
+    assert "separation" not in scores["test_show/1"] and "diarization" in scores["test_show/1"]
+    assert "separation" in scores["test_show/2"]
+    assert sorted(json.loads((out / ANNOTATIONS_FILE).read_text())["test_show"]["episodes"]) == ["1", "2"]
+
+
+def test_en_times_stay_inside_a_shorter_en_medium(built: tuple[Path, object], short_episodes: list,
+                                                   tmp_path: Path) -> None:
+    """A clip's EN times take in its JP segments mapped onto the EN timeline: with an EN medium shorter than
+    the JP one they are clipped to it (or the clip dropped), and media lengths that disagree are reported."""
+    from anim400k.dataset.context import EpisodeContext
+    from anim400k.dataset.episode_clips import make_episode_clips
+    from anim400k.dataset.release_writer import clips_warnings
+    from anim400k.model import EpisodeRef
+
+    src, _ = built
+    work = tmp_path / "work"
+    shutil.copytree(src / "work" / "test_show" / "1", work)
+    ep = short_episodes[0]
+    ctx = EpisodeContext(ref=EpisodeRef("test_show", "1", str(ep.media), str(ep.media)), work_dir=str(work),
+                         release_dir=str(tmp_path), options=OPTS)
+    before = ctx.clips()
+    probe = ctx.read_json("probe.json")
+
+    end = round((before[-1].en_start + before[-1].en_end) / 2, 3)  # the EN medium ends inside the last clip
+    probe["en"]["duration"] = end
+    (work / "probe.json").write_text(json.dumps(probe))
+    data = make_episode_clips(ctx)
+    clips = data["clips"]
+    assert len(clips) == len(before) and clips[-1]["en_end"] == end < before[-1].en_end
+    assert all(0 <= c["en_start"] < c["en_end"] <= end for c in clips)
+    assert data["clips_past_en_medium"] == {"dropped": 0, "clipped": 1}
+    assert clips[-1]["en_clip"] != before[-1].en_clip  # the EN clip ID is made from the clipped times
+    assert "1 clip(s) reaching outside the EN medium were clipped to it" in " ".join(clips_warnings(data))

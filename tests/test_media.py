@@ -712,7 +712,8 @@ def test_check_mux_refuses_streams_the_output_container_cannot_hold(tmp_path: Pa
         ((("eng", None),), None),  # another known language: refused
         ((("eng", None), ("spa", None)), None),
         ((("und", None), ("und", None)), None),  # several untagged: refused
-        ((("und", "Japanese"), ("und", "Japanese (commentary)")), None),
+        ((("und", "Japanese (commentary)"), ("und", "Japanese")), 1),  # a commentary is passed over
+        ((("und", "Japanese"), ("und", "Japanese 5.1")), None),  # two titles name Japanese: refused
     ],
 )
 def test_select_source_stream_without_a_jpn_tag(tmp_path: Path, streams, expected) -> None:
@@ -733,6 +734,53 @@ def test_select_source_stream_without_a_jpn_tag(tmp_path: Path, streams, expecte
     assert message.endswith("pass --stream N to use audio stream N") and "\n" not in message
     for i, (lang, title) in enumerate(streams):
         assert f"{i}: {media.normalize_language(lang) or 'und'}" + (f" {title!r}" if title else "") in message
+
+
+def _info(tmp_path: Path, streams: tuple[tuple[str, str | None, bool], ...]) -> media.MediaInfo:
+    """A MediaInfo with a video stream then one audio stream per (language, title, default flag)."""
+    audio = [media.StreamInfo(index=i + 1, kind="audio", codec="aac", language=media.normalize_language(lang),
+                              title=title, default=default) for i, (lang, title, default) in enumerate(streams)]
+    return media.MediaInfo(path=str(tmp_path / "v.mkv"), format="matroska", duration=1.0, start_time=0.0,
+                           streams=[media.StreamInfo(index=0, kind="video", codec="h264"), *audio])
+
+
+@pytest.mark.parametrize(
+    ("streams", "expected", "why"),
+    [
+        ((("jpn", None, False), ("eng", "English Commentary", False), ("eng", "English", False)), 2,
+         "the others are titled as a commentary, description or the like"),
+        ((("eng", "Audio Description", True), ("eng", "English", False)), 1, "the others are titled"),
+        ((("eng", "Commentary", False), ("eng", "Descriptive Video Service", False), ("eng", "Main", False)), 2,
+         "the others are titled"),
+        ((("eng", "English (Karaoke)", False), ("eng", None, False)), 1, "the others are titled"),
+        ((("eng", "Director's commentary", False), ("eng", "Cast commentary", False)), 0, "the first"),
+        ((("eng", "English", False), ("eng", "English 5.1", True)), 1, "the default one"),
+        ((("eng", "English", False), ("eng", "English 5.1", False)), 0, "the first"),
+    ],
+)
+def test_select_source_stream_with_several_streams_tagged_with_the_language(tmp_path: Path, streams, expected,
+                                                                             why) -> None:
+    """Streams titled as a commentary, audio description or karaoke are passed over; the note lists the
+    candidates (audio-stream index, language, title) and says which was taken."""
+    from anim400k.media.probe import select_source_stream
+
+    info = _info(tmp_path, streams)
+    stream, note = select_source_stream(info, "eng", option="en_stream:")
+    assert stream is info.audio_streams[expected]
+    listed = ", ".join(f"{i}: eng" + (f" {t!r}" if t else "") for i, (lang, t, _) in enumerate(streams)
+                       if lang == "eng")
+    assert note is not None and "\n" not in note
+    assert note.startswith(f"{sum(lang == 'eng' for lang, _, _ in streams)} audio streams are tagged 'eng' "
+                           f"({listed}); used audio stream {expected} ({why}")
+    assert note.endswith("pass en_stream: N to use audio stream N")
+
+
+def test_select_source_stream_obeys_an_index_and_takes_a_single_tagged_stream_silently(tmp_path: Path) -> None:
+    from anim400k.media.probe import select_source_stream
+
+    info = _info(tmp_path, (("jpn", None, False), ("eng", "English Commentary", False), ("eng", "English", False)))
+    assert select_source_stream(info, 1) == (info.audio_streams[1], None)
+    assert select_source_stream(info, "ja") == (info.audio_streams[0], None)
 
 
 @pytest.mark.parametrize("sr", [44100, 16000])

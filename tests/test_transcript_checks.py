@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from anim400k.dataset.episode_clips import inside_medium, make_episode_clips, speech_coverage
+from anim400k.dataset.episode_clips import (
+    inside_en_medium,
+    inside_medium,
+    make_episode_clips,
+    media_length_mismatch,
+    speech_coverage,
+)
 from anim400k.dataset.release_writer import clips_warnings
-from anim400k.model import Segment, Transcript, Turn, Word
+from anim400k.model import Clip, Segment, TimeMap, Transcript, Turn, Word
 
 
 def test_transcript_segments_past_the_media_end_are_dropped_or_clipped() -> None:
@@ -72,6 +78,40 @@ def test_build_drops_clips_before_the_jp_medium_and_matches_subtitles_on_the_tru
     assert [(c["en_text"], c["jp_start"], c["jp_end"], [s["text"] for s in c["en_subtitles"]])
             for c in data["clips"]] == [("Good morning.", 1.0, 2.0, ["Good morning."])]
     assert any("1 clip(s) outside the JP medium were dropped" in w for w in clips_warnings(data))
+
+
+def test_clip_en_times_are_kept_inside_the_en_medium() -> None:
+    clips = [Clip(-0.4, 2.0, 0.0, 2.4), Clip(5.0, 9.0, 5.4, 9.4), Clip(10.2, 11.0, 10.6, 11.4),
+             Clip(9.98, 10.6, 10.4, 11.0)]
+    kept, dropped, clipped = inside_en_medium(clips, 10.0)
+    assert (dropped, clipped) == (2, 1)  # the last two hold less than 50 ms of the EN medium
+    assert [(c.en_start, c.en_end) for c in kept] == [(0.0, 2.0), (5.0, 9.0)]
+    assert kept[0].jp_start == 0.0  # the JP times are not touched
+    assert inside_en_medium([Clip(10.2, 11.0, 10.6, 11.4)], None)[0][0].en_end == 11.0
+
+
+@pytest.mark.parametrize(("jp", "en", "time_map", "expected"), [
+    (1440.0, 1440.0, TimeMap(), None),
+    (1440.0, 1438.5, TimeMap(), None),  # within 2 s
+    (1440.0, 1436.0, TimeMap(), {"jp": 1440.0, "en": 1436.0, "difference": -4.0}),
+    (1440.0, 1443.0, TimeMap(offset=3.0), None),  # the EN medium starts 3 s later: it ends 3 s later
+    (1440.0, 1440.0, TimeMap(offset=3.0), {"jp": 1440.0, "en": 1440.0, "difference": -3.0}),
+    (1440.0, None, TimeMap(), None),
+])
+def test_media_lengths_that_disagree_after_the_sync(jp, en, time_map, expected) -> None:
+    assert media_length_mismatch(jp, en, time_map.jp_to_en) == expected
+
+
+def test_en_medium_warnings() -> None:
+    data = {"clips_past_en_medium": {"dropped": 2, "clipped": 1},
+            "media_length_mismatch": {"jp": 1440.0, "en": 1436.0, "difference": -4.0}}
+    assert clips_warnings(data) == [
+        "1 clip(s) reaching outside the EN medium were clipped to it (en_start/en_end)",
+        "2 clip(s) outside the EN medium were dropped (JP speech where the EN medium has no content)",
+        "the EN medium is 1436.00 s long and the JP one 1440.00 s: after the sync the EN medium ends 4.00 s "
+        "before the JP one (a truncated file or another cut?)",
+    ]
+    assert clips_warnings({"clips_past_en_medium": {"dropped": 0, "clipped": 0}, "media_length_mismatch": None}) == []
 
 
 #: 60 s of speech: 0-40 s and 60-80 s (overlapping and unsorted turns, as an RTTM has them)

@@ -80,6 +80,47 @@ def _inside_jp_medium(clips: list[Clip], jp_duration: float | None) -> tuple[lis
     return kept, len(clips) - len(kept)
 
 
+def inside_en_medium(clips: list[Clip], en_duration: float | None) -> tuple[list[Clip], int, int]:
+    """Clamp clips' EN times to the EN medium and drop those with (almost) nothing left in it.
+
+    Returns (kept clips, dropped, clipped). A clip's EN times are its group's hull on the EN timeline,
+    which takes in the JP segments mapped there: where the EN medium is shorter than the JP one (or
+    the offset maps JP speech before its start), they can lie outside the EN medium, where there is
+    no EN audio. ``en_duration`` None (unknown) clamps only at 0.
+    """
+    end = None if en_duration is None else round(float(en_duration), 3)
+    kept: list[Clip] = []
+    clipped = 0
+    for c in clips:
+        start, stop = max(c.en_start, 0.0), c.en_end if end is None else min(c.en_end, end)
+        if stop - start < MIN_CLIP_SECONDS:
+            continue
+        if (start, stop) != (c.en_start, c.en_end):
+            clipped += 1
+            c.en_start, c.en_end = start, stop
+        kept.append(c)
+    return kept, len(clips) - len(kept), clipped
+
+
+#: EN and JP media whose lengths differ by more than this after the sync (seconds) are reported
+MEDIA_LENGTH_TOLERANCE = 2.0
+
+
+def media_length_mismatch(jp_duration: float | None, en_duration: float | None, jp_to_en: Any
+                          ) -> dict[str, float] | None:
+    """The two media's lengths when, after the sync, the EN medium ends more than
+    :data:`MEDIA_LENGTH_TOLERANCE` seconds before or after the JP medium's end mapped onto it; else None.
+
+    (A truncated file, another cut of the episode, or extra material at the end of one of them.)
+    """
+    if jp_duration is None or en_duration is None:
+        return None
+    difference = float(en_duration) - float(jp_to_en(float(jp_duration)))
+    if abs(difference) <= MEDIA_LENGTH_TOLERANCE:
+        return None
+    return {"jp": round(float(jp_duration), 3), "en": round(float(en_duration), 3), "difference": round(difference, 3)}
+
+
 def inside_medium(segments: list[Segment], duration: float | None) -> tuple[list[Segment], int, int]:
     """Drop the segments that start at or past the medium's end and clip those that straddle it.
 
@@ -149,6 +190,7 @@ def make_episode_clips(ctx: EpisodeContext) -> dict[str, Any]:
     jp_duration = probe[JP]["duration"]
     clips, short = _inside_jp_medium(aligned.clips, jp_duration)
     outside = aligned.outside_jp_medium + short  # before the JP medium's start, past its end, or too short
+    clips, outside_en, en_medium_clipped = inside_en_medium(clips, probe[EN]["duration"])
     jp_s = np.array([c.jp_start for c in clips], dtype=np.float64)
     jp_e = np.array([c.jp_end for c in clips], dtype=np.float64)
     speakers, confidence = _speakers(ctx, jp_s, jp_e) if clips else ([], [])
@@ -171,6 +213,8 @@ def make_episode_clips(ctx: EpisodeContext) -> dict[str, Any]:
         "n_jp_segments": len(jp.segments),
         "unmatched_jp_segments": len(jp_segs) - matched,
         "clips_outside_jp_medium": outside,
+        "clips_past_en_medium": {"dropped": outside_en, "clipped": en_medium_clipped},
+        "media_length_mismatch": media_length_mismatch(jp_duration, probe[EN]["duration"], tm.jp_to_en),
         "transcript_past_end": {EN: {"dropped": en_dropped, "clipped": en_clipped},
                                 JP: {"dropped": jp_dropped, "clipped": jp_clipped}},
         "transcript_coverage": coverage,

@@ -23,6 +23,7 @@ from ..model import Clip
 from .context import EpisodeContext
 from .manifest import Manifest
 from .options import BuildOptions
+from .stages import stage_notes
 
 
 def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path, options: BuildOptions
@@ -58,6 +59,7 @@ def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path,
             sep = ctx.read_json("separate.json") if ctx.artifact("separate.json").exists() else {}
             if sep.get("note"):
                 warnings.append(f"{ctx.ref.key}: {sep['note']}")
+            warnings.extend(f"{ctx.ref.key}: {w}" for w in stage_notes(ctx))
             ep_meta = dict(eps_meta.get(ctx.ref.episode, {}))
             ep_meta.setdefault("jp_video_id", make_id(show_key, ctx.ref.episode, "jp_video"))
             ep_meta.setdefault("en_video_id", make_id(show_key, ctx.ref.episode, "en_video"))
@@ -125,11 +127,31 @@ def clips_warnings(data: dict[str, Any]) -> list[str]:
     outside = int(data.get("clips_outside_jp_medium", 0))
     if outside:
         out.append(outside_jp_medium_warning(outside))
+    out += _en_medium_warnings(data)
     names = {"en": "EN", "ja": "JP"}
     for lang, share in (data.get("transcript_coverage") or {}).items():
         if share is not None and share < MIN_TRANSCRIPT_COVERAGE:
             out.append(f"the given {names.get(lang, lang)} transcript covers only {share:.0%} of the speech "
                        "the diarization finds (a partial transcript, shifted times, or another episode's?)")
+    return out
+
+
+def _en_medium_warnings(data: dict[str, Any]) -> list[str]:
+    """clips.json's clips clipped at or dropped past the EN medium's end, and media lengths that disagree."""
+    out: list[str] = []
+    past = data.get("clips_past_en_medium") or {}
+    dropped, clipped = int(past.get("dropped", 0)), int(past.get("clipped", 0))
+    if clipped:
+        out.append(f"{clipped} clip(s) reaching outside the EN medium were clipped to it (en_start/en_end)")
+    if dropped:
+        out.append(f"{dropped} clip(s) outside the EN medium were dropped (JP speech where the EN medium "
+                   "has no content)")
+    lengths = data.get("media_length_mismatch")
+    if lengths:
+        out.append(f"the EN medium is {lengths['en']:.2f} s long and the JP one {lengths['jp']:.2f} s: after the "
+                   f"sync the EN medium ends {abs(lengths['difference']):.2f} s "
+                   f"{'after' if lengths['difference'] > 0 else 'before'} the JP one (a truncated file or "
+                   "another cut?)")
     return out
 
 

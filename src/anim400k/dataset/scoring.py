@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ..align import align_clips
+from ..errors import AnimError, InputError, one_line
 from ..model import EN, JP, Segment, TimeMap
 from ..scoring import alignment_score
+from ..storage import local_input
 from .context import EpisodeContext
 from .options import ANALYSIS_SR
 
@@ -21,11 +24,17 @@ def true_clip_intervals(truth: Any, tolerance_ms: int) -> list[tuple[float, floa
 
 
 def score_episode(ctx: EpisodeContext) -> dict[str, Any]:
-    """Alignment F1 (with and without sync), sync error, English WER, DER and backing SDR for one episode."""
+    """Alignment F1 (with and without sync), sync error, English WER, DER and backing SDR for one episode.
+
+    The truth file itself must read (:class:`InputError`, as the probe stage checks). A score that cannot
+    be computed (a stem the truth names is missing or unreadable) is left out and its reason is one line
+    in ``warnings``: the scores are for the report, and the built episode is kept.
+    """
     from ..formats.transcripts import read_transcript
     from ..synth import load_truth
 
-    truth = load_truth(ctx.ref.metadata["truth"])
+    truth_file = str(ctx.ref.metadata["truth"])
+    truth = load_truth(local_input(truth_file))
     tol = ctx.options.tolerance_ms
     gt = true_clip_intervals(truth, tol)
     pred = [(c.en_start, c.en_end) for c in ctx.clips()]
@@ -38,8 +47,13 @@ def score_episode(ctx: EpisodeContext) -> dict[str, Any]:
     out["sync"] = {"offset_error_ms": abs(tm.offset - truth.offset) * 1000,
                    "drift_error_pct": abs(tm.drift - truth.drift) * 100}
     out["asr_en"] = english_wer(truth, en)
-    out["diarization"] = _der(ctx, truth)
-    out["separation"] = _sdr(ctx, truth)
+    warnings: list[str] = []
+    for name, what, score in (("diarization", "diarization DER", _der), ("separation", "backing SDR", _sdr)):
+        try:
+            out[name] = score(ctx, truth)
+        except (AnimError, OSError, RuntimeError, KeyError, ValueError) as exc:
+            warnings.append(f"{what} not scored: {one_line(exc)} (ground truth {truth_file})")
+    out["warnings"] = warnings
     return out
 
 
@@ -73,10 +87,21 @@ def _sdr(ctx: EpisodeContext, truth: Any) -> dict[str, float]:
     from ..separate.metrics import sdr, si_sdr
     from ..signal import prepare_audio
 
-    ref, sr = sf.read(truth.stem_path("backing"), dtype="float32")
+    ref, sr = sf.read(_stem_file(truth, "backing"), dtype="float32")
     ref = prepare_audio(ref, sr, ANALYSIS_SR)
     est, _ = sf.read(ctx.artifact("backing.flac"), dtype="float32")
     mix = ctx.analysis_audio(JP)
     n = min(len(ref), len(est), len(mix))
     return {"sdr": float(sdr(ref[:n], est[:n])), "si_sdr": float(si_sdr(ref[:n], est[:n])),
             "sdr_of_mix": float(sdr(ref[:n], mix[:n]))}
+
+
+def _stem_file(truth: Any, name: str) -> Path:
+    """The file of the truth's stem ``name``; :class:`InputError` when the truth names none or it is missing."""
+    try:
+        path = truth.stem_path(name)
+    except KeyError as exc:
+        raise InputError(f"the ground truth names no {name!r} stem") from exc
+    if not path.is_file():
+        raise InputError(f"{name} stem not found", path)
+    return path

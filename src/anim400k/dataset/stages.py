@@ -14,16 +14,20 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import AnimError, InputError
 from ..fsutil import write_json_atomic
-from ..model import EN, JP, TimeMap
+from ..model import EN, JP, EpisodeRef, TimeMap
 from ..offline import force_offline
 from ..storage import local_input
 from .context import EpisodeContext
 from .options import ANALYSIS_SR, BuildOptions
+
+if TYPE_CHECKING:
+    from ..media.probe import MediaInfo, StreamInfo
 
 log = logging.getLogger(__name__)
 
@@ -56,27 +60,99 @@ class Stage:
 
 # ---------------------------------------------------------------- stages
 def stage_probe(ctx: EpisodeContext) -> str:
-    """Check that the media exist, decode, and hold the requested language streams."""
-    from .. import media
+    """Check that the media exist, decode, and hold the requested language streams; check the subtitles
+    and the ground truth given, so that a bad input fails before the costly stages.
 
+    Each language's stream is picked by :func:`anim400k.media.probe.select_source_stream` (as ``dub``
+    picks its source); a note on the choice (several streams tagged with the language, or none) is
+    kept in ``probe.json`` and reported as a warning of the build.
+    """
     ref = ctx.ref
-    out = {}
+    out: dict[str, Any] = {}
+    chosen: dict[str, tuple[MediaInfo, StreamInfo]] = {}
     for lang, source, sel in ((JP, ref.jp_media, ref.jp_stream), (EN, ref.en_media, ref.en_stream)):
-        path = local_input(source)
-        if Path(path).is_dir():
-            raise InputError("is a directory, expected a media file", source)
-        if not Path(path).is_file():
-            raise InputError("file not found", source)
-        info = media.probe(path)
-        stream = media.select_audio_stream(info, sel)
+        info, stream, note = _probe_medium(source, sel, STREAM_FIELDS[lang])
+        chosen[lang] = (info, stream)
         out[lang] = {"source": source, "stream_index": stream.index, "audio_index": info.audio_streams.index(stream),
-                     "duration": info.duration, "sample_rate": stream.sample_rate, "channels": stream.channels}
+                     "duration": info.duration, "sample_rate": stream.sample_rate, "channels": stream.channels,
+                     "note": f"{source}: {note}" if note else None}
         if lang == JP:
             out["has_video"] = bool(info.video_streams)
-    _check_subtitle_file(ctx)  # fail early, before the costly stages (the subtitles stage checks again)
+    _check_distinct_streams(ref, chosen)
+    # fail early, before the costly stages (the subtitles and score stages check again)
+    _check_subtitle_file(ctx)
+    if ref.subtitles is None and ref.subtitle_stream is not None:
+        from ..formats.subtitles import check_subtitle_stream
+
+        check_subtitle_stream(local_input(ref.jp_media), ref.subtitle_stream)
+    check_truth_file(ctx)
     dest = ctx.artifact("probe.json")
     write_json_atomic(dest, out)
     return str(dest)
+
+
+#: The manifest field that picks each language's audio stream.
+STREAM_FIELDS = {JP: "jp_stream", EN: "en_stream"}
+
+
+def _probe_medium(source: str, selector: str | int, field: str) -> tuple[MediaInfo, StreamInfo, str | None]:
+    """Probe one medium and pick its audio stream for ``selector`` (the manifest's ``field``): the file's
+    description, the stream and a note on the choice (None when plain)."""
+    from ..media.probe import probe, select_source_stream
+
+    path = local_input(source)
+    if Path(path).is_dir():
+        raise InputError("is a directory, expected a media file", source)
+    if not Path(path).is_file():
+        raise InputError("file not found", source)
+    info = probe(path)
+    stream, note = select_source_stream(info, selector, option=f"{field}:")
+    return info, stream, note
+
+
+def _is_index(selector: str | int) -> bool:
+    """Whether a stream selector is an audio-stream index (an int or digits), not a language tag."""
+    return isinstance(selector, int) or str(selector).strip().isdigit()
+
+
+def _check_distinct_streams(ref: EpisodeRef, chosen: dict[str, tuple[MediaInfo, StreamInfo]]) -> None:
+    """Refuse JP and EN resolving to the same audio stream of one file when a language was guessed.
+
+    A file whose only audio stream is untagged would otherwise give the same audio as both languages.
+    Indexes, and a stream tagged with the language asked for, are obeyed.
+    """
+    (info, jp), (_, en) = chosen[JP], chosen[EN]
+    if ref.jp_media != ref.en_media or jp.index != en.index:
+        return
+    from ..media.probe import describe_audio_streams, normalize_language
+
+    selectors = (ref.jp_stream, ref.en_stream)
+    if any(not _is_index(sel) and jp.language != normalize_language(str(sel)) for sel in selectors):
+        i = info.audio_streams.index(jp)
+        raise InputError(f"jp_stream {ref.jp_stream!r} and en_stream {ref.en_stream!r} would both be audio stream {i} "
+                         f"(audio streams: {describe_audio_streams(info)}): give jp_stream: N and en_stream: N",
+                         ref.jp_media)
+
+
+def stage_notes(ctx: EpisodeContext) -> list[str]:
+    """The episode's warnings that its probe and score stages kept in their artifacts: how an audio stream
+    was chosen (several tagged with the language, or none) and scores that could not be computed."""
+    notes: list[str] = []
+    if ctx.artifact("probe.json").is_file():
+        probe = ctx.read_json("probe.json")
+        notes += [str(probe[lang]["note"]) for lang in (JP, EN) if probe.get(lang, {}).get("note")]
+    if STAGE_BY_NAME["score"].enabled(ctx) and ctx.artifact("score.json").is_file():  # not an earlier build's
+        notes += [str(w) for w in ctx.read_json("score.json").get("warnings") or []]
+    return notes
+
+
+def check_truth_file(ctx: EpisodeContext) -> None:
+    """Raise :class:`InputError` (one line naming it) when the episode's ground truth file cannot be read."""
+    truth = ctx.ref.metadata.get("truth")
+    if truth:
+        from ..synth import load_truth
+
+        load_truth(local_input(str(truth)))
 
 
 def _check_subtitle_file(ctx: EpisodeContext) -> None:

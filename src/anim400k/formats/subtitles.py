@@ -263,6 +263,35 @@ def _select_subtitle_stream(container, stream: str | int, path: Path):  # type: 
     raise InputError(f"no subtitle stream in language '{stream}' (streams: {langs})", path)
 
 
+def _open_media(path: Path):  # type: ignore[no-untyped-def]
+    """``path`` opened with PyAV (a context manager); a missing or unreadable file is one :class:`InputError`."""
+    import av
+
+    if not path.is_file():
+        raise InputError("media file not found", path)
+    try:
+        return av.open(str(path))
+    except av.error.FFmpegError as exc:
+        raise InputError(f"cannot open media ({exc})", path) from exc
+
+
+def _text_subtitle_stream(container, stream: str | int, path: Path):  # type: ignore[no-untyped-def]
+    """The subtitle stream ``stream`` of ``container``; :class:`InputError` if it is missing or a bitmap format."""
+    st = _select_subtitle_stream(container, stream, path)
+    codec = st.codec_context.name
+    if codec not in TEXT_SUBTITLE_CODECS:
+        raise InputError(f"subtitle stream is '{codec}' (a bitmap format); only text subtitles are read", path)
+    return st
+
+
+def check_subtitle_stream(media_path: str | Path, stream: str | int = 0) -> None:
+    """Raise :class:`InputError`, as :func:`read_subtitle_stream` would, when ``media_path`` has no such text
+    subtitle stream; reads the headers only (the build's probe stage checks before the costly stages)."""
+    path = Path(media_path)
+    with _open_media(path) as container:
+        _text_subtitle_stream(container, stream, path)
+
+
 def read_subtitle_stream(media_path: str | Path, stream: str | int = 0) -> list[Subtitle]:
     """Read a text subtitle stream (SRT/ASS/WebVTT/mov_text) from a media file such as an MKV.
 
@@ -271,22 +300,9 @@ def read_subtitle_stream(media_path: str | Path, stream: str | int = 0) -> list[
     by FFmpeg (which turns every text format into ASS dialogue lines); timings come from the
     packets. Bitmap subtitles (PGS, DVD) need OCR and raise :class:`InputError`.
     """
-    import av
-
     path = Path(media_path)
-    if not path.is_file():
-        raise InputError("media file not found", path)
-    try:
-        container = av.open(str(path))
-    except av.error.FFmpegError as exc:
-        raise InputError(f"cannot open media ({exc})", path) from exc
-    with container:
-        st = _select_subtitle_stream(container, stream, path)
-        codec = st.codec_context.name
-        if codec not in TEXT_SUBTITLE_CODECS:
-            raise InputError(
-                f"subtitle stream is '{codec}' (a bitmap format); only text subtitles are read", path
-            )
+    with _open_media(path) as container:
+        st = _text_subtitle_stream(container, stream, path)
         tb = float(st.time_base)
         events = []
         for packet in container.demux(st):

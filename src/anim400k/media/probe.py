@@ -280,27 +280,76 @@ def title_languages(title: str | None) -> set[str]:
     return found
 
 
-def _describe_audio(info: MediaInfo) -> str:
-    """``0: jpn 'Japanese', 1: und`` (audio-stream index, language, title) for one-line messages."""
+#: Words of a stream title saying it is not the programme's main audio: a commentary, an audio
+#: description (for the visually impaired), karaoke or sing-along, an isolated score or M&E track.
+_SECONDARY_TITLE = re.compile(
+    r"comment|descri(?:ption|ptive|bed)|visually[\s_-]*impaired|karaoke|sing[\s_-]*along|isolated"
+    r"|instrumental|music[\s_-]*only|effects[\s_-]*only|\bm\s*&\s*e\b|コメンタリー|解説|副音声",
+    re.IGNORECASE,
+)
+
+
+def secondary_title(title: str | None) -> bool:
+    """Whether a stream title says it is not the main audio (``'English Commentary'``, ``'Audio Description'``)."""
+    return bool(title) and _SECONDARY_TITLE.search(str(title)) is not None
+
+
+def _main_streams(streams: list[StreamInfo]) -> list[StreamInfo]:
+    """``streams`` without those titled as commentary, description ... (:func:`secondary_title`), if any remain."""
+    return [s for s in streams if not secondary_title(s.title)] or streams
+
+
+def describe_audio_streams(info: MediaInfo, streams: list[StreamInfo] | None = None) -> str:
+    """``0: jpn 'Japanese', 1: und`` (audio-stream index, language, title) for one-line messages.
+
+    ``streams``: only these of the file's audio streams (by default all).
+    """
+    audio = info.audio_streams
     parts = []
-    for i, s in enumerate(info.audio_streams):
+    for s in audio if streams is None else streams:
         title = f" {s.title!r}" if s.title else ""
-        parts.append(f"{i}: {s.language or 'und'}{title}")
+        parts.append(f"{audio.index(s)}: {s.language or 'und'}{title}")
     return ", ".join(parts)
+
+
+def _pick_tagged(info: MediaInfo, matches: list[StreamInfo], selector: str, option: str
+                 ) -> tuple[StreamInfo, str | None]:
+    """One of the audio streams tagged with the wanted language, and a note when there were several.
+
+    Streams titled as commentary, audio description, karaoke ... (:func:`secondary_title`) are passed
+    over; of those left, the only one, else the default-flagged one, else the first (still noted).
+    """
+    if len(matches) == 1:
+        return matches[0], None
+    main = _main_streams(matches)
+    defaults = [s for s in main if s.default]
+    chosen = main[0] if len(main) == 1 else defaults[0] if len(defaults) == 1 else main[0]
+    if len(main) == 1:
+        why = "the others are titled as a commentary, description or the like"
+    elif chosen in defaults:
+        why = "the default one; the titles do not tell which is the main track"
+    else:
+        why = "the first; the titles do not tell which is the main track"
+    i = info.audio_streams.index(chosen)
+    return chosen, (f"{len(matches)} audio streams are tagged '{selector}' ({describe_audio_streams(info, matches)}); "
+                    f"used audio stream {i} ({why}): pass {option} N to use audio stream N")
 
 
 def select_source_stream(
     info: MediaInfo, selector: str | int, option: str = "--stream"
 ) -> tuple[StreamInfo, str | None]:
-    """The audio stream to work on, and a note when it was not tagged with the wanted language.
+    """The audio stream to work on, and a note when the choice was not plain.
 
-    An index, or a language tag some stream carries, picks as :func:`select_audio_stream`. When no
+    An index is obeyed as by :func:`select_audio_stream`. A language tag that one stream carries picks
+    it; when several carry it, those titled as a commentary, audio description, karaoke ...
+    (:func:`secondary_title`) are passed over, then the default-flagged one is taken, else the first,
+    and the note lists the candidates (audio-stream index, title) and says which was taken. When no
     stream is tagged with the language, only streams that are neither tagged with another known
     language nor titled with one are candidates: the one whose title names the language
-    (``'Japanese 5.1'``, ``'日本語'``, ``'JPN'``) if exactly one does, else the only candidate.
-    Otherwise (several untagged streams, or only streams in other languages) it raises
-    :class:`InputError` in one line listing the audio streams (index, language, title) and
-    suggesting ``{option} N``.
+    (``'Japanese 5.1'``, ``'日本語'``, ``'JPN'``; a commentary among such titles passed over) if
+    exactly one does, else the only candidate. Otherwise (several untagged streams, or only streams
+    in other languages) it raises :class:`InputError` in one line listing the audio streams (index,
+    language, title) and suggesting ``{option} N``.
     """
     if isinstance(selector, int) or str(selector).strip().isdigit():
         return select_audio_stream(info, selector), None
@@ -308,8 +357,9 @@ def select_source_stream(
     if not audio:
         raise InputError("has no audio stream", info.path)
     want = normalize_language(selector)
-    if any(s.language == want for s in audio):
-        return select_audio_stream(info, selector), None
+    tagged = [s for s in audio if s.language == want]
+    if tagged:
+        return _pick_tagged(info, tagged, selector, option)
 
     def other(s: StreamInfo) -> bool:
         named = title_languages(s.title)
@@ -317,15 +367,19 @@ def select_source_stream(
         return tagged_other or (bool(named - {want}) and want not in named)
 
     candidates = [s for s in audio if not other(s)]
-    titled = [s for s in candidates if want in title_languages(s.title)]
+    named = [s for s in candidates if want in title_languages(s.title)]
+    titled = _main_streams(named)
     chosen = titled[0] if len(titled) == 1 else candidates[0] if len(candidates) == 1 else None
     if chosen is None:
         why = ("several audio streams could be it" if candidates else "its only audio stream is in another language"
                if len(audio) == 1 else "every audio stream is in another language")
-        raise InputError(f"no audio stream is tagged '{selector}' and {why} (audio streams: {_describe_audio(info)}): "
-                         f"pass {option} N to use audio stream N", info.path)
+        raise InputError(f"no audio stream is tagged '{selector}' and {why} "
+                         f"(audio streams: {describe_audio_streams(info)}): pass {option} N to use audio stream N",
+                         info.path)
     i = audio.index(chosen)
     how = f"titled {chosen.title!r}" if chosen in titled else (
         "the only audio stream" if len(audio) == 1 else "the only one not in another language")
+    if chosen in titled and len(named) > 1:
+        how += "; the others are titled as a commentary, description or the like"
     tag = f"tagged '{chosen.language}'" if chosen.language else "untagged"
     return chosen, f"no '{selector}' audio stream; used audio stream {i} ({tag}, {how})"

@@ -1,0 +1,193 @@
+"""The build's probe stage: which audio stream each language gets (several tagged with it, or none),
+and the inputs it checks before the costly stages (a subtitle stream, the ground truth file)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+import soundfile as sf
+import yaml
+
+from anim400k.dataset.context import EpisodeContext
+from anim400k.dataset.options import BuildOptions
+from anim400k.dataset.stages import stage_probe
+from anim400k.errors import InputError
+from anim400k.model import EpisodeRef
+
+SR = 16000
+
+
+def audio_mkv(path: Path, streams: list[tuple[str | None, str | None]], srt: Path | None = None) -> Path:
+    """An audio-only MKV with one second of a tone per ``(language, title)`` stream (None: not set)."""
+    from anim400k.synth.writer import copy_subtitles
+
+    with av.open(str(path), "w") as out:
+        outs = []
+        for lang, title in streams:
+            st = out.add_stream("flac", rate=SR, layout="mono")
+            if lang:
+                st.metadata["language"] = lang
+            if title:
+                st.metadata["title"] = title
+            outs.append(st)
+        if srt is not None:
+            copy_subtitles(out, srt)
+        for k, st in enumerate(outs):
+            t = np.arange(SR) / SR
+            pcm = (0.2 * np.sin(2 * np.pi * (300 + 100 * k) * t) * 32767).astype(np.int16).reshape(1, -1)
+            frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
+            frame.sample_rate, frame.pts, frame.time_base = SR, 0, Fraction(1, SR)
+            out.mux(st.encode(frame))
+            out.mux(st.encode(None))
+    return path
+
+
+def wav(path: Path) -> Path:
+    """One second of noise as WAV (a format that cannot carry a language tag)."""
+    sf.write(path, np.random.default_rng(0).normal(0, 0.1, SR).astype(np.float32), SR)
+    return path
+
+
+def context(tmp_path: Path, media: Path, en_media: Path | None = None, **fields: object) -> EpisodeContext:
+    """The context of episode s/1 over ``media`` (and ``en_media``), with ``fields`` of its manifest entry."""
+    truth = fields.pop("truth", None)
+    ref = EpisodeRef("s", "1", str(media), str(en_media or media), metadata={"truth": truth} if truth else {},
+                     **fields)  # type: ignore[arg-type]
+    return EpisodeContext(ref=ref, work_dir=str(tmp_path / "work"), release_dir=str(tmp_path),
+                          options=BuildOptions(progress=False))
+
+
+def probed(ctx: EpisodeContext) -> dict:
+    stage_probe(ctx)
+    return ctx.read_json("probe.json")
+
+
+# ---------------------------------------------------------------- several streams tagged with the language
+
+
+def test_a_commentary_tagged_eng_is_passed_over_and_the_choice_warned(tmp_path: Path) -> None:
+    media = audio_mkv(tmp_path / "three.mkv", [("jpn", "Japanese"), ("eng", "English Commentary"), ("eng", "English")])
+    ctx = context(tmp_path, media)
+    probe = probed(ctx)
+    assert (probe["ja"]["audio_index"], probe["en"]["audio_index"]) == (0, 2)
+    assert probe["ja"]["note"] is None
+    note = (f"{media}: 2 audio streams are tagged 'eng' (1: eng 'English Commentary', 2: eng 'English'); used "
+            "audio stream 2 (the others are titled as a commentary, description or the like): pass en_stream: N "
+            "to use audio stream N")
+    assert probe["en"]["note"] == note
+    from anim400k.dataset.stages import stage_notes
+
+    assert stage_notes(ctx) == [note]  # the release writer puts them in the build report's warnings
+
+
+def test_an_index_in_the_manifest_is_obeyed(tmp_path: Path) -> None:
+    media = audio_mkv(tmp_path / "three.mkv", [("jpn", "Japanese"), ("eng", "English Commentary"), ("eng", "English")])
+    probe = probed(context(tmp_path, media, en_stream=1))
+    assert (probe["en"]["audio_index"], probe["en"]["stream_index"], probe["en"]["note"]) == (1, 1, None)
+
+
+@pytest.mark.parametrize(("streams", "expected", "why"), [
+    ([("jpn", None), ("eng", "English"), ("eng", "English 5.1")], 1, "the first; the titles do not tell"),
+    ([("jpn", None), ("eng", "Audio Description"), ("eng", "English (Karaoke)")], 1, "the first"),
+    ([("jpn", None), ("eng", "Descriptive audio"), ("eng", None)], 2, "the others are titled as a commentary"),
+])
+def test_several_eng_streams(tmp_path: Path, streams: list, expected: int, why: str) -> None:
+    probe = probed(context(tmp_path, audio_mkv(tmp_path / "m.mkv", streams)))
+    assert probe["en"]["audio_index"] == expected
+    assert f"used audio stream {expected} ({why}" in probe["en"]["note"]
+
+
+# ---------------------------------------------------------------- streams without a language tag
+
+
+def test_one_untagged_stream_per_file_is_taken_with_a_note(tmp_path: Path) -> None:
+    jp, en = wav(tmp_path / "jp_mix.wav"), wav(tmp_path / "en_mix.wav")
+    ctx = context(tmp_path, jp, en)
+    probe = probed(ctx)
+    assert (probe["ja"]["audio_index"], probe["en"]["audio_index"]) == (0, 0)
+    from anim400k.dataset.stages import stage_notes
+
+    assert stage_notes(ctx) == [
+        f"{jp}: no 'jpn' audio stream; used audio stream 0 (untagged, the only audio stream)",
+        f"{en}: no 'eng' audio stream; used audio stream 0 (untagged, the only audio stream)",
+    ]
+
+
+def test_untagged_streams_titled_with_their_language(tmp_path: Path) -> None:
+    media = audio_mkv(tmp_path / "titled.mkv", [(None, "English"), (None, "日本語")])
+    probe = probed(context(tmp_path, media))
+    assert (probe["ja"]["audio_index"], probe["en"]["audio_index"]) == (1, 0)
+    assert "titled '日本語'" in probe["ja"]["note"] and "titled 'English'" in probe["en"]["note"]
+
+
+def test_untagged_streams_that_cannot_be_told_apart_are_refused(tmp_path: Path) -> None:
+    media = audio_mkv(tmp_path / "und.mkv", [(None, None), (None, "Stereo")])
+    with pytest.raises(InputError) as err:
+        stage_probe(context(tmp_path, media))
+    assert err.value.message == (
+        f"{media}: no audio stream is tagged 'jpn' and several audio streams could be it (audio streams: "
+        "0: und, 1: und 'Stereo'): pass jp_stream: N to use audio stream N")
+
+
+def test_one_untagged_stream_is_not_both_languages(tmp_path: Path) -> None:
+    media = wav(tmp_path / "mix.wav")
+    with pytest.raises(InputError) as err:
+        stage_probe(context(tmp_path, media))
+    assert err.value.message == (f"{media}: jp_stream 'jpn' and en_stream 'eng' would both be audio stream 0 "
+                                 "(audio streams: 0: und): give jp_stream: N and en_stream: N")
+    probe = probed(context(tmp_path, media, jp_stream=0, en_stream=0))  # indexes are obeyed
+    assert probe["ja"]["audio_index"] == probe["en"]["audio_index"] == 0
+
+
+# ---------------------------------------------------------------- inputs checked before the costly stages
+
+
+def test_a_subtitle_stream_the_file_lacks_fails_in_probe(tmp_path: Path) -> None:
+    media = audio_mkv(tmp_path / "nosubs.mkv", [("jpn", None), ("eng", None)])
+    with pytest.raises(InputError, match="has no subtitle stream"):
+        stage_probe(context(tmp_path, media, subtitle_stream="eng"))
+    srt = tmp_path / "s.srt"
+    srt.write_text("1\n00:00:00,100 --> 00:00:00,900\nHello.\n", encoding="utf-8")
+    media = audio_mkv(tmp_path / "subs.mkv", [("jpn", None), ("eng", None)], srt=srt)
+    with pytest.raises(InputError) as err:
+        stage_probe(context(tmp_path, media, subtitle_stream="fre"))
+    assert err.value.message == f"{media}: no subtitle stream in language 'fre' (streams: eng)"
+    with pytest.raises(InputError, match="subtitle stream 1 does not exist"):
+        stage_probe(context(tmp_path, media, subtitle_stream=1))
+    assert probed(context(tmp_path, media, subtitle_stream="eng"))["en"]["audio_index"] == 1
+
+
+def test_a_missing_truth_file_fails_in_probe(tmp_path: Path) -> None:
+    media = audio_mkv(tmp_path / "m.mkv", [("jpn", None), ("eng", None)])
+    with pytest.raises(InputError) as err:
+        stage_probe(context(tmp_path, media, truth=str(tmp_path / "nothere.json")))
+    assert err.value.message == f"{tmp_path / 'nothere.json'}: truth file not found"
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}", encoding="utf-8")
+    with pytest.raises(InputError, match="not a synthetic-episode truth file"):
+        stage_probe(context(tmp_path, media, truth=str(bad)))
+
+
+def test_bad_subtitle_stream_and_truth_fail_before_the_costly_stages(tmp_path: Path) -> None:
+    """From the CLI: one line per episode, exit 2, and no stage after probe ran."""
+    media = audio_mkv(tmp_path / "nosubs.mkv", [("jpn", None), ("eng", None)])
+    eps = [{"episode": 1, "media": str(media), "subtitle_stream": "eng"},
+           {"episode": 2, "media": str(media), "truth": str(tmp_path / "nothere.json")}]
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(yaml.safe_dump({"shows": [{"key": "s", "episodes": eps}]}))
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, "-m", "anim400k", "build", str(manifest), "--out", str(out),
+                             "--no-progress"], capture_output=True, text=True)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"failed s/1 in stage probe: {media}: has no subtitle stream" in result.stdout
+    assert f"failed s/2 in stage probe: {tmp_path / 'nothere.json'}: truth file not found" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    report = json.loads((out / "build_report.json").read_text())
+    assert [e["stage_seconds"] for e in report["episodes"]] == [{}, {}]
