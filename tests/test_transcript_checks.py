@@ -138,3 +138,26 @@ def test_low_transcript_coverage_is_warned() -> None:
         "(a partial transcript, shifted times, or another episode's?)",
     ]
     assert clips_warnings({"transcript_coverage": {"en": 0.5}}) == []
+
+
+def test_empty_jp_text_warning_says_whether_the_transcript_was_given(tmp_path) -> None:
+    """A JP transcript given in the manifest without text is named as such, not blamed on the embedded ASR."""
+    from anim400k.dataset.context import EpisodeContext
+    from anim400k.dataset.options import BuildOptions
+    from anim400k.dataset.report import _collect_jp_text
+    from anim400k.formats.transcripts import write_transcript
+    from anim400k.model import EpisodeRef
+
+    contexts = []
+    for ep, given in (("1", {"ja": "ja.json"}), ("2", {})):
+        ctx = EpisodeContext(EpisodeRef("s", ep, "jp.mkv", "en.mkv", transcripts=given), str(tmp_path / ep),
+                             str(tmp_path / "r"), BuildOptions(progress=False))
+        ctx.work.mkdir(parents=True, exist_ok=True)
+        write_transcript(ctx.artifact("ja.transcript.json"), Transcript("ja", [Segment(1.0, 2.0, "")]))
+        contexts.append(ctx)
+    out = _collect_jp_text(contexts)
+    assert out["empty"] == 2 and out["empty_episodes"] == ["s/2", "s/1"]
+    assert "embedded JP ASR" in out["message"] and "in 1 of 2 episodes" in out["message"]
+    assert "the JP transcript given in the manifest has no text in 1 episode(s) (s/1)" in out["message"]
+    only_given = _collect_jp_text(contexts[:1])
+    assert "embedded JP ASR" not in only_given["message"] and "fix" not in only_given

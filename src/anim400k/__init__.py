@@ -1,6 +1,8 @@
 """anim400k: aligned bilingual speech datasets from dubbed video, automatic dubbing, dub evaluation.
 
-The public API is re-exported lazily so that ``import anim400k`` stays light.
+The public API is re-exported lazily so that ``import anim400k`` stays light. The dubbing library is the
+``anim400k.dub`` package (``from anim400k.dub import dub, DubOptions``): a function of the same name here
+would be hidden by the subpackage once it is imported.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ _LAZY = {
     "align_clips": "anim400k.align",
     "build_dataset": "anim400k.dataset.pipeline",
     "load": "anim400k.release",
-    "dub": "anim400k.dub.pipeline",
     "make_episode": "anim400k.synth",
 }
 

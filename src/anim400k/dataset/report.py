@@ -116,19 +116,26 @@ def _collect_jp_text(contexts: list[EpisodeContext]) -> dict[str, Any]:
     from ..formats.transcripts import read_transcript
     from ..model import JP
 
-    empty = []
+    empty, given = [], []
     for ctx in contexts:
         p = ctx.artifact(f"{JP}.transcript.json")
         if not p.exists():
             continue
         t = read_transcript(p, language=JP)
         if not any(s.text.strip() for s in t.segments):
-            empty.append(ctx.ref.key)
-    out: dict[str, Any] = {"episodes": len(contexts), "empty": len(empty), "empty_episodes": empty}
+            (given if ctx.ref.transcripts.get(JP) else empty).append(ctx.ref.key)
+    out: dict[str, Any] = {"episodes": len(contexts), "empty": len(empty) + len(given),
+                           "empty_episodes": empty + given}
+    parts = []
     if empty:
         out["fix"] = JP_TEXT_FIX
-        out["message"] = (f"Japanese transcripts have no text in {len(empty)} of {len(contexts)} episodes "
-                          f"(jp_text is empty: the embedded JP ASR finds speech only); use {JP_TEXT_FIX}")
+        parts.append(f"Japanese transcripts have no text in {len(empty)} of {len(contexts)} episodes "
+                     f"(jp_text is empty: the embedded JP ASR finds speech only); use {JP_TEXT_FIX}")
+    if given:
+        parts.append(f"the JP transcript given in the manifest has no text in {len(given)} episode(s) "
+                     f"({', '.join(given[:3])}{', ...' if len(given) > 3 else ''}): jp_text is empty there")
+    if parts:
+        out["message"] = "; ".join(parts)
     return out
 
 
