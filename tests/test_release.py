@@ -337,6 +337,26 @@ def test_write_annotations_writes_every_field_and_the_result_validates(tmp_path:
     assert show.name == "k" and show.synopsis is None and show.episodes["1"].url is None
 
 
+def test_characters_are_written_with_every_field_and_validate_requires_them(tmp_path: Path) -> None:
+    """FORMAT.md's character is {description, role, pic_urls, "Voice Actors"}: unknown ones are null / []."""
+    path = tmp_path / "ann.json"
+    chars = {"Alice": {"Voice Actors": [], "description": None}, "Bob": {"role": "supporting"}}
+    release.write_annotations(path, [("k", {"characters": chars}, iter([("1", {}, iter([]))]))])
+    written = json.loads(path.read_text(encoding="utf-8"))["k"]["characters"]
+    assert written == {
+        "Alice": {"description": None, "role": None, "pic_urls": [], "Voice Actors": []},
+        "Bob": {"description": None, "role": "supporting", "pic_urls": [], "Voice Actors": []},
+    }
+    assert all(list(c) == list(release.CHARACTER_FIELDS) for c in written.values())  # FORMAT.md order
+    assert _problems(path) == []
+    data = copy.deepcopy(annotations())
+    del data["show_a"]["characters"]["Alice"]["pic_urls"], data["show_a"]["characters"]["Bob"]["description"]
+    assert sorted(_problems(_write(tmp_path, data))) == [
+        "show 'show_a' field 'characters.Alice.pic_urls': missing field",
+        "show 'show_a' field 'characters.Bob.description': missing field",
+    ]
+
+
 def test_validate_refuses_clips_out_of_time_order(tmp_path: Path) -> None:
     data = copy.deepcopy(annotations())
     clips = data["show_a"]["episodes"]["1"]["clips"]

@@ -87,6 +87,8 @@ SUBTITLE_FIELDS: dict[str, str] = {"start": "str", "end": "str", "text": "str"}
 REQUIRED_SHOW = tuple(SHOW_FIELDS)
 REQUIRED_EPISODE = tuple(EPISODE_FIELDS)
 REQUIRED_CLIP = tuple(CLIP_FIELDS)
+#: A character has every FORMAT.md character field too (unknown: ``null`` description/role, ``[]`` lists).
+REQUIRED_CHARACTER = tuple(CHARACTER_FIELDS)
 
 #: Field types whose unknown value is ``null`` (strings and numbers); lists are ``[]`` and objects ``{}``.
 NULLABLE_KINDS = frozenset({"str", "int", "float"})

@@ -30,6 +30,7 @@ from .schema import (
     EPISODE_FIELDS,
     NULLABLE_KINDS,
     RATING_FIELDS,
+    REQUIRED_CHARACTER,
     REQUIRED_CLIP,
     REQUIRED_EPISODE,
     REQUIRED_SHOW,
@@ -139,7 +140,7 @@ def validate_show(
             if not isinstance(c, dict):
                 yield Problem("expected an object", field=f"characters.{name}", **sloc)
                 continue
-            for p in _check_fields(c, CHARACTER_FIELDS, (), sloc, nullable=True):
+            for p in _check_fields(c, CHARACTER_FIELDS, REQUIRED_CHARACTER, sloc, nullable=True):
                 yield Problem(p.message, field=f"characters.{name}.{p.field}", **sloc)
             role = c.get("role")
             if isinstance(role, str) and role.lower() not in CHARACTER_ROLES:
@@ -419,8 +420,8 @@ def build_record_problems(ds: Dataset) -> Iterator[Problem]:
 def validate_release(path: str | Path | Dataset, check_media: bool = True) -> list[Problem]:
     """All problems of a release (folder or annotations file); empty if it is valid.
 
-    Checks: required fields (every FORMAT.md show, episode and clip field; show and episode
-    metadata may be ``null`` when unknown), unknown fields (anything outside FORMAT.md and our
+    Checks: required fields (every FORMAT.md show, episode, character and clip field; show, episode
+    and character metadata may be ``null`` when unknown), unknown fields (anything outside FORMAT.md and our
     documented clip extras), field types, keys given twice in one object (shows, episodes,
     characters, fields), episode keys (episode numbers, no number twice), character roles
     (``main``/``supporting``), ``multi_speaker`` against ``speakers``, timestamps (strictly
