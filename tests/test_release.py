@@ -357,6 +357,27 @@ def test_characters_are_written_with_every_field_and_validate_requires_them(tmp_
     ]
 
 
+def test_episode_marked_without_video_clips_needs_no_mp4(tmp_path: Path) -> None:
+    """``"video_clips": false`` (an audio-only episode) exempts that episode's clips from the MP4 check of a
+    release with an ``anim400k_video_clips`` folder; any other value is a wrong type and the check applies."""
+    data = copy.deepcopy(annotations())
+    data["show_a"]["episodes"]["1"]["video_clips"] = False
+    root = make_release(tmp_path / "rel", copy.deepcopy(data))
+    for show_key, show in data.items():
+        for number, ep in show["episodes"].items():
+            for c in ep["clips"] if (show_key, number) != ("show_a", "1") else []:
+                path = ids.id_path(root, ids.VIDEO_ARCHIVE, c["jp_clip"], "mp4")
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(b"\0\0\0\x18ftypmp42" + bytes(16))
+    assert release.validate_release(root) == []
+    data["show_a"]["episodes"]["1"]["video_clips"] = "no"
+    (root / ids.ANNOTATIONS_FILE).write_text(json.dumps(data), encoding="utf-8")
+    problems = [str(p) for p in release.validate_release(root)]
+    assert problems[0] == "show 'show_a' episode '1' field 'video_clips': expected true or false, got str"
+    assert len(problems) == 1 + len(data["show_a"]["episodes"]["1"]["clips"])
+    assert all("video file" in p and "is missing" in p for p in problems[1:])
+
+
 def test_validate_refuses_clips_out_of_time_order(tmp_path: Path) -> None:
     data = copy.deepcopy(annotations())
     clips = data["show_a"]["episodes"]["1"]["clips"]

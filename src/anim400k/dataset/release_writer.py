@@ -38,6 +38,7 @@ def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path,
     """
     from ..release import clip_to_release_dict, write_annotations
     from ..release.metadata import load_show_metadata
+    from .cutting import cuts_video
 
     by_show: dict[str, list[EpisodeContext]] = {}
     for ctx in contexts:
@@ -63,6 +64,8 @@ def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path,
             ep_meta = dict(episode_metadata(eps_meta, ctx.ref.episode))
             ep_meta.setdefault("jp_video_id", make_id(show_key, ctx.ref.episode, "jp_video"))
             ep_meta.setdefault("en_video_id", make_id(show_key, ctx.ref.episode, "en_video"))
+            if not cuts_video(ctx):
+                ep_meta["video_clips"] = False  # its clips have no MP4 (FORMAT.md readers ignore the field)
 
             def clips(data: dict[str, Any] = data) -> Iterator[dict[str, Any]]:
                 for d in data["clips"]:

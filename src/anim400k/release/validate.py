@@ -27,6 +27,7 @@ from .schema import (
     CHARACTER_ROLES,
     CLIP_EXTRA_FIELDS,
     CLIP_FIELDS,
+    EPISODE_EXTRA_FIELDS,
     EPISODE_FIELDS,
     NULLABLE_KINDS,
     RATING_FIELDS,
@@ -122,7 +123,8 @@ def validate_show(
     ``on_clips(show, episode, n)`` is called once an episode's ``n`` clips are checked (progress).
     ``seen_ids`` carries clip IDs across shows to find duplicates; media files are looked up
     under ``root`` when ``check_media`` (each clip's MP3s, and its JP clip's MP4 when the release
-    has an ``anim400k_video_clips`` folder; see :func:`media_file_problem`).
+    has an ``anim400k_video_clips`` folder and the episode does not say ``"video_clips": false``;
+    see :func:`media_file_problem`).
     """
     seen = seen_ids if seen_ids is not None else set()
     video = check_media and root is not None and (root / ids.VIDEO_ARCHIVE).is_dir()
@@ -178,7 +180,7 @@ def validate_show(
         if not isinstance(ep, dict):
             yield Problem(f"expected an object, got {type(ep).__name__}", **eloc)
             continue
-        yield from _check_fields(ep, EPISODE_FIELDS, REQUIRED_EPISODE, eloc, nullable=True)
+        yield from _check_fields(ep, EPISODE_FIELDS, REQUIRED_EPISODE, eloc, EPISODE_EXTRA_FIELDS, nullable=True)
         ratings = ep.get("ratings")
         if isinstance(ratings, dict):
             for score, r in ratings.items():
@@ -192,10 +194,11 @@ def validate_show(
         clips = ep.get("clips")
         if not isinstance(clips, list):
             continue
+        ep_video = video and ep.get("video_clips") is not False  # false: the episode has no MP4 clips
         prev: tuple[int, str, float] | None = None  # the latest clip with a good jp_start_time
         for i, clip in enumerate(clips):
             cloc = {"show": key, "episode": str(number), "clip": i}
-            yield from _validate_clip(clip, cloc, root, seen, check_media, max_time, video)
+            yield from _validate_clip(clip, cloc, root, seen, check_media, max_time, ep_video)
             start = clip.get("jp_start_time") if isinstance(clip, dict) else None
             t = timestamp_seconds(start)
             if math.isnan(t):
@@ -422,15 +425,16 @@ def validate_release(path: str | Path | Dataset, check_media: bool = True) -> li
 
     Checks: required fields (every FORMAT.md show, episode, character and clip field; show, episode
     and character metadata may be ``null`` when unknown), unknown fields (anything outside FORMAT.md and our
-    documented clip extras), field types, keys given twice in one object (shows, episodes,
+    documented clip and episode extras), field types, keys given twice in one object (shows, episodes,
     characters, fields), episode keys (episode numbers, no number twice), character roles
     (``main``/``supporting``), ``multi_speaker`` against ``speakers``, timestamps (strictly
     ``HH:MM:SS.mmm``, not negative, end not before start, none past twice the show's
     ``avg_duration``), clips in time order (by ``jp_start_time``), IDs of the form ``F/UUID``,
     duplicate clip IDs, and (``check_media``) that each clip's
     ``anim400k_audio_clips/F/UUID.mp3`` (and, when the release has an ``anim400k_video_clips``
-    folder, its ``anim400k_video_clips/F/UUID.mp4``) and each picture exist, and that each clip
-    file is neither empty nor damaged at its start (:func:`media_file_problem`).
+    folder, its ``anim400k_video_clips/F/UUID.mp4``, unless its episode says ``"video_clips": false``) and
+    each picture exist, and that each clip file is neither empty nor damaged at its start
+    (:func:`media_file_problem`).
     """
     return list(iter_problems(path, check_media))
 
