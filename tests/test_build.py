@@ -258,6 +258,32 @@ def test_metadata_episodes_match_by_number_and_unmatched_ones_are_warned(
     assert unmatched[0] in saved["warnings"]
 
 
+def test_rerun_where_every_episode_fails_keeps_the_annotations_and_validate_says_they_are_old(
+        built: tuple[Path, object], short_manifest: Path, tmp_path: Path) -> None:
+    """No release is written when every episode fails; the earlier annotations stay as they were (a warning
+    says so) and the build-record check of `anim400k validate` reports them as out of date."""
+    from anim400k.release import build_record_problems, load
+
+    src, _ = built
+    out = tmp_path / "stale"
+    shutil.copytree(src, out)
+    before = (out / ANNOTATIONS_FILE).read_bytes()
+    bad = tmp_path / "cp1252.srt"
+    bad.write_bytes("1\n00:00:01,000 --> 00:00:02,000\nCafé: it’s a PROMISE.\n".encode("cp1252"))
+    data = yaml.safe_load(short_manifest.read_text())
+    for ep in data["shows"][0]["episodes"]:
+        ep["subtitles"] = str(bad)
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(yaml.safe_dump(data))
+    report = build_dataset(manifest, out, OPTS)
+    assert len(report.failed) == 2 and not report.written
+    assert (out / ANNOTATIONS_FILE).read_bytes() == before
+    assert any("is an earlier build's, left as it was" in w for w in report.warnings), report.warnings
+    problems = [str(p) for p in build_record_problems(load(out))]
+    assert len(problems) == 1 and problems[0].startswith(
+        "annotations are from an earlier build: the last build (build_report.json) wrote no release"), problems
+
+
 def test_changing_an_option_reruns_only_dependent_stages(built: tuple[Path, object], short_manifest: Path,
                                                          tmp_path: Path) -> None:
     src, _ = built

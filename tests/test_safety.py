@@ -230,6 +230,33 @@ def test_validate_catches_annotations_that_disagree_with_the_build(tmp_path: Pat
     assert rc == 1 and "not in the build's catalog" in text
 
 
+def test_validate_catches_annotations_left_by_an_earlier_build(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture) -> None:
+    """A re-run where every episode failed writes no release: the earlier annotations stay (never deleted)
+    but no longer agree with build_report.json, and validate says so; so do a report's episodes."""
+    probe = make_release(tmp_path / "probe")
+    clips, keys = _annotated(probe)
+    rel = _built_release(tmp_path, clips, keys)
+    ann = (rel / "anim400k_annotations.json").read_bytes()
+
+    def check(episodes: list[dict], written: bool = True, n: int = clips) -> tuple[int, str]:
+        (rel / "build_report.json").write_text(json.dumps({"written": written, "clips": n, "episodes": episodes}))
+        return run_cli(["validate", str(rel)], capsys)
+
+    rc, text = check([{"key": k, "ok": False, "error": "bad subtitles"} for k in keys], written=False, n=0)
+    assert rc == 1 and "annotations are from an earlier build: the last build (build_report.json) wrote no " \
+                       f"release (every one of its {len(keys)} episode(s) failed, e.g. {keys[0]!r})" in text, text
+    assert (rel / "anim400k_annotations.json").read_bytes() == ann  # reported, not deleted
+    assert check([{"key": k, "ok": True} for k in keys]) == (0, f"{rel / 'anim400k_annotations.json'}: valid\n")
+    renumbered = [{"key": k.replace("/1", "/01"), "ok": True} for k in keys]  # 01 is episode 1
+    assert check(renumbered)[0] == 0
+    rc, text = check([{"key": keys[0], "ok": False}] + [{"key": k, "ok": True} for k in keys[1:]])
+    assert rc == 1 and "annotations are from an earlier build: they hold 1 episode(s) the last build did not " \
+                       f"write (e.g. {keys[0]!r})" in text, text
+    rc, text = check([{"key": k, "ok": True} for k in [*keys, "show_a/9"]])
+    assert rc == 1 and "they lack 1 episode(s) it wrote (e.g. 'show_a/9')" in text, text
+
+
 # -- 5. / 7. manifests that are too large once expanded, or not UTF-8 ------------------------------------
 
 

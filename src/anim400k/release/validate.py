@@ -375,8 +375,9 @@ def build_record_problems(ds: Dataset) -> Iterator[Problem]:
 
     A release written by ``anim400k build`` keeps ``build_report.json`` (clip count, episodes)
     and ``catalog.sqlite`` beside its annotations. An annotations file holding other clips or
-    episodes than the build recorded (say ``{}`` after two builds raced) is reported; a
-    release without those files (hand-made, exported) has nothing to compare.
+    episodes than the build recorded (say ``{}`` after two builds raced), or one left by an earlier
+    build when the last one wrote no release (every episode failed: ``"written": false``), is
+    reported; a release without those files (hand-made, exported) has nothing to compare.
     """
     import sqlite3
 
@@ -397,11 +398,8 @@ def build_record_problems(ds: Dataset) -> Iterator[Problem]:
     except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         report = None
         yield Problem("build_report.json beside the annotations is unreadable: cannot check them against the build")
-    if isinstance(report, dict) and report.get("written", True) and isinstance(report.get("clips"), int):
-        if report["clips"] != clips:
-            yield Problem(f"the annotations hold {clips} clip(s) but the build that wrote this release recorded "
-                          f"{report['clips']} (build_report.json): the file was overwritten or cut short; "
-                          f"run the build again")
+    if isinstance(report, dict):
+        yield from _report_problems(report, clips, episodes)
     if catalog_file.is_file():
         try:
             # immutable: a reader of a finished catalog takes no lock and writes no -shm/-wal beside it
@@ -418,6 +416,53 @@ def build_record_problems(ds: Dataset) -> Iterator[Problem]:
         if unknown:
             yield Problem(f"{len(unknown)} annotated episode(s) are not in the build's catalog (catalog.sqlite), "
                           f"e.g. {unknown[0]!r}: the annotations do not come from this build")
+
+
+#: the start of a problem saying that the annotations are not those the folder's last build wrote
+EARLIER_BUILD = "annotations are from an earlier build"
+
+
+def _episode_key(key: str) -> tuple[str, Any]:
+    """``show/episode`` as (show, episode number): ``s/01`` and ``s/1`` are one episode."""
+    show, _, episode = key.rpartition("/")
+    number = episode_number(episode)
+    return show, episode if number is None else number
+
+
+def _report_problems(report: dict[str, Any], clips: int, episodes: set[str]) -> Iterator[Problem]:
+    """The annotations (``clips`` in all, ``episodes`` as ``show/episode``) against ``build_report.json``.
+
+    A last build that wrote no release (every episode failed) leaves an earlier build's annotations
+    behind, out of date; a build that did write one wrote exactly its succeeded episodes and its clip count.
+    """
+    listed = report.get("episodes")
+    runs = None
+    if isinstance(listed, list):
+        runs = [e for e in listed if isinstance(e, dict) and isinstance(e.get("key"), str)]
+    if report.get("written", True) is False:
+        failed = [e["key"] for e in runs or [] if not e.get("ok")]
+        which = f", e.g. {failed[0]!r}" if failed else ""
+        yield Problem(f"{EARLIER_BUILD}: the last build (build_report.json) wrote no release (every one of its "
+                      f"{len(runs or [])} episode(s) failed{which}), so these annotations are out of date; fix the "
+                      f"failures and run the build again")
+        return
+    if isinstance(report.get("clips"), int) and report["clips"] != clips:
+        yield Problem(f"the annotations hold {clips} clip(s) but the build that wrote this release recorded "
+                      f"{report['clips']} (build_report.json): the file was overwritten or cut short; "
+                      f"run the build again")
+    if runs is None:
+        return
+    built = {_episode_key(e["key"]): e["key"] for e in runs if e.get("ok")}
+    annotated = {_episode_key(k): k for k in episodes}
+    extra = sorted(annotated[k] for k in annotated.keys() - built.keys())
+    lacking = sorted(built[k] for k in built.keys() - annotated.keys())
+    parts = []
+    if extra:
+        parts.append(f"they hold {len(extra)} episode(s) the last build did not write (e.g. {extra[0]!r})")
+    if lacking:
+        parts.append(f"they lack {len(lacking)} episode(s) it wrote (e.g. {lacking[0]!r})")
+    if parts:
+        yield Problem(f"{EARLIER_BUILD}: {' and '.join(parts)} (build_report.json); run the build again")
 
 
 def validate_release(path: str | Path | Dataset, check_media: bool = True) -> list[Problem]:
