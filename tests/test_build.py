@@ -232,6 +232,61 @@ def test_bad_episode_is_reported_and_others_are_built(short_episodes: list, tmp_
     assert "Traceback" not in result.stdout + result.stderr
 
 
+def test_metadata_episodes_match_by_number_and_unmatched_ones_are_warned(
+        built: tuple[Path, object], short_manifest: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Metadata episode "01" is manifest episode 1 (docs: 1 and 01 are one episode); metadata of an episode the
+    manifest lacks is named in a warning (build report and a logged line on stderr), not dropped silently."""
+    src, _ = built
+    out = tmp_path / "meta"
+    shutil.copytree(src, out)
+    meta = tmp_path / "show.json"
+    meta.write_text(json.dumps({"show": "Meta Show", "episodes": {
+        "01": {"url": "https://example.org/1", "synopsis": "One."}, "7": {"synopsis": "Seven."}}}))
+    data = yaml.safe_load(short_manifest.read_text())
+    data["shows"][0]["metadata"] = str(meta)
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(yaml.safe_dump(data))
+    with caplog.at_level("WARNING"):
+        report = build_dataset(manifest, out, OPTS)
+    assert not report.failed
+    show = json.loads((out / ANNOTATIONS_FILE).read_text())["test_show"]
+    assert show["show"] == "Meta Show" and list(show["episodes"]) == ["1", "2"]
+    assert show["episodes"]["1"]["url"] == "https://example.org/1" and show["episodes"]["1"]["synopsis"] == "One."
+    assert show["episodes"]["2"]["url"] is None
+    unmatched = [w for w in report.warnings if "match no episode" in w]
+    assert len(unmatched) == 1 and "'7'" in unmatched[0] and "'01'" not in unmatched[0], report.warnings
+    assert unmatched[0].startswith("test_show: ") and str(meta) in unmatched[0]
+    assert any(unmatched[0] in r.getMessage() for r in caplog.records)
+    saved = json.loads((out / "build_report.json").read_text())
+    assert unmatched[0] in saved["warnings"]
+
+
+def test_rerun_where_every_episode_fails_keeps_the_annotations_and_validate_says_they_are_old(
+        built: tuple[Path, object], short_manifest: Path, tmp_path: Path) -> None:
+    """No release is written when every episode fails; the earlier annotations stay as they were (a warning
+    says so) and the build-record check of `anim400k validate` reports them as out of date."""
+    from anim400k.release import build_record_problems, load
+
+    src, _ = built
+    out = tmp_path / "stale"
+    shutil.copytree(src, out)
+    before = (out / ANNOTATIONS_FILE).read_bytes()
+    bad = tmp_path / "cp1252.srt"
+    bad.write_bytes("1\n00:00:01,000 --> 00:00:02,000\nCafé: it’s a PROMISE.\n".encode("cp1252"))
+    data = yaml.safe_load(short_manifest.read_text())
+    for ep in data["shows"][0]["episodes"]:
+        ep["subtitles"] = str(bad)
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(yaml.safe_dump(data))
+    report = build_dataset(manifest, out, OPTS)
+    assert len(report.failed) == 2 and not report.written
+    assert (out / ANNOTATIONS_FILE).read_bytes() == before
+    assert any("is an earlier build's, left as it was" in w for w in report.warnings), report.warnings
+    problems = [str(p) for p in build_record_problems(load(out))]
+    assert len(problems) == 1 and problems[0].startswith(
+        "annotations are from an earlier build: the last build (build_report.json) wrote no release"), problems
+
+
 def test_changing_an_option_reruns_only_dependent_stages(built: tuple[Path, object], short_manifest: Path,
                                                          tmp_path: Path) -> None:
     src, _ = built

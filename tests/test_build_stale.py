@@ -218,3 +218,33 @@ def test_build_without_archive_deletes_clip_archives_older_than_a_cut(built: Pat
     os.utime(new, (later, later))
     assert not build_dataset(short_manifest, out, OPTS).failed
     assert not old.exists() and new.exists()
+
+
+def test_audio_only_episode_beside_video_ones_validates(built: Path, short_manifest: Path, short_episodes: list,
+                                                        tmp_path: Path) -> None:
+    """An episode from audio-only media in a release whose other episodes have video clips: its episode says
+    ``"video_clips": false`` (no MP4 was cut for it) and the build's output passes its own validator."""
+    import yaml
+
+    from anim400k.release import validate_release
+
+    out = copy_of(built, tmp_path)
+    data = yaml.safe_load(short_manifest.read_text())
+    stems = short_episodes[0].stems_dir
+    data["shows"][0]["episodes"].append({"episode": "3", "jp_media": str(stems / "jp_mix.wav"), "jp_stream": 0,
+                                         "en_media": str(stems / "en_mix.wav"), "en_stream": 0,
+                                         "subtitles": str(short_episodes[0].subtitles)})
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(yaml.safe_dump(data))
+    report = build_dataset(manifest, out, OPTS)
+    assert not report.failed, report.failed
+    episodes = json.loads((out / ANNOTATIONS_FILE).read_text())["test_show"]["episodes"]
+    assert episodes["3"]["video_clips"] is False and episodes["3"]["clips"]
+    assert "video_clips" not in episodes["1"] and "video_clips" not in episodes["2"]
+    assert not any(id_path(out, VIDEO_ARCHIVE, c["jp_clip"], "mp4").exists() for c in episodes["3"]["clips"])
+    assert validate_release(out) == []
+    # the marker exempts only its own episode: a missing MP4 of a video episode is still found
+    clip = episodes["1"]["clips"][0]
+    id_path(out, VIDEO_ARCHIVE, clip["jp_clip"], "mp4").unlink()
+    problems = [str(p) for p in validate_release(out)]
+    assert len(problems) == 1 and "episode '1' clip 0 field 'jp_clip': video file" in problems[0], problems

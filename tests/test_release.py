@@ -337,6 +337,47 @@ def test_write_annotations_writes_every_field_and_the_result_validates(tmp_path:
     assert show.name == "k" and show.synopsis is None and show.episodes["1"].url is None
 
 
+def test_characters_are_written_with_every_field_and_validate_requires_them(tmp_path: Path) -> None:
+    """FORMAT.md's character is {description, role, pic_urls, "Voice Actors"}: unknown ones are null / []."""
+    path = tmp_path / "ann.json"
+    chars = {"Alice": {"Voice Actors": [], "description": None}, "Bob": {"role": "supporting"}}
+    release.write_annotations(path, [("k", {"characters": chars}, iter([("1", {}, iter([]))]))])
+    written = json.loads(path.read_text(encoding="utf-8"))["k"]["characters"]
+    assert written == {
+        "Alice": {"description": None, "role": None, "pic_urls": [], "Voice Actors": []},
+        "Bob": {"description": None, "role": "supporting", "pic_urls": [], "Voice Actors": []},
+    }
+    assert all(list(c) == list(release.CHARACTER_FIELDS) for c in written.values())  # FORMAT.md order
+    assert _problems(path) == []
+    data = copy.deepcopy(annotations())
+    del data["show_a"]["characters"]["Alice"]["pic_urls"], data["show_a"]["characters"]["Bob"]["description"]
+    assert sorted(_problems(_write(tmp_path, data))) == [
+        "show 'show_a' field 'characters.Alice.pic_urls': missing field",
+        "show 'show_a' field 'characters.Bob.description': missing field",
+    ]
+
+
+def test_episode_marked_without_video_clips_needs_no_mp4(tmp_path: Path) -> None:
+    """``"video_clips": false`` (an audio-only episode) exempts that episode's clips from the MP4 check of a
+    release with an ``anim400k_video_clips`` folder; any other value is a wrong type and the check applies."""
+    data = copy.deepcopy(annotations())
+    data["show_a"]["episodes"]["1"]["video_clips"] = False
+    root = make_release(tmp_path / "rel", copy.deepcopy(data))
+    for show_key, show in data.items():
+        for number, ep in show["episodes"].items():
+            for c in ep["clips"] if (show_key, number) != ("show_a", "1") else []:
+                path = ids.id_path(root, ids.VIDEO_ARCHIVE, c["jp_clip"], "mp4")
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(b"\0\0\0\x18ftypmp42" + bytes(16))
+    assert release.validate_release(root) == []
+    data["show_a"]["episodes"]["1"]["video_clips"] = "no"
+    (root / ids.ANNOTATIONS_FILE).write_text(json.dumps(data), encoding="utf-8")
+    problems = [str(p) for p in release.validate_release(root)]
+    assert problems[0] == "show 'show_a' episode '1' field 'video_clips': expected true or false, got str"
+    assert len(problems) == 1 + len(data["show_a"]["episodes"]["1"]["clips"])
+    assert all("video file" in p and "is missing" in p for p in problems[1:])
+
+
 def test_validate_refuses_clips_out_of_time_order(tmp_path: Path) -> None:
     data = copy.deepcopy(annotations())
     clips = data["show_a"]["episodes"]["1"]["clips"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -78,6 +79,45 @@ def test_export_replaces_its_own_earlier_export_and_fills_an_empty_folder(rel: P
         rc, text = run_cli(["export", str(rel), "--format", "parquet", "--out", str(out), "--no-progress"], capsys)
         assert rc == 0, text
         assert (out / ".anim400k-export").is_file() and list(out.glob("*.parquet"))
+
+
+@pytest.mark.parametrize("held", ["anim400k_annotations.json", "anim400k_audio_clips.tar.gz"])
+def test_build_refuses_a_folder_holding_a_release_no_build_wrote(rel: Path, tmp_path: Path, held: str,
+                                                                  capsys: pytest.CaptureFixture) -> None:
+    """A downloaded (or copied) release without a build catalog: a build would replace its annotations."""
+    out = tmp_path / "downloaded"
+    out.mkdir()
+    if held == "anim400k_annotations.json":
+        shutil.copy(rel / held, out / held)
+    else:
+        (out / held).write_bytes(b"an archive")
+    (out / "notes.txt").write_text("mine")
+    before = _tree(out)
+    rc, text = run_cli(["build", str(_manifest(tmp_path)), "--out", str(out), "--no-progress"], capsys)
+    assert rc == 2
+    line = one_line_error(text)
+    assert line.startswith(f"anim400k: error: {out}: holds a release ({held}) that no build wrote here"), line
+    assert _tree(out) == before and sorted(p.name for p in out.iterdir()) == sorted(before)  # nothing written
+
+
+def test_a_build_folder_or_a_remote_one_is_checked_for_a_foreign_release(rel: Path, tmp_path: Path) -> None:
+    """A folder with the build's catalog (or report) is the build's own (a re-run may replace its release); a
+    remote output is looked at remotely."""
+    import fsspec
+
+    from anim400k.dataset.out_folder import foreign_release
+    from anim400k.dataset.pipeline import build_dataset
+
+    assert foreign_release(lambda name: (rel / name).exists()) == "anim400k_annotations.json"
+    for own in ("catalog.sqlite", "build_report.json"):
+        assert foreign_release(lambda name, own=own: (rel / name).exists() or name == own) is None
+    assert foreign_release(lambda name: False) is None  # a new or empty folder
+    url = f"memory://foreign-{os.getpid()}/rel"
+    fs = fsspec.filesystem("memory")
+    fs.pipe(f"{url}/anim400k_annotations.json", (rel / "anim400k_annotations.json").read_bytes())
+    with pytest.raises(InputError, match=r"holds a release \(anim400k_annotations\.json\) that no build wrote"):
+        build_dataset(_manifest(tmp_path), url, BuildOptions(progress=False, jobs=1))
+    assert fs.ls(url, detail=False) == [f"/foreign-{os.getpid()}/rel/anim400k_annotations.json"]
 
 
 # -- 2. manifest names that would leave the output folder, or alias one another ------------------------
@@ -228,6 +268,33 @@ def test_validate_catches_annotations_that_disagree_with_the_build(tmp_path: Pat
     other = _built_release(tmp_path / "b", clips, keys[1:])  # an episode the build never had
     rc, text = run_cli(["validate", str(other)], capsys)
     assert rc == 1 and "not in the build's catalog" in text
+
+
+def test_validate_catches_annotations_left_by_an_earlier_build(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture) -> None:
+    """A re-run where every episode failed writes no release: the earlier annotations stay (never deleted)
+    but no longer agree with build_report.json, and validate says so; so do a report's episodes."""
+    probe = make_release(tmp_path / "probe")
+    clips, keys = _annotated(probe)
+    rel = _built_release(tmp_path, clips, keys)
+    ann = (rel / "anim400k_annotations.json").read_bytes()
+
+    def check(episodes: list[dict], written: bool = True, n: int = clips) -> tuple[int, str]:
+        (rel / "build_report.json").write_text(json.dumps({"written": written, "clips": n, "episodes": episodes}))
+        return run_cli(["validate", str(rel)], capsys)
+
+    rc, text = check([{"key": k, "ok": False, "error": "bad subtitles"} for k in keys], written=False, n=0)
+    assert rc == 1 and "annotations are from an earlier build: the last build (build_report.json) wrote no " \
+                       f"release (every one of its {len(keys)} episode(s) failed, e.g. {keys[0]!r})" in text, text
+    assert (rel / "anim400k_annotations.json").read_bytes() == ann  # reported, not deleted
+    assert check([{"key": k, "ok": True} for k in keys]) == (0, f"{rel / 'anim400k_annotations.json'}: valid\n")
+    renumbered = [{"key": k.replace("/1", "/01"), "ok": True} for k in keys]  # 01 is episode 1
+    assert check(renumbered)[0] == 0
+    rc, text = check([{"key": keys[0], "ok": False}] + [{"key": k, "ok": True} for k in keys[1:]])
+    assert rc == 1 and "annotations are from an earlier build: they hold 1 episode(s) the last build did not " \
+                       f"write (e.g. {keys[0]!r})" in text, text
+    rc, text = check([{"key": k, "ok": True} for k in [*keys, "show_a/9"]])
+    assert rc == 1 and "they lack 1 episode(s) it wrote (e.g. 'show_a/9')" in text, text
 
 
 # -- 5. / 7. manifests that are too large once expanded, or not UTF-8 ------------------------------------

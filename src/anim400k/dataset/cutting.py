@@ -77,6 +77,16 @@ def cut_episode(ctx: EpisodeContext) -> dict[str, Any]:
     return {"files": files, "sizes": [(root / f).stat().st_size for f in files], "stale": stale}
 
 
+def cuts_video(ctx: EpisodeContext, probe: dict[str, Any] | None = None) -> bool:
+    """Whether the episode's clips get an MP4 each: video clips are asked for and its JP medium has video.
+
+    The release marks an episode without them (``"video_clips": false``), so that ``validate`` does not ask
+    for MP4s that were never cut (an audio-only episode in a release whose other episodes have video).
+    """
+    probe = ctx.read_json("probe.json") if probe is None else probe
+    return bool(ctx.options.video_clips and probe.get("has_video"))
+
+
 def planned_clip_files(ctx: EpisodeContext) -> list[str]:
     """The release files (relative to the release root) that cutting this episode writes."""
     probe = ctx.read_json("probe.json")
@@ -88,7 +98,7 @@ def planned_clip_files(ctx: EpisodeContext) -> list[str]:
         files.append(str(id_path(root, AUDIO_ARCHIVE, c.en_clip, "mp3").relative_to(root)))
         if ctx.options.backing_clips and c.backing_clip:
             files.append(str(id_path(root, AUDIO_ARCHIVE, str(c.backing_clip), "mp3").relative_to(root)))
-        if ctx.options.video_clips and probe.get("has_video"):
+        if cuts_video(ctx, probe):
             files.append(str(id_path(root, VIDEO_ARCHIVE, c.jp_clip, "mp4").relative_to(root)))
     return files
 
@@ -171,7 +181,7 @@ def _cut_media(ctx: EpisodeContext) -> list[str]:
     jp_audio = media.decode_audio(local_input(probe[JP]["source"]), stream=probe[JP]["audio_index"],
                                    sr=RELEASE_AUDIO_SR)
     video_paths: list[Path] = []
-    if ctx.options.video_clips and probe.get("has_video"):
+    if cuts_video(ctx, probe):
         video_paths = [id_path(root, VIDEO_ARCHIVE, c.jp_clip, "mp4") for c in clips]
 
     def cut_video() -> None:

@@ -11,6 +11,7 @@ wrote at the end (:mod:`anim400k.dataset.remote`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from .catalog import CATALOG_FILE, Catalog
 from .context import EpisodeContext
 from .manifest import Manifest, load_manifest
 from .options import BuildOptions
+from .out_folder import check_out_folder
 from .remote import pull_build_state, pull_for_release, push_release
 from .report import REPORT_FILE, BuildReport, EpisodeResult, finish_build
 from .schedule import run_stages
@@ -72,6 +74,7 @@ def build_dataset(
         manifest = load_manifest(local_input(str(manifest)))
     mirror = RemoteMirror(str(out_dir)) if is_url(out_dir) else None
     out = mirror.local if mirror is not None else Path(out_dir)
+    check_out_folder(_exists_in(mirror, out), str(out_dir))  # never over a release no build wrote: nothing written
     out.mkdir(parents=True, exist_ok=True)
     _check_metadata(manifest)
     refs = manifest.episodes()
@@ -86,6 +89,13 @@ def build_dataset(
             push_release(mirror)
             report.out_dir = mirror.url
     return report
+
+
+def _exists_in(mirror: Any, out: Path) -> Callable[[str], bool]:
+    """``exists(name)`` for a name in the output folder: the remote one for a remote output."""
+    if mirror is None:
+        return lambda name: (out / name).exists()
+    return lambda name: bool(mirror.fs.exists(f"{mirror.root}/{name}"))
 
 
 def _build_locked(manifest: Manifest, contexts: dict[str, EpisodeContext], out: Path, out_dir: str,

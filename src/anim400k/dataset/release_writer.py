@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import logging
 import os
 import tarfile
 from collections.abc import Iterator
@@ -21,9 +22,11 @@ from ..formats.ids import (
 from ..fsutil import atomic_path
 from ..model import Clip
 from .context import EpisodeContext
-from .manifest import Manifest
+from .manifest import EpisodeEntry, Manifest
 from .options import BuildOptions
 from .stages import stage_notes
+
+log = logging.getLogger(__name__)
 
 
 def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path, options: BuildOptions
@@ -37,6 +40,7 @@ def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path,
     from ..release import clip_to_release_dict, write_annotations
     from ..release.codec import timestamp_millis
     from ..release.metadata import load_show_metadata
+    from .cutting import cuts_video
 
     by_show: dict[str, list[EpisodeContext]] = {}
     for ctx in contexts:
@@ -60,9 +64,11 @@ def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path,
             if sep.get("note"):
                 warnings.append(f"{ctx.ref.key}: {sep['note']}")
             warnings.extend(f"{ctx.ref.key}: {w}" for w in stage_notes(ctx))
-            ep_meta = dict(eps_meta.get(ctx.ref.episode, {}))
+            ep_meta = dict(episode_metadata(eps_meta, ctx.ref.episode))
             ep_meta.setdefault("jp_video_id", make_id(show_key, ctx.ref.episode, "jp_video"))
             ep_meta.setdefault("en_video_id", make_id(show_key, ctx.ref.episode, "en_video"))
+            if not cuts_video(ctx):
+                ep_meta["video_clips"] = False  # its clips have no MP4 (FORMAT.md readers ignore the field)
 
             def clips(data: dict[str, Any] = data) -> Iterator[dict[str, Any]]:
                 for d in data["clips"]:
@@ -83,7 +89,12 @@ def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path,
             show_meta: dict[str, Any] = {}
             eps_meta: dict[str, Any] = {}
             if entry.metadata:
-                show_meta, eps_meta = load_show_metadata(manifest.resolve(entry.metadata), entry.key, out)
+                path = manifest.resolve(entry.metadata)
+                show_meta, eps_meta = load_show_metadata(path, entry.key, out)
+                unmatched = unmatched_metadata_episodes(eps_meta, [e.episode for e in entry.episodes])
+                if unmatched:
+                    warnings.append(_unmatched_warning(entry.key, str(path), unmatched, entry.episodes))
+                    log.warning("%s", warnings[-1])
             show_meta.setdefault("show", entry.key)  # the name the manifest gives (its key) when no metadata does
             yield entry.key, show_meta, episodes_of(entry.key, eps_meta)
 
@@ -107,6 +118,36 @@ def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path,
         _remove_outdated_archives(contexts, out)
     return {"clips": stats["clips"], "hours": stats["millis"] / 3_600_000.0,
             "unmatched_jp_segments": stats["unmatched_jp_segments"], "warnings": warnings}
+
+
+def _number(episode: str) -> Any:
+    """The number an episode key stands for (``"01"`` and ``"1"`` are one), or the key itself if it is none."""
+    from ..release.validate import episode_number
+
+    number = episode_number(episode)
+    return episode if number is None else number
+
+
+def episode_metadata(eps_meta: dict[str, dict[str, Any]], episode: str) -> dict[str, Any]:
+    """The metadata of manifest episode ``episode``: the metadata episode of the same number
+    (``"01"`` in the metadata is episode ``1`` of the manifest), or ``{}``."""
+    number = _number(episode)
+    return next((fields for key, fields in eps_meta.items() if _number(key) == number), {})
+
+
+def unmatched_metadata_episodes(eps_meta: dict[str, dict[str, Any]], episodes: list[str]) -> list[str]:
+    """The metadata's episode keys whose number is no episode of the manifest's show (their metadata goes unused)."""
+    numbers = {_number(e) for e in episodes}
+    return [key for key in eps_meta if _number(key) not in numbers]
+
+
+def _unmatched_warning(show_key: str, path: str, unmatched: list[str], episodes: list[EpisodeEntry]) -> str:
+    """One line: which metadata episodes match no episode of the manifest (and what the manifest has)."""
+    listed = ", ".join(repr(k) for k in unmatched[:5]) + (f" and {len(unmatched) - 5} more" if len(unmatched) > 5
+                                                         else "")
+    have = ", ".join(e.episode for e in episodes[:10]) + (", ..." if len(episodes) > 10 else "")
+    return (f"{show_key}: the metadata ({path}) has episode(s) {listed} that match no episode of the "
+            f"manifest's show (its episodes: {have}): that metadata is not used")
 
 
 def clips_warnings(data: dict[str, Any]) -> list[str]:

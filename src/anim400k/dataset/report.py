@@ -91,6 +91,7 @@ def finish_build(catalog: Catalog, manifest: Manifest, contexts: dict[str, Episo
     ok_contexts = [c for k, c in contexts.items() if results[k].ok]
     if not ok_contexts:  # every episode failed: no release (an empty one would validate as fine)
         report.written = False
+        report.warnings += _left_release_warning(out)
         write_json_atomic(out / REPORT_FILE, report.to_dict())
         return report
     summary = write_release(manifest, ok_contexts, out, options)
@@ -104,6 +105,17 @@ def finish_build(catalog: Catalog, manifest: Manifest, contexts: dict[str, Episo
         report.warnings.append(report.jp_text["message"])
     write_json_atomic(out / REPORT_FILE, report.to_dict())
     return report
+
+
+def _left_release_warning(out: Path) -> list[str]:
+    """When no release is written: a warning that the annotations an earlier build wrote are still there
+    (kept, not deleted: ``anim400k validate`` reports them as out of date against this build's report)."""
+    from ..formats.ids import ANNOTATIONS_FILE
+
+    if not (out / ANNOTATIONS_FILE).is_file():
+        return []
+    return [f"{ANNOTATIONS_FILE} is an earlier build's, left as it was: it does not hold this build's episodes "
+            f"(`anim400k validate` reports it as out of date until a build writes a release)"]
 
 
 #: How to get Japanese text (no pip package ships a Japanese ASR model; see README).

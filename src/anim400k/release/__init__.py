@@ -20,6 +20,7 @@ from .schema import (
     CHARACTER_FIELDS,
     CLIP_EXTRA_FIELDS,
     CLIP_FIELDS,
+    EPISODE_EXTRA_FIELDS,
     EPISODE_FIELDS,
     RATING_FIELDS,
     SHOW_FIELDS,
@@ -41,8 +42,8 @@ from .validate import (
 from .writer import write_annotations
 
 __all__ = [
-    "CHARACTER_FIELDS", "CLIP_EXTRA_FIELDS", "CLIP_FIELDS", "EPISODE_FIELDS", "RATING_FIELDS", "SHOW_FIELDS",
-    "SUBTITLE_FIELDS", "BadItems", "Character", "Dataset", "EpisodeRecord", "Problem", "Rating", "Show",
+    "CHARACTER_FIELDS", "CLIP_EXTRA_FIELDS", "CLIP_FIELDS", "EPISODE_EXTRA_FIELDS", "EPISODE_FIELDS", "RATING_FIELDS",
+    "SHOW_FIELDS", "SUBTITLE_FIELDS", "BadItems", "Character", "Dataset", "EpisodeRecord", "Problem", "Rating", "Show",
     "build_record_problems", "check_or_raise", "clip_from_release", "clip_to_release_dict", "expected",
     "iter_problems", "load", "parse_avg_duration", "require_valid", "timestamp_millis", "timestamp_seconds", "type_ok",
     "validate_release", "validate_show", "write_annotations",

@@ -72,6 +72,9 @@ CLIP_EXTRA_FIELDS: dict[str, str] = {
     "backing_clip": "str",
     "speaker_confidence": "float",
 }
+#: Our documented episode extra (readers of the original format ignore it): ``video_clips: false`` marks an
+#: episode whose clips have no MP4 in ``anim400k_video_clips`` (an audio-only source, or ``--no-video-clips``).
+EPISODE_EXTRA_FIELDS: dict[str, str] = {"video_clips": "bool"}
 CHARACTER_FIELDS: dict[str, str] = {
     "description": "str",
     "role": "str",
@@ -87,6 +90,8 @@ SUBTITLE_FIELDS: dict[str, str] = {"start": "str", "end": "str", "text": "str"}
 REQUIRED_SHOW = tuple(SHOW_FIELDS)
 REQUIRED_EPISODE = tuple(EPISODE_FIELDS)
 REQUIRED_CLIP = tuple(CLIP_FIELDS)
+#: A character has every FORMAT.md character field too (unknown: ``null`` description/role, ``[]`` lists).
+REQUIRED_CHARACTER = tuple(CHARACTER_FIELDS)
 
 #: Field types whose unknown value is ``null`` (strings and numbers); lists are ``[]`` and objects ``{}``.
 NULLABLE_KINDS = frozenset({"str", "int", "float"})

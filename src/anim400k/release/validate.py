@@ -27,9 +27,11 @@ from .schema import (
     CHARACTER_ROLES,
     CLIP_EXTRA_FIELDS,
     CLIP_FIELDS,
+    EPISODE_EXTRA_FIELDS,
     EPISODE_FIELDS,
     NULLABLE_KINDS,
     RATING_FIELDS,
+    REQUIRED_CHARACTER,
     REQUIRED_CLIP,
     REQUIRED_EPISODE,
     REQUIRED_SHOW,
@@ -121,7 +123,8 @@ def validate_show(
     ``on_clips(show, episode, n)`` is called once an episode's ``n`` clips are checked (progress).
     ``seen_ids`` carries clip IDs across shows to find duplicates; media files are looked up
     under ``root`` when ``check_media`` (each clip's MP3s, and its JP clip's MP4 when the release
-    has an ``anim400k_video_clips`` folder; see :func:`media_file_problem`).
+    has an ``anim400k_video_clips`` folder and the episode does not say ``"video_clips": false``;
+    see :func:`media_file_problem`).
     """
     seen = seen_ids if seen_ids is not None else set()
     video = check_media and root is not None and (root / ids.VIDEO_ARCHIVE).is_dir()
@@ -139,7 +142,7 @@ def validate_show(
             if not isinstance(c, dict):
                 yield Problem("expected an object", field=f"characters.{name}", **sloc)
                 continue
-            for p in _check_fields(c, CHARACTER_FIELDS, (), sloc, nullable=True):
+            for p in _check_fields(c, CHARACTER_FIELDS, REQUIRED_CHARACTER, sloc, nullable=True):
                 yield Problem(p.message, field=f"characters.{name}.{p.field}", **sloc)
             role = c.get("role")
             if isinstance(role, str) and role.lower() not in CHARACTER_ROLES:
@@ -177,7 +180,7 @@ def validate_show(
         if not isinstance(ep, dict):
             yield Problem(f"expected an object, got {type(ep).__name__}", **eloc)
             continue
-        yield from _check_fields(ep, EPISODE_FIELDS, REQUIRED_EPISODE, eloc, nullable=True)
+        yield from _check_fields(ep, EPISODE_FIELDS, REQUIRED_EPISODE, eloc, EPISODE_EXTRA_FIELDS, nullable=True)
         ratings = ep.get("ratings")
         if isinstance(ratings, dict):
             for score, r in ratings.items():
@@ -191,10 +194,11 @@ def validate_show(
         clips = ep.get("clips")
         if not isinstance(clips, list):
             continue
+        ep_video = video and ep.get("video_clips") is not False  # false: the episode has no MP4 clips
         prev: tuple[int, str, float] | None = None  # the latest clip with a good jp_start_time
         for i, clip in enumerate(clips):
             cloc = {"show": key, "episode": str(number), "clip": i}
-            yield from _validate_clip(clip, cloc, root, seen, check_media, max_time, video)
+            yield from _validate_clip(clip, cloc, root, seen, check_media, max_time, ep_video)
             start = clip.get("jp_start_time") if isinstance(clip, dict) else None
             t = timestamp_seconds(start)
             if math.isnan(t):
@@ -371,8 +375,9 @@ def build_record_problems(ds: Dataset) -> Iterator[Problem]:
 
     A release written by ``anim400k build`` keeps ``build_report.json`` (clip count, episodes)
     and ``catalog.sqlite`` beside its annotations. An annotations file holding other clips or
-    episodes than the build recorded (say ``{}`` after two builds raced) is reported; a
-    release without those files (hand-made, exported) has nothing to compare.
+    episodes than the build recorded (say ``{}`` after two builds raced), or one left by an earlier
+    build when the last one wrote no release (every episode failed: ``"written": false``), is
+    reported; a release without those files (hand-made, exported) has nothing to compare.
     """
     import sqlite3
 
@@ -393,11 +398,8 @@ def build_record_problems(ds: Dataset) -> Iterator[Problem]:
     except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         report = None
         yield Problem("build_report.json beside the annotations is unreadable: cannot check them against the build")
-    if isinstance(report, dict) and report.get("written", True) and isinstance(report.get("clips"), int):
-        if report["clips"] != clips:
-            yield Problem(f"the annotations hold {clips} clip(s) but the build that wrote this release recorded "
-                          f"{report['clips']} (build_report.json): the file was overwritten or cut short; "
-                          f"run the build again")
+    if isinstance(report, dict):
+        yield from _report_problems(report, clips, episodes)
     if catalog_file.is_file():
         try:
             # immutable: a reader of a finished catalog takes no lock and writes no -shm/-wal beside it
@@ -416,20 +418,68 @@ def build_record_problems(ds: Dataset) -> Iterator[Problem]:
                           f"e.g. {unknown[0]!r}: the annotations do not come from this build")
 
 
+#: the start of a problem saying that the annotations are not those the folder's last build wrote
+EARLIER_BUILD = "annotations are from an earlier build"
+
+
+def _episode_key(key: str) -> tuple[str, Any]:
+    """``show/episode`` as (show, episode number): ``s/01`` and ``s/1`` are one episode."""
+    show, _, episode = key.rpartition("/")
+    number = episode_number(episode)
+    return show, episode if number is None else number
+
+
+def _report_problems(report: dict[str, Any], clips: int, episodes: set[str]) -> Iterator[Problem]:
+    """The annotations (``clips`` in all, ``episodes`` as ``show/episode``) against ``build_report.json``.
+
+    A last build that wrote no release (every episode failed) leaves an earlier build's annotations
+    behind, out of date; a build that did write one wrote exactly its succeeded episodes and its clip count.
+    """
+    listed = report.get("episodes")
+    runs = None
+    if isinstance(listed, list):
+        runs = [e for e in listed if isinstance(e, dict) and isinstance(e.get("key"), str)]
+    if report.get("written", True) is False:
+        failed = [e["key"] for e in runs or [] if not e.get("ok")]
+        which = f", e.g. {failed[0]!r}" if failed else ""
+        yield Problem(f"{EARLIER_BUILD}: the last build (build_report.json) wrote no release (every one of its "
+                      f"{len(runs or [])} episode(s) failed{which}), so these annotations are out of date; fix the "
+                      f"failures and run the build again")
+        return
+    if isinstance(report.get("clips"), int) and report["clips"] != clips:
+        yield Problem(f"the annotations hold {clips} clip(s) but the build that wrote this release recorded "
+                      f"{report['clips']} (build_report.json): the file was overwritten or cut short; "
+                      f"run the build again")
+    if runs is None:
+        return
+    built = {_episode_key(e["key"]): e["key"] for e in runs if e.get("ok")}
+    annotated = {_episode_key(k): k for k in episodes}
+    extra = sorted(annotated[k] for k in annotated.keys() - built.keys())
+    lacking = sorted(built[k] for k in built.keys() - annotated.keys())
+    parts = []
+    if extra:
+        parts.append(f"they hold {len(extra)} episode(s) the last build did not write (e.g. {extra[0]!r})")
+    if lacking:
+        parts.append(f"they lack {len(lacking)} episode(s) it wrote (e.g. {lacking[0]!r})")
+    if parts:
+        yield Problem(f"{EARLIER_BUILD}: {' and '.join(parts)} (build_report.json); run the build again")
+
+
 def validate_release(path: str | Path | Dataset, check_media: bool = True) -> list[Problem]:
     """All problems of a release (folder or annotations file); empty if it is valid.
 
-    Checks: required fields (every FORMAT.md show, episode and clip field; show and episode
-    metadata may be ``null`` when unknown), unknown fields (anything outside FORMAT.md and our
-    documented clip extras), field types, keys given twice in one object (shows, episodes,
+    Checks: required fields (every FORMAT.md show, episode, character and clip field; show, episode
+    and character metadata may be ``null`` when unknown), unknown fields (anything outside FORMAT.md and our
+    documented clip and episode extras), field types, keys given twice in one object (shows, episodes,
     characters, fields), episode keys (episode numbers, no number twice), character roles
     (``main``/``supporting``), ``multi_speaker`` against ``speakers``, timestamps (strictly
     ``HH:MM:SS.mmm``, not negative, end not before start, none past twice the show's
     ``avg_duration``), clips in time order (by ``jp_start_time``), IDs of the form ``F/UUID``,
     duplicate clip IDs, and (``check_media``) that each clip's
     ``anim400k_audio_clips/F/UUID.mp3`` (and, when the release has an ``anim400k_video_clips``
-    folder, its ``anim400k_video_clips/F/UUID.mp4``) and each picture exist, and that each clip
-    file is neither empty nor damaged at its start (:func:`media_file_problem`).
+    folder, its ``anim400k_video_clips/F/UUID.mp4``, unless its episode says ``"video_clips": false``) and
+    each picture exist, and that each clip file is neither empty nor damaged at its start
+    (:func:`media_file_problem`).
     """
     return list(iter_problems(path, check_media))
 

@@ -1,7 +1,7 @@
 """Streams ``anim400k_annotations.json`` to disk one clip at a time.
 
 The whole dataset is never in memory; the file is written under a temporary name and
-renamed into place. Every FORMAT.md show and episode field is written (unknown values
+renamed into place. Every FORMAT.md show, character and episode field is written (unknown values
 as ``null``/``[]``/``{}``). The bytes are deterministic: keys in FORMAT.md order (unknown keys
 after them, sorted), ``ensure_ascii=False``, compact separators, and a newline before
 every show, episode and clip so that diffs stay readable.
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..fsutil import atomic_path
-from .schema import CLIP_EXTRA_FIELDS, CLIP_FIELDS, EPISODE_FIELDS, SHOW_FIELDS, complete_fields
+from .schema import CHARACTER_FIELDS, CLIP_EXTRA_FIELDS, CLIP_FIELDS, EPISODE_FIELDS, SHOW_FIELDS, complete_fields
 
 
 def _ordered(d: dict[str, Any], order: Iterable[str], drop: Iterable[str] = ()) -> dict[str, Any]:
@@ -54,6 +54,19 @@ def _body(d: dict[str, Any]) -> str:
     text = _dumps(d)
     return text[:-1]
 
+def _show_body(show_fields: dict[str, Any]) -> dict[str, Any]:
+    """A show's fields as written (without ``episodes``): every FORMAT.md show field, and every
+    character field of each character, in FORMAT.md order; those not given as unknown values."""
+    fields = complete_fields(show_fields, SHOW_FIELDS, skip=("episodes",))
+    chars = fields.get("characters")
+    if isinstance(chars, dict):
+        fields["characters"] = {
+            name: _ordered(complete_fields(c, CHARACTER_FIELDS), CHARACTER_FIELDS) if isinstance(c, dict) else c
+            for name, c in chars.items()
+        }
+    return _ordered(fields, SHOW_FIELDS, drop=("episodes",))
+
+
 EpisodeInput = tuple[str | int, dict[str, Any], Iterable[dict[str, Any]]]
 ShowInput = tuple[str, dict[str, Any], Iterable[EpisodeInput]]
 
@@ -64,8 +77,8 @@ def write_annotations(path: str | Path, shows: Iterable[ShowInput]) -> int:
     ``shows`` yields ``(show_key, show_fields, episodes)`` where ``episodes`` yields
     ``(episode_number, episode_fields, clips)`` and ``clips`` yields clip dicts (e.g. from
     :func:`clip_to_release_dict`). Any ``episodes``/``clips`` key inside the field dicts is
-    ignored; every other FORMAT.md show and episode field is written, those not given as
-    unknown values (``null`` for strings and numbers, ``[]`` for lists, ``{}`` for objects).
+    ignored; every other FORMAT.md show and episode field (and every field of each character) is
+    written, those not given as unknown values (``null`` for strings and numbers, ``[]`` for lists, ``{}`` for objects).
     Shows, episodes and clips are written in the order given; the output is only
     renamed into place if every iterator finishes.
     """
@@ -78,8 +91,7 @@ def write_annotations(path: str | Path, shows: Iterable[ShowInput]) -> int:
                 raise ValueError(f"show key {show_key!r} given twice")
             seen_shows.add(show_key)
             f.write(("," if si else "") + "\n" + _dumps(str(show_key)) + ":")
-            show_fields = complete_fields(show_fields, SHOW_FIELDS, skip=("episodes",))
-            body = _body(_ordered(show_fields, SHOW_FIELDS, drop=("episodes",)))
+            body = _body(_show_body(show_fields))
             f.write(body + ("," if body != "{" else "") + '"episodes":{')
             seen_eps: set[str] = set()
             for ei, (number, ep_fields, clips) in enumerate(episodes):
