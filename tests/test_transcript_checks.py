@@ -39,6 +39,10 @@ def test_transcript_past_end_and_outside_clips_are_warned() -> None:
     assert w[0].startswith("1 EN and 1 JP transcript segment(s) past the end of the media were dropped, "
                            "1 EN and 0 JP clipped")
     assert "2 clip(s) outside the JP medium" in w[1]
+    assert "another cut or episode" in w[0]  # a clips.json of an earlier version does not say what was given
+    own = clips_warnings({**data, "transcripts_given": []})[0]  # the build's own ASR ran past the audio's end
+    assert "another cut" not in own and "speech recognition's last segment" in own
+    assert "another cut or episode" in clips_warnings({**data, "transcripts_given": ["ja"]})[0]
     none = {"transcript_past_end": {"en": {"dropped": 0, "clipped": 0}, "ja": {"dropped": 0, "clipped": 0}},
             "clips_outside_jp_medium": 0, "transcript_coverage": {"en": 0.9, "ja": None}}
     assert clips_warnings(none) == []

@@ -217,6 +217,7 @@ def make_episode_clips(ctx: EpisodeContext) -> dict[str, Any]:
         "media_length_mismatch": media_length_mismatch(jp_duration, probe[EN]["duration"], tm.jp_to_en),
         "transcript_past_end": {EN: {"dropped": en_dropped, "clipped": en_clipped},
                                 JP: {"dropped": jp_dropped, "clipped": jp_clipped}},
+        "transcripts_given": [lang for lang in (EN, JP) if ctx.ref.transcripts.get(lang)],
         "transcript_coverage": coverage,
         "jp_transcribed": any(s.transcribed for s in jp.segments),
         "en_transcribed": any(s.transcribed for s in en.segments),

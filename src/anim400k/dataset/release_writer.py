@@ -162,9 +162,12 @@ def clips_warnings(data: dict[str, Any]) -> list[str]:
     dropped = (int(en.get("dropped", 0)), int(jp.get("dropped", 0)))
     clipped = (int(en.get("clipped", 0)), int(jp.get("clipped", 0)))
     if any(dropped) or any(clipped):
+        given = data.get("transcripts_given")
+        langs = [lang for lang, d, c in (("en", dropped[0], clipped[0]), ("ja", dropped[1], clipped[1])) if d or c]
+        hint = ("a transcript of another cut or episode?" if given is None or any(lang in given for lang in langs)
+                else "the speech recognition's last segment reached past the end of the audio")
         out.append(f"{dropped[0]} EN and {dropped[1]} JP transcript segment(s) past the end of the media were "
-                   f"dropped, {clipped[0]} EN and {clipped[1]} JP clipped at it (a transcript of another "
-                   "cut or episode?)")
+                   f"dropped, {clipped[0]} EN and {clipped[1]} JP clipped at it ({hint})")
     outside = int(data.get("clips_outside_jp_medium", 0))
     if outside:
         out.append(outside_jp_medium_warning(outside))
