@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ..registry import DIARIZERS
+from . import pick_stream
 
 
 def register(app: typer.Typer) -> None:
@@ -56,9 +57,9 @@ def register(app: typer.Typer) -> None:
         with backend_flags(flags):  # the package and the model, before the audio is decoded
             check_diarizer(diarizer, str(pipeline) if diarizer == "pyannote" and pipeline else
                            str(model) if diarizer == "anime" and model else None)
-        sel: str | int = int(stream) if stream.strip().isdigit() else stream.strip()
+        sel = pick_stream(media, stream, "--stream")
         file_id = rttm_file_id(media.stem)  # the RTTM file id written below (any whitespace -> _)
-        ref_language = "en" if str(sel).lower().startswith("en") else "ja"
+        ref_language = "en" if stream.strip().lower().startswith("en") else "ja"
         ref = load_reference(reference, ref_language, file_id=file_id) if reference else None
         options: dict[str, object] = {"progress": True} if diarizer == "pyannote" else {}
         if diarizer == "pyannote" and pipeline is not None:
@@ -66,9 +67,7 @@ def register(app: typer.Typer) -> None:
         if diarizer == "anime" and model is not None:
             options["model"] = str(model)
         t0 = time.perf_counter()
-        other: str | int | None = None
-        if other_stream is not None:
-            other = int(other_stream) if other_stream.strip().isdigit() else other_stream.strip()
+        other = pick_stream(media, other_stream, "--other-stream") if other_stream is not None else None
         with backend_flags(flags):
             turns = diarize_media(media, sel, diarizer, num_speakers, other_stream=other, **options)
         elapsed = time.perf_counter() - t0

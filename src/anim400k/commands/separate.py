@@ -9,6 +9,7 @@ import typer
 
 from ..registry import SEPARATORS
 from ..signal import ANALYSIS_SR
+from . import pick_stream
 
 
 def register(app: typer.Typer) -> None:
@@ -33,7 +34,6 @@ def register(app: typer.Typer) -> None:
         from ..errors import InputError, backend_flags
         from ..fsutil import refuse_overwriting
         from ..media import decode_audio, write_audio
-        from ..media.probe import parse_stream_selector
         from ..separate import get_separator
 
         refuse_overwriting({"--out-backing": out_backing, "--out-vocals": out_vocals},
@@ -47,17 +47,17 @@ def register(app: typer.Typer) -> None:
             separator = get_separator(method, **options)
         if method == "demucs":
             separator.load()  # type: ignore[attr-defined]  # fail early on a bad model path
-        jp_stream = parse_stream_selector(stream)
+        jp_stream = pick_stream(media, stream, "--stream")
         mix = decode_audio(media, jp_stream, sr=sr)
         reference = None
         if en_media is not None:
-            reference = decode_audio(en_media, parse_stream_selector(en_stream), sr=sr)
+            reference = decode_audio(en_media, pick_stream(en_media, en_stream, "--en-stream"), sr=sr)
         elif method == "dualtrack":
             # the same file may hold the other language
             from ..media import probe
 
             if len(probe(media).audio_streams) > 1:
-                other = parse_stream_selector(en_stream)
+                other = pick_stream(media, en_stream, "--en-stream")
                 if other != jp_stream:
                     reference = decode_audio(media, other, sr=sr)
         result = separator.separate(mix, sr, reference=reference)

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ..registry import ASR
+from . import pick_stream
 
 
 def register(app: typer.Typer) -> None:
@@ -53,15 +54,11 @@ def register(app: typer.Typer) -> None:
         from ..fsutil import refuse_overwriting
 
         refuse_overwriting({"--out": out}, {"MEDIA": media})
-        chosen: str | int
-        if stream is None:
-            from ..media.probe import default_audio_stream
+        from ..media.probe import default_audio_stream
 
-            chosen = default_audio_stream(media, lang)
-        else:
-            from ..media.probe import parse_stream_selector
-
-            chosen = parse_stream_selector(stream)
+        chosen: str | int = stream if stream is not None else default_audio_stream(media, lang)
+        if isinstance(chosen, str):  # a language tag: picked as dub and build pick it
+            chosen = pick_stream(media, chosen, "--stream")
         with backend_flags({"faster-whisper": "--model"}):
             transcriber = get_transcriber(asr, **opts)
             check = getattr(transcriber, "check", None)

@@ -383,3 +383,16 @@ def select_source_stream(
         how += "; the others are titled as a commentary, description or the like"
     tag = f"tagged '{chosen.language}'" if chosen.language else "untagged"
     return chosen, f"no '{selector}' audio stream; used audio stream {i} ({tag}, {how})"
+
+
+def pick_audio_stream(media: str | Path, selector: str | int, option: str = "--stream") -> tuple[int, str | None]:
+    """The audio-stream index of ``media`` that :func:`select_source_stream` picks for ``selector`` (an
+    option's value: digits are an index, obeyed; else a language tag), and its note (None when plain).
+
+    What ``separate``, ``sync`` and ``diarize`` use, so that a plain audio file (one untagged stream)
+    is taken as ``dub`` and ``build`` take it; ``option`` names the flag in the error's suggestion.
+    """
+    info = probe(media)
+    sel = parse_stream_selector(selector) if isinstance(selector, str) else selector
+    stream, note = select_source_stream(info, sel, option)
+    return info.audio_streams.index(stream), note
