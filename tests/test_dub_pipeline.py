@@ -229,9 +229,13 @@ def test_subtitles_that_do_not_cover_the_video(short_episode, tmp_path, capsys):
     out, rep = tmp_path / "out.mkv", tmp_path / "r.json"
     args = ["dub", str(short_episode.media), "--out", str(out), "--subtitles", str(srt), "--report", str(rep)]
     assert main([*args, "--num-speakers", "2"]) == 0
-    err = capsys.readouterr().err
+    captured = capsys.readouterr()
+    err = captured.err
     assert "late.srt" in err and "after the" in err and "no subtitle overlaps" in err
     data = json.loads(rep.read_text())
+    n = data["summary"]["segments"]
+    assert data["summary"]["no_subtitle"] == n and f"{n} without subtitle text" in captured.out
+    assert any(f"{n} of {n} lines had no subtitle text" in p for p in data["problems"])
     assert data["summary"]["spoken"] == 0 and data["summary"]["with_problems"] == data["summary"]["segments"] > 0
     assert {ln["speaker"] for ln in data["lines"]} == {"spk0", "spk1"}
     assert out.exists()

@@ -206,12 +206,14 @@ def test_report_json_and_srt(tmp_path):
     rep.lines = [
         LineReport(0, "a", 1.0, 2.0, "Hello.", speech_start=1.0, speech_end=2.1),
         LineReport(1, "b", 3.0, 4.0, "There.", speech_start=3.02, speech_end=3.9),
-        LineReport(2, "a", 5.0, 6.0, None, problems=["no subtitle"]),
+        LineReport(2, "a", 5.0, 6.0, None, problems=["no subtitle overlaps 5.00-6.00 s"]),
+        LineReport(3, "b", 7.0, 8.0, None, problems=["no text of its own: ..."]),
     ]
     assert rep.mean_abs_end_error == pytest.approx(0.1)
     rep.write_json(tmp_path / "r.json")
     data = json.loads((tmp_path / "r.json").read_text())
-    assert data["summary"]["with_problems"] == 1 and data["lines"][1]["start_error"] == pytest.approx(0.02)
+    assert data["summary"]["with_problems"] == 2 and data["lines"][1]["start_error"] == pytest.approx(0.02)
+    assert data["summary"]["no_subtitle"] == 1  # a sentence given to a neighbour is not a missing subtitle
     rep.write_srt(tmp_path / "o.srt")
     srt = (tmp_path / "o.srt").read_text()
     assert "00:00:01,000 --> 00:00:02,100" in srt and "There." in srt and srt.count("-->") == 2

@@ -51,8 +51,9 @@ def test_bad_subtitle_files(tmp_path):
         read_subtitles(tmp_path / "missing.srt")
 
 
-def _mkv_with_subtitles(tmp_path, srt_text: str, ass_text: str):
-    """Remux an SRT and an ASS file (demuxed by FFmpeg) into an MKV beside a silent audio track.
+def _mkv_with_subtitles(tmp_path, srt_text: str, ass_text: str, pcm: np.ndarray | None = None):
+    """Remux an SRT and an ASS file (demuxed by FFmpeg) into an MKV beside an audio track (16 kHz
+    int16 ``pcm``, default 8 s of silence).
 
     PyAV cannot *encode* text subtitles (the encoders need an ASS header PyAV does not expose),
     but it can copy subtitle packets from a demuxed file into a new container.
@@ -70,7 +71,8 @@ def _mkv_with_subtitles(tmp_path, srt_text: str, ass_text: str):
             st = out.add_stream_from_template(inp.streams.subtitles[0])
             st.metadata["language"] = lang
             targets.append(st)
-        frame = av.AudioFrame.from_ndarray(np.zeros((1, 16000 * 8), np.int16), format="s16", layout="mono")
+        pcm = np.zeros(16000 * 8, np.int16) if pcm is None else pcm
+        frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = 16000
         for pkt in [*audio.encode(frame), *audio.encode(None)]:
             out.mux(pkt)
@@ -100,6 +102,32 @@ def test_read_subtitle_stream_from_mkv(tmp_path):
         read_subtitle_stream(mkv, "fr")
     with pytest.raises(InputError, match="subtitle stream 5 does not exist"):
         read_subtitle_stream(mkv, 5)
+
+
+def test_subtitle_stream_times_share_the_decoded_audios_origin(tmp_path):
+    """In a file whose streams start at 1.5 s (``ffmpeg -output_ts_offset 1.5``) the subtitles are read on
+    decode_audio's timeline (0 = the container's start time), as in the same file starting at 0: they
+    used to come 1.5 s late, and a dub gave every line the next line's text."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    from anim400k.media import decode_audio, probe
+
+    pcm = np.zeros(16000 * 8, np.int16)
+    pcm[int(1.2 * 16000):int(2.5 * 16000)] = 8000  # sound exactly under the second subtitle
+    srt = "1\n00:00:00,100 --> 00:00:00,900\nHello there\n\n2\n00:00:01,200 --> 00:00:02,500\nTwo\n"
+    mkv = _mkv_with_subtitles(tmp_path, srt, ASS, pcm)
+    late = tmp_path / "late.mkv"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(mkv), "-map", "0", "-c", "copy",
+                    "-output_ts_offset", "1.5", str(late)], check=True)
+    assert probe(late).start_time == pytest.approx(1.5, abs=0.01)
+    for path in (mkv, late):
+        subs = read_subtitle_stream(path, "eng")
+        assert subs == [Subtitle(0.1, 0.9, "Hello there"), Subtitle(1.2, 2.5, "Two")], path.name
+        x = decode_audio(path, 0, sr=16000)
+        onset = int(np.argmax(np.abs(x) > 0.1)) / 16000
+        assert onset == pytest.approx(subs[1].start, abs=0.005), path.name
 
 
 @pytest.mark.parametrize("content", [b"", b"\n\n  \r\n", b"\xef\xbb\xbf"])

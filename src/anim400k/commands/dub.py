@@ -116,6 +116,7 @@ def register(app: typer.Typer) -> None:
             f"{out}: {len(rep.spoken_lines)}/{len(rep.lines)} lines spoken, "
             f"mean |end error| {'n/a' if err is None else f'{err * 1000:.0f} ms'}, "
             f"{len(rep.problem_lines)} with problems"
+            + (f", {len(rep.no_subtitle_lines)} without subtitle text" if rep.no_subtitle_lines else "")
         )
         for p in rep.problems:
             typer.echo(f"warning: {p}", err=True)

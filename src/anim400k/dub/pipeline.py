@@ -268,6 +268,16 @@ def _check_coverage(translator: Translator, duration: float, report: DubReport, 
         )
 
 
+def _check_untranslated(report: DubReport, path: str) -> None:
+    """An episode-level problem counting the lines that no subtitle overlaps (not spoken)."""
+    missing = report.no_subtitle_lines
+    if missing:
+        report.problems.append(
+            f"{path}: {len(missing)} of {len(report.lines)} lines had no subtitle text (no subtitle overlaps "
+            "them; their time keeps the backing only): check that the subtitles are timed to this audio"
+        )
+
+
 def _refuse_overwriting_inputs(video: Path, out: str | Path, options: DubOptions) -> None:
     """Refuse an output (``--out``, ``--srt``, ``--report``, a stem) that is an input or another output."""
     from ..fsutil import refuse_overwriting
@@ -339,6 +349,7 @@ def dub(video: str | Path, out: str | Path, options: DubOptions | None = None, *
     report = result.report
     report.problems[:0] = problems
     _check_coverage(translator, report.duration, report, options.subtitles or str(video))
+    _check_untranslated(report, options.subtitles or str(video))
     t_mux = time.perf_counter()
     track = np.stack([result.audio] * out_channels) if out_channels > 1 else result.audio
     mux_audio_track(video, track, sr, out, language="eng", default=True, title="English (dub)")

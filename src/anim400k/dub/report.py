@@ -89,6 +89,14 @@ class DubReport:
         return [ln for ln in self.lines if ln.problems]
 
     @property
+    def no_subtitle_lines(self) -> list[LineReport]:
+        """Lines that no subtitle overlaps (``translate.subtitles.NO_SUBTITLE``): not spoken, their time
+        keeps the backing; many of them suggest subtitles timed to another cut or origin."""
+        from ..translate.subtitles import NO_SUBTITLE
+
+        return [ln for ln in self.lines if any(p.startswith(NO_SUBTITLE) for p in ln.problems)]
+
+    @property
     def mean_abs_end_error(self) -> float | None:
         """Mean absolute end-time error (s) over spoken lines (None when nothing was spoken)."""
         errs = [abs(ln.end_error) for ln in self.spoken_lines if ln.end_error is not None]
@@ -117,6 +125,7 @@ class DubReport:
                 "truncated": sum(ln.truncated for ln in self.lines),
                 "condensed": sum(ln.condensed_from is not None for ln in self.lines),
                 "with_problems": len(self.problem_lines),
+                "no_subtitle": len(self.no_subtitle_lines),
                 "mean_abs_end_error": self.mean_abs_end_error,
                 "max_abs_start_error": self.max_abs_start_error,
                 "source_lufs": self.source_lufs,

@@ -298,17 +298,22 @@ def read_subtitle_stream(media_path: str | Path, stream: str | int = 0) -> list[
     ``stream`` is the index among the file's *subtitle* streams or a language tag
     (``eng``/``en``/``english``, ``jpn``/``ja``). Packets are demuxed with PyAV and decoded
     by FFmpeg (which turns every text format into ASS dialogue lines); timings come from the
-    packets. Bitmap subtitles (PGS, DVD) need OCR and raise :class:`InputError`.
+    packets, on the timeline of :func:`anim400k.media.decode_audio` (time 0 is the container's start
+    time: a file whose streams start at 1.5 s has its first audio sample and its subtitles counted
+    from there). Bitmap subtitles (PGS, DVD) need OCR and raise :class:`InputError`.
     """
+    from ..media.probe import container_origin
+
     path = Path(media_path)
     with _open_media(path) as container:
         st = _text_subtitle_stream(container, stream, path)
         tb = float(st.time_base)
+        origin = container_origin(container)
         events = []
         for packet in container.demux(st):
             if packet.size == 0 or packet.pts is None:
                 continue
-            start = packet.pts * tb
+            start = packet.pts * tb - origin
             end = start + (packet.duration or 0) * tb
             texts = []
             for sub in st.codec_context.decode(packet):

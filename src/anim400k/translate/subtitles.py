@@ -31,6 +31,8 @@ MIN_OVERLAP_S = 0.2
 #: A subtitle overlapping several segments is split only between those covering at least this
 #: fraction of it (or half of the segment); e.g. two speakers talking over each other.
 SHARE_FRACTION = 1 / 3
+#: How the problem of a segment that no subtitle overlaps starts (``dub.report`` counts them).
+NO_SUBTITLE = "no subtitle overlaps"
 
 
 #: Sentence ends: ``. ? ! …`` (repeated, with closing quotes/brackets) before a space, or a
@@ -232,7 +234,7 @@ def distribute(subtitles: Sequence[Subtitle], segments: Sequence[Segment]) -> li
                 f"({segments[j].start:.2f}-{segments[j].end:.2f} s); a sentence is not split between segments"
             )))
         else:
-            lines.append(Line(None, problem=f"no subtitle overlaps {seg.start:.2f}-{seg.end:.2f} s"))
+            lines.append(Line(None, problem=f"{NO_SUBTITLE} {seg.start:.2f}-{seg.end:.2f} s"))
     return lines
 
 
