@@ -332,3 +332,22 @@ def test_a_whole_sentence_in_a_short_slot_spills_into_the_silent_neighbour_witho
     rec = report.lines[0]
     assert rec.stretch == pytest.approx(1.3) and rec.overflow and not rec.truncated
     assert rec.speech_end == pytest.approx(1.0 + 1.0 / 1.3, abs=2e-3) and not report.lines[1].spoken
+
+
+def test_a_dubbed_file_gets_a_distinct_dub_title_and_a_warning(tmp_path) -> None:
+    """Dubbing a dub keeps the earlier track (every stream is copied) but titles the new one apart."""
+    from anim400k import media
+    from anim400k.dub.pipeline import dub_title
+
+    def info(*titles):  # type: ignore[no-untyped-def]
+        audio = [media.StreamInfo(index=i + 1, kind="audio", codec="aac", language="eng", title=t)
+                 for i, t in enumerate(titles)]
+        return media.MediaInfo(path=str(tmp_path / "v.mkv"), format="matroska", duration=1.0, start_time=0.0,
+                               streams=[media.StreamInfo(index=0, kind="audio", codec="aac", language="jpn"), *audio])
+
+    assert dub_title(info()) == ("English (dub)", None)
+    assert dub_title(info("English", "Commentary")) == ("English (dub)", None)
+    title, warning = dub_title(info("English (dub)"))
+    assert title == "English (dub 2)" and warning is not None and "\n" not in warning
+    assert "English (dub)" in warning and "kept" in warning
+    assert dub_title(info("English (dub)", "English (dub 2)"))[0] == "English (dub 3)"

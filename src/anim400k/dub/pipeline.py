@@ -268,6 +268,28 @@ def _check_coverage(translator: Translator, duration: float, report: DubReport, 
         )
 
 
+#: Title of the dub's audio track; a file that has one already gets "English (dub 2)", and so on.
+DUB_TITLE = "English (dub)"
+
+
+def dub_title(info: Any) -> tuple[str, str | None]:
+    """The new track's title for the probed ``info`` and a warning when the file holds earlier dubs.
+
+    Dubbing a dubbed file keeps every stream (the earlier dub included) and adds a track with a title
+    of its own: ``English (dub 2)`` beside ``English (dub)``, so the two can be told apart.
+    """
+    titles = {s.title for s in info.audio_streams if s.title}
+    earlier = [t for t in titles if t == DUB_TITLE or (t.startswith(DUB_TITLE[:-1] + " ") and t.endswith(")"))]
+    if not earlier:
+        return DUB_TITLE, None
+    k = 2
+    while f"{DUB_TITLE[:-1]} {k})" in titles:
+        k += 1
+    title = f"{DUB_TITLE[:-1]} {k})"
+    return title, (f"the file already has {len(earlier)} dubbed track(s) ({', '.join(sorted(earlier))}); "
+                   f"they are kept and the new one is titled {title!r}")
+
+
 def _check_untranslated(report: DubReport, path: str) -> None:
     """An episode-level problem counting the lines that no subtitle overlaps (not spoken)."""
     missing = report.no_subtitle_lines
@@ -331,7 +353,8 @@ def dub(video: str | Path, out: str | Path, options: DubOptions | None = None, *
     if not info.audio_streams:
         raise InputError("the video has no audio stream to dub", video)
     stream, note = select_source_stream(info, options.stream)
-    problems: list[str] = [note] if note else []
+    title, earlier = dub_title(info)
+    problems: list[str] = [p for p in (note, earlier) if p]
     sr = int(stream.sample_rate or 48000)
     audio_index = info.audio_streams.index(stream)
     out_channels = 1 if (stream.channels or 1) == 1 else 2  # stereo dub for stereo and surround sources
@@ -352,7 +375,7 @@ def dub(video: str | Path, out: str | Path, options: DubOptions | None = None, *
     _check_untranslated(report, options.subtitles or str(video))
     t_mux = time.perf_counter()
     track = np.stack([result.audio] * out_channels) if out_channels > 1 else result.audio
-    mux_audio_track(video, track, sr, out, language="eng", default=True, title="English (dub)")
+    mux_audio_track(video, track, sr, out, language="eng", default=True, title=title)
     report.output = str(out)
     report.seconds = {
         "decode": round(decode_s, 3),
