@@ -116,6 +116,10 @@ def _fitted(audio: np.ndarray, fit: Fit, semis: float, seg: Segment, limit: floa
     return y
 
 
+#: How far (LU) the dub may fall below the source's loudness before the report says so.
+LOUDNESS_TOLERANCE_LU = 0.1
+
+
 def mix_down(
     mix: np.ndarray,
     backing: np.ndarray,
@@ -145,4 +149,8 @@ def mix_down(
             rec.dub_ratio_db = round(fit_mix(dubbed[a:b], speech_out[a:b], backing[a:b], sr).ratio_db, 2)
     out_lufs = lufs(dubbed, sr)
     report.output_lufs = out_lufs + spread_db if out_lufs > mixing.SILENT_LUFS else out_lufs
+    short = report.source_lufs - report.output_lufs
+    if out_lufs > mixing.SILENT_LUFS and short > LOUDNESS_TOLERANCE_LU:
+        report.problems.append(f"the dub is {short:.2f} LU quieter than the source: the -1 dBFS true-peak "
+                               "ceiling leaves no room for more gain")
     return dubbed, speech_out
