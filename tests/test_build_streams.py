@@ -191,3 +191,24 @@ def test_bad_subtitle_stream_and_truth_fail_before_the_costly_stages(tmp_path: P
     assert "Traceback" not in result.stdout + result.stderr
     report = json.loads((out / "build_report.json").read_text())
     assert [e["stage_seconds"] for e in report["episodes"]] == [{}, {}]
+
+
+def test_the_subtitles_stage_reads_a_late_start_file_on_the_jp_audio_timeline(tmp_path: Path) -> None:
+    """The build's clip times count from the container's start time (decode_audio, the cutters); the
+    subtitles stage reading `subtitle_stream` of a file whose streams start at 1.5 s does too (it read
+    them 1.5 s late)."""
+    import imageio_ffmpeg
+
+    from anim400k.dataset.stages import stage_subtitles
+
+    srt = tmp_path / "s.srt"
+    srt.write_text("1\n00:00:00,100 --> 00:00:00,900\nHello.\n\n2\n00:00:01,200 --> 00:00:01,800\nBye.\n",
+                   encoding="utf-8")
+    media = audio_mkv(tmp_path / "subs.mkv", [("jpn", None), ("eng", None)], srt=srt)
+    late = tmp_path / "late.mkv"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(media), "-map", "0", "-c", "copy",
+                    "-output_ts_offset", "1.5", str(late)], check=True)
+    for path in (media, late):
+        ctx = context(tmp_path / path.stem, path, subtitle_stream="eng")
+        events = json.loads(Path(stage_subtitles(ctx)).read_text())
+        assert [(e["start"], e["end"], e["text"]) for e in events] == [(0.1, 0.9, "Hello."), (1.2, 1.8, "Bye.")]
