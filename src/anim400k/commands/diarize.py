@@ -57,10 +57,10 @@ def register(app: typer.Typer) -> None:
         with backend_flags(flags):  # the package and the model, before the audio is decoded
             check_diarizer(diarizer, str(pipeline) if diarizer == "pyannote" and pipeline else
                            str(model) if diarizer == "anime" and model else None)
-        sel = pick_stream(media, stream, "--stream")
         file_id = rttm_file_id(media.stem)  # the RTTM file id written below (any whitespace -> _)
         ref_language = "en" if stream.strip().lower().startswith("en") else "ja"
-        ref = load_reference(reference, ref_language, file_id=file_id) if reference else None
+        ref = load_reference(reference, ref_language, file_id=file_id) if reference else None  # before the media
+        sel = pick_stream(media, stream, "--stream")
         options: dict[str, object] = {"progress": True} if diarizer == "pyannote" else {}
         if diarizer == "pyannote" and pipeline is not None:
             options["pipeline"] = pipeline
