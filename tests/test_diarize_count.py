@@ -105,26 +105,3 @@ def test_nme_candidates_on_two_threads_give_the_same_clusters(monkeypatch):
     np.testing.assert_array_equal(results["1"][0], results["2"][0])
     np.testing.assert_array_equal(results["1"][1], results["2"][1])
     assert results["2"][0].max() + 1 == 4
-
-
-def test_weighted_count_finds_voices_only_the_other_view_tells_apart():
-    """Characters 2 and 3 share a JP voice and have different EN voices: with the EN view weighted
-    0.7 the count finds them both; the JP view alone (weight 0) finds one."""
-    from anim400k.diarize.views import OtherView, weighted_count
-
-    truth = np.repeat([0, 1, 2, 3], [30, 25, 20, 15])
-    rng = np.random.default_rng(3)
-    jp = _voices(rng, np.minimum(truth, 2), 0.3)
-    jp = jp / np.linalg.norm(jp, axis=1, keepdims=True)
-    en = _voices(rng, truth, 0.3).astype(np.float32)
-    n = len(truth)
-    view = OtherView(en, np.full(n, np.nan), np.zeros(0), np.ones(n, bool))
-    pitch_weight = 0.0
-    assert weighted_count(jp @ jp.T, view, 0.0, pitch_weight) == 3
-    assert weighted_count(jp @ jp.T, view, 0.7, pitch_weight) == 4
-    assert weighted_count(jp @ jp.T, None, 0.7, pitch_weight) == 3  # no other track: the JP count
-
-
-def test_count_other_weight_option():
-    assert EmbeddedDiarizer().config.count_other_weight == 0.7
-    assert EmbeddedDiarizer(count_other_weight=None).config.count_other_weight is None

@@ -97,10 +97,6 @@ class EmbeddedConfig:
     #: cosine above this merge, most alike first, down to the JP count at most (None: off;
     #: docs/diarization.md, *Extra speakers confirmed*)
     confirm_similarity: float | None = 0.7
-    #: one more count candidate: the eigengap count of the combined affinity with the other view at this
-    #: weight (its splits of JP-confusable voices count more); the larger count is taken, and the extra
-    #: clusters must pass ``confirm_similarity`` (None: off; docs/diarization.md, *A neural pitch tracker*)
-    count_other_weight: float | None = 0.7
     #: share of the spectral-envelope cosine (:mod:`.spectral`) in the window similarities (0: off)
     spectral_weight: float = 0.8
     #: speaker count from the ``embedding``-only affinities (the clustering then uses the blend) or
@@ -464,10 +460,6 @@ class EmbeddedDiarizer:
         if num is None and cfg.count_views == "jp" and view is not None and view.valid.sum() >= 3:
             combined_num, jp_num = views.view_counts(count_aff, count_jp, cfg.min_speakers, cfg.max_speakers)
             num = max(combined_num, jp_num)
-            if cfg.count_other_weight is not None:
-                count_view = view if count_aff is aff else dataclasses.replace(view, emb=view.raw_emb)
-                num = max(num, views.weighted_count(count_jp, count_view, cfg.count_other_weight, cfg.pitch_weight,
-                                                    cfg.min_speakers, cfg.max_speakers))
         elif num is None and count_aff is not aff:
             num = int(clustering.nme_spectral(count_aff, None, cfg.min_speakers, cfg.max_speakers).max()) + 1
         labels = self._partition(aff, num, emb, windows, wpitch, view, raw)

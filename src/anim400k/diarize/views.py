@@ -72,15 +72,6 @@ def view_counts(combined: np.ndarray, jp: np.ndarray, min_speakers: int = 1, max
     return c, j
 
 
-def weighted_count(jp: np.ndarray, view: OtherView | None, weight: float, pitch_weight: float,
-                   min_speakers: int = 1, max_speakers: int = 8) -> int:
-    """The NME eigengap count of the ``jp`` affinity combined with the other ``view`` at ``weight``
-    (:func:`combined_affinity`): with more weight on the other view, voices that are confusable in JP
-    but not in the other language count apart."""
-    heavy = combined_affinity(jp, view, weight, pitch_weight)
-    return int(clustering.nme_spectral(heavy, None, min_speakers, max_speakers).max()) + 1
-
-
 def centred_scores(emb: np.ndarray, labels: np.ndarray, valid: np.ndarray, k: int) -> np.ndarray:
     """Cosine of each window's centred embedding to each speaker's centred centroid, computed over the
     ``valid`` windows (rows of other windows are 0; a speaker with no valid window scores 0)."""
