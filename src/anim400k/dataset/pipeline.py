@@ -197,15 +197,17 @@ def _remove_stale_clips(catalog: Catalog, contexts: dict[str, EpisodeContext], m
 
 
 def _remove_stale_parts(out: Path, contexts: dict[str, EpisodeContext]) -> None:
-    """Delete temporary files that a killed build left in work and release folders.
+    """Delete temporary files that a killed build left in work and release folders, and in ``out`` itself.
 
-    Only names this project writes (:func:`anim400k.fsutil.is_our_temp`), only under ``out``.
+    Only names this project writes (:func:`anim400k.fsutil.is_our_temp`), only under ``out``: the
+    episodes' work folders and the media folders (with their subfolders), and the files directly in
+    ``out`` (the annotations', report's and archives' temporaries; not its other subfolders).
     """
-    from ..formats.ids import AUDIO_ARCHIVE, FRAMES_ARCHIVE, VIDEO_ARCHIVE
+    from ..formats.ids import AUDIO_ARCHIVE, FRAMES_ARCHIVE, PICS_ARCHIVE, VIDEO_ARCHIVE
 
-    folders = [Path(c.work_dir) for c in contexts.values()] + [out / a for a in (AUDIO_ARCHIVE, VIDEO_ARCHIVE,
-                                                                                 FRAMES_ARCHIVE)]
-    remove_temps(out, folders)
+    media = [out / a for a in (AUDIO_ARCHIVE, VIDEO_ARCHIVE, FRAMES_ARCHIVE, PICS_ARCHIVE)]
+    remove_temps(out, [Path(c.work_dir) for c in contexts.values()] + media)
+    remove_temps(out, [out], recursive=False)
 
 
 def _check_metadata(manifest: Manifest) -> None:
