@@ -6,7 +6,7 @@ import gzip
 import logging
 import os
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,7 @@ def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path,
         by_show.setdefault(ctx.ref.show_key, []).append(ctx)
     stats = {"clips": 0, "millis": 0, "unmatched_jp_segments": 0}
     warnings: list[str] = []
+    pics: set[str] = set()  # the character pictures the annotations reference (pic_urls)
 
     def episodes_of(show_key: str, eps_meta: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], Iterator[dict]]]:
         for ctx in by_show[show_key]:
@@ -91,6 +92,7 @@ def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path,
             if entry.metadata:
                 path = manifest.resolve(entry.metadata)
                 show_meta, eps_meta = load_show_metadata(path, entry.key, out)
+                pics.update(_pic_files(show_meta))
                 unmatched = unmatched_metadata_episodes(eps_meta, [e.episode for e in entry.episodes])
                 if unmatched:
                     warnings.append(_unmatched_warning(entry.key, str(path), unmatched, entry.episodes))
@@ -106,14 +108,14 @@ def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path,
         rows = (row for c in frames for row in c.read_json("frames.json")["frames"])
         write_frames_table(out / FRAMES_ARCHIVE / "frames.parquet", rows)
     if options.archive:
-        clip_files = _clip_files(contexts)
+        packed = {**_clip_files(contexts), PICS_ARCHIVE: pics, FRAMES_ARCHIVE: _frame_files(out)}
         for name in (AUDIO_ARCHIVE, VIDEO_ARCHIVE, PICS_ARCHIVE, FRAMES_ARCHIVE):
-            only = clip_files.get(name) if name in (AUDIO_ARCHIVE, VIDEO_ARCHIVE) else None
+            only = packed[name]
             dest = out / f"{name}.tar.gz"
-            if (out / name).is_dir() and (only is None or only):
+            if (out / name).is_dir() and only:
                 write_archive(out / name, dest, only)
-            elif only is not None:
-                dest.unlink(missing_ok=True)  # an earlier build's archive of clips no longer in the release
+            else:
+                dest.unlink(missing_ok=True)  # an earlier build's archive of files no longer in the release
     else:
         _remove_outdated_archives(contexts, out)
     return {"clips": stats["clips"], "hours": stats["millis"] / 3_600_000.0,
@@ -225,6 +227,45 @@ def _clip_files(contexts: list[EpisodeContext]) -> dict[str, set[str]]:
             folder, _, name = str(rel).partition("/")
             if folder in files:
                 files[folder].add(name)
+    return files
+
+
+def _id_files(values: Iterable[object], ext: str) -> set[str]:
+    """``F/UUID.ext`` for each ID of ``values``: its file relative to its media folder (malformed IDs left out)."""
+    from ..formats.ids import parse_id
+
+    files: set[str] = set()
+    for value in values:
+        try:
+            folder, uuid = parse_id(str(value))
+        except ValueError:
+            continue
+        files.add(f"{folder}/{uuid}.{ext}")
+    return files
+
+
+def _pic_files(show_meta: dict[str, Any]) -> set[str]:
+    """The picture files (relative to ``anim400k_character_pics``) of a show's characters' ``pic_urls``."""
+    characters = show_meta.get("characters")
+    found: set[str] = set()
+    for character in characters.values() if isinstance(characters, dict) else ():
+        urls = character.get("pic_urls") if isinstance(character, dict) else None
+        found |= _id_files(urls if isinstance(urls, list) else (), "jpg")
+    return found
+
+
+def _frame_files(out: Path) -> set[str]:
+    """What the frames archive packs (relative to ``anim400k_frames``): ``frames.parquet`` and the frames it
+    lists (read one batch at a time), nothing without it. Frames of an earlier ``--frames-fps`` or of
+    episodes no longer built are not among them."""
+    table = out / FRAMES_ARCHIVE / "frames.parquet"
+    if not table.is_file():
+        return set()
+    import pyarrow.parquet as pq
+
+    files = {"frames.parquet"}
+    for batch in pq.ParquetFile(table).iter_batches(columns=["frame_id"]):
+        files |= _id_files(batch.column(0).to_pylist(), "jpg")
     return files
 
 
