@@ -164,6 +164,7 @@ def _worker_init(threads: int = 1, driver: int | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if driver is not None:
         _die_with_driver(driver)
+    _thread_lock_for_tqdm()
     for key, value in {**WORKER_ENV, THREADS_ENV: str(max(1, threads))}.items():
         os.environ.setdefault(key, value)
     _simulate_node()
@@ -173,6 +174,22 @@ def _worker_init(threads: int = 1, driver: int | None = None) -> None:
         torch.set_num_threads(1)
     except ImportError:  # pragma: no cover
         pass
+
+
+def _thread_lock_for_tqdm() -> None:
+    """Give tqdm a lock of this process's threads before a stage's library makes a progress bar.
+
+    tqdm's default lock holds a multiprocessing ``RLock``: a named semaphore, registered with the
+    resource tracker the driver shares with its workers. A worker that Ctrl-C stops
+    (:meth:`LocalRunner.terminate`) never unregisters it, and the tracker warned "There appear to
+    be 1 leaked semaphore objects to clean up at shutdown" as the build ended. The spawned workers
+    share no tqdm lock anyway (each made its own), so a thread lock guards all that one did.
+    """
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover - a dependency
+        return
+    tqdm.set_lock(threading.RLock())
 
 
 def default_jobs() -> int:
