@@ -304,7 +304,7 @@ def test_frames_and_archives(built: tuple[Path, object], short_manifest: Path, t
     import pyarrow.parquet as pq
 
     from anim400k.dataset.release_writer import write_archive
-    from anim400k.formats.ids import FRAMES_ARCHIVE
+    from anim400k.formats.ids import FRAMES_ARCHIVE, PICS_ARCHIVE
 
     src, _ = built
     out = tmp_path / "frames"
@@ -325,6 +325,19 @@ def test_frames_and_archives(built: tuple[Path, object], short_manifest: Path, t
     again = tmp_path / "again.tar.gz"
     write_archive(out / AUDIO_ARCHIVE, again)
     assert again.read_bytes() == archive.read_bytes()  # deterministic archives
+    # another --frames-fps: the 1-fps frames are deleted, and the archives pack only what the release lists
+    stray = [out / FRAMES_ARCHIVE / "ff" / "stray.jpg", out / PICS_ARCHIVE / "ab" / "stray.jpg"]
+    for p in stray:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(b"not ours to pack")
+    build_dataset(short_manifest, out, BuildOptions(progress=False, frames_fps=2.0, archive=True))
+    table = pq.read_table(out / FRAMES_ARCHIVE / "frames.parquet").to_pylist()
+    listed = {str(id_path(out, FRAMES_ARCHIVE, r["frame_id"], "jpg").relative_to(out)) for r in table}
+    on_disk = {str(p.relative_to(out)) for p in (out / FRAMES_ARCHIVE).rglob("*.jpg")}
+    assert len(table) == 48 and on_disk == listed | {str(stray[0].relative_to(out))}
+    with tarfile.open(out / f"{FRAMES_ARCHIVE}.tar.gz") as tar:
+        assert set(tar.getnames()) == listed | {f"{FRAMES_ARCHIVE}/frames.parquet"}
+    assert not (out / f"{PICS_ARCHIVE}.tar.gz").exists()  # no character pictures in the release: nothing to pack
 
 
 def test_diarization_gets_the_separated_speech(tmp_path: Path) -> None:
@@ -530,3 +543,14 @@ def test_en_times_stay_inside_a_shorter_en_medium(built: tuple[Path, object], sh
     assert data["clips_past_en_medium"] == {"dropped": 0, "clipped": 1}
     assert clips[-1]["en_clip"] != before[-1].en_clip  # the EN clip ID is made from the clipped times
     assert "1 clip(s) reaching outside the EN medium were clipped to it" in " ".join(clips_warnings(data))
+
+
+def test_character_pictures_archive_packs_the_referenced_pictures() -> None:
+    from anim400k.dataset.release_writer import _pic_files
+    from anim400k.formats.ids import make_id, parse_id
+
+    pic = make_id("s", "pic", "Alice", 0)
+    folder, uuid = parse_id(pic)
+    meta = {"characters": {"Alice": {"pic_urls": [pic]}, "Bob": {"pic_urls": ["not an id"]}, "Eve": {}}}
+    assert _pic_files(meta) == {f"{folder}/{uuid}.jpg"}
+    assert _pic_files({"characters": {}}) == _pic_files({}) == set()

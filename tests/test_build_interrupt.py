@@ -91,6 +91,30 @@ def test_ctrl_c_stops_the_workers_says_how_to_resume_and_resume_leaves_no_proces
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc (Linux)")
+@pytest.mark.parametrize("group", [True, False], ids=["process-group", "driver-only"])
+def test_sigterm_stops_the_build_like_ctrl_c_and_exits_143(short_manifest: Path, tmp_path: Path, group: bool) -> None:
+    """A scheduler's SIGTERM: Slurm signals every process of the job (workers too), Kubernetes the main one."""
+    out = tmp_path / "out"
+    proc = start_build(short_manifest, out)
+    deadline = time.monotonic() + 240
+    while proc.poll() is None and stages_done(out) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the build finished before it could be stopped"
+    if group:
+        os.killpg(proc.pid, signal.SIGTERM)
+    else:
+        os.kill(proc.pid, signal.SIGTERM)
+    rc, stdout, stderr = finish(proc)
+    assert rc == 143, stderr
+    assert "Traceback" not in stdout + stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("anim400k: interrupted by SIGTERM:"), stderr
+    assert f"kept in {out}" in lines[0] and "run the same command again to resume" in lines[0]
+    assert group_members(proc.pid) == [], "workers outlived a terminated build"
+    assert stages_done(out) >= 2 and not (out / ANNOTATIONS_FILE).exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc (Linux)")
 def test_pool_workers_die_with_a_sigkilled_driver(short_manifest: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     proc = start_build(short_manifest, out)
@@ -143,3 +167,22 @@ def test_build_progress_bars_only_on_a_terminal(asked, stderr, drawn, monkeypatc
     bars.update("probe")
     bars.close()
     assert ("probe" in stderr.getvalue()) == drawn
+
+
+def test_sigterm_outside_the_stages_is_one_line_and_exit_143(short_manifest: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """SIGTERM while the driver does something else than run stages: still exit 143, and the build's
+    SIGTERM handler is gone afterwards."""
+    from anim400k.cli import main
+    from anim400k.dataset import pipeline
+
+    def terminated(*_args: object, **_kwargs: object) -> None:
+        assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, signal.SIG_IGN, None)  # the build's
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler raises before this ends
+
+    before = signal.getsignal(signal.SIGTERM)
+    monkeypatch.setattr(pipeline, "_build_locked", terminated)
+    assert main(["build", str(short_manifest), "--out", str(tmp_path / "out"), "--no-progress"]) == 143
+    assert capsys.readouterr().err.strip().splitlines() == ["anim400k: interrupted by SIGTERM"]
+    assert signal.getsignal(signal.SIGTERM) == before

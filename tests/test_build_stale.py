@@ -220,6 +220,27 @@ def test_build_without_archive_deletes_clip_archives_older_than_a_cut(built: Pat
     assert not old.exists() and new.exists()
 
 
+def test_build_without_archive_deletes_clip_archives_of_other_episodes(built: Path, short_manifest: Path,
+                                                                      tmp_path: Path) -> None:
+    """Without ``--archive``, clip archives packed from another set of episodes go (they hold clips the
+    annotations no longer reference); ones packed from the released episodes' cuts stay."""
+    import yaml
+
+    out = copy_of(built, tmp_path)
+    archives = [out / f"{AUDIO_ARCHIVE}.tar.gz", out / f"{VIDEO_ARCHIVE}.tar.gz"]
+    build_dataset(short_manifest, out, BuildOptions(progress=False, archive=True))
+    assert all(a.exists() for a in archives)
+    assert not build_dataset(short_manifest, out, OPTS).failed  # the same episodes and cuts: kept
+    assert all(a.exists() for a in archives)
+    manifest = yaml.safe_load(short_manifest.read_text())
+    manifest["shows"][0]["episodes"] = manifest["shows"][0]["episodes"][:1]
+    one = tmp_path / "one.yaml"
+    one.write_text(yaml.safe_dump(manifest))
+    assert not build_dataset(one, out, OPTS).failed
+    assert len(json.loads((out / ANNOTATIONS_FILE).read_text())["test_show"]["episodes"]) == 1
+    assert not any(a.exists() for a in archives)
+
+
 def test_audio_only_episode_beside_video_ones_validates(built: Path, short_manifest: Path, short_episodes: list,
                                                         tmp_path: Path) -> None:
     """An episode from audio-only media in a release whose other episodes have video clips: its episode says

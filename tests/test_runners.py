@@ -143,3 +143,23 @@ def test_a_worker_exits_when_its_driver_is_gone() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                           env={**os.environ})
     assert proc.returncode == 1 and "alive" not in proc.stdout
+
+
+def test_a_pool_worker_makes_no_semaphore_for_progress_bars() -> None:
+    """A worker that Ctrl-C terminates cannot unregister a named semaphore; tqdm's default lock made one, and the
+    resource tracker then warned of a "leaked semaphore" below the one-line message. A worker's bars use a
+    thread lock instead."""
+    code = ("import multiprocessing\n"
+            "multiprocessing.set_start_method('spawn', force=True)  # as in a pool worker (spawned)\n"
+            "from multiprocessing import resource_tracker as rt\n"
+            "made = []\n"
+            "rt.register = lambda name, rtype: made.append(rtype)\n"
+            "from anim400k.dataset.runners import _worker_init\n"
+            "_worker_init(1)\n"
+            "from tqdm.auto import tqdm\n"
+            "tqdm(total=2, disable=True).close()\n"
+            "print('semaphores', made.count('semaphore'))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ})
+    assert proc.returncode == 0, proc.stderr
+    assert "semaphores 0" in proc.stdout, proc.stdout

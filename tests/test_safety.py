@@ -192,6 +192,23 @@ def test_stale_temp_sweep_only_removes_our_names_under_out(tmp_path: Path) -> No
     assert all(is_our_temp(p.name) for p in ours) and not any(is_our_temp(p.name) for p in theirs[:2])
 
 
+def test_start_of_a_build_sweeps_the_release_roots_own_temporaries(tmp_path: Path) -> None:
+    """A driver killed while writing an archive or the annotations leaves their temporary in --out itself."""
+    from anim400k.dataset.pipeline import _remove_stale_parts
+
+    out = tmp_path / "out"
+    (out / "anim400k_character_pics" / "a").mkdir(parents=True)
+    (out / "mine").mkdir()
+    ours = [out / ".anim400k_audio_clips.tar.k2j4_x9q.part.tar.gz", out / ".anim400k_annotations.0abcdefg.part.json",
+            out / "anim400k_character_pics" / "a" / ".b1.a1b2c3d4.part.jpg"]
+    theirs = [out / "notes.txt", out / ".notes.part", out / "anim400k_annotations.json",
+              out / "mine" / ".x.a1b2c3d4.part.json"]  # a folder of --out the build does not write: left alone
+    for p in ours + theirs:
+        p.write_text("x")
+    _remove_stale_parts(out, {})
+    assert not any(p.exists() for p in ours) and all(p.exists() for p in theirs)
+
+
 def test_atomic_path_temporaries_are_recognised(tmp_path: Path) -> None:
     from anim400k.fsutil import atomic_path
 

@@ -68,11 +68,18 @@ for _command in COMMANDS:
 
 
 class _Interrupted(Exception):
-    """The command was interrupted (Ctrl-C): a KeyboardInterrupt, or an error raised while one unwound."""
+    """The command was interrupted (Ctrl-C): a KeyboardInterrupt, or an error raised while one unwound.
+
+    ``code`` is the exit status: 130, or 143 for a build's SIGTERM (:class:`anim400k.dataset.pipeline.Terminated`).
+    """
+
+    def __init__(self, code: int = 130) -> None:
+        super().__init__(code)
+        self.code = code
 
 
-def _is_interrupt(exc: BaseException) -> bool:
-    """True for a KeyboardInterrupt and for an error raised while one was being handled.
+def _interrupt_of(exc: BaseException) -> KeyboardInterrupt | None:
+    """The KeyboardInterrupt that ``exc`` is or was raised while handling; None if there is none.
 
     Libraries clean up on the way out of a Ctrl-C and sometimes fail there (``datasets`` closes its
     Arrow writer and then writes to it: ``ValueError: I/O operation on closed file``); that error
@@ -84,10 +91,23 @@ def _is_interrupt(exc: BaseException) -> bool:
         if e is None or id(e) in seen:
             continue
         if isinstance(e, KeyboardInterrupt):
-            return True
+            return e
         seen.add(id(e))
         todo += [e.__cause__, e.__context__]
-    return False
+    return None
+
+
+def _is_interrupt(exc: BaseException) -> bool:
+    """True for a KeyboardInterrupt and for an error raised while one was being handled (:func:`_interrupt_of`)."""
+    return _interrupt_of(exc) is not None
+
+
+def _as_interrupted(exc: BaseException) -> _Interrupted:
+    """:class:`_Interrupted` for an interrupt, with its exit status (``exit_code`` of a SIGTERM's, else 130)."""
+    if isinstance(exc, _Interrupted):
+        return exc
+    code = getattr(_interrupt_of(exc), "exit_code", 130)
+    return _Interrupted(code if isinstance(code, int) else 130)
 
 
 def _exit_types() -> tuple[type[BaseException], ...]:
@@ -118,7 +138,7 @@ def _command() -> Any:
             return invoke(ctx)
         except BaseException as exc:
             if not isinstance(exc, exits) and _is_interrupt(exc):
-                raise _Interrupted() from exc
+                raise _as_interrupted(exc) from exc
             raise
 
     command.invoke = guarded_invoke
@@ -136,11 +156,11 @@ def main(argv: list[str] | None = None) -> int:
             rc = _command().main(args=argv, standalone_mode=False)
         except BaseException as exc:
             if isinstance(exc, _Interrupted) or (not isinstance(exc, SystemExit) and _is_interrupt(exc)):
-                raise _Interrupted() from exc
+                raise _as_interrupted(exc) from exc
             raise
-    except _Interrupted:
-        print("anim400k: interrupted", file=sys.stderr)
-        return 130
+    except _Interrupted as exc:
+        print("anim400k: interrupted" + ("" if exc.code == 130 else " by SIGTERM"), file=sys.stderr)
+        return exc.code
     except AnimError as exc:
         print(f"anim400k: error: {exc.message}", file=sys.stderr)
         return exc.exit_code

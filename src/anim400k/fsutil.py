@@ -217,11 +217,13 @@ def is_our_temp(name: str) -> bool:
     return bool(_OUR_TEMP.match(name))
 
 
-def remove_temps(root: str | Path, folders: list[Path]) -> int:
+def remove_temps(root: str | Path, folders: list[Path], recursive: bool = True) -> int:
     """Delete this project's temporary files (:func:`is_our_temp`) in ``folders``, all under ``root``.
 
     Symbolic links below the folders are not followed and a folder outside ``root`` is refused,
-    so a sweep never deletes another program's files. Returns how many were removed.
+    so a sweep never deletes another program's files. With ``recursive`` False only the files
+    directly in each folder are looked at (the root of ``--out``, whose subfolders are swept
+    on their own or belong to someone else). Returns how many were removed.
     """
     removed = 0
     for folder in folders:
@@ -235,6 +237,8 @@ def remove_temps(root: str | Path, folders: list[Path]) -> int:
                     with contextlib.suppress(FileNotFoundError):
                         os.unlink(os.path.join(dirpath, name))
                     removed += 1
+            if not recursive:
+                break
     return removed
 
 

@@ -83,7 +83,7 @@ def register(app: typer.Typer) -> None:
                 report = build_dataset(manifest, out, opts)
         except BuildInterrupted as exc:
             typer.echo(f"anim400k: {exc.message}", err=True)
-            raise typer.Exit(130) from None
+            raise typer.Exit(exc.exit_code) from None
         print_summary(report)
         if report.failed:  # some (or every) episode failed: the summary names them
             raise typer.Exit(2)

@@ -47,12 +47,29 @@ def previous_clip_files(ctx: EpisodeContext) -> list[str]:
     return list(seen)
 
 
-def _safe_release_file(root: Path, rel: str) -> Path | None:
-    """``root / rel`` when ``rel`` names a file inside one of the clip media folders, else None."""
+def _safe_release_file(root: Path, rel: str, folders: tuple[str, ...] = (AUDIO_ARCHIVE, VIDEO_ARCHIVE)
+                       ) -> Path | None:
+    """``root / rel`` when ``rel`` names a file inside one of the media ``folders`` (the clips'), else None."""
     parts = Path(rel).parts
-    if Path(rel).is_absolute() or ".." in parts or len(parts) < 2 or parts[0] not in (AUDIO_ARCHIVE, VIDEO_ARCHIVE):
+    if Path(rel).is_absolute() or ".." in parts or len(parts) < 2 or parts[0] not in folders:
         return None
     return root / rel
+
+
+def _remove_release_file(root: Path, path: Path) -> bool:
+    """Delete the release file ``path`` and the (one- or two-level) folders it leaves empty; False if it was gone."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    for folder in (path.parent, path.parent.parent):
+        if folder == root:
+            break
+        try:
+            folder.rmdir()  # only when empty
+        except OSError:
+            break
+    return True
 
 
 def cut_episode(ctx: EpisodeContext) -> dict[str, Any]:
@@ -142,20 +159,8 @@ def remove_stale_clips(ctx: EpisodeContext) -> int:
     removed = 0
     for rel in _listed(data, "stale"):
         path = _safe_release_file(root, rel)
-        if rel in keep or path is None:
-            continue
-        try:
-            path.unlink()
+        if rel not in keep and path is not None and _remove_release_file(root, path):
             removed += 1
-        except FileNotFoundError:
-            continue
-        for folder in (path.parent, path.parent.parent):
-            if folder == root:
-                break
-            try:
-                folder.rmdir()  # only when empty
-            except OSError:
-                break
     ctx.artifact(CUT_PENDING).unlink(missing_ok=True)
     return removed
 
@@ -228,7 +233,39 @@ def _cut_audio_tracks(ctx: EpisodeContext, clips: list[Any], jp_audio: Any, prob
 
 
 def extract_episode_frames(ctx: EpisodeContext) -> dict[str, Any]:
-    """Extract JP-video frames at ``options.frames_fps`` into ``anim400k_frames/F/UUID.jpg``."""
+    """Extract JP-video frames at ``options.frames_fps`` into ``anim400k_frames/F/UUID.jpg``.
+
+    The frames of the episode's earlier extraction (another ``--frames-fps``: other IDs) that this one
+    did not write are deleted afterwards (:func:`remove_earlier_frames`).
+    """
+    data = extract_frames_of(ctx)
+    remove_earlier_frames(ctx, {row["path"] for row in data["frames"]})
+    return data
+
+
+def remove_earlier_frames(ctx: EpisodeContext, keep: set[str]) -> int:
+    """Delete the frame files the episode's previous ``frames.json`` lists but ``keep`` does not; return how many.
+
+    Run before the new ``frames.json`` replaces the old one, so a stage killed on the way deletes them on
+    its next run. Only files inside ``anim400k_frames``.
+    """
+    try:
+        rows = ctx.read_json("frames.json").get("frames")
+    except (OSError, ValueError, AttributeError):
+        return 0
+    root = Path(ctx.release_dir)
+    earlier = {r["path"] for r in rows if isinstance(r, dict) and isinstance(r.get("path"), str)} \
+        if isinstance(rows, list) else set()
+    removed = 0
+    for rel in sorted(earlier - keep):
+        path = _safe_release_file(root, rel, (FRAMES_ARCHIVE,))
+        if path is not None and _remove_release_file(root, path):
+            removed += 1
+    return removed
+
+
+def extract_frames_of(ctx: EpisodeContext) -> dict[str, Any]:
+    """Extract the episode's frames; return ``{"fps", "frames"}`` (the rows of ``frames.json``)."""
     from .. import media
 
     root = Path(ctx.release_dir)

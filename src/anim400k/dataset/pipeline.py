@@ -10,8 +10,11 @@ wrote at the end (:mod:`anim400k.dataset.remote`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,22 +32,40 @@ from .stages import STAGES
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CATALOG_FILE", "REPORT_FILE", "BuildInterrupted", "BuildReport", "EpisodeResult", "build_dataset"]
+__all__ = ["CATALOG_FILE", "REPORT_FILE", "BuildInterrupted", "BuildReport", "EpisodeResult", "Terminated",
+           "build_dataset"]
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM during a build (a cluster scheduler stopping the job before its SIGKILL): handled as Ctrl-C is."""
+
+    def __init__(self, signum: int = signal.SIGTERM) -> None:
+        self.signum = int(signum)
+        self.exit_code = 128 + self.signum
+        super().__init__(f"terminated by {signal.Signals(self.signum).name}")
 
 
 class BuildInterrupted(KeyboardInterrupt):
-    """Ctrl-C during a build: the workers were stopped; says what is kept and how to resume."""
+    """Ctrl-C (or SIGTERM) during a build: the workers were stopped; says what is kept and how to resume."""
 
-    def __init__(self, out_dir: str, stages_done: int, episodes_done: int, episodes: int) -> None:
+    def __init__(self, out_dir: str, stages_done: int, episodes_done: int, episodes: int,
+                 signum: int = signal.SIGINT) -> None:
         self.out_dir, self.stages_done = out_dir, stages_done
         self.episodes_done, self.episodes = episodes_done, episodes
+        self.signum = int(signum)
         super().__init__(self.message)
+
+    @property
+    def exit_code(self) -> int:
+        """The shell's code for the signal: 130 for Ctrl-C (SIGINT), 143 for SIGTERM."""
+        return 128 + self.signum
 
     @property
     def message(self) -> str:
         """One line for the user."""
+        how = "interrupted" if self.signum == signal.SIGINT else f"interrupted by {signal.Signals(self.signum).name}"
         return (
-            f"interrupted: {self.stages_done} finished stage(s) are kept in {self.out_dir} "
+            f"{how}: {self.stages_done} finished stage(s) are kept in {self.out_dir} "
             f"({self.episodes_done} of {self.episodes} episode(s) complete; catalog.sqlite, work/); "
             f"run the same command again to resume (finished stages are skipped)"
         )
@@ -83,12 +104,37 @@ def build_dataset(
                               options=options, remote=mirror.url if mirror is not None else None)
         for r in refs
     }
-    with folder_lock(out):  # a second build into the same folder stops here, in one line
+    with _sigterm_interrupts(), folder_lock(out):  # a second build into the same folder stops here, in one line
         report = _build_locked(manifest, contexts, out, str(out_dir), options, mirror)
         if mirror is not None:
             push_release(mirror)
             report.out_dir = mirror.url
     return report
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """While the block runs, SIGTERM raises :class:`Terminated` (a KeyboardInterrupt) in the main thread.
+
+    So a scheduler's SIGTERM (Slurm, Kubernetes) stops the build as Ctrl-C does: the workers are
+    terminated, the finished stages kept, one line and exit 143. Further SIGTERMs are ignored
+    while that cleanup runs (the scheduler's SIGKILL still ends it). The earlier handler comes back
+    afterwards. Outside the main thread (signals go to it alone) nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, _frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated(signum)
+
+    previous = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 def _exists_in(mirror: Any, out: Path) -> Callable[[str], bool]:
@@ -111,7 +157,7 @@ def _build_locked(manifest: Manifest, contexts: dict[str, EpisodeContext], out: 
         try:
             run_stages(catalog, contexts, results, options, mirror)
         except KeyboardInterrupt as exc:
-            raise _interrupted(catalog, contexts, out_dir) from exc
+            raise _interrupted(catalog, contexts, out_dir, getattr(exc, "signum", signal.SIGINT)) from exc
         _remove_stale_parts(out, contexts)  # left by workers killed mid-write (their tasks were re-run)
         _remove_stale_error_logs(contexts, results)
         _remove_stale_clips(catalog, contexts, mirror)
@@ -143,15 +189,16 @@ def _remove_stale_error_logs(contexts: dict[str, EpisodeContext], results: dict[
             (Path(ctx.work_dir) / "error.log").unlink(missing_ok=True)
 
 
-def _interrupted(catalog: Catalog, contexts: dict[str, EpisodeContext], out_dir: str) -> BuildInterrupted:
-    """What an interrupted build keeps: finished stages (in the catalog) and complete episodes."""
+def _interrupted(catalog: Catalog, contexts: dict[str, EpisodeContext], out_dir: str,
+                 signum: int = signal.SIGINT) -> BuildInterrupted:
+    """What a build interrupted by ``signum`` keeps: finished stages (in the catalog) and complete episodes."""
     done: dict[str, set[str]] = {k: set() for k in contexts}
     for rec in catalog.records():
         if rec.status == "done" and rec.episode in done:
             done[rec.episode].add(rec.stage)
     complete = sum(1 for k, ctx in contexts.items()
                    if {s.name for s in STAGES if s.enabled(ctx)} <= done[k])
-    return BuildInterrupted(out_dir, sum(len(v) for v in done.values()), complete, len(contexts))
+    return BuildInterrupted(out_dir, sum(len(v) for v in done.values()), complete, len(contexts), signum)
 
 
 def _check_cuts(catalog: Catalog, contexts: dict[str, EpisodeContext], mirror: Any) -> None:
@@ -197,15 +244,17 @@ def _remove_stale_clips(catalog: Catalog, contexts: dict[str, EpisodeContext], m
 
 
 def _remove_stale_parts(out: Path, contexts: dict[str, EpisodeContext]) -> None:
-    """Delete temporary files that a killed build left in work and release folders.
+    """Delete temporary files that a killed build left in work and release folders, and in ``out`` itself.
 
-    Only names this project writes (:func:`anim400k.fsutil.is_our_temp`), only under ``out``.
+    Only names this project writes (:func:`anim400k.fsutil.is_our_temp`), only under ``out``: the
+    episodes' work folders and the media folders (with their subfolders), and the files directly in
+    ``out`` (the annotations', report's and archives' temporaries; not its other subfolders).
     """
-    from ..formats.ids import AUDIO_ARCHIVE, FRAMES_ARCHIVE, VIDEO_ARCHIVE
+    from ..formats.ids import AUDIO_ARCHIVE, FRAMES_ARCHIVE, PICS_ARCHIVE, VIDEO_ARCHIVE
 
-    folders = [Path(c.work_dir) for c in contexts.values()] + [out / a for a in (AUDIO_ARCHIVE, VIDEO_ARCHIVE,
-                                                                                 FRAMES_ARCHIVE)]
-    remove_temps(out, folders)
+    media = [out / a for a in (AUDIO_ARCHIVE, VIDEO_ARCHIVE, FRAMES_ARCHIVE, PICS_ARCHIVE)]
+    remove_temps(out, [Path(c.work_dir) for c in contexts.values()] + media)
+    remove_temps(out, [out], recursive=False)
 
 
 def _check_metadata(manifest: Manifest) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
+import json
 import logging
 import os
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,7 @@ from ..formats.ids import (
     VIDEO_ARCHIVE,
     make_id,
 )
-from ..fsutil import atomic_path
+from ..fsutil import atomic_path, write_json_atomic
 from ..model import Clip
 from .context import EpisodeContext
 from .manifest import EpisodeEntry, Manifest
@@ -51,6 +53,7 @@ def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path,
         by_show.setdefault(ctx.ref.show_key, []).append(ctx)
     stats = {"clips": 0, "millis": 0, "unmatched_jp_segments": 0}
     warnings: list[str] = []
+    pics: set[str] = set()  # the character pictures the annotations reference (pic_urls)
 
     def episodes_of(show_key: str, eps_meta: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], Iterator[dict]]]:
         for ctx in by_show[show_key]:
@@ -91,6 +94,7 @@ def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path,
             if entry.metadata:
                 path = manifest.resolve(entry.metadata)
                 show_meta, eps_meta = load_show_metadata(path, entry.key, out)
+                pics.update(_pic_files(show_meta))
                 unmatched = unmatched_metadata_episodes(eps_meta, [e.episode for e in entry.episodes])
                 if unmatched:
                     warnings.append(_unmatched_warning(entry.key, str(path), unmatched, entry.episodes))
@@ -106,14 +110,7 @@ def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path,
         rows = (row for c in frames for row in c.read_json("frames.json")["frames"])
         write_frames_table(out / FRAMES_ARCHIVE / "frames.parquet", rows)
     if options.archive:
-        clip_files = _clip_files(contexts)
-        for name in (AUDIO_ARCHIVE, VIDEO_ARCHIVE, PICS_ARCHIVE, FRAMES_ARCHIVE):
-            only = clip_files.get(name) if name in (AUDIO_ARCHIVE, VIDEO_ARCHIVE) else None
-            dest = out / f"{name}.tar.gz"
-            if (out / name).is_dir() and (only is None or only):
-                write_archive(out / name, dest, only)
-            elif only is not None:
-                dest.unlink(missing_ok=True)  # an earlier build's archive of clips no longer in the release
+        _write_archives(contexts, out, {**_clip_files(contexts), PICS_ARCHIVE: pics, FRAMES_ARCHIVE: _frame_files(out)})
     else:
         _remove_outdated_archives(contexts, out)
     return {"clips": stats["clips"], "hours": stats["millis"] / 3_600_000.0,
@@ -199,17 +196,86 @@ def _en_medium_warnings(data: dict[str, Any]) -> list[str]:
     return out
 
 
+#: the record, under ``work/``, of what each clip archive was packed from (:func:`_clip_fingerprints`)
+ARCHIVES_RECORD = "archives.json"
+
+
+def _write_archives(contexts: list[EpisodeContext], out: Path, packed: dict[str, set[str]]) -> None:
+    """With ``--archive``: pack each media folder's ``packed`` files (deleting an archive with nothing to pack),
+    and record what the clip archives were packed from (:data:`ARCHIVES_RECORD`)."""
+    record = _read_archives_record(out)
+    fingerprints = _clip_fingerprints(contexts)
+    for name in (AUDIO_ARCHIVE, VIDEO_ARCHIVE, PICS_ARCHIVE, FRAMES_ARCHIVE):
+        only = packed[name]
+        dest = out / f"{name}.tar.gz"
+        if (out / name).is_dir() and only:
+            write_archive(out / name, dest, only)
+            if name in fingerprints:
+                record[name] = fingerprints[name]
+        else:
+            dest.unlink(missing_ok=True)  # an earlier build's archive of files no longer in the release
+            record.pop(name, None)
+    _write_archives_record(out, record)
+
+
 def _remove_outdated_archives(contexts: list[EpisodeContext], out: Path) -> None:
-    """Without ``--archive``: delete the clip archives an earlier ``--archive`` build wrote when an
-    episode was cut since (they would hold other clips than the annotations reference)."""
+    """Without ``--archive``: delete the clip archives an earlier ``--archive`` build wrote that would hold other
+    clips than the annotations reference.
+
+    That is an archive packed from other episodes or other cuts of them than the released ones (the
+    fingerprint :data:`ARCHIVES_RECORD` holds for it differs from :func:`_clip_fingerprints`: an episode
+    left out of the manifest or failed, one cut again), and one older than an episode's ``cut.json`` (the
+    only sign for an archive written before the record was kept).
+    """
+    record = _read_archives_record(out)
+    fingerprints = _clip_fingerprints(contexts)
     for name in (AUDIO_ARCHIVE, VIDEO_ARCHIVE):
         dest = out / f"{name}.tar.gz"
         try:
             written = dest.stat().st_mtime
         except FileNotFoundError:
+            record.pop(name, None)
             continue
-        if any(ctx.artifact("cut.json").stat().st_mtime > written for ctx in contexts):
+        packed_from = record.get(name)
+        if (packed_from is not None and packed_from != fingerprints[name]) or \
+                any(ctx.artifact("cut.json").stat().st_mtime > written for ctx in contexts):
             dest.unlink(missing_ok=True)
+            record.pop(name, None)
+    _write_archives_record(out, record)
+
+
+def _clip_fingerprints(contexts: list[EpisodeContext]) -> dict[str, str]:
+    """Per clip media folder, a SHA-256 of the released episodes' clip files in it with their sizes (their
+    ``cut.json``): what its archive packs; it changes with the set of episodes and with any episode's cut."""
+    lines: dict[str, list[str]] = {AUDIO_ARCHIVE: [], VIDEO_ARCHIVE: []}
+    for ctx in contexts:
+        data = ctx.read_json("cut.json")
+        files, sizes = data["files"], data.get("sizes")
+        if not isinstance(sizes, list) or len(sizes) != len(files):
+            sizes = [None] * len(files)
+        for rel, size in zip(files, sizes, strict=True):
+            folder = str(rel).partition("/")[0]
+            if folder in lines:
+                lines[folder].append(f"{rel}\t{size}")
+    return {name: hashlib.sha256("\n".join(sorted(v)).encode()).hexdigest() for name, v in lines.items()}
+
+
+def _read_archives_record(out: Path) -> dict[str, str]:
+    """:data:`ARCHIVES_RECORD` of the build in ``out`` (empty when missing or unreadable)."""
+    try:
+        data = json.loads((out / "work" / ARCHIVES_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, str)} if isinstance(data, dict) else {}
+
+
+def _write_archives_record(out: Path, record: dict[str, str]) -> None:
+    """Replace :data:`ARCHIVES_RECORD` (deleted when empty)."""
+    path = out / "work" / ARCHIVES_RECORD
+    if record:
+        write_json_atomic(path, dict(sorted(record.items())))
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _clip_files(contexts: list[EpisodeContext]) -> dict[str, set[str]]:
@@ -225,6 +291,45 @@ def _clip_files(contexts: list[EpisodeContext]) -> dict[str, set[str]]:
             folder, _, name = str(rel).partition("/")
             if folder in files:
                 files[folder].add(name)
+    return files
+
+
+def _id_files(values: Iterable[object], ext: str) -> set[str]:
+    """``F/UUID.ext`` for each ID of ``values``: its file relative to its media folder (malformed IDs left out)."""
+    from ..formats.ids import parse_id
+
+    files: set[str] = set()
+    for value in values:
+        try:
+            folder, uuid = parse_id(str(value))
+        except ValueError:
+            continue
+        files.add(f"{folder}/{uuid}.{ext}")
+    return files
+
+
+def _pic_files(show_meta: dict[str, Any]) -> set[str]:
+    """The picture files (relative to ``anim400k_character_pics``) of a show's characters' ``pic_urls``."""
+    characters = show_meta.get("characters")
+    found: set[str] = set()
+    for character in characters.values() if isinstance(characters, dict) else ():
+        urls = character.get("pic_urls") if isinstance(character, dict) else None
+        found |= _id_files(urls if isinstance(urls, list) else (), "jpg")
+    return found
+
+
+def _frame_files(out: Path) -> set[str]:
+    """What the frames archive packs (relative to ``anim400k_frames``): ``frames.parquet`` and the frames it
+    lists (read one batch at a time), nothing without it. Frames of an earlier ``--frames-fps`` or of
+    episodes no longer built are not among them."""
+    table = out / FRAMES_ARCHIVE / "frames.parquet"
+    if not table.is_file():
+        return set()
+    import pyarrow.parquet as pq
+
+    files = {"frames.parquet"}
+    for batch in pq.ParquetFile(table).iter_batches(columns=["frame_id"]):
+        files |= _id_files(batch.column(0).to_pylist(), "jpg")
     return files
 
 

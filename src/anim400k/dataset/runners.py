@@ -164,6 +164,7 @@ def _worker_init(threads: int = 1, driver: int | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if driver is not None:
         _die_with_driver(driver)
+    _thread_lock_for_tqdm()
     for key, value in {**WORKER_ENV, THREADS_ENV: str(max(1, threads))}.items():
         os.environ.setdefault(key, value)
     _simulate_node()
@@ -173,6 +174,22 @@ def _worker_init(threads: int = 1, driver: int | None = None) -> None:
         torch.set_num_threads(1)
     except ImportError:  # pragma: no cover
         pass
+
+
+def _thread_lock_for_tqdm() -> None:
+    """Give tqdm a lock of this process's threads before a stage's library makes a progress bar.
+
+    tqdm's default lock holds a multiprocessing ``RLock``: a named semaphore, registered with the
+    resource tracker the driver shares with its workers. A worker that Ctrl-C stops
+    (:meth:`LocalRunner.terminate`) never unregisters it, and the tracker warned "There appear to
+    be 1 leaked semaphore objects to clean up at shutdown" as the build ended. The spawned workers
+    share no tqdm lock anyway (each made its own), so a thread lock guards all that one did.
+    """
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover - a dependency
+        return
+    tqdm.set_lock(threading.RLock())
 
 
 def default_jobs() -> int:
@@ -222,8 +239,9 @@ class LocalRunner:
         return pool
 
     def _replace_pool(self, generation: int) -> None:
-        """Swap in a fresh pool if the pool of ``generation`` is still the current one (it broke)."""
-        if generation == self._generation:
+        """Swap in a fresh pool if the pool of ``generation`` is still the current one (it broke), unless the
+        runner is stopping (:meth:`close`, :meth:`terminate` reap only the pools made before)."""
+        if generation == self._generation and not self._closing:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = self._new_pool()
             self._generation += 1
@@ -250,15 +268,29 @@ class LocalRunner:
                 out.cancel()  # the pool was stopped on purpose (terminate): nothing to retry
                 return
             if isinstance(exc, BrokenProcessPool) and attempt < self.retries:
-                with self._lock:
-                    self._replace_pool(generation)
-                self._submit(stage, ctx, out, attempt + 1)
+                self._retry(stage, ctx, out, attempt + 1, generation)
             elif exc is not None:
                 out.set_exception(exc)
             else:
                 out.set_result(f.result())
 
         inner.add_done_callback(done)
+
+    def _retry(self, stage: str, ctx: EpisodeContext, out: cf.Future[tuple[str, float, float]], attempt: int,
+               generation: int) -> None:
+        """Submit a task whose worker died again, on a fresh pool; cancel it instead once the runner is stopping.
+
+        A SIGTERM sent to the whole process group (a scheduler stopping the job) kills the workers
+        while the driver is stopping them: the pool or the submitting thread may be shut down already.
+        """
+        try:
+            with self._lock:
+                self._replace_pool(generation)
+            self._submit(stage, ctx, out, attempt)
+        except (RuntimeError, cf.CancelledError):  # BrokenProcessPool, "cannot schedule new futures after shutdown"
+            if not self._closing:
+                raise
+            out.cancel()
 
     def submit(self, stage: str, ctx: EpisodeContext) -> cf.Future[tuple[str, float, float]]:
         """Queue the stage on the pool."""
@@ -354,7 +386,7 @@ class RayRunner:
                 kwargs["num_cpus"] = num_cpus or default_jobs()
                 # Ray's socket paths must stay short (AF_UNIX limit): keep its session folder under /tmp.
                 kwargs["_temp_dir"] = os.environ.get("ANIM400K_RAY_TMP", os.path.join(tempfile.gettempdir(), "ray"))
-            ray.init(**kwargs)
+            _init_keeping_sigterm(ray, kwargs)
             self._started = True
         self.retries = retries
         self.gpu_stages = gpu_stages
@@ -407,6 +439,16 @@ class RayRunner:
         if self._started:
             self._ray.shutdown()
             self._started = False
+
+
+def _init_keeping_sigterm(ray: Any, kwargs: dict[str, Any]) -> None:
+    """``ray.init(**kwargs)``, then the SIGTERM handler of before again: Ray's (``sys.exit``) would end a build
+    that SIGTERM should stop as Ctrl-C does (:func:`anim400k.dataset.pipeline._sigterm_interrupts`)."""
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGTERM) if main else None
+    ray.init(**kwargs)
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def make_runner(kind: str, jobs: int, address: str | None = None, retries: int = 2,
