@@ -76,6 +76,25 @@ def is_strict_timestamp(value: Any) -> bool:
     return value.__class__ is str and _TIMESTAMP_RE.fullmatch(value) is not None
 
 
+def _timestamp_parts(value: Any) -> tuple[int, int, int] | None:
+    """``(whole seconds, fraction as an integer, its digits)`` of a release timestamp; None if it is not one
+    (the forms and refusals of :func:`timestamp_seconds`; fast path for ``HH:MM:SS.mmm``)."""
+    if value.__class__ is str and len(value) == 12 and value[8] == ".":
+        ms = _MILLIS.get(value[9:])
+        if ms is not None:
+            hms = _HMS.get(value[:8])
+            if hms is None:
+                hms = _hms(value[:8])
+            return None if hms is None else (hms, ms, 3)
+    if value.__class__ is not str:
+        return None
+    m = _LENIENT_RE.fullmatch(value.strip())
+    if m is None:
+        return None
+    h, mi, sec, frac = m.groups()
+    return int(h) * 3600 + int(mi) * 60 + int(sec), int(frac) if frac else 0, len(frac) if frac else 0
+
+
 def timestamp_seconds(value: Any) -> float:
     """Seconds of a release timestamp (fast path for ``HH:MM:SS.mmm``); NaN if it is not one.
 
@@ -84,22 +103,11 @@ def timestamp_seconds(value: Any) -> float:
     seconds of 60 or more (``00:00:75.000``), missing fields (``1:2``), signs, words.
     ``validate`` requires the strict form (:func:`is_strict_timestamp`).
     """
-    if value.__class__ is str and len(value) == 12 and value[8] == ".":
-        ms = _MILLIS.get(value[9:])
-        if ms is not None:
-            hms = _HMS.get(value[:8])
-            if hms is None:
-                hms = _hms(value[:8])
-            if hms is not None:
-                return hms + ms / 1000.0
-            return float("nan")
-    if value.__class__ is not str:
+    parts = _timestamp_parts(value)
+    if parts is None:
         return float("nan")
-    m = _LENIENT_RE.fullmatch(value.strip())
-    if m is None:
-        return float("nan")
-    h, mi, sec, frac = m.groups()
-    return int(h) * 3600 + int(mi) * 60 + int(sec) + (int(frac) / 10 ** len(frac) if frac else 0.0)
+    whole, frac, digits = parts
+    return whole + frac / 10**digits if digits else float(whole)
 
 
 def timestamp_millis(value: Any) -> int | None:
@@ -109,22 +117,12 @@ def timestamp_millis(value: Any) -> int | None:
     difference of the seconds is 2.4999999999999982. A fraction of more than three digits (``0:00:01.0265``)
     is rounded to the nearest millisecond, half up.
     """
-    if value.__class__ is str and len(value) == 12 and value[8] == ".":
-        ms = _MILLIS.get(value[9:])
-        if ms is not None:
-            hms = _HMS.get(value[:8])
-            if hms is None:
-                hms = _hms(value[:8])
-            return None if hms is None else hms * 1000 + ms
-    if value.__class__ is not str:
+    parts = _timestamp_parts(value)
+    if parts is None:
         return None
-    m = _LENIENT_RE.fullmatch(value.strip())
-    if m is None:
-        return None
-    h, mi, sec, frac = m.groups()
-    scale = 10 ** len(frac) if frac else 1
-    millis = (int(frac) * 2000 + scale) // (2 * scale) if frac else 0
-    return (int(h) * 3600 + int(mi) * 60 + int(sec)) * 1000 + millis
+    whole, frac, digits = parts
+    scale = 10**digits
+    return whole * 1000 + ((frac * 2000 + scale) // (2 * scale) if digits else 0)
 
 
 def clip_from_release(show_key: str, episode: str, index: int, d: dict[str, Any]) -> model.Clip:
