@@ -224,3 +224,31 @@ def test_every_problem_is_listed_by_the_command_and_summed_up_for_the_build(
     assert main(["metadata", str(bad)]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert lines == [f"anim400k: error: {bad}: {p}" for p in err.value.problems]
+
+
+def test_non_finite_numbers_refused(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """NaN/Infinity (Python's JSON, YAML .nan) were accepted and then crashed the release writer."""
+    path = tmp_path / "nan.json"
+    path.write_text('{"score": NaN, "episodes": {"1": {"ratings": {"5": {"ratio": Infinity, "number_of_voters": 3}}}}}')
+    with pytest.raises(InputError, match=r"nan\.json: score: expected a finite number"):
+        metadata.load_metadata(path)
+    assert main(["metadata", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and err[1].endswith("episodes.1.ratings.5.ratio: expected a finite number "
+                                             "(NaN and Infinity are not JSON numbers; write null for unknown)")
+    yaml_path = tmp_path / "nan.yaml"
+    yaml_path.write_text("score: .nan\n")
+    with pytest.raises(InputError, match="score: expected a finite number"):
+        metadata.load_metadata(yaml_path)
+
+
+def test_pic_urls_must_be_picture_ids(tmp_path: Path) -> None:
+    """Scraped picture URLs in pic_urls went into the release, which `anim400k validate` then refused."""
+    url = "https://cdn.myanimelist.net/images/characters/7/525105.jpg"
+    path = _write(tmp_path, {"characters": {"Frieren": {"pic_urls": [url]}}})
+    with pytest.raises(InputError, match=r"characters\.Frieren\.pic_urls\.0: '" + url.replace(".", r"\.")
+                       + r"' is no ID of the form 'F/UUID' \(FORMAT\.md\); give local picture files in 'pic_files'"):
+        metadata.load_show_metadata(path, "k", tmp_path / "rel")
+    good = ids.make_id("k", "pic", "Frieren", 0)
+    path = _write(tmp_path, {"characters": {"Frieren": {"pic_urls": [good]}}}, "good.json")
+    assert metadata.load_show_metadata(path, "k")[0]["characters"]["Frieren"]["pic_urls"] == [good]

@@ -21,7 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 
 from ..errors import InputError
 from ..formats import ids
@@ -29,7 +29,8 @@ from ..fsutil import atomic_path
 from ..strictload import DuplicateKeyError, json_loads_unique, yaml_load_unique
 from .schema import CHARACTER_FIELDS, CHARACTER_ROLES, EPISODE_FIELDS, RATING_FIELDS, SHOW_FIELDS
 
-_CONFIG = ConfigDict(strict=True, extra="forbid", populate_by_name=True)
+# NaN and Infinity (Python's JSON and YAML's ``.nan`` read them) are no numbers of a release: refused.
+_CONFIG = ConfigDict(strict=True, extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 class MetadataError(InputError):
     """Show metadata with problems: the message names the first (and how many more); ``problems`` lists all.
@@ -56,6 +57,21 @@ _PYTHON_TYPES: dict[str, Any] = {
 def _lower(value: Any) -> Any:
     """A string lower-cased (MyAnimeList writes roles as ``Main``/``Supporting``), anything else as is."""
     return value.lower() if isinstance(value, str) else value
+
+
+def _release_id(hint: str) -> AfterValidator:
+    """A validator keeping a release ID (``F/UUID``, FORMAT.md section 2) as is; anything else raises ValueError."""
+    def check(value: str) -> str:
+        try:
+            ids.parse_id(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is no ID of the form 'F/UUID' (FORMAT.md){hint}") from None
+        return value
+    return AfterValidator(check)
+
+
+# A URL or other string in ``pic_urls`` would make a release that ``anim400k validate`` refuses.
+PictureId = Annotated[str, _release_id("; give local picture files in 'pic_files' instead")]
 
 
 def _fields(table: dict[str, str], nested: dict[str, Any] | None = None, skip: tuple[str, ...] = (),
@@ -89,7 +105,8 @@ EpisodeMetadata = create_model(
 CharacterMetadata = create_model(
     "CharacterMetadata", __config__=_CONFIG,
     __doc__="A character: description, role, picture IDs, voice actors; ``pic_files`` only on input.",
-    **_fields(CHARACTER_FIELDS, {"role": Annotated[Literal["main", "supporting"], BeforeValidator(_lower)]}),
+    **_fields(CHARACTER_FIELDS, {"role": Annotated[Literal["main", "supporting"], BeforeValidator(_lower)],
+                                 "pic_urls": list[PictureId]}),
     pic_files=(list[str] | None, None),
 )
 
@@ -122,6 +139,7 @@ _MESSAGES = {
     "int_type": "expected an integer",
     "int_from_float": "expected an integer",
     "float_type": "expected a number",
+    "finite_number": "expected a finite number (NaN and Infinity are not JSON numbers; write null for unknown)",
     "bool_type": "expected true or false",
     "list_type": "expected a list",
     "dict_type": "expected an object",
@@ -139,6 +157,8 @@ def _error_lines(exc: ValidationError, prefix: str = "") -> list[str]:
     for err in exc.errors():
         parts = [str(p) for p in err["loc"] if p != "[key]"]
         msg = _MESSAGES.get(err["type"], err["msg"])
+        if err["type"] == "value_error":
+            msg = str(err.get("ctx", {}).get("error", msg))
         if err["type"] == "literal_error" and parts and parts[-1] == "role":
             msg = (f"{err['input']!r} is not {' or '.join(map(repr, CHARACTER_ROLES))} (FORMAT.md)"
                    if isinstance(err.get("input"), str) else "expected a string")
