@@ -485,3 +485,15 @@ def test_bad_items_summary_lists_at_most_kinds_and_examples() -> None:
     lines = bad.summary_lines()
     assert lines[0] == "300 problem(s) of 26 kind(s):" and "more of 6 other kind(s)" in lines[21]
     assert len(lines) == 1 + 20 + 1 + 1 + 5 and bad.clips and len(bad.clips) == 300
+
+
+def test_timestamps_read_as_the_nearest_float_of_their_decimal() -> None:
+    """A release timestamp reads as the float nearest its decimal value (one division), as ``float()`` of the
+    decimal would: ``00:00:02.562`` is 2.562, not ``2 + 0.562`` = 2.5620000000000003."""
+    from anim400k.release.codec import timestamp_seconds
+
+    for h, m, s in ((0, 0, 2), (0, 12, 59), (1, 2, 3), (23, 59, 59)):
+        for ms in range(0, 1000, 7):
+            text = f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
+            assert timestamp_seconds(text) == float(f"{h * 3600 + m * 60 + s}.{ms:03d}"), text
+    assert timestamp_seconds("0:00:01.026000") == 1.026

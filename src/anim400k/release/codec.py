@@ -107,7 +107,8 @@ def timestamp_seconds(value: Any) -> float:
     if parts is None:
         return float("nan")
     whole, frac, digits = parts
-    return whole + frac / 10**digits if digits else float(whole)
+    scale = 10**digits  # one correctly rounded division: "00:00:02.562" is 2.562, not 2 + 0.562 = 2.5620000000000003
+    return (whole * scale + frac) / scale
 
 
 def timestamp_millis(value: Any) -> int | None:
