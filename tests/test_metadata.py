@@ -252,3 +252,13 @@ def test_pic_urls_must_be_picture_ids(tmp_path: Path) -> None:
     good = ids.make_id("k", "pic", "Frieren", 0)
     path = _write(tmp_path, {"characters": {"Frieren": {"pic_urls": [good]}}}, "good.json")
     assert metadata.load_show_metadata(path, "k")[0]["characters"]["Frieren"]["pic_urls"] == [good]
+
+
+def test_pic_files_must_be_local_files(tmp_path: Path) -> None:
+    """A URL in pic_files is refused by name (it was read as a path, 'https:/cdn...', and reported missing),
+    also without --release (nothing is downloaded)."""
+    url = "https://cdn.myanimelist.net/images/characters/7/525105.jpg"
+    path = _write(tmp_path, {"characters": {"Frieren": {"pic_files": [url]}}})
+    with pytest.raises(InputError, match=r"characters\.Frieren\.pic_files\.0: '" + url.replace(".", r"\.")
+                       + r"' is a URL: nothing is downloaded here"):
+        metadata.load_show_metadata(path, "k")

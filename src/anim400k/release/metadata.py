@@ -18,6 +18,7 @@ release declare each field once.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -74,6 +75,16 @@ def _release_id(hint: str) -> AfterValidator:
 PictureId = Annotated[str, _release_id("; give local picture files in 'pic_files' instead")]
 
 
+def _local_file(value: str) -> str:
+    """A ``pic_files`` entry must be a local file: a URL is refused (nothing is downloaded here)."""
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", value):
+        raise ValueError(f"{value!r} is a URL: nothing is downloaded here; save the picture and give its local path")
+    return value
+
+
+PictureFile = Annotated[str, AfterValidator(_local_file)]
+
+
 def _fields(table: dict[str, str], nested: dict[str, Any] | None = None, skip: tuple[str, ...] = (),
             required: bool = False) -> dict[str, Any]:
     """Pydantic field definitions for a schema table, in its order (``nested`` overrides a field's type).
@@ -107,7 +118,7 @@ CharacterMetadata = create_model(
     __doc__="A character: description, role, picture IDs, voice actors; ``pic_files`` only on input.",
     **_fields(CHARACTER_FIELDS, {"role": Annotated[Literal["main", "supporting"], BeforeValidator(_lower)],
                                  "pic_urls": list[PictureId]}),
-    pic_files=(list[str] | None, None),
+    pic_files=(list[PictureFile] | None, None),
 )
 
 
