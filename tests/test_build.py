@@ -554,3 +554,37 @@ def test_character_pictures_archive_packs_the_referenced_pictures() -> None:
     meta = {"characters": {"Alice": {"pic_urls": [pic]}, "Bob": {"pic_urls": ["not an id"]}, "Eve": {}}}
     assert _pic_files(meta) == {f"{folder}/{uuid}.jpg"}
     assert _pic_files({"characters": {}}) == _pic_files({}) == set()
+
+
+def test_metadata_pictures_are_checked_before_any_work(short_manifest: Path, tmp_path: Path) -> None:
+    """A missing picture file, or a picture ID whose picture the release folder lacks (validate would refuse
+    the release), stops the build in one line before any stage runs; a pic_urls ID that pic_files imports
+    needs no picture yet."""
+    from anim400k.errors import InputError
+    from anim400k.formats.ids import make_id
+
+    data = yaml.safe_load(short_manifest.read_text())
+    meta = tmp_path / "show.json"
+    data["shows"][0]["metadata"] = str(meta)
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(yaml.safe_dump(data))
+    missing_file = r"characters\.A\.pic_files\.0: picture file .*nobody\.png.* not found"
+    missing_pic = r"characters\.A\.pic_urls\.0: the picture of .* is not in the release"
+    cases = [({"pic_files": ["pics/nobody.png"]}, missing_file),
+             ({"pic_urls": [make_id("x", "pic", "A", 0)]}, missing_pic)]
+    for k, (character, message) in enumerate(cases):
+        meta.write_text(json.dumps({"characters": {"A": character}}))
+        out = tmp_path / f"out{k}"
+        with pytest.raises(InputError, match=message):
+            build_dataset(manifest, out, OPTS)
+        assert not (out / "work").exists() and not (out / "catalog.sqlite").exists()  # nothing was started
+    from PIL import Image
+
+    (tmp_path / "pics").mkdir()
+    Image.new("RGB", (8, 8)).save(tmp_path / "pics" / "a.png")
+    meta.write_text(json.dumps({"characters": {"A": {"pic_files": ["pics/a.png"],
+                                                     "pic_urls": [make_id("test_show", "pic", "A", 0)]}}}))
+    from anim400k.dataset.manifest import load_manifest
+    from anim400k.dataset.pipeline import _check_metadata
+
+    _check_metadata(load_manifest(manifest), tmp_path / "fresh")  # the imported ID is not required yet

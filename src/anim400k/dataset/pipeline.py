@@ -97,7 +97,7 @@ def build_dataset(
     out = mirror.local if mirror is not None else Path(out_dir)
     check_out_folder(_exists_in(mirror, out), str(out_dir))  # never over a release no build wrote: nothing written
     out.mkdir(parents=True, exist_ok=True)
-    _check_metadata(manifest)
+    _check_metadata(manifest, out if mirror is None else None)
     refs = manifest.episodes()
     contexts = {
         r.key: EpisodeContext(ref=r, work_dir=str(under(out, "work", r.show_key, r.episode)), release_dir=str(out),
@@ -257,12 +257,14 @@ def _remove_stale_parts(out: Path, contexts: dict[str, EpisodeContext]) -> None:
     remove_temps(out, [out], recursive=False)
 
 
-def _check_metadata(manifest: Manifest) -> None:
-    """Validate every show's metadata file before any work starts (a bad one stops the build)."""
-    from ..release.metadata import load_metadata, select_show
+def _check_metadata(manifest: Manifest, out: Path | None = None) -> None:
+    """Validate every show's metadata file before any work starts (a bad one stops the build): its fields,
+    its picture files, and (``out``: a local release folder) that its picture IDs have their pictures there."""
+    from ..release.metadata import check_pictures, load_metadata, select_show
     from ..storage import local_input
 
     for show in manifest.shows:
         if show.metadata:
             path = local_input(manifest.resolve(show.metadata) or show.metadata)
-            select_show(load_metadata(path), show.key, path)
+            meta = select_show(load_metadata(path), show.key, path)
+            check_pictures(meta, show.key, Path(path).parent, out, path)

@@ -338,6 +338,28 @@ def import_pictures(
     return meta
 
 
+def check_pictures(meta: ShowMetadata, show_key: str, base_dir: str | Path, release_root: str | Path | None,
+                   source: str | Path) -> None:
+    """Before a build's work: every ``pic_files`` entry is a file, and (``release_root`` given) every
+    ``pic_urls`` ID has its picture in the release (``anim400k validate`` requires it) or is one that
+    ``pic_files`` will import (:func:`import_pictures`); else one :class:`InputError` naming the field."""
+    for name, ch in (meta.characters or {}).items():
+        for i, f in enumerate(ch.pic_files or []):
+            src = Path(f) if Path(f).is_absolute() else Path(base_dir) / f
+            if not src.is_file():
+                raise InputError(f"characters.{name}.pic_files.{i}: picture file {str(src)!r} not found", source)
+        if release_root is None:
+            continue
+        imported = {ids.make_id(show_key, "pic", name, i) for i in range(len(ch.pic_files or []))}
+        for i, pic in enumerate(ch.pic_urls or []):
+            if pic in imported:
+                continue
+            dest = ids.id_path(release_root, ids.PICS_ARCHIVE, pic, "jpg")
+            if not dest.is_file():
+                raise InputError(f"characters.{name}.pic_urls.{i}: the picture of {pic!r} is not in the release "
+                                 f"({dest}): copy it there, or give the image file in 'pic_files'", source)
+
+
 def load_show_metadata(
     path: str | Path, show_key: str, release_root: str | Path | None = None
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
