@@ -262,3 +262,14 @@ def test_pic_files_must_be_local_files(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"characters\.Frieren\.pic_files\.0: '" + url.replace(".", r"\.")
                        + r"' is a URL: nothing is downloaded here"):
         metadata.load_show_metadata(path, "k")
+
+
+def test_metadata_command_checks_picture_files_without_release(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """`anim400k metadata FILE` said "ok" for a pic_files entry that does not exist unless --release was given."""
+    path = _write(tmp_path, {"characters": {"Frieren": {"pic_files": ["pics/missing.png"]}}})
+    assert main(["metadata", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "characters.Frieren.pic_files.0: picture file" in err and "missing.png" in err and "not found" in err
+    (tmp_path / "pics").mkdir()
+    Image.new("RGB", (4, 4)).save(tmp_path / "pics" / "missing.png")
+    assert main(["metadata", str(path)]) == 0

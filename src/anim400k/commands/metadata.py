@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
         import sys
 
         from ..fsutil import refuse_overwriting, write_json_atomic
-        from ..release.metadata import MetadataError, import_pictures, load_metadata
+        from ..release.metadata import MetadataError, check_pictures, import_pictures, load_metadata
 
         refuse_overwriting({"--out": out}, [("FILE", f) for f in files])
         result: dict[str, dict] = {}
@@ -44,6 +44,7 @@ def register(app: typer.Typer) -> None:
                 continue
             for i, meta in enumerate(shows):
                 key = meta.key or f.stem if len(files) == 1 or meta.key else f"{f.stem}_{i}"
+                check_pictures(meta, key, f.parent, None, f)  # every pic_files entry is a file, also without --release
                 if release is not None:
                     meta = import_pictures(meta, key, f.parent, release, f)
                 fields = meta.show_fields()
