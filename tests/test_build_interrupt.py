@@ -46,6 +46,15 @@ def start_build(manifest: Path, out: Path, jobs: int = 2) -> subprocess.Popen:
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
+def start_and_wait(manifest: Path, out: Path, stages: int = 2) -> subprocess.Popen:
+    """:func:`start_build`, returned once ``stages`` stages are done (or the build ended, or 240 s passed)."""
+    proc = start_build(manifest, out)
+    deadline = time.monotonic() + 240
+    while proc.poll() is None and stages_done(out) < stages and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return proc
+
+
 def finish(proc: subprocess.Popen) -> tuple[int, str, str]:
     out, err = proc.communicate(timeout=300)
     return proc.returncode, out, err
@@ -64,10 +73,7 @@ def test_ctrl_c_stops_the_workers_says_how_to_resume_and_resume_leaves_no_proces
     short_manifest: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    proc = start_build(short_manifest, out)
-    deadline = time.monotonic() + 240
-    while proc.poll() is None and stages_done(out) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    proc = start_and_wait(short_manifest, out)
     assert proc.poll() is None, "the build finished before it could be interrupted"
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a shell does: the whole foreground group
     rc, stdout, stderr = finish(proc)
@@ -95,10 +101,7 @@ def test_ctrl_c_stops_the_workers_says_how_to_resume_and_resume_leaves_no_proces
 def test_sigterm_stops_the_build_like_ctrl_c_and_exits_143(short_manifest: Path, tmp_path: Path, group: bool) -> None:
     """A scheduler's SIGTERM: Slurm signals every process of the job (workers too), Kubernetes the main one."""
     out = tmp_path / "out"
-    proc = start_build(short_manifest, out)
-    deadline = time.monotonic() + 240
-    while proc.poll() is None and stages_done(out) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    proc = start_and_wait(short_manifest, out)
     assert proc.poll() is None, "the build finished before it could be stopped"
     if group:
         os.killpg(proc.pid, signal.SIGTERM)

@@ -294,6 +294,11 @@ def select_show(shows: list[ShowMetadata], show_key: str, path: str | Path) -> S
     raise InputError(f"no metadata for show {show_key!r}", path)
 
 
+def _picture_file(name: str, base_dir: str | Path) -> Path:
+    """A ``pic_files`` entry's path: absolute as given, else relative to the metadata file's folder."""
+    return Path(name) if Path(name).is_absolute() else Path(base_dir) / name
+
+
 def import_pictures(
     meta: ShowMetadata,
     show_key: str,
@@ -317,7 +322,7 @@ def import_pictures(
             continue
         urls = list(ch.pic_urls or [])
         for i, f in enumerate(ch.pic_files):
-            src = Path(f) if Path(f).is_absolute() else Path(base_dir) / f
+            src = _picture_file(f, base_dir)
             field = f"characters.{name}.pic_files.{i}"
             pic_id = ids.make_id(show_key, "pic", name, i)
             dest = ids.id_path(release_root, ids.PICS_ARCHIVE, pic_id, "jpg")
@@ -345,7 +350,7 @@ def check_pictures(meta: ShowMetadata, show_key: str, base_dir: str | Path, rele
     ``pic_files`` will import (:func:`import_pictures`); else one :class:`InputError` naming the field."""
     for name, ch in (meta.characters or {}).items():
         for i, f in enumerate(ch.pic_files or []):
-            src = Path(f) if Path(f).is_absolute() else Path(base_dir) / f
+            src = _picture_file(f, base_dir)
             if not src.is_file():
                 raise InputError(f"characters.{name}.pic_files.{i}: picture file {str(src)!r} not found", source)
         if release_root is None:
