@@ -157,3 +157,50 @@ def test_cli_other_stream(neural_episode, tmp_path, capsys):
     rc = main(["diarize", str(neural_episode.media), "--out", str(bad), "--other-stream", "eng",
                "--diarizer", "pyannote", "--pipeline", str(tmp_path / "none.yaml")])
     assert rc != 0 and not bad.exists()
+
+
+def _power(levels_db: list[tuple[float, float, float]], seconds: float, frame: float = 0.01) -> np.ndarray:
+    """Frame powers (one per ``frame`` s) at ``levels_db`` ``(start, end, dB)`` spans, -120 dB elsewhere."""
+    p = np.full(int(round(seconds / frame)), 1e-12)
+    for a, b, db in levels_db:
+        p[int(round(a / frame)) : int(round(b / frame))] = 10 ** (db / 10)
+    return p
+
+
+def test_level_gate_drops_windows_where_the_other_track_only_leaks():
+    from anim400k.diarize.views import level_gate
+
+    windows = np.array([[0.0, 1.5], [1.0, 2.5], [3.0, 4.5], [5.0, 6.5]])
+    jp = _power([(0.0, 7.0, 0.0)], 7.0)
+    # EN dialogue at -2..+2 dB next to the JP speech, except 3-4.5 s: only the JP voice's leak, -17 dB
+    en = _power([(0.0, 1.5, 2.0), (1.5, 3.0, -2.0), (3.0, 4.5, -17.0), (5.0, 6.5, 0.0)], 7.0)
+    valid = np.ones(4, bool)
+    np.testing.assert_array_equal(level_gate(windows, en, jp, 0.01, valid, 10.0), [True, True, False, True])
+    # the gate is relative to the episode's median difference: a dub mixed 8 dB quieter passes the same way
+    np.testing.assert_array_equal(level_gate(windows, en * 10 ** -0.8, jp, 0.01, valid, 10.0),
+                                  [True, True, False, True])
+
+
+def test_en_view_leaves_out_windows_where_only_the_jp_voice_leaks(same_jp_voice):
+    from anim400k.diarize import embedded, embedding, vad
+
+    jp, en, ref = same_jp_voice
+    # the EN track silent during the longest line, where its separated speech holds only the JP voice's
+    # inverse 17 dB down (what a backing estimate that keeps a little JP dialogue leaves there)
+    k = max(range(len(ref) - 1), key=lambda i: ref[i].end - ref[i].start)
+    line = ref[k]
+    a, b = int(line.start * SR), int(ref[k + 1].start * SR)
+    leaky = en.copy()
+    leaky[a:b] = -(10 ** (-17 / 20)) * jp[a:b]
+    regions = vad.speech_regions(jp, SR)
+    windows = embedding.sliding_windows(regions, 1.5, 0.5)
+    inside = covered_fraction(windows, np.array([[line.start, line.end]])) >= 0.8
+    assert inside.any()
+    jp_power = embedded.frame_power(jp)
+    views = {}
+    for gate in (None, 10.0):
+        d = get_diarizer("embedded", other_level_gate=gate)
+        views[gate] = d._other_view(leaky, SR, len(jp), windows, jp_power)
+    assert views[None].valid[inside].all()  # the VAD hears the leak as speech
+    assert not views[10.0].valid[inside].any()  # the gate leaves those windows to the JP view
+    assert views[10.0].valid[~inside].sum() >= 0.9 * views[None].valid[~inside].sum()

@@ -86,6 +86,12 @@ class EmbeddedConfig:
     other_weight: float = 0.5
     #: share of a window the other track's speech must cover for its view to count there
     other_min_cover: float = 0.6
+    #: a window's other-track view counts only where the other track's speech is at most this many dB
+    #: quieter, relative to the JP speech in the same window, than the episode's median of that level
+    #: difference: where only the JP voice leaks into the other track's separated speech (the backing
+    #: estimate holds a little JP dialogue, so ``other - backing`` holds its inverse, ~17 dB down), the
+    #: VAD still hears speech and the view would embed the JP voice (None: no gate)
+    other_level_gate: float | None = 10.0
     #: rounds of nearest-speaker re-assignment of the windows after clustering (speaker models
     #: re-estimated each round, a switch prior keeps neighbouring windows together)
     reassign_iters: int = 5
@@ -171,6 +177,8 @@ class _OtherTrack:
     yn: np.ndarray
     mel: np.ndarray | None
     f0: np.ndarray
+    #: power of the (not level-normalised) speech per ``LEVEL_FRAME`` samples
+    power: np.ndarray
 
 
 class EmbeddedDiarizer:
@@ -234,8 +242,9 @@ class EmbeddedDiarizer:
             if len(windows) == 0:
                 return []
             view_future = None
+            jp_power = frame_power(x)
             if side is not None:
-                view_future = side.submit(lambda: self._other_view_at(other_track.result(), windows))
+                view_future = side.submit(lambda: self._other_view_at(other_track.result(), windows, jp_power))
             xn = embedding.normalize_regions(x, regions, SR)
             mel = self._mel(xn)  # shared by Resemblyzer and the spectral statistics
             raw = self._embed(xn, windows, mel=mel)
@@ -246,7 +255,7 @@ class EmbeddedDiarizer:
             if view_future is not None:
                 view = view_future.result()
             else:
-                view = self._other_view(other, sr, len(x), windows) if other is not None else None
+                view = self._other_view(other, sr, len(x), windows, jp_power) if other is not None else None
         finally:
             if side is not None:
                 side.shutdown(wait=True, cancel_futures=True)
@@ -345,9 +354,11 @@ class EmbeddedDiarizer:
             embedding.load_encoder(self.config.device)
         return ThreadPoolExecutor(1, thread_name_prefix="diarize-other")
 
-    def _other_view(self, other: np.ndarray, sr: int, n: int, windows: np.ndarray) -> views.OtherView | None:
-        """The other track's embeddings and pitch at the JP ``windows`` (None when it has no speech)."""
-        return self._other_view_at(self._other_track(other, sr, n), windows)
+    def _other_view(self, other: np.ndarray, sr: int, n: int, windows: np.ndarray,
+                    jp_power: np.ndarray | None = None) -> views.OtherView | None:
+        """The other track's embeddings and pitch at the JP ``windows`` (None when it has no speech);
+        ``jp_power``: :func:`frame_power` of the JP speech, for the ``other_level_gate``."""
+        return self._other_view_at(self._other_track(other, sr, n), windows, jp_power)
 
     def _other_track(self, other: np.ndarray, sr: int, n: int) -> _OtherTrack | None:
         """What the other track's view needs before the JP windows are known: its speech regions,
@@ -361,15 +372,20 @@ class EmbeddedDiarizer:
         if len(regions) == 0:
             return None
         yn = embedding.normalize_regions(y, regions, SR)
-        return _OtherTrack(regions, yn, self._mel(yn), pitch.f0_track(y, SR))
+        return _OtherTrack(regions, yn, self._mel(yn), pitch.f0_track(y, SR), frame_power(y))
 
-    def _other_view_at(self, track: _OtherTrack | None, windows: np.ndarray) -> views.OtherView | None:
-        """The other ``track``'s view at the JP ``windows``: embeddings of the windows it voices."""
+    def _other_view_at(self, track: _OtherTrack | None, windows: np.ndarray,
+                       jp_power: np.ndarray | None = None) -> views.OtherView | None:
+        """The other ``track``'s view at the JP ``windows``: embeddings of the windows it voices
+        (``jp_power``: the JP speech's :func:`frame_power`, for the ``other_level_gate``)."""
         from . import pitch
 
         if track is None:
             return None
         valid = views.covered_fraction(windows, track.regions) >= self.config.other_min_cover
+        if self.config.other_level_gate is not None and jp_power is not None:
+            valid &= views.level_gate(windows, track.power, jp_power, LEVEL_FRAME / SR, valid,
+                                      self.config.other_level_gate)
         if valid.sum() < 3:
             return None
         idx = np.nonzero(valid)[0]
@@ -710,6 +726,17 @@ def _spread(x: np.ndarray, lo: float = 10.0, hi: float = 90.0) -> float:
 def _nanmedian(x: np.ndarray) -> float:
     x = x[np.isfinite(x)]
     return float(np.median(x)) if x.size else float("nan")
+
+
+#: samples (16 kHz) per frame of :func:`frame_power`
+LEVEL_FRAME = 160
+
+
+def frame_power(x: np.ndarray) -> np.ndarray:
+    """Mean power of ``x`` (16 kHz) per ``LEVEL_FRAME`` samples (the last partial frame dropped)."""
+    n = len(x) // LEVEL_FRAME
+    f = np.asarray(x[: n * LEVEL_FRAME], dtype=np.float32).reshape(n, LEVEL_FRAME)
+    return np.einsum("ij,ij->i", f, f) / LEVEL_FRAME
 
 
 def to_16k(audio: np.ndarray, sr: int) -> np.ndarray:

@@ -46,6 +46,29 @@ def covered_fraction(windows: np.ndarray, regions: np.ndarray) -> np.ndarray:
     return out / np.maximum(windows[:, 1] - windows[:, 0], 1e-9)
 
 
+def level_gate(windows: np.ndarray, other_power: np.ndarray, jp_power: np.ndarray, frame: float,
+               valid: np.ndarray, gate_db: float) -> np.ndarray:
+    """Windows where the other track's speech is loud enough, next to the JP speech, to be its own.
+
+    Per window, the level difference (dB) of the other track's speech over the JP speech (mean frame
+    powers ``other_power`` / ``jp_power``, one per ``frame`` seconds); True where it is at least the
+    median difference over the ``valid`` windows minus ``gate_db``. A dialogue-free stretch of the
+    other track carries only what its separation leaked of the JP voice, well under its own
+    dialogue's level, while each track's dialogue sits at its mix's level.
+    """
+    def level(power: np.ndarray) -> np.ndarray:
+        c = np.concatenate([[0.0], np.cumsum(power, dtype=np.float64)])
+        a = np.clip((windows[:, 0] / frame).astype(int), 0, len(power))
+        b = np.clip(np.ceil(windows[:, 1] / frame).astype(int), 0, len(power))
+        mean = (c[b] - c[a]) / np.maximum(b - a, 1)
+        return 10.0 * np.log10(mean + 1e-12)
+
+    diff = level(other_power) - level(jp_power)
+    if not np.any(valid):
+        return np.ones(len(windows), bool)
+    return diff >= float(np.median(diff[valid])) - gate_db
+
+
 def combined_affinity(aff: np.ndarray, view: OtherView | None, emb_weight: float, pitch_weight: float) -> np.ndarray:
     """``aff`` (JP fused affinity) averaged with the other view's fused affinity (weight
     ``emb_weight``) on the pairs of windows where both have other-track speech."""
