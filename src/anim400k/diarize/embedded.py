@@ -90,8 +90,9 @@ class EmbeddedConfig:
     #: quieter, relative to the JP speech in the same window, than the episode's median of that level
     #: difference: where only the JP voice leaks into the other track's separated speech (the backing
     #: estimate holds a little JP dialogue, so ``other - backing`` holds its inverse, ~17 dB down), the
-    #: VAD still hears speech and the view would embed the JP voice (None: no gate)
-    other_level_gate: float | None = 10.0
+    #: VAD still hears speech and the view would embed the JP voice (None, the default: no gate; 10 dB
+    #: was neutral on the realistic benchmark, docs/diarization.md, *The JP voice in the EN view*)
+    other_level_gate: float | None = None
     #: rounds of nearest-speaker re-assignment of the windows after clustering (speaker models
     #: re-estimated each round, a switch prior keeps neighbouring windows together)
     reassign_iters: int = 5
