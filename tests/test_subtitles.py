@@ -254,3 +254,49 @@ def test_utf16_without_byte_order_mark_is_decoded(tmp_path, encoding):
     p = tmp_path / "nobom.srt"
     p.write_bytes("1\n00:00:01,000 --> 00:00:02,500\nこんにちは、元気？\n\n".encode(encoding))
     assert read_subtitles(p) == [Subtitle(1.0, 2.5, "こんにちは、元気？")]
+
+
+SRT_TWO = "1\n00:00:01,000 --> 00:00:02,000\nFirst line\nsecond\n\n2\n00:00:03,000 --> 00:00:04,500\nB\n\n"
+
+
+@pytest.mark.parametrize("newline", ["\r", "\r\n", "\n"])
+@pytest.mark.parametrize(("name", "text", "expected"), [
+    ("s.srt", SRT_TWO, [Subtitle(1.0, 2.0, "First line second"), Subtitle(3.0, 4.5, "B")]),
+    ("s.ass", ASS, [Subtitle(1.0, 2.0, "First"), Subtitle(5.0, 6.5, "Later line broken")]),
+])
+def test_cr_only_line_endings_keep_every_cue(tmp_path, newline, name, text, expected):
+    """Lone CR line endings (classic Mac) used to give no cue at all, silently; now every line ending reads alike."""
+    p = tmp_path / name
+    p.write_bytes(text.replace("\n", newline).encode("utf-8"))
+    assert read_subtitles(p) == expected
+
+
+def test_cr_only_srt_read_as_a_transcript(tmp_path):
+    from anim400k.formats.transcripts import read_transcript
+
+    p = tmp_path / "t.srt"
+    p.write_bytes(SRT_TWO.replace("\n", "\r").encode("utf-8"))
+    assert [(s.start, s.text) for s in read_transcript(p, language="en").segments] == [
+        (1.0, "First line second"), (3.0, "B")]
+
+
+@pytest.mark.parametrize("content", [
+    "[10][20]\n",  # pysubs2 takes it for MPL2 with one empty event
+    "x 00:00:01,000 --> 00:00:02,000\n",  # pysubs2 takes it for SRT with one empty event
+])
+def test_text_without_a_recognised_cue_is_an_error_not_an_empty_list(tmp_path, content):
+    p = tmp_path / "odd.sub"
+    p.write_text(content, encoding="utf-8")
+    with pytest.raises(InputError, match=r"odd.sub: no subtitle cue could be read"):
+        read_subtitles(p)
+
+
+@pytest.mark.parametrize("content", [
+    "WEBVTT\n\n",
+    "WEBVTT - nothing yet\n\nNOTE empty\n",
+    ASS.split("Dialogue:")[0],  # an ASS file whose [Events] section has no line
+])
+def test_a_format_header_without_cues_is_a_valid_empty_file(tmp_path, content):
+    p = tmp_path / "none.sub"
+    p.write_text(content, encoding="utf-8")
+    assert read_subtitles(p) == []

@@ -78,11 +78,13 @@ def _bomless_utf16(data: bytes) -> str | None:
 
 
 def decode_text(data: bytes, path: str | Path) -> str:
-    """Decode a subtitle or transcript file's bytes.
+    """Decode a subtitle or transcript file's bytes, its line endings made ``\\n``.
 
     UTF-8, UTF-8/UTF-16/UTF-32 with a byte-order mark, or UTF-16 without one (told by where its
     NUL bytes fall). Text that does not decode raises :class:`InputError` naming the file and
     the byte; other encodings (Shift-JIS, ...) are refused that way, to be converted to UTF-8 first.
+    CRLF and lone CR (classic Mac) line endings become LF, so that every parser sees the same lines
+    (with lone CRs no line of an SRT or ASS file matched, and every cue was lost).
     """
     encoding = "utf-8"
     for bom, name in _BOMS:
@@ -92,10 +94,11 @@ def decode_text(data: bytes, path: str | Path) -> str:
     else:
         encoding = _bomless_utf16(data) or encoding
     try:
-        return data.decode(encoding)
+        text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         label = encoding.upper().replace("-LE", "").replace("-BE", "")
         raise InputError(f"not {label} text ({exc.reason} at byte {exc.start})", path) from exc
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def subtitle_format(text: str) -> str:
@@ -220,16 +223,23 @@ def _parse_pysubs2(text: str, path: Path) -> list[Subtitle]:
                 f"subtitle event {i + 1}: end {ev.end / 1000:.3f} before start {ev.start / 1000:.3f}", path
             )
         events.append(Subtitle(ev.start / 1000.0, ev.end / 1000.0, plain_text(ev.text)))
+    if subs.format not in ("ass", "ssa") and not any(e.text for e in events):
+        # a format that pysubs2 guessed (SRT, MPL2, TMP, ...) where the content sniffing found none:
+        # zero cues from a file that is not empty means that its cues were not recognised
+        raise InputError(f"no subtitle cue could be read (pysubs2 took it for {subs.format.upper()}); "
+                         "expected SRT, WebVTT or ASS/SSA", path)
     return events
 
 
 def read_subtitles(path: str | Path) -> list[Subtitle]:
     """Read an SRT, WebVTT or ASS/SSA file (format told by its content) into sorted plain-text events.
 
-    The file is UTF-8, UTF-8/UTF-16/UTF-32 with a byte-order mark, or UTF-16 without one. An
-    empty file (no cues) gives no events. Comments and empty events are dropped. A file that does
-    not parse, a cue that cannot be read (a bad or negative time, a truncated cue), or an event
-    that ends before it starts raises :class:`InputError` naming the file (and the line, for SRT).
+    The file is UTF-8, UTF-8/UTF-16/UTF-32 with a byte-order mark, or UTF-16 without one, with
+    LF, CRLF or CR line endings. An empty file (nothing but white space), a WebVTT file with its
+    header only, or an ASS/SSA file without Dialogue lines gives no events. Comments and empty
+    events are dropped. A file that does not parse, a file with text in which no cue is recognised,
+    a cue that cannot be read (a bad or negative time, a truncated cue), or an event that ends
+    before it starts raises :class:`InputError` naming the file (and the line, for SRT).
     """
     path = Path(path)
     if not path.is_file():
@@ -239,6 +249,7 @@ def read_subtitles(path: str | Path) -> list[Subtitle]:
 
 def parse_subtitles(text: str, path: str | Path) -> list[Subtitle]:
     """:func:`read_subtitles` of a file's decoded ``text`` (``path`` names it in errors)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         return []  # a file with no cues is a valid file with no subtitles
     parse = {"srt": _parse_srt, "vtt": _parse_vtt}.get(subtitle_format(text), _parse_pysubs2)
