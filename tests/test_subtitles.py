@@ -300,3 +300,21 @@ def test_a_format_header_without_cues_is_a_valid_empty_file(tmp_path, content):
     p = tmp_path / "none.sub"
     p.write_text(content, encoding="utf-8")
     assert read_subtitles(p) == []
+
+
+@pytest.mark.parametrize("sep", [":", ",", ".", "，"])
+def test_srt_with_any_millisecond_separator_the_srt_package_reads(tmp_path, sep):
+    """``00:00:02:323`` went to pysubs2, which read '323 --> 00:00:03:631' as the text and whole seconds as times."""
+    p = tmp_path / "s.srt"
+    p.write_text(f"1\n00:00:02{sep}323 --> 00:00:03{sep}631\nIt's a promise.\n\n"
+                 f"2\n00:00:03{sep}450 --> 00:00:05{sep}018\nIs that okay?\n", encoding="utf-8")
+    assert read_subtitles(p) == [Subtitle(2.323, 3.631, "It's a promise."), Subtitle(3.45, 5.018, "Is that okay?")]
+
+
+def test_pysubs2_cue_whose_text_is_a_timing_line_is_refused(tmp_path):
+    """The guard behind the content sniffing: pysubs2 cuts a timing line it cannot read in two."""
+    from anim400k.formats.subtitles import _parse_pysubs2
+
+    text = "1\n00:00:02:323 --> 00:00:03:631\nIt's a promise.\n\n"
+    with pytest.raises(InputError, match=r"s.srt: subtitle event 1: a timing line .*'323 --> 00:00:03:631'"):
+        _parse_pysubs2(text, tmp_path / "s.srt")

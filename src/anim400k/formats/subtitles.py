@@ -25,8 +25,11 @@ _LANG_ALIASES = {
     "en": "eng", "eng": "eng", "english": "eng",
     "ja": "jpn", "jp": "jpn", "jpn": "jpn", "japanese": "jpn",
 }
-#: An SRT timing line (a negative time included, so that it is refused with its line number).
-_SRT_TIMING = re.compile(r"^[ \t]*-?\d+:\d+:\d+(?:[,.]\d+)?[ \t]*-->", re.MULTILINE)
+#: An SRT timing line (a negative time included, so that it is refused with its line number); before
+#: the milliseconds any separator the ``srt`` package reads (``,`` ``.`` ``:`` and their full-width forms).
+_SRT_TIMING = re.compile(r"^[ \t]*-?\d+:\d+:\d+(?:[,.:，．。：]\d+)?[ \t]*-->", re.MULTILINE)
+#: Part of a timing line (``323 --> 00:00:03:631``) in the text of a cue that pysubs2 read.
+_TIMING_IN_TEXT = re.compile(r"\d[ \t]*-->[ \t]*-?\d")
 #: A minimal style section for ASS/SSA files that have none (mpv and FFmpeg read such files).
 _DEFAULT_STYLES = (
     "[V4+ Styles]\nFormat: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, "
@@ -222,6 +225,10 @@ def _parse_pysubs2(text: str, path: Path) -> list[Subtitle]:
             raise InputError(
                 f"subtitle event {i + 1}: end {ev.end / 1000:.3f} before start {ev.start / 1000:.3f}", path
             )
+        if subs.format not in ("ass", "ssa") and _TIMING_IN_TEXT.search(ev.text):
+            # pysubs2 cut a timing line it does not read in two (its SRT and TMP readers)
+            raise InputError(f"subtitle event {i + 1}: a timing line that could not be read "
+                             f"({ev.text.strip()[:60]!r}) was taken for text", path)
         events.append(Subtitle(ev.start / 1000.0, ev.end / 1000.0, plain_text(ev.text)))
     if subs.format not in ("ass", "ssa") and not any(e.text for e in events):
         # a format that pysubs2 guessed (SRT, MPL2, TMP, ...) where the content sniffing found none:
