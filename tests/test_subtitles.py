@@ -318,3 +318,24 @@ def test_pysubs2_cue_whose_text_is_a_timing_line_is_refused(tmp_path):
     text = "1\n00:00:02:323 --> 00:00:03:631\nIt's a promise.\n\n"
     with pytest.raises(InputError, match=r"s.srt: subtitle event 1: a timing line .*'323 --> 00:00:03:631'"):
         _parse_pysubs2(text, tmp_path / "s.srt")
+
+
+LAYERED_ASS = ASS.split("Dialogue:")[0] + (
+    "Dialogue: 0,0:00:01.00,0:00:02.00,Default,,0,0,0,,{\\bord4\\3c&H000000&}It's a promise.\n"
+    "Dialogue: 1,0:00:01.00,0:00:02.00,Default,,0,0,0,,{\\bord0}It's a promise.\n"
+    "Dialogue: 2,0:00:01.00,0:00:02.00,Default,,0,0,0,,{\\blur3}It's\\Na promise.\n"
+    "Dialogue: 0,0:00:01.00,0:00:02.50,Default,,0,0,0,,It's a promise.\n"
+    "Dialogue: 0,0:00:03.00,0:00:04.00,Default,,0,0,0,,Is that okay?\n"
+)
+
+
+def test_one_line_drawn_on_several_ass_layers_is_one_subtitle(tmp_path):
+    """A border layer, a fill layer and a glow copy at the same times are one line (the dub spoke it three
+    times); the same text at other times stays."""
+    p = tmp_path / "layers.ass"
+    p.write_text(LAYERED_ASS, encoding="utf-8")
+    expected = [Subtitle(1.0, 2.0, "It's a promise."), Subtitle(1.0, 2.5, "It's a promise."),
+                Subtitle(3.0, 4.0, "Is that okay?")]
+    assert read_subtitles(p) == expected
+    mkv = _mkv_with_subtitles(tmp_path, "1\n00:00:05,000 --> 00:00:06,000\nx\n", LAYERED_ASS)
+    assert read_subtitle_stream(mkv, "jpn") == expected

@@ -4,6 +4,7 @@ Files are read by the format's own parser: SRT by the ``srt`` package, WebVTT by
 ASS/SSA (and MicroDVD, MPL2, TMP) by pysubs2. Events come back as
 :class:`anim400k.model.Subtitle` with plain text (markup removed per format,
 :mod:`anim400k.formats.subtitle_text`; line breaks turned into spaces), empty events dropped,
+events with the same start, end and plain text (one line drawn on several ASS layers) kept once,
 sorted by time.
 """
 
@@ -48,7 +49,13 @@ def plain_text(ass_text: str) -> str:
 
 
 def _finish(events: Iterable[Subtitle]) -> list[Subtitle]:
-    kept = [e for e in events if e.text]
+    """``events`` sorted by time, empty ones dropped and copies collapsed into one.
+
+    A copy has the same start, end and plain text as an earlier event: fansub ASS draws a line
+    twice on two layers (a border layer under the fill, a blurred glow copy), which is one line
+    of dialogue, not two to be spoken or stored twice.
+    """
+    kept = list(dict.fromkeys(e for e in events if e.text))
     kept.sort(key=lambda e: (e.start, e.end))
     return kept
 
