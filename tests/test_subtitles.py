@@ -339,3 +339,15 @@ def test_one_line_drawn_on_several_ass_layers_is_one_subtitle(tmp_path):
     assert read_subtitles(p) == expected
     mkv = _mkv_with_subtitles(tmp_path, "1\n00:00:05,000 --> 00:00:06,000\nx\n", LAYERED_ASS)
     assert read_subtitle_stream(mkv, "jpn") == expected
+
+
+def test_ass_line_breaks_in_srt_read_as_in_a_muxed_stream(tmp_path):
+    r"""A literal ``\N`` / ``\n`` / ``\h`` in SRT text (SRT converted from ASS) is a line break or a hard
+    space, as FFmpeg's SRT decoder reads it in an MKV: the same cue gave different texts."""
+    srt = ("1\n00:00:01,000 --> 00:00:02,000\nLine one\\Nline two\\h!\n\n"
+           "2\n00:00:03,000 --> 00:00:04,000\nsoft\\nbreak\n")
+    p = tmp_path / "bs.srt"
+    p.write_text(srt, encoding="utf-8")
+    expected = [Subtitle(1.0, 2.0, "Line one line two !"), Subtitle(3.0, 4.0, "soft break")]
+    assert read_subtitles(p) == expected
+    assert read_subtitle_stream(_mkv_with_subtitles(tmp_path, srt, ASS), "eng") == expected

@@ -4,7 +4,9 @@
   drawing mode (``{\\p1}m 0 0 l 100 0{\\p0}``: vector shapes, not words) dropped, ``\\N``, ``\\n``
   and ``\\h`` turned into spaces.
 * SRT (:func:`srt_text`): HTML-like tags (``<i>``, ``<font color=...>``) and ASS override blocks
-  that many SRT files carry (``{\\an8}``) removed.
+  that many SRT files carry (``{\\an8}``) removed; the ASS line breaks and hard space that SRT files
+  converted from ASS keep (``\\N``, ``\\n``, ``\\h``) turned into spaces, as FFmpeg's SRT decoder
+  and pysubs2 read them (so a cue reads the same in an ``.srt`` file and muxed into an MKV).
 * WebVTT (:func:`vtt_text`): ruby annotations (``<rt>`` readings, ``<rp>`` fallback brackets)
   dropped so ``<ruby>漢字<rt>かんじ</rt></ruby>`` reads ``漢字``, every cue tag and inline
   timestamp (``<v Bob>``, ``<c.yellow>``, ``<00:00:03.500>``) removed, character references
@@ -25,6 +27,8 @@ _OVERRIDE = re.compile(r"\{([^}]*)\}")
 _DRAWING = re.compile(r"\\p(\d+)")
 #: An ASS override block that starts with a backslash, as SRT files carry them (``{\an8}``).
 _ASS_OVERRIDE_IN_SRT = re.compile(r"\{\\[^}]*\}")
+#: ASS line breaks and hard space (``\N``, ``\n``, ``\h``), which FFmpeg and pysubs2 read in SRT too.
+_ASS_BREAKS = re.compile(r"\\[Nnh]")
 #: An HTML-like tag: ``<`` + optional ``/`` + a letter, so ``I <3 you`` keeps its ``<3``.
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 #: Ruby readings and their fallback parentheses, with their content (WebVTT ``<rt>``, ``<rp>``).
@@ -58,7 +62,8 @@ def ass_text(text: str) -> str:
 
 def srt_text(text: str) -> str:
     """Plain text of an SRT cue's lines (module docstring)."""
-    return collapse(_TAG.sub("", _ASS_OVERRIDE_IN_SRT.sub("", text)))
+    text = _TAG.sub("", _ASS_OVERRIDE_IN_SRT.sub("", text))
+    return collapse(_ASS_BREAKS.sub(" ", text))
 
 
 def vtt_text(text: str) -> str:
