@@ -351,3 +351,19 @@ def test_ass_line_breaks_in_srt_read_as_in_a_muxed_stream(tmp_path):
     expected = [Subtitle(1.0, 2.0, "Line one line two !"), Subtitle(3.0, 4.0, "soft break")]
     assert read_subtitles(p) == expected
     assert read_subtitle_stream(_mkv_with_subtitles(tmp_path, srt, ASS), "eng") == expected
+
+
+@pytest.mark.parametrize(("event", "message"), [
+    ("Dialogue: 0,-0:00:01.00,0:00:02.00,Default,,0,0,0,,Hi", r"negative start time -1.000"),
+    ("Dialogue: 0,-0:00:01.00,-0:00:00.50,Default,,0,0,0,,Hi", r"negative start time -1.000"),
+    ("Dialogue: 0,0:00:01.00,-0:00:02.00,Default,,0,0,0,,Hi", r"negative end time -2.000"),
+    ("Dialogue: 0,0:00:03.00,0:00:02.00,Default,,0,0,0,,Hi", r"end 2.000 before start 3.000"),
+])
+def test_negative_or_reversed_ass_time_is_refused_with_its_line(tmp_path, event, message):
+    """A negative ASS time was clamped to 0 silently while the same SRT time is refused."""
+    p = tmp_path / "neg.ass"
+    head = ASS.split("Dialogue:")[0]  # up to the [Events] Format line, line 9
+    p.write_text(head + "Comment: 0,0:00:00.00,0:00:01.00,Default,,0,0,0,,note\n" + event + "\n", encoding="utf-8")
+    assert head.count("\n") == 9
+    with pytest.raises(InputError, match=r"neg.ass: subtitle event 2 \(line 11\): " + message):
+        read_subtitles(p)

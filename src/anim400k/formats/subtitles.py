@@ -31,6 +31,8 @@ _LANG_ALIASES = {
 _SRT_TIMING = re.compile(r"^[ \t]*-?\d+:\d+:\d+(?:[,.:，．。：]\d+)?[ \t]*-->", re.MULTILINE)
 #: Part of a timing line (``323 --> 00:00:03:631``) in the text of a cue that pysubs2 read.
 _TIMING_IN_TEXT = re.compile(r"\d[ \t]*-->[ \t]*-?\d")
+#: A section heading as pysubs2 tells one (``[Events]``; a lowercase letter inside, unlike uuencoded font data).
+_ASS_SECTION = re.compile(r"^.{,3}\[[^]]*[a-z][^]]*]")
 #: A minimal style section for ASS/SSA files that have none (mpv and FFmpeg read such files).
 _DEFAULT_STYLES = (
     "[V4+ Styles]\nFormat: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, "
@@ -208,6 +210,19 @@ def _vtt_timing_ok(line: str) -> bool:
         return False
 
 
+def _ass_event_lines(text: str) -> list[int]:
+    """Line numbers (1-based) of the lines that pysubs2 reads as ASS/SSA events, in order: ``Dialogue:``
+    and ``Comment:`` lines outside the script info, Aegisub, font and picture sections."""
+    numbers, skip = [], False
+    for n, line in enumerate(text.split("\n"), 1):
+        line = line.strip()
+        if _ASS_SECTION.match(line):
+            skip = any(name in line for name in ("Info", "Aegisub", "Fonts", "Graphics"))
+        elif not skip and line.startswith(("Dialogue:", "Comment:")):
+            numbers.append(n)
+    return numbers
+
+
 def _parse_pysubs2(text: str, path: Path) -> list[Subtitle]:
     """ASS/SSA (and MicroDVD, MPL2, TMP) events by pysubs2; comments dropped."""
     import pysubs2
@@ -224,17 +239,20 @@ def _parse_pysubs2(text: str, path: Path) -> list[Subtitle]:
                 raise InputError(f"not a subtitle file pysubs2 can read ({exc})", path) from exc
         else:
             raise InputError(f"not a subtitle file pysubs2 can read ({exc})", path) from exc
+    lines = _ass_event_lines(text) if subs.format in ("ass", "ssa") else []
     events = []
     for i, ev in enumerate(subs.events):
         if ev.is_comment:
             continue
+        where = f"subtitle event {i + 1}" + (f" (line {lines[i]})" if len(lines) == len(subs.events) else "")
+        for name, ms in (("start", ev.start), ("end", ev.end)):
+            if ms < 0:  # pysubs2 reads '-0:00:01.00' as -1000 ms; FFmpeg and the SRT reader refuse such times
+                raise InputError(f"{where}: negative {name} time {ms / 1000:.3f}", path)
         if ev.end < ev.start:
-            raise InputError(
-                f"subtitle event {i + 1}: end {ev.end / 1000:.3f} before start {ev.start / 1000:.3f}", path
-            )
+            raise InputError(f"{where}: end {ev.end / 1000:.3f} before start {ev.start / 1000:.3f}", path)
         if subs.format not in ("ass", "ssa") and _TIMING_IN_TEXT.search(ev.text):
             # pysubs2 cut a timing line it does not read in two (its SRT and TMP readers)
-            raise InputError(f"subtitle event {i + 1}: a timing line that could not be read "
+            raise InputError(f"{where}: a timing line that could not be read "
                              f"({ev.text.strip()[:60]!r}) was taken for text", path)
         events.append(Subtitle(ev.start / 1000.0, ev.end / 1000.0, plain_text(ev.text)))
     if subs.format not in ("ass", "ssa") and not any(e.text for e in events):
@@ -253,7 +271,7 @@ def read_subtitles(path: str | Path) -> list[Subtitle]:
     header only, or an ASS/SSA file without Dialogue lines gives no events. Comments and empty
     events are dropped. A file that does not parse, a file with text in which no cue is recognised,
     a cue that cannot be read (a bad or negative time, a truncated cue), or an event that ends
-    before it starts raises :class:`InputError` naming the file (and the line, for SRT).
+    before it starts raises :class:`InputError` naming the file (and the line, for SRT and ASS/SSA).
     """
     path = Path(path)
     if not path.is_file():
