@@ -212,3 +212,22 @@ def test_the_subtitles_stage_reads_a_late_start_file_on_the_jp_audio_timeline(tm
         ctx = context(tmp_path / path.stem, path, subtitle_stream="eng")
         events = json.loads(Path(stage_subtitles(ctx)).read_text())
         assert [(e["start"], e["end"], e["text"]) for e in events] == [(0.1, 0.9, "Hello."), (1.2, 1.8, "Bye.")]
+
+
+def test_a_subtitles_file_that_is_a_container_is_read_through_its_stream(tmp_path: Path) -> None:
+    """``subtitles:`` naming a Matroska file (an ``.mka``/``.mks``) was decoded as text ('not UTF-8 text');
+    its subtitle stream is read, and one without a subtitle stream fails in probe."""
+    from anim400k.dataset.stages import stage_subtitles
+
+    srt = tmp_path / "s.srt"
+    srt.write_text("1\n00:00:00,100 --> 00:00:00,900\nHello.\n", encoding="utf-8")
+    media = audio_mkv(tmp_path / "m.mkv", [("jpn", None), ("eng", None)])
+    subs = audio_mkv(tmp_path / "subs.mkv", [("eng", None)], srt=srt).rename(tmp_path / "subs.mka")
+    ctx = context(tmp_path / "ok", media, subtitles=str(subs))
+    stage_probe(ctx)
+    events = json.loads(Path(stage_subtitles(ctx)).read_text())
+    assert [(e["start"], e["end"], e["text"]) for e in events] == [(0.1, 0.9, "Hello.")]
+    nosubs = audio_mkv(tmp_path / "nosubs.mkv", [("eng", None)]).rename(tmp_path / "nosubs.mka")
+    with pytest.raises(InputError) as err:
+        stage_probe(context(tmp_path / "bad", media, subtitles=str(nosubs)))
+    assert err.value.message == f"{nosubs}: has no subtitle stream"

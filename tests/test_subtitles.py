@@ -367,3 +367,58 @@ def test_negative_or_reversed_ass_time_is_refused_with_its_line(tmp_path, event,
     assert head.count("\n") == 9
     with pytest.raises(InputError, match=r"neg.ass: subtitle event 2 \(line 11\): " + message):
         read_subtitles(p)
+
+
+def _ffmpeg(*args: str) -> None:
+    import subprocess
+
+    import imageio_ffmpeg
+
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", *args], check=True)
+
+
+def test_subtitle_container_is_read_through_its_stream_by_suffix_or_content(tmp_path):
+    """A Matroska subtitle file (``.mks``) given as subtitles was decoded as text: 'not UTF-8 text'."""
+    from anim400k.align import align_files
+    from anim400k.formats.subtitles import container_format
+
+    ass = tmp_path / "in.ass"
+    ass.write_text(ASS, encoding="utf-8")
+    mks = tmp_path / "subs.mks"
+    _ffmpeg("-i", str(ass), "-c:s", "copy", "-f", "matroska", str(mks))
+    assert container_format(mks.read_bytes()[:1024]) == "Matroska"
+    expected = [Subtitle(1.0, 2.0, "First"), Subtitle(5.0, 6.5, "Later line broken")]
+    misnamed = tmp_path / "subs.srt"  # a container whatever its name
+    misnamed.write_bytes(mks.read_bytes())
+    for path in (mks, misnamed):
+        assert read_subtitles(path) == expected, path.name
+    tr = tmp_path / "t.srt"
+    tr.write_text("1\n00:00:01,000 --> 00:00:02,000\nHi\n", encoding="utf-8")
+    clips, *_ = align_files(tr, tr, subtitles=mks)
+    assert [s.text for c in clips for s in c.en_subtitles] == ["First"]
+
+
+@pytest.mark.parametrize("m2ts", [False, True])
+def test_mpeg_ts_is_told_by_content_and_its_missing_subtitle_stream_named(tmp_path, m2ts):
+    from anim400k.formats.subtitles import container_format
+    from anim400k.formats.transcripts import read_transcript
+
+    wav = tmp_path / "a.wav"
+    _ffmpeg("-f", "lavfi", "-i", "sine=duration=1", str(wav))
+    ts = tmp_path / "ep.dat"  # no suffix to go by
+    _ffmpeg("-i", str(wav), "-c:a", "mp2", "-f", "mpegts", *(["-mpegts_m2ts_mode", "1"] if m2ts else []), str(ts))
+    assert container_format(ts.read_bytes()[:1024]) == "MPEG-TS"
+    with pytest.raises(InputError, match=r"ep.dat: has no subtitle stream"):
+        read_subtitles(ts)
+    with pytest.raises(InputError, match=r"ep.dat: is a media file \(MPEG-TS\), not a text file"):
+        read_transcript(ts)
+
+
+@pytest.mark.parametrize("text", [
+    "1\n00:00:01,000 --> 00:00:02,000\nHi\n", "WEBVTT\n", "[Script Info]\n", '{"segments": []}', "G" * 2000,
+])
+def test_text_is_not_taken_for_a_container(text):
+    from anim400k.formats.subtitles import container_format
+
+    assert container_format(text.encode("utf-8")) is None
+    assert container_format(text.encode("utf-16")) is None

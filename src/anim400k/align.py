@@ -346,7 +346,6 @@ def join_texts(texts, sep: str = " ") -> str:  # type: ignore[no-untyped-def]
 
 
 # ---------------------------------------------------------------- files
-MEDIA_SUFFIXES = (".mkv", ".mp4", ".webm", ".mov", ".m4v", ".avi", ".ts")
 
 
 def clip_record(clip: Any) -> dict[str, Any]:
@@ -369,16 +368,17 @@ def align_files(
     """Read the EN/JP transcripts (any supported format) and subtitles, and align them.
 
     ``offset``/``drift`` map the JP timeline onto the EN one (``t_en = offset + t_jp * (1 + drift)``).
-    Subtitles are a file (SRT/VTT/ASS) or, for a media path, its subtitle stream
-    ``subtitle_stream``; they are in the JP timeline. Returns ``(clips, n_en, n_jp, outside)``:
-    ``outside`` clips lay wholly before the JP medium's start and were dropped (:func:`align_segments`).
+    Subtitles are a file (SRT/VTT/ASS) or, for a media container (an MKV, a Matroska ``.mks``...: told by
+    content or suffix), its subtitle stream ``subtitle_stream``; they are in the JP timeline. Returns
+    ``(clips, n_en, n_jp, outside)``: ``outside`` clips lay wholly before the JP medium's start and
+    were dropped (:func:`align_segments`).
 
     The numbers are checked before any file is read (:class:`~anim400k.errors.InputError` naming
     the option): ``tolerance_ms`` from 0 to ``MAX_TIME_S`` in ms, ``offset`` within
     ``±MAX_TIME_S`` seconds, ``drift`` above -1 (a lower value reverses time) and at most 1.
     """
     from .errors import InputError, check_number
-    from .formats.subtitles import read_subtitle_stream, read_subtitles
+    from .formats.subtitles import read_subtitles
     from .formats.transcripts import read_transcript
 
     check_number("--tolerance-ms", tolerance_ms, 0, MAX_TIME_S * 1000)
@@ -386,11 +386,7 @@ def align_files(
     check_number("--drift", drift, -1.0, 1.0, above=True)
     en_t = read_transcript(en, language=EN)
     jp_t = read_transcript(jp, language=JP)
-    subs = []
-    if subtitles is not None:
-        p = Path(subtitles)
-        is_media = p.suffix.lower() in MEDIA_SUFFIXES
-        subs = read_subtitle_stream(p, subtitle_stream) if is_media else read_subtitles(p)
+    subs = read_subtitles(subtitles, subtitle_stream) if subtitles is not None else []
     tm = TimeMap(offset=offset, drift=drift)
     try:
         result = align_segments(en_t.segments, jp_t.segments, subs, tolerance_ms=tolerance_ms,

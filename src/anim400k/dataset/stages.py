@@ -156,12 +156,18 @@ def check_truth_file(ctx: EpisodeContext) -> None:
 
 
 def _check_subtitle_file(ctx: EpisodeContext) -> None:
-    """Raise :class:`InputError` when the episode's subtitle file is a folder or missing."""
+    """Raise :class:`InputError` when the episode's subtitle file is a folder or missing, or is a media
+    container (a Matroska ``.mks``...) without a text subtitle stream (its first one is read)."""
     ref = ctx.ref
     if ref.subtitles is not None and Path(local_input(ref.subtitles)).is_dir():
         raise InputError("is a directory, expected a subtitle file", ref.subtitles)
     if ref.subtitles is not None and not Path(local_input(ref.subtitles)).is_file():
         raise InputError("subtitle file not found", ref.subtitles)
+    if ref.subtitles is not None:
+        from ..formats.subtitles import check_subtitle_stream, is_media_file
+
+        if is_media_file(local_input(ref.subtitles)):
+            check_subtitle_stream(local_input(ref.subtitles), 0)
 
 
 def stage_audio(ctx: EpisodeContext) -> str:

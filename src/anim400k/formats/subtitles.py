@@ -21,6 +21,12 @@ from ..fsutil import atomic_path
 from ..model import Subtitle
 
 SUBTITLE_SUFFIXES = (".srt", ".vtt", ".ass", ".ssa", ".sub")
+#: Suffixes of media containers (a Matroska subtitle or audio file, MPEG-TS, Ogg...): given as subtitles,
+#: such a file is read through its subtitle stream (:func:`is_media_file` also tells containers by content).
+MEDIA_SUFFIXES = (
+    ".mkv", ".mks", ".mka", ".webm", ".mp4", ".m4v", ".m4a", ".mov", ".3gp", ".avi", ".ts", ".m2ts",
+    ".mts", ".ogg", ".ogv", ".oga", ".ogm", ".flv", ".wmv", ".asf",
+)
 TEXT_SUBTITLE_CODECS = ("subrip", "srt", "ass", "ssa", "webvtt", "mov_text", "text")
 _LANG_ALIASES = {
     "en": "eng", "eng": "eng", "english": "eng",
@@ -89,15 +95,65 @@ def _bomless_utf16(data: bytes) -> str | None:
     return None
 
 
+def container_format(head: bytes) -> str | None:
+    """The media container that a file's first bytes (1 KiB is enough) show, or None (not one that is known).
+
+    Told by the container's own signature: EBML (Matroska, WebM, ``.mks``/``.mka``), an ISO media
+    ``ftyp`` box (MP4, QuickTime, 3GP), ``OggS``, ``RIFF....AVI``, the ASF GUID, ``FLV``, or an MPEG-TS
+    sync byte every 188 bytes (every 192 for M2TS/AVCHD); no text file starts that way.
+    """
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "Matroska"
+    if head[4:8] == b"ftyp":
+        return "MP4/QuickTime"
+    if head.startswith(b"OggS"):
+        return "Ogg"
+    if head.startswith(b"RIFF") and head[8:12] == b"AVI ":
+        return "AVI"
+    if head.startswith(b"\x30\x26\xb2\x75\x8e\x66\xcf\x11"):
+        return "ASF"
+    if head.startswith(b"FLV\x01"):
+        return "FLV"
+    if (_sync_every(head, 0, 188) or _sync_every(head, 4, 192)) and _binary(head):
+        return "MPEG-TS"
+    return None
+
+
+def _sync_every(head: bytes, first: int, size: int) -> bool:
+    """Whether ``head`` has an MPEG-TS sync byte (``G``) at ``first`` and every ``size`` bytes, 4 times."""
+    return len(head) > first + 3 * size and all(head[first + k * size] == 0x47 for k in range(4))
+
+
+def _binary(head: bytes) -> bool:
+    """Whether ``head`` holds NUL bytes that no text encoding read here explains (UTF-16/32 text has them)."""
+    return b"\x00" in head and not head.startswith(tuple(bom for bom, _ in _BOMS)) and _bomless_utf16(head) is None
+
+
+def is_media_file(path: str | Path) -> bool:
+    """Whether ``path`` is a media container (by its content, else by its suffix, :data:`MEDIA_SUFFIXES`),
+    whose subtitles are a stream to demux, rather than a subtitle text file."""
+    p = Path(path)
+    try:
+        with p.open("rb") as f:
+            head = f.read(1024)
+    except OSError:
+        head = b""
+    return container_format(head) is not None or p.suffix.lower() in MEDIA_SUFFIXES
+
+
 def decode_text(data: bytes, path: str | Path) -> str:
     """Decode a subtitle or transcript file's bytes, its line endings made ``\\n``.
 
     UTF-8, UTF-8/UTF-16/UTF-32 with a byte-order mark, or UTF-16 without one (told by where its
     NUL bytes fall). Text that does not decode raises :class:`InputError` naming the file and
-    the byte; other encodings (Shift-JIS, ...) are refused that way, to be converted to UTF-8 first.
-    CRLF and lone CR (classic Mac) line endings become LF, so that every parser sees the same lines
-    (with lone CRs no line of an SRT or ASS file matched, and every cue was lost).
+    the byte; other encodings (Shift-JIS, ...) are refused that way, to be converted to UTF-8 first,
+    and a media container (:func:`container_format`) is refused as one. CRLF and lone CR (classic
+    Mac) line endings become LF, so that every parser sees the same lines (with lone CRs no line of
+    an SRT or ASS file matched, and every cue was lost).
     """
+    container = container_format(data[:1024])
+    if container is not None:
+        raise InputError(f"is a media file ({container}), not a text file", path)
     encoding = "utf-8"
     for bom, name in _BOMS:
         if data.startswith(bom):
@@ -263,8 +319,11 @@ def _parse_pysubs2(text: str, path: Path) -> list[Subtitle]:
     return events
 
 
-def read_subtitles(path: str | Path) -> list[Subtitle]:
+def read_subtitles(path: str | Path, stream: str | int = 0) -> list[Subtitle]:
     """Read an SRT, WebVTT or ASS/SSA file (format told by its content) into sorted plain-text events.
+
+    A media container (:func:`is_media_file`: a Matroska subtitle file ``.mks``, an MKV, an MPEG-TS...)
+    is read through its subtitle stream ``stream`` (:func:`read_subtitle_stream`; by default the first).
 
     The file is UTF-8, UTF-8/UTF-16/UTF-32 with a byte-order mark, or UTF-16 without one, with
     LF, CRLF or CR line endings. An empty file (nothing but white space), a WebVTT file with its
@@ -276,6 +335,8 @@ def read_subtitles(path: str | Path) -> list[Subtitle]:
     path = Path(path)
     if not path.is_file():
         raise InputError("subtitle file not found", path)
+    if is_media_file(path):
+        return read_subtitle_stream(path, stream)
     return parse_subtitles(decode_text(path.read_bytes(), path), path)
 
 
