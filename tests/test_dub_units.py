@@ -371,3 +371,15 @@ def test_master_makes_up_the_loudness_the_limiter_takes() -> None:
     assert mixing.loudness(y, SR) == pytest.approx(target, abs=0.1)
     assert mix.true_peak(y) <= mix.PEAK_CEILING + 1e-3
     assert gain > target - mixing.loudness(x, SR)
+
+
+def test_report_srt_says_what_was_spoken_braces_included(tmp_path):
+    """`dub --srt` deleted `{laughs}` from the text (pysubs2's SRT writer), so the SRT differed from the speech."""
+    from anim400k.formats.subtitles import read_subtitles
+    from anim400k.model import Subtitle
+
+    rep = DubReport("in.mkv", "out.mkv", 10.0, 48000, "espeak", "subtitles")
+    spoken = "It's a promise. {laughs} Is that really okay?"
+    rep.lines = [LineReport(0, "a", 1.0, 2.0, spoken, speech_start=1.0, speech_end=2.5)]
+    rep.write_srt(tmp_path / "o.srt")
+    assert read_subtitles(tmp_path / "o.srt") == [Subtitle(1.0, 2.5, spoken)]

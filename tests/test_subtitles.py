@@ -422,3 +422,18 @@ def test_text_is_not_taken_for_a_container(text):
 
     assert container_format(text.encode("utf-8")) is None
     assert container_format(text.encode("utf-16")) is None
+
+
+def test_write_srt_keeps_braces_and_markup_verbatim(tmp_path):
+    """pysubs2's SRT writer deleted every ``{...}``: the dub's SRT said 'It's a promise.  Is that okay?' for the
+    spoken 'It's a promise. {laughs} Is that okay?'."""
+    import srt
+
+    texts = ["It's a promise. {laughs} Is that okay?", "{\\an8}top", "I <3 you", "two\nlines"]
+    subs = [Subtitle(2.0 * k, 2.0 * k + 1.5, t) for k, t in enumerate(texts)]
+    out = tmp_path / "o.srt"
+    write_srt(out, subs)
+    cues = list(srt.parse(out.read_text(encoding="utf-8")))
+    assert [(c.index, c.start.total_seconds(), c.end.total_seconds(), c.content) for c in cues] == [
+        (k + 1, s.start, s.end, s.text) for k, s in enumerate(subs)]
+    assert read_subtitles(out)[0] == subs[0]

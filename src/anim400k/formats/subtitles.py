@@ -443,12 +443,21 @@ class TimedText(Protocol):
 
 
 def write_srt(path: str | Path, subtitles: Sequence[TimedText]) -> None:
-    """Write events as an SRT file (atomically), in the order given: the package's one SRT writer."""
-    import pysubs2
+    """Write events as an SRT file (atomically), in the order given, numbered from 1: the package's one
+    SRT writer.
 
-    ssa = pysubs2.SSAFile()
-    for sub in subtitles:
-        start, end = int(round(sub.start * 1000)), int(round(sub.end * 1000))
-        ssa.events.append(pysubs2.SSAEvent(start=start, end=end, text=sub.text))
+    Texts are written verbatim by the ``srt`` package (only a blank line inside a text, which would
+    end its cue, is dropped): ``{laughs}`` stays as it was spoken (pysubs2's SRT writer took ``{...}``
+    for an ASS override block and deleted it). Times are rounded to the millisecond.
+    """
+    from datetime import timedelta
+
+    import srt
+
+    def at(seconds: float) -> timedelta:
+        return timedelta(milliseconds=round(seconds * 1000))
+
+    cues = [srt.Subtitle(k, at(sub.start), at(sub.end), sub.text) for k, sub in enumerate(subtitles, 1)]
+    text = srt.compose(cues, reindex=False)
     with atomic_path(path) as tmp:
-        ssa.save(str(tmp), format_="srt", encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
