@@ -247,3 +247,32 @@ def test_whisper_tiny_en_decodes_windows_side_by_side_with_the_same_words(englis
     monkeypatch.setenv(THREADS_ENV, "1")
     single = tiny_en_transcriber()
     assert single.num_workers == 1 and single.cpu_threads == 1  # one thread, not CTranslate2's default intra-op pool
+
+
+def test_transcribe_refuses_to_replace_a_transcript_it_did_not_write(tmp_path, japanese, capsys):
+    """`transcribe --out` replaced a user's AWS JSON without a word; its own transcripts are still re-used
+    or redone, and an empty file is written over."""
+    from anim400k.cli import main
+    from anim400k.media import write_audio
+
+    audio, _ = japanese
+    media = tmp_path / "jp.flac"
+    write_audio(media, audio, SR)
+    foreign = tmp_path / "aws.json"
+    content = json.dumps({"results": {"items": []}, "jobName": "mine"})
+    for text in (content, '{"segments": [], "anim400k": "not a settings block"}', "{truncated"):
+        foreign.write_text(text)
+        args = ["transcribe", str(media), "-l", "ja", "--asr", "vad", "--out", str(foreign)]
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert err.strip().splitlines() == [
+            f"anim400k: error: {foreign}: exists and is not a transcript that anim400k transcribe wrote "
+            "(it has no 'anim400k' settings block): remove it or choose another --out"]
+        assert foreign.read_text() == text
+    out = tmp_path / "t.json"
+    out.write_text("")
+    assert main(["transcribe", str(media), "-l", "ja", "--asr", "vad", "--out", str(out)]) == 0
+    first = out.read_text()
+    assert json.loads(first)["anim400k"]["config_hash"]
+    assert main(["transcribe", str(media), "-l", "ja", "--asr", "vad", "--out", str(out)]) == 0
+    assert out.read_text() == first

@@ -31,7 +31,11 @@ def register(app: typer.Typer) -> None:
         compute_type: Annotated[str | None, typer.Option(help="faster-whisper: int8, float16, ...")] = None,
         batch_size: Annotated[int, typer.Option(help="faster-whisper: batch size (1 = sequential).")] = 8,
     ) -> None:
-        """Transcribe one audio stream (re-uses OUT when it was made with the same settings)."""
+        """Transcribe one audio stream (re-uses OUT when it was made with the same settings).
+
+        An existing OUT that this command did not write (a user's Whisper or AWS JSON) is refused,
+        not replaced; an empty one is written over.
+        """
         from ..asr import get_transcriber, transcribe_track
         from ..errors import InputError, backend_flags
         from ..model import normalize_language
@@ -54,6 +58,11 @@ def register(app: typer.Typer) -> None:
         from ..fsutil import refuse_overwriting
 
         refuse_overwriting({"--out": out}, {"MEDIA": media})
+        from ..asr.track import written_by_transcribe
+
+        if out.is_file() and out.stat().st_size > 0 and not written_by_transcribe(out):
+            raise InputError("exists and is not a transcript that anim400k transcribe wrote (it has no "
+                             "'anim400k' settings block): remove it or choose another --out", out)
         from ..media.probe import default_audio_stream
 
         chosen: str | int = stream if stream is not None else default_audio_stream(media, lang)
