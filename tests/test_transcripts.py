@@ -48,6 +48,18 @@ def test_whisperx_words_without_times_are_filled(tmp_path):
     assert seg.words[0].probability == 0.7 and seg.words[1].probability is None
 
 
+def test_whisperx_word_with_a_start_but_no_end_keeps_its_start(tmp_path):
+    """Such a word was treated as unaligned and its start discarded (it began at the previous word's end)."""
+    obj = {"segments": [{"start": 1.0, "end": 4.0, "text": "a b c d",
+                         "words": [{"word": "a", "start": 1.0, "end": 1.2}, {"word": "b", "start": 1.8},
+                                   {"word": "c"}, {"word": "d", "start": 3.0, "end": 3.5}]}]}
+    seg = read_transcript(_write(tmp_path, "x.json", obj)).segments[0]
+    assert [(w.text, w.start, w.end) for w in seg.words] == [
+        ("a", 1.0, 1.2), ("b", 1.8, 3.0), ("c", 3.0, 3.0), ("d", 3.0, 3.5)]
+    assert read_transcript(_write(tmp_path, "t.json", {"segments": [
+        {"start": 0, "end": 1, "text": "", "transcribed": False}]})).segments[0].transcribed is False
+
+
 def _cpp_piece(t0, t1, text, **extra):
     """A whisper.cpp JSON piece (segment or token): times in ms, as whisper-cli writes them."""
     def stamp(ms):
@@ -308,6 +320,11 @@ def test_subtitle_files_as_transcripts(tmp_path):
         ({"results": {"items": [_aws_item(0, "a", 2, 1)]}}, "item 0: end 1 before start 2"),
         ({"results": {"items": [{"type": "pronunciation"}]}}, "item 0: missing alternatives[0]"),
         ({"hello": 1}, "not a known transcript format"),
+        # float() reads '1_0' as 10.0 and bool('false') is True: both were taken silently
+        ({"segments": [{"start": "1_0", "end": 20, "text": "a"}]}, "segment 0: start is not a number ('1_0')"),
+        ({"results": {"items": [_aws_item(0, "a", "1", "2_0")]}}, "item 0: end_time is not a number ('2_0')"),
+        ({"segments": [{"start": 0, "end": 1, "text": "a", "transcribed": "false"}]},
+         "segment 0: 'transcribed' is not true or false ('false')"),
     ],
 )
 def test_malformed_inputs_name_file_and_problem(tmp_path, content, message):

@@ -8,7 +8,7 @@ whatever its name):
   ``end``, ``text`` and optional ``words`` ``[{word|text, start, end, probability|score}]``.
   whisperX leaves ``start``/``end`` off words it could not align (numerals, symbols); such
   a word gets the previous word's end (or the segment start) as start and the next timed
-  word's start (or the segment end) as end.
+  word's start (or the segment end) as end; a word with a start but no end keeps its start.
 * **whisper.cpp JSON** (``whisper-cli -oj`` / ``-ojf``): ``transcription`` pieces with ``offsets``
   (``from``/``to`` in ms; else ``timestamps`` ``HH:MM:SS,mmm``) and ``text``; with ``-ojf`` also
   ``tokens`` (``text``, ``offsets``, ``p``), joined into words: special tokens (``[_BEG_]``,
@@ -104,10 +104,14 @@ class _Checker:
     def number(self, value: Any, where: str, field: str, time: bool = False) -> float:
         """``value`` (a JSON number or a numeric string, as AWS writes them) as a float >= 0.
 
+        A string is a decimal number as JSON or AWS write it: Python's ``1_000`` digit grouping is refused.
+
         ``time``: also at most :data:`~anim400k.model.MAX_TIME_S` (seconds).
         """
         if isinstance(value, bool) or value is None:
             raise self.fail(f"{where}: {field} is {'missing' if value is None else 'not a number'}")
+        if isinstance(value, str) and "_" in value:  # float() reads '1_0' as 10 (Python's digit grouping)
+            raise self.fail(f"{where}: {field} is not a number ({_short(value)})")
         try:
             t = float(value)
         except OverflowError:  # an int too large for a float
@@ -160,14 +164,17 @@ def _whisper_words(raw: Any, seg_start: float, seg_end: float, where: str, chk: 
         if "start" in w and "end" in w:
             s, e = chk.interval(w, wwhere)
             timed.append((s, e, text, prob))
-        else:  # whisperX: unaligned word
+        elif "start" in w:  # whisperX: a word with its start only keeps it
+            timed.append((chk.time(w["start"], wwhere, "start"), None, text, prob))
+        else:  # whisperX: an unaligned word
             timed.append((None, None, text, prob))
     words = []
     prev_end = seg_start
     for k, (s, e, text, prob) in enumerate(timed):
-        if s is None or e is None:
+        if e is None:
+            s = prev_end if s is None else s
             nxt = next((t[0] for t in timed[k + 1 :] if t[0] is not None), seg_end)
-            s, e = prev_end, max(prev_end, nxt)
+            e = max(s, nxt)
         words.append(Word(s, e, text, prob))
         prev_end = e
     return words
@@ -192,6 +199,9 @@ def _parse_whisper(obj: Any, chk: _Checker, language: str | None) -> Transcript:
         if not isinstance(text, str):
             raise chk.fail(f"{where}: 'text' is not a string")
         speaker = seg.get("speaker")
+        transcribed = seg.get("transcribed", True)
+        if not isinstance(transcribed, bool):  # bool("false") is True
+            raise chk.fail(f"{where}: 'transcribed' is not true or false ({_short(transcribed)})")
         segments.append(
             Segment(
                 start,
@@ -199,7 +209,7 @@ def _parse_whisper(obj: Any, chk: _Checker, language: str | None) -> Transcript:
                 text.strip(),
                 words=_whisper_words(seg.get("words"), start, end, where, chk),
                 speaker=str(speaker) if speaker is not None else None,
-                transcribed=bool(seg.get("transcribed", True)),
+                transcribed=transcribed,
             )
         )
     segments.sort(key=lambda s: (s.start, s.end))
