@@ -210,7 +210,7 @@ def test_the_subtitles_stage_reads_a_late_start_file_on_the_jp_audio_timeline(tm
                     "-output_ts_offset", "1.5", str(late)], check=True)
     for path in (media, late):
         ctx = context(tmp_path / path.stem, path, subtitle_stream="eng")
-        events = json.loads(Path(stage_subtitles(ctx)).read_text())
+        events = json.loads(Path(stage_subtitles(ctx)).read_text())["events"]
         assert [(e["start"], e["end"], e["text"]) for e in events] == [(0.1, 0.9, "Hello."), (1.2, 1.8, "Bye.")]
 
 
@@ -225,7 +225,7 @@ def test_a_subtitles_file_that_is_a_container_is_read_through_its_stream(tmp_pat
     subs = audio_mkv(tmp_path / "subs.mkv", [("eng", None)], srt=srt).rename(tmp_path / "subs.mka")
     ctx = context(tmp_path / "ok", media, subtitles=str(subs))
     stage_probe(ctx)
-    events = json.loads(Path(stage_subtitles(ctx)).read_text())
+    events = json.loads(Path(stage_subtitles(ctx)).read_text())["events"]
     assert [(e["start"], e["end"], e["text"]) for e in events] == [(0.1, 0.9, "Hello.")]
     nosubs = audio_mkv(tmp_path / "nosubs.mkv", [("eng", None)]).rename(tmp_path / "nosubs.mka")
     with pytest.raises(InputError) as err:

@@ -72,7 +72,8 @@ def test_build_drops_clips_before_the_jp_medium_and_matches_subtitles_on_the_tru
     ctx.artifact("probe.json").write_text(json.dumps({"en": {"duration": 6.0}, "ja": {"duration": 4.0}}))
     ctx.artifact("sync.json").write_text(json.dumps({"offset": 2.0, "drift": 0.0, "confidence": 1.0,
                                                      "applied": True}))
-    ctx.artifact("subtitles.json").write_text(json.dumps([{"start": 0.0, "end": 2.0, "text": "Good morning."}]))
+    events = [{"start": 0.0, "end": 2.0, "text": "Good morning."}]
+    ctx.artifact("subtitles.json").write_text(json.dumps({"events": events, "left_out": {}, "source": None}))
     write_rttm(ctx.artifact("jp.rttm"), [Turn(1.0, 2.0, "A")], "x")
     rng = np.random.default_rng(0)
     for name in ("ja.16k.flac", "backing.flac"):

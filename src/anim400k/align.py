@@ -364,21 +364,24 @@ def align_files(
     tolerance_ms: int = DEFAULT_TOLERANCE_MS,
     offset: float = 0.0,
     drift: float = 0.0,
-) -> tuple[list[Any], int, int, int]:
+    keep_signs: bool = False,
+) -> tuple[list[Any], int, int, int, dict[str, int]]:
     """Read the EN/JP transcripts (any supported format) and subtitles, and align them.
 
     ``offset``/``drift`` map the JP timeline onto the EN one (``t_en = offset + t_jp * (1 + drift)``).
     Subtitles are a file (SRT/VTT/ASS) or, for a media container (an MKV, a Matroska ``.mks``...: told by
-    content or suffix), its subtitle stream ``subtitle_stream``; they are in the JP timeline. Returns
-    ``(clips, n_en, n_jp, outside)``: ``outside`` clips lay wholly before the JP medium's start and
-    were dropped (:func:`align_segments`).
+    content or suffix), its subtitle stream ``subtitle_stream``; they are in the JP timeline. ASS events
+    that are signs or songs are left out of them unless ``keep_signs`` (:mod:`anim400k.formats.signs`).
+    Returns ``(clips, n_en, n_jp, outside, left_out)``: ``outside`` clips lay wholly before the JP
+    medium's start and were dropped (:func:`align_segments`); ``left_out`` counts the ASS events left
+    out as signs or songs, by style.
 
     The numbers are checked before any file is read (:class:`~anim400k.errors.InputError` naming
     the option): ``tolerance_ms`` from 0 to ``MAX_TIME_S`` in ms, ``offset`` within
     ``±MAX_TIME_S`` seconds, ``drift`` above -1 (a lower value reverses time) and at most 1.
     """
     from .errors import InputError, check_number
-    from .formats.subtitles import read_subtitles
+    from .formats.subtitles import SubtitleRead, read_subtitles_counted
     from .formats.transcripts import read_transcript
 
     check_number("--tolerance-ms", tolerance_ms, 0, MAX_TIME_S * 1000)
@@ -386,11 +389,12 @@ def align_files(
     check_number("--drift", drift, -1.0, 1.0, above=True)
     en_t = read_transcript(en, language=EN)
     jp_t = read_transcript(jp, language=JP)
-    subs = read_subtitles(subtitles, subtitle_stream) if subtitles is not None else []
+    subs = (read_subtitles_counted(subtitles, subtitle_stream, keep_signs=keep_signs) if subtitles is not None
+            else SubtitleRead([], {}))
     tm = TimeMap(offset=offset, drift=drift)
     try:
-        result = align_segments(en_t.segments, jp_t.segments, subs, tolerance_ms=tolerance_ms,
+        result = align_segments(en_t.segments, jp_t.segments, subs.events, tolerance_ms=tolerance_ms,
                                 jp_to_common=tm.jp_to_en, common_to_jp=tm.en_to_jp)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
-    return result.clips, len(en_t.segments), len(jp_t.segments), result.outside_jp_medium
+    return result.clips, len(en_t.segments), len(jp_t.segments), result.outside_jp_medium, subs.left_out

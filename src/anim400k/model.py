@@ -252,6 +252,8 @@ class EpisodeRef:
     subtitle_stream: str | int | None = None
     transcripts: dict[str, str] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: keep the ASS events of signs and songs in the clips' subtitles (:mod:`anim400k.formats.signs`)
+    keep_signs: bool = False
 
     @property
     def key(self) -> str:

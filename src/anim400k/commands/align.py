@@ -33,18 +33,27 @@ def register(app: typer.Typer) -> None:
         drift: Annotated[
             float, typer.Option(help="Relative drift of the EN timeline (0.041 = 4.1 % slower).")
         ] = 0.0,
+        keep_signs: Annotated[
+            bool, typer.Option("--keep-signs", help="Keep ASS signs and song lines in the subtitles "
+                                                    "(left out by default: docs/asr.md).")
+        ] = False,
     ) -> None:
         """Align EN and JP transcripts into clips (the paper's 125 ms recursive merge)."""
         from ..align import align_files, clip_record, outside_jp_medium_warning
+        from ..formats.subtitles import left_out_note
         from ..fsutil import refuse_overwriting, write_json_atomic
         from ..media.probe import parse_stream_selector
 
         refuse_overwriting({"--out": out}, {"--en": en, "--jp": jp, "--subtitles": subtitles})
         stream = parse_stream_selector(subtitle_stream)
-        clips, n_en, n_jp, outside = align_files(en, jp, subtitles, stream, tolerance_ms, offset, drift)
+        clips, n_en, n_jp, outside, left_out = align_files(en, jp, subtitles, stream, tolerance_ms, offset, drift,
+                                                           keep_signs=keep_signs)
         write_json_atomic(out, [clip_record(c) for c in clips])
         matched = sum(len(c.jp_segments) for c in clips)
         typer.echo(f"{len(clips)} clips from {n_en} EN / {n_jp} JP segments; "
                    f"{n_jp - matched} JP segments unmatched -> {out}")
         if outside:
             typer.echo(f"warning: {outside_jp_medium_warning(outside)}", err=True)
+        note = left_out_note(left_out, subtitles or "", "pass --keep-signs")
+        if note:
+            typer.echo(f"note: {note}", err=True)

@@ -182,7 +182,7 @@ def make_episode_clips(ctx: EpisodeContext) -> dict[str, Any]:
     jp_segs, jp_dropped, jp_clipped = inside_medium(jp.segments, probe[JP]["duration"])
     tm = ctx.timemap()
     coverage = _given_transcript_coverage(ctx, en_segs, jp_segs, tm.en_to_jp)
-    subs = [Subtitle(d["start"], d["end"], d["text"]) for d in ctx.read_json("subtitles.json")]
+    subs = [Subtitle(d["start"], d["end"], d["text"]) for d in ctx.read_json("subtitles.json")["events"]]
     aligned = align_segments(
         en_segs, jp_segs, subs, tolerance_ms=ctx.options.tolerance_ms,
         jp_to_common=tm.jp_to_en, common_to_jp=tm.en_to_jp,

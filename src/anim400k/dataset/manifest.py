@@ -15,6 +15,7 @@ Example (YAML; JSON with the same structure works too)::
             jp_media: ep02.ja.mkv       # ... or one file per language
             en_media: ep02.en.mka
             subtitle_stream: 0          # a subtitle stream inside jp_media (tag or index)
+            keep_signs: false           # true: keep ASS signs and songs in the clips' subtitles
             transcripts:                # optional existing transcripts replace the ASR stage
               en: ep02.en.aws.json      # AWS Transcribe JSON, Whisper JSON, SRT/VTT/ASS
             truth: ep02.truth.json      # optional ground truth (synthetic episodes) for scoring
@@ -70,6 +71,7 @@ class EpisodeEntry(BaseModel):
     en_stream: str | int = "eng"
     subtitles: str | None = None
     subtitle_stream: str | int | None = None
+    keep_signs: bool = False
     transcripts: dict[str, str] = Field(default_factory=dict)
     truth: str | None = None
 
@@ -150,6 +152,7 @@ class Manifest(BaseModel):
                         en_stream=ep.en_stream,
                         subtitles=self.resolve(ep.subtitles),
                         subtitle_stream=ep.subtitle_stream,
+                        keep_signs=ep.keep_signs,
                         transcripts={k: self.resolve(v) or v for k, v in ep.transcripts.items()},
                         metadata={"truth": self.resolve(ep.truth)} if ep.truth else {},
                     )

@@ -62,7 +62,7 @@ def stage_inputs(ctx: EpisodeContext, stage: str) -> str:
         given = ref.transcripts.get(EN if stage == "asr_en" else JP)
         return input_identity(given) if given else ""
     if stage == "subtitles":
-        return f"{input_identity(ref.subtitles)}|{ref.subtitle_stream}"
+        return f"{input_identity(ref.subtitles)}|{ref.subtitle_stream}" + ("|keep_signs" if ref.keep_signs else "")
     if stage == "score":
         truth = ref.metadata.get("truth")
         return _truth_identity(str(truth)) if truth else ""

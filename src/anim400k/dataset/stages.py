@@ -135,12 +135,21 @@ def _check_distinct_streams(ref: EpisodeRef, chosen: dict[str, tuple[MediaInfo, 
 
 
 def stage_notes(ctx: EpisodeContext) -> list[str]:
-    """The episode's warnings that its probe and score stages kept in their artifacts: how an audio stream
-    was chosen (several tagged with the language, or none) and scores that could not be computed."""
+    """The episode's warnings that its probe, subtitles and score stages kept in their artifacts: how an
+    audio stream was chosen (several tagged with the language, or none), how many ASS subtitle events were
+    left out as signs or songs, and scores that could not be computed."""
     notes: list[str] = []
     if ctx.artifact("probe.json").is_file():
         probe = ctx.read_json("probe.json")
         notes += [str(probe[lang]["note"]) for lang in (JP, EN) if probe.get(lang, {}).get("note")]
+    if ctx.artifact("subtitles.json").is_file():
+        from ..formats.subtitles import left_out_note
+
+        subs = ctx.read_json("subtitles.json")
+        if isinstance(subs, dict):
+            note = left_out_note(subs.get("left_out") or {}, str(subs.get("source")),
+                                 "set keep_signs: true on the episode")
+            notes += [note] if note else []
     if STAGE_BY_NAME["score"].enabled(ctx) and ctx.artifact("score.json").is_file():  # not an earlier build's
         notes += [str(w) for w in ctx.read_json("score.json").get("warnings") or []]
     return notes
@@ -282,19 +291,28 @@ def stage_asr_ja(ctx: EpisodeContext) -> str:
 
 
 def stage_subtitles(ctx: EpisodeContext) -> str:
-    """Read the EN subtitles for the JP track (a file or a subtitle stream of the JP media)."""
+    """Read the EN subtitles for the JP track (a file or a subtitle stream of the JP media).
+
+    ``subtitles.json`` holds the ``events`` and, as ``left_out``, how many ASS events were left out as
+    signs or songs, by style, with the ``source`` they were read from (:func:`stage_notes` warns of them).
+    """
     from ..formats import subtitles as subs
 
     ref = ctx.ref
     _check_subtitle_file(ctx)  # the probe stage's key does not cover the subtitles: it may have run before
+    source: str | None = None
     if ref.subtitles:
-        events = subs.read_subtitles(local_input(ref.subtitles))
+        source = ref.subtitles
+        read = subs.read_subtitles_counted(local_input(ref.subtitles), keep_signs=ref.keep_signs)
     elif ref.subtitle_stream is not None:
-        events = subs.read_subtitle_stream(local_input(ref.jp_media), ref.subtitle_stream)
+        source = f"{ref.jp_media} (subtitle stream {ref.subtitle_stream})"
+        read = subs.read_subtitle_stream_counted(local_input(ref.jp_media), ref.subtitle_stream,
+                                                 keep_signs=ref.keep_signs)
     else:
-        events = []
+        read = subs.SubtitleRead([], {})
     dest = ctx.artifact("subtitles.json")
-    write_json_atomic(dest, [{"start": s.start, "end": s.end, "text": s.text} for s in events])
+    write_json_atomic(dest, {"events": [{"start": s.start, "end": s.end, "text": s.text} for s in read.events],
+                             "left_out": read.left_out, "source": source})
     return str(dest)
 
 

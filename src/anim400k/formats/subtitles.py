@@ -5,20 +5,24 @@ ASS/SSA (and MicroDVD, MPL2, TMP) by pysubs2. Events come back as
 :class:`anim400k.model.Subtitle` with plain text (markup removed per format,
 :mod:`anim400k.formats.subtitle_text`; line breaks turned into spaces), empty events dropped,
 events with the same start, end and plain text (one line drawn on several ASS layers) kept once,
-sorted by time.
+sorted by time. ASS/SSA events that are signs or songs (:mod:`anim400k.formats.signs`: a karaoke effect
+or karaoke tags, a sign or song style, positioned text outside a dialogue style) are left out unless
+``keep_signs=True``; :func:`read_subtitles_counted` also tells how many were, by style.
 """
 
 from __future__ import annotations
 
 import codecs
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from ..errors import InputError
 from ..fsutil import atomic_path
 from ..model import Subtitle
+from .signs import non_dialogue
 
 SUBTITLE_SUFFIXES = (".srt", ".vtt", ".ass", ".ssa", ".sub")
 #: Suffixes of media containers (a Matroska subtitle or audio file, MPEG-TS, Ogg...): given as subtitles,
@@ -46,6 +50,33 @@ _DEFAULT_STYLES = (
     "Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\nStyle: Default,Arial,20,&H00FFFFFF,&H000000FF,"
     "&H00000000,&H00000000,0,0,0,0,100,100,0,0,1,2,2,2,10,10,10,1\n\n"
 )
+
+
+class SubtitleRead(NamedTuple):
+    """What :func:`read_subtitles_counted` and :func:`read_subtitle_stream_counted` read: the events, and
+    the ASS/SSA events left out as signs or songs, counted by style name (lines drawn on several layers
+    counted once; empty with ``keep_signs=True`` and for SRT/WebVTT)."""
+
+    events: list[Subtitle]
+    left_out: dict[str, int]
+
+
+def _by_style(left_out: set[tuple[str, Subtitle]]) -> dict[str, int]:
+    """How many of the ``(style, event)`` left out each style has, by style name."""
+    return dict(sorted(Counter(style for style, _ in left_out).items()))
+
+
+def left_out_note(left_out: dict[str, int], source: str | Path, how_to_keep: str) -> str | None:
+    """One line saying how many ASS events of ``source`` were left out as signs/songs and of which styles
+    (the 5 most frequent), and ``how_to_keep`` them; None when none were."""
+    if not left_out:
+        return None
+    total = sum(left_out.values())
+    ranked = sorted(left_out.items(), key=lambda kv: (-kv[1], kv[0]))
+    styles = ", ".join(f"{name or '(no style)'} {n}" for name, n in ranked[:5])
+    more = f", {len(ranked) - 5} more" if len(ranked) > 5 else ""
+    return (f"{source}: {total} ASS subtitle event(s) left out as signs/songs (styles: {styles}{more}); "
+            f"{how_to_keep} to keep them")
 
 
 def plain_text(ass_text: str) -> str:
@@ -279,8 +310,9 @@ def _ass_event_lines(text: str) -> list[int]:
     return numbers
 
 
-def _parse_pysubs2(text: str, path: Path) -> list[Subtitle]:
-    """ASS/SSA (and MicroDVD, MPL2, TMP) events by pysubs2; comments dropped."""
+def _parse_pysubs2(text: str, path: Path, keep_signs: bool = False) -> SubtitleRead:
+    """ASS/SSA (and MicroDVD, MPL2, TMP) events by pysubs2; comments dropped, and signs and songs
+    (:func:`anim400k.formats.signs.non_dialogue`) unless ``keep_signs``."""
     import pysubs2
 
     try:
@@ -295,8 +327,10 @@ def _parse_pysubs2(text: str, path: Path) -> list[Subtitle]:
                 raise InputError(f"not a subtitle file pysubs2 can read ({exc})", path) from exc
         else:
             raise InputError(f"not a subtitle file pysubs2 can read ({exc})", path) from exc
-    lines = _ass_event_lines(text) if subs.format in ("ass", "ssa") else []
+    ass = subs.format in ("ass", "ssa")
+    lines = _ass_event_lines(text) if ass else []
     events = []
+    left_out: set[tuple[str, Subtitle]] = set()
     for i, ev in enumerate(subs.events):
         if ev.is_comment:
             continue
@@ -310,16 +344,21 @@ def _parse_pysubs2(text: str, path: Path) -> list[Subtitle]:
             # pysubs2 cut a timing line it does not read in two (its SRT and TMP readers)
             raise InputError(f"{where}: a timing line that could not be read "
                              f"({ev.text.strip()[:60]!r}) was taken for text", path)
-        events.append(Subtitle(ev.start / 1000.0, ev.end / 1000.0, plain_text(ev.text)))
-    if subs.format not in ("ass", "ssa") and not any(e.text for e in events):
+        event = Subtitle(ev.start / 1000.0, ev.end / 1000.0, plain_text(ev.text))
+        if ass and not keep_signs and non_dialogue(ev.style, ev.effect, ev.text):
+            if event.text:  # a drawing has no text: dropped as an empty event, not counted
+                left_out.add((ev.style, event))
+            continue
+        events.append(event)
+    if not ass and not any(e.text for e in events):
         # a format that pysubs2 guessed (SRT, MPL2, TMP, ...) where the content sniffing found none:
         # zero cues from a file that is not empty means that its cues were not recognised
         raise InputError(f"no subtitle cue could be read (pysubs2 took it for {subs.format.upper()}); "
                          "expected SRT, WebVTT or ASS/SSA", path)
-    return events
+    return SubtitleRead(events, _by_style(left_out))
 
 
-def read_subtitles(path: str | Path, stream: str | int = 0) -> list[Subtitle]:
+def read_subtitles(path: str | Path, stream: str | int = 0, *, keep_signs: bool = False) -> list[Subtitle]:
     """Read an SRT, WebVTT or ASS/SSA file (format told by its content) into sorted plain-text events.
 
     A media container (:func:`is_media_file`: a Matroska subtitle file ``.mks``, an MKV, an MPEG-TS...)
@@ -331,22 +370,40 @@ def read_subtitles(path: str | Path, stream: str | int = 0) -> list[Subtitle]:
     events are dropped. A file that does not parse, a file with text in which no cue is recognised,
     a cue that cannot be read (a bad or negative time, a truncated cue), or an event that ends
     before it starts raises :class:`InputError` naming the file (and the line, for SRT and ASS/SSA).
+
+    ASS/SSA events that are signs or songs (:mod:`anim400k.formats.signs`) are left out, unless
+    ``keep_signs``; SRT and WebVTT cues are all kept. :func:`read_subtitles_counted` also says how
+    many were left out.
     """
+    return read_subtitles_counted(path, stream, keep_signs=keep_signs).events
+
+
+def read_subtitles_counted(path: str | Path, stream: str | int = 0, *, keep_signs: bool = False) -> SubtitleRead:
+    """:func:`read_subtitles`, with the ASS/SSA events left out as signs or songs counted by style."""
     path = Path(path)
     if not path.is_file():
         raise InputError("subtitle file not found", path)
     if is_media_file(path):
-        return read_subtitle_stream(path, stream)
-    return parse_subtitles(decode_text(path.read_bytes(), path), path)
+        return read_subtitle_stream_counted(path, stream, keep_signs=keep_signs)
+    return _parse_counted(decode_text(path.read_bytes(), path), path, keep_signs)
 
 
-def parse_subtitles(text: str, path: str | Path) -> list[Subtitle]:
+def parse_subtitles(text: str, path: str | Path, *, keep_signs: bool = False) -> list[Subtitle]:
     """:func:`read_subtitles` of a file's decoded ``text`` (``path`` names it in errors)."""
+    return _parse_counted(text, Path(path), keep_signs).events
+
+
+def _parse_counted(text: str, path: Path, keep_signs: bool) -> SubtitleRead:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
-        return []  # a file with no cues is a valid file with no subtitles
-    parse = {"srt": _parse_srt, "vtt": _parse_vtt}.get(subtitle_format(text), _parse_pysubs2)
-    return _finish(parse(text, Path(path)))
+        return SubtitleRead([], {})  # a file with no cues is a valid file with no subtitles
+    form = subtitle_format(text)
+    if form == "srt":
+        return SubtitleRead(_finish(_parse_srt(text, path)), {})
+    if form == "vtt":
+        return SubtitleRead(_finish(_parse_vtt(text, path)), {})
+    events, left_out = _parse_pysubs2(text, path, keep_signs)
+    return SubtitleRead(_finish(events), left_out)
 
 
 def _select_subtitle_stream(container, stream: str | int, path: Path):  # type: ignore[no-untyped-def]
@@ -396,7 +453,7 @@ def check_subtitle_stream(media_path: str | Path, stream: str | int = 0) -> None
         _text_subtitle_stream(container, stream, path)
 
 
-def read_subtitle_stream(media_path: str | Path, stream: str | int = 0) -> list[Subtitle]:
+def read_subtitle_stream(media_path: str | Path, stream: str | int = 0, *, keep_signs: bool = False) -> list[Subtitle]:
     """Read a text subtitle stream (SRT/ASS/WebVTT/mov_text) from a media file such as an MKV.
 
     ``stream`` is the index among the file's *subtitle* streams or a language tag
@@ -405,15 +462,37 @@ def read_subtitle_stream(media_path: str | Path, stream: str | int = 0) -> list[
     packets, on the timeline of :func:`anim400k.media.decode_audio` (time 0 is the container's start
     time: a file whose streams start at 1.5 s has its first audio sample and its subtitles counted
     from there). Bitmap subtitles (PGS, DVD) need OCR and raise :class:`InputError`.
+
+    In an ASS/SSA stream, events that are signs or songs (:mod:`anim400k.formats.signs`, told by
+    the style, Effect and text of each event) are left out unless ``keep_signs``; the events of
+    SRT, WebVTT and mov_text streams (which FFmpeg hands over as ``Default``-style ASS) are all kept.
     """
+    return read_subtitle_stream_counted(media_path, stream, keep_signs=keep_signs).events
+
+
+def _ass_fields(line: str) -> tuple[str, str, str]:
+    """Style, Effect and Text of an ASS event as FFmpeg decodes it: ``ReadOrder,Layer,Style,Name,MarginL,
+    MarginR,MarginV,Effect,Text`` (older FFmpeg: a whole ``Dialogue: Layer,Start,End,...`` line)."""
+    if line.startswith("Dialogue:"):
+        fields = line[len("Dialogue:"):].split(",", 9)
+        return (fields[3].strip(), fields[8], fields[9]) if len(fields) == 10 else ("", "", line)
+    fields = line.split(",", 8)
+    return (fields[2].strip(), fields[7], fields[8]) if len(fields) == 9 else ("", "", line)
+
+
+def read_subtitle_stream_counted(media_path: str | Path, stream: str | int = 0, *,
+                                 keep_signs: bool = False) -> SubtitleRead:
+    """:func:`read_subtitle_stream`, with the ASS/SSA events left out as signs or songs counted by style."""
     from ..media.probe import container_origin
 
     path = Path(media_path)
     with _open_media(path) as container:
         st = _text_subtitle_stream(container, stream, path)
+        classify = not keep_signs and st.codec_context.name in ("ass", "ssa")
         tb = float(st.time_base)
         origin = container_origin(container)
         events = []
+        left_out: set[tuple[str, Subtitle]] = set()
         for packet in container.demux(st):
             if packet.size == 0 or packet.pts is None:
                 continue
@@ -422,11 +501,17 @@ def read_subtitle_stream(media_path: str | Path, stream: str | int = 0) -> list[
             texts = []
             for sub in st.codec_context.decode(packet):
                 if getattr(sub, "type", b"") == b"ass":
-                    texts.append(plain_text(sub.dialogue.decode("utf-8", "replace")))
+                    text = plain_text(sub.dialogue.decode("utf-8", "replace"))
+                    style, effect, raw = _ass_fields(sub.ass.decode("utf-8", "replace"))
+                    if classify and non_dialogue(style, effect, raw):
+                        if text:
+                            left_out.add((style, Subtitle(round(start, 3), round(end, 3), text)))
+                        continue
+                    texts.append(text)
                 elif getattr(sub, "type", b"") == b"text":
                     texts.append(plain_text(sub.text.decode("utf-8", "replace")))
             events.append(Subtitle(round(start, 3), round(end, 3), " ".join(t for t in texts if t)))
-    return _finish(events)
+    return SubtitleRead(_finish(events), _by_style(left_out))
 
 
 class TimedText(Protocol):
