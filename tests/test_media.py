@@ -799,3 +799,59 @@ def test_mp3_clips_decode_to_exactly_their_length(tmp_path: Path, sr: int) -> No
         media.write_audio(path, (rng.standard_normal(n) * 0.1).astype(np.float32), sr)
         assert len(media.decode_audio(path, 0, sr)) == n, n
         assert len(sf.read(str(path))[0]) == n, n
+
+
+def _subs_info(tmp_path: Path, streams: tuple[tuple, ...]) -> media.MediaInfo:
+    """A MediaInfo with an audio stream then one ``eng`` subtitle stream per (title, default, forced[, codec])."""
+    subs = [media.StreamInfo(index=i + 1, kind="subtitle", codec=(rest[0] if rest else "ass"), language="eng",
+                             title=title, default=default, forced=forced)
+            for i, (title, default, forced, *rest) in enumerate(streams)]
+    return media.MediaInfo(path=str(tmp_path / "v.mkv"), format="matroska", duration=1.0, start_time=0.0,
+                           streams=[media.StreamInfo(index=0, kind="audio", codec="flac", language="jpn"), *subs])
+
+
+@pytest.mark.parametrize(
+    ("streams", "expected", "why"),
+    [
+        ((("Signs & Songs", True, True), ("Full Subtitles", False, False)), 1, "the only one left; passed over 0: "),
+        ((("English", True, False), ("English [Forced]", False, False)), 0, "the only one left; passed over 1: "),
+        ((("S&S", False, False), ("Dialogue", False, False), ("English", True, False)), 1,
+         "titled as the full dialogue; passed over 0: "),
+        ((("Full", False, False), ("Full [Honorifics]", True, False)), 1, "titled as the full dialogue, the default"),
+        ((("Songs/Karaoke", True, False), ("English", False, False), ("English (alt)", False, False)), 1,
+         "the first; the titles do not tell which is the dialogue; passed over 0: "),
+        ((("Commentary", False, False), (None, False, False), ("Styled", True, False)), 2,
+         "the default one; the titles do not tell"),
+        ((("Full", True, False, "hdmv_pgs_subtitle"), ("Full", False, False, "subrip")), 1,
+         "the only one left; passed over 0: bitmap"),
+        ((("Signs", True, True), ("Songs", False, False)), 0, "the first; every one is flagged forced"),
+    ],
+)
+def test_select_subtitle_stream_passes_over_forced_and_signs_tracks(tmp_path: Path, streams, expected, why) -> None:
+    """Of several subtitle streams tagged with the language, a forced one or one titled as signs, songs,
+    karaoke or commentary is passed over, then one titled as the full dialogue is preferred, then the
+    default-flagged one; the note lists the candidates and says which was taken and why."""
+    from anim400k.media.probe import select_subtitle_stream
+
+    info = _subs_info(tmp_path, streams)
+    stream, note = select_subtitle_stream(info, "eng")
+    assert stream is info.subtitle_streams[expected]
+    assert note is not None and "\n" not in note
+    assert note.startswith(f"{len(streams)} subtitle streams are tagged 'eng' (0: eng ")
+    assert f"used subtitle stream {expected} ({why}" in note
+    assert note.endswith("): pass subtitle_stream: N to use subtitle stream N")
+
+
+def test_select_subtitle_stream_obeys_an_index_and_takes_a_lone_dialogue_stream_silently(tmp_path: Path) -> None:
+    from anim400k.media.probe import select_subtitle_stream
+
+    info = _subs_info(tmp_path, (("Signs & Songs", True, True), ("Full", False, False)))
+    assert select_subtitle_stream(info, 0) == (info.subtitle_streams[0], None)
+    assert select_subtitle_stream(info, "1") == (info.subtitle_streams[1], None)
+    lone = _subs_info(tmp_path, (("English", True, False),))
+    assert select_subtitle_stream(lone, "en") == (lone.subtitle_streams[0], None)
+    with pytest.raises(InputError) as err:
+        select_subtitle_stream(info, "jpn", option="--subtitle-stream")
+    assert err.value.message == (f"{tmp_path / 'v.mkv'}: no subtitle stream in language 'jpn' (subtitle streams: "
+                                 "0: eng 'Signs & Songs' (default, forced), 1: eng 'Full'): pass --subtitle-stream N "
+                                 "to use subtitle stream N")
