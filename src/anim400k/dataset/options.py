@@ -83,8 +83,9 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: truth, 3: contractions normalised as Whisper's normaliser does; cut 2: MP3 clips at LAME ``-q 5``;
 #: align 2: EN times clipped to the EN medium; subtitles 2: a subtitle stream's times counted from the
 #: container's start time, as the decoded audio's are, 3: of several subtitle streams tagged with the
-#: language, not a forced or signs-and-songs one).
-STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 2, "diarize": 2, "cut": 2, "align": 2,
+#: language, not a forced or signs-and-songs one; cut 3: video clips in square pixels at the display aspect,
+#: tagged with the source's colour properties, at the pictures' rate when the nominal one is far above it).
+STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 2, "diarize": 2, "cut": 3, "align": 2,
                                   "subtitles": 3}
 
 
