@@ -158,7 +158,8 @@ def test_a_subtitle_stream_the_file_lacks_fails_in_probe(tmp_path: Path) -> None
     media = audio_mkv(tmp_path / "subs.mkv", [("jpn", None), ("eng", None)], srt=srt)
     with pytest.raises(InputError) as err:
         stage_probe(context(tmp_path, media, subtitle_stream="fre"))
-    assert err.value.message == f"{media}: no subtitle stream in language 'fre' (streams: eng)"
+    assert err.value.message == (f"{media}: no subtitle stream in language 'fre' (subtitle streams: "
+                                 "0: eng 'English subtitles'): pass subtitle_stream: N to use subtitle stream N")
     with pytest.raises(InputError, match="subtitle stream 1 does not exist"):
         stage_probe(context(tmp_path, media, subtitle_stream=1))
     assert probed(context(tmp_path, media, subtitle_stream="eng"))["en"]["audio_index"] == 1
@@ -231,3 +232,74 @@ def test_a_subtitles_file_that_is_a_container_is_read_through_its_stream(tmp_pat
     with pytest.raises(InputError) as err:
         stage_probe(context(tmp_path / "bad", media, subtitles=str(nosubs)))
     assert err.value.message == f"{nosubs}: has no subtitle stream"
+
+
+# ---------------------------------------------------------------- several subtitle streams tagged with the language
+
+
+def release_subs_mkv(path: Path, tmp_path: Path, subs: list[tuple[str, str, bool, bool]]) -> Path:
+    """An MKV with JP and EN audio and one ``eng`` subtitle stream per ``(text, title, default, forced)``,
+    as BD and fansub releases ship them ("Signs & Songs" first, default and forced). The subtitle packets
+    are copied after the audio is encoded, from sources kept open (PyAV crashed encoding audio after
+    copying packets of several closed sources)."""
+    srcs = []
+    for k, (text, *_) in enumerate(subs):
+        srt = tmp_path / f"{path.stem}{k}.srt"
+        srt.write_text(f"1\n00:00:00,100 --> 00:00:00,900\n{text}\n", encoding="utf-8")
+        srcs.append(av.open(str(srt)))
+    with av.open(str(path), "w") as out:
+        audio = [out.add_stream("flac", rate=SR, layout="mono") for _ in range(2)]
+        audio[0].metadata["language"], audio[1].metadata["language"] = "jpn", "eng"
+        copies = []
+        for src, (_, title, default, forced) in zip(srcs, subs, strict=True):
+            st = out.add_stream_from_template(src.streams.subtitles[0])
+            st.metadata["language"], st.metadata["title"] = "eng", title
+            st.disposition = (av.stream.Disposition.default if default else 0) | (
+                av.stream.Disposition.forced if forced else 0)
+            copies.append(st)
+        for st in audio:
+            frame = av.AudioFrame.from_ndarray(np.zeros((1, SR), np.int16), format="s16", layout="mono")
+            frame.sample_rate, frame.pts, frame.time_base = SR, 0, Fraction(1, SR)
+            out.mux(st.encode(frame))
+            out.mux(st.encode(None))
+        for src, st in zip(srcs, copies, strict=True):
+            for pkt in src.demux(src.streams.subtitles[0]):
+                if pkt.dts is not None:
+                    pkt.stream = st
+                    out.mux(pkt)
+            src.close()
+    return path
+
+
+def test_subtitle_stream_eng_passes_over_a_forced_signs_and_songs_track_and_warns(tmp_path: Path) -> None:
+    """`subtitle_stream: eng` on a release whose first eng stream is the default, forced "Signs & Songs"
+    track reads the full dialogue track (it read the signs: every clip's en_subtitles were sign text),
+    and the build warns, listing the candidates; an index is obeyed, silently."""
+    from anim400k.dataset.stages import stage_notes, stage_subtitles
+
+    media = release_subs_mkv(tmp_path / "bd.mkv", tmp_path, [("Tokyo Station", "Signs & Songs", True, True),
+                                                              ("It's a promise.", "Full Subtitles", False, False),
+                                                              ("It's a promise!", "Full (SRT)", False, False)])
+    ctx = context(tmp_path / "eng", media, subtitle_stream="eng")
+    events = json.loads(Path(stage_subtitles(ctx)).read_text())["events"]
+    assert [e["text"] for e in events] == ["It's a promise."]
+    note = (f"{media}: 3 subtitle streams are tagged 'eng' (0: eng 'Signs & Songs' (default, forced), 1: eng "
+            "'Full Subtitles', 2: eng 'Full (SRT)'); used subtitle stream 1 (titled as the full dialogue, the "
+            "first; passed over 0: flagged forced or titled as signs, songs, karaoke or commentary): pass "
+            "subtitle_stream: N to use subtitle stream N")
+    assert ctx.read_json("subtitle_stream.json") == {"subtitle_stream": 1, "note": note}
+    assert stage_notes(ctx) == [note]  # the release writer puts them in the build report's warnings
+    ctx = context(tmp_path / "index", media, subtitle_stream=0)
+    assert [e["text"] for e in json.loads(Path(stage_subtitles(ctx)).read_text())["events"]] == ["Tokyo Station"]
+    assert stage_notes(ctx) == []
+
+
+def test_a_lone_forced_subtitle_stream_is_read_with_a_warning(tmp_path: Path) -> None:
+    from anim400k.dataset.stages import stage_notes, stage_subtitles
+
+    media = release_subs_mkv(tmp_path / "signs.mkv", tmp_path, [("Keep Out", "English", False, True)])
+    ctx = context(tmp_path, media, subtitle_stream="en")
+    assert [e["text"] for e in json.loads(Path(stage_subtitles(ctx)).read_text())["events"]] == ["Keep Out"]
+    assert stage_notes(ctx) == [f"{media}: the only subtitle stream tagged 'en' (0: eng 'English' (forced)) is "
+                                "flagged forced or titled as signs, songs, karaoke or commentary: its text may be "
+                                "signs or songs, not the dialogue"]

@@ -799,3 +799,216 @@ def test_mp3_clips_decode_to_exactly_their_length(tmp_path: Path, sr: int) -> No
         media.write_audio(path, (rng.standard_normal(n) * 0.1).astype(np.float32), sr)
         assert len(media.decode_audio(path, 0, sr)) == n, n
         assert len(sf.read(str(path))[0]) == n, n
+
+
+def _subs_info(tmp_path: Path, streams: tuple[tuple, ...]) -> media.MediaInfo:
+    """A MediaInfo with an audio stream then one ``eng`` subtitle stream per (title, default, forced[, codec])."""
+    subs = [media.StreamInfo(index=i + 1, kind="subtitle", codec=(rest[0] if rest else "ass"), language="eng",
+                             title=title, default=default, forced=forced)
+            for i, (title, default, forced, *rest) in enumerate(streams)]
+    return media.MediaInfo(path=str(tmp_path / "v.mkv"), format="matroska", duration=1.0, start_time=0.0,
+                           streams=[media.StreamInfo(index=0, kind="audio", codec="flac", language="jpn"), *subs])
+
+
+@pytest.mark.parametrize(
+    ("streams", "expected", "why"),
+    [
+        ((("Signs & Songs", True, True), ("Full Subtitles", False, False)), 1, "the only one left; passed over 0: "),
+        ((("English", True, False), ("English [Forced]", False, False)), 0, "the only one left; passed over 1: "),
+        ((("S&S", False, False), ("Dialogue", False, False), ("English", True, False)), 1,
+         "titled as the full dialogue; passed over 0: "),
+        ((("Full", False, False), ("Full [Honorifics]", True, False)), 1, "titled as the full dialogue, the default"),
+        ((("Songs/Karaoke", True, False), ("English", False, False), ("English (alt)", False, False)), 1,
+         "the first; the titles do not tell which is the dialogue; passed over 0: "),
+        ((("Commentary", False, False), (None, False, False), ("Styled", True, False)), 2,
+         "the default one; the titles do not tell"),
+        ((("Full", True, False, "hdmv_pgs_subtitle"), ("Full", False, False, "subrip")), 1,
+         "the only one left; passed over 0: bitmap"),
+        ((("Signs", True, True), ("Songs", False, False)), 0, "the first; every one is flagged forced"),
+    ],
+)
+def test_select_subtitle_stream_passes_over_forced_and_signs_tracks(tmp_path: Path, streams, expected, why) -> None:
+    """Of several subtitle streams tagged with the language, a forced one or one titled as signs, songs,
+    karaoke or commentary is passed over, then one titled as the full dialogue is preferred, then the
+    default-flagged one; the note lists the candidates and says which was taken and why."""
+    from anim400k.media.probe import select_subtitle_stream
+
+    info = _subs_info(tmp_path, streams)
+    stream, note = select_subtitle_stream(info, "eng")
+    assert stream is info.subtitle_streams[expected]
+    assert note is not None and "\n" not in note
+    assert note.startswith(f"{len(streams)} subtitle streams are tagged 'eng' (0: eng ")
+    assert f"used subtitle stream {expected} ({why}" in note
+    assert note.endswith("): pass subtitle_stream: N to use subtitle stream N")
+
+
+def test_select_subtitle_stream_obeys_an_index_and_takes_a_lone_dialogue_stream_silently(tmp_path: Path) -> None:
+    from anim400k.media.probe import select_subtitle_stream
+
+    info = _subs_info(tmp_path, (("Signs & Songs", True, True), ("Full", False, False)))
+    assert select_subtitle_stream(info, 0) == (info.subtitle_streams[0], None)
+    assert select_subtitle_stream(info, "1") == (info.subtitle_streams[1], None)
+    lone = _subs_info(tmp_path, (("English", True, False),))
+    assert select_subtitle_stream(lone, "en") == (lone.subtitle_streams[0], None)
+    with pytest.raises(InputError) as err:
+        select_subtitle_stream(info, "jpn", option="--subtitle-stream")
+    assert err.value.message == (f"{tmp_path / 'v.mkv'}: no subtitle stream in language 'jpn' (subtitle streams: "
+                                 "0: eng 'Signs & Songs' (default, forced), 1: eng 'Full'): pass --subtitle-stream N "
+                                 "to use subtitle stream N")
+
+
+# ---------------------------------------------------------------- display aspect, colour, header rate of video clips
+
+
+def _coloured_video(path: Path, size: tuple[int, int] = (160, 96), pix_fmt: str = "yuv420p", tags: bool = True,
+                    sar: Fraction | None = None, frames: int = 12) -> Path:
+    """Saturated colour bars (red, green, blue, yellow) converted with the BT.709 matrix; ``tags``: the
+    stream says BT.709 (matrix, primaries, transfer) and limited range, else it says nothing."""
+    w, h = size
+    with av.open(str(path), "w") as out:
+        vs = out.add_stream("libx264", rate=24, options={"preset": "ultrafast", "crf": "8"})
+        vs.width, vs.height, vs.pix_fmt = w, h, pix_fmt
+        if tags:
+            cc = vs.codec_context
+            cc.colorspace, cc.color_primaries, cc.color_trc, cc.color_range = 1, 1, 1, 1
+        if sar is not None:
+            vs.codec_context.sample_aspect_ratio = sar
+        img = np.zeros((h, w, 3), np.uint8)
+        for k, rgb in enumerate([(230, 30, 40), (30, 200, 60), (40, 50, 220), (200, 180, 40)]):
+            img[:, k * w // 4:(k + 1) * w // 4] = rgb
+        for i in range(frames):
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+            frame = frame.reformat(format=pix_fmt, dst_colorspace="ITU709", dst_color_range="MPEG")
+            frame.pts = i
+            out.mux(vs.encode(frame))
+        out.mux(vs.encode(None))
+    return path
+
+
+def _first_frame(path: Path) -> av.VideoFrame:
+    with av.open(str(path)) as c:
+        return next(c.decode(c.streams.video[0]))
+
+
+def test_anamorphic_clips_keep_the_display_aspect_in_square_pixels(tmp_path: Path) -> None:
+    """A 240x180 frame with SAR 4:3 is shown 320x180 (16:9): its clips are 320x180 (height=90: 160x90) in
+    square pixels; they were 240x180 and 120x90 with no SAR, shown 4:3. Both sides given: that size, and the
+    SAR that keeps 16:9."""
+    src = _coloured_video(tmp_path / "anamorphic.mkv", (240, 180), sar=Fraction(4, 3))
+    cases = {"full": {}, "h90": {"height": 90}, "w160": {"width": 160}, "wh": {"width": 160, "height": 160}}
+    for name, kw in cases.items():
+        media.cut_video_clips(src, [(0.0, 0.25)], [tmp_path / f"{name}.mp4"], **kw)
+    sizes = {}
+    for name in cases:
+        with av.open(str(tmp_path / f"{name}.mp4")) as c:
+            s = c.streams.video[0]
+            sizes[name] = (s.width, s.height, s.sample_aspect_ratio)
+    assert sizes == {"full": (320, 180, None), "h90": (160, 90, None), "w160": (160, 90, None),
+                     "wh": (160, 160, Fraction(16, 9))}
+    # the picture is stretched, not cropped: the four bars keep their share of the width
+    rgb = _first_frame(tmp_path / "full.mp4").to_ndarray(format="rgb24")
+    assert [int(np.argmax(rgb[90, x])) for x in (40, 120, 200, 280)] == [0, 1, 2, 0]
+    assert media.even_size(1440, 1080, None, 360, sar=Fraction(4, 3)) == (640, 360)
+    assert media.even_size(1440, 1080, None, None, sar=Fraction(4, 3)) == (1920, 1080)
+    assert media.even_size(1280, 720, None, None, sar=Fraction(1281, 1280)) == (1280, 720)  # within 1 %: square
+
+
+def test_video_clips_carry_the_sources_colour_properties(tmp_path: Path) -> None:
+    """A 10-bit BT.709 SD source gives 8-bit clips tagged BT.709 / limited (they were untagged: players read
+    SD clips as BT.601, colours shifted), whose pictures, read with their tags, match the source's."""
+    src = _coloured_video(tmp_path / "bt709_10bit.mkv", pix_fmt="yuv420p10le")
+    out = tmp_path / "clip.mp4"
+    media.cut_video_clips(src, [(0.0, 0.25)], [out])
+    with av.open(str(out)) as c:
+        cc = c.streams.video[0].codec_context
+        assert (cc.pix_fmt, cc.colorspace, cc.color_primaries, cc.color_trc, cc.color_range) == ("yuv420p", 1, 1, 1, 1)
+    clip, source = _first_frame(out), _first_frame(src)
+    assert (clip.colorspace, clip.color_range) == (1, 1)
+    want = source.to_ndarray(format="rgb24").astype(int)
+    got = clip.to_ndarray(format="rgb24").astype(int)  # PyAV converts with the frame's own tags
+    assert np.abs(got - want).mean() < 3
+    as_601 = clip.reformat(format="rgb24", src_colorspace="ITU601").to_ndarray().astype(int)
+    assert np.abs(as_601 - want).mean() > 6  # what an untagged SD clip looked like
+
+
+def test_untagged_sources_give_clips_tagged_with_what_the_conversion_assumed(tmp_path: Path) -> None:
+    """An untagged source gives clips tagged BT.601 (SMPTE 170M), limited range: swscale's default, with
+    which FFmpeg reads the source at any size; a stated matrix brings its family's primaries and
+    transfer, a full-range source stays full range, an RGB one is converted with BT.601."""
+    import types
+
+    src = _coloured_video(tmp_path / "untagged.mkv", tags=False)
+    media.cut_video_clips(src, [(0.0, 0.25)], [tmp_path / "u.mp4"])
+    with av.open(str(tmp_path / "u.mp4")) as c:
+        cc = c.streams.video[0].codec_context
+        assert (cc.colorspace, cc.color_primaries, cc.color_trc, cc.color_range) == (6, 2, 2, 1)
+    source = _first_frame(src).to_ndarray(format="rgb24").astype(int)  # PyAV reads it as BT.601
+    assert np.abs(_first_frame(tmp_path / "u.mp4").to_ndarray(format="rgb24").astype(int) - source).mean() < 3
+    from anim400k.media.frames import clip_colour
+
+    def stream(pix_fmt: str, w: int, h: int, spc: int = 2, pri: int = 2, trc: int = 2, rng: int = 0):
+        cc = types.SimpleNamespace(format=av.VideoFormat(pix_fmt), width=w, height=h, colorspace=spc,
+                                   color_primaries=pri, color_trc=trc, color_range=rng)
+        return types.SimpleNamespace(codec_context=cc)
+
+    def tags(st) -> tuple:
+        c = clip_colour(st)
+        return c.colorspace, c.primaries, c.trc, c.color_range, c.matrix
+
+    assert tags(stream("yuv420p", 640, 480)) == (6, 2, 2, 1, "ITU601")  # BT.601 (SMPTE 170M)
+    assert tags(stream("yuv420p10le", 1920, 1080)) == (6, 2, 2, 1, "ITU601")  # at any size, as FFmpeg reads it
+    assert tags(stream("yuv420p", 854, 480, spc=1)) == (1, 1, 1, 1, "ITU709")  # matrix given: its family
+    assert tags(stream("yuv420p", 720, 576, spc=5, pri=5, trc=6, rng=1)) == (5, 5, 6, 1, "ITU601")  # copied
+    assert tags(stream("yuvj420p", 640, 480)) == (6, 2, 2, 2, "ITU601")  # full range kept
+    assert tags(stream("yuv420p", 1920, 1080, spc=9, pri=9, trc=16, rng=1)) == (9, 9, 16, 1, "BT2020")
+    rgb = clip_colour(stream("gbrp", 1280, 720, spc=0))  # RGB: converted with BT.601 into limited range
+    assert (rgb.colorspace, rgb.color_range, rgb.src_range, rgb.matrix) == (6, 1, 2, "ITU601")
+
+
+def make_vfr_120(path: Path) -> Path:
+    """A Matroska VFR file as Japanese TV encodes are: 24 fps for 2 s, then 30 fps for 2 s, in a stream
+    whose header (default duration) says 120 fps; each picture shows its number in binary (:func:`_number`)."""
+    with av.open(str(path), "w") as out:
+        vs = out.add_stream("libx264", rate=120, options={"preset": "ultrafast"})
+        vs.width, vs.height, vs.pix_fmt = 64, 48, "yuv420p"
+        vs.codec_context.time_base = Fraction(1, 1000)
+        t, i = 0.0, 0
+        while t < 4.0 - 1e-9:
+            bits = np.array([(i >> b) & 1 for b in range(8)], np.uint8) * 255
+            img = np.repeat(np.repeat(bits, 8)[None, :, None], 48, axis=0).repeat(3, axis=2)
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")
+            frame.pts, frame.time_base = int(round(t * 1000)), Fraction(1, 1000)
+            out.mux(vs.encode(frame))
+            t, i = t + (1 / 24 if t < 2.0 - 1e-9 else 1 / 30), i + 1
+        out.mux(vs.encode(None))
+    return path
+
+
+def _number(frame: av.VideoFrame) -> int:
+    """The picture number :func:`make_vfr_120` drew (8 columns of 8 pixels, bit 0 first)."""
+    cols = frame.to_ndarray(format="gray").reshape(frame.height, 8, 8).mean(axis=(0, 2))
+    return sum(1 << b for b in range(8) if cols[b] > 128)
+
+
+def test_a_120_fps_header_over_24_and_30_fps_pictures_is_cut_at_30_fps(tmp_path: Path) -> None:
+    """The clips of a VFR MKV whose header says 120 fps were 120 fps, each picture repeated 4-5 times; they
+    are cut at the rate the pictures come at (30 fps: every picture of the 30 fps part kept), and a
+    constant-rate source keeps its nominal rate."""
+    src = make_vfr_120(tmp_path / "vfr120.mkv")
+    assert media.probe(src).video_streams[0].frame_rate == 120
+    out = [tmp_path / "a.mp4", tmp_path / "b.mp4"]
+    media.cut_video_clips(src, [(0.52, 1.52), (2.52, 3.52)], out)  # starts off the pictures' (ms) times
+    for path in out:
+        n, rate, _ = _decoded_video(path)
+        assert (rate, n) == (30, 30)
+        with av.open(str(path)) as c:
+            numbers = [_number(f) for f in c.decode(c.streams.video[0])]
+        if path.name == "b.mp4":  # the 30 fps part: every picture once, none repeated or lost
+            assert numbers == list(range(48 + 15, 48 + 45))  # 48 pictures in the first 2 s
+        else:  # the 24 fps part: its 24 pictures, each once or twice
+            assert sorted(set(numbers)) == list(range(12, 36)) and numbers == sorted(numbers)
+    from anim400k.media.frames import clip_frame_rate, video_stream
+
+    cfr = make_media(tmp_path / "cfr.mkv", dur=2.0, audio=())
+    with av.open(str(cfr)) as c:
+        assert clip_frame_rate(c, video_stream(c, cfr)) == FPS

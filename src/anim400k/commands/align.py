@@ -22,7 +22,8 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option(help="EN subtitles of the JP track: file or video subtitle stream.")
         ] = None,
         subtitle_stream: Annotated[
-            str, typer.Option(help="Subtitle stream index or language (video input).")
+            str, typer.Option(help="Subtitle stream index or language (video input; of several in the language, "
+                                   "not a forced or signs-and-songs one).")
         ] = "0",
         tolerance_ms: Annotated[
             int, typer.Option(help="Merge segments whose endpoints are this close (ms).")
@@ -40,12 +41,16 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Align EN and JP transcripts into clips (the paper's 125 ms recursive merge)."""
         from ..align import align_files, clip_record, outside_jp_medium_warning
-        from ..formats.subtitles import left_out_note
+        from ..formats.subtitles import is_media_file, left_out_note, pick_subtitle_stream
         from ..fsutil import refuse_overwriting, write_json_atomic
         from ..media.probe import parse_stream_selector
 
         refuse_overwriting({"--out": out}, {"--en": en, "--jp": jp, "--subtitles": subtitles})
         stream = parse_stream_selector(subtitle_stream)
+        if subtitles is not None and is_media_file(subtitles):
+            stream, note = pick_subtitle_stream(subtitles, stream, "--subtitle-stream")
+            if note:
+                typer.echo(f"note: {subtitles}: {note}", err=True)
         clips, n_en, n_jp, outside, left_out = align_files(en, jp, subtitles, stream, tolerance_ms, offset, drift,
                                                            keep_signs=keep_signs)
         write_json_atomic(out, [clip_record(c) for c in clips])

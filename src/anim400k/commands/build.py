@@ -40,7 +40,8 @@ def register(app: typer.Typer) -> None:
         ] = _D.separator_model,
         video_clips: Annotated[bool, typer.Option("--video-clips/--no-video-clips")] = _D.video_clips,
         video_height: Annotated[
-            int | None, typer.Option(min=2, help="Write video clips at this height (aspect kept; default: source).")
+            int | None, typer.Option(min=2, help="Write video clips at this height (display aspect kept, "
+                                                 "square pixels; default: source).")
         ] = _D.video_height,
         video_preset: Annotated[str, typer.Option(
             help=f"x264 preset of the video clips (CRF 23): {', '.join(X264_PRESETS)}; faster presets cost less "

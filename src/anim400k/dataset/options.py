@@ -82,10 +82,12 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: Whisper tiny.en, 4: its windows keep 0.3 s of context; score 2: the English WER against the
 #: truth, 3: contractions normalised as Whisper's normaliser does; cut 2: MP3 clips at LAME ``-q 5``;
 #: align 2: EN times clipped to the EN medium; subtitles 2: a subtitle stream's times counted from the
-#: container's start time, as the decoded audio's are; 3: ASS signs and songs left out and counted,
-#: ``subtitles.json`` an object).
-STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 2, "diarize": 2, "cut": 2, "align": 2,
-                                  "subtitles": 3}
+#: container's start time, as the decoded audio's are, 3: of several subtitle streams tagged with the
+#: language, not a forced or signs-and-songs one; 4: ASS signs and songs left out and counted,
+#: ``subtitles.json`` an object; cut 3: video clips in square pixels at the display aspect,
+#: tagged with the source's colour properties, at the pictures' rate when the nominal one is far above it).
+STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 2, "diarize": 2, "cut": 3, "align": 2,
+                                  "subtitles": 4}
 
 
 #: Options added later to a stage's key: in it only when not their default, so earlier builds' finished

@@ -136,12 +136,15 @@ def _check_distinct_streams(ref: EpisodeRef, chosen: dict[str, tuple[MediaInfo, 
 
 def stage_notes(ctx: EpisodeContext) -> list[str]:
     """The episode's warnings that its probe, subtitles and score stages kept in their artifacts: how an
-    audio stream was chosen (several tagged with the language, or none), how many ASS subtitle events were
-    left out as signs or songs, and scores that could not be computed."""
+    audio stream was chosen (several tagged with the language, or none), how a subtitle stream was (several
+    tagged with the language, or a forced one), how many ASS subtitle events were left out as signs or
+    songs, and scores that could not be computed."""
     notes: list[str] = []
     if ctx.artifact("probe.json").is_file():
         probe = ctx.read_json("probe.json")
         notes += [str(probe[lang]["note"]) for lang in (JP, EN) if probe.get(lang, {}).get("note")]
+    if ctx.artifact(SUBTITLE_CHOICE).is_file() and ctx.read_json(SUBTITLE_CHOICE).get("note"):
+        notes.append(str(ctx.read_json(SUBTITLE_CHOICE)["note"]))
     if ctx.artifact("subtitles.json").is_file():
         from ..formats.subtitles import left_out_note
 
@@ -290,26 +293,38 @@ def stage_asr_ja(ctx: EpisodeContext) -> str:
     return _asr_stage(ctx, JP)
 
 
+#: The subtitles stage's record of the subtitle stream it read (``subtitle_stream``: its index among the
+#: subtitle streams, None for a file or none) and the note on that choice (a warning of the build).
+SUBTITLE_CHOICE = "subtitle_stream.json"
+
+
 def stage_subtitles(ctx: EpisodeContext) -> str:
     """Read the EN subtitles for the JP track (a file or a subtitle stream of the JP media).
 
     ``subtitles.json`` holds the ``events`` and, as ``left_out``, how many ASS events were left out as
     signs or songs, by style, with the ``source`` they were read from (:func:`stage_notes` warns of them).
+    A ``subtitle_stream`` language tag picks among several streams with
+    :func:`anim400k.formats.subtitles.pick_subtitle_stream` (not a forced or signs-and-songs track); the
+    stream read and the note on the choice are kept in ``subtitle_stream.json`` (a warning of the build).
     """
     from ..formats import subtitles as subs
 
     ref = ctx.ref
     _check_subtitle_file(ctx)  # the probe stage's key does not cover the subtitles: it may have run before
     source: str | None = None
+    chosen: dict[str, Any] = {"subtitle_stream": None, "note": None}
     if ref.subtitles:
         source = ref.subtitles
         read = subs.read_subtitles_counted(local_input(ref.subtitles), keep_signs=ref.keep_signs)
     elif ref.subtitle_stream is not None:
-        source = f"{ref.jp_media} (subtitle stream {ref.subtitle_stream})"
-        read = subs.read_subtitle_stream_counted(local_input(ref.jp_media), ref.subtitle_stream,
-                                                 keep_signs=ref.keep_signs)
+        media = local_input(ref.jp_media)
+        index, note = subs.pick_subtitle_stream(media, ref.subtitle_stream)
+        source = f"{ref.jp_media} (subtitle stream {index})"
+        read = subs.read_subtitle_stream_counted(media, index, keep_signs=ref.keep_signs)
+        chosen = {"subtitle_stream": index, "note": f"{ref.jp_media}: {note}" if note else None}
     else:
         read = subs.SubtitleRead([], {})
+    write_json_atomic(ctx.artifact(SUBTITLE_CHOICE), chosen)
     dest = ctx.artifact("subtitles.json")
     write_json_atomic(dest, {"events": [{"start": s.start, "end": s.end, "text": s.text} for s in read.events],
                              "left_out": read.left_out, "source": source})
@@ -469,7 +484,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("sync", ("audio",), stage_sync, "sync.json"),
     Stage("asr_en", ("audio",), stage_asr_en, "en.transcript.json", "gpu-capable"),
     Stage("asr_ja", ("audio",), stage_asr_ja, "ja.transcript.json", "gpu-capable"),
-    Stage("subtitles", ("probe",), stage_subtitles, "subtitles.json"),
+    Stage("subtitles", ("probe",), stage_subtitles, "subtitles.json", extra_outputs=(SUBTITLE_CHOICE,)),
     Stage("separate", ("sync",), stage_separate, "separate.json", "gpu-capable", extra_outputs=("backing.flac",)),
     Stage("diarize", ("audio", "separate"), stage_diarize, "jp.rttm", "gpu-capable"),
     Stage("align", ("sync", "asr_en", "asr_ja", "subtitles", "diarize", "separate"), stage_align, "clips.json"),

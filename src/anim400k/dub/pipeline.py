@@ -211,12 +211,14 @@ def make_translator(options: DubOptions, video: str | Path | None = None) -> Tra
 
             info = probe(video)
             if info.subtitle_streams:
-                from ..formats.subtitles import read_subtitle_stream
+                from ..formats.subtitles import pick_subtitle_stream, read_subtitle_stream
 
                 streams = info.subtitle_streams
-                eng = [s for s in streams if (s.language or "").startswith("en")] or streams
-                # read_subtitle_stream counts subtitle streams only, not the container's streams
-                chosen = streams.index(eng[0])
+                eng = any(s.language == "eng" for s in streams)
+                # of several eng streams, not a forced or signs-and-songs one (media.probe.select_subtitle_stream)
+                chosen, note = pick_subtitle_stream(video, "eng", None) if eng else (0, None)
+                if note:
+                    log.warning("%s: %s", video, note)
                 return get_translator("subtitles", subtitles=read_subtitle_stream(video, chosen))
         raise InputError("no EN subtitles: give --subtitles, or use --translator whisper or text", video)
     if options.translator == "text":

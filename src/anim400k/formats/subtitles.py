@@ -406,22 +406,16 @@ def _parse_counted(text: str, path: Path, keep_signs: bool) -> SubtitleRead:
     return SubtitleRead(_finish(events), left_out)
 
 
-def _select_subtitle_stream(container, stream: str | int, path: Path):  # type: ignore[no-untyped-def]
-    streams = list(container.streams.subtitles)
-    if not streams:
-        raise InputError("has no subtitle stream", path)
-    if isinstance(stream, int) or (isinstance(stream, str) and stream.isdigit()):
-        k = int(stream)
-        if not 0 <= k < len(streams):
-            raise InputError(f"subtitle stream {k} does not exist (it has {len(streams)})", path)
-        return streams[k]
-    want = _LANG_ALIASES.get(stream.lower(), stream.lower())
-    for st in streams:
-        lang = (st.metadata.get("language") or "").lower()
-        if _LANG_ALIASES.get(lang, lang) == want:
-            return st
-    langs = ", ".join(st.metadata.get("language") or "?" for st in streams)
-    raise InputError(f"no subtitle stream in language '{stream}' (streams: {langs})", path)
+def _select_subtitle_stream(container, stream: str | int, path: Path,  # type: ignore[no-untyped-def]
+                            option: str | None = "subtitle_stream:"):
+    """The subtitle stream of ``container`` for ``stream`` (:func:`anim400k.media.probe.select_subtitle_stream`)
+    and the note on the choice (None when plain)."""
+    from ..media.probe import MediaInfo, _stream_info, select_subtitle_stream
+
+    info = MediaInfo(path=str(path), format=container.format.name, duration=None, start_time=0.0,
+                     streams=[_stream_info(s) for s in container.streams])
+    chosen, note = select_subtitle_stream(info, stream, option)
+    return container.streams[chosen.index], note
 
 
 def _open_media(path: Path):  # type: ignore[no-untyped-def]
@@ -436,38 +430,56 @@ def _open_media(path: Path):  # type: ignore[no-untyped-def]
         raise InputError(f"cannot open media ({exc})", path) from exc
 
 
-def _text_subtitle_stream(container, stream: str | int, path: Path):  # type: ignore[no-untyped-def]
-    """The subtitle stream ``stream`` of ``container``; :class:`InputError` if it is missing or a bitmap format."""
-    st = _select_subtitle_stream(container, stream, path)
+def _text_subtitle_stream(container, stream: str | int, path: Path,  # type: ignore[no-untyped-def]
+                          option: str | None = "subtitle_stream:"):
+    """The subtitle stream ``stream`` of ``container`` and the note on the choice; :class:`InputError` if it
+    is missing or a bitmap format."""
+    from ..media.probe import TEXT_SUBTITLE_CODECS
+
+    st, note = _select_subtitle_stream(container, stream, path, option)
     codec = st.codec_context.name
     if codec not in TEXT_SUBTITLE_CODECS:
         raise InputError(f"subtitle stream is '{codec}' (a bitmap format); only text subtitles are read", path)
-    return st
+    return st, note
 
 
 def check_subtitle_stream(media_path: str | Path, stream: str | int = 0) -> None:
     """Raise :class:`InputError`, as :func:`read_subtitle_stream` would, when ``media_path`` has no such text
     subtitle stream; reads the headers only (the build's probe stage checks before the costly stages)."""
+    pick_subtitle_stream(media_path, stream)
+
+
+def pick_subtitle_stream(media_path: str | Path, stream: str | int = 0,
+                         option: str | None = "subtitle_stream:") -> tuple[int, str | None]:
+    """The subtitle-stream index of ``media_path`` that :func:`read_subtitle_stream` reads for ``stream`` (an
+    index, obeyed, or a language tag: :func:`anim400k.media.probe.select_subtitle_stream` passes over forced,
+    signs-and-songs and bitmap streams), and the note on the choice (None when plain); ``option`` names
+    the setting in the messages. Reads the headers only; raises :class:`InputError` as
+    :func:`read_subtitle_stream` would."""
     path = Path(media_path)
     with _open_media(path) as container:
-        _text_subtitle_stream(container, stream, path)
+        st, note = _text_subtitle_stream(container, stream, path, option)
+        return list(container.streams.subtitles).index(st), note
 
 
-def read_subtitle_stream(media_path: str | Path, stream: str | int = 0, *, keep_signs: bool = False) -> list[Subtitle]:
+def read_subtitle_stream(media_path: str | Path, stream: str | int = 0,
+                         option: str | None = "subtitle_stream:", *, keep_signs: bool = False) -> list[Subtitle]:
     """Read a text subtitle stream (SRT/ASS/WebVTT/mov_text) from a media file such as an MKV.
 
     ``stream`` is the index among the file's *subtitle* streams or a language tag
-    (``eng``/``en``/``english``, ``jpn``/``ja``). Packets are demuxed with PyAV and decoded
-    by FFmpeg (which turns every text format into ASS dialogue lines); timings come from the
-    packets, on the timeline of :func:`anim400k.media.decode_audio` (time 0 is the container's start
-    time: a file whose streams start at 1.5 s has its first audio sample and its subtitles counted
-    from there). Bitmap subtitles (PGS, DVD) need OCR and raise :class:`InputError`.
+    (``eng``/``en``/``english``, ``jpn``/``ja``); of several streams tagged with the language the one
+    :func:`pick_subtitle_stream` names is read (not a forced or signs-and-songs track). Packets are
+    demuxed with PyAV and decoded by FFmpeg (which turns every text format into ASS dialogue lines);
+    timings come from the packets, on the timeline of :func:`anim400k.media.decode_audio` (time 0 is
+    the container's start time: a file whose streams start at 1.5 s has its first audio sample and its
+    subtitles counted from there). Bitmap subtitles (PGS, DVD) need OCR and raise :class:`InputError`;
+    ``option`` names the setting in the error's suggestion.
 
     In an ASS/SSA stream, events that are signs or songs (:mod:`anim400k.formats.signs`, told by
     the style, Effect and text of each event) are left out unless ``keep_signs``; the events of
     SRT, WebVTT and mov_text streams (which FFmpeg hands over as ``Default``-style ASS) are all kept.
     """
-    return read_subtitle_stream_counted(media_path, stream, keep_signs=keep_signs).events
+    return read_subtitle_stream_counted(media_path, stream, option, keep_signs=keep_signs).events
 
 
 def _ass_fields(line: str) -> tuple[str, str, str]:
@@ -480,14 +492,15 @@ def _ass_fields(line: str) -> tuple[str, str, str]:
     return (fields[2].strip(), fields[7], fields[8]) if len(fields) == 9 else ("", "", line)
 
 
-def read_subtitle_stream_counted(media_path: str | Path, stream: str | int = 0, *,
+def read_subtitle_stream_counted(media_path: str | Path, stream: str | int = 0,
+                                 option: str | None = "subtitle_stream:", *,
                                  keep_signs: bool = False) -> SubtitleRead:
     """:func:`read_subtitle_stream`, with the ASS/SSA events left out as signs or songs counted by style."""
     from ..media.probe import container_origin
 
     path = Path(media_path)
     with _open_media(path) as container:
-        st = _text_subtitle_stream(container, stream, path)
+        st, _note = _text_subtitle_stream(container, stream, path, option)
         classify = not keep_signs and st.codec_context.name in ("ass", "ssa")
         tb = float(st.time_base)
         origin = container_origin(container)

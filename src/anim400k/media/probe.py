@@ -59,6 +59,7 @@ class StreamInfo:
     frame_rate: float | None = None
     default: bool = False
     layout: str | None = None  # audio: FFmpeg's channel layout name ("stereo", "5.1(side)" ...)
+    forced: bool = False  # the stream's "forced" disposition (subtitles: signs and foreign parts only)
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,7 @@ def _stream_info(stream: Any) -> StreamInfo:
     kind = stream.type
     disp = stream.disposition
     default = bool(disp & disp.__class__.default) if disp is not None else False
+    forced = bool(disp & disp.__class__.forced) if disp is not None else False
     if kind == "video" and disp is not None and disp & disp.__class__.attached_pic:
         kind = "attachment"  # cover art is a picture, not a video
     cc = stream.codec_context
@@ -178,6 +180,7 @@ def _stream_info(stream: Any) -> StreamInfo:
         "duration": _stream_duration(stream),
         "title": meta.get("title") or meta.get("name") or meta.get("filename") or None,
         "default": default,
+        "forced": forced,
     }
     if kind == "audio" and cc is not None:
         info["channels"] = cc.channels or None
@@ -396,3 +399,111 @@ def pick_audio_stream(media: str | Path, selector: str | int, option: str = "--s
     sel = parse_stream_selector(selector) if isinstance(selector, str) else selector
     stream, note = select_source_stream(info, sel, option)
     return info.audio_streams.index(stream), note
+
+
+#: Words of a subtitle-stream title saying it is not the dialogue: a signs-and-songs or forced track
+#: (BD and fansub releases put one first, often default and forced), karaoke or lyrics, a commentary.
+_NOT_DIALOGUE_TITLE = re.compile(
+    r"\bsigns?\b|\bsongs?\b|\bforced\b|\bs\s*[&+]\s*s\b|karaoke|\blyrics?\b|comment|\bforeign\b"
+    r"|看板|歌詞|強制|コメンタリー",
+    re.IGNORECASE,
+)
+#: Words of a subtitle-stream title saying it holds the whole dialogue.
+_DIALOGUE_TITLE = re.compile(r"\bfull\b|\bdialog(?:ue)?s?\b|\bcomplete\b|全文|台詞|セリフ", re.IGNORECASE)
+#: What the note says of the streams passed over because of their flag or title.
+_NOT_DIALOGUE = "flagged forced or titled as signs, songs, karaoke or commentary"
+
+
+def not_dialogue_subtitles(stream: StreamInfo) -> bool:
+    """Whether a subtitle stream says it is not the dialogue: flagged forced, or titled as signs, songs,
+    forced, ``S&S``, karaoke, lyrics or commentary (``'Signs & Songs'``, ``'English (Forced)'``)."""
+    return stream.forced or (bool(stream.title) and _NOT_DIALOGUE_TITLE.search(str(stream.title)) is not None)
+
+
+#: FFmpeg's text subtitle codecs (the others, PGS and DVD, are pictures: they need OCR).
+TEXT_SUBTITLE_CODECS = ("subrip", "srt", "ass", "ssa", "webvtt", "mov_text", "text")
+
+
+def _text_subtitles(stream: StreamInfo) -> bool:
+    return stream.codec in TEXT_SUBTITLE_CODECS
+
+
+def describe_subtitle_streams(info: MediaInfo, streams: list[StreamInfo] | None = None) -> str:
+    """``0: eng 'Signs & Songs' (default, forced), 1: eng 'Full'`` (subtitle-stream index, language, title,
+    flags; ``bitmap`` for a picture format) for one-line messages; ``streams``: only these (by default all)."""
+    subs = info.subtitle_streams
+    parts = []
+    for s in subs if streams is None else streams:
+        flags = [f for f, on in (("default", s.default), ("forced", s.forced), ("bitmap", not _text_subtitles(s)))
+                 if on]
+        title = f" {s.title!r}" if s.title else ""
+        parts.append(f"{subs.index(s)}: {s.language or 'und'}{title}" + (f" ({', '.join(flags)})" if flags else ""))
+    return ", ".join(parts)
+
+
+def select_subtitle_stream(
+    info: MediaInfo, selector: str | int, option: str | None = "subtitle_stream:"
+) -> tuple[StreamInfo, str | None]:
+    """The subtitle stream holding the dialogue for ``selector``, and a note when the choice was not plain.
+
+    An index (an ``int`` or digits: the position among the *subtitle* streams) is obeyed. A language
+    tag (``eng``/``en``/``english`` ...) picks among the streams tagged with it: bitmap streams (PGS,
+    DVD) are passed over when a text one is there; so are streams flagged forced or titled as signs,
+    songs, forced, ``S&S``, karaoke, lyrics or commentary (:func:`not_dialogue_subtitles`: a BD or
+    fansub release's first ``eng`` stream is often its default, forced ``Signs & Songs`` track); of
+    those left, the only one, else the one titled as the full dialogue (``Full``, ``Dialogue``; the
+    default-flagged one of several), else the default-flagged one, else the first. When several
+    streams carry the tag the note lists them (subtitle-stream index, language, title, flags) and says
+    which was taken and why; a lone stream that says it is not the dialogue is taken with a note too.
+    Raises :class:`InputError` in one line when the file has no subtitle stream, no such index, or no
+    stream tagged with the language (listing the subtitle streams and suggesting ``{option} N``; no
+    suggestion when ``option`` is None: a command with no such setting).
+    """
+    how = f": pass {option} N to use subtitle stream N" if option else ""
+    subs = info.subtitle_streams
+    if not subs:
+        raise InputError("has no subtitle stream", info.path)
+    if isinstance(selector, int) or str(selector).strip().isdigit():
+        k = int(selector)
+        if not 0 <= k < len(subs):
+            raise InputError(f"subtitle stream {k} does not exist (it has {len(subs)})", info.path)
+        return subs[k], None
+    want = normalize_language(str(selector))
+    matches = [s for s in subs if s.language == want]
+    if not matches:
+        raise InputError(f"no subtitle stream in language '{selector}' (subtitle streams: "
+                         f"{describe_subtitle_streams(info)}){how}", info.path)
+    listed = describe_subtitle_streams(info, matches)
+    if len(matches) == 1:
+        only = matches[0]
+        if not_dialogue_subtitles(only):
+            return only, (f"the only subtitle stream tagged '{selector}' ({listed}) is {_NOT_DIALOGUE}: "
+                          "its text may be signs or songs, not the dialogue")
+        return only, None
+    text = [s for s in matches if _text_subtitles(s)] or matches
+    dialogue = [s for s in text if not not_dialogue_subtitles(s)]
+    full = [s for s in dialogue if s.title and _DIALOGUE_TITLE.search(s.title)]
+    defaults = [s for s in (full or dialogue) if s.default]
+    if len(dialogue) == 1:
+        chosen, why = dialogue[0], "the only one left"
+    elif full:
+        chosen = defaults[0] if len(full) > 1 and len(defaults) == 1 else full[0]
+        why = "titled as the full dialogue" + ("" if len(full) == 1 else
+                                               ", the default one" if chosen in defaults else ", the first")
+    elif len(defaults) == 1:
+        chosen, why = defaults[0], "the default one; the titles do not tell which is the dialogue"
+    elif dialogue:
+        chosen, why = dialogue[0], "the first; the titles do not tell which is the dialogue"
+    else:
+        chosen, why = text[0], f"the first; every one is {_NOT_DIALOGUE}: its text may not be the dialogue"
+    passed = []
+    bitmap = [s for s in matches if s not in text]
+    if bitmap:
+        passed.append(f"{', '.join(str(subs.index(s)) for s in bitmap)}: bitmap")
+    not_dialogue = [s for s in text if s not in dialogue] if dialogue else []
+    if not_dialogue:
+        passed.append(f"{', '.join(str(subs.index(s)) for s in not_dialogue)}: {_NOT_DIALOGUE}")
+    if passed:
+        why += "; passed over " + ", and ".join(passed)
+    return chosen, (f"{len(matches)} subtitle streams are tagged '{selector}' ({listed}); used subtitle stream "
+                    f"{subs.index(chosen)} ({why}){how}")

@@ -16,7 +16,16 @@ import numpy as np
 from ..errors import InputError
 from ..fsutil import atomic_path
 from .audio import _fit_length, add_audio_stream, decode_audio, encode_audio, parse_bitrate
-from .frames import even_size, frame_rate, frame_spans, video_stream
+from .frames import (
+    ClipColour,
+    clip_colour,
+    clip_frame_rate,
+    even_size,
+    frame_spans,
+    output_aspect,
+    sample_aspect,
+    video_stream,
+)
 from .probe import container_origin, open_input, probe
 
 Interval = tuple[float, float]
@@ -44,6 +53,8 @@ def _open_clip(
     audio: tuple[np.ndarray, int] | None,
     options: dict[str, str],
     audio_bitrate: int | None,
+    colour: ClipColour | None = None,
+    sar: Fraction | None = None,
 ) -> _ClipWriter:
     import av
 
@@ -57,6 +68,10 @@ def _open_clip(
     video.width, video.height = size
     video.pix_fmt = "yuv420p"
     video.codec_context.time_base = 1 / rate
+    if colour is not None:
+        colour.tag(video.codec_context)
+    if sar is not None:
+        video.codec_context.sample_aspect_ratio = sar
     video.codec_context.thread_count = int(options.get("threads", "0"))
     if audio is not None:
         samples, sr = audio
@@ -114,6 +129,8 @@ class _Job:
     options: dict[str, str]
     bitrate: int | None
     decoder_threads: int
+    colour: ClipColour | None = None
+    sar: Fraction | None = None  # the clips' sample aspect ratio when not square (both width and height given)
     stop: threading.Event = field(default_factory=threading.Event)
 
 
@@ -135,14 +152,15 @@ class _Cutter:
         while self.pending and job.intervals[self.pending[-1]][0] < until:
             i = self.pending.pop()
             self.writers[i] = _open_clip(
-                Path(job.out_paths[i]), job.intervals[i], job.rate, job.size, job.pcm, job.options, job.bitrate
+                Path(job.out_paths[i]), job.intervals[i], job.rate, job.size, job.pcm, job.options, job.bitrate,
+                job.colour, job.sar,
             )
 
     def feed(self, frame: Any, until: float) -> None:
         """Give every active clip the picture ``frame`` for its grid points before ``until``."""
         picture = None
         for i, writer in list(self.writers.items()):
-            picture = picture or _picture(frame, self.job.size)
+            picture = picture or _picture(frame, self.job.size, self.job.colour)
             _emit(writer, picture, until, self.job.rate)
             if writer.k >= writer.n_frames:
                 _finish(writer)
@@ -309,10 +327,14 @@ def cut_video_clips(
 ) -> list[Path]:
     """Cut every ``(start, end)`` interval of ``path``'s video into an MP4.
 
-    Each clip is H.264 (libx264, yuv420p, even size; ``width`` or ``height`` if given, aspect
-    kept) at the source's nominal frame rate on a constant grid: frame ``k`` shows the source
-    picture on screen at ``start + k/fps``, so its length is within half a frame of
-    ``end - start`` (VFR sources come out constant-rate). Intervals may overlap and come in
+    Each clip is H.264 (libx264, yuv420p, even size; ``width`` or ``height`` if given; square
+    pixels at the source's display aspect, so an anamorphic 1440x1080 SAR 4:3 source gives
+    1920x1080 or 640x360: :func:`~anim400k.media.frames.even_size`), tagged with the source's colour
+    properties (:func:`~anim400k.media.frames.clip_colour`), at the source's nominal frame rate
+    (:func:`~anim400k.media.frames.clip_frame_rate`: the rate its pictures come at when the nominal
+    one is far above it) on a constant grid: frame ``k`` shows the source picture on screen at
+    ``start + k/fps``, so its length is within half a frame of ``end - start`` (VFR sources come
+    out constant-rate). Intervals may overlap and come in
     any order. The clips are grouped into pieces (:func:`plan_pieces`); ``workers`` threads
     (default :func:`default_workers`) each take the next piece, seek to its first keyframe,
     decode it once (a picture is scaled once and shared by every clip it belongs to) and
@@ -338,7 +360,11 @@ def cut_video_clips(
     with open_input(path) as container:
         stream = video_stream(container, path)
         cc = stream.codec_context
-        rate, size = frame_rate(stream), even_size(cc.width, cc.height, width, height)
+        sar = sample_aspect(stream)
+        size = even_size(cc.width, cc.height, width, height, sar=sar)
+        out_sar = output_aspect(cc.width, cc.height, sar, size)
+        colour = clip_colour(stream)
+        rate = clip_frame_rate(container, stream)
     job = _Job(
         path,
         intervals,
@@ -349,6 +375,8 @@ def cut_video_clips(
         {"preset": preset, "crf": str(crf), "threads": "1", **x264_cpu_options()},
         parse_bitrate(audio_bitrate),
         decoder_threads=0 if workers == 1 else 1,
+        colour=colour,
+        sar=out_sar,
     )
     pieces = plan_pieces(intervals, workers)
     if workers == 1 or len(pieces) == 1:
@@ -369,8 +397,9 @@ def cut_video_clips(
     return [Path(p) for p in out_paths]
 
 
-def _picture(frame: Any, size: tuple[int, int]) -> Any:
-    """The decoded frame as yuv420p at ``size``, with no forced picture type."""
-    picture = frame.reformat(width=size[0], height=size[1], format="yuv420p")
+def _picture(frame: Any, size: tuple[int, int], colour: ClipColour | None = None) -> Any:
+    """The decoded frame as yuv420p at ``size`` (in ``colour``'s properties), with no forced picture type."""
+    picture = (colour.picture(frame, size) if colour is not None
+               else frame.reformat(width=size[0], height=size[1], format="yuv420p"))
     picture.pict_type = 0  # let x264 choose I/P/B: decoded types would force keyframes
     return picture
