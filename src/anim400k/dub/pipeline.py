@@ -300,9 +300,10 @@ def _check_untranslated(report: DubReport, path: str) -> None:
         )
 
 
-def _refuse_overwriting_inputs(video: Path, out: str | Path, options: DubOptions) -> None:
-    """Refuse an output (``--out``, ``--srt``, ``--report``, a stem) that is an input or another output."""
-    from ..fsutil import refuse_overwriting
+def _check_outputs(video: Path, out: str | Path, options: DubOptions) -> None:
+    """Refuse an output (``--out``, ``--srt``, ``--report``, a stem) that is an input or another output, or
+    whose folder cannot be written (read-only, a path through a file): before any work, naming the path."""
+    from ..fsutil import check_writable, refuse_overwriting
 
     outputs: dict[str, str | Path | None] = {"--out": out, "--srt": options.srt, "--report": options.report}
     if options.stems:
@@ -311,6 +312,7 @@ def _refuse_overwriting_inputs(video: Path, out: str | Path, options: DubOptions
         outputs,
         {"VIDEO": video, "--subtitles": options.subtitles, "--translations": options.translations},
     )
+    check_writable({"--out": out, "--srt": options.srt, "--report": options.report}, {"--stems": options.stems})
 
 
 def _decode_source(video: Path, stream: Any, audio_index: int, sr: int) -> tuple[np.ndarray, float]:
@@ -344,7 +346,7 @@ def dub(video: str | Path, out: str | Path, options: DubOptions | None = None, *
     video = Path(video)
     if not video.is_file():
         raise InputError("video not found", video)
-    _refuse_overwriting_inputs(video, out, options)
+    _check_outputs(video, out, options)
     if options.min_stretch > 1.0 or options.max_stretch < 1.0:
         raise InputError(f"stretch bounds must include 1.0 (got {options.min_stretch}-{options.max_stretch})")
     get_condenser(options.condense)  # a bad name fails before any work
