@@ -360,7 +360,8 @@ def dub(video: str | Path, out: str | Path, options: DubOptions | None = None, *
     sr = int(stream.sample_rate or 48000)
     audio_index = info.audio_streams.index(stream)
     out_channels = 1 if (stream.channels or 1) == 1 else 2  # stereo dub for stereo and surround sources
-    check_mux(video, out, channels=out_channels, sr=sr)  # an output that cannot take the streams fails now
+    # an output that cannot take the streams fails now; streams it leaves out (a cover in .mov) are warnings
+    problems += check_mux(video, out, channels=out_channels, sr=sr)
     translator = make_translator(options, video)
     tts = make_synthesizer(options)
     t_start = time.perf_counter()
@@ -377,7 +378,7 @@ def dub(video: str | Path, out: str | Path, options: DubOptions | None = None, *
     _check_untranslated(report, options.subtitles or str(video))
     t_mux = time.perf_counter()
     track = np.stack([result.audio] * out_channels) if out_channels > 1 else result.audio
-    mux_audio_track(video, track, sr, out, language="eng", default=True, title=title)
+    mux_audio_track(video, track, sr, out, language="eng", default=True, title=title, notes=[])  # notes: above
     report.output = str(out)
     report.seconds = {
         "decode": round(decode_s, 3),

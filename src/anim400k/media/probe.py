@@ -200,6 +200,18 @@ def _stream_duration(stream: Any) -> float | None:
     return None
 
 
+#: MP4 handler names that name the kind of track or the tool that wrote it, not the track: no title
+_GENERIC_HANDLER = re.compile(r"handler|media|\biso\b|gpac|l-smash|mainconcept|apple|google|^\s*(?:sound|video|"
+                              r"audio|subtitle|text|data|hint|metadata|timecode)?\s*$", re.IGNORECASE)
+
+
+def _handler_title(meta: dict[str, str]) -> str | None:
+    """An MP4/M4A track's title kept only in its ``handler_name`` (``English (dub)``; an M4A has no other
+    place for it), not a generic one (``SoundHandler``, ``Core Media Audio``, ``ISO Media file produced ...``)."""
+    handler = (meta.get("handler_name") or "").strip()
+    return handler if handler and not _GENERIC_HANDLER.search(handler) else None
+
+
 def _stream_info(stream: Any) -> StreamInfo:
     meta = stream.metadata or {}
     kind = stream.type
@@ -215,7 +227,7 @@ def _stream_info(stream: Any) -> StreamInfo:
         "codec": codec,
         "language": normalize_language(meta.get("language")),
         "duration": _stream_duration(stream),
-        "title": meta.get("title") or meta.get("name") or meta.get("filename") or None,
+        "title": meta.get("title") or meta.get("name") or meta.get("filename") or _handler_title(meta) or None,
         "default": default,
     }
     if kind == "audio" and cc is not None:
