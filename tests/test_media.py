@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import gc
 from fractions import Fraction
 from pathlib import Path
@@ -1012,3 +1013,37 @@ def test_a_120_fps_header_over_24_and_30_fps_pictures_is_cut_at_30_fps(tmp_path:
     cfr = make_media(tmp_path / "cfr.mkv", dur=2.0, audio=())
     with av.open(str(cfr)) as c:
         assert clip_frame_rate(c, video_stream(c, cfr)) == FPS
+
+
+# ---------------------------------------------------------------- FFmpeg's error codes in words
+
+
+def test_ffmpeg_error_codes_are_said_in_words() -> None:
+    from anim400k.media.probe import _reason
+
+    ac3 = av.error.UndefinedError(16976906, "Error number -16976906 occurred", "avcodec_send_packet()")
+    assert _reason(ac3) == "invalid data (corrupt or truncated file)"
+    invalid = av.error.InvalidDataError(1094995529, "Invalid data found when processing input")
+    assert _reason(invalid) == "invalid data (corrupt or truncated file)"
+    other = av.error.UndefinedError(123456, "Error number -123456 occurred")
+    assert _reason(other) == "FFmpeg error -123456 (no description; the file may be corrupt)"
+    assert _reason(OSError(errno.EACCES, "Permission denied")) == "Permission denied"
+
+
+def test_a_damaged_ac3_frame_is_one_readable_line(tmp_path: Path) -> None:
+    """`corrupt or undecodable media: Invalid data found when processing input` (or `Error number -16976906
+    occurred`, an AC-3 frame-header code FFmpeg has no text for) said nothing to a user."""
+    src = tmp_path / "ac3.mkv"
+    with av.open(str(src), "w") as out:
+        st = out.add_stream("ac3", rate=48000, layout="stereo")
+        frame = av.AudioFrame.from_ndarray(_tone(JP_TONE, 48000, 3.0, 2), format="fltp", layout="stereo")
+        frame.sample_rate, frame.pts = 48000, 0
+        out.mux(st.encode(frame))
+        out.mux(st.encode(None))
+    data = bytearray(src.read_bytes())
+    sync = data.find(b"\x0b\x77", len(data) // 2)  # an AC-3 frame's sync word
+    data[sync:sync + 2] = b"\0\0"
+    src.write_bytes(bytes(data))
+    with pytest.raises(InputError) as err:
+        media.decode_audio(src, 0, sr=16000)
+    assert err.value.message == f"{src}: corrupt or undecodable media: invalid data (corrupt or truncated file)"

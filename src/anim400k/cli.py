@@ -70,7 +70,7 @@ for _command in COMMANDS:
 class _Interrupted(Exception):
     """The command was interrupted (Ctrl-C): a KeyboardInterrupt, or an error raised while one unwound.
 
-    ``code`` is the exit status: 130, or 143 for a build's SIGTERM (:class:`anim400k.dataset.pipeline.Terminated`).
+    ``code`` is the exit status: 130, or 143 for a SIGTERM (:class:`anim400k.interrupts.Terminated`).
     """
 
     def __init__(self, code: int = 130) -> None:

@@ -106,7 +106,71 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
             tmp_path.unlink()
         if full is not None:
             raise full from exc
+        named = _naming_the_output(exc, path, tmp_path)
+        if named is not None and named is not exc:
+            raise named from exc
         raise
+
+
+def _naming_the_output(exc: BaseException, path: Path, tmp: Path) -> BaseException | None:
+    """``exc``, raised while writing ``tmp`` for ``path``, naming ``path`` instead of the hidden temporary
+    name (``.r.0bccsdrg.part.json: Read-only file system`` said nothing of the ``r.json`` asked for).
+
+    An :class:`OSError` about ``tmp`` (PyAV's too) becomes a plain ``OSError`` of the same errno naming
+    ``path``; a project error naming ``tmp`` is changed in place to name ``path`` and returned. None otherwise.
+    """
+    from .errors import AnimError
+
+    if isinstance(exc, AnimError):
+        if exc.path == str(tmp):
+            exc.path = str(path)
+            exc.args = (exc.message,)
+            return exc
+        return None
+    if isinstance(exc, OSError) and exc.filename is not None and str(exc.filename) == str(tmp):
+        code = exc.errno if isinstance(exc.errno, int) and exc.errno > 0 else None
+        text = exc.strerror or " ".join(str(exc).split())
+        return OSError(code, text, str(path)) if code is not None else OSError(errno.EIO, text, str(path))
+    return None
+
+
+_Named = Mapping[str, str | Path | None] | Iterable[tuple[str, str | Path | None]]
+
+
+def check_writable(outputs: _Named, folders: _Named = ()) -> None:
+    """Refuse (:class:`InputError` naming the path as given) an output that could not be written.
+
+    ``outputs`` are files and ``folders`` output folders (``--stems DIR``), each ``label`` -> path
+    (``None`` skipped; a label is what the user calls it, ``--report``). The folder of each file, and
+    each output folder, or the nearest folder above it that exists (:func:`atomic_path` creates the
+    missing ones), must take a new file: a probe file is created there and removed at once. So a
+    read-only folder, one that cannot be created, a folder path through a file or a file output that
+    is a folder is refused before any work, not after it. Nothing is left behind.
+    """
+    from .errors import InputError
+
+    def given(named: _Named) -> list[tuple[str, str | Path]]:
+        return [(k, v) for k, v in (named.items() if isinstance(named, Mapping) else named) if v is not None]
+
+    todo = [(label, Path(out), False) for label, out in given(outputs)]
+    todo += [(label, Path(out), True) for label, out in given(folders)]
+    for label, path, is_folder in todo:
+        if is_folder and path.exists() and not path.is_dir():
+            raise InputError(f"{label} is a file: give a folder to write into", path)
+        if not is_folder and path.is_dir():
+            raise InputError(f"{label} is a folder: give the name of a file to write", path)
+        folder = path if is_folder else path.parent
+        while not os.path.lexists(folder) and folder.parent != folder:
+            folder = folder.parent
+        if not folder.is_dir():
+            raise InputError(f"{label} cannot be written: {folder} (a part of its folder path) is a file", path)
+        try:
+            fd, probe = tempfile.mkstemp(prefix=".anim400k-probe.", suffix=".part", dir=folder)
+        except OSError as exc:
+            raise InputError(f"{label} cannot be written: {exc.strerror or exc} ({folder})", path) from exc
+        os.close(fd)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(probe)
 
 
 def same_file(a: str | Path, b: str | Path) -> bool:
@@ -119,9 +183,6 @@ def same_file(a: str | Path, b: str | Path) -> bool:
         return os.path.samefile(a, b)
     except (OSError, ValueError):  # one of them is missing (a new output) or unreadable
         return False
-
-
-_Named = Mapping[str, str | Path | None] | Iterable[tuple[str, str | Path | None]]
 
 
 def refuse_overwriting(outputs: _Named, inputs: _Named) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from ..dub.options import DubOptions
+from ..interrupts import sigterm_interrupts
 from ..registry import CONDENSERS, DIARIZERS, SYNTHESIZERS, TRANSLATORS
 
 #: The flags' defaults are DubOptions' own (one place states them).
@@ -17,6 +18,7 @@ def register(app: typer.Typer) -> None:
     """Add the ``dub`` command to ``app``."""
 
     @app.command("dub")
+    @sigterm_interrupts()  # SIGTERM stops a dub as Ctrl-C does: temporary files removed, one line, exit 143
     def dub_command(
         video: Path = typer.Argument(None, help="Video to dub (omit with --dataset)."),
         out: Path = typer.Option(..., "--out", help="Dubbed video (or, with --dataset, output folder)."),

@@ -10,16 +10,15 @@ wrote at the end (:mod:`anim400k.dataset.remote`).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import signal
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..errors import DiskFull, InputError, disk_full_path, is_disk_full
 from ..fsutil import folder_lock, remove_temps, under
+from ..interrupts import Terminated, sigterm_interrupts
 from .catalog import CATALOG_FILE, Catalog
 from .context import EpisodeContext
 from .manifest import Manifest, load_manifest
@@ -34,15 +33,6 @@ log = logging.getLogger(__name__)
 
 __all__ = ["CATALOG_FILE", "REPORT_FILE", "BuildInterrupted", "BuildReport", "EpisodeResult", "Terminated",
            "build_dataset"]
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM during a build (a cluster scheduler stopping the job before its SIGKILL): handled as Ctrl-C is."""
-
-    def __init__(self, signum: int = signal.SIGTERM) -> None:
-        self.signum = int(signum)
-        self.exit_code = 128 + self.signum
-        super().__init__(f"terminated by {signal.Signals(self.signum).name}")
 
 
 class BuildInterrupted(KeyboardInterrupt):
@@ -104,37 +94,12 @@ def build_dataset(
                               options=options, remote=mirror.url if mirror is not None else None)
         for r in refs
     }
-    with _sigterm_interrupts(), folder_lock(out):  # a second build into the same folder stops here, in one line
+    with sigterm_interrupts(), folder_lock(out):  # a second build into the same folder stops here, in one line
         report = _build_locked(manifest, contexts, out, str(out_dir), options, mirror)
         if mirror is not None:
             push_release(mirror)
             report.out_dir = mirror.url
     return report
-
-
-@contextlib.contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    """While the block runs, SIGTERM raises :class:`Terminated` (a KeyboardInterrupt) in the main thread.
-
-    So a scheduler's SIGTERM (Slurm, Kubernetes) stops the build as Ctrl-C does: the workers are
-    terminated, the finished stages kept, one line and exit 143. Further SIGTERMs are ignored
-    while that cleanup runs (the scheduler's SIGKILL still ends it). The earlier handler comes back
-    afterwards. Outside the main thread (signals go to it alone) nothing changes.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, _frame: object) -> None:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        raise Terminated(signum)
-
-    previous = signal.getsignal(signal.SIGTERM)
-    signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 def _exists_in(mirror: Any, out: Path) -> Callable[[str], bool]:

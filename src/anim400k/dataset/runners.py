@@ -443,7 +443,7 @@ class RayRunner:
 
 def _init_keeping_sigterm(ray: Any, kwargs: dict[str, Any]) -> None:
     """``ray.init(**kwargs)``, then the SIGTERM handler of before again: Ray's (``sys.exit``) would end a build
-    that SIGTERM should stop as Ctrl-C does (:func:`anim400k.dataset.pipeline._sigterm_interrupts`)."""
+    that SIGTERM should stop as Ctrl-C does (:func:`anim400k.interrupts.sigterm_interrupts`)."""
     main = threading.current_thread() is threading.main_thread()
     previous = signal.getsignal(signal.SIGTERM) if main else None
     ray.init(**kwargs)

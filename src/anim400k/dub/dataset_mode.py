@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import AnimError
-from ..fsutil import write_json_atomic
+from ..fsutil import check_writable, write_json_atomic
 from ..model import Clip, Subtitle
 from ..progress import progress_bar
 from ..release import Dataset
@@ -107,6 +107,7 @@ def dub_dataset(
     splits = split_of(ds, seed=seed)
     require_split(splits, split, dataset)
     _refuse_release_audio_folder(ds, out_dir)
+    check_writable({}, {"--out": out_dir})  # a read-only --out fails now, not after every clip
     get_condenser(options.condense)  # a bad name fails before any work
     check_backends(options)
     tts = make_synthesizer(options)

@@ -302,9 +302,10 @@ def _check_untranslated(report: DubReport, path: str) -> None:
         )
 
 
-def _refuse_overwriting_inputs(video: Path, out: str | Path, options: DubOptions) -> None:
-    """Refuse an output (``--out``, ``--srt``, ``--report``, a stem) that is an input or another output."""
-    from ..fsutil import refuse_overwriting
+def _check_outputs(video: Path, out: str | Path, options: DubOptions) -> None:
+    """Refuse an output (``--out``, ``--srt``, ``--report``, a stem) that is an input or another output, or
+    whose folder cannot be written (read-only, a path through a file): before any work, naming the path."""
+    from ..fsutil import check_writable, refuse_overwriting
 
     outputs: dict[str, str | Path | None] = {"--out": out, "--srt": options.srt, "--report": options.report}
     if options.stems:
@@ -313,6 +314,7 @@ def _refuse_overwriting_inputs(video: Path, out: str | Path, options: DubOptions
         outputs,
         {"VIDEO": video, "--subtitles": options.subtitles, "--translations": options.translations},
     )
+    check_writable({"--out": out, "--srt": options.srt, "--report": options.report}, {"--stems": options.stems})
 
 
 def _decode_source(video: Path, stream: Any, audio_index: int, sr: int) -> tuple[np.ndarray, float]:
@@ -346,7 +348,7 @@ def dub(video: str | Path, out: str | Path, options: DubOptions | None = None, *
     video = Path(video)
     if not video.is_file():
         raise InputError("video not found", video)
-    _refuse_overwriting_inputs(video, out, options)
+    _check_outputs(video, out, options)
     if options.min_stretch > 1.0 or options.max_stretch < 1.0:
         raise InputError(f"stretch bounds must include 1.0 (got {options.min_stretch}-{options.max_stretch})")
     get_condenser(options.condense)  # a bad name fails before any work
@@ -360,7 +362,8 @@ def dub(video: str | Path, out: str | Path, options: DubOptions | None = None, *
     sr = int(stream.sample_rate or 48000)
     audio_index = info.audio_streams.index(stream)
     out_channels = 1 if (stream.channels or 1) == 1 else 2  # stereo dub for stereo and surround sources
-    check_mux(video, out, channels=out_channels, sr=sr)  # an output that cannot take the streams fails now
+    # an output that cannot take the streams fails now; streams it leaves out (a cover in .mov) are warnings
+    problems += check_mux(video, out, channels=out_channels, sr=sr)
     translator = make_translator(options, video)
     tts = make_synthesizer(options)
     t_start = time.perf_counter()
@@ -377,7 +380,7 @@ def dub(video: str | Path, out: str | Path, options: DubOptions | None = None, *
     _check_untranslated(report, options.subtitles or str(video))
     t_mux = time.perf_counter()
     track = np.stack([result.audio] * out_channels) if out_channels > 1 else result.audio
-    mux_audio_track(video, track, sr, out, language="eng", default=True, title=title)
+    mux_audio_track(video, track, sr, out, language="eng", default=True, title=title, notes=[])  # notes: above
     report.output = str(out)
     report.seconds = {
         "decode": round(decode_s, 3),

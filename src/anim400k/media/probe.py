@@ -122,8 +122,47 @@ def open_input(path: str | Path) -> Iterator[Any]:
         container.close()
 
 
-def _reason(exc: BaseException) -> str:
-    """A short, single-line reason from a PyAV/OS exception."""
+#: FFmpeg's error codes whose own text says little to a user ("Invalid data found when processing input",
+#: "Error number -16976906 occurred"), by the PyAV exception class that carries them, read from a file
+_READ_REASONS = {
+    "InvalidDataError": "invalid data (corrupt or truncated file)",
+    "EOFError": "unexpected end of file (truncated file)",
+    "DecoderNotFoundError": "no decoder for this codec in PyAV's FFmpeg",
+    "DemuxerNotFoundError": "unknown container format",
+    "PatchWelcomeError": "uses a feature that FFmpeg does not implement",
+    "BugError": "FFmpeg failed on it (an internal FFmpeg error; the file may be corrupt)",
+    "UnknownError": "unknown FFmpeg error (the file may be corrupt)",
+}
+#: The same, written into an output container (its muxer refused the header or a packet)
+_WRITE_REASONS = {
+    "InvalidDataError": "the container's muxer cannot store it (invalid data)",
+    "ArgumentError": "the container's muxer does not take it (invalid argument)",
+    "EncoderNotFoundError": "no encoder for this codec in PyAV's FFmpeg",
+    "MuxerNotFoundError": "no muxer for this format in PyAV's FFmpeg",
+    "PatchWelcomeError": "the muxer does not implement it",
+}
+#: Codecs' private error codes that reach PyAV unnamed (libavcodec/ac3_parser_internal.h: AC-3/E-AC-3 frame
+#: header errors, -0x1030c0a ... -0x7030c0a): a damaged frame
+_AC3_PARSE_ERROR = 0x030C0A
+
+
+def _reason(exc: BaseException, writing: bool = False) -> str:
+    """A short, single-line reason from a PyAV/OS exception, FFmpeg's error codes in words.
+
+    ``writing``: the error came from writing an output (a muxer's refusal), not from reading a file.
+    """
+    import av
+
+    if isinstance(exc, av.FFmpegError):
+        table = _WRITE_REASONS if writing else _READ_REASONS
+        name = type(exc).__name__
+        if name in table:
+            return table[name]
+        code = abs(int(getattr(exc, "errno", 0) or 0))
+        if name == "UndefinedError":  # a code FFmpeg has no text for ("Error number -N occurred")
+            if code & 0xFFFFFF == _AC3_PARSE_ERROR and not writing:
+                return _READ_REASONS["InvalidDataError"]
+            return f"FFmpeg error -{code} (no description{'' if writing else '; the file may be corrupt'})"
     text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
     return " ".join(str(text).split())
 
@@ -162,6 +201,18 @@ def _stream_duration(stream: Any) -> float | None:
     return None
 
 
+#: MP4 handler names that name the kind of track or the tool that wrote it, not the track: no title
+_GENERIC_HANDLER = re.compile(r"handler|media|\biso\b|gpac|l-smash|mainconcept|apple|google|^\s*(?:sound|video|"
+                              r"audio|subtitle|text|data|hint|metadata|timecode)?\s*$", re.IGNORECASE)
+
+
+def _handler_title(meta: dict[str, str]) -> str | None:
+    """An MP4/M4A track's title kept only in its ``handler_name`` (``English (dub)``; an M4A has no other
+    place for it), not a generic one (``SoundHandler``, ``Core Media Audio``, ``ISO Media file produced ...``)."""
+    handler = (meta.get("handler_name") or "").strip()
+    return handler if handler and not _GENERIC_HANDLER.search(handler) else None
+
+
 def _stream_info(stream: Any) -> StreamInfo:
     meta = stream.metadata or {}
     kind = stream.type
@@ -178,7 +229,7 @@ def _stream_info(stream: Any) -> StreamInfo:
         "codec": codec,
         "language": normalize_language(meta.get("language")),
         "duration": _stream_duration(stream),
-        "title": meta.get("title") or meta.get("name") or meta.get("filename") or None,
+        "title": meta.get("title") or meta.get("name") or meta.get("filename") or _handler_title(meta) or None,
         "default": default,
         "forced": forced,
     }

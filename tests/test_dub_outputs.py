@@ -1,0 +1,166 @@
+"""``anim400k dub``'s outputs: refused before any work when they cannot be written, named as the user gave
+them, and no partial file left behind by SIGTERM. Small media are made here with PyAV; the dub's work
+(separation, speech, mix) is replaced by silence where only the checks and the mux matter."""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from anim400k.cli import main
+from anim400k.errors import InputError
+from anim400k.fsutil import atomic_path, check_writable
+
+SR = 16000
+
+
+def plain_mkv(path: Path, dur: float = 2.0) -> Path:
+    """An MKV with one JP mono AAC track (a 440 Hz tone)."""
+    with av.open(str(path), "w") as out:
+        st = out.add_stream("aac", rate=SR, layout="mono")
+        st.metadata["language"] = "jpn"
+        x = (0.3 * np.sin(2 * np.pi * 440.0 * np.arange(int(SR * dur)) / SR)).astype(np.float32)[None]
+        frame = av.AudioFrame.from_ndarray(x, format="fltp", layout="mono")
+        frame.sample_rate, frame.pts, frame.time_base = SR, 0, Fraction(1, SR)
+        out.mux(st.encode(frame))
+        out.mux(st.encode(None))
+    return path
+
+
+def _srt(path: Path) -> Path:
+    path.write_text("1\n00:00:00,500 --> 00:00:01,500\nHello there.\n", encoding="utf-8")
+    return path
+
+
+def _no_work(*args, **kwargs):
+    raise AssertionError("the dub started before the outputs were checked")
+
+
+@pytest.fixture
+def read_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder in which no file can be created (a read-only file system; chmod does not stop root)."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    real = tempfile.mkstemp
+
+    def mkstemp(*args, **kwargs):
+        if Path(kwargs.get("dir") or "").resolve() == folder.resolve():
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(folder))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    return folder
+
+
+@pytest.mark.parametrize("flag", ["--out", "--report", "--srt", "--stems"])
+def test_an_unwritable_output_is_refused_before_any_work_naming_the_path_given(
+        tmp_path: Path, read_only: Path, monkeypatch: pytest.MonkeyPatch, capsys, flag: str) -> None:
+    """A read-only --report/--srt/--stems folder failed after the whole dub, with the video written and a
+    message naming a hidden `.r.0bccsdrg.part.json`; a read-only --out folder likewise after the dub."""
+    src = plain_mkv(tmp_path / "in.mkv")
+    srt = _srt(tmp_path / "en.srt")
+    monkeypatch.setattr("anim400k.dub.pipeline.dub_audio", _no_work)
+    target = {"--out": read_only / "x.mkv", "--report": read_only / "r.json", "--srt": read_only / "r.srt",
+              "--stems": read_only / "stems"}[flag]
+    out = tmp_path / "dubbed.mkv" if flag != "--out" else target
+    argv = ["dub", str(src), "--out", str(out), "--subtitles", str(srt), "--tts", "espeak"]
+    if flag != "--out":
+        argv += [flag, str(target)]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"anim400k: error: {target}: {flag} cannot be written: Read-only file system ({read_only})"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["en.srt", "in.mkv", "ro"]
+    assert list(read_only.iterdir()) == []
+
+
+def test_dataset_mode_refuses_an_unwritable_out_before_any_clip(tmp_path: Path, read_only: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """`dub --dataset` into a read-only folder dubbed every clip (each failing) before the report failed."""
+    from anim400k.testing.release import make_release
+
+    rel = make_release(tmp_path / "rel")
+    monkeypatch.setattr("anim400k.dub.dataset_mode.dub_audio", _no_work)
+    argv = ["dub", "--dataset", str(rel), "--split", "all", "--out", str(read_only / "dubs"), "--tts", "espeak",
+            "--no-progress"]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"anim400k: error: {read_only / 'dubs'}: --out cannot be written: Read-only file system ({read_only})"]
+    assert list(read_only.iterdir()) == []
+
+
+def test_check_writable_takes_missing_folders_and_refuses_a_path_through_a_file(tmp_path: Path) -> None:
+    check_writable({"--report": tmp_path / "new" / "deeper" / "r.json"}, {"--stems": tmp_path / "stems"})
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing created, no probe left
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InputError, match=r"--srt cannot be written: .*file \(a part of its folder path\) is a file"):
+        check_writable({"--srt": tmp_path / "file" / "sub" / "r.srt"})
+    with pytest.raises(InputError, match="--stems is a file: give a folder"):
+        check_writable({}, {"--stems": tmp_path / "file"})
+    with pytest.raises(InputError, match="--out is a folder"):
+        check_writable({"--out": tmp_path})
+
+
+def test_a_write_error_names_the_output_not_its_temporary_file(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    with pytest.raises(PermissionError) as err, atomic_path(out) as tmp:
+        raise PermissionError(errno.EACCES, "Permission denied", str(tmp))
+    assert err.value.filename == str(out) and err.value.errno == errno.EACCES
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(InputError) as bad, atomic_path(out) as tmp:
+        raise InputError("cannot be encoded", tmp)
+    assert bad.value.message == f"{out}: cannot be encoded"
+
+
+#: ``dub`` with its work replaced by silence (only the checks and the mux run), then ``anim400k dub``
+_SILENT_DUB = """
+import numpy as np
+from anim400k.dub import pipeline
+from anim400k.dub.report import DubReport
+
+def silent(mix, sr, translator, tts, options=None, source="", **kwargs):
+    report = DubReport(source=source, output=None, duration=len(mix) / sr, sample_rate=sr, tts=tts.name,
+                       translator=translator.name, diarizer="none")
+    zeros = np.zeros_like(mix)
+    return pipeline.DubResult(zeros, zeros, zeros, zeros, [], report)
+
+pipeline.dub_audio = silent
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_sigterm_during_the_mux_removes_the_partial_output_and_exits_143(tmp_path: Path) -> None:
+    """SIGTERM while the output was written left a hidden `.NAME.xxxx.part.mkv` (Ctrl-C cleaned up)."""
+    src = plain_mkv(tmp_path / "in.mkv")
+    srt = _srt(tmp_path / "en.srt")
+    out = tmp_path / "out" / "dubbed.mkv"
+    script = _SILENT_DUB + textwrap.dedent(f"""
+        import os, signal, sys, time
+        from anim400k.cli import main
+        from anim400k.media import mux
+
+        def remux(src, dst, *args):  # the output is open, being written: SIGTERM now
+            assert any(p.name.endswith(".part.mkv") for p in os.scandir({str(out.parent)!r}))
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(30)
+
+        mux._remux = remux
+        sys.exit(main(["dub", {str(src)!r}, "--out", {str(out)!r}, "--subtitles", {str(srt)!r},
+                       "--tts", "espeak", "--no-progress"]))
+    """)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env,
+                          preexec_fn=lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL))
+    assert proc.returncode == 143, proc.stderr
+    assert proc.stderr.strip().splitlines() == ["anim400k: interrupted by SIGTERM"]
+    assert list(out.parent.iterdir()) == []
