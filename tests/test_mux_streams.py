@@ -233,6 +233,42 @@ def test_a_stream_that_cannot_be_written_is_named(tmp_path: Path) -> None:
                                  ".mp4 output: the container's muxer does not take it (invalid argument)")
 
 
+def test_mpegts_output_refuses_audio_it_cannot_carry_and_leaves_out_subtitles_and_fonts(tmp_path: Path) -> None:
+    """FFmpeg's MPEG-TS muxer takes any codec at the header and writes one it has no stream type for as an
+    unreadable data stream (FLAC, ASS, a font came out so, silently): FLAC audio is refused before any work,
+    ASS and a font attachment are left out with a note each."""
+    flac = tmp_path / "flac.mkv"
+    with av.open(str(flac), "w") as out:
+        _audio(out, _jp_track(out, "flac"))
+    with pytest.raises(InputError) as err:
+        media.check_mux(flac, tmp_path / "x.ts")
+    assert err.value.message.startswith(f"{tmp_path / 'x.ts'}: stream #0 (audio flac) cannot be written into .ts "
+                                        "output (MPEG-TS carries")
+    src = tmp_path / "ass.mkv"
+    ass = tmp_path / "s.ass"
+    ass.write_text("[Script Info]\nScriptType: v4.00+\n\n[V4+ Styles]\nFormat: Name, Fontname, Fontsize\n"
+                   "Style: Default,Arial,20\n\n[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, "
+                   "MarginR, MarginV, Effect, Text\nDialogue: 0,0:00:00.10,0:00:00.90,Default,,0,0,0,,Hello.\n",
+                   encoding="utf-8")
+    with av.open(str(ass)) as sub_src, av.open(str(src), "w") as out:
+        st = _jp_track(out)
+        sub = out.add_stream_from_template(sub_src.streams.subtitles[0])
+        out.add_attachment("font.ttf", "font/ttf", b"\0\1\0\0not really a font")
+        _audio(out, st)
+        for pkt in sub_src.demux(sub_src.streams.subtitles[0]):
+            if pkt.dts is not None:
+                pkt.stream = sub
+                out.mux(pkt)
+    notes = media.check_mux(src, tmp_path / "x.ts")
+    assert notes == ["stream #1 (subtitle ssa) is left out of .ts output: MPEG-TS would keep it only as an "
+                     "unreadable data stream",
+                     "stream #2 (attachment font.ttf) is left out of .ts output: MPEG-TS would keep it only as an "
+                     "unreadable data stream"]
+    assert media.check_mux(src, tmp_path / "x.mkv") == []
+    with av.open(str(_mux(src, tmp_path / "dubbed.ts"))) as c:
+        assert [s.type for s in c.streams] == ["audio", "audio"]
+
+
 # ---------------------------------------------------------------- D6: WebM and Ogg take Opus, not AAC
 
 

@@ -34,6 +34,16 @@ _PICTURE_TYPES = {"mjpeg": ("image/jpeg", "jpg"), "png": ("image/png", "png"), "
                   "webp": ("image/webp", "webp"), "bmp": ("image/bmp", "bmp"), "tiff": ("image/tiff", "tif")}
 _WEBM_HINT = " (WebM takes only VP8/VP9/AV1 video, Vorbis/Opus audio and WebVTT subtitles: use .mkv)"
 _DISCARD_ALL = 48  # AVDISCARD_ALL
+#: what FFmpeg's MPEG-TS muxer writes as a stream a player can read (its stream types): it accepts any codec
+#: when the header is written, but one outside this list becomes an unreadable private data stream
+_MPEGTS_CODECS = {
+    "video": frozenset({"h264", "hevc", "mpeg1video", "mpeg2video", "mpeg4", "vc1", "av1", "cavs", "dirac", "vvc"}),
+    "audio": frozenset({"aac", "aac_latm", "mp1", "mp2", "mp3", "ac3", "eac3", "dts", "truehd", "opus", "s302m"}),
+    "subtitle": frozenset({"dvb_subtitle", "dvb_teletext", "arib_caption"}),
+    "data": frozenset({"klv", "smpte_klv", "timed_id3"}),
+}
+_MPEGTS_HINT = (" (MPEG-TS carries H.264/HEVC/MPEG-2 video, AAC/MP2/MP3/AC-3/E-AC-3/DTS/Opus audio and DVB subtitles: "
+                "use .mkv)")
 
 
 def _is_matroska(fmt: str) -> bool:
@@ -196,6 +206,12 @@ def plan_mux(src: Any, out: str | Path, channels: int = 1, sr: int = 48000) -> M
             elif _is_chapter_track(s):
                 plan.notes.append(f"stream #{s.index} ({_describe(s)}), the MP4 chapter track, is not copied as a "
                                   "stream: its chapters are copied as chapters")
+            elif fmt == "mpegts" and _codec_name(s) not in _MPEGTS_CODECS.get(s.type, frozenset()):
+                if s.type in ("video", "audio"):
+                    raise InputError(f"stream #{s.index} ({_describe(s)}) cannot be written into {suffix} output"
+                                     f"{_MPEGTS_HINT}", out)
+                plan.notes.append(f"stream #{s.index} ({_describe(s)}) is left out of {suffix} output: MPEG-TS "
+                                  "would keep it only as an unreadable data stream")
             else:
                 plan.copy.append(s.index)
 
