@@ -176,3 +176,34 @@ def test_cli_incomplete_folder_is_one_line_exit_2(random_model, tmp_path, capsys
     assert err == (f"anim400k: error: {folder}: not a complete CTranslate2 Whisper folder: no tokenizer.json "
                    "(it holds model.bin, config.json, tokenizer.json, vocabulary.json and preprocessor_config.json; "
                    "see docs/asr.md)")
+
+
+def test_cli_transcribes_again_when_a_model_file_is_replaced(random_model, tmp_path, capsys):
+    """`transcribe` kept its transcript when the files of --model were replaced at the same path: the
+    folder's files (names, sizes, times) are now part of the cache key."""
+    import json
+    import os
+    import shutil
+
+    from anim400k.cli import main
+    from anim400k.media import write_audio
+
+    audio = tmp_path / "a.wav"
+    write_audio(audio, speech_track(["テスト"], "ja")[0], SR)
+    folder = tmp_path / "model"
+    shutil.copytree(random_model, folder)
+    out = tmp_path / "t.json"
+    args = ["transcribe", str(audio), "-l", "ja", "--asr", "faster-whisper", "--model", str(folder),
+            "--device", "cpu", "--batch-size", "1", "--out", str(out)]
+
+    def digest():
+        return json.loads(out.read_text())["anim400k"]["config_hash"]
+
+    assert main(args) == 0
+    first = digest()
+    assert main(args) == 0 and digest() == first  # unchanged: re-used
+    st = (folder / "model.bin").stat()
+    shutil.copyfile(random_model / "model.bin", folder / "model.bin")  # another copy: a new file at the path
+    os.utime(folder / "model.bin", ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    assert main(args) == 0 and digest() != first
+    capsys.readouterr()

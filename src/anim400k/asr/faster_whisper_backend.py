@@ -201,6 +201,12 @@ class FasterWhisperTranscriber:
         check_device(str(self.device), self.name)
         return path
 
+    def model_folder(self) -> Path:
+        """The local folder the model loads from (a cached name resolved in the local Hugging Face
+        cache), checked as :meth:`check` does; its files are part of the transcript cache's key
+        (:func:`anim400k.asr.track.model_identity`)."""
+        return self.check()
+
     def load(self) -> Any:
         """Load the model (once) from the local folder or local HF cache (checked first: :meth:`check`)."""
         with self._lock:
