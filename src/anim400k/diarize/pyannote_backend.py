@@ -271,6 +271,61 @@ def _environ(**values: str) -> Iterator[None]:
                 os.environ[k] = v
 
 
+#: what each model entry must be: (pyannote ``Problem`` names it may solve, the words for it)
+_EXPECTED_KIND = {
+    "segmentation": (("MONO_LABEL_CLASSIFICATION", "MULTI_LABEL_CLASSIFICATION", "BINARY_CLASSIFICATION"),
+                     "segmentation model"),
+    "embedding": (("REPRESENTATION",), "speaker-embedding model"),
+}
+
+
+def _model_kind(model: Any) -> tuple[str, str] | None:
+    """``(problem name, words)`` of a loaded pyannote ``Model`` (from its specifications); None if unknown."""
+    specs = getattr(model, "specifications", None)
+    if isinstance(specs, tuple | list):  # a multi-task model: judged by its first task
+        specs = specs[0] if specs else None
+    problem = getattr(getattr(specs, "problem", None), "name", None)
+    if not isinstance(problem, str):
+        return None
+    for problems, words in _EXPECTED_KIND.values():
+        if problem in problems:
+            return problem, words
+    return problem, f"{problem.lower().replace('_', ' ')} model"
+
+
+def _checkpoint_of(value: Any) -> str | None:
+    """The local checkpoint path of a resolved model entry (``{"checkpoint": path}`` or a path)."""
+    if isinstance(value, dict):
+        value = value.get("checkpoint")
+    return value if isinstance(value, str) else None
+
+
+def check_model_kinds(pipeline: Any, config: dict[str, Any], config_path: Path) -> None:
+    """Refuse a pipeline whose segmentation or embedding entry loaded a model of the other kind.
+
+    pyannote loads any of its checkpoints under either entry (a segmentation ``PyanNet`` as the
+    embedding, say, when the two files were swapped) and fails only on the audio, with a
+    traceback (``PyanNet.forward() got an unexpected keyword argument 'weights'``). Each loaded
+    model's specifications say what it is; a mismatch is one line naming the checkpoint.
+    """
+    params = config.get("pipeline", {}).get("params", {})
+    loaded = {
+        "segmentation": getattr(getattr(pipeline, "_segmentation", None), "model", None),
+        "embedding": getattr(getattr(pipeline, "_embedding", None), "model_", None),
+    }
+    for key, model in loaded.items():
+        kind = _model_kind(model) if model is not None else None
+        if kind is None:
+            continue  # not a pyannote model (a speechbrain embedding, ...): pyannote checks its own
+        problems, words = _EXPECTED_KIND[key]
+        if kind[0] in problems:
+            continue
+        where = _checkpoint_of(params.get(key)) or str(config_path)
+        raise InputError(f"the {key} checkpoint is not a {words}: it holds a {type(model).__name__} "
+                         f"{kind[1]} (were the {' and '.join(_EXPECTED_KIND)} checkpoints swapped? "
+                         f"see {config_path.name})", where)
+
+
 def load_pipeline(config_path: Path, device: str = "cpu", pipeline_cls: Any = None) -> Any:
     """Load ``pyannote.audio.Pipeline`` from a local config, offline; ``InputError`` naming the config if it fails.
 
@@ -306,6 +361,7 @@ def load_pipeline(config_path: Path, device: str = "cpu", pipeline_cls: Any = No
                          config_path) from None
     if pipeline is None:
         raise InputError("pyannote could not load a pipeline from this config", config_path)
+    check_model_kinds(pipeline, config, config_path)
     if device != "cpu":
         import torch
 
