@@ -207,3 +207,44 @@ def test_cli_transcribes_again_when_a_model_file_is_replaced(random_model, tmp_p
     os.utime(folder / "model.bin", ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
     assert main(args) == 0 and digest() != first
     capsys.readouterr()
+
+
+def test_a_folder_of_another_ctranslate2_model_is_not_a_whisper_model(random_model, tmp_path):
+    """A CTranslate2 model of another architecture (a GPT-2 converted with TransformersConverter) said
+    `cannot load the Whisper model ([json.exception.type_error.302] type must be string, but is null)`."""
+    import shutil
+
+    folder = tmp_path / "gpt2"
+    shutil.copytree(random_model, folder)
+    body = (random_model / "model.bin").read_bytes()
+    assert body[6:6 + 11] == b"WhisperSpec"
+    name = b"TransformerDecoderSpec\0"
+    header = body[:4] + len(name).to_bytes(2, "little") + name
+    (folder / "model.bin").write_bytes(header + body[6 + 12:])
+    with pytest.raises(InputError) as info:
+        _backend(folder).check()
+    assert info.value.path == str(folder)
+    assert info.value.problem.startswith("not a Whisper model: its model.bin holds a CTranslate2 "
+                                         "TransformerDecoderSpec, not a WhisperSpec")
+
+
+def test_a_json_file_that_is_no_tokenizer_is_named(random_model, tmp_path):
+    """`{"x": 1}` as tokenizer.json said `cannot load the Whisper model (expected `,` or `}` at line 1
+    column 5)` about the folder: wrong (the file is valid JSON) and the file was not named."""
+    import json
+    import shutil
+
+    folder = tmp_path / "badtok"
+    shutil.copytree(random_model, folder)
+    (folder / "tokenizer.json").write_text(json.dumps({"x": 1}))
+    with pytest.raises(InputError) as info:
+        _backend(folder).check()
+    assert info.value.path == str(folder / "tokenizer.json")
+    assert info.value.problem.startswith("not a Hugging Face tokenizer file: it has no 'model' section")
+    tok = json.loads((random_model / "tokenizer.json").read_text())
+    tok["model"] = {"type": "NoSuchModel"}
+    (folder / "tokenizer.json").write_text(json.dumps(tok))
+    with pytest.raises(InputError) as info:
+        _backend(folder).check()
+    assert info.value.path == str(folder / "tokenizer.json") and "\n" not in info.value.problem
+    assert info.value.problem.startswith("not a tokenizer that the tokenizers library reads: ")

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import AnimError, BackendUnavailable, InputError, ModelRequired
+from ..errors import AnimError, BackendUnavailable, InputError, ModelRequired, reason, torch_load_failure
 from ..formats.rttm import annotation_to_turns
 from ..offline import force_offline
 from .base import Turn, relabel_by_first_appearance
@@ -236,7 +236,7 @@ def read_pipeline_config(config_path: Path, major: int | None = None) -> dict[st
     try:
         config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InputError(f"not a readable pyannote pipeline config: {exc}", config_path) from None
+        raise InputError(f"not a readable pyannote pipeline config: {reason(exc)}", config_path) from None
     pipeline = config.get("pipeline") if isinstance(config, dict) else None
     if not isinstance(pipeline, dict) or "name" not in pipeline:
         raise InputError("not a pyannote pipeline config (it needs `pipeline: {name: ..., params: ...}`)",
@@ -352,12 +352,14 @@ def load_pipeline(config_path: Path, device: str = "cpu", pipeline_cls: Any = No
     except AnimError:
         raise
     except Exception as exc:  # noqa: BLE001 - pyannote raises many kinds of errors for bad configs
+        failure = torch_load_failure(exc, "a pyannote model checkpoint")
+        if failure is not None and failure[1] is not None:  # a checkpoint torch cannot read: named
+            raise InputError(failure[0], failure[1]) from None
         hub_ids = [v for k, v in config["pipeline"]["params"].items() if k in MODEL_KEYS and isinstance(v, str)
                    and not _is_path_like(v)]
         hint = (f" ({', '.join(hub_ids)} is not a local path: hub ids load only from the local Hugging Face "
                 "cache, point the config at local checkpoints)") if hub_ids else ""
-        first = (str(exc).strip().splitlines() or [""])[0]
-        raise InputError(f"cannot load the pyannote pipeline: {type(exc).__name__}: {first}{hint}",
+        raise InputError(f"cannot load the pyannote pipeline: {type(exc).__name__}: {reason(exc)}{hint}",
                          config_path) from None
     if pipeline is None:
         raise InputError("pyannote could not load a pipeline from this config", config_path)
