@@ -248,3 +248,10 @@ def test_a_json_file_that_is_no_tokenizer_is_named(random_model, tmp_path):
         _backend(folder).check()
     assert info.value.path == str(folder / "tokenizer.json") and "\n" not in info.value.problem
     assert info.value.problem.startswith("not a tokenizer that the tokenizers library reads: ")
+
+
+@pytest.mark.parametrize("batch_size", [0, -3])
+def test_a_batch_size_below_one_is_refused(random_model, batch_size):
+    """Was run as sequential decoding without a word."""
+    with pytest.raises(InputError, match=f"batch_size must be an integer >= 1 .*not {batch_size}"):
+        _backend(random_model, batch_size=batch_size)

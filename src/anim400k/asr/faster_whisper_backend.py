@@ -209,6 +209,9 @@ class FasterWhisperTranscriber:
     def __post_init__(self) -> None:
         if self.task not in ("transcribe", "translate"):
             raise InputError(f"faster-whisper task must be 'transcribe' or 'translate', not '{self.task}'")
+        if not (isinstance(self.batch_size, int) and self.batch_size >= 1):
+            raise InputError(f"faster-whisper batch_size must be an integer >= 1 (1 = sequential), "
+                             f"not {self.batch_size!r}")
         self.device = resolve_device(self.device) if self.device == "auto" else self.device
         if self.compute_type is None:
             self.compute_type = "float16" if self.device == "cuda" else "int8"

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..signal import ANALYSIS_SR
-from . import pick_stream
+from . import pick_stream, refuse_one_stream
 
 
 def register(app: typer.Typer) -> None:
@@ -34,7 +34,9 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"--sr must be within 4000..48000 Hz, got {sr}")
         jp_index = pick_stream(jp_media, jp_stream, "--jp-stream")
         en_index = pick_stream(en_media, en_stream, "--en-stream")
-        _refuse_one_stream(jp_media, en_media, jp_index, en_index)
+        refuse_one_stream(jp_media, en_media, jp_index, en_index,
+                          "JP and EN are the same audio stream ({index}); pass --jp-stream N and --en-stream M "
+                          "to compare two streams of one file")
         result = sync_media(jp_media, en_media, jp_index, en_index, sr)
         typer.echo(
             f"offset {result.offset * 1000:+.1f} ms  drift {result.drift * 100:+.4f} %  "
@@ -51,12 +53,3 @@ def register(app: typer.Typer) -> None:
             data.update({"jp_media": str(jp_media), "en_media": str(en_media), "sample_rate": sr})
             write_json_atomic(out, data)
 
-
-def _refuse_one_stream(jp_media: Path, en_media: Path, jp_index: int, en_index: int) -> None:
-    """Refuse JP and EN being one audio stream of one file (an untagged file's only stream taken for
-    both languages): the estimate would be zero offset by construction."""
-    from ..errors import InputError
-
-    if jp_index == en_index and jp_media.resolve() == en_media.resolve():
-        raise InputError(f"JP and EN are the same audio stream ({jp_index}); pass --jp-stream N and "
-                         "--en-stream M to compare two streams of one file", jp_media)
