@@ -35,6 +35,7 @@ def register(app: typer.Typer) -> None:
         from ..errors import InputError, backend_flags
         from ..fsutil import refuse_overwriting
         from ..media import decode_audio, write_audio
+        from ..media.audio import check_audio_output
         from ..separate import get_separator
 
         refuse_overwriting({"--out-backing": out_backing, "--out-vocals": out_vocals},
@@ -45,18 +46,23 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"--sr must be within 8000..48000 Hz, got {sr}")
         refuse_unused({"--model": model, "--model-name": model_name}, {"--model": "demucs", "--model-name": "demucs"},
                       method, "--method")
+        for output in (out_backing, out_vocals):
+            if output is not None:
+                check_audio_output(output)  # its format and its folder, before the separation
+        options = {"model": model, "model_name": model_name or "htdemucs", "progress": True} \
+            if method == "demucs" else {}
+        with backend_flags({"demucs": "--model"}):
+            separator = get_separator(method, **options)
+        if method == "demucs":
+            separator.check()  # type: ignore[attr-defined]  # the model path, before the streams are probed
         jp_stream = pick_stream(media, stream, "--stream")
         en_index = pick_stream(en_media, en_stream, "--en-stream") if en_media is not None else None
         if en_media is not None and en_index is not None:
             refuse_one_stream(media, en_media, jp_stream, en_index,
                               "MEDIA and --en-media are the same audio stream ({index}): --en-media is the other "
                               "language's mix (pass --en-stream N for another stream of the same file)")
-        options = {"model": model, "model_name": model_name or "htdemucs", "progress": True} \
-            if method == "demucs" else {}
-        with backend_flags({"demucs": "--model"}):
-            separator = get_separator(method, **options)
         if method == "demucs":
-            separator.load()  # type: ignore[attr-defined]  # fail early on a bad model path
+            separator.load()  # type: ignore[attr-defined]  # a broken model fails before the audio is decoded
         mix = decode_audio(media, jp_stream, sr=sr)
         reference = None
         if en_media is not None and en_index is not None:
