@@ -148,6 +148,9 @@ def transcribe_track(
     cached = cached_transcript(out_json, digest)
     if cached is not None:
         return cached
+    from ..fsutil import check_writable
+
+    check_writable(out_json)  # a folder, or a folder that cannot be written: before the work
     if audio is None:
         from ..media import decode_audio
 

@@ -36,10 +36,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Align EN and JP transcripts into clips (the paper's 125 ms recursive merge)."""
         from ..align import align_files, clip_record, outside_jp_medium_warning
-        from ..fsutil import refuse_overwriting, write_json_atomic
+        from ..fsutil import check_writable, refuse_overwriting, write_json_atomic
         from ..media.probe import parse_stream_selector
 
         refuse_overwriting({"--out": out}, {"--en": en, "--jp": jp, "--subtitles": subtitles})
+        check_writable(out)
         stream = parse_stream_selector(subtitle_stream)
         clips, n_en, n_jp, outside = align_files(en, jp, subtitles, stream, tolerance_ms, offset, drift)
         write_json_atomic(out, [clip_record(c) for c in clips])

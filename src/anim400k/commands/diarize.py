@@ -52,9 +52,10 @@ def register(app: typer.Typer) -> None:
         check_number("--collar", collar, 0.0, MAX_TIME_S)
         if not media.exists():
             raise InputError("file not found", media)
-        from ..fsutil import refuse_overwriting
+        from ..fsutil import check_writable, refuse_overwriting
 
         refuse_overwriting({"--out": out}, {"MEDIA": media, "--reference": reference, "--pipeline": pipeline})
+        check_writable(out)  # a folder or a read-only place: before the model loads and the audio is decoded
         flags = {"anime": "--model", "pyannote": "--pipeline"}
         with backend_flags(flags):  # the package and the model, before the audio is decoded
             check_diarizer(diarizer, str(pipeline) if diarizer == "pyannote" and pipeline else

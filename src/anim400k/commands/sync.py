@@ -25,11 +25,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Estimate t_en = offset + t_jp * (1 + drift) from the shared music-and-effects stem."""
         from ..errors import InputError
-        from ..fsutil import refuse_overwriting, write_json_atomic
+        from ..fsutil import check_writable, refuse_overwriting, write_json_atomic
         from ..sync.media import sync_media
         from ..sync.params import MIN_CONFIDENCE
 
         refuse_overwriting({"--out": out}, {"JP_MEDIA": jp_media, "EN_MEDIA": en_media})
+        if out is not None:
+            check_writable(out)  # a folder or a read-only place: before the estimate, not after
         if not 4000 <= sr <= 48000:
             raise InputError(f"--sr must be within 4000..48000 Hz, got {sr}")
         jp_index = pick_stream(jp_media, jp_stream, "--jp-stream")
