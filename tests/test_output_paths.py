@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -140,24 +139,9 @@ def test_outputs_that_cannot_be_written_are_refused_before_the_work(wav, tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.wav", "b.wav"]
 
 
-def _unprivileged() -> list[str] | None:
-    """A command prefix that runs without the power to ignore file modes (root's DAC override), or None."""
-    if os.geteuid() != 0:
-        return []
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        return None
-    drop = "-dac_override,-dac_read_search"
-    prefix = [setpriv, "--bounding-set", drop, "--inh-caps", drop]
-    probe = subprocess.run([*prefix, "true"], capture_output=True)
-    return prefix if probe.returncode == 0 else None
-
-
-def test_a_really_read_only_folder(wav, tmp_path) -> None:
+def test_a_really_read_only_folder(wav, tmp_path, unprivileged) -> None:
     """The same with a folder of mode 555 (root runs without its power to ignore modes)."""
-    prefix = _unprivileged()
-    if prefix is None:
-        pytest.skip("cannot run without root's file-mode override here")
+    prefix = unprivileged
     ro = tmp_path / "ro"
     ro.mkdir()
     ro.chmod(0o555)
@@ -177,3 +161,58 @@ def test_a_really_read_only_folder(wav, tmp_path) -> None:
         assert os.listdir(ro) == []
     finally:
         ro.chmod(0o755)
+
+
+def _one_line(argv: list[str], capsys: pytest.CaptureFixture) -> str:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "Usage" not in err and "Invalid value" not in err, err
+    lines = [line for line in err.splitlines() if not line.startswith("note: ")]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+def test_unreadable_and_folder_inputs_are_the_tools_one_line(wav, tmp_path, capsys, monkeypatch) -> None:
+    """A mode-000 MEDIA got click's usage block (`Error: Invalid value for 'media': path ... is not
+    readable.`); `transcribe DIR` said `media file not found`."""
+    real_access = os.access
+    unread = tmp_path / "unread.wav"
+    unread.write_bytes(wav.read_bytes())
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if Path(p) == unread else real_access(p, mode, **kw))
+    cases = [
+        ["transcribe", str(unread), "-l", "ja", "--asr", "vad", "--out", str(tmp_path / "x.json")],
+        ["sync", str(unread), str(wav)],
+        ["separate", str(unread), "--method", "hpss", "--out-backing", str(tmp_path / "b.flac")],
+        ["separate", str(wav), "--en-media", str(unread), "--out-backing", str(tmp_path / "b.flac")],
+        ["diarize", str(unread), "--out", str(tmp_path / "x.rttm")],
+    ]
+    for argv in cases:
+        assert _one_line(argv, capsys) == f"anim400k: error: {unread}: cannot be read (permission denied)", argv
+    folder = tmp_path / "media-folder"
+    folder.mkdir()
+    for argv in (["transcribe", str(folder), "-l", "en", "--out", str(tmp_path / "x.json")],
+                 ["sync", str(folder), str(wav)], ["diarize", str(folder), "--out", str(tmp_path / "x.rttm")],
+                 ["separate", str(folder), "--out-backing", str(tmp_path / "b.flac")]):
+        assert _one_line(argv, capsys) == f"anim400k: error: {folder}: is a folder, not a media file", argv
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.wav", "media-folder", "unread.wav"]
+
+
+def test_a_really_unreadable_file(wav, tmp_path, unprivileged) -> None:
+    """Mode 000, run without root's power to read anything: each command's own line, for inputs that a
+    command does not check itself too (`align`: the OS's `Permission denied`, one line)."""
+    unread = tmp_path / "unread.wav"
+    unread.write_bytes(wav.read_bytes())
+    unread.chmod(0)
+    env = {**os.environ, "PYTHONPATH": SRC}
+    try:
+        for argv, problem in (
+            (["transcribe", str(unread), "-l", "ja", "--asr", "vad", "--out", str(tmp_path / "x.json")],
+             "cannot be read (permission denied)"),
+            (["align", "--en", str(unread), "--jp", str(wav), "--out", str(tmp_path / "c.json")], "Permission denied"),
+        ):
+            run = subprocess.run([*unprivileged, sys.executable, "-m", "anim400k", *argv], capture_output=True,
+                                 text=True, env=env)
+            assert run.returncode == 2
+            assert run.stderr.splitlines() == [f"anim400k: error: {unread}: {problem}"]
+    finally:
+        unread.chmod(0o644)

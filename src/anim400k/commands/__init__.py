@@ -5,6 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def check_input_file(path: Path, what: str = "media file") -> None:
+    """Refuse (:class:`~anim400k.errors.InputError` naming ``path``) an input that is not a readable file,
+    before any work: ``media file not found``, ``is a folder, not a media file``, ``cannot be read
+    (permission denied)``. (click's own check printed its usage block for the last; the CLI turns it off,
+    see :func:`anim400k.cli._command`.)"""
+    import os
+
+    from ..errors import InputError
+
+    if path.is_dir():
+        raise InputError(f"is a folder, not a {what}", path)
+    if not path.exists():
+        raise InputError(f"{what} not found", path)
+    if not os.access(path, os.R_OK):
+        raise InputError("cannot be read (permission denied)", path)
+
+
 def pick_stream(media: Path, value: str, option: str) -> int:
     """The audio-stream index of ``media`` for an option's ``value`` (an index, obeyed, or a language tag)
     as ``dub`` and ``build`` choose it (:func:`anim400k.media.probe.pick_audio_stream`: one untagged

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..registry import DIARIZERS
-from . import pick_stream, refuse_one_stream, refuse_unused
+from . import check_input_file, pick_stream, refuse_one_stream, refuse_unused
 
 
 def register(app: typer.Typer) -> None:
@@ -50,8 +50,7 @@ def register(app: typer.Typer) -> None:
         refuse_unused({"--model": model, "--pipeline": pipeline}, {"--model": "anime", "--pipeline": "pyannote"},
                       diarizer, "--diarizer")
         check_number("--collar", collar, 0.0, MAX_TIME_S)
-        if not media.exists():
-            raise InputError("file not found", media)
+        check_input_file(media)
         from ..fsutil import check_writable, refuse_overwriting
 
         refuse_overwriting({"--out": out}, {"MEDIA": media, "--reference": reference, "--pipeline": pipeline})

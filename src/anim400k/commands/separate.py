@@ -9,7 +9,7 @@ import typer
 
 from ..registry import SEPARATORS
 from ..signal import ANALYSIS_SR
-from . import pick_stream, refuse_one_stream, refuse_unused
+from . import check_input_file, pick_stream, refuse_one_stream, refuse_unused
 
 
 def register(app: typer.Typer) -> None:
@@ -40,6 +40,9 @@ def register(app: typer.Typer) -> None:
 
         refuse_overwriting({"--out-backing": out_backing, "--out-vocals": out_vocals},
                            {"MEDIA": media, "--en-media": en_media})
+        for given in (media, en_media):
+            if given is not None:
+                check_input_file(given)
         if method not in SEPARATORS:
             raise InputError(f"--method must be one of {', '.join(SEPARATORS.names())}, got {method!r}")
         if not 8000 <= sr <= 48000:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..signal import ANALYSIS_SR
-from . import pick_stream, refuse_one_stream
+from . import check_input_file, pick_stream, refuse_one_stream
 
 
 def register(app: typer.Typer) -> None:
@@ -30,6 +30,8 @@ def register(app: typer.Typer) -> None:
         from ..sync.params import MIN_CONFIDENCE
 
         refuse_overwriting({"--out": out}, {"JP_MEDIA": jp_media, "EN_MEDIA": en_media})
+        check_input_file(jp_media)
+        check_input_file(en_media)
         if out is not None:
             check_writable(out)  # a folder or a read-only place: before the estimate, not after
         if not 4000 <= sr <= 48000:

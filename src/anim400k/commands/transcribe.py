@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..registry import ASR
-from . import pick_stream
+from . import check_input_file, pick_stream
 
 
 def register(app: typer.Typer) -> None:
@@ -55,8 +55,7 @@ def register(app: typer.Typer) -> None:
                 opts["model"] = model
         elif model:
             raise InputError(f"--model applies to --asr faster-whisper, not '{asr}'")
-        if not media.is_file():
-            raise InputError("media file not found", media)
+        check_input_file(media)
         from ..fsutil import refuse_overwriting
 
         refuse_overwriting({"--out": out}, {"MEDIA": media})
