@@ -3,7 +3,7 @@
 The JSON written by :func:`transcribe_track` carries an ``anim400k`` block with the hash of
 everything that determines the result: the backend config, language and stream, the media file
 (:func:`media_identity`: its resolved path, size, modification time and the SHA-256 of its first
-:data:`~anim400k.dataset.identity.HASH_LIMIT` bytes) and the backend's model folder
+:data:`HEAD_BYTES` bytes) and the backend's model folder
 (:func:`model_identity`: name, size and modification time of each file). A later call with the
 same inputs reads the file back instead of transcribing again; any difference (another file at the
 same name, a file replaced in place, a model file replaced) re-runs the backend and replaces the
@@ -25,15 +25,16 @@ from ..model import Transcript
 from .base import ASR_SAMPLE_RATE, Transcriber
 
 CACHE_KEY = "anim400k"
+#: how much of a media file is hashed for the cache key: all of a small file, the head of a large one (8 MB
+#: read in milliseconds; the build hashes inputs up to the same size, ``anim400k.dataset.identity.HASH_LIMIT``)
+HEAD_BYTES = 8 * 1024 * 1024
 
 
 def media_identity(media: str | Path) -> dict[str, Any]:
     """What tells one media file from another for the cache: its resolved path, size, modification
-    time (``st_mtime_ns``) and the SHA-256 of its first :data:`~anim400k.dataset.identity.HASH_LIMIT`
-    bytes (the whole file when it is smaller; milliseconds to read). A file at another path, or one
-    replaced or edited in place, has another identity; a missing file has its path only."""
-    from ..dataset.identity import HASH_LIMIT
-
+    time (``st_mtime_ns``) and the SHA-256 of its first :data:`HEAD_BYTES` bytes (the whole file when it
+    is smaller). A file at another path, or one replaced or edited in place, has another identity; a
+    missing file has its path only."""
     p = Path(media)
     ident: dict[str, Any] = {"path": os.path.realpath(p)}
     try:
@@ -42,7 +43,7 @@ def media_identity(media: str | Path) -> dict[str, Any]:
             return ident
         h = hashlib.sha256()
         with open(p, "rb") as f:
-            left = HASH_LIMIT
+            left = HEAD_BYTES
             while left > 0:
                 block = f.read(min(left, 1 << 20))
                 if not block:
