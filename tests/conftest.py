@@ -56,3 +56,22 @@ def no_network():
         mp.setattr(socket.socket, "connect", guarded)
         yield attempts
     assert attempts == [], f"a backend tried to reach {attempts}"
+
+
+@pytest.fixture(scope="session")
+def unprivileged() -> list[str]:
+    """A command prefix that runs a subprocess without the power to ignore file modes: nothing for a normal
+    user, ``setpriv`` dropping root's DAC override for root (a mode 000 file or a 555 folder is then refused
+    to it as to anyone). Skips the test where neither works."""
+    import os
+    import shutil
+    import subprocess
+
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    drop = "-dac_override,-dac_read_search"
+    prefix = [setpriv, "--bounding-set", drop, "--inh-caps", drop] if setpriv else []
+    if not prefix or subprocess.run([*prefix, "true"], capture_output=True).returncode != 0:
+        pytest.skip("cannot run without root's file-mode override here")
+    return prefix

@@ -156,6 +156,77 @@ def test_transcribe_track_caches_by_config(tmp_path, japanese):
     assert json.loads(out.read_text())["anim400k"]["config_hash"] != stored["anim400k"]["config_hash"]
 
 
+
+class ModelTranscriber(CountingTranscriber):
+    """A counting backend that says which model folder it loads (as faster-whisper does)."""
+
+    def __init__(self, inner, folder):
+        super().__init__(inner)
+        self.folder = folder
+
+    def model_folder(self):
+        return self.folder
+
+
+def test_transcript_cache_tells_inputs_and_model_files_apart(tmp_path, japanese):
+    """The cache key was the media's base name and size only: a different recording of the same name and
+    size (another folder, or the same file replaced in place) got the old transcript, and so did a
+    replaced model file. Each is transcribed again now; the same file and model are still re-used."""
+    import os
+    import shutil
+
+    from anim400k.media import write_audio
+
+    audio, _ = japanese
+    other = np.roll(audio, SR // 2) * 0.5  # another recording, the same length: a WAV of the same size
+    x, y = tmp_path / "x" / "ep.wav", tmp_path / "y" / "ep.wav"
+    for path, samples in ((x, audio), (y, other)):
+        path.parent.mkdir()
+        write_audio(path, samples, SR)
+    assert x.stat().st_size == y.stat().st_size and x.read_bytes() != y.read_bytes()
+    models = tmp_path / "model"
+    models.mkdir()
+    (models / "model.bin").write_bytes(b"weights")
+    asr = ModelTranscriber(VadTranscriber(), models)
+    out = tmp_path / "t.json"
+    transcribe_track(x, 0, "ja", asr, out)
+    transcribe_track(x, 0, "ja", asr, out)
+    assert asr.calls == 1  # same file, same model: re-used
+    transcribe_track(y, 0, "ja", asr, out)
+    assert asr.calls == 2  # same name and size in another folder
+    shutil.copyfile(y, x)  # replaced in place by other audio of the same size
+    transcribe_track(x, 0, "ja", asr, out)
+    assert asr.calls == 3
+    transcribe_track(x, 0, "ja", asr, out)
+    assert asr.calls == 3
+    st = (models / "model.bin").stat()
+    (models / "model.bin").write_bytes(b"weightz")  # a model file replaced at the same path and size
+    os.utime(models / "model.bin", ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    transcribe_track(x, 0, "ja", asr, out)
+    assert asr.calls == 4
+    stored = json.loads(out.read_text())["anim400k"]["config"]
+    assert stored["media_identity"]["path"] == os.path.realpath(x)
+    assert stored["model_files"]["files"]["model.bin"][0] == 7
+
+
+def test_transcript_cache_sees_an_in_place_edit_that_keeps_size_and_time(tmp_path, japanese):
+    """A file rewritten with other audio whose modification time was restored is told by its content."""
+    import os
+
+    from anim400k.asr.track import media_identity
+    from anim400k.media import write_audio
+
+    audio, _ = japanese
+    media = tmp_path / "ep.wav"
+    write_audio(media, audio, SR)
+    before = media_identity(media)
+    st = media.stat()
+    write_audio(media, audio * 0.5, SR)
+    os.utime(media, ns=(st.st_atime_ns, st.st_mtime_ns))
+    after = media_identity(media)
+    assert after["size"] == before["size"] and after["mtime_ns"] == before["mtime_ns"]
+    assert after != before
+
 def test_transcribe_command(tmp_path, japanese, capsys):
     from anim400k.cli import main
     from anim400k.media import write_audio

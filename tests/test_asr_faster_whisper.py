@@ -176,3 +176,82 @@ def test_cli_incomplete_folder_is_one_line_exit_2(random_model, tmp_path, capsys
     assert err == (f"anim400k: error: {folder}: not a complete CTranslate2 Whisper folder: no tokenizer.json "
                    "(it holds model.bin, config.json, tokenizer.json, vocabulary.json and preprocessor_config.json; "
                    "see docs/asr.md)")
+
+
+def test_cli_transcribes_again_when_a_model_file_is_replaced(random_model, tmp_path, capsys):
+    """`transcribe` kept its transcript when the files of --model were replaced at the same path: the
+    folder's files (names, sizes, times) are now part of the cache key."""
+    import json
+    import os
+    import shutil
+
+    from anim400k.cli import main
+    from anim400k.media import write_audio
+
+    audio = tmp_path / "a.wav"
+    write_audio(audio, speech_track(["テスト"], "ja")[0], SR)
+    folder = tmp_path / "model"
+    shutil.copytree(random_model, folder)
+    out = tmp_path / "t.json"
+    args = ["transcribe", str(audio), "-l", "ja", "--asr", "faster-whisper", "--model", str(folder),
+            "--device", "cpu", "--batch-size", "1", "--out", str(out)]
+
+    def digest():
+        return json.loads(out.read_text())["anim400k"]["config_hash"]
+
+    assert main(args) == 0
+    first = digest()
+    assert main(args) == 0 and digest() == first  # unchanged: re-used
+    st = (folder / "model.bin").stat()
+    shutil.copyfile(random_model / "model.bin", folder / "model.bin")  # another copy: a new file at the path
+    os.utime(folder / "model.bin", ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    assert main(args) == 0 and digest() != first
+    capsys.readouterr()
+
+
+def test_a_folder_of_another_ctranslate2_model_is_not_a_whisper_model(random_model, tmp_path):
+    """A CTranslate2 model of another architecture (a GPT-2 converted with TransformersConverter) said
+    `cannot load the Whisper model ([json.exception.type_error.302] type must be string, but is null)`."""
+    import shutil
+
+    folder = tmp_path / "gpt2"
+    shutil.copytree(random_model, folder)
+    body = (random_model / "model.bin").read_bytes()
+    assert body[6:6 + 11] == b"WhisperSpec"
+    name = b"TransformerDecoderSpec\0"
+    header = body[:4] + len(name).to_bytes(2, "little") + name
+    (folder / "model.bin").write_bytes(header + body[6 + 12:])
+    with pytest.raises(InputError) as info:
+        _backend(folder).check()
+    assert info.value.path == str(folder)
+    assert info.value.problem.startswith("not a Whisper model: its model.bin holds a CTranslate2 "
+                                         "TransformerDecoderSpec, not a WhisperSpec")
+
+
+def test_a_json_file_that_is_no_tokenizer_is_named(random_model, tmp_path):
+    """`{"x": 1}` as tokenizer.json said `cannot load the Whisper model (expected `,` or `}` at line 1
+    column 5)` about the folder: wrong (the file is valid JSON) and the file was not named."""
+    import json
+    import shutil
+
+    folder = tmp_path / "badtok"
+    shutil.copytree(random_model, folder)
+    (folder / "tokenizer.json").write_text(json.dumps({"x": 1}))
+    with pytest.raises(InputError) as info:
+        _backend(folder).check()
+    assert info.value.path == str(folder / "tokenizer.json")
+    assert info.value.problem.startswith("not a Hugging Face tokenizer file: it has no 'model' section")
+    tok = json.loads((random_model / "tokenizer.json").read_text())
+    tok["model"] = {"type": "NoSuchModel"}
+    (folder / "tokenizer.json").write_text(json.dumps(tok))
+    with pytest.raises(InputError) as info:
+        _backend(folder).check()
+    assert info.value.path == str(folder / "tokenizer.json") and "\n" not in info.value.problem
+    assert info.value.problem.startswith("not a tokenizer that the tokenizers library reads: ")
+
+
+@pytest.mark.parametrize("batch_size", [0, -3])
+def test_a_batch_size_below_one_is_refused(random_model, batch_size):
+    """Was run as sequential decoding without a word."""
+    with pytest.raises(InputError, match=f"batch_size must be an integer >= 1 .*not {batch_size}"):
+        _backend(random_model, batch_size=batch_size)

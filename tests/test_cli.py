@@ -117,11 +117,35 @@ def test_align_numeric_options_in_range_work(two_transcripts, tmp_path):
          "--lufs must be a finite number from -70 to 0, not nan"),
         (["mushra", "create", "--out", "OUT", "--lufs", "3"],
          "--lufs must be a finite number from -70 to 0, not 3.0"),
+        # ran as sequential decoding / as one worker per CPU, exit 0
+        (["transcribe", "MEDIA", "-l", "en", "--asr", "faster-whisper", "--batch-size", "0", "--out", "OUT"],
+         "--batch-size must be an integer >= 1, not 0"),
+        (["transcribe", "MEDIA", "-l", "en", "--batch-size", "-3", "--out", "OUT"],
+         "--batch-size must be an integer >= 1, not -3"),
+        (["build", "m.yaml", "--out", "OUT", "--jobs", "-1"], "--jobs must be an integer >= 0, not -1"),
+        (["demo", "--out", "OUT", "--jobs", "-2"], "--jobs must be an integer >= 0, not -2"),
+        # options the chosen backend does not read were ignored, exit 0
+        (["diarize", "MEDIA", "--out", "OUT", "--diarizer", "campplus", "--model", "/nope"],
+         "--model applies to --diarizer anime, not 'campplus'"),
+        (["diarize", "MEDIA", "--out", "OUT", "--model", "/nope"],
+         "--model applies to --diarizer anime, not 'embedded'"),
+        (["diarize", "MEDIA", "--out", "OUT", "--pipeline", "/nope"],
+         "--pipeline applies to --diarizer pyannote, not 'embedded'"),
+        (["diarize", "MEDIA", "--out", "OUT", "--diarizer", "pyannote", "--pipeline", "/nope", "--model", "/nope"],
+         "--model applies to --diarizer anime, not 'pyannote'"),
+        (["diarize", "MEDIA", "--out", "OUT", "--diarizer", "anime", "--model", "/nope", "--pipeline", "/nope"],
+         "--pipeline applies to --diarizer pyannote, not 'anime'"),
+        (["separate", "MEDIA", "--out-backing", "OUT", "--method", "hpss", "--model", "/x"],
+         "--model applies to --method demucs, not 'hpss'"),
+        (["separate", "MEDIA", "--out-backing", "OUT", "--model-name", "htdemucs"],
+         "--model-name applies to --method demucs, not 'dualtrack'"),
     ],
 )
 def test_float_options_of_other_commands_are_checked(tmp_path, capsys, argv, message):
     """nan/inf/negative where meaningless: one line about the option, exit 2, nothing written (demo --duration
-    nan and --episodes 0 were tracebacks; build --frames-fps inf extracted frames without end)."""
+    nan and --episodes 0 were tracebacks; build --frames-fps inf extracted frames without end). Also values
+    and options that were accepted silently: --batch-size 0, --jobs -1, a --model no backend of the command
+    reads."""
     (tmp_path / "m.yaml").write_text("shows: []\n")
     (tmp_path / "MEDIA").write_bytes(b"")
     argv = [str(tmp_path / a) if a in ("m.yaml", "OUT", "MEDIA") else a for a in argv]

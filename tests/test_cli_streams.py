@@ -65,3 +65,25 @@ def test_transcribe_takes_an_untagged_wav_for_a_tag(wavs, tmp_path, capsys) -> N
     out = tmp_path / "t.json"
     assert main(["transcribe", str(jp), "-l", "ja", "--stream", "jpn", "--asr", "vad", "--out", str(out)]) == 0
     assert out.is_file() and "used audio stream 0" in capsys.readouterr().err
+
+
+def test_diarize_and_separate_refuse_one_stream_for_both_roles(wavs, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """`diarize --other-stream` equal to `--stream`, and `separate` with the same stream as JP and EN (the same
+    file, or a link to it), ran and compared a stream with itself; refused as `sync` refuses it."""
+    jp, en = wavs
+    link = tmp_path / "link.wav"
+    link.symlink_to(jp)
+    out = tmp_path / "x.rttm"
+    assert main(["diarize", str(jp), "--stream", "0", "--other-stream", "0", "--out", str(out)]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"anim400k: error: {jp}: --stream and --other-stream are the same audio stream (0): --other-stream is the "
+        "other language's stream (e.g. eng)")
+    assert not out.exists()
+    back = tmp_path / "b.flac"
+    for other in (jp, link):
+        assert main(["separate", str(jp), "--en-media", str(other), "--out-backing", str(back)]) == 2
+        assert capsys.readouterr().err.strip().splitlines()[-1] == (
+            f"anim400k: error: {jp}: MEDIA and --en-media are the same audio stream (0): --en-media is the other "
+            "language's mix (pass --en-stream N for another stream of the same file)")
+        assert not back.exists()
+    assert main(["separate", str(jp), "--en-media", str(en), "--method", "hpss", "--out-backing", str(back)]) == 0

@@ -355,8 +355,40 @@ def test_pyannote_bad_checkpoint_names_the_config(tiny_pipeline, tmp_path, monke
     assert expected in info.value.message
     # a config that is not one at all
     config.write_text("just: [text\n")
-    with pytest.raises(InputError, match="not a readable pyannote pipeline config"):
+    with pytest.raises(InputError, match="not a readable pyannote pipeline config: not valid YAML: ") as info:
         get_diarizer("pyannote", pipeline=config, device="cpu")
+    assert "\n" not in info.value.message  # was the parser's 4-line dump
+
+
+@pyannote_test
+@pytest.mark.parametrize(("layout", "swapped"), [("community-1", "embedding"), ("community-1", "segmentation"),
+                                                 ("3.1", "embedding")])
+def test_pyannote_swapped_checkpoints_are_one_line_at_load_time(episode1, tiny_pipeline, tmp_path, capsys,
+                                                                layout, swapped):
+    """A segmentation checkpoint given as the embedding (or the reverse) loaded, and the audio then failed
+    with a 57-line traceback (``PyanNet.forward() got an unexpected keyword argument 'weights'``), exit 1."""
+    from anim400k.cli import main
+    from anim400k.testing.random_pyannote import write_tiny_pipeline
+
+    folder = tmp_path / "swapped"
+    other = "segmentation" if swapped == "embedding" else "embedding"
+    for sub in ("segmentation", "embedding"):
+        (folder / sub).mkdir(parents=True)
+        source = tiny_pipeline / (other if sub == swapped else sub) / "pytorch_model.bin"
+        (folder / sub / "pytorch_model.bin").symlink_to(source)
+    (folder / "plda").symlink_to(tiny_pipeline / "plda", target_is_directory=True)
+    write_tiny_pipeline(folder, layout, models=False)
+    with pytest.raises(InputError) as info:
+        get_diarizer("pyannote", pipeline=folder, device="cpu")
+    assert info.value.path == str(folder / swapped / "pytorch_model.bin")
+    kind = "speaker-embedding model" if swapped == "embedding" else "segmentation model"
+    assert f"the {swapped} checkpoint is not a {kind}: it holds a " in info.value.problem
+    out = tmp_path / "x.rttm"
+    rc = main(["diarize", str(episode1.media), "--out", str(out), "--diarizer", "pyannote", "--pipeline",
+               str(folder)])
+    err = capsys.readouterr().err
+    assert rc == 2 and not out.exists()
+    assert err.strip().splitlines() == [f"anim400k: error: {info.value.message}"]
 
 
 def test_pyannote_devices():

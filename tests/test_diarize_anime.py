@@ -75,7 +75,7 @@ def test_bad_model_folders_are_named(model_dir, tmp_path):
     bad = tmp_path / "garbage"
     bad.mkdir()
     (bad / "embedding_model.pth").write_bytes(b"not a checkpoint")
-    with pytest.raises(InputError, match="not a readable PyTorch checkpoint"):
+    with pytest.raises(InputError, match="not a PyTorch file that torch.load can read"):
         get_diarizer("anime", model=bad)
     # a checkpoint that lacks layers would be silently kept random by the package (strict=False)
     partial = tmp_path / "partial"
@@ -88,10 +88,61 @@ def test_bad_model_folders_are_named(model_dir, tmp_path):
     # the released architecture (no config.json) does not fit the small checkpoint
     (partial / "config.json").unlink()
     (partial / "embedding_model.pth").write_bytes((model_dir / "embedding_model.pth").read_bytes())
-    with pytest.raises(InputError, match="does not fit|missing keys"):
+    with pytest.raises(InputError, match="do not fit|missing keys"):
         get_diarizer("anime", model=partial)
     with pytest.raises(InputError, match="unknown speaker embedding"):
         get_diarizer("embedded", embedding="xvector")
+
+
+@pytest.mark.parametrize(("case", "file", "problem"), [
+    ("junk", "embedding_model.pth",
+     "not a PyTorch file that torch.load can read (expected an anime-speaker-embedding checkpoint)"),
+    ("other", "embedding_model.pth",
+     "not an anime-speaker-embedding checkpoint (it holds a pickled torch.nn.modules.linear.Linear)"),
+    ("unknown", "config.json", "unknown key 'bogus_key' (config.json holds only the architecture: n_mels, "
+                               "lin_neurons, channels, kernel_sizes, num_groups)"),
+    ("badvalue", "config.json", "channels must be a list of positive integers (one per layer), not 'x'"),
+    ("nocfg", "embedding_model.pth", "weights do not fit the architecture (no config.json: the released "
+                                     "architecture assumed; "),
+    ("wrongcfg", "embedding_model.pth", "weights do not fit the architecture (per config.json; "),
+])
+def test_broken_model_files_are_one_clear_line(model_dir, tmp_path, capsys, case, file, problem):
+    """These were PyTorch's 6-line "Weights only load failed" text with ANSI codes, a bare number, a 3-line
+    `size mismatch` dump, an empty reason, or (an unknown config key) silently the default architecture."""
+    import json
+
+    import torch
+
+    from anim400k.cli import main
+
+    folder = tmp_path / case
+    folder.mkdir()
+    (folder / "embedding_model.pth").write_bytes((model_dir / "embedding_model.pth").read_bytes())
+    (folder / "config.json").write_text((model_dir / "config.json").read_text())
+    if case == "junk":
+        (folder / "embedding_model.pth").write_bytes(b"junk\n")
+    elif case == "other":
+        torch.save(torch.nn.Linear(2, 2), folder / "embedding_model.pth")
+    elif case == "unknown":
+        (folder / "config.json").write_text(json.dumps({"bogus_key": 1}))
+    elif case == "badvalue":
+        (folder / "config.json").write_text(json.dumps({"channels": "x"}))
+    elif case == "nocfg":
+        (folder / "config.json").unlink()
+    elif case == "wrongcfg":
+        (folder / "config.json").write_text(json.dumps({"lin_neurons": 64}))
+    with pytest.raises(InputError) as info:
+        ae.load_anime_encoder(str(folder))
+    assert info.value.path.endswith(f"{case}/{file}")
+    assert info.value.problem.startswith(problem), info.value.problem
+    assert "\n" not in info.value.message and "\x1b" not in info.value.message
+    media = tmp_path / "a.wav"
+    sf.write(media, np.zeros(16000, np.float32), 16000)
+    out = tmp_path / "x.rttm"
+    assert main(["diarize", str(media), "--stream", "0", "--diarizer", "anime", "--model", str(folder),
+                 "--out", str(out)]) == 2
+    assert capsys.readouterr().err.splitlines() == [f"anim400k: error: {info.value.message}"]
+    assert not out.exists()
 
 
 def test_missing_package_is_clear(model_dir, monkeypatch):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 
 import numpy as np
 import pytest
@@ -174,8 +175,87 @@ def test_demucs_loads_a_local_checkpoint(tmp_path) -> None:  # type: ignore[no-u
     with pytest.raises(AnimError, match="not found"):
         get_separator("demucs", model=tmp_path / "missing.th").load()
     (tmp_path / "bad.th").write_bytes(b"junk")
-    with pytest.raises(AnimError, match="cannot load"):
+    with pytest.raises(AnimError, match="not a PyTorch file that torch.load can read"):
         get_separator("demucs", model=tmp_path / "bad.th").load()
+
+
+def _tiny_demucs(channels: int = 8, samplerate: int = 16000, state_channels: int | None = None):  # type: ignore[no-untyped-def]
+    """demucs' own package of a tiny random HTDemucs (its state from ``state_channels`` if given)."""
+    import torch
+    from demucs.htdemucs import HTDemucs
+
+    def build(ch: int):  # type: ignore[no-untyped-def]
+        torch.manual_seed(0)
+        return HTDemucs(sources=["drums", "bass", "other", "vocals"], channels=ch, depth=2, t_layers=0, nfft=512,
+                        segment=2, samplerate=samplerate)
+
+    model = build(channels)
+    args, kwargs = model._init_args_kwargs
+    state = build(state_channels).state_dict() if state_channels else model.state_dict()
+    return {"klass": HTDemucs, "args": args, "kwargs": kwargs, "state": state}
+
+
+def test_broken_demucs_files_are_one_clear_line(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Each was a page of `size mismatch` lines, a bare `'klass'`, a bare number or nothing at all."""
+    torch = pytest.importorskip("torch")
+    from anim400k.cli import main
+
+    media = tmp_path / "mix.wav"
+    sf.write(media, np.zeros(SR, np.float32), SR)
+    files = tmp_path / "models"
+    files.mkdir()
+    torch.save(_tiny_demucs(channels=16, state_channels=8), files / "mismatch.th")
+    torch.save(_tiny_demucs()["state"], files / "statedict.th")
+    torch.save({"hello": 1}, files / "dict.th")
+    (files / "junk.th").write_bytes(b"junk\n")
+    expected = {
+        "mismatch.th": "weights do not fit the model's settings (",
+        "statedict.th": "a state dict, not a demucs model file (save with demucs' own format: "
+                        "demucs.states.serialize_model, a dict of klass, args, kwargs, state)",
+        "dict.th": "not a demucs model file: it holds a dict without klass, args, kwargs, state (",
+        "junk.th": "not a PyTorch file that torch.load can read (expected a demucs model file)",
+    }
+    for name, problem in expected.items():
+        out = tmp_path / "b.flac"
+        rc = main(["separate", str(media), "--method", "demucs", "--model", str(files / name),
+                   "--out-backing", str(out)])
+        err = capsys.readouterr().err
+        assert rc == 2 and not out.exists()
+        lines = [line for line in err.splitlines() if not line.startswith("note: ")]  # the stream picked
+        assert len(lines) == 1 and lines[0].startswith(f"anim400k: error: {files / name}: {problem}"), err
+    mismatch = capsys.readouterr()
+    with pytest.raises(AnimError) as info:
+        get_separator("demucs", model=files / "mismatch.th").load()
+    assert re.fullmatch(r"weights do not fit the model's settings \(\d+ tensors differ in shape, e.g. [\w.]+: "
+                        r"\[[\d, ]+\] in the file, \[[\d, ]+\] in the model\)", info.value.problem), mismatch
+
+
+def test_demucs_bags_are_checked_with_their_reason(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A bag mixing sample rates said `cannot load a demucs model: ` (an empty assert); a malformed bag a
+    multi-line YAML dump."""
+    torch = pytest.importorskip("torch")
+
+    torch.save(_tiny_demucs(samplerate=16000), tmp_path / "a16.th")
+    torch.save(_tiny_demucs(samplerate=8000), tmp_path / "b8.th")
+    (tmp_path / "good.yaml").write_text("models: [a16, a16]\n")
+    assert type(get_separator("demucs", model=tmp_path, model_name="good").load()).__name__ == "BagOfModels"
+    cases = {
+        "models: [a16, b8]\n": "the bag mixes models of different sample rates (a16: 16000 Hz, b8: 8000 Hz); "
+                               "demucs averages only models that agree",
+        "models: [a16, nothere]\n": "the bag's model 'nothere' is not in its folder (no nothere.th)",
+        ": : [\n": "not a readable demucs bag: not valid YAML: expected <block end>, but found ':' (line 1, column 1)",
+        "weights: [1]\n": "not a demucs bag: it needs `models: [signature, ...]` (names of .th files in its folder)",
+        "models: [a16, a16]\nweights: [[1, 1, 1, 1]]\n": "not a valid demucs bag (check its weights and segment): "
+                                                        "AssertionError: failed check `len(weights) == len(models)`",
+    }
+    for text, problem in cases.items():
+        (tmp_path / "bag.yaml").write_text(text)
+        with pytest.raises(AnimError) as info:
+            get_separator("demucs", model=tmp_path, model_name="bag").load()
+        assert info.value.path == str(tmp_path / "bag.yaml")
+        assert info.value.problem.startswith(problem) and "\n" not in info.value.problem, info.value.problem
+    with pytest.raises(AnimError, match=r"no nope.th or nope.yaml in the demucs model folder"):
+        get_separator("demucs", model=tmp_path, model_name="nope").load()
 
 
 def test_cli_separate(tmp_path, episodes) -> None:  # type: ignore[no-untyped-def]

@@ -93,8 +93,30 @@ def test_corrupt_checkpoint_is_one_clear_error(xtts_folder, tmp_path):
     (bad / "model.pth").write_bytes(b"not a checkpoint")
     with pytest.raises(InputError) as info:
         get_synthesizer("xtts", model_path=bad)
-    message = str(info.value)
-    assert "cannot load the XTTS model" in message and str(bad) in message and "\n" not in message
+    assert info.value.message == (f"{bad / 'model.pth'}: not a PyTorch file that torch.load can read "
+                                  "(expected an XTTS checkpoint)")
+
+
+@pytest.mark.parametrize("kind", ["junk", "other"])
+def test_a_model_pth_of_another_kind_is_named(xtts_folder, tmp_path, kind):
+    """Was `cannot load the XTTS model: 174812789` (junk) or PyTorch's "Weights only load failed" advice
+    with ANSI escape codes (another program's .pth, here a pickled module)."""
+    import torch
+
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for name in ("config.json", "vocab.json"):
+        (bad / name).write_bytes((xtts_folder / name).read_bytes())
+    if kind == "junk":
+        (bad / "model.pth").write_bytes(b"junk\n")
+    else:
+        torch.save(torch.nn.Linear(2, 2), bad / "model.pth")
+    with pytest.raises(InputError) as info:
+        get_synthesizer("xtts", model_path=bad)
+    assert info.value.path == str(bad / "model.pth")
+    assert info.value.problem == ("not a PyTorch file that torch.load can read (expected an XTTS checkpoint)"
+                                  if kind == "junk" else
+                                  "not an XTTS checkpoint (it holds a pickled torch.nn.modules.linear.Linear)")
 
 
 def test_loaded_model_is_the_saved_one(xtts, xtts_folder):

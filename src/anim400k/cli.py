@@ -123,6 +123,27 @@ def _exit_types() -> tuple[type[BaseException], ...]:
     return tuple(found)
 
 
+def _own_readability_checks(command: Any) -> None:
+    """Turn off click's check that an existing path argument is readable, in every command.
+
+    click answers an unreadable file (mode 000) with its usage block and ``Invalid value for 'media':
+    path '...' is not readable``, also for an output that would only be written. The commands check
+    their inputs themselves (:func:`anim400k.commands.check_input_file`: ``FILE: cannot be read
+    (permission denied)``, one line), and an input read without that check fails with the
+    ``PermissionError`` that :func:`main` prints as one line naming the file.
+    """
+    todo = [command]
+    while todo:
+        cmd = todo.pop()
+        todo += list(getattr(cmd, "commands", {}).values())
+        for param in getattr(cmd, "params", ()):
+            # click's Path type (typer < 0.20), or typer's own ParameterInfo (it checks paths itself since)
+            for holder in (getattr(param, "type", None),
+                           getattr(getattr(param, "type_descriptor", None), "parameter_info", None)):
+                if getattr(holder, "readable", None) is True:
+                    holder.readable = False  # type: ignore[union-attr]
+
+
 def _command() -> Any:
     """The click command of :data:`app` whose ``invoke`` turns every interrupt into :class:`_Interrupted`.
 
@@ -130,6 +151,7 @@ def _command() -> Any:
     interrupt unwound escape as a traceback; here both become one line and exit 130 in :func:`main`.
     """
     command = typer.main.get_command(app)
+    _own_readability_checks(command)
     invoke = command.invoke
     exits = _exit_types()
 

@@ -2,15 +2,130 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 
 def one_line(exc: BaseException, limit: int = 300) -> str:
     """``exc``'s message on one line, at most ``limit`` characters (library errors can be pages long)."""
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+#: torch's ``load_state_dict`` line for one tensor whose shape differs
+_SIZE_MISMATCH = re.compile(r"size mismatch for ([\w.]+): copying a param with shape torch\.Size\(\[([\d, ]*)\]\) "
+                            r"from checkpoint, the shape in current model is torch\.Size\(\[([\d, ]*)\]\)")
+
+
+def reason(exc: BaseException, limit: int = 200) -> str:
+    """Why a backend failed to load a model file, as one clean line: the safety net for library errors.
+
+    Libraries answer a bad model file with pages (torch's ``size mismatch`` per tensor, YAML parser
+    dumps, PyTorch's "Weights only load failed" advice with ANSI escape codes), a bare key or number
+    (``'klass'``, ``174812789``) or nothing (an ``assert`` without message). This gives a
+    ``load_state_dict`` shape mismatch as a summary (:func:`shape_mismatch`), a YAML error as its
+    problem and line, otherwise the first meaningful line with ANSI codes stripped, at most ``limit``
+    characters; a bare value is prefixed with the exception's type and an empty ``assert`` says which
+    check failed and where. Specific cases deserve specific messages; this is for the others.
+    """
+    summary = shape_mismatch(exc)
+    if summary:
+        return summary
+    problem = getattr(exc, "problem", None)
+    mark = getattr(exc, "problem_mark", None)
+    if isinstance(problem, str) and mark is not None and hasattr(mark, "line"):  # yaml.MarkedYAMLError
+        text = f"not valid YAML: {problem} (line {mark.line + 1}, column {mark.column + 1})"
+    else:
+        lines = (" ".join(line.split()) for line in _ANSI.sub("", str(exc)).splitlines())
+        text = next((line for line in lines if line.strip(" .:")), "")
+        if not text:
+            check = failed_assert(exc)
+            text = f"{type(exc).__name__}" + (f": {check}" if check else " (the library gave no reason)")
+        elif isinstance(exc, LookupError) or not re.search(r"[A-Za-z]{3}", text):
+            text = f"{type(exc).__name__}: {text}"  # a bare key, index or number says nothing alone
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def failed_assert(exc: BaseException) -> str | None:
+    """``failed check `x == y` in package/module.py`` for an ``assert`` that raised ``exc``; else None."""
+    import traceback
+
+    if not isinstance(exc, AssertionError) or exc.__traceback__ is None:
+        return None
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return None
+    last = frames[-1]
+    line = (last.line or "").strip()
+    where = "/".join(Path(last.filename).parts[-2:])
+    if line.startswith("assert "):
+        return f"failed check `{line[len('assert '):].split(',')[0].strip()}` in {where}"
+    return f"failed check in {where}"
+
+
+def shape_mismatch(exc: BaseException) -> str | None:
+    """A summary of torch's ``Error(s) in loading state_dict`` (one line per tensor) or None.
+
+    ``weights do not fit the model's settings (104 tensors differ in shape, e.g. encoder.0.weight:
+    [8, 2, 8] in the file, [16, 2, 8] in the model)``; missing and unexpected keys are counted.
+    """
+    text = str(exc)
+    if "Error(s) in loading state_dict" not in text:
+        return None
+    shapes = _SIZE_MISMATCH.findall(text)
+    parts = []
+    if shapes:
+        name, have, want = shapes[0]
+        parts.append(f"{len(shapes)} tensor{'s differ' if len(shapes) != 1 else ' differs'} in shape, e.g. "
+                     f"{name}: [{have}] in the file, [{want}] in the model")
+    for label, words in (("Missing key(s)", "missing"), ("Unexpected key(s)", "unexpected")):
+        found = re.search(re.escape(label) + r" in state_dict: (.*?)\.\s*(?:\n|$)", text)
+        if found:
+            keys = re.findall(r'"([^"]+)"', found.group(1))
+            parts.append(f"{len(keys)} {words} key{'s' if len(keys) != 1 else ''}"
+                         + (f" (e.g. {keys[0]})" if keys else ""))
+    return "weights do not fit the model's settings (" + ("; ".join(parts) or "see torch's error") + ")"
+
+
+def _torch_load_frame(exc: BaseException) -> Any:
+    """The frame of ``torch.load`` that ``exc`` came through, or None."""
+    tb = exc.__traceback__
+    found = None
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_name == "load" and Path(code.co_filename).as_posix().endswith("torch/serialization.py"):
+            found = tb.tb_frame
+        tb = tb.tb_next
+    return found
+
+
+def torch_load_failure(exc: BaseException, expected: str) -> tuple[str, str | None] | None:
+    """``(problem, file)`` when ``exc`` came from ``torch.load`` reading a model file; else None.
+
+    ``expected`` is what the file should be (``an XTTS checkpoint``). A file of pickled objects that
+    PyTorch's safe loader refuses (another program's model package) is ``not an XTTS checkpoint (it
+    holds a pickled demucs.htdemucs.HTDemucs)``; a file torch cannot read at all (junk, truncated) is
+    ``not a PyTorch file that torch.load can read (expected an XTTS checkpoint)``. ``file`` is the path
+    torch read, if known.
+    """
+    frame = _torch_load_frame(exc)
+    if frame is None:
+        return None
+    f = frame.f_locals.get("f")
+    path = f if isinstance(f, str | Path) else getattr(f, "path", None) or getattr(f, "name", None)
+    file = str(path) if isinstance(path, str | Path) else None
+    text = _ANSI.sub("", str(exc))
+    found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text)
+    if "Weights only load failed" in text and found:
+        return f"not {expected} (it holds a pickled {found.group(1)})", file
+    # a junk file reads as a bare KeyError (a number) or "Memo value not found": nothing worth repeating
+    said = "" if isinstance(exc, LookupError) or any(t in text for t in ("Memo value", "Weights only load failed")) \
+        else f"; {reason(exc, 100)}"
+    return f"not a PyTorch file that torch.load can read (expected {expected}{said})", file
 
 
 class AnimError(Exception):

@@ -72,13 +72,52 @@ def _as_disk_full(exc: BaseException, path: Path, tmp: Path) -> OSError | None:
     return OSError(code, os.strerror(code), str(path))
 
 
+def _cannot_write(exc: OSError, folder: Path) -> str:
+    """Why no file can be created in ``folder``, in words (for a message naming the file the user gave)."""
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"cannot be written: its folder {folder} is not writable (permission denied)"
+    if exc.errno == errno.EROFS:
+        return f"cannot be written: its folder {folder} is on a read-only file system"
+    return f"cannot be written: {exc.strerror or exc}"
+
+
+def check_output_file(path: str | Path) -> None:
+    """Refuse (:class:`InputError` naming ``path``, as the user gave it) an output file that could not be
+    written, before any work: a folder, a path below a file, or one whose folder (or nearest existing
+    ancestor, for folders :func:`atomic_path` would make) does not let this user create a file. The last
+    is probed with a temporary file, created and removed at once (a permission check by mode bits would
+    miss ACLs, read-only mounts and root). Nothing is left behind."""
+    from .errors import InputError
+
+    path = Path(path)
+    if path.is_dir():
+        raise InputError("is a folder: give the name of a file to write", path)
+    folder = path.parent
+    while not folder.exists() and not folder.is_symlink() and folder != folder.parent:
+        folder = folder.parent  # atomic_path makes the missing folders; they would be made in this one
+    if not folder.is_dir():
+        raise InputError("cannot be written: a part of its folder path is a file", path)
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc  # the disk-full message names path
+        raise InputError(_cannot_write(exc, folder), path) from None
+    os.close(fd)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(probe)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds.
 
     The temporary name keeps the final file's extension (or ``suffix``) so tools that
     pick a format from the extension (FFmpeg, soundfile) still work. A ``path`` that is a
-    folder, or below a file, raises :class:`InputError` before the block runs. A block that
+    folder, or below a file, raises :class:`InputError` before the block runs; an error about the
+    temporary file (a folder where it cannot be created, a failed rename) is an ``OSError`` naming
+    ``path``, never the hidden ``.NAME.XXXXXXXX.part`` name. Commands call :func:`check_output_file`
+    (or :func:`check_writable`) before their work, so such a folder is found before it is spent. A block that
     fails because the disk filled up raises ``OSError(ENOSPC)`` naming ``path`` (from the
     original error), also when the writer lost the errno (see :func:`_as_disk_full`), so every
     writer's full disk reads ``the disk is full: ... could not write PATH``.
@@ -92,8 +131,16 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError) as exc:
         raise InputError("cannot be written: a part of its folder path is a file", path) from exc
+    except OSError as exc:  # a read-only parent: named as the file the user gave
+        said = f"cannot be written: its folder {path.parent} cannot be made ({exc.strerror or exc})"
+        raise OSError(exc.errno, said, str(path)) from exc
     ext = suffix if suffix is not None else "".join(path.suffixes[-1:])
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".part{ext}", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".part{ext}", dir=path.parent)
+    except OSError as exc:  # named the hidden temporary name; the user gave path
+        code = exc.errno if exc.errno is not None else errno.EIO
+        said = exc.strerror if code in (errno.ENOSPC, errno.EDQUOT) else _cannot_write(exc, path.parent)
+        raise OSError(code, said, str(path)) from exc
     os.close(fd)
     tmp_path = Path(tmp)
     try:

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import AnimError, BackendUnavailable, InputError, one_line
+from ..errors import AnimError, BackendUnavailable, InputError, reason
 from ..model import Segment, Transcript, Word
 from ..offline import force_offline
 from .base import ASR_SAMPLE_RATE, prepare_audio
@@ -81,6 +81,51 @@ def check_model_folder(path: Path) -> None:
                                               and data.get("feature_size", DEFAULT_MEL_BINS) > 0):
             raise InputError(f"feature_size must be a positive integer, not {data.get('feature_size')!r}",
                              path / name)
+        if name == "tokenizer.json":
+            check_tokenizer(path / name, data)
+    spec = ct2_spec_name(path / "model.bin")
+    if spec is not None and spec != WHISPER_SPEC:
+        raise InputError(f"not a Whisper model: its model.bin holds a CTranslate2 {spec}, not a {WHISPER_SPEC} "
+                         "(convert a Whisper model with ct2-transformers-converter; see docs/asr.md)", path)
+
+
+#: the model spec name a CTranslate2 Whisper's ``model.bin`` starts with
+WHISPER_SPEC = "WhisperSpec"
+
+
+def ct2_spec_name(path: Path) -> str | None:
+    """The model spec name in the header of a CTranslate2 ``model.bin`` (``WhisperSpec``,
+    ``TransformerDecoderSpec``...): a little-endian uint32 format version (2 or more) then a uint16
+    length and the name. None when the file does not start like that (CTranslate2 then says why)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4 + 2 + 256)
+    except OSError:
+        return None
+    if len(head) < 6 or not 2 <= int.from_bytes(head[:4], "little") <= 64:
+        return None
+    size = int.from_bytes(head[4:6], "little")
+    raw = head[6:6 + size].rstrip(b"\0")
+    if not 1 <= size <= 256 or len(head) < 6 + size or not raw.isascii() or not raw.decode().isidentifier():
+        return None
+    return raw.decode()
+
+
+def check_tokenizer(path: Path, data: dict[str, Any]) -> None:
+    """Raise :class:`InputError` naming ``path`` unless it is a tokenizer the ``tokenizers`` library reads
+    (faster-whisper loads it with ``Tokenizer.from_file``, whose error named no file and could read
+    ``expected `,` or `}` at line 1 column 5`` for a file that is valid JSON but no tokenizer)."""
+    try:
+        from tokenizers import Tokenizer
+    except ImportError:  # faster-whisper's dependency: its absence is reported when the backend loads
+        return
+    if not isinstance(data.get("model"), dict):
+        raise InputError("not a Hugging Face tokenizer file: it has no 'model' section (copy the model's own "
+                         "tokenizer.json)", path)
+    try:
+        Tokenizer.from_file(str(path))
+    except Exception as exc:  # noqa: BLE001 - the tokenizers library raises plain Exceptions
+        raise InputError(f"not a tokenizer that the tokenizers library reads: {reason(exc)}", path) from None
 
 
 def check_mel_bins(model: Any, path: Path) -> None:
@@ -164,6 +209,9 @@ class FasterWhisperTranscriber:
     def __post_init__(self) -> None:
         if self.task not in ("transcribe", "translate"):
             raise InputError(f"faster-whisper task must be 'transcribe' or 'translate', not '{self.task}'")
+        if not (isinstance(self.batch_size, int) and self.batch_size >= 1):
+            raise InputError(f"faster-whisper batch_size must be an integer >= 1 (1 = sequential), "
+                             f"not {self.batch_size!r}")
         self.device = resolve_device(self.device) if self.device == "auto" else self.device
         if self.compute_type is None:
             self.compute_type = "float16" if self.device == "cuda" else "int8"
@@ -201,6 +249,12 @@ class FasterWhisperTranscriber:
         check_device(str(self.device), self.name)
         return path
 
+    def model_folder(self) -> Path:
+        """The local folder the model loads from (a cached name resolved in the local Hugging Face
+        cache), checked as :meth:`check` does; its files are part of the transcript cache's key
+        (:func:`anim400k.asr.track.model_identity`)."""
+        return self.check()
+
     def load(self) -> Any:
         """Load the model (once) from the local folder or local HF cache (checked first: :meth:`check`)."""
         with self._lock:
@@ -231,7 +285,7 @@ class FasterWhisperTranscriber:
             except InputError:
                 raise
             except Exception as exc:  # noqa: BLE001 - ctranslate2 raises various types
-                raise InputError(f"cannot load the Whisper model ({one_line(exc)})", path) from exc
+                raise InputError(f"cannot load the Whisper model ({reason(exc)})", path) from exc
             self._pipeline = BatchedInferencePipeline(self._model)
             return self._model
 

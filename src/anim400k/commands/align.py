@@ -42,10 +42,11 @@ def register(app: typer.Typer) -> None:
         """Align EN and JP transcripts into clips (the paper's 125 ms recursive merge)."""
         from ..align import align_files, clip_record, outside_jp_medium_warning
         from ..formats.subtitles import is_media_file, left_out_note, pick_subtitle_stream
-        from ..fsutil import refuse_overwriting, write_json_atomic
+        from ..fsutil import check_output_file, refuse_overwriting, write_json_atomic
         from ..media.probe import parse_stream_selector
 
         refuse_overwriting({"--out": out}, {"--en": en, "--jp": jp, "--subtitles": subtitles})
+        check_output_file(out)
         stream = parse_stream_selector(subtitle_stream)
         if subtitles is not None and is_media_file(subtitles):
             stream, note = pick_subtitle_stream(subtitles, stream, "--subtitle-stream")

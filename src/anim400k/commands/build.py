@@ -51,7 +51,8 @@ def register(app: typer.Typer) -> None:
             float | None, typer.Option(help="Also extract frames at this rate (per second, > 0).")
         ] = _D.frames_fps,
         archive: Annotated[bool, typer.Option("--archive", help="Also write the .tar.gz archives.")] = _D.archive,
-        jobs: Annotated[int, typer.Option("--jobs", "-j", help="Parallel workers (local runner).")] = _D.jobs,
+        jobs: Annotated[int, typer.Option(
+            "--jobs", "-j", help="Parallel workers (local runner; 0 = one per CPU).")] = _D.jobs,
         runner: Annotated[str, typer.Option(help="local or ray.")] = _D.runner,
         address: Annotated[str | None, typer.Option(help="Ray cluster address (with --runner ray).")] = _D.ray_address,
         retries: Annotated[int, typer.Option(help="Retries of a failed task (ray).")] = _D.retries,
@@ -65,6 +66,7 @@ def register(app: typer.Typer) -> None:
         from ..model import MAX_TIME_S
 
         check_number("--tolerance-ms", tolerance_ms, 0, MAX_TIME_S * 1000)
+        check_number("--jobs", jobs, 0)
         if frames_fps is not None:
             check_number("--frames-fps", frames_fps, 0, MAX_FRAMES_FPS, above=True)
         if video_preset not in X264_PRESETS:

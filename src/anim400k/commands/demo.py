@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
         episodes: Annotated[int, typer.Option(help="Number of synthetic episodes.")] = 2,
         seed: Annotated[int, typer.Option(help="Random seed (same seed, same output).")] = 0,
         duration: Annotated[float, typer.Option(help="Length of each episode in seconds (2 to 1800).")] = 60.0,
-        jobs: Annotated[int, typer.Option("--jobs", "-j", help="Parallel workers.")] = 1,
+        jobs: Annotated[int, typer.Option("--jobs", "-j", help="Parallel workers (0 = one per CPU).")] = 1,
         progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
     ) -> None:
         """Synthesize N dubbed episodes, build the dataset with the embedded defaults, print a summary."""
@@ -30,6 +30,7 @@ def register(app: typer.Typer) -> None:
         from ..synth.episode import MAX_DURATION
 
         check_number("--episodes", episodes, 1)
+        check_number("--jobs", jobs, 0)
         check_number("--duration", duration, 2.0, MAX_DURATION)
 
         manifest = prepare_demo_inputs(out, episodes=episodes, seed=seed, duration=duration)

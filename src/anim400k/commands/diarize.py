@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..registry import DIARIZERS
-from . import pick_stream
+from . import check_input_file, pick_stream, refuse_one_stream, refuse_unused
 
 
 def register(app: typer.Typer) -> None:
@@ -47,12 +47,14 @@ def register(app: typer.Typer) -> None:
 
         if num_speakers is not None and num_speakers < 1:
             raise InputError(f"--num-speakers must be >= 1, got {num_speakers}")
+        refuse_unused({"--model": model, "--pipeline": pipeline}, {"--model": "anime", "--pipeline": "pyannote"},
+                      diarizer, "--diarizer")
         check_number("--collar", collar, 0.0, MAX_TIME_S)
-        if not media.exists():
-            raise InputError("file not found", media)
-        from ..fsutil import refuse_overwriting
+        check_input_file(media)
+        from ..fsutil import check_output_file, refuse_overwriting
 
         refuse_overwriting({"--out": out}, {"MEDIA": media, "--reference": reference, "--pipeline": pipeline})
+        check_output_file(out)  # a folder or a read-only place: before the model loads and the audio is decoded
         flags = {"anime": "--model", "pyannote": "--pipeline"}
         with backend_flags(flags):  # the package and the model, before the audio is decoded
             check_diarizer(diarizer, str(pipeline) if diarizer == "pyannote" and pipeline else
@@ -61,13 +63,16 @@ def register(app: typer.Typer) -> None:
         ref_language = "en" if stream.strip().lower().startswith("en") else "ja"
         ref = load_reference(reference, ref_language, file_id=file_id) if reference else None  # before the media
         sel = pick_stream(media, stream, "--stream")
+        other = pick_stream(media, other_stream, "--other-stream") if other_stream is not None else None
+        if other is not None:
+            refuse_one_stream(media, media, sel, other, "--stream and --other-stream are the same audio stream "
+                              "({index}): --other-stream is the other language's stream (e.g. eng)")
         options: dict[str, object] = {"progress": True} if diarizer == "pyannote" else {}
         if diarizer == "pyannote" and pipeline is not None:
             options["pipeline"] = pipeline
         if diarizer == "anime" and model is not None:
             options["model"] = str(model)
         t0 = time.perf_counter()
-        other = pick_stream(media, other_stream, "--other-stream") if other_stream is not None else None
         with backend_flags(flags):
             turns = diarize_media(media, sel, diarizer, num_speakers, other_stream=other, **options)
         elapsed = time.perf_counter() - t0

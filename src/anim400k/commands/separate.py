@@ -9,7 +9,7 @@ import typer
 
 from ..registry import SEPARATORS
 from ..signal import ANALYSIS_SR
-from . import pick_stream
+from . import check_input_file, pick_stream, refuse_one_stream, refuse_unused
 
 
 def register(app: typer.Typer) -> None:
@@ -27,31 +27,49 @@ def register(app: typer.Typer) -> None:
         en_stream: Annotated[str, typer.Option(help="Audio stream of --en-media.")] = "eng",
         method: Annotated[str, typer.Option(help=f"{SEPARATORS.choices()}.")] = "dualtrack",
         model: Annotated[Path | None, typer.Option(help="demucs: local model file or folder.")] = None,
-        model_name: Annotated[str, typer.Option(help="demucs: model name inside --model folder.")] = "htdemucs",
+        model_name: Annotated[str | None, typer.Option(
+            help="demucs: model name inside --model folder (default htdemucs).")] = None,
         sr: Annotated[int, typer.Option(help="Processing and output rate in Hz.")] = ANALYSIS_SR,
     ) -> None:
         """Estimate the backing track (and vocals) of MEDIA's mix."""
         from ..errors import InputError, backend_flags
         from ..fsutil import refuse_overwriting
         from ..media import decode_audio, write_audio
+        from ..media.audio import check_audio_output
         from ..separate import get_separator
 
         refuse_overwriting({"--out-backing": out_backing, "--out-vocals": out_vocals},
                            {"MEDIA": media, "--en-media": en_media})
+        for given in (media, en_media):
+            if given is not None:
+                check_input_file(given)
         if method not in SEPARATORS:
             raise InputError(f"--method must be one of {', '.join(SEPARATORS.names())}, got {method!r}")
         if not 8000 <= sr <= 48000:
             raise InputError(f"--sr must be within 8000..48000 Hz, got {sr}")
-        options = {"model": model, "model_name": model_name, "progress": True} if method == "demucs" else {}
+        refuse_unused({"--model": model, "--model-name": model_name}, {"--model": "demucs", "--model-name": "demucs"},
+                      method, "--method")
+        for output in (out_backing, out_vocals):
+            if output is not None:
+                check_audio_output(output)  # its format and its folder, before the separation
+        options = {"model": model, "model_name": model_name or "htdemucs", "progress": True} \
+            if method == "demucs" else {}
         with backend_flags({"demucs": "--model"}):
             separator = get_separator(method, **options)
         if method == "demucs":
-            separator.load()  # type: ignore[attr-defined]  # fail early on a bad model path
+            separator.check()  # type: ignore[attr-defined]  # the model path, before the streams are probed
         jp_stream = pick_stream(media, stream, "--stream")
+        en_index = pick_stream(en_media, en_stream, "--en-stream") if en_media is not None else None
+        if en_media is not None and en_index is not None:
+            refuse_one_stream(media, en_media, jp_stream, en_index,
+                              "MEDIA and --en-media are the same audio stream ({index}): --en-media is the other "
+                              "language's mix (pass --en-stream N for another stream of the same file)")
+        if method == "demucs":
+            separator.load()  # type: ignore[attr-defined]  # a broken model fails before the audio is decoded
         mix = decode_audio(media, jp_stream, sr=sr)
         reference = None
-        if en_media is not None:
-            reference = decode_audio(en_media, pick_stream(en_media, en_stream, "--en-stream"), sr=sr)
+        if en_media is not None and en_index is not None:
+            reference = decode_audio(en_media, en_index, sr=sr)
         elif method == "dualtrack":
             # the same file may hold the other language
             from ..media import probe

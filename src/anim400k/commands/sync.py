@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..signal import ANALYSIS_SR
-from . import pick_stream
+from . import check_input_file, pick_stream, refuse_one_stream
 
 
 def register(app: typer.Typer) -> None:
@@ -25,16 +25,22 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Estimate t_en = offset + t_jp * (1 + drift) from the shared music-and-effects stem."""
         from ..errors import InputError
-        from ..fsutil import refuse_overwriting, write_json_atomic
+        from ..fsutil import check_output_file, refuse_overwriting, write_json_atomic
         from ..sync.media import sync_media
         from ..sync.params import MIN_CONFIDENCE
 
         refuse_overwriting({"--out": out}, {"JP_MEDIA": jp_media, "EN_MEDIA": en_media})
+        check_input_file(jp_media)
+        check_input_file(en_media)
+        if out is not None:
+            check_output_file(out)  # a folder or a read-only place: before the estimate, not after
         if not 4000 <= sr <= 48000:
             raise InputError(f"--sr must be within 4000..48000 Hz, got {sr}")
         jp_index = pick_stream(jp_media, jp_stream, "--jp-stream")
         en_index = pick_stream(en_media, en_stream, "--en-stream")
-        _refuse_one_stream(jp_media, en_media, jp_index, en_index)
+        refuse_one_stream(jp_media, en_media, jp_index, en_index,
+                          "JP and EN are the same audio stream ({index}); pass --jp-stream N and --en-stream M "
+                          "to compare two streams of one file")
         result = sync_media(jp_media, en_media, jp_index, en_index, sr)
         typer.echo(
             f"offset {result.offset * 1000:+.1f} ms  drift {result.drift * 100:+.4f} %  "
@@ -51,12 +57,3 @@ def register(app: typer.Typer) -> None:
             data.update({"jp_media": str(jp_media), "en_media": str(en_media), "sample_rate": sr})
             write_json_atomic(out, data)
 
-
-def _refuse_one_stream(jp_media: Path, en_media: Path, jp_index: int, en_index: int) -> None:
-    """Refuse JP and EN being one audio stream of one file (an untagged file's only stream taken for
-    both languages): the estimate would be zero offset by construction."""
-    from ..errors import InputError
-
-    if jp_index == en_index and jp_media.resolve() == en_media.resolve():
-        raise InputError(f"JP and EN are the same audio stream ({jp_index}); pass --jp-stream N and "
-                         "--en-stream M to compare two streams of one file", jp_media)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..registry import ASR
-from . import pick_stream
+from . import check_input_file, pick_stream
 
 
 def register(app: typer.Typer) -> None:
@@ -29,21 +29,23 @@ def register(app: typer.Typer) -> None:
         ] = None,
         device: Annotated[str, typer.Option(help="faster-whisper: auto, cpu or cuda.")] = "auto",
         compute_type: Annotated[str | None, typer.Option(help="faster-whisper: int8, float16, ...")] = None,
-        batch_size: Annotated[int, typer.Option(help="faster-whisper: batch size (1 = sequential).")] = 8,
+        batch_size: Annotated[int, typer.Option(help="faster-whisper: batch size, >= 1 (1 = sequential).")] = 8,
     ) -> None:
-        """Transcribe one audio stream (re-uses OUT when it was made with the same settings).
+        """Transcribe one audio stream (re-uses OUT when it was made from the same file, stream, backend
+        settings and model files).
 
         An existing OUT that this command did not write (a user's Whisper or AWS JSON) is refused,
         not replaced; an empty one is written over.
         """
         from ..asr import get_transcriber, transcribe_track
-        from ..errors import InputError, backend_flags
+        from ..errors import InputError, backend_flags, check_number
         from ..model import normalize_language
 
         try:
             lang = normalize_language(language)
         except ValueError as exc:
             raise InputError(f"--language: {exc}") from exc
+        check_number("--batch-size", batch_size, 1)
         if asr in ("pocketsphinx", "whisper-tiny-en") and lang != "en":
             raise InputError(f"{asr} decodes English only, not '{language}' (use --asr vad or auto)")
         opts: dict[str, object] = {}
@@ -53,8 +55,7 @@ def register(app: typer.Typer) -> None:
                 opts["model"] = model
         elif model:
             raise InputError(f"--model applies to --asr faster-whisper, not '{asr}'")
-        if not media.is_file():
-            raise InputError("media file not found", media)
+        check_input_file(media)
         from ..fsutil import refuse_overwriting
 
         refuse_overwriting({"--out": out}, {"MEDIA": media})

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import BackendUnavailable, InputError, ModelRequired
+from ..errors import BackendUnavailable, InputError, ModelRequired, reason, shape_mismatch, torch_load_failure
 from ..offline import force_offline
 from ..signal import ANALYSIS_SR
 
@@ -61,8 +61,32 @@ def resolve_model(model: str | Path | None) -> tuple[Path, dict[str, Any]]:
             raise InputError(f"not a readable config.json: {exc}", cfg) from None
         if not isinstance(data, dict):
             raise InputError("config.json must be an object", cfg)
-        arch = {k: data[k] for k in ARCH_KEYS if k in data}
+        arch = check_arch(data, cfg)
     return ckpt, arch
+
+
+def check_arch(data: dict[str, Any], cfg: Path) -> dict[str, Any]:
+    """The architecture options of ``config.json`` (``data``), refusing (:class:`InputError` naming
+    ``cfg``) keys that are not :data:`ARCH_KEYS` (they were ignored and the defaults used) and values
+    of the wrong kind (the package failed on them with an empty ``AssertionError``)."""
+    unknown = sorted(str(k) for k in data if k not in ARCH_KEYS)
+    if unknown:
+        raise InputError(f"unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
+                         f"(config.json holds only the architecture: {', '.join(ARCH_KEYS)})", cfg)
+
+    def positive(v: Any) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and v > 0
+
+    for key in ("n_mels", "lin_neurons", "num_groups"):
+        if key in data and not positive(data[key]):
+            raise InputError(f"{key} must be a positive integer, not {data[key]!r}", cfg)
+    for key in ("channels", "kernel_sizes"):
+        if key in data and not (isinstance(data[key], list) and data[key] and all(map(positive, data[key]))):
+            raise InputError(f"{key} must be a list of positive integers (one per layer), not {data[key]!r}", cfg)
+    if "channels" in data and "kernel_sizes" in data and len(data["channels"]) != len(data["kernel_sizes"]):
+        raise InputError(f"channels and kernel_sizes must have one entry per layer each, not "
+                         f"{len(data['channels'])} and {len(data['kernel_sizes'])}", cfg)
+    return {k: data[k] for k in ARCH_KEYS if k in data}
 
 
 def load_anime_encoder(model: str | Path | None = None, device: str = "cpu") -> Any:
@@ -91,16 +115,24 @@ def _load(model: str, device: str) -> Any:
     try:
         state = torch.load(ckpt, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable checkpoint is an input problem
-        raise InputError(f"not a readable PyTorch checkpoint: {exc}", ckpt) from None
+        failure = torch_load_failure(exc, "an anime-speaker-embedding checkpoint")
+        raise InputError(failure[0] if failure else f"not a readable PyTorch checkpoint: {reason(exc)}",
+                         ckpt) from None
     if not isinstance(state, dict):
         raise InputError("checkpoint is not a state dict", ckpt)
+    cfg = ckpt.parent / CONFIG
+    settings = "per config.json" if cfg.is_file() else f"no {CONFIG}: the released architecture assumed"
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # the package prints what it loads
             enc = AnimeSpeakerEmbedding(ckpt_path=ckpt, device=device, **arch)
-    except (AssertionError, TypeError, ValueError) as exc:
-        raise InputError(f"bad architecture in config.json: {exc}", ckpt.parent / CONFIG) from None
+    except (AssertionError, TypeError, ValueError, IndexError) as exc:
+        raise InputError(f"bad architecture in config.json: {reason(exc)}", cfg) from None
     except RuntimeError as exc:
-        raise InputError(f"checkpoint does not fit the architecture: {str(exc)[:300]}", ckpt) from None
+        found = shape_mismatch(exc)
+        if found:  # "weights do not fit the model's settings (N tensors differ...)"
+            raise InputError(found.replace("the model's settings (", f"the architecture ({settings}; ", 1),
+                             ckpt) from None
+        raise InputError(f"checkpoint does not fit the architecture ({settings}): {reason(exc)}", ckpt) from None
     expected = set(enc.state_dict())
     missing, unexpected = expected - set(state), set(state) - expected
     if missing or unexpected:

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import AnimError, BackendUnavailable, InputError, ModelRequired
+from ..errors import AnimError, BackendUnavailable, InputError, ModelRequired, reason, torch_load_failure
 from ..formats.rttm import annotation_to_turns
 from ..offline import force_offline
 from .base import Turn, relabel_by_first_appearance
@@ -236,7 +236,7 @@ def read_pipeline_config(config_path: Path, major: int | None = None) -> dict[st
     try:
         config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InputError(f"not a readable pyannote pipeline config: {exc}", config_path) from None
+        raise InputError(f"not a readable pyannote pipeline config: {reason(exc)}", config_path) from None
     pipeline = config.get("pipeline") if isinstance(config, dict) else None
     if not isinstance(pipeline, dict) or "name" not in pipeline:
         raise InputError("not a pyannote pipeline config (it needs `pipeline: {name: ..., params: ...}`)",
@@ -271,6 +271,61 @@ def _environ(**values: str) -> Iterator[None]:
                 os.environ[k] = v
 
 
+#: what each model entry must be: (pyannote ``Problem`` names it may solve, the words for it)
+_EXPECTED_KIND = {
+    "segmentation": (("MONO_LABEL_CLASSIFICATION", "MULTI_LABEL_CLASSIFICATION", "BINARY_CLASSIFICATION"),
+                     "segmentation model"),
+    "embedding": (("REPRESENTATION",), "speaker-embedding model"),
+}
+
+
+def _model_kind(model: Any) -> tuple[str, str] | None:
+    """``(problem name, words)`` of a loaded pyannote ``Model`` (from its specifications); None if unknown."""
+    specs = getattr(model, "specifications", None)
+    if isinstance(specs, tuple | list):  # a multi-task model: judged by its first task
+        specs = specs[0] if specs else None
+    problem = getattr(getattr(specs, "problem", None), "name", None)
+    if not isinstance(problem, str):
+        return None
+    for problems, words in _EXPECTED_KIND.values():
+        if problem in problems:
+            return problem, words
+    return problem, f"{problem.lower().replace('_', ' ')} model"
+
+
+def _checkpoint_of(value: Any) -> str | None:
+    """The local checkpoint path of a resolved model entry (``{"checkpoint": path}`` or a path)."""
+    if isinstance(value, dict):
+        value = value.get("checkpoint")
+    return value if isinstance(value, str) else None
+
+
+def check_model_kinds(pipeline: Any, config: dict[str, Any], config_path: Path) -> None:
+    """Refuse a pipeline whose segmentation or embedding entry loaded a model of the other kind.
+
+    pyannote loads any of its checkpoints under either entry (a segmentation ``PyanNet`` as the
+    embedding, say, when the two files were swapped) and fails only on the audio, with a
+    traceback (``PyanNet.forward() got an unexpected keyword argument 'weights'``). Each loaded
+    model's specifications say what it is; a mismatch is one line naming the checkpoint.
+    """
+    params = config.get("pipeline", {}).get("params", {})
+    loaded = {
+        "segmentation": getattr(getattr(pipeline, "_segmentation", None), "model", None),
+        "embedding": getattr(getattr(pipeline, "_embedding", None), "model_", None),
+    }
+    for key, model in loaded.items():
+        kind = _model_kind(model) if model is not None else None
+        if kind is None:
+            continue  # not a pyannote model (a speechbrain embedding, ...): pyannote checks its own
+        problems, words = _EXPECTED_KIND[key]
+        if kind[0] in problems:
+            continue
+        where = _checkpoint_of(params.get(key)) or str(config_path)
+        raise InputError(f"the {key} checkpoint is not a {words}: it holds a {type(model).__name__} "
+                         f"{kind[1]} (were the {' and '.join(_EXPECTED_KIND)} checkpoints swapped? "
+                         f"see {config_path.name})", where)
+
+
 def load_pipeline(config_path: Path, device: str = "cpu", pipeline_cls: Any = None) -> Any:
     """Load ``pyannote.audio.Pipeline`` from a local config, offline; ``InputError`` naming the config if it fails.
 
@@ -297,15 +352,18 @@ def load_pipeline(config_path: Path, device: str = "cpu", pipeline_cls: Any = No
     except AnimError:
         raise
     except Exception as exc:  # noqa: BLE001 - pyannote raises many kinds of errors for bad configs
+        failure = torch_load_failure(exc, "a pyannote model checkpoint")
+        if failure is not None and failure[1] is not None:  # a checkpoint torch cannot read: named
+            raise InputError(failure[0], failure[1]) from None
         hub_ids = [v for k, v in config["pipeline"]["params"].items() if k in MODEL_KEYS and isinstance(v, str)
                    and not _is_path_like(v)]
         hint = (f" ({', '.join(hub_ids)} is not a local path: hub ids load only from the local Hugging Face "
                 "cache, point the config at local checkpoints)") if hub_ids else ""
-        first = (str(exc).strip().splitlines() or [""])[0]
-        raise InputError(f"cannot load the pyannote pipeline: {type(exc).__name__}: {first}{hint}",
+        raise InputError(f"cannot load the pyannote pipeline: {type(exc).__name__}: {reason(exc)}{hint}",
                          config_path) from None
     if pipeline is None:
         raise InputError("pyannote could not load a pipeline from this config", config_path)
+    check_model_kinds(pipeline, config, config_path)
     if device != "cpu":
         import torch
 

@@ -231,6 +231,26 @@ def _check_complete(path: str | Path, got: float, expected: float | None) -> Non
 MP3_COMPRESSION_LEVEL = 5
 
 
+def _audio_format(path: Path) -> tuple[str, str, str, int | None]:
+    """The container, codec, sample format and default bitrate :func:`write_audio` uses for ``path``'s
+    extension; :class:`InputError` naming ``path`` for an extension it cannot write."""
+    spec = _AUDIO_FORMATS.get(path.suffix.lower())
+    if spec is None:
+        said = f"unsupported audio extension '{path.suffix}'" if path.suffix else "no file extension to tell the format"
+        raise InputError(f"{said} (use {', '.join(_AUDIO_FORMATS)})", path)
+    return spec
+
+
+def check_audio_output(path: str | Path) -> None:
+    """Refuse, before any work, an audio output that :func:`write_audio` could not write: an extension
+    it has no encoder for (``.ogg``, none) or a place where no file can be created
+    (:func:`anim400k.fsutil.check_output_file`). Both name ``path``."""
+    from ..fsutil import check_output_file
+
+    _audio_format(Path(path))
+    check_output_file(path)
+
+
 def write_audio(path: str | Path, samples: np.ndarray, sr: int, bitrate: str | int | None = None,
                 compression_level: int | None = None) -> Path:
     """Encode ``samples`` (float32 ``(n,)`` or ``(channels, n)``, -1..1) to ``path`` atomically.
@@ -243,11 +263,7 @@ def write_audio(path: str | Path, samples: np.ndarray, sr: int, bitrate: str | i
     Returns ``path``.
     """
     path = Path(path)
-    spec = _AUDIO_FORMATS.get(path.suffix.lower())
-    if spec is None:
-        raise InputError(
-            f"unsupported audio extension '{path.suffix}' (use {', '.join(_AUDIO_FORMATS)})", path
-        )
+    spec = _audio_format(path)
     data = np.asarray(samples, dtype=np.float32)
     if data.ndim == 1:
         data = data[None, :]

@@ -101,7 +101,7 @@ def open_input(path: str | Path) -> Iterator[Any]:
     if not p.exists():
         raise InputError("file not found", p)
     if p.is_dir():
-        raise InputError("is a directory, not a media file", p)
+        raise InputError("is a folder, not a media file", p)
     try:
         container = av.open(str(p), "r")
         if not container.streams and p.suffix.lower() in _RAW_AUDIO_FORMATS:
@@ -109,6 +109,8 @@ def open_input(path: str | Path) -> Iterator[Any]:
             container.close()
             container = av.open(str(p), "r", format=_RAW_AUDIO_FORMATS[p.suffix.lower()])
     except (av.FFmpegError, UnicodeDecodeError, ValueError, OSError) as exc:
+        if isinstance(exc, PermissionError):  # not the file's fault: it may well be media
+            raise InputError("cannot be read (permission denied)", p) from exc
         raise InputError(f"not a media file PyAV can open: {_reason(exc)}", p) from exc
     try:
         yield container

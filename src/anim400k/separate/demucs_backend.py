@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import BackendUnavailable, InputError, ModelRequired
+from ..errors import BackendUnavailable, InputError, ModelRequired, reason, shape_mismatch, torch_load_failure
 from ..model import TimeMap
 from .base import Separation, to_mono
 
@@ -65,24 +65,70 @@ class DemucsSeparator:
             raise InputError("empty demucs model file", self.path)
 
     def load(self) -> Any:
-        """Load (once) and return the demucs model (checked first: :meth:`check`)."""
+        """Load (once) and return the demucs model (checked first: :meth:`check`).
+
+        A file is read as demucs' own package (:func:`load_model_file`); a folder is searched for
+        ``model_name`` as a ``.th`` file or a ``.yaml`` bag (:meth:`_load_from_folder`), as
+        ``demucs.pretrained.get_model(name, repo=folder)`` does, with one-line errors naming the file.
+        """
         if self._model is not None:
             return self._model
         self.check()
         try:
-            from demucs.pretrained import get_model
-            from demucs.states import load_model
+            import demucs.apply  # noqa: F401
         except ImportError as exc:
             raise BackendUnavailable("demucs", "demucs", str(exc)) from exc
-        try:
-            model = get_model(self.model_name, repo=self.path) if self.path.is_dir() else load_model(self.path)
-        except Exception as exc:  # noqa: BLE001 - demucs raises assorted errors for bad files
-            raise InputError(f"cannot load a demucs model: {exc}", self.path) from exc
+        model = self._load_from_folder() if self.path.is_dir() else load_model_file(self.path)
         model.eval()
         if "vocals" not in list(model.sources):
             raise InputError(f"demucs model has no 'vocals' source (sources: {model.sources})", self.path)
         self._model = model
         return model
+
+    def _load_from_folder(self) -> Any:
+        """``model_name`` from the folder: its ``.th`` file (``NAME.th`` or ``NAME-CHECKSUM.th``, the
+        checksum verified) or its bag ``NAME.yaml`` (``models: [signature, ...]``, optional
+        ``weights`` and ``segment``) whose models are ``.th`` files of the folder and must agree in
+        sample rate, channels and sources."""
+        from demucs.apply import BagOfModels
+        from demucs.repo import LocalRepo
+
+        try:
+            files = {sig: Path(f) for sig, f in LocalRepo(self.path).list_model().items()}
+        except Exception as exc:  # noqa: BLE001 - demucs' ModelLoadingError: two files for one signature
+            raise InputError(f"not a usable demucs model folder: {reason(exc)}", self.path) from None
+        if self.model_name in files:
+            return _load_signature(files, self.model_name)
+        bag_file = self.path / f"{self.model_name}.yaml"
+        if not bag_file.is_file():
+            raise InputError(f"no {self.model_name}.th or {self.model_name}.yaml in the demucs model folder "
+                             "(--model-name names one of them)", self.path)
+        import yaml
+
+        try:
+            bag = yaml.safe_load(bag_file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise InputError(f"not a readable demucs bag: {reason(exc)}", bag_file) from None
+        signatures = bag.get("models") if isinstance(bag, dict) else None
+        if not (isinstance(signatures, list) and signatures and all(isinstance(x, str) for x in signatures)):
+            raise InputError("not a demucs bag: it needs `models: [signature, ...]` (names of .th files in its "
+                             "folder)", bag_file)
+        absent = [sig for sig in signatures if sig not in files]
+        if absent:
+            raise InputError(f"the bag's model {absent[0]!r} is not in its folder (no {absent[0]}.th)", bag_file)
+        models = [_load_signature(files, sig) for sig in signatures]
+        for attr, words, unit in (("samplerate", "sample rates", " Hz"), ("audio_channels", "channel counts", ""),
+                                  ("sources", "sources", "")):
+            values = [getattr(m, attr) for m in models]
+            if any(v != values[0] for v in values):
+                said = ", ".join(f"{sig}: {v}{unit}" for sig, v in zip(signatures, values, strict=True))
+                raise InputError(f"the bag mixes models of different {words} ({said}); demucs averages only "
+                                 "models that agree", bag_file)
+        try:
+            return BagOfModels(models, bag.get("weights"), bag.get("segment"))
+        except Exception as exc:  # noqa: BLE001 - demucs asserts on weights that do not fit
+            raise InputError(f"not a valid demucs bag (check its weights and segment): {reason(exc)}",
+                             bag_file) from None
 
     def separate(
         self,
@@ -121,6 +167,55 @@ class DemucsSeparator:
         return Separation(
             backing=_fit(backing, n), vocals=_fit(vocals, n), sr=sr, method=f"demucs/{type(model).__name__}"
         )
+
+
+#: the keys of demucs' own model package (``demucs.states.serialize_model``)
+PACKAGE_KEYS = ("klass", "args", "kwargs", "state")
+_SAVE_HINT = "save with demucs' own format: demucs.states.serialize_model, a dict of klass, args, kwargs, state"
+
+
+def load_model_file(path: Path) -> Any:
+    """The model in a demucs package file (a ``.th``: ``torch.save`` of ``{"klass", "args", "kwargs",
+    "state"}``), with one-line errors naming ``path``: a file torch cannot read, a plain state dict or
+    another dict, weights that do not fit the settings (summarised: how many tensors differ, one example)."""
+    import warnings
+
+    import torch
+    from demucs.states import load_model
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            package = torch.load(path, "cpu", weights_only=False)  # the user's own file, as demucs loads it
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is an input problem
+        failure = torch_load_failure(exc, "a demucs model file")
+        raise InputError(failure[0] if failure else f"cannot load a demucs model: {reason(exc)}", path) from None
+    if not isinstance(package, dict) or not all(k in package for k in PACKAGE_KEYS):
+        if isinstance(package, dict) and package and all(isinstance(v, torch.Tensor) for v in package.values()):
+            raise InputError(f"a state dict, not a demucs model file ({_SAVE_HINT})", path)
+        held = (f"a dict without {', '.join(k for k in PACKAGE_KEYS if k not in package)}"
+                if isinstance(package, dict) else f"a {type(package).__name__}")
+        raise InputError(f"not a demucs model file: it holds {held} ({_SAVE_HINT})", path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Dropping inexistant parameter ..."
+            return load_model(package)
+    except Exception as exc:  # noqa: BLE001 - demucs raises assorted errors for bad packages
+        found = shape_mismatch(exc)
+        raise InputError(found or f"cannot load a demucs model: {reason(exc)}", path) from None
+
+
+def _load_signature(files: dict[str, Path], sig: str) -> Any:
+    """The model ``sig`` of a folder's ``.th`` files, its checksum checked when its name carries one."""
+    path = files[sig]
+    if "-" in path.stem:
+        from demucs.repo import check_checksum
+
+        try:
+            check_checksum(path, path.stem.rsplit("-", 1)[1])
+        except Exception as exc:  # noqa: BLE001 - demucs' ModelLoadingError
+            raise InputError(reason(exc), path) from None
+    return load_model_file(path)
 
 
 def _fit(x: np.ndarray, n: int) -> np.ndarray:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import AnimError, BackendUnavailable, InputError, ModelRequired, one_line
+from ..errors import AnimError, BackendUnavailable, InputError, ModelRequired, reason, torch_load_failure
 from ..offline import force_offline
 from ..signal import resample
 from .base import UnspeakableText, VoiceProfile, clean_text
@@ -92,7 +92,11 @@ class XttsSynthesizer:
             model = xtts_cls(config)
             model.load_checkpoint(config, checkpoint_dir=str(folder), use_deepspeed=False)
         except Exception as exc:  # noqa: BLE001 - torch/coqpit raise many kinds of errors for bad files
-            raise InputError(f"cannot load the XTTS model: {one_line(exc)}", folder) from None
+            failure = torch_load_failure(exc, "an XTTS checkpoint")
+            if failure is not None:  # model.pth (or speakers_xtts.pth) junk or another program's file
+                name = Path(failure[1]).name if failure[1] else "model.pth"  # named as the user named the folder
+                raise InputError(failure[0], folder / name if (folder / name).is_file() else failure[1]) from None
+            raise InputError(f"cannot load the XTTS model: {reason(exc)}", folder) from None
         model.to(device)
         model.eval()
         self.model = model
