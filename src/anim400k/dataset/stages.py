@@ -203,18 +203,26 @@ def stage_audio(ctx: EpisodeContext) -> str:
 
 
 def stage_sync(ctx: EpisodeContext) -> str:
-    """Estimate the JP->EN TimeMap from the shared music-and-effects stem."""
+    """Estimate the JP->EN TimeMap from the shared music-and-effects stem.
+
+    An EN track that is the JP audio itself fails the episode (its "EN" clips would be Japanese);
+    any other unreliable estimate gives the identity map with a warning naming the reason.
+    """
     out: dict[str, object] = {"offset": 0.0, "drift": 0.0, "confidence": 0.0, "applied": False, "warning": None}
     if ctx.options.sync:
         from ..sync.estimate import analyze_sync
 
         res = analyze_sync(ctx.analysis_audio(JP), ctx.analysis_audio(EN), ANALYSIS_SR)
+        if res.same_audio:
+            probe = ctx.read_json("probe.json")
+            raise InputError(f"{res.reason}: check the EN medium and its stream (no EN clips can be made from it)",
+                             probe[EN]["source"])
         tm = res.time_map
         out.update(offset=float(tm.offset), drift=float(tm.drift), confidence=float(res.confidence),
                    applied=bool(res.reliable), diagnostics=res.to_dict())
         if not res.reliable:
-            out["warning"] = (f"low sync confidence {res.confidence:.2f} ({res.reason}): the tracks may not share "
-                              "a stem; assuming zero offset and no drift")
+            out["warning"] = (f"low sync confidence {res.confidence:.2f}: {res.reason}; "
+                              "assuming zero offset and no drift")
     dest = ctx.artifact("sync.json")
     write_json_atomic(dest, out)
     return str(dest)
