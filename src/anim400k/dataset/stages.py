@@ -428,6 +428,7 @@ def stage_separate(ctx: EpisodeContext) -> str:
 
     from ..fsutil import atomic_path
     from ..separate import get_separator
+    from ..separate.dualtrack import UNSHARED_WHY
 
     opts: dict[str, object] = {}
     if ctx.options.separator_model:
@@ -442,10 +443,17 @@ def stage_separate(ctx: EpisodeContext) -> str:
     with atomic_path(ctx.artifact("backing.flac")) as tmp:
         sf.write(tmp, np.clip(result.backing, -1, 1), ANALYSIS_SR, format="FLAC", subtype="PCM_16")
     dest = ctx.artifact("separate.json")
+    regions = [{"start": round(a, 3), "end": round(b, 3), "why": why} for a, b, why in result.single_track_regions]
     note = f"separation fell back to {result.method}: {result.reason}" if result.fallback else None
+    unshared = [r for r in regions if r["why"] == UNSHARED_WHY]
+    if unshared and note is None:
+        spans = ", ".join(f"{r['start']:.1f}-{r['end']:.1f} s" for r in unshared)
+        note = (f"the JP and EN mixes do not share the backing at JP {spans} (EN music or effects replaced?): "
+                "the backing there is a single-track estimate")
     tm = result.time_map
     write_json_atomic(dest, {"method": result.method, "fallback": result.fallback, "note": note,
                              "agreement": result.agreement, "sample_rate": ANALYSIS_SR,
+                             "single_track_regions": regions,
                              "time_map": None if tm is None else {"offset": tm.offset, "drift": tm.drift,
                                                                   "confidence": tm.confidence}})
     return str(dest)
