@@ -46,7 +46,9 @@ def register(app: typer.Typer) -> None:
             f"offset {result.offset * 1000:+.1f} ms  drift {result.drift * 100:+.4f} %  "
             f"confidence {result.confidence:.2f}"
         )
-        if not result.reliable:
+        if result.same_audio:
+            typer.echo(f"warning: {result.reason}; a build would fail this episode", err=True)
+        elif not result.reliable:
             typer.echo(
                 f"warning: confidence below {MIN_CONFIDENCE:.2f} ({result.reason}); "
                 "a build would use zero offset and no drift",

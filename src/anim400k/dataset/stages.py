@@ -203,18 +203,26 @@ def stage_audio(ctx: EpisodeContext) -> str:
 
 
 def stage_sync(ctx: EpisodeContext) -> str:
-    """Estimate the JP->EN TimeMap from the shared music-and-effects stem."""
+    """Estimate the JP->EN TimeMap from the shared music-and-effects stem.
+
+    An EN track that is the JP audio itself fails the episode (its "EN" clips would be Japanese);
+    any other unreliable estimate gives the identity map with a warning naming the reason.
+    """
     out: dict[str, object] = {"offset": 0.0, "drift": 0.0, "confidence": 0.0, "applied": False, "warning": None}
     if ctx.options.sync:
         from ..sync.estimate import analyze_sync
 
         res = analyze_sync(ctx.analysis_audio(JP), ctx.analysis_audio(EN), ANALYSIS_SR)
+        if res.same_audio:
+            probe = ctx.read_json("probe.json")
+            raise InputError(f"{res.reason}: check the EN medium and its stream (no EN clips can be made from it)",
+                             probe[EN]["source"])
         tm = res.time_map
         out.update(offset=float(tm.offset), drift=float(tm.drift), confidence=float(res.confidence),
                    applied=bool(res.reliable), diagnostics=res.to_dict())
         if not res.reliable:
-            out["warning"] = (f"low sync confidence {res.confidence:.2f} ({res.reason}): the tracks may not share "
-                              "a stem; assuming zero offset and no drift")
+            out["warning"] = (f"low sync confidence {res.confidence:.2f}: {res.reason}; "
+                              "assuming zero offset and no drift")
     dest = ctx.artifact("sync.json")
     write_json_atomic(dest, out)
     return str(dest)
@@ -420,6 +428,7 @@ def stage_separate(ctx: EpisodeContext) -> str:
 
     from ..fsutil import atomic_path
     from ..separate import get_separator
+    from ..separate.dualtrack import UNSHARED_WHY
 
     opts: dict[str, object] = {}
     if ctx.options.separator_model:
@@ -434,10 +443,17 @@ def stage_separate(ctx: EpisodeContext) -> str:
     with atomic_path(ctx.artifact("backing.flac")) as tmp:
         sf.write(tmp, np.clip(result.backing, -1, 1), ANALYSIS_SR, format="FLAC", subtype="PCM_16")
     dest = ctx.artifact("separate.json")
+    regions = [{"start": round(a, 3), "end": round(b, 3), "why": why} for a, b, why in result.single_track_regions]
     note = f"separation fell back to {result.method}: {result.reason}" if result.fallback else None
+    unshared = [r for r in regions if r["why"] == UNSHARED_WHY]
+    if unshared and note is None:
+        spans = ", ".join(f"{r['start']:.1f}-{r['end']:.1f} s" for r in unshared)
+        note = (f"the JP and EN mixes do not share the backing at JP {spans} (EN music or effects replaced?): "
+                "the backing there is a single-track estimate")
     tm = result.time_map
     write_json_atomic(dest, {"method": result.method, "fallback": result.fallback, "note": note,
                              "agreement": result.agreement, "sample_rate": ANALYSIS_SR,
+                             "single_track_regions": regions,
                              "time_map": None if tm is None else {"offset": tm.offset, "drift": tm.drift,
                                                                   "confidence": tm.confidence}})
     return str(dest)

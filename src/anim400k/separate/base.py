@@ -9,7 +9,7 @@ backends also take the other language's mix of the same episode (``reference``) 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -28,6 +28,9 @@ class Separation:
     ``method`` is the algorithm that produced the output (``fallback`` is True when a
     dual-track request fell back to a single-track method, ``reason`` says why).
     ``agreement`` is the dual-track spectral agreement of the two mixes (None otherwise).
+    ``single_track_regions`` lists the ``(start, end, why)`` stretches (seconds of the input) that
+    a dual-track separation had to separate single-track (not covered by the second mix, or
+    the mixes do not share the backing there).
     """
 
     backing: np.ndarray
@@ -38,6 +41,7 @@ class Separation:
     reason: str = ""
     agreement: float | None = None
     time_map: TimeMap | None = None
+    single_track_regions: list[tuple[float, float, str]] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[np.ndarray]:
         yield self.backing

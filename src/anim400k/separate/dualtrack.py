@@ -20,8 +20,12 @@ Tracks that do not share a stem are detected (sync confidence below
 :data:`anim400k.sync.params.MIN_CONFIDENCE`, or spectral agreement below ``min_agreement``: the
 correlation of the two log-magnitude spectrograms after removing each bin's mean) and
 the separator falls back to the single-track :class:`~anim400k.separate.hpss.HpssSeparator`
-with a warning; the result says so (``fallback=True``, ``reason``). JP stretches the EN
-medium does not cover are also separated by the fallback.
+with a warning; the result says so (``fallback=True``, ``reason``). So does an EN track that is
+the JP audio itself (:func:`anim400k.sync.checks.same_audio_fraction`): its "common component"
+would be the whole JP mix, dialogue included. JP stretches the EN medium does not cover, and
+stretches where the two mixes stop sharing the backing (:func:`.shared.unshared_regions`: EN
+music or effects replaced), are separated by the fallback too, with a short crossfade; the
+result lists them (``single_track_regions``) and names the unshared ones in ``reason``.
 """
 
 from __future__ import annotations
@@ -31,17 +35,27 @@ import logging
 import numpy as np
 
 from ..model import TimeMap
+from ..sync.checks import SAME_AUDIO_REASON, same_audio_fraction
 from ..sync.estimate import analyze_sync
-from ..sync.params import MIN_CONFIDENCE
+from ..sync.params import MIN_CONFIDENCE, SAME_AUDIO_FRACTION
 from ..threads import task_threads, thread_map
 from .base import Separation, to_mono
 from .hpss import HpssSeparator
+from .shared import unshared_regions
 
 log = logging.getLogger(__name__)
 
 
 #: at most this many 30 s blocks separated at once (each holds ~150 MB of spectrogram arrays at 48 kHz)
 MAX_BLOCK_THREADS = 4
+#: seconds of JP mix either side of an unshared region that its single-track estimate also sees: little,
+#: since the region's music is usually not the rest's (tester's 20 s region: 2.8 dB SDR with 0-2 s of
+#: context, 2.0 with 10 s, 1.2-1.8 with 20 s: REPET-SIM then takes its "repeating" frames from elsewhere)
+REGION_CONTEXT = 2.0
+#: seconds: crossfade between the dual-track and single-track estimates at an unshared region's ends
+REGION_FADE = 0.25
+#: ``Separation.single_track_regions`` reasons
+UNCOVERED_WHY, UNSHARED_WHY = "not covered by the second mix", "the mixes do not share the backing"
 
 
 class DualTrackSeparator:
@@ -105,6 +119,9 @@ class DualTrackSeparator:
                 f"{self.min_agreement:.2f}): they may not share a music-and-effects stem"
             )
             return self._fallback(x, sr, reason, agreement, time_map)
+        if same_audio_fraction(x, ref, sr, time_map.offset, 1.0 + time_map.drift) >= SAME_AUDIO_FRACTION:
+            reason = f"{SAME_AUDIO_REASON} (spectral agreement {agreement:.2f}; dubs 0.65-0.74)"
+            return self._fallback(x, sr, reason, agreement, time_map)
 
         backing = np.zeros_like(x)
         block = max(n_fft * 4, int(self.block_seconds * sr))
@@ -118,20 +135,49 @@ class DualTrackSeparator:
 
         # NumPy, SciPy's filters and the FFTs release the GIL: blocks run side by side
         thread_map(separate_block, range(lo, hi, block), task_threads(MAX_BLOCK_THREADS), "dualtrack")
-        notes = ""
+        notes: list[str] = []
+        regions: list[tuple[float, float, str]] = []
         for a, b in ((0, lo), (hi, x.size)):
             if b - a > 0:  # not covered by the EN medium: single-track estimate there
                 backing[a:b] = self.fallback_separator.backing(x[a:b], sr)
-                notes = "parts not covered by the second mix were separated single-track"
+                regions.append((a / sr, b / sr, UNCOVERED_WHY))
+                notes = ["parts not covered by the second mix were separated single-track"]
+        unshared = [(lo + a, lo + b) for a, b in unshared_regions(x[lo:hi], aligned[lo:hi], sr)]
+        for a, b in unshared:
+            self._single_track_region(x, sr, backing, a, b)
+            regions.append((a / sr, b / sr, UNSHARED_WHY))
+        if unshared:
+            spans = ", ".join(f"{a / sr:.1f}-{b / sr:.1f} s" for a, b in unshared)
+            note = (
+                f"the two mixes do not share the backing at JP {spans} (EN music or effects replaced?): "
+                "separated single-track there"
+            )
+            log.warning("dual-track separation: %s", note)
+            notes.insert(0, note)
         return Separation(
             backing=backing,
             vocals=x - backing,
             sr=sr,
             method="dualtrack",
-            reason=notes,
+            reason="; ".join(notes),
             agreement=agreement,
             time_map=time_map,
+            single_track_regions=sorted(regions),
         )
+
+    def _single_track_region(self, x: np.ndarray, sr: int, backing: np.ndarray, a: int, b: int) -> None:
+        """Replace ``backing[a:b]`` by the single-track estimate (seen with context), crossfading at the ends."""
+        ctx, fade = int(REGION_CONTEXT * sr), max(1, int(REGION_FADE * sr))
+        c0, c1 = max(0, a - ctx - fade), min(x.size, b + ctx + fade)
+        single = self.fallback_separator.backing(x[c0:c1], sr)
+        f0, f1 = max(c0, a - fade // 2), min(c1, b + fade // 2)
+        t = np.arange(f0, f1, dtype=np.float64)
+        w = np.clip(np.minimum(t - (a - fade / 2), (b + fade / 2) - t) / fade, 0.0, 1.0)
+        if a <= 0:
+            w[t < a + fade] = 1.0
+        if b >= x.size:
+            w[t >= b - fade] = 1.0
+        backing[f0:f1] = (w * single[f0 - c0 : f1 - c0] + (1.0 - w) * backing[f0:f1]).astype(backing.dtype)
 
     def _fallback(
         self, x: np.ndarray, sr: int, reason: str, agreement: float | None, time_map: TimeMap | None

@@ -25,6 +25,13 @@ Algorithm (details and measurements in ``docs/sync.md``), long media (JP > 45 s)
    and a peak-quality score (peak-to-sidelobe ratio of the coarse correlations). Unrelated
    tracks (no shared stem) give scattered matches with weak peaks and hence low confidence;
    :func:`estimate_sync` then falls back to the identity map with a warning.
+5. **Edits.** Rejected windows that agree among themselves on another offset (at least 3 and
+   25 % of the windows) mean a scene was cut from or added to EN: no line maps the whole
+   episode, so the confidence stays below :data:`MIN_CONFIDENCE` and ``SyncResult.edit`` and the
+   reason give both offsets and where the change lies.
+
+Both paths end with :func:`.checks.same_audio_fraction`: an EN track that repeats the JP audio
+itself (a copy, a mislabelled stream) gets confidence 0 and ``same_audio=True``.
 
 Short media (JP <= 45 s) have too few windows for step 2 and too little material for
 band-energy features; instead (:func:`estimate._analyze_short`; also tried for JP <= 120 s when the
@@ -42,6 +49,7 @@ long path's confidence is low, and kept if more confident):
    (x 0.4) when the fine passes disagree.
 
 Modules: :mod:`.params` (constants), :mod:`.result` (:class:`SyncResult`, confidence scores),
+:mod:`.checks` (same audio twice),
 :mod:`.features` (band features, coarse search), :mod:`.vote` (short-media vote, coherence index),
 :mod:`.rival` (best rival alignment's coherence),
 :mod:`.gcc` (GCC-PHAT, sub-sample peak), :mod:`.line` (RANSAC line), :mod:`.refine` (fine passes),

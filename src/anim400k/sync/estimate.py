@@ -9,15 +9,23 @@ import numpy as np
 
 from ..model import TimeMap
 from ..signal import to_mono
+from .checks import SAME_AUDIO_REASON, same_audio_fraction
 from .features import band_features, coarse_matches
-from .line import ransac_line
+from .gcc import gcc_phat_score
+from .line import ransac_line, second_line
 from .params import (
     COARSE_TOLERANCE,
     COHERENCE_HIGH,
+    EDIT_CONFIDENCE,
+    EDIT_MIN_FRACTION,
+    EDIT_MIN_SHIFT,
+    EDIT_MIN_WINDOWS,
+    FINE_LOW_RATE,
     FINE_WINDOW,
     LONG_COHERENCE_SECONDS,
     LONG_FINE_AGREEMENT,
     MIN_CONFIDENCE,
+    SAME_AUDIO_FRACTION,
     SHORT_FALLBACK_SECONDS,
     SHORT_MEDIA_SECONDS,
     VOTE_SLOPE_TOLERANCE,
@@ -64,11 +72,42 @@ def analyze_sync(
     ``(channels, n)`` (averaged to mono). ``max_offset`` (s) and ``max_drift`` (relative)
     bound the search. Never raises on silent or very short tracks: it returns a result
     with confidence 0 and a ``reason``.
+
+    Two verdicts override the scores: an EN track that repeats the JP audio itself
+    (:func:`~anim400k.sync.checks.same_audio_fraction`; ``same_audio``, confidence 0) and, on the
+    long path, windows that agree on two different offsets (``edit``: a scene cut from or
+    added to EN; confidence below :data:`MIN_CONFIDENCE`).
     """
     jp = to_mono(jp_audio)
     en = to_mono(en_audio)
     if sr <= 0:
         raise ValueError(f"sample rate must be positive, got {sr}")
+    result = _analyze(jp, en, sr, max_offset, max_drift, window, max_windows, refine)
+    if result.n_windows and result.confidence > 0.0:
+        same = same_audio_fraction(jp, en, sr, result.offset, 1.0 + result.drift)
+        if same >= SAME_AUDIO_FRACTION:
+            result.confidence = 0.0
+            result.time_map = TimeMap(result.offset, result.drift, 0.0)
+            result.same_audio = True
+            result.reason = (
+                f"{SAME_AUDIO_REASON} ({same:.0%} of its 1 s pieces repeat JP's at offset "
+                f"{result.offset * 1000:+.1f} ms; a dub repeats only its dialogue-free ones)"
+            )
+    return result
+
+
+def _analyze(
+    jp: np.ndarray,
+    en: np.ndarray,
+    sr: int,
+    max_offset: float,
+    max_drift: float,
+    window: float,
+    max_windows: int,
+    refine: bool,
+) -> SyncResult:
+    """:func:`analyze_sync` on mono tracks, before the same-audio check."""
+    search = f"offsets within ±{max_offset:g} s and drift within ±{max_drift * 100:g} %"
     for name, x in (("JP", jp), ("EN", en)):
         if x.size < sr * 1.0:
             return failed_result(f"{name} track is shorter than 1 s ({x.size / sr:.2f} s)")
@@ -85,11 +124,11 @@ def analyze_sync(
     win = min(window, max(1.0, dur_j / 3.0))
     coarse = coarse_matches(fj, fe, rate, t0, win, max_offset, max_drift, max_windows)
     if coarse is None:
-        return failed_result("the tracks do not overlap within the offset search range")
+        return failed_result(f"the tracks do not overlap within the searched range ({search})")
     tj, te, scores, psr, d_best = coarse
     fit = ransac_line(tj, te, scores, COARSE_TOLERANCE, max_drift)
     if fit is None:
-        return failed_result("no consistent matches between the tracks", n_windows=len(tj))
+        return failed_result(f"no consistent matches between the tracks ({search})", n_windows=len(tj))
     a, b, inl = fit
     inlier_fraction = float(inl.mean())
     peak_ratio = float(np.median(psr[inl])) if inl.any() else 0.0
@@ -100,6 +139,23 @@ def analyze_sync(
         a, b, fine = fine_passes(jp, en, sr, tj[inl], a, b, None, None)
 
     confidence = window_confidence(inlier_fraction, peak_ratio, fine)
+    edit = _edit(jp, en, sr, (tj, te, scores, inl), a, b, win)
+    if edit is not None:
+        # Part of the episode follows another offset: no single line maps it, however well the
+        # fit matches the rest (the coherence check below would only look at the middle minute).
+        confidence = round(min(confidence, EDIT_CONFIDENCE * inlier_fraction), 4)
+        return SyncResult(
+            time_map=TimeMap(offset=float(a), drift=float(b - 1.0), confidence=confidence),
+            confidence=confidence,
+            inlier_fraction=inlier_fraction,
+            peak_ratio=peak_ratio,
+            n_windows=len(tj),
+            n_fine=len(fine),
+            reason=edit.pop("reason"),
+            windows=windows,
+            fine=fine,
+            edit=edit,
+        )
     coherence_note = ""
     if confidence < MIN_CONFIDENCE and fine and fine_agreement(fine) >= LONG_FINE_AGREEMENT:
         # Loud, different dialogue dominates the band-energy windows, so few of them agree even
@@ -120,10 +176,7 @@ def analyze_sync(
     tm = TimeMap(offset=float(a), drift=float(b - 1.0), confidence=confidence)
     reason = ""
     if confidence < MIN_CONFIDENCE:
-        reason = (
-            f"only {inl.sum()}/{len(tj)} windows agree and the correlation peaks are weak "
-            f"(peak ratio {peak_ratio:.1f}){coherence_note}: the tracks may not share a stem"
-        )
+        reason = _long_reason(inl, peak_ratio, fine, coherence_note, search, dur_j, en.size / sr, max_offset)
     log.debug("sync: drift grid best %.4f, windows %d, inliers %.2f", d_best, len(tj), inlier_fraction)
     return SyncResult(
         time_map=tm,
@@ -136,6 +189,155 @@ def analyze_sync(
         windows=windows,
         fine=fine,
     )
+
+
+def _long_reason(
+    inl: np.ndarray,
+    peak_ratio: float,
+    fine: list[tuple[float, float, bool]],
+    coherence_note: str,
+    search: str,
+    dur_j: float,
+    dur_e: float,
+    max_offset: float,
+) -> str:
+    """Why a long-path estimate is unreliable, from the score that failed (window_confidence's factors)."""
+    agree = float(inl.mean()) >= 0.75
+    peaks_ok = peak_ratio >= 5.0
+    if agree and peaks_ok:
+        if not fine:
+            agreeing = f"all {inl.size}" if inl.all() else f"{inl.sum()}/{inl.size}"
+            reason = (
+                f"{agreeing} coarse windows agree (peak ratio {peak_ratio:.1f}) but the sample-precise (fine) "
+                "stage found no consistent match there (EN re-timed with pitch correction, or no shared "
+                "stem under the matches?)"
+            )
+        else:
+            reason = f"the sample-precise (fine) matches disagree ({fine_agreement(fine):.0%} agreement beyond two)"
+        return reason + coherence_note
+    parts = []
+    if not agree:
+        parts.append(f"only {inl.sum()}/{inl.size} windows agree")
+    if not peaks_ok:
+        parts.append(f"the correlation peaks are weak (peak ratio {peak_ratio:.1f})")
+    if not fine:
+        parts.append("the fine stage found no consistent match")
+    reason = " and ".join(parts) + coherence_note + ": the tracks may not share a stem"
+    return reason + _range_hint(dur_j, dur_e, max_offset, search)
+
+
+def _range_hint(dur_j: float, dur_e: float, max_offset: float, search: str) -> str:
+    """`` (searched ...)``, plus a hint that the offset may lie outside it when the lengths differ by more
+    than half the offset range."""
+    hint = f" (searched {search})"
+    if abs(dur_e - dur_j) > 0.5 * max_offset:
+        longer = "longer" if dur_e > dur_j else "shorter"
+        hint += (
+            f"; EN is {abs(dur_e - dur_j):.1f} s {longer} than JP, so the offset may lie outside "
+            f"the searched ±{max_offset:g} s"
+        )
+    return hint
+
+
+def _edit(
+    jp: np.ndarray,
+    en: np.ndarray,
+    sr: int,
+    coarse: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    a: float,
+    b: float,
+    win: float,
+) -> dict[str, Any] | None:
+    """An edit between the media: rejected coarse windows agreeing among themselves on another offset.
+
+    A scene cut from (or added to) EN moves the offset of everything after it, so the windows
+    on one side of the edit follow the fit and those on the other side a parallel line. When at
+    least :data:`EDIT_MIN_WINDOWS` and :data:`EDIT_MIN_FRACTION` of the windows agree (within the
+    coarse tolerance, same slope) on an offset more than :data:`EDIT_MIN_SHIFT` from the fit's,
+    returns the two groups (``lines``: offset, JP span of their window centres, window count),
+    where the offset changes (``at``: a JP interval from short GCC-PHAT matches, see
+    :func:`_locate_edit`, or None) and a ``reason``; else None.
+    """
+    tj, te, scores, inl = coarse
+    other = second_line(tj, te, scores, inl, b, COARSE_TOLERANCE)
+    if other is None:
+        return None
+    a2, members = other
+    n = int(members.sum())
+    if n < EDIT_MIN_WINDOWS or n < EDIT_MIN_FRACTION * tj.size or abs(a2 - a) <= EDIT_MIN_SHIFT:
+        return None
+    centres = tj + 0.5 * win
+    groups = sorted(
+        [
+            {"offset": float(a), "jp_from": float(centres[inl].min()), "jp_to": float(centres[inl].max()),
+             "windows": int(inl.sum()), "fit": True},
+            {"offset": float(a2), "jp_from": float(centres[members].min()), "jp_to": float(centres[members].max()),
+             "windows": n, "fit": False},
+        ],
+        key=lambda g: g["jp_from"],
+    )
+    first, second = groups
+    at = None
+    if first["jp_to"] < second["jp_from"]:
+        at = _locate_edit(jp, en, sr, first, second, b, first["jp_to"] - 0.5 * win, second["jp_from"] + 0.5 * win)
+    if at is not None:
+        reason = (
+            f"EN is edited between JP {at[0]:.1f} and {at[1]:.1f} s: before, the windows agree on offset "
+            f"{round(first['offset'], 2) + 0.0:+.2f} s ({first['windows']} windows), after, on "
+            f"{round(second['offset'], 2) + 0.0:+.2f} s ({second['windows']})"
+        )
+    else:
+        said = [f"the {g['windows']} windows centred at JP {g['jp_from']:.1f}-{g['jp_to']:.1f} s agree on offset "
+                f"{round(g['offset'], 2) + 0.0:+.2f} s" for g in groups]
+        reason = f"EN is edited: {said[0]}, {said[1]}"
+    reason += " (a scene cut from or added to EN?); one offset and drift cannot map the whole episode"
+    return {"reason": reason, "lines": groups, "drift": float(b - 1.0), "at": None if at is None else list(at)}
+
+
+def _locate_edit(
+    jp: np.ndarray,
+    en: np.ndarray,
+    sr: int,
+    first: dict[str, Any],
+    second: dict[str, Any],
+    b: float,
+    t_lo: float,
+    t_hi: float,
+) -> tuple[float, float] | None:
+    """The JP interval where the offset changes from ``first``'s to ``second``'s, or None.
+
+    3 s JP segments every 0.5 s over ``[t_lo, t_hi]`` (the windows' spans between the two
+    groups) are located by GCC-PHAT at 4 kHz within ±0.15 s of each line's image. A segment
+    *hits* a line when its peak stands out (score >= 5 robust sigmas) at that line's
+    consistent lag (within 2 ms of the median lag of its clear hits); the edit lies between
+    the centre of the last segment hitting the first line and that of the first one hitting
+    the second (None when they do not come in that order).
+    """
+    import soxr
+
+    fr, seg, step, search = FINE_LOW_RATE, 3.0, 0.5, 0.15
+    dur_j, dur_e = jp.size / sr, en.size / sr
+    starts = np.arange(max(0.0, t_lo), min(dur_j - seg, t_hi) + 1e-9, step)
+    found: list[list[tuple[float, float, float]]] = [[], []]  # per line: (centre, lag, score)
+    for js in starts:
+        xj = soxr.resample(jp[int(js * sr) : int((js + seg) * sr)], sr, fr * b)
+        for k, g in enumerate((first, second)):
+            es = g["offset"] + b * js - search
+            if es < 0 or es + seg * b + 2 * search > dur_e:
+                continue
+            xe = soxr.resample(en[int(es * sr) : int((es + seg * b + 2 * search) * sr)], sr, fr)
+            lag, score = gcc_phat_score(xj, xe, int(2 * search * fr) + 1)
+            found[k].append((js + 0.5 * seg, lag / fr, score))
+    hits = []
+    for k in range(2):
+        clear = [lag for _, lag, score in found[k] if score >= 6.0]
+        if not clear:
+            return None
+        mode = float(np.median(clear))
+        hits.append([c for c, lag, score in found[k] if score >= 5.0 and abs(lag - mode) <= 0.002])
+    if not hits[0] or not hits[1] or max(hits[0]) >= min(hits[1]):
+        return None
+    return max(hits[0]), min(hits[1])
 
 
 def _long_coherence(
@@ -222,7 +424,8 @@ def _analyze_short(
             reason = (
                 f"the two tracks are not phase-coherent at the best alignment (coherence index "
                 f"{coherence:.1f}; ~1 for unrelated tracks): they may not share a stem"
-            )
+            ) + _range_hint(dur_j, dur_e, max_offset, f"offsets within ±{max_offset:g} s and drift within "
+                            f"±{max_drift * 100:g} %")
         elif fit.contrast < COHERENCE_HIGH:
             reason = (
                 f"another alignment (offset {fit.rival_offset * 1000:+.0f} ms) is about as phase-coherent as "

@@ -55,3 +55,32 @@ def ransac_line(
     elif inl.sum() >= 1:
         a = float(np.median(y[inl] - b * x[inl]))
     return float(a), float(b), inl
+
+
+def second_line(
+    x: np.ndarray, y: np.ndarray, w: np.ndarray, inl: np.ndarray, b: float, tol: float
+) -> tuple[float, np.ndarray] | None:
+    """The largest group of the outliers of a fit that agree among themselves on ``y = a2 + b x``.
+
+    Same slope ``b`` as the fit (an edit in one medium moves the offset, not the speed): for
+    each outlier, the outliers within ``tol`` of the line of slope ``b`` through it are
+    counted (weights ``w``). Returns ``(a2, members)`` (a boolean mask over all the points,
+    ``a2`` the members' median offset) or None when fewer than two outliers agree.
+    """
+    out = np.flatnonzero(~inl)
+    if out.size < 2:
+        return None
+    offs = y[out] - b * x[out]
+    weights = np.clip(w[out], 1e-3, None)
+    best_score, best = -1.0, None
+    for o in offs:
+        near = np.abs(offs - o) < tol
+        score = float(weights[near].sum())
+        if near.sum() >= 2 and score > best_score:
+            best_score, best = score, near
+    if best is None:
+        return None
+    a2 = float(np.median(offs[best]))
+    members = np.zeros(x.size, dtype=bool)
+    members[out] = np.abs(offs - a2) < tol
+    return a2, members

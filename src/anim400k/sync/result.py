@@ -18,7 +18,10 @@ class SyncResult:
     ``time_map`` is the estimate itself (even when unreliable); ``reliable`` says whether
     ``confidence >= MIN_CONFIDENCE``; ``reason`` explains a low confidence (e.g. a silent
     track). ``windows`` lists the coarse matches ``(t_jp, t_en, score, inlier)`` and
-    ``fine`` the precise ones ``(t_jp, t_en, inlier)``.
+    ``fine`` the precise ones ``(t_jp, t_en, inlier)``. ``edit`` is set when the windows agree
+    on two offsets (a scene cut from or added to EN): ``{"lines": [{"offset", "jp_from",
+    "jp_to", "windows", "fit"}, ...], "drift"}`` in JP order, window centres; ``same_audio``
+    when the EN track is the JP audio itself. Either makes the estimate unreliable.
     """
 
     time_map: TimeMap
@@ -30,6 +33,8 @@ class SyncResult:
     reason: str = ""
     windows: list[tuple[float, float, float, bool]] = field(default_factory=list)
     fine: list[tuple[float, float, bool]] = field(default_factory=list)
+    edit: dict[str, Any] | None = None
+    same_audio: bool = False
 
     @property
     def offset(self) -> float:

@@ -1,0 +1,203 @@
+"""Sync on edited and degenerate EN tracks: a scene cut from / added to EN, EN that is the JP audio itself,
+a coarse line tilted by a stretch whose M&E differs, pitch-corrected speed changes and offsets beyond
+the search, and the reasons the sync and the build give for them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from anim400k.sync.estimate import analyze_sync, estimate_sync
+
+SR = 8000
+SAME_AUDIO_REASON = "the EN track is the same audio as the JP track"  # the one-line reason (sync.checks)
+
+
+def _me(dur: float, seed: int) -> np.ndarray:
+    """A noise M&E with a random 0.5 s level envelope."""
+    rng = np.random.default_rng(seed)
+    n = int(dur * SR)
+    env = np.repeat(rng.uniform(0.2, 1.0, n // (SR // 2) + 1), SR // 2)[:n]
+    env = np.convolve(env, np.ones(SR // 20) / (SR // 20), "same")
+    return (np.convolve(rng.standard_normal(n), np.ones(8) / 8, "same") * env).astype(np.float32)
+
+
+def _voice(n: int, f0: float, seed: int, level: float) -> np.ndarray:
+    """A harmonic "dialogue" (vibrato, 0.25 s on/off blocks) with rms ``level``."""
+    r = np.random.default_rng(seed)
+    on = np.repeat(r.random(n // (SR // 4) + 1) > 0.4, SR // 4)[:n]
+    tt = np.arange(n) / SR
+    ph = 2 * np.pi * f0 * np.cumsum(1 + 0.08 * np.sin(2 * np.pi * (2 + r.random()) * tt)) / SR
+    v = on * sum(np.sin(h * ph) / h for h in range(1, 12))
+    return (v / v.std() * level).astype(np.float32)
+
+
+def _dub(dur: float = 100.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(jp, en, me)``: one M&E under two different dialogues at its own level, no offset."""
+    me = _me(dur, seed)
+    s = float(me.std())
+    return me + _voice(me.size, 170, seed + 1, s), me + _voice(me.size, 120, seed + 2, s), me
+
+
+@pytest.mark.parametrize("kind", ["hole", "insert"])
+def test_a_scene_cut_from_or_added_to_en_is_not_confident(kind: str) -> None:
+    # Regression (sweep-e #1): EN lacking JP 40-46 s (or with 6 s of another scene there) gave
+    # confidence 1.00 with a map 6 s wrong before the edit: 8/14 windows agreed, the 5 rejected ones
+    # agreed among themselves on offset 0, and the coherence check on the middle 60 s vouched for the fit.
+    jp, en, _ = _dub()
+    a, b = 40 * SR, 46 * SR
+    if kind == "hole":
+        en, shift = np.concatenate([en[:a], en[b:]]), -6.0
+    else:
+        en, shift = np.concatenate([en[:a], _me(6.0, 50), en[a:]]), 6.0
+    r = analyze_sync(jp, en, SR)
+    assert abs(r.offset - shift) < 0.01, r.time_map  # the fit follows the larger side
+    assert not r.reliable, r.confidence
+    assert r.reason.startswith("EN is edited"), r.reason
+    assert "a scene cut from or added to EN" in r.reason
+    assert r.edit is not None
+    offsets = sorted(line["offset"] for line in r.edit["lines"])
+    assert offsets == pytest.approx(sorted([0.0, shift]), abs=0.1)
+    before, after = r.edit["lines"]
+    assert before["offset"] == pytest.approx(0.0, abs=0.1) and before["jp_to"] < after["jp_from"]
+    if r.edit["at"] is not None:  # where the offset changes, from short GCC matches
+        lo, hi = r.edit["at"]
+        assert lo <= 46.5 and hi >= 39.5, r.edit["at"]
+    tm = estimate_sync(jp, en, SR)
+    assert (tm.offset, tm.drift) == (0.0, 0.0)
+    assert json.dumps(r.to_dict())  # the edit is part of sync.json
+
+
+def test_an_unedited_dub_is_not_called_edited() -> None:
+    jp, en, _ = _dub()
+    r = analyze_sync(jp, en, SR)
+    assert r.reliable and abs(r.offset) < 0.001, r
+    assert r.edit is None and not r.same_audio
+
+
+@pytest.mark.parametrize("dur", [60.0, 20.0])  # long and short paths
+def test_en_that_is_the_jp_audio_itself_is_refused(dur: float) -> None:
+    # Regression (sweep-e #2): the same audio twice synced at confidence 1.00, so the build took the
+    # whole JP mix as the "backing" and made "EN" clips of Japanese speech.
+    jp, _, _ = _dub(dur, seed=3)
+    en = np.concatenate([np.zeros(int(1.5 * SR), np.float32), 0.5 * jp])  # delayed, quieter copy
+    r = analyze_sync(jp, en, SR)
+    assert r.same_audio and r.confidence == 0.0 and not r.reliable, r
+    assert r.reason.startswith(SAME_AUDIO_REASON), r.reason
+    assert abs(r.offset - 1.5) < 0.01  # the map itself is kept, for the record
+
+
+def test_same_audio_fraction_tells_a_dub_from_a_copy() -> None:
+    from anim400k.sync.checks import same_audio_fraction
+
+    jp, en, _ = _dub(30.0, seed=4)
+    assert same_audio_fraction(jp, en, SR, 0.0, 1.0) < 0.3
+    assert same_audio_fraction(jp, jp.copy(), SR, 0.0, 1.0) == 1.0
+    assert same_audio_fraction(jp, np.zeros_like(jp), SR, 0.0, 1.0) == 0.0
+
+
+def _sparse_pair(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """100 s: an M&E of held chords (no lag evidence) with faint noise hits; dialogue 14 dB above it."""
+    rng = np.random.default_rng(seed)
+    n = 100 * SR
+    notes = rng.choice([220, 247, 262, 294, 330, 349, 392, 440], size=(n // (2 * SR) + 1, 3))
+    f = np.repeat(notes, 2 * SR, axis=0)[:n]
+    me = sum(np.sin(2 * np.pi * np.cumsum(f[:, k]) / SR) for k in range(3)) * 0.3
+    for c in rng.uniform(0, 100, 16):
+        i = int(c * SR)
+        m = min(int(0.3 * SR), n - i)
+        me[i : i + m] += 0.5 * rng.standard_normal(m) * np.hanning(m)
+    s = float(me.std())
+    return (me + _voice(n, 170, seed + 1, 5 * s)).astype(np.float32), (me + _voice(n, 120, seed + 2, 5 * s)).astype(
+        np.float32
+    )
+
+
+@pytest.mark.parametrize("seed", [0, 2])
+def test_fine_stage_recovers_from_a_tilted_coarse_line(seed: int) -> None:
+    # Regression (sweep-e #4, song_end): one coarse window in a stretch with other music tilted the
+    # coarse line by 0.09 %; the 8 s resampled segments' peaks smeared, pass 1 fell just under 40 %
+    # agreement and the fine stage returned nothing (confidence 0 although every window agreed).
+    from anim400k.sync.refine import fine_passes
+
+    jp, en = _sparse_pair(seed)
+    tilt = 0.0009  # right at 50 s, 45 ms off at the ends
+    a, b, fine = fine_passes(jp, en, SR, np.linspace(0, 80, 14), 50 * tilt, 1 - tilt, None, None)
+    assert fine, "the fine stage found nothing"
+    assert abs(a) < 0.0005 and abs(b - 1.0) < 2e-6, (a, b)
+
+
+def test_pitch_corrected_speed_change_is_named_not_blamed_on_the_stem() -> None:
+    # sweep-e #4/#5: a pitch-corrected PAL speed-up (phase vocoder here, atempo there): every coarse
+    # window agrees but the sample-precise stage cannot match resampled segments; the reason used to
+    # say "only 8/8 windows agree ... the tracks may not share a stem".
+    librosa = pytest.importorskip("librosa")
+    jp, en, _ = _dub(60.0, seed=0)
+    en = librosa.effects.time_stretch(en, rate=25 / 23.976).astype(np.float32)
+    r = analyze_sync(jp, en, SR)
+    assert not r.reliable
+    assert "all 8 coarse windows agree" in r.reason, r.reason
+    assert "fine" in r.reason and "pitch correction" in r.reason
+    assert "may not share a stem" not in r.reason and "only" not in r.reason
+
+
+@pytest.mark.parametrize("dur", [60.0, 20.0])  # long and short paths
+def test_offset_beyond_the_search_says_so(dur: float) -> None:
+    # sweep-e #5: EN starting 45 s later than JP (beyond the ±30 s search) only said "may not share a stem"
+    jp, en, _ = _dub(dur, seed=6)
+    en = np.concatenate([_me(45.0, 60) + _voice(45 * SR, 130, 61, float(jp.std())), en])
+    r = analyze_sync(jp, en, SR)
+    assert not r.reliable
+    assert "searched" in r.reason and "±30 s" in r.reason, r.reason
+    assert "EN is 45.0 s longer than JP" in r.reason and "outside the searched" in r.reason
+
+
+def _sync_ctx(tmp_path: Path, jp: np.ndarray, en: np.ndarray) -> SimpleNamespace:
+    from anim400k.model import EN, JP
+
+    audio = {JP: jp, EN: en}
+    (tmp_path / "probe.json").write_text(json.dumps({EN: {"source": "en.mkv"}, JP: {"source": "jp.mkv"}}))
+    return SimpleNamespace(
+        options=SimpleNamespace(sync=True),
+        analysis_audio=lambda lang: audio[lang],
+        artifact=lambda name: tmp_path / name,
+        read_json=lambda name: json.loads((tmp_path / name).read_text()),
+    )
+
+
+def test_build_sync_warning_gives_the_reason_once(tmp_path: Path) -> None:
+    # sweep-e #5: "low sync confidence 0.00 (EN track is silent): the tracks may not share a stem; ..."
+    from anim400k.dataset.stages import stage_sync
+
+    jp, _, _ = _dub(20.0, seed=1)
+    stage_sync(_sync_ctx(tmp_path, jp, np.zeros_like(jp)))  # type: ignore[arg-type]
+    warning = json.loads((tmp_path / "sync.json").read_text())["warning"]
+    assert warning == "low sync confidence 0.00: EN track is silent; assuming zero offset and no drift"
+
+
+def test_build_fails_an_episode_whose_en_is_the_jp_audio(tmp_path: Path) -> None:
+    from anim400k.dataset.stages import stage_sync
+    from anim400k.errors import InputError
+
+    jp, _, _ = _dub(20.0, seed=1)
+    with pytest.raises(InputError, match=SAME_AUDIO_REASON) as exc:
+        stage_sync(_sync_ctx(tmp_path, jp, jp.copy()))  # type: ignore[arg-type]
+    assert exc.value.message.startswith("en.mkv: ")
+    assert not (tmp_path / "sync.json").exists()
+
+
+def test_cli_sync_says_a_build_would_fail_same_audio(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import soundfile as sf
+
+    from anim400k.cli import main
+
+    jp, _, _ = _dub(20.0, seed=1)
+    sf.write(tmp_path / "a.wav", jp, SR)
+    sf.write(tmp_path / "b.wav", jp, SR)
+    assert main(["sync", str(tmp_path / "a.wav"), str(tmp_path / "b.wav"), "--sr", str(SR)]) == 0
+    err = capsys.readouterr().err
+    assert SAME_AUDIO_REASON in err and "a build would fail this episode" in err
