@@ -31,11 +31,6 @@ MEDIA_SUFFIXES = (
     ".mkv", ".mks", ".mka", ".webm", ".mp4", ".m4v", ".m4a", ".mov", ".3gp", ".avi", ".ts", ".m2ts",
     ".mts", ".ogg", ".ogv", ".oga", ".ogm", ".flv", ".wmv", ".asf",
 )
-TEXT_SUBTITLE_CODECS = ("subrip", "srt", "ass", "ssa", "webvtt", "mov_text", "text")
-_LANG_ALIASES = {
-    "en": "eng", "eng": "eng", "english": "eng",
-    "ja": "jpn", "jp": "jpn", "jpn": "jpn", "japanese": "jpn",
-}
 #: An SRT timing line (a negative time included, so that it is refused with its line number); before
 #: the milliseconds any separator the ``srt`` package reads (``,`` ``.`` ``:`` and their full-width forms).
 _SRT_TIMING = re.compile(r"^[ \t]*-?\d+:\d+:\d+(?:[,.:，．。：]\d+)?[ \t]*-->", re.MULTILINE)
@@ -340,7 +335,7 @@ def _parse_pysubs2(text: str, path: Path, keep_signs: bool = False) -> SubtitleR
                 raise InputError(f"{where}: negative {name} time {ms / 1000:.3f}", path)
         if ev.end < ev.start:
             raise InputError(f"{where}: end {ev.end / 1000:.3f} before start {ev.start / 1000:.3f}", path)
-        if subs.format not in ("ass", "ssa") and _TIMING_IN_TEXT.search(ev.text):
+        if not ass and _TIMING_IN_TEXT.search(ev.text):
             # pysubs2 cut a timing line it does not read in two (its SRT and TMP readers)
             raise InputError(f"{where}: a timing line that could not be read "
                              f"({ev.text.strip()[:60]!r}) was taken for text", path)
