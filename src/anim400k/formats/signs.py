@@ -37,6 +37,8 @@ from __future__ import annotations
 
 import re
 
+from .subtitle_text import _OVERRIDE
+
 #: Style-name words of opening/ending/insert songs and karaoke.
 SONG_WORDS = frozenset({
     "op", "ed", "opening", "ending", "song", "songs", "insert", "karaoke", "kara", "lyric", "lyrics",
@@ -57,7 +59,6 @@ DIALOGUE_WORDS = frozenset({
 KARAOKE_EFFECTS = frozenset({"fx", "template", "code", "karaoke"})
 
 _EFFECT_KIND = re.compile(r"[A-Za-z]+")
-_OVERRIDE = re.compile(r"\{([^}]*)\}")
 _KARAOKE_TAG = re.compile(r"\\(?:k[fot]?|K)\s*\d")
 _POSITION_TAG = re.compile(r"\\(?:pos|move|org|i?clip)\s*\(")
 _NOT_WORD = re.compile(r"[^A-Za-z0-9]+")
