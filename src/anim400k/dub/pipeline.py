@@ -211,15 +211,19 @@ def make_translator(options: DubOptions, video: str | Path | None = None) -> Tra
 
             info = probe(video)
             if info.subtitle_streams:
-                from ..formats.subtitles import pick_subtitle_stream, read_subtitle_stream
+                from ..formats.subtitles import read_subtitle_stream
+                from ..media.probe import select_subtitle_stream
 
                 streams = info.subtitle_streams
-                eng = any(s.language == "eng" for s in streams)
-                # of several eng streams, not a forced or signs-and-songs one (media.probe.select_subtitle_stream)
-                chosen, note = pick_subtitle_stream(video, "eng", None) if eng else (0, None)
+                chosen, note = 0, None
+                if any(s.language == "eng" for s in streams):
+                    # of several eng streams, not a forced or signs-and-songs one (on the probe already made)
+                    eng, note = select_subtitle_stream(info, "eng", None)
+                    chosen = streams.index(eng)
+                subtitles = read_subtitle_stream(video, chosen)  # a bitmap stream is refused here
                 if note:
                     log.warning("%s: %s", video, note)
-                return get_translator("subtitles", subtitles=read_subtitle_stream(video, chosen))
+                return get_translator("subtitles", subtitles=subtitles)
         raise InputError("no EN subtitles: give --subtitles, or use --translator whisper or text", video)
     if options.translator == "text":
         if not options.translations:
