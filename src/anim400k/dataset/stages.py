@@ -143,8 +143,8 @@ def stage_notes(ctx: EpisodeContext) -> list[str]:
     if ctx.artifact("probe.json").is_file():
         probe = ctx.read_json("probe.json")
         notes += [str(probe[lang]["note"]) for lang in (JP, EN) if probe.get(lang, {}).get("note")]
-    if ctx.artifact(SUBTITLE_CHOICE).is_file() and ctx.read_json(SUBTITLE_CHOICE).get("note"):
-        notes.append(str(ctx.read_json(SUBTITLE_CHOICE)["note"]))
+    if ctx.artifact(SUBTITLE_CHOICE).is_file() and (note := ctx.read_json(SUBTITLE_CHOICE).get("note")):
+        notes.append(str(note))
     if ctx.artifact("subtitles.json").is_file():
         from ..formats.subtitles import left_out_note
 
@@ -312,7 +312,7 @@ def stage_subtitles(ctx: EpisodeContext) -> str:
     ``subtitles.json`` holds the ``events`` and, as ``left_out``, how many ASS events were left out as
     signs or songs, by style, with the ``source`` they were read from (:func:`stage_notes` warns of them).
     A ``subtitle_stream`` language tag picks among several streams with
-    :func:`anim400k.formats.subtitles.pick_subtitle_stream` (not a forced or signs-and-songs track); the
+    :func:`anim400k.formats.subtitles.read_subtitle_stream_chosen` (not a forced or signs-and-songs track); the
     stream read and the note on the choice are kept in ``subtitle_stream.json`` (a warning of the build).
     """
     from ..formats import subtitles as subs
@@ -326,9 +326,8 @@ def stage_subtitles(ctx: EpisodeContext) -> str:
         read = subs.read_subtitles_counted(local_input(ref.subtitles), keep_signs=ref.keep_signs)
     elif ref.subtitle_stream is not None:
         media = local_input(ref.jp_media)
-        index, note = subs.pick_subtitle_stream(media, ref.subtitle_stream)
+        read, index, note = subs.read_subtitle_stream_chosen(media, ref.subtitle_stream, keep_signs=ref.keep_signs)
         source = f"{ref.jp_media} (subtitle stream {index})"
-        read = subs.read_subtitle_stream_counted(media, index, keep_signs=ref.keep_signs)
         chosen = {"subtitle_stream": index, "note": f"{ref.jp_media}: {note}" if note else None}
     else:
         read = subs.SubtitleRead([], {})

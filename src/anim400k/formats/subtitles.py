@@ -491,11 +491,20 @@ def read_subtitle_stream_counted(media_path: str | Path, stream: str | int = 0,
                                  option: str | None = "subtitle_stream:", *,
                                  keep_signs: bool = False) -> SubtitleRead:
     """:func:`read_subtitle_stream`, with the ASS/SSA events left out as signs or songs counted by style."""
+    return read_subtitle_stream_chosen(media_path, stream, option, keep_signs=keep_signs)[0]
+
+
+def read_subtitle_stream_chosen(media_path: str | Path, stream: str | int = 0,
+                                option: str | None = "subtitle_stream:", *,
+                                keep_signs: bool = False) -> tuple[SubtitleRead, int, str | None]:
+    """:func:`read_subtitle_stream_counted`, with the subtitle-stream index read and the note on the choice
+    (as :func:`pick_subtitle_stream` gives them), from one opening of the file."""
     from ..media.probe import container_origin
 
     path = Path(media_path)
     with _open_media(path) as container:
-        st, _note = _text_subtitle_stream(container, stream, path, option)
+        st, note = _text_subtitle_stream(container, stream, path, option)
+        index = list(container.streams.subtitles).index(st)
         classify = not keep_signs and st.codec_context.name in ("ass", "ssa")
         tb = float(st.time_base)
         origin = container_origin(container)
@@ -519,7 +528,7 @@ def read_subtitle_stream_counted(media_path: str | Path, stream: str | int = 0,
                 elif getattr(sub, "type", b"") == b"text":
                     texts.append(plain_text(sub.text.decode("utf-8", "replace")))
             events.append(Subtitle(round(start, 3), round(end, 3), " ".join(t for t in texts if t)))
-    return SubtitleRead(_finish(events), _by_style(left_out))
+    return SubtitleRead(_finish(events), _by_style(left_out)), index, note
 
 
 class TimedText(Protocol):
