@@ -96,6 +96,7 @@ class DualTrackSeparator:
         if reference is None:
             return self._fallback(x, sr, "no second-language mix was given", None, None)
         ref = to_mono(reference)
+        checked_same_audio = time_map is None  # analyze_sync refuses the same audio twice itself
         if time_map is None:
             result = analyze_sync(x, ref, sr)
             time_map = result.time_map
@@ -119,7 +120,9 @@ class DualTrackSeparator:
                 f"{self.min_agreement:.2f}): they may not share a music-and-effects stem"
             )
             return self._fallback(x, sr, reason, agreement, time_map)
-        if same_audio_fraction(x, ref, sr, time_map.offset, 1.0 + time_map.drift) >= SAME_AUDIO_FRACTION:
+        if not checked_same_audio and (
+            same_audio_fraction(x, ref, sr, time_map.offset, 1.0 + time_map.drift) >= SAME_AUDIO_FRACTION
+        ):
             reason = f"{SAME_AUDIO_REASON} (spectral agreement {agreement:.2f}; dubs 0.65-0.74)"
             return self._fallback(x, sr, reason, agreement, time_map)
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..sync.params import COHERENCE_BAND, COHERENCE_FRAME, FINE_LOW_RATE
+
 #: seconds: the coherence window and its step
 WINDOW, STEP = 4.0, 1.0
 #: a window below this index shares nothing (independent mixes: ~1, at most 1.3 measured)
@@ -30,7 +32,6 @@ MIN_WINDOWS = 4
 #: a region whose JP mix has no floor of sound under its dialogue (its 10th-percentile frame level
 #: this far under the median) has no backing to lose: it stays dual-track (its backing is ~silent)
 SILENT_FLOOR_DB = 30.0
-_RATE, _FRAME, _BAND = 4000, 256, (100.0, 1800.0)
 
 
 def local_coherence(j: np.ndarray, e: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -42,18 +43,18 @@ def local_coherence(j: np.ndarray, e: np.ndarray, sr: int) -> tuple[np.ndarray, 
     import soxr
     from scipy.signal import stft
 
-    fr = min(_RATE, sr)
+    fr = min(FINE_LOW_RATE, sr)
     xj = soxr.resample(j, sr, fr) if sr != fr else j
     xe = soxr.resample(e, sr, fr) if sr != fr else e
-    k = int(WINDOW * fr / _FRAME)
-    step = max(1, int(round(STEP * fr / _FRAME)))
-    n_frames = min(xj.size, xe.size) // _FRAME
+    k = int(WINDOW * fr / COHERENCE_FRAME)
+    step = max(1, int(round(STEP * fr / COHERENCE_FRAME)))
+    n_frames = min(xj.size, xe.size) // COHERENCE_FRAME
     if n_frames < k:
         return np.zeros(0), np.zeros(0), np.zeros(0)
-    kw = {"fs": fr, "nperseg": _FRAME, "noverlap": 0, "boundary": None, "padded": False}
-    f, _, J = stft(xj[: n_frames * _FRAME], **kw)
-    _, _, E = stft(xe[: n_frames * _FRAME], **kw)
-    band = (f >= _BAND[0]) & (f <= _BAND[1])
+    kw = {"fs": fr, "nperseg": COHERENCE_FRAME, "noverlap": 0, "boundary": None, "padded": False}
+    f, _, J = stft(xj[: n_frames * COHERENCE_FRAME], **kw)
+    _, _, E = stft(xe[: n_frames * COHERENCE_FRAME], **kw)
+    band = (f >= COHERENCE_BAND[0]) & (f <= COHERENCE_BAND[1])
     P = J[band] * np.conj(E[band])
     P /= np.abs(P) + 1e-20
     level = 10 * np.log10((np.abs(J) ** 2).sum(axis=0) + 1e-20)
@@ -61,7 +62,7 @@ def local_coherence(j: np.ndarray, e: np.ndarray, sr: int) -> tuple[np.ndarray, 
     starts = np.arange(0, P.shape[1] - k + 1, step)
     index = (np.abs(cs[:, starts + k] - cs[:, starts]) ** 2).mean(axis=0) / k
     floor = np.array([np.percentile(level[s : s + k], 10) - np.median(level[s : s + k]) for s in starts])
-    return starts * _FRAME / fr, index, floor
+    return starts * COHERENCE_FRAME / fr, index, floor
 
 
 def unshared_regions(j: np.ndarray, e: np.ndarray, sr: int) -> list[tuple[int, int]]:

@@ -16,15 +16,21 @@ def parabolic_peak(y: np.ndarray, k: int) -> float:
     return 0.0
 
 
-def gcc_phat(x: np.ndarray, y: np.ndarray, n_lags: int, beta: float = 0.8) -> float | None:
-    """Lag (samples, sub-sample precision) of ``x`` inside ``y`` in ``[0, n_lags)`` by GCC-PHAT-beta."""
+def _gcc_phat_cc(x: np.ndarray, y: np.ndarray, n_lags: int, beta: float) -> np.ndarray:
+    """The GCC-PHAT-beta correlation of the tapered ``x`` inside ``y`` at lags ``[0, n_lags)`` (fewer when
+    ``y`` is short)."""
     n = sfft.next_fast_len(x.size + y.size)
     taper = np.hanning(x.size).astype(np.float32)
     X = sfft.rfft(x * taper, n)
     Y = sfft.rfft(y, n)
     R = Y * np.conj(X)
     R /= np.abs(R) ** beta + 1e-12
-    cc = sfft.irfft(R, n)[: min(n_lags, y.size - x.size + 1)]
+    return sfft.irfft(R, n)[: min(n_lags, y.size - x.size + 1)]
+
+
+def gcc_phat(x: np.ndarray, y: np.ndarray, n_lags: int, beta: float = 0.8) -> float | None:
+    """Lag (samples, sub-sample precision) of ``x`` inside ``y`` in ``[0, n_lags)`` by GCC-PHAT-beta."""
+    cc = _gcc_phat_cc(x, y, n_lags, beta)
     if cc.size < 3:
         return None
     k = int(np.argmax(cc))
@@ -38,11 +44,7 @@ def gcc_phat_score(x: np.ndarray, y: np.ndarray, n_lags: int, beta: float = 0.8)
     the lags: ~3-4 for noise over a thousand lags, well above for a real match. ``(0.0, 0.0)``
     when ``y`` is too short.
     """
-    n = sfft.next_fast_len(x.size + y.size)
-    taper = np.hanning(x.size).astype(np.float32)
-    R = sfft.rfft(y, n) * np.conj(sfft.rfft(x * taper, n))
-    R /= np.abs(R) ** beta + 1e-12
-    cc = sfft.irfft(R, n)[: min(n_lags, y.size - x.size + 1)]
+    cc = _gcc_phat_cc(x, y, n_lags, beta)
     if cc.size < 16:
         return 0.0, 0.0
     k = int(np.argmax(cc))
