@@ -92,20 +92,35 @@ def check_output_file(path: str | Path) -> None:
     path = Path(path)
     if path.is_dir():
         raise InputError("is a folder: give the name of a file to write", path)
-    folder = path.parent
-    while not folder.exists() and not folder.is_symlink() and folder != folder.parent:
-        folder = folder.parent  # atomic_path makes the missing folders; they would be made in this one
+    folder, exc = _probe_folder(path.parent)
     if not folder.is_dir():
         raise InputError("cannot be written: a part of its folder path is a file", path)
-    try:
-        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
-    except OSError as exc:
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise OSError(exc.errno, exc.strerror, str(path)) from exc  # the disk-full message names path
+    if exc is not None and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc  # the disk-full message names path
+    if exc is not None:
         raise InputError(_cannot_write(exc, folder), path) from None
+
+
+def _probe_folder(folder: Path) -> tuple[Path, OSError | None]:
+    """Where a new file in ``folder`` would be created, and why it could not be (None: it can).
+
+    The place is ``folder`` or, when it is missing, the nearest existing path above it (:func:`atomic_path`
+    makes the missing folders there); callers refuse it when it is not a folder (a part of the folder path
+    is a file), and then no probe was made. Otherwise a probe file is created there and removed at once (a
+    permission check by mode bits would miss ACLs, read-only mounts and root): nothing is left behind.
+    """
+    while not os.path.lexists(folder) and folder.parent != folder:
+        folder = folder.parent
+    if not folder.is_dir():
+        return folder, None
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".anim400k-probe.", suffix=".part", dir=folder)
+    except OSError as exc:
+        return folder, exc
     os.close(fd)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(probe)
+    return folder, None
 
 
 @contextlib.contextmanager
@@ -206,18 +221,11 @@ def check_writable(outputs: _Named, folders: _Named = ()) -> None:
             raise InputError(f"{label} is a file: give a folder to write into", path)
         if not is_folder and path.is_dir():
             raise InputError(f"{label} is a folder: give the name of a file to write", path)
-        folder = path if is_folder else path.parent
-        while not os.path.lexists(folder) and folder.parent != folder:
-            folder = folder.parent
+        folder, exc = _probe_folder(path if is_folder else path.parent)
         if not folder.is_dir():
             raise InputError(f"{label} cannot be written: {folder} (a part of its folder path) is a file", path)
-        try:
-            fd, probe = tempfile.mkstemp(prefix=".anim400k-probe.", suffix=".part", dir=folder)
-        except OSError as exc:
+        if exc is not None:
             raise InputError(f"{label} cannot be written: {exc.strerror or exc} ({folder})", path) from exc
-        os.close(fd)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(probe)
 
 
 def same_file(a: str | Path, b: str | Path) -> bool:
