@@ -84,9 +84,8 @@ def _cannot_write(exc: OSError, folder: Path) -> str:
 def check_output_file(path: str | Path) -> None:
     """Refuse (:class:`InputError` naming ``path``, as the user gave it) an output file that could not be
     written, before any work: a folder, a path below a file, or one whose folder (or nearest existing
-    ancestor, for folders :func:`atomic_path` would make) does not let this user create a file. The last
-    is probed with a temporary file, created and removed at once (a permission check by mode bits would
-    miss ACLs, read-only mounts and root). Nothing is left behind."""
+    ancestor, for folders :func:`atomic_path` would make) does not let this user create a file
+    (:func:`_probe_folder`). Nothing is left behind."""
     from .errors import InputError
 
     path = Path(path)
@@ -205,7 +204,7 @@ def check_writable(outputs: _Named, folders: _Named = ()) -> None:
     ``outputs`` are files and ``folders`` output folders (``--stems DIR``), each ``label`` -> path
     (``None`` skipped; a label is what the user calls it, ``--report``). The folder of each file, and
     each output folder, or the nearest folder above it that exists (:func:`atomic_path` creates the
-    missing ones), must take a new file: a probe file is created there and removed at once. So a
+    missing ones), must take a new file (:func:`_probe_folder`). So a
     read-only folder, one that cannot be created, a folder path through a file or a file output that
     is a folder is refused before any work, not after it. Nothing is left behind.
     """
