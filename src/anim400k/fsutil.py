@@ -84,28 +84,42 @@ def _cannot_write(exc: OSError, folder: Path) -> str:
 def check_output_file(path: str | Path) -> None:
     """Refuse (:class:`InputError` naming ``path``, as the user gave it) an output file that could not be
     written, before any work: a folder, a path below a file, or one whose folder (or nearest existing
-    ancestor, for folders :func:`atomic_path` would make) does not let this user create a file. The last
-    is probed with a temporary file, created and removed at once (a permission check by mode bits would
-    miss ACLs, read-only mounts and root). Nothing is left behind."""
+    ancestor, for folders :func:`atomic_path` would make) does not let this user create a file
+    (:func:`_probe_folder`). Nothing is left behind."""
     from .errors import InputError
 
     path = Path(path)
     if path.is_dir():
         raise InputError("is a folder: give the name of a file to write", path)
-    folder = path.parent
-    while not folder.exists() and not folder.is_symlink() and folder != folder.parent:
-        folder = folder.parent  # atomic_path makes the missing folders; they would be made in this one
+    folder, exc = _probe_folder(path.parent)
     if not folder.is_dir():
         raise InputError("cannot be written: a part of its folder path is a file", path)
-    try:
-        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
-    except OSError as exc:
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise OSError(exc.errno, exc.strerror, str(path)) from exc  # the disk-full message names path
+    if exc is not None and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc  # the disk-full message names path
+    if exc is not None:
         raise InputError(_cannot_write(exc, folder), path) from None
+
+
+def _probe_folder(folder: Path) -> tuple[Path, OSError | None]:
+    """Where a new file in ``folder`` would be created, and why it could not be (None: it can).
+
+    The place is ``folder`` or, when it is missing, the nearest existing path above it (:func:`atomic_path`
+    makes the missing folders there); callers refuse it when it is not a folder (a part of the folder path
+    is a file), and then no probe was made. Otherwise a probe file is created there and removed at once (a
+    permission check by mode bits would miss ACLs, read-only mounts and root): nothing is left behind.
+    """
+    while not os.path.lexists(folder) and folder.parent != folder:
+        folder = folder.parent
+    if not folder.is_dir():
+        return folder, None
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".anim400k-probe.", suffix=".part", dir=folder)
+    except OSError as exc:
+        return folder, exc
     os.close(fd)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(probe)
+    return folder, None
 
 
 @contextlib.contextmanager
@@ -190,7 +204,7 @@ def check_writable(outputs: _Named, folders: _Named = ()) -> None:
     ``outputs`` are files and ``folders`` output folders (``--stems DIR``), each ``label`` -> path
     (``None`` skipped; a label is what the user calls it, ``--report``). The folder of each file, and
     each output folder, or the nearest folder above it that exists (:func:`atomic_path` creates the
-    missing ones), must take a new file: a probe file is created there and removed at once. So a
+    missing ones), must take a new file (:func:`_probe_folder`). So a
     read-only folder, one that cannot be created, a folder path through a file or a file output that
     is a folder is refused before any work, not after it. Nothing is left behind.
     """
@@ -206,18 +220,11 @@ def check_writable(outputs: _Named, folders: _Named = ()) -> None:
             raise InputError(f"{label} is a file: give a folder to write into", path)
         if not is_folder and path.is_dir():
             raise InputError(f"{label} is a folder: give the name of a file to write", path)
-        folder = path if is_folder else path.parent
-        while not os.path.lexists(folder) and folder.parent != folder:
-            folder = folder.parent
+        folder, exc = _probe_folder(path if is_folder else path.parent)
         if not folder.is_dir():
             raise InputError(f"{label} cannot be written: {folder} (a part of its folder path) is a file", path)
-        try:
-            fd, probe = tempfile.mkstemp(prefix=".anim400k-probe.", suffix=".part", dir=folder)
-        except OSError as exc:
+        if exc is not None:
             raise InputError(f"{label} cannot be written: {exc.strerror or exc} ({folder})", path) from exc
-        os.close(fd)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(probe)
 
 
 def same_file(a: str | Path, b: str | Path) -> bool:

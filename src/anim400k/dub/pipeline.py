@@ -311,14 +311,15 @@ def _check_outputs(video: Path, out: str | Path, options: DubOptions) -> None:
     whose folder cannot be written (read-only, a path through a file): before any work, naming the path."""
     from ..fsutil import check_writable, refuse_overwriting
 
-    outputs: dict[str, str | Path | None] = {"--out": out, "--srt": options.srt, "--report": options.report}
+    files: dict[str, str | Path | None] = {"--out": out, "--srt": options.srt, "--report": options.report}
+    outputs = dict(files)
     if options.stems:
         outputs |= {f"--stems {name}.wav": Path(options.stems) / f"{name}.wav" for name in STEM_NAMES}
     refuse_overwriting(
         outputs,
         {"VIDEO": video, "--subtitles": options.subtitles, "--translations": options.translations},
     )
-    check_writable({"--out": out, "--srt": options.srt, "--report": options.report}, {"--stems": options.stems})
+    check_writable(files, {"--stems": options.stems})
 
 
 def _decode_source(video: Path, stream: Any, audio_index: int, sr: int) -> tuple[np.ndarray, float]:
