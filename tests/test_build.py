@@ -340,6 +340,51 @@ def test_frames_and_archives(built: tuple[Path, object], short_manifest: Path, t
     assert not (out / f"{PICS_ARCHIVE}.tar.gz").exists()  # no character pictures in the release: nothing to pack
 
 
+def test_frames_of_a_dropped_episode_are_neither_listed_nor_packed(built: tuple[Path, object],
+                                                                    short_manifest: Path, tmp_path: Path) -> None:
+    """An episode dropped from the build (here: no longer in the manifest) keeps its frame files on disk, as
+    its clip files stay, but no frames table or archive may list them. A build without ``--archive`` kept
+    the frames archive packed with them (the clip archives were deleted), and a build without
+    ``--frames-fps`` kept the earlier ``frames.parquet`` listing them, which ``--archive`` then packed."""
+    import tarfile
+
+    import pyarrow.parquet as pq
+
+    from anim400k.formats.ids import FRAMES_ARCHIVE
+
+    src, _ = built
+    out = tmp_path / "dropped"
+    shutil.copytree(src, out)
+    table, archive = out / FRAMES_ARCHIVE / "frames.parquet", out / f"{FRAMES_ARCHIVE}.tar.gz"
+    framed = BuildOptions(progress=False, frames_fps=1.0, archive=True)
+    build_dataset(short_manifest, out, framed)
+    second = {id_path(out, FRAMES_ARCHIVE, r["frame_id"], "jpg") for r in pq.read_table(table).to_pylist()
+              if r["episode"] == "2"}
+    assert len(second) == 12
+    with tarfile.open(archive) as tar:
+        assert {str(p.relative_to(out)) for p in second} <= set(tar.getnames())
+    data = yaml.safe_load(short_manifest.read_text())
+    del data["shows"][0]["episodes"][1:]
+    only_first = tmp_path / "first.yaml"
+    only_first.write_text(yaml.safe_dump(data))
+    # without --archive: the frames archive held episode 2's frames, so it goes (as the clip archives do)
+    build_dataset(only_first, out, BuildOptions(progress=False, frames_fps=1.0))
+    assert {r["episode"] for r in pq.read_table(table).to_pylist()} == {"1"}
+    assert not archive.exists() and not (out / f"{AUDIO_ARCHIVE}.tar.gz").exists()
+    assert all(p.is_file() for p in second)  # the files stay, as a dropped episode's clips do
+    # the same frames again without --archive: an archive of exactly them is kept
+    build_dataset(only_first, out, framed)
+    kept = archive.read_bytes()
+    build_dataset(only_first, out, BuildOptions(progress=False, frames_fps=1.0))
+    assert archive.read_bytes() == kept
+    # both episodes' frames listed again, then a build of episode 1 without --frames-fps, with --archive:
+    build_dataset(short_manifest, out, framed)
+    assert {r["episode"] for r in pq.read_table(table).to_pylist()} == {"1", "2"}
+    build_dataset(only_first, out, BuildOptions(progress=False, archive=True))
+    assert not table.exists() and not archive.exists()  # no frames in this release: none listed or packed
+    assert (out / f"{AUDIO_ARCHIVE}.tar.gz").exists()
+
+
 def test_diarization_gets_the_separated_speech(tmp_path: Path) -> None:
     import numpy as np
     import soundfile as sf

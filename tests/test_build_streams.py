@@ -303,3 +303,55 @@ def test_a_lone_forced_subtitle_stream_is_read_with_a_warning(tmp_path: Path) ->
     assert stage_notes(ctx) == [f"{media}: the only subtitle stream tagged 'en' (0: eng 'English' (forced)) is "
                                 "flagged forced or titled as signs, songs, karaoke or commentary: its text may be "
                                 "signs or songs, not the dialogue"]
+
+
+def _count_opens(monkeypatch: pytest.MonkeyPatch, path: Path) -> list[str]:
+    """A list that gets one entry per ``av.open`` of ``path`` from now on."""
+    opened: list[str] = []
+    real = av.open
+
+    def counting(file, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if str(file) == str(path):
+            opened.append(str(file))
+        return real(file, *args, **kwargs)
+
+    monkeypatch.setattr(av, "open", counting)
+    return opened
+
+
+def test_align_opens_a_subtitle_container_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """``align --subtitles VIDEO --subtitle-stream eng`` opened the container twice: once to pick the
+    stream (and note the choice), once to demux it. One opening does both; the note is still printed."""
+    from anim400k.cli import main
+
+    media = release_subs_mkv(tmp_path / "bd.mkv", tmp_path, [("Tokyo Station", "Signs & Songs", True, True),
+                                                              ("It's a promise.", "Full Subtitles", False, False)])
+    tr = tmp_path / "t.srt"
+    tr.write_text("1\n00:00:00,100 --> 00:00:00,900\nHi\n", encoding="utf-8")
+    opened = _count_opens(monkeypatch, media)
+    out = tmp_path / "clips.json"
+    assert main(["align", "--en", str(tr), "--jp", str(tr), "--subtitles", str(media), "--subtitle-stream", "eng",
+                 "--out", str(out)]) == 0
+    assert len(opened) == 1
+    assert [[s["text"] for s in c["en_subtitles"]] for c in json.loads(out.read_text())] == [["It's a promise."]]
+    err = capsys.readouterr().err
+    assert f"note: {media}: 2 subtitle streams are tagged 'eng'" in err and "pass --subtitle-stream N" in err
+
+
+def test_the_subtitles_stage_opens_a_subtitle_container_once(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The build's subtitles stage checked a ``subtitles:`` container's stream (one opening) and then read
+    it (a second); reading checks it. The probe stage still refuses one without a subtitle stream."""
+    from anim400k.dataset.stages import stage_subtitles
+
+    srt = tmp_path / "s.srt"
+    srt.write_text("1\n00:00:00,100 --> 00:00:00,900\nHello.\n", encoding="utf-8")
+    media = audio_mkv(tmp_path / "m.mkv", [("jpn", None), ("eng", None)])
+    subs = audio_mkv(tmp_path / "subs.mkv", [("eng", None)], srt=srt).rename(tmp_path / "subs.mka")
+    ctx = context(tmp_path / "ok", media, subtitles=str(subs))
+    opened = _count_opens(monkeypatch, subs)
+    events = json.loads(Path(stage_subtitles(ctx)).read_text())["events"]
+    assert [e["text"] for e in events] == ["Hello."] and len(opened) == 1
+    nosubs = audio_mkv(tmp_path / "nosubs.mkv", [("eng", None)]).rename(tmp_path / "nosubs.mka")
+    with pytest.raises(InputError, match="has no subtitle stream"):
+        stage_subtitles(context(tmp_path / "bad", media, subtitles=str(nosubs)))

@@ -361,6 +361,40 @@ def test_pyannote_bad_checkpoint_names_the_config(tiny_pipeline, tmp_path, monke
 
 
 @pyannote_test
+@pytest.mark.parametrize(("broken", "named", "expected"), [
+    ("statedict", "segmentation/pytorch_model.bin",
+     "segmentation checkpoint (config.yaml): not a pyannote.audio model checkpoint: it has no 'pyannote.audio' entry"),
+    ("npz-key", "plda/plda.npz", "plda checkpoint (config.yaml): mu is not a file in the archive (KeyError)"),
+    ("npz-gone", "plda/xvec_transform.npz", "plda checkpoint (config.yaml): the file is not there (FileNotFoundError)"),
+])
+def test_pyannote_broken_pipeline_folder_is_one_line_naming_the_file(tiny_pipeline, tmp_path, broken, named,
+                                                                     expected):
+    """A pipeline folder whose files lack what pyannote reads: a segmentation checkpoint that is a bare
+    state dict (no 'pyannote.audio' key), a ``plda.npz`` without its ``mu`` array, a missing PLDA file.
+    The error read ``config.yaml: cannot load the pyannote pipeline: KeyError: KeyError: 'pyannote.audio'``,
+    naming neither the file nor what was wrong with it."""
+    import shutil
+
+    import torch
+
+    folder = tmp_path / "broken"
+    shutil.copytree(tiny_pipeline, folder)
+    if broken == "statedict":
+        torch.save({"state_dict": {}}, folder / named)
+    elif broken == "npz-key":
+        arrays = dict(np.load(folder / named))
+        del arrays["mu"]
+        np.savez(folder / named, **arrays)
+    else:
+        (folder / named).unlink()
+    with pytest.raises(InputError) as info:
+        get_diarizer("pyannote", pipeline=folder, device="cpu")
+    assert info.value.path == str(folder / named)
+    assert info.value.problem.startswith(f"cannot load the pyannote pipeline's {expected}")
+    assert "KeyError: KeyError" not in info.value.message and "\n" not in info.value.message
+
+
+@pyannote_test
 @pytest.mark.parametrize(("layout", "swapped"), [("community-1", "embedding"), ("community-1", "segmentation"),
                                                  ("3.1", "embedding")])
 def test_pyannote_swapped_checkpoints_are_one_line_at_load_time(episode1, tiny_pipeline, tmp_path, capsys,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from anim400k.errors import reason, shape_mismatch, torch_load_failure
+from anim400k.errors import described, reason, shape_mismatch, torch_load_failure
 
 
 def _raised(fn):
@@ -87,3 +87,15 @@ def test_torch_load_failures_say_what_the_file_should_be(tmp_path):
         exc = _raised(lambda: torch.load(f, weights_only=True))
     assert torch_load_failure(exc, "x")[1] == str(other)
     assert torch_load_failure(ValueError("not from torch.load"), "x") is None
+
+
+def test_described_names_the_type_once():
+    """``f"{type}: {reason}"`` said ``KeyError: KeyError: 'pyannote.audio'`` (pyannote's load errors)."""
+    assert described(KeyError("pyannote.audio")) == "missing key 'pyannote.audio' (KeyError)"
+    assert described(KeyError("mu is not a file in the archive")) == "mu is not a file in the archive (KeyError)"
+    assert described(KeyError(7)) == "missing key 7 (KeyError)"
+    assert described(TypeError("f() got an unexpected keyword argument 'x'")) == (
+        "TypeError: f() got an unexpected keyword argument 'x'")
+    assert described(IndexError(3)) == "IndexError: 3"
+    assert described(AssertionError()).startswith("AssertionError")
+    assert described(AssertionError()).count("AssertionError") == 1

@@ -437,3 +437,23 @@ def test_write_srt_keeps_braces_and_markup_verbatim(tmp_path):
     assert [(c.index, c.start.total_seconds(), c.end.total_seconds(), c.content) for c in cues] == [
         (k + 1, s.start, s.end, s.text) for k, s in enumerate(subs)]
     assert read_subtitles(out)[0] == subs[0]
+
+
+def test_ass_escaped_braces_are_text_as_libass_renders_them(tmp_path):
+    r"""libass (``ass_get_next_char``) renders ``\{`` and ``\}`` as the characters ``{`` and ``}``: an
+    escaped brace never opens an override block. It used to be read as one, and the words up to the
+    next ``}`` were lost (pysubs2's ``plaintext`` does the same: "Use \ here")."""
+    import pysubs2
+
+    head = ASS.split("Dialogue:")[0]
+    p = tmp_path / "esc.ass"
+    p.write_text(head + "Dialogue: 0,0:00:01.00,0:00:02.00,Default,,0,0,0,,Use \\{braces\\} {\\i1}here{\\i0}\n"
+                 "Dialogue: 0,0:00:03.00,0:00:04.00,Default,,0,0,0,,\\{\\pos(1,1)} is not a tag, { nor this\n"
+                 "Dialogue: 0,0:00:05.00,0:00:06.00,Default,,0,0,0,,a\\\\{b}c\\{\\b1}\n", encoding="utf-8")
+    raw = [e.text for e in pysubs2.load(str(p))]  # pysubs2 reads the event texts as written
+    assert raw[0] == "Use \\{braces\\} {\\i1}here{\\i0}" and pysubs2.load(str(p))[0].plaintext == "Use \\ here"
+    assert read_subtitles(p) == [Subtitle(1.0, 2.0, "Use {braces} here"),
+                                 # not positioned (no sign): the \pos is text
+                                 Subtitle(3.0, 4.0, "{\\pos(1,1)} is not a tag, { nor this"),
+                                 # read left to right: "\\" is a backslash, then "\{" an escaped brace
+                                 Subtitle(5.0, 6.0, "a\\{b}c{\\b1}")]

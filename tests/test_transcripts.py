@@ -120,6 +120,62 @@ def test_whisper_cpp_full_json_words_from_tokens(tmp_path):
     assert [w.text for w in seg.words] == ["こん", "にちは", "。"] and seg.speaker is None
 
 
+def _cpp_raw_file(tmp_path, name, obj):
+    """``obj`` written as whisper-cli writes it: each text's bytes raw (strings made with
+    :func:`_cut` carry the bytes of half a character, as ``surrogateescape`` keeps them)."""
+    p = tmp_path / name
+    p.write_bytes(json.dumps(obj, ensure_ascii=False, indent=1).encode("utf-8", "surrogateescape"))
+    return p
+
+
+def _cut(text, start, stop=None):
+    """Bytes ``start:stop`` of ``text``'s UTF-8, possibly inside a character, as a string that keeps them."""
+    return text.encode("utf-8")[start:stop].decode("utf-8", "surrogateescape")
+
+
+def test_whisper_cpp_full_json_joins_characters_split_between_tokens(tmp_path):
+    """whisper.cpp writes each token's bytes as they are: a Japanese character split between two
+    tokens leaves invalid UTF-8 in the file. The tokens' bytes are joined into one word spanning
+    their times (the whole file used to be refused as not UTF-8)."""
+    # 「こんにちは。元気ですか？」: ち (e3 81 a1) and 元 (e5 85 83) cut inside, as byte-level BPE does
+    ni_chi, chi_ha = _cut("にちは", 0, 5), _cut("にちは", 5)
+    gen, ki = _cut("元気", 0, 2), _cut("元気", 2)
+    assert "\udc81" in ni_chi and "\udc85" in gen  # really half characters
+    tokens = [_cpp_piece(0, 0, "[_BEG_]", id=50364, p=0.9), _cpp_piece(0, 400, "こん", id=39780, p=0.9),
+              _cpp_piece(400, 700, ni_chi, id=6979, p=0.8), _cpp_piece(700, 900, chi_ha, id=3590, p=0.6),
+              _cpp_piece(900, 1000, "。", id=1543, p=0.7), _cpp_piece(1000, 1000, "[_TT_50]", id=50414, p=0.5)]
+    second = [_cpp_piece(1200, 1500, gen, id=2347, p=0.4), _cpp_piece(1500, 1800, ki, id=3122, p=0.8),
+              _cpp_piece(1800, 2300, "ですか？", id=4767, p=0.9)]
+    obj = _cpp_file([_cpp_piece(0, 1000, "こん" + ni_chi + chi_ha + "。", tokens=tokens),
+                     _cpp_piece(1200, 2300, gen + ki + "ですか？", tokens=second)], "ja")
+    path = _cpp_raw_file(tmp_path, "ep.json", obj)
+    with pytest.raises(UnicodeDecodeError):
+        path.read_bytes().decode("utf-8")
+    first, last = read_transcript(path).segments
+    assert (first.text, last.text) == ("こんにちは。", "元気ですか？")
+    assert [(w.text, w.start, w.end) for w in first.words] == [
+        ("こん", 0.0, 0.4), ("にちは", 0.4, 0.9), ("。", 0.9, 1.0)]
+    assert first.words[1].probability == pytest.approx(0.7)
+    assert [(w.text, w.start, w.end) for w in last.words] == [("元気", 1.2, 1.8), ("ですか？", 1.8, 2.3)]
+
+    # -ml N splits segments between tokens, whatever their bytes: the halves are joined again
+    halves = _cpp_file([_cpp_piece(1200, 1500, gen, tokens=second[:1], speaker="0"),
+                        _cpp_piece(1500, 2300, ki + "ですか？", tokens=second[1:], speaker="0")], "ja")
+    [seg] = read_transcript(_cpp_raw_file(tmp_path, "ml.json", halves)).segments
+    assert (seg.start, seg.end, seg.text, seg.speaker) == (1.2, 2.3, "元気ですか？", "0")
+    assert [(w.text, w.start, w.end) for w in seg.words] == [("元気", 1.2, 1.8), ("ですか？", 1.8, 2.3)]
+
+    # bytes that stay invalid once joined are refused in one line naming the file
+    tokens[3]["text"] = "\udcffは"  # a byte 0xff: never UTF-8
+    with pytest.raises(InputError, match=r"ep\.json: transcription 0 word 1: not valid UTF-8 once its tokens"):
+        read_transcript(_cpp_raw_file(tmp_path, "ep.json", obj))
+    # another JSON file that is not UTF-8 is refused as before
+    bad = tmp_path / "w.json"
+    bad.write_bytes(b'{"segments": [{"start": 0, "end": 1, "text": "\xe3\x81"}]}')
+    with pytest.raises(InputError, match="not UTF-8 text"):
+        read_transcript(bad)
+
+
 @pytest.mark.parametrize(("piece", "message"), [
     ({"text": "x"}, "transcription 0: missing 'offsets'"),
     ({"offsets": [0, 1], "text": "x"}, "transcription 0: 'offsets' is not an object"),

@@ -365,6 +365,9 @@ def align_files(
     offset: float = 0.0,
     drift: float = 0.0,
     keep_signs: bool = False,
+    *,
+    subtitle_option: str | None = "subtitle_stream:",
+    on_stream_note: Callable[[str], None] | None = None,
 ) -> tuple[list[Any], int, int, int, dict[str, int]]:
     """Read the EN/JP transcripts (any supported format) and subtitles, and align them.
 
@@ -374,14 +377,16 @@ def align_files(
     that are signs or songs are left out of them unless ``keep_signs`` (:mod:`anim400k.formats.signs`).
     Returns ``(clips, n_en, n_jp, outside, left_out)``: ``outside`` clips lay wholly before the JP
     medium's start and were dropped (:func:`align_segments`); ``left_out`` counts the ASS events left
-    out as signs or songs, by style.
+    out as signs or songs, by style. A container is opened once: the stream is chosen and demuxed from the
+    same opening (:func:`anim400k.formats.subtitles.read_subtitle_stream_chosen`); the note on the choice of
+    a stream among several goes to ``on_stream_note``, ``subtitle_option`` names the setting in messages.
 
     The numbers are checked before any file is read (:class:`~anim400k.errors.InputError` naming
     the option): ``tolerance_ms`` from 0 to ``MAX_TIME_S`` in ms, ``offset`` within
     ``±MAX_TIME_S`` seconds, ``drift`` above -1 (a lower value reverses time) and at most 1.
     """
     from .errors import InputError, check_number
-    from .formats.subtitles import SubtitleRead, read_subtitles_counted
+    from .formats.subtitles import SubtitleRead, is_media_file, read_subtitle_stream_chosen, read_subtitles_counted
     from .formats.transcripts import read_transcript
 
     check_number("--tolerance-ms", tolerance_ms, 0, MAX_TIME_S * 1000)
@@ -389,8 +394,14 @@ def align_files(
     check_number("--drift", drift, -1.0, 1.0, above=True)
     en_t = read_transcript(en, language=EN)
     jp_t = read_transcript(jp, language=JP)
-    subs = (read_subtitles_counted(subtitles, subtitle_stream, keep_signs=keep_signs) if subtitles is not None
-            else SubtitleRead([], {}))
+    if subtitles is None:
+        subs = SubtitleRead([], {})
+    elif Path(subtitles).is_file() and is_media_file(subtitles):
+        subs, _, note = read_subtitle_stream_chosen(subtitles, subtitle_stream, subtitle_option, keep_signs=keep_signs)
+        if note and on_stream_note is not None:
+            on_stream_note(note)
+    else:
+        subs = read_subtitles_counted(subtitles, subtitle_stream, keep_signs=keep_signs)
     tm = TimeMap(offset=offset, drift=drift)
     try:
         result = align_segments(en_t.segments, jp_t.segments, subs.events, tolerance_ms=tolerance_ms,

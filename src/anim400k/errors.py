@@ -50,6 +50,23 @@ def reason(exc: BaseException, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def described(exc: BaseException, limit: int = 200) -> str:
+    """:func:`reason` with the exception's type named exactly once, for a message that names the type.
+
+    ``f"{type(exc).__name__}: {reason(exc)}"`` named it twice where :func:`reason` already prefixes it
+    (``KeyError: KeyError: 'pyannote.audio'``). A ``KeyError`` reads ``missing key 'name' (KeyError)``,
+    or its own sentence when it carries one (NumPy's ``mu is not a file in the archive (KeyError)``).
+    """
+    name = type(exc).__name__
+    if isinstance(exc, KeyError) and len(exc.args) == 1:
+        key = exc.args[0]
+        text = key.strip() if isinstance(key, str) and " " in key.strip() else f"missing key {key!r}"
+        text = f"{text} ({name})"
+        return text if len(text) <= limit else text[: limit - 3] + "..."
+    text = reason(exc, limit)
+    return text if text.startswith(name) else f"{name}: {text}"
+
+
 def failed_assert(exc: BaseException) -> str | None:
     """``failed check `x == y` in package/module.py`` for an ``assert`` that raised ``exc``; else None."""
     import traceback

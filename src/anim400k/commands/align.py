@@ -41,19 +41,17 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Align EN and JP transcripts into clips (the paper's 125 ms recursive merge)."""
         from ..align import align_files, clip_record, outside_jp_medium_warning
-        from ..formats.subtitles import is_media_file, left_out_note, pick_subtitle_stream
+        from ..formats.subtitles import left_out_note
         from ..fsutil import check_output_file, refuse_overwriting, write_json_atomic
         from ..media.probe import parse_stream_selector
 
         refuse_overwriting({"--out": out}, {"--en": en, "--jp": jp, "--subtitles": subtitles})
         check_output_file(out)
         stream = parse_stream_selector(subtitle_stream)
-        if subtitles is not None and is_media_file(subtitles):
-            stream, note = pick_subtitle_stream(subtitles, stream, "--subtitle-stream")
-            if note:
-                typer.echo(f"note: {subtitles}: {note}", err=True)
-        clips, n_en, n_jp, outside, left_out = align_files(en, jp, subtitles, stream, tolerance_ms, offset, drift,
-                                                           keep_signs=keep_signs)
+        clips, n_en, n_jp, outside, left_out = align_files(
+            en, jp, subtitles, stream, tolerance_ms, offset, drift, keep_signs=keep_signs,
+            subtitle_option="--subtitle-stream",
+            on_stream_note=lambda note: typer.echo(f"note: {subtitles}: {note}", err=True))
         write_json_atomic(out, [clip_record(c) for c in clips])
         matched = sum(len(c.jp_segments) for c in clips)
         typer.echo(f"{len(clips)} clips from {n_en} EN / {n_jp} JP segments; "

@@ -103,18 +103,32 @@ def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path,
             yield entry.key, show_meta, episodes_of(entry.key, eps_meta)
 
     write_annotations(out / ANNOTATIONS_FILE, shows())
-    frames = [c for c in contexts if c.artifact("frames.json").exists()]
-    if frames and options.frames_fps:
-        from ..formats.frames import write_frames_table
-
-        rows = (row for c in frames for row in c.read_json("frames.json")["frames"])
-        write_frames_table(out / FRAMES_ARCHIVE / "frames.parquet", rows)
+    _write_frames_table(contexts, out, options)
     if options.archive:
         _write_archives(contexts, out, {**_clip_files(contexts), PICS_ARCHIVE: pics, FRAMES_ARCHIVE: _frame_files(out)})
     else:
         _remove_outdated_archives(contexts, out)
     return {"clips": stats["clips"], "hours": stats["millis"] / 3_600_000.0,
             "unmatched_jp_segments": stats["unmatched_jp_segments"], "warnings": warnings}
+
+
+def _write_frames_table(contexts: list[EpisodeContext], out: Path, options: BuildOptions) -> None:
+    """Write ``anim400k_frames/frames.parquet`` from the released episodes' ``frames.json`` (``--frames-fps``).
+
+    A build whose released episodes have no frames (no ``--frames-fps``) deletes the table an earlier build
+    wrote: it listed that build's episodes, some perhaps dropped since (failed, or no longer in the
+    manifest), whose frames the frames archive would then pack. The frame files themselves stay, as the
+    clip files of dropped episodes do: neither listed nor packed.
+    """
+    table = out / FRAMES_ARCHIVE / "frames.parquet"
+    frames = [c for c in contexts if c.artifact("frames.json").exists()] if options.frames_fps else []
+    if not frames:
+        table.unlink(missing_ok=True)
+        return
+    from ..formats.frames import write_frames_table
+
+    rows = (row for c in frames for row in c.read_json("frames.json")["frames"])
+    write_frames_table(table, rows)
 
 
 def _number(episode: str) -> Any:
@@ -204,7 +218,7 @@ def _write_archives(contexts: list[EpisodeContext], out: Path, packed: dict[str,
     """With ``--archive``: pack each media folder's ``packed`` files (deleting an archive with nothing to pack),
     and record what the clip archives were packed from (:data:`ARCHIVES_RECORD`)."""
     record = _read_archives_record(out)
-    fingerprints = _clip_fingerprints(contexts)
+    fingerprints = {**_clip_fingerprints(contexts), FRAMES_ARCHIVE: _frames_fingerprint(out, packed[FRAMES_ARCHIVE])}
     for name in (AUDIO_ARCHIVE, VIDEO_ARCHIVE, PICS_ARCHIVE, FRAMES_ARCHIVE):
         only = packed[name]
         dest = out / f"{name}.tar.gz"
@@ -219,17 +233,20 @@ def _write_archives(contexts: list[EpisodeContext], out: Path, packed: dict[str,
 
 
 def _remove_outdated_archives(contexts: list[EpisodeContext], out: Path) -> None:
-    """Without ``--archive``: delete the clip archives an earlier ``--archive`` build wrote that would hold other
-    clips than the annotations reference.
+    """Without ``--archive``: delete the clip and frames archives an earlier ``--archive`` build wrote that would
+    hold other clips or frames than the release lists.
 
     That is an archive packed from other episodes or other cuts of them than the released ones (the
     fingerprint :data:`ARCHIVES_RECORD` holds for it differs from :func:`_clip_fingerprints`: an episode
     left out of the manifest or failed, one cut again), and one older than an episode's ``cut.json`` (the
-    only sign for an archive written before the record was kept).
+    only sign for an archive written before the record was kept). Likewise the frames archive: packed from
+    other frames than ``frames.parquet`` now lists (:func:`_frames_fingerprint`: a dropped episode's, another
+    ``--frames-fps``), or, without a record, older than the table or with no table left.
     """
     record = _read_archives_record(out)
-    fingerprints = _clip_fingerprints(contexts)
-    for name in (AUDIO_ARCHIVE, VIDEO_ARCHIVE):
+    table = out / FRAMES_ARCHIVE / "frames.parquet"
+    fingerprints = {**_clip_fingerprints(contexts), FRAMES_ARCHIVE: _frames_fingerprint(out, _frame_files(out))}
+    for name in (AUDIO_ARCHIVE, VIDEO_ARCHIVE, FRAMES_ARCHIVE):
         dest = out / f"{name}.tar.gz"
         try:
             written = dest.stat().st_mtime
@@ -237,8 +254,11 @@ def _remove_outdated_archives(contexts: list[EpisodeContext], out: Path) -> None
             record.pop(name, None)
             continue
         packed_from = record.get(name)
-        if (packed_from is not None and packed_from != fingerprints[name]) or \
-                any(ctx.artifact("cut.json").stat().st_mtime > written for ctx in contexts):
+        if name == FRAMES_ARCHIVE:
+            older = packed_from is None and (not table.is_file() or table.stat().st_mtime > written)
+        else:
+            older = any(ctx.artifact("cut.json").stat().st_mtime > written for ctx in contexts)
+        if (packed_from is not None and packed_from != fingerprints[name]) or older:
             dest.unlink(missing_ok=True)
             record.pop(name, None)
     _write_archives_record(out, record)
@@ -258,6 +278,20 @@ def _clip_fingerprints(contexts: list[EpisodeContext]) -> dict[str, str]:
             if folder in lines:
                 lines[folder].append(f"{rel}\t{size}")
     return {name: hashlib.sha256("\n".join(sorted(v)).encode()).hexdigest() for name, v in lines.items()}
+
+
+def _frames_fingerprint(out: Path, files: set[str]) -> str:
+    """A SHA-256 of the frames archive's ``files`` (relative to ``anim400k_frames``) with their sizes: what it
+    packs; it changes with the released episodes' frames (an episode dropped, another ``--frames-fps``)."""
+    root = out / FRAMES_ARCHIVE
+    lines = []
+    for rel in sorted(files):
+        try:
+            size: int | None = (root / rel).stat().st_size
+        except OSError:
+            size = None
+        lines.append(f"{rel}\t{size}")
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
 def _read_archives_record(out: Path) -> dict[str, str]:

@@ -167,15 +167,18 @@ def check_truth_file(ctx: EpisodeContext) -> None:
         load_truth(local_input(str(truth)))
 
 
-def _check_subtitle_file(ctx: EpisodeContext) -> None:
-    """Raise :class:`InputError` when the episode's subtitle file is a folder or missing, or is a media
-    container (a Matroska ``.mks``...) without a text subtitle stream (its first one is read)."""
+def _check_subtitle_file(ctx: EpisodeContext, streams: bool = True) -> None:
+    """Raise :class:`InputError` when the episode's subtitle file is a folder or missing, or (``streams``)
+    is a media container (a Matroska ``.mks``...) without a text subtitle stream (its first one is read).
+
+    The subtitles stage passes ``streams=False``: reading the stream checks it, from the same opening.
+    """
     ref = ctx.ref
     if ref.subtitles is not None and Path(local_input(ref.subtitles)).is_dir():
         raise InputError("is a directory, expected a subtitle file", ref.subtitles)
     if ref.subtitles is not None and not Path(local_input(ref.subtitles)).is_file():
         raise InputError("subtitle file not found", ref.subtitles)
-    if ref.subtitles is not None:
+    if ref.subtitles is not None and streams:
         from ..formats.subtitles import check_subtitle_stream, is_media_file
 
         if is_media_file(local_input(ref.subtitles)):
@@ -318,7 +321,8 @@ def stage_subtitles(ctx: EpisodeContext) -> str:
     from ..formats import subtitles as subs
 
     ref = ctx.ref
-    _check_subtitle_file(ctx)  # the probe stage's key does not cover the subtitles: it may have run before
+    # the probe stage's key does not cover the subtitles: it may have run before (the stream is checked as read)
+    _check_subtitle_file(ctx, streams=False)
     source: str | None = None
     chosen: dict[str, Any] = {"subtitle_stream": None, "note": None}
     if ref.subtitles:

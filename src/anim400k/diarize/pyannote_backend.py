@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import AnimError, BackendUnavailable, InputError, ModelRequired, reason, torch_load_failure
+from ..errors import AnimError, BackendUnavailable, InputError, ModelRequired, described, reason, torch_load_failure
 from ..formats.rttm import annotation_to_turns
 from ..offline import force_offline
 from .base import Turn, relabel_by_first_appearance
@@ -213,8 +213,8 @@ def _local_checkpoint(value: Any, key: str, config_path: Path) -> Any:
         return value
     raw = value[len("$model/"):].split("@")[0] if value.startswith("$model/") else value
     path = Path(raw).expanduser()
-    if not path.is_absolute():
-        path = config_path.parent / path
+    if not path.is_absolute():  # absolute, so that the entry is not taken for a hub id later
+        path = config_path.parent.absolute() / path
     if not (path.exists() or _is_path_like(value)):
         return value
     if path.is_dir() and key != "plda":
@@ -326,6 +326,82 @@ def check_model_kinds(pipeline: Any, config: dict[str, Any], config_path: Path) 
                          f"see {config_path.name})", where)
 
 
+def _path_in(value: Any) -> str | None:
+    """The path a frame's local variable names: a str or path, or an open file's (NumPy's ``NpzFile.fid``)."""
+    if isinstance(value, str | os.PathLike):
+        return os.fspath(value)
+    name = getattr(getattr(value, "fid", None), "name", None)
+    return name if isinstance(name, str) else None
+
+
+def failing_checkpoint(exc: BaseException, params: dict[str, Any]) -> tuple[str, Path] | None:
+    """``(entry, path)`` of the local checkpoint pyannote was loading when it raised ``exc``, else None.
+
+    The local model entries of the resolved ``params`` (a PLDA folder and the files in it) are looked
+    for among the local variables of the traceback's frames, innermost first: pyannote's own errors
+    (``KeyError: 'pyannote.audio'`` from a bare state dict, NumPy's missing ``plda.npz`` array) do not
+    say which file they were reading. The innermost frame holding any entry decides: one of an
+    entry's files is named, several name the entry; several entries (the pipeline's own frame)
+    or a hub id name none.
+    """
+    missing = getattr(exc, "filename", None)  # an OSError names its file: a checkpoint's or one in its folder
+    if isinstance(missing, str | os.PathLike):
+        for key in MODEL_KEYS:
+            checkpoint = _checkpoint_of(params.get(key))
+            if checkpoint is not None and Path(checkpoint) in (Path(missing), Path(missing).parent):
+                return key, Path(missing)
+    entries = {c: key for key in MODEL_KEYS if (c := _checkpoint_of(params.get(key))) is not None}
+    files: dict[str, tuple[str, Path]] = {}
+    for key in MODEL_KEYS:
+        checkpoint = _checkpoint_of(params.get(key))
+        if checkpoint is None or not Path(checkpoint).exists():  # a hub id is no file to name
+            continue
+        path = Path(checkpoint)
+        files[str(path)] = (key, path)
+        if path.is_dir():
+            files.update({str(child): (key, child) for child in path.iterdir()})
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    for frame in reversed(frames):
+        held = [p for p in map(_path_in, frame.f_locals.values()) if p is not None]
+        hits = {files[p] for p in held if p in files}
+        keys = {key for key, _ in hits} | {entries[p] for p in held if p in entries}
+        if not keys:
+            continue
+        if len(keys) > 1 or not hits:  # the pipeline's own frame (several entries), or a hub id: no file
+            return None
+        if len(hits) == 1:
+            return hits.pop()
+        key = keys.pop()
+        return key, Path(_checkpoint_of(params[key]) or "")
+    return None
+
+
+def _load_failure(exc: Exception, config: dict[str, Any], config_path: Path) -> InputError:
+    """The one-line error for a pipeline pyannote could not load: naming the checkpoint it was reading
+    when that is known (else the config), what is wrong, and the exception's type once."""
+    params = config["pipeline"]["params"]
+    if isinstance(exc, KeyError) and exc.args == ("pyannote.audio",):
+        text = ("not a pyannote.audio model checkpoint: it has no 'pyannote.audio' entry (a bare state "
+                "dict or another library's model?)")
+    else:
+        text = described(exc)
+    where = failing_checkpoint(exc, params)
+    if (isinstance(exc, FileNotFoundError) and where is not None and exc.filename is not None
+            and str(where[1]) == os.fspath(exc.filename)):
+        text = "the file is not there (FileNotFoundError)"
+    if where is not None:
+        return InputError(f"cannot load the pyannote pipeline's {where[0]} checkpoint ({config_path.name}): "
+                          f"{text}", where[1])
+    hub_ids = [v for k, v in params.items() if k in MODEL_KEYS and isinstance(v, str) and not _is_path_like(v)]
+    hint = (f" ({', '.join(hub_ids)} is not a local path: hub ids load only from the local Hugging Face "
+            "cache, point the config at local checkpoints)") if hub_ids else ""
+    return InputError(f"cannot load the pyannote pipeline: {text}{hint}", config_path)
+
+
 def load_pipeline(config_path: Path, device: str = "cpu", pipeline_cls: Any = None) -> Any:
     """Load ``pyannote.audio.Pipeline`` from a local config, offline; ``InputError`` naming the config if it fails.
 
@@ -355,12 +431,7 @@ def load_pipeline(config_path: Path, device: str = "cpu", pipeline_cls: Any = No
         failure = torch_load_failure(exc, "a pyannote model checkpoint")
         if failure is not None and failure[1] is not None:  # a checkpoint torch cannot read: named
             raise InputError(failure[0], failure[1]) from None
-        hub_ids = [v for k, v in config["pipeline"]["params"].items() if k in MODEL_KEYS and isinstance(v, str)
-                   and not _is_path_like(v)]
-        hint = (f" ({', '.join(hub_ids)} is not a local path: hub ids load only from the local Hugging Face "
-                "cache, point the config at local checkpoints)") if hub_ids else ""
-        raise InputError(f"cannot load the pyannote pipeline: {type(exc).__name__}: {reason(exc)}{hint}",
-                         config_path) from None
+        raise _load_failure(exc, config, config_path) from None
     if pipeline is None:
         raise InputError("pyannote could not load a pipeline from this config", config_path)
     check_model_kinds(pipeline, config, config_path)

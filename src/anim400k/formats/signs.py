@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import re
 
-from .subtitle_text import _OVERRIDE
+from .subtitle_text import ass_pieces
 
 #: Style-name words of opening/ending/insert songs and karaoke.
 SONG_WORDS = frozenset({
@@ -78,7 +78,7 @@ def _lowered(style: str) -> set[str]:
 
 def _tags(text: str) -> str:
     """The override blocks of an event's text, joined (the tags only, never the spoken words)."""
-    return "".join(_OVERRIDE.findall(text))
+    return "".join(piece for is_block, piece in ass_pieces(text) if is_block)
 
 
 def non_dialogue(style: str, effect: str, text: str) -> str | None:

@@ -1,8 +1,10 @@
 """Plain text of one subtitle cue, per format: what a viewer reads, without markup.
 
-* ASS/SSA (:func:`ass_text`): override blocks (``{\\i1}``, ``{\\an8}``) removed, text drawn in
+* ASS/SSA (:func:`ass_text`): read as libass renders it (``ass_render.c``, ``ass_get_next_char``):
+  override blocks (``{\\i1}``, ``{\\an8}``: a ``{`` with a ``}`` after it) removed, text drawn in
   drawing mode (``{\\p1}m 0 0 l 100 0{\\p0}``: vector shapes, not words) dropped, ``\\N``, ``\\n``
-  and ``\\h`` turned into spaces.
+  and ``\\h`` turned into spaces, and the escaped braces ``\\{`` and ``\\}`` read as the literal
+  characters ``{`` and ``}``: ``\\{`` never starts an override block.
 * SRT (:func:`srt_text`): HTML-like tags (``<i>``, ``<font color=...>``) and ASS override blocks
   that many SRT files carry (``{\\an8}``) removed; the ASS line breaks and hard space that SRT files
   converted from ASS keep (``\\N``, ``\\n``, ``\\h``) turned into spaces, as FFmpeg's SRT decoder
@@ -21,8 +23,8 @@ import html
 import re
 
 _SPACES = re.compile(r"\s+")
-#: An ASS override block ``{...}``.
-_OVERRIDE = re.compile(r"\{([^}]*)\}")
+#: libass's escapes in event text: ``\N``, ``\n`` (line breaks), ``\h`` (hard space), ``\{``, ``\}``.
+_ASS_ESCAPES = re.compile(r"\\([Nnh{}])")
 #: ``\pN`` inside an override block: drawing mode on (N > 0) or off (N = 0).
 _DRAWING = re.compile(r"\\p(\d+)")
 #: An ASS override block that starts with a backslash, as SRT files carry them (``{\an8}``).
@@ -43,21 +45,48 @@ def collapse(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def ass_pieces(text: str) -> list[tuple[bool, str]]:
+    r"""An ASS/SSA event's ``Text`` split as libass reads it: ``(True, tags)`` for each override block
+    (its content, braces left out), ``(False, text)`` for the text between them, escapes kept.
+
+    As in libass's render loop, a ``{`` opens a block only when a ``}`` follows it (a lone ``{`` is
+    text), the block ends at the first ``}``, and ``\{`` / ``\}`` are escaped braces, text, so
+    ``\{`` never opens a block.
+    """
+    pieces: list[tuple[bool, str]] = []
+    start = i = 0
+    while i < len(text):
+        if text[i] == "\\" and text[i + 1 : i + 2] in ("{", "}"):
+            i += 2
+            continue
+        close = text.find("}", i + 1) if text[i] == "{" else -1
+        if close < 0:
+            i += 1
+            continue
+        if i > start:
+            pieces.append((False, text[start:i]))
+        pieces.append((True, text[i + 1 : close]))
+        start = i = close + 1
+    if start < len(text):
+        pieces.append((False, text[start:]))
+    return pieces
+
+
+def _ass_unescape(match: re.Match[str]) -> str:
+    return match.group(1) if match.group(1) in "{}" else " "
+
+
 def ass_text(text: str) -> str:
     """Plain text of an ASS/SSA event's ``Text`` field (module docstring)."""
     parts = []
     drawing = False
-    pos = 0
-    for block in _OVERRIDE.finditer(text):
-        if not drawing:
-            parts.append(text[pos : block.start()])
-        for level in _DRAWING.findall(block.group(1)):
-            drawing = int(level) > 0
-        pos = block.end()
-    if not drawing:
-        parts.append(text[pos:])
-    plain = "".join(parts).replace("\\N", " ").replace("\\n", " ").replace("\\h", " ")
-    return collapse(plain)
+    for is_block, piece in ass_pieces(text):
+        if is_block:
+            for level in _DRAWING.findall(piece):
+                drawing = int(level) > 0
+        elif not drawing:
+            parts.append(_ASS_ESCAPES.sub(_ass_unescape, piece))
+    return collapse("".join(parts))
 
 
 def srt_text(text: str) -> str:

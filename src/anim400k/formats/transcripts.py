@@ -14,6 +14,8 @@ whatever its name):
   ``tokens`` (``text``, ``offsets``, ``p``), joined into words: special tokens (``[_BEG_]``,
   ``[_TT_150]``) are skipped and a token starting with a space begins a word (every token is a word
   in Japanese); a word's probability is its tokens' mean ``p``. The language is ``result.language``.
+  Token texts are whisper.cpp's raw bytes: a character split between tokens (invalid UTF-8 in the
+  file) is joined back before decoding.
 * **AWS Transcribe JSON** (the tool the Anim-400K paper used): ``results.items`` with
   ``start_time``/``end_time`` strings and ``alternatives[0].content``; punctuation items
   carry no time and attach to the preceding word. A segment's speaker is its words' most frequent
@@ -252,16 +254,40 @@ def _cpp_times(obj: dict[str, Any], where: str, chk: _Checker) -> tuple[float, f
     return times[0], times[1]
 
 
-def _cpp_word_dicts(raw: Any, where: str, chk: _Checker, no_space: bool) -> list[dict[str, Any]]:
-    """``-ojf`` tokens joined into Whisper-style word dicts (``word``, ``start``/``end`` when timed,
-    ``probability`` the tokens' mean ``p``).
+def _cpp_bytes(text: str) -> bytes:
+    """A whisper.cpp string's raw bytes: the file is read with ``surrogateescape``, so the bytes of a
+    character split between tokens (invalid UTF-8 on their own) come back as they were written."""
+    return text.encode("utf-8", "surrogateescape")
 
-    Special tokens are skipped; a token whose text starts with a space begins a new word (in a
-    language written without spaces, every token is a word).
-    """
+
+def _cpp_pending(data: bytes) -> bool | None:
+    """``False`` when ``data`` is whole UTF-8, ``True`` when it is UTF-8 cut inside its last character
+    (the rest of it is in the next token), ``None`` when it is not UTF-8 at all."""
+    try:
+        data.decode("utf-8")
+        return False
+    except UnicodeDecodeError as exc:
+        return True if exc.reason == "unexpected end of data" and exc.end == len(data) else None
+
+
+def _cpp_decode(data: bytes, where: str, chk: _Checker) -> str:
+    """``data`` (a word's or segment's tokens' bytes joined) decoded as UTF-8, else refused."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise chk.fail(f"{where}: not valid UTF-8 once its tokens are joined ({exc.reason} at byte "
+                       f"{exc.start} of {_short(data)})") from None
+
+
+#: an ``-ojf`` token: its bytes, its ``(start, end)`` (None when untimed) and its ``p``
+_CppToken = tuple[bytes, tuple[float, float] | None, float | None]
+
+
+def _cpp_tokens(raw: Any, where: str, chk: _Checker) -> list[_CppToken]:
+    """A segment's ``-ojf`` tokens as ``(bytes, times, p)``, special tokens (``[_BEG_]``) left out."""
     if not isinstance(raw, list):
         raise chk.fail(f"{where}: 'tokens' is not a list")
-    words: list[list[tuple[str, tuple[float, float] | None, float | None]]] = []
+    out: list[_CppToken] = []
     for k, tok in enumerate(raw):
         twhere = f"{where} token {k}"
         if not isinstance(tok, dict):
@@ -273,12 +299,29 @@ def _cpp_word_dicts(raw: Any, where: str, chk: _Checker, no_space: bool) -> list
             continue
         p = tok.get("p")
         prob = chk.number(p, twhere, "p") if p is not None else None
-        if not words or no_space or text.startswith(" "):
+        out.append((_cpp_bytes(text), _cpp_times(tok, twhere, chk), prob))
+    return out
+
+
+def _cpp_word_dicts(tokens: list[_CppToken], where: str, chk: _Checker, no_space: bool) -> list[dict[str, Any]]:
+    """``-ojf`` tokens joined into Whisper-style word dicts (``word``, ``start``/``end`` when timed,
+    ``probability`` the tokens' mean ``p``).
+
+    A token whose text starts with a space begins a new word (in a language written without spaces,
+    every token does), unless the word so far ends inside a character: whisper.cpp writes each
+    token's bytes as they are, so a character split between tokens is joined back here, its bytes
+    concatenated and then decoded; the word's times span its tokens.
+    """
+    words: list[list[_CppToken]] = []
+    pending = False
+    for data, times, prob in tokens:
+        if not words or (not pending and (no_space or data.startswith(b" "))):
             words.append([])
-        words[-1].append((text, _cpp_times(tok, twhere, chk), prob))
+        words[-1].append((data, times, prob))
+        pending = bool(_cpp_pending(b"".join(t for t, _, _ in words[-1])))
     out = []
-    for pieces in words:
-        w: dict[str, Any] = {"word": "".join(t for t, _, _ in pieces)}
+    for n, pieces in enumerate(words):
+        w: dict[str, Any] = {"word": _cpp_decode(b"".join(t for t, _, _ in pieces), f"{where} word {n}", chk)}
         timed = [tm for _, tm, _ in pieces if tm is not None]
         if timed:
             w["start"], w["end"] = timed[0][0], max(tm[1] for tm in timed)
@@ -289,20 +332,31 @@ def _cpp_word_dicts(raw: Any, where: str, chk: _Checker, no_space: bool) -> list
     return out
 
 
+def _cpp_language(obj: dict[str, Any], chk: _Checker) -> str | None:
+    """The language a whisper.cpp file stores: ``result.language``, else ``params.language`` unless ``auto``."""
+    result, params = obj.get("result"), obj.get("params")
+    language = _file_lang(result.get("language"), "result.language", chk) if isinstance(result, dict) else None
+    if not language and isinstance(params, dict):
+        language = _file_lang(params.get("language"), "params.language", chk)
+        language = None if language == "auto" else language
+    if language is not None and _cpp_pending(_cpp_bytes(language)) is not False:
+        raise chk.fail("the stored language is not valid UTF-8")
+    return language
+
+
 def _parse_whisper_cpp(obj: dict[str, Any], chk: _Checker, language: str | None) -> Transcript:
     """whisper.cpp's ``-oj``/``-ojf`` JSON: ``transcription`` pieces with ``offsets``, ``text`` and
-    (``-ojf``) ``tokens``; the language from ``result.language`` (else ``params.language`` unless ``auto``)."""
+    (``-ojf``) ``tokens``; the language from ``result.language`` (else ``params.language`` unless ``auto``).
+
+    Texts are taken as the bytes whisper.cpp wrote: a segment whose text ends inside a character
+    (``-ml N`` splits segments between tokens, whatever their bytes) is joined with the next ones
+    until the character is whole, spanning their times.
+    """
     raw_segments = obj.get("transcription")
     if not isinstance(raw_segments, list):
         raise chk.fail("'transcription' is not a list")
-    if not language:
-        result, params = obj.get("result"), obj.get("params")
-        language = _file_lang(result.get("language"), "result.language", chk) if isinstance(result, dict) else None
-        if not language and isinstance(params, dict):
-            language = _file_lang(params.get("language"), "params.language", chk)
-            language = None if language == "auto" else language
-    lang = _lang(language)
-    segments = []
+    lang = _lang(language or _cpp_language(obj, chk))
+    pieces = []  # (where, start, end, text bytes, tokens or None, speaker)
     for i, seg in enumerate(raw_segments):
         where = f"transcription {i}"
         if not isinstance(seg, dict):
@@ -314,11 +368,21 @@ def _parse_whisper_cpp(obj: dict[str, Any], chk: _Checker, language: str | None)
         if not isinstance(text, str):
             raise chk.fail(f"{where}: 'text' is not a string")
         tokens = seg.get("tokens")
-        words = [] if tokens is None else _cpp_word_dicts(tokens, where, chk, lang in _NO_SPACE_LANGS)
+        toks = None if tokens is None else _cpp_tokens(tokens, where, chk)
         speaker = seg.get("speaker")  # --diarize: "0", "1", or "?" (unknown)
-        segments.append(Segment(times[0], times[1], text.strip(),
-                                words=_whisper_words(words, times[0], times[1], where, chk),
-                                speaker=str(speaker) if speaker not in (None, "", "?") else None))
+        speaker = str(speaker) if speaker not in (None, "", "?") else None
+        if pieces and _cpp_pending(pieces[-1][3]):  # the last one ends inside a character: join
+            pw, ps, pe, pt, ptok, pspk = pieces[-1]
+            joined = None if ptok is None or toks is None else ptok + toks
+            pieces[-1] = (f"{pw}-{i}", ps, max(pe, times[1]), pt + _cpp_bytes(text), joined,
+                          pspk if pspk == speaker else None)
+        else:
+            pieces.append((where, times[0], times[1], _cpp_bytes(text), toks, speaker))
+    segments = []
+    for where, start, end, data, toks, speaker in pieces:
+        words = [] if toks is None else _cpp_word_dicts(toks, where, chk, lang in _NO_SPACE_LANGS)
+        segments.append(Segment(start, end, _cpp_decode(data, where, chk).strip(),
+                                words=_whisper_words(words, start, end, where, chk), speaker=speaker))
     segments.sort(key=lambda s: (s.start, s.end))
     return Transcript(language=lang, segments=segments, source="whisper-cpp-json")
 
@@ -522,6 +586,25 @@ def _json_by_content(raw: str, path: Path) -> tuple[bool, Any]:
         return False, None
 
 
+def _whisper_cpp_bytes(data: bytes) -> dict[str, Any] | None:
+    """A whisper.cpp JSON file that is not valid UTF-8, parsed with its bad bytes kept (``surrogateescape``).
+
+    whisper.cpp writes each token's text as its raw bytes, so a character split between tokens
+    leaves invalid UTF-8 in the file although the joined tokens are whole characters. None when
+    ``data`` is not such a file (then the strict decoding's error stands).
+    """
+    text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "surrogateescape")
+    if not text.lstrip(" \t\r\n").startswith("{"):
+        return None
+    try:
+        obj = json.loads(text, parse_int=_json_int)
+    except (json.JSONDecodeError, RecursionError):
+        return None
+    if isinstance(obj, dict) and "transcription" in obj and "segments" not in obj and "results" not in obj:
+        return obj
+    return None
+
+
 def read_transcript(path: str | Path, language: str | None = None) -> Transcript:
     """Read a transcript in any supported format (detected by content) as a :class:`Transcript`.
 
@@ -535,8 +618,15 @@ def read_transcript(path: str | Path, language: str | None = None) -> Transcript
         raise InputError("transcript file not found", path)
     from .subtitles import decode_text
 
-    raw = decode_text(path.read_bytes(), path)
+    data = path.read_bytes()
     chk = _Checker(path)
+    try:
+        raw = decode_text(data, path)
+    except InputError:
+        cpp = _whisper_cpp_bytes(data)  # whisper.cpp JSON with characters split between tokens
+        if cpp is None:
+            raise
+        return _parse_whisper_cpp(cpp, chk, language)
     is_json, obj = _json_by_content(raw, path)
     if not is_json and _looks_like_subtitles(raw[:4096], path.suffix.lower()):
         from .subtitles import parse_subtitles
