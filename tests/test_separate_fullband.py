@@ -177,3 +177,12 @@ def test_the_cut_stage_backing_follows_the_separation(episode, tmp_path) -> None
                 {"method": "hpss/repet-sim", "fallback": False, "time_map": None},  # --separator hpss
                 {"method": "dualtrack", "fallback": False}):  # a separate.json from before the time map
         np.testing.assert_array_equal(backing(**sep), band_limited)
+
+
+def test_the_single_precision_stft_equals_the_double_one() -> None:
+    from anim400k.separate.stft import stft
+
+    x = np.random.default_rng(1).standard_normal(3 * SR).astype(np.float32)
+    double, single = stft(x, 2048, 512), stft(x, 2048, 512, single=True)
+    assert single.dtype == double.dtype == np.complex64 and single.shape == double.shape
+    np.testing.assert_allclose(single, double, atol=1e-5 * np.abs(double).max())

@@ -144,9 +144,9 @@ def _combine(low: np.ndarray, j: np.ndarray, e: np.ndarray, frac: float, n_fft: 
     """``low`` below the crossover and the common component of ``j`` and ``e`` above it (computed on
     the bins above the crossover only, plus a few for the local means)."""
     hop = n_fft // 4
-    L, J = stft(low, n_fft, hop), stft(j, n_fft, hop)
+    L, J = stft(low, n_fft, hop, single=True), stft(j, n_fft, hop, single=True)
     k0 = max(0, int(np.argmax(cross < 1.0)) - 4)
-    E = stft(e, n_fft, hop)[k0:]
+    E = stft(e, n_fft, hop, single=True)[k0:]
     if frac:
         k = np.arange(k0, k0 + E.shape[0], dtype=np.float32)[:, None]
         E *= np.exp(2j * np.pi * k * frac / n_fft).astype(np.complex64)
@@ -172,7 +172,7 @@ def _high_band_gain(jp: np.ndarray, en: np.ndarray | None, sr: int, time_map: Ti
     top = cross < 1.0
     for s in starts:
         e, frac = align_reference_piece(en, sr, time_map, int(s), int(s) + piece)
-        J, E = stft(jp[s : s + piece], n_fft, hop)[top], stft(e, n_fft, hop)[top]
+        J, E = stft(jp[s : s + piece], n_fft, hop, single=True)[top], stft(e, n_fft, hop, single=True)[top]
         if frac:
             k = np.flatnonzero(top).astype(np.float32)[:, None]
             E *= np.exp(2j * np.pi * k * frac / n_fft).astype(np.complex64)
