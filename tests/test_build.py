@@ -109,6 +109,45 @@ def test_release_follows_the_format(built: tuple[Path, object]) -> None:
     assert any("Japanese transcripts have no text in 2 of 2 episodes" in w for w in report.warnings)
 
 
+def test_backing_clips_are_full_band_at_the_jp_clips_rate(built: tuple[Path, object], short_episodes: list) -> None:
+    """The backing clips are 44.1 kHz MP3s of the JP clips' length, and above 8 kHz they follow the true backing
+    (they were cut from the 16 kHz separation's backing, silent there)."""
+    import numpy as np
+    import soundfile as sf
+    import soxr
+    from scipy.signal import butter, sosfiltfilt
+
+    from anim400k.media import decode_audio, probe
+    from anim400k.model import parse_timestamp
+    from anim400k.separate import sdr
+
+    out, _ = built
+    sr = 44100
+    clips = json.loads((out / ANNOTATIONS_FILE).read_text())["test_show"]["episodes"]["1"]["clips"]
+    truth_stems = short_episodes[0].truth.parent
+    true, true_sr = sf.read(truth_stems / "backing.wav", dtype="float32")
+    true = soxr.resample(true, true_sr, sr)
+    low, low_sr = sf.read(out / "work" / "test_show" / "1" / "backing.flac", dtype="float32")
+    upsampled = soxr.resample(low, low_sr, sr)
+    hp = butter(8, 8300, "highpass", fs=sr, output="sos")
+    got, ref, up = [], [], []
+    for c in clips:
+        path = id_path(out, AUDIO_ARCHIVE, c["backing_clip"], "mp3")
+        stream = probe(path).audio_streams[0]
+        assert (stream.sample_rate, stream.channels) == (sr, 1)
+        a, b = round(parse_timestamp(c["jp_start_time"]) * sr), round(parse_timestamp(c["jp_end_time"]) * sr)
+        x = decode_audio(path, sr=sr)
+        assert abs(x.size - (b - a)) <= 0.01 * sr
+        n = min(x.size, b - a, true.size - a)
+        got.append(sosfiltfilt(hp, x[:n]))
+        ref.append(sosfiltfilt(hp, true[a : a + n]))
+        up.append(sosfiltfilt(hp, upsampled[a : a + n]))
+    ref_high = np.concatenate(ref)
+    clip_sdr, up_sdr = sdr(ref_high, np.concatenate(got)), sdr(ref_high, np.concatenate(up))
+    print(f"backing clips above 8.3 kHz: {clip_sdr:.2f} dB SDR, the 16 kHz backing upsampled {up_sdr:.2f} dB")
+    assert clip_sdr >= up_sdr + 3.0
+
+
 def test_rebuild_skips_everything_and_is_identical(built: tuple[Path, object], short_manifest: Path) -> None:
     out, _ = built
     before = release_files(out)

@@ -209,10 +209,13 @@ def _cut_media(ctx: EpisodeContext) -> list[str]:
 
 def _cut_audio_tracks(ctx: EpisodeContext, clips: list[Any], jp_audio: Any, probe: dict[str, Any],
                       root: Path) -> tuple[list[Path], list[Path]]:
-    """The audio side of :func:`cut_episode`: JP clips, then EN and backing clips; returns (JP, EN+backing)."""
-    import soundfile as sf
+    """The audio side of :func:`cut_episode`: JP clips, then EN and backing clips; returns (JP, EN+backing).
 
+    The backing clips are full band at the JP clips' rate (:func:`.backing.release_backing`, from the
+    JP and EN tracks decoded here and the separate stage's 16 kHz backing).
+    """
     from .. import media
+    from .backing import release_backing
 
     bitrate = ctx.options.audio_bitrate
     jp_iv = [(c.jp_start, c.jp_end) for c in clips]
@@ -223,12 +226,12 @@ def _cut_audio_tracks(ctx: EpisodeContext, clips: list[Any], jp_audio: Any, prob
     en_paths = [id_path(root, AUDIO_ARCHIVE, c.en_clip, "mp3") for c in clips]
     media.cut_audio_clips(en_audio, RELEASE_AUDIO_SR, [(c.en_start, c.en_end) for c in clips], en_paths,
                           bitrate=bitrate)
-    del en_audio
     b_paths: list[Path] = []
     if ctx.options.backing_clips:
-        backing, sr = sf.read(ctx.artifact("backing.flac"), dtype="float32")
+        backing = release_backing(ctx, jp_audio, en_audio, RELEASE_AUDIO_SR, jp_iv)
+        del en_audio
         b_paths = [id_path(root, AUDIO_ARCHIVE, str(c.backing_clip), "mp3") for c in clips]
-        media.cut_audio_clips(backing, sr, jp_iv, b_paths, bitrate=bitrate)
+        media.cut_audio_clips(backing, RELEASE_AUDIO_SR, jp_iv, b_paths, bitrate=bitrate)
     return jp_paths, en_paths + b_paths
 
 

@@ -85,8 +85,9 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: container's start time, as the decoded audio's are, 3: of several subtitle streams tagged with the
 #: language, not a forced or signs-and-songs one; 4: ASS signs and songs left out and counted,
 #: ``subtitles.json`` an object; cut 3: video clips in square pixels at the display aspect,
-#: tagged with the source's colour properties, at the pictures' rate when the nominal one is far above it).
-STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 2, "diarize": 2, "cut": 3, "align": 2,
+#: tagged with the source's colour properties, at the pictures' rate when the nominal one is far above it;
+#: cut 4: backing clips full band at the JP clips' 44.1 kHz, not the 16 kHz separation's backing).
+STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 2, "diarize": 2, "cut": 4, "align": 2,
                                   "subtitles": 4}
 
 

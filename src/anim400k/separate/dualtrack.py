@@ -170,17 +170,8 @@ class DualTrackSeparator:
 
     def _single_track_region(self, x: np.ndarray, sr: int, backing: np.ndarray, a: int, b: int) -> None:
         """Replace ``backing[a:b]`` by the single-track estimate (seen with context), crossfading at the ends."""
-        ctx, fade = int(REGION_CONTEXT * sr), max(1, int(REGION_FADE * sr))
-        c0, c1 = max(0, a - ctx - fade), min(x.size, b + ctx + fade)
-        single = self.fallback_separator.backing(x[c0:c1], sr)
-        f0, f1 = max(c0, a - fade // 2), min(c1, b + fade // 2)
-        t = np.arange(f0, f1, dtype=np.float64)
-        w = np.clip(np.minimum(t - (a - fade / 2), (b + fade / 2) - t) / fade, 0.0, 1.0)
-        if a <= 0:
-            w[t < a + fade] = 1.0
-        if b >= x.size:
-            w[t >= b - fade] = 1.0
-        backing[f0:f1] = (w * single[f0 - c0 : f1 - c0] + (1.0 - w) * backing[f0:f1]).astype(backing.dtype)
+        c0, c1 = region_context(a, b, x.size, sr)
+        crossfade_region(backing, self.fallback_separator.backing(x[c0:c1], sr), c0, a, b, sr)
 
     def _fallback(
         self, x: np.ndarray, sr: int, reason: str, agreement: float | None, time_map: TimeMap | None
@@ -196,6 +187,60 @@ class DualTrackSeparator:
         res.agreement = agreement
         res.time_map = time_map
         return res
+
+
+def region_context(a: int, b: int, n: int, sr: int) -> tuple[int, int]:
+    """The samples ``[c0, c1)`` a single-track estimate of region ``[a, b)`` (of ``n``) sees: its
+    :data:`REGION_CONTEXT` either side plus the :data:`REGION_FADE`."""
+    ctx, fade = int(REGION_CONTEXT * sr), max(1, int(REGION_FADE * sr))
+    return max(0, a - ctx - fade), min(n, b + ctx + fade)
+
+
+def crossfade_region(backing: np.ndarray, single: np.ndarray, c0: int, a: int, b: int, sr: int) -> None:
+    """Put ``single`` (an estimate of ``backing[c0:c0 + single.size]``) into ``backing`` over ``[a, b)``,
+    crossfading over :data:`REGION_FADE` s centred on each end (none at the array's ends)."""
+    fade = max(1, int(REGION_FADE * sr))
+    c1 = c0 + single.size
+    f0, f1 = max(c0, a - fade // 2), min(c1, b + fade // 2)
+    t = np.arange(f0, f1, dtype=np.float64)
+    w = np.clip(np.minimum(t - (a - fade / 2), (b + fade / 2) - t) / fade, 0.0, 1.0)
+    if a <= 0:
+        w[t < a + fade] = 1.0
+    if b >= backing.size:
+        w[t >= b - fade] = 1.0
+    backing[f0:f1] = (w * single[f0 - c0 : f1 - c0] + (1.0 - w) * backing[f0:f1]).astype(backing.dtype)
+
+
+def align_reference_piece(ref: np.ndarray, sr: int, time_map: TimeMap, a: int, b: int) -> tuple[np.ndarray, float]:
+    """The reference mapped into the input's timeline for input samples ``[a, b)`` only: ``(piece, frac)``.
+
+    As :func:`align_reference` but resampling only the reference around the piece (a 24-minute
+    episode at 44.1 kHz is never resampled whole): ``piece[k - a]`` is the reference at input time
+    ``(k - frac) / sr`` (zeros where it has no audio). ``frac`` in [0, 1) is the piece's own
+    fractional remainder (the resampled grid starts at the piece), applied as an STFT phase ramp.
+    Without drift the piece and ``frac`` equal :func:`align_reference`'s exactly.
+    """
+    import soxr
+
+    scale = 1.0 + time_map.drift
+    start = time_map.offset * sr / scale  # resampled-grid index of input sample 0
+    piece = np.zeros(max(0, b - a), dtype=np.float32)
+    if abs(time_map.drift) <= 1e-9:
+        z, local = ref, start
+    else:
+        margin = int(0.25 * sr)  # well beyond soxr's filter: the piece's samples equal the whole resample's
+        q0 = max(0, int(np.floor((start + a) * scale)) - margin)
+        q1 = min(ref.size, int(np.ceil((start + b) * scale)) + margin)
+        if q1 <= q0:
+            return piece, 0.0
+        z = soxr.resample(ref[q0:q1], sr, sr / scale)  # z[m] is the reference at index q0 + m * scale
+        local = start - q0 / scale
+    i = int(np.floor(local))
+    frac = float(local - i)
+    lo, hi = max(a, -i), min(b, z.size - i)
+    if hi > lo:
+        piece[lo - a : hi - a] = z[i + lo : i + hi]
+    return piece, frac
 
 
 def align_reference(ref: np.ndarray, sr: int, time_map: TimeMap, n: int) -> tuple[np.ndarray, float, int, int]:
@@ -299,10 +344,24 @@ def _gain_and_agreement(
     J, E = _stft_pair(j, e, frac, n_fft)
     lj = 20 * np.log10(np.abs(J) + 1e-9)
     le = 20 * np.log10(np.abs(E) + 1e-9)
+    gain = level_gain(lj, le)
+    if gain is None:
+        return 1.0, 0.0
+    cj = lj - lj.mean(axis=1, keepdims=True)
+    ce = le - le.mean(axis=1, keepdims=True)
+    agreement = float(np.sum(cj * ce) / np.sqrt(np.sum(cj * cj) * np.sum(ce * ce) + 1e-12))
+    return gain, agreement
+
+
+def level_gain(lj: np.ndarray, le: np.ndarray) -> float | None:
+    """EN→JP M&E level factor from two aligned dB spectrograms: the mode of their per-bin differences
+    over the bins within 80 dB of the loudest (histogram of 0.5 dB bins over ±24 dB, smoothed over 3);
+    1.0 when the mode is at the histogram's edge, None when fewer than 100 bins are live.
+    """
     floor = max(lj.max(), le.max()) - 80.0
     live = (lj > floor) & (le > floor)
     if live.sum() < 100:
-        return 1.0, 0.0
+        return None
     diff = (lj - le)[live]
     hist, edges = np.histogram(np.clip(diff, -24, 24), bins=96, range=(-24, 24))
     hist = np.convolve(hist, np.ones(3) / 3, mode="same")
@@ -310,7 +369,4 @@ def _gain_and_agreement(
     gain_db = float(0.5 * (edges[k] + edges[k + 1]))
     if abs(gain_db) >= 23.0:
         gain_db = 0.0
-    cj = lj - lj.mean(axis=1, keepdims=True)
-    ce = le - le.mean(axis=1, keepdims=True)
-    agreement = float(np.sum(cj * ce) / np.sqrt(np.sum(cj * cj) * np.sum(ce * ce) + 1e-12))
-    return 10 ** (gain_db / 20), agreement
+    return float(10 ** (gain_db / 20))

@@ -15,14 +15,22 @@ def hann(n_fft: int) -> np.ndarray:
     return (0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n_fft) / n_fft)).astype(np.float32)
 
 
-def stft(x: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
-    """Complex spectrogram ``(1 + n_fft // 2, frames)`` of mono ``x``; frame ``t`` is centred on ``t * hop``."""
+def stft(x: np.ndarray, n_fft: int, hop: int, single: bool = False) -> np.ndarray:
+    """Complex spectrogram ``(1 + n_fft // 2, frames)`` of mono ``x``; frame ``t`` is centred on ``t * hop``.
+
+    ``single``: SciPy's FFT in single precision (faster; equal to float32 precision,
+    not bit for bit, so the separators' own outputs keep NumPy's double-precision FFT).
+    """
     pad = n_fft // 2
     y = np.pad(np.asarray(x, dtype=np.float32), (pad, pad))
     n_frames = 1 + (y.size - n_fft) // hop
     frames = np.lib.stride_tricks.as_strided(
         y, shape=(n_frames, n_fft), strides=(y.strides[0] * hop, y.strides[0]), writeable=False
     )
+    if single:
+        import scipy.fft
+
+        return scipy.fft.rfft(frames * hann(n_fft), axis=1).T
     return np.fft.rfft(frames * hann(n_fft), axis=1).astype(np.complex64).T
 
 
