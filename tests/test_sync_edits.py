@@ -43,33 +43,70 @@ def _dub(dur: float = 100.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.
     return me + _voice(me.size, 170, seed + 1, s), me + _voice(me.size, 120, seed + 2, s), me
 
 
-@pytest.mark.parametrize("kind", ["hole", "insert"])
-def test_a_scene_cut_from_or_added_to_en_is_not_confident(kind: str) -> None:
-    # Regression (sweep-e #1): EN lacking JP 40-46 s (or with 6 s of another scene there) gave
-    # confidence 1.00 with a map 6 s wrong before the edit: 8/14 windows agreed, the 5 rejected ones
-    # agreed among themselves on offset 0, and the coherence check on the middle 60 s vouched for the fit.
-    jp, en, _ = _dub()
-    a, b = 40 * SR, 46 * SR
+def _edited(en: np.ndarray, kind: str, at: float = 40.0, length: float = 6.0) -> np.ndarray:
+    """EN with JP ``at``..``at + length`` s cut out (``hole``) or ``length`` s of another scene added at ``at``."""
+    a, b = int(at * SR), int((at + length) * SR)
     if kind == "hole":
-        en, shift = np.concatenate([en[:a], en[b:]]), -6.0
-    else:
-        en, shift = np.concatenate([en[:a], _me(6.0, 50), en[a:]]), 6.0
+        return np.concatenate([en[:a], en[b:]])
+    return np.concatenate([en[:a], _me(length, 50), en[a:]])
+
+
+@pytest.mark.parametrize("kind", ["hole", "insert"])
+def test_a_scene_cut_from_or_added_to_en_is_mapped_piecewise(kind: str) -> None:
+    # sweep-e #1 / piecewise-map: EN lacking JP 40-46 s (or with 6 s of another scene there) gave confidence
+    # 1.00 with a map 6 s wrong before the edit; then a capped confidence (0.23-0.26) and the identity map
+    # for the whole episode (EN clips after the edit cut at the wrong EN times). Now one line per side,
+    # each refined on its own piece, split where the offset changes.
+    from anim400k.sync.pieces import describe_pieces
+
+    jp, en, _ = _dub()
+    en = _edited(en, kind)
+    shift = -6.0 if kind == "hole" else 6.0
     r = analyze_sync(jp, en, SR)
-    assert abs(r.offset - shift) < 0.01, r.time_map  # the fit follows the larger side
-    assert not r.reliable, r.confidence
-    assert r.reason.startswith("EN is edited"), r.reason
-    assert "a scene cut from or added to EN" in r.reason
-    assert r.edit is not None
+    assert r.reliable and r.confidence >= 0.9, (r.confidence, r.reason)
+    assert r.reason.startswith("EN is edited at JP 40.0"), r.reason
+    tm = r.time_map
+    assert len(tm.pieces) == 2 and abs(tm.offset - shift) < 0.005  # offset: the fit's (larger) side
+    before, after = tm.pieces
+    assert abs(before.offset) < 0.005 and abs(after.offset - shift) < 0.005, tm  # within 5 ms on both sides
+    assert abs(tm.drift) < 1e-5
+    assert abs(before.jp_end - 40.0) < 0.05, tm
+    if kind == "hole":  # JP 40-46 s has no EN counterpart; the EN images meet at EN 40 s
+        assert abs(after.jp_start - 46.0) < 0.05 and tm.en_gaps() == []
+        assert [(round(a), round(b)) for a, b in tm.jp_gaps()] == [(40, 46)]
+        assert describe_pieces(tm)[2].endswith(" s has no EN counterpart (cut from EN)")
+    else:  # EN 40-46 s has no JP counterpart
+        assert after.jp_start == before.jp_end and tm.jp_gaps() == []
+        assert [(round(a), round(b)) for a, b in tm.en_gaps()] == [(40, 46)]
+    # the map on both sides, scalars and arrays; inside a cut / addition, to where the piece before ends
+    assert tm.jp_to_en(30.0) == pytest.approx(30.0, abs=0.005)
+    assert tm.jp_to_en(60.0) == pytest.approx(60.0 + shift, abs=0.005)
+    assert np.allclose(tm.en_to_jp(tm.jp_to_en(np.array([10.0, 35.0, 50.0, 90.0]))), [10, 35, 50, 90], atol=1e-6)
+    assert tm.jp_piece(30.0, 39.0) == 0 and tm.jp_piece(50.0, 60.0) == 1 and tm.jp_piece(39.0, 41.0) is None
+    assert tm.en_piece(39.0, 41.0) is None
+    d = r.to_dict()
+    assert d["time_map"]["pieces"][0]["jp_start"] is None and d["time_map"]["pieces"][1]["jp_end"] is None
+    assert json.dumps(d) and d["edit"]["pieces"] == d["time_map"]["pieces"]
+    from anim400k.model import TimeMap
+
+    assert TimeMap.from_dict(json.loads(json.dumps(d["time_map"]))) == tm
+    assert estimate_sync(jp, en, SR) == tm
+
+
+def test_an_unlocated_edit_stays_unreliable(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Where the offset changes cannot be found, the edit is only detected, as before: capped confidence.
+    import anim400k.sync.estimate as estimate
+
+    monkeypatch.setattr(estimate, "_locate_edit", lambda *a, **k: None)
+    jp, en, _ = _dub()
+    r = analyze_sync(jp, _edited(en, "hole"), SR)
+    assert abs(r.offset + 6.0) < 0.01, r.time_map  # the fit follows the larger side
+    assert not r.reliable and not r.time_map.pieces, r.confidence
+    assert r.reason.startswith("EN is edited: the "), r.reason
+    assert "a scene cut from or added to EN" in r.reason and "one offset and drift cannot map" in r.reason
     offsets = sorted(line["offset"] for line in r.edit["lines"])
-    assert offsets == pytest.approx(sorted([0.0, shift]), abs=0.1)
-    before, after = r.edit["lines"]
-    assert before["offset"] == pytest.approx(0.0, abs=0.1) and before["jp_to"] < after["jp_from"]
-    if r.edit["at"] is not None:  # where the offset changes, from short GCC matches
-        lo, hi = r.edit["at"]
-        assert lo <= 46.5 and hi >= 39.5, r.edit["at"]
-    tm = estimate_sync(jp, en, SR)
-    assert (tm.offset, tm.drift) == (0.0, 0.0)
-    assert json.dumps(r.to_dict())  # the edit is part of sync.json
+    assert offsets == pytest.approx([-6.0, 0.0], abs=0.1) and r.edit["at"] is None
+    assert estimate_sync(jp, _edited(en, "hole"), SR) == estimate.TimeMap(0.0, 0.0, r.confidence)
 
 
 def test_an_unedited_dub_is_not_called_edited() -> None:

@@ -229,10 +229,18 @@ def _members(group: np.ndarray, start_us: np.ndarray, n_clips: int) -> tuple[lis
 
 @dataclass(slots=True)
 class Alignment:
-    """Result of :func:`align_segments`: the clips, and the clips dropped outside the JP medium."""
+    """Result of :func:`align_segments`: the clips, and the clips dropped outside the JP medium.
+
+    :func:`align_piecewise` also counts the EN segments left out in EN-only spans
+    (``en_unmapped``), the segments left out across a break (``straddling``) and the places
+    where clips on either side of a break would have merged (``split``).
+    """
 
     clips: list[Clip]
     outside_jp_medium: int = 0
+    en_unmapped: int = 0
+    straddling: int = 0
+    split: int = 0
 
 
 def outside_jp_medium_warning(n: int) -> str:
@@ -338,6 +346,65 @@ def align_clips(
     counts them).
     """
     return align_segments(en, jp, subtitles, tolerance_ms, jp_to_common, common_to_jp).clips
+
+
+def align_piecewise(
+    en: Sequence[Segment],
+    jp: Sequence[Segment],
+    time_map: TimeMap,
+    subtitles: Sequence[Subtitle] = (),
+    tolerance_ms: int = DEFAULT_TOLERANCE_MS,
+) -> Alignment:
+    """Align under a piecewise ``time_map`` (an edited EN medium): each piece on its own.
+
+    A piece takes the EN segments inside its EN image and the JP segments inside its JP span and
+    is aligned with its own line (:func:`align_segments`), so no clip straddles a break: clips that
+    would have merged across one are **split** there (``split`` counts the breaks where the last
+    clip before and the first after lie within ``tolerance_ms`` on either timeline). EN segments
+    in an EN-only span (a scene added to EN) have no JP counterpart and are left out
+    (``en_unmapped``); a segment reaching across a break, into a cut or an addition, is left out
+    too (``straddling``); JP segments in a JP-only span (a scene cut from EN) join no clip, as any
+    JP segment without EN. Segment indices in the clips are the given lists'. A linear map gives
+    :func:`align_segments`' result.
+    """
+    if not time_map.pieces:
+        return align_segments(en, jp, subtitles, tolerance_ms, time_map.jp_to_en, time_map.en_to_jp)
+    en_piece = [time_map.en_piece(s.start, s.end) for s in en]
+    jp_piece = [time_map.jp_piece(s.start, s.end) for s in jp]
+    en_gaps = time_map.en_gaps()
+    in_added = sum(1 for s, k in zip(en, en_piece, strict=True)
+                   if k is None and any(a <= s.start and s.end <= b for a, b in en_gaps))
+    straddling = en_piece.count(None) - in_added
+    straddling += sum(1 for s, k in zip(jp, jp_piece, strict=True)
+                      if k is None and not any(a <= s.start and s.end <= b for a, b in time_map.jp_gaps()))
+    clips: list[Clip] = []
+    outside = split = 0
+    last: Clip | None = None
+    tol = tolerance_ms / 1000.0
+    for k in range(len(time_map.pieces)):
+        en_idx = [i for i, p in enumerate(en_piece) if p == k]
+        jp_idx = [j for j, p in enumerate(jp_piece) if p == k]
+        line = time_map.linear(k)
+        part = align_segments([en[i] for i in en_idx], [jp[j] for j in jp_idx], subtitles, tolerance_ms,
+                              line.jp_to_en, line.en_to_jp)
+        outside += part.outside_jp_medium
+        for c in part.clips:
+            c.en_segments = [en_idx[i] for i in c.en_segments]
+            c.jp_segments = [jp_idx[j] for j in c.jp_segments]
+        if last is not None and part.clips:
+            first = part.clips[0]
+            if min(first.en_start - last.en_end, first.jp_start - last.jp_end) <= tol + 1e-9:
+                split += 1
+        if part.clips:
+            last = part.clips[-1]
+        clips += part.clips
+    return Alignment(clips, outside, in_added, straddling, split)
+
+
+def edited_en_warning(en_unmapped: int, straddling: int, split: int) -> str:
+    """The one-line warning of an alignment under a piecewise map (the build's clips.json ``edited_en``)."""
+    return (f"the EN medium is edited (mapped piecewise): {en_unmapped} EN segment(s) in spans added to EN and "
+            f"{straddling} segment(s) reaching across a break were left out; clips were split at {split} break(s)")
 
 
 def join_texts(texts, sep: str = " ") -> str:  # type: ignore[no-untyped-def]
