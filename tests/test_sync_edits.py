@@ -238,3 +238,156 @@ def test_cli_sync_says_a_build_would_fail_same_audio(tmp_path: Path, capsys: pyt
     assert main(["sync", str(tmp_path / "a.wav"), str(tmp_path / "b.wav"), "--sr", str(SR)]) == 0
     err = capsys.readouterr().err
     assert SAME_AUDIO_REASON in err and "a build would fail this episode" in err
+
+
+LINE_STARTS = np.arange(33) * 3.0 + 0.7  # one line of dialogue every 3 s, 1.5 s long (one straddles 40 s)
+
+
+def _runs(mask: np.ndarray, sr: int) -> list[tuple[float, float]]:
+    """The ``(start, end)`` seconds of the runs of True in ``mask``."""
+    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return [(a / sr, b / sr) for a, b in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1), strict=True)]
+
+
+def _line_dub() -> dict[str, np.ndarray]:
+    """100 s at 16 kHz: a noise M&E under JP and EN lines at the same times (no offset), their stems, masks."""
+    import soxr
+
+    me = _me(100.0, 7)
+    tt = np.arange(me.size) / SR
+    mask = np.zeros(me.size, bool)
+    for t in LINE_STARTS:
+        mask |= (tt >= t) & (tt < t + 1.5)
+    s = float(me.std())
+    jp_voice, en_voice = _voice(me.size, 170, 8, s) * mask, _voice(me.size, 120, 9, s) * mask
+    up = {k: 0.1 * soxr.resample(v.astype(np.float32), SR, 2 * SR).astype(np.float32)
+          for k, v in (("me", me), ("jp_voice", jp_voice), ("en_voice", en_voice))}
+    return up | {"mask": np.repeat(mask, 2)}
+
+
+@pytest.fixture(scope="module")
+def edited_builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    """The sync, separate and align stages (their real functions, 16 kHz) on the line dub with EN unedited,
+    with JP 40-46 s cut from EN and with 6 s added to EN at 40 s; given transcripts = the lines' runs."""
+    import soundfile as sf
+
+    from anim400k.dataset.context import EpisodeContext
+    from anim400k.dataset.episode_clips import make_episode_clips
+    from anim400k.dataset.options import BuildOptions
+    from anim400k.dataset.stages import stage_separate, stage_sync
+    from anim400k.formats.rttm import write_rttm
+    from anim400k.formats.transcripts import write_transcript
+    from anim400k.model import EN, JP, EpisodeRef, Segment, Transcript, Turn
+
+    sr = 2 * SR
+    dub = _line_dub()
+    jp = dub["me"] + dub["jp_voice"]
+    out: dict[str, dict] = {}
+    for kind in ("none", "hole", "insert"):
+        a, b = 40 * sr, 46 * sr
+
+        def edit(x: np.ndarray, filler: np.ndarray, kind: str = kind, a: int = a, b: int = b) -> np.ndarray:
+            if kind == "none":
+                return x
+            return np.concatenate([x[:a], x[b:]]) if kind == "hole" else np.concatenate([x[:a], filler, x[a:]])
+
+        # the added scene: another M&E with one EN line (2-3.5 s into it) that has no JP counterpart
+        added_mask = np.zeros(6 * sr, bool)
+        added_mask[2 * sr : int(3.5 * sr)] = True
+        added_voice = np.repeat(_voice(6 * SR, 140, 51, float(np.std(_me(6.0, 50)))), 2) * 0.1 * added_mask
+        added = 0.1 * np.repeat(_me(6.0, 50), 2) + added_voice
+        en = edit(dub["me"] + dub["en_voice"], added)
+        en_voice = edit(dub["en_voice"], added_voice)
+        en_mask = edit(dub["mask"], added_mask)
+        work = tmp_path_factory.mktemp(f"edited-{kind}")
+        ctx = EpisodeContext(EpisodeRef("show", kind, "jp.mkv", "en.mkv"), str(work), str(work / "release"),
+                             BuildOptions(progress=False))
+        for lang, x in ((JP, jp), (EN, en)):
+            sf.write(ctx.artifact(f"{lang}.16k.flac"), x, sr, subtype="PCM_24")
+        (work / "probe.json").write_text(json.dumps({JP: {"source": "jp.mkv", "duration": jp.size / sr},
+                                                     EN: {"source": "en.mkv", "duration": en.size / sr}}))
+        stage_sync(ctx)
+        stage_separate(ctx)
+        for lang, m in ((JP, dub["mask"]), (EN, en_mask)):
+            segs = [Segment(round(x, 3), round(y, 3), f"{lang} {x:.1f}") for x, y in _runs(m, sr)]
+            write_transcript(ctx.artifact(f"{lang}.transcript.json"), Transcript(lang, segs))
+        (work / "subtitles.json").write_text(json.dumps({"events": []}))
+        write_rttm(ctx.artifact("jp.rttm"), [Turn(x, y, "A") for x, y in _runs(dub["mask"], sr)])
+        out[kind] = {"ctx": ctx, "clips": make_episode_clips(ctx), "en": en, "en_voice": en_voice, "jp": jp,
+                     "dub": dub, "sync": ctx.read_json("sync.json"), "separate": ctx.read_json("separate.json")}
+    return out
+
+
+def _corr(x: np.ndarray, y: np.ndarray) -> float:
+    n = min(x.size, y.size)
+    x, y = x[:n], y[:n]
+    return float(np.dot(x, y) / (np.linalg.norm(x) * np.linalg.norm(y) + 1e-12))
+
+
+@pytest.mark.parametrize("kind", ["hole", "insert"])
+def test_build_cuts_the_right_en_audio_after_an_edit(edited_builds: dict[str, dict], kind: str) -> None:
+    # Before the piecewise map the build fell back to the identity map for the whole episode: EN clips after
+    # the edit were cut at the JP times (6 s off: another line's EN audio, or the added scene).
+    from anim400k.align import edited_en_warning
+    from anim400k.dataset.release_writer import clips_warnings
+    from anim400k.model import TimeMap
+
+    b = edited_builds[kind]
+    sync, clips = b["sync"], b["clips"]
+    assert sync["applied"] and len(sync["pieces"]) == 2, sync.get("warning")
+    assert sync["warning"].startswith("EN is edited at JP ") and abs(sync["pieces"][0]["jp_end"] - 40.0) < 0.05
+    tm = b["ctx"].timemap()
+    assert tm == TimeMap.from_dict(sync) and len(tm.pieces) == 2
+    sr, dub = 2 * SR, b["dub"]
+    after = 0
+    for d in clips["clips"]:
+        # no clip straddles the break (on either timeline) or reaches into the cut / the added scene
+        assert tm.jp_piece(d["jp_start"] + 0.001, d["jp_end"] - 0.001) is not None, d  # times are whole ms
+        assert tm.en_piece(d["en_start"] + 0.001, d["en_end"] - 0.001) is not None, d
+        # the clip's EN audio is the EN line of its JP moment: the EN mix cut at the clip's EN times
+        # correlates with the (unedited) EN stem at its JP times
+        en_audio = b["en"][int(d["en_start"] * sr) : int(d["en_end"] * sr)]
+        truth = dub["en_voice"][int(d["jp_start"] * sr) : int(d["jp_end"] * sr)]
+        if np.std(truth) < 0.3 * np.std(dub["me"]):  # a piece of a line where the voice is off (0.25 s blocks)
+            continue
+        assert _corr(en_audio, truth) > 0.35, (d["jp_start"], d["en_start"], _corr(en_audio, truth))  # 0.42-0.87
+        if d["jp_start"] > 47.0:
+            after += 1
+            assert abs(d["en_start"] - d["jp_start"] - (-6.0 if kind == "hole" else 6.0)) < 0.005
+            # what the identity map (the old fallback) cut there is another line's EN audio or none
+            wrong = b["en"][int(d["jp_start"] * sr) : int(d["jp_end"] * sr)]
+            assert _corr(wrong, truth) < 0.2  # -0.07-0.11
+    assert after >= 15
+    assert [c for c in clips["clips"] if c["jp_start"] < 40.0]  # and before the edit too
+    edited = clips["edited_en"]
+    # hole: the JP lines at 39.7-41.2 s and 45.7-47.2 s reach into the cut, and their EN halves make one EN
+    # segment 39.7-41.2 s across the EN break; insert: the JP line at 39.7-41.2 s, whose EN the added scene
+    # splits in two: each half makes a clip of its own piece (one split)
+    expected = {"en_unmapped": 0, "straddling": 3, "split": 0} if kind == "hole" else {
+        "en_unmapped": 1, "straddling": 1, "split": 1}  # and the added scene's EN line, left out
+    assert edited == expected, edited
+    assert edited_en_warning(**edited) in clips_warnings(clips)
+
+
+def test_edited_en_separates_dual_track_and_the_cut_single_track(edited_builds: dict[str, dict]) -> None:
+    def sdr(ref: np.ndarray, est: np.ndarray) -> float:
+        return float(10 * np.log10(np.sum(ref**2) / np.sum((ref - est) ** 2)))
+
+    import soundfile as sf
+
+    sdrs = {}
+    for kind, b in edited_builds.items():
+        sep = b["separate"]
+        assert sep["method"] == "dualtrack" and not sep["fallback"], sep
+        backing, _ = sf.read(b["ctx"].artifact("backing.flac"), dtype="float32")
+        sdrs[kind] = sdr(b["dub"]["me"], backing[: b["dub"]["me"].size])
+        cut = [r for r in sep["single_track_regions"] if r["why"] == "cut from the second mix"]
+        if kind == "hole":  # the JP span with no EN counterpart is separated single-track
+            assert len(cut) == 1 and abs(cut[0]["start"] - 40.0) < 0.05 and abs(cut[0]["end"] - 46.0) < 0.05, cut
+            assert "has no EN counterpart (cut from EN)" in sep["note"] and len(sep["time_map"]["pieces"]) == 2
+        else:
+            assert not cut
+    # the dual-track backing stays close to the unedited episode's (the cut's 6 s single-track cost little)
+    print("backing SDR (dB)", {k: round(v, 2) for k, v in sdrs.items()})
+    assert sdrs["insert"] > sdrs["none"] - 0.5 and sdrs["hole"] > sdrs["none"] - 2.5, sdrs
+    assert sdrs["none"] > 8.0, sdrs

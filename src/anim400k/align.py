@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .model import DEFAULT_TOLERANCE_MS, EN, JP, MAX_TIME_S, Clip, Segment, Subtitle, TimeMap
+from .model import DEFAULT_TOLERANCE_MS, EN, JP, MAX_TIME_S, Clip, Segment, Subtitle, TimeMap, Word
 
 
 def to_ms(seconds: np.ndarray | Sequence[float]) -> np.ndarray:
@@ -362,15 +362,15 @@ def align_piecewise(
     would have merged across one are **split** there (``split`` counts the breaks where the last
     clip before and the first after lie within ``tolerance_ms`` on either timeline). EN segments
     in an EN-only span (a scene added to EN) have no JP counterpart and are left out
-    (``en_unmapped``); a segment reaching across a break, into a cut or an addition, is left out
-    too (``straddling``); JP segments in a JP-only span (a scene cut from EN) join no clip, as any
-    JP segment without EN. Segment indices in the clips are the given lists'. A linear map gives
-    :func:`align_segments`' result.
+    (``en_unmapped``); a segment reaching across a break, into a cut or an addition, by more than
+    :data:`PIECE_SLACK` is left out too (``straddling``; one reaching less is clipped to its piece);
+    JP segments in a JP-only span (a scene cut from EN) join no clip, as any JP segment without EN.
+    Segment indices in the clips are the given lists'. A linear map gives :func:`align_segments`' result.
     """
     if not time_map.pieces:
         return align_segments(en, jp, subtitles, tolerance_ms, time_map.jp_to_en, time_map.en_to_jp)
-    en_piece = [time_map.en_piece(s.start, s.end) for s in en]
-    jp_piece = [time_map.jp_piece(s.start, s.end) for s in jp]
+    en_piece, en = _assign(en, time_map.en_piece, time_map.en_spans())
+    jp_piece, jp = _assign(jp, time_map.jp_piece, [(p.jp_start, p.jp_end) for p in time_map.pieces])
     en_gaps = time_map.en_gaps()
     in_added = sum(1 for s, k in zip(en, en_piece, strict=True)
                    if k is None and any(a <= s.start and s.end <= b for a, b in en_gaps))
@@ -399,6 +399,30 @@ def align_piecewise(
             last = part.clips[-1]
         clips += part.clips
     return Alignment(clips, outside, in_added, straddling, split)
+
+
+#: seconds a segment may reach past its piece (the break points are located to ~10 ms): it is clipped to it
+PIECE_SLACK = 0.05
+
+
+def _assign(segments: Sequence[Segment], piece_of: Callable[[float, float], int | None],
+            spans: list[tuple[float, float]]) -> tuple[list[int | None], list[Segment]]:
+    """Each segment's piece (None: across a break or outside every piece) and the segments, those reaching
+    at most :data:`PIECE_SLACK` past their piece clipped to it."""
+    pieces: list[int | None] = []
+    out: list[Segment] = []
+    for s in segments:
+        k = piece_of(s.start, s.end)
+        if k is None and s.end - s.start > 2 * PIECE_SLACK:
+            k = piece_of(s.start + PIECE_SLACK, s.end - PIECE_SLACK)
+            if k is not None:
+                lo, hi = spans[k]
+                s = Segment(max(s.start, lo), min(s.end, hi), s.text,
+                            [Word(max(w.start, lo), min(w.end, hi), w.text, w.probability)
+                             for w in s.words if w.end > lo and w.start < hi], s.speaker, s.transcribed)
+        pieces.append(k)
+        out.append(s)
+    return pieces, out
 
 
 def edited_en_warning(en_unmapped: int, straddling: int, split: int) -> str:

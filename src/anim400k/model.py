@@ -368,6 +368,10 @@ class TimeMap:
             ends = np.array([p.offset + p.jp_end * s for p in self.pieces])
         return starts, ends
 
+    def en_spans(self) -> list[tuple[float, float]]:
+        """Each piece's EN image ``(start, end)`` (``-inf`` / ``+inf`` at the open ends; ``[]`` for a linear map)."""
+        return [(float(a), float(b)) for a, b in zip(*self._en_spans(), strict=True)] if self.pieces else []
+
     def jp_piece(self, start: float, end: float) -> int | None:
         """The index of the piece whose JP span holds ``[start, end]`` (0 for a linear map); None when
         the interval reaches into a cut or across a break."""

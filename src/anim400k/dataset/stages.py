@@ -432,7 +432,7 @@ def stage_separate(ctx: EpisodeContext) -> str:
 
     from ..fsutil import atomic_path
     from ..separate import get_separator
-    from ..separate.dualtrack import UNSHARED_WHY
+    from ..separate.dualtrack import UNMAPPED_WHY, UNSHARED_WHY
 
     opts: dict[str, object] = {}
     if ctx.options.separator_model:
@@ -454,6 +454,11 @@ def stage_separate(ctx: EpisodeContext) -> str:
         spans = ", ".join(f"{r['start']:.1f}-{r['end']:.1f} s" for r in unshared)
         note = (f"the JP and EN mixes do not share the backing at JP {spans} (EN music or effects replaced?): "
                 "the backing there is a single-track estimate")
+    cut = [r for r in regions if r["why"] == UNMAPPED_WHY]
+    if cut and not result.fallback:
+        spans = ", ".join(f"{r['start']:.1f}-{r['end']:.1f} s" for r in cut)
+        cut_note = f"JP {spans} has no EN counterpart (cut from EN): the backing there is a single-track estimate"
+        note = cut_note if note is None else f"{note}; {cut_note}"
     tm = result.time_map
     write_json_atomic(dest, {"method": result.method, "fallback": result.fallback, "note": note,
                              "agreement": result.agreement, "sample_rate": ANALYSIS_SR,
