@@ -5,6 +5,7 @@ the search, and the reasons the sync and the build give for them."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -391,3 +392,38 @@ def test_edited_en_separates_dual_track_and_the_cut_single_track(edited_builds: 
     print("backing SDR (dB)", {k: round(v, 2) for k, v in sdrs.items()})
     assert sdrs["insert"] > sdrs["none"] - 0.5 and sdrs["hole"] > sdrs["none"] - 2.5, sdrs
     assert sdrs["none"] > 8.0, sdrs
+
+
+def test_diarizer_en_view_has_no_en_in_the_cut(edited_builds: dict[str, dict]) -> None:
+    # the diarizer's second view (EN speech on the JP timeline) maps EN piece by piece: silence where JP
+    # has no EN counterpart, the right EN line elsewhere
+    from anim400k.dataset.stages import diarization_other
+
+    b = edited_builds["hole"]
+    sr, dub = 2 * SR, b["dub"]
+    other = diarization_other(b["ctx"], b["jp"].size)
+    assert other is not None and other.size == b["jp"].size
+    assert not np.any(other[int(40.1 * sr) : int(45.9 * sr)])
+    for lo, hi in ((20.0, 38.0), (48.0, 90.0)):
+        seg = slice(int(lo * sr), int(hi * sr))
+        assert _corr(other[seg], dub["en_voice"][seg]) > 0.8, (lo, _corr(other[seg], dub["en_voice"][seg]))
+
+
+def test_cli_sync_prints_the_pieces(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import soundfile as sf
+
+    from anim400k.cli import main
+
+    jp, en, _ = _dub()
+    sf.write(tmp_path / "jp.wav", jp, SR)
+    sf.write(tmp_path / "en.wav", _edited(en, "hole"), SR)
+    out = tmp_path / "sync.json"
+    assert main(["sync", str(tmp_path / "jp.wav"), str(tmp_path / "en.wav"), "--sr", str(SR), "--out", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("offset -6000.0 ms") and "confidence 1.00" in lines[0], lines
+    m1 = re.fullmatch(r"piece 1: JP up to ([0-9.]+) s  offset \+0\.0 ms", lines[1])
+    m2 = re.fullmatch(r"piece 2: JP from ([0-9.]+) s  offset -6000\.0 ms", lines[2])
+    assert m1 and m2 and abs(float(m1[1]) - 40.0) < 0.05 and abs(float(m2[1]) - 46.0) < 0.05, lines
+    assert lines[3] == f"JP {m1[1]}-{m2[1]} s has no EN counterpart (cut from EN)", lines
+    data = json.loads(out.read_text())
+    assert data["reliable"] and len(data["time_map"]["pieces"]) == 2

@@ -203,8 +203,8 @@ def piecewise_result(
     gaps_j, gaps_e = time_map.jp_gaps(), time_map.en_gaps()
     said = [f"JP {x:.2f}-{y:.2f} s has no EN counterpart (cut from EN)" for x, y in gaps_j]
     said += [f"EN {x:.2f}-{y:.2f} s has no JP counterpart (added to EN)" for x, y in gaps_e]
-    reason = (f"EN is edited at JP {c0:.2f} s: mapped in two pieces (offset {a1 * 1000:+.1f} ms before, "
-              f"{a2 * 1000:+.1f} ms after; fine agreement {fine_agreement(fits[0].fine):.0%} / "
+    reason = (f"EN is edited at JP {c0:.2f} s: mapped in two pieces (offset {round(a1 * 1000, 1) + 0.0:+.1f} ms "
+              f"before, {round(a2 * 1000, 1) + 0.0:+.1f} ms after; fine agreement {fine_agreement(fits[0].fine):.0%} / "
               f"{fine_agreement(fits[1].fine):.0%})" + ("; " + ", ".join(said) if said else ""))
     edit = {k: v for k, v in edit.items() if k != "reason"}
     edit.update(pieces=[p.to_dict() for p in pieces], jp_gaps=[list(g) for g in gaps_j],
@@ -234,7 +234,7 @@ def describe_pieces(time_map: TimeMap) -> list[str]:
             span = f"JP from {p.jp_start:.3f} s"
         else:
             span = f"JP {p.jp_start:.3f}-{p.jp_end:.3f} s"
-        lines.append(f"piece {k + 1}: {span}  offset {p.offset * 1000:+.1f} ms")
+        lines.append(f"piece {k + 1}: {span}  offset {round(p.offset * 1000, 1) + 0.0:+.1f} ms")
     lines += [f"JP {a:.3f}-{b:.3f} s has no EN counterpart (cut from EN)" for a, b in time_map.jp_gaps()]
     lines += [f"EN {a:.3f}-{b:.3f} s has no JP counterpart (added to EN)" for a, b in time_map.en_gaps()]
     return lines
