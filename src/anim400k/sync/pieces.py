@@ -4,10 +4,11 @@
 :func:`~anim400k.sync.estimate._locate_edit` the JP interval where the offset changes. Here each side
 gets the sample-precise fine passes (:func:`~anim400k.sync.refine.fine_passes`) on its own JP span
 and the EN around its image, the two lines share one slope (an edit moves the offset, not the
-speed), and the break points come from a frame-wise phase score of each line (:func:`line_scores`):
-the first line holds up to ``c0``, the second from ``c1``, with ``c1 >= c0`` and the EN images not
-overlapping. JP ``[c0, c1)`` then has no EN counterpart (a scene cut from EN) and EN between the two
-images has no JP counterpart (a scene added to EN).
+speed), and the break comes from a frame-wise phase score of each line (:func:`line_scores`,
+:func:`find_break`). The edit is taken as a pure cut or a pure addition: the first line holds up to
+``c0`` and the second from ``c1``, the EN images meeting end to end. For a cut (second offset lower)
+``c1 = c0 + (a1 - a2) / b`` and JP ``[c0, c1)`` has no EN counterpart; for an addition ``c1 = c0``
+and EN ``[a1 + b c0, a2 + b c0)`` has no JP counterpart.
 """
 
 from __future__ import annotations
@@ -30,8 +31,6 @@ BREAK_MARGIN = 3.5
 REFERENCE_SECONDS = 2.0
 #: frames of the break score: COHERENCE_FRAME samples at FINE_LOW_RATE (64 ms), every quarter frame (16 ms)
 BREAK_HOP = COHERENCE_FRAME // 4
-#: seconds: break points closer than this to a pure cut or addition (images meeting end to end) are snapped to it
-SNAP_SECONDS = 0.1
 #: a line's reference level must reach this mean frame score for its break to be located (noise: ~0 +- 0.07)
 MIN_REFERENCE_SCORE = 0.05
 
@@ -118,30 +117,25 @@ def line_scores(jp: np.ndarray, en: np.ndarray, sr: int, t0: float, t1: float, a
     return t0 + times, np.real(u).mean(axis=0)
 
 
-def find_breaks(s1: np.ndarray, s2: np.ndarray, hop: float, min_gap: float, n_ref: int) -> tuple[int, int] | None:
-    """Frame indices ``(c0, c1)``: line 1 holds before ``c0``, line 2 from ``c1``, ``c1 - c0 >= min_gap / hop``.
+def find_break(s1: np.ndarray, s2: np.ndarray, hop: float, gap: float, n_ref: int) -> int | None:
+    """Frame index ``c``: line 1 holds before ``c`` and line 2 from ``c + gap / hop`` (a pure cut of ``gap``
+    seconds from EN, or a pure addition to EN when ``gap`` is 0).
 
-    Maximises ``sum(s1[:c0] - tau1) + sum(s2[c1:] - tau2)``, ``tau`` half each line's level over its
-    ``n_ref`` reference frames (the first frames match line 1, the last line 2; unmatched frames score
-    ~0). None when a reference level is too low to tell a match from no match.
+    Maximises ``sum(s1[:c]) + sum(s2[c + gap:])``: the frames of a cut count for neither line, and
+    no threshold is needed (unmatched frames score ~0 either way). None when a line's level over
+    its ``n_ref`` reference frames (the first frames match line 1, the last line 2) is too low to
+    tell a match from no match.
     """
     n = s1.size
-    lev1, lev2 = float(np.mean(s1[:n_ref])), float(np.mean(s2[n - n_ref :]))
-    if min(lev1, lev2) < MIN_REFERENCE_SCORE:
+    if min(float(np.mean(s1[:n_ref])), float(np.mean(s2[n - n_ref :]))) < MIN_REFERENCE_SCORE:
         return None
-    pre = np.concatenate([[0.0], np.cumsum(s1 - 0.5 * lev1)])  # pre[c] = gain of line 1 on frames < c
-    suf = np.concatenate([np.cumsum((s2 - 0.5 * lev2)[::-1])[::-1], [0.0]])  # suf[c] = line 2 on frames >= c
-    g = int(math.ceil(min_gap / hop - 1e-9))
-    if g > n:
+    g = int(round(gap / hop))
+    if g >= n:
         return None
-    best_pre = np.maximum.accumulate(pre)  # best c0 <= c, as the running argmax below
-    arg_pre = np.zeros(n + 1, dtype=np.int64)
-    for c in range(1, n + 1):
-        arg_pre[c] = c if pre[c] > best_pre[c - 1] else arg_pre[c - 1]
-    c1s = np.arange(g, n + 1)
-    total = best_pre[c1s - g] + suf[c1s]
-    c1 = int(c1s[int(np.argmax(total))])
-    return int(arg_pre[c1 - g]), c1
+    pre = np.concatenate([[0.0], np.cumsum(s1)])  # pre[c] = line 1 on frames < c
+    suf = np.concatenate([np.cumsum(s2[::-1])[::-1], [0.0]])  # suf[c] = line 2 on frames >= c
+    c = np.arange(n - g + 1)
+    return int(c[int(np.argmax(pre[c] + suf[c + g]))])
 
 
 def piecewise_result(
@@ -157,7 +151,7 @@ def piecewise_result(
 
     ``coarse``: the windows' ``(t_jp, t_en, peak ratio, fit inlier)``; ``b`` the fit's slope. Each
     side's fine passes must pass on its own piece, and the break points must be found
-    (:func:`find_breaks`); otherwise None (the caller keeps the capped, unreliable result).
+    (:func:`find_break`); otherwise None (the caller keeps the capped, unreliable result).
     Confidence = the window score (both groups' windows agreeing, their peak ratio) x the weaker
     side's fine agreement.
     """
@@ -180,16 +174,12 @@ def piecewise_result(
     n_ref = max(1, int(REFERENCE_SECONDS / hop))
     if s1.size < 2 * n_ref + 1:
         return None
-    found = find_breaks(s1, s2, hop, max(0.0, (a1 - a2) / b), n_ref)
+    gap = max(0.0, (a1 - a2) / b)  # JP seconds cut from EN (0: an addition; its EN span is a2 - a1)
+    found = find_break(s1, s2, hop, gap, n_ref)
     if found is None:
         return None
-    edges = np.concatenate([times - 0.5 * hop, [times[-1] + 0.5 * hop]])
-    c0, c1 = float(edges[found[0]]), float(edges[found[1]])
-    min_gap = max(0.0, (a1 - a2) / b)
-    excess = c1 - c0 - min_gap
-    if excess < SNAP_SECONDS:  # a pure cut (or addition): the EN images meet, nothing unmapped on the other side
-        c0 += 0.5 * excess
-        c1 = c0 + min_gap
+    c0 = float(times[0] - 0.5 * hop + found * hop)
+    c1 = c0 + gap
     pieces = (MapPiece(-math.inf, c0, a1), MapPiece(c1, math.inf, a2))
     tj, te, psr, _ = coarse
     member = np.zeros(tj.size, dtype=bool)
