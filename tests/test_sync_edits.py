@@ -427,3 +427,23 @@ def test_cli_sync_prints_the_pieces(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert lines[3] == f"JP {m1[1]}-{m2[1]} s has no EN counterpart (cut from EN)", lines
     data = json.loads(out.read_text())
     assert data["reliable"] and len(data["time_map"]["pieces"]) == 2
+
+
+def test_find_break_places_a_pure_cut_or_addition() -> None:
+    # Regression (synth seed 3, EN lacking JP 40-46 s): a search with two free break points and a threshold
+    # at half each line's level left the low-evidence frames on both sides of the cut unassigned
+    # (breaks at 38.87 and 46.68 s). The break is now one point, the cut's length fixed by the two offsets.
+    from anim400k.sync.pieces import find_break
+
+    rng = np.random.default_rng(0)
+    n, c, g = 600, 250, 120  # frames; line 1 up to c, a cut of g frames, line 2 after
+    spikes = rng.random(n) < 0.15
+    s1 = np.where(np.arange(n) < c, 0.05 + 0.8 * spikes, 0.0) + 0.03 * rng.standard_normal(n)
+    s2 = np.where(np.arange(n) >= c + g, 0.05 + 0.8 * spikes, 0.0) + 0.03 * rng.standard_normal(n)
+    s1[c - 30 : c] = s2[c + g : c + g + 30] = 0.0  # little evidence either side of the cut
+    added = np.where(np.arange(n) >= c, 0.05 + 0.8 * spikes, 0.0) + 0.03 * rng.standard_normal(n)
+    added[c : c + 30] = 0.0  # an addition: line 2 from c on
+    for gap_frames, t1 in ((g, s2), (0, added)):
+        found = find_break(s1, t1, 0.016, gap_frames * 0.016, 50)
+        assert found is not None and c - 35 <= found <= c + 5, (gap_frames, found)
+    assert find_break(np.zeros(n), s2, 0.016, g * 0.016, 50) is None  # no evidence for line 1
