@@ -8,6 +8,9 @@ that join no EN segment form no clip.
 
 from __future__ import annotations
 
+import json
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -391,3 +394,72 @@ def test_align_command_bad_input(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "en.json: segment 0: end 3.2 before start 4" in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def _cut_map() -> TimeMap:
+    """EN lacks JP 40-46 s (a scene cut from EN); EN starts 1 s later than JP."""
+    from anim400k.model import MapPiece
+
+    return TimeMap(1.0, 0.0, 1.0, (MapPiece(-math.inf, 40.0, 1.0), MapPiece(46.0, math.inf, -5.0)))
+
+
+def _added_map() -> TimeMap:
+    """6 s added to EN at JP 40 s (EN 40-46 s has no JP counterpart); drift 0.1 %."""
+    from anim400k.model import MapPiece
+
+    return TimeMap(6.0, 0.001, 1.0, (MapPiece(-math.inf, 40.0, 0.0), MapPiece(40.0, math.inf, 6.0)))
+
+
+def test_piecewise_time_map_maps_each_piece_and_says_what_is_unmapped() -> None:
+    import numpy as np
+
+    from anim400k.model import MapPiece
+
+    cut, added = _cut_map(), _added_map()
+    assert cut.jp_to_en(10.0) == 11.0 and cut.jp_to_en(50.0) == 45.0
+    assert cut.jp_to_en(43.0) == 41.0  # inside the cut: where the piece before ends in EN
+    assert np.allclose(cut.jp_to_en(np.array([10.0, 43.0, 50.0])), [11.0, 41.0, 45.0])
+    assert cut.en_to_jp(45.0) == 50.0 and cut.en_to_jp(40.9) == pytest.approx(39.9)
+    assert cut.jp_gaps() == [(40.0, 46.0)] and cut.en_gaps() == []
+    assert cut.jp_piece(30, 39) == 0 and cut.jp_piece(47, 60) == 1
+    assert cut.jp_piece(39, 41) is None and cut.jp_piece(41, 45) is None  # across the break; inside the cut
+    assert added.en_gaps() == [pytest.approx((40.04, 46.04))] and added.jp_gaps() == []
+    assert added.en_to_jp(43.0) == pytest.approx(40.0)  # inside the addition: where the piece before ends in JP
+    assert added.en_to_jp(added.jp_to_en(70.0)) == pytest.approx(70.0)
+    assert added.en_piece(41.0, 42.0) is None and added.en_piece(47.0, 48.0) == 1
+    # no pieces: today's map and today's JSON
+    linear = TimeMap(1.0, 0.01, 0.9)
+    assert linear.to_dict() == {"offset": 1.0, "drift": 0.01, "confidence": 0.9}
+    assert linear.jp_piece(0, 1e6) == 0 and linear.jp_gaps() == [] and linear.linear() is linear
+    assert TimeMap.from_dict(json.loads(json.dumps(cut.to_dict()))) == cut
+    assert cut.to_dict()["pieces"][0] == {"jp_start": None, "jp_end": 40.0, "offset": 1.0}
+    with pytest.raises(ValueError, match="overlap"):
+        TimeMap(0.0, 0.0, 1.0, (MapPiece(-math.inf, 40.0, 0.0), MapPiece(41.0, math.inf, -6.0)))  # EN repeated
+    with pytest.raises(ValueError, match="-inf"):
+        TimeMap(0.0, 0.0, 1.0, (MapPiece(0.0, 40.0, 0.0), MapPiece(40.0, math.inf, 6.0)))
+
+
+def test_piecewise_alignment_keeps_clips_inside_one_piece() -> None:
+    from anim400k.align import align_piecewise
+
+    tm = _cut_map()  # EN = JP + 1 s before JP 40 s, JP - 5 s after 46 s
+    jp = [Segment(10.0, 12.0, "a"), Segment(38.0, 39.95, "b"), Segment(41.0, 43.0, "cut"),
+          Segment(45.5, 47.0, "across"), Segment(47.0, 49.0, "c")]
+    en = [Segment(11.0, 13.0, "A"), Segment(39.0, 41.02, "B"),  # ends 20 ms past the break: clipped to it
+          Segment(41.1, 43.0, "C"), Segment(40.5, 41.5, "across EN")]
+    res = align_piecewise(en, jp, tm)
+    assert [(c.en_text, c.jp_text, c.en_start, c.en_end, c.jp_start, c.jp_end) for c in res.clips] == [
+        ("A", "a", 11.0, 13.0, 10.0, 12.0), ("B", "b", 39.0, 41.0, 38.0, 40.0), ("C", "c", 41.1, 44.0, 46.1, 49.0)]
+    assert [c.en_segments for c in res.clips] == [[0], [1], [2]] and res.clips[2].jp_segments == [4]
+    # "across" (JP 45.5-47 s reaches into the cut) and "across EN" (EN 40.5-41.5 s across the break) are left
+    # out; "cut" (JP-only) joins no clip; B and C are within the tolerance on the EN timeline: one split
+    assert (res.en_unmapped, res.straddling, res.split) == (0, 2, 1)
+    added = _added_map()
+    en2 = [Segment(20.0, 21.0, "A"), Segment(41.0, 43.0, "added"), Segment(56.06, 57.0, "B")]
+    jp2 = [Segment(20.0, 21.0, "a"), Segment(50.0, 51.0, "b")]
+    res2 = align_piecewise(en2, jp2, added)
+    assert [c.en_text for c in res2.clips] == ["A", "B"] and (res2.en_unmapped, res2.straddling) == (1, 0)
+    assert res2.clips[1].en_segments == [2]
+    # a linear map: align_segments' result
+    lin = align_piecewise(en2, jp2, TimeMap())
+    assert [c.en_text for c in lin.clips] == [c.en_text for c in align_segments(en2, jp2).clips]

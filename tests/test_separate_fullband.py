@@ -8,7 +8,7 @@ import soundfile as sf
 import soxr
 from scipy.signal import butter, sosfiltfilt
 
-from anim400k.model import TimeMap
+from anim400k.model import MapPiece, TimeMap
 from anim400k.separate import get_separator, sdr
 from anim400k.separate.dualtrack import align_reference, align_reference_piece
 from anim400k.separate.fullband import full_band_possible, fullband_backing, upsample
@@ -122,6 +122,23 @@ def test_pieces_equal_the_whole_resample() -> None:
     piece, piece_frac = align_reference_piece(ref, SR, tm, 2 * SR, 5 * SR)
     assert piece_frac == frac
     np.testing.assert_array_equal(piece, aligned[2 * SR : 5 * SR])
+
+
+def test_a_piecewise_map_windows_like_the_whole_alignment() -> None:
+    """An edited EN medium (a piecewise map): each window is the whole-episode alignment's samples,
+    zeros in the JP span cut from EN, with no fractional remainder left for the STFT."""
+    rng = np.random.default_rng(1)  # band-limited (a fractional shift of full-band noise is ill-posed at its edges)
+    ref = sosfiltfilt(butter(8, 12000, fs=SR, output="sos"), rng.standard_normal(20 * SR)).astype(np.float32)
+    ref /= ref.std()
+    for drift in (0.0, 0.01):
+        tm = TimeMap(0.5, drift, 1.0, (MapPiece(-np.inf, 8.0, 0.5), MapPiece(11.0, np.inf, -2.5 + 0.37 / SR)))
+        aligned, _, _, _ = align_reference(ref, SR, tm, 18 * SR)
+        for a, b in ((2 * SR, 6 * SR), (7 * SR, 12 * SR), (13 * SR + 5, 17 * SR)):
+            piece, frac = align_reference_piece(ref, SR, tm, a, b)
+            assert frac == 0.0
+            np.testing.assert_allclose(piece[400:-400], aligned[a + 400 : b - 400], atol=5e-3)
+        cut, _ = align_reference_piece(ref, SR, tm, int(8.2 * SR), int(10.8 * SR))
+        assert not cut.any()
 
 
 def test_a_drifting_piece_is_the_reference_at_the_mapped_times() -> None:

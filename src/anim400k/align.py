@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .model import DEFAULT_TOLERANCE_MS, EN, JP, MAX_TIME_S, Clip, Segment, Subtitle, TimeMap
+from .model import DEFAULT_TOLERANCE_MS, EN, JP, MAX_TIME_S, Clip, Segment, Subtitle, TimeMap, Word
 
 
 def to_ms(seconds: np.ndarray | Sequence[float]) -> np.ndarray:
@@ -229,10 +229,18 @@ def _members(group: np.ndarray, start_us: np.ndarray, n_clips: int) -> tuple[lis
 
 @dataclass(slots=True)
 class Alignment:
-    """Result of :func:`align_segments`: the clips, and the clips dropped outside the JP medium."""
+    """Result of :func:`align_segments`: the clips, and the clips dropped outside the JP medium.
+
+    :func:`align_piecewise` also counts the EN segments left out in EN-only spans
+    (``en_unmapped``), the segments left out across a break (``straddling``) and the places
+    where clips on either side of a break would have merged (``split``).
+    """
 
     clips: list[Clip]
     outside_jp_medium: int = 0
+    en_unmapped: int = 0
+    straddling: int = 0
+    split: int = 0
 
 
 def outside_jp_medium_warning(n: int) -> str:
@@ -338,6 +346,89 @@ def align_clips(
     counts them).
     """
     return align_segments(en, jp, subtitles, tolerance_ms, jp_to_common, common_to_jp).clips
+
+
+def align_piecewise(
+    en: Sequence[Segment],
+    jp: Sequence[Segment],
+    time_map: TimeMap,
+    subtitles: Sequence[Subtitle] = (),
+    tolerance_ms: int = DEFAULT_TOLERANCE_MS,
+) -> Alignment:
+    """Align under a piecewise ``time_map`` (an edited EN medium): each piece on its own.
+
+    A piece takes the EN segments inside its EN image and the JP segments inside its JP span and
+    is aligned with its own line (:func:`align_segments`), so no clip straddles a break: clips that
+    would have merged across one are **split** there (``split`` counts the breaks where the last
+    clip before and the first after lie within ``tolerance_ms`` on either timeline). EN segments
+    in an EN-only span (a scene added to EN) have no JP counterpart and are left out
+    (``en_unmapped``); a segment reaching across a break, into a cut or an addition, by more than
+    :data:`PIECE_SLACK` is left out too (``straddling``; one reaching less is clipped to its piece);
+    JP segments in a JP-only span (a scene cut from EN) join no clip, as any JP segment without EN.
+    Segment indices in the clips are the given lists'. A linear map gives :func:`align_segments`' result.
+    """
+    if not time_map.pieces:
+        return align_segments(en, jp, subtitles, tolerance_ms, time_map.jp_to_en, time_map.en_to_jp)
+    en_piece, en = _assign(en, time_map.en_piece, time_map.en_spans())
+    jp_piece, jp = _assign(jp, time_map.jp_piece, [(p.jp_start, p.jp_end) for p in time_map.pieces])
+    en_gaps = time_map.en_gaps()
+    in_added = sum(1 for s, k in zip(en, en_piece, strict=True)
+                   if k is None and any(a <= s.start and s.end <= b for a, b in en_gaps))
+    straddling = en_piece.count(None) - in_added
+    straddling += sum(1 for s, k in zip(jp, jp_piece, strict=True)
+                      if k is None and not any(a <= s.start and s.end <= b for a, b in time_map.jp_gaps()))
+    clips: list[Clip] = []
+    outside = split = 0
+    last: Clip | None = None
+    tol = tolerance_ms / 1000.0
+    for k in range(len(time_map.pieces)):
+        en_idx = [i for i, p in enumerate(en_piece) if p == k]
+        jp_idx = [j for j, p in enumerate(jp_piece) if p == k]
+        line = time_map.linear(k)
+        part = align_segments([en[i] for i in en_idx], [jp[j] for j in jp_idx], subtitles, tolerance_ms,
+                              line.jp_to_en, line.en_to_jp)
+        outside += part.outside_jp_medium
+        for c in part.clips:
+            c.en_segments = [en_idx[i] for i in c.en_segments]
+            c.jp_segments = [jp_idx[j] for j in c.jp_segments]
+        if last is not None and part.clips:
+            first = part.clips[0]
+            if min(first.en_start - last.en_end, first.jp_start - last.jp_end) <= tol + 1e-9:
+                split += 1
+        if part.clips:
+            last = part.clips[-1]
+        clips += part.clips
+    return Alignment(clips, outside, in_added, straddling, split)
+
+
+#: seconds a segment may reach past its piece (the break points are located to ~10 ms): it is clipped to it
+PIECE_SLACK = 0.05
+
+
+def _assign(segments: Sequence[Segment], piece_of: Callable[[float, float], int | None],
+            spans: list[tuple[float, float]]) -> tuple[list[int | None], list[Segment]]:
+    """Each segment's piece (None: across a break or outside every piece) and the segments, those reaching
+    at most :data:`PIECE_SLACK` past their piece clipped to it."""
+    pieces: list[int | None] = []
+    out: list[Segment] = []
+    for s in segments:
+        k = piece_of(s.start, s.end)
+        if k is None and s.end - s.start > 2 * PIECE_SLACK:
+            k = piece_of(s.start + PIECE_SLACK, s.end - PIECE_SLACK)
+            if k is not None:
+                lo, hi = spans[k]
+                s = Segment(max(s.start, lo), min(s.end, hi), s.text,
+                            [Word(max(w.start, lo), min(w.end, hi), w.text, w.probability)
+                             for w in s.words if w.end > lo and w.start < hi], s.speaker, s.transcribed)
+        pieces.append(k)
+        out.append(s)
+    return pieces, out
+
+
+def edited_en_warning(en_unmapped: int, straddling: int, split: int) -> str:
+    """The one-line warning of an alignment under a piecewise map (the build's clips.json ``edited_en``)."""
+    return (f"the EN medium is edited (mapped piecewise): {en_unmapped} EN segment(s) in spans added to EN and "
+            f"{straddling} segment(s) reaching across a break were left out; clips were split at {split} break(s)")
 
 
 def join_texts(texts, sep: str = " ") -> str:  # type: ignore[no-untyped-def]

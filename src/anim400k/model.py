@@ -9,6 +9,7 @@ written ``1.0 -> 1.125`` (float noise: ``1.125 - 1.0`` is ``0.12499999999999999`
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -262,25 +263,164 @@ class EpisodeRef:
 
 
 @dataclass(frozen=True, slots=True)
+class MapPiece:
+    """One piece of a piecewise :class:`TimeMap`: JP times in ``[jp_start, jp_end)`` map to
+    ``t_en = offset + t_jp * (1 + drift)`` (the map's drift). ``jp_start`` may be ``-inf`` (the first
+    piece) and ``jp_end`` ``+inf`` (the last); JSON writes those as ``null``."""
+
+    jp_start: float
+    jp_end: float
+    offset: float
+
+    def to_dict(self) -> dict[str, float | None]:
+        """``{"jp_start", "jp_end", "offset"}`` with ``None`` for an open end."""
+        return {"jp_start": None if math.isinf(self.jp_start) else self.jp_start,
+                "jp_end": None if math.isinf(self.jp_end) else self.jp_end, "offset": self.offset}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> MapPiece:
+        """The piece of a :meth:`to_dict` payload."""
+        start, end = d.get("jp_start"), d.get("jp_end")
+        return cls(-math.inf if start is None else float(start), math.inf if end is None else float(end),
+                   float(d["offset"]))
+
+
+@dataclass(frozen=True, slots=True)
 class TimeMap:
-    """Linear map between the JP and EN media timelines: ``t_en = offset + t_jp * (1 + drift)``.
+    """Map between the JP and EN media timelines: ``t_en = offset + t_jp * (1 + drift)``.
 
     ``offset`` is in seconds; ``drift`` is relative (0.041 means the EN medium runs 4.1 %
     slower, i.e. a moment ``t_jp`` seconds into the JP medium happens ``4.1 %`` later in EN).
     ``confidence`` is in [0, 1]; the build falls back to the identity below a threshold.
+
+    ``pieces`` (empty: the one line above) make the map piecewise, for an EN medium that was edited
+    (a scene cut from it or added to it): each :class:`MapPiece` maps its own JP span with its own
+    offset and the common drift; ``offset`` is then the main line's (the sync fit's), kept for
+    display. Pieces are in time order on both timelines. A JP span between two pieces has no EN
+    counterpart (a **cut** from EN: between the last JP moment matching one piece and the first
+    matching the next); an EN span between two pieces' EN images has no JP counterpart (an
+    **addition** to EN). :meth:`jp_to_en` maps a JP time in a cut to where the piece before it ends
+    in EN (and :meth:`en_to_jp` an EN time in an addition to where the piece before it ends in JP),
+    so both stay monotonic; :meth:`jp_piece` / :meth:`en_piece` say whether an interval is mapped.
     """
 
     offset: float = 0.0
     drift: float = 0.0
     confidence: float = 1.0
+    pieces: tuple[MapPiece, ...] = ()
+
+    def __post_init__(self) -> None:
+        scale = 1.0 + self.drift
+        for k, p in enumerate(self.pieces):
+            if not p.jp_start < p.jp_end:
+                raise ValueError(f"time map piece {k} is empty or reversed (JP {p.jp_start} to {p.jp_end})")
+            if k:
+                q = self.pieces[k - 1]
+                if p.jp_start < q.jp_end or p.offset + p.jp_start * scale < q.offset + q.jp_end * scale - 1e-9:
+                    raise ValueError(f"time map pieces {k - 1} and {k} overlap on the JP or EN timeline")
+        if self.pieces and not (math.isinf(self.pieces[0].jp_start) and math.isinf(self.pieces[-1].jp_end)):
+            raise ValueError("a piecewise time map's first piece must start at -inf and its last end at +inf")
+
+    @property
+    def piecewise(self) -> bool:
+        """Whether the map has pieces (an edited EN medium)."""
+        return bool(self.pieces)
+
+    def _scale(self) -> float:
+        return 1.0 + self.drift
 
     def jp_to_en(self, t):  # type: ignore[no-untyped-def]
-        """Map JP-timeline seconds (float or array) to EN-timeline seconds."""
-        return self.offset + t * (1.0 + self.drift)
+        """Map JP-timeline seconds (float or array) to EN-timeline seconds (see the class for cuts)."""
+        if not self.pieces:
+            return self.offset + t * (1.0 + self.drift)
+        import numpy as np
+
+        s = self._scale()
+        x = np.asarray(t, dtype=np.float64)
+        starts = np.array([p.jp_start for p in self.pieces])
+        ends = np.array([p.jp_end for p in self.pieces])
+        offs = np.array([p.offset for p in self.pieces])
+        k = np.clip(np.searchsorted(starts, x, side="right") - 1, 0, len(self.pieces) - 1)
+        y = offs[k] + np.minimum(x, ends[k]) * s
+        return float(y) if y.ndim == 0 else y
 
     def en_to_jp(self, t):  # type: ignore[no-untyped-def]
-        """Map EN-timeline seconds (float or array) to JP-timeline seconds."""
-        return (t - self.offset) / (1.0 + self.drift)
+        """Map EN-timeline seconds (float or array) to JP-timeline seconds (see the class for additions)."""
+        if not self.pieces:
+            return (t - self.offset) / (1.0 + self.drift)
+        import numpy as np
+
+        s = self._scale()
+        y = np.asarray(t, dtype=np.float64)
+        e_starts, e_ends = self._en_spans()
+        offs = np.array([p.offset for p in self.pieces])
+        k = np.clip(np.searchsorted(e_starts, y, side="right") - 1, 0, len(self.pieces) - 1)
+        x = (np.minimum(y, e_ends[k]) - offs[k]) / s
+        return float(x) if x.ndim == 0 else x
+
+    def _en_spans(self) -> tuple[Any, Any]:
+        """The pieces' EN images: ``(starts, ends)`` arrays (``-inf`` / ``+inf`` at the open ends)."""
+        import numpy as np
+
+        s = self._scale()
+        with np.errstate(invalid="ignore"):
+            starts = np.array([p.offset + p.jp_start * s for p in self.pieces])
+            ends = np.array([p.offset + p.jp_end * s for p in self.pieces])
+        return starts, ends
+
+    def en_spans(self) -> list[tuple[float, float]]:
+        """Each piece's EN image ``(start, end)`` (``-inf`` / ``+inf`` at the open ends; ``[]`` for a linear map)."""
+        return [(float(a), float(b)) for a, b in zip(*self._en_spans(), strict=True)] if self.pieces else []
+
+    def jp_piece(self, start: float, end: float) -> int | None:
+        """The index of the piece whose JP span holds ``[start, end]`` (0 for a linear map); None when
+        the interval reaches into a cut or across a break."""
+        if not self.pieces:
+            return 0
+        for k, p in enumerate(self.pieces):
+            if p.jp_start <= start and end <= p.jp_end:
+                return k
+        return None
+
+    def en_piece(self, start: float, end: float) -> int | None:
+        """The index of the piece whose EN image holds ``[start, end]`` (0 for a linear map); None when
+        the interval reaches into an addition or across a break."""
+        if not self.pieces:
+            return 0
+        for k, (a, b) in enumerate(zip(*self._en_spans(), strict=True)):
+            if a <= start and end <= b:
+                return k
+        return None
+
+    def jp_gaps(self) -> list[tuple[float, float]]:
+        """JP spans with no EN counterpart (scenes cut from EN), in time order."""
+        return [(q.jp_end, p.jp_start) for q, p in zip(self.pieces, self.pieces[1:], strict=False)
+                if p.jp_start > q.jp_end]
+
+    def en_gaps(self) -> list[tuple[float, float]]:
+        """EN spans with no JP counterpart (scenes added to EN), in time order."""
+        starts, ends = self._en_spans()
+        return [(float(ends[k - 1]), float(starts[k])) for k in range(1, len(self.pieces))
+                if starts[k] > ends[k - 1] + 1e-9]
+
+    def linear(self, k: int = 0) -> TimeMap:
+        """Piece ``k``'s line as a linear map (the map itself when it has no pieces)."""
+        if not self.pieces:
+            return self
+        return TimeMap(self.pieces[k].offset, self.drift, self.confidence)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"offset", "drift", "confidence"}``, plus ``"pieces"`` only for a piecewise map."""
+        d: dict[str, Any] = {"offset": self.offset, "drift": self.drift, "confidence": self.confidence}
+        if self.pieces:
+            d["pieces"] = [p.to_dict() for p in self.pieces]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TimeMap:
+        """The map of a :meth:`to_dict` payload (``confidence`` 1 when absent)."""
+        pieces = tuple(MapPiece.from_dict(p) for p in d.get("pieces") or ())
+        return cls(float(d["offset"]), float(d["drift"]), float(d.get("confidence", 1.0)), pieces)
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -46,6 +46,10 @@ def register(app: typer.Typer) -> None:
             f"offset {result.offset * 1000:+.1f} ms  drift {result.drift * 100:+.4f} %  "
             f"confidence {result.confidence:.2f}"
         )
+        from ..sync.pieces import describe_pieces
+
+        for line in describe_pieces(result.time_map):
+            typer.echo(line)
         if result.same_audio:
             typer.echo(f"warning: {result.reason}; a build would fail this episode", err=True)
         elif not result.reliable:

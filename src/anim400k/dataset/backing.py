@@ -32,7 +32,7 @@ def release_backing(ctx: EpisodeContext, jp_audio: np.ndarray, en_audio: np.ndar
     if not (full_band_possible(str(sep.get("method", "")), bool(sep.get("fallback", True)))
             and isinstance(tm, dict) and en_audio is not None):
         return fullband_backing(jp_audio, sr, low, int(low_sr), needed=intervals)
-    time_map = TimeMap(float(tm["offset"]), float(tm["drift"]), float(tm.get("confidence", 1.0)))
+    time_map = TimeMap.from_dict(tm)
     regions = [(float(r["start"]), float(r["end"])) for r in sep.get("single_track_regions") or []]
     return fullband_backing(jp_audio, sr, low, int(low_sr), en=en_audio, time_map=time_map, regions=regions,
                             needed=intervals)

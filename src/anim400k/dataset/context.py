@@ -56,6 +56,6 @@ class EpisodeContext:
         return data
 
     def timemap(self) -> TimeMap:
-        """The sync stage's TimeMap (identity if sync is off or not confident)."""
+        """The sync stage's TimeMap (identity if sync is off or not confident; piecewise for an edited EN medium)."""
         d = self.read_json("sync.json")
-        return TimeMap(offset=d["offset"], drift=d["drift"], confidence=d["confidence"]) if d["applied"] else TimeMap()
+        return TimeMap.from_dict(d) if d["applied"] else TimeMap()

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..align import align_segments
+from ..align import align_piecewise
 from ..formats.ids import clip_id
 from ..model import EN, JP, Clip, Segment, Subtitle, Word
 from .context import EpisodeContext
@@ -183,10 +183,8 @@ def make_episode_clips(ctx: EpisodeContext) -> dict[str, Any]:
     tm = ctx.timemap()
     coverage = _given_transcript_coverage(ctx, en_segs, jp_segs, tm.en_to_jp)
     subs = [Subtitle(d["start"], d["end"], d["text"]) for d in ctx.read_json("subtitles.json")["events"]]
-    aligned = align_segments(
-        en_segs, jp_segs, subs, tolerance_ms=ctx.options.tolerance_ms,
-        jp_to_common=tm.jp_to_en, common_to_jp=tm.en_to_jp,
-    )
+    # a piecewise map (an edited EN medium): each piece aligned on its own, no clip across a break
+    aligned = align_piecewise(en_segs, jp_segs, tm, subs, tolerance_ms=ctx.options.tolerance_ms)
     jp_duration = probe[JP]["duration"]
     clips, short = _inside_jp_medium(aligned.clips, jp_duration)
     outside = aligned.outside_jp_medium + short  # before the JP medium's start, past its end, or too short
@@ -214,6 +212,8 @@ def make_episode_clips(ctx: EpisodeContext) -> dict[str, Any]:
         "unmatched_jp_segments": len(jp_segs) - matched,
         "clips_outside_jp_medium": outside,
         "clips_past_en_medium": {"dropped": outside_en, "clipped": en_medium_clipped},
+        "edited_en": ({"en_unmapped": aligned.en_unmapped, "straddling": aligned.straddling, "split": aligned.split}
+                      if tm.pieces else None),
         "media_length_mismatch": media_length_mismatch(jp_duration, probe[EN]["duration"], tm.jp_to_en),
         "transcript_past_end": {EN: {"dropped": en_dropped, "clipped": en_clipped},
                                 JP: {"dropped": jp_dropped, "clipped": jp_clipped}},

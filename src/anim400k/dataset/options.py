@@ -86,9 +86,12 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: language, not a forced or signs-and-songs one; 4: ASS signs and songs left out and counted,
 #: ``subtitles.json`` an object; cut 3: video clips in square pixels at the display aspect,
 #: tagged with the source's colour properties, at the pictures' rate when the nominal one is far above it;
-#: cut 4: backing clips full band at the JP clips' 44.1 kHz, not the 16 kHz separation's backing).
-STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 2, "diarize": 2, "cut": 4, "align": 2,
-                                  "subtitles": 4}
+#: cut 4: backing clips full band at the JP clips' 44.1 kHz, not the 16 kHz separation's backing;
+#: sync 2: an edited EN medium mapped piecewise (``pieces``, applied) instead of unreliable; separate 3: the
+#: map's pieces applied, a JP span cut from EN single-track, ``time_map`` with its pieces; align 3: clips
+#: aligned piece by piece, ``edited_en`` counts).
+STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 3, "diarize": 2, "cut": 4, "align": 3,
+                                  "subtitles": 4, "sync": 2}
 
 
 #: Options added later to a stage's key: in it only when not their default, so earlier builds' finished

@@ -164,7 +164,7 @@ def _unmatched_warning(show_key: str, path: str, unmatched: list[str], episodes:
 def clips_warnings(data: dict[str, Any]) -> list[str]:
     """The warnings an episode's clips.json gives: transcript lines past the media's end, clips
     outside the JP medium, and given transcripts covering less than half of the speech found."""
-    from ..align import outside_jp_medium_warning
+    from ..align import edited_en_warning, outside_jp_medium_warning
     from .episode_clips import MIN_TRANSCRIPT_COVERAGE
 
     out: list[str] = []
@@ -182,6 +182,9 @@ def clips_warnings(data: dict[str, Any]) -> list[str]:
     outside = int(data.get("clips_outside_jp_medium", 0))
     if outside:
         out.append(outside_jp_medium_warning(outside))
+    edited = data.get("edited_en")
+    if edited:
+        out.append(edited_en_warning(int(edited["en_unmapped"]), int(edited["straddling"]), int(edited["split"])))
     out += _en_medium_warnings(data)
     names = {"en": "EN", "ja": "JP"}
     for lang, share in (data.get("transcript_coverage") or {}).items():

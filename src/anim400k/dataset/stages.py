@@ -209,7 +209,9 @@ def stage_sync(ctx: EpisodeContext) -> str:
     """Estimate the JP->EN TimeMap from the shared music-and-effects stem.
 
     An EN track that is the JP audio itself fails the episode (its "EN" clips would be Japanese);
-    any other unreliable estimate gives the identity map with a warning naming the reason.
+    any other unreliable estimate gives the identity map with a warning naming the reason. An edited
+    EN medium mapped piecewise keeps its ``pieces`` in ``sync.json`` (``TimeMap.to_dict``'s) and a
+    warning describing the edit.
     """
     out: dict[str, object] = {"offset": 0.0, "drift": 0.0, "confidence": 0.0, "applied": False, "warning": None}
     if ctx.options.sync:
@@ -223,6 +225,9 @@ def stage_sync(ctx: EpisodeContext) -> str:
         tm = res.time_map
         out.update(offset=float(tm.offset), drift=float(tm.drift), confidence=float(res.confidence),
                    applied=bool(res.reliable), diagnostics=res.to_dict())
+        if tm.pieces and res.reliable:  # an edited EN medium, mapped piecewise (model.TimeMap.pieces)
+            out["pieces"] = tm.to_dict()["pieces"]
+            out["warning"] = res.reason
         if not res.reliable:
             out["warning"] = (f"low sync confidence {res.confidence:.2f}: {res.reason}; "
                               "assuming zero offset and no drift")
@@ -381,7 +386,7 @@ def diarization_other(ctx: EpisodeContext, n: int) -> np.ndarray | None:
     if sep.get("fallback", True) or not isinstance(tm, dict):
         return None
     backing, _ = sf.read(backing_file, dtype="float32")
-    time_map = TimeMap(float(tm["offset"]), float(tm["drift"]), float(tm.get("confidence", 1.0)))
+    time_map = TimeMap.from_dict(tm)
     return other_speech(ctx.analysis_audio(EN), ANALYSIS_SR, n, backing, time_map)
 
 
@@ -431,7 +436,7 @@ def stage_separate(ctx: EpisodeContext) -> str:
 
     from ..fsutil import atomic_path
     from ..separate import get_separator
-    from ..separate.dualtrack import UNSHARED_WHY
+    from ..separate.dualtrack import UNMAPPED_WHY, UNSHARED_WHY
 
     opts: dict[str, object] = {}
     if ctx.options.separator_model:
@@ -440,7 +445,7 @@ def stage_separate(ctx: EpisodeContext) -> str:
         opts["device"] = ctx.options.asr_device
     separator = get_separator(ctx.options.separator, **opts)
     sync = ctx.read_json("sync.json")
-    time_map = TimeMap(sync["offset"], sync["drift"], sync["confidence"]) if sync["applied"] else None
+    time_map = TimeMap.from_dict(sync) if sync["applied"] else None
     result = separator.separate(ctx.analysis_audio(JP), ANALYSIS_SR, reference=ctx.analysis_audio(EN),
                                 time_map=time_map)
     with atomic_path(ctx.artifact("backing.flac")) as tmp:
@@ -453,12 +458,16 @@ def stage_separate(ctx: EpisodeContext) -> str:
         spans = ", ".join(f"{r['start']:.1f}-{r['end']:.1f} s" for r in unshared)
         note = (f"the JP and EN mixes do not share the backing at JP {spans} (EN music or effects replaced?): "
                 "the backing there is a single-track estimate")
+    cut = [r for r in regions if r["why"] == UNMAPPED_WHY]
+    if cut and not result.fallback:
+        spans = ", ".join(f"{r['start']:.1f}-{r['end']:.1f} s" for r in cut)
+        cut_note = f"JP {spans} has no EN counterpart (cut from EN): the backing there is a single-track estimate"
+        note = cut_note if note is None else f"{note}; {cut_note}"
     tm = result.time_map
     write_json_atomic(dest, {"method": result.method, "fallback": result.fallback, "note": note,
                              "agreement": result.agreement, "sample_rate": ANALYSIS_SR,
                              "single_track_regions": regions,
-                             "time_map": None if tm is None else {"offset": tm.offset, "drift": tm.drift,
-                                                                  "confidence": tm.confidence}})
+                             "time_map": None if tm is None else tm.to_dict()})
     return str(dest)
 
 

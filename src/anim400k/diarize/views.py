@@ -117,16 +117,20 @@ def centred_scores(emb: np.ndarray, labels: np.ndarray, valid: np.ndarray, k: in
 def other_speech(other_mix: np.ndarray, sr: int, n: int, backing: np.ndarray | None = None,
                  time_map: object | None = None) -> np.ndarray:
     """The other language's speech on this track's timeline: ``other_mix`` (its own timeline) mapped
-    through ``time_map`` (a :class:`anim400k.model.TimeMap`, identity when None) to ``n`` samples,
-    minus ``backing`` (the music and effects both tracks share, on this timeline) when given."""
+    through ``time_map`` (a :class:`anim400k.model.TimeMap`, identity when None; piecewise for an
+    edited EN medium) to ``n`` samples, minus ``backing`` (the music and effects both tracks share,
+    on this timeline) when given. Where the other track has no counterpart (outside it, or a span
+    cut from it) the view is silent: no speech of the other language there."""
     from ..model import TimeMap
-    from ..separate.dualtrack import align_reference
+    from ..separate.dualtrack import align_reference, covered_spans
 
     tm = time_map if isinstance(time_map, TimeMap) else TimeMap(0.0, 0.0, 1.0)
     aligned, _, _, _ = align_reference(np.asarray(other_mix, np.float32), sr, tm, n)
     if backing is not None:
-        m = min(n, len(backing))
-        aligned[:m] -= backing[:m]
+        for a, b in covered_spans(len(other_mix), sr, tm, n):
+            b = min(b, len(backing))
+            if b > a:
+                aligned[a:b] -= backing[a:b]
     return aligned
 
 

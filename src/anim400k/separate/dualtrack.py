@@ -26,6 +26,9 @@ would be the whole JP mix, dialogue included. JP stretches the EN medium does no
 stretches where the two mixes stop sharing the backing (:func:`.shared.unshared_regions`: EN
 music or effects replaced), are separated by the fallback too, with a short crossfade; the
 result lists them (``single_track_regions``) and names the unshared ones in ``reason``.
+A piecewise map (an edited EN medium, :class:`~anim400k.model.TimeMap` ``pieces``) maps EN
+piece by piece; a JP span with no EN counterpart (a scene cut from EN) is separated
+single-track too (``single_track_regions``: ``cut from the second mix``).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import logging
 
 import numpy as np
 
-from ..model import TimeMap
+from ..model import MapPiece, TimeMap
 from ..sync.checks import SAME_AUDIO_REASON, same_audio_fraction
 from ..sync.estimate import analyze_sync
 from ..sync.params import MIN_CONFIDENCE, SAME_AUDIO_FRACTION
@@ -56,6 +59,8 @@ REGION_CONTEXT = 2.0
 REGION_FADE = 0.25
 #: ``Separation.single_track_regions`` reasons
 UNCOVERED_WHY, UNSHARED_WHY = "not covered by the second mix", "the mixes do not share the backing"
+#: ``Separation.single_track_regions`` reason of a JP span a piecewise map leaves unmapped (a scene cut from EN)
+UNMAPPED_WHY = "cut from the second mix"
 
 
 class DualTrackSeparator:
@@ -110,10 +115,12 @@ class DualTrackSeparator:
             return self._fallback(x, sr, reason, None, time_map)
 
         aligned, frac, lo, hi = align_reference(ref, sr, time_map, x.size)
-        if hi - lo < int(1.0 * sr):
+        spans = [(a, b) for a, b in covered_spans(ref.size, sr, time_map, x.size) if b > a]
+        if sum(b - a for a, b in spans) < int(1.0 * sr):
             return self._fallback(x, sr, "the two media overlap by less than 1 s", None, time_map)
         n_fft = 1 << int(round(np.log2(self.frame_seconds * sr)))
-        gain, agreement = _gain_and_agreement(x[lo:hi], aligned[lo:hi], frac, sr, n_fft)
+        gain, agreement = _gain_and_agreement(np.concatenate([x[a:b] for a, b in spans]),
+                                              np.concatenate([aligned[a:b] for a, b in spans]), frac, sr, n_fft)
         if agreement < self.min_agreement:
             reason = (
                 f"the two mixes agree too little (spectral agreement {agreement:.2f} < "
@@ -145,7 +152,13 @@ class DualTrackSeparator:
                 backing[a:b] = self.fallback_separator.backing(x[a:b], sr)
                 regions.append((a / sr, b / sr, UNCOVERED_WHY))
                 notes = ["parts not covered by the second mix were separated single-track"]
-        unshared = [(lo + a, lo + b) for a, b in unshared_regions(x[lo:hi], aligned[lo:hi], sr)]
+        for (_, a), (b, _) in zip(spans, spans[1:], strict=False):
+            if b > a:  # a JP span with no EN counterpart (cut from the EN medium): single-track there
+                self._single_track_region(x, sr, backing, a, b)
+                regions.append((a / sr, b / sr, UNMAPPED_WHY))
+                notes.append(f"JP {a / sr:.1f}-{b / sr:.1f} s has no counterpart in the second mix (cut from it): "
+                             "separated single-track there")
+        unshared = [(s0 + a, s0 + b) for s0, s1 in spans for a, b in unshared_regions(x[s0:s1], aligned[s0:s1], sr)]
         for a, b in unshared:
             self._single_track_region(x, sr, backing, a, b)
             regions.append((a / sr, b / sr, UNSHARED_WHY))
@@ -222,6 +235,8 @@ def align_reference_piece(ref: np.ndarray, sr: int, time_map: TimeMap, a: int, b
     """
     import soxr
 
+    if time_map.pieces:
+        return _align_pieces_window(ref, sr, time_map, a, b), 0.0
     scale = 1.0 + time_map.drift
     start = time_map.offset * sr / scale  # resampled-grid index of input sample 0
     piece = np.zeros(max(0, b - a), dtype=np.float32)
@@ -243,6 +258,31 @@ def align_reference_piece(ref: np.ndarray, sr: int, time_map: TimeMap, a: int, b
     return piece, frac
 
 
+def _align_pieces_window(ref: np.ndarray, sr: int, time_map: TimeMap, a: int, b: int) -> np.ndarray:
+    """:func:`align_reference_piece` for a piecewise map: each map piece's part of ``[a, b)`` filled on
+    its own (fractional remainder applied in the time domain, as :func:`align_reference` does), zeros
+    where no piece maps EN audio; only the reference around the window is resampled."""
+    import soxr
+
+    scale = 1.0 + time_map.drift
+    out = np.zeros(max(0, b - a), dtype=np.float32)
+    for (lo, hi), p in zip(covered_spans(ref.size, sr, time_map, b), time_map.pieces, strict=True):
+        lo, hi = max(lo, a), min(hi, b)
+        if hi <= lo:
+            continue
+        start = p.offset * sr / scale  # resampled-grid index of input sample 0 in this piece
+        if abs(time_map.drift) <= 1e-9:
+            out[lo - a : hi - a] = _shifted(ref, start, lo, hi)
+            continue
+        margin = int(0.25 * sr)
+        q0 = max(0, int(np.floor((start + lo) * scale)) - margin)
+        q1 = min(ref.size, int(np.ceil((start + hi) * scale)) + margin)
+        z = soxr.resample(ref[q0:q1], sr, sr / scale)  # z[m] is the reference at index q0 + m * scale
+        got = _shifted(z, start - q0 / scale, lo, hi)
+        out[lo - a : lo - a + got.size] = got
+    return out
+
+
 def align_reference(ref: np.ndarray, sr: int, time_map: TimeMap, n: int) -> tuple[np.ndarray, float, int, int]:
     """Map the reference (EN timeline) into the input's (JP) timeline.
 
@@ -250,19 +290,70 @@ def align_reference(ref: np.ndarray, sr: int, time_map: TimeMap, n: int) -> tupl
     ``aligned[k]`` is the reference at JP time ``(k - frac) / sr`` up to the fractional
     remainder ``frac`` in [0, 1) samples (applied later as an STFT phase ramp), and
     ``[lo, hi)`` the JP samples the reference covers.
+
+    A piecewise map (an edited EN medium) is applied piece by piece, each piece's fractional
+    remainder in the time domain (so ``frac`` is 0); JP spans with no EN counterpart are zeros
+    (:func:`covered_spans` lists the covered ones).
     """
     import soxr
 
     scale = 1.0 + time_map.drift
     z = soxr.resample(ref, sr, sr / scale) if abs(time_map.drift) > 1e-9 else ref
+    aligned = np.zeros(n, dtype=np.float32)
+    if time_map.pieces:
+        spans = covered_spans(ref.size, sr, time_map, n)
+        for (lo_k, hi_k), p in zip(spans, _covering_pieces(time_map), strict=True):
+            if hi_k > lo_k:
+                aligned[lo_k:hi_k] = _shifted(z, p.offset * sr / scale, lo_k, hi_k)
+        mapped = [s for s in spans if s[1] > s[0]]
+        lo, hi = (mapped[0][0], mapped[-1][1]) if mapped else (0, 0)
+        return aligned, 0.0, lo, hi
     start = time_map.offset * sr / scale  # z index of JP sample 0
     i = int(np.floor(start))
     frac = float(start - i)
-    aligned = np.zeros(n, dtype=np.float32)
     lo, hi = max(0, -i), min(n, z.size - i)
     if hi > lo:
         aligned[lo:hi] = z[i + lo : i + hi]
     return aligned, frac, lo, max(lo, hi)
+
+
+def _covering_pieces(time_map: TimeMap) -> list[MapPiece] | list[TimeMap]:
+    """The map's pieces (the map itself for a linear map: it has an ``offset`` too)."""
+    return list(time_map.pieces) or [time_map]
+
+
+def covered_spans(ref_size: int, sr: int, time_map: TimeMap, n: int) -> list[tuple[int, int]]:
+    """Per piece of ``time_map`` (one for a linear map), the JP samples ``[lo, hi)`` of ``n`` that the
+    reference (``ref_size`` samples) covers through it (``lo == hi`` when none)."""
+    scale = 1.0 + time_map.drift
+    z_size = int(round(ref_size / scale))  # soxr's output length, to the sample
+    out = []
+    for p in _covering_pieces(time_map):
+        i = int(np.floor(p.offset * sr / scale))
+        j0 = 0 if not time_map.pieces or np.isinf(p.jp_start) else int(np.ceil(p.jp_start * sr))
+        j1 = n if not time_map.pieces or np.isinf(p.jp_end) else int(np.ceil(p.jp_end * sr))
+        lo, hi = max(0, -i, j0), min(n, z_size - i, j1)
+        out.append((lo, max(lo, hi)))
+    return out
+
+
+def _shifted(z: np.ndarray, start: float, lo: int, hi: int) -> np.ndarray:
+    """``z`` at the fractional indices ``start + k`` for ``k`` in ``[lo, hi)`` (band-limited, by FFT)."""
+    from scipy import fft as sfft
+
+    i = int(np.floor(start))
+    frac = float(start - i)
+    if frac < 1e-6:
+        return z[i + lo : i + hi]
+    pad = 64
+    a, b = i + lo - pad, i + hi + pad
+    seg = np.zeros(b - a, dtype=np.float32)
+    s0, s1 = max(a, 0), min(b, z.size)
+    seg[s0 - a : s1 - a] = z[s0:s1]
+    m = sfft.next_fast_len(seg.size)
+    spec = sfft.rfft(seg, m)
+    spec *= np.exp(2j * np.pi * np.arange(spec.size) * frac / m)
+    return sfft.irfft(spec, m)[pad : pad + hi - lo].astype(np.float32)
 
 
 def _stft_pair(j: np.ndarray, e: np.ndarray, frac: float, n_fft: int) -> tuple[np.ndarray, np.ndarray]:

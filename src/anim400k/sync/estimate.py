@@ -30,6 +30,7 @@ from .params import (
     SHORT_MEDIA_SECONDS,
     VOTE_SLOPE_TOLERANCE,
 )
+from .pieces import piecewise_result
 from .refine import fine_passes
 from .result import SyncResult, coherence_confidence, failed_result, fine_agreement, window_confidence
 from .rival import rival_coherence
@@ -140,6 +141,11 @@ def _analyze(
 
     confidence = window_confidence(inlier_fraction, peak_ratio, fine)
     edit = _edit(jp, en, sr, (tj, te, scores, inl), a, b, win)
+    if edit is not None and refine:
+        # located edit: one line per side, each refined on its own piece (sync/pieces.py)
+        piecewise = piecewise_result(jp, en, sr, edit, (tj, te, psr, inl), b, windows)
+        if piecewise is not None:
+            return piecewise
     if edit is not None:
         # Part of the episode follows another offset: no single line maps it, however well the
         # fit matches the rest (the coherence check below would only look at the middle minute).
@@ -311,7 +317,9 @@ def _locate_edit(
     *hits* a line when its peak stands out (score >= 5 robust sigmas) at that line's
     consistent lag (within 2 ms of the median lag of its clear hits); the edit lies between
     the centre of the last segment hitting the first line and that of the first one hitting
-    the second (None when they do not come in that order).
+    the second (None when they do not come in that order). Those two may be swapped by less than
+    a segment (a scene added to EN: segments straddling the change hit both lines); the interval
+    is then the two centres in time order.
     """
     import soxr
 
@@ -335,9 +343,12 @@ def _locate_edit(
             return None
         mode = float(np.median(clear))
         hits.append([c for c, lag, score in found[k] if score >= 5.0 and abs(lag - mode) <= 0.002])
-    if not hits[0] or not hits[1] or max(hits[0]) >= min(hits[1]):
+    if not hits[0] or not hits[1]:
         return None
-    return max(hits[0]), min(hits[1])
+    last, first_after = max(hits[0]), min(hits[1])
+    if last >= first_after + seg:  # not in that order (segments straddling the change hit both lines)
+        return None
+    return min(last, first_after), max(last, first_after)
 
 
 def _long_coherence(

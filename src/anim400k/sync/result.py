@@ -20,8 +20,12 @@ class SyncResult:
     track). ``windows`` lists the coarse matches ``(t_jp, t_en, score, inlier)`` and
     ``fine`` the precise ones ``(t_jp, t_en, inlier)``. ``edit`` is set when the windows agree
     on two offsets (a scene cut from or added to EN): ``{"lines": [{"offset", "jp_from",
-    "jp_to", "windows", "fit"}, ...], "drift"}`` in JP order, window centres; ``same_audio``
-    when the EN track is the JP audio itself. Either makes the estimate unreliable.
+    "jp_to", "windows", "fit"}, ...], "drift", "at"}`` in JP order, window centres; when the
+    change was located and each side's fine passes passed (:mod:`anim400k.sync.pieces`), the
+    ``time_map`` is piecewise and ``edit`` also holds its ``pieces``, ``jp_gaps`` (JP spans cut
+    from EN) and ``en_gaps`` (EN spans added), with a confidence of its own; otherwise the edit
+    makes the estimate unreliable. ``same_audio`` when the EN track is the JP audio itself
+    (unreliable).
     """
 
     time_map: TimeMap
@@ -60,11 +64,7 @@ class SyncResult:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (the contents of a ``sync.json`` artifact)."""
         d = asdict(self)
-        d["time_map"] = {
-            "offset": self.time_map.offset,
-            "drift": self.time_map.drift,
-            "confidence": self.time_map.confidence,
-        }
+        d["time_map"] = self.time_map.to_dict()  # with "pieces" only for a piecewise map
         d["reliable"] = self.reliable
         d["offset_ms"] = self.time_map.offset * 1000.0
         d["drift_percent"] = self.time_map.drift * 100.0
