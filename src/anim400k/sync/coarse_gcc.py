@@ -122,8 +122,9 @@ def gcc_coarse(jp: np.ndarray, en: np.ndarray, sr: int, max_offset: float, max_d
     none, 23.976/24 fps, PAL); the speed factor with the highest summed excerpt score wins and a
     RANSAC line goes through its matches. Only when fewer than :data:`GCC_COARSE_AGREEMENT` of the
     excerpts (and 3) agree on it is the rest of the 0.2 % grid within ``max_drift`` scored, on
-    half the excerpts, and its two best speed factors matched on all of them. None when no
-    line goes through 3 matches and that fraction of them.
+    every other excerpt, and its two best speed factors matched on all of them. None when no
+    line goes through 3 matches and that fraction of them. The cost grows with ``max_offset``
+    (each piece is correlated with a ``2 max_offset`` window), hardly with the duration.
     """
     import soxr
 
@@ -135,19 +136,22 @@ def gcc_coarse(jp: np.ndarray, en: np.ndarray, sr: int, max_offset: float, max_d
         return None
     starts = np.linspace(0.0, xj.size / fr - span - 0.01, GCC_COARSE_EXCERPTS)
     tried = 0
+    on_all: dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # matches on every excerpt, per b
 
-    def best_of(drifts: list[float], at: np.ndarray) -> list[tuple[float, float]]:
-        """``(score, b)`` per speed factor, best first (score: summed excerpt scores)."""
+    def best_of(drifts: list[float], every: int) -> list[tuple[float, float]]:
+        """``(score, b)`` per speed factor on every ``every``-th excerpt, best first (summed excerpt scores)."""
         nonlocal tried
         out = []
         for d in drifts:
             tried += 1
-            _, _, sc = _matches(xj, xe, fr, at, 1.0 + d, max_offset)
-            out.append((float(np.sum(sc)), 1.0 + d))
+            found = _matches(xj, xe, fr, starts[::every], 1.0 + d, max_offset)
+            if every == 1:
+                on_all[1.0 + d] = found
+            out.append((float(np.sum(found[2])), 1.0 + d))
         return sorted(out, reverse=True)
 
     def line_at(b: float) -> GccLine | None:
-        tj, te, sc = _matches(xj, xe, fr, starts, b, max_offset)
+        tj, te, sc = on_all[b] if b in on_all else _matches(xj, xe, fr, starts, b, max_offset)
         fit = _fit(tj, te, sc, b)
         if fit is None:
             return None
@@ -159,7 +163,7 @@ def gcc_coarse(jp: np.ndarray, en: np.ndarray, sr: int, max_offset: float, max_d
         return line is not None and sum(m[3] for m in line.matches) >= max(3, GCC_COARSE_AGREEMENT * len(line.matches))
 
     likely = [d for d in GCC_COARSE_LIKELY_DRIFTS if abs(d) <= max_drift + 1e-9]
-    ranked = best_of(likely, starts)
+    ranked = best_of(likely, 1)
     first = line_at(ranked[0][1]) if ranked else None
     if first is not None and agreed(first):
         return first._replace(speeds=tried)
@@ -167,7 +171,7 @@ def gcc_coarse(jp: np.ndarray, en: np.ndarray, sr: int, max_offset: float, max_d
     grid = [k * GCC_COARSE_STEP for k in range(-n_steps, n_steps + 1)]
     rest = [d for d in grid if min(abs(d - x) for x in likely) > 0.5 * GCC_COARSE_STEP + 1e-9]
     found = None
-    for _, b in best_of(rest, starts[::2])[:2]:
+    for _, b in best_of(rest, 2)[:2]:
         line = line_at(b)
         if line is not None and agreed(line) and (found is None or line.inlier_fraction > found.inlier_fraction):
             found = line
