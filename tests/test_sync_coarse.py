@@ -60,6 +60,16 @@ def test_long_pair_whose_windows_follow_the_dialogue_is_synced(offset: float, dr
     assert r.edit is None and not r.same_audio
 
 
+def test_sparse_me_fine_matches_at_the_fine_stages_own_agreement_let_the_coherence_vouch() -> None:
+    # Regression: 240 s, dialogue 20 dB over a sparse M&E. The phase-based line was right and the fine
+    # passes accepted it (-4.0000 s), but only the segments with M&E under them agree: 12/23, a fine
+    # agreement of 0.48 < 0.5, so the coherence contrast was not asked and the result stayed at 0.00.
+    jp, en = _loud_pair(240.0, -4.0, 0.041, 11, db=20.0)
+    r = analyze_sync(jp, en, SR)
+    assert r.reliable, (r.confidence, r.reason)
+    assert abs(r.offset + 4.0) < 0.005 and abs(r.drift - 0.041) < 1e-4, r.time_map
+
+
 def test_gcc_coarse_tries_the_likely_speeds_first_then_widens() -> None:
     jp, en = _loud_pair(150.0, 2.5, 0.0, 3)
     line = gcc_coarse(jp, en, SR, 10.0, 0.05)
