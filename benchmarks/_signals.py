@@ -42,21 +42,48 @@ def warp_to_en(x: np.ndarray, sr: int, offset: float, drift: float, n_out: int) 
     return np.interp(tj * sr * 4, np.arange(up.size), up, left=0.0, right=0.0)
 
 
+def sparse_envelope(n: int, sr: int, rng: np.random.Generator, quiet: float = 0.05) -> np.ndarray:
+    """Sections of 4-12 s, each at full level or at ``quiet`` (about half of them), 0.2 s ramps."""
+    from scipy.ndimage import uniform_filter1d
+
+    env = np.zeros(n)
+    t = 0
+    while t < n:
+        length = int(rng.uniform(4, 12) * sr)
+        env[t : t + length] = 1.0 if rng.random() < 0.5 else quiet
+        t += length
+    return uniform_filter1d(env, sr // 5)
+
+
 def dubbed_pair(
-    duration: float, sr: int, seed: int, offset: float = 0.0, drift: float = 0.0, speech_over_backing_db: float = 12.0
+    duration: float,
+    sr: int,
+    seed: int,
+    offset: float = 0.0,
+    drift: float = 0.0,
+    speech_over_backing_db: float = 12.0,
+    density: float = 0.5,
+    sparse: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``(jp_mix, en_mix, backing, jp_speech)`` with the EN medium offset/drifted; float32."""
+    """``(jp_mix, en_mix, backing, jp_speech)`` with the EN medium offset/drifted; float32.
+
+    ``density``: fraction of the time with speech; ``sparse``: the backing is nearly silent
+    (-26 dB) in about half of its 4-12 s sections (a sparse M&E). The dialogue level is
+    ``speech_over_backing_db`` over the backing's rms.
+    """
     from anim400k.synth.music import synth_backing
 
     rng = np.random.default_rng(seed)
     n = int(duration * sr)
     backing = synth_backing(n, sr, rng)
+    if sparse:
+        backing *= sparse_envelope(n, sr, rng)
     backing /= np.std(backing) + 1e-12
-    jp_speech = speech_like(n, sr, rng)
+    jp_speech = speech_like(n, sr, rng, density)
     level = 10 ** (speech_over_backing_db / 20) / (np.std(jp_speech[jp_speech != 0]) + 1e-12)
     jp_speech *= level
     n_en = max(sr, int((offset + duration * (1 + drift)) * sr))
-    en_speech = speech_like(n_en, sr, rng) * level
+    en_speech = speech_like(n_en, sr, rng, density) * level
     en_backing = warp_to_en(backing, sr, offset, drift, n_en)
     scale = 0.1
     f = np.float32

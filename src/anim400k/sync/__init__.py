@@ -17,6 +17,9 @@ Algorithm (details and measurements in ``docs/sync.md``), long media (JP > 45 s)
    The candidate whose window peaks are highest overall wins; its per-window matches
    ``(t_jp, t_en)`` are fitted by an exhaustive RANSAC line (then least squares on the
    inliers).
+   When the windows disagree and the result is unreliable, a phase-based coarse stage
+   (:func:`.coarse_gcc.gcc_coarse`: GCC-PHAT votes of 12 s JP excerpts at 2 kHz, likely speed
+   factors first) proposes another line; loud dialogue dominates band energies but not phases.
 3. **Sample-precision refinement** (:func:`fine_passes`). Around each inlier, a raw-audio
    JP segment (8 s) is resampled by the current speed factor and located in the EN audio by
    GCC-PHAT (parabolic sub-sample peak): at 4 kHz within ±0.5 s, then ±0.05 s, then a
@@ -50,7 +53,8 @@ long path's confidence is low, and kept if more confident):
 
 Modules: :mod:`.params` (constants), :mod:`.result` (:class:`SyncResult`, confidence scores),
 :mod:`.checks` (same audio twice),
-:mod:`.features` (band features, coarse search), :mod:`.vote` (short-media vote, coherence index),
+:mod:`.features` (band features, coarse search), :mod:`.coarse_gcc` (phase-based coarse stage),
+:mod:`.vote` (short-media vote, coherence index),
 :mod:`.rival` (best rival alignment's coherence),
 :mod:`.gcc` (GCC-PHAT, sub-sample peak), :mod:`.line` (RANSAC line), :mod:`.refine` (fine passes),
 :mod:`.estimate` (:func:`analyze_sync`, :func:`estimate_sync`), :mod:`.media` (:func:`sync_media`).

@@ -10,6 +10,7 @@ import numpy as np
 from ..model import TimeMap
 from ..signal import to_mono
 from .checks import SAME_AUDIO_REASON, same_audio_fraction
+from .coarse_gcc import gcc_coarse
 from .features import band_features, coarse_matches
 from .gcc import gcc_phat_score
 from .line import ransac_line, second_line
@@ -29,6 +30,7 @@ from .params import (
     SHORT_FALLBACK_SECONDS,
     SHORT_MEDIA_SECONDS,
     VOTE_SLOPE_TOLERANCE,
+    WINDOWS_AGREE,
 )
 from .pieces import piecewise_result
 from .refine import fine_passes
@@ -127,16 +129,92 @@ def _analyze(
     if coarse is None:
         return failed_result(f"the tracks do not overlap within the searched range ({search})")
     tj, te, scores, psr, d_best = coarse
+    log.debug("sync: drift grid best %.4f, windows %d", d_best, len(tj))
     fit = ransac_line(tj, te, scores, COARSE_TOLERANCE, max_drift)
     if fit is None:
         return failed_result(f"no consistent matches between the tracks ({search})", n_windows=len(tj))
     a, b, inl = fit
+    windows = _Windows(tj, te, scores, psr, win)
+    result = _long_fit(jp, en, sr, windows, a, b, inl, max_offset, search, refine)
+    if (
+        refine
+        and not result.reliable
+        and result.edit is None
+        and float(inl.mean()) < WINDOWS_AGREE
+    ):
+        # The band-energy windows disagree: in a real mix they follow the (different) dialogue, so
+        # their line may be wrong and the fine passes find nothing around it. The phase-based
+        # coarse stage proposes the line instead; the fine passes and the confidence logic decide.
+        alt = _gcc_alternative(jp, en, sr, windows, a, b, max_offset, max_drift, search)
+        if alt is not None and alt.confidence > result.confidence:
+            result = alt
+    if not result.reliable and result.edit is None and dur_j <= SHORT_FALLBACK_SECONDS:
+        # (an edit verdict stands: the short path's single line cannot outvote the windows)
+        short = _analyze_short(jp, en, sr, max_offset, max_drift, refine)
+        if short.confidence > result.confidence:
+            return short
+    return result
+
+
+class _Windows(NamedTuple):
+    """The band-energy coarse windows: JP starts, EN matches, peak scores, peak ratios, window length (s)."""
+
+    tj: np.ndarray
+    te: np.ndarray
+    scores: np.ndarray
+    psr: np.ndarray
+    win: float
+
+
+def _gcc_alternative(
+    jp: np.ndarray,
+    en: np.ndarray,
+    sr: int,
+    windows: _Windows,
+    a: float,
+    b: float,
+    max_offset: float,
+    max_drift: float,
+    search: str,
+) -> SyncResult | None:
+    """The long-path result from :func:`~.coarse_gcc.gcc_coarse`'s line, or None when it has none or it
+    is the windows' line ``(a, b)`` again (within the coarse tolerance over the JP track)."""
+    line = gcc_coarse(jp, en, sr, max_offset, max_drift)
+    if line is None:
+        return None
+    ends = np.array([0.0, jp.size / sr])
+    if np.all(np.abs((line.a + line.b * ends) - (a + b * ends)) < COARSE_TOLERANCE):
+        return None
+    inl = np.abs(windows.te - (line.a + line.b * windows.tj)) < COARSE_TOLERANCE
+    log.debug(
+        "sync long path: GCC coarse line %+.3f s, drift %+.3f %% (%d/%d excerpts, %d speed factors)",
+        line.a, (line.b - 1) * 100, sum(m[3] for m in line.matches), len(line.matches), line.speeds,
+    )
+    return _long_fit(jp, en, sr, windows, line.a, line.b, inl, max_offset, search, True)
+
+
+def _long_fit(
+    jp: np.ndarray,
+    en: np.ndarray,
+    sr: int,
+    windows: _Windows,
+    a: float,
+    b: float,
+    inl: np.ndarray,
+    max_offset: float,
+    search: str,
+    refine: bool,
+) -> SyncResult:
+    """Fine passes from the coarse line ``(a, b)`` (``inl``: the windows on it), then the confidence:
+    window scores, an edit verdict, else the coherence contrast when the windows disagree."""
+    tj, te, scores, psr, win = windows
+    dur_j = jp.size / sr
     inlier_fraction = float(inl.mean())
     peak_ratio = float(np.median(psr[inl])) if inl.any() else 0.0
-    windows = [(float(x), float(y), float(s), bool(i)) for x, y, s, i in zip(tj, te, scores, inl, strict=True)]
+    listed = [(float(x), float(y), float(s), bool(i)) for x, y, s, i in zip(tj, te, scores, inl, strict=True)]
 
     fine: list[tuple[float, float, bool]] = []
-    if refine and inl.sum() >= 1:
+    if refine:
         a, b, fine = fine_passes(jp, en, sr, tj[inl], a, b, None, None)
 
     confidence = window_confidence(inlier_fraction, peak_ratio, fine)
@@ -158,7 +236,7 @@ def _analyze(
             n_windows=len(tj),
             n_fine=len(fine),
             reason=edit.pop("reason"),
-            windows=windows,
+            windows=listed,
             fine=fine,
             edit=edit,
         )
@@ -175,15 +253,10 @@ def _analyze(
         )
         log.debug("sync long path: windows %.2f, coherence %s", confidence, coherence_note)
         confidence = max(confidence, by_coherence)
-    if confidence < MIN_CONFIDENCE and dur_j <= SHORT_FALLBACK_SECONDS:
-        short = _analyze_short(jp, en, sr, max_offset, max_drift, refine)
-        if short.confidence > confidence:
-            return short
     tm = TimeMap(offset=float(a), drift=float(b - 1.0), confidence=confidence)
     reason = ""
     if confidence < MIN_CONFIDENCE:
         reason = _long_reason(inl, peak_ratio, fine, coherence_note, search, dur_j, en.size / sr, max_offset)
-    log.debug("sync: drift grid best %.4f, windows %d, inliers %.2f", d_best, len(tj), inlier_fraction)
     return SyncResult(
         time_map=tm,
         confidence=confidence,
@@ -192,7 +265,7 @@ def _analyze(
         n_windows=len(tj),
         n_fine=len(fine),
         reason=reason,
-        windows=windows,
+        windows=listed,
         fine=fine,
     )
 
@@ -208,7 +281,7 @@ def _long_reason(
     max_offset: float,
 ) -> str:
     """Why a long-path estimate is unreliable, from the score that failed (window_confidence's factors)."""
-    agree = float(inl.mean()) >= 0.75
+    agree = float(inl.mean()) >= WINDOWS_AGREE
     peaks_ok = peak_ratio >= 5.0
     if agree and peaks_ok:
         if not fine:
