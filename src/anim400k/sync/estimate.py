@@ -221,7 +221,7 @@ def _long_fit(
     edit = _edit(jp, en, sr, (tj, te, scores, inl), a, b, win)
     if edit is not None and refine:
         # located edit: one line per side, each refined on its own piece (sync/pieces.py)
-        piecewise = piecewise_result(jp, en, sr, edit, (tj, te, psr, inl), b, windows)
+        piecewise = piecewise_result(jp, en, sr, edit, (tj, te, psr, inl), b, listed)
         if piecewise is not None:
             return piecewise
     if edit is not None:
@@ -370,7 +370,7 @@ def _edit(
                 f"{round(g['offset'], 2) + 0.0:+.2f} s" for g in groups]
         reason = f"EN is edited: {said[0]}, {said[1]}"
     reason += " (a scene cut from or added to EN?); one offset and drift cannot map the whole episode"
-    return {"reason": reason, "lines": groups, "drift": float(b - 1.0), "at": None if at is None else list(at)}
+    return {"reason": reason, "lines": groups, "drift": float(b - 1.0), "at": None if at is None else [float(x) for x in at]}
 
 
 def _locate_edit(
