@@ -370,7 +370,8 @@ def _edit(
                 f"{round(g['offset'], 2) + 0.0:+.2f} s" for g in groups]
         reason = f"EN is edited: {said[0]}, {said[1]}"
     reason += " (a scene cut from or added to EN?); one offset and drift cannot map the whole episode"
-    return {"reason": reason, "lines": groups, "drift": float(b - 1.0), "at": None if at is None else [float(x) for x in at]}
+    located = None if at is None else [float(x) for x in at]
+    return {"reason": reason, "lines": groups, "drift": float(b - 1.0), "at": located}
 
 
 def _locate_edit(
