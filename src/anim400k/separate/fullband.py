@@ -51,6 +51,10 @@ BLOCK_SECONDS, GAIN_SECONDS = 30.0, 120.0
 #: at most this many blocks at once: each holds ~185 MB of spectrogram arrays at 44.1 kHz (the cut stage
 #: also holds the episode's JP and EN tracks and the backing, ~250 MB each for 24 minutes)
 MAX_BLOCK_THREADS = 2
+#: EM steps of the high band's Wiener estimate (the 16 kHz separation runs 12): on two 60 s synthetic
+#: episodes above 8.3 kHz 12 steps scored 15.6 / 13.1 dB SDR, 4 steps 14.9 / 12.6 dB, 1 step 14.2 / 12.0 dB, at
+#: 2.2, 1.4 and 1.25 CPU-s per minute of episode (one thread): 4 keeps most of it for 60 % of the cost
+HIGH_BAND_ITERATIONS = 4
 
 
 def frame_length(sr: int) -> int:
@@ -150,7 +154,7 @@ def _combine(low: np.ndarray, j: np.ndarray, e: np.ndarray, frac: float, n_fft: 
     if frac:
         k = np.arange(k0, k0 + E.shape[0], dtype=np.float32)[:, None]
         E *= np.exp(2j * np.pi * k * frac / n_fft).astype(np.complex64)
-    H = common_component(J[k0:], E, (3, 5), 12)
+    H = common_component(J[k0:], E, (3, 5), HIGH_BAND_ITERATIONS)
     w = cross[k0:, None]
     L[k0:] = w * L[k0:] + (1.0 - w) * H
     return istft(L, n_fft, hop, low.size)
