@@ -122,9 +122,43 @@ def _probe_folder(folder: Path) -> tuple[Path, OSError | None]:
     return folder, None
 
 
+def fsync_file(path: str | Path) -> None:
+    """Flush ``path``'s data to the disk (``fsync``), so a rename of it that survives a power cut
+    never shows an empty or partial file."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_folder(folder: str | Path) -> None:
+    """Flush ``folder``'s entries (a rename into it) to the disk, where the platform allows it.
+
+    Best effort: a platform or file system that cannot open or sync a folder (Windows, some network
+    mounts) is skipped silently; the file's own data were synced before the rename.
+    """
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 @contextlib.contextmanager
-def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
+def atomic_path(path: str | Path, suffix: str | None = None, sync: bool = True) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds.
+
+    With ``sync`` (the default) the temporary file is flushed to the disk (``fsync``) before the
+    rename and the folder after it (:func:`fsync_folder`), so after a power cut ``path`` is the
+    old file or the whole new one, never an empty one that a record (the catalog, a report) already
+    counts as written. Media writers pass ``sync=False`` (thousands of clips; docs/architecture.md
+    gives the measured cost): their size/hash identity checks find a truncated file on a re-run.
 
     The temporary name keeps the final file's extension (or ``suffix``) so tools that
     pick a format from the extension (FFmpeg, soundfile) still work. A ``path`` that is a
@@ -160,7 +194,11 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     try:
         yield tmp_path
         os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; outputs follow the umask
+        if sync:
+            fsync_file(tmp_path)
         os.replace(tmp_path, path)
+        if sync:
+            fsync_folder(path.parent)
     except BaseException as exc:
         full = _as_disk_full(exc, path, tmp_path)  # before the unlink frees the partial file's space
         with contextlib.suppress(FileNotFoundError):
@@ -371,6 +409,37 @@ def folder_lock(folder: str | Path, what: str = "build") -> Iterator[None]:
     file meanwhile sees it is gone once it gets the lock and locks a fresh one. Where
     ``flock`` is unavailable the block runs unlocked.
     """
+    folder = Path(folder)
+    busy = f"another {what}{{by}} is writing into this folder: wait for it to finish or choose another output folder"
+    with _flock(folder / LOCK_FILE, folder, busy):
+        yield
+
+
+def output_lock_path(path: str | Path) -> Path:
+    """The lock file of the output file ``path``: ``.NAME.anim400k.lock`` beside it."""
+    path = Path(path)
+    return path.parent / f".{path.name}{LOCK_FILE}"
+
+
+@contextlib.contextmanager
+def output_lock(path: str | Path, what: str = "dub") -> Iterator[None]:
+    """Hold an exclusive lock on the output file ``path`` (``flock`` on :func:`output_lock_path`) for the block.
+
+    As :func:`folder_lock`, for one file: a second command writing the same file gets :class:`InputError`
+    at once (naming the holder's process); writers of other files in the folder are not held up. The
+    folder is made if it is missing (the output is written there anyway).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    busy = f"another {what}{{by}} is writing this file: wait for it to finish or choose another output file"
+    with _flock(output_lock_path(path), path, busy):
+        yield
+
+
+@contextlib.contextmanager
+def _flock(path: Path, subject: Path, busy: str) -> Iterator[None]:
+    """Hold ``flock`` on the lock file ``path`` for the block; refuse (:class:`InputError` on ``subject``,
+    ``busy`` with ``{by}`` filled in with the holder's process) when another process holds it."""
     from .errors import InputError
 
     try:
@@ -378,8 +447,6 @@ def folder_lock(folder: str | Path, what: str = "build") -> Iterator[None]:
     except ImportError:  # not POSIX: no lock
         yield
         return
-    folder = Path(folder)
-    path = folder / LOCK_FILE
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         locked = False
@@ -390,8 +457,7 @@ def folder_lock(folder: str | Path, what: str = "build") -> Iterator[None]:
             holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip()
             os.close(fd)
             by = f" (process {holder})" if holder.isdigit() else ""
-            raise InputError(f"another {what}{by} is writing into this folder: wait for it to finish "
-                             f"or choose another output folder", folder) from None
+            raise InputError(busy.format(by=by), subject) from None
         except OSError:  # a file system without flock (some network mounts): go on unlocked
             pass
         if locked and not _same_file(fd, path):
@@ -405,8 +471,32 @@ def folder_lock(folder: str | Path, what: str = "build") -> Iterator[None]:
     finally:
         if locked:
             with contextlib.suppress(OSError):
-                os.unlink(path)  # still under the lock: no finished folder keeps a lock file
+                os.unlink(path)  # still under the lock: no finished output keeps a lock file
         os.close(fd)
+
+
+def remove_stale_temps(path: str | Path) -> int:
+    """Delete the temporary files that :func:`atomic_path` left for ``path`` in a killed run
+    (``.NAME.XXXXXXXX.part.EXT`` beside it, NAME and EXT of ``path``). Returns how many.
+
+    Only plain files of exactly that pattern are removed (not a symbolic link, not another output's
+    temporaries). Call it while holding :func:`output_lock` on ``path``, so no other process is
+    writing those files.
+    """
+    path = Path(path)
+    ext = "".join(path.suffixes[-1:])
+    pattern = re.compile(rf"^\.{re.escape(path.stem)}\.[a-z0-9_]{{8}}\.part{re.escape(ext)}$")
+    removed = 0
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return 0
+    for entry in entries:
+        if pattern.match(entry.name) and entry.is_file(follow_symlinks=False):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
+                removed += 1
+    return removed
 
 
 def _same_file(fd: int, path: Path) -> bool:

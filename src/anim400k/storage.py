@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BackendUnavailable, InputError
+from .fsutil import fsync_file, fsync_folder
 
 VERSIONS_FILE = ".remote-versions.json"
 # Keys of an fsspec info dict that change whenever an object is rewritten (first ones preferred).
@@ -159,7 +160,9 @@ class _Versions:
             return
         tmp = _temp_name(self.path)
         tmp.write_text(json.dumps(self.entries, sort_keys=True), encoding="utf-8")
+        fsync_file(tmp)  # on the disk before the rename (a power cut never leaves an empty record)
         os.replace(tmp, self.path)
+        fsync_folder(self.path.parent)
         self.dirty = False
 
 

@@ -198,7 +198,7 @@ def stage_audio(ctx: EpisodeContext) -> str:
         audio = media.decode_audio(local_input(p["source"]), stream=p["audio_index"], sr=ANALYSIS_SR, mono=True)
         if audio.size == 0:
             raise InputError(f"the {lang} audio stream decodes to nothing", p["source"])
-        with atomic_path(ctx.artifact(f"{lang}.16k.flac")) as tmp:
+        with atomic_path(ctx.artifact(f"{lang}.16k.flac"), sync=False) as tmp:  # media: identity-checked
             sf.write(tmp, np.clip(audio, -1.0, 1.0), ANALYSIS_SR, format="FLAC", subtype="PCM_16")
     dest = ctx.artifact("audio.json")
     write_json_atomic(dest, {"sample_rate": ANALYSIS_SR, "files": [f"{JP}.16k.flac", f"{EN}.16k.flac"]})
@@ -448,7 +448,7 @@ def stage_separate(ctx: EpisodeContext) -> str:
     time_map = TimeMap.from_dict(sync) if sync["applied"] else None
     result = separator.separate(ctx.analysis_audio(JP), ANALYSIS_SR, reference=ctx.analysis_audio(EN),
                                 time_map=time_map)
-    with atomic_path(ctx.artifact("backing.flac")) as tmp:
+    with atomic_path(ctx.artifact("backing.flac"), sync=False) as tmp:  # media: identity-checked
         sf.write(tmp, np.clip(result.backing, -1, 1), ANALYSIS_SR, format="FLAC", subtype="PCM_16")
     dest = ctx.artifact("separate.json")
     regions = [{"start": round(a, 3), "end": round(b, 3), "why": why} for a, b, why in result.single_track_regions]

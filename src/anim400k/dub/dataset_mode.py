@@ -4,11 +4,18 @@ Results are written as ``OUT/F/UUID.mp3`` keyed by each clip's **EN** clip ID, i
 same relative layout as the gold EN clips in ``anim400k_audio_clips/``, so the MUSHRA
 creator can take ``OUT`` as one system's folder. ``OUT/dub_dataset_report.json`` lists every
 clip with its timing figures and problems.
+
+Resuming: each clip's report entry is written, once its MP3 is, to ``OUT/F/UUID.dub.json`` with
+the MP3's size and SHA-256. A re-run (or the run after a kill) keeps a clip whose MP3 still has
+that identity and reports it from its entry, so its report equals an uninterrupted run's; an MP3
+without a matching entry (killed between the two writes, replaced by another run) is dubbed again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -30,6 +37,8 @@ from .pipeline import check_backends, dub_audio, make_synthesizer
 log = logging.getLogger(__name__)
 
 REPORT_NAME = "dub_dataset_report.json"
+#: Suffix of a clip's own report entry beside its MP3 (``F/UUID.dub.json``).
+ENTRY_SUFFIX = ".dub.json"
 #: Rate at which clips are decoded and dubbed (the release's MP3s are 44.1/48 kHz).
 CLIP_SR = 48000
 
@@ -93,8 +102,9 @@ def dub_dataset(
 ) -> DatasetDubReport:
     """Dub every clip of ``split`` (``tasks.split_of``; ``all``, ``valid`` accepted) of a release into ``out_dir``.
 
-    Clips whose dub already exists are skipped (re-runs resume). One clip's failure is
-    recorded in the report and does not stop the run.
+    Clips dubbed by an earlier run (the MP3 and its entry ``F/UUID.dub.json`` agree) are kept and
+    reported from their entries, so a re-run or a resumed run writes the report an uninterrupted run
+    writes. One clip's failure is recorded in the report and does not stop the run.
     """
     from ..release import load, require_valid
     from ..tasks import normalize_split, require_split, split_of
@@ -167,10 +177,12 @@ def _dub_clip(
     except ValueError as exc:
         entry["problems"].append(str(exc))
         return
-    if target.exists():
-        entry["output"] = str(target)
-        entry["problems"].append("already dubbed (kept)")
+    kept = _kept_entry(target)
+    if kept is not None:  # dubbed by an earlier run: reported as that run reported it
+        entry.update(kept, jp_clip=clip.jp_clip, en_clip=clip.en_clip, output=str(target))
         return
+    for stale in (entry_path(target), target):  # an MP3 whose entry is missing or is another MP3's
+        stale.unlink(missing_ok=True)
     source = ds.audio_path(clip.jp_clip)
     try:
         mix = decode_audio(source, 0, sr=CLIP_SR, mono=True)
@@ -194,3 +206,40 @@ def _dub_clip(
         mean_abs_end_error=rep.mean_abs_end_error,
     )
     entry["problems"] += rep.problems + [f"line {ln.index}: {p}" for ln in rep.lines for p in ln.problems]
+    _save_entry(target, entry)
+
+
+def entry_path(target: Path) -> Path:
+    """Where the report entry of the dub ``F/UUID.mp3`` is kept: ``F/UUID.dub.json``."""
+    return target.with_suffix(ENTRY_SUFFIX)
+
+
+def _mp3_identity(path: Path) -> dict[str, Any]:
+    """Size and SHA-256 of a dub MP3 (a few hundred KB: hashing it costs nothing beside dubbing it)."""
+    data = path.read_bytes()
+    return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def _save_entry(target: Path, entry: dict[str, Any]) -> None:
+    """Keep ``entry`` beside the MP3 ``target`` just written, keyed by the MP3's identity (atomic, synced)."""
+    write_json_atomic(entry_path(target), {"mp3": _mp3_identity(target), "entry": entry})
+
+
+def _kept_entry(target: Path) -> dict[str, Any] | None:
+    """The report entry of the dub ``target`` from an earlier run, or None (dub it again).
+
+    None when the MP3 or its entry is missing, the entry does not read, or it was written for
+    another MP3 (another size or SHA-256: a run with other options replaced the MP3, or was
+    killed between writing the MP3 and its entry).
+    """
+    side = entry_path(target)
+    if not target.is_file() or not side.is_file():
+        return None
+    try:
+        saved = json.loads(side.read_text(encoding="utf-8"))
+        entry, ident = saved["entry"], saved["mp3"]
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    if not isinstance(entry, dict) or ident != _mp3_identity(target):
+        return None
+    return entry

@@ -345,15 +345,30 @@ def dub(video: str | Path, out: str | Path, options: DubOptions | None = None, *
 
     Also writes the SRT of what was spoken (``options.srt``), the JSON report
     (``options.report``) and the stems (``options.stems``) when asked.
+
+    The dub holds a lock on ``out`` (:func:`~anim400k.fsutil.output_lock`: a second dub of the same
+    file is refused in one line) and first deletes the hidden temporary files of ``out`` that a killed
+    dub left (``.NAME.XXXXXXXX.part.EXT``; SIGKILL during the mux leaves one of up to the output's size).
     """
-    from ..media import check_mux, mux_audio_track, probe, write_audio
-    from ..media.probe import select_source_stream
+    from ..fsutil import output_lock, remove_stale_temps
 
     options = dataclasses.replace(options or DubOptions(), **overrides)
     video = Path(video)
     if not video.is_file():
         raise InputError("video not found", video)
     _check_outputs(video, out, options)
+    with output_lock(out, "dub"):
+        removed = remove_stale_temps(out)
+        if removed:
+            log.info("removed %d temporary file(s) of %s left by a killed dub", removed, out)
+        return _dub_locked(video, out, options)
+
+
+def _dub_locked(video: Path, out: str | Path, options: DubOptions) -> DubReport:
+    """:func:`dub` once its outputs are checked and ``out`` is locked."""
+    from ..media import check_mux, mux_audio_track, probe, write_audio
+    from ..media.probe import select_source_stream
+
     if options.min_stretch > 1.0 or options.max_stretch < 1.0:
         raise InputError(f"stretch bounds must include 1.0 (got {options.min_stretch}-{options.max_stretch})")
     get_condenser(options.condense)  # a bad name fails before any work

@@ -271,7 +271,7 @@ def write_audio(path: str | Path, samples: np.ndarray, sr: int, bitrate: str | i
         raise ValueError(f"samples must be (n,) or (channels, n), got shape {np.shape(samples)}")
     if compression_level is None and spec[1] == "libmp3lame":
         compression_level = MP3_COMPRESSION_LEVEL
-    with atomic_path(path) as tmp:
+    with atomic_path(path, sync=False) as tmp:  # media: not fsynced (docs/architecture.md)
         _encode_audio_file(tmp, data, sr, spec, parse_bitrate(bitrate), compression_level)
     return path
 

@@ -257,7 +257,7 @@ def extract_frames(
             while k / fps < until:
                 image = image or frame.to_image()
                 target = Path(out_path_for_index(k))
-                with atomic_path(target) as tmp:
+                with atomic_path(target, sync=False) as tmp:  # media: not fsynced
                     image.save(tmp, format="JPEG", quality=quality)
                 results.append((k, k / fps, target))
                 k += 1

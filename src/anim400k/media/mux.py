@@ -342,7 +342,7 @@ def mux_audio_track(
             log.warning("%s: %s", video_in, note)
     else:
         notes.extend(plan.notes)
-    with open_input(video_in) as src, atomic_path(out) as tmp:
+    with open_input(video_in) as src, atomic_path(out, sync=False) as tmp:  # media: not fsynced
         with av.open(str(tmp), "w", options={"fflags": "+bitexact"}) as dst:
             _copy_container_info(src, dst)
             mapping = {i: _copy_stream(dst, src.streams[i], out, default) for i in plan.copy}

@@ -60,7 +60,7 @@ def _open_clip(
 
     start, end = interval
     stack = contextlib.ExitStack()
-    tmp = stack.enter_context(atomic_path(path))
+    tmp = stack.enter_context(atomic_path(path, sync=False))  # media: not fsynced
     out = stack.enter_context(
         av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart", "fflags": "+bitexact"})
     )

@@ -334,7 +334,7 @@ def import_pictures(
                 raise InputError(f"{field}: picture file {str(src)!r} not found", source) from exc
             except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
                 raise InputError(f"{field}: {str(src)!r} is not a readable image ({exc})", source) from exc
-            with atomic_path(dest) as tmp:
+            with atomic_path(dest, sync=False) as tmp:  # media: not fsynced
                 rgb.save(tmp, format="JPEG", quality=quality)
             if pic_id not in urls:
                 urls.append(pic_id)

@@ -111,7 +111,7 @@ def _write_picture(path: Path, rng: np.random.Generator, initials: str) -> None:
     d.ellipse((34, 50, 42, 58), fill=(20, 20, 20))
     d.ellipse((54, 50, 62, 58), fill=(20, 20, 20))
     d.text((40, 104), initials, fill=(255, 255, 255))
-    with atomic_path(path) as tmp:
+    with atomic_path(path, sync=False) as tmp:  # media: not fsynced
         img.save(tmp, format="PNG", optimize=False)
 
 

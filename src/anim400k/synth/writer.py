@@ -34,7 +34,7 @@ def _to_s16(x: np.ndarray) -> np.ndarray:
 def write_wav(path: str | Path, samples: np.ndarray, sr: int) -> None:
     """Write mono float32 PCM WAV (exact samples) atomically through PyAV."""
     x = np.ascontiguousarray(np.asarray(samples, dtype=np.float32).reshape(1, -1))
-    with atomic_path(path) as tmp:
+    with atomic_path(path, sync=False) as tmp:  # media: not fsynced
         with av.open(str(tmp), "w", format="wav", options=dict(_BITEXACT)) as out:
             st = out.add_stream("pcm_f32le", rate=sr, layout="mono")
             step = sr
@@ -66,7 +66,7 @@ def write_episode_media(
     single-threaded so the same inputs give the same bytes. ``subtitles`` (an SRT file)
     is copied in as a text subtitle stream tagged ``subtitle_language``.
     """
-    with atomic_path(path) as tmp:
+    with atomic_path(path, sync=False) as tmp:  # media: not fsynced
         with av.open(str(tmp), "w", format="matroska", options=dict(_BITEXACT)) as out:
             vst = None
             if frame_fn is not None and n_frames > 0:

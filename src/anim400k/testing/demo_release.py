@@ -53,13 +53,17 @@ def _place(speech: np.ndarray, sr: int, lead: float, duration: float, rng: np.ra
 
 
 def make_demo_release(
-    out: str | Path, n_clips: int = 3, sr: int = 16000, seed: int = 0, video: bool = False
+    out: str | Path, n_clips: int = 3, sr: int = 16000, seed: int = 0, video: bool = False,
+    subtitles: bool = False,
 ) -> DemoRelease:
     """Write a one-show release with ``n_clips`` clips (EN and JP audio as MP3) under ``out``.
 
-    With ``video`` a small JP video clip (H.264, the JP audio) is written for each clip too.
+    With ``video`` a small JP video clip (H.264, the JP audio) is written for each clip too; with
+    ``subtitles`` each clip carries its EN line as ``en_subtitles`` (over the JP speech), so
+    ``anim400k dub --dataset`` has a script to speak.
     """
     from ..media import write_audio
+    from ..model import Subtitle
 
     root = Path(out)
     rng = np.random.default_rng(seed)
@@ -80,8 +84,9 @@ def make_demo_release(
         write_audio(ids.id_path(root, ids.AUDIO_ARCHIVE, en_id, "mp3"), en_audio, sr)
         if video:
             _write_video(ids.id_path(root, ids.VIDEO_ARCHIVE, jp_id, "mp4"), jp_audio, sr, i)
+        subs = [Subtitle(t + 0.25, round(t + 0.25 + jp.size / sr, 3), en_text)] if subtitles else []
         clips.append(Clip(en_start=t, en_end=t + dur, jp_start=t, jp_end=t + dur, en_text=en_text, jp_text=jp_text,
-                          speakers=["spk0"], jp_clip=jp_id, en_clip=en_id))
+                          speakers=["spk0"], jp_clip=jp_id, en_clip=en_id, en_subtitles=subs))
         en_ids.append(en_id)
         jp_ids.append(jp_id)
         t += dur + 1.0

@@ -1,0 +1,161 @@
+"""``anim400k dub`` re-run and resumed after a kill: the dataset report is an uninterrupted run's, a killed
+dub's temporary file is removed by the next dub of the same output (not while another dub writes it), and
+the atomic writes reach the disk (fsync) before their rename."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+from anim400k.cli import main
+from anim400k.dub.dataset_mode import ENTRY_SUFFIX, REPORT_NAME
+from anim400k.errors import InputError
+from anim400k.fsutil import output_lock, output_lock_path, remove_stale_temps, write_json_atomic
+
+
+def _dub_dataset(rel: Path, out: Path) -> dict:
+    argv = ["dub", "--dataset", str(rel), "--split", "all", "--out", str(out), "--tts", "espeak", "--no-progress"]
+    assert main(argv) == 0
+    text = (out / REPORT_NAME).read_text(encoding="utf-8")
+    return json.loads(text.replace(str(out), "OUT"))  # the folders differ, nothing else may
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from anim400k.testing.demo_release import make_demo_release
+
+    return make_demo_release(tmp_path_factory.mktemp("resume") / "rel", n_clips=3, subtitles=True).root
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(release: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("resume") / "whole"
+    return out, _dub_dataset(release, out)
+
+
+def test_a_rerun_and_a_resumed_run_report_every_clip_as_an_uninterrupted_run(
+        release: Path, uninterrupted: tuple[Path, dict], tmp_path: Path) -> None:
+    """A re-run reported kept clips as "already dubbed (kept)" with no text or timing: the summary's
+    mean_abs_end_error became None and evaluate left out intelligibility_wer."""
+    from anim400k.evaluate.metrics import evaluate_dubs
+
+    whole, expected = uninterrupted
+    assert expected["summary"]["mean_abs_end_error"] is not None
+    assert all(c["text"] and c["mean_abs_end_error"] is not None for c in expected["clips"])
+    out = tmp_path / "D"
+    shutil.copytree(whole, out)
+    assert _dub_dataset(release, out) == expected  # a re-run: every clip kept, reported as it was
+
+    mp3s = sorted(out.glob("*/*.mp3"))
+    assert len(mp3s) == 3
+    # a kill: no report yet, one clip not dubbed, one killed between its MP3 and its entry,
+    # one whose entry is another MP3's (a run with other options replaced the MP3)
+    (out / REPORT_NAME).unlink()
+    mp3s[0].unlink()
+    mp3s[0].with_suffix(ENTRY_SUFFIX).unlink()
+    mp3s[1].with_suffix(ENTRY_SUFFIX).unlink()
+    stale = mp3s[2].with_suffix(ENTRY_SUFFIX)
+    saved = json.loads(stale.read_text(encoding="utf-8"))
+    saved["mp3"]["sha256"] = "0" * 64
+    saved["entry"]["text"] = "stale text"
+    write_json_atomic(stale, saved)
+    assert _dub_dataset(release, out) == expected
+    for mp3 in mp3s:  # the dubs themselves are the uninterrupted run's
+        assert mp3.read_bytes() == (whole / mp3.relative_to(out)).read_bytes()
+
+    # an entry whose MP3 is gone is not reported: the clip is dubbed again
+    mp3s[2].unlink()
+    assert _dub_dataset(release, out) == expected
+
+    resumed = evaluate_dubs(out, release, asr="auto", vad="energy", speaker=False)
+    straight = evaluate_dubs(whole, release, asr="auto", vad="energy", speaker=False)
+    assert resumed.corpus["intelligibility_wer"] == straight.corpus["intelligibility_wer"]
+    assert resumed.summary == straight.summary
+
+
+def _mkv(path: Path) -> Path:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_dub_outputs import plain_mkv
+
+    return plain_mkv(path)
+
+
+def _no_work(*args, **kwargs):
+    raise InputError("stopped here by the test")
+
+
+def test_a_rerun_removes_the_temporary_files_a_killed_dub_left(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGKILL during the mux left a hidden `.x.XXXXXXXX.part.mkv` that no later run removed."""
+    src = _mkv(tmp_path / "in.mkv")
+    out = tmp_path / "D" / "x.mkv"
+    out.parent.mkdir()
+    left = out.parent / ".x.k3j_9abc.part.mkv"  # atomic_path's name for x.mkv
+    others = [out.parent / n for n in (".x.k3j_9abc.part.json", ".xy.k3j_9abc.part.mkv", ".x.y.k3j_9abc.part.mkv",
+                                       "x.mkv.part", ".x.k3j_9ab.part.mkv")]
+    for f in [left, *others]:
+        f.write_bytes(b"partial")
+    link = out.parent / ".x.linkxxxx.part.mkv"
+    link.symlink_to(src)
+    monkeypatch.setattr("anim400k.dub.pipeline.dub_audio", _no_work)
+    assert main(["dub", str(src), "--out", str(out), "--tts", "espeak", "--no-progress"]) == 2
+    assert not left.exists()
+    assert all(f.read_bytes() == b"partial" for f in others)  # other outputs' names are not touched
+    assert link.is_symlink() and src.is_file()
+    assert not output_lock_path(out).exists()  # the lock file goes with the dub
+    assert remove_stale_temps(tmp_path / "missing" / "x.mkv") == 0
+
+
+def test_a_dub_of_an_output_another_dub_is_writing_is_refused_in_one_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    src = _mkv(tmp_path / "in.mkv")
+    out = tmp_path / "x.mkv"
+    theirs = tmp_path / ".x.abcdefgh.part.mkv"  # the running dub's temporary file
+    theirs.write_bytes(b"being written")
+    monkeypatch.setattr("anim400k.dub.pipeline.dub_audio", _no_work)
+    with output_lock(out, "dub"):
+        assert main(["dub", str(src), "--out", str(out), "--tts", "espeak", "--no-progress"]) == 2
+        assert output_lock_path(out).read_text() == str(os.getpid())
+    assert capsys.readouterr().err.splitlines() == [
+        f"anim400k: error: {out}: another dub (process {os.getpid()}) is writing this file: wait for it to "
+        "finish or choose another output file"]
+    assert theirs.read_bytes() == b"being written"
+    with output_lock(tmp_path / "y.mkv"):  # another output in the same folder is not held up
+        with output_lock(tmp_path / "z.mkv"):
+            pass
+
+
+def test_atomic_json_is_synced_before_its_rename(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No write was ever fsynced: after a power cut a renamed file could be empty while a record
+    (the catalog, a report) counted it as written."""
+    import anim400k.fsutil as fsutil
+
+    target = tmp_path / "r.json"
+    events: list[tuple[str, object]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        st = os.fstat(fd)
+        events.append(("fsync", ("folder" if stat.S_ISDIR(st.st_mode) else "file", st.st_size, st.st_ino)))
+        real_fsync(fd)
+
+    def replace(src, dst) -> None:
+        events.append(("replace", Path(dst).name))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(fsutil.os, "fsync", fsync)
+    monkeypatch.setattr(fsutil.os, "replace", replace)
+    write_json_atomic(target, {"done": True})
+    written, folder = target.stat(), tmp_path.stat()  # the file synced is the one renamed, whole
+    assert events == [("fsync", ("file", written.st_size, written.st_ino)), ("replace", "r.json"),
+                      ("fsync", ("folder", folder.st_size, folder.st_ino))]
+    events.clear()
+    with fsutil.atomic_path(tmp_path / "clip.mp3", sync=False) as tmp:  # media clips opt out (measured)
+        tmp.write_bytes(b"x")
+    assert events == [("replace", "clip.mp3")]
