@@ -10,7 +10,7 @@ from scipy.signal import butter, sosfiltfilt
 
 from anim400k.model import MapPiece, TimeMap
 from anim400k.separate import get_separator, sdr
-from anim400k.separate.dualtrack import align_reference, align_reference_piece
+from anim400k.separate.dualtrack import align_reference, align_reference_piece, covered_spans
 from anim400k.separate.fullband import full_band_possible, fullband_backing, upsample
 from anim400k.separate.hpss import HpssSeparator
 
@@ -139,6 +139,26 @@ def test_a_piecewise_map_windows_like_the_whole_alignment() -> None:
             np.testing.assert_allclose(piece[400:-400], aligned[a + 400 : b - 400], atol=5e-3)
         cut, _ = align_reference_piece(ref, SR, tm, int(8.2 * SR), int(10.8 * SR))
         assert not cut.any()
+
+
+def test_covered_spans_reach_the_last_resampled_reference_sample() -> None:
+    """With drift the reference is resampled to ``ref_size / (1 + drift)`` samples, a half rounded up
+    (soxr); :func:`covered_spans` counted them with ``round()``, which rounds a half to even, so for
+    1105 samples at +4 % (1062.5: 1063 samples) the coverage ended a sample early and a piecewise
+    alignment left the reference's last sample out (zero)."""
+    sr = 100
+    ref = np.ones(1105, dtype=np.float32)
+    linear = TimeMap(0.0, 0.04, 1.0)
+    z = soxr.resample(ref, sr, sr / 1.04)
+    assert z.size == 1063
+    _, _, lo, hi = align_reference(ref, sr, linear, 1200)
+    assert (lo, hi) == (0, z.size) and covered_spans(ref.size, sr, linear, 1200) == [(0, z.size)]
+    # the same line as the second piece of a piecewise map: its reference ends where the linear one does
+    tm = TimeMap(0.0, 0.04, 1.0, (MapPiece(-np.inf, 2.0, 1.0), MapPiece(5.0, np.inf, 0.0)))
+    spans = covered_spans(ref.size, sr, tm, 1200)
+    assert spans[1] == (500, z.size)
+    aligned, _, _, hi = align_reference(ref, sr, tm, 1200)
+    assert hi == z.size and aligned[z.size - 1] == z[-1] != 0.0
 
 
 def test_a_drifting_piece_is_the_reference_at_the_mapped_times() -> None:

@@ -457,3 +457,12 @@ def test_ass_escaped_braces_are_text_as_libass_renders_them(tmp_path):
                                  Subtitle(3.0, 4.0, "{\\pos(1,1)} is not a tag, { nor this"),
                                  # read left to right: "\\" is a backslash, then "\{" an escaped brace
                                  Subtitle(5.0, 6.0, "a\\{b}c{\\b1}")]
+
+
+def test_escaped_braces_re_run_the_subtitles_stage_of_earlier_builds():
+    """Reading ``\\{`` as text changes ``subtitles.json`` for the same options and inputs: the stage's
+    version is past 4 (the one that read it as an override block), so an earlier build's finished
+    subtitles stage, with the words after an escaped brace lost, is not reused."""
+    from anim400k.dataset.options import STAGE_VERSIONS
+
+    assert STAGE_VERSIONS["subtitles"] >= 5

@@ -326,7 +326,8 @@ def covered_spans(ref_size: int, sr: int, time_map: TimeMap, n: int) -> list[tup
     """Per piece of ``time_map`` (one for a linear map), the JP samples ``[lo, hi)`` of ``n`` that the
     reference (``ref_size`` samples) covers through it (``lo == hi`` when none)."""
     scale = 1.0 + time_map.drift
-    z_size = int(round(ref_size / scale))  # soxr's output length, to the sample
+    # soxr's output length, to the sample: it rounds halves up (Python's round() halves to even, a sample short)
+    z_size = int(np.floor(ref_size / scale + 0.5)) if abs(time_map.drift) > 1e-9 else ref_size
     out = []
     for p in _covering_pieces(time_map):
         i = int(np.floor(p.offset * sr / scale))

@@ -30,8 +30,10 @@ Algorithm (details and measurements in ``docs/sync.md``), long media (JP > 45 s)
    :func:`estimate_sync` then falls back to the identity map with a warning.
 5. **Edits.** Rejected windows that agree among themselves on another offset (at least 3 and
    25 % of the windows) mean a scene was cut from or added to EN: no line maps the whole
-   episode, so the confidence stays below :data:`MIN_CONFIDENCE` and ``SyncResult.edit`` and the
-   reason give both offsets and where the change lies.
+   episode. When the change is located and each side's fine passes pass on its own piece, the
+   map is piecewise (:mod:`.pieces`: one line per side, a confidence of its own); otherwise the
+   confidence stays below :data:`MIN_CONFIDENCE`. ``SyncResult.edit`` and the reason give both
+   offsets and where the change lies.
 
 Both paths end with :func:`.checks.same_audio_fraction`: an EN track that repeats the JP audio
 itself (a copy, a mislabelled stream) gets confidence 0 and ``same_audio=True``.

@@ -79,7 +79,9 @@ def analyze_sync(
     Two verdicts override the scores: an EN track that repeats the JP audio itself
     (:func:`~anim400k.sync.checks.same_audio_fraction`; ``same_audio``, confidence 0) and, on the
     long path, windows that agree on two different offsets (``edit``: a scene cut from or
-    added to EN; confidence below :data:`MIN_CONFIDENCE`).
+    added to EN): a piecewise ``time_map`` with a confidence of its own when the change is located
+    and each side refines on its own (:func:`~.pieces.piecewise_result`), else a confidence below
+    :data:`MIN_CONFIDENCE`.
     """
     jp = to_mono(jp_audio)
     en = to_mono(en_audio)
