@@ -166,7 +166,7 @@ class EmbeddedConfig:
     #: an even stride, are clustered and every window takes the speaker it is most alike on average
     #: (:mod:`.longform`; None: always all windows, whose clustering costs ``n^3`` time and ``n^2`` memory)
     cluster_cap: int | None = 3000
-    #: windows clustered above ``cluster_cap``
+    #: windows clustered above ``cluster_cap`` (at most ``cluster_cap``)
     cluster_subset: int = 2000
 
 
@@ -479,7 +479,7 @@ class EmbeddedDiarizer:
         if cfg.cluster_cap is None or n <= cfg.cluster_cap:
             return self._cluster_all(emb, windows, wpitch, view, raw)
         sub = longform.stride_subset(n, min(cfg.cluster_subset, cfg.cluster_cap))
-        log.info("%d windows: clustering %d of them (every %.1fth), labelling the rest", n, len(sub), n / len(sub))
+        log.info("%d windows: clustering %d of them (one in %.1f), labelling the rest", n, len(sub), n / len(sub))
         sub_labels = self._cluster_all(emb[sub], windows[sub], wpitch[sub], longform.subset_view(view, sub),
                                        None if raw is None else raw[sub])
         block = longform.affinity_to(emb, wpitch, sub, view, cfg.other_weight, cfg.pitch_weight)
