@@ -56,6 +56,16 @@ def test_stft_is_silero_s():
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
 
 
+def test_recurrent_cell_in_chunks_gives_the_same_probabilities(noisy_speech, monkeypatch):
+    """A long track's recurrent cell runs chunk by chunk, its state carried: the same probabilities to float
+    rounding (a track of up to ``LSTM_CHUNK`` frames takes one call, as before)."""
+    whole = silero_sequence.speech_probabilities(noisy_speech, signal.vad_layers())
+    assert len(whole) < silero_sequence.LSTM_CHUNK
+    monkeypatch.setattr(silero_sequence, "LSTM_CHUNK", 7)
+    np.testing.assert_allclose(silero_sequence.speech_probabilities(noisy_speech, signal.vad_layers()), whole,
+                               atol=1e-6)
+
+
 def test_frame_inputs_carry_the_context():
     x = np.arange(1, 1201, dtype=np.float32)
     fr = silero_sequence.frame_inputs(x)
@@ -63,6 +73,8 @@ def test_frame_inputs_carry_the_context():
     assert np.all(fr[0, :64] == 0) and np.array_equal(fr[0, 64:], x[:512])
     assert np.array_equal(fr[1], x[448:1024])
     assert np.array_equal(fr[2, :64 + 1200 - 1024], x[960:]) and np.all(fr[2, 64 + 1200 - 1024:] == 0)
+    for a, b in ((0, 1), (1, 3), (2, 3), (0, 3)):  # a block of the frames is the same block of all of them
+        np.testing.assert_array_equal(silero_sequence.frame_inputs(x, a, b), fr[a:b])
     layers = signal.vad_layers()
     assert layers is signal.vad_layers()
     assert silero_sequence.speech_probabilities(np.zeros(0, np.float32), layers).shape == (0,)

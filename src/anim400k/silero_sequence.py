@@ -29,6 +29,10 @@ import numpy as np
 FRAME, CONTEXT, WINDOW, HOP = 512, 64, 256, 128
 #: frames whose features are computed per batch (bounds the memory: ~8 MB of STFT columns)
 BLOCK = 4096
+#: frames the recurrent cell runs over per call, its state carried from one to the next (bounds the memory
+#: of its gates and outputs on long tracks: 35 minutes a call; a shorter track takes one call, as before;
+#: chunks give the same probabilities to float rounding, ~1e-7)
+LSTM_CHUNK = 1 << 16
 
 _LAYERS: dict[str, Any] = {}
 _LOCK = threading.Lock()
@@ -75,14 +79,21 @@ def _take_layers(jit_model: Any) -> SileroLayers:
     return SileroLayers(window, encoder, lstm, head)
 
 
-def frame_inputs(audio: np.ndarray) -> np.ndarray:
+def frame_inputs(audio: np.ndarray, start: int = 0, stop: int | None = None) -> np.ndarray:
     """``(n, 576)`` view of the frames silero reads: frame ``i`` is ``audio[512 i : 512 (i + 1)]`` (the last
-    zero-padded) with the 64 samples before it (zeros before the start)."""
+    zero-padded) with the 64 samples before it (zeros before the start); ``start``/``stop``: only frames
+    ``start..stop-1`` (default all), so that a caller going through a long track block by block never
+    holds a padded copy of all of it."""
     x = np.asarray(audio, dtype=np.float32)
     n = -(-x.size // FRAME)
-    padded = np.zeros(CONTEXT + n * FRAME, np.float32)
-    padded[CONTEXT:CONTEXT + x.size] = x
-    return np.lib.stride_tricks.as_strided(padded, (n, CONTEXT + FRAME), (4 * FRAME, 4), writeable=False)
+    stop = n if stop is None else min(stop, n)
+    start = max(0, min(start, stop))
+    lo, hi = start * FRAME - CONTEXT, stop * FRAME  # samples the frames read
+    padded = np.zeros(hi - lo, np.float32)
+    a, b = max(lo, 0), min(hi, x.size)
+    if b > a:
+        padded[a - lo:b - lo] = x[a:b]
+    return np.lib.stride_tricks.as_strided(padded, (stop - start, CONTEXT + FRAME), (4 * FRAME, 4), writeable=False)
 
 
 def stft_magnitude(frames: np.ndarray, window: np.ndarray) -> np.ndarray:
@@ -103,17 +114,21 @@ def speech_probabilities(audio: np.ndarray, layers: SileroLayers, block: int = B
     layers hold no state)."""
     import torch
 
-    frames = frame_inputs(audio)
-    if len(frames) == 0:
+    audio = np.asarray(audio, dtype=np.float32)  # once: each block's frames then read it without a copy
+    n = -(-audio.size // FRAME)
+    if n == 0:
         return np.zeros(0, np.float32)
     with torch.inference_mode():
         feats = torch.cat([
-            layers.encoder(torch.from_numpy(stft_magnitude(frames[a:a + block], layers.window))).squeeze(-1)
-            for a in range(0, len(frames), block)
+            layers.encoder(torch.from_numpy(stft_magnitude(frame_inputs(audio, a, a + block), layers.window)))
+            .squeeze(-1) for a in range(0, n, block)
         ])
-        hidden, _ = layers.lstm(feats[None])
-        probs = layers.head(hidden[0].unsqueeze(-1))
-    return probs.reshape(-1).numpy().astype(np.float32)
+        out = np.empty(n, np.float32)
+        state = None
+        for a in range(0, n, LSTM_CHUNK):
+            hidden, state = layers.lstm(feats[None, a:a + LSTM_CHUNK], state)
+            out[a:a + hidden.shape[1]] = layers.head(hidden[0].unsqueeze(-1)).reshape(-1).numpy()
+    return out
 
 
 __all__ = ["SileroLayers", "frame_inputs", "silero_layers", "speech_probabilities", "stft_magnitude"]

@@ -38,7 +38,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..signal import ANALYSIS_SR, prepare_audio
-from . import clustering, overlap, spectral, twovoice, views
+from . import clustering, longform, overlap, spectral, twovoice, views
 from .base import Turn, normalize_turns, relabel_by_first_appearance
 
 log = logging.getLogger(__name__)
@@ -162,6 +162,12 @@ class EmbeddedConfig:
     #: a run where the turn speaker's own voice is heard in fewer than this share of the frames
     #: replaces the turn speaker there instead of overlapping it (None: always an overlap)
     other_voice_replace: float | None = 0.1
+    #: more windows than this (a movie; a 24-minute episode has ~1,500-2,900): ``cluster_subset`` of them,
+    #: an even stride, are clustered and every window takes the speaker it is most alike on average
+    #: (:mod:`.longform`; None: always all windows, whose clustering costs ``n^3`` time and ``n^2`` memory)
+    cluster_cap: int | None = 3000
+    #: windows clustered above ``cluster_cap`` (at most ``cluster_cap``)
+    cluster_subset: int = 2000
 
 
 #: Options that reproduce the embedded diarizer as it was before the realistic-voice benchmark
@@ -200,6 +206,9 @@ class EmbeddedDiarizer:
             raise InputError(f"unknown spectral_count {self.config.spectral_count!r} (choose from embedding, fused)")
         if not 0.0 <= self.config.spectral_weight < 1.0:
             raise InputError(f"spectral_weight must be in [0, 1), got {self.config.spectral_weight}")
+        if self.config.cluster_cap is not None and min(self.config.cluster_cap, self.config.cluster_subset) < 3:
+            raise InputError(f"cluster_cap and cluster_subset must be at least 3, got {self.config.cluster_cap} "
+                             f"and {self.config.cluster_subset}")
         if not 0.0 <= self.config.reseg_spectral < 1.0:
             raise InputError(f"reseg_spectral must be in [0, 1), got {self.config.reseg_spectral}")
         if self.config.spectral_whiten is not None and not 0.0 <= self.config.spectral_whiten <= 1.0:
@@ -367,7 +376,8 @@ class EmbeddedDiarizer:
         from . import embedding, pitch, vad
 
         y = np.nan_to_num(to_16k(other, sr))
-        y = np.pad(y, (0, max(0, n - len(y))))[:n]
+        if len(y) != n:  # (no further copy of a long track that already has the JP track's length)
+            y = np.pad(y, (0, max(0, n - len(y))))[:n]
         regions = vad.speech_regions(y, SR, threshold=self.config.vad_threshold,
                                      end_threshold=self.config.vad_end_threshold)
         if len(regions) == 0:
@@ -461,7 +471,24 @@ class EmbeddedDiarizer:
     def _cluster(self, emb: np.ndarray, windows: np.ndarray, wpitch: np.ndarray,
                  view: views.OtherView | None = None, raw: np.ndarray | None = None) -> np.ndarray:
         """Window labels ``0..k-1``: ``emb`` (embeddings, spectral part included) builds the affinity;
-        ``raw`` (the embedding model's own vectors; default ``emb``) gives the count and the merges."""
+        ``raw`` (the embedding model's own vectors; default ``emb``) gives the count and the merges.
+        Above ``cluster_cap`` windows, an even stride of ``cluster_subset`` windows is clustered and
+        the others labelled by their mean affinity to its speakers (:mod:`.longform`)."""
+        cfg = self.config
+        n = len(emb)
+        if cfg.cluster_cap is None or n <= cfg.cluster_cap:
+            return self._cluster_all(emb, windows, wpitch, view, raw)
+        sub = longform.stride_subset(n, min(cfg.cluster_subset, cfg.cluster_cap))
+        log.info("%d windows: clustering %d of them (one in %.1f), labelling the rest", n, len(sub), n / len(sub))
+        sub_labels = self._cluster_all(emb[sub], windows[sub], wpitch[sub], longform.subset_view(view, sub),
+                                       None if raw is None else raw[sub])
+        block = longform.affinity_to(emb, wpitch, sub, view, cfg.other_weight, cfg.pitch_weight)
+        labels = longform.assign_to_subset(block, n, sub, sub_labels, cfg.reassign_iters)
+        return np.unique(labels, return_inverse=True)[1]
+
+    def _cluster_all(self, emb: np.ndarray, windows: np.ndarray, wpitch: np.ndarray,
+                     view: views.OtherView | None = None, raw: np.ndarray | None = None) -> np.ndarray:
+        """:meth:`_cluster` on all the given windows (``n x n`` affinities)."""
         cfg = self.config
         if len(emb) < 3:
             return np.zeros(len(emb), dtype=int)

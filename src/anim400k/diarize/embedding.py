@@ -44,16 +44,47 @@ def _mel_basis() -> np.ndarray:
     return librosa.filters.mel(sr=EMBED_SR, n_fft=_N_FFT, n_mels=_N_MELS).astype(np.float32)
 
 
+#: tracks of more mel frames than this (~44 minutes) are analysed in blocks (:func:`mel_frames`)
+MEL_WHOLE_MAX = 1 << 18
+#: frames per block then (~11 minutes: ~160 MB of STFT instead of ~1.7 GB for two hours)
+MEL_BLOCK = 1 << 16
+
+
 def mel_frames(audio: np.ndarray) -> np.ndarray:
     """Resemblyzer's (non-log) mel spectrogram of 16 kHz ``audio``: shape ``(frames, 40)``, 10 ms hop.
 
-    Same values as ``resemblyzer.audio.wav_to_mel_spectrogram`` but computed with ``torch.stft``.
+    Same values as ``resemblyzer.audio.wav_to_mel_spectrogram`` but computed with ``torch.stft``. A
+    track of more than :data:`MEL_WHOLE_MAX` frames goes through in blocks of about :data:`MEL_BLOCK`
+    frames (each from the samples its frames read, zeros beyond the track), so that its complex STFT
+    never exists whole; shorter tracks take one call, as they always did (the blocks' values equal
+    it to float rounding, ~1e-7 relative).
     """
     import torch
 
-    x = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))
-    spec = torch.stft(x, n_fft=_N_FFT, hop_length=_HOP, window=torch.hann_window(_N_FFT),
-                      center=True, pad_mode="constant", return_complex=True)
+    x = np.ascontiguousarray(audio, dtype=np.float32)
+    n = x.size // _HOP + 1
+    if n <= MEL_WHOLE_MAX:
+        spec = torch.stft(torch.from_numpy(x), n_fft=_N_FFT, hop_length=_HOP, window=torch.hann_window(_N_FFT),
+                          center=True, pad_mode="constant", return_complex=True)
+        return _mel_of(spec)
+    out = np.empty((n, _N_MELS), np.float32)
+    edges = np.linspace(0, n, -(-n // MEL_BLOCK) + 1).astype(int)  # equal blocks, none tiny
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        lo, hi = a * _HOP - _N_FFT // 2, (b - 1) * _HOP + _N_FFT // 2  # samples frames a..b-1 read
+        seg = np.zeros(hi - lo, np.float32)
+        s0, s1 = max(lo, 0), min(hi, x.size)
+        if s1 > s0:
+            seg[s0 - lo:s1 - lo] = x[s0:s1]
+        spec = torch.stft(torch.from_numpy(seg), n_fft=_N_FFT, hop_length=_HOP, window=torch.hann_window(_N_FFT),
+                          center=False, return_complex=True)
+        out[a:b] = _mel_of(spec)
+    return out
+
+
+def _mel_of(spec: Any) -> np.ndarray:
+    """Mel power ``(frames, 40)`` of a complex STFT ``(bins, frames)`` tensor."""
+    import torch
+
     power = spec.real**2 + spec.imag**2
     return (torch.from_numpy(_mel_basis()) @ power).T.contiguous().numpy()
 

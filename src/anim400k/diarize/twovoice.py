@@ -22,6 +22,7 @@ speaker of that pitch (docs/diarization.md, *Another voice inside a line*).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,9 +60,46 @@ def _diff(frames_a: np.ndarray, frames_b: np.ndarray, n: int, tmax: int) -> np.n
     return np.clip((e0 + et - 2 * cross) / np.maximum(e0 + et, 1e-12), 0.0, 2.0)
 
 
+#: tracks longer than this many seconds are analysed in pieces of ``PIECE`` s (each with ``MARGIN`` s
+#: of the track either side for the filters to settle): the whole-track float64 copies, resampled and
+#: filtered, would take ~2.5 GB for two hours; shorter tracks go through whole, as they always did
+WHOLE_MAX = 2700.0
+PIECE = 600.0
+MARGIN = 2.0
+
+
 def two_voice_track(audio: np.ndarray, sr: int, fmin: float = 70.0, fmax: float = 450.0,
                     tolerance: float = 0.1, guard: float = 0.04, batch: int = 2048) -> TwoVoiceTrack:
-    """:class:`TwoVoiceTrack` of mono ``audio`` at ``sr`` Hz (see the module docstring)."""
+    """:class:`TwoVoiceTrack` of mono ``audio`` at ``sr`` Hz (see the module docstring).
+
+    A track longer than :data:`WHOLE_MAX` seconds is analysed piece by piece (the same frames; values
+    equal to float rounding away from the track's ends, which the pieces share with the whole)."""
+    hop_in = HOP * sr
+    if len(audio) <= WHOLE_MAX * sr or abs(hop_in - round(hop_in)) > 1e-9:
+        return _two_voice_track(audio, sr, fmin, fmax, tolerance, guard, batch)
+    per_piece = int(round(PIECE / HOP))  # frames per piece
+    margin = int(round(MARGIN / HOP))
+    total = len(audio) / sr
+    parts: list[TwoVoiceTrack] = []
+    first = 0  # global index of the first frame of the piece's core
+    while first * HOP < total:
+        lo = max(0, first - margin)  # piece audio from frame ``lo``'s start (a whole number of samples)
+        end = first + per_piece
+        a, b = int(round(lo * hop_in)), min(len(audio), int(round((end + margin) * hop_in)))
+        piece = _two_voice_track(audio[a:b], sr, fmin, fmax, tolerance, guard, batch)
+        last_piece = b >= len(audio)
+        keep = slice(first - lo, None if last_piece else end - lo)
+        parts.append(TwoVoiceTrack(*(getattr(piece, f.name)[keep] for f in dataclasses.fields(TwoVoiceTrack))))
+        if last_piece:
+            break
+        first = end
+    return TwoVoiceTrack(*(np.concatenate([getattr(p, f.name) for p in parts])
+                           for f in dataclasses.fields(TwoVoiceTrack)))
+
+
+def _two_voice_track(audio: np.ndarray, sr: int, fmin: float, fmax: float, tolerance: float, guard: float,
+                     batch: int) -> TwoVoiceTrack:
+    """:func:`two_voice_track` of the whole ``audio`` at once."""
     from scipy.signal import butter, resample_poly, sosfiltfilt
 
     x = np.asarray(audio, dtype=np.float64)
