@@ -81,6 +81,41 @@ def resample(x: np.ndarray, sr: float, target_sr: float, method: str = "poly") -
     raise ValueError(f"unknown resampling method {method!r} (poly, soxr_hq, soxr_mq)")
 
 
+#: Input samples per chunk of :func:`resample_streamed`.
+RESAMPLE_CHUNK = 1 << 18
+
+
+def resample_streamed(x: np.ndarray, sr: int, target_sr: int, length: int | None = None) -> np.ndarray:
+    """Mono ``x`` from ``sr`` to ``target_sr`` Hz with libsoxr HQ, as float32, in bounded memory.
+
+    The same samples as ``resample(x, sr, target_sr, "soxr_hq")`` (libsoxr's one-shot call is the same
+    stream; tested bit for bit), fed :data:`RESAMPLE_CHUNK` samples at a time into the preallocated result,
+    without librosa's whole-track intermediate copies (about 4.6 output tracks' worth). The result has
+    ``ceil(len(x) * target_sr / sr)`` samples, or is trimmed or zero-padded to ``length``.
+    """
+    import math
+
+    import numpy as np
+    import soxr
+
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim != 1:
+        raise ValueError(f"resample_streamed needs mono (n,) audio, got shape {x.shape}")
+    full = math.ceil(len(x) * target_sr / sr)
+    n = full if length is None else int(length)
+    if sr == target_sr:
+        return fit_length(x, n).astype(np.float32)
+    out = np.zeros(n, dtype=np.float32)
+    stream = soxr.ResampleStream(sr, target_sr, 1, dtype="float32", quality="HQ")
+    k = 0
+    for a in range(0, max(1, len(x)), RESAMPLE_CHUNK):
+        y = stream.resample_chunk(x[a : a + RESAMPLE_CHUNK], last=a + RESAMPLE_CHUNK >= len(x))
+        take = max(0, min(len(y), n - k, full - k))
+        out[k : k + take] = y[:take]
+        k += take
+    return out
+
+
 def prepare_audio(audio: np.ndarray, sr: int, target_sr: int = ANALYSIS_SR) -> np.ndarray:
     """Mono (:func:`to_mono`) float32 ``audio`` at ``target_sr`` (polyphase :func:`resample`)."""
     if sr <= 0:

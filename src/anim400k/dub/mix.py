@@ -83,10 +83,11 @@ def true_peak(x: np.ndarray, block: int = BLOCK) -> float:
     x = np.asarray(x, dtype=np.float32)
     if x.size == 0:
         return 0.0
-    peak = float(np.max(np.abs(x)))
+    peak = 0.0
     margin = 64
     for a in range(0, x.size, block):
         b = min(x.size, a + block)
+        peak = max(peak, float(np.max(np.abs(x[a:b]))))  # the samples themselves, a block at a time
         lo, hi = max(0, a - margin), min(x.size, b + margin)
         up = resample_poly(x[lo:hi], 4, 1)
         peak = max(peak, float(np.max(np.abs(up[(a - lo) * 4 : (b - lo) * 4]))))
@@ -113,18 +114,82 @@ def limit_peaks(
     x = np.asarray(x, dtype=np.float32)
     if x.size == 0:
         return x
+    return _limit_into(Parts((x,)), None, np.empty_like(x), sr, ceiling, release_s, block)
+
+
+class Parts:
+    """The sum of equal-length float32 mono ``arrays`` (each with its sign, default +1), read a slice at a time.
+
+    ``parts[a:b]`` equals ``(arrays[0] + signs[1] * arrays[1] + ...)[a:b]`` bit for bit (the same float32
+    additions in the same order), so a backing ``mix - vocals`` is kept as the two arrays it comes from, and
+    backing plus speech is mastered without another full-length array. Only unit-step slices are read.
+    """
+
+    def __init__(self, arrays: Sequence[np.ndarray], signs: Sequence[int] | None = None) -> None:
+        if not arrays:
+            raise ValueError("Parts needs at least one array")
+        self.arrays = [np.asarray(a, dtype=np.float32) for a in arrays]
+        self.signs = list(signs) if signs is not None else [1] * len(self.arrays)
+        n = len(self.arrays[0])
+        if any(len(a) != n for a in self.arrays) or len(self.signs) != len(self.arrays) or self.signs[0] != 1:
+            raise ValueError(f"Parts needs equal lengths and a first sign of +1, got lengths "
+                             f"{[len(a) for a in self.arrays]} and signs {self.signs}")
+        self.n = n
+        self.ndim = 1
+        self.dtype = np.dtype(np.float32)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, index: slice) -> np.ndarray:
+        if not isinstance(index, slice):
+            raise TypeError("Parts is read by unit-step slices only")
+        a, b, step = index.indices(self.n)
+        if step != 1:
+            raise TypeError("Parts is read by unit-step slices only")
+        return self.block(a, max(a, b))
+
+    def block(self, a: int, b: int) -> np.ndarray:
+        """Samples ``a:b`` of the sum (a new float32 array)."""
+        out = self.arrays[0][a:b].copy()
+        for arr, sign in zip(self.arrays[1:], self.signs[1:], strict=True):
+            if sign < 0:
+                out -= arr[a:b]
+            else:
+                out += arr[a:b]
+        return out
+
+    def materialize(self, out: np.ndarray | None = None) -> np.ndarray:
+        """The whole sum as one array, made block by block (into ``out`` when given: it may be one of the
+        arrays, each block being read before it is overwritten)."""
+        if out is None:
+            out = np.empty(self.n, dtype=np.float32)
+        elif out.shape != (self.n,) or out.dtype != np.float32:
+            raise ValueError(f"materialize needs a float32 ({self.n},) array, got {out.dtype} {out.shape}")
+        for a in range(0, self.n, BLOCK):
+            out[a : a + BLOCK] = self.block(a, min(self.n, a + BLOCK))
+        return out
+
+
+def _limit_into(
+    x: Parts, scale: np.float32 | None, out: np.ndarray, sr: int, ceiling: float, release_s: float, block: int
+) -> np.ndarray:
+    """:func:`limit_peaks` of ``x`` times ``scale`` (when given), written into ``out`` block by block."""
     window = max(1, int(release_s * sr))
     margin = 2 * window + 2
-    y = np.empty_like(x)
-    for a in range(0, x.size, block):
-        b = min(x.size, a + block)
-        lo, hi = max(0, a - margin), min(x.size, b + margin)
-        gain = _limiter_gain(x[lo:hi], ceiling, window)
-        y[a:b] = x[a:b] * gain[a - lo : b - lo]
-    peak = true_peak(y, block)
+    n = len(x)
+    for a in range(0, n, block):
+        b = min(n, a + block)
+        lo, hi = max(0, a - margin), min(n, b + margin)
+        piece = x.block(lo, hi)
+        if scale is not None:
+            piece *= scale
+        gain = _limiter_gain(piece, ceiling, window)
+        out[a:b] = piece[a - lo : b - lo] * gain[a - lo : b - lo]
+    peak = true_peak(out, block)
     if peak > ceiling:  # rare residual overshoot: plain gain reduction
-        y *= ceiling / peak
-    return y
+        out *= ceiling / peak
+    return out
 
 
 #: Rounds of make-up gain after the limiter (:func:`master`) and the loudness miss (LU) that ends them.
@@ -143,16 +208,33 @@ def master(mix: np.ndarray, sr: int, target_lufs: float | None) -> tuple[np.ndar
     Nothing is normalised when the target is None or silent, or ``mix`` is silent.
     Returns the mastered signal and the gain before the limiter in dB (None when not normalised).
     """
-    mix = np.asarray(mix, dtype=np.float32)
-    current = mixing.loudness(mix, sr)
+    return master_sum([np.asarray(mix, dtype=np.float32)], sr, target_lufs)
+
+
+def master_sum(
+    parts: Sequence[np.ndarray], sr: int, target_lufs: float | None, signs: Sequence[int] | None = None
+) -> tuple[np.ndarray, float | None]:
+    """:func:`master` of the sum of the equal-length mono ``parts`` (each with its sign of ``signs``, default
+    +1: e.g. mix, vocals and speech with signs +1, -1, +1), bit for bit the same as of the summed array.
+
+    The sum is never held whole: the one full-length array made is the result, which first holds the
+    plain sum (to measure its loudness) and is then overwritten by each round of the limiter, which reads
+    its input from ``parts`` block by block (:data:`BLOCK`). Memory is the parts plus one track.
+    """
+    x = Parts(parts, signs)
+    out = x.materialize()
+    if len(x) == 0:
+        return out, None
+    current = mixing.loudness(out, sr)
     if target_lufs is None or target_lufs <= SILENT_LUFS or current <= SILENT_LUFS:
-        return limit_peaks(mix, sr), None
+        return _limit_into(x, None, out, sr, PEAK_CEILING, 0.05, BLOCK), None
     gain_db = float(target_lufs - current)
-    out = limit_peaks(mix * np.float32(10 ** (gain_db / 20)), sr)  # mixing.normalize, without measuring again
+    # mixing.normalize, without measuring again
+    _limit_into(x, np.float32(10 ** (gain_db / 20)), out, sr, PEAK_CEILING, 0.05, BLOCK)
     for _ in range(MAKEUP_ROUNDS):
         miss = float(target_lufs - mixing.loudness(out, sr))
         if abs(miss) <= MAKEUP_TOLERANCE_LU:
             break
         gain_db += miss
-        out = limit_peaks(mix * np.float32(10 ** (gain_db / 20)), sr)
+        _limit_into(x, np.float32(10 ** (gain_db / 20)), out, sr, PEAK_CEILING, 0.05, BLOCK)
     return out, gain_db

@@ -20,14 +20,14 @@ import numpy as np
 
 from ..errors import InputError
 from ..model import Segment
-from ..signal import ANALYSIS_SR, resample
+from ..signal import ANALYSIS_SR, resample_streamed
 from ..signal import loudness as lufs
 from ..translate.base import Line, Translator
 from ..tts.base import Synthesizer
 from .condense import get_condenser
-from .mix import SILENT_LUFS
+from .mix import SILENT_LUFS, Parts
 from .options import DubOptions
-from .place import mix_down, pitch_shifts, place_lines
+from .place import mix_down, pitch_shifts, place_lines, speech_at
 from .report import DubReport
 from .segment import speech_segments
 from .speak import speak_lines
@@ -49,19 +49,21 @@ def _progress_bar(enabled: bool) -> Any:
 
 @dataclass
 class DubResult:
-    """Arrays produced by :func:`dub_audio` (all at the input rate, same length as the input)."""
+    """Arrays produced by :func:`dub_audio` (all at the input rate, same length as the input); the stems
+    (``speech``, ``backing``, ``vocals``) are None unless asked for (``keep_stems``)."""
 
     audio: np.ndarray
-    speech: np.ndarray
-    backing: np.ndarray
-    vocals: np.ndarray
+    speech: np.ndarray | None
+    backing: np.ndarray | None
+    vocals: np.ndarray | None
     segments: list[Segment]
     report: DubReport
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _resample(x: np.ndarray, sr_from: int, sr_to: int) -> np.ndarray:
-    return resample(x, sr_from, sr_to, "soxr_hq")
+    """``signal.resample(x, sr_from, sr_to, "soxr_hq")``, streamed (the same samples, bounded memory)."""
+    return resample_streamed(x, sr_from, sr_to)
 
 
 def separate(mix: np.ndarray, sr: int, name: str, work_sr: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -70,6 +72,13 @@ def separate(mix: np.ndarray, sr: int, name: str, work_sr: int | None = None) ->
     With ``work_sr`` below ``sr`` the separator runs at ``work_sr`` (cheaper); the vocals are
     brought back to ``sr`` and the backing is ``mix - vocals``, so it keeps the full band.
     """
+    vocals, backing = _separate(mix, sr, name, work_sr)
+    return vocals, backing.materialize() if isinstance(backing, Parts) else backing
+
+
+def _separate(mix: np.ndarray, sr: int, name: str, work_sr: int | None) -> tuple[np.ndarray, np.ndarray | Parts]:
+    """:func:`separate` with a backing ``mix - vocals`` left as :class:`Parts` (read a slice at a time,
+    one full-length array fewer while the lines are found, spoken and placed)."""
     from ..separate import get_separator
 
     n = len(mix)
@@ -79,8 +88,9 @@ def separate(mix: np.ndarray, sr: int, name: str, work_sr: int | None = None) ->
     vocals = _fit(stems.vocals, len(src))
     if not low:
         return vocals, _fit(stems.backing, n)
+    del src, stems  # only the low-rate vocals are needed to make the full-rate ones
     vocals = _fit(_resample(vocals, work_sr, sr), n)  # type: ignore[arg-type]
-    return vocals, (mix - vocals).astype(np.float32)
+    return vocals, Parts((mix, vocals), (1, -1))
 
 
 def _fit(x: np.ndarray, n: int) -> np.ndarray:
@@ -122,6 +132,7 @@ def dub_audio(
     source_lufs: float | None = None,
     out_channels: int = 1,
     require_speech: bool = False,
+    keep_stems: bool = True,
 ) -> DubResult:
     """Dub one mono source track ``mix`` (float32 at ``sr``); returns the dubbed track and a report.
 
@@ -129,20 +140,29 @@ def dub_audio(
     the track that will be written) have the loudness ``source_lufs`` (the source's BS.1770 loudness
     over its own channels; default: that of ``mix``). With ``require_speech`` a source in which no
     speech is found raises :class:`InputError` (naming ``source``) right after segmentation;
-    otherwise it is a problem of the report and the dub is the backing alone.
+    otherwise it is a problem of the report and the dub is the backing alone. Without ``keep_stems`` the
+    result holds the dubbed track only, and the source, its stems and the speech track are let go as soon
+    as they are no longer needed (when the caller holds no reference to ``mix``, see :func:`dub`).
     """
     options = options or DubOptions()
+    held = [mix]
+    del mix  # _dub_audio holds the only reference of this frame's (see keep_stems)
     with _progress_bar(options.progress) as bar:
-        return _dub_audio(mix, sr, translator, tts, options, source, bar, source_lufs, out_channels, require_speech)
+        return _dub_audio(held, sr, translator, tts, options, source, bar, source_lufs, out_channels, require_speech,
+                          keep_stems)
 
 
 def _dub_audio(
-    mix: np.ndarray, sr: int, translator: Translator, tts: Synthesizer, options: DubOptions, source: str, bar: Any,
-    source_lufs: float | None = None, out_channels: int = 1, require_speech: bool = False,
+    held: list[np.ndarray], sr: int, translator: Translator, tts: Synthesizer, options: DubOptions, source: str,
+    bar: Any, source_lufs: float | None = None, out_channels: int = 1, require_speech: bool = False,
+    keep_stems: bool = True,
 ) -> DubResult:
+    """:func:`dub_audio` of ``held``'s one array (taken out of the list, so that it can be let go)."""
     laps = _Laps(bar)
-    mix = np.asarray(mix, dtype=np.float32)
+    mix = np.asarray(held.pop(), dtype=np.float32)
     n = len(mix)
+    if source_lufs is None:
+        source_lufs = lufs(mix, sr)
     report = DubReport(
         source=source,
         output=None,
@@ -152,7 +172,7 @@ def _dub_audio(
         translator=translator.name,
         diarizer=options.diarizer or "none",
     )
-    vocals, backing = separate(mix, sr, options.separator, options.separation_sr)
+    vocals, backing = _separate(mix, sr, options.separator, options.separation_sr)
     laps.lap("separate")
     vocals16 = _resample(vocals, sr, ANALYSIS_SR)
     segments = find_segments(vocals16, options) if n >= sr // 2 else []
@@ -162,6 +182,7 @@ def _dub_audio(
     profiles = speaker_profiles(vocals16, ANALYSIS_SR, segments) if options.match_pitch or tts.name != "espeak" else {}
     laps.lap("profile")
     lines: list[Line] = translator.translate(segments, vocals16, ANALYSIS_SR) if segments else []
+    del vocals16
     laps.lap("translate")
     if not segments:
         report.problems.append("no speech found in the source audio; nothing to dub")
@@ -172,10 +193,20 @@ def _dub_audio(
     shifts = pitch_shifts(profiles, spoken, segments) if options.match_pitch else {}
     laps.lap("pitch")
     speech = place_lines(mix, vocals, backing, sr, segments, spoken, shifts, options, report)
+    del spoken
     laps.lap("fit")
-    dubbed, speech_out = mix_down(mix, backing, speech, sr, report, source_lufs, out_channels)
+    if isinstance(backing, Parts):  # one array instead of the two it is read from
+        # without stems the vocals are needed no more: their buffer takes the backing (no third track)
+        backing = backing.materialize(out=None if keep_stems else vocals)
+    if not keep_stems:
+        del mix, vocals
+    speech_out = speech_at(speech, sr, n)
+    del speech
+    dubbed = mix_down(backing, speech_out, sr, report, source_lufs, out_channels)
     laps.lap("mix")
     report.seconds = laps.timings
+    if not keep_stems:
+        return DubResult(dubbed, None, None, None, segments, report)
     return DubResult(dubbed, speech_out, backing, vocals, segments, report)
 
 
@@ -392,14 +423,17 @@ def _dub_locked(video: Path, out: str | Path, options: DubOptions) -> DubReport:
     if source_lufs <= SILENT_LUFS:
         raise InputError(f"audio stream {audio_index} ({stream.language or 'und'}) is silent "
                          f"(below {SILENT_LUFS:.0f} LUFS): nothing to dub", video)
-    result = dub_audio(mix, sr, translator, tts, options, source=str(video), source_lufs=source_lufs,
-                       out_channels=out_channels, require_speech=True)
+    source = [mix]
+    del mix  # dub_audio holds the only reference and lets the source go once the lines are placed
+    result = dub_audio(source.pop(), sr, translator, tts, options, source=str(video), source_lufs=source_lufs,
+                       out_channels=out_channels, require_speech=True, keep_stems=bool(options.stems))
     report = result.report
     report.problems[:0] = problems
     _check_coverage(translator, report.duration, report, options.subtitles or str(video))
     _check_untranslated(report, options.subtitles or str(video))
     t_mux = time.perf_counter()
-    track = np.stack([result.audio] * out_channels) if out_channels > 1 else result.audio
+    # the channels are one array seen twice (no copy)
+    track = np.broadcast_to(result.audio, (out_channels, len(result.audio))) if out_channels > 1 else result.audio
     mux_audio_track(video, track, sr, out, language="eng", default=True, title=title, notes=[])  # notes: above
     report.output = str(out)
     report.seconds = {
@@ -410,7 +444,7 @@ def _dub_locked(video: Path, out: str | Path, options: DubOptions) -> DubReport:
     if options.stems:
         stems = Path(options.stems)
         for name, x in zip(STEM_NAMES, (result.backing, result.vocals, result.speech, result.audio), strict=True):
-            write_audio(stems / f"{name}.wav", x, sr)
+            write_audio(stems / f"{name}.wav", x, sr)  # type: ignore[arg-type]  # kept: keep_stems above
     if options.srt:
         report.write_srt(options.srt)
     if options.report:

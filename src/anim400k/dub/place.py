@@ -15,7 +15,7 @@ import numpy as np
 from ..mixing import fit_mix
 from ..model import Segment
 from ..signal import loudness as lufs
-from ..signal import resample
+from ..signal import resample_streamed
 from ..tts.base import VoiceProfile
 from . import mix as mixing
 from .report import DubReport, LineReport
@@ -58,7 +58,7 @@ def pitch_shifts(
 def place_lines(
     mix: np.ndarray,
     vocals: np.ndarray,
-    backing: np.ndarray,
+    backing: np.ndarray | mixing.Parts,
     sr: int,
     segments: Sequence[Segment],
     spoken: dict[int, np.ndarray],
@@ -120,29 +120,34 @@ def _fitted(audio: np.ndarray, fit: Fit, semis: float, seg: Segment, limit: floa
 LOUDNESS_TOLERANCE_LU = 0.1
 
 
+def speech_at(speech: np.ndarray, sr: int, n: int) -> np.ndarray:
+    """The speech track of :func:`place_lines` (at :data:`SPEECH_SR`) at ``sr``, trimmed or padded to ``n``
+    (libsoxr HQ streamed into the result: :func:`anim400k.signal.resample_streamed`)."""
+    return resample_streamed(speech, SPEECH_SR, sr, n)
+
+
 def mix_down(
-    mix: np.ndarray,
-    backing: np.ndarray,
-    speech: np.ndarray,
+    backing: np.ndarray | mixing.Parts,
+    speech_out: np.ndarray,
     sr: int,
     report: DubReport,
-    source_lufs: float | None = None,
+    source_lufs: float,
     out_channels: int = 1,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The dubbed track (backing + speech, mastered to the source's loudness) and the speech at ``sr``;
+) -> np.ndarray:
+    """The dubbed track: backing + speech (:func:`speech_at`, at ``sr``), mastered to the source's loudness;
     records the loudness of both tracks and the ratio the listener gets per line (after mastering).
 
-    ``source_lufs`` is the source's BS.1770 loudness over its own channels (default: that of the mono
-    ``mix``). The dub is written as ``out_channels`` copies of the returned mono track, so its
-    per-channel target is ``source_lufs - 10 log10(out_channels)``: a stereo dub whose two channels
-    are the same measures 3.01 LU above either one, and then equals the source.
+    ``source_lufs`` is the source's BS.1770 loudness over its own channels. The dub is written as
+    ``out_channels`` copies of the returned mono track, so its per-channel target is
+    ``source_lufs - 10 log10(out_channels)``: a stereo dub whose two channels are the same measures
+    3.01 LU above either one, and then equals the source. ``backing`` may be a :class:`mixing.Parts`
+    (``mix - vocals``): the sum is read block by block, so memory is the inputs plus the one result.
     """
-    n = len(mix)
-    speech_out = resample(speech, SPEECH_SR, sr, "soxr_hq")
-    speech_out = np.pad(speech_out[:n], (0, max(0, n - len(speech_out))))
-    report.source_lufs = lufs(mix, sr) if source_lufs is None else float(source_lufs)
+    report.source_lufs = float(source_lufs)
     spread_db = 10 * np.log10(max(1, out_channels))
-    dubbed, _ = mixing.master(backing + speech_out, sr, report.source_lufs - spread_db)
+    parts = [*backing.arrays, speech_out] if isinstance(backing, mixing.Parts) else [backing, speech_out]
+    signs = [*backing.signs, 1] if isinstance(backing, mixing.Parts) else None
+    dubbed, _ = mixing.master_sum(parts, sr, report.source_lufs - spread_db, signs)
     for rec in report.spoken_lines:
         a, b = int(round((rec.speech_start or 0.0) * sr)), int(round((rec.speech_end or 0.0) * sr))
         if b - a > 0:
@@ -153,4 +158,4 @@ def mix_down(
     if out_lufs > mixing.SILENT_LUFS and short > LOUDNESS_TOLERANCE_LU:
         report.problems.append(f"the dub is {short:.2f} LU quieter than the source: the -1 dBFS true-peak "
                                "ceiling leaves no room for more gain")
-    return dubbed, speech_out
+    return dubbed

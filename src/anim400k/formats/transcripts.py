@@ -170,13 +170,17 @@ def _whisper_words(raw: Any, seg_start: float, seg_end: float, where: str, chk: 
             timed.append((chk.time(w["start"], wwhere, "start"), None, text, prob))
         else:  # whisperX: an unaligned word
             timed.append((None, None, text, prob))
+    # the start of the next word that has one, for each word (one backward pass: linear in the words)
+    next_start: list[float] = [seg_end] * len(timed)
+    for k in range(len(timed) - 2, -1, -1):
+        after = timed[k + 1][0]
+        next_start[k] = after if after is not None else next_start[k + 1]
     words = []
     prev_end = seg_start
     for k, (s, e, text, prob) in enumerate(timed):
         if e is None:
             s = prev_end if s is None else s
-            nxt = next((t[0] for t in timed[k + 1 :] if t[0] is not None), seg_end)
-            e = max(s, nxt)
+            e = max(s, next_start[k])
         words.append(Word(s, e, text, prob))
         prev_end = e
     return words

@@ -126,6 +126,11 @@ def decode_audio(
     return out[0] if mono else out
 
 
+#: Decoded frames merged into one block as they come (a long stream as ~1 MB blocks, not 80k small arrays on
+#: the heap: the decode + separation peak of a 30-minute dub went from 1.35 to 1.00 GB RSS).
+_MERGE_CHUNKS = 256
+
+
 def _decode_stream(
     container: Any, st: Any, sr: int, mono: bool, t0: float, end: float | None
 ) -> tuple[list[np.ndarray], int]:
@@ -136,6 +141,7 @@ def _decode_stream(
     resampler: Any = None
     weights: np.ndarray | None = None
     chunks: list[np.ndarray] = []
+    merged = 0  # chunks[:merged] are blocks of _MERGE_CHUNKS decoded frames each
     written = 0  # samples on the output grid so far
     stop = None if end is None else int(round((end - t0) * sr))
     if t0 > 0:
@@ -150,6 +156,9 @@ def _decode_stream(
         for out in resampler.resample(frame):
             written = _append(chunks, _mix(out.to_ndarray(), weights), written, frame_t, t0, sr)
             frame_t = None  # only the first output of a frame is anchored to its pts
+        if len(chunks) - merged >= _MERGE_CHUNKS:  # frame-sized arrays would stay on the heap, fragmented
+            chunks[merged:] = [np.concatenate(chunks[merged:], axis=1)]
+            merged += 1
         if stop is not None and written >= stop:
             break
     if resampler is not None:
@@ -324,14 +333,21 @@ def add_audio_stream(out: Any, codec: str, sr: int, channels: int, bitrate: int 
 
 
 def audio_frames(
-    data: np.ndarray, sr: int, layout: str, sample_fmt: str = "fltp", block: int = 1 << 16, first_pts: int = 0
+    data: np.ndarray, sr: int, layout: str, sample_fmt: str = "fltp", block: int = 1 << 16, first_pts: int = 0,
+    length: int | None = None,
 ) -> Iterator[Any]:
-    """Yield PyAV frames (``block`` samples each, pts in 1/sr from ``first_pts``) from ``(channels, n)`` floats."""
+    """Yield PyAV frames (``block`` samples each, pts in 1/sr from ``first_pts``) from ``(channels, n)`` floats.
+
+    With ``length`` the samples are ``data`` trimmed or zero-padded to ``length`` (block by block, no copy
+    of the whole track is made)."""
     import av
 
-    clipped = np.clip(data, -1.0, 1.0)
-    for i in range(0, clipped.shape[1], block):
-        chunk = clipped[:, i : i + block]
+    total = data.shape[1] if length is None else int(length)
+    for i in range(0, total, block):
+        chunk = np.clip(data[:, i : min(i + block, total)], -1.0, 1.0)
+        want = min(block, total - i)
+        if chunk.shape[1] < want:
+            chunk = np.pad(chunk, ((0, 0), (0, want - chunk.shape[1])))
         if sample_fmt == "s16":
             arr = np.ascontiguousarray((chunk.T * 32767.0).round().astype(np.int16).reshape(1, -1))
         else:

@@ -326,13 +326,13 @@ def mux_audio_track(
         raise InputError("has no known duration to fit the new audio track to", video_in)
     data = np.asarray(audio, dtype=np.float32)
     data = data[None, :] if data.ndim == 1 else data
-    data = fit_length(data, int(round(info.duration * sr)))
+    length = int(round(info.duration * sr))  # the frames are trimmed or zero-padded to it as they are made
     out = Path(out)
     with open_input(video_in) as src:
         plan = plan_mux(src, out, data.shape[0], sr)
     if plan.rate != sr:
-        data = fit_length(np.stack([resample(ch, sr, plan.rate, "soxr_hq") for ch in data]),
-                          int(round(info.duration * plan.rate)))
+        data = np.stack([resample(ch, sr, plan.rate, "soxr_hq") for ch in fit_length(data, length)])
+        length = int(round(info.duration * plan.rate))
     pictures = _read_pictures(video_in, list(plan.attach)) if plan.attach else {}
     for i in [i for i in plan.attach if i not in pictures]:
         plan.notes.append(f"stream #{i} (attached picture) is left out: it holds no picture")
@@ -358,7 +358,7 @@ def mux_audio_track(
                 extra = src.streams[i].metadata or {}
                 if extra.get("title"):  # the attachment's description
                     attachment.metadata["title"] = extra["title"]
-            _remux(src, dst, mapping, new, data, plan.rate)
+            _remux(src, dst, mapping, new, data, plan.rate, length)
     return out
 
 
@@ -380,7 +380,7 @@ def _read_pictures(video_in: str | Path, indices: list[int]) -> dict[int, bytes]
     return found
 
 
-def _remux(src: Any, dst: Any, mapping: dict[int, Any], new: Any, data: np.ndarray, sr: int) -> None:
+def _remux(src: Any, dst: Any, mapping: dict[int, Any], new: Any, data: np.ndarray, sr: int, length: int) -> None:
     """Copy all packets of ``src``, interleaving the encoded new audio as time advances.
 
     The copied packets keep their timestamps; the new audio's sample 0 is put at the container's
@@ -390,7 +390,7 @@ def _remux(src: Any, dst: Any, mapping: dict[int, Any], new: Any, data: np.ndarr
     """
     origin = container_origin(src)
     offset = int(round(origin * sr))  # the new track's first pts (1/sr)
-    frames = audio_frames(data, sr, new.codec_context.layout.name, block=4096, first_pts=offset)
+    frames = audio_frames(data, sr, new.codec_context.layout.name, block=4096, first_pts=offset, length=length)
     encoded_until = 0.0
     for packet in src.demux():
         index = packet.stream.index
