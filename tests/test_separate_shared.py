@@ -12,6 +12,7 @@ import pytest
 
 from anim400k.model import TimeMap
 from anim400k.separate import get_separator, sdr
+from anim400k.testing.speech import harmonic_voice
 
 SR = 16000  # the build's analysis rate; synth_backing's hi-hats need 16 kHz
 DUR = 36.0
@@ -20,12 +21,7 @@ UNSHARED = "the mixes do not share the backing"
 
 
 def _voice(n: int, f0: float, seed: int, level: float) -> np.ndarray:
-    r = np.random.default_rng(seed)
-    on = np.repeat(r.random(n // (SR // 4) + 1) > 0.5, SR // 4)[:n]
-    tt = np.arange(n) / SR
-    ph = 2 * np.pi * f0 * np.cumsum(1 + 0.08 * np.sin(2 * np.pi * (2 + r.random()) * tt)) / SR
-    v = on * sum(np.sin(h * ph) / h for h in range(1, 12))
-    return (v / v.std() * level).astype(np.float32)
+    return harmonic_voice(n, SR, f0, seed, level, on_fraction=0.5)
 
 
 @pytest.fixture(scope="module")

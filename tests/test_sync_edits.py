@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from anim400k.sync.estimate import analyze_sync, estimate_sync
+from anim400k.testing.speech import harmonic_voice
 
 SR = 8000
 SAME_AUDIO_REASON = "the EN track is the same audio as the JP track"  # the one-line reason (sync.checks)
@@ -28,13 +29,7 @@ def _me(dur: float, seed: int) -> np.ndarray:
 
 
 def _voice(n: int, f0: float, seed: int, level: float) -> np.ndarray:
-    """A harmonic "dialogue" (vibrato, 0.25 s on/off blocks) with rms ``level``."""
-    r = np.random.default_rng(seed)
-    on = np.repeat(r.random(n // (SR // 4) + 1) > 0.4, SR // 4)[:n]
-    tt = np.arange(n) / SR
-    ph = 2 * np.pi * f0 * np.cumsum(1 + 0.08 * np.sin(2 * np.pi * (2 + r.random()) * tt)) / SR
-    v = on * sum(np.sin(h * ph) / h for h in range(1, 12))
-    return (v / v.std() * level).astype(np.float32)
+    return harmonic_voice(n, SR, f0, seed, level, on_fraction=0.6)
 
 
 def _dub(dur: float = 100.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

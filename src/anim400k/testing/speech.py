@@ -1,4 +1,4 @@
-"""Speech test signals made with espeak-ng (shared by the ASR tests and benchmarks)."""
+"""Speech test signals: espeak-ng speech (the ASR tests and benchmarks) and a harmonic stand-in for dialogue."""
 
 from __future__ import annotations
 
@@ -40,3 +40,14 @@ def speech_track(sentences: list[str], voice: str = "en-us", gap: float = 1.5, l
         parts.append(np.zeros(int(pad * SR), np.float32))
         t += int(pad * SR) / SR
     return np.concatenate(parts), truth
+
+
+def harmonic_voice(n: int, sr: int, f0: float, seed: int, level: float, on_fraction: float = 0.5) -> np.ndarray:
+    """A harmonic "dialogue" of ``n`` samples at ``sr``: 11 harmonics of ``f0`` with vibrato, on in about
+    ``on_fraction`` of 0.25 s blocks, rms ``level`` (float32); seeded, so the same arguments give the same signal."""
+    r = np.random.default_rng(seed)
+    on = np.repeat(r.random(n // (sr // 4) + 1) > 1.0 - on_fraction, sr // 4)[:n]
+    tt = np.arange(n) / sr
+    ph = 2 * np.pi * f0 * np.cumsum(1 + 0.08 * np.sin(2 * np.pi * (2 + r.random()) * tt)) / sr
+    v = on * sum(np.sin(h * ph) / h for h in range(1, 12))
+    return (v / v.std() * level).astype(np.float32)
