@@ -1,7 +1,15 @@
-"""Progress bars of the long commands: tqdm on stderr, drawn only when stderr is a terminal."""
+"""Progress bars of the long commands (tqdm on stderr, drawn only when stderr is a terminal), and the
+small reporter interface long library work uses to say how far it is (:data:`Reporter`).
+
+Library code never draws: a function that takes ``report`` calls it with ``(done, total, unit)``,
+and whoever called it decides what to show (the build's driver, :mod:`anim400k.dataset.progress_channel`).
+"""
 
 from __future__ import annotations
 
+import inspect
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,3 +35,73 @@ def file_bar(path: Path, desc: str, enabled: bool = True, passes: int = 1) -> An
     except OSError:
         size = None
     return progress_bar(enabled, total=size, desc=desc, unit="B", unit_scale=True, unit_divisor=1024, leave=False)
+
+
+#: How long work reports its progress: ``report(done, total, unit)`` (e.g. ``report(340.0, 1440.0, "s")``),
+#: called with ``done`` growing up to ``total``. Library functions that take one stay silent without it.
+Reporter = Callable[[float, float, str], None]
+
+
+def no_report(done: float, total: float, unit: str) -> None:
+    """The default :data:`Reporter`: ignores every report."""
+
+
+def accepts_report(fn: Callable[..., Any]) -> bool:
+    """Whether ``fn`` (a backend's ``transcribe``, ``diarize``, ``separate``...) takes a ``report`` keyword."""
+    try:
+        return "report" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # a builtin or a C function: no signature to read
+        return False
+
+
+class Counter:
+    """Counts finished items of a known ``total`` (clips written, blocks separated) and reports each, from any
+    thread: the counts reported never go down."""
+
+    def __init__(self, report: Reporter | None, total: float, unit: str) -> None:
+        self.report = report or no_report
+        self.total, self.unit = float(total), unit
+        self.done = 0.0
+        self._lock = threading.Lock()
+
+    def add(self, n: float = 1.0) -> None:
+        """``n`` more items are finished."""
+        with self._lock:
+            self.done = min(self.total, self.done + n)
+            self.report(self.done, self.total, self.unit)
+
+    def tick(self, *_args: Any) -> None:
+        """One more item is finished (any arguments are ignored: usable as an ``on_clip`` callback)."""
+        self.add(1.0)
+
+
+class Frontier:
+    """Reports how far work on ordered pieces (windows of a track, in seconds) is done when the pieces
+    finish in any order (worker threads): the end of the longest run of finished pieces from the first.
+
+    ``ends`` are the pieces' end positions in order; ``total`` is where the whole work ends (a track's
+    duration). Reports are monotone and the last one, after :meth:`finish`, is ``(total, total)``.
+    """
+
+    def __init__(self, report: Reporter | None, ends: list[float], total: float, unit: str = "s") -> None:
+        self.report = report or no_report
+        self.ends, self.total, self.unit = list(ends), float(total), unit
+        self._finished = [False] * len(self.ends)
+        self._next = 0
+        self._lock = threading.Lock()
+
+    def done(self, index: int) -> None:
+        """Piece ``index`` is finished."""
+        with self._lock:
+            self._finished[index] = True
+            moved = False
+            while self._next < len(self._finished) and self._finished[self._next]:
+                self._next += 1
+                moved = True
+            if moved:
+                self.report(min(self.total, self.ends[self._next - 1]), self.total, self.unit)
+
+    def finish(self) -> None:
+        """Everything is done: report ``(total, total)``."""
+        with self._lock:
+            self.report(self.total, self.total, self.unit)

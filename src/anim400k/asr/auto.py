@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..model import Transcript
+from ..progress import Reporter
 from .faster_whisper_backend import FasterWhisperTranscriber, tiny_en_transcriber
 from .vad import VadTranscriber
 
@@ -33,10 +34,12 @@ class AutoTranscriber:
     def config(self) -> dict[str, Any]:
         return {"backend": self.name, "en": self._english.config, "other": self._other.config}
 
-    def transcribe(self, audio: np.ndarray, sr: int, language: str) -> Transcript:
-        """Transcribe with the language's backend; ``source`` names it (``auto:whisper-tiny-en``)."""
+    def transcribe(self, audio: np.ndarray, sr: int, language: str, report: Reporter | None = None) -> Transcript:
+        """Transcribe with the language's backend; ``source`` names it (``auto:whisper-tiny-en``).
+
+        ``report`` goes to that backend (seconds of audio done)."""
         backend = self.backend_for(language)
-        t = backend.transcribe(audio, sr, language)
+        t = backend.transcribe(audio, sr, language, report=report)
         t.language = "en" if backend is self._english else language
         t.source = f"{self.name}:{backend.name}"
         return t

@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 import sys
 import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ import numpy as np
 from ..errors import AnimError, BackendUnavailable, InputError, reason
 from ..model import Segment, Transcript, Word
 from ..offline import force_offline
+from ..progress import Frontier, Reporter, no_report
 from .base import ASR_SAMPLE_RATE, prepare_audio
 
 _HINT = (
@@ -289,10 +291,12 @@ class FasterWhisperTranscriber:
             self._pipeline = BatchedInferencePipeline(self._model)
             return self._model
 
-    def _run(self, audio: np.ndarray, sr: int, language: str, task: str) -> Transcript:
+    def _run(self, audio: np.ndarray, sr: int, language: str, task: str, report: Reporter | None = None) -> Transcript:
         model = self.load()
         x = prepare_audio(audio, sr, ASR_SAMPLE_RATE)
         duration = x.size / ASR_SAMPLE_RATE
+        report = report or no_report
+        report(0.0, duration, "s")
         lang = language.split("-")[0].lower()
         kwargs: dict[str, Any] = {
             "language": lang, "task": task, "beam_size": self.beam_size,
@@ -305,27 +309,33 @@ class FasterWhisperTranscriber:
         if self.max_new_tokens is not None:
             kwargs["max_new_tokens"] = self.max_new_tokens
         if x.size == 0:
+            report(duration, duration, "s")
             return Transcript(language="en" if task == "translate" else lang, segments=[], source=self.name)
         if self.batch_size > 1:
             kwargs.pop("condition_on_previous_text")
             segs_iter, _info = self._pipeline.transcribe(x, batch_size=self.batch_size, **kwargs)
         else:
             segs_iter, _info = model.transcribe(x, **kwargs)
-        segments = [s for s in (_convert(seg, duration) for seg in segs_iter) if s is not None]
+        segments = [s for s in (_convert(seg, duration) for seg in _reported(segs_iter, duration, report))
+                    if s is not None]
+        report(duration, duration, "s")
         segments.sort(key=lambda s: (s.start, s.end))
         source = self.name if self.name != "faster-whisper" else f"{self.name}:{Path(self.model).name}"
         return Transcript(language="en" if task == "translate" else lang, segments=segments, source=source)
 
-    def transcribe(self, audio: np.ndarray, sr: int, language: str) -> Transcript:
+    def transcribe(self, audio: np.ndarray, sr: int, language: str, report: Reporter | None = None) -> Transcript:
         """Transcribe speech in ``language`` (forced, e.g. ``ja`` or ``en``).
 
-        With ``task="translate"`` this is :meth:`translate` (English text out).
+        With ``task="translate"`` this is :meth:`translate` (English text out). ``report`` hears the
+        seconds of audio decoded (:data:`anim400k.progress.Reporter`, unit ``s``).
         """
-        return self._run(audio, sr, language, self.task)
+        return self._run(audio, sr, language, self.task, report)
 
-    def translate(self, audio: np.ndarray, sr: int, source_language: str) -> Transcript:
-        """Whisper's translate task: speech in ``source_language`` -> English segments."""
-        return self._run(audio, sr, source_language, "translate")
+    def translate(self, audio: np.ndarray, sr: int, source_language: str, report: Reporter | None = None
+                  ) -> Transcript:
+        """Whisper's translate task: speech in ``source_language`` -> English segments (``report`` as
+        :meth:`transcribe`'s)."""
+        return self._run(audio, sr, source_language, "translate", report)
 
 
 @dataclass
@@ -360,8 +370,12 @@ class TinyEnTranscriber(FasterWhisperTranscriber):
         return {**super().config, "vad_threshold": self.vad_threshold, "min_silence_ms": self.min_silence_ms,
                 "max_region_s": self.max_region_s, "window_s": self.window_s, "context_s": self.context_s}
 
-    def transcribe(self, audio: np.ndarray, sr: int, language: str) -> Transcript:
-        """Transcribe English speech (any other ``language`` is refused: the model is English-only)."""
+    def transcribe(self, audio: np.ndarray, sr: int, language: str, report: Reporter | None = None) -> Transcript:
+        """Transcribe English speech (any other ``language`` is refused: the model is English-only).
+
+        ``report`` hears how far the track is decoded, in seconds (the end of the windows decoded so far,
+        :class:`anim400k.progress.Frontier`).
+        """
         from .vad import VadOptions, speech_regions
 
         if language.split("-")[0].lower() not in ("en", "eng", "english"):
@@ -370,33 +384,55 @@ class TinyEnTranscriber(FasterWhisperTranscriber):
         x = prepare_audio(audio, sr, ASR_SAMPLE_RATE)
         opts = VadOptions(threshold=self.vad_threshold, min_silence_ms=self.min_silence_ms,
                           max_speech_s=self.max_region_s)
+        duration = x.size / ASR_SAMPLE_RATE
+        report = report or no_report
+        report(0.0, duration, "s")
         regions = speech_regions(x, ASR_SAMPLE_RATE, opts) if x.size else []
         if not regions:
+            report(duration, duration, "s")
             return Transcript(language="en", segments=[], source=self.name)
         model = self.load()
         kwargs: dict[str, Any] = {"language": "en", "task": "transcribe", "beam_size": self.beam_size,
                                   "word_timestamps": self.word_timestamps, "without_timestamps": False}
         if self.temperature is not None:
             kwargs["temperature"] = self.temperature
-        windows = with_context(pack_regions(regions, self.window_s), self.context_s, x.size / ASR_SAMPLE_RATE)
+        windows = with_context(pack_regions(regions, self.window_s), self.context_s, duration)
         decoded: list[tuple[Any, float]] = []
         if self.batch_size > 1:
             clips = [{"start": float(w0), "end": float(w1)} for w0, w1 in windows]
             segs, _ = self._pipeline.transcribe(x, batch_size=self.batch_size, clip_timestamps=clips,
                                                 log_progress=self.progress and sys.stderr.isatty(), **kwargs)
-            decoded = [(seg, 0.0) for seg in segs]
+            decoded = [(seg, 0.0) for seg in _reported(segs, duration, report)]
         else:
-            def decode(window: tuple[float, float]) -> list[tuple[Any, float]]:
-                w0, w1 = window
+            frontier = Frontier(report, [w1 for _, w1 in windows], duration)
+
+            def decode(job: tuple[int, tuple[float, float]]) -> list[tuple[Any, float]]:
+                k, (w0, w1) = job
                 piece = x[int(w0 * ASR_SAMPLE_RATE): int(w1 * ASR_SAMPLE_RATE)]
                 segs, _ = model.transcribe(piece, vad_filter=False, condition_on_previous_text=False, **kwargs)
-                return [(seg, float(w0)) for seg in segs]
+                out = [(seg, float(w0)) for seg in segs]
+                frontier.done(k)
+                return out
 
             from ..threads import thread_map
 
             # windows are independent: decoded side by side by the CTranslate2 workers
-            decoded = [d for part in thread_map(decode, windows, self.num_workers, "whisper") for d in part]
+            decoded = [d for part in thread_map(decode, enumerate(windows), self.num_workers, "whisper")
+                       for d in part]
+        report(duration, duration, "s")
         return Transcript(language="en", segments=_by_region(decoded, regions), source=self.name)
+
+
+def _reported(segments: Iterable[Any], duration: float, report: Reporter) -> Iterator[Any]:
+    """``segments`` (faster-whisper's, decoded as they are read), reporting each one's end as the seconds
+    of audio decoded (never going back, never past ``duration``)."""
+    done = 0.0
+    for seg in segments:
+        end = min(duration, float(getattr(seg, "end", 0.0) or 0.0))
+        if end > done:
+            done = end
+            report(done, duration, "s")
+        yield seg
 
 
 def pack_regions(regions: list[tuple[float, float]], window_s: float = 28.0) -> list[tuple[float, float]]:

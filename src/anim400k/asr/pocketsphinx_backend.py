@@ -20,6 +20,7 @@ import numpy as np
 
 from ..errors import BackendUnavailable
 from ..model import Segment, Transcript, Word
+from ..progress import Reporter, no_report
 from .base import ASR_SAMPLE_RATE, prepare_audio
 from .vad import VadOptions, speech_regions
 
@@ -85,11 +86,17 @@ class PocketsphinxTranscriber:
             dec.end_utt()
             return _words_from_segments(dec.seg(), offset, int(dec.config["frate"]))
 
-    def transcribe(self, audio: np.ndarray, sr: int, language: str) -> Transcript:
-        """Transcribe English audio: one segment per speech region that yields words."""
+    def transcribe(self, audio: np.ndarray, sr: int, language: str, report: Reporter | None = None) -> Transcript:
+        """Transcribe English audio: one segment per speech region that yields words.
+
+        ``report`` hears the seconds of audio decoded (the end of each region as it is done).
+        """
         if language.split("-")[0].lower() not in ("en", "eng", "english"):
             raise ValueError(f"pocketsphinx decodes English only, not '{language}' (use --asr vad or auto)")
         x = prepare_audio(audio, sr, ASR_SAMPLE_RATE)
+        duration = x.size / ASR_SAMPLE_RATE
+        report = report or no_report
+        report(0.0, duration, "s")
         pcm = (np.clip(x, -1.0, 1.0) * 32767.0).astype(np.int16)
         opts = VadOptions(threshold=self.vad_threshold, min_silence_ms=self.min_silence_ms,
                           max_speech_s=self.max_region_s)
@@ -97,8 +104,10 @@ class PocketsphinxTranscriber:
         for start, end in speech_regions(x, ASR_SAMPLE_RATE, opts):
             a, b = int(start * ASR_SAMPLE_RATE), int(end * ASR_SAMPLE_RATE)
             words = self.decode_region(pcm[a:b], start)
+            report(min(duration, end), duration, "s")
             if not words:
                 continue
             words = [Word(max(start, w.start), min(end, w.end), w.text, w.probability) for w in words]
             segments.append(Segment(start, end, " ".join(w.text for w in words), words=words))
+        report(duration, duration, "s")
         return Transcript(language="en", segments=segments, source=self.name)

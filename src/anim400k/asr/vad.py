@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..model import Segment, Transcript
+from ..progress import Reporter, no_report
 from ..signal import speech_timestamps
 from .base import ASR_SAMPLE_RATE, prepare_audio
 
@@ -74,7 +75,15 @@ class VadTranscriber(VadOptions):
     def config(self) -> dict[str, Any]:
         return {"backend": self.name, **self.options.as_dict()}
 
-    def transcribe(self, audio: np.ndarray, sr: int, language: str) -> Transcript:
-        """Speech regions as segments with empty text and ``transcribed=False``."""
-        segs = [Segment(s, e, "", transcribed=False) for s, e in speech_regions(audio, sr, self.options)]
+    def transcribe(self, audio: np.ndarray, sr: int, language: str, report: Reporter | None = None) -> Transcript:
+        """Speech regions as segments with empty text and ``transcribed=False``.
+
+        ``report`` hears 0 and then all of the track's seconds (the VAD runs over the track in one call).
+        """
+        report = report or no_report
+        x = prepare_audio(audio, sr, ASR_SAMPLE_RATE)
+        duration = x.size / ASR_SAMPLE_RATE
+        report(0.0, duration, "s")
+        segs = [Segment(s, e, "", transcribed=False) for s, e in speech_regions(x, ASR_SAMPLE_RATE, self.options)]
+        report(duration, duration, "s")
         return Transcript(language=language, segments=segs, source=self.name)

@@ -28,6 +28,8 @@ class EpisodeContext:
     release_dir: str
     options: BuildOptions
     remote: str | None = None
+    #: where the stage tasks report how far they are (:mod:`anim400k.dataset.progress_channel`); None: they do not
+    progress_dir: str | None = None
 
     @property
     def work(self) -> Path:

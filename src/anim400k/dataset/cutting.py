@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..formats.ids import AUDIO_ARCHIVE, FRAMES_ARCHIVE, VIDEO_ARCHIVE, id_path, make_id
 from ..model import EN, JP
+from ..progress import Counter, Reporter
 from ..storage import local_input
 from .context import EpisodeContext
 
@@ -72,8 +74,10 @@ def _remove_release_file(root: Path, path: Path) -> bool:
     return True
 
 
-def cut_episode(ctx: EpisodeContext) -> dict[str, Any]:
+def cut_episode(ctx: EpisodeContext, report: Reporter | None = None) -> dict[str, Any]:
     """Cut the episode's clip media; return ``{"files", "sizes", "stale"}`` for ``cut.json``.
+
+    ``report`` hears the clip files written (unit ``clip``, out of every file the cut writes).
 
     ``files`` are the release files written (relative to the release root), ``sizes`` their sizes
     in bytes (a resumed build re-cuts the episode when one is missing or differs,
@@ -86,8 +90,12 @@ def cut_episode(ctx: EpisodeContext) -> dict[str, Any]:
 
     root = Path(ctx.release_dir)
     earlier = previous_clip_files(ctx)
-    write_json_atomic(ctx.artifact(CUT_PENDING), {"stale": earlier, "files": planned_clip_files(ctx)})
-    files = _cut_media(ctx) if ctx.clips() else []
+    planned = planned_clip_files(ctx)
+    write_json_atomic(ctx.artifact(CUT_PENDING), {"stale": earlier, "files": planned})
+    written_count = Counter(report, len(planned), "clip")
+    written_count.add(0)
+    files = _cut_media(ctx, written_count.tick) if ctx.clips() else []
+    written_count.add(len(planned))
     written = set(files)
     stale = [rel for rel in earlier if rel not in written and (p := _safe_release_file(root, rel)) is not None
              and p.is_file()]
@@ -165,8 +173,9 @@ def remove_stale_clips(ctx: EpisodeContext) -> int:
     return removed
 
 
-def _cut_media(ctx: EpisodeContext) -> list[str]:
-    """Write every clip's JP/EN (and backing) MP3 and JP MP4; return the list of files written.
+def _cut_media(ctx: EpisodeContext, on_clip: Callable[[Path], None] | None = None) -> list[str]:
+    """Write every clip's JP/EN (and backing) MP3 and JP MP4; return the list of files written
+    (``on_clip`` is told each file's path as it is written, from the encoding threads).
 
     The audio clips (JP, then EN and backing, each track decoded once) are cut in a thread of
     their own while the video clips encode, so the two overlap on a machine with spare cores
@@ -193,14 +202,14 @@ def _cut_media(ctx: EpisodeContext) -> list[str]:
         if video_paths:
             media.cut_video_clips(local_input(probe[JP]["source"]), jp_iv, video_paths,
                                   audio=(jp_audio, RELEASE_AUDIO_SR), height=ctx.options.video_height,
-                                  preset=ctx.options.video_preset)
+                                  preset=ctx.options.video_preset, on_clip=on_clip)
 
     if task_threads() == 1:  # a one-thread task (a pool worker's share of the cores): one side after the other
         cut_video()
-        jp_paths, other_paths = _cut_audio_tracks(ctx, clips, jp_audio, probe, root)
+        jp_paths, other_paths = _cut_audio_tracks(ctx, clips, jp_audio, probe, root, on_clip)
     else:
         with ThreadPoolExecutor(1, thread_name_prefix="cut-audio") as pool:
-            audio_job = pool.submit(_cut_audio_tracks, ctx, clips, jp_audio, probe, root)
+            audio_job = pool.submit(_cut_audio_tracks, ctx, clips, jp_audio, probe, root, on_clip)
             cut_video()
             jp_paths, other_paths = audio_job.result()
     files = [*map(str, jp_paths), *map(str, video_paths), *map(str, other_paths)]
@@ -208,7 +217,7 @@ def _cut_media(ctx: EpisodeContext) -> list[str]:
 
 
 def _cut_audio_tracks(ctx: EpisodeContext, clips: list[Any], jp_audio: Any, probe: dict[str, Any],
-                      root: Path) -> tuple[list[Path], list[Path]]:
+                      root: Path, on_clip: Callable[[Path], None] | None = None) -> tuple[list[Path], list[Path]]:
     """The audio side of :func:`cut_episode`: JP clips, then EN and backing clips; returns (JP, EN+backing).
 
     The backing clips are full band at the JP clips' rate (:func:`.backing.release_backing`, from the
@@ -220,18 +229,18 @@ def _cut_audio_tracks(ctx: EpisodeContext, clips: list[Any], jp_audio: Any, prob
     bitrate = ctx.options.audio_bitrate
     jp_iv = [(c.jp_start, c.jp_end) for c in clips]
     jp_paths = [id_path(root, AUDIO_ARCHIVE, c.jp_clip, "mp3") for c in clips]
-    media.cut_audio_clips(jp_audio, RELEASE_AUDIO_SR, jp_iv, jp_paths, bitrate=bitrate)
+    media.cut_audio_clips(jp_audio, RELEASE_AUDIO_SR, jp_iv, jp_paths, bitrate=bitrate, on_clip=on_clip)
     en_audio = media.decode_audio(local_input(probe[EN]["source"]), stream=probe[EN]["audio_index"],
                                    sr=RELEASE_AUDIO_SR)
     en_paths = [id_path(root, AUDIO_ARCHIVE, c.en_clip, "mp3") for c in clips]
     media.cut_audio_clips(en_audio, RELEASE_AUDIO_SR, [(c.en_start, c.en_end) for c in clips], en_paths,
-                          bitrate=bitrate)
+                          bitrate=bitrate, on_clip=on_clip)
     b_paths: list[Path] = []
     if ctx.options.backing_clips:
         backing = release_backing(ctx, jp_audio, en_audio, RELEASE_AUDIO_SR, jp_iv)
         del en_audio
         b_paths = [id_path(root, AUDIO_ARCHIVE, str(c.backing_clip), "mp3") for c in clips]
-        media.cut_audio_clips(backing, RELEASE_AUDIO_SR, jp_iv, b_paths, bitrate=bitrate)
+        media.cut_audio_clips(backing, RELEASE_AUDIO_SR, jp_iv, b_paths, bitrate=bitrate, on_clip=on_clip)
     return jp_paths, en_paths + b_paths
 
 

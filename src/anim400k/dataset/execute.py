@@ -20,6 +20,7 @@ import os
 
 from ..errors import InputError
 from .context import EpisodeContext
+from .progress_channel import stage_reporter
 from .remote import run_stage_staged
 from .stages import run_stage
 
@@ -55,10 +56,13 @@ def _simulate_node() -> None:
 def execute_stage(stage: str, ctx: EpisodeContext) -> tuple[str, float, float]:
     """Run one stage in this process (every runner's task body): :func:`run_stage` plus the test hook.
 
-    With a remote output the stage runs in this machine's staging folder, synced with the remote.
+    With a remote output the stage runs in this machine's staging folder, synced with the remote. A long
+    stage reports how far it is into the context's progress folder when it has one
+    (:func:`anim400k.dataset.progress_channel.stage_reporter`).
     """
     _fault_hook(stage, "before")
-    result = run_stage_staged(stage, ctx) if ctx.remote else run_stage(stage, ctx)
+    report = stage_reporter(ctx, stage)
+    result = run_stage_staged(stage, ctx, report) if ctx.remote else run_stage(stage, ctx, report)
     _fault_hook(stage, "after")
     return result
 

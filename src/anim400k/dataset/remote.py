@@ -30,6 +30,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..formats.ids import AUDIO_ARCHIVE, FRAMES_ARCHIVE, PICS_ARCHIVE, VIDEO_ARCHIVE
+from ..progress import Reporter
 from ..storage import RemoteMirror, staging_dir
 from .catalog import CATALOG_FILE, Catalog
 from .context import EpisodeContext
@@ -76,7 +77,7 @@ def release_files_of(stage: str, artifact: Path) -> list[str]:
     return [row["path"] for row in data["frames"]]
 
 
-def run_stage_staged(stage: str, ctx: EpisodeContext) -> tuple[str, float, float]:
+def run_stage_staged(stage: str, ctx: EpisodeContext, report: Reporter | None = None) -> tuple[str, float, float]:
     """Run ``stage`` on this node against its own staging folder, syncing with the remote output.
 
     Returns the artifact path in the driver's terms (under ``ctx.release_dir``) and the
@@ -87,7 +88,7 @@ def run_stage_staged(stage: str, ctx: EpisodeContext) -> tuple[str, float, float
     mirror = RemoteMirror(str(ctx.remote), root)
     mirror.pull(mirror.relative(work))
     before = _stamps(work)
-    artifact, seconds, cpu_seconds = run_stage(stage, local)
+    artifact, seconds, cpu_seconds = run_stage(stage, local, report)
     media = [root / rel for rel in release_files_of(stage, Path(artifact))]
     mirror.push_files(media, record=False)
     for p in media:

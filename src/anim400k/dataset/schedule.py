@@ -10,6 +10,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import json
 import logging
+import threading
 import traceback
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from .catalog import Catalog
 from .context import EpisodeContext
 from .identity import input_identity, output_identities
 from .options import BuildOptions, stage_config
+from .progress_channel import ProgressFolder
 from .remote import push_catalog
 from .report import EpisodeResult
 from .runners import make_runner
@@ -102,26 +104,109 @@ def _outputs_of(ctx: EpisodeContext, stage: str) -> dict[str, Any]:
 
 
 class StageProgress:
-    """One progress bar per stage (tqdm on stderr, drawn only on a terminal), counting episodes."""
+    """One progress bar per stage (tqdm on stderr, drawn only on a terminal), counting episodes.
+
+    While bars are drawn, the long stages in flight also say how far they are: each stage task reports
+    into a :class:`.progress_channel.ProgressFolder`, which a thread of the driver reads every
+    :data:`POLL_INTERVAL` seconds; the stage's bar shows each episode in flight after its count
+    (``asr_en  0/1 [...] S01/E01 340/1440 s``). Off a terminal no folder is made, no thread started
+    and the stages report nothing.
+    """
 
     def __init__(self, enabled: bool, totals: dict[str, int]) -> None:
         from ..progress import progress_bar
 
         self.bars: dict[str, Any] = {}
+        self.channel: ProgressFolder | None = None
+        self._running: dict[tuple[str, str], tuple[float, float, str] | None] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._poller: threading.Thread | None = None
         if not enabled:
             return
         for i, (name, total) in enumerate(totals.items()):
             if total:
                 self.bars[name] = progress_bar(True, total=total, desc=f"{name:>9}", unit="ep", position=i,
                                                leave=True)
+        if any(not bar.disable for bar in self.bars.values()):  # drawn: stderr is a terminal
+            self.channel = ProgressFolder()
+            self._poller = threading.Thread(target=self._poll, name="anim400k-progress", daemon=True)
+            self._poller.start()
+
+    def context(self, ctx: EpisodeContext) -> EpisodeContext:
+        """The context to submit a stage task with: reporting into the channel when bars are drawn."""
+        return ctx if self.channel is None else self.channel.context(ctx)
+
+    def start(self, key: str, name: str) -> None:
+        """Stage ``name`` of episode ``key`` is submitted: show how far it is once it reports."""
+        if self.channel is not None and STAGE_BY_NAME[name].reports:
+            with self._lock:
+                self._running[(key, name)] = None
+
+    def end(self, key: str, name: str, ok: bool = True) -> None:
+        """Stage ``name`` of ``key`` has finished (``ok``: count the episode on the stage's bar) or failed."""
+        with self._lock:
+            if self._running.pop((key, name), False) is not False:
+                self._show(name)
+            if self.channel is not None:
+                self.channel.clear(key, name)
+            if ok and name in self.bars:
+                self.bars[name].update(1)
 
     def update(self, name: str) -> None:
-        if name in self.bars:
-            self.bars[name].update(1)
+        """One more episode has finished stage ``name``."""
+        with self._lock:
+            if name in self.bars:
+                self.bars[name].update(1)
+
+    def poll(self) -> None:
+        """Read the in-flight stages' reports and show the ones that changed."""
+        if self.channel is None:
+            return
+        with self._lock:
+            changed = set()
+            for (key, name), last in list(self._running.items()):
+                now = self.channel.read(key, name)
+                if now is not None and now != last:
+                    self._running[(key, name)] = now
+                    changed.add(name)
+            for name in changed:
+                self._show(name)
+
+    def _show(self, name: str) -> None:
+        """Put the in-flight episodes of stage ``name`` after its bar (with ``self._lock`` held)."""
+        bar = self.bars.get(name)
+        if bar is None:
+            return
+        parts = [f"{key} {_amount(p)}" for (key, stage), p in self._running.items() if stage == name and p]
+        more = f" +{len(parts) - MAX_SHOWN}" if len(parts) > MAX_SHOWN else ""
+        bar.set_postfix_str(", ".join(parts[:MAX_SHOWN]) + more, refresh=True)
+
+    def _poll(self) -> None:
+        while not self._stop.wait(POLL_INTERVAL):
+            self.poll()
 
     def close(self) -> None:
+        """Stop reading the channel, delete it and close the bars."""
+        self._stop.set()
+        if self._poller is not None:
+            self._poller.join()
+        if self.channel is not None:
+            self.channel.close()
         for bar in self.bars.values():
             bar.close()
+
+
+#: seconds between two readings of the in-flight stages' progress (the tasks write at most every 0.5 s)
+POLL_INTERVAL = 0.5
+#: in-flight episodes shown after a stage's bar (the others as ``+N``)
+MAX_SHOWN = 2
+
+
+def _amount(progress: tuple[float, float, str]) -> str:
+    """``340/1440 s``: a stage's report, in whole units."""
+    done, total, unit = progress
+    return f"{done:.0f}/{total:.0f} {unit}"
 
 
 def run_stages(catalog: Catalog, contexts: dict[str, EpisodeContext], results: dict[str, EpisodeResult],
@@ -164,7 +249,8 @@ def run_stages(catalog: Catalog, contexts: dict[str, EpisodeContext], results: d
                 enabled = {s.name for s in plan[key]}
                 if all(d in done[key] or d not in enabled for d in st.deps):
                     submitted.add((key, st.name))
-                    running[runner.submit(st.name, contexts[key])] = (key, st.name)
+                    progress.start(key, st.name)
+                    running[runner.submit(st.name, progress.context(contexts[key]))] = (key, st.name)
 
     interrupted = False
     try:
@@ -177,6 +263,7 @@ def run_stages(catalog: Catalog, contexts: dict[str, EpisodeContext], results: d
                 try:
                     artifact, seconds, cpu_seconds = fut.result()
                 except Exception as exc:  # noqa: BLE001 - sorted out below
+                    progress.end(key, name, ok=False)
                     if is_disk_full(exc):  # every later stage would fail too: stop, keep what is done
                         res.ok, res.failed_stage = False, name
                         raise _disk_full(exc, contexts[key], name, catalog) from exc
@@ -189,7 +276,7 @@ def run_stages(catalog: Catalog, contexts: dict[str, EpisodeContext], results: d
                     push_catalog(mirror, catalog)
                 res.stage_seconds[name] = round(seconds, 3)
                 res.stage_cpu_seconds[name] = round(cpu_seconds, 3)
-                progress.update(name)
+                progress.end(key, name)
             submit_ready()
     except (KeyboardInterrupt, DiskFull):
         interrupted = True

@@ -22,6 +22,7 @@ from ..errors import AnimError, InputError
 from ..fsutil import write_json_atomic
 from ..model import EN, JP, EpisodeRef, TimeMap
 from ..offline import force_offline
+from ..progress import Reporter, accepts_report, no_report
 from ..storage import local_input
 from .context import EpisodeContext
 from .options import ANALYSIS_SR, BuildOptions
@@ -38,11 +39,13 @@ class Stage:
 
     name: str
     deps: tuple[str, ...]
-    fn: Callable[[EpisodeContext], str]
+    fn: Callable[..., str]  # fn(ctx), or fn(ctx, report) for a stage that ``reports``
     artifact: str
     resources: str = "cpu"  # "cpu" | "gpu-capable" (ASR, separation, diarization with CUDA backends)
     #: the stage's other files in the work folder (the catalog records and checks them with the artifact)
     extra_outputs: tuple[str, ...] = ()
+    #: a long stage that tells a :data:`anim400k.progress.Reporter` how far it is (``fn(ctx, report)``)
+    reports: bool = False
 
     @property
     def outputs(self) -> tuple[str, ...]:
@@ -282,7 +285,13 @@ def backend_settings(stage: str, ctx: EpisodeContext) -> dict[str, object] | Non
     return {"backend": name, "options": opts, "config": _backend_config(name, opts_json, lang)}
 
 
-def _asr_stage(ctx: EpisodeContext, lang: str) -> str:
+def _reporting(method: Callable[..., Any], report: Reporter) -> dict[str, Any]:
+    """``{"report": report}`` when the backend's ``method`` takes a reporter (a backend of another package
+    may not: it then runs silently)."""
+    return {"report": report} if report is not no_report and accepts_report(method) else {}
+
+
+def _asr_stage(ctx: EpisodeContext, lang: str, report: Reporter = no_report) -> str:
     from ..formats.transcripts import read_transcript, write_transcript
 
     dest = ctx.artifact(f"{lang}.transcript.json")
@@ -294,19 +303,20 @@ def _asr_stage(ctx: EpisodeContext, lang: str) -> str:
 
         name, opts = asr_backend(ctx.options, lang)
         transcriber = get_transcriber(name, **opts)
-        transcript = transcriber.transcribe(ctx.analysis_audio(lang), ANALYSIS_SR, lang)
+        transcript = transcriber.transcribe(ctx.analysis_audio(lang), ANALYSIS_SR, lang,
+                                            **_reporting(transcriber.transcribe, report))
     write_transcript(dest, transcript)
     return str(dest)
 
 
-def stage_asr_en(ctx: EpisodeContext) -> str:
-    """Transcribe the EN track (or import the given EN transcript)."""
-    return _asr_stage(ctx, EN)
+def stage_asr_en(ctx: EpisodeContext, report: Reporter = no_report) -> str:
+    """Transcribe the EN track (or import the given EN transcript); ``report`` hears the seconds transcribed."""
+    return _asr_stage(ctx, EN, report)
 
 
-def stage_asr_ja(ctx: EpisodeContext) -> str:
-    """Transcribe the JP track (or import the given JP transcript)."""
-    return _asr_stage(ctx, JP)
+def stage_asr_ja(ctx: EpisodeContext, report: Reporter = no_report) -> str:
+    """Transcribe the JP track (or import the given JP transcript); ``report`` hears the seconds transcribed."""
+    return _asr_stage(ctx, JP, report)
 
 
 #: The subtitles stage's record of the subtitle stream it read (``subtitle_stream``: its index among the
@@ -409,9 +419,10 @@ def diarizer_model_option(diarizer: str, model: str | None) -> dict[str, object]
     return {"anime": {"model": model}, "pyannote": {"pipeline": model}}.get(diarizer, {})
 
 
-def stage_diarize(ctx: EpisodeContext) -> str:
+def stage_diarize(ctx: EpisodeContext, report: Reporter = no_report) -> str:
     """Diarize the JP speech (mix minus the separated backing), with the EN speech at the same
-    times as a second view when the diarizer takes one; the artifact is an RTTM file."""
+    times as a second view when the diarizer takes one; the artifact is an RTTM file. ``report``
+    hears the diarizer's steps (when it reports them)."""
     from ..diarize import get_diarizer
     from ..formats.rttm import rttm_file_id, write_rttm
 
@@ -421,17 +432,19 @@ def stage_diarize(ctx: EpisodeContext) -> str:
     diarizer = get_diarizer(ctx.options.diarizer, **opts)
     speech = diarization_audio(ctx)
     other = diarization_other(ctx, len(speech)) if getattr(diarizer, "uses_other_track", False) else None
+    kw = _reporting(diarizer.diarize, report)
     if other is None:
-        turns = diarizer.diarize(speech, ANALYSIS_SR)
+        turns = diarizer.diarize(speech, ANALYSIS_SR, **kw)
     else:
-        turns = diarizer.diarize(speech, ANALYSIS_SR, other=other)  # type: ignore[call-arg]
+        turns = diarizer.diarize(speech, ANALYSIS_SR, other=other, **kw)  # type: ignore[call-arg]
     dest = ctx.artifact("jp.rttm")
     write_rttm(dest, turns, file_id=rttm_file_id(ctx.ref.key))
     return str(dest)
 
 
-def stage_separate(ctx: EpisodeContext) -> str:
-    """Estimate the JP track's backing (music and effects) and write it as FLAC."""
+def stage_separate(ctx: EpisodeContext, report: Reporter = no_report) -> str:
+    """Estimate the JP track's backing (music and effects) and write it as FLAC; ``report`` hears the
+    separator's blocks (when it reports them)."""
     import soundfile as sf
 
     from ..fsutil import atomic_path
@@ -447,7 +460,7 @@ def stage_separate(ctx: EpisodeContext) -> str:
     sync = ctx.read_json("sync.json")
     time_map = TimeMap.from_dict(sync) if sync["applied"] else None
     result = separator.separate(ctx.analysis_audio(JP), ANALYSIS_SR, reference=ctx.analysis_audio(EN),
-                                time_map=time_map)
+                                time_map=time_map, **_reporting(separator.separate, report))
     with atomic_path(ctx.artifact("backing.flac"), sync=False) as tmp:  # media: identity-checked
         sf.write(tmp, np.clip(result.backing, -1, 1), ANALYSIS_SR, format="FLAC", subtype="PCM_16")
     dest = ctx.artifact("separate.json")
@@ -485,11 +498,11 @@ def stage_align(ctx: EpisodeContext) -> str:
     return _json_artifact(ctx, "align", make_episode_clips(ctx))
 
 
-def stage_cut(ctx: EpisodeContext) -> str:
-    """Cut every clip's media into the release (one decode per stream)."""
+def stage_cut(ctx: EpisodeContext, report: Reporter = no_report) -> str:
+    """Cut every clip's media into the release (one decode per stream); ``report`` hears the clip files written."""
     from .cutting import cut_episode
 
-    return _json_artifact(ctx, "cut", cut_episode(ctx))
+    return _json_artifact(ctx, "cut", cut_episode(ctx, report))
 
 
 def stage_frames(ctx: EpisodeContext) -> str:
@@ -510,21 +523,25 @@ STAGES: tuple[Stage, ...] = (
     Stage("probe", (), stage_probe, "probe.json"),
     Stage("audio", ("probe",), stage_audio, "audio.json", extra_outputs=(f"{JP}.16k.flac", f"{EN}.16k.flac")),
     Stage("sync", ("audio",), stage_sync, "sync.json"),
-    Stage("asr_en", ("audio",), stage_asr_en, "en.transcript.json", "gpu-capable"),
-    Stage("asr_ja", ("audio",), stage_asr_ja, "ja.transcript.json", "gpu-capable"),
+    Stage("asr_en", ("audio",), stage_asr_en, "en.transcript.json", "gpu-capable", reports=True),
+    Stage("asr_ja", ("audio",), stage_asr_ja, "ja.transcript.json", "gpu-capable", reports=True),
     Stage("subtitles", ("probe",), stage_subtitles, "subtitles.json", extra_outputs=(SUBTITLE_CHOICE,)),
-    Stage("separate", ("sync",), stage_separate, "separate.json", "gpu-capable", extra_outputs=("backing.flac",)),
-    Stage("diarize", ("audio", "separate"), stage_diarize, "jp.rttm", "gpu-capable"),
+    Stage("separate", ("sync",), stage_separate, "separate.json", "gpu-capable", extra_outputs=("backing.flac",),
+          reports=True),
+    Stage("diarize", ("audio", "separate"), stage_diarize, "jp.rttm", "gpu-capable", reports=True),
     Stage("align", ("sync", "asr_en", "asr_ja", "subtitles", "diarize", "separate"), stage_align, "clips.json"),
-    Stage("cut", ("align",), stage_cut, "cut.json"),
+    Stage("cut", ("align",), stage_cut, "cut.json", reports=True),
     Stage("frames", ("probe",), stage_frames, "frames.json"),
     Stage("score", ("align",), stage_score, "score.json"),
 )
 STAGE_BY_NAME = {s.name: s for s in STAGES}
 
 
-def run_stage(name: str, ctx: EpisodeContext) -> tuple[str, float, float]:
+def run_stage(name: str, ctx: EpisodeContext, report: Reporter | None = None) -> tuple[str, float, float]:
     """Run one stage in this process; returns (artifact path, wall seconds, CPU seconds). Used by every runner.
+
+    ``report`` hears how far a long stage (``Stage.reports``: ASR, separation, diarization, cut) is
+    (:data:`anim400k.progress.Reporter`); the others do not call it.
 
     The CPU seconds are this process's (all its threads) while the stage ran: every runner runs one
     stage at a time per process, so they are the stage's own. The BLAS thread pools (NumPy's, SciPy's)
@@ -541,5 +558,6 @@ def run_stage(name: str, ctx: EpisodeContext) -> tuple[str, float, float]:
     force_offline()
     t0, c0 = time.perf_counter(), time.process_time()
     with threadpool_limits(limits=1, user_api="blas"):  # one BLAS thread, as OMP_NUM_THREADS=1 gives pool workers
-        artifact = STAGE_BY_NAME[name].fn(ctx)
+        stage = STAGE_BY_NAME[name]
+        artifact = stage.fn(ctx, report) if stage.reports and report is not None else stage.fn(ctx)
     return artifact, time.perf_counter() - t0, time.process_time() - c0

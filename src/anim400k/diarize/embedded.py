@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
+from ..progress import Counter, Reporter
 from ..signal import ANALYSIS_SR, prepare_audio
 from . import clustering, longform, overlap, spectral, twovoice, views
 from .base import Turn, normalize_turns, relabel_by_first_appearance
@@ -226,13 +227,29 @@ class EmbeddedDiarizer:
 
             anime_embedding.load_anime_encoder(_model_key(self.config.model), self.config.device)
 
-    def diarize(self, audio: np.ndarray, sr: int, other: np.ndarray | None = None) -> list[Turn]:
+    def steps(self) -> int:
+        """How many steps :meth:`diarize` reports: speech regions, embeddings, pitch and the other view,
+        clustering, each re-segmentation round, and the overlaps and final turns."""
+        return 5 + max(0, self.config.reseg_iters) + 1
+
+    def diarize(self, audio: np.ndarray, sr: int, other: np.ndarray | None = None,
+                report: Reporter | None = None) -> list[Turn]:
         """Speaker turns of mono ``audio`` at ``sr`` Hz (labels ``spk0..``, by first appearance).
 
         ``other`` (optional) is the other language's speech of the same episode on ``audio``'s
         timeline (same rate; e.g. the EN dub mapped onto the JP timeline, minus its backing): each
-        window is embedded in both tracks and the views are combined (:mod:`.views`).
+        window is embedded in both tracks and the views are combined (:mod:`.views`). ``report`` hears
+        each of its :meth:`steps` as it is done (unit ``step``; the last report is ``(steps, steps)``).
         """
+        total = self.steps()
+        step = Counter(report, total, "step")
+        step.add(0)
+        turns = self._diarize(audio, sr, other, step)
+        step.add(total)  # done: the steps an early return skipped at once
+        return turns
+
+    def _diarize(self, audio: np.ndarray, sr: int, other: np.ndarray | None, step: Counter) -> list[Turn]:
+        """:meth:`diarize`, one ``step.tick()`` per step done."""
         from . import embedding, pitch, vad
 
         cfg = self.config
@@ -246,6 +263,7 @@ class EmbeddedDiarizer:
             if side is not None:
                 other_track = side.submit(self._other_track, other, sr, len(x))
             regions = vad.speech_regions(x, SR, threshold=cfg.vad_threshold, end_threshold=cfg.vad_end_threshold)
+            step.tick()
             if len(regions) == 0:
                 return []
             windows = embedding.sliding_windows(regions, cfg.window, cfg.hop)
@@ -260,6 +278,7 @@ class EmbeddedDiarizer:
             raw = self._embed(xn, windows, mel=mel)
             spec = None if mel is None else self._spectral(mel, windows)
             emb = raw if spec is None else spectral.augment(raw, spec, cfg.spectral_weight, scaled=True)
+            step.tick()
             f0 = pitch.f0_track(x, SR)
             wpitch = pitch.window_pitch(f0, windows)
             if view_future is not None:
@@ -269,8 +288,10 @@ class EmbeddedDiarizer:
         finally:
             if side is not None:
                 side.shutdown(wait=True, cancel_futures=True)
+        step.tick()
 
         labels = self._cluster(emb, windows, wpitch, view, raw)
+        step.tick()
         k = int(labels.max()) + 1
         if k == 1:
             turns = bridge_pauses([Turn(float(a), float(b), "spk0", 1.0) for a, b in regions], cfg.bridge_gap)
@@ -307,6 +328,7 @@ class EmbeddedDiarizer:
             turns = self._resegment(regions, windows, wscores, f0, spk_pitch, other_pitch)
             seg_labels = labels  # the labels ``turns`` (``c<i>``) and ``spk_pitch`` refer to
             labels = _window_labels(windows, turns, labels)
+            step.tick()
         turns = bridge_pauses(turns, cfg.bridge_gap)
         single = list(turns)
         voices = None  # the two-voice analysis (:mod:`.twovoice`), once, for the options that read it

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -376,13 +376,15 @@ def cut_audio_clips(
     bitrate: str | int | None = "128k",
     workers: int | None = None,
     compression_level: int | None = None,
+    on_clip: Callable[[Path], None] | None = None,
 ) -> list[Path]:
     """Slice one decoded array into clips and encode each (format from each path's extension).
 
     ``intervals`` are ``(start, end)`` seconds on the array's timeline (sample 0 = 0 s); a clip
     running past the array's end is padded with silence. Encoders run in ``workers`` threads
     (PyAV releases the GIL while encoding; default: :func:`anim400k.threads.task_threads`, at
-    most 4). ``compression_level`` goes to every encoder (see :func:`write_audio`). Returns the paths.
+    most 4). ``compression_level`` goes to every encoder (see :func:`write_audio`). ``on_clip`` is
+    called with each clip's path once it is written (from the encoding threads). Returns the paths.
     """
     if len(intervals) != len(out_paths):
         raise ValueError(f"{len(intervals)} intervals but {len(out_paths)} output paths")
@@ -395,8 +397,11 @@ def cut_audio_clips(
         (start, end), out = job
         a = int(round(start * sr))
         n = int(round(end * sr)) - a
-        return write_audio(out, _fit_length(data[..., a : a + n], n), sr, bitrate=bitrate,
-                           compression_level=compression_level)
+        written = write_audio(out, _fit_length(data[..., a : a + n], n), sr, bitrate=bitrate,
+                              compression_level=compression_level)
+        if on_clip is not None:
+            on_clip(written)
+        return written
 
     from ..threads import task_threads, thread_map
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -132,6 +132,7 @@ class _Job:
     colour: ClipColour | None = None
     sar: Fraction | None = None  # the clips' sample aspect ratio when not square (both width and height given)
     stop: threading.Event = field(default_factory=threading.Event)
+    on_clip: Callable[[Path], None] | None = None  # told each clip's path once it is written
 
 
 @dataclass
@@ -165,6 +166,8 @@ class _Cutter:
             if writer.k >= writer.n_frames:
                 _finish(writer)
                 del self.writers[i]  # drop the finished encoder now: x264 keeps its buffers while referenced
+                if self.job.on_clip is not None:
+                    self.job.on_clip(Path(self.job.out_paths[i]))
 
     @property
     def complete(self) -> bool:
@@ -324,8 +327,10 @@ def cut_video_clips(
     preset: str = "fast",
     audio_bitrate: str | int = "128k",
     workers: int | None = None,
+    on_clip: Callable[[Path], None] | None = None,
 ) -> list[Path]:
-    """Cut every ``(start, end)`` interval of ``path``'s video into an MP4.
+    """Cut every ``(start, end)`` interval of ``path``'s video into an MP4 (``on_clip`` is called with each
+    clip's path once it is written, from the cutting threads).
 
     Each clip is H.264 (libx264, yuv420p, even size; ``width`` or ``height`` if given; square
     pixels at the source's display aspect, so an anamorphic 1440x1080 SAR 4:3 source gives
@@ -377,6 +382,7 @@ def cut_video_clips(
         decoder_threads=0 if workers == 1 else 1,
         colour=colour,
         sar=out_sar,
+        on_clip=on_clip,
     )
     pieces = plan_pieces(intervals, workers)
     if workers == 1 or len(pieces) == 1:

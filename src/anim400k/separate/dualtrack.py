@@ -38,6 +38,7 @@ import logging
 import numpy as np
 
 from ..model import MapPiece, TimeMap
+from ..progress import Counter, Reporter, no_report
 from ..sync.checks import SAME_AUDIO_REASON, same_audio_fraction
 from ..sync.estimate import analyze_sync
 from ..sync.params import MIN_CONFIDENCE, SAME_AUDIO_FRACTION
@@ -95,8 +96,22 @@ class DualTrackSeparator:
         sr: int,
         reference: np.ndarray | None = None,
         time_map: TimeMap | None = None,
+        report: Reporter | None = None,
     ) -> Separation:
-        """Separate ``audio`` (JP mix) using ``reference`` (EN mix); estimates ``time_map`` if None."""
+        """Separate ``audio`` (JP mix) using ``reference`` (EN mix); estimates ``time_map`` if None.
+
+        ``report`` hears the 30 s blocks separated (unit ``block``; a single-track fallback is one block).
+        """
+        report = report or no_report
+        report(0.0, 1.0, "block")
+        result = self._separate(audio, sr, reference, time_map, report)
+        if result.fallback:
+            report(1.0, 1.0, "block")
+        return result
+
+    def _separate(self, audio: np.ndarray, sr: int, reference: np.ndarray | None, time_map: TimeMap | None,
+                  report: Reporter) -> Separation:
+        """:meth:`separate`, reporting each block separated."""
         x = to_mono(audio)
         if reference is None:
             return self._fallback(x, sr, "no second-language mix was given", None, None)
@@ -143,8 +158,16 @@ class DualTrackSeparator:
             y = _common_block(x[a:b], aligned[a:b] * gain, frac, n_fft, self.smoothing, self.iterations)
             backing[s:e] = y[s - a : e - a]
 
+        starts = range(lo, hi, block)
+        blocks = Counter(report, len(starts), "block")
+        blocks.add(0)
+
+        def separate_counted(s: int) -> None:
+            separate_block(s)
+            blocks.tick()
+
         # NumPy, SciPy's filters and the FFTs release the GIL: blocks run side by side
-        thread_map(separate_block, range(lo, hi, block), task_threads(MAX_BLOCK_THREADS), "dualtrack")
+        thread_map(separate_counted, starts, task_threads(MAX_BLOCK_THREADS), "dualtrack")
         notes: list[str] = []
         regions: list[tuple[float, float, str]] = []
         for a, b in ((0, lo), (hi, x.size)):
