@@ -134,6 +134,27 @@ def test_a_worker_process_reports_through_the_channel(builds: dict[str, object])
     assert not folder.root.exists()
 
 
+def test_a_worker_killed_after_reporting_is_retried_and_the_channel_still_works(
+        builds: dict[str, object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker writes its progress, dies before the driver hears of the stage; the retry reports again."""
+    from anim400k.dataset.execute import FAULT_DIR_ENV, FAULT_STAGE_ENV
+
+    ctx = _context(builds, "plain")
+    monkeypatch.setenv(FAULT_STAGE_ENV, "asr_ja:after")
+    monkeypatch.setenv(FAULT_DIR_ENV, str(tmp_path))
+    folder = ProgressFolder()
+    runner = LocalRunner(1, retries=1)
+    try:
+        runner.submit("asr_ja", folder.context(ctx)).result(timeout=600)
+        got = folder.read(ctx.ref.key, "asr_ja")
+    finally:
+        runner.close()
+        folder.close()
+    assert (tmp_path / "asr_ja.after.killed").exists()  # the first worker did die
+    assert got is not None and got[0] == got[1] and got[2] == "s"
+    assert [p.name for p in tmp_path.iterdir()] == ["asr_ja.after.killed"]
+
+
 def test_stage_bar_shows_the_episode_in_flight_until_it_ends(builds: dict[str, object],
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     ctx = _context(builds, "plain")

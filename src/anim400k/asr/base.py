@@ -37,7 +37,9 @@ class Transcriber(Protocol):
     """Turns mono audio into a timed :class:`Transcript`.
 
     ``config`` is a JSON-serialisable description of everything that changes the output
-    (backend name, model, options); the transcript cache hashes it.
+    (backend name, model, options); the transcript cache hashes it. The package's backends'
+    ``transcribe`` also take ``report=`` (an :data:`anim400k.progress.Reporter` told the seconds of
+    audio done); the build passes it only to a backend whose ``transcribe`` takes it.
     """
 
     name: str
