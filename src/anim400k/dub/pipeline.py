@@ -448,7 +448,8 @@ def _dub_locked(video: Path, out: str | Path, options: DubOptions) -> DubReport:
     report.problems[:0] = problems
     if report.lines and not report.spoken_lines:
         raise InputError(f"no line was spoken ({len(report.lines)} found, none translated: "
-                         f"{_first_problem(report)}); nothing written", options.subtitles or str(video))
+                         f"{_first_problem(report)}); nothing written",
+                         options.subtitles or options.translations or str(video))
     _check_coverage(translator, report.duration, report, options.subtitles or str(video))
     _check_untranslated(report, options.subtitles or str(video))
     t_mux = time.perf_counter()
