@@ -153,6 +153,8 @@ def stage_notes(ctx: EpisodeContext) -> list[str]:
             note = left_out_note(subs.get("left_out") or {}, str(subs.get("source")),
                                  "set keep_signs: true on the episode")
             notes += [note] if note else []
+            if subs.get("source") and not subs.get("events") and not subs.get("left_out"):
+                notes.append(f"{subs['source']}: holds no subtitle event: the episode's clips have no en_subtitles")
     if STAGE_BY_NAME["score"].enabled(ctx) and ctx.artifact("score.json").is_file():  # not an earlier build's
         notes += [str(w) for w in ctx.read_json("score.json").get("warnings") or []]
     return notes
