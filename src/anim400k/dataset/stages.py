@@ -510,11 +510,12 @@ def stage_score(ctx: EpisodeContext) -> str:
 
 STAGES: tuple[Stage, ...] = (
     Stage("probe", (), stage_probe, "probe.json"),
+    # second: reading the subtitles takes milliseconds, so a malformed file fails before minutes of audio work
+    Stage("subtitles", ("probe",), stage_subtitles, "subtitles.json", extra_outputs=(SUBTITLE_CHOICE,)),
     Stage("audio", ("probe",), stage_audio, "audio.json", extra_outputs=(f"{JP}.16k.flac", f"{EN}.16k.flac")),
     Stage("sync", ("audio",), stage_sync, "sync.json"),
     Stage("asr_en", ("audio",), stage_asr_en, "en.transcript.json", "gpu-capable"),
     Stage("asr_ja", ("audio",), stage_asr_ja, "ja.transcript.json", "gpu-capable"),
-    Stage("subtitles", ("probe",), stage_subtitles, "subtitles.json", extra_outputs=(SUBTITLE_CHOICE,)),
     Stage("separate", ("sync",), stage_separate, "separate.json", "gpu-capable", extra_outputs=("backing.flac",)),
     Stage("diarize", ("audio", "separate"), stage_diarize, "jp.rttm", "gpu-capable"),
     Stage("align", ("sync", "asr_en", "asr_ja", "subtitles", "diarize", "separate"), stage_align, "clips.json"),
