@@ -463,3 +463,16 @@ def test_piecewise_alignment_keeps_clips_inside_one_piece() -> None:
     # a linear map: align_segments' result
     lin = align_piecewise(en2, jp2, TimeMap())
     assert [c.en_text for c in lin.clips] == [c.en_text for c in align_segments(en2, jp2).clips]
+
+
+def test_align_command_refuses_an_en_transcript_without_segments(tmp_path, capsys):
+    from anim400k.cli import main
+
+    en, jp = tmp_path / "empty.srt", tmp_path / "jp.srt"
+    en.write_text("")
+    jp.write_text("1\n00:00:01,000 --> 00:00:02,000\nこんにちは\n")
+    out = tmp_path / "clips.json"
+    assert main(["align", "--en", str(en), "--jp", str(jp), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(en) in err and "holds no EN speech segment" in err
+    assert not out.exists()

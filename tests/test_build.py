@@ -672,3 +672,19 @@ def test_metadata_pictures_are_checked_before_any_work(short_manifest: Path, tmp
     from anim400k.dataset.pipeline import _check_metadata
 
     _check_metadata(load_manifest(manifest), tmp_path / "fresh")  # the imported ID is not required yet
+
+
+def test_a_malformed_subtitle_file_fails_before_the_audio_work(short_manifest: Path, tmp_path: Path) -> None:
+    """The subtitles stage runs right after probe (it takes milliseconds): a subtitle file that does not
+    decode fails the episode before its audio is decoded, synced or transcribed."""
+    bad = tmp_path / "cp1252.srt"
+    bad.write_bytes("1\n00:00:01,000 --> 00:00:02,000\nCafé: it’s a PROMISE.\n".encode("cp1252"))
+    data = yaml.safe_load(short_manifest.read_text())
+    data["shows"][0]["episodes"] = data["shows"][0]["episodes"][:1]
+    data["shows"][0]["episodes"][0]["subtitles"] = str(bad)
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(yaml.safe_dump(data))
+    report = build_dataset(manifest, tmp_path / "out", BuildOptions(jobs=1, progress=False))
+    (ep,) = report.episodes
+    assert not ep.ok and ep.failed_stage == "subtitles" and str(bad) in (ep.error or "")
+    assert set(ep.stage_seconds) == {"probe"}, ep.stage_seconds

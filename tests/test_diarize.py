@@ -182,10 +182,12 @@ def test_cli_writes_rttm_and_prints_der(episode3, tmp_path, capsys):
     from anim400k.formats.rttm import read_rttm
 
     out = tmp_path / "jp.rttm"
-    rc = main(["diarize", str(episode3.media), "--out", str(out), "--reference", str(episode3.truth)])
+    rc = main(["diarize", str(episode3.media), "--out", str(out), "--reference", str(episode3.truth),
+               "--uri", "show 1/ep03"])
     assert rc == 0
     assert "DER" in capsys.readouterr().out
     assert len({t.speaker for t in read_rttm(out)}) >= 2
+    assert {line.split()[1] for line in out.read_text().splitlines()} == {"show_1_ep03"}  # not "episode"
 
 
 def test_cli_bad_media(tmp_path, capsys):

@@ -221,24 +221,36 @@ def test_partial_translations_and_unspeakable_lines_are_reported(short_episode, 
 
 
 def test_subtitles_that_do_not_cover_the_video(short_episode, tmp_path, capsys):
-    """Through the CLI: a warning naming the subtitle file, every line reported, the file still written."""
+    """Through the CLI: subtitles after the audio's end leave no line to speak: one line naming the subtitle
+    file, exit 2, and no dub (a default track of backing alone), report or SRT written."""
     from anim400k.cli import main
 
     srt = tmp_path / "late.srt"
     srt.write_text("1\n00:00:30,000 --> 00:00:32,000\nToo late.\n")
-    out, rep = tmp_path / "out.mkv", tmp_path / "r.json"
-    args = ["dub", str(short_episode.media), "--out", str(out), "--subtitles", str(srt), "--report", str(rep)]
-    assert main([*args, "--num-speakers", "2"]) == 0
-    captured = capsys.readouterr()
-    err = captured.err
-    assert "late.srt" in err and "after the" in err and "no subtitle overlaps" in err
-    data = json.loads(rep.read_text())
-    n = data["summary"]["segments"]
-    assert data["summary"]["no_subtitle"] == n and f"{n} without subtitle text" in captured.out
-    assert any(f"{n} of {n} lines had no subtitle text" in p for p in data["problems"])
-    assert data["summary"]["spoken"] == 0 and data["summary"]["with_problems"] == data["summary"]["segments"] > 0
-    assert {ln["speaker"] for ln in data["lines"]} == {"spk0", "spk1"}
-    assert out.exists()
+    out, rep, spoken = tmp_path / "out.mkv", tmp_path / "r.json", tmp_path / "spoken.srt"
+    args = ["dub", str(short_episode.media), "--out", str(out), "--subtitles", str(srt), "--report", str(rep),
+            "--srt", str(spoken)]
+    assert main([*args, "--num-speakers", "2"]) == 2
+    err = capsys.readouterr().err
+    last = err.strip().splitlines()[-1]
+    assert "late.srt" in last and "no line was spoken" in last and "nothing written" in last
+    assert not out.exists() and not rep.exists() and not spoken.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left
+
+
+def test_empty_subtitles_are_refused_before_any_work(short_episode, tmp_path, monkeypatch):
+    import anim400k.dub.pipeline as pipeline
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the source was decoded for empty subtitles")
+
+    monkeypatch.setattr(pipeline, "_decode_source", no_work)
+    srt = tmp_path / "empty.srt"
+    srt.write_text("")
+    with pytest.raises(InputError, match="the subtitles hold no event") as info:
+        dub(short_episode.media, tmp_path / "out.mkv", DubOptions(subtitles=str(srt)))
+    assert str(srt) in str(info.value)
+    assert not (tmp_path / "out.mkv").exists()
 
 
 def test_cli_missing_video_is_one_line_and_exit_2(tmp_path, capsys):

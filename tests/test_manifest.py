@@ -51,6 +51,10 @@ def test_json_manifest(tmp_path: Path) -> None:
     ("text", "needle"),
     [
         ("shows: [", "not valid YAML"),
+        ("shows:\n  - key: s\n    episodes: [\n      {episode: 1, media: a.mkv}\n    - x\n",
+         "(line 5, column 5)"),
+        ("shows:\n  - key: s\n    episodes:\n      - {episode: 1, media: a.mkv, subtitels: a.srt}\n",
+         "subtitels: Extra inputs are not permitted (did you mean 'subtitles'?)"),
         ("- just a list", "mapping"),
         ("shows: []", "shows"),
         ("shows:\n  - key: s\n    episodes:\n      - episode: 1\n", "media"),

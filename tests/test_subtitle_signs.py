@@ -361,3 +361,23 @@ def test_keep_signs_in_the_manifest(fansub_ass: Path, tmp_path: Path) -> None:
                      "OP-English 1, Signs 1, Style1 1); set keep_signs: true on the episode to keep them"]
     assert "Tokyo Station" in kept and none == {} and no_notes == []
     assert key != kept_key
+
+
+def test_an_empty_subtitle_file_is_a_warning_of_the_build(tmp_path: Path) -> None:
+    """An episode whose subtitle file holds no event still builds (subtitles are an extra), with a warning
+    naming the file: its clips would otherwise silently lack en_subtitles."""
+    from anim400k.dataset.context import EpisodeContext
+    from anim400k.dataset.manifest import load_manifest
+    from anim400k.dataset.options import BuildOptions
+    from anim400k.dataset.stages import stage_notes, stage_subtitles
+
+    empty = tmp_path / "empty.srt"
+    empty.write_text("")
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text("shows:\n  - key: s\n    episodes:\n"
+                        "      - {episode: '1', media: ep.mkv, subtitles: empty.srt}\n")
+    (ref,) = load_manifest(manifest).episodes()
+    ctx = EpisodeContext(ref, str(tmp_path / "w"), str(tmp_path / "r"), BuildOptions(progress=False))
+    stage_subtitles(ctx)
+    assert ctx.read_json("subtitles.json")["events"] == []
+    assert stage_notes(ctx) == [f"{empty}: holds no subtitle event: the episode's clips have no en_subtitles"]

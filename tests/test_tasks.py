@@ -121,6 +121,7 @@ def test_missing_split_names_the_splits_the_release_has(one_show: Path, tmp_path
                  f"x={tmp_path}"]) == 2
     err = capsys.readouterr().err
     assert msg in err and len(err.splitlines()) == 1
+    assert "--split all takes every show" in err
     assert len(load_clips(one_show, "all")) == 3
 
 

@@ -484,6 +484,8 @@ def align_files(
     check_number("--offset", offset, -MAX_TIME_S, MAX_TIME_S)
     check_number("--drift", drift, -1.0, 1.0, above=True)
     en_t = read_transcript(en, language=EN)
+    if not en_t.segments:
+        raise InputError("holds no EN speech segment: no clip can be aligned (each clip starts from an EN segment)", en)
     jp_t = read_transcript(jp, language=JP)
     if subtitles is None:
         subs = SubtitleRead([], {})

@@ -6,9 +6,13 @@ from pathlib import Path
 
 import yaml
 
+from .errors import InputError
 from .fsutil import write_json_atomic, write_text_atomic
 
 DEMO_SHOW = "synthetic_show_s1"
+#: where the demo keeps its inputs in ``--out`` (its manifest's show metadata lives in this folder)
+DEMO_INPUTS = "inputs"
+DEMO_METADATA = f"{DEMO_INPUTS}/show.json"
 
 
 def demo_offsets(episodes: int, seed: int) -> list[tuple[float, float]]:
@@ -24,11 +28,17 @@ def demo_offsets(episodes: int, seed: int) -> list[tuple[float, float]]:
 
 
 def prepare_demo_inputs(out: str | Path, episodes: int = 2, seed: int = 0, duration: float = 60.0) -> Path:
-    """Synthesize the demo episodes (skipping ones already made) and write ``manifest.yaml``; return its path."""
+    """Synthesize the demo episodes (skipping ones already made) and write ``manifest.yaml``; return its path.
+
+    Refuses (:class:`InputError`, before anything is written) a folder whose ``manifest.yaml`` or
+    ``inputs/`` the demo did not write, and one holding a release no build wrote (see
+    :func:`check_demo_folder`).
+    """
     from .synth import make_episode, make_show_metadata
 
     out = Path(out).resolve()
-    inputs = out / "inputs"
+    check_demo_folder(out)
+    inputs = out / DEMO_INPUTS
     entries = []
     for i, (offset, drift) in enumerate(demo_offsets(episodes, seed)):
         ep_dir = inputs / f"ep{i + 1:02d}"
@@ -41,7 +51,42 @@ def prepare_demo_inputs(out: str | Path, episodes: int = 2, seed: int = 0, durat
         })
     meta = make_show_metadata(DEMO_SHOW, episodes, seed, pictures_dir=inputs / "pictures", relative_to=inputs)
     write_json_atomic(inputs / "show.json", meta)
-    manifest = {"shows": [{"key": DEMO_SHOW, "metadata": "inputs/show.json", "episodes": entries}]}
+    manifest = {"shows": [{"key": DEMO_SHOW, "metadata": DEMO_METADATA, "episodes": entries}]}
     path = out / "manifest.yaml"
     write_text_atomic(path, yaml.safe_dump(manifest, sort_keys=False))
     return path
+
+
+def is_demo_manifest(path: Path) -> bool:
+    """Whether ``path`` is a manifest ``anim400k demo`` wrote: one show, the demo's key and metadata file."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False
+    shows = data.get("shows") if isinstance(data, dict) else None
+    return (isinstance(shows, list) and len(shows) == 1 and isinstance(shows[0], dict)
+            and shows[0].get("key") == DEMO_SHOW and shows[0].get("metadata") == DEMO_METADATA)
+
+
+def check_demo_folder(out: Path) -> None:
+    """Raise :class:`InputError` unless the demo may write its inputs and release into ``out``.
+
+    The demo writes ``manifest.yaml`` and ``inputs/`` there and then builds into it. A folder that is new
+    or empty, or an earlier demo's (its ``manifest.yaml`` is a demo manifest), is fine. A ``manifest.yaml``
+    the demo did not write, or an ``inputs/`` folder with anything in it but no demo manifest beside it,
+    are the user's own and would be replaced; a release that no build wrote would be replaced by the build.
+    """
+    from .dataset.out_folder import check_out_folder
+
+    check_out_folder(lambda name: (out / name).exists(), str(out))
+    manifest = out / "manifest.yaml"
+    if manifest.exists():
+        if not is_demo_manifest(manifest):
+            raise InputError("holds a manifest.yaml that anim400k demo did not write: the demo would replace it; "
+                             "give --out a new or empty folder, or an earlier demo's", str(out))
+        return
+    inputs = out / DEMO_INPUTS
+    if (inputs.is_dir() and any(inputs.iterdir())) or (inputs.exists() and not inputs.is_dir()):
+        raise InputError(f"holds an {DEMO_INPUTS}/ that anim400k demo did not write (no demo manifest.yaml beside "
+                         "it): the demo would write into it; give --out a new or empty folder, or an earlier demo's",
+                         str(out))

@@ -21,6 +21,15 @@ _SIZE_MISMATCH = re.compile(r"size mismatch for ([\w.]+): copying a param with s
                             r"from checkpoint, the shape in current model is torch\.Size\(\[([\d, ]*)\]\)")
 
 
+def yaml_problem(exc: BaseException) -> str:
+    """``not valid YAML: PROBLEM (line L, column C)`` for a YAML error (its first line when it has no mark)."""
+    problem = getattr(exc, "problem", None)
+    mark = getattr(exc, "problem_mark", None)
+    if isinstance(problem, str) and mark is not None and hasattr(mark, "line"):  # yaml.MarkedYAMLError
+        return f"not valid YAML: {problem} (line {mark.line + 1}, column {mark.column + 1})"
+    return f"not valid YAML: {(str(exc).splitlines() or [type(exc).__name__])[0]}"
+
+
 def reason(exc: BaseException, limit: int = 200) -> str:
     """Why a backend failed to load a model file, as one clean line: the safety net for library errors.
 
@@ -35,10 +44,9 @@ def reason(exc: BaseException, limit: int = 200) -> str:
     summary = shape_mismatch(exc)
     if summary:
         return summary
-    problem = getattr(exc, "problem", None)
     mark = getattr(exc, "problem_mark", None)
-    if isinstance(problem, str) and mark is not None and hasattr(mark, "line"):  # yaml.MarkedYAMLError
-        text = f"not valid YAML: {problem} (line {mark.line + 1}, column {mark.column + 1})"
+    if isinstance(getattr(exc, "problem", None), str) and mark is not None and hasattr(mark, "line"):
+        text = yaml_problem(exc)
     else:
         lines = (" ".join(line.split()) for line in _ANSI.sub("", str(exc)).splitlines())
         text = next((line for line in lines if line.strip(" .:")), "")

@@ -74,7 +74,8 @@ def require_split(splits: dict[str, str], split: str, dataset: str | Path) -> No
     if split not in have:
         raise InputError(
             f"the release has no {split!r} split (it has: {', '.join(have) or 'no shows'}; "
-            f"splits are by show, see `anim400k tasks`)",
+            f"splits are by show, see `anim400k tasks`; --split all takes every show, e.g. for the demo's "
+            f"one-show release)",
             dataset,
         )
 TASKS = (

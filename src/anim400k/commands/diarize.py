@@ -34,6 +34,10 @@ def register(app: typer.Typer) -> None:
         collar: Annotated[float, typer.Option(
             help="DER collar in seconds, total width as in pyannote.metrics: 0.25 forgives +-0.125 s around "
                  "each reference boundary (NIST md-eval's '-c 0.25' is --collar 0.5).")] = 0.25,
+        uri: Annotated[str | None, typer.Option(
+            help="The RTTM file id (URI) to write, and to read from an RTTM --reference; whitespace and '/' "
+                 "become '_' [default: the media file's name without suffix]. Give each episode its own "
+                 "when RTTMs of files of the same name are pooled.")] = None,
     ) -> None:
         """Diarize the stream and write its speaker turns as RTTM."""
         import time
@@ -59,7 +63,7 @@ def register(app: typer.Typer) -> None:
         with backend_flags(flags):  # the package and the model, before the audio is decoded
             check_diarizer(diarizer, str(pipeline) if diarizer == "pyannote" and pipeline else
                            str(model) if diarizer == "anime" and model else None)
-        file_id = rttm_file_id(media.stem)  # the RTTM file id written below (any whitespace -> _)
+        file_id = rttm_file_id(media.stem if uri is None else uri)  # the RTTM file id written below (whitespace -> _)
         ref_language = "en" if stream.strip().lower().startswith("en") else "ja"
         ref = load_reference(reference, ref_language, file_id=file_id) if reference else None  # before the media
         sel = pick_stream(media, stream, "--stream")

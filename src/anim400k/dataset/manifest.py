@@ -34,7 +34,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..errors import InputError
+from ..errors import InputError, yaml_problem
 from ..model import EpisodeRef
 from ..strictload import DuplicateKeyError, json_loads_unique, yaml_load_unique
 
@@ -167,6 +167,17 @@ def _format_loc(loc: tuple[Any, ...]) -> str:
     return out
 
 
+def _did_you_mean(err: Any) -> str:
+    """`` (did you mean 'subtitles'?)`` for an unknown field close to a known one of the manifest, else ``""``."""
+    import difflib
+
+    if err.get("type") != "extra_forbidden" or not err.get("loc") or not isinstance(err["loc"][-1], str):
+        return ""
+    known = {name for model in (Manifest, ShowEntry, EpisodeEntry) for name in model.model_fields} - {"base_dir"}
+    close = difflib.get_close_matches(err["loc"][-1], sorted(known), n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def load_manifest(path: str | Path) -> Manifest:
     """Read and validate a YAML/JSON manifest; any problem is an :class:`InputError` naming the field."""
     path = Path(path)
@@ -179,9 +190,10 @@ def load_manifest(path: str | Path) -> Manifest:
         data = json_loads_unique(text) if path.suffix.lower() == ".json" else yaml_load_unique(text)
     except DuplicateKeyError as exc:  # a plain loader keeps the last and drops the first without a word
         raise InputError(str(exc), path) from exc
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
-        raise InputError(f"not valid {kind}: {exc}".splitlines()[0], path) from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON: {exc}".splitlines()[0], path) from exc
+    except yaml.YAMLError as exc:  # its problem and where (line, column), not the context line alone
+        raise InputError(yaml_problem(exc), path) from exc
     except RecursionError as exc:
         raise InputError("nested too deeply to be a manifest", path) from exc
     _check_expanded_size(data, path)
@@ -192,7 +204,7 @@ def load_manifest(path: str | Path) -> Manifest:
         manifest = Manifest.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        msg = str(err["msg"]).removeprefix("Value error, ")
+        msg = str(err["msg"]).removeprefix("Value error, ") + _did_you_mean(err)
         raise InputError(f"{_format_loc(tuple(err['loc']))}: {msg}", path) from exc
     keys: set[str] = set()
     for i, show in enumerate(manifest.shows):

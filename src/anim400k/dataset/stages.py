@@ -156,6 +156,8 @@ def stage_notes(ctx: EpisodeContext) -> list[str]:
             note = left_out_note(subs.get("left_out") or {}, str(subs.get("source")),
                                  "set keep_signs: true on the episode")
             notes += [note] if note else []
+            if subs.get("source") and not subs.get("events") and not subs.get("left_out"):
+                notes.append(f"{subs['source']}: holds no subtitle event: the episode's clips have no en_subtitles")
     if STAGE_BY_NAME["score"].enabled(ctx) and ctx.artifact("score.json").is_file():  # not an earlier build's
         notes += [str(w) for w in ctx.read_json("score.json").get("warnings") or []]
     return notes
@@ -521,11 +523,12 @@ def stage_score(ctx: EpisodeContext) -> str:
 
 STAGES: tuple[Stage, ...] = (
     Stage("probe", (), stage_probe, "probe.json"),
+    # second: reading the subtitles takes milliseconds, so a malformed file fails before minutes of audio work
+    Stage("subtitles", ("probe",), stage_subtitles, "subtitles.json", extra_outputs=(SUBTITLE_CHOICE,)),
     Stage("audio", ("probe",), stage_audio, "audio.json", extra_outputs=(f"{JP}.16k.flac", f"{EN}.16k.flac")),
     Stage("sync", ("audio",), stage_sync, "sync.json"),
     Stage("asr_en", ("audio",), stage_asr_en, "en.transcript.json", "gpu-capable", reports=True),
     Stage("asr_ja", ("audio",), stage_asr_ja, "ja.transcript.json", "gpu-capable", reports=True),
-    Stage("subtitles", ("probe",), stage_subtitles, "subtitles.json", extra_outputs=(SUBTITLE_CHOICE,)),
     Stage("separate", ("sync",), stage_separate, "separate.json", "gpu-capable", extra_outputs=("backing.flac",),
           reports=True),
     Stage("diarize", ("audio", "separate"), stage_diarize, "jp.rttm", "gpu-capable", reports=True),

@@ -288,6 +288,22 @@ def make_synthesizer(options: DubOptions) -> Synthesizer:
     return get_synthesizer(options.tts)
 
 
+def _refuse_empty_subtitles(translator: Translator, path: str) -> None:
+    """Raise :class:`InputError` when the translator's subtitles hold no event (a dub would be the backing alone)."""
+    coverage = getattr(translator, "coverage", None)
+    if callable(coverage) and coverage() is None:
+        raise InputError("the subtitles hold no event: no line can be translated (a dub would be the backing "
+                         "alone); nothing written", path)
+
+
+def _first_problem(report: DubReport) -> str:
+    """The report's first line problem, shortened for a one-line error."""
+    for ln in report.lines:
+        for p in getattr(ln, "problems", None) or ():
+            return str(p)[:120]
+    return report.problems[-1][:120] if report.problems else "see the log"
+
+
 def _check_coverage(translator: Translator, duration: float, report: DubReport, path: str) -> None:
     coverage = getattr(translator, "coverage", None)
     if not callable(coverage):
@@ -416,6 +432,7 @@ def _dub_locked(video: Path, out: str | Path, options: DubOptions) -> DubReport:
     # an output that cannot take the streams fails now; streams it leaves out (a cover in .mov) are warnings
     problems += check_mux(video, out, channels=out_channels, sr=sr)
     translator = make_translator(options, video)
+    _refuse_empty_subtitles(translator, options.subtitles or str(video))
     tts = make_synthesizer(options)
     t_start = time.perf_counter()
     mix, source_lufs = _decode_source(video, stream, audio_index, sr)
@@ -429,6 +446,10 @@ def _dub_locked(video: Path, out: str | Path, options: DubOptions) -> DubReport:
                        out_channels=out_channels, require_speech=True, keep_stems=bool(options.stems))
     report = result.report
     report.problems[:0] = problems
+    if report.lines and not report.spoken_lines:
+        raise InputError(f"no line was spoken ({len(report.lines)} found, none translated: "
+                         f"{_first_problem(report)}); nothing written",
+                         options.subtitles or options.translations or str(video))
     _check_coverage(translator, report.duration, report, options.subtitles or str(video))
     _check_untranslated(report, options.subtitles or str(video))
     t_mux = time.perf_counter()

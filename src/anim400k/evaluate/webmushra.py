@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from ..errors import InputError
+from ..errors import InputError, yaml_problem
 from ..fsutil import write_text_atomic
 from .mushra_config import MushraTest, is_training_trial
 
@@ -106,7 +106,7 @@ def read_webmushra(path: str | Path) -> WebMushraConfig:
     except FileNotFoundError as exc:
         raise InputError("no such webMUSHRA config", path) from exc
     except yaml.YAMLError as exc:
-        raise InputError(f"not valid YAML: {str(exc).splitlines()[0]}", path) from exc
+        raise InputError(yaml_problem(exc), path) from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("pages"), list):
         raise InputError("not a webMUSHRA config (needs a 'pages' list)", path)
     bases = [path.parent, *list(path.resolve().parents)[:3], Path.cwd()]

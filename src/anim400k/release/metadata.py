@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 
-from ..errors import InputError
+from ..errors import InputError, yaml_problem
 from ..formats import ids
 from ..fsutil import atomic_path
 from ..strictload import DuplicateKeyError, json_loads_unique, yaml_load_unique
@@ -193,7 +193,7 @@ def _read_file(path: Path) -> Any:
         except DuplicateKeyError as exc:  # plain YAML keeps the last copy and drops the first silently
             raise InputError(str(exc), path) from exc
         except yaml.YAMLError as exc:
-            raise InputError(f"not valid YAML: {str(exc).splitlines()[0]}", path) from exc
+            raise InputError(yaml_problem(exc), path) from exc
     import json
 
     try:

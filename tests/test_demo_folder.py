@@ -1,0 +1,65 @@
+"""``anim400k demo --out DIR`` never replaces a manifest or inputs it did not write (refused before writing)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from anim400k.cli import main
+from anim400k.demo import DEMO_METADATA, DEMO_SHOW, check_demo_folder, is_demo_manifest
+from anim400k.errors import InputError
+
+
+def _listing(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_users_manifest_is_refused_and_left_alone(tmp_path: Path, capsys) -> None:
+    (tmp_path / "manifest.yaml").write_text("# MY OWN MANIFEST\nshows: []\n")
+    before = _listing(tmp_path)
+    assert main(["demo", "--out", str(tmp_path), "--episodes", "1", "--duration", "5", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "manifest.yaml that anim400k demo did not write" in err and str(tmp_path) in err
+    assert len(err.strip().splitlines()) == 1
+    assert _listing(tmp_path) == before  # nothing written, nothing replaced
+    assert not (tmp_path / "inputs").exists()
+
+
+def test_a_users_inputs_folder_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "inputs").mkdir()
+    (tmp_path / "inputs" / "show.json").write_text('{"mine": 1}')
+    with pytest.raises(InputError, match="inputs/ that anim400k demo did not write"):
+        check_demo_folder(tmp_path)
+    assert (tmp_path / "inputs" / "show.json").read_text() == '{"mine": 1}'
+
+
+def test_a_foreign_release_is_refused_before_the_inputs_are_made(tmp_path: Path, capsys) -> None:
+    (tmp_path / "anim400k_annotations.json").write_text("{}")
+    assert main(["demo", "--out", str(tmp_path), "--episodes", "1", "--duration", "5", "--no-progress"]) == 2
+    assert "that no build wrote here" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["anim400k_annotations.json"]
+
+
+def test_new_empty_and_earlier_demo_folders_are_accepted(tmp_path: Path) -> None:
+    check_demo_folder(tmp_path / "new")
+    (tmp_path / "empty" / "inputs").mkdir(parents=True)
+    check_demo_folder(tmp_path / "empty")
+    earlier = tmp_path / "earlier"
+    (earlier / "inputs" / "ep01").mkdir(parents=True)
+    (earlier / "inputs" / "show.json").write_text("{}")
+    manifest = {"shows": [{"key": DEMO_SHOW, "metadata": DEMO_METADATA,
+                           "episodes": [{"episode": "1", "media": "inputs/ep01/episode.mkv"}]}]}
+    (earlier / "manifest.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+    assert is_demo_manifest(earlier / "manifest.yaml")
+    check_demo_folder(earlier)
+
+
+@pytest.mark.parametrize("text", ["shows: [", "- a\n- b\n", "shows:\n- key: my_show\n  metadata: inputs/show.json\n",
+                                  "shows:\n- key: synthetic_show_s1\n  metadata: meta/show.json\n"])
+def test_other_manifests_are_not_the_demos(tmp_path: Path, text: str) -> None:
+    (tmp_path / "manifest.yaml").write_text(text)
+    assert not is_demo_manifest(tmp_path / "manifest.yaml")
+    with pytest.raises(InputError):
+        check_demo_folder(tmp_path)
