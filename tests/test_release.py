@@ -233,9 +233,10 @@ def test_validate_refuses_negative_reversed_and_out_of_episode_times(tmp_path: P
     assert any("clip 1 field 'jp_end_time': ends before it starts" in p for p in problems)
     assert any("field 'en_start_time': malformed timestamp 'inf'" in p for p in problems)
     assert len(problems) == 4
-    # within twice the average (a double-length episode) is fine; without avg_duration there is no bound
+    # an average: a season's 90-minute premiere or 2-hour special passes (up to 8 times avg_duration);
+    # without avg_duration there is no bound
     data["show_a"]["episodes"]["1"]["clips"] = [annotations()["show_a"]["episodes"]["1"]["clips"][0]]
-    data["show_a"]["episodes"]["1"]["clips"][0]["en_end_time"] = "00:40:00.000"
+    data["show_a"]["episodes"]["1"]["clips"][0]["en_end_time"] = "03:10:00.000"
     data["show_b"] = annotations()["show_b"]
     data["show_c"] = annotations()["show_c"]
     data["show_c"]["episodes"]["1"]["clips"][0]["en_end_time"] = "99:00:00.000"

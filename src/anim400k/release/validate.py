@@ -162,7 +162,7 @@ def validate_show(
     if not isinstance(episodes, dict):
         return
     avg = parse_avg_duration(show.get("avg_duration"))
-    max_time = 2 * avg if avg else None
+    max_time = TIME_BOUND_FACTOR * avg if avg else None
     for number in duplicate_keys(episodes):
         yield Problem("duplicate episode key: the show holds this episode twice (a reader keeps only the last, "
                       "the first copy's clips are lost)", show=key, episode=str(number))
@@ -231,6 +231,12 @@ _DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(hr|hour|h\b|min|m\b|sec|s
 _DURATION_UNIT = {"h": 3600.0, "m": 60.0, "s": 1.0}
 
 
+#: no clip time may lie past this many times the show's ``avg_duration``: an average, so a season's one long
+#: episode (a 90-minute premiere or a 2-hour special of a "24 min. per ep." show) must pass, while a time
+#: in the wrong unit (99 hours, milliseconds read as seconds) is caught
+TIME_BOUND_FACTOR = 8
+
+
 def parse_avg_duration(value: Any) -> float | None:
     """Seconds of a show's ``avg_duration`` (``"24 min. per ep."``, ``"1 hr. 55 min."``); None if unknown."""
     if not isinstance(value, str):
@@ -266,8 +272,8 @@ def _validate_clip(
             yield Problem(f"malformed timestamp {v!r} (expected HH:MM:SS.mmm)", field=name, **loc)
         elif max_time is not None and t > max_time:
             yield Problem(
-                f"time {v} is past the episode's end (the show's avg_duration is {max_time / 2 / 60:g} min; "
-                f"times past twice that are refused)",
+                f"time {v} is past the episode's end (the show's avg_duration is "
+                f"{max_time / TIME_BOUND_FACTOR / 60:g} min; times past {TIME_BOUND_FACTOR} times that are refused)",
                 field=name,
                 **loc,
             )
@@ -473,7 +479,7 @@ def validate_release(path: str | Path | Dataset, check_media: bool = True) -> li
     documented clip and episode extras), field types, keys given twice in one object (shows, episodes,
     characters, fields), episode keys (episode numbers, no number twice), character roles
     (``main``/``supporting``), ``multi_speaker`` against ``speakers``, timestamps (strictly
-    ``HH:MM:SS.mmm``, not negative, end not before start, none past twice the show's
+    ``HH:MM:SS.mmm``, not negative, end not before start, none past 8 times the show's
     ``avg_duration``), clips in time order (by ``jp_start_time``), IDs of the form ``F/UUID``,
     duplicate clip IDs, and (``check_media``) that each clip's
     ``anim400k_audio_clips/F/UUID.mp3`` (and, when the release has an ``anim400k_video_clips``
