@@ -164,3 +164,15 @@ def test_sigterm_during_the_mux_removes_the_partial_output_and_exits_143(tmp_pat
     assert proc.returncode == 143, proc.stderr
     assert proc.stderr.strip().splitlines() == ["anim400k: interrupted by SIGTERM"]
     assert list(out.parent.iterdir()) == []
+
+
+@pytest.mark.parametrize("suffix", [".wav", ".flac", ".mp3"])
+def test_a_one_audio_stream_output_is_refused_for_what_it_is(tmp_path: Path, suffix: str) -> None:
+    """A WAV/FLAC/MP3 output holds one audio stream: the message says so (it blamed the source's stream)."""
+    from anim400k.media import check_mux
+
+    src = plain_mkv(tmp_path / "in.mkv")
+    with pytest.raises(InputError, match=r"output holds one audio stream.*use \.mkv, \.mka or \.mp4") as info:
+        check_mux(src, tmp_path / f"out{suffix}")
+    assert f"out{suffix}" in str(info.value)
+    check_mux(src, tmp_path / "out.mka")  # Matroska audio takes both

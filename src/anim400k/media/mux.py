@@ -162,6 +162,11 @@ def _attachment_name(s: Any, taken: set[str]) -> tuple[str, str] | None:
     return name, mime
 
 
+#: FFmpeg muxers that write a single audio stream (so no dub beside the source's track)
+ONE_AUDIO_STREAM_FORMATS = frozenset({"wav", "w64", "flac", "mp3", "aiff", "au", "caf", "wv", "tta", "ac3", "eac3",
+                                      "dts", "adts", "amr", "voc", "rf64"})
+
+
 def plan_mux(src: Any, out: str | Path, channels: int = 1, sr: int = 48000) -> MuxPlan:
     """Which streams of the open input ``src`` an ``out`` of its extension's format keeps, and how.
 
@@ -190,6 +195,9 @@ def plan_mux(src: Any, out: str | Path, channels: int = 1, sr: int = 48000) -> M
                              "(use .mkv, .mp4 or .ts)", out) from exc
         with first:
             fmt = first.format.name
+        if fmt in ONE_AUDIO_STREAM_FORMATS and any(st.type == "audio" for st in src.streams):
+            raise InputError(f"{suffix} output holds one audio stream, and the dub adds its track beside the "
+                             f"source's: use .mkv, .mka or .mp4", out)
         codec, rate = _pick_codec(scratch, out, channels, sr)
         plan = MuxPlan(fmt, codec, rate)
         taken: set[str] = set()
