@@ -10,6 +10,7 @@ wrote at the end (:mod:`anim400k.dataset.remote`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 from collections.abc import Callable
@@ -88,8 +89,15 @@ def build_dataset(
     mirror = RemoteMirror(str(out_dir)) if is_url(out_dir) else None
     out = mirror.local if mirror is not None else Path(out_dir)
     check_out_folder(_exists_in(mirror, out), str(out_dir))  # never over a release no build wrote: nothing written
+    made = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    _check_metadata(manifest, out if mirror is None else None)
+    try:
+        _check_metadata(manifest, out if mirror is None else None)
+    except BaseException:
+        if made:  # refused before any work: leave no empty output folder behind
+            with contextlib.suppress(OSError):
+                out.rmdir()
+        raise
     refs = manifest.episodes()
     contexts = {
         r.key: EpisodeContext(ref=r, work_dir=str(under(out, "work", r.show_key, r.episode)), release_dir=str(out),
