@@ -117,6 +117,9 @@ def test_align_numeric_options_in_range_work(two_transcripts, tmp_path):
          "--lufs must be a finite number from -70 to 0, not nan"),
         (["mushra", "create", "--out", "OUT", "--lufs", "3"],
          "--lufs must be a finite number from -70 to 0, not 3.0"),
+        (["mushra", "invite", "T", "-n", "0"], "--count must be an integer >= 1, not 0"),
+        (["mushra", "invite", "T", "--base-url", "notaurl"],
+         "--base-url must be an http:// or https:// URL with a host (the server listeners open), not 'notaurl'"),
         # ran as sequential decoding / as one worker per CPU, exit 0
         (["transcribe", "MEDIA", "-l", "en", "--asr", "faster-whisper", "--batch-size", "0", "--out", "OUT"],
          "--batch-size must be an integer >= 1, not 0"),

@@ -123,9 +123,17 @@ def invite(
     admin: bool = typer.Option(False, "--admin", help="Also print the admin link."),
 ) -> None:
     """Print new invitation links (each link is one listener; reopening it resumes)."""
+    from urllib.parse import urlsplit
+
+    from ..errors import InputError, check_number
     from ..evaluate.mushra_app import admin_token, make_invite, read_secret
     from ..evaluate.mushra_config import load_test
 
+    check_number("--count", count, 1 if not admin else 0)
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InputError(f"--base-url must be an http:// or https:// URL with a host (the server listeners open), "
+                         f"not {base_url!r}")
     load_test(test_dir)
     secret = read_secret(test_dir)
     for _ in range(count):
