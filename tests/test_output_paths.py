@@ -4,6 +4,7 @@ file can be created. Errors name the path the user gave, never the hidden ``.NAM
 from __future__ import annotations
 
 import errno
+import json
 import os
 import subprocess
 import sys
@@ -216,3 +217,21 @@ def test_a_really_unreadable_file(wav, tmp_path, unprivileged) -> None:
             assert run.stderr.splitlines() == [f"anim400k: error: {unread}: {problem}"]
     finally:
         unread.chmod(0o644)
+
+
+def test_an_output_name_at_the_filesystem_limit_is_written(tmp_path: Path) -> None:
+    """A 255-byte name (85 Japanese characters) is legal; the hidden temporary name is cut to fit, and a killed
+    run's temporary of that output is still found and removed."""
+    from anim400k.fsutil import remove_stale_temps, temp_stem, write_json_atomic
+
+    name = "あ" * 83 + "a.json"  # 249 + 6 bytes = 255
+    assert len(name.encode()) == 255
+    out = tmp_path / name
+    write_json_atomic(out, {"ok": 1})
+    assert json.loads(out.read_text()) == {"ok": 1}
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+    stale = tmp_path / f".{temp_stem(out.stem, '.json')}.abcd1234.part.json"
+    assert len(stale.name.encode()) <= 255 and temp_stem(out.stem, ".json") != out.stem
+    stale.write_text("partial")
+    assert remove_stale_temps(out) == 1 and not stale.exists()
+    assert temp_stem("short", ".json") == "short"

@@ -150,6 +150,21 @@ def fsync_folder(folder: str | Path) -> None:
         os.close(fd)
 
 
+#: the longest file name most filesystems take (ext4, XFS, btrfs, APFS: bytes of the encoded name)
+NAME_MAX = 255
+#: what :func:`atomic_path` adds to a name: ``.`` + ``.XXXXXXXX`` + ``.part``
+_TEMP_EXTRA = len(".") + len(".xxxxxxxx") + len(".part")
+
+
+def temp_stem(stem: str, ext: str) -> str:
+    """``stem`` as :func:`atomic_path` puts it in a temporary name: cut (at a character) so that
+    ``.STEM.XXXXXXXX.partEXT`` fits in :data:`NAME_MAX` bytes, since an output may use the whole limit."""
+    room = NAME_MAX - _TEMP_EXTRA - len(os.fsencode(ext))
+    while len(os.fsencode(stem)) > room and stem:
+        stem = stem[:-1]
+    return stem
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path, suffix: str | None = None, sync: bool = True) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds.
@@ -184,7 +199,7 @@ def atomic_path(path: str | Path, suffix: str | None = None, sync: bool = True) 
         raise OSError(exc.errno, said, str(path)) from exc
     ext = suffix if suffix is not None else "".join(path.suffixes[-1:])
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".part{ext}", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{temp_stem(path.stem, ext)}.", suffix=f".part{ext}", dir=path.parent)
     except OSError as exc:  # named the hidden temporary name; the user gave path
         code = exc.errno if exc.errno is not None else errno.EIO
         said = exc.strerror if code in (errno.ENOSPC, errno.EDQUOT) else _cannot_write(exc, path.parent)
@@ -485,7 +500,7 @@ def remove_stale_temps(path: str | Path) -> int:
     """
     path = Path(path)
     ext = "".join(path.suffixes[-1:])
-    pattern = re.compile(rf"^\.{re.escape(path.stem)}\.[a-z0-9_]{{8}}\.part{re.escape(ext)}$")
+    pattern = re.compile(rf"^\.{re.escape(temp_stem(path.stem, ext))}\.[a-z0-9_]{{8}}\.part{re.escape(ext)}$")
     removed = 0
     try:
         entries = list(os.scandir(path.parent))
