@@ -109,8 +109,8 @@ def test_cut_killed_after_writing_leaves_nothing_behind(built: Path, short_manif
     before = clip_files(out)
     real = cutting._cut_media
 
-    def dies(ctx: object) -> list[str]:
-        real(ctx)
+    def dies(ctx: object, on_clip: object = None) -> list[str]:
+        real(ctx, on_clip)  # type: ignore[arg-type]
         raise RuntimeError("killed")
 
     monkeypatch.setattr(cutting, "_cut_media", dies)
