@@ -380,16 +380,19 @@ def test_frames_and_archives(built: tuple[Path, object], short_manifest: Path, t
 
 
 def test_frames_of_a_dropped_episode_are_neither_listed_nor_packed(built: tuple[Path, object],
-                                                                    short_manifest: Path, tmp_path: Path) -> None:
-    """An episode dropped from the build (here: no longer in the manifest) keeps its frame files on disk, as
-    its clip files stay, but no frames table or archive may list them. A build without ``--archive`` kept
-    the frames archive packed with them (the clip archives were deleted), and a build without
-    ``--frames-fps`` kept the earlier ``frames.parquet`` listing them, which ``--archive`` then packed."""
+                                                                    short_manifest: Path, tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture) -> None:
+    """An episode dropped from the build (here: no longer in the manifest): no frames table or archive may
+    list its frames, and its frame files are deleted (they stayed on disk, unlisted). A build without
+    ``--archive`` kept the frames archive packed with them (the clip archives were deleted), and a build
+    without ``--frames-fps`` kept the earlier ``frames.parquet`` listing them, which ``--archive`` then packed."""
     import tarfile
 
     import pyarrow.parquet as pq
 
+    from anim400k.cli import main
     from anim400k.formats.ids import FRAMES_ARCHIVE
+    from anim400k.release.unlisted import listed_frame_files
 
     src, _ = built
     out = tmp_path / "dropped"
@@ -410,17 +413,27 @@ def test_frames_of_a_dropped_episode_are_neither_listed_nor_packed(built: tuple[
     build_dataset(only_first, out, BuildOptions(progress=False, frames_fps=1.0))
     assert {r["episode"] for r in pq.read_table(table).to_pylist()} == {"1"}
     assert not archive.exists() and not (out / f"{AUDIO_ARCHIVE}.tar.gz").exists()
-    assert all(p.is_file() for p in second)  # the files stay, as a dropped episode's clips do
+    assert not any(p.exists() for p in second)  # its frame files are deleted (they stayed, unlisted)
+    assert not (out / "work" / "test_show" / "2" / "frames.json").exists()
+    assert {str(p.relative_to(out / FRAMES_ARCHIVE)) for p in (out / FRAMES_ARCHIVE).rglob("*")
+            if p.is_file()} == listed_frame_files(table)  # the folder holds what the table lists
+    capsys.readouterr()
+    assert main(["validate", str(out)]) == 0
+    assert capsys.readouterr().err == ""  # no warning about unlisted files
     # the same frames again without --archive: an archive of exactly them is kept
     build_dataset(only_first, out, framed)
     kept = archive.read_bytes()
     build_dataset(only_first, out, BuildOptions(progress=False, frames_fps=1.0))
     assert archive.read_bytes() == kept
-    # both episodes' frames listed again, then a build of episode 1 without --frames-fps, with --archive:
-    build_dataset(short_manifest, out, framed)
+    # both episodes' frames listed again (episode 2's extracted again), then a build of episode 1 without
+    # --frames-fps, with --archive
+    report = build_dataset(short_manifest, out, framed)
+    assert "frames" in report.episodes[1].stage_seconds and "frames" not in report.episodes[0].stage_seconds
     assert {r["episode"] for r in pq.read_table(table).to_pylist()} == {"1", "2"}
+    assert all(p.is_file() for p in second)
     build_dataset(only_first, out, BuildOptions(progress=False, archive=True))
     assert not table.exists() and not archive.exists()  # no frames in this release: none listed or packed
+    assert not list((out / FRAMES_ARCHIVE).rglob("*.jpg"))  # nor kept
     assert (out / f"{AUDIO_ARCHIVE}.tar.gz").exists()
 
 

@@ -159,3 +159,56 @@ def test_atomic_json_is_synced_before_its_rename(tmp_path: Path, monkeypatch: py
     with fsutil.atomic_path(tmp_path / "clip.mp3", sync=False) as tmp:  # media clips opt out (measured)
         tmp.write_bytes(b"x")
     assert events == [("replace", "clip.mp3")]
+
+
+def _dataset_argv(rel: Path, out: Path) -> list[str]:
+    return ["dub", "--dataset", str(rel), "--split", "all", "--out", str(out), "--tts", "espeak", "--no-progress"]
+
+
+def test_a_second_dataset_dub_into_the_same_folder_is_refused_in_one_line(
+        release: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """Two `dub --dataset` runs into one folder were not locked against each other: both dubbed the
+    same clips, each one's MP3 and entry could replace the other's and the report was the last one's."""
+    from anim400k.fsutil import LOCK_FILE, folder_lock
+
+    out = tmp_path / "D"
+    out.mkdir()
+    theirs = out / ".dub_dataset_report.abcdefgh.part.json"  # the running dub's temporary report
+    theirs.write_bytes(b"being written")
+    with folder_lock(out, "dub --dataset"):
+        assert main(_dataset_argv(release, out)) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"anim400k: error: {out}: another dub --dataset (process {os.getpid()}) is writing into this folder: "
+        "wait for it to finish or choose another output folder"]
+    assert sorted(p.name for p in out.iterdir()) == [theirs.name]  # nothing written, theirs left alone
+    assert not (out / LOCK_FILE).exists()
+
+
+def test_a_killed_dataset_dubs_lock_blocks_nothing_and_its_temporaries_go(
+        release: Path, uninterrupted: tuple[Path, dict], tmp_path: Path) -> None:
+    """A dataset dub killed mid-write left hidden `.UUID.XXXXXXXX.part.mp3` files that no later run removed."""
+    import subprocess
+
+    whole, expected = uninterrupted
+    out = tmp_path / "D"
+    out.mkdir()
+    code = ("import sys, time; from anim400k.fsutil import folder_lock\n"
+            "with folder_lock(sys.argv[1], 'dub --dataset'):\n    print('held', flush=True); time.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(out)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+    finally:
+        proc.kill()  # SIGKILL: the lock file stays, the kernel dropped its lock
+        proc.wait()
+    mp3 = sorted(whole.glob("*/*.mp3"))[0].relative_to(whole)
+    (out / mp3.parent).mkdir()
+    uid = mp3.stem
+    ours = [out / mp3.parent / f".{uid}.k3j_9abc.part.mp3", out / mp3.parent / f".{uid}.dub.k3j_9abc.part.json",
+            out / ".dub_dataset_report.k3j_9abc.part.json"]
+    others = [out / mp3.parent / n for n in (f".{uid}x.k3j_9abc.part.mp3", f".{uid}.k3j_9ab.part.mp3", "notes.txt")]
+    others.append(out / ".other.k3j_9abc.part.json")
+    for f in ours + others:
+        f.write_bytes(b"partial")
+    assert _dub_dataset(release, out) == expected
+    assert not any(f.exists() for f in ours)
+    assert all(f.read_bytes() == b"partial" for f in others)  # another program's or output's names stay

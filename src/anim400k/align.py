@@ -459,6 +459,8 @@ def align_files(
     *,
     subtitle_option: str | None = "subtitle_stream:",
     on_stream_note: Callable[[str], None] | None = None,
+    time_map: TimeMap | None = None,
+    on_alignment: Callable[[Alignment], None] | None = None,
 ) -> tuple[list[Any], int, int, int, dict[str, int]]:
     """Read the EN/JP transcripts (any supported format) and subtitles, and align them.
 
@@ -471,6 +473,10 @@ def align_files(
     out as signs or songs, by style. A container is opened once: the stream is chosen and demuxed from the
     same opening (:func:`anim400k.formats.subtitles.read_subtitle_stream_chosen`); the note on the choice of
     a stream among several goes to ``on_stream_note``, ``subtitle_option`` names the setting in messages.
+    ``time_map`` (e.g. :func:`anim400k.sync.files.read_time_map`'s) replaces ``offset``/``drift``: a
+    piecewise one (an edited EN medium) is aligned piece by piece (:func:`align_piecewise`: no clip across a
+    break), as the build aligns; ``on_alignment`` gets the :class:`Alignment` (its counts of what a piecewise
+    map left out).
 
     The numbers are checked before any file is read (:class:`~anim400k.errors.InputError` naming
     the option): ``tolerance_ms`` from 0 to ``MAX_TIME_S`` in ms, ``offset`` within
@@ -495,10 +501,11 @@ def align_files(
             on_stream_note(note)
     else:
         subs = read_subtitles_counted(subtitles, subtitle_stream, keep_signs=keep_signs)
-    tm = TimeMap(offset=offset, drift=drift)
+    tm = TimeMap(offset=offset, drift=drift) if time_map is None else time_map
     try:
-        result = align_segments(en_t.segments, jp_t.segments, subs.events, tolerance_ms=tolerance_ms,
-                                jp_to_common=tm.jp_to_en, common_to_jp=tm.en_to_jp)
+        result = align_piecewise(en_t.segments, jp_t.segments, tm, subs.events, tolerance_ms=tolerance_ms)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
+    if on_alignment is not None:
+        on_alignment(result)
     return result.clips, len(en_t.segments), len(jp_t.segments), result.outside_jp_medium, subs.left_out

@@ -490,27 +490,32 @@ def _flock(path: Path, subject: Path, busy: str) -> Iterator[None]:
         os.close(fd)
 
 
-def remove_stale_temps(path: str | Path) -> int:
-    """Delete the temporary files that :func:`atomic_path` left for ``path`` in a killed run
-    (``.NAME.XXXXXXXX.part.EXT`` beside it, NAME and EXT of ``path``). Returns how many.
+def remove_stale_temps(*paths: str | Path) -> int:
+    """Delete the temporary files that :func:`atomic_path` left for ``paths`` in a killed run
+    (``.NAME.XXXXXXXX.part.EXT`` beside each, NAME and EXT of that path). Returns how many.
 
-    Only plain files of exactly that pattern are removed (not a symbolic link, not another output's
-    temporaries). Call it while holding :func:`output_lock` on ``path``, so no other process is
-    writing those files.
+    Only plain files of exactly those patterns are removed (not a symbolic link, not another output's
+    temporaries). Each folder is listed once, however many of the paths lie in it. Call it while holding
+    the lock on the outputs (:func:`output_lock`, :func:`folder_lock`), so no other process is writing
+    those files.
     """
-    path = Path(path)
-    ext = "".join(path.suffixes[-1:])
-    pattern = re.compile(rf"^\.{re.escape(temp_stem(path.stem, ext))}\.[a-z0-9_]{{8}}\.part{re.escape(ext)}$")
+    by_folder: dict[Path, list[str]] = {}
+    for path in map(Path, paths):
+        ext = "".join(path.suffixes[-1:])
+        stem = re.escape(temp_stem(path.stem, ext))
+        by_folder.setdefault(path.parent, []).append(rf"\.{stem}\.[a-z0-9_]{{8}}\.part{re.escape(ext)}")
     removed = 0
-    try:
-        entries = list(os.scandir(path.parent))
-    except OSError:
-        return 0
-    for entry in entries:
-        if pattern.match(entry.name) and entry.is_file(follow_symlinks=False):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(entry.path)
-                removed += 1
+    for folder, patterns in by_folder.items():
+        pattern = re.compile("^(?:" + "|".join(patterns) + ")$")
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if pattern.match(entry.name) and entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+                    removed += 1
     return removed
 
 

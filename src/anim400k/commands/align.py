@@ -29,35 +29,55 @@ def register(app: typer.Typer) -> None:
             int, typer.Option(help="Merge segments whose endpoints are this close (ms).")
         ] = DEFAULT_TOLERANCE_MS,
         offset: Annotated[
-            float, typer.Option(help="JP->EN offset in seconds: t_en = offset + t_jp*(1+drift).")
-        ] = 0.0,
+            float | None, typer.Option(help="JP->EN offset in seconds: t_en = offset + t_jp*(1+drift) [default: 0].")
+        ] = None,
         drift: Annotated[
-            float, typer.Option(help="Relative drift of the EN timeline (0.041 = 4.1 % slower).")
-        ] = 0.0,
+            float | None, typer.Option(help="Relative drift of the EN timeline (0.041 = 4.1 % slower) [default: 0].")
+        ] = None,
+        time_map: Annotated[
+            Path | None, typer.Option("--time-map", help="JP->EN time map: the JSON of `anim400k sync --out` or a "
+                                                         "build's sync.json, piecewise for an edited EN medium "
+                                                         "(instead of --offset/--drift).")
+        ] = None,
         keep_signs: Annotated[
             bool, typer.Option("--keep-signs", help="Keep ASS signs and song lines in the subtitles "
                                                     "(left out by default: docs/asr.md).")
         ] = False,
     ) -> None:
         """Align EN and JP transcripts into clips (the paper's 125 ms recursive merge)."""
-        from ..align import align_files, clip_record, outside_jp_medium_warning
+        from ..align import Alignment, align_files, clip_record, edited_en_warning, outside_jp_medium_warning
         from ..formats.subtitles import left_out_note
         from ..fsutil import check_output_file, refuse_overwriting, write_json_atomic
         from ..media.probe import parse_stream_selector
 
-        refuse_overwriting({"--out": out}, {"--en": en, "--jp": jp, "--subtitles": subtitles})
+        if time_map is not None and (offset is not None or drift is not None):
+            raise typer.BadParameter("cannot be given together with --offset or --drift: the time map holds them",
+                                     param_hint="'--time-map'")
+        refuse_overwriting({"--out": out}, {"--en": en, "--jp": jp, "--subtitles": subtitles, "--time-map": time_map})
         check_output_file(out)
         stream = parse_stream_selector(subtitle_stream)
+        tm = None
+        if time_map is not None:
+            from ..sync.files import read_time_map
+
+            tm, tm_note = read_time_map(time_map)
+            if tm_note:
+                typer.echo(f"warning: {time_map}: {tm_note}", err=True)
+        edited: list[Alignment] = []
         clips, n_en, n_jp, outside, left_out = align_files(
-            en, jp, subtitles, stream, tolerance_ms, offset, drift, keep_signs=keep_signs,
+            en, jp, subtitles, stream, tolerance_ms, offset or 0.0, drift or 0.0, keep_signs=keep_signs,
             subtitle_option="--subtitle-stream",
-            on_stream_note=lambda note: typer.echo(f"note: {subtitles}: {note}", err=True))
+            on_stream_note=lambda note: typer.echo(f"note: {subtitles}: {note}", err=True),
+            time_map=tm, on_alignment=edited.append)
         write_json_atomic(out, [clip_record(c) for c in clips])
         matched = sum(len(c.jp_segments) for c in clips)
         typer.echo(f"{len(clips)} clips from {n_en} EN / {n_jp} JP segments; "
                    f"{n_jp - matched} JP segments unmatched -> {out}")
         if outside:
             typer.echo(f"warning: {outside_jp_medium_warning(outside)}", err=True)
+        if tm is not None and tm.pieces:
+            a = edited[0]
+            typer.echo(f"note: {edited_en_warning(a.en_unmapped, a.straddling, a.split)}", err=True)
         note = left_out_note(left_out, subtitles or "", "pass --keep-signs")
         if note:
             typer.echo(f"note: {note}", err=True)

@@ -75,6 +75,10 @@ def register(app: typer.Typer) -> None:
                 bar.reset()
                 bar.set_description("validate (build record)")
             ds.on_read = None
+        from ..release.unlisted import unlisted_files_warnings
+
+        for line in unlisted_files_warnings(ds.root):  # files no table lists: a warning, not a problem
+            typer.echo(line, err=True)
         if n:
             if n > limit:
                 typer.echo(f"... and {n - limit} more")

@@ -137,6 +137,16 @@ class Catalog:
             (key, show_key, number, jp_media, en_media, time.time()),
         )
 
+    def episodes(self) -> list[tuple[str, str, str]]:
+        """Every episode a build into this folder has had, as ``(key, show_key, number)``, sorted by key
+        (also those no longer in the manifest: the catalog never forgets an episode)."""
+        rows = self._query("SELECT episode, show_key, number FROM episodes ORDER BY episode")
+        return [(str(k), str(s), str(n)) for k, s, n in rows]
+
+    def forget(self, episode: str, stage: str) -> None:
+        """Drop the record of one stage of one episode: the stage runs again when the episode is built."""
+        self._write("DELETE FROM stages WHERE episode=? AND stage=?", (episode, stage))
+
     def get(self, episode: str, stage: str) -> StageRecord | None:
         """The record of one stage of one episode, if any."""
         rows = self._query(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -261,15 +262,26 @@ def remove_earlier_frames(ctx: EpisodeContext, keep: set[str]) -> int:
     Run before the new ``frames.json`` replaces the old one, so a stage killed on the way deletes them on
     its next run. Only files inside ``anim400k_frames``.
     """
+    earlier = listed_frame_files(ctx.artifact("frames.json"))
+    return remove_frame_files(Path(ctx.release_dir), earlier - keep)
+
+
+def listed_frame_files(frames_json: Path) -> set[str]:
+    """The frame files (relative to the release root) that a frames stage's ``frames.json`` lists: those it
+    wrote. Empty when the file is missing or does not read."""
     try:
-        rows = ctx.read_json("frames.json").get("frames")
+        rows = json.loads(frames_json.read_text(encoding="utf-8")).get("frames")
     except (OSError, ValueError, AttributeError):
-        return 0
-    root = Path(ctx.release_dir)
-    earlier = {r["path"] for r in rows if isinstance(r, dict) and isinstance(r.get("path"), str)} \
+        return set()
+    return {r["path"] for r in rows if isinstance(r, dict) and isinstance(r.get("path"), str)} \
         if isinstance(rows, list) else set()
+
+
+def remove_frame_files(root: Path, files: Iterable[str]) -> int:
+    """Delete the release files ``files`` (relative to ``root``) that lie inside ``anim400k_frames``, and the
+    folders they leave empty; anything else named is left alone. Returns how many were deleted."""
     removed = 0
-    for rel in sorted(earlier - keep):
+    for rel in sorted(files):
         path = _safe_release_file(root, rel, (FRAMES_ARCHIVE,))
         if path is not None and _remove_release_file(root, path):
             removed += 1

@@ -22,6 +22,7 @@ from ..fsutil import folder_lock, remove_temps, under
 from ..interrupts import Terminated, sigterm_interrupts
 from .catalog import CATALOG_FILE, Catalog
 from .context import EpisodeContext
+from .dropped_frames import remove_dropped_frames
 from .manifest import Manifest, load_manifest
 from .options import BuildOptions
 from .out_folder import check_out_folder
@@ -140,11 +141,14 @@ def _build_locked(manifest: Manifest, contexts: dict[str, EpisodeContext], out: 
             ok = [c for k, c in contexts.items() if results[k].ok]
             pull_for_release(mirror, ok, options.archive)
         try:
-            return finish_build(catalog, manifest, contexts, results, options, out)
+            report = finish_build(catalog, manifest, contexts, results, options, out)
         except OSError as exc:
             if not is_disk_full(exc):
                 raise
             raise _release_disk_full(exc, catalog, out) from exc
+        if report.written and mirror is None:  # a remote output's frames are in the bucket
+            remove_dropped_frames(catalog, contexts, frames_listed(contexts, results, options), out)
+        return report
     finally:
         catalog.close()
 
@@ -216,6 +220,15 @@ def _remove_stale_clips(catalog: Catalog, contexts: dict[str, EpisodeContext], m
             n = remove_stale_clips(ctx)
             if n:
                 log.info("%s: removed %d clip file(s) of an earlier cut", key, n)
+
+
+def frames_listed(contexts: dict[str, EpisodeContext], results: dict[str, EpisodeResult],
+                  options: BuildOptions) -> set[str]:
+    """The episodes whose frames the release's ``frames.parquet`` lists: the released ones with frames,
+    none without ``--frames-fps`` (:func:`anim400k.dataset.release_writer.released_frames`)."""
+    from .release_writer import released_frames
+
+    return {c.ref.key for c in released_frames([c for k, c in contexts.items() if results[k].ok], options)}
 
 
 def _remove_stale_parts(out: Path, contexts: dict[str, EpisodeContext]) -> None:

@@ -117,11 +117,11 @@ def _write_frames_table(contexts: list[EpisodeContext], out: Path, options: Buil
 
     A build whose released episodes have no frames (no ``--frames-fps``) deletes the table an earlier build
     wrote: it listed that build's episodes, some perhaps dropped since (failed, or no longer in the
-    manifest), whose frames the frames archive would then pack. The frame files themselves stay, as the
-    clip files of dropped episodes do: neither listed nor packed.
+    manifest), whose frames the frames archive would then pack. The frame files of the episodes the table
+    does not list are deleted afterwards (:mod:`anim400k.dataset.dropped_frames`).
     """
     table = out / FRAMES_ARCHIVE / "frames.parquet"
-    frames = [c for c in contexts if c.artifact("frames.json").exists()] if options.frames_fps else []
+    frames = released_frames(contexts, options)
     if not frames:
         table.unlink(missing_ok=True)
         return
@@ -129,6 +129,12 @@ def _write_frames_table(contexts: list[EpisodeContext], out: Path, options: Buil
 
     rows = (row for c in frames for row in c.read_json("frames.json")["frames"])
     write_frames_table(table, rows)
+
+
+def released_frames(contexts: list[EpisodeContext], options: BuildOptions) -> list[EpisodeContext]:
+    """The released episodes (``contexts``) whose frames ``frames.parquet`` lists: those with a ``frames.json``,
+    none without ``--frames-fps``."""
+    return [c for c in contexts if c.artifact("frames.json").exists()] if options.frames_fps else []
 
 
 def _number(episode: str) -> Any:
@@ -359,15 +365,10 @@ def _frame_files(out: Path) -> set[str]:
     """What the frames archive packs (relative to ``anim400k_frames``): ``frames.parquet`` and the frames it
     lists (read one batch at a time), nothing without it. Frames of an earlier ``--frames-fps`` or of
     episodes no longer built are not among them."""
-    table = out / FRAMES_ARCHIVE / "frames.parquet"
-    if not table.is_file():
-        return set()
-    import pyarrow.parquet as pq
+    from ..release.unlisted import listed_frame_files
 
-    files = {"frames.parquet"}
-    for batch in pq.ParquetFile(table).iter_batches(columns=["frame_id"]):
-        files |= _id_files(batch.column(0).to_pylist(), "jpg")
-    return files
+    table = out / FRAMES_ARCHIVE / "frames.parquet"
+    return listed_frame_files(table) if table.is_file() else set()
 
 
 def write_archive(folder: Path, dest: Path, only: set[str] | None = None) -> None:

@@ -17,6 +17,7 @@ The task body and its test hooks (fault injection, separate nodes) live in
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -428,7 +429,7 @@ class RayRunner:
             self._pool.close()
             self._pool = None
         if self._started:
-            self._ray.shutdown()
+            _shutdown_keeping_sigterm(self._ray)
             self._started = False
 
     def terminate(self) -> None:
@@ -437,18 +438,61 @@ class RayRunner:
             self._pool.close()
             self._pool = None
         if self._started:
-            self._ray.shutdown()
+            _shutdown_keeping_sigterm(self._ray)
             self._started = False
 
 
 def _init_keeping_sigterm(ray: Any, kwargs: dict[str, Any]) -> None:
-    """``ray.init(**kwargs)``, then the SIGTERM handler of before again: Ray's (``sys.exit``) would end a build
-    that SIGTERM should stop as Ctrl-C does (:func:`anim400k.interrupts.sigterm_interrupts`)."""
+    """``ray.init(**kwargs)`` with SIGTERM still handled by the handler of before (the build's: stop as Ctrl-C does,
+    :func:`anim400k.interrupts.sigterm_interrupts`).
+
+    ``ray.init`` installs SIGTERM handlers of its own (``sys.exit(15)``, and its node's), for the rest of the
+    process. Before, they were only replaced once ``init`` returned, so a SIGTERM while the local cluster was
+    starting (the first 5-15 s of a ``--runner ray`` build) exited with status 15 and no message, and left the
+    Ray processes started so far (its agents) running for up to a minute. Now, for the duration of
+    ``init``, Ray installs no handler and a SIGTERM is held; ``init`` runs to its end, then the cluster is
+    shut down again (every process it started) and the signal is raised once more for the earlier handler
+    (exit 143 with the one-line message, in a build). Outside the main thread (where signals are not
+    handled) this is plain ``ray.init``.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        ray.init(**kwargs)
+        return
+    held: list[int] = []
+    previous = signal.getsignal(signal.SIGTERM)
+    utils = getattr(getattr(ray, "_private", None), "utils", None)
+    ray_sets = getattr(utils, "set_sigterm_handler", None)
+    signal.signal(signal.SIGTERM, lambda signum, _frame: held.append(signum))
+    if callable(ray_sets):
+        utils.set_sigterm_handler = lambda _handler: None  # type: ignore[union-attr]
+    try:
+        ray.init(**kwargs)
+    except SystemExit as exc:  # a Ray whose handler could not be kept out: its sys.exit(15)
+        if exc.code != signal.SIGTERM:
+            raise
+        held.append(signal.SIGTERM)
+    finally:
+        if callable(ray_sets):
+            utils.set_sigterm_handler = ray_sets  # type: ignore[union-attr]
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+    if held and previous is not signal.SIG_IGN:
+        with contextlib.suppress(Exception):
+            _shutdown_keeping_sigterm(ray)
+        signal.raise_signal(signal.SIGTERM)
+
+
+def _shutdown_keeping_sigterm(ray: Any) -> None:
+    """``ray.shutdown()``, then this process's SIGTERM handler installed again.
+
+    Ray's shutdown resets SIGTERM to the default action in the kernel (its core worker's doing) while Python
+    still reports the build's handler: a SIGTERM after it (a build writing its release once the Ray stages
+    were done) killed the process at once, without the cleanup, the message and exit 143.
+    """
     main = threading.current_thread() is threading.main_thread()
-    previous = signal.getsignal(signal.SIGTERM) if main else None
-    ray.init(**kwargs)
-    if previous is not None:
-        signal.signal(signal.SIGTERM, previous)
+    handler = signal.getsignal(signal.SIGTERM) if main else None
+    ray.shutdown()
+    if handler is not None:
+        signal.signal(signal.SIGTERM, handler)
 
 
 def make_runner(kind: str, jobs: int, address: str | None = None, retries: int = 2,

@@ -9,6 +9,10 @@ Resuming: each clip's report entry is written, once its MP3 is, to ``OUT/F/UUID.
 the MP3's size and SHA-256. A re-run (or the run after a kill) keeps a clip whose MP3 still has
 that identity and reports it from its entry, so its report equals an uninterrupted run's; an MP3
 without a matching entry (killed between the two writes, replaced by another run) is dubbed again.
+
+One run at a time per ``OUT``: a run holds the folder's lock (:func:`~anim400k.fsutil.folder_lock`, the
+build's ``.anim400k.lock``) for its whole work, so a second run into the same folder is refused in one
+line, and first deletes the temporary files a killed run left for the files it writes.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import AnimError
-from ..fsutil import check_writable, write_json_atomic
+from ..fsutil import check_writable, folder_lock, remove_stale_temps, write_json_atomic
 from ..model import Clip, Subtitle
 from ..progress import progress_bar
 from ..release import Dataset
@@ -105,10 +109,14 @@ def dub_dataset(
     Clips dubbed by an earlier run (the MP3 and its entry ``F/UUID.dub.json`` agree) are kept and
     reported from their entries, so a re-run or a resumed run writes the report an uninterrupted run
     writes. One clip's failure is recorded in the report and does not stop the run.
+
+    The run holds ``out_dir``'s lock (:func:`~anim400k.fsutil.folder_lock`): a second run into the same
+    folder is refused (:class:`~anim400k.errors.InputError`, one line) before any work. Holding it, the run
+    deletes the hidden temporary files (``.NAME.XXXXXXXX.part.EXT``) that a killed run left for the
+    report and for the MP3s and entries of the chosen clips; nothing else in the folder is touched.
     """
     from ..release import load, require_valid
     from ..tasks import normalize_split, require_split, split_of
-    from ..translate import get_translator
 
     options = options or DubOptions()
     split = normalize_split(split)
@@ -120,6 +128,16 @@ def dub_dataset(
     check_writable({}, {"--out": out_dir})  # a read-only --out fails now, not after every clip
     get_condenser(options.condense)  # a bad name fails before any work
     check_backends(options)
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    with folder_lock(out_dir, "dub --dataset"):  # a second run into the same folder stops here, in one line
+        return _dub_dataset_locked(ds, dataset, out_dir, split, splits, options, limit)
+
+
+def _dub_dataset_locked(ds: Dataset, dataset: str | Path, out_dir: str | Path, split: str,
+                        splits: dict[str, str], options: DubOptions, limit: int | None) -> DatasetDubReport:
+    """:func:`dub_dataset` once its inputs are checked and ``out_dir`` is locked."""
+    from ..translate import get_translator
+
     tts = make_synthesizer(options)
     whisper = (
         get_translator("whisper", model=options.whisper_model, device=options.device)
@@ -129,6 +147,9 @@ def dub_dataset(
     report = DatasetDubReport(str(dataset), split, str(out_dir))
     in_split = (clip for clip in ds.clips() if split == "all" or splits.get(clip.show_key) == split)
     chosen = list(itertools.islice(in_split, limit))  # one pass over the annotations; the bar knows the total
+    removed = _remove_stale_temps(out_dir, chosen)
+    if removed:
+        log.info("removed %d temporary file(s) in %s left by a killed dub --dataset", removed, out_dir)
     clip_options = replace(options, progress=False)  # one bar for the run, not one per clip
     with progress_bar(options.progress, total=len(chosen), desc="dub", unit="clip") as bar:
         for clip in chosen:
@@ -136,6 +157,19 @@ def dub_dataset(
             _dub_clip(clip, ds, out_dir, whisper, tts, clip_options, report)
     write_json_atomic(Path(out_dir) / REPORT_NAME, report.to_dict())
     return report
+
+
+def _remove_stale_temps(out_dir: str | Path, clips: list[Clip]) -> int:
+    """Delete the temporary files a killed run left for the files this run writes: the report's and,
+    for each clip, its MP3's and its entry's (:func:`~anim400k.fsutil.remove_stale_temps`). Returns how many."""
+    targets: list[Path] = [Path(out_dir) / REPORT_NAME]
+    for clip in clips:
+        try:
+            target = output_path(out_dir, clip.en_clip)
+        except ValueError:  # reported for the clip when it is dubbed
+            continue
+        targets += [target, entry_path(target)]
+    return remove_stale_temps(*targets)
 
 
 def _refuse_release_audio_folder(ds: Dataset, out_dir: str | Path) -> None:
