@@ -52,6 +52,22 @@ def test_pitch_corrected_speed_change_is_mapped_but_not_sample_precise(drift: fl
     assert r.usable_time_map() == tm
 
 
+def test_scattered_fine_matches_without_a_stretch_line_are_not_called_sample_precise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Seed 0's noise M&E let enough resampled 8 s segments into the fine stage's 2 ms tolerance: before, a
+    # map "sample-precise" at confidence 0.61, 7.3 ms off. Without a line of short segments to replace it
+    # (stubbed away here), that map is kept but marked with the stretch tolerance as its precision.
+    import anim400k.sync.estimate as estimate
+
+    monkeypatch.setattr(estimate, "stretch_line", lambda *args: None)
+    jp, en, offset, drift = _pitch_pair(-0.04096, seed=0)
+    r = analyze_sync(jp, en, SR)
+    assert r.reliable and r.time_map.precision_ms == 20.0, r
+    assert "scatter" in r.reason and "not sample-precise" in r.reason, r.reason
+    assert _line_error_ms(r.time_map, offset, drift, jp.size / SR) < 20.0
+
+
 def test_phase_vocoder_speed_change_is_mapped_too() -> None:
     # sweep-e #4/#5 with librosa's phase vocoder (256 ms frames at 8 kHz: its timing is only defined to tens of
     # ms, a burst's energy centre moves by ~40 ms): reliable, within 50 ms of the nominal map, not precise.

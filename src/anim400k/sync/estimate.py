@@ -260,23 +260,31 @@ def _long_fit(
         )
         log.debug("sync long path: windows %.2f, coherence %s", confidence, coherence_note)
         confidence = max(confidence, by_coherence)
-    precision_ms = None
+    precision_ms, scatter = None, 0.0
     if refine and abs(coarse_line[1] - 1.0) >= STRETCH_MIN_DRIFT:
         # A speed change and a fine stage that failed (every window agreeing), or whose matches scatter by
         # a millisecond where resampled audio matches to ~0.05 ms: EN may have been re-timed with pitch
         # correction, which resampled 8 s segments cannot match sample-precisely (sync/stretch.py).
-        scattered = bool(fine) and fine_scatter(fine, a, b) >= STRETCH_FINE_SCATTER
+        scatter = fine_scatter(fine, a, b) if fine else 0.0
+        scattered = scatter >= STRETCH_FINE_SCATTER
         if scattered or (confidence < MIN_CONFIDENCE and inlier_fraction >= WINDOWS_AGREE):
             around = (a, b) if scattered else coarse_line
-            stretched = _stretch_result(jp, en, sr, around, inlier_fraction, peak_ratio, listed)
-            if stretched is not None and (stretched.confidence > confidence or scattered and stretched.reliable):
+            stretched = _stretch_result(jp, en, sr, around, inlier_fraction, peak_ratio, listed, scatter)
+            if stretched is not None and (stretched.confidence > confidence or (scattered and stretched.reliable)):
                 return stretched
-        if scattered:
+        if scattered:  # no reliable line of short segments: the fine line, but not sample-precise either
             precision_ms = STRETCH_TOLERANCE * 1000.0
     tm = TimeMap(offset=float(a), drift=float(b - 1.0), confidence=confidence, precision_ms=precision_ms)
     reason = ""
     if confidence < MIN_CONFIDENCE:
         reason = _long_reason(inl, peak_ratio, fine, coherence_note, search, dur_j, en.size / sr, max_offset)
+    elif precision_ms is not None:
+        reason = (
+            f"the sample-precise (fine) matches of a {(b - 1.0) * 100:+.2f} % speed change scatter by "
+            f"{scatter * 1000:.1f} ms (median; resampled audio: under 0.1 ms): EN re-timed with pitch correction? "
+            f"Mapped by them to within ~{precision_ms:.0f} ms, not sample-precise (the dual-track separation "
+            "uses one track)"
+        )
     return SyncResult(
         time_map=tm,
         confidence=confidence,
@@ -298,9 +306,12 @@ def _stretch_result(
     inlier_fraction: float,
     peak_ratio: float,
     listed: list[tuple[float, float, float, bool]],
+    scatter: float,
 ) -> SyncResult | None:
     """The long-path result from short unresampled segments (:func:`~.stretch.stretch_line`) around the
-    windows' line, a map marked as not sample-precise (``precision_ms``); None when none was located.
+    line ``coarse_line`` (the windows', or the fine stage's when its matches scatter: ``scatter`` > 0 s,
+    their median absolute residual), a map marked as not sample-precise (``precision_ms``); None when no
+    segment was located.
 
     Its ``fine`` matches are the segments' (``(t_jp, t_en, inlier)``, centres); the reason says how the
     map was made even when it is reliable (the build warns with it: the separation uses one track).
@@ -313,8 +324,10 @@ def _stretch_result(
     agreeing = round(inlier_fraction * len(listed))
     said = (
         f"{f'all {agreeing}' if agreeing == len(listed) else f'{agreeing}/{len(listed)}'} coarse windows agree on a "
-        f"{(coarse_line[1] - 1.0) * 100:+.2f} % speed change but the sample-precise (fine) stage found no "
-        f"consistent match (EN re-timed with pitch correction?); {n_in}/{fit.clear} clear matches of "
+        f"{(coarse_line[1] - 1.0) * 100:+.2f} % speed change but the sample-precise (fine) stage"
+        + (f"'s matches scatter by {scatter * 1000:.1f} ms (median; resampled audio: under 0.1 ms)" if scatter
+           else " found no consistent match")
+        + f" (EN re-timed with pitch correction?); {n_in}/{fit.clear} clear matches of "
         f"{fit.tested} short unresampled segments agree"
     )
     if confidence >= MIN_CONFIDENCE:
