@@ -303,9 +303,10 @@ class TimeMap:
     in EN (and :meth:`en_to_jp` an EN time in an addition to where the piece before it ends in JP),
     so both stay monotonic; :meth:`jp_piece` / :meth:`en_piece` say whether an interval is mapped.
 
-    ``precision_ms`` (None: sample-precise, the meaning of every map without the field) bounds, in
-    milliseconds, how far a mapped time may be from the truth when the map is *not* sample-precise (EN
-    re-timed with pitch correction, mapped from short unresampled segments: ``anim400k.sync.stretch``).
+    ``precision_ms`` (None: sample-precise, the meaning of every map without the field) marks a map
+    that is *not* sample-precise (EN re-timed with pitch correction, mapped from short unresampled
+    segments: ``anim400k.sync.stretch``) with its precision in milliseconds (the robust scatter of the
+    matches it was fitted to; the line itself is usually closer to the truth).
     Alignment and cutting may use such a map; what needs the two mixes sample-aligned (the dual-track
     separation) must not (:attr:`precise`).
     """
