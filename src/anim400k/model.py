@@ -302,12 +302,20 @@ class TimeMap:
     **addition** to EN). :meth:`jp_to_en` maps a JP time in a cut to where the piece before it ends
     in EN (and :meth:`en_to_jp` an EN time in an addition to where the piece before it ends in JP),
     so both stay monotonic; :meth:`jp_piece` / :meth:`en_piece` say whether an interval is mapped.
+
+    ``precision_ms`` (None: sample-precise, the meaning of every map without the field) marks a map
+    that is *not* sample-precise (EN re-timed with pitch correction, mapped from short unresampled
+    segments: ``anim400k.sync.stretch``) with its precision in milliseconds (the robust scatter of the
+    matches it was fitted to; the line itself is usually closer to the truth).
+    Alignment and cutting may use such a map; what needs the two mixes sample-aligned (the dual-track
+    separation) must not (:attr:`precise`).
     """
 
     offset: float = 0.0
     drift: float = 0.0
     confidence: float = 1.0
     pieces: tuple[MapPiece, ...] = ()
+    precision_ms: float | None = None
 
     def __post_init__(self) -> None:
         scale = 1.0 + self.drift
@@ -320,6 +328,14 @@ class TimeMap:
                     raise ValueError(f"time map pieces {k - 1} and {k} overlap on the JP or EN timeline")
         if self.pieces and not (math.isinf(self.pieces[0].jp_start) and math.isinf(self.pieces[-1].jp_end)):
             raise ValueError("a piecewise time map's first piece must start at -inf and its last end at +inf")
+        if self.precision_ms is not None and not (math.isfinite(self.precision_ms) and self.precision_ms > 0):
+            raise ValueError(f"a time map's precision_ms must be a positive number of milliseconds, "
+                             f"got {self.precision_ms}")
+
+    @property
+    def precise(self) -> bool:
+        """Whether the map is sample-precise (no ``precision_ms``): the two mixes may be sample-aligned by it."""
+        return self.precision_ms is None
 
     @property
     def piecewise(self) -> bool:
@@ -407,20 +423,26 @@ class TimeMap:
         """Piece ``k``'s line as a linear map (the map itself when it has no pieces)."""
         if not self.pieces:
             return self
-        return TimeMap(self.pieces[k].offset, self.drift, self.confidence)
+        return TimeMap(self.pieces[k].offset, self.drift, self.confidence, precision_ms=self.precision_ms)
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"offset", "drift", "confidence"}``, plus ``"pieces"`` only for a piecewise map."""
+        """``{"offset", "drift", "confidence"}``, plus ``"pieces"`` only for a piecewise map and
+        ``"precision_ms"`` only for one that is not sample-precise (so a precise map's JSON is unchanged)."""
         d: dict[str, Any] = {"offset": self.offset, "drift": self.drift, "confidence": self.confidence}
         if self.pieces:
             d["pieces"] = [p.to_dict() for p in self.pieces]
+        if self.precision_ms is not None:
+            d["precision_ms"] = self.precision_ms
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TimeMap:
-        """The map of a :meth:`to_dict` payload (``confidence`` 1 when absent)."""
+        """The map of a :meth:`to_dict` payload (``confidence`` 1 when absent; sample-precise when it has no
+        ``precision_ms``, as every map written before the field)."""
         pieces = tuple(MapPiece.from_dict(p) for p in d.get("pieces") or ())
-        return cls(float(d["offset"]), float(d["drift"]), float(d.get("confidence", 1.0)), pieces)
+        precision = d.get("precision_ms")
+        return cls(float(d["offset"]), float(d["drift"]), float(d.get("confidence", 1.0)), pieces,
+                   None if precision is None else float(precision))
 
 
 @dataclass(frozen=True, slots=True, order=True)

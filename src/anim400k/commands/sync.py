@@ -50,6 +50,8 @@ def register(app: typer.Typer) -> None:
 
         for line in describe_pieces(result.time_map):
             typer.echo(line)
+        if not result.time_map.precise and result.reliable:
+            typer.echo(f"not sample-precise: within ~{result.time_map.precision_ms:.0f} ms ({result.reason})")
         if result.same_audio:
             typer.echo(f"warning: {result.reason}; a build would fail this episode", err=True)
         elif not result.reliable:

@@ -90,9 +90,11 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: sync 2: an edited EN medium mapped piecewise (``pieces``, applied) instead of unreliable; separate 3: the
 #: map's pieces applied, a JP span cut from EN single-track, ``time_map`` with its pieces; align 3: clips
 #: aligned piece by piece, ``edited_en`` counts; subtitles 5: ASS escaped braces ``\{`` ``\}`` read as text,
-#: as libass renders them, not as an override block hiding the words after them).
+#: as libass renders them, not as an override block hiding the words after them; sync 3: EN re-timed with pitch
+#: correction mapped from short unresampled segments, applied, with ``precision_ms`` (not sample-precise: the
+#: separation uses one track), instead of unreliable).
 STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 3, "diarize": 2, "cut": 4, "align": 3,
-                                  "subtitles": 5, "sync": 2}
+                                  "subtitles": 5, "sync": 3}
 
 
 #: Options added later to a stage's key: in it only when not their default, so earlier builds' finished

@@ -216,7 +216,8 @@ def stage_sync(ctx: EpisodeContext) -> str:
     An EN track that is the JP audio itself fails the episode (its "EN" clips would be Japanese);
     any other unreliable estimate gives the identity map with a warning naming the reason. An edited
     EN medium mapped piecewise keeps its ``pieces`` in ``sync.json`` (``TimeMap.to_dict``'s) and a
-    warning describing the edit.
+    warning describing the edit; a map that is not sample-precise (EN re-timed with pitch correction)
+    its ``precision_ms`` and a warning saying how it was made (the separation then uses one track).
     """
     out: dict[str, object] = {"offset": 0.0, "drift": 0.0, "confidence": 0.0, "applied": False, "warning": None}
     if ctx.options.sync:
@@ -232,6 +233,9 @@ def stage_sync(ctx: EpisodeContext) -> str:
                    applied=bool(res.reliable), diagnostics=res.to_dict())
         if tm.pieces and res.reliable:  # an edited EN medium, mapped piecewise (model.TimeMap.pieces)
             out["pieces"] = tm.to_dict()["pieces"]
+            out["warning"] = res.reason
+        if not tm.precise and res.reliable:  # EN re-timed with pitch correction (sync/stretch.py)
+            out["precision_ms"] = tm.precision_ms
             out["warning"] = res.reason
         if not res.reliable:
             out["warning"] = (f"low sync confidence {res.confidence:.2f}: {res.reason}; "

@@ -28,7 +28,9 @@ music or effects replaced), are separated by the fallback too, with a short cros
 result lists them (``single_track_regions``) and names the unshared ones in ``reason``.
 A piecewise map (an edited EN medium, :class:`~anim400k.model.TimeMap` ``pieces``) maps EN
 piece by piece; a JP span with no EN counterpart (a scene cut from EN) is separated
-single-track too (``single_track_regions``: ``cut from the second mix``).
+single-track too (``single_track_regions``: ``cut from the second mix``). A map that is not
+sample-precise (``TimeMap.precision_ms``: EN re-timed with pitch correction, whose phases never
+line up with JP's) falls back to the single-track separator as a whole.
 """
 
 from __future__ import annotations
@@ -127,6 +129,10 @@ class DualTrackSeparator:
                 return self._fallback(x, sr, reason, None, time_map)
         if time_map.confidence < self.min_confidence:
             reason = f"sync confidence {time_map.confidence:.2f} < {self.min_confidence:.2f}"
+            return self._fallback(x, sr, reason, None, time_map)
+        if not time_map.precise:
+            reason = (f"the time map is not sample-precise (within ~{time_map.precision_ms:.0f} ms: EN re-timed "
+                      "with pitch correction?), and the common component needs the mixes sample-aligned")
             return self._fallback(x, sr, reason, None, time_map)
 
         aligned, frac, lo, hi = align_reference(ref, sr, time_map, x.size)

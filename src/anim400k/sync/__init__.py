@@ -35,6 +35,13 @@ Algorithm (details and measurements in ``docs/sync.md``), long media (JP > 45 s)
    confidence stays below :data:`MIN_CONFIDENCE`. ``SyncResult.edit`` and the reason give both
    offsets and where the change lies.
 
+6. **Pitch-corrected speed changes** (:mod:`.stretch`). When the coarse line says a speed change of at
+   least 1 % and the fine stage failed (every window agreeing) or its matches scatter by a millisecond
+   (resampled audio matches to ~0.05 ms), EN may have been re-timed with pitch correction (a PAL
+   speed-up by atempo, a phase vocoder): short *unresampled* JP segments located around the line give a
+   robust line, mapped within ~10 ms and marked as not sample-precise (``TimeMap.precision_ms``), so the
+   dual-track separation falls back to one track while alignment and cutting use the map.
+
 Both paths end with :func:`.checks.same_audio_fraction`: an EN track that repeats the JP audio
 itself (a copy, a mislabelled stream) gets confidence 0 and ``same_audio=True``.
 
@@ -59,5 +66,6 @@ Modules: :mod:`.params` (constants), :mod:`.result` (:class:`SyncResult`, confid
 :mod:`.vote` (short-media vote, coherence index),
 :mod:`.rival` (best rival alignment's coherence),
 :mod:`.gcc` (GCC-PHAT, sub-sample peak), :mod:`.line` (RANSAC line), :mod:`.refine` (fine passes),
+:mod:`.stretch` (a map that is not sample-precise, for EN re-timed with pitch correction),
 :mod:`.estimate` (:func:`analyze_sync`, :func:`estimate_sync`), :mod:`.media` (:func:`sync_media`).
 """

@@ -29,6 +29,9 @@ from .params import (
     SAME_AUDIO_FRACTION,
     SHORT_FALLBACK_SECONDS,
     SHORT_MEDIA_SECONDS,
+    STRETCH_FINE_SCATTER,
+    STRETCH_MIN_DRIFT,
+    STRETCH_TOLERANCE,
     VOTE_SLOPE_TOLERANCE,
     WINDOWS_AGREE,
 )
@@ -36,6 +39,7 @@ from .pieces import piecewise_result
 from .refine import fine_passes
 from .result import SyncResult, coherence_confidence, failed_result, fine_agreement, window_confidence
 from .rival import rival_coherence
+from .stretch import fine_scatter, stretch_confidence, stretch_line
 from .vote import coherence_index, gcc_vote
 
 log = logging.getLogger(__name__)
@@ -216,6 +220,7 @@ def _long_fit(
     listed = [(float(x), float(y), float(s), bool(i)) for x, y, s, i in zip(tj, te, scores, inl, strict=True)]
 
     fine: list[tuple[float, float, bool]] = []
+    coarse_line = (a, b)
     if refine:
         a, b, fine = fine_passes(jp, en, sr, tj[inl], a, b, None, None)
 
@@ -255,10 +260,31 @@ def _long_fit(
         )
         log.debug("sync long path: windows %.2f, coherence %s", confidence, coherence_note)
         confidence = max(confidence, by_coherence)
-    tm = TimeMap(offset=float(a), drift=float(b - 1.0), confidence=confidence)
+    precision_ms, scatter = None, 0.0
+    if refine and abs(coarse_line[1] - 1.0) >= STRETCH_MIN_DRIFT:
+        # A speed change and a fine stage that failed (every window agreeing), or whose matches scatter by
+        # a millisecond where resampled audio matches to ~0.05 ms: EN may have been re-timed with pitch
+        # correction, which resampled 8 s segments cannot match sample-precisely (sync/stretch.py).
+        scatter = fine_scatter(fine, a, b) if fine else 0.0
+        scattered = scatter >= STRETCH_FINE_SCATTER
+        if scattered or (confidence < MIN_CONFIDENCE and inlier_fraction >= WINDOWS_AGREE):
+            around = (a, b) if scattered else coarse_line
+            stretched = _stretch_result(jp, en, sr, around, inlier_fraction, peak_ratio, listed, scatter)
+            if stretched is not None and (stretched.confidence > confidence or (scattered and stretched.reliable)):
+                return stretched
+        if scattered:  # no reliable line of short segments: the fine line, but not sample-precise either
+            precision_ms = STRETCH_TOLERANCE * 1000.0
+    tm = TimeMap(offset=float(a), drift=float(b - 1.0), confidence=confidence, precision_ms=precision_ms)
     reason = ""
     if confidence < MIN_CONFIDENCE:
         reason = _long_reason(inl, peak_ratio, fine, coherence_note, search, dur_j, en.size / sr, max_offset)
+    elif precision_ms is not None:
+        reason = (
+            f"the sample-precise (fine) matches of a {(b - 1.0) * 100:+.2f} % speed change scatter by "
+            f"{scatter * 1000:.1f} ms (median; resampled audio: under 0.1 ms): EN re-timed with pitch correction? "
+            f"Mapped by them to within ~{precision_ms:.0f} ms, not sample-precise (the dual-track separation "
+            "uses one track)"
+        )
     return SyncResult(
         time_map=tm,
         confidence=confidence,
@@ -269,6 +295,56 @@ def _long_fit(
         reason=reason,
         windows=listed,
         fine=fine,
+    )
+
+
+def _stretch_result(
+    jp: np.ndarray,
+    en: np.ndarray,
+    sr: int,
+    coarse_line: tuple[float, float],
+    inlier_fraction: float,
+    peak_ratio: float,
+    listed: list[tuple[float, float, float, bool]],
+    scatter: float,
+) -> SyncResult | None:
+    """The long-path result from short unresampled segments (:func:`~.stretch.stretch_line`) around the
+    line ``coarse_line`` (the windows', or the fine stage's when its matches scatter: ``scatter`` > 0 s,
+    their median absolute residual), a map marked as not sample-precise (``precision_ms``); None when no
+    segment was located.
+
+    Its ``fine`` matches are the segments' (``(t_jp, t_en, inlier)``, centres); the reason says how the
+    map was made even when it is reliable (the build warns with it: the separation uses one track).
+    """
+    fit = stretch_line(jp, en, sr, *coarse_line)
+    if fit is None:
+        return None
+    confidence = stretch_confidence(fit, inlier_fraction, peak_ratio)
+    n_in = sum(1 for m in fit.matches if m[2])
+    agreeing = round(inlier_fraction * len(listed))
+    said = (
+        f"{f'all {agreeing}' if agreeing == len(listed) else f'{agreeing}/{len(listed)}'} coarse windows agree on a "
+        f"{(coarse_line[1] - 1.0) * 100:+.2f} % speed change but the sample-precise (fine) stage"
+        + (f"'s matches scatter by {scatter * 1000:.1f} ms (median; resampled audio: under 0.1 ms)" if scatter
+           else " found no consistent match")
+        + f" (EN re-timed with pitch correction?); {n_in}/{fit.clear} clear matches of "
+        f"{fit.tested} short unresampled segments agree"
+    )
+    if confidence >= MIN_CONFIDENCE:
+        reason = (f"{said}: mapped from them to within ~{fit.precision_ms:.0f} ms, not sample-precise "
+                  "(the dual-track separation uses one track)")
+    else:
+        reason = f"{said}, too few to map the episode by them"
+    return SyncResult(
+        time_map=TimeMap(offset=fit.a, drift=fit.b - 1.0, confidence=confidence, precision_ms=fit.precision_ms),
+        confidence=confidence,
+        inlier_fraction=inlier_fraction,
+        peak_ratio=peak_ratio,
+        n_windows=len(listed),
+        n_fine=len(fit.matches),
+        reason=reason,
+        windows=listed,
+        fine=fit.matches,
     )
 
 

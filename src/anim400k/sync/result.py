@@ -17,8 +17,10 @@ class SyncResult:
 
     ``time_map`` is the estimate itself (even when unreliable); ``reliable`` says whether
     ``confidence >= MIN_CONFIDENCE``; ``reason`` explains a low confidence (e.g. a silent
-    track). ``windows`` lists the coarse matches ``(t_jp, t_en, score, inlier)`` and
-    ``fine`` the precise ones ``(t_jp, t_en, inlier)``. ``edit`` is set when the windows agree
+    track) or a map that is not sample-precise. ``windows`` lists the coarse matches ``(t_jp, t_en, score, inlier)`` and
+    ``fine`` the precise ones ``(t_jp, t_en, inlier)`` (for a map that is not sample-precise,
+    ``time_map.precision_ms`` set, the short unresampled segments' matches: :mod:`anim400k.sync.stretch`).
+    ``edit`` is set when the windows agree
     on two offsets (a scene cut from or added to EN): ``{"lines": [{"offset", "jp_from",
     "jp_to", "windows", "fit"}, ...], "drift", "at"}`` in JP order, window centres; when the
     change was located and each side's fine passes passed (:mod:`anim400k.sync.pieces`), the
