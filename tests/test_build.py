@@ -319,6 +319,7 @@ def test_rerun_where_every_episode_fails_keeps_the_annotations_and_validate_says
     manifest.write_text(yaml.safe_dump(data))
     report = build_dataset(manifest, out, OPTS)
     assert len(report.failed) == 2 and not report.written
+    assert report.stage_seconds == {}  # no episode built: no stage times (were the earlier build's records)
     assert (out / ANNOTATIONS_FILE).read_bytes() == before
     assert any("is an earlier build's, left as it was" in w for w in report.warnings), report.warnings
     problems = [str(p) for p in build_record_problems(load(out))]
