@@ -90,8 +90,10 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: sync 2: an edited EN medium mapped piecewise (``pieces``, applied) instead of unreliable; separate 3: the
 #: map's pieces applied, a JP span cut from EN single-track, ``time_map`` with its pieces; align 3: clips
 #: aligned piece by piece, ``edited_en`` counts; subtitles 5: ASS escaped braces ``\{`` ``\}`` read as text,
-#: as libass renders them, not as an override block hiding the words after them).
-STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 3, "diarize": 2, "cut": 4, "align": 3,
+#: as libass renders them, not as an override block hiding the words after them; align 4: each medium's
+#: length is its decoded stream's, not the container's, which in a file holding both languages is the longer
+#: stream's).
+STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 3, "diarize": 2, "cut": 4, "align": 4,
                                   "subtitles": 5, "sync": 2}
 
 
