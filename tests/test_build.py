@@ -319,6 +319,7 @@ def test_rerun_where_every_episode_fails_keeps_the_annotations_and_validate_says
     manifest.write_text(yaml.safe_dump(data))
     report = build_dataset(manifest, out, OPTS)
     assert len(report.failed) == 2 and not report.written
+    assert report.stage_seconds == {}  # no episode built: no stage times (were the earlier build's records)
     assert (out / ANNOTATIONS_FILE).read_bytes() == before
     assert any("is an earlier build's, left as it was" in w for w in report.warnings), report.warnings
     problems = [str(p) for p in build_record_problems(load(out))]
@@ -701,3 +702,21 @@ def test_a_malformed_subtitle_file_fails_before_the_audio_work(short_manifest: P
     (ep,) = report.episodes
     assert not ep.ok and ep.failed_stage == "subtitles" and str(bad) in (ep.error or "")
     assert set(ep.stage_seconds) == {"probe"}, ep.stage_seconds
+
+
+def test_each_medium_is_as_long_as_its_own_stream(short_manifest: Path, tmp_path: Path) -> None:
+    """One MKV holding both tracks (EN 1.25 s longer): each language's length is its decoded stream's, not the
+    container's (the longer stream's), so the media-length and outside-the-medium checks see the true ends."""
+    from anim400k.dataset.context import EpisodeContext
+    from anim400k.dataset.episode_clips import medium_length
+    from anim400k.dataset.manifest import load_manifest
+    from anim400k.dataset.stages import stage_audio, stage_probe
+
+    ref = load_manifest(short_manifest).episodes()[1]  # ep2: the EN track 1.25 s late, so 1.25 s longer
+    ctx = EpisodeContext(ref, str(tmp_path / "w"), str(tmp_path / "r"), OPTS)
+    stage_probe(ctx)
+    stage_audio(ctx)
+    probe = ctx.read_json("probe.json")
+    jp, en = medium_length(ctx, probe, "ja"), medium_length(ctx, probe, "en")
+    assert abs(jp - 12.0) < 0.05 and abs(en - 13.25) < 0.05, (jp, en)
+    assert abs(probe["ja"]["duration"] - probe["en"]["duration"]) < 0.05  # the container's length, for both

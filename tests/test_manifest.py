@@ -51,6 +51,8 @@ def test_json_manifest(tmp_path: Path) -> None:
     ("text", "needle"),
     [
         ("shows: [", "not valid YAML"),
+        ("shows:\n  - key: s\n    episodes:\n      - {episode: 12.5, media: a.mkv}\n",
+         "quote it (episode: '12.5')"),
         ("shows:\n  - key: s\n    episodes: [\n      {episode: 1, media: a.mkv}\n    - x\n",
          "(line 5, column 5)"),
         ("shows:\n  - key: s\n    episodes:\n      - {episode: 1, media: a.mkv, subtitels: a.srt}\n",

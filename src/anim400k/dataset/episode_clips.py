@@ -171,6 +171,19 @@ def speech_coverage(segments: list[tuple[float, float]], speech: list[tuple[floa
     return round(intersection(_union(segments), sp) / total(sp), 4)
 
 
+def medium_length(ctx: EpisodeContext, probe: dict[str, Any], lang: str) -> float | None:
+    """Seconds of one language's stream on its medium's timeline: the audio stage's decoded track (sample 0 is
+    the container's start), so a file holding both languages gives each stream's own end, not the container's
+    (the longer stream's); the probed container length when that track cannot be read."""
+    import soundfile as sf
+
+    try:
+        info = sf.info(str(ctx.artifact(f"{lang}.16k.flac")))
+    except (OSError, RuntimeError, sf.LibsndfileError):
+        return probe[lang]["duration"]
+    return info.frames / info.samplerate if info.samplerate else probe[lang]["duration"]
+
+
 def make_episode_clips(ctx: EpisodeContext) -> dict[str, Any]:
     """Align the episode's transcripts and return the clips.json payload (:meth:`Clip.to_dict` per clip)."""
     from ..formats.transcripts import read_transcript
@@ -178,17 +191,18 @@ def make_episode_clips(ctx: EpisodeContext) -> dict[str, Any]:
     en = read_transcript(ctx.artifact(f"{EN}.transcript.json"), language=EN)
     jp = read_transcript(ctx.artifact(f"{JP}.transcript.json"), language=JP)
     probe = ctx.read_json("probe.json")
-    en_segs, en_dropped, en_clipped = inside_medium(en.segments, probe[EN]["duration"])
-    jp_segs, jp_dropped, jp_clipped = inside_medium(jp.segments, probe[JP]["duration"])
+    en_length, jp_length = medium_length(ctx, probe, EN), medium_length(ctx, probe, JP)
+    en_segs, en_dropped, en_clipped = inside_medium(en.segments, en_length)
+    jp_segs, jp_dropped, jp_clipped = inside_medium(jp.segments, jp_length)
     tm = ctx.timemap()
     coverage = _given_transcript_coverage(ctx, en_segs, jp_segs, tm.en_to_jp)
     subs = [Subtitle(d["start"], d["end"], d["text"]) for d in ctx.read_json("subtitles.json")["events"]]
     # a piecewise map (an edited EN medium): each piece aligned on its own, no clip across a break
     aligned = align_piecewise(en_segs, jp_segs, tm, subs, tolerance_ms=ctx.options.tolerance_ms)
-    jp_duration = probe[JP]["duration"]
+    jp_duration = jp_length
     clips, short = _inside_jp_medium(aligned.clips, jp_duration)
     outside = aligned.outside_jp_medium + short  # before the JP medium's start, past its end, or too short
-    clips, outside_en, en_medium_clipped = inside_en_medium(clips, probe[EN]["duration"])
+    clips, outside_en, en_medium_clipped = inside_en_medium(clips, en_length)
     jp_s = np.array([c.jp_start for c in clips], dtype=np.float64)
     jp_e = np.array([c.jp_end for c in clips], dtype=np.float64)
     speakers, confidence = _speakers(ctx, jp_s, jp_e) if clips else ([], [])
@@ -214,7 +228,7 @@ def make_episode_clips(ctx: EpisodeContext) -> dict[str, Any]:
         "clips_past_en_medium": {"dropped": outside_en, "clipped": en_medium_clipped},
         "edited_en": ({"en_unmapped": aligned.en_unmapped, "straddling": aligned.straddling, "split": aligned.split}
                       if tm.pieces else None),
-        "media_length_mismatch": media_length_mismatch(jp_duration, probe[EN]["duration"], tm.jp_to_en),
+        "media_length_mismatch": media_length_mismatch(jp_duration, en_length, tm.jp_to_en),
         "transcript_past_end": {EN: {"dropped": en_dropped, "clipped": en_clipped},
                                 JP: {"dropped": jp_dropped, "clipped": jp_clipped}},
         "transcripts_given": [lang for lang in (EN, JP) if ctx.ref.transcripts.get(lang)],

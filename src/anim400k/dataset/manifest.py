@@ -78,8 +78,13 @@ class EpisodeEntry(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _episode_as_text(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("episode"), bool):
+            raise ValueError(f"episode is {data['episode']!r}, not an episode number")
         if isinstance(data, dict) and isinstance(data.get("episode"), int):
             data = {**data, "episode": str(data["episode"])}
+        elif isinstance(data, dict) and isinstance(data.get("episode"), float):  # YAML reads 12.5 as a number
+            raise ValueError(f"episode {data['episode']!r} is a number with a decimal point: quote it "
+                             f"(episode: '{data['episode']}'), as YAML would drop a trailing zero ('1.10' is 1.1)")
         return data
 
     @field_validator("episode")

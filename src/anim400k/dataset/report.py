@@ -83,7 +83,8 @@ def finish_build(catalog: Catalog, manifest: Manifest, contexts: dict[str, Episo
 
     report = BuildReport(out_dir=str(out), episodes=list(results.values()))
     for rec in catalog.records():
-        if rec.status == "done" and rec.seconds is not None and rec.episode in contexts:
+        # the episodes built: a failed episode's records may be an earlier build's (its inputs changed since)
+        if rec.status == "done" and rec.seconds is not None and rec.episode in contexts and results[rec.episode].ok:
             report.stage_seconds[rec.stage] = round(report.stage_seconds.get(rec.stage, 0.0) + rec.seconds, 3)
     for res in results.values():
         for stage, sec in res.stage_cpu_seconds.items():

@@ -42,8 +42,8 @@ _MPEGTS_CODECS = {
     "subtitle": frozenset({"dvb_subtitle", "dvb_teletext", "arib_caption"}),
     "data": frozenset({"klv", "smpte_klv", "timed_id3"}),
 }
-_MPEGTS_HINT = (" (MPEG-TS carries H.264/HEVC/MPEG-2 video, AAC/MP2/MP3/AC-3/E-AC-3/DTS/Opus audio and DVB subtitles: "
-                "use .mkv)")
+_MPEGTS_HINT = (" (MPEG-TS carries H.264/HEVC/VVC/MPEG-1/2/4/VC-1/AV1 video, AAC/MP1/MP2/MP3/AC-3/E-AC-3/DTS/TrueHD/"
+                "Opus audio and DVB/ARIB subtitles: use .mkv)")
 
 
 def _is_matroska(fmt: str) -> bool:
