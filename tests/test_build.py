@@ -634,6 +634,10 @@ def test_en_times_stay_inside_a_shorter_en_medium(built: tuple[Path, object], sh
     end = round((before[-1].en_start + before[-1].en_end) / 2, 3)  # the EN medium ends inside the last clip
     probe["en"]["duration"] = end
     (work / "probe.json").write_text(json.dumps(probe))
+    import soundfile as sf  # the medium's length is its decoded track's (the audio stage's): cut it there too
+
+    en, sr = sf.read(work / "en.16k.flac", dtype="float32")
+    sf.write(work / "en.16k.flac", en[: int(round(end * sr))], sr, format="FLAC", subtype="PCM_16")
     data = make_episode_clips(ctx)
     clips = data["clips"]
     assert len(clips) == len(before) and clips[-1]["en_end"] == end < before[-1].en_end
