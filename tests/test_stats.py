@@ -29,6 +29,10 @@ def test_sentence_and_word_rules() -> None:
         "本当?",
         "うん",
     ]
+    # a run of marks and the closing quote after it end one sentence; marks alone are none
+    assert stats.split_sentences_jp("行こう!!「待って。」え？！本当…。。") == [
+        "行こう!!", "「待って。」", "え？！", "本当…。。"]
+    assert stats.split_sentences_jp("「待って」と言った。\n！？") == ["「待って」と言った。"]
     assert stats.split_sentences_en('He said "Go." Then left! OK? e.g.3') == [
         'He said "Go."',
         "Then left!",

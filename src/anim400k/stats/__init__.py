@@ -4,7 +4,8 @@ Definitions (see ``docs/statistics.md``):
 
 - hours: sum of Japanese clip durations (``jp_end_time - jp_start_time``);
 - single/multi-speaker: the clip's ``multi_speaker`` flag, or more than one ``speakers`` entry;
-- sentences: Japanese text is split after ``。！？!?`` (full and half width) and at
+- sentences: Japanese text is split after a run of ``。！？!?`` (full and half width, with the closing
+  brackets or quotes right after it) and at
   newlines; English after ``.``, ``!`` or ``?`` (with closing quotes/brackets) followed by
   whitespace or the end; empty pieces are dropped;
 - words: Japanese words are the tokens of fugashi with unidic-lite, leaving out
