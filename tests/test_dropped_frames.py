@@ -130,6 +130,8 @@ def test_validate_warns_of_files_the_frames_table_does_not_list(tmp_path: Path,
     assert capsys.readouterr().err.splitlines() == [
         f"{folder}: warning: 1 file(s) are not listed in frames.parquet (e.g. {rel!r}): they are no part of "
         "the release; delete them, or build again to list them"]
+    assert main(["validate", "--no-media", str(root)]) == 0  # no media checks asked for: the folder not walked
+    assert capsys.readouterr().err == ""
     (folder / "frames.parquet").unlink()  # no table: every file is unlisted
     assert unlisted_frame_files(root) == sorted([rel, str(listed.relative_to(root))])
     (folder / "frames.parquet").write_bytes(b"PAR1 cut short")
