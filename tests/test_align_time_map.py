@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from anim400k.cli import main
+from anim400k.errors import InputError
 from anim400k.model import MapPiece, TimeMap
 from anim400k.sync.files import read_time_map
 from anim400k.sync.result import SyncResult
@@ -71,6 +72,20 @@ def test_a_linear_time_map_equals_offset_and_drift(tmp_path: Path) -> None:
     path = _sync_out(tmp_path / "sync.json", TimeMap(1.0, 0.001, 0.8))
     assert read_time_map(path) == (TimeMap(1.0, 0.001, 0.8), None)
     assert _align(tmp_path, "--time-map", str(path)) == _align(tmp_path, "--offset", "1.0", "--drift", "0.001")
+
+
+def test_a_map_that_is_not_sample_precise_keeps_its_precision(tmp_path: Path) -> None:
+    """EN re-timed with pitch correction: the map's precision_ms (both writers') is read back, not dropped."""
+    stretched = TimeMap(1.0, 0.0417, 0.8, precision_ms=12.5)
+    assert read_time_map(_sync_out(tmp_path / "sync.json", stretched)) == (stretched, None)
+    build = {"offset": 1.0, "drift": 0.0417, "confidence": 0.8, "applied": True, "precision_ms": 12.5}
+    (tmp_path / "build_sync.json").write_text(json.dumps(build))
+    tm, _note = read_time_map(tmp_path / "build_sync.json")
+    assert tm == stretched and not tm.precise
+    build["precision_ms"] = 0
+    (tmp_path / "build_sync.json").write_text(json.dumps(build))
+    with pytest.raises(InputError, match="precision_ms: expected a positive number of milliseconds, not 0"):
+        read_time_map(tmp_path / "build_sync.json")
 
 
 def test_an_unreliable_estimate_is_used_as_a_build_uses_it(tmp_path: Path, capsys) -> None:

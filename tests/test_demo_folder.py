@@ -63,3 +63,21 @@ def test_other_manifests_are_not_the_demos(tmp_path: Path, text: str) -> None:
     assert not is_demo_manifest(tmp_path / "manifest.yaml")
     with pytest.raises(InputError):
         check_demo_folder(tmp_path)
+
+
+def test_a_demo_killed_while_synthesizing_is_resumed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """manifest.yaml is written last: a demo killed while making its episodes left inputs/ without one, and
+    running the demo again into the folder goes on (it was refused as a folder the demo did not write)."""
+    import anim400k.synth as synth
+    from anim400k.demo import prepare_demo_inputs
+
+    def killed(out_dir: Path, **_kwargs: object) -> None:
+        Path(out_dir).mkdir(parents=True)
+        (Path(out_dir) / "episode.mkv").write_bytes(b"half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(synth, "make_episode", killed)
+    with pytest.raises(KeyboardInterrupt):
+        prepare_demo_inputs(tmp_path, episodes=1, duration=5)
+    assert not (tmp_path / "manifest.yaml").exists() and (tmp_path / "inputs" / "ep01" / "episode.mkv").exists()
+    check_demo_folder(tmp_path)  # the demo's own inputs: accepted

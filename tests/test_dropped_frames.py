@@ -72,9 +72,38 @@ def test_a_dropped_episodes_frames_are_deleted_and_extracted_again_when_it_comes
     assert catalog.is_done("s/1", "frames", "cfg")
     assert unlisted_frame_files(out) == [f"{FRAMES_ARCHIVE}/ff/theirs.jpg"]
     assert remove_dropped_frames(catalog, contexts, listed, out) == 0  # nothing left to do
-    # no --frames-fps: no episode's frames are listed, so none are kept
+    # no --frames-fps: no episode's frames are listed (the build deletes the table first), so none are kept
     assert frames_listed(contexts, results, BuildOptions(progress=False)) == set()
+    table.unlink()
     assert remove_dropped_frames(catalog, contexts, set(), out) == 3
+    catalog.close()
+
+
+def test_frames_the_release_lists_are_never_deleted_for_a_dropped_episode(tmp_path: Path) -> None:
+    """A dropped episode whose work folder is the listed episode's (a link; on a case-insensitive disk, a show
+    key that differs in case only) or whose frames.json lists the listed episode's frames (a copied work
+    folder): the listed episode keeps its frame files and its frames.json."""
+    out = tmp_path / "rel"
+    opts = BuildOptions(progress=False, frames_fps=1.0)
+    kept = _context(out, "1", opts)
+    catalog = Catalog(out / "catalog.sqlite")
+    catalog.add_episode(kept.ref.key, "s", "1", "jp.mkv", "en.mkv")
+    files = _extracted(out, kept)
+    catalog.mark_done(kept.ref.key, "frames", "cfg", str(kept.artifact("frames.json")), 1.0)
+    write_frames_table(out / FRAMES_ARCHIVE / "frames.parquet",
+                       frames_table_rows("s", "1", 1.0, [(i, float(i)) for i in range(3)]))
+    (out / "work" / "S").symlink_to(out / "work" / "s")  # the catalog's show "S": the same folder
+    catalog.add_episode("S/1", "S", "1", "jp.mkv", "en.mkv")
+    copied = out / "work" / "s" / "2"  # the episode's frames.json copied into another's work folder
+    copied.mkdir(parents=True)
+    copied.joinpath("frames.json").write_bytes(kept.artifact("frames.json").read_bytes())
+    catalog.add_episode("s/2", "s", "2", "jp.mkv", "en.mkv")
+    contexts = {kept.ref.key: kept}
+
+    assert remove_dropped_frames(catalog, contexts, {kept.ref.key}, out) == 0
+    assert all(p.read_bytes() == b"jpeg" for p in files)
+    assert kept.artifact("frames.json").is_file() and catalog.is_done("s/1", "frames", "cfg")
+    assert not copied.joinpath("frames.json").exists()  # the dropped episode's own record goes
     catalog.close()
 
 
@@ -101,7 +130,23 @@ def test_validate_warns_of_files_the_frames_table_does_not_list(tmp_path: Path,
     assert capsys.readouterr().err.splitlines() == [
         f"{folder}: warning: 1 file(s) are not listed in frames.parquet (e.g. {rel!r}): they are no part of "
         "the release; delete them, or build again to list them"]
+    assert main(["validate", "--no-media", str(root)]) == 0  # no media checks asked for: the folder not walked
+    assert capsys.readouterr().err == ""
     (folder / "frames.parquet").unlink()  # no table: every file is unlisted
     assert unlisted_frame_files(root) == sorted([rel, str(listed.relative_to(root))])
     (folder / "frames.parquet").write_bytes(b"PAR1 cut short")
     assert len(unlisted_files_warnings(root)) == 1 and "cannot be read" in unlisted_files_warnings(root)[0]
+
+
+def test_an_unreadable_frames_table_deletes_nothing(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    out = tmp_path / "rel"
+    opts = BuildOptions(progress=False, frames_fps=1.0)
+    gone = _context(out, "2", opts)
+    catalog = Catalog(out / "catalog.sqlite")
+    catalog.add_episode(gone.ref.key, "s", "2", "jp.mkv", "en.mkv")
+    files = _extracted(out, gone)
+    (out / FRAMES_ARCHIVE / "frames.parquet").write_bytes(b"not parquet")
+    assert remove_dropped_frames(catalog, {}, set(), out) == 0
+    assert all(p.is_file() for p in files) and gone.artifact("frames.json").is_file()
+    assert "frames.parquet: cannot be read" in caplog.text
+    catalog.close()

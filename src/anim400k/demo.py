@@ -13,6 +13,9 @@ DEMO_SHOW = "synthetic_show_s1"
 #: where the demo keeps its inputs in ``--out`` (its manifest's show metadata lives in this folder)
 DEMO_INPUTS = "inputs"
 DEMO_METADATA = f"{DEMO_INPUTS}/show.json"
+#: written into ``inputs/`` before the first episode is made: an ``inputs/`` holding it is the demo's own, also
+#: when a demo killed while synthesizing left it without ``manifest.yaml`` (written last)
+DEMO_MARK = f"{DEMO_INPUTS}/.anim400k-demo"
 
 
 def demo_offsets(episodes: int, seed: int) -> list[tuple[float, float]]:
@@ -39,6 +42,8 @@ def prepare_demo_inputs(out: str | Path, episodes: int = 2, seed: int = 0, durat
     out = Path(out).resolve()
     check_demo_folder(out)
     inputs = out / DEMO_INPUTS
+    inputs.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out / DEMO_MARK, "written by anim400k demo: its synthesized inputs\n")
     entries = []
     for i, (offset, drift) in enumerate(demo_offsets(episodes, seed)):
         ep_dir = inputs / f"ep{i + 1:02d}"
@@ -72,8 +77,9 @@ def check_demo_folder(out: Path) -> None:
     """Raise :class:`InputError` unless the demo may write its inputs and release into ``out``.
 
     The demo writes ``manifest.yaml`` and ``inputs/`` there and then builds into it. A folder that is new
-    or empty, or an earlier demo's (its ``manifest.yaml`` is a demo manifest), is fine. A ``manifest.yaml``
-    the demo did not write, or an ``inputs/`` folder with anything in it but no demo manifest beside it,
+    or empty, or an earlier demo's (its ``manifest.yaml`` is a demo manifest, or, for a demo killed before
+    writing it, its ``inputs/`` holds :data:`DEMO_MARK`), is fine. A ``manifest.yaml`` the demo did not
+    write, or an ``inputs/`` folder with anything in it but neither a demo manifest beside it nor the mark,
     are the user's own and would be replaced; a release that no build wrote would be replaced by the build.
     """
     from .dataset.out_folder import check_out_folder
@@ -86,6 +92,8 @@ def check_demo_folder(out: Path) -> None:
                              "give --out a new or empty folder, or an earlier demo's", str(out))
         return
     inputs = out / DEMO_INPUTS
+    if (out / DEMO_MARK).is_file() and not (out / DEMO_MARK).is_symlink():  # a killed demo's: resumed
+        return
     if (inputs.is_dir() and any(inputs.iterdir())) or (inputs.exists() and not inputs.is_dir()):
         raise InputError(f"holds an {DEMO_INPUTS}/ that anim400k demo did not write (no demo manifest.yaml beside "
                          "it): the demo would write into it; give --out a new or empty folder, or an earlier demo's",

@@ -77,7 +77,8 @@ def register(app: typer.Typer) -> None:
             ds.on_read = None
         from ..release.unlisted import unlisted_files_warnings
 
-        for line in unlisted_files_warnings(ds.root):  # files no table lists: a warning, not a problem
+        # files no table lists: a warning, not a problem; a look into the media folders, so not with --no-media
+        for line in unlisted_files_warnings(ds.root) if media else []:
             typer.echo(line, err=True)
         if n:
             if n > limit:

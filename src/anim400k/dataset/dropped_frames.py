@@ -7,7 +7,9 @@ They are build outputs that the frames stage makes again from the episode's vide
 
 What the build wrote is what each episode's frames stage recorded in its ``work/SHOW/EPISODE/frames.json``
 (the files it extracted, relative to the release): only those files, only inside ``anim400k_frames``, are
-deleted, never an input or a file the build did not write. The episodes looked at are the manifest's and
+deleted, never an input or a file the build did not write, and never one that the release's ``frames.parquet``
+lists (the frames of an episode still listed, even when a dropped episode's work folder is the listed one's: a
+work folder linked or, on a case-insensitive disk, named in another case). The episodes looked at are the manifest's and
 every episode of the catalog (the episodes a build into this folder has ever had). The catalog's record
 of the episode's frames stage is dropped first and ``frames.json`` deleted last, so an episode that comes
 back extracts its frames again, and a build killed on the way finishes the deletion the next time.
@@ -16,10 +18,14 @@ back extracts its frames again, and a build killed on the way finishes the delet
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from ..formats.ids import FRAMES_ARCHIVE
 from ..fsutil import under
+from ..release.unlisted import FRAMES_TABLE
+from ..release.unlisted import listed_frame_files as table_frame_files
 from .catalog import Catalog
 from .context import EpisodeContext
 from .cutting import listed_frame_files, remove_frame_files
@@ -38,19 +44,36 @@ def remove_dropped_frames(catalog: Catalog, contexts: Mapping[str, EpisodeContex
     ``contexts`` are the manifest's episodes (their work folders); the catalog's other episodes are found
     in ``out/work/SHOW/EPISODE``. For each episode with a ``frames.json``: its frames stage is forgotten in
     the catalog, the files it lists are deleted (with the folders they leave empty) and then ``frames.json``.
+    A file that ``out``'s ``frames.parquet`` lists is never deleted, nor a ``frames.json`` that is a listed
+    episode's (the same file, through another path); a table that cannot be read deletes nothing.
     """
     work = {key: Path(ctx.work_dir) for key, ctx in contexts.items()}
     for key, show, number in catalog.episodes():
         work.setdefault(key, under(out, "work", show, number))
+    try:
+        keep = _table_files(out)
+    except (OSError, ValueError) as exc:
+        log.warning("%s: cannot be read (%s): no frame file of a dropped episode deleted",
+                    out / FRAMES_ARCHIVE / FRAMES_TABLE, exc)
+        return 0
+    listed_records = {os.path.realpath(work[key] / FRAMES_RECORD) for key in listed if key in work}
     removed = episodes = 0
     for key, folder in sorted(work.items()):
         record = folder / FRAMES_RECORD
-        if key in listed or not record.is_file():
+        if key in listed or not record.is_file() or os.path.realpath(record) in listed_records:
             continue
         catalog.forget(key, "frames")  # first: if the episode comes back, its frames are extracted again
-        removed += remove_frame_files(out, listed_frame_files(record))
+        removed += remove_frame_files(out, listed_frame_files(record) - keep)
         record.unlink(missing_ok=True)
         episodes += 1
     if episodes:
         log.info("removed %d frame file(s) of %d episode(s) the release does not list", removed, episodes)
     return removed
+
+
+def _table_files(out: Path) -> set[str]:
+    """The files (relative to ``out``) that the release's ``frames.parquet`` lists; none without the table."""
+    table = out / FRAMES_ARCHIVE / FRAMES_TABLE
+    if not table.is_file():
+        return set()
+    return {f"{FRAMES_ARCHIVE}/{rel}" for rel in table_frame_files(table)}

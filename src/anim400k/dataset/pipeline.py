@@ -10,7 +10,6 @@ wrote at the end (:mod:`anim400k.dataset.remote`).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import signal
 from collections.abc import Callable
@@ -90,14 +89,16 @@ def build_dataset(
     mirror = RemoteMirror(str(out_dir)) if is_url(out_dir) else None
     out = mirror.local if mirror is not None else Path(out_dir)
     check_out_folder(_exists_in(mirror, out), str(out_dir))  # never over a release no build wrote: nothing written
-    made = not out.exists()
+    made = _missing_folders(out)
     out.mkdir(parents=True, exist_ok=True)
     try:
         _check_metadata(manifest, out if mirror is None else None)
     except BaseException:
-        if made:  # refused before any work: leave no empty output folder behind
-            with contextlib.suppress(OSError):
-                out.rmdir()
+        for folder in made:  # refused before any work: leave no empty output folder (nor its new parents) behind
+            try:
+                folder.rmdir()
+            except OSError:
+                break
         raise
     refs = manifest.episodes()
     contexts = {
@@ -220,6 +221,16 @@ def _remove_stale_clips(catalog: Catalog, contexts: dict[str, EpisodeContext], m
             n = remove_stale_clips(ctx)
             if n:
                 log.info("%s: removed %d clip file(s) of an earlier cut", key, n)
+
+
+def _missing_folders(out: Path) -> list[Path]:
+    """``out`` and its parents that do not exist yet (``out`` first): what ``out.mkdir(parents=True)`` makes."""
+    missing = []
+    folder = out
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
 
 
 def frames_listed(contexts: dict[str, EpisodeContext], results: dict[str, EpisodeResult],

@@ -230,8 +230,12 @@ def run_stages(catalog: Catalog, contexts: dict[str, EpisodeContext], results: d
     totals = {s.name: sum(1 for k in done if s in plan[k] and s.name not in done[k]) for s in STAGES}
     progress = StageProgress(options.progress, totals)
     pending = sum(1 for k in done if any(s.name not in done[k] for s in plan[k]))
-    runner = make_runner(options.runner, options.jobs, options.ray_address, options.retries, options=options,
-                         episodes=pending)
+    try:
+        runner = make_runner(options.runner, options.jobs, options.ray_address, options.retries, options=options,
+                             episodes=pending)
+    except BaseException:  # no cluster, or Ctrl-C/SIGTERM while it starts: no progress folder or thread left
+        progress.close()
+        raise
     running: dict[cf.Future[tuple[str, float, float]], tuple[str, str]] = {}
     submitted: set[tuple[str, str]] = set()
 

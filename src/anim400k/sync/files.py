@@ -86,7 +86,8 @@ _KINDS = {bool: "true or false", dict: "an object", list: "a list"}
 
 
 def _time_map(path: Path, d: dict[str, Any], where: str) -> TimeMap:
-    """The :class:`TimeMap` of a ``{offset, drift[, confidence][, pieces]}`` object (``where`` prefixes fields)."""
+    """The :class:`TimeMap` of a ``{offset, drift[, confidence][, pieces][, precision_ms]}`` object (``where``
+    prefixes fields); without ``precision_ms`` (every file written before it) the map is sample-precise."""
     offset = _field(path, d, "offset", float, where)
     drift = _field(path, d, "drift", float, where)
     confidence = _field(path, d, "confidence", float, where) if "confidence" in d else 1.0
@@ -104,7 +105,10 @@ def _time_map(path: Path, d: dict[str, Any], where: str) -> TimeMap:
         ends = [None if p.get(e) is None else _field(path, p, e, float, at) for e in ("jp_start", "jp_end")]
         pieces.append(MapPiece.from_dict({"jp_start": ends[0], "jp_end": ends[1],
                                           "offset": _field(path, p, "offset", float, at)}))
+    precision = None if d.get("precision_ms") is None else _field(path, d, "precision_ms", float, where)
+    if precision is not None and precision <= 0:
+        raise InputError(f"{where}precision_ms: expected a positive number of milliseconds, not {precision:g}", path)
     try:
-        return TimeMap(offset, drift, confidence, tuple(pieces))
+        return TimeMap(offset, drift, confidence, tuple(pieces), precision)
     except ValueError as exc:  # pieces empty, overlapping or not open at both ends
         raise InputError(f"{where}pieces: {exc}", path) from None
