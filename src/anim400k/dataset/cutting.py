@@ -11,6 +11,9 @@ from ..storage import local_input
 from .context import EpisodeContext
 
 RELEASE_AUDIO_SR = 44100
+#: the cut's 44.1 kHz tracks (JP, EN, backing) in unnamed temporary files, memory-mapped
+#: (:mod:`anim400k.media.scratch`): the same clips; False holds them in memory
+TRACKS_ON_DISK = True
 
 
 #: the cut stage's note of what it is about to write, kept while it cuts (see :func:`cut_episode`)
@@ -173,6 +176,10 @@ def _cut_media(ctx: EpisodeContext) -> list[str]:
     (each side also spreads its encoders over threads); a task with one thread
     (:func:`anim400k.threads.task_threads`) cuts the video clips, then the audio clips. The files
     are the same either way; the list keeps the order JP audio, video, EN audio, backing.
+
+    The 44.1 kHz JP and EN tracks and the backing are memory maps of unnamed temporary files
+    (``decode_audio(..., on_disk=True)``, :mod:`anim400k.media.scratch`): a 2-hour movie's three
+    tracks (3.8 GB of float32) are page cache the system can drop, not memory the stage holds.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -184,7 +191,7 @@ def _cut_media(ctx: EpisodeContext) -> list[str]:
     root = Path(ctx.release_dir)
     jp_iv = [(c.jp_start, c.jp_end) for c in clips]
     jp_audio = media.decode_audio(local_input(probe[JP]["source"]), stream=probe[JP]["audio_index"],
-                                   sr=RELEASE_AUDIO_SR)
+                                   sr=RELEASE_AUDIO_SR, on_disk=TRACKS_ON_DISK)
     video_paths: list[Path] = []
     if cuts_video(ctx, probe):
         video_paths = [id_path(root, VIDEO_ARCHIVE, c.jp_clip, "mp4") for c in clips]
@@ -222,13 +229,13 @@ def _cut_audio_tracks(ctx: EpisodeContext, clips: list[Any], jp_audio: Any, prob
     jp_paths = [id_path(root, AUDIO_ARCHIVE, c.jp_clip, "mp3") for c in clips]
     media.cut_audio_clips(jp_audio, RELEASE_AUDIO_SR, jp_iv, jp_paths, bitrate=bitrate)
     en_audio = media.decode_audio(local_input(probe[EN]["source"]), stream=probe[EN]["audio_index"],
-                                   sr=RELEASE_AUDIO_SR)
+                                   sr=RELEASE_AUDIO_SR, on_disk=TRACKS_ON_DISK)
     en_paths = [id_path(root, AUDIO_ARCHIVE, c.en_clip, "mp3") for c in clips]
     media.cut_audio_clips(en_audio, RELEASE_AUDIO_SR, [(c.en_start, c.en_end) for c in clips], en_paths,
                           bitrate=bitrate)
     b_paths: list[Path] = []
     if ctx.options.backing_clips:
-        backing = release_backing(ctx, jp_audio, en_audio, RELEASE_AUDIO_SR, jp_iv)
+        backing = release_backing(ctx, jp_audio, en_audio, RELEASE_AUDIO_SR, jp_iv, on_disk=TRACKS_ON_DISK)
         del en_audio
         b_paths = [id_path(root, AUDIO_ARCHIVE, str(c.backing_clip), "mp3") for c in clips]
         media.cut_audio_clips(backing, RELEASE_AUDIO_SR, jp_iv, b_paths, bitrate=bitrate)
