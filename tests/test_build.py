@@ -695,7 +695,7 @@ def test_cut_tracks_on_disk_or_in_memory_write_the_same_clips(
     monkeypatch.setattr(media, "decode_audio", spy)
     for on_disk in (True, False):
         kinds.clear()
-        monkeypatch.setattr(cutting, "TRACKS_ON_DISK", on_disk)
+        monkeypatch.setattr(cutting, "TRACKS_ON_DISK_ABOVE_S", 0.0 if on_disk else 1e9)
         out = tmp_path / f"on-disk-{on_disk}"
         shutil.copytree(ref_out, out)
         for archive in (AUDIO_ARCHIVE, VIDEO_ARCHIVE):
