@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -724,3 +725,36 @@ def test_each_medium_is_as_long_as_its_own_stream(short_manifest: Path, tmp_path
     jp, en = medium_length(ctx, probe, "ja"), medium_length(ctx, probe, "en")
     assert abs(jp - 12.0) < 0.05 and abs(en - 13.25) < 0.05, (jp, en)
     assert abs(probe["ja"]["duration"] - probe["en"]["duration"]) < 0.05  # the container's length, for both
+
+
+def test_cut_tracks_on_disk_or_in_memory_write_the_same_clips(
+        built: tuple[Path, object], short_manifest: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cut decodes its 44.1 kHz JP and EN tracks into memory-mapped temporary files (a movie's tracks are
+    page cache, not the stage's memory, docs/scaling.md "A 2-hour movie"); holding them in memory instead
+    writes the same clips byte for byte."""
+    from anim400k import media
+    from anim400k.dataset import cutting
+
+    ref_out, _ = built
+    real = media.decode_audio
+    kinds: list[bool] = []
+
+    def spy(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        out = real(*args, **kwargs)
+        kinds.append(isinstance(out, np.memmap))
+        return out
+
+    monkeypatch.setattr(media, "decode_audio", spy)
+    for on_disk in (True, False):
+        kinds.clear()
+        monkeypatch.setattr(cutting, "TRACKS_ON_DISK_ABOVE_S", 0.0 if on_disk else 1e9)
+        out = tmp_path / f"on-disk-{on_disk}"
+        shutil.copytree(ref_out, out)
+        for archive in (AUDIO_ARCHIVE, VIDEO_ARCHIVE):
+            shutil.rmtree(out / archive)
+        with sqlite3.connect(out / "catalog.sqlite") as db:
+            db.execute("DELETE FROM stages WHERE stage='cut'")
+        report = build_dataset(short_manifest, out, OPTS)
+        assert not report.failed
+        assert kinds == [on_disk] * 4  # JP and EN of two episodes
+        assert release_files(out) == release_files(ref_out)

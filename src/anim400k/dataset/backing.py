@@ -11,7 +11,7 @@ from .context import EpisodeContext
 
 
 def release_backing(ctx: EpisodeContext, jp_audio: np.ndarray, en_audio: np.ndarray | None, sr: int,
-                    intervals: list[tuple[float, float]]) -> np.ndarray:
+                    intervals: list[tuple[float, float]], on_disk: bool = False) -> np.ndarray:
     """The episode's backing at ``sr`` (the JP clips' rate, ``jp_audio``'s length), full band after a
     dual-track separation (:func:`anim400k.separate.fullband.fullband_backing`).
 
@@ -20,7 +20,8 @@ def release_backing(ctx: EpisodeContext, jp_audio: np.ndarray, en_audio: np.ndar
     ``jp_audio``, ``en_audio`` (the EN mix decoded at ``sr``) and the separation's time map, except in
     its single-track regions. A single-track or demucs backing, or a ``separate.json`` of a build
     before the time map was kept, stays band-limited (upsampled). Only the 30 s blocks holding the
-    clips' ``intervals`` (JP seconds) are computed.
+    clips' ``intervals`` (JP seconds) are computed; with ``on_disk`` into a memory map of a temporary
+    file (:func:`anim400k.media.scratch.scratch_zeros`).
     """
     import soundfile as sf
 
@@ -31,8 +32,8 @@ def release_backing(ctx: EpisodeContext, jp_audio: np.ndarray, en_audio: np.ndar
     tm = sep.get("time_map")
     if not (full_band_possible(str(sep.get("method", "")), bool(sep.get("fallback", True)))
             and isinstance(tm, dict) and en_audio is not None):
-        return fullband_backing(jp_audio, sr, low, int(low_sr), needed=intervals)
+        return fullband_backing(jp_audio, sr, low, int(low_sr), needed=intervals, on_disk=on_disk)
     time_map = TimeMap.from_dict(tm)
     regions = [(float(r["start"]), float(r["end"])) for r in sep.get("single_track_regions") or []]
     return fullband_backing(jp_audio, sr, low, int(low_sr), en=en_audio, time_map=time_map, regions=regions,
-                            needed=intervals)
+                            needed=intervals, on_disk=on_disk)

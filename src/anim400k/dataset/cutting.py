@@ -14,6 +14,17 @@ from ..storage import local_input
 from .context import EpisodeContext
 
 RELEASE_AUDIO_SR = 44100
+#: episodes longer than this (seconds, the probed JP medium) keep the cut's 44.1 kHz tracks (JP, EN, backing)
+#: in unnamed temporary files, memory-mapped (:mod:`anim400k.media.scratch`; the same clips): a movie's
+#: tracks are then page cache the system may drop, not the stage's memory. Shorter ones (a 24-minute
+#: episode's three tracks are ~0.75 GB) stay in memory and write nothing to the cache folder's disk.
+TRACKS_ON_DISK_ABOVE_S = 1800.0
+
+
+def tracks_on_disk(probe: dict[str, Any]) -> bool:
+    """Whether the cut keeps its tracks on disk (:data:`TRACKS_ON_DISK_ABOVE_S`) for this ``probe.json``."""
+    duration = probe.get(JP, {}).get("duration")
+    return duration is None or float(duration) > TRACKS_ON_DISK_ABOVE_S
 
 
 #: the cut stage's note of what it is about to write, kept while it cuts (see :func:`cut_episode`)
@@ -183,6 +194,10 @@ def _cut_media(ctx: EpisodeContext, on_clip: Callable[[Path], None] | None = Non
     (each side also spreads its encoders over threads); a task with one thread
     (:func:`anim400k.threads.task_threads`) cuts the video clips, then the audio clips. The files
     are the same either way; the list keeps the order JP audio, video, EN audio, backing.
+
+    Above :data:`TRACKS_ON_DISK_ABOVE_S` the 44.1 kHz JP and EN tracks and the backing are memory maps of
+    unnamed temporary files (``decode_audio(..., on_disk=True)``, :mod:`anim400k.media.scratch`): a 2-hour
+    movie's three tracks (3.8 GB of float32) are page cache the system can drop, not memory the stage holds.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -194,7 +209,7 @@ def _cut_media(ctx: EpisodeContext, on_clip: Callable[[Path], None] | None = Non
     root = Path(ctx.release_dir)
     jp_iv = [(c.jp_start, c.jp_end) for c in clips]
     jp_audio = media.decode_audio(local_input(probe[JP]["source"]), stream=probe[JP]["audio_index"],
-                                   sr=RELEASE_AUDIO_SR)
+                                   sr=RELEASE_AUDIO_SR, on_disk=tracks_on_disk(probe))
     video_paths: list[Path] = []
     if cuts_video(ctx, probe):
         video_paths = [id_path(root, VIDEO_ARCHIVE, c.jp_clip, "mp4") for c in clips]
@@ -232,13 +247,13 @@ def _cut_audio_tracks(ctx: EpisodeContext, clips: list[Any], jp_audio: Any, prob
     jp_paths = [id_path(root, AUDIO_ARCHIVE, c.jp_clip, "mp3") for c in clips]
     media.cut_audio_clips(jp_audio, RELEASE_AUDIO_SR, jp_iv, jp_paths, bitrate=bitrate, on_clip=on_clip)
     en_audio = media.decode_audio(local_input(probe[EN]["source"]), stream=probe[EN]["audio_index"],
-                                   sr=RELEASE_AUDIO_SR)
+                                   sr=RELEASE_AUDIO_SR, on_disk=tracks_on_disk(probe))
     en_paths = [id_path(root, AUDIO_ARCHIVE, c.en_clip, "mp3") for c in clips]
     media.cut_audio_clips(en_audio, RELEASE_AUDIO_SR, [(c.en_start, c.en_end) for c in clips], en_paths,
                           bitrate=bitrate, on_clip=on_clip)
     b_paths: list[Path] = []
     if ctx.options.backing_clips:
-        backing = release_backing(ctx, jp_audio, en_audio, RELEASE_AUDIO_SR, jp_iv)
+        backing = release_backing(ctx, jp_audio, en_audio, RELEASE_AUDIO_SR, jp_iv, on_disk=tracks_on_disk(probe))
         del en_audio
         b_paths = [id_path(root, AUDIO_ARCHIVE, str(c.backing_clip), "mp3") for c in clips]
         media.cut_audio_clips(backing, RELEASE_AUDIO_SR, jp_iv, b_paths, bitrate=bitrate, on_clip=on_clip)

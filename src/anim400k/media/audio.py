@@ -12,7 +12,12 @@ import numpy as np
 from ..errors import InputError
 from ..fsutil import atomic_path
 from ..signal import fit_length as _fit_length  # media/video.py and mux.py import it from here
+from .blocks import BlockJoiner
 from .probe import StreamInfo, container_origin, open_input, probe, select_audio_stream, timeline_length
+from .scratch import FileSink
+
+#: where the decoder's pieces are gathered: in memory or in a temporary file
+Sink = BlockJoiner | FileSink
 
 # Containers whose header duration is exact (so a much shorter decode means a truncated file).
 _EXACT_DURATION_FORMATS = ("matroska", "webm", "mov", "mp4", "wav", "flac", "ogg")
@@ -95,6 +100,7 @@ def decode_audio(
     mono: bool = True,
     start: float | None = None,
     end: float | None = None,
+    on_disk: bool = False,
 ) -> np.ndarray:
     """Decode one audio stream of ``path`` to float32 at ``sr`` Hz in a single pass.
 
@@ -103,6 +109,10 @@ def decode_audio(
     late is padded with silence, gaps in its timestamps are filled. Returns shape ``(n,)``
     when ``mono`` (channels are downmixed) else ``(channels, n)``. Raises :class:`InputError`
     for missing/undecodable/truncated files and files without that stream.
+
+    ``on_disk`` writes the samples to an unnamed temporary file as they are decoded and returns a
+    read-only memory map of it (:class:`~.scratch.FileSink`): the same samples, held as page cache the
+    system may drop instead of the process's memory (the cut stage's 44.1 kHz tracks of a movie).
     """
     info = probe(path)
     chosen = select_audio_stream(info, stream)
@@ -111,10 +121,10 @@ def decode_audio(
         raise InputError(f"empty audio range: start {t0} >= end {end}", path)
     with open_input(path) as container:
         st = container.streams[chosen.index]
-        chunks, n_channels = _decode_stream(container, st, sr, mono, t0, end)
+        chunks, n_channels = _decode_stream(container, st, sr, mono, t0, end, FileSink() if on_disk else None)
         expected = _expected_duration(container, _tagged_duration(st) or info.duration, t0, end)
         stream_end = _stream_end(container, st)
-    out = np.concatenate(chunks, axis=1) if chunks else np.zeros((n_channels, 0), np.float32)
+    out = chunks.join(n_channels)  # about one copy of the track at a time (media.blocks), or a file's map
     if end is not None:
         out = _fit_length(out, int(round((end - t0) * sr)))
     elif stream_end is not None and 0 <= out.shape[1] / sr - (stream_end - t0) < _MAX_PADDING:
@@ -126,22 +136,20 @@ def decode_audio(
     return out[0] if mono else out
 
 
-#: Decoded frames merged into one block as they come (a long stream as ~1 MB blocks, not 80k small arrays on
-#: the heap: the decode + separation peak of a 30-minute dub went from 1.35 to 1.00 GB RSS).
-_MERGE_CHUNKS = 256
-
-
 def _decode_stream(
-    container: Any, st: Any, sr: int, mono: bool, t0: float, end: float | None
-) -> tuple[list[np.ndarray], int]:
-    """Demux+decode+resample one stream; chunks are (channels, n) float32 on the t0-based grid."""
+    container: Any, st: Any, sr: int, mono: bool, t0: float, end: float | None, sink: Sink | None = None
+) -> tuple[Sink, int]:
+    """Demux+decode+resample one stream; the pieces are (channels, n) float32 on the t0-based grid.
+
+    They are gathered in a :class:`~.blocks.BlockJoiner` (frames merged into ~1 MB blocks as they come,
+    those into 64 MB ones), so joining them needs about one copy of the track, not two; or in ``sink``.
+    """
     import av
 
     origin = container_origin(container)
     resampler: Any = None
     weights: np.ndarray | None = None
-    chunks: list[np.ndarray] = []
-    merged = 0  # chunks[:merged] are blocks of _MERGE_CHUNKS decoded frames each
+    chunks: Sink = BlockJoiner() if sink is None else sink
     written = 0  # samples on the output grid so far
     stop = None if end is None else int(round((end - t0) * sr))
     if t0 > 0:
@@ -156,16 +164,12 @@ def _decode_stream(
         for out in resampler.resample(frame):
             written = _append(chunks, _mix(out.to_ndarray(), weights), written, frame_t, t0, sr)
             frame_t = None  # only the first output of a frame is anchored to its pts
-        if len(chunks) - merged >= _MERGE_CHUNKS:  # frame-sized arrays would stay on the heap, fragmented
-            chunks[merged:] = [np.concatenate(chunks[merged:], axis=1)]
-            merged += 1
         if stop is not None and written >= stop:
             break
     if resampler is not None:
         for out in resampler.resample(None):
             written = _append(chunks, _mix(out.to_ndarray(), weights), written, None, t0, sr)
-    if chunks:
-        n_channels = chunks[0].shape[0]
+    n_channels = chunks.first_channels() or n_channels
     return chunks, n_channels
 
 
@@ -175,7 +179,7 @@ def _mix(data: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
 
 
 def _append(
-    chunks: list[np.ndarray], data: np.ndarray, written: int, frame_t: float | None, t0: float, sr: int
+    chunks: Sink, data: np.ndarray, written: int, frame_t: float | None, t0: float, sr: int
 ) -> int:
     """Place ``data`` on the output grid: pad leading silence/gaps, drop samples before ``t0``."""
     data = np.asarray(data, dtype=np.float32)

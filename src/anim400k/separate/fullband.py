@@ -103,6 +103,7 @@ def fullband_backing(
     time_map: TimeMap | None = None,
     regions: Sequence[tuple[float, float]] = (),
     needed: Sequence[tuple[float, float]] | None = None,
+    on_disk: bool = False,
 ) -> np.ndarray:
     """The full-band backing of the JP mix ``jp`` (mono, ``sr``) from the analysis-rate backing ``low``.
 
@@ -110,12 +111,18 @@ def fullband_backing(
     high band is added, except over ``regions`` (seconds: the separation's single-track stretches);
     without them the result is ``low`` upsampled (a single-track or demucs backing). ``needed``
     (seconds) limits the work to the blocks that hold them (the clips); the rest is zeros.
-    Returns float32, ``jp``'s length.
+    Returns float32, ``jp``'s length; with ``on_disk`` a writable memory map of an unnamed temporary
+    file (:func:`anim400k.media.scratch.scratch_zeros`: the same samples, page cache the system may drop).
     """
     if (en is None) != (time_map is None):
         raise ValueError("the dual-track high band needs both the EN mix and the time map")
     n = jp.size
-    out = np.zeros(n, dtype=np.float32)
+    if on_disk:
+        from ..media.scratch import scratch_zeros
+
+        out = scratch_zeros(n)
+    else:
+        out = np.zeros(n, dtype=np.float32)
     n_fft = frame_length(sr)
     cross = crossover_weights(sr, n_fft)
     block = max(4 * n_fft, int(BLOCK_SECONDS * sr))
