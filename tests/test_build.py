@@ -17,18 +17,11 @@ import yaml
 from anim400k.dataset.options import BuildOptions
 from anim400k.dataset.pipeline import build_dataset
 from anim400k.formats.ids import ANNOTATIONS_FILE, AUDIO_ARCHIVE, VIDEO_ARCHIVE, id_path
+from anim400k.testing.release import release_files
 
 OPTS = BuildOptions(progress=False)
 
 
-def release_files(out: Path) -> dict[str, bytes]:
-    """Every file of the release proper (annotations and clip media), by relative path."""
-    files = {ANNOTATIONS_FILE: (out / ANNOTATIONS_FILE).read_bytes()}
-    for archive in (AUDIO_ARCHIVE, VIDEO_ARCHIVE):
-        for p in sorted((out / archive).rglob("*")):
-            if p.is_file():
-                files[str(p.relative_to(out))] = p.read_bytes()
-    return files
 
 
 @pytest.fixture(scope="module")

@@ -19,21 +19,14 @@ from anim400k.dataset.progress_channel import ProgressFile, ProgressFolder, stag
 from anim400k.dataset.runners import LocalRunner
 from anim400k.dataset.schedule import StageProgress
 from anim400k.dataset.stages import STAGES, run_stage
-from anim400k.formats.ids import ANNOTATIONS_FILE, AUDIO_ARCHIVE, VIDEO_ARCHIVE
 from anim400k.fsutil import under
 from anim400k.progress import Counter, Frontier
+from anim400k.testing.release import release_files
 from anim400k.testing.terminal import FakeTerminal
 
 LONG_STAGES = ("asr_en", "asr_ja", "separate", "diarize", "cut")
 
 
-def _release(out: Path) -> dict[str, bytes]:
-    files = {ANNOTATIONS_FILE: (out / ANNOTATIONS_FILE).read_bytes()}
-    for archive in (AUDIO_ARCHIVE, VIDEO_ARCHIVE):
-        for p in sorted((out / archive).rglob("*")):
-            if p.is_file():
-                files[str(p.relative_to(out))] = p.read_bytes()
-    return files
 
 
 def _build(manifest: Path, out: Path, err: io.StringIO, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> str:
@@ -80,7 +73,7 @@ def test_a_build_on_a_terminal_draws_bars_keeps_the_outputs_and_removes_its_chan
     root = Path(str(builds["root"]))
     assert "asr_en" in str(builds["tty"]) and "ep/s" in str(builds["tty"])
     assert list((root / "tmp-tty").iterdir()) == []  # the channel's folder is gone after the build
-    assert _release(root / "tty") == _release(root / "plain")  # bars or not: byte-identical release
+    assert release_files(root / "tty") == release_files(root / "plain")  # bars or not: byte-identical release
 
 
 def test_long_stages_report_monotone_complete_progress_and_write_the_same_outputs(
@@ -91,7 +84,7 @@ def test_long_stages_report_monotone_complete_progress_and_write_the_same_output
     assert {s.name for s in STAGES if s.reports} == set(LONG_STAGES)
     for name in LONG_STAGES:
         before = {p: p.read_bytes() for p in (work / f for f in by_name[name].outputs)}
-        media_before = _release(out) if name == "cut" else None
+        media_before = release_files(out) if name == "cut" else None
         heard: list[tuple[float, float, str]] = []
         run_stage(name, ctx, lambda d, t, u: heard.append((d, t, u)))  # noqa: B023 - used at once
         assert heard, name
@@ -103,7 +96,7 @@ def test_long_stages_report_monotone_complete_progress_and_write_the_same_output
             assert len({t for _, t, _ in heard}) == 1 and len({u for _, _, u in heard}) == 1, (name, heard)
         assert {p: p.read_bytes() for p in before} == before, name  # the same outputs with a reporter
         if media_before is not None:
-            assert _release(out) == media_before
+            assert release_files(out) == media_before
     units = {}
     for name in LONG_STAGES:
         heard = []

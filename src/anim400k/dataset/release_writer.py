@@ -8,7 +8,7 @@ import json
 import logging
 import os
 import tarfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from ..formats.ids import (
     FRAMES_ARCHIVE,
     PICS_ARCHIVE,
     VIDEO_ARCHIVE,
+    id_files,
     make_id,
 )
 from ..fsutil import atomic_path, write_json_atomic
@@ -337,27 +338,13 @@ def _clip_files(contexts: list[EpisodeContext]) -> dict[str, set[str]]:
     return files
 
 
-def _id_files(values: Iterable[object], ext: str) -> set[str]:
-    """``F/UUID.ext`` for each ID of ``values``: its file relative to its media folder (malformed IDs left out)."""
-    from ..formats.ids import parse_id
-
-    files: set[str] = set()
-    for value in values:
-        try:
-            folder, uuid = parse_id(str(value))
-        except ValueError:
-            continue
-        files.add(f"{folder}/{uuid}.{ext}")
-    return files
-
-
 def _pic_files(show_meta: dict[str, Any]) -> set[str]:
     """The picture files (relative to ``anim400k_character_pics``) of a show's characters' ``pic_urls``."""
     characters = show_meta.get("characters")
     found: set[str] = set()
     for character in characters.values() if isinstance(characters, dict) else ():
         urls = character.get("pic_urls") if isinstance(character, dict) else None
-        found |= _id_files(urls if isinstance(urls, list) else (), "jpg")
+        found |= id_files(urls if isinstance(urls, list) else (), "jpg")
     return found
 
 

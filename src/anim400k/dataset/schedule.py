@@ -286,11 +286,13 @@ def run_stages(catalog: Catalog, contexts: dict[str, EpisodeContext], results: d
         interrupted = True
         raise
     finally:
-        progress.close()
-        if interrupted:
-            runner.terminate()  # stop the workers now rather than wait for their tasks
-        else:
-            runner.close()
+        try:
+            if interrupted:
+                runner.terminate()  # stop the workers now rather than wait for their tasks
+            else:
+                runner.close()
+        finally:  # after the workers: none of them writes a progress file into the removed folder
+            progress.close()
 
 
 def _stage_failed(catalog: Catalog, ctx: EpisodeContext, res: EpisodeResult, name: str, config: str,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 
 from ..fsutil import under
@@ -61,3 +62,15 @@ VIDEO_ARCHIVE = "anim400k_video_clips"
 PICS_ARCHIVE = "anim400k_character_pics"
 FRAMES_ARCHIVE = "anim400k_frames"
 ANNOTATIONS_FILE = "anim400k_annotations.json"
+
+
+def id_files(values: Iterable[object], ext: str) -> set[str]:
+    """``F/UUID.ext`` for each ID of ``values``: its file relative to its media folder (malformed IDs left out)."""
+    files: set[str] = set()
+    for value in values:
+        try:
+            folder, uuid = parse_id(str(value))
+        except ValueError:
+            continue
+        files.add(f"{folder}/{uuid}.{ext}")
+    return files

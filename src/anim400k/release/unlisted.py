@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..formats.ids import FRAMES_ARCHIVE, parse_id
+from ..formats.ids import FRAMES_ARCHIVE, id_files
 
 #: the frames table, inside the frames folder
 FRAMES_TABLE = "frames.parquet"
@@ -27,12 +27,7 @@ def listed_frame_files(table: Path) -> set[str]:
 
     files = {FRAMES_TABLE}
     for batch in pq.ParquetFile(table).iter_batches(columns=["frame_id"]):
-        for value in batch.column(0).to_pylist():
-            try:
-                folder, uuid = parse_id(str(value))
-            except ValueError:
-                continue
-            files.add(f"{folder}/{uuid}.jpg")
+        files |= id_files(batch.column(0).to_pylist(), "jpg")
     return files
 
 

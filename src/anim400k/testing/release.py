@@ -214,3 +214,14 @@ def make_release(root: Path, data: dict[str, Any] | None = None) -> Path:
                 write_mp3(ids.id_path(root, ids.AUDIO_ARCHIVE, c["jp_clip"], "mp3"), dur, 440.0)
                 write_mp3(ids.id_path(root, ids.AUDIO_ARCHIVE, c["en_clip"], "mp3"), dur, 660.0)
     return root
+
+
+def release_files(out: Path) -> dict[str, bytes]:
+    """Every file of the release proper in ``out`` (annotations and clip media), by relative path: what two
+    builds that should agree are compared on."""
+    files = {ids.ANNOTATIONS_FILE: (out / ids.ANNOTATIONS_FILE).read_bytes()}
+    for archive in (ids.AUDIO_ARCHIVE, ids.VIDEO_ARCHIVE):
+        for p in sorted((out / archive).rglob("*")):
+            if p.is_file():
+                files[str(p.relative_to(out))] = p.read_bytes()
+    return files
