@@ -38,6 +38,14 @@ def _context(out: Path, episode: str, options: BuildOptions) -> EpisodeContext:
                           str(out), options)
 
 
+def _one_extracted(out: Path, episode: str) -> tuple[EpisodeContext, Catalog, list[Path]]:
+    """Episode ``s/EPISODE`` in a catalog of ``out``, with frames extracted (its frames.json written)."""
+    ctx = _context(out, episode, BuildOptions(progress=False, frames_fps=1.0))
+    catalog = Catalog(out / "catalog.sqlite")
+    catalog.add_episode(ctx.ref.key, "s", episode, "jp.mkv", "en.mkv")
+    return ctx, catalog, _extracted(out, ctx)
+
+
 def test_a_dropped_episodes_frames_are_deleted_and_extracted_again_when_it_comes_back(tmp_path: Path) -> None:
     """A failed episode's and a no-longer-built episode's frame files stayed in anim400k_frames, unlisted."""
     out = tmp_path / "rel"
@@ -84,11 +92,7 @@ def test_frames_the_release_lists_are_never_deleted_for_a_dropped_episode(tmp_pa
     key that differs in case only) or whose frames.json lists the listed episode's frames (a copied work
     folder): the listed episode keeps its frame files and its frames.json."""
     out = tmp_path / "rel"
-    opts = BuildOptions(progress=False, frames_fps=1.0)
-    kept = _context(out, "1", opts)
-    catalog = Catalog(out / "catalog.sqlite")
-    catalog.add_episode(kept.ref.key, "s", "1", "jp.mkv", "en.mkv")
-    files = _extracted(out, kept)
+    kept, catalog, files = _one_extracted(out, "1")
     catalog.mark_done(kept.ref.key, "frames", "cfg", str(kept.artifact("frames.json")), 1.0)
     write_frames_table(out / FRAMES_ARCHIVE / "frames.parquet",
                        frames_table_rows("s", "1", 1.0, [(i, float(i)) for i in range(3)]))
@@ -140,11 +144,7 @@ def test_validate_warns_of_files_the_frames_table_does_not_list(tmp_path: Path,
 
 def test_an_unreadable_frames_table_deletes_nothing(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     out = tmp_path / "rel"
-    opts = BuildOptions(progress=False, frames_fps=1.0)
-    gone = _context(out, "2", opts)
-    catalog = Catalog(out / "catalog.sqlite")
-    catalog.add_episode(gone.ref.key, "s", "2", "jp.mkv", "en.mkv")
-    files = _extracted(out, gone)
+    gone, catalog, files = _one_extracted(out, "2")
     (out / FRAMES_ARCHIVE / "frames.parquet").write_bytes(b"not parquet")
     assert remove_dropped_frames(catalog, {}, set(), out) == 0
     assert all(p.is_file() for p in files) and gone.artifact("frames.json").is_file()
