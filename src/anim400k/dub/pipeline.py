@@ -299,26 +299,24 @@ def _refuse_empty_subtitles(translator: Translator, path: str) -> None:
 def _first_problem(report: DubReport) -> str:
     """The report's first line problem, shortened for a one-line error."""
     for ln in report.lines:
-        for p in getattr(ln, "problems", None) or ():
+        for p in ln.problems:
             return str(p)[:120]
     return report.problems[-1][:120] if report.problems else "see the log"
 
 
-def _check_coverage(translator: Translator, duration: float, report: DubReport, path: str) -> None:
+def _coverage_problem(translator: Translator, duration: float) -> str | None:
+    """How the subtitles fail to cover the ``duration`` s audio (None: they cover it, or there are none to
+    check: empty subtitles are refused before the work, other translators have no coverage)."""
     coverage = getattr(translator, "coverage", None)
-    if not callable(coverage):
-        return
-    span = coverage()
+    span = coverage() if callable(coverage) else None
     if span is None:
-        report.problems.append(f"{path}: the subtitles are empty; no line can be translated")
-        return
+        return None
     start, end = span
     if start >= duration:
-        report.problems.append(f"{path}: the subtitles start at {start:.1f} s, after the {duration:.1f} s audio ends")
-    elif end < duration - 5.0 or start > 5.0:
-        report.problems.append(
-            f"{path}: the subtitles cover only {start:.1f}-{end:.1f} s of the {duration:.1f} s audio"
-        )
+        return f"the subtitles start at {start:.1f} s, after the {duration:.1f} s audio ends"
+    if end < duration - 5.0 or start > 5.0:
+        return f"the subtitles cover only {start:.1f}-{end:.1f} s of the {duration:.1f} s audio"
+    return None
 
 
 #: Title of the dub's audio track; a file that has one already gets "English (dub 2)", and so on.
@@ -446,12 +444,14 @@ def _dub_locked(video: Path, out: str | Path, options: DubOptions) -> DubReport:
                        out_channels=out_channels, require_speech=True, keep_stems=bool(options.stems))
     report = result.report
     report.problems[:0] = problems
+    subtitles = options.subtitles or str(video)
+    coverage = _coverage_problem(translator, report.duration)
     if report.lines and not report.spoken_lines:
         raise InputError(f"no line was spoken ({len(report.lines)} found, none translated: "
-                         f"{_first_problem(report)}); nothing written",
-                         options.subtitles or options.translations or str(video))
-    _check_coverage(translator, report.duration, report, options.subtitles or str(video))
-    _check_untranslated(report, options.subtitles or str(video))
+                         f"{coverage or _first_problem(report)}); nothing written", options.translations or subtitles)
+    if coverage:
+        report.problems.append(f"{subtitles}: {coverage}")
+    _check_untranslated(report, subtitles)
     t_mux = time.perf_counter()
     # the channels are one array seen twice (no copy)
     track = np.broadcast_to(result.audio, (out_channels, len(result.audio))) if out_channels > 1 else result.audio
