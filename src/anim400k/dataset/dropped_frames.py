@@ -24,8 +24,7 @@ from pathlib import Path
 
 from ..formats.ids import FRAMES_ARCHIVE
 from ..fsutil import under
-from ..release.unlisted import FRAMES_TABLE
-from ..release.unlisted import listed_frame_files as table_frame_files
+from ..release.unlisted import FRAMES_TABLE, table_listed_files
 from .catalog import Catalog
 from .context import EpisodeContext
 from .cutting import listed_frame_files, remove_frame_files
@@ -51,7 +50,7 @@ def remove_dropped_frames(catalog: Catalog, contexts: Mapping[str, EpisodeContex
     for key, show, number in catalog.episodes():
         work.setdefault(key, under(out, "work", show, number))
     try:
-        keep = _table_files(out)
+        keep = {f"{FRAMES_ARCHIVE}/{rel}" for rel in table_listed_files(out)}  # relative to out
     except (OSError, ValueError) as exc:
         log.warning("%s: cannot be read (%s): no frame file of a dropped episode deleted",
                     out / FRAMES_ARCHIVE / FRAMES_TABLE, exc)
@@ -70,10 +69,3 @@ def remove_dropped_frames(catalog: Catalog, contexts: Mapping[str, EpisodeContex
         log.info("removed %d frame file(s) of %d episode(s) the release does not list", removed, episodes)
     return removed
 
-
-def _table_files(out: Path) -> set[str]:
-    """The files (relative to ``out``) that the release's ``frames.parquet`` lists; none without the table."""
-    table = out / FRAMES_ARCHIVE / FRAMES_TABLE
-    if not table.is_file():
-        return set()
-    return {f"{FRAMES_ARCHIVE}/{rel}" for rel in table_frame_files(table)}

@@ -352,10 +352,9 @@ def _frame_files(out: Path) -> set[str]:
     """What the frames archive packs (relative to ``anim400k_frames``): ``frames.parquet`` and the frames it
     lists (read one batch at a time), nothing without it. Frames of an earlier ``--frames-fps`` or of
     episodes no longer built are not among them."""
-    from ..release.unlisted import listed_frame_files
+    from ..release.unlisted import table_listed_files
 
-    table = out / FRAMES_ARCHIVE / "frames.parquet"
-    return listed_frame_files(table) if table.is_file() else set()
+    return table_listed_files(out)
 
 
 def write_archive(folder: Path, dest: Path, only: set[str] | None = None) -> None:

@@ -31,14 +31,20 @@ def listed_frame_files(table: Path) -> set[str]:
     return files
 
 
+def table_listed_files(root: str | Path) -> set[str]:
+    """What the release folder ``root``'s ``frames.parquet`` lists (relative to the frames folder, the table
+    included; :func:`listed_frame_files`): nothing when it has no table."""
+    table = Path(root) / FRAMES_ARCHIVE / FRAMES_TABLE
+    return listed_frame_files(table) if table.is_file() else set()
+
+
 def unlisted_frame_files(root: str | Path) -> list[str]:
     """The files in ``root/anim400k_frames`` (relative to ``root``, sorted) that its ``frames.parquet`` does not
     list: every file there when there is no table. Symbolic links below the folder are not followed."""
     folder = Path(root) / FRAMES_ARCHIVE
     if not folder.is_dir():
         return []
-    table = folder / FRAMES_TABLE
-    listed = listed_frame_files(table) if table.is_file() else set()
+    listed = table_listed_files(root)
     found = []
     for dirpath, _dirs, files in os.walk(folder):
         for name in files:
