@@ -83,10 +83,20 @@ def window_confidence(inlier_fraction: float, peak_ratio: float, fine: list[tupl
 
     Two points always fit a line, so the fine agreement counts inliers beyond two.
     """
-    agree = float(np.clip((inlier_fraction - 0.4) / 0.35, 0.0, 1.0))
+    agree = window_agreement(inlier_fraction)
     fine_agree = fine_agreement(fine)
-    peak = float(np.clip((peak_ratio - 3.0) / 2.0, 0.0, 1.0))
+    peak = peak_quality(peak_ratio)
     return round(agree * fine_agree * peak, 4)
+
+
+def window_agreement(inlier_fraction: float) -> float:
+    """The windows' agreement term of a confidence: 0 at 40 % of the windows on the line, 1 from 75 %."""
+    return float(np.clip((inlier_fraction - 0.4) / 0.35, 0.0, 1.0))
+
+
+def peak_quality(peak_ratio: float) -> float:
+    """The correlation peaks' term of a confidence: 0 at a peak 3 robust sigmas out, 1 from 5."""
+    return float(np.clip((peak_ratio - 3.0) / 2.0, 0.0, 1.0))
 
 
 def fine_agreement(fine: list[tuple[float, float, bool]]) -> float:

@@ -28,6 +28,7 @@ from .params import (
     STRETCH_SLOPE,
     STRETCH_TOLERANCE,
 )
+from .result import peak_quality, window_agreement
 
 
 class StretchFit(NamedTuple):
@@ -126,7 +127,6 @@ def stretch_confidence(fit: StretchFit, inlier_fraction: float, peak_ratio: floa
     pitch-corrected pairs: 0.7-0.85); 0 when not accepted."""
     if not fit.accepted:
         return 0.0
-    agree = float(np.clip((inlier_fraction - 0.4) / 0.35, 0.0, 1.0))
-    peak = float(np.clip((peak_ratio - 3.0) / 2.0, 0.0, 1.0))
+    agree, peak = window_agreement(inlier_fraction), peak_quality(peak_ratio)
     own = float(np.clip((fit.agreement - STRETCH_MIN_AGREEMENT) / STRETCH_MIN_AGREEMENT, 0.0, 1.0))
     return round(agree * peak * own, 4)
