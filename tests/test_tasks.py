@@ -51,7 +51,10 @@ def test_task_views(rel: Path, tmp_path: Path) -> None:
     rows = {t: [] for t in tasks.TASKS}
     for t in tasks.TASKS:
         for s in tasks.SPLITS:
-            for line in (out / t / f"{s}.jsonl").read_text(encoding="utf-8").splitlines():
+            path = out / t / f"{s}.jsonl"
+            assert path.is_file() == (summary["counts"][t][s] > 0)  # a split with no rows gets no file
+            assert (s in summary["empty"].get(t, [])) == (not path.is_file())
+            for line in path.read_text(encoding="utf-8").splitlines() if path.is_file() else ():
                 row = json.loads(line)
                 assert row["split"] == s == splits[row["show"]]  # no show crosses splits
                 rows[t].append(row)
@@ -134,7 +137,7 @@ def test_dub_dataset_accepts_all(one_show: Path, tmp_path: Path) -> None:
 
 
 def _rows(out: Path, task: str) -> list[dict]:
-    return [json.loads(line) for s in tasks.SPLITS
+    return [json.loads(line) for s in tasks.SPLITS if (out / task / f"{s}.jsonl").is_file()
             for line in (out / task / f"{s}.jsonl").read_text(encoding="utf-8").splitlines()]
 
 
@@ -208,3 +211,59 @@ def test_tasks_shows_a_byte_bar_on_a_terminal_only(rel: Path, tmp_path: Path, mo
         return
     size = (rel / "anim400k_annotations.json").stat().st_size
     assert "tasks" in shown and f"/{tqdm.format_sizeof(3 * size, divisor=1024)}" in shown  # three passes
+
+
+def test_empty_splits_get_no_file_and_the_rest_loads_with_datasets(rel: Path, tmp_path: Path, capsys,
+                                                                     monkeypatch) -> None:
+    out = tmp_path / "v"
+    (out / "teaser_summarization").mkdir(parents=True)
+    stale = out / "teaser_summarization" / "train.jsonl"
+    stale.write_text('{"old": 1}\n', encoding="utf-8")  # an earlier run's rows
+    assert main(["tasks", str(rel), "--out", str(out), "--seed", "0"]) == 0
+    said = capsys.readouterr().out
+    summary = json.loads((out / "splits.json").read_text())
+    assert summary["empty"]["teaser_summarization"] == ["train", "validation"]
+    assert "no rows, so no file, for: teaser_summarization (train, validation);" in said
+    assert not stale.exists() and sorted(p.name for p in (out / "teaser_summarization").iterdir()) == ["test.jsonl"]
+    for task_dir in (out / t for t in tasks.TASKS):
+        assert all(p.stat().st_size > 0 for p in task_dir.glob("*.jsonl"))
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    import datasets
+
+    loaded = datasets.load_dataset("json", data_dir=str(out / "teaser_summarization"),
+                                   cache_dir=str(tmp_path / "hf"))
+    assert list(loaded) == ["test"] and loaded["test"].num_rows == 2
+
+
+@pytest.mark.parametrize("where", ["root", "inside", "other_release"])
+def test_tasks_refuse_a_release_folder_as_out(rel: Path, tmp_path: Path, capsys, where: str) -> None:
+    other = make_release(tmp_path / "other")
+    out = {"root": rel, "inside": rel / "views", "other_release": other / "a" / "views"}[where]
+    before = sorted(p.name for p in rel.iterdir())
+    assert main(["tasks", str(rel), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "the release folder" in err and str(out) in err
+    assert sorted(p.name for p in rel.iterdir()) == before and not (other / "a").exists()
+
+
+def test_original_format_release_takes_en_text_as_the_translation_target(tmp_path: Path, capsys) -> None:
+    data = annotations()
+    for show in data.values():
+        for ep in show["episodes"].values():
+            for clip in ep["clips"]:
+                del clip["en_subtitles"]  # the original Anim-400K format has no subtitles
+    root = make_release(tmp_path / "rel", data)
+    assert main(["tasks", str(root), "--out", str(tmp_path / "v")]) == 0
+    said = capsys.readouterr().out
+    st = _rows(tmp_path / "v", "speech_translation")
+    en_text = {c["jp_clip"]: c["en_text"] for s in data.values() for e in s["episodes"].values() for c in e["clips"]}
+    assert len(st) == 6 and all(r["target_text"] == en_text[r["id"]] and r["target_source"] == "en_text" for r in st)
+    summary = json.loads((tmp_path / "v" / "splits.json").read_text())
+    assert summary["target_sources"] == {"en_text": 6}
+    assert "speech_translation: 6 of 6 target(s) are the clip's en_text" in said
+    # our format: the subtitles are the target, and a clip with an empty list is still left out
+    out = tmp_path / "w"
+    summary = tasks.write_task_views(make_release(tmp_path / "ours"), out)
+    assert summary["target_sources"] == {"en_subtitles": 6}
+    assert {r["target_source"] for r in _rows(out, "speech_translation")} == {"en_subtitles"}

@@ -12,7 +12,11 @@ Manifests (``DIR/<task>/<split>.jsonl``, one JSON object a line; media paths are
 resolved from the release folder, so they hold from any working directory):
 
 - ``speech_translation``: JP clip audio -> the EN subtitles overlapping the clip (clips
-  without subtitles, i.e. an empty ``target_text``, are left out);
+  without subtitles, i.e. an empty ``target_text``, are left out). A clip with no
+  ``en_subtitles`` field at all (the original Anim-400K format has none) takes its
+  ``en_text`` (the EN ASR of the dub) as the target instead; each row's ``target_source``
+  (``en_subtitles`` or ``en_text``) and the summary's ``target_sources`` (rows per source)
+  say which;
 - ``dubbing``: JP clip audio and text -> EN clip audio and text;
 - ``teaser_summarization``: episode (its clips' IDs and texts) -> episode synopsis;
 - ``genre_classification``: show (synopsis, episode synopses) -> genres and themes;
@@ -20,7 +24,11 @@ resolved from the release folder, so they hold from any working directory):
 - ``quality_prediction``: episode -> poll mean vote and voters.
 
 ``DIR/splits.json`` records seed, proportions, basis, the show keys of each split, the row
-counts and what was left out (``left_out``).
+counts, what was left out (``left_out``) and the splits with no rows (``empty``: task ->
+split names). A split with no rows gets no file (``datasets.load_dataset("json", ...)``
+refuses an empty one: ``Instruction "test" corresponds to no data!``), and a file of that
+name left by an earlier run into the same folder is removed. ``DIR`` may not be a release
+folder (one holding ``anim400k_annotations.json``) nor lie inside one.
 
 Media: each referenced file (clip audio, character picture) is checked to exist, one
 ``stat`` per file; a row whose media file is missing is left out and counted per kind
@@ -206,6 +214,24 @@ class RowFilter:
         return True
 
 
+def empty_text(empty: dict[str, list[str]]) -> str:
+    """One line naming the splits that got no rows, hence no file (``""`` if none)."""
+    if not empty:
+        return ""
+    parts = [f"{task} ({', '.join(splits)})" for task, splits in empty.items()]
+    return "no rows, so no file, for: " + "; ".join(parts)
+
+
+def target_source_text(sources: dict[str, int]) -> str:
+    """One line saying where the speech-translation targets came from (``""`` if all from subtitles)."""
+    asr = sources.get("en_text", 0)
+    if not asr:
+        return ""
+    subs = sources.get("en_subtitles", 0)
+    return (f"speech_translation: {asr} of {asr + subs} target(s) are the clip's en_text (EN ASR of the dub): "
+            "its clips have no en_subtitles field (original-format release)")
+
+
 def left_out_text(left_out: dict[str, dict[str, Any]]) -> str:
     """One line naming what :class:`RowFilter` left out (``""`` if nothing)."""
     parts = []
@@ -226,10 +252,23 @@ def _subtitle_text(clip: Any) -> str:
     return " ".join(s.text.strip() for s in clip.en_subtitles if s.text.strip())
 
 
-def _clip_rows(ds: Dataset, show: Show) -> Iterator[tuple[str, dict[str, Any]]]:
+def clips_without_subtitle_field(raw_show: Any) -> set[str]:
+    """JP clip IDs of a raw show object whose clip has no ``en_subtitles`` field (original format)."""
+    out: set[str] = set()
+    episodes = raw_show.get("episodes") if isinstance(raw_show, dict) else None
+    for ep in episodes.values() if isinstance(episodes, dict) else ():
+        clips = ep.get("clips") if isinstance(ep, dict) else None
+        for clip in clips if isinstance(clips, list) else ():
+            if isinstance(clip, dict) and "en_subtitles" not in clip:
+                out.add(str(clip.get("jp_clip", "")))
+    return out
+
+
+def _clip_rows(ds: Dataset, show: Show, no_subtitle_field: set[str]) -> Iterator[tuple[str, dict[str, Any]]]:
     for ep in show.episodes.values():
         for c in ep.clips:
             base = {"id": c.jp_clip, "show": show.key, "episode": ep.number, "clip_index": c.index}
+            from_asr = c.jp_clip in no_subtitle_field
             yield (
                 "speech_translation",
                 base
@@ -237,7 +276,8 @@ def _clip_rows(ds: Dataset, show: Show) -> Iterator[tuple[str, dict[str, Any]]]:
                     "audio": str(ds.audio_path(c.jp_clip)),
                     "duration": round(c.jp_duration, 3),
                     "source_text": c.jp_text,
-                    "target_text": _subtitle_text(c),
+                    "target_text": c.en_text.strip() if from_asr else _subtitle_text(c),
+                    "target_source": "en_text" if from_asr else "en_subtitles",
                     "subtitles": [{"start": s.start, "end": s.end, "text": s.text} for s in c.en_subtitles],
                 },
             )
@@ -336,6 +376,7 @@ def write_task_views(
     """
     ds = dataset if isinstance(dataset, Dataset) else load(dataset)
     ds = Dataset(ds.root.resolve(), ds.annotations.resolve())  # manifests name absolute paths
+    refuse_release_folder(out_dir, ds.root)
     written = [("--out splits.json", Path(out_dir) / "splits.json")]
     written += [(f"--out {t}/{s}.jsonl", Path(out_dir) / t / f"{s}.jsonl") for t in TASKS for s in SPLITS]
     refuse_overwriting(written, {"DATASET": ds.annotations})
@@ -345,6 +386,22 @@ def write_task_views(
         summary = _write_views(ds, Path(out_dir), seed, props, by, RowFilter(check_media))
         ds.on_read = None
     return summary
+
+
+def refuse_release_folder(out_dir: str | Path, release_root: str | Path) -> None:
+    """Refuse (:class:`InputError`, one line naming the folder) an output folder that is a release
+    folder or lies inside one: ``release_root`` or any folder holding ``anim400k_annotations.json``."""
+    from .formats.ids import ANNOTATIONS_FILE
+
+    out = Path(os.path.realpath(out_dir))
+    root = Path(os.path.realpath(release_root))
+    for folder in (out, *out.parents):
+        if folder == root or (folder / ANNOTATIONS_FILE).is_file():
+            where = "is" if folder == out else "lies inside"
+            raise InputError(
+                f"--out {where} the release folder {str(folder)!r}: write the task manifests to a folder of their own",
+                out_dir,
+            )
 
 
 def _write_views(
@@ -357,29 +414,44 @@ def _write_views(
     require_valid(ds)  # a malformed ID or field is one line here, not a traceback half-way through
     splits = split_of(ds, seed, props, by)
     counts: dict[str, dict[str, int]] = {t: dict.fromkeys(SPLITS, 0) for t in TASKS}
+    sources: dict[str, int] = {}
     with ExitStack() as stack:
         files: dict[tuple[str, str], IO[str]] = {}
-        for task in TASKS:
-            for split in SPLITS:
+
+        def opened(task: str, split: str) -> IO[str]:
+            # a split's file is made at its first row: a split with no rows gets none
+            f = files.get((task, split))
+            if f is None:
                 tmp = stack.enter_context(atomic_path(out / task / f"{split}.jsonl"))
-                files[(task, split)] = stack.enter_context(tmp.open("w", encoding="utf-8"))
+                f = files[(task, split)] = stack.enter_context(tmp.open("w", encoding="utf-8"))
+            return f
 
         def emit(rows: Iterator[tuple[str, dict[str, Any]]], split: str) -> None:
             for task, row in rows:
                 if not rows_filter.keep(task, row):
                     continue
-                files[(task, split)].write(json.dumps(row | {"split": split}, ensure_ascii=False) + "\n")
+                opened(task, split).write(json.dumps(row | {"split": split}, ensure_ascii=False) + "\n")
                 counts[task][split] += 1
+                if "target_source" in row:
+                    sources[row["target_source"]] = sources.get(row["target_source"], 0) + 1
 
-        for show in ds.shows():
+        for key, raw in ds.iter_raw():
+            if not isinstance(raw, dict):
+                continue
+            show = Show.from_dict(str(key), raw)
             split = splits[show.key]
             emit(_show_rows(ds, show), split)
             for ep in show.episodes.values():
                 emit(_episode_rows(show, ep), split)
-            emit(_clip_rows(ds, show), split)
+            emit(_clip_rows(ds, show, clips_without_subtitle_field(raw)), split)
             rows_filter.forget()
         for f in files.values():
             f.close()
+    empty = {t: [s for s in SPLITS if not counts[t][s]] for t in TASKS}
+    empty = {t: names for t, names in empty.items() if names}
+    for task, names in empty.items():
+        for split in names:  # an earlier run's file would read as this run's rows
+            (out / task / f"{split}.jsonl").unlink(missing_ok=True)
     summary = {
         "dataset": str(ds.root.resolve()),
         "seed": seed,
@@ -389,6 +461,8 @@ def _write_views(
         "counts": counts,
         "check_media": check_media,
         "left_out": rows_filter.left_out,
+        "empty": empty,
+        "target_sources": sources,
     }
     write_json_atomic(out / "splits.json", summary)
     return summary

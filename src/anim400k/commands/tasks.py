@@ -33,8 +33,11 @@ def register(app: typer.Typer) -> None:
 
         Media paths are absolute. Rows whose media file is missing, and speech-translation
         rows without subtitles, are left out; one line says how many and the first example.
+        A split with no rows gets no file (one line names them). Clips with no en_subtitles
+        field (original-format release) take their en_text as the speech-translation target.
+        DIR may not be a release folder nor lie inside one.
         """
-        from ..tasks import left_out_text, parse_proportions, write_task_views
+        from ..tasks import empty_text, left_out_text, parse_proportions, target_source_text, write_task_views
 
         summary = write_task_views(
             dataset, out, seed=seed, proportions=parse_proportions(split), by=by, check_media=media, progress=True
@@ -43,6 +46,9 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"{name}: {len(keys)} show(s)")
         for task, counts in summary["counts"].items():
             typer.echo(f"{task}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        for line in (target_source_text(summary["target_sources"]), empty_text(summary["empty"])):
+            if line:
+                typer.echo(line)
         note = left_out_text(summary["left_out"])
         if note:
             typer.echo(note, err=True)
