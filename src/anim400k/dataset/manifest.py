@@ -25,7 +25,6 @@ Relative paths are relative to the manifest file.
 
 from __future__ import annotations
 
-import codecs
 import json
 import re
 from pathlib import Path
@@ -35,6 +34,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import InputError, yaml_problem
+from ..formats.encoding import decode_bom_text
 from ..model import EpisodeRef
 from ..strictload import DuplicateKeyError, json_loads_unique, yaml_load_unique
 
@@ -190,7 +190,7 @@ def load_manifest(path: str | Path) -> Manifest:
         raise InputError("manifest not found", path)
     if path.stat().st_size > MAX_MANIFEST_BYTES:
         raise InputError(f"larger than {MAX_MANIFEST_BYTES // 2**20} MB: too large to be a manifest", path)
-    text = _decode(path.read_bytes(), path)
+    text = decode_bom_text(path.read_bytes(), path, "save the manifest as UTF-8")
     try:
         data = json_loads_unique(text) if path.suffix.lower() == ".json" else yaml_load_unique(text)
     except DuplicateKeyError as exc:  # a plain loader keeps the last and drops the first without a word
@@ -229,18 +229,6 @@ def load_manifest(path: str | Path) -> Manifest:
                                  path)
             numbers[number] = ep.episode
     return manifest
-
-
-def _decode(raw: bytes, path: Path) -> str:
-    """The manifest's text: UTF-8 (a byte-order mark, also UTF-16/32, is honoured); else InputError."""
-    boms = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
-            (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-    codec = next((name for bom, name in boms if raw.startswith(bom)), "utf-8")
-    try:
-        return raw.decode(codec)
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not {codec.upper().replace('-SIG', '')} text (bad byte at offset {exc.start}): "
-                         f"save the manifest as UTF-8", path) from exc
 
 
 def _check_expanded_size(data: Any, path: Path) -> None:

@@ -226,12 +226,12 @@ def read_ratings_csv(path: str | Path) -> list[RatingRow]:
     scale, is :class:`InputError` naming the line.
     """
     path = Path(path)
+    from ..formats.encoding import decode_bom_text
+
     try:
-        text = path.read_text("utf-8-sig")
+        text = decode_bom_text(path.read_bytes(), path, "save the ratings CSV as UTF-8")
     except FileNotFoundError as exc:
         raise InputError("no such ratings CSV", path) from exc
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path) from exc
     except OSError as exc:
         raise InputError(f"cannot read ({exc.strerror or exc})", path) from exc
     try:

@@ -12,7 +12,6 @@ or karaoke tags, a sign or song style, positioned text outside a dialogue style)
 
 from __future__ import annotations
 
-import codecs
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -22,6 +21,7 @@ from typing import NamedTuple, Protocol
 from ..errors import InputError
 from ..fsutil import atomic_path
 from ..model import Subtitle
+from .encoding import bom_encoding, decode_bom_text, encoding_label
 from .signs import non_dialogue
 
 SUBTITLE_SUFFIXES = (".srt", ".vtt", ".ass", ".ssa", ".sub")
@@ -94,15 +94,6 @@ def _finish(events: Iterable[Subtitle]) -> list[Subtitle]:
     return kept
 
 
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-
-
 def _bomless_utf16(data: bytes) -> str | None:
     """``utf-16-le``/``utf-16-be`` when ``data`` looks like UTF-16 without a byte-order mark.
 
@@ -152,7 +143,7 @@ def _sync_every(head: bytes, first: int, size: int) -> bool:
 
 def _binary(head: bytes) -> bool:
     """Whether ``head`` holds NUL bytes that no text encoding read here explains (UTF-16/32 text has them)."""
-    return b"\x00" in head and not head.startswith(tuple(bom for bom, _ in _BOMS)) and _bomless_utf16(head) is None
+    return b"\x00" in head and bom_encoding(head) is None and _bomless_utf16(head) is None
 
 
 def is_media_file(path: str | Path) -> bool:
@@ -180,19 +171,13 @@ def decode_text(data: bytes, path: str | Path) -> str:
     container = container_format(data[:1024])
     if container is not None:
         raise InputError(f"is a media file ({container}), not a text file", path)
-    encoding = "utf-8"
-    for bom, name in _BOMS:
-        if data.startswith(bom):
-            data, encoding = data[len(bom):], name
-            break
-    else:
-        encoding = _bomless_utf16(data) or encoding
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        label = encoding.upper().replace("-LE", "").replace("-BE", "")
-        raise InputError(f"not {label} text ({exc.reason} at byte {exc.start})", path) from exc
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    if bom_encoding(data) is None and (bomless := _bomless_utf16(data)) is not None:
+        try:
+            text = data.decode(bomless)
+        except UnicodeDecodeError as exc:
+            raise InputError(f"not {encoding_label(bomless)} text ({exc.reason} at byte {exc.start})", path) from exc
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+    return decode_bom_text(data, path)
 
 
 def subtitle_format(text: str) -> str:

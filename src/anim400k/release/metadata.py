@@ -179,12 +179,13 @@ def _error_lines(exc: ValidationError, prefix: str = "") -> list[str]:
 
 
 def _read_file(path: Path) -> Any:
+    from ..formats.encoding import decode_bom_text
+
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError as exc:
         raise InputError("metadata file not found", path) from exc
-    except UnicodeDecodeError as exc:
-        raise InputError("metadata file is not UTF-8 text", path) from exc
+    text = decode_bom_text(raw, path, "save the metadata file as UTF-8 (or UTF-16 with a byte-order mark)")
     if path.suffix.lower() in (".yaml", ".yml"):
         import yaml
 

@@ -1,0 +1,55 @@
+"""Text files' encodings: told by a byte-order mark (UTF-8, UTF-16, UTF-32), else UTF-8.
+
+One table for every reader of user text files: subtitles and transcripts
+(:func:`anim400k.formats.subtitles.decode_text`, which also tells UTF-16 without a mark), show
+metadata, build manifests and MUSHRA rating CSVs (:func:`decode_bom_text`). Editors on Windows
+(Notepad's "Unicode", Excel's "Unicode Text") save UTF-16 with a mark, and many save UTF-8 with one.
+"""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+from ..errors import InputError
+
+#: Byte-order marks and the codec of the text after them. UTF-32-LE's mark starts with UTF-16-LE's,
+#: so it is tried first.
+BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def bom_encoding(data: bytes) -> tuple[str, int] | None:
+    """``(codec, length of the mark)`` of the byte-order mark that ``data`` starts with, or None."""
+    for bom, name in BOMS:
+        if data.startswith(bom):
+            return name, len(bom)
+    return None
+
+
+def encoding_label(codec: str) -> str:
+    """The name an error gives for ``codec``: ``utf-16-le`` -> ``UTF-16``."""
+    return codec.upper().replace("-LE", "").replace("-BE", "")
+
+
+def decode_bom_text(data: bytes, path: str | Path, advice: str = "") -> str:
+    """``data`` decoded by its byte-order mark (dropped), else as UTF-8; line endings made ``\\n``.
+
+    Bytes that do not decode (Shift-JIS, Latin-1 text without a mark) raise :class:`InputError`
+    naming ``path`` in one line: ``not UTF-8 text (invalid start byte at byte 3)``, then ``: advice``
+    if given. CRLF and lone CR become LF, as Python's text mode reads them.
+    """
+    found = bom_encoding(data)
+    codec, skip = found if found is not None else ("utf-8", 0)
+    try:
+        text = data[skip:].decode(codec)
+    except UnicodeDecodeError as exc:
+        tail = f": {advice}" if advice else ""
+        raise InputError(f"not {encoding_label(codec)} text ({exc.reason} at byte {exc.start + skip}){tail}",
+                         path) from exc
+    return text.replace("\r\n", "\n").replace("\r", "\n")
