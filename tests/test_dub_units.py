@@ -227,10 +227,12 @@ def test_dub_options_reject_bad_values_in_one_line() -> None:
     from anim400k.errors import InputError
 
     assert DubOptions(min_stretch=1).min_stretch == 1.0 and isinstance(DubOptions(min_stretch=1).min_stretch, float)
-    for bad in ({"min_stretch": 0}, {"max_tts_speed": -1.0}, {"max_stretch": "fast"}, {"anchor": "end"}):
+    for bad in ({"min_stretch": 0}, {"max_tts_speed": -1.0}, {"max_stretch": "fast"}, {"anchor": "end"},
+                {"min_stretch": 1.1}, {"max_stretch": 0.9}, {"num_speakers": 0}, {"num_speakers": 2.5}):
         with pytest.raises(InputError) as err:
             DubOptions(**bad)
-        assert "\n" not in err.value.message and next(iter(bad)) in err.value.message
+        assert "\n" not in err.value.message and f"dub option {next(iter(bad))} must be " in err.value.message
+    assert DubOptions(num_speakers=2, min_stretch=0.8, max_stretch=1.0).num_speakers == 2
     assert dataclasses.replace(DubOptions(), progress=False).progress is False
     with pytest.raises(InputError):
         dataclasses.replace(DubOptions(), max_stretch=0.0)

@@ -73,10 +73,10 @@ def register(app: typer.Typer) -> None:
         def s(p: Path | None) -> str | None:
             return str(p) if p is not None else None
 
-        from ..dub.timing import ANCHORS
+        from ..dub.options import check_option_values
 
-        if anchor not in ANCHORS:
-            raise InputError(f"--anchor must be one of {', '.join(ANCHORS)}, not {anchor!r}")
+        check_option_values({"anchor": anchor, "min_stretch": min_stretch, "max_stretch": max_stretch,
+                             "num_speakers": num_speakers}, flags=True)  # errors name the flags typed
 
         options = DubOptions(
             stream=parse_stream_selector(stream),

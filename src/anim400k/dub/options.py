@@ -6,15 +6,24 @@ flags' defaults from here without slowing ``anim400k --help``.
 
 from __future__ import annotations
 
-import math
 import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from ..errors import InputError
+from ..errors import InputError, check_number
 
-#: The fields that must be finite and > 0.
-_POSITIVE = ("min_stretch", "max_stretch", "min_tts_speed", "max_tts_speed")
+#: The allowed range of each number option: field -> (minimum, maximum or None, minimum excluded).
+#: The stretch bounds hold 1.0 (a line at its natural length): min_stretch in (0, 1], max_stretch >= 1.
+RANGES: dict[str, tuple[float, float | None, bool]] = {
+    "min_stretch": (0.0, 1.0, True),
+    "max_stretch": (1.0, None, False),
+    "min_tts_speed": (0.0, None, True),
+    "max_tts_speed": (0.0, None, True),
+}
+#: The ``anim400k dub`` flag of each option that has one: errors name what the user typed.
+FLAGS = {"min_stretch": "--min-stretch", "max_stretch": "--max-stretch", "num_speakers": "--num-speakers",
+         "anchor": "--anchor"}
 #: Where a line shorter than its slot goes (``anchor``).
 ANCHORS = ("start", "centre")
 
@@ -74,12 +83,33 @@ class DubOptions:
     progress: bool = True
 
     def __post_init__(self) -> None:
-        for name in _POSITIVE:
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < math.inf:
-                raise InputError(f"dub option {name} must be a finite number > 0, not {value!r}")
-            setattr(self, name, float(value))
+        check_option_values({name: getattr(self, name) for name in (*RANGES, "num_speakers", "anchor")})
+        for name in RANGES:
+            setattr(self, name, float(getattr(self, name)))
         if self.pipeline and self.diarizer_model and self.pipeline != self.diarizer_model:
             raise InputError("give the pyannote pipeline once: --pipeline or --diarizer-model, not both")
-        if self.anchor not in ANCHORS:
-            raise InputError(f"dub option anchor must be one of {', '.join(ANCHORS)}, not {self.anchor!r}")
+
+
+def check_option_values(values: Mapping[str, Any], flags: bool = False) -> None:
+    """Raise :class:`InputError` (one line, with the allowed range) for a value of ``values`` (field -> value)
+    out of its range (:data:`RANGES`), a ``num_speakers`` below 1 or an unknown ``anchor``.
+
+    The option is named as the user gave it: with ``flags`` (``anim400k dub``) by its flag,
+    ``--min-stretch must be a finite number above 0 and at most 1, not 0.0``; else as the field,
+    ``dub option min_stretch must be ...``.
+    """
+
+    def name(field: str) -> str:
+        return FLAGS[field] if flags and field in FLAGS else f"dub option {field}"
+
+    for field, value in values.items():
+        if field in RANGES:
+            low, high, above = RANGES[field]
+            number = float(value) if isinstance(value, numbers.Real) and not isinstance(value, bool) else value
+            check_number(name(field), number, low, high, above=above)
+        elif field == "num_speakers" and value is not None:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InputError(f"{name(field)} must be an integer >= 1 (omit it to count the speakers), "
+                                 f"not {value!r}")
+        elif field == "anchor" and value not in ANCHORS:
+            raise InputError(f"{name(field)} must be one of {', '.join(ANCHORS)}, not {value!r}")

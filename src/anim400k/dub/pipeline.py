@@ -414,8 +414,6 @@ def _dub_locked(video: Path, out: str | Path, options: DubOptions) -> DubReport:
     from ..media import check_mux, mux_audio_track, probe, write_audio
     from ..media.probe import select_source_stream
 
-    if options.min_stretch > 1.0 or options.max_stretch < 1.0:
-        raise InputError(f"stretch bounds must include 1.0 (got {options.min_stretch}-{options.max_stretch})")
     get_condenser(options.condense)  # a bad name fails before any work
     check_backends(options)
     info = probe(video)
