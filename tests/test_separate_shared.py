@@ -4,6 +4,7 @@ EN track is the JP audio itself, and the build's record of both (separate.json).
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -100,3 +101,20 @@ def test_build_records_unshared_regions_and_warns(stems, tmp_path: Path) -> None
     regions = [r for r in data["single_track_regions"] if r["why"] == UNSHARED]
     assert len(regions) == 1 and 13.5 <= regions[0]["start"] <= 16.0, data["single_track_regions"]
     assert "do not share the backing at JP" in data["note"]  # the release's warnings list separate.json's note
+
+
+def test_cli_says_the_single_track_fallback_once(stems, tmp_path: Path, capsys, caplog) -> None:  # type: ignore[no-untyped-def]
+    """An EN track that is the JP audio: `anim400k separate` printed its fallback line and the
+    separator's own log warning, the same reason twice."""
+    from anim400k.cli import main
+    from anim400k.media import write_audio
+
+    mix = (stems["b"] + stems["jp_s"])[: 12 * SR]
+    for name in ("jp.flac", "en.flac"):
+        write_audio(tmp_path / name, mix, SR)
+    with caplog.at_level(logging.INFO):
+        assert main(["separate", str(tmp_path / "jp.flac"), "--en-media", str(tmp_path / "en.flac"),
+                     "--out-backing", str(tmp_path / "b.flac")]) == 0
+    err = capsys.readouterr().err + caplog.text
+    assert err.count(SAME_AUDIO_REASON) == 1, err
+    assert "; used single-track hpss/repet-sim" in err

@@ -52,8 +52,11 @@ def register(app: typer.Typer) -> None:
         for output in (out_backing, out_vocals):
             if output is not None:
                 check_audio_output(output)  # its format and its folder, before the separation
-        options = {"model": model, "model_name": model_name or "htdemucs", "progress": True} \
-            if method == "demucs" else {}
+        options: dict[str, object] = {}
+        if method == "demucs":
+            options = {"model": model, "model_name": model_name or "htdemucs", "progress": True}
+        elif method == "dualtrack":
+            options = {"log_fallback": False}  # the fallback is one 'warning:' line below, not also a log line
         with backend_flags({"demucs": "--model"}):
             separator = get_separator(method, **options)
         if method == "demucs":

@@ -20,7 +20,8 @@ Tracks that do not share a stem are detected (sync confidence below
 :data:`anim400k.sync.params.MIN_CONFIDENCE`, or spectral agreement below ``min_agreement``: the
 correlation of the two log-magnitude spectrograms after removing each bin's mean) and
 the separator falls back to the single-track :class:`~anim400k.separate.hpss.HpssSeparator`
-with a warning; the result says so (``fallback=True``, ``reason``). So does an EN track that is
+with a logged warning (unless ``log_fallback=False``); the result says so (``fallback=True``,
+``reason``). So does an EN track that is
 the JP audio itself (:func:`anim400k.sync.checks.same_audio_fraction`): its "common component"
 would be the whole JP mix, dialogue included. JP stretches the EN medium does not cover, and
 stretches where the two mixes stop sharing the backing (:func:`.shared.unshared_regions`: EN
@@ -83,6 +84,7 @@ class DualTrackSeparator:
         min_agreement: float = 0.3,
         min_confidence: float = MIN_CONFIDENCE,
         fallback: str = "repet-sim",
+        log_fallback: bool = True,
     ):
         self.smoothing = smoothing
         self.iterations = iterations
@@ -91,6 +93,9 @@ class DualTrackSeparator:
         self.min_agreement = min_agreement
         self.min_confidence = min_confidence
         self.fallback_separator = HpssSeparator(algorithm=fallback)
+        #: log a warning when falling back to one track; off for a caller that reports ``Separation.reason``
+        #: itself (``anim400k separate`` printed the fallback twice)
+        self.log_fallback = log_fallback
 
     def separate(
         self,
@@ -218,11 +223,12 @@ class DualTrackSeparator:
     def _fallback(
         self, x: np.ndarray, sr: int, reason: str, agreement: float | None, time_map: TimeMap | None
     ) -> Separation:
-        log.warning(
-            "dual-track separation not possible: %s; falling back to single-track %s",
-            reason,
-            self.fallback_separator.algorithm,
-        )
+        if self.log_fallback:
+            log.warning(
+                "dual-track separation not possible: %s; falling back to single-track %s",
+                reason,
+                self.fallback_separator.algorithm,
+            )
         res = self.fallback_separator.separate(x, sr)
         res.fallback = True
         res.reason = reason
