@@ -7,6 +7,7 @@ import io
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -15,7 +16,7 @@ from anim400k.dataset.context import EpisodeContext
 from anim400k.dataset.manifest import load_manifest
 from anim400k.dataset.options import BuildOptions
 from anim400k.dataset.pipeline import build_dataset
-from anim400k.dataset.progress_channel import ProgressFile, ProgressFolder, stage_reporter
+from anim400k.dataset.progress_channel import ProgressFile, ProgressFolder, progress_file_name, stage_reporter
 from anim400k.dataset.runners import LocalRunner
 from anim400k.dataset.schedule import StageProgress
 from anim400k.dataset.stages import STAGES, run_stage
@@ -212,3 +213,39 @@ def test_frontier_and_counter_never_go_back() -> None:
     c.tick(Path("a.mp3"))
     c.add(5)  # never past the total
     assert counted == [(1.0, 2.0, "clip"), (2.0, 2.0, "clip")]
+
+
+def test_close_removes_the_folder_while_a_worker_writes_its_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker wrote its progress file just after the driver's delete had listed the folder (an
+    early-stopped build): the last rmdir failed, ignore_errors hid it, the folder stayed behind."""
+    import os
+
+    folder = ProgressFolder()
+    ProgressFile(folder.root / progress_file_name("show/1", "asr_ja"))(1.0, 10.0, "s")  # in flight
+    worker = ProgressFile(folder.root / progress_file_name("show/2", "asr_ja"))  # its first report is late
+    real_scandir = os.scandir
+    wrote: list[int] = []
+
+    class _Listed:  # the entries as rmtree lists them, then the other worker's first report lands
+        def __init__(self, it: Any) -> None:
+            with it:
+                self.entries = list(it)
+            if not wrote:
+                wrote.append(1)
+                worker(1.0, 10.0, "s")
+
+        def __enter__(self) -> _Listed:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def __iter__(self) -> Any:
+            return iter(self.entries)
+
+    monkeypatch.setattr(os, "scandir", lambda *a, **k: _Listed(real_scandir(*a, **k)))
+    folder.close()
+    monkeypatch.undo()
+    assert wrote and not folder.root.exists()
+    assert not [p for p in folder.root.parent.iterdir() if p.name.startswith(f".{folder.root.name}")]
+    assert worker.writes == 0  # it found no folder and went quiet, as on another machine

@@ -32,6 +32,8 @@ from .context import EpisodeContext
 
 #: seconds between two writes of one task's progress file (its first and last reports are always written)
 WRITE_INTERVAL = 0.5
+#: passes :meth:`ProgressFolder.close` makes at deleting the folder
+CLOSE_TRIES = 5
 
 
 def progress_file_name(key: str, stage: str) -> str:
@@ -108,5 +110,20 @@ class ProgressFolder:
         (self.root / progress_file_name(key, stage)).unlink(missing_ok=True)
 
     def close(self) -> None:
-        """Delete the folder and whatever is left in it."""
-        shutil.rmtree(self.root, ignore_errors=True)
+        """Delete the folder and whatever is left in it, also while tasks still write their files.
+
+        The folder is first renamed away: a task still running (an early-stopped build) then finds
+        no folder to write into and turns its reporter off, and no new file can appear in the
+        renamed one. Deleting in place let a file renamed in after the listing fail the last
+        ``rmdir``, which ``ignore_errors`` hid: the folder was left behind. The delete is retried
+        a few times all the same (a file created through the old name just before the rename).
+        """
+        doomed = self.root.with_name(f".{self.root.name}.closing")  # the root's name is unique (mkdtemp)
+        try:
+            os.rename(self.root, doomed)  # atomic, same file system
+        except OSError:  # gone already (closed twice), or the parent refuses: delete in place
+            doomed = self.root
+        for _ in range(CLOSE_TRIES):
+            shutil.rmtree(doomed, ignore_errors=True)
+            if not doomed.exists():
+                break
