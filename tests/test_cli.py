@@ -124,6 +124,15 @@ def test_align_numeric_options_in_range_work(two_transcripts, tmp_path):
         (["dub", "MEDIA", "--out", "OUT", "--num-speakers", "0"],
          "--num-speakers must be an integer >= 1 (omit it to count the speakers), not 0"),
         (["dub", "MEDIA", "--out", "OUT", "--anchor", "end"], "--anchor must be one of start, centre, not 'end'"),
+        # a device name no backend takes was accepted (the TTS and ASR ran on the CPU, or failed late)
+        (["dub", "MEDIA", "--out", "OUT", "--device", "gpu"], "--device must be cpu, cuda or cuda:N, not 'gpu'"),
+        (["build", "m.yaml", "--out", "OUT", "--device", "cuda:x"],
+         "--device must be auto, cpu, cuda or cuda:N, not 'cuda:x'"),
+        # an unknown backend name was found only after the video was probed
+        (["dub", "MEDIA", "--out", "OUT", "--tts", "bogus"],
+         "unknown TTS backend 'bogus' (choose from: espeak, neural, xtts)"),
+        (["dub", "MEDIA", "--out", "OUT", "--translator", "bogus"],
+         "unknown translator 'bogus' (choose from: subtitles, text, whisper)"),
         (["mushra", "create", "--out", "OUT", "--lufs", "nan"],
          "--lufs must be a finite number from -70 to 0, not nan"),
         (["mushra", "create", "--out", "OUT", "--lufs", "3"],

@@ -212,6 +212,18 @@ def check_number(
     raise InputError(f"{name} must be {kind}{span}, not {value!r}")
 
 
+def check_device(name: str, value: str, *, auto: bool = False) -> str:
+    """``value`` when it names a device the model backends take: ``cpu``, ``cuda`` or ``cuda:N``
+    (and ``auto`` when ``auto``); else raise :class:`InputError` naming the option
+    (``--device must be cpu, cuda or cuda:N, not 'gpu'``)."""
+    import re
+
+    if value in ("cpu", "cuda") or (auto and value == "auto") or re.fullmatch(r"cuda:\d+", value or ""):
+        return value
+    choices = ("auto, " if auto else "") + "cpu, cuda or cuda:N"
+    raise InputError(f"{name} must be {choices}, not {value!r}")
+
+
 class BackendUnavailable(AnimError):
     """A backend whose optional dependency or weights are not installed."""
 

@@ -62,11 +62,12 @@ def register(app: typer.Typer) -> None:
         from ..dataset.pipeline import BuildInterrupted, build_dataset
         from ..dataset.preflight import BUILD_FLAGS
         from ..dataset.summary import print_summary
-        from ..errors import backend_flags, check_number
+        from ..errors import backend_flags, check_device, check_number
         from ..model import MAX_TIME_S
 
         check_number("--tolerance-ms", tolerance_ms, 0, MAX_TIME_S * 1000)
         check_number("--jobs", jobs, 0)
+        check_device("--device", device, auto=True)
         if frames_fps is not None:
             check_number("--frames-fps", frames_fps, 0, MAX_FRAMES_FPS, above=True)
         if video_preset not in X264_PRESETS:

@@ -67,7 +67,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Dub VIDEO into English: a new default 'eng' audio stream beside the original streams."""
         from ..dub.pipeline import DUB_FLAGS
-        from ..errors import InputError, backend_flags
+        from ..errors import InputError, backend_flags, check_device
         from ..media.probe import parse_stream_selector
 
         def s(p: Path | None) -> str | None:
@@ -77,6 +77,10 @@ def register(app: typer.Typer) -> None:
 
         check_option_values({"anchor": anchor, "min_stretch": min_stretch, "max_stretch": max_stretch,
                              "num_speakers": num_speakers}, flags=True)  # errors name the flags typed
+        check_device("--device", device)
+        for registry, name in ((SYNTHESIZERS, tts), (TRANSLATORS, translator), (DIARIZERS, diarizer)):
+            if registry is not DIARIZERS or name != "none":
+                registry[name]  # an unknown name: one line listing the choices, before the video is read
 
         options = DubOptions(
             stream=parse_stream_selector(stream),
