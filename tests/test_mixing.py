@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from anim400k.mixing import RATIO_LIMIT_DB, clip_mixing_ratio, fit_mix, loudness, mixing_ratios, remix
+from anim400k.mixing import (
+    RATIO_LIMIT_DB,
+    clip_mixing_ratio,
+    estimated_mixing_ratios,
+    fit_mix,
+    loudness,
+    mixing_ratios,
+    remix,
+    restored_backing,
+)
 from anim400k.separate.metrics import sdr
 
 SR = 16000
@@ -58,3 +67,59 @@ def test_batch_matches_single_clips_and_target_loudness() -> None:
         assert fit.ratio_db == pytest.approx(clip_mixing_ratio(mix[a:z], s[a:z], b[a:z], SR), abs=1e-6)
     out = remix(s, b, fits[0].ratio_db, SR, target_lufs=-20.0)
     assert loudness(out, SR) == pytest.approx(-20.0, abs=0.1)
+
+
+def _speech_over_noise(under_db: float, seconds: float = 3.0, seed: int = 0) -> tuple[np.ndarray, ...]:
+    """Speech-band noise with a syllable-rate envelope over white noise ``under_db`` dB under it (BS.1770),
+    and the single-mix Wiener estimate of that noise from oracle local variances (3 bins x 5 frames):
+    shrunk where the speech dominates, as a separated backing is."""
+    from scipy.ndimage import uniform_filter
+    from scipy.signal import butter, istft, sosfilt, stft
+
+    rng = np.random.default_rng(seed)
+    n = int(seconds * SR)
+    t = np.arange(n) / SR
+    band = butter(4, [300, 3400], btype="band", fs=SR, output="sos")
+    s = sosfilt(band, rng.standard_normal(n)) * (0.6 + 0.4 * np.sin(2 * np.pi * 4 * t))
+    b = rng.standard_normal(n)
+    b *= 10 ** ((loudness(s, SR) - under_db - loudness(b, SR)) / 20)
+    m = s + b
+    kw = {"nperseg": 1024, "noverlap": 768}
+    (_, _, ss), (_, _, bb), (_, _, mm) = (stft(x, SR, **kw) for x in (s, b, m))
+    vs, vb = (uniform_filter(np.abs(x) ** 2, (3, 5)) for x in (ss, bb))
+    est = istft(vb / (vb + vs) * mm, SR, **kw)[1][:n]
+    return m, s, b, est
+
+
+@pytest.mark.parametrize("under_db", [6.0, 10.0])
+def test_estimated_ratio_undoes_the_shrunk_backing(under_db: float) -> None:
+    m, s, b, est = _speech_over_noise(under_db)
+    true = clip_mixing_ratio(m, s, b, SR)
+    assert true == pytest.approx(under_db, abs=0.05)
+    old = clip_mixing_ratio(m, m - est, est, SR) - true  # the release's estimator before: reads high
+    new = estimated_mixing_ratios(m, est, SR, [(0.0, len(m) / SR)])[0] - true
+    assert old > 1.5
+    assert abs(new) < 0.55 * old
+
+
+def test_estimated_ratios_per_clip_and_edges() -> None:
+    m, s, b, est = _speech_over_noise(8.0, seconds=4.0, seed=1)
+    intervals = [(0.0, 1.0), (1.0, 3.5), (3.97, 4.0), (2.0, 2.0)]
+    got = estimated_mixing_ratios(m, est, SR, intervals)
+    assert len(got) == 4 and got[3] == 0.0  # an empty clip
+    assert all(np.isfinite(got))
+    # a clip is measured with its neighbourhood, but on its own samples: the same as the batch
+    one = estimated_mixing_ratios(m, est, SR, [(1.0, 3.5)])[0]
+    assert one == pytest.approx(got[1], abs=1e-9)
+    # shorter than one STFT window (30 ms): still a finite ratio
+    assert np.isfinite(estimated_mixing_ratios(m[:480], est[:480], SR, [(0.0, 0.03)])[0])
+    # silent stems give the limits
+    assert estimated_mixing_ratios(m, np.zeros_like(m), SR, [(0.0, 1.0)]) == [RATIO_LIMIT_DB]
+    assert estimated_mixing_ratios(b, b, SR, [(0.0, 1.0)]) == [-RATIO_LIMIT_DB]
+
+
+def test_restored_backing_keeps_an_unshrunk_estimate() -> None:
+    # where the estimate is the whole mix (no speech), nothing is shrunk and nothing is restored
+    _, _, b, _ = _speech_over_noise(8.0, seconds=1.0)
+    r = restored_backing(b, b, SR)
+    assert loudness(r, SR) == pytest.approx(loudness(b, SR), abs=0.05)

@@ -49,16 +49,17 @@ def _speakers(ctx: EpisodeContext, starts: np.ndarray, ends: np.ndarray
 
 
 def _mixing_ratios(ctx: EpisodeContext, starts: np.ndarray, ends: np.ndarray) -> list[float | None]:
+    """Each clip's mixing ratio from the JP mix and the separated backing (its shrinkage undone:
+    :func:`anim400k.mixing.estimated_mixing_ratios`)."""
     import soundfile as sf
 
-    from ..mixing import mixing_ratios
+    from ..mixing import estimated_mixing_ratios
 
     mix = ctx.analysis_audio(JP)
     backing, _ = sf.read(ctx.artifact("backing.flac"), dtype="float32")
     n = min(len(mix), len(backing))
     mix, backing = mix[:n], backing[:n]
-    fits = mixing_ratios(mix, mix - backing, backing, ANALYSIS_SR, list(zip(starts, ends, strict=True)))
-    return [f.ratio_db for f in fits]
+    return list(estimated_mixing_ratios(mix, backing, ANALYSIS_SR, list(zip(starts, ends, strict=True))))
 
 
 MIN_CLIP_SECONDS = 0.05
