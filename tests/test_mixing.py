@@ -123,3 +123,29 @@ def test_restored_backing_keeps_an_unshrunk_estimate() -> None:
     _, _, b, _ = _speech_over_noise(8.0, seconds=1.0)
     r = restored_backing(b, b, SR)
     assert loudness(r, SR) == pytest.approx(loudness(b, SR), abs=0.05)
+
+
+@pytest.mark.parametrize(("separator", "corrected"), [("dualtrack", True), ("hpss", True), ("demucs", False)])
+def test_release_corrects_only_the_embedded_separators_backing(tmp_path, separator: str, corrected: bool) -> None:
+    """The correction is calibrated on shrunk (Wiener-type) estimates: demucs' backing keeps the plain fit."""
+    import types
+
+    import soundfile as sf
+
+    from anim400k.dataset import episode_clips
+    from anim400k.dataset.options import ANALYSIS_SR
+
+    m, s, b, est = _speech_over_noise(8.0, seconds=3.0, seed=2)
+    assert SR == ANALYSIS_SR
+    sf.write(tmp_path / "backing.flac", est.astype(np.float32), SR, subtype="PCM_24")
+    ctx = types.SimpleNamespace(
+        options=types.SimpleNamespace(separator=separator),
+        analysis_audio=lambda lang: m.astype(np.float32),
+        artifact=lambda name: tmp_path / name,
+    )
+    got = episode_clips._mixing_ratios(ctx, np.array([0.0]), np.array([3.0]))[0]
+    back = sf.read(tmp_path / "backing.flac", dtype="float32")[0]
+    plain = clip_mixing_ratio(m.astype(np.float32), m.astype(np.float32) - back, back, SR)
+    restored = estimated_mixing_ratios(m.astype(np.float32), back, SR, [(0.0, 3.0)])[0]
+    assert abs(plain - restored) > 1.0
+    assert got == pytest.approx(restored if corrected else plain, abs=1e-6)

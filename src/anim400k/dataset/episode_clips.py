@@ -49,17 +49,27 @@ def _speakers(ctx: EpisodeContext, starts: np.ndarray, ends: np.ndarray
 
 
 def _mixing_ratios(ctx: EpisodeContext, starts: np.ndarray, ends: np.ndarray) -> list[float | None]:
-    """Each clip's mixing ratio from the JP mix and the separated backing (its shrinkage undone:
-    :func:`anim400k.mixing.estimated_mixing_ratios`)."""
+    """Each clip's mixing ratio from the JP mix and the separated backing: with the embedded separators
+    (dual-track, HPSS) the backing's shrinkage undone (:func:`anim400k.mixing.estimated_mixing_ratios`,
+    calibrated on their estimates); with demucs the plain fit (:func:`anim400k.mixing.mixing_ratios`),
+    since the correction reads low on a backing that is not shrunk."""
     import soundfile as sf
 
-    from ..mixing import estimated_mixing_ratios
+    from ..mixing import estimated_mixing_ratios, mixing_ratios
 
     mix = ctx.analysis_audio(JP)
     backing, _ = sf.read(ctx.artifact("backing.flac"), dtype="float32")
     n = min(len(mix), len(backing))
     mix, backing = mix[:n], backing[:n]
-    return list(estimated_mixing_ratios(mix, backing, ANALYSIS_SR, list(zip(starts, ends, strict=True))))
+    intervals = list(zip(starts, ends, strict=True))
+    if ctx.options.separator in UNSHRUNK_SEPARATORS:
+        return [f.ratio_db for f in mixing_ratios(mix, mix - backing, backing, ANALYSIS_SR, intervals)]
+    return list(estimated_mixing_ratios(mix, backing, ANALYSIS_SR, intervals))
+
+
+#: Separators whose backing is not a shrunk (Wiener-type) estimate of the mix: the release's mixing
+#: ratio takes the plain fit on their stems (docs/separation.md).
+UNSHRUNK_SEPARATORS = frozenset({"demucs"})
 
 
 MIN_CLIP_SECONDS = 0.05
