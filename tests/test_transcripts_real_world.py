@@ -194,3 +194,28 @@ def test_text_in_no_known_format_gets_the_generic_line(tmp_path):
         read_transcript(p)
     assert err.value.message.startswith(f"{p}: not a known transcript format (expected Whisper JSON")
     assert "TTML" in err.value.message and "not valid JSON" not in err.value.message
+
+
+def test_build_refuses_a_given_transcript_for_the_other_language(tmp_path):
+    """The build's ASR stage imports the manifest's ``transcripts.en``/``ja`` with the slot's language: a
+    swapped pair stops there, naming the file, instead of becoming the release's text."""
+    from anim400k.dataset import stages
+    from anim400k.dataset.context import EpisodeContext
+    from anim400k.dataset.options import BuildOptions
+    from anim400k.model import EpisodeRef
+
+    ja = _write(tmp_path, "ep.ja.json", {"language": "ja", "segments": [{"start": 0, "end": 1, "text": "まあ"}]})
+    en = _write(tmp_path, "ep.en.json", {"language": "en", "segments": [{"start": 0, "end": 1, "text": "Well"}]})
+    ref = EpisodeRef("show", "1", str(tmp_path / "jp.mkv"), str(tmp_path / "en.mkv"),
+                     transcripts={"en": str(ja), "ja": str(en)})
+    ctx = EpisodeContext(ref, str(tmp_path / "work"), str(tmp_path / "rel"), BuildOptions(progress=False))
+    with pytest.raises(InputError) as err:
+        stages.stage_asr_en(ctx)
+    assert err.value.message == f"{ja}: says its language is 'ja' but is given as the EN transcript"
+    with pytest.raises(InputError, match="says its language is 'en' but is given as the JA transcript"):
+        stages.stage_asr_ja(ctx)
+    right = EpisodeRef("show", "1", str(tmp_path / "jp.mkv"), str(tmp_path / "en.mkv"),
+                       transcripts={"en": str(en), "ja": str(ja)})
+    ctx = EpisodeContext(right, str(tmp_path / "work"), str(tmp_path / "rel"), BuildOptions(progress=False))
+    assert read_transcript(stages.stage_asr_en(ctx)).language == "en"
+    assert read_transcript(stages.stage_asr_ja(ctx)).language == "ja"

@@ -24,8 +24,16 @@ whatever its name):
   ``results.audio_segments`` when present (items by ``id``); otherwise a new segment starts
   after sentence-final punctuation (``. ? ! 。 ？ ！``) or when the silence before the next
   word exceeds :data:`AWS_PAUSE_S` (0.5 s; compared in whole milliseconds, so exactly 0.5 s as
-  written never cuts).
-* **Subtitles** (SRT, WebVTT, ASS/SSA) through :func:`anim400k.formats.subtitles.read_subtitles`: one segment per event.
+  written never cuts). A channel-identification job (items with ``channel_label``, or
+  ``results.channel_labels.channels[].items``) is segmented per channel, the channel label being the
+  speaker of a word without ``speaker_label``; a segment's words are sorted by time.
+* **Subtitles** (SRT, WebVTT, ASS/SSA, and the other formats pysubs2 reads: TTML/DFXP, YouTube SBV...)
+  through :func:`anim400k.formats.subtitles.parse_subtitles`: one segment per event.
+
+Whisper-style JSON also takes the OpenAI Whisper API's ``verbose_json``: its file-level ``words``
+(beside ``segments``) become the segments' words. A file that states a language (``language``,
+``results.language_code``, ``result.language``; ``ja-JP`` and ``japanese`` read ``ja``) other than the
+one it is read as is refused.
 
 Every malformed input raises :class:`~anim400k.errors.InputError` naming the file and the
 exact problem (``segment 12: end 3.2 before start 4.0``).
