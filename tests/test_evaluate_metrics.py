@@ -296,3 +296,37 @@ def test_stereo_dub_loudness_is_measured_on_its_channels(demo: tuple[Path, dict[
         assert c.loudness_diff == pytest.approx(expected[c.clip], abs=0.02)
         assert (c.onset_error, c.end_error, c.overlap) == (mono[c.clip].onset_error, mono[c.clip].end_error,
                                                            mono[c.clip].overlap)
+
+
+def test_corpus_wer_counts_the_dub_words_of_clips_with_an_empty_reference(
+    demo: tuple[Path, dict[str, Path]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """A gold clip heard as "Hmm..." was left out of the corpus WER, so the dub's words there never counted
+    (0.0 where jiwer says 2.0); the clips with an empty reference are now listed and the words count."""
+    import jiwer
+
+    import anim400k.asr as asr
+    from anim400k.model import Segment, Transcript
+    from anim400k.textnorm import normalize_english
+
+    release, systems = demo
+    heard = iter(["hello world", "hello world", "la la la la", "Hmm..."])  # per clip: the dub, then the gold
+
+    class Fake:
+        def transcribe(self, audio: np.ndarray, sr: int, language: str) -> Transcript:
+            return Transcript(language, [Segment(0.0, audio.size / sr, next(heard))], source="fake")
+
+    monkeypatch.setattr(asr, "get_transcriber", lambda name, **opts: Fake())
+    out = tmp_path / "m"
+    rc = main(["evaluate", str(systems["tts"]), "--reference", str(release), "--out", str(out), "--asr", "fake",
+               "--vad", "energy", "--no-speaker", "--no-progress"])
+    assert rc == 0
+    data = json.loads((out / "metrics.json").read_text())
+    expected = jiwer.wer([normalize_english(c["gold_text"]) for c in data["clips"]],
+                         [normalize_english(c["dub_text"]) for c in data["clips"]])
+    assert data["corpus"]["wer"] == pytest.approx(expected) == pytest.approx(2.0)
+    empty = [c["clip"] for c in data["clips"] if c["gold_text"] == "Hmm..."]
+    assert len(empty) == 1 and data["empty_reference"] == empty
+    assert [c["wer"] for c in data["clips"] if c["clip"] in empty] == [None]  # NaN per clip
+    assert data["summary"]["wer"]["n"] == 1
+    assert "empty reference: 1 of 2 clips" in " ".join(capsys.readouterr().out.split())

@@ -41,6 +41,7 @@ WAV_NO_SAMPLES = _wav(0.0)
 MKV_GARBAGE = b"\x1aE\xdf\xa3" + bytes(range(256)) * 8
 SRT_OK = b"1\n00:00:00,100 --> 00:00:00,900\nHello\n\n"
 WHISPER_OK = json.dumps({"language": "en", "segments": [{"start": 0.1, "end": 0.9, "text": "Hello"}]}).encode()
+WHISPER_JA_OK = json.dumps({"language": "ja", "segments": [{"start": 0.1, "end": 0.9, "text": "こんにちは"}]}).encode()
 
 
 # "billion laughs": 9 levels of 10 references each, 10**9 strings once expanded (a few hundred bytes)
@@ -100,33 +101,34 @@ MEDIA_CASES = [
 
 _ALIGN = ["align", "--en", "{in}/en.json", "--jp", "{in}/ja.json"]
 SUBTITLE_CASES = [
-    Case("srt-binary", {"s.srt": bytes(range(256)) * 4, "en.json": WHISPER_OK, "ja.json": WHISPER_OK},
+    Case("srt-binary", {"s.srt": bytes(range(256)) * 4, "en.json": WHISPER_OK, "ja.json": WHISPER_JA_OK},
          _ALIGN + ["--subtitles", "{in}/s.srt", "--out", "{out}/c.json"],
          "s.srt"),
     Case("srt-end-before-start", {"s.srt": b"1\n00:00:05,000 --> 00:00:01,000\nx\n\n", "en.json": WHISPER_OK,
-                                  "ja.json": WHISPER_OK},
+                                  "ja.json": WHISPER_JA_OK},
          _ALIGN + ["--subtitles", "{in}/s.srt", "--out", "{out}/c.json"],
          "s.srt"),
-    Case("srt-nonsense-text", {"s.srt": b"hello\nworld\nno cues here\n", "en.json": WHISPER_OK, "ja.json": WHISPER_OK},
+    Case("srt-nonsense-text", {"s.srt": b"hello\nworld\nno cues here\n", "en.json": WHISPER_OK,
+                               "ja.json": WHISPER_JA_OK},
          _ALIGN + ["--subtitles", "{in}/s.srt", "--out", "{out}/c.json"],
          "s.srt"),
     # UTF-16 without a byte-order mark is read now (tests/test_subtitles.py); Shift-JIS is refused
     Case("srt-shift-jis", {"s.srt": "1\n00:00:01,000 --> 00:00:02,000\nこんにちは\n".encode("shift_jis"),
-                           "en.json": WHISPER_OK, "ja.json": WHISPER_OK},
+                           "en.json": WHISPER_OK, "ja.json": WHISPER_JA_OK},
          _ALIGN + ["--subtitles", "{in}/s.srt", "--out", "{out}/c.json"],
          "s.srt"),
     Case("ass-broken", {"s.ass": b"[Script Info]\n[Events]\nFormat: Start, End\nDialogue: zz,yy\n",
-                        "en.json": WHISPER_OK, "ja.json": WHISPER_OK},
+                        "en.json": WHISPER_OK, "ja.json": WHISPER_JA_OK},
          _ALIGN + ["--subtitles", "{in}/s.ass", "--out", "{out}/c.json"],
          "s.ass"),
-    Case("subtitles-missing", {"en.json": WHISPER_OK, "ja.json": WHISPER_OK},
+    Case("subtitles-missing", {"en.json": WHISPER_OK, "ja.json": WHISPER_JA_OK},
          _ALIGN + ["--subtitles", "{in}/no.srt", "--out", "{out}/c.json"],
          "no.srt"),
 ]
 
 
 TRANSCRIPT_CASES = [
-    Case(f"transcript-{i}-{label}", {"en.json": bad, "ja.json": WHISPER_OK},
+    Case(f"transcript-{i}-{label}", {"en.json": bad, "ja.json": WHISPER_JA_OK},
          ["align", "--en", "{in}/en.json", "--jp", "{in}/ja.json", "--out", "{out}/c.json"], "en.json")
     for i, (label, bad) in enumerate([
         ("empty", b""),
@@ -238,14 +240,14 @@ MORE_CASES = [
         "clips": [_CLIP]}}}}), "dubs/cd/cd000000-0000-0000-0000-000000000000.mp3": b"\xff\xfb" + b"\x00" * 50},
          ["evaluate", "{in}/dubs", "--reference", "{in}/rel", "--split", "all", "--out", "{out}/ev"], None),
     Case("transcript-aws-bad-item", {"en.json": json.dumps({"results": {"items": [{"type": "pronunciation",
-        "start_time": "x", "end_time": "1", "alternatives": []}]}}).encode(), "ja.json": WHISPER_OK},
+        "start_time": "x", "end_time": "1", "alternatives": []}]}}).encode(), "ja.json": WHISPER_JA_OK},
          [*_ALIGN, "--out", "{out}/c.json"], "en.json"),
 ]
 
 OUT_CASES = [
     Case("out-is-a-file-build", {"m.json": _manifest([{"episode": "1", "media": "ep.mkv"}])},
          ["build", "{in}/m.json", "--out", "{out}", "--no-progress"], "out", before={"out": b"a file"}),
-    Case("out-is-a-folder-align", {"en.json": WHISPER_OK, "ja.json": WHISPER_OK},
+    Case("out-is-a-folder-align", {"en.json": WHISPER_OK, "ja.json": WHISPER_JA_OK},
          [*_ALIGN, "--out", "{in}"], "is a folder"),
     Case("out-below-a-file-stats", {"rel/anim400k_annotations.json": _release({"s": {"episodes": {}}})},
          ["stats", "{in}/rel", "--json", "{out}/x/s.json"], "a part of its folder path is a file",

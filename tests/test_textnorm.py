@@ -46,8 +46,27 @@ def test_wer_uses_the_normaliser() -> None:
     assert wer("Who is that person? I am Sakura.", "Who's that person? I'm Sakura") == 0.0
     assert wer("Don't go.", "Do not go!") == 0.0
     assert wer("one two three four", "one two") == 0.5
-    # a corpus: errors summed over pairs; empty references left out
-    assert wer(["three apples", "", "go"], ["3 apples", "x", ""]) == pytest.approx(1 / 3)
+    # a corpus: errors summed over pairs; the words heard for an empty reference are insertions
+    assert wer(["three apples", "", "go"], ["3 apples", "x", ""]) == pytest.approx(2 / 3)
     assert math.isnan(wer("...", "anything"))
     with pytest.raises(ValueError, match="2 references but 1 hypotheses"):
         wer(["a", "b"], ["a"])
+
+
+def test_corpus_wer_counts_the_insertions_of_empty_references_as_jiwer() -> None:
+    """Pairs whose reference normalises to nothing were left out, so whatever the hypothesis said there
+    never counted: 0.0 where jiwer says 2.0."""
+    import jiwer
+
+    from anim400k.textnorm import empty_reference
+
+    refs, hyps = ["hello world", "Hmm...", "Uh...", "three cats"], ["hello world", "la la la la", "", "3 cats sat"]
+    expected = jiwer.wer([normalize_english(r) for r in refs], [normalize_english(h) for h in hyps])
+    assert expected == pytest.approx(5 / 4)
+    assert wer(refs, hyps) == pytest.approx(expected)
+    assert wer(["hello world", "Hmm..."], ["hello world", "la la la la"]) == pytest.approx(
+        jiwer.wer(["hello world", ""], ["hello world", "la la la la"])) == pytest.approx(2.0)
+    assert [empty_reference(r) for r in refs] == [False, True, True, False]
+    # no reference word anywhere: no rate (a single clip of a gasp stays NaN, as its per-clip WER)
+    assert math.isnan(wer("Hmm...", "la la"))
+    assert math.isnan(wer(["Hmm...", ""], ["la la", "x"]))

@@ -33,6 +33,10 @@ def test_openai_whisper_json(tmp_path):
     assert t.language == "en"
     assert [s.text for s in t.segments] == ["Hello there.", "General Kenobi."]  # sorted by time
     assert t.segments[0].words == [Word(0.0, 0.5, " Hello", 0.9), Word(0.6, 1.25, " there.", 0.8)]
+    assert read_transcript(_write(tmp_path, "w.json", obj), language="en-US").language == "en"
+    with pytest.raises(InputError, match="says its language is 'en' but is given as the JA transcript"):
+        read_transcript(_write(tmp_path, "w.json", obj), language="ja-JP")
+    del obj["language"]  # a file that states none is read as the language given
     assert read_transcript(_write(tmp_path, "w.json", obj), language="ja-JP").language == "ja"
 
 
@@ -124,7 +128,9 @@ def test_whisper_cpp_json(tmp_path):
     assert (t.language, t.source) == ("ja", "whisper-cpp-json")
     assert [(s.start, s.end, s.text, s.words) for s in t.segments] == [
         (0.0, 2.34, "こんにちは。", []), (2.34, 4.0, "元気ですか？", [])]
-    assert read_transcript(_write(tmp_path, "ep.json", obj), language="en").language == "en"
+    assert read_transcript(_write(tmp_path, "ep.json", obj), language="ja").language == "ja"
+    with pytest.raises(InputError, match="ep.json: says its language is 'ja' but is given as the EN transcript"):
+        read_transcript(_write(tmp_path, "ep.json", obj), language="en")
     for piece in obj["transcription"]:  # timestamps only
         del piece["offsets"]
     assert [(s.start, s.end) for s in read_transcript(_write(tmp_path, "ep.json", obj)).segments] == [

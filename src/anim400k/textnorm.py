@@ -118,8 +118,10 @@ def normalize_english(text: str) -> str:
 def wer(references: Sequence[str] | str, hypotheses: Sequence[str] | str) -> float:
     """Word error rate of ``hypotheses`` against ``references`` after :func:`normalize_english`.
 
-    Sequences are scored as one corpus (errors summed over all pairs); pairs whose reference
-    normalises to nothing are left out. NaN when no reference word remains.
+    Sequences are scored as one corpus, as jiwer scores a list: (S + D + I) summed over all pairs
+    over the reference words of all pairs. A pair whose reference normalises to nothing (a gasp,
+    "Hmm...") has no word to get wrong, but every word of its hypothesis is an insertion and counts.
+    NaN when no reference word is left in any pair (a single empty reference included).
     """
     import jiwer
 
@@ -128,7 +130,12 @@ def wer(references: Sequence[str] | str, hypotheses: Sequence[str] | str) -> flo
     if len(refs) != len(hyps):
         raise ValueError(f"{len(refs)} references but {len(hyps)} hypotheses")
     pairs = [(normalize_english(r), normalize_english(h)) for r, h in zip(refs, hyps, strict=True)]
-    pairs = [(r, h) for r, h in pairs if r]
-    if not pairs:
+    if not any(r for r, _ in pairs):
         return float("nan")
     return float(jiwer.wer([r for r, _ in pairs], [h for _, h in pairs]))
+
+
+def empty_reference(text: str) -> bool:
+    """Whether ``text`` normalises to nothing (a gasp, "Hmm...", silence): as a reference it has no word, so
+    its per-clip WER is NaN, while :func:`wer` of a corpus counts its hypothesis words as insertions."""
+    return not normalize_english(text)

@@ -79,6 +79,13 @@ def evaluate(
         console.print(
             "corpus: " + "  ".join(f"{k}={v:.2f}" for k, v in report.corpus.items() if not math.isnan(v))
         )
+    if report.empty_reference:
+        n = len(report.empty_reference)
+        console.print(
+            f"empty reference: {n} of {len(report.clips)} clip{'s' if len(report.clips) != 1 else ''} (the gold EN "
+            "transcript has no word: no WER of their own; the corpus WER counts their dubs' words as insertions; "
+            "listed as 'empty_reference' in metrics.json)"
+        )
     console.print(f"wrote {files['json']}, {files['csv']}, {files['plot']}")
 
 

@@ -12,7 +12,9 @@ Per clip (dub vs the JP source and the gold EN clip of the release):
   analysis rate's 8 kHz Nyquist counts),
 * ``speaker_similarity``: cosine of Resemblyzer embeddings of dub and gold EN,
 * with an ASR backend: sentence BLEU/chrF (sacrebleu) and WER (jiwer) of the dub's transcript
-  against the gold EN's transcript; the summary adds corpus-level BLEU/chrF/WER,
+  against the gold EN's transcript; the summary adds corpus-level BLEU/chrF/WER (a clip whose gold
+  transcript normalises to nothing has no WER of its own, its dub's words count as insertions in the
+  corpus WER, and it is listed in ``empty_reference``),
 * with an ASR backend and the dub's script (``dub_dataset_report.json`` of ``anim400k dub
   --dataset`` records the text each clip speaks): ``intelligibility_wer``, the WER of what the
   ASR hears in the dub against the text it was meant to say (corpus figure in ``corpus``).
@@ -164,6 +166,9 @@ class MetricsReport:
     n_dubbed: int = 0
     #: measured dubs that are silent (see :func:`is_silent`)
     silent: list[str] = field(default_factory=list)
+    #: (with ASR) clips whose gold EN transcript normalises to nothing (a gasp, "Hmm...", nothing heard): their
+    #: WER is NaN, while the corpus WER counts what the dub's transcript says there as insertions
+    empty_reference: list[str] = field(default_factory=list)
     summary: dict[str, dict[str, float]] = field(default_factory=dict)
     corpus: dict[str, float] = field(default_factory=dict)
 
@@ -265,9 +270,12 @@ def evaluate_dubs(
         )
     report.summary = summarise(report.clips)
     if asr:
+        from ..textnorm import empty_reference
+
         report.corpus = corpus_text_scores(
             [c.dub_text for c in report.clips], [c.gold_text for c in report.clips]
         )
+        report.empty_reference = [c.clip for c in report.clips if empty_reference(c.gold_text)]
         spoken = [c for c in report.clips if c.script_text]
         if spoken:
             from ..textnorm import wer

@@ -24,8 +24,16 @@ whatever its name):
   ``results.audio_segments`` when present (items by ``id``); otherwise a new segment starts
   after sentence-final punctuation (``. ? ! 。 ？ ！``) or when the silence before the next
   word exceeds :data:`AWS_PAUSE_S` (0.5 s; compared in whole milliseconds, so exactly 0.5 s as
-  written never cuts).
-* **Subtitles** (SRT, WebVTT, ASS/SSA) through :func:`anim400k.formats.subtitles.read_subtitles`: one segment per event.
+  written never cuts). A channel-identification job (items with ``channel_label``, or
+  ``results.channel_labels.channels[].items``) is segmented per channel, the channel label being the
+  speaker of a word without ``speaker_label``; a segment's words are sorted by time.
+* **Subtitles** (SRT, WebVTT, ASS/SSA, and the other formats pysubs2 reads: TTML/DFXP, YouTube SBV...)
+  through :func:`anim400k.formats.subtitles.parse_subtitles`: one segment per event.
+
+Whisper-style JSON also takes the OpenAI Whisper API's ``verbose_json``: its file-level ``words``
+(beside ``segments``) become the segments' words. A file that states a language (``language``,
+``results.language_code``, ``result.language``; ``ja-JP`` and ``japanese`` read ``ja``) other than the
+one it is read as is refused.
 
 Every malformed input raises :class:`~anim400k.errors.InputError` naming the file and the
 exact problem (``segment 12: end 3.2 before start 4.0``).
@@ -43,6 +51,7 @@ from typing import Any
 from ..errors import InputError
 from ..fsutil import write_json_atomic
 from ..model import MAX_TIME_S, Segment, Transcript, Word, parse_timestamp
+from .languages import language_code
 
 AWS_PAUSE_S = 0.5
 #: :data:`AWS_PAUSE_S` in whole milliseconds: pauses are compared in ms (AWS writes 2-3 decimals), so a
@@ -53,8 +62,8 @@ _NO_SPACE_LANGS = ("ja", "zh", "yue", "th", "lo", "my", "km")
 
 
 def _lang(code: str | None) -> str:
-    """``ja-JP`` -> ``ja``; ``None`` -> ``''``."""
-    return (code or "").split("-")[0].split("_")[0].lower()
+    """``ja-JP``, ``japanese``, ``Japanese`` -> ``ja``; ``None`` -> ``''`` (:func:`.languages.language_code`)."""
+    return language_code(code)
 
 
 def _file_lang(code: Any, field: str, chk: _Checker) -> str | None:
@@ -62,6 +71,22 @@ def _file_lang(code: Any, field: str, chk: _Checker) -> str | None:
     if code is None or isinstance(code, str):
         return code
     raise chk.fail(f"{field} is not a language code string ({_short(code)})")
+
+
+def _language(stated: Any, given: str | None, chk: _Checker) -> str:
+    """The transcript's language: ``given`` (the language it is read as) when set, else the one the file states.
+
+    A file that states a language other than ``given`` (after ``ja-JP``/``japanese`` -> ``ja``) is refused:
+    a Japanese transcript given as the EN one would become the release's English text. A stated value
+    that is not a string is refused only when nothing is given (:func:`_file_lang`).
+    """
+    if not given:
+        return _lang(stated)
+    want = _lang(given)
+    found = _lang(stated) if isinstance(stated, str) else ""
+    if found and want and found != want:
+        raise chk.fail(f"says its language is {found!r} but is given as the {want.upper()} transcript")
+    return want
 
 
 def _short(value: Any, limit: int = 40) -> str:
@@ -161,7 +186,7 @@ def _whisper_words(raw: Any, seg_start: float, seg_end: float, where: str, chk: 
         text = w.get("word", w.get("text"))
         if not isinstance(text, str):
             raise chk.fail(f"{wwhere}: missing 'word' text")
-        prob = w.get("probability", w.get("score"))
+        prob = next((w[key] for key in ("probability", "score", "confidence") if w.get(key) is not None), None)
         prob = chk.number(prob, wwhere, "probability") if prob is not None else None
         if "start" in w and "end" in w:
             s, e = chk.interval(w, wwhere)
@@ -186,13 +211,27 @@ def _whisper_words(raw: Any, seg_start: float, seg_end: float, where: str, chk: 
     return words
 
 
+def _spread_words(segments: list[Segment], words: list[Word]) -> None:
+    """Give each segment the words of a file-level word list (the OpenAI API's ``verbose_json`` keeps its
+    words beside ``segments``): a word goes to the last segment starting at or before its middle (the
+    first segment for a word before every segment), in time order."""
+    starts = [s.start for s in segments]
+    for w in sorted(words, key=lambda w: (w.start, w.end)):
+        k = max(0, bisect.bisect_right(starts, (w.start + w.end) / 2) - 1)
+        segments[k].words.append(w)
+
+
 def _parse_whisper(obj: Any, chk: _Checker, language: str | None) -> Transcript:
     if isinstance(obj, list):
-        raw_segments, lang, source = obj, None, ""
+        raw_segments, lang, source, top_words = obj, None, "", None
     else:
         raw_segments = obj.get("segments")
         lang = obj.get("language")
         source = str(obj.get("source", "") or "")
+        top_words = obj.get("words")  # the OpenAI API's verbose_json: the words beside the segments
+    if not language:
+        _file_lang(lang, "'language'", chk)
+    lang = _language(lang, language, chk)
     if not isinstance(raw_segments, list):
         raise chk.fail("'segments' is not a list")
     segments = []
@@ -219,9 +258,9 @@ def _parse_whisper(obj: Any, chk: _Checker, language: str | None) -> Transcript:
             )
         )
     segments.sort(key=lambda s: (s.start, s.end))
-    if not language:
-        language = _file_lang(lang, "'language'", chk)
-    return Transcript(language=_lang(language), segments=segments, source=source or "whisper-json")
+    if top_words is not None and segments and not any(s.words for s in segments):
+        _spread_words(segments, _whisper_words(top_words, 0.0, MAX_TIME_S, "file-level", chk))
+    return Transcript(language=lang, segments=segments, source=source or "whisper-json")
 
 
 # ---------------------------------------------------------------- whisper.cpp JSON
@@ -359,7 +398,13 @@ def _parse_whisper_cpp(obj: dict[str, Any], chk: _Checker, language: str | None)
     raw_segments = obj.get("transcription")
     if not isinstance(raw_segments, list):
         raise chk.fail("'transcription' is not a list")
-    lang = _lang(language or _cpp_language(obj, chk))
+    try:
+        stated = _cpp_language(obj, chk)
+    except InputError:
+        if not language:
+            raise
+        stated = None  # a stored language that cannot be read is not compared with the one given
+    lang = _language(stated, language, chk)
     pieces = []  # (where, start, end, text bytes, tokens or None, speaker)
     for i, seg in enumerate(raw_segments):
         where = f"transcription {i}"
@@ -395,7 +440,7 @@ def _parse_whisper_cpp(obj: dict[str, Any], chk: _Checker, language: str | None)
 
 
 def _aws_items(items: Any, chk: _Checker) -> list[dict[str, Any]]:
-    """Validated items: ``{"id", "type", "text", "start", "end", "conf", "speaker"}``."""
+    """Validated items: ``{"id", "type", "text", "start", "end", "conf", "speaker", "channel"}``."""
     if not isinstance(items, list):
         raise chk.fail("results.items is not a list")
     out = []
@@ -412,8 +457,10 @@ def _aws_items(items: Any, chk: _Checker) -> list[dict[str, Any]]:
         content = alts[0].get("content")
         if not isinstance(content, str):
             raise chk.fail(f"{where}: alternatives[0].content is not a string")
+        channel = it.get("channel_label")
         rec: dict[str, Any] = {"id": it.get("id", i), "type": kind, "text": content,
-                               "speaker": it.get("speaker_label")}
+                               "speaker": it.get("speaker_label"),
+                               "channel": str(channel) if channel is not None else None}
         conf = alts[0].get("confidence")
         rec["conf"] = chk.number(conf, where, "confidence") if conf not in (None, "") else None
         if kind == "pronunciation":
@@ -487,12 +534,60 @@ def _ms(seconds: float) -> int:
     return round(seconds * 1000)
 
 
+def _aws_channel_of_ids(results: dict[str, Any], chk: _Checker) -> dict[str, str]:
+    """Item id -> channel label from ``results.channel_labels.channels[].items`` (a channel-identification
+    job); empty when the file has no ``channel_labels``."""
+    labels = results.get("channel_labels")
+    if labels is None:
+        return {}
+    channels = labels.get("channels") if isinstance(labels, dict) else None
+    if not isinstance(channels, list):
+        raise chk.fail("results.channel_labels.channels is not a list")
+    out: dict[str, str] = {}
+    for k, ch in enumerate(channels):
+        where = f"channel_labels channel {k}"
+        if not isinstance(ch, dict) or not isinstance(ch.get("items", []), list):
+            raise chk.fail(f"{where}: not an object with an 'items' list")
+        label = ch.get("channel_label", f"ch_{k}")
+        for it in ch.get("items", []):
+            if isinstance(it, dict) and it.get("id") is not None:
+                out[str(it["id"])] = str(it.get("channel_label", label))
+    return out
+
+
+def _aws_by_channel(items: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """``items`` split by channel (``channel``; a job without channel identification is one), each in its
+    order, channels in the order they first appear."""
+    channels: dict[str | None, list[dict[str, Any]]] = {}
+    for it in items:
+        channels.setdefault(it["channel"], []).append(it)
+    return list(channels.values())
+
+
+def _aws_time_order(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``items`` with the words in time order, each punctuation item kept after the word it follows
+    (a stable sort: items already in order, as one channel's are, stay as they are)."""
+    lead: list[dict[str, Any]] = []
+    units: list[list[dict[str, Any]]] = []
+    for it in items:
+        if it["type"] == "pronunciation":
+            units.append([it])
+        elif units:
+            units[-1].append(it)
+        else:
+            lead.append(it)
+    units.sort(key=lambda u: (u[0]["start"], u[0]["end"]))
+    return lead + [it for unit in units for it in unit]
+
+
 def _aws_segment(items: list[dict[str, Any]], language: str) -> Segment | None:
+    """One segment of ``items`` (one channel's): words in time order, from the first word's start to the
+    latest word end, so that no word lies outside it."""
     sep = "" if language in _NO_SPACE_LANGS else " "
     words: list[Word] = []
     text = ""
     speakers: dict[str, int] = {}
-    for it in items:
+    for it in _aws_time_order(items):
         if it["type"] == "punctuation":
             text += it["text"]
             continue
@@ -503,48 +598,68 @@ def _aws_segment(items: list[dict[str, Any]], language: str) -> Segment | None:
     if not words:
         return None
     speaker = max(speakers, key=speakers.__getitem__) if speakers else None
-    return Segment(words[0].start, words[-1].end, text.strip(), words=words, speaker=speaker)
+    return Segment(words[0].start, max(w.end for w in words), text.strip(), words=words, speaker=speaker)
+
+
+def _aws_pause_groups(items: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """One channel's items (in time order) cut into segments after sentence-final punctuation and where the
+    silence before a word exceeds :data:`AWS_PAUSE_MS`."""
+    groups: list[list[dict[str, Any]]] = []
+    current: list[dict[str, Any]] = []
+    last_end: float | None = None
+    for it in items:
+        if it["type"] == "pronunciation":
+            if current and last_end is not None and _ms(it["start"]) - _ms(last_end) > AWS_PAUSE_MS:
+                groups.append(current)
+                current = []
+            current.append(it)
+            last_end = it["end"] if last_end is None else max(last_end, it["end"])
+        else:
+            current.append(it)
+            if it["text"] and it["text"][-1] in SENTENCE_END:
+                groups.append(current)
+                current = []
+    if current:
+        groups.append(current)
+    return groups
 
 
 def _parse_aws(obj: dict[str, Any], chk: _Checker, language: str | None) -> Transcript:
+    """AWS Transcribe JSON. A channel-identification job (items with ``channel_label``, or
+    ``results.channel_labels.channels[].items``) is segmented per channel, and a word without a
+    ``speaker_label`` takes its channel's label as speaker."""
     results = obj.get("results")
     if not isinstance(results, dict):
         raise chk.fail("'results' is not an object")
+    stated, field = results.get("language_code"), "results.language_code"
+    if stated is None or stated == "":
+        stated, field = obj.get("language_code"), "language_code"
     if not language:
-        language = (_file_lang(results.get("language_code"), "results.language_code", chk)
-                    or _file_lang(obj.get("language_code"), "language_code", chk))
-    lang = _lang(language)
+        _file_lang(stated, field, chk)
+    lang = _language(stated, language, chk)
     items = _aws_items(results.get("items"), chk)
     _aws_assign_speakers(items, results, chk)
+    by_id = _aws_channel_of_ids(results, chk)
+    for it in items:
+        if it["channel"] is None:
+            it["channel"] = by_id.get(str(it["id"]))
+        if it["speaker"] is None and it["type"] == "pronunciation":
+            it["speaker"] = it["channel"]
     groups: list[list[dict[str, Any]]] = []
     audio_segments = results.get("audio_segments")
     if isinstance(audio_segments, list) and audio_segments:
-        by_id = {str(it["id"]): it for it in items}
+        by_item = {str(it["id"]): it for it in items}
         for k, seg in enumerate(audio_segments):
             ids = seg.get("items") if isinstance(seg, dict) else None
             if not isinstance(ids, list):
                 raise chk.fail(f"audio_segments {k}: missing 'items' list")
-            missing = [i for i in ids if str(i) not in by_id]
+            missing = [i for i in ids if str(i) not in by_item]
             if missing:
                 raise chk.fail(f"audio_segments {k}: item id {missing[0]!r} not in results.items")
-            groups.append([by_id[str(i)] for i in ids])
+            groups.extend(_aws_by_channel([by_item[str(i)] for i in ids]))
     else:
-        current: list[dict[str, Any]] = []
-        last_end: float | None = None
-        for it in items:
-            if it["type"] == "pronunciation":
-                if current and last_end is not None and _ms(it["start"]) - _ms(last_end) > AWS_PAUSE_MS:
-                    groups.append(current)
-                    current = []
-                current.append(it)
-                last_end = it["end"]
-            else:
-                current.append(it)
-                if it["text"] and it["text"][-1] in SENTENCE_END:
-                    groups.append(current)
-                    current = []
-        if current:
-            groups.append(current)
+        for channel in _aws_by_channel(items):
+            groups.extend(_aws_pause_groups(_aws_time_order(channel)))
     segments = [s for s in (_aws_segment(g, lang) for g in groups) if s is not None]
     segments.sort(key=lambda s: (s.start, s.end))
     return Transcript(language=lang, segments=segments, source="aws-transcribe")
@@ -609,13 +724,34 @@ def _whisper_cpp_bytes(data: bytes) -> dict[str, Any] | None:
     return None
 
 
+#: The refusal of a file in no format :func:`read_transcript` reads.
+_UNKNOWN_FORMAT = (
+    "not a known transcript format (expected Whisper JSON with 'segments', whisper.cpp JSON with "
+    "'transcription', AWS Transcribe JSON with 'results.items', or subtitles: SRT, WebVTT, ASS/SSA, "
+    "TTML/DFXP, SBV)"
+)
+
+
+def _subtitle_transcript(raw: str, path: Path, language: str | None) -> Transcript:
+    """A subtitle file's decoded text ``raw`` as a transcript: one segment per event
+    (:func:`anim400k.formats.subtitles.parse_subtitles`); subtitle files state no language."""
+    from .subtitles import parse_subtitles
+
+    segs = [Segment(s.start, s.end, s.text) for s in parse_subtitles(raw, path)]
+    return Transcript(language=_lang(language), segments=segs, source="subtitles")
+
+
 def read_transcript(path: str | Path, language: str | None = None) -> Transcript:
     """Read a transcript in any supported format (detected by content) as a :class:`Transcript`.
 
-    ``language`` (``ja``, ``en``; ``ja-JP`` is shortened) overrides the language stored in
-    the file. Segments come back sorted by start time. A file that parses as JSON is read as JSON
-    whatever its name (a Whisper JSON named ``.srt``); otherwise subtitles are told by their name
-    or content.
+    ``language`` (``ja``, ``en``; ``ja-JP`` is shortened) is the language the transcript is read as:
+    a file that states another one (Whisper's ``language``, AWS ``results.language_code``,
+    whisper.cpp ``result.language``; ``ja-JP``, ``japanese`` -> ``ja``) is refused in one line
+    (``says its language is 'ja' but is given as the EN transcript``); files that state none
+    (subtitles) take it. Segments come back sorted by start time. A file that parses as JSON is read
+    as JSON whatever its name (a Whisper JSON named ``.srt``); otherwise subtitles are told by their
+    name or content, and any other text is tried as the subtitle formats
+    :func:`~anim400k.formats.subtitles.read_subtitles` reads (TTML/DFXP, YouTube SBV).
     """
     path = Path(path)
     if not path.is_file():
@@ -633,11 +769,14 @@ def read_transcript(path: str | Path, language: str | None = None) -> Transcript
         return _parse_whisper_cpp(cpp, chk, language)
     is_json, obj = _json_by_content(raw, path)
     if not is_json and _looks_like_subtitles(raw[:4096], path.suffix.lower()):
-        from .subtitles import parse_subtitles
-
-        subs = parse_subtitles(raw, path)  # the text already read and decoded
-        segs = [Segment(s.start, s.end, s.text) for s in subs]
-        return Transcript(language=_lang(language), segments=segs, source="subtitles")
+        return _subtitle_transcript(raw, path, language)
+    if not is_json and raw.strip() and not raw.lstrip("\ufeff \t\r\n").startswith(("{", "[")):
+        # neither JSON nor told as subtitles by name or content: the other formats that subtitle files are
+        # read in (TTML/DFXP, YouTube SBV, MPL2...), else the one line that names the formats read
+        try:
+            return _subtitle_transcript(raw, path, language)
+        except InputError:
+            raise InputError(_UNKNOWN_FORMAT, path) from None
     if not is_json:
         obj = _load_json(raw, path)
     if isinstance(obj, dict) and isinstance(obj.get("results"), dict) and "items" in obj["results"]:
@@ -646,11 +785,7 @@ def read_transcript(path: str | Path, language: str | None = None) -> Transcript
         return _parse_whisper(obj, chk, language)
     if isinstance(obj, dict) and "transcription" in obj:
         return _parse_whisper_cpp(obj, chk, language)
-    raise InputError(
-        "not a known transcript format (expected Whisper JSON with 'segments', whisper.cpp JSON "
-        "with 'transcription', AWS Transcribe JSON with 'results.items', or SRT/VTT/ASS)",
-        path,
-    )
+    raise InputError(_UNKNOWN_FORMAT, path)
 
 
 def write_transcript(path: str | Path, transcript: Transcript, extra: dict[str, Any] | None = None) -> None:
