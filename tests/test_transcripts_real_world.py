@@ -75,6 +75,14 @@ def test_english_full_name_and_locale_match_the_en_slot(tmp_path):
     assert read_transcript(_write(tmp_path, "aws.json", _aws("en-US", ["Hi"])), language="en").language == "en"
 
 
+def test_a_third_stated_language_is_read_as_given(tmp_path):
+    """Only a swap of the pair is refused: Whisper's mis-detection (``zh`` for a short JP track) or a language
+    neither slot holds is overridden by the slot, as before."""
+    p = _write(tmp_path, "ja.json", {"language": "zh", "segments": [{"start": 0, "end": 1, "text": "まあ"}]})
+    assert read_transcript(p, language="ja").language == "ja"
+    assert read_transcript(p).language == "zh"
+
+
 def test_subtitles_state_no_language_and_are_read_as_given(tmp_path):
     srt = _write(tmp_path, "ja.srt", "1\n00:00:01,000 --> 00:00:02,000\nHello\n")
     vtt = _write(tmp_path, "ja.vtt", "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHello\n")

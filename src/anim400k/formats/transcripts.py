@@ -73,18 +73,24 @@ def _file_lang(code: Any, field: str, chk: _Checker) -> str | None:
     raise chk.fail(f"{field} is not a language code string ({_short(code)})")
 
 
+#: The languages a build pairs: a file stating one of them, given as the other, is refused; any other stated
+#: language (a Whisper mis-detection, whisper.cpp's ``auto``) is read as the language it is given as.
+_PIPELINE_LANGUAGES = frozenset({"en", "ja"})
+
+
 def _language(stated: Any, given: str | None, chk: _Checker) -> str:
     """The transcript's language: ``given`` (the language it is read as) when set, else the one the file states.
 
-    A file that states a language other than ``given`` (after ``ja-JP``/``japanese`` -> ``ja``) is refused:
-    a Japanese transcript given as the EN one would become the release's English text. A stated value
+    A file that states the *other* pipeline language (``en`` given, ``ja`` stated after ``ja-JP``/``japanese``
+    -> ``ja``, or the reverse) is refused: a Japanese transcript given as the EN one would become the release's
+    English text. Any other stated language is overridden by ``given``. A stated value
     that is not a string is refused only when nothing is given (:func:`_file_lang`).
     """
     if not given:
         return _lang(stated)
     want = _lang(given)
     found = _lang(stated) if isinstance(stated, str) else ""
-    if found and want and found != want:
+    if found and want and found != want and found in _PIPELINE_LANGUAGES:
         raise chk.fail(f"says its language is {found!r} but is given as the {want.upper()} transcript")
     return want
 
@@ -745,7 +751,7 @@ def read_transcript(path: str | Path, language: str | None = None) -> Transcript
     """Read a transcript in any supported format (detected by content) as a :class:`Transcript`.
 
     ``language`` (``ja``, ``en``; ``ja-JP`` is shortened) is the language the transcript is read as:
-    a file that states another one (Whisper's ``language``, AWS ``results.language_code``,
+    a file that states the other of ``en``/``ja`` (Whisper's ``language``, AWS ``results.language_code``,
     whisper.cpp ``result.language``; ``ja-JP``, ``japanese`` -> ``ja``) is refused in one line
     (``says its language is 'ja' but is given as the EN transcript``); files that state none
     (subtitles) take it. Segments come back sorted by start time. A file that parses as JSON is read
