@@ -93,8 +93,9 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: as libass renders them, not as an override block hiding the words after them; sync 3: EN re-timed with pitch
 #: correction mapped from short unresampled segments, applied, with ``precision_ms`` (not sample-precise: the
 #: separation uses one track), instead of unreliable; align 4: each medium's length is its decoded stream's,
-#: not the container's, which in a file holding both languages is the longer stream's).
-STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 3, "diarize": 2, "cut": 4, "align": 4,
+#: not the container's, which in a file holding both languages is the longer stream's); diarize 3: the EN
+#: subtitles (the subtitles stage) are the diarizer's speaker cues, the stage depends on that stage.
+STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 3, "diarize": 3, "cut": 4, "align": 4,
                                   "subtitles": 5, "sync": 3}
 
 
