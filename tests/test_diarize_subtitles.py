@@ -98,10 +98,28 @@ def test_diarizer_with_subtitles_on_synthetic_speech(episode3) -> None:
     base = plain.diarize(audio, sr)
     assert d.diarize(audio, sr, subtitles=[]) == d.diarize(audio, sr)  # no events: no cue
     assert plain.diarize(audio, sr, subtitles=subs) == base  # the options off: the cues change nothing
-    hyp = d.diarize(audio, sr, subtitles=subs)
-    assert hyp != base  # the cues are used
+    from anim400k.diarize import resegment
+
+    penalties: list[np.ndarray] = []
+    real = resegment.viterbi
+
+    def spy(scores, penalty):
+        penalties.append(np.broadcast_to(np.asarray(penalty, float), (len(scores),)))
+        return real(scores, penalty)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(resegment, "viterbi", spy)
+        hyp = d.diarize(audio, sr, subtitles=subs)
+    used = np.concatenate(penalties)
+    assert set(np.unique(used)) == {1.0, 2.0} and (used == 2.0).mean() > 0.3  # doubled inside the lines
     assert len({t.speaker for t in hyp}) == 3
     assert der(ref, hyp) <= der(ref, base) + 0.01
+    # two overlapping lines of different speakers in one event: a dash lets the speaker change inside it
+    # (the turns of no subtitles), no dash makes a change there dear (other turns)
+    a, b = next((x, y) for x, y in zip(ref[:-1], ref[1:], strict=True) if x.speaker != y.speaker and y.start < x.end)
+    strict = get_diarizer("embedded", subtitle_inside=10.0)
+    assert strict.diarize(audio, sr, subtitles=[(a.start - 0.1, b.end + 0.3, "- Hm.\n- Yes.")]) == base
+    assert strict.diarize(audio, sr, subtitles=[(a.start - 0.1, b.end + 0.3, "Hm. Yes.")]) != base
     # subtitles that are wrong do not override the audio: one event over the whole episode claiming one
     # speaker, and events over silence after the end
     n = len(audio) / sr
