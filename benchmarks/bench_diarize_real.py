@@ -14,13 +14,15 @@ its missed speech and false alarm split by cause (:func:`breakdown`),
 episodes whose speaker count is right, missed and false speakers, per-clip speaker-set
 accuracy (the clip's speaker set under the release's 0.3 s rule, hypothesis speakers mapped to
 reference ones by the DER's optimal mapping), and speed (audio seconds per second, 1 torch
-thread). The named baseline is ``current``: the embedded diarizer as it was before this
-benchmark (reproduced by ``LEGACY_OPTIONS``). The episodes come from voice bank v2 (the default:
-60 distinct takes per voice, dealt without repeats, see ``_voice_bank.py``; generated once in
-~11 minutes on one core); ``--bank v1`` gives the older episodes (14 takes per voice, drawn at
-random, so a character replays takes verbatim), on which the figures in docs/diarization.md
-before *A larger voice bank* were measured. The summary prints how many lines per episode reuse
-a take already heard on the JP track.
+thread). ``new_subs`` is ``new`` with the episode's synthetic EN subtitles as speaker cues
+(``_subtitles.py``: seeded events imitating real subtitle timing; ``subs=1`` in an ad-hoc method),
+so the table shows the cues with and without side by side. The named baseline is ``current``: the
+embedded diarizer as it was before this benchmark (reproduced by ``LEGACY_OPTIONS``). The episodes
+come from voice bank v2 (the default: 60 distinct takes per voice, dealt without repeats, see
+``_voice_bank.py``; generated once in ~11 minutes on one core); ``--bank v1`` gives the older
+episodes (14 takes per voice, drawn at random, so a character replays takes verbatim), on which the
+figures in docs/diarization.md before *A larger voice bank* were measured. The summary prints how
+many lines per episode reuse a take already heard on the JP track.
 
     python benchmarks/bench_diarize_real.py [--episodes 10] [--duration 90] [--methods current new] [--bank v1|v2]
 """
@@ -293,11 +295,24 @@ def methods() -> dict[str, tuple[dict, str]]:
     diarization), ``dual`` (that JP speech and the EN speech, EN mix minus the same backing, as
     the second view: what the build runs now), ``dual_half`` (the same with the EN track silent
     in the episode's second half: an EN dub with gaps, where the diarizer falls back to JP only).
+    The option ``subs=1`` (not a diarizer option) gives the diarizer the episode's synthetic EN
+    subtitles (:func:`_subtitles.synth_subtitles`): ``new_subs`` is ``new`` with them.
     """
     from anim400k.diarize.embedded import LEGACY_OPTIONS
 
     return {"current": (dict(LEGACY_OPTIONS), "mix"), "jp_speech": ({}, "speech"), "new": ({}, "dual"),
-            "new_en_half": ({}, "dual_half")}
+            "new_en_half": ({}, "dual_half"), "new_subs": ({"subs": 1, **SUBTITLE_OPTIONS}, "dual")}
+
+
+#: the ``subtitle_*`` options of the ``new_subs`` method (the EN subtitles as speaker cues)
+SUBTITLE_OPTIONS: dict[str, object] = {}
+
+
+def split_options(opts: dict) -> tuple[dict, bool]:
+    """A method's diarizer options without the benchmark's own ``subs`` key, and whether it is set
+    (the diarizer then gets the episode's synthetic subtitles, :mod:`_subtitles`)."""
+    opts = dict(opts)
+    return opts, bool(opts.pop("subs", 0))
 
 
 def _parse_method(spec: str) -> tuple[str, tuple[dict, str]]:
@@ -315,8 +330,9 @@ def main() -> None:
     ap.add_argument("--episodes", type=int, default=10)
     ap.add_argument("--first-seed", type=int, default=0)
     ap.add_argument("--duration", type=float, default=90.0)
-    ap.add_argument("--methods", nargs="+", default=["current", "jp_speech", "new"],
-                    help="names from methods() or ad-hoc 'name:mix|speech|dual|dual_half:key=value,...'")
+    ap.add_argument("--methods", nargs="+", default=["current", "jp_speech", "new", "new_subs"],
+                    help="names from methods() or ad-hoc 'name:mix|speech|dual|dual_half:key=value,...' "
+                         "(subs=1: with the synthetic EN subtitles)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--quiet", action="store_true", help="only the summary table")
     ap.add_argument("--source", choices=("bank", "synth"), default="bank",
@@ -329,6 +345,7 @@ def main() -> None:
     warnings.filterwarnings("ignore", message="'uem' was approximated")
 
     import torch
+    from _subtitles import subtitle_tuples, synth_subtitles
     from _voice_bank import load_bank
 
     from anim400k.diarize import get_diarizer
@@ -342,7 +359,8 @@ def main() -> None:
     table = methods()
     table.update(_parse_method(m) for m in args.methods if ":" in m)
     args.methods = [m.split(":")[0] for m in args.methods]
-    diarizers = {m: get_diarizer("embedded", **table[m][0]) for m in args.methods}
+    with_subs = {m: split_options(table[m][0])[1] for m in args.methods}
+    diarizers = {m: get_diarizer("embedded", **split_options(table[m][0])[0]) for m in args.methods}
     separator = get_separator("dualtrack")
     for d in diarizers.values():
         d.diarize(np.zeros(SR, np.float32), SR)  # load the models once
@@ -351,6 +369,7 @@ def main() -> None:
     for i in range(args.first_seed, args.first_seed + args.episodes):
         n_chars = 2 + i % 5
         release = None
+        subs = None
         if args.source == "synth":
             mix, en_mix, ref, clips = synth_episode(i, n_chars, args.duration)
         else:
@@ -360,6 +379,7 @@ def main() -> None:
                                                       deal=args.bank != "v1", takes=takes, en_lines=en_lines)
             repeats.append(repeated_takes(takes))
             release = release_clips(ref, en_lines)
+            subs = subtitle_tuples(synth_subtitles(ref, 1000 + i))
         inputs: dict[str, tuple[np.ndarray, np.ndarray | None]] = {"mix": (mix, None)}
         if any(table[m][1] != "mix" for m in args.methods):
             sep = separator.separate(mix, SR, reference=en_mix, time_map=TimeMap(0.0, 0.0, 1.0))
@@ -372,7 +392,8 @@ def main() -> None:
         for m, d in diarizers.items():
             audio, other = inputs[table[m][1]]
             t0, c0 = time.perf_counter(), time.process_time()
-            hyp = d.diarize(audio, SR) if other is None else d.diarize(audio, SR, other=other)
+            kw = {"subtitles": subs} if with_subs[m] and subs is not None else {}
+            hyp = d.diarize(audio, SR, **kw) if other is None else d.diarize(audio, SR, other=other, **kw)
             wall, cpu = time.perf_counter() - t0, time.process_time() - c0
             s = score(ref, hyp, clips, release)
             s["rtf"], s["rtf_cpu"] = len(mix) / SR / wall, len(mix) / SR / max(cpu, 1e-9)

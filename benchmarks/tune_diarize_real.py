@@ -20,6 +20,8 @@ experiment hooks (keys starting with ``_``) that patch the clustering for a meas
   windows apart);
 - ``_count: "bic"`` (with ``_dims``, ``_cov``, ``_penalty``): the count minimising the BIC of a
   Gaussian mixture over the affinity's kernel-PCA coordinates (:func:`bic_count`);
+- ``_subs: true``: the diarizer gets the episode's synthetic EN subtitles (``_subtitles.py``; the
+  ``subtitle_*`` options say how it uses them);
 - ``_oracle_count: true``: the true speaker count of each episode (``num_speakers``: no merging);
 - ``_split_log: true``: score every cluster of >= 10 windows (after the first pass) by the JP + EN
   split test (:func:`_recluster.half_scores`) and print the AUC of that score for telling clusters
@@ -160,7 +162,7 @@ def install_caches_and_hooks() -> None:
     cluster = embedded.EmbeddedDiarizer._cluster
 
     def hooked_cluster(self: Any, emb: np.ndarray, windows: np.ndarray, wpitch: np.ndarray,
-                       view: Any = None, raw: Any = None) -> np.ndarray:
+                       view: Any = None, raw: Any = None, events: Any = None) -> np.ndarray:
         import _recluster as rc
 
         cfg = self.config
@@ -168,7 +170,7 @@ def install_caches_and_hooks() -> None:
         if HOOKS.get("oracle_count"):
             cfg.num_speakers = HOOKS["true_k"]
         try:
-            labels = cluster(self, emb, windows, wpitch, view, raw)
+            labels = cluster(self, emb, windows, wpitch, view, raw, events)
             mode = HOOKS.get("recluster")
             if mode == "vbx":
                 labels = rc.vbx(emb, labels, view, wpitch, HOOKS.get("loop", 0.9), HOOKS.get("fa", 0.3),
@@ -219,7 +221,7 @@ def bic_count(aff: np.ndarray, lo: int, hi: int, dims: int = 10, cov: str = "tie
 
 
 def episodes(first: int, count: int, duration: float, bank_version: str = "v1") -> list[tuple]:
-    """``(JP speech, EN speech, reference turns, clips, release clips)`` per seed, as the benchmark's
+    """``(JP speech, EN speech, reference turns, clips, release clips, seed)`` per seed, as the benchmark's
     ``dual`` input (``bench_diarize_real.py --bank bank_version``)."""
     from _voice_bank import load_bank
     from bench_diarize_real import compose_episode, release_clips
@@ -234,7 +236,7 @@ def episodes(first: int, count: int, duration: float, bank_version: str = "v1") 
     for i in range(first, first + count):
         key = ("episode", i, duration, bank_version, "release")
         if key in CACHE:
-            out.append(CACHE[key])
+            out.append((*CACHE[key][:5], i))
             continue
         en_lines: list = []
         mix, en_mix, ref, clips = compose_episode(bank, 1000 + i, 2 + i % 5, duration, deal=bank_version != "v1",
@@ -242,8 +244,8 @@ def episodes(first: int, count: int, duration: float, bank_version: str = "v1") 
         s = sep.separate(mix, SR, reference=en_mix, time_map=TimeMap(0.0, 0.0, 1.0))
         speech = (mix - s.backing[: len(mix)]).astype(np.float32)
         en = other_speech(en_mix, SR, len(mix), s.backing, TimeMap(0.0, 0.0, 1.0))
-        out.append((speech, en, ref, clips, release_clips(ref, en_lines)))
-        CACHE[key] = out[-1]
+        CACHE[key] = (speech, en, ref, clips, release_clips(ref, en_lines))
+        out.append((*CACHE[key], i))
     return out
 
 
@@ -259,6 +261,7 @@ def main() -> None:
 
     import torch
     from _recluster import accuracy as window_accuracy
+    from _subtitles import subtitle_tuples, synth_subtitles
     from bench_diarize_real import BREAKDOWN_KEYS, score
 
     from anim400k.diarize import get_diarizer
@@ -277,11 +280,12 @@ def main() -> None:
         d = get_diarizer("embedded", **opts)
         t0 = time.process_time()
         rows, accs = [], []
-        for speech, en, ref, clips, release in eps:
+        for speech, en, ref, clips, release, seed in eps:
             HOOKS["true_k"] = len({t.speaker for t in ref})
             HOOKS["ref"] = ref
             LAST.clear()
-            rows.append(score(ref, d.diarize(speech, SR, other=en), clips, release))
+            kw = {"subtitles": subtitle_tuples(synth_subtitles(ref, 1000 + seed))} if HOOKS.get("subs") else {}
+            rows.append(score(ref, d.diarize(speech, SR, other=en, **kw), clips, release))
             if LAST:
                 accs.append(window_accuracy(LAST["windows"], LAST["labels"], ref))
         win = sum(a * n for a, n in accs) / max(sum(n for _, n in accs), 1)

@@ -548,7 +548,8 @@ def test_changed_or_missing_outputs_redo_their_stage_and_dependents(built: tuple
 
 
 def test_subtitle_edit_reruns_only_the_stages_that_read_subtitles(short_episodes: list, tmp_path: Path) -> None:
-    """A same-size subtitle edit ('promise' -> 'PROMISE' style) re-runs exactly subtitles, align, cut and score."""
+    """A same-size subtitle edit ('promise' -> 'PROMISE' style) re-runs exactly subtitles, diarize (its events are
+    the diarizer's speaker cues), align, cut and score."""
     eps = []
     for i, e in enumerate(short_episodes):
         subs = tmp_path / f"ep{i + 1}.srt"
@@ -566,7 +567,7 @@ def test_subtitle_edit_reruns_only_the_stages_that_read_subtitles(short_episodes
     subs.write_text(edited, encoding="utf-8")
     report = build_dataset(manifest, out, opts)
     assert not report.failed, report.failed
-    assert _ran(report) == {"1": {"subtitles", "align", "cut", "score"}, "2": set()}
+    assert _ran(report) == {"1": {"subtitles", "diarize", "align", "cut", "score"}, "2": set()}
 
 
 def test_corrupt_catalog_is_one_line_and_exit_2(short_manifest: Path, tmp_path: Path) -> None:

@@ -22,6 +22,9 @@ def register(app: typer.Typer) -> None:
         other_stream: Annotated[str | None, typer.Option(
             help="The other language's stream of the same file (e.g. eng): its speech is a second view of "
                  "each speaker (embedded, anime).")] = None,
+        subtitles: Annotated[Path | None, typer.Option(
+            help="The EN subtitles of the diarized stream (SRT, WebVTT, ASS/SSA or a subtitle stream's file), on "
+                 "its timeline: speaker cues (embedded, campplus, anime).")] = None,
         diarizer: Annotated[str, typer.Option(help=f"Backend: {DIARIZERS.choices()}.")] = "embedded",
         num_speakers: Annotated[int | None, typer.Option(help="Known number of speakers.")] = None,
         pipeline: Annotated[Path | None, typer.Option(help="pyannote: local pipeline config.yaml.")] = None,
@@ -57,7 +60,8 @@ def register(app: typer.Typer) -> None:
         check_input_file(media)
         from ..fsutil import check_output_file, refuse_overwriting
 
-        refuse_overwriting({"--out": out}, {"MEDIA": media, "--reference": reference, "--pipeline": pipeline})
+        refuse_overwriting({"--out": out}, {"MEDIA": media, "--reference": reference, "--pipeline": pipeline,
+                                            "--subtitles": subtitles})
         check_output_file(out)  # a folder or a read-only place: before the model loads and the audio is decoded
         flags = {"anime": "--model", "pyannote": "--pipeline"}
         with backend_flags(flags):  # the package and the model, before the audio is decoded
@@ -66,6 +70,11 @@ def register(app: typer.Typer) -> None:
         file_id = rttm_file_id(media.stem if uri is None else uri)  # the RTTM file id written below (whitespace -> _)
         ref_language = "en" if stream.strip().lower().startswith("en") else "ja"
         ref = load_reference(reference, ref_language, file_id=file_id) if reference else None  # before the media
+        events = None
+        if subtitles is not None:  # read (and refused when malformed) before the media is decoded
+            from ..formats.subtitles import read_subtitles
+
+            events = read_subtitles(subtitles)
         sel = pick_stream(media, stream, "--stream")
         other = pick_stream(media, other_stream, "--other-stream") if other_stream is not None else None
         if other is not None:
@@ -78,7 +87,7 @@ def register(app: typer.Typer) -> None:
             options["model"] = str(model)
         t0 = time.perf_counter()
         with backend_flags(flags):
-            turns = diarize_media(media, sel, diarizer, num_speakers, other_stream=other, **options)
+            turns = diarize_media(media, sel, diarizer, num_speakers, other_stream=other, subtitles=events, **options)
         elapsed = time.perf_counter() - t0
         write_rttm(out, turns, file_id=file_id)
         speakers = sorted({t.speaker for t in turns})

@@ -94,8 +94,9 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: correction mapped from short unresampled segments, applied, with ``precision_ms`` (not sample-precise: the
 #: separation uses one track), instead of unreliable; align 4: each medium's length is its decoded stream's,
 #: not the container's, which in a file holding both languages is the longer stream's; align 5: ``mixing_ratio``
-#: from the separated backing with its Wiener shrinkage undone, ``mixing.estimated_mixing_ratios``).
-STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 3, "diarize": 2, "cut": 4, "align": 5,
+#: from the separated backing with its Wiener shrinkage undone, ``mixing.estimated_mixing_ratios``); diarize 3:
+#: the EN subtitles (the subtitles stage) are the diarizer's speaker cues, the stage depends on that stage.
+STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 3, "diarize": 3, "cut": 4, "align": 5,
                                   "subtitles": 5, "sync": 3}
 
 

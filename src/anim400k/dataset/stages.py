@@ -425,10 +425,19 @@ def diarizer_model_option(diarizer: str, model: str | None) -> dict[str, object]
     return {"anime": {"model": model}, "pyannote": {"pipeline": model}}.get(diarizer, {})
 
 
+def diarization_subtitles(ctx: EpisodeContext) -> list[tuple[float, float, str]]:
+    """The episode's EN subtitle events on the JP timeline (the subtitles stage's ``subtitles.json``),
+    ``(start, end, text)``, the diarizer's speaker cues; none when the stage found none."""
+    if not ctx.artifact("subtitles.json").is_file():
+        return []
+    return [(float(e["start"]), float(e["end"]), str(e["text"])) for e in ctx.read_json("subtitles.json")["events"]]
+
+
 def stage_diarize(ctx: EpisodeContext, report: Reporter = no_report) -> str:
     """Diarize the JP speech (mix minus the separated backing), with the EN speech at the same
-    times as a second view when the diarizer takes one; the artifact is an RTTM file. ``report``
-    hears the diarizer's steps (when it reports them)."""
+    times as a second view when the diarizer takes one, and the EN subtitles as speaker cues when
+    it takes them (``uses_subtitles``); the artifact is an RTTM file. ``report`` hears the
+    diarizer's steps (when it reports them)."""
     from ..diarize import get_diarizer
     from ..formats.rttm import rttm_file_id, write_rttm
 
@@ -439,6 +448,8 @@ def stage_diarize(ctx: EpisodeContext, report: Reporter = no_report) -> str:
     speech = diarization_audio(ctx)
     other = diarization_other(ctx, len(speech)) if getattr(diarizer, "uses_other_track", False) else None
     kw = _reporting(diarizer.diarize, report)
+    if getattr(diarizer, "uses_subtitles", False):
+        kw["subtitles"] = diarization_subtitles(ctx)
     if other is None:
         turns = diarizer.diarize(speech, ANALYSIS_SR, **kw)
     else:
@@ -535,7 +546,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("asr_ja", ("audio",), stage_asr_ja, "ja.transcript.json", "gpu-capable", reports=True),
     Stage("separate", ("sync",), stage_separate, "separate.json", "gpu-capable", extra_outputs=("backing.flac",),
           reports=True),
-    Stage("diarize", ("audio", "separate"), stage_diarize, "jp.rttm", "gpu-capable", reports=True),
+    Stage("diarize", ("audio", "separate", "subtitles"), stage_diarize, "jp.rttm", "gpu-capable", reports=True),
     Stage("align", ("sync", "asr_en", "asr_ja", "subtitles", "diarize", "separate"), stage_align, "clips.json"),
     Stage("cut", ("align",), stage_cut, "cut.json", reports=True),
     Stage("frames", ("probe",), stage_frames, "frames.json"),

@@ -15,7 +15,11 @@ Everything it needs ships inside pip packages (no model hub). Steps:
    track, a cluster is cut in two where that track's halves sound like two actors
    (``split_other_max``), or where both tracks' halves differ enough together
    (``split_views_max``);
-5. frame-level re-segmentation by Viterbi with a switch penalty (:mod:`.resegment`);
+   with the EN subtitles (``diarize(..., subtitles=)``, :mod:`.subtitle_cues`), a cluster whose
+   subtitle lines, as units, fall into two groups that differ in both tracks is cut in two
+   (``subtitle_split_jp``);
+5. frame-level re-segmentation by Viterbi with a switch penalty (:mod:`.resegment`; with subtitles,
+   higher inside a one-speaker event and lower near event boundaries);
 6. overlap: a window whose embedding is closer to the normalised sum of two speaker centroids
    than to either centroid alone (by ``overlap_margin``) marks its central ``hop`` seconds as both
    speakers talking; the speaker the Viterbi path did not choose is added as an overlapping turn;
@@ -30,16 +34,17 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ..errors import InputError
 from ..progress import Counter, Reporter
 from ..signal import ANALYSIS_SR, prepare_audio
-from . import clustering, longform, overlap, spectral, twovoice, views
+from . import clustering, longform, overlap, spectral, subtitle_cues, twovoice, views
 from .base import Turn, normalize_turns, relabel_by_first_appearance
 
 log = logging.getLogger(__name__)
@@ -169,6 +174,25 @@ class EmbeddedConfig:
     cluster_cap: int | None = 3000
     #: windows clustered above ``cluster_cap`` (at most ``cluster_cap``)
     cluster_subset: int = 2000
+    #: subtitle cues (``diarize(..., subtitles=)``, :mod:`.subtitle_cues`): a window belongs to the one-speaker
+    #: event (no dash) covering at least this share of it
+    subtitle_cover: float = 0.6
+    #: each such window's vectors (JP and the other view) move this share of the way to its event's mean
+    #: for the clustering and the count (0: off)
+    subtitle_pool: float = 0.0
+    #: affinity bonus for two windows of the same one-speaker event (0: off)
+    subtitle_link: float = 0.0
+    #: the re-segmentation's switch penalty times this inside a one-speaker event (1: no change; 2, the
+    #: default, was better on training and held-out benchmark seeds, docs/diarization.md) ...
+    subtitle_inside: float = 2.0
+    #: ... and times this within ``subtitle_edge_radius`` s of an event's start or end
+    subtitle_edge: float = 1.0
+    subtitle_edge_radius: float = 0.3
+    #: a cluster is cut in two where its one-speaker events, as units, split (2-means) into halves whose
+    #: centred centroids have a cosine below this in ``emb`` and below ``subtitle_split_other`` in the
+    #: other view (:func:`.subtitle_cues.split_by_events`; None: off; needs the other track)
+    subtitle_split_jp: float | None = None
+    subtitle_split_other: float = 0.3
 
 
 #: Options that reproduce the embedded diarizer as it was before the realistic-voice benchmark
@@ -195,6 +219,8 @@ class EmbeddedDiarizer:
     name = "embedded"
     #: ``diarize`` takes the other language's speech as ``other`` (the build passes the EN speech)
     uses_other_track = True
+    #: ``diarize`` takes the track's EN subtitles as ``subtitles`` (speaker cues; the build passes them)
+    uses_subtitles = True
 
     def __init__(self, num_speakers: int | None = None, **options: object) -> None:
         self.config = EmbeddedConfig(num_speakers=num_speakers, **options)  # type: ignore[arg-type]
@@ -216,6 +242,11 @@ class EmbeddedDiarizer:
             raise InputError(f"spectral_whiten must be in [0, 1] or None, got {self.config.spectral_whiten}")
         if self.config.other_voice_who not in ("pitch", "time", "both"):
             raise InputError(f"unknown other_voice_who {self.config.other_voice_who!r} (choose from pitch, time, both)")
+        if not 0.0 <= self.config.subtitle_pool <= 1.0 or not 0.0 < self.config.subtitle_cover <= 1.0:
+            raise InputError(f"subtitle_pool must be in [0, 1] and subtitle_cover in (0, 1], got "
+                             f"{self.config.subtitle_pool} and {self.config.subtitle_cover}")
+        if min(self.config.subtitle_inside, self.config.subtitle_edge, self.config.subtitle_edge_radius) < 0:
+            raise InputError("subtitle_inside, subtitle_edge and subtitle_edge_radius must be >= 0")
         if self.config.count_views not in ("combined", "jp"):
             raise InputError(f"unknown count_views {self.config.count_views!r} (choose from combined, jp)")
         if self.config.embedding == "campplus":  # load (and check) the model now, not after VAD
@@ -233,22 +264,27 @@ class EmbeddedDiarizer:
         return 5 + max(0, self.config.reseg_iters) + 1
 
     def diarize(self, audio: np.ndarray, sr: int, other: np.ndarray | None = None,
-                report: Reporter | None = None) -> list[Turn]:
+                report: Reporter | None = None, subtitles: Iterable[Any] | None = None) -> list[Turn]:
         """Speaker turns of mono ``audio`` at ``sr`` Hz (labels ``spk0..``, by first appearance).
 
         ``other`` (optional) is the other language's speech of the same episode on ``audio``'s
         timeline (same rate; e.g. the EN dub mapped onto the JP timeline, minus its backing): each
         window is embedded in both tracks and the views are combined (:mod:`.views`). ``report`` hears
         each of its :meth:`steps` as it is done (unit ``step``; the last report is ``(steps, steps)``).
+        ``subtitles`` (optional): the EN subtitle events of this track, ``(start, end, text)`` tuples or
+        subtitle objects on ``audio``'s timeline, used as speaker cues (:mod:`.subtitle_cues`; the
+        ``subtitle_*`` options say how: by default a higher switch penalty inside one-speaker events).
         """
+        cues = subtitle_cues.cues_from_subtitles(subtitles) if subtitles is not None else []
         total = self.steps()
         step = Counter(report, total, "step")
         step.add(0)
-        turns = self._diarize(audio, sr, other, step)
+        turns = self._diarize(audio, sr, other, step, cues)
         step.add(total)  # done: the steps an early return skipped at once
         return turns
 
-    def _diarize(self, audio: np.ndarray, sr: int, other: np.ndarray | None, step: Counter) -> list[Turn]:
+    def _diarize(self, audio: np.ndarray, sr: int, other: np.ndarray | None, step: Counter,
+                 cues: list[subtitle_cues.Cue] | None = None) -> list[Turn]:
         """:meth:`diarize`, one ``step.tick()`` per step done."""
         from . import embedding, pitch, vad
 
@@ -290,7 +326,22 @@ class EmbeddedDiarizer:
                 side.shutdown(wait=True, cancel_futures=True)
         step.tick()
 
-        labels = self._cluster(emb, windows, wpitch, view, raw)
+        events = subtitle_cues.window_events(windows, cues or [], cfg.subtitle_cover)
+        if cfg.subtitle_pool > 0 and np.any(events >= 0):  # line-level vectors for the clustering
+            pooled = subtitle_cues.pool_events(emb, events, cfg.subtitle_pool)
+            praw = pooled if raw is emb else subtitle_cues.pool_events(raw, events, cfg.subtitle_pool)
+            pview = view
+            if view is not None:
+                vev = np.where(view.valid, events, -1)
+                pview = dataclasses.replace(view, emb=subtitle_cues.pool_events(view.emb, vev, cfg.subtitle_pool),
+                                            raw=None if view.raw is None else
+                                            subtitle_cues.pool_events(view.raw, vev, cfg.subtitle_pool))
+            labels = self._cluster(pooled, windows, wpitch, pview, praw, events=events)
+        else:
+            labels = self._cluster(emb, windows, wpitch, view, raw, events=events)
+        if cfg.subtitle_split_jp is not None and cfg.num_speakers is None:  # two voices in one cluster
+            labels = subtitle_cues.split_by_events(emb, labels, events, view, cfg.subtitle_split_jp,
+                                                   cfg.subtitle_split_other, cfg.max_speakers)
         step.tick()
         k = int(labels.max()) + 1
         if k == 1:
@@ -325,7 +376,7 @@ class EmbeddedDiarizer:
                 wscores[view.valid] = (1 - w) * wscores[view.valid] + w * oscores[view.valid]
                 other_pitch = (view.f0, np.array([_nanmedian(view.pitch[(labels == i) & view.valid])
                                                   for i in range(k)]))
-            turns = self._resegment(regions, windows, wscores, f0, spk_pitch, other_pitch)
+            turns = self._resegment(regions, windows, wscores, f0, spk_pitch, other_pitch, cues)
             seg_labels = labels  # the labels ``turns`` (``c<i>``) and ``spk_pitch`` refer to
             labels = _window_labels(windows, turns, labels)
             step.tick()
@@ -432,8 +483,10 @@ class EmbeddedDiarizer:
         return views.OtherView(emb, pitch.window_pitch(track.f0, windows), track.f0, valid, raw)
 
     def _resegment(self, regions: np.ndarray, windows: np.ndarray, wscores: np.ndarray, f0: np.ndarray,
-                   spk_pitch: np.ndarray, other_pitch: tuple[np.ndarray, np.ndarray] | None = None) -> list[Turn]:
-        """Frame-level Viterbi labels inside each speech region (turns labelled ``c<i>``)."""
+                   spk_pitch: np.ndarray, other_pitch: tuple[np.ndarray, np.ndarray] | None = None,
+                   cues: list[subtitle_cues.Cue] | None = None) -> list[Turn]:
+        """Frame-level Viterbi labels inside each speech region (turns labelled ``c<i>``); with subtitle
+        ``cues``, the switch penalty follows the events (``subtitle_inside``, ``subtitle_edge``)."""
         from .resegment import frame_scores, pitch_scores, viterbi
 
         cfg = self.config
@@ -452,7 +505,11 @@ class EmbeddedDiarizer:
                 w = cfg.other_weight
                 sc = (sc + (1 - w) * pitch_scores(t, f0, spk_pitch, cfg.pitch_weight)
                       + w * pitch_scores(t, other_pitch[0], other_pitch[1], cfg.pitch_weight))
-            path = viterbi(sc, cfg.switch_penalty)
+            penalty: float | np.ndarray = cfg.switch_penalty
+            if cues and (cfg.subtitle_inside != 1.0 or cfg.subtitle_edge != 1.0):
+                penalty = subtitle_cues.switch_penalties(t, cues, cfg.switch_penalty, cfg.subtitle_inside,
+                                                         cfg.subtitle_edge, cfg.subtitle_edge_radius)
+            path = viterbi(sc, penalty)
             turns.extend(_runs(path, t - cfg.step / 2, cfg.step, a, b,
                                frame_confidence(sc, path, cfg.confidence_scale)))
         return turns
@@ -491,31 +548,37 @@ class EmbeddedDiarizer:
         return embedding.embed_windows(mel, windows, embedding.load_encoder(cfg.device))
 
     def _cluster(self, emb: np.ndarray, windows: np.ndarray, wpitch: np.ndarray,
-                 view: views.OtherView | None = None, raw: np.ndarray | None = None) -> np.ndarray:
+                 view: views.OtherView | None = None, raw: np.ndarray | None = None,
+                 events: np.ndarray | None = None) -> np.ndarray:
         """Window labels ``0..k-1``: ``emb`` (embeddings, spectral part included) builds the affinity;
         ``raw`` (the embedding model's own vectors; default ``emb``) gives the count and the merges.
         Above ``cluster_cap`` windows, an even stride of ``cluster_subset`` windows is clustered and
-        the others labelled by their mean affinity to its speakers (:mod:`.longform`)."""
+        the others labelled by their mean affinity to its speakers (:mod:`.longform`). ``events``: each
+        window's one-speaker subtitle event (-1: none; :func:`.subtitle_cues.window_events`)."""
         cfg = self.config
         n = len(emb)
         if cfg.cluster_cap is None or n <= cfg.cluster_cap:
-            return self._cluster_all(emb, windows, wpitch, view, raw)
+            return self._cluster_all(emb, windows, wpitch, view, raw, events)
         sub = longform.stride_subset(n, min(cfg.cluster_subset, cfg.cluster_cap))
         log.info("%d windows: clustering %d of them (one in %.1f), labelling the rest", n, len(sub), n / len(sub))
         sub_labels = self._cluster_all(emb[sub], windows[sub], wpitch[sub], longform.subset_view(view, sub),
-                                       None if raw is None else raw[sub])
+                                       None if raw is None else raw[sub], None if events is None else events[sub])
         block = longform.affinity_to(emb, wpitch, sub, view, cfg.other_weight, cfg.pitch_weight)
         labels = longform.assign_to_subset(block, n, sub, sub_labels, cfg.reassign_iters)
         return np.unique(labels, return_inverse=True)[1]
 
     def _cluster_all(self, emb: np.ndarray, windows: np.ndarray, wpitch: np.ndarray,
-                     view: views.OtherView | None = None, raw: np.ndarray | None = None) -> np.ndarray:
+                     view: views.OtherView | None = None, raw: np.ndarray | None = None,
+                     events: np.ndarray | None = None) -> np.ndarray:
         """:meth:`_cluster` on all the given windows (``n x n`` affinities)."""
         cfg = self.config
         if len(emb) < 3:
             return np.zeros(len(emb), dtype=int)
         aff = jp_aff = clustering.fused_affinity(emb, wpitch, cfg.pitch_weight)
         aff = views.combined_affinity(aff, view, cfg.other_weight, cfg.pitch_weight)
+        link = None if events is None else subtitle_cues.event_link(events, cfg.subtitle_link)
+        if link is not None:  # windows of one subtitle line: one speaker, most likely
+            aff, jp_aff = aff + link, jp_aff + link
         num = cfg.num_speakers
         count_aff, count_jp = aff, jp_aff
         if num is None and cfg.spectral_count == "embedding" and raw is not None and raw is not emb:

@@ -51,17 +51,20 @@ def pitch_scores(frame_times: np.ndarray, f0: np.ndarray, speaker_pitch: np.ndar
     return -weight * np.nan_to_num(np.minimum(dist, 1.0), nan=0.0)
 
 
-def viterbi(scores: np.ndarray, switch_penalty: float) -> np.ndarray:
-    """Label sequence maximising ``sum(scores[t, label_t]) - switch_penalty x (number of changes)``."""
+def viterbi(scores: np.ndarray, switch_penalty: float | np.ndarray) -> np.ndarray:
+    """Label sequence maximising ``sum(scores[t, label_t]) - switch_penalty x (number of changes)``.
+
+    ``switch_penalty`` may be one value per frame: the penalty of a change into frame ``t``."""
     n, k = scores.shape
     if n == 0:
         return np.zeros(0, dtype=int)
+    pen = np.broadcast_to(np.asarray(switch_penalty, dtype=float), (n,))
     back = np.zeros((n, k), dtype=np.int32)
     acc = scores[0].copy()
     for t in range(1, n):
         best_prev = int(np.argmax(acc))
         stay = acc
-        switch = acc[best_prev] - switch_penalty
+        switch = acc[best_prev] - pen[t]
         take_switch = switch > stay
         back[t] = np.where(take_switch, best_prev, np.arange(k))
         acc = np.where(take_switch, switch, stay) + scores[t]

@@ -20,28 +20,37 @@ def diarize_media(
     diarizer: str = "embedded",
     num_speakers: int | None = None,
     other_stream: str | int | None = None,
+    subtitles: list[Any] | None = None,
     **options: Any,
 ) -> list[Turn]:
     """Decode one audio stream of ``media`` (mono, 16 kHz) and diarize it with backend ``diarizer``.
 
     With ``other_stream`` (the other language's stream of the same medium) both mixes go through
     the dual-track separation and the diarizer gets this stream's speech with the other one's as
-    a second view (:mod:`.views`); this stream alone when the separation falls back.
+    a second view (:mod:`.views`); this stream alone when the separation falls back. ``subtitles``
+    (the stream's EN subtitle events, on its timeline) are the diarizer's speaker cues
+    (:mod:`.subtitle_cues`; a backend that does not take them is refused).
     """
     from ..media import decode_audio
 
     d = get_diarizer(diarizer, num_speakers=num_speakers, **options)
+    cues: dict[str, Any] = {}
+    if subtitles is not None:
+        if not getattr(d, "uses_subtitles", False):
+            raise InputError(f"the {diarizer} diarizer takes no subtitles (--subtitles needs embedded, campplus "
+                             "or anime)")
+        cues["subtitles"] = subtitles
     audio = decode_audio(media, stream, sr=DIARIZE_SR)
     if other_stream is None:
-        return d.diarize(audio, DIARIZE_SR)
+        return d.diarize(audio, DIARIZE_SR, **cues)
     if not getattr(d, "uses_other_track", False):
         raise InputError(f"the {diarizer} diarizer takes one stream (--other-stream needs embedded or anime)")
     from .views import dual_track_speech
 
     speech, other = dual_track_speech(audio, decode_audio(media, other_stream, sr=DIARIZE_SR), DIARIZE_SR)
     if other is None:
-        return d.diarize(speech, DIARIZE_SR)
-    return d.diarize(speech, DIARIZE_SR, other=other)  # type: ignore[call-arg]
+        return d.diarize(speech, DIARIZE_SR, **cues)
+    return d.diarize(speech, DIARIZE_SR, other=other, **cues)  # type: ignore[call-arg]
 
 
 def load_reference(path: str | Path, language: str = "ja", file_id: str | None = None) -> list[Turn]:

@@ -98,11 +98,13 @@ def _fit(x: np.ndarray, n: int) -> np.ndarray:
     return np.pad(x, (0, n - len(x))) if len(x) < n else x
 
 
-def find_segments(vocals16: np.ndarray, options: DubOptions) -> list[Segment]:
+def find_segments(vocals16: np.ndarray, options: DubOptions, subtitles: Sequence[Any] | None = None) -> list[Segment]:
     """Single-speaker speech segments of the separated vocals (16 kHz) via the chosen diarizer.
 
     ``options.diarizer`` names an :mod:`anim400k.diarize` backend (default ``embedded``);
-    ``None`` (``--diarizer none``) asks for one speaker over silero-vad speech regions.
+    ``None`` (``--diarizer none``) asks for one speaker over silero-vad speech regions. ``subtitles``
+    (the EN subtitle events of the source, on its timeline) go to a diarizer that takes them as
+    speaker cues (``uses_subtitles``).
     """
     if options.diarizer:
         from ..diarize import get_diarizer
@@ -113,7 +115,9 @@ def find_segments(vocals16: np.ndarray, options: DubOptions) -> list[Segment]:
         model = options.diarizer_model_path()
         if model and options.diarizer in ("anime", "pyannote"):
             kwargs["model" if options.diarizer == "anime" else "pipeline"] = model
-        turns: Sequence[Any] = get_diarizer(options.diarizer, **kwargs).diarize(vocals16, ANALYSIS_SR)
+        diarizer = get_diarizer(options.diarizer, **kwargs)
+        cues = {"subtitles": list(subtitles)} if subtitles and getattr(diarizer, "uses_subtitles", False) else {}
+        turns: Sequence[Any] = diarizer.diarize(vocals16, ANALYSIS_SR, **cues)
     else:  # asked for one speaker: voice activity (silero-vad) on the vocals
         from ..diarize.vad import speech_regions
 
@@ -175,7 +179,7 @@ def _dub_audio(
     vocals, backing = _separate(mix, sr, options.separator, options.separation_sr)
     laps.lap("separate")
     vocals16 = _resample(vocals, sr, ANALYSIS_SR)
-    segments = find_segments(vocals16, options) if n >= sr // 2 else []
+    segments = find_segments(vocals16, options, getattr(translator, "subtitles", None)) if n >= sr // 2 else []
     if not segments and require_speech:
         raise InputError("no speech found in the source audio; nothing to dub", source or None)
     laps.lap("segment")

@@ -1,0 +1,238 @@
+"""EN subtitles as speaker cues of the embedded diarizer (diarize/subtitle_cues.py), the CLI's
+``--subtitles``, the build's diarize stage and the dub passing them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from anim400k.diarize import get_diarizer
+from anim400k.diarize import subtitle_cues as sc
+from anim400k.diarize.metrics import der
+from anim400k.diarize.resegment import viterbi
+from anim400k.diarize.run import load_reference
+from anim400k.errors import InputError
+from anim400k.model import Subtitle
+
+#: the subtitle cues switched off (the defaults use them: a higher switch penalty inside one-speaker events)
+OFF = {"subtitle_inside": 1.0}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread():
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def test_dash_events_and_cues() -> None:
+    assert sc.is_dash_event("- Really?\n- Yes.")
+    assert sc.is_dash_event("Really?\n- Yes.")  # the first speaker's dash left out
+    assert sc.is_dash_event("- Really?\\N- Yes.")  # an ASS line break
+    assert not sc.is_dash_event("- Really?")  # one dashed line: a pause, or a speaker's aside
+    assert not sc.is_dash_event("I said -\nthat is it.")
+    cues = sc.cues_from_subtitles([(3.0, 4.0, "b"), Subtitle(1.0, 2.0, "- a\n- b"), (5.0, 5.0, "empty")])
+    assert cues == [sc.Cue(1.0, 2.0, True), sc.Cue(3.0, 4.0, False)]  # sorted, the empty one dropped
+    with pytest.raises(InputError, match="event 0 has a time that is not a finite number"):
+        sc.cues_from_subtitles([(float("nan"), 1.0, "x")])
+    with pytest.raises(InputError, match="event 1 is not"):
+        sc.cues_from_subtitles([(0.0, 1.0, "x"), (1.0, 2.0)])
+
+
+def test_windows_of_events_pooling_and_links() -> None:
+    cues = [sc.Cue(0.0, 3.0, False), sc.Cue(3.0, 5.0, True), sc.Cue(6.0, 9.0, False)]
+    windows = np.array([[0.0, 1.5], [1.0, 2.5], [2.0, 3.5], [3.0, 4.5], [5.5, 7.0], [7.5, 9.0], [10.0, 11.5]])
+    ev = sc.window_events(windows, cues, min_cover=0.6)
+    # 2.0-3.5 is 1.0 s in the first event (0.67); 3.0-4.5 lies in the dash event; 5.5-7.0 is 1.0 s in the third
+    assert ev.tolist() == [0, 0, 0, -1, 2, 2, -1]
+    assert sc.window_events(windows, cues, min_cover=0.9).tolist() == [0, 0, -1, -1, -1, 2, -1]
+    emb = np.arange(14, dtype=np.float32).reshape(7, 2)
+    pooled = sc.pool_events(emb, ev, 1.0)
+    assert np.allclose(pooled[:3], emb[:3].mean(axis=0)) and np.allclose(pooled[3], emb[3])
+    assert np.allclose(sc.pool_events(emb, ev, 0.5)[0], 0.5 * emb[0] + 0.5 * emb[:3].mean(axis=0))
+    assert sc.pool_events(emb, ev, 0.0) is emb
+    link = sc.event_link(ev, 0.3)
+    assert link is not None and link[0, 1] == 0.3 and link[0, 0] == 0 and link[0, 4] == 0 and link[3, 3] == 0
+    assert sc.event_link(ev, 0.0) is None
+
+
+def test_switch_penalties_follow_the_events() -> None:
+    cues = [sc.Cue(1.0, 3.0, False), sc.Cue(4.0, 6.0, True)]
+    t = np.array([0.5, 1.1, 2.0, 2.9, 3.5, 5.0])
+    pen = sc.switch_penalties(t, cues, 1.0, inside=3.0, edge=0.2, edge_radius=0.3)
+    # outside, near the start, inside, near the end, outside, inside a dash event
+    assert pen.tolist() == [1.0, 0.2, 3.0, 0.2, 1.0, 1.0]
+    # a per-frame penalty: a dip that one frame cannot pay for a switch inside an event, but can at its edge
+    scores = np.zeros((6, 2))
+    scores[:3, 0] = scores[3:, 1] = 0.5
+    assert viterbi(scores, 1.0).tolist() == [0, 0, 0, 1, 1, 1]
+    assert viterbi(scores, np.array([1.0, 1.0, 1.0, 3.0, 3.0, 3.0])).tolist() == [0] * 6
+    assert viterbi(scores, np.array([1.0, 1.0, 1.0, 0.2, 3.0, 3.0])).tolist() == [0, 0, 0, 1, 1, 1]
+
+
+@pytest.fixture(scope="module")
+def episode3(tmp_path_factory):
+    from anim400k.synth import make_episode
+
+    return make_episode(tmp_path_factory.mktemp("dia_subs"), duration=30.0, seed=7, n_speakers=3, video=False,
+                        voices="espeak")
+
+
+def test_diarizer_with_subtitles_on_synthetic_speech(episode3) -> None:
+    from anim400k.formats.subtitles import read_subtitles
+
+    audio, sr = sf.read(episode3.out_dir / "jp_mix.wav", dtype="float32")
+    ref = load_reference(episode3.truth)
+    subs = read_subtitles(episode3.subtitles)
+    assert len(subs) == len(ref)
+    plain = get_diarizer("embedded", **OFF)
+    d = get_diarizer("embedded")
+    base = plain.diarize(audio, sr)
+    assert d.diarize(audio, sr, subtitles=[]) == d.diarize(audio, sr)  # no events: no cue
+    assert plain.diarize(audio, sr, subtitles=subs) == base  # the options off: the cues change nothing
+    from anim400k.diarize import resegment
+
+    penalties: list[np.ndarray] = []
+    real = resegment.viterbi
+
+    def spy(scores, penalty):
+        penalties.append(np.broadcast_to(np.asarray(penalty, float), (len(scores),)))
+        return real(scores, penalty)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(resegment, "viterbi", spy)
+        hyp = d.diarize(audio, sr, subtitles=subs)
+    used = np.concatenate(penalties)
+    assert set(np.unique(used)) == {1.0, 2.0} and (used == 2.0).mean() > 0.3  # doubled inside the lines
+    assert len({t.speaker for t in hyp}) == 3
+    assert der(ref, hyp) <= der(ref, base) + 0.01
+    # two overlapping lines of different speakers in one event: a dash lets the speaker change inside it
+    # (the turns of no subtitles), no dash makes a change there dear (other turns)
+    a, b = next((x, y) for x, y in zip(ref[:-1], ref[1:], strict=True) if x.speaker != y.speaker and y.start < x.end)
+    strict = get_diarizer("embedded", subtitle_inside=10.0)
+    assert strict.diarize(audio, sr, subtitles=[(a.start - 0.1, b.end + 0.3, "- Hm.\n- Yes.")]) == base
+    assert strict.diarize(audio, sr, subtitles=[(a.start - 0.1, b.end + 0.3, "Hm. Yes.")]) != base
+    # subtitles that are wrong do not override the audio: one event over the whole episode claiming one
+    # speaker, and events over silence after the end
+    n = len(audio) / sr
+    wrong = [(0.0, n, "everything"), (n + 1.0, n + 5.0, "nothing")]
+    pooled = get_diarizer("embedded", subtitle_pool=1.0, subtitle_link=0.3, subtitle_edge=0.5)
+    turns = pooled.diarize(audio, sr, subtitles=wrong)
+    assert len({t.speaker for t in turns}) == 3
+    assert all(t.end <= n + 1e-6 for t in turns)
+    # the anime and campplus backends take them too (the same pipeline); pyannote does not
+    assert get_diarizer("embedded").uses_subtitles
+
+
+def test_bad_subtitle_options() -> None:
+    with pytest.raises(InputError, match="subtitle_pool"):
+        get_diarizer("embedded", subtitle_pool=1.5)
+    with pytest.raises(InputError, match="subtitle_cover"):
+        get_diarizer("embedded", subtitle_cover=0.0)
+    with pytest.raises(InputError, match="subtitle_inside"):
+        get_diarizer("embedded", subtitle_inside=-1.0)
+
+
+def test_cli_subtitles_flag(episode3, tmp_path, capsys) -> None:
+    from anim400k.cli import main
+    from anim400k.formats.rttm import read_rttm
+
+    out = tmp_path / "jp.rttm"
+    assert main(["diarize", str(episode3.media), "--out", str(out), "--subtitles", str(episode3.subtitles)]) == 0
+    assert len({t.speaker for t in read_rttm(out)}) == 3
+    bad = tmp_path / "broken.srt"
+    bad.write_text("1\n00:00:01,000 --> nonsense\nHello\n", encoding="utf-8")
+    out2 = tmp_path / "x.rttm"
+    capsys.readouterr()
+    assert main(["diarize", str(episode3.media), "--out", str(out2), "--subtitles", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "broken.srt" in err and len(err.strip().splitlines()) == 1
+    assert not out2.exists()
+    missing = tmp_path / "none.srt"
+    assert main(["diarize", str(episode3.media), "--out", str(out2), "--subtitles", str(missing)]) == 2
+    assert "none.srt" in capsys.readouterr().err
+
+
+def test_diarize_media_refuses_subtitles_for_a_backend_without_them(episode3, monkeypatch) -> None:
+    from anim400k.diarize import run
+
+    class OneTrack:
+        name = "x"
+
+        def diarize(self, audio, sr):  # pragma: no cover - refused before
+            return []
+
+    monkeypatch.setattr(run, "get_diarizer", lambda *a, **k: OneTrack())
+    with pytest.raises(InputError, match="takes no subtitles"):
+        run.diarize_media(episode3.media, 0, "x", subtitles=[(0.0, 1.0, "a")])
+
+
+class _Recorder:
+    """A diarizer that records the subtitles it is given."""
+
+    name = "embedded"
+    uses_other_track = False
+    uses_subtitles = True
+
+    def __init__(self) -> None:
+        self.subtitles: object = "not given"
+
+    def diarize(self, audio, sr, subtitles=None):
+        self.subtitles = subtitles
+        return []
+
+
+def test_build_stage_depends_on_and_passes_the_subtitles(tmp_path, monkeypatch) -> None:
+    from anim400k.dataset import stages
+    from anim400k.dataset.options import STAGE_VERSIONS
+
+    stage = next(s for s in stages.STAGES if s.name == "diarize")
+    assert "subtitles" in stage.deps and STAGE_VERSIONS["diarize"] >= 3
+    events = [{"start": 1.0, "end": 2.5, "text": "- Hi.\n- Hello."}, {"start": 3.0, "end": 4.0, "text": "Bye."}]
+    (tmp_path / "subtitles.json").write_text(json.dumps({"events": events, "left_out": {}, "source": None}))
+    ctx = SimpleNamespace(
+        artifact=lambda name: tmp_path / name,
+        read_json=lambda name: json.loads((tmp_path / name).read_text()),
+        options=SimpleNamespace(asr_device="auto", diarizer="embedded", diarizer_model=None),
+        ref=SimpleNamespace(key="show/1"),
+    )
+    assert stages.diarization_subtitles(ctx) == [(1.0, 2.5, "- Hi.\n- Hello."), (3.0, 4.0, "Bye.")]
+    rec = _Recorder()
+    monkeypatch.setattr("anim400k.diarize.get_diarizer", lambda *a, **k: rec)
+    monkeypatch.setattr(stages, "diarization_audio", lambda c: np.zeros(16000, np.float32))
+    stages.stage_diarize(ctx)
+    assert rec.subtitles == [(1.0, 2.5, "- Hi.\n- Hello."), (3.0, 4.0, "Bye.")]
+    (tmp_path / "subtitles.json").unlink()
+    assert stages.diarization_subtitles(ctx) == []
+
+
+def test_dub_passes_its_subtitles(monkeypatch) -> None:
+    from anim400k.dub import pipeline
+    from anim400k.dub.options import DubOptions
+
+    rec = _Recorder()
+    monkeypatch.setattr("anim400k.diarize.get_diarizer", lambda *a, **k: rec)
+    subs = [Subtitle(0.5, 1.5, "Hi.")]
+    pipeline.find_segments(np.zeros(16000, np.float32), DubOptions(), subs)
+    assert rec.subtitles == subs
+    pipeline.find_segments(np.zeros(16000, np.float32), DubOptions())
+    assert rec.subtitles is None
+
+
+def test_bench_passes_subtitles_only_when_asked() -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from bench_diarize_real import _parse_method, methods, split_options
+
+    assert split_options(methods()["new_subs"][0])[1] and not split_options(methods()["new"][0])[1]
+    name, (opts, source) = _parse_method("x:dual:subs=1,subtitle_inside=2.0")
+    assert split_options(opts) == ({"subtitle_inside": 2.0}, True) and source == "dual"
