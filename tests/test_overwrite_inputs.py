@@ -124,5 +124,6 @@ def test_stats_and_tasks_refuse_to_write_over_the_annotations(tmp_path: Path, ca
     renamed = tmp_path / "splits.json"
     os.link(ann, renamed)
     line = _one_error(["tasks", str(renamed), "--out", str(tmp_path)], capsys)
-    assert "--out splits.json is the input DATASET" in line
+    # the annotations' folder is the release's root, so --out there is refused before any file is compared
+    assert f"--out is the release folder '{tmp_path}'" in line
     assert ann.read_bytes() == before
