@@ -25,7 +25,9 @@ whatever its name):
   after sentence-final punctuation (``. ? ! 。 ？ ！``) or when the silence before the next
   word exceeds :data:`AWS_PAUSE_S` (0.5 s; compared in whole milliseconds, so exactly 0.5 s as
   written never cuts).
-* **Subtitles** (SRT, WebVTT, ASS/SSA) through :func:`anim400k.formats.subtitles.read_subtitles`: one segment per event.
+* **Subtitles** (SRT, WebVTT, ASS/SSA) through :func:`anim400k.formats.subtitles.parse_subtitle_words`: one segment per
+  event (YouTube rolling and Whisper highlight captions read once, with their word times), only what is spoken
+  (:mod:`anim400k.formats.sdh`: SDH sound descriptions, speaker labels and lyrics removed).
 
 Every malformed input raises :class:`~anim400k.errors.InputError` naming the file and the
 exact problem (``segment 12: end 3.2 before start 4.0``).
@@ -553,6 +555,23 @@ def _parse_aws(obj: dict[str, Any], chk: _Checker, language: str | None) -> Tran
 # ---------------------------------------------------------------- entry points
 
 
+def _subtitle_segments(raw: str, path: Path) -> list[Segment]:
+    """The speech of a subtitle file (its decoded text ``raw``): one segment per event, with the word times
+    of YouTube rolling and Whisper highlight captions (:mod:`anim400k.formats.wordcues`), and only what is
+    spoken (:mod:`anim400k.formats.sdh`: SDH sound descriptions, speaker labels and lyrics removed; an
+    event left empty dropped)."""
+    from .sdh import speech_text, speech_words
+    from .subtitles import parse_subtitle_words
+
+    segments = []
+    for spoken in parse_subtitle_words(raw, path):  # the text already read and decoded
+        sub = spoken.subtitle
+        text = speech_text(sub.text)
+        if text:
+            segments.append(Segment(sub.start, sub.end, text, speech_words(spoken.words)))
+    return segments
+
+
 def _looks_like_subtitles(head: str, suffix: str) -> bool:
     from .subtitles import SUBTITLE_SUFFIXES
 
@@ -633,11 +652,7 @@ def read_transcript(path: str | Path, language: str | None = None) -> Transcript
         return _parse_whisper_cpp(cpp, chk, language)
     is_json, obj = _json_by_content(raw, path)
     if not is_json and _looks_like_subtitles(raw[:4096], path.suffix.lower()):
-        from .subtitles import parse_subtitles
-
-        subs = parse_subtitles(raw, path)  # the text already read and decoded
-        segs = [Segment(s.start, s.end, s.text) for s in subs]
-        return Transcript(language=_lang(language), segments=segs, source="subtitles")
+        return Transcript(language=_lang(language), segments=_subtitle_segments(raw, path), source="subtitles")
     if not is_json:
         obj = _load_json(raw, path)
     if isinstance(obj, dict) and isinstance(obj.get("results"), dict) and "items" in obj["results"]:
