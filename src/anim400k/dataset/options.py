@@ -95,9 +95,11 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: separation uses one track), instead of unreliable; align 4: each medium's length is its decoded stream's,
 #: not the container's, which in a file holding both languages is the longer stream's; align 5: ``mixing_ratio``
 #: from the separated backing with its Wiener shrinkage undone, ``mixing.estimated_mixing_ratios``); diarize 3:
-#: the EN subtitles (the subtitles stage) are the diarizer's speaker cues, the stage depends on that stage.
+#: the EN subtitles (the subtitles stage) are the diarizer's speaker cues, the stage depends on that stage;
+#: subtitles 6: YouTube rolling and Whisper highlight captions read once, positioned lines of a per-character
+#: ASS style kept, ASS time fractions as FFmpeg/libass read them, Matroska SRT/WebVTT read from the cue text.
 STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 3, "diarize": 3, "cut": 4, "align": 5,
-                                  "subtitles": 5, "sync": 3}
+                                  "subtitles": 6, "sync": 3}
 
 
 #: Options added later to a stage's key: in it only when not their default, so earlier builds' finished

@@ -26,7 +26,10 @@ An event is a sign or song line when
    ``Main``, ``Dialogue``, ``Italics``, ``Top``, ``Flashback``, ``Alt``, ``Overlap``, ``Narrator``,
    ``Thoughts``...). Dialogue is positioned now and then (a line moved off a hardsub or a face),
    nearly always in a dialogue style, so a positioned ``Default`` line is kept; a positioned line in
-   a style named after neither (``Alice``, ``Style1``) is taken for a sign.
+   a style named after neither (``Alice``, ``Style1``) is taken for a sign, unless the script itself
+   shows the style to be dialogue: a style that also carries unpositioned lines kept as dialogue
+   (:func:`dialogue_styles`; fansubs give each character a style, ``Haruhi``, and move one of its
+   lines off a face with ``\\pos``) is a dialogue style for this rule.
 
 Top placement alone (``{\\an8}``, or a style aligned to the top) is dialogue: it is how a line is
 moved out of the way of burnt-in text or of a second speaker. The Actor (Name) field is not used.
@@ -36,8 +39,9 @@ Comments are not events here (they are dropped before), nor are drawings (``{\\p
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
-from .subtitle_text import ass_pieces
+from .subtitle_text import ass_pieces, ass_text
 
 #: Style-name words of opening/ending/insert songs and karaoke.
 SONG_WORDS = frozenset({
@@ -81,10 +85,21 @@ def _tags(text: str) -> str:
     return "".join(piece for is_block, piece in ass_pieces(text) if is_block)
 
 
-def non_dialogue(style: str, effect: str, text: str) -> str | None:
+def dialogue_styles(events: Iterable[tuple[str, str, str]]) -> frozenset[str]:
+    """The styles that the script's own events show to be dialogue: those of an unpositioned event with
+    text that rules 1-4 keep, of the ``(style, effect, raw text)`` of a script's events (comments left out).
+
+    A positioned line in such a style is dialogue (:func:`non_dialogue`'s ``dialogue_styles``)."""
+    return frozenset(style for style, effect, text in events
+                     if ass_text(text) and not _POSITION_TAG.search(_tags(text))
+                     and non_dialogue(style, effect, text) is None)
+
+
+def non_dialogue(style: str, effect: str, text: str, dialogue_styles: Iterable[str] = frozenset()) -> str | None:
     """Why the ASS event of ``style``, ``effect`` and raw ``text`` is not dialogue (``"karaoke effect"``,
     ``"karaoke"``, ``"song style"``, ``"sign style"``, ``"positioned"``: the module's rules 1-4), or None
-    when it is dialogue."""
+    when it is dialogue. ``dialogue_styles`` (:func:`dialogue_styles` of the whole script) are styles that
+    rule 4 treats as dialogue whatever their names."""
     kind = _EFFECT_KIND.match(effect.strip())
     if kind and kind.group().lower() in KARAOKE_EFFECTS:
         return "karaoke effect"
@@ -96,6 +111,6 @@ def non_dialogue(style: str, effect: str, text: str) -> str | None:
         return "song style"
     if names & SIGN_WORDS:
         return "sign style"
-    if _POSITION_TAG.search(tags) and not names & DIALOGUE_WORDS:
+    if _POSITION_TAG.search(tags) and not names & DIALOGUE_WORDS and style not in dialogue_styles:
         return "positioned"
     return None

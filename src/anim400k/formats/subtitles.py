@@ -5,9 +5,13 @@ ASS/SSA (and MicroDVD, MPL2, TMP) by pysubs2. Events come back as
 :class:`anim400k.model.Subtitle` with plain text (markup removed per format,
 :mod:`anim400k.formats.subtitle_text`; line breaks turned into spaces), empty events dropped,
 events with the same start, end and plain text (one line drawn on several ASS layers) kept once,
-sorted by time. ASS/SSA events that are signs or songs (:mod:`anim400k.formats.signs`: a karaoke effect
-or karaoke tags, a sign or song style, positioned text outside a dialogue style) are left out unless
-``keep_signs=True``; :func:`read_subtitles_counted` also tells how many were, by style.
+sorted by time. SRT/WebVTT captions written word by word (YouTube rolling auto-captions, openai-whisper
+``--highlight_words``) are read once per spoken line (:mod:`anim400k.formats.wordcues`;
+:func:`parse_subtitle_words` keeps their word times). ASS/SSA times are read as libass and FFmpeg read them
+(the fraction is centiseconds whatever its digits: :func:`_ass_times`). ASS/SSA events that are signs or songs
+(:mod:`anim400k.formats.signs`: a karaoke effect or karaoke tags, a sign or song style, positioned text
+outside a dialogue style) are left out unless ``keep_signs=True``; :func:`read_subtitles_counted` also tells
+how many were, by style.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ from ..errors import InputError
 from ..fsutil import atomic_path
 from ..model import Subtitle
 from .encoding import bom_encoding, decode_bom_text, encoding_label
-from .signs import non_dialogue
+from .signs import dialogue_styles, non_dialogue
+from .subtitle_text import srt_text, vtt_text
+from .wordcues import Cue, SpokenCue, spoken_cues
 
 SUBTITLE_SUFFIXES = (".srt", ".vtt", ".ass", ".ssa", ".sub")
 #: Suffixes of media containers (a Matroska subtitle or audio file, MPEG-TS, Ogg...): given as subtitles,
@@ -216,11 +222,10 @@ def _srt_bad_line(lines: list[str], first: int) -> tuple[int, str]:
     return k + 1, f"expected a timing line ('00:00:01,000 --> 00:00:02,500'), found {lines[k].strip()[:60]!r}"
 
 
-def _parse_srt(text: str, path: Path) -> list[Subtitle]:
-    """SRT cues by the ``srt`` package: a cue it cannot read is an error with its line number."""
+def _parse_srt(text: str, path: Path) -> list[Cue]:
+    """SRT cues (payloads as written) by the ``srt`` package: a cue it cannot read is an error with its
+    line number."""
     import srt
-
-    from .subtitle_text import srt_text
 
     try:
         cues = list(srt.parse(text))
@@ -233,20 +238,19 @@ def _parse_srt(text: str, path: Path) -> list[Subtitle]:
         start, end = cue.start.total_seconds(), cue.end.total_seconds()
         if end < start:
             raise InputError(f"subtitle {cue.index}: end {end:.3f} before start {start:.3f}", path)
-        events.append(Subtitle(start, end, srt_text(cue.content)))
+        events.append(Cue(start, end, cue.content))
     return events
 
 
-def _parse_vtt(text: str, path: Path) -> list[Subtitle]:
-    """WebVTT cues by ``webvtt-py`` (identifiers, NOTE, STYLE and REGION blocks skipped by it).
+def _parse_vtt(text: str, path: Path) -> list[Cue]:
+    """WebVTT cues (payloads as written) by ``webvtt-py`` (identifiers, NOTE, STYLE and REGION blocks
+    skipped by it).
 
     webvtt-py skips a block it cannot read as a cue; a block with a ``-->`` line that did not
     become a cue is reported with that line instead of being lost.
     """
     import webvtt
     from webvtt.errors import MalformedCaptionError, MalformedFileError
-
-    from .subtitle_text import vtt_text
 
     try:
         captions = webvtt.WebVTT.from_string(text).captions
@@ -262,7 +266,7 @@ def _parse_vtt(text: str, path: Path) -> list[Subtitle]:
         start, end = cap.start_time.in_milliseconds() / 1000.0, cap.end_time.in_milliseconds() / 1000.0
         if end < start:
             raise InputError(f"cue {i + 1}: end {end:.3f} before start {start:.3f}", path)
-        events.append(Subtitle(start, end, vtt_text(cap.raw_text)))
+        events.append(Cue(start, end, cap.raw_text))
     return events
 
 
@@ -290,6 +294,41 @@ def _ass_event_lines(text: str) -> list[int]:
     return numbers
 
 
+#: The Start and End of an ASS/SSA event line as FFmpeg's ASS demuxer reads them (``%*[^,],%d:%d:%d%*c%d,...``:
+#: the second and third fields, ``H:MM:SS`` then any one character and the fraction).
+_ASS_TIMES = re.compile(r"^\s*(?:Dialogue|Comment)\s*:[^,]*,\s*([^,]*?)\s*,\s*([^,]*?)\s*,")
+_ASS_TIME = re.compile(r"^(-?)(\d+):(\d+):(\d+)(?:[^\d](\d+))?$")
+
+
+def _ass_times(line: str, start_ms: int, end_ms: int, where: str, path: Path) -> tuple[int, int]:
+    """Start and end (ms) of the ASS event ``line``, its fractions read as libass and FFmpeg read them.
+
+    ASS times are ``H:MM:SS.cc``: libass (``string2timecode``: ``ms * 10``) and FFmpeg's ASS demuxer
+    take the digits after the dot as a count of centiseconds whatever their number, so ``0:00:01.5``
+    is shown at 1.05 s and ``0:00:03.456`` at 7.56 s, and an MKV muxed from the script holds those
+    times; pysubs2 read a decimal fraction (1.5 s, 3.456 s), so a script and the same script in an MKV
+    disagreed. A time without a fraction (``0:00:05``: FFmpeg drops the line, libass shows it at 0)
+    is refused in one line. ``start_ms``/``end_ms`` (pysubs2's) are kept when the line is not one
+    FFmpeg reads.
+    """
+    m = _ASS_TIMES.match(line)
+    if m is None:
+        return start_ms, end_ms
+    out = []
+    for field, ms in zip(m.groups(), (start_ms, end_ms), strict=True):
+        t = _ASS_TIME.match(field)
+        if t is None:
+            out.append(ms)
+            continue
+        sign, h, mnt, sec, frac = t.groups()
+        if frac is None:
+            raise InputError(f"{where}: time {field!r} has no centiseconds (ASS times are H:MM:SS.cc; "
+                             "players drop or misplace such a line)", path)
+        value = ((int(h) * 60 + int(mnt)) * 60 + int(sec)) * 1000 + int(frac) * 10
+        out.append(-value if sign else value)
+    return out[0], out[1]
+
+
 def _parse_pysubs2(text: str, path: Path, keep_signs: bool = False) -> SubtitleRead:
     """ASS/SSA (and MicroDVD, MPL2, TMP) events by pysubs2; comments dropped, and signs and songs
     (:func:`anim400k.formats.signs.non_dialogue`) unless ``keep_signs``."""
@@ -309,23 +348,29 @@ def _parse_pysubs2(text: str, path: Path, keep_signs: bool = False) -> SubtitleR
             raise InputError(f"not a subtitle file pysubs2 can read ({exc})", path) from exc
     ass = subs.format in ("ass", "ssa")
     lines = _ass_event_lines(text) if ass else []
+    raw_lines = text.split("\n")
+    kept_styles = dialogue_styles((ev.style, ev.effect, ev.text) for ev in subs.events if not ev.is_comment)
     events = []
     left_out: set[tuple[str, Subtitle]] = set()
     for i, ev in enumerate(subs.events):
         if ev.is_comment:
             continue
-        where = f"subtitle event {i + 1}" + (f" (line {lines[i]})" if len(lines) == len(subs.events) else "")
-        for name, ms in (("start", ev.start), ("end", ev.end)):
+        numbered = len(lines) == len(subs.events)
+        where = f"subtitle event {i + 1}" + (f" (line {lines[i]})" if numbered else "")
+        start_ms, end_ms = ev.start, ev.end
+        if ass and numbered:
+            start_ms, end_ms = _ass_times(raw_lines[lines[i] - 1], ev.start, ev.end, where, path)
+        for name, ms in (("start", start_ms), ("end", end_ms)):
             if ms < 0:  # pysubs2 reads '-0:00:01.00' as -1000 ms; FFmpeg and the SRT reader refuse such times
                 raise InputError(f"{where}: negative {name} time {ms / 1000:.3f}", path)
-        if ev.end < ev.start:
-            raise InputError(f"{where}: end {ev.end / 1000:.3f} before start {ev.start / 1000:.3f}", path)
+        if end_ms < start_ms:
+            raise InputError(f"{where}: end {end_ms / 1000:.3f} before start {start_ms / 1000:.3f}", path)
         if not ass and _TIMING_IN_TEXT.search(ev.text):
             # pysubs2 cut a timing line it does not read in two (its SRT and TMP readers)
             raise InputError(f"{where}: a timing line that could not be read "
                              f"({ev.text.strip()[:60]!r}) was taken for text", path)
-        event = Subtitle(ev.start / 1000.0, ev.end / 1000.0, plain_text(ev.text))
-        if ass and not keep_signs and non_dialogue(ev.style, ev.effect, ev.text):
+        event = Subtitle(start_ms / 1000.0, end_ms / 1000.0, plain_text(ev.text))
+        if ass and not keep_signs and non_dialogue(ev.style, ev.effect, ev.text, kept_styles):
             if event.text:  # a drawing has no text: dropped as an empty event, not counted
                 left_out.add((ev.style, event))
             continue
@@ -373,17 +418,39 @@ def parse_subtitles(text: str, path: str | Path, *, keep_signs: bool = False) ->
     return _parse_counted(text, Path(path), keep_signs).events
 
 
-def _parse_counted(text: str, path: Path, keep_signs: bool) -> SubtitleRead:
+def _spoken_counted(text: str, path: Path, keep_signs: bool) -> tuple[list[SpokenCue], dict[str, int]]:
+    """The spoken lines of a file's text (in file order, not yet sorted or collapsed) and the ASS/SSA
+    events left out as signs or songs by style: SRT and WebVTT cues through
+    :func:`anim400k.formats.wordcues.spoken_cues` (YouTube rolling and Whisper highlight captions read
+    once, with their word times), ASS/SSA and pysubs2's other formats one event each, without words."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
-        return SubtitleRead([], {})  # a file with no cues is a valid file with no subtitles
+        return [], {}  # a file with no cues is a valid file with no subtitles
     form = subtitle_format(text)
     if form == "srt":
-        return SubtitleRead(_finish(_parse_srt(text, path)), {})
+        return spoken_cues(_parse_srt(text, path), srt_text), {}
     if form == "vtt":
-        return SubtitleRead(_finish(_parse_vtt(text, path)), {})
+        return spoken_cues(_parse_vtt(text, path), vtt_text), {}
     events, left_out = _parse_pysubs2(text, path, keep_signs)
-    return SubtitleRead(_finish(events), left_out)
+    return [SpokenCue(e) for e in events], left_out
+
+
+def _parse_counted(text: str, path: Path, keep_signs: bool) -> SubtitleRead:
+    spoken, left_out = _spoken_counted(text, path, keep_signs)
+    return SubtitleRead(_finish(s.subtitle for s in spoken), left_out)
+
+
+def parse_subtitle_words(text: str, path: str | Path) -> list[SpokenCue]:
+    """The events of a subtitle file's decoded ``text`` (as :func:`parse_subtitles`: sorted, empty ones
+    dropped, copies kept once, signs and songs left out) with their word times where the file has them
+    (YouTube rolling auto-captions, Whisper ``--highlight_words``; :mod:`anim400k.formats.wordcues`):
+    what a subtitle file read as a transcript gives."""
+    spoken, _ = _spoken_counted(text, Path(path), False)
+    kept: dict[Subtitle, SpokenCue] = {}
+    for s in spoken:
+        if s.subtitle.text and s.subtitle not in kept:
+            kept[s.subtitle] = s
+    return sorted(kept.values(), key=lambda s: (s.subtitle.start, s.subtitle.end))
 
 
 def _select_subtitle_stream(container, stream: str | int, path: Path,  # type: ignore[no-untyped-def]
@@ -452,7 +519,9 @@ def read_subtitle_stream(media_path: str | Path, stream: str | int = 0,
     demuxed with PyAV and decoded by FFmpeg (which turns every text format into ASS dialogue lines);
     timings come from the packets, on the timeline of :func:`anim400k.media.decode_audio` (time 0 is
     the container's start time: a file whose streams start at 1.5 s has its first audio sample and its
-    subtitles counted from there). Bitmap subtitles (PGS, DVD) need OCR and raise :class:`InputError`;
+    subtitles counted from there). The SRT and WebVTT streams of a Matroska/WebM file are read from the cue
+    text the packets hold instead, with the file reader's rules (:data:`_RAW_CUE_CODECS`), so a cue reads the
+    same in a file and muxed. Bitmap subtitles (PGS, DVD) need OCR and raise :class:`InputError`;
     ``option`` names the setting in the error's suggestion.
 
     In an ASS/SSA stream, events that are signs or songs (:mod:`anim400k.formats.signs`, told by
@@ -490,30 +559,51 @@ def read_subtitle_stream_chosen(media_path: str | Path, stream: str | int = 0,
     with _open_media(path) as container:
         st, note = _text_subtitle_stream(container, stream, path, option)
         index = list(container.streams.subtitles).index(st)
-        classify = not keep_signs and st.codec_context.name in ("ass", "ssa")
+        codec = st.codec_context.name
+        classify = not keep_signs and codec in ("ass", "ssa")
+        raw_cues = codec in _RAW_CUE_CODECS and "matroska" in container.format.name
         tb = float(st.time_base)
         origin = container_origin(container)
-        events = []
-        left_out: set[tuple[str, Subtitle]] = set()
+        cues: list[Cue] = []  # SRT and WebVTT streams: the cue payloads as written
+        packets: list[tuple[float, float, list[tuple[str, str, str, str]]]] = []  # (style, effect, raw, text)
         for packet in container.demux(st):
             if packet.size == 0 or packet.pts is None:
                 continue
             start = packet.pts * tb - origin
             end = start + (packet.duration or 0) * tb
+            if raw_cues:
+                cues.append(Cue(round(start, 3), round(end, 3), bytes(packet).decode("utf-8", "replace")))
+                continue
             texts = []
             for sub in st.codec_context.decode(packet):
                 if getattr(sub, "type", b"") == b"ass":
                     text = plain_text(sub.dialogue.decode("utf-8", "replace"))
-                    style, effect, raw = _ass_fields(sub.ass.decode("utf-8", "replace"))
-                    if classify and non_dialogue(style, effect, raw):
-                        if text:
-                            left_out.add((style, Subtitle(round(start, 3), round(end, 3), text)))
-                        continue
-                    texts.append(text)
+                    texts.append((*_ass_fields(sub.ass.decode("utf-8", "replace")), text))
                 elif getattr(sub, "type", b"") == b"text":
-                    texts.append(plain_text(sub.text.decode("utf-8", "replace")))
-            events.append(Subtitle(round(start, 3), round(end, 3), " ".join(t for t in texts if t)))
+                    texts.append(("", "", "", plain_text(sub.text.decode("utf-8", "replace"))))
+            packets.append((round(start, 3), round(end, 3), texts))
+    if cues:
+        spoken = spoken_cues(cues, _RAW_CUE_CODECS[codec])
+        return SubtitleRead(_finish(s.subtitle for s in spoken), {}), index, note
+    kept_styles = dialogue_styles((style, effect, raw) for _, _, texts in packets for style, effect, raw, _ in texts)
+    events = []
+    left_out: set[tuple[str, Subtitle]] = set()
+    for start, end, texts in packets:
+        kept = []
+        for style, effect, raw, text in texts:
+            if classify and non_dialogue(style, effect, raw, kept_styles):
+                if text:
+                    left_out.add((style, Subtitle(start, end, text)))
+                continue
+            kept.append(text)
+        events.append(Subtitle(start, end, " ".join(t for t in kept if t)))
     return SubtitleRead(_finish(events), _by_style(left_out)), index, note
+
+
+#: Text subtitle codecs whose Matroska/WebM packets hold the cue text as written (SRT, WebVTT), read with
+#: the file reader's rules (FFmpeg's WebVTT decoder kept ruby readings, ``<rt>``, that the file reader drops),
+#: and through :func:`anim400k.formats.wordcues.spoken_cues` as files are.
+_RAW_CUE_CODECS = {"webvtt": vtt_text, "subrip": srt_text}
 
 
 class TimedText(Protocol):

@@ -28,12 +28,14 @@ whatever its name):
   ``results.channel_labels.channels[].items``) is segmented per channel, the channel label being the
   speaker of a word without ``speaker_label``; a segment's words are sorted by time.
 * **Subtitles** (SRT, WebVTT, ASS/SSA, and the other formats pysubs2 reads: TTML/DFXP, YouTube SBV...)
-  through :func:`anim400k.formats.subtitles.parse_subtitles`: one segment per event.
+  through :func:`anim400k.formats.subtitles.parse_subtitle_words`: one segment per event (YouTube rolling
+  and Whisper highlight captions read once, with their word times), only what is spoken
+  (:mod:`anim400k.formats.sdh`: SDH sound descriptions, speaker labels and lyrics removed).
 
 Whisper-style JSON also takes the OpenAI Whisper API's ``verbose_json``: its file-level ``words``
-(beside ``segments``) become the segments' words. A file that states a language (``language``,
-``results.language_code``, ``result.language``; ``ja-JP`` and ``japanese`` read ``ja``) other than the
-one it is read as is refused.
+(beside ``segments``) become the segments' words. A file that states the other language of the pair
+(``language``, ``results.language_code``, ``result.language``; ``ja-JP`` and ``japanese`` read ``ja``)
+from the one it is read as is refused.
 
 Every malformed input raises :class:`~anim400k.errors.InputError` naming the file and the
 exact problem (``segment 12: end 3.2 before start 4.0``).
@@ -674,6 +676,23 @@ def _parse_aws(obj: dict[str, Any], chk: _Checker, language: str | None) -> Tran
 # ---------------------------------------------------------------- entry points
 
 
+def _subtitle_segments(raw: str, path: Path) -> list[Segment]:
+    """The speech of a subtitle file (its decoded text ``raw``): one segment per event, with the word times
+    of YouTube rolling and Whisper highlight captions (:mod:`anim400k.formats.wordcues`), and only what is
+    spoken (:mod:`anim400k.formats.sdh`: SDH sound descriptions, speaker labels and lyrics removed; an
+    event left empty dropped)."""
+    from .sdh import speech_text, speech_words
+    from .subtitles import parse_subtitle_words
+
+    segments = []
+    for spoken in parse_subtitle_words(raw, path):  # the text already read and decoded
+        sub = spoken.subtitle
+        text = speech_text(sub.text)
+        if text:
+            segments.append(Segment(sub.start, sub.end, text, speech_words(spoken.words)))
+    return segments
+
+
 def _looks_like_subtitles(head: str, suffix: str) -> bool:
     from .subtitles import SUBTITLE_SUFFIXES
 
@@ -739,12 +758,9 @@ _UNKNOWN_FORMAT = (
 
 
 def _subtitle_transcript(raw: str, path: Path, language: str | None) -> Transcript:
-    """A subtitle file's decoded text ``raw`` as a transcript: one segment per event
-    (:func:`anim400k.formats.subtitles.parse_subtitles`); subtitle files state no language."""
-    from .subtitles import parse_subtitles
-
-    segs = [Segment(s.start, s.end, s.text) for s in parse_subtitles(raw, path)]
-    return Transcript(language=_lang(language), segments=segs, source="subtitles")
+    """A subtitle file's decoded text ``raw`` as a transcript: one segment per event, only what is spoken
+    (:func:`_subtitle_segments`); subtitle files state no language."""
+    return Transcript(language=_lang(language), segments=_subtitle_segments(raw, path), source="subtitles")
 
 
 def read_transcript(path: str | Path, language: str | None = None) -> Transcript:

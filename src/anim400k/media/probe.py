@@ -60,6 +60,7 @@ class StreamInfo:
     default: bool = False
     layout: str | None = None  # audio: FFmpeg's channel layout name ("stereo", "5.1(side)" ...)
     forced: bool = False  # the stream's "forced" disposition (subtitles: signs and foreign parts only)
+    hearing_impaired: bool = False  # the "hearing_impaired" disposition (subtitles: SDH / closed captions)
 
 
 @dataclass(frozen=True)
@@ -221,6 +222,7 @@ def _stream_info(stream: Any) -> StreamInfo:
     disp = stream.disposition
     default = bool(disp & disp.__class__.default) if disp is not None else False
     forced = bool(disp & disp.__class__.forced) if disp is not None else False
+    hearing_impaired = bool(disp & disp.__class__.hearing_impaired) if disp is not None else False
     if kind == "video" and disp is not None and disp & disp.__class__.attached_pic:
         kind = "attachment"  # cover art is a picture, not a video
     cc = stream.codec_context
@@ -234,6 +236,7 @@ def _stream_info(stream: Any) -> StreamInfo:
         "title": meta.get("title") or meta.get("name") or meta.get("filename") or _handler_title(meta) or None,
         "default": default,
         "forced": forced,
+        "hearing_impaired": hearing_impaired,
     }
     if kind == "audio" and cc is not None:
         info["channels"] = cc.channels or None
@@ -467,6 +470,20 @@ _DIALOGUE_TITLE = re.compile(r"\bfull\b|\bdialog(?:ue)?s?\b|\bcomplete\b|全文|
 _NOT_DIALOGUE = "flagged forced or titled as signs, songs, karaoke or commentary"
 
 
+#: Words of a subtitle-stream title saying it is for deaf and hard-of-hearing viewers (SDH, closed captions):
+#: the dialogue with sound descriptions, speaker labels and lyrics written in.
+_SDH_TITLE = re.compile(r"\bSDH\b|\bCC\b|hearing[\s_-]*impaired|\bdeaf\b|closed[\s_-]*captions?|聴覚障害",
+                        re.IGNORECASE)
+#: What the note says of the SDH streams passed over.
+_SDH = "flagged hearing impaired or titled SDH/CC (sound descriptions and speaker labels written in)"
+
+
+def sdh_subtitles(stream: StreamInfo) -> bool:
+    """Whether a subtitle stream says it is SDH / closed captions: the ``hearing_impaired`` disposition, or a
+    title with ``SDH``, ``CC``, ``Hearing Impaired``, ``Closed Captions`` (``'English (SDH)'``, ``'[CC]'``)."""
+    return stream.hearing_impaired or (bool(stream.title) and _SDH_TITLE.search(str(stream.title)) is not None)
+
+
 def not_dialogue_subtitles(stream: StreamInfo) -> bool:
     """Whether a subtitle stream says it is not the dialogue: flagged forced, or titled as signs, songs,
     forced, ``S&S``, karaoke, lyrics or commentary (``'Signs & Songs'``, ``'English (Forced)'``)."""
@@ -487,8 +504,8 @@ def describe_subtitle_streams(info: MediaInfo, streams: list[StreamInfo] | None 
     subs = info.subtitle_streams
     parts = []
     for s in subs if streams is None else streams:
-        flags = [f for f, on in (("default", s.default), ("forced", s.forced), ("bitmap", not _text_subtitles(s)))
-                 if on]
+        flags = [f for f, on in (("default", s.default), ("forced", s.forced),
+                                 ("hearing impaired", s.hearing_impaired), ("bitmap", not _text_subtitles(s))) if on]
         title = f" {s.title!r}" if s.title else ""
         parts.append(f"{subs.index(s)}: {s.language or 'und'}{title}" + (f" ({', '.join(flags)})" if flags else ""))
     return ", ".join(parts)
@@ -503,9 +520,11 @@ def select_subtitle_stream(
     tag (``eng``/``en``/``english`` ...) picks among the streams tagged with it: bitmap streams (PGS,
     DVD) are passed over when a text one is there; so are streams flagged forced or titled as signs,
     songs, forced, ``S&S``, karaoke, lyrics or commentary (:func:`not_dialogue_subtitles`: a BD or
-    fansub release's first ``eng`` stream is often its default, forced ``Signs & Songs`` track); of
-    those left, the only one, else the one titled as the full dialogue (``Full``, ``Dialogue``; the
-    default-flagged one of several), else the default-flagged one, else the first. When several
+    fansub release's first ``eng`` stream is often its default, forced ``Signs & Songs`` track), and SDH /
+    closed-caption streams (:func:`sdh_subtitles`) when a plain dialogue stream is there (an SDH track, often
+    the default one, writes ``[DOOR SLAMS]`` and ``KYON:`` into the dialogue); of those left, the only one,
+    else the one titled as the full dialogue (``Full``, ``Dialogue``; the default-flagged one of several),
+    else the default-flagged one, else the first. When several
     streams carry the tag the note lists them (subtitle-stream index, language, title, flags) and says
     which was taken and why; a lone stream that says it is not the dialogue is taken with a note too.
     Raises :class:`InputError` in one line when the file has no subtitle stream, no such index, or no
@@ -535,6 +554,10 @@ def select_subtitle_stream(
         return only, None
     text = [s for s in matches if _text_subtitles(s)] or matches
     dialogue = [s for s in text if not not_dialogue_subtitles(s)]
+    not_dialogue = [s for s in text if s not in dialogue] if dialogue else []
+    plain = [s for s in dialogue if not sdh_subtitles(s)]
+    sdh = [s for s in dialogue if s not in plain] if plain else []
+    dialogue = plain or dialogue
     full = [s for s in dialogue if s.title and _DIALOGUE_TITLE.search(s.title)]
     defaults = [s for s in (full or dialogue) if s.default]
     if len(dialogue) == 1:
@@ -553,9 +576,10 @@ def select_subtitle_stream(
     bitmap = [s for s in matches if s not in text]
     if bitmap:
         passed.append(f"{', '.join(str(subs.index(s)) for s in bitmap)}: bitmap")
-    not_dialogue = [s for s in text if s not in dialogue] if dialogue else []
     if not_dialogue:
         passed.append(f"{', '.join(str(subs.index(s)) for s in not_dialogue)}: {_NOT_DIALOGUE}")
+    if sdh:
+        passed.append(f"{', '.join(str(subs.index(s)) for s in sdh)}: {_SDH}")
     if passed:
         why += "; passed over " + ", and ".join(passed)
     return chosen, (f"{len(matches)} subtitle streams are tagged '{selector}' ({listed}); used subtitle stream "

@@ -11,7 +11,8 @@ is split further at clause punctuation (``,`` ``;`` ``:`` ``—``) between those
 A segment left without text, whose subtitle also gave a sentence to a neighbour that has another
 one, takes the neighbour's sentence nearest to it (so a turn of its own is not left silent).
 Several subtitles inside one segment are joined in time order. Segments that get no text have
-none (and a problem saying why): their time keeps the backing only."""
+none (and a problem saying why): their time keeps the backing only. :class:`SubtitleTranslator`
+speaks only the dialogue of SDH/CC subtitles (:mod:`anim400k.formats.sdh`)."""
 
 from __future__ import annotations
 
@@ -244,11 +245,17 @@ class SubtitleTranslator:
     name = "subtitles"
 
     def __init__(self, subtitles: Sequence[Subtitle] | str | Path) -> None:
+        """``subtitles``: events, or a subtitle file to read. Only their spoken text is kept
+        (:func:`anim400k.formats.sdh.speech_text`: SDH sound descriptions such as ``[DOOR SLAMS]``,
+        speaker labels such as ``KYON:`` and ``♪`` lyrics removed); an event left empty is dropped."""
+        from ..formats.sdh import speech_text
+
         if isinstance(subtitles, str | Path):
             from ..formats.subtitles import read_subtitles
 
             subtitles = read_subtitles(subtitles)
-        self.subtitles = list(subtitles)
+        spoken = (Subtitle(s.start, s.end, speech_text(s.text)) for s in subtitles)
+        self.subtitles = [s for s in spoken if s.text]
 
     def coverage(self) -> tuple[float, float] | None:
         """First start and last end of the subtitles (None when there are none)."""

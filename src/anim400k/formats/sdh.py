@@ -1,0 +1,104 @@
+"""What of an SDH / closed-caption subtitle is spoken: sound descriptions, speaker labels and lyrics removed.
+
+"English (SDH)" and "[CC]" tracks, for deaf and hard-of-hearing viewers, write more than the
+dialogue: ``[DOOR SLAMS]``, ``(GASPS)``, ``(sighs)``, a speaker's name before the line
+(``KYON: Not again.``) and song lyrics between ``♪`` signs. Text that is spoken (a dub's lines) or
+taken for speech (a subtitle file read as a transcript) keeps only the dialogue (:func:`speech_text`,
+:func:`speech_words`); subtitles stored as subtitles keep their text as written.
+
+Removed:
+
+* a **bracketed description**: anything in ``[...]`` (``[DOOR SLAMS]``, ``[Music]``, ``[in Japanese]``);
+  in ``(...)`` when it reads as one, not as a spoken aside: no sentence punctuation (``. ? ! …``)
+  inside, and either no lowercase letter (``(GASPS)``, ``(KYON)``) or a lowercase first letter where
+  an utterance starts (at the start, after a sentence end, a colon or a dash: ``(sighs) Not again.``,
+  ``Fine. (laughs nervously)``); ``(Why me?)``, ``(Mom)`` and ``I (really) mean it`` stay (thoughts,
+  names, asides);
+* a **speaker label**: a name in capitals followed by a colon at the start of the text or after a
+  dialogue dash (``KYON:``, ``- MAN #2:``, ``MRS. SUZUMIYA:``; two characters at least);
+* **lyrics**: from a ``♪`` (or ``♫``) to the next one, or to the end of the text when none follows.
+
+Dashes left with nothing after them and spaces are tidied; a text with no letter or digit left is
+empty (its event is dropped by the callers).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from ..model import Word
+
+_SQUARE = re.compile(r"\[[^\[\]]*\]")
+_ROUND = re.compile(r"\(([^()]*)\)")
+_LABEL = re.compile(r"(?:^|(?<=[-‐–—]\s)|(?<=[-‐–—]))\s*[A-Z][A-Z0-9 #'.&-]*[A-Z0-9.#]:(?=\s|$)")
+_LYRICS = re.compile(r"[♪♫][^♪♫]*(?:[♪♫]|$)")
+_SENTENCE_PUNCT = re.compile(r"[.?!…]")
+_LONE_DASH = re.compile(r"(?:^|(?<=\s))[-‐–—](?=\s*(?:[-‐–—]|$))")
+_SPACES = re.compile(r"\s+")
+
+
+def _description(content: str, before: str) -> bool:
+    """Whether ``( content )``, after the text ``before``, is a sound description, not a spoken aside."""
+    letters = [c for c in content if c.isalpha()]
+    if not letters or _SENTENCE_PUNCT.search(content):
+        return False
+    if not any(c.islower() for c in letters):
+        return True
+    before = before.rstrip()
+    return letters[0].islower() and (not before or before[-1] in ".?!…:-‐–—")
+
+
+def _removed(text: str) -> list[bool]:
+    """For each character of ``text``, whether the rules remove it."""
+    gone = [False] * len(text)
+
+    def mark(start: int, end: int) -> None:
+        for k in range(start, end):
+            gone[k] = True
+
+    for m in _LYRICS.finditer(text):
+        mark(m.start(), m.end())
+    for m in _SQUARE.finditer(text):
+        mark(m.start(), m.end())
+    for m in _ROUND.finditer(text):
+        if _description(m.group(1), text[: m.start()]):
+            mark(m.start(), m.end())
+    kept = "".join(" " if g else c for c, g in zip(text, gone, strict=True))
+    for m in _LABEL.finditer(kept):
+        mark(m.start(), m.end())
+    return gone
+
+
+def _tidy(text: str) -> str:
+    text = _SPACES.sub(" ", text).strip()
+    while True:
+        tidier = _SPACES.sub(" ", _LONE_DASH.sub("", text)).strip()
+        if tidier == text:
+            break
+        text = tidier
+    return text if any(c.isalnum() for c in text) else ""
+
+
+def speech_text(text: str) -> str:
+    """``text`` without its sound descriptions, speaker labels and lyrics (module docstring); ``""``
+    when nothing spoken is left."""
+    gone = _removed(text)
+    return _tidy("".join(" " if g else c for c, g in zip(text, gone, strict=True)))
+
+
+def speech_words(words: Sequence[Word]) -> list[Word]:
+    """``words`` (of one event, in order) without those the rules of :func:`speech_text` remove from the
+    joined text; a word partly removed keeps its remaining characters and its times."""
+    spans, pos = [], 0
+    for w in words:
+        spans.append((pos, pos + len(w.text)))
+        pos += len(w.text) + 1
+    joined = " ".join(w.text for w in words)
+    gone = _removed(joined)
+    out = []
+    for w, (a, b) in zip(words, spans, strict=True):
+        rest = _tidy("".join(c for c, g in zip(joined[a:b], gone[a:b], strict=True) if not g))
+        if rest:
+            out.append(Word(w.start, w.end, rest, w.probability))
+    return out
