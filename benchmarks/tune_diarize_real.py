@@ -22,6 +22,8 @@ experiment hooks (keys starting with ``_``) that patch the clustering for a meas
   Gaussian mixture over the affinity's kernel-PCA coordinates (:func:`bic_count`);
 - ``_subs: true``: the diarizer gets the episode's synthetic EN subtitles (``_subtitles.py``; the
   ``subtitle_*`` options say how it uses them);
+- ``_names``: with ``_subs``, this share of the one-speaker events names its speaker (``_subtitles.py``:
+  the true character, 2 % of them a wrong one; ``_wrong`` sets that share);
 - ``_oracle_count: true``: the true speaker count of each episode (``num_speakers``: no merging);
 - ``_split_log: true``: score every cluster of >= 10 windows (after the first pass) by the JP + EN
   split test (:func:`_recluster.half_scores`) and print the AUC of that score for telling clusters
@@ -162,7 +164,7 @@ def install_caches_and_hooks() -> None:
     cluster = embedded.EmbeddedDiarizer._cluster
 
     def hooked_cluster(self: Any, emb: np.ndarray, windows: np.ndarray, wpitch: np.ndarray,
-                       view: Any = None, raw: Any = None, events: Any = None) -> np.ndarray:
+                       view: Any = None, raw: Any = None, events: Any = None, names: Any = None) -> np.ndarray:
         import _recluster as rc
 
         cfg = self.config
@@ -170,7 +172,7 @@ def install_caches_and_hooks() -> None:
         if HOOKS.get("oracle_count"):
             cfg.num_speakers = HOOKS["true_k"]
         try:
-            labels = cluster(self, emb, windows, wpitch, view, raw, events)
+            labels = cluster(self, emb, windows, wpitch, view, raw, events, names)
             mode = HOOKS.get("recluster")
             if mode == "vbx":
                 labels = rc.vbx(emb, labels, view, wpitch, HOOKS.get("loop", 0.9), HOOKS.get("fa", 0.3),
@@ -284,7 +286,8 @@ def main() -> None:
             HOOKS["true_k"] = len({t.speaker for t in ref})
             HOOKS["ref"] = ref
             LAST.clear()
-            kw = {"subtitles": subtitle_tuples(synth_subtitles(ref, 1000 + seed))} if HOOKS.get("subs") else {}
+            kw = {"subtitles": subtitle_tuples(synth_subtitles(ref, 1000 + seed, HOOKS.get("names", 0.0),
+                                                               HOOKS.get("wrong", 0.02)))} if HOOKS.get("subs") else {}
             rows.append(score(ref, d.diarize(speech, SR, other=en, **kw), clips, release))
             if LAST:
                 accs.append(window_accuracy(LAST["windows"], LAST["labels"], ref))

@@ -132,6 +132,55 @@ def test_diarizer_with_subtitles_on_synthetic_speech(episode3) -> None:
     assert get_diarizer("embedded").uses_subtitles
 
 
+@pytest.fixture(scope="module")
+def close_voices():
+    """Two characters with close JP voices at the same pitch (espeak ja+m3 and ja+m1 at 40), lines
+    alternating: the embedded diarizer alone takes them for one speaker. Returns (audio, reference turns)."""
+    from anim400k.diarize import Turn
+    from anim400k.synth.phrases import PHRASES
+    from anim400k.synth.speech import Voice, render
+
+    sr = 16000
+    voices = (Voice("ja+m3", 40, 150), Voice("ja+m1", 40, 150))
+    rng = np.random.default_rng(5)
+    jp = np.zeros(45 * sr, np.float32)
+    turns, t, i = [], 0.3, 0
+    while t < 40:
+        who = i % 2 if rng.random() < 0.8 else 1 - i % 2
+        kana, _, _ = PHRASES[int(rng.integers(len(PHRASES)))]
+        a = render(kana, voices[who], sr=sr)
+        k = int(t * sr)
+        jp[k : k + len(a)] += a[: len(jp) - k]
+        turns.append(Turn(round(t, 3), round(t + len(a) / sr, 3), f"c{who}"))
+        t += len(a) / sr + float(rng.uniform(0.3, 0.7))
+        i += 1
+    return jp[: int((t + 0.5) * sr)], turns
+
+
+def test_speaker_names_split_two_close_voices(close_voices) -> None:
+    audio, ref = close_voices
+    names = {"c0": "Kyon", "c1": "Itsuki"}
+    plain = [(t.start - 0.1, t.end + 0.3, "Line.") for t in ref]
+    named = [(t.start - 0.1, t.end + 0.3, "Line.", names[t.speaker]) for t in ref]
+    d = get_diarizer("embedded")
+    merged = d.diarize(audio, 16000, subtitles=plain)
+    assert len({t.speaker for t in merged}) == 1  # without names: one speaker
+    split = d.diarize(audio, 16000, subtitles=named)
+    assert len({t.speaker for t in split}) == 2 and der(ref, split) < 0.5 * der(ref, merged)
+    # generic labels are no constraint: the same as no names
+    generic = [(a, b, x, "ALL" if k % 2 else "MAN #2") for k, (a, b, x, _) in enumerate(named)]
+    assert d.diarize(audio, 16000, subtitles=generic) == merged
+    # names switched off
+    off = get_diarizer("embedded", subtitle_name_link=0.0, subtitle_name_apart=0.0, subtitle_name_min_speech=None)
+    assert off.diarize(audio, 16000, subtitles=named) == merged
+    # wrong names (every tenth line) and one name used for both voices in a third of the lines do not crash
+    # and keep two speakers
+    noisy = [(a, b, x, ("Kyon" if n == "Itsuki" else "Itsuki") if k % 10 == 0 else "Kyon" if k % 3 == 0 else n)
+             for k, (a, b, x, n) in enumerate(named)]
+    turns = d.diarize(audio, 16000, subtitles=noisy)
+    assert len({t.speaker for t in turns}) == 2 and der(ref, turns) < der(ref, merged)
+
+
 def test_bad_subtitle_options() -> None:
     with pytest.raises(InputError, match="subtitle_pool"):
         get_diarizer("embedded", subtitle_pool=1.5)
@@ -139,6 +188,8 @@ def test_bad_subtitle_options() -> None:
         get_diarizer("embedded", subtitle_cover=0.0)
     with pytest.raises(InputError, match="subtitle_inside"):
         get_diarizer("embedded", subtitle_inside=-1.0)
+    with pytest.raises(InputError, match="subtitle_name_apart"):
+        get_diarizer("embedded", subtitle_name_apart=-0.1)
 
 
 def test_cli_subtitles_flag(episode3, tmp_path, capsys) -> None:
@@ -196,7 +247,8 @@ def test_build_stage_depends_on_and_passes_the_subtitles(tmp_path, monkeypatch) 
 
     stage = next(s for s in stages.STAGES if s.name == "diarize")
     assert "subtitles" in stage.deps and STAGE_VERSIONS["diarize"] >= 3
-    events = [{"start": 1.0, "end": 2.5, "text": "- Hi.\n- Hello."}, {"start": 3.0, "end": 4.0, "text": "Bye."}]
+    events = [{"start": 1.0, "end": 2.5, "text": "- Hi.\n- Hello."},
+              {"start": 3.0, "end": 4.0, "text": "Bye.", "speaker": "Kyon"}]
     (tmp_path / "subtitles.json").write_text(json.dumps({"events": events, "left_out": {}, "source": None}))
     ctx = SimpleNamespace(
         artifact=lambda name: tmp_path / name,
@@ -204,12 +256,14 @@ def test_build_stage_depends_on_and_passes_the_subtitles(tmp_path, monkeypatch) 
         options=SimpleNamespace(asr_device="auto", diarizer="embedded", diarizer_model=None),
         ref=SimpleNamespace(key="show/1"),
     )
-    assert stages.diarization_subtitles(ctx) == [(1.0, 2.5, "- Hi.\n- Hello."), (3.0, 4.0, "Bye.")]
+    expected = [Subtitle(1.0, 2.5, "- Hi.\n- Hello."), Subtitle(3.0, 4.0, "Bye.", "Kyon")]
+    assert stages.diarization_subtitles(ctx) == expected
+    assert [e.speaker for e in stages.diarization_subtitles(ctx)] == [None, "Kyon"]
     rec = _Recorder()
     monkeypatch.setattr("anim400k.diarize.get_diarizer", lambda *a, **k: rec)
     monkeypatch.setattr(stages, "diarization_audio", lambda c: np.zeros(16000, np.float32))
     stages.stage_diarize(ctx)
-    assert rec.subtitles == [(1.0, 2.5, "- Hi.\n- Hello."), (3.0, 4.0, "Bye.")]
+    assert rec.subtitles == expected and rec.subtitles[1].speaker == "Kyon"
     (tmp_path / "subtitles.json").unlink()
     assert stages.diarization_subtitles(ctx) == []
 
@@ -236,3 +290,5 @@ def test_bench_passes_subtitles_only_when_asked() -> None:
     assert split_options(methods()["new_subs"][0])[1] and not split_options(methods()["new"][0])[1]
     name, (opts, source) = _parse_method("x:dual:subs=1,subtitle_inside=2.0")
     assert split_options(opts) == ({"subtitle_inside": 2.0}, True) and source == "dual"
+    _, (opts, _) = _parse_method("x:dual:subs=1,names=0.3")
+    assert split_options(opts) == ({}, True) and opts["names"] == 0.3  # names: the benchmark's, not the diarizer's

@@ -149,11 +149,18 @@ class Transcript:
 
 @dataclass(frozen=True, slots=True)
 class Subtitle:
-    """One subtitle event (times in the timeline of the medium it belongs to)."""
+    """One subtitle event (times in the timeline of the medium it belongs to).
+
+    ``speaker``: the character the file names for the event, when it names one (an ASS event's Name
+    field, a leading SDH label such as ``KYON:``; :mod:`anim400k.formats.subtitles`); a hint for the
+    diarizer, not part of the event's identity (equality and hashing ignore it) and not stored in a
+    clip's ``en_subtitles`` (FORMAT.md: ``{start, end, text}``).
+    """
 
     start: float
     end: float
     text: str
+    speaker: str | None = field(default=None, compare=False)
 
 
 @dataclass(slots=True)
@@ -226,6 +233,7 @@ class Clip:
         d = asdict(self)
         for k in _CLIP_LOCATION:
             del d[k]
+        d["en_subtitles"] = [{"start": s.start, "end": s.end, "text": s.text} for s in self.en_subtitles]
         return d
 
     @classmethod

@@ -97,9 +97,10 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: from the separated backing with its Wiener shrinkage undone, ``mixing.estimated_mixing_ratios``); diarize 3:
 #: the EN subtitles (the subtitles stage) are the diarizer's speaker cues, the stage depends on that stage;
 #: subtitles 6: YouTube rolling and Whisper highlight captions read once, positioned lines of a per-character
-#: ASS style kept, ASS time fractions as FFmpeg/libass read them, Matroska SRT/WebVTT read from the cue text.
+#: ASS style kept, ASS time fractions as FFmpeg/libass read them, Matroska SRT/WebVTT read from the cue text;
+#: subtitles 7: each event's ``speaker`` where the file names one (ASS Name field, SDH label), the diarizer's hint.
 STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 3, "diarize": 3, "cut": 4, "align": 5,
-                                  "subtitles": 6, "sync": 3}
+                                  "subtitles": 7, "sync": 3}
 
 
 #: Options added later to a stage's key: in it only when not their default, so earlier builds' finished

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import AnimError, InputError
 from ..fsutil import write_json_atomic
-from ..model import EN, JP, EpisodeRef, TimeMap
+from ..model import EN, JP, EpisodeRef, Subtitle, TimeMap
 from ..offline import force_offline
 from ..progress import Reporter, accepts_report, no_report
 from ..storage import local_input
@@ -333,8 +333,10 @@ SUBTITLE_CHOICE = "subtitle_stream.json"
 def stage_subtitles(ctx: EpisodeContext) -> str:
     """Read the EN subtitles for the JP track (a file or a subtitle stream of the JP media).
 
-    ``subtitles.json`` holds the ``events`` and, as ``left_out``, how many ASS events were left out as
-    signs or songs, by style, with the ``source`` they were read from (:func:`stage_notes` warns of them).
+    ``subtitles.json`` holds the ``events`` (``start``, ``end``, ``text``, and ``speaker`` when the file
+    names the event's speaker: an ASS Name field, an SDH label; the diarizer's hint) and, as ``left_out``,
+    how many ASS events were left out as signs or songs, by style, with the ``source`` they were read from
+    (:func:`stage_notes` warns of them).
     A ``subtitle_stream`` language tag picks among several streams with
     :func:`anim400k.formats.subtitles.read_subtitle_stream_chosen` (not a forced or signs-and-songs track); the
     stream read and the note on the choice are kept in ``subtitle_stream.json`` (a warning of the build).
@@ -358,7 +360,9 @@ def stage_subtitles(ctx: EpisodeContext) -> str:
         read = subs.SubtitleRead([], {})
     write_json_atomic(ctx.artifact(SUBTITLE_CHOICE), chosen)
     dest = ctx.artifact("subtitles.json")
-    write_json_atomic(dest, {"events": [{"start": s.start, "end": s.end, "text": s.text} for s in read.events],
+    events = [{"start": s.start, "end": s.end, "text": s.text} | ({"speaker": s.speaker} if s.speaker else {})
+              for s in read.events]
+    write_json_atomic(dest, {"events": events,
                              "left_out": read.left_out, "source": source})
     return str(dest)
 
@@ -425,12 +429,14 @@ def diarizer_model_option(diarizer: str, model: str | None) -> dict[str, object]
     return {"anime": {"model": model}, "pyannote": {"pipeline": model}}.get(diarizer, {})
 
 
-def diarization_subtitles(ctx: EpisodeContext) -> list[tuple[float, float, str]]:
+def diarization_subtitles(ctx: EpisodeContext) -> list[Subtitle]:
     """The episode's EN subtitle events on the JP timeline (the subtitles stage's ``subtitles.json``),
-    ``(start, end, text)``, the diarizer's speaker cues; none when the stage found none."""
+    with the speaker the file names where it names one: the diarizer's speaker cues; none when the
+    stage found none."""
     if not ctx.artifact("subtitles.json").is_file():
         return []
-    return [(float(e["start"]), float(e["end"]), str(e["text"])) for e in ctx.read_json("subtitles.json")["events"]]
+    return [Subtitle(float(e["start"]), float(e["end"]), str(e["text"]), e.get("speaker") or None)
+            for e in ctx.read_json("subtitles.json")["events"]]
 
 
 def stage_diarize(ctx: EpisodeContext, report: Reporter = no_report) -> str:

@@ -17,7 +17,9 @@ Everything it needs ships inside pip packages (no model hub). Steps:
    (``split_views_max``);
    with the EN subtitles (``diarize(..., subtitles=)``, :mod:`.subtitle_cues`), a cluster whose
    subtitle lines, as units, fall into two groups that differ in both tracks is cut in two
-   (``subtitle_split_jp``);
+   (``subtitle_split_jp``); where the subtitles name their speakers (ASS Name fields, SDH labels),
+   windows of one name are must-linked, of two names cannot-linked, and the count is at least the
+   number of names with enough speech (``subtitle_name_*``);
 5. frame-level re-segmentation by Viterbi with a switch penalty (:mod:`.resegment`; with subtitles,
    higher inside a one-speaker event and lower near event boundaries);
 6. overlap: a window whose embedding is closer to the normalised sum of two speaker centroids
@@ -193,6 +195,22 @@ class EmbeddedConfig:
     #: other view (:func:`.subtitle_cues.split_by_events`; None: off; needs the other track)
     subtitle_split_jp: float | None = None
     subtitle_split_other: float = 0.3
+    #: speaker names of subtitle events (:attr:`anim400k.model.Subtitle.speaker`; generic ones such as ALL
+    #: ignored, :func:`.subtitle_cues.speaker_key`): affinity bonus for two windows of events of the same
+    #: name (must-link) ...
+    subtitle_name_link: float = 0.3
+    #: ... and malus for two windows of events of different names (cannot-link); 0 and 0: names unused
+    subtitle_name_apart: float = 0.3
+    #: the speaker count is at least the number of names with this much speech (s) under their windows
+    #: (None: no such floor)
+    subtitle_name_min_speech: float | None = 2.0
+    #: the name constraints also enter the affinity the speaker count is read from (False: only the
+    #: clustering's; the count then hears the names through ``subtitle_name_min_speech`` alone)
+    subtitle_name_count: bool = True
+    #: re-segmentation: a window of a named event scores this much more for the speaker matched to that name
+    #: (:func:`.subtitle_cues.name_scores`, one to one; 0: off; docs/diarization.md, *Speaker names in the
+    #: subtitles*)
+    subtitle_name_score: float = 0.25
 
 
 #: Options that reproduce the embedded diarizer as it was before the realistic-voice benchmark
@@ -245,8 +263,10 @@ class EmbeddedDiarizer:
         if not 0.0 <= self.config.subtitle_pool <= 1.0 or not 0.0 < self.config.subtitle_cover <= 1.0:
             raise InputError(f"subtitle_pool must be in [0, 1] and subtitle_cover in (0, 1], got "
                              f"{self.config.subtitle_pool} and {self.config.subtitle_cover}")
-        if min(self.config.subtitle_inside, self.config.subtitle_edge, self.config.subtitle_edge_radius) < 0:
-            raise InputError("subtitle_inside, subtitle_edge and subtitle_edge_radius must be >= 0")
+        if min(self.config.subtitle_inside, self.config.subtitle_edge, self.config.subtitle_edge_radius,
+               self.config.subtitle_name_link, self.config.subtitle_name_apart) < 0:
+            raise InputError("subtitle_inside, subtitle_edge, subtitle_edge_radius, subtitle_name_link and "
+                             "subtitle_name_apart must be >= 0")
         if self.config.count_views not in ("combined", "jp"):
             raise InputError(f"unknown count_views {self.config.count_views!r} (choose from combined, jp)")
         if self.config.embedding == "campplus":  # load (and check) the model now, not after VAD
@@ -327,6 +347,7 @@ class EmbeddedDiarizer:
         step.tick()
 
         events = subtitle_cues.window_events(windows, cues or [], cfg.subtitle_cover)
+        names = subtitle_cues.window_names(events, cues or [])
         if cfg.subtitle_pool > 0 and np.any(events >= 0):  # line-level vectors for the clustering
             pooled = subtitle_cues.pool_events(emb, events, cfg.subtitle_pool)
             praw = pooled if raw is emb else subtitle_cues.pool_events(raw, events, cfg.subtitle_pool)
@@ -336,9 +357,9 @@ class EmbeddedDiarizer:
                 pview = dataclasses.replace(view, emb=subtitle_cues.pool_events(view.emb, vev, cfg.subtitle_pool),
                                             raw=None if view.raw is None else
                                             subtitle_cues.pool_events(view.raw, vev, cfg.subtitle_pool))
-            labels = self._cluster(pooled, windows, wpitch, pview, praw, events=events)
+            labels = self._cluster(pooled, windows, wpitch, pview, praw, events=events, names=names)
         else:
-            labels = self._cluster(emb, windows, wpitch, view, raw, events=events)
+            labels = self._cluster(emb, windows, wpitch, view, raw, events=events, names=names)
         if cfg.subtitle_split_jp is not None and cfg.num_speakers is None:  # two voices in one cluster
             labels = subtitle_cues.split_by_events(emb, labels, events, view, cfg.subtitle_split_jp,
                                                    cfg.subtitle_split_other, cfg.max_speakers)
@@ -376,6 +397,8 @@ class EmbeddedDiarizer:
                 wscores[view.valid] = (1 - w) * wscores[view.valid] + w * oscores[view.valid]
                 other_pitch = (view.f0, np.array([_nanmedian(view.pitch[(labels == i) & view.valid])
                                                   for i in range(k)]))
+            if cfg.subtitle_name_score > 0:  # windows of a named line lean to the speaker of that name
+                wscores = wscores + subtitle_cues.name_scores(names, labels, k, cfg.subtitle_name_score)
             turns = self._resegment(regions, windows, wscores, f0, spk_pitch, other_pitch, cues)
             seg_labels = labels  # the labels ``turns`` (``c<i>``) and ``spk_pitch`` refer to
             labels = _window_labels(windows, turns, labels)
@@ -549,27 +572,29 @@ class EmbeddedDiarizer:
 
     def _cluster(self, emb: np.ndarray, windows: np.ndarray, wpitch: np.ndarray,
                  view: views.OtherView | None = None, raw: np.ndarray | None = None,
-                 events: np.ndarray | None = None) -> np.ndarray:
+                 events: np.ndarray | None = None, names: np.ndarray | None = None) -> np.ndarray:
         """Window labels ``0..k-1``: ``emb`` (embeddings, spectral part included) builds the affinity;
         ``raw`` (the embedding model's own vectors; default ``emb``) gives the count and the merges.
         Above ``cluster_cap`` windows, an even stride of ``cluster_subset`` windows is clustered and
         the others labelled by their mean affinity to its speakers (:mod:`.longform`). ``events``: each
-        window's one-speaker subtitle event (-1: none; :func:`.subtitle_cues.window_events`)."""
+        window's one-speaker subtitle event (-1: none; :func:`.subtitle_cues.window_events`); ``names``: the
+        speaker name of that event (-1: none; :func:`.subtitle_cues.window_names`)."""
         cfg = self.config
         n = len(emb)
         if cfg.cluster_cap is None or n <= cfg.cluster_cap:
-            return self._cluster_all(emb, windows, wpitch, view, raw, events)
+            return self._cluster_all(emb, windows, wpitch, view, raw, events, names)
         sub = longform.stride_subset(n, min(cfg.cluster_subset, cfg.cluster_cap))
         log.info("%d windows: clustering %d of them (one in %.1f), labelling the rest", n, len(sub), n / len(sub))
         sub_labels = self._cluster_all(emb[sub], windows[sub], wpitch[sub], longform.subset_view(view, sub),
-                                       None if raw is None else raw[sub], None if events is None else events[sub])
+                                       None if raw is None else raw[sub], None if events is None else events[sub],
+                                       None if names is None else names[sub])
         block = longform.affinity_to(emb, wpitch, sub, view, cfg.other_weight, cfg.pitch_weight)
         labels = longform.assign_to_subset(block, n, sub, sub_labels, cfg.reassign_iters)
         return np.unique(labels, return_inverse=True)[1]
 
     def _cluster_all(self, emb: np.ndarray, windows: np.ndarray, wpitch: np.ndarray,
                      view: views.OtherView | None = None, raw: np.ndarray | None = None,
-                     events: np.ndarray | None = None) -> np.ndarray:
+                     events: np.ndarray | None = None, names: np.ndarray | None = None) -> np.ndarray:
         """:meth:`_cluster` on all the given windows (``n x n`` affinities)."""
         cfg = self.config
         if len(emb) < 3:
@@ -579,40 +604,59 @@ class EmbeddedDiarizer:
         link = None if events is None else subtitle_cues.event_link(events, cfg.subtitle_link)
         if link is not None:  # windows of one subtitle line: one speaker, most likely
             aff, jp_aff = aff + link, jp_aff + link
+        named = None if names is None else subtitle_cues.name_constraints(names, cfg.subtitle_name_link,
+                                                                           cfg.subtitle_name_apart)
+        unnamed = (aff, jp_aff)
+        if named is not None:  # the subtitles name the speakers: same name linked, different names apart
+            aff, jp_aff = aff + named, jp_aff + named
+        name_count = named is not None and cfg.subtitle_name_count
+        least = cfg.min_speakers  # at least as many speakers as names with enough speech
+        if names is not None and cfg.subtitle_name_min_speech is not None:
+            least = max(least, min(cfg.max_speakers, subtitle_cues.name_floor(names, windows,
+                                                                              cfg.subtitle_name_min_speech)))
         num = cfg.num_speakers
-        count_aff, count_jp = aff, jp_aff
+        count_aff, count_jp = (aff, jp_aff) if name_count or named is None else unnamed
         if num is None and cfg.spectral_count == "embedding" and raw is not None and raw is not emb:
             count_jp = clustering.fused_affinity(raw, wpitch, cfg.pitch_weight)
+            if name_count:
+                count_jp = count_jp + named
             raw_view = None if view is None else dataclasses.replace(view, emb=view.raw_emb)
             count_aff = views.combined_affinity(count_jp, raw_view, cfg.other_weight, cfg.pitch_weight)
         jp_num = None  # the JP track's own count, when the other view is used
         if num is None and cfg.count_views == "jp" and view is not None and view.valid.sum() >= 3:
             combined_num, jp_num = views.view_counts(count_aff, count_jp, cfg.min_speakers, cfg.max_speakers)
-            num = max(combined_num, jp_num)
-        elif num is None and count_aff is not aff:
+            num = max(combined_num, jp_num, least)
+            jp_num = max(jp_num, least)
+        elif num is None and (count_aff is not aff or least > cfg.min_speakers):
+            # (the eigengap's own count, then the names' floor: a floor on the eigengap's range would
+            # pick another gap)
             num = int(clustering.nme_spectral(count_aff, None, cfg.min_speakers, cfg.max_speakers).max()) + 1
-        labels = self._partition(aff, num, emb, windows, wpitch, view, raw)
+            num = max(num, least)
+        labels = self._partition(aff, num, emb, windows, wpitch, view, raw, least)
         if cfg.confirm_similarity is not None and jp_num is not None and labels.max() + 1 > jp_num:
             # more speakers than the JP track alone shows: the extra ones must differ in the blend.
             # When merging or splitting changed the count, the windows are clustered at the new count
             # first (a split's halves are then re-drawn from the affinity and must pass the same test).
             if labels.max() + 1 != num:
-                labels = self._partition(aff, int(labels.max()) + 1, emb, windows, wpitch, view, raw)
+                labels = self._partition(aff, int(labels.max()) + 1, emb, windows, wpitch, view, raw, least)
             labels = clustering.merge_centred(emb, labels, cfg.confirm_similarity, floor=jp_num)
         return labels
 
     def _partition(self, aff: np.ndarray, num: int | None, emb: np.ndarray, windows: np.ndarray,
-                   wpitch: np.ndarray, view: views.OtherView | None, raw: np.ndarray | None) -> np.ndarray:
-        """NME clustering of ``aff`` into ``num`` speakers (None: the eigengap's count), re-assignment,
-        then (no ``num_speakers`` given) merging of over-split clusters and the other view's splits."""
+                   wpitch: np.ndarray, view: views.OtherView | None, raw: np.ndarray | None,
+                   least: int | None = None) -> np.ndarray:
+        """NME clustering of ``aff`` into ``num`` speakers (None: the eigengap's count, at least ``least``,
+        default ``min_speakers``), re-assignment, then (no ``num_speakers`` given) merging of over-split
+        clusters (not below ``least``) and the other view's splits."""
         cfg = self.config
-        labels = clustering.nme_spectral(aff, num, cfg.min_speakers, cfg.max_speakers)
+        least = cfg.min_speakers if least is None else least
+        labels = clustering.nme_spectral(aff, num, least, cfg.max_speakers)
         if cfg.reassign_iters > 0:
             labels = _reassign(aff, labels, cfg.reassign_iters)
         if cfg.num_speakers is None:
             labels = clustering.merge_clusters(
                 emb if raw is None else raw, labels, windows[:, 1] - windows[:, 0], wpitch, cfg.merge_similarity,
-                cfg.max_pitch_gap, cfg.min_cluster_duration, cfg.min_speakers,
+                cfg.max_pitch_gap, cfg.min_cluster_duration, least,
                 small_merge_similarity=cfg.small_merge_similarity,
                 other=None if view is None or cfg.other_weight <= 0 else (view.raw_emb, view.pitch, view.valid),
                 other_weight=cfg.other_weight,

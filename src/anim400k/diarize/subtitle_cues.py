@@ -13,12 +13,18 @@ merged into its neighbour's event):
 - :func:`switch_penalties`: the re-segmentation's per-frame switch penalty, lower near an event
   boundary and higher inside a one-speaker event;
 - :func:`split_by_events`: a cluster cut in two where its lines, as units, fall into two groups
-  that differ in both tracks (two characters merged into one speaker).
+  that differ in both tracks (two characters merged into one speaker);
+- :func:`window_names` / :func:`name_constraints` / :func:`name_floor`: where the file names an event's
+  speaker (an ASS Name field, an SDH label: :attr:`anim400k.model.Subtitle.speaker`), windows of one name
+  are must-linked, windows of two names cannot-linked (affinity raised / lowered), and the speaker count
+  is at least the number of names with enough speech. A name that stands for several people
+  (:func:`speaker_key`: ``ALL``, ``BOTH``, ``MAN #2``, ``Haruhi & Kyon``, ``NARRATOR``...) is ignored.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +38,36 @@ from .views import OtherView
 #: characters that open a speaker's part of a dash event
 DASHES = ("-", "\u2010", "\u2013", "\u2014", "\u2212")
 
+#: speaker names that stand for several voices or for nobody in particular (the last word of a name, its
+#: numbers dropped: ``MAN #2``, ``OLD WOMAN``, ``ALL``): not a constraint. ``NARRATOR`` is one of them: the
+#: narration is often a character's voice-over, and a cannot-link between it and that character's name
+#: would split one voice.
+GENERIC_SPEAKERS = frozenset({
+    "all", "both", "everyone", "everybody", "together", "crowd", "group", "others", "other", "chorus",
+    "man", "men", "woman", "women", "boy", "boys", "girl", "girls", "kid", "kids", "child", "children",
+    "guy", "guys", "lady", "ladies", "person", "people", "someone", "somebody", "voice", "voices",
+    "students", "unknown", "narrator", "narration", "speaker", "crowds", "audience",
+})
+_GROUP = re.compile(r"[&/+,]|\band\b", re.IGNORECASE)
+_NUMBER = re.compile(r"#?\d+")
+_ASIDE = re.compile(r"\([^()]*\)")
+
+
+def speaker_key(name: str | None) -> str | None:
+    """The constraint key of a subtitle's speaker name: case, spacing and asides such as ``(V.O.)``
+    dropped (``"Haruhi"``, ``"HARUHI (O.S.)"`` -> ``"haruhi"``); None for no name, a name with no
+    letter (``"???"``), a group (``&``, ``/``, ``+``, a comma, ``and``) or a generic label
+    (:data:`GENERIC_SPEAKERS`)."""
+    if not name:
+        return None
+    key = " ".join(_ASIDE.sub(" ", name).casefold().split())
+    if not any(c.isalpha() for c in key) or _GROUP.search(key):
+        return None
+    words = _NUMBER.sub(" ", key).replace("#", " ").split()
+    if not words or words[-1].strip(".:") in GENERIC_SPEAKERS:
+        return None
+    return key
+
 
 @dataclass(frozen=True)
 class Cue:
@@ -41,6 +77,8 @@ class Cue:
     end: float
     #: the event marks two or more speakers with leading dashes (speakers may change inside)
     dash: bool
+    #: the speaker the file names for the event (:func:`speaker_key`; None: unnamed, generic or a dash event)
+    speaker: str | None = None
 
 
 def is_dash_event(text: str) -> bool:
@@ -51,29 +89,36 @@ def is_dash_event(text: str) -> bool:
     return sum(dashed) >= 2 or any(dashed[1:])
 
 
-def _fields(event: Any) -> tuple[float, float, str]:
-    """``(start, end, text)`` of a tuple or of an object with ``start``, ``end`` and ``text``."""
+def _fields(event: Any) -> tuple[float, float, str, str | None]:
+    """``(start, end, text, speaker)`` of a ``(start, end, text)`` or ``(start, end, text, speaker)`` tuple
+    or of an object with ``start``, ``end``, ``text`` and optionally ``speaker``."""
     if isinstance(event, (tuple, list)):
-        start, end, text = event
+        start, end, text, *rest = event
+        if len(rest) > 1:
+            raise ValueError(f"{len(event)} fields")
+        speaker = rest[0] if rest else None
     else:
         start, end, text = event.start, event.end, event.text
-    return float(start), float(end), str(text)
+        speaker = getattr(event, "speaker", None)
+    return float(start), float(end), str(text), None if speaker is None else str(speaker)
 
 
 def cues_from_subtitles(subtitles: Iterable[Any]) -> list[Cue]:
-    """The :class:`Cue` of each event, sorted by start: ``(start, end, text)`` tuples or subtitle
-    objects (``start``/``end``/``text``). Events with no duration are dropped; times that are not
-    finite, or an event that is neither, raise :class:`InputError`."""
+    """The :class:`Cue` of each event, sorted by start: ``(start, end, text)`` or ``(start, end, text,
+    speaker)`` tuples or subtitle objects (``start``/``end``/``text``, optional ``speaker``). Events with
+    no duration are dropped; a dash event's speaker and generic names are dropped (:func:`speaker_key`);
+    times that are not finite, or an event that is neither, raise :class:`InputError`."""
     out = []
     for i, ev in enumerate(subtitles):
         try:
-            start, end, text = _fields(ev)
+            start, end, text, speaker = _fields(ev)
         except (TypeError, ValueError, AttributeError) as exc:
-            raise InputError(f"subtitle event {i} is not (start, end, text): {exc}") from None
+            raise InputError(f"subtitle event {i} is not (start, end, text[, speaker]): {exc}") from None
         if not (math.isfinite(start) and math.isfinite(end)):
             raise InputError(f"subtitle event {i} has a time that is not a finite number ({start}, {end})")
         if end > start:
-            out.append(Cue(start, end, is_dash_event(text)))
+            dash = is_dash_event(text)
+            out.append(Cue(start, end, dash, None if dash else speaker_key(speaker)))
     return sorted(out, key=lambda c: (c.start, c.end))
 
 
@@ -193,4 +238,61 @@ def split_by_events(emb: np.ndarray, labels: np.ndarray, events: np.ndarray, vie
             break
         if jp < jp_max and other < other_max:  # (nan: no other view there, no cut)
             out[idx[second]] = int(out.max()) + 1
+    return out
+
+
+def window_names(events: np.ndarray, cues: list[Cue]) -> np.ndarray:
+    """Per window, the index of its event's speaker among the cues' distinct names (in order of first
+    appearance), or -1 (no one-speaker event, or an event without a usable name); ``events`` as
+    :func:`window_events` gives them."""
+    ids: dict[str, int] = {}
+    cue_name = np.array([ids.setdefault(c.speaker, len(ids)) if c.speaker else -1 for c in cues] + [-1], dtype=int)
+    return cue_name[np.where(events >= 0, events, len(cues))]
+
+
+def name_constraints(names: np.ndarray, link: float, apart: float) -> np.ndarray | None:
+    """The affinity change the names ask for (``(n, n)``): ``+link`` for two windows of the same name,
+    ``-apart`` for two windows of different names, 0 where either has none (and on the diagonal); None
+    when no two windows have names or both amounts are 0."""
+    named = names >= 0
+    if (link == 0 and apart == 0) or named.sum() < 2:
+        return None
+    both = named[:, None] & named[None, :]
+    same = both & (names[:, None] == names[None, :])
+    out = np.where(same, float(link), 0.0) - np.where(both & ~same, float(apart), 0.0)
+    np.fill_diagonal(out, 0.0)
+    return out
+
+
+def name_floor(names: np.ndarray, windows: np.ndarray, min_speech: float) -> int:
+    """How many names have at least ``min_speech`` s of speech under their windows (the union of the
+    windows, ``(n, 2)`` seconds): the least speaker count the names ask for."""
+    count = 0
+    for k in np.unique(names[names >= 0]):
+        spans = windows[names == k]
+        spans = spans[np.argsort(spans[:, 0])]
+        total, end = 0.0, -math.inf
+        for a, b in spans:
+            if b > end:
+                total += b - max(a, end)
+                end = b
+        count += total >= min_speech
+    return int(count)
+
+
+def name_scores(names: np.ndarray, labels: np.ndarray, k: int, bonus: float) -> np.ndarray:
+    """Per window and speaker (``(n, k)``): ``bonus`` for the speaker matched to the window's name, 0
+    elsewhere. Names and speakers (``labels``: each window's, ``0..k-1``) are matched one to one, most
+    shared windows first (the assignment that maximises them); a name matched to a speaker holding none
+    of its windows gets nothing."""
+    from scipy.optimize import linear_sum_assignment
+
+    out = np.zeros((len(names), k))
+    ids = np.unique(names[names >= 0])
+    if ids.size == 0 or k == 0:
+        return out
+    counts = np.stack([np.bincount(labels[names == name], minlength=k)[:k] for name in ids])
+    for row, col in zip(*linear_sum_assignment(-counts), strict=True):
+        if counts[row, col] > 0:
+            out[names == ids[row], col] = bonus
     return out

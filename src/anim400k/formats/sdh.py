@@ -20,6 +20,9 @@ Removed:
 
 Dashes left with nothing after them and spaces are tidied; a text with no letter or digit left is
 empty (its event is dropped by the callers).
+
+:func:`speaker_label` gives the name of a label that opens a text (the event's speaker, kept by the
+subtitle reader as :attr:`anim400k.model.Subtitle.speaker`).
 """
 
 from __future__ import annotations
@@ -49,8 +52,8 @@ def _description(content: str, before: str) -> bool:
     return letters[0].islower() and (not before or before[-1] in ".?!…:-‐–—")
 
 
-def _removed(text: str) -> list[bool]:
-    """For each character of ``text``, whether the rules remove it."""
+def _described(text: str) -> list[bool]:
+    """For each character of ``text``, whether it is in a bracketed description or lyrics (removed)."""
     gone = [False] * len(text)
 
     def mark(start: int, end: int) -> None:
@@ -64,9 +67,16 @@ def _removed(text: str) -> list[bool]:
     for m in _ROUND.finditer(text):
         if _description(m.group(1), text[: m.start()]):
             mark(m.start(), m.end())
+    return gone
+
+
+def _removed(text: str) -> list[bool]:
+    """For each character of ``text``, whether the rules remove it."""
+    gone = _described(text)
     kept = "".join(" " if g else c for c, g in zip(text, gone, strict=True))
     for m in _LABEL.finditer(kept):
-        mark(m.start(), m.end())
+        for k in range(m.start(), m.end()):
+            gone[k] = True
     return gone
 
 
@@ -85,6 +95,19 @@ def speech_text(text: str) -> str:
     when nothing spoken is left."""
     gone = _removed(text)
     return _tidy("".join(" " if g else c for c, g in zip(text, gone, strict=True)))
+
+
+def speaker_label(text: str) -> str | None:
+    """The speaker label (module docstring) that opens ``text``, without its colon (``"KYON: Not again."``
+    -> ``"KYON"``; ``"- KYON: ..."`` too), when it is the text's only label; None otherwise (no label, a
+    label after some dialogue, or two labels: an event of two speakers). Bracketed descriptions and
+    lyrics before it are skipped (``"[SIGHS] KYON: Not again."``)."""
+    gone = _described(text)
+    kept = "".join(" " if g else c for c, g in zip(text, gone, strict=True))
+    labels = list(_LABEL.finditer(kept))
+    if len(labels) != 1 or kept[: labels[0].start()].strip(" \t\n-‐–—"):
+        return None
+    return labels[0].group(0).strip()[:-1].strip()
 
 
 def speech_words(words: Sequence[Word]) -> list[Word]:

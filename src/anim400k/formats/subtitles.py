@@ -11,7 +11,9 @@ sorted by time. SRT/WebVTT captions written word by word (YouTube rolling auto-c
 (the fraction is centiseconds whatever its digits: :func:`_ass_times`). ASS/SSA events that are signs or songs
 (:mod:`anim400k.formats.signs`: a karaoke effect or karaoke tags, a sign or song style, positioned text
 outside a dialogue style) are left out unless ``keep_signs=True``; :func:`read_subtitles_counted` also tells
-how many were, by style.
+how many were, by style. An event keeps the speaker its file names (:attr:`anim400k.model.Subtitle.speaker`):
+an ASS/SSA event's Name (Actor) field, else a speaker label in capitals opening the text (SDH, ``KYON:``;
+:func:`anim400k.formats.sdh.speaker_label`); the text stays as written.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from ..errors import InputError
 from ..fsutil import atomic_path
 from ..model import Subtitle
 from .encoding import bom_encoding, decode_bom_text, encoding_label
+from .sdh import speaker_label
 from .signs import dialogue_styles, non_dialogue
 from .subtitle_text import srt_text, vtt_text
 from .wordcues import Cue, SpokenCue, spoken_cues
@@ -89,15 +92,23 @@ def plain_text(ass_text: str) -> str:
 
 
 def _finish(events: Iterable[Subtitle]) -> list[Subtitle]:
-    """``events`` sorted by time, empty ones dropped and copies collapsed into one.
+    """``events`` sorted by time, empty ones dropped and copies collapsed into one; an event with no
+    speaker takes the SDH speaker label that opens its text, if any (:func:`anim400k.formats.sdh.speaker_label`).
 
     A copy has the same start, end and plain text as an earlier event: fansub ASS draws a line
     twice on two layers (a border layer under the fill, a blurred glow copy), which is one line
     of dialogue, not two to be spoken or stored twice.
     """
     kept = list(dict.fromkeys(e for e in events if e.text))
+    kept = [e if e.speaker else Subtitle(e.start, e.end, e.text, speaker_label(e.text)) for e in kept]
     kept.sort(key=lambda e: (e.start, e.end))
     return kept
+
+
+def ass_name(name: str) -> str | None:
+    """The speaker an ASS/SSA event's Name (Actor) field gives: the field stripped, None when empty."""
+    name = " ".join(name.split())
+    return name or None
 
 
 def _bomless_utf16(data: bytes) -> str | None:
@@ -369,7 +380,7 @@ def _parse_pysubs2(text: str, path: Path, keep_signs: bool = False) -> SubtitleR
             # pysubs2 cut a timing line it does not read in two (its SRT and TMP readers)
             raise InputError(f"{where}: a timing line that could not be read "
                              f"({ev.text.strip()[:60]!r}) was taken for text", path)
-        event = Subtitle(start_ms / 1000.0, end_ms / 1000.0, plain_text(ev.text))
+        event = Subtitle(start_ms / 1000.0, end_ms / 1000.0, plain_text(ev.text), ass_name(ev.name) if ass else None)
         if ass and not keep_signs and non_dialogue(ev.style, ev.effect, ev.text, kept_styles):
             if event.text:  # a drawing has no text: dropped as an empty event, not counted
                 left_out.add((ev.style, event))
@@ -541,6 +552,16 @@ def _ass_fields(line: str) -> tuple[str, str, str]:
     return (fields[2].strip(), fields[7], fields[8]) if len(fields) == 9 else ("", "", line)
 
 
+def _ass_name_field(line: str) -> str:
+    """The Name (Actor) field of an ASS event as FFmpeg decodes it (:func:`_ass_fields`); "" when the line
+    has not that shape."""
+    if line.startswith("Dialogue:"):
+        fields = line[len("Dialogue:"):].split(",", 9)
+        return fields[4] if len(fields) == 10 else ""
+    fields = line.split(",", 8)
+    return fields[3] if len(fields) == 9 else ""
+
+
 def read_subtitle_stream_counted(media_path: str | Path, stream: str | int = 0,
                                  option: str | None = "subtitle_stream:", *,
                                  keep_signs: bool = False) -> SubtitleRead:
@@ -565,7 +586,8 @@ def read_subtitle_stream_chosen(media_path: str | Path, stream: str | int = 0,
         tb = float(st.time_base)
         origin = container_origin(container)
         cues: list[Cue] = []  # SRT and WebVTT streams: the cue payloads as written
-        packets: list[tuple[float, float, list[tuple[str, str, str, str]]]] = []  # (style, effect, raw, text)
+        # (style, effect, raw, name, text)
+        packets: list[tuple[float, float, list[tuple[str, str, str, str, str]]]] = []
         for packet in container.demux(st):
             if packet.size == 0 or packet.pts is None:
                 continue
@@ -578,25 +600,29 @@ def read_subtitle_stream_chosen(media_path: str | Path, stream: str | int = 0,
             for sub in st.codec_context.decode(packet):
                 if getattr(sub, "type", b"") == b"ass":
                     text = plain_text(sub.dialogue.decode("utf-8", "replace"))
-                    texts.append((*_ass_fields(sub.ass.decode("utf-8", "replace")), text))
+                    line = sub.ass.decode("utf-8", "replace")
+                    texts.append((*_ass_fields(line), _ass_name_field(line), text))
                 elif getattr(sub, "type", b"") == b"text":
-                    texts.append(("", "", "", plain_text(sub.text.decode("utf-8", "replace"))))
+                    texts.append(("", "", "", "", plain_text(sub.text.decode("utf-8", "replace"))))
             packets.append((round(start, 3), round(end, 3), texts))
     if cues:
         spoken = spoken_cues(cues, _RAW_CUE_CODECS[codec])
         return SubtitleRead(_finish(s.subtitle for s in spoken), {}), index, note
-    kept_styles = dialogue_styles((style, effect, raw) for _, _, texts in packets for style, effect, raw, _ in texts)
+    kept_styles = dialogue_styles((style, effect, raw) for _, _, texts in packets for style, effect, raw, _, _ in texts)
     events = []
     left_out: set[tuple[str, Subtitle]] = set()
     for start, end, texts in packets:
         kept = []
-        for style, effect, raw, text in texts:
+        for style, effect, raw, name, text in texts:
             if classify and non_dialogue(style, effect, raw, kept_styles):
                 if text:
                     left_out.add((style, Subtitle(start, end, text)))
                 continue
-            kept.append(text)
-        events.append(Subtitle(start, end, " ".join(t for t in kept if t)))
+            if text:
+                kept.append((text, ass_name(name)))
+        names = {n for _, n in kept}
+        speaker = names.pop() if len(names) == 1 else None  # one packet holding two named speakers: none
+        events.append(Subtitle(start, end, " ".join(t for t, _ in kept), speaker))
     return SubtitleRead(_finish(events), _by_style(left_out)), index, note
 
 

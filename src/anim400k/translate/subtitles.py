@@ -247,14 +247,15 @@ class SubtitleTranslator:
     def __init__(self, subtitles: Sequence[Subtitle] | str | Path) -> None:
         """``subtitles``: events, or a subtitle file to read. Only their spoken text is kept
         (:func:`anim400k.formats.sdh.speech_text`: SDH sound descriptions such as ``[DOOR SLAMS]``,
-        speaker labels such as ``KYON:`` and ``♪`` lyrics removed); an event left empty is dropped."""
-        from ..formats.sdh import speech_text
+        speaker labels such as ``KYON:`` and ``♪`` lyrics removed; the event's speaker, named by the file or by
+        such a label, kept as ``speaker``: the diarizer's hint); an event left empty is dropped."""
+        from ..formats.sdh import speaker_label, speech_text
 
         if isinstance(subtitles, str | Path):
             from ..formats.subtitles import read_subtitles
 
             subtitles = read_subtitles(subtitles)
-        spoken = (Subtitle(s.start, s.end, speech_text(s.text)) for s in subtitles)
+        spoken = (Subtitle(s.start, s.end, speech_text(s.text), s.speaker or speaker_label(s.text)) for s in subtitles)
         self.subtitles = [s for s in spoken if s.text]
 
     def coverage(self) -> tuple[float, float] | None:
