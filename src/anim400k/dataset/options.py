@@ -97,8 +97,9 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: from the separated backing with its Wiener shrinkage undone, ``mixing.estimated_mixing_ratios``); diarize 3:
 #: the EN subtitles (the subtitles stage) are the diarizer's speaker cues, the stage depends on that stage;
 #: subtitles 6: YouTube rolling and Whisper highlight captions read once, positioned lines of a per-character
-#: ASS style kept, ASS time fractions as FFmpeg/libass read them, Matroska SRT/WebVTT read from the cue text.
-STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 3, "diarize": 3, "cut": 4, "align": 5,
+#: ASS style kept, ASS time fractions as FFmpeg/libass read them, Matroska SRT/WebVTT read from the cue text;
+#: diarize 4: a two-speaker dash event read as one from ``subtitles.json``'s text, its line breaks made spaces.
+STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 3, "diarize": 4, "cut": 4, "align": 5,
                                   "subtitles": 6, "sync": 3}
 
 

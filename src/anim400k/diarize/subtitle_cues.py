@@ -19,6 +19,7 @@ merged into its neighbour's event):
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -43,10 +44,19 @@ class Cue:
     dash: bool
 
 
+#: a dash that opens a speaker's part inside a line: after a sentence end and a space (the subtitle readers
+#: turn an event's line breaks into spaces, so ``"- Really?\n- Yes."`` reaches the diarizer as
+#: ``"- Really? - Yes."``)
+_INLINE_DASH = re.compile(r"(?<=[.?!\u2026\"'\u201d\u2019)\]])\s+(?=[" + "".join(DASHES) + r"])")
+
+
 def is_dash_event(text: str) -> bool:
     """Whether ``text`` (one subtitle event, lines split by newlines or ASS ``\\N``) holds two or more
-    speakers marked by leading dashes: at least two dashed lines, or a dashed line after the first."""
-    lines = [ln.strip() for ln in text.replace("\\N", "\n").replace("\\n", "\n").splitlines() if ln.strip()]
+    speakers marked by leading dashes: at least two dashed lines, or a dashed line after the first. A dash
+    after a sentence end inside a line opens a line too (``"- Really? - Yes."``, ``"Really? - Yes."``: an
+    event as :func:`anim400k.formats.subtitles.read_subtitles` gives it, line breaks made spaces)."""
+    text = text.replace("\\N", "\n").replace("\\n", "\n")
+    lines = [ln.strip() for ln in _INLINE_DASH.sub("\n", text).splitlines() if ln.strip()]
     dashed = [ln.startswith(DASHES) for ln in lines]
     return sum(dashed) >= 2 or any(dashed[1:])
 
