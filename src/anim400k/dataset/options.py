@@ -102,6 +102,15 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 3, "diarize": 4, "cut": 4, "align": 5,
                                   "subtitles": 6, "sync": 3}
 
+#: Bumped when :func:`anim400k.formats.transcripts.read_transcript` reads a given transcript (the manifest's
+#: ``transcripts``) differently: an ``asr_en``/``asr_ja`` stage that imports one is keyed on it
+#: (:func:`anim400k.dataset.stages.backend_settings`), not on ``STAGE_VERSIONS``, so that a change of the
+#: reader does not make every build transcribe again. 2: subtitle files read as spoken (SDH descriptions,
+#: speaker labels and lyrics removed; YouTube rolling and Whisper highlight captions read once, with word
+#: times; TTML/SBV), AWS channel-identification jobs segmented per channel, the OpenAI API's file-level
+#: ``words``, a file stating the other language refused.
+TRANSCRIPT_IMPORT_VERSION = 2
+
 
 #: Options added later to a stage's key: in it only when not their default, so earlier builds' finished
 #: stages still match (``backing_clips`` for align: the clips carry a ``backing_clip`` ID only with it).
