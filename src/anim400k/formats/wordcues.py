@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 from ..model import Subtitle, Word
 
-#: A WebVTT inline timestamp as YouTube writes them (``<00:00:01.040>``; ``<01.040>``-style forms too).
+#: A WebVTT inline timestamp as YouTube writes them (``<00:00:01.040>``; the short ``<00:01.040>`` too).
 _INLINE_STAMP = re.compile(r"<((?:\d+:)?\d+:\d+\.\d+)>")
 #: An underline tag (openai-whisper's highlighted word).
 _UNDERLINE = re.compile(r"<u>(.*?)</u>", re.IGNORECASE | re.DOTALL)
