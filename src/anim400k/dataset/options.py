@@ -98,9 +98,10 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: the EN subtitles (the subtitles stage) are the diarizer's speaker cues, the stage depends on that stage;
 #: subtitles 6: YouTube rolling and Whisper highlight captions read once, positioned lines of a per-character
 #: ASS style kept, ASS time fractions as FFmpeg/libass read them, Matroska SRT/WebVTT read from the cue text;
-#: diarize 4: a two-speaker dash event read as one from ``subtitles.json``'s text, its line breaks made spaces.
+#: diarize 4: a two-speaker dash event read as one from ``subtitles.json``'s text, its line breaks made spaces;
+#: subtitles 7: a Whisper highlight line said twice in a row read as two events, not one spanning both.
 STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 3, "diarize": 4, "cut": 4, "align": 5,
-                                  "subtitles": 6, "sync": 3}
+                                  "subtitles": 7, "sync": 3}
 
 #: Bumped when :func:`anim400k.formats.transcripts.read_transcript` reads a given transcript (the manifest's
 #: ``transcripts``) differently: an ``asr_en``/``asr_ja`` stage that imports one is keyed on it
