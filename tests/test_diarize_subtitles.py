@@ -71,6 +71,10 @@ def test_windows_of_events_pooling_and_links() -> None:
     # 2.0-3.5 is 1.0 s in the first event (0.67); 3.0-4.5 lies in the dash event; 5.5-7.0 is 1.0 s in the third
     assert ev.tolist() == [0, 0, 0, -1, 2, 2, -1]
     assert sc.window_events(windows, cues, min_cover=0.9).tolist() == [0, 0, -1, -1, -1, 2, -1]
+    # in blocks (a film's windows x events matrix was hundreds of MB at once): the same answer
+    many = np.concatenate([windows] * 700)
+    assert len(many) > 2 * sc.WINDOW_BLOCK
+    assert sc.window_events(many, cues, min_cover=0.6).tolist() == ev.tolist() * 700
     emb = np.arange(14, dtype=np.float32).reshape(7, 2)
     pooled = sc.pool_events(emb, ev, 1.0)
     assert np.allclose(pooled[:3], emb[:3].mean(axis=0)) and np.allclose(pooled[3], emb[3])

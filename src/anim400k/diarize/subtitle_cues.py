@@ -87,6 +87,11 @@ def cues_from_subtitles(subtitles: Iterable[Any]) -> list[Cue]:
     return sorted(out, key=lambda c: (c.start, c.end))
 
 
+#: Windows compared with every event at once in :func:`window_events` (bounds its windows x events matrix:
+#: a 2-hour film's ~14,000 windows and ~2,500 events were 290 MB at once).
+WINDOW_BLOCK = 2048
+
+
 def window_events(windows: np.ndarray, cues: list[Cue], min_cover: float = 0.6) -> np.ndarray:
     """Per window (``(n, 2)`` seconds), the index in ``cues`` of the one-speaker event covering at least
     ``min_cover`` of it (the one covering most), or -1 (no such event, or a dash event covers it most)."""
@@ -95,14 +100,14 @@ def window_events(windows: np.ndarray, cues: list[Cue], min_cover: float = 0.6) 
         return out
     starts = np.array([c.start for c in cues])
     ends = np.array([c.end for c in cues])
-    cover = np.clip(np.minimum(windows[:, 1:2], ends[None, :]) - np.maximum(windows[:, 0:1], starts[None, :]),
-                    0.0, None)
-    best = cover.argmax(axis=1)
-    length = np.maximum(windows[:, 1] - windows[:, 0], 1e-9)
-    ok = cover[np.arange(len(windows)), best] >= min_cover * length
     dash = np.array([c.dash for c in cues])
-    ok &= ~dash[best]
-    out[ok] = best[ok]
+    for a in range(0, len(windows), WINDOW_BLOCK):
+        w = windows[a : a + WINDOW_BLOCK]
+        cover = np.clip(np.minimum(w[:, 1:2], ends[None, :]) - np.maximum(w[:, 0:1], starts[None, :]), 0.0, None)
+        best = cover.argmax(axis=1)
+        length = np.maximum(w[:, 1] - w[:, 0], 1e-9)
+        ok = (cover[np.arange(len(w)), best] >= min_cover * length) & ~dash[best]
+        out[a : a + len(w)][ok] = best[ok]
     return out
 
 
