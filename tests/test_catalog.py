@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from anim400k.dataset.catalog import Catalog
 from anim400k.dataset.options import BuildOptions, stage_config
 
@@ -56,6 +58,31 @@ def test_asr_stage_key_follows_backend_settings(tmp_path: Path) -> None:
     given = {"en": str(tmp_path / "en.json")}
     m = "/models/large-v3"
     assert keys(given, asr_model=m, asr_device="cuda")["asr_en"] == keys(given, asr_model=m, asr_device="cpu")["asr_en"]
+
+
+def test_given_transcript_stage_key_follows_the_transcript_reader(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A given transcript's import runs again when the reader changed what it makes of the same file (SDH
+    descriptions removed, rolling captions read once...), without a bump of the ASR stages that transcribe."""
+    from anim400k.dataset import options as opts
+    from anim400k.dataset import stages as st
+    from anim400k.dataset.context import EpisodeContext
+    from anim400k.dataset.schedule import stage_configs
+    from anim400k.model import EpisodeRef
+
+    (tmp_path / "en.srt").write_text("1\n00:00:01,000 --> 00:00:02,000\n[DOOR SLAMS] Hi.\n", encoding="utf-8")
+
+    def keys(transcripts: dict[str, str]) -> dict[str, str]:
+        ref = EpisodeRef("s", "1", str(tmp_path / "a.mkv"), str(tmp_path / "a.mkv"), transcripts=transcripts)
+        ctx = EpisodeContext(ref, str(tmp_path / "w"), str(tmp_path / "r"), BuildOptions(progress=False))
+        return stage_configs(ctx, list(st.STAGES))
+
+    given = {"en": str(tmp_path / "en.srt")}
+    before, plain = keys(given), keys({})
+    monkeypatch.setattr(st, "TRANSCRIPT_IMPORT_VERSION", opts.TRANSCRIPT_IMPORT_VERSION + 1)
+    after = keys(given)
+    assert after["asr_en"] != before["asr_en"] and after["align"] != before["align"]
+    assert after["asr_ja"] == before["asr_ja"] and keys({}) == plain  # transcribed tracks keep their keys
 
 
 def test_done_requires_every_recorded_output_unchanged(tmp_path: Path) -> None:
@@ -176,7 +203,7 @@ def test_each_stage_key_holds_only_the_inputs_it_reads(tmp_path: Path) -> None:
 
     assert changed_by(lambda: None) == set()
     assert changed_by(lambda: subs.write_text(subs.read_text().replace("promise", "PROMISE"))) == {
-        "subtitles", "align", "cut", "score"}
+        "subtitles", "diarize", "align", "cut", "score"}  # the events are the diarizer's speaker cues
     assert changed_by(lambda: given.write_text('{"segments":[] }')) == {"asr_en", "align", "cut", "score"}
 
     def rewrite_media_in_place() -> None:

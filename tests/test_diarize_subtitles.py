@@ -47,6 +47,23 @@ def test_dash_events_and_cues() -> None:
         sc.cues_from_subtitles([(0.0, 1.0, "x"), (1.0, 2.0)])
 
 
+def test_dash_events_as_the_subtitle_readers_give_them(tmp_path: Path) -> None:
+    """The readers turn an event's line breaks into spaces (``subtitles.json``, ``--subtitles``, the dub's
+    subtitles): a two-speaker event still reads as a dash event, a one-speaker line with a dash does not."""
+    from anim400k.formats.subtitles import read_subtitles
+
+    srt = tmp_path / "a.srt"
+    srt.write_text("1\n00:00:01,000 --> 00:00:03,000\n- Really?\n- Yes.\n\n"
+                   "2\n00:00:04,000 --> 00:00:06,000\nWell...\n- No!\n\n"
+                   "3\n00:00:07,000 --> 00:00:09,000\nI said -\nthat is it.\n\n"
+                   "4\n00:00:10,000 --> 00:00:11,000\n- A well-known -- trick.\n", encoding="utf-8")
+    events = read_subtitles(srt)
+    assert events[0].text == "- Really? - Yes."  # what the diarizer is given
+    assert [c.dash for c in sc.cues_from_subtitles(events)] == [True, True, False, False]
+    assert sc.is_dash_event("\u2014 Really? \u2014 Yes.") and sc.is_dash_event('"Go!" - Why?')
+    assert not sc.is_dash_event("- Really?") and not sc.is_dash_event("Fine - go.")
+
+
 def test_windows_of_events_pooling_and_links() -> None:
     cues = [sc.Cue(0.0, 3.0, False), sc.Cue(3.0, 5.0, True), sc.Cue(6.0, 9.0, False)]
     windows = np.array([[0.0, 1.5], [1.0, 2.5], [2.0, 3.5], [3.0, 4.5], [5.5, 7.0], [7.5, 9.0], [10.0, 11.5]])
@@ -54,6 +71,10 @@ def test_windows_of_events_pooling_and_links() -> None:
     # 2.0-3.5 is 1.0 s in the first event (0.67); 3.0-4.5 lies in the dash event; 5.5-7.0 is 1.0 s in the third
     assert ev.tolist() == [0, 0, 0, -1, 2, 2, -1]
     assert sc.window_events(windows, cues, min_cover=0.9).tolist() == [0, 0, -1, -1, -1, 2, -1]
+    # in blocks (a film's windows x events matrix was hundreds of MB at once): the same answer
+    many = np.concatenate([windows] * 700)
+    assert len(many) > 2 * sc.WINDOW_BLOCK
+    assert sc.window_events(many, cues, min_cover=0.6).tolist() == ev.tolist() * 700
     emb = np.arange(14, dtype=np.float32).reshape(7, 2)
     pooled = sc.pool_events(emb, ev, 1.0)
     assert np.allclose(pooled[:3], emb[:3].mean(axis=0)) and np.allclose(pooled[3], emb[3])

@@ -90,7 +90,7 @@ def test_subtitles_stage_keeps_the_speaker(tmp_path: Path) -> None:
     from anim400k.dataset.options import STAGE_VERSIONS, BuildOptions
     from anim400k.dataset.stages import diarization_subtitles, stage_subtitles
 
-    assert STAGE_VERSIONS["subtitles"] >= 7
+    assert STAGE_VERSIONS["subtitles"] >= 8
     (tmp_path / "ep.ass").write_text(ASS)
     manifest = tmp_path / "m.yaml"
     manifest.write_text("shows:\n  - key: s\n    episodes:\n      - {episode: '1', media: ep.mkv, subtitles: ep.ass}\n")

@@ -133,6 +133,25 @@ def test_whisper_highlight_words_is_one_event_per_line_with_word_times(tmp_path,
     assert segments[1].words == [Word(2.0, 2.5, "Bye"), Word(2.5, 3.0, "now.")]
 
 
+def test_whisper_highlight_line_said_twice_in_a_row_is_two_events(tmp_path):
+    """Two Whisper segments with the same text ("Yes." "Yes.") are two lines, not one event spanning both."""
+    from anim400k.dataset.options import STAGE_VERSIONS
+
+    path = tmp_path / "twice.srt"
+    path.write_text("1\n00:00:01,000 --> 00:00:01,500\n<u>Yes.</u>\n\n2\n00:00:02,000 --> 00:00:02,500\n<u>Yes.</u>\n\n"
+                    "3\n00:00:03,000 --> 00:00:03,400\n<u>Go</u> on.\n\n"
+                    "4\n00:00:03,400 --> 00:00:03,800\nGo <u>on.</u>\n\n"
+                    "5\n00:00:03,800 --> 00:00:04,200\n<u>Go</u> on.\n\n6\n00:00:04,200 --> 00:00:04,500\nGo on.\n\n"
+                    "7\n00:00:04,500 --> 00:00:04,900\nGo <u>on.</u>\n", encoding="utf-8")
+    assert read_subtitles(path) == [Subtitle(1.0, 1.5, "Yes."), Subtitle(2.0, 2.5, "Yes."),
+                                    Subtitle(3.0, 3.8, "Go on."), Subtitle(3.8, 4.9, "Go on.")]
+    segments = read_transcript(path).segments
+    assert [s.words for s in segments] == [[Word(1.0, 1.5, "Yes.")], [Word(2.0, 2.5, "Yes.")],
+                                           [Word(3.0, 3.4, "Go"), Word(3.4, 3.8, "on.")],
+                                           [Word(3.8, 4.2, "Go"), Word(4.5, 4.9, "on.")]]
+    assert STAGE_VERSIONS["subtitles"] >= 7
+
+
 def test_ordinary_cues_with_karaoke_times_or_repeated_lines_are_not_collapsed(tmp_path):
     vtt = tmp_path / "karaoke.vtt"
     vtt.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nla <00:00:01.500>la\n\n"

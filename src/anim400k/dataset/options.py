@@ -98,9 +98,20 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: the EN subtitles (the subtitles stage) are the diarizer's speaker cues, the stage depends on that stage;
 #: subtitles 6: YouTube rolling and Whisper highlight captions read once, positioned lines of a per-character
 #: ASS style kept, ASS time fractions as FFmpeg/libass read them, Matroska SRT/WebVTT read from the cue text;
-#: subtitles 7: each event's ``speaker`` where the file names one (ASS Name field, SDH label), the diarizer's hint.
-STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 3, "diarize": 3, "cut": 4, "align": 5,
-                                  "subtitles": 7, "sync": 3}
+#: diarize 4: a two-speaker dash event read as one from ``subtitles.json``'s text, its line breaks made spaces;
+#: subtitles 7: a Whisper highlight line said twice in a row read as two events, not one spanning both;
+#: subtitles 8: each event's ``speaker`` where the file names one (ASS Name field, SDH label), the diarizer's hint.
+STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 3, "diarize": 4, "cut": 4, "align": 5,
+                                  "subtitles": 8, "sync": 3}
+
+#: Bumped when :func:`anim400k.formats.transcripts.read_transcript` reads a given transcript (the manifest's
+#: ``transcripts``) differently: an ``asr_en``/``asr_ja`` stage that imports one is keyed on it
+#: (:func:`anim400k.dataset.stages.backend_settings`), not on ``STAGE_VERSIONS``, so that a change of the
+#: reader does not make every build transcribe again. 2: subtitle files read as spoken (SDH descriptions,
+#: speaker labels and lyrics removed; YouTube rolling and Whisper highlight captions read once, with word
+#: times; TTML/SBV), AWS channel-identification jobs segmented per channel, the OpenAI API's file-level
+#: ``words``, a file stating the other language refused.
+TRANSCRIPT_IMPORT_VERSION = 2
 
 
 #: Options added later to a stage's key: in it only when not their default, so earlier builds' finished

@@ -25,7 +25,7 @@ from ..offline import force_offline
 from ..progress import Reporter, accepts_report, no_report
 from ..storage import local_input
 from .context import EpisodeContext
-from .options import ANALYSIS_SR, BuildOptions
+from .options import ANALYSIS_SR, TRANSCRIPT_IMPORT_VERSION, BuildOptions
 
 if TYPE_CHECKING:
     from ..media.probe import MediaInfo, StreamInfo
@@ -279,13 +279,15 @@ def backend_settings(stage: str, ctx: EpisodeContext) -> dict[str, object] | Non
     For ``asr_en``/``asr_ja``: the backend name, the options the stage gives it and the built
     backend's ``config`` (model, beam size, compute type, VAD settings...), so a re-run with
     another backend, model or device, or after a backend's defaults changed, transcribes again.
-    ``None`` for every other stage, and for a track whose transcript is given.
+    For a track whose transcript is given: the transcript reader's version
+    (:data:`anim400k.dataset.options.TRANSCRIPT_IMPORT_VERSION`), so that the import runs again when the
+    reader changed what it makes of the same file. ``None`` for every other stage.
     """
     if stage not in ("asr_en", "asr_ja"):
         return None
     lang = EN if stage == "asr_en" else JP
     if ctx.ref.transcripts.get(lang):
-        return None
+        return {"transcript_import": TRANSCRIPT_IMPORT_VERSION}
     name, opts = asr_backend(ctx.options, lang)
     opts_json = json.dumps(opts, sort_keys=True, default=str)
     return {"backend": name, "options": opts, "config": _backend_config(name, opts_json, lang)}

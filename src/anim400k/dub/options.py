@@ -32,7 +32,8 @@ ANCHORS = ("start", "centre")
 class DubOptions:
     """Options of :func:`anim400k.dub.pipeline.dub` (the CLI flags of ``anim400k dub``).
 
-    Invalid values (a speed or stretch <= 0 or not finite, an unknown anchor) raise :class:`InputError` with one line.
+    Invalid values (a speed <= 0 or not finite, stretch bounds that do not hold 1.0, a ``num_speakers`` below 1, an
+    unknown anchor: :func:`check_option_values`) raise :class:`InputError` with one line.
     Change fields with :func:`dataclasses.replace` (which checks them again).
     """
 

@@ -21,9 +21,10 @@ line, with word times when the file has them; other files pass through unchanged
   text after each timestamp at that time, and each ends where the next begins (the last at the cue's
   end); a line whose pieces are not one word each (no inline times) has no words.
 * highlight: a file with ``<u>`` in its cues. Consecutive cues with the same plain text, one of
-  them with ``<u>``, are one event from the first's start to the last's end; its words are the
-  underlined words, each timed by its own cue, when together they are the line's text (an SRT that
-  underlines a word for emphasis gets no words).
+  them with ``<u>``, are one event from the first's start to the last's end, unless a cue underlines
+  a word at or before the one its group last underlined: that is the same line said again (``Yes.``
+  twice), a new event. Its words are the underlined words, each timed by its own cue, when together
+  they are the line's text (an SRT that underlines a word for emphasis gets no words).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 
 from ..model import Subtitle, Word
 
-#: A WebVTT inline timestamp as YouTube writes them (``<00:00:01.040>``; ``<01.040>``-style forms too).
+#: A WebVTT inline timestamp as YouTube writes them (``<00:00:01.040>``; the short ``<00:01.040>`` too).
 _INLINE_STAMP = re.compile(r"<((?:\d+:)?\d+:\d+\.\d+)>")
 #: An underline tag (openai-whisper's highlighted word).
 _UNDERLINE = re.compile(r"<u>(.*?)</u>", re.IGNORECASE | re.DOTALL)
@@ -133,13 +134,26 @@ def _rolling(cues: Sequence[Cue], plain: Callable[[str], str]) -> list[SpokenCue
     return out
 
 
+def _underlined_word(cue: Cue, plain: Callable[[str], str]) -> int | None:
+    """The index, among the words of the cue's plain text, of its underlined word (None: none)."""
+    m = _UNDERLINE.search(cue.payload)
+    return None if m is None else len(plain(cue.payload[: m.start()]).split())
+
+
 def _highlight(cues: Sequence[Cue], plain: Callable[[str], str]) -> list[SpokenCue]:
     groups: list[list[Cue]] = []
+    last_word: int | None = None  # the underlined word of the current group's latest cue that has one
     for cue in cues:
-        if groups and plain(groups[-1][-1].payload) == plain(cue.payload):
+        word = _underlined_word(cue, plain)
+        # the same line said again ("Yes." "Yes."): its underline starts over at or before the last one
+        again = word is not None and last_word is not None and word <= last_word
+        if groups and plain(groups[-1][-1].payload) == plain(cue.payload) and not again:
             groups[-1].append(cue)
         else:
             groups.append([cue])
+            last_word = None
+        if word is not None:
+            last_word = word
     out = []
     for group in groups:
         if not any(_UNDERLINE.search(c.payload) for c in group):
