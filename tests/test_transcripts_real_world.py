@@ -227,3 +227,21 @@ def test_build_refuses_a_given_transcript_for_the_other_language(tmp_path):
     ctx = EpisodeContext(right, str(tmp_path / "work"), str(tmp_path / "rel"), BuildOptions(progress=False))
     assert read_transcript(stages.stage_asr_en(ctx)).language == "en"
     assert read_transcript(stages.stage_asr_ja(ctx)).language == "ja"
+
+
+def test_openai_api_word_timestamps_only_are_cut_at_pauses(tmp_path):
+    """``timestamp_granularities=["word"]`` gives ``text`` and ``words`` but no ``segments``: it was refused as
+    an unknown format."""
+    words = [("Wait", 0.1, 0.4), ("for", 0.4, 0.55), ("me", 0.55, 0.9), ("I'm", 1.8, 2.0), ("coming", 2.0, 2.4),
+             ("with", 2.4, 2.6), ("you", 2.6, 3.0)]
+    p = _write(tmp_path, "api.json", {"task": "transcribe", "language": "english", "duration": 4.2,
+                                      "text": "Wait for me. I'm coming with you.",
+                                      "words": [{"word": w, "start": s, "end": e} for w, s, e in words]})
+    t = read_transcript(p, language="en")
+    assert [(s.start, s.end, s.text, len(s.words)) for s in t.segments] == [
+        (0.1, 0.9, "Wait for me", 3), (1.8, 3.0, "I'm coming with you", 4)]
+    with pytest.raises(InputError, match="says its language is 'en' but is given as the JA transcript"):
+        read_transcript(p, language="ja")
+    ja = _write(tmp_path, "ja.json", {"text": "まあいいか", "words": [
+        {"word": "まあ", "start": 0.0, "end": 0.4}, {"word": "いいか", "start": 0.4, "end": 0.9}]})
+    assert [s.text for s in read_transcript(ja, language="ja").segments] == ["まあいいか"]

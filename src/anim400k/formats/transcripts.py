@@ -240,6 +240,10 @@ def _parse_whisper(obj: Any, chk: _Checker, language: str | None) -> Transcript:
     if not language:
         _file_lang(lang, "'language'", chk)
     lang = _language(lang, language, chk)
+    if raw_segments is None and isinstance(top_words, list):
+        # the OpenAI API asked for word timestamps only: the words alone, cut into segments at pauses
+        words = _whisper_words(top_words, 0.0, MAX_TIME_S, "file-level", chk)
+        return Transcript(language=lang, segments=_pause_segments(words, lang), source=source or "whisper-json")
     if not isinstance(raw_segments, list):
         raise chk.fail("'segments' is not a list")
     segments = []
@@ -269,6 +273,28 @@ def _parse_whisper(obj: Any, chk: _Checker, language: str | None) -> Transcript:
     if top_words is not None and segments and not any(s.words for s in segments):
         _spread_words(segments, _whisper_words(top_words, 0.0, MAX_TIME_S, "file-level", chk))
     return Transcript(language=lang, segments=segments, source=source or "whisper-json")
+
+
+def _api_words_only(obj: dict[str, Any]) -> bool:
+    """Whether ``obj`` is an OpenAI API transcription asked for word timestamps only: ``words`` and
+    ``text`` (or ``task``) but no ``segments``."""
+    return isinstance(obj.get("words"), list) and ("text" in obj or "task" in obj)
+
+
+def _pause_segments(words: list[Word], language: str) -> list[Segment]:
+    """``words`` (in time order) cut into segments after sentence-final punctuation and where the silence
+    before a word exceeds :data:`AWS_PAUSE_MS` (the rule AWS items without segments are cut by)."""
+    sep = "" if language in _NO_SPACE_LANGS else " "
+    groups: list[list[Word]] = []
+    for w in sorted(words, key=lambda w: (w.start, w.end)):
+        current = groups[-1] if groups else None
+        if current and _ms(w.start) - _ms(current[-1].end) <= AWS_PAUSE_MS \
+                and not current[-1].text.rstrip().endswith((".", "?", "!", "。", "？", "！")):
+            current.append(w)
+        else:
+            groups.append([w])
+    return [Segment(g[0].start, max(w.end for w in g), sep.join(w.text.strip() for w in g).strip(), words=g)
+            for g in groups]
 
 
 # ---------------------------------------------------------------- whisper.cpp JSON
@@ -803,7 +829,7 @@ def read_transcript(path: str | Path, language: str | None = None) -> Transcript
         obj = _load_json(raw, path)
     if isinstance(obj, dict) and isinstance(obj.get("results"), dict) and "items" in obj["results"]:
         return _parse_aws(obj, chk, language)
-    if isinstance(obj, list) or (isinstance(obj, dict) and "segments" in obj):
+    if isinstance(obj, list) or (isinstance(obj, dict) and ("segments" in obj or _api_words_only(obj))):
         return _parse_whisper(obj, chk, language)
     if isinstance(obj, dict) and "transcription" in obj:
         return _parse_whisper_cpp(obj, chk, language)
