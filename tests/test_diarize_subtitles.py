@@ -33,6 +33,15 @@ def _one_thread():
     torch.set_num_threads(n)
 
 
+def test_sound_descriptions_and_lyrics_are_no_cue() -> None:
+    """An SDH description or a lyric line holds no speech: it was a one-speaker cue (the doubled switch
+    penalty over whoever speaks under it), while the dub already skipped it."""
+    cues = sc.cues_from_subtitles([(1.0, 2.0, "[DOOR SLAMS]"), (2.0, 3.0, "\u266a Hare hare yukai \u266a"),
+                                   (3.0, 4.0, "(GASPS)"), (4.0, 5.0, "Not again."),
+                                   Subtitle(5.0, 6.0, "KYON: (sighs)", "KYON")])
+    assert [(c.start, c.speaker) for c in cues] == [(4.0, None), (5.0, "kyon")]
+
+
 def test_dash_events_and_cues() -> None:
     assert sc.is_dash_event("- Really?\n- Yes.")
     assert sc.is_dash_event("Really?\n- Yes.")  # the first speaker's dash left out

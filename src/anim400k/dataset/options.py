@@ -101,7 +101,8 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: diarize 4: a two-speaker dash event read as one from ``subtitles.json``'s text, its line breaks made spaces;
 #: subtitles 7: a Whisper highlight line said twice in a row read as two events, not one spanning both;
 #: subtitles 8: each event's ``speaker`` where the file names one (ASS Name field, SDH label), the diarizer's hint.
-STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 3, "diarize": 4, "cut": 4, "align": 5,
+#: diarize 5: subtitle events holding no speech and naming no speaker (SDH sound descriptions, lyrics) are no cue.
+STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 3, "diarize": 5, "cut": 4, "align": 5,
                                   "subtitles": 8, "sync": 3}
 
 #: Bumped when :func:`anim400k.formats.transcripts.read_transcript` reads a given transcript (the manifest's

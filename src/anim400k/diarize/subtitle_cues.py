@@ -115,8 +115,12 @@ def _fields(event: Any) -> tuple[float, float, str, str | None]:
 def cues_from_subtitles(subtitles: Iterable[Any]) -> list[Cue]:
     """The :class:`Cue` of each event, sorted by start: ``(start, end, text)`` or ``(start, end, text,
     speaker)`` tuples or subtitle objects (``start``/``end``/``text``, optional ``speaker``). Events with
-    no duration are dropped; a dash event's speaker and generic names are dropped (:func:`speaker_key`);
+    no duration are dropped, and so are events that hold no speech and name no speaker (an SDH sound
+    description such as ``[DOOR SLAMS]`` or a ``♪`` lyric line: :func:`anim400k.formats.sdh.speech_text`,
+    the rule the dub speaks by); a dash event's speaker and generic names are dropped (:func:`speaker_key`);
     times that are not finite, or an event that is neither, raise :class:`InputError`."""
+    from ..formats.sdh import speech_text
+
     out = []
     for i, ev in enumerate(subtitles):
         try:
@@ -125,7 +129,7 @@ def cues_from_subtitles(subtitles: Iterable[Any]) -> list[Cue]:
             raise InputError(f"subtitle event {i} is not (start, end, text[, speaker]): {exc}") from None
         if not (math.isfinite(start) and math.isfinite(end)):
             raise InputError(f"subtitle event {i} has a time that is not a finite number ({start}, {end})")
-        if end > start:
+        if end > start and (speaker or speech_text(text)):
             dash = is_dash_event(text)
             out.append(Cue(start, end, dash, None if dash else speaker_key(speaker)))
     return sorted(out, key=lambda c: (c.start, c.end))
