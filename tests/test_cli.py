@@ -154,6 +154,9 @@ def test_align_numeric_options_in_range_work(two_transcripts, tmp_path):
          "--model applies to --diarizer anime, not 'embedded'"),
         (["diarize", "MEDIA", "--out", "OUT", "--pipeline", "/nope"],
          "--pipeline applies to --diarizer pyannote, not 'embedded'"),
+        # refused only after the pipeline was checked (a user without one saw the pipeline's error instead)
+        (["diarize", "MEDIA", "--out", "OUT", "--diarizer", "pyannote", "--subtitles", "MEDIA"],
+         "the pyannote diarizer takes no subtitles (--subtitles needs embedded, campplus or anime)"),
         (["diarize", "MEDIA", "--out", "OUT", "--diarizer", "pyannote", "--pipeline", "/nope", "--model", "/nope"],
          "--model applies to --diarizer anime, not 'pyannote'"),
         (["diarize", "MEDIA", "--out", "OUT", "--diarizer", "anime", "--model", "/nope", "--pipeline", "/nope"],

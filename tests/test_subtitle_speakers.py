@@ -11,7 +11,7 @@ import numpy as np
 
 from anim400k.diarize import Turn
 from anim400k.diarize import subtitle_cues as sc
-from anim400k.formats.sdh import speaker_label
+from anim400k.formats.sdh import speaker_label, speech_text
 from anim400k.formats.subtitles import parse_subtitles, read_subtitle_stream, read_subtitles
 from anim400k.model import Clip, Subtitle
 
@@ -57,6 +57,11 @@ def test_sdh_speaker_label() -> None:
     assert speaker_label("- KYON: You?\n- HARUHI: Yes.") is None  # two speakers
     assert speaker_label("Not again. KYON: hm") is None  # not opening the text
     assert speaker_label("He said: no.") is None and speaker_label("Kyon: hi") is None  # not capitals
+    # a label with an aside before its colon was missed (the label left in the spoken text, or "KYON : ...")
+    assert speaker_label("HARUHI (O.S.): Wait!") == "HARUHI (O.S.)"
+    assert speaker_label("KYON (OFFSCREEN): Not again.") == "KYON"
+    assert speech_text("HARUHI (O.S.): Wait!") == "Wait!"
+    assert speech_text("KYON (OFFSCREEN): Not again.") == "Not again."
 
 
 def test_reader_keeps_ass_names_and_sdh_labels() -> None:
@@ -117,6 +122,9 @@ def test_translator_keeps_the_speaker_of_a_label_it_removes(tmp_path: Path) -> N
 
 def test_speaker_keys_ignore_generic_and_group_labels() -> None:
     assert sc.speaker_key("Haruhi") == sc.speaker_key("HARUHI (O.S.)") == "haruhi"
+    # one character with and without an honorific was two names (a false speaker through the count floor)
+    assert sc.speaker_key("Haruhi-chan") == sc.speaker_key("haruhi san") == "haruhi"
+    assert sc.speaker_key("Sanchan") == "sanchan" and sc.speaker_key("Koizumi-kun") == "koizumi"
     for name in ("ALL", "Both", "EVERYONE", "MAN #2", "OLD WOMAN", "NARRATOR", "Haruhi & Kyon",
                  "KYON AND HARUHI", "Kyon/Haruhi", "???", "", None):
         assert sc.speaker_key(name) is None, name

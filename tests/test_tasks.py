@@ -193,6 +193,24 @@ def test_speech_translation_leaves_out_clips_without_subtitles(tmp_path: Path, c
     assert "1 row(s) with no target text (first clip " in tasks.left_out_text(summary["left_out"])
 
 
+def test_speech_translation_targets_are_the_spoken_text_of_sdh_subtitles(tmp_path: Path) -> None:
+    """SDH subtitles kept their labels, sound descriptions and lyrics in the targets (a lyric-only clip's
+    whole target was "♪ la la la ♪")."""
+    data = annotations()
+    clips = data["show_b"]["episodes"]["1"]["clips"]
+    start, end = clips[0]["jp_start_time"], clips[0]["jp_end_time"]
+    clips[0]["en_subtitles"] = [{"start": start, "end": end, "text": "HARUHI: Gather up! (sighs)"},
+                                {"start": start, "end": end, "text": "[DOOR SLAMS] KYON (O.S.): Careful."}]
+    clips[1]["en_subtitles"] = [{"start": start, "end": end, "text": "\u266a la la la \u266a"}]
+    root = make_release(tmp_path / "rel", data)
+    summary = tasks.write_task_views(root, tmp_path / "v")
+    by_id = {r["id"]: r for r in _rows(tmp_path / "v", "speech_translation")}
+    assert by_id[clips[0]["jp_clip"]]["target_text"] == "Gather up! Careful."
+    assert by_id[clips[0]["jp_clip"]]["subtitles"][0]["text"] == "HARUHI: Gather up! (sighs)"  # as written
+    assert clips[1]["jp_clip"] not in by_id  # nothing spoken: no row
+    assert summary["left_out"]["no_target_text"]["first"] == clips[1]["jp_clip"]
+
+
 @pytest.mark.parametrize("on_terminal", [True, False])
 def test_tasks_shows_a_byte_bar_on_a_terminal_only(rel: Path, tmp_path: Path, monkeypatch, on_terminal: bool) -> None:
     import io

@@ -11,8 +11,9 @@ proportions: same splits.
 Manifests (``DIR/<task>/<split>.jsonl``, one JSON object a line; media paths are absolute,
 resolved from the release folder, so they hold from any working directory):
 
-- ``speech_translation``: JP clip audio -> the EN subtitles overlapping the clip (clips
-  without subtitles, i.e. an empty ``target_text``, are left out). A clip with no
+- ``speech_translation``: JP clip audio -> the EN subtitles overlapping the clip, their spoken text (SDH
+  sound descriptions, ``NAME:`` labels and ``♪`` lyrics removed; clips without subtitles or with nothing
+  spoken in them, i.e. an empty ``target_text``, are left out). A clip with no
   ``en_subtitles`` field at all (the original Anim-400K format has none) takes its
   ``en_text`` (the EN ASR of the dub) as the target instead; each row's ``target_source``
   (``en_subtitles`` or ``en_text``) and the summary's ``target_sources`` (rows per source)
@@ -249,7 +250,11 @@ def left_out_text(left_out: dict[str, dict[str, Any]]) -> str:
 
 
 def _subtitle_text(clip: Any) -> str:
-    return " ".join(s.text.strip() for s in clip.en_subtitles if s.text.strip())
+    """The spoken text of the clip's EN subtitles: SDH sound descriptions, speaker labels and lyrics removed
+    (:func:`anim400k.formats.sdh.speech_text`, as the dub speaks them); ``""`` when nothing spoken is left."""
+    from .formats.sdh import speech_text
+
+    return " ".join(t for t in (speech_text(s.text) for s in clip.en_subtitles) if t)
 
 
 def clips_without_subtitle_field(raw_show: Any) -> set[str]:

@@ -102,8 +102,9 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: subtitles 7: a Whisper highlight line said twice in a row read as two events, not one spanning both;
 #: subtitles 8: each event's ``speaker`` where the file names one (ASS Name field, SDH label), the diarizer's hint.
 #: diarize 5: subtitle events holding no speech and naming no speaker (SDH sound descriptions, lyrics) are no cue.
+#: subtitles 9: an SDH label with an aside before its colon (``HARUHI (O.S.):``) is the event's speaker.
 STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 3, "diarize": 5, "cut": 4, "align": 5,
-                                  "subtitles": 8, "sync": 3}
+                                  "subtitles": 9, "sync": 3}
 
 #: Bumped when :func:`anim400k.formats.transcripts.read_transcript` reads a given transcript (the manifest's
 #: ``transcripts``) differently: an ``asr_en``/``asr_ja`` stage that imports one is keyed on it
@@ -111,8 +112,9 @@ STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 3, "diari
 #: reader does not make every build transcribe again. 2: subtitle files read as spoken (SDH descriptions,
 #: speaker labels and lyrics removed; YouTube rolling and Whisper highlight captions read once, with word
 #: times; TTML/SBV), AWS channel-identification jobs segmented per channel, the OpenAI API's file-level
-#: ``words``, a file stating the other language refused.
-TRANSCRIPT_IMPORT_VERSION = 2
+#: ``words``, a file stating the other language refused; 3: SDH labels with an aside (``HARUHI (O.S.):``)
+#: removed, the OpenAI API's word-only output read.
+TRANSCRIPT_IMPORT_VERSION = 3
 
 
 #: Options added later to a stage's key: in it only when not their default, so earlier builds' finished

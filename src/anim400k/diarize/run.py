@@ -14,6 +14,15 @@ from .base import Turn, get_diarizer
 DIARIZE_SR = ANALYSIS_SR
 
 
+#: The diarizers that take no subtitles (the embedded pipeline's backends take them: ``uses_subtitles``).
+NO_SUBTITLES = frozenset({"pyannote"})
+
+
+def no_subtitles_message(diarizer: str) -> str:
+    """The one-line refusal of ``--subtitles`` with a diarizer that takes none."""
+    return f"the {diarizer} diarizer takes no subtitles (--subtitles needs embedded, campplus or anime)"
+
+
 def diarize_media(
     media: str | Path,
     stream: str | int = "jpn",
@@ -37,8 +46,7 @@ def diarize_media(
     cues: dict[str, Any] = {}
     if subtitles is not None:
         if not getattr(d, "uses_subtitles", False):
-            raise InputError(f"the {diarizer} diarizer takes no subtitles (--subtitles needs embedded, campplus "
-                             "or anime)")
+            raise InputError(no_subtitles_message(diarizer))
         cues["subtitles"] = subtitles
     audio = decode_audio(media, stream, sr=DIARIZE_SR)
     if other_stream is None:

@@ -51,16 +51,20 @@ GENERIC_SPEAKERS = frozenset({
 _GROUP = re.compile(r"[&/+,]|\band\b", re.IGNORECASE)
 _NUMBER = re.compile(r"#?\d+")
 _ASIDE = re.compile(r"\([^()]*\)")
+#: Japanese honorifics after a name (``Haruhi-chan``, ``Koizumi kun``): one character, one key
+_HONORIFIC = re.compile(r"[\s-]+(?:chan|kun|san|sama|senpai|sempai|sensei|dono|tan|chin|han|kouhai|kohai)$")
 
 
 def speaker_key(name: str | None) -> str | None:
     """The constraint key of a subtitle's speaker name: case, spacing and asides such as ``(V.O.)``
-    dropped (``"Haruhi"``, ``"HARUHI (O.S.)"`` -> ``"haruhi"``); None for no name, a name with no
+    dropped, and a Japanese honorific after the name (``"Haruhi"``, ``"HARUHI (O.S.)"``, ``"Haruhi-chan"`` ->
+    ``"haruhi"``); None for no name, a name with no
     letter (``"???"``), a group (``&``, ``/``, ``+``, a comma, ``and``) or a generic label
     (:data:`GENERIC_SPEAKERS`)."""
     if not name:
         return None
     key = " ".join(_ASIDE.sub(" ", name).casefold().split())
+    key = _HONORIFIC.sub("", key)
     if not any(c.isalpha() for c in key) or _GROUP.search(key):
         return None
     words = _NUMBER.sub(" ", key).replace("#", " ").split()

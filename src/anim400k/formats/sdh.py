@@ -34,7 +34,10 @@ from ..model import Word
 
 _SQUARE = re.compile(r"\[[^\[\]]*\]")
 _ROUND = re.compile(r"\(([^()]*)\)")
-_LABEL = re.compile(r"(?:^|(?<=[-‐–—]\s)|(?<=[-‐–—]))\s*[A-Z][A-Z0-9 #'.&-]*[A-Z0-9.#]:(?=\s|$)")
+#: a speaker label: a name in capitals, maybe with an aside (``HARUHI (O.S.):``, ``KYON (OFFSCREEN):``; the
+#: aside may already be blanked as a description, leaving spaces before the colon), then a colon
+_LABEL = re.compile(r"(?:^|(?<=[-‐–—]\s)|(?<=[-‐–—]))\s*[A-Z][A-Z0-9 #'.&-]*[A-Z0-9.#]\s*"
+                    r"(?:\([A-Z0-9 .'/-]*\)\s*)?:(?=\s|$)")
 _LYRICS = re.compile(r"[♪♫][^♪♫]*(?:[♪♫]|$)")
 _SENTENCE_PUNCT = re.compile(r"[.?!…]")
 _LONE_DASH = re.compile(r"(?:^|(?<=\s))[-‐–—](?=\s*(?:[-‐–—]|$))")
