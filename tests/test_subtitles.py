@@ -466,3 +466,21 @@ def test_escaped_braces_re_run_the_subtitles_stage_of_earlier_builds():
     from anim400k.dataset.options import STAGE_VERSIONS
 
     assert STAGE_VERSIONS["subtitles"] >= 5
+
+
+def test_a_malformed_srt_time_is_named_as_such(tmp_path) -> None:
+    """``00:00:0X,000`` was read as 0 s with ``X,000`` as cue settings: 'end 0.000 before start 5.000', a time
+    the file does not hold."""
+    from anim400k.errors import InputError
+    from anim400k.formats.subtitles import read_subtitles
+
+    bad = tmp_path / "bad.srt"
+    bad.write_text("1\n00:00:02,323 --> 00:00:03,631\nhello\n\n2\n00:00:05,000 --> 00:00:0X,000\nworld\n",
+                   encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        read_subtitles(bad)
+    assert err.value.message == f"{bad}: subtitle 2 (line 6): not a valid timing line '00:00:05,000 --> 00:00:0X,000'"
+    late = tmp_path / "late.srt"
+    late.write_text("1\n00:00:05,000 --> 00:00:02,000\nx\n", encoding="utf-8")
+    with pytest.raises(InputError, match="subtitle 1: end 2.000 before start 5.000"):
+        read_subtitles(late)

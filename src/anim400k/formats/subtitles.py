@@ -245,12 +245,27 @@ def _parse_srt(text: str, path: Path) -> list[Cue]:
         line, what = _srt_bad_line(text.splitlines(), first)
         raise InputError(f"malformed SRT cue at line {line}: {what}", path) from exc
     events = []
-    for cue in cues:
+    for k, cue in enumerate(cues):
         start, end = cue.start.total_seconds(), cue.end.total_seconds()
         if end < start:
-            raise InputError(f"subtitle {cue.index}: end {end:.3f} before start {start:.3f}", path)
+            raise InputError(_srt_order_problem(text, k, cue.index, start, end), path)
         events.append(Cue(start, end, cue.content))
     return events
+
+
+#: A well-formed SRT timing line (times ``H:MM:SS,mmm``; ``.`` taken for ``,``), cue settings after it.
+_SRT_STRICT_TIMING = re.compile(r"^\s*\d+:\d{1,2}:\d{1,2}[,.]\d{1,3}\s*-->\s*\d+:\d{1,2}:\d{1,2}[,.]\d{1,3}(?:\s|$)")
+
+
+def _srt_order_problem(text: str, k: int, index: int, start: float, end: float) -> str:
+    """The message for the ``k``-th cue (number ``index``) whose end the ``srt`` package read before its start:
+    the timing line itself when it is malformed (``00:00:0X,000`` reads as 0 and ``X,000`` as cue settings),
+    else the times as read."""
+    timing = [(n, line) for n, line in enumerate(text.splitlines(), 1) if "-->" in line]
+    if k < len(timing) and not _SRT_STRICT_TIMING.match(timing[k][1]):
+        n, line = timing[k]
+        return f"subtitle {index} (line {n}): not a valid timing line {line.strip()[:60]!r}"
+    return f"subtitle {index}: end {end:.3f} before start {start:.3f}"
 
 
 def _parse_vtt(text: str, path: Path) -> list[Cue]:
