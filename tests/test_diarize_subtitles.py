@@ -273,6 +273,7 @@ class _Recorder:
 
 def test_build_stage_depends_on_and_passes_the_subtitles(tmp_path, monkeypatch) -> None:
     from anim400k.dataset import stages
+    from anim400k.dataset.context import EpisodeContext
     from anim400k.dataset.options import STAGE_VERSIONS
 
     stage = next(s for s in stages.STAGES if s.name == "diarize")
@@ -286,6 +287,7 @@ def test_build_stage_depends_on_and_passes_the_subtitles(tmp_path, monkeypatch) 
         options=SimpleNamespace(asr_device="auto", diarizer="embedded", diarizer_model=None),
         ref=SimpleNamespace(key="show/1"),
     )
+    ctx.subtitles = lambda: EpisodeContext.subtitles(ctx)  # the context's reader of subtitles.json
     expected = [Subtitle(1.0, 2.5, "- Hi.\n- Hello."), Subtitle(3.0, 4.0, "Bye.", "Kyon")]
     assert stages.diarization_subtitles(ctx) == expected
     assert [e.speaker for e in stages.diarization_subtitles(ctx)] == [None, "Kyon"]

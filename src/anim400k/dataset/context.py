@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..model import Clip, EpisodeRef, TimeMap
+from ..model import Clip, EpisodeRef, Subtitle, TimeMap
 from .options import BuildOptions
 
 if TYPE_CHECKING:
@@ -45,6 +45,12 @@ class EpisodeContext:
     def read_json(self, name: str) -> Any:
         """Load a JSON artifact of an earlier stage."""
         return json.loads(self.artifact(name).read_text(encoding="utf-8"))
+
+    def subtitles(self) -> list[Subtitle]:
+        """The subtitles stage's events (``subtitles.json``, on the JP timeline), with the speaker the file
+        names where it names one."""
+        return [Subtitle(float(e["start"]), float(e["end"]), str(e["text"]), e.get("speaker") or None)
+                for e in self.read_json("subtitles.json")["events"]]
 
     def clips(self) -> list[Clip]:
         """The align stage's clips (``clips.json``), as :class:`Clip` objects."""

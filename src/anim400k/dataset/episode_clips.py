@@ -8,7 +8,7 @@ import numpy as np
 
 from ..align import align_piecewise
 from ..formats.ids import clip_id
-from ..model import EN, JP, Clip, Segment, Subtitle, Word
+from ..model import EN, JP, Clip, Segment, Word
 from .context import EpisodeContext
 from .options import ANALYSIS_SR
 
@@ -207,11 +207,10 @@ def make_episode_clips(ctx: EpisodeContext) -> dict[str, Any]:
     jp_segs, jp_dropped, jp_clipped = inside_medium(jp.segments, jp_length)
     tm = ctx.timemap()
     coverage = _given_transcript_coverage(ctx, en_segs, jp_segs, tm.en_to_jp)
-    subs = [Subtitle(d["start"], d["end"], d["text"]) for d in ctx.read_json("subtitles.json")["events"]]
+    subs = ctx.subtitles()
     # a piecewise map (an edited EN medium): each piece aligned on its own, no clip across a break
     aligned = align_piecewise(en_segs, jp_segs, tm, subs, tolerance_ms=ctx.options.tolerance_ms)
-    jp_duration = jp_length
-    clips, short = _inside_jp_medium(aligned.clips, jp_duration)
+    clips, short = _inside_jp_medium(aligned.clips, jp_length)
     outside = aligned.outside_jp_medium + short  # before the JP medium's start, past its end, or too short
     clips, outside_en, en_medium_clipped = inside_en_medium(clips, en_length)
     jp_s = np.array([c.jp_start for c in clips], dtype=np.float64)
@@ -239,7 +238,7 @@ def make_episode_clips(ctx: EpisodeContext) -> dict[str, Any]:
         "clips_past_en_medium": {"dropped": outside_en, "clipped": en_medium_clipped},
         "edited_en": ({"en_unmapped": aligned.en_unmapped, "straddling": aligned.straddling, "split": aligned.split}
                       if tm.pieces else None),
-        "media_length_mismatch": media_length_mismatch(jp_duration, en_length, tm.jp_to_en),
+        "media_length_mismatch": media_length_mismatch(jp_length, en_length, tm.jp_to_en),
         "transcript_past_end": {EN: {"dropped": en_dropped, "clipped": en_clipped},
                                 JP: {"dropped": jp_dropped, "clipped": jp_clipped}},
         "transcripts_given": [lang for lang in (EN, JP) if ctx.ref.transcripts.get(lang)],

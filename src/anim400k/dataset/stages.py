@@ -435,10 +435,7 @@ def diarization_subtitles(ctx: EpisodeContext) -> list[Subtitle]:
     """The episode's EN subtitle events on the JP timeline (the subtitles stage's ``subtitles.json``),
     with the speaker the file names where it names one: the diarizer's speaker cues; none when the
     stage found none."""
-    if not ctx.artifact("subtitles.json").is_file():
-        return []
-    return [Subtitle(float(e["start"]), float(e["end"]), str(e["text"]), e.get("speaker") or None)
-            for e in ctx.read_json("subtitles.json")["events"]]
+    return ctx.subtitles() if ctx.artifact("subtitles.json").is_file() else []
 
 
 def stage_diarize(ctx: EpisodeContext, report: Reporter = no_report) -> str:
