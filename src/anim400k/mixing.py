@@ -126,6 +126,12 @@ def clip_mixing_ratio(mix: np.ndarray, speech: np.ndarray, backing: np.ndarray, 
     return fit_mix(mix, speech, backing, sr).ratio_db
 
 
+def _span(start: float, end: float, sr: int, n: int) -> tuple[int, int]:
+    """The samples ``[a, b)`` of the clip ``(start, end)`` seconds in an ``n``-sample array (empty: ``a == b``)."""
+    a = int(np.clip(round(start * sr), 0, n))
+    return a, int(np.clip(round(end * sr), a, n))
+
+
 def mixing_ratios(
     mix: np.ndarray,
     speech: np.ndarray,
@@ -137,8 +143,7 @@ def mixing_ratios(
     n = min(len(mix), len(speech), len(backing))
     out = []
     for start, end in intervals:
-        a = int(np.clip(round(start * sr), 0, n))
-        b = int(np.clip(round(end * sr), a, n))
+        a, b = _span(start, end, sr, n)
         if b - a == 0:
             out.append(MixFit(0.0, -RATIO_LIMIT_DB, 0.0, 0.0, 0.0))
             continue
@@ -226,8 +231,7 @@ def estimated_mixing_ratios(
     pad = max(16, int(round(_STFT_SECONDS * sr)))
     out = []
     for start, end in intervals:
-        a = int(np.clip(round(start * sr), 0, n))
-        z = int(np.clip(round(end * sr), a, n))
+        a, z = _span(start, end, sr, n)
         if z == a:
             out.append(0.0)
             continue
