@@ -63,11 +63,6 @@ SENTENCE_END = frozenset(".?!。？！")
 _NO_SPACE_LANGS = ("ja", "zh", "yue", "th", "lo", "my", "km")
 
 
-def _lang(code: str | None) -> str:
-    """``ja-JP``, ``japanese``, ``Japanese`` -> ``ja``; ``None`` -> ``''`` (:func:`.languages.language_code`)."""
-    return language_code(code)
-
-
 def _file_lang(code: Any, field: str, chk: _Checker) -> str | None:
     """The language stored in the file at ``field``: a string or absent; anything else is refused."""
     if code is None or isinstance(code, str):
@@ -89,9 +84,9 @@ def _language(stated: Any, given: str | None, chk: _Checker) -> str:
     that is not a string is refused only when nothing is given (:func:`_file_lang`).
     """
     if not given:
-        return _lang(stated)
-    want = _lang(given)
-    found = _lang(stated) if isinstance(stated, str) else ""
+        return language_code(stated)
+    want = language_code(given)
+    found = language_code(stated) if isinstance(stated, str) else ""
     if found and want and found != want and found in _PIPELINE_LANGUAGES:
         raise chk.fail(f"says its language is {found!r} but is given as the {want.upper()} transcript")
     return want
@@ -786,7 +781,7 @@ _UNKNOWN_FORMAT = (
 def _subtitle_transcript(raw: str, path: Path, language: str | None) -> Transcript:
     """A subtitle file's decoded text ``raw`` as a transcript: one segment per event, only what is spoken
     (:func:`_subtitle_segments`); subtitle files state no language."""
-    return Transcript(language=_lang(language), segments=_subtitle_segments(raw, path), source="subtitles")
+    return Transcript(language=language_code(language), segments=_subtitle_segments(raw, path), source="subtitles")
 
 
 def read_transcript(path: str | Path, language: str | None = None) -> Transcript:
