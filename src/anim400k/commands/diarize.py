@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
 
         from ..diarize import check_diarizer
         from ..diarize.metrics import der
-        from ..diarize.run import NO_SUBTITLES, diarize_media, load_reference, no_subtitles_message
+        from ..diarize.run import diarize_media, load_reference, no_subtitles_message, takes_subtitles
         from ..errors import InputError, backend_flags, check_number
         from ..formats.rttm import rttm_file_id, write_rttm
         from ..model import MAX_TIME_S
@@ -63,7 +63,7 @@ def register(app: typer.Typer) -> None:
         refuse_overwriting({"--out": out}, {"MEDIA": media, "--reference": reference, "--pipeline": pipeline,
                                             "--subtitles": subtitles})
         check_output_file(out)  # a folder or a read-only place: before the model loads and the audio is decoded
-        if subtitles is not None and diarizer in NO_SUBTITLES:  # before its pipeline is checked and loaded
+        if subtitles is not None and not takes_subtitles(diarizer):  # before its pipeline is checked and loaded
             raise InputError(no_subtitles_message(diarizer))
         flags = {"anime": "--model", "pyannote": "--pipeline"}
         with backend_flags(flags):  # the package and the model, before the audio is decoded

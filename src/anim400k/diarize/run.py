@@ -14,8 +14,12 @@ from .base import Turn, get_diarizer
 DIARIZE_SR = ANALYSIS_SR
 
 
-#: The diarizers that take no subtitles (the embedded pipeline's backends take them: ``uses_subtitles``).
-NO_SUBTITLES = frozenset({"pyannote"})
+def takes_subtitles(diarizer: str) -> bool:
+    """Whether the diarizer class registered as ``diarizer`` takes subtitles (its ``uses_subtitles``), told
+    without building it (a pipeline is neither checked nor loaded)."""
+    from ..registry import DIARIZERS
+
+    return bool(getattr(DIARIZERS.load(diarizer), "uses_subtitles", False))
 
 
 def no_subtitles_message(diarizer: str) -> str:
