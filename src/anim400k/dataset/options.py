@@ -113,8 +113,9 @@ STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 3, "diari
 #: speaker labels and lyrics removed; YouTube rolling and Whisper highlight captions read once, with word
 #: times; TTML/SBV), AWS channel-identification jobs segmented per channel, the OpenAI API's file-level
 #: ``words``, a file stating the other language refused; 3: SDH labels with an aside (``HARUHI (O.S.):``)
-#: removed, the OpenAI API's word-only output read.
-TRANSCRIPT_IMPORT_VERSION = 3
+#: removed, the OpenAI API's word-only output read; 4: AWS channel-identification jobs without item ids read
+#: per channel (from each channel's own items).
+TRANSCRIPT_IMPORT_VERSION = 4
 
 
 #: Options added later to a stage's key: in it only when not their default, so earlier builds' finished
