@@ -96,6 +96,7 @@ def test_a_text_ending_at_its_colon_is_a_heading_not_a_label() -> None:
     assert speaker_label("DANGER ZONE:") is None and speech_text("DANGER ZONE:") == "DANGER ZONE:"
     assert speaker_label("KYON:") is None
 
+
 def test_reader_keeps_ass_names_and_sdh_labels() -> None:
     events = parse_subtitles(ASS, "ep.ass")
     assert [(e.text, e.speaker) for e in events] == [

@@ -103,7 +103,9 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: subtitles 8: each event's ``speaker`` where the file names one (ASS Name field, SDH label), the diarizer's hint.
 #: diarize 5: subtitle events holding no speech and naming no speaker (SDH sound descriptions, lyrics) are no cue.
 #: subtitles 9: an SDH label with an aside before its colon (``HARUHI (O.S.):``) is the event's speaker.
-#: subtitles 10: an SDH label is a name-like name with text after its colon (``OK: fine`` names no speaker).
+#: subtitles 10: an SDH label is a name-like name with text after its colon (``OK: fine`` names no speaker); a
+#: media file given as ``subtitles`` read through its English dialogue stream (as ``subtitle_stream: eng``), not
+#: its first.
 STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 3, "diarize": 5, "cut": 4, "align": 5,
                                   "subtitles": 10, "sync": 3}
 
