@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -330,6 +331,66 @@ def test_changing_an_option_reruns_only_dependent_stages(built: tuple[Path, obje
     for e in report.episodes:
         assert {"audio", "asr_en", "asr_ja", "diarize", "separate", "sync"} <= set(e.skipped_stages)
         assert "align" not in e.skipped_stages and "align" in e.stage_seconds
+    # the build's stage times are this build's: the resumed stages were reported with the earlier build's times
+    ran = set().union(*(e.stage_seconds for e in report.episodes))
+    assert "align" in ran and set(report.stage_seconds) == set(report.stage_cpu_seconds) == ran
+    assert report.resumed_stages["asr_en"] == len(report.episodes) and "asr_en" not in report.stage_seconds
+    assert report.stage_seconds["align"] == round(sum(e.stage_seconds["align"] for e in report.episodes), 3)
+
+
+def test_a_resumed_build_times_only_what_it_ran_and_leaves_unchanged_pictures_untouched(
+        built: tuple[Path, object], short_manifest: Path, tmp_path: Path) -> None:
+    """A resumed build printed the first build's stage times as if they ran now, and rewrote (re-encoded) every
+    character picture. Its summary and build_report.json say which stages it resumed, with no time; a picture
+    whose JPEG bytes would be the same is left as it is (its modification time too)."""
+    import io
+    import os
+
+    from PIL import Image
+    from rich.console import Console
+
+    from anim400k.dataset.stages import STAGES
+    from anim400k.dataset.summary import print_summary
+    from anim400k.formats.ids import PICS_ARCHIVE
+
+    src, first = built
+    out = tmp_path / "resumed"
+    shutil.copytree(src, out)
+    pic = tmp_path / "kyon.png"
+    Image.new("RGB", (16, 16), (200, 30, 30)).save(pic)
+    meta = tmp_path / "show.json"
+    meta.write_text(json.dumps({"characters": {"Kyon": {"pic_files": [str(pic)]}}}))
+    data = yaml.safe_load(short_manifest.read_text())
+    data["shows"][0]["metadata"] = str(meta)
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(yaml.safe_dump(data))
+    build_dataset(manifest, out, OPTS)  # imports the picture
+    (jpg,) = (out / PICS_ARCHIVE).rglob("*.jpg")
+    os.utime(jpg, ns=(1_000_000_000, 1_000_000_000))
+    written = jpg.read_bytes()
+
+    report = build_dataset(manifest, out, OPTS)
+    assert not report.failed and report.stage_seconds == {} and report.stage_cpu_seconds == {}
+    episodes = len(report.episodes)
+    assert report.resumed_stages == {name: episodes for name in first.stage_seconds}  # type: ignore[attr-defined]
+    order = [s.name for s in STAGES]
+    assert list(report.resumed_stages) == sorted(report.resumed_stages, key=order.index)
+    saved = json.loads((out / "build_report.json").read_text())
+    assert (saved["stage_seconds"], saved["stage_cpu_seconds"]) == ({}, {})
+    assert saved["resumed_stages"] == report.resumed_stages
+    console = Console(file=io.StringIO(), width=200)
+    print_summary(report, console)
+    text = console.file.getvalue()  # type: ignore[attr-defined]
+    assert re.search(rf"stages run in this build / resumed\s*│\s*0 / {len(report.resumed_stages)} \(done before\)",
+                     text), text
+    rows = [line for line in text.splitlines() if "time: " in line]
+    assert len(rows) == len(report.resumed_stages) and all("resumed (done before)" in r for r in rows), rows
+    assert "CPU-s" not in text
+    assert jpg.stat().st_mtime_ns == 1_000_000_000 and jpg.read_bytes() == written  # not rewritten
+
+    Image.new("RGB", (16, 16), (20, 30, 200)).save(pic)  # a changed picture is written again
+    build_dataset(manifest, out, OPTS)
+    assert jpg.read_bytes() != written and jpg.stat().st_mtime_ns != 1_000_000_000
 
 
 def test_frames_and_archives(built: tuple[Path, object], short_manifest: Path, tmp_path: Path) -> None:

@@ -335,7 +335,12 @@ def test_align_opens_a_subtitle_container_once(tmp_path: Path, monkeypatch: pyte
     assert len(opened) == 1
     assert [[s["text"] for s in c["en_subtitles"]] for c in json.loads(out.read_text())] == [["It's a promise."]]
     err = capsys.readouterr().err
-    assert f"note: {media}: 2 subtitle streams are tagged 'eng'" in err and "pass --subtitle-stream N" in err
+    assert f"note: {media}: read subtitle stream 1: eng 'Full Subtitles'; 2 subtitle streams are tagged 'eng'" \
+        in err and "pass --subtitle-stream N" in err
+    # without --subtitle-stream: the same English dialogue stream (the first, Signs & Songs, was read)
+    assert main(["align", "--en", str(tr), "--jp", str(tr), "--subtitles", str(media), "--out", str(out)]) == 0
+    assert [[s["text"] for s in c["en_subtitles"]] for c in json.loads(out.read_text())] == [["It's a promise."]]
+    assert len(opened) == 2
 
 
 def test_the_subtitles_stage_opens_a_subtitle_container_once(tmp_path: Path,

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from anim400k.diarize import Turn
 from anim400k.diarize import subtitle_cues as sc
@@ -62,6 +63,38 @@ def test_sdh_speaker_label() -> None:
     assert speaker_label("KYON (OFFSCREEN): Not again.") == "KYON"
     assert speech_text("HARUHI (O.S.): Wait!") == "Wait!"
     assert speech_text("KYON (OFFSCREEN): Not again.") == "Not again."
+
+
+
+@pytest.mark.parametrize("text", [
+    "OK: fine", "O.K.: fine", "NO: never.", "YES: I do.", "NOTE: the shop is closed.", "WAIT: what?",
+    "LOOK: there.", "HEY: you.", "WELL: maybe.", "NOW: go!", "THEN: later.", "P.S.: I love you.",
+    "FYI: it rains.", "QUESTION: why?", "ANSWER: because.", "TIP: run.", "WARNING: hot.", "RE: your letter",
+    "TO: Haruhi", "FROM: Kyon", "TL NOTE: senpai means upperclassman", "EPISODE 2: The Sigh", "- OK: fine",
+])
+def test_common_words_before_a_colon_are_not_speaker_labels(text: str) -> None:
+    """``OK: fine`` lost ``OK:`` as if it were a speaker's label (and the event took OK as its speaker)."""
+    assert speaker_label(text) is None
+    assert speech_text(text) == text
+
+
+@pytest.mark.parametrize(("text", "label", "spoken"), [
+    ("KYON: Not again.", "KYON", "Not again."),
+    ("MAN #2: Hey.", "MAN #2", "Hey."),
+    ("HARUHI (O.S.): Wait!", "HARUHI (O.S.)", "Wait!"),
+    ("MIKURU & ITSUKI: Hello.", "MIKURU & ITSUKI", "Hello."),
+    ("OLD MAN: Yes.", "OLD MAN", "Yes."),  # one name-like word is enough
+    ("KYON:\nNot again.", "KYON", "Not again."),  # the line goes on on the next one
+    ("KYON: [SIGHS]", "KYON", ""),  # a description after it is the text going on
+])
+def test_name_like_labels_are_still_speaker_labels(text: str, label: str, spoken: str) -> None:
+    assert speaker_label(text) == label
+    assert speech_text(text) == spoken
+
+
+def test_a_text_ending_at_its_colon_is_a_heading_not_a_label() -> None:
+    assert speaker_label("DANGER ZONE:") is None and speech_text("DANGER ZONE:") == "DANGER ZONE:"
+    assert speaker_label("KYON:") is None
 
 
 def test_reader_keeps_ass_names_and_sdh_labels() -> None:

@@ -16,6 +16,11 @@ from anim400k.formats.transcripts import read_transcript
 AWS_CHANNELS = {"jobName": "job2", "accountId": "1", "status": "COMPLETED", "results": {"language_code": "en-US", "transcripts": [{"transcript": "Stop! No way. Wait please."}], "channel_labels": {"channels": [{"channel_label": "ch_0", "items": [{"id": 0, "type": "pronunciation", "alternatives": [{"confidence": "0.99", "content": "Stop"}], "start_time": "0.10", "end_time": "0.40", "channel_label": "ch_0"}, {"id": 1, "type": "punctuation", "alternatives": [{"confidence": "0.0", "content": "!"}], "channel_label": "ch_0"}, {"id": 2, "type": "pronunciation", "alternatives": [{"confidence": "0.99", "content": "Wait"}], "start_time": "0.50", "end_time": "0.80", "channel_label": "ch_0"}, {"id": 3, "type": "pronunciation", "alternatives": [{"confidence": "0.99", "content": "please"}], "start_time": "0.80", "end_time": "1.20", "channel_label": "ch_0"}, {"id": 4, "type": "punctuation", "alternatives": [{"confidence": "0.0", "content": "."}], "channel_label": "ch_0"}]}, {"channel_label": "ch_1", "items": [{"id": 5, "type": "pronunciation", "alternatives": [{"confidence": "0.99", "content": "No"}], "start_time": "0.30", "end_time": "0.60", "channel_label": "ch_1"}, {"id": 6, "type": "pronunciation", "alternatives": [{"confidence": "0.99", "content": "way"}], "start_time": "0.60", "end_time": "1.00", "channel_label": "ch_1"}, {"id": 7, "type": "punctuation", "alternatives": [{"confidence": "0.0", "content": "."}], "channel_label": "ch_1"}]}], "number_of_channels": 2}, "items": [{"id": 0, "type": "pronunciation", "alternatives": [{"confidence": "0.99", "content": "Stop"}], "start_time": "0.10", "end_time": "0.40", "channel_label": "ch_0"}, {"id": 5, "type": "pronunciation", "alternatives": [{"confidence": "0.99", "content": "No"}], "start_time": "0.30", "end_time": "0.60", "channel_label": "ch_1"}, {"id": 1, "type": "punctuation", "alternatives": [{"confidence": "0.0", "content": "!"}], "channel_label": "ch_0"}, {"id": 6, "type": "pronunciation", "alternatives": [{"confidence": "0.99", "content": "way"}], "start_time": "0.60", "end_time": "1.00", "channel_label": "ch_1"}, {"id": 2, "type": "pronunciation", "alternatives": [{"confidence": "0.99", "content": "Wait"}], "start_time": "0.50", "end_time": "0.80", "channel_label": "ch_0"}, {"id": 7, "type": "punctuation", "alternatives": [{"confidence": "0.0", "content": "."}], "channel_label": "ch_1"}, {"id": 3, "type": "pronunciation", "alternatives": [{"confidence": "0.99", "content": "please"}], "start_time": "0.80", "end_time": "1.20", "channel_label": "ch_0"}, {"id": 4, "type": "punctuation", "alternatives": [{"confidence": "0.0", "content": "."}], "channel_label": "ch_0"}]}}  # noqa: E501
 
 
+#: The same job as an older AWS Transcribe writes it: no item has an ``id`` and ``results.items`` (both channels'
+#: items merged by time) says no ``channel_label``; only each channel's own ``items`` list tells them apart.
+AWS_CHANNELS_NO_IDS = {"jobName": "job2-2019", "accountId": "1", "status": "COMPLETED", "results": {"transcripts": [{"transcript": "Stop! No way. Wait please."}], "channel_labels": {"channels": [{"channel_label": "ch_0", "items": [{"start_time": "0.10", "end_time": "0.40", "alternatives": [{"confidence": "0.99", "content": "Stop"}], "type": "pronunciation"}, {"alternatives": [{"confidence": "0.0", "content": "!"}], "type": "punctuation"}, {"start_time": "0.50", "end_time": "0.80", "alternatives": [{"confidence": "0.99", "content": "Wait"}], "type": "pronunciation"}, {"start_time": "0.80", "end_time": "1.20", "alternatives": [{"confidence": "0.99", "content": "please"}], "type": "pronunciation"}, {"alternatives": [{"confidence": "0.0", "content": "."}], "type": "punctuation"}]}, {"channel_label": "ch_1", "items": [{"start_time": "0.30", "end_time": "0.60", "alternatives": [{"confidence": "0.99", "content": "No"}], "type": "pronunciation"}, {"start_time": "0.60", "end_time": "1.00", "alternatives": [{"confidence": "0.99", "content": "way"}], "type": "pronunciation"}, {"alternatives": [{"confidence": "0.0", "content": "."}], "type": "punctuation"}]}], "number_of_channels": 2}, "items": [{"start_time": "0.10", "end_time": "0.40", "alternatives": [{"confidence": "0.99", "content": "Stop"}], "type": "pronunciation"}, {"start_time": "0.30", "end_time": "0.60", "alternatives": [{"confidence": "0.99", "content": "No"}], "type": "pronunciation"}, {"alternatives": [{"confidence": "0.0", "content": "!"}], "type": "punctuation"}, {"start_time": "0.60", "end_time": "1.00", "alternatives": [{"confidence": "0.99", "content": "way"}], "type": "pronunciation"}, {"start_time": "0.50", "end_time": "0.80", "alternatives": [{"confidence": "0.99", "content": "Wait"}], "type": "pronunciation"}, {"alternatives": [{"confidence": "0.0", "content": "."}], "type": "punctuation"}, {"start_time": "0.80", "end_time": "1.20", "alternatives": [{"confidence": "0.99", "content": "please"}], "type": "pronunciation"}, {"alternatives": [{"confidence": "0.0", "content": "."}], "type": "punctuation"}]}}  # noqa: E501
+
+
 def _write(tmp_path, name, obj):
     p = tmp_path / name
     p.write_text(obj if isinstance(obj, str) else json.dumps(obj, ensure_ascii=False), encoding="utf-8")
@@ -156,6 +161,28 @@ def test_aws_channel_identification_job_is_segmented_per_channel(tmp_path):
             it["speaker_label"] = "spk_7"
     assert [s.speaker for s in read_transcript(_write(tmp_path, "aws3.json", labelled)).segments] == [
         "ch_0", "spk_7", "ch_0"]
+
+
+def test_aws_channel_identification_job_without_item_ids_reads_each_channels_own_items(tmp_path):
+    """Items without ``id`` could not be told by channel: the channels' words were mixed (``'Stop No!'``,
+    ``'way Wait.'``, no speaker). Each channel's own ``items`` list is read: the same segments as with ids."""
+    with_ids = _segments(read_transcript(_write(tmp_path, "ids.json", AWS_CHANNELS)))
+    t = read_transcript(_write(tmp_path, "no_ids.json", AWS_CHANNELS_NO_IDS), language="en")
+    assert _segments(t) == with_ids == [(0.1, 0.4, "Stop!", "ch_0"), (0.3, 1.0, "No way.", "ch_1"),
+                                        (0.5, 1.2, "Wait please.", "ch_0")]
+    assert [[(w.start, w.end, w.text, w.probability) for w in s.words] for s in t.segments] == [
+        [(0.1, 0.4, "Stop", 0.99)], [(0.3, 0.6, "No", 0.99), (0.6, 1.0, "way", 0.99)],
+        [(0.5, 0.8, "Wait", 0.99), (0.8, 1.2, "please", 0.99)]]
+    # ids on the channels' items only (results.items without): told by the channels' lists, not by position
+    mixed = json.loads(json.dumps(AWS_CHANNELS))
+    for it in mixed["results"]["items"]:
+        del it["id"], it["channel_label"]
+    assert _segments(read_transcript(_write(tmp_path, "mixed.json", mixed))) == with_ids
+    # a bad item in a channel's list is named by its place
+    bad = json.loads(json.dumps(AWS_CHANNELS_NO_IDS))
+    bad["results"]["channel_labels"]["channels"][1]["items"][0]["end_time"] = "0.1"
+    with pytest.raises(InputError, match="channel_labels channel 1 item 0: end 0.1 before start 0.3"):
+        read_transcript(_write(tmp_path, "bad.json", bad), language="en")
 
 
 def test_aws_segment_words_out_of_order_are_sorted(tmp_path):

@@ -451,7 +451,7 @@ def align_files(
     en: str | Path,
     jp: str | Path,
     subtitles: str | Path | None = None,
-    subtitle_stream: str | int = 0,
+    subtitle_stream: str | int | None = None,
     tolerance_ms: int = DEFAULT_TOLERANCE_MS,
     offset: float = 0.0,
     drift: float = 0.0,
@@ -466,13 +466,15 @@ def align_files(
 
     ``offset``/``drift`` map the JP timeline onto the EN one (``t_en = offset + t_jp * (1 + drift)``).
     Subtitles are a file (SRT/VTT/ASS) or, for a media container (an MKV, a Matroska ``.mks``...: told by
-    content or suffix), its subtitle stream ``subtitle_stream``; they are in the JP timeline. ASS events
+    content or suffix), its subtitle stream ``subtitle_stream`` (None: the English dialogue stream,
+    :func:`anim400k.media.probe.select_en_subtitle_stream`); they are in the JP timeline. ASS events
     that are signs or songs are left out of them unless ``keep_signs`` (:mod:`anim400k.formats.signs`).
     Returns ``(clips, n_en, n_jp, outside, left_out)``: ``outside`` clips lay wholly before the JP
     medium's start and were dropped (:func:`align_segments`); ``left_out`` counts the ASS events left
     out as signs or songs, by style. A container is opened once: the stream is chosen and demuxed from the
-    same opening (:func:`anim400k.formats.subtitles.read_subtitle_stream_chosen`); the note on the choice of
-    a stream among several goes to ``on_stream_note``, ``subtitle_option`` names the setting in messages.
+    same opening (:func:`anim400k.formats.subtitles.read_subtitle_stream_chosen`); which stream was read, with
+    the note on the choice of a stream among several, goes to ``on_stream_note``, ``subtitle_option`` names the
+    setting in messages.
     ``time_map`` (e.g. :func:`anim400k.sync.files.read_time_map`'s) replaces ``offset``/``drift``: a
     piecewise one (an edited EN medium) is aligned piece by piece (:func:`align_piecewise`: no clip across a
     break), as the build aligns; ``on_alignment`` gets the :class:`Alignment` (its counts of what a piecewise
@@ -496,7 +498,8 @@ def align_files(
     if subtitles is None:
         subs = SubtitleRead([], {})
     elif Path(subtitles).is_file() and is_media_file(subtitles):
-        subs, _, note = read_subtitle_stream_chosen(subtitles, subtitle_stream, subtitle_option, keep_signs=keep_signs)
+        subs, _, note = read_subtitle_stream_chosen(subtitles, subtitle_stream, subtitle_option, keep_signs=keep_signs,
+                                                    describe=True)
         if note and on_stream_note is not None:
             on_stream_note(note)
     else:

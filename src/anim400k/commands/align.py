@@ -22,9 +22,10 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option(help="EN subtitles of the JP track: file or video subtitle stream.")
         ] = None,
         subtitle_stream: Annotated[
-            str, typer.Option(help="Subtitle stream index or language (video input; of several in the language, "
-                                   "not a forced or signs-and-songs one).")
-        ] = "0",
+            str | None, typer.Option(help="Subtitle stream index or language (video input; of several in the "
+                                          "language, not a forced, signs-and-songs or SDH one) [default: the "
+                                          "English dialogue stream].")
+        ] = None,
         tolerance_ms: Annotated[
             int, typer.Option(help="Merge segments whose endpoints are this close (ms).")
         ] = DEFAULT_TOLERANCE_MS,
@@ -55,7 +56,7 @@ def register(app: typer.Typer) -> None:
                                      param_hint="'--time-map'")
         refuse_overwriting({"--out": out}, {"--en": en, "--jp": jp, "--subtitles": subtitles, "--time-map": time_map})
         check_output_file(out)
-        stream = parse_stream_selector(subtitle_stream)
+        stream = None if subtitle_stream is None else parse_stream_selector(subtitle_stream)
         tm = None
         if time_map is not None:
             from ..sync.files import read_time_map

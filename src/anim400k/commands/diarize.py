@@ -23,8 +23,12 @@ def register(app: typer.Typer) -> None:
             help="The other language's stream of the same file (e.g. eng): its speech is a second view of "
                  "each speaker (embedded, anime).")] = None,
         subtitles: Annotated[Path | None, typer.Option(
-            help="The EN subtitles of the diarized stream (SRT, WebVTT, ASS/SSA or a subtitle stream's file), on "
-                 "its timeline: speaker cues (embedded, campplus, anime).")] = None,
+            help="The EN subtitles of the diarized stream (SRT, WebVTT, ASS/SSA, or a media file such as an MKV: "
+                 "its English dialogue stream, not a forced, signs-and-songs or SDH one), on its timeline: speaker "
+                 "cues (embedded, campplus, anime).")] = None,
+        subtitle_stream: Annotated[str | None, typer.Option(
+            help="The subtitle stream of a media --subtitles file: index or language tag [default: the English "
+                 "dialogue stream].")] = None,
         diarizer: Annotated[str, typer.Option(help=f"Backend: {DIARIZERS.choices()}.")] = "embedded",
         num_speakers: Annotated[int | None, typer.Option(help="Known number of speakers.")] = None,
         pipeline: Annotated[Path | None, typer.Option(help="pyannote: local pipeline config.yaml.")] = None,
@@ -72,11 +76,19 @@ def register(app: typer.Typer) -> None:
         file_id = rttm_file_id(media.stem if uri is None else uri)  # the RTTM file id written below (whitespace -> _)
         ref_language = "en" if stream.strip().lower().startswith("en") else "ja"
         ref = load_reference(reference, ref_language, file_id=file_id) if reference else None  # before the media
+        if subtitle_stream is not None and subtitles is None:
+            raise InputError("--subtitle-stream is the stream of a media --subtitles file: give --subtitles")
         events = None
         if subtitles is not None:  # read (and refused when malformed) before the media is decoded
-            from ..formats.subtitles import read_subtitles
+            from ..formats.subtitles import read_subtitles_noted
+            from ..media.probe import parse_stream_selector
 
-            events = read_subtitles(subtitles)
+            read, chosen = read_subtitles_noted(
+                subtitles, None if subtitle_stream is None else parse_stream_selector(subtitle_stream),
+                "--subtitle-stream")
+            events = read.events
+            if chosen:  # a media file: which of its subtitle streams was read
+                typer.echo(f"note: {subtitles}: {chosen}", err=True)
         sel = pick_stream(media, stream, "--stream")
         other = pick_stream(media, other_stream, "--other-stream") if other_stream is not None else None
         if other is not None:

@@ -103,8 +103,11 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: subtitles 8: each event's ``speaker`` where the file names one (ASS Name field, SDH label), the diarizer's hint.
 #: diarize 5: subtitle events holding no speech and naming no speaker (SDH sound descriptions, lyrics) are no cue.
 #: subtitles 9: an SDH label with an aside before its colon (``HARUHI (O.S.):``) is the event's speaker.
+#: subtitles 10: an SDH label is a name-like name with text after its colon (``OK: fine`` names no speaker); a
+#: media file given as ``subtitles`` read through its English dialogue stream (as ``subtitle_stream: eng``), not
+#: its first.
 STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 3, "diarize": 5, "cut": 4, "align": 5,
-                                  "subtitles": 9, "sync": 3}
+                                  "subtitles": 10, "sync": 3}
 
 #: Bumped when :func:`anim400k.formats.transcripts.read_transcript` reads a given transcript (the manifest's
 #: ``transcripts``) differently: an ``asr_en``/``asr_ja`` stage that imports one is keyed on it
@@ -113,8 +116,10 @@ STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 3, "diari
 #: speaker labels and lyrics removed; YouTube rolling and Whisper highlight captions read once, with word
 #: times; TTML/SBV), AWS channel-identification jobs segmented per channel, the OpenAI API's file-level
 #: ``words``, a file stating the other language refused; 3: SDH labels with an aside (``HARUHI (O.S.):``)
-#: removed, the OpenAI API's word-only output read.
-TRANSCRIPT_IMPORT_VERSION = 3
+#: removed, the OpenAI API's word-only output read; 4: AWS channel-identification jobs without item ids read
+#: per channel (from each channel's own items), SDH labels only of name-like names with text after the colon
+#: (``OK: fine`` kept).
+TRANSCRIPT_IMPORT_VERSION = 4
 
 
 #: Options added later to a stage's key: in it only when not their default, so earlier builds' finished

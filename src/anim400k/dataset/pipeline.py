@@ -142,7 +142,7 @@ def _build_locked(manifest: Manifest, contexts: dict[str, EpisodeContext], out: 
             ok = [c for k, c in contexts.items() if results[k].ok]
             pull_for_release(mirror, ok, options.archive)
         try:
-            report = finish_build(catalog, manifest, contexts, results, options, out)
+            report = finish_build(manifest, contexts, results, options, out)
         except OSError as exc:
             if not is_disk_full(exc):
                 raise

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from ..fsutil import write_json_atomic
-from .catalog import Catalog
 from .context import EpisodeContext
 from .manifest import Manifest
 from .options import BuildOptions
@@ -41,9 +40,14 @@ class BuildReport:
     episodes: list[EpisodeResult]
     clips: int = 0
     hours: float = 0.0
+    #: wall seconds per stage, summed over the episodes, of the stages this build ran (a resumed build: not
+    #: those an earlier build finished, :attr:`resumed_stages`), in pipeline order
     stage_seconds: dict[str, float] = field(default_factory=dict)
     #: CPU seconds per stage, summed over the episodes, of the stages this build ran (not those it skipped)
     stage_cpu_seconds: dict[str, float] = field(default_factory=dict)
+    #: per stage, how many episodes this build resumed it in (an earlier build had finished it with the same
+    #: inputs and settings: not run, no time), in pipeline order
+    resumed_stages: dict[str, int] = field(default_factory=dict)
     scores: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     unmatched_jp_segments: int = 0
@@ -63,6 +67,7 @@ class BuildReport:
         return {
             "out_dir": self.out_dir, "written": self.written, "clips": self.clips, "hours": self.hours,
             "stage_seconds": self.stage_seconds, "stage_cpu_seconds": self.stage_cpu_seconds,
+            "resumed_stages": self.resumed_stages,
             "scores": self.scores, "warnings": self.warnings,
             "unmatched_jp_segments": self.unmatched_jp_segments,
             "diarization": self.diarization,
@@ -76,19 +81,13 @@ class BuildReport:
         }
 
 
-def finish_build(catalog: Catalog, manifest: Manifest, contexts: dict[str, EpisodeContext],
+def finish_build(manifest: Manifest, contexts: dict[str, EpisodeContext],
                  results: dict[str, EpisodeResult], options: BuildOptions, out: Path) -> BuildReport:
     """Write the release for the episodes that succeeded and ``build_report.json``; return the report."""
     from .release_writer import write_release
 
     report = BuildReport(out_dir=str(out), episodes=list(results.values()))
-    for rec in catalog.records():
-        # the episodes built: a failed episode's records may be an earlier build's (its inputs changed since)
-        if rec.status == "done" and rec.seconds is not None and rec.episode in contexts and results[rec.episode].ok:
-            report.stage_seconds[rec.stage] = round(report.stage_seconds.get(rec.stage, 0.0) + rec.seconds, 3)
-    for res in results.values():
-        for stage, sec in res.stage_cpu_seconds.items():
-            report.stage_cpu_seconds[stage] = round(report.stage_cpu_seconds.get(stage, 0.0) + sec, 3)
+    _stage_times(report, results)
     ok_contexts = [c for k, c in contexts.items() if results[k].ok]
     if not ok_contexts:  # every episode failed: no release (an empty one would validate as fine)
         report.written = False
@@ -106,6 +105,35 @@ def finish_build(catalog: Catalog, manifest: Manifest, contexts: dict[str, Episo
         report.warnings.append(report.jp_text["message"])
     write_json_atomic(out / REPORT_FILE, report.to_dict())
     return report
+
+
+def _stage_times(report: BuildReport, results: dict[str, EpisodeResult]) -> None:
+    """The report's ``stage_seconds``, ``stage_cpu_seconds`` (this build's runs, summed over the episodes)
+    and ``resumed_stages`` (episodes per stage that an earlier build had finished), in pipeline order.
+
+    Only what this build did is timed: the catalog keeps the time of the run that finished each stage, which
+    for a resumed stage is an earlier build's (a resumed build reported it again, as if it had just run).
+    """
+    from .stages import STAGES
+
+    order = {s.name: k for k, s in enumerate(STAGES)}
+    wall: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+    resumed: dict[str, int] = {}
+    for res in results.values():
+        for stage, sec in res.stage_seconds.items():
+            wall[stage] = wall.get(stage, 0.0) + sec
+        for stage, sec in res.stage_cpu_seconds.items():
+            cpu[stage] = cpu.get(stage, 0.0) + sec
+        for stage in res.skipped_stages:
+            resumed[stage] = resumed.get(stage, 0) + 1
+
+    def ordered(d: dict[str, Any]) -> list[str]:
+        return sorted(d, key=lambda name: (order.get(name, len(order)), name))
+
+    report.stage_seconds = {k: round(wall[k], 3) for k in ordered(wall)}
+    report.stage_cpu_seconds = {k: round(cpu[k], 3) for k in ordered(cpu)}
+    report.resumed_stages = {k: resumed[k] for k in ordered(resumed)}
 
 
 def _left_release_warning(out: Path) -> list[str]:

@@ -187,7 +187,7 @@ def _check_subtitle_file(ctx: EpisodeContext, streams: bool = True) -> None:
         from ..formats.subtitles import check_subtitle_stream, is_media_file
 
         if is_media_file(local_input(ref.subtitles)):
-            check_subtitle_stream(local_input(ref.subtitles), 0)
+            check_subtitle_stream(local_input(ref.subtitles), None)  # the English dialogue stream
 
 
 def stage_audio(ctx: EpisodeContext) -> str:
@@ -339,6 +339,8 @@ def stage_subtitles(ctx: EpisodeContext) -> str:
     names the event's speaker: an ASS Name field, an SDH label; the diarizer's hint) and, as ``left_out``,
     how many ASS events were left out as signs or songs, by style, with the ``source`` they were read from
     (:func:`stage_notes` warns of them).
+    A media file given as ``subtitles`` (an MKV, a ``.mks``) is read through its English dialogue stream
+    (:func:`anim400k.media.probe.select_en_subtitle_stream`), recorded as a ``subtitle_stream`` is.
     A ``subtitle_stream`` language tag picks among several streams with
     :func:`anim400k.formats.subtitles.read_subtitle_stream_chosen` (not a forced or signs-and-songs track); the
     stream read and the note on the choice are kept in ``subtitle_stream.json`` (a warning of the build).
@@ -350,7 +352,13 @@ def stage_subtitles(ctx: EpisodeContext) -> str:
     _check_subtitle_file(ctx, streams=False)
     source: str | None = None
     chosen: dict[str, Any] = {"subtitle_stream": None, "note": None}
-    if ref.subtitles:
+    if ref.subtitles and subs.is_media_file(local_input(ref.subtitles)):
+        # a media file given as the subtitles (an MKV, a .mks): its English dialogue stream, not the first
+        read, index, note = subs.read_subtitle_stream_chosen(local_input(ref.subtitles), None, None,
+                                                             keep_signs=ref.keep_signs)
+        source = f"{ref.subtitles} (subtitle stream {index})"
+        chosen = {"subtitle_stream": index, "note": f"{ref.subtitles}: {note}" if note else None}
+    elif ref.subtitles:
         source = ref.subtitles
         read = subs.read_subtitles_counted(local_input(ref.subtitles), keep_signs=ref.keep_signs)
     elif ref.subtitle_stream is not None:

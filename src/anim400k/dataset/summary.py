@@ -14,6 +14,30 @@ def _fmt(value: float, unit: str = "", digits: int = 2) -> str:
     return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}{unit}"
 
 
+def _stage_order(report: BuildReport) -> list[str]:
+    """The stages this build ran or resumed, in pipeline order."""
+    from .stages import STAGES
+
+    order = {s.name: k for k, s in enumerate(STAGES)}
+    names = set(report.stage_seconds) | set(report.resumed_stages)
+    return sorted(names, key=lambda name: (order.get(name, len(order)), name))
+
+
+def stage_time(report: BuildReport, stage: str) -> str:
+    """A stage's time in the summary: this build's wall and CPU seconds (``8.78 s (4.20 CPU-s)``) when it ran,
+    ``resumed (done before)`` when an earlier build had finished it in every episode, both when it ran in some
+    episodes and was resumed in others (``0.16 s (0.07 CPU-s); resumed in 1 episode``). An earlier build's
+    time is never shown as this one's."""
+    secs, cpu = report.stage_seconds.get(stage), report.stage_cpu_seconds.get(stage)
+    resumed = report.resumed_stages.get(stage, 0)
+    if secs is None:
+        return "resumed (done before)"
+    text = f"{secs:.2f} s" + ("" if cpu is None else f" ({cpu:.2f} CPU-s)")
+    if resumed:
+        text += f"; resumed in {resumed} episode{'s' if resumed > 1 else ''}"
+    return text
+
+
 def print_summary(report: BuildReport, console: Console | None = None) -> None:
     """Print clips, hours, per-stage time, failures, warnings and ground-truth scores."""
     console = console or Console(stderr=False)
@@ -25,9 +49,11 @@ def print_summary(report: BuildReport, console: Console | None = None) -> None:
     table.add_row("clips", str(report.clips))
     table.add_row("hours of clips (JP audio)", f"{report.hours:.4f}")
     table.add_row("JP segments in no clip", str(report.unmatched_jp_segments))
-    for stage, secs in report.stage_seconds.items():
-        cpu = report.stage_cpu_seconds.get(stage)
-        table.add_row(f"time: {stage}", f"{secs:.2f} s" + ("" if cpu is None else f" ({cpu:.2f} CPU-s)"))
+    if report.resumed_stages:  # a resumed build: what ran now, what an earlier build had done
+        table.add_row("stages run in this build / resumed",
+                      f"{len(report.stage_seconds)} / {len(report.resumed_stages)} (done before)")
+    for stage in _stage_order(report):
+        table.add_row(f"time: {stage}", stage_time(report, stage))
     jp = report.jp_text
     if jp:
         table.add_row("episodes with JP text", f"{jp['episodes'] - jp['empty']} / {jp['episodes']}")

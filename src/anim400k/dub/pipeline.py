@@ -239,26 +239,26 @@ def make_translator(options: DubOptions, video: str | Path | None = None) -> Tra
     from ..translate import get_translator
 
     if options.translator == "subtitles":
+        from ..formats.subtitles import is_media_file, read_subtitle_stream_chosen
+
         if options.subtitles:
-            return get_translator("subtitles", subtitles=options.subtitles)
+            if not (Path(options.subtitles).is_file() and is_media_file(options.subtitles)):
+                return get_translator("subtitles", subtitles=options.subtitles)
+            # a media file (an MKV, a .mks): its English dialogue stream, as the build picks it, not the first
+            read, _, chosen = read_subtitle_stream_chosen(options.subtitles, None, None, describe=True)
+            log.warning("%s: %s", options.subtitles, chosen)
+            return get_translator("subtitles", subtitles=read.events)
         if video is not None:
             from ..media import probe
 
-            info = probe(video)
-            if info.subtitle_streams:
-                from ..formats.subtitles import read_subtitle_stream
-                from ..media.probe import select_subtitle_stream
-
-                streams = info.subtitle_streams
-                chosen, note = 0, None
-                if any(s.language == "eng" for s in streams):
-                    # of several eng streams, not a forced or signs-and-songs one (on the probe already made)
-                    eng, note = select_subtitle_stream(info, "eng", None)
-                    chosen = streams.index(eng)
-                subtitles = read_subtitle_stream(video, chosen)  # a bitmap stream is refused here
-                if note:
-                    log.warning("%s: %s", video, note)
-                return get_translator("subtitles", subtitles=subtitles)
+            if probe(video).subtitle_streams:
+                try:  # the English dialogue stream (not a forced, signs-and-songs or SDH one); bitmap ones refused
+                    read, _, chosen = read_subtitle_stream_chosen(video, None, None, describe=True)
+                except InputError as exc:
+                    raise InputError(f"{exc.problem}; give --subtitles, or use --translator whisper or text",
+                                     exc.path) from exc
+                log.warning("%s: %s", video, chosen)
+                return get_translator("subtitles", subtitles=read.events)
         raise InputError("no EN subtitles: give --subtitles, or use --translator whisper or text", video)
     if options.translator == "text":
         if not options.translations:

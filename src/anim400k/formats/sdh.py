@@ -15,7 +15,10 @@ Removed:
   ``Fine. (laughs nervously)``); ``(Why me?)``, ``(Mom)`` and ``I (really) mean it`` stay (thoughts,
   names, asides);
 * a **speaker label**: a name in capitals followed by a colon at the start of the text or after a
-  dialogue dash (``KYON:``, ``- MAN #2:``, ``MRS. SUZUMIYA:``; two characters at least);
+  dialogue dash (``KYON:``, ``- MAN #2:``, ``MRS. SUZUMIYA:``, ``HARUHI (O.S.):``, ``MIKURU & ITSUKI:``; two
+  characters at least), when the name is name-like (one of its words is neither a number nor a common
+  word that is no name, :data:`NOT_NAMES`: ``OK: fine``, ``NOTE: ...``, ``P.S.: ...``, ``EPISODE 2: ...``
+  keep their opening word) and the text goes on after the colon (a lone ``DANGER ZONE:`` is a heading);
 * **lyrics**: from a ``♪`` (or ``♫``) to the next one, or to the end of the text when none follows.
 
 Dashes left with nothing after them and spaces are tidied; a text with no letter or digit left is
@@ -36,8 +39,23 @@ _SQUARE = re.compile(r"\[[^\[\]]*\]")
 _ROUND = re.compile(r"\(([^()]*)\)")
 #: a speaker label: a name in capitals, maybe with an aside (``HARUHI (O.S.):``, ``KYON (OFFSCREEN):``; the
 #: aside may already be blanked as a description, leaving spaces before the colon), then a colon
-_LABEL = re.compile(r"(?:^|(?<=[-‐–—]\s)|(?<=[-‐–—]))\s*[A-Z][A-Z0-9 #'.&-]*[A-Z0-9.#]\s*"
+_LABEL = re.compile(r"(?:^|(?<=[-‐–—]\s)|(?<=[-‐–—]))\s*(?P<name>[A-Z][A-Z0-9 #'.&-]*[A-Z0-9.#])\s*"
                     r"(?:\([A-Z0-9 .'/-]*\)\s*)?:(?=\s|$)")
+#: Common English words that are not names: a text opening with them and a colon (``OK: fine``, ``NOTE:``,
+#: ``P.S.:``, ``TL NOTE:``, ``RE:``, ``WARNING:``) is not a speaker's label. Generic speakers (``MAN``, ``ALL``,
+#: ``NARRATOR``, ``VOICE``) are labels, so none of them is here.
+NOT_NAMES = frozenset("""
+    OK OKAY NO NOPE NAH YES YEAH YEP YUP AYE HEY HI HELLO BYE OH AH AW AHH OOH UH UM ER HM HMM WOW WHOA WELL SO
+    ALRIGHT RIGHT SURE FINE GOOD GREAT THANKS PLEASE SORRY WAIT LOOK LISTEN STOP GO COME NOW THEN HERE THERE
+    WHAT WHY HOW WHEN WHERE WHO WHICH AND BUT OR IF THE AN OF TO FROM IN ON AT FOR WITH BY AS IS IT ITS THIS
+    THAT THESE THOSE NOT ALSO OUT UP DOWN OFF OVER BACK AWAY PS PPS FYI NB RE CC BCC FW FWD SUBJECT DATE TIME
+    NOTE NOTES NOTICE QUESTION QUESTIONS ANSWER ANSWERS QA TIP TIPS HINT WARNING CAUTION DANGER ATTENTION
+    ALERT IMPORTANT REMINDER UPDATE BREAKING NEWS RESULT RESULTS SCORE TOTAL STEP RULE RULES EXAMPLE EG IE
+    ETC VS PART CHAPTER EPISODE DAY WEEK YEAR LOCATION PLACE TL TN TRANSLATION TRANSLATOR LYRICS SIGN TITLE
+    NEXT PREVIOUSLY MEANWHILE LATER FIRST SECOND THIRD LAST FINALLY GOAL MISSION OBJECTIVE STATUS LEVEL
+    NAME AGE KEY PRICE AM PM AD BC
+""".split())
+_NAME_TOKENS = re.compile(r"[\s&/+-]+")
 _LYRICS = re.compile(r"[♪♫][^♪♫]*(?:[♪♫]|$)")
 _SENTENCE_PUNCT = re.compile(r"[.?!…]")
 _LONE_DASH = re.compile(r"(?:^|(?<=\s))[-‐–—](?=\s*(?:[-‐–—]|$))")
@@ -73,11 +91,25 @@ def _described(text: str) -> list[bool]:
     return gone
 
 
+def _name_like(name: str) -> bool:
+    """Whether a label's name (before its aside) names someone: one of its words (split at spaces and
+    ``& / + -``, dots and ``' #`` dropped) is neither a number nor one of :data:`NOT_NAMES`."""
+    words = (w.replace(".", "").strip("'#") for w in _NAME_TOKENS.split(name))
+    return any(w and not w.isdigit() and w not in NOT_NAMES for w in words)
+
+
+def _labels(kept: str, text: str) -> list[re.Match[str]]:
+    """The speaker labels of ``text`` (``kept``: it with its descriptions and lyrics blanked): a name-like
+    capitalised name (:func:`_name_like`) and a colon, with the text going on after it (a description counts:
+    ``KYON: [SIGHS]``); a text that ends at the colon (``DANGER ZONE:``) is a heading, not a label."""
+    return [m for m in _LABEL.finditer(kept) if _name_like(m.group("name")) and text[m.end():].strip()]
+
+
 def _removed(text: str) -> list[bool]:
     """For each character of ``text``, whether the rules remove it."""
     gone = _described(text)
     kept = "".join(" " if g else c for c, g in zip(text, gone, strict=True))
-    for m in _LABEL.finditer(kept):
+    for m in _labels(kept, text):
         for k in range(m.start(), m.end()):
             gone[k] = True
     return gone
@@ -107,7 +139,7 @@ def speaker_label(text: str) -> str | None:
     lyrics before it are skipped (``"[SIGHS] KYON: Not again."``)."""
     gone = _described(text)
     kept = "".join(" " if g else c for c, g in zip(text, gone, strict=True))
-    labels = list(_LABEL.finditer(kept))
+    labels = _labels(kept, text)
     if len(labels) != 1 or kept[: labels[0].start()].strip(" \t\n-‐–—"):
         return None
     return labels[0].group(0).strip()[:-1].strip()

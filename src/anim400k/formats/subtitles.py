@@ -409,11 +409,13 @@ def _parse_pysubs2(text: str, path: Path, keep_signs: bool = False) -> SubtitleR
     return SubtitleRead(events, _by_style(left_out))
 
 
-def read_subtitles(path: str | Path, stream: str | int = 0, *, keep_signs: bool = False) -> list[Subtitle]:
+def read_subtitles(path: str | Path, stream: str | int | None = None, *, keep_signs: bool = False) -> list[Subtitle]:
     """Read an SRT, WebVTT or ASS/SSA file (format told by its content) into sorted plain-text events.
 
     A media container (:func:`is_media_file`: a Matroska subtitle file ``.mks``, an MKV, an MPEG-TS...)
-    is read through its subtitle stream ``stream`` (:func:`read_subtitle_stream`; by default the first).
+    is read through its subtitle stream ``stream`` (:func:`read_subtitle_stream`); by default (None) the
+    English dialogue stream (:func:`anim400k.media.probe.select_en_subtitle_stream`: of the streams tagged
+    ``eng`` not a forced, signs-and-songs or SDH one, else the first untagged text stream), not the first.
 
     The file is UTF-8, UTF-8/UTF-16/UTF-32 with a byte-order mark, or UTF-16 without one, with
     LF, CRLF or CR line endings. An empty file (nothing but white space), a WebVTT file with its
@@ -429,14 +431,25 @@ def read_subtitles(path: str | Path, stream: str | int = 0, *, keep_signs: bool 
     return read_subtitles_counted(path, stream, keep_signs=keep_signs).events
 
 
-def read_subtitles_counted(path: str | Path, stream: str | int = 0, *, keep_signs: bool = False) -> SubtitleRead:
+def read_subtitles_counted(path: str | Path, stream: str | int | None = None, *,
+                           keep_signs: bool = False) -> SubtitleRead:
     """:func:`read_subtitles`, with the ASS/SSA events left out as signs or songs counted by style."""
+    return read_subtitles_noted(path, stream, keep_signs=keep_signs, describe=False)[0]
+
+
+def read_subtitles_noted(path: str | Path, stream: str | int | None = None, option: str | None = None, *,
+                         keep_signs: bool = False, describe: bool = True) -> tuple[SubtitleRead, str | None]:
+    """:func:`read_subtitles_counted`, and for a media file which subtitle stream was read
+    (``read subtitle stream 2: eng 'Full'``, with the note on the choice:
+    :func:`anim400k.media.probe.subtitle_stream_choice`; ``describe=False``: the note only); None for a
+    subtitle text file. ``option`` names the command's stream setting in messages (None: it has none)."""
     path = Path(path)
     if not path.is_file():
         raise InputError("subtitle file not found", path)
     if is_media_file(path):
-        return read_subtitle_stream_counted(path, stream, keep_signs=keep_signs)
-    return _parse_counted(decode_text(path.read_bytes(), path), path, keep_signs)
+        read, _, note = read_subtitle_stream_chosen(path, stream, option, keep_signs=keep_signs, describe=describe)
+        return read, note
+    return _parse_counted(decode_text(path.read_bytes(), path), path, keep_signs), None
 
 
 def parse_subtitles(text: str, path: str | Path, *, keep_signs: bool = False) -> list[Subtitle]:
@@ -479,15 +492,28 @@ def parse_subtitle_words(text: str, path: str | Path) -> list[SpokenCue]:
     return sorted(kept.values(), key=lambda s: (s.subtitle.start, s.subtitle.end))
 
 
-def _select_subtitle_stream(container, stream: str | int, path: Path,  # type: ignore[no-untyped-def]
-                            option: str | None = "subtitle_stream:"):
-    """The subtitle stream of ``container`` for ``stream`` (:func:`anim400k.media.probe.select_subtitle_stream`)
-    and the note on the choice (None when plain)."""
-    from ..media.probe import MediaInfo, _stream_info, select_subtitle_stream
+def _select_subtitle_stream(container, stream: str | int | None, path: Path,  # type: ignore[no-untyped-def]
+                            option: str | None = "subtitle_stream:", describe: bool = False):
+    """The subtitle stream of ``container`` for ``stream`` (:func:`anim400k.media.probe.select_subtitle_stream`;
+    None: the English one, :func:`anim400k.media.probe.select_en_subtitle_stream`) and the note on the choice
+    (None when plain; ``describe``: :func:`anim400k.media.probe.subtitle_stream_choice`, which stream it is and
+    the note)."""
+    from ..media.probe import (
+        MediaInfo,
+        _stream_info,
+        select_en_subtitle_stream,
+        select_subtitle_stream,
+        subtitle_stream_choice,
+    )
 
     info = MediaInfo(path=str(path), format=container.format.name, duration=None, start_time=0.0,
                      streams=[_stream_info(s) for s in container.streams])
-    chosen, note = select_subtitle_stream(info, stream, option)
+    if stream is None:
+        chosen, note = select_en_subtitle_stream(info, option)
+    else:
+        chosen, note = select_subtitle_stream(info, stream, option)
+    if describe:
+        note = subtitle_stream_choice(info, chosen, note)
     return container.streams[chosen.index], note
 
 
@@ -503,26 +529,26 @@ def _open_media(path: Path):  # type: ignore[no-untyped-def]
         raise InputError(f"cannot open media ({exc})", path) from exc
 
 
-def _text_subtitle_stream(container, stream: str | int, path: Path,  # type: ignore[no-untyped-def]
-                          option: str | None = "subtitle_stream:"):
+def _text_subtitle_stream(container, stream: str | int | None, path: Path,  # type: ignore[no-untyped-def]
+                          option: str | None = "subtitle_stream:", describe: bool = False):
     """The subtitle stream ``stream`` of ``container`` and the note on the choice; :class:`InputError` if it
     is missing or a bitmap format."""
     from ..media.probe import TEXT_SUBTITLE_CODECS
 
-    st, note = _select_subtitle_stream(container, stream, path, option)
+    st, note = _select_subtitle_stream(container, stream, path, option, describe)
     codec = st.codec_context.name
     if codec not in TEXT_SUBTITLE_CODECS:
         raise InputError(f"subtitle stream is '{codec}' (a bitmap format); only text subtitles are read", path)
     return st, note
 
 
-def check_subtitle_stream(media_path: str | Path, stream: str | int = 0) -> None:
+def check_subtitle_stream(media_path: str | Path, stream: str | int | None = None) -> None:
     """Raise :class:`InputError`, as :func:`read_subtitle_stream` would, when ``media_path`` has no such text
     subtitle stream; reads the headers only (the build's probe stage checks before the costly stages)."""
     pick_subtitle_stream(media_path, stream)
 
 
-def pick_subtitle_stream(media_path: str | Path, stream: str | int = 0,
+def pick_subtitle_stream(media_path: str | Path, stream: str | int | None = 0,
                          option: str | None = "subtitle_stream:") -> tuple[int, str | None]:
     """The subtitle-stream index of ``media_path`` that :func:`read_subtitle_stream` reads for ``stream`` (an
     index, obeyed, or a language tag: :func:`anim400k.media.probe.select_subtitle_stream` passes over forced,
@@ -535,13 +561,14 @@ def pick_subtitle_stream(media_path: str | Path, stream: str | int = 0,
         return list(container.streams.subtitles).index(st), note
 
 
-def read_subtitle_stream(media_path: str | Path, stream: str | int = 0,
+def read_subtitle_stream(media_path: str | Path, stream: str | int | None = 0,
                          option: str | None = "subtitle_stream:", *, keep_signs: bool = False) -> list[Subtitle]:
     """Read a text subtitle stream (SRT/ASS/WebVTT/mov_text) from a media file such as an MKV.
 
     ``stream`` is the index among the file's *subtitle* streams or a language tag
     (``eng``/``en``/``english``, ``jpn``/``ja``); of several streams tagged with the language the one
-    :func:`pick_subtitle_stream` names is read (not a forced or signs-and-songs track). Packets are
+    :func:`pick_subtitle_stream` names is read (not a forced or signs-and-songs track); None: the English
+    dialogue stream (:func:`anim400k.media.probe.select_en_subtitle_stream`). Packets are
     demuxed with PyAV and decoded by FFmpeg (which turns every text format into ASS dialogue lines);
     timings come from the packets, on the timeline of :func:`anim400k.media.decode_audio` (time 0 is
     the container's start time: a file whose streams start at 1.5 s has its first audio sample and its
@@ -577,23 +604,24 @@ def _ass_name_field(line: str) -> str:
     return fields[3] if len(fields) == 9 else ""
 
 
-def read_subtitle_stream_counted(media_path: str | Path, stream: str | int = 0,
+def read_subtitle_stream_counted(media_path: str | Path, stream: str | int | None = 0,
                                  option: str | None = "subtitle_stream:", *,
                                  keep_signs: bool = False) -> SubtitleRead:
     """:func:`read_subtitle_stream`, with the ASS/SSA events left out as signs or songs counted by style."""
     return read_subtitle_stream_chosen(media_path, stream, option, keep_signs=keep_signs)[0]
 
 
-def read_subtitle_stream_chosen(media_path: str | Path, stream: str | int = 0,
-                                option: str | None = "subtitle_stream:", *,
-                                keep_signs: bool = False) -> tuple[SubtitleRead, int, str | None]:
+def read_subtitle_stream_chosen(media_path: str | Path, stream: str | int | None = 0,
+                                option: str | None = "subtitle_stream:", *, keep_signs: bool = False,
+                                describe: bool = False) -> tuple[SubtitleRead, int, str | None]:
     """:func:`read_subtitle_stream_counted`, with the subtitle-stream index read and the note on the choice
-    (as :func:`pick_subtitle_stream` gives them), from one opening of the file."""
+    (as :func:`pick_subtitle_stream` gives them; ``describe``: always a note, which stream was read and why,
+    :func:`anim400k.media.probe.subtitle_stream_choice`), from one opening of the file."""
     from ..media.probe import container_origin
 
     path = Path(media_path)
     with _open_media(path) as container:
-        st, note = _text_subtitle_stream(container, stream, path, option)
+        st, note = _text_subtitle_stream(container, stream, path, option, describe)
         index = list(container.streams.subtitles).index(st)
         codec = st.codec_context.name
         classify = not keep_signs and codec in ("ass", "ssa")

@@ -26,7 +26,8 @@ whatever its name):
   word exceeds :data:`AWS_PAUSE_S` (0.5 s; compared in whole milliseconds, so exactly 0.5 s as
   written never cuts). A channel-identification job (items with ``channel_label``, or
   ``results.channel_labels.channels[].items``) is segmented per channel, the channel label being the
-  speaker of a word without ``speaker_label``; a segment's words are sorted by time.
+  speaker of a word without ``speaker_label``; a segment's words are sorted by time. Items without ``id``
+  and ``channel_label`` (older jobs) are read from each channel's own ``items`` list.
 * **Subtitles** (SRT, WebVTT, ASS/SSA, and the other formats pysubs2 reads: TTML/DFXP, YouTube SBV...)
   through :func:`anim400k.formats.subtitles.parse_subtitle_words`: one segment per event (YouTube rolling
   and Whisper highlight captions read once, with their word times), only what is spoken
@@ -468,13 +469,15 @@ def _parse_whisper_cpp(obj: dict[str, Any], chk: _Checker, language: str | None)
 # ---------------------------------------------------------------- AWS Transcribe JSON
 
 
-def _aws_items(items: Any, chk: _Checker) -> list[dict[str, Any]]:
-    """Validated items: ``{"id", "type", "text", "start", "end", "conf", "speaker", "channel"}``."""
+def _aws_items(items: Any, chk: _Checker, where_prefix: str = "") -> list[dict[str, Any]]:
+    """Validated items: ``{"id", "own_id", "type", "text", "start", "end", "conf", "speaker", "channel"}``
+    (``id``: the item's ``id``, else its position, ``own_id`` telling which); ``where_prefix`` is the list's
+    place in messages (``"channel_labels channel 1 "``; ``""``: ``results.items``)."""
     if not isinstance(items, list):
         raise chk.fail("results.items is not a list")
     out = []
     for i, it in enumerate(items):
-        where = f"item {i}"
+        where = f"{where_prefix}item {i}"
         if not isinstance(it, dict):
             raise chk.fail(f"{where}: not an object")
         kind = it.get("type")
@@ -487,7 +490,7 @@ def _aws_items(items: Any, chk: _Checker) -> list[dict[str, Any]]:
         if not isinstance(content, str):
             raise chk.fail(f"{where}: alternatives[0].content is not a string")
         channel = it.get("channel_label")
-        rec: dict[str, Any] = {"id": it.get("id", i), "type": kind, "text": content,
+        rec: dict[str, Any] = {"id": it.get("id", i), "own_id": it.get("id") is not None, "type": kind, "text": content,
                                "speaker": it.get("speaker_label"),
                                "channel": str(channel) if channel is not None else None}
         conf = alts[0].get("confidence")
@@ -563,24 +566,44 @@ def _ms(seconds: float) -> int:
     return round(seconds * 1000)
 
 
-def _aws_channel_of_ids(results: dict[str, Any], chk: _Checker) -> dict[str, str]:
-    """Item id -> channel label from ``results.channel_labels.channels[].items`` (a channel-identification
-    job); empty when the file has no ``channel_labels``."""
+def _aws_channel_lists(results: dict[str, Any], chk: _Checker) -> list[tuple[str, list[Any]]]:
+    """``(channel label, raw items)`` of each channel of ``results.channel_labels.channels`` (a
+    channel-identification job); empty when the file has no ``channel_labels``."""
     labels = results.get("channel_labels")
     if labels is None:
-        return {}
+        return []
     channels = labels.get("channels") if isinstance(labels, dict) else None
     if not isinstance(channels, list):
         raise chk.fail("results.channel_labels.channels is not a list")
-    out: dict[str, str] = {}
+    out = []
     for k, ch in enumerate(channels):
         where = f"channel_labels channel {k}"
         if not isinstance(ch, dict) or not isinstance(ch.get("items", []), list):
             raise chk.fail(f"{where}: not an object with an 'items' list")
-        label = ch.get("channel_label", f"ch_{k}")
-        for it in ch.get("items", []):
+        out.append((str(ch.get("channel_label", f"ch_{k}")), ch.get("items", [])))
+    return out
+
+
+def _aws_channel_of_ids(channels: list[tuple[str, list[Any]]]) -> dict[str, str]:
+    """Item id -> channel label, from the channels' items that carry an ``id`` (newer jobs)."""
+    out: dict[str, str] = {}
+    for label, items in channels:
+        for it in items:
             if isinstance(it, dict) and it.get("id") is not None:
                 out[str(it["id"])] = str(it.get("channel_label", label))
+    return out
+
+
+def _aws_channel_items(channels: list[tuple[str, list[Any]]], chk: _Checker) -> list[dict[str, Any]]:
+    """The items of a channel-identification job read from each channel's own ``items`` list (validated as
+    ``results.items`` are), each with its channel: for a file whose items carry no ``id`` to tell them by
+    (older jobs), where ``results.items`` alone holds the channels' words merged."""
+    out = []
+    for k, (label, raw) in enumerate(channels):
+        items = _aws_items(raw, chk, f"channel_labels channel {k} ")
+        for it in items:
+            it["channel"] = it["channel"] or label
+        out.extend(items)
     return out
 
 
@@ -667,16 +690,24 @@ def _parse_aws(obj: dict[str, Any], chk: _Checker, language: str | None) -> Tran
         _file_lang(stated, field, chk)
     lang = _language(stated, language, chk)
     items = _aws_items(results.get("items"), chk)
-    _aws_assign_speakers(items, results, chk)
-    by_id = _aws_channel_of_ids(results, chk)
+    channels = _aws_channel_lists(results, chk)
+    by_id = _aws_channel_of_ids(channels)
     for it in items:
-        if it["channel"] is None:
+        if it["channel"] is None and it["own_id"]:  # (an item without an id is not told by its position)
             it["channel"] = by_id.get(str(it["id"]))
+    from_channels = any(it["channel"] is None and it["type"] == "pronunciation" for it in items) and any(
+        raw for _, raw in channels)
+    if from_channels:
+        # items that neither say their channel nor are found by id in a channel's list (no ids: older jobs):
+        # the channels' own lists hold each channel's words apart
+        items = _aws_channel_items(channels, chk)
+    _aws_assign_speakers(items, results, chk)
+    for it in items:
         if it["speaker"] is None and it["type"] == "pronunciation":
             it["speaker"] = it["channel"]
     groups: list[list[dict[str, Any]]] = []
     audio_segments = results.get("audio_segments")
-    if isinstance(audio_segments, list) and audio_segments:
+    if isinstance(audio_segments, list) and audio_segments and not from_channels:  # (they list items by id)
         by_item = {str(it["id"]): it for it in items}
         for k, seg in enumerate(audio_segments):
             ids = seg.get("items") if isinstance(seg, dict) else None

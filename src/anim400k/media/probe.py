@@ -584,3 +584,37 @@ def select_subtitle_stream(
         why += "; passed over " + ", and ".join(passed)
     return chosen, (f"{len(matches)} subtitle streams are tagged '{selector}' ({listed}); used subtitle stream "
                     f"{subs.index(chosen)} ({why}){how}")
+
+
+def select_en_subtitle_stream(info: MediaInfo, option: str | None = None) -> tuple[StreamInfo, str | None]:
+    """The subtitle stream of a file given as the EN subtitles (``--subtitles X.mkv``, a manifest's
+    ``subtitles: X.mks``), and a note when the choice was not plain.
+
+    A text stream tagged English: the streams tagged ``eng`` go through :func:`select_subtitle_stream` (a
+    forced, signs-and-songs or SDH one passed over, as the build picks the EN stream); else the first untagged
+    text stream (a lone untagged stream is plain). Raises :class:`InputError` in one line when the file has no
+    subtitle stream, or none that is a text stream tagged ``eng`` or untagged (the streams listed, and
+    ``{option} N`` suggested when ``option`` is given).
+    """
+    how = f": pass {option} N to use subtitle stream N" if option else ""
+    subs = info.subtitle_streams
+    if not subs:
+        raise InputError("has no subtitle stream", info.path)
+    text = [s for s in subs if _text_subtitles(s)]
+    if any(s.language == "eng" for s in text):
+        return select_subtitle_stream(info, "eng", option)
+    untagged = [s for s in text if s.language is None]
+    if not untagged:
+        raise InputError(f"has no usable English subtitle stream: none is a text stream tagged 'eng' or untagged "
+                         f"(subtitle streams: {describe_subtitle_streams(info)}){how}", info.path)
+    chosen = untagged[0]
+    if len(subs) == 1:
+        return chosen, None
+    return chosen, (f"no text subtitle stream is tagged 'eng' (subtitle streams: {describe_subtitle_streams(info)}); "
+                    f"used subtitle stream {subs.index(chosen)}, the first untagged text one{how}")
+
+
+def subtitle_stream_choice(info: MediaInfo, chosen: StreamInfo, note: str | None) -> str:
+    """``read subtitle stream 2: eng 'Full' (default)`` (index, language, title, flags), then ``; NOTE`` when
+    there is one: which stream of ``info`` a command read, for its message on stderr."""
+    return f"read subtitle stream {describe_subtitle_streams(info, [chosen])}" + (f"; {note}" if note else "")

@@ -311,7 +311,8 @@ def import_pictures(
     """Re-encode each character's ``pic_files`` to JPEG into the release's picture archive.
 
     The picture of character ``name`` at position ``i`` of ``pic_files`` gets the ID
-    ``ids.make_id(show_key, "pic", name, i)``; IDs are appended to ``pic_urls``. Relative
+    ``ids.make_id(show_key, "pic", name, i)``; IDs are appended to ``pic_urls``. A picture file that already
+    holds the same JPEG bytes (a resumed or repeated build) is not rewritten. Relative
     file names resolve against ``base_dir``. Returns a copy of ``meta`` without ``pic_files``.
     Raises :class:`InputError` (naming the field) for a missing or undecodable image.
     """
@@ -335,13 +336,34 @@ def import_pictures(
                 raise InputError(f"{field}: picture file {str(src)!r} not found", source) from exc
             except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
                 raise InputError(f"{field}: {str(src)!r} is not a readable image ({exc})", source) from exc
-            with atomic_path(dest, sync=False) as tmp:  # media: not fsynced
-                rgb.save(tmp, format="JPEG", quality=quality)
+            _write_if_changed(dest, _jpeg_bytes(rgb, quality))
             if pic_id not in urls:
                 urls.append(pic_id)
         ch.pic_urls = urls
         ch.pic_files = None
     return meta
+
+
+def _jpeg_bytes(image: Any, quality: int) -> bytes:
+    """``image`` (a Pillow RGB image) encoded as JPEG; the same image and quality give the same bytes."""
+    import io
+
+    buf = io.BytesIO()
+    image.save(buf, format="JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def _write_if_changed(dest: Path, data: bytes) -> bool:
+    """Write ``data`` to ``dest`` atomically unless ``dest`` already holds exactly those bytes (a resumed build:
+    the picture is left untouched, its modification time too); whether it was written."""
+    try:
+        if dest.stat().st_size == len(data) and dest.read_bytes() == data:
+            return False
+    except OSError:
+        pass  # not there (or unreadable): written
+    with atomic_path(dest, sync=False) as tmp:  # media: not fsynced
+        Path(tmp).write_bytes(data)
+    return True
 
 
 def check_pictures(meta: ShowMetadata, show_key: str, base_dir: str | Path, release_root: str | Path | None,
