@@ -103,7 +103,9 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: subtitles 8: each event's ``speaker`` where the file names one (ASS Name field, SDH label), the diarizer's hint.
 #: diarize 5: subtitle events holding no speech and naming no speaker (SDH sound descriptions, lyrics) are no cue.
 #: subtitles 9: an SDH label with an aside before its colon (``HARUHI (O.S.):``) is the event's speaker.
-STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 3, "diarize": 5, "cut": 4, "align": 5,
+#: diarize 6: an event starting inside another one-speaker event (two lines on screen at once) adds a second
+#: speaker there when the audio's turns have none (``subtitle_overlap``), so the release's clip speakers change.
+STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 3, "diarize": 6, "cut": 4, "align": 5,
                                   "subtitles": 9, "sync": 3}
 
 #: Bumped when :func:`anim400k.formats.transcripts.read_transcript` reads a given transcript (the manifest's
