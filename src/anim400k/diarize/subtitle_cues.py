@@ -175,13 +175,15 @@ def overlap_spans(cues: list[Cue], min_overlap: float = 0.3, max_len: float = 0.
     ``start`` is that event's start, ``end`` the earliest of its end, ``A``'s end and ``start + max_len``
     (an interjection is short, and an event lingers after its line); ``host_start`` is ``A``'s start (before
     ``start``, ``A``'s speaker alone). Dash events are never ``A`` (their speakers change inside)."""
+    starts = np.array([c.start for c in cues])
+    ends = np.array([c.end for c in cues])
+    one = ~np.array([c.dash for c in cues], dtype=bool)
     out = []
-    for i, b in enumerate(cues):
-        hosts = [a for a in cues[:i] if not a.dash
-                 and b.start - a.start >= min_overlap and a.end - b.start >= min_overlap]
-        if hosts:
-            a = min(hosts, key=lambda h: h.start)
-            out.append((a.start, b.start, min(b.end, a.end, b.start + max_len)))
+    for i, cue in enumerate(cues):
+        hosts = np.nonzero(one[:i] & (cue.start - starts[:i] >= min_overlap) & (ends[:i] - cue.start >= min_overlap))[0]
+        if len(hosts):
+            h = int(hosts[np.argmin(starts[hosts])])
+            out.append((float(starts[h]), cue.start, min(cue.end, float(ends[h]), cue.start + max_len)))
     return out
 
 
