@@ -19,8 +19,9 @@ from anim400k.diarize.run import load_reference
 from anim400k.errors import InputError
 from anim400k.model import Subtitle
 
-#: the subtitle cues switched off (the defaults use them: a higher switch penalty inside one-speaker events)
-OFF = {"subtitle_inside": 1.0}
+#: the subtitle cues switched off (the defaults use them: a higher switch penalty inside one-speaker events,
+#: and a second speaker where an event starts inside another)
+OFF = {"subtitle_inside": 1.0, "subtitle_overlap": None}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -94,6 +95,39 @@ def test_windows_of_events_pooling_and_links() -> None:
     assert sc.event_link(ev, 0.0) is None
 
 
+def test_overlap_spans_are_events_starting_inside_another() -> None:
+    """An event starting inside an earlier one-speaker event is a second voice over the first line: its
+    span runs from its start for at most ``max_len`` s (and not past either event's end)."""
+    cues = sc.cues_from_subtitles([(1.0, 4.0, "A long line."), (2.0, 3.0, "Eh?"),  # inside: a span
+                                   (5.0, 6.0, "Next."), (5.9, 7.0, "Close."),  # 0.1 s of overlap: timing slop
+                                   (8.0, 10.0, "- Hm.\n- Yes."), (8.5, 9.5, "Hm?"),  # a dash event is no host
+                                   (11.0, 12.0, "Short."), (11.5, 11.8, "Ah.")])
+    assert sc.overlap_spans(cues, max_len=0.4) == [(1.0, 2.0, 2.4), (11.0, 11.5, 11.8)]
+    assert sc.overlap_spans(cues, max_len=5.0)[0] == (1.0, 2.0, 3.0)  # not past the event's end
+    assert sc.overlap_spans([sc.Cue(1.0, 2.0, False)]) == []
+
+
+def test_overlap_turns_add_the_best_mixture_where_nobody_else_speaks() -> None:
+    """The second speaker is the one whose mixture with the host fits the windows of the span; nothing is
+    added where the turns already hold another speaker there."""
+    from anim400k.diarize import Turn
+
+    ccent = np.eye(3, 8)  # three speakers, orthogonal centred centroids
+    windows = np.array([[i * 0.5, i * 0.5 + 1.5] for i in range(10)])
+    cwin = np.tile(ccent[0], (10, 1))
+    over = (windows[:, 0] < 2.4) & (windows[:, 1] > 2.0)
+    cwin[over] = (ccent[0] + 0.6 * ccent[2]) / np.linalg.norm(ccent[0] + 0.6 * ccent[2])  # c2 under c0
+    turns = [Turn(0.0, 6.0, "c0", 0.9)]
+    added = sc.overlap_turns([(1.0, 2.0, 2.4)], turns, cwin, ccent, windows)
+    assert [(t.start, t.end, t.speaker) for t in added] == [(2.0, 2.4, "c2")]
+    assert 0.0 < added[0].confidence < 1.0
+    assert sc.overlap_turns([(1.0, 2.0, 2.4)], [*turns, Turn(2.0, 2.3, "c1")], cwin, ccent, windows) == []
+    assert sc.overlap_turns([(1.0, 2.0, 2.4)], turns, cwin, ccent[:1], windows) == []  # one speaker: no one
+    from anim400k.dataset.options import STAGE_VERSIONS
+
+    assert STAGE_VERSIONS["diarize"] >= 6  # the release's clip speakers change: the diarize stage runs again
+
+
 def test_switch_penalties_follow_the_events() -> None:
     cues = [sc.Cue(1.0, 3.0, False), sc.Cue(4.0, 6.0, True)]
     t = np.array([0.5, 1.1, 2.0, 2.9, 3.5, 5.0])
@@ -150,6 +184,19 @@ def test_diarizer_with_subtitles_on_synthetic_speech(episode3) -> None:
     strict = get_diarizer("embedded", subtitle_inside=10.0)
     assert strict.diarize(audio, sr, subtitles=[(a.start - 0.1, b.end + 0.3, "- Hm.\n- Yes.")]) == base
     assert strict.diarize(audio, sr, subtitles=[(a.start - 0.1, b.end + 0.3, "Hm. Yes.")]) != base
+    # an event starting inside another one-speaker event (two lines on screen at once) says a second voice
+    # speaks over the first: a second speaker is labelled there, and nothing without the option
+    host = max((t for t in ref if not any(u is not t and u.start < t.end and u.end > t.start for u in ref)),
+               key=lambda t: t.end - t.start)
+    assert host.end - host.start > 1.5
+    both = [*subs, (host.start + 0.6, host.start + 1.4, "Eh?")]
+    inside = (host.start + 0.6, host.start + 1.0)
+
+    def speakers_inside(turns: list) -> set:
+        return {t.speaker for t in turns if min(t.end, inside[1]) - max(t.start, inside[0]) > 0.3}
+
+    assert len(speakers_inside(d.diarize(audio, sr, subtitles=both))) == 2
+    assert len(speakers_inside(get_diarizer("embedded", subtitle_overlap=None).diarize(audio, sr, subtitles=both))) == 1
     # subtitles that are wrong do not override the audio: one event over the whole episode claiming one
     # speaker, and events over silence after the end
     n = len(audio) / sr
@@ -220,6 +267,8 @@ def test_bad_subtitle_options() -> None:
         get_diarizer("embedded", subtitle_inside=-1.0)
     with pytest.raises(InputError, match="subtitle_name_apart"):
         get_diarizer("embedded", subtitle_name_apart=-0.1)
+    with pytest.raises(InputError, match="subtitle_overlap must be > 0 s or None"):
+        get_diarizer("embedded", subtitle_overlap=0.0)
 
 
 def test_cli_subtitles_flag(episode3, tmp_path, capsys) -> None:

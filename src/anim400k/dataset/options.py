@@ -106,7 +106,9 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: subtitles 10: an SDH label is a name-like name with text after its colon (``OK: fine`` names no speaker); a
 #: media file given as ``subtitles`` read through its English dialogue stream (as ``subtitle_stream: eng``), not
 #: its first.
-STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 3, "diarize": 5, "cut": 4, "align": 5,
+#: diarize 6: an event starting inside another one-speaker event (two lines on screen at once) adds a second
+#: speaker there when the audio's turns have none (``subtitle_overlap``), so the release's clip speakers change.
+STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 3, "diarize": 6, "cut": 4, "align": 5,
                                   "subtitles": 10, "sync": 3}
 
 #: Bumped when :func:`anim400k.formats.transcripts.read_transcript` reads a given transcript (the manifest's

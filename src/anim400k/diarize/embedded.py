@@ -29,7 +29,9 @@ Everything it needs ships inside pip packages (no model hub). Steps:
    it is labelled as both speakers for a short span (:mod:`.overlap`); another speaker's voice
    inside a turn (an F0 far from the turn speaker's pitch, dominant or second, :mod:`.twovoice`)
    is labelled with the speaker of that pitch (``other_voice_far``): as an overlap, or in place
-   of the turn speaker where their own voice is not heard there (``other_voice_replace``).
+   of the turn speaker where their own voice is not heard there (``other_voice_replace``); where the
+   subtitles show an event starting inside another one-speaker event and nobody else is labelled
+   there, the speaker whose mixture with the host's centroid fits best (``subtitle_overlap``).
 """
 
 from __future__ import annotations
@@ -211,6 +213,11 @@ class EmbeddedConfig:
     #: (:func:`.subtitle_cues.name_scores`, one to one; 0: off; docs/diarization.md, *Speaker names in the
     #: subtitles*)
     subtitle_name_score: float = 0.25
+    #: where an event starts inside an earlier one-speaker event (two lines on screen at once) and no second
+    #: speaker is labelled there, an overlap turn of at most this many seconds from that event's start, for
+    #: the speaker whose centroid mixed with the host's best matches the windows there
+    #: (:func:`.subtitle_cues.overlap_turns`; None: off; docs/diarization.md, *Interjections the subtitles show*)
+    subtitle_overlap: float | None = 0.4
 
 
 #: Options that reproduce the embedded diarizer as it was before the realistic-voice benchmark
@@ -267,6 +274,8 @@ class EmbeddedDiarizer:
                self.config.subtitle_name_link, self.config.subtitle_name_apart) < 0:
             raise InputError("subtitle_inside, subtitle_edge, subtitle_edge_radius, subtitle_name_link and "
                              "subtitle_name_apart must be >= 0")
+        if self.config.subtitle_overlap is not None and not self.config.subtitle_overlap > 0:
+            raise InputError(f"subtitle_overlap must be > 0 s or None (off), got {self.config.subtitle_overlap}")
         if self.config.count_views not in ("combined", "jp"):
             raise InputError(f"unknown count_views {self.config.count_views!r} (choose from combined, jp)")
         if self.config.embedding == "campplus":  # load (and check) the model now, not after VAD
@@ -426,6 +435,9 @@ class EmbeddedDiarizer:
                 turns = cut_turns(turns, alone) + alone
                 found = [(t, share) for t, share in found if share >= cfg.other_voice_replace]
             turns.extend(t for t, _ in found)
+        if cfg.subtitle_overlap is not None and cues:  # a second line on screen: a second voice
+            spans = subtitle_cues.overlap_spans(cues, max_len=cfg.subtitle_overlap)
+            turns.extend(subtitle_cues.overlap_turns(spans, turns, cwin, ccent, windows, cfg.confidence_scale))
         return relabel_by_first_appearance(normalize_turns(turns, cfg.min_turn))
 
     def _other_voices(self, single: list[Turn], audio: np.ndarray, spk_pitch: np.ndarray, wpitch: np.ndarray,
