@@ -83,3 +83,27 @@ def test_a_second_export_into_the_same_folder_is_refused(rel: Path, tmp_path: Pa
     with output_lock(out, "export"), pytest.raises(InputError, match="another export"):
         export(rel, "parquet", out, progress=False)
     assert not out.exists() and _beside(out) == []
+
+
+def test_a_full_disk_is_one_line_naming_the_folder_and_the_earlier_export_stays(
+        rel: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    import errno
+
+    from anim400k.cli import main
+    from anim400k.exports import parquet
+
+    out = tmp_path / "o"
+    export(rel, "parquet", out, progress=False)
+    before = sorted(p.name for p in out.iterdir())
+
+    def full(self: object) -> None:  # as datasets and pyarrow raise it: wrapped, without the path
+        try:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        except OSError as exc:
+            raise RuntimeError("An error occurred while generating the dataset") from exc
+
+    monkeypatch.setattr(parquet._Table, "flush", full)
+    assert main(["export", str(rel), "-f", "parquet", "-o", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(out) in err[0] and "no space left" in err[0] and "Traceback" not in err[0]
+    assert sorted(p.name for p in out.iterdir()) == before and _beside(out) == []

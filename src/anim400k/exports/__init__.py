@@ -48,7 +48,7 @@ def export(
     import tempfile
 
     write = EXPORT_FORMATS.load(fmt)
-    from ..errors import InputError
+    from ..errors import DiskFull, InputError, is_disk_full
     from ..fsutil import output_lock
     from .common import PROBLEMS_FILE, CheckedRelease, check_export_target, parse_size, recover_export_folder
 
@@ -68,6 +68,11 @@ def export(
                                      problems_file=Path(tmp))
             try:
                 summary = write(checked, Path(out), embed_audio=embed_audio, shard_size=size)
+            except Exception as exc:
+                if is_disk_full(exc):  # datasets wraps it in DatasetGenerationError, pyarrow loses the path
+                    raise DiskFull("the disk is full: the export could not be written (no space left on "
+                                   "device); free space there and run the same command again", out) from exc
+                raise
             finally:
                 checked.close()
             if checked.bad.count:  # moved into the export folder before it replaced out (staged_dir)
