@@ -235,3 +235,25 @@ def test_short_system_is_matched_after_padding() -> None:
     assert {x.size for x in out.values()} == {3 * sr}
     for name, x in out.items():
         assert pyln.Meter(sr).integrated_loudness(x.astype(float)) == pytest.approx(-23.0, abs=0.03), name
+
+
+def test_a_killed_runs_temporary_folder_is_removed_and_a_second_run_is_refused(
+    demo: tuple[Path, dict[str, Path]], tmp_path: Path
+) -> None:
+    from anim400k.errors import InputError
+    from anim400k.evaluate.mushra_create import create_test
+    from anim400k.fsutil import output_lock
+
+    release, systems = demo
+    out = tmp_path / "test"
+    stale = tmp_path / ".test.ab12cd_9.part"  # SIGKILL while rendering leaves this (WAVs of every trial)
+    (stale / "stimuli").mkdir(parents=True)
+    (stale / "stimuli" / "reference.wav").write_bytes(b"RIFF")
+    other = tmp_path / ".other.ab12cd_9.part"  # another test's
+    other.mkdir()
+    with output_lock(out, "mushra create"), pytest.raises(InputError, match="another mushra create"):
+        create_test(release, systems, out, trials=1, split="all", sample_rate=16000)
+    assert stale.is_dir() and not out.exists()  # the running one's folder is left alone
+    create_test(release, systems, out, trials=1, split="all", sample_rate=16000)
+    assert load_test(out).trials and not stale.exists() and other.is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.ab12cd_9.part", "test"]

@@ -285,3 +285,26 @@ def test_original_format_release_takes_en_text_as_the_translation_target(tmp_pat
     summary = tasks.write_task_views(make_release(tmp_path / "ours"), out)
     assert summary["target_sources"] == {"en_subtitles": 6}
     assert {r["target_source"] for r in _rows(out, "speech_translation")} == {"en_subtitles"}
+
+
+def test_a_killed_runs_temporary_files_are_removed_by_the_next_run(rel: Path, tmp_path: Path) -> None:
+    out = tmp_path / "views"
+    (out / "dubbing").mkdir(parents=True)
+    left = [out / "dubbing" / ".train.ab12cd_9.part.jsonl", out / ".splits.zz99yy00.part.json"]
+    for path in left:  # SIGKILL while writing leaves these
+        path.write_text('{"half": ', encoding="utf-8")
+    other = out / "dubbing" / ".notes.ab12cd_9.part.txt"  # not a name tasks writes
+    other.write_text("x", encoding="utf-8")
+    tasks.write_task_views(rel, out, seed=0)
+    assert not any(p.exists() for p in left) and other.is_file()
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
+
+
+def test_a_second_run_into_the_same_folder_is_refused(rel: Path, tmp_path: Path) -> None:
+    from anim400k.fsutil import folder_lock
+
+    out = tmp_path / "views"
+    out.mkdir()
+    with folder_lock(out, "tasks"), pytest.raises(InputError, match="another tasks"):
+        tasks.write_task_views(rel, out, seed=0)
+    assert sorted(p.name for p in out.iterdir()) == []

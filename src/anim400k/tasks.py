@@ -41,6 +41,7 @@ row (annotations-only use).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
 from collections.abc import Iterator, Sequence
@@ -49,9 +50,18 @@ from pathlib import Path
 from typing import IO, Any
 
 from .errors import InputError
-from .fsutil import atomic_path, refuse_overwriting, write_json_atomic
+from .fsutil import (
+    atomic_path,
+    check_writable,
+    folder_lock,
+    refuse_overwriting,
+    remove_stale_temps,
+    write_json_atomic,
+)
 from .progress import file_bar
 from .release import Dataset, EpisodeRecord, Show, load
+
+log = logging.getLogger(__name__)
 
 SPLITS = ("train", "validation", "test")
 #: Names a user may give for a split (``--split``); ``all`` means every clip.
@@ -372,9 +382,12 @@ def write_task_views(
     """Write ``splits.json`` and every task's per-split JSONL manifests; return the summary.
 
     Streams the release one show at a time; each manifest is written to a temporary name
-    and renamed into place when complete. Media paths are absolute. Rows whose media file
-    is missing (unless not ``check_media``) or whose needed target text is empty are left
-    out and counted in the summary's ``left_out`` (see :class:`RowFilter`).
+    and renamed into place when complete. The run holds ``out_dir``'s lock
+    (:func:`~anim400k.fsutil.folder_lock`: a second run into it is refused in one line) and
+    first deletes the temporary files a killed run left there
+    (``TASK/.SPLIT.XXXXXXXX.part.jsonl``). Media paths are absolute. Rows whose media file is
+    missing (unless not ``check_media``) or whose needed target text is empty are left out and
+    counted in the summary's ``left_out`` (see :class:`RowFilter`).
 
     ``progress``: a bar on a terminal over the bytes of the annotations file read by the
     three passes (validate, split, write).
@@ -386,10 +399,16 @@ def write_task_views(
     written += [(f"--out {t}/{s}.jsonl", Path(out_dir) / t / f"{s}.jsonl") for t in TASKS for s in SPLITS]
     refuse_overwriting(written, {"DATASET": ds.annotations})
     props = parse_proportions(proportions)
-    with file_bar(ds.annotations, "tasks", progress, passes=3) as bar:
-        ds.on_read = bar.update
-        summary = _write_views(ds, Path(out_dir), seed, props, by, RowFilter(check_media))
-        ds.on_read = None
+    check_writable({}, {"--out": out_dir})
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    with folder_lock(out_dir, "tasks"):  # a second run into the same folder stops here, in one line
+        removed = remove_stale_temps(*(path for _, path in written))
+        if removed:
+            log.info("removed %d temporary file(s) a killed run left in %s", removed, out_dir)
+        with file_bar(ds.annotations, "tasks", progress, passes=3) as bar:
+            ds.on_read = bar.update
+            summary = _write_views(ds, Path(out_dir), seed, props, by, RowFilter(check_media))
+            ds.on_read = None
     return summary
 
 

@@ -9,6 +9,7 @@ release has one, ``webmushra.yaml`` (the same test for webMUSHRA) and ``secret.k
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
@@ -21,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..fsutil import mkdtemp_like_mkdir
+from ..fsutil import mkdtemp_like_mkdir, output_lock
 from . import stimuli as st
 from .dataset import EvalClip, load_clips, system_audio
 from .mushra_config import (
@@ -102,15 +103,43 @@ def _opaque_names(conditions: list[str]) -> dict[str, str]:
     return {c: names[c] for c in conditions}
 
 
+def remove_stale_stages(out: Path) -> int:
+    """Delete the temporary test folders (``.NAME.XXXXXXXX.part`` beside ``out``) that a killed
+    ``mushra create`` of ``out`` left; returns how many. Call it holding ``out``'s lock."""
+    pattern = re.compile(rf"\.{re.escape(out.name)}\.[a-z0-9_]{{8}}\.part")
+    removed = 0
+    try:
+        entries = list(os.scandir(out.parent))
+    except OSError:
+        return 0
+    for entry in entries:
+        if pattern.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed += 1
+    return removed
+
+
 class _TestWriter:
-    """Writes trials into a temporary folder that becomes the test folder on :meth:`commit`."""
+    """Writes trials into a temporary folder that becomes the test folder on :meth:`commit`.
+
+    It holds ``out``'s lock (:func:`~anim400k.fsutil.output_lock`) until :meth:`commit` or
+    :meth:`abort`, so a second ``mushra create`` of the same folder is refused in one line, and
+    first deletes the temporary folders a killed run left beside ``out`` (:func:`remove_stale_stages`).
+    """
 
     def __init__(self, out: Path, sr: int, lufs: float | None) -> None:
-        if out.exists() and any(out.iterdir()):
-            raise InputError("output folder exists and is not empty", out)
         out.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = contextlib.ExitStack()
+        self._lock.enter_context(output_lock(out, "mushra create"))
+        try:
+            if out.exists() and any(out.iterdir()):
+                raise InputError("output folder exists and is not empty", out)
+            remove_stale_stages(out)
+            self.tmp = mkdtemp_like_mkdir(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+        except BaseException:
+            self._lock.close()
+            raise
         self.out = out
-        self.tmp = mkdtemp_like_mkdir(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
         self.sr = sr
         self.lufs = lufs
 
@@ -176,9 +205,11 @@ class _TestWriter:
         if self.out.exists():
             self.out.rmdir()
         os.replace(self.tmp, self.out)
+        self._lock.close()
 
     def abort(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)
+        self._lock.close()
 
 
 def _test_id(name: str) -> str:

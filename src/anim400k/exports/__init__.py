@@ -17,8 +17,6 @@ NEEDS_MEDIA = {
     "lhotse": "lhotse reads every MP3 (Recording.from_file)",
     "webdataset": "webdataset puts the MP3s in its shards",
 }
-#: the file of an export folder that lists every problem found (one JSON object a line)
-PROBLEMS_FILE = "problems.jsonl"
 
 
 def export(
@@ -47,12 +45,12 @@ def export(
     """
     import contextlib
     import os
-    import shutil
     import tempfile
 
     write = EXPORT_FORMATS.load(fmt)
-    from ..errors import InputError
-    from .common import CheckedRelease, check_export_target, parse_size
+    from ..errors import DiskFull, InputError, is_disk_full
+    from ..fsutil import output_lock
+    from .common import PROBLEMS_FILE, CheckedRelease, check_export_target, parse_size, recover_export_folder
 
     if not check_media and (fmt in NEEDS_MEDIA or embed_audio):
         why = NEEDS_MEDIA.get(fmt, f"--embed-audio puts the MP3 bytes in the {fmt} export")
@@ -61,21 +59,27 @@ def export(
     ds = dataset if isinstance(dataset, Dataset) else load(dataset)
     check_export_target(out, ds.root)
     size = parse_size(shard_size)
-    fd, tmp = tempfile.mkstemp(prefix="anim400k-problems-", suffix=".jsonl")
-    os.close(fd)
-    try:
-        checked = CheckedRelease(ds, skip_bad, progress=progress, check_media=check_media,
-                                 problems_file=Path(tmp))
+    with output_lock(out, "export"):  # a second export into the same folder stops here, in one line
+        recover_export_folder(out)
+        fd, tmp = tempfile.mkstemp(prefix="anim400k-problems-", suffix=".jsonl")
+        os.close(fd)
         try:
-            summary = write(checked, Path(out), embed_audio=embed_audio, shard_size=size)
+            checked = CheckedRelease(ds, skip_bad, progress=progress, check_media=check_media,
+                                     problems_file=Path(tmp))
+            try:
+                summary = write(checked, Path(out), embed_audio=embed_audio, shard_size=size)
+            except Exception as exc:
+                if is_disk_full(exc):  # datasets wraps it in DatasetGenerationError, pyarrow loses the path
+                    raise DiskFull("the disk is full: the export could not be written (no space left on "
+                                   "device); free space there and run the same command again", out) from exc
+                raise
+            finally:
+                checked.close()
+            if checked.bad.count:  # moved into the export folder before it replaced out (staged_dir)
+                summary["problems_file"] = str(Path(out) / PROBLEMS_FILE)
         finally:
-            checked.close()
-        if checked.bad.count:
-            shutil.move(tmp, Path(out) / PROBLEMS_FILE)
-            summary["problems_file"] = str(Path(out) / PROBLEMS_FILE)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
     summary["skipped_clips"] = checked.skipped_clips
     summary["dropped_fields"] = checked.dropped_fields
     summary["problems"] = checked.bad.count

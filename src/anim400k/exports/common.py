@@ -50,6 +50,9 @@ def parse_size(text: str | int) -> int:
     return value
 
 
+#: the file of an export folder that lists every problem found (one JSON object a line)
+PROBLEMS_FILE = "problems.jsonl"
+
 #: a file every export writes into its folder: a later export may replace a folder that holds it
 EXPORT_MARK = ".anim400k-export"
 
@@ -74,12 +77,58 @@ def check_export_target(out: str | Path, release_root: str | Path | None = None)
                          "empty folder (an export replaces its output folder)", out)
 
 
+#: the hidden folders an export makes beside ``out``: the new export while it is written
+#: (``.NAME.partial-XXXXXXXX``), the earlier export while it is swapped out (``.NAME.old-XXXXXXXX``, both
+#: :func:`staged_dir`) and the ``hf`` export's ``datasets`` cache (``.NAME.hf-cache-XXXXXXXX``)
+_STAGE_KINDS = ("partial", "old", "hf-cache")
+
+
+def _leftover(out: Path, name: str) -> str | None:
+    """Which of :data:`_STAGE_KINDS` ``name`` (a file name beside ``out``) is a folder of, or None."""
+    m = re.fullmatch(rf"\.{re.escape(out.name)}\.({'|'.join(_STAGE_KINDS)})-[a-z0-9_]{{8}}", name)
+    return m.group(1) if m else None
+
+
+def recover_export_folder(out: str | Path) -> int:
+    """Clean up after an export of ``out`` that was killed (SIGKILL, a lost machine); returns the folders removed.
+
+    A killed export leaves its half-written ``.NAME.partial-XXXXXXXX`` folder beside ``out`` (an
+    ``hf`` or ``--embed-audio`` one is the size of the export; ``hf`` also its
+    ``.NAME.hf-cache-XXXXXXXX``). One killed between the two renames of :func:`staged_dir` leaves the
+    earlier export as ``.NAME.old-XXXXXXXX`` and no ``out``: that earlier export is renamed back to
+    ``out`` (it was whole); the other leftovers are deleted. Call it while holding ``out``'s lock
+    (:func:`~anim400k.fsutil.output_lock`), so no other export is writing them.
+    """
+    out = Path(out)
+    try:
+        entries = sorted(os.scandir(out.parent), key=lambda e: e.name)
+    except OSError:
+        return 0
+    removed = 0
+    for entry in entries:
+        kind = _leftover(out, entry.name)
+        if kind is None or not entry.is_dir(follow_symlinks=False):
+            continue
+        path = Path(entry.path)
+        if kind == "old" and not os.path.lexists(out) and (path / EXPORT_MARK).is_file():
+            path.rename(out)
+            log.warning("%s: restored the earlier export that a killed export had set aside", out)
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed += 1
+    return removed
+
+
 @contextlib.contextmanager
-def staged_dir(out: str | Path) -> Iterator[Path]:
+def staged_dir(out: str | Path, checked: CheckedRelease | None = None) -> Iterator[Path]:
     """Yield a temporary folder beside ``out``; it replaces ``out`` only if the block succeeds.
 
     ``out`` must pass :func:`check_export_target` (checked before and again before replacing);
-    the new folder is marked with :data:`EXPORT_MARK`.
+    the new folder is marked with :data:`EXPORT_MARK`. With ``checked``, its ``problems.jsonl``
+    (when it found problems) is moved into the new folder before it replaces ``out``, so the
+    export appears whole or not at all. The earlier export is set aside only once the new one is
+    complete, and deleted only after the new one is in place (:func:`recover_export_folder` puts
+    it back after a kill between the two renames).
     """
     out = Path(out)
     check_export_target(out)
@@ -87,6 +136,8 @@ def staged_dir(out: str | Path) -> Iterator[Path]:
     stage = mkdtemp_like_mkdir(prefix=f".{out.name}.partial-", dir=out.parent)
     try:
         yield stage
+        if checked is not None:
+            checked.place_problems(stage)
         (stage / EXPORT_MARK).write_text("written by anim400k export; the next export may replace this folder\n",
                                          encoding="utf-8")
         check_export_target(out)
@@ -122,6 +173,7 @@ class CheckedRelease:
         problems_file: Path | None = None,
     ) -> None:
         self.ds = ds
+        self.problems_file = problems_file
         self.skipped_clips = 0
         self.dropped_fields = 0
         counts: dict[tuple[str, str], int] = {}
@@ -193,6 +245,14 @@ class CheckedRelease:
     def close(self) -> None:
         """Close the progress bar."""
         self.bar.close()
+
+    def place_problems(self, folder: Path) -> Path | None:
+        """Move the problems file into ``folder`` (as :data:`PROBLEMS_FILE`) when problems were found; its path."""
+        if not self.bad.count or self.problems_file is None:
+            return None
+        dest = folder / PROBLEMS_FILE
+        shutil.move(self.problems_file, dest)
+        return dest
 
 
 def clean_show_fields(show: Show) -> dict[str, Any]:

@@ -78,9 +78,8 @@ def export(
         raise BackendUnavailable("hf", "export", "needs the `datasets` package") from exc
 
     datasets.disable_progress_bars()
-    cache = Path(
-        tempfile.mkdtemp(prefix=".hf-cache-", dir=Path(out).parent if Path(out).parent.exists() else None)
-    )
+    where = Path(out).parent if Path(out).parent.exists() else None
+    cache = Path(tempfile.mkdtemp(prefix=f".{Path(out).name}.hf-cache-", dir=where))
     try:
         # from_generator fingerprints the generator; the checked release is passed by closure,
         # the fingerprint is fixed (the cache folder is fresh and thrown away anyway).
@@ -93,7 +92,7 @@ def export(
             gen, features=features(audio=False), cache_dir=str(cache), fingerprint="anim400k-export"
         )
         hf = hf.cast(features(audio=True))
-        with staged_dir(out) as stage:
+        with staged_dir(out, checked) as stage:
             hf.save_to_disk(str(stage), max_shard_size=shard_size)
         n = len(hf)
         del hf

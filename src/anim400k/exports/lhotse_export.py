@@ -40,7 +40,7 @@ def export(
 
     ds = checked.ds
     n = 0
-    with staged_dir(out) as stage:
+    with staged_dir(out, checked) as stage:
         with (
             SequentialJsonlWriter(stage / "recordings.jsonl.gz") as rec_w,
             SequentialJsonlWriter(stage / "supervisions.jsonl.gz") as sup_w,

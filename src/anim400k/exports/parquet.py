@@ -136,7 +136,7 @@ def export(
 ) -> dict[str, Any]:
     """Write the four tables into ``out``; return row counts."""
     ds = checked.ds
-    with staged_dir(out) as stage:
+    with staged_dir(out, checked) as stage:
         clips = _Table(stage / "clips.parquet", clip_schema(embed_audio), shard_size)
         episodes = _Table(stage / "episodes.parquet", EPISODE_SCHEMA, shard_size)
         shows = _Table(stage / "shows.parquet", show_schema(), shard_size)

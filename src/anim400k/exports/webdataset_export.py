@@ -30,7 +30,7 @@ def export(
 
     ds = checked.ds
     n = 0
-    with staged_dir(out) as stage:
+    with staged_dir(out, checked) as stage:
         # ShardWriter prints a line per shard when verbose; keep stdout clean.
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             with wds.ShardWriter(

@@ -1,0 +1,109 @@
+"""An export killed anywhere: its leftovers are cleaned (or the earlier export restored) by the next one,
+the export appears whole or not at all, and two exports into one folder do not run at once."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from anim400k.errors import InputError
+from anim400k.exports import export
+from anim400k.exports.common import EXPORT_MARK, PROBLEMS_FILE, recover_export_folder
+from anim400k.formats import ids
+from anim400k.fsutil import output_lock
+from anim400k.testing.release import make_release
+
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(scope="module")
+def rel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_release(tmp_path_factory.mktemp("rel"))
+
+
+def _beside(out: Path) -> list[str]:
+    return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}."))
+
+
+def _leftover(folder: Path, marked: bool = False) -> Path:
+    folder.mkdir()
+    (folder / "clips.parquet").write_bytes(b"half written")
+    if marked:
+        (folder / EXPORT_MARK).write_text("x\n", encoding="utf-8")
+    return folder
+
+
+def test_a_killed_exports_leftovers_are_removed_by_the_next_export(rel: Path, tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    _leftover(tmp_path / ".o.partial-ab12cd_9")  # SIGKILL while writing
+    _leftover(tmp_path / ".o.hf-cache-zz99yy00")  # SIGKILL during an hf export
+    other = _leftover(tmp_path / ".other.partial-ab12cd_9")  # another export's: not ours to delete
+    s = export(rel, "parquet", out, progress=False)
+    assert s["clips"] == 6 and (out / "clips.parquet").is_file()
+    assert _beside(out) == [] and other.is_dir()
+
+
+def test_the_earlier_export_set_aside_by_a_kill_between_the_renames_is_restored(tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    old = _leftover(tmp_path / ".o.old-abcdefgh", marked=True)  # killed after out -> old, before new -> out
+    new = _leftover(tmp_path / ".o.partial-abcdefgh", marked=True)
+    assert recover_export_folder(out) == 1
+    assert (out / "clips.parquet").read_bytes() == b"half written" and (out / EXPORT_MARK).is_file()
+    assert not old.exists() and not new.exists()
+    # with out in place an old one is only a leftover
+    _leftover(tmp_path / ".o.old-12345678", marked=True)
+    assert recover_export_folder(out) == 1 and _beside(out) == [] and (out / EXPORT_MARK).is_file()
+
+
+def test_problems_file_is_in_the_folder_before_it_replaces_out(rel: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "rel"
+    shutil.copytree(rel, root)
+    next((root / ids.AUDIO_ARCHIVE).rglob("*.mp3")).unlink()
+    out = tmp_path / "o"
+    seen: list[bool] = []
+    rename = Path.rename
+
+    def watching(self: Path, target: str | Path) -> Path:
+        if Path(target) == out:  # the export appears: it must be whole
+            seen.append((self / PROBLEMS_FILE).is_file())
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", watching)
+    s = export(root, "parquet", out, skip_bad=True, progress=False)
+    assert s["problems"] >= 1 and seen == [True] and (out / PROBLEMS_FILE).is_file()
+
+
+def test_a_second_export_into_the_same_folder_is_refused(rel: Path, tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    with output_lock(out, "export"), pytest.raises(InputError, match="another export"):
+        export(rel, "parquet", out, progress=False)
+    assert not out.exists() and _beside(out) == []
+
+
+def test_a_full_disk_is_one_line_naming_the_folder_and_the_earlier_export_stays(
+        rel: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    import errno
+
+    from anim400k.cli import main
+    from anim400k.exports import parquet
+
+    out = tmp_path / "o"
+    export(rel, "parquet", out, progress=False)
+    before = sorted(p.name for p in out.iterdir())
+
+    def full(self: object) -> None:  # as datasets and pyarrow raise it: wrapped, without the path
+        try:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        except OSError as exc:
+            raise RuntimeError("An error occurred while generating the dataset") from exc
+
+    monkeypatch.setattr(parquet._Table, "flush", full)
+    assert main(["export", str(rel), "-f", "parquet", "-o", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(out) in err[0] and "no space left" in err[0] and "Traceback" not in err[0]
+    assert sorted(p.name for p in out.iterdir()) == before and _beside(out) == []
