@@ -106,8 +106,10 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: subtitles 10: an SDH label is a name-like name with text after its colon (``OK: fine`` names no speaker); a
 #: media file given as ``subtitles`` read through its English dialogue stream (as ``subtitle_stream: eng``), not
 #: its first.
+#: subtitles 11: such a media file whose every ``eng`` text stream is forced or signs-and-songs is read through
+#: its first untagged text stream that is neither (the dialogue), not the ``eng`` signs track.
 STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 3, "diarize": 5, "cut": 4, "align": 5,
-                                  "subtitles": 10, "sync": 3}
+                                  "subtitles": 11, "sync": 3}
 
 #: Bumped when :func:`anim400k.formats.transcripts.read_transcript` reads a given transcript (the manifest's
 #: ``transcripts``) differently: an ``asr_en``/``asr_ja`` stage that imports one is keyed on it
