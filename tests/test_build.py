@@ -101,6 +101,8 @@ def test_release_follows_the_format(built: tuple[Path, object]) -> None:
     assert 0.0 <= report.scores["mean"]["en_wer"] < 0.5
     jp = json.loads((out / "build_report.json").read_text())["jp_text"]
     assert jp["empty"] == 2 and jp["episodes"] == 2 and "--asr-ja faster-whisper --asr-model" in jp["fix"]
+    # the Japanese recogniser shipped in wheels is named too (the fix named only a model folder)
+    assert jp["fix"].startswith("--asr-ja whisper-base ") and "--asr-ja whisper-base" in jp["message"]
     assert any("Japanese transcripts have no text in 2 of 2 episodes" in w for w in report.warnings)
 
 
@@ -391,6 +393,32 @@ def test_a_resumed_build_times_only_what_it_ran_and_leaves_unchanged_pictures_un
     Image.new("RGB", (16, 16), (20, 30, 200)).save(pic)  # a changed picture is written again
     build_dataset(manifest, out, OPTS)
     assert jpg.read_bytes() != written and jpg.stat().st_mtime_ns != 1_000_000_000
+
+
+def test_a_stage_resumed_in_some_episodes_only_is_not_summarised_as_done_in_all() -> None:
+    """One episode resumed every stage, the other failed in ``asr_en`` (so ran neither it nor ``align``): the
+    summary said ``resumed (done before)`` for both, as if an earlier build had finished them everywhere."""
+    import io
+
+    from rich.console import Console
+
+    from anim400k.dataset.report import BuildReport, EpisodeResult, _stage_times
+    from anim400k.dataset.summary import print_summary, stage_time
+
+    resumed = EpisodeResult("s/1", skipped_stages=["align", "asr_en", "probe"])
+    failed = EpisodeResult("s/2", ok=False, failed_stage="asr_en", stage_seconds={"probe": 0.5},
+                           stage_cpu_seconds={"probe": 0.25})
+    results = {r.key: r for r in (resumed, failed)}
+    report = BuildReport(out_dir="out", episodes=list(results.values()))
+    _stage_times(report, results)
+    assert report.resumed_stages == {"probe": 1, "asr_en": 1, "align": 1}
+    assert stage_time(report, "asr_en") == stage_time(report, "align") == "resumed in 1 of 2 episodes (done before)"
+    assert stage_time(report, "probe") == "0.50 s (0.25 CPU-s); resumed in 1 episode"
+    whole = BuildReport(out_dir="out", episodes=[resumed], resumed_stages={"asr_en": 1})
+    assert stage_time(whole, "asr_en") == "resumed (done before)"
+    console = Console(file=io.StringIO(), width=200)
+    print_summary(report, console)
+    assert "resumed in 1 of 2 episodes (done before)" in console.file.getvalue()  # type: ignore[attr-defined]
 
 
 def test_frames_and_archives(built: tuple[Path, object], short_manifest: Path, tmp_path: Path) -> None:

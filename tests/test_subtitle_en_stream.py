@@ -152,3 +152,47 @@ def test_the_build_reads_a_media_subtitles_file_through_its_english_stream(sdh_f
     assert [e["text"] for e in ctx.read_json("subtitles.json")["events"]] == ["Not again.", "Why me?"]
     choice = ctx.read_json(SUBTITLE_CHOICE)
     assert choice["subtitle_stream"] == 1 and "passed over 0" in choice["note"]
+
+
+SIGNS = "1\n00:00:01,000 --> 00:00:02,000\nTOKYO STATION\n"
+
+
+def test_an_eng_signs_track_beside_an_untagged_full_one_is_not_the_dialogue(tmp_path: Path) -> None:
+    """Every ``eng`` stream a signs-and-songs (forced) track and the dialogue untagged: the signs were read as
+    the EN subtitles (``select_subtitle_stream`` takes a lone ``eng`` stream whatever it is)."""
+    signs_first = _mkv(tmp_path, "signs", [(SIGNS, "eng", "Signs & Songs", "default+forced"),
+                                           (PLAIN, "und", "Full", "0")])
+    read, chosen = read_subtitles_noted(signs_first)
+    assert [e.text for e in read.events] == ["Not again.", "Why me?"]
+    assert chosen is not None and chosen.startswith("read subtitle stream 1: und 'Full'; every text subtitle "
+                                                    "stream tagged 'eng' (0: eng 'Signs & Songs'"), chosen
+    # an SDH track tagged eng is still the English dialogue (its labels and descriptions are removed later)
+    sdh = _mkv(tmp_path, "sdh_und", [(SDH, "eng", "English (SDH)", "default+hearing_impaired"),
+                                     (PLAIN, "und", "", "0")])
+    assert read_subtitles(sdh)[0].text == "[DOOR SLAMS]"
+    # no untagged text stream beside it: the eng signs track is read, with the warning that it may be signs
+    alone = _mkv(tmp_path, "signs_jpn", [(SIGNS, "eng", "Signs & Songs", "default+forced"),
+                                         (JAPANESE, "jpn", "Japanese", "0")])
+    read, chosen = read_subtitles_noted(alone)
+    assert [e.text for e in read.events] == ["TOKYO STATION"]
+    assert chosen is not None and "its text may be signs or songs" in chosen
+
+
+def test_the_probe_stage_does_not_advise_a_setting_that_picks_no_stream_of_the_subtitles_file(
+        tmp_path: Path) -> None:
+    """A manifest's ``subtitles: X.mkv`` with no usable stream was refused by the probe stage with ``pass
+    subtitle_stream: N``: that field picks a stream of ``jp_media`` and is ignored when ``subtitles`` is given."""
+    from anim400k.dataset.context import EpisodeContext
+    from anim400k.dataset.manifest import load_manifest
+    from anim400k.dataset.options import BuildOptions
+    from anim400k.dataset.stages import _check_subtitle_file
+
+    japanese = _mkv(tmp_path, "japanese", [(JAPANESE, "jpn", "Japanese", "default")])
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(f"shows:\n  - key: s\n    episodes:\n      - {{episode: '1', media: ep.mkv, "
+                        f"subtitles: {japanese.name}}}\n")
+    (ref,) = load_manifest(manifest).episodes()
+    ctx = EpisodeContext(ref, str(tmp_path / "w"), str(tmp_path / "r"), BuildOptions(progress=False))
+    with pytest.raises(InputError, match="has no usable English subtitle stream") as err:
+        _check_subtitle_file(ctx)
+    assert "subtitle_stream" not in str(err.value), err.value

@@ -108,8 +108,10 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: its first.
 #: diarize 6: an event starting inside another one-speaker event (two lines on screen at once) adds a second
 #: speaker there when the audio's turns have none (``subtitle_overlap``), so the release's clip speakers change.
+#: subtitles 11: such a media file whose every ``eng`` text stream is forced or signs-and-songs is read through
+#: its first untagged text stream that is neither (the dialogue), not the ``eng`` signs track.
 STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 3, "diarize": 6, "cut": 4, "align": 5,
-                                  "subtitles": 10, "sync": 3}
+                                  "subtitles": 11, "sync": 3}
 
 #: Bumped when :func:`anim400k.formats.transcripts.read_transcript` reads a given transcript (the manifest's
 #: ``transcripts``) differently: an ``asr_en``/``asr_ja`` stage that imports one is keyed on it

@@ -147,9 +147,9 @@ def _left_release_warning(out: Path) -> list[str]:
             f"(`anim400k validate` reports it as out of date until a build writes a release)"]
 
 
-#: How to get Japanese text (no pip package ships a Japanese ASR model; see README).
-JP_TEXT_FIX = ("--asr-ja faster-whisper --asr-model DIR (a CTranslate2 Whisper folder such as "
-               "faster-whisper-large-v3), or give each episode's JP transcript")
+#: How to get Japanese text: the shipped Whisper base (docs/asr.md "Japanese text"), a model folder, or transcripts.
+JP_TEXT_FIX = ("--asr-ja whisper-base (Whisper base, shipped with anim400k), --asr-ja faster-whisper --asr-model DIR "
+               "(a CTranslate2 Whisper folder such as faster-whisper-large-v3), or give each episode's JP transcript")
 
 
 def _collect_jp_text(contexts: list[EpisodeContext]) -> dict[str, Any]:

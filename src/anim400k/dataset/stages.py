@@ -187,7 +187,9 @@ def _check_subtitle_file(ctx: EpisodeContext, streams: bool = True) -> None:
         from ..formats.subtitles import check_subtitle_stream, is_media_file
 
         if is_media_file(local_input(ref.subtitles)):
-            check_subtitle_stream(local_input(ref.subtitles), None)  # the English dialogue stream
+            # the English dialogue stream, as the subtitles stage reads it; no setting picks another (the
+            # manifest's subtitle_stream is a stream of jp_media, not of this file): no "pass ... N" advice
+            check_subtitle_stream(local_input(ref.subtitles), None, None)
 
 
 def stage_audio(ctx: EpisodeContext) -> str:

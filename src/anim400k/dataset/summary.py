@@ -25,13 +25,17 @@ def _stage_order(report: BuildReport) -> list[str]:
 
 def stage_time(report: BuildReport, stage: str) -> str:
     """A stage's time in the summary: this build's wall and CPU seconds (``8.78 s (4.20 CPU-s)``) when it ran,
-    ``resumed (done before)`` when an earlier build had finished it in every episode, both when it ran in some
-    episodes and was resumed in others (``0.16 s (0.07 CPU-s); resumed in 1 episode``). An earlier build's
-    time is never shown as this one's."""
+    ``resumed (done before)`` when an earlier build had finished it in every episode, ``resumed in 1 of 2
+    episodes (done before)`` when it ran in no episode and was resumed in some only (another failed before it,
+    or does not have the stage), both when it ran in some episodes and was resumed in others
+    (``0.16 s (0.07 CPU-s); resumed in 1 episode``). An earlier build's time is never shown as this one's."""
     secs, cpu = report.stage_seconds.get(stage), report.stage_cpu_seconds.get(stage)
     resumed = report.resumed_stages.get(stage, 0)
     if secs is None:
-        return "resumed (done before)"
+        episodes = len(report.episodes)
+        if resumed >= episodes:
+            return "resumed (done before)"
+        return f"resumed in {resumed} of {episodes} episodes (done before)"
     text = f"{secs:.2f} s" + ("" if cpu is None else f" ({cpu:.2f} CPU-s)")
     if resumed:
         text += f"; resumed in {resumed} episode{'s' if resumed > 1 else ''}"

@@ -542,10 +542,12 @@ def _text_subtitle_stream(container, stream: str | int | None, path: Path,  # ty
     return st, note
 
 
-def check_subtitle_stream(media_path: str | Path, stream: str | int | None = None) -> None:
+def check_subtitle_stream(media_path: str | Path, stream: str | int | None = None,
+                          option: str | None = "subtitle_stream:") -> None:
     """Raise :class:`InputError`, as :func:`read_subtitle_stream` would, when ``media_path`` has no such text
-    subtitle stream; reads the headers only (the build's probe stage checks before the costly stages)."""
-    pick_subtitle_stream(media_path, stream)
+    subtitle stream; reads the headers only (the build's probe stage checks before the costly stages).
+    ``option`` names the setting that picks another stream in messages (None: there is none)."""
+    pick_subtitle_stream(media_path, stream, option)
 
 
 def pick_subtitle_stream(media_path: str | Path, stream: str | int | None = 0,

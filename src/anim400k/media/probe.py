@@ -592,7 +592,11 @@ def select_en_subtitle_stream(info: MediaInfo, option: str | None = None) -> tup
 
     A text stream tagged English: the streams tagged ``eng`` go through :func:`select_subtitle_stream` (a
     forced, signs-and-songs or SDH one passed over, as the build picks the EN stream); else the first untagged
-    text stream (a lone untagged stream is plain). Raises :class:`InputError` in one line when the file has no
+    text stream (a lone untagged stream is plain). When every text stream tagged ``eng`` is forced or titled as
+    signs or songs (:func:`not_dialogue_subtitles`), the first untagged text stream that is not is the dialogue
+    instead (a ``Signs & Songs`` track tagged ``eng`` beside an untagged full one), with a note; with no such
+    untagged stream the ``eng`` one is read, as :func:`select_subtitle_stream` warns. Raises
+    :class:`InputError` in one line when the file has no
     subtitle stream, or none that is a text stream tagged ``eng`` or untagged (the streams listed, and
     ``{option} N`` suggested when ``option`` is given).
     """
@@ -601,9 +605,15 @@ def select_en_subtitle_stream(info: MediaInfo, option: str | None = None) -> tup
     if not subs:
         raise InputError("has no subtitle stream", info.path)
     text = [s for s in subs if _text_subtitles(s)]
-    if any(s.language == "eng" for s in text):
-        return select_subtitle_stream(info, "eng", option)
     untagged = [s for s in text if s.language is None]
+    eng = [s for s in text if s.language == "eng"]
+    if eng:
+        dialogue = [s for s in untagged if not not_dialogue_subtitles(s)]
+        if not dialogue or not all(not_dialogue_subtitles(s) for s in eng):
+            return select_subtitle_stream(info, "eng", option)
+        return dialogue[0], (f"every text subtitle stream tagged 'eng' ({describe_subtitle_streams(info, eng)}) is "
+                             f"{_NOT_DIALOGUE}; used subtitle stream {subs.index(dialogue[0])}, the first untagged "
+                             f"text one (subtitle streams: {describe_subtitle_streams(info)}){how}")
     if not untagged:
         raise InputError(f"has no usable English subtitle stream: none is a text stream tagged 'eng' or untagged "
                          f"(subtitle streams: {describe_subtitle_streams(info)}){how}", info.path)
