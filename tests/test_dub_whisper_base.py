@@ -110,7 +110,8 @@ def test_dub_of_a_video_without_subtitles_writes_the_new_track(no_subtitles, tmp
     from anim400k.media import probe
 
     out, report = tmp_path / "dub.mkv", tmp_path / "r.json"
-    assert main(["dub", str(no_subtitles.media), "--out", str(out), "--report", str(report), "--no-progress"]) == 0
+    assert main(["dub", str(no_subtitles.media), "--out", str(out), "--report", str(report), "--no-progress",
+                 "--tts", "espeak", "--diarizer", "none"]) == 0  # the quick backends: the translator is tested
     streams = probe(out).audio_streams
     assert len(streams) == 3 and streams[-1].language == "eng" and streams[-1].title == "English (dub)"
     rep = json.loads(report.read_text())
@@ -126,3 +127,17 @@ def test_dataset_mode_refuses_the_text_translator(tmp_path):
 
     with pytest.raises(InputError, match="--translator text cannot be used with --dataset"):
         dub_dataset(tmp_path / "release", tmp_path / "out", options=DubOptions(translator="text"))
+
+
+def test_dataset_mode_auto_translates_clips_without_subtitles_with_whisper(tmp_path, capsys, no_network):
+    from anim400k.dub.dataset_mode import REPORT_NAME
+    from anim400k.testing.demo_release import make_demo_release
+
+    rel = make_demo_release(tmp_path / "rel", n_clips=1, subtitles=False).root
+    out = tmp_path / "dubs"
+    assert main(["dub", "--dataset", str(rel), "--split", "all", "--out", str(out), "--tts", "espeak",
+                 "--diarizer", "none", "--no-progress"]) == 0
+    data = json.loads((out / REPORT_NAME).read_text())
+    assert data["summary"]["dubbed"] == 1 and data["summary"]["translators"] == {"whisper": 1}
+    assert data["clips"][0]["translator"] == "whisper"
+    assert "(translated by whisper 1)" in capsys.readouterr().out

@@ -266,8 +266,8 @@ def choose_translator(options: DubOptions, video: str | Path | None = None) -> t
     whisper = _named_translator("whisper", options, video)
     model = (f"--whisper-model {options.whisper_model}" if options.whisper_model
              else "the embedded Whisper base (weak: give --subtitles or --whisper-model DIR for better lines)")
-    return whisper, (f"{video}: no EN subtitles ({why}; no --subtitles): the Japanese speech is translated "
-                     f"by Whisper's translate task with {model} (--translator auto)")
+    return whisper, (f"{video or 'the audio'}: no EN subtitles ({why}; no --subtitles): the Japanese speech is "
+                     f"translated by Whisper's translate task with {model} (--translator auto)")
 
 
 def _video_subtitles_missing(video: str | Path | None) -> str | None:
