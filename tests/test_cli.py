@@ -132,7 +132,7 @@ def test_align_numeric_options_in_range_work(two_transcripts, tmp_path):
         (["dub", "MEDIA", "--out", "OUT", "--tts", "bogus"],
          "unknown TTS backend 'bogus' (choose from: espeak, neural, xtts)"),
         (["dub", "MEDIA", "--out", "OUT", "--translator", "bogus"],
-         "unknown translator 'bogus' (choose from: subtitles, text, whisper)"),
+         "unknown translator 'bogus' (choose from: auto, subtitles, text, whisper)"),
         (["mushra", "create", "--out", "OUT", "--lufs", "nan"],
          "--lufs must be a finite number from -70 to 0, not nan"),
         (["mushra", "create", "--out", "OUT", "--lufs", "3"],
@@ -208,15 +208,15 @@ def video(tmp_path):
 @pytest.mark.parametrize(("args", "message"), [
     (["dub", "{v}", "--out", "{t}/o.mkv", "--diarizer", "anime"], "--diarizer-model is required for anime"),
     (["dub", "{v}", "--out", "{t}/o.mkv", "--diarizer", "pyannote"], "--pipeline is required for pyannote"),
-    (["dub", "{v}", "--out", "{t}/o.mkv", "--translator", "whisper"], "--whisper-model is required for whisper"),
     (["dub", "{v}", "--out", "{t}/o.mkv", "--subtitles", "{t}/s.srt", "--tts", "xtts"],
      "--tts-model is required for xtts"),
     (["diarize", "{v}", "--out", "{t}/o.rttm", "--diarizer", "pyannote"], "--pipeline is required for pyannote"),
     (["diarize", "{v}", "--out", "{t}/o.rttm", "--diarizer", "anime"], "--model is required for anime"),
 ])
 def test_missing_models_name_the_flag_of_the_command(args, message, video, tmp_path, capsys, monkeypatch):
-    """Messages named ``model=... (CLI --model)``, ``give --model``, ``pipeline=PATH`` or an install hint;
-    dub --translator whisper without a model silently used the name large-v3."""
+    """Messages named ``model=... (CLI --model)``, ``give --model``, ``pipeline=PATH`` or an install hint.
+    (dub --translator whisper without a model silently used the name large-v3, then was refused; it now
+    uses the embedded Whisper base: tests/test_dub_whisper_base.py.)"""
     monkeypatch.delenv("ANIM400K_ANIME_SPEAKER_MODEL", raising=False)
     monkeypatch.delenv("ANIM400K_PYANNOTE_PIPELINE", raising=False)
     assert main([a.format(v=video, t=tmp_path) for a in args]) == 2

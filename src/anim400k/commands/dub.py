@@ -34,9 +34,16 @@ def register(app: typer.Typer) -> None:
         ),
         tts_model: Path = typer.Option(None, "--tts-model", help="Local XTTS model folder."),
         device: str = typer.Option(_D.device, "--device", help="Device of the model backends: cpu, cuda, cuda:N."),
-        translator: str = typer.Option(_D.translator, "--translator", help=f"{TRANSLATORS.choices()}."),
+        translator: str = typer.Option(
+            _D.translator, "--translator",
+            help=f"auto (--translations given: text; EN subtitles there: subtitles; else whisper), "
+                 f"{TRANSLATORS.choices()}.",
+        ),
         translations: Path = typer.Option(None, "--translations", help="JSON {segment index or 'start-end': text}."),
-        whisper_model: Path = typer.Option(None, "--whisper-model", help="Local faster-whisper model folder."),
+        whisper_model: Path = typer.Option(
+            None, "--whisper-model",
+            help="whisper: local faster-whisper model folder (default: the embedded Whisper base, weak).",
+        ),
         diarizer: str = typer.Option(
             _D.diarizer or "none", "--diarizer",
             help=f"Diarizer: {DIARIZERS.choices()}, or 'none' (one speaker, VAD only).",
@@ -78,7 +85,9 @@ def register(app: typer.Typer) -> None:
         check_option_values({"anchor": anchor, "min_stretch": min_stretch, "max_stretch": max_stretch,
                              "num_speakers": num_speakers}, flags=True)  # errors name the flags typed
         check_device("--device", device)
-        for registry, name in ((SYNTHESIZERS, tts), (TRANSLATORS, translator), (DIARIZERS, diarizer)):
+        if translator != "auto" and translator not in TRANSLATORS.names():
+            raise InputError(f"unknown translator {translator!r} (choose from: auto, {', '.join(TRANSLATORS.names())})")
+        for registry, name in ((SYNTHESIZERS, tts), (DIARIZERS, diarizer)):
             if registry is not DIARIZERS or name != "none":
                 registry[name]  # an unknown name: one line listing the choices, before the video is read
 
@@ -109,7 +118,9 @@ def register(app: typer.Typer) -> None:
 
             with backend_flags(DUB_FLAGS):  # a missing model names this command's flag
                 res = dub_dataset(dataset, out, split=split, options=options, limit=limit)
-            typer.echo(f"dubbed {res.n_done}/{len(res.clips)} {res.split} clips into {out}")
+            used = ", ".join(f"{name} {n}" for name, n in sorted(res.translators.items()))
+            typer.echo(f"dubbed {res.n_done}/{len(res.clips)} {res.split} clips into {out}"
+                       + (f" (translated by {used})" if used else ""))
             return
         if video is None:
             raise InputError("give a VIDEO to dub, or --dataset DATASET")

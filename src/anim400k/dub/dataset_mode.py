@@ -61,6 +61,15 @@ class DatasetDubReport:
         """Clips whose dub was written."""
         return sum(1 for c in self.clips if c.get("output"))
 
+    @property
+    def translators(self) -> dict[str, int]:
+        """How many clips each translator translated (``auto``: subtitles where a clip has them, else whisper)."""
+        counts: dict[str, int] = {}
+        for c in self.clips:
+            if c.get("translator"):
+                counts[c["translator"]] = counts.get(c["translator"], 0) + 1
+        return counts
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON report."""
         errs = [c["mean_abs_end_error"] for c in self.clips if c.get("mean_abs_end_error") is not None]
@@ -72,6 +81,7 @@ class DatasetDubReport:
             "summary": {
                 "clips": len(self.clips),
                 "dubbed": self.n_done,
+                "translators": self.translators,
                 "mean_abs_end_error": float(np.mean(errs)) if errs else None,
             },
             "clips": self.clips,
@@ -119,6 +129,11 @@ def dub_dataset(
     from ..tasks import normalize_split, require_split, split_of
 
     options = options or DubOptions()
+    if options.translator == "text":
+        from ..errors import InputError
+
+        raise InputError("--translator text cannot be used with --dataset (--translations are keyed to one "
+                         "video's segments): use auto, subtitles or whisper", dataset)
     split = normalize_split(split)
     ds = load(dataset)
     require_valid(ds)  # a malformed release is one clear line, not "dubbed 0/0"
@@ -139,14 +154,14 @@ def _dub_dataset_locked(ds: Dataset, dataset: str | Path, out_dir: str | Path, s
     from ..translate import get_translator
 
     tts = make_synthesizer(options)
-    whisper = (
-        get_translator("whisper", model=options.whisper_model, device=options.device)
-        if options.translator == "whisper"
-        else None
-    )
     report = DatasetDubReport(str(dataset), split, str(out_dir))
     in_split = (clip for clip in ds.clips() if split == "all" or splits.get(clip.show_key) == split)
     chosen = list(itertools.islice(in_split, limit))  # one pass over the annotations; the bar knows the total
+    # whisper is built (and its model checked) before any clip when a clip will need it: always with
+    # --translator whisper, with auto when a clip has no EN subtitles
+    needed = options.translator == "whisper" or (options.translator == "auto" and
+                                                 any(not clip.en_subtitles for clip in chosen))
+    whisper = get_translator("whisper", model=options.whisper_model, device=options.device) if needed else None
     removed = _remove_stale_temps(out_dir, chosen)
     if removed:
         log.info("removed %d temporary file(s) in %s left by a killed dub --dataset", removed, out_dir)
@@ -221,7 +236,9 @@ def _dub_clip(
     try:
         mix = decode_audio(source, 0, sr=CLIP_SR, mono=True)
         subs = clip_subtitles(clip.en_subtitles, clip.jp_start, len(mix) / CLIP_SR)
-        translator = whisper or get_translator("subtitles", subtitles=subs)
+        use_whisper = options.translator == "whisper" or (options.translator == "auto" and not subs)
+        translator = whisper if use_whisper and whisper is not None else get_translator("subtitles", subtitles=subs)
+        entry["translator"] = translator.name
         if hasattr(tts, "new_recording"):  # each clip is diarized on its own: its speaker labels are new
             tts.new_recording()
         result = dub_audio(mix, CLIP_SR, translator, tts, options, source=str(source))

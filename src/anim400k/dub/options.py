@@ -43,8 +43,13 @@ class DubOptions:
 
     stream: str | int = "jpn"
     subtitles: str | None = None
-    translator: str = "subtitles"
+    #: ``auto`` (``text`` with ``translations``, else ``subtitles`` when there are EN subtitles, else
+    #: ``whisper`` on the speech: :func:`anim400k.dub.pipeline.choose_translator`), ``subtitles``, ``whisper``
+    #: or ``text``
+    translator: str = "auto"
     translations: str | None = None
+    #: ``whisper``'s local CTranslate2 model folder (or a name in the local HF cache); None: the embedded
+    #: Whisper base shipped in wheels (``anim400k.asr.whisper_base``)
     whisper_model: str | None = None
     tts: str = "neural"
     tts_model: str | None = None

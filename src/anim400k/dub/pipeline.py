@@ -174,6 +174,7 @@ def _dub_audio(
         sample_rate=sr,
         tts=tts.name,
         translator=translator.name,
+        translator_model=getattr(translator, "model_name", None),
         diarizer=options.diarizer or "none",
     )
     vocals, backing = _separate(mix, sr, options.separator, options.separation_sr)
@@ -235,10 +236,61 @@ class _Laps:
 
 
 def make_translator(options: DubOptions, video: str | Path | None = None) -> Translator:
-    """The translation backend the options ask for (subtitles from a file or the video's subtitle stream)."""
+    """The translation backend the options ask for (subtitles from a file or the video's subtitle stream);
+    ``auto`` resolved as :func:`choose_translator` does."""
+    return choose_translator(options, video)[0]
+
+
+def choose_translator(options: DubOptions, video: str | Path | None = None) -> tuple[Translator, str | None]:
+    """The translation backend the options ask for and, for ``auto``, a note saying which one it is and why.
+
+    ``auto`` (the default): ``text`` when ``--translations`` is given; else ``subtitles`` when there are EN
+    subtitles (``--subtitles``, or the video's English dialogue stream, picked as for ``subtitles``); else
+    ``whisper`` (``--whisper-model``'s model, or the embedded Whisper base), with a note naming why
+    (no subtitle stream, none usable, an empty one) and the model. A named translator is built as asked
+    (its missing inputs are one-line errors naming the flag).
+    """
+    if options.translator != "auto":
+        return _named_translator(options.translator, options, video), None
+    if options.translations:
+        return _named_translator("text", options, video), None
+    if options.subtitles:
+        return _named_translator("subtitles", options, video), None
+    why = _video_subtitles_missing(video)
+    if why is None:
+        translator = _named_translator("subtitles", options, video)
+        coverage = getattr(translator, "coverage", None)
+        if not (callable(coverage) and coverage() is None):
+            return translator, None
+        why = "its English subtitle stream holds no event"
+    whisper = _named_translator("whisper", options, video)
+    model = (f"--whisper-model {options.whisper_model}" if options.whisper_model
+             else "the embedded Whisper base (weak: give --subtitles or --whisper-model DIR for better lines)")
+    return whisper, (f"{video or 'the audio'}: no EN subtitles ({why}; no --subtitles): the Japanese speech is "
+                     f"translated by Whisper's translate task with {model} (--translator auto)")
+
+
+def _video_subtitles_missing(video: str | Path | None) -> str | None:
+    """Why ``video`` has no English subtitle stream to read (None: it has one, or a text stream to try)."""
+    if video is None:
+        return "no video"
+    from ..formats.subtitles import pick_subtitle_stream
+    from ..media import probe
+
+    if not probe(video).subtitle_streams:
+        return "the video has no subtitle stream"
+    try:
+        pick_subtitle_stream(video, None, None)
+    except InputError as exc:
+        return exc.problem
+    return None
+
+
+def _named_translator(name: str, options: DubOptions, video: str | Path | None) -> Translator:
+    """The translation backend ``name`` built from ``options`` (subtitles read from the file or the video)."""
     from ..translate import get_translator
 
-    if options.translator == "subtitles":
+    if name == "subtitles":
         from ..formats.subtitles import is_media_file, read_subtitle_stream_chosen
 
         if options.subtitles:
@@ -255,18 +307,18 @@ def make_translator(options: DubOptions, video: str | Path | None = None) -> Tra
                 try:  # the English dialogue stream (not a forced, signs-and-songs or SDH one); bitmap ones refused
                     read, _, chosen = read_subtitle_stream_chosen(video, None, None, describe=True)
                 except InputError as exc:
-                    raise InputError(f"{exc.problem}; give --subtitles, or use --translator whisper or text",
+                    raise InputError(f"{exc.problem}; give --subtitles, or use --translator auto, whisper or text",
                                      exc.path) from exc
                 log.warning("%s: %s", video, chosen)
                 return get_translator("subtitles", subtitles=read.events)
-        raise InputError("no EN subtitles: give --subtitles, or use --translator whisper or text", video)
-    if options.translator == "text":
+        raise InputError("no EN subtitles: give --subtitles, or use --translator auto, whisper or text", video)
+    if name == "text":
         if not options.translations:
             raise InputError("--translator text needs --translations T.json", video)
         return get_translator("text", translations=options.translations)
-    if options.translator == "whisper":
+    if name == "whisper":
         return get_translator("whisper", model=options.whisper_model, device=options.device)
-    return get_translator(options.translator)
+    return get_translator(name)
 
 
 #: The ``anim400k dub`` flag that gives each backend's model (for :func:`anim400k.errors.backend_flags`).
@@ -431,7 +483,10 @@ def _dub_locked(video: Path, out: str | Path, options: DubOptions) -> DubReport:
     out_channels = 1 if (stream.channels or 1) == 1 else 2  # stereo dub for stereo and surround sources
     # an output that cannot take the streams fails now; streams it leaves out (a cover in .mov) are warnings
     problems += check_mux(video, out, channels=out_channels, sr=sr)
-    translator = make_translator(options, video)
+    translator, chosen = choose_translator(options, video)
+    if chosen:
+        log.warning("%s", chosen)
+        problems.append(chosen)
     _refuse_empty_subtitles(translator, options.subtitles or str(video))
     tts = make_synthesizer(options)
     t_start = time.perf_counter()

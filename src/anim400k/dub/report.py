@@ -71,6 +71,8 @@ class DubReport:
     sample_rate: int
     tts: str
     translator: str
+    #: the model that translated (``whisper``: the model folder or name, or the embedded Whisper base's id)
+    translator_model: str | None = None
     diarizer: str | None = None
     lines: list[LineReport] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -117,6 +119,7 @@ class DubReport:
             "sample_rate": self.sample_rate,
             "tts": self.tts,
             "translator": self.translator,
+            "translator_model": self.translator_model,
             "diarizer": self.diarizer,
             "summary": {
                 "segments": len(self.lines),

