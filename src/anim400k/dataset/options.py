@@ -106,7 +106,11 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: subtitles 10: an SDH label is a name-like name with text after its colon (``OK: fine`` names no speaker); a
 #: media file given as ``subtitles`` read through its English dialogue stream (as ``subtitle_stream: eng``), not
 #: its first.
-STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 3, "diarize": 5, "cut": 4, "align": 5,
+#: score 4: the Japanese reading CER against the truth (``asr_ja``). No ``asr_ja`` bump when ``auto`` went from
+#: ``vad`` to ``whisper-base`` for Japanese: the stage's key holds the config of the backend ``auto`` gives the
+#: language (:func:`anim400k.dataset.stages.backend_settings`), so a resumed default build transcribes JP once
+#: more while one that named ``--asr-ja vad`` or ``whisper-base`` keeps its finished stage.
+STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 4, "separate": 3, "diarize": 5, "cut": 4, "align": 5,
                                   "subtitles": 10, "sync": 3}
 
 #: Bumped when :func:`anim400k.formats.transcripts.read_transcript` reads a given transcript (the manifest's
