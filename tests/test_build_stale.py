@@ -14,7 +14,9 @@ from anim400k.dataset.options import BuildOptions, stage_config
 from anim400k.dataset.pipeline import build_dataset
 from anim400k.formats.ids import ANNOTATIONS_FILE, AUDIO_ARCHIVE, VIDEO_ARCHIVE, id_path
 
-OPTS = BuildOptions(progress=False)
+#: The JP ASR as VAD only: these tests look at clips and archives, not JP text (the default, whisper-base, is
+#: built by tests/test_build.py)
+OPTS = BuildOptions(progress=False, asr_ja="vad")
 CLIP_FOLDERS = (AUDIO_ARCHIVE, VIDEO_ARCHIVE)
 
 
@@ -61,14 +63,14 @@ def test_option_change_removes_the_earlier_cut_and_archives_only_referenced(buil
     """Another option (no sync) re-cuts with other clips: the old clips go, from the folders and the archives."""
     out = copy_of(built, tmp_path)
     before = set(clip_files(out))
-    report = build_dataset(short_manifest, out, BuildOptions(progress=False, sync=False, archive=True))
+    report = build_dataset(short_manifest, out, BuildOptions(progress=False, asr_ja="vad", sync=False, archive=True))
     assert not report.failed
     files = set(clip_files(out))
     assert files != before  # the clips changed (else this tests nothing)
     assert files == referenced(out)
     assert archived(out, AUDIO_ARCHIVE) == {f for f in files if f.endswith(".mp3")}
     assert archived(out, VIDEO_ARCHIVE) == {f for f in files if f.endswith(".mp4")}
-    build_dataset(short_manifest, out, BuildOptions(progress=False, archive=True))  # and back
+    build_dataset(short_manifest, out, BuildOptions(progress=False, asr_ja="vad", archive=True))  # and back
     assert set(clip_files(out)) == before == referenced(out)
     assert archived(out, AUDIO_ARCHIVE) == {f for f in before if f.endswith(".mp3")}
 
@@ -76,9 +78,10 @@ def test_option_change_removes_the_earlier_cut_and_archives_only_referenced(buil
 def test_no_backing_no_video_on_a_release_equals_a_fresh_build(built: Path, short_manifest: Path,
                                                                tmp_path: Path) -> None:
     """``--no-backing-clips --no-video-clips`` on an existing release gives what a fresh build with them gives."""
-    opts = BuildOptions(progress=False, backing_clips=False, video_clips=False, archive=True)
+    opts = BuildOptions(progress=False, asr_ja="vad", backing_clips=False, video_clips=False, archive=True)
     out = copy_of(built, tmp_path)
-    build_dataset(short_manifest, out, BuildOptions(progress=False, archive=True))  # archives of the old clips
+    # archives of the old clips
+    build_dataset(short_manifest, out, BuildOptions(progress=False, asr_ja="vad", archive=True))
     assert (out / f"{VIDEO_ARCHIVE}.tar.gz").exists()
     report = build_dataset(short_manifest, out, opts)
     assert not report.failed
@@ -114,7 +117,7 @@ def test_cut_killed_after_writing_leaves_nothing_behind(built: Path, short_manif
         raise RuntimeError("killed")
 
     monkeypatch.setattr(cutting, "_cut_media", dies)
-    report = build_dataset(short_manifest, out, BuildOptions(progress=False, sync=False))
+    report = build_dataset(short_manifest, out, BuildOptions(progress=False, asr_ja="vad", sync=False))
     assert report.failed and set(clip_files(out)) > set(before)  # the dead cut's clips are there
     monkeypatch.setattr(cutting, "_cut_media", real)
     report = build_dataset(short_manifest, out, OPTS)
@@ -228,7 +231,7 @@ def test_build_without_archive_deletes_clip_archives_of_other_episodes(built: Pa
 
     out = copy_of(built, tmp_path)
     archives = [out / f"{AUDIO_ARCHIVE}.tar.gz", out / f"{VIDEO_ARCHIVE}.tar.gz"]
-    build_dataset(short_manifest, out, BuildOptions(progress=False, archive=True))
+    build_dataset(short_manifest, out, BuildOptions(progress=False, asr_ja="vad", archive=True))
     assert all(a.exists() for a in archives)
     assert not build_dataset(short_manifest, out, OPTS).failed  # the same episodes and cuts: kept
     assert all(a.exists() for a in archives)

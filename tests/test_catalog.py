@@ -60,6 +60,34 @@ def test_asr_stage_key_follows_backend_settings(tmp_path: Path) -> None:
     assert keys(given, asr_model=m, asr_device="cuda")["asr_en"] == keys(given, asr_model=m, asr_device="cpu")["asr_en"]
 
 
+def test_default_jp_asr_change_reruns_asr_ja_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``auto`` giving Japanese to whisper-base (not vad, the earlier default) changes the default build's
+    ``asr_ja`` key and those after it, so a resumed build transcribes JP once; ``--asr-ja vad`` and ``asr_en``
+    keep theirs."""
+    from anim400k.asr import auto
+    from anim400k.dataset import stages as st
+    from anim400k.dataset.context import EpisodeContext
+    from anim400k.dataset.schedule import stage_configs
+    from anim400k.model import EpisodeRef
+
+    def keys(**options: object) -> dict[str, str]:
+        ref = EpisodeRef("s", "1", str(tmp_path / "a.mkv"), str(tmp_path / "a.mkv"))
+        ctx = EpisodeContext(ref, str(tmp_path / "w"), str(tmp_path / "r"), BuildOptions(progress=False, **options))
+        return stage_configs(ctx, list(st.STAGES))
+
+    st._backend_config.cache_clear()
+    now, vad = keys(), keys(asr_ja="vad")
+    monkeypatch.setattr(auto, "WHISPER_BASE_LANGUAGES", frozenset())  # auto as it was: vad for Japanese
+    st._backend_config.cache_clear()
+    try:
+        before, vad_before = keys(), keys(asr_ja="vad")
+    finally:
+        st._backend_config.cache_clear()
+    assert now["asr_ja"] != before["asr_ja"] and now["align"] != before["align"]
+    assert now["asr_en"] == before["asr_en"] and now["sync"] == before["sync"]
+    assert vad == vad_before
+
+
 def test_given_transcript_stage_key_follows_the_transcript_reader(tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """A given transcript's import runs again when the reader changed what it makes of the same file (SDH

@@ -28,8 +28,8 @@ from anim400k.formats.ids import ANNOTATIONS_FILE, AUDIO_ARCHIVE
 pytestmark = pytest.mark.slow
 
 # Video clips are left out for time; annotations and every audio clip are compared byte for byte.
-LOCAL = BuildOptions(progress=False, video_clips=False, asr_en="vad", jobs=2)
-RAY = BuildOptions(progress=False, video_clips=False, asr_en="vad", jobs=2, runner="ray", retries=2)
+LOCAL = BuildOptions(progress=False, video_clips=False, asr_en="vad", asr_ja="vad", jobs=2)
+RAY = BuildOptions(progress=False, video_clips=False, asr_en="vad", asr_ja="vad", jobs=2, runner="ray", retries=2)
 
 
 def release_files(out: Path) -> dict[str, bytes]:
@@ -153,7 +153,8 @@ def test_killed_driver_resumes_to_identical_output(ray_address: str, local_relea
                                                    short_manifest: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "anim400k", "build", str(short_manifest), "--out", str(out), "--runner", "ray",
-           "--address", ray_address, "--no-progress", "--no-video-clips", "--asr-en", "vad", "--jobs", "2"]
+           "--address", ray_address, "--no-progress", "--no-video-clips", "--asr-en", "vad", "--asr-ja", "vad",
+           "--jobs", "2"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     catalog = out / CATALOG_FILE
     deadline = time.time() + 150

@@ -62,7 +62,7 @@ def test_sigterm_while_the_ray_cluster_starts_is_one_line_and_exit_143(short_man
     ``--runner ray`` build exited with status 15 and no message, and left Ray's agents running for a minute."""
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "anim400k", "build", str(short_manifest), "--out", str(out), "--runner", "ray",
-           "--jobs", "1", "--no-progress", "--no-video-clips", "--asr-en", "vad"]
+           "--jobs", "1", "--no-progress", "--no-video-clips", "--asr-en", "vad", "--asr-ja", "vad"]
     proc = subprocess.Popen(cmd, env=_env(ray_tmp), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     deadline = time.time() + 60

@@ -21,8 +21,8 @@ from anim400k.formats.ids import ANNOTATIONS_FILE, AUDIO_ARCHIVE
 from anim400k.release import validate_release
 from anim400k.storage import RemoteMirror, staging_dir
 
-OPTS = BuildOptions(progress=False, video_clips=False, asr_en="vad")
-POOL = BuildOptions(progress=False, video_clips=False, asr_en="vad", jobs=2)
+OPTS = BuildOptions(progress=False, video_clips=False, asr_en="vad", asr_ja="vad")
+POOL = BuildOptions(progress=False, video_clips=False, asr_en="vad", asr_ja="vad", jobs=2)
 ALL_STAGES = {"probe", "audio", "sync", "asr_en", "asr_ja", "subtitles", "diarize", "separate", "align", "cut"}
 
 
@@ -99,7 +99,7 @@ def test_archive_pulls_the_media_it_packs(nodes_build: dict, short_manifest: Pat
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     url, remote_dir = nodes_build["url"], nodes_build["remote_dir"]
     monkeypatch.setenv("ANIM400K_CACHE", str(tmp_path / "archiver"))
-    opts = BuildOptions(progress=False, video_clips=False, asr_en="vad", archive=True)
+    opts = BuildOptions(progress=False, video_clips=False, asr_en="vad", asr_ja="vad", archive=True)
     report = build_dataset(short_manifest, url, opts)
     assert not report.failed
     with tarfile.open(remote_dir / f"{AUDIO_ARCHIVE}.tar.gz") as tar:

@@ -554,7 +554,8 @@ def test_disk_full_writing_the_release_is_one_line_and_a_resume_drops_the_stale_
     from anim400k.fsutil import atomic_path
 
     out = tmp_path / "out"
-    argv = ["build", str(short_manifest), "--out", str(out), "--no-progress", "--jobs", "1", "--no-video-clips"]
+    argv = ["build", str(short_manifest), "--out", str(out), "--no-progress", "--jobs", "1", "--no-video-clips",
+            "--asr-ja", "vad"]
     target = stages.STAGE_BY_NAME["sync"]
 
     def boom(ctx):  # noqa: ANN001, ANN202

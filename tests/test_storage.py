@@ -22,7 +22,7 @@ from anim400k.errors import BackendUnavailable, InputError
 from anim400k.formats.ids import ANNOTATIONS_FILE, AUDIO_ARCHIVE
 from anim400k.storage import RemoteMirror, filesystem, local_input, put_file_atomic
 
-OPTS = BuildOptions(progress=False, video_clips=False, asr_en="vad")
+OPTS = BuildOptions(progress=False, video_clips=False, asr_en="vad", asr_ja="vad")
 
 
 @pytest.fixture(scope="module")

@@ -314,7 +314,7 @@ def test_build_keeps_only_dialogue_and_warns_once(short_episodes: list, tmp_path
     manifest = tmp_path / "m.yaml"
     manifest.write_text(yaml.safe_dump({"shows": [{"key": "s", "episodes": eps}]}))
     out = tmp_path / "out"
-    report = build_dataset(manifest, out, BuildOptions(progress=False, video_clips=False))
+    report = build_dataset(manifest, out, BuildOptions(progress=False, video_clips=False, asr_ja="vad"))
     assert not report.failed, report.failed
     annotations = json.loads((out / ANNOTATIONS_FILE).read_text(encoding="utf-8"))
     for number in ("1", "2"):

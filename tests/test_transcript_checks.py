@@ -162,7 +162,7 @@ def test_empty_jp_text_warning_says_whether_the_transcript_was_given(tmp_path) -
         contexts.append(ctx)
     out = _collect_jp_text(contexts)
     assert out["empty"] == 2 and out["empty_episodes"] == ["s/2", "s/1"]
-    assert "embedded JP ASR" in out["message"] and "in 1 of 2 episodes" in out["message"]
+    assert "--asr-ja vad finds speech only" in out["message"] and "in 1 of 2 episodes" in out["message"]
     assert "the JP transcript given in the manifest has no text in 1 episode(s) (s/1)" in out["message"]
     only_given = _collect_jp_text(contexts[:1])
-    assert "embedded JP ASR" not in only_given["message"] and "fix" not in only_given
+    assert "--asr-ja vad" not in only_given["message"] and "fix" not in only_given

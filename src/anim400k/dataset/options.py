@@ -110,7 +110,11 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: speaker there when the audio's turns have none (``subtitle_overlap``), so the release's clip speakers change.
 #: subtitles 11: such a media file whose every ``eng`` text stream is forced or signs-and-songs is read through
 #: its first untagged text stream that is neither (the dialogue), not the ``eng`` signs track.
-STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 3, "separate": 3, "diarize": 6, "cut": 4, "align": 5,
+#: score 4: the Japanese reading CER against the truth (``asr_ja``). No ``asr_ja`` bump when ``auto`` went from
+#: ``vad`` to ``whisper-base`` for Japanese: the stage's key holds the config of the backend ``auto`` gives the
+#: language (:func:`anim400k.dataset.stages.backend_settings`), so a resumed default build transcribes JP once
+#: more while one that named ``--asr-ja vad`` or ``whisper-base`` keeps its finished stage.
+STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 4, "separate": 3, "diarize": 6, "cut": 4, "align": 5,
                                   "subtitles": 11, "sync": 3}
 
 #: Bumped when :func:`anim400k.formats.transcripts.read_transcript` reads a given transcript (the manifest's

@@ -32,6 +32,9 @@ def check_backends(options: BuildOptions) -> None:
 
     for lang in (EN, JP):
         name, opts = asr_backend(options, lang)
+        if name == "auto":  # the backend auto gives this language (whisper-base for JP: its two wheels)
+            _check_auto(lang)
+            continue
         _installed(ASR, name)
         if name in ("faster-whisper", "whisper-base"):
             from ..asr import get_transcriber
@@ -45,3 +48,24 @@ def check_backends(options: BuildOptions) -> None:
         from ..separate import get_separator
 
         get_separator("demucs", model=options.separator_model).check()
+
+
+#: The backend ``auto`` gives each language of a build (:class:`anim400k.asr.auto.AutoTranscriber`).
+_AUTO_BACKENDS = {EN: "whisper-tiny-en", JP: "whisper-base"}
+
+
+def _check_auto(lang: str) -> None:
+    """Check the backend that ``auto`` runs for ``lang`` as if it were named (for JP ``whisper-base``: both
+    wheels installed, halves of the right size): a missing wheel is one line naming the package, the
+    backend and the flag that does without it."""
+    name = _AUTO_BACKENDS[lang]
+    flag = "--asr-ja" if lang == JP else "--asr-en"
+    without = "; --asr-ja vad builds without JP text" if lang == JP else ""
+    missing = ASR.missing(name)
+    if missing:
+        raise BackendUnavailable(name, None, f"missing Python module {missing[0]} (pip install "
+                                 f"{missing[0].replace('_', '-')}), needed by the default {flag} auto{without}")
+    if name == "whisper-base":
+        from ..asr import get_transcriber
+
+        get_transcriber(name).check()  # a half missing or of the wrong size: InputError naming the file

@@ -147,9 +147,10 @@ def _left_release_warning(out: Path) -> list[str]:
             f"(`anim400k validate` reports it as out of date until a build writes a release)"]
 
 
-#: How to get Japanese text: the shipped Whisper base (docs/asr.md "Japanese text"), a model folder, or transcripts.
-JP_TEXT_FIX = ("--asr-ja whisper-base (Whisper base, shipped with anim400k), --asr-ja faster-whisper --asr-model DIR "
-               "(a CTranslate2 Whisper folder such as faster-whisper-large-v3), or give each episode's JP transcript")
+#: How to get Japanese text when the JP ASR gave none (``--asr-ja vad`` finds speech only; see docs/asr.md).
+JP_TEXT_FIX = ("--asr-ja auto (the default: whisper-base, shipped in wheels) or --asr-ja faster-whisper "
+               "--asr-model DIR (a CTranslate2 Whisper folder such as faster-whisper-large-v3), or give each "
+               "episode's JP transcript")
 
 
 def _collect_jp_text(contexts: list[EpisodeContext]) -> dict[str, Any]:
@@ -171,7 +172,8 @@ def _collect_jp_text(contexts: list[EpisodeContext]) -> dict[str, Any]:
     if empty:
         out["fix"] = JP_TEXT_FIX
         parts.append(f"Japanese transcripts have no text in {len(empty)} of {len(contexts)} episodes "
-                     f"(jp_text is empty: the embedded JP ASR finds speech only); use {JP_TEXT_FIX}")
+                     "(jp_text is empty: --asr-ja vad finds speech only, or the JP ASR heard no words); "
+                     f"use {JP_TEXT_FIX}")
     if given:
         parts.append(f"the JP transcript given in the manifest has no text in {len(given)} episode(s) "
                      f"({', '.join(given[:3])}{', ...' if len(given) > 3 else ''}): jp_text is empty there")
@@ -243,6 +245,7 @@ def _collect_scores(contexts: list[EpisodeContext]) -> dict[str, Any]:
             "alignment_f1_without_sync": mean(("alignment_without_sync", "f1")),
             "sync_offset_error_ms": mean(("sync", "offset_error_ms")),
             "en_wer": mean(("asr_en", "wer")),
+            "jp_cer": mean(("asr_ja", "reading_cer")),
             "der": mean(("diarization", "der")),
             "backing_sdr": mean(("separation", "sdr")),
             "mix_sdr": mean(("separation", "sdr_of_mix")),

@@ -24,7 +24,8 @@ def true_clip_intervals(truth: Any, tolerance_ms: int) -> list[tuple[float, floa
 
 
 def score_episode(ctx: EpisodeContext) -> dict[str, Any]:
-    """Alignment F1 (with and without sync), sync error, English WER, DER and backing SDR for one episode.
+    """Alignment F1 (with and without sync), sync error, English WER, Japanese reading CER, DER and backing
+    SDR for one episode.
 
     The truth file itself must read (:class:`InputError`, as the probe stage checks). A score that cannot
     be computed (a stem the truth names is missing or unreadable) is left out and its reason is one line
@@ -47,6 +48,7 @@ def score_episode(ctx: EpisodeContext) -> dict[str, Any]:
     out["sync"] = {"offset_error_ms": abs(tm.offset - truth.offset) * 1000,
                    "drift_error_pct": abs(tm.drift - truth.drift) * 100}
     out["asr_en"] = english_wer(truth, en)
+    out["asr_ja"] = japanese_cer(truth, jp)
     warnings: list[str] = []
     for name, what, score in (("diarization", "diarization DER", _der), ("separation", "backing SDR", _sdr)):
         try:
@@ -69,6 +71,22 @@ def english_wer(truth: Any, transcript: Any) -> dict[str, float]:
     if not hyp and transcript.segments and not any(s.transcribed for s in transcript.segments):
         return {"wer": float("nan"), "words": len(ref.split())}
     return {"wer": wer(ref, hyp), "words": len(ref.split())}
+
+
+def japanese_cer(truth: Any, transcript: Any) -> dict[str, float]:
+    """Reading CER of the JP transcript against the true JP lines (episode text in time order).
+
+    Both sides are turned into their katakana reading (:func:`anim400k.textnorm.cer` with ``reading=True``):
+    the synthetic lines are written in kana, Whisper writes kanji. NaN when the transcript has no text
+    (``--asr-ja vad``, or an imported untranscribed file), as :func:`english_wer`.
+    """
+    from ..textnorm import cer
+
+    ref = "".join(ln.jp_text for ln in sorted(truth.lines, key=lambda ln: ln.jp_start))
+    hyp = "".join(s.text.strip() for s in transcript.segments if s.text and s.text.strip())
+    if not hyp and transcript.segments and not any(s.transcribed for s in transcript.segments):
+        return {"reading_cer": float("nan"), "lines": len(truth.lines)}
+    return {"reading_cer": cer(ref, hyp, reading=True), "lines": len(truth.lines)}
 
 
 def _der(ctx: EpisodeContext, truth: Any) -> dict[str, float]:

@@ -67,6 +67,7 @@ def print_summary(report: BuildReport, console: Console | None = None) -> None:
         table.add_row("alignment score without sync", _fmt(mean.get("alignment_f1_without_sync")))
         table.add_row("sync offset error", _fmt(mean.get("sync_offset_error_ms"), " ms", 1))
         table.add_row("English WER (ASR vs truth)", _fmt(mean.get("en_wer"), "", 3))
+        table.add_row("Japanese CER (ASR vs truth, readings)", _fmt(mean.get("jp_cer"), "", 3))
         table.add_row("diarization DER (collar +-0.125 s)", _fmt(100 * mean.get("der", float("nan")), " %", 1))
         table.add_row("backing SDR (mix as estimate)",
                       f"{_fmt(mean.get('backing_sdr'), ' dB', 1)} ({_fmt(mean.get('mix_sdr'), ' dB', 1)})")
