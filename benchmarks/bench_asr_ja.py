@@ -111,6 +111,15 @@ def timed(asr, audio: np.ndarray, language: str):
     return time.process_time() - c0, t
 
 
+
+def run_condition(asr, trs: list) -> tuple[float, list[str]]:
+    """CPU seconds and the hypothesis per reference line of ``asr`` over one condition's tracks."""
+    cpu, hyps = 0.0, []
+    for audio, spans in trs:
+        c, t = timed(asr, audio, "ja")
+        cpu, hyps = cpu + c, hyps + assign(t, spans)
+    return cpu, hyps
+
 def bench_utterances(beams: list[int]) -> None:
     from anim400k.asr import get_transcriber
     from anim400k.textnorm import cer
@@ -127,11 +136,8 @@ def bench_utterances(beams: list[int]) -> None:
     seconds = sum(a.size for a, _ in clean) / SR
     vad = get_transcriber("vad")
     for cond, trs in conditions.items():
-        cpu, hyps = 0.0, []
-        for audio, spans in trs:
-            c, t = timed(vad, audio, "ja")
-            cpu, hyps = cpu + c, hyps + assign(t, spans)
-        print(f"  [{cond}] vad (baseline, auto today)  CER {cer(refs, hyps):.3f}  "
+        cpu, hyps = run_condition(vad, trs)
+        print(f"  [{cond}] vad (baseline, --asr-ja vad)  CER {cer(refs, hyps):.3f}  "
               f"read {cer(refs, hyps, reading=True):.3f}  RTF {cpu / seconds:.4f}")
     for beam in beams:
         asr = get_transcriber("whisper-base", beam_size=beam, num_workers=1, cpu_threads=1)
@@ -140,10 +146,7 @@ def bench_utterances(beams: list[int]) -> None:
         load = (time.process_time() - c0, time.time() - w0)
         asr.transcribe(clean[0][0][: 5 * SR], SR, "ja")  # warm-up
         for cond, trs in conditions.items():
-            cpu, hyps = 0.0, []
-            for audio, spans in trs:
-                c, t = timed(asr, audio, "ja")
-                cpu, hyps = cpu + c, hyps + assign(t, spans)
+            cpu, hyps = run_condition(asr, trs)
             print(f"  [{cond}] whisper-base beam {beam}  CER {cer(refs, hyps):.3f}  "
                   f"read {cer(refs, hyps, reading=True):.3f}  CPU {cpu:.1f} s  "
                   f"RTF {cpu / seconds:.3f}  (load {load[0]:.1f} CPU-s, {load[1]:.1f} s wall)", flush=True)
