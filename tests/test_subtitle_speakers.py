@@ -92,6 +92,38 @@ def test_name_like_labels_are_still_speaker_labels(text: str, label: str, spoken
     assert speech_text(text) == spoken
 
 
+def test_a_label_with_an_empty_line_after_other_dialogue_is_a_label() -> None:
+    """``- HARUHI:`` on the last dash line was kept in the spoken text as a heading."""
+    assert speech_text("- KYON: Hi.\n- HARUHI:") == "- Hi."
+    assert speech_text("- KYON: Hi.\n- HARUHI: [SIGHS]") == "- Hi."
+    assert speaker_label("- KYON: Hi.\n- HARUHI:") is None  # two speakers
+    assert speech_text("- HARUHI:") == "- HARUHI:" and speaker_label("- HARUHI:") is None  # alone: a heading
+    from anim400k.dataset.options import STAGE_VERSIONS, TRANSCRIPT_IMPORT_VERSION
+
+    assert STAGE_VERSIONS["subtitles"] >= 12 and TRANSCRIPT_IMPORT_VERSION >= 5  # read again by a resumed build
+
+
+@pytest.mark.parametrize(("text", "label", "spoken"), [
+    ("ÉMILE: Bonjour.", "ÉMILE", "Bonjour."),
+    ("2B: Affirmative.", "2B", "Affirmative."),
+    ("ZOË: Hi.", "ZOË", "Hi."),
+    ("ZOE\u0308: Hi.", "ZOE\u0308", "Hi."),  # decomposed
+    ("- ÉMILE: Oui?\n- ZOË: Non.", None, "- Oui? - Non."),
+    ("ΑΘΗΝΑ: Hi.", "ΑΘΗΝΑ", "Hi."),
+])
+def test_accented_and_digit_led_names_are_labels(text: str, label: str | None, spoken: str) -> None:
+    """``ÉMILE:``, ``ZOË:`` and ``2B:`` were never taken as labels (the name had to be ASCII, a letter first)."""
+    assert speaker_label(text) == label
+    assert speech_text(text) == spoken
+
+
+@pytest.mark.parametrize("text", ["Q&A: ask me anything.", "R&D: the new lab.", "Émile: hi", "10: ten", "hi - KYON"])
+def test_abbreviations_lower_case_and_numbers_are_not_labels(text: str) -> None:
+    """``Q&A:`` was taken as a label (its letters, one by one, are no common word)."""
+    assert speaker_label(text) is None
+    assert speech_text(text) == text
+
+
 def test_a_text_ending_at_its_colon_is_a_heading_not_a_label() -> None:
     assert speaker_label("DANGER ZONE:") is None and speech_text("DANGER ZONE:") == "DANGER ZONE:"
     assert speaker_label("KYON:") is None

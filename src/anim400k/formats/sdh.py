@@ -37,10 +37,30 @@ from ..model import Word
 
 _SQUARE = re.compile(r"\[[^\[\]]*\]")
 _ROUND = re.compile(r"\(([^()]*)\)")
+
+
+def _capital_letters(stop: int = 0x2000) -> str:
+    """A regex class body of the capital letters up to ``stop`` (Latin with its accents, Greek, Cyrillic...:
+    the scripts whose names SDH labels write in capitals), as ranges."""
+    ranges: list[list[int]] = []
+    for code in range(stop):
+        if chr(code).isupper() or chr(code).istitle():
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    return "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
+
+
+_CAPS = _capital_letters()
 #: a speaker label: a name in capitals, maybe with an aside (``HARUHI (O.S.):``, ``KYON (OFFSCREEN):``; the
-#: aside may already be blanked as a description, leaving spaces before the colon), then a colon
-_LABEL = re.compile(r"(?:^|(?<=[-‐–—]\s)|(?<=[-‐–—]))\s*(?P<name>[A-Z][A-Z0-9 #'.&-]*[A-Z0-9.#])\s*"
+#: aside may already be blanked as a description, leaving spaces before the colon), then a colon. The name's
+#: capitals are of any of the scripts above (``ÉMILE``, ``ZOË``, a decomposed accent's combining mark too), with
+#: digits (``2B``), two characters at least; :func:`_capitals` checks it holds a letter.
+_LABEL = re.compile(r"(?:^|(?<=[-‐–—]\s)|(?<=[-‐–—]))\s*"
+                    rf"(?P<name>[{_CAPS}0-9][{_CAPS}0-9\u0300-\u036f #'.&-]*[{_CAPS}0-9\u0300-\u036f.#])\s*"
                     r"(?:\([A-Z0-9 .'/-]*\)\s*)?:(?=\s|$)")
+_DASHES = "-‐–—"
 #: Common English words that are not names: a text opening with them and a colon (``OK: fine``, ``NOTE:``,
 #: ``P.S.:``, ``TL NOTE:``, ``RE:``, ``WARNING:``) is not a speaker's label. Generic speakers (``MAN``, ``ALL``,
 #: ``NARRATOR``, ``VOICE``) are labels, so none of them is here.
@@ -91,18 +111,40 @@ def _described(text: str) -> list[bool]:
     return gone
 
 
+def _capitals(name: str) -> bool:
+    """Whether a label's name (capitals and digits, :data:`_LABEL`) holds a letter: ``2B``, not ``10``."""
+    return any(c.isalpha() for c in name)
+
+
 def _name_like(name: str) -> bool:
     """Whether a label's name (before its aside) names someone: one of its words (split at spaces and
-    ``& / + -``, dots and ``' #`` dropped) is neither a number nor one of :data:`NOT_NAMES`."""
-    words = (w.replace(".", "").strip("'#") for w in _NAME_TOKENS.split(name))
+    ``& / + -``, dots and ``' #`` dropped) is neither a number nor one of :data:`NOT_NAMES`, and it is not an
+    abbreviation of single letters joined by ``& / +`` (``Q&A``, ``R&D``) nor one of :data:`NOT_NAMES` once
+    its signs are dropped."""
+    words = [w.replace(".", "").strip("'#") for w in _NAME_TOKENS.split(name)]
+    letters = [w for w in words if w]
+    if re.search(r"[&/+]", name) and len(letters) > 1 and all(len(w) == 1 and w.isalpha() for w in letters):
+        return False
+    if "".join(letters) in NOT_NAMES:
+        return False
     return any(w and not w.isdigit() and w not in NOT_NAMES for w in words)
+
+
+def _ends_dash_dialogue(kept: str, m: re.Match[str]) -> bool:
+    """Whether the label ``m`` opens a dialogue dash line that some dialogue comes before (``- KYON: Hi.\n-
+    HARUHI:``): a speaker whose line is empty, not a heading."""
+    before = kept[: m.start()].rstrip()
+    return bool(before) and before[-1] in _DASHES and any(c.isalnum() for c in before[:-1])
 
 
 def _labels(kept: str, text: str) -> list[re.Match[str]]:
     """The speaker labels of ``text`` (``kept``: it with its descriptions and lyrics blanked): a name-like
-    capitalised name (:func:`_name_like`) and a colon, with the text going on after it (a description counts:
-    ``KYON: [SIGHS]``); a text that ends at the colon (``DANGER ZONE:``) is a heading, not a label."""
-    return [m for m in _LABEL.finditer(kept) if _name_like(m.group("name")) and text[m.end():].strip()]
+    name in capitals (:func:`_capitals`, :func:`_name_like`) and a colon, with the text going on after it (a
+    description counts: ``KYON: [SIGHS]``) or on a dialogue dash line after other dialogue (an empty line:
+    ``- KYON: Hi.\n- HARUHI:``); a text that ends at the colon (``DANGER ZONE:``, ``KYON:``) is a heading, not a
+    label."""
+    return [m for m in _LABEL.finditer(kept) if _capitals(m.group("name")) and _name_like(m.group("name"))
+            and (text[m.end():].strip() or _ends_dash_dialogue(kept, m))]
 
 
 def _removed(text: str) -> list[bool]:
