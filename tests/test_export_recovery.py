@@ -78,6 +78,83 @@ def test_problems_file_is_in_the_folder_before_it_replaces_out(rel: Path, tmp_pa
     assert s["problems"] >= 1 and seen == [True] and (out / PROBLEMS_FILE).is_file()
 
 
+def _problems_in(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("anim400k-problems-"))
+
+
+def test_an_export_that_fails_leaves_no_problems_file_in_tmp_or_beside_out(
+        rel: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The problems file was an ``anim400k-problems-*.jsonl`` in /tmp: it is kept in a hidden folder beside
+    the export's own (``.NAME.problems-XXXXXXXX``) and goes when the export fails."""
+    import tempfile
+
+    from anim400k.exports import common
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    out = tmp_path / "o"
+    init = common.CheckedRelease.__init__
+    seen: list[Path] = []
+
+    def failing(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        init(self, *args, **kwargs)
+        seen.append(self.problems_file)
+        assert self.problems_file.is_file()
+        raise KeyboardInterrupt  # as Ctrl-C in the middle of the export
+
+    monkeypatch.setattr(common.CheckedRelease, "__init__", failing)
+    with pytest.raises(KeyboardInterrupt):
+        export(rel, "parquet", out, progress=False)
+    assert seen and seen[0].parent.parent == tmp_path and seen[0].parent.name.startswith(".o.problems-")
+    assert _problems_in(tmp) == [] and _beside(out) == [] and not out.exists()
+
+
+_KILLED_EXPORT = """
+import os, sys, time
+from pathlib import Path
+from anim400k.exports import common, export
+
+init = common.CheckedRelease.__init__
+
+def waiting(self, *args, **kwargs):
+    init(self, *args, **kwargs)
+    Path(sys.argv[3] + ".tmp").write_text(str(self.problems_file))
+    os.replace(sys.argv[3] + ".tmp", sys.argv[3])  # whole when it appears
+    time.sleep(120)
+
+common.CheckedRelease.__init__ = waiting
+export(sys.argv[1], "parquet", sys.argv[2], progress=False)
+"""
+
+
+def test_a_killed_exports_problems_file_is_not_left_in_tmp_and_the_next_export_removes_it(
+        rel: Path, tmp_path: Path) -> None:
+    """SIGKILL after the problems file was made left an empty ``/tmp/anim400k-problems-*.jsonl`` for good."""
+    import subprocess
+    import sys
+    import time
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    out, ready = tmp_path / "o", tmp_path / "ready"
+    env = {**os.environ, "TMPDIR": str(tmp), "PYTHONPATH": os.pathsep.join(sys.path)}
+    child = subprocess.Popen([sys.executable, "-c", _KILLED_EXPORT, str(rel), str(out), str(ready)], env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while not ready.is_file() and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert ready.is_file(), "the export did not reach its problems file"
+    finally:
+        child.kill()  # SIGKILL: no cleanup runs
+        child.wait()
+    problems = Path(ready.read_text())
+    assert _problems_in(tmp) == [] and problems.parent.parent == tmp_path
+    assert problems.parent.name in _beside(out)  # left beside out, where the next export looks
+    s = export(rel, "parquet", out, progress=False)
+    assert s["clips"] == 6 and _beside(out) == [] and _problems_in(tmp) == []
+
+
 def test_a_second_export_into_the_same_folder_is_refused(rel: Path, tmp_path: Path) -> None:
     out = tmp_path / "o"
     with output_lock(out, "export"), pytest.raises(InputError, match="another export"):

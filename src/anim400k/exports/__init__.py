@@ -43,14 +43,20 @@ def export(
     (``--no-media``) skips the media checks: only for ``parquet`` without ``embed_audio``, which
     writes paths only. ``progress``: clip counters on stderr when it is a terminal.
     """
-    import contextlib
-    import os
+    import shutil
     import tempfile
 
     write = EXPORT_FORMATS.load(fmt)
     from ..errors import DiskFull, InputError, is_disk_full
     from ..fsutil import output_lock
-    from .common import PROBLEMS_FILE, CheckedRelease, check_export_target, parse_size, recover_export_folder
+    from .common import (
+        PROBLEMS_FILE,
+        PROBLEMS_STAGE,
+        CheckedRelease,
+        check_export_target,
+        parse_size,
+        recover_export_folder,
+    )
 
     if not check_media and (fmt in NEEDS_MEDIA or embed_audio):
         why = NEEDS_MEDIA.get(fmt, f"--embed-audio puts the MP3 bytes in the {fmt} export")
@@ -61,11 +67,12 @@ def export(
     size = parse_size(shard_size)
     with output_lock(out, "export"):  # a second export into the same folder stops here, in one line
         recover_export_folder(out)
-        fd, tmp = tempfile.mkstemp(prefix="anim400k-problems-", suffix=".jsonl")
-        os.close(fd)
+        # the problems file is written in a hidden folder beside out (.NAME.problems-XXXXXXXX), never in /tmp:
+        # one left by a killed export is removed by the next export's recover_export_folder
+        scratch = Path(tempfile.mkdtemp(prefix=f".{Path(out).name}.{PROBLEMS_STAGE}-", dir=Path(out).parent))
         try:
             checked = CheckedRelease(ds, skip_bad, progress=progress, check_media=check_media,
-                                     problems_file=Path(tmp))
+                                     problems_file=scratch / PROBLEMS_FILE)
             try:
                 summary = write(checked, Path(out), embed_audio=embed_audio, shard_size=size)
             except Exception as exc:
@@ -78,8 +85,7 @@ def export(
             if checked.bad.count:  # moved into the export folder before it replaced out (staged_dir)
                 summary["problems_file"] = str(Path(out) / PROBLEMS_FILE)
         finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+            shutil.rmtree(scratch, ignore_errors=True)
     summary["skipped_clips"] = checked.skipped_clips
     summary["dropped_fields"] = checked.dropped_fields
     summary["problems"] = checked.bad.count

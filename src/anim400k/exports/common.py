@@ -77,10 +77,13 @@ def check_export_target(out: str | Path, release_root: str | Path | None = None)
                          "empty folder (an export replaces its output folder)", out)
 
 
+#: the hidden folder beside ``out`` holding the problems file while the export runs (``.NAME.problems-XXXXXXXX``)
+PROBLEMS_STAGE = "problems"
 #: the hidden folders an export makes beside ``out``: the new export while it is written
 #: (``.NAME.partial-XXXXXXXX``), the earlier export while it is swapped out (``.NAME.old-XXXXXXXX``, both
-#: :func:`staged_dir`) and the ``hf`` export's ``datasets`` cache (``.NAME.hf-cache-XXXXXXXX``)
-_STAGE_KINDS = ("partial", "old", "hf-cache")
+#: :func:`staged_dir`), the ``hf`` export's ``datasets`` cache (``.NAME.hf-cache-XXXXXXXX``) and the
+#: problems file's folder (:data:`PROBLEMS_STAGE`)
+_STAGE_KINDS = ("partial", "old", "hf-cache", PROBLEMS_STAGE)
 
 
 def _leftover(out: Path, name: str) -> str | None:
@@ -94,9 +97,10 @@ def recover_export_folder(out: str | Path) -> int:
 
     A killed export leaves its half-written ``.NAME.partial-XXXXXXXX`` folder beside ``out`` (an
     ``hf`` or ``--embed-audio`` one is the size of the export; ``hf`` also its
-    ``.NAME.hf-cache-XXXXXXXX``). One killed between the two renames of :func:`staged_dir` leaves the
-    earlier export as ``.NAME.old-XXXXXXXX`` and no ``out``: that earlier export is renamed back to
-    ``out`` (it was whole); the other leftovers are deleted. Call it while holding ``out``'s lock
+    ``.NAME.hf-cache-XXXXXXXX``) and the folder of its problems file (``.NAME.problems-XXXXXXXX``). One
+    killed between the two renames of :func:`staged_dir` leaves the earlier export as ``.NAME.old-XXXXXXXX``
+    and no ``out``: that earlier export is renamed back to ``out`` (it was whole); the other leftovers are
+    deleted. Call it while holding ``out``'s lock
     (:func:`~anim400k.fsutil.output_lock`), so no other export is writing them.
     """
     out = Path(out)
