@@ -78,6 +78,24 @@ def test_translate_task_option(random_model, speech):
         _backend(random_model, task="summarise")
 
 
+@pytest.mark.parametrize("batch_size", [1, 2])
+def test_iso_639_2_codes_are_mapped_to_whisper_codes(random_model, speech, batch_size):
+    """The build and manifests name languages ``jpn``/``eng``: they went to Whisper unconverted (faster-whisper:
+    ``'jpn' is not a valid language code``), in the transcribe and the translate task alike."""
+    audio, _ = speech
+    fw = _backend(random_model, batch_size=batch_size)
+    _check(fw.transcribe(audio, SR, "jpn"), audio.size / SR, "ja")
+    _check(fw.transcribe(audio, SR, "eng"), audio.size / SR, "en")
+    _check(fw.translate(audio, SR, "jpn"), audio.size / SR, "en")
+
+
+def test_a_language_whisper_lacks_is_one_error_naming_it(random_model, speech):
+    fw = _backend(random_model)
+    for task in (fw.transcribe, fw.translate):
+        with pytest.raises(InputError, match="language 'xyz' is not one Whisper knows"):
+            task(speech[0], SR, "xyz")
+
+
 def test_missing_models_are_clear_errors(tmp_path):
     with pytest.raises(InputError, match="model folder not found"):
         _backend(tmp_path / "nowhere").load()

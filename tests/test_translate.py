@@ -76,6 +76,16 @@ def test_whisper_translator_translates_each_segment_alone():
     assert "too short" in lines[1].problem
 
 
+def test_whisper_translator_maps_the_source_language_to_whisper_s_code():
+    """``jpn`` (the dub's stream tag) reaches Whisper as ``ja``; a language Whisper lacks is refused up front."""
+    rec = _RecordingTranscriber()
+    tr = WhisperTranslator(transcriber=rec, source_language="jpn")
+    tr.translate([Segment(1, 3)], np.zeros(16000 * 4, dtype=np.float32), 16000)
+    assert tr.source_language == "ja" and [lang for _, lang in rec.calls] == ["ja"]
+    with pytest.raises(InputError, match="language 'xx' is not one Whisper knows"):
+        WhisperTranslator(transcriber=_RecordingTranscriber(), source_language="xx")
+
+
 def test_whisper_translator_needs_a_translate_method():
     with pytest.raises(TypeError, match="translate"):
         WhisperTranslator(transcriber=object())

@@ -17,7 +17,8 @@ import numpy as np
 
 from ..model import Transcript
 from ..progress import Reporter
-from .faster_whisper_backend import FasterWhisperTranscriber, tiny_en_transcriber, whisper_language
+from .faster_whisper_backend import FasterWhisperTranscriber, tiny_en_transcriber
+from .languages import known_whisper_language
 from .vad import VadTranscriber
 from .whisper_base import WhisperBaseTranscriber, whisper_base_transcriber
 
@@ -38,7 +39,7 @@ class AutoTranscriber:
 
     def backend_for(self, language: str) -> FasterWhisperTranscriber | VadTranscriber:
         """The backend used for ``language`` (``en``, ``en-US``, ``eng``, ``ja``, ``jpn``...)."""
-        lang = whisper_language(language)
+        lang = known_whisper_language(language)  # None (a language Whisper does not know): vad
         if lang == "en":
             return self._english
         return self._japanese if lang in WHISPER_BASE_LANGUAGES else self._other
@@ -57,7 +58,7 @@ class AutoTranscriber:
         if backend is self._english:
             t.language = "en"
         elif backend is self._japanese:
-            t.language = whisper_language(language)
+            t.language = known_whisper_language(language) or language
         else:
             t.language = language
         t.source = f"{self.name}:{backend.name}"

@@ -41,6 +41,7 @@ from ..model import Segment, Transcript, Word
 from ..offline import force_offline
 from ..progress import Frontier, Reporter, no_report
 from .base import ASR_SAMPLE_RATE, prepare_audio
+from .languages import whisper_language
 
 _HINT = (
     "expected a folder made by `ct2-transformers-converter --model openai/whisper-large-v3 "
@@ -292,12 +293,12 @@ class FasterWhisperTranscriber:
             return self._model
 
     def _run(self, audio: np.ndarray, sr: int, language: str, task: str, report: Reporter | None = None) -> Transcript:
+        lang = whisper_language(language)  # an unknown code is refused before the model loads
         model = self.load()
         x = prepare_audio(audio, sr, ASR_SAMPLE_RATE)
         duration = x.size / ASR_SAMPLE_RATE
         report = report or no_report
         report(0.0, duration, "s")
-        lang = language.split("-")[0].lower()
         kwargs: dict[str, Any] = {
             "language": lang, "task": task, "beam_size": self.beam_size,
             "word_timestamps": self.word_timestamps, "vad_filter": self.vad_filter,
@@ -420,16 +421,6 @@ class RegionWhisperTranscriber(FasterWhisperTranscriber):
                        for d in part]
         report(duration, duration, "s")
         return Transcript(language=lang, segments=_by_region(decoded, regions), source=self.name)
-
-
-#: Language names and ISO 639-2 codes that Whisper knows by their two-letter code.
-_WHISPER_LANGUAGE = {"eng": "en", "english": "en", "jpn": "ja", "jp": "ja", "japanese": "ja"}
-
-
-def whisper_language(language: str) -> str:
-    """Whisper's code for ``language`` (``en-US`` -> ``en``, ``jpn`` -> ``ja``)."""
-    lang = language.split("-")[0].lower()
-    return _WHISPER_LANGUAGE.get(lang, lang)
 
 
 @dataclass

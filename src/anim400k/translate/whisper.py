@@ -73,7 +73,8 @@ class WhisperTranslator:
     go to :class:`anim400k.asr.faster_whisper_backend.FasterWhisperTranscriber` (e.g. ``device``,
     ``beam_size``, ``temperature``). :attr:`model_name` says which model translates. A ready
     ``transcriber`` with a ``translate(audio, sr, source_language) -> Transcript`` method may
-    be given instead.
+    be given instead. ``source_language`` is any code :func:`anim400k.asr.languages.whisper_language` takes
+    (``ja``, ``jpn``...); one that Whisper does not know is an :class:`~anim400k.errors.InputError`.
     """
 
     name = "whisper"
@@ -81,6 +82,9 @@ class WhisperTranslator:
     def __init__(
         self, model: str | None = None, source_language: str = "ja", transcriber: Any = None, **options: Any
     ) -> None:
+        from ..asr.languages import whisper_language
+
+        source_language = whisper_language(source_language)  # jpn -> ja; one that Whisper lacks: refused first
         if transcriber is None:
             opts = SEGMENT_OPTIONS | options
             if model is None:  # never faster-whisper's default name (large-v3 in the HF cache): the shipped base
