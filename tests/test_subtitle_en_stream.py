@@ -202,3 +202,35 @@ def test_the_probe_stage_does_not_advise_a_setting_that_picks_no_stream_of_the_s
     with pytest.raises(InputError, match="has no usable English subtitle stream") as err:
         _check_subtitle_file(ctx)
     assert "subtitle_stream" not in str(err.value), err.value
+
+
+def test_subtitle_stream_on_a_text_subtitle_file_is_refused_not_ignored(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--subtitle-stream 1`` with an SRT (one stream) was silently ignored by ``diarize`` and ``align``: it is
+    now one line naming the file, exit 2; 0 (its one stream) and the default are accepted."""
+    from anim400k.diarize import run
+
+    srt = tmp_path / "en.srt"
+    srt.write_text(PLAIN, encoding="utf-8")
+    rec = _Recorder()
+    monkeypatch.setattr(run, "get_diarizer", lambda *a, **k: rec)
+    media = _mkv(tmp_path, "media", [])
+    expected = f"anim400k: error: {srt}: a text subtitle file with one stream; --subtitle-stream applies to media files"
+    for value in ("1", "eng"):
+        assert main(["diarize", str(media), "--stream", "0", "--out", str(tmp_path / "o.rttm"), "--subtitles",
+                     str(srt), "--subtitle-stream", value]) == 2
+        assert capsys.readouterr().err.strip() == expected
+        assert main(["align", "--en", str(srt), "--jp", str(srt), "--out", str(tmp_path / "c.json"), "--subtitles",
+                     str(srt), "--subtitle-stream", value]) == 2
+        assert capsys.readouterr().err.strip() == expected
+    assert rec.subtitles is None and not (tmp_path / "o.rttm").exists() and not (tmp_path / "c.json").exists()
+    assert main(["diarize", str(media), "--stream", "0", "--out", str(tmp_path / "o.rttm"), "--subtitles",
+                 str(srt), "--subtitle-stream", "0"]) == 0
+    assert rec.subtitles is not None and [s.text for s in rec.subtitles] == ["Not again.", "Why me?"]
+    assert main(["align", "--en", str(srt), "--jp", str(srt), "--out", str(tmp_path / "c.json"), "--subtitles",
+                 str(srt), "--subtitle-stream", "0"]) == 0
+    # the library: the same refusal, naming the file
+    with pytest.raises(InputError, match="a text subtitle file with one stream") as info:
+        read_subtitles(srt, 2)
+    assert info.value.path == str(srt)
+    assert read_subtitles(srt, 0) == read_subtitles(srt)

@@ -485,7 +485,7 @@ def align_files(
     ``±MAX_TIME_S`` seconds, ``drift`` above -1 (a lower value reverses time) and at most 1.
     """
     from .errors import InputError, check_number
-    from .formats.subtitles import SubtitleRead, is_media_file, read_subtitle_stream_chosen, read_subtitles_counted
+    from .formats.subtitles import SubtitleRead, is_media_file, read_subtitle_stream_chosen, read_subtitles_noted
     from .formats.transcripts import read_transcript
 
     check_number("--tolerance-ms", tolerance_ms, 0, MAX_TIME_S * 1000)
@@ -503,7 +503,8 @@ def align_files(
         if note and on_stream_note is not None:
             on_stream_note(note)
     else:
-        subs = read_subtitles_counted(subtitles, subtitle_stream, keep_signs=keep_signs)
+        subs = read_subtitles_noted(subtitles, subtitle_stream, subtitle_option, keep_signs=keep_signs,
+                                    describe=False)[0]  # a subtitle_stream other than 0 is refused
     tm = TimeMap(offset=offset, drift=drift) if time_map is None else time_map
     try:
         result = align_piecewise(en_t.segments, jp_t.segments, tm, subs.events, tolerance_ms=tolerance_ms)

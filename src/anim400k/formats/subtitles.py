@@ -442,14 +442,28 @@ def read_subtitles_noted(path: str | Path, stream: str | int | None = None, opti
     """:func:`read_subtitles_counted`, and for a media file which subtitle stream was read
     (``read subtitle stream 2: eng 'Full'``, with the note on the choice:
     :func:`anim400k.media.probe.subtitle_stream_choice`; ``describe=False``: the note only); None for a
-    subtitle text file. ``option`` names the command's stream setting in messages (None: it has none)."""
+    subtitle text file. ``option`` names the command's stream setting in messages (None: it has none).
+
+    A subtitle text file has one stream: a ``stream`` other than None or 0 is refused
+    (:func:`refuse_text_file_stream`) rather than ignored."""
     path = Path(path)
     if not path.is_file():
         raise InputError("subtitle file not found", path)
     if is_media_file(path):
         read, _, note = read_subtitle_stream_chosen(path, stream, option, keep_signs=keep_signs, describe=describe)
         return read, note
+    refuse_text_file_stream(path, stream, option)
     return _parse_counted(decode_text(path.read_bytes(), path), path, keep_signs), None
+
+
+def refuse_text_file_stream(path: str | Path, stream: str | int | None, option: str | None = None) -> None:
+    """Raise :class:`InputError` naming ``path``, a subtitle text file (SRT, WebVTT, ASS/SSA), when a subtitle
+    stream other than its one (None or 0) is asked for: the setting (``option``, e.g. ``--subtitle-stream``)
+    picks among a media file's streams and was silently ignored."""
+    if stream is None or str(stream).strip() == "0":
+        return
+    setting = (option or "a subtitle stream").rstrip(":")
+    raise InputError(f"a text subtitle file with one stream; {setting} applies to media files", path)
 
 
 def parse_subtitles(text: str, path: str | Path, *, keep_signs: bool = False) -> list[Subtitle]:
