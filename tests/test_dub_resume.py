@@ -112,6 +112,32 @@ def test_a_rerun_removes_the_temporary_files_a_killed_dub_left(tmp_path: Path,
     assert remove_stale_temps(tmp_path / "missing" / "x.mkv") == 0
 
 
+def test_a_rerun_removes_the_temporary_files_of_every_output_a_killed_dub_left(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only ``--out``'s temporary file was removed: a dub killed while writing ``--srt``, ``--report`` or a
+    ``--stems`` WAV left its ``.NAME.XXXXXXXX.part.EXT`` there for good."""
+    src = _mkv(tmp_path / "in.mkv")
+    out, srt, report, stems = tmp_path / "x.mkv", tmp_path / "S" / "x.srt", tmp_path / "R" / "r.json", tmp_path / "st"
+    for folder in (srt.parent, report.parent, stems):
+        folder.mkdir()
+    left = [srt.parent / ".x.k3j_9abc.part.srt", report.parent / ".r.ab_cd123.part.json",
+            stems / ".backing.zz9_yy8x.part.wav", stems / ".dub_mix.a1b2c3d4.part.wav"]
+    kept = [srt.parent / ".y.k3j_9abc.part.srt", report.parent / ".r.k3j_9abc.part.srt",
+            stems / ".other.k3j_9abc.part.wav", stems / "backing.wav.part"]
+    for f in [*left, *kept]:
+        f.write_bytes(b"partial")
+    monkeypatch.setattr("anim400k.dub.pipeline.dub_audio", _no_work)
+    assert main(["dub", str(src), "--out", str(out), "--srt", str(srt), "--report", str(report), "--stems",
+                 str(stems), "--tts", "espeak", "--no-progress"]) == 2
+    assert [f.name for f in left if f.exists()] == []
+    assert all(f.read_bytes() == b"partial" for f in kept)  # not these outputs' temporaries
+    assert not any(p.name.endswith(".anim400k.lock") for p in tmp_path.rglob(".*"))  # the locks go with the dub
+    # an output whose folder does not exist yet: nothing made before the work
+    assert main(["dub", str(src), "--out", str(out), "--srt", str(tmp_path / "new" / "x.srt"), "--tts", "espeak",
+                 "--no-progress"]) == 2
+    assert not (tmp_path / "new").exists()
+
+
 def test_a_dub_of_an_output_another_dub_is_writing_is_refused_in_one_line(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     src = _mkv(tmp_path / "in.mkv")

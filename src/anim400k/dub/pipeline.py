@@ -8,6 +8,7 @@ overflowing ones) and :mod:`.place` (pitch per speaker, time fitting, placement,
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import time
@@ -413,11 +414,8 @@ def _check_outputs(video: Path, out: str | Path, options: DubOptions) -> None:
     from ..fsutil import check_writable, refuse_overwriting
 
     files: dict[str, str | Path | None] = {"--out": out, "--srt": options.srt, "--report": options.report}
-    outputs = dict(files)
-    if options.stems:
-        outputs |= {f"--stems {name}.wav": Path(options.stems) / f"{name}.wav" for name in STEM_NAMES}
     refuse_overwriting(
-        outputs,
+        dub_outputs(out, options),
         {"VIDEO": video, "--subtitles": options.subtitles, "--translations": options.translations},
     )
     check_writable(files, {"--stems": options.stems})
@@ -441,6 +439,16 @@ def _decode_source(video: Path, stream: Any, audio_index: int, sr: int) -> tuple
 STEM_NAMES = ("backing", "vocals", "dub_speech", "dub_mix")
 
 
+def dub_outputs(out: str | Path, options: DubOptions) -> dict[str, Path]:
+    """Every file :func:`dub` writes, by the option that names it: ``--out``, ``--srt``, ``--report`` and
+    ``--stems NAME.wav`` (each written to a temporary name and renamed: :func:`~anim400k.fsutil.atomic_path`)."""
+    outputs = {"--out": Path(out)}
+    outputs |= {flag: Path(path) for flag, path in (("--srt", options.srt), ("--report", options.report)) if path}
+    if options.stems:
+        outputs |= {f"--stems {name}.wav": Path(options.stems) / f"{name}.wav" for name in STEM_NAMES}
+    return outputs
+
+
 def dub(video: str | Path, out: str | Path, options: DubOptions | None = None, **overrides: Any) -> DubReport:
     """Dub ``video`` into EN and write ``out``: the original streams plus a default ``eng`` audio stream.
 
@@ -448,8 +456,9 @@ def dub(video: str | Path, out: str | Path, options: DubOptions | None = None, *
     (``options.report``) and the stems (``options.stems``) when asked.
 
     The dub holds a lock on ``out`` (:func:`~anim400k.fsutil.output_lock`: a second dub of the same
-    file is refused in one line) and first deletes the hidden temporary files of ``out`` that a killed
-    dub left (``.NAME.XXXXXXXX.part.EXT``; SIGKILL during the mux leaves one of up to the output's size).
+    file is refused in one line) and on each other output whose folder exists, and first deletes the hidden
+    temporary files of all its outputs (:func:`dub_outputs`) that a killed dub left
+    (``.NAME.XXXXXXXX.part.EXT``; SIGKILL during the mux leaves one of up to the output's size).
     """
     from ..fsutil import output_lock, remove_stale_temps
 
@@ -458,10 +467,16 @@ def dub(video: str | Path, out: str | Path, options: DubOptions | None = None, *
     if not video.is_file():
         raise InputError("video not found", video)
     _check_outputs(video, out, options)
-    with output_lock(out, "dub"):
-        removed = remove_stale_temps(out)
+    with contextlib.ExitStack() as locks:
+        locks.enter_context(output_lock(out, "dub"))
+        # the other outputs: locked (so no other dub is writing the temporaries removed) where their folder
+        # exists; a folder still to be made holds no temporary file, and is not made before the work
+        others = [p for flag, p in dub_outputs(out, options).items() if flag != "--out" and p.parent.is_dir()]
+        for path in others:
+            locks.enter_context(output_lock(path, "dub"))
+        removed = remove_stale_temps(out, *others)
         if removed:
-            log.info("removed %d temporary file(s) of %s left by a killed dub", removed, out)
+            log.info("removed %d temporary file(s) of the outputs of %s left by a killed dub", removed, out)
         return _dub_locked(video, out, options)
 
 
