@@ -241,9 +241,10 @@ def finish(rc: int) -> int:
     (a closed pipe), falls back to returning ``rc`` for the normal exit. Only for the CLI's own process
     (:func:`run`, ``python -m anim400k``): the library and in-process callers of :func:`main` never exit.
     """
-    if not exit_now_possible():
+    run_exitfuncs = getattr(atexit, "_run_exitfuncs", None)  # CPython's; what a normal exit calls
+    if not exit_now_possible() or not callable(run_exitfuncs):
         return rc
-    atexit._run_exitfuncs()
+    run_exitfuncs()
     try:
         for stream in (sys.stdout, sys.stderr):
             if stream is not None:
