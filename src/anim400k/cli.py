@@ -9,9 +9,12 @@ modules import heavy dependencies inside their functions so that
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import logging
+import os
 import sys
+import threading
 from typing import Any
 
 import typer
@@ -217,5 +220,44 @@ def _click_exception_types() -> tuple[tuple[type[BaseException], ...], tuple[typ
     return tuple(usage), tuple(aborts)
 
 
+def exit_now_possible() -> bool:
+    """True when nothing but the main thread is left that a normal interpreter exit would wait for
+    (no non-daemon thread alive): then :func:`run` may end the process without finalizing it."""
+    main_thread = threading.main_thread()
+    return all(t is main_thread or t.daemon or not t.is_alive() for t in threading.enumerate())
+
+
+def finish(rc: int) -> int:
+    """End the ``anim400k`` process with status ``rc`` without finalizing the interpreter, when that is safe.
+
+    A command that ran Whisper (faster-whisper/CTranslate2), torch, silero-vad... leaves a large heap of
+    modules and objects; CPython's finalization (clearing every module, garbage collections over the whole
+    heap, extension modules' destructors) then took 0.6-1.9 s after the last line was printed, several
+    seconds on a loaded machine (docs/asr.md, "Exit time"). Here the ``atexit`` handlers run as at a
+    normal exit (logging flushed, temporary folders removed, Ray stopped, multiprocessing's helpers
+    reaped), stdout and stderr are flushed, and the process ends with ``os._exit(rc)``. Every output of a
+    command is already complete when its :func:`main` returns (written to a temporary name, flushed,
+    closed and renamed). A non-daemon thread still running, or a standard stream that cannot be flushed
+    (a closed pipe), falls back to returning ``rc`` for the normal exit. Only for the CLI's own process
+    (:func:`run`, ``python -m anim400k``): the library and in-process callers of :func:`main` never exit.
+    """
+    run_exitfuncs = getattr(atexit, "_run_exitfuncs", None)  # CPython's; what a normal exit calls
+    if not exit_now_possible() or not callable(run_exitfuncs):
+        return rc
+    run_exitfuncs()
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except (OSError, ValueError):  # a closed pipe or stream: let the normal exit report it as it does
+        return rc
+    os._exit(rc)
+
+
+def run() -> None:
+    """The ``anim400k`` console script and ``python -m anim400k``: :func:`main`, then :func:`finish`."""
+    sys.exit(finish(main()))
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -16,6 +16,7 @@ The task body and its test hooks (fault injection, separate nodes) live in
 
 from __future__ import annotations
 
+import atexit
 import concurrent.futures as cf
 import contextlib
 import multiprocessing
@@ -165,6 +166,7 @@ def _worker_init(threads: int = 1, driver: int | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if driver is not None:
         _die_with_driver(driver)
+    atexit.register(_freeze_heap)
     _thread_lock_for_tqdm()
     for key, value in {**WORKER_ENV, THREADS_ENV: str(max(1, threads))}.items():
         os.environ.setdefault(key, value)
@@ -175,6 +177,22 @@ def _worker_init(threads: int = 1, driver: int | None = None) -> None:
         torch.set_num_threads(1)
     except ImportError:  # pragma: no cover
         pass
+
+
+def _freeze_heap() -> None:
+    """At a pool worker's exit (``atexit``, after its last result was sent): move every object into the
+    garbage collector's permanent generation (``gc.freeze``), so that the collections of the interpreter's
+    finalization skip the heap that torch, Whisper (CTranslate2), silero-vad... left.
+
+    A spawned worker ends with a full interpreter finalization (a forked one would end with ``os._exit``),
+    and :meth:`LocalRunner.close` waits for it: with those collections over the whole heap, closing the pool
+    of ``build --jobs 2`` on two short episodes took 2.4 s, 0.7 s with the heap frozen (docs/scaling.md,
+    "Pool workers' exit"). Nothing of the worker is lost: its results are sent before it exits; only the
+    cyclic garbage left at exit is not collected, as at an ``os._exit``.
+    """
+    import gc
+
+    gc.freeze()
 
 
 def _thread_lock_for_tqdm() -> None:
