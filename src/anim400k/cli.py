@@ -242,16 +242,22 @@ def finish(rc: int) -> int:
     (:func:`run`, ``python -m anim400k``): the library and in-process callers of :func:`main` never exit.
     """
     run_exitfuncs = getattr(atexit, "_run_exitfuncs", None)  # CPython's; what a normal exit calls
-    if not exit_now_possible() or not callable(run_exitfuncs):
-        return rc
+    if not exit_now_possible() or not callable(run_exitfuncs) or not _flushed():
+        return rc  # a closed pipe or stream: the normal exit reports it as it does (handlers not yet run)
     run_exitfuncs()
+    _flushed()  # what the handlers wrote (logging's last records)
+    os._exit(rc)
+
+
+def _flushed() -> bool:
+    """Flush stdout and stderr; False when one cannot be flushed (a closed pipe or stream)."""
     try:
         for stream in (sys.stdout, sys.stderr):
             if stream is not None:
                 stream.flush()
-    except (OSError, ValueError):  # a closed pipe or stream: let the normal exit report it as it does
-        return rc
-    os._exit(rc)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def run() -> None:
