@@ -153,7 +153,9 @@ def analyze(
 
     from ..evaluate.mushra_analysis import analyze as run
     from ..evaluate.mushra_analysis import fmt_num, fmt_p
+    from ..fsutil import check_writable
 
+    check_writable({}, {"--out": out})  # a file there was 'OUT: File exists'
     a = run(source, out)
     table = Table(
         title=f"MUSHRA {a.test_id}: {a.n_ratings_used} ratings, {len(a.excluded)} listener(s) excluded"
