@@ -27,7 +27,7 @@ def evaluate(
     """Timing, speech rate, loudness, speaker similarity, BLEU/chrF/WER and intelligibility WER per clip.
 
     The intelligibility WER (what the ASR hears in the dub against the text it was meant to say)
-    needs the dub's script: ``dub_dataset_report.json`` that ``anim400k dub --dataset`` writes.
+    needs the dub's script: `dub_dataset_report.json` that `anim400k dub --dataset` writes.
     """
     import torch
     from rich.console import Console
