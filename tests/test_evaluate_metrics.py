@@ -361,3 +361,15 @@ def test_an_output_folder_that_is_a_file_is_refused_before_any_work(
     assert capsys.readouterr().err.splitlines() == [
         f"anim400k: error: {taken}: {flag} is a file: give a folder to write into"]
     assert taken.read_text() == "the user's file"
+
+
+def test_dubs_given_as_a_file_is_named_as_a_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """A file given as the dubs folder was 'no such dubs folder', though it is there."""
+    dub = tmp_path / "one_dub.mp3"
+    dub.write_bytes(b"ID3\x04\x00\x00\x00\x00\x00\x00")
+    argv = ["evaluate", str(dub), "--reference", str(tmp_path / "rel"), "--out", str(tmp_path / "m"),
+            "--asr", "none", "--no-speaker", "--no-progress"]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"anim400k: error: {dub}: is a file, not a folder of dubs (DIR/F/UUID.mp3 keyed by the EN clip ID)"]
+    assert not (tmp_path / "m").exists()
