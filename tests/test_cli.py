@@ -50,6 +50,25 @@ def test_every_command_module_is_registered_statically():
     assert {c.__name__.rsplit(".", 1)[1] for c in cli.COMMANDS} == modules
 
 
+def test_help_texts_show_no_rst_markup():
+    """`--help` prints docstrings as they are: ``x`` (reST literals) showed its backticks (`evaluate --help`)."""
+    import click
+    import typer.main
+
+    from anim400k import cli
+
+    def walk(cmd: click.Command, name: str):
+        yield name, cmd.help or ""
+        for param in cmd.params:
+            yield f"{name} {param.name}", getattr(param, "help", None) or ""
+        for sub_name, sub in getattr(cmd, "commands", {}).items():
+            yield from walk(sub, f"{name} {sub_name}")
+
+    texts = list(walk(typer.main.get_command(cli.app), "anim400k"))
+    assert len(texts) > 100  # every command and option was seen
+    assert [name for name, text in texts if "``" in text] == []
+
+
 @pytest.fixture
 def two_transcripts(tmp_path):
     en = tmp_path / "en.json"

@@ -176,3 +176,26 @@ def test_a_one_audio_stream_output_is_refused_for_what_it_is(tmp_path: Path, suf
         check_mux(src, tmp_path / f"out{suffix}")
     assert f"out{suffix}" in str(info.value)
     check_mux(src, tmp_path / "out.mka")  # Matroska audio takes both
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--limit", "0"], "--limit must be an integer >= 1, not 0"),
+    (["VIDEO"], "{video}: give a VIDEO to dub or --dataset DATASET, not both"),
+])
+def test_dataset_mode_refuses_limit_0_and_a_video_beside_it(tmp_path: Path, capsys, extra: list[str],
+                                                            message: str) -> None:
+    """`--limit 0` dubbed nothing and wrote an empty report with exit 0; a VIDEO given with --dataset was ignored."""
+    from anim400k.dub.dataset_mode import dub_dataset
+    from anim400k.testing.release import make_release
+
+    rel = make_release(tmp_path / "rel")
+    video = plain_mkv(tmp_path / "in.mkv")
+    out = tmp_path / "dubs"
+    argv = ["dub", *[str(video) if a == "VIDEO" else a for a in extra], "--dataset", str(rel), "--split", "all",
+            "--out", str(out), "--tts", "espeak", "--no-progress"]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.splitlines() == [f"anim400k: error: {message.format(video=video)}"]
+    assert not out.exists()
+    with pytest.raises(InputError, match="limit must be an integer >= 1, not 0"):
+        dub_dataset(rel, out, split="all", limit=0)
+    assert not out.exists()

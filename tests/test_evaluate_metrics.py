@@ -330,3 +330,46 @@ def test_corpus_wer_counts_the_dub_words_of_clips_with_an_empty_reference(
     assert [c["wer"] for c in data["clips"] if c["clip"] in empty] == [None]  # NaN per clip
     assert data["summary"]["wer"]["n"] == 1
     assert "empty reference: 1 of 2 clips" in " ".join(capsys.readouterr().out.split())
+
+
+@pytest.mark.parametrize(("command", "flag"), [
+    (["evaluate", "DUBS", "--reference", "REL", "--asr", "none", "--no-speaker", "--no-progress"], "--out"),
+    (["mushra", "analyze", "DUBS"], "--out"),
+    (["stats", "REL"], "--figures"),
+])
+def test_an_output_folder_that_is_a_file_is_refused_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch, command: list[str], flag: str
+) -> None:
+    """``evaluate --out F`` with F a file measured every clip, then failed with ``F: File exists``."""
+    import anim400k.evaluate.metrics as metrics
+    import anim400k.evaluate.mushra_analysis as mushra_analysis
+    import anim400k.stats as stats
+    from anim400k.testing.release import make_release
+
+    def no_work(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the work ran before the output was checked")
+
+    monkeypatch.setattr(metrics, "evaluate_dubs", no_work)
+    monkeypatch.setattr(mushra_analysis, "analyze", no_work)
+    monkeypatch.setattr(stats, "compute_stats", no_work)
+    rel = make_release(tmp_path / "rel")
+    (tmp_path / "dubs").mkdir()
+    taken = tmp_path / "taken.txt"
+    taken.write_text("the user's file")
+    argv = [{"DUBS": str(tmp_path / "dubs"), "REL": str(rel)}.get(a, a) for a in command]
+    assert main([*argv, flag, str(taken)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"anim400k: error: {taken}: {flag} is a file: give a folder to write into"]
+    assert taken.read_text() == "the user's file"
+
+
+def test_dubs_given_as_a_file_is_named_as_a_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """A file given as the dubs folder was 'no such dubs folder', though it is there."""
+    dub = tmp_path / "one_dub.mp3"
+    dub.write_bytes(b"ID3\x04\x00\x00\x00\x00\x00\x00")
+    argv = ["evaluate", str(dub), "--reference", str(tmp_path / "rel"), "--out", str(tmp_path / "m"),
+            "--asr", "none", "--no-speaker", "--no-progress"]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"anim400k: error: {dub}: is a file, not a folder of dubs (DIR/F/UUID.mp3 keyed by the EN clip ID)"]
+    assert not (tmp_path / "m").exists()

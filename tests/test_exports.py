@@ -58,6 +58,20 @@ def test_parse_size() -> None:
         parse_size("big")
 
 
+@pytest.mark.parametrize(("size", "message"), [
+    ("12XB", "--shard-size must be a size such as 100MB or 1GiB, not '12XB'"),
+    ("0", "--shard-size must be a size above 0, not '0'"),
+])
+def test_a_bad_shard_size_is_one_line_naming_the_option(rel: Path, tmp_path: Path, capsys, size: str,
+                                                        message: str) -> None:
+    # the line said "not a size: '12XB'" without the option, after the release had been read
+    out = tmp_path / "wds"
+    argv = ["export", str(rel), "--format", "webdataset", "--out", str(out), "--shard-size", size, "--no-progress"]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.splitlines() == [f"anim400k: error: {message}"]
+    assert not out.exists()
+
+
 def test_parquet(rel: Path, tmp_path: Path) -> None:
     out = tmp_path / "pq"
     s = export(rel, "parquet", out, embed_audio=True)

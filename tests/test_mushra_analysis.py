@@ -251,3 +251,13 @@ def test_non_ascii_condition_names_plot_without_glyph_warnings(tmp_path: Path) -
         plot(res, rows, tmp_path / "r.png")
     assert not [w for w in seen if "Glyph" in str(w.message)]
     assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize(("suffix", "kind"), [(".wav", "WAV"), (".mp3", "MP3")])
+def test_a_media_file_given_as_ratings_is_named_as_one(tmp_path: Path, suffix: str, kind: str) -> None:
+    """A stimulus given instead of the CSV was 'not UTF-8 text (invalid start byte ...): save ... as UTF-8'."""
+    from anim400k.media import write_audio
+
+    audio = write_audio(tmp_path / f"reference{suffix}", np.zeros(16000, np.float32), 16000)
+    with pytest.raises(InputError, match=rf"reference\{suffix}: is a media file \({kind}\), not a ratings CSV$"):
+        read_ratings_csv(audio)

@@ -164,6 +164,37 @@ def test_serve_serves_on_the_socket_it_checked(test_dir: Path) -> None:
         proc.wait(timeout=30)
 
 
+def test_serve_behind_a_proxy_says_where_it_listens(test_dir: Path) -> None:
+    """With --public-url every link names the proxy: the port taken by --port 0 was printed nowhere."""
+    import queue
+    import subprocess
+    import sys
+    import threading
+    import urllib.request
+
+    serve = [sys.executable, "-m", "anim400k", "mushra", "serve", str(test_dir), "--port", "0"]
+    bad = subprocess.run([*serve, "--invite", "-1"], capture_output=True, text=True, timeout=60)  # served, before
+    assert bad.returncode == 2
+    assert bad.stderr.splitlines() == ["anim400k: error: --invite must be an integer >= 0, not -1"]
+    proc = subprocess.Popen([*serve, "--public-url", "https://test.example.org/"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    assert proc.stdout is not None
+    threading.Thread(target=lambda: [lines.put(line.strip()) for line in proc.stdout], daemon=True).start()
+    try:
+        invite, admin, listening = (lines.get(timeout=60) for _ in range(3))  # queue.Empty: a line is missing
+        assert invite.startswith("invite: https://test.example.org/join/")
+        assert admin.startswith("admin:  https://test.example.org/admin?token=")
+        word, url, *_ = listening.split()
+        assert word == "listening:" and url.startswith("http://127.0.0.1:") and not url.endswith(":0")
+        direct = admin.split()[-1].replace("https://test.example.org", url)
+        with urllib.request.urlopen(direct, timeout=30) as resp:  # the server is there, behind the links
+            assert resp.status == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def _media_trial(client: TestClient, test_dir: Path) -> tuple[dict, str, str]:
     """A joined listener's trial state, the hidden reference's URL and the open reference's URL."""
     import sqlite3

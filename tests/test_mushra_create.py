@@ -257,3 +257,20 @@ def test_a_killed_runs_temporary_folder_is_removed_and_a_second_run_is_refused(
     create_test(release, systems, out, trials=1, split="all", sample_rate=16000)
     assert load_test(out).trials and not stale.exists() and other.is_dir()
     assert sorted(p.name for p in tmp_path.iterdir()) == [".other.ab12cd_9.part", "test"]
+
+
+def test_a_system_folder_without_dubs_is_named(
+    demo: tuple[Path, dict[str, Path]], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """An empty (or wrong) system folder was refused naming the release: 'REL: no clip of split ... every system'."""
+    release, systems = demo
+    empty = tmp_path / "not-dubbed-yet"
+    empty.mkdir()
+    out = tmp_path / "t"
+    argv = ["mushra", "create", str(release), "--systems", f"ours={systems['close']}", "--systems",
+            f"new={empty}", "--out", str(out), "--split", "all"]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"anim400k: error: {empty}: system 'new' has no dub of a clip of split 'all' (DIR/F/UUID.mp3 keyed by the "
+        "EN clip ID, as `anim400k dub --dataset` writes)"]
+    assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".t.")]

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from anim400k import release, stats
 from anim400k.cli import main
+from anim400k.errors import InputError
 from anim400k.testing.release import make_release
 
 
@@ -121,6 +122,27 @@ def test_stats_command_writes_json_and_figures(
 def test_stats_command_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["stats", str(tmp_path)]) == 2
     assert "no anim400k_annotations.json" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_json_object_with_no_show_is_refused_not_counted_as_zero(
+    tmp_path: Path, capsys: pytest.CaptureFixture, jobs: int
+) -> None:
+    # another program's JSON object (here a MUSHRA test.json's shape) is not an empty release
+    other = tmp_path / "test.json"
+    other.write_text(json.dumps({"format": "anim400k-mushra", "version": 1, "trials": [{"id": "t1"}]}))
+    with pytest.raises(InputError, match=r"test\.json: not an Anim-400K annotations file: no entry is a "
+                                                 r"show object \('format' holds a string\)"):
+        stats.compute_stats(other, jobs=jobs)
+    out = tmp_path / "s.json"
+    assert main(["stats", str(other), "--json", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and "not an Anim-400K annotations file" in captured.err
+    assert "statistic" not in captured.out and not out.exists()
+    # an empty release still has (all-zero) statistics
+    empty = tmp_path / "empty.json"
+    empty.write_text("{}")
+    assert stats.compute_stats(empty, jobs=jobs)["clips"] == 0
 
 
 # ------------------------------------------------------------------ fast path = definitions

@@ -414,8 +414,27 @@ def test_mpeg_ts_is_told_by_content_and_its_missing_subtitle_stream_named(tmp_pa
         read_transcript(ts)
 
 
+@pytest.mark.parametrize(
+    ("suffix", "kind"), [(".wav", "WAV"), (".flac", "FLAC"), (".mp3", "MP3"), (".aac", "MPEG audio")]
+)
+def test_an_audio_file_given_as_subtitles_is_a_media_file_without_subtitles(tmp_path, suffix, kind):
+    # a user's MP3/WAV given as --subtitles or a transcript used to be refused as 'not UTF-8 text
+    # (invalid start byte at byte 20)', an encoding problem it does not have
+    from anim400k.formats.subtitles import container_format
+    from anim400k.formats.transcripts import read_transcript
+    from anim400k.media import write_audio
+
+    audio = write_audio(tmp_path / f"line{suffix}", np.zeros(16000, np.float32), 16000)
+    assert container_format(audio.read_bytes()[:1024]) == kind
+    with pytest.raises(InputError, match=rf"line\{suffix}: has no subtitle stream"):
+        read_subtitles(audio)
+    with pytest.raises(InputError, match=rf"line\{suffix}: is a media file \({kind}\), not a text file"):
+        read_transcript(audio)
+
+
 @pytest.mark.parametrize("text", [
     "1\n00:00:01,000 --> 00:00:02,000\nHi\n", "WEBVTT\n", "[Script Info]\n", '{"segments": []}', "G" * 2000,
+    "ID3 tags: 1\n", "\ufb00 ligature", "\ue0ff private use",
 ])
 def test_text_is_not_taken_for_a_container(text):
     from anim400k.formats.subtitles import container_format

@@ -81,7 +81,12 @@ def register(app: typer.Typer) -> None:
             return str(p) if p is not None else None
 
         from ..dub.options import check_option_values
+        from ..errors import check_number
 
+        if dataset is not None and video is not None:  # VIDEO was ignored: the release was dubbed instead
+            raise InputError(f"{video}: give a VIDEO to dub or --dataset DATASET, not both")
+        if limit is not None:
+            check_number("--limit", limit, 1)  # before any input is read: 0 wrote an empty report, exit 0
         check_option_values({"anchor": anchor, "min_stretch": min_stretch, "max_stretch": max_stretch,
                              "num_speakers": num_speakers}, flags=True)  # errors name the flags typed
         check_device("--device", device)

@@ -27,7 +27,7 @@ def evaluate(
     """Timing, speech rate, loudness, speaker similarity, BLEU/chrF/WER and intelligibility WER per clip.
 
     The intelligibility WER (what the ASR hears in the dub against the text it was meant to say)
-    needs the dub's script: ``dub_dataset_report.json`` that ``anim400k dub --dataset`` writes.
+    needs the dub's script: `dub_dataset_report.json` that `anim400k dub --dataset` writes.
     """
     import torch
     from rich.console import Console
@@ -35,12 +35,14 @@ def evaluate(
 
     from ..errors import check_number
     from ..evaluate.metrics import evaluate_dubs
-    from ..fsutil import refuse_overwriting
+    from ..fsutil import check_writable, refuse_overwriting
 
     if limit is not None:
         check_number("--limit", limit, 1)  # before any input is read: 0 measured every clip
     refuse_overwriting([(f"--out {n}", out / n) for n in ("metrics.json", "metrics.csv", "metrics.png")],
                        {"--reference": reference})
+    # an --out that is a file or cannot be written failed only after every clip was measured ("File exists")
+    check_writable({}, {"--out": out})
     from ..evaluate.metrics_files import write_metrics
     from ..progress import progress_bar
 

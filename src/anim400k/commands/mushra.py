@@ -85,15 +85,17 @@ def serve(
         "127.0.0.1", "--host", help="Interface to bind (localhost unless told otherwise)."
     ),
     port: int = typer.Option(8000, "--port"),
-    invite: int = typer.Option(1, "--invite", help="Invitation links to print at start-up."),
+    invite: int = typer.Option(1, "--invite", help="Invitation links to print at start-up (0 or more)."),
     public_url: str | None = typer.Option(None, "--public-url", help="Base URL printed in links."),
 ) -> None:
     """Serve the listening test; prints invitation links and the admin link."""
     import uvicorn
 
+    from ..errors import check_number
     from ..evaluate.mushra_app import admin_token, create_app, make_invite, read_secret
     from ..evaluate.mushra_server import listen_socket
 
+    check_number("--invite", invite, 0)  # a negative count printed no link, silently
     app = create_app(test_dir)
     secret = read_secret(test_dir)
     sock = listen_socket(host, port)  # a busy port fails here, before any link is printed
@@ -106,6 +108,8 @@ def serve(
     for _ in range(max(0, invite)):
         typer.echo(f"invite: {base}/join/{make_invite(secret)}")
     typer.echo(f"admin:  {base}/admin?token={admin_token(secret)}")
+    if public_url:  # the links name the proxy: say where it must forward to (with --port 0, printed nowhere else)
+        typer.echo(f"listening: http://{host}:{port} (the links use --public-url)")
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     try:
         server.run(sockets=[sock])
@@ -153,7 +157,9 @@ def analyze(
 
     from ..evaluate.mushra_analysis import analyze as run
     from ..evaluate.mushra_analysis import fmt_num, fmt_p
+    from ..fsutil import check_writable
 
+    check_writable({}, {"--out": out})  # a file there was 'OUT: File exists'
     a = run(source, out)
     table = Table(
         title=f"MUSHRA {a.test_id}: {a.n_ratings_used} ratings, {len(a.excluded)} listener(s) excluded"

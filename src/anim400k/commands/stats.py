@@ -25,13 +25,15 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from ..fsutil import refuse_overwriting, write_json_atomic
+        from ..fsutil import check_writable, refuse_overwriting, write_json_atomic
         from ..progress import file_bar
         from ..release import load
         from ..stats import compute_stats, stats_rows, write_figures
 
         ds = load(dataset)
         refuse_overwriting({"--json": json_out}, {"DATASET": ds.annotations})
+        # before the (paper-scale: minute-long) pass, not after it ('--figures F: File exists')
+        check_writable({"--json": json_out}, {"--figures": figures})
         with file_bar(ds.annotations, "stats") as bar:  # drawn only on a terminal
             ds.on_read = bar.update
             result = compute_stats(ds)

@@ -129,6 +129,10 @@ def dub_dataset(
     from ..tasks import normalize_split, require_split, split_of
 
     options = options or DubOptions()
+    if limit is not None:
+        from ..errors import check_number
+
+        check_number("limit", limit, 1)  # 0 dubbed nothing and wrote an empty report
     if options.translator == "text":
         from ..errors import InputError
 

@@ -213,6 +213,8 @@ def evaluate_dubs(
 
     if limit is not None:
         check_number("limit", limit, 1)
+    if Path(dubs).exists() and not Path(dubs).is_dir():  # was 'no such dubs folder' for a file that is there
+        raise InputError("is a file, not a folder of dubs (DIR/F/UUID.mp3 keyed by the EN clip ID)", dubs)
     if not Path(dubs).is_dir():
         raise InputError("no such dubs folder", dubs)
     if vad not in VADS:

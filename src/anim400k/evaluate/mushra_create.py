@@ -249,11 +249,18 @@ def create_test(
         raise InputError("--trials must be >= 1 and --training-trials >= 0")
     clips = load_clips(dataset, split)
     eligible: list[tuple[EvalClip, dict[str, Path]]] = []
+    dubbed = dict.fromkeys(systems, 0)  # clips of the split each system has a dub of
     for clip in clips:
         dubs = {n: system_audio(d, clip.en_clip) for n, d in systems.items()}
+        for n, p in dubs.items():
+            dubbed[n] += p is not None
         if clip.en_audio.is_file() and all(p is not None for p in dubs.values()):
             eligible.append((clip, {n: p for n, p in dubs.items() if p is not None}))
     if not eligible:
+        for n, count in dubbed.items():  # the folder to look at, not the release (an empty or wrong folder)
+            if not count:
+                raise InputError(f"system '{n}' has no dub of a clip of split '{split}' (DIR/F/UUID.mp3 keyed by "
+                                 "the EN clip ID, as `anim400k dub --dataset` writes)", systems[n])
         raise InputError(f"no clip of split '{split}' has gold EN audio and a dub from every system", dataset)
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(eligible))

@@ -227,13 +227,18 @@ def read_ratings_csv(path: str | Path) -> list[RatingRow]:
     """
     path = Path(path)
     from ..formats.encoding import decode_bom_text
+    from ..formats.subtitles import container_format
 
     try:
-        text = decode_bom_text(path.read_bytes(), path, "save the ratings CSV as UTF-8")
+        data = path.read_bytes()
     except FileNotFoundError as exc:
         raise InputError("no such ratings CSV", path) from exc
     except OSError as exc:
         raise InputError(f"cannot read ({exc.strerror or exc})", path) from exc
+    kind = container_format(data[:1024])
+    if kind is not None:  # a stimulus or video given instead: 'not UTF-8 text ... save the ratings CSV as UTF-8'
+        raise InputError(f"is a media file ({kind}), not a ratings CSV", path)
+    text = decode_bom_text(data, path, "save the ratings CSV as UTF-8")
     try:
         return _ratings_rows(csv.DictReader(io.StringIO(text)), path)
     except csv.Error as exc:

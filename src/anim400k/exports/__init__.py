@@ -62,9 +62,9 @@ def export(
         why = NEEDS_MEDIA.get(fmt, f"--embed-audio puts the MP3 bytes in the {fmt} export")
         raise InputError(f"--no-media exports without the MP3s, but {why}: use --format parquet without "
                          f"--embed-audio (paths only), or download the media")
+    size = parse_size(shard_size)  # a bad option first, before the release is read
     ds = dataset if isinstance(dataset, Dataset) else load(dataset)
     check_export_target(out, ds.root)
-    size = parse_size(shard_size)
     with output_lock(out, "export"):  # a second export into the same folder stops here, in one line
         recover_export_folder(out)
         # the problems file is written in a hidden folder beside out (.NAME.problems-XXXXXXXX), never in /tmp:

@@ -36,17 +36,20 @@ _UNITS = {
 }
 
 
-def parse_size(text: str | int) -> int:
-    """``"100MB"`` -> 100_000_000 (``KiB``/``MiB``/``GiB`` are powers of 1024); ints pass through."""
+def parse_size(text: str | int, name: str = "--shard-size") -> int:
+    """``"100MB"`` -> 100_000_000 (``KiB``/``MiB``/``GiB`` are powers of 1024); ints pass through.
+
+    ``name`` is the option that gave ``text``: the :class:`InputError` names it, as every option's does.
+    """
     if isinstance(text, int):
         return text
     m = _SIZE.match(text)
     unit = (m.group(2) or "").lower() if m else ""
     if not m or unit not in _UNITS:
-        raise InputError(f"not a size: {text!r} (e.g. 100MB, 1GiB)")
+        raise InputError(f"{name} must be a size such as 100MB or 1GiB, not {text!r}")
     value = int(float(m.group(1)) * _UNITS[unit])
     if value <= 0:
-        raise InputError(f"size must be positive: {text!r}")
+        raise InputError(f"{name} must be a size above 0, not {text!r}")
     return value
 
 

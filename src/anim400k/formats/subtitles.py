@@ -134,7 +134,8 @@ def container_format(head: bytes) -> str | None:
 
     Told by the container's own signature: EBML (Matroska, WebM, ``.mks``/``.mka``), an ISO media
     ``ftyp`` box (MP4, QuickTime, 3GP), ``OggS``, ``RIFF....AVI``, the ASF GUID, ``FLV``, or an MPEG-TS
-    sync byte every 188 bytes (every 192 for M2TS/AVCHD); no text file starts that way.
+    sync byte every 188 bytes (every 192 for M2TS/AVCHD); also an audio-only file (WAV, FLAC, MP3:
+    :func:`_audio_format`), which is a media file with no subtitle stream. No text file starts that way.
     """
     if head.startswith(b"\x1a\x45\xdf\xa3"):
         return "Matroska"
@@ -150,6 +151,26 @@ def container_format(head: bytes) -> str | None:
         return "FLV"
     if (_sync_every(head, 0, 188) or _sync_every(head, 4, 192)) and _binary(head):
         return "MPEG-TS"
+    return _audio_format(head)
+
+
+def _audio_format(head: bytes) -> str | None:
+    """The audio-only file a file's first bytes show (WAV, FLAC, MP3/MPEG audio), or None.
+
+    Such a file has no subtitle stream: given as subtitles or a transcript it used to be read as text
+    and refused as ``not UTF-8 text (invalid start byte at byte 20)``, an encoding problem it does not have.
+    An MPEG audio frame starts with 11 set bits (``FF Ex``-``FF Fx``); ``FF FE`` (UTF-16/32 LE byte-order
+    mark) and ``FF FF`` are left out, and so is text that reads as BOM-less UTF-16.
+    """
+    if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
+        return "WAV"
+    if head.startswith(b"fLaC"):
+        return "FLAC"
+    if head.startswith(b"ID3") and len(head) > 4 and head[3] in (2, 3, 4) and head[4] < 0xFF:
+        return "MP3"
+    if (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0 and head[1] not in (0xFE, 0xFF)
+            and _bomless_utf16(head) is None):
+        return "MPEG audio"
     return None
 
 

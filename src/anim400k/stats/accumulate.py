@@ -73,6 +73,8 @@ class StatsAccumulator:
     pictures: int = 0
     poll_voters: list[float] = field(default_factory=list)
     poll_mean_vote: list[float] = field(default_factory=list)
+    #: the first top-level entry that is not a show object, ``(key, JSON type)``; None if every one is
+    first_not_show: tuple[str, str] | None = None
 
     def add_raw_show(self, key: str, raw: Any) -> tuple[list[str], list[str]]:
         """Count one show object as parsed from the file; return its clip texts ``(jp, en)``.
@@ -85,6 +87,8 @@ class StatsAccumulator:
         jp_texts: list[str] = []
         en_texts: list[str] = []
         if not isinstance(raw, dict):
+            if self.first_not_show is None:
+                self.first_not_show = (str(key), _json_type(raw))
             return jp_texts, en_texts
         show = Show.from_dict(str(key), raw, with_clips=False)  # metadata and episode records only
         self.shows += 1
@@ -260,6 +264,7 @@ def compute_stats(dataset: Dataset | str | Path, jobs: int | None = None) -> dic
     if n == 1:
         for key, raw in ds.iter_raw():
             acc.add_show_object(key, raw)
+        _check_shows(ds, acc)
         return acc.result()
     import multiprocessing
 
@@ -281,5 +286,34 @@ def compute_stats(dataset: Dataset | str | Path, jobs: int | None = None) -> dic
             acc.add_text_counts(pending.popleft().get())
         pool.close()
         pool.join()
+    _check_shows(ds, acc)
     return acc.result()
 
+
+def _json_type(value: Any) -> str:
+    """A parsed JSON value's type as a phrase: ``a string``, ``a number``, ``an array``, ``null``, ..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "a number" if isinstance(value, int | float) else f"a {type(value).__name__}"
+
+
+def _check_shows(ds: Dataset, acc: StatsAccumulator) -> None:
+    """Refuse a JSON object none of whose entries is a show: another program's file, not a release.
+
+    An empty release (``{}``) has statistics (all zero); a file whose every top-level value is a
+    string, number or list (a config, a report) used to print an all-zero table and exit 0.
+    """
+    if acc.shows == 0 and acc.first_not_show is not None:
+        from ..errors import InputError
+
+        key, kind = acc.first_not_show
+        raise InputError(
+            f"not an Anim-400K annotations file: no entry is a show object ('{key}' holds {kind})",
+            ds.annotations,
+        )
