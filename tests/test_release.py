@@ -307,6 +307,21 @@ def test_validate_checks_en_subtitles_times_and_overlap(tmp_path: Path) -> None:
     ]
 
 
+def test_validate_refuses_mixing_ratio_outside_its_range(tmp_path: Path) -> None:
+    # docs/format.md: mixing_ratio is in dB, clipped to ±60 dB; 999 (or a linear ratio of 1e4) passed before
+    from anim400k.mixing import RATIO_LIMIT_DB
+    from anim400k.release.schema import MIXING_RATIO_LIMIT_DB
+
+    assert MIXING_RATIO_LIMIT_DB == RATIO_LIMIT_DB
+    data = copy.deepcopy(annotations())
+    clips = data["show_a"]["episodes"]["1"]["clips"]
+    clips[0]["mixing_ratio"] = -60.0  # the limit itself is a value the computation gives
+    clips[1]["mixing_ratio"] = 999.0
+    assert _problems(_write(tmp_path, data)) == [
+        "show 'show_a' episode '1' clip 1 field 'mixing_ratio': mixing_ratio 999.0 dB is outside ±60 dB "
+        "(the range it is clipped to: a level in dB, not a linear ratio)"]
+
+
 def _write(tmp_path: Path, data: object, name: str = "ann.json") -> Path:
     path = tmp_path / name
     path.write_text(data if isinstance(data, str) else json.dumps(data), encoding="utf-8")

@@ -29,6 +29,7 @@ from .schema import (
     CLIP_FIELDS,
     EPISODE_EXTRA_FIELDS,
     EPISODE_FIELDS,
+    MIXING_RATIO_LIMIT_DB,
     NULLABLE_KINDS,
     RATING_FIELDS,
     REQUIRED_CHARACTER,
@@ -270,6 +271,10 @@ def _validate_clip(
         yield Problem(f"multi_speaker is {str(ms).lower()} but the clip lists {len(set(speakers))} distinct "
                       f"speaker(s) (it must be true exactly when there are more than one)",
                       field="multi_speaker", **loc)
+    ratio = clip.get("mixing_ratio")
+    if type_ok(ratio, "float") and not -MIXING_RATIO_LIMIT_DB <= ratio <= MIXING_RATIO_LIMIT_DB:
+        yield Problem(f"mixing_ratio {ratio!r} dB is outside ±{MIXING_RATIO_LIMIT_DB:g} dB (the range it is "
+                      f"clipped to: a level in dB, not a linear ratio)", field="mixing_ratio", **loc)
     conf = clip.get("speaker_confidence")
     if type_ok(conf, "float") and not 0.0 <= conf <= 1.0:
         yield Problem(f"speaker_confidence {conf!r} is outside 0..1", field="speaker_confidence", **loc)
