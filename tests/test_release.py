@@ -169,6 +169,13 @@ def test_load_refuses_missing_and_broken(tmp_path: Path) -> None:
     bad.write_text('{"k": {"episodes": {', encoding="utf-8")
     with pytest.raises(InputError, match="not valid JSON"):
         list(release.load(bad).shows())
+    # where the file is broken: the text around it (a NaN, which Python's JSON writer writes, in a big file)
+    nan = tmp_path / "nan.json"
+    nan.write_text('{"k": {"show": "S", "score": NaN, "episodes": {}}}', encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        list(release.load(nan).shows())
+    assert str(err.value) == (f"{nan}: not valid JSON: lexical error: invalid char in json text, "
+                                 "near '{\"k\": {\"show\": \"S\", \"score\": NaN, \"episodes\": {}}}'")
     arr = tmp_path / "arr.json"
     arr.write_text("[1, 2]", encoding="utf-8")
     with pytest.raises(InputError, match="one JSON object"):
