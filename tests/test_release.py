@@ -169,6 +169,13 @@ def test_load_refuses_missing_and_broken(tmp_path: Path) -> None:
     bad.write_text('{"k": {"episodes": {', encoding="utf-8")
     with pytest.raises(InputError, match="not valid JSON"):
         list(release.load(bad).shows())
+    # where the file is broken: the text around it (a NaN, which Python's JSON writer writes, in a big file)
+    nan = tmp_path / "nan.json"
+    nan.write_text('{"k": {"show": "S", "score": NaN, "episodes": {}}}', encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        list(release.load(nan).shows())
+    assert str(err.value) == (f"{nan}: not valid JSON: lexical error: invalid char in json text, "
+                                 "near '{\"k\": {\"show\": \"S\", \"score\": NaN, \"episodes\": {}}}'")
     arr = tmp_path / "arr.json"
     arr.write_text("[1, 2]", encoding="utf-8")
     with pytest.raises(InputError, match="one JSON object"):
@@ -287,6 +294,41 @@ def test_speaker_confidence_is_written_read_and_range_checked(tmp_path: Path) ->
                         "speaker_confidence 1.5 is outside 0..1"]
 
 
+def test_validate_checks_en_subtitles_times_and_overlap(tmp_path: Path) -> None:
+    # docs/format.md: en_subtitles are the EN subtitle events overlapping the clip, times HH:MM:SS.mmm;
+    # their times were not checked at all (an SRT-style '0:00:07,000' or an event far from the clip passed)
+    data = copy.deepcopy(annotations())
+    clip = data["show_a"]["episodes"]["1"]["clips"][0]  # JP 00:00:10.000-00:00:12.000
+    subs = clip["en_subtitles"]
+    subs.append({"start": "0:00:10,500", "end": "00:00:11.000", "text": "a"})
+    subs.append({"start": "00:00:11.500", "end": "00:00:11.000", "text": "b"})
+    subs.append({"start": "00:10:00.000", "end": "00:10:01.000", "text": "c"})
+    subs.append({"start": "00:00:09.200", "end": "00:00:10.000", "text": "touching the clip's start"})
+    subs.append({"start": "00:00:12.000", "end": "00:00:13.000", "text": "touching its end"})
+    where = "show 'show_a' episode '1' clip 0 field"
+    assert _problems(_write(tmp_path, data)) == [
+        f"{where} 'en_subtitles.1.start': malformed timestamp '0:00:10,500' (expected HH:MM:SS.mmm)",
+        f"{where} 'en_subtitles.2.end': ends before it starts (00:00:11.500 > 00:00:11.000)",
+        f"{where} 'en_subtitles.3': subtitle 00:10:00.000-00:10:01.000 does not overlap the clip's JP interval "
+        "00:00:10.000-00:00:12.000 (en_subtitles are the EN subtitles overlapping the clip, in the JP timeline)",
+    ]
+
+
+def test_validate_refuses_mixing_ratio_outside_its_range(tmp_path: Path) -> None:
+    # docs/format.md: mixing_ratio is in dB, clipped to ±60 dB; 999 (or a linear ratio of 1e4) passed before
+    from anim400k.mixing import RATIO_LIMIT_DB
+    from anim400k.release.schema import MIXING_RATIO_LIMIT_DB
+
+    assert MIXING_RATIO_LIMIT_DB == RATIO_LIMIT_DB
+    data = copy.deepcopy(annotations())
+    clips = data["show_a"]["episodes"]["1"]["clips"]
+    clips[0]["mixing_ratio"] = -60.0  # the limit itself is a value the computation gives
+    clips[1]["mixing_ratio"] = 999.0
+    assert _problems(_write(tmp_path, data)) == [
+        "show 'show_a' episode '1' clip 1 field 'mixing_ratio': mixing_ratio 999.0 dB is outside ±60 dB "
+        "(the range it is clipped to: a level in dB, not a linear ratio)"]
+
+
 def _write(tmp_path: Path, data: object, name: str = "ann.json") -> Path:
     path = tmp_path / name
     path.write_text(data if isinstance(data, str) else json.dumps(data), encoding="utf-8")
@@ -388,6 +430,8 @@ def test_validate_refuses_clips_out_of_time_order(tmp_path: Path) -> None:
         "00:00:10.000 is before clip 0's 00:00:20.000 (FORMAT.md: the clips in time order)"]
     clips[1]["jp_start_time"] = clips[0]["jp_start_time"]  # equal starts are in order
     clips[1]["jp_end_time"] = clips[0]["jp_end_time"]
+    # its subtitle moves with it (en_subtitles overlap the clip's JP interval)
+    clips[1]["en_subtitles"][0].update(start=clips[0]["jp_start_time"], end=clips[0]["jp_end_time"])
     assert _problems(_write(tmp_path, data)) == []
 
 

@@ -154,6 +154,61 @@ def test_ass_names_through_a_subtitle_stream(tmp_path: Path) -> None:
     assert [e.speaker for e in read_subtitle_stream(mkv, 0)] == ["Haruhi", "KYON", None]
 
 
+#: WebVTT as real files write it: a header with text, STYLE/REGION/NOTE blocks, cue identifiers and settings,
+#: hour-less times, colour classes, and voice spans naming the speaker (whisper.cpp --diarize writes <v Speaker0>)
+VTT = """WEBVTT - Episode 1
+Kind: captions
+
+STYLE
+::cue { color: papayawhip; }
+
+REGION
+id:fred
+width:40%
+
+NOTE written by hand
+
+1
+00:01.000 --> 00:04.000 line:0 position:20% align:start
+<c.colorE5E5E5>Never drink liquid nitrogen.</c>
+
+intro-2
+00:05.000 --> 00:09.000 region:fred
+<v Roger   Bingham>We are in New York City</v>
+
+00:00:10.500 --> 00:00:12.250
+<v.loud Esme>It's a blue apple tree!
+<i>No way!</i>
+
+00:13.000 --> 00:14.000
+<v Speaker0>Hi.</v> <v Speaker1>Hello.</v>
+
+00:15.000 --> 00:16.000
+<v Speaker1>One</v> <v Speaker1>voice.</v>
+"""
+
+
+def test_webvtt_voice_spans_name_the_speaker(tmp_path: Path) -> None:
+    # WebVTT's own speaker markup: the voice span's annotation (the reader stripped the tag and the name with it)
+    events = parse_subtitles(VTT, "ep.vtt")
+    assert [(e.start, e.end, e.text, e.speaker) for e in events] == [
+        (1.0, 4.0, "Never drink liquid nitrogen.", None),
+        (5.0, 9.0, "We are in New York City", "Roger Bingham"),
+        (10.5, 12.25, "It's a blue apple tree! No way!", "Esme"),
+        (13.0, 14.0, "Hi. Hello.", None),  # two voices in one cue: none
+        (15.0, 16.0, "One voice.", "Speaker1"),
+    ]
+    import imageio_ffmpeg
+
+    vtt = tmp_path / "ep.vtt"
+    vtt.write_text(VTT, encoding="utf-8")
+    mkv = tmp_path / "ep.mkv"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-t", "17", "-i",
+                    "anullsrc=r=16000:cl=mono", "-i", str(vtt), "-map", "0", "-map", "1", "-c:a", "flac",
+                    "-c:s", "copy", str(mkv)], check=True)
+    assert [e.speaker for e in read_subtitle_stream(mkv, 0)] == [e.speaker for e in events]
+
+
 def test_subtitles_stage_keeps_the_speaker(tmp_path: Path) -> None:
     from anim400k.dataset.context import EpisodeContext
     from anim400k.dataset.manifest import load_manifest

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from anim400k.errors import InputError
-from anim400k.formats.sdh import speech_text, speech_words
+from anim400k.formats.sdh import speaker_label, speech_text, speech_words
 from anim400k.formats.subtitles import (
     pick_subtitle_stream,
     read_subtitle_stream,
@@ -274,6 +274,33 @@ KYON: (sighs) Not again.
 ])
 def test_speech_text_removes_sdh_descriptions_labels_and_lyrics(text, spoken):
     assert speech_text(text) == spoken
+
+
+#: US TV closed captions (CEA-608 style, as WebVTT from an HLS stream: BOM, CRLF, X-TIMESTAMP-MAP, cue settings,
+#: no newline at the end): ``>>`` marks a change of speaker, ``>>>`` of subject; it is not spoken
+CC_VTT = ("\ufeffWEBVTT\r\nX-TIMESTAMP-MAP=MPEGTS:900000,LOCAL:00:00:00.000\r\n\r\n"
+          "1\r\n00:00:01.000 --> 00:00:02.000 position:50%,line-left align:middle size:35%\r\n"
+          "<c.white.bg_black>&gt;&gt; KYON: Not again.</c>\r\n\r\n"
+          "2\r\n00:00:03.000 --> 00:00:04.500\r\n&gt;&gt; (sighs) Fine.\r\n&gt;&gt; HARUHI: Good.\r\n\r\n"
+          "3\r\n00:00:05.000 --> 00:00:06.000\r\n&gt;&gt;&gt; In other news, x&gt;&gt;y stays.")
+
+
+def test_closed_caption_speaker_change_markers_are_not_spoken(tmp_path):
+    assert speech_text(">> Next.") == "Next."
+    assert speech_text(">> KYON: Not again.") == "Not again." and speaker_label(">> KYON: Not again.") == "KYON"
+    assert speech_text(">> (sighs) Fine.\n>> HARUHI: Good.") == "Fine. Good."
+    assert speaker_label(">> Hi.\n>> HARUHI: Yes.") is None  # two speakers
+    assert speech_text("x>>y and I >>> you") == "x>>y and I you"  # only a marker standing alone
+    path = tmp_path / "cc.vtt"
+    path.write_bytes(CC_VTT.encode("utf-8"))
+    subs = read_subtitles(path)  # kept as written, the speaker from the label after the marker
+    assert [(s.start, s.end, s.text, s.speaker) for s in subs] == [
+        (1.0, 2.0, ">> KYON: Not again.", "KYON"),
+        (3.0, 4.5, ">> (sighs) Fine. >> HARUHI: Good.", None),
+        (5.0, 6.0, ">>> In other news, x>>y stays.", None)]
+    transcript = read_transcript(path, language="en")  # read as speech (align --en cc.vtt)
+    assert [(s.start, s.end, s.text) for s in transcript.segments] == [
+        (1.0, 2.0, "Not again."), (3.0, 4.5, "Fine. Good."), (5.0, 6.0, "In other news, x>>y stays.")]
 
 
 def test_speech_words_drop_the_words_of_descriptions_and_labels():

@@ -201,7 +201,8 @@ def test_speech_translation_targets_are_the_spoken_text_of_sdh_subtitles(tmp_pat
     start, end = clips[0]["jp_start_time"], clips[0]["jp_end_time"]
     clips[0]["en_subtitles"] = [{"start": start, "end": end, "text": "HARUHI: Gather up! (sighs)"},
                                 {"start": start, "end": end, "text": "[DOOR SLAMS] KYON (O.S.): Careful."}]
-    clips[1]["en_subtitles"] = [{"start": start, "end": end, "text": "\u266a la la la \u266a"}]
+    start1, end1 = clips[1]["jp_start_time"], clips[1]["jp_end_time"]  # each clip's events overlap it
+    clips[1]["en_subtitles"] = [{"start": start1, "end": end1, "text": "\u266a la la la \u266a"}]
     root = make_release(tmp_path / "rel", data)
     summary = tasks.write_task_views(root, tmp_path / "v")
     by_id = {r["id"]: r for r in _rows(tmp_path / "v", "speech_translation")}

@@ -20,6 +20,9 @@ Removed:
   word that is no name, :data:`NOT_NAMES`: ``OK: fine``, ``NOTE: ...``, ``P.S.: ...``, ``EPISODE 2: ...``
   keep their opening word) and the text goes on after the colon (a lone ``DANGER ZONE:`` is a heading);
 * **lyrics**: from a ``♪`` (or ``♫``) to the next one, or to the end of the text when none follows.
+* the **speaker-change marker** of US TV closed captions (CEA-608 style), ``>>`` (``>>>``: a change of
+  subject) at the start of the text or of a line or after a space; a label after it is a label, as after a
+  dialogue dash (``>> KYON: Not again.`` -> ``Not again.``, speaker ``KYON``).
 
 Dashes left with nothing after them and spaces are tidied; a text with no letter or digit left is
 empty (its event is dropped by the callers).
@@ -77,6 +80,9 @@ NOT_NAMES = frozenset("""
 """.split())
 _NAME_TOKENS = re.compile(r"[\s&/+-]+")
 _LYRICS = re.compile(r"[♪♫][^♪♫]*(?:[♪♫]|$)")
+#: the closed-caption speaker-change marker of US TV captions (CEA-608 style, ``>> Next.``; ``>>>`` a change of
+#: subject), at the start of the text or of a line, or after a space: not spoken; it opens a line as a dash does
+_CHANGE_MARKER = re.compile(r"(?:^|(?<=\s))>{2,3}(?=\s|$)")
 _SENTENCE_PUNCT = re.compile(r"[.?!…]")
 _LONE_DASH = re.compile(r"(?:^|(?<=\s))[-‐–—](?=\s*(?:[-‐–—]|$))")
 _SPACES = re.compile(r"\s+")
@@ -90,7 +96,17 @@ def _description(content: str, before: str) -> bool:
     if not any(c.islower() for c in letters):
         return True
     before = before.rstrip()
-    return letters[0].islower() and (not before or before[-1] in ".?!…:-‐–—")
+    opens = not before or before[-1] in ".?!…:-‐–—" or _CHANGE_MARKER.search(before[-3:]) is not None
+    return letters[0].islower() and opens
+
+
+def _blanked(text: str, gone: list[bool]) -> str:
+    """``text`` with the characters ``gone`` marks as spaces, each speaker-change marker (``>>``) as a dash, so
+    that a label after it is at the start of a dialogue line (``>> KYON: Hi.``), as after ``- ``."""
+    chars = [" " if g else c for c, g in zip(text, gone, strict=True)]
+    for m in _CHANGE_MARKER.finditer(text):
+        chars[m.start()] = "-"
+    return "".join(chars)
 
 
 def _described(text: str) -> list[bool]:
@@ -102,6 +118,8 @@ def _described(text: str) -> list[bool]:
             gone[k] = True
 
     for m in _LYRICS.finditer(text):
+        mark(m.start(), m.end())
+    for m in _CHANGE_MARKER.finditer(text):
         mark(m.start(), m.end())
     for m in _SQUARE.finditer(text):
         mark(m.start(), m.end())
@@ -150,7 +168,7 @@ def _labels(kept: str, text: str) -> list[re.Match[str]]:
 def _removed(text: str) -> list[bool]:
     """For each character of ``text``, whether the rules remove it."""
     gone = _described(text)
-    kept = "".join(" " if g else c for c, g in zip(text, gone, strict=True))
+    kept = _blanked(text, gone)
     for m in _labels(kept, text):
         for k in range(m.start(), m.end()):
             gone[k] = True
@@ -180,7 +198,7 @@ def speaker_label(text: str) -> str | None:
     label after some dialogue, or two labels: an event of two speakers). Bracketed descriptions and
     lyrics before it are skipped (``"[SIGHS] KYON: Not again."``)."""
     gone = _described(text)
-    kept = "".join(" " if g else c for c, g in zip(text, gone, strict=True))
+    kept = _blanked(text, gone)
     labels = _labels(kept, text)
     if len(labels) != 1 or kept[: labels[0].start()].strip(" \t\n-‐–—"):
         return None

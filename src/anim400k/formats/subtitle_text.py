@@ -12,7 +12,8 @@
 * WebVTT (:func:`vtt_text`): ruby annotations (``<rt>`` readings, ``<rp>`` fallback brackets)
   dropped so ``<ruby>漢字<rt>かんじ</rt></ruby>`` reads ``漢字``, every cue tag and inline
   timestamp (``<v Bob>``, ``<c.yellow>``, ``<00:00:03.500>``) removed, character references
-  (``&amp;``, ``&lt;``, ``&nbsp;``) decoded, bidi marks dropped.
+  (``&amp;``, ``&lt;``, ``&nbsp;``) decoded, bidi marks dropped. The speaker a cue's voice spans name
+  (``<v Roger Bingham>``) is :func:`vtt_voice`.
 
 Whitespace, line breaks included, collapses to single spaces in all three.
 """
@@ -93,6 +94,19 @@ def srt_text(text: str) -> str:
     """Plain text of an SRT cue's lines (module docstring)."""
     text = _TAG.sub("", _ASS_OVERRIDE_IN_SRT.sub("", text))
     return collapse(_ASS_BREAKS.sub(" ", text))
+
+
+#: A WebVTT voice span's start tag, ``<v Roger Bingham>`` or with classes ``<v.loud Esme>``: its annotation
+#: is the speaker's name (WebVTT, "cue voice span"); ``<v>`` alone names no one.
+_VOICE_TAG = re.compile(r"<v(?:\.[^\s>]*)?[ \t\f]+([^>]*)>")
+
+
+def vtt_voice(text: str) -> str | None:
+    """The speaker a WebVTT cue's payload names in its voice spans (``<v Roger Bingham>`` -> ``Roger
+    Bingham``; whisper.cpp ``--diarize`` writes ``<v Speaker0>``), references decoded and whitespace
+    collapsed; None when it names no one, or two different voices (a cue holding two speakers)."""
+    names = {collapse(html.unescape(m.group(1))) for m in _VOICE_TAG.finditer(text)} - {""}
+    return names.pop() if len(names) == 1 else None
 
 
 def vtt_text(text: str) -> str:

@@ -12,8 +12,9 @@ sorted by time. SRT/WebVTT captions written word by word (YouTube rolling auto-c
 (:mod:`anim400k.formats.signs`: a karaoke effect or karaoke tags, a sign or song style, positioned text
 outside a dialogue style) are left out unless ``keep_signs=True``; :func:`read_subtitles_counted` also tells
 how many were, by style. An event keeps the speaker its file names (:attr:`anim400k.model.Subtitle.speaker`):
-an ASS/SSA event's Name (Actor) field, else a speaker label in capitals opening the text (SDH, ``KYON:``;
-:func:`anim400k.formats.sdh.speaker_label`); the text stays as written.
+an ASS/SSA event's Name (Actor) field or a WebVTT cue's voice span (``<v Roger Bingham>``,
+:func:`anim400k.formats.subtitle_text.vtt_voice`), else a speaker label in capitals opening the text (SDH,
+``KYON:``; :func:`anim400k.formats.sdh.speaker_label`); the text stays as written.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from ..model import Subtitle
 from .encoding import bom_encoding, decode_bom_text, encoding_label
 from .sdh import speaker_label
 from .signs import dialogue_styles, non_dialogue
-from .subtitle_text import srt_text, vtt_text
+from .subtitle_text import srt_text, vtt_text, vtt_voice
 from .wordcues import Cue, SpokenCue, spoken_cues
 
 SUBTITLE_SUFFIXES = (".srt", ".vtt", ".ass", ".ssa", ".sub")
@@ -504,7 +505,7 @@ def _spoken_counted(text: str, path: Path, keep_signs: bool) -> tuple[list[Spoke
     if form == "srt":
         return spoken_cues(_parse_srt(text, path), srt_text), {}
     if form == "vtt":
-        return spoken_cues(_parse_vtt(text, path), vtt_text), {}
+        return spoken_cues(_parse_vtt(text, path), vtt_text, vtt_voice), {}
     events, left_out = _parse_pysubs2(text, path, keep_signs)
     return [SpokenCue(e) for e in events], left_out
 
@@ -686,7 +687,7 @@ def read_subtitle_stream_chosen(media_path: str | Path, stream: str | int | None
                     texts.append(("", "", "", "", plain_text(sub.text.decode("utf-8", "replace"))))
             packets.append((round(start, 3), round(end, 3), texts))
     if cues:
-        spoken = spoken_cues(cues, _RAW_CUE_CODECS[codec])
+        spoken = spoken_cues(cues, _RAW_CUE_CODECS[codec], vtt_voice if codec == "webvtt" else None)
         return SubtitleRead(_finish(s.subtitle for s in spoken), {}), index, note
     kept_styles = dialogue_styles((style, effect, raw) for _, _, texts in packets for style, effect, raw, _, _ in texts)
     events = []

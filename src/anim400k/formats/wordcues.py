@@ -171,13 +171,16 @@ def _highlight(cues: Sequence[Cue], plain: Callable[[str], str]) -> list[SpokenC
     return out
 
 
-def spoken_cues(cues: Sequence[Cue], plain: Callable[[str], str]) -> list[SpokenCue]:
+def spoken_cues(
+    cues: Sequence[Cue], plain: Callable[[str], str], speaker: Callable[[str], str | None] | None = None
+) -> list[SpokenCue]:
     """One :class:`SpokenCue` per spoken line of ``cues`` (in file order; ``plain`` turns a payload or a
     line into plain text): rolling and highlight captions collapsed (module docstring), any other file's
-    cues one each, without words."""
+    cues one each, without words, with the speaker ``speaker`` finds in the payload (WebVTT ``<v Name>``)."""
     kind = caption_kind(cues, plain)
     if kind == "rolling":
         return _rolling(cues, plain)
     if kind == "highlight":
         return _highlight(cues, plain)
-    return [SpokenCue(Subtitle(c.start, c.end, plain(c.payload))) for c in cues]
+    return [SpokenCue(Subtitle(c.start, c.end, plain(c.payload), speaker(c.payload) if speaker else None))
+            for c in cues]

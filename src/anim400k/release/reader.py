@@ -105,10 +105,17 @@ def _iter_raw_shows(
 
 
 def _json_error_text(exc: Exception) -> str:
-    """The first line of a JSON error (ijson's yajl messages are bytes quoting the text over lines)."""
+    """A JSON error on one line: ijson's yajl message (bytes, over lines: the error, then the text around it,
+    then a ``(right here) ---^`` pointer) as ``ERROR, near 'TEXT'``, so that a bad value in a big file is found
+    (``lexical error: invalid char in json text, near '..."mixing_ratio":NaN,...'``)."""
     raw = exc.args[0] if exc.args else exc
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-    return one_line(text.strip().splitlines()[0] if text.strip() else type(exc).__name__, 160)
+    lines = [line.strip() for line in text.strip().splitlines()]
+    if not lines or not lines[0]:
+        return type(exc).__name__
+    first = lines[0].rstrip(".")
+    near = lines[1] if len(lines) > 2 and "(right here)" in lines[2] else ""
+    return one_line(f"{first}, near {near[:80]!r}" if near else first, 200)
 
 
 def _first_char(f: IO[bytes]) -> bytes:

@@ -72,6 +72,9 @@ CLIP_EXTRA_FIELDS: dict[str, str] = {
     "backing_clip": "str",
     "speaker_confidence": "float",
 }
+#: ``mixing_ratio`` is in dB, clipped to this many either way when computed (``anim400k.mixing.RATIO_LIMIT_DB``,
+#: docs/format.md): the validator refuses a value outside it
+MIXING_RATIO_LIMIT_DB = 60.0
 #: Our documented episode extra (readers of the original format ignore it): ``video_clips: false`` marks an
 #: episode whose clips have no MP4 in ``anim400k_video_clips`` (an audio-only source, or ``--no-video-clips``).
 EPISODE_EXTRA_FIELDS: dict[str, str] = {"video_clips": "bool"}

@@ -29,6 +29,7 @@ from .schema import (
     CLIP_FIELDS,
     EPISODE_EXTRA_FIELDS,
     EPISODE_FIELDS,
+    MIXING_RATIO_LIMIT_DB,
     NULLABLE_KINDS,
     RATING_FIELDS,
     REQUIRED_CHARACTER,
@@ -262,30 +263,18 @@ def _validate_clip(
         return
     yield from _check_fields(clip, CLIP_FIELDS, REQUIRED_CLIP, loc, CLIP_EXTRA_FIELDS)
     for name in ("jp_start_time", "jp_end_time", "en_start_time", "en_end_time"):
-        v = clip.get(name)
-        if not isinstance(v, str):
-            continue
-        t = timestamp_seconds(v)
-        if v.strip().startswith("-"):
-            yield Problem(f"negative time {v!r}", field=name, **loc)
-        elif math.isnan(t) or not is_strict_timestamp(v):
-            yield Problem(f"malformed timestamp {v!r} (expected HH:MM:SS.mmm)", field=name, **loc)
-        elif max_time is not None and t > max_time:
-            yield Problem(
-                f"time {v} is past the episode's end (the show's avg_duration is "
-                f"{max_time / TIME_BOUND_FACTOR / 60:g} min; times past {TIME_BOUND_FACTOR} times that are refused)",
-                field=name,
-                **loc,
-            )
+        yield from _time_problems(clip, name, name, loc, max_time)
     for a, b in (("jp_start_time", "jp_end_time"), ("en_start_time", "en_end_time")):
-        va, vb = clip.get(a), clip.get(b)
-        if isinstance(va, str) and isinstance(vb, str) and timestamp_seconds(va) > timestamp_seconds(vb):
-            yield Problem(f"ends before it starts ({va} > {vb})", field=b, **loc)
+        yield from _order_problems(clip, a, b, b, loc)
     ms, speakers = clip.get("multi_speaker"), clip.get("speakers")
     if isinstance(ms, bool) and type_ok(speakers, "[str]") and ms != (len(set(speakers)) > 1):
         yield Problem(f"multi_speaker is {str(ms).lower()} but the clip lists {len(set(speakers))} distinct "
                       f"speaker(s) (it must be true exactly when there are more than one)",
                       field="multi_speaker", **loc)
+    ratio = clip.get("mixing_ratio")
+    if type_ok(ratio, "float") and not -MIXING_RATIO_LIMIT_DB <= ratio <= MIXING_RATIO_LIMIT_DB:
+        yield Problem(f"mixing_ratio {ratio!r} dB is outside ±{MIXING_RATIO_LIMIT_DB:g} dB (the range it is "
+                      f"clipped to: a level in dB, not a linear ratio)", field="mixing_ratio", **loc)
     conf = clip.get("speaker_confidence")
     if type_ok(conf, "float") and not 0.0 <= conf <= 1.0:
         yield Problem(f"speaker_confidence {conf!r} is outside 0..1", field="speaker_confidence", **loc)
@@ -297,6 +286,7 @@ def _validate_clip(
                 continue
             for p in _check_fields(s, SUBTITLE_FIELDS, SUBTITLE_FIELDS, loc):
                 yield Problem(p.message, field=f"en_subtitles.{j}.{p.field}", **loc)
+            yield from _subtitle_problems(clip, s, f"en_subtitles.{j}", loc, max_time)
     for name in ("jp_clip", "en_clip", "backing_clip"):
         value = clip.get(name)
         if not isinstance(value, str):
@@ -319,6 +309,59 @@ def _validate_clip(
                 bad_file = media_file_problem(media)
                 if bad_file:
                     yield Problem(f"video file {media.relative_to(root)} {bad_file}", field=name, **loc)
+
+
+def _time_problems(
+    d: dict[str, Any], name: str, field: str, loc: dict[str, Any], max_time: float | None
+) -> Iterator[Problem]:
+    """A problem when ``d[name]`` is a string that is no strict ``HH:MM:SS.mmm`` time or lies past ``max_time``."""
+    v = d.get(name)
+    if not isinstance(v, str):
+        return
+    t = timestamp_seconds(v)
+    if v.strip().startswith("-"):
+        yield Problem(f"negative time {v!r}", field=field, **loc)
+    elif math.isnan(t) or not is_strict_timestamp(v):
+        yield Problem(f"malformed timestamp {v!r} (expected HH:MM:SS.mmm)", field=field, **loc)
+    elif max_time is not None and t > max_time:
+        yield Problem(
+            f"time {v} is past the episode's end (the show's avg_duration is "
+            f"{max_time / TIME_BOUND_FACTOR / 60:g} min; times past {TIME_BOUND_FACTOR} times that are refused)",
+            field=field,
+            **loc,
+        )
+
+
+def _order_problems(d: dict[str, Any], a: str, b: str, field: str, loc: dict[str, Any]) -> Iterator[Problem]:
+    """A problem when the time ``d[b]`` is before ``d[a]`` (both strings)."""
+    va, vb = d.get(a), d.get(b)
+    if isinstance(va, str) and isinstance(vb, str) and timestamp_seconds(va) > timestamp_seconds(vb):
+        yield Problem(f"ends before it starts ({va} > {vb})", field=field, **loc)
+
+
+#: slack of the overlap test of a clip's ``en_subtitles``: the events are matched on the clip's exact JP
+#: interval, then both are rounded to the millisecond, so an event may come to just touch the stored interval
+_OVERLAP_SLACK_S = 0.0011
+
+
+def _subtitle_problems(
+    clip: dict[str, Any], sub: dict[str, Any], field: str, loc: dict[str, Any], max_time: float | None
+) -> Iterator[Problem]:
+    """Problems of one ``en_subtitles`` event: its times (as strict as the clip's), its order, and that it
+    overlaps the clip's JP interval (docs/format.md: the EN subtitle events overlapping the clip)."""
+    bad = [*_time_problems(sub, "start", f"{field}.start", loc, max_time),
+           *_time_problems(sub, "end", f"{field}.end", loc, max_time),
+           *_order_problems(sub, "start", "end", f"{field}.end", loc)]
+    yield from bad
+    times = [timestamp_seconds(x) if isinstance(x, str) and is_strict_timestamp(x) else math.nan
+             for x in (sub.get("start"), sub.get("end"), clip.get("jp_start_time"), clip.get("jp_end_time"))]
+    if bad or any(math.isnan(t) for t in times) or times[3] < times[2]:
+        return  # a malformed clip interval is its own problem
+    start, end, jp_start, jp_end = times
+    if end < jp_start - _OVERLAP_SLACK_S or start > jp_end + _OVERLAP_SLACK_S:
+        yield Problem(f"subtitle {sub['start']}-{sub['end']} does not overlap the clip's JP interval "
+                      f"{clip['jp_start_time']}-{clip['jp_end_time']} (en_subtitles are the EN subtitles "
+                      f"overlapping the clip, in the JP timeline)", field=field, **loc)
 
 
 def media_file_problem(path: Path) -> str | None:
