@@ -132,8 +132,15 @@ def test_dub_dataset_accepts_all(one_show: Path, tmp_path: Path) -> None:
     from anim400k.dub.dataset_mode import dub_dataset
     from anim400k.dub.pipeline import DubOptions
 
-    rep = dub_dataset(one_show, tmp_path / "dub", split="all", options=DubOptions(), limit=0)
-    assert rep.split == "all" and rep.clips == []
+    from anim400k.release import load
+    from anim400k.tasks import normalize_split, require_split, split_of
+
+    split = normalize_split("all")
+    require_split(split_of(load(one_show)), split, one_show)  # accepted: a one-show release has no test split
+    with pytest.raises(InputError, match="limit must be an integer >= 1"):  # --limit 0 dubbed nothing: refused
+        dub_dataset(one_show, tmp_path / "dub", split="all", options=DubOptions(), limit=0)
+    with pytest.raises(InputError, match="test"):  # the test split of a one-show release is empty
+        dub_dataset(one_show, tmp_path / "dub", split="test", options=DubOptions(), limit=1)
 
 
 def _rows(out: Path, task: str) -> list[dict]:
