@@ -131,7 +131,6 @@ def test_missing_split_names_the_splits_the_release_has(one_show: Path, tmp_path
 def test_dub_dataset_accepts_all(one_show: Path, tmp_path: Path) -> None:
     from anim400k.dub.dataset_mode import dub_dataset
     from anim400k.dub.pipeline import DubOptions
-
     from anim400k.release import load
     from anim400k.tasks import normalize_split, require_split, split_of
 
