@@ -103,6 +103,23 @@ def test_a_label_with_an_empty_line_after_other_dialogue_is_a_label() -> None:
     assert STAGE_VERSIONS["subtitles"] >= 12 and TRANSCRIPT_IMPORT_VERSION >= 5  # read again by a resumed build
 
 
+@pytest.mark.parametrize("text", [
+    "- WHERE ARE WE GOING?\n- TO THE PLACE I TOLD YOU ABOUT:",  # all-caps closed captions
+    "- AND THE WINNER IS...\n- THE WINNER IS:",
+    "- BUT WHY?\n- BECAUSE:",
+    "- Who's next?\n- ME:",
+    "- Hi.\n- HARUHI:",  # no label before it: nothing says the last line is a label rather than a heading
+])
+def test_a_spoken_last_dash_line_ending_at_its_colon_is_not_a_label(text: str) -> None:
+    """An empty last dash line is a speaker's (``- KYON: Hi.\n- HARUHI:``) only where the dialogue before it is
+    labelled; a spoken line in capitals that goes on in the next event was removed as a label."""
+    assert speech_text(text) == " ".join(text.split())
+    assert speaker_label(text) is None
+    from anim400k.dataset.options import TRANSCRIPT_IMPORT_VERSION
+
+    assert TRANSCRIPT_IMPORT_VERSION >= 6  # a transcript read with version 5 removed the line: imported again
+
+
 @pytest.mark.parametrize(("text", "label", "spoken"), [
     ("ÉMILE: Bonjour.", "ÉMILE", "Bonjour."),
     ("2B: Affirmative.", "2B", "Affirmative."),

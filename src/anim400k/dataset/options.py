@@ -129,8 +129,10 @@ STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 4, "separate": 3, "diari
 #: removed, the OpenAI API's word-only output read; 4: AWS channel-identification jobs without item ids read
 #: per channel (from each channel's own items), SDH labels only of name-like names with text after the colon
 #: (``OK: fine`` kept); 5: SDH labels of accented or digit-led capitals (``ÉMILE:``, ``2B:``) and on an empty last
-#: dash line removed, ``Q&A:`` kept.
-TRANSCRIPT_IMPORT_VERSION = 5
+#: dash line removed, ``Q&A:`` kept; 6: an empty last dash line is a label only after labelled dialogue (``- BUT
+#: WHY?\n- BECAUSE:`` spoken again). (The subtitles stage keeps 12: :func:`anim400k.formats.sdh.speaker_label`
+#: names no speaker of such a text either way.)
+TRANSCRIPT_IMPORT_VERSION = 6
 
 
 #: Options added later to a stage's key: in it only when not their default, so earlier builds' finished

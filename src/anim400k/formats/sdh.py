@@ -140,11 +140,13 @@ def _ends_dash_dialogue(kept: str, m: re.Match[str]) -> bool:
 def _labels(kept: str, text: str) -> list[re.Match[str]]:
     """The speaker labels of ``text`` (``kept``: it with its descriptions and lyrics blanked): a name-like
     name in capitals (:func:`_capitals`, :func:`_name_like`) and a colon, with the text going on after it (a
-    description counts: ``KYON: [SIGHS]``) or on a dialogue dash line after other dialogue (an empty line:
-    ``- KYON: Hi.\n- HARUHI:``); a text that ends at the colon (``DANGER ZONE:``, ``KYON:``) is a heading, not a
-    label."""
-    return [m for m in _LABEL.finditer(kept) if _capitals(m.group("name")) and _name_like(m.group("name"))
-            and (text[m.end():].strip() or _ends_dash_dialogue(kept, m))]
+    description counts: ``KYON: [SIGHS]``) or on a dialogue dash line after other dialogue whose lines are
+    labelled (an empty line: ``- KYON: Hi.\n- HARUHI:``); a text that ends at the colon (``DANGER ZONE:``,
+    ``KYON:``) is a heading, not a label, and so is the last dash line of unlabelled dialogue (``- BUT WHY?\n-
+    BECAUSE:``, a line of all-caps captions that goes on in the next event)."""
+    found = [m for m in _LABEL.finditer(kept) if _capitals(m.group("name")) and _name_like(m.group("name"))]
+    going_on = [m for m in found if text[m.end():].strip()]
+    return [m for m in found if m in going_on or (going_on and _ends_dash_dialogue(kept, m))]
 
 
 def _removed(text: str) -> list[bool]:
