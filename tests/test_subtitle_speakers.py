@@ -141,6 +141,19 @@ def test_abbreviations_lower_case_and_numbers_are_not_labels(text: str) -> None:
     assert speech_text(text) == text
 
 
+@pytest.mark.parametrize("text", ["1ST: beat the eggs.", "2ND: fold them in.", "3RD: bake.", "10TH: the last one.",
+                                  "5PM: the meeting.", "11AM: we open.", "90S: the best music."])
+def test_ordinals_times_and_decades_are_not_labels(text: str) -> None:
+    """A digit may lead a name (``2B:``) since 67674ab, which made ``1ST:`` and ``5PM:`` labels, while ``FIRST:``
+    and ``PM:`` are common words (:data:`~anim400k.formats.sdh.NOT_NAMES`) that stay spoken."""
+    assert speaker_label(text) is None
+    assert speech_text(text) == text
+    assert speaker_label("2B: Affirmative.") == "2B" and speaker_label("R2-D2: Beep.") == "R2-D2"
+    from anim400k.dataset.options import STAGE_VERSIONS, TRANSCRIPT_IMPORT_VERSION
+
+    assert STAGE_VERSIONS["subtitles"] >= 13 and TRANSCRIPT_IMPORT_VERSION >= 6  # the speaker and text change
+
+
 def test_a_text_ending_at_its_colon_is_a_heading_not_a_label() -> None:
     assert speaker_label("DANGER ZONE:") is None and speech_text("DANGER ZONE:") == "DANGER ZONE:"
     assert speaker_label("KYON:") is None

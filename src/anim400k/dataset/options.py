@@ -112,12 +112,13 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: its first untagged text stream that is neither (the dialogue), not the ``eng`` signs track.
 #: subtitles 12: SDH labels of accented, other-script or digit-led capitals (``ÉMILE:``, ``2B:``) and on an empty
 #: last dash line (``- KYON: Hi.\n- HARUHI:``) are speakers; ``Q&A:`` is no label.
+#: subtitles 13: an ordinal, a time or a decade (``1ST:``, ``5PM:``, ``90S:``) is no speaker's name.
 #: score 4: the Japanese reading CER against the truth (``asr_ja``). No ``asr_ja`` bump when ``auto`` went from
 #: ``vad`` to ``whisper-base`` for Japanese: the stage's key holds the config of the backend ``auto`` gives the
 #: language (:func:`anim400k.dataset.stages.backend_settings`), so a resumed default build transcribes JP once
 #: more while one that named ``--asr-ja vad`` or ``whisper-base`` keeps its finished stage.
 STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 4, "separate": 3, "diarize": 6, "cut": 4, "align": 5,
-                                  "subtitles": 12, "sync": 3}
+                                  "subtitles": 13, "sync": 3}
 
 #: Bumped when :func:`anim400k.formats.transcripts.read_transcript` reads a given transcript (the manifest's
 #: ``transcripts``) differently: an ``asr_en``/``asr_ja`` stage that imports one is keyed on it
@@ -130,8 +131,7 @@ STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 4, "separate": 3, "diari
 #: per channel (from each channel's own items), SDH labels only of name-like names with text after the colon
 #: (``OK: fine`` kept); 5: SDH labels of accented or digit-led capitals (``ÉMILE:``, ``2B:``) and on an empty last
 #: dash line removed, ``Q&A:`` kept; 6: an empty last dash line is a label only after labelled dialogue (``- BUT
-#: WHY?\n- BECAUSE:`` spoken again). (The subtitles stage keeps 12: :func:`anim400k.formats.sdh.speaker_label`
-#: names no speaker of such a text either way.)
+#: WHY?\n- BECAUSE:`` spoken again), ``1ST:``, ``5PM:``, ``90S:`` no label.
 TRANSCRIPT_IMPORT_VERSION = 6
 
 

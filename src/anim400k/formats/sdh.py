@@ -76,6 +76,9 @@ NOT_NAMES = frozenset("""
     NAME AGE KEY PRICE AM PM AD BC
 """.split())
 _NAME_TOKENS = re.compile(r"[\s&/+-]+")
+#: a number, not a name, in a label's words: digits, an ordinal (``1ST``, ``2ND``), a time (``5PM``) or a decade
+#: (``90S``), as ``FIRST``, ``PM`` are :data:`NOT_NAMES` (``2B``, ``R2``, ``3PO`` are names)
+_NUMBER = re.compile(r"[0-9]+(?:ST|ND|RD|TH|AM|PM|S)?")
 _LYRICS = re.compile(r"[♪♫][^♪♫]*(?:[♪♫]|$)")
 _SENTENCE_PUNCT = re.compile(r"[.?!…]")
 _LONE_DASH = re.compile(r"(?:^|(?<=\s))[-‐–—](?=\s*(?:[-‐–—]|$))")
@@ -118,7 +121,8 @@ def _capitals(name: str) -> bool:
 
 def _name_like(name: str) -> bool:
     """Whether a label's name (before its aside) names someone: one of its words (split at spaces and
-    ``& / + -``, dots and ``' #`` dropped) is neither a number nor one of :data:`NOT_NAMES`, and it is not an
+    ``& / + -``, dots and ``' #`` dropped) is neither a number (:data:`_NUMBER`: ``2``, ``1ST``, ``5PM``) nor one
+    of :data:`NOT_NAMES`, and it is not an
     abbreviation of single letters joined by ``& / +`` (``Q&A``, ``R&D``) nor one of :data:`NOT_NAMES` once
     its signs are dropped."""
     words = [w.replace(".", "").strip("'#") for w in _NAME_TOKENS.split(name)]
@@ -127,7 +131,7 @@ def _name_like(name: str) -> bool:
         return False
     if "".join(letters) in NOT_NAMES:
         return False
-    return any(w and not w.isdigit() and w not in NOT_NAMES for w in words)
+    return any(w and not _NUMBER.fullmatch(w) and w not in NOT_NAMES for w in words)
 
 
 def _ends_dash_dialogue(kept: str, m: re.Match[str]) -> bool:
