@@ -29,6 +29,16 @@ def test_codes_map_to_whisper_s(given, code):
     assert whisper_language(given) == code == known_whisper_language(given)
 
 
+@pytest.mark.parametrize(("given", "code"), [
+    ("nob", "no"), ("nb", "no"), ("nb-NO", "no"), ("fil", "tl"), ("in", "id"), ("ji", "yi"),
+])
+def test_iso_codes_of_a_variety_whisper_knows_under_another_code(given, code):
+    """Norwegian Bokmål (``nob``/``nb``, how media tag Norwegian) is Whisper's ``no`` as Nynorsk (``nno``) is its
+    ``nn``; Filipino (``fil``) its ``tl``; ``in``/``ji`` are Indonesian's and Yiddish's old codes, as ``iw`` is
+    Hebrew's. They were refused as languages Whisper does not know."""
+    assert whisper_language(given) == code
+
+
 @pytest.mark.parametrize("bad", ["xyz", "und", "", "klingon", "tlh"])
 def test_an_unknown_code_is_one_error_naming_it(bad):
     assert known_whisper_language(bad) is None

@@ -103,3 +103,17 @@ def test_the_console_script_and_python_m_use_run() -> None:
     assert scripts["anim400k"] == "anim400k.cli:run"
     main_module = (ROOT / "src" / "anim400k" / "__main__.py").read_text()
     assert "from .cli import run" in main_module and "\nrun()" in main_module
+
+
+def test_what_a_library_wrote_through_c_stdio_is_not_lost() -> None:
+    """A C library's ``printf`` to a piped stdout sits in C stdio's buffer, which ``os._exit`` does not flush (a
+    normal exit's ``exit()`` does): it was lost. PYTHONUNBUFFERED (``-u``) makes C stdio unbuffered and hid it."""
+    code = ("import ctypes, sys\n"
+            "from anim400k import cli\n"
+            "ctypes.CDLL(None).printf(b'written by C\\n')\n"
+            "sys.argv = ['anim400k', '--version']\n"
+            "cli.run()\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"} | {"PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "written by C" in done.stdout and "anim400k " in done.stdout

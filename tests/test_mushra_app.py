@@ -195,6 +195,61 @@ def test_serve_behind_a_proxy_says_where_it_listens(test_dir: Path) -> None:
         proc.wait(timeout=30)
 
 
+@pytest.mark.parametrize(("host", "url"), [
+    ("127.0.0.1", "http://127.0.0.1:8000"), ("localhost", "http://localhost:8000"), ("::1", "http://[::1]:8000"),
+    ("::", "http://[::]:8000"), ("fe80::1%eth0", "http://[fe80::1%25eth0]:8000"),
+])
+def test_serve_s_links_name_an_ipv6_address_in_brackets(host: str, url: str) -> None:
+    """``mushra serve --host ::1`` (a local address it knows) printed ``http://::1:8000/join/...``: no URL (its port
+    does not parse), in every invitation and admin link and the ``listening:`` line."""
+    import urllib.parse
+
+    from anim400k.evaluate.mushra_server import http_url
+
+    assert http_url(host, 8000) == url
+    parts = urllib.parse.urlsplit(http_url(host, 8000) + "/admin")
+    assert parts.port == 8000 and parts.hostname == host.replace("%", "%25")
+
+
+@pytest.mark.parametrize("public_url", [None, "https://test.example.org"])
+def test_serve_on_ipv6_prints_links_with_the_address_in_brackets(
+    test_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], public_url: str | None
+) -> None:
+    """The command's links and its ``listening:`` line (the socket and the server faked: no IPv6 needed)."""
+    import urllib.parse
+
+    import uvicorn
+
+    from anim400k.cli import main
+    from anim400k.evaluate import mushra_server
+
+    class Sock:
+        def getsockname(self) -> tuple[str, int, int, int]:
+            return ("::1", 43210, 0, 0)
+
+        def close(self) -> None:
+            pass
+
+    class Server:
+        def __init__(self, config: object) -> None:
+            pass
+
+        def run(self, sockets: list[object]) -> None:
+            pass
+
+    monkeypatch.setattr(mushra_server, "listen_socket", lambda host, port: Sock())
+    monkeypatch.setattr(uvicorn, "Server", Server)
+    extra = ["--public-url", public_url] if public_url else []
+    assert main(["mushra", "serve", str(test_dir), "--host", "::1", "--port", "0", *extra]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    urls = [line.split()[1] if line.startswith("listening:") else line.split()[-1] for line in lines]
+    assert len(urls) == (3 if public_url else 2), lines
+    for url in urls:
+        parts = urllib.parse.urlsplit(url)
+        assert parts.port in (43210, None if public_url else 43210), url
+    assert any(u.startswith("http://[::1]:43210") for u in urls), lines
+
+
 def _media_trial(client: TestClient, test_dir: Path) -> tuple[dict, str, str]:
     """A joined listener's trial state, the hidden reference's URL and the open reference's URL."""
     import sqlite3

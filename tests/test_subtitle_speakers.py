@@ -103,6 +103,23 @@ def test_a_label_with_an_empty_line_after_other_dialogue_is_a_label() -> None:
     assert STAGE_VERSIONS["subtitles"] >= 12 and TRANSCRIPT_IMPORT_VERSION >= 5  # read again by a resumed build
 
 
+@pytest.mark.parametrize("text", [
+    "- WHERE ARE WE GOING?\n- TO THE PLACE I TOLD YOU ABOUT:",  # all-caps closed captions
+    "- AND THE WINNER IS...\n- THE WINNER IS:",
+    "- BUT WHY?\n- BECAUSE:",
+    "- Who's next?\n- ME:",
+    "- Hi.\n- HARUHI:",  # no label before it: nothing says the last line is a label rather than a heading
+])
+def test_a_spoken_last_dash_line_ending_at_its_colon_is_not_a_label(text: str) -> None:
+    """An empty last dash line is a speaker's (``- KYON: Hi.\n- HARUHI:``) only where the dialogue before it is
+    labelled; a spoken line in capitals that goes on in the next event was removed as a label."""
+    assert speech_text(text) == " ".join(text.split())
+    assert speaker_label(text) is None
+    from anim400k.dataset.options import TRANSCRIPT_IMPORT_VERSION
+
+    assert TRANSCRIPT_IMPORT_VERSION >= 6  # a transcript read with version 5 removed the line: imported again
+
+
 @pytest.mark.parametrize(("text", "label", "spoken"), [
     ("ÉMILE: Bonjour.", "ÉMILE", "Bonjour."),
     ("2B: Affirmative.", "2B", "Affirmative."),
@@ -122,6 +139,19 @@ def test_abbreviations_lower_case_and_numbers_are_not_labels(text: str) -> None:
     """``Q&A:`` was taken as a label (its letters, one by one, are no common word)."""
     assert speaker_label(text) is None
     assert speech_text(text) == text
+
+
+@pytest.mark.parametrize("text", ["1ST: beat the eggs.", "2ND: fold them in.", "3RD: bake.", "10TH: the last one.",
+                                  "5PM: the meeting.", "11AM: we open.", "90S: the best music."])
+def test_ordinals_times_and_decades_are_not_labels(text: str) -> None:
+    """A digit may lead a name (``2B:``) since 67674ab, which made ``1ST:`` and ``5PM:`` labels, while ``FIRST:``
+    and ``PM:`` are common words (:data:`~anim400k.formats.sdh.NOT_NAMES`) that stay spoken."""
+    assert speaker_label(text) is None
+    assert speech_text(text) == text
+    assert speaker_label("2B: Affirmative.") == "2B" and speaker_label("R2-D2: Beep.") == "R2-D2"
+    from anim400k.dataset.options import STAGE_VERSIONS, TRANSCRIPT_IMPORT_VERSION
+
+    assert STAGE_VERSIONS["subtitles"] >= 13 and TRANSCRIPT_IMPORT_VERSION >= 6  # the speaker and text change
 
 
 def test_a_text_ending_at_its_colon_is_a_heading_not_a_label() -> None:

@@ -235,7 +235,8 @@ def finish(rc: int) -> int:
     heap, extension modules' destructors) then took 0.6-1.9 s after the last line was printed, several
     seconds on a loaded machine (docs/asr.md, "Exit time"). Here the ``atexit`` handlers run as at a
     normal exit (logging flushed, temporary folders removed, Ray stopped, multiprocessing's helpers
-    reaped), stdout and stderr are flushed, and the process ends with ``os._exit(rc)``. Every output of a
+    reaped), stdout and stderr are flushed (Python's and C stdio's buffers), and the process ends with
+    ``os._exit(rc)``. Every output of a
     command is already complete when its :func:`main` returns (written to a temporary name, flushed,
     closed and renamed). A non-daemon thread still running, or a standard stream that cannot be flushed
     (a closed pipe), falls back to returning ``rc`` for the normal exit. Only for the CLI's own process
@@ -246,7 +247,19 @@ def finish(rc: int) -> int:
         return rc  # a closed pipe or stream: the normal exit reports it as it does (handlers not yet run)
     run_exitfuncs()
     _flushed()  # what the handlers wrote (logging's last records)
+    _flush_c_stdio()
     os._exit(rc)
+
+
+def _flush_c_stdio() -> None:
+    """Flush C stdio's buffers, as the ``exit()`` of a normal exit does and ``os._exit`` does not: what a C
+    library printed to a piped stdout (fully buffered there) would be lost."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError, TypeError):  # no C library to load by that name (not POSIX)
+        pass
 
 
 def _flushed() -> bool:

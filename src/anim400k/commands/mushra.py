@@ -93,14 +93,14 @@ def serve(
 
     from ..errors import check_number
     from ..evaluate.mushra_app import admin_token, create_app, make_invite, read_secret
-    from ..evaluate.mushra_server import listen_socket
+    from ..evaluate.mushra_server import http_url, listen_socket
 
     check_number("--invite", invite, 0)  # a negative count printed no link, silently
     app = create_app(test_dir)
     secret = read_secret(test_dir)
     sock = listen_socket(host, port)  # a busy port fails here, before any link is printed
     port = int(sock.getsockname()[1])
-    base = (public_url or f"http://{host}:{port}").rstrip("/")
+    base = (public_url or http_url(host, port)).rstrip("/")
     if host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo(
             f"warning: listening on {host}: anyone who can reach it and holds a link can take part", err=True
@@ -109,7 +109,7 @@ def serve(
         typer.echo(f"invite: {base}/join/{make_invite(secret)}")
     typer.echo(f"admin:  {base}/admin?token={admin_token(secret)}")
     if public_url:  # the links name the proxy: say where it must forward to (with --port 0, printed nowhere else)
-        typer.echo(f"listening: http://{host}:{port} (the links use --public-url)")
+        typer.echo(f"listening: {http_url(host, port)} (the links use --public-url)")
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     try:
         server.run(sockets=[sock])

@@ -114,12 +114,13 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: last dash line (``- KYON: Hi.\n- HARUHI:``) are speakers; ``Q&A:`` is no label.
 #: subtitles 13: a WebVTT cue's voice span names its speaker (``<v Roger Bingham>``; one voice per cue).
 #: subtitles 14: a label after a closed-caption speaker-change marker (``>> KYON: Hi.``) is a speaker.
+#: subtitles 15: an ordinal, a time or a decade (``1ST:``, ``5PM:``, ``90S:``) is no speaker's name.
 #: score 4: the Japanese reading CER against the truth (``asr_ja``). No ``asr_ja`` bump when ``auto`` went from
 #: ``vad`` to ``whisper-base`` for Japanese: the stage's key holds the config of the backend ``auto`` gives the
 #: language (:func:`anim400k.dataset.stages.backend_settings`), so a resumed default build transcribes JP once
 #: more while one that named ``--asr-ja vad`` or ``whisper-base`` keeps its finished stage.
 STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 4, "separate": 3, "diarize": 6, "cut": 4, "align": 5,
-                                  "subtitles": 14, "sync": 3}
+                                  "subtitles": 15, "sync": 3}
 
 #: Bumped when :func:`anim400k.formats.transcripts.read_transcript` reads a given transcript (the manifest's
 #: ``transcripts``) differently: an ``asr_en``/``asr_ja`` stage that imports one is keyed on it
@@ -132,8 +133,9 @@ STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 4, "separate": 3, "diari
 #: per channel (from each channel's own items), SDH labels only of name-like names with text after the colon
 #: (``OK: fine`` kept); 5: SDH labels of accented or digit-led capitals (``ÉMILE:``, ``2B:``) and on an empty last
 #: dash line removed, ``Q&A:`` kept; 6: closed-caption speaker-change markers (``>>``, ``>>>``) removed, and a
-#: label after one.
-TRANSCRIPT_IMPORT_VERSION = 6
+#: label after one; 7: an empty last dash line is a label only after labelled dialogue (``- BUT
+#: WHY?\n- BECAUSE:`` spoken again), ``1ST:``, ``5PM:``, ``90S:`` no label.
+TRANSCRIPT_IMPORT_VERSION = 7
 
 
 #: Options added later to a stage's key: in it only when not their default, so earlier builds' finished

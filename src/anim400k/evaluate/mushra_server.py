@@ -12,6 +12,14 @@ from types import TracebackType
 from .mushra_app import create_app
 
 
+def http_url(host: str, port: int) -> str:
+    """``http://HOST:PORT`` of a server bound to ``host``; an IPv6 address in brackets (``http://[::1]:8000``, a
+    zone's ``%`` as ``%25``), as a URL needs it (``http://::1:8000`` is none: its port does not parse)."""
+    if ":" in host:
+        host = "[" + host.replace("%", "%25") + "]"
+    return f"http://{host}:{port}"
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port that is free on ``host`` right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -63,7 +71,7 @@ class BackgroundServer:
     @property
     def url(self) -> str:
         """Base URL of the server."""
-        return f"http://{self.host}:{self.port}"
+        return http_url(self.host, self.port)
 
     def start(self, timeout: float = 20.0) -> BackgroundServer:
         """Start serving and wait until the socket accepts connections."""

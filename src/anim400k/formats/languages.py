@@ -65,10 +65,13 @@ _WHISPER_NAMES = {row[3].replace(" ", "_"): row[0] for row in WHISPER_LANGUAGE_T
 
 #: Every spelling of one of Whisper's languages (lower case, no region) -> Whisper's code: its code, ISO 639-2
 #: codes (T and B), English names, ``jp`` as the rest of anim400k takes it, ``jv`` (ISO 639-1 for Javanese,
-#: which Whisper calls ``jw``) and ``iw`` (Hebrew's old code). :mod:`anim400k.asr.languages` uses it.
+#: which Whisper calls ``jw``), ``iw``/``in``/``ji`` (Hebrew's, Indonesian's and Yiddish's old codes), Norwegian
+#: Bokmål (``nb``/``nob``, how media tag Norwegian: Whisper's ``no``, as Nynorsk is its ``nn``) and Filipino
+#: (``fil``: Whisper's ``tl``). :mod:`anim400k.asr.languages` uses it.
 WHISPER_CODES: dict[str, str] = {
     **{name: row[0] for row in WHISPER_LANGUAGE_TABLE for name in row if name},
-    **_NAME_ALIASES, "jp": "ja", "jv": "jw", "iw": "he",
+    **_NAME_ALIASES, "jp": "ja", "jv": "jw", "iw": "he", "in": "id", "ji": "yi", "nb": "no", "nob": "no",
+    "fil": "tl",
 }
 
 

@@ -79,6 +79,9 @@ NOT_NAMES = frozenset("""
     NAME AGE KEY PRICE AM PM AD BC
 """.split())
 _NAME_TOKENS = re.compile(r"[\s&/+-]+")
+#: a number, not a name, in a label's words: digits, an ordinal (``1ST``, ``2ND``), a time (``5PM``) or a decade
+#: (``90S``), as ``FIRST``, ``PM`` are :data:`NOT_NAMES` (``2B``, ``R2``, ``3PO`` are names)
+_NUMBER = re.compile(r"[0-9]+(?:ST|ND|RD|TH|AM|PM|S)?")
 _LYRICS = re.compile(r"[♪♫][^♪♫]*(?:[♪♫]|$)")
 #: the closed-caption speaker-change marker of US TV captions (CEA-608 style, ``>> Next.``; ``>>>`` a change of
 #: subject), at the start of the text or of a line, or after a space: not spoken; it opens a line as a dash does
@@ -136,7 +139,8 @@ def _capitals(name: str) -> bool:
 
 def _name_like(name: str) -> bool:
     """Whether a label's name (before its aside) names someone: one of its words (split at spaces and
-    ``& / + -``, dots and ``' #`` dropped) is neither a number nor one of :data:`NOT_NAMES`, and it is not an
+    ``& / + -``, dots and ``' #`` dropped) is neither a number (:data:`_NUMBER`: ``2``, ``1ST``, ``5PM``) nor one
+    of :data:`NOT_NAMES`, and it is not an
     abbreviation of single letters joined by ``& / +`` (``Q&A``, ``R&D``) nor one of :data:`NOT_NAMES` once
     its signs are dropped."""
     words = [w.replace(".", "").strip("'#") for w in _NAME_TOKENS.split(name)]
@@ -145,7 +149,7 @@ def _name_like(name: str) -> bool:
         return False
     if "".join(letters) in NOT_NAMES:
         return False
-    return any(w and not w.isdigit() and w not in NOT_NAMES for w in words)
+    return any(w and not _NUMBER.fullmatch(w) and w not in NOT_NAMES for w in words)
 
 
 def _ends_dash_dialogue(kept: str, m: re.Match[str]) -> bool:
@@ -158,11 +162,13 @@ def _ends_dash_dialogue(kept: str, m: re.Match[str]) -> bool:
 def _labels(kept: str, text: str) -> list[re.Match[str]]:
     """The speaker labels of ``text`` (``kept``: it with its descriptions and lyrics blanked): a name-like
     name in capitals (:func:`_capitals`, :func:`_name_like`) and a colon, with the text going on after it (a
-    description counts: ``KYON: [SIGHS]``) or on a dialogue dash line after other dialogue (an empty line:
-    ``- KYON: Hi.\n- HARUHI:``); a text that ends at the colon (``DANGER ZONE:``, ``KYON:``) is a heading, not a
-    label."""
-    return [m for m in _LABEL.finditer(kept) if _capitals(m.group("name")) and _name_like(m.group("name"))
-            and (text[m.end():].strip() or _ends_dash_dialogue(kept, m))]
+    description counts: ``KYON: [SIGHS]``) or on a dialogue dash line after other dialogue whose lines are
+    labelled (an empty line: ``- KYON: Hi.\n- HARUHI:``); a text that ends at the colon (``DANGER ZONE:``,
+    ``KYON:``) is a heading, not a label, and so is the last dash line of unlabelled dialogue (``- BUT WHY?\n-
+    BECAUSE:``, a line of all-caps captions that goes on in the next event)."""
+    found = [m for m in _LABEL.finditer(kept) if _capitals(m.group("name")) and _name_like(m.group("name"))]
+    going_on = [m for m in found if text[m.end():].strip()]
+    return [m for m in found if m in going_on or (going_on and _ends_dash_dialogue(kept, m))]
 
 
 def _removed(text: str) -> list[bool]:
