@@ -250,7 +250,7 @@ OUT_CASES = [
     Case("out-is-a-folder-align", {"en.json": WHISPER_OK, "ja.json": WHISPER_JA_OK},
          [*_ALIGN, "--out", "{in}"], "is a folder"),
     Case("out-below-a-file-stats", {"rel/anim400k_annotations.json": _release({"s": {"episodes": {}}})},
-         ["stats", "{in}/rel", "--json", "{out}/x/s.json"], "a part of its folder path is a file",
+         ["stats", "{in}/rel", "--json", "{out}/x/s.json"], "(a part of its folder path) is a file",
          before={"out": b"a file"}),
     Case("out-is-a-file-tasks", {"rel/anim400k_annotations.json": _release({"s": {"episodes": {}}})},
          ["tasks", "{in}/rel", "--out", "{out}"], "out", before={"out": b"a file"}),
