@@ -437,16 +437,18 @@ def output_lock_path(path: str | Path) -> Path:
 
 
 @contextlib.contextmanager
-def output_lock(path: str | Path, what: str = "dub") -> Iterator[None]:
+def output_lock(path: str | Path, what: str = "dub", noun: str = "file") -> Iterator[None]:
     """Hold an exclusive lock on the output file ``path`` (``flock`` on :func:`output_lock_path`) for the block.
 
     As :func:`folder_lock`, for one file: a second command writing the same file gets :class:`InputError`
     at once (naming the holder's process); writers of other files in the folder are not held up. The
-    folder is made if it is missing (the output is written there anyway).
+    folder is made if it is missing (the output is written there anyway). An output folder that is
+    replaced as a whole (``noun="folder"``, the message's word for it) is locked the same way: its lock
+    file lies beside it, so it stays in place while the folder is swapped.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    busy = f"another {what}{{by}} is writing this file: wait for it to finish or choose another output file"
+    busy = f"another {what}{{by}} is writing this {noun}: wait for it to finish or choose another output {noun}"
     with _flock(output_lock_path(path), path, busy):
         yield
 
