@@ -476,7 +476,7 @@ def check_tasks_folder(out: str | Path) -> None:
     if other is not None:
         raise InputError(
             f"--out holds {other.relative_to(out).as_posix()!r}, which anim400k tasks did not write: give a new "
-            "or empty folder, or one an earlier `anim400k tasks` wrote (a run replaces the whole folder)",
+            "or empty folder, or one an earlier run of anim400k tasks wrote (a run replaces the whole folder)",
             out,
         )
 
