@@ -492,6 +492,19 @@ def _flock(path: Path, subject: Path, busy: str) -> Iterator[None]:
         os.close(fd)
 
 
+def _temp_pattern(path: Path) -> str:
+    """The regular expression of the names :func:`atomic_path` gives ``path``'s temporary files."""
+    ext = "".join(path.suffixes[-1:])
+    stem = re.escape(temp_stem(path.stem, ext))
+    return rf"\.{stem}\.[a-z0-9_]{{8}}\.part{re.escape(ext)}"
+
+
+def is_temp_of(name: str, *paths: str | Path) -> bool:
+    """Whether the file name ``name`` is one :func:`atomic_path` gives a temporary file of one of ``paths``
+    (``.NAME.XXXXXXXX.part.EXT``; only the names of ``paths`` count, not their folders)."""
+    return any(re.fullmatch(_temp_pattern(Path(path)), name) for path in paths)
+
+
 def remove_stale_temps(*paths: str | Path) -> int:
     """Delete the temporary files that :func:`atomic_path` left for ``paths`` in a killed run
     (``.NAME.XXXXXXXX.part.EXT`` beside each, NAME and EXT of that path). Returns how many.
@@ -503,9 +516,7 @@ def remove_stale_temps(*paths: str | Path) -> int:
     """
     by_folder: dict[Path, list[str]] = {}
     for path in map(Path, paths):
-        ext = "".join(path.suffixes[-1:])
-        stem = re.escape(temp_stem(path.stem, ext))
-        by_folder.setdefault(path.parent, []).append(rf"\.{stem}\.[a-z0-9_]{{8}}\.part{re.escape(ext)}")
+        by_folder.setdefault(path.parent, []).append(_temp_pattern(path))
     removed = 0
     for folder, patterns in by_folder.items():
         pattern = re.compile("^(?:" + "|".join(patterns) + ")$")

@@ -51,7 +51,6 @@ import json
 import logging
 import os
 import random
-import re
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
@@ -62,6 +61,7 @@ from .fsutil import (
     LOCK_FILE,
     atomic_path,
     check_writable,
+    is_temp_of,
     output_lock,
     refuse_overwriting,
     write_json_atomic,
@@ -431,12 +431,6 @@ def write_task_views(
     return summary
 
 
-def _own_temp(name: str, stems: Sequence[str], ext: str) -> bool:
-    """Whether ``name`` is the temporary file :func:`~anim400k.fsutil.atomic_path` makes for ``STEM.EXT``."""
-    alternatives = "|".join(map(re.escape, stems))
-    return re.fullmatch(rf"\.(?:{alternatives})\.[a-z0-9_]{{8}}\.part{re.escape(ext)}", name) is not None
-
-
 def _foreign_entry(folder: Path) -> Path | None:
     """The first entry of ``folder`` that ``anim400k tasks`` does not write (None: the folder holds only its own).
 
@@ -449,11 +443,11 @@ def _foreign_entry(folder: Path) -> Path | None:
         plain = not entry.is_symlink()
         if entry.name in TASKS and plain and entry.is_dir():
             for sub in sorted(entry.iterdir()):
-                own = sub.name in splits or _own_temp(sub.name, SPLITS, ".jsonl")
+                own = sub.name in splits or is_temp_of(sub.name, *splits)
                 if not (own and not sub.is_symlink() and sub.is_file()):
                     return sub
             continue
-        own = entry.name in ("splits.json", LOCK_FILE) or _own_temp(entry.name, ("splits",), ".json")
+        own = entry.name in ("splits.json", LOCK_FILE) or is_temp_of(entry.name, "splits.json")
         if not (own and plain and entry.is_file()):
             return entry
     return None
