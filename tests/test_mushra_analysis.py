@@ -261,3 +261,78 @@ def test_a_media_file_given_as_ratings_is_named_as_one(tmp_path: Path, suffix: s
     audio = write_audio(tmp_path / f"reference{suffix}", np.zeros(16000, np.float32), 16000)
     with pytest.raises(InputError, match=rf"reference\{suffix}: is a media file \({kind}\), not a ratings CSV$"):
         read_ratings_csv(audio)
+
+
+def _ratings(tmp_path: Path, better: int = 70) -> Path:
+    rows = _rows("l1", 3, [100, 95, 100], [40, 50, 45], [better, 75, 60], [30, 35, 20])
+    rows += _rows("l2", 3, [100, 100, 95], [45, 40, 50], [65, 70, 80], [25, 30, 35])
+    path = tmp_path / "ratings" / "mushra.csv"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(ratings_csv(rows))
+    return path
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize(("place", "said"), [
+    ("other_files", "--out holds 'notes.txt', which mushra analyze did not write"),
+    ("a_lone_ratings_csv", "--out holds 'mushra.csv' but no analysis.json of an earlier mushra analyze"),
+    ("a_subfolder", "--out holds 'figures', which mushra analyze did not write"),
+    ("release", "--out is the release folder"),
+    ("inside_release", "--out lies inside the release folder"),
+])
+def test_analyze_refuses_a_folder_that_is_not_its_own(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                       place: str, said: str) -> None:
+    """`--out` that holds other files (even the release folder) was written into: four files among the others."""
+    from anim400k.testing.release import make_release
+
+    csv = _ratings(tmp_path)
+    out = tmp_path / "out"
+    if place in ("release", "inside_release"):
+        rel = make_release(tmp_path / "rel")
+        out = rel if place == "release" else rel / "reports"
+    elif place == "a_subfolder":
+        (out / "figures").mkdir(parents=True)
+    else:
+        out.mkdir()
+        name = "notes.txt" if place == "other_files" else "mushra.csv"
+        (out / name).write_text("someone's file\n", encoding="utf-8")
+    before = _tree(tmp_path)
+    assert main(["mushra", "analyze", str(csv), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and said in err and str(out) in err
+    assert _tree(tmp_path) == before and (place != "inside_release" or not out.exists())
+
+
+def test_analyze_replaces_an_earlier_analysis_in_its_folder(tmp_path: Path) -> None:
+    """A re-run into the folder of an earlier analysis replaces its files, also after a killed run."""
+    out = tmp_path / "report"
+    analyze(_ratings(tmp_path, better=70), out)
+    first = _tree(out)
+    assert sorted(first) == ["analysis.json", "mushra.csv", "ratings.png", "report.html"]
+    stale = out / ".report.ab12cd_9.part.html"  # a killed run's temporary file
+    stale.write_text("<html>half", encoding="utf-8")
+    res = analyze(_ratings(tmp_path, better=20), out)
+    second = _tree(out)
+    assert sorted(second) == sorted(first) and not stale.exists()
+    assert second["analysis.json"] != first["analysis.json"] and second["mushra.csv"] != first["mushra.csv"]
+    means = [{s["condition"]: s["mean"] for s in json.loads(run["analysis.json"])["stats"]} for run in (first, second)]
+    assert means[1]["sysA"] == pytest.approx(next(s.mean for s in res.stats if s.condition == "sysA"))
+    assert means[1]["sysA"] < means[0]["sysA"]
+    # a run killed after analysis.json (written first) left only that: the next run may replace it
+    for name in ("report.html", "ratings.png", "mushra.csv"):
+        (out / name).unlink()
+    analyze(_ratings(tmp_path), out)
+    assert sorted(_tree(out)) == sorted(first)
+
+
+def test_a_second_analysis_into_the_same_folder_is_refused(tmp_path: Path) -> None:
+    from anim400k.fsutil import folder_lock
+
+    out = tmp_path / "report"
+    out.mkdir()
+    with folder_lock(out, "mushra analyze"), pytest.raises(InputError, match="another mushra analyze"):
+        analyze(_ratings(tmp_path), out)
+    assert sorted(p.name for p in out.iterdir()) == []

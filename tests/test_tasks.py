@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -294,24 +295,59 @@ def test_original_format_release_takes_en_text_as_the_translation_target(tmp_pat
     assert {r["target_source"] for r in _rows(out, "speech_translation")} == {"en_subtitles"}
 
 
-def test_a_killed_runs_temporary_files_are_removed_by_the_next_run(rel: Path, tmp_path: Path) -> None:
+def test_a_killed_runs_leftovers_are_removed_by_the_next_run(rel: Path, tmp_path: Path) -> None:
     out = tmp_path / "views"
     (out / "dubbing").mkdir(parents=True)
-    left = [out / "dubbing" / ".train.ab12cd_9.part.jsonl", out / ".splits.zz99yy00.part.json"]
-    for path in left:  # SIGKILL while writing leaves these
+    inside = [out / "dubbing" / ".train.ab12cd_9.part.jsonl", out / ".splits.zz99yy00.part.json"]
+    for path in inside:  # an earlier version's run, killed while writing, left these in the folder
         path.write_text('{"half": ', encoding="utf-8")
-    other = out / "dubbing" / ".notes.ab12cd_9.part.txt"  # not a name tasks writes
-    other.write_text("x", encoding="utf-8")
+    partial = tmp_path / ".views.partial-ab12cd_9"  # a run killed while writing its new folder
+    (partial / "dubbing").mkdir(parents=True)
+    (partial / "dubbing" / "train.jsonl").write_text('{"half": ', encoding="utf-8")
+    other = tmp_path / ".other.partial-ab12cd_9"  # another folder's: not ours to delete
+    other.mkdir()
     tasks.write_task_views(rel, out, seed=0)
-    assert not any(p.exists() for p in left) and other.is_file()
+    assert not any(p.exists() for p in inside) and not partial.exists() and other.is_dir()
     assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.partial-ab12cd_9", "views"]
 
 
-def test_a_second_run_into_the_same_folder_is_refused(rel: Path, tmp_path: Path) -> None:
-    from anim400k.fsutil import folder_lock
+@pytest.mark.parametrize(("name", "named"), [
+    ("dubbing/.notes.ab12cd_9.part.txt", None), ("dubbing/README.md", None), ("notes.txt", None),
+    ("dubbing/train.jsonl/x", "dubbing/train.jsonl"), ("unknown_task/train.jsonl", "unknown_task")])
+def test_a_folder_holding_files_tasks_did_not_write_is_refused(rel: Path, tmp_path: Path, capsys,
+                                                               name: str, named: str | None) -> None:
+    """A run replaces its whole --out folder: a folder with anything else in it is refused, untouched."""
+    out = tmp_path / "views"
+    (out / name).parent.mkdir(parents=True)
+    (out / name).write_text("keep me", encoding="utf-8")
+    (out / "splits.json").write_text("{}", encoding="utf-8")
+    before = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+    assert main(["tasks", str(rel), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and f"--out holds '{named or name}', which anim400k tasks did not write" in err
+    assert str(out) in err
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == before
+    assert (out / name).read_text(encoding="utf-8") == "keep me"
+
+
+def test_a_symbolic_link_as_out_is_refused(rel: Path, tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    with pytest.raises(InputError, match="--out is a symbolic link"):
+        tasks.write_task_views(rel, tmp_path / "link")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "real"] and not any((tmp_path / "real").iterdir())
+
+
+def test_a_second_run_into_the_same_folder_is_refused(rel: Path, tmp_path: Path, capsys) -> None:
+    from anim400k.fsutil import output_lock
 
     out = tmp_path / "views"
-    out.mkdir()
-    with folder_lock(out, "tasks"), pytest.raises(InputError, match="another tasks"):
-        tasks.write_task_views(rel, out, seed=0)
-    assert sorted(p.name for p in out.iterdir()) == []
+    tasks.write_task_views(rel, out, seed=0)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    with output_lock(out, "tasks", noun="folder"):
+        assert main(["tasks", str(rel), "--out", str(out), "--seed", "1"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and f"another tasks (process {os.getpid()}) is writing this folder" in err
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["views"]  # no staged folder, the lock file is gone

@@ -437,16 +437,18 @@ def output_lock_path(path: str | Path) -> Path:
 
 
 @contextlib.contextmanager
-def output_lock(path: str | Path, what: str = "dub") -> Iterator[None]:
+def output_lock(path: str | Path, what: str = "dub", noun: str = "file") -> Iterator[None]:
     """Hold an exclusive lock on the output file ``path`` (``flock`` on :func:`output_lock_path`) for the block.
 
     As :func:`folder_lock`, for one file: a second command writing the same file gets :class:`InputError`
     at once (naming the holder's process); writers of other files in the folder are not held up. The
-    folder is made if it is missing (the output is written there anyway).
+    folder is made if it is missing (the output is written there anyway). An output folder that is
+    replaced as a whole (``noun="folder"``, the message's word for it) is locked the same way: its lock
+    file lies beside it, so it stays in place while the folder is swapped.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    busy = f"another {what}{{by}} is writing this file: wait for it to finish or choose another output file"
+    busy = f"another {what}{{by}} is writing this {noun}: wait for it to finish or choose another output {noun}"
     with _flock(output_lock_path(path), path, busy):
         yield
 
@@ -490,6 +492,19 @@ def _flock(path: Path, subject: Path, busy: str) -> Iterator[None]:
         os.close(fd)
 
 
+def _temp_pattern(path: Path) -> str:
+    """The regular expression of the names :func:`atomic_path` gives ``path``'s temporary files."""
+    ext = "".join(path.suffixes[-1:])
+    stem = re.escape(temp_stem(path.stem, ext))
+    return rf"\.{stem}\.[a-z0-9_]{{8}}\.part{re.escape(ext)}"
+
+
+def is_temp_of(name: str, *paths: str | Path) -> bool:
+    """Whether the file name ``name`` is one :func:`atomic_path` gives a temporary file of one of ``paths``
+    (``.NAME.XXXXXXXX.part.EXT``; only the names of ``paths`` count, not their folders)."""
+    return any(re.fullmatch(_temp_pattern(Path(path)), name) for path in paths)
+
+
 def remove_stale_temps(*paths: str | Path) -> int:
     """Delete the temporary files that :func:`atomic_path` left for ``paths`` in a killed run
     (``.NAME.XXXXXXXX.part.EXT`` beside each, NAME and EXT of that path). Returns how many.
@@ -501,9 +516,7 @@ def remove_stale_temps(*paths: str | Path) -> int:
     """
     by_folder: dict[Path, list[str]] = {}
     for path in map(Path, paths):
-        ext = "".join(path.suffixes[-1:])
-        stem = re.escape(temp_stem(path.stem, ext))
-        by_folder.setdefault(path.parent, []).append(rf"\.{stem}\.[a-z0-9_]{{8}}\.part{re.escape(ext)}")
+        by_folder.setdefault(path.parent, []).append(_temp_pattern(path))
     removed = 0
     for folder, patterns in by_folder.items():
         pattern = re.compile("^(?:" + "|".join(patterns) + ")$")

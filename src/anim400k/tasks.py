@@ -28,8 +28,15 @@ resolved from the release folder, so they hold from any working directory):
 counts, what was left out (``left_out``) and the splits with no rows (``empty``: task ->
 split names). A split with no rows gets no file (``datasets.load_dataset("json", ...)``
 refuses an empty one: ``Instruction "test" corresponds to no data!``), and a file of that
-name left by an earlier run into the same folder is removed. ``DIR`` may not be a release
+name left by an earlier run into the same folder goes with that run. ``DIR`` may not be a release
 folder (one holding ``anim400k_annotations.json``) nor lie inside one.
+
+A run replaces ``DIR`` as a whole: it writes every file into a hidden folder beside it
+(``.DIR.partial-XXXXXXXX``) and swaps that in for ``DIR`` at the end
+(:func:`anim400k.exports.common.staged_folder`, as ``anim400k export`` does), so ``DIR`` holds the
+manifests of one run only, the earlier run's or the new one's, whenever the run is killed. ``DIR`` must
+therefore be new, empty or an earlier run's output (only ``splits.json``, ``TASK/SPLIT.jsonl`` and a
+killed run's temporary files of those): a folder holding anything else is refused in one line.
 
 Media: each referenced file (clip audio, character picture) is checked to exist, one
 ``stat`` per file; a row whose media file is missing is left out and counted per kind
@@ -51,11 +58,12 @@ from typing import IO, Any
 
 from .errors import InputError
 from .fsutil import (
+    LOCK_FILE,
     atomic_path,
     check_writable,
-    folder_lock,
+    is_temp_of,
+    output_lock,
     refuse_overwriting,
-    remove_stale_temps,
     write_json_atomic,
 )
 from .progress import file_bar
@@ -381,17 +389,24 @@ def write_task_views(
 ) -> dict[str, Any]:
     """Write ``splits.json`` and every task's per-split JSONL manifests; return the summary.
 
-    Streams the release one show at a time; each manifest is written to a temporary name
-    and renamed into place when complete. The run holds ``out_dir``'s lock
-    (:func:`~anim400k.fsutil.folder_lock`: a second run into it is refused in one line) and
-    first deletes the temporary files a killed run left there
-    (``TASK/.SPLIT.XXXXXXXX.part.jsonl``). Media paths are absolute. Rows whose media file is
-    missing (unless not ``check_media``) or whose needed target text is empty are left out and
-    counted in the summary's ``left_out`` (see :class:`RowFilter`).
+    Streams the release one show at a time into a hidden folder beside ``out_dir``
+    (``.NAME.partial-XXXXXXXX``) that replaces ``out_dir`` as a whole when every file is written
+    (:func:`~anim400k.exports.common.staged_folder`): a run killed at any point leaves ``out_dir`` the
+    earlier run's or the new one's, never a mix. ``out_dir`` must be new, empty or an earlier run's
+    output (:func:`check_tasks_folder`). The run holds ``out_dir``'s lock
+    (:func:`~anim400k.fsutil.output_lock`, ``.NAME.anim400k.lock`` beside it: a second run into it is
+    refused in one line) and first cleans up what a killed run left beside it
+    (:func:`~anim400k.exports.common.recover_export_folder`: a half-written ``.NAME.partial-*`` is
+    deleted, an earlier output set aside as ``.NAME.old-*`` by a kill between the two renames of the
+    swap is put back). Media paths are absolute. Rows whose media file is missing (unless not
+    ``check_media``) or whose needed target text is empty are left out and counted in the summary's
+    ``left_out`` (see :class:`RowFilter`).
 
     ``progress``: a bar on a terminal over the bytes of the annotations file read by the
     three passes (validate, split, write).
     """
+    from .exports.common import recover_export_folder, staged_folder
+
     ds = dataset if isinstance(dataset, Dataset) else load(dataset)
     ds = Dataset(ds.root.resolve(), ds.annotations.resolve())  # manifests name absolute paths
     refuse_release_folder(out_dir, ds.root)
@@ -399,33 +414,83 @@ def write_task_views(
     written += [(f"--out {t}/{s}.jsonl", Path(out_dir) / t / f"{s}.jsonl") for t in TASKS for s in SPLITS]
     refuse_overwriting(written, {"DATASET": ds.annotations})
     props = parse_proportions(proportions)
+    out = Path(os.path.abspath(out_dir))  # "." has a name to stage beside
     check_writable({}, {"--out": out_dir})
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    with folder_lock(out_dir, "tasks"):  # a second run into the same folder stops here, in one line
-        removed = remove_stale_temps(*(path for _, path in written))
+    if out.is_dir():  # the new folder is written beside it, then swapped in
+        check_writable({}, {"--out's parent folder": out.parent})
+    check_tasks_folder(out)
+    with output_lock(out, "tasks", noun="folder"):  # a second run into the same folder stops here, in one line
+        removed = recover_export_folder(out, whole=lambda folder: _foreign_entry(folder) is None)
         if removed:
-            log.info("removed %d temporary file(s) a killed run left in %s", removed, out_dir)
-        with file_bar(ds.annotations, "tasks", progress, passes=3) as bar:
+            log.info("removed %d folder(s) a killed run left beside %s", removed, out)
+        with staged_folder(out, check_tasks_folder) as stage, file_bar(ds.annotations, "tasks", progress,
+                                                                          passes=3) as bar:
             ds.on_read = bar.update
-            summary = _write_views(ds, Path(out_dir), seed, props, by, RowFilter(check_media))
+            summary = _write_views(ds, stage, seed, props, by, RowFilter(check_media))
             ds.on_read = None
     return summary
 
 
-def refuse_release_folder(out_dir: str | Path, release_root: str | Path) -> None:
+def _foreign_entry(folder: Path) -> Path | None:
+    """The first entry of ``folder`` that ``anim400k tasks`` does not write (None: the folder holds only its own).
+
+    Its own: ``splits.json``, a folder per task (:data:`TASKS`) holding ``SPLIT.jsonl`` files, a killed run's
+    temporary files of those (``.SPLIT.XXXXXXXX.part.jsonl``, ``.splits.XXXXXXXX.part.json``) and the lock
+    file an earlier version kept inside the folder. Symbolic links are never its own.
+    """
+    splits = {f"{s}.jsonl" for s in SPLITS}
+    for entry in sorted(folder.iterdir()):
+        plain = not entry.is_symlink()
+        if entry.name in TASKS and plain and entry.is_dir():
+            for sub in sorted(entry.iterdir()):
+                own = sub.name in splits or is_temp_of(sub.name, *splits)
+                if not (own and not sub.is_symlink() and sub.is_file()):
+                    return sub
+            continue
+        own = entry.name in ("splits.json", LOCK_FILE) or is_temp_of(entry.name, "splits.json")
+        if not (own and plain and entry.is_file()):
+            return entry
+    return None
+
+
+def check_tasks_folder(out: str | Path) -> None:
+    """Refuse (:class:`InputError`, one line naming the folder) a ``--out`` that a run may not replace.
+
+    A run replaces its output folder as a whole, so ``out`` must be missing, empty or an earlier run's
+    output (:func:`_foreign_entry` finds nothing else in it); a symbolic link or a file is refused too.
+    """
+    out = Path(out)
+    if out.is_symlink():
+        raise InputError("--out is a symbolic link: give the folder itself (a run replaces the whole folder)", out)
+    if out.exists() and not out.is_dir():
+        raise InputError("--out is a file: give a folder to write into", out)
+    if not out.is_dir():
+        return
+    other = _foreign_entry(out)
+    if other is not None:
+        raise InputError(
+            f"--out holds {other.relative_to(out).as_posix()!r}, which anim400k tasks did not write: give a new "
+            "or empty folder, or one an earlier run of anim400k tasks wrote (a run replaces the whole folder)",
+            out,
+        )
+
+
+def refuse_release_folder(
+    out_dir: str | Path,
+    release_root: str | Path | None = None,
+    advice: str = "write the task manifests to a folder of their own",
+) -> None:
     """Refuse (:class:`InputError`, one line naming the folder) an output folder that is a release
-    folder or lies inside one: ``release_root`` or any folder holding ``anim400k_annotations.json``."""
+    folder or lies inside one: ``release_root`` or any folder holding ``anim400k_annotations.json``.
+    ``advice`` ends the message (what to do instead)."""
     from .formats.ids import ANNOTATIONS_FILE
 
     out = Path(os.path.realpath(out_dir))
-    root = Path(os.path.realpath(release_root))
+    root = Path(os.path.realpath(release_root)) if release_root is not None else None
     for folder in (out, *out.parents):
         if folder == root or (folder / ANNOTATIONS_FILE).is_file():
             where = "is" if folder == out else "lies inside"
-            raise InputError(
-                f"--out {where} the release folder {str(folder)!r}: write the task manifests to a folder of their own",
-                out_dir,
-            )
+            raise InputError(f"--out {where} the release folder {str(folder)!r}: {advice}", out_dir)
 
 
 def _write_views(
@@ -472,10 +537,7 @@ def _write_views(
         for f in files.values():
             f.close()
     empty = {t: [s for s in SPLITS if not counts[t][s]] for t in TASKS}
-    empty = {t: names for t, names in empty.items() if names}
-    for task, names in empty.items():
-        for split in names:  # an earlier run's file would read as this run's rows
-            (out / task / f"{split}.jsonl").unlink(missing_ok=True)
+    empty = {t: names for t, names in empty.items() if names}  # no file: out is a new folder
     summary = {
         "dataset": str(ds.root.resolve()),
         "seed": seed,

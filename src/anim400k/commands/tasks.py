@@ -15,7 +15,11 @@ def register(app: typer.Typer) -> None:
     def tasks(
         dataset: Annotated[Path, typer.Argument(help="Release folder or anim400k_annotations.json.")],
         out: Annotated[
-            Path, typer.Option("--out", "-o", help="Folder for splits.json and <task>/<split>.jsonl.")
+            Path, typer.Option(
+                "--out", "-o",
+                help="Folder for splits.json and <task>/<split>.jsonl (new, empty or an earlier run's; replaced "
+                "whole).",
+            )
         ],
         seed: Annotated[int, typer.Option(help="Seed of the show shuffle.")] = 0,
         split: Annotated[str, typer.Option(help="train,validation,test proportions.")] = "0.8,0.1,0.1",
@@ -35,7 +39,8 @@ def register(app: typer.Typer) -> None:
         rows without subtitles, are left out; one line says how many and the first example.
         A split with no rows gets no file (one line names them). Clips with no en_subtitles
         field (original-format release) take their en_text as the speech-translation target.
-        DIR may not be a release folder nor lie inside one.
+        DIR may not be a release folder nor lie inside one. A run replaces DIR as a whole (written
+        beside it, then swapped in), so DIR must be new, empty or an earlier run's output.
         """
         from ..tasks import empty_text, left_out_text, parse_proportions, target_source_text, write_task_views
 

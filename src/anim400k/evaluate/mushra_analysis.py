@@ -493,12 +493,13 @@ REPORT_FILES = ("report.html", "ratings.png", "mushra.csv", "analysis.json")
 
 
 def write_report(analysis: Analysis, rows: Sequence[RatingRow], out: str | Path) -> Analysis:
-    """Write ``report.html``, ``ratings.png``, ``analysis.json`` and ``mushra.csv`` into ``out``."""
+    """Write ``analysis.json``, ``ratings.png``, ``report.html`` and ``mushra.csv`` into ``out``.
+
+    ``analysis.json`` comes first: a folder a killed run left half-written is still recognised as an
+    earlier analysis's (:func:`check_report_folder`), so the re-run may replace it.
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    plot(analysis, rows, out / "ratings.png")
-    write_text_atomic(out / "report.html", report_html(analysis, "ratings.png"))
-    write_text_atomic(out / "mushra.csv", ratings_csv(rows))
     analysis.files = {
         k: str(out / v)
         for k, v in (
@@ -509,7 +510,53 @@ def write_report(analysis: Analysis, rows: Sequence[RatingRow], out: str | Path)
         )
     }
     write_json_atomic(out / "analysis.json", jsonable(asdict(analysis) | {"excluded": analysis.excluded}))
+    plot(analysis, rows, out / "ratings.png")
+    write_text_atomic(out / "report.html", report_html(analysis, "ratings.png"))
+    write_text_atomic(out / "mushra.csv", ratings_csv(rows))
     return analysis
+
+
+def _is_analysis_json(path: Path) -> bool:
+    """Whether ``path`` is an ``analysis.json`` that :func:`write_report` wrote (a JSON object with its keys)."""
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and {"test_id", "stats", "screening", "files"} <= data.keys()
+
+
+def check_report_folder(out: str | Path) -> None:
+    """Refuse (:class:`InputError`, one line naming the folder) a ``--out`` that ``mushra analyze`` may not
+    write its report into.
+
+    Refused: a release folder or a folder inside one (one holding ``anim400k_annotations.json``), a file, and
+    a folder holding anything but the report's own files (:data:`REPORT_FILES`, a killed run's temporary
+    files of them, the run's lock), or holding report files without the ``analysis.json`` of an earlier
+    analysis (a lone ``mushra.csv`` may be someone's ratings). A missing or empty folder, or an earlier
+    analysis's, passes: a re-run replaces its files.
+    """
+    from ..errors import InputError
+    from ..fsutil import LOCK_FILE, is_temp_of
+    from ..tasks import refuse_release_folder
+
+    refuse_release_folder(out, advice="write the MUSHRA report to a folder of its own")
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError("--out is a file: give a folder to write into", out)
+    if not out.is_dir():
+        return
+    advice = ("give a new or empty folder, or the folder of an earlier mushra analyze (its report is "
+              "replaced)")
+    for entry in sorted(out.iterdir()):
+        ours = entry.name in REPORT_FILES or entry.name == LOCK_FILE or is_temp_of(entry.name, *REPORT_FILES)
+        if not (ours and entry.is_file() and not entry.is_symlink()):
+            raise InputError(f"--out holds {entry.name!r}, which mushra analyze did not write: {advice}", out)
+    present = [name for name in REPORT_FILES if (out / name).is_file()]
+    if present and not _is_analysis_json(out / "analysis.json"):
+        raise InputError(f"--out holds {present[0]!r} but no analysis.json of an earlier mushra analyze, so "
+                         f"it may not be the report's: {advice}", out)
 
 
 
@@ -542,11 +589,22 @@ def load_rows(source: str | Path) -> tuple[list[RatingRow], list[str] | None, li
 
 
 def analyze(source: str | Path, out: str | Path) -> Analysis:
-    """Analyse a test folder or a webMUSHRA CSV and write the report into ``out``."""
+    """Analyse a test folder or a webMUSHRA CSV and write the report into ``out``.
+
+    ``out`` must pass :func:`check_report_folder` (checked before the ratings are read). The report is
+    written under ``out``'s lock (:func:`~anim400k.fsutil.folder_lock`: a second analysis into the same
+    folder is refused in one line), after deleting the temporary files a killed run left there.
+    """
     from ..errors import InputError
+    from ..fsutil import folder_lock, remove_stale_temps
 
     refuse_overwriting([(f"--out {name}", Path(out) / name) for name in REPORT_FILES], {"SOURCE": source})
+    check_report_folder(out)
     rows, systems, conditions, test_id = load_rows(source)
     if not rows:
         raise InputError("no ratings to analyse yet", source)
-    return write_report(analyze_rows(rows, systems, conditions, test_id), rows, out)
+    analysis = analyze_rows(rows, systems, conditions, test_id)
+    Path(out).mkdir(parents=True, exist_ok=True)
+    with folder_lock(out, "mushra analyze"):
+        remove_stale_temps(*(Path(out) / name for name in REPORT_FILES))
+        return write_report(analysis, rows, out)

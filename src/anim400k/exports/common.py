@@ -8,12 +8,12 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..fsutil import mkdtemp_like_mkdir
+from ..fsutil import fsync_folder, mkdtemp_like_mkdir
 from ..model import Clip
 from ..progress import progress_bar
 from ..release import SHOW_FIELDS, BadItems, Dataset, Problem, Show, check_or_raise, type_ok
@@ -95,16 +95,23 @@ def _leftover(out: Path, name: str) -> str | None:
     return m.group(1) if m else None
 
 
-def recover_export_folder(out: str | Path) -> int:
+def _is_export(folder: Path) -> bool:
+    """Whether ``folder`` is an export (it holds :data:`EXPORT_MARK`)."""
+    return (folder / EXPORT_MARK).is_file()
+
+
+def recover_export_folder(out: str | Path, whole: Callable[[Path], bool] = _is_export) -> int:
     """Clean up after an export of ``out`` that was killed (SIGKILL, a lost machine); returns the folders removed.
 
     A killed export leaves its half-written ``.NAME.partial-XXXXXXXX`` folder beside ``out`` (an
     ``hf`` or ``--embed-audio`` one is the size of the export; ``hf`` also its
     ``.NAME.hf-cache-XXXXXXXX``) and the folder of its problems file (``.NAME.problems-XXXXXXXX``). One
-    killed between the two renames of :func:`staged_dir` leaves the earlier export as ``.NAME.old-XXXXXXXX``
-    and no ``out``: that earlier export is renamed back to ``out`` (it was whole); the other leftovers are
-    deleted. Call it while holding ``out``'s lock
-    (:func:`~anim400k.fsutil.output_lock`), so no other export is writing them.
+    killed between the two renames of :func:`staged_folder` leaves the earlier folder as ``.NAME.old-XXXXXXXX``
+    and no ``out``: that earlier folder is renamed back to ``out`` (it was whole) when ``whole`` says it is
+    one of the outputs (an export: it holds :data:`EXPORT_MARK`); the other leftovers are deleted. Other
+    commands that stage their output folder with :func:`staged_folder` (``anim400k tasks``) recover with it
+    too, passing their own ``whole``. Call it while holding ``out``'s lock
+    (:func:`~anim400k.fsutil.output_lock`), so no other run is writing them.
     """
     out = Path(out)
     try:
@@ -117,13 +124,49 @@ def recover_export_folder(out: str | Path) -> int:
         if kind is None or not entry.is_dir(follow_symlinks=False):
             continue
         path = Path(entry.path)
-        if kind == "old" and not os.path.lexists(out) and (path / EXPORT_MARK).is_file():
+        if kind == "old" and not os.path.lexists(out) and whole(path):
             path.rename(out)
-            log.warning("%s: restored the earlier export that a killed export had set aside", out)
+            log.warning("%s: restored the earlier output that a killed run had set aside", out)
             continue
         shutil.rmtree(path, ignore_errors=True)
         removed += 1
     return removed
+
+
+@contextlib.contextmanager
+def staged_folder(
+    out: str | Path, check: Callable[[Path], None], finish: Callable[[Path], None] | None = None
+) -> Iterator[Path]:
+    """Yield a new hidden folder beside ``out`` (``.NAME.partial-XXXXXXXX``); it replaces ``out`` as one
+    only if the block succeeds.
+
+    ``check(out)`` refuses an ``out`` that may not be replaced (it runs before and again just before
+    replacing); ``finish(stage)`` completes the new folder (a mark, a moved file) after the block. A
+    block that fails deletes the new folder and leaves ``out`` as it was. The earlier ``out`` is set
+    aside (``.NAME.old-XXXXXXXX``) only once the new one is complete, and deleted only after the new
+    one is in place; :func:`recover_export_folder` puts it back after a kill between the two renames,
+    so ``out`` is always the whole earlier folder or the whole new one.
+    """
+    out = Path(out)
+    check(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = mkdtemp_like_mkdir(prefix=f".{out.name}.partial-", dir=out.parent)
+    try:
+        yield stage
+        if finish is not None:
+            finish(stage)
+        check(out)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{stage.name.rsplit('-', 1)[-1]}")
+        out.rename(old)
+    stage.rename(out)
+    fsync_folder(out.parent)  # the swap survives a power cut
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -133,31 +176,19 @@ def staged_dir(out: str | Path, checked: CheckedRelease | None = None) -> Iterat
     ``out`` must pass :func:`check_export_target` (checked before and again before replacing);
     the new folder is marked with :data:`EXPORT_MARK`. With ``checked``, its ``problems.jsonl``
     (when it found problems) is moved into the new folder before it replaces ``out``, so the
-    export appears whole or not at all. The earlier export is set aside only once the new one is
-    complete, and deleted only after the new one is in place (:func:`recover_export_folder` puts
-    it back after a kill between the two renames).
+    export appears whole or not at all. The swap is :func:`staged_folder`'s: the earlier export is
+    set aside only once the new one is complete, and deleted only after the new one is in place
+    (:func:`recover_export_folder` puts it back after a kill between the two renames).
     """
-    out = Path(out)
-    check_export_target(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = mkdtemp_like_mkdir(prefix=f".{out.name}.partial-", dir=out.parent)
-    try:
-        yield stage
+
+    def finish(stage: Path) -> None:
         if checked is not None:
             checked.place_problems(stage)
         (stage / EXPORT_MARK).write_text("written by anim400k export; the next export may replace this folder\n",
                                          encoding="utf-8")
-        check_export_target(out)
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{stage.name.rsplit('-', 1)[-1]}")
-        out.rename(old)
-    stage.rename(out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+
+    with staged_folder(out, check_export_target, finish) as stage:
+        yield stage
 
 
 class CheckedRelease:
