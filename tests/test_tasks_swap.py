@@ -171,3 +171,26 @@ def test_sigkill_while_writing_or_between_the_renames(rel: Path, tmp_path: Path,
         assert not out.exists() and _files(Path(ready.read_text())) == earlier
     summary = tasks.write_task_views(rel, out)
     assert _files(out) == new and _beside(out) == [] and summary["seed"] == 0
+
+
+def test_the_mode_of_the_replaced_folder_is_kept(rel: Path, tmp_path: Path) -> None:
+    """A run swaps a new folder in for ``--out``: the folder the user made private (0700) or shared (2775)
+    keeps that mode, as when the manifests were written into it; a new folder gets a plain mkdir's."""
+    import stat
+
+    from anim400k.exports import export
+
+    for mode in (0o700, 0o2775):
+        out = tmp_path / f"views{mode:o}"
+        out.mkdir()
+        out.chmod(mode)
+        tasks.write_task_views(rel, out)
+        assert stat.S_IMODE(out.stat().st_mode) == mode
+        tasks.write_task_views(rel, out)  # an earlier run's folder, replaced again
+        assert stat.S_IMODE(out.stat().st_mode) == mode
+    exported = tmp_path / "exported"
+    exported.mkdir()
+    exported.chmod(0o700)
+    export(rel, "parquet", exported)
+    assert stat.S_IMODE(exported.stat().st_mode) == 0o700
+

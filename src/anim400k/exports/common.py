@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import shutil
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -141,11 +142,12 @@ def staged_folder(
     only if the block succeeds.
 
     ``check(out)`` refuses an ``out`` that may not be replaced (it runs before and again just before
-    replacing); ``finish(stage)`` completes the new folder (a mark, a moved file) after the block. A
-    block that fails deletes the new folder and leaves ``out`` as it was. The earlier ``out`` is set
-    aside (``.NAME.old-XXXXXXXX``) only once the new one is complete, and deleted only after the new
-    one is in place; :func:`recover_export_folder` puts it back after a kill between the two renames,
-    so ``out`` is always the whole earlier folder or the whole new one.
+    replacing); ``finish(stage)`` completes the new folder (a mark, a moved file) after the block. The
+    new folder takes the earlier ``out``'s mode (a private 0700 or a shared 2775 folder stays so; a new
+    ``out`` gets a plain mkdir's). A block that fails deletes the new folder and leaves ``out`` as it was.
+    The earlier ``out`` is set aside (``.NAME.old-XXXXXXXX``) only once the new one is complete, and
+    deleted only after the new one is in place; :func:`recover_export_folder` puts it back after a kill
+    between the two renames, so ``out`` is always the whole earlier folder or the whole new one.
     """
     out = Path(out)
     check(out)
@@ -156,6 +158,8 @@ def staged_folder(
         if finish is not None:
             finish(stage)
         check(out)
+        if out.is_dir():  # the folder replaced keeps its mode, as when the files were written into it
+            os.chmod(stage, stat.S_IMODE(out.stat().st_mode))
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
