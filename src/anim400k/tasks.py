@@ -405,7 +405,7 @@ def write_task_views(
     ``progress``: a bar on a terminal over the bytes of the annotations file read by the
     three passes (validate, split, write).
     """
-    from .exports.common import recover_export_folder, staged_folder
+    from .exports.common import check_replaceable, recover_export_folder, staged_folder
 
     ds = dataset if isinstance(dataset, Dataset) else load(dataset)
     ds = Dataset(ds.root.resolve(), ds.annotations.resolve())  # manifests name absolute paths
@@ -416,6 +416,7 @@ def write_task_views(
     props = parse_proportions(proportions)
     out = Path(os.path.abspath(out_dir))  # "." has a name to stage beside
     check_writable({}, {"--out": out_dir})
+    check_replaceable(out)  # a mount point cannot be swapped (said before its parent's rights)
     if out.is_dir():  # the new folder is written beside it, then swapped in
         check_writable({}, {"--out's parent folder": out.parent})
     check_tasks_folder(out)
