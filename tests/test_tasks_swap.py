@@ -233,3 +233,23 @@ def test_mount_points_of_the_mount_table(tmp_path: Path, monkeypatch: pytest.Mon
     mountinfo.write_text(f"35 22 8:1 /x {str(volume).replace(' ', chr(92) + '040')} rw - ext4 /dev/sda1 rw\n")
     monkeypatch.setattr(fsutil, "MOUNTINFO", mountinfo)
     assert fsutil.is_mount_point(volume) and not fsutil.is_mount_point(tmp_path)
+
+
+def test_the_working_folder_is_refused(rel: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                       runs: tuple[dict, dict]) -> None:
+    """``--out .`` (or a folder holding the working folder) would be swapped away under the shell, which is
+    left in a deleted, empty-looking folder: refused in one line, the earlier run kept."""
+    from anim400k.errors import InputError
+
+    earlier, _ = runs
+    out = tmp_path / "views"
+    tasks.write_task_views(rel, out, proportions=EARLIER)
+    for cwd, given in ((out, "."), (out / "dubbing", ".."), (out / "dubbing", str(out))):
+        monkeypatch.chdir(cwd)
+        with pytest.raises(InputError, match="is the working folder or holds it"):
+            tasks.write_task_views(rel, given)
+    from anim400k.exports import export
+
+    with pytest.raises(InputError, match="is the working folder or holds it"):  # export swaps its folder too
+        export(rel, "parquet", "..")
+    assert _files(out) == earlier and _beside(out) == []

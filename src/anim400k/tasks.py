@@ -36,7 +36,9 @@ A run replaces ``DIR`` as a whole: it writes every file into a hidden folder bes
 (:func:`anim400k.exports.common.staged_folder`, as ``anim400k export`` does), so ``DIR`` holds the
 manifests of one run only, the earlier run's or the new one's, whenever the run is killed. ``DIR`` must
 therefore be new, empty or an earlier run's output (only ``splits.json``, ``TASK/SPLIT.jsonl`` and a
-killed run's temporary files of those): a folder holding anything else is refused in one line.
+killed run's temporary files of those): a folder holding anything else is refused in one line, and so are
+a mount point and the working folder or one holding it, which cannot be swapped
+(:func:`anim400k.exports.common.check_replaceable`).
 
 Media: each referenced file (clip audio, character picture) is checked to exist, one
 ``stat`` per file; a row whose media file is missing is left out and counted per kind

@@ -85,12 +85,25 @@ def check_export_target(out: str | Path, release_root: str | Path | None = None)
 def check_replaceable(out: str | Path) -> None:
     """Refuse (:class:`InputError`, one line naming ``out``) an existing output folder that
     :func:`staged_folder` cannot swap for a new one: a mount point (a container's volume, a mounted disk),
-    which cannot be renamed; the swap failed with 'Device or resource busy' after all the work."""
+    which cannot be renamed (the swap failed with 'Device or resource busy' after all the work), and the
+    working folder or a folder holding it (``--out .``), which the swap would delete under the shell that
+    ran the command, leaving it in an empty-looking deleted folder."""
     out = Path(out)
-    if out.is_dir() and not out.is_symlink() and is_mount_point(out):
+    if not out.is_dir() or out.is_symlink():
+        return
+    if is_mount_point(out):
         raise InputError("is a mount point: a run replaces its output folder as a whole (a new folder written "
                          "beside it, then swapped in), which cannot be done to a mount point; give a folder "
                          "inside it", out)
+    try:
+        cwd = Path(os.getcwd())
+    except OSError:  # the working folder was deleted: nothing to keep
+        return
+    real = Path(os.path.realpath(out))
+    if real == cwd or real in cwd.parents:
+        raise InputError("is the working folder or holds it: a run replaces its output folder as a whole, which "
+                         "would leave this shell in a deleted folder; run the command from outside it (cd ..)",
+                         out)
 
 
 #: the hidden folder beside ``out`` holding the problems file while the export runs (``.NAME.problems-XXXXXXXX``)
