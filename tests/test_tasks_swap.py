@@ -171,3 +171,85 @@ def test_sigkill_while_writing_or_between_the_renames(rel: Path, tmp_path: Path,
         assert not out.exists() and _files(Path(ready.read_text())) == earlier
     summary = tasks.write_task_views(rel, out)
     assert _files(out) == new and _beside(out) == [] and summary["seed"] == 0
+
+
+def test_the_mode_of_the_replaced_folder_is_kept(rel: Path, tmp_path: Path) -> None:
+    """A run swaps a new folder in for ``--out``: the folder the user made private (0700) or shared (2775)
+    keeps that mode, as when the manifests were written into it; a new folder gets a plain mkdir's."""
+    import stat
+
+    from anim400k.exports import export
+
+    for mode in (0o700, 0o2775):
+        out = tmp_path / f"views{mode:o}"
+        out.mkdir()
+        out.chmod(mode)
+        tasks.write_task_views(rel, out)
+        assert stat.S_IMODE(out.stat().st_mode) == mode
+        tasks.write_task_views(rel, out)  # an earlier run's folder, replaced again
+        assert stat.S_IMODE(out.stat().st_mode) == mode
+    exported = tmp_path / "exported"
+    exported.mkdir()
+    exported.chmod(0o700)
+    export(rel, "parquet", exported)
+    assert stat.S_IMODE(exported.stat().st_mode) == 0o700
+
+
+def test_a_mount_point_is_refused_before_any_work(rel: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  runs: tuple[dict, dict]) -> None:
+    """A mount point (a Docker volume given as ``--out``) cannot be renamed: the swap failed with 'Device or
+    resource busy' once every manifest was written; it is refused in one line first, and nothing is left."""
+    from anim400k.errors import InputError
+    from anim400k.exports import export
+
+    earlier, _ = runs
+    out = tmp_path / "views"
+    tasks.write_task_views(rel, out, proportions=EARLIER)
+    empty = tmp_path / "volume"
+    empty.mkdir()
+    ismount = os.path.ismount
+    monkeypatch.setattr(os.path, "ismount", lambda p: os.path.abspath(p) in (str(out), str(empty)) or ismount(p))
+    for folder in (out, empty):
+        with pytest.raises(InputError, match="is a mount point: .*give a folder inside it"):
+            tasks.write_task_views(rel, folder)
+    with pytest.raises(InputError, match="is a mount point"):
+        export(rel, "parquet", empty)
+    assert _files(out) == earlier and list(empty.iterdir()) == []
+    assert _beside(out) == [] and _beside(empty) == []
+
+
+def test_mount_points_of_the_mount_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bind mount of a folder of the same file system (``os.path.ismount`` says no) is found in
+    ``/proc/self/mountinfo``, its escapes undone."""
+    from anim400k import fsutil
+
+    table = ("22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
+             "35 22 8:1 /home/me/out /data/my\\040volume rw,relatime - ext4 /dev/sda1 rw\n")
+    assert fsutil.mount_points(table) == {"/", "/data/my volume"}
+    volume = tmp_path / "my volume"
+    volume.mkdir()
+    assert fsutil.is_mount_point("/") and not fsutil.is_mount_point(volume)
+    mountinfo = tmp_path / "mountinfo"
+    mountinfo.write_text(f"35 22 8:1 /x {str(volume).replace(' ', chr(92) + '040')} rw - ext4 /dev/sda1 rw\n")
+    monkeypatch.setattr(fsutil, "MOUNTINFO", mountinfo)
+    assert fsutil.is_mount_point(volume) and not fsutil.is_mount_point(tmp_path)
+
+
+def test_the_working_folder_is_refused(rel: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                       runs: tuple[dict, dict]) -> None:
+    """``--out .`` (or a folder holding the working folder) would be swapped away under the shell, which is
+    left in a deleted, empty-looking folder: refused in one line, the earlier run kept."""
+    from anim400k.errors import InputError
+
+    earlier, _ = runs
+    out = tmp_path / "views"
+    tasks.write_task_views(rel, out, proportions=EARLIER)
+    for cwd, given in ((out, "."), (out / "dubbing", ".."), (out / "dubbing", str(out))):
+        monkeypatch.chdir(cwd)
+        with pytest.raises(InputError, match="is the working folder or holds it"):
+            tasks.write_task_views(rel, given)
+    from anim400k.exports import export
+
+    with pytest.raises(InputError, match="is the working folder or holds it"):  # export swaps its folder too
+        export(rel, "parquet", "..")
+    assert _files(out) == earlier and _beside(out) == []

@@ -166,3 +166,47 @@ def test_empty_jp_text_warning_says_whether_the_transcript_was_given(tmp_path) -
     assert "the JP transcript given in the manifest has no text in 1 episode(s) (s/1)" in out["message"]
     only_given = _collect_jp_text(contexts[:1])
     assert "--asr-ja vad" not in only_given["message"] and "fix" not in only_given
+
+
+def test_clip_clamped_to_the_jp_medium_end_keeps_only_subtitles_overlapping_it(tmp_path) -> None:
+    """A clip reaching past the JP medium's end is clamped to it; a subtitle event wholly past that end (a
+    subtitle file timed to a longer cut) was still attached, since events are matched before the clamp, and
+    ``anim400k validate`` refused the release the build wrote (the event does not overlap the stored interval)."""
+    import copy
+    import json
+
+    import numpy as np
+    import soundfile as sf
+
+    from anim400k import release
+    from anim400k.dataset.context import EpisodeContext
+    from anim400k.dataset.options import BuildOptions
+    from anim400k.formats.rttm import write_rttm
+    from anim400k.formats.transcripts import write_transcript
+    from anim400k.model import EpisodeRef
+    from anim400k.release.codec import clip_to_release_dict
+    from anim400k.testing.release import annotations
+
+    ctx = EpisodeContext(EpisodeRef("s", "1", "jp.mkv", "en.mkv"), str(tmp_path / "w"), str(tmp_path / "r"),
+                         BuildOptions(progress=False))
+    ctx.work.mkdir(parents=True, exist_ok=True)
+    write_transcript(ctx.artifact("en.transcript.json"), Transcript("en", [Segment(2.0, 5.6, "Wait for me!")]))
+    write_transcript(ctx.artifact("ja.transcript.json"), Transcript("ja", [Segment(2.0, 3.0, "待って！")]))
+    ctx.artifact("probe.json").write_text(json.dumps({"en": {"duration": 6.0}, "ja": {"duration": 4.0}}))
+    ctx.artifact("sync.json").write_text(json.dumps({"offset": 0.0, "drift": 0.0, "confidence": 1.0,
+                                                     "applied": False}))
+    events = [{"start": 2.0, "end": 3.0, "text": "Wait"}, {"start": 3.9, "end": 4.2, "text": "for"},
+              {"start": 4.5, "end": 5.5, "text": "me!"}]
+    ctx.artifact("subtitles.json").write_text(json.dumps({"events": events, "left_out": {}, "source": None}))
+    write_rttm(ctx.artifact("jp.rttm"), [Turn(2.0, 3.0, "A")], "x")
+    rng = np.random.default_rng(0)
+    for name in ("ja.16k.flac", "backing.flac"):
+        sf.write(ctx.artifact(name), (0.01 * rng.standard_normal(64000)).astype(np.float32), 16000)
+    clips = make_episode_clips(ctx)["clips"]
+    assert [(c["jp_start"], c["jp_end"], [s["text"] for s in c["en_subtitles"]]) for c in clips] == [
+        (2.0, 4.0, ["Wait", "for"])]  # "me!" starts past the JP medium's end (4.0 s)
+    data = copy.deepcopy(annotations())
+    data["show_c"]["episodes"]["1"]["clips"] = [clip_to_release_dict(Clip.from_dict(c)) for c in clips]
+    path = tmp_path / "ann.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert [str(p) for p in release.validate_release(path, check_media=False)] == []

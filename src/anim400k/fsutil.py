@@ -280,6 +280,34 @@ def check_writable(outputs: _Named, folders: _Named = ()) -> None:
             raise InputError(f"{label} cannot be written: {exc.strerror or exc} ({folder})", path) from exc
 
 
+#: the mount table of this process (Linux): field 5 of each line is a mount point, octal-escaped
+MOUNTINFO = Path("/proc/self/mountinfo")
+_OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")
+
+
+def mount_points(mountinfo: str) -> set[str]:
+    """The mount points a ``/proc/self/mountinfo`` text lists (``\\040`` and the other octal escapes undone)."""
+    points = set()
+    for line in mountinfo.splitlines():
+        fields = line.split()
+        if len(fields) > 4:
+            points.add(_OCTAL_ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), fields[4]))
+    return points
+
+
+def is_mount_point(path: str | Path) -> bool:
+    """Whether the folder ``path`` is a mount point, which cannot be renamed (``EBUSY``): another file system
+    than its parent's (:func:`os.path.ismount`), or a bind mount of a folder of the same one (a container's
+    volume), as the process's mount table lists it (Linux; elsewhere :func:`os.path.ismount` alone)."""
+    if os.path.ismount(path):
+        return True
+    try:
+        table = MOUNTINFO.read_text(encoding="utf-8", errors="surrogateescape")
+    except OSError:
+        return False
+    return os.path.realpath(path) in mount_points(table)
+
+
 def same_file(a: str | Path, b: str | Path) -> bool:
     """True when ``a`` and ``b`` name one file: the same path once resolved (symbolic links
     followed), or the same inode (a hard link, a bind mount). A path that does not exist yet

@@ -36,7 +36,9 @@ A run replaces ``DIR`` as a whole: it writes every file into a hidden folder bes
 (:func:`anim400k.exports.common.staged_folder`, as ``anim400k export`` does), so ``DIR`` holds the
 manifests of one run only, the earlier run's or the new one's, whenever the run is killed. ``DIR`` must
 therefore be new, empty or an earlier run's output (only ``splits.json``, ``TASK/SPLIT.jsonl`` and a
-killed run's temporary files of those): a folder holding anything else is refused in one line.
+killed run's temporary files of those): a folder holding anything else is refused in one line, and so are
+a mount point and the working folder or one holding it, which cannot be swapped
+(:func:`anim400k.exports.common.check_replaceable`).
 
 Media: each referenced file (clip audio, character picture) is checked to exist, one
 ``stat`` per file; a row whose media file is missing is left out and counted per kind
@@ -405,7 +407,7 @@ def write_task_views(
     ``progress``: a bar on a terminal over the bytes of the annotations file read by the
     three passes (validate, split, write).
     """
-    from .exports.common import recover_export_folder, staged_folder
+    from .exports.common import check_replaceable, recover_export_folder, staged_folder
 
     ds = dataset if isinstance(dataset, Dataset) else load(dataset)
     ds = Dataset(ds.root.resolve(), ds.annotations.resolve())  # manifests name absolute paths
@@ -416,6 +418,7 @@ def write_task_views(
     props = parse_proportions(proportions)
     out = Path(os.path.abspath(out_dir))  # "." has a name to stage beside
     check_writable({}, {"--out": out_dir})
+    check_replaceable(out)  # a mount point cannot be swapped (said before its parent's rights)
     if out.is_dir():  # the new folder is written beside it, then swapped in
         check_writable({}, {"--out's parent folder": out.parent})
     check_tasks_folder(out)

@@ -80,12 +80,15 @@ def _inside_jp_medium(clips: list[Clip], jp_duration: float | None) -> tuple[lis
 
     With an offset between the media, EN speech can fall where the JP medium has no content; such a
     clip has no JP audio and is not a bilingual pair. Clips wholly before the medium's start are
-    already dropped (and counted) by :func:`~anim400k.align.align_segments`.
+    already dropped (and counted) by :func:`~anim400k.align.align_segments`. A clamped clip keeps the
+    subtitle events overlapping its stored JP interval (those starting before its new end), as
+    ``anim400k validate`` requires: the aligner matched them on the interval before the clamp.
     """
     kept = []
     for c in clips:
-        if jp_duration is not None:
-            c.jp_end = min(c.jp_end, round(float(jp_duration), 3))
+        if jp_duration is not None and c.jp_end > (end := round(float(jp_duration), 3)):
+            c.jp_end = end
+            c.en_subtitles = [s for s in c.en_subtitles if s.start < end]
         if c.jp_duration >= MIN_CLIP_SECONDS:
             kept.append(c)
     return kept, len(clips) - len(kept)

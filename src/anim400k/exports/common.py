@@ -8,12 +8,13 @@ import logging
 import os
 import re
 import shutil
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..fsutil import fsync_folder, mkdtemp_like_mkdir
+from ..fsutil import fsync_folder, is_mount_point, mkdtemp_like_mkdir
 from ..model import Clip
 from ..progress import progress_bar
 from ..release import SHOW_FIELDS, BadItems, Dataset, Problem, Show, check_or_raise, type_ok
@@ -67,6 +68,7 @@ def check_export_target(out: str | Path, release_root: str | Path | None = None)
     may not be the release folder, a folder inside it or one that contains it, nor a file.
     """
     out = Path(out)
+    check_replaceable(out)
     if release_root is not None:
         a, b = Path(os.path.abspath(out)).resolve(), Path(os.path.abspath(release_root)).resolve()
         if a == b or b in a.parents or a in b.parents:
@@ -78,6 +80,30 @@ def check_export_target(out: str | Path, release_root: str | Path | None = None)
     if out.is_dir() and not (out / EXPORT_MARK).is_file() and any(out.iterdir()):
         raise InputError("output folder exists, is not empty and is not an earlier export: give a new or "
                          "empty folder (an export replaces its output folder)", out)
+
+
+def check_replaceable(out: str | Path) -> None:
+    """Refuse (:class:`InputError`, one line naming ``out``) an existing output folder that
+    :func:`staged_folder` cannot swap for a new one: a mount point (a container's volume, a mounted disk),
+    which cannot be renamed (the swap failed with 'Device or resource busy' after all the work), and the
+    working folder or a folder holding it (``--out .``), which the swap would delete under the shell that
+    ran the command, leaving it in an empty-looking deleted folder."""
+    out = Path(out)
+    if not out.is_dir() or out.is_symlink():
+        return
+    if is_mount_point(out):
+        raise InputError("is a mount point: a run replaces its output folder as a whole (a new folder written "
+                         "beside it, then swapped in), which cannot be done to a mount point; give a folder "
+                         "inside it", out)
+    try:
+        cwd = Path(os.getcwd())
+    except OSError:  # the working folder was deleted: nothing to keep
+        return
+    real = Path(os.path.realpath(out))
+    if real == cwd or real in cwd.parents:
+        raise InputError("is the working folder or holds it: a run replaces its output folder as a whole, which "
+                         "would leave this shell in a deleted folder; run the command from outside it (cd ..)",
+                         out)
 
 
 #: the hidden folder beside ``out`` holding the problems file while the export runs (``.NAME.problems-XXXXXXXX``)
@@ -141,13 +167,16 @@ def staged_folder(
     only if the block succeeds.
 
     ``check(out)`` refuses an ``out`` that may not be replaced (it runs before and again just before
-    replacing); ``finish(stage)`` completes the new folder (a mark, a moved file) after the block. A
-    block that fails deletes the new folder and leaves ``out`` as it was. The earlier ``out`` is set
-    aside (``.NAME.old-XXXXXXXX``) only once the new one is complete, and deleted only after the new
-    one is in place; :func:`recover_export_folder` puts it back after a kill between the two renames,
-    so ``out`` is always the whole earlier folder or the whole new one.
+    replacing; :func:`check_replaceable` runs first); ``finish(stage)`` completes the new folder (a mark,
+    a moved file) after the block. The new folder takes the earlier ``out``'s mode (a private 0700 or a
+    shared 2775 folder stays so; a new ``out`` gets a plain mkdir's). A block that fails deletes the new
+    folder and leaves ``out`` as it was.
+    The earlier ``out`` is set aside (``.NAME.old-XXXXXXXX``) only once the new one is complete, and
+    deleted only after the new one is in place; :func:`recover_export_folder` puts it back after a kill
+    between the two renames, so ``out`` is always the whole earlier folder or the whole new one.
     """
     out = Path(out)
+    check_replaceable(out)
     check(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = mkdtemp_like_mkdir(prefix=f".{out.name}.partial-", dir=out.parent)
@@ -156,6 +185,8 @@ def staged_folder(
         if finish is not None:
             finish(stage)
         check(out)
+        if out.is_dir():  # the folder replaced keeps its mode, as when the files were written into it
+            os.chmod(stage, stat.S_IMODE(out.stat().st_mode))
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
