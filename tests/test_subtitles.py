@@ -432,6 +432,41 @@ def test_an_audio_file_given_as_subtitles_is_a_media_file_without_subtitles(tmp_
         read_transcript(audio)
 
 
+@pytest.mark.parametrize(("head", "kind"), [
+    (b"RF64\xff\xff\xff\xffWAVEds64", "WAV"), (b"BW64\xff\xff\xff\xffWAVEds64", "WAV"),
+    (b"RIFX\x00\x00\x10\x00WAVEfmt ", "WAV"), (b"FORM\x00\x00\x10\x00AIFFCOMM", "AIFF"),
+    (b"FORM\x00\x00\x10\x00AIFCFVER", "AIFF"), (b"caff\x00\x01\x00\x00desc", "CAF"),
+])
+def test_other_audio_signatures_are_media(head, kind):
+    from anim400k.formats.subtitles import container_format
+
+    assert container_format(head + bytes(range(256)) * 4) == kind
+
+
+@pytest.mark.parametrize(("fmt", "options", "kind"), [
+    ("wav", {"rf64": "always"}, "WAV"), ("aiff", {}, "AIFF"), ("caf", {}, "CAF"),
+])
+def test_an_rf64_aiff_or_caf_file_given_as_subtitles_is_a_media_file(tmp_path, fmt, options, kind):
+    # an RF64 (broadcast WAV over 4 GB), AIFF or CAF file was read as text: 'not UTF-8 text (invalid start byte...)'
+    import av
+
+    from anim400k.formats.subtitles import container_format
+    from anim400k.formats.transcripts import read_transcript
+
+    audio = tmp_path / f"take.{fmt}"
+    with av.open(str(audio), "w", format=fmt, options=options) as out:
+        stream = out.add_stream("pcm_s16be" if fmt == "aiff" else "pcm_s16le", rate=16000, layout="mono")
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 1600), np.int16), format="s16", layout="mono")
+        frame.sample_rate = 16000
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            out.mux(packet)
+    assert container_format(audio.read_bytes()[:1024]) == kind
+    with pytest.raises(InputError, match=rf"take\.{fmt}: has no subtitle stream"):
+        read_subtitles(audio)
+    with pytest.raises(InputError, match=rf"take\.{fmt}: is a media file \({kind}\), not a text file"):
+        read_transcript(audio)
+
+
 @pytest.mark.parametrize("text", [
     "1\n00:00:01,000 --> 00:00:02,000\nHi\n", "WEBVTT\n", "[Script Info]\n", '{"segments": []}', "G" * 2000,
     "ID3 tags: 1\n", "\ufb00 ligature", "\ue0ff private use",

@@ -156,15 +156,19 @@ def container_format(head: bytes) -> str | None:
 
 
 def _audio_format(head: bytes) -> str | None:
-    """The audio-only file a file's first bytes show (WAV, FLAC, MP3/MPEG audio), or None.
+    """The audio-only file a file's first bytes show (WAV incl. RF64/BW64, AIFF, CAF, FLAC, MP3/MPEG audio), or None.
 
     Such a file has no subtitle stream: given as subtitles or a transcript it used to be read as text
     and refused as ``not UTF-8 text (invalid start byte at byte 20)``, an encoding problem it does not have.
     An MPEG audio frame starts with 11 set bits (``FF Ex``-``FF Fx``); ``FF FE`` (UTF-16/32 LE byte-order
     mark) and ``FF FF`` are left out, and so is text that reads as BOM-less UTF-16.
     """
-    if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
-        return "WAV"
+    if head[:4] in (b"RIFF", b"RIFX", b"RF64", b"BW64") and head[8:12] == b"WAVE":
+        return "WAV"  # little- or big-endian RIFF, and the 64-bit RF64/BW64 of long broadcast recordings
+    if head.startswith(b"FORM") and head[8:12] in (b"AIFF", b"AIFC"):
+        return "AIFF"
+    if head.startswith(b"caff\x00\x01"):
+        return "CAF"
     if head.startswith(b"fLaC"):
         return "FLAC"
     if head.startswith(b"ID3") and len(head) > 4 and head[3] in (2, 3, 4) and head[4] < 0xFF:
