@@ -130,7 +130,7 @@ class _TestWriter:
     def __init__(self, out: Path, sr: int, lufs: float | None) -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
         self._lock = contextlib.ExitStack()
-        self._lock.enter_context(output_lock(out, "mushra create"))
+        self._lock.enter_context(output_lock(out, "mushra create", noun="folder"))
         try:
             if out.exists() and any(out.iterdir()):
                 raise InputError("output folder exists and is not empty", out)

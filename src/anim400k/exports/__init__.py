@@ -65,7 +65,7 @@ def export(
     size = parse_size(shard_size)  # a bad option first, before the release is read
     ds = dataset if isinstance(dataset, Dataset) else load(dataset)
     check_export_target(out, ds.root)
-    with output_lock(out, "export"):  # a second export into the same folder stops here, in one line
+    with output_lock(out, "export", noun="folder"):  # a second export into the same folder stops here, in one line
         recover_export_folder(out)
         # the problems file is written in a hidden folder beside out (.NAME.problems-XXXXXXXX), never in /tmp:
         # one left by a killed export is removed by the next export's recover_export_folder
