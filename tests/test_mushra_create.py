@@ -251,7 +251,8 @@ def test_a_killed_runs_temporary_folder_is_removed_and_a_second_run_is_refused(
     (stale / "stimuli" / "reference.wav").write_bytes(b"RIFF")
     other = tmp_path / ".other.ab12cd_9.part"  # another test's
     other.mkdir()
-    with output_lock(out, "mushra create"), pytest.raises(InputError, match="another mushra create .*is writing this folder"):
+    busy = "another mushra create .*is writing this folder"
+    with output_lock(out, "mushra create"), pytest.raises(InputError, match=busy):
         create_test(release, systems, out, trials=1, split="all", sample_rate=16000)
     assert stale.is_dir() and not out.exists()  # the running one's folder is left alone
     create_test(release, systems, out, trials=1, split="all", sample_rate=16000)
