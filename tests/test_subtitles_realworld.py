@@ -291,6 +291,8 @@ def test_closed_caption_speaker_change_markers_are_not_spoken(tmp_path):
     assert speech_text(">> (sighs) Fine.\n>> HARUHI: Good.") == "Fine. Good."
     assert speaker_label(">> Hi.\n>> HARUHI: Yes.") is None  # two speakers
     assert speech_text("x>>y and I >>> you") == "x>>y and I you"  # only a marker standing alone
+    assert speech_text("x>>> (sighs) hi") == "x>>> (sighs) hi"  # no marker: the aside is spoken (as 'a b (sighs)')
+    assert speech_text("Go >> (sighs) hi") == "Go hi"  # after a marker it opens a line: a description
     path = tmp_path / "cc.vtt"
     path.write_bytes(CC_VTT.encode("utf-8"))
     subs = read_subtitles(path)  # kept as written, the speaker from the label after the marker

@@ -86,6 +86,8 @@ _LYRICS = re.compile(r"[♪♫][^♪♫]*(?:[♪♫]|$)")
 #: the closed-caption speaker-change marker of US TV captions (CEA-608 style, ``>> Next.``; ``>>>`` a change of
 #: subject), at the start of the text or of a line, or after a space: not spoken; it opens a line as a dash does
 _CHANGE_MARKER = re.compile(r"(?:^|(?<=\s))>{2,3}(?=\s|$)")
+#: text that ends with a speaker-change marker standing alone (``Go >>``, not ``x>>>``)
+_ENDS_WITH_MARKER = re.compile(r"(?:^|(?<=\s))>{2,3}$")
 _SENTENCE_PUNCT = re.compile(r"[.?!…]")
 _LONE_DASH = re.compile(r"(?:^|(?<=\s))[-‐–—](?=\s*(?:[-‐–—]|$))")
 _SPACES = re.compile(r"\s+")
@@ -99,7 +101,7 @@ def _description(content: str, before: str) -> bool:
     if not any(c.islower() for c in letters):
         return True
     before = before.rstrip()
-    opens = not before or before[-1] in ".?!…:-‐–—" or _CHANGE_MARKER.search(before[-3:]) is not None
+    opens = not before or before[-1] in ".?!…:-‐–—" or _ENDS_WITH_MARKER.search(before) is not None
     return letters[0].islower() and opens
 
 
