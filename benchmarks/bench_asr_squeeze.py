@@ -1,6 +1,11 @@
-"""Benchmark: Whisper tiny.en windows with the pauses between speech regions squeezed (fewer encoder passes).
+"""Benchmark: Whisper windows with the pauses between speech regions squeezed (fewer encoder passes).
 
-    python benchmarks/bench_asr_squeeze.py EPISODE_DIR [EPISODE_DIR ...] [--gaps 1.0 0.6]
+    python benchmarks/bench_asr_squeeze.py EPISODE_DIR [EPISODE_DIR ...] [--gaps 1.0 0.6] [--language ja] [--seconds N]
+
+``--language en`` (default): the English track with Whisper tiny.en at beam 5, English WER;
+``--language ja``: the Japanese track with the shipped Whisper base at beam 1 (the ``--asr-ja auto``
+default), reading CER (``textnorm.cer(reading=True)``, the score stage's measure). ``--seconds N``: the
+first N seconds of each track only (lines of the truth that start in them).
 
 A candidate for the embedded English ASR (issue 16), measured and not taken (docs/scaling.md).
 Today (the named baseline) each window runs from its first speech region's start to its last
@@ -30,47 +35,12 @@ SR = 16000
 WINDOW_S = 28.0
 
 
-def groups_of(regions: list[tuple[float, float]], window_s: float, gap: float) -> list[list[tuple[float, float]]]:
-    """Consecutive regions whose audio with pauses cut to ``gap`` lasts at most ``window_s``."""
-    out: list[list[tuple[float, float]]] = []
-    cur: list[tuple[float, float]] = []
-    length = 0.0
-    for a, b in regions:
-        if cur:
-            step = min(a - cur[-1][1], gap) + (b - a)
-            if length + step <= window_s:
-                cur.append((a, b))
-                length += step
-                continue
-            out.append(cur)
-        cur, length = [(a, b)], b - a
-    if cur:
-        out.append(cur)
-    return out
-
-
-def spans_of(group: list[tuple[float, float]], lo: float, hi: float, gap: float) -> list[list[float]]:
-    """The track spans kept for one group (from ``lo`` to ``hi``, long pauses cut to ``gap``)."""
-    spans: list[list[float]] = []
-    for i, (a, b) in enumerate(group):
-        if i == 0:
-            spans.append([lo, b])
-            continue
-        prev_end = group[i - 1][1]
-        if a - prev_end <= gap:
-            spans[-1][1] = b
-        else:
-            spans[-1][1] = prev_end + gap / 2
-            spans.append([a - gap / 2, b])
-    spans[-1][1] = hi
-    return spans
-
-
-def transcribe(x: np.ndarray, gap: float | None, model: Any, regions: list[tuple[float, float]]) -> tuple[Any, int]:
+def transcribe(x: np.ndarray, gap: float | None, model: Any, regions: list[tuple[float, float]],
+               language: str = "en", beam_size: int = 5) -> tuple[Any, int]:
     """(decoded segments with track times, windows) for one setting (``gap`` None: today's windows)."""
-    from anim400k.asr.faster_whisper_backend import pack_regions, with_context
+    from anim400k.asr.faster_whisper_backend import kept_spans, pack_regions, squeeze_groups, with_context
 
-    kwargs = {"language": "en", "task": "transcribe", "beam_size": 5, "word_timestamps": True,
+    kwargs = {"language": language, "task": "transcribe", "beam_size": beam_size, "word_timestamps": True,
               "without_timestamps": False, "vad_filter": False, "condition_on_previous_text": False}
     dur = x.size / SR
     decoded: list[tuple[Any, float]] = []
@@ -80,10 +50,10 @@ def transcribe(x: np.ndarray, gap: float | None, model: Any, regions: list[tuple
             segs, _ = model.transcribe(x[int(w0 * SR): int(w1 * SR)], **kwargs)
             decoded += [(s, float(w0)) for s in segs]
         return decoded, len(windows)
-    groups = groups_of(regions, WINDOW_S - 0.6, gap)
+    groups = squeeze_groups(regions, WINDOW_S - 0.6, gap)
     bounds = with_context([(g[0][0], g[-1][1]) for g in groups], 0.3, dur)
     for group, (lo, hi) in zip(groups, bounds, strict=True):
-        spans = spans_of(group, lo, hi, gap)
+        spans = kept_spans(group, lo, hi, gap)
         parts = [x[int(s * SR): int(e * SR)] for s, e in spans]
         starts = np.cumsum([0] + [p.size for p in parts]) / SR
         segs, _ = model.transcribe(np.concatenate(parts), **kwargs)
@@ -101,33 +71,43 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("episodes", nargs="+", type=Path)
     ap.add_argument("--gaps", type=float, nargs="+", default=[1.0, 0.6], help="pause lengths kept (s)")
+    ap.add_argument("--language", choices=["en", "ja"], default="en", help="the track and its default model")
+    ap.add_argument("--seconds", type=float, default=None, help="only the first N seconds of each track")
     args = ap.parse_args()
     from anim400k import media
     from anim400k.asr import get_transcriber
     from anim400k.asr.faster_whisper_backend import _by_region
     from anim400k.asr.vad import VadOptions, speech_regions
     from anim400k.synth import load_truth
-    from anim400k.textnorm import wer
+    from anim400k.textnorm import cer, wer
 
-    asr = get_transcriber("whisper-tiny-en", num_workers=1, cpu_threads=1)
+    ja = args.language == "ja"
+    asr = get_transcriber("whisper-base" if ja else "whisper-tiny-en", num_workers=1, cpu_threads=1)
+    beam = asr.beam_size
     model = asr.load()
     opts = VadOptions(threshold=asr.vad_threshold, min_silence_ms=asr.min_silence_ms, max_speech_s=asr.max_region_s)
     for ep in args.episodes:
-        x = media.decode_audio(ep / "episode.mkv", stream="eng", sr=SR)
-        ref = " ".join(ln.en_text for ln in sorted(load_truth(ep / "truth.json").lines, key=lambda ln: ln.en_start))
+        x = media.decode_audio(ep / "episode.mkv", stream="jpn" if ja else "eng", sr=SR)
+        end = args.seconds or x.size / SR
+        x = x[: int(end * SR)]
+        lines = load_truth(ep / "truth.json").lines
+        if ja:
+            ref = "".join(ln.jp_text for ln in sorted(lines, key=lambda ln: ln.jp_start) if ln.jp_start < end)
+        else:
+            ref = " ".join(ln.en_text for ln in sorted(lines, key=lambda ln: ln.en_start) if ln.en_start < end)
         regions = speech_regions(x, SR, opts)
-        list(model.transcribe(x[: 20 * SR], beam_size=5, vad_filter=False)[0])  # warm-up
+        list(model.transcribe(x[: 20 * SR], language=args.language, beam_size=beam, vad_filter=False)[0])  # warm-up
         print(f"{ep}: {x.size / SR:.0f} s, {len(regions)} speech regions; load {os.getloadavg()[0]:.1f}")
         base = 0.0
         for gap in [None, *args.gaps]:
             c0 = time.process_time()
-            decoded, n = transcribe(x, gap, model, regions)
+            decoded, n = transcribe(x, gap, model, regions, args.language, beam)
             cpu = time.process_time() - c0
             base = base or cpu
-            hyp = " ".join(s.text for s in _by_region(decoded, regions))
-            label = "today's windows (baseline)" if gap is None else f"pauses cut to {gap:g} s"
-            print(f"  {label:<28} {n:4d} windows  {cpu:7.1f} CPU-s x{cpu / base:.2f}  WER {wer(ref, hyp):.4f}",
-                  flush=True)
+            hyp = ("" if ja else " ").join(s.text for s in _by_region(decoded, regions))
+            error = f"reading CER {cer(ref, hyp, reading=True):.4f}" if ja else f"WER {wer(ref, hyp):.4f}"
+            label = "pauses kept (baseline)" if gap is None else f"pauses cut to {gap:g} s"
+            print(f"  {label:<28} {n:4d} windows  {cpu:7.1f} CPU-s x{cpu / base:.2f}  {error}", flush=True)
 
 
 if __name__ == "__main__":

