@@ -38,7 +38,13 @@ WINDOW_S = 28.0
 def transcribe(x: np.ndarray, gap: float | None, model: Any, regions: list[tuple[float, float]],
                language: str = "en", beam_size: int = 5) -> tuple[Any, int]:
     """(decoded segments with track times, windows) for one setting (``gap`` None: today's windows)."""
-    from anim400k.asr.faster_whisper_backend import kept_spans, pack_regions, squeeze_groups, with_context
+    from anim400k.asr.faster_whisper_backend import (
+        decode_kept_spans,
+        kept_spans,
+        pack_regions,
+        squeeze_groups,
+        with_context,
+    )
 
     kwargs = {"language": language, "task": "transcribe", "beam_size": beam_size, "word_timestamps": True,
               "without_timestamps": False, "vad_filter": False, "condition_on_previous_text": False}
@@ -52,18 +58,8 @@ def transcribe(x: np.ndarray, gap: float | None, model: Any, regions: list[tuple
         return decoded, len(windows)
     groups = squeeze_groups(regions, WINDOW_S - 0.6, gap)
     bounds = with_context([(g[0][0], g[-1][1]) for g in groups], 0.3, dur)
-    for group, (lo, hi) in zip(groups, bounds, strict=True):
-        spans = kept_spans(group, lo, hi, gap)
-        parts = [x[int(s * SR): int(e * SR)] for s, e in spans]
-        starts = np.cumsum([0] + [p.size for p in parts]) / SR
-        segs, _ = model.transcribe(np.concatenate(parts), **kwargs)
-        for seg in segs:
-            for w in seg.words or []:
-                for attr in ("start", "end"):
-                    t = float(getattr(w, attr))
-                    k = max(0, min(len(spans) - 1, int(np.searchsorted(starts, t, side="right")) - 1))
-                    setattr(w, attr, spans[k][0] + min(t - starts[k], spans[k][1] - spans[k][0]))
-            decoded.append((seg, 0.0))
+    for group, (lo, hi) in zip(groups, bounds, strict=True):  # the build's own path (RegionWhisperTranscriber)
+        decoded += [(seg, 0.0) for seg in decode_kept_spans(model, x, kept_spans(group, lo, hi, gap), **kwargs)]
     return decoded, len(groups)
 
 

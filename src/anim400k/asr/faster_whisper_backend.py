@@ -448,18 +448,10 @@ class RegionWhisperTranscriber(FasterWhisperTranscriber):
 
         def decode(job: tuple[int, tuple[list[tuple[float, float]], tuple[float, float]]]) -> list[tuple[Any, float]]:
             k, (group, (lo, hi)) = job
-            spans = kept_spans(group, lo, hi, self.pause_s or 0.0)
-            parts = [x[int(a * ASR_SAMPLE_RATE): int(b * ASR_SAMPLE_RATE)] for a, b in spans]
-            starts = np.cumsum([0] + [p.size for p in parts[:-1]]) / ASR_SAMPLE_RATE
-            segs, _ = model.transcribe(np.concatenate(parts), vad_filter=False, condition_on_previous_text=False,
-                                       **kwargs)
-            out = []
-            for seg in segs:
-                for w in seg.words or []:
-                    w.start, w.end = (_track_time(float(t), starts, spans) for t in (w.start, w.end))
-                out.append((seg, 0.0))
+            segs = decode_kept_spans(model, x, kept_spans(group, lo, hi, self.pause_s or 0.0),
+                                     vad_filter=False, condition_on_previous_text=False, **kwargs)
             frontier.done(k)
-            return out
+            return [(seg, 0.0) for seg in segs]
 
         jobs = enumerate(zip(groups, bounds, strict=True))
         return [d for part in thread_map(decode, jobs, self.num_workers, "whisper") for d in part]
@@ -503,6 +495,20 @@ def kept_spans(group: list[tuple[float, float]], lo: float, hi: float, pause_s: 
             spans.append([a - pause_s / 2, b])
     spans[-1][1] = hi
     return spans
+
+
+def decode_kept_spans(model: Any, x: np.ndarray, spans: list[list[float]], **kwargs: Any) -> list[Any]:
+    """faster-whisper's segments of the ``spans`` of the 16 kHz track ``x`` joined and decoded in one pass
+    (``kwargs`` to ``WhisperModel.transcribe``), each word's times mapped back onto the track."""
+    parts = [x[int(a * ASR_SAMPLE_RATE): int(b * ASR_SAMPLE_RATE)] for a, b in spans]
+    starts = np.cumsum([0] + [p.size for p in parts[:-1]]) / ASR_SAMPLE_RATE
+    segs, _ = model.transcribe(np.concatenate(parts), **kwargs)
+    out = []
+    for seg in segs:
+        for w in seg.words or []:
+            w.start, w.end = (_track_time(float(t), starts, spans) for t in (w.start, w.end))
+        out.append(seg)
+    return out
 
 
 def _track_time(t: float, starts: np.ndarray, spans: list[list[float]]) -> float:
