@@ -264,15 +264,23 @@ def check_audio_output(path: str | Path) -> None:
     check_output_file(path)
 
 
+#: Who encodes MP3: ``lameenc`` (the ``lameenc`` wheel's LAME 3.100, ~0.3x the CPU of PyAV's; mono or stereo at
+#: an MPEG rate) or ``pyav`` (the LAME in PyAV's wheel, through FFmpeg). ``None`` (the default): ``lameenc``
+#: where it can, PyAV's otherwise (``lameenc`` not installed, more than two channels, another rate).
+MP3_ENCODERS = ("lameenc", "pyav")
+
+
 def write_audio(path: str | Path, samples: np.ndarray, sr: int, bitrate: str | int | None = None,
-                compression_level: int | None = None) -> Path:
+                compression_level: int | None = None, mp3_encoder: str | None = None) -> Path:
     """Encode ``samples`` (float32 ``(n,)`` or ``(channels, n)``, -1..1) to ``path`` atomically.
 
     The format comes from the extension: ``.wav`` (16-bit PCM), ``.flac``, ``.mp3`` (LAME),
     ``.m4a``/``.mp4`` (AAC), ``.aac`` (ADTS). Bit-exact flags are set so re-runs give identical
     bytes. ``compression_level`` is the encoder's (FFmpeg's ``compression_level``: for MP3 LAME's
     algorithm quality ``-q``, 0 best/slowest .. 9 fastest; ``None``: :data:`MP3_COMPRESSION_LEVEL`
-    for MP3, the encoder's default otherwise).
+    for MP3, the encoder's default otherwise). ``mp3_encoder`` picks the MP3 encoder
+    (:data:`MP3_ENCODERS`; ``None``: ``lameenc`` where it can). Either way an MP3 decodes to exactly
+    the samples given (its LAME tag states the encoder delay and end padding).
     Returns ``path``.
     """
     path = Path(path)
@@ -282,11 +290,29 @@ def write_audio(path: str | Path, samples: np.ndarray, sr: int, bitrate: str | i
         data = data[None, :]
     if data.ndim != 2 or data.shape[0] > 8:
         raise ValueError(f"samples must be (n,) or (channels, n), got shape {np.shape(samples)}")
+    if mp3_encoder is not None and mp3_encoder not in MP3_ENCODERS:
+        raise ValueError(f"unknown MP3 encoder {mp3_encoder!r} (use {', '.join(MP3_ENCODERS)})")
     if compression_level is None and spec[1] == "libmp3lame":
         compression_level = MP3_COMPRESSION_LEVEL
     with atomic_path(path, sync=False) as tmp:  # media: not fsynced (docs/architecture.md)
-        _encode_audio_file(tmp, data, sr, spec, parse_bitrate(bitrate), compression_level)
+        if spec[1] == "libmp3lame" and mp3_encoder != "pyav" and _lameenc_can(sr, data.shape[0], mp3_encoder):
+            from .mp3_lameenc import encode_mp3
+
+            encode_mp3(tmp, data, sr, parse_bitrate(bitrate) or spec[3] or 128_000, int(compression_level))
+        else:
+            _encode_audio_file(tmp, data, sr, spec, parse_bitrate(bitrate), compression_level)
     return path
+
+
+def _lameenc_can(sr: int, channels: int, asked: str | None) -> bool:
+    """Whether ``lameenc`` writes this MP3; a ``ValueError`` where it was asked for and cannot."""
+    from .mp3_lameenc import can_encode
+
+    if can_encode(sr, channels):
+        return True
+    if asked == "lameenc":
+        raise ValueError(f"the lameenc MP3 encoder cannot write {channels} channels at {sr} Hz (or is not installed)")
+    return False
 
 
 def _encode_audio_file(
@@ -381,13 +407,14 @@ def cut_audio_clips(
     workers: int | None = None,
     compression_level: int | None = None,
     on_clip: Callable[[Path], None] | None = None,
+    mp3_encoder: str | None = None,
 ) -> list[Path]:
     """Slice one decoded array into clips and encode each (format from each path's extension).
 
     ``intervals`` are ``(start, end)`` seconds on the array's timeline (sample 0 = 0 s); a clip
     running past the array's end is padded with silence. Encoders run in ``workers`` threads
-    (PyAV releases the GIL while encoding; default: :func:`anim400k.threads.task_threads`, at
-    most 4). ``compression_level`` goes to every encoder (see :func:`write_audio`). ``on_clip`` is
+    (PyAV and lameenc release the GIL while encoding; default: :func:`anim400k.threads.task_threads`, at
+    most 4). ``compression_level`` and ``mp3_encoder`` go to every encoder (see :func:`write_audio`). ``on_clip`` is
     called with each clip's path once it is written (from the encoding threads). Returns the paths.
     """
     if len(intervals) != len(out_paths):
@@ -402,7 +429,7 @@ def cut_audio_clips(
         a = int(round(start * sr))
         n = int(round(end * sr)) - a
         written = write_audio(out, _fit_length(data[..., a : a + n], n), sr, bitrate=bitrate,
-                              compression_level=compression_level)
+                              compression_level=compression_level, mp3_encoder=mp3_encoder)
         if on_clip is not None:
             on_clip(written)
         return written

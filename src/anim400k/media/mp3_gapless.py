@@ -1,4 +1,4 @@
-"""MP3 frame headers, and the end padding that an MP3's LAME tag states, made exact.
+"""MP3 frame headers, the LAME tag that makes an MP3 decode gaplessly, and its end padding made exact.
 
 An MP3 encoder adds silence before (the encoder delay) and after (the padding) the samples it was
 given; the LAME tag inside the first (``Info``/``Xing``) frame records both, and decoders (FFmpeg,
@@ -8,11 +8,17 @@ MP3 muxer writes a wrong padding for some lengths: every length from 53,000 to 5
 the plain ``ffmpeg`` command). :func:`fix_lame_padding` rewrites the padding from the frame count
 and the delay the tag states, and the tag's CRC-16 the way FFmpeg's muxer computes it (CRC-16/ARC
 over the frame's first 190 bytes, the CRC field zero), so FFmpeg and libsndfile read it as before.
+
+:func:`lame_info_frame` writes the whole ``Info`` frame, with the LAME extension, for raw LAME frames (the
+``lameenc`` encoder's output has none), laid out byte for byte as FFmpeg's MP3 muxer lays it out with
+``+bitexact``; :data:`ID3V2_HEADER` is the empty ID3v2.4 tag that muxer writes before it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import numpy as np
 
 #: Samples per Layer III frame: MPEG-1 (32-48 kHz), MPEG-2 and 2.5 (8-24 kHz, the 16 kHz backing clips).
 FRAME_SAMPLES = {"mpeg1": 1152, "mpeg2": 576}
@@ -21,6 +27,14 @@ _LAME_OFFSET = 120
 _DELAY_PADDING = 21
 _TAG_CRC = 34
 _CRC_SPAN = 190
+#: LAME's encoder delay (``ENCDELAY``, samples before the first input sample) that the tag states; decoders add
+#: their own 529 (FFmpeg skips 576 + 529 samples).
+LAME_ENCODER_DELAY = 576
+#: The empty ID3v2.4 tag (10 bytes of padding) that FFmpeg's MP3 muxer writes with ``+bitexact``.
+ID3V2_HEADER = b"ID3\x04\x00\x00\x00\x00\x00\x0a" + bytes(10)
+_XING_OFFSET = {(True, False): 32, (True, True): 17, (False, False): 17, (False, True): 9}  # (MPEG-1, mono)
+_TOC_SIZE = 100
+_TOC_BAGS = 400  # FFmpeg's XING_NUM_BAGS
 
 
 _MP3_BITRATES = {  # kbit/s by index, Layer III: MPEG-1, and MPEG-2/2.5
@@ -52,6 +66,47 @@ def crc16_arc(data: bytes) -> int:
         for _ in range(8):
             crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
     return crc
+
+
+_CRC_TABLE = np.array([crc16_arc(bytes([i])) for i in range(256)], dtype=np.int64)
+_CRC_BLOCK = 64  # bytes per block of the vectorised CRC
+
+
+def _zero_bytes_images(n: int) -> np.ndarray:
+    """Where each of the 16 single-bit CRC registers goes after ``n`` zero bytes (the map is linear)."""
+    regs = (1 << np.arange(16)).astype(np.int64)
+    for _ in range(n):
+        regs = (regs >> 8) ^ _CRC_TABLE[regs & 0xFF]
+    return regs
+
+
+def _linear_tables(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lookup tables (low byte, high byte) of the linear map of 16-bit registers with these bit images."""
+    bits = (np.arange(256)[:, None] >> np.arange(8)) & 1
+    low = np.bitwise_xor.reduce(np.where(bits == 1, images[:8], 0), axis=1)
+    high = np.bitwise_xor.reduce(np.where(bits == 1, images[8:], 0), axis=1)
+    return low, high
+
+
+def crc16_arc_fast(data: bytes) -> int:
+    """:func:`crc16_arc` of ``data``, vectorised: 64-byte blocks' CRCs at once, then joined pairwise (a block's
+    CRC moved past the next block's zero bytes, xor the next block's CRC). Leading zero bytes leave a CRC with
+    initial value 0 unchanged, so the data is zero-padded in front to a power of two of blocks."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    n_blocks = 1 << max(0, -(-buf.size // _CRC_BLOCK) - 1).bit_length()
+    padded = np.zeros(n_blocks * _CRC_BLOCK, dtype=np.int64)
+    padded[padded.size - buf.size :] = buf
+    blocks = padded.reshape(n_blocks, _CRC_BLOCK)
+    regs = np.zeros(n_blocks, dtype=np.int64)
+    for j in range(_CRC_BLOCK):
+        regs = (regs >> 8) ^ _CRC_TABLE[(regs ^ blocks[:, j]) & 0xFF]
+    images = _zero_bytes_images(_CRC_BLOCK)
+    while regs.size > 1:
+        low, high = _linear_tables(images)
+        first, second = regs[0::2], regs[1::2]
+        regs = low[first & 0xFF] ^ high[first >> 8] ^ second
+        images = low[images & 0xFF] ^ high[images >> 8]  # the map for blocks twice as long
+    return int(regs[0])
 
 
 def fix_lame_padding(path: str | Path, n_samples: int) -> bool:
@@ -87,3 +142,91 @@ def fix_lame_padding(path: str | Path, n_samples: int) -> bool:
         f.write(data[: lame + _TAG_CRC + 2])
     return True
 
+
+
+def split_frames(data: bytes) -> list[int]:
+    """The byte lengths of the Layer III frames that make up ``data`` (raw frames, nothing else).
+
+    Raises ValueError where something other than a whole frame is found (a tag, or a cut frame).
+    """
+    sizes: list[int] = []
+    pos = 0
+    while pos < len(data):
+        length = mp3_frame_length(data[pos : pos + 4])
+        if length is None or length < 5 or pos + length > len(data):
+            raise ValueError(f"no whole MP3 frame at byte {pos} of {len(data)}")
+        sizes.append(length)
+        pos += length
+    return sizes
+
+
+def _xing_toc(frame_sizes: list[int], info_size: int) -> bytes:
+    """The Xing table of contents as FFmpeg's muxer builds it (LAME's ``VbrTag.c`` bags of frames)."""
+    bags = [0] * _TOC_BAGS
+    want, seen, pos, size = 1, 0, 0, info_size
+    for length in frame_sizes:
+        seen += 1
+        size += length
+        if seen == want:
+            bags[pos] = size
+            pos += 1
+            if pos == _TOC_BAGS:  # keep every second bag, and count twice as many frames in each from now on
+                for i in range(1, _TOC_BAGS, 2):
+                    bags[i >> 1] = bags[i]
+                want *= 2
+                pos = _TOC_BAGS // 2
+            seen = 0
+    toc = bytearray(_TOC_SIZE)
+    for i in range(1, _TOC_SIZE):
+        toc[i] = min(256 * bags[i * pos // _TOC_SIZE] // size, 255)
+    return bytes(toc)
+
+
+def lame_info_frame(first_header: bytes, frame_sizes: list[int], music_crc: int, n_samples: int,
+                    delay: int = LAME_ENCODER_DELAY) -> bytes:
+    """The ``Info`` frame (Xing tag + LAME extension) to put before raw CBR LAME frames.
+
+    ``first_header`` is the first audio frame's 4-byte header (version, rate, bitrate, mode are taken from it),
+    ``frame_sizes`` every audio frame's length (:func:`split_frames`), ``music_crc`` the CRC-16/ARC of the audio
+    frames' bytes (:func:`crc16_arc`) and ``n_samples`` the samples encoded: the tag states the encoder
+    ``delay`` and the end padding ``frames * samples-per-frame - delay - n_samples``, so decoders trim the
+    stream back to exactly ``n_samples``. The layout is FFmpeg's (``Lavf`` as the encoder string, the frame
+    count, byte count and TOC, the music length and CRC, the tag CRC over the frame's first 190 bytes). Raises
+    ValueError when the padding does not fit the tag's 12 bits.
+    """
+    if mp3_frame_length(first_header) is None or (first_header[1] >> 1) & 3 != 1:
+        raise ValueError(f"not an MP3 (Layer III) frame header: {first_header[:4].hex()}")
+    version = (first_header[1] >> 3) & 3
+    mono = first_header[3] >> 6 == 3
+    per_frame = FRAME_SAMPLES["mpeg1" if version == 3 else "mpeg2"]
+    padding = len(frame_sizes) * per_frame - delay - n_samples
+    if not 0 <= padding < 4096 or not 0 <= delay < 4096:
+        raise ValueError(f"encoder delay {delay} and end padding {padding} do not fit the LAME tag")
+    offset = 4 + _XING_OFFSET[(version == 3, mono)]
+    need = max(offset + _LAME_OFFSET + 36, _CRC_SPAN)
+    header = bytearray(first_header[:4])
+    header[1] |= 1  # no CRC
+    header[2] &= 0xF0 | 0x0C  # bitrate and rate kept; no padding slot, no private bit
+    header[3] = 0xC0 if mono else 0x00  # mono, or plain stereo as FFmpeg writes it; no copyright/original bits
+    bitrate_index = header[2] >> 4
+    while (mp3_frame_length(bytes(header)) or 0) < need:  # a frame too small for the tag: the next bitrate up
+        bitrate_index += 1
+        if bitrate_index == 15:
+            raise ValueError("no MP3 bitrate gives a frame large enough for the LAME tag")
+        header[2] = (bitrate_index << 4) | (header[2] & 0x0F)
+    size = mp3_frame_length(bytes(header)) or 0
+    frame = bytearray(size)
+    frame[:4] = header
+    tag, lame = offset, offset + _LAME_OFFSET
+    total = size + sum(frame_sizes)
+    frame[tag : tag + 4] = b"Info"
+    frame[tag + 4 : tag + 8] = (0x0F).to_bytes(4, "big")  # frames, bytes, TOC and quality fields present
+    frame[tag + 8 : tag + 12] = len(frame_sizes).to_bytes(4, "big")
+    frame[tag + 12 : tag + 16] = total.to_bytes(4, "big")
+    frame[tag + 16 : tag + 16 + _TOC_SIZE] = _xing_toc(frame_sizes, size)
+    frame[lame : lame + 4] = b"Lavf"
+    frame[lame + _DELAY_PADDING : lame + _DELAY_PADDING + 3] = ((delay << 12) | padding).to_bytes(3, "big")
+    frame[lame + 28 : lame + 32] = total.to_bytes(4, "big")
+    frame[lame + 32 : lame + 34] = (music_crc & 0xFFFF).to_bytes(2, "big")
+    frame[lame + _TAG_CRC : lame + _TAG_CRC + 2] = crc16_arc(bytes(frame[:_CRC_SPAN])).to_bytes(2, "big")
+    return bytes(frame)
