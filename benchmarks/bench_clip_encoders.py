@@ -1,6 +1,6 @@
 """Benchmark: the cut stage's encoders, cost against quality: LAME's ``-q`` for the MP3 clips, x264's preset.
 
-    python benchmarks/bench_clip_encoders.py EPISODE_DIR [--seconds 300] [--mp3 pyav:3 pyav:5 ffmpeg:5]
+    python benchmarks/bench_clip_encoders.py EPISODE_DIR [--seconds 300] [--mp3 pyav:5 lameenc:5 ffmpeg:5]
                                              [--presets fast faster veryfast] [--skip-video]
 
 ``EPISODE_DIR`` is a synthetic episode (``anim400k.synth.make_episode``: ``episode.mkv`` with
@@ -12,10 +12,11 @@ them: tracks decoded once at 44.1 kHz, each clip encoded by one encoder, one thr
 named baseline (today's default); every other prints its ratio to it.
 
 * **MP3** (128 kb/s mono, 44.1 kHz, :func:`anim400k.media.cut_audio_clips`) per encoder (``pyav``:
-  the LAME in PyAV's wheel, in-process; ``ffmpeg``: the LAME in imageio-ffmpeg's binary, clips in
-  batches, its processes' CPU counted) and LAME algorithm quality (FFmpeg's ``compression_level``
-  = ``lame -q``; LAME's own default is 3; ``pyav:3`` was the build's setting before issue 16):
-  CPU seconds, bytes, and the decoded clips against the clip's source samples: SNR (dB, all
+  the LAME in PyAV's wheel, in-process, the build's encoder before the ``lameenc`` wheel; ``lameenc``:
+  LAME 3.100 of the ``lameenc`` wheel with our Info/LAME tag, the default now; ``ffmpeg``: the LAME in
+  imageio-ffmpeg's binary, clips in batches, its processes' CPU counted) and LAME algorithm quality
+  (FFmpeg's ``compression_level`` = ``lame -q``; LAME's own default is 3; ``pyav:3`` was the build's
+  setting before issue 16): CPU seconds, bytes, and the decoded clips against the clip's source samples: SNR (dB, all
   clips' error energy against their signal energy), SNR in bands 0-4 / 4-8 / 8-16 kHz, and the
   log-spectral distance (dB, 2048-sample frames with energy, 0-16 kHz). Also the cost of the
   decode to 44.1 kHz and of writing each clip as its own file (one file of all clips joined).
@@ -115,8 +116,8 @@ def bench_mp3(episode: Path, jp_iv: list, en_iv: list, settings: list[tuple[str,
     print(f"MP3 128 kb/s mono: {len(refs)} clips ({clip_s:.0f} s) of the JP and EN tracks; decoding both tracks "
           f"({2 * jp.size / SR:.0f} s) to 44.1 kHz: {decode_cpu:.2f} CPU-s")
     base: dict[str, float] = {}
-    for encoder, level in settings:
-        folder = tmp / f"mp3_{encoder}_{level}"
+    for k, (encoder, level) in enumerate(settings):
+        folder = tmp / f"mp3_{k}_{encoder}_{level}"
         folder.mkdir()
         paths = [folder / f"{i}.mp3" for i in range(len(refs))]
         c0, k0 = time.process_time(), children_cpu()
@@ -125,8 +126,10 @@ def bench_mp3(episode: Path, jp_iv: list, en_iv: list, settings: list[tuple[str,
 
             encode_mp3_clips(lambda i: refs[i], SR, paths, 128_000, level, str(ffmpeg_exe()))
         else:
-            media.cut_audio_clips(jp, SR, jp_iv, paths[: len(jp_iv)], workers=1, compression_level=level)
-            media.cut_audio_clips(en, SR, en_iv, paths[len(jp_iv):], workers=1, compression_level=level)
+            media.cut_audio_clips(jp, SR, jp_iv, paths[: len(jp_iv)], workers=1, compression_level=level,
+                                  mp3_encoder=encoder)
+            media.cut_audio_clips(en, SR, en_iv, paths[len(jp_iv):], workers=1, compression_level=level,
+                                  mp3_encoder=encoder)
         cpu = time.process_time() - c0 + children_cpu() - k0
         size = sum(p.stat().st_size for p in paths)
         q = audio_quality(refs, [media.decode_audio(p, sr=SR) for p in paths])
@@ -134,13 +137,14 @@ def bench_mp3(episode: Path, jp_iv: list, en_iv: list, settings: list[tuple[str,
         base = base or row
         name = f"{encoder} -q {level}"
         bands = "  ".join(f"{k[4:]} {v:5.1f}" for k, v in q.items() if k.startswith("snr_"))
-        print(f"  {name:<14} {cpu:6.2f} CPU-s x{cpu / base['cpu']:.2f}  "
+        print(f"  {name:<16} {cpu:6.2f} CPU-s x{cpu / base['cpu']:.2f}  "
               f"{size / 1e6:6.2f} MB x{size / base['size']:.3f}"
               f"  SNR {q['snr']:5.2f} dB ({q['snr'] - base['snr']:+.2f})  bands {bands}  "
               f"LSD {q['lsd']:.3f} dB ({q['lsd'] - base['lsd']:+.3f})", flush=True)
     joined = np.concatenate(refs)
     c0 = time.process_time()
-    media.write_audio(tmp / "joined.mp3", joined, SR, bitrate="128k", compression_level=settings[0][1])
+    media.write_audio(tmp / "joined.mp3", joined, SR, bitrate="128k", compression_level=settings[0][1],
+                      mp3_encoder=None if settings[0][0] == "ffmpeg" else settings[0][0])
     one = time.process_time() - c0
     print(f"  the same {clip_s:.0f} s as one file ({settings[0][0]} -q {settings[0][1]}): {one:.2f} CPU-s: "
           f"x{one / base['cpu']:.2f} of the clips, so {len(refs)} files cost {base['cpu'] - one:.2f} CPU-s of "
@@ -178,8 +182,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("episode", type=Path)
     ap.add_argument("--seconds", type=float, default=300.0, help="lines ending within this many seconds")
-    ap.add_argument("--mp3", nargs="+", default=["pyav:3", "pyav:5", "pyav:7", "ffmpeg:3", "ffmpeg:5"],
-                    help="ENCODER:LEVEL settings (pyav or ffmpeg : LAME -q 0-9); the first is the baseline")
+    ap.add_argument("--mp3", nargs="+", default=["pyav:5", "lameenc:5", "pyav:3", "lameenc:3", "ffmpeg:5"],
+                    help="ENCODER:LEVEL settings (pyav, lameenc or ffmpeg : LAME -q 0-9); the first is the baseline")
     ap.add_argument("--presets", nargs="+", default=["fast", "faster", "veryfast"])
     ap.add_argument("--skip-video", action="store_true")
     ap.add_argument("--skip-audio", action="store_true")

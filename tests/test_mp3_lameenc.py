@@ -173,3 +173,21 @@ def test_split_frames_refuses_other_bytes() -> None:
         g.split_frames(frames[:-1])
     with pytest.raises(ValueError, match="no whole MP3 frame"):
         g.split_frames(frames + b"TAG" + bytes(125))
+
+
+def test_mp3_that_ffmpegs_probe_does_not_score_is_read(tmp_path: Path) -> None:
+    """4,000 samples of 44.1 kHz stereo noise (written by this module's LAME; PyAV's writes such files too) that
+    FFmpeg's probe gives no score: opened as the MP3 its first frame header says it is, exactly 4,000 samples;
+    a file named .mp3 that is no MP3 is still refused."""
+    import av
+
+    from anim400k.errors import InputError
+
+    path = Path(__file__).parent / "data" / "mp3_unprobed_noise.mp3"
+    with pytest.raises(av.InvalidDataError):
+        av.open(str(path)).close()
+    assert media.decode_audio(path, 0, 44100, mono=False).shape == (2, 4000)
+    junk = tmp_path / "junk.mp3"
+    junk.write_bytes(b"ID3" + b"not audio" * 40)
+    with pytest.raises(InputError, match="not a media file"):
+        media.decode_audio(junk)

@@ -93,6 +93,17 @@ class MediaInfo:
 _RAW_AUDIO_FORMATS = {".mp3": "mp3", ".aac": "aac"}
 
 
+def _starts_as_mp3(p: Path) -> bool:
+    """Whether ``p`` is named ``.mp3`` and starts with an ID3v2 tag or an MPEG audio frame header."""
+    from .mp3_gapless import mp3_frame_length
+
+    if p.suffix.lower() != ".mp3":
+        return False
+    with open(p, "rb") as fh:
+        head = fh.read(4)
+    return head[:3] == b"ID3" or mp3_frame_length(head) is not None
+
+
 @contextlib.contextmanager
 def open_input(path: str | Path) -> Iterator[Any]:
     """Open ``path`` for reading with PyAV; any failure becomes one :class:`InputError` line."""
@@ -104,7 +115,14 @@ def open_input(path: str | Path) -> Iterator[Any]:
     if p.is_dir():
         raise InputError("is a folder, not a media file", p)
     try:
-        container = av.open(str(p), "r")
+        try:
+            container = av.open(str(p), "r")
+        except av.InvalidDataError:
+            if not _starts_as_mp3(p):
+                raise
+            # a few frames of MP3 whose bytes FFmpeg's probe gives no score at all (seen with noise, 4,000
+            # samples of 44.1 kHz stereo, from either LAME): opened as the MP3 its header says it is
+            container = av.open(str(p), "r", format="mp3")
         if not container.streams and p.suffix.lower() in _RAW_AUDIO_FORMATS:
             # a few hundred bytes of MP3 (a clip of a few frames) score too low in FFmpeg's probe
             container.close()
