@@ -16,6 +16,7 @@ over the frame's first 190 bytes, the CRC field zero), so FFmpeg and libsndfile 
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -69,7 +70,7 @@ def crc16_arc(data: bytes) -> int:
 
 
 _CRC_TABLE = np.array([crc16_arc(bytes([i])) for i in range(256)], dtype=np.int64)
-_CRC_BLOCK = 64  # bytes per block of the vectorised CRC
+_CRC_BLOCK = 64  # bytes per block of the vectorised CRC, at least (about sqrt(size / 16) for large data)
 
 
 def _zero_bytes_images(n: int) -> np.ndarray:
@@ -89,24 +90,34 @@ def _linear_tables(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def crc16_arc_fast(data: bytes) -> int:
-    """:func:`crc16_arc` of ``data``, vectorised: 64-byte blocks' CRCs at once, then joined pairwise (a block's
-    CRC moved past the next block's zero bytes, xor the next block's CRC). Leading zero bytes leave a CRC with
-    initial value 0 unchanged, so the data is zero-padded in front to a power of two of blocks."""
+    """:func:`crc16_arc` of ``data``, vectorised: the blocks' CRCs (64 bytes or more) at once, then joined
+    pairwise (a block's CRC moved past the next block's zero bytes, xor the next block's CRC). Leading zero bytes
+    leave a CRC with initial value 0 unchanged, so the data is zero-padded in front to a power of two of blocks."""
     buf = np.frombuffer(data, dtype=np.uint8)
-    n_blocks = 1 << max(0, -(-buf.size // _CRC_BLOCK) - 1).bit_length()
-    padded = np.zeros(n_blocks * _CRC_BLOCK, dtype=np.int64)
+    block = max(_CRC_BLOCK, 1 << int(np.sqrt(buf.size / 16)).bit_length())
+    n_blocks = 1 << max(0, -(-buf.size // block) - 1).bit_length()
+    padded = np.zeros(n_blocks * block, dtype=np.uint8)
     padded[padded.size - buf.size :] = buf
-    blocks = padded.reshape(n_blocks, _CRC_BLOCK)
+    columns = np.ascontiguousarray(padded.reshape(n_blocks, block).T)  # row j: byte j of every block
     regs = np.zeros(n_blocks, dtype=np.int64)
-    for j in range(_CRC_BLOCK):
-        regs = (regs >> 8) ^ _CRC_TABLE[(regs ^ blocks[:, j]) & 0xFF]
-    images = _zero_bytes_images(_CRC_BLOCK)
-    while regs.size > 1:
-        low, high = _linear_tables(images)
+    for j in range(block):
+        regs = (regs >> 8) ^ _CRC_TABLE[(regs ^ columns[j]) & 0xFF]
+    for low, high in _join_tables(block, n_blocks.bit_length() - 1):
         first, second = regs[0::2], regs[1::2]
         regs = low[first & 0xFF] ^ high[first >> 8] ^ second
-        images = low[images & 0xFF] ^ high[images >> 8]  # the map for blocks twice as long
     return int(regs[0])
+
+
+@functools.lru_cache(maxsize=32)
+def _join_tables(block: int, levels: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """The lookup tables that move a CRC past ``block``, 2 x ``block``, 4 x ``block`` ... zero bytes."""
+    images = _zero_bytes_images(block)
+    out = []
+    for _ in range(levels):
+        low, high = _linear_tables(images)
+        out.append((low, high))
+        images = low[images & 0xFF] ^ high[images >> 8]  # the map for blocks twice as long
+    return tuple(out)
 
 
 def fix_lame_padding(path: str | Path, n_samples: int) -> bool:
