@@ -554,14 +554,15 @@ def dash_split_cuts(emb: np.ndarray, labels: np.ndarray, event: np.ndarray, part
 def split_by_dashes(emb: np.ndarray, labels: np.ndarray, event: np.ndarray, part: np.ndarray, max_cos: float,
                     max_speakers: int, min_share: float = 0.15) -> np.ndarray:
     """``labels`` with each cluster that holds two parts of a dash event (two speakers) cut in two
-    (:func:`dash_split_cuts`, each cluster once, up to ``max_speakers`` speakers) where the cut puts more of
-    its dash events' parts apart than together and its halves' centred centroids have a cosine below
-    ``max_cos``."""
+    (:func:`dash_split_cuts`, each cluster once, up to ``max_speakers`` speakers) where the cut puts more than
+    twice as many of its dash events' parts apart as together (one voice cut in two by chance puts about as
+    many either way: a dash on two lines of one speaker, a short line given to its neighbour) and its halves'
+    centred centroids have a cosine below ``max_cos``."""
     out = labels.copy()
     for _, idx, second, cos, apart, together in dash_split_cuts(emb, labels, event, part, min_share):
         if int(out.max()) + 1 >= max_speakers:
             break
-        if apart > together and cos < max_cos:
+        if apart > 2 * together and cos < max_cos:
             out[idx[second]] = int(out.max()) + 1
     return out
 
