@@ -227,7 +227,8 @@ class EmbeddedConfig:
     #: halves' centred centroids have a cosine below this (:func:`.subtitle_cues.split_by_dashes`; None: off) ...
     subtitle_dash_split: float | None = None
     #: ... and where the turns give two parts of a dash event to one speaker, the shorter part goes to the best
-    #: other speaker (:func:`.subtitle_cues.dash_relabel`; docs/diarization.md, *Dash events*)
+    #: other speaker (:func:`.subtitle_cues.dash_relabel`; docs/diarization.md, *Dash events as two speakers*: all
+    #: three measured, none kept)
     subtitle_dash_relabel: bool = False
 
 
