@@ -8,7 +8,9 @@ with a random generator of its own (``seed``), so the episode itself is unchange
   ``P_DROP`` (0.25), or, with probability ``P_ABSORB`` (0.25), merged into the previous event without a
   dash when that event is a one-speaker one ending (as spoken) less than 1 s before it;
 - two consecutive lines of different speakers, each under ``DASH_MAX`` (2.5 s) and at most ``DASH_GAP``
-  (0.6 s) apart, become one dash event (``"- ...\\n- ..."``) with probability ``P_DASH`` (0.3);
+  (0.6 s) apart, become one dash event (``"- ...\\n- ..."``) with probability ``P_DASH`` (0.3); each dash
+  line holds about ``CHARS_PER_S`` (14) characters per second of its line, times ``U(0.75, 1.25)`` (a
+  generator of its own: the events are the same as before the dash lines had lengths);
 - a line over ``SPLIT_MIN`` (3.0 s) is split into two events with probability ``P_SPLIT`` (0.3), at a
   point drawn uniformly in 35-65 % of its length (not tied to any speaker change);
 - every other line is one event.
@@ -44,6 +46,8 @@ JITTER = 0.25
 LINGER = (0.2, 0.8)
 MIN_DURATION = (0.8, 1.0)
 GAP = 0.04
+#: characters per second of speech in a dash event's lines (English subtitles: 12-17)
+CHARS_PER_S = 14.0
 #: share of named events given a wrong name (``names``)
 WRONG = 0.02
 
@@ -78,11 +82,22 @@ def name_events(events: list[SubEvent], turns: list, seed: int, names: float, wr
         e.speaker = others[int(pick * len(others))] if others and mistake < wrong else true
 
 
+def _dash_line(i: int, duration: float, rng: np.random.Generator) -> str:
+    """The text of line ``i`` in a dash event: about :data:`CHARS_PER_S` characters per second of its
+    ``duration`` (times ``U(0.75, 1.25)``), at least ``Line i.``."""
+    size = int(round(CHARS_PER_S * duration * rng.uniform(0.75, 1.25)))
+    text = f"Line {i}"
+    while len(text) + 1 < size:
+        text += " la"
+    return text + "."
+
+
 def synth_subtitles(turns: list, seed: int, names: float = 0.0, wrong: float = WRONG) -> list[SubEvent]:
     """Subtitle events for the reference ``turns`` (JP lines, objects with ``start``/``end``/``speaker``),
     by the rules of the module docstring, seeded by ``seed``; sorted by start. ``names``: the share of
     one-speaker events named by their speaker (:func:`name_events`; ``wrong`` of them by a wrong one)."""
     rng = np.random.default_rng([seed, 0x5B7])
+    text_rng = np.random.default_rng([seed, 0x5B7, 2])  # dash lines' lengths (the events' draws unchanged)
     lines = sorted(turns, key=lambda t: (t.start, t.end))
     units: list[SubEvent] = []
     i = 0
@@ -106,7 +121,8 @@ def synth_subtitles(turns: list, seed: int, names: float = 0.0, wrong: float = W
             nxt = lines[i + 1]
             if (nxt.speaker != ln.speaker and dur < DASH_MAX and nxt.end - nxt.start < DASH_MAX
                     and nxt.start - ln.end <= DASH_GAP and rng.random() < P_DASH):
-                units.append(SubEvent(0, 0, f"- Line {i}.\n- Line {i + 1}.", [i, i + 1], True,
+                text = f"- {_dash_line(i, dur, text_rng)}\n- {_dash_line(i + 1, nxt.end - nxt.start, text_rng)}"
+                units.append(SubEvent(0, 0, text, [i, i + 1], True,
                                       (ln.start, max(ln.end, nxt.end))))
                 i += 2
                 continue

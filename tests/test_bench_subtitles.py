@@ -63,3 +63,17 @@ def test_subtitles_follow_the_timing_and_grouping_rules() -> None:
     lingering = [e.end - e.spoken[1] for e in events if len(e.lines) == 1 and e.spoken[1] == lines[e.lines[0]].end]
     assert np.median(lingering) > 0.1  # events outlast the speech (clipped at the next event at most)
     assert S.subtitle_tuples(events)[0] == (round(events[0].start, 3), round(events[0].end, 3), events[0].text)
+
+
+def test_dash_lines_are_as_long_as_their_speech() -> None:
+    """A dash line holds about CHARS_PER_S characters per second of its line, so the share of the first line's
+    characters follows the share of its speech (the cue ``dash_shares`` reads)."""
+    from anim400k.diarize.subtitle_cues import dash_shares
+
+    lines = _lines(2)
+    events = [e for e in S.synth_subtitles(lines, 3) if e.dash]
+    assert len(events) > 10
+    chars = np.array([dash_shares(e.text)[0] for e in events])
+    speech = np.array([(lines[e.lines[0]].end - lines[e.lines[0]].start)
+                       / sum(lines[j].end - lines[j].start for j in e.lines) for e in events])
+    assert np.corrcoef(chars, speech)[0, 1] > 0.8 and np.abs(chars - speech).mean() < 0.1

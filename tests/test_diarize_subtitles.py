@@ -50,7 +50,7 @@ def test_dash_events_and_cues() -> None:
     assert not sc.is_dash_event("- Really?")  # one dashed line: a pause, or a speaker's aside
     assert not sc.is_dash_event("I said -\nthat is it.")
     cues = sc.cues_from_subtitles([(3.0, 4.0, "b"), Subtitle(1.0, 2.0, "- a\n- b"), (5.0, 5.0, "empty")])
-    assert cues == [sc.Cue(1.0, 2.0, True), sc.Cue(3.0, 4.0, False)]  # sorted, the empty one dropped
+    assert cues == [sc.Cue(1.0, 2.0, True, None, (0.5,)), sc.Cue(3.0, 4.0, False)]  # sorted, the empty one dropped
     with pytest.raises(InputError, match="event 0 has a time that is not a finite number"):
         sc.cues_from_subtitles([(float("nan"), 1.0, "x")])
     with pytest.raises(InputError, match="event 1 is not"):
@@ -256,6 +256,37 @@ def test_speaker_names_split_two_close_voices(close_voices) -> None:
              for k, (a, b, x, n) in enumerate(named)]
     turns = d.diarize(audio, 16000, subtitles=noisy)
     assert len({t.speaker for t in turns}) == 2 and der(ref, turns) < der(ref, merged)
+
+
+def test_dash_events_split_two_close_voices(close_voices) -> None:
+    """A dash event holds two speakers in order: a cluster holding both parts of such events is cut in two
+    (``subtitle_dash_split``); dashes over two lines of one voice (wrong ones) cut nothing."""
+    audio, ref = close_voices
+
+    def events(dash_if) -> list[tuple]:
+        out, i = [], 0
+        while i < len(ref):
+            a = ref[i]
+            if i + 1 < len(ref) and dash_if(i, a, ref[i + 1]):
+                b = ref[i + 1]  # each dash line about 14 characters per second of its speech
+                out.append((a.start - 0.1, b.end + 0.3, f"- {'a' * int(14 * (a.end - a.start))}\n"
+                                                         f"- {'b' * int(14 * (b.end - b.start))}"))
+                i += 2
+            else:
+                out.append((a.start - 0.1, a.end + 0.3, "Line."))
+                i += 1
+        return out
+
+    right = events(lambda i, a, b: a.speaker != b.speaker and i % 3 == 0)  # 5 dash events
+    wrong = events(lambda i, a, b: a.speaker == b.speaker)  # 7 dashes over one voice's two lines
+    plain = get_diarizer("embedded")
+    merged = plain.diarize(audio, 16000, subtitles=right)
+    assert len({t.speaker for t in merged}) == 1  # the option off: one speaker
+    d = get_diarizer("embedded", subtitle_dash_split=0.7)
+    split = d.diarize(audio, 16000, subtitles=right)
+    assert len({t.speaker for t in split}) == 2 and der(ref, split) < 0.25 * der(ref, merged)
+    assert d.diarize(audio, 16000, subtitles=wrong) == plain.diarize(audio, 16000, subtitles=wrong)
+    assert len({t.speaker for t in d.diarize(audio, 16000, subtitles=wrong)}) == 1
 
 
 def test_bad_subtitle_options() -> None:

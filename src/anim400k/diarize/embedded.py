@@ -218,6 +218,18 @@ class EmbeddedConfig:
     #: the speaker whose centroid mixed with the host's best matches the windows there
     #: (:func:`.subtitle_cues.overlap_turns`; None: off; docs/diarization.md, *Interjections the subtitles show*)
     subtitle_overlap: float | None = 0.4
+    #: dash events (two speakers, in order; :func:`.subtitle_cues.window_dash_parts`): a window belongs to a part
+    #: when it reaches at most this many seconds past the part's boundary with the next or previous part ...
+    subtitle_dash_margin: float = 0.2
+    #: ... affinity malus for two windows of two parts of one dash event (cannot-link; 0: off) ...
+    subtitle_dash_apart: float = 0.0
+    #: ... a cluster holding two parts of a dash event is cut in two where the cut puts the parts apart and the
+    #: halves' centred centroids have a cosine below this (:func:`.subtitle_cues.split_by_dashes`; None: off) ...
+    subtitle_dash_split: float | None = None
+    #: ... and where the turns give two parts of a dash event to one speaker, the shorter part goes to the best
+    #: other speaker (:func:`.subtitle_cues.dash_relabel`; docs/diarization.md, *Dash events as two speakers*: all
+    #: three measured, none kept)
+    subtitle_dash_relabel: bool = False
 
 
 #: Options that reproduce the embedded diarizer as it was before the realistic-voice benchmark
@@ -271,9 +283,9 @@ class EmbeddedDiarizer:
             raise InputError(f"subtitle_pool must be in [0, 1] and subtitle_cover in (0, 1], got "
                              f"{self.config.subtitle_pool} and {self.config.subtitle_cover}")
         if min(self.config.subtitle_inside, self.config.subtitle_edge, self.config.subtitle_edge_radius,
-               self.config.subtitle_name_link, self.config.subtitle_name_apart) < 0:
-            raise InputError("subtitle_inside, subtitle_edge, subtitle_edge_radius, subtitle_name_link and "
-                             "subtitle_name_apart must be >= 0")
+               self.config.subtitle_name_link, self.config.subtitle_name_apart, self.config.subtitle_dash_apart) < 0:
+            raise InputError("subtitle_inside, subtitle_edge, subtitle_edge_radius, subtitle_name_link, "
+                             "subtitle_name_apart and subtitle_dash_apart must be >= 0")
         if self.config.subtitle_overlap is not None and not self.config.subtitle_overlap > 0:
             raise InputError(f"subtitle_overlap must be > 0 s or None (off), got {self.config.subtitle_overlap}")
         if self.config.count_views not in ("combined", "jp"):
@@ -357,6 +369,7 @@ class EmbeddedDiarizer:
 
         events = subtitle_cues.window_events(windows, cues or [], cfg.subtitle_cover)
         names = subtitle_cues.window_names(events, cues or [])
+        dash = subtitle_cues.window_dash_parts(windows, cues or [], regions, cfg.subtitle_dash_margin)
         if cfg.subtitle_pool > 0 and np.any(events >= 0):  # line-level vectors for the clustering
             pooled = subtitle_cues.pool_events(emb, events, cfg.subtitle_pool)
             praw = pooled if raw is emb else subtitle_cues.pool_events(raw, events, cfg.subtitle_pool)
@@ -366,12 +379,14 @@ class EmbeddedDiarizer:
                 pview = dataclasses.replace(view, emb=subtitle_cues.pool_events(view.emb, vev, cfg.subtitle_pool),
                                             raw=None if view.raw is None else
                                             subtitle_cues.pool_events(view.raw, vev, cfg.subtitle_pool))
-            labels = self._cluster(pooled, windows, wpitch, pview, praw, events=events, names=names)
+            labels = self._cluster(pooled, windows, wpitch, pview, praw, events=events, names=names, dash=dash)
         else:
-            labels = self._cluster(emb, windows, wpitch, view, raw, events=events, names=names)
+            labels = self._cluster(emb, windows, wpitch, view, raw, events=events, names=names, dash=dash)
         if cfg.subtitle_split_jp is not None and cfg.num_speakers is None:  # two voices in one cluster
             labels = subtitle_cues.split_by_events(emb, labels, events, view, cfg.subtitle_split_jp,
                                                    cfg.subtitle_split_other, cfg.max_speakers)
+        if cfg.subtitle_dash_split is not None and cfg.num_speakers is None and np.any(dash[0] >= 0):
+            labels = subtitle_cues.split_by_dashes(emb, labels, *dash, cfg.subtitle_dash_split, cfg.max_speakers)
         step.tick()
         k = int(labels.max()) + 1
         if k == 1:
@@ -409,6 +424,8 @@ class EmbeddedDiarizer:
             if cfg.subtitle_name_score > 0:  # windows of a named line lean to the speaker of that name
                 wscores = wscores + subtitle_cues.name_scores(names, labels, k, cfg.subtitle_name_score)
             turns = self._resegment(regions, windows, wscores, f0, spk_pitch, other_pitch, cues)
+            if cfg.subtitle_dash_relabel and cues:  # two parts of a dash event: two speakers
+                turns = subtitle_cues.dash_relabel(turns, cues, regions, windows, wscores)
             seg_labels = labels  # the labels ``turns`` (``c<i>``) and ``spk_pitch`` refer to
             labels = _window_labels(windows, turns, labels)
             step.tick()
@@ -584,29 +601,33 @@ class EmbeddedDiarizer:
 
     def _cluster(self, emb: np.ndarray, windows: np.ndarray, wpitch: np.ndarray,
                  view: views.OtherView | None = None, raw: np.ndarray | None = None,
-                 events: np.ndarray | None = None, names: np.ndarray | None = None) -> np.ndarray:
+                 events: np.ndarray | None = None, names: np.ndarray | None = None,
+                 dash: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
         """Window labels ``0..k-1``: ``emb`` (embeddings, spectral part included) builds the affinity;
         ``raw`` (the embedding model's own vectors; default ``emb``) gives the count and the merges.
         Above ``cluster_cap`` windows, an even stride of ``cluster_subset`` windows is clustered and
         the others labelled by their mean affinity to its speakers (:mod:`.longform`). ``events``: each
         window's one-speaker subtitle event (-1: none; :func:`.subtitle_cues.window_events`); ``names``: the
-        speaker name of that event (-1: none; :func:`.subtitle_cues.window_names`)."""
+        speaker name of that event (-1: none; :func:`.subtitle_cues.window_names`); ``dash``: each window's
+        dash event and part there (:func:`.subtitle_cues.window_dash_parts`)."""
         cfg = self.config
         n = len(emb)
         if cfg.cluster_cap is None or n <= cfg.cluster_cap:
-            return self._cluster_all(emb, windows, wpitch, view, raw, events, names)
+            return self._cluster_all(emb, windows, wpitch, view, raw, events, names, dash)
         sub = longform.stride_subset(n, min(cfg.cluster_subset, cfg.cluster_cap))
         log.info("%d windows: clustering %d of them (one in %.1f), labelling the rest", n, len(sub), n / len(sub))
         sub_labels = self._cluster_all(emb[sub], windows[sub], wpitch[sub], longform.subset_view(view, sub),
                                        None if raw is None else raw[sub], None if events is None else events[sub],
-                                       None if names is None else names[sub])
+                                       None if names is None else names[sub],
+                                       None if dash is None else (dash[0][sub], dash[1][sub]))
         block = longform.affinity_to(emb, wpitch, sub, view, cfg.other_weight, cfg.pitch_weight)
         labels = longform.assign_to_subset(block, n, sub, sub_labels, cfg.reassign_iters)
         return np.unique(labels, return_inverse=True)[1]
 
     def _cluster_all(self, emb: np.ndarray, windows: np.ndarray, wpitch: np.ndarray,
                      view: views.OtherView | None = None, raw: np.ndarray | None = None,
-                     events: np.ndarray | None = None, names: np.ndarray | None = None) -> np.ndarray:
+                     events: np.ndarray | None = None, names: np.ndarray | None = None,
+                     dash: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
         """:meth:`_cluster` on all the given windows (``n x n`` affinities)."""
         cfg = self.config
         if len(emb) < 3:
@@ -616,6 +637,9 @@ class EmbeddedDiarizer:
         link = None if events is None else subtitle_cues.event_link(events, cfg.subtitle_link)
         if link is not None:  # windows of one subtitle line: one speaker, most likely
             aff, jp_aff = aff + link, jp_aff + link
+        apart = None if dash is None else subtitle_cues.dash_apart(*dash, cfg.subtitle_dash_apart)
+        if apart is not None:  # two parts of a dash event: two speakers, most likely
+            aff, jp_aff = aff + apart, jp_aff + apart
         named = None if names is None else subtitle_cues.name_constraints(names, cfg.subtitle_name_link,
                                                                            cfg.subtitle_name_apart)
         unnamed = (aff, jp_aff)

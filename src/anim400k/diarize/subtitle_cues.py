@@ -17,6 +17,11 @@ merged into its neighbour's event):
 - :func:`overlap_spans` / :func:`overlap_turns`: where an event starts inside an earlier one-speaker
   event, a second voice speaks over the first (an interjection inside another's line); where the audio's
   turns have nobody else there, the speaker whose mixture with the host fits best is added as an overlap;
+- :func:`window_dash_parts` / :func:`dash_apart` / :func:`split_by_dashes` / :func:`dash_relabel`: a dash
+  event holds two (or more) speakers in order: its speech is cut into parts (at the pause nearest the
+  point its lines' shares of characters give), windows of two parts of one event are cannot-linked, a
+  cluster holding both parts of a dash event is cut in two where the cut puts them apart, and a part the
+  turns give to the speaker of the event's other part is given to the best other speaker;
 - :func:`window_names` / :func:`name_constraints` / :func:`name_floor`: where the file names an event's
   speaker (an ASS Name field, an SDH label: :attr:`anim400k.model.Subtitle.speaker`), windows of one name
   are must-linked, windows of two names cannot-linked (affinity raised / lowered), and the speaker count
@@ -87,6 +92,9 @@ class Cue:
     dash: bool
     #: the speaker the file names for the event (:func:`speaker_key`; None: unnamed, generic or a dash event)
     speaker: str | None = None
+    #: a dash event: where each speaker's part after the first starts, as shares of the event's characters
+    #: (:func:`dash_shares`; ``()`` for a one-speaker event)
+    shares: tuple[float, ...] = ()
 
 
 #: a dash that opens a speaker's part inside a line: after a sentence end and a space (the subtitle readers
@@ -104,6 +112,28 @@ def is_dash_event(text: str) -> bool:
     lines = [ln.strip() for ln in _INLINE_DASH.sub("\n", text).splitlines() if ln.strip()]
     dashed = [ln.startswith(DASHES) for ln in lines]
     return sum(dashed) >= 2 or any(dashed[1:])
+
+
+def dash_shares(text: str) -> tuple[float, ...]:
+    """Where each speaker's part after the first starts in a dash event's ``text``, as shares of its
+    characters (spaces and the dashes left out): ``"- No.\\n- Yes, it is."`` -> ``(0.25,)``. A dashed line
+    opens a part, a line without a dash continues the part before (a line broken in two); ``()`` when
+    ``text`` is no dash event (:func:`is_dash_event`)."""
+    if not is_dash_event(text):
+        return ()
+    text = text.replace("\\N", "\n").replace("\\n", "\n")
+    lines = [ln.strip() for ln in _INLINE_DASH.sub("\n", text).splitlines() if ln.strip()]
+    sizes: list[int] = []
+    for k, ln in enumerate(lines):
+        size = len("".join(ln.lstrip("".join(DASHES)).split()))
+        if k == 0 or ln.startswith(DASHES):
+            sizes.append(size)
+        else:
+            sizes[-1] += size
+    total = sum(sizes)
+    if len(sizes) < 2 or total == 0:
+        return tuple((k + 1) / len(sizes) for k in range(len(sizes) - 1))
+    return tuple(float(x) for x in np.cumsum(sizes)[:-1] / total)
 
 
 def _fields(event: Any) -> tuple[float, float, str, str | None]:
@@ -139,7 +169,7 @@ def cues_from_subtitles(subtitles: Iterable[Any]) -> list[Cue]:
             raise InputError(f"subtitle event {i} has a time that is not a finite number ({start}, {end})")
         if end > start and (speaker or speech_text(text)):
             dash = is_dash_event(text)
-            out.append(Cue(start, end, dash, None if dash else speaker_key(speaker)))
+            out.append(Cue(start, end, dash, None if dash else speaker_key(speaker), dash_shares(text)))
     return sorted(out, key=lambda c: (c.start, c.end))
 
 
@@ -395,4 +425,198 @@ def name_scores(names: np.ndarray, labels: np.ndarray, k: int, bonus: float) -> 
     for row, col in zip(*linear_sum_assignment(-counts), strict=True):
         if counts[row, col] > 0:
             out[names == ids[row], col] = bonus
+    return out
+
+
+#: seconds a window may reach past a dash event's start (its first part) or end (its last part) and still
+#: belong to that part: subtitles lead or lag their speech by a few tenths of a second
+DASH_EDGE_SLACK = 0.3
+
+
+def dash_bounds(cue: Cue, regions: np.ndarray) -> list[tuple[float, float]] | None:
+    """The speakers' parts of a dash ``cue``, in order, as ``[(start, end), ...]`` seconds (``len(cue.shares) + 1``
+    of them; the first starts at the event's start, the last ends at its end), from the speech ``regions``
+    (``(m, 2)`` s, sorted) inside the event. Each boundary goes first to the point where the speech time
+    before it reaches its share of the event's characters (:attr:`Cue.shares`), then to the pause between two
+    regions inside the event nearest that point (the part before ends where the pause starts, the next one
+    starts where it ends); with no pause left there, at the point itself. None when ``cue`` is no dash event
+    or holds no speech."""
+    if not cue.dash or not cue.shares:
+        return None
+    reg = np.asarray(regions, dtype=float).reshape(-1, 2)
+    reg = np.column_stack([np.maximum(reg[:, 0], cue.start), np.minimum(reg[:, 1], cue.end)])
+    reg = reg[reg[:, 1] > reg[:, 0]]
+    if len(reg) == 0:
+        return None
+    speech = np.concatenate([[0.0], np.cumsum(reg[:, 1] - reg[:, 0])])
+    pauses = [(float(a), float(b)) for a, b in zip(reg[:-1, 1], reg[1:, 0], strict=True) if b > a]
+    bounds, lo = [], cue.start
+    for share in cue.shares:
+        target = min(max(share, 0.0), 1.0) * speech[-1]
+        r = min(int(np.searchsorted(speech, target, side="right")) - 1, len(reg) - 1)
+        point = float(reg[r, 0] + target - speech[r])
+        free = [p for p in pauses if p[0] >= lo]
+        if free:
+            a, b = min(free, key=lambda p: abs(0.5 * (p[0] + p[1]) - point))
+        else:
+            a = b = max(point, lo)
+        bounds.append((lo, a))
+        lo = b
+    bounds.append((lo, cue.end))
+    return bounds
+
+
+def window_dash_parts(windows: np.ndarray, cues: list[Cue], regions: np.ndarray, margin: float = 0.2
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Per window (``(n, 2)`` s), the index in ``cues`` of the dash event it lies in and its part there
+    (:func:`dash_bounds`; ``-1`` and ``-1`` for none): a window belongs to a part when it reaches at most
+    ``margin`` s past the part's boundaries with the other parts (negative: it must stay that far inside), and
+    at most :data:`DASH_EDGE_SLACK` s past the event's start or end. The first event that takes a window keeps it."""
+    event = np.full(len(windows), -1, dtype=int)
+    part = np.full(len(windows), -1, dtype=int)
+    for i, cue in enumerate(cues):
+        bounds = dash_bounds(cue, regions) if cue.dash else None
+        if bounds is None:
+            continue
+        last = len(bounds) - 1
+        for p, (lo, hi) in enumerate(bounds):
+            lo_slack = DASH_EDGE_SLACK if p == 0 else margin
+            hi_slack = DASH_EDGE_SLACK if p == last else margin
+            inside = ((windows[:, 0] >= lo - lo_slack) & (windows[:, 1] <= hi + hi_slack)
+                      & (np.minimum(windows[:, 1], hi) > np.maximum(windows[:, 0], lo)) & (event < 0))
+            part[inside] = p
+            event[inside] = i
+    return event, part
+
+
+def dash_apart(event: np.ndarray, part: np.ndarray, amount: float) -> np.ndarray | None:
+    """``-amount`` for each pair of windows in two different parts of one dash event (two speakers), 0
+    elsewhere (``(n, n)``); None when there is no such pair or ``amount`` is 0."""
+    if amount == 0 or not np.any(event >= 0):
+        return None
+    apart = (event[:, None] == event[None, :]) & (event[:, None] >= 0) & (part[:, None] != part[None, :])
+    return np.where(apart, -float(amount), 0.0) if apart.any() else None
+
+
+def _dash_pairs(idx: np.ndarray, event: np.ndarray, part: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each dash event with windows of two different parts among ``idx`` (one cluster's windows), the
+    positions in ``idx`` of its first such part's windows and of the next part's."""
+    out = []
+    ev = event[idx]
+    for e in np.unique(ev[ev >= 0]):
+        parts = sorted(set(part[idx[ev == e]].tolist()))
+        for p, q in zip(parts[:-1], parts[1:], strict=True):
+            out.append((np.nonzero((ev == e) & (part[idx] == p))[0], np.nonzero((ev == e) & (part[idx] == q))[0]))
+    return out
+
+
+def dash_split_cuts(emb: np.ndarray, labels: np.ndarray, event: np.ndarray, part: np.ndarray,
+                    min_share: float = 0.15) -> Iterator[tuple[int, np.ndarray, np.ndarray, float, int, int]]:
+    """The dash split test of each cluster holding two parts of at least one dash event, largest first:
+    ``(cluster, its window indices, the second half's mask over them, the halves' cosine, dash events the
+    cut puts apart, dash events it leaves together)``.
+
+    Candidate cuts: 2-means on the cluster's centred, normalised windows of ``emb`` (centred over the
+    episode), and 2-means started from the two parts of each of its dash events; the kept candidate puts
+    the most events' parts apart (each part on the half holding most of its windows), then has the
+    lowest cosine of the halves' centred centroids. Halves with fewer than ``min_share`` of the windows
+    (or 2) are no cut."""
+    from sklearn.cluster import KMeans
+
+    centred = emb - emb.mean(axis=0)
+    x = clustering.l2_normalize(centred)
+    for c in np.argsort(-np.bincount(labels)):
+        idx = np.nonzero(labels == c)[0]
+        pairs = _dash_pairs(idx, event, part)
+        if not pairs or len(idx) < 4:
+            continue
+        xs = x[idx]
+        cuts = [KMeans(2, n_init=5, random_state=0).fit_predict(xs)]
+        for a, b in pairs:
+            init = clustering.l2_normalize(np.stack([xs[a].mean(axis=0), xs[b].mean(axis=0)]))
+            cuts.append(KMeans(2, init=init, n_init=1, random_state=0).fit_predict(xs))
+        best = None
+        for half in cuts:
+            second = half == 1
+            if min(second.sum(), (~second).sum()) < max(2, min_share * len(idx)):
+                continue
+            apart = sum(int((second[a].mean() > 0.5) != (second[b].mean() > 0.5)) for a, b in pairs)
+            ja, jb = clustering.l2_normalize(np.stack([centred[idx[~second]].mean(axis=0),
+                                                       centred[idx[second]].mean(axis=0)]))
+            key = (apart, -float(ja @ jb))
+            if best is None or key > best[0]:
+                best = (key, second)
+        if best is not None:
+            (apart, neg_cos), second = best
+            yield int(c), idx, second, -neg_cos, apart, len(pairs) - apart
+
+
+def split_by_dashes(emb: np.ndarray, labels: np.ndarray, event: np.ndarray, part: np.ndarray, max_cos: float,
+                    max_speakers: int, min_share: float = 0.15) -> np.ndarray:
+    """``labels`` with each cluster that holds two parts of a dash event (two speakers) cut in two
+    (:func:`dash_split_cuts`, each cluster once, up to ``max_speakers`` speakers) where the cut puts more than
+    twice as many of its dash events' parts apart as together (one voice cut in two by chance puts about as
+    many either way: a dash on two lines of one speaker, a short line given to its neighbour) and its halves'
+    centred centroids have a cosine below ``max_cos``."""
+    out = labels.copy()
+    for _, idx, second, cos, apart, together in dash_split_cuts(emb, labels, event, part, min_share):
+        if int(out.max()) + 1 >= max_speakers:
+            break
+        if apart > 2 * together and cos < max_cos:
+            out[idx[second]] = int(out.max()) + 1
+    return out
+
+
+def dash_relabel(turns: list[Turn], cues: list[Cue], regions: np.ndarray, windows: np.ndarray,
+                 wscores: np.ndarray) -> list[Turn]:
+    """``turns`` (one speaker at a time, speakers ``c<i>``, column ``i`` of ``wscores``) where two consecutive
+    parts of a dash event (:func:`dash_bounds`) are mostly one speaker's: the speech of the shorter part is
+    given to the other speaker whose mean window score there (windows weighted by their time in the part)
+    is highest (confidence 0: the audio preferred the first). Parts with no window, or no other speaker,
+    stay as they are."""
+    k = wscores.shape[1]
+    reg = np.asarray(regions, dtype=float).reshape(-1, 2)
+    out = list(turns)
+    for cue in cues:
+        bounds = dash_bounds(cue, reg) if cue.dash else None
+        if bounds is None or k < 2:
+            continue
+        spans = [[(max(a, lo), min(b, hi)) for a, b in reg if min(b, hi) > max(a, lo)] for lo, hi in bounds]
+        for p in range(len(bounds) - 1):
+            owners = []
+            for sp in (spans[p], spans[p + 1]):
+                cover: dict[str, float] = {}
+                for a, b in sp:
+                    for spk, sec in _cover(out, a, b).items():
+                        cover[spk] = cover.get(spk, 0.0) + sec
+                owners.append(max(cover, key=cover.__getitem__) if cover else None)
+            if owners[0] is None or owners[0] != owners[1] or _index(owners[0], k) is None:
+                continue
+            size = [sum(b - a for a, b in sp) for sp in (spans[p], spans[p + 1])]
+            short = spans[p] if size[0] < size[1] else spans[p + 1]
+            lo, hi = short[0][0], short[-1][1]
+            weight = np.clip(np.minimum(windows[:, 1], hi) - np.maximum(windows[:, 0], lo), 0.0, None)
+            if not np.any(weight > 0):
+                continue
+            score = weight @ wscores / weight.sum()
+            score[_index(owners[0], k)] = -np.inf
+            who = f"c{int(np.argmax(score))}"
+            out = _cut_speaker(out, owners[0], short) + [Turn(float(a), float(b), who, 0.0) for a, b in short]
+    return sorted(out)
+
+
+def _cut_speaker(turns: list[Turn], speaker: str, spans: list[tuple[float, float]]) -> list[Turn]:
+    """``turns`` with ``speaker``'s time inside each ``(start, end)`` of ``spans`` removed."""
+    out = list(turns)
+    for lo, hi in spans:
+        nxt: list[Turn] = []
+        for t in out:
+            if t.speaker != speaker or t.end <= lo or t.start >= hi:
+                nxt.append(t)
+                continue
+            if t.start < lo:
+                nxt.append(Turn(t.start, lo, t.speaker, t.confidence))
+            if t.end > hi:
+                nxt.append(Turn(hi, t.end, t.speaker, t.confidence))
+        out = nxt
     return out
