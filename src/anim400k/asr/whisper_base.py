@@ -99,6 +99,9 @@ def read_base_model(files: dict[str, Path] | None = None) -> dict[str, bytes]:
 #: 0.058 -> 0.040 (docs/asr.md). Whisper base reads the joined speech as well or better; for tiny.en (English,
 #: beam 5) the same cut saved less and moved WER the wrong way (docs/scaling.md), so it keeps its pauses.
 BASE_PAUSE_S = 0.6
+#: Windows whose first greedy pass is decoded as one batch (:mod:`anim400k.asr.batched_decoding`): the same
+#: words for less CPU (``python benchmarks/bench_asr_ja_cost.py EP... --candidates batch-4``, docs/asr.md).
+BASE_DECODE_BATCH = 4
 
 
 @dataclass
@@ -107,6 +110,7 @@ class WhisperBaseTranscriber(RegionWhisperTranscriber):
 
     model: str = MODEL_ID
     pause_s: float | None = BASE_PAUSE_S
+    decode_batch: int = BASE_DECODE_BATCH
 
     @property
     def config(self) -> dict[str, Any]:
