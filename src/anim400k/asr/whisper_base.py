@@ -7,7 +7,8 @@ The halves are joined in memory, checked against the SHA-256 of the release meas
 (:data:`MODEL_SHA256`) and handed to faster-whisper as in-memory files (its ``files=``): nothing is
 downloaded and nothing is written to disk. Decoding is :class:`RegionWhisperTranscriber`'s (silero-vad
 regions packed into windows, words with times), int8 on the CPU, in the track's language (Japanese,
-English or any of Whisper's ~100).
+English or any of Whisper's ~100), with the pauses cut out of the windows (:data:`BASE_PAUSE_S`) and the first
+greedy pass of up to :data:`BASE_DECODE_BATCH` windows decoded as one batch.
 """
 
 from __future__ import annotations
