@@ -190,6 +190,7 @@ def test_long_pauses_are_cut_and_words_mapped_back_to_the_track(japanese, no_net
         pos += b - a + gap.size
     squeezed = get_transcriber("whisper-base", num_workers=1, cpu_threads=1)
     assert squeezed.pause_s == wb.BASE_PAUSE_S == 0.6 and squeezed.config["pause_s"] == 0.6
+    assert squeezed.decode_batch == wb.BASE_DECODE_BATCH == 4 and squeezed.config["decode_batch"] == 4
     t = squeezed.transcribe(track, SR, "ja")
     assert cer("".join(text for *_, text in lines), "".join(s.text for s in t.segments)) < MAX_CER
     for a, b, text in lines:

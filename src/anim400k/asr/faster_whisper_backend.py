@@ -371,6 +371,9 @@ class RegionWhisperTranscriber(FasterWhisperTranscriber):
     #: onto the track), so that a window holds more speech and a track needs fewer encoder passes; None keeps
     #: the pauses (:func:`squeeze_groups`; only with ``batch_size`` 1)
     pause_s: float | None = None
+    #: with ``pause_s``, up to this many windows have their first greedy pass decoded as one batch by one worker
+    #: (:mod:`anim400k.asr.batched_decoding`; fewer when the track has too few windows to keep every worker busy)
+    decode_batch: int = 1
 
     @property
     def config(self) -> dict[str, Any]:
@@ -378,6 +381,8 @@ class RegionWhisperTranscriber(FasterWhisperTranscriber):
                   "max_region_s": self.max_region_s, "window_s": self.window_s, "context_s": self.context_s}
         if self.pause_s is not None:  # absent when unused: the transcripts cached before it keep their key
             config["pause_s"] = self.pause_s
+        if self.decode_batch > 1:  # likewise
+            config["decode_batch"] = self.decode_batch
         return config
 
     def transcribe(self, audio: np.ndarray, sr: int, language: str, report: Reporter | None = None) -> Transcript:
@@ -438,23 +443,24 @@ class RegionWhisperTranscriber(FasterWhisperTranscriber):
                          kwargs: dict[str, Any], report: Reporter) -> list[tuple[Any, float]]:
         """Decode ``x``'s regions in windows whose pauses are cut to :attr:`pause_s`: (segment, 0.0) pairs whose
         words carry track times."""
-        from ..threads import thread_map
+        from .batched_decoding import run_batches
 
         assert self.pause_s is not None
         duration = x.size / ASR_SAMPLE_RATE
         groups = squeeze_groups(regions, self.window_s - 2 * self.context_s, self.pause_s)
         bounds = with_context([(g[0][0], g[-1][1]) for g in groups], self.context_s, duration)
         frontier = Frontier(report, [hi for _, hi in bounds], duration)
+        spans = [kept_spans(group, lo, hi, self.pause_s) for group, (lo, hi) in zip(groups, bounds, strict=True)]
 
-        def decode(job: tuple[int, tuple[list[tuple[float, float]], tuple[float, float]]]) -> list[tuple[Any, float]]:
-            k, (group, (lo, hi)) = job
-            segs = decode_kept_spans(model, x, kept_spans(group, lo, hi, self.pause_s or 0.0),
-                                     vad_filter=False, condition_on_previous_text=False, **kwargs)
-            frontier.done(k)
-            return [(seg, 0.0) for seg in segs]
+        def decode(batch: list[int]) -> list[list[Any]]:
+            out = decode_kept_spans_batch(model, x, [spans[k] for k in batch], vad_filter=False,
+                                          condition_on_previous_text=False, **kwargs)
+            for k in batch:
+                frontier.done(k)
+            return out
 
-        jobs = enumerate(zip(groups, bounds, strict=True))
-        return [d for part in thread_map(decode, jobs, self.num_workers, "whisper") for d in part]
+        decoded = run_batches(decode, len(spans), self.decode_batch, self.num_workers)
+        return [(seg, 0.0) for segs in decoded for seg in segs]
 
 
 def squeeze_groups(
@@ -500,14 +506,24 @@ def kept_spans(group: list[tuple[float, float]], lo: float, hi: float, pause_s: 
 def decode_kept_spans(model: Any, x: np.ndarray, spans: list[list[float]], **kwargs: Any) -> list[Any]:
     """faster-whisper's segments of the ``spans`` of the 16 kHz track ``x`` joined and decoded in one pass
     (``kwargs`` to ``WhisperModel.transcribe``), each word's times mapped back onto the track."""
-    parts = [x[int(a * ASR_SAMPLE_RATE): int(b * ASR_SAMPLE_RATE)] for a, b in spans]
-    starts = np.cumsum([0] + [p.size for p in parts[:-1]]) / ASR_SAMPLE_RATE
-    segs, _ = model.transcribe(np.concatenate(parts), **kwargs)
-    out = []
-    for seg in segs:
-        for w in seg.words or []:
-            w.start, w.end = (_track_time(float(t), starts, spans) for t in (w.start, w.end))
-        out.append(seg)
+    return decode_kept_spans_batch(model, x, [spans], **kwargs)[0]
+
+
+def decode_kept_spans_batch(model: Any, x: np.ndarray, windows: list[list[list[float]]], **kwargs: Any
+                            ) -> list[list[Any]]:
+    """:func:`decode_kept_spans` of each of ``windows`` (their spans), their first greedy passes decoded as one
+    batch (:func:`anim400k.asr.batched_decoding.transcribe_batch`)."""
+    from .batched_decoding import transcribe_batch
+
+    joined = []
+    for spans in windows:
+        parts = [x[int(a * ASR_SAMPLE_RATE): int(b * ASR_SAMPLE_RATE)] for a, b in spans]
+        joined.append((np.concatenate(parts), np.cumsum([0] + [p.size for p in parts[:-1]]) / ASR_SAMPLE_RATE))
+    out = transcribe_batch(model, [audio for audio, _ in joined], **kwargs)
+    for segs, (_, starts), spans in zip(out, joined, windows, strict=True):
+        for seg in segs:
+            for w in seg.words or []:
+                w.start, w.end = (_track_time(float(t), starts, spans) for t in (w.start, w.end))
     return out
 
 

