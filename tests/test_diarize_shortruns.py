@@ -63,6 +63,10 @@ def test_relabel_needs_a_clear_margin_and_cues_gate_it() -> None:
     assert 0 < out[0].confidence < 1
     assert len(sr.relabel(runs, scores, margin=0.0, k=2)) == 2
     assert sr.relabel(runs, scores, margin=0.1, k=2, allowed=np.array([False, True, True])) == []
+    # speech no turn covers: a region with no piece is a run of nobody, given its best speaker
+    nobody = sr.unlabelled(np.array([[1.0, 1.5], [8.0, 8.4], [9.0, 9.1]]), [Turn(0.0, 1.2, "c0")], 0.25)
+    assert nobody == [sr.Run(8.0, 8.4, "", 0.0)]  # (the first is covered, the last too short)
+    assert [t.speaker for t in sr.relabel(nobody, np.array([[0.1, 0.3]]), margin=0.5, k=2)] == ["c1"]
     assert sr.near_edges(runs, np.array([1.45, 9.0]), 0.1).tolist() == [True, False, False]
     assert not sr.near_edges(runs, np.array([]), 0.1).any()
     s = sr.speaker_scores(np.array([[1.0, 0.0]]), np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([8.0]),

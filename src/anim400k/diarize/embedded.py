@@ -242,6 +242,9 @@ class EmbeddedConfig:
     short_run_spectral: bool = True
     #: use the other track's view of the runs
     short_run_other: bool = True
+    #: speech regions of at least ``short_run_min`` s that no turn covers (no window of their own) get the
+    #: speaker that fits them best (with ``short_run_margin`` set)
+    short_run_unlabelled: bool = False
 
 
 #: Options that reproduce the embedded diarizer as it was before the realistic-voice benchmark
@@ -445,8 +448,8 @@ class EmbeddedDiarizer:
             labels = _window_labels(windows, turns, labels)
             step.tick()
         if cfg.short_run_margin is not None:  # short runs re-scored on their own audio
-            turns = self._short_runs(turns, xn, mel, windows, raw, emb, f0, int(seg_labels.max()) + 1, view,
-                                     otrack, cues)
+            turns = self._short_runs(turns, regions, xn, mel, windows, raw, emb, f0, int(seg_labels.max()) + 1,
+                                     view, otrack, cues)
         turns = bridge_pauses(turns, cfg.bridge_gap)
         single = list(turns)
         voices = None  # the two-voice analysis (:mod:`.twovoice`), once, for the options that read it
@@ -475,19 +478,22 @@ class EmbeddedDiarizer:
             turns.extend(subtitle_cues.overlap_turns(spans, turns, cwin, ccent, windows, cfg.confidence_scale))
         return relabel_by_first_appearance(normalize_turns(turns, cfg.min_turn))
 
-    def _short_runs(self, pieces: list[Turn], xn: np.ndarray, mel: np.ndarray | None, windows: np.ndarray,
-                    raw: np.ndarray, emb: np.ndarray, f0: np.ndarray, k: int, view: views.OtherView | None,
-                    otrack: _OtherTrack | None, cues: list[subtitle_cues.Cue] | None) -> list[Turn]:
+    def _short_runs(self, pieces: list[Turn], regions: np.ndarray, xn: np.ndarray, mel: np.ndarray | None,
+                    windows: np.ndarray, raw: np.ndarray, emb: np.ndarray, f0: np.ndarray, k: int,
+                    view: views.OtherView | None, otrack: _OtherTrack | None,
+                    cues: list[subtitle_cues.Cue] | None) -> list[Turn]:
         """The re-segmentation's ``pieces`` (speakers ``c0..c<k-1>``) with each short run that another speaker
         fits clearly better on its own audio given to that speaker (:mod:`.shortruns`): ``xn`` and ``mel``
         the level-normalised JP speech and its mel frames, ``raw`` / ``emb`` the windows' embedding-model /
         clustering vectors, ``f0`` the JP pitch track, ``view`` / ``otrack`` the other track's view and
-        analysis, ``cues`` the subtitle events."""
+        analysis, ``cues`` the subtitle events; ``regions``: the speech regions (``short_run_unlabelled``)."""
         from . import pitch
 
         cfg = self.config
         runs = shortruns.short_runs(shortruns.speech_runs(pieces, cfg.short_run_pause, cfg.short_run_chain),
                                     cfg.short_run_max, cfg.short_run_min, cfg.short_run_whole)
+        if cfg.short_run_unlabelled:
+            runs += shortruns.unlabelled(regions, pieces, cfg.short_run_min)
         if not runs or k < 2:
             return pieces
         allowed = None

@@ -120,16 +120,32 @@ def relabel(runs: Sequence[Run], scores: np.ndarray, margin: float, k: int,
             allowed: np.ndarray | None = None) -> list[Turn]:
     """A turn for each run whose best speaker by ``scores`` (``(runs, k)``) is not its own and beats
     its own by more than ``margin`` (``allowed[i]`` False: run ``i`` is left alone); the turn's
-    confidence is ``1 - exp(-(gain - margin) / 0.4)``."""
+    confidence is ``1 - exp(-(gain - margin) / 0.4)``. A run of nobody (speaker ``""``: speech no turn
+    covers) gets its best speaker, the confidence from that speaker's lead over the runner-up."""
     out: list[Turn] = []
     for i, r in enumerate(runs):
-        own = _index(r.speaker, k)
-        if own is None or (allowed is not None and not allowed[i]):
+        if allowed is not None and not allowed[i]:
             continue
         best = int(np.argmax(scores[i]))
-        gain = float(scores[i, best] - scores[i, own])
-        if best != own and gain > margin:
-            out.append(Turn(r.start, r.end, f"c{best}", float(1.0 - np.exp(-(gain - margin) / 0.4))))
+        if r.speaker == "":
+            second = np.partition(scores[i], -2)[-2] if k > 1 else scores[i, best] - 1.0
+            gain, margin_i = float(scores[i, best] - second), 0.0
+        else:
+            own = _index(r.speaker, k)
+            if own is None or best == own:
+                continue
+            gain, margin_i = float(scores[i, best] - scores[i, own]), margin
+        if gain > margin_i:
+            out.append(Turn(r.start, r.end, f"c{best}", float(1.0 - np.exp(-(gain - margin_i) / 0.4))))
+    return out
+
+
+def unlabelled(regions: np.ndarray, pieces: Sequence[Turn], min_len: float = 0.25) -> list[Run]:
+    """Speech regions (``(n, 2)`` s) of at least ``min_len`` s that no piece touches, as runs of nobody."""
+    out = []
+    for a, b in np.asarray(regions, dtype=float).reshape(-1, 2):
+        if b - a >= min_len and not any(p.start < b and p.end > a for p in pieces):
+            out.append(Run(float(a), float(b), "", 0.0))
     return out
 
 
