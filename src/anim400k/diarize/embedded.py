@@ -229,14 +229,18 @@ class EmbeddedConfig:
     short_run_max: float = 1.2
     short_run_min: float = 0.25
     short_run_pause: float = 0.05
+    #: the runs are also cut at stretches of at least ``short_run_quiet_len`` s more than this many dB under
+    #: the speech's loud level (:func:`.shortruns.quiet_spans`; None: only at the VAD's pauses)
+    short_run_quiet_db: float | None = 20.0
+    short_run_quiet_len: float = 0.15
     short_run_chain: float = 1.0
     short_run_whole: bool = False
     short_run_confidence: float = 0.5
     #: with subtitles, only runs with an event start or end within this many seconds of their start or end
     #: (None: any run)
     short_run_cue: float | None = None
-    #: the pitch term's weight in the runs' scores (None: ``pitch_weight``)
-    short_run_pitch: float | None = None
+    #: the pitch term's weight in the runs' scores (None: ``pitch_weight``; 0.5 was better on seeds 0-19)
+    short_run_pitch: float | None = 0.5
     #: the runs' vectors with the spectral statistics blended in as in the clustering (False: the embedding
     #: model's vectors alone, as the re-segmentation scores frames)
     short_run_spectral: bool = True
@@ -448,7 +452,7 @@ class EmbeddedDiarizer:
             labels = _window_labels(windows, turns, labels)
             step.tick()
         if cfg.short_run_margin is not None:  # short runs re-scored on their own audio
-            turns = self._short_runs(turns, regions, xn, mel, windows, raw, emb, f0, int(seg_labels.max()) + 1,
+            turns = self._short_runs(turns, regions, x, xn, mel, windows, raw, emb, f0, int(seg_labels.max()) + 1,
                                      view, otrack, cues)
         turns = bridge_pauses(turns, cfg.bridge_gap)
         single = list(turns)
@@ -478,19 +482,25 @@ class EmbeddedDiarizer:
             turns.extend(subtitle_cues.overlap_turns(spans, turns, cwin, ccent, windows, cfg.confidence_scale))
         return relabel_by_first_appearance(normalize_turns(turns, cfg.min_turn))
 
-    def _short_runs(self, pieces: list[Turn], regions: np.ndarray, xn: np.ndarray, mel: np.ndarray | None,
-                    windows: np.ndarray, raw: np.ndarray, emb: np.ndarray, f0: np.ndarray, k: int,
-                    view: views.OtherView | None, otrack: _OtherTrack | None,
+    def _short_runs(self, pieces: list[Turn], regions: np.ndarray, x: np.ndarray, xn: np.ndarray,
+                    mel: np.ndarray | None, windows: np.ndarray, raw: np.ndarray, emb: np.ndarray, f0: np.ndarray,
+                    k: int, view: views.OtherView | None, otrack: _OtherTrack | None,
                     cues: list[subtitle_cues.Cue] | None) -> list[Turn]:
         """The re-segmentation's ``pieces`` (speakers ``c0..c<k-1>``) with each short run that another speaker
-        fits clearly better on its own audio given to that speaker (:mod:`.shortruns`): ``xn`` and ``mel``
-        the level-normalised JP speech and its mel frames, ``raw`` / ``emb`` the windows' embedding-model /
-        clustering vectors, ``f0`` the JP pitch track, ``view`` / ``otrack`` the other track's view and
-        analysis, ``cues`` the subtitle events; ``regions``: the speech regions (``short_run_unlabelled``)."""
+        fits clearly better on its own audio given to that speaker (:mod:`.shortruns`).
+
+        ``x``: the JP speech (16 kHz; its pauses cut the runs); ``xn`` and ``mel``: the same level-normalised
+        and its mel frames; ``raw`` / ``emb``: the windows' embedding-model / clustering vectors; ``f0``: the
+        JP pitch track; ``view`` / ``otrack``: the other track's view and analysis; ``cues``: the subtitle
+        events; ``regions``: the speech regions (``short_run_unlabelled``)."""
         from . import pitch
 
         cfg = self.config
-        runs = shortruns.short_runs(shortruns.speech_runs(pieces, cfg.short_run_pause, cfg.short_run_chain),
+        pauses: list[tuple[float, float]] = []
+        if cfg.short_run_quiet_db is not None:
+            pauses = shortruns.quiet_spans(overlap.level_db(x, SR), overlap.LEVEL_HOP, cfg.short_run_quiet_db,
+                                           cfg.short_run_quiet_len)
+        runs = shortruns.short_runs(shortruns.speech_runs(pieces, cfg.short_run_pause, cfg.short_run_chain, pauses),
                                     cfg.short_run_max, cfg.short_run_min, cfg.short_run_whole)
         if cfg.short_run_unlabelled:
             runs += shortruns.unlabelled(regions, pieces, cfg.short_run_min)

@@ -37,12 +37,28 @@ class Run:
         return self.end - self.start
 
 
-def speech_runs(pieces: Sequence[Turn], pause: float = 0.05, chain: float = 1.0) -> list[Run]:
+def quiet_spans(level: np.ndarray, hop: float, below_db: float, min_len: float = 0.15,
+                loud_percentile: float = 95.0) -> list[tuple[float, float]]:
+    """Stretches (seconds) of at least ``min_len`` s where the level track ``level`` (dB, one frame every
+    ``hop`` s) stays more than ``below_db`` under its loud level (the ``loud_percentile`` of the frames):
+    the pauses inside speech regions that the VAD bridges (music left in the separated speech)."""
+    if level.size == 0:
+        return []
+    quiet = np.concatenate([[False], level < np.percentile(level, loud_percentile) - below_db, [False]])
+    edges = np.flatnonzero(np.diff(quiet.astype(np.int8)))
+    starts, ends = edges[0::2], edges[1::2]
+    keep = (ends - starts) * hop >= min_len - 1e-9
+    return [(float(a * hop), float(b * hop)) for a, b in zip(starts[keep], ends[keep], strict=True)]
+
+
+def speech_runs(pieces: Sequence[Turn], pause: float = 0.05, chain: float = 1.0,
+                pauses: Sequence[tuple[float, float]] = ()) -> list[Run]:
     """The runs of ``pieces`` (non-overlapping turns, e.g. the re-segmentation's, each inside one speech
-    region): consecutive pieces of one speaker less than ``pause`` s apart joined; each with the speech
-    of its turn, the runs of that speaker that follow one another with no other speaker's run between
-    and at most ``chain`` s of pause between two of them."""
-    ordered = sorted(p for p in pieces if p.end > p.start)
+    region), cut at the ``pauses`` (seconds; e.g. :func:`quiet_spans`): consecutive pieces of one speaker
+    less than ``pause`` s apart joined; each with the speech of its turn, the runs of that speaker that
+    follow one another with no other speaker's run between and at most ``chain`` s of pause between two
+    of them."""
+    ordered = sorted(p for p in _cut(pieces, pauses) if p.end > p.start)
     spans: list[list] = []  # [start, end, speaker]
     for p in ordered:
         if spans and spans[-1][2] == p.speaker and p.start - spans[-1][1] < pause:
@@ -181,6 +197,26 @@ def tiled(audio: np.ndarray, spans: Sequence[tuple[float, float]], sr: int, leng
         out[o: o + n] = piece
         wins[i] = (o / sr, (o + n) / sr)
     return out, wins
+
+
+def _cut(pieces: Sequence[Turn], spans: Sequence[tuple[float, float]]) -> list[Turn]:
+    """``pieces`` (sorted or not) with the time of the ``spans`` (sorted, not overlapping) taken out."""
+    if not spans:
+        return list(pieces)
+    sp = np.asarray(spans, dtype=float).reshape(-1, 2)
+    out: list[Turn] = []
+    for p in pieces:
+        t = p.start
+        lo = int(np.searchsorted(sp[:, 1], p.start, side="right"))
+        for a, b in sp[lo:]:
+            if a >= p.end:
+                break
+            if a > t:
+                out.append(Turn(t, float(a), p.speaker, p.confidence))
+            t = max(t, float(b))
+        if p.end > t:
+            out.append(Turn(t, p.end, p.speaker, p.confidence))
+    return out
 
 
 def _index(speaker: str, k: int) -> int | None:
