@@ -117,11 +117,13 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: subtitles 15: an ordinal, a time or a decade (``1ST:``, ``5PM:``, ``90S:``) is no speaker's name.
 #: align 6: a clip clamped to the JP medium's end keeps only the subtitle events overlapping its stored JP
 #: interval (an event wholly past the medium's end was kept, and ``anim400k validate`` refused it).
+#: diarize 7: short runs of speech between pauses re-scored on their own audio and given to the speaker that fits
+#: them clearly better (``short_run_margin``), so the turns and the release's clip speakers change.
 #: score 4: the Japanese reading CER against the truth (``asr_ja``). No ``asr_ja`` bump when ``auto`` went from
 #: ``vad`` to ``whisper-base`` for Japanese: the stage's key holds the config of the backend ``auto`` gives the
 #: language (:func:`anim400k.dataset.stages.backend_settings`), so a resumed default build transcribes JP once
 #: more while one that named ``--asr-ja vad`` or ``whisper-base`` keeps its finished stage.
-STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 4, "separate": 3, "diarize": 6, "cut": 4, "align": 6,
+STAGE_VERSIONS: dict[str, int] = {"asr_en": 4, "score": 4, "separate": 3, "diarize": 7, "cut": 4, "align": 6,
                                   "subtitles": 15, "sync": 3}
 
 #: Bumped when :func:`anim400k.formats.transcripts.read_transcript` reads a given transcript (the manifest's
