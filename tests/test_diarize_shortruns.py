@@ -88,7 +88,7 @@ def test_tiled_repeats_each_span_to_the_window_length() -> None:
 @pytest.fixture(scope="module")
 def two_voices():
     """Lines alternating between a low male and a high female espeak voice, 0.25 s apart, two of the
-    female lines a short "e?" (0.35 s). Returns (audio, reference turns)."""
+    female lines a short "ohayou" (0.6 s). Returns (audio, reference turns, indices of the short lines)."""
     from anim400k.synth.phrases import PHRASES
     from anim400k.synth.speech import Voice, render
 
@@ -97,14 +97,14 @@ def two_voices():
     jp = np.zeros(30 * SR, np.float32)
     turns, t = [], 0.3
     for who in "ababasabasab":
-        voice, text = (vb, "\u3048\uff1f") if who == "s" else (va if who == "a" else vb,
-                                                               PHRASES[int(rng.integers(len(PHRASES)))][0])
+        voice, text = (vb, "\u304a\u306f\u3088\u3046") if who == "s" else (
+            va if who == "a" else vb, PHRASES[int(rng.integers(len(PHRASES)))][0])
         a = render(text, voice, sr=SR)
         k = int(t * SR)
         jp[k: k + len(a)] += a
         turns.append(Turn(round(t, 3), round(t + len(a) / SR, 3), "a" if who == "a" else "b"))
         t += len(a) / SR + 0.25
-    return jp[: int((t + 0.3) * SR)], turns
+    return jp[: int((t + 0.3) * SR)], turns, [i for i, w in enumerate("ababasabasab") if w == "s"]
 
 
 def _speaker_at(turns: list[Turn], a: float, b: float) -> str | None:
@@ -120,9 +120,9 @@ def test_a_short_line_given_to_the_neighbour_is_given_back(two_voices, monkeypat
     or with a margin no score reaches, they stay the neighbour's."""
     from anim400k.diarize import embedded
 
-    audio, ref = two_voices
-    shorts = [t for t in ref if t.end - t.start < 0.5]
-    assert len(shorts) == 2
+    audio, ref, short_idx = two_voices
+    shorts = [ref[i] for i in short_idx]
+    assert all(t.end - t.start < 1.0 for t in shorts)
     real = embedded.EmbeddedDiarizer._resegment
 
     def wrong(self, *args, **kwargs):
@@ -136,7 +136,7 @@ def test_a_short_line_given_to_the_neighbour_is_given_back(two_voices, monkeypat
 
     monkeypatch.setattr(embedded.EmbeddedDiarizer, "_resegment", wrong)
     alone = {"other_voice_far": None}  # (the F0 test of .twovoice would relabel these high lines too)
-    on = get_diarizer("embedded", short_run_margin=0.1, **alone).diarize(audio, SR)
+    on = get_diarizer("embedded", **alone).diarize(audio, SR)  # on by default
     off = get_diarizer("embedded", short_run_margin=None, **alone).diarize(audio, SR)
     never = get_diarizer("embedded", short_run_margin=5.0, **alone).diarize(audio, SR)
     b_label = _speaker_at(on, ref[1].start, ref[1].end)  # a long line of b
