@@ -117,6 +117,8 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: subtitles 15: an ordinal, a time or a decade (``1ST:``, ``5PM:``, ``90S:``) is no speaker's name.
 #: align 6: a clip clamped to the JP medium's end keeps only the subtitle events overlapping its stored JP
 #: interval (an event wholly past the medium's end was kept, and ``anim400k validate`` refused it).
+#: diarize 7: short runs of speech between pauses re-scored on their own audio and given to the speaker that fits
+#: them clearly better (``short_run_margin``), so the turns and the release's clip speakers change.
 #: score 4: the Japanese reading CER against the truth (``asr_ja``). No ``asr_ja`` bump when ``auto`` went from
 #: ``vad`` to ``whisper-base`` for Japanese: the stage's key holds the config of the backend ``auto`` gives the
 #: language (:func:`anim400k.dataset.stages.backend_settings`), so a resumed default build transcribes JP once
@@ -125,7 +127,7 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: other bytes; ~0.3x the CPU) with the Info/LAME tag written by ``media.mp3_gapless.lame_info_frame``.
 #: asr_ja 2: ``whisper-base`` decodes the first greedy pass of up to 4 windows as one batch (``decode_batch`` in
 #: its config, which keys the stage too): the same words measured, but batched float sums may round differently.
-STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 4, "score": 4, "separate": 3, "diarize": 6, "cut": 5,
+STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 4, "score": 4, "separate": 3, "diarize": 7, "cut": 5,
                                   "align": 6, "subtitles": 15, "sync": 3}
 
 #: Bumped when :func:`anim400k.formats.transcripts.read_transcript` reads a given transcript (the manifest's

@@ -21,7 +21,9 @@ Everything it needs ships inside pip packages (no model hub). Steps:
    windows of one name are must-linked, of two names cannot-linked, and the count is at least the
    number of names with enough speech (``subtitle_name_*``);
 5. frame-level re-segmentation by Viterbi with a switch penalty (:mod:`.resegment`; with subtitles,
-   higher inside a one-speaker event and lower near event boundaries);
+   higher inside a one-speaker event and lower near event boundaries); then each short run of speech
+   between pauses (under 1.2 s, not the whole of its speaker's turn) is embedded on its own audio and
+   given to another speaker whose centroid fits it clearly better (``short_run_margin``, :mod:`.shortruns`);
 6. overlap: a window whose embedding is closer to the normalised sum of two speaker centroids
    than to either centroid alone (by ``overlap_margin``) marks its central ``hop`` seconds as both
    speakers talking; the speaker the Viterbi path did not choose is added as an overlapping turn;
@@ -48,7 +50,7 @@ import numpy as np
 from ..errors import InputError
 from ..progress import Counter, Reporter
 from ..signal import ANALYSIS_SR, prepare_audio
-from . import clustering, longform, overlap, spectral, subtitle_cues, twovoice, views
+from . import clustering, longform, overlap, shortruns, spectral, subtitle_cues, twovoice, views
 from .base import Turn, normalize_turns, relabel_by_first_appearance
 
 log = logging.getLogger(__name__)
@@ -230,12 +232,45 @@ class EmbeddedConfig:
     #: other speaker (:func:`.subtitle_cues.dash_relabel`; docs/diarization.md, *Dash events as two speakers*: all
     #: three measured, none kept)
     subtitle_dash_relabel: bool = False
+    #: short runs re-scored on their own audio after the re-segmentation (:mod:`.shortruns`): each run of one
+    #: speaker's speech (pieces less than ``short_run_pause`` s apart) of ``short_run_min`` to ``short_run_max`` s
+    #: that is not the whole of its turn (runs of that speaker with no other between and at most
+    #: ``short_run_chain`` s apart; ``short_run_whole``: those too) is embedded alone (repeated to ``window``
+    #: s; its spectral statistics and pitch; the other track's view where that has speech under it) and
+    #: given to the speaker whose centroid (confident, long windows: confidence >= ``short_run_confidence``)
+    #: beats its own by more than this margin (None: off; docs/diarization.md, *Short lines re-scored on their
+    #: own audio*: chosen on seeds 0-19, gained on seeds 20-49 and 190-209)
+    short_run_margin: float | None = 0.2
+    short_run_max: float = 1.2
+    short_run_min: float = 0.25
+    short_run_pause: float = 0.05
+    #: the runs are also cut at stretches of at least ``short_run_quiet_len`` s more than this many dB under
+    #: the speech's loud level (:func:`.shortruns.quiet_spans`; None: only at the VAD's pauses)
+    short_run_quiet_db: float | None = 20.0
+    short_run_quiet_len: float = 0.15
+    short_run_chain: float = 1.0
+    short_run_whole: bool = False
+    short_run_confidence: float = 0.5
+    #: with subtitles, only runs with an event start or end within this many seconds of their start or end
+    #: (None: any run)
+    short_run_cue: float | None = None
+    #: the pitch term's weight in the runs' scores (None: ``pitch_weight``; 0.5 was better on seeds 0-19)
+    short_run_pitch: float | None = 0.5
+    #: the runs' vectors with the spectral statistics blended in as in the clustering (False: the embedding
+    #: model's vectors alone, as the re-segmentation scores frames)
+    short_run_spectral: bool = True
+    #: use the other track's view of the runs
+    short_run_other: bool = True
+    #: speech regions of at least ``short_run_min`` s that no turn covers (no window of their own) get the
+    #: speaker that fits them best (with ``short_run_margin`` set)
+    short_run_unlabelled: bool = False
 
 
 #: Options that reproduce the embedded diarizer as it was before the realistic-voice benchmark
 #: (``benchmarks/bench_diarize_real.py`` compares against it as ``current``).
 LEGACY_OPTIONS: dict[str, object] = {"reassign_iters": 0, "bridge_gap": 0.0, "spectral_weight": 0.0,
-                                     "split_other_max": None, "other_voice_far": None, "split_views_max": None}
+                                     "split_other_max": None, "other_voice_far": None, "split_views_max": None,
+                                     "short_run_margin": None}
 
 
 @dataclass
@@ -288,6 +323,9 @@ class EmbeddedDiarizer:
                              "subtitle_name_apart and subtitle_dash_apart must be >= 0")
         if self.config.subtitle_overlap is not None and not self.config.subtitle_overlap > 0:
             raise InputError(f"subtitle_overlap must be > 0 s or None (off), got {self.config.subtitle_overlap}")
+        if self.config.short_run_margin is not None and not self.config.short_run_max > self.config.short_run_min >= 0:
+            raise InputError(f"short_run_max must exceed short_run_min >= 0, got {self.config.short_run_max} and "
+                             f"{self.config.short_run_min}")
         if self.config.count_views not in ("combined", "jp"):
             raise InputError(f"unknown count_views {self.config.count_views!r} (choose from combined, jp)")
         if self.config.embedding == "campplus":  # load (and check) the model now, not after VAD
@@ -336,6 +374,7 @@ class EmbeddedDiarizer:
         # the other track's analysis runs in a second thread while this one analyses the JP track
         # (each stage's torch and BLAS work is single-threaded; the same results either way)
         side = self._side_thread() if other is not None else None
+        otrack: _OtherTrack | None = None
         try:
             if side is not None:
                 other_track = side.submit(self._other_track, other, sr, len(x))
@@ -360,8 +399,12 @@ class EmbeddedDiarizer:
             wpitch = pitch.window_pitch(f0, windows)
             if view_future is not None:
                 view = view_future.result()
+                otrack = other_track.result()
+            elif other is not None:
+                otrack = self._other_track(other, sr, len(x))
+                view = self._other_view_at(otrack, windows, jp_power)
             else:
-                view = self._other_view(other, sr, len(x), windows, jp_power) if other is not None else None
+                view = None
         finally:
             if side is not None:
                 side.shutdown(wait=True, cancel_futures=True)
@@ -429,6 +472,9 @@ class EmbeddedDiarizer:
             seg_labels = labels  # the labels ``turns`` (``c<i>``) and ``spk_pitch`` refer to
             labels = _window_labels(windows, turns, labels)
             step.tick()
+        if cfg.short_run_margin is not None:  # short runs re-scored on their own audio
+            turns = self._short_runs(turns, regions, x, xn, mel, windows, raw, emb, f0, int(seg_labels.max()) + 1,
+                                     view, otrack, cues)
         turns = bridge_pauses(turns, cfg.bridge_gap)
         single = list(turns)
         voices = None  # the two-voice analysis (:mod:`.twovoice`), once, for the options that read it
@@ -456,6 +502,75 @@ class EmbeddedDiarizer:
             spans = subtitle_cues.overlap_spans(cues, max_len=cfg.subtitle_overlap)
             turns.extend(subtitle_cues.overlap_turns(spans, turns, cwin, ccent, windows, cfg.confidence_scale))
         return relabel_by_first_appearance(normalize_turns(turns, cfg.min_turn))
+
+    def _short_runs(self, pieces: list[Turn], regions: np.ndarray, x: np.ndarray, xn: np.ndarray,
+                    mel: np.ndarray | None, windows: np.ndarray, raw: np.ndarray, emb: np.ndarray, f0: np.ndarray,
+                    k: int, view: views.OtherView | None, otrack: _OtherTrack | None,
+                    cues: list[subtitle_cues.Cue] | None) -> list[Turn]:
+        """The re-segmentation's ``pieces`` (speakers ``c0..c<k-1>``) with each short run that another speaker
+        fits clearly better on its own audio given to that speaker (:mod:`.shortruns`).
+
+        ``x``: the JP speech (16 kHz; its pauses cut the runs); ``xn`` and ``mel``: the same level-normalised
+        and its mel frames; ``raw`` / ``emb``: the windows' embedding-model / clustering vectors; ``f0``: the
+        JP pitch track; ``view`` / ``otrack``: the other track's view and analysis; ``cues``: the subtitle
+        events; ``regions``: the speech regions (``short_run_unlabelled``)."""
+        from . import pitch
+
+        cfg = self.config
+        pauses: list[tuple[float, float]] = []
+        if cfg.short_run_quiet_db is not None:
+            pauses = shortruns.quiet_spans(overlap.level_db(x, SR), overlap.LEVEL_HOP, cfg.short_run_quiet_db,
+                                           cfg.short_run_quiet_len)
+        runs = shortruns.short_runs(shortruns.speech_runs(pieces, cfg.short_run_pause, cfg.short_run_chain, pauses),
+                                    cfg.short_run_max, cfg.short_run_min, cfg.short_run_whole)
+        if cfg.short_run_unlabelled:
+            runs += shortruns.unlabelled(regions, pieces, cfg.short_run_min)
+        if not runs or k < 2:
+            return pieces
+        allowed = None
+        if cues and cfg.short_run_cue is not None:
+            allowed = shortruns.near_edges(runs, np.array([[c.start, c.end] for c in cues]), cfg.short_run_cue)
+            if not allowed.any():
+                return pieces
+        spans = np.array([[r.start, r.end] for r in runs])
+        who = shortruns.centroid_windows(windows, pieces, k, cfg.window, cfg.short_run_confidence, exclude=runs)
+        pw = cfg.pitch_weight if cfg.short_run_pitch is None else cfg.short_run_pitch
+        wpitch = pitch.window_pitch(f0, windows)
+        run_pitch = pitch.window_pitch(f0, spans, min_voiced=3)
+        base = emb if cfg.short_run_spectral else raw
+        vec = self._span_vectors(xn, mel, windows, raw, base, spans, cfg.short_run_spectral)
+        scores = shortruns.speaker_scores(vec, _centroids(base, who, k), run_pitch, _medians(wpitch, who, k), pw)
+        if view is not None and otrack is not None and cfg.short_run_other and cfg.other_weight > 0:
+            ok = views.covered_fraction(spans, otrack.regions) >= cfg.other_min_cover
+            idx = np.nonzero(view.valid)[0]
+            if ok.any() and len(idx) >= 3:
+                obase = view.emb[idx] if cfg.short_run_spectral else view.raw_emb[idx]
+                ovec = self._span_vectors(otrack.yn, otrack.mel, windows[idx], view.raw_emb[idx], obase, spans[ok],
+                                          cfg.short_run_spectral and view.raw is not None)
+                owho = who[idx]
+                oscore = shortruns.speaker_scores(
+                    ovec, _centroids(obase, owho, k), pitch.window_pitch(otrack.f0, spans[ok], min_voiced=3),
+                    _medians(view.pitch[idx], owho, k), pw)
+                w = cfg.other_weight
+                scores[ok] = (1 - w) * scores[ok] + w * oscore
+        new = shortruns.relabel(runs, scores, cfg.short_run_margin, k, allowed)
+        return cut_turns(pieces, new) + new if new else pieces
+
+    def _span_vectors(self, audio_n: np.ndarray, mel: np.ndarray | None, windows: np.ndarray, raw: np.ndarray,
+                      base: np.ndarray, spans: np.ndarray, blend: bool) -> np.ndarray:
+        """Vectors of ``spans`` of the level-normalised ``audio_n``, each embedded alone (repeated to the
+        ``window`` length), in the centred space of the ``windows``' vectors ``base``: their embedding-model
+        vectors ``raw``, or (``blend``) those blended with the spectral statistics of ``mel`` as
+        :func:`.spectral.augment` blends them; rows of unit length."""
+        cfg = self.config
+        samples, wins = shortruns.tiled(audio_n, spans, SR, cfg.window)
+        vec = self._embed(samples, wins, mel=self._mel(samples))
+        if blend and mel is not None and cfg.spectral_weight > 0:
+            spec = spectral.span_statistics(mel, windows, spans, cfg.spectral_whiten)
+            w = cfg.spectral_weight
+            part = clustering.l2_normalize(vec - raw.mean(axis=0))
+            vec = np.hstack([np.sqrt(1.0 - w) * part, np.sqrt(w) * spec])
+        return clustering.l2_normalize(vec - base.mean(axis=0))
 
     def _other_voices(self, single: list[Turn], audio: np.ndarray, spk_pitch: np.ndarray, wpitch: np.ndarray,
                       labels: np.ndarray, track: twovoice.TwoVoiceTrack | None = None) -> list[tuple[Turn, float]]:
@@ -908,6 +1023,22 @@ def _runs(path: np.ndarray, t0: np.ndarray, step: float, lo: float, hi: float,
         c = None if conf is None else float(np.mean(conf[i:j]))
         out.append(Turn(start, end, f"c{path[i]}", c))
     return out
+
+
+def _centroids(vectors: np.ndarray, who: np.ndarray, k: int) -> np.ndarray:
+    """``(k, d)``: per speaker, the normalised mean of the centred, normalised ``vectors`` (centred over all
+    rows, as the clustering's affinity) of the rows ``who`` gives them (zeros for a speaker with none)."""
+    x = clustering.centered(vectors)
+    out = np.zeros((k, x.shape[1]))
+    for i in range(k):
+        if np.any(who == i):
+            out[i] = x[who == i].mean(axis=0)
+    return clustering.l2_normalize(out)
+
+
+def _medians(values: np.ndarray, who: np.ndarray, k: int) -> np.ndarray:
+    """Per speaker, the median of the finite ``values`` of the rows ``who`` gives them (nan: none)."""
+    return np.array([_nanmedian(values[who == i]) for i in range(k)])
 
 
 def _spread(x: np.ndarray, lo: float = 10.0, hi: float = 90.0) -> float:

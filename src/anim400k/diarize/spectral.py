@@ -127,6 +127,26 @@ def window_statistics(mel: np.ndarray, windows: np.ndarray, whiten: float | None
     return l2_normalize((x - x.mean(axis=0)) @ m)
 
 
+def span_statistics(mel: np.ndarray, windows: np.ndarray, spans: np.ndarray,
+                    whiten: float | None = WHITEN_SHRINK) -> np.ndarray:
+    """The spectral statistics of other ``spans`` (seconds, e.g. short runs) of the same ``mel`` frames, in
+    the space of :func:`window_statistics` ``(mel, windows, whiten)``: centred by the windows' mean and
+    whitened by their within-window covariance (or z-scored by the windows' mean and deviation)."""
+    from .clustering import l2_normalize
+
+    frames = _frame_cepstra(mel, N_CEPSTRA)
+    cep = _pool(frames, windows, N_CEPSTRA).astype(np.float64)
+    extra = _pool(frames, np.asarray(spans, dtype=float).reshape(-1, 2), N_CEPSTRA).astype(np.float64)
+    m = None if whiten is None else _whitener(frames, windows, whiten, N_CEPSTRA)
+    if len(cep) == 0:
+        return l2_normalize(extra)
+    mu = cep.mean(axis=0)
+    if m is None:
+        sd = cep.std(axis=0)
+        return l2_normalize((extra - mu) / np.where(sd > 1e-9, sd, 1.0))
+    return l2_normalize((extra - mu) @ m)
+
+
 def standardise(features: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
     """``features`` z-scored per column over ``rows`` (default all) and L2-normalised per row."""
     from .clustering import l2_normalize
