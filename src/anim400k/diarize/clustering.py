@@ -11,6 +11,8 @@ into their nearest neighbour.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 
@@ -70,30 +72,52 @@ def nme_spectral(
     min_speakers = max(1, min(min_speakers, max_speakers))
     if n <= 2 or max_speakers == 1:
         return np.zeros(n, dtype=int)
-    max_p = max(2, min(n - 1, int(np.ceil(0.25 * n))))
-    candidates = sorted({int(p) for p in np.linspace(2, max_p, num=min(max_p - 1, 20))})
+    scored = nme_scores(affinity, min_speakers, max_speakers)
+    best = scored[0]
+    for item in scored[1:]:  # the first candidate with the smallest ratio, as a loop in order would pick
+        if item.ratio < best.ratio:
+            best = item
+    k = best.k
+    if k == 1:
+        return np.zeros(n, dtype=int)
+    spec = l2_normalize(best.vecs[:, :k])
+    return KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(spec)
 
-    def score(p: int) -> tuple[float, int, np.ndarray]:
+
+@dataclass(frozen=True)
+class Pruning:
+    """One NME candidate: pruning ``p`` (neighbours kept per row), its score ``ratio`` (``p / g(p)``, lower
+    is better), the eigengap count ``k`` and the Laplacian's eigenvectors (ascending eigenvalues)."""
+
+    p: int
+    ratio: float
+    k: int
+    vecs: np.ndarray
+
+
+def nme_candidates(n: int) -> list[int]:
+    """The prunings ``p`` NME tries on ``n`` items (up to 20, from 2 to a quarter of ``n``)."""
+    max_p = max(2, min(n - 1, int(np.ceil(0.25 * n))))
+    return sorted({int(p) for p in np.linspace(2, max_p, num=min(max_p - 1, 20))})
+
+
+def nme_scores(affinity: np.ndarray, min_speakers: int, max_speakers: int) -> list[Pruning]:
+    """Every NME pruning of ``affinity`` (``n > 2`` items) with its eigengap count in
+    ``[min_speakers, max_speakers]`` (already clipped to ``n - 1``), in the order of :func:`nme_candidates`."""
+    n = len(affinity)
+
+    def score(p: int) -> Pruning:
         vals, vecs, _ = _laplacian_spectrum(affinity, p, max_speakers)
         gaps = np.diff(vals[: max_speakers + 1])
         gaps_range = gaps[min_speakers - 1 : max_speakers]
         k = int(np.argmax(gaps_range)) + min_speakers
         g = float(gaps_range.max()) / max(float(vals[-1]), 1e-10)
-        return p / max(g, 1e-10), k, vecs[:, :k]
+        return Pruning(p, p / max(g, 1e-10), k, vecs)
 
     from ..threads import task_threads, thread_map
 
     # independent eigendecompositions (LAPACK releases the GIL): the same result, sooner
-    scored = thread_map(score, candidates, task_threads(2) if n >= PARALLEL_FROM else 1, "nme")
-    best = scored[0]
-    for item in scored[1:]:  # the first candidate with the smallest ratio, as a loop in order would pick
-        if item[0] < best[0]:
-            best = item
-    _, k, spec = best
-    if k == 1:
-        return np.zeros(n, dtype=int)
-    spec = l2_normalize(spec)
-    return KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(spec)
+    return thread_map(score, nme_candidates(n), task_threads(2) if n >= PARALLEL_FROM else 1, "nme")
 
 
 def centroids(embeddings: np.ndarray, labels: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:

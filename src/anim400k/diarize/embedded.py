@@ -50,7 +50,7 @@ import numpy as np
 from ..errors import InputError
 from ..progress import Counter, Reporter
 from ..signal import ANALYSIS_SR, prepare_audio
-from . import clustering, longform, overlap, shortruns, spectral, subtitle_cues, twovoice, views
+from . import clustering, count, longform, overlap, shortruns, spectral, subtitle_cues, twovoice, views
 from .base import Turn, normalize_turns, relabel_by_first_appearance
 
 log = logging.getLogger(__name__)
@@ -116,6 +116,19 @@ class EmbeddedConfig:
     #: cosine above this merge, most alike first, down to the JP count at most (None: off;
     #: docs/diarization.md, *Extra speakers confirmed*)
     confirm_similarity: float | None = 0.7
+    #: how a speaker count is read from an affinity (:data:`.count.COUNT_METHODS`): ``eigengap`` (NME's best
+    #: pruning), ``consensus`` (median over the ``count_top`` best prunings), ``stability`` (the count, NME's
+    #: +- ``count_spread``, whose clusterings of ``count_resamples`` seeded subsamples of ``count_share`` of at
+    #: most ``count_max_windows`` windows agree best, NME's winning within ``count_prefer``) or
+    #: ``pruning_stability`` (the same over the ``count_resamples`` best prunings; docs/diarization.md,
+    #: *A stable speaker count*)
+    count_method: str = "eigengap"
+    count_top: int = 5
+    count_resamples: int = 12
+    count_share: float = 0.8
+    count_max_windows: int = 300
+    count_spread: int = 1
+    count_prefer: float = 0.02
     #: share of the spectral-envelope cosine (:mod:`.spectral`) in the window similarities (0: off)
     spectral_weight: float = 0.8
     #: speaker count from the ``embedding``-only affinities (the clustering then uses the blend) or
@@ -328,6 +341,14 @@ class EmbeddedDiarizer:
                              f"{self.config.short_run_min}")
         if self.config.count_views not in ("combined", "jp"):
             raise InputError(f"unknown count_views {self.config.count_views!r} (choose from combined, jp)")
+        if self.config.count_method not in count.COUNT_METHODS:
+            raise InputError(f"unknown count_method {self.config.count_method!r} "
+                             f"(choose from {', '.join(count.COUNT_METHODS)})")
+        if (min(self.config.count_top, self.config.count_resamples, self.config.count_spread) < 1
+                or self.config.count_resamples < 2 or self.config.count_max_windows < 10
+                or not 0.0 < self.config.count_share <= 1.0 or self.config.count_prefer < 0):
+            raise InputError("count_top and count_spread must be >= 1, count_resamples >= 2, count_max_windows "
+                             ">= 10, count_share in (0, 1] and count_prefer >= 0")
         if self.config.embedding == "campplus":  # load (and check) the model now, not after VAD
             from . import campplus_embedding
 
@@ -775,14 +796,16 @@ class EmbeddedDiarizer:
             count_aff = views.combined_affinity(count_jp, raw_view, cfg.other_weight, cfg.pitch_weight)
         jp_num = None  # the JP track's own count, when the other view is used
         if num is None and cfg.count_views == "jp" and view is not None and view.valid.sum() >= 3:
-            combined_num, jp_num = views.view_counts(count_aff, count_jp, cfg.min_speakers, cfg.max_speakers)
+            combined_num, jp_num = views.view_counts(count_aff, count_jp, cfg.min_speakers, cfg.max_speakers,
+                                                     self._count)
             num = max(combined_num, jp_num, least)
             jp_num = max(jp_num, least)
         elif num is None and (count_aff is not aff or least > cfg.min_speakers):
             # (the eigengap's own count, then the names' floor: a floor on the eigengap's range would
             # pick another gap)
-            num = int(clustering.nme_spectral(count_aff, None, cfg.min_speakers, cfg.max_speakers).max()) + 1
-            num = max(num, least)
+            num = max(self._count(count_aff, cfg.min_speakers, cfg.max_speakers), least)
+        elif num is None and cfg.count_method != "eigengap":
+            num = self._count(aff, least, cfg.max_speakers)
         labels = self._partition(aff, num, emb, windows, wpitch, view, raw, least)
         if cfg.confirm_similarity is not None and jp_num is not None and labels.max() + 1 > jp_num:
             # more speakers than the JP track alone shows: the extra ones must differ in the blend.
@@ -792,6 +815,13 @@ class EmbeddedDiarizer:
                 labels = self._partition(aff, int(labels.max()) + 1, emb, windows, wpitch, view, raw, least)
             labels = clustering.merge_centred(emb, labels, cfg.confirm_similarity, floor=jp_num)
         return labels
+
+    def _count(self, affinity: np.ndarray, min_speakers: int, max_speakers: int) -> int:
+        """The speaker count of ``affinity`` by ``count_method`` (:func:`.count.estimate_count`)."""
+        cfg = self.config
+        return count.estimate_count(affinity, min_speakers, max_speakers, cfg.count_method, cfg.count_top,
+                                    cfg.count_resamples, cfg.count_share, cfg.count_max_windows, cfg.count_spread,
+                                    cfg.count_prefer)
 
     def _partition(self, aff: np.ndarray, num: int | None, emb: np.ndarray, windows: np.ndarray,
                    wpitch: np.ndarray, view: views.OtherView | None, raw: np.ndarray | None,

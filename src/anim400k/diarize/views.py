@@ -10,6 +10,7 @@ the JP ones alone elsewhere (EN silent there, or no EN track at all).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,10 +90,14 @@ def joint_count(combined: np.ndarray, jp: np.ndarray, min_speakers: int = 1, max
     return max(view_counts(combined, jp, min_speakers, max_speakers))
 
 
-def view_counts(combined: np.ndarray, jp: np.ndarray, min_speakers: int = 1, max_speakers: int = 8) -> tuple[int, int]:
-    """The NME eigengap speaker counts of the ``combined`` and of the ``jp``-only affinity."""
-    c, j = (int(clustering.nme_spectral(a, None, min_speakers, max_speakers).max()) + 1 for a in (combined, jp))
-    return c, j
+def view_counts(combined: np.ndarray, jp: np.ndarray, min_speakers: int = 1, max_speakers: int = 8,
+                count: Callable[[np.ndarray, int, int], int] | None = None) -> tuple[int, int]:
+    """The speaker counts of the ``combined`` and of the ``jp``-only affinity: ``count(affinity, min, max)``,
+    by default NME's eigengap count."""
+    if count is None:
+        def count(a: np.ndarray, lo: int, hi: int) -> int:
+            return int(clustering.nme_spectral(a, None, lo, hi).max()) + 1
+    return count(combined, min_speakers, max_speakers), count(jp, min_speakers, max_speakers)
 
 
 def centred_scores(emb: np.ndarray, labels: np.ndarray, valid: np.ndarray, k: int) -> np.ndarray:
