@@ -1,7 +1,8 @@
-"""Whisper windows whose first greedy pass is decoded as one batch (``anim400k.asr.batched_decoding``).
+"""Whisper windows whose first decoding pass is decoded as one batch (``anim400k.asr.batched_decoding``).
 
 The proxy logic runs on a fake CTranslate2 model; the real Whisper base (shipped weights) decodes three Kokoro
-lines as three windows, one by one and as a batch: the segments and words must be the same.
+lines as three windows, one by one and as a batch (greedy), and the shipped Whisper tiny.en three espeak
+sentences (beam 5): the segments and words must be the same.
 """
 
 from __future__ import annotations
@@ -130,3 +131,53 @@ def test_without_timestamps_reads_each_window_once(lines, model, no_network):
     out = transcribe_batch(counting, [audio for audio, _ in lines], **kwargs)
     assert counting.model.encodes == 3 and [len(segs) for segs in out] == [1, 1, 1]
     assert all(s.words for segs in out for s in segs)
+
+
+EN_SENTENCES = ["Hello there, my friend.", "The quick brown fox jumps over the lazy dog.",
+                "Please close the window before you leave."]
+
+
+@pytest.fixture(scope="module")
+def english():
+    """Three espeak sentences 1.5 s apart (16 kHz): (audio, [(start, end)])."""
+    from anim400k.testing.speech import speech_track
+
+    return speech_track(EN_SENTENCES, "en-us")
+
+
+def test_tiny_en_beam_search_batched_gives_the_words_of_one_by_one(english, no_network):
+    """whisper-tiny-en (beam 5, pauses kept): three windows decoded one by one and with their first beam-search
+    pass as one batch give the same segments and words."""
+    from anim400k.asr.faster_whisper_backend import TINY_EN_BEAM_SIZE, tiny_en_transcriber
+    from anim400k.textnorm import wer
+
+    audio, truth = english
+    alone = tiny_en_transcriber(num_workers=1, window_s=1.0, decode_batch=1)  # one window per sentence
+    together = tiny_en_transcriber(num_workers=1, window_s=1.0, decode_batch=3)
+    assert together.beam_size == TINY_EN_BEAM_SIZE == 5
+    counting = copy.copy(together.load())
+    counting.model = _Counting(counting.model)
+    together._model = counting  # the transcriber decodes through the counting model
+    a, b = alone.transcribe(audio, SR, "en"), together.transcribe(audio, SR, "en")
+    # the first passes of the three windows in one call, each window encoded once, every result replayed
+    assert counting.model.generates == [3] and counting.model.encodes == 3
+    assert len(a.segments) == len(EN_SENTENCES) and a.segments == b.segments
+    assert [w for s in a.segments for w in s.words] == [w for s in b.segments for w in s.words]
+    assert wer(" ".join(EN_SENTENCES), " ".join(s.text for s in b.segments)) < 0.25
+    # two workers: a batch of two windows on one, the third alone on the other; still the same words
+    two = tiny_en_transcriber(num_workers=2, window_s=1.0, decode_batch=3)
+    assert two.transcribe(audio, SR, "en").segments == a.segments
+
+
+def test_decode_batch_is_checked_and_keys_the_config():
+    from anim400k.asr.faster_whisper_backend import TINY_EN_DECODE_BATCH, tiny_en_transcriber
+    from anim400k.errors import InputError
+
+    for bad in (0, -1, 2.5, "4", True):
+        with pytest.raises(InputError, match="decode_batch must be an integer >= 1"):
+            tiny_en_transcriber(decode_batch=bad)
+    default = tiny_en_transcriber(num_workers=1)
+    assert default.decode_batch == TINY_EN_DECODE_BATCH
+    assert default.config.get("decode_batch", 1) == TINY_EN_DECODE_BATCH
+    assert "decode_batch" not in tiny_en_transcriber(decode_batch=1).config  # the key of before batching
+    assert tiny_en_transcriber(decode_batch=2).config["decode_batch"] == 2

