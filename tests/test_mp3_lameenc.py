@@ -191,3 +191,17 @@ def test_mp3_that_ffmpegs_probe_does_not_score_is_read(tmp_path: Path) -> None:
     junk.write_bytes(b"ID3" + b"not audio" * 40)
     with pytest.raises(InputError, match="not a media file"):
         media.decode_audio(junk)
+
+
+@pytest.mark.parametrize("encoder", ["lameenc", "pyav"])
+def test_mp3_that_ffmpegs_probe_takes_for_video_is_read(tmp_path: Path, encoder: str) -> None:
+    """1,000 samples of 44.1 kHz mono noise at 320k: FFmpeg's probe takes the file for a VVC video stream (no
+    audio stream); a file named .mp3 is then opened as MP3 and decodes to exactly its 1,000 samples."""
+    import av
+
+    x = (0.2 * np.random.default_rng(1000).standard_normal((1, 1000))).astype(np.float32)
+    path = media.write_audio(tmp_path / "short.mp3", x, 44100, bitrate="320k", mp3_encoder=encoder)
+    with av.open(str(path)) as c:
+        assert not c.streams.audio  # the premise: probed as something else
+    assert media.decode_audio(path, 0, 44100, mono=False).shape == (1, 1000)
+    assert media.probe(path).audio_streams

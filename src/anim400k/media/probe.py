@@ -104,6 +104,29 @@ def _starts_as_mp3(p: Path) -> bool:
     return head[:3] == b"ID3" or mp3_frame_length(head) is not None
 
 
+def _reopen_raw_audio(container: Any, p: Path) -> Any:
+    """``p`` opened again as the raw audio format its extension names, where ``container`` found no audio.
+
+    A container with no stream at all is always replaced (a failure to open ``p`` so is raised); one that found
+    other streams is kept where ``p`` does not open as that format, or opens without an audio stream.
+    """
+    import av
+
+    fmt = _RAW_AUDIO_FORMATS[p.suffix.lower()]
+    if not container.streams:
+        container.close()
+        return av.open(str(p), "r", format=fmt)
+    try:
+        forced = av.open(str(p), "r", format=fmt)
+    except av.FFmpegError:
+        return container
+    if not forced.streams.audio:
+        forced.close()
+        return container
+    container.close()
+    return forced
+
+
 @contextlib.contextmanager
 def open_input(path: str | Path) -> Iterator[Any]:
     """Open ``path`` for reading with PyAV; any failure becomes one :class:`InputError` line."""
@@ -123,10 +146,10 @@ def open_input(path: str | Path) -> Iterator[Any]:
             # a few frames of MP3 whose bytes FFmpeg's probe gives no score at all (seen with noise, 4,000
             # samples of 44.1 kHz stereo, from either LAME): opened as the MP3 its header says it is
             container = av.open(str(p), "r", format="mp3")
-        if not container.streams and p.suffix.lower() in _RAW_AUDIO_FORMATS:
-            # a few hundred bytes of MP3 (a clip of a few frames) score too low in FFmpeg's probe
-            container.close()
-            container = av.open(str(p), "r", format=_RAW_AUDIO_FORMATS[p.suffix.lower()])
+        if not container.streams.audio and p.suffix.lower() in _RAW_AUDIO_FORMATS:
+            # a few hundred bytes of MP3 (a clip of a few frames) score too low in FFmpeg's probe, or score
+            # higher as another format (1,000 samples of 44.1 kHz mono at 320k probe as a VVC video stream)
+            container = _reopen_raw_audio(container, p)
     except (av.FFmpegError, UnicodeDecodeError, ValueError, OSError) as exc:
         if isinstance(exc, PermissionError):  # not the file's fault: it may well be media
             raise InputError("cannot be read (permission denied)", p) from exc
