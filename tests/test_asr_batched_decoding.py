@@ -181,3 +181,60 @@ def test_decode_batch_is_checked_and_keys_the_config():
     assert default.config.get("decode_batch", 1) == TINY_EN_DECODE_BATCH
     assert "decode_batch" not in tiny_en_transcriber(decode_batch=1).config  # the key of before batching
     assert tiny_en_transcriber(decode_batch=2).config["decode_batch"] == 2
+
+
+def test_encoder_output_on_a_gpu_is_copied_to_the_host():
+    """An encoder output that faster-whisper leaves on a CUDA device (one GPU, ``--asr-device cuda``) is copied to
+    the CPU before the windows' outputs are stacked: NumPy reads no CUDA StorageView (it would make an object
+    scalar of it, and the stacking fail)."""
+    ctranslate2 = pytest.importorskip("ctranslate2")
+    from anim400k.asr.batched_decoding import host_array
+
+    values = np.arange(12, dtype=np.float32).reshape(1, 3, 4)
+
+    class _OnGpu:  # what CTranslate2 gives on a GPU: a device, a copy to another, no array interface
+        device = "cuda"
+
+        def to_device(self, device):
+            assert device == ctranslate2.Device.cpu
+            return ctranslate2.StorageView.from_array(values)
+
+    assert np.asarray(_OnGpu()).dtype == object  # the premise: NumPy cannot read it
+    assert np.array_equal(host_array(_OnGpu()), values)
+    assert np.array_equal(host_array(ctranslate2.StorageView.from_array(values)), values)
+
+
+class _GpuEncoder(_Counting):
+    """The real model, its encoder outputs handed out as CTranslate2 gives them on a GPU (no array interface)."""
+
+    def encode(self, *args, **kwargs):
+        real = super().encode(*args, **kwargs)
+
+        class _OnGpu:
+            device = "cuda"
+
+            def to_device(self, device):
+                return real
+
+        return _OnGpu()
+
+
+def test_a_batch_of_gpu_encoder_outputs_gives_the_words_of_one_by_one(english, no_network):
+    """tiny.en windows whose encoder outputs stay on the device (as on one GPU) are batched all the same: the
+    first passes in one call, the words of one window at a time."""
+    from anim400k.asr.batched_decoding import transcribe_batch
+    from anim400k.asr.faster_whisper_backend import tiny_en_transcriber
+
+    audio, truth = english
+    model = tiny_en_transcriber(num_workers=1).load()
+    pieces = [audio[int(a * SR) : int(b * SR) + SR // 2] for a, b in truth]
+    kwargs = {"language": "en", "beam_size": 5, "word_timestamps": False, "vad_filter": False,
+              "condition_on_previous_text": False}  # no word alignment: it would run on the stand-in
+    alone = [list(model.transcribe(p, **kwargs)[0]) for p in pieces]
+    gpu = copy.copy(model)
+    gpu.model = _GpuEncoder(model.model)
+    together = transcribe_batch(gpu, pieces, **kwargs)
+    assert gpu.model.generates == [len(pieces)]  # every window's first pass in one call, replayed
+    assert [[(s.start, s.end, s.text) for s in segs] for segs in together] == \
+        [[(s.start, s.end, s.text) for s in segs] for segs in alone]
+    assert all(segs for segs in together)

@@ -72,6 +72,18 @@ def _with_proxy(model: Any, proxy: _Proxy) -> Any:
     return clone
 
 
+def host_array(encoder_output: Any) -> np.ndarray:
+    """A CTranslate2 encoder output as a NumPy array in host memory. On a GPU (``--asr-device cuda``: faster-whisper
+    keeps a single GPU's encoder output there) it is copied to the CPU first: NumPy cannot read a CUDA
+    ``StorageView``, and the batched ``generate`` takes a CPU one on any device (as faster-whisper's own multi-GPU
+    path gives it)."""
+    if str(getattr(encoder_output, "device", "cpu")) != "cpu":
+        import ctranslate2
+
+        encoder_output = encoder_output.to_device(ctranslate2.Device.cpu)
+    return np.asarray(encoder_output)
+
+
 def window_segments(segments: Any, kwargs: dict[str, Any]) -> list[Any]:
     """The segments of one window's ``WhisperModel.transcribe`` (``kwargs`` its options), read to the end; with
     ``without_timestamps`` and ``word_timestamps`` only the first (the first pass yields one segment, reading
@@ -100,7 +112,7 @@ def transcribe_batch(model: Any, pieces: list[np.ndarray], **kwargs: Any) -> lis
     if len(ready) >= 2 and all(c["options"] == ready[0]["options"] and len(c["prompts"]) == 1 for c in ready):
         import ctranslate2
 
-        stacked = np.ascontiguousarray(np.concatenate([np.asarray(c["encoder_output"]) for c in ready]))
+        stacked = np.ascontiguousarray(np.concatenate([host_array(c["encoder_output"]) for c in ready]))
         results = model.model.generate(ctranslate2.StorageView.from_array(stacked),
                                        [c["prompts"][0] for c in ready], **ready[0]["options"])
         for c, result in zip(ready, results, strict=True):
