@@ -158,4 +158,21 @@ def test_bad_short_run_options_and_the_stage_version() -> None:
 
     with pytest.raises(InputError, match="short_run_max"):
         get_diarizer("embedded", short_run_margin=0.1, short_run_max=0.2, short_run_min=0.25)
-    assert STAGE_VERSIONS["diarize"] >= 7  # on by default: the turns and the release's clip speakers change
+    assert STAGE_VERSIONS["diarize"] >= 8  # on by default: the turns and the release's clip speakers change
+
+
+def test_a_speaker_with_no_centroid_window_gets_no_run() -> None:
+    """A speaker whose centroid has no window (all zeros) is unknown, not a cosine of 0: a run whose own speaker
+    scores below 0 stays theirs instead of going to that speaker, a run of that speaker is left alone, and speech
+    of nobody goes to the best known speaker with its lead over the known runner-up."""
+    cent = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])  # c2: no window
+    vec = np.array([[-0.6, -0.8], [0.8, 0.6], [0.6, 0.8]])
+    s = sr.speaker_scores(vec, cent)
+    assert np.isneginf(s[:, 2]).all() and np.allclose(s[:, :2], vec)
+    runs = [sr.Run(1.0, 1.5, "c0", 3.0), sr.Run(4.0, 4.6, "c2", 2.0), sr.Run(6.0, 6.4, "", 0.0)]
+    out = sr.relabel(runs, s, margin=0.1, k=3)
+    # c0's run: its own -0.6, c1 -0.8; c2's run: its own unknown; nobody's: c1 0.8 over c0 0.6
+    assert [(t.start, t.speaker) for t in out] == [(6.0, "c1")]
+    assert out[0].confidence == pytest.approx(1 - np.exp(-0.2 / 0.4))
+    assert sr.relabel([runs[2]], np.array([[0.3, -np.inf, -np.inf]]), margin=0.1, k=3)[0].speaker == "c0"
+    assert sr.relabel(runs, np.full((3, 3), -np.inf), margin=0.1, k=3) == []

@@ -119,6 +119,8 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: interval (an event wholly past the medium's end was kept, and ``anim400k validate`` refused it).
 #: diarize 7: short runs of speech between pauses re-scored on their own audio and given to the speaker that fits
 #: them clearly better (``short_run_margin``), so the turns and the release's clip speakers change.
+#: diarize 8: a speaker with no window for a centroid is no candidate for a short run (they scored a cosine of
+#: 0 and took any run whose own speaker scored below -``short_run_margin``), and their own runs are left alone.
 #: score 4: the Japanese reading CER against the truth (``asr_ja``). No ``asr_ja`` bump when ``auto`` went from
 #: ``vad`` to ``whisper-base`` for Japanese: the stage's key holds the config of the backend ``auto`` gives the
 #: language (:func:`anim400k.dataset.stages.backend_settings`), so a resumed default build transcribes JP once
@@ -129,7 +131,7 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: its config, which keys the stage too): the same words measured, but batched float sums may round differently.
 #: asr_en 5: ``whisper-tiny-en`` decodes the first beam-search pass of up to 8 windows as one batch (``decode_batch``
 #: in its config, which keys the stage too): the same words measured, but batched float sums may round differently.
-STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 5, "score": 4, "separate": 3, "diarize": 7, "cut": 5,
+STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 5, "score": 4, "separate": 3, "diarize": 8, "cut": 5,
                                   "align": 6, "subtitles": 15, "sync": 3}
 
 #: Bumped when :func:`anim400k.formats.transcripts.read_transcript` reads a given transcript (the manifest's

@@ -573,6 +573,7 @@ class EmbeddedDiarizer:
                     ovec, _centroids(obase, owho, k), pitch.window_pitch(otrack.f0, spans[ok], min_voiced=3),
                     _medians(view.pitch[idx], owho, k), pw)
                 w = cfg.other_weight
+                oscore = np.where(np.isfinite(oscore), oscore, scores[ok])  # no window of theirs there: JP's
                 scores[ok] = (1 - w) * scores[ok] + w * oscore
         new = shortruns.relabel(runs, scores, cfg.short_run_margin, k, allowed)
         return cut_turns(pieces, new) + new if new else pieces

@@ -124,12 +124,14 @@ def speaker_scores(vec: np.ndarray, cent: np.ndarray, pitch: np.ndarray | None =
     """``(runs, speakers)`` cosine of each run's vector ``vec`` to each speaker's centroid ``cent`` (rows
     of unit length, in one centred space), minus ``pitch_weight`` x the distance in octaves of the run's
     median log2 F0 ``pitch`` from each speaker's ``spk_pitch`` (capped at 1 octave, as the
-    re-segmentation; no term where either is unknown)."""
+    re-segmentation; no term where either is unknown). A speaker whose centroid is all zeros (no window to
+    take it from: :func:`centroid_windows` found none) scores ``-inf``: nothing is known of their voice, and a
+    cosine of 0 would beat a run's own speaker wherever that is negative."""
     s = vec @ cent.T
     if pitch is not None and spk_pitch is not None and pitch_weight > 0:
         d = np.minimum(np.abs(pitch[:, None] - spk_pitch[None, :]), 1.0)
         s = s - pitch_weight * np.nan_to_num(d, nan=0.0)
-    return s
+    return np.where(np.any(cent != 0, axis=1)[None, :], s, -np.inf)
 
 
 def relabel(runs: Sequence[Run], scores: np.ndarray, margin: float, k: int,
@@ -137,18 +139,24 @@ def relabel(runs: Sequence[Run], scores: np.ndarray, margin: float, k: int,
     """A turn for each run whose best speaker by ``scores`` (``(runs, k)``) is not its own and beats
     its own by more than ``margin`` (``allowed[i]`` False: run ``i`` is left alone); the turn's
     confidence is ``1 - exp(-(gain - margin) / 0.4)``. A run of nobody (speaker ``""``: speech no turn
-    covers) gets its best speaker, the confidence from that speaker's lead over the runner-up."""
+    covers) gets its best speaker, the confidence from that speaker's lead over the runner-up. A speaker
+    scored ``-inf`` (unknown: :func:`speaker_scores`) gets no run, and a run of such a speaker is left alone."""
     out: list[Turn] = []
     for i, r in enumerate(runs):
         if allowed is not None and not allowed[i]:
             continue
-        best = int(np.argmax(scores[i]))
+        known = np.isfinite(scores[i])
+        if not known.any():
+            continue
+        best = int(np.argmax(np.where(known, scores[i], -np.inf)))
         if r.speaker == "":
-            second = np.partition(scores[i], -2)[-2] if k > 1 else scores[i, best] - 1.0
+            others = np.delete(scores[i], best)
+            others = others[np.isfinite(others)]
+            second = others.max() if others.size else scores[i, best] - 1.0
             gain, margin_i = float(scores[i, best] - second), 0.0
         else:
             own = _index(r.speaker, k)
-            if own is None or best == own:
+            if own is None or best == own or not known[own]:
                 continue
             gain, margin_i = float(scores[i, best] - scores[i, own]), margin
         if gain > margin_i:
