@@ -126,3 +126,55 @@ def test_bad_dash_options() -> None:
 
     with pytest.raises(InputError, match="subtitle_dash_apart"):
         get_diarizer("embedded", subtitle_dash_apart=-0.1)
+
+
+def test_dash_options_off_by_default_leave_the_turns_as_without_dash_parts(monkeypatch) -> None:
+    """By default (``subtitle_dash_apart`` 0, ``subtitle_dash_split`` None, ``subtitle_dash_relabel`` False) the
+    dash parts found in the subtitles change nothing: the turns equal those with no window in any dash part; and
+    the default count method is NME's eigengap count exactly."""
+    from anim400k.diarize import clustering, count, get_diarizer
+    from anim400k.diarize.embedded import EmbeddedDiarizer
+    from anim400k.synth.phrases import PHRASES
+    from anim400k.synth.speech import Voice, render
+
+    sr = 16000
+    voices = (Voice("ja+m3", 40, 150), Voice("ja+f2", 70, 170))
+    audio, t, subs = np.zeros(20 * sr, np.float32), 0.3, []
+    for i in range(6):
+        a = render(PHRASES[i][0], voices[i % 2], sr=sr)
+        audio[int(t * sr): int(t * sr) + len(a)] += a
+        if i % 2 == 0:
+            start = t
+        else:  # each pair of lines one dash event: two speakers
+            subs.append((start, t + len(a) / sr, "- Ohayou.\n- Konnichiwa."))
+        t += len(a) / sr + 0.3
+    audio = audio[: int((t + 0.3) * sr)]
+    d = get_diarizer("embedded")
+    assert (d.config.subtitle_dash_apart, d.config.subtitle_dash_split, d.config.subtitle_dash_relabel) == (
+        0.0, None, False)
+    seen = []
+    real = sc.window_dash_parts
+
+    def spying(*args, **kwargs):
+        out = real(*args, **kwargs)
+        seen.append(int((out[0] >= 0).sum()))
+        return out
+
+    monkeypatch.setattr(sc, "window_dash_parts", spying)
+    with_parts = d.diarize(audio, sr, subtitles=subs)
+    assert seen and seen[0] > 0  # the premise: windows lie in dash parts
+
+    def none(windows, *args, **kwargs):
+        return np.full(len(windows), -1), np.full(len(windows), -1)
+
+    def scrambled(windows, *args, **kwargs):  # every window in one dash event, in parts alternating
+        return np.zeros(len(windows), dtype=int), np.arange(len(windows)) % 2
+
+    for parts in (none, scrambled):
+        monkeypatch.setattr(sc, "window_dash_parts", parts)
+        assert d.diarize(audio, sr, subtitles=subs) == with_parts
+    rng = np.random.default_rng(5)
+    x = clustering.l2_normalize(rng.standard_normal((40, 8)))
+    aff = np.clip(x @ x.T, 0, None)
+    assert EmbeddedDiarizer()._count(aff, 1, 8) == int(clustering.nme_spectral(aff, None, 1, 8).max()) + 1
+    assert count.estimate_count(aff, 1, 8) == count.eigengap_count(aff, 1, 8)
