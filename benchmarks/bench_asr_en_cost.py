@@ -28,11 +28,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from _candidate_rounds import compare
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # before NumPy: one BLAS thread, as in a build's stages
 
@@ -86,18 +86,6 @@ def run_candidate(name: str, episodes: list[Path], seconds: float | None) -> lis
     return out
 
 
-def spawn(name: str, episodes: list[Path], seconds: float | None) -> list[dict[str, Any]]:
-    """:func:`run_candidate` in a fresh process."""
-    cmd = [sys.executable, __file__, *map(str, episodes), "--child", name]
-    if seconds:
-        cmd += ["--seconds", str(seconds)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        raise SystemExit(f"candidate {name} failed (exit {proc.returncode}): {proc.stderr.strip()[-400:]}")
-    return json.loads(lines[-1])["results"]
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("episodes", nargs="+", type=Path)
@@ -119,23 +107,7 @@ def main() -> None:
 
     print(f"ctranslate2 {ctranslate2.__version__}; {os.cpu_count()} CPUs; baseline decode_batch "
           f"{tiny_en_transcriber(num_workers=1).decode_batch}; load {os.getloadavg()[0]:.1f}", flush=True)
-    ratios: dict[str, list[float]] = {}
-    for r in range(args.rounds):
-        base = spawn("baseline", args.episodes, args.seconds)
-        print(f"round {r + 1} (load {os.getloadavg()[0]:.1f})")
-        for name in ["baseline", *args.candidates]:
-            res = base if name == "baseline" else spawn(name, args.episodes, args.seconds)
-            cpu, bcpu = sum(e["cpu"] for e in res), sum(e["cpu"] for e in base)
-            ratios.setdefault(name, []).append(cpu / bcpu)
-            per = "  ".join(f"{Path(e['episode']).name}: {e['windows']}w {e['cpu']:.1f} CPU-s "
-                            f"x{e['cpu'] / b['cpu']:.2f} {e['wall']:.1f} s WER {e['wer']:.4f}"
-                            f"{'' if e['hyp'] == b['hyp'] else '*'}"
-                            for e, b in zip(res, base, strict=True))
-            print(f"  {name:<17} total {cpu:6.1f} CPU-s x{cpu / bcpu:.2f} | {per}", flush=True)
-    if args.rounds > 1:
-        print("median CPU ratio to the baseline: " + ", ".join(
-            f"{n} x{sorted(v)[len(v) // 2]:.2f}" for n, v in ratios.items() if n != "baseline"))
-    print("(* = text differs from the baseline's)")
+    compare(__file__, args.candidates, args.episodes, args.seconds, args.rounds, "wer")
 
 
 if __name__ == "__main__":
