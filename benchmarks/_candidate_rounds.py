@@ -9,6 +9,7 @@ the same round, per episode and in total, with ``*`` where a text differs from t
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -16,6 +17,23 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+
+def parse_args(description: str, candidates: list[str]) -> argparse.Namespace:
+    """The command line both benchmarks take: episode folders (each a synthetic episode: ``episode.mkv`` and
+    ``truth.json``), ``--candidates`` (of ``candidates``; default all), ``--rounds``, ``--seconds`` and the hidden
+    ``--child NAME`` a spawned candidate runs with."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("episodes", nargs="+", type=Path)
+    ap.add_argument("--candidates", nargs="+", default=candidates, choices=candidates)
+    ap.add_argument("--rounds", type=int, default=1, help="run the list this many times in turn")
+    ap.add_argument("--seconds", type=float, default=None, help="only the first N seconds of each track")
+    ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    for ep in args.episodes:
+        if not (ep / "episode.mkv").is_file() or not (ep / "truth.json").is_file():
+            raise SystemExit(f"{ep}: not a synthetic episode (needs episode.mkv and truth.json)")
+    return args
 
 
 def spawn(script: str, name: str, episodes: list[Path], seconds: float | None,

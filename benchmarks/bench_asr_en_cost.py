@@ -25,14 +25,13 @@ Candidates (``--candidates``; default: all):
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import time
 from pathlib import Path
 from typing import Any
 
-from _candidate_rounds import compare
+from _candidate_rounds import compare, parse_args
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # before NumPy: one BLAS thread, as in a build's stages
 
@@ -87,17 +86,7 @@ def run_candidate(name: str, episodes: list[Path], seconds: float | None) -> lis
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("episodes", nargs="+", type=Path)
-    ap.add_argument("--candidates", nargs="+", default=[c for c in CANDIDATES if c != "baseline"],
-                    choices=[c for c in CANDIDATES if c != "baseline"])
-    ap.add_argument("--rounds", type=int, default=1, help="run the list this many times in turn")
-    ap.add_argument("--seconds", type=float, default=None, help="only the first N seconds of each track")
-    ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    for ep in args.episodes:
-        if not (ep / "episode.mkv").is_file() or not (ep / "truth.json").is_file():
-            raise SystemExit(f"{ep}: not a synthetic episode (needs episode.mkv and truth.json)")
+    args = parse_args(__doc__.splitlines()[0], [c for c in CANDIDATES if c != "baseline"])
     if args.child:
         print(json.dumps({"results": run_candidate(args.child, args.episodes, args.seconds)}))
         return
