@@ -75,3 +75,15 @@ def unprivileged() -> list[str]:
     if not prefix or subprocess.run([*prefix, "true"], capture_output=True).returncode != 0:
         pytest.skip("cannot run without root's file-mode override here")
     return prefix
+
+
+@pytest.fixture(scope="module")
+def torch_one_thread():
+    """torch on one thread while a module's tests run (the diarizer tests: steady timings and results on a
+    shared machine); the earlier thread count is restored afterwards."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

@@ -12,14 +12,8 @@ from anim400k.errors import InputError
 SR = 16000
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    import torch
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+#: torch on one thread for the whole module (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 def test_runs_are_stretches_between_pauses_and_turns_join_them() -> None:

@@ -24,14 +24,8 @@ from anim400k.model import Subtitle
 OFF = {"subtitle_inside": 1.0, "subtitle_overlap": None}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    import torch
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+#: torch on one thread for the whole module (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 def test_sound_descriptions_and_lyrics_are_no_cue() -> None:
