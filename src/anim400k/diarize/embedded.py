@@ -494,8 +494,8 @@ class EmbeddedDiarizer:
             labels = _window_labels(windows, turns, labels)
             step.tick()
         if cfg.short_run_margin is not None:  # short runs re-scored on their own audio
-            turns = self._short_runs(turns, regions, x, xn, mel, windows, raw, emb, f0, int(seg_labels.max()) + 1,
-                                     view, otrack, cues)
+            turns = self._short_runs(turns, regions, x, xn, mel, windows, raw, emb, f0, wpitch,
+                                     int(seg_labels.max()) + 1, view, otrack, cues)
         turns = bridge_pauses(turns, cfg.bridge_gap)
         single = list(turns)
         voices = None  # the two-voice analysis (:mod:`.twovoice`), once, for the options that read it
@@ -526,15 +526,15 @@ class EmbeddedDiarizer:
 
     def _short_runs(self, pieces: list[Turn], regions: np.ndarray, x: np.ndarray, xn: np.ndarray,
                     mel: np.ndarray | None, windows: np.ndarray, raw: np.ndarray, emb: np.ndarray, f0: np.ndarray,
-                    k: int, view: views.OtherView | None, otrack: _OtherTrack | None,
+                    wpitch: np.ndarray, k: int, view: views.OtherView | None, otrack: _OtherTrack | None,
                     cues: list[subtitle_cues.Cue] | None) -> list[Turn]:
         """The re-segmentation's ``pieces`` (speakers ``c0..c<k-1>``) with each short run that another speaker
         fits clearly better on its own audio given to that speaker (:mod:`.shortruns`).
 
         ``x``: the JP speech (16 kHz; its pauses cut the runs); ``xn`` and ``mel``: the same level-normalised
         and its mel frames; ``raw`` / ``emb``: the windows' embedding-model / clustering vectors; ``f0``: the
-        JP pitch track; ``view`` / ``otrack``: the other track's view and analysis; ``cues``: the subtitle
-        events; ``regions``: the speech regions (``short_run_unlabelled``)."""
+        JP pitch track and ``wpitch`` the windows' pitch on it; ``view`` / ``otrack``: the other track's view
+        and analysis; ``cues``: the subtitle events; ``regions``: the speech regions (``short_run_unlabelled``)."""
         from . import pitch
 
         cfg = self.config
@@ -556,7 +556,6 @@ class EmbeddedDiarizer:
         spans = np.array([[r.start, r.end] for r in runs])
         who = shortruns.centroid_windows(windows, pieces, k, cfg.window, cfg.short_run_confidence, exclude=runs)
         pw = cfg.pitch_weight if cfg.short_run_pitch is None else cfg.short_run_pitch
-        wpitch = pitch.window_pitch(f0, windows)
         run_pitch = pitch.window_pitch(f0, spans, min_voiced=3)
         base = emb if cfg.short_run_spectral else raw
         vec = self._span_vectors(xn, mel, windows, raw, base, spans, cfg.short_run_spectral)
