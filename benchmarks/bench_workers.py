@@ -2,6 +2,7 @@
 
     python benchmarks/bench_workers.py [--episodes 2] [--duration 300] [--pairs 2] [--episodes-dir DIR]
     python benchmarks/bench_workers.py --episodes 1 --duration 1440 --pairs 1   # one 24-minute episode
+    python benchmarks/bench_workers.py ... --asr-ja vad   # every build without Japanese text (JP VAD only)
 
 Makes ``--episodes`` synthetic episodes (320x180 video; or reuses those already in ``--episodes-dir``:
 making a 24-minute episode costs ~4 minutes), then builds them into fresh folders in turn with
@@ -69,12 +70,12 @@ def cpu_seconds() -> float:
 
 
 def timed_build(
-    manifest: Path, out: Path, jobs: int, threads: str | None = None
+    manifest: Path, out: Path, jobs: int, threads: str | None = None, asr_ja: str = "auto"
 ) -> tuple[float, float, dict[str, Any]]:
     """Build into a fresh ``out`` with ``jobs`` workers in a fresh Python process (``threads``:
-    ``ANIM400K_THREADS`` for it, unset if None), so every build pays its own imports and model loads
-    as a user's command does; returns (wall seconds, CPU seconds of that process and its pool's
-    workers, the build report as written to ``build_report.json``)."""
+    ``ANIM400K_THREADS`` for it, unset if None; ``asr_ja``: the JP ASR backend, as ``--asr-ja``), so every
+    build pays its own imports and model loads as a user's command does; returns (wall seconds, CPU seconds
+    of that process and its pool's workers, the build report as written to ``build_report.json``)."""
     from anim400k.threads import THREADS_ENV
 
     shutil.rmtree(out, ignore_errors=True)
@@ -84,11 +85,12 @@ def timed_build(
     peak_file = out.with_name(out.name + ".peak_rss")
     code = ("import resource, sys; from pathlib import Path; from anim400k.dataset.options import BuildOptions; "
             "from anim400k.dataset.pipeline import build_dataset; "
-            "build_dataset(sys.argv[1], sys.argv[2], BuildOptions(progress=False, jobs=int(sys.argv[3]))); "
+            "build_dataset(sys.argv[1], sys.argv[2], "
+            "BuildOptions(progress=False, jobs=int(sys.argv[3]), asr_ja=sys.argv[5])); "
             "hwm = [int(x.split()[1]) for x in open('/proc/self/status') if x.startswith('VmHWM')]; "
             "Path(sys.argv[4]).write_text(str(max(hwm + [resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss])))")
     t0, c0 = time.perf_counter(), cpu_seconds()
-    done = subprocess.run([sys.executable, "-c", code, str(manifest), str(out), str(jobs), str(peak_file)],
+    done = subprocess.run([sys.executable, "-c", code, str(manifest), str(out), str(jobs), str(peak_file), asr_ja],
                           env=env, check=False)
     wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
     if done.returncode != 0 and not (out / "build_report.json").is_file():
@@ -120,6 +122,8 @@ def main() -> None:
                         help="skip the --jobs 1 build with ANIM400K_THREADS=1")
     parser.add_argument("--episodes-dir", type=Path, help="where episodes are made/reused (default: a temp dir)")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--asr-ja", default="auto",
+                        help="the JP ASR backend of every build, as the build's --asr-ja (vad: no Japanese text)")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_workers_"))
@@ -129,14 +133,15 @@ def main() -> None:
         runs: list[dict[str, Any]] = []
         audio_s = 0.0
         print(f"{args.episodes} episode(s) x {args.duration:.0f} s; baseline: --jobs 1 (one process); "
-              f"{os.cpu_count()} CPUs; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}")
+              f"{os.cpu_count()} CPUs; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}; "
+              f"--asr-ja {args.asr_ja}")
         configs = [("--jobs 1", 1, None)] + ([] if args.no_one_thread else [("--jobs 1 (1 thread)", 1, "1")])
         configs.append(("--jobs 2", 2, None))
         for pair in range(args.pairs):
             for label, jobs, threads in configs:
                 load = os.getloadavg()[0]
                 out = tmp / f"out{jobs}"
-                wall, cpu, report = timed_build(manifest, out, jobs, threads)
+                wall, cpu, report = timed_build(manifest, out, jobs, threads, args.asr_ja)
                 audio_s = audio_s or episode_seconds(out)
                 run = {"pair": pair + 1, "label": label, "jobs": jobs, "threads": threads,
                        "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
