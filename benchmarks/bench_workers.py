@@ -3,6 +3,7 @@
     python benchmarks/bench_workers.py [--episodes 2] [--duration 300] [--pairs 2] [--episodes-dir DIR]
     python benchmarks/bench_workers.py --episodes 1 --duration 1440 --pairs 1   # one 24-minute episode
     python benchmarks/bench_workers.py ... --asr-ja vad   # every build without Japanese text (JP VAD only)
+    python benchmarks/bench_workers.py ... --pool-jobs 2 3   # pools of 2 and then 3 workers after --jobs 1
 
 Makes ``--episodes`` synthetic episodes (320x180 video; or reuses those already in ``--episodes-dir``:
 making a 24-minute episode costs ~4 minutes), then builds them into fresh folders in turn with
@@ -122,6 +123,9 @@ def main() -> None:
                         help="skip the --jobs 1 build with ANIM400K_THREADS=1")
     parser.add_argument("--episodes-dir", type=Path, help="where episodes are made/reused (default: a temp dir)")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--pool-jobs", type=int, nargs="+", default=[2], metavar="N",
+                        help="pool sizes built after the --jobs 1 baseline(s), in this order (default 2; the "
+                             "speed-ups are of the last one, e.g. --pool-jobs 2 3 for 3 workers on 2 CPUs)")
     parser.add_argument("--asr-ja", default="auto",
                         help="the JP ASR backend of every build, as the build's --asr-ja (vad: no Japanese text)")
     args = parser.parse_args()
@@ -136,7 +140,7 @@ def main() -> None:
               f"{os.cpu_count()} CPUs; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}; "
               f"--asr-ja {args.asr_ja}")
         configs = [("--jobs 1", 1, None)] + ([] if args.no_one_thread else [("--jobs 1 (1 thread)", 1, "1")])
-        configs.append(("--jobs 2", 2, None))
+        configs += [(f"--jobs {j}", j, None) for j in args.pool_jobs]
         for pair in range(args.pairs):
             for label, jobs, threads in configs:
                 load = os.getloadavg()[0]
@@ -157,19 +161,20 @@ def main() -> None:
         k = len(configs)
         rounds = [runs[i: i + k] for i in range(0, len(runs), k)]
         print(f"\n{audio_s:.0f} s of episode audio ({args.episodes} x {args.duration:.0f} s)")
-        print("build RTF --jobs 2, per pair: " + ", ".join(f"{r[-1]['rtf']:.3f}" for r in rounds)
+        last = configs[-1][0]
+        print(f"build RTF {last}, per pair: " + ", ".join(f"{r[-1]['rtf']:.3f}" for r in rounds)
               + " (target <= 0.10 on 2 cores); --jobs 1 (baseline): "
               + ", ".join(f"{r[0]['rtf']:.3f}" for r in rounds))
         ratios: list[float] = []
         for b in range(k - 1):
             rs = [r[b]["wall_s"] / r[-1]["wall_s"] for r in rounds]
             ratios = ratios or rs
-            print(f"speed-up of --jobs 2 over {configs[b][0]} (baseline), per pair: "
+            print(f"speed-up of {last} over {configs[b][0]} (baseline), per pair: "
                   + ", ".join(f"{x:.2f}x" for x in rs) + f"; median {statistics.median(rs):.2f}x (ideal 2.00x)")
         one, two = runs[0], runs[k - 1]
         total = sum(one["stage_cpu_s"].values()) or 1.0
         print(f"\nper stage, pair 1 (--jobs 1: {total:.1f} CPU-s in stages, CPU RTF {total / audio_s:.3f}; "
-              f"--jobs 2: {sum(two['stage_cpu_s'].values()):.1f} CPU-s):")
+              f"{last}: {sum(two['stage_cpu_s'].values()):.1f} CPU-s; j2 = {last}):")
         print(f"  {'stage':>10}  {'CPU-s j1':>9}  {'share':>6}  {'CPU RTF':>7}  {'wall j1':>8}  {'CPU-s j2':>9}  "
               f"{'wall j2':>8}")
         for stage, sec in sorted(one["stage_cpu_s"].items(), key=lambda kv: -kv[1]):
