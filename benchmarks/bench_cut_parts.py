@@ -51,7 +51,6 @@ def parts(ctx: Any) -> list[tuple[str, float]]:
     from anim400k.dataset.backing import release_backing
     from anim400k.dataset.cutting import RELEASE_AUDIO_SR as SR
     from anim400k.formats.ids import AUDIO_ARCHIVE, VIDEO_ARCHIVE, id_path
-    from anim400k.separate import fullband
 
     rows: list[tuple[str, float]] = []
     clips, probe, root = ctx.clips(), ctx.read_json("probe.json"), Path(ctx.release_dir)
@@ -79,19 +78,19 @@ def parts(ctx: Any) -> list[tuple[str, float]]:
     with tempfile.TemporaryDirectory() as tmp:
         timed(rows, "  MP3: the JP clips' audio as one file (no per-clip cost)", media.write_audio,
               Path(tmp) / "all.mp3", joined, SR)
-    _ = fullband
     return rows
 
 
 def fullband_parts(ctx: Any, jp: Any, en: Any, jp_iv: list[tuple[float, float]]) -> list[tuple[str, float]]:
-    """The full-band backing's parts (cProfile of one more run): upsampling, STFTs, EM steps, ISTFT, gain."""
+    """The full-band backing's parts (cProfile of one more run, timed by CPU seconds): upsampling, STFTs,
+    EM steps, ISTFT, the EN level gain (its own STFTs and EN pieces included)."""
     import cProfile
     import pstats
 
     from anim400k.dataset.backing import release_backing
     from anim400k.dataset.cutting import RELEASE_AUDIO_SR as SR
 
-    prof = cProfile.Profile()
+    prof = cProfile.Profile(time.process_time)
     prof.enable()
     release_backing(ctx, jp, en, SR, jp_iv)
     prof.disable()
