@@ -164,17 +164,26 @@ def bench_video(episode: Path, jp_iv: list, presets: list[str], tmp: Path) -> No
     print(f"x264 CRF 23 + AAC 128k: {len(jp_iv)} clips (~{frames:.0f} frames), one encoder thread")
     base: tuple[float, int] | None = None
     picks = list(range(0, len(jp_iv), max(1, len(jp_iv) // 8)))[:8]
-    for preset in presets:
-        folder = tmp / f"video_{preset}"
+    from anim400k.media import video
+
+    cpu_options = video.x264_cpu_options
+    for setting in presets:
+        preset, _, extra = setting.partition("+")  # "fast+rc-lookahead=20:mbtree=0": more x264-params
+        folder = tmp / f"video_{len(list(tmp.glob('video_*')))}"
         folder.mkdir()
         paths = [folder / f"{i}.mp4" for i in range(len(jp_iv))]
+        params = ":".join(p for p in (cpu_options().get("x264-params", ""), extra) if p)
+        video.x264_cpu_options = lambda params=params: {"x264-params": params} if params else {}
         c0 = time.process_time()
-        media.cut_video_clips(src, jp_iv, paths, audio=(jp, SR), preset=preset, workers=1)
+        try:
+            media.cut_video_clips(src, jp_iv, paths, audio=(jp, SR), preset=preset, workers=1)
+        finally:
+            video.x264_cpu_options = cpu_options
         cpu = time.process_time() - c0
         size = sum(p.stat().st_size for p in paths)
         base = base or (cpu, size)
         fps_quality = bench_cut.quality(src, jp_iv, paths, picks)
-        print(f"  preset {preset:<9} {cpu:6.2f} CPU-s x{cpu / base[0]:.2f}  {size / 1e6:6.2f} MB x{size / base[1]:.3f}"
+        print(f"  preset {setting:<9} {cpu:6.2f} CPU-s x{cpu / base[0]:.2f}  {size / 1e6:6.2f} MB x{size / base[1]:.3f}"
               f"  PSNR {fps_quality[0]:.2f} dB  SSIM {fps_quality[1]:.4f}", flush=True)
 
 
@@ -184,7 +193,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=300.0, help="lines ending within this many seconds")
     ap.add_argument("--mp3", nargs="+", default=["pyav:5", "lameenc:5", "pyav:3", "lameenc:3", "ffmpeg:5"],
                     help="ENCODER:LEVEL settings (pyav, lameenc or ffmpeg : LAME -q 0-9); the first is the baseline")
-    ap.add_argument("--presets", nargs="+", default=["fast", "faster", "veryfast"])
+    ap.add_argument("--presets", nargs="+", default=["fast", "faster", "veryfast"],
+                    help="x264 presets, each optionally with more x264-params after a +: fast+rc-lookahead=20")
     ap.add_argument("--skip-video", action="store_true")
     ap.add_argument("--skip-audio", action="store_true")
     args = ap.parse_args()

@@ -15,6 +15,10 @@ is separated at 16 kHz as the build's separate stage does (``dualtrack`` with th
 
 Each is scored (SDR, dB) against the true backing at 44.1 kHz over the full band, below 7.5 kHz
 and above 8.3 kHz (8th-order Butterworth, zero phase); CPU seconds are this process's (one thread).
+
+``--clips`` instead compares what the cut stage computes: ``fullband_backing`` over whole 30 s blocks
+against it with ``needed`` = the episode's true lines (their JP spans, as clips): only the STFT frames
+near them (``fullband.block_pieces``); both scored on the lines' samples only.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ os.environ.setdefault("ANIM400K_THREADS", "1")
 import argparse  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 import soundfile as sf  # noqa: E402
@@ -62,11 +67,26 @@ def dual44(jp: np.ndarray, en: np.ndarray, tm: TimeMap) -> np.ndarray:
     return get_separator("dualtrack").separate(jp, SR, reference=en, time_map=tm).backing
 
 
+def clip_rows(rows: dict, seed: int, truth: Any, jp: np.ndarray, en: np.ndarray, backing: np.ndarray,
+              low: np.ndarray, tm: TimeMap) -> None:
+    """``--clips``: the full-band backing over whole blocks and over the frames near the lines, on the lines."""
+    spans = [(ln.jp_start, ln.jp_end) for ln in truth.lines]
+    on = np.concatenate([np.arange(round(a * SR), min(jp.size, round(b * SR))) for a, b in spans])
+    for name, needed in (("fullband: whole blocks", None), ("fullband: near the lines", spans)):
+        est, cpu = timed(fullband_backing, jp, SR, low, LOW_SR, en, tm, needed=needed)
+        s = band_sdrs(backing[on], est[on])
+        rows.setdefault(name, []).append((*s, cpu))
+        print(f"seed {seed} {name:24s} SDR full {s[0]:6.2f}  <7.5k {s[1]:6.2f}  >8.3k {s[2]:6.2f} dB  "
+              f"CPU {cpu:.2f} s ({sum(b - a for a, b in spans) / (jp.size / SR):.0%} of the episode in lines)",
+              flush=True)
+
+
 def main() -> None:
     """Run the benchmark and print one line per method and seed, then the means."""
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--duration", type=float, default=60.0)
+    ap.add_argument("--clips", action="store_true", help="whole blocks against the frames near the lines only")
     args = ap.parse_args()
     rows: dict[str, list[tuple[float, ...]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -85,6 +105,9 @@ def main() -> None:
             j16, e16 = load("jp_mix", LOW_SR), load("en_mix", LOW_SR)
             jp, en, backing = load("jp_mix", SR), load("en_mix", SR), load("backing", SR)
             dual16, c_dual16 = timed(get_separator("dualtrack").separate, j16, LOW_SR, reference=e16, time_map=tm)
+            if args.clips:
+                clip_rows(rows, seed, truth, jp, en, backing, dual16.backing, tm)
+                continue
             rs16, c_rs16 = timed(HpssSeparator().backing, j16, LOW_SR)
             runs: dict[str, tuple[np.ndarray, float]] = {
                 "dual: upsampled": (soxr.resample(dual16.backing, LOW_SR, SR)[: jp.size], c_dual16),

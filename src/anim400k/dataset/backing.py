@@ -19,9 +19,9 @@ def release_backing(ctx: EpisodeContext, jp_audio: np.ndarray, en_audio: np.ndar
     after a dual-track separation (``separate.json``), the dual-track estimate at ``sr`` from
     ``jp_audio``, ``en_audio`` (the EN mix decoded at ``sr``) and the separation's time map, except in
     its single-track regions. A single-track or demucs backing, or a ``separate.json`` of a build
-    before the time map was kept, stays band-limited (upsampled). Only the 30 s blocks holding the
-    clips' ``intervals`` (JP seconds) are computed; with ``on_disk`` into a memory map of a temporary
-    file (:func:`anim400k.media.scratch.scratch_zeros`).
+    before the time map was kept, stays band-limited (upsampled). Only the frames near the clips'
+    ``intervals`` (JP seconds) are computed (:func:`anim400k.separate.fullband.block_pieces`); with
+    ``on_disk`` into a memory map of a temporary file (:func:`anim400k.media.scratch.scratch_zeros`).
     """
     import soundfile as sf
 

@@ -21,7 +21,9 @@ Measured on the synthetic episodes (``benchmarks/bench_fullband_backing.py``, do
 above 8.3 kHz the dual-track estimate scores ~8 dB SDR against the true backing, the upsampled
 16 kHz one 0 dB (it is silent there); below 7 kHz the result is the 16 kHz estimate.
 The work is done in 30 s blocks (side by side on the task's threads, as the separation's), so
-no full-rate spectrogram of the episode and no second full-length copy of the EN track is made.
+no full-rate spectrogram of the episode and no second full-length copy of the EN track is made; of a
+block only the frames near the clips are computed (:func:`block_pieces`: the clips cover ~60 % of an
+episode, and the estimate of a frame depends on its neighbours up to :data:`CONTEXT_FRAMES` away only).
 """
 
 from __future__ import annotations
@@ -55,6 +57,11 @@ MAX_BLOCK_THREADS = 2
 #: episodes above 8.3 kHz 12 steps scored 15.6 / 13.1 dB SDR, 4 steps 14.9 / 12.6 dB, 1 step 14.2 / 12.0 dB, at
 #: 2.2, 1.4 and 1.25 CPU-s per minute of episode (one thread): 4 keeps most of it for 60 % of the cost
 HIGH_BAND_ITERATIONS = 4
+#: STFT frames (hops) of context either side of the samples a piece of a block writes: a frame's estimate
+#: depends on the frames within 2 of it per local mean (the first estimate, each EM step, the final weights:
+#: 12 with 4 steps), a piece's first and last 2 frames see its zero padding, and a sample is made of the
+#: 4 frames over it; 24 keeps every written sample clear of all that (docs/separation.md)
+CONTEXT_FRAMES = 24
 
 
 def frame_length(sr: int) -> int:
@@ -110,7 +117,8 @@ def fullband_backing(
     With ``en`` (the EN mix at ``sr``, its own timeline) and ``time_map`` (JP → EN) the dual-track
     high band is added, except over ``regions`` (seconds: the separation's single-track stretches);
     without them the result is ``low`` upsampled (a single-track or demucs backing). ``needed``
-    (seconds) limits the work to the blocks that hold them (the clips); the rest is zeros.
+    (seconds) limits the work to them (the clips): to the STFT frames of the blocks that hold them near
+    enough to matter (:func:`block_pieces`); the rest is zeros.
     Returns float32, ``jp``'s length; with ``on_disk`` a writable memory map of an unnamed temporary
     file (:func:`anim400k.media.scratch.scratch_zeros`: the same samples, page cache the system may drop).
     """
@@ -129,18 +137,19 @@ def fullband_backing(
     spans = [(int(a * sr), int(np.ceil(b * sr))) for a, b in needed] if needed is not None else [(0, n)]
     starts = [s for s in range(0, n, block) if any(a < s + block and b > s for a, b in spans)]
     gain = _high_band_gain(jp, en, sr, time_map, n_fft, cross)
+    hop = n_fft // 4
+    pieces = [p for s in starts for p in block_pieces(s, min(n, s + block), n, spans, n_fft, hop)]
 
-    def run_block(s: int) -> None:  # blocks are independent: each writes its own slice
-        e = min(n, s + block)
-        a, b = max(0, s - n_fft), min(n, e + n_fft)
+    def run_piece(piece: tuple[int, int, int, int]) -> None:  # pieces are independent: each writes its own slice
+        s, e, a, b = piece
         up = upsample(low, low_sr, sr, a, b)
         if en is None or time_map is None:
             out[s:e] = up[s - a : e - a]
             return
-        piece, frac = align_reference_piece(en, sr, time_map, a, b)
-        out[s:e] = _combine(up, jp[a:b], piece * np.float32(gain), frac, n_fft, cross)[s - a : e - a]
+        ref, frac = align_reference_piece(en, sr, time_map, a, b)
+        out[s:e] = _combine(up, jp[a:b], ref * np.float32(gain), frac, n_fft, cross)[s - a : e - a]
 
-    thread_map(run_block, starts, task_threads(MAX_BLOCK_THREADS), "fullband")
+    thread_map(run_piece, pieces, task_threads(MAX_BLOCK_THREADS), "fullband")
     if en is not None:
         for t0, t1 in regions:
             a, b = max(0, int(round(t0 * sr))), min(n, int(round(t1 * sr)))
@@ -148,6 +157,33 @@ def fullband_backing(
                 c0, c1 = region_context(a, b, n, sr)
                 crossfade_region(out, upsample(low, low_sr, sr, c0, c1), c0, a, b, sr)
     return out
+
+
+def block_pieces(s: int, e: int, n: int, spans: Sequence[tuple[int, int]], n_fft: int, hop: int
+                 ) -> list[tuple[int, int, int, int]]:
+    """The pieces of the block ``[s, e)`` (of ``n`` samples) worth computing for the sample ``spans``: ``(s0, e0,
+    a, b)``, write ``[s0, e0)`` from the estimate made on ``[a, b)``.
+
+    The whole block is computed on ``[s - n_fft, e + n_fft)``; a piece covers the spans inside the block (a
+    hop more each side), merged where less than two contexts (:data:`CONTEXT_FRAMES`) apart, and is computed
+    on them plus a context each side, within the block's range, starting on the block's frame grid: its
+    frames are the block's frames, so where the spans fill the block the piece is the block.
+    """
+    a_block, b_block = max(0, s - n_fft), min(n, e + n_fft)
+    context = CONTEXT_FRAMES * hop
+    inside = sorted((max(s, x - hop), min(e, y + hop)) for x, y in spans if x < e and y > s)
+    merged: list[list[int]] = []
+    for x, y in inside:
+        if merged and x - merged[-1][1] <= 2 * context:
+            merged[-1][1] = max(merged[-1][1], y)
+        else:
+            merged.append([x, y])
+    pieces = []
+    for x, y in merged:
+        a = max(a_block, a_block + (x - context - a_block) // hop * hop)
+        b = min(b_block, y + context)
+        pieces.append((x, y, a, b))
+    return pieces
 
 
 def _combine(low: np.ndarray, j: np.ndarray, e: np.ndarray, frac: float, n_fft: int,
