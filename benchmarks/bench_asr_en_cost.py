@@ -4,7 +4,8 @@
         [--seconds N]
 
 The named ``baseline`` is the default (Whisper tiny.en, int8, beam 5, windows of ~28 s with their pauses and
-0.3 s of context, word timestamps) with one CTranslate2 worker on one thread; each candidate changes one or
+0.3 s of context, word timestamps, first passes of up to 8 windows batched, a window's tail decoded again only with
+0.2 s of speech in it) with one CTranslate2 worker on one thread; each candidate changes one or
 two things of it and transcribes the English track of every episode (``episode.mkv`` + ``truth.json``: a
 synthetic episode, e.g. the demo's ``inputs/ep01``) through the build's own path
 (:meth:`RegionWhisperTranscriber._decode_windows`, silero-vad regions computed once per episode with the
