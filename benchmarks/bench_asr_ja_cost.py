@@ -27,7 +27,10 @@ Candidates (``--candidates``; default: all):
 * ``pause-0.4``, ``pause-0.3``: pauses cut to 0.4 / 0.3 s (fewer windows);
 * ``window-29.5``: windows of up to 29.5 s with their context, not 28 (Whisper reads 30 s);
 * ``batch-1``: every window decoded alone (the default before :mod:`anim400k.asr.batched_decoding`; measured
-  with the candidates above as the baseline, docs/asr.md).
+  with the candidates above as the baseline, docs/asr.md);
+* ``tails-0.2``: a window's tail (decoded again by faster-whisper after the first pass, from the last word
+  heard) decoded only when at least 0.2 s of the window's speech lies in it (the default since this candidate);
+  ``tails-all``: every tail decoded (``tail_min_speech_s=0``, as before).
 """
 
 from __future__ import annotations
@@ -60,6 +63,8 @@ CANDIDATES: dict[str, tuple[dict[str, str], dict[str, Any], dict[str, Any]]] = {
     "pause-0.3": ({}, {"pause_s": 0.3}, {}),
     "window-29.5": ({}, {"window_s": 29.5}, {}),
     "batch-1": ({}, {"decode_batch": 1}, {}),
+    "tails-0.2": ({}, {"tail_min_speech_s": 0.2}, {}),
+    "tails-all": ({}, {"tail_min_speech_s": 0.0}, {}),
 }
 
 

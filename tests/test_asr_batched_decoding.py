@@ -12,7 +12,7 @@ import copy
 import numpy as np
 import pytest
 
-from anim400k.asr.batched_decoding import _Captured, _Proxy, batches
+from anim400k.asr.batched_decoding import _Captured, _Features, _Proxy, batches, speech_after, window_segments
 
 SR = 16000
 
@@ -57,6 +57,65 @@ def test_proxy_captures_then_replays_only_what_matches():
     assert real.calls == ["encode", "encode", "generate"]  # a second pass runs for real
     other = _Proxy(real, {**capture.captured, "result": "batched"})
     assert other.generate("enc", [[1, 2]], beam_size=5) == ["real"]  # other options: the real decoding
+
+
+def test_features_are_kept_by_the_capture_and_handed_to_the_replay():
+    calls = []
+
+    class _Extractor:
+        time_per_frame = 0.01
+
+        def __call__(self, audio, chunk_length=None):
+            calls.append(audio)
+            return np.full((2, 3), float(len(calls)))
+
+    kept: dict = {}
+    capture = _Features(_Extractor(), kept)
+    first = capture("a", chunk_length=30)
+    assert np.array_equal(kept["features"], first) and capture.time_per_frame == 0.01
+    replay = _Features(_Extractor(), {"features": kept["features"]})
+    assert replay("a", chunk_length=30) is kept["features"] and len(calls) == 1  # not computed again
+    assert replay("b")[0, 0] == 2.0 and len(calls) == 2  # a second call computes
+
+
+def test_speech_after():
+    regions = [(0.5, 3.0), (10.0, 12.0)]
+    assert speech_after(regions, 0.0) == pytest.approx(4.5)
+    assert speech_after(regions, 2.0) == pytest.approx(3.0)
+    assert speech_after(regions, 11.9) == pytest.approx(0.1)
+    assert speech_after(regions, 12.5) == 0.0
+    assert speech_after([], 0.0) == 0.0
+
+
+class _Seg:
+    def __init__(self, text, end):
+        self.text, self.words = text, [type("W", (), {"end": end})()]
+
+
+def _faster_whisper(proxy, last_word_end):
+    """What faster-whisper's ``transcribe`` does with a window whose first pass ends before its audio: the first
+    pass (encode, generate), its segment, then the tail (encode, generate) and the tail's segment."""
+    proxy.encode("features")
+    proxy.generate("enc", [[1]], beam_size=5)
+    yield _Seg("first", last_word_end)
+    proxy.encode("tail")
+    proxy.generate("enc", [[1]], beam_size=5)
+    yield _Seg("tail", 12.0)
+
+
+@pytest.mark.parametrize(("last_word_end", "decoded"), [(11.9, False), (11.7, True), (12.4, False), (5.0, True)])
+def test_a_tail_without_speech_is_not_decoded(last_word_end, decoded):
+    """With the window's speech regions, the tail after the last word heard is decoded again only when at least
+    ``tail_min_speech_s`` of speech lies in it; without them (None) always."""
+    real = _Fake()
+    proxy = _Proxy(real, {}, [(0.5, 3.0), (10.0, 12.0)], 0.2)
+    segs = window_segments(_faster_whisper(proxy, last_word_end), {}, proxy)
+    assert [s.text for s in segs] == (["first", "tail"] if decoded else ["first"])
+    assert real.calls == ["encode", "generate"] * (2 if decoded else 1)
+    assert proxy.tails_skipped == (0 if decoded else 1)
+    every = _Fake()
+    proxy = _Proxy(every, {}, None)
+    assert [s.text for s in window_segments(_faster_whisper(proxy, last_word_end), {}, proxy)] == ["first", "tail"]
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +169,19 @@ def test_a_batch_gives_the_segments_of_one_by_one(lines, model, no_network):
     alone = [list(model.transcribe(p, **kwargs)[0]) for p in pieces]
     counting = copy.copy(model)
     counting.model = _Counting(model.model)
+    features = []
+
+    class _CountingFeatures:
+        def __getattr__(self, name):
+            return getattr(model.feature_extractor, name)
+
+        def __call__(self, *args, **kwargs):
+            features.append(1)
+            return model.feature_extractor(*args, **kwargs)
+
+    counting.feature_extractor = _CountingFeatures()
     together = transcribe_batch(counting, pieces, **kwargs)
+    assert len(features) == 3  # each window's mel features once (the replay gets the capture's)
     assert counting.model.generates[0] == 3  # the first passes of the three windows in one call
     assert counting.model.encodes == sum(len({s.seek for s in segs}) for segs in alone)  # each pass encoded once
     assert len(together) == 3
@@ -181,6 +252,22 @@ def test_decode_batch_is_checked_and_keys_the_config():
     assert default.config.get("decode_batch", 1) == TINY_EN_DECODE_BATCH
     assert "decode_batch" not in tiny_en_transcriber(decode_batch=1).config  # the key of before batching
     assert tiny_en_transcriber(decode_batch=2).config["decode_batch"] == 2
+
+
+def test_tail_min_speech_is_checked_and_keys_the_config():
+    from anim400k.asr.batched_decoding import TAIL_MIN_SPEECH_S
+    from anim400k.asr.faster_whisper_backend import TinyEnTranscriber, tiny_en_transcriber
+    from anim400k.asr.whisper_base import whisper_base_transcriber
+    from anim400k.errors import InputError
+
+    for bad in (-0.1, 30, "0.2", True):
+        with pytest.raises(InputError, match="tail_min_speech_s must be seconds"):
+            tiny_en_transcriber(tail_min_speech_s=bad)
+    for make in (tiny_en_transcriber, whisper_base_transcriber):
+        assert make(num_workers=1).config["tail_min_speech_s"] == TAIL_MIN_SPEECH_S == 0.2
+        assert make(num_workers=1, tail_min_speech_s=0).config["tail_min_speech_s"] == 0  # every tail decoded
+    every = TinyEnTranscriber(model="m", device="cpu", tail_min_speech_s=None)
+    assert "tail_min_speech_s" not in every.config  # every tail decoded, the key of before
 
 
 def test_encoder_output_on_a_gpu_is_copied_to_the_host():

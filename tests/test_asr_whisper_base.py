@@ -201,7 +201,7 @@ def test_long_pauses_are_cut_and_words_mapped_back_to_the_track(japanese, no_net
 
 
 def test_squeezed_windows_and_their_time_map():
-    from anim400k.asr.faster_whisper_backend import _track_time, kept_spans, squeeze_groups
+    from anim400k.asr.faster_whisper_backend import _joined_time, _track_time, kept_spans, squeeze_groups
 
     regions = [(1.0, 3.0), (3.2, 5.0), (9.0, 12.0), (40.0, 50.0), (50.5, 70.0)]
     # pauses over 0.6 s count as 0.6: 2.0 + 0.2 + 1.8 + 0.6 + 3.0 + 0.6 + 10.0 = 18.2 s (the 28 s pause too),
@@ -216,3 +216,9 @@ def test_squeezed_windows_and_their_time_map():
     assert _track_time(4.6, starts, spans) == pytest.approx(8.7)
     assert _track_time(6.0, starts, spans) == pytest.approx(10.1)
     assert _track_time(99.0, starts, spans) == pytest.approx(12.3)  # clamped to the last span's end
+    # and back: the group's speech regions in the joined audio (what a tail's speech is measured on)
+    assert [_joined_time(t, starts, spans) for r in regions[:3] for t in r] == pytest.approx(
+        [0.3, 2.3, 2.5, 4.3, 4.9, 7.9])
+    assert _joined_time(6.0, starts, spans) == pytest.approx(4.6)  # in a cut pause: the end of the span before
+    assert all(_track_time(_joined_time(t, starts, spans), starts, spans) == pytest.approx(t)
+               for t in (0.7, 1.0, 4.0, 5.2, 9.0, 12.3))

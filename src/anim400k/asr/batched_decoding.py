@@ -20,6 +20,11 @@ twice, with the CTranslate2 model behind a per-window proxy:
    and this window's result of step 2 at the first ``generate`` when its prompt and options are the ones
    captured (otherwise it runs the real one). Everything after (temperature fallback, a second pass over
    the window's tail, word alignment) is faster-whisper's, unchanged.
+
+The mel features of a window are computed once: the capture run keeps them and the replay gets them back.
+Given the window's speech regions (``speech``), a second pass over the window's tail is not run when less than
+:data:`TAIL_MIN_SPEECH_S` of speech is left after the last word heard (the encoder would read 30 s for a tail of
+silence or context: one window in eleven of a 300 s episode's English, its pass gave no word).
 """
 
 from __future__ import annotations
@@ -31,18 +36,41 @@ from typing import Any
 
 import numpy as np
 
+#: A window's tail (after its first pass, from the last word heard) is decoded again only when at least this many
+#: seconds of its speech regions lie in it (docs/asr.md, "Where a window's CPU goes").
+TAIL_MIN_SPEECH_S = 0.2
+
 
 class _Captured(Exception):
     """Raised by the capturing proxy at the first ``generate`` call, to stop faster-whisper there."""
 
 
+class _NoSpeechLeft(Exception):
+    """Raised by the replaying proxy at a tail's ``encode`` when too little speech is left in it."""
+
+
+def speech_after(speech: list[tuple[float, float]], t: float) -> float:
+    """Seconds of ``speech`` (regions, seconds into the window) after ``t``."""
+    return sum(max(0.0, b - max(a, t)) for a, b in speech)
+
+
 class _Proxy:
     """The CTranslate2 Whisper model of one window: see the module's docstring."""
 
-    def __init__(self, real: Any, replay: dict[str, Any] | None = None) -> None:
+    def __init__(self, real: Any, replay: dict[str, Any] | None = None,
+                 speech: list[tuple[float, float]] | None = None, tail_min_speech_s: float = TAIL_MIN_SPEECH_S
+                 ) -> None:
         self._real = real
         self._replay = replay
         self.captured: dict[str, Any] = {}
+        #: the window's speech regions (seconds into it); None: every tail is decoded
+        self.speech = speech
+        self.tail_min_speech_s = tail_min_speech_s
+        #: tails found with too little speech (not decoded)
+        self.tails_skipped = 0
+        #: the end of the last word of the segments read so far (set by :func:`window_segments`)
+        self.heard_until = 0.0
+        self._decoded = False
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)
@@ -50,12 +78,17 @@ class _Proxy:
     def encode(self, features: Any, *args: Any, **kwargs: Any) -> Any:
         if self._replay is not None and "encoder_output" in self._replay:
             return self._replay.pop("encoder_output")
+        if (self._decoded and self.speech is not None
+                and speech_after(self.speech, self.heard_until) < self.tail_min_speech_s):
+            self.tails_skipped += 1
+            raise _NoSpeechLeft
         out = self._real.encode(features, *args, **kwargs)
         if self._replay is None and "encoder_output" not in self.captured:
             self.captured["encoder_output"] = out
         return out
 
     def generate(self, encoder_output: Any, prompts: list[list[int]], **kwargs: Any) -> Any:
+        self._decoded = True
         if self._replay is None:
             self.captured.update(prompts=prompts, options=kwargs)
             raise _Captured
@@ -65,10 +98,32 @@ class _Proxy:
         return self._real.generate(encoder_output, prompts, **kwargs)
 
 
-def _with_proxy(model: Any, proxy: _Proxy) -> Any:
-    """A shallow copy of faster-whisper's ``WhisperModel`` that runs through ``proxy``."""
+class _Features:
+    """faster-whisper's feature extractor of one window: its first call's features are kept in ``kept`` (the
+    capture run) or, when ``kept`` holds them, handed back without computing them again (the replay)."""
+
+    def __init__(self, real: Any, kept: dict[str, Any]) -> None:
+        self._real = real
+        self._kept = kept
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if "features" in self._kept:
+            return self._kept.pop("features")
+        out = self._real(*args, **kwargs)
+        self._kept["features"] = out
+        return out
+
+
+def _with_proxy(model: Any, proxy: _Proxy, features: dict[str, Any] | None = None) -> Any:
+    """A shallow copy of faster-whisper's ``WhisperModel`` that runs through ``proxy`` (and, with ``features``,
+    a :class:`_Features` over that dict)."""
     clone = copy.copy(model)
     clone.model = proxy
+    if features is not None:
+        clone.feature_extractor = _Features(model.feature_extractor, features)
     return clone
 
 
@@ -84,27 +139,44 @@ def host_array(encoder_output: Any) -> np.ndarray:
     return np.asarray(encoder_output)
 
 
-def window_segments(segments: Any, kwargs: dict[str, Any]) -> list[Any]:
+def window_segments(segments: Any, kwargs: dict[str, Any], proxy: _Proxy | None = None) -> list[Any]:
     """The segments of one window's ``WhisperModel.transcribe`` (``kwargs`` its options), read to the end; with
     ``without_timestamps`` and ``word_timestamps`` only the first (the first pass yields one segment, reading
     the whole window: faster-whisper would then seek to the last word's end and run the encoder once more over
-    the tail)."""
+    the tail). With the window's ``proxy``, it hears the end of each word read, and a tail it finds without
+    speech (:class:`_NoSpeechLeft`) ends the window."""
     if kwargs.get("without_timestamps") and kwargs.get("word_timestamps"):
         return list(itertools.islice(segments, 1))
-    return list(segments)
+    out = []
+    try:
+        for seg in segments:
+            out.append(seg)
+            if proxy is not None and seg.words:
+                proxy.heard_until = max(proxy.heard_until, float(seg.words[-1].end))
+    except _NoSpeechLeft:
+        pass
+    return out
 
 
-def transcribe_batch(model: Any, pieces: list[np.ndarray], **kwargs: Any) -> list[list[Any]]:
+def transcribe_batch(model: Any, pieces: list[np.ndarray], speech: list[list[tuple[float, float]]] | None = None,
+                     tail_min_speech_s: float = TAIL_MIN_SPEECH_S, **kwargs: Any) -> list[list[Any]]:
     """faster-whisper's segments of each of ``pieces`` (16 kHz audio, at most 30 s each: one window), as
     :func:`window_segments` of ``model.transcribe(piece, **kwargs)`` would give them, with the first
-    decoding pass of all of them run as one batch (the module's docstring)."""
+    decoding pass of all of them run as one batch (the module's docstring). ``speech``: each piece's speech
+    regions (seconds into it), so that a tail holding less than ``tail_min_speech_s`` of them is not decoded
+    again; None decodes every tail."""
+    speech = speech if speech is not None else [None] * len(pieces)  # type: ignore[list-item]
     if len(pieces) < 2:
-        return [window_segments(model.transcribe(p, **kwargs)[0], kwargs) for p in pieces]
+        out = []
+        for piece, regions in zip(pieces, speech, strict=True):
+            proxy = _Proxy(model.model, {}, regions, tail_min_speech_s)
+            out.append(window_segments(_with_proxy(model, proxy).transcribe(piece, **kwargs)[0], kwargs, proxy))
+        return out
     captured = []
     for piece in pieces:
         proxy = _Proxy(model.model)
         try:
-            list(_with_proxy(model, proxy).transcribe(piece, **kwargs)[0])
+            list(_with_proxy(model, proxy, proxy.captured).transcribe(piece, **kwargs)[0])
         except _Captured:
             pass
         captured.append(proxy.captured)
@@ -118,10 +190,11 @@ def transcribe_batch(model: Any, pieces: list[np.ndarray], **kwargs: Any) -> lis
         for c, result in zip(ready, results, strict=True):
             c["result"] = result
     out = []
-    for piece, c in zip(pieces, captured, strict=True):
+    for piece, c, regions in zip(pieces, captured, speech, strict=True):
         replay = dict(c) if "result" in c else {}
-        out.append(window_segments(_with_proxy(model, _Proxy(model.model, replay)).transcribe(piece, **kwargs)[0],
-                                   kwargs))
+        proxy = _Proxy(model.model, replay, regions, tail_min_speech_s)
+        kept = {"features": c["features"]} if "features" in c else {}
+        out.append(window_segments(_with_proxy(model, proxy, kept).transcribe(piece, **kwargs)[0], kwargs, proxy))
     return out
 
 

@@ -41,6 +41,7 @@ from ..model import Segment, Transcript, Word
 from ..offline import force_offline
 from ..progress import Frontier, Reporter, no_report
 from .base import ASR_SAMPLE_RATE, prepare_audio
+from .batched_decoding import TAIL_MIN_SPEECH_S
 from .languages import whisper_language
 
 _HINT = (
@@ -376,12 +377,20 @@ class RegionWhisperTranscriber(FasterWhisperTranscriber):
     #: worker (:mod:`anim400k.asr.batched_decoding`; fewer when the track has too few windows to keep every worker
     #: busy; only with ``batch_size`` 1)
     decode_batch: int = 1
+    #: a window's tail (what faster-whisper decodes again after the first pass, from the last word heard) is decoded
+    #: only when at least this many seconds of the window's speech regions lie in it; None decodes every tail
+    #: (:data:`anim400k.asr.batched_decoding.TAIL_MIN_SPEECH_S`; only with ``batch_size`` 1)
+    tail_min_speech_s: float | None = TAIL_MIN_SPEECH_S
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if isinstance(self.decode_batch, bool) or not (isinstance(self.decode_batch, int) and self.decode_batch >= 1):
             raise InputError(f"Whisper decode_batch must be an integer >= 1 (1 = each window decoded alone), "
                              f"not {self.decode_batch!r}")
+        tail = self.tail_min_speech_s
+        if tail is not None and (isinstance(tail, bool) or not isinstance(tail, int | float) or not 0 <= tail < 30):
+            raise InputError(f"Whisper tail_min_speech_s must be seconds from 0 to 30 (None = every window's tail "
+                             f"decoded), not {tail!r}")
 
     @property
     def config(self) -> dict[str, Any]:
@@ -391,6 +400,8 @@ class RegionWhisperTranscriber(FasterWhisperTranscriber):
             config["pause_s"] = self.pause_s
         if self.decode_batch > 1:  # likewise
             config["decode_batch"] = self.decode_batch
+        if self.tail_min_speech_s is not None:  # likewise
+            config["tail_min_speech_s"] = self.tail_min_speech_s
         return config
 
     def transcribe(self, audio: np.ndarray, sr: int, language: str, report: Reporter | None = None) -> Transcript:
@@ -429,24 +440,33 @@ class RegionWhisperTranscriber(FasterWhisperTranscriber):
                                                 log_progress=self.progress and sys.stderr.isatty(), **kwargs)
             decoded = [(seg, 0.0) for seg in _reported(segs, duration, report)]
         else:
-            decoded = self._decode_windows(model, x, windows, kwargs, report)
+            decoded = self._decode_windows(model, x, windows, kwargs, report, regions)
         report(duration, duration, "s")
         return Transcript(language=lang, segments=_by_region(decoded, regions), source=self.name)
 
     def _decode_windows(self, model: Any, x: np.ndarray, windows: list[tuple[float, float]],
-                        kwargs: dict[str, Any], report: Reporter) -> list[tuple[Any, float]]:
+                        kwargs: dict[str, Any], report: Reporter,
+                        regions: list[tuple[float, float]] | None = None) -> list[tuple[Any, float]]:
         """Decode the ``windows`` (track seconds) of ``x`` as they are, pauses kept: (segment, window start) pairs.
         Windows are independent: decoded side by side by the CTranslate2 workers, up to :attr:`decode_batch` of
-        them per worker with their first decoding pass as one batch (:mod:`anim400k.asr.batched_decoding`)."""
+        them per worker with their first decoding pass as one batch (:mod:`anim400k.asr.batched_decoding`). With
+        the speech ``regions`` (track seconds) and :attr:`tail_min_speech_s`, a window's tail without speech is
+        not decoded again."""
         from .batched_decoding import run_batches, transcribe_batch
 
         duration = x.size / ASR_SAMPLE_RATE
         frontier = Frontier(report, [w1 for _, w1 in windows], duration)
         pieces = [x[int(w0 * ASR_SAMPLE_RATE): int(w1 * ASR_SAMPLE_RATE)] for w0, w1 in windows]
+        speech = None
+        if regions is not None and self.tail_min_speech_s is not None:
+            speech = [[(max(a, w0) - w0, min(b, w1) - w0) for a, b in regions if b > w0 and a < w1]
+                      for w0, w1 in windows]
+        tails = {} if speech is None else {"tail_min_speech_s": self.tail_min_speech_s}
 
         def decode(batch: list[int]) -> list[list[Any]]:
             out = transcribe_batch(model, [pieces[k] for k in batch], vad_filter=False,
-                                   condition_on_previous_text=False, **kwargs)
+                                   condition_on_previous_text=False,
+                                   speech=None if speech is None else [speech[k] for k in batch], **tails, **kwargs)
             for k in batch:
                 frontier.done(k)
             return out
@@ -466,10 +486,11 @@ class RegionWhisperTranscriber(FasterWhisperTranscriber):
         bounds = with_context([(g[0][0], g[-1][1]) for g in groups], self.context_s, duration)
         frontier = Frontier(report, [hi for _, hi in bounds], duration)
         spans = [kept_spans(group, lo, hi, self.pause_s) for group, (lo, hi) in zip(groups, bounds, strict=True)]
-
         def decode(batch: list[int]) -> list[list[Any]]:
+            tails = {} if self.tail_min_speech_s is None else {"speech": [groups[k] for k in batch],
+                                                               "tail_min_speech_s": self.tail_min_speech_s}
             out = decode_kept_spans_batch(model, x, [spans[k] for k in batch], vad_filter=False,
-                                          condition_on_previous_text=False, **kwargs)
+                                          condition_on_previous_text=False, **tails, **kwargs)
             for k in batch:
                 frontier.done(k)
             return out
@@ -524,22 +545,33 @@ def decode_kept_spans(model: Any, x: np.ndarray, spans: list[list[float]], **kwa
     return decode_kept_spans_batch(model, x, [spans], **kwargs)[0]
 
 
-def decode_kept_spans_batch(model: Any, x: np.ndarray, windows: list[list[list[float]]], **kwargs: Any
-                            ) -> list[list[Any]]:
+def decode_kept_spans_batch(model: Any, x: np.ndarray, windows: list[list[list[float]]],
+                            speech: list[list[tuple[float, float]]] | None = None, **kwargs: Any) -> list[list[Any]]:
     """:func:`decode_kept_spans` of each of ``windows`` (their spans), their first greedy passes decoded as one
-    batch (:func:`anim400k.asr.batched_decoding.transcribe_batch`)."""
+    batch (:func:`anim400k.asr.batched_decoding.transcribe_batch`; ``speech``: each window's speech regions in
+    track seconds, so that a tail without speech is not decoded again)."""
     from .batched_decoding import transcribe_batch
 
     joined = []
     for spans in windows:
         parts = [x[int(a * ASR_SAMPLE_RATE): int(b * ASR_SAMPLE_RATE)] for a, b in spans]
         joined.append((np.concatenate(parts), np.cumsum([0] + [p.size for p in parts[:-1]]) / ASR_SAMPLE_RATE))
+    if speech is not None:
+        kwargs["speech"] = [[(_joined_time(a, starts, spans), _joined_time(b, starts, spans)) for a, b in regions]
+                            for regions, (_, starts), spans in zip(speech, joined, windows, strict=True)]
     out = transcribe_batch(model, [audio for audio, _ in joined], **kwargs)
     for segs, (_, starts), spans in zip(out, joined, windows, strict=True):
         for seg in segs:
             for w in seg.words or []:
                 w.start, w.end = (_track_time(float(t), starts, spans) for t in (w.start, w.end))
     return out
+
+
+def _joined_time(t: float, starts: np.ndarray, spans: list[list[float]]) -> float:
+    """The time in the joined ``spans`` (each starting at ``starts`` in it) of the track time ``t`` (a time in a
+    cut pause goes to the edge of the span before it)."""
+    k = max(0, int(np.searchsorted([a for a, _ in spans], t, side="right")) - 1)
+    return float(starts[k]) + min(max(0.0, t - spans[k][0]), spans[k][1] - spans[k][0])
 
 
 def _track_time(t: float, starts: np.ndarray, spans: list[list[float]]) -> float:

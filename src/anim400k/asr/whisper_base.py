@@ -98,7 +98,9 @@ def read_base_model(files: dict[str, Path] | None = None) -> dict[str, bytes]:
 #: loaded): the first 600 s of a 24-minute synthetic episode 22 -> 16 windows, 59.1 -> 45.4 CPU-s (0.77x),
 #: reading CER 0.064 -> 0.051; the demo's two 60 s episodes 0.83x / 0.69x the CPU, CER 0.016 -> 0.016 and
 #: 0.058 -> 0.040 (docs/asr.md). Whisper base reads the joined speech as well or better; for tiny.en (English,
-#: beam 5) the same cut saved less and moved WER the wrong way (docs/scaling.md), so it keeps its pauses.
+#: beam 5) the same cut saved less and moved WER the wrong way (docs/scaling.md; again with pauses of 0.6-2.0 s,
+#: ``bench_asr_en_cost.py --candidates pause-0.6 ...``: 0.94-1.03x the CPU, WER worse on the demo's ep02), so it
+#: keeps its pauses.
 BASE_PAUSE_S = 0.6
 #: Windows whose first greedy pass is decoded as one batch (:mod:`anim400k.asr.batched_decoding`): the same
 #: words for less CPU (``python benchmarks/bench_asr_ja_cost.py EP... --candidates batch-4``, docs/asr.md).
