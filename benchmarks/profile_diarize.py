@@ -31,8 +31,6 @@ SR = 16000
 #: cumulative time of its functions (chosen so that none of them calls another of the table's)
 PARTS: list[tuple[str, list[tuple[str, str]]]] = [
     ("VAD (silero, JP + EN)", [("diarize/vad.py", "speech_regions")]),
-    ("mel frames (JP, EN, short runs)", [("diarize/embedding.py", "mel_frames")]),
-    ("d-vector LSTM (all windows + runs)", [("diarize/embedding.py", "embed_windows")]),
     ("spectral statistics", [("diarize/spectral.py", "window_statistics"),
                              ("diarize/spectral.py", "span_statistics")]),
     ("pitch (F0 tracks + window medians)", [("diarize/pitch.py", "f0_track"), ("diarize/pitch.py", "window_pitch")]),
@@ -44,7 +42,7 @@ PARTS: list[tuple[str, list[tuple[str, str]]]] = [
                                     ("diarize/embedded.py", "_split_by_other"),
                                     ("diarize/clustering.py", "merge_centred")]),
     ("re-segmentation (Viterbi)", [("diarize/embedded.py", "_resegment")]),
-    ("short runs (all but mel + LSTM)", [("diarize/embedded.py", "_short_runs")]),
+    ("short runs: the rest", [("diarize/embedded.py", "_short_runs")]),
     ("two-voice track + other voices", [("diarize/twovoice.py", "two_voice_track"),
                                         ("diarize/twovoice.py", "other_voice_turns")]),
     ("level normalisation, frame power", [("diarize/embedding.py", "normalize_regions"),
@@ -72,8 +70,42 @@ def episode(seed: int, n_chars: int, duration: float) -> tuple[np.ndarray, np.nd
     return speech, en, subtitle_tuples(synth_subtitles(ref, seed, 0.0))
 
 
-def part_table(stats: pstats.Stats) -> list[tuple[str, float]]:
-    """Cumulative seconds of each of :data:`PARTS` in ``stats``."""
+#: which of the diarizer's methods asked for mel frames / d-vectors -> the part it belongs to
+CALLERS = {"_diarize_in": "JP windows", "_diarize": "JP windows", "_other_track": "EN windows",
+           "_other_view_at": "EN windows", "_span_vectors": "short runs"}
+
+
+class Timed:
+    """CPU seconds of :func:`anim400k.diarize.embedding.mel_frames` and ``embed_windows`` by what asked for
+    them (:data:`CALLERS`), the functions wrapped in place for the run."""
+
+    def __init__(self) -> None:
+        from anim400k.diarize import embedding
+
+        self.seconds: dict[tuple[str, str], float] = {}
+        for name in ("mel_frames", "embed_windows"):
+            setattr(embedding, name, self._wrap(name, getattr(embedding, name)))
+
+    def _wrap(self, name: str, fn):  # noqa: ANN001, ANN202
+        def timed(*args, **kw):  # noqa: ANN002, ANN003, ANN202
+            frame, who = sys._getframe(1), "other"
+            while frame is not None:
+                if frame.f_code.co_name in CALLERS:
+                    who = CALLERS[frame.f_code.co_name]
+                    break
+                frame = frame.f_back
+            t0 = time.process_time()
+            try:
+                return fn(*args, **kw)
+            finally:
+                key = (name, who)
+                self.seconds[key] = self.seconds.get(key, 0.0) + time.process_time() - t0
+        return timed
+
+
+def part_table(stats: pstats.Stats, timed: Timed) -> list[tuple[str, float]]:
+    """Seconds of each of :data:`PARTS` in ``stats`` (cumulative time of its functions), the mel frames and
+    d-vectors by what asked for them, the short runs without their mel frames and d-vectors."""
     raw = stats.stats  # type: ignore[attr-defined]
     out = []
     for name, funcs in PARTS:
@@ -81,7 +113,13 @@ def part_table(stats: pstats.Stats) -> list[tuple[str, float]]:
         for (file, _, fn), (_, _, _, cum, _) in raw.items():
             if any(file.endswith(suffix) and fn == want for suffix, want in funcs):
                 total += cum
+        if name.startswith("short runs"):
+            total -= sum(v for (_, who), v in timed.seconds.items() if who == "short runs")
         out.append((name, total))
+    for fn, label in (("mel_frames", "mel frames"), ("embed_windows", "d-vector LSTM")):
+        for who in ("JP windows", "EN windows", "short runs", "other"):
+            if (fn, who) in timed.seconds:
+                out.insert(len(out) - len(PARTS) + 1, (f"{label}: {who}", timed.seconds[fn, who]))
     return out
 
 
@@ -109,6 +147,7 @@ def main() -> None:
     speech, en, subs = episode(args.seed, args.chars, args.duration)
     d = get_diarizer("embedded")
     d.diarize(np.zeros(SR, np.float32), SR)  # load the models
+    timed = Timed()
     prof = cProfile.Profile(time.process_time)  # CPU time: the machine may be shared
     t0, c0 = time.perf_counter(), time.process_time()
     if args.no_profile:
@@ -126,7 +165,7 @@ def main() -> None:
         stats.dump_stats(str(args.stats))
     total = sum(v[2] for v in stats.stats.values())  # type: ignore[attr-defined]  # (tottime sum)
     print(f"{'part':40s} {'s':>7s} {'share':>6s}   (profiled total {total:.2f} s)")
-    for name, sec in part_table(stats):
+    for name, sec in part_table(stats, timed):
         print(f"{name:40s} {sec:7.2f} {100 * sec / total:5.1f} %")
 
 

@@ -11,6 +11,9 @@ into their nearest neighbour.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 import numpy as np
 
 
@@ -141,13 +144,9 @@ class _SpectrumCache:
     affinity (same prunings, same spectra) at that count, so half of its eigendecompositions were repeats."""
 
     def __init__(self, max_values: int = 256, max_vectors: int = 2) -> None:
-        from collections import OrderedDict
-
         self._values: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._vectors: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._max_values, self._max_vectors = max_values, max_vectors
-        import threading
-
         self._lock = threading.Lock()
 
     @staticmethod
