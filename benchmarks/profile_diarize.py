@@ -124,10 +124,10 @@ def part_table(stats: pstats.Stats, timed: Timed) -> list[tuple[str, float]]:
 
 
 def rttm_digest(turns: list) -> str:
-    """SHA-256 of the turns as RTTM lines (what the build writes)."""
-    lines = "".join(f"SPEAKER ep 1 {t.start:.3f} {t.end - t.start:.3f} <NA> <NA> {t.speaker} <NA> <NA>\n"
-                    for t in turns)
-    return hashlib.sha256(lines.encode()).hexdigest()[:16]
+    """SHA-256 (16 hex digits) of the RTTM text the build writes for ``turns`` (confidences included)."""
+    from anim400k.formats.rttm import format_rttm
+
+    return hashlib.sha256(format_rttm(turns, "ep").encode()).hexdigest()[:16]
 
 
 def main() -> None:

@@ -196,7 +196,19 @@ class _SpectrumCache:
         return hit
 
 
+    def clear(self) -> None:
+        """Forget every kept spectrum."""
+        with self._lock:
+            self._values.clear()
+            self._vectors.clear()
+
+
 _spectrum_cache = _SpectrumCache()
+
+
+def clear_spectrum_cache() -> None:
+    """Forget the kept spectra of recent affinities (:class:`_SpectrumCache`; tests, memory)."""
+    _spectrum_cache.clear()
 
 
 def nme_candidates(n: int) -> list[int]:
