@@ -632,9 +632,9 @@ class EmbeddedDiarizer:
 
     def _side_thread(self) -> ThreadPoolExecutor | None:
         """A one-thread executor for the other track's analysis, the two-voice track and the other track's
-        short-run vectors when this task may use two threads (:func:`anim400k.threads.task_threads`), else None. The models both threads call are safe to
-        share: silero's (loaded under a lock, stateless when run) and the embedding model, loaded here
-        first (its cache has no lock)."""
+        short-run vectors when this task may use two threads (:func:`anim400k.threads.task_threads`), else
+        None. The models both threads call are safe to share: silero's (loaded under a lock, stateless when
+        run) and the embedding model, loaded here first (its cache has no lock)."""
         from ..threads import task_threads
 
         if task_threads() < 2:
