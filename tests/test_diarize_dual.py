@@ -92,8 +92,19 @@ def test_other_track_in_a_second_thread_gives_the_same_turns(same_jp_voice, monk
         return original(self, *args)
 
     monkeypatch.setattr(embedded.EmbeddedDiarizer, "_other_track", spy)
+    voices: list[str] = []
+    two_voice = embedded.twovoice.two_voice_track
+
+    def voice_spy(*args):
+        import threading
+
+        voices.append(threading.current_thread().name)
+        return two_voice(*args)
+
+    monkeypatch.setattr(embedded.twovoice, "two_voice_track", voice_spy)
     assert d.diarize(jp, SR, other=en) == serial
     assert used and used[0].startswith("diarize-other")  # it ran in the side thread
+    assert voices and voices[0].startswith("diarize-other")  # so did the two-voice track
     # the JP track without speech: no turns, and the side thread's work is waited for, not leaked
     assert d.diarize(np.zeros_like(jp), SR, other=en) == []
 

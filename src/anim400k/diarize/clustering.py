@@ -11,7 +11,8 @@ into their nearest neighbour.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
 
 import numpy as np
 
@@ -31,15 +32,21 @@ def centered(embeddings: np.ndarray) -> np.ndarray:
     return l2_normalize(embeddings - embeddings.mean(axis=0, keepdims=True))
 
 
-def _laplacian_spectrum(affinity: np.ndarray, p: int, max_k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _laplacian(affinity: np.ndarray, p: int, order: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The graph Laplacian of ``affinity`` pruned to each row's ``p`` nearest neighbours, and that graph
+    (``order``: ``np.argsort(-affinity, axis=1)`` when already computed)."""
     n = len(affinity)
     pruned = np.zeros_like(affinity)
-    nearest = np.argsort(-affinity, axis=1)[:, :p]
+    nearest = (np.argsort(-affinity, axis=1) if order is None else order)[:, :p]
     rows = np.repeat(np.arange(n), p)
     pruned[rows, nearest.ravel()] = 1.0
     sym = 0.5 * (pruned + pruned.T)
     np.fill_diagonal(sym, 0.0)
-    lap = np.diag(sym.sum(axis=1)) - sym
+    return np.diag(sym.sum(axis=1)) - sym, sym
+
+
+def _laplacian_spectrum(affinity: np.ndarray, p: int, max_k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    lap, sym = _laplacian(affinity, p)
     vals, vecs = np.linalg.eigh(lap)
     return vals, vecs, sym
 
@@ -72,11 +79,7 @@ def nme_spectral(
     min_speakers = max(1, min(min_speakers, max_speakers))
     if n <= 2 or max_speakers == 1:
         return np.zeros(n, dtype=int)
-    scored = nme_scores(affinity, min_speakers, max_speakers)
-    best = scored[0]
-    for item in scored[1:]:  # the first candidate with the smallest ratio, as a loop in order would pick
-        if item.ratio < best.ratio:
-            best = item
+    best = best_pruning(nme_scores(affinity, min_speakers, max_speakers))
     k = best.k
     if k == 1:
         return np.zeros(n, dtype=int)
@@ -84,15 +87,128 @@ def nme_spectral(
     return KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(spec)
 
 
-@dataclass(frozen=True)
+def nme_count(affinity: np.ndarray, min_speakers: int = 1, max_speakers: int = 8) -> int:
+    """NME's speaker count of ``affinity``: the eigengap count of its best pruning, the number of clusters
+    :func:`nme_spectral` returns (its k-means gets that many clusters of rows of which there are more than
+    that many distinct ones), without the eigenvectors and the k-means."""
+    n = len(affinity)
+    max_speakers = max(1, min(max_speakers, n - 1 if n > 1 else 1))
+    min_speakers = max(1, min(min_speakers, max_speakers))
+    if n <= 2 or max_speakers == 1:
+        return 1
+    return best_pruning(nme_scores(affinity, min_speakers, max_speakers)).k
+
+
+def best_pruning(scored: list[Pruning]) -> Pruning:
+    """The first candidate with the smallest ratio, as a loop over :func:`nme_candidates` in order picks it."""
+    best = scored[0]
+    for item in scored[1:]:
+        if item.ratio < best.ratio:
+            best = item
+    return best
+
+
 class Pruning:
     """One NME candidate: pruning ``p`` (neighbours kept per row), its score ``ratio`` (``p / g(p)``, lower
-    is better), the eigengap count ``k`` and the Laplacian's eigenvectors (ascending eigenvalues)."""
+    is better), the eigengap count ``k`` and the Laplacian's eigenvectors ``vecs`` (ascending eigenvalues).
 
-    p: int
-    ratio: float
-    k: int
-    vecs: np.ndarray
+    NME reads the score and the count from the eigenvalues of every pruning but uses the eigenvectors of
+    one, the best: given ``affinity`` instead of ``vecs``, they are computed on first use (the same
+    ``eigh`` of the same Laplacian as when every pruning had them, so the same vectors).
+    """
+
+    __slots__ = ("p", "ratio", "k", "_vecs", "_affinity")
+
+    def __init__(self, p: int, ratio: float, k: int, vecs: np.ndarray | None = None,
+                 affinity: np.ndarray | None = None) -> None:
+        if vecs is None and affinity is None:
+            raise ValueError("a Pruning needs its eigenvectors or the affinity they come from")
+        self.p, self.ratio, self.k = p, ratio, k
+        self._vecs, self._affinity = vecs, affinity
+
+    @property
+    def vecs(self) -> np.ndarray:
+        """The pruned Laplacian's eigenvectors (columns, ascending eigenvalues)."""
+        if self._vecs is None:
+            self._vecs = _spectrum_cache.vectors(self._affinity, self.p)
+            self._affinity = None
+        return self._vecs
+
+    def __repr__(self) -> str:
+        return f"Pruning(p={self.p}, ratio={self.ratio!r}, k={self.k})"
+
+
+class _SpectrumCache:
+    """The pruned Laplacians' eigenvalues (and the last few eigenvector sets) of recent affinities, keyed by
+    the affinity's bytes: the diarizer reads the speaker count from an affinity, then clusters the same
+    affinity (same prunings, same spectra) at that count, so half of its eigendecompositions were repeats."""
+
+    def __init__(self, max_values: int = 256, max_vectors: int = 2) -> None:
+        self._values: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._vectors: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._max_values, self._max_vectors = max_values, max_vectors
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(affinity: np.ndarray, p: int) -> tuple:
+        import hashlib
+
+        a = np.ascontiguousarray(affinity)
+        return hashlib.blake2b(a.view(np.uint8), digest_size=16).digest(), a.shape, a.dtype.str, int(p)
+
+    def _get(self, store: OrderedDict, key: tuple) -> np.ndarray | None:
+        with self._lock:
+            hit = store.get(key)
+            if hit is not None:
+                store.move_to_end(key)
+            return hit
+
+    def _put(self, store: OrderedDict, key: tuple, value: np.ndarray, cap: int) -> None:
+        with self._lock:
+            store[key] = value
+            store.move_to_end(key)
+            while len(store) > cap:
+                store.popitem(last=False)
+
+    def has_values(self, key: tuple) -> bool:
+        """Whether the eigenvalues of ``key`` (:meth:`key`) are kept."""
+        with self._lock:
+            return key in self._values
+
+    def values(self, affinity: np.ndarray, p: int, key: tuple | None = None,
+               order: np.ndarray | None = None) -> np.ndarray:
+        """Eigenvalues (ascending) of the Laplacian of ``affinity`` pruned to ``p`` neighbours (``order``: the
+        rows' neighbours, most alike first, when already sorted)."""
+        key = key or self.key(affinity, p)
+        hit = self._get(self._values, key)
+        if hit is None:
+            hit = np.linalg.eigvalsh(_laplacian(affinity, p, order)[0])
+            self._put(self._values, key, hit, self._max_values)
+        return hit
+
+    def vectors(self, affinity: np.ndarray, p: int) -> np.ndarray:
+        """Eigenvectors (columns, ascending eigenvalues) of the same Laplacian."""
+        key = self.key(affinity, p)
+        hit = self._get(self._vectors, key)
+        if hit is None:
+            hit = np.linalg.eigh(_laplacian(affinity, p)[0])[1]
+            self._put(self._vectors, key, hit, self._max_vectors)
+        return hit
+
+
+    def clear(self) -> None:
+        """Forget every kept spectrum."""
+        with self._lock:
+            self._values.clear()
+            self._vectors.clear()
+
+
+_spectrum_cache = _SpectrumCache()
+
+
+def clear_spectrum_cache() -> None:
+    """Forget the kept spectra of recent affinities (:class:`_SpectrumCache`; tests, memory)."""
+    _spectrum_cache.clear()
 
 
 def nme_candidates(n: int) -> list[int]:
@@ -103,21 +219,30 @@ def nme_candidates(n: int) -> list[int]:
 
 def nme_scores(affinity: np.ndarray, min_speakers: int, max_speakers: int) -> list[Pruning]:
     """Every NME pruning of ``affinity`` (``n > 2`` items) with its eigengap count in
-    ``[min_speakers, max_speakers]`` (already clipped to ``n - 1``), in the order of :func:`nme_candidates`."""
+    ``[min_speakers, max_speakers]`` (already clipped to ``n - 1``), in the order of :func:`nme_candidates`.
+
+    Only the eigenvalues are computed here (``eigvalsh``: the tridiagonal reduction without the eigenvectors'
+    back-transformation, ~2.3x cheaper at 1,700 items); a pruning's eigenvectors come on first use of its
+    ``vecs``. The spectra of an affinity seen recently are reused (:class:`_SpectrumCache`)."""
     n = len(affinity)
+    digest = _SpectrumCache.key(affinity, 0)[:3]
+    candidates = nme_candidates(n)
+    order = None  # every row's neighbours sorted once (not once per pruning), when a spectrum is missing
+    if not all(_spectrum_cache.has_values((*digest, p)) for p in candidates):
+        order = np.argsort(-affinity, axis=1)
 
     def score(p: int) -> Pruning:
-        vals, vecs, _ = _laplacian_spectrum(affinity, p, max_speakers)
+        vals = _spectrum_cache.values(affinity, p, (*digest, int(p)), order)
         gaps = np.diff(vals[: max_speakers + 1])
         gaps_range = gaps[min_speakers - 1 : max_speakers]
         k = int(np.argmax(gaps_range)) + min_speakers
         g = float(gaps_range.max()) / max(float(vals[-1]), 1e-10)
-        return Pruning(p, p / max(g, 1e-10), k, vecs)
+        return Pruning(p, p / max(g, 1e-10), k, affinity=affinity)
 
     from ..threads import task_threads, thread_map
 
     # independent eigendecompositions (LAPACK releases the GIL): the same result, sooner
-    return thread_map(score, nme_candidates(n), task_threads(2) if n >= PARALLEL_FROM else 1, "nme")
+    return thread_map(score, candidates, task_threads(2) if n >= PARALLEL_FROM else 1, "nme")
 
 
 def centroids(embeddings: np.ndarray, labels: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:

@@ -34,7 +34,7 @@ def eigengap_count(affinity: np.ndarray, min_speakers: int = 1, max_speakers: in
     """NME's count: the eigengap of the best-scoring pruning (:func:`.clustering.nme_spectral`)."""
     if len(affinity) == 0:
         return 1
-    return int(clustering.nme_spectral(affinity, None, min_speakers, max_speakers).max()) + 1
+    return clustering.nme_count(affinity, min_speakers, max_speakers)
 
 
 def _ranked(affinity: np.ndarray, lo: int, hi: int) -> list[clustering.Pruning]:

@@ -385,50 +385,59 @@ class EmbeddedDiarizer:
 
     def _diarize(self, audio: np.ndarray, sr: int, other: np.ndarray | None, step: Counter,
                  cues: list[subtitle_cues.Cue] | None = None) -> list[Turn]:
-        """:meth:`diarize`, one ``step.tick()`` per step done."""
+        """:meth:`diarize`, one ``step.tick()`` per step done.
+
+        When the task may use two threads, a second one (``side``) analyses the other track while this one
+        analyses the JP track, then computes the two-voice track during the re-segmentation and the other
+        track's short-run vectors beside the JP ones (each stage's torch and BLAS work is single-threaded;
+        the same results either way)."""
+        side = self._side_thread()
+        try:
+            return self._diarize_in(audio, sr, other, step, cues, side)
+        finally:
+            if side is not None:
+                side.shutdown(wait=True, cancel_futures=True)
+
+    def _diarize_in(self, audio: np.ndarray, sr: int, other: np.ndarray | None, step: Counter,
+                    cues: list[subtitle_cues.Cue] | None, pool: ThreadPoolExecutor | None) -> list[Turn]:
+        """:meth:`_diarize` with its second thread ``pool`` (None: one thread)."""
         from . import embedding, pitch, vad
 
         cfg = self.config
         x = to_16k(audio, sr)
         if x.size == 0 or not np.all(np.isfinite(x)):
             x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
-        # the other track's analysis runs in a second thread while this one analyses the JP track
-        # (each stage's torch and BLAS work is single-threaded; the same results either way)
-        side = self._side_thread() if other is not None else None
+        side = pool if other is not None else None  # the other track's analysis beside the JP track's
         otrack: _OtherTrack | None = None
-        try:
-            if side is not None:
-                other_track = side.submit(self._other_track, other, sr, len(x))
-            regions = vad.speech_regions(x, SR, threshold=cfg.vad_threshold, end_threshold=cfg.vad_end_threshold)
-            step.tick()
-            if len(regions) == 0:
-                return []
-            windows = embedding.sliding_windows(regions, cfg.window, cfg.hop)
-            if len(windows) == 0:
-                return []
-            view_future = None
-            jp_power = frame_power(x)
-            if side is not None:
-                view_future = side.submit(lambda: self._other_view_at(other_track.result(), windows, jp_power))
-            xn = embedding.normalize_regions(x, regions, SR)
-            mel = self._mel(xn)  # shared by Resemblyzer and the spectral statistics
-            raw = self._embed(xn, windows, mel=mel)
-            spec = None if mel is None else self._spectral(mel, windows)
-            emb = raw if spec is None else spectral.augment(raw, spec, cfg.spectral_weight, scaled=True)
-            step.tick()
-            f0 = pitch.f0_track(x, SR)
-            wpitch = pitch.window_pitch(f0, windows)
-            if view_future is not None:
-                view = view_future.result()
-                otrack = other_track.result()
-            elif other is not None:
-                otrack = self._other_track(other, sr, len(x))
-                view = self._other_view_at(otrack, windows, jp_power)
-            else:
-                view = None
-        finally:
-            if side is not None:
-                side.shutdown(wait=True, cancel_futures=True)
+        if side is not None:
+            other_track = side.submit(self._other_track, other, sr, len(x))
+        regions = vad.speech_regions(x, SR, threshold=cfg.vad_threshold, end_threshold=cfg.vad_end_threshold)
+        step.tick()
+        if len(regions) == 0:
+            return []
+        windows = embedding.sliding_windows(regions, cfg.window, cfg.hop)
+        if len(windows) == 0:
+            return []
+        view_future = None
+        jp_power = frame_power(x)
+        if side is not None:
+            view_future = side.submit(lambda: self._other_view_at(other_track.result(), windows, jp_power))
+        xn = embedding.normalize_regions(x, regions, SR)
+        mel = self._mel(xn)  # shared by Resemblyzer and the spectral statistics
+        raw = self._embed(xn, windows, mel=mel)
+        spec = None if mel is None else self._spectral(mel, windows)
+        emb = raw if spec is None else spectral.augment(raw, spec, cfg.spectral_weight, scaled=True)
+        step.tick()
+        f0 = pitch.f0_track(x, SR)
+        wpitch = pitch.window_pitch(f0, windows)
+        if view_future is not None:
+            view = view_future.result()
+            otrack = other_track.result()
+        elif other is not None:
+            otrack = self._other_track(other, sr, len(x))
+            view = self._other_view_at(otrack, windows, jp_power)
+        else:
+            view = None
         step.tick()
 
         events = subtitle_cues.window_events(windows, cues or [], cfg.subtitle_cover)
@@ -456,6 +465,10 @@ class EmbeddedDiarizer:
         if k == 1:
             turns = bridge_pauses([Turn(float(a), float(b), "spk0", 1.0) for a, b in regions], cfg.bridge_gap)
             return relabel_by_first_appearance(normalize_turns(turns, cfg.min_turn))
+        voices_future = None  # the two-voice analysis (:mod:`.twovoice`), once, for the options that read it
+        if pool is not None and (cfg.other_voice_far is not None or (cfg.change_overlap_quiet is not None
+                                                                     and cfg.change_overlap_place_score is not None)):
+            voices_future = pool.submit(twovoice.two_voice_track, x, SR)  # beside the re-segmentation
 
         # frames are scored on the embedding model's vectors (``reseg_spectral`` blends in the spectral
         # statistics: it helps the realistic benchmark but mixes voices of single-track input,
@@ -495,12 +508,14 @@ class EmbeddedDiarizer:
             step.tick()
         if cfg.short_run_margin is not None:  # short runs re-scored on their own audio
             turns = self._short_runs(turns, regions, x, xn, mel, windows, raw, emb, f0, wpitch,
-                                     int(seg_labels.max()) + 1, view, otrack, cues)
+                                     int(seg_labels.max()) + 1, view, otrack, cues, pool)
         turns = bridge_pauses(turns, cfg.bridge_gap)
         single = list(turns)
-        voices = None  # the two-voice analysis (:mod:`.twovoice`), once, for the options that read it
-        if cfg.other_voice_far is not None or (cfg.change_overlap_quiet is not None
-                                               and cfg.change_overlap_place_score is not None):
+        voices = None
+        if voices_future is not None:
+            voices = voices_future.result()
+        elif cfg.other_voice_far is not None or (cfg.change_overlap_quiet is not None
+                                                 and cfg.change_overlap_place_score is not None):
             voices = twovoice.two_voice_track(x, SR)
         if cfg.change_overlap_quiet is not None:
             score = None
@@ -527,14 +542,15 @@ class EmbeddedDiarizer:
     def _short_runs(self, pieces: list[Turn], regions: np.ndarray, x: np.ndarray, xn: np.ndarray,
                     mel: np.ndarray | None, windows: np.ndarray, raw: np.ndarray, emb: np.ndarray, f0: np.ndarray,
                     wpitch: np.ndarray, k: int, view: views.OtherView | None, otrack: _OtherTrack | None,
-                    cues: list[subtitle_cues.Cue] | None) -> list[Turn]:
+                    cues: list[subtitle_cues.Cue] | None, pool: ThreadPoolExecutor | None = None) -> list[Turn]:
         """The re-segmentation's ``pieces`` (speakers ``c0..c<k-1>``) with each short run that another speaker
         fits clearly better on its own audio given to that speaker (:mod:`.shortruns`).
 
         ``x``: the JP speech (16 kHz; its pauses cut the runs); ``xn`` and ``mel``: the same level-normalised
         and its mel frames; ``raw`` / ``emb``: the windows' embedding-model / clustering vectors; ``f0``: the
         JP pitch track and ``wpitch`` the windows' pitch on it; ``view`` / ``otrack``: the other track's view
-        and analysis; ``cues``: the subtitle events; ``regions``: the speech regions (``short_run_unlabelled``)."""
+        and analysis; ``cues``: the subtitle events; ``regions``: the speech regions (``short_run_unlabelled``);
+        ``pool``: a second thread, which embeds the runs in the other track while this one embeds them in JP."""
         from . import pitch
 
         cfg = self.config
@@ -558,22 +574,26 @@ class EmbeddedDiarizer:
         pw = cfg.pitch_weight if cfg.short_run_pitch is None else cfg.short_run_pitch
         run_pitch = pitch.window_pitch(f0, spans, min_voiced=3)
         base = emb if cfg.short_run_spectral else raw
-        vec = self._span_vectors(xn, mel, windows, raw, base, spans, cfg.short_run_spectral)
-        scores = shortruns.speaker_scores(vec, _centroids(base, who, k), run_pitch, _medians(wpitch, who, k), pw)
+        oargs = None  # the other track's view of the runs, where it has speech under them
         if view is not None and otrack is not None and cfg.short_run_other and cfg.other_weight > 0:
             ok = views.covered_fraction(spans, otrack.regions) >= cfg.other_min_cover
             idx = np.nonzero(view.valid)[0]
             if ok.any() and len(idx) >= 3:
                 obase = view.emb[idx] if cfg.short_run_spectral else view.raw_emb[idx]
-                ovec = self._span_vectors(otrack.yn, otrack.mel, windows[idx], view.raw_emb[idx], obase, spans[ok],
-                                          cfg.short_run_spectral and view.raw is not None)
-                owho = who[idx]
-                oscore = shortruns.speaker_scores(
-                    ovec, _centroids(obase, owho, k), pitch.window_pitch(otrack.f0, spans[ok], min_voiced=3),
-                    _medians(view.pitch[idx], owho, k), pw)
-                w = cfg.other_weight
-                oscore = np.where(np.isfinite(oscore), oscore, scores[ok])  # no window of theirs there: JP's
-                scores[ok] = (1 - w) * scores[ok] + w * oscore
+                oargs = (otrack.yn, otrack.mel, windows[idx], view.raw_emb[idx], obase, spans[ok],
+                         cfg.short_run_spectral and view.raw is not None)
+        ofuture = pool.submit(self._span_vectors, *oargs) if pool is not None and oargs is not None else None
+        vec = self._span_vectors(xn, mel, windows, raw, base, spans, cfg.short_run_spectral)
+        scores = shortruns.speaker_scores(vec, _centroids(base, who, k), run_pitch, _medians(wpitch, who, k), pw)
+        if oargs is not None:
+            ovec = ofuture.result() if ofuture is not None else self._span_vectors(*oargs)
+            owho = who[idx]
+            oscore = shortruns.speaker_scores(
+                ovec, _centroids(obase, owho, k), pitch.window_pitch(otrack.f0, spans[ok], min_voiced=3),
+                _medians(view.pitch[idx], owho, k), pw)
+            w = cfg.other_weight
+            oscore = np.where(np.isfinite(oscore), oscore, scores[ok])  # no window of theirs there: JP's
+            scores[ok] = (1 - w) * scores[ok] + w * oscore
         new = shortruns.relabel(runs, scores, cfg.short_run_margin, k, allowed)
         return cut_turns(pieces, new) + new if new else pieces
 
@@ -611,10 +631,10 @@ class EmbeddedDiarizer:
             with_host=True)
 
     def _side_thread(self) -> ThreadPoolExecutor | None:
-        """A one-thread executor for the other track's analysis when this task may use two threads
-        (:func:`anim400k.threads.task_threads`), else None. The models both threads call are safe to
-        share: silero's (loaded under a lock, stateless when run) and the embedding model, loaded here
-        first (its cache has no lock)."""
+        """A one-thread executor for the other track's analysis, the two-voice track and the other track's
+        short-run vectors when this task may use two threads (:func:`anim400k.threads.task_threads`), else
+        None. The models both threads call are safe to share: silero's (loaded under a lock, stateless when
+        run) and the embedding model, loaded here first (its cache has no lock)."""
         from ..threads import task_threads
 
         if task_threads() < 2:

@@ -300,6 +300,10 @@ def switch_penalties(frame_times: np.ndarray, cues: list[Cue], base: float, insi
     ``edge_radius`` s of an event's start or end, else ``base`` times ``inside`` inside a one-speaker
     event, else ``base`` (outside events and inside dash events)."""
     pen = np.full(len(frame_times), float(base))
+    if len(frame_times) and cues:  # only the events within reach of these frames (the same penalties, sooner)
+        reach = edge_radius + 1.0  # (a margin beyond the radius: no float rounding at the boundary matters)
+        lo, hi = float(frame_times.min()) - reach, float(frame_times.max()) + reach
+        cues = [c for c in cues if c.end >= lo and c.start <= hi]
     for c in cues:
         if not c.dash:
             pen[(frame_times > c.start + edge_radius) & (frame_times < c.end - edge_radius)] = base * inside

@@ -96,7 +96,7 @@ def view_counts(combined: np.ndarray, jp: np.ndarray, min_speakers: int = 1, max
     by default NME's eigengap count."""
     if count is None:
         def count(a: np.ndarray, lo: int, hi: int) -> int:
-            return int(clustering.nme_spectral(a, None, lo, hi).max()) + 1
+            return clustering.nme_count(a, lo, hi)
     return count(combined, min_speakers, max_speakers), count(jp, min_speakers, max_speakers)
 
 
