@@ -128,6 +128,11 @@ class _TestWriter:
     """
 
     def __init__(self, out: Path, sr: int, lufs: float | None) -> None:
+        from ..exports.common import check_replaceable
+
+        # an empty mount point failed with 'Device or resource busy' after every trial was rendered, and
+        # an empty working folder ('--out .') was 'exists and is not empty' (the lock file beside '.' is in it)
+        check_replaceable(out)
         out.parent.mkdir(parents=True, exist_ok=True)
         self._lock = contextlib.ExitStack()
         self._lock.enter_context(output_lock(out, "mushra create", noun="folder"))
