@@ -304,3 +304,10 @@ def test_an_empty_mount_point_or_working_folder_is_refused_before_any_trial(
         create_test(release, systems, Path("."), trials=1, split="all", sample_rate=16000)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["here", "volume"]
     assert list(volume.iterdir()) == [] and list(here.iterdir()) == []
+    taken = tmp_path / "taken"  # a file: was 'taken: Not a directory'
+    taken.write_text("the user's file")
+    for out, said in ((taken, "--out is a file: give a folder to write into"),
+                      (taken / "t", "--out cannot be written: .*taken \\(a part of its folder path\\) is a file")):
+        with pytest.raises(InputError, match=f"^{out}: {said}$"):
+            create_test(release, systems, out, trials=1, split="all", sample_rate=16000)
+    assert taken.read_text() == "the user's file"

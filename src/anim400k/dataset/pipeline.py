@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DiskFull, InputError, disk_full_path, is_disk_full
-from ..fsutil import folder_lock, remove_temps, under
+from ..fsutil import check_writable, folder_lock, remove_temps, under
 from ..interrupts import Terminated, sigterm_interrupts
 from .catalog import CATALOG_FILE, Catalog
 from .context import EpisodeContext
@@ -88,6 +88,8 @@ def build_dataset(
         manifest = load_manifest(local_input(str(manifest)))
     mirror = RemoteMirror(str(out_dir)) if is_url(out_dir) else None
     out = mirror.local if mirror is not None else Path(out_dir)
+    if mirror is None:
+        check_writable({}, {"--out": out})  # a file as --out was 'OUT: File exists'; read-only: one line, now
     check_out_folder(_exists_in(mirror, out), str(out_dir))  # never over a release no build wrote: nothing written
     made = _missing_folders(out)
     out.mkdir(parents=True, exist_ok=True)
