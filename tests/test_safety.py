@@ -670,3 +670,26 @@ def test_a_waiter_on_a_removed_lock_file_locks_the_new_one(tmp_path: Path) -> No
     finally:
         fsutil.os.open = old  # type: ignore[assignment]
     assert not path.exists()
+
+
+def test_a_lock_that_cannot_be_made_names_the_output_not_the_lock_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`export --out ro/E` on a read-only file system said `ro/.E.anim400k.lock: Read-only file system`,
+    naming a hidden file the user never gave."""
+    from anim400k.fsutil import output_lock
+
+    real = os.open
+
+    def read_only(path, flags, *args, **kwargs):
+        if str(path).endswith(".anim400k.lock"):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return real(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", read_only)
+    out = tmp_path / "E"
+    with pytest.raises(InputError) as err, output_lock(out, "export", noun="folder"):
+        raise AssertionError("locked")
+    assert str(err.value) == f"{out}: cannot be written: its folder {tmp_path} is on a read-only file system"
+    with pytest.raises(InputError) as err, folder_lock(out):
+        raise AssertionError("locked")
+    assert str(err.value) == f"{out}: cannot be written: its folder {out} is on a read-only file system"
