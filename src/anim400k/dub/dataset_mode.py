@@ -168,14 +168,14 @@ def _dub_dataset_locked(ds: Dataset, dataset: str | Path, out_dir: str | Path, s
     in_split = (clip for clip in ds.clips() if split == "all" or splits.get(clip.show_key) == split)
     chosen = list(itertools.islice(in_split, limit))  # one pass over the annotations; the bar knows the total
     _refuse_foreign_mp3s(out_dir, chosen)  # another system's dubs were deleted and replaced, one by one
-    write_text_atomic(Path(out_dir) / DUB_MARK, "written by anim400k dub --dataset: a later run may replace "
-                      "the dubs (F/UUID.mp3) in this folder\n")
     tts = make_synthesizer(options)
     # whisper is built (and its model checked) before any clip when a clip will need it: always with
     # --translator whisper, with auto when a clip has no EN subtitles
     needed = options.translator == "whisper" or (options.translator == "auto" and
                                                  any(not clip.en_subtitles for clip in chosen))
     whisper = get_translator("whisper", model=options.whisper_model, device=options.device) if needed else None
+    write_text_atomic(Path(out_dir) / DUB_MARK, "written by anim400k dub --dataset: a later run may replace "
+                      "the dubs (F/UUID.mp3) in this folder\n")  # before the first MP3
     removed = _remove_stale_temps(out_dir, chosen)
     if removed:
         log.info("removed %d temporary file(s) in %s left by a killed dub --dataset", removed, out_dir)
