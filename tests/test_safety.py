@@ -81,6 +81,41 @@ def test_export_replaces_its_own_earlier_export_and_fills_an_empty_folder(rel: P
         assert (out / ".anim400k-export").is_file() and list(out.glob("*.parquet"))
 
 
+@pytest.mark.parametrize("fmt", ["parquet", "webdataset"])
+@pytest.mark.parametrize("added", ["notes.md", "sub/notes.md", "link"])
+def test_export_never_deletes_a_file_added_to_an_earlier_export(rel: Path, tmp_path: Path, fmt: str, added: str,
+                                                                capsys: pytest.CaptureFixture) -> None:
+    """An earlier export's folder was replaced as a whole: a file the user put there since (notes, a README,
+    a subfolder, a link) was deleted by the swap. The mark lists the export's files; anything else is refused."""
+    out = tmp_path / "E"
+    argv = ["export", str(rel), "--format", fmt, "--out", str(out), "--no-progress"]
+    for _ in range(2):  # a new folder, then the export itself again (its own files only)
+        rc, text = run_cli(argv, capsys)
+        assert rc == 0, text
+    mark = (out / ".anim400k-export").read_text(encoding="utf-8").splitlines()
+    assert sorted(mark[1:]) == sorted(str(p.relative_to(out)) for p in out.rglob("*")
+                                      if p.is_file() and p.name != ".anim400k-export")
+    theirs = out / added
+    theirs.parent.mkdir(exist_ok=True)
+    if added == "link":
+        theirs.symlink_to(tmp_path)
+    else:
+        theirs.write_text("the user's notes")
+    before = _tree(out)
+    rc, text = run_cli(argv, capsys)
+    assert rc == 2
+    first = added.split("/")[0] if added.startswith("sub") else added
+    assert one_line_error(text) == (f"anim400k: error: {out}: holds {first!r}, which no export wrote (an earlier "
+                                    "export's .anim400k-export does not list it): an export replaces its output "
+                                    "folder as a whole; move it away or give a new or empty folder")
+    assert _tree(out) == before and os.path.lexists(theirs)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["E"]  # no staging folder left
+    # an earlier version's mark (no list of files): the folder is replaced as a whole, as before
+    (out / ".anim400k-export").write_text("written by anim400k export; the next export may replace this folder\n")
+    rc, text = run_cli(argv, capsys)
+    assert rc == 0 and not os.path.lexists(theirs)
+
+
 @pytest.mark.parametrize("held", ["anim400k_annotations.json", "anim400k_audio_clips.tar.gz"])
 def test_build_refuses_a_folder_holding_a_release_no_build_wrote(rel: Path, tmp_path: Path, held: str,
                                                                   capsys: pytest.CaptureFixture) -> None:
