@@ -27,3 +27,26 @@ def test_a_refused_build_leaves_no_new_folders(tmp_path: Path) -> None:
             build_dataset(manifest, out, BuildOptions(progress=False))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kept", "m.yaml", "show.json"]
     assert [p.name for p in (tmp_path / "kept").iterdir()] == ["mine.txt"]  # a folder that was there stays
+
+
+@pytest.mark.parametrize(("name", "kind"), [("work", "file"), ("anim400k_audio_clips", "file"),
+                                            ("catalog.sqlite", "folder"), ("anim400k_annotations.json", "folder")])
+def test_a_file_where_the_build_writes_a_folder_is_refused_before_any_work(tmp_path: Path, name: str,
+                                                                          kind: str) -> None:
+    """A file `work` in --out failed every episode with 'internal error in stage probe: NotADirectoryError'
+    and left catalog.sqlite and build_report.json behind; a folder `catalog.sqlite` failed in SQLite."""
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(yaml.safe_dump({"shows": [{"key": "s", "episodes": [
+        {"episode": "1", "media": str(tmp_path / "ep1.mkv")}]}]}))
+    out = tmp_path / "out"
+    out.mkdir()
+    if kind == "file":
+        (out / name).write_text("the user's")
+    else:
+        (out / name).mkdir()
+    with pytest.raises(InputError) as err:
+        build_dataset(manifest, out, BuildOptions(progress=False))
+    other = "file" if kind == "folder" else "folder"
+    assert str(err.value) == (f"{out / name}: is a {kind}, where the build writes its {name}"
+                              f"{' folder' if other == 'folder' else ''}: move it away or give --out another folder")
+    assert [p.name for p in out.iterdir()] == [name]  # nothing written

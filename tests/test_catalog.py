@@ -247,3 +247,30 @@ def test_each_stage_key_holds_only_the_inputs_it_reads(tmp_path: Path) -> None:
 
     assert changed_by(touch_subtitles) == set()
     assert changed_by(lambda: truth.write_text('{"stems": {"backing": "backing.wav"}} ')) == {"score"}
+
+
+def test_another_programs_catalog_sqlite_is_refused_unchanged(tmp_path: Path) -> None:
+    """A `catalog.sqlite` of another program in `--out` (a media library's) was taken for the build's: the
+    build turned it to WAL mode and added its `stages` and `episodes` tables to it."""
+    import sqlite3
+
+    from anim400k.errors import InputError
+
+    theirs = tmp_path / "catalog.sqlite"
+    db = sqlite3.connect(theirs)
+    db.execute("CREATE TABLE movies (title TEXT)")
+    db.execute("INSERT INTO movies VALUES ('Akira')")
+    db.commit()
+    db.close()
+    before = theirs.read_bytes()
+    with pytest.raises(InputError) as err:
+        Catalog(theirs)
+    assert str(err.value) == (f"{theirs}: is a SQLite database that no build wrote (its tables: movies): building "
+                              "would change it; give --out a new or empty folder, or an earlier build's")
+    assert theirs.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["catalog.sqlite"]  # no -wal/-shm beside it
+
+    ours = tmp_path / "build" / "catalog.sqlite"
+    for _ in range(2):  # a new catalog, then the same one again (a resumed build)
+        with Catalog(ours) as cat:
+            cat.add_episode("s/1", "s", "1", "jp.mkv", "en.mkv")

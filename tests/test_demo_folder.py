@@ -81,3 +81,15 @@ def test_a_demo_killed_while_synthesizing_is_resumed(tmp_path: Path, monkeypatch
         prepare_demo_inputs(tmp_path, episodes=1, duration=5)
     assert not (tmp_path / "manifest.yaml").exists() and (tmp_path / "inputs" / "ep01" / "episode.mkv").exists()
     check_demo_folder(tmp_path)  # the demo's own inputs: accepted
+
+
+def test_an_out_that_is_a_file_is_named_as_such(tmp_path: Path, capsys) -> None:
+    """`demo --out F` with F a file said `/abs/F/inputs: Not a directory`, a path the user never gave."""
+    taken = tmp_path / "taken"
+    taken.write_text("the user's file")
+    for out, said in ((taken, "--out is a file: give a folder to write into"),
+                      (taken / "x", f"--out cannot be written: {taken} (a part of its folder path) is a file")):
+        assert main(["demo", "--out", str(out), "--episodes", "1", "--duration", "4", "--no-progress"]) == 2
+        assert capsys.readouterr().err.splitlines() == [f"anim400k: error: {out}: {said}"]
+    assert taken.read_text() == "the user's file"
+    assert [p.name for p in tmp_path.iterdir()] == ["taken"]

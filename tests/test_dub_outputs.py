@@ -199,3 +199,45 @@ def test_dataset_mode_refuses_limit_0_and_a_video_beside_it(tmp_path: Path, caps
     with pytest.raises(InputError, match="limit must be an integer >= 1, not 0"):
         dub_dataset(rel, out, split="all", limit=0)
     assert not out.exists()
+
+
+def _silent_dub_audio(mix, sr, translator, tts, options=None, source="", **kwargs):
+    """``dub_audio`` replaced by silence (only the checks, the mux and the writes run)."""
+    from anim400k.dub import pipeline
+    from anim400k.dub.report import DubReport
+
+    report = DubReport(source=source, output=None, duration=len(mix) / sr, sample_rate=sr, tts=tts.name,
+                       translator=translator.name, diarizer="none")
+    zeros = np.zeros_like(mix)
+    return pipeline.DubResult(zeros, zeros, zeros, zeros, [], report)
+
+
+def test_stems_never_replace_a_file_of_a_stems_name_that_no_dub_wrote(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """`--stems` at the episode's own folder replaced its `backing.wav` (the demo's inputs hold one: the
+    truth's backing stem) with the dub's: the folder's files of those names are kept, refused in one line."""
+    from anim400k.dub.pipeline import STEMS_MARK
+
+    episode = tmp_path / "episode"
+    episode.mkdir()
+    src = plain_mkv(episode / "in.mkv")
+    srt = _srt(episode / "en.srt")
+    theirs = episode / "backing.wav"
+    theirs.write_bytes(b"the user's backing stem")
+    monkeypatch.setattr("anim400k.dub.pipeline.dub_audio", _no_work)
+    argv = ["dub", str(src), "--subtitles", str(srt), "--tts", "espeak", "--no-progress"]
+    assert main([*argv, "--out", str(tmp_path / "d.mkv"), "--stems", str(episode)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"anim400k: error: {theirs}: --stems: {episode} holds backing.wav, which no dub wrote (no {STEMS_MARK} "
+        "there): the dub would replace it; give --stems a folder of its own"]
+    assert theirs.read_bytes() == b"the user's backing stem"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["episode"]
+    assert sorted(p.name for p in episode.iterdir()) == ["backing.wav", "en.srt", "in.mkv"]
+
+    # a folder of its own: written (with the mark), and a dub again into it replaces its stems
+    monkeypatch.setattr("anim400k.dub.pipeline.dub_audio", _silent_dub_audio)
+    stems = tmp_path / "stems"
+    for _ in range(2):
+        assert main([*argv, "--out", str(tmp_path / "d.mkv"), "--stems", str(stems)]) == 0
+        assert sorted(p.name for p in stems.iterdir()) == sorted(
+            [STEMS_MARK, "backing.wav", "dub_mix.wav", "dub_speech.wav", "vocals.wav"])

@@ -238,3 +238,34 @@ def test_a_killed_dataset_dubs_lock_blocks_nothing_and_its_temporaries_go(
     assert _dub_dataset(release, out) == expected
     assert not any(f.exists() for f in ours)
     assert all(f.read_bytes() == b"partial" for f in others)  # another program's or output's names stay
+
+
+def test_a_dataset_dub_never_replaces_mp3s_it_did_not_write(
+        release: Path, uninterrupted: tuple[Path, dict], tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """`dub --dataset --out SYS` into another system's dubs (or a copy of the gold EN clips: the same F/UUID.mp3
+    layout) deleted each MP3 that had no entry of ours beside it and wrote its own dub in its place."""
+    from anim400k.dub.dataset_mode import DUB_MARK
+
+    whole, expected = uninterrupted
+    assert (whole / DUB_MARK).is_file()  # every run marks its folder before its first MP3
+    out = tmp_path / "SYS"
+    gold = sorted(whole.glob("*/*.mp3"))[1].relative_to(whole)
+    (out / gold.parent).mkdir(parents=True)
+    (out / gold).write_bytes(b"another system's dub")
+    assert main(_dataset_argv(release, out)) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"anim400k: error: {out}: --out holds {gold}, which no dub --dataset wrote (no {DUB_MARK} or {REPORT_NAME} "
+        "here): dubbing would replace it (another system's dubs or a copy of the gold clips?); dub into a folder "
+        "of its own"]
+    assert (out / gold).read_bytes() == b"another system's dub"
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == [gold.parent.name, str(gold)]
+
+    # an earlier run's folder (its report, or the mark of a run killed before it) is dubbed into again
+    (out / gold).unlink()
+    shutil.copytree(whole, out, dirs_exist_ok=True)
+    (out / DUB_MARK).unlink()
+    assert _dub_dataset(release, out) == expected
+    (out / REPORT_NAME).unlink()
+    (out / gold).write_bytes(b"killed between the MP3 and its entry")
+    assert _dub_dataset(release, out) == expected
+    assert (out / gold).read_bytes() == (whole / gold).read_bytes()

@@ -373,3 +373,42 @@ def test_dubs_given_as_a_file_is_named_as_a_file(tmp_path: Path, capsys: pytest.
     assert capsys.readouterr().err.splitlines() == [
         f"anim400k: error: {dub}: is a file, not a folder of dubs (DIR/F/UUID.mp3 keyed by the EN clip ID)"]
     assert not (tmp_path / "m").exists()
+
+
+def test_evaluate_never_replaces_a_metrics_file_it_did_not_write(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``evaluate --out U`` replaced U's own ``metrics.csv`` (another tool's) with its table."""
+    import anim400k.evaluate.metrics as metrics
+    from anim400k.evaluate.metrics import MetricsReport
+    from anim400k.testing.release import make_release
+
+    runs: list[str] = []
+
+    def measured(dubs: Path, reference: Path, *args: object, **kwargs: object) -> MetricsReport:
+        runs.append(str(dubs))
+        return MetricsReport(dubs=str(dubs), reference=str(reference), vad="energy", asr=None, clips=[])
+
+    monkeypatch.setattr(metrics, "evaluate_dubs", measured)
+    rel = make_release(tmp_path / "rel")
+    (tmp_path / "dubs").mkdir()
+    out = tmp_path / "U"
+    out.mkdir()
+    theirs = out / "metrics.csv"
+    theirs.write_text("my,own,metrics\n")
+    (out / "notes.txt").write_text("kept")
+    argv = ["evaluate", str(tmp_path / "dubs"), "--reference", str(rel), "--asr", "none", "--no-speaker",
+            "--no-progress", "--out", str(out)]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"anim400k: error: {theirs}: --out holds metrics.csv, which no anim400k evaluate wrote (no metrics.json "
+        "of an earlier evaluation beside it): the evaluation would replace it; give --out a new folder, or an "
+        "earlier evaluation's"]
+    assert theirs.read_text() == "my,own,metrics\n" and runs == []
+    assert sorted(p.name for p in out.iterdir()) == ["metrics.csv", "notes.txt"]
+
+    theirs.unlink()  # a folder with none of the names, then the same folder again (an earlier evaluation's)
+    for _ in range(2):
+        assert main(argv) == 0
+        assert sorted(p.name for p in out.iterdir()) == ["metrics.csv", "metrics.json", "metrics.png", "notes.txt"]
+    assert (out / "notes.txt").read_text() == "kept" and len(runs) == 2

@@ -184,3 +184,33 @@ def test_a_full_disk_is_one_line_naming_the_folder_and_the_earlier_export_stays(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and str(out) in err[0] and "no space left" in err[0] and "Traceback" not in err[0]
     assert sorted(p.name for p in out.iterdir()) == before and _beside(out) == []
+
+
+def test_sigterm_during_an_export_leaves_nothing_beside_out(rel: Path, tmp_path: Path) -> None:
+    """SIGTERM (kill, a scheduler) ended an export at once, without its cleanup: its staging folder
+    `.E.partial-XXXXXXXX` (the export's size) and `.E.problems-XXXXXXXX` stayed until the next export of `E`."""
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+
+    out = tmp_path / "E"
+    script = textwrap.dedent(f"""
+        import os, signal, sys, time
+        from anim400k.cli import main
+        from anim400k.exports import common
+
+        def mark(stage):  # the new export is complete in its staging folder: SIGTERM now
+            assert any(p.name.startswith(".E.partial-") for p in os.scandir({str(tmp_path)!r}))
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(30)
+
+        common._export_mark = mark
+        sys.exit(main(["export", {str(rel)!r}, "--format", "parquet", "--out", {str(out)!r}, "--no-progress"]))
+    """)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env,
+                          preexec_fn=lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL))
+    assert proc.returncode == 143, proc.stderr
+    assert proc.stderr.strip().splitlines() == ["anim400k: interrupted by SIGTERM"]
+    assert list(tmp_path.iterdir()) == []

@@ -246,7 +246,11 @@ MORE_CASES = [
 
 OUT_CASES = [
     Case("out-is-a-file-build", {"m.json": _manifest([{"episode": "1", "media": "ep.mkv"}])},
-         ["build", "{in}/m.json", "--out", "{out}", "--no-progress"], "out", before={"out": b"a file"}),
+         ["build", "{in}/m.json", "--out", "{out}", "--no-progress"], "out: --out is a file: give a folder",
+         before={"out": b"a file"}),  # was 'out: File exists'
+    Case("out-below-a-file-build", {"m.json": _manifest([{"episode": "1", "media": "ep.mkv"}])},
+         ["build", "{in}/m.json", "--out", "{out}/b", "--no-progress"], "(a part of its folder path) is a file",
+         before={"out": b"a file"}),  # was 'out/b: Not a directory'
     Case("out-is-a-folder-align", {"en.json": WHISPER_OK, "ja.json": WHISPER_JA_OK},
          [*_ALIGN, "--out", "{in}"], "is a folder"),
     Case("out-below-a-file-stats", {"rel/anim400k_annotations.json": _release({"s": {"episodes": {}}})},

@@ -275,3 +275,39 @@ def test_a_system_folder_without_dubs_is_named(
         f"anim400k: error: {empty}: system 'new' has no dub of a clip of split 'all' (DIR/F/UUID.mp3 keyed by the "
         "EN clip ID, as `anim400k dub --dataset` writes)"]
     assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".t.")]
+
+
+def test_an_empty_mount_point_or_working_folder_is_refused_before_any_trial(
+    demo: tuple[Path, dict[str, Path]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An empty mount point as --out (a container volume) rendered every trial, then failed with 'Device or
+    resource busy' (it cannot be replaced by the rendered folder); an empty working folder ('--out .') was
+    refused as 'exists and is not empty' (its own lock file, beside '.', lies in it)."""
+    import anim400k.evaluate.stimuli as stimuli
+    from anim400k.errors import InputError
+    from anim400k.evaluate.mushra_create import create_test
+
+    def no_work(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a trial was rendered before --out was checked")
+
+    monkeypatch.setattr(stimuli, "match_trial", no_work)
+    release, systems = demo
+    volume = tmp_path / "volume"
+    volume.mkdir()
+    monkeypatch.setattr("anim400k.exports.common.is_mount_point", lambda p: Path(p) == volume)
+    with pytest.raises(InputError, match=r"volume: is a mount point: a run replaces its output folder as a whole"):
+        create_test(release, systems, volume, trials=1, split="all", sample_rate=16000)
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    with pytest.raises(InputError, match=r"^\.: is the working folder or holds it: .*\(cd \.\.\)$"):
+        create_test(release, systems, Path("."), trials=1, split="all", sample_rate=16000)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["here", "volume"]
+    assert list(volume.iterdir()) == [] and list(here.iterdir()) == []
+    taken = tmp_path / "taken"  # a file: was 'taken: Not a directory'
+    taken.write_text("the user's file")
+    for out, said in ((taken, "--out is a file: give a folder to write into"),
+                      (taken / "t", "--out cannot be written: .*taken \\(a part of its folder path\\) is a file")):
+        with pytest.raises(InputError, match=f"^{out}: {said}$"):
+            create_test(release, systems, out, trials=1, split="all", sample_rate=16000)
+    assert taken.read_text() == "the user's file"

@@ -129,6 +129,9 @@ def test_outputs_that_cannot_be_written_are_refused_before_the_work(wav, tmp_pat
                                     ".mp3, .m4a, .aac, .mp4)"),
         (["transcribe", str(wav), "-l", "ja", "--asr", "vad", "--out", str(tmp_path)],
          f"{tmp_path}: is a folder: give the name of a file to write"),
+        # a folder (no extension) was 'no file extension to tell the format', saying nothing of what it is
+        (["separate", str(wav), "--method", "hpss", "--out-backing", str(tmp_path)],
+         f"{tmp_path}: is a folder: give the name of a file to write"),
         (["diarize", str(wav), "--out", str(tmp_path)], f"{tmp_path}: is a folder: give the name of a file to write"),
     ]
     os.link(wav, tmp_path / "b.wav")

@@ -81,6 +81,41 @@ def test_export_replaces_its_own_earlier_export_and_fills_an_empty_folder(rel: P
         assert (out / ".anim400k-export").is_file() and list(out.glob("*.parquet"))
 
 
+@pytest.mark.parametrize("fmt", ["parquet", "webdataset"])
+@pytest.mark.parametrize("added", ["notes.md", "sub/notes.md", "link"])
+def test_export_never_deletes_a_file_added_to_an_earlier_export(rel: Path, tmp_path: Path, fmt: str, added: str,
+                                                                capsys: pytest.CaptureFixture) -> None:
+    """An earlier export's folder was replaced as a whole: a file the user put there since (notes, a README,
+    a subfolder, a link) was deleted by the swap. The mark lists the export's files; anything else is refused."""
+    out = tmp_path / "E"
+    argv = ["export", str(rel), "--format", fmt, "--out", str(out), "--no-progress"]
+    for _ in range(2):  # a new folder, then the export itself again (its own files only)
+        rc, text = run_cli(argv, capsys)
+        assert rc == 0, text
+    mark = (out / ".anim400k-export").read_text(encoding="utf-8").splitlines()
+    assert sorted(mark[1:]) == sorted(str(p.relative_to(out)) for p in out.rglob("*")
+                                      if p.is_file() and p.name != ".anim400k-export")
+    theirs = out / added
+    theirs.parent.mkdir(exist_ok=True)
+    if added == "link":
+        theirs.symlink_to(tmp_path)
+    else:
+        theirs.write_text("the user's notes")
+    before = _tree(out)
+    rc, text = run_cli(argv, capsys)
+    assert rc == 2
+    first = added.split("/")[0] if added.startswith("sub") else added
+    assert one_line_error(text) == (f"anim400k: error: {out}: holds {first!r}, which no export wrote (an earlier "
+                                    "export's .anim400k-export does not list it): an export replaces its output "
+                                    "folder as a whole; move it away or give a new or empty folder")
+    assert _tree(out) == before and os.path.lexists(theirs)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["E"]  # no staging folder left
+    # an earlier version's mark (no list of files): the folder is replaced as a whole, as before
+    (out / ".anim400k-export").write_text("written by anim400k export; the next export may replace this folder\n")
+    rc, text = run_cli(argv, capsys)
+    assert rc == 0 and not os.path.lexists(theirs)
+
+
 @pytest.mark.parametrize("held", ["anim400k_annotations.json", "anim400k_audio_clips.tar.gz"])
 def test_build_refuses_a_folder_holding_a_release_no_build_wrote(rel: Path, tmp_path: Path, held: str,
                                                                   capsys: pytest.CaptureFixture) -> None:
@@ -670,3 +705,26 @@ def test_a_waiter_on_a_removed_lock_file_locks_the_new_one(tmp_path: Path) -> No
     finally:
         fsutil.os.open = old  # type: ignore[assignment]
     assert not path.exists()
+
+
+def test_a_lock_that_cannot_be_made_names_the_output_not_the_lock_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`export --out ro/E` on a read-only file system said `ro/.E.anim400k.lock: Read-only file system`,
+    naming a hidden file the user never gave."""
+    from anim400k.fsutil import output_lock
+
+    real = os.open
+
+    def read_only(path, flags, *args, **kwargs):
+        if str(path).endswith(".anim400k.lock"):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return real(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", read_only)
+    out = tmp_path / "E"
+    with pytest.raises(InputError) as err, output_lock(out, "export", noun="folder"):
+        raise AssertionError("locked")
+    assert str(err.value) == f"{out}: cannot be written: its folder {tmp_path} is on a read-only file system"
+    with pytest.raises(InputError) as err, folder_lock(out):
+        raise AssertionError("locked")
+    assert str(err.value) == f"{out}: cannot be written: its folder {out} is on a read-only file system"

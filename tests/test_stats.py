@@ -367,3 +367,29 @@ def test_validate_problems_print_above_the_bar(tmp_path: Path, monkeypatch: pyte
     assert main(["validate", str(root), "--no-media"]) == 1
     out = capsys.readouterr().out
     assert "bad" in out and all(line.startswith(str(root)) for line in out.splitlines())
+
+
+def test_figures_never_replace_a_png_of_a_figures_name_that_stats_did_not_write(
+    rel: Path, tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`stats --figures paper/` replaced the user's own `genres.png` there, after the whole pass."""
+    from anim400k.stats.report import FIGURES_MARK
+
+    figs = tmp_path / "paper"
+    figs.mkdir()
+    theirs = figs / "genres.png"
+    theirs.write_bytes(b"the user's figure")
+    passes: list[object] = []
+    real = stats.compute_stats
+    monkeypatch.setattr(stats, "compute_stats", lambda *a, **k: passes.append(a) or real(*a, **k))
+    assert main(["stats", str(rel), "--figures", str(figs)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"anim400k: error: {theirs}: --figures: {figs} holds genres.png, which no anim400k stats wrote (no "
+        f"{FIGURES_MARK} there): the figures would replace it; give --figures a folder of its own"]
+    assert theirs.read_bytes() == b"the user's figure" and passes == []
+    assert [p.name for p in figs.iterdir()] == ["genres.png"]
+    ours = tmp_path / "figs"
+    for _ in range(2):  # a new folder, then the same one again: its figures are replaced
+        assert main(["stats", str(rel), "--figures", str(ours)]) == 0
+        assert sorted(p.name for p in ours.iterdir()) == sorted([FIGURES_MARK, "clip_durations.png", "genres.png",
+                                                                  "themes.png"])

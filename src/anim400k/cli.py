@@ -37,6 +37,7 @@ from .commands import (
     transcribe,
 )
 from .errors import AnimError, one_line
+from .interrupts import sigterm_interrupts
 
 COMMANDS = (demo, build, align, transcribe, sync, separate, diarize, metadata, stats, tasks, export, dub, evaluate,
             mushra)
@@ -173,12 +174,16 @@ def _command() -> Any:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turning :class:`AnimError` into one line on stderr and exit 2.
 
-    Ctrl-C (KeyboardInterrupt, or any error raised while it unwound) is one line and exit 130.
+    Ctrl-C (KeyboardInterrupt, or any error raised while it unwound) is one line and exit 130; SIGTERM is
+    handled as Ctrl-C (:func:`~anim400k.interrupts.sigterm_interrupts`: the command's cleanup runs), exit 143.
     """
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         try:
-            rc = _command().main(args=argv, standalone_mode=False)
+            # SIGTERM (kill, a scheduler) stops every command as Ctrl-C does, so its cleanup runs: a killed export
+            # left its staging folder (the export's size), any command its hidden .NAME.XXXXXXXX.part files
+            with sigterm_interrupts():
+                rc = _command().main(args=argv, standalone_mode=False)
         except BaseException as exc:
             if isinstance(exc, _Interrupted) or (not isinstance(exc, SystemExit) and _is_interrupt(exc)):
                 raise _as_interrupted(exc) from exc

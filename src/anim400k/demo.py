@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from .errors import InputError
-from .fsutil import write_json_atomic, write_text_atomic
+from .fsutil import check_writable, write_json_atomic, write_text_atomic
 
 DEMO_SHOW = "synthetic_show_s1"
 #: where the demo keeps its inputs in ``--out`` (its manifest's show metadata lives in this folder)
@@ -39,6 +39,7 @@ def prepare_demo_inputs(out: str | Path, episodes: int = 2, seed: int = 0, durat
     """
     from .synth import make_episode, make_show_metadata
 
+    check_writable({}, {"--out": out})  # a file as --out was 'OUT/inputs: Not a directory'
     out = Path(out).resolve()
     check_demo_folder(out)
     inputs = out / DEMO_INPUTS

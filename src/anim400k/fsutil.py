@@ -493,7 +493,12 @@ def _flock(path: Path, subject: Path, busy: str) -> Iterator[None]:
         yield
         return
     while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:  # named the hidden lock file ('.E.anim400k.lock: Read-only file system')
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise OSError(exc.errno, exc.strerror, str(subject)) from exc
+            raise InputError(_cannot_write(exc, path.parent), subject) from exc
         locked = False
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

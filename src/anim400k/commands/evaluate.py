@@ -43,7 +43,9 @@ def evaluate(
                        {"--reference": reference})
     # an --out that is a file or cannot be written failed only after every clip was measured ("File exists")
     check_writable({}, {"--out": out})
-    from ..evaluate.metrics_files import write_metrics
+    from ..evaluate.metrics_files import check_metrics_folder, write_metrics
+
+    check_metrics_folder(out)  # a metrics.csv of another tool in --out was replaced
     from ..progress import progress_bar
 
     torch.set_num_threads(max(1, min(4, torch.get_num_threads())))

@@ -34,6 +34,10 @@ def register(app: typer.Typer) -> None:
         refuse_overwriting({"--json": json_out}, {"DATASET": ds.annotations})
         # before the (paper-scale: minute-long) pass, not after it ('--figures F: File exists')
         check_writable({"--json": json_out}, {"--figures": figures})
+        if figures is not None:
+            from ..stats.report import check_figures_folder
+
+            check_figures_folder(figures)  # a genres.png of the user's own there was replaced
         with file_bar(ds.annotations, "stats") as bar:  # drawn only on a terminal
             ds.on_read = bar.update
             result = compute_stats(ds)

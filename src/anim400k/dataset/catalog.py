@@ -75,6 +75,7 @@ class Catalog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = sqlite3.connect(self.path, timeout=30.0)
+            self._refuse_foreign()  # before any write: WAL mode and the tables changed another program's file
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(SCHEMA)
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(stages)")}
@@ -85,6 +86,20 @@ class Catalog:
             if is_disk_full(exc):
                 raise DiskFull(f"disk full: cannot open the build catalog ({exc})", self.path) from exc
             raise self._unreadable(exc) from exc
+
+    def _refuse_foreign(self) -> None:
+        """Refuse (:class:`InputError` naming the file) a SQLite database that no build wrote: one with tables
+        other than the catalog's, or a ``stages`` table without its columns (another program's
+        ``catalog.sqlite`` in ``--out``, which the build turned to WAL mode and added its tables to). The
+        connection is closed; nothing is written."""
+        tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(stages)")}
+        if not tables or (tables <= {"stages", "episodes"} and {"episode", "stage", "config", "status"} <= columns):
+            return
+        self._db.close()
+        shown = ", ".join(sorted(tables)[:3]) + (", ..." if len(tables) > 3 else "")
+        raise InputError(f"is a SQLite database that no build wrote (its tables: {shown}): building would change "
+                         "it; give --out a new or empty folder, or an earlier build's", self.path)
 
     def _unreadable(self, exc: sqlite3.Error) -> Exception:
         """:class:`InputError` for a catalog SQLite cannot read (corrupt), else ``exc`` itself."""

@@ -13,9 +13,10 @@ rule for its folders (it replaces the whole folder, so it takes only a new, empt
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from ..errors import InputError
-from ..formats.ids import ANNOTATIONS_FILE, AUDIO_ARCHIVE, VIDEO_ARCHIVE
+from ..formats.ids import ANNOTATIONS_FILE, AUDIO_ARCHIVE, FRAMES_ARCHIVE, PICS_ARCHIVE, VIDEO_ARCHIVE
 from .catalog import CATALOG_FILE
 from .report import REPORT_FILE
 
@@ -39,3 +40,25 @@ def check_out_folder(exists: Callable[[str], bool], out_dir: str) -> None:
         raise InputError(f"holds a release ({found}) that no build wrote here (no {CATALOG_FILE} or {REPORT_FILE} "
                          f"beside it): building would replace it; give --out a new or empty folder, or an earlier "
                          f"build's", out_dir)
+
+
+#: the folders a build writes into its output folder, and the files
+BUILD_FOLDERS = ("work", AUDIO_ARCHIVE, VIDEO_ARCHIVE, FRAMES_ARCHIVE, PICS_ARCHIVE)
+BUILD_FILES = (ANNOTATIONS_FILE, CATALOG_FILE, REPORT_FILE)
+
+
+def check_out_kinds(out: Path) -> None:
+    """Raise :class:`InputError` (naming the path) when a local output folder holds a file where the build
+    writes one of its folders (:data:`BUILD_FOLDERS`: a file ``work`` failed every episode with 'internal error
+    in stage probe: NotADirectoryError', leaving a catalog and a report behind), or a folder where it writes one
+    of its files (:data:`BUILD_FILES`). Checked before anything is written."""
+    for name in BUILD_FOLDERS:
+        path = out / name
+        if path.exists() and not path.is_dir():
+            raise InputError(f"is a file, where the build writes its {name} folder: move it away or give --out "
+                             "another folder", path)
+    for name in BUILD_FILES:
+        path = out / name
+        if path.is_dir():
+            raise InputError(f"is a folder, where the build writes its {name}: move it away or give --out "
+                             "another folder", path)

@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DiskFull, InputError, disk_full_path, is_disk_full
-from ..fsutil import folder_lock, remove_temps, under
+from ..fsutil import check_writable, folder_lock, remove_temps, under
 from ..interrupts import Terminated, sigterm_interrupts
 from .catalog import CATALOG_FILE, Catalog
 from .context import EpisodeContext
 from .dropped_frames import remove_dropped_frames
 from .manifest import Manifest, load_manifest
 from .options import BuildOptions
-from .out_folder import check_out_folder
+from .out_folder import check_out_folder, check_out_kinds
 from .remote import pull_build_state, pull_for_release, push_release
 from .report import REPORT_FILE, BuildReport, EpisodeResult, finish_build
 from .schedule import run_stages
@@ -88,6 +88,9 @@ def build_dataset(
         manifest = load_manifest(local_input(str(manifest)))
     mirror = RemoteMirror(str(out_dir)) if is_url(out_dir) else None
     out = mirror.local if mirror is not None else Path(out_dir)
+    if mirror is None:
+        check_writable({}, {"--out": out})  # a file as --out was 'OUT: File exists'; read-only: one line, now
+        check_out_kinds(out)  # a file 'work' there failed every episode in its first stage
     check_out_folder(_exists_in(mirror, out), str(out_dir))  # never over a release no build wrote: nothing written
     made = _missing_folders(out)
     out.mkdir(parents=True, exist_ok=True)

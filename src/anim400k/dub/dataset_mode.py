@@ -9,6 +9,9 @@ Resuming: each clip's report entry is written, once its MP3 is, to ``OUT/F/UUID.
 the MP3's size and SHA-256. A re-run (or the run after a kill) keeps a clip whose MP3 still has
 that identity and reports it from its entry, so its report equals an uninterrupted run's; an MP3
 without a matching entry (killed between the two writes, replaced by another run) is dubbed again.
+Only in a folder a dataset dub wrote (``OUT/.anim400k-dub``, written before the first MP3, or the report):
+an MP3 at a clip's path in any other folder (another system's dubs, a copy of the gold clips) is refused
+before any work, never replaced.
 
 One run at a time per ``OUT``: a run holds the folder's lock (:func:`~anim400k.fsutil.folder_lock`, the
 build's ``.anim400k.lock``) for its whole work, so a second run into the same folder is refused in one
@@ -21,6 +24,7 @@ import hashlib
 import itertools
 import json
 import logging
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -28,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import AnimError
-from ..fsutil import check_writable, folder_lock, remove_stale_temps, write_json_atomic
+from ..fsutil import check_writable, folder_lock, remove_stale_temps, write_json_atomic, write_text_atomic
 from ..model import Clip, Subtitle
 from ..progress import progress_bar
 from ..release import Dataset
@@ -41,6 +45,9 @@ from .pipeline import check_backends, dub_audio, make_synthesizer
 log = logging.getLogger(__name__)
 
 REPORT_NAME = "dub_dataset_report.json"
+#: written into ``OUT`` by every dataset dub before its first MP3: a folder holding it (or the report) is a dataset
+#: dub's own, whose MP3s a later run may replace; in any other folder an MP3 at a clip's output path is not touched
+DUB_MARK = ".anim400k-dub"
 #: Suffix of a clip's own report entry beside its MP3 (``F/UUID.dub.json``).
 ENTRY_SUFFIX = ".dub.json"
 #: Rate at which clips are decoded and dubbed (the release's MP3s are 44.1/48 kHz).
@@ -157,15 +164,18 @@ def _dub_dataset_locked(ds: Dataset, dataset: str | Path, out_dir: str | Path, s
     """:func:`dub_dataset` once its inputs are checked and ``out_dir`` is locked."""
     from ..translate import get_translator
 
-    tts = make_synthesizer(options)
     report = DatasetDubReport(str(dataset), split, str(out_dir))
     in_split = (clip for clip in ds.clips() if split == "all" or splits.get(clip.show_key) == split)
     chosen = list(itertools.islice(in_split, limit))  # one pass over the annotations; the bar knows the total
+    _refuse_foreign_mp3s(out_dir, chosen)  # another system's dubs were deleted and replaced, one by one
+    tts = make_synthesizer(options)
     # whisper is built (and its model checked) before any clip when a clip will need it: always with
     # --translator whisper, with auto when a clip has no EN subtitles
     needed = options.translator == "whisper" or (options.translator == "auto" and
                                                  any(not clip.en_subtitles for clip in chosen))
     whisper = get_translator("whisper", model=options.whisper_model, device=options.device) if needed else None
+    write_text_atomic(Path(out_dir) / DUB_MARK, "written by anim400k dub --dataset: a later run may replace "
+                      "the dubs (F/UUID.mp3) in this folder\n")  # before the first MP3
     removed = _remove_stale_temps(out_dir, chosen)
     if removed:
         log.info("removed %d temporary file(s) in %s left by a killed dub --dataset", removed, out_dir)
@@ -189,6 +199,27 @@ def _remove_stale_temps(out_dir: str | Path, clips: list[Clip]) -> int:
             continue
         targets += [target, entry_path(target)]
     return remove_stale_temps(*targets)
+
+
+def _refuse_foreign_mp3s(out_dir: str | Path, clips: list[Clip]) -> None:
+    """Refuse (:class:`InputError`, one line naming the file) an ``out_dir`` that no dataset dub wrote (it holds
+    neither :data:`DUB_MARK` nor the report) with an MP3 at a clip's output path and no entry of ours beside it:
+    another system's dubs (``F/UUID.mp3`` is the layout every system of ``evaluate`` and MUSHRA has) or a copy of
+    the gold EN clips, which the run would delete and replace. Nothing is written before the check."""
+    from ..errors import InputError
+
+    out = Path(out_dir)
+    if (out / DUB_MARK).is_file() or (out / REPORT_NAME).is_file():
+        return
+    for clip in clips:
+        try:
+            target = output_path(out, clip.en_clip)
+        except ValueError:  # reported for the clip when it is dubbed
+            continue
+        if os.path.lexists(target) and not entry_path(target).is_file():
+            raise InputError(f"--out holds {target.relative_to(out)}, which no dub --dataset wrote (no {DUB_MARK} "
+                             f"or {REPORT_NAME} here): dubbing would replace it (another system's dubs or a copy "
+                             "of the gold clips?); dub into a folder of its own", out_dir)
 
 
 def _refuse_release_audio_folder(ds: Dataset, out_dir: str | Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from ..fsutil import write_text_atomic
 from ..model import Segment
 from ..signal import ANALYSIS_SR, resample_streamed
 from ..signal import loudness as lufs
@@ -419,6 +421,21 @@ def _check_outputs(video: Path, out: str | Path, options: DubOptions) -> None:
         {"VIDEO": video, "--subtitles": options.subtitles, "--translations": options.translations},
     )
     check_writable(files, {"--stems": options.stems})
+    if options.stems:
+        _refuse_foreign_stems(Path(options.stems))
+
+
+def _refuse_foreign_stems(folder: Path) -> None:
+    """Refuse (:class:`InputError` naming the file) a ``--stems`` folder holding a file of a stem's name
+    (``backing.wav``, ...) that no dub wrote: the folder has no :data:`STEMS_MARK` (a dub writes it there
+    before its stems). ``--stems`` pointed at an episode's own folder replaced its ``backing.wav``."""
+    if (folder / STEMS_MARK).is_file():
+        return
+    for name in STEM_NAMES:
+        path = folder / f"{name}.wav"
+        if os.path.lexists(path):
+            raise InputError(f"--stems: {folder} holds {path.name}, which no dub wrote (no {STEMS_MARK} there): "
+                             "the dub would replace it; give --stems a folder of its own", path)
 
 
 def _decode_source(video: Path, stream: Any, audio_index: int, sr: int) -> tuple[np.ndarray, float]:
@@ -437,6 +454,8 @@ def _decode_source(video: Path, stream: Any, audio_index: int, sr: int) -> tuple
 
 #: the files ``--stems DIR`` writes, ``DIR/NAME.wav``
 STEM_NAMES = ("backing", "vocals", "dub_speech", "dub_mix")
+#: written into ``--stems DIR`` before the stems: a later dub may replace the stems of a folder holding it
+STEMS_MARK = ".anim400k-stems"
 
 
 def dub_outputs(out: str | Path, options: DubOptions) -> dict[str, Path]:
@@ -536,6 +555,8 @@ def _dub_locked(video: Path, out: str | Path, options: DubOptions) -> DubReport:
     }
     if options.stems:
         stems = Path(options.stems)
+        write_text_atomic(stems / STEMS_MARK, "written by anim400k dub --stems: a later dub may replace the stems "
+                          "(backing.wav, vocals.wav, dub_speech.wav, dub_mix.wav) in this folder\n")
         for name, x in zip(STEM_NAMES, (result.backing, result.vocals, result.speech, result.audio), strict=True):
             write_audio(stems / f"{name}.wav", x, sr)  # type: ignore[arg-type]  # kept: keep_stems above
     if options.srt:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import asdict
 from pathlib import Path
 
@@ -40,6 +41,36 @@ def plot_metrics(report: MetricsReport, path: str | Path) -> Path:
     fig.suptitle(f"Dub metrics: {Path(report.dubs).name} ({len(report.clips)} clips)")
     fig.tight_layout()
     return save_figure(fig, path)
+
+
+#: the files ``anim400k evaluate`` writes into its ``--out`` folder
+METRICS_FILES = ("metrics.json", "metrics.csv", "metrics.png")
+
+
+def _is_metrics_json(path: Path) -> bool:
+    """Whether ``path`` is a ``metrics.json`` that :func:`write_metrics` wrote (a JSON object with its keys)."""
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and {"dubs", "reference", "clips", "summary"} <= data.keys()
+
+
+def check_metrics_folder(out: str | Path) -> None:
+    """Refuse (:class:`InputError`, one line naming the file) an ``--out`` folder holding a file of
+    :data:`METRICS_FILES`' names without the ``metrics.json`` of an earlier evaluation beside it (a
+    ``metrics.csv`` of another tool): the evaluation would replace it. A folder holding none of them, or an
+    earlier evaluation's, passes (a re-run replaces its files); other files of the folder are never touched."""
+    from ..errors import InputError
+
+    out = Path(out)
+    present = [out / name for name in METRICS_FILES if os.path.lexists(out / name)]
+    if present and not _is_metrics_json(out / "metrics.json"):
+        raise InputError(f"--out holds {present[0].name}, which no anim400k evaluate wrote (no metrics.json of "
+                         "an earlier evaluation beside it): the evaluation would replace it; give --out a new "
+                         "folder, or an earlier evaluation's", present[0])
 
 
 def write_metrics(report: MetricsReport, out: str | Path) -> dict[str, Path]:

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..fsutil import mkdtemp_like_mkdir, output_lock
+from ..fsutil import check_writable, mkdtemp_like_mkdir, output_lock
 from . import stimuli as st
 from .dataset import EvalClip, load_clips, system_audio
 from .mushra_config import (
@@ -128,6 +128,12 @@ class _TestWriter:
     """
 
     def __init__(self, out: Path, sr: int, lufs: float | None) -> None:
+        from ..exports.common import check_replaceable
+
+        # an empty mount point failed with 'Device or resource busy' after every trial was rendered, and
+        # an empty working folder ('--out .') was 'exists and is not empty' (the lock file beside '.' is in it)
+        check_replaceable(out)
+        check_writable({}, {"--out": out})  # a file (or a path through one) was 'Not a directory'
         out.parent.mkdir(parents=True, exist_ok=True)
         self._lock = contextlib.ExitStack()
         self._lock.enter_context(output_lock(out, "mushra create", noun="folder"))

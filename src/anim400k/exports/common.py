@@ -80,6 +80,46 @@ def check_export_target(out: str | Path, release_root: str | Path | None = None)
     if out.is_dir() and not (out / EXPORT_MARK).is_file() and any(out.iterdir()):
         raise InputError("output folder exists, is not empty and is not an earlier export: give a new or "
                          "empty folder (an export replaces its output folder)", out)
+    other = _not_exported(out) if out.is_dir() else None
+    if other is not None:
+        raise InputError(f"holds {other!r}, which no export wrote (an earlier export's {EXPORT_MARK} does not list "
+                         "it): an export replaces its output folder as a whole; move it away or give a new or "
+                         "empty folder", out)
+
+
+#: the first line of :data:`EXPORT_MARK`; the files the export wrote follow, one a line (relative, POSIX)
+_MARK_HEADER = "written by anim400k export; the next export may replace this folder; its files:"
+
+
+def _not_exported(out: Path) -> str | None:
+    """The first entry (relative path) in the earlier export ``out`` that its :data:`EXPORT_MARK` does not list:
+    a file the user put there since, which the next export's swap would delete. None when every entry is listed,
+    or the mark lists nothing (an earlier version's mark: the folder is taken as a whole, as before)."""
+    try:
+        lines = (out / EXPORT_MARK).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not lines or lines[0] != _MARK_HEADER:
+        return None
+    listed = set(lines[1:]) | {EXPORT_MARK}
+    folders = {p.rsplit("/", 1)[0] for p in listed if "/" in p}
+    folders |= {f.rsplit("/", i)[0] for f in list(folders) for i in range(1, f.count("/") + 1)}
+    for dirpath, dirs, files in os.walk(out):  # followlinks=False: a link is an entry of its own
+        rel = os.path.relpath(dirpath, out)
+        for name in sorted(dirs) + sorted(files):
+            path = name if rel == "." else f"{rel}/{name}"
+            is_dir = name in dirs and not os.path.islink(os.path.join(dirpath, name))
+            if (path not in folders) if is_dir else (path not in listed):
+                return path
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(dirpath, d))]
+    return None
+
+
+def _export_mark(stage: Path) -> str:
+    """The text of :data:`EXPORT_MARK` for the export written in ``stage``: :data:`_MARK_HEADER`, then its files."""
+    files = sorted(os.path.relpath(os.path.join(d, f), stage).replace(os.sep, "/")
+                   for d, _dirs, names in os.walk(stage) for f in names)
+    return "\n".join([_MARK_HEADER, *files]) + "\n"
 
 
 def check_replaceable(out: str | Path) -> None:
@@ -215,8 +255,7 @@ def staged_dir(out: str | Path, checked: CheckedRelease | None = None) -> Iterat
     def finish(stage: Path) -> None:
         if checked is not None:
             checked.place_problems(stage)
-        (stage / EXPORT_MARK).write_text("written by anim400k export; the next export may replace this folder\n",
-                                         encoding="utf-8")
+        (stage / EXPORT_MARK).write_text(_export_mark(stage), encoding="utf-8")
 
     with staged_folder(out, check_export_target, finish) as stage:
         yield stage

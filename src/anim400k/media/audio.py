@@ -260,6 +260,8 @@ def check_audio_output(path: str | Path) -> None:
     (:func:`anim400k.fsutil.check_output_file`). Both name ``path``."""
     from ..fsutil import check_output_file
 
+    if Path(path).is_dir():  # a folder was 'no file extension to tell the format', saying nothing of what it is
+        check_output_file(path)
     _audio_format(Path(path))
     check_output_file(path)
 

@@ -53,17 +53,43 @@ def stats_rows(stats: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+#: the figures :func:`write_figures` writes into its folder
+FIGURE_NAMES = ("genres.png", "themes.png", "clip_durations.png")
+#: written into the figures folder before the figures: a later run may replace the figures of a folder holding it
+FIGURES_MARK = ".anim400k-figures"
+
+
+def check_figures_folder(out_dir: str | Path) -> None:
+    """Refuse (:class:`InputError` naming the file) a ``--figures`` folder holding a file of a figure's name
+    (:data:`FIGURE_NAMES`) that no ``stats`` run wrote (no :data:`FIGURES_MARK` there): it would be replaced.
+    A folder without those names, or an earlier run's, passes; its other files are never touched."""
+    import os
+
+    from ..errors import InputError
+
+    out = Path(out_dir)
+    if (out / FIGURES_MARK).is_file():
+        return
+    for name in FIGURE_NAMES:
+        if os.path.lexists(out / name):
+            raise InputError(f"--figures: {out} holds {name}, which no anim400k stats wrote (no {FIGURES_MARK} "
+                             "there): the figures would replace it; give --figures a folder of its own", out / name)
+
+
 def write_figures(stats: dict[str, Any], out_dir: str | Path) -> list[Path]:
-    """PNG figures (matplotlib, Agg): shows per genre, shows per theme, clip-duration histogram."""
+    """PNG figures (matplotlib, Agg): shows per genre, shows per theme, clip-duration histogram
+    (:data:`FIGURE_NAMES`), after :data:`FIGURES_MARK` (call :func:`check_figures_folder` before the work)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..fsutil import save_figure
+    from ..fsutil import save_figure, write_text_atomic
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out / FIGURES_MARK, "written by anim400k stats --figures: a later run may replace the "
+                      f"figures ({', '.join(FIGURE_NAMES)}) in this folder\n")
     written: list[Path] = []
 
     def save(fig: Any, name: str) -> None:
