@@ -1,11 +1,12 @@
 """Benchmark: where the cut stage's CPU goes, part by part, on one built episode (one thread).
 
-Run: ``python benchmarks/bench_cut_parts.py WORK_DIR [--repeat 1] [--cprofile]`` where ``WORK_DIR`` is an
-episode's work folder of a finished build (``OUT/work/SHOW/EPISODE``: ``probe.json``, ``clips.json``,
-``separate.json``, ``backing.flac``). Each part of the cut runs as the cut stage runs it, on one thread
-(``ANIM400K_THREADS=1``, ``OMP_NUM_THREADS=1``), into a temporary release folder; the CPU seconds are this
-process's (``time.process_time``). Then the whole cut stage (``cut_episode``) runs once, so the parts can be
-checked against it; the rest is the stage's own overhead (JSON, file sizes).
+Run: ``python benchmarks/bench_cut_parts.py WORK_DIR [--whole-only]`` where ``WORK_DIR`` is an episode's
+work folder of a finished build (``OUT/work/SHOW/EPISODE``: ``probe.json``, ``clips.json``,
+``separate.json``, ``backing.flac``; ``--whole-only``: only the whole cut stage). Each part of the cut runs
+as the cut stage runs it, on one thread (``ANIM400K_THREADS=1``, ``OMP_NUM_THREADS=1``), into a temporary
+release folder; the CPU seconds are this process's (``time.process_time``). Then the whole cut stage
+(``cut_episode``) runs once, so the parts can be checked against it; the rest is the stage's own overhead
+(JSON, file sizes).
 """
 
 from __future__ import annotations

@@ -91,6 +91,34 @@ def test_pruning_vectors_on_first_use():
         clustering.Pruning(2, 1.0, 1)
 
 
+def test_the_spectra_kept_for_an_episode_are_let_go_after_it(monkeypatch):
+    """The spectra cache serves one episode's count and clustering; a long-lived worker must not keep its
+    n x n eigenvectors (72 MB each at the 3,000-window cap) into the next episodes, finished or failed."""
+    from anim400k.diarize import embedded
+    from anim400k.threads import THREADS_ENV
+
+    monkeypatch.setenv(THREADS_ENV, "1")
+    aff = _affinity(30, 3, 4)
+    clustering.clear_spectrum_cache()
+    held, fail = [], []
+
+    def diarize_in(self, *args):
+        clustering.nme_spectral(aff)  # the episode's clustering: its spectra kept meanwhile
+        held.append(clustering.spectrum_cache_bytes())
+        if fail:
+            raise RuntimeError("boom")
+        return []
+
+    monkeypatch.setattr(embedded.EmbeddedDiarizer, "_diarize_in", diarize_in)
+    d, audio = embedded.EmbeddedDiarizer(), np.zeros(16000, np.float32)
+    assert d.diarize(audio, 16000) == []
+    assert held[-1] >= aff.size * 8 and clustering.spectrum_cache_bytes() == 0
+    fail.append(True)
+    with pytest.raises(RuntimeError, match="boom"):
+        d.diarize(audio, 16000)
+    assert len(held) == 2 and held[-1] >= aff.size * 8 and clustering.spectrum_cache_bytes() == 0
+
+
 def _old_penalties(t, cues, base, inside, edge, radius):
     pen = np.full(len(t), float(base))
     for c in cues:

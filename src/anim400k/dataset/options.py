@@ -133,7 +133,9 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: in its config, which keys the stage too): the same words measured, but batched float sums may round differently.
 #: cut 6: the backing clips' high band is estimated on the STFT frames near the clips only, not on whole 30 s
 #: blocks (``fullband.block_pieces``): 0.6x its CPU, the same SDR, other bytes (within a 16-bit step).
-STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 5, "score": 4, "separate": 3, "diarize": 8, "cut": 6,
+#: cut 7: those pieces read their block's EN reference (cut 6 resampled or shifted it from each piece's start: with
+#: drift or an edited EN medium the clips' samples were ~1e-3 off the block's estimate); other bytes.
+STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 5, "score": 4, "separate": 3, "diarize": 8, "cut": 7,
                                   "align": 6, "subtitles": 15, "sync": 3}
 
 #: Bumped when :func:`anim400k.formats.transcripts.read_transcript` reads a given transcript (the manifest's

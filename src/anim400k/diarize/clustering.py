@@ -195,6 +195,10 @@ class _SpectrumCache:
             self._put(self._vectors, key, hit, self._max_vectors)
         return hit
 
+    def nbytes(self) -> int:
+        """Bytes of the kept spectra."""
+        with self._lock:
+            return sum(v.nbytes for store in (self._values, self._vectors) for v in store.values())
 
     def clear(self) -> None:
         """Forget every kept spectrum."""
@@ -207,8 +211,14 @@ _spectrum_cache = _SpectrumCache()
 
 
 def clear_spectrum_cache() -> None:
-    """Forget the kept spectra of recent affinities (:class:`_SpectrumCache`; tests, memory)."""
+    """Forget the kept spectra of recent affinities (:class:`_SpectrumCache`; tests, memory: the embedded
+    diarizer calls it when an episode is done)."""
     _spectrum_cache.clear()
+
+
+def spectrum_cache_bytes() -> int:
+    """Bytes held by the kept spectra of recent affinities (:class:`_SpectrumCache`)."""
+    return _spectrum_cache.nbytes()
 
 
 def nme_candidates(n: int) -> list[int]:

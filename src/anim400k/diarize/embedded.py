@@ -397,6 +397,10 @@ class EmbeddedDiarizer:
         finally:
             if side is not None:
                 side.shutdown(wait=True, cancel_futures=True)
+            # the NME spectra kept for this episode's affinities (``clustering._SpectrumCache``: up to two
+            # n x n eigenvector sets, 72 MB each at the 3,000-window cap) are of no use to the next episode
+            # and would stay held in a long-lived worker
+            clustering.clear_spectrum_cache()
 
     def _diarize_in(self, audio: np.ndarray, sr: int, other: np.ndarray | None, step: Counter,
                     cues: list[subtitle_cues.Cue] | None, pool: ThreadPoolExecutor | None) -> list[Turn]:

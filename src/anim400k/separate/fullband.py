@@ -118,7 +118,8 @@ def fullband_backing(
     high band is added, except over ``regions`` (seconds: the separation's single-track stretches);
     without them the result is ``low`` upsampled (a single-track or demucs backing). ``needed``
     (seconds) limits the work to them (the clips): to the STFT frames of the blocks that hold them near
-    enough to matter (:func:`block_pieces`); the rest is zeros.
+    enough to matter (:func:`block_pieces`, each from its block's EN reference, so the clips' samples are
+    the whole block's estimate to float rounding); the rest is zeros.
     Returns float32, ``jp``'s length; with ``on_disk`` a writable memory map of an unnamed temporary
     file (:func:`anim400k.media.scratch.scratch_zeros`: the same samples, page cache the system may drop).
     """
@@ -138,18 +139,24 @@ def fullband_backing(
     starts = [s for s in range(0, n, block) if any(a < s + block and b > s for a, b in spans)]
     gain = _high_band_gain(jp, en, sr, time_map, n_fft, cross)
     hop = n_fft // 4
-    pieces = [p for s in starts for p in block_pieces(s, min(n, s + block), n, spans, n_fft, hop)]
 
-    def run_piece(piece: tuple[int, int, int, int]) -> None:  # pieces are independent: each writes its own slice
-        s, e, a, b = piece
-        up = upsample(low, low_sr, sr, a, b)
-        if en is None or time_map is None:
-            out[s:e] = up[s - a : e - a]
-            return
-        ref, frac = align_reference_piece(en, sr, time_map, a, b)
-        out[s:e] = _combine(up, jp[a:b], ref * np.float32(gain), frac, n_fft, cross)[s - a : e - a]
+    def run_block(s: int) -> None:  # blocks are independent: each writes its own slices
+        e = min(n, s + block)
+        a_block, b_block = max(0, s - n_fft), min(n, e + n_fft)
+        ref, frac = None, 0.0
+        if en is not None and time_map is not None:
+            # the EN reference of the whole block, sliced for its pieces: resampled (drift) or shifted (a
+            # piecewise map) from a piece's own start it would be another interpolation of EN (~1e-3 apart)
+            ref, frac = align_reference_piece(en, sr, time_map, a_block, b_block)
+            ref *= np.float32(gain)
+        for x, y, a, b in block_pieces(s, e, n, spans, n_fft, hop):
+            up = upsample(low, low_sr, sr, a, b)
+            if ref is None:
+                out[x:y] = up[x - a : y - a]
+            else:
+                out[x:y] = _combine(up, jp[a:b], ref[a - a_block : b - a_block], frac, n_fft, cross)[x - a : y - a]
 
-    thread_map(run_piece, pieces, task_threads(MAX_BLOCK_THREADS), "fullband")
+    thread_map(run_block, starts, task_threads(MAX_BLOCK_THREADS), "fullband")
     if en is not None:
         for t0, t1 in regions:
             a, b = max(0, int(round(t0 * sr))), min(n, int(round(t1 * sr)))
