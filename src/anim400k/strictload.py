@@ -10,6 +10,7 @@ instead; a repeated key raises :class:`DuplicateKeyError`, whose message names t
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -58,3 +59,13 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def json_loads_unique(text: str) -> Any:
     """``json.loads(text)``, but a key repeated in one object raises :class:`DuplicateKeyError`."""
     return json.loads(text, object_pairs_hook=_unique_pairs)
+
+
+def is_json_object_with(path: Path, keys: set[str]) -> bool:
+    """Whether ``path`` reads as a JSON object holding every one of ``keys`` (False when it cannot be read or
+    parsed): how a command recognises a report file it wrote itself before it replaces the folder's files."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and keys <= data.keys()

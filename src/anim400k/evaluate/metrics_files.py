@@ -49,13 +49,9 @@ METRICS_FILES = ("metrics.json", "metrics.csv", "metrics.png")
 
 def _is_metrics_json(path: Path) -> bool:
     """Whether ``path`` is a ``metrics.json`` that :func:`write_metrics` wrote (a JSON object with its keys)."""
-    import json
+    from ..strictload import is_json_object_with
 
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and {"dubs", "reference", "clips", "summary"} <= data.keys()
+    return is_json_object_with(path, {"dubs", "reference", "clips", "summary"})
 
 
 def check_metrics_folder(out: str | Path) -> None:

@@ -518,13 +518,9 @@ def write_report(analysis: Analysis, rows: Sequence[RatingRow], out: str | Path)
 
 def _is_analysis_json(path: Path) -> bool:
     """Whether ``path`` is an ``analysis.json`` that :func:`write_report` wrote (a JSON object with its keys)."""
-    import json
+    from ..strictload import is_json_object_with
 
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and {"test_id", "stats", "screening", "files"} <= data.keys()
+    return is_json_object_with(path, {"test_id", "stats", "screening", "files"})
 
 
 def check_report_folder(out: str | Path) -> None:
