@@ -573,3 +573,12 @@ def _same_file(fd: int, path: Path) -> bool:
         return False
     own = os.fstat(fd)
     return (st.st_dev, st.st_ino) == (own.st_dev, own.st_ino)
+
+
+def unmarked_file(folder: Path, mark: str, names: Iterable[str]) -> Path | None:
+    """The first of ``names`` (file names) present in ``folder`` (links too) when ``folder`` holds no file
+    ``mark``, else None: a file of the name a command writes there that no run of the command wrote (the
+    command writes ``mark`` into a folder before its files), which it must not replace."""
+    if (folder / mark).is_file():
+        return None
+    return next((folder / name for name in names if os.path.lexists(folder / name)), None)

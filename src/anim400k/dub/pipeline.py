@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..fsutil import write_text_atomic
+from ..fsutil import unmarked_file, write_text_atomic
 from ..model import Segment
 from ..signal import ANALYSIS_SR, resample_streamed
 from ..signal import loudness as lufs
@@ -429,13 +428,10 @@ def _refuse_foreign_stems(folder: Path) -> None:
     """Refuse (:class:`InputError` naming the file) a ``--stems`` folder holding a file of a stem's name
     (``backing.wav``, ...) that no dub wrote: the folder has no :data:`STEMS_MARK` (a dub writes it there
     before its stems). ``--stems`` pointed at an episode's own folder replaced its ``backing.wav``."""
-    if (folder / STEMS_MARK).is_file():
-        return
-    for name in STEM_NAMES:
-        path = folder / f"{name}.wav"
-        if os.path.lexists(path):
-            raise InputError(f"--stems: {folder} holds {path.name}, which no dub wrote (no {STEMS_MARK} there): "
-                             "the dub would replace it; give --stems a folder of its own", path)
+    path = unmarked_file(folder, STEMS_MARK, (f"{name}.wav" for name in STEM_NAMES))
+    if path is not None:
+        raise InputError(f"--stems: {folder} holds {path.name}, which no dub wrote (no {STEMS_MARK} there): "
+                         "the dub would replace it; give --stems a folder of its own", path)
 
 
 def _decode_source(video: Path, stream: Any, audio_index: int, sr: int) -> tuple[np.ndarray, float]:

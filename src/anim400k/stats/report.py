@@ -63,17 +63,14 @@ def check_figures_folder(out_dir: str | Path) -> None:
     """Refuse (:class:`InputError` naming the file) a ``--figures`` folder holding a file of a figure's name
     (:data:`FIGURE_NAMES`) that no ``stats`` run wrote (no :data:`FIGURES_MARK` there): it would be replaced.
     A folder without those names, or an earlier run's, passes; its other files are never touched."""
-    import os
-
     from ..errors import InputError
+    from ..fsutil import unmarked_file
 
     out = Path(out_dir)
-    if (out / FIGURES_MARK).is_file():
-        return
-    for name in FIGURE_NAMES:
-        if os.path.lexists(out / name):
-            raise InputError(f"--figures: {out} holds {name}, which no anim400k stats wrote (no {FIGURES_MARK} "
-                             "there): the figures would replace it; give --figures a folder of its own", out / name)
+    path = unmarked_file(out, FIGURES_MARK, FIGURE_NAMES)
+    if path is not None:
+        raise InputError(f"--figures: {out} holds {path.name}, which no anim400k stats wrote (no {FIGURES_MARK} "
+                         "there): the figures would replace it; give --figures a folder of its own", path)
 
 
 def write_figures(stats: dict[str, Any], out_dir: str | Path) -> list[Path]:
