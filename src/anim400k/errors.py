@@ -173,6 +173,17 @@ class InputError(AnimError):
     """Input that is missing, malformed or does not decode."""
 
 
+def parse_jobs(name: str, value: str) -> int | None:
+    """``--jobs`` as the user wrote it: ``auto`` (any case) gives None, an integer >= 0 that integer; anything
+    else raises :class:`InputError` with one line about the option."""
+    text = value.strip()
+    if text.lower() == "auto":
+        return None
+    if text.isascii() and text.isdigit():
+        return int(text)
+    raise InputError(f"{name} must be 'auto' or an integer >= 0 (0 = one worker per CPU), not {value!r}")
+
+
 def check_number(
     name: str,
     value: float,

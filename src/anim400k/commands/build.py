@@ -52,8 +52,10 @@ def register(app: typer.Typer) -> None:
             float | None, typer.Option(help="Also extract frames at this rate (per second, > 0).")
         ] = _D.frames_fps,
         archive: Annotated[bool, typer.Option("--archive", help="Also write the .tar.gz archives.")] = _D.archive,
-        jobs: Annotated[int, typer.Option(
-            "--jobs", "-j", help="Parallel workers (local runner; 0 = one per CPU).")] = _D.jobs,
+        jobs: Annotated[str, typer.Option(
+            "--jobs", "-j", help="Parallel workers of the local runner: auto (by the audio left and this machine: "
+                                 "one process for short builds, 3 for one long episode, one per CPU for several), "
+                                 "1 (every stage in this process), N, or 0 (one per CPU).")] = "auto",
         runner: Annotated[str, typer.Option(help="local or ray.")] = _D.runner,
         address: Annotated[str | None, typer.Option(help="Ray cluster address (with --runner ray).")] = _D.ray_address,
         retries: Annotated[int, typer.Option(help="Retries of a failed task (ray).")] = _D.retries,
@@ -63,11 +65,11 @@ def register(app: typer.Typer) -> None:
         from ..dataset.pipeline import BuildInterrupted, build_dataset
         from ..dataset.preflight import BUILD_FLAGS
         from ..dataset.summary import print_summary
-        from ..errors import backend_flags, check_device, check_number
+        from ..errors import backend_flags, check_device, check_number, parse_jobs
         from ..model import MAX_TIME_S
 
         check_number("--tolerance-ms", tolerance_ms, 0, MAX_TIME_S * 1000)
-        check_number("--jobs", jobs, 0)
+        workers = parse_jobs("--jobs", jobs)
         check_device("--device", device, auto=True)
         if frames_fps is not None:
             check_number("--frames-fps", frames_fps, 0, MAX_FRAMES_FPS, above=True)
@@ -81,7 +83,7 @@ def register(app: typer.Typer) -> None:
             separator_model=separator_model,
             video_clips=video_clips, video_height=video_height, video_preset=video_preset,
             backing_clips=backing_clips, frames_fps=frames_fps,
-            archive=archive, jobs=jobs, runner=runner, ray_address=address, retries=retries, progress=progress,
+            archive=archive, jobs=workers, runner=runner, ray_address=address, retries=retries, progress=progress,
         )
         try:
             with backend_flags(BUILD_FLAGS):

@@ -18,7 +18,8 @@ def register(app: typer.Typer) -> None:
         episodes: Annotated[int, typer.Option(help="Number of synthetic episodes.")] = 2,
         seed: Annotated[int, typer.Option(help="Random seed (same seed, same output).")] = 0,
         duration: Annotated[float, typer.Option(help="Length of each episode in seconds (2 to 1800).")] = 60.0,
-        jobs: Annotated[int, typer.Option("--jobs", "-j", help="Parallel workers (0 = one per CPU).")] = 1,
+        jobs: Annotated[str, typer.Option("--jobs", "-j", help="Parallel workers: auto (as build's), 1, N or 0 "
+                                                                "(one per CPU).")] = "auto",
         progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
     ) -> None:
         """Synthesize N dubbed episodes, build the dataset with the embedded defaults, print a summary."""
@@ -26,15 +27,15 @@ def register(app: typer.Typer) -> None:
         from ..dataset.pipeline import build_dataset
         from ..dataset.summary import print_summary
         from ..demo import prepare_demo_inputs
-        from ..errors import check_number
+        from ..errors import check_number, parse_jobs
         from ..synth.episode import MAX_DURATION
 
         check_number("--episodes", episodes, 1)
-        check_number("--jobs", jobs, 0)
+        workers = parse_jobs("--jobs", jobs)
         check_number("--duration", duration, 2.0, MAX_DURATION)
 
         manifest = prepare_demo_inputs(out, episodes=episodes, seed=seed, duration=duration)
-        report = build_dataset(manifest, out, BuildOptions(jobs=jobs, progress=progress))
+        report = build_dataset(manifest, out, BuildOptions(jobs=workers, progress=progress))
         print_summary(report)
         if report.failed:
             raise typer.Exit(2)

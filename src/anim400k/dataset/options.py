@@ -49,7 +49,9 @@ class BuildOptions:
     frames_fps: float | None = None
     archive: bool = False
     audio_bitrate: str = "128k"
-    jobs: int = 1
+    #: workers of the local runner: 1 runs every stage in this process, N a pool of N, 0 one per CPU, None
+    #: (``--jobs auto``) picks by the work left and the machine (:mod:`anim400k.dataset.auto_jobs`)
+    jobs: int | None = None
     runner: str = "local"
     ray_address: str | None = None
     retries: int = 2

@@ -78,10 +78,10 @@ def build_dataset(
     from .preflight import check_backends
 
     options = options or BuildOptions()
-    if not (isinstance(options.jobs, int) and options.jobs >= 0):
-        raise InputError(f"jobs must be an integer >= 0 (0 = one worker per CPU), not {options.jobs!r}")
+    if options.jobs is not None and not (isinstance(options.jobs, int) and options.jobs >= 0):
+        raise InputError(f"jobs must be an integer >= 0 (0 = one worker per CPU) or None (auto), not {options.jobs!r}")
     check_backends(options)  # a bad model path or missing package: one line, before any stage is planned
-    if str(out_dir).startswith("memory://") and not (options.runner == "local" and options.jobs == 1):
+    if str(out_dir).startswith("memory://") and not (options.runner == "local" and options.jobs in (None, 1)):
         raise InputError("a memory:// output lives in one process: build into it with --jobs 1 (the inline runner)",
                          out_dir)
     if not isinstance(manifest, Manifest):

@@ -209,6 +209,24 @@ def _amount(progress: tuple[float, float, str]) -> str:
     return f"{done:.0f}/{total:.0f} {unit}"
 
 
+def _auto_jobs(options: BuildOptions, contexts: dict[str, EpisodeContext], pending_keys: list[str]) -> int:
+    """The workers ``--jobs auto`` gives this build (:mod:`.auto_jobs`): a Ray cluster sizes itself (0), a
+    memory:// output stays in this process (1), else by the episodes left, their audio and this machine."""
+    from ..threads import available_cpus
+    from .auto_jobs import auto_jobs, available_memory, media_seconds, pending_seconds
+
+    if options.runner != "local":
+        return 0
+    if any(str(c.remote or "").startswith("memory://") for c in contexts.values()):
+        return 1
+    seconds = pending_seconds(media_seconds(contexts[k].ref.jp_media) for k in pending_keys)
+    cpus, memory = available_cpus(), available_memory()
+    jobs = auto_jobs(seconds, len(pending_keys), cpus, memory)
+    log.info("--jobs auto: %d worker(s) for %d episode(s), %.0f s of audio, on %d CPU(s)%s", jobs,
+             len(pending_keys), seconds, cpus, "" if jobs > 1 else " (in this process)")
+    return jobs
+
+
 def run_stages(catalog: Catalog, contexts: dict[str, EpisodeContext], results: dict[str, EpisodeResult],
                options: BuildOptions, mirror: Any = None) -> None:
     """Run every enabled, unfinished stage of every episode; record outcomes in ``catalog`` and ``results``."""
@@ -229,9 +247,11 @@ def run_stages(catalog: Catalog, contexts: dict[str, EpisodeContext], results: d
         results[key].skipped_stages = sorted(done[key])
     totals = {s.name: sum(1 for k in done if s in plan[k] and s.name not in done[k]) for s in STAGES}
     progress = StageProgress(options.progress, totals)
-    pending = sum(1 for k in done if any(s.name not in done[k] for s in plan[k]))
+    pending_keys = [k for k in done if any(s.name not in done[k] for s in plan[k])]
+    pending = len(pending_keys)
     try:
-        runner = make_runner(options.runner, options.jobs, options.ray_address, options.retries, options=options,
+        jobs = options.jobs if options.jobs is not None else _auto_jobs(options, contexts, pending_keys)
+        runner = make_runner(options.runner, jobs, options.ray_address, options.retries, options=options,
                              episodes=pending)
     except BaseException:  # no cluster, or Ctrl-C/SIGTERM while it starts: no progress folder or thread left
         progress.close()

@@ -1,0 +1,113 @@
+"""``--jobs auto`` (the build's default): workers by the audio left, the episodes and the machine (issue 16)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from anim400k.cli import main
+from anim400k.dataset import auto_jobs as aj
+from anim400k.dataset import schedule
+from anim400k.dataset.context import EpisodeContext
+from anim400k.dataset.options import BuildOptions
+from anim400k.errors import InputError, parse_jobs
+from anim400k.model import EpisodeRef
+
+GIB = 2**30
+LONG = aj.POOL_MIN_SECONDS  # the least audio that gets a pool
+
+
+@pytest.mark.parametrize(
+    ("seconds", "episodes", "cpus", "memory", "jobs"),
+    [
+        (LONG - 1, 1, 2, 64 * GIB, 1),  # short build: this process
+        (LONG - 1, 4, 16, 64 * GIB, 1),
+        (LONG, 1, 2, 64 * GIB, 3),  # one long episode: its three branches
+        (1440.0, 1, 16, 64 * GIB, 3),
+        (1440.0, 1, 1, 64 * GIB, 1),  # one CPU: no pool
+        (1440.0, 2, 2, 64 * GIB, 2),  # several episodes: one worker per CPU
+        (3000.0, 8, 16, 64 * GIB, 16),
+        (3000.0, 2, 16, 64 * GIB, 6),  # at most three per episode
+        (3000.0, 8, 16, 5 * GIB, 2),  # capped by memory, 2 GiB each
+        (1440.0, 1, 2, 5 * GIB, 2),
+        (1440.0, 1, 2, 3 * GIB, 1),  # room for one worker: this process
+        (1440.0, 1, 2, None, 3),  # memory unknown: no cap
+        (1440.0, 0, 2, 64 * GIB, 1),  # nothing left to run
+    ],
+)
+def test_auto_jobs_picks_workers_by_audio_episodes_cpus_and_memory(seconds, episodes, cpus, memory, jobs):
+    assert aj.auto_jobs(seconds, episodes, cpus, memory) == jobs
+
+
+def test_pending_seconds_counts_an_unknown_duration_as_long():
+    assert aj.pending_seconds([30.0, 12.5]) == pytest.approx(42.5)
+    assert aj.pending_seconds([None, 30.0]) == pytest.approx(LONG + 30.0)
+    assert aj.pending_seconds([]) == 0.0
+
+
+def test_media_seconds_of_a_file_a_url_and_a_bad_file(tmp_path: Path):
+    wav = tmp_path / "a.wav"
+    sf.write(wav, np.zeros(16000 * 3, np.float32), 16000)
+    assert aj.media_seconds(str(wav)) == pytest.approx(3.0, abs=0.01)
+    assert aj.media_seconds("s3://bucket/episode.mkv") is None
+    bad = tmp_path / "bad.mkv"
+    bad.write_bytes(b"not a video at all")
+    assert aj.media_seconds(str(bad)) is None
+    assert aj.media_seconds(str(tmp_path / "missing.mkv")) is None
+
+
+def test_available_memory_is_a_positive_byte_count():
+    memory = aj.available_memory()
+    assert memory is None or memory > 64 * 2**20
+
+
+def _contexts(tmp_path: Path, seconds: list[float], remote: str | None = None) -> dict[str, EpisodeContext]:
+    out = {}
+    for i, s in enumerate(seconds):
+        media = tmp_path / f"ep{i}.wav"
+        sf.write(media, np.zeros(int(8000 * s), np.float32), 8000)
+        ref = EpisodeRef("show", str(i), str(media), str(media))
+        out[ref.key] = EpisodeContext(ref, str(tmp_path / "work" / str(i)), str(tmp_path), BuildOptions(),
+                                      remote=remote)
+    return out
+
+
+def test_the_schedule_sizes_auto_by_the_episodes_left(tmp_path: Path, monkeypatch, caplog):
+    monkeypatch.setattr("anim400k.threads.available_cpus", lambda: 2)
+    monkeypatch.setattr(aj, "available_memory", lambda: 64 * GIB)
+    monkeypatch.setattr(aj, "POOL_MIN_SECONDS", 20.0)
+    ctx = _contexts(tmp_path, [12.0, 12.0])
+    keys = list(ctx)
+    with caplog.at_level(logging.INFO, logger="anim400k.dataset.schedule"):
+        assert schedule._auto_jobs(BuildOptions(), ctx, keys) == 2  # 24 s in two episodes: one per CPU
+    assert "--jobs auto: 2 worker(s) for 2 episode(s), 24 s of audio, on 2 CPU(s)" in caplog.text
+    assert schedule._auto_jobs(BuildOptions(), ctx, keys[:1]) == 1  # one episode finished: 12 s left
+    assert schedule._auto_jobs(BuildOptions(runner="ray"), ctx, keys) == 0  # a Ray cluster sizes itself
+    memory = _contexts(tmp_path, [12.0, 12.0], remote="memory://x/rel")
+    assert schedule._auto_jobs(BuildOptions(), memory, keys) == 1  # a memory:// output lives in this process
+
+
+def test_parse_jobs():
+    assert parse_jobs("--jobs", "auto") is None
+    assert parse_jobs("--jobs", " AUTO ") is None
+    assert parse_jobs("--jobs", "0") == 0
+    assert parse_jobs("--jobs", "3") == 3
+    for bad in ("-1", "1.5", "", "two", "٣"):
+        with pytest.raises(InputError, match="--jobs must be 'auto' or an integer >= 0"):
+            parse_jobs("--jobs", bad)
+
+
+def test_a_short_build_with_the_default_jobs_runs_in_this_process(short_manifest: Path, tmp_path: Path, capsys,
+                                                                  caplog):
+    """The CLI's default is auto; the test episodes are short, so every stage runs in the command's process."""
+    out = tmp_path / "rel"
+    argv = ["build", str(short_manifest), "--out", str(out), "--no-progress", "--no-video-clips",
+            "--asr-en", "vad", "--asr-ja", "vad"]
+    with caplog.at_level(logging.INFO, logger="anim400k.dataset.schedule"):
+        assert main(argv) == 0
+    assert "worker(s) for" in caplog.text and "(in this process)" in caplog.text
+    assert (out / "build_report.json").is_file()
