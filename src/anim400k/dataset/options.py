@@ -138,7 +138,9 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: subtitles 16: ASS/SSA fields read in the order the script's ``Format:`` lines declare, as libass reads them
 #: (a reordered or shortened Format line was refused or misread: ``Format: Layer, Start, End, Style, Text``
 #: put the text in the Name field).
-STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 5, "score": 4, "separate": 3, "diarize": 8, "cut": 7,
+#: cut 8: the MP3 clips' LAME tag CRC as LAME writes it and FFmpeg's demuxer checks it (the frame up to the CRC
+#: field; FFmpeg's muxer's 190 bytes were wrong in mono frames, so the demuxer refused the tag's CRC); two bytes.
+STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 5, "score": 4, "separate": 3, "diarize": 8, "cut": 8,
                                   "align": 6, "subtitles": 16, "sync": 3}
 
 #: Bumped when :func:`anim400k.formats.transcripts.read_transcript` reads a given transcript (the manifest's
