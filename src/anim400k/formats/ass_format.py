@@ -95,9 +95,7 @@ def canonical_field_order(text: str) -> str:
             continue
         if prefix == "Format":
             names = _names(value)
-            usual = names in (EVENT_FIELDS["ass"], EVENT_FIELDS["ssa"]) if is_events else \
-                names in (STYLE_FIELDS["ass"], STYLE_FIELDS["ssa"])
-            declared = None if usual else names
+            declared = None if names == wanted else names
             if declared is not None:
                 lines[k] = "Format: " + ", ".join(wanted)
                 changed = True
