@@ -266,3 +266,33 @@ def test_import_disables_onnxruntime_telemetry():
     code = "import os, anim400k; print(os.environ.get('ORT_DISABLE_TELEMETRY'))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert done.stdout.strip() == "1"
+
+
+def test_no_help_text_loses_square_brackets_to_rich_markup():
+    """Typer renders help through rich, which takes ``[default: the English dialogue stream]`` for a style tag
+    and drops it: ``align --help`` read ``index or language tag .`` and never said the default. Every help
+    text of every command keeps what it has in square brackets; the defaults are shown by typer."""
+    import re
+
+    import click
+    import typer
+    from rich.markup import render
+    from typer.testing import CliRunner
+
+    from anim400k.cli import app
+
+    root = typer.main.get_command(app)
+    lost = []
+    for name in root.list_commands(click.Context(root)):
+        cmd = root.get_command(click.Context(root), name)
+        subs = [(name, cmd)]
+        if isinstance(cmd, click.Group):
+            ctx = click.Context(cmd)
+            subs = [(f"{name} {s}", cmd.get_command(ctx, s)) for s in cmd.list_commands(ctx)]
+        for label, c in subs:
+            for where, text in [("help", c.help or "")] + [(p.name, getattr(p, "help", None) or "") for p in c.params]:
+                shown = render(text).plain
+                lost += [(label, where, m) for m in re.findall(r"\[[^\]]*\]", text) if m not in shown]
+    assert lost == []
+    out = CliRunner().invoke(app, ["diarize", "--help"], env={"COLUMNS": "200"}).output
+    assert "the English dialogue stream" in out and "the media file's name without suffix" in out

@@ -30,9 +30,7 @@ def _tag(data: bytes) -> dict[str, int]:
     tag = data.find(b"Info", ID3, ID3 + 40)
     lame = tag + 120
     audio = data[ID3 + frame :]
-    # the tag CRC covers the frame's first 190 bytes, its own field zero
-    zeroed = bytearray(data[ID3 : max(lame + 36, ID3 + 190)])
-    zeroed[lame + 34 - ID3 : lame + 36 - ID3] = b"\0\0"
+    # the tag CRC covers the frame from its header up to the CRC field, as LAME writes it
     toc = data[tag + 16 : tag + 116]
     dp = int.from_bytes(data[lame + 21 : lame + 24], "big")
     return {
@@ -44,7 +42,7 @@ def _tag(data: bytes) -> dict[str, int]:
         "per_frame": 1152 if (data[ID3 + 1] >> 3) & 3 == 3 else 576,
         "audio_frames": len(g.split_frames(audio)),
         "music_crc_ok": int.from_bytes(data[lame + 32 : lame + 34], "big") == g.crc16_arc(audio),
-        "tag_crc_ok": int.from_bytes(data[lame + 34 : lame + 36], "big") == g.crc16_arc(bytes(zeroed[:190])),
+        "tag_crc_ok": int.from_bytes(data[lame + 34 : lame + 36], "big") == g.crc16_arc(data[ID3 : lame + 34]),
         "toc0": toc[0],
         "toc_monotone": all(a <= b for a, b in zip(toc[:-1], toc[1:], strict=True)),
     }
@@ -64,7 +62,12 @@ def test_info_frame_is_ffmpegs_byte_for_byte(tmp_path: Path, sr: int, ch: int, n
     audio = data[ID3 + size :]
     sizes = g.split_frames(audio)
     info = g.lame_info_frame(audio[:4], sizes, g.crc16_arc_fast(audio), n)
+    # the tag CRC is LAME's (the frame up to the CRC field); FFmpeg's muxer takes the first 190 bytes, the
+    # same bytes only in an MPEG-1 stereo frame (its tag 36 bytes in), and PyAV's file has had it rewritten
+    crc = info.find(b"Info") + 120 + 34
+    assert (crc == 190) == (sr >= 32000 and ch == 2)
     assert g.ID3V2_HEADER + info == data[: ID3 + size]
+    assert int.from_bytes(info[crc : crc + 2], "big") == g.crc16_arc(info[:crc])
 
 
 @pytest.mark.parametrize(("sr", "ch", "bitrate"), [(44100, 1, "128k"), (48000, 2, "192k"), (22050, 1, "64k"),
@@ -205,3 +208,17 @@ def test_mp3_that_ffmpegs_probe_takes_for_video_is_read(tmp_path: Path, encoder:
         assert not c.streams.audio  # the premise: probed as something else
     assert media.decode_audio(path, 0, 44100, mono=False).shape == (1, 1000)
     assert media.probe(path).audio_streams
+
+
+@pytest.mark.parametrize(("sr", "ch", "encoder"), [(44100, 1, None), (44100, 1, "pyav"), (16000, 1, None),
+                                                   (22050, 2, None), (44100, 2, None)])
+def test_ffmpegs_demuxer_accepts_the_tag_crc(tmp_path: Path, sr: int, ch: int, encoder: str | None) -> None:
+    """FFmpeg's MP3 demuxer (mp3_parse_info_tag) checks the LAME tag's CRC over the frame up to the CRC field and
+    exports the stream's ``encoder`` only when it matches. Its muxer computed the CRC over the first 190 bytes,
+    wrong in mono and MPEG-2 frames (every release clip is mono): the demuxer refused the tag of those."""
+    import av
+
+    path = media.write_audio(tmp_path / "c.mp3", _noise(ch, sr // 2), sr, bitrate="64k", mp3_encoder=encoder)
+    with av.open(str(path)) as c:
+        assert c.streams.audio[0].metadata.get("encoder") == "Lavf"
+    assert _tag(path.read_bytes())["tag_crc_ok"]

@@ -538,3 +538,45 @@ def test_a_malformed_srt_time_is_named_as_such(tmp_path) -> None:
     late.write_text("1\n00:00:05,000 --> 00:00:02,000\nx\n", encoding="utf-8")
     with pytest.raises(InputError, match="subtitle 1: end 2.000 before start 5.000"):
         read_subtitles(late)
+
+
+def test_ass_fields_in_the_order_the_format_lines_declare(tmp_path):
+    """The ASS spec lets a script's Format lines give the fields in any order, and libass reads each line by
+    them; pysubs2 (and FFmpeg's demuxer) assume the usual order, so this script was refused
+    (``Failed to parse timestamp: '0'``). Its events now read as libass shows them, and a script in the
+    usual order is read as before."""
+    reordered = (
+        "[Script Info]\nScriptType: v4.00+\n\n[V4+ Styles]\n"
+        "Format: Fontname, Name, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, "
+        "Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, "
+        "MarginL, MarginR, MarginV, Encoding\n"
+        "Style: Arial,Main,20,&H00FFFFFF,&H000000FF,&H00000000,&H00000000,0,0,0,0,100,100,0,0,1,2,2,2,10,10,10,1\n\n"
+        "[Events]\nFormat: Start, End, Style, Actor, Layer, Text\n"
+        "Dialogue: 0:00:01.00,0:00:03.00,Main,Alice,0,Hello, world, with commas\n"
+        "Comment: 0:00:03.00,0:00:04.00,Main,,0,a comment\n"
+        "Dialogue: 0:00:04.00,0:00:05.50,Main,,1,{\\i1}Line{\\i0}\\Ntwo\n"
+    )
+    p = tmp_path / "order.ass"
+    p.write_text(reordered, encoding="utf-8")
+    assert read_subtitles(p) == [Subtitle(1.0, 3.0, "Hello, world, with commas", "Alice"),
+                                 Subtitle(4.0, 5.5, "Line two")]
+    usual = tmp_path / "usual.ass"
+    usual.write_text(ASS, encoding="utf-8")
+    assert read_subtitles(usual) == [Subtitle(1.0, 2.0, "First"), Subtitle(5.0, 6.5, "Later line broken")]
+    short = tmp_path / "short.ass"  # the usual order with fields left out: the text was read as the Name
+    short.write_text(ASS.split("[Events]")[0] + "[Events]\nFormat: Layer, Start, End, Style, Text\n"
+                     "Dialogue: 0,0:00:01.00,0:00:02.00,Default,Hi, you\n", encoding="utf-8")
+    assert read_subtitles(short) == [Subtitle(1.0, 2.0, "Hi, you")]
+    from anim400k.dataset.options import STAGE_VERSIONS, TRANSCRIPT_IMPORT_VERSION
+
+    assert STAGE_VERSIONS["subtitles"] >= 16 and TRANSCRIPT_IMPORT_VERSION >= 8  # read again by a resumed build
+
+
+def test_ass_reordered_format_keeps_line_numbers_in_errors(tmp_path):
+    """A bad time in a script with reordered fields is named at its own line of the file."""
+    text = ("[Script Info]\nScriptType: v4.00+\n\n[Events]\nFormat: Start, End, Text\n"
+            "Dialogue: 0:00:00.50,0:00:01.00,Fine\nDialogue: 0:00:01.00,0:00:00.50,Backwards\n")
+    p = tmp_path / "bad.ass"
+    p.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=r"line 7\): end 0\.500 before start 1\.000"):
+        read_subtitles(p)

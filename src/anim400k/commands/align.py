@@ -23,17 +23,19 @@ def register(app: typer.Typer) -> None:
         ] = None,
         subtitle_stream: Annotated[
             str | None, typer.Option(help="Subtitle stream index or language (video input; of several in the "
-                                          "language, not a forced, signs-and-songs or SDH one) [default: the "
-                                          "English dialogue stream].")
+                                          "language, not a forced, signs-and-songs or SDH one).",
+                                     show_default="the English dialogue stream")
         ] = None,
         tolerance_ms: Annotated[
             int, typer.Option(help="Merge segments whose endpoints are this close (ms).")
         ] = DEFAULT_TOLERANCE_MS,
         offset: Annotated[
-            float | None, typer.Option(help="JP->EN offset in seconds: t_en = offset + t_jp*(1+drift) [default: 0].")
+            float | None, typer.Option(help="JP->EN offset in seconds: t_en = offset + t_jp*(1+drift).",
+                                       show_default="0")
         ] = None,
         drift: Annotated[
-            float | None, typer.Option(help="Relative drift of the EN timeline (0.041 = 4.1 % slower) [default: 0].")
+            float | None, typer.Option(help="Relative drift of the EN timeline (0.041 = 4.1 % slower).",
+                                       show_default="0")
         ] = None,
         time_map: Annotated[
             Path | None, typer.Option("--time-map", help="JP->EN time map: the JSON of `anim400k sync --out` or a "

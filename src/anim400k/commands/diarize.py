@@ -27,8 +27,8 @@ def register(app: typer.Typer) -> None:
                  "its English dialogue stream, not a forced, signs-and-songs or SDH one), on its timeline: speaker "
                  "cues (embedded, campplus, anime).")] = None,
         subtitle_stream: Annotated[str | None, typer.Option(
-            help="The subtitle stream of a media --subtitles file: index or language tag [default: the English "
-                 "dialogue stream].")] = None,
+            help="The subtitle stream of a media --subtitles file: index or language tag.",
+            show_default="the English dialogue stream")] = None,
         diarizer: Annotated[str, typer.Option(help=f"Backend: {DIARIZERS.choices()}.")] = "embedded",
         num_speakers: Annotated[int | None, typer.Option(help="Known number of speakers.")] = None,
         pipeline: Annotated[Path | None, typer.Option(help="pyannote: local pipeline config.yaml.")] = None,
@@ -43,8 +43,8 @@ def register(app: typer.Typer) -> None:
                  "each reference boundary (NIST md-eval's '-c 0.25' is --collar 0.5).")] = 0.25,
         uri: Annotated[str | None, typer.Option(
             help="The RTTM file id (URI) to write, and to read from an RTTM --reference; whitespace and '/' "
-                 "become '_' [default: the media file's name without suffix]. Give each episode its own "
-                 "when RTTMs of files of the same name are pooled.")] = None,
+                 "become '_'. Give each episode its own when RTTMs of files of the same name are pooled.",
+            show_default="the media file's name without suffix")] = None,
     ) -> None:
         """Diarize the stream and write its speaker turns as RTTM."""
         import time

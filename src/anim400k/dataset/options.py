@@ -137,8 +137,13 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: blocks (``fullband.block_pieces``): 0.6x its CPU, the same SDR, other bytes (within a 16-bit step).
 #: cut 7: those pieces read their block's EN reference (cut 6 resampled or shifted it from each piece's start: with
 #: drift or an edited EN medium the clips' samples were ~1e-3 off the block's estimate); other bytes.
-STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 5, "score": 4, "separate": 3, "diarize": 8, "cut": 7,
-                                  "align": 6, "subtitles": 15, "sync": 3}
+#: subtitles 16: ASS/SSA fields read in the order the script's ``Format:`` lines declare, as libass reads them
+#: (a reordered or shortened Format line was refused or misread: ``Format: Layer, Start, End, Style, Text``
+#: put the text in the Name field).
+#: cut 8: the MP3 clips' LAME tag CRC as LAME writes it and FFmpeg's demuxer checks it (the frame up to the CRC
+#: field; FFmpeg's muxer's 190 bytes were wrong in mono frames, so the demuxer refused the tag's CRC); two bytes.
+STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 5, "score": 4, "separate": 3, "diarize": 8, "cut": 8,
+                                  "align": 6, "subtitles": 16, "sync": 3}
 
 #: Bumped when :func:`anim400k.formats.transcripts.read_transcript` reads a given transcript (the manifest's
 #: ``transcripts``) differently: an ``asr_en``/``asr_ja`` stage that imports one is keyed on it
@@ -152,8 +157,9 @@ STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 5, "score": 4, "separat
 #: (``OK: fine`` kept); 5: SDH labels of accented or digit-led capitals (``ÉMILE:``, ``2B:``) and on an empty last
 #: dash line removed, ``Q&A:`` kept; 6: closed-caption speaker-change markers (``>>``, ``>>>``) removed, and a
 #: label after one; 7: an empty last dash line is a label only after labelled dialogue (``- BUT
-#: WHY?\n- BECAUSE:`` spoken again), ``1ST:``, ``5PM:``, ``90S:`` no label.
-TRANSCRIPT_IMPORT_VERSION = 7
+#: WHY?\n- BECAUSE:`` spoken again), ``1ST:``, ``5PM:``, ``90S:`` no label; 8: ASS/SSA fields in the order of
+#: the script's ``Format:`` lines.
+TRANSCRIPT_IMPORT_VERSION = 8
 
 
 #: Options added later to a stage's key: in it only when not their default, so earlier builds' finished

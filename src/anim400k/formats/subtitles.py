@@ -8,13 +8,15 @@ events with the same start, end and plain text (one line drawn on several ASS la
 sorted by time. SRT/WebVTT captions written word by word (YouTube rolling auto-captions, openai-whisper
 ``--highlight_words``) are read once per spoken line (:mod:`anim400k.formats.wordcues`;
 :func:`parse_subtitle_words` keeps their word times). ASS/SSA times are read as libass and FFmpeg read them
-(the fraction is centiseconds whatever its digits: :func:`_ass_times`). ASS/SSA events that are signs or songs
-(:mod:`anim400k.formats.signs`: a karaoke effect or karaoke tags, a sign or song style, positioned text
-outside a dialogue style) are left out unless ``keep_signs=True``; :func:`read_subtitles_counted` also tells
-how many were, by style. An event keeps the speaker its file names (:attr:`anim400k.model.Subtitle.speaker`):
-an ASS/SSA event's Name (Actor) field or a WebVTT cue's voice span (``<v Roger Bingham>``,
-:func:`anim400k.formats.subtitle_text.vtt_voice`), else a speaker label in capitals opening the text (SDH,
-``KYON:``; :func:`anim400k.formats.sdh.speaker_label`); the text stays as written.
+(the fraction is centiseconds whatever its digits: :func:`_ass_times`), and their fields in the order the
+script's ``Format:`` lines declare, as libass reads them (:mod:`anim400k.formats.ass_format`).
+ASS/SSA events that are signs or songs (:mod:`anim400k.formats.signs`: a karaoke effect or karaoke tags, a
+sign or song style, positioned text outside a dialogue style) are left out unless ``keep_signs=True``;
+:func:`read_subtitles_counted` also tells how many were, by style. An event keeps the speaker its file
+names (:attr:`anim400k.model.Subtitle.speaker`): an ASS/SSA event's Name (Actor) field or a WebVTT cue's
+voice span (``<v Roger Bingham>``, :func:`anim400k.formats.subtitle_text.vtt_voice`), else a speaker label
+in capitals opening the text (SDH, ``KYON:``; :func:`anim400k.formats.sdh.speaker_label`); the text stays
+as written.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import NamedTuple, Protocol
 from ..errors import InputError
 from ..fsutil import atomic_path
 from ..model import Subtitle
+from .ass_format import canonical_field_order
 from .encoding import bom_encoding, decode_bom_text, encoding_label
 from .sdh import speaker_label
 from .signs import dialogue_styles, non_dialogue
@@ -386,6 +389,7 @@ def _parse_pysubs2(text: str, path: Path, keep_signs: bool = False) -> SubtitleR
     (:func:`anim400k.formats.signs.non_dialogue`) unless ``keep_signs``."""
     import pysubs2
 
+    text = canonical_field_order(text)  # fields in the order the Format lines give, as libass reads them
     try:
         subs = pysubs2.SSAFile.from_string(text)
     except Exception as exc:  # pysubs2 raises several exception types for unknown formats

@@ -6,12 +6,19 @@ libsndfile's mpg123) trim them, so the file decodes back to exactly the samples 
 MP3 muxer writes a wrong padding for some lengths: every length from 53,000 to 53,039 samples at
 44.1 kHz (128 kb/s mono) is stated as 53,039, so the clip decodes up to ~40 samples long (also with
 the plain ``ffmpeg`` command). :func:`fix_lame_padding` rewrites the padding from the frame count
-and the delay the tag states, and the tag's CRC-16 the way FFmpeg's muxer computes it (CRC-16/ARC
-over the frame's first 190 bytes, the CRC field zero), so FFmpeg and libsndfile read it as before.
+and the delay the tag states, and the tag's CRC-16 (:func:`lame_tag_crc`).
 
 :func:`lame_info_frame` writes the whole ``Info`` frame, with the LAME extension, for raw LAME frames (the
 ``lameenc`` encoder's output has none), laid out byte for byte as FFmpeg's MP3 muxer lays it out with
 ``+bitexact``; :data:`ID3V2_HEADER` is the empty ID3v2.4 tag that muxer writes before it.
+
+The tag's own CRC-16/ARC covers the frame from its header up to the CRC field, as LAME writes it
+(``PutLameVBR``) and as FFmpeg's MP3 *demuxer* checks it (``mp3_parse_info_tag``). FFmpeg's *muxer*
+takes the frame's first 190 bytes instead, the same bytes only where the tag sits 36 bytes into the frame
+(MPEG-1 stereo); in a mono or MPEG-2 frame its CRC covers the CRC field and the bytes after it, and
+readers that check it (FFmpeg's demuxer among them: it then leaves out the stream's ``encoder`` and
+ReplayGain) find it wrong. Every clip of a release is mono, so this tag differs from FFmpeg's muxer in
+those two bytes.
 """
 
 from __future__ import annotations
@@ -27,7 +34,6 @@ FRAME_SAMPLES = {"mpeg1": 1152, "mpeg2": 576}
 _LAME_OFFSET = 120
 _DELAY_PADDING = 21
 _TAG_CRC = 34
-_CRC_SPAN = 190
 #: LAME's encoder delay (``ENCDELAY``, samples before the first input sample) that the tag states; decoders add
 #: their own 529 (FFmpeg skips 576 + 529 samples).
 LAME_ENCODER_DELAY = 576
@@ -120,8 +126,15 @@ def _join_tables(block: int, levels: int) -> tuple[tuple[np.ndarray, np.ndarray]
     return tuple(out)
 
 
+def lame_tag_crc(frame: bytes, lame: int) -> int:
+    """The LAME tag's CRC-16 for the ``Info`` frame ``frame`` whose LAME extension starts at ``lame`` (an offset
+    into it): CRC-16/ARC of the frame's bytes before the CRC field (module docstring)."""
+    return crc16_arc(bytes(frame[: lame + _TAG_CRC]))
+
+
 def fix_lame_padding(path: str | Path, n_samples: int) -> bool:
-    """Make the LAME tag of the MP3 at ``path`` state the padding of ``n_samples`` encoded samples.
+    """Make the LAME tag of the MP3 at ``path`` state the padding of ``n_samples`` encoded samples, and its
+    CRC the one LAME writes (:func:`lame_tag_crc`; FFmpeg's muxer gets it wrong in mono and MPEG-2 frames).
 
     Returns True when the file was changed. Files without a LAME tag in their first frame (another
     encoder), or whose right padding would not fit the tag's 12 bits, are left alone.
@@ -138,17 +151,19 @@ def fix_lame_padding(path: str | Path, n_samples: int) -> bool:
     per_frame = FRAME_SAMPLES["mpeg1" if (data[frame + 1] >> 3) & 3 == 3 else "mpeg2"]
     lame = tag + _LAME_OFFSET
     has_frame_count = int.from_bytes(data[tag + 4 : tag + 8], "big") & 1
-    if len(data) < max(lame + _TAG_CRC + 2, frame + _CRC_SPAN) or not has_frame_count:
+    if len(data) < lame + _TAG_CRC + 2 or not has_frame_count:
         return False
     frames = int.from_bytes(data[tag + 8 : tag + 12], "big")
     d = data[lame + _DELAY_PADDING : lame + _DELAY_PADDING + 3]
     delay, padding = (d[0] << 4) | (d[1] >> 4), ((d[1] & 0x0F) << 8) | d[2]
     want = frames * per_frame - delay - n_samples  # the count leaves out the Info frame (no audio)
-    if want == padding or not 0 <= want < 4096:
+    if not 0 <= want < 4096:
         return False
     data[lame + _DELAY_PADDING : lame + _DELAY_PADDING + 3] = ((delay << 12) | want).to_bytes(3, "big")
-    data[lame + _TAG_CRC : lame + _TAG_CRC + 2] = b"\0\0"
-    data[lame + _TAG_CRC : lame + _TAG_CRC + 2] = crc16_arc(bytes(data[frame : frame + _CRC_SPAN])).to_bytes(2, "big")
+    crc = lame_tag_crc(bytes(data[frame:]), lame - frame).to_bytes(2, "big")
+    if want == padding and data[lame + _TAG_CRC : lame + _TAG_CRC + 2] == crc:
+        return False
+    data[lame + _TAG_CRC : lame + _TAG_CRC + 2] = crc
     with open(path, "r+b") as f:
         f.write(data[: lame + _TAG_CRC + 2])
     return True
@@ -202,7 +217,7 @@ def lame_info_frame(first_header: bytes, frame_sizes: list[int], music_crc: int,
     frames' bytes (:func:`crc16_arc`) and ``n_samples`` the samples encoded: the tag states the encoder
     ``delay`` and the end padding ``frames * samples-per-frame - delay - n_samples``, so decoders trim the
     stream back to exactly ``n_samples``. The layout is FFmpeg's (``Lavf`` as the encoder string, the frame
-    count, byte count and TOC, the music length and CRC, the tag CRC over the frame's first 190 bytes). Raises
+    count, byte count and TOC, the music length and CRC), the tag CRC as LAME computes it (:func:`lame_tag_crc`). Raises
     ValueError when the padding does not fit the tag's 12 bits.
     """
     if mp3_frame_length(first_header) is None or (first_header[1] >> 1) & 3 != 1:
@@ -214,7 +229,7 @@ def lame_info_frame(first_header: bytes, frame_sizes: list[int], music_crc: int,
     if not 0 <= padding < 4096 or not 0 <= delay < 4096:
         raise ValueError(f"encoder delay {delay} and end padding {padding} do not fit the LAME tag")
     offset = 4 + _XING_OFFSET[(version == 3, mono)]
-    need = max(offset + _LAME_OFFSET + 36, _CRC_SPAN)
+    need = max(offset + _LAME_OFFSET + 36, 190)  # FFmpeg's muxer wants room for 190 bytes
     header = bytearray(first_header[:4])
     header[1] |= 1  # no CRC
     header[2] &= 0xF0 | 0x0C  # bitrate and rate kept; no padding slot, no private bit
@@ -239,5 +254,5 @@ def lame_info_frame(first_header: bytes, frame_sizes: list[int], music_crc: int,
     frame[lame + _DELAY_PADDING : lame + _DELAY_PADDING + 3] = ((delay << 12) | padding).to_bytes(3, "big")
     frame[lame + 28 : lame + 32] = total.to_bytes(4, "big")
     frame[lame + 32 : lame + 34] = (music_crc & 0xFFFF).to_bytes(2, "big")
-    frame[lame + _TAG_CRC : lame + _TAG_CRC + 2] = crc16_arc(bytes(frame[:_CRC_SPAN])).to_bytes(2, "big")
+    frame[lame + _TAG_CRC : lame + _TAG_CRC + 2] = lame_tag_crc(bytes(frame), lame).to_bytes(2, "big")
     return bytes(frame)
