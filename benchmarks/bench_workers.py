@@ -4,6 +4,7 @@
     python benchmarks/bench_workers.py --episodes 1 --duration 1440 --pairs 1   # one 24-minute episode
     python benchmarks/bench_workers.py ... --asr-ja vad   # every build without Japanese text (JP VAD only)
     python benchmarks/bench_workers.py ... --pool-jobs 2 3   # pools of 2 and then 3 workers after --jobs 1
+    python benchmarks/bench_workers.py ... --pool-jobs auto  # the default --jobs auto against --jobs 1
 
 Makes ``--episodes`` synthetic episodes (320x180 video; or reuses those already in ``--episodes-dir``:
 making a 24-minute episode costs ~4 minutes), then builds them into fresh folders in turn with
@@ -71,10 +72,10 @@ def cpu_seconds() -> float:
 
 
 def timed_build(
-    manifest: Path, out: Path, jobs: int, threads: str | None = None, asr_ja: str = "auto"
+    manifest: Path, out: Path, jobs: int | str, threads: str | None = None, asr_ja: str = "auto"
 ) -> tuple[float, float, dict[str, Any]]:
-    """Build into a fresh ``out`` with ``jobs`` workers in a fresh Python process (``threads``:
-    ``ANIM400K_THREADS`` for it, unset if None; ``asr_ja``: the JP ASR backend, as ``--asr-ja``), so every
+    """Build into a fresh ``out`` with ``jobs`` workers (``"auto"``: the default) in a fresh Python process
+    (``threads``: ``ANIM400K_THREADS`` for it, unset if None; ``asr_ja``: the JP ASR backend, as ``--asr-ja``), so every
     build pays its own imports and model loads as a user's command does; returns (wall seconds, CPU seconds
     of that process and its pool's workers, the build report as written to ``build_report.json``)."""
     from anim400k.threads import THREADS_ENV
@@ -87,7 +88,8 @@ def timed_build(
     code = ("import resource, sys; from pathlib import Path; from anim400k.dataset.options import BuildOptions; "
             "from anim400k.dataset.pipeline import build_dataset; "
             "build_dataset(sys.argv[1], sys.argv[2], "
-            "BuildOptions(progress=False, jobs=int(sys.argv[3]), asr_ja=sys.argv[5])); "
+            "BuildOptions(progress=False, jobs=None if sys.argv[3] == 'auto' else int(sys.argv[3]), "
+            "asr_ja=sys.argv[5])); "
             "hwm = [int(x.split()[1]) for x in open('/proc/self/status') if x.startswith('VmHWM')]; "
             "Path(sys.argv[4]).write_text(str(max(hwm + [resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss])))")
     t0, c0 = time.perf_counter(), cpu_seconds()
@@ -114,6 +116,11 @@ def episode_seconds(out: Path) -> float:
     return sum(json.loads(p.read_text())[JP]["duration"] for p in (out / "work").rglob("probe.json"))
 
 
+def _jobs(value: str) -> int | str:
+    """A ``--pool-jobs`` entry: ``auto`` or a worker count."""
+    return "auto" if value == "auto" else int(value)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--episodes", type=int, default=2, help="synthetic episodes built together")
@@ -123,9 +130,10 @@ def main() -> None:
                         help="skip the --jobs 1 build with ANIM400K_THREADS=1")
     parser.add_argument("--episodes-dir", type=Path, help="where episodes are made/reused (default: a temp dir)")
     parser.add_argument("--json", type=Path, help="also write the results here")
-    parser.add_argument("--pool-jobs", type=int, nargs="+", default=[2], metavar="N",
+    parser.add_argument("--pool-jobs", type=_jobs, nargs="+", default=[2], metavar="N",
                         help="pool sizes built after the --jobs 1 baseline(s), in this order (default 2; the "
-                             "speed-ups are of the last one, e.g. --pool-jobs 2 3 for 3 workers on 2 CPUs)")
+                             "speed-ups are of the last one, e.g. --pool-jobs 2 3 for 3 workers on 2 CPUs; "
+                             "auto: the build's default --jobs auto)")
     parser.add_argument("--asr-ja", default="auto",
                         help="the JP ASR backend of every build, as the build's --asr-ja (vad: no Japanese text)")
     args = parser.parse_args()
