@@ -129,7 +129,7 @@ def dub_dataset(
 
     The run holds ``out_dir``'s lock (:func:`~anim400k.fsutil.folder_lock`): a second run into the same
     folder is refused (:class:`~anim400k.errors.InputError`, one line) before any work. Holding it, the run
-    deletes the hidden temporary files (``.NAME.XXXXXXXX.part.EXT``) that a killed run left for the
+    deletes the hidden temporary files (``.NAME.anim400k-XXXXXXXX.part.EXT``) that a killed run left for the
     report and for the MP3s and entries of the chosen clips; nothing else in the folder is touched.
     """
     from ..release import load, require_valid

@@ -473,7 +473,7 @@ def dub(video: str | Path, out: str | Path, options: DubOptions | None = None, *
     The dub holds a lock on ``out`` (:func:`~anim400k.fsutil.output_lock`: a second dub of the same
     file is refused in one line) and on each other output whose folder exists, and first deletes the hidden
     temporary files of all its outputs (:func:`dub_outputs`) that a killed dub left
-    (``.NAME.XXXXXXXX.part.EXT``; SIGKILL during the mux leaves one of up to the output's size).
+    (``.NAME.anim400k-XXXXXXXX.part.EXT``; SIGKILL during the mux leaves one of up to the output's size).
     """
     from ..fsutil import output_lock, remove_stale_temps
 
