@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import errno
 import json
 import math
@@ -11,6 +12,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -194,6 +196,9 @@ def atomic_path(path: str | Path, suffix: str | None = None, sync: bool = True) 
     fails because the disk filled up raises ``OSError(ENOSPC)`` naming ``path`` (from the
     original error), also when the writer lost the errno (see :func:`_as_disk_full`), so every
     writer's full disk reads ``the disk is full: ... could not write PATH``.
+
+    Inside a :func:`committed_together` block naming ``path``, the finished temporary file is not renamed
+    when the block of this function ends but kept for the set's renames at the end of that block.
     """
     from .errors import InputError
 
@@ -217,9 +222,14 @@ def atomic_path(path: str | Path, suffix: str | None = None, sync: bool = True) 
         raise OSError(code, said, str(path)) from exc
     os.close(fd)
     tmp_path = Path(tmp)
+    staged = _staged(path)
     try:
         yield tmp_path
         os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; outputs follow the umask
+        if staged is not None:  # one file of a set: renamed with the others when the set is complete
+            staged.discard()  # an earlier write of the same file in the set
+            staged.tmp, staged.sync = tmp_path, sync
+            return
         if sync:
             fsync_file(tmp_path)
         os.replace(tmp_path, path)
@@ -257,6 +267,77 @@ def _naming_the_output(exc: BaseException, path: Path, tmp: Path) -> BaseExcepti
         text = exc.strerror or " ".join(str(exc).split())
         return OSError(code, text, str(path)) if code is not None else OSError(errno.EIO, text, str(path))
     return None
+
+
+@dataclass
+class _Staged:
+    """One file of a :func:`committed_together` set: its finished temporary file (None: not written yet)."""
+
+    tmp: Path | None = None
+    sync: bool = False
+
+    def discard(self) -> None:
+        """Delete the temporary file, if any."""
+        if self.tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self.tmp.unlink()
+            self.tmp = None
+
+
+#: the files of the :func:`committed_together` sets open in this thread (absolute path -> its staged temporary)
+_STAGED: contextvars.ContextVar[dict[Path, _Staged] | None] = contextvars.ContextVar("anim400k_staged", default=None)
+
+
+def _staged(path: Path) -> _Staged | None:
+    """The :func:`committed_together` entry of ``path`` in this thread, None when it is written on its own."""
+    staged = _STAGED.get()
+    return None if staged is None else staged.get(Path(os.path.abspath(path)))
+
+
+@contextlib.contextmanager
+def committed_together(paths: Iterable[str | Path]) -> Iterator[None]:
+    """Write the files ``paths`` as one set: none of them is replaced until the block has written all of them.
+
+    Inside the block, every write of one of ``paths`` through :func:`atomic_path` (and so
+    :func:`write_json_atomic`, :func:`save_figure`, the media writers, ``write_srt``) in this thread goes
+    to its hidden temporary name as usual, but is not renamed onto its name when that write ends: the
+    temporary files are kept, and renamed one right after another (in the order of ``paths``) only when
+    the whole block succeeds (those written with ``sync`` flushed to the disk first, their folders after).
+
+    Guarantee: if the block fails or is interrupted (an error, Ctrl-C, SIGTERM turned into one), every
+    temporary file is deleted and every file of the set is left as it was: the old set, or none. SIGKILL
+    or a power cut while the block runs leaves the old set too (and hidden
+    ``.NAME.anim400k-XXXXXXXX.part.EXT`` files, which :func:`remove_stale_temps` deletes); only a kill
+    during the renames themselves (no data written then, microseconds) can leave some files of the set
+    new and the others old. A file of ``paths`` that the block did not write is left as it was; writes of
+    other files in the block are atomic on their own, as always. While the block runs, the old files and
+    the new temporary ones take disk space together.
+    """
+    entries = {Path(os.path.abspath(p)): _Staged() for p in paths}
+    token = _STAGED.set({**(_STAGED.get() or {}), **entries})
+    try:
+        try:
+            yield
+        finally:
+            _STAGED.reset(token)
+        written = [(path, e, e.tmp) for path, e in entries.items() if e.tmp is not None]
+        for _path, e, tmp in written:
+            if e.sync:
+                fsync_file(tmp)
+        for path, e, tmp in written:  # the renames, one right after another
+            os.replace(tmp, path)
+            e.tmp = None
+        for folder in {path.parent for path, e, _tmp in written if e.sync}:
+            fsync_folder(folder)
+    except BaseException as exc:
+        temps = {path: e.tmp for path, e in entries.items() if e.tmp is not None}
+        for e in entries.values():
+            e.discard()
+        for path, tmp in temps.items():  # a failed rename named the hidden temporary name
+            named = _naming_the_output(exc, path, tmp)
+            if named is not None and named is not exc:
+                raise named from exc
+        raise
 
 
 _Named = Mapping[str, str | Path | None] | Iterable[tuple[str, str | Path | None]]
