@@ -109,6 +109,25 @@ def test_other_track_in_a_second_thread_gives_the_same_turns(same_jp_voice, monk
     assert d.diarize(np.zeros_like(jp), SR, other=en) == []
 
 
+
+def test_an_error_of_the_other_tracks_analysis_is_raised_when_the_jp_track_has_no_speech(monkeypatch):
+    """The JP track without speech returned [] at once and the side thread's future was never read: an
+    exception of the EN track's analysis vanished (a broken EN view passed for a silent episode)."""
+    from anim400k.diarize import embedded
+    from anim400k.threads import THREADS_ENV
+
+    monkeypatch.setenv(THREADS_ENV, "2")
+
+    def broken(self, *args):
+        raise RuntimeError("the EN view failed (injected by the test)")
+
+    monkeypatch.setattr(embedded.EmbeddedDiarizer, "_other_track", broken)
+    d = get_diarizer("embedded")
+    silence = np.zeros(8 * SR, np.float32)
+    with pytest.raises(RuntimeError, match="the EN view failed"):
+        d.diarize(silence, SR, other=np.full(8 * SR, 0.01, np.float32))
+    assert d.diarize(silence, SR) == []  # without another track: no turns, no error
+
 def test_other_speech_maps_and_removes_backing():
     rng = np.random.default_rng(0)
     en = rng.standard_normal(3 * SR).astype(np.float32)

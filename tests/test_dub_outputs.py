@@ -241,3 +241,35 @@ def test_stems_never_replace_a_file_of_a_stems_name_that_no_dub_wrote(
         assert main([*argv, "--out", str(tmp_path / "d.mkv"), "--stems", str(stems)]) == 0
         assert sorted(p.name for p in stems.iterdir()) == sorted(
             [STEMS_MARK, "backing.wav", "dub_mix.wav", "dub_speech.wav", "vocals.wav"])
+
+
+def test_a_failure_while_the_srt_is_written_leaves_every_earlier_output_of_the_dub(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dubbed video was renamed into place before ``--srt`` and ``--report`` were written: a failure (or a
+    kill) while writing them left the new video beside the earlier dub's SRT and report. Now every output is
+    one set (``fsutil.committed_together``): replaced all together, or none of them."""
+    from anim400k.dub.report import DubReport
+
+    src = plain_mkv(tmp_path / "in.mkv")
+    srt_in = _srt(tmp_path / "en.srt")
+    out, srt, report = tmp_path / "D" / "d.mkv", tmp_path / "S" / "d.srt", tmp_path / "R" / "r.json"
+    argv = ["dub", str(src), "--subtitles", str(srt_in), "--tts", "espeak", "--no-progress", "--out", str(out),
+            "--srt", str(srt), "--report", str(report)]
+    monkeypatch.setattr("anim400k.dub.pipeline.dub_audio", _silent_dub_audio)
+    assert main(argv) == 0
+    ident = {p: (os.stat(p).st_ino, p.read_bytes()) for p in (out, srt, report)}
+
+    def fail_while_writing(self: DubReport, path: str | Path) -> None:
+        with atomic_path(path) as tmp:
+            tmp.write_text("1\n00:00:00,000 --> ", encoding="utf-8")
+            raise OSError(errno.EIO, "Input/output error (injected by the test)")
+
+    monkeypatch.setattr(DubReport, "write_srt", fail_while_writing)
+    assert main(argv) != 0
+    assert {p: (os.stat(p).st_ino, p.read_bytes()) for p in (out, srt, report)} == ident  # the same files
+    for folder in (out.parent, srt.parent, report.parent):  # no temporary file left (nor a lock)
+        assert sorted(p.name for p in folder.iterdir()) in (["d.mkv"], ["d.srt"], ["r.json"])
+    monkeypatch.undo()
+    monkeypatch.setattr("anim400k.dub.pipeline.dub_audio", _silent_dub_audio)
+    assert main(argv) == 0  # the happy path replaces all three
+    assert all(os.stat(p).st_ino != ident[p][0] for p in (out, srt, report))

@@ -96,12 +96,13 @@ def test_a_rerun_removes_the_temporary_files_a_killed_dub_left(tmp_path: Path,
     src = _mkv(tmp_path / "in.mkv")
     out = tmp_path / "D" / "x.mkv"
     out.parent.mkdir()
-    left = out.parent / ".x.k3j_9abc.part.mkv"  # atomic_path's name for x.mkv
-    others = [out.parent / n for n in (".x.k3j_9abc.part.json", ".xy.k3j_9abc.part.mkv", ".x.y.k3j_9abc.part.mkv",
-                                       "x.mkv.part", ".x.k3j_9ab.part.mkv")]
+    left = out.parent / ".x.anim400k-k3j_9abc.part.mkv"  # atomic_path's name for x.mkv
+    others = [out.parent / n for n in (".x.anim400k-k3j_9abc.part.json", ".xy.anim400k-k3j_9abc.part.mkv",
+                                       ".x.y.anim400k-k3j_9abc.part.mkv", "x.mkv.part", ".x.anim400k-k3j_9ab.part.mkv",
+                                       ".x.k3j_9abc.part.mkv")]  # unmarked (earlier versions'): may be the user's
     for f in [left, *others]:
         f.write_bytes(b"partial")
-    link = out.parent / ".x.linkxxxx.part.mkv"
+    link = out.parent / ".x.anim400k-linkxxxx.part.mkv"
     link.symlink_to(src)
     monkeypatch.setattr("anim400k.dub.pipeline.dub_audio", _no_work)
     assert main(["dub", str(src), "--out", str(out), "--tts", "espeak", "--no-progress"]) == 2
@@ -120,10 +121,11 @@ def test_a_rerun_removes_the_temporary_files_of_every_output_a_killed_dub_left(
     out, srt, report, stems = tmp_path / "x.mkv", tmp_path / "S" / "x.srt", tmp_path / "R" / "r.json", tmp_path / "st"
     for folder in (srt.parent, report.parent, stems):
         folder.mkdir()
-    left = [srt.parent / ".x.k3j_9abc.part.srt", report.parent / ".r.ab_cd123.part.json",
-            stems / ".backing.zz9_yy8x.part.wav", stems / ".dub_mix.a1b2c3d4.part.wav"]
-    kept = [srt.parent / ".y.k3j_9abc.part.srt", report.parent / ".r.k3j_9abc.part.srt",
-            stems / ".other.k3j_9abc.part.wav", stems / "backing.wav.part"]
+    left = [srt.parent / ".x.anim400k-k3j_9abc.part.srt", report.parent / ".r.anim400k-ab_cd123.part.json",
+            stems / ".backing.anim400k-zz9_yy8x.part.wav", stems / ".dub_mix.anim400k-a1b2c3d4.part.wav"]
+    kept = [srt.parent / ".y.anim400k-k3j_9abc.part.srt", report.parent / ".r.anim400k-k3j_9abc.part.srt",
+            stems / ".other.anim400k-k3j_9abc.part.wav", stems / "backing.wav.part",
+            stems / ".backing.zz9_yy8x.part.wav"]
     for f in [*left, *kept]:
         f.write_bytes(b"partial")
     monkeypatch.setattr("anim400k.dub.pipeline.dub_audio", _no_work)
@@ -229,10 +231,12 @@ def test_a_killed_dataset_dubs_lock_blocks_nothing_and_its_temporaries_go(
     mp3 = sorted(whole.glob("*/*.mp3"))[0].relative_to(whole)
     (out / mp3.parent).mkdir()
     uid = mp3.stem
-    ours = [out / mp3.parent / f".{uid}.k3j_9abc.part.mp3", out / mp3.parent / f".{uid}.dub.k3j_9abc.part.json",
-            out / ".dub_dataset_report.k3j_9abc.part.json"]
-    others = [out / mp3.parent / n for n in (f".{uid}x.k3j_9abc.part.mp3", f".{uid}.k3j_9ab.part.mp3", "notes.txt")]
-    others.append(out / ".other.k3j_9abc.part.json")
+    ours = [out / mp3.parent / f".{uid}.anim400k-k3j_9abc.part.mp3",
+            out / mp3.parent / f".{uid}.dub.anim400k-k3j_9abc.part.json",
+            out / ".dub_dataset_report.anim400k-k3j_9abc.part.json"]
+    others = [out / mp3.parent / n for n in (f".{uid}x.anim400k-k3j_9abc.part.mp3", f".{uid}.anim400k-k3j_9ab.part.mp3",
+                                             "notes.txt", f".{uid}.k3j_9abc.part.mp3")]  # the last: unmarked
+    others.append(out / ".other.anim400k-k3j_9abc.part.json")
     for f in ours + others:
         f.write_bytes(b"partial")
     assert _dub_dataset(release, out) == expected

@@ -312,7 +312,7 @@ def test_analyze_replaces_an_earlier_analysis_in_its_folder(tmp_path: Path) -> N
     analyze(_ratings(tmp_path, better=70), out)
     first = _tree(out)
     assert sorted(first) == ["analysis.json", "mushra.csv", "ratings.png", "report.html"]
-    stale = out / ".report.ab12cd_9.part.html"  # a killed run's temporary file
+    stale = out / ".report.anim400k-ab12cd_9.part.html"  # a killed run's temporary file
     stale.write_text("<html>half", encoding="utf-8")
     res = analyze(_ratings(tmp_path, better=20), out)
     second = _tree(out)

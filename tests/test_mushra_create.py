@@ -246,18 +246,21 @@ def test_a_killed_runs_temporary_folder_is_removed_and_a_second_run_is_refused(
 
     release, systems = demo
     out = tmp_path / "test"
-    stale = tmp_path / ".test.ab12cd_9.part"  # SIGKILL while rendering leaves this (WAVs of every trial)
+    stale = tmp_path / ".test.anim400k-ab12cd_9.part"  # SIGKILL while rendering leaves this (WAVs of every trial)
     (stale / "stimuli").mkdir(parents=True)
     (stale / "stimuli" / "reference.wav").write_bytes(b"RIFF")
-    other = tmp_path / ".other.ab12cd_9.part"  # another test's
+    other = tmp_path / ".other.anim400k-ab12cd_9.part"  # another test's
     other.mkdir()
+    unmarked = tmp_path / ".test.ab12cd_9.part"  # no anim400k- mark: maybe the user's
+    unmarked.mkdir()
     busy = "another mushra create .*is writing this folder"
     with output_lock(out, "mushra create"), pytest.raises(InputError, match=busy):
         create_test(release, systems, out, trials=1, split="all", sample_rate=16000)
     assert stale.is_dir() and not out.exists()  # the running one's folder is left alone
     create_test(release, systems, out, trials=1, split="all", sample_rate=16000)
     assert load_test(out).trials and not stale.exists() and other.is_dir()
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.ab12cd_9.part", "test"]
+    kept = [".other.anim400k-ab12cd_9.part", ".test.ab12cd_9.part", "test"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == kept
 
 
 def test_a_system_folder_without_dubs_is_named(

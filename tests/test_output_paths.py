@@ -233,7 +233,7 @@ def test_an_output_name_at_the_filesystem_limit_is_written(tmp_path: Path) -> No
     write_json_atomic(out, {"ok": 1})
     assert json.loads(out.read_text()) == {"ok": 1}
     assert [p.name for p in tmp_path.iterdir()] == [name]
-    stale = tmp_path / f".{temp_stem(out.stem, '.json')}.abcd1234.part.json"
+    stale = tmp_path / f".{temp_stem(out.stem, '.json')}.anim400k-abcd1234.part.json"
     assert len(stale.name.encode()) <= 255 and temp_stem(out.stem, ".json") != out.stem
     stale.write_text("partial")
     assert remove_stale_temps(out) == 1 and not stale.exists()

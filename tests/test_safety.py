@@ -215,16 +215,20 @@ def test_stale_temp_sweep_only_removes_our_names_under_out(tmp_path: Path) -> No
     (out / "work" / "s" / "1").mkdir(parents=True)
     elsewhere.mkdir()
     ep = out / "work" / "s" / "1"
-    ours = [ep / ".clips.a1b2c3d4.part.json", ep / ".x.wav.part-12-0badcafe"]
-    theirs = [ep / ".notes.part", ep / ".vimrc.partial", elsewhere / ".clips.a1b2c3d4.part.json"]
-    for p in ours + theirs:
+    ours = [ep / ".clips.anim400k-a1b2c3d4.part.json", ep / ".x.wav.anim400k-part-12-0badcafe"]
+    legacy = [ep / ".clips.a1b2c3d4.part.json", ep / ".x.wav.part-12-0badcafe"]  # earlier versions' names
+    theirs = [ep / ".notes.part", ep / ".vimrc.partial", elsewhere / ".clips.anim400k-a1b2c3d4.part.json"]
+    for p in ours + legacy + theirs:
         p.write_text("x")
     (ep / "linked").symlink_to(elsewhere)  # a link below the swept folder is not followed
     assert remove_temps(out, [ep]) == 2
-    assert not any(p.exists() for p in ours) and all(p.exists() for p in theirs)
+    assert not any(p.exists() for p in ours) and all(p.exists() for p in legacy + theirs)
+    assert remove_temps(out, [ep], legacy=True) == 2  # a folder no user writes into (work/): the old names too
+    assert not any(p.exists() for p in legacy) and all(p.exists() for p in theirs)
     with pytest.raises(InputError):
         remove_temps(out, [elsewhere])
     assert all(is_our_temp(p.name) for p in ours) and not any(is_our_temp(p.name) for p in theirs[:2])
+    assert not any(is_our_temp(p.name) for p in legacy) and all(is_our_temp(p.name, legacy=True) for p in legacy)
 
 
 def test_start_of_a_build_sweeps_the_release_roots_own_temporaries(tmp_path: Path) -> None:
@@ -234,14 +238,38 @@ def test_start_of_a_build_sweeps_the_release_roots_own_temporaries(tmp_path: Pat
     out = tmp_path / "out"
     (out / "anim400k_character_pics" / "a").mkdir(parents=True)
     (out / "mine").mkdir()
-    ours = [out / ".anim400k_audio_clips.tar.k2j4_x9q.part.tar.gz", out / ".anim400k_annotations.0abcdefg.part.json",
-            out / "anim400k_character_pics" / "a" / ".b1.a1b2c3d4.part.jpg"]
+    ours = [out / ".anim400k_audio_clips.tar.anim400k-k2j4_x9q.part.tar.gz",
+            out / ".anim400k_annotations.anim400k-0abcdefg.part.json",
+            out / "anim400k_character_pics" / "a" / ".b1.anim400k-a1b2c3d4.part.jpg"]
     theirs = [out / "notes.txt", out / ".notes.part", out / "anim400k_annotations.json",
-              out / "mine" / ".x.a1b2c3d4.part.json"]  # a folder of --out the build does not write: left alone
+              out / "mine" / ".x.anim400k-a1b2c3d4.part.json"]  # a folder of --out the build does not write: left alone
     for p in ours + theirs:
         p.write_text("x")
     _remove_stale_parts(out, {})
     assert not any(p.exists() for p in ours) and all(p.exists() for p in theirs)
+
+
+def test_a_users_file_named_like_an_old_temporary_survives_the_builds_sweep(tmp_path: Path) -> None:
+    """The sweep took any hidden ``.X.xxxxxxxx.part`` in --out (mkstemp's 8 random characters) for a temporary
+    of ours and deleted it: a user's ``.notes.abcdefgh.part`` was lost. Only ``anim400k-`` marked names are
+    ours now; the unmarked names of earlier versions are swept only in the build's own ``work/`` folders."""
+    from types import SimpleNamespace
+
+    from anim400k.dataset.pipeline import _remove_stale_parts
+
+    out = tmp_path / "out"
+    work = out / "work" / "s" / "1"
+    (out / "anim400k_audio_clips").mkdir(parents=True)
+    work.mkdir(parents=True)
+    users = [out / ".notes.abcdefgh.part", out / ".todo.a1b2c3d4.part.txt",
+             out / "anim400k_audio_clips" / ".notes.abcdefgh.part"]
+    ours = [out / ".anim400k_annotations.anim400k-0abcdefg.part.json",
+            work / ".clips.anim400k-a1b2c3d4.part.json", work / ".clips.a1b2c3d4.part.json"]  # the last: an old build's
+    for p in users + ours:
+        p.write_text("keep" if p in users else "{")
+    _remove_stale_parts(out, {"s/1": SimpleNamespace(work_dir=str(work))})  # type: ignore[dict-item]
+    assert [p.name for p in users if not p.exists()] == [] and all(p.read_text() == "keep" for p in users)
+    assert [p.name for p in ours if p.exists()] == []
 
 
 def test_atomic_path_temporaries_are_recognised(tmp_path: Path) -> None:

@@ -298,8 +298,8 @@ def test_original_format_release_takes_en_text_as_the_translation_target(tmp_pat
 def test_a_killed_runs_leftovers_are_removed_by_the_next_run(rel: Path, tmp_path: Path) -> None:
     out = tmp_path / "views"
     (out / "dubbing").mkdir(parents=True)
-    inside = [out / "dubbing" / ".train.ab12cd_9.part.jsonl", out / ".splits.zz99yy00.part.json"]
-    for path in inside:  # an earlier version's run, killed while writing, left these in the folder
+    inside = [out / "dubbing" / ".train.anim400k-ab12cd_9.part.jsonl", out / ".splits.anim400k-zz99yy00.part.json"]
+    for path in inside:  # a run killed while writing left these in the folder
         path.write_text('{"half": ', encoding="utf-8")
     partial = tmp_path / ".views.partial-ab12cd_9"  # a run killed while writing its new folder
     (partial / "dubbing").mkdir(parents=True)
@@ -314,6 +314,7 @@ def test_a_killed_runs_leftovers_are_removed_by_the_next_run(rel: Path, tmp_path
 
 @pytest.mark.parametrize(("name", "named"), [
     ("dubbing/.notes.ab12cd_9.part.txt", None), ("dubbing/README.md", None), ("notes.txt", None),
+    ("dubbing/.train.ab12cd_9.part.jsonl", None),  # unmarked: maybe the user's, not an anim400k- temporary
     ("dubbing/train.jsonl/x", "dubbing/train.jsonl"), ("unknown_task/train.jsonl", "unknown_task")])
 def test_a_folder_holding_files_tasks_did_not_write_is_refused(rel: Path, tmp_path: Path, capsys,
                                                                name: str, named: str | None) -> None:

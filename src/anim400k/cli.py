@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         try:
             # SIGTERM (kill, a scheduler) stops every command as Ctrl-C does, so its cleanup runs: a killed export
-            # left its staging folder (the export's size), any command its hidden .NAME.XXXXXXXX.part files
+            # left its staging folder (the export's size), any command its hidden .NAME.anim400k-XXXXXXXX.part files
             with sigterm_interrupts():
                 rc = _command().main(args=argv, standalone_mode=False)
         except BaseException as exc:

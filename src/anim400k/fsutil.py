@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import errno
 import json
 import math
@@ -11,6 +12,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +115,7 @@ def _probe_folder(folder: Path) -> tuple[Path, OSError | None]:
     if not folder.is_dir():
         return folder, None
     try:
-        fd, probe = tempfile.mkstemp(prefix=".anim400k-probe.", suffix=".part", dir=folder)
+        fd, probe = tempfile.mkstemp(prefix=temp_prefix("probe"), suffix=".part", dir=folder)
     except OSError as exc:
         return folder, exc
     os.close(fd)
@@ -152,17 +154,27 @@ def fsync_folder(folder: str | Path) -> None:
 
 #: the longest file name most filesystems take (ext4, XFS, btrfs, APFS: bytes of the encoded name)
 NAME_MAX = 255
-#: what :func:`atomic_path` adds to a name: ``.`` + ``.XXXXXXXX`` + ``.part``
-_TEMP_EXTRA = len(".") + len(".xxxxxxxx") + len(".part")
+#: the mark of every temporary name this project writes, right before mkstemp's random part:
+#: ``.NAME.anim400k-XXXXXXXX.part.EXT``. A sweep matches it, so a user's own ``.notes.abcdefgh.part`` (the
+#: name earlier versions wrote, without the mark) is never taken for one of ours.
+TEMP_MARK = "anim400k-"
+#: what :func:`atomic_path` adds to a name: ``.`` + ``.anim400k-XXXXXXXX`` + ``.part``
+_TEMP_EXTRA = len(".") + len(f".{TEMP_MARK}xxxxxxxx") + len(".part")
 
 
 def temp_stem(stem: str, ext: str) -> str:
     """``stem`` as :func:`atomic_path` puts it in a temporary name: cut (at a character) so that
-    ``.STEM.XXXXXXXX.partEXT`` fits in :data:`NAME_MAX` bytes, since an output may use the whole limit."""
+    ``.STEM.anim400k-XXXXXXXX.partEXT`` fits in :data:`NAME_MAX` bytes, since an output may use the whole limit."""
     room = NAME_MAX - _TEMP_EXTRA - len(os.fsencode(ext))
     while len(os.fsencode(stem)) > room and stem:
         stem = stem[:-1]
     return stem
+
+
+def temp_prefix(name: str) -> str:
+    """The ``prefix`` to give :func:`tempfile.mkstemp` / :func:`tempfile.mkdtemp` for a temporary of ``name``
+    (a file stem or a folder name; not cut): ``.NAME.anim400k-``, so the result is one :func:`is_our_temp` knows."""
+    return f".{name}.{TEMP_MARK}"
 
 
 @contextlib.contextmanager
@@ -179,11 +191,14 @@ def atomic_path(path: str | Path, suffix: str | None = None, sync: bool = True) 
     pick a format from the extension (FFmpeg, soundfile) still work. A ``path`` that is a
     folder, or below a file, raises :class:`InputError` before the block runs; an error about the
     temporary file (a folder where it cannot be created, a failed rename) is an ``OSError`` naming
-    ``path``, never the hidden ``.NAME.XXXXXXXX.part`` name. Commands call :func:`check_output_file`
+    ``path``, never the hidden ``.NAME.anim400k-XXXXXXXX.part.EXT`` name. Commands call :func:`check_output_file`
     (or :func:`check_writable`) before their work, so such a folder is found before it is spent. A block that
     fails because the disk filled up raises ``OSError(ENOSPC)`` naming ``path`` (from the
     original error), also when the writer lost the errno (see :func:`_as_disk_full`), so every
     writer's full disk reads ``the disk is full: ... could not write PATH``.
+
+    Inside a :func:`committed_together` block naming ``path``, the finished temporary file is not renamed
+    when the block of this function ends but kept for the set's renames at the end of that block.
     """
     from .errors import InputError
 
@@ -199,16 +214,22 @@ def atomic_path(path: str | Path, suffix: str | None = None, sync: bool = True) 
         raise OSError(exc.errno, said, str(path)) from exc
     ext = suffix if suffix is not None else "".join(path.suffixes[-1:])
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{temp_stem(path.stem, ext)}.", suffix=f".part{ext}", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=temp_prefix(temp_stem(path.stem, ext)), suffix=f".part{ext}",
+                                   dir=path.parent)
     except OSError as exc:  # named the hidden temporary name; the user gave path
         code = exc.errno if exc.errno is not None else errno.EIO
         said = exc.strerror if code in (errno.ENOSPC, errno.EDQUOT) else _cannot_write(exc, path.parent)
         raise OSError(code, said, str(path)) from exc
     os.close(fd)
     tmp_path = Path(tmp)
+    staged = _staged(path)
     try:
         yield tmp_path
         os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; outputs follow the umask
+        if staged is not None:  # one file of a set: renamed with the others when the set is complete
+            staged.discard()  # an earlier write of the same file in the set
+            staged.tmp, staged.sync = tmp_path, sync
+            return
         if sync:
             fsync_file(tmp_path)
         os.replace(tmp_path, path)
@@ -246,6 +267,77 @@ def _naming_the_output(exc: BaseException, path: Path, tmp: Path) -> BaseExcepti
         text = exc.strerror or " ".join(str(exc).split())
         return OSError(code, text, str(path)) if code is not None else OSError(errno.EIO, text, str(path))
     return None
+
+
+@dataclass
+class _Staged:
+    """One file of a :func:`committed_together` set: its finished temporary file (None: not written yet)."""
+
+    tmp: Path | None = None
+    sync: bool = False
+
+    def discard(self) -> None:
+        """Delete the temporary file, if any."""
+        if self.tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self.tmp.unlink()
+            self.tmp = None
+
+
+#: the files of the :func:`committed_together` sets open in this thread (absolute path -> its staged temporary)
+_STAGED: contextvars.ContextVar[dict[Path, _Staged] | None] = contextvars.ContextVar("anim400k_staged", default=None)
+
+
+def _staged(path: Path) -> _Staged | None:
+    """The :func:`committed_together` entry of ``path`` in this thread, None when it is written on its own."""
+    staged = _STAGED.get()
+    return None if staged is None else staged.get(Path(os.path.abspath(path)))
+
+
+@contextlib.contextmanager
+def committed_together(paths: Iterable[str | Path]) -> Iterator[None]:
+    """Write the files ``paths`` as one set: none of them is replaced until the block has written all of them.
+
+    Inside the block, every write of one of ``paths`` through :func:`atomic_path` (and so
+    :func:`write_json_atomic`, :func:`save_figure`, the media writers, ``write_srt``) in this thread goes
+    to its hidden temporary name as usual, but is not renamed onto its name when that write ends: the
+    temporary files are kept, and renamed one right after another (in the order of ``paths``) only when
+    the whole block succeeds (those written with ``sync`` flushed to the disk first, their folders after).
+
+    Guarantee: if the block fails or is interrupted (an error, Ctrl-C, SIGTERM turned into one), every
+    temporary file is deleted and every file of the set is left as it was: the old set, or none. SIGKILL
+    or a power cut while the block runs leaves the old set too (and hidden
+    ``.NAME.anim400k-XXXXXXXX.part.EXT`` files, which :func:`remove_stale_temps` deletes); only a kill
+    during the renames themselves (no data written then, microseconds) can leave some files of the set
+    new and the others old. A file of ``paths`` that the block did not write is left as it was; writes of
+    other files in the block are atomic on their own, as always. While the block runs, the old files and
+    the new temporary ones take disk space together.
+    """
+    entries = {Path(os.path.abspath(p)): _Staged() for p in paths}
+    token = _STAGED.set({**(_STAGED.get() or {}), **entries})
+    try:
+        try:
+            yield
+        finally:
+            _STAGED.reset(token)
+        written = [(path, e, e.tmp) for path, e in entries.items() if e.tmp is not None]
+        for _path, e, tmp in written:
+            if e.sync:
+                fsync_file(tmp)
+        for path, e, tmp in written:  # the renames, one right after another
+            os.replace(tmp, path)
+            e.tmp = None
+        for folder in {path.parent for path, e, _tmp in written if e.sync}:
+            fsync_folder(folder)
+    except BaseException as exc:
+        temps = {path: e.tmp for path, e in entries.items() if e.tmp is not None}
+        for e in entries.values():
+            e.discard()
+        for path, tmp in temps.items():  # a failed rename named the hidden temporary name
+            named = _naming_the_output(exc, path, tmp)
+            if named is not None and named is not exc:
+                raise named from exc
+        raise
 
 
 _Named = Mapping[str, str | Path | None] | Iterable[tuple[str, str | Path | None]]
@@ -345,6 +437,22 @@ def refuse_overwriting(outputs: _Named, inputs: _Named) -> None:
                                  f"output files", out)
 
 
+
+def refuse_inside_release(flag: str, out: str | Path | None, release: str | Path) -> None:
+    """Refuse (:class:`InputError`, one line) an output folder ``out`` that is the release folder ``release``
+    (the one the command reads) or lies inside it, before any work: a later ``build`` or ``export`` of
+    that release could delete or swap it. Both are compared resolved (symbolic links followed, also
+    through the parts of ``out`` not made yet). ``flag`` is the option as the user wrote it (``--out``);
+    ``None`` passes."""
+    from .errors import InputError
+
+    if out is None:
+        return
+    where, root = Path(os.path.realpath(out)), Path(os.path.realpath(release))
+    if where == root or root in where.parents:
+        verb = "is the release" if where == root else "is inside the release"
+        raise InputError(f"{flag} {out} {verb} {release}; choose a folder outside it")
+
 def jsonable(obj: Any) -> Any:
     """``obj`` with non-finite floats (NaN, inf) replaced by None, recursively, so JSON stays standard."""
     if isinstance(obj, float) and not math.isfinite(obj):
@@ -403,23 +511,30 @@ def under(root: str | Path, *parts: str) -> Path:
     return path
 
 
-#: temporary names this project writes: atomic_path's ``.NAME.XXXXXXXX.part[.ext]`` (mkstemp) and
-#: storage's ``.NAME.part-PID-HEX`` (remote staging)
-_OUR_TEMP = re.compile(r"^\..+\.(?:[a-z0-9_]{8}\.part(?:\.[A-Za-z0-9]+)*|part-\d+-[0-9a-f]{8})$")
+#: temporary names this project writes: atomic_path's ``.NAME.anim400k-XXXXXXXX.part[.ext]`` (mkstemp) and
+#: storage's ``.NAME.anim400k-part-PID-HEX`` (remote staging); both carry :data:`TEMP_MARK`
+_OUR_TEMP = re.compile(rf"^\..+\.{TEMP_MARK}(?:[a-z0-9_]{{8}}\.part(?:\.[A-Za-z0-9]+)*|part-\d+-[0-9a-f]{{8}})$")
+#: the same names as versions before the mark wrote them (``.NAME.XXXXXXXX.part[.ext]``, ``.NAME.part-PID-HEX``):
+#: a user's file may look like one, so they are swept only in folders no user writes into (:func:`remove_temps`)
+_LEGACY_TEMP = re.compile(r"^\..+\.(?:[a-z0-9_]{8}\.part(?:\.[A-Za-z0-9]+)*|part-\d+-[0-9a-f]{8})$")
 
 
-def is_our_temp(name: str) -> bool:
-    """True for a file name that :func:`atomic_path` (or the storage layer) uses for a temporary file."""
-    return bool(_OUR_TEMP.match(name))
+def is_our_temp(name: str, legacy: bool = False) -> bool:
+    """True for a file name that :func:`atomic_path` (or the storage layer) uses for a temporary file
+    (``.NAME.anim400k-XXXXXXXX.part.EXT``). With ``legacy`` also the unmarked names of earlier versions
+    (``.NAME.XXXXXXXX.part.EXT``), which a user's file may have too: only for folders this project alone writes."""
+    return bool(_OUR_TEMP.match(name) or (legacy and _LEGACY_TEMP.match(name)))
 
 
-def remove_temps(root: str | Path, folders: list[Path], recursive: bool = True) -> int:
+def remove_temps(root: str | Path, folders: list[Path], recursive: bool = True, legacy: bool = False) -> int:
     """Delete this project's temporary files (:func:`is_our_temp`) in ``folders``, all under ``root``.
 
     Symbolic links below the folders are not followed and a folder outside ``root`` is refused,
     so a sweep never deletes another program's files. With ``recursive`` False only the files
     directly in each folder are looked at (the root of ``--out``, whose subfolders are swept
-    on their own or belong to someone else). Returns how many were removed.
+    on their own or belong to someone else). Only names with :data:`TEMP_MARK` are removed, unless
+    ``legacy`` (folders that no user writes into, such as a build's ``work/`` folders) also takes the
+    unmarked names that versions before the mark wrote. Returns how many were removed.
     """
     removed = 0
     for folder in folders:
@@ -429,7 +544,7 @@ def remove_temps(root: str | Path, folders: list[Path], recursive: bool = True) 
             continue
         for dirpath, _dirs, files in os.walk(folder):  # followlinks=False
             for name in files:
-                if is_our_temp(name):
+                if is_our_temp(name, legacy):
                     with contextlib.suppress(FileNotFoundError):
                         os.unlink(os.path.join(dirpath, name))
                     removed += 1
@@ -529,18 +644,20 @@ def _temp_pattern(path: Path) -> str:
     """The regular expression of the names :func:`atomic_path` gives ``path``'s temporary files."""
     ext = "".join(path.suffixes[-1:])
     stem = re.escape(temp_stem(path.stem, ext))
-    return rf"\.{stem}\.[a-z0-9_]{{8}}\.part{re.escape(ext)}"
+    return rf"\.{stem}\.{re.escape(TEMP_MARK)}[a-z0-9_]{{8}}\.part{re.escape(ext)}"
 
 
 def is_temp_of(name: str, *paths: str | Path) -> bool:
     """Whether the file name ``name`` is one :func:`atomic_path` gives a temporary file of one of ``paths``
-    (``.NAME.XXXXXXXX.part.EXT``; only the names of ``paths`` count, not their folders)."""
+    (``.NAME.anim400k-XXXXXXXX.part.EXT``; only the names of ``paths`` count, not their folders)."""
     return any(re.fullmatch(_temp_pattern(Path(path)), name) for path in paths)
 
 
 def remove_stale_temps(*paths: str | Path) -> int:
     """Delete the temporary files that :func:`atomic_path` left for ``paths`` in a killed run
-    (``.NAME.XXXXXXXX.part.EXT`` beside each, NAME and EXT of that path). Returns how many.
+    (``.NAME.anim400k-XXXXXXXX.part.EXT`` beside each, NAME and EXT of that path). Returns how many.
+    Names without :data:`TEMP_MARK` (as versions before it wrote them) are left alone: beside a user's
+    output, such a name may be the user's own file.
 
     Only plain files of exactly those patterns are removed (not a symbolic link, not another output's
     temporaries). Each folder is listed once, however many of the paths lie in it. Call it while holding

@@ -70,8 +70,11 @@ def staging_dir(url: str) -> Path:
 
 
 def _temp_name(dest: Path) -> Path:
-    """A unique hidden temporary name beside ``dest`` (``.NAME.part-PID-RANDOM``)."""
-    return dest.with_name(f".{dest.name}.part-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    """A unique hidden temporary name beside ``dest`` (``.NAME.anim400k-part-PID-RANDOM``, marked as this
+    project's by :data:`~anim400k.fsutil.TEMP_MARK` so a sweep can tell it from a user's file)."""
+    from .fsutil import TEMP_MARK
+
+    return dest.with_name(f".{dest.name}.{TEMP_MARK}part-{os.getpid()}-{uuid.uuid4().hex[:8]}")
 
 
 def local_input(path: str) -> str:

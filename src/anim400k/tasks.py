@@ -438,8 +438,8 @@ def _foreign_entry(folder: Path) -> Path | None:
     """The first entry of ``folder`` that ``anim400k tasks`` does not write (None: the folder holds only its own).
 
     Its own: ``splits.json``, a folder per task (:data:`TASKS`) holding ``SPLIT.jsonl`` files, a killed run's
-    temporary files of those (``.SPLIT.XXXXXXXX.part.jsonl``, ``.splits.XXXXXXXX.part.json``) and the lock
-    file an earlier version kept inside the folder. Symbolic links are never its own.
+    temporary files of those (``.SPLIT.anim400k-XXXXXXXX.part.jsonl``, ``.splits.anim400k-XXXXXXXX.part.json``)
+    and the lock file an earlier version kept inside the folder. Symbolic links are never its own.
     """
     splits = {f"{s}.jsonl" for s in SPLITS}
     for entry in sorted(folder.iterdir()):

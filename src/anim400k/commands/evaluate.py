@@ -35,10 +35,14 @@ def evaluate(
 
     from ..errors import check_number
     from ..evaluate.metrics import evaluate_dubs
-    from ..fsutil import check_writable, refuse_overwriting
+    from ..fsutil import check_writable, refuse_inside_release, refuse_overwriting
 
     if limit is not None:
         check_number("--limit", limit, 1)  # before any input is read: 0 measured every clip
+    # a folder inside the release: a later build or export of it could delete or swap the metrics (the release
+    # is the folder, or the annotations file's folder; a missing --reference is refused when it is read)
+    if reference.is_dir() or reference.is_file():
+        refuse_inside_release("--out", out, reference if reference.is_dir() else reference.parent)
     refuse_overwriting([(f"--out {n}", out / n) for n in ("metrics.json", "metrics.csv", "metrics.png")],
                        {"--reference": reference})
     # an --out that is a file or cannot be written failed only after every clip was measured ("File exists")

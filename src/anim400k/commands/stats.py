@@ -25,12 +25,13 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from ..fsutil import check_writable, refuse_overwriting, write_json_atomic
+        from ..fsutil import check_writable, refuse_inside_release, refuse_overwriting, write_json_atomic
         from ..progress import file_bar
         from ..release import load
         from ..stats import compute_stats, stats_rows, write_figures
 
         ds = load(dataset)
+        refuse_inside_release("--figures", figures, ds.root)  # a later build or export could delete the figures
         refuse_overwriting({"--json": json_out}, {"DATASET": ds.annotations})
         # before the (paper-scale: minute-long) pass, not after it ('--figures F: File exists')
         check_writable({"--json": json_out}, {"--figures": figures})

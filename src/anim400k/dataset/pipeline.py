@@ -248,14 +248,17 @@ def frames_listed(contexts: dict[str, EpisodeContext], results: dict[str, Episod
 def _remove_stale_parts(out: Path, contexts: dict[str, EpisodeContext]) -> None:
     """Delete temporary files that a killed build left in work and release folders, and in ``out`` itself.
 
-    Only names this project writes (:func:`anim400k.fsutil.is_our_temp`), only under ``out``: the
-    episodes' work folders and the media folders (with their subfolders), and the files directly in
-    ``out`` (the annotations', report's and archives' temporaries; not its other subfolders).
+    Only names this project writes (:func:`anim400k.fsutil.is_our_temp`: marked ``.NAME.anim400k-XXXXXXXX.part``),
+    only under ``out``: the episodes' work folders and the media folders (with their subfolders), and the
+    files directly in ``out`` (the annotations', report's and archives' temporaries; not its other
+    subfolders). The unmarked names of versions before the mark (``.NAME.XXXXXXXX.part``), which a user's
+    file may have too, are removed only in the episodes' work folders, which no user writes into.
     """
     from ..formats.ids import AUDIO_ARCHIVE, FRAMES_ARCHIVE, PICS_ARCHIVE, VIDEO_ARCHIVE
 
     media = [out / a for a in (AUDIO_ARCHIVE, VIDEO_ARCHIVE, FRAMES_ARCHIVE, PICS_ARCHIVE)]
-    remove_temps(out, [Path(c.work_dir) for c in contexts.values()] + media)
+    remove_temps(out, [Path(c.work_dir) for c in contexts.values()], legacy=True)
+    remove_temps(out, media)
     remove_temps(out, [out], recursive=False)
 
 

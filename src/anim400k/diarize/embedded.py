@@ -41,7 +41,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -413,19 +413,21 @@ class EmbeddedDiarizer:
             x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
         side = pool if other is not None else None  # the other track's analysis beside the JP track's
         otrack: _OtherTrack | None = None
+        other_track: Future[_OtherTrack | None] | None = None
         if side is not None:
             other_track = side.submit(self._other_track, other, sr, len(x))
         regions = vad.speech_regions(x, SR, threshold=cfg.vad_threshold, end_threshold=cfg.vad_end_threshold)
         step.tick()
         if len(regions) == 0:
-            return []
+            return _no_turns(other_track)
         windows = embedding.sliding_windows(regions, cfg.window, cfg.hop)
         if len(windows) == 0:
-            return []
+            return _no_turns(other_track)
         view_future = None
         jp_power = frame_power(x)
-        if side is not None:
-            view_future = side.submit(lambda: self._other_view_at(other_track.result(), windows, jp_power))
+        if side is not None and other_track is not None:
+            started = other_track
+            view_future = side.submit(lambda: self._other_view_at(started.result(), windows, jp_power))
         xn = embedding.normalize_regions(x, regions, SR)
         mel = self._mel(xn)  # shared by Resemblyzer and the spectral statistics
         raw = self._embed(xn, windows, mel=mel)
@@ -436,7 +438,7 @@ class EmbeddedDiarizer:
         wpitch = pitch.window_pitch(f0, windows)
         if view_future is not None:
             view = view_future.result()
-            otrack = other_track.result()
+            otrack = other_track.result() if other_track is not None else None
         elif other is not None:
             otrack = self._other_track(other, sr, len(x))
             view = self._other_view_at(otrack, windows, jp_power)
@@ -917,6 +919,14 @@ class AnimeDiarizer(EmbeddedDiarizer):
     def __init__(self, num_speakers: int | None = None, **options: object) -> None:
         options.setdefault("embedding", "anime")
         super().__init__(num_speakers, **options)
+
+
+def _no_turns(other_track: Future[_OtherTrack | None] | None) -> list[Turn]:
+    """No turns (the JP track has no speech), once the other track's analysis on the side thread (if it was
+    started) has ended: an error it raised is raised here, not dropped with a future no one reads."""
+    if other_track is not None:
+        other_track.result()  # the thread is waited for at its shutdown anyway: no time is lost
+    return []
 
 
 def cut_turns(turns: list[Turn], spans: list[Turn]) -> list[Turn]:

@@ -32,7 +32,14 @@ from typing import Any
 import numpy as np
 
 from ..errors import AnimError
-from ..fsutil import check_writable, folder_lock, remove_stale_temps, write_json_atomic, write_text_atomic
+from ..fsutil import (
+    check_writable,
+    folder_lock,
+    refuse_inside_release,
+    remove_stale_temps,
+    write_json_atomic,
+    write_text_atomic,
+)
 from ..model import Clip, Subtitle
 from ..progress import progress_bar
 from ..release import Dataset
@@ -129,7 +136,7 @@ def dub_dataset(
 
     The run holds ``out_dir``'s lock (:func:`~anim400k.fsutil.folder_lock`): a second run into the same
     folder is refused (:class:`~anim400k.errors.InputError`, one line) before any work. Holding it, the run
-    deletes the hidden temporary files (``.NAME.XXXXXXXX.part.EXT``) that a killed run left for the
+    deletes the hidden temporary files (``.NAME.anim400k-XXXXXXXX.part.EXT``) that a killed run left for the
     report and for the MP3s and entries of the chosen clips; nothing else in the folder is touched.
     """
     from ..release import load, require_valid
@@ -147,10 +154,11 @@ def dub_dataset(
                          "video's segments): use auto, subtitles or whisper", dataset)
     split = normalize_split(split)
     ds = load(dataset)
+    _refuse_release_audio_folder(ds, out_dir)
+    refuse_inside_release("--out", out_dir, ds.root)  # a later build or export of the release could delete it
     require_valid(ds)  # a malformed release is one clear line, not "dubbed 0/0"
     splits = split_of(ds, seed=seed)
     require_split(splits, split, dataset)
-    _refuse_release_audio_folder(ds, out_dir)
     check_writable({}, {"--out": out_dir})  # a read-only --out fails now, not after every clip
     get_condenser(options.condense)  # a bad name fails before any work
     check_backends(options)

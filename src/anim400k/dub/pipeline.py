@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..fsutil import unmarked_file, write_text_atomic
+from ..fsutil import committed_together, unmarked_file, write_text_atomic
 from ..model import Segment
 from ..signal import ANALYSIS_SR, resample_streamed
 from ..signal import loudness as lufs
@@ -468,12 +468,14 @@ def dub(video: str | Path, out: str | Path, options: DubOptions | None = None, *
     """Dub ``video`` into EN and write ``out``: the original streams plus a default ``eng`` audio stream.
 
     Also writes the SRT of what was spoken (``options.srt``), the JSON report
-    (``options.report``) and the stems (``options.stems``) when asked.
+    (``options.report``) and the stems (``options.stems``) when asked. All these outputs are one set
+    (:func:`~anim400k.fsutil.committed_together`): none replaces an earlier dub's file until every one is
+    written, so a failure or a kill while they are written leaves the earlier files as they were.
 
     The dub holds a lock on ``out`` (:func:`~anim400k.fsutil.output_lock`: a second dub of the same
     file is refused in one line) and on each other output whose folder exists, and first deletes the hidden
     temporary files of all its outputs (:func:`dub_outputs`) that a killed dub left
-    (``.NAME.XXXXXXXX.part.EXT``; SIGKILL during the mux leaves one of up to the output's size).
+    (``.NAME.anim400k-XXXXXXXX.part.EXT``; SIGKILL during the mux leaves one of up to the output's size).
     """
     from ..fsutil import output_lock, remove_stale_temps
 
@@ -539,24 +541,27 @@ def _dub_locked(video: Path, out: str | Path, options: DubOptions) -> DubReport:
     if coverage:
         report.problems.append(f"{subtitles}: {coverage}")
     _check_untranslated(report, subtitles)
-    t_mux = time.perf_counter()
-    # the channels are one array seen twice (no copy)
-    track = np.broadcast_to(result.audio, (out_channels, len(result.audio))) if out_channels > 1 else result.audio
-    mux_audio_track(video, track, sr, out, language="eng", default=True, title=title, notes=[])  # notes: above
-    report.output = str(out)
-    report.seconds = {
-        "decode": round(decode_s, 3),
-        **report.seconds,
-        "mux": round(time.perf_counter() - t_mux, 3),
-    }
-    if options.stems:
-        stems = Path(options.stems)
-        write_text_atomic(stems / STEMS_MARK, "written by anim400k dub --stems: a later dub may replace the stems "
-                          "(backing.wav, vocals.wav, dub_speech.wav, dub_mix.wav) in this folder\n")
-        for name, x in zip(STEM_NAMES, (result.backing, result.vocals, result.speech, result.audio), strict=True):
-            write_audio(stems / f"{name}.wav", x, sr)  # type: ignore[arg-type]  # kept: keep_stems above
-    if options.srt:
-        report.write_srt(options.srt)
-    if options.report:
-        report.write_json(options.report)
+    # every output is one set: none replaces an earlier dub's file until all of them are written, so an
+    # error or a kill while they are written leaves the earlier files whole, never a new video beside an old SRT
+    with committed_together(dub_outputs(out, options).values()):
+        t_mux = time.perf_counter()
+        # the channels are one array seen twice (no copy)
+        track = np.broadcast_to(result.audio, (out_channels, len(result.audio))) if out_channels > 1 else result.audio
+        mux_audio_track(video, track, sr, out, language="eng", default=True, title=title, notes=[])  # notes: above
+        report.output = str(out)
+        report.seconds = {
+            "decode": round(decode_s, 3),
+            **report.seconds,
+            "mux": round(time.perf_counter() - t_mux, 3),
+        }
+        if options.stems:
+            stems = Path(options.stems)
+            write_text_atomic(stems / STEMS_MARK, "written by anim400k dub --stems: a later dub may replace the "
+                              "stems (backing.wav, vocals.wav, dub_speech.wav, dub_mix.wav) in this folder\n")
+            for name, x in zip(STEM_NAMES, (result.backing, result.vocals, result.speech, result.audio), strict=True):
+                write_audio(stems / f"{name}.wav", x, sr)  # type: ignore[arg-type]  # kept: keep_stems above
+        if options.srt:
+            report.write_srt(options.srt)
+        if options.report:
+            report.write_json(options.report)
     return report

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..fsutil import jsonable, save_figure, write_json_atomic, write_text_atomic
+from ..fsutil import committed_together, jsonable, save_figure, write_json_atomic, write_text_atomic
 from .metrics import ClipMetrics, MetricsReport
 
 
@@ -70,12 +70,24 @@ def check_metrics_folder(out: str | Path) -> None:
 
 
 def write_metrics(report: MetricsReport, out: str | Path) -> dict[str, Path]:
-    """Write ``metrics.json`` (clips, summary, corpus scores), ``metrics.csv`` and ``metrics.png``."""
+    """Write ``metrics.json`` (clips, summary, corpus scores), ``metrics.csv`` and ``metrics.png``.
+
+    The three are one set (:func:`~anim400k.fsutil.committed_together`): each is written to a hidden
+    temporary name and none replaces an earlier evaluation's file until all three are complete, so an
+    error or a kill while they are written leaves the earlier set whole, never new and old files mixed.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    with committed_together(out / name for name in METRICS_FILES):
+        _write_metrics_files(report, out)
+    return {"json": out / "metrics.json", "csv": out / "metrics.csv", "plot": out / "metrics.png"}
+
+
+def _write_metrics_files(report: MetricsReport, out: Path) -> None:
+    """:func:`write_metrics`'s three files, each written atomically (inside its set)."""
     import csv
     import io
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out / "metrics.json", jsonable(asdict(report)))
     buf = io.StringIO()
     cols = [f.name for f in ClipMetrics.__dataclass_fields__.values()]
@@ -87,4 +99,3 @@ def write_metrics(report: MetricsReport, out: str | Path) -> dict[str, Path]:
         )
     write_text_atomic(out / "metrics.csv", buf.getvalue())
     plot_metrics(report, out / "metrics.png")
-    return {"json": out / "metrics.json", "csv": out / "metrics.csv", "plot": out / "metrics.png"}

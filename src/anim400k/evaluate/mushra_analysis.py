@@ -26,7 +26,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..fsutil import jsonable, refuse_overwriting, save_figure, write_json_atomic, write_text_atomic
+from ..fsutil import (
+    committed_together,
+    jsonable,
+    refuse_overwriting,
+    save_figure,
+    write_json_atomic,
+    write_text_atomic,
+)
 from .stimuli import REFERENCE
 from .webmushra import RatingRow, ratings_csv
 
@@ -495,8 +502,11 @@ REPORT_FILES = ("report.html", "ratings.png", "mushra.csv", "analysis.json")
 def write_report(analysis: Analysis, rows: Sequence[RatingRow], out: str | Path) -> Analysis:
     """Write ``analysis.json``, ``ratings.png``, ``report.html`` and ``mushra.csv`` into ``out``.
 
-    ``analysis.json`` comes first: a folder a killed run left half-written is still recognised as an
-    earlier analysis's (:func:`check_report_folder`), so the re-run may replace it.
+    The four are one set (:func:`~anim400k.fsutil.committed_together`): each is written to a hidden temporary
+    name and none replaces an earlier analysis's file until all four are complete, so an error or a kill
+    while they are written leaves the earlier report whole (or none), never new and old files mixed.
+    ``analysis.json`` is renamed first: a folder where only the renames were cut short is still recognised
+    as an earlier analysis's (:func:`check_report_folder`), so the re-run may replace it.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -509,10 +519,11 @@ def write_report(analysis: Analysis, rows: Sequence[RatingRow], out: str | Path)
             ("json", "analysis.json"),
         )
     }
-    write_json_atomic(out / "analysis.json", jsonable(asdict(analysis) | {"excluded": analysis.excluded}))
-    plot(analysis, rows, out / "ratings.png")
-    write_text_atomic(out / "report.html", report_html(analysis, "ratings.png"))
-    write_text_atomic(out / "mushra.csv", ratings_csv(rows))
+    with committed_together(out / name for name in ("analysis.json", "report.html", "ratings.png", "mushra.csv")):
+        write_json_atomic(out / "analysis.json", jsonable(asdict(analysis) | {"excluded": analysis.excluded}))
+        plot(analysis, rows, out / "ratings.png")
+        write_text_atomic(out / "report.html", report_html(analysis, "ratings.png"))
+        write_text_atomic(out / "mushra.csv", ratings_csv(rows))
     return analysis
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..fsutil import check_writable, mkdtemp_like_mkdir, output_lock
+from ..fsutil import check_writable, mkdtemp_like_mkdir, output_lock, temp_prefix
 from . import stimuli as st
 from .dataset import EvalClip, load_clips, system_audio
 from .mushra_config import (
@@ -104,9 +104,10 @@ def _opaque_names(conditions: list[str]) -> dict[str, str]:
 
 
 def remove_stale_stages(out: Path) -> int:
-    """Delete the temporary test folders (``.NAME.XXXXXXXX.part`` beside ``out``) that a killed
-    ``mushra create`` of ``out`` left; returns how many. Call it holding ``out``'s lock."""
-    pattern = re.compile(rf"\.{re.escape(out.name)}\.[a-z0-9_]{{8}}\.part")
+    """Delete the temporary test folders (``.NAME.anim400k-XXXXXXXX.part`` beside ``out``) that a killed
+    ``mushra create`` of ``out`` left; returns how many. Call it holding ``out``'s lock. Unmarked names
+    (``.NAME.XXXXXXXX.part``, as versions before :data:`~anim400k.fsutil.TEMP_MARK` wrote) are left alone."""
+    pattern = re.compile(re.escape(temp_prefix(out.name)) + r"[a-z0-9_]{8}\.part")
     removed = 0
     try:
         entries = list(os.scandir(out.parent))
@@ -141,7 +142,7 @@ class _TestWriter:
             if out.exists() and any(out.iterdir()):
                 raise InputError("output folder exists and is not empty", out)
             remove_stale_stages(out)
-            self.tmp = mkdtemp_like_mkdir(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+            self.tmp = mkdtemp_like_mkdir(prefix=temp_prefix(out.name), suffix=".part", dir=out.parent)
         except BaseException:
             self._lock.close()
             raise

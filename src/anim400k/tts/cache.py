@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from ..fsutil import temp_prefix
+
 #: Bump when the stored audio of an unchanged key would change (trimming, format).
 CACHE_VERSION = 3
 
@@ -64,7 +66,7 @@ def _load_or_make(key: str, make: Callable[[], np.ndarray]) -> np.ndarray:
     pcm = _to_pcm(make())
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{key[:16]}.", suffix=".part.npy", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=temp_prefix(key[:16]), suffix=".part.npy", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as f:
                 np.save(f, pcm, allow_pickle=False)
