@@ -437,7 +437,6 @@ def refuse_overwriting(outputs: _Named, inputs: _Named) -> None:
                                  f"output files", out)
 
 
-
 def refuse_inside_release(flag: str, out: str | Path | None, release: str | Path) -> None:
     """Refuse (:class:`InputError`, one line) an output folder ``out`` that is the release folder ``release``
     (the one the command reads) or lies inside it, before any work: a later ``build`` or ``export`` of
@@ -452,6 +451,7 @@ def refuse_inside_release(flag: str, out: str | Path | None, release: str | Path
     if where == root or root in where.parents:
         verb = "is the release" if where == root else "is inside the release"
         raise InputError(f"{flag} {out} {verb} {release}; choose a folder outside it")
+
 
 def jsonable(obj: Any) -> Any:
     """``obj`` with non-finite floats (NaN, inf) replaced by None, recursively, so JSON stays standard."""
