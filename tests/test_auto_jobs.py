@@ -89,6 +89,11 @@ def test_the_schedule_sizes_auto_by_the_episodes_left(tmp_path: Path, monkeypatc
     assert schedule._auto_jobs(BuildOptions(runner="ray"), ctx, keys) == 0  # a Ray cluster sizes itself
     memory = _contexts(tmp_path, [12.0, 12.0], remote="memory://x/rel")
     assert schedule._auto_jobs(BuildOptions(), memory, keys) == 1  # a memory:// output lives in this process
+    given = _contexts(tmp_path, [12.0, 12.0])
+    ref = given[keys[1]].ref
+    given[keys[1]] = EpisodeContext(EpisodeRef(ref.show_key, ref.episode, ref.jp_media, ref.en_media,
+                                               subtitles="memory://x/ep.srt"), "w", str(tmp_path), BuildOptions())
+    assert schedule._auto_jobs(BuildOptions(), given, keys) == 1  # and so does a memory:// input
 
 
 def test_parse_jobs():

@@ -211,13 +211,16 @@ def _amount(progress: tuple[float, float, str]) -> str:
 
 def _auto_jobs(options: BuildOptions, contexts: dict[str, EpisodeContext], pending_keys: list[str]) -> int:
     """The workers ``--jobs auto`` gives this build (:mod:`.auto_jobs`): a Ray cluster sizes itself (0), a
-    memory:// output stays in this process (1), else by the episodes left, their audio and this machine."""
+    memory:// output or input stays in this process (1), else by the episodes left, their audio and this machine."""
     from ..threads import available_cpus
     from .auto_jobs import auto_jobs, available_memory, media_seconds, pending_seconds
 
     if options.runner != "local":
         return 0
-    if any(str(c.remote or "").startswith("memory://") for c in contexts.values()):
+    refs = [contexts[k].ref for k in pending_keys]
+    places = [c.remote for c in contexts.values()]
+    places += [p for r in refs for p in (r.jp_media, r.en_media, r.subtitles, *r.transcripts.values())]
+    if any(str(p or "").startswith("memory://") for p in places):  # an fsspec memory filesystem: this process only
         return 1
     seconds = pending_seconds(media_seconds(contexts[k].ref.jp_media) for k in pending_keys)
     cpus, memory = available_cpus(), available_memory()
