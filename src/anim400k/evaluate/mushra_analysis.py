@@ -6,8 +6,8 @@ the same rows, and rows that repeat a key are refused (:func:`repeated_rating`),
 Post-screening (BS.1534-3 §4.1.2, on by default, reported either way) excludes a listener who rates the
 hidden reference below 90 in more than 15 % of their trials (items), or the mid anchor (7 kHz) above 90
 in more than 15 %; an item on which more than 25 % of the listeners rate the mid anchor above 90 is not
-counted for the anchor criterion (the standard's caveat: the anchor did not degrade that item). Per condition: mean with a
-95 % t-interval over every rating (pooled as if independent, the documented convention), and a
+counted for the anchor criterion (the standard's caveat: the anchor did not degrade that item).
+Per condition: mean with a 95 % t-interval over every rating (pooled as if independent, the documented convention), and a
 second 95 % t-interval over the listeners' mean ratings (n = listeners: repeated measures of one
 listener count once), median, standard deviation; per item (trial) and condition: mean with a
 95 % t-interval. A Friedman test across conditions (and across systems, with three or more) on
@@ -73,6 +73,10 @@ class ConditionStats:
     mean_listeners: float = math.nan
     ci95_listeners_low: float = math.nan
     ci95_listeners_high: float = math.nan
+    #: lower and upper quartile by BS.1534-3 §4.1.2 (:func:`quartiles`); their difference is the IQR the
+    #: standard recommends as the confidence about the median (§9.1)
+    q1: float = math.nan
+    q3: float = math.nan
 
 
 @dataclass
@@ -210,6 +214,18 @@ def t_interval(x: np.ndarray) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
+def quartiles(scores: Sequence[float]) -> tuple[float, float]:
+    """``(Q1, Q3)`` as BS.1534-3 §4.1.2 defines them: the medians of the lower and upper half of the sorted
+    grades, both halves holding the median grade when n is odd (Tukey's hinges; numpy's default
+    interpolation differs: for 10, 20, 30, 40 it gives 17.5 and 32.5, the standard 15 and 35). NaN when empty."""
+    x = np.sort(np.asarray(scores, dtype=float))
+    n = x.size
+    if n == 0:
+        return math.nan, math.nan
+    half = (n + 1) // 2
+    return float(np.median(x[:half])), float(np.median(x[n - half :]))
+
+
 def condition_stats(
     condition: str, scores: Sequence[float], listener_means: Sequence[float] = ()
 ) -> ConditionStats:
@@ -223,7 +239,10 @@ def condition_stats(
     std = float(x.std(ddof=1)) if n > 1 else 0.0
     means = np.asarray(listener_means, dtype=float)
     lm, llow, lhigh = t_interval(means)
-    return ConditionStats(condition, n, mean, low, high, float(np.median(x)), std, int(means.size), lm, llow, lhigh)
+    q1, q3 = quartiles(x)
+    return ConditionStats(
+        condition, n, mean, low, high, float(np.median(x)), std, int(means.size), lm, llow, lhigh, q1, q3
+    )
 
 
 def holm(pvalues: Sequence[float]) -> list[float]:
@@ -476,6 +495,7 @@ def report_html(analysis: Analysis, plot_name: str) -> str:
         f"<tr><td>{e(s.condition)}</td><td>{s.n}</td><td>{fmt_num(s.mean)}</td>"
         f"<td>[{fmt_num(s.ci95_low)}, {fmt_num(s.ci95_high)}]</td><td>{s.n_listeners}</td>"
         f"<td>[{fmt_num(s.ci95_listeners_low)}, {fmt_num(s.ci95_listeners_high)}]</td><td>{fmt_num(s.median)}</td>"
+        f"<td>[{fmt_num(s.q1)}, {fmt_num(s.q3)}]</td>"
         f"<td>{fmt_num(s.std)}</td></tr>"
         for s in analysis.stats
     )
@@ -524,7 +544,8 @@ th{{background:#f4f6fb}}img{{max-width:100%}}</style></head><body>
 {screened}</p>
 <img src="{e(plot_name)}" alt="ratings per condition">
 <h2>Per condition</h2><table><tr><th>condition</th><th>n</th><th>mean</th><th>95 % CI (t, ratings pooled)</th>
-<th>listeners</th><th>95 % CI (t, over listeners' means)</th><th>median</th><th>std</th></tr>
+<th>listeners</th><th>95 % CI (t, over listeners' means)</th><th>median</th><th>Q1, Q3 (BS.1534-3)</th>
+<th>std</th></tr>
 {stat_rows}</table>
 <p>The first interval treats every rating as independent; the second takes each listener's mean rating
 of the condition as one observation (n = listeners), so one listener's repeated ratings count once.</p>
