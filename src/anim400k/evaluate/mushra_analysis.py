@@ -7,7 +7,8 @@ Post-screening (BS.1534-3 §4.1.2, on by default, reported either way) excludes 
 hidden reference below 90 in more than 15 % of their trials (items), or the mid anchor (7 kHz) above 90
 in more than 15 %; an item on which more than 25 % of the listeners rate the mid anchor above 90 is not
 counted for the anchor criterion (the standard's caveat: the anchor did not degrade that item).
-Per condition: mean with a 95 % t-interval over every rating (pooled as if independent, the documented convention), and a
+Per condition: mean with a 95 % t-interval over every rating (pooled as if independent, the documented
+convention), and a
 second 95 % t-interval over the listeners' mean ratings (n = listeners: repeated measures of one
 listener count once), median, standard deviation; per item (trial) and condition: mean with a
 95 % t-interval. A Friedman test across conditions (and across systems, with three or more) on
