@@ -120,3 +120,20 @@ def test_quartiles_are_the_standards_not_numpys() -> None:
     assert quartiles([40, 10, 30, 20, 50]) == (20.0, 40.0)
     assert quartiles([1, 2, 3, 4, 5, 6, 7]) == (2.5, 5.5)  # numpy's default: 2.5, 5.5 too; hinges agree here
     assert all(np.isnan(quartiles([])))
+
+
+def test_ratings_csv_has_webmushras_layout(tmp_path: Path) -> None:
+    """webMUSHRA's service/write.php: session_test_id, participant fields, session_uuid, trial_id, rating_stimulus,
+    rating_score, rating_time, rating_comment; one row per rating. pandas reads it; our reader reads it back."""
+    import pandas as pd
+
+    from anim400k.evaluate.webmushra import read_ratings_csv
+
+    rows = [RatingRow("t", li, "trial01", c, s, 1200) for li in ("a", "b") for c, s in (("reference", 100), ("x", 40))]
+    path = tmp_path / "mushra.csv"
+    path.write_text(ratings_csv(rows))
+    df = pd.read_csv(path)
+    assert list(df.columns) == ["session_test_id", "listener", "session_uuid", "trial_id", "rating_stimulus",
+                                "rating_score", "rating_time", "rating_comment"]
+    assert len(df) == len(rows) and list(df["session_uuid"]) == ["a", "a", "b", "b"]
+    assert read_ratings_csv(path) == rows
