@@ -65,6 +65,35 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Path
     return release.root, make_demo_systems(release, root / "systems")
 
 
+def test_text_scores_are_the_reference_implementations() -> None:
+    """BLEU/chrF are sacrebleu's (sentence: effective order; corpus: not), WER is jiwer's on the normalised
+    texts; metrics.json quotes the sacrebleu signatures and the normalisation."""
+    import jiwer
+    import sacrebleu
+    from sacrebleu.metrics import BLEU
+
+    from anim400k.evaluate.content import corpus_text_scores, text_signatures
+    from anim400k.textnorm import normalize_english
+
+    hyps = ["I don't know, it's 5 o'clock.", "good morning to you"]
+    refs = ["I do not know it is five o'clock", "good evening to you all"]
+    s = text_scores(hyps[0], refs[0])
+    assert s["bleu"] == pytest.approx(sacrebleu.sentence_bleu(hyps[0], [refs[0]]).score, abs=0.005)
+    assert s["chrf"] == pytest.approx(sacrebleu.sentence_chrf(hyps[0], [refs[0]]).score, abs=0.005)
+    assert s["wer"] == 0.0 and jiwer.wer(refs[0], hyps[0]) > 0.5  # normalised: contractions, numbers, punctuation
+    c = corpus_text_scores(hyps, refs)
+    assert c["bleu"] == pytest.approx(sacrebleu.corpus_bleu(hyps, [refs]).score, abs=0.005)
+    assert c["chrf"] == pytest.approx(sacrebleu.corpus_chrf(hyps, [refs]).score, abs=0.005)
+    normalised = jiwer.wer([normalize_english(r) for r in refs], [normalize_english(h) for h in hyps])
+    assert c["wer"] == pytest.approx(normalised, abs=5e-5)
+    sig = text_signatures()
+    assert "eff:yes" in sig["bleu"] and "tok:13a" in sig["bleu"] and "eff:no" in sig["bleu_corpus"]
+    bleu = BLEU()
+    bleu.corpus_score(hyps, [refs])
+    assert sig["bleu_corpus"] == str(bleu.get_signature()) and "nw:0" in sig["chrf"]
+    assert "normalize_english" in sig["wer"]
+
+
 def test_evaluate_ranks_the_closer_dub(demo: tuple[Path, dict[str, Path]]) -> None:
     import torch
 
@@ -128,6 +157,7 @@ def test_intelligibility_wer_against_the_dub_script(demo: tuple[Path, dict[str, 
     assert all(c.script_text == said[c.clip] for c in good.clips)
     assert good.corpus["intelligibility_wer"] < 0.5  # fast espeak-ng speech
     assert good.summary["intelligibility_wer"]["n"] == 2
+    assert "tok:13a" in good.signatures["bleu"] and "normalize_english" in good.signatures["wer"]
     # the wrong script: the metric says so
     report = {"clips": [{"en_clip": k, "text": "completely unrelated words spoken elsewhere"} for k in said]}
     (dubs / REPORT_NAME).write_text(json.dumps(report))
