@@ -442,3 +442,37 @@ def test_evaluate_never_replaces_a_metrics_file_it_did_not_write(
         assert main(argv) == 0
         assert sorted(p.name for p in out.iterdir()) == ["metrics.csv", "metrics.json", "metrics.png", "notes.txt"]
     assert (out / "notes.txt").read_text() == "kept" and len(runs) == 2
+
+
+def test_outputs_parse_strictly_and_loudness_is_pyloudnorms(demo: tuple[Path, dict[str, Path]], tmp_path: Path) -> None:
+    """metrics.csv: a header of ClipMetrics' fields, read by pandas, NaN written empty; metrics.json: standard JSON
+    (no NaN/Infinity tokens); loudness_diff is pyloudnorm's integrated loudness of dub minus gold EN at 48 kHz."""
+    import dataclasses
+
+    import pandas as pd
+    import pyloudnorm as pyln
+
+    from anim400k.evaluate.dataset import load_clips, system_audio
+    from anim400k.evaluate.metrics import LOUDNESS_SR, ClipMetrics
+    from anim400k.evaluate.stimuli import load_channels
+
+    release, systems = demo
+    out = tmp_path / "m"
+    assert main(["evaluate", str(systems["tts"]), "--reference", str(release), "--out", str(out), "--vad", "energy",
+                 "--no-speaker", "--asr", "none"]) == 0
+
+    def refuse(token: str) -> None:
+        raise AssertionError(f"non-standard JSON token {token}")
+
+    data = json.loads((out / "metrics.json").read_text(), parse_constant=refuse)
+    df = pd.read_csv(out / "metrics.csv")
+    assert list(df.columns) == [f.name for f in dataclasses.fields(ClipMetrics)]
+    assert len(df) == len(data["clips"]) and df["speaker_similarity"].isna().all()
+    assert all(c["speaker_similarity"] is None for c in data["clips"])
+    meter = pyln.Meter(LOUDNESS_SR)
+    for clip in load_clips(release, "all"):
+        dub = system_audio(systems["tts"], clip.en_clip)
+        row = df[df["clip"] == clip.en_clip].iloc[0]
+        lufs = [meter.integrated_loudness(load_channels(p, LOUDNESS_SR).samples.T.astype(np.float64))
+                for p in (dub, clip.en_audio)]
+        assert row["loudness_diff"] == pytest.approx(lufs[0] - lufs[1], abs=0.006)
