@@ -137,3 +137,28 @@ def test_ratings_csv_has_webmushras_layout(tmp_path: Path) -> None:
                                 "rating_score", "rating_time", "rating_comment"]
     assert len(df) == len(rows) and list(df["session_uuid"]) == ["a", "a", "b", "b"]
     assert read_ratings_csv(path) == rows
+
+
+def test_each_listener_gets_random_trial_and_stimulus_orders(created: Path, tmp_path: Path) -> None:
+    """BS.1534-3 §5.3: every trial offers the open reference plus, blind and in random order, the hidden
+    reference, both anchors and every system; the order of the rated trials is random per listener too."""
+    import sqlite3
+
+    from anim400k.evaluate.mushra_store import MushraStore
+
+    test = load_test(created)
+    store = MushraStore(tmp_path / "ratings.sqlite")
+    listeners = [store.join(f"invite{i}", test) for i in range(30)]
+    orders = set()
+    for li in listeners:
+        a = store.next_assignment(li)
+        conds = [store.resolve(t).condition for t in a.stimuli]
+        assert sorted(conds) == sorted(test.conditions) and "reference" in conds
+        assert store.resolve(a.reference).kind == "reference"
+        orders.add(tuple(conds))
+    assert len(orders) > 1
+    with sqlite3.connect(tmp_path / "ratings.sqlite") as c:
+        q = "SELECT listener, trial FROM assignments WHERE training=0 ORDER BY listener, position"
+        rows = c.execute(q).fetchall()
+    trial_orders = {tuple(t for li2, t in rows if li2 == li) for li in listeners}
+    assert len(trial_orders) == 2  # two rated trials: both orders occur among 30 listeners
