@@ -65,6 +65,35 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Path
     return release.root, make_demo_systems(release, root / "systems")
 
 
+def test_text_scores_are_the_reference_implementations() -> None:
+    """BLEU/chrF are sacrebleu's (sentence: effective order; corpus: not), WER is jiwer's on the normalised
+    texts; metrics.json quotes the sacrebleu signatures and the normalisation."""
+    import jiwer
+    import sacrebleu
+    from sacrebleu.metrics import BLEU
+
+    from anim400k.evaluate.content import corpus_text_scores, text_signatures
+    from anim400k.textnorm import normalize_english
+
+    hyps = ["I don't know, it's 5 o'clock.", "good morning to you"]
+    refs = ["I do not know it is five o'clock", "good evening to you all"]
+    s = text_scores(hyps[0], refs[0])
+    assert s["bleu"] == pytest.approx(sacrebleu.sentence_bleu(hyps[0], [refs[0]]).score, abs=0.005)
+    assert s["chrf"] == pytest.approx(sacrebleu.sentence_chrf(hyps[0], [refs[0]]).score, abs=0.005)
+    assert s["wer"] == 0.0 and jiwer.wer(refs[0], hyps[0]) > 0.5  # normalised: contractions, numbers, punctuation
+    c = corpus_text_scores(hyps, refs)
+    assert c["bleu"] == pytest.approx(sacrebleu.corpus_bleu(hyps, [refs]).score, abs=0.005)
+    assert c["chrf"] == pytest.approx(sacrebleu.corpus_chrf(hyps, [refs]).score, abs=0.005)
+    normalised = jiwer.wer([normalize_english(r) for r in refs], [normalize_english(h) for h in hyps])
+    assert c["wer"] == pytest.approx(normalised, abs=5e-5)
+    sig = text_signatures()
+    assert "eff:yes" in sig["bleu"] and "tok:13a" in sig["bleu"] and "eff:no" in sig["bleu_corpus"]
+    bleu = BLEU()
+    bleu.corpus_score(hyps, [refs])
+    assert sig["bleu_corpus"] == str(bleu.get_signature()) and "nw:0" in sig["chrf"]
+    assert "normalize_english" in sig["wer"]
+
+
 def test_evaluate_ranks_the_closer_dub(demo: tuple[Path, dict[str, Path]]) -> None:
     import torch
 
@@ -128,6 +157,7 @@ def test_intelligibility_wer_against_the_dub_script(demo: tuple[Path, dict[str, 
     assert all(c.script_text == said[c.clip] for c in good.clips)
     assert good.corpus["intelligibility_wer"] < 0.5  # fast espeak-ng speech
     assert good.summary["intelligibility_wer"]["n"] == 2
+    assert "tok:13a" in good.signatures["bleu"] and "normalize_english" in good.signatures["wer"]
     # the wrong script: the metric says so
     report = {"clips": [{"en_clip": k, "text": "completely unrelated words spoken elsewhere"} for k in said]}
     (dubs / REPORT_NAME).write_text(json.dumps(report))
@@ -412,3 +442,37 @@ def test_evaluate_never_replaces_a_metrics_file_it_did_not_write(
         assert main(argv) == 0
         assert sorted(p.name for p in out.iterdir()) == ["metrics.csv", "metrics.json", "metrics.png", "notes.txt"]
     assert (out / "notes.txt").read_text() == "kept" and len(runs) == 2
+
+
+def test_outputs_parse_strictly_and_loudness_is_pyloudnorms(demo: tuple[Path, dict[str, Path]], tmp_path: Path) -> None:
+    """metrics.csv: a header of ClipMetrics' fields, read by pandas, NaN written empty; metrics.json: standard JSON
+    (no NaN/Infinity tokens); loudness_diff is pyloudnorm's integrated loudness of dub minus gold EN at 48 kHz."""
+    import dataclasses
+
+    import pandas as pd
+    import pyloudnorm as pyln
+
+    from anim400k.evaluate.dataset import load_clips, system_audio
+    from anim400k.evaluate.metrics import LOUDNESS_SR, ClipMetrics
+    from anim400k.evaluate.stimuli import load_channels
+
+    release, systems = demo
+    out = tmp_path / "m"
+    assert main(["evaluate", str(systems["tts"]), "--reference", str(release), "--out", str(out), "--vad", "energy",
+                 "--no-speaker", "--asr", "none"]) == 0
+
+    def refuse(token: str) -> None:
+        raise AssertionError(f"non-standard JSON token {token}")
+
+    data = json.loads((out / "metrics.json").read_text(), parse_constant=refuse)
+    df = pd.read_csv(out / "metrics.csv")
+    assert list(df.columns) == [f.name for f in dataclasses.fields(ClipMetrics)]
+    assert len(df) == len(data["clips"]) and df["speaker_similarity"].isna().all()
+    assert all(c["speaker_similarity"] is None for c in data["clips"])
+    meter = pyln.Meter(LOUDNESS_SR)
+    for clip in load_clips(release, "all"):
+        dub = system_audio(systems["tts"], clip.en_clip)
+        row = df[df["clip"] == clip.en_clip].iloc[0]
+        lufs = [meter.integrated_loudness(load_channels(p, LOUDNESS_SR).samples.T.astype(np.float64))
+                for p in (dub, clip.en_audio)]
+        assert row["loudness_diff"] == pytest.approx(lufs[0] - lufs[1], abs=0.006)

@@ -21,6 +21,7 @@ from anim400k.evaluate.mushra_analysis import (
     plot,
     post_screen,
     repeated_rating,
+    undegraded_anchor_items,
 )
 from anim400k.evaluate.webmushra import RatingRow, ratings_csv, read_ratings_csv
 
@@ -50,11 +51,57 @@ def test_post_screening_thresholds() -> None:
         _rows("ok", n, ok_ref, [50] * n, [70] * n, [40] * n)
         + _rows("ref", n, bad_ref, [50] * n, [70] * n, [40] * n)
         + _rows("anc", n, [100] * n, bad_anchor, [70] * n, [40] * n)
+        # two more listeners, so that one of them rating the anchor above 90 on an item is 20 % of the panel, not
+        # the > 25 % at which BS.1534-3 stops counting the item for the anchor criterion
+        + _rows("ok2", n, [100] * n, [50] * n, [70] * n, [40] * n)
+        + _rows("ok3", n, [100] * n, [50] * n, [70] * n, [40] * n)
     )
     res = {s.listener: s for s in post_screen(rows)}
     assert not res["ok"].excluded and res["ok"].ref_below == 1
     assert res["ref"].excluded and "hidden reference" in res["ref"].reason
     assert res["anc"].excluded and res["anc"].anchor_above == 2 and "mid anchor" in res["anc"].reason
+
+
+def test_post_screening_ignores_items_whose_mid_anchor_most_rate_above_90(tmp_path: Path) -> None:
+    """BS.1534-3 §4.1.2: if more than 25 % of the assessors rate the mid anchor above 90 on an item, nobody is
+    excluded on the basis of that item (the anchor did not degrade it). Four listeners, four items: on item 0
+    two of them (50 %) rate the anchor 95, so it does not count; on item 1 one listener (25 %, not more) does,
+    which counts (1 of her 4 items = 25 % > 15 %: excluded). Without the caveat a and b were excluded too."""
+    n = 4
+    rows = (
+        _rows("a", n, [100] * n, [95, 50, 50, 50], [70] * n, [40] * n)
+        + _rows("b", n, [100] * n, [95, 50, 50, 50], [70] * n, [40] * n)
+        + _rows("c", n, [100] * n, [50, 95, 50, 50], [70] * n, [40] * n)
+        + _rows("d", n, [100] * n, [50] * n, [70] * n, [40] * n)
+    )
+    assert undegraded_anchor_items(rows) == ["trial00"]
+    res = {s.listener: s for s in post_screen(rows)}
+    assert not res["a"].excluded and not res["b"].excluded
+    assert res["a"].anchor_trials == 3 and res["a"].anchor_above == 0
+    assert res["c"].excluded and "1/3" in res["c"].reason
+    analysis = analyze_rows(rows)
+    assert analysis.excluded == ["c"] and analysis.anchor_items_ignored == ["trial00"]
+    assert analysis.post_screening
+
+
+def test_post_screening_can_be_turned_off_and_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """--no-post-screening keeps every listener; the screening is still reported (whom it would exclude)."""
+    rows = _rows("l1", 3, [100, 95, 100], [40, 50, 45], [70, 75, 60], [30, 35, 20])
+    rows += _rows("l2", 3, [60, 70, 50], [40, 50, 45], [50, 50, 50], [50, 50, 50])
+    path = tmp_path / "mushra.csv"
+    path.write_text(ratings_csv(rows))
+    assert main(["mushra", "analyze", str(path), "--out", str(tmp_path / "on")]) == 0
+    on = json.loads((tmp_path / "on" / "analysis.json").read_text())
+    assert on["excluded"] == ["l2"] and on["post_screening"] is True
+    assert main(["mushra", "analyze", str(path), "--out", str(tmp_path / "off"), "--no-post-screening"]) == 0
+    assert "post-screening off" in capsys.readouterr().out
+    off = json.loads((tmp_path / "off" / "analysis.json").read_text())
+    assert off["excluded"] == [] and off["post_screening"] is False and off["n_ratings_used"] == len(rows)
+    l2 = next(s for s in off["screening"] if s["listener"] == "l2")
+    assert not l2["excluded"] and "would be excluded" in l2["reason"]
+    sys_a = next(s for s in off["stats"] if s["condition"] == "sysA")
+    assert sys_a["mean"] == pytest.approx(np.mean([70, 75, 60, 50, 50, 50]))
+    assert "not applied" in (tmp_path / "off" / "report.html").read_text()
 
 
 def test_condition_stats_matches_t_interval() -> None:

@@ -113,7 +113,7 @@ def test_admin_needs_token(test_dir: Path) -> None:
     token = admin_token(read_secret(test_dir))
     assert client.get(f"/admin?token={token}").status_code == 200
     r = client.get("/admin/export.csv", headers={"Authorization": f"Bearer {token}"})
-    assert r.status_code == 200 and r.text.startswith("session_test_id,listener,trial_id,rating_stimulus")
+    assert r.status_code == 200 and r.text.startswith("session_test_id,listener,session_uuid,trial_id,rating_stimulus")
 
 
 def test_concurrent_listeners_lose_nothing(test_dir: Path) -> None:

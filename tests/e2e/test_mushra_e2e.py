@@ -178,7 +178,7 @@ def test_listener_flow_resume_and_analysis(
         f"{server.url}/admin/export.csv", headers={"Authorization": f"Bearer {admin_token(secret)}"}
     ).text
     assert csv_text.splitlines()[0].startswith(
-        "session_test_id,listener,trial_id,rating_stimulus,rating_score"
+        "session_test_id,listener,session_uuid,trial_id,rating_stimulus,rating_score"
     )
     assert len(csv_text.strip().splitlines()) == 21
 

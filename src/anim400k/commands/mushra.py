@@ -150,6 +150,10 @@ def invite(
 def analyze(
     source: Path = typer.Argument(..., help="Test folder (its ratings) or a webMUSHRA mushra.csv."),
     out: Path = typer.Option(..., "--out", help="Report folder."),
+    post_screening: bool = typer.Option(
+        True, "--post-screening/--no-post-screening",
+        help="Exclude listeners by BS.1534-3 post-screening (off: reported, nobody excluded).",
+    ),
 ) -> None:
     """Post-screen (BS.1534-3), summarise per condition and item, Friedman + Wilcoxon (Holm), write a report."""
     from rich.console import Console
@@ -160,9 +164,10 @@ def analyze(
     from ..fsutil import check_writable
 
     check_writable({}, {"--out": out})  # a file there was 'OUT: File exists'
-    a = run(source, out)
+    a = run(source, out, post_screening=post_screening)
     table = Table(
         title=f"MUSHRA {a.test_id}: {a.n_ratings_used} ratings, {len(a.excluded)} listener(s) excluded"
+        + ("" if a.post_screening else " (post-screening off)")
     )
     for col in ("condition", "n", "mean", "95% CI", "listeners", "95% CI (listeners)", "median"):
         table.add_column(col)

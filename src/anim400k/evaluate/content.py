@@ -58,6 +58,27 @@ def text_scores(hypothesis: str, reference: str) -> dict[str, float]:
     return out
 
 
+def text_signatures() -> dict[str, str]:
+    """How the text scores are computed, to quote beside them: sacrebleu's signatures of the sentence and corpus
+    BLEU and chrF (13a tokenizer on the transcripts as the ASR wrote them, case kept; sentence BLEU with
+    effective order and exponential smoothing; chrF with 6-char n-grams and no word n-grams, i.e. chrF, not
+    chrF++) and the jiwer version with the normalisation applied before WER."""
+    from importlib.metadata import version
+
+    from sacrebleu.metrics import BLEU, CHRF
+
+    sentence, corpus, chrf = BLEU(effective_order=True), BLEU(), CHRF()
+    sentence.sentence_score("a", ["a"])  # sacrebleu knows the number of references only after scoring
+    corpus.corpus_score(["a"], [["a"]])
+    chrf.corpus_score(["a"], [["a"]])
+    return {
+        "bleu": str(sentence.get_signature()),
+        "bleu_corpus": str(corpus.get_signature()),
+        "chrf": str(chrf.get_signature()),
+        "wer": f"jiwer {version('jiwer')} on anim400k.textnorm.normalize_english of both texts",
+    }
+
+
 def corpus_text_scores(hypotheses: Sequence[str], references: Sequence[str]) -> dict[str, float]:
     """Corpus BLEU/chrF and WER over all clips."""
     import sacrebleu

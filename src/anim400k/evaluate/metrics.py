@@ -42,7 +42,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..signal import ANALYSIS_SR, below_absolute_gate, loudness
-from .content import SpeakerEncoder, corpus_text_scores, text_scores
+from .content import SpeakerEncoder, corpus_text_scores, text_scores, text_signatures
 from .speech_timing import VADS, speech_regions, timing, total
 
 SR = ANALYSIS_SR
@@ -171,6 +171,8 @@ class MetricsReport:
     empty_reference: list[str] = field(default_factory=list)
     summary: dict[str, dict[str, float]] = field(default_factory=dict)
     corpus: dict[str, float] = field(default_factory=dict)
+    #: (with ASR) how BLEU/chrF/WER were computed (:func:`~anim400k.evaluate.content.text_signatures`)
+    signatures: dict[str, str] = field(default_factory=dict)
 
 
 def summarise(clips: Sequence[ClipMetrics]) -> dict[str, dict[str, float]]:
@@ -278,6 +280,7 @@ def evaluate_dubs(
             [c.dub_text for c in report.clips], [c.gold_text for c in report.clips]
         )
         report.empty_reference = [c.clip for c in report.clips if empty_reference(c.gold_text)]
+        report.signatures = text_signatures()
         spoken = [c for c in report.clips if c.script_text]
         if spoken:
             from ..textnorm import wer

@@ -3,9 +3,12 @@
 Input is a list of :class:`~anim400k.evaluate.webmushra.RatingRow` (from the test's SQLite store
 or a webMUSHRA CSV) with at most one rating per (listener, trial, stimulus): every statistic uses
 the same rows, and rows that repeat a key are refused (:func:`repeated_rating`), never merged.
-Post-screening excludes a listener who rates the hidden reference below 90 in more than 15 % of
-their trials, or the mid anchor (7 kHz) above 90 in more than 15 %. Per condition: mean with a
-95 % t-interval over every rating (pooled as if independent, the documented convention), and a
+Post-screening (BS.1534-3 §4.1.2, on by default, reported either way) excludes a listener who rates the
+hidden reference below 90 in more than 15 % of their trials (items), or the mid anchor (7 kHz) above 90
+in more than 15 %; an item on which more than 25 % of the listeners rate the mid anchor above 90 is not
+counted for the anchor criterion (the standard's caveat: the anchor did not degrade that item).
+Per condition: mean with a 95 % t-interval over every rating (pooled as if independent, the documented
+convention), and a
 second 95 % t-interval over the listeners' mean ratings (n = listeners: repeated measures of one
 listener count once), median, standard deviation; per item (trial) and condition: mean with a
 95 % t-interval. A Friedman test across conditions (and across systems, with three or more) on
@@ -51,6 +54,9 @@ class Screening:
     anchor_above: int
     excluded: bool
     reason: str = ""
+    #: trials counted for the mid-anchor criterion (those the listener rated the anchor in, less the items
+    #: of :func:`undegraded_anchor_items`)
+    anchor_trials: int = 0
 
 
 @dataclass
@@ -75,6 +81,10 @@ class ConditionStats:
     mean_listeners: float = math.nan
     ci95_listeners_low: float = math.nan
     ci95_listeners_high: float = math.nan
+    #: lower and upper quartile by BS.1534-3 §4.1.2 (:func:`quartiles`); their difference is the IQR the
+    #: standard recommends as the confidence about the median (§9.1)
+    q1: float = math.nan
+    q3: float = math.nan
 
 
 @dataclass
@@ -129,6 +139,10 @@ class Analysis:
     items: list[ItemStats] = field(default_factory=list)
     friedman: FriedmanTest | None = None
     friedman_systems: FriedmanTest | None = None
+    #: whether post-screening excluded listeners (``--no-post-screening``: reported, nobody excluded)
+    post_screening: bool = True
+    #: items (trials) left out of the mid-anchor criterion: > 25 % of the listeners rated the anchor above 90
+    anchor_items_ignored: list[str] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -137,20 +151,45 @@ class Analysis:
         return [s.listener for s in self.screening if s.excluded]
 
 
+#: BS.1534-3 §4.1.2: an item on which more than this fraction of the listeners rate the mid anchor above the
+#: anchor threshold does not count for excluding anyone on the mid-anchor criterion
+ANCHOR_ITEM_FRACTION = 0.25
+
+
+def undegraded_anchor_items(
+    rows: Sequence[RatingRow], anchor_threshold: float = 90, item_fraction: float = ANCHOR_ITEM_FRACTION
+) -> list[str]:
+    """Items (trials) on which more than ``item_fraction`` of the listeners who rated the mid anchor rated it
+    above ``anchor_threshold``: BS.1534-3 §4.1.2's caveat (the anchor processing did not degrade the item
+    much, so "assessors should not be excluded on the basis of scores for that item")."""
+    above: dict[str, list[bool]] = defaultdict(list)
+    for r in rows:
+        if r.rating_stimulus == MID_ANCHOR:
+            above[r.trial_id].append(r.rating_score > anchor_threshold)
+    return sorted(t for t, v in above.items() if v and sum(v) / len(v) > item_fraction)
+
+
 def post_screen(
     rows: Sequence[RatingRow],
     ref_threshold: float = 90,
     anchor_threshold: float = 90,
     max_fraction: float = 0.15,
+    item_fraction: float = ANCHOR_ITEM_FRACTION,
 ) -> list[Screening]:
-    """BS.1534-3 post-screening of every listener in ``rows``."""
+    """BS.1534-3 §4.1.2 post-screening of every listener in ``rows``.
+
+    Excluded: a listener who rates the hidden reference below ``ref_threshold`` for more than ``max_fraction``
+    of their items, or the mid anchor above ``anchor_threshold`` for more than ``max_fraction`` of their items,
+    not counting the items of :func:`undegraded_anchor_items` for the anchor.
+    """
+    ignored = set(undegraded_anchor_items(rows, anchor_threshold, item_fraction))
     by_listener: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
     for r in rows:
         by_listener[r.listener][r.trial_id][r.rating_stimulus] = r.rating_score
     out = []
     for listener, trials in sorted(by_listener.items()):
         with_ref = [t for t in trials.values() if REFERENCE in t]
-        with_anchor = [t for t in trials.values() if MID_ANCHOR in t]
+        with_anchor = [t for tid, t in trials.items() if MID_ANCHOR in t and tid not in ignored]
         ref_below = sum(t[REFERENCE] < ref_threshold for t in with_ref)
         anchor_above = sum(t[MID_ANCHOR] > anchor_threshold for t in with_anchor)
         reasons = []
@@ -163,7 +202,8 @@ def post_screen(
                 f"rated the mid anchor above {anchor_threshold:g} in {anchor_above}/{len(with_anchor)} trials"
             )
         out.append(
-            Screening(listener, len(trials), ref_below, anchor_above, bool(reasons), "; ".join(reasons))
+            Screening(listener, len(trials), ref_below, anchor_above, bool(reasons), "; ".join(reasons),
+                      len(with_anchor))
         )
     return out
 
@@ -182,6 +222,18 @@ def t_interval(x: np.ndarray) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
+def quartiles(scores: Sequence[float]) -> tuple[float, float]:
+    """``(Q1, Q3)`` as BS.1534-3 §4.1.2 defines them: the medians of the lower and upper half of the sorted
+    grades, both halves holding the median grade when n is odd (Tukey's hinges; numpy's default
+    interpolation differs: for 10, 20, 30, 40 it gives 17.5 and 32.5, the standard 15 and 35). NaN when empty."""
+    x = np.sort(np.asarray(scores, dtype=float))
+    n = x.size
+    if n == 0:
+        return math.nan, math.nan
+    half = (n + 1) // 2
+    return float(np.median(x[:half])), float(np.median(x[n - half :]))
+
+
 def condition_stats(
     condition: str, scores: Sequence[float], listener_means: Sequence[float] = ()
 ) -> ConditionStats:
@@ -195,7 +247,10 @@ def condition_stats(
     std = float(x.std(ddof=1)) if n > 1 else 0.0
     means = np.asarray(listener_means, dtype=float)
     lm, llow, lhigh = t_interval(means)
-    return ConditionStats(condition, n, mean, low, high, float(np.median(x)), std, int(means.size), lm, llow, lhigh)
+    q1, q3 = quartiles(x)
+    return ConditionStats(
+        condition, n, mean, low, high, float(np.median(x)), std, int(means.size), lm, llow, lhigh, q1, q3
+    )
 
 
 def holm(pvalues: Sequence[float]) -> list[float]:
@@ -318,13 +373,20 @@ def analyze_rows(
     conditions: Sequence[str] | None = None,
     test_id: str = "",
     alpha: float = 0.05,
+    post_screening: bool = True,
 ) -> Analysis:
     """Post-screen ``rows`` and compute statistics and Holm-corrected paired tests on the kept ones.
 
-    ``rows`` hold one rating per (listener, trial, stimulus) (:func:`check_one_rating_each`).
+    ``rows`` hold one rating per (listener, trial, stimulus) (:func:`check_one_rating_each`). With
+    ``post_screening`` False the screening is still computed and reported, but nobody is excluded (each
+    listener it would exclude says so in ``reason``).
     """
     check_one_rating_each(rows)
     screening = post_screen(rows)
+    if not post_screening:
+        for s in screening:
+            if s.excluded:
+                s.excluded, s.reason = False, f"kept (post-screening off); would be excluded: {s.reason}"
     excluded = {s.listener for s in screening if s.excluded}
     kept = [r for r in rows if r.listener not in excluded]
     seen = list(dict.fromkeys(r.rating_stimulus for r in rows))
@@ -364,6 +426,8 @@ def analyze_rows(
         items=item_stats(kept, conditions),
         friedman=friedman_test(kept, [c for c in conditions if scores.get(c)], alpha),
         friedman_systems=friedman_test(kept, [c for c in systems if scores.get(c)], alpha),
+        post_screening=post_screening,
+        anchor_items_ignored=undegraded_anchor_items(rows),
     )
 
 
@@ -439,6 +503,7 @@ def report_html(analysis: Analysis, plot_name: str) -> str:
         f"<tr><td>{e(s.condition)}</td><td>{s.n}</td><td>{fmt_num(s.mean)}</td>"
         f"<td>[{fmt_num(s.ci95_low)}, {fmt_num(s.ci95_high)}]</td><td>{s.n_listeners}</td>"
         f"<td>[{fmt_num(s.ci95_listeners_low)}, {fmt_num(s.ci95_listeners_high)}]</td><td>{fmt_num(s.median)}</td>"
+        f"<td>[{fmt_num(s.q1)}, {fmt_num(s.q3)}]</td>"
         f"<td>{fmt_num(s.std)}</td></tr>"
         for s in analysis.stats
     )
@@ -464,6 +529,18 @@ def report_html(analysis: Analysis, plot_name: str) -> str:
         f"<td>{'excluded: ' + e(s.reason) if s.excluded else 'kept'}</td></tr>"
         for s in analysis.screening
     )
+    screened = (
+        f"{len(analysis.excluded)} excluded by ITU-R BS.1534-3 post-screening (§4.1.2: hidden reference below 90 "
+        "or mid anchor above 90 in more than 15 % of a listener's items)."
+        if analysis.post_screening
+        else "post-screening was not applied (--no-post-screening): nobody excluded; the table below says whom "
+        "it would exclude."
+    )
+    if analysis.anchor_items_ignored:
+        screened += (
+            " Items not counted for the mid-anchor criterion (more than 25 % of the listeners rated the anchor "
+            f"above 90): {e(', '.join(analysis.anchor_items_ignored))}."
+        )
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>MUSHRA report {e(analysis.test_id)}</title>
 <style>body{{font:15px/1.5 system-ui,sans-serif;max-width:980px;margin:24px auto;padding:0 16px;
@@ -472,10 +549,11 @@ td,th{{border:1px solid #d5dbe7;padding:5px 10px;text-align:left}}
 th{{background:#f4f6fb}}img{{max-width:100%}}</style></head><body>
 <h1>MUSHRA report: {e(analysis.test_id)}</h1>
 <p>{analysis.n_ratings_used} ratings from {len(analysis.screening) - len(analysis.excluded)} listeners kept;
-{len(analysis.excluded)} excluded by ITU-R BS.1534-3 post-screening.</p>
+{screened}</p>
 <img src="{e(plot_name)}" alt="ratings per condition">
 <h2>Per condition</h2><table><tr><th>condition</th><th>n</th><th>mean</th><th>95 % CI (t, ratings pooled)</th>
-<th>listeners</th><th>95 % CI (t, over listeners' means)</th><th>median</th><th>std</th></tr>
+<th>listeners</th><th>95 % CI (t, over listeners' means)</th><th>median</th><th>Q1, Q3 (BS.1534-3)</th>
+<th>std</th></tr>
 {stat_rows}</table>
 <p>The first interval treats every rating as independent; the second takes each listener's mean rating
 of the condition as one observation (n = listeners), so one listener's repeated ratings count once.</p>
@@ -595,7 +673,7 @@ def load_rows(source: str | Path) -> tuple[list[RatingRow], list[str] | None, li
     return rows, None, None, every[0].session_test_id if every else src.stem
 
 
-def analyze(source: str | Path, out: str | Path) -> Analysis:
+def analyze(source: str | Path, out: str | Path, post_screening: bool = True) -> Analysis:
     """Analyse a test folder or a webMUSHRA CSV and write the report into ``out``.
 
     ``out`` must pass :func:`check_report_folder` (checked before the ratings are read). The report is
@@ -610,7 +688,7 @@ def analyze(source: str | Path, out: str | Path) -> Analysis:
     rows, systems, conditions, test_id = load_rows(source)
     if not rows:
         raise InputError("no ratings to analyse yet", source)
-    analysis = analyze_rows(rows, systems, conditions, test_id)
+    analysis = analyze_rows(rows, systems, conditions, test_id, post_screening=post_screening)
     Path(out).mkdir(parents=True, exist_ok=True)
     with folder_lock(out, "mushra analyze"):
         remove_stale_temps(*(Path(out) / name for name in REPORT_FILES))

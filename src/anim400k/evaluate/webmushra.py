@@ -4,7 +4,7 @@ webMUSHRA (audiolabs/webMUSHRA) describes a test as ``testname``, ``testId`` and
 ``pages``; a page of ``type: mushra`` has ``id``, ``name``, ``content``, ``reference``,
 ``stimuli`` (key -> file) and ``createAnchor35``/``createAnchor70``. A nested list whose
 first item is ``random`` is a block of pages shown in random order. Its results CSV has
-the columns ``session_test_id``, the participant fields, ``trial_id``, ``rating_stimulus``,
+the columns ``session_test_id``, the participant fields, ``session_uuid``, ``trial_id``, ``rating_stimulus``,
 ``rating_score``, ``rating_time``, ``rating_comment``; the hidden reference is rated as
 stimulus ``reference`` and the anchors as ``anchor35``/``anchor70``.
 """
@@ -24,9 +24,13 @@ from ..errors import InputError, yaml_problem
 from ..fsutil import write_text_atomic
 from .mushra_config import MushraTest, is_training_trial
 
+#: webMUSHRA's ``mushra.csv`` layout (``service/write.php`` since 2017): ``session_test_id``, the participant
+#: fields (ours: ``listener``), ``session_uuid`` (one per participant session; ours: the listener ID again, so
+#: tools that group by it see one session per listener), then the rating fields
 CSV_COLUMNS = (
     "session_test_id",
     "listener",
+    "session_uuid",
     "trial_id",
     "rating_stimulus",
     "rating_score",
@@ -203,6 +207,7 @@ def ratings_csv(rows: Iterable[RatingRow]) -> str:
         w.writerow(
             [
                 r.session_test_id,
+                r.listener,
                 r.listener,
                 r.trial_id,
                 r.rating_stimulus,
