@@ -480,6 +480,8 @@ def dub(video: str | Path, out: str | Path, options: DubOptions | None = None, *
 
     options = dataclasses.replace(options or DubOptions(), **overrides)
     video = Path(video)
+    if video.is_dir():  # a folder named like a video (``ep01.mkv/``) was reported as missing
+        raise InputError("is a folder, not a media file", video)
     if not video.is_file():
         raise InputError("video not found", video)
     _check_outputs(video, out, options)
