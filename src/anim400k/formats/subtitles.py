@@ -589,12 +589,12 @@ def _text_subtitle_stream(container, stream: str | int | None, path: Path,  # ty
                           option: str | None = "subtitle_stream:", describe: bool = False):
     """The subtitle stream ``stream`` of ``container`` and the note on the choice; :class:`InputError` if it
     is missing or a bitmap format."""
-    from ..media.probe import TEXT_SUBTITLE_CODECS
+    from ..media.probe import BITMAP_ADVICE, TEXT_SUBTITLE_CODECS
 
     st, note = _select_subtitle_stream(container, stream, path, option, describe)
     codec = st.codec_context.name
     if codec not in TEXT_SUBTITLE_CODECS:
-        raise InputError(f"subtitle stream is '{codec}' (a bitmap format); only text subtitles are read", path)
+        raise InputError(f"subtitle stream is '{codec}' (a bitmap format): {BITMAP_ADVICE}", path)
     return st, note
 
 
