@@ -247,7 +247,8 @@ def test_build_without_archive_deletes_clip_archives_of_other_episodes(built: Pa
 def test_audio_only_episode_beside_video_ones_validates(built: Path, short_manifest: Path, short_episodes: list,
                                                         tmp_path: Path) -> None:
     """An episode from audio-only media in a release whose other episodes have video clips: its episode says
-    ``"video_clips": false`` (no MP4 was cut for it) and the build's output passes its own validator."""
+    ``"video_clips": false`` (no MP4 was cut for it), the build warns of it, and the build's output passes its own
+    validator."""
     import yaml
 
     from anim400k.release import validate_release
@@ -265,6 +266,10 @@ def test_audio_only_episode_beside_video_ones_validates(built: Path, short_manif
     episodes = json.loads((out / ANNOTATIONS_FILE).read_text())["test_show"]["episodes"]
     assert episodes["3"]["video_clips"] is False and episodes["3"]["clips"]
     assert "video_clips" not in episodes["1"] and "video_clips" not in episodes["2"]
+    # said in the build's warnings (it was silent: a user who gave a WAV by mistake learnt it from the release)
+    no_video = [w for w in report.warnings if "has no video stream" in w]
+    assert no_video == [f"test_show/3: {stems / 'jp_mix.wav'}: has no video stream: the episode's clips have no "
+                        "video clips (audio clips only; video_clips: false in the release)"]
     assert not any(id_path(out, VIDEO_ARCHIVE, c["jp_clip"], "mp4").exists() for c in episodes["3"]["clips"])
     assert validate_release(out) == []
     # the marker exempts only its own episode: a missing MP4 of a video episode is still found

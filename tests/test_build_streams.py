@@ -234,6 +234,43 @@ def test_a_subtitles_file_that_is_a_container_is_read_through_its_stream(tmp_pat
     assert err.value.message == f"{nosubs}: has no subtitle stream"
 
 
+def _bitmap_subtitles_mkv(path: Path) -> Path:
+    """An MKV with a 1 s ``jpn`` audio stream and a DVD (bitmap) subtitle stream tagged ``eng`` (one packet)."""
+    with av.open(str(path), "w") as out:
+        audio = out.add_stream("flac", rate=SR, layout="mono")
+        audio.metadata["language"] = "jpn"
+        subs = out.add_stream("dvd_subtitle")
+        subs.metadata["language"] = "eng"
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, SR), np.int16), format="s16", layout="mono")
+        frame.sample_rate, frame.pts, frame.time_base = SR, 0, Fraction(1, SR)
+        for packet in [*audio.encode(frame), *audio.encode(None)]:
+            out.mux(packet)
+        packet = av.Packet(b"\x00\x10" + bytes(14))
+        packet.stream, packet.pts, packet.dts, packet.time_base = subs, 100, 100, Fraction(1, 1000)
+        out.mux(packet)
+    return path
+
+
+@pytest.mark.parametrize("how", ["subtitle_stream", "subtitles"])
+def test_bitmap_subtitles_only_fail_the_probe_in_one_line_asking_for_a_text_file(tmp_path: Path, how: str) -> None:
+    """A release whose only English subtitles are pictures (DVD, PGS) cannot give en_subtitles: the probe stage says
+    so and asks for a text file (it said 'only text subtitles are read', or listed the stream as 'bitmap' and
+    asked for a stream that is not there), before the costly stages."""
+    from anim400k.media import probe
+
+    media = _bitmap_subtitles_mkv(tmp_path / "bitmap.mkv")
+    assert [s.codec for s in probe(media).subtitle_streams] == ["dvdsub"]
+    fields = {"subtitle_stream": "eng"} if how == "subtitle_stream" else {"subtitles": str(media)}
+    with pytest.raises(InputError) as err:
+        stage_probe(context(tmp_path, media, wav(tmp_path / "en.wav"), **fields))
+    advice = ("bitmap subtitles (PGS, DVD: pictures of text) cannot be read; give the subtitles as an SRT, ASS or "
+              "WebVTT file")
+    assert err.value.message == (f"{media}: subtitle stream is 'dvdsub' (a bitmap format): {advice}"
+                                 if how == "subtitle_stream" else
+                                 f"{media}: has no text subtitle stream: {advice} (subtitle streams: 0: eng (bitmap))")
+    assert not (tmp_path / "work").exists() or not any((tmp_path / "work").rglob("probe.json"))
+
+
 # ---------------------------------------------------------------- several subtitle streams tagged with the language
 
 

@@ -79,6 +79,30 @@ def test_a_stream_in_another_language_is_not_dubbed_when_jpn_is_missing(tmp_path
     assert not out.exists()
 
 
+@pytest.mark.parametrize("kind", ["folder", "empty", "text", "truncated"])
+def test_a_video_that_is_no_media_is_refused_in_one_line_naming_it(tmp_path, capsys, kind):
+    """A folder named ``ep.mkv`` was reported as ``video not found``; an empty, a text or a half file is refused
+    in one line naming it, before any work, and nothing is written."""
+    srt = _srt(tmp_path / "en.srt")
+    video = tmp_path / "ep.mkv"
+    if kind == "folder":
+        video.mkdir()
+    elif kind == "truncated":
+        whole = write_audio_file(tmp_path / "whole.mkv", _chord(3.0)[None], "mono").read_bytes()
+        video.write_bytes(whole[: len(whole) // 2])
+    else:
+        video.write_text("" if kind == "empty" else "not a video\n")
+    out = tmp_path / "dubbed.mkv"
+    assert main(["dub", str(video), "--subtitles", str(srt), "--out", str(out), "--tts", "espeak"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    reason = {"folder": "is a folder, not a media file",
+              "truncated": "truncated or corrupt media: decoded "}.get(
+        kind, "not a media file PyAV can open: invalid data (corrupt or truncated file)")
+    assert len(err) == 1 and err[0].startswith(f"anim400k: error: {video}: {reason}")
+    assert kind != "truncated" or err[0].endswith("s of audio, header says 3.0 s")
+    assert not out.exists()
+
+
 @pytest.mark.parametrize(("audio", "message"), [
     ("zeros", "audio stream 0 (jpn) is silent (below -70 LUFS): nothing to dub"),
     ("music", "no speech found in the source audio; nothing to dub"),

@@ -189,6 +189,32 @@ def test_decode_multichannel_and_range(episode: Path) -> None:
     assert abs(lags[best]) <= 5 and corr[best] > 0.99
 
 
+def test_mono_downmix_of_5_1_keeps_the_centre_as_a_stereo_downmix_does(tmp_path: Path) -> None:
+    """A 5.1 mix keeps its dialogue in the centre. The mono downmix weighs it sqrt(2) times a front channel and
+    a surround 0.707 times one (the sum of the BS.775 stereo downmix's channels, FFmpeg's mono downmix); it
+    weighed the centre 0.707, as a surround, which put the dialogue 6 dB lower against the music."""
+    sr, names = 48000, ["FL", "FR", "FC", "LFE", "SL", "SR"]
+    freqs = [300.0, 500.0, 700.0, 60.0, 1100.0, 1300.0]  # one tone per channel, at the same level
+    t = np.arange(sr * 2) / sr
+    data = np.stack([0.1 * np.sin(2 * np.pi * f * t) for f in freqs]).astype(np.float32)
+    path = tmp_path / "surround.flac"
+    with av.open(str(path), "w") as out:
+        s = out.add_stream("flac", rate=sr, layout="5.1(side)")
+        frame = av.AudioFrame.from_ndarray(data, format="fltp", layout="5.1(side)")
+        frame.sample_rate, frame.pts, frame.time_base = sr, 0, Fraction(1, sr)
+        out.mux(s.encode(frame))
+        out.mux(s.encode(None))
+    assert [c.name for c in av.open(str(path)).streams.audio[0].layout.channels] == names
+    x = media.decode_audio(path, 0, sr=sr)
+    spec = np.abs(np.fft.rfft(x))
+    level = {n: spec[int(round(f * len(x) / sr))] for n, f in zip(names, freqs, strict=True)}
+    assert level["FC"] / level["FL"] == pytest.approx(np.sqrt(2), rel=0.01)
+    assert level["SL"] / level["FL"] == pytest.approx(np.sqrt(0.5), rel=0.01)
+    assert level["LFE"] < 0.01 * level["FL"] and level["FR"] == pytest.approx(level["FL"], rel=0.01)
+    assert media.audio.dialogue_downmix_weights(names).sum() == pytest.approx(1.0)
+    assert list(media.audio.dialogue_downmix_weights(["FL", "FR"])) == [0.5, 0.5]
+
+
 def test_decode_late_stream_is_padded(late_audio: Path) -> None:
     x = media.decode_audio(late_audio, "jpn", sr=16000)
     onset = int(np.argmax(np.abs(x) > 0.05)) / 16000

@@ -97,3 +97,29 @@ def test_mushra_ratings_csv_in_latin1_is_one_line(tmp_path: Path) -> None:
     path.write_bytes(ratings_csv([RatingRow("x", "José", "t0", "reference", 100)]).encode("latin-1"))
     with pytest.raises(InputError, match=r"mushra\.csv: not UTF-8 text \(.*\): save the ratings CSV as UTF-8$"):
         read_ratings_csv(path)
+
+
+@pytest.mark.parametrize(("codec", "name", "iconv", "text"), [
+    ("cp1252", "Windows-1252", "CP1252", "Café déjà vu, naïve!"),
+    ("shift_jis", "Shift-JIS", "SHIFT_JIS", "みんな集まって！"),
+    ("euc_jp", "EUC-JP", "EUC-JP", "みんな集まって！"),
+])
+def test_a_subtitle_file_in_a_legacy_encoding_is_one_line_naming_it(tmp_path: Path, codec, name, iconv, text) -> None:
+    """An SRT saved as Windows-1252 (old English fansubs) or Shift-JIS was refused as 'not UTF-8 text (invalid
+    start byte at byte 32)' alone: the line now says what the bytes read as and how to convert them; the text is
+    still not decoded with a guess (Windows-1252 takes nearly any bytes: a wrong guess is silent mojibake)."""
+    from anim400k.formats.subtitles import read_subtitles
+
+    path = tmp_path / "ep01.en.srt"
+    path.write_bytes(f"1\r\n00:00:01,000 --> 00:00:02,500\r\n{text}\r\n".encode(codec))
+    with pytest.raises(InputError) as err:
+        read_subtitles(path)
+    msg = str(err.value)
+    assert msg.startswith(f"{path}: not UTF-8 text (") and "\n" not in msg
+    assert msg.endswith(f"): it reads as {name}: save it as UTF-8 (e.g. iconv -f {iconv} -t UTF-8 ep01.en.srt > "
+                        "ep01.en.utf8.srt)")
+    # bytes that no legacy encoding reads keep the plain message
+    path.write_bytes(b"1\n00:00:01,000 --> 00:00:02,500\n\x81\x8d\x8f\x90\x9d\xff\n")
+    with pytest.raises(InputError) as err:
+        read_subtitles(path)
+    assert str(err.value).endswith(")") and "reads as" not in str(err.value)

@@ -142,8 +142,11 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: put the text in the Name field).
 #: cut 8: the MP3 clips' LAME tag CRC as LAME writes it and FFmpeg's demuxer checks it (the frame up to the CRC
 #: field; FFmpeg's muxer's 190 bytes were wrong in mono frames, so the demuxer refused the tag's CRC); two bytes.
-STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 5, "score": 4, "separate": 3, "diarize": 8, "cut": 8,
-                                  "align": 6, "subtitles": 16, "sync": 3}
+#: audio 2, cut 9: the mono downmix of a 5.1 (or other surround) track weighs the centre 1.414 (the BS.775 stereo
+#: downmix's sum, FFmpeg's mono downmix), not 0.707 as a surround: the dialogue was 6 dB lower against the music.
+#: Mono and stereo sources give the same samples.
+STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 5, "score": 4, "separate": 3, "diarize": 8, "cut": 9,
+                                  "align": 6, "subtitles": 16, "sync": 3, "audio": 2}
 
 #: Bumped when :func:`anim400k.formats.transcripts.read_transcript` reads a given transcript (the manifest's
 #: ``transcripts``) differently: an ``asr_en``/``asr_ja`` stage that imports one is keyed on it

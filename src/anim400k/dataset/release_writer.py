@@ -73,6 +73,9 @@ def write_release(manifest: Manifest, contexts: list[EpisodeContext], out: Path,
             ep_meta.setdefault("en_video_id", make_id(show_key, ctx.ref.episode, "en_video"))
             if not cuts_video(ctx):
                 ep_meta["video_clips"] = False  # its clips have no MP4 (FORMAT.md readers ignore the field)
+                if ctx.options.video_clips:  # asked for, but the JP medium has no picture: said, not silent
+                    warnings.append(f"{ctx.ref.key}: {ctx.ref.jp_media}: has no video stream: the episode's clips "
+                                    "have no video clips (audio clips only; video_clips: false in the release)")
 
             def clips(data: dict[str, Any] = data) -> Iterator[dict[str, Any]]:
                 for d in data["clips"]:

@@ -435,15 +435,16 @@ def _refuse_foreign_stems(folder: Path) -> None:
 
 
 def _decode_source(video: Path, stream: Any, audio_index: int, sr: int) -> tuple[np.ndarray, float]:
-    """The source stream's mono downmix (``media``'s normalised weights) and its BS.1770 loudness (LUFS)
+    """The source stream's mono downmix (``media``'s normalised weights, a 5.1 centre kept as a stereo downmix
+    keeps it: :func:`~anim400k.media.audio.dialogue_downmix_weights`) and its BS.1770 loudness (LUFS)
     over its own channels (L/R/C 1.0, surrounds 1.41, LFE left out), from one decode."""
     from ..media import decode_audio
-    from ..media.audio import decoded_channel_names, downmix_weights, loudness_weights
+    from ..media.audio import decoded_channel_names, dialogue_downmix_weights, loudness_weights
 
     audio = decode_audio(video, audio_index, sr=sr, mono=False)
     names = decoded_channel_names(stream, audio.shape[0])
     source_lufs = lufs(audio, sr, loudness_weights(names))
-    mix = audio[0] if audio.shape[0] == 1 else (downmix_weights(names) @ audio).astype(np.float32)
+    mix = audio[0] if audio.shape[0] == 1 else (dialogue_downmix_weights(names) @ audio).astype(np.float32)
     del audio
     return mix, source_lufs
 
@@ -481,6 +482,8 @@ def dub(video: str | Path, out: str | Path, options: DubOptions | None = None, *
 
     options = dataclasses.replace(options or DubOptions(), **overrides)
     video = Path(video)
+    if video.is_dir():  # a folder named like a video (``ep01.mkv/``) was reported as missing
+        raise InputError("is a folder, not a media file", video)
     if not video.is_file():
         raise InputError("video not found", video)
     _check_outputs(video, out, options)

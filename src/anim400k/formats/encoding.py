@@ -53,3 +53,30 @@ def decode_bom_text(data: bytes, path: str | Path, advice: str = "") -> str:
         raise InputError(f"not {encoding_label(codec)} text ({exc.reason} at byte {exc.start + skip}){tail}",
                          path) from exc
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+#: Legacy encodings of subtitle files (fansubs and old rips), tried in this order on bytes that are not UTF-8:
+#: Shift-JIS and EUC-JP only where they give Japanese text (kana or CJK ideographs), then Windows-1252 (Western
+#: Europe's ANSI code page, a superset of Latin-1's printable characters), which decodes nearly any bytes.
+_LEGACY = (("shift_jis", "Shift-JIS", "SHIFT_JIS"), ("euc_jp", "EUC-JP", "EUC-JP"),
+           ("cp1252", "Windows-1252", "CP1252"))
+
+
+def _japanese(text: str) -> bool:
+    return any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def legacy_encoding(data: bytes) -> tuple[str, str] | None:
+    """``(name, iconv name)`` of the legacy encoding that ``data`` (not UTF-8) most likely is, or None.
+
+    Only a hint for an error message (the text is never decoded with it): Shift-JIS or EUC-JP where the
+    bytes decode to Japanese text, else Windows-1252 where they decode with it.
+    """
+    for codec, name, iconv in _LEGACY:
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if codec == "cp1252" or _japanese(text):
+            return name, iconv
+    return None

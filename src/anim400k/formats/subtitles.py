@@ -31,7 +31,7 @@ from ..errors import InputError
 from ..fsutil import atomic_path
 from ..model import Subtitle
 from .ass_format import canonical_field_order
-from .encoding import bom_encoding, decode_bom_text, encoding_label
+from .encoding import bom_encoding, decode_bom_text, encoding_label, legacy_encoding
 from .sdh import speaker_label
 from .signs import dialogue_styles, non_dialogue
 from .subtitle_text import srt_text, vtt_text, vtt_voice
@@ -209,8 +209,9 @@ def decode_text(data: bytes, path: str | Path) -> str:
 
     UTF-8, UTF-8/UTF-16/UTF-32 with a byte-order mark, or UTF-16 without one (told by where its
     NUL bytes fall). Text that does not decode raises :class:`InputError` naming the file and
-    the byte; other encodings (Shift-JIS, ...) are refused that way, to be converted to UTF-8 first,
-    and a media container (:func:`container_format`) is refused as one. CRLF and lone CR (classic
+    the byte; other encodings (Shift-JIS, ...) are refused that way, to be converted to UTF-8 first (the
+    message says which legacy encoding the bytes read as, :func:`~.encoding.legacy_encoding`, and gives the
+    ``iconv`` command), and a media container (:func:`container_format`) is refused as one. CRLF and lone CR (classic
     Mac) line endings become LF, so that every parser sees the same lines (with lone CRs no line of
     an SRT or ASS file matched, and every cue was lost).
     """
@@ -223,7 +224,18 @@ def decode_text(data: bytes, path: str | Path) -> str:
         except UnicodeDecodeError as exc:
             raise InputError(f"not {encoding_label(bomless)} text ({exc.reason} at byte {exc.start})", path) from exc
         return text.replace("\r\n", "\n").replace("\r", "\n")
-    return decode_bom_text(data, path)
+    try:
+        return decode_bom_text(data, path)
+    except InputError:
+        guess = None if bom_encoding(data) is not None else legacy_encoding(data)
+        if guess is None:
+            raise
+        # the same one line, with what the bytes look like and how to convert them (they are not guessed at:
+        # Windows-1252 decodes nearly any bytes, so a wrong guess would put mojibake into the release)
+        name, iconv = guess
+        return decode_bom_text(data, path, f"it reads as {name}: save it as UTF-8 (e.g. "
+                                           f"iconv -f {iconv} -t UTF-8 {Path(path).name} > {Path(path).stem}.utf8"
+                                           f"{Path(path).suffix})")
 
 
 def subtitle_format(text: str) -> str:
@@ -577,12 +589,12 @@ def _text_subtitle_stream(container, stream: str | int | None, path: Path,  # ty
                           option: str | None = "subtitle_stream:", describe: bool = False):
     """The subtitle stream ``stream`` of ``container`` and the note on the choice; :class:`InputError` if it
     is missing or a bitmap format."""
-    from ..media.probe import TEXT_SUBTITLE_CODECS
+    from ..media.probe import BITMAP_ADVICE, TEXT_SUBTITLE_CODECS
 
     st, note = _select_subtitle_stream(container, stream, path, option, describe)
     codec = st.codec_context.name
     if codec not in TEXT_SUBTITLE_CODECS:
-        raise InputError(f"subtitle stream is '{codec}' (a bitmap format); only text subtitles are read", path)
+        raise InputError(f"subtitle stream is '{codec}' (a bitmap format): {BITMAP_ADVICE}", path)
     return st, note
 
 

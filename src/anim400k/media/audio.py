@@ -53,10 +53,31 @@ def downmix_weights(channel_names: Sequence[str]) -> np.ndarray:
 
     Stereo gives ``(L + R) / 2``; 5.1 weights fronts 1, centre and surrounds 0.707, LFE 0.
     """
-    w = np.array([_DOWNMIX_WEIGHTS.get(name, 0.7071) for name in channel_names], dtype=np.float32)
+    return _normalised([_DOWNMIX_WEIGHTS.get(name, 0.7071) for name in channel_names])
+
+
+def _normalised(weights: Sequence[float]) -> np.ndarray:
+    w = np.array(weights, dtype=np.float32)
     if not w.sum():
-        w = np.ones(len(channel_names), dtype=np.float32)
+        w = np.ones(len(weights), dtype=np.float32)
     return w / w.sum()
+
+
+# The mono downmix of :func:`decode_audio`: the sum of the two channels of the ITU-R BS.775 stereo downmix
+# (Lo = L + 0.707 C + 0.707 Ls, Ro = R + 0.707 C + 0.707 Rs), which is FFmpeg's (swresample's) mono downmix too.
+_DIALOGUE_WEIGHTS = {**_DOWNMIX_WEIGHTS, "FC": 1.4142}
+
+
+def dialogue_downmix_weights(channel_names: Sequence[str]) -> np.ndarray:
+    """Normalised mono-downmix weights that keep a surround mix's dialogue where a stereo downmix has it.
+
+    Stereo gives ``(L + R) / 2``; 5.1 weights fronts 1, centre 1.414, surrounds 0.707, LFE 0 (the sum of the
+    BS.775 stereo downmix's channels, as FFmpeg downmixes to mono), normalised to sum 1. A 5.1 mix keeps its
+    dialogue in the centre: :func:`decode_audio` (the build's analysis audio and clips, ``dub``'s source mix)
+    weighed it 0.707 (:func:`downmix_weights`, as a surround), 6 dB lower against the music than a stereo
+    downmix puts it.
+    """
+    return _normalised([_DIALOGUE_WEIGHTS.get(name, 0.7071) for name in channel_names])
 
 
 # BS.1770 loudness weight of each channel (by FFmpeg name): surrounds 1.41, LFE 0, others 1.
@@ -107,7 +128,8 @@ def decode_audio(
     ``stream`` is a language tag (``"jpn"``, ``"en"`` ...) or an index among audio streams.
     Sample 0 is time ``start`` (default 0) of the container timeline: a stream that starts
     late is padded with silence, gaps in its timestamps are filled. Returns shape ``(n,)``
-    when ``mono`` (channels are downmixed) else ``(channels, n)``. Raises :class:`InputError`
+    when ``mono`` (channels are downmixed by :func:`dialogue_downmix_weights`: a 5.1 centre weighs 1.414, as in
+    a stereo downmix) else ``(channels, n)``. Raises :class:`InputError`
     for missing/undecodable/truncated files and files without that stream.
 
     ``on_disk`` writes the samples to an unnamed temporary file as they are decoded and returns a
@@ -159,7 +181,7 @@ def _decode_stream(
         if resampler is None:
             resampler = av.AudioResampler(format="fltp", layout=frame.layout.name, rate=sr)
             if mono and frame.layout.nb_channels > 1:
-                weights = downmix_weights([c.name for c in frame.layout.channels])
+                weights = dialogue_downmix_weights([c.name for c in frame.layout.channels])
         frame_t = (float(frame.pts * frame.time_base) - origin) if frame.pts is not None else None
         for out in resampler.resample(frame):
             written = _append(chunks, _mix(out.to_ndarray(), weights), written, frame_t, t0, sr)
@@ -442,5 +464,5 @@ def cut_audio_clips(
                       "audio-clip")
 
 
-__all__ = ["channel_names", "cut_audio_clips", "decode_audio", "decoded_channel_names", "loudness_weights",
-           "parse_bitrate", "write_audio"]
+__all__ = ["channel_names", "cut_audio_clips", "decode_audio", "decoded_channel_names", "dialogue_downmix_weights",
+           "loudness_weights", "parse_bitrate", "write_audio"]

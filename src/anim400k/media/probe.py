@@ -533,6 +533,9 @@ def not_dialogue_subtitles(stream: StreamInfo) -> bool:
 
 #: FFmpeg's text subtitle codecs (the others, PGS and DVD, are pictures: they need OCR).
 TEXT_SUBTITLE_CODECS = ("subrip", "srt", "ass", "ssa", "webvtt", "mov_text", "text")
+#: What a message says where only a bitmap subtitle stream is there.
+BITMAP_ADVICE = ("bitmap subtitles (PGS, DVD: pictures of text) cannot be read; give the subtitles as an SRT, "
+                 "ASS or WebVTT file")
 
 
 def _text_subtitles(stream: StreamInfo) -> bool:
@@ -655,6 +658,9 @@ def select_en_subtitle_stream(info: MediaInfo, option: str | None = None) -> tup
         return dialogue[0], (f"every text subtitle stream tagged 'eng' ({describe_subtitle_streams(info, eng)}) is "
                              f"{_NOT_DIALOGUE}; used subtitle stream {subs.index(dialogue[0])}, the first untagged "
                              f"text one (subtitle streams: {describe_subtitle_streams(info)}){how}")
+    if not text:  # only pictures (PGS, DVD): no other stream of the file helps
+        raise InputError(f"has no text subtitle stream: {BITMAP_ADVICE} (subtitle streams: "
+                         f"{describe_subtitle_streams(info)})", info.path)
     if not untagged:
         raise InputError(f"has no usable English subtitle stream: none is a text stream tagged 'eng' or untagged "
                          f"(subtitle streams: {describe_subtitle_streams(info)}){how}", info.path)

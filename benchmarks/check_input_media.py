@@ -1,0 +1,427 @@
+"""Build an Anim-400K release from many variants of one synthetic episode's input media and compare clips.
+
+    PYTHONPATH=src python benchmarks/check_input_media.py WORK [VARIANT ...] [--tag T]
+
+Makes a 40 s synthetic episode (``anim400k.synth.make_episode(WORK/b40, duration=40, seed=1)``; TTS cached),
+then each variant's media from it with imageio-ffmpeg's ``ffmpeg`` binary (MKV track orders, language tags and
+titles, MP4/M4A, WebM/Opus, FLAC/WAV/MP3, 44.1/22.05 kHz, stereo, 5.1, MPEG-TS start times, track delays, a
+short track, VFR, 23.976 fps with a PAL-speed EN track, video without audio, audio only, subtitle files and
+streams, legacy encodings, bitmap subtitles, corrupt files), builds each with ``anim400k build --asr-en vad
+--asr-ja vad`` into ``WORK/out_T/VARIANT`` and compares its clips with the plain MKV's (count, largest time
+difference, the subtitle text of each clip). Appends one JSON line per variant to ``WORK/results_T.jsonl`` and
+prints a line each. docs/media.md "Inputs checked" has the results. ~15-20 s a variant on 2 cores.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import imageio_ffmpeg
+import yaml
+
+FF = imageio_ffmpeg.get_ffmpeg_exe()
+REPO = Path(__file__).resolve().parent.parent
+ROOT = Path(sys.argv[1] if len(sys.argv) > 1 else "input-media").resolve()
+B = ROOT / "b40"
+V = ROOT / "var"
+PY = sys.executable
+
+
+def ff(*args: str) -> None:
+    subprocess.run([FF, "-y", "-loglevel", "error", *args], check=True)
+
+
+def p(name: str) -> str:
+    return str(V / name)
+
+
+NOTAG = ["-metadata:s:a:0", "language=und", "-metadata:s:a:1", "language=und"]
+
+
+def mkv_tags(name, jl, el, jt="Japanese", et="English", order=(0, 1), extra=()):
+    out = p(name)
+    maps = ["-map", "0:v"] + sum((["-map", f"0:a:{i}"] for i in order), []) + ["-map", "0:s"]
+    md = []
+    for k, i in enumerate(order):
+        lang, title = (jl, jt) if i == 0 else (el, et)
+        md += [f"-metadata:s:a:{k}", f"language={lang}", f"-metadata:s:a:{k}", f"title={title}"]
+    ff("-i", str(B / "episode.mkv"), *maps, "-c", "copy", *md, *extra, out)
+    return out
+
+
+def ep_media(path, **kw):
+    return {"media": path, "subtitles": str(B / "episode.en.srt"), **kw}
+
+
+def ep_pair(jp, en, **kw):
+    d = {"jp_media": jp, "en_media": en, "subtitles": str(B / "episode.en.srt")}
+    d.update(kw)
+    return d
+
+
+JPM = str(B / "episode.jp.mkv")
+
+
+def v_plain():
+    return ep_media(str(B / "episode.mkv"))
+
+
+def v_en_first():
+    return ep_media(mkv_tags("en_first.mkv", "jpn", "eng", order=(1, 0)))
+
+
+def v_notags():
+    return ep_media(mkv_tags("notags.mkv", "und", "und", "", ""))
+
+
+def v_tag(code_j, code_e):
+    def f():
+        return ep_media(mkv_tags(f"tag_{code_j}.mkv", code_j, code_e, "", ""))
+    return f
+
+
+def v_titles(tj, te, name):
+    def f():
+        return ep_media(mkv_tags(name, "und", "und", tj, te))
+    return f
+
+
+def v_commentary3(lang3, title3, tagged=True):
+    def f():
+        out = p(f"comm_{lang3}_{tagged}.mkv")
+        jl, el = ("jpn", "eng") if tagged else ("und", "und")
+        ff("-i", str(B / "episode.mkv"), "-map", "0:v", "-map", "0:a:0", "-map", "0:a:1", "-map", "0:a:0",
+           "-map", "0:s", "-c", "copy",
+           "-metadata:s:a:0", f"language={jl}", "-metadata:s:a:1", f"language={el}",
+           "-metadata:s:a:2", f"language={lang3}", "-metadata:s:a:2", f"title={title3}", out)
+        return ep_media(out)
+    return f
+
+
+def v_mp4_m4a():
+    jp, en = p("jp.mp4"), p("en.m4a")
+    ff("-i", JPM, "-map", "0:v", "-map", "0:a", "-c:v", "copy", "-c:a", "aac", "-b:a", "128k", jp)
+    ff("-i", str(B / "episode.en.mka"), "-c:a", "aac", "-b:a", "128k", en)
+    return ep_pair(jp, en)
+
+
+def v_webm():
+    jp, en = p("jp.webm"), p("en.webm")
+    ff("-i", JPM, "-map", "0:v", "-map", "0:a", "-c:v", "libvpx", "-deadline", "realtime", "-b:v", "300k",
+       "-c:a", "libopus", jp)
+    ff("-i", str(B / "episode.en.mka"), "-c:a", "libopus", en)
+    return ep_pair(jp, en)
+
+
+def v_en_fmt(ext, *codec):
+    def f():
+        en = p(f"en_{ext}_{'_'.join(codec).replace(':', '').replace('-', '')}.{ext}")
+        ff("-i", str(B / "episode.en.mka"), *codec, en)
+        return ep_pair(JPM, en)
+    return f
+
+
+#: six mono inputs joined as 5.1 in this channel order (join's default maps a mono input, whose channel is FC,
+#: to FC first: the first input would land in the centre)
+JOIN_51 = "join=inputs=6:channel_layout=5.1(side):map=0.0-FL|1.0-FR|2.0-FC|3.0-LFE|4.0-SL|5.0-SR"
+
+
+def v_surround():
+    """JP and EN as 5.1 with the dialogue in the centre only and the backing at full level in the four others
+    (a stereo downmix of it has the music 7.7 dB over the dialogue: not the plain mix, whose clips differ)."""
+    outs = {}
+    for lang, speech, back in (("jp", "jp_speech.wav", "backing.wav"), ("en", "en_speech.wav", "en_backing.wav")):
+        out = p(f"{lang}_51.flac")
+        ff("-i", str(B / speech), "-i", str(B / back), "-filter_complex",
+           "[1:a]asplit=4[fl][fr][sl][sr];[0:a]anull[fc];[1:a]volume=0,asplit=1[lfe];"
+           f"[fl][fr][fc][lfe][sl][sr]{JOIN_51}[a]", "-map", "[a]",
+           "-c:a", "flac", "-sample_fmt", "s32", out)
+        outs[lang] = out
+    jp = p("jp_51.mkv")
+    ff("-i", JPM, "-i", outs["jp"], "-map", "0:v", "-map", "1:a", "-c", "copy", "-metadata:s:a:0", "language=jpn",
+       jp)
+    return ep_pair(jp, outs["en"])
+
+
+def v_ts():
+    jp, en = p("jp.ts"), p("en.ts")
+    ff("-i", JPM, "-map", "0:v", "-map", "0:a", "-c:v", "copy", "-c:a", "aac", "-output_ts_offset", "1.4", jp)
+    ff("-i", str(B / "episode.en.mka"), "-c:a", "aac", "-output_ts_offset", "2.8", en)
+    return ep_pair(jp, en)
+
+
+def v_delay(both: float, en_only: float = 0.0, name="delay.mkv"):
+    def f():
+        out = p(name)
+        src = str(B / "episode.mkv")
+        ff("-i", src, "-itsoffset", str(both), "-i", src, "-itsoffset", str(both + en_only), "-i", src,
+           "-map", "0:v", "-map", "1:a:0", "-map", "2:a:1", "-map", "0:s", "-c", "copy", out)
+        return ep_media(out)
+    return f
+
+
+def v_en_short():
+    en = p("en_short.flac")
+    ff("-i", str(B / "episode.en.mka"), "-t", "30", en)
+    return ep_pair(JPM, en)
+
+
+def v_vfr():
+    jp = p("jp_vfr.mkv")
+    ff("-i", JPM, "-map", "0", "-c:a", "copy", "-c:s", "copy", "-c:v", "libx264", "-preset", "ultrafast",
+       "-vf", "select='not(between(t,5,10)*mod(n,2))+not(between(t,20,25)*mod(n,3))-1'", "-fps_mode", "vfr", jp)
+    return ep_pair(jp, str(B / "episode.en.mka"))
+
+
+def v_pal():
+    jp, en = p("jp_23976.mkv"), p("en_pal.mka")
+    ff("-i", JPM, "-map", "0", "-c:a", "copy", "-c:s", "copy", "-c:v", "libx264", "-preset", "ultrafast",
+       "-r", "24000/1001", jp)
+    ff("-i", str(B / "episode.en.mka"), "-af", f"asetrate={48000 * 25 * 1001 / 24000:.3f},aresample=48000",
+       "-c:a", "flac", en)
+    return ep_pair(jp, en)
+
+
+def v_video_noaudio():
+    jp = p("jp_noaudio.mkv")
+    ff("-i", JPM, "-map", "0:v", "-c", "copy", jp)
+    return ep_pair(jp, str(B / "episode.en.mka"))
+
+
+def v_audio_only():
+    jp = p("jp_only.flac")
+    ff("-i", JPM, "-map", "0:a", "-c", "copy", jp)
+    return ep_pair(jp, str(B / "episode.en.mka"))
+
+
+def v_subfile(ext, enc=None, text=None):
+    def f():
+        srt = (B / "episode.en.srt").read_text()
+        if text:
+            srt = srt.replace("Everyone, gather up!", text)
+        src = V / f"subs_{enc or 'utf8'}.srt"
+        src.write_bytes(srt.encode("utf-8"))
+        out = V / f"subs_{enc or 'utf8'}.{ext}"
+        if ext != "srt":
+            ff("-sub_charenc", "UTF-8", "-i", str(src), str(out))
+        if enc:
+            data = (out.read_text(encoding="utf-8"))
+            out.write_bytes(data.encode(enc) if enc != "utf-16" else data.encode("utf-16"))
+        return {"media": str(B / "episode.mkv"), "subtitles": str(out)}
+    return f
+
+
+def v_sub_streams():
+    """ASS tagged jpn first, SRT tagged eng second, inside the MKV; subtitle_stream: eng."""
+    out = p("two_subs.mkv")
+    ass = V / "jp.ass"
+    ff("-i", str(B / "episode.en.srt"), str(ass))
+    ff("-i", str(B / "episode.mkv"), "-i", str(ass), "-map", "0:v", "-map", "0:a", "-map", "1:s", "-map", "0:s",
+       "-c", "copy", "-metadata:s:s:0", "language=jpn", "-metadata:s:s:0", "title=Japanese",
+       "-metadata:s:s:1", "language=eng", out)
+    return {"media": out, "subtitle_stream": "eng"}
+
+
+def v_sub_stream_ass_en():
+    """SRT tagged jpn first, ASS tagged eng second."""
+    out = p("two_subs_ass_en.mkv")
+    ass = V / "en.ass"
+    ff("-i", str(B / "episode.en.srt"), str(ass))
+    ff("-i", str(B / "episode.mkv"), "-i", str(ass), "-map", "0:v", "-map", "0:a", "-map", "0:s", "-map", "1:s",
+       "-c", "copy", "-metadata:s:s:0", "language=jpn", "-metadata:s:s:1", "language=eng", out)
+    return {"media": out, "subtitle_stream": "eng"}
+
+
+def v_corrupt(kind):
+    def f():
+        out = V / f"bad_{kind}.mkv"
+        if out.is_dir():
+            shutil.rmtree(out)
+        elif out.exists():
+            out.unlink()
+        if kind == "truncated":
+            data = (B / "episode.mkv").read_bytes()
+            out.write_bytes(data[: len(data) // 2])
+        elif kind == "empty":
+            out.write_bytes(b"")
+        elif kind == "text":
+            out.write_text("this is not a video\n")
+        elif kind == "dir":
+            out.mkdir()
+        return ep_media(str(out))
+    return f
+
+
+VARIANTS = {
+    "plain": v_plain,
+    "mkv_en_first": v_en_first,
+    "mkv_no_tags": v_notags,
+    "mkv_tag_ja_en": v_tag("ja", "en"),
+    "mkv_tag_jp_en": v_tag("jp", "en"),
+    "mkv_tag_Japanese_English": v_tag("Japanese", "English"),
+    "mkv_titles_Japanese_English": v_titles("Japanese", "English", "titles_en.mkv"),
+    "mkv_titles_kanji": v_titles("日本語", "英語", "titles_kanji.mkv"),
+    "mkv_3rd_commentary_eng": v_commentary3("eng", "Commentary"),
+    "mkv_3rd_und": v_commentary3("und", ""),
+    "mkv_titles_3rd_commentary_und": v_commentary3("und", "Commentary", tagged=False),
+    "mp4_m4a": v_mp4_m4a,
+    "webm_opus": v_webm,
+    "en_flac": v_en_fmt("flac"),
+    "en_wav_s16": v_en_fmt("wav", "-c:a", "pcm_s16le"),
+    "en_wav_s24": v_en_fmt("wav", "-c:a", "pcm_s24le"),
+    "en_wav_f32": v_en_fmt("wav", "-c:a", "pcm_f32le"),
+    "en_mp3": v_en_fmt("mp3", "-c:a", "libmp3lame", "-b:a", "128k"),
+    "en_44k_stereo": v_en_fmt("flac", "-ar", "44100", "-ac", "2"),
+    "en_22k": v_en_fmt("flac", "-ar", "22050"),
+    "surround_51": v_surround,
+    "ts_start_1.4_2.8": v_ts,
+    "mkv_audio_delay_0.5": v_delay(0.5, 0.0, "delay.mkv"),
+    "mkv_en_delay_0.5": v_delay(0.0, 0.5, "en_delay.mkv"),
+    "mkv_audio_early_0.5": v_delay(-0.5, 0.0, "early.mkv"),
+    "en_shorter_30s": v_en_short,
+    "vfr_video": v_vfr,
+    "pal_23.976_vs_25": v_pal,
+    "video_no_audio": v_video_noaudio,
+    "audio_only": v_audio_only,
+    "subs_ass": v_subfile("ass"),
+    "subs_vtt": v_subfile("vtt"),
+    "subs_cp1252": v_subfile("srt", "cp1252", "Café déjà vu, naïve!"),
+    "subs_shift_jis": v_subfile("srt", "shift_jis", "みんな集まって！"),
+    "subs_utf16_bom": v_subfile("srt", "utf-16", "Café déjà vu!"),
+    "sub_streams_ass_jpn_srt_eng": v_sub_streams,
+    "sub_streams_srt_jpn_ass_eng": v_sub_stream_ass_en,
+    "corrupt_truncated": v_corrupt("truncated"),
+    "corrupt_empty": v_corrupt("empty"),
+    "corrupt_text": v_corrupt("text"),
+    "corrupt_dir": v_corrupt("dir"),
+}
+
+
+def v_surround_bs775():
+    """5.1 whose BS.775 stereo downmix is the plain mix: backing in FL/FR, the dialogue at +3 dB in FC only."""
+    outs = {}
+    for lang, speech, back in (("jp", "jp_speech.wav", "backing.wav"), ("en", "en_speech.wav", "en_backing.wav")):
+        out = p(f"{lang}_51_bs775.flac")
+        ff("-i", str(B / speech), "-i", str(B / back), "-filter_complex",
+           "[1:a]asplit=2[fl][fr];[0:a]volume=1.41421356[fc];[1:a]volume=0,asplit=3[lfe][sl][sr];"
+           f"[fl][fr][fc][lfe][sl][sr]{JOIN_51}[a]", "-map", "[a]",
+           "-c:a", "flac", "-sample_fmt", "s32", out)
+        outs[lang] = out
+    jp = p("jp_51_bs775.mkv")
+    ff("-i", JPM, "-i", outs["jp"], "-map", "0:v", "-map", "1:a", "-c", "copy", "-metadata:s:a:0", "language=jpn",
+       jp)
+    return ep_pair(jp, outs["en"])
+
+
+def v_bitmap(as_file: bool):
+    def f():
+        m = str(V / "bitmap_only.mkv")
+        if as_file:
+            return {"jp_media": JPM, "en_media": str(B / "episode.en.mka"), "subtitles": m}
+        return {"jp_media": m, "jp_stream": 0, "en_media": str(B / "episode.en.mka"), "subtitle_stream": "eng"}
+    return f
+
+
+VARIANTS.update({"surround_51_bs775": v_surround_bs775, "bitmap_stream_only": v_bitmap(False),
+                 "bitmap_mkv_as_subtitles": v_bitmap(True)})
+
+
+def clips_of(out: Path):
+    ann = out / "anim400k_annotations.json"
+    if not ann.is_file():
+        return None
+    d = json.loads(ann.read_text())
+    res = []
+    for show in d.values():
+        for ep in show["episodes"].values():
+            for c in ep["clips"]:
+                res.append(c)
+    return res
+
+
+def secs(t: str) -> float:
+    h, m, s = t.split(":")
+    return int(h) * 3600 + int(m) * 60 + float(s)
+
+
+def compare(base, clips):
+    if base is None or clips is None:
+        return None
+    keys = ("jp_start_time", "jp_end_time", "en_start_time", "en_end_time")
+    n = min(len(base), len(clips))
+    diffs = {k: [secs(c[k]) - secs(b[k]) for b, c in zip(base, clips, strict=False)] for k in keys}
+    subs_same = all([s["text"] for s in b.get("en_subtitles", [])] == [s["text"] for s in c.get("en_subtitles", [])]
+                    for b, c in zip(base, clips, strict=False))
+    return {"n_base": len(base), "n": len(clips), "compared": n,
+            "max_abs": {k: round(max(map(abs, v)), 3) if v else None for k, v in diffs.items()},
+            "mean": {k: round(sum(v) / len(v), 3) if v else None for k, v in diffs.items()},
+            "subs_text_same": subs_same}
+
+
+def run(name: str, tag: str) -> dict:
+    ep = VARIANTS[name]()
+    man = V / f"{name}.yaml"
+    man.write_text(yaml.safe_dump({"shows": [{"key": "s", "episodes": [{"episode": "1", **ep}]}]},
+                                  allow_unicode=True))
+    out = ROOT / f"out_{tag}" / name
+    if out.exists():
+        shutil.rmtree(out)
+    t = time.time()
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
+    r = subprocess.run([PY, "-m", "anim400k", "build", str(man), "--out", str(out), "--asr-en", "vad", "--asr-ja",
+                        "vad"], capture_output=True, text=True, env=env)
+    res = {"name": name, "rc": r.returncode, "secs": round(time.time() - t, 1),
+           "stderr_tail": [ln for ln in r.stderr.splitlines() if ln.strip()][-4:]}
+    rep = out / "build_report.json"
+    if rep.is_file():
+        rj = json.loads(rep.read_text())
+        res["warnings"] = rj.get("warnings")
+        res["failures"] = rj.get("failures") or rj.get("failed")
+    sync = out / "work/s/1/sync.json"
+    if sync.is_file():
+        sj = json.loads(sync.read_text())
+        res["sync"] = {k: sj.get(k) for k in ("offset", "drift", "confidence", "applied")}
+    res["parts"] = [str(x) for x in out.rglob("*.part*")] if out.exists() else []
+    base = clips_of(ROOT / f"out_{tag}" / "plain")
+    clips = clips_of(out)
+    res["has_release"] = clips is not None
+    res["video_clips"] = len(list((out / "anim400k_video_clips").rglob("*.mp4"))) if out.exists() else 0
+    res["cmp"] = compare(base, clips)
+    return res
+
+
+def main(argv: list[str]) -> None:
+    """Run the variants named in ``argv`` (all by default) after the plain MKV they are compared with."""
+    tag = "run"
+    if "--tag" in argv:
+        k = argv.index("--tag")
+        tag, argv = argv[k + 1], argv[:k] + argv[k + 2:]
+    V.mkdir(parents=True, exist_ok=True)
+    if not (B / "episode.mkv").is_file():
+        from anim400k.synth import make_episode
+
+        make_episode(B, duration=40, seed=1, separate_files=True)
+    names = argv or list(VARIANTS)
+    if "plain" not in names and not (ROOT / f"out_{tag}" / "plain").exists():
+        names = ["plain", *names]
+    for n in names:
+        try:
+            res = run(n, tag)
+        except (subprocess.CalledProcessError, OSError, ValueError) as exc:
+            res = {"name": n, "harness_error": repr(exc)}
+        with open(ROOT / f"results_{tag}.jsonl", "a") as fh:
+            fh.write(json.dumps(res, ensure_ascii=False) + "\n")
+        cmp = res.get("cmp") or {}
+        worst = max((v for v in (cmp.get("max_abs") or {}).values() if v is not None), default=None)
+        tail = (res.get("stderr_tail") or [""])[-1] if res.get("rc") else ""
+        print(f"{n:32} exit {res.get('rc')}  clips {cmp.get('n')}/{cmp.get('n_base')}  max diff {worst} s  "
+              f"subtitles same {cmp.get('subs_text_same')}  {tail[:300]}", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[2:])
