@@ -385,3 +385,38 @@ def test_report_srt_says_what_was_spoken_braces_included(tmp_path):
     rep.lines = [LineReport(0, "a", 1.0, 2.0, spoken, speech_start=1.0, speech_end=2.5)]
     rep.write_srt(tmp_path / "o.srt")
     assert read_subtitles(tmp_path / "o.srt") == [Subtitle(1.0, 2.5, spoken)]
+
+
+def test_gate_vocals_keeps_the_spans_and_zeroes_the_rest_with_ramps():
+    """The dub's backing is ``mix - vocals``: gated, it is the mix itself where no speech was found."""
+    sr = 1000
+    v = np.ones(10 * sr, dtype=np.float32)
+    out = mix.gate_vocals(v, sr, [(2.0, 3.0), (3.2, 4.0), (8.0, 8.5)], pad=0.25, fade=0.05)
+    assert out is v  # in place
+    # whole inside each span widened by the pad (the two first spans join: 0.2 s apart)
+    assert np.all(v[int(1.75 * sr) : int(4.25 * sr)] == 1.0) and np.all(v[int(7.75 * sr) : int(8.75 * sr)] == 1.0)
+    # zero outside them and their 50 ms ramps
+    assert np.all(v[: int(1.7 * sr)] == 0) and np.all(v[int(4.3 * sr) : int(7.7 * sr)] == 0)
+    assert np.all(v[int(8.8 * sr) :] == 0)
+    ramp = v[int(1.7 * sr) : int(1.75 * sr)]
+    assert np.all(np.diff(ramp) > 0) and 0 < ramp[0] < 0.01 and 0.99 < ramp[-1] < 1  # smooth, no step
+    assert not mix.gate_vocals(np.ones(100, dtype=np.float32), sr, []).any()  # no speech: no vocals
+
+
+def test_the_analysis_vocals_do_not_depend_on_the_source_level():
+    """A source 35 dB quieter is segmented as the normal one: the analysis stems are brought to -23 LUFS
+    by the mix's gain (silero-vad and the diarizers depend on the level)."""
+    from anim400k.dub.pipeline import ANALYSIS_LUFS, analysis_vocals
+    from anim400k.signal import loudness
+
+    rng = np.random.default_rng(0)
+    voice = np.concatenate([_tone(180, 1.0), np.zeros(SR // 2, np.float32), _tone(220, 0.7)])
+    music = (0.02 * rng.standard_normal(len(voice))).astype(np.float32)
+    mix_ = voice + music
+    quiet = np.float32(10 ** (-35 / 20))
+    a = analysis_vocals(voice, SR, loudness(mix_, SR))
+    b = analysis_vocals(voice * quiet, SR, loudness(mix_ * quiet, SR))
+    np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-7)
+    assert loudness(a, 16000) == pytest.approx(loudness(voice, SR) + ANALYSIS_LUFS - loudness(mix_, SR), abs=0.1)
+    silent = np.zeros(SR, np.float32)
+    assert not analysis_vocals(silent, SR, loudness(silent, SR)).any()

@@ -68,6 +68,44 @@ def line_gain_db(
     return float(np.clip(target - ls, -MAX_LINE_GAIN_DB, MAX_LINE_GAIN_DB))
 
 
+#: Speech kept around each segment when the vocals are gated (s): the segments are trimmed to audible speech,
+#: so breaths, quiet onsets and decays lie just outside them.
+GATE_PAD_S = 0.25
+#: Raised-cosine ramp at each edge of the gate (s).
+GATE_FADE_S = 0.05
+
+
+def gate_vocals(vocals: np.ndarray, sr: int, spans: Sequence[tuple[float, float]], pad: float = GATE_PAD_S,
+                fade: float = GATE_FADE_S) -> np.ndarray:
+    """Zero ``vocals`` (in place; returned) outside ``spans`` (seconds) widened by ``pad``, with a ``fade`` ramp.
+
+    The dub's backing is ``mix - vocals``; a single-track separator also takes part of the music into its
+    "vocals" where nobody speaks (HPSS on the demo's episode: -36.5 LUFS of music between lines, 4.2 dB of
+    the backing's loudness there). Gated, the backing is the source mix itself wherever no speech was found,
+    as in the original, instead of a music bed 4 dB quieter between every line.
+    """
+    n = len(vocals)
+    keep = np.zeros(n + 1, dtype=np.int32)  # +1 at a span's start, -1 after its end (then a running sum)
+    ramp = max(1, int(round(fade * sr)))
+    for a, b in spans:
+        lo, hi = max(0, int(round((a - pad) * sr)) - ramp), min(n, int(round((b + pad) * sr)) + ramp)
+        if hi > lo:
+            keep[lo] += 1
+            keep[hi] -= 1
+    inside = np.cumsum(keep[:n]) > 0
+    edges = np.flatnonzero(np.diff(inside.astype(np.int8), prepend=np.int8(0), append=np.int8(0)))
+    up = (0.5 - 0.5 * np.cos(np.pi * (np.arange(ramp) + 0.5) / ramp)).astype(np.float32)
+    prev = 0
+    for lo, hi in zip(edges[::2], edges[1::2], strict=True):
+        vocals[prev:lo] = 0.0
+        r = min(ramp, (hi - lo) // 2)
+        vocals[lo : lo + r] *= up[:r]
+        vocals[hi - r : hi] *= up[:r][::-1]
+        prev = hi
+    vocals[prev:] = 0.0
+    return vocals
+
+
 #: Samples per block of the true-peak meter and the limiter: memory stays flat on long episodes.
 BLOCK = 1 << 20
 
