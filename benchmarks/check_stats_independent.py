@@ -20,6 +20,8 @@ definitions of docs/statistics.md, written out again here as plain loops:
 * EN words: runs of letters/digits, joined through one inner ``'``/``’``/``-`` (``don't``) or, between
   digits, one ``.``/``,`` (``3.5``, ``1,000``);
 * per clip figures divide totals by the clips whose text in that language is a non-blank string;
+* clip-duration histogram: ``duration_ms // 500``, bins of 0.5 s up to 30 s, the last open; shows per genre and
+  per theme (each show once per distinct name, every show);
 * genres/themes per show over the shows with metadata (a value other than null/[]/{} in a field
   other than ``show`` and ``episodes``), synopsis and description words over the non-blank ones,
   polls over episodes whose ratings hold voters (``sum(score * ratio / 100)`` for the mean vote);
@@ -262,6 +264,15 @@ def independent_stats(data: dict[str, Any]) -> tuple[dict[str, Any], pd.DataFram
             "sentences_per_clip": s / with_text if with_text else None,
         }
     total_ms = int(df["duration_ms"].dropna().sum())
+    # 0.5 s bins from 0 to 30 s, the last (30 s and up) open: 61 bins
+    bins = df["duration_ms"].dropna().astype(int).floordiv(500).clip(upper=60)
+    hist = [int((bins == b).sum()) for b in range(61)]
+    genre_counts: dict[str, int] = {}
+    theme_counts: dict[str, int] = {}
+    for show in shows.values():
+        for field, counts in (("genres", genre_counts), ("themes", theme_counts)):
+            for name in set(_strings(show.get(field))):
+                counts[name] = counts.get(name, 0) + 1
     result = {
         "hours": total_ms / 3_600_000,
         "clips": len(df),
@@ -270,6 +281,9 @@ def independent_stats(data: dict[str, Any]) -> tuple[dict[str, Any], pd.DataFram
         "single_speaker_clips": int((~df["multi"].astype(bool)).sum()),
         "multi_speaker_clips": int(df["multi"].astype(bool).sum()),
         "languages": lang,
+        "genre_counts": genre_counts,
+        "theme_counts": theme_counts,
+        "clip_duration_histogram": {"counts": hist},
         "genres_per_show": _ms([len(_strings(s.get("genres"))) for s in meta]),
         "themes_per_show": _ms([len(_strings(s.get("themes"))) for s in meta]),
         "show_synopsis_words": _ms([n for s in shows.values() for n in words(s.get("synopsis"))]),
@@ -323,7 +337,20 @@ def ours_json(target: Path) -> dict[str, Any]:
 def compare(ours: dict[str, Any], mine: dict[str, Any]) -> list[tuple[str, Any, Any, bool]]:
     """Rows ``(figure, ours, independent, equal)`` for every figure the independent code computes."""
     o, m = flatten(ours), flatten(mine)
-    return [(k, o.get(k, "(absent)"), v, same(o.get(k), v)) for k, v in m.items()]
+    rows = [(k, o.get(k, "(absent)"), v, same(o.get(k), v)) for k, v in m.items()]
+    # a genre or theme that only ours counts
+    rows += [(k, v, "(absent)", False) for k, v in o.items()
+             if k.startswith(("genre_counts.", "theme_counts.")) and k not in m]
+    return rows
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, list):  # the histogram: up to its last non-zero bin
+        last = max((i for i, x in enumerate(value) if x), default=-1)
+        return str(value[: last + 1])[:-1] + (", 0...]" if last + 1 < len(value) else "]")
+    return str(value)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -346,8 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     bad = 0
     for name, a, b, ok in rows:
         bad += not ok
-        fa = f"{a:.6g}" if isinstance(a, float) else str(a)
-        fb = f"{b:.6g}" if isinstance(b, float) else str(b)
+        fa, fb = _show(a), _show(b)
         print(f"{name:<{width}}  ours {fa:>12}  independent {fb:>12}  {'ok' if ok else 'DIFFERS'}")
     print(f"{len(rows) - bad} of {len(rows)} figures agree" + (f"; {bad} differ" if bad else ""))
     return 1 if bad else 0
