@@ -46,6 +46,10 @@ def bad_rel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+#: the first clip of the hand-made release lasts 2 s (its MP3s as long as its times: make_release)
+CLIP0_S = 2.0
+
+
 def _mp3_seconds(data: bytes) -> float:
     with av.open(io.BytesIO(data)) as c:
         s = c.streams.audio[0]
@@ -80,7 +84,7 @@ def test_parquet(rel: Path, tmp_path: Path) -> None:
     assert clips[0]["jp_text"] == "今日は晴れです。行こう！" and clips[0]["jp_start"] == 10.0
     assert clips[0]["en_subtitles"][0]["text"] == "It is sunny. Let's go!"
     assert (rel / clips[0]["jp_audio_path"]).read_bytes() == clips[0]["jp_audio"]
-    assert _mp3_seconds(clips[0]["en_audio"]) == pytest.approx(0.3, abs=0.06)
+    assert _mp3_seconds(clips[0]["en_audio"]) == pytest.approx(CLIP0_S, abs=0.06)
     shows = {r["key"]: r for r in pq.read_table(out / "shows.parquet").to_pylist()}
     assert shows["show_a"]["genres"] == ["Action", "Comedy", "Drama"] and shows["show_c"]["score"] is None
     eps = pq.read_table(out / "episodes.parquet").to_pylist()
@@ -103,7 +107,7 @@ def test_hf_load_from_disk(rel: Path, tmp_path: Path) -> None:
     )
     row = raw[0]
     assert row["jp_text"] == "今日は晴れです。行こう！" and row["speakers"] == ["s1"]
-    assert _mp3_seconds(row["jp_audio"]["bytes"]) == pytest.approx(0.3, abs=0.06)
+    assert _mp3_seconds(row["jp_audio"]["bytes"]) == pytest.approx(CLIP0_S, abs=0.06)
     # save_to_disk keeps only the file name of the MP3 (its bytes are embedded)
     assert row["jp_audio"]["path"] == row["jp_clip"].split("/")[1] + ".mp3"
 
@@ -119,7 +123,7 @@ def test_hf_audio_decodes_out_of_the_box(rel: Path, tmp_path: Path) -> None:
     for column in ("jp_audio", "en_audio"):
         samples = row[column].get_all_samples()
         assert samples.sample_rate == 16000
-        assert samples.data.shape[-1] / samples.sample_rate == pytest.approx(0.3, abs=0.06)
+        assert samples.data.shape[-1] / samples.sample_rate == pytest.approx(CLIP0_S, abs=0.06)
         assert float(samples.data.abs().max()) > 0.1  # the sine, not silence
 
 
@@ -138,21 +142,21 @@ def test_lhotse_manifests_validate(rel: Path, tmp_path: Path) -> None:
         cut.supervisions[0].language == "Japanese" and cut.supervisions[0].text == "今日は晴れです。行こう！"
     )
     audio = cut.load_audio()
-    assert audio.shape[0] == 1 and audio.shape[1] == pytest.approx(0.3 * 16000, abs=1000)
+    assert audio.shape[0] == 1 and audio.shape[1] == pytest.approx(CLIP0_S * 16000, abs=1000)
 
 
 def test_webdataset_shards(rel: Path, tmp_path: Path) -> None:
     import webdataset as wds
 
     out = tmp_path / "wds"
-    s = export(rel, "webdataset", out, shard_size=5000)  # ~2.3 kB per MP3: several shards
+    s = export(rel, "webdataset", out, shard_size=5000)  # 6-130 kB per MP3 pair: several shards
     assert len(s["shards"]) >= 3
     urls = [str(out / n) for n in s["shards"]]
     samples = list(wds.WebDataset(urls, shardshuffle=False))
     assert len(samples) == 6
     meta = json.loads(samples[0]["json"])
     assert meta["jp_clip"].endswith(samples[0]["__key__"]) and meta["en_text"] == "It is sunny. Let's go!"
-    assert _mp3_seconds(samples[0]["jp.mp3"]) == pytest.approx(0.3, abs=0.06)
+    assert _mp3_seconds(samples[0]["jp.mp3"]) == pytest.approx(CLIP0_S, abs=0.06)
     # a new shard starts once the current one holds shard_size bytes: 1 byte -> one sample per shard
     assert len(export(rel, "webdataset", tmp_path / "one", shard_size=1)["shards"]) == 6
     assert len(export(rel, "webdataset", tmp_path / "big", shard_size="100MB")["shards"]) == 1
@@ -170,8 +174,9 @@ def test_bad_input_stops_without_skip_bad(bad_rel: Path, tmp_path: Path) -> None
 @pytest.mark.parametrize("fmt", ["parquet", "webdataset"])
 def test_skip_bad_exports_the_rest(bad_rel: Path, tmp_path: Path, fmt: str) -> None:
     s = export(bad_rel, fmt, tmp_path / fmt, skip_bad=True)
-    # bad: a1 clip 0 (missing), a1 clip 1 (extra), a2 clip 0 (absent media), c1 clip 0 (duplicate)
-    assert s["clips"] == 2 and s["skipped_clips"] == 4 and s["problems"] == 4
+    # bad: a1 clip 0 (missing), a1 clip 1 (extra), a2 clip 0 (absent media), c1 clip 0 (duplicate; two problems:
+    # the ID is b1 clip 0's, whose 3-s MP3 is no 0.5-s clip's)
+    assert s["clips"] == 2 and s["skipped_clips"] == 4 and s["problems"] == 5
 
 
 def test_export_command(bad_rel: Path, rel: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -188,7 +193,8 @@ def test_validate_command(bad_rel: Path, rel: Path, capsys: pytest.CaptureFixtur
     assert main(["validate", str(rel)]) == 0
     assert main(["validate", str(bad_rel)]) == 1
     out = capsys.readouterr()
-    assert "duplicate clip ID" in out.out and "audio file" in out.out and "4 problem(s)" in out.err
+    assert "duplicate clip ID" in out.out and "audio file" in out.out and "5 problem(s)" in out.err
+    assert "holds 3.000 s of audio (its Info tag) but the clip's times span 0.500 s" in out.out
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "hf", "lhotse", "webdataset"])

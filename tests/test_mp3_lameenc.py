@@ -86,6 +86,9 @@ def test_lameenc_tag_fields_and_exact_length(tmp_path: Path, sr: int, ch: int, b
         assert t["delay"] == 576
         assert t["frames"] == t["audio_frames"]
         assert t["frames"] * t["per_frame"] - t["delay"] - t["padding"] == n
+        # what validate reads of the first frame: the same length, to the sample
+        assert g.info_tag_seconds(data[ID3:ID3 + g.mp3_frame_length(data[ID3:ID3 + 4])]) * sr == pytest.approx(n)
+        assert g.info_tag_seconds(data[ID3 + g.mp3_frame_length(data[ID3:ID3 + 4]):]) is None  # an audio frame
         assert t["bytes"] == t["music_length"] == len(data) - ID3
         assert t["music_crc_ok"] and t["tag_crc_ok"] and t["toc0"] == 0 and t["toc_monotone"]
         assert media.decode_audio(path, 0, sr, mono=False).shape == (ch, n), n

@@ -542,3 +542,89 @@ def test_timestamps_read_as_the_nearest_float_of_their_decimal() -> None:
             text = f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
             assert timestamp_seconds(text) == float(f"{h * 3600 + m * 60 + s}.{ms:03d}"), text
     assert timestamp_seconds("0:00:01.026000") == 1.026
+
+
+def _point_at_another_file(data: dict, root: Path) -> None:
+    """Clip 0 (2 s) names an MP3 that exists but holds 4 s: another clip's audio."""
+    from anim400k.testing.release import write_mp3
+
+    other = ids.make_id("another", "clip")
+    write_mp3(ids.id_path(root, ids.AUDIO_ARCHIVE, other, "mp3"), 4.0)
+    data["show_a"]["episodes"]["1"]["clips"][0]["jp_clip"] = other
+
+
+def _folder_not_the_uuid(data: dict, root: Path) -> None:
+    clip = data["show_a"]["episodes"]["1"]["clips"][0]
+    clip["jp_clip"] = "ff/" + clip["jp_clip"].split("/")[1]
+
+
+def _unlink_en_mp3(data: dict, root: Path) -> None:
+    ids.id_path(root, ids.AUDIO_ARCHIVE, data["show_a"]["episodes"]["1"]["clips"][0]["en_clip"], "mp3").unlink()
+
+
+def _set(field: str, value: object, clip: int = 0) -> object:
+    def edit(data: dict, root: Path) -> None:
+        data["show_a"]["episodes"]["1"]["clips"][clip][field] = value(data) if callable(value) else value
+
+    return edit
+
+
+def _duplicate_en_clip(data: dict, root: Path) -> None:
+    """show_b's 1.5-s clip 1 takes the EN ID of show_a's 2-s clip 0 (lengths close enough to be one clip's)."""
+    data["show_b"]["episodes"]["1"]["clips"][1]["en_clip"] = data["show_a"]["episodes"]["1"]["clips"][0]["en_clip"]
+
+
+_EP1 = "show 'show_a' episode '1'"
+
+
+@pytest.mark.parametrize(("edit", "line"), [
+    (lambda data, root: data["show_a"]["episodes"]["1"]["clips"][0].pop("en_text"),
+     f"{_EP1} clip 0 field 'en_text': missing field"),
+    (_set("jp_start_time", 10.0), f"{_EP1} clip 0 field 'jp_start_time': expected a string, got float"),
+    (_set("speakers", "s1"), f"{_EP1} clip 0 field 'speakers': expected a list of strings, got str"),
+    (_folder_not_the_uuid, f"{_EP1} clip 0 field 'jp_clip': malformed ID 'ff/"),
+    (_point_at_another_file, f"{_EP1} clip 0 field 'jp_clip': audio file "),
+    (_unlink_en_mp3, f"{_EP1} clip 0 field 'en_clip': audio file "),
+    (_set("jp_end_time", "00:00:09.000"), f"{_EP1} clip 0 field 'jp_end_time': ends before it starts"),
+    (lambda data, root: data["show_a"]["episodes"]["1"]["clips"].reverse(),
+     f"{_EP1} clip 1 field 'jp_start_time': clips out of time order"),
+    (_duplicate_en_clip, "show 'show_b' episode '1' clip 1 field 'en_clip': duplicate clip ID"),
+], ids=["missing field", "wrong type", "wrong type (list)", "ID folder", "ID of another file", "MP3 missing",
+        "end before start", "out of order", "duplicate ID"])
+def test_validate_command_names_each_break_in_one_line(tmp_path: Path, capsys, edit, line: str) -> None:
+    """`anim400k validate` on a hand-broken release: the problem in one line naming the file, exit 1."""
+    from anim400k.cli import main
+
+    root = make_release(tmp_path / "r")
+    assert main(["validate", str(root)]) == 0  # the release before the break is valid
+    capsys.readouterr()
+    data = json.loads((root / ids.ANNOTATIONS_FILE).read_text(encoding="utf-8"))
+    edit(data, root)
+    (root / ids.ANNOTATIONS_FILE).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    assert main(["validate", str(root)]) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [out.strip()] and out.startswith(f"{root / ids.ANNOTATIONS_FILE}: {line}")
+    assert err.splitlines()[-1] == "1 problem(s)"
+
+
+def test_an_id_naming_another_clips_file_or_no_file_is_explained(tmp_path: Path) -> None:
+    """An ID whose folder is not its UUID's start names no file; an MP3 far longer or shorter than its clip's
+    times is another clip's audio (its Info tag's length; a release writes each clip to the sample)."""
+    from anim400k.release.validate import MP3_LENGTH_SLACK_S, media_file_problem
+    from anim400k.testing.release import write_mp3
+
+    value = "ff/d1816721-99af-53dd-9441-9b70ac7415a3"
+    problems = [p for p in release.validate.validate_show("k", {"episodes": {"1": {"clips": [{"jp_clip": value}]}}},
+                                                          check_media=False) if p.field == "jp_clip"]
+    assert [p.message for p in problems] == [
+        f"malformed ID {value!r} (expected 'F/UUID'): its folder 'ff' is not the first 2 character(s) of its UUID "
+        "('d1'), so it names no file of the release"]
+    mp3 = tmp_path / "a.mp3"
+    write_mp3(mp3, 3.0)
+    assert media_file_problem(mp3, 3.0) is None and media_file_problem(mp3) is None
+    assert media_file_problem(mp3, 3.0 + MP3_LENGTH_SLACK_S * 0.9) is None  # within the slack
+    assert media_file_problem(mp3, 1.5) == ("holds 3.000 s of audio (its Info tag) but the clip's times span "
+                                            "1.500 s: the ID names another clip's file")
+    assert "the ID names another clip's file" in (media_file_problem(mp3, 8.0) or "")
+    (tmp_path / "noinfo.mp3").write_bytes(mp3.read_bytes().replace(b"Info", b"Nope").replace(b"Xing", b"Nope"))
+    assert media_file_problem(tmp_path / "noinfo.mp3", 8.0) is None  # no tag: the length is not checked

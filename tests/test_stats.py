@@ -45,6 +45,25 @@ def test_sentence_and_word_rules() -> None:
     assert stats.count_words_jp("  ") == 0
 
 
+def test_sentence_and_word_rules_of_the_audit() -> None:
+    """Cases an independent recount (benchmarks/check_stats_independent.py) disagreed on before the audit."""
+    # 。 in half width (U+FF61) ends a sentence like 。 (the definition says "full and half width")
+    assert stats.split_sentences_jp("はい｡いいえ｡") == ["はい｡", "いいえ｡"]
+    # ‼ ⁇ ⁈ ⁉ are !! ?? ?! !? in one code point
+    assert stats.split_sentences_jp("え‼ 本当⁉そう⁇ね⁈") == ["え‼", "本当⁉", "そう⁇", "ね⁈"]
+    # … is a pause, not a sentence end; ．stays inside full-width numbers
+    assert stats.split_sentences_jp("そうか…行こう") == ["そうか…行こう"]
+    assert len(stats.split_sentences_jp("３．５メートル")) == 1
+    # an English piece without a word is no sentence, as in Japanese (Whisper writes "♪" for music)
+    assert stats.split_sentences_en("...") == [] and stats.split_sentences_en("♪ ♪") == []
+    assert stats.split_sentences_en("Hi. ... ♪ Bye.") == ["Hi.", "♪ Bye."]
+    assert stats.split_sentences_en("Wait... what?! Really?") == ["Wait...", "what?!", "Really?"]
+    # a number with a decimal point or thousands separator is one word; other dots and commas split
+    assert stats.count_words_en("It's 3.5 meters. That's 1,000 yen.") == 6
+    assert stats.count_words_en("Yes,2 a.5 3.a U.S.") == 8  # Yes 2 a 5 3 a U S: a letter beside the mark splits
+    assert stats.count_texts([], ["...", "♪", "3.5 1,000."]) == (0, 0, 1, 2)
+
+
 def test_paper_statistics_match_hand_computation(rel: Path) -> None:
     s = stats.compute_stats(rel)
     # clip durations 2 + 4 + 1 + 3 + 1.5 + 0.5 s
@@ -147,8 +166,9 @@ def test_a_json_object_with_no_show_is_refused_not_counted_as_zero(
 
 # ------------------------------------------------------------------ fast path = definitions
 
-JP_CHARS = "今日は晴れですいい天気行こう本当ありがとうカタカナーアイウ。、！？!?「」…・ 　\n\t\r\u2028abcXYZ１２3🎉"
-EN_CHARS = "abc XYZ don't well-known 42 .!?\"')]”’\n\t\r\x0b\x85\u2028,;"
+JP_CHARS = ("今日は晴れですいい天気行こう本当ありがとうカタカナーアイウ。｡、！？!?‼⁉「」…・．. 　\n\t\r\u2028"
+            "abcXYZ１２3🎉")
+EN_CHARS = "abc XYZ don't well-known 42 3.5 .!?\"')]”’\n\t\r\x0b\x85\u2028,;♪-"
 
 
 def _tagger_count(text: str) -> int:
@@ -393,3 +413,42 @@ def test_figures_never_replace_a_png_of_a_figures_name_that_stats_did_not_write(
         assert main(["stats", str(rel), "--figures", str(ours)]) == 0
         assert sorted(p.name for p in ours.iterdir()) == sorted([FIGURES_MARK, "clip_durations.png", "genres.png",
                                                                   "themes.png"])
+
+
+def test_edge_case_release_agrees_with_an_independent_recount() -> None:
+    """tests/data/stats_edge_annotations.json (empty and null texts and fields, ｡ ‼ ⁉ … "..." "?!" "3.5", JP
+    without final marks, full-width spaces, a show without metadata, a poll without voters, an end before its
+    start, lenient times) counted by benchmarks/check_stats_independent.py, which imports nothing of anim400k."""
+    import importlib.util
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("check_stats_independent",
+                                                  root / "benchmarks" / "check_stats_independent.py")
+    assert spec is not None and spec.loader is not None
+    independent = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(independent)
+    path = root / "tests" / "data" / "stats_edge_annotations.json"
+    mine, clips = independent.independent_stats(json.loads(path.read_text(encoding="utf-8")))
+    ours = stats.compute_stats(path, jobs=1)
+    rows = independent.compare(ours, mine)
+    assert [r[0] for r in rows if not r[3]] == []
+    # figures worked out by hand from the file, so that both counts cannot be wrong together
+    assert ours["clips"] == 14 and ours["shows"] == 2 and ours["episodes"] == 3
+    assert ours["hours"] * 3_600_000 == 1500 + 1250 + 1001 + 1000 * 5 + 750 + 1000 + 30_000 + 60_000
+    assert (ours["single_speaker_clips"], ours["multi_speaker_clips"]) == (12, 2)
+    jp, en = ours["languages"]["jp"], ours["languages"]["en"]
+    # JP with text: そうか…行こう！？|「待って。」, 三・五メートルだ　本当に, はい｡|いいえ｡, え‼|本当⁉, …… (none),
+    # 行こう!!|待って, 逆だ。, ゆるい時刻。, ええと、その……うん, ＡＢＣ！|１２３？
+    assert (jp["clips_with_text"], jp["sentences"]) == (10, 2 + 1 + 2 + 2 + 0 + 2 + 1 + 1 + 1 + 2)
+    # EN with text: Wait...|what?!|Really?, It's 3.5 meters.|That's 1,000 yen., Mr.|Smith arrived.|He sat., ♪ ♪ (none),
+    # ... (none), "Go!"|she said.|(Quietly.)|Done, Backwards., Lenient time.|- Yes.|— No., Um, well...|yeah, ABC!|123?
+    assert (en["clips_with_text"], en["sentences"]) == (10, 3 + 2 + 3 + 0 + 0 + 4 + 1 + 3 + 2 + 2)
+    assert en["words"] == 3 + 6 + 5 + 0 + 0 + 5 + 1 + 4 + 3 + 2
+    assert ours["genres_per_show"] == {"count": 1, "mean": 2.0, "std": 0.0}  # bare_show has no metadata
+    assert ours["themes_per_show"] == {"count": 1, "mean": 0.0, "std": 0.0}
+    assert ours["episode_synopsis_words"]["count"] == 1 and ours["episode_synopsis_words"]["mean"] == 6
+    assert ours["character_description_words"] == {"count": 1, "mean": 7.0, "std": 0.0}
+    assert ours["character_pictures"] == 2 and ours["characters"] == 3
+    assert ours["poll_voters"]["count"] == 2 and ours["poll_voters"]["mean"] == pytest.approx((10 + 3) / 2)
+    assert ours["poll_mean_vote"]["mean"] == pytest.approx((5 * 0.6 + 4 * 0.399 + 1.0) / 2)
+    assert len(clips) == ours["clips"]

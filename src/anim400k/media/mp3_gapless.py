@@ -132,6 +132,31 @@ def lame_tag_crc(frame: bytes, lame: int) -> int:
     return crc16_arc(bytes(frame[: lame + _TAG_CRC]))
 
 
+def info_tag_seconds(frame: bytes) -> float | None:
+    """Seconds of audio that the ``Info``/``Xing`` tag of an MP3's first frame states; None without one.
+
+    ``frame`` holds the first frame from its 4-byte header on. The tag's frame count (which leaves out the tag's
+    own frame) times the samples per frame, less the encoder delay and padding of a LAME extension when there is
+    one (an ``LAME``/``Lavc``/``Lavf`` encoder string), over the sample rate: what a gapless decoder returns.
+    A tag without a frame count (its flags say so) gives None.
+    """
+    if mp3_frame_length(frame[:4]) is None:
+        return None
+    version = (frame[1] >> 3) & 3
+    mono = (frame[3] >> 6) == 3
+    tag = 4 + _XING_OFFSET[(version == 3, mono)]
+    if frame[tag : tag + 4] not in (b"Info", b"Xing") or len(frame) < tag + 12:
+        return None
+    if not int.from_bytes(frame[tag + 4 : tag + 8], "big") & 1:
+        return None
+    samples = int.from_bytes(frame[tag + 8 : tag + 12], "big") * FRAME_SAMPLES["mpeg1" if version == 3 else "mpeg2"]
+    lame = tag + _LAME_OFFSET
+    if frame[lame : lame + 4] in (b"LAME", b"Lavc", b"Lavf") and len(frame) >= lame + _DELAY_PADDING + 3:
+        d = frame[lame + _DELAY_PADDING : lame + _DELAY_PADDING + 3]
+        samples -= ((d[0] << 4) | (d[1] >> 4)) + (((d[1] & 0x0F) << 8) | d[2])
+    return max(samples, 0) / _MP3_RATES[version][(frame[2] >> 2) & 3]
+
+
 def fix_lame_padding(path: str | Path, n_samples: int) -> bool:
     """Make the LAME tag of the MP3 at ``path`` state the padding of ``n_samples`` encoded samples, and its
     CRC the one LAME writes (:func:`lame_tag_crc`; FFmpeg's muxer gets it wrong in mono and MPEG-2 frames).

@@ -103,12 +103,18 @@ def _check_fields(
             yield Problem(f"expected {expected(kind)}, got {type(value).__name__}", field=name, **loc)
 
 
+_ID_SHAPE = re.compile(r"([0-9a-f]{1,2})/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
+
+
 def _check_id(value: Any, name: str, loc: dict[str, Any]) -> Iterator[Problem]:
     if isinstance(value, str):
         try:
             ids.parse_id(value)
         except ValueError:
-            yield Problem(f"malformed ID {value!r} (expected 'F/UUID')", field=name, **loc)
+            m = _ID_SHAPE.fullmatch(value)
+            why = (f": its folder {m.group(1)!r} is not the first {len(m.group(1))} character(s) of its UUID "
+                   f"({m.group(2)[:len(m.group(1))]!r}), so it names no file of the release" if m else "")
+            yield Problem(f"malformed ID {value!r} (expected 'F/UUID'){why}", field=name, **loc)
 
 
 def validate_show(
@@ -301,7 +307,8 @@ def _validate_clip(
             seen.add(value)
         if check_media and root is not None:
             media = ids.id_path(root, ids.AUDIO_ARCHIVE, value, "mp3")
-            bad_file = media_file_problem(media)
+            lang = "en" if name == "en_clip" else "jp"  # the backing clip is cut on the JP times
+            bad_file = media_file_problem(media, _span(clip, f"{lang}_start_time", f"{lang}_end_time"))
             if bad_file:
                 yield Problem(f"audio file {media.relative_to(root)} {bad_file}", field=name, **loc)
             if video and name == "jp_clip":
@@ -309,6 +316,15 @@ def _validate_clip(
                 bad_file = media_file_problem(media)
                 if bad_file:
                     yield Problem(f"video file {media.relative_to(root)} {bad_file}", field=name, **loc)
+
+
+def _span(clip: dict[str, Any], start: str, end: str) -> float | None:
+    """Seconds from ``clip[start]`` to ``clip[end]`` when both are strict timestamps in order, else None."""
+    a, b = clip.get(start), clip.get(end)
+    if not (is_strict_timestamp(a) and is_strict_timestamp(b)):
+        return None
+    span = timestamp_seconds(b) - timestamp_seconds(a)
+    return span if span >= 0 else None
 
 
 def _time_problems(
@@ -364,13 +380,25 @@ def _subtitle_problems(
                       f"overlapping the clip, in the JP timeline)", field=field, **loc)
 
 
-def media_file_problem(path: Path) -> str | None:
+#: a clip MP3 whose ``Info`` tag states a length this far from its clip's times (seconds, and fraction of the
+#: clip) holds some other audio than the clip's: the ID names another clip's file. A release writes each clip
+#: to the sample (the demo's 114 MP3s: within 0.00002 s); the slack leaves room for releases cut otherwise.
+MP3_LENGTH_SLACK_S = 1.0
+MP3_LENGTH_SLACK_FRACTION = 0.25
+
+
+def media_file_problem(path: Path, seconds: float | None = None) -> str | None:
     """What is wrong with a clip file, as the end of a sentence (``is missing``...), or None.
 
     A cheap check, one short read per file: the file exists and is not empty; an ``.mp3`` starts
     with an ID3 tag or an MPEG audio frame header, and is long enough to hold the tag and its
-    first frame; an ``.mp4`` starts with its ``ftyp`` box.
+    first frame; an ``.mp4`` starts with its ``ftyp`` box. With ``seconds`` (the clip's length from its
+    times), an ``.mp3`` whose first frame's ``Info``/``Xing`` tag states a length more than
+    :data:`MP3_LENGTH_SLACK_S` and :data:`MP3_LENGTH_SLACK_FRACTION` of it away is another clip's audio
+    (an MP3 without such a tag is not checked for length).
     """
+    from ..media.mp3_gapless import info_tag_seconds, mp3_frame_length
+
     try:
         with open(path, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size
@@ -385,23 +413,25 @@ def media_file_problem(path: Path) -> str | None:
             if head[:3] == b"ID3" and len(head) == 10:
                 offset = 10 + ((head[6] & 0x7F) << 21 | (head[7] & 0x7F) << 14 | (head[8] & 0x7F) << 7
                                | (head[9] & 0x7F)) + (10 if head[5] & 0x10 else 0)
-                fh.seek(offset)
-                frame = fh.read(4)
-            else:
-                frame = head[:4]
+            fh.seek(offset)
+            frame = fh.read(4)
+            length = mp3_frame_length(frame)
+            if length is not None and seconds is not None:
+                frame += fh.read(length - 4)
     except FileNotFoundError:
         return "is missing"
     except IsADirectoryError:
         return "is a directory"
     except OSError as exc:
         return f"cannot be read ({exc.strerror or exc})"
-    from ..media.mp3_gapless import mp3_frame_length
-
-    length = mp3_frame_length(frame)
     if length is None:
         return "does not start with an ID3 tag or an MP3 frame (damaged)"
     if size < offset + length:
         return f"is cut short ({size} bytes; its first MP3 frame ends at byte {offset + length})"
+    stated = info_tag_seconds(frame) if seconds is not None and math.isfinite(seconds) else None
+    if stated is not None and abs(stated - seconds) > max(MP3_LENGTH_SLACK_S, MP3_LENGTH_SLACK_FRACTION * seconds):
+        return (f"holds {stated:.3f} s of audio (its Info tag) but the clip's times span {seconds:.3f} s: "
+                f"the ID names another clip's file")
     return None
 
 

@@ -4,13 +4,13 @@ Definitions (see ``docs/statistics.md``):
 
 - hours: sum of Japanese clip durations (``jp_end_time - jp_start_time``);
 - single/multi-speaker: the clip's ``multi_speaker`` flag, or more than one ``speakers`` entry;
-- sentences: Japanese text is split after a run of ``。！？!?`` (full and half width, with the closing
-  brackets or quotes right after it) and at
-  newlines; English after ``.``, ``!`` or ``?`` (with closing quotes/brackets) followed by
-  whitespace or the end; empty pieces are dropped;
+- sentences: Japanese text is split after a run of ``。｡！？!?‼⁇⁈⁉`` (with the closing brackets or quotes right
+  after it) and at newlines; English after ``.``, ``!`` or ``?`` (with a closing quote/bracket) followed by
+  whitespace, and at newlines; pieces without a word character (blank, ``...``, ``♪``) are dropped;
 - words: Japanese words are the tokens of fugashi with unidic-lite, leaving out
   punctuation and symbols (UniDic ``補助記号``) and whitespace; English words are runs of
-  letters/digits with inner apostrophes or hyphens (``don't``, ``well-known``);
+  letters/digits with inner apostrophes or hyphens (``don't``, ``well-known``) or, between digits, a
+  ``.`` or ``,`` (``3.5``, ``1,000``);
 - words/sentence = total words / total sentences; words/clip and sentences/clip divide by
   the number of clips with text in that language (an empty text is no transcript: left out);
 - genres/themes per show (over shows with metadata; a show without any is left out), synopsis

@@ -11,28 +11,36 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
+#: Japanese sentence marks: 。 in full and half width (U+FF61 ｡), ！？ in full and half width, and the one-code-point
+#: forms of doubled marks ‼ ⁇ ⁈ ⁉ (NFKC: ``!!``, ``??``, ``?!``, ``!?``); not … (a pause), not ．(a decimal point in
+#: full-width numbers such as ``３．５``)
+JP_SENTENCE_MARKS = "。｡！？!?‼⁇⁈⁉"
 #: a Japanese sentence: up to the end of a run of sentence marks and the closing brackets or quotes right after
 #: it (``行こう!!``, ``え？！``, ``「待って。」`` are one sentence each), or to the end of the line
-_JP_SENT = re.compile(r"[^\n]+?(?:[。！？!?]+[」』）)】〕〉》\"”’]*|$)", re.MULTILINE)
+_JP_SENT = re.compile(rf"[^\n]+?(?:[{JP_SENTENCE_MARKS}]+[」』）)】〕〉》\"”’]*|$)", re.MULTILINE)
 #: a piece that holds a word character (not only marks and brackets)
 _WORDY = re.compile(r"[^\W_]")
 _EN_SENT = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)\]]))\s+|\n+")
-_EN_WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+#: an English word: a run of letters/digits, joined through one inner ``'``, ``’`` or ``-`` (``don't``, ``well-known``)
+#: or, between two digits, one ``.`` or ``,`` (``3.5``, ``1,000``: one word each)
+_EN_WORD = re.compile(r"[^\W_]+(?:(?:['’\-]|(?<=\d)[.,](?=\d))[^\W_]+)*")
 
 
 def split_sentences_jp(text: str) -> list[str]:
-    """Japanese sentences: split after a run of 。！？!? (with the closing brackets or quotes right after it)
-    and at newlines; pieces without a word character (blank, or marks only) dropped."""
+    """Japanese sentences: split after a run of :data:`JP_SENTENCE_MARKS` (with the closing brackets or quotes
+    right after it) and at newlines; pieces without a word character (blank, or marks only) dropped."""
     return [s.strip() for s in (m.group() for m in _JP_SENT.finditer(text)) if _WORDY.search(s)]
 
 
 def split_sentences_en(text: str) -> list[str]:
-    """English sentences: split after . ! ? followed by whitespace, and at newlines."""
-    return [s.strip() for s in _EN_SENT.split(text) if s and s.strip()]
+    """English sentences: split after . ! ? followed by whitespace, and at newlines; pieces without a word
+    character (blank, ``...``, ``♪ ♪``, a lone dash) dropped, as in Japanese."""
+    return [s.strip() for s in _EN_SENT.split(text) if s and _WORDY.search(s)]
 
 
 def count_words_en(text: str) -> int:
-    """Number of English words (letter/digit runs, inner apostrophes and hyphens kept)."""
+    """Number of English words (letter/digit runs, inner apostrophes and hyphens kept, ``3.5`` and ``1,000`` one
+    word each)."""
     return len(_EN_WORD.findall(text))
 
 
@@ -72,12 +80,12 @@ def count_words_jp(text: str) -> int:
     return out.count("<") - out.count(_SKIP_MARKS[0]) - out.count(_SKIP_MARKS[1])
 
 
-# Sentence counting without building the pieces. EN: for a text without "\n" every piece the split
-# makes is non-blank except possibly the last (each ends with a terminator or closing quote, and a
-# separator eats the whole whitespace run after it), so the count is the number of split points in the
-# right-stripped text plus one; texts with newlines take the regex split. JP: the sentences' matches,
-# counted (a few microseconds for a clip's text).
-_EN_SEP = re.compile(r"[.!?][\"'”’)\]]?\s+")
+# Sentence counting without building the pieces. JP: the sentences' matches, counted (a few microseconds for a
+# clip's text). EN: one match per piece of the split that holds a word character: from a word character, lazily
+# up to the first separator of _EN_SENT (a sentence mark, an optional closing quote or bracket, whitespace) or a
+# newline or the end; the next match starts at the next word character, so wordless pieces ("...", "♪") are
+# skipped. About 5x faster than the split (tests compare the two on random text).
+_EN_WORDY_PIECE = re.compile(r"[^\W_].*?(?:[.!?][\"'”’)\]]?\s|\n|\Z)")
 
 
 def _count_sentences_jp(text: str) -> int:
@@ -88,10 +96,7 @@ def _count_sentences_jp(text: str) -> int:
 
 def _count_sentences_en(text: str) -> int:
     """``len(split_sentences_en(text))``."""
-    if "\n" in text:
-        return sum(1 for s in _EN_SENT.split(text) if s and not s.isspace())
-    r = text.rstrip()
-    return len(_EN_SEP.findall(r)) + 1 if r else 0
+    return len(_EN_WORDY_PIECE.findall(text))
 
 
 def count_texts(jp_texts: Iterable[str], en_texts: Iterable[str]) -> tuple[int, int, int, int]:

@@ -199,8 +199,20 @@ def _annotations() -> dict[str, Any]:
     }
 
 
+def _span(clip: dict[str, Any], lang: str, default: float = 0.3) -> float:
+    """Seconds between a clip's ``{lang}_start_time`` and ``{lang}_end_time`` (``default`` if they are no times)."""
+    from ..release.codec import timestamp_seconds
+
+    span = timestamp_seconds(clip.get(f"{lang}_end_time")) - timestamp_seconds(clip.get(f"{lang}_start_time"))
+    return span if span > 0 else default
+
+
 def make_release(root: Path, data: dict[str, Any] | None = None) -> Path:
-    """Write the annotations, one MP3 per clip ID and one JPEG per picture under ``root``."""
+    """Write the annotations, one MP3 per clip ID and one JPEG per picture under ``root``.
+
+    Each clip MP3 lasts as long as its clip's times say (JP or EN; 0.3 s when they are no times): ``validate``
+    refuses an MP3 whose length is far from its clip's (another clip's file).
+    """
     data = annotations() if data is None else data
     root.mkdir(parents=True, exist_ok=True)
     (root / ids.ANNOTATIONS_FILE).write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -210,9 +222,8 @@ def make_release(root: Path, data: dict[str, Any] | None = None) -> Path:
                 write_jpg(ids.id_path(root, ids.PICS_ARCHIVE, pic, "jpg"))
         for ep in show["episodes"].values():
             for c in ep["clips"]:
-                dur = 0.3
-                write_mp3(ids.id_path(root, ids.AUDIO_ARCHIVE, c["jp_clip"], "mp3"), dur, 440.0)
-                write_mp3(ids.id_path(root, ids.AUDIO_ARCHIVE, c["en_clip"], "mp3"), dur, 660.0)
+                write_mp3(ids.id_path(root, ids.AUDIO_ARCHIVE, c["jp_clip"], "mp3"), _span(c, "jp"), 440.0)
+                write_mp3(ids.id_path(root, ids.AUDIO_ARCHIVE, c["en_clip"], "mp3"), _span(c, "en"), 660.0)
     return root
 
 
