@@ -116,3 +116,40 @@ def test_a_short_build_with_the_default_jobs_runs_in_this_process(short_manifest
         assert main(argv) == 0
     assert "worker(s) for" in caplog.text and "(in this process)" in caplog.text
     assert (out / "build_report.json").is_file()
+
+
+def _fake_machine(tmp_path: Path, monkeypatch, cgroup: str, files: dict[str, str]) -> None:
+    """/proc/meminfo with 64 GiB available, /proc/self/cgroup ``cgroup`` and the cgroup files ``files``."""
+    meminfo, self_cgroup, root = tmp_path / "meminfo", tmp_path / "self_cgroup", tmp_path / "cgroup"
+    meminfo.write_text(f"MemTotal: {128 * GIB // 1024} kB\nMemAvailable: {64 * GIB // 1024} kB\n", encoding="ascii")
+    self_cgroup.write_text(cgroup, encoding="ascii")
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="ascii")
+    monkeypatch.setattr(aj, "MEMINFO", meminfo)
+    monkeypatch.setattr(aj, "SELF_CGROUP", self_cgroup)
+    monkeypatch.setattr(aj, "CGROUP_ROOT", root)
+
+
+@pytest.mark.parametrize(("cgroup", "files", "room"), [
+    # cgroup v2 (docker --memory=5g): 5 GiB limit, 1.5 GiB used of which 0.5 GiB droppable page cache
+    ("0::/\n", {"memory.max": f"{5 * GIB}\n", "memory.current": f"{3 * GIB // 2}\n",
+                "memory.stat": f"anon 1\ninactive_file {GIB // 2}\n"}, 4 * GIB),
+    # cgroup v2 seen with its path (no cgroup namespace)
+    ("0::/docker/abc\n", {"docker/abc/memory.max": f"{5 * GIB}\n", "docker/abc/memory.current": "0\n"}, 5 * GIB),
+    # cgroup v1 (memory controller on its own hierarchy)
+    ("5:memory:/\n0::/\n", {"memory/memory.limit_in_bytes": f"{5 * GIB}\n", "memory/memory.usage_in_bytes": "0\n"},
+     5 * GIB),
+    # no limit: the machine's memory
+    ("0::/\n", {"memory.max": "max\n", "memory.current": "0\n"}, None),
+    ("5:memory:/\n", {"memory/memory.limit_in_bytes": "9223372036854771712\n", "memory/memory.usage_in_bytes": "0\n"},
+     None),
+])
+def test_available_memory_is_the_containers_not_the_hosts(tmp_path: Path, monkeypatch, cgroup, files, room):
+    """In a container /proc/meminfo shows the host's memory: a 16-CPU host with 64 GiB free put 16 workers (2 GiB
+    each) into a container limited to 5 GiB, where the kernel kills them; the cgroup's limit caps the pool."""
+    _fake_machine(tmp_path, monkeypatch, cgroup, files)
+    assert aj.cgroup_memory_room() == room
+    assert aj.available_memory() == (64 * GIB if room is None else room)
+    workers = 16 if room is None else room // aj.WORKER_MEMORY_BYTES
+    assert aj.auto_jobs(3000.0, 8, 16, aj.available_memory()) == workers
