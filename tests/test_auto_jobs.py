@@ -153,3 +153,27 @@ def test_available_memory_is_the_containers_not_the_hosts(tmp_path: Path, monkey
     assert aj.available_memory() == (64 * GIB if room is None else room)
     workers = 16 if room is None else room // aj.WORKER_MEMORY_BYTES
     assert aj.auto_jobs(3000.0, 8, 16, aj.available_memory()) == workers
+
+
+def test_auto_probes_the_episodes_only_until_the_pool_threshold(tmp_path: Path, monkeypatch, caplog):
+    """A manifest of thousands of episodes had every JP medium probed (a few ms each locally, more on a network
+    filesystem) before the first stage, though the first few already decide: the probes stop at the threshold."""
+    monkeypatch.setattr("anim400k.threads.available_cpus", lambda: 4)
+    monkeypatch.setattr(aj, "available_memory", lambda: 64 * GIB)
+    monkeypatch.setattr(aj, "POOL_MIN_SECONDS", 20.0)
+    ctx = _contexts(tmp_path, [1.0] * 3)
+    ref = next(iter(ctx.values())).ref
+    many = {f"show/{i}": EpisodeContext(EpisodeRef("show", str(i), ref.jp_media, ref.en_media), "w", str(tmp_path),
+                                        BuildOptions()) for i in range(500)}
+    probes: list[str] = []
+    monkeypatch.setattr(aj, "media_seconds", lambda path: probes.append(path) or 8.0)
+    with caplog.at_level(logging.INFO, logger="anim400k.dataset.schedule"):
+        assert schedule._auto_jobs(BuildOptions(), many, list(many)) == 4
+    assert len(probes) == 3  # 8 + 8 + 8 s >= 20 s: the other 497 episodes are not probed
+    assert "500 episode(s), at least 24 s of audio" in caplog.text
+    caplog.clear()
+    probes.clear()
+    few = dict(list(many.items())[:2])
+    with caplog.at_level(logging.INFO, logger="anim400k.dataset.schedule"):
+        assert schedule._auto_jobs(BuildOptions(), few, list(few)) == 1  # 16 s: every episode probed
+    assert len(probes) == 2 and "2 episode(s), 16 s of audio" in caplog.text

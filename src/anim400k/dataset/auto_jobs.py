@@ -18,6 +18,7 @@ container, still allows) can hold at :data:`WORKER_MEMORY_BYTES` each, and never
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -126,10 +127,17 @@ def media_seconds(path: str) -> float | None:
         return None
 
 
-def pending_seconds(durations: Iterable[float | None]) -> float:
+def pending_seconds(durations: Iterable[float | None], enough: float = math.inf) -> float:
     """Seconds of audio the build has left: the episodes' durations summed, an unknown one counted as
-    :data:`POOL_MIN_SECONDS` (a remote or unprobed episode is taken to be a real, long one)."""
-    return sum(POOL_MIN_SECONDS if d is None else max(0.0, d) for d in durations)
+    :data:`POOL_MIN_SECONDS` (a remote or unprobed episode is taken to be a real, long one). The sum stops
+    once it reaches ``enough`` (``durations`` is read no further: a manifest of thousands of episodes is not
+    probed one by one when its first few already decide)."""
+    total = 0.0
+    for d in durations:
+        total += POOL_MIN_SECONDS if d is None else max(0.0, d)
+        if total >= enough:
+            break
+    return total
 
 
 def auto_jobs(seconds: float, episodes: int, cpus: int, memory: int | None) -> int:
