@@ -116,3 +116,64 @@ def test_a_short_build_with_the_default_jobs_runs_in_this_process(short_manifest
         assert main(argv) == 0
     assert "worker(s) for" in caplog.text and "(in this process)" in caplog.text
     assert (out / "build_report.json").is_file()
+
+
+def _fake_machine(tmp_path: Path, monkeypatch, cgroup: str, files: dict[str, str]) -> None:
+    """/proc/meminfo with 64 GiB available, /proc/self/cgroup ``cgroup`` and the cgroup files ``files``."""
+    meminfo, self_cgroup, root = tmp_path / "meminfo", tmp_path / "self_cgroup", tmp_path / "cgroup"
+    meminfo.write_text(f"MemTotal: {128 * GIB // 1024} kB\nMemAvailable: {64 * GIB // 1024} kB\n", encoding="ascii")
+    self_cgroup.write_text(cgroup, encoding="ascii")
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="ascii")
+    monkeypatch.setattr(aj, "MEMINFO", meminfo)
+    monkeypatch.setattr(aj, "SELF_CGROUP", self_cgroup)
+    monkeypatch.setattr(aj, "CGROUP_ROOT", root)
+
+
+@pytest.mark.parametrize(("cgroup", "files", "room"), [
+    # cgroup v2 (docker --memory=5g): 5 GiB limit, 1.5 GiB used of which 0.5 GiB droppable page cache
+    ("0::/\n", {"memory.max": f"{5 * GIB}\n", "memory.current": f"{3 * GIB // 2}\n",
+                "memory.stat": f"anon 1\ninactive_file {GIB // 2}\n"}, 4 * GIB),
+    # cgroup v2 seen with its path (no cgroup namespace)
+    ("0::/docker/abc\n", {"docker/abc/memory.max": f"{5 * GIB}\n", "docker/abc/memory.current": "0\n"}, 5 * GIB),
+    # cgroup v1 (memory controller on its own hierarchy)
+    ("5:memory:/\n0::/\n", {"memory/memory.limit_in_bytes": f"{5 * GIB}\n", "memory/memory.usage_in_bytes": "0\n"},
+     5 * GIB),
+    # no limit: the machine's memory
+    ("0::/\n", {"memory.max": "max\n", "memory.current": "0\n"}, None),
+    ("5:memory:/\n", {"memory/memory.limit_in_bytes": "9223372036854771712\n", "memory/memory.usage_in_bytes": "0\n"},
+     None),
+])
+def test_available_memory_is_the_containers_not_the_hosts(tmp_path: Path, monkeypatch, cgroup, files, room):
+    """In a container /proc/meminfo shows the host's memory: a 16-CPU host with 64 GiB free put 16 workers (2 GiB
+    each) into a container limited to 5 GiB, where the kernel kills them; the cgroup's limit caps the pool."""
+    _fake_machine(tmp_path, monkeypatch, cgroup, files)
+    assert aj.cgroup_memory_room() == room
+    assert aj.available_memory() == (64 * GIB if room is None else room)
+    workers = 16 if room is None else room // aj.WORKER_MEMORY_BYTES
+    assert aj.auto_jobs(3000.0, 8, 16, aj.available_memory()) == workers
+
+
+def test_auto_probes_the_episodes_only_until_the_pool_threshold(tmp_path: Path, monkeypatch, caplog):
+    """A manifest of thousands of episodes had every JP medium probed (a few ms each locally, more on a network
+    filesystem) before the first stage, though the first few already decide: the probes stop at the threshold."""
+    monkeypatch.setattr("anim400k.threads.available_cpus", lambda: 4)
+    monkeypatch.setattr(aj, "available_memory", lambda: 64 * GIB)
+    monkeypatch.setattr(aj, "POOL_MIN_SECONDS", 20.0)
+    ctx = _contexts(tmp_path, [1.0] * 3)
+    ref = next(iter(ctx.values())).ref
+    many = {f"show/{i}": EpisodeContext(EpisodeRef("show", str(i), ref.jp_media, ref.en_media), "w", str(tmp_path),
+                                        BuildOptions()) for i in range(500)}
+    probes: list[str] = []
+    monkeypatch.setattr(aj, "media_seconds", lambda path: probes.append(path) or 8.0)
+    with caplog.at_level(logging.INFO, logger="anim400k.dataset.schedule"):
+        assert schedule._auto_jobs(BuildOptions(), many, list(many)) == 4
+    assert len(probes) == 3  # 8 + 8 + 8 s >= 20 s: the other 497 episodes are not probed
+    assert "500 episode(s), at least 24 s of audio" in caplog.text
+    caplog.clear()
+    probes.clear()
+    few = dict(list(many.items())[:2])
+    with caplog.at_level(logging.INFO, logger="anim400k.dataset.schedule"):
+        assert schedule._auto_jobs(BuildOptions(), few, list(few)) == 1  # 16 s: every episode probed
+    assert len(probes) == 2 and "2 episode(s), 16 s of audio" in caplog.text

@@ -361,9 +361,11 @@ def test_analyze_replaces_an_earlier_analysis_in_its_folder(tmp_path: Path) -> N
     assert sorted(first) == ["analysis.json", "mushra.csv", "ratings.png", "report.html"]
     stale = out / ".report.anim400k-ab12cd_9.part.html"  # a killed run's temporary file
     stale.write_text("<html>half", encoding="utf-8")
+    older = out / ".analysis.ab12cd_9.part.json"  # one of a version before the anim400k- mark: refused, then kept
+    older.write_text("{half", encoding="utf-8")
     res = analyze(_ratings(tmp_path, better=20), out)
     second = _tree(out)
-    assert sorted(second) == sorted(first) and not stale.exists()
+    assert sorted(second) == sorted(first) and not stale.exists() and not older.exists()
     assert second["analysis.json"] != first["analysis.json"] and second["mushra.csv"] != first["mushra.csv"]
     means = [{s["condition"]: s["mean"] for s in json.loads(run["analysis.json"])["stats"]} for run in (first, second)]
     assert means[1]["sysA"] == pytest.approx(next(s.mean for s in res.stats if s.condition == "sysA"))

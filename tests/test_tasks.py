@@ -314,7 +314,7 @@ def test_a_killed_runs_leftovers_are_removed_by_the_next_run(rel: Path, tmp_path
 
 @pytest.mark.parametrize(("name", "named"), [
     ("dubbing/.notes.ab12cd_9.part.txt", None), ("dubbing/README.md", None), ("notes.txt", None),
-    ("dubbing/.train.ab12cd_9.part.jsonl", None),  # unmarked: maybe the user's, not an anim400k- temporary
+    ("dubbing/.notes.anim400k-ab12cd_9.part.jsonl", None),  # marked, but no split's temporary
     ("dubbing/train.jsonl/x", "dubbing/train.jsonl"), ("unknown_task/train.jsonl", "unknown_task")])
 def test_a_folder_holding_files_tasks_did_not_write_is_refused(rel: Path, tmp_path: Path, capsys,
                                                                name: str, named: str | None) -> None:
@@ -352,3 +352,19 @@ def test_a_second_run_into_the_same_folder_is_refused(rel: Path, tmp_path: Path,
     assert len(err.splitlines()) == 1 and f"another tasks (process {os.getpid()}) is writing this folder" in err
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["views"]  # no staged folder, the lock file is gone
+
+
+def test_an_earlier_versions_killed_run_leaves_a_folder_the_next_run_replaces(rel: Path, tmp_path: Path) -> None:
+    """Versions before the anim400k- mark named their temporaries ``.train.XXXXXXXX.part.jsonl``: a folder such a
+    run left when killed was refused ('--out holds ... which anim400k tasks did not write') after the upgrade,
+    though the folder holds nothing but the command's own files; it is replaced as a whole, as before."""
+    out = tmp_path / "views"
+    (out / "dubbing").mkdir(parents=True)
+    (out / "splits.json").write_text("{}", encoding="utf-8")
+    left = [out / "dubbing" / ".train.ab12cd_9.part.jsonl", out / ".splits.zz99yy00.part.json"]
+    for path in left:
+        path.write_text('{"half": ', encoding="utf-8")
+    tasks.check_tasks_folder(out)
+    tasks.write_task_views(rel, out, seed=0)
+    assert not any(p.exists() for p in left)
+    assert [p.name for p in out.rglob(".*")] == []

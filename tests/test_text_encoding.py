@@ -123,3 +123,32 @@ def test_a_subtitle_file_in_a_legacy_encoding_is_one_line_naming_it(tmp_path: Pa
     with pytest.raises(InputError) as err:
         read_subtitles(path)
     assert str(err.value).endswith(")") and "reads as" not in str(err.value)
+
+
+@pytest.mark.parametrize("text", [
+    "I don’t know.",  # the curly apostrophe: 0x92, a Shift-JIS lead byte (read as 'I don稚 know.')
+    "“Wait,” she said – “don’t go…”",
+    "It’s Élève’s café.",
+])
+def test_english_windows_1252_subtitles_are_not_called_shift_jis(tmp_path: Path, text: str) -> None:
+    """Windows-1252's curly quotes, dashes and ellipsis are Shift-JIS lead bytes, so English text with them also
+    decodes as Shift-JIS (to kanji): the message said 'it reads as Shift-JIS' and gave 'iconv -f SHIFT_JIS',
+    which turns the file into mojibake that then reads fine into the release. Kana tell Japanese apart."""
+    from anim400k.formats.encoding import legacy_encoding
+    from anim400k.formats.subtitles import read_subtitles
+
+    data = f"1\r\n00:00:01,000 --> 00:00:02,500\r\n{text}\r\n".encode("cp1252")
+    assert legacy_encoding(data) == ("Windows-1252", "CP1252")
+    path = tmp_path / "ep01.en.srt"
+    path.write_bytes(data)
+    with pytest.raises(InputError, match=r"it reads as Windows-1252: save it as UTF-8 \(e\.g\. iconv -f CP1252 "):
+        read_subtitles(path)
+
+
+@pytest.mark.parametrize("text", ["東京都に行きます。", "第一話　始まりの日", "カイト"])
+def test_japanese_legacy_subtitles_with_kanji_still_read_as_japanese(text: str) -> None:
+    from anim400k.formats.encoding import legacy_encoding
+
+    data = f"1\n00:00:01,000 --> 00:00:02,500\n{text}\n".encode("shift_jis")
+    assert legacy_encoding(data) == ("Shift-JIS", "SHIFT_JIS")
+    assert legacy_encoding(f"1\n00:00:01,000 --> 00:00:02,500\n{text}\n".encode("euc_jp")) == ("EUC-JP", "EUC-JP")

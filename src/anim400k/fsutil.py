@@ -160,12 +160,15 @@ NAME_MAX = 255
 TEMP_MARK = "anim400k-"
 #: what :func:`atomic_path` adds to a name: ``.`` + ``.anim400k-XXXXXXXX`` + ``.part``
 _TEMP_EXTRA = len(".") + len(f".{TEMP_MARK}xxxxxxxx") + len(".part")
+#: the same for the unmarked names of versions before the mark (``.NAME.XXXXXXXX.part.EXT``)
+_LEGACY_EXTRA = _TEMP_EXTRA - len(TEMP_MARK)
 
 
-def temp_stem(stem: str, ext: str) -> str:
+def temp_stem(stem: str, ext: str, extra: int = _TEMP_EXTRA) -> str:
     """``stem`` as :func:`atomic_path` puts it in a temporary name: cut (at a character) so that
-    ``.STEM.anim400k-XXXXXXXX.partEXT`` fits in :data:`NAME_MAX` bytes, since an output may use the whole limit."""
-    room = NAME_MAX - _TEMP_EXTRA - len(os.fsencode(ext))
+    ``.STEM.anim400k-XXXXXXXX.partEXT`` fits in :data:`NAME_MAX` bytes, since an output may use the whole limit
+    (``extra``: the bytes the name adds to the stem and EXT; :data:`_LEGACY_EXTRA` for the unmarked names)."""
+    room = NAME_MAX - extra - len(os.fsencode(ext))
     while len(os.fsencode(stem)) > room and stem:
         stem = stem[:-1]
     return stem
@@ -640,24 +643,32 @@ def _flock(path: Path, subject: Path, busy: str) -> Iterator[None]:
         os.close(fd)
 
 
-def _temp_pattern(path: Path) -> str:
-    """The regular expression of the names :func:`atomic_path` gives ``path``'s temporary files."""
+def _temp_pattern(path: Path, legacy: bool = False) -> str:
+    """The regular expression of the names :func:`atomic_path` gives ``path``'s temporary files; with ``legacy``
+    also those that versions before :data:`TEMP_MARK` gave them (``.NAME.XXXXXXXX.part.EXT``)."""
     ext = "".join(path.suffixes[-1:])
     stem = re.escape(temp_stem(path.stem, ext))
-    return rf"\.{stem}\.{re.escape(TEMP_MARK)}[a-z0-9_]{{8}}\.part{re.escape(ext)}"
+    marked = rf"\.{stem}\.{re.escape(TEMP_MARK)}[a-z0-9_]{{8}}\.part{re.escape(ext)}"
+    if not legacy:
+        return marked
+    old = re.escape(temp_stem(path.stem, ext, _LEGACY_EXTRA))
+    return rf"(?:{marked}|\.{old}\.[a-z0-9_]{{8}}\.part{re.escape(ext)})"
 
 
-def is_temp_of(name: str, *paths: str | Path) -> bool:
+def is_temp_of(name: str, *paths: str | Path, legacy: bool = False) -> bool:
     """Whether the file name ``name`` is one :func:`atomic_path` gives a temporary file of one of ``paths``
-    (``.NAME.anim400k-XXXXXXXX.part.EXT``; only the names of ``paths`` count, not their folders)."""
-    return any(re.fullmatch(_temp_pattern(Path(path)), name) for path in paths)
+    (``.NAME.anim400k-XXXXXXXX.part.EXT``; only the names of ``paths`` count, not their folders). With
+    ``legacy`` also the unmarked name versions before :data:`TEMP_MARK` gave it (``.NAME.XXXXXXXX.part.EXT``):
+    for a folder the command alone writes (its files and nothing else), where a killed earlier version left it."""
+    return any(re.fullmatch(_temp_pattern(Path(path), legacy), name) for path in paths)
 
 
-def remove_stale_temps(*paths: str | Path) -> int:
+def remove_stale_temps(*paths: str | Path, legacy: bool = False) -> int:
     """Delete the temporary files that :func:`atomic_path` left for ``paths`` in a killed run
     (``.NAME.anim400k-XXXXXXXX.part.EXT`` beside each, NAME and EXT of that path). Returns how many.
-    Names without :data:`TEMP_MARK` (as versions before it wrote them) are left alone: beside a user's
-    output, such a name may be the user's own file.
+    Names without :data:`TEMP_MARK` (as versions before it wrote them) are left alone unless ``legacy``
+    (a folder checked to hold only the command's own files): beside a user's output, such a name may be the
+    user's own file.
 
     Only plain files of exactly those patterns are removed (not a symbolic link, not another output's
     temporaries). Each folder is listed once, however many of the paths lie in it. Call it while holding
@@ -666,7 +677,7 @@ def remove_stale_temps(*paths: str | Path) -> int:
     """
     by_folder: dict[Path, list[str]] = {}
     for path in map(Path, paths):
-        by_folder.setdefault(path.parent, []).append(_temp_pattern(path))
+        by_folder.setdefault(path.parent, []).append(_temp_pattern(path, legacy))
     removed = 0
     for folder, patterns in by_folder.items():
         pattern = re.compile("^(?:" + "|".join(patterns) + ")$")

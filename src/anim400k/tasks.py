@@ -438,19 +438,21 @@ def _foreign_entry(folder: Path) -> Path | None:
     """The first entry of ``folder`` that ``anim400k tasks`` does not write (None: the folder holds only its own).
 
     Its own: ``splits.json``, a folder per task (:data:`TASKS`) holding ``SPLIT.jsonl`` files, a killed run's
-    temporary files of those (``.SPLIT.anim400k-XXXXXXXX.part.jsonl``, ``.splits.anim400k-XXXXXXXX.part.json``)
-    and the lock file an earlier version kept inside the folder. Symbolic links are never its own.
+    temporary files of those (``.SPLIT.anim400k-XXXXXXXX.part.jsonl``, ``.splits.anim400k-XXXXXXXX.part.json``,
+    also unmarked as versions before :data:`~anim400k.fsutil.TEMP_MARK` named them: a folder a killed earlier
+    version left is still its own) and the lock file an earlier version kept inside the folder. Symbolic links
+    are never its own.
     """
     splits = {f"{s}.jsonl" for s in SPLITS}
     for entry in sorted(folder.iterdir()):
         plain = not entry.is_symlink()
         if entry.name in TASKS and plain and entry.is_dir():
             for sub in sorted(entry.iterdir()):
-                own = sub.name in splits or is_temp_of(sub.name, *splits)
+                own = sub.name in splits or is_temp_of(sub.name, *splits, legacy=True)
                 if not (own and not sub.is_symlink() and sub.is_file()):
                     return sub
             continue
-        own = entry.name in ("splits.json", LOCK_FILE) or is_temp_of(entry.name, "splits.json")
+        own = entry.name in ("splits.json", LOCK_FILE) or is_temp_of(entry.name, "splits.json", legacy=True)
         if not (own and plain and entry.is_file()):
             return entry
     return None

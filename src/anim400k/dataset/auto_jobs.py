@@ -12,12 +12,13 @@ the DAG allows, several episodes run side by side). Which is faster depends on h
   the cores and finish together instead of one branch waiting for a worker).
 - **several episodes**: one worker per CPU, as ``--jobs 0`` (but no more than three per episode).
 
-Never more workers than the memory this machine has available can hold at :data:`WORKER_MEMORY_BYTES`
-each, and never fewer than one.
+Never more workers than the memory this machine has available (and this process's control group, in a
+container, still allows) can hold at :data:`WORKER_MEMORY_BYTES` each, and never fewer than one.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -31,19 +32,85 @@ ONE_EPISODE_JOBS = 3
 WORKER_MEMORY_BYTES = 2 * 2**30
 
 
+#: Where :func:`available_memory` reads the machine's and this process's control group's memory (tests point
+#: them at a made-up tree).
+MEMINFO = Path("/proc/meminfo")
+SELF_CGROUP = Path("/proc/self/cgroup")
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+#: A cgroup v1 limit at or above this is "no limit" (the kernel's default is 2**63 less a page).
+_NO_LIMIT = 2**60
+
+
 def available_memory() -> int | None:
-    """Bytes of memory available to new processes (``MemAvailable`` of ``/proc/meminfo``; else the free
-    physical pages), or None where neither is known."""
+    """Bytes of memory available to new processes: ``MemAvailable`` of ``/proc/meminfo`` (else the free
+    physical pages), and no more than this process's control group may still take (:func:`cgroup_memory_room`:
+    in a container, ``/proc/meminfo`` shows the host's memory, not the container's limit). None where
+    nothing is known."""
+    machine: int | None = None
     try:
-        for line in Path("/proc/meminfo").read_text(encoding="ascii").splitlines():
+        for line in MEMINFO.read_text(encoding="ascii").splitlines():
             if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
+                machine = int(line.split()[1]) * 1024
+                break
     except (OSError, ValueError, IndexError):
         pass
+    if machine is None:
+        try:
+            machine = int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+        except (AttributeError, OSError, ValueError):
+            machine = None
+    room = cgroup_memory_room()
+    known = [m for m in (machine, room) if m is not None]
+    return min(known) if known else None
+
+
+def _cgroup_folders() -> list[tuple[Path, str, str, str]]:
+    """``(folder, limit file, usage file, inactive-file key of memory.stat)`` of this process's memory cgroup,
+    v2 and v1, each also at the mount's root (a container's own cgroup when its path is not visible there)."""
     try:
-        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
-    except (AttributeError, OSError, ValueError):
-        return None
+        lines = SELF_CGROUP.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    found = []
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        hierarchy, controllers, where = parts
+        rel = where.strip().lstrip("/")
+        if hierarchy == "0" and controllers == "":
+            found += [(CGROUP_ROOT / rel, "memory.max", "memory.current", "inactive_file"),
+                      (CGROUP_ROOT, "memory.max", "memory.current", "inactive_file")]
+        elif "memory" in controllers.split(","):
+            mount = CGROUP_ROOT / "memory"
+            found += [(mount / rel, "memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file"),
+                      (mount, "memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file")]
+    return found
+
+
+def cgroup_memory_room() -> int | None:
+    """Bytes this process's control group (cgroup v2 ``memory.max``, v1 ``memory.limit_in_bytes``) may still
+    take: its limit less its usage, the page cache it can drop (``inactive_file``) not counted as used;
+    the least of those found. None without a limit (or where there are no cgroups)."""
+    rooms = []
+    for folder, limit_name, usage_name, inactive_key in _cgroup_folders():
+        try:
+            raw = (folder / limit_name).read_text(encoding="ascii").strip()
+            if raw == "max" or int(raw) >= _NO_LIMIT:
+                continue
+            usage = int((folder / usage_name).read_text(encoding="ascii").strip())
+        except (OSError, ValueError):
+            continue
+        inactive = 0
+        try:
+            for line in (folder / "memory.stat").read_text(encoding="ascii").splitlines():
+                key, _, value = line.partition(" ")
+                if key == inactive_key:
+                    inactive = int(value)
+        except (OSError, ValueError):
+            pass
+        rooms.append(max(0, int(raw) - max(0, usage - inactive)))
+    return min(rooms) if rooms else None
 
 
 def media_seconds(path: str) -> float | None:
@@ -60,10 +127,17 @@ def media_seconds(path: str) -> float | None:
         return None
 
 
-def pending_seconds(durations: Iterable[float | None]) -> float:
+def pending_seconds(durations: Iterable[float | None], enough: float = math.inf) -> float:
     """Seconds of audio the build has left: the episodes' durations summed, an unknown one counted as
-    :data:`POOL_MIN_SECONDS` (a remote or unprobed episode is taken to be a real, long one)."""
-    return sum(POOL_MIN_SECONDS if d is None else max(0.0, d) for d in durations)
+    :data:`POOL_MIN_SECONDS` (a remote or unprobed episode is taken to be a real, long one). The sum stops
+    once it reaches ``enough`` (``durations`` is read no further: a manifest of thousands of episodes is not
+    probed one by one when its first few already decide)."""
+    total = 0.0
+    for d in durations:
+        total += POOL_MIN_SECONDS if d is None else max(0.0, d)
+        if total >= enough:
+            break
+    return total
 
 
 def auto_jobs(seconds: float, episodes: int, cpus: int, memory: int | None) -> int:

@@ -12,6 +12,7 @@ import json
 import logging
 import threading
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -213,7 +214,7 @@ def _auto_jobs(options: BuildOptions, contexts: dict[str, EpisodeContext], pendi
     """The workers ``--jobs auto`` gives this build (:mod:`.auto_jobs`): a Ray cluster sizes itself (0), a
     memory:// output or input stays in this process (1), else by the episodes left, their audio and this machine."""
     from ..threads import available_cpus
-    from .auto_jobs import auto_jobs, available_memory, media_seconds, pending_seconds
+    from . import auto_jobs as aj
 
     if options.runner != "local":
         return 0
@@ -222,11 +223,19 @@ def _auto_jobs(options: BuildOptions, contexts: dict[str, EpisodeContext], pendi
     places += [p for r in refs for p in (r.jp_media, r.en_media, r.subtitles, *r.transcripts.values())]
     if any(str(p or "").startswith("memory://") for p in places):  # an fsspec memory filesystem: this process only
         return 1
-    seconds = pending_seconds(media_seconds(contexts[k].ref.jp_media) for k in pending_keys)
-    cpus, memory = available_cpus(), available_memory()
-    jobs = auto_jobs(seconds, len(pending_keys), cpus, memory)
-    log.info("--jobs auto: %d worker(s) for %d episode(s), %.0f s of audio, on %d CPU(s)%s", jobs,
-             len(pending_keys), seconds, cpus, "" if jobs > 1 else " (in this process)")
+    probed: list[float | None] = []
+
+    def durations() -> Iterator[float | None]:
+        for ref in refs:  # probed one by one, only until the pool's threshold is reached
+            probed.append(aj.media_seconds(ref.jp_media))
+            yield probed[-1]
+
+    seconds = aj.pending_seconds(durations(), aj.POOL_MIN_SECONDS)
+    cpus = available_cpus()
+    jobs = aj.auto_jobs(seconds, len(pending_keys), cpus, aj.available_memory())
+    log.info("--jobs auto: %d worker(s) for %d episode(s), %s%.0f s of audio, on %d CPU(s)%s", jobs,
+             len(pending_keys), "at least " if len(probed) < len(refs) else "", seconds, cpus,
+             "" if jobs > 1 else " (in this process)")
     return jobs
 
 

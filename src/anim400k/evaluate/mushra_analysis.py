@@ -618,9 +618,9 @@ def check_report_folder(out: str | Path) -> None:
 
     Refused: a release folder or a folder inside one (one holding ``anim400k_annotations.json``), a file, and
     a folder holding anything but the report's own files (:data:`REPORT_FILES`, a killed run's temporary
-    files of them, the run's lock), or holding report files without the ``analysis.json`` of an earlier
-    analysis (a lone ``mushra.csv`` may be someone's ratings). A missing or empty folder, or an earlier
-    analysis's, passes: a re-run replaces its files.
+    files of them, also unmarked as earlier versions named them, the run's lock), or holding report files
+    without the ``analysis.json`` of an earlier analysis (a lone ``mushra.csv`` may be someone's ratings). A
+    missing or empty folder, or an earlier analysis's, passes: a re-run replaces its files.
     """
     from ..errors import InputError
     from ..fsutil import LOCK_FILE, is_temp_of
@@ -635,7 +635,8 @@ def check_report_folder(out: str | Path) -> None:
     advice = ("give a new or empty folder, or the folder of an earlier mushra analyze (its report is "
               "replaced)")
     for entry in sorted(out.iterdir()):
-        ours = entry.name in REPORT_FILES or entry.name == LOCK_FILE or is_temp_of(entry.name, *REPORT_FILES)
+        ours = entry.name in REPORT_FILES or entry.name == LOCK_FILE or is_temp_of(entry.name, *REPORT_FILES,
+                                                                                   legacy=True)
         if not (ours and entry.is_file() and not entry.is_symlink()):
             raise InputError(f"--out holds {entry.name!r}, which mushra analyze did not write: {advice}", out)
     present = [name for name in REPORT_FILES if (out / name).is_file()]
@@ -691,5 +692,7 @@ def analyze(source: str | Path, out: str | Path, post_screening: bool = True) ->
     analysis = analyze_rows(rows, systems, conditions, test_id, post_screening=post_screening)
     Path(out).mkdir(parents=True, exist_ok=True)
     with folder_lock(out, "mushra analyze"):
-        remove_stale_temps(*(Path(out) / name for name in REPORT_FILES))
+        # the folder holds only the report's files (check_report_folder): an earlier version's unmarked
+        # temporaries there are its too
+        remove_stale_temps(*(Path(out) / name for name in REPORT_FILES), legacy=True)
         return write_report(analysis, rows, out)

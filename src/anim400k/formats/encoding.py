@@ -56,21 +56,33 @@ def decode_bom_text(data: bytes, path: str | Path, advice: str = "") -> str:
 
 
 #: Legacy encodings of subtitle files (fansubs and old rips), tried in this order on bytes that are not UTF-8:
-#: Shift-JIS and EUC-JP only where they give Japanese text (kana or CJK ideographs), then Windows-1252 (Western
+#: Shift-JIS and EUC-JP only where they give Japanese text (with kana: :func:`_japanese`), then Windows-1252 (Western
 #: Europe's ANSI code page, a superset of Latin-1's printable characters), which decodes nearly any bytes.
 _LEGACY = (("shift_jis", "Shift-JIS", "SHIFT_JIS"), ("euc_jp", "EUC-JP", "EUC-JP"),
            ("cp1252", "Windows-1252", "CP1252"))
 
 
+#: The least share of kana (hiragana, katakana) among the non-ASCII characters of Japanese text. Japanese prose
+#: is about half kana; Windows-1252 English read as Shift-JIS is kanji only (``don\x92t`` reads ``don稚``: every
+#: curly quote, dash and ellipsis byte is a Shift-JIS lead byte), so kana, not kanji, tell the two apart.
+KANA_SHARE = 0.2
+
+
 def _japanese(text: str) -> bool:
-    return any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in text)
+    """Whether ``text`` (decoded with a Japanese codec) reads as Japanese: kana make up at least
+    :data:`KANA_SHARE` of its non-ASCII characters (half-width katakana not counted: Windows-1252's accented
+    capitals are those bytes in Shift-JIS)."""
+    foreign = [ch for ch in text if ch > "\x7f"]
+    kana = sum("\u3040" <= ch <= "\u30ff" for ch in foreign)
+    return kana > 0 and kana >= KANA_SHARE * len(foreign)
 
 
 def legacy_encoding(data: bytes) -> tuple[str, str] | None:
     """``(name, iconv name)`` of the legacy encoding that ``data`` (not UTF-8) most likely is, or None.
 
     Only a hint for an error message (the text is never decoded with it): Shift-JIS or EUC-JP where the
-    bytes decode to Japanese text, else Windows-1252 where they decode with it.
+    bytes decode to Japanese text (kana among it, :func:`_japanese`), else Windows-1252 where they decode
+    with it.
     """
     for codec, name, iconv in _LEGACY:
         try:
