@@ -628,3 +628,56 @@ def test_an_id_naming_another_clips_file_or_no_file_is_explained(tmp_path: Path)
     assert "the ID names another clip's file" in (media_file_problem(mp3, 8.0) or "")
     (tmp_path / "noinfo.mp3").write_bytes(mp3.read_bytes().replace(b"Info", b"Nope").replace(b"Xing", b"Nope"))
     assert media_file_problem(tmp_path / "noinfo.mp3", 8.0) is None  # no tag: the length is not checked
+
+
+def test_float_fields_are_written_as_floats_and_validate_refuses_integers(tmp_path: Path) -> None:
+    """FORMAT.md types score, a poll's ratio and number_of_voters float: `8` reads back as an int in Python
+    (`isinstance(x, float)` fails in a reviewer's loader), so the writer writes `8.0` and validate names `8`."""
+    clip = release.clip_to_release_dict(_clip(0))
+    clip.update(mixing_ratio=3, speaker_confidence=1)
+    path = tmp_path / "ann.json"
+    release.write_annotations(path, [("k", {"show": "K", "score": 8}, iter([
+        ("1", {"ratings": {"5": {"ratio": 100, "number_of_voters": 3}}}, iter([clip]))]))])
+    text = path.read_text(encoding="utf-8")
+    assert '"score":8.0' in text and '{"ratio":100.0,"number_of_voters":3.0}' in text
+    data = json.loads(text)
+    written = data["k"]["episodes"]["1"]
+    values = [data["k"]["score"], *written["ratings"]["5"].values(),
+              written["clips"][0]["mixing_ratio"], written["clips"][0]["speaker_confidence"]]
+    assert values == [8.0, 100.0, 3.0, 3.0, 1.0] and all(type(v) is float for v in values)
+    assert _problems(path) == []
+    # the same release with integers where FORMAT.md says float, as a hand-made or other tool's file has them
+    written["clips"][0]["mixing_ratio"] = 3
+    data["k"]["score"] = 8
+    written["ratings"]["5"]["number_of_voters"] = 3
+    assert _problems(_write(tmp_path, data)) == [
+        "show 'k' field 'score': expected a float (FORMAT.md types it float), got the integer 8: write 8.0, "
+        "which JSON readers give back as a float",
+        "show 'k' episode '1' field 'ratings.5.number_of_voters': expected a float (FORMAT.md types it float), "
+        "got the integer 3: write 3.0, which JSON readers give back as a float",
+        "show 'k' episode '1' clip 0 field 'mixing_ratio': expected a float (FORMAT.md types it float), got the "
+        "integer 3: write 3.0, which JSON readers give back as a float",
+    ]
+    # the reader still takes them (as floats)
+    assert next(release.load(tmp_path / "ann.json").clips()).mixing_ratio == 3.0
+
+
+def test_validate_refuses_a_byte_order_mark(tmp_path: Path, capsys) -> None:
+    """`json.loads` refuses a UTF-8 BOM (an editor's "UTF-8 with BOM"): validate said `valid`, since our reader
+    skips it; it names it now (and the reader still reads the file)."""
+    from anim400k.cli import main
+
+    root = make_release(tmp_path / "r")
+    path = root / ids.ANNOTATIONS_FILE
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(path.read_text(encoding="utf-8"))
+    line = ("the annotations file starts with a UTF-8 byte-order mark, which `json.loads` refuses (FORMAT.md "
+            "readers load it as plain JSON): save it as UTF-8 without a BOM")
+    assert _problems(path) == [line]
+    assert main(["validate", str(root)]) == 1
+    out, err = capsys.readouterr()
+    assert out == f"{path}: {line}\n" and err.splitlines()[-1] == "1 problem(s)"
+    data = json.loads(path.read_text(encoding="utf-8-sig"))
+    n_clips = sum(len(ep["clips"]) for show in data.values() for ep in show["episodes"].values())
+    assert len(list(release.load(root).clips())) == n_clips > 0

@@ -63,10 +63,12 @@ def register(app: typer.Typer) -> None:
         limit: Annotated[int, typer.Option(help="Print at most this many problems.")] = 50,
     ) -> None:
         """Check a release against the Anim-400K format; exit 1 if anything is wrong."""
+        import itertools
         import sys
 
         from ..progress import file_bar
         from ..release import build_record_problems, iter_problems, load
+        from ..release.validate import file_problems
 
         ds = load(dataset)
         n = 0
@@ -74,7 +76,8 @@ def register(app: typer.Typer) -> None:
         # build-record check is a second pass, so the bar starts again for it
         with file_bar(ds.annotations, "validate") as bar:
             ds.on_read = bar.update
-            for problems in (iter_problems(ds, check_media=media), build_record_problems(ds)):
+            for problems in (itertools.chain(file_problems(ds), iter_problems(ds, check_media=media)),
+                             build_record_problems(ds)):
                 for p in problems:
                     if n < limit:
                         bar.write(f"{ds.annotations}: {p}", file=sys.stdout)  # above the bar

@@ -101,6 +101,9 @@ def _check_fields(
             continue
         elif not type_ok(value, kind):
             yield Problem(f"expected {expected(kind)}, got {type(value).__name__}", field=name, **loc)
+        elif kind == "float" and value.__class__ is int:
+            yield Problem(f"expected a float (FORMAT.md types it float), got the integer {value}: write {value}.0, "
+                          "which JSON readers give back as a float", field=name, **loc)
 
 
 _ID_SHAPE = re.compile(r"([0-9a-f]{1,2})/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
@@ -544,6 +547,23 @@ def _report_problems(report: dict[str, Any], clips: int, episodes: set[str]) -> 
         yield Problem(f"{EARLIER_BUILD}: {' and '.join(parts)} (build_report.json); run the build again")
 
 
+def file_problems(ds: Dataset) -> Iterator[Problem]:
+    """Problems of the annotations file's bytes that its parsed content does not show: a byte-order mark.
+
+    The reader skips a UTF-8 BOM, but Python's ``json.loads`` of the text refuses it (``Unexpected UTF-8
+    BOM``) and other loaders read it as part of the first key; our writer never writes one (an editor
+    saving "UTF-8 with BOM" does). Not in :func:`iter_problems`: the exports read such a file correctly.
+    """
+    try:
+        with ds.annotations.open("rb") as f:
+            head = f.read(4)
+    except OSError:
+        return
+    if head.startswith(b"\xef\xbb\xbf"):
+        yield Problem("the annotations file starts with a UTF-8 byte-order mark, which `json.loads` refuses "
+                      "(FORMAT.md readers load it as plain JSON): save it as UTF-8 without a BOM")
+
+
 def validate_release(path: str | Path | Dataset, check_media: bool = True) -> list[Problem]:
     """All problems of a release (folder or annotations file); empty if it is valid.
 
@@ -558,9 +578,11 @@ def validate_release(path: str | Path | Dataset, check_media: bool = True) -> li
     ``anim400k_audio_clips/F/UUID.mp3`` (and, when the release has an ``anim400k_video_clips``
     folder, its ``anim400k_video_clips/F/UUID.mp4``, unless its episode says ``"video_clips": false``) and
     each picture exist, and that each clip file is neither empty nor damaged at its start
-    (:func:`media_file_problem`).
+    (:func:`media_file_problem`); an integer where FORMAT.md types a field ``float``; a byte-order mark
+    (:func:`file_problems`).
     """
-    return list(iter_problems(path, check_media))
+    ds = path if isinstance(path, Dataset) else load(path)
+    return [*file_problems(ds), *iter_problems(ds, check_media)]
 
 
 #: clip fields whose problems spoil only that field: with ``--skip-bad`` an export drops the field, not the clip

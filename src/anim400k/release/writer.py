@@ -3,8 +3,9 @@
 The whole dataset is never in memory; the file is written under a temporary name and
 renamed into place. Every FORMAT.md show, character and episode field is written (unknown values
 as ``null``/``[]``/``{}``). The bytes are deterministic: keys in FORMAT.md order (unknown keys
-after them, sorted), ``ensure_ascii=False``, compact separators, and a newline before
-every show, episode and clip so that diffs stay readable.
+after them, sorted), fields FORMAT.md types ``float`` written as floats (``8.0``, not ``8``),
+``ensure_ascii=False``, compact separators, and a newline before every show, episode and clip so
+that diffs stay readable.
 """
 
 from __future__ import annotations
@@ -15,7 +16,39 @@ from pathlib import Path
 from typing import Any
 
 from ..fsutil import atomic_path
-from .schema import CHARACTER_FIELDS, CLIP_EXTRA_FIELDS, CLIP_FIELDS, EPISODE_FIELDS, SHOW_FIELDS, complete_fields
+from .schema import (
+    CHARACTER_FIELDS,
+    CLIP_EXTRA_FIELDS,
+    CLIP_FIELDS,
+    EPISODE_FIELDS,
+    RATING_FIELDS,
+    SHOW_FIELDS,
+    complete_fields,
+)
+
+_CLIP_TABLE = {**CLIP_FIELDS, **CLIP_EXTRA_FIELDS}
+#: the clip fields FORMAT.md (or our extras' table) types ``float``
+_CLIP_FLOATS = tuple(k for k, kind in _CLIP_TABLE.items() if kind == "float")
+
+
+def _as_floats(d: dict[str, Any], table: dict[str, str]) -> dict[str, Any]:
+    """``d`` with each integer value of a ``float`` field of ``table`` written as a float (``8`` -> ``8.0``).
+
+    FORMAT.md types ``score``, a poll's ``ratio`` and ``number_of_voters`` (and our ``mixing_ratio``,
+    ``speaker_confidence``) ``float``: JSON ``8`` reads back as an ``int`` in Python, ``8.0`` as the float the
+    format promises. ``d`` itself is returned when nothing changes.
+    """
+    ints = [k for k, kind in table.items() if kind == "float" and d.get(k).__class__ is int]
+    return {**d, **{k: float(d[k]) for k in ints}} if ints else d
+
+
+def _episode_floats(ep: dict[str, Any]) -> dict[str, Any]:
+    """An episode's fields with its poll's ``ratio``/``number_of_voters`` as floats (:func:`_as_floats`)."""
+    ratings = ep.get("ratings")
+    if not isinstance(ratings, dict):
+        return ep
+    return {**ep, "ratings": {score: _as_floats(r, RATING_FIELDS) if isinstance(r, dict) else r
+                              for score, r in ratings.items()}}
 
 
 def _ordered(d: dict[str, Any], order: Iterable[str], drop: Iterable[str] = ()) -> dict[str, Any]:
@@ -32,6 +65,10 @@ _CLIP_KEY_ORDERS: dict[tuple[str, ...], tuple[str, ...] | None] = {}
 
 def _ordered_clip(clip: dict[str, Any]) -> dict[str, Any]:
     """``_ordered(clip, _CLIP_ORDER)``, remembering the order per key set (clips share a few)."""
+    for k in _CLIP_FLOATS:  # hot path: a float field given as an int is rare (a hand-made clip dict)
+        if clip.get(k).__class__ is int:
+            clip = _as_floats(clip, _CLIP_TABLE)
+            break
     keys = tuple(clip)
     order = _CLIP_KEY_ORDERS.get(keys, ())
     if order == ():
@@ -57,7 +94,7 @@ def _body(d: dict[str, Any]) -> str:
 def _show_body(show_fields: dict[str, Any]) -> dict[str, Any]:
     """A show's fields as written (without ``episodes``): every FORMAT.md show field, and every
     character field of each character, in FORMAT.md order; those not given as unknown values."""
-    fields = complete_fields(show_fields, SHOW_FIELDS, skip=("episodes",))
+    fields = _as_floats(complete_fields(show_fields, SHOW_FIELDS, skip=("episodes",)), SHOW_FIELDS)
     chars = fields.get("characters")
     if isinstance(chars, dict):
         fields["characters"] = {
@@ -100,7 +137,7 @@ def write_annotations(path: str | Path, shows: Iterable[ShowInput]) -> int:
                     raise ValueError(f"show {show_key!r}: episode {number!r} given twice")
                 seen_eps.add(number)
                 f.write(("," if ei else "") + "\n" + _dumps(number) + ":")
-                ep_fields = complete_fields(ep_fields, EPISODE_FIELDS, skip=("clips",))
+                ep_fields = _episode_floats(complete_fields(ep_fields, EPISODE_FIELDS, skip=("clips",)))
                 body = _body(_ordered(ep_fields, EPISODE_FIELDS, drop=("clips",)))
                 f.write(body + ("," if body != "{" else "") + '"clips":[')
                 sep = "\n"

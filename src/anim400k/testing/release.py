@@ -129,8 +129,8 @@ def _annotations() -> dict[str, Any]:
                     "url": "https://example.org/a/1",
                     # mean vote = 5*0.6 + 4*0.4 = 4.6 ; voters = 6 + 4 = 10
                     "ratings": {
-                        "5": {"ratio": 60.0, "number_of_voters": 6},
-                        "4": {"ratio": 40.0, "number_of_voters": 4},
+                        "5": {"ratio": 60.0, "number_of_voters": 6.0},
+                        "4": {"ratio": 40.0, "number_of_voters": 4.0},
                     },
                     "jp_video_id": "a1jp",
                     "en_video_id": "a1en",
@@ -153,7 +153,7 @@ def _annotations() -> dict[str, Any]:
                 "2": {
                     "url": "https://example.org/a/2",
                     # mean vote = 3*1.0 = 3.0 ; voters = 30
-                    "ratings": {"3": {"ratio": 100.0, "number_of_voters": 30}},
+                    "ratings": {"3": {"ratio": 100.0, "number_of_voters": 30.0}},
                     "jp_video_id": "a2jp",
                     "en_video_id": "a2en",
                     "synopsis": "A test begins.",  # 3 words
