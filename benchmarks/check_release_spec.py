@@ -23,7 +23,8 @@ the line says what the release does):
 * IDs ``{id_folder}/{uuid}``: the UUID parses (``uuid.UUID``), is in canonical lower-case form, the folder
   is its first one or two characters; folder widths and UUID versions counted per kind (NOTE);
 * timestamps: the forms found (NOTE: FORMAT.md shows none), readable as ``H:MM:SS[.fff]`` with minutes and
-  seconds below 60, end not before start, clips in JP time order;
+  seconds below 60, end not before start, clips in JP time order; consecutive clips more than 125 ms apart
+  (FORMAT.md section 3's merge rule; NOTE where not);
 * files (a media folder that is absent altogether is a NOTE): each clip ID's ``anim400k_audio_clips/F/UUID.mp3``
   (JP, EN, backing), the JP clip's
   ``anim400k_video_clips/F/UUID.mp4``, each picture's ``anim400k_character_pics/F/UUID.jpg``, with the
@@ -408,6 +409,19 @@ def _check_times(rep: Report, episodes: list[tuple[str, dict[str, Any]]],
         known = [s for s in starts if s is not None]
         if known != sorted(known):
             order.append(where)
+    close = []  # FORMAT.md section 3: segments within 125 ms merge, so no two clips of an episode are that close
+    gaps: list[int] = []
+    for where, ep in episodes:
+        times = [(millis(c.get("jp_start_time")), millis(c.get("jp_end_time"))) for c in ep.get("clips") or []]
+        for i, ((_, end), (start, _)) in enumerate(zip(times, times[1:], strict=False)):
+            if end is not None and start is not None:
+                gaps.append(start - end)
+                if start - end <= 125:
+                    close.append(f"{where} clips {i}-{i + 1}: {start - end} ms apart")
+    if gaps:
+        rep.add("PASS" if not close else "NOTE", "clips: 125 ms merge rule",
+                f"smallest JP gap between consecutive clips {min(gaps)} ms" + (f"; {len(close)} gap(s) <= 125 ms, "
+                f"e.g. {close[0]}" if close else " (> 125 ms: consistent with FORMAT.md section 3's merge)"))
     rep.check(not bad, "clip times: readable, end >= start", f"{len(clips)} clips", bad)
     rep.check(not order, "clips: in time order", "by jp_start_time in every episode", order)
     rep.add("NOTE", "clip times: string form", ", ".join(f"{f!r} x{n}" for f, n in forms.most_common())

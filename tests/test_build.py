@@ -433,7 +433,7 @@ def test_a_stage_resumed_in_some_episodes_only_is_not_summarised_as_done_in_all(
     assert "resumed in 1 of 2 episodes (done before)" in console.file.getvalue()  # type: ignore[attr-defined]
 
 
-def test_frames_and_archives(built: tuple[Path, object], short_manifest: Path, tmp_path: Path) -> None:
+def test_frames_and_archives(built: tuple[Path, object], short_manifest: Path, tmp_path: Path, capsys) -> None:
     import tarfile
 
     import pyarrow.parquet as pq
@@ -460,6 +460,17 @@ def test_frames_and_archives(built: tuple[Path, object], short_manifest: Path, t
     again = tmp_path / "again.tar.gz"
     write_archive(out / AUDIO_ARCHIVE, again)
     assert again.read_bytes() == archive.read_bytes()  # deterministic archives
+    # the release, archives included, against FORMAT.md by the independent checker (no anim400k code in it)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import check_release_spec
+
+    capsys.readouterr()
+    rc = check_release_spec.main([str(out)])
+    lines = capsys.readouterr().out.splitlines()
+    assert rc == 0, [x for x in lines if x.startswith("FAIL")]
+    for name in (AUDIO_ARCHIVE, VIDEO_ARCHIVE):
+        assert any(x.startswith(f"PASS  archive {name}.tar.gz: contents") for x in lines)
+    assert "PASS  clip: key order: FORMAT.md's table order" in lines
     # another --frames-fps: the 1-fps frames are deleted, and the archives pack only what the release lists
     stray = [out / FRAMES_ARCHIVE / "ff" / "stray.jpg", out / PICS_ARCHIVE / "ab" / "stray.jpg"]
     for p in stray:
