@@ -75,17 +75,13 @@ def _turn(chk: Any, turn: Any, where: str, sep: str) -> Segment | None:
                    words=words, speaker=str(role) if role not in (None, "") else None)
 
 
-def parse_call_analytics(obj: dict[str, Any], chk: Any, language: str | None) -> Transcript:
-    """A Call Analytics job's output (:func:`is_call_analytics`) as a :class:`Transcript` (module docstring);
-    ``chk`` is :mod:`anim400k.formats.transcripts`' checker (errors name the file and the turn)."""
-    from .transcripts import _NO_SPACE_LANGS, _file_lang, _language
+def parse_call_analytics(obj: dict[str, Any], chk: Any, language: str, sep: str) -> Transcript:
+    """A Call Analytics job's output (:func:`is_call_analytics`) as a :class:`Transcript` (module docstring).
 
-    stated = obj.get("LanguageCode")
-    if not language:
-        _file_lang(stated, "LanguageCode", chk)
-    lang = _language(stated, language, chk)
-    sep = "" if lang in _NO_SPACE_LANGS else " "
+    ``chk`` is :mod:`anim400k.formats.transcripts`' checker (errors name the file and the turn), ``language``
+    the transcript's language (from ``LanguageCode`` and the one it is read as, checked by the caller) and
+    ``sep`` what joins its words (``""`` in Japanese)."""
     segments = [s for k, turn in enumerate(obj["Transcript"])
                 if (s := _turn(chk, turn, f"Transcript {k}", sep)) is not None]
     segments.sort(key=lambda s: (s.start, s.end))
-    return Transcript(language=lang, segments=segments, source="aws-transcribe")
+    return Transcript(language=language, segments=segments, source="aws-transcribe")

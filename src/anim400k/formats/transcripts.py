@@ -60,6 +60,7 @@ from typing import Any
 from ..errors import InputError
 from ..fsutil import write_json_atomic
 from ..model import MAX_TIME_S, Segment, Transcript, Word, parse_timestamp
+from .aws_analytics import is_call_analytics, parse_call_analytics
 from .faster_whisper_json import segment_object, word_object
 from .languages import language_code
 
@@ -873,10 +874,12 @@ def read_transcript(path: str | Path, language: str | None = None) -> Transcript
         return _parse_whisper(obj, chk, language)
     if isinstance(obj, dict) and "transcription" in obj:
         return _parse_whisper_cpp(obj, chk, language)
-    from .aws_analytics import is_call_analytics, parse_call_analytics
-
     if is_call_analytics(obj):
-        return parse_call_analytics(obj, chk, language)
+        stated = obj.get("LanguageCode")
+        if not language:
+            _file_lang(stated, "LanguageCode", chk)
+        lang = _language(stated, language, chk)
+        return parse_call_analytics(obj, chk, lang, "" if lang in _NO_SPACE_LANGS else " ")
     raise InputError(_UNKNOWN_FORMAT, path)
 
 
