@@ -333,13 +333,13 @@ def test_aws_older_files_with_speakers_only_in_speaker_labels(tmp_path):
     t = read_transcript(_write(tmp_path, "aws.json", obj))
     assert [(s.text, s.speaker) for s in t.segments] == [
         ("Hello, Mr. Smith.", "spk_0"), ("How are you?", "spk_0"), ("I'm fine.", "spk_1")]
-    # a segment's speaker is its words' most frequent one; a word outside every word turn takes the
-    # speaker segment holding it
+    # a speaker change ends a segment (s36: it used to be one segment given to its most frequent speaker);
+    # a word outside every word turn takes the speaker segment holding it
     labels["segments"][1]["items"] = labels["segments"][1]["items"][:1]
     labels["segments"].insert(1, _speaker_segment("spk_1", (1.5, 1.7), (1.7, 1.8)))
     t = read_transcript(_write(tmp_path, "aws.json", obj))
     assert [(s.text, s.speaker) for s in t.segments] == [
-        ("Hello, Mr. Smith.", "spk_0"), ("How are you?", "spk_1"), ("I'm fine.", "spk_1")]
+        ("Hello, Mr. Smith.", "spk_0"), ("How are", "spk_1"), ("you?", "spk_0"), ("I'm fine.", "spk_1")]
     # speakers on the items (newer files) win over speaker_labels
     items[0]["speaker_label"] = items[2]["speaker_label"] = items[3]["speaker_label"] = "spk_7"
     assert read_transcript(_write(tmp_path, "aws.json", obj)).segments[0].speaker == "spk_7"

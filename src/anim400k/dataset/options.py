@@ -161,8 +161,9 @@ STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 5, "score": 4, "separat
 #: dash line removed, ``Q&A:`` kept; 6: closed-caption speaker-change markers (``>>``, ``>>>``) removed, and a
 #: label after one; 7: an empty last dash line is a label only after labelled dialogue (``- BUT
 #: WHY?\n- BECAUSE:`` spoken again), ``1ST:``, ``5PM:``, ``90S:`` no label; 8: ASS/SSA fields in the order of
-#: the script's ``Format:`` lines.
-TRANSCRIPT_IMPORT_VERSION = 8
+#: the script's ``Format:`` lines; 9: AWS segments end where the speaker label changes, AWS Call Analytics
+#: JSON read (one segment per turn), faster-whisper segments and words dumped as JSON arrays read by position.
+TRANSCRIPT_IMPORT_VERSION = 9
 
 
 #: Options added later to a stage's key: in it only when not their default, so earlier builds' finished

@@ -9,6 +9,7 @@ metadata, build manifests and MUSHRA rating CSVs (:func:`decode_bom_text`). Edit
 from __future__ import annotations
 
 import codecs
+import re
 from pathlib import Path
 
 from ..errors import InputError
@@ -56,9 +57,12 @@ def decode_bom_text(data: bytes, path: str | Path, advice: str = "") -> str:
 
 
 #: Legacy encodings of subtitle files (fansubs and old rips), tried in this order on bytes that are not UTF-8:
-#: Shift-JIS and EUC-JP only where they give Japanese text (with kana: :func:`_japanese`), then Windows-1252 (Western
-#: Europe's ANSI code page, a superset of Latin-1's printable characters), which decodes nearly any bytes.
+#: Shift-JIS and EUC-JP only where they give Japanese text (with kana: :func:`_japanese`), Windows-1251 where it gives
+#: Cyrillic words (:func:`_cyrillic`), Windows-1250 where its Central European letters show (:func:`_central_european`),
+#: then Windows-1252 (Western Europe's ANSI code page, a superset of Latin-1's printable characters), which decodes
+#: nearly any bytes.
 _LEGACY = (("shift_jis", "Shift-JIS", "SHIFT_JIS"), ("euc_jp", "EUC-JP", "EUC-JP"),
+           ("cp1251", "Windows-1251", "CP1251"), ("cp1250", "Windows-1250", "CP1250"),
            ("cp1252", "Windows-1252", "CP1252"))
 
 
@@ -77,18 +81,76 @@ def _japanese(text: str) -> bool:
     return kana > 0 and kana >= KANA_SHARE * len(foreign)
 
 
+def _cyrillic(text: str) -> bool:
+    """Whether ``text`` (decoded as Windows-1251) reads as Cyrillic: Cyrillic letters are at least 80 % of its
+    non-ASCII characters, 70 % of them the basic ``А``-``я`` (bytes that are not text read as the rarer
+    ``Ѓ Ќ Џ ђ ќ``), and at least 80 % of the words holding one are Cyrillic through (Polish read as Windows-1251
+    is Cyrillic too, ``Zaїуіж``, but inside Latin words)."""
+    foreign = [ch for ch in text if ch > "\x7f"]
+    letters = [ch for ch in foreign if "\u0400" <= ch <= "\u04ff"]
+    basic = sum("\u0410" <= ch <= "\u044f" for ch in letters)
+    words = [w for w in re.findall(r"[^\W\d_]+", text) if re.search("[\u0400-\u04ff]", w)]
+    whole = sum(re.fullmatch("[\u0400-\u04ff]+", w) is not None for w in words)
+    return (bool(words) and len(letters) >= 0.8 * len(foreign) and basic >= 0.7 * len(letters)
+            and whole >= 0.8 * len(words))
+
+
+#: Letters of Windows-1250 (Central European: Croatian/Serbian Latin, Polish, Slovak, Czech) whose bytes are, in
+#: Windows-1252, characters that Western European text does not have beside a letter: ``Đđ`` (Icelandic ``Ðð``,
+#: told apart by ``þ``), ``Łł`` ``Ąą`` ``Ľľ`` ``Źź`` (``£`` ``³`` ``¥`` ``¹`` ``¼`` ``¾`` ``Ÿ``), ``Ťť`` (bytes that
+#: Windows-1252 leaves undefined). Letters that are Western letters in Windows-1252 (``č`` ``è``, ``ř`` ``ø``,
+#: ``ů`` ``ù``, ``ě`` ``ì``) tell nothing and are not used.
+_CENTRAL = frozenset("ĐđŁłĄąĽľŹźŤť")
+#: ``ż`` is ``¿`` in Windows-1252, which opens Spanish questions before a letter: a witness between two letters only.
+_CENTRAL_INNER = frozenset("Żż")
+#: Windows-1252 letters only Icelandic/Faroese have (``þ``): with them, ``ð`` is Icelandic, not ``đ``.
+_ICELANDIC = frozenset("þÞ")
+
+
+def _central_european(data: bytes) -> bool:
+    """Whether ``data`` (not UTF-8) reads as Windows-1250 rather than Windows-1252: at least two letters of
+    :data:`_CENTRAL` with a letter beside them and no digit (``Đino``, ``dođavola``, ``Łódź``; not ``£5``), or of
+    :data:`_CENTRAL_INNER` between two letters, and no Icelandic ``þ`` in its Windows-1252 reading; or bytes that
+    Windows-1252 leaves undefined and Windows-1250 reads (``ť`` in ``žluťoučký``)."""
+    try:
+        text = data.decode("cp1250")
+    except UnicodeDecodeError:
+        return False
+    try:
+        western = data.decode("cp1252")
+    except UnicodeDecodeError:  # bytes Windows-1252 leaves undefined: ``Ť`` ``Ź`` ``ť`` in Windows-1250
+        return True
+    if any(ch in _ICELANDIC for ch in western):
+        return False
+    witnesses = 0
+    for k, ch in enumerate(text):
+        if ch not in _CENTRAL and ch not in _CENTRAL_INNER:
+            continue
+        prev, nxt = text[k - 1: k] or " ", text[k + 1: k + 2] or " "
+        if prev.isdigit() or nxt.isdigit():
+            continue
+        witnesses += (prev.isalpha() and nxt.isalpha()) if ch in _CENTRAL_INNER else (prev.isalpha() or nxt.isalpha())
+    return witnesses >= 2
+
+
 def legacy_encoding(data: bytes) -> tuple[str, str] | None:
     """``(name, iconv name)`` of the legacy encoding that ``data`` (not UTF-8) most likely is, or None.
 
     Only a hint for an error message (the text is never decoded with it): Shift-JIS or EUC-JP where the
-    bytes decode to Japanese text (kana among it, :func:`_japanese`), else Windows-1252 where they decode
-    with it.
+    bytes decode to Japanese text (kana among it, :func:`_japanese`), Windows-1251 where they decode to Cyrillic
+    words (:func:`_cyrillic`), Windows-1250 where Central European letters show inside words
+    (:func:`_central_european`: ``Đino``, ``dođavola``, which Windows-1252 reads ``Ðino``, ``doðavola``), else
+    Windows-1252 where they decode with it.
     """
     for codec, name, iconv in _LEGACY:
         try:
             text = data.decode(codec)
         except UnicodeDecodeError:
             continue
-        if codec == "cp1252" or _japanese(text):
+        if codec in ("shift_jis", "euc_jp") and _japanese(text):
+            return name, iconv
+        if (codec == "cp1251" and _cyrillic(text)) or (codec == "cp1250" and _central_european(data)):
+            return name, iconv
+        if codec == "cp1252":
             return name, iconv
     return None

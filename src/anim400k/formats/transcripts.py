@@ -5,7 +5,9 @@ whatever its name):
 
 * **Whisper-style JSON** (openai-whisper, faster-whisper, whisperX, and this project's own
   output): an object with ``segments`` (or a bare list of segments), each with ``start``,
-  ``end``, ``text`` and optional ``words`` ``[{word|text, start, end, probability|score}]``.
+  ``end``, ``text`` and optional ``words`` ``[{word|text, start, end, probability|score}]``;
+  faster-whisper's named tuples dumped as arrays are read by position
+  (:mod:`anim400k.formats.faster_whisper_json`).
   whisperX leaves ``start``/``end`` off words it could not align (numerals, symbols); such
   a word gets the previous word's end (or the segment start) as start and the next timed
   word's start (or the segment end) as end; a word with a start but no end keeps its start.
@@ -24,10 +26,14 @@ whatever its name):
   ``results.audio_segments`` when present (items by ``id``); otherwise a new segment starts
   after sentence-final punctuation (``. ? ! 。 ？ ！``) or when the silence before the next
   word exceeds :data:`AWS_PAUSE_S` (0.5 s; compared in whole milliseconds, so exactly 0.5 s as
-  written never cuts). A channel-identification job (items with ``channel_label``, or
+  written never cuts), and where the speaker label changes between two words. A channel-identification
+  job (items with ``channel_label``, or
   ``results.channel_labels.channels[].items``) is segmented per channel, the channel label being the
   speaker of a word without ``speaker_label``; a segment's words are sorted by time. Items without ``id``
   and ``channel_label`` (older jobs) are read from each channel's own ``items`` list.
+* **AWS Transcribe Call Analytics JSON** (top-level ``Transcript`` turns with ``ParticipantRole`` and
+  ``Items`` in ms): one segment per turn, speaker ``AGENT``/``CUSTOMER``
+  (:mod:`anim400k.formats.aws_analytics`).
 * **Subtitles** (SRT, WebVTT, ASS/SSA, and the other formats pysubs2 reads: TTML/DFXP, YouTube SBV...)
   through :func:`anim400k.formats.subtitles.parse_subtitle_words`: one segment per event (YouTube rolling
   and Whisper highlight captions read once, with their word times), only what is spoken
@@ -54,6 +60,8 @@ from typing import Any
 from ..errors import InputError
 from ..fsutil import write_json_atomic
 from ..model import MAX_TIME_S, Segment, Transcript, Word, parse_timestamp
+from .aws_analytics import is_call_analytics, parse_call_analytics
+from .faster_whisper_json import segment_object, word_object
 from .languages import language_code
 
 AWS_PAUSE_S = 0.5
@@ -185,6 +193,7 @@ def _whisper_words(raw: Any, seg_start: float, seg_end: float, where: str, chk: 
     timed: list[tuple[float | None, float | None, str, float | None]] = []
     for k, w in enumerate(raw):
         wwhere = f"{where} word {k}"
+        w = word_object(w)  # faster-whisper's Word named tuple dumped as an array
         if not isinstance(w, dict):
             raise chk.fail(f"{wwhere}: not an object")
         text = w.get("word", w.get("text"))
@@ -245,6 +254,7 @@ def _parse_whisper(obj: Any, chk: _Checker, language: str | None) -> Transcript:
     segments = []
     for i, seg in enumerate(raw_segments):
         where = f"segment {i}"
+        seg = segment_object(seg)  # faster-whisper's Segment named tuple dumped as an array
         if not isinstance(seg, dict):
             raise chk.fail(f"{where}: not an object")
         start, end = chk.interval(seg, where)
@@ -654,18 +664,23 @@ def _aws_segment(items: list[dict[str, Any]], language: str) -> Segment | None:
 
 
 def _aws_pause_groups(items: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """One channel's items (in time order) cut into segments after sentence-final punctuation and where the
-    silence before a word exceeds :data:`AWS_PAUSE_MS`."""
+    """One channel's items (in time order) cut into segments after sentence-final punctuation, where the
+    silence before a word exceeds :data:`AWS_PAUSE_MS`, and where the speaker changes (a word whose speaker
+    label differs from the previous word's: AWS diarization's turn, ``pain`` spk_0 | ``tolerance.`` spk_1)."""
     groups: list[list[dict[str, Any]]] = []
     current: list[dict[str, Any]] = []
     last_end: float | None = None
+    last_speaker: str | None = None
     for it in items:
         if it["type"] == "pronunciation":
-            if current and last_end is not None and _ms(it["start"]) - _ms(last_end) > AWS_PAUSE_MS:
+            paused = last_end is not None and _ms(it["start"]) - _ms(last_end) > AWS_PAUSE_MS
+            turn = it["speaker"] is not None and last_speaker is not None and str(it["speaker"]) != last_speaker
+            if current and (paused or turn):
                 groups.append(current)
                 current = []
             current.append(it)
             last_end = it["end"] if last_end is None else max(last_end, it["end"])
+            last_speaker = str(it["speaker"]) if it["speaker"] is not None else last_speaker
         else:
             current.append(it)
             if it["text"] and it["text"][-1] in SENTENCE_END:
@@ -804,8 +819,8 @@ def _whisper_cpp_bytes(data: bytes) -> dict[str, Any] | None:
 #: The refusal of a file in no format :func:`read_transcript` reads.
 _UNKNOWN_FORMAT = (
     "not a known transcript format (expected Whisper JSON with 'segments', whisper.cpp JSON with "
-    "'transcription', AWS Transcribe JSON with 'results.items', or subtitles: SRT, WebVTT, ASS/SSA, "
-    "TTML/DFXP, SBV)"
+    "'transcription', AWS Transcribe JSON with 'results.items' (Call Analytics: 'Transcript'), or subtitles: "
+    "SRT, WebVTT, ASS/SSA, TTML/DFXP, SBV)"
 )
 
 
@@ -859,6 +874,12 @@ def read_transcript(path: str | Path, language: str | None = None) -> Transcript
         return _parse_whisper(obj, chk, language)
     if isinstance(obj, dict) and "transcription" in obj:
         return _parse_whisper_cpp(obj, chk, language)
+    if is_call_analytics(obj):
+        stated = obj.get("LanguageCode")
+        if not language:
+            _file_lang(stated, "LanguageCode", chk)
+        lang = _language(stated, language, chk)
+        return parse_call_analytics(obj, chk, lang, "" if lang in _NO_SPACE_LANGS else " ")
     raise InputError(_UNKNOWN_FORMAT, path)
 
 
