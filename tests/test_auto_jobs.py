@@ -43,6 +43,17 @@ def test_auto_jobs_picks_workers_by_audio_episodes_cpus_and_memory(seconds, epis
     assert aj.auto_jobs(seconds, episodes, cpus, memory) == jobs
 
 
+def test_a_long_episode_plans_more_memory_a_worker():
+    """A worker of a 2-hour film peaks at ~6.5 GB (docs/scaling.md): 16 workers of 2 GiB on 32 GiB would be
+    killed for memory; the plan grows with the longest episode known."""
+    assert aj.worker_memory(None) == aj.worker_memory(600.0) == aj.WORKER_MEMORY_BYTES
+    assert aj.worker_memory(1440.0) == pytest.approx(2.5e9, rel=1e-6)
+    assert aj.worker_memory(7200.0) == pytest.approx(6.5e9, rel=1e-6)
+    assert aj.auto_jobs(8 * 7200.0, 8, 16, 32 * GIB) == 16  # the length not known: 2 GiB each
+    assert aj.auto_jobs(8 * 7200.0, 8, 16, 32 * GIB, longest=7200.0) == 5  # 32 GiB / 6.5 GB
+    assert aj.auto_jobs(1440.0, 1, 2, 5 * GIB, longest=1440.0) == 2
+
+
 def test_pending_seconds_counts_an_unknown_duration_as_long():
     assert aj.pending_seconds([30.0, 12.5]) == pytest.approx(42.5)
     assert aj.pending_seconds([None, 30.0]) == pytest.approx(LONG + 30.0)
@@ -85,6 +96,10 @@ def test_the_schedule_sizes_auto_by_the_episodes_left(tmp_path: Path, monkeypatc
     with caplog.at_level(logging.INFO, logger="anim400k.dataset.schedule"):
         assert schedule._auto_jobs(BuildOptions(), ctx, keys) == 2  # 24 s in two episodes: one per CPU
     assert "--jobs auto: 2 worker(s) for 2 episode(s), 24 s of audio, on 2 CPU(s)" in caplog.text
+    seen: list[float | None] = []
+    monkeypatch.setattr(aj, "worker_memory", lambda longest=None: seen.append(longest) or GIB)
+    assert schedule._auto_jobs(BuildOptions(), ctx, keys) == 2
+    assert seen == [pytest.approx(12.0, abs=0.05)]  # the memory plan gets the longest episode probed
     assert schedule._auto_jobs(BuildOptions(), ctx, keys[:1]) == 1  # one episode finished: 12 s left
     assert schedule._auto_jobs(BuildOptions(runner="ray"), ctx, keys) == 0  # a Ray cluster sizes itself
     memory = _contexts(tmp_path, [12.0, 12.0], remote="memory://x/rel")

@@ -27,9 +27,13 @@ from pathlib import Path
 POOL_MIN_SECONDS = 600.0
 #: Workers ``auto`` gives a single episode: one per independent branch of its stages.
 ONE_EPISODE_JOBS = 3
-#: Memory ``auto`` plans per worker (bytes): a worker's resident set peaks at ~1.6-2.5 GB (the JP Whisper base
-#: and the cut of a 24-minute episode, docs/scaling.md), so 2 GiB keeps a pool within the available memory.
+#: Memory ``auto`` plans per worker (bytes) at least: a worker's resident set peaks at ~1.6-2.5 GB (the JP Whisper
+#: base and the cut of a 24-minute episode, docs/scaling.md), so 2 GiB keeps a pool within the available memory.
 WORKER_MEMORY_BYTES = 2 * 2**30
+#: ... and for a longer episode (:func:`worker_memory`): 1.5 GB + 2.5 GB an hour of its audio, the line through
+#: the measured peaks of a 24-minute episode (2.5 GB) and a 2-hour film (6.5 GB, docs/scaling.md "A 2-hour movie")
+WORKER_MEMORY_BASE_BYTES = 1.5e9
+WORKER_MEMORY_PER_HOUR_BYTES = 2.5e9
 
 
 #: Where :func:`available_memory` reads the machine's and this process's control group's memory (tests point
@@ -140,15 +144,22 @@ def pending_seconds(durations: Iterable[float | None], enough: float = math.inf)
     return total
 
 
-def auto_jobs(seconds: float, episodes: int, cpus: int, memory: int | None) -> int:
+def worker_memory(longest: float | None = None) -> int:
+    """Bytes ``auto`` plans for one worker when the longest episode it may get lasts ``longest`` seconds (None:
+    not known): :data:`WORKER_MEMORY_BYTES`, or more for a long one (:data:`WORKER_MEMORY_PER_HOUR_BYTES`)."""
+    hours = max(0.0, longest or 0.0) / 3600.0
+    return max(WORKER_MEMORY_BYTES, int(WORKER_MEMORY_BASE_BYTES + WORKER_MEMORY_PER_HOUR_BYTES * hours))
+
+
+def auto_jobs(seconds: float, episodes: int, cpus: int, memory: int | None, longest: float | None = None) -> int:
     """Workers for ``--jobs auto``: 1 (the build's own process) for fewer than :data:`POOL_MIN_SECONDS` of
     audio, one CPU or no episode; else :data:`ONE_EPISODE_JOBS` for one episode and one per CPU for several
     (at most :data:`ONE_EPISODE_JOBS` per episode), capped by ``memory`` (bytes available, None: no cap) at
-    :data:`WORKER_MEMORY_BYTES` each.
+    :func:`worker_memory` of the ``longest`` episode (seconds; None: not known) each.
     """
     if episodes < 1 or cpus < 2 or seconds < POOL_MIN_SECONDS:
         return 1
     jobs = ONE_EPISODE_JOBS if episodes == 1 else min(cpus, ONE_EPISODE_JOBS * episodes)
     if memory is not None:
-        jobs = min(jobs, memory // WORKER_MEMORY_BYTES)
+        jobs = min(jobs, memory // worker_memory(longest))
     return max(1, jobs)

@@ -232,7 +232,8 @@ def _auto_jobs(options: BuildOptions, contexts: dict[str, EpisodeContext], pendi
 
     seconds = aj.pending_seconds(durations(), aj.POOL_MIN_SECONDS)
     cpus = available_cpus()
-    jobs = aj.auto_jobs(seconds, len(pending_keys), cpus, aj.available_memory())
+    known = [d for d in probed if d is not None]
+    jobs = aj.auto_jobs(seconds, len(pending_keys), cpus, aj.available_memory(), max(known) if known else None)
     log.info("--jobs auto: %d worker(s) for %d episode(s), %s%.0f s of audio, on %d CPU(s)%s", jobs,
              len(pending_keys), "at least " if len(probed) < len(refs) else "", seconds, cpus,
              "" if jobs > 1 else " (in this process)")
