@@ -103,7 +103,10 @@ def serve(
     base = (public_url or http_url(host, port)).rstrip("/")
     if host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo(
-            f"warning: listening on {host}: anyone who can reach it and holds a link can take part", err=True
+            f"warning: listening on {host}: anyone who can reach it and holds a link can take part; "
+            "the server speaks plain HTTP, so put it behind an HTTPS reverse proxy (--public-url https://...) "
+            "before sending links over the internet",
+            err=True,
         )
     for _ in range(max(0, invite)):
         typer.echo(f"invite: {base}/join/{make_invite(secret)}")
@@ -144,6 +147,31 @@ def invite(
         typer.echo(f"{base_url.rstrip('/')}/join/{make_invite(secret)}")
     if admin:
         typer.echo(f"admin: {base_url.rstrip('/')}/admin?token={admin_token(secret)}")
+
+
+@mushra_app.command("revoke")
+def revoke(
+    test_dir: Path = typer.Argument(..., help="Test folder."),
+    links: list[str] = typer.Argument(..., help="Invitation links (or their tokens) to revoke."),
+) -> None:
+    """Revoke invitation links: they no longer join and their sessions stop at once (ratings are kept)."""
+    from ..errors import InputError
+    from ..evaluate.mushra_app import read_invite, read_secret
+    from ..evaluate.mushra_config import STORE_FILE, load_test
+    from ..evaluate.mushra_store import MushraStore
+
+    load_test(test_dir)
+    secret = read_secret(test_dir)
+    invites = []
+    for link in links:
+        invite = read_invite(secret, link.rstrip("/").rsplit("/", 1)[-1])
+        if invite is None:
+            raise InputError(f"{link!r} is not an invitation link of this test (nothing was revoked)", test_dir)
+        invites.append(invite)
+    store = MushraStore(Path(test_dir) / STORE_FILE)
+    for link, invite in zip(links, invites, strict=True):
+        lid = store.revoke(invite)
+        typer.echo(f"revoked: {link}" + (f" (listener {lid}; their ratings are kept)" if lid else " (never used)"))
 
 
 @mushra_app.command("analyze")

@@ -31,7 +31,7 @@ from pydantic import BaseModel, Field, StrictFloat, ValidationError, field_valid
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import InputError
-from .mushra_config import SECRET_FILE, STORE_FILE, MushraTest, load_test
+from .mushra_config import CONFIG_FILE, SECRET_FILE, STORE_FILE, MushraTest, load_test
 from .mushra_store import MAX_TIME_MS, MushraStore, SubmitError
 from .webmushra import RatingRow, ratings_csv
 
@@ -196,10 +196,33 @@ def _json_error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
+def inside(test_dir: Path, rel: str) -> Path | None:
+    """``test_dir/rel`` resolved (symlinks followed), or None when it lies outside ``test_dir``.
+
+    A path in ``test.json`` that climbs out (``../x.wav``), is absolute, or is a symlink to a file
+    elsewhere would otherwise let the server hand out any file the process can read.
+    """
+    root = test_dir.resolve()
+    path = (root / rel).resolve()
+    return path if path.is_relative_to(root) and path != root else None
+
+
+def check_paths(test_dir: Path, test: MushraTest) -> None:
+    """:class:`InputError` (one line) for the first trial file of ``test`` that lies outside ``test_dir``."""
+    for trial in test.all_trials():
+        for rel in [trial.reference, *trial.stimuli.values(), *([trial.video] if trial.video else [])]:
+            if inside(test_dir, rel) is None:
+                raise InputError(
+                    f"trial {trial.id}: {rel!r} is outside the test folder (only the test's own files are served)",
+                    test_dir / CONFIG_FILE,
+                )
+
+
 def create_app(test_dir: str | Path) -> FastAPI:
     """The FastAPI app for the test in ``test_dir`` (ratings go to ``test_dir/ratings.sqlite``)."""
     test_dir = Path(test_dir)
     test = load_test(test_dir)
+    check_paths(test_dir, test)
     ctx = AppContext(test_dir, test, MushraStore(test_dir / STORE_FILE), read_secret(test_dir))
     sessions = URLSafeSerializer(ctx.secret, salt=_SESSION_SALT)
     app = FastAPI(title="anim400k MUSHRA", docs_url=None, redoc_url=None, openapi_url=None)
@@ -241,14 +264,21 @@ def create_app(test_dir: str | Path) -> FastAPI:
         return page("invite.html", 403)
 
     @app.get("/join/{token}")
-    def join(token: str) -> Response:
+    def join(token: str, request: Request) -> Response:
         invite = read_invite(ctx.secret, token)
         if invite is None:
             return page("invite.html", 403)
         lid = ctx.store.join(invite, ctx.test)
+        if lid is None:  # revoked: the same page as a forged or unknown link
+            return page("invite.html", 403)
         resp = RedirectResponse("/listen", status_code=303)
         resp.set_cookie(
-            SESSION_COOKIE, sessions.dumps(lid), httponly=True, samesite="strict", max_age=90 * 86400
+            SESSION_COOKIE,
+            sessions.dumps(lid),
+            httponly=True,
+            samesite="strict",
+            max_age=90 * 86400,
+            secure=request.url.scheme == "https",  # behind an HTTPS proxy: X-Forwarded-Proto, as uvicorn trusts it
         )
         return resp
 
@@ -300,7 +330,9 @@ def create_app(test_dir: str | Path) -> FastAPI:
         )
         if rel is None:
             return _json_error(404, "no such media")
-        path = (ctx.test_dir / rel).resolve()
+        path = inside(ctx.test_dir, rel)  # checked at start; again here, in case a file became a symlink since
+        if path is None:
+            return _json_error(404, "no such media")
         cache = {"Cache-Control": "private, no-transform, max-age=3600"}
         if target.kind == "video":  # one per trial, the same for every condition: no validators all the same
             resp = FileResponse(path, media_type="video/mp4", headers=cache, stat_result=os.stat(path))
@@ -316,6 +348,9 @@ def create_app(test_dir: str | Path) -> FastAPI:
         lid = await run_in_threadpool(listener_of, request)
         if lid is None:
             return _json_error(401, "no valid session")
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype != "application/json":  # a cross-site form can post text/plain or form data, never JSON
+            return _json_error(415, "the body must be application/json")
         raw = await _read_limited(request, MAX_SUBMIT_BYTES)
         if raw is None:
             return _json_error(413, f"request body larger than {MAX_SUBMIT_BYTES} bytes")
@@ -337,7 +372,14 @@ def create_app(test_dir: str | Path) -> FastAPI:
         if not is_admin(request):
             return HTMLResponse("<h1>403: admin token required</h1>", status_code=403)
         resp = HTMLResponse(_admin_html(ctx))
-        resp.set_cookie(ADMIN_COOKIE, ctx.admin, httponly=True, samesite="strict", path="/admin")
+        resp.set_cookie(
+            ADMIN_COOKIE,
+            ctx.admin,
+            httponly=True,
+            samesite="strict",
+            path="/admin",
+            secure=request.url.scheme == "https",
+        )
         return resp
 
     @app.get("/admin/progress.json")

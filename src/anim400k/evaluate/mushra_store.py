@@ -55,6 +55,10 @@ CREATE TABLE IF NOT EXISTS ratings (
     created REAL NOT NULL,
     PRIMARY KEY (listener, trial, condition)
 );
+CREATE TABLE IF NOT EXISTS revoked (
+    invite TEXT PRIMARY KEY,
+    at REAL NOT NULL
+);
 """
 
 
@@ -171,9 +175,11 @@ class MushraStore:
 
     # -- listeners --------------------------------------------------------------------------
 
-    def join(self, invite: str, test: MushraTest) -> str:
-        """The listener of invitation ``invite``, created (with randomised orders) on first use."""
+    def join(self, invite: str, test: MushraTest) -> str | None:
+        """The listener of invitation ``invite``, created (with randomised orders) on first use; None if revoked."""
         with self._write() as c:
+            if c.execute("SELECT 1 FROM revoked WHERE invite=?", (invite,)).fetchone():
+                return None
             row = c.execute("SELECT id FROM listeners WHERE invite=?", (invite,)).fetchone()
             if row:
                 return str(row[0])
@@ -201,9 +207,22 @@ class MushraStore:
             return lid
 
     def has_listener(self, listener: str) -> bool:
-        """Whether ``listener`` exists."""
+        """Whether ``listener`` exists and its invitation was not revoked."""
         with self._conn() as c:
-            return c.execute("SELECT 1 FROM listeners WHERE id=?", (listener,)).fetchone() is not None
+            row = c.execute(
+                "SELECT 1 FROM listeners WHERE id=? AND invite NOT IN (SELECT invite FROM revoked)", (listener,)
+            ).fetchone()
+        return row is not None
+
+    def revoke(self, invite: str) -> str | None:
+        """Revoke invitation ``invite``: its link no longer joins and its session no longer works.
+
+        Ratings already stored are kept. Returns the listener who joined with it (None if nobody had).
+        """
+        with self._write() as c:
+            c.execute("INSERT OR IGNORE INTO revoked VALUES (?,?)", (invite, time.time()))
+            row = c.execute("SELECT id FROM listeners WHERE invite=?", (invite,)).fetchone()
+        return str(row[0]) if row else None
 
     def next_assignment(self, listener: str) -> Assignment | None:
         """The first trial of ``listener`` not yet submitted (None when finished)."""
