@@ -53,9 +53,10 @@ def register(app: typer.Typer) -> None:
         ] = _D.frames_fps,
         archive: Annotated[bool, typer.Option("--archive", help="Also write the .tar.gz archives.")] = _D.archive,
         jobs: Annotated[str, typer.Option(
-            "--jobs", "-j", help="Parallel workers of the local runner: auto (by the audio left and this machine: "
-                                 "one process for short builds, 3 for one long episode, one per CPU for several), "
-                                 "1 (every stage in this process), N, or 0 (one per CPU).")] = "auto",
+            "--jobs", "-j", metavar="auto|N",
+            help="Parallel workers of the local runner: auto (by the audio left and this machine: one process for "
+                 "short builds, 3 for one long episode, one per CPU for several), 1 (every stage in this process), "
+                 "N, or 0 (one per CPU).")] = "auto",
         runner: Annotated[str, typer.Option(help="local or ray.")] = _D.runner,
         address: Annotated[str | None, typer.Option(help="Ray cluster address (with --runner ray).")] = _D.ray_address,
         retries: Annotated[int, typer.Option(help="Retries of a failed task (ray).")] = _D.retries,

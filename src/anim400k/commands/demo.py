@@ -18,8 +18,9 @@ def register(app: typer.Typer) -> None:
         episodes: Annotated[int, typer.Option(help="Number of synthetic episodes.")] = 2,
         seed: Annotated[int, typer.Option(help="Random seed (same seed, same output).")] = 0,
         duration: Annotated[float, typer.Option(help="Length of each episode in seconds (2 to 1800).")] = 60.0,
-        jobs: Annotated[str, typer.Option("--jobs", "-j", help="Parallel workers: auto (as build's), 1, N or 0 "
-                                                                "(one per CPU).")] = "auto",
+        jobs: Annotated[str, typer.Option(
+            "--jobs", "-j", metavar="auto|N", help="Parallel workers: auto (as build's), 1, N or 0 (one per CPU).")
+        ] = "auto",
         progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
     ) -> None:
         """Synthesize N dubbed episodes, build the dataset with the embedded defaults, print a summary."""
