@@ -131,21 +131,26 @@ def v_en_fmt(ext, *codec):
 JOIN_51 = "join=inputs=6:channel_layout=5.1(side):map=0.0-FL|1.0-FR|2.0-FC|3.0-LFE|4.0-SL|5.0-SR"
 
 
-def v_surround():
-    """JP and EN as 5.1 with the dialogue in the centre only and the backing at full level in the four others
-    (a stereo downmix of it has the music 7.7 dB over the dialogue: not the plain mix, whose clips differ)."""
+def _surround(tag: str, graph: str) -> tuple:
+    """JP and EN tracks as 5.1 FLACs made by the filter ``graph`` (inputs: [0:a] speech, [1:a] backing; it ends in
+    the six channels in :data:`JOIN_51`'s order), the JP one muxed with the plain video as ``jp_TAG.mkv``."""
     outs = {}
     for lang, speech, back in (("jp", "jp_speech.wav", "backing.wav"), ("en", "en_speech.wav", "en_backing.wav")):
-        out = p(f"{lang}_51.flac")
-        ff("-i", str(B / speech), "-i", str(B / back), "-filter_complex",
-           "[1:a]asplit=4[fl][fr][sl][sr];[0:a]anull[fc];[1:a]volume=0,asplit=1[lfe];"
-           f"[fl][fr][fc][lfe][sl][sr]{JOIN_51}[a]", "-map", "[a]",
+        out = p(f"{lang}_{tag}.flac")
+        ff("-i", str(B / speech), "-i", str(B / back), "-filter_complex", f"{graph}{JOIN_51}[a]", "-map", "[a]",
            "-c:a", "flac", "-sample_fmt", "s32", out)
         outs[lang] = out
-    jp = p("jp_51.mkv")
+    jp = p(f"jp_{tag}.mkv")
     ff("-i", JPM, "-i", outs["jp"], "-map", "0:v", "-map", "1:a", "-c", "copy", "-metadata:s:a:0", "language=jpn",
        jp)
     return ep_pair(jp, outs["en"])
+
+
+def v_surround():
+    """JP and EN as 5.1 with the dialogue in the centre only and the backing at full level in the four others
+    (a stereo downmix of it has the music 7.7 dB over the dialogue: not the plain mix, whose clips differ)."""
+    return _surround("51", "[1:a]asplit=4[fl][fr][sl][sr];[0:a]anull[fc];[1:a]volume=0,asplit=1[lfe];"
+                           "[fl][fr][fc][lfe][sl][sr]")
 
 
 def v_ts():
@@ -304,18 +309,8 @@ VARIANTS = {
 
 def v_surround_bs775():
     """5.1 whose BS.775 stereo downmix is the plain mix: backing in FL/FR, the dialogue at +3 dB in FC only."""
-    outs = {}
-    for lang, speech, back in (("jp", "jp_speech.wav", "backing.wav"), ("en", "en_speech.wav", "en_backing.wav")):
-        out = p(f"{lang}_51_bs775.flac")
-        ff("-i", str(B / speech), "-i", str(B / back), "-filter_complex",
-           "[1:a]asplit=2[fl][fr];[0:a]volume=1.41421356[fc];[1:a]volume=0,asplit=3[lfe][sl][sr];"
-           f"[fl][fr][fc][lfe][sl][sr]{JOIN_51}[a]", "-map", "[a]",
-           "-c:a", "flac", "-sample_fmt", "s32", out)
-        outs[lang] = out
-    jp = p("jp_51_bs775.mkv")
-    ff("-i", JPM, "-i", outs["jp"], "-map", "0:v", "-map", "1:a", "-c", "copy", "-metadata:s:a:0", "language=jpn",
-       jp)
-    return ep_pair(jp, outs["en"])
+    return _surround("51_bs775", "[1:a]asplit=2[fl][fr];[0:a]volume=1.41421356[fc];[1:a]volume=0,asplit=3[lfe][sl][sr];"
+                                 "[fl][fr][fc][lfe][sl][sr]")
 
 
 def v_bitmap(as_file: bool):
