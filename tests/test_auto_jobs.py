@@ -111,6 +111,68 @@ def test_the_schedule_sizes_auto_by_the_episodes_left(tmp_path: Path, monkeypatc
     assert schedule._auto_jobs(BuildOptions(), given, keys) == 1  # and so does a memory:// input
 
 
+def test_open_branches_counts_the_independent_stage_chains_left():
+    assert aj.open_branches({"asr_ja", "asr_en", "sync", "separate", "diarize", "align", "cut"}) == 3
+    assert aj.open_branches({"diarize", "align", "cut"}) == 1  # separation -> diarization only
+    assert aj.open_branches({"asr_en", "diarize", "cut"}) == 2
+    assert aj.open_branches({"align", "cut", "score"}) == 0
+    assert aj.open_branches(()) == 0
+
+
+def test_one_episode_whose_stages_left_cannot_overlap_stays_in_this_process(tmp_path: Path, monkeypatch, caplog):
+    """A resumed long episode that only re-cuts (or re-diarizes) got a pool of three workers that waited on one
+    another: each stage left waits for the one before it, so only the pool's start-up was added."""
+    monkeypatch.setattr("anim400k.threads.available_cpus", lambda: 2)
+    monkeypatch.setattr(aj, "available_memory", lambda: 64 * GIB)
+    monkeypatch.setattr(aj, "POOL_MIN_SECONDS", 20.0)
+    ctx = _contexts(tmp_path, [30.0])
+    keys = list(ctx)
+    assert schedule._auto_jobs(BuildOptions(), ctx, keys) == 3  # nothing known of the stages left: all of them
+    full = {keys[0]: {"sync", "asr_en", "asr_ja", "separate", "diarize", "align", "cut"}}
+    assert schedule._auto_jobs(BuildOptions(), ctx, keys, full) == 3
+    assert schedule._auto_jobs(BuildOptions(), ctx, keys, {keys[0]: {"asr_en", "diarize", "align", "cut"}}) == 3
+    with caplog.at_level(logging.INFO, logger="anim400k.dataset.schedule"):
+        assert schedule._auto_jobs(BuildOptions(), ctx, keys, {keys[0]: {"align", "cut"}}) == 1
+        assert schedule._auto_jobs(BuildOptions(), ctx, keys, {keys[0]: {"separate", "diarize", "align", "cut"}}) == 1
+    assert "the episode's stages left run one after another" in caplog.text
+    two = _contexts(tmp_path, [30.0, 30.0])
+    both = list(two)
+    only_cut = {k: {"cut"} for k in both}
+    assert schedule._auto_jobs(BuildOptions(), two, both, only_cut) == 2  # two episodes still run side by side
+
+
+def test_a_resumed_build_left_with_one_chain_of_stages_runs_in_this_process(short_episodes: list, tmp_path: Path,
+                                                                            monkeypatch, caplog):
+    """The schedule hands ``auto`` the stages each episode has left: a re-run that only re-cuts starts no pool."""
+    import yaml
+
+    ep = short_episodes[0]
+    manifest = tmp_path / "one.yaml"
+    manifest.write_text(yaml.safe_dump({"shows": [{"key": "s", "episodes": [
+        {"episode": "1", "media": str(ep.media), "subtitles": str(ep.subtitles)}]}]}))
+    monkeypatch.setattr(aj, "POOL_MIN_SECONDS", 1.0)
+    monkeypatch.setattr(aj, "available_memory", lambda: 64 * GIB)
+    monkeypatch.setattr("anim400k.threads.available_cpus", lambda: 2)
+    seen: list[dict] = []
+    real = schedule._auto_jobs
+
+    def spy(options, contexts, pending_keys, left=None):
+        seen.append({k: set(v) for k, v in (left or {}).items()})
+        return 1  # the stages themselves run in this process either way (fast)
+
+    monkeypatch.setattr(schedule, "_auto_jobs", spy)
+    out = tmp_path / "rel"
+    argv = ["build", str(manifest), "--out", str(out), "--no-progress", "--no-video-clips",
+            "--asr-en", "vad", "--asr-ja", "vad"]
+    assert main(argv) == 0
+    assert len(seen) == 1 and len(seen[0]) == 1
+    assert all({"asr_en", "asr_ja", "sync", "cut"} <= v for v in seen[0].values())
+    monkeypatch.setattr(schedule, "_auto_jobs", real)
+    with caplog.at_level(logging.INFO, logger="anim400k.dataset.schedule"):
+        assert main([*argv, "--no-backing-clips"]) == 0  # only the cut stage's options changed
+    assert "the episode's stages left run one after another" in caplog.text  # before: a pool of 3 workers
+
+
 def test_parse_jobs():
     assert parse_jobs("--jobs", "auto") is None
     assert parse_jobs("--jobs", " AUTO ") is None

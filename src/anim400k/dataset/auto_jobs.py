@@ -8,8 +8,10 @@ the DAG allows, several episodes run side by side). Which is faster depends on h
 - **little audio** (less than :data:`POOL_MIN_SECONDS` of episodes with stages left): one process. Every
   pool worker imports torch and loads its models itself, a fixed cost that a short build does not earn back.
 - **one episode**: :data:`ONE_EPISODE_JOBS` workers (the Japanese ASR, the English ASR and the chain
-  sync -> separation -> diarization are the DAG's three independent branches; on 2 CPUs three workers share
-  the cores and finish together instead of one branch waiting for a worker).
+  sync -> separation -> diarization are the DAG's three independent branches, :data:`BRANCHES`; on 2 CPUs three
+  workers share the cores and finish together instead of one branch waiting for a worker); but one process when
+  fewer than two of its branches have a stage left (a resumed build that only re-cuts or re-aligns: its stages
+  run one after another whatever the pool, which would only add its start-up).
 - **several episodes**: one worker per CPU, as ``--jobs 0`` (but no more than three per episode).
 
 Never more workers than the memory this machine has available (and this process's control group, in a
@@ -27,6 +29,9 @@ from pathlib import Path
 POOL_MIN_SECONDS = 600.0
 #: Workers ``auto`` gives a single episode: one per independent branch of its stages.
 ONE_EPISODE_JOBS = 3
+#: The stages after ``audio`` that can run side by side in one episode, as the DAG's independent branches (the
+#: stages of one branch run one after another, and ``align``/``cut`` wait for all three).
+BRANCHES = (("asr_ja",), ("asr_en",), ("sync", "separate", "diarize"))
 #: Memory ``auto`` plans per worker (bytes) at least: a worker's resident set peaks at ~1.6-2.5 GB (the JP Whisper
 #: base and the cut of a 24-minute episode, docs/scaling.md), so 2 GiB keeps a pool within the available memory.
 WORKER_MEMORY_BYTES = 2 * 2**30
@@ -149,6 +154,13 @@ def worker_memory(longest: float | None = None) -> int:
     not known): :data:`WORKER_MEMORY_BYTES`, or more for a long one (:data:`WORKER_MEMORY_PER_HOUR_BYTES`)."""
     hours = max(0.0, longest or 0.0) / 3600.0
     return max(WORKER_MEMORY_BYTES, int(WORKER_MEMORY_BASE_BYTES + WORKER_MEMORY_PER_HOUR_BYTES * hours))
+
+
+def open_branches(pending: Iterable[str]) -> int:
+    """How many of an episode's independent branches (:data:`BRANCHES`) still hold a stage in ``pending``
+    (the names of its stages left to run)."""
+    left = set(pending)
+    return sum(1 for branch in BRANCHES if left.intersection(branch))
 
 
 def auto_jobs(seconds: float, episodes: int, cpus: int, memory: int | None, longest: float | None = None) -> int:

@@ -210,9 +210,12 @@ def _amount(progress: tuple[float, float, str]) -> str:
     return f"{done:.0f}/{total:.0f} {unit}"
 
 
-def _auto_jobs(options: BuildOptions, contexts: dict[str, EpisodeContext], pending_keys: list[str]) -> int:
+def _auto_jobs(options: BuildOptions, contexts: dict[str, EpisodeContext], pending_keys: list[str],
+               left: dict[str, set[str]] | None = None) -> int:
     """The workers ``--jobs auto`` gives this build (:mod:`.auto_jobs`): a Ray cluster sizes itself (0), a
-    memory:// output or input stays in this process (1), else by the episodes left, their audio and this machine."""
+    memory:// output or input stays in this process (1), one episode whose stages left cannot overlap (fewer
+    than two open branches in ``left``, its stage names left to run; None: all) too, else by the episodes
+    left, their audio and this machine."""
     from ..threads import available_cpus
     from . import auto_jobs as aj
 
@@ -222,6 +225,9 @@ def _auto_jobs(options: BuildOptions, contexts: dict[str, EpisodeContext], pendi
     places = [c.remote for c in contexts.values()]
     places += [p for r in refs for p in (r.jp_media, r.en_media, r.subtitles, *r.transcripts.values())]
     if any(str(p or "").startswith("memory://") for p in places):  # an fsspec memory filesystem: this process only
+        return 1
+    if len(pending_keys) == 1 and left is not None and aj.open_branches(left.get(pending_keys[0], ())) < 2:
+        log.info("--jobs auto: 1 worker (in this process): the episode's stages left run one after another")
         return 1
     probed: list[float | None] = []
 
@@ -263,7 +269,8 @@ def run_stages(catalog: Catalog, contexts: dict[str, EpisodeContext], results: d
     pending_keys = [k for k in done if any(s.name not in done[k] for s in plan[k])]
     pending = len(pending_keys)
     try:
-        jobs = options.jobs if options.jobs is not None else _auto_jobs(options, contexts, pending_keys)
+        left = {k: {s.name for s in plan[k] if s.name not in done[k]} for k in pending_keys}
+        jobs = options.jobs if options.jobs is not None else _auto_jobs(options, contexts, pending_keys, left)
         runner = make_runner(options.runner, jobs, options.ray_address, options.retries, options=options,
                              episodes=pending)
     except BaseException:  # no cluster, or Ctrl-C/SIGTERM while it starts: no progress folder or thread left
