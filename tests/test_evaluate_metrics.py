@@ -291,9 +291,19 @@ def test_downmix_cannot_cancel_opposite_channels() -> None:
     np.testing.assert_allclose(downmix(np.stack([x, 0 * x]), ["FL", "FR"]), x / 2)  # one channel alone: not cancelled
     surround = np.zeros((6, x.size), np.float32)
     surround[2] = x  # speech in the 5.1 centre only
-    weights = [1, 1, 0.7071, 0, 0.7071, 0.7071]
-    np.testing.assert_allclose(downmix(surround, ["FL", "FR", "FC", "LFE", "SL", "SR"]), x * 0.7071 / sum(weights),
+    weights = [1, 1, 1.4142, 0, 0.7071, 0.7071]  # BS.775's stereo downmix summed: the centre's dialogue kept
+    np.testing.assert_allclose(downmix(surround, ["FL", "FR", "FC", "LFE", "SL", "SR"]), x * 1.4142 / sum(weights),
                                rtol=1e-5)
+    music = _bursts([(0.0, 3.0)])
+    dialogue_51 = np.zeros((6, x.size), np.float32)
+    dialogue_51[2], dialogue_51[0], dialogue_51[1] = x, music, music  # dialogue centre, music front left/right
+    stereo = np.stack([music + 0.7071 * x, music + 0.7071 * x])  # its BS.775 stereo downmix (Lo = L + 0.707 C)
+    mono_51 = downmix(dialogue_51, ["FL", "FR", "FC", "LFE", "SL", "SR"])
+    mono_2 = downmix(stereo, ["FL", "FR"])
+    # the same dialogue-to-music balance as the stereo downmix (the centre at 0.707 had the dialogue 6 dB low)
+    ratio_51 = float(np.dot(mono_51, x) / np.dot(mono_51, music))
+    ratio_2 = float(np.dot(mono_2, x) / np.dot(mono_2, music))
+    assert ratio_51 == pytest.approx(ratio_2, rel=0.02)
     assert downmix(x[None], ["FC"]) is not None and downmix(np.zeros((2, 0), np.float32), ["FL", "FR"]).size == 0
 
 

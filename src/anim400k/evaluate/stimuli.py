@@ -27,18 +27,20 @@ CANCELLED_DB = 10.0
 def downmix(samples: np.ndarray, names: Sequence[str]) -> np.ndarray:
     """Mono float32 of ``(channels, n)`` ``samples`` that cannot cancel a real signal.
 
-    The mean downmix (:func:`anim400k.media.audio.downmix_weights`: ``(L + R) / 2``, LFE left out), unless
+    The mean downmix (:func:`anim400k.media.audio.dialogue_downmix_weights`: ``(L + R) / 2``; a 5.1 mix's centre
+    weighs 1.414 and its surrounds 0.707, LFE left out, so its dialogue sits against the music where a stereo
+    downmix has it, as in the build's and the dub's audio; until 2026-12-06 the centre weighed 0.707), unless
     its power is more than :data:`CANCELLED_DB` below what it would be were the channels unrelated (the sum of
     each channel's power times its weight squared): then channels in opposite phase cancelled (``L = x,
     R = -x`` sums to nothing) and the loudest channel (largest mean square, LFE left out) is used instead.
     A channel alone (one-sided stereo, speech only in a 5.1 centre) does not count as cancelled.
     """
-    from ..media.audio import downmix_weights
+    from ..media.audio import dialogue_downmix_weights
 
     x = np.asarray(samples, dtype=np.float32)
     if x.shape[0] == 1:
         return np.ascontiguousarray(x[0])
-    w = downmix_weights(list(names)).astype(np.float64)
+    w = dialogue_downmix_weights(list(names)).astype(np.float64)
     mono = (w.astype(np.float32) @ x).astype(np.float32)
     power = np.mean(np.square(x, dtype=np.float64), axis=1) if x.shape[1] else np.zeros(x.shape[0])
     unrelated = float(np.sum(w**2 * power))
