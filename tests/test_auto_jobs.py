@@ -173,6 +173,29 @@ def test_a_resumed_build_left_with_one_chain_of_stages_runs_in_this_process(shor
     assert "the episode's stages left run one after another" in caplog.text  # before: a pool of 3 workers
 
 
+def test_the_memory_plan_hears_of_the_largest_episode_the_probes_did_not_reach(tmp_path: Path, monkeypatch):
+    """The probes stop at the pool's threshold, so a 2-hour film at the end of a manifest was planned 2 GiB a worker
+    (it peaks at ~6.5 GB): the largest episode file left is probed as well."""
+    monkeypatch.setattr("anim400k.threads.available_cpus", lambda: 16)
+    monkeypatch.setattr(aj, "available_memory", lambda: 64 * GIB)
+    monkeypatch.setattr(aj, "POOL_MIN_SECONDS", 20.0)
+    files = []
+    for i, size in enumerate([1000, 1000, 1000, 1000, 50_000, 2000]):
+        f = tmp_path / f"ep{i}.mkv"
+        f.write_bytes(b"x" * size)
+        files.append(str(f))
+    many = {f"show/{i}": EpisodeContext(EpisodeRef("show", str(i), f, None), "w", str(tmp_path), BuildOptions())
+            for i, f in enumerate(files)}
+    lengths = {files[4]: 7200.0}
+    monkeypatch.setattr(aj, "media_seconds", lambda path: lengths.get(path, 12.0))
+    seen: list[float | None] = []
+    monkeypatch.setattr(aj, "worker_memory", lambda longest=None: seen.append(longest) or 8 * GIB)
+    assert schedule._auto_jobs(BuildOptions(), many, list(many)) == 8  # 64 GiB / 8 GiB
+    assert seen == [7200.0]  # before: 12 s, the longest of the two episodes probed
+    assert aj.largest_file([files[0], "https://x/y.mkv", str(tmp_path / "missing.mkv"), files[5]]) == files[5]
+    assert aj.largest_file(["s3://b/k.mkv"]) is None
+
+
 def test_parse_jobs():
     assert parse_jobs("--jobs", "auto") is None
     assert parse_jobs("--jobs", " AUTO ") is None
@@ -246,7 +269,7 @@ def test_auto_probes_the_episodes_only_until_the_pool_threshold(tmp_path: Path, 
     monkeypatch.setattr(aj, "media_seconds", lambda path: probes.append(path) or 8.0)
     with caplog.at_level(logging.INFO, logger="anim400k.dataset.schedule"):
         assert schedule._auto_jobs(BuildOptions(), many, list(many)) == 4
-    assert len(probes) == 3  # 8 + 8 + 8 s >= 20 s: the other 497 episodes are not probed
+    assert len(probes) == 4  # 8 + 8 + 8 s >= 20 s: the other 497 episodes are not probed (one more: the largest)
     assert "500 episode(s), at least 24 s of audio" in caplog.text
     caplog.clear()
     probes.clear()

@@ -136,6 +136,25 @@ def media_seconds(path: str) -> float | None:
         return None
 
 
+def largest_file(paths: Iterable[str]) -> str | None:
+    """The largest of the local files ``paths`` by size (one ``stat`` each; URLs and files that cannot be
+    read are passed over), None when there is none: the episode most likely the longest, whose length the
+    memory plan needs when the episodes are not all probed (:func:`pending_seconds` stops early)."""
+    from ..storage import is_url
+
+    best, size = None, -1
+    for path in paths:
+        if not path or is_url(path):
+            continue
+        try:
+            n = os.stat(path).st_size
+        except OSError:
+            continue
+        if n > size:
+            best, size = path, n
+    return best
+
+
 def pending_seconds(durations: Iterable[float | None], enough: float = math.inf) -> float:
     """Seconds of audio the build has left: the episodes' durations summed, an unknown one counted as
     :data:`POOL_MIN_SECONDS` (a remote or unprobed episode is taken to be a real, long one). The sum stops

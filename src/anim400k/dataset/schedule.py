@@ -239,6 +239,10 @@ def _auto_jobs(options: BuildOptions, contexts: dict[str, EpisodeContext], pendi
     seconds = aj.pending_seconds(durations(), aj.POOL_MIN_SECONDS)
     cpus = available_cpus()
     known = [d for d in probed if d is not None]
+    if len(probed) < len(refs):  # the probes stopped early: the memory plan also hears of the largest episode left
+        largest = aj.largest_file(ref.jp_media for ref in refs[len(probed):])
+        if largest is not None and (d := aj.media_seconds(largest)) is not None:
+            known.append(d)
     jobs = aj.auto_jobs(seconds, len(pending_keys), cpus, aj.available_memory(), max(known) if known else None)
     log.info("--jobs auto: %d worker(s) for %d episode(s), %s%.0f s of audio, on %d CPU(s)%s", jobs,
              len(pending_keys), "at least " if len(probed) < len(refs) else "", seconds, cpus,
