@@ -486,3 +486,28 @@ def test_outputs_parse_strictly_and_loudness_is_pyloudnorms(demo: tuple[Path, di
         lufs = [meter.integrated_loudness(load_channels(p, LOUDNESS_SR).samples.T.astype(np.float64))
                 for p in (dub, clip.en_audio)]
         assert row["loudness_diff"] == pytest.approx(lufs[0] - lufs[1], abs=0.006)
+
+
+def test_evaluate_locks_its_folder_and_removes_a_killed_runs_temporaries(demo: tuple[Path, dict[str, Path]],
+                                                                         tmp_path: Path, capsys) -> None:
+    """``evaluate`` took no lock (two runs into one --out renamed their sets into place in turn, mixed) and left the
+    temporaries of a killed run (one per metrics file) in --out for good."""
+    from anim400k.fsutil import output_lock
+
+    release, systems = demo
+    out = tmp_path / "m"
+    out.mkdir()
+    stale = out / ".metrics.anim400k-ab12cd34.part.json"  # what a SIGKILL while metrics.json was written leaves
+    users = out / ".notes.abcdefgh.part"  # a user's file named like an unmarked temporary: not ours
+    stale.write_text("half", encoding="utf-8")
+    users.write_text("mine", encoding="utf-8")
+    argv = ["evaluate", str(systems["tts"]), "--reference", str(release), "--out", str(out), "--vad", "energy",
+            "--no-speaker", "--asr", "none"]
+    with output_lock(out, "evaluate", noun="folder"):  # another evaluate is writing this folder
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "another evaluate" in err and "is writing this folder" in err and len(err.strip().splitlines()) == 1
+        assert not (out / "metrics.json").exists() and stale.exists()
+    assert main(argv) == 0
+    assert not stale.exists() and users.read_text() == "mine"
+    assert {"metrics.json", "metrics.csv", "metrics.png"} <= {p.name for p in out.iterdir()}

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 
 import typer
 
 from ..registry import VADS
+
+log = logging.getLogger(__name__)
 
 
 def evaluate(
@@ -50,13 +53,21 @@ def evaluate(
     from ..evaluate.metrics_files import check_metrics_folder, write_metrics
 
     check_metrics_folder(out)  # a metrics.csv of another tool in --out was replaced
+    from ..evaluate.metrics_files import METRICS_FILES
+    from ..fsutil import output_lock, remove_stale_temps
     from ..progress import progress_bar
 
     torch.set_num_threads(max(1, min(4, torch.get_num_threads())))
-    with progress_bar(progress, desc="evaluate", unit="clip") as bar:
-        report = evaluate_dubs(dubs, reference, None if asr == "none" else asr, vad, split, not no_speaker, limit,
-                               lambda _: bar.update(1))
-    files = write_metrics(report, out)
+    # a second evaluate into the same --out is refused in one line (the two sets of files were renamed into
+    # place in turn, mixed); the temporary files of a killed evaluate there are removed first
+    with output_lock(out, "evaluate", noun="folder"):
+        removed = remove_stale_temps(*(out / name for name in METRICS_FILES))
+        if removed:
+            log.info("removed %d temporary file(s) in %s left by a killed evaluate", removed, out)
+        with progress_bar(progress, desc="evaluate", unit="clip") as bar:
+            report = evaluate_dubs(dubs, reference, None if asr == "none" else asr, vad, split, not no_speaker,
+                                   limit, lambda _: bar.update(1))
+        files = write_metrics(report, out)
     title = f"{dubs}: {report.n_dubbed} of {report.n_clips} clips dubbed"
     if report.missing:
         title += f" ({len(report.missing)} missing)"
