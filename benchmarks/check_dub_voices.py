@@ -11,12 +11,13 @@ only the files: the report JSON, the dub's speech stem ``stems/dub_speech.wav``,
 pyloudnorm and Resemblyzer's ``VoiceEncoder`` loaded here (nothing of ``anim400k`` is imported to
 measure):
 
-1. per dubbed line: where the speech really is in the stem (10 ms frames above -35 dB of the line's
+1. per dubbed line: where the speech really is in the stem (10 ms frames within 50 dB of the line's
    loudest frame) against its slot (+-50 ms) and against the report's ``speech_start``/``speech_end``;
    a hard end (its last 20 ms within 10 dB of the line's median active frame, then silence: a word
    cut, or a final consonant's decay cut by the TTS's trim) beside the report's ``truncated``; the
    BS.1770 loudness spread (max - min, LU) of each character's lines, beside the same spread of
-   the character's clean JP lines;
+   the clean JP speech over the same slots, and the spread of the per-line difference dub - JP (the
+   dub follows the source's level line by line: its own spread is the source's, plus this);
 2. casting, per true character (each line goes to the truth speaker whose JP lines its slot
    overlaps most): Resemblyzer d-vectors of lines >= 0.6 s, mean cosine within a character and
    across each pair (a pair is *distinct* when its across-cosine is below both characters'
@@ -161,14 +162,15 @@ def frames_db(x: np.ndarray, hop: int = SR // 100) -> np.ndarray:
 
 
 def extent(x: np.ndarray, t0: float, t1: float) -> tuple[float, float, float] | None:
-    """(start, end, tail dB re median active frame) of the speech in ``x[t0:t1]``, or None."""
+    """(start, end, tail dB) of the speech in ``x[t0:t1]`` (frames within 50 dB of the loudest), or None;
+    tail: the last 20 ms' level over the median of the frames within 35 dB of the loudest."""
     a = max(0, int(t0 * SR))
     db = frames_db(x[a : int(t1 * SR)])
     if db.size == 0 or db.max() < -70:
         return None
-    active = np.flatnonzero(db > db.max() - 35)
+    active = np.flatnonzero(db > db.max() - 50)
     s, e = active[0], active[-1]
-    med = float(np.median(db[active]))
+    med = float(np.median(db[db > db.max() - 35]))
     tail = float(np.max(db[max(s, e - 1) : e + 1])) - med  # last 20 ms
     return a / SR + s * 0.01, a / SR + (e + 1) * 0.01, tail
 
@@ -237,6 +239,7 @@ def measure(work: Path, name: str, out: Path, encoder) -> dict:  # type: ignore[
             "reported": (ln["speech_start"], ln["speech_end"]),
             "report_agrees": abs(s - ln["speech_start"]) <= 0.05 and abs(e - ln["speech_end"]) <= 0.05,
             "hard_end": tail > -10.0, "truncated": ln["truncated"], "lufs": lufs(seg),
+            "jp_lufs": lufs(jp[int(ln["slot_start"] * SR) : int(ln["slot_end"] * SR)]),
             "emb": encoder.embed_utterance(seg) if e - s >= 0.6 else None, "audio": seg,
         })
     chars = sorted({ln["character"] for ln in lines if ln.get("character")})
@@ -244,8 +247,9 @@ def measure(work: Path, name: str, out: Path, encoder) -> dict:  # type: ignore[
     for c in chars:
         mine = [ln for ln in lines if ln.get("character") == c]
         jp_lines = [jp[int(t["jp_start"] * SR) : int(t["jp_end"] * SR)] for t in truth["lines"] if t["speaker"] == c]
-        jp_l = [v for v in (lufs(x) for x in jp_lines) if v is not None]
-        dub_l = [ln["lufs"] for ln in mine if ln["lufs"] is not None]
+        both = [ln for ln in mine if ln["lufs"] is not None and ln["jp_lufs"] is not None]
+        dub_l, jp_l = [ln["lufs"] for ln in both], [ln["jp_lufs"] for ln in both]
+        offsets = [d - j for d, j in zip(dub_l, jp_l, strict=True)]
         embs = [ln["emb"] for ln in mine if ln["emb"] is not None]
         within = [float(np.dot(a, b)) for a, b in itertools.combinations(embs, 2)]
         f0_dub = median_f0(np.concatenate([ln["audio"] for ln in mine]))
@@ -256,6 +260,7 @@ def measure(work: Path, name: str, out: Path, encoder) -> dict:  # type: ignore[
             "pitch_shift": sorted({round(ln["pitch_shift"], 1) for ln in mine}),
             "lu_spread_dub": round(max(dub_l) - min(dub_l), 1) if len(dub_l) > 1 else None,
             "lu_spread_jp": round(max(jp_l) - min(jp_l), 1) if len(jp_l) > 1 else None,
+            "lu_offset_spread": round(max(offsets) - min(offsets), 1) if len(offsets) > 1 else None,
             "within": round(float(np.mean(within)), 3) if within else None, "embs": embs,
             "f0_dub": f0_dub and round(f0_dub), "f0_jp": f0_jp and round(f0_jp),
             "f0_gap_st": (g := semitones(f0_dub, f0_jp)) and round(g, 1),
@@ -318,7 +323,7 @@ def show(r: dict) -> None:
         print(f"   {c:5s} jp {v['true_voices']['jp'] if v['true_voices'] else '?':28s} dub {','.join(v['voices']):40s} "
               f"lines {v['lines']:2d} within {v['within']} F0 jp/dub {v['f0_jp']}/{v['f0_dub']} gap "
               f"{v['f0_gap_st']} st reg-fit {v['register_fits']} shift {v['pitch_shift']} "
-              f"LU spread dub {v['lu_spread_dub']} (jp {v['lu_spread_jp']})")
+              f"LU spread dub {v['lu_spread_dub']} (jp {v['lu_spread_jp']}; dub-jp {v['lu_offset_spread']})")
     for p, v in r["pairs"].items():
         flag = "  <-- NOT DISTINCT" if not v["distinct"] else "  <-- same voice name" if v["same_report_voice"] else ""
         print(f"   {p:11s} across {v['across']:.3f}{flag}")
