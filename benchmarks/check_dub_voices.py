@@ -24,7 +24,8 @@ measure):
    within-cosine), median F0 (pyin) of the dub against the character's clean JP speech
    (semitones; register = below/above 165 Hz);
 3. consistency: the report's voice names per character, and the share of lines whose nearest
-   character centroid (leave-one-out) is their own;
+   character centroid (leave-one-out) is their own; the within/across test also between the diarized
+   speakers (what the casting is given: two speakers sharing a voice fail it);
 4. the report's ``problems`` (a warning naming speakers that share a voice is expected where the
    pool runs out).
 
@@ -276,6 +277,18 @@ def measure(work: Path, name: str, out: Path, encoder) -> dict:  # type: ignore[
         limit = min(w for w in (wa, wb) if w is not None) if (wa or wb) else 1.0
         pairs[f"{a}-{b}"] = {"across": round(across, 3), "distinct": across < limit,
                              "same_report_voice": bool(set(per_char[a]["voices"]) & set(per_char[b]["voices"]))}
+    # the same between the diarized speakers (what the casting was given): a shared voice shows here
+    by_spk: dict[str, list[np.ndarray]] = {}
+    for ln in lines:
+        if ln.get("emb") is not None:
+            by_spk.setdefault(ln["speaker"], []).append(ln["emb"])
+    spk_within = {k: float(np.mean([float(np.dot(a, b)) for a, b in itertools.combinations(v, 2)]))
+                  for k, v in by_spk.items() if len(v) > 1}
+    speaker_pairs = {}
+    for a, b in itertools.combinations(sorted(by_spk), 2):
+        across = float(np.mean([float(np.dot(x, y)) for x in by_spk[a] for y in by_spk[b]]))
+        own = [spk_within[k] for k in (a, b) if k in spk_within]
+        speaker_pairs[f"{a}-{b}"] = {"across": round(across, 3), "distinct": not own or across < min(own)}
     # consistency: nearest character centroid (leave-one-out) of each embedded line
     hits = total = 0
     for c in chars:
@@ -303,6 +316,8 @@ def measure(work: Path, name: str, out: Path, encoder) -> dict:  # type: ignore[
         "report_differs": [(ln["index"], ln["reported"], ln["measured"]) for ln in placed if not ln["report_agrees"]],
         "characters": per_char, "pairs": pairs,
         "nearest_centroid_own": f"{hits}/{total}",
+        "speaker_pairs": speaker_pairs,
+        "speaker_pairs_not_distinct": [k for k, v in speaker_pairs.items() if not v["distinct"]],
         "voice_problems": [p for p in report["problems"] if "voice" in p],
         "speaker_voices": {s: sorted({ln["voice"] for ln in spoken if ln["speaker"] == s})
                            for s in sorted({ln["speaker"] for ln in spoken})},
@@ -327,6 +342,8 @@ def show(r: dict) -> None:
     for p, v in r["pairs"].items():
         flag = "  <-- NOT DISTINCT" if not v["distinct"] else "  <-- same voice name" if v["same_report_voice"] else ""
         print(f"   {p:11s} across {v['across']:.3f}{flag}")
+    print(f"   diarized speakers' voices not distinct (across >= within): {r['speaker_pairs_not_distinct']} "
+          f"of {len(r['speaker_pairs'])} pairs")
     for p in r["voice_problems"]:
         print("   report:", p)
 

@@ -110,8 +110,9 @@ def semitones_between(from_hz: float | None, to_hz: float | None, limit: float =
 
 
 #: Semitones between the 20th and 80th percentile of a speaker's per-line median F0 above which its
-#: lines are taken for several characters (a male and a female voice are ~15 apart; one character's
-#: lines, calm or shouted, spread ~2-6 on the synthetic and demo episodes).
+#: lines are taken for several characters (a male and a female voice are ~15 apart: 75 vs 286 Hz on a
+#: synthetic episode dubbed with --num-speakers 1; no speaker of benchmarks/check_dub_voices.py's other
+#: seven dubs reached 10).
 MIXED_REGISTER_SEMITONES = 10.0
 
 
