@@ -117,11 +117,11 @@ MIXED_REGISTER_SEMITONES = 10.0
 
 
 def mixed_register_speakers(
-    audio: np.ndarray, sr: int, segments: Sequence[Segment], max_lines: int = 12, line_seconds: float = 3.0
+    audio: np.ndarray, sr: int, segments: Sequence[Segment], max_lines: int = 12, line_seconds: float = 2.0
 ) -> dict[str, tuple[float, float]]:
     """Speakers whose lines sit in registers too far apart for one voice: speaker -> (low, high) Hz, the
     20th and 80th percentile of its lines' median F0 (at least 3 lines with pitch, at most ``max_lines``
-    of up to ``line_seconds`` each: pyin on ~36 s per speaker).
+    of up to ``line_seconds`` each: pyin on at most 24 s per speaker).
 
     A diarizer that merged a man and a woman into one speaker gives each of them the same dub voice,
     pitch-matched to the mixture: the man's lines came out at 271 Hz for a 79 Hz voice. The dub cannot
