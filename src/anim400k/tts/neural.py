@@ -11,7 +11,8 @@ A :class:`NeuralVoice` is one of
 (text, voice, speed, language) (:mod:`anim400k.tts.cache`). :class:`NeuralSynthesizer` is the
 dubbing backend (``--tts neural``, the default): each source speaker gets one voice of the
 English pool for the whole episode, chosen by register (source median F0), distinct from the
-voices of the speakers before it while the pool lasts; heart is pitch-shaped to the source
+voices of the speakers before it for up to 16 speakers (the register's own voices, then Kokoro
+style blends derived from them, then the other register's); heart is pitch-shaped to the source
 speaker's median F0 at synthesis.
 """
 
