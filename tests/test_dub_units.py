@@ -420,3 +420,56 @@ def test_the_analysis_vocals_do_not_depend_on_the_source_level():
     assert loudness(a, 16000) == pytest.approx(loudness(voice, SR) + ANALYSIS_LUFS - loudness(mix_, SR), abs=0.1)
     silent = np.zeros(SR, np.float32)
     assert not analysis_vocals(silent, SR, loudness(silent, SR)).any()
+
+
+class _OneVoice:
+    """A TTS with one voice for everybody (a tone), as a backend whose voices have run out."""
+
+    name = "onevoice"
+
+    def voice_name(self, voice):
+        return "one:v@1.10" if voice is not None and voice.index % 2 else "one:v"
+
+    def synthesize(self, text, voice, sr, speed=1.0):
+        return _tone(150.0, 0.5, sr)
+
+
+class _Bar:
+    def update(self, n):
+        pass
+
+
+def test_speakers_that_share_a_voice_are_named_in_the_report() -> None:
+    from anim400k.dub.options import DubOptions
+    from anim400k.dub.speak import shared_voices, speak_lines
+    from anim400k.translate.base import Line
+
+    segments = [Segment(i * 1.0, i * 1.0 + 0.8, speaker=s) for i, s in enumerate(["A", "B", "A", "C"])]
+    lines = [Line("Hello there."), Line("Go on."), Line("Fine."), Line(None, problem="no subtitle")]
+    report = DubReport("x", None, 4.0, SR, "onevoice", "text")
+    spoken = speak_lines(segments, lines, {}, _OneVoice(), None, DubOptions(condense="none"), report, _Bar())
+    assert sorted(spoken) == [0, 1, 2]
+    assert shared_voices(report.lines) == {"one:v": ["A", "B"]}  # C spoke nothing; heart-like @scale is no new voice
+    assert any("speakers A, B share the voice one:v" in p for p in report.problems)
+    distinct = DubReport("x", None, 4.0, SR, "onevoice", "text")
+    distinct.lines = [LineReport(0, "A", 0, 1, voice="kokoro:jm_kumo+jf_alpha"),
+                      LineReport(1, "B", 1, 2, voice="kokoro:jf_alpha"),
+                      LineReport(2, "C", 2, 3, voice="kokoro:jf_alpha+jm_kumo")]
+    assert shared_voices(distinct.lines) == {"kokoro:jf_alpha+jm_kumo": ["A", "C"]}
+
+
+def test_a_speaker_whose_lines_sit_an_octave_apart_is_flagged_as_mixed() -> None:
+    """--num-speakers 1 on a man and a woman: one voice for both; the dub says so."""
+    from anim400k.dub.voice import mixed_register_speakers
+
+    f0s = {"A": [100, 260, 105, 250, 98, 270], "B": [210, 240, 225, 200, 230, 215]}
+    audio, segments, t = [], [], 0.0
+    for spk, lines in f0s.items():
+        for f0 in lines:
+            audio += [_tone(f0, 0.8), np.zeros(int(0.2 * SR), np.float32)]
+            segments.append(Segment(t, t + 0.8, speaker=spk))
+            t += 1.0
+    mixed = mixed_register_speakers(np.concatenate(audio), SR, segments)
+    assert list(mixed) == ["A"]
+    low, high = mixed["A"]
+    assert 95 < low < 110 and 245 < high < 275

@@ -149,3 +149,30 @@ def test_a_new_recording_chooses_voices_again_but_keeps_pinned_ones() -> None:
     assert parse_voice(tts.voice_name(VoiceProfile("S0", 0, f0_median=300.0))).engine == "hibari"  # high now
     assert tts.voice_name(VoiceProfile("P", 1, f0_median=110.0)) == "kokoro:jf_nezumi"
 
+
+
+def test_sixteen_speakers_get_sixteen_distinct_voices_each_in_its_register_first() -> None:
+    """More speakers than single voices: derived blends, never a voice already given (it was the 8th that
+    silently shared one); a low speaker past the low pool gets a jm_kumo blend, not a woman's voice."""
+    tts = NeuralSynthesizer()
+    # 5 low speakers (jm_kumo, its blends; heart goes to the first high one) among 11 high ones
+    profiles = [VoiceProfile(f"S{i}", i, f0_median=110.0 if i in (0, 2, 4, 6, 8) else 260.0) for i in range(16)]
+    voices = [parse_voice(tts.voice_name(p)) for p in profiles]
+    identities = [neural.voice_identity(v) for v in voices]
+    assert len(set(identities)) == 16
+    low = [v for v, p in zip(voices, profiles, strict=True) if p.f0_median == 110.0]
+    # every low speaker's voice is jm_kumo's, a blend with it, or heart lowered: none is female-only
+    assert all("jm_kumo" in v.names or v.engine == "hibari" for v in low), [v.name for v in low]
+    high = [v for v, p in zip(voices, profiles, strict=True) if p.f0_median == 260.0]
+    assert all("jm_kumo" not in v.names for v in high), [v.name for v in high]
+    # the 17th shares: its register's least-used voice, and the dub report will name it
+    extra = parse_voice(tts.voice_name(VoiceProfile("S16", 16, f0_median=110.0)))
+    assert neural.voice_identity(extra) in identities and "jm_kumo" in extra.names
+
+
+def test_blend_order_does_not_make_another_voice() -> None:
+    a, b = parse_voice("kokoro:jm_kumo+jf_alpha"), parse_voice("kokoro:jf_alpha+jm_kumo")
+    assert neural.voice_identity(a) == neural.voice_identity(b)
+    assert neural.voice_identity(parse_voice("hibari:heart@0.62")) == neural.voice_identity(parse_voice("hibari:heart"))
+    pools = (*neural.ENGLISH_LOW, *neural.ENGLISH_HIGH, *neural.LOW_BLENDS, *neural.HIGH_BLENDS)
+    assert len({neural.voice_identity(v) for v in pools}) == len(pools) - 1  # heart twice (plain and lowered)

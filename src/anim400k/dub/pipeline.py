@@ -33,7 +33,7 @@ from .place import mix_down, pitch_shifts, place_lines, speech_at
 from .report import DubReport
 from .segment import speech_segments
 from .speak import speak_lines
-from .voice import speaker_profiles
+from .voice import mixed_register_speakers, speaker_profiles
 
 log = logging.getLogger(__name__)
 
@@ -209,6 +209,7 @@ def _dub_audio(
     backing = Parts((mix, vocals), (1, -1))
     laps.lap("segment")
     profiles = speaker_profiles(vocals16, ANALYSIS_SR, segments) if options.match_pitch or tts.name != "espeak" else {}
+    mixed = mixed_register_speakers(vocals16, ANALYSIS_SR, segments) if profiles else {}
     laps.lap("profile")
     lines: list[Line] = translator.translate(segments, vocals16, ANALYSIS_SR) if segments else []
     del vocals16
@@ -218,6 +219,7 @@ def _dub_audio(
     bar.total = len(STAGES) + len(segments)  # one more step per line spoken
     bar.refresh()
     spoken = speak_lines(segments, lines, profiles, tts, get_condenser(options.condense), options, report, bar)
+    _say_mixed_registers(mixed, report)
     laps.lap("speak")
     shifts = pitch_shifts(profiles, spoken, segments) if options.match_pitch else {}
     laps.lap("pitch")
@@ -374,6 +376,17 @@ def _refuse_empty_subtitles(translator: Translator, path: str) -> None:
     if callable(coverage) and coverage() is None:
         raise InputError("the subtitles hold no event: no line can be translated (a dub would be the backing "
                          "alone); nothing written", path)
+
+
+def _say_mixed_registers(mixed: dict[str, tuple[float, float]], report: DubReport) -> None:
+    """A report problem (and a warning) per speaker whose lines are in registers too far apart for one voice."""
+    for spk, (low, high) in mixed.items():
+        voices = sorted({ln.voice for ln in report.lines if ln.speaker == spk and ln.voice})
+        problem = (f"speaker {spk}'s lines range in pitch from {low:.0f} to {high:.0f} Hz (median per line): "
+                   f"probably several characters merged by the diarizer, all dubbed with one voice "
+                   f"({', '.join(voices) or 'none'}); try --num-speakers N or another --diarizer")
+        log.warning("%s", problem)
+        report.problems.append(problem)
 
 
 def _first_problem(report: DubReport) -> str:

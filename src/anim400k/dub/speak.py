@@ -8,6 +8,7 @@ asks the condenser for shorter wordings of a line that still overflows.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -139,7 +140,31 @@ def speak_lines(
         audio = _speak_line(tts, condenser, line.text, voice, seg, options, rec, i)
         if audio is not None:
             spoken[i] = audio
+    for voice, speakers in shared_voices(report.lines).items():
+        problem = (f"speakers {', '.join(speakers)} share the voice {voice}: the {tts.name} TTS has no distinct "
+                   "voice left for them (or they were cast alike); their lines sound like one character")
+        log.warning("%s", problem)
+        report.problems.append(problem)
     return spoken
+
+
+def _base_voice(name: str) -> str:
+    """A voice name without what does not make another voice: heart's ``@scale`` (the pitch match overrides
+    it) and the order of a blend's voices (``kokoro:a+b`` is ``kokoro:b+a``)."""
+    engine, _, rest = re.sub(r"@[0-9.]+$", "", name).rpartition(":")
+    return f"{engine}:{'+'.join(sorted(rest.split('+')))}" if engine else rest
+
+
+def shared_voices(lines: Sequence[LineReport]) -> dict[str, list[str]]:
+    """Voices given to more than one speaker: base voice name -> the speakers (in order of first line)."""
+    by_voice: dict[str, list[str]] = {}
+    for ln in lines:
+        if ln.voice is None or ln.speaker is None:
+            continue
+        speakers = by_voice.setdefault(_base_voice(ln.voice), [])
+        if ln.speaker not in speakers:
+            speakers.append(ln.speaker)
+    return {v: s for v, s in by_voice.items() if len(s) > 1}
 
 
 def _speak_line(

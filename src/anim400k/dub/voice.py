@@ -107,3 +107,40 @@ def semitones_between(from_hz: float | None, to_hz: float | None, limit: float =
     if not from_hz or not to_hz:
         return 0.0
     return float(np.clip(12.0 * np.log2(to_hz / from_hz), -limit, limit))
+
+
+#: Semitones between the 20th and 80th percentile of a speaker's per-line median F0 above which its
+#: lines are taken for several characters (a male and a female voice are ~15 apart: 75 vs 286 Hz on a
+#: synthetic episode dubbed with --num-speakers 1; no speaker of benchmarks/check_dub_voices.py's other
+#: seven dubs reached 10).
+MIXED_REGISTER_SEMITONES = 10.0
+
+
+def mixed_register_speakers(
+    audio: np.ndarray, sr: int, segments: Sequence[Segment], max_lines: int = 12, line_seconds: float = 2.0
+) -> dict[str, tuple[float, float]]:
+    """Speakers whose lines sit in registers too far apart for one voice: speaker -> (low, high) Hz, the
+    20th and 80th percentile of its lines' median F0 (at least 3 lines with pitch, at most ``max_lines``
+    of up to ``line_seconds`` each: pyin on at most 24 s per speaker).
+
+    A diarizer that merged a man and a woman into one speaker gives each of them the same dub voice,
+    pitch-matched to the mixture: the man's lines came out at 271 Hz for a 79 Hz voice. The dub cannot
+    tell which lines are whose; it says so (the report's ``problems``)."""
+    per_speaker: dict[str, list[float]] = {}
+    for seg in segments:
+        if seg.speaker is None or seg.duration < 0.5:
+            continue
+        medians = per_speaker.setdefault(seg.speaker, [])
+        if len(medians) >= max_lines:
+            continue
+        part = audio[int(seg.start * sr) : int(min(seg.end, seg.start + line_seconds) * sr)]
+        stats = pitch_stats(part, sr, line_seconds)
+        if stats:
+            medians.append(stats[0])
+    mixed = {}
+    for spk, medians in per_speaker.items():
+        if len(medians) >= 3:
+            low, high = (float(v) for v in np.percentile(medians, [20, 80]))
+            if 12.0 * np.log2(high / low) > MIXED_REGISTER_SEMITONES:
+                mixed[spk] = (low, high)
+    return mixed

@@ -11,7 +11,8 @@ A :class:`NeuralVoice` is one of
 (text, voice, speed, language) (:mod:`anim400k.tts.cache`). :class:`NeuralSynthesizer` is the
 dubbing backend (``--tts neural``, the default): each source speaker gets one voice of the
 English pool for the whole episode, chosen by register (source median F0), distinct from the
-voices of the speakers before it while the pool lasts; heart is pitch-shaped to the source
+voices of the speakers before it for up to 16 speakers (the register's own voices, then Kokoro
+style blends derived from them, then the other register's); heart is pitch-shaped to the source
 speaker's median F0 at synthesis.
 """
 
@@ -94,6 +95,20 @@ ENGLISH_HIGH: tuple[NeuralVoice, ...] = tuple(
     _v(s)
     for s in ("hibari:heart", "kokoro:jf_alpha", "kokoro:jf_gongitsune", "kokoro:jf_tebukuro", "kokoro:jf_nezumi")
 )
+#: Derived voices for when a register's pool runs out (more speakers than voices): equal blends of two
+#: Kokoro voices' styles, each distinct from the single voices and from the other blends. Low: blends
+#: with jm_kumo (the one male voice); high: blends of two female voices. With them 16 speakers get
+#: 16 distinct voices; before, the 8th speaker silently got a voice already given to another one.
+LOW_BLENDS: tuple[NeuralVoice, ...] = tuple(
+    _v(s) for s in ("kokoro:jm_kumo+jf_tebukuro", "kokoro:jm_kumo+jf_gongitsune", "kokoro:jm_kumo+jf_nezumi")
+)
+HIGH_BLENDS: tuple[NeuralVoice, ...] = tuple(
+    _v(s)
+    for s in (
+        "kokoro:jf_alpha+jf_nezumi", "kokoro:jf_tebukuro+jf_gongitsune", "kokoro:jf_alpha+jf_tebukuro",
+        "kokoro:jf_nezumi+jf_gongitsune", "kokoro:jf_alpha+jf_gongitsune", "kokoro:jf_tebukuro+jf_nezumi",
+    )
+)
 #: English voices of synthetic speakers 0, 1, ... (low and high registers interleaved, as JAPANESE_POOL).
 ENGLISH_POOL: tuple[NeuralVoice, ...] = tuple(
     _v(s)
@@ -111,6 +126,12 @@ HIGH_VOICE_F0 = 165.0
 HEART_F0 = 202.0
 #: F0 scales heart may take when pitch-shaped onto a speaker (outside, it stops sounding natural).
 HEART_SCALE = (0.55, 1.35)
+
+
+def voice_identity(voice: NeuralVoice) -> tuple[str, frozenset[str]]:
+    """What makes two voices the same voice: the engine and the blended voices (not their order, nor
+    heart's F0 scale, which the dub's pitch matching overrides)."""
+    return voice.engine, frozenset(voice.names)
 
 
 def phonemes(text: str, language: str) -> list[str]:
@@ -185,7 +206,9 @@ class NeuralSynthesizer:
     Each speaker (by ``VoiceProfile.speaker``) is given one voice for the episode on first use:
     the first voice of its register's pool (:data:`ENGLISH_HIGH` at source median F0 >=
     :data:`HIGH_VOICE_F0`, else :data:`ENGLISH_LOW`; unknown pitch alternates by speaker index)
-    not yet given to another speaker, then the other register's pool, then reuse. heart
+    not yet given to another speaker, then that register's blends (:data:`HIGH_BLENDS`,
+    :data:`LOW_BLENDS`), then the other register's voices; past 16 speakers the register's
+    least-used voice is shared (the dub report names the speakers that share it). heart
     (hibari) is pitch-shaped to the speaker's median F0 (within :data:`HEART_SCALE`).
     """
 
@@ -213,13 +236,14 @@ class NeuralSynthesizer:
             high = profile.index % 2 == 1
         else:
             high = profile.f0_median >= HIGH_VOICE_F0
-        first, second = (ENGLISH_HIGH, ENGLISH_LOW) if high else (ENGLISH_LOW, ENGLISH_HIGH)
-        used = {(v.engine, v.names) for v in self._assigned.values()}
-        fresh = [v for v in (*first, *second) if (v.engine, v.names) not in used]
-        if fresh:
+        own = (*ENGLISH_HIGH, *HIGH_BLENDS) if high else (*ENGLISH_LOW, *LOW_BLENDS)
+        other = (*ENGLISH_LOW, *LOW_BLENDS) if high else (*ENGLISH_HIGH, *HIGH_BLENDS)
+        taken = [voice_identity(v) for v in self._assigned.values()]
+        fresh = [v for v in (*own, *other) if voice_identity(v) not in taken]
+        if fresh:  # the register's own voices (then its derived blends) before the other register's
             chosen = fresh[0]
-        else:  # more speakers than voices: reuse, in order
-            chosen = first[len(self._assigned) % len(first)]
+        else:  # more speakers than distinct voices: the register's least-used voice (the report warns)
+            chosen = min(own, key=lambda v: taken.count(voice_identity(v)))
         if chosen.engine == "hibari" and profile.f0_median:
             lo, hi = HEART_SCALE
             chosen = chosen.scaled(float(np.clip(profile.f0_median / HEART_F0, lo, hi)))
