@@ -1,6 +1,7 @@
 """Build an Anim-400K release from many variants of one synthetic episode's input media and compare clips.
 
     PYTHONPATH=src python benchmarks/check_input_media.py WORK [VARIANT ...] [--tag T]
+    PYTHONPATH=src python benchmarks/check_input_media.py WORK --dub VARIANT ...   # anim400k dub (espeak) of each
 
 Makes a 40 s synthetic episode (``anim400k.synth.make_episode(WORK/b40, duration=40, seed=1)``; TTS cached),
 then each variant's media from it with imageio-ffmpeg's ``ffmpeg`` binary (MKV track orders, language tags and
@@ -559,6 +560,43 @@ def video_check(out: Path) -> dict | None:
     return res
 
 
+def media_summary(path: str | Path) -> dict:
+    """Streams (type, codec, language, title, channels), attachments (file names) and chapters of a file."""
+    import av
+
+    with av.open(str(path)) as c:
+        streams = [{"type": st.type, "codec": st.codec_context.name if st.type != "attachment" else None,
+                    "language": st.metadata.get("language"), "title": st.metadata.get("title"),
+                    **({"channels": st.codec_context.channels} if st.type == "audio" else {})}
+                   for st in c.streams if st.type != "attachment"]
+        attachments = [st.name for st in c.streams if st.type == "attachment"]
+        chapters = [(round(float(ch["start"] * ch["time_base"]), 3), ch["metadata"].get("title"))
+                    for ch in c.chapters()]
+    return {"streams": streams, "attachments": attachments, "chapters": chapters}
+
+
+def dub(name: str, tag: str) -> dict:
+    """``anim400k dub`` (espeak) of the variant's JP media into ``WORK/out_T/dub_VARIANT.mkv``: exit status, the
+    last stderr lines, and the input's and output's streams, attachments and chapters."""
+    ep = VARIANTS[name]()
+    ep.pop("_build_args", None)
+    src = ep.get("media") or ep["jp_media"]
+    out = ROOT / f"out_{tag}" / f"dub_{name}.mkv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.exists():
+        out.unlink()
+    args = ["--subtitles", ep["subtitles"]] if ep.get("subtitles") else []
+    t = time.time()
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
+    r = subprocess.run([PY, "-m", "anim400k", "dub", src, "--out", str(out), "--tts", "espeak", *args],
+                       capture_output=True, text=True, env=env)
+    res = {"name": f"dub:{name}", "rc": r.returncode, "secs": round(time.time() - t, 1),
+           "stderr_tail": [ln for ln in r.stderr.splitlines() if ln.strip()][-6:], "input": media_summary(src)}
+    if out.is_file():
+        res["output"] = media_summary(out)
+    return res
+
+
 def clips_of(out: Path):
     ann = out / "anim400k_annotations.json"
     if not ann.is_file():
@@ -640,6 +678,13 @@ def main(argv: list[str]) -> None:
     names = argv or list(VARIANTS)
     if "plain" not in names and not (ROOT / f"out_{tag}" / "plain").exists():
         names = ["plain", *names]
+    if "--dub" in argv:
+        for n in [a for a in argv if a != "--dub"]:
+            res = dub(n, tag)
+            with open(ROOT / f"results_{tag}.jsonl", "a") as fh:
+                fh.write(json.dumps(res, ensure_ascii=False) + "\n")
+            print(json.dumps(res, ensure_ascii=False), flush=True)
+        return
     for n in names:
         try:
             res = run(n, tag)
