@@ -457,6 +457,10 @@ def v_ac3():
     return _coded("ac3", ["-c:a", "ac3", "-b:a", "448k"], "ac3")
 
 
+def v_ac3_mka():
+    return _coded("ac3mka", ["-c:a", "ac3", "-b:a", "448k"], "mka")
+
+
 def v_opus51():
     return _coded("opus51", ["-c:a", "libopus", "-b:a", "256k", "-af", "channelmap=channel_layout=5.1"], "mka")
 
@@ -496,7 +500,7 @@ VARIANTS.update({
     "hi10p_h264": v_hi10p, "hevc_main10": v_hevc10,
     "dvd_sar_32_27_interlaced_h240": v_dvd("32:27", 240), "dvd_sar_8_9_interlaced": v_dvd("8:9", None),
     "fansub_ass_signs_fonts_chapters": v_fansub,
-    "eac3_51": v_eac3, "ac3_51": v_ac3, "opus_51_mkv": v_opus51, "truehd_51": v_truehd,
+    "eac3_51": v_eac3, "ac3_51": v_ac3, "ac3_51_en_mka": v_ac3_mka, "opus_51_mkv": v_opus51, "truehd_51": v_truehd,
     "flac24_stereo_mkv": v_flac24, "jp_lead_silence_2s_en_44k": v_lead_silence, "video_not_first": v_video_not_first,
 })
 
@@ -521,9 +525,19 @@ def _source_image(src: str, t: float):
         return last.to_image()
 
 
+def combing(image) -> float:
+    """Mean |line - mean of its two neighbours| of the luma (0-255): ~1-2 for a progressive picture of this
+    episode, several times more where interlaced fields show motion in two places."""
+    import numpy as np
+
+    y = np.asarray(image.convert("L"), dtype=np.float64)
+    return round(float(np.abs(y[1:-1] - (y[:-2] + y[2:]) / 2).mean()), 2)
+
+
 def video_check(out: Path) -> dict | None:
     """The first video clip's codec, profile, pixel format, size, SAR/DAR and interlacing, and the mean RGB of
-    its middle frame and of frame 5 of the frames stage against the plain source's pictures at those times."""
+    its middle frame and of frame 5 of the frames stage against the plain source's pictures at those times, and
+    their :func:`combing` (the clip's: the mean over its frames)."""
     import av
     from PIL import Image
 
@@ -545,6 +559,7 @@ def video_check(out: Path) -> dict | None:
            "interlaced_frames": sum(bool(f.interlaced_frame) for f in frames)}
     src = str(B / "episode.mkv")
     res["clip_mid_rgb"] = _mean_rgb(mid.to_image())
+    res["clip_combing"] = round(sum(combing(f.to_image()) for f in frames) / len(frames), 2)
     res["source_rgb_at_clip_mid"] = _mean_rgb(_source_image(src, start + float(mid.time)))
     jpgs = {}
     fj = out / "work/s/1/frames.json"
@@ -554,6 +569,7 @@ def video_check(out: Path) -> dict | None:
         img = Image.open(out / row["path"])
         res["frame_size"] = list(img.size)
         res["frame_rgb"] = _mean_rgb(img)
+        res["frame_combing"] = combing(img)
         res["source_rgb_at_frame"] = _mean_rgb(_source_image(src, row["time"]))
         jpgs = {"frame_time": row["time"]}
     res.update(jpgs)
