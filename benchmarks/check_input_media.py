@@ -7,10 +7,14 @@ Makes a 40 s synthetic episode (``anim400k.synth.make_episode(WORK/b40, duration
 then each variant's media from it with imageio-ffmpeg's ``ffmpeg`` binary (MKV track orders, language tags and
 titles, MP4/M4A, WebM/Opus, FLAC/WAV/MP3, 44.1/22.05 kHz, stereo, 5.1, MPEG-TS start times, track delays, a
 short track, VFR, 23.976 fps with a PAL-speed EN track, video without audio, audio only, subtitle files and
-streams, legacy encodings, bitmap subtitles, corrupt files), builds each with ``anim400k build --asr-en vad
---asr-ja vad`` into ``WORK/out_T/VARIANT`` and compares its clips with the plain MKV's (count, largest time
-difference, the subtitle text of each clip). Appends one JSON line per variant to ``WORK/results_T.jsonl`` and
-prints a line each. docs/media.md "Inputs checked" has the results. ~15-20 s a variant on 2 cores.
+streams, legacy encodings, bitmap subtitles, corrupt files; and as real releases have them: Hi10P H.264 and HEVC
+Main 10, anamorphic interlaced DVD video, a fansub MKV with ASS signs and dialogue tracks, fonts and chapters,
+E-AC-3/AC-3/Opus/TrueHD 5.1, FLAC 24-bit, a JP track with 2 s of lead silence beside a 44.1 kHz EN one, video
+not the first stream), builds each with ``anim400k build --asr-en vad --asr-ja vad`` (the video variants also
+``--frames-fps 1``, checked by :func:`video_check`) into ``WORK/out_T/VARIANT`` and compares its clips with the
+plain MKV's (count, largest time difference, the subtitle text of each clip). Appends one JSON line per variant
+to ``WORK/results_T.jsonl`` and prints a line each. docs/media.md "Inputs checked" has the results. ~15-20 s a
+variant on 2 cores.
 """
 from __future__ import annotations
 
@@ -440,13 +444,13 @@ def v_fansub():
 
 def _coded(tag: str, codec: list[str], ext: str = "mkv") -> dict:
     """The BS.775-faithful 5.1 tracks of :func:`v_surround_bs775` coded with ``codec``: JP muxed with the video
-    as ``jp_TAG.mkv``, EN as ``en_TAG.EXT``."""
+    as ``jp_TAG.mkv``, EN as ``en_TAG.EXT``; compared also with ``surround_51_bs775`` (run it first)."""
     ep = v_surround_bs775()
     jp, en = p(f"jp_{tag}.mkv"), p(f"en_{tag}.{ext}")
     ff("-i", JPM, "-i", ep["jp_media"], "-map", "0:v", "-map", "1:a", "-c:v", "copy", *codec,
        "-metadata:s:a:0", "language=jpn", jp)
     ff("-i", ep["en_media"], *codec, en)
-    return ep_pair(jp, en)
+    return {**ep_pair(jp, en), "_ref": "surround_51_bs775"}
 
 
 def v_eac3():
@@ -537,7 +541,7 @@ def combing(image) -> float:
 def video_check(out: Path) -> dict | None:
     """The first video clip's codec, profile, pixel format, size, SAR/DAR and interlacing, and the mean RGB of
     its middle frame and of frame 5 of the frames stage against the plain source's pictures at those times, and
-    their :func:`combing` (the clip's: the mean over its frames)."""
+    the mean :func:`combing` of the clip's frames and of all the frame JPEGs."""
     import av
     from PIL import Image
 
@@ -569,7 +573,7 @@ def video_check(out: Path) -> dict | None:
         img = Image.open(out / row["path"])
         res["frame_size"] = list(img.size)
         res["frame_rgb"] = _mean_rgb(img)
-        res["frame_combing"] = combing(img)
+        res["frames_combing"] = round(sum(combing(Image.open(out / r["path"])) for r in rows) / len(rows), 2)
         res["source_rgb_at_frame"] = _mean_rgb(_source_image(src, row["time"]))
         jpgs = {"frame_time": row["time"]}
     res.update(jpgs)
@@ -596,6 +600,7 @@ def dub(name: str, tag: str) -> dict:
     last stderr lines, and the input's and output's streams, attachments and chapters."""
     ep = VARIANTS[name]()
     ep.pop("_build_args", None)
+    ep.pop("_ref", None)
     src = ep.get("media") or ep["jp_media"]
     out = ROOT / f"out_{tag}" / f"dub_{name}.mkv"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -648,6 +653,7 @@ def compare(base, clips):
 def run(name: str, tag: str) -> dict:
     ep = VARIANTS[name]()
     build_args = ep.pop("_build_args", [])
+    ref = ep.pop("_ref", None)
     man = V / f"{name}.yaml"
     man.write_text(yaml.safe_dump({"shows": [{"key": "s", "episodes": [{"episode": "1", **ep}]}]},
                                   allow_unicode=True))
@@ -675,6 +681,9 @@ def run(name: str, tag: str) -> dict:
     res["has_release"] = clips is not None
     res["video_clips"] = len(list((out / "anim400k_video_clips").rglob("*.mp4"))) if out.exists() else 0
     res["cmp"] = compare(base, clips)
+    if ref:  # also against the variant of the same content (the 5.1 FLACs for the coded 5.1 tracks)
+        res["ref"] = ref
+        res["cmp_ref"] = compare(clips_of(ROOT / f"out_{tag}" / ref), clips)
     if build_args:
         res["video"] = video_check(out)
     return res
