@@ -354,16 +354,20 @@ def v_hevc10():
                     "-x265-params", "log-level=error")
 
 
-def v_dvd(sar: str, height: int | None):
+def v_dvd(sar: str, height: int | None, interlaced: bool = True):
     """720x480 DVD video with SAR ``sar``, interlaced top field first at 29.97 fps (fields from 59.94p pictures
-    of the source, so moving parts comb), H.264 with interlaced coding; ``--video-height height``."""
+    of the source, so moving parts comb), H.264 with interlaced coding (``interlaced=False``: the same at
+    29.97p, progressive, the baseline of :func:`combing`); ``--video-height height``."""
     def f():
-        vf = ("scale=720:480,fps=60000/1001,tinterlace=mode=interleave_top,setfield=tff,"
-              f"setsar={sar.replace(':', '/')}")
+        tag = sar.replace(":", "_") + ("" if interlaced else "_p")
+        if interlaced:
+            vf = "scale=720:480,fps=60000/1001,tinterlace=mode=interleave_top,setfield=tff,"
+            coding = ["-flags", "+ildct+ilme", "-x264-params", "tff=1", "-field_order", "tt"]
+        else:
+            vf, coding = "scale=720:480,fps=30000/1001,", []
         args = ["--frames-fps", "1"] + (["--video-height", str(height)] if height else [])
-        return _revideo(f"dvd_{sar.replace(':', '_')}.mkv", "-vf", vf, "-c:v", "libx264", "-preset", "ultrafast",
-                        "-flags", "+ildct+ilme", "-x264-params", "tff=1", "-field_order", "tt",
-                        build_args=tuple(args))
+        return _revideo(f"dvd_{tag}.mkv", "-vf", vf + f"setsar={sar.replace(':', '/')}", "-c:v", "libx264",
+                        "-preset", "ultrafast", *coding, build_args=tuple(args))
     return f
 
 
@@ -503,6 +507,7 @@ def v_video_not_first():
 VARIANTS.update({
     "hi10p_h264": v_hi10p, "hevc_main10": v_hevc10,
     "dvd_sar_32_27_interlaced_h240": v_dvd("32:27", 240), "dvd_sar_8_9_interlaced": v_dvd("8:9", None),
+    "dvd_sar_32_27_progressive_h240": v_dvd("32:27", 240, interlaced=False),
     "fansub_ass_signs_fonts_chapters": v_fansub,
     "eac3_51": v_eac3, "ac3_51": v_ac3, "ac3_51_en_mka": v_ac3_mka, "opus_51_mkv": v_opus51, "truehd_51": v_truehd,
     "flac24_stereo_mkv": v_flac24, "jp_lead_silence_2s_en_44k": v_lead_silence, "video_not_first": v_video_not_first,
