@@ -446,6 +446,14 @@ def v_fansub():
     return {"media": out, "subtitle_stream": "eng"}
 
 
+def v_fansub_unnamed():
+    """The fansub MKV with no ``subtitle_stream`` (nor ``subtitles``): the build warns that it holds English
+    subtitles it does not read."""
+    ep = v_fansub()
+    ep.pop("subtitle_stream")
+    return ep
+
+
 def _coded(tag: str, codec: list[str], ext: str = "mkv") -> dict:
     """The BS.775-faithful 5.1 tracks of :func:`v_surround_bs775` coded with ``codec``: JP muxed with the video
     as ``jp_TAG.mkv``, EN as ``en_TAG.EXT``; compared also with ``surround_51_bs775`` (run it first)."""
@@ -508,7 +516,7 @@ VARIANTS.update({
     "hi10p_h264": v_hi10p, "hevc_main10": v_hevc10,
     "dvd_sar_32_27_interlaced_h240": v_dvd("32:27", 240), "dvd_sar_8_9_interlaced": v_dvd("8:9", None),
     "dvd_sar_32_27_progressive_h240": v_dvd("32:27", 240, interlaced=False),
-    "fansub_ass_signs_fonts_chapters": v_fansub,
+    "fansub_ass_signs_fonts_chapters": v_fansub, "fansub_no_subtitles_named": v_fansub_unnamed,
     "eac3_51": v_eac3, "ac3_51": v_ac3, "ac3_51_en_mka": v_ac3_mka, "opus_51_mkv": v_opus51, "truehd_51": v_truehd,
     "flac24_stereo_mkv": v_flac24, "jp_lead_silence_2s_en_44k": v_lead_silence, "video_not_first": v_video_not_first,
 })
