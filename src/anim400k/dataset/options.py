@@ -145,8 +145,12 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: audio 2, cut 9: the mono downmix of a 5.1 (or other surround) track weighs the centre 1.414 (the BS.775 stereo
 #: downmix's sum, FFmpeg's mono downmix), not 0.707 as a surround: the dialogue was 6 dB lower against the music.
 #: Mono and stereo sources give the same samples.
-STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 5, "score": 4, "separate": 3, "diarize": 8, "cut": 9,
-                                  "align": 6, "subtitles": 16, "sync": 3, "audio": 2}
+#: cut 10, frames 2: pictures the decoder flags interlaced (DVD, 1080i) are deinterlaced (bwdif) before they are
+#: scaled and encoded or saved (they were combed); frame JPEGs of an anamorphic source have square pixels at the
+#: display aspect, as the clips (720x480 SAR 32:27: 852x480, was 720x480). Progressive square-pixel sources give
+#: the same output.
+STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 5, "score": 4, "separate": 3, "diarize": 8, "cut": 10,
+                                  "align": 6, "subtitles": 16, "sync": 3, "audio": 2, "frames": 2}
 
 #: Bumped when :func:`anim400k.formats.transcripts.read_transcript` reads a given transcript (the manifest's
 #: ``transcripts``) differently: an ``asr_en``/``asr_ja`` stage that imports one is keyed on it

@@ -160,7 +160,30 @@ def stage_notes(ctx: EpisodeContext) -> list[str]:
                 notes.append(f"{subs['source']}: holds no subtitle event: the episode's clips have no en_subtitles")
     if STAGE_BY_NAME["score"].enabled(ctx) and ctx.artifact("score.json").is_file():  # not an earlier build's
         notes += [str(w) for w in ctx.read_json("score.json").get("warnings") or []]
+    if (note := unread_subtitles_note(ctx.ref)) is not None:
+        notes.append(note)
     return notes
+
+
+def unread_subtitles_note(ref: EpisodeRef) -> str | None:
+    """A warning when the episode names no subtitles (no ``subtitles``, no ``subtitle_stream``) but its JP
+    medium holds an English text subtitle stream (a fansub or BD MKV): its clips get no en_subtitles while
+    the file has them. Names the stream ``subtitle_stream: eng`` would read. Headers only, of a local file (a
+    remote one is not fetched again for a warning); None otherwise."""
+    from ..storage import is_url
+
+    if ref.subtitles is not None or ref.subtitle_stream is not None or is_url(ref.jp_media):
+        return None
+    from ..media.probe import describe_subtitle_streams, probe, select_en_subtitle_stream
+
+    try:
+        info = probe(local_input(ref.jp_media))
+        stream, _ = select_en_subtitle_stream(info)
+    except (InputError, OSError):
+        return None
+    return (f"{ref.jp_media}: holds English subtitles (subtitle stream "
+            f"{describe_subtitle_streams(info, [stream])}) but the episode names none: its clips have no "
+            f"en_subtitles; add subtitle_stream: eng (or subtitles: FILE) to read them")
 
 
 def check_truth_file(ctx: EpisodeContext) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..fsutil import atomic_path
+from .deinterlace import deinterlaced
 from .probe import container_origin, open_input
 
 
@@ -38,14 +39,15 @@ def frame_spans(container: Any, stream: Any) -> Iterator[tuple[Any, float, float
     """Decode ``stream`` once, yielding ``(frame, shown_from, shown_until)`` on the container timeline.
 
     A frame is shown until the next one starts (variable frame rate safe); the last one for
-    one nominal frame duration. Holds one decoded frame at a time.
+    one nominal frame duration. Holds one decoded frame at a time (two or three for an interlaced source:
+    pictures flagged interlaced come deinterlaced, :func:`anim400k.media.deinterlace.deinterlaced`).
     """
     origin = container_origin(container)
     step = 1.0 / float(frame_rate(stream))
     stream.thread_type = "AUTO"
     prev: Any = None
     prev_t = 0.0
-    for frame in container.decode(stream):
+    for frame in deinterlaced(container.decode(stream)):
         t = float(frame.time) - origin if frame.time is not None else prev_t + step
         if prev is not None:
             if t <= prev_t:  # duplicate/out-of-order timestamp: keep the newer picture
@@ -235,6 +237,15 @@ def clip_frame_rate(container: Any, stream: Any) -> Fraction:
     return min(rate, nominal)
 
 
+def _display_image(frame: Any, sar: Fraction) -> Any:
+    """``frame`` as a PIL image with square pixels: scaled to its display width (:func:`even_size`) where its
+    sample aspect ``sar`` is not square, else at its own size."""
+    if abs(sar - 1) <= _SQUARE:
+        return frame.to_image()
+    width, height = even_size(frame.width, frame.height, None, None, sar)
+    return frame.to_image(width=width, height=height)
+
+
 def extract_frames(
     path: str | Path,
     fps: float,
@@ -243,6 +254,9 @@ def extract_frames(
 ) -> list[tuple[int, float, Path]]:
     """Save the picture on screen at ``k / fps`` s (k = 0, 1, ...) as JPEG, in one decode pass.
 
+    The JPEGs have square pixels at the display aspect, as the video clips (:func:`even_size`): an anamorphic
+    720x480 DVD picture with SAR 32:27 (16:9) is saved 852x480, not squeezed into 720x480; interlaced
+    pictures are deinterlaced (:func:`frame_spans`).
     ``out_path_for_index(k)`` names each file (written atomically with Pillow). Returns
     ``[(k, time, path), ...]`` covering the whole video.
     """
@@ -251,11 +265,12 @@ def extract_frames(
     results: list[tuple[int, float, Path]] = []
     with open_input(path) as container:
         stream = video_stream(container, path)
+        sar = sample_aspect(stream)
         k = 0
         for frame, _shown, until in frame_spans(container, stream):
             image = None
             while k / fps < until:
-                image = image or frame.to_image()
+                image = image or _display_image(frame, sar)
                 target = Path(out_path_for_index(k))
                 with atomic_path(target, sync=False) as tmp:  # media: not fsynced
                     image.save(tmp, format="JPEG", quality=quality)

@@ -1,0 +1,50 @@
+"""A fansub or BD MKV given as an episode's media with no ``subtitles``/``subtitle_stream``: the build warned of
+nothing and its clips had no en_subtitles although the file holds them; now a warning names the English
+dialogue stream and ``subtitle_stream: eng``. Found by ``benchmarks/check_input_media.py`` (docs/media.md)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import imageio_ffmpeg
+
+from anim400k.dataset.stages import unread_subtitles_note
+from anim400k.model import EpisodeRef
+
+LINES = "1\n00:00:01,000 --> 00:00:02,000\nHello.\n"
+
+
+def _mkv(tmp_path: Path, name: str, subs: list[tuple[str, str, str]]) -> Path:
+    """An MKV with 3 s of silence and one SRT stream per ``(language, title, disposition)``."""
+    srt = tmp_path / "lines.srt"
+    srt.write_text(LINES, encoding="utf-8")
+    args = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-t", "3", "-i",
+            "anullsrc=r=16000:cl=mono"]
+    meta: list[str] = []
+    for k, (lang, title, disposition) in enumerate(subs):
+        args += ["-i", str(srt)]
+        meta += [f"-metadata:s:s:{k}", f"language={lang}", f"-metadata:s:s:{k}", f"title={title}",
+                 f"-disposition:s:{k}", disposition]
+    maps = [a for k in range(len(subs) + 1) for a in ("-map", str(k))]
+    out = tmp_path / f"{name}.mkv"
+    subprocess.run([*args, *maps, "-c:a", "flac", "-c:s", "srt", *meta, str(out)], check=True)
+    return out
+
+
+def _ref(media: Path, **kw: object) -> EpisodeRef:
+    return EpisodeRef("s", "1", str(media), str(media), **kw)  # type: ignore[arg-type]
+
+
+def test_an_episode_naming_no_subtitles_is_warned_of_the_english_stream_its_media_holds(tmp_path: Path) -> None:
+    fansub = _mkv(tmp_path, "fansub", [("eng", "Signs & Songs", "default+forced"), ("eng", "Full Dialogue", "0")])
+    note = unread_subtitles_note(_ref(fansub))
+    assert note is not None
+    assert note.startswith(f"{fansub}: holds English subtitles (subtitle stream 1: eng 'Full Dialogue') but the "
+                           "episode names none: its clips have no en_subtitles; add subtitle_stream: eng"), note
+    # named: no warning
+    assert unread_subtitles_note(_ref(fansub, subtitle_stream="eng")) is None
+    assert unread_subtitles_note(_ref(fansub, subtitles=str(tmp_path / "lines.srt"))) is None
+    # nothing English to read: no warning
+    assert unread_subtitles_note(_ref(_mkv(tmp_path, "bare", []))) is None
+    assert unread_subtitles_note(_ref(_mkv(tmp_path, "japanese", [("jpn", "Japanese", "default")]))) is None
