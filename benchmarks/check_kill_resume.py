@@ -55,6 +55,8 @@ TIMING_KEYS = {"seconds", "stage_seconds", "stage_cpu_seconds", "wall_seconds", 
 #: a build's own files in --out that are not the release (compared separately)
 NOT_RELEASE = {"catalog.sqlite", "catalog.sqlite-wal", "catalog.sqlite-shm", ".anim400k.lock"}
 TIMEOUT = 900.0
+#: seconds a killed build's processes get to end by themselves (Ray's agents poll for their raylet)
+LINGER = 60.0
 
 
 def log(msg: str) -> None:
@@ -340,12 +342,12 @@ class Checks:
         problems = []
         if rc is None:
             problems.append(f"driver did not exit within 120 s of {sig.name}")
-        time.sleep(1.5)
-        left = alive(build.seen, build.proc.pid)
-        if left:
-            problems.append(f"processes left: {left[:3]}")
         before = sizes(out)
-        time.sleep(3)
+        t_dead = time.monotonic()
+        left, lingered = self.leftovers(build)
+        if left:
+            problems.append(f"processes left {LINGER:.0f} s after the driver's end: {left[:3]}")
+        time.sleep(max(0.0, 3.0 - (time.monotonic() - t_dead)))
         changed = [k for k, v in sizes(out).items() if before.get(k) != v]
         changed += [k for k in before if not (out / k).exists()]
         if changed:
@@ -355,16 +357,28 @@ class Checks:
             problems.append(f"catalog after kill: {cat}")
         stages_then = done_stages(out)
         lines = [ln for ln in err.strip().splitlines() if ln.startswith("anim400k:")]
-        for pid in left:  # never leave them running into the next check
-            try:
-                os.kill(int(pid.split()[0]), signal.SIGKILL)
-            except (OSError, ValueError):
-                pass
         rc2, _o, err2 = finish(start(self.cmd(out)))
         problems += self.final_problems(out, rc2, err2)
         self.record(name, problems, f"{sig.name} at {at:.1f} s (exit {rc}, {stages_then} stages done"
                                     f"{', ' + lines[-1][:90] if lines else ''}); re-run == R1, validate ok, no temps, "
-                                    "no process left")
+                                    f"no process left{lingered}")
+
+    def leftovers(self, build: Watched) -> tuple[list[str], str]:
+        """Processes of ``build`` still alive :data:`LINGER` s after its driver ended (then killed), and a note
+        on those that took longer than 1.5 s to go."""
+        t0 = time.monotonic()
+        time.sleep(1.5)
+        left = alive(build.seen, build.proc.pid)
+        while left and time.monotonic() - t0 < LINGER:
+            time.sleep(0.5)
+            left = alive(build.seen, build.proc.pid)
+        waited = time.monotonic() - t0
+        for entry in left:  # never leave them running into the next check
+            try:
+                os.kill(int(entry.split()[0]), signal.SIGKILL)
+            except (OSError, ValueError):
+                pass
+        return left, (f" (some lingered {waited:.1f} s)" if waited > 2.0 else "")
 
     def worker_kill(self, name: str, times: int) -> None:
         """SIGKILL pool workers mid-stage ``times`` times; the build must retry or fail in one line, never hang."""
@@ -402,14 +416,13 @@ class Checks:
                 ann = json.loads((out / "anim400k_annotations.json").read_text())
                 if ann:
                     problems.append("failed build left annotations")
-        time.sleep(1.0)
-        left = alive(build.seen, build.proc.pid)
+        left, lingered = self.leftovers(build)
         if left:
-            problems.append(f"processes left: {left[:3]}")
+            problems.append(f"processes left {LINGER:.0f} s after the driver's end: {left[:3]}")
         rc2, _o, err2 = finish(start(self.cmd(out)))
         problems += self.final_problems(out, rc2, err2)
         first = f"exit {rc}" + (f" '{errlines[-1][:120]}'" if rc not in (0, None) and errlines else "")
-        self.record(name, problems, f"killed {len(killed)} worker(s) {killed[:4]}; {first}; re-run == R1")
+        self.record(name, problems, f"killed {len(killed)} worker(s) {killed[:4]}; {first}; re-run == R1{lingered}")
 
     def concurrent(self) -> None:
         out = self.fresh("concurrent")

@@ -7,6 +7,12 @@ queue, dispatch, retry and give-up logic is checked without starting Ray.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -14,7 +20,7 @@ import pytest
 
 from anim400k.dataset.context import EpisodeContext
 from anim400k.dataset.options import BuildOptions
-from anim400k.dataset.ray_workers import ActorPool
+from anim400k.dataset.ray_workers import ActorPool, _driver_gone, driver_identity
 from anim400k.model import EpisodeRef
 
 
@@ -60,6 +66,7 @@ class FakeRay:
         self.actors: list[FakeActor] = []
         self.killed: list[FakeActor] = []
         self.calls: list[tuple[int, str]] = []
+        self.drivers: list[Any] = []  # the driver identity each actor was started with
 
     def remote(self, cls: type) -> Any:
         ray = self
@@ -68,7 +75,8 @@ class FakeRay:
             def options(self, **_kwargs: Any) -> Any:
                 return self
 
-            def remote(self, _env: dict[str, str]) -> FakeActor:
+            def remote(self, _env: dict[str, str], driver: Any = None) -> FakeActor:
+                ray.drivers.append(driver)
                 n = len(ray.actors)
                 actor = FakeActor()
                 ready_exc = ActorDied("could not start") if ray.start_fails else None
@@ -157,3 +165,93 @@ def test_gpu_stages_go_to_gpu_actors() -> None:
     assert pool.submit("cut", _ctx(), gpu=False).result(timeout=5) == ("artifact", 1.0)
     assert [a for a, _ in ray.calls] == [1, 0]  # actor 0 is the CPU actor, actor 1 the GPU one
     pool.close()
+
+
+# ------------------------------------------------------------ actors end with the driver (no Ray needed)
+
+#: a process that constructs a StageWorker (as Ray does in an actor's process), says so, then works on
+ACTOR = ("import sys, time, json\n"
+         "from anim400k.dataset.ray_workers import StageWorker\n"
+         "driver = json.loads(sys.argv[1]) if len(sys.argv) > 1 else None\n"
+         "StageWorker({}, tuple(driver) if driver else None)\n"
+         "print('up', flush=True)\n"
+         "time.sleep(120)\n")
+
+
+def _wait_gone(pid: int, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return True
+        if stat[stat.rindex(")") + 2] in "ZX":
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc (Linux)")
+def test_an_actor_ends_when_its_raylet_is_killed() -> None:
+    """A driver killed with SIGKILL takes its local cluster's raylet along; its actor, busy cutting clips, went on
+    writing into --out (parented to PID 1) after the driver's lock was gone. Here the actor's parent (the raylet's
+    stand-in) is killed: the actor must exit within a few seconds."""
+    parent_code = ("import subprocess, sys, time\n"
+                   f"p = subprocess.Popen([sys.executable, '-c', {ACTOR!r}], stdout=subprocess.PIPE, text=True)\n"
+                   "assert p.stdout.readline().strip() == 'up'\n"
+                   "print(p.pid, flush=True)\n"
+                   "time.sleep(120)\n")
+    parent = subprocess.Popen([sys.executable, "-c", parent_code], stdout=subprocess.PIPE, text=True)
+    try:
+        actor = int(parent.stdout.readline())  # type: ignore[union-attr]
+        parent.kill()
+        parent.wait()
+        assert _wait_gone(actor), "the actor outlived its raylet"
+    finally:
+        parent.kill()
+        with_pid = locals().get("actor")
+        if with_pid and not _wait_gone(with_pid, 0):
+            os.kill(with_pid, signal.SIGKILL)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc (Linux)")
+def test_an_actor_ends_when_the_driver_on_its_machine_is_killed() -> None:
+    """On the driver's machine (a cluster joined with --address, whose raylet lives on) the actor also ends once the
+    driver it was started for is gone, rather than waiting for Ray to notice."""
+    code = "import json, time; from anim400k.dataset.ray_workers import driver_identity; " \
+           "print(json.dumps(driver_identity()), flush=True); time.sleep(120)"
+    driver = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    actor = None
+    try:
+        ident = driver.stdout.readline().strip()  # type: ignore[union-attr]
+        actor = subprocess.Popen([sys.executable, "-c", ACTOR, ident], stdout=subprocess.PIPE, text=True)
+        assert actor.stdout.readline().strip() == "up"  # type: ignore[union-attr]
+        time.sleep(1.5)
+        assert actor.poll() is None, "the actor ended while its driver lived"
+        driver.kill()
+        driver.wait()
+        actor.wait(timeout=10)
+        assert actor.returncode == 1
+    finally:
+        driver.kill()
+        if actor is not None and actor.poll() is None:
+            actor.kill()
+
+
+def test_only_a_driver_known_to_be_gone_ends_an_actor() -> None:
+    host, namespace, pid, started = driver_identity()
+    assert not _driver_gone((host, namespace, pid, started))  # this process: alive
+    assert not _driver_gone(None)
+    assert not _driver_gone(("another-host", namespace, pid, "1"))  # another machine: left to Ray
+    assert not _driver_gone((host, "pid:[1]" if namespace != "pid:[1]" else "pid:[2]", pid, "1"))  # another container
+    if namespace and started:
+        assert _driver_gone((host, namespace, pid, str(int(started) + 1)))  # the PID now names another process
+
+
+def test_the_pool_tells_every_actor_who_its_driver_is() -> None:
+    ray = FakeRay([ActorDied("killed")])
+    pool = ActorPool(ray, 2, 0, {}, retries=2)
+    pool.submit("probe", _ctx(), gpu=False).result(timeout=5)
+    pool.close()
+    assert len(ray.drivers) >= 3  # two actors and the dead one's replacement
+    assert all(d == driver_identity() for d in ray.drivers)
