@@ -113,15 +113,21 @@ def descendants(root: int, table: dict[int, tuple[int, int, str, str]] | None = 
     return found
 
 
-def workers(root: int) -> list[int]:
-    """The build's pool workers (multiprocessing spawn children, not the resource tracker) or Ray workers."""
+def workers(root: int, target: str = "worker") -> list[int]:
+    """The build's pool workers (multiprocessing spawn children, not the resource tracker) or Ray actors
+    (``ray::StageWorker``, ``ray::STAGE:EPISODE`` while busy; not Ray's agents, whose death takes the raylet
+    along); ``target="raylet"``: its local cluster's raylet."""
     table = proc_table()
     out = []
     for pid in descendants(root, table):
         cmd = table[pid][3]
         if table[pid][2] in "ZX":
             continue
-        if ("spawn_main" in cmd and "resource_tracker" not in cmd) or "ray::" in cmd or "default_worker.py" in cmd:
+        if target == "raylet":
+            if "/raylet/raylet " in cmd:
+                out.append(pid)
+        elif ("spawn_main" in cmd and "resource_tracker" not in cmd) or (
+                cmd.startswith("ray::") and "Agent" not in cmd and "IDLE" not in cmd):
             out.append(pid)
     return sorted(out)
 
@@ -380,14 +386,15 @@ class Checks:
                 pass
         return left, (f" (some lingered {waited:.1f} s)" if waited > 2.0 else "")
 
-    def worker_kill(self, name: str, times: int) -> None:
-        """SIGKILL pool workers mid-stage ``times`` times; the build must retry or fail in one line, never hang."""
+    def worker_kill(self, name: str, times: int, target: str = "worker") -> None:
+        """SIGKILL pool workers mid-stage ``times`` times; the build must retry or fail in one line, never hang.
+        ``target="raylet"``: SIGKILL the local Ray cluster's raylet instead (once)."""
         out = self.fresh(name)
         build = Watched(self.cmd(out))
         killed: list[str] = []
         seen_workers: set[int] = set()
         while len(killed) < times and build.poll() and time.monotonic() - build.t0 < TIMEOUT:
-            ws = [w for w in workers(build.proc.pid) if w not in seen_workers]
+            ws = [w for w in workers(build.proc.pid, target) if w not in seen_workers]
             if ws and done_stages(out) >= 2 and not stage_done(out, "cut"):
                 time.sleep(1.0)  # let it be in the middle of its stage
                 victims = ws if times > 1 else ws[:1]
@@ -399,7 +406,7 @@ class Checks:
                     except OSError:
                         pass
             time.sleep(0.1)
-        rc, _o, err = finish(build.proc)
+        rc, _o, err = finish(build.proc, timeout=300)
         problems = []
         errlines = [ln for ln in err.strip().splitlines() if ln.strip()]
         if not killed:
@@ -522,6 +529,9 @@ def main(argv: list[str] | None = None) -> int:
     if "worker" in args.checks or "worker-kill-all" in args.checks:
         log("worker-kill-all")
         c.worker_kill(f"{args.runner}-worker-kill-all", 3)
+    if args.runner == "ray" and ("worker" in args.checks or "raylet-kill" in args.checks):
+        log("raylet-kill")
+        c.worker_kill(f"{args.runner}-raylet-kill", 1, target="raylet")
     if "concurrent" in args.checks:
         log("concurrent")
         c.concurrent()

@@ -255,3 +255,27 @@ def test_the_pool_tells_every_actor_who_its_driver_is() -> None:
     pool.close()
     assert len(ray.drivers) >= 3  # two actors and the dead one's replacement
     assert all(d == driver_identity() for d in ray.drivers)
+
+
+def test_a_cluster_without_a_live_node_fails_the_stages_instead_of_waiting_forever() -> None:
+    """The local cluster's raylet killed mid-build (its node lost): each dead actor's replacement waited for a node
+    that never came, and the build hung in its wait for the stage. Now the stages fail with one line saying why."""
+    ray = FakeRay([ActorDied("the raylet died")])
+    ray.nodes = lambda: [{"Alive": False, "NodeID": "n1"}]  # type: ignore[attr-defined]
+    pool = ActorPool(ray, 1, 0, {}, retries=2)
+    fut = pool.submit("separate", _ctx(), gpu=False)
+    with pytest.raises(RuntimeError, match="no live node"):
+        fut.result(timeout=5)
+    with pytest.raises(RuntimeError, match="no live node"):  # and every later stage at once
+        pool.submit("diarize", _ctx(), gpu=False).result(timeout=5)
+    assert len(ray.actors) == 1  # no replacement waiting for a node
+    pool.close()
+
+
+def test_a_dead_actor_is_replaced_while_a_node_lives() -> None:
+    ray = FakeRay([ActorDied("killed")])
+    ray.nodes = lambda: [{"Alive": False}, {"Alive": True}]  # type: ignore[attr-defined]
+    pool = ActorPool(ray, 1, 0, {}, retries=2)
+    assert pool.submit("separate", _ctx(), gpu=False).result(timeout=5) == ("artifact", 1.0)
+    assert len(ray.actors) == 2
+    pool.close()

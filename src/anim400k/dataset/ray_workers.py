@@ -213,10 +213,24 @@ class ActorPool:
             self._fail_all(RuntimeError(f"Ray workers keep dying or failing to start ({len(self.dead)} so far): "
                                         "see the Ray logs of the cluster"))
             return
+        if self.dead and self._live_nodes() == 0:  # a replacement would wait for a node forever: the build hung
+            self._fail_all(RuntimeError("the Ray cluster has no live node left (its raylet died, or every node was "
+                                        "lost): see the Ray logs of the cluster, then run the same command again"))
+            return
         actor = self._cls.options(max_restarts=0, **kind.options).remote(self._env, self._driver)
         self._all.append(actor)
         kind.starting += 1
         actor.ready.remote().future().add_done_callback(lambda f: self._on_ready(kind_name, actor, f))
+
+    def _live_nodes(self) -> int | None:
+        """The cluster's live nodes (None if Ray cannot say)."""
+        nodes = getattr(self._ray, "nodes", None)
+        if not callable(nodes):
+            return None
+        try:
+            return sum(1 for node in nodes() if node.get("Alive"))
+        except Exception:  # noqa: BLE001 - the GCS itself unreachable: let Ray's own errors speak
+            return None
 
     def _on_ready(self, kind_name: str, actor: Any, fut: cf.Future[int]) -> None:
         kind = self.kinds[kind_name]
@@ -277,7 +291,9 @@ class ActorPool:
             with self._lock:
                 kind.queue.appendleft(job)
         elif exc is not None:
-            if isinstance(cause, BaseException):
+            if retry and self._broken is not None:  # not retried because the pool gave up: say why
+                exc = self._broken
+            elif isinstance(cause, BaseException):
                 cause.add_note(str(exc))  # the remote traceback, for error.log
                 exc = cause
             job.out.set_exception(exc)
