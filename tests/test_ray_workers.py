@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import traceback
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -79,7 +80,8 @@ class FakeRay:
                 ray.drivers.append(driver)
                 n = len(ray.actors)
                 actor = FakeActor()
-                ready_exc = ActorDied("could not start") if ray.start_fails else None
+                failed = ActorDied("could not start\n\ttraceback...\nThe actor never ran")  # multi-line, as Ray's
+                ready_exc = failed if ray.start_fails else None
                 actor.ready = SimpleNamespace(remote=lambda: _done(n, ready_exc))
 
                 def run(stage: str, ctx: EpisodeContext) -> SimpleNamespace:
@@ -150,8 +152,11 @@ def test_actors_that_never_start_make_the_stages_fail_with_one_error() -> None:
     ray = FakeRay([], start_fails=True)
     pool = ActorPool(ray, cpu_actors=2, gpu_actors=0, env={}, retries=1)
     fut = pool.submit("probe", _ctx(), gpu=False)
-    with pytest.raises(RuntimeError, match="Ray workers keep dying or failing to start"):
+    with pytest.raises(RuntimeError, match="Ray workers keep dying or failing to start") as info:
         fut.result(timeout=5)
+    # the build reports a stage's internal error by the last line of format_exception_only: it must be this one
+    last = traceback.format_exception_only(info.type, info.value)[-1]
+    assert "keep dying" in last and "last error: could not start" in last
     assert len(ray.actors) <= 2 * (1 + 1) + 1  # bounded: no endless stream of new actors
     with pytest.raises(RuntimeError):
         pool.submit("audio", _ctx(), gpu=False).result(timeout=5)

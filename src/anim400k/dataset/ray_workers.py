@@ -304,8 +304,9 @@ class ActorPool:
     def _fail_all(self, exc: BaseException) -> None:
         """Give up: fail every queued stage and every later one with ``exc`` (called with the lock held)."""
         last = getattr(self, "_last_error", None)
-        if last is not None:
-            exc.add_note(f"last error: {last}")
+        if last is not None:  # in the message's one line: the build reports a failed stage by its last line
+            first = next((ln.strip() for ln in str(last).splitlines() if ln.strip()), type(last).__name__)
+            exc = type(exc)(f"{exc} (last error: {first[:200]})")
         self._broken = exc
         for kind in self.kinds.values():
             while kind.queue:
