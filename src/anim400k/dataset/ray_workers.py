@@ -22,7 +22,9 @@ import concurrent.futures as cf
 import os
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .context import EpisodeContext
@@ -50,10 +52,84 @@ def model_loads() -> dict[str, int]:
     return loads
 
 
-class StageWorker:
-    """The actor: runs stage after stage in one process (``ray.remote`` is applied by :class:`ActorPool`)."""
+#: seconds between an actor's checks that its raylet and the build's driver still live
+WATCHDOG_INTERVAL = 0.5
 
-    def __init__(self, env: dict[str, str]) -> None:
+
+def driver_identity() -> tuple[str, str, int, str]:
+    """Who the build's driver is, for its actors' watchdog: host, PID namespace, PID and start time.
+
+    The namespace and start time are "" where ``/proc`` does not say (the watchdog then only follows the raylet).
+    """
+    import socket
+
+    pid = os.getpid()
+    return socket.gethostname(), _pid_namespace(), pid, _start_time(pid) or ""
+
+
+def _pid_namespace() -> str:
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return ""
+
+
+def _start_time(pid: int) -> str | None:
+    """The start time of process ``pid`` (clock ticks since boot; tells a reused PID apart): "" once it is gone,
+    None where ``/proc`` cannot say (no ``/proc``, or not allowed to look)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except FileNotFoundError:
+        return "" if Path("/proc/self/stat").exists() else None
+    except OSError:
+        return None
+    return stat[stat.rindex(")") + 2:].split()[19]
+
+
+def _driver_gone(driver: tuple[str, str, int, str] | None) -> bool:
+    """True when ``driver`` (:func:`driver_identity`) ran on this machine, in this PID namespace, and has ended."""
+    import socket
+
+    if driver is None:
+        return False
+    host, namespace, pid, started = driver
+    if not namespace or not started or host != socket.gethostname() or namespace != _pid_namespace():
+        return False  # another machine or container: Ray ends the actors of a driver it lost
+    now = _start_time(pid)
+    return now is not None and now != started
+
+
+def exit_with_driver(driver: tuple[str, str, int, str] | None, interval: float = WATCHDOG_INTERVAL) -> None:
+    """Make this actor's process end once its raylet or the build's ``driver`` has ended, whatever killed them.
+
+    A driver killed with SIGKILL (or the OOM killer) takes its local cluster's raylet along (Ray ties the
+    processes it starts to the driver), but an actor busy in a stage (the cut encoding clips) ran on, parented to
+    PID 1, and went on writing clip files into ``--out`` after the driver's lock on it was gone (measured: files
+    changed 1.5 to 4.5 s after; ``benchmarks/check_kill_resume.py``), where a re-run, or a second build, could
+    already be writing the same files. A watchdog thread now exits the process (``os._exit``) within
+    ``interval`` seconds once its parent (the raylet that started it) changed, or once the driver, on the same
+    machine, has ended.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent or _driver_gone(driver):
+                os._exit(1)
+
+    threading.Thread(target=watch, name="anim400k-driver-watchdog", daemon=True).start()
+
+
+class StageWorker:
+    """The actor: runs stage after stage in one process (``ray.remote`` is applied by :class:`ActorPool`).
+
+    It ends with its raylet and with the build's driver (:func:`exit_with_driver`), so a killed driver's actor
+    writes nothing into the output folder after it.
+    """
+
+    def __init__(self, env: dict[str, str], driver: tuple[str, str, int, str] | None = None) -> None:
+        exit_with_driver(driver)
         os.environ.update(env)
         from .execute import _simulate_node
 
@@ -116,6 +192,7 @@ class ActorPool:
         self._closed = False
         self._cls = ray.remote(StageWorker)
         self._env = env
+        self._driver = driver_identity()  # its actors end with this process (StageWorker)
         self._all: list[Any] = []
         self.dead: list[Any] = []  # actors that died during the build
         self.retried: list[str] = []  # "stage:episode" of every stage queued again (its actor died, or I/O error)
@@ -137,10 +214,24 @@ class ActorPool:
             self._fail_all(RuntimeError(f"Ray workers keep dying or failing to start ({len(self.dead)} so far): "
                                         "see the Ray logs of the cluster"))
             return
-        actor = self._cls.options(max_restarts=0, **kind.options).remote(self._env)
+        if self.dead and self._live_nodes() == 0:  # a replacement would wait for a node forever: the build hung
+            self._fail_all(RuntimeError("the Ray cluster has no live node left (its raylet died, or every node was "
+                                        "lost): see the Ray logs of the cluster, then run the same command again"))
+            return
+        actor = self._cls.options(max_restarts=0, **kind.options).remote(self._env, self._driver)
         self._all.append(actor)
         kind.starting += 1
         actor.ready.remote().future().add_done_callback(lambda f: self._on_ready(kind_name, actor, f))
+
+    def _live_nodes(self) -> int | None:
+        """The cluster's live nodes (None if Ray cannot say)."""
+        nodes = getattr(self._ray, "nodes", None)
+        if not callable(nodes):
+            return None
+        try:
+            return sum(1 for node in nodes() if node.get("Alive"))
+        except Exception:  # noqa: BLE001 - the GCS itself unreachable: let Ray's own errors speak
+            return None
 
     def _on_ready(self, kind_name: str, actor: Any, fut: cf.Future[int]) -> None:
         kind = self.kinds[kind_name]
@@ -201,7 +292,9 @@ class ActorPool:
             with self._lock:
                 kind.queue.appendleft(job)
         elif exc is not None:
-            if isinstance(cause, BaseException):
+            if retry and self._broken is not None:  # not retried because the pool gave up: say why
+                exc = self._broken
+            elif isinstance(cause, BaseException):
                 cause.add_note(str(exc))  # the remote traceback, for error.log
                 exc = cause
             job.out.set_exception(exc)
@@ -212,8 +305,9 @@ class ActorPool:
     def _fail_all(self, exc: BaseException) -> None:
         """Give up: fail every queued stage and every later one with ``exc`` (called with the lock held)."""
         last = getattr(self, "_last_error", None)
-        if last is not None:
-            exc.add_note(f"last error: {last}")
+        if last is not None:  # in the message's one line: the build reports a failed stage by its last line
+            first = next((ln.strip() for ln in str(last).splitlines() if ln.strip()), type(last).__name__)
+            exc = type(exc)(f"{exc} (last error: {first[:200]})")
         self._broken = exc
         for kind in self.kinds.values():
             while kind.queue:
