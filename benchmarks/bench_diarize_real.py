@@ -41,12 +41,17 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 SR = 16000
+#: ``compose_episode(fit_en=True)``: the EN take is the one nearest the JP line's length among this many next cards
+FIT_CHOICES = 12
+#: ... and starts up to this many seconds before or after its JP line (as ``anim400k.synth``'s EN lines, +-0.2 s)
+FIT_JITTER = 0.2
 
 
 def compose_episode(bank: dict[str, list[np.ndarray]], seed: int, n_chars: int, duration: float,
                     music_level: float = 1.0, deal: bool = False,
                     takes: list | None = None,
-                    en_lines: list | None = None) -> tuple[np.ndarray, np.ndarray, list, np.ndarray]:
+                    en_lines: list | None = None,
+                    fit_en: bool = False) -> tuple[np.ndarray, np.ndarray, list, np.ndarray]:
     """JP mix and EN mix of one episode (16 kHz), the JP reference turns and the clips ``(n, 2)`` seconds.
 
     The EN dub has the same music-and-effects stem and lines at the same times, spoken by other
@@ -57,11 +62,19 @@ def compose_episode(bank: dict[str, list[np.ndarray]], seed: int, n_chars: int, 
     given, receives ``(track, voice, take index)`` for every line, ``track`` ``"jp"`` or ``"en"``;
     ``en_lines``, when given, receives each EN line's ``(start, end)`` seconds (for :func:`release_clips`).
     The clips returned are runs of 1-3 JP lines (the measure every earlier figure used).
+
+    ``fit_en`` (with ``deal``): each EN line is the take, among the next :data:`FIT_CHOICES` of its voice's
+    deck, whose length is nearest the JP line's, as a dub's adaptation fits a line to its slot (an
+    interjection is dubbed by an interjection) and starts within :data:`FIT_JITTER` of it; without it the EN
+    take is the next card, of any length, so
+    EN lines run into the next line far more often than in a real dub. The JP track, the reference and the
+    random draws are the same either way (the deck is consumed one card a line in both).
     """
     from anim400k.diarize import Turn
     from anim400k.synth.music import synth_backing
 
     rng = np.random.default_rng(seed)
+    en_rng = np.random.default_rng(seed + 7919)  # fit_en's start jitter
     chars = [str(c) for c in rng.choice(sorted(bank), n_chars, replace=False)]
     share = rng.dirichlet(np.full(n_chars, 2.0)) * 0.6 + 0.4 / n_chars  # uneven, nobody silent
     n = int(duration * SR)
@@ -73,12 +86,17 @@ def compose_episode(bank: dict[str, list[np.ndarray]], seed: int, n_chars: int, 
     forced = list(rng.permutation(n_chars))  # everybody speaks early on at least once
     decks: dict[tuple[str, str], list[int]] = {}
 
-    def pick(voice: str, track: str) -> int:
+    def pick(voice: str, track: str, length: int | None = None) -> int:
         if not deal:
             return int(rng.integers(len(bank[voice])))
         if not decks.get((track, voice)):
             decks[track, voice] = [int(j) for j in rng.permutation(len(bank[voice]))]
-        return decks[track, voice].pop()
+        deck = decks[track, voice]
+        if length is None:
+            return deck.pop()
+        near = min(range(max(0, len(deck) - FIT_CHOICES), len(deck)),
+                   key=lambda j: abs(len(bank[voice][deck[j]]) - length))
+        return deck.pop(near)
 
     while t < duration - 1.0:
         if forced:
@@ -94,13 +112,16 @@ def compose_episode(bank: dict[str, list[np.ndarray]], seed: int, n_chars: int, 
             start = max(prev_start + 0.3, prev_end - rng.uniform(0.2, 0.8))
         a = int(start * SR)
         speech[a : a + len(utt)] += utt
-        en_k = pick(en_voice[chars[who]], "en")
+        en_k = pick(en_voice[chars[who]], "en", len(utt) if fit_en and deal else None)
         en_utt = bank[en_voice[chars[who]]][en_k]
-        en_speech[a : a + len(en_utt)] += en_utt
+        en_a = a
+        if fit_en and deal:  # a dub's line starts near its JP line, not on the sample (its own draws: JP unchanged)
+            en_a = max(0, a + int(en_rng.uniform(-FIT_JITTER, FIT_JITTER) * SR))
+        en_speech[en_a : en_a + len(en_utt)] += en_utt
         if takes is not None:
             takes += [("jp", chars[who], k), ("en", en_voice[chars[who]], en_k)]
         if en_lines is not None:
-            en_lines.append((round(start, 3), round(start + len(en_utt) / SR, 3)))
+            en_lines.append((round(en_a / SR, 3), round((en_a + len(en_utt)) / SR, 3)))
         end = start + len(utt) / SR
         turns.append(Turn(round(start, 3), round(end, 3), chars[who]))
         prev, prev_start, prev_end = who, start, end
@@ -339,6 +360,8 @@ def main() -> None:
     ap.add_argument("--quiet", action="store_true", help="only the summary table")
     ap.add_argument("--source", choices=("bank", "synth"), default="bank",
                     help="bank: episodes composed here; synth: anim400k.synth.make_episode (slow first time)")
+    ap.add_argument("--en-fit", action="store_true",
+                    help="EN takes chosen by length to fit their JP lines (compose_episode's fit_en; bank v2)")
     ap.add_argument("--music", type=float, default=1.0, help="music level (0: clean speech, a diagnostic)")
     ap.add_argument("--bank", choices=("v1", "v2"), default="v2",
                     help="voice bank (_voice_bank.py): v2 (default) 60 takes per voice dealt without repeats, "
@@ -378,7 +401,8 @@ def main() -> None:
             takes: list = []
             en_lines: list = []
             mix, en_mix, ref, clips = compose_episode(bank, 1000 + i, n_chars, args.duration, args.music,
-                                                      deal=args.bank != "v1", takes=takes, en_lines=en_lines)
+                                                      deal=args.bank != "v1", takes=takes, en_lines=en_lines,
+                                                      fit_en=args.en_fit)
             repeats.append(repeated_takes(takes))
             release = release_clips(ref, en_lines)
             subs = {m: subtitle_tuples(synth_subtitles(ref, 1000 + i, float(table[m][0].get("names", 0.0))))

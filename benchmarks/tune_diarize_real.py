@@ -223,9 +223,9 @@ def bic_count(aff: np.ndarray, lo: int, hi: int, dims: int = 10, cov: str = "tie
     return best_k
 
 
-def episodes(first: int, count: int, duration: float, bank_version: str = "v1") -> list[tuple]:
+def episodes(first: int, count: int, duration: float, bank_version: str = "v1", fit_en: bool = False) -> list[tuple]:
     """``(JP speech, EN speech, reference turns, clips, release clips, seed)`` per seed, as the benchmark's
-    ``dual`` input (``bench_diarize_real.py --bank bank_version``)."""
+    ``dual`` input (``bench_diarize_real.py --bank bank_version [--en-fit]``)."""
     from _voice_bank import load_bank
     from bench_diarize_real import compose_episode, release_clips
 
@@ -237,13 +237,13 @@ def episodes(first: int, count: int, duration: float, bank_version: str = "v1") 
     sep = get_separator("dualtrack")
     out = []
     for i in range(first, first + count):
-        key = ("episode", i, duration, bank_version, "release")
+        key = ("episode", i, duration, bank_version, "release") + (("fit2",) if fit_en else ())
         if key in CACHE:
             out.append((*CACHE[key][:5], i))
             continue
         en_lines: list = []
         mix, en_mix, ref, clips = compose_episode(bank, 1000 + i, 2 + i % 5, duration, deal=bank_version != "v1",
-                                                  en_lines=en_lines)
+                                                  en_lines=en_lines, fit_en=fit_en)
         s = sep.separate(mix, SR, reference=en_mix, time_map=TimeMap(0.0, 0.0, 1.0))
         speech = (mix - s.backing[: len(mix)]).astype(np.float32)
         en = other_speech(en_mix, SR, len(mix), s.backing, TimeMap(0.0, 0.0, 1.0))
@@ -259,6 +259,7 @@ def main() -> None:
     ap.add_argument("--grid", default="[{}]", help="JSON list of option objects")
     ap.add_argument("--cache", type=Path, help="pickle file keeping episodes and features between runs")
     ap.add_argument("--bank", choices=("v1", "v2"), default="v2", help="voice bank (bench_diarize_real.py --bank)")
+    ap.add_argument("--en-fit", action="store_true", help="EN takes fitted to their JP lines (bench_diarize_real.py)")
     args = ap.parse_args()
     warnings.filterwarnings("ignore", message="'uem' was approximated")
 
@@ -273,7 +274,7 @@ def main() -> None:
     if args.cache and args.cache.exists():
         CACHE.update(pickle.loads(args.cache.read_bytes()))
     install_caches_and_hooks()
-    eps = episodes(args.seeds[0], args.seeds[1] - args.seeds[0], args.duration, args.bank)
+    eps = episodes(args.seeds[0], args.seeds[1] - args.seeds[0], args.duration, args.bank, args.en_fit)
     for options in json.loads(args.grid):
         opts = dict(options)
         HOOKS.clear()
