@@ -82,6 +82,7 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, help="tune_diarize_real.py's --cache (episodes reused)")
     ap.add_argument("--min-length", type=float, default=0.8, help="shortest line kept (seconds)")
     ap.add_argument("--track", choices=("en", "jp"), default="en")
+    ap.add_argument("--en-fit", action="store_true", help="EN lines fitted to their JP lines (bench_diarize_real.py)")
     ap.add_argument("--true", action="store_true", help="per episode: true-label silhouette and k-means ARI")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
@@ -100,7 +101,7 @@ def main() -> None:
     models = (cp.load_campplus(), embedding.load_encoder())
     scores: dict[tuple[str, str], dict[str, list[float]]] = {}
     for speech, en, ref, _clips, _release, seed in tune.episodes(args.seeds[0], args.seeds[1] - args.seeds[0], 90.0,
-                                                                 "v2"):
+                                                                 "v2", args.en_fit):
         audio = en if args.track == "en" else speech
         regions = vad.speech_regions(audio)
         regions = regions[(regions[:, 1] - regions[:, 0]) >= args.min_length]
