@@ -67,8 +67,9 @@ def compose_episode(bank: dict[str, list[np.ndarray]], seed: int, n_chars: int, 
     deck, whose length is nearest the JP line's, as a dub's adaptation fits a line to its slot (an
     interjection is dubbed by an interjection) and starts within :data:`FIT_JITTER` of it; without it the EN
     take is the next card, of any length, so
-    EN lines run into the next line far more often than in a real dub. The JP track, the reference and the
-    random draws are the same either way (the deck is consumed one card a line in both).
+    EN lines run into the next line far more often than in a real dub. The JP lines, the music, the reference
+    and the random draws are the same either way (the deck is consumed one card a line in both; the JP mix is
+    at most scaled, as both mixes share one peak normalisation).
     """
     from anim400k.diarize import Turn
     from anim400k.synth.music import synth_backing
@@ -121,7 +122,8 @@ def compose_episode(bank: dict[str, list[np.ndarray]], seed: int, n_chars: int, 
         if takes is not None:
             takes += [("jp", chars[who], k), ("en", en_voice[chars[who]], en_k)]
         if en_lines is not None:
-            en_lines.append((round(en_a / SR, 3), round((en_a + len(en_utt)) / SR, 3)))
+            en_start = start + (en_a - a) / SR  # the JP line's start unless fit_en moved it
+            en_lines.append((round(en_start, 3), round(en_start + len(en_utt) / SR, 3)))
         end = start + len(utt) / SR
         turns.append(Turn(round(start, 3), round(end, 3), chars[who]))
         prev, prev_start, prev_end = who, start, end

@@ -126,3 +126,22 @@ def test_composed_episode_reports_its_en_lines() -> None:
     rel = release_clips(turns, en_lines)
     assert len(rel) <= len(turns) and np.all(np.diff(rel[:, 0]) > 0)
     assert rel[0, 0] == runs[0, 0]
+
+
+def test_fitted_en_lines_keep_the_jp_track_and_fit_their_slots() -> None:
+    """``fit_en``: the same JP track and reference, EN takes nearer their JP lines' lengths, starts within 0.2 s."""
+    from bench_diarize_real import FIT_JITTER, compose_episode
+
+    bank = _fake_bank(60)
+    plain_lines: list = []
+    fit_lines: list = []
+    mix, en_plain, turns, runs = compose_episode(bank, 1003, 4, 60.0, deal=True, en_lines=plain_lines)
+    mix2, en_fit, turns2, runs2 = compose_episode(bank, 1003, 4, 60.0, deal=True, en_lines=fit_lines, fit_en=True)
+    assert turns2 == turns and np.array_equal(runs2, runs) and np.array_equal(mix2, mix)
+    jp_speech = [t.end - t.start for t in sorted(turns)]  # the JP track's lines are the same ones
+    assert not np.array_equal(en_fit, en_plain)
+    starts = np.array([s for s, _ in fit_lines]) - np.array(sorted(t.start for t in turns))
+    assert np.all(np.abs(starts) <= FIT_JITTER + 1e-3) and np.any(np.abs(starts) > 0.01)
+    misfit_plain = np.mean([abs((e - s) - d) for (s, e), d in zip(plain_lines, jp_speech, strict=True)])
+    misfit_fit = np.mean([abs((e - s) - d) for (s, e), d in zip(fit_lines, jp_speech, strict=True)])
+    assert misfit_fit < 0.5 * misfit_plain
