@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import imageio_ffmpeg
+import pytest
 
 from anim400k.dataset.stages import unread_subtitles_note
 from anim400k.model import EpisodeRef
@@ -48,3 +49,16 @@ def test_an_episode_naming_no_subtitles_is_warned_of_the_english_stream_its_medi
     # nothing English to read: no warning
     assert unread_subtitles_note(_ref(_mkv(tmp_path, "bare", []))) is None
     assert unread_subtitles_note(_ref(_mkv(tmp_path, "japanese", [("jpn", "Japanese", "default")]))) is None
+
+
+def test_an_untagged_subtitle_stream_is_not_called_english(tmp_path: Path) -> None:
+    """A JP medium whose one text subtitle stream has no language tag (it may well be Japanese) was warned of as
+    "holds English subtitles" with the advice ``subtitle_stream: eng``, which the build then refuses ("no subtitle
+    stream in language 'eng'"): the warning is for streams tagged English only, as docs/manifest.md says."""
+    from anim400k.errors import InputError
+    from anim400k.formats.subtitles import check_subtitle_stream
+
+    untagged = _mkv(tmp_path, "untagged", [("und", "", "default")])
+    with pytest.raises(InputError, match="no subtitle stream in language 'eng'"):  # the advice would not work
+        check_subtitle_stream(str(untagged), "eng")
+    assert unread_subtitles_note(_ref(untagged)) is None
