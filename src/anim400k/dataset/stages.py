@@ -168,7 +168,8 @@ def stage_notes(ctx: EpisodeContext) -> list[str]:
 def unread_subtitles_note(ref: EpisodeRef) -> str | None:
     """A warning when the episode names no subtitles (no ``subtitles``, no ``subtitle_stream``) but its JP
     medium holds an English text subtitle stream (a fansub or BD MKV): its clips get no en_subtitles while
-    the file has them. Names the stream ``subtitle_stream: eng`` would read. Headers only, of a local file (a
+    the file has them. Names the stream ``subtitle_stream: eng`` would read; none for a stream with no language
+    tag (it may be Japanese, and ``subtitle_stream: eng`` does not read it). Headers only, of a local file (a
     remote one is not fetched again for a warning); None otherwise."""
     from ..storage import is_url
 
@@ -180,6 +181,8 @@ def unread_subtitles_note(ref: EpisodeRef) -> str | None:
         info = probe(local_input(ref.jp_media))
         stream, _ = select_en_subtitle_stream(info)
     except (InputError, OSError):
+        return None
+    if stream.language != "eng":  # an untagged stream may be Japanese, and subtitle_stream: eng would not read it
         return None
     return (f"{ref.jp_media}: holds English subtitles (subtitle stream "
             f"{describe_subtitle_streams(info, [stream])}) but the episode names none: its clips have no "
