@@ -119,6 +119,27 @@ def test_open_branches_counts_the_independent_stage_chains_left():
     assert aj.open_branches(()) == 0
 
 
+def test_the_frames_stage_runs_beside_any_other_stage_so_it_opens_a_branch(tmp_path: Path, monkeypatch):
+    """``frames`` depends on ``probe`` only, so it runs beside every other stage: a resumed build whose cut and
+    frames stages are both out of date (this session's cut 10 / frames 2) was put in one process, cut then frames,
+    as if they could not overlap."""
+    from anim400k.dataset.stages import STAGE_BY_NAME
+
+    assert STAGE_BY_NAME["frames"].deps == ("probe",)
+    assert aj.open_branches({"cut", "frames"}) == 2
+    assert aj.open_branches({"asr_ja", "align", "cut", "frames"}) == 2
+    assert aj.open_branches({"asr_ja", "asr_en", "frames"}) == 3
+    assert aj.open_branches({"frames"}) == 1  # alone: nothing beside it
+    assert aj.open_branches({"align", "cut", "score"}) < 2  # still one chain
+    monkeypatch.setattr("anim400k.threads.available_cpus", lambda: 2)
+    monkeypatch.setattr(aj, "available_memory", lambda: 64 * GIB)
+    monkeypatch.setattr(aj, "POOL_MIN_SECONDS", 20.0)
+    ctx = _contexts(tmp_path, [30.0])
+    keys = list(ctx)
+    assert schedule._auto_jobs(BuildOptions(), ctx, keys, {keys[0]: {"cut", "frames"}}) == aj.ONE_EPISODE_JOBS
+    assert schedule._auto_jobs(BuildOptions(), ctx, keys, {keys[0]: {"frames"}}) == 1
+
+
 def test_one_episode_whose_stages_left_cannot_overlap_stays_in_this_process(tmp_path: Path, monkeypatch, caplog):
     """A resumed long episode that only re-cuts (or re-diarizes) got a pool of three workers that waited on one
     another: each stage left waits for the one before it, so only the pool's start-up was added."""
