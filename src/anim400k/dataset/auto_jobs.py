@@ -11,7 +11,8 @@ the DAG allows, several episodes run side by side). Which is faster depends on h
   sync -> separation -> diarization are the DAG's three independent branches, :data:`BRANCHES`; on 2 CPUs three
   workers share the cores and finish together instead of one branch waiting for a worker); but one process when
   fewer than two of its branches have a stage left (a resumed build that only re-cuts or re-aligns: its stages
-  run one after another whatever the pool, which would only add its start-up).
+  run one after another whatever the pool, which would only add its start-up). The frames stage
+  (:data:`SIDE_STAGES`) is a branch of its own beside all the others: ``cut`` and ``frames`` left get the pool.
 - **several episodes**: one worker per CPU, as ``--jobs 0`` (but no more than three per episode).
 
 Never more workers than the memory this machine has available (and this process's control group, in a
@@ -32,6 +33,9 @@ ONE_EPISODE_JOBS = 3
 #: The stages after ``audio`` that can run side by side in one episode, as the DAG's independent branches (the
 #: stages of one branch run one after another, and ``align``/``cut`` wait for all three).
 BRANCHES = (("asr_ja",), ("asr_en",), ("sync", "separate", "diarize"))
+#: Stages that depend on ``probe`` only (the frame JPEGs): each runs beside every other stage of its episode, the
+#: align/cut/score tail included.
+SIDE_STAGES = ("frames",)
 #: Memory ``auto`` plans per worker (bytes) at least: a worker's resident set peaks at ~1.6-2.5 GB (the JP Whisper
 #: base and the cut of a 24-minute episode, docs/scaling.md), so 2 GiB keeps a pool within the available memory.
 WORKER_MEMORY_BYTES = 2 * 2**30
@@ -176,10 +180,14 @@ def worker_memory(longest: float | None = None) -> int:
 
 
 def open_branches(pending: Iterable[str]) -> int:
-    """How many of an episode's independent branches (:data:`BRANCHES`) still hold a stage in ``pending``
-    (the names of its stages left to run)."""
+    """How many of an episode's independent branches still hold a stage in ``pending`` (the names of its stages
+    left to run): those of :data:`BRANCHES`, plus one per :data:`SIDE_STAGES` stage left, which runs beside all
+    the others (``cut`` and ``frames`` left: 2; the rest, with no branch open, counts as one chain)."""
     left = set(pending)
-    return sum(1 for branch in BRANCHES if left.intersection(branch))
+    side = left.intersection(SIDE_STAGES)
+    branches = sum(1 for branch in BRANCHES if left.intersection(branch))
+    tail = 1 if side and not branches and left - side else 0  # e.g. cut beside frames
+    return branches + tail + len(side)
 
 
 def auto_jobs(seconds: float, episodes: int, cpus: int, memory: int | None, longest: float | None = None) -> int:
