@@ -756,3 +756,19 @@ def test_a_lock_that_cannot_be_made_names_the_output_not_the_lock_file(
     with pytest.raises(InputError) as err, folder_lock(out):
         raise AssertionError("locked")
     assert str(err.value) == f"{out}: cannot be written: its folder {out} is on a read-only file system"
+
+
+def test_an_output_folder_named_dot_is_locked_as_its_full_path(tmp_path: Path, monkeypatch) -> None:
+    """``evaluate --out .`` (or ``export``/``tasks``) locked ``./..anim400k.lock`` inside the folder while ``--out
+    $PWD`` locked ``.NAME.anim400k.lock`` beside it: two runs into the same folder, spelt two ways, both went on."""
+    from anim400k.fsutil import output_lock, output_lock_path
+
+    out = tmp_path / "metrics"
+    out.mkdir()
+    monkeypatch.chdir(out)
+    assert output_lock_path(".") == output_lock_path(out) == tmp_path / ".metrics.anim400k.lock"
+    assert output_lock_path(Path("sub") / "..") == output_lock_path(out)
+    with output_lock(out, "evaluate", noun="folder"), pytest.raises(InputError, match="another evaluate"), \
+            output_lock(".", "evaluate", noun="folder"):
+        raise AssertionError("both held the lock")
+    assert not list(out.glob("*.lock"))  # nothing left inside the folder
