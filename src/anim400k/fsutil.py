@@ -578,8 +578,9 @@ def folder_lock(folder: str | Path, what: str = "build") -> Iterator[None]:
 
 
 def output_lock_path(path: str | Path) -> Path:
-    """The lock file of the output file ``path``: ``.NAME.anim400k.lock`` beside it."""
-    path = Path(path)
+    """The lock file of the output file ``path``: ``.NAME.anim400k.lock`` beside it. ``path`` is made absolute
+    first (``.``, ``sub/..``: the folder's own name, in its parent), so every spelling of one output takes one lock."""
+    path = Path(os.path.abspath(path))
     return path.parent / f".{path.name}{LOCK_FILE}"
 
 
