@@ -253,6 +253,29 @@ def test_only_a_driver_known_to_be_gone_ends_an_actor() -> None:
         assert _driver_gone((host, namespace, pid, str(int(started) + 1)))  # the PID now names another process
 
 
+@pytest.mark.skipif(not Path("/proc/sys/kernel/random/boot_id").exists(), reason="reads the boot ID from /proc (Linux)")
+def test_a_driver_on_another_machine_with_the_same_host_name_is_left_to_ray(monkeypatch) -> None:
+    """Two machines of a cluster can share a host name (cloud images all called ``localhost``), and the initial PID
+    namespace is ``pid:[4026531836]`` on every Linux machine: an actor on the second machine looked up the driver's
+    PID in its own /proc, found it gone (or another process), and killed itself, healthy, within 0.5 s."""
+    from anim400k.dataset import ray_workers
+
+    driver = driver_identity()  # as the driver's machine tells its actors
+    assert driver[1] and driver[3]
+    real = Path.read_text
+
+    def elsewhere(self: Path, *args, **kwargs) -> str:  # the actor's machine: another boot ID
+        if str(self) == "/proc/sys/kernel/random/boot_id":
+            return "00000000-0000-0000-0000-000000000000\n"
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(ray_workers, "_start_time", lambda pid: "1")  # the PID there names another process
+    monkeypatch.setattr(Path, "read_text", elsewhere)
+    assert not _driver_gone(driver)
+    monkeypatch.setattr(Path, "read_text", real)
+    assert _driver_gone(driver)  # on the driver's own machine that PID would be a new process: gone
+
+
 def test_the_pool_tells_every_actor_who_its_driver_is() -> None:
     ray = FakeRay([ActorDied("killed")])
     pool = ActorPool(ray, 2, 0, {}, retries=2)
