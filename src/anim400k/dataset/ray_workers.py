@@ -57,14 +57,27 @@ WATCHDOG_INTERVAL = 0.5
 
 
 def driver_identity() -> tuple[str, str, int, str]:
-    """Who the build's driver is, for its actors' watchdog: host, PID namespace, PID and start time.
+    """Who the build's driver is, for its actors' watchdog: machine (:func:`_machine`), PID namespace, PID and start
+    time.
 
     The namespace and start time are "" where ``/proc`` does not say (the watchdog then only follows the raylet).
     """
+    pid = os.getpid()
+    return _machine(), _pid_namespace(), pid, _start_time(pid) or ""
+
+
+def _machine() -> str:
+    """This machine: its host name and, where ``/proc`` says, its boot ID (``HOST/BOOT_ID``). Two machines of a
+    cluster can share a host name (images all called ``localhost``), and the initial PID namespace has the same
+    inode, ``pid:[4026531836]``, on every Linux machine; the boot ID tells them apart (containers of one machine
+    share it, and differ by their PID namespace)."""
     import socket
 
-    pid = os.getpid()
-    return socket.gethostname(), _pid_namespace(), pid, _start_time(pid) or ""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+    except OSError:
+        boot = ""
+    return f"{socket.gethostname()}/{boot}" if boot else socket.gethostname()
 
 
 def _pid_namespace() -> str:
@@ -88,12 +101,10 @@ def _start_time(pid: int) -> str | None:
 
 def _driver_gone(driver: tuple[str, str, int, str] | None) -> bool:
     """True when ``driver`` (:func:`driver_identity`) ran on this machine, in this PID namespace, and has ended."""
-    import socket
-
     if driver is None:
         return False
     host, namespace, pid, started = driver
-    if not namespace or not started or host != socket.gethostname() or namespace != _pid_namespace():
+    if not namespace or not started or host != _machine() or namespace != _pid_namespace():
         return False  # another machine or container: Ray ends the actors of a driver it lost
     now = _start_time(pid)
     return now is not None and now != started
