@@ -440,9 +440,8 @@ def refuse_overwriting(outputs: _Named, inputs: _Named) -> None:
                                  f"output files", out)
 
 
-def refuse_inside_release(flag: str, out: str | Path | None, release: str | Path, what: str = "folder") -> None:
-    """Refuse (:class:`InputError`, one line) an output ``what`` (folder or file) ``out`` that is the release folder
-    ``release``
+def refuse_inside_release(flag: str, out: str | Path | None, release: str | Path) -> None:
+    """Refuse (:class:`InputError`, one line) an output folder ``out`` that is the release folder ``release``
     (the one the command reads) or lies inside it, before any work: a later ``build`` or ``export`` of
     that release could delete or swap it. Both are compared resolved (symbolic links followed, also
     through the parts of ``out`` not made yet). ``flag`` is the option as the user wrote it (``--out``);
@@ -454,7 +453,7 @@ def refuse_inside_release(flag: str, out: str | Path | None, release: str | Path
     where, root = Path(os.path.realpath(out)), Path(os.path.realpath(release))
     if where == root or root in where.parents:
         verb = "is the release" if where == root else "is inside the release"
-        raise InputError(f"{flag} {out} {verb} {release}; choose a {what} outside it")
+        raise InputError(f"{flag} {out} {verb} {release}; choose a folder outside it")
 
 
 def jsonable(obj: Any) -> Any:

@@ -32,7 +32,6 @@ def register(app: typer.Typer) -> None:
 
         ds = load(dataset)
         refuse_inside_release("--figures", figures, ds.root)  # a later build or export could delete the figures
-        refuse_inside_release("--json", json_out, ds.root, "file")  # ... or the statistics file
         refuse_overwriting({"--json": json_out}, {"DATASET": ds.annotations})
         # before the (paper-scale: minute-long) pass, not after it ('--figures F: File exists')
         check_writable({"--json": json_out}, {"--figures": figures})
