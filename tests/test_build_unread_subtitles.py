@@ -61,4 +61,9 @@ def test_an_untagged_subtitle_stream_is_not_called_english(tmp_path: Path) -> No
     untagged = _mkv(tmp_path, "untagged", [("und", "", "default")])
     with pytest.raises(InputError, match="no subtitle stream in language 'eng'"):  # the advice would not work
         check_subtitle_stream(str(untagged), "eng")
-    assert unread_subtitles_note(_ref(untagged)) is None
+    note = unread_subtitles_note(_ref(untagged))  # named for what it is, with the advice that does read it
+    assert note == (f"{untagged}: holds a subtitle stream with no language tag (subtitle stream 0: und (default)) "
+                    "and the episode names no subtitles: its clips have no en_subtitles; if that stream is English, "
+                    "add subtitle_stream: 0 (or subtitles: FILE) to read it")
+    check_subtitle_stream(str(untagged), "0")  # the advice works
+    assert unread_subtitles_note(_ref(untagged, subtitle_stream="0")) is None

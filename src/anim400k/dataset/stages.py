@@ -168,9 +168,10 @@ def stage_notes(ctx: EpisodeContext) -> list[str]:
 def unread_subtitles_note(ref: EpisodeRef) -> str | None:
     """A warning when the episode names no subtitles (no ``subtitles``, no ``subtitle_stream``) but its JP
     medium holds an English text subtitle stream (a fansub or BD MKV): its clips get no en_subtitles while
-    the file has them. Names the stream ``subtitle_stream: eng`` would read; none for a stream with no language
-    tag (it may be Japanese, and ``subtitle_stream: eng`` does not read it). Headers only, of a local file (a
-    remote one is not fetched again for a warning); None otherwise."""
+    the file has them. Names the stream ``subtitle_stream: eng`` would read; for a stream with no language tag
+    (it may be Japanese, and ``subtitle_stream: eng`` does not read it, but fansub MKVs often leave their English
+    track untagged) it names the stream and ``subtitle_stream: N``, its index, if it is English. Headers only, of
+    a local file (a remote one is not fetched again for a warning); None otherwise."""
     from ..storage import is_url
 
     if ref.subtitles is not None or ref.subtitle_stream is not None or is_url(ref.jp_media):
@@ -182,10 +183,16 @@ def unread_subtitles_note(ref: EpisodeRef) -> str | None:
         stream, _ = select_en_subtitle_stream(info)
     except (InputError, OSError):
         return None
-    if stream.language != "eng":  # an untagged stream may be Japanese, and subtitle_stream: eng would not read it
-        return None
+    described = describe_subtitle_streams(info, [stream])
+    if stream.language != "eng":  # untagged: it may be Japanese, and subtitle_stream: eng would not read it
+        if stream.language not in (None, "", "und"):
+            return None
+        index = info.subtitle_streams.index(stream)
+        return (f"{ref.jp_media}: holds a subtitle stream with no language tag (subtitle stream {described}) and the "
+                f"episode names no subtitles: its clips have no en_subtitles; if that stream is English, add "
+                f"subtitle_stream: {index} (or subtitles: FILE) to read it")
     return (f"{ref.jp_media}: holds English subtitles (subtitle stream "
-            f"{describe_subtitle_streams(info, [stream])}) but the episode names none: its clips have no "
+            f"{described}) but the episode names none: its clips have no "
             f"en_subtitles; add subtitle_stream: eng (or subtitles: FILE) to read them")
 
 
