@@ -41,6 +41,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -80,54 +81,56 @@ def _has_word(piece: str) -> bool:
     return any(ch.isalnum() for ch in piece)
 
 
-def jp_sentences(text: str) -> list[str]:
-    """Japanese sentences of ``text`` (see the module docstring)."""
+def _sentences(text: str, cut: Callable[[str, int], tuple[int, int] | None]) -> list[str]:
+    """``text`` cut into sentences line by line: after each character (``i`` just past it), ``cut(line, i)`` gives
+    ``(where the sentence ends, where the next one starts)`` or None; pieces without a word are left out."""
     out: list[str] = []
     for line in text.splitlines():
-        cur: list[str] = []
-        i, n = 0, len(line)
-        while i < n:
-            ch = line[i]
-            cur.append(ch)
+        start = i = 0
+        while i < len(line):
             i += 1
-            if ch in JP_ENDS:
-                while i < n and line[i] in JP_ENDS:
-                    cur.append(line[i])
-                    i += 1
-                while i < n and line[i] in CLOSERS:
-                    cur.append(line[i])
-                    i += 1
-                out.append("".join(cur))
-                cur = []
-        if cur:
-            out.append("".join(cur))
+            found = cut(line, i)
+            if found is not None:
+                out.append(line[start : found[0]])
+                start = i = found[1]
+        if start < len(line):
+            out.append(line[start:])
     return [p.strip() for p in out if _has_word(p)]
+
+
+def _jp_cut(line: str, i: int) -> tuple[int, int] | None:
+    """A JP sentence ends after a run of end marks and the closers after them."""
+    if line[i - 1] not in JP_ENDS:
+        return None
+    while i < len(line) and line[i] in JP_ENDS:
+        i += 1
+    while i < len(line) and line[i] in CLOSERS:
+        i += 1
+    return i, i
+
+
+def _en_cut(line: str, i: int) -> tuple[int, int] | None:
+    """An EN sentence ends after an end mark (and one closer) followed by white space, which starts no sentence."""
+    if line[i - 1] not in EN_ENDS:
+        return None
+    if i < len(line) and line[i] in EN_CLOSERS:
+        i += 1
+    if i >= len(line) or not line[i].isspace():
+        return None
+    j = i
+    while j < len(line) and line[j].isspace():
+        j += 1
+    return i, j
+
+
+def jp_sentences(text: str) -> list[str]:
+    """Japanese sentences of ``text`` (see the module docstring)."""
+    return _sentences(text, _jp_cut)
 
 
 def en_sentences(text: str) -> list[str]:
     """English sentences of ``text`` (see the module docstring)."""
-    out: list[str] = []
-    for line in text.splitlines():
-        cur: list[str] = []
-        i, n = 0, len(line)
-        while i < n:
-            ch = line[i]
-            cur.append(ch)
-            i += 1
-            if ch in EN_ENDS:
-                j = i
-                if j < n and line[j] in EN_CLOSERS:
-                    j += 1
-                if j < n and line[j].isspace():
-                    cur.extend(line[i:j])
-                    out.append("".join(cur))
-                    cur = []
-                    i = j
-                    while i < n and line[i].isspace():
-                        i += 1
-        if cur:
-            out.append("".join(cur))
-    return [p.strip() for p in out if _has_word(p)]
+    return _sentences(text, _en_cut)
 
 
 # ---------------------------------------------------------------- words
