@@ -4,11 +4,10 @@ dialogue stream and ``subtitle_stream: eng``. Found by ``benchmarks/check_input_
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
-import imageio_ffmpeg
 import pytest
+from test_subtitle_en_stream import _mkv as mkv_with_subtitles
 
 from anim400k.dataset.stages import unread_subtitles_note
 from anim400k.model import EpisodeRef
@@ -17,20 +16,8 @@ LINES = "1\n00:00:01,000 --> 00:00:02,000\nHello.\n"
 
 
 def _mkv(tmp_path: Path, name: str, subs: list[tuple[str, str, str]]) -> Path:
-    """An MKV with 3 s of silence and one SRT stream per ``(language, title, disposition)``."""
-    srt = tmp_path / "lines.srt"
-    srt.write_text(LINES, encoding="utf-8")
-    args = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-t", "3", "-i",
-            "anullsrc=r=16000:cl=mono"]
-    meta: list[str] = []
-    for k, (lang, title, disposition) in enumerate(subs):
-        args += ["-i", str(srt)]
-        meta += [f"-metadata:s:s:{k}", f"language={lang}", f"-metadata:s:s:{k}", f"title={title}",
-                 f"-disposition:s:{k}", disposition]
-    maps = [a for k in range(len(subs) + 1) for a in ("-map", str(k))]
-    out = tmp_path / f"{name}.mkv"
-    subprocess.run([*args, *maps, "-c:a", "flac", "-c:s", "srt", *meta, str(out)], check=True)
-    return out
+    """An MKV with silence and one SRT stream of :data:`LINES` per ``(language, title, disposition)``."""
+    return mkv_with_subtitles(tmp_path, name, [(LINES, *sub) for sub in subs])
 
 
 def _ref(media: Path, **kw: object) -> EpisodeRef:
