@@ -252,6 +252,43 @@ def episodes(first: int, count: int, duration: float, bank_version: str = "v1", 
     return out
 
 
+def synth_episodes(first: int, count: int, duration: float) -> list[tuple]:
+    """The same from ``anim400k.synth.make_episode`` (neural voices; ``bench_diarize_real.py --source synth``):
+    seed ``i`` has ``2 + i % 5`` speakers; release clips from the truth's JP and EN lines, and the episode's
+    own EN subtitles (its SRT's events, kept in ``SYNTH_SUBS``) for ``_subs``."""
+    import json as _json
+
+    from bench_diarize_real import release_clips, synth_episode
+
+    from anim400k.diarize.views import other_speech
+    from anim400k.model import TimeMap
+    from anim400k.separate import get_separator
+
+    sep = get_separator("dualtrack")
+    out = []
+    for i in range(first, first + count):
+        key = ("synth", i, duration)
+        if key not in CACHE:
+            mix, en_mix, ref, clips = synth_episode(i, 2 + i % 5, duration)
+            from _voice_bank import cache_file
+
+            truth = _json.loads((cache_file().parent / "diarize_synth" / f"ep{i}_{2 + i % 5}_{duration:g}"
+                                 / "truth.json").read_text())
+            en_lines = [(ln["en_start"], ln["en_end"]) for ln in truth["lines"]]
+            subs = [(round(e["start"], 3), round(e["end"], 3), e["text"]) for e in truth["subtitles"]]
+            s = sep.separate(mix, SR, reference=en_mix, time_map=TimeMap(0.0, 0.0, 1.0))
+            speech = (mix - s.backing[: len(mix)]).astype(np.float32)
+            en = other_speech(en_mix, SR, len(mix), s.backing, TimeMap(0.0, 0.0, 1.0))
+            CACHE[key] = (speech, en, ref, clips, release_clips(ref, en_lines), subs)
+        SYNTH_SUBS[i] = CACHE[key][5]
+        out.append((*CACHE[key][:5], i))
+    return out
+
+
+#: The synthetic episodes' own subtitles by seed (``--source synth``).
+SYNTH_SUBS: dict[int, list[tuple]] = {}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", type=int, nargs=2, default=(0, 20), metavar=("FIRST", "END"))
@@ -260,6 +297,8 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, help="pickle file keeping episodes and features between runs")
     ap.add_argument("--bank", choices=("v1", "v2"), default="v2", help="voice bank (bench_diarize_real.py --bank)")
     ap.add_argument("--en-fit", action="store_true", help="EN takes fitted to their JP lines (bench_diarize_real.py)")
+    ap.add_argument("--source", choices=("bank", "synth"), default="bank",
+                    help="bank: composed from the voice bank; synth: anim400k.synth episodes (bench_diarize_real.py)")
     args = ap.parse_args()
     warnings.filterwarnings("ignore", message="'uem' was approximated")
 
@@ -274,7 +313,10 @@ def main() -> None:
     if args.cache and args.cache.exists():
         CACHE.update(pickle.loads(args.cache.read_bytes()))
     install_caches_and_hooks()
-    eps = episodes(args.seeds[0], args.seeds[1] - args.seeds[0], args.duration, args.bank, args.en_fit)
+    if args.source == "synth":
+        eps = synth_episodes(args.seeds[0], args.seeds[1] - args.seeds[0], args.duration)
+    else:
+        eps = episodes(args.seeds[0], args.seeds[1] - args.seeds[0], args.duration, args.bank, args.en_fit)
     for options in json.loads(args.grid):
         opts = dict(options)
         HOOKS.clear()
@@ -288,8 +330,13 @@ def main() -> None:
             HOOKS["true_k"] = len({t.speaker for t in ref})
             HOOKS["ref"] = ref
             LAST.clear()
-            kw = {"subtitles": subtitle_tuples(synth_subtitles(ref, 1000 + seed, HOOKS.get("names", 0.0),
-                                                               HOOKS.get("wrong", 0.02)))} if HOOKS.get("subs") else {}
+            if not HOOKS.get("subs"):
+                kw = {}
+            elif seed in SYNTH_SUBS:
+                kw = {"subtitles": SYNTH_SUBS[seed]}
+            else:
+                kw = {"subtitles": subtitle_tuples(synth_subtitles(ref, 1000 + seed, HOOKS.get("names", 0.0),
+                                                                   HOOKS.get("wrong", 0.02)))}
             rows.append(score(ref, d.diarize(speech, SR, other=en, **kw), clips, release))
             if LAST:
                 accs.append(window_accuracy(LAST["windows"], LAST["labels"], ref))
