@@ -320,3 +320,24 @@ def test_every_option_of_every_command_says_what_it_does():
     found = list(options(typer.main.get_command(app), ""))
     assert len({label for label, _ in found}) >= 18 and any(p.name == "backing_clips" for _, p in found)
     assert [(label, p.opts[0]) for label, p in found if not (p.help or "").strip()] == []
+
+
+def test_command_summaries_are_one_line():
+    """`anim400k --help` lists each command with its docstring's first paragraph, newlines kept: transcribe's,
+    wrapped in the source, showed as a line broken half-way (`... the same file, stream, backend` / `settings ...`)."""
+    import click
+    import typer
+
+    from anim400k.cli import app
+
+    def summaries(cmd: click.Command, label: str):
+        if hasattr(cmd, "list_commands"):
+            ctx = click.Context(cmd)
+            for name in cmd.list_commands(ctx):
+                sub = cmd.get_command(ctx, name)
+                yield f"{label} {name}".strip(), (sub.help or "").strip().split("\n\n")[0]
+                yield from summaries(sub, f"{label} {name}".strip())
+
+    found = dict(summaries(typer.main.get_command(app), ""))
+    assert "transcribe" in found and "mushra serve" in found
+    assert {label: text for label, text in found.items() if "\n" in text or not text} == {}
