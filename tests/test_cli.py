@@ -341,3 +341,21 @@ def test_command_summaries_are_one_line():
     found = dict(summaries(typer.main.get_command(app), ""))
     assert "transcribe" in found and "mushra serve" in found
     assert {label: text for label, text in found.items() if "\n" in text or not text} == {}
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--runner", "slurm"], "anim400k: error: --runner: unknown runner 'slurm' (use 'local' or 'ray')"),
+        (["--address", "10.0.0.1:6379"], "anim400k: error: --address applies to --runner ray, not 'local'"),
+    ],
+)
+def test_build_runner_options_are_checked_before_anything_is_written(tmp_path, capsys, options, message):
+    """`build --runner slurm` was a ValueError traceback (exit 1) after catalog.sqlite was made in --out;
+    `--address` without `--runner ray` was ignored. Both are one line now, exit 2, and --out is not made."""
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text("shows:\n  - key: s\n    episodes:\n      - episode: '1'\n        media: ep.mkv\n")
+    out = tmp_path / "out"
+    assert main(["build", str(manifest), "--out", str(out), "--asr-en", "vad", "--asr-ja", "vad", *options]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == message and not out.exists()
