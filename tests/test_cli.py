@@ -348,6 +348,7 @@ def test_command_summaries_are_one_line():
     [
         (["--runner", "slurm"], "anim400k: error: --runner: unknown runner 'slurm' (use 'local' or 'ray')"),
         (["--address", "10.0.0.1:6379"], "anim400k: error: --address applies to --runner ray, not 'local'"),
+        (["--retries", "-1"], "anim400k: error: --retries must be an integer from 0 to 1000, not -1"),
     ],
 )
 def test_build_runner_options_are_checked_before_anything_is_written(tmp_path, capsys, options, message):

@@ -78,6 +78,7 @@ def register(app: typer.Typer) -> None:
         from ..model import MAX_TIME_S
 
         check_number("--tolerance-ms", tolerance_ms, 0, MAX_TIME_S * 1000)
+        check_number("--retries", retries, 0, 1000)  # -1 was taken (as 0)
         workers = parse_jobs("--jobs", jobs)
         check_device("--device", device, auto=True)
         if frames_fps is not None:
