@@ -21,6 +21,7 @@ from anim400k.cli import main
         (["dub"], "Missing option '--out'"),
         (["dub", "v.mkv", "--out", "o.mkv", "--min-stretch", "abc"], "Invalid value for '--min-stretch'"),
         (["build", "m.yaml", "--out", "o", "--video-preset", "quick"], "'quick' is not an x264 preset"),
+        (["validate", "rel", "--limit", "-1"], "--limit must be an integer >= 0, not -1"),
     ],
 )
 def test_usage_errors_are_one_message_and_exit_2(argv, message, capsys):
