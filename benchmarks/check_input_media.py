@@ -708,6 +708,10 @@ def main(argv: list[str]) -> None:
     if "--tag" in argv:
         k = argv.index("--tag")
         tag, argv = argv[k + 1], argv[:k] + argv[k + 2:]
+    unknown = [a for a in argv if a != "--dub" and a not in VARIANTS]
+    if unknown:  # before the 40 s episode and the plain build are made (a typo was a KeyError after both)
+        sys.exit(f"check_input_media.py: unknown variant(s) {', '.join(unknown)}; the variants: "
+                 f"{', '.join(VARIANTS)}")
     V.mkdir(parents=True, exist_ok=True)
     if not (B / "episode.mkv").is_file():
         from anim400k.synth import make_episode

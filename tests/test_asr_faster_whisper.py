@@ -192,8 +192,8 @@ def test_cli_incomplete_folder_is_one_line_exit_2(random_model, tmp_path, capsys
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
     assert err == (f"anim400k: error: {folder}: not a complete CTranslate2 Whisper folder: no tokenizer.json "
-                   "(it holds model.bin, config.json, tokenizer.json, vocabulary.json and preprocessor_config.json; "
-                   "see docs/asr.md)")
+                   "(a complete one holds model.bin, config.json, tokenizer.json, vocabulary.json and "
+                   "preprocessor_config.json; see docs/asr.md)")
 
 
 def test_cli_transcribes_again_when_a_model_file_is_replaced(random_model, tmp_path, capsys):

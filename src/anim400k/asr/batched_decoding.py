@@ -128,10 +128,10 @@ def _with_proxy(model: Any, proxy: _Proxy, features: dict[str, Any] | None = Non
 
 
 def host_array(encoder_output: Any) -> np.ndarray:
-    """A CTranslate2 encoder output as a NumPy array in host memory. On a GPU (``--asr-device cuda``: faster-whisper
-    keeps a single GPU's encoder output there) it is copied to the CPU first: NumPy cannot read a CUDA
-    ``StorageView``, and the batched ``generate`` takes a CPU one on any device (as faster-whisper's own multi-GPU
-    path gives it)."""
+    """A CTranslate2 encoder output as a NumPy array in host memory. On a GPU (a transcriber built with
+    ``device="cuda"``: faster-whisper keeps a single GPU's encoder output there) it is copied to the CPU first:
+    NumPy cannot read a CUDA ``StorageView``, and the batched ``generate`` takes a CPU one on any device (as
+    faster-whisper's own multi-GPU path gives it)."""
     if str(getattr(encoder_output, "device", "cpu")) != "cpu":
         import ctranslate2
 

@@ -70,7 +70,7 @@ def check_model_folder(path: Path) -> None:
         missing.append(" or ".join(VOCABULARY_FILES))
     if missing:
         raise InputError(f"not a complete CTranslate2 Whisper folder: no {missing[0]} "
-                         f"(it holds {', '.join(REQUIRED_FILES)}, {VOCABULARY_FILES[0]} and "
+                         f"(a complete one holds {', '.join(REQUIRED_FILES)}, {VOCABULARY_FILES[0]} and "
                          f"{PREPROCESSOR_FILE}; see docs/asr.md)", path)
     for name in ("config.json", PREPROCESSOR_FILE, "tokenizer.json"):
         if not (path / name).is_file():

@@ -39,7 +39,10 @@ def register(app: typer.Typer) -> None:
         separator_model: Annotated[
             str | None, typer.Option(help="Local demucs model file or folder (with --separator demucs).")
         ] = _D.separator_model,
-        video_clips: Annotated[bool, typer.Option("--video-clips/--no-video-clips")] = _D.video_clips,
+        video_clips: Annotated[bool, typer.Option(
+            "--video-clips/--no-video-clips",
+            help="Cut an MP4 video clip per clip (anim400k_video_clips/); --no-video-clips: audio clips only.",
+        )] = _D.video_clips,
         video_height: Annotated[
             int | None, typer.Option(min=2, help="Write video clips at this height (display aspect kept, "
                                                  "square pixels; default: source).")
@@ -47,7 +50,10 @@ def register(app: typer.Typer) -> None:
         video_preset: Annotated[str, typer.Option(
             help=f"x264 preset of the video clips (CRF 23): {', '.join(X264_PRESETS)}; faster presets cost less "
                  "CPU for a little quality (docs/scaling.md).")] = _D.video_preset,
-        backing_clips: Annotated[bool, typer.Option("--backing-clips/--no-backing-clips")] = _D.backing_clips,
+        backing_clips: Annotated[bool, typer.Option(
+            "--backing-clips/--no-backing-clips",
+            help="Cut a backing-track (music and effects) MP3 per clip, the clips' backing_clip.",
+        )] = _D.backing_clips,
         frames_fps: Annotated[
             float | None, typer.Option(help="Also extract frames at this rate (per second, > 0).")
         ] = _D.frames_fps,
@@ -60,7 +66,9 @@ def register(app: typer.Typer) -> None:
         runner: Annotated[str, typer.Option(help="local or ray.")] = _D.runner,
         address: Annotated[str | None, typer.Option(help="Ray cluster address (with --runner ray).")] = _D.ray_address,
         retries: Annotated[int, typer.Option(help="Retries of a failed task (ray).")] = _D.retries,
-        progress: Annotated[bool, typer.Option("--progress/--no-progress")] = _D.progress,
+        progress: Annotated[bool, typer.Option(
+            "--progress/--no-progress", help="Progress bars on a terminal (nothing is drawn off one).",
+        )] = _D.progress,
     ) -> None:
         """Build an Anim-400K release from a manifest (resumable: re-run to finish an interrupted build)."""
         from ..dataset.pipeline import BuildInterrupted, build_dataset
@@ -70,6 +78,7 @@ def register(app: typer.Typer) -> None:
         from ..model import MAX_TIME_S
 
         check_number("--tolerance-ms", tolerance_ms, 0, MAX_TIME_S * 1000)
+        check_number("--retries", retries, 0, 1000)  # -1 was taken (as 0)
         workers = parse_jobs("--jobs", jobs)
         check_device("--device", device, auto=True)
         if frames_fps is not None:

@@ -21,7 +21,9 @@ def register(app: typer.Typer) -> None:
         jobs: Annotated[str, typer.Option(
             "--jobs", "-j", metavar="auto|N", help="Parallel workers: auto (as build's), 1, N or 0 (one per CPU).")
         ] = "auto",
-        progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+        progress: Annotated[bool, typer.Option(
+            "--progress/--no-progress", help="Progress bars on a terminal (nothing is drawn off one).",
+        )] = True,
     ) -> None:
         """Synthesize N dubbed episodes, build the dataset with the embedded defaults, print a summary."""
         from ..dataset.options import BuildOptions

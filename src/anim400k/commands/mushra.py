@@ -84,7 +84,7 @@ def serve(
     host: str = typer.Option(
         "127.0.0.1", "--host", help="Interface to bind (localhost unless told otherwise)."
     ),
-    port: int = typer.Option(8000, "--port"),
+    port: int = typer.Option(8000, "--port", help="Port to listen on (0: any free port; the links name it)."),
     invite: int = typer.Option(1, "--invite", help="Invitation links to print at start-up (0 or more)."),
     public_url: str | None = typer.Option(None, "--public-url", help="Base URL printed in links."),
 ) -> None:

