@@ -39,9 +39,16 @@ features z-scored over all six voices' segments for the other families. Columns:
 ``jf_gongitsune`` / ``jf_nezumi`` (``gn``), ``jf_alpha`` / ``jf_tebukuro`` (``at``) and the mean (min) over
 the 13 other pairs.
 
-    PYTHONPATH=$PWD/src OMP_NUM_THREADS=1 python benchmarks/probe_voice_features.py [--windows 2] [--markdown]
+``--episodes CACHE`` measures the same on the separated JP speech of ``tune_diarize_real.py``'s episodes
+instead (their one-speaker 1.5 s windows, the current features computed per episode as the diarizer does,
+pairs compared inside an episode only; the episodes read from that script's ``--cache``).
 
-About a minute on one core (the bank cached; the first call generates it, ~10 min).
+    PYTHONPATH=$PWD/src OMP_NUM_THREADS=1 python benchmarks/probe_voice_features.py [--windows 2] [--markdown]
+    PYTHONPATH=$PWD/src OMP_NUM_THREADS=1 python benchmarks/probe_voice_features.py --markdown \
+        --episodes /tmp/pp-fit.pkl --en-fit --seeds 0 20
+
+About 2 minutes on one core for the bank (cached; the first call generates it, ~10 min), ~5 minutes for 20
+episodes. Results: ``docs/diarization.md``, *Prosody and formants (probe, issue 15)*.
 """
 
 from __future__ import annotations
