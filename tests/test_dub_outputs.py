@@ -5,6 +5,7 @@ them, and no partial file left behind by SIGTERM. Small media are made here with
 from __future__ import annotations
 
 import errno
+import json
 import os
 import signal
 import subprocess
@@ -273,3 +274,49 @@ def test_a_failure_while_the_srt_is_written_leaves_every_earlier_output_of_the_d
     monkeypatch.setattr("anim400k.dub.pipeline.dub_audio", _silent_dub_audio)
     assert main(argv) == 0  # the happy path replaces all three
     assert all(os.stat(p).st_ino != ident[p][0] for p in (out, srt, report))
+
+
+_FOREIGN = {"srt": b"1\n00:00:00,500 --> 00:00:01,500\nMy own subtitle.\n", "text": b"my notes: keep these\n",
+            "json": b'{"segments": [{"start": 0.0, "end": 1.0, "text": "mine"}]}\n'}
+_NOT = {"--out": "media with an audio stream (PyAV finds none in it)",
+        "--srt": "an SRT file (it does not read as SRT cues)",
+        "--report": "a report that anim400k dub wrote (a JSON object with source, output, summary and lines)"}
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize(("flag", "kind"), [("--out", "srt"), ("--out", "text"), ("--srt", "text"), ("--srt", "json"),
+                                            ("--report", "srt"), ("--report", "text"), ("--report", "json")])
+def test_a_file_the_dub_did_not_write_is_never_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys,
+                                                        flag: str, kind: str) -> None:
+    """The project's first rule: an existing --out/--srt/--report that is not the kind of file the dub writes
+    there (media with an audio stream, an SRT, a dub report) is refused before any work, in one line, unchanged,
+    nothing else written (no lock, no temporary file)."""
+    src = plain_mkv(tmp_path / "in.mkv")
+    srt_in = _srt(tmp_path / "en.srt")
+    monkeypatch.setattr("anim400k.dub.pipeline.dub_audio", _no_work)
+    outs = {"--out": tmp_path / "d.mkv", "--srt": tmp_path / "d.srt", "--report": tmp_path / "d.json"}
+    outs[flag].write_bytes(_FOREIGN[kind])
+    before = _tree(tmp_path)
+    argv = ["dub", str(src), "--subtitles", str(srt_in), "--tts", "espeak", "--no-progress"]
+    assert main([*argv, *(a for f, p in outs.items() for a in (f, str(p)))]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"anim400k: error: {outs[flag]}: exists and is not {_NOT[flag]}: remove it or choose another {flag}"]
+    assert _tree(tmp_path) == before
+
+
+def test_a_dub_replaces_its_own_earlier_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = plain_mkv(tmp_path / "in.mkv")
+    srt_in = _srt(tmp_path / "en.srt")
+    monkeypatch.setattr("anim400k.dub.pipeline.dub_audio", _silent_dub_audio)
+    out, srt, report = tmp_path / "d.mkv", tmp_path / "d.srt", tmp_path / "d.json"
+    argv = ["dub", str(src), "--subtitles", str(srt_in), "--tts", "espeak", "--no-progress", "--out", str(out),
+            "--srt", str(srt), "--report", str(report)]
+    assert main(argv) == 0
+    srt.write_bytes(_FOREIGN["srt"])  # an earlier dub that spoke a line (the silent one here speaks none)
+    inodes = {p: os.stat(p).st_ino for p in (out, srt, report)}
+    assert main(argv) == 0
+    assert all(os.stat(p).st_ino != inode for p, inode in inodes.items())  # each renamed into place anew
+    assert srt.read_bytes() == b"" and json.loads(report.read_text())["output"] == str(out)

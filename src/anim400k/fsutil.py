@@ -11,7 +11,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -711,3 +711,73 @@ def unmarked_file(folder: Path, mark: str, names: Iterable[str]) -> Path | None:
     if (folder / mark).is_file():
         return None
     return next((folder / name for name in names if os.path.lexists(folder / name)), None)
+
+
+def refuse_foreign_output(flag: str, path: str | Path | None, ours: Callable[[Path], bool], what: str) -> None:
+    """Refuse (:class:`InputError`, one line naming ``path``) an existing, non-empty file at the output ``path``
+    that ``ours`` does not recognise as the kind of file the command writes there, before any work.
+
+    The project's first rule: a command never replaces a user's file it did not write. ``ours`` tells the
+    command's own earlier output (JSON with its keys: :func:`json_object_with`, :func:`json_objects_with`;
+    an RTTM; media), so a re-run onto it still replaces it. ``what`` says what the file is not (``"a sync
+    estimate that anim400k sync wrote"``), ``flag`` the option naming it (``--out``). A missing or empty
+    file, a folder (:func:`check_output_file` refuses that) and ``None`` pass.
+    """
+    from .errors import InputError
+
+    if path is None:
+        return
+    p = Path(path)
+    try:
+        if not p.is_file() or p.stat().st_size == 0:
+            return
+    except OSError:
+        return
+    if not ours(p):
+        raise InputError(f"exists and is not {what}: remove it or choose another {flag}", p)
+
+
+_NO_JSON = object()
+#: the largest file :func:`_load_json` reads: an output JSON of this project is far smaller; a bigger file
+#: (a video given as ``--out``) is not one of them
+_MAX_JSON_BYTES = 1 << 30
+
+
+def _load_json(path: Path) -> Any:
+    """The JSON value of the file ``path``, or :data:`_NO_JSON` when it is unreadable, not UTF-8, not JSON
+    or too big (a file that does not start like a JSON object or array is not read beyond its start)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+            if head[:1] not in (b"{", b"[") or os.fstat(f.fileno()).st_size > _MAX_JSON_BYTES:
+                return _NO_JSON
+            f.seek(0)
+            return json.loads(f.read().decode("utf-8"))
+    except (OSError, ValueError, RecursionError):  # unreadable, not UTF-8, not JSON, nested too deeply
+        return _NO_JSON
+
+
+def json_object_with(keys: Iterable[str]) -> Callable[[Path], bool]:
+    """A test for :func:`refuse_foreign_output`: the file is a JSON object holding every one of ``keys``."""
+    wanted = frozenset(keys)
+
+    def test(path: Path) -> bool:
+        obj = _load_json(path)
+        return isinstance(obj, dict) and wanted <= obj.keys()
+
+    return test
+
+
+def json_objects_with(keys: Iterable[str], container: type = list) -> Callable[[Path], bool]:
+    """A test for :func:`refuse_foreign_output`: the file is a JSON array (``container`` ``dict``: an object)
+    whose items (values) are all objects holding every one of ``keys``; an empty one passes too."""
+    wanted = frozenset(keys)
+
+    def test(path: Path) -> bool:
+        obj = _load_json(path)
+        if not isinstance(obj, container):
+            return False
+        items = obj.values() if isinstance(obj, dict) else obj
+        return all(isinstance(item, dict) and wanted <= item.keys() for item in items)
+
+    return test

@@ -9,6 +9,9 @@ import typer
 
 from ..model import DEFAULT_TOLERANCE_MS
 
+#: keys of every clip object of the JSON list that ``align --out`` writes
+CLIP_KEYS = ("jp_text", "en_text", "jp_start_time", "jp_end_time", "en_start_time", "en_end_time")
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``align`` command."""
@@ -50,7 +53,13 @@ def register(app: typer.Typer) -> None:
         """Align EN and JP transcripts into clips (the paper's 125 ms recursive merge)."""
         from ..align import Alignment, align_files, clip_record, edited_en_warning, outside_jp_medium_warning
         from ..formats.subtitles import left_out_note
-        from ..fsutil import check_output_file, refuse_overwriting, write_json_atomic
+        from ..fsutil import (
+            check_output_file,
+            json_objects_with,
+            refuse_foreign_output,
+            refuse_overwriting,
+            write_json_atomic,
+        )
         from ..media.probe import parse_stream_selector
 
         if time_map is not None and (offset is not None or drift is not None):
@@ -58,6 +67,8 @@ def register(app: typer.Typer) -> None:
                                      param_hint="'--time-map'")
         refuse_overwriting({"--out": out}, {"--en": en, "--jp": jp, "--subtitles": subtitles, "--time-map": time_map})
         check_output_file(out)
+        refuse_foreign_output("--out", out, json_objects_with(CLIP_KEYS),
+                              "clips that anim400k align wrote (a JSON list of clip objects)")
         stream = None if subtitle_stream is None else parse_stream_selector(subtitle_stream)
         tm = None
         if time_map is not None:

@@ -28,10 +28,20 @@ def register(app: typer.Typer) -> None:
         """
         import sys
 
-        from ..fsutil import refuse_overwriting, write_json_atomic
+        from ..fsutil import (
+            check_output_file,
+            json_objects_with,
+            refuse_foreign_output,
+            refuse_overwriting,
+            write_json_atomic,
+        )
         from ..release.metadata import MetadataError, check_pictures, import_pictures, load_metadata
 
         refuse_overwriting({"--out": out}, [("FILE", f) for f in files])
+        if out is not None:
+            check_output_file(out)  # a folder or a read-only place: before the files are read
+        refuse_foreign_output("--out", out, json_objects_with(("episodes",), container=dict),
+                              "metadata that anim400k metadata wrote (a JSON object of shows with their episodes)")
         result: dict[str, dict] = {}
         failed = False
         for f in files:

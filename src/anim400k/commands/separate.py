@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Estimate the backing track (and vocals) of MEDIA's mix."""
         from ..errors import InputError, backend_flags
-        from ..fsutil import refuse_overwriting
+        from ..fsutil import refuse_foreign_output, refuse_overwriting
         from ..media import decode_audio, write_audio
         from ..media.audio import check_audio_output
         from ..separate import get_separator
@@ -49,9 +49,12 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"--sr must be within 8000..48000 Hz, got {sr}")
         refuse_unused({"--model": model, "--model-name": model_name}, {"--model": "demucs", "--model-name": "demucs"},
                       method, "--method")
-        for output in (out_backing, out_vocals):
+        from ..media.probe import has_audio_stream
+
+        for flag, output in (("--out-backing", out_backing), ("--out-vocals", out_vocals)):
             if output is not None:
                 check_audio_output(output)  # its format and its folder, before the separation
+                refuse_foreign_output(flag, output, has_audio_stream, "audio (PyAV finds no audio stream in it)")
         options: dict[str, object] = {}
         if method == "demucs":
             options = {"model": model, "model_name": model_name or "htdemucs", "progress": True}

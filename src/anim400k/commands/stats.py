@@ -7,6 +7,9 @@ from typing import Annotated
 
 import typer
 
+#: keys of the JSON that ``stats --json`` writes
+STATS_KEYS = ("hours", "clips", "shows", "episodes", "languages", "clip_duration_histogram")
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``stats`` and ``validate`` commands."""
@@ -25,7 +28,14 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from ..fsutil import check_writable, refuse_inside_release, refuse_overwriting, write_json_atomic
+        from ..fsutil import (
+            check_writable,
+            json_object_with,
+            refuse_foreign_output,
+            refuse_inside_release,
+            refuse_overwriting,
+            write_json_atomic,
+        )
         from ..progress import file_bar
         from ..release import load
         from ..stats import compute_stats, stats_rows, write_figures
@@ -35,6 +45,8 @@ def register(app: typer.Typer) -> None:
         refuse_overwriting({"--json": json_out}, {"DATASET": ds.annotations})
         # before the (paper-scale: minute-long) pass, not after it ('--figures F: File exists')
         check_writable({"--json": json_out}, {"--figures": figures})
+        refuse_foreign_output("--json", json_out, json_object_with(STATS_KEYS),
+                              "statistics that anim400k stats wrote (a JSON object with hours, clips, shows ...)")
         if figures is not None:
             from ..stats.report import check_figures_folder
 

@@ -10,6 +10,9 @@ import typer
 from ..signal import ANALYSIS_SR
 from . import check_input_file, pick_stream, refuse_one_stream
 
+#: keys of the JSON that ``sync --out`` writes (an earlier one may be replaced; another file is refused)
+SYNC_OUT_KEYS = ("time_map", "confidence", "jp_media", "en_media", "sample_rate")
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``sync`` command."""
@@ -25,7 +28,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Estimate t_en = offset + t_jp * (1 + drift) from the shared music-and-effects stem."""
         from ..errors import InputError
-        from ..fsutil import check_output_file, refuse_overwriting, write_json_atomic
+        from ..fsutil import (
+            check_output_file,
+            json_object_with,
+            refuse_foreign_output,
+            refuse_overwriting,
+            write_json_atomic,
+        )
         from ..sync.media import sync_media
         from ..sync.params import MIN_CONFIDENCE
 
@@ -34,6 +43,9 @@ def register(app: typer.Typer) -> None:
         check_input_file(en_media)
         if out is not None:
             check_output_file(out)  # a folder or a read-only place: before the estimate, not after
+            refuse_foreign_output("--out", out, json_object_with(SYNC_OUT_KEYS),
+                                  "a sync estimate that anim400k sync wrote (a JSON object with time_map, "
+                                  "jp_media and en_media)")
         if not 4000 <= sr <= 48000:
             raise InputError(f"--sr must be within 4000..48000 Hz, got {sr}")
         jp_index = pick_stream(jp_media, jp_stream, "--jp-stream")

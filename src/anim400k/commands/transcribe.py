@@ -60,10 +60,10 @@ def register(app: typer.Typer) -> None:
 
         refuse_overwriting({"--out": out}, {"MEDIA": media})
         from ..asr.track import written_by_transcribe
+        from ..fsutil import refuse_foreign_output
 
-        if out.is_file() and out.stat().st_size > 0 and not written_by_transcribe(out):
-            raise InputError("exists and is not a transcript that anim400k transcribe wrote (it has no "
-                             "'anim400k' settings block): remove it or choose another --out", out)
+        refuse_foreign_output("--out", out, written_by_transcribe, "a transcript that anim400k transcribe wrote "
+                              "(it has no 'anim400k' settings block)")
         from ..media.probe import default_audio_stream
 
         chosen: str | int = stream if stream is not None else default_audio_stream(media, lang)

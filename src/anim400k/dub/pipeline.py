@@ -30,7 +30,7 @@ from .condense import get_condenser
 from .mix import SILENT_LUFS, Parts, gate_vocals
 from .options import DubOptions
 from .place import mix_down, pitch_shifts, place_lines, speech_at
-from .report import DubReport
+from .report import REPORT_KEYS, DubReport
 from .segment import speech_segments
 from .speak import speak_lines
 from .voice import mixed_register_speakers, speaker_profiles
@@ -455,8 +455,23 @@ def _check_outputs(video: Path, out: str | Path, options: DubOptions) -> None:
         {"VIDEO": video, "--subtitles": options.subtitles, "--translations": options.translations},
     )
     check_writable(files, {"--stems": options.stems})
+    _refuse_foreign_outputs(out, options)
     if options.stems:
         _refuse_foreign_stems(Path(options.stems))
+
+
+def _refuse_foreign_outputs(out: str | Path, options: DubOptions) -> None:
+    """Refuse (:class:`InputError` naming the file) an existing ``--out``, ``--srt`` or ``--report`` that is not
+    the kind of file the dub writes there (:func:`~anim400k.fsutil.refuse_foreign_output`): media with an audio
+    stream, an SRT, a dub report. An earlier dub's files are replaced; a user's notes or subtitles are not."""
+    from ..formats.subtitles import is_srt_file
+    from ..fsutil import json_object_with, refuse_foreign_output
+    from ..media.probe import has_audio_stream
+
+    refuse_foreign_output("--out", out, has_audio_stream, "media with an audio stream (PyAV finds none in it)")
+    refuse_foreign_output("--srt", options.srt, is_srt_file, "an SRT file (it does not read as SRT cues)")
+    refuse_foreign_output("--report", options.report, json_object_with(REPORT_KEYS),
+                          "a report that anim400k dub wrote (a JSON object with source, output, summary and lines)")
 
 
 def _refuse_foreign_stems(folder: Path) -> None:

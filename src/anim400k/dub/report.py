@@ -151,6 +151,10 @@ class DubReport:
                          for ln in self.spoken_lines])
 
 
+#: top-level keys of every report :meth:`DubReport.to_dict` gives (``dub --report`` may replace a file with them)
+REPORT_KEYS = ("source", "output", "summary", "lines")
+
+
 def _plain(obj: Any) -> Any:
     """``obj`` with numpy scalars turned into Python numbers (for JSON)."""
     if isinstance(obj, dict):

@@ -56,6 +56,35 @@ def write_rttm(path: str | Path, turns: Iterable[Turn], file_id: str | None = No
     return path
 
 
+#: the record types of NIST RTTM (the first field of a line)
+RTTM_TYPES = frozenset({"SPEAKER", "SPKR-INFO", "SEGMENT", "NOSCORE", "NO_RT_METADATA", "LEXEME", "NON-LEX",
+                        "NON-SPEECH", "FILLER", "EDIT", "IP", "SU", "CB", "A/P", "NOISE"})
+
+
+def is_rttm_file(path: str | Path) -> bool:
+    """Whether ``path`` is an RTTM file: every non-blank line an RTTM record (a known type, at least 9 fields;
+    ``;;`` comments too) that :func:`parse_rttm` reads. What ``diarize --out`` may replace
+    (:func:`~anim400k.fsutil.refuse_foreign_output`); a file whose first line is no record is not read further."""
+    try:
+        with open(path, "rb") as f:
+            first = f.read(256).lstrip().split(maxsplit=1)[:1]
+            if not first or not (first[0].decode("ascii", "replace") in RTTM_TYPES or first[0].startswith(b";;")):
+                return False
+            f.seek(0)
+            text = f.read().decode("utf-8")
+    except (OSError, ValueError):
+        return False
+    for line in text.splitlines():
+        fields = line.split()
+        if fields and not fields[0].startswith(";;") and (fields[0] not in RTTM_TYPES or len(fields) < 9):
+            return False
+    try:
+        parse_rttm(text, path)
+    except InputError:
+        return False
+    return True
+
+
 def parse_rttm(text: str, source: str | Path = "<rttm>") -> dict[str, list[Turn]]:
     """Turns per file id from RTTM ``text``; a malformed line raises ``InputError`` naming the line."""
     out: dict[str, list[Turn]] = {}

@@ -746,6 +746,22 @@ class TimedText(Protocol):
     def text(self) -> str: ...
 
 
+def is_srt_file(path: str | Path) -> bool:
+    """Whether ``path`` is an SRT file (UTF-8) of at least one cue that reads without a problem: what
+    ``dub --srt`` may replace (:func:`~anim400k.fsutil.refuse_foreign_output`). A file whose first line is not
+    a cue number is not read further."""
+    try:
+        with open(path, "rb") as f:
+            first = f.read(64).lstrip(b"\xef\xbb\xbf \t\r\n").split(maxsplit=1)[:1]
+            if not first or not first[0].isdigit():
+                return False
+            f.seek(0)
+            text = f.read().decode("utf-8-sig")
+        return subtitle_format(text) == "srt" and bool(_parse_srt(text, Path(path)))
+    except (OSError, ValueError, InputError):
+        return False
+
+
 def write_srt(path: str | Path, subtitles: Sequence[TimedText]) -> None:
     """Write events as an SRT file (atomically), in the order given, numbered from 1: the package's one
     SRT writer.

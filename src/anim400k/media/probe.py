@@ -166,6 +166,21 @@ def open_input(path: str | Path) -> Iterator[Any]:
         container.close()
 
 
+def has_audio_stream(path: str | Path) -> bool:
+    """Whether PyAV opens ``path`` as media with at least one audio stream that decodes: an earlier audio or
+    video output of a command (a dub, a separated track), which a re-run may replace
+    (:func:`~anim400k.fsutil.refuse_foreign_output`). A text file, an SRT (FFmpeg opens one as a subtitle
+    stream), a picture or JSON is not, nor a text file FFmpeg's demuxer takes by its name (``notes.flac``): a
+    frame of its first audio stream must decode."""
+    try:
+        with open_input(path) as container:
+            if not container.streams.audio:
+                return False
+            return next(iter(container.decode(container.streams.audio[0])), None) is not None
+    except (InputError, ValueError, OSError):
+        return False
+
+
 #: FFmpeg's error codes whose own text says little to a user ("Invalid data found when processing input",
 #: "Error number -16976906 occurred"), by the PyAV exception class that carries them, read from a file
 _READ_REASONS = {
