@@ -362,8 +362,9 @@ def main() -> None:
     ap.add_argument("--quiet", action="store_true", help="only the summary table")
     ap.add_argument("--source", choices=("bank", "synth"), default="bank",
                     help="bank: episodes composed here; synth: anim400k.synth.make_episode (slow first time)")
-    ap.add_argument("--en-fit", action="store_true",
-                    help="EN takes chosen by length to fit their JP lines (compose_episode's fit_en; bank v2)")
+    ap.add_argument("--en-fit", action=argparse.BooleanOptionalAction, default=True,
+                    help="EN takes chosen by length to fit their JP lines, as a dub's are (compose_episode's fit_en; "
+                         "bank v2; the default since 2026-12-06: --no-en-fit for the EN track of the older figures)")
     ap.add_argument("--music", type=float, default=1.0, help="music level (0: clean speech, a diagnostic)")
     ap.add_argument("--bank", choices=("v1", "v2"), default="v2",
                     help="voice bank (_voice_bank.py): v2 (default) 60 takes per voice dealt without repeats, "

@@ -82,7 +82,8 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, help="tune_diarize_real.py's --cache (episodes reused)")
     ap.add_argument("--min-length", type=float, default=0.8, help="shortest line kept (seconds)")
     ap.add_argument("--track", choices=("en", "jp"), default="en")
-    ap.add_argument("--en-fit", action="store_true", help="EN lines fitted to their JP lines (bench_diarize_real.py)")
+    ap.add_argument("--en-fit", action=argparse.BooleanOptionalAction, default=True,
+                    help="EN lines fitted to their JP lines (bench_diarize_real.py; --no-en-fit: the older EN track)")
     ap.add_argument("--true", action="store_true", help="per episode: true-label silhouette and k-means ARI")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")

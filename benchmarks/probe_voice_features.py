@@ -410,7 +410,8 @@ def main() -> None:
                     help="instead of the bank: the one-speaker windows of the separated JP speech of "
                          "tune_diarize_real.py's episodes kept in its --cache CACHE")
     ap.add_argument("--seeds", type=int, nargs=2, default=(0, 20), metavar=("FIRST", "END"))
-    ap.add_argument("--en-fit", action="store_true", help="the episodes of tune_diarize_real.py --en-fit")
+    ap.add_argument("--en-fit", action=argparse.BooleanOptionalAction, default=True,
+                    help="the episodes of tune_diarize_real.py (--no-en-fit: its older EN track)")
     ap.add_argument("--markdown", action="store_true")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")

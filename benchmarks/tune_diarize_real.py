@@ -296,7 +296,9 @@ def main() -> None:
     ap.add_argument("--grid", default="[{}]", help="JSON list of option objects")
     ap.add_argument("--cache", type=Path, help="pickle file keeping episodes and features between runs")
     ap.add_argument("--bank", choices=("v1", "v2"), default="v2", help="voice bank (bench_diarize_real.py --bank)")
-    ap.add_argument("--en-fit", action="store_true", help="EN takes fitted to their JP lines (bench_diarize_real.py)")
+    ap.add_argument("--en-fit", action=argparse.BooleanOptionalAction, default=True,
+                    help="EN takes fitted to their JP lines (bench_diarize_real.py; default: --no-en-fit for the "
+                         "EN track of the figures before 2026-12-06)")
     ap.add_argument("--source", choices=("bank", "synth"), default="bank",
                     help="bank: composed from the voice bank; synth: anim400k.synth episodes (bench_diarize_real.py)")
     args = ap.parse_args()
