@@ -106,6 +106,18 @@ def test_json_object_with(tmp_path: Path, text: str, expected: bool) -> None:
     assert json_object_with(("a", "b", "c"))(path) is expected
 
 
+def test_json_recognisers_take_a_bom_and_crlf(tmp_path: Path) -> None:
+    """A command's own JSON re-saved by a Windows editor (UTF-8 BOM, CRLF) is still its own: the head's check
+    skipped the BOM but json.loads was given it and failed, so the re-run was refused as a foreign file."""
+    path = tmp_path / "x.json"
+    path.write_bytes(b"\xef\xbb\xbf" + b'{\r\n  "a": 1,\r\n  "b": 2,\r\n  "c": 3\r\n}\r\n')
+    assert json_object_with(("a", "b", "c"))(path)
+    path.write_bytes(b"\xef\xbb\xbf" + b'[\r\n{"a": 1}\r\n]\r\n')
+    assert json_objects_with(("a",))(path)
+    path.write_bytes(b"\xef\xbb\xbf" + b"{}")
+    assert json_objects_with(("a",), container=dict)(path)
+
+
 def test_json_objects_with(tmp_path: Path) -> None:
     path = tmp_path / "x.json"
     test = json_objects_with(("a",))
@@ -304,6 +316,9 @@ def test_stats_replaces_its_own_json(tmp_path: Path, rel: Path, capsys) -> None:
     first = json.loads(out.read_text())
     out.write_text(json.dumps(first | {"clips": -1}))
     assert main(["stats", str(rel), "--json", str(out)]) == 0
+    assert json.loads(out.read_text()) == first
+    out.write_bytes(b"\xef\xbb\xbf" + json.dumps(first | {"clips": -1}, indent=2).replace("\n", "\r\n").encode())
+    assert main(["stats", str(rel), "--json", str(out)]) == 0  # re-saved by a Windows editor: still its own
     assert json.loads(out.read_text()) == first
 
 

@@ -752,7 +752,9 @@ def _load_json(path: Path) -> Any:
             if head[:1] not in (b"{", b"[") or os.fstat(f.fileno()).st_size > _MAX_JSON_BYTES:
                 return _NO_JSON
             f.seek(0)
-            return json.loads(f.read().decode("utf-8"))
+            # utf-8-sig: a BOM (a file saved by a Windows editor) is skipped, as the head's check skipped it;
+            # json.loads refuses a str that starts with one
+            return json.loads(f.read().decode("utf-8-sig"))
     except (OSError, ValueError, RecursionError):  # unreadable, not UTF-8, not JSON, nested too deeply
         return _NO_JSON
 
