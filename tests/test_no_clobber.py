@@ -154,6 +154,23 @@ def test_recognisers_of_rttm_srt_and_audio(tmp_path: Path) -> None:
         assert not has_audio_stream(media), kind
 
 
+@pytest.mark.parametrize("text", [
+    "\ufeffSPEAKER ep 1 0.500 1.000 <NA> <NA> spk0 <NA> <NA>\r\n",  # a BOM and CRLF (a Windows editor's)
+    "# made by another tool\nSPEAKER ep 1 0.500 1.000 <NA> <NA> spk0 <NA> <NA>\n",  # parse_rttm skips '#'
+    "SPEAKER ep 1 0.500 1.000 <NA> <NA> spk0\n",  # the 8 fields parse_rttm reads
+    "SPKR-INFO ep 1 <NA> <NA> <NA> unknown spk0 <NA> <NA>\nSPEAKER ep 1 0.5 1.0 <NA> <NA> spk0 <NA> <NA>\n",
+])
+def test_rttm_of_other_writers_is_an_rttm(tmp_path: Path, text: str) -> None:
+    """An RTTM that parse_rttm reads (the --reference reader) is one that diarize --out may replace: a BOM, a
+    '#' comment or an 8-field SPEAKER line made it 'not an RTTM file' and the re-run was refused."""
+    rttm = tmp_path / "x.rttm"
+    rttm.write_bytes(text.encode("utf-8"))
+    assert is_rttm_file(rttm)
+    from anim400k.formats.rttm import read_rttm
+
+    assert [(t.start, t.speaker) for t in read_rttm(rttm)] == [(0.5, "spk0")]
+
+
 # ---- the commands -----------------------------------------------------------------------------------------
 
 
