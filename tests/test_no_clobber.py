@@ -171,6 +171,52 @@ def test_rttm_of_other_writers_is_an_rttm(tmp_path: Path, text: str) -> None:
     assert [(t.start, t.speaker) for t in read_rttm(rttm)] == [(0.5, "spk0")]
 
 
+def _video(path: Path, frames: int, audio_packets: bool) -> Path:
+    """An MKV of ``frames`` frames of noise (~50 kB each) and an AAC stream: with its packets, or none."""
+    import av
+
+    rng = np.random.default_rng(0)
+    with av.open(str(path), "w") as c:
+        v = c.add_stream("mpeg4", rate=25)
+        v.width, v.height, v.pix_fmt, v.bit_rate = 320, 240, "yuv420p", 10_000_000
+        a = c.add_stream("aac", rate=SR)
+        tone = av.AudioFrame.from_ndarray(_noise(1 / 25, 1)[None, :], format="fltp", layout="mono")
+        tone.sample_rate = SR
+        for _ in range(frames):
+            img = rng.integers(0, 255, (240, 320, 3), dtype=np.uint8)
+            c.mux(v.encode(av.VideoFrame.from_ndarray(img, format="rgb24")))
+            if audio_packets:
+                tone.pts = None
+                c.mux(a.encode(tone))
+        c.mux(v.encode())
+        if audio_packets:
+            c.mux(a.encode())
+    return path
+
+
+def _bytes_read() -> int:
+    """Bytes this process has read so far (Linux: /proc/self/io's rchar)."""
+    return next(int(line.split()[1]) for line in Path("/proc/self/io").read_text().splitlines()
+                if line.startswith("rchar"))
+
+
+def test_has_audio_stream_does_not_read_a_big_file_to_its_end(tmp_path: Path, monkeypatch) -> None:
+    """A video whose audio stream holds no packet (given as dub --out) was demuxed to its end to look for an
+    audio frame (a 4 GB file read whole before the refusal); the search stops after AUDIO_SEARCH_BYTES. A medium
+    whose audio is interleaved with its video is found within them."""
+    import importlib
+
+    probe = importlib.import_module("anim400k.media.probe")  # anim400k.media.probe is also a function's name
+    monkeypatch.setattr(probe, "AUDIO_SEARCH_BYTES", 256 << 10, raising=False)
+    silent = _video(tmp_path / "mine.mkv", 300, audio_packets=False)
+    assert silent.stat().st_size > 14_000_000
+    before = _bytes_read()
+    assert not has_audio_stream(silent)
+    # FFmpeg's open reads up to its probesize (5 MB) looking for the empty stream's parameters; then 256 kB
+    assert _bytes_read() - before < 6_000_000
+    assert has_audio_stream(_video(tmp_path / "dub.mkv", 100, audio_packets=True))
+
+
 # ---- the commands -----------------------------------------------------------------------------------------
 
 
