@@ -393,3 +393,29 @@ def test_transcribe_message_is_the_shared_helpers(tmp_path: Path, wavs: tuple[Pa
     _refused(["transcribe", str(jp), "-l", "ja", "--asr", "vad", "--out", str(out)], out, tmp_path, capsys,
              "a transcript that anim400k transcribe wrote (it has no 'anim400k' settings block)", "--out")
 
+
+
+def test_transcribe_recogniser_reads_only_the_start_of_a_video(tmp_path: Path) -> None:
+    """`transcribe --out ep01.mp4` read the whole video into memory (read_text) to see it is not a transcript
+    (a 4 GB file: 4 GB read and held); it is refused after its first bytes now."""
+    from anim400k.asr.track import written_by_transcribe
+
+    video = tmp_path / "ep01.mp4"
+    with open(video, "wb") as f:
+        f.write(b"\x00\x00\x00\x20ftypisom" + bytes(20 << 20))
+    before = _bytes_read()
+    assert not written_by_transcribe(video)
+    assert _bytes_read() - before < 1 << 20
+
+
+def test_transcribe_replaces_its_own_out_with_a_bom(tmp_path: Path, wavs: tuple[Path, Path]) -> None:
+    """Its own transcript re-saved by a Windows editor (UTF-8 BOM) was 'not a transcript that anim400k
+    transcribe wrote' (json.loads was given the BOM)."""
+    jp, _ = wavs
+    out = tmp_path / "t.json"
+    argv = ["transcribe", str(jp), "-l", "ja", "--asr", "vad", "--out", str(out)]
+    assert main(argv) == 0
+    first = json.loads(out.read_text(encoding="utf-8"))
+    out.write_bytes(b"\xef\xbb\xbf" + json.dumps(first, indent=2).replace("\n", "\r\n").encode())
+    assert main(argv) == 0
+    assert json.loads(out.read_text(encoding="utf-8")) == first

@@ -759,6 +759,14 @@ def _load_json(path: Path) -> Any:
         return _NO_JSON
 
 
+def json_file_value(path: str | Path) -> Any:
+    """The JSON value of the file ``path`` for a recogniser of :func:`refuse_foreign_output`, ``None`` when it is
+    not one (unreadable, not UTF-8, not JSON, over :data:`_MAX_JSON_BYTES`): a file that does not start like a
+    JSON object or array (a video given as ``--out``) is not read beyond its first bytes."""
+    value = _load_json(Path(path))
+    return None if value is _NO_JSON else value
+
+
 def json_object_with(keys: Iterable[str]) -> Callable[[Path], bool]:
     """A test for :func:`refuse_foreign_output`: the file is a JSON object holding every one of ``keys``."""
     wanted = frozenset(keys)
