@@ -194,6 +194,24 @@ def _video(path: Path, frames: int, audio_packets: bool) -> Path:
     return path
 
 
+def test_has_audio_stream_takes_any_audio_stream(tmp_path: Path) -> None:
+    """A medium whose first audio stream holds no packet (a dub keeps a source's empty track beside its own)
+    is media with audio: only the first audio stream was decoded, so a re-run onto that dub was refused."""
+    import av
+
+    path = tmp_path / "dub.mkv"
+    with av.open(str(path), "w") as c:
+        c.add_stream("aac", rate=SR)  # empty
+        dubbed = c.add_stream("aac", rate=SR)
+        frame = av.AudioFrame.from_ndarray(_noise(1.0, 2)[None, :], format="fltp", layout="mono")
+        frame.sample_rate = SR
+        c.mux(dubbed.encode(frame))
+        c.mux(dubbed.encode())
+    with av.open(str(path)) as c:
+        assert len(c.streams.audio) == 2
+    assert has_audio_stream(path)
+
+
 def _bytes_read() -> int:
     """Bytes this process has read so far (Linux: /proc/self/io's rchar)."""
     return next(int(line.split()[1]) for line in Path("/proc/self/io").read_text().splitlines()

@@ -177,15 +177,15 @@ def has_audio_stream(path: str | Path) -> bool:
     video output of a command (a dub, a separated track), which a re-run may replace
     (:func:`~anim400k.fsutil.refuse_foreign_output`). A text file, an SRT (FFmpeg opens one as a subtitle
     stream), a picture or JSON is not, nor a text file FFmpeg's demuxer takes by its name (``notes.flac``): a
-    frame of its first audio stream must decode within the first :data:`AUDIO_SEARCH_BYTES` of packets."""
+    frame of one of its audio streams (not only the first: a dub copies a source's empty or commentary track
+    beside its own) must decode within the first :data:`AUDIO_SEARCH_BYTES` of packets."""
     try:
         with open_input(path) as container:
             if not container.streams.audio:
                 return False
-            audio = container.streams.audio[0]
             read = 0
             for packet in container.demux():  # every stream's packets: what is read is counted, not skipped
-                if packet.stream.index == audio.index and any(True for _ in packet.decode()):
+                if packet.stream.type == "audio" and any(True for _ in packet.decode()):
                     return True
                 read += packet.size
                 if read > AUDIO_SEARCH_BYTES:
