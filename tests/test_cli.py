@@ -323,6 +323,20 @@ def test_every_option_of_every_command_says_what_it_does():
     assert [(label, p.opts[0]) for label, p in found if not (p.help or "").strip()] == []
 
 
+def test_build_retries_help_names_the_local_pool_too(capsys):
+    """`build --help` said --retries is '(ray)': the local pool retries a task whose worker died as often
+    (runners.LocalRunner), so a user of the default runner read that it did not apply to them."""
+    import click
+    import typer
+
+    from anim400k.cli import app
+
+    root = typer.main.get_command(app)
+    build = root.get_command(click.Context(root), "build")
+    text = next(p.help for p in build.params if p.name == "retries")
+    assert "(ray)" not in text and "local pool" in text and "Ray" in text
+
+
 def test_command_summaries_are_one_line():
     """`anim400k --help` lists each command with its docstring's first paragraph, newlines kept: transcribe's,
     wrapped in the source, showed as a line broken half-way (`... the same file, stream, backend` / `settings ...`)."""

@@ -106,6 +106,18 @@ def test_json_object_with(tmp_path: Path, text: str, expected: bool) -> None:
     assert json_object_with(("a", "b", "c"))(path) is expected
 
 
+def test_json_recognisers_take_a_bom_and_crlf(tmp_path: Path) -> None:
+    """A command's own JSON re-saved by a Windows editor (UTF-8 BOM, CRLF) is still its own: the head's check
+    skipped the BOM but json.loads was given it and failed, so the re-run was refused as a foreign file."""
+    path = tmp_path / "x.json"
+    path.write_bytes(b"\xef\xbb\xbf" + b'{\r\n  "a": 1,\r\n  "b": 2,\r\n  "c": 3\r\n}\r\n')
+    assert json_object_with(("a", "b", "c"))(path)
+    path.write_bytes(b"\xef\xbb\xbf" + b'[\r\n{"a": 1}\r\n]\r\n')
+    assert json_objects_with(("a",))(path)
+    path.write_bytes(b"\xef\xbb\xbf" + b"{}")
+    assert json_objects_with(("a",), container=dict)(path)
+
+
 def test_json_objects_with(tmp_path: Path) -> None:
     path = tmp_path / "x.json"
     test = json_objects_with(("a",))
@@ -140,6 +152,87 @@ def test_recognisers_of_rttm_srt_and_audio(tmp_path: Path) -> None:
     for kind in ("srt", "text", "json"):  # FFmpeg opens an SRT as media: one subtitle stream, no audio
         _foreign(media, kind)
         assert not has_audio_stream(media), kind
+
+
+@pytest.mark.parametrize("text", [
+    "\ufeffSPEAKER ep 1 0.500 1.000 <NA> <NA> spk0 <NA> <NA>\r\n",  # a BOM and CRLF (a Windows editor's)
+    "# made by another tool\nSPEAKER ep 1 0.500 1.000 <NA> <NA> spk0 <NA> <NA>\n",  # parse_rttm skips '#'
+    "SPEAKER ep 1 0.500 1.000 <NA> <NA> spk0\n",  # the 8 fields parse_rttm reads
+    "SPKR-INFO ep 1 <NA> <NA> <NA> unknown spk0 <NA> <NA>\nSPEAKER ep 1 0.5 1.0 <NA> <NA> spk0 <NA> <NA>\n",
+])
+def test_rttm_of_other_writers_is_an_rttm(tmp_path: Path, text: str) -> None:
+    """An RTTM that parse_rttm reads (the --reference reader) is one that diarize --out may replace: a BOM, a
+    '#' comment or an 8-field SPEAKER line made it 'not an RTTM file' and the re-run was refused."""
+    rttm = tmp_path / "x.rttm"
+    rttm.write_bytes(text.encode("utf-8"))
+    assert is_rttm_file(rttm)
+    from anim400k.formats.rttm import read_rttm
+
+    assert [(t.start, t.speaker) for t in read_rttm(rttm)] == [(0.5, "spk0")]
+
+
+def _video(path: Path, frames: int, audio_packets: bool) -> Path:
+    """An MKV of ``frames`` frames of noise (~50 kB each) and an AAC stream: with its packets, or none."""
+    import av
+
+    rng = np.random.default_rng(0)
+    with av.open(str(path), "w") as c:
+        v = c.add_stream("mpeg4", rate=25)
+        v.width, v.height, v.pix_fmt, v.bit_rate = 320, 240, "yuv420p", 10_000_000
+        a = c.add_stream("aac", rate=SR)
+        tone = av.AudioFrame.from_ndarray(_noise(1 / 25, 1)[None, :], format="fltp", layout="mono")
+        tone.sample_rate = SR
+        for _ in range(frames):
+            img = rng.integers(0, 255, (240, 320, 3), dtype=np.uint8)
+            c.mux(v.encode(av.VideoFrame.from_ndarray(img, format="rgb24")))
+            if audio_packets:
+                tone.pts = None
+                c.mux(a.encode(tone))
+        c.mux(v.encode())
+        if audio_packets:
+            c.mux(a.encode())
+    return path
+
+
+def test_has_audio_stream_takes_any_audio_stream(tmp_path: Path) -> None:
+    """A medium whose first audio stream holds no packet (a dub keeps a source's empty track beside its own)
+    is media with audio: only the first audio stream was decoded, so a re-run onto that dub was refused."""
+    import av
+
+    path = tmp_path / "dub.mkv"
+    with av.open(str(path), "w") as c:
+        c.add_stream("aac", rate=SR)  # empty
+        dubbed = c.add_stream("aac", rate=SR)
+        frame = av.AudioFrame.from_ndarray(_noise(1.0, 2)[None, :], format="fltp", layout="mono")
+        frame.sample_rate = SR
+        c.mux(dubbed.encode(frame))
+        c.mux(dubbed.encode())
+    with av.open(str(path)) as c:
+        assert len(c.streams.audio) == 2
+    assert has_audio_stream(path)
+
+
+def _bytes_read() -> int:
+    """Bytes this process has read so far (Linux: /proc/self/io's rchar)."""
+    return next(int(line.split()[1]) for line in Path("/proc/self/io").read_text().splitlines()
+                if line.startswith("rchar"))
+
+
+def test_has_audio_stream_does_not_read_a_big_file_to_its_end(tmp_path: Path, monkeypatch) -> None:
+    """A video whose audio stream holds no packet (given as dub --out) was demuxed to its end to look for an
+    audio frame (a 4 GB file read whole before the refusal); the search stops after AUDIO_SEARCH_BYTES. A medium
+    whose audio is interleaved with its video is found within them."""
+    import importlib
+
+    probe = importlib.import_module("anim400k.media.probe")  # anim400k.media.probe is also a function's name
+    monkeypatch.setattr(probe, "AUDIO_SEARCH_BYTES", 256 << 10, raising=False)
+    silent = _video(tmp_path / "mine.mkv", 300, audio_packets=False)
+    assert silent.stat().st_size > 14_000_000
+    before = _bytes_read()
+    assert not has_audio_stream(silent)
+    # FFmpeg's open reads up to its probesize (5 MB) looking for the empty stream's parameters; then 256 kB
+    assert _bytes_read() - before < 6_000_000
+    assert has_audio_stream(_video(tmp_path / "dub.mkv", 100, audio_packets=True))
 
 
 # ---- the commands -----------------------------------------------------------------------------------------
@@ -305,6 +398,9 @@ def test_stats_replaces_its_own_json(tmp_path: Path, rel: Path, capsys) -> None:
     out.write_text(json.dumps(first | {"clips": -1}))
     assert main(["stats", str(rel), "--json", str(out)]) == 0
     assert json.loads(out.read_text()) == first
+    out.write_bytes(b"\xef\xbb\xbf" + json.dumps(first | {"clips": -1}, indent=2).replace("\n", "\r\n").encode())
+    assert main(["stats", str(rel), "--json", str(out)]) == 0  # re-saved by a Windows editor: still its own
+    assert json.loads(out.read_text()) == first
 
 
 def test_transcribe_message_is_the_shared_helpers(tmp_path: Path, wavs: tuple[Path, Path], capsys) -> None:
@@ -315,3 +411,29 @@ def test_transcribe_message_is_the_shared_helpers(tmp_path: Path, wavs: tuple[Pa
     _refused(["transcribe", str(jp), "-l", "ja", "--asr", "vad", "--out", str(out)], out, tmp_path, capsys,
              "a transcript that anim400k transcribe wrote (it has no 'anim400k' settings block)", "--out")
 
+
+
+def test_transcribe_recogniser_reads_only_the_start_of_a_video(tmp_path: Path) -> None:
+    """`transcribe --out ep01.mp4` read the whole video into memory (read_text) to see it is not a transcript
+    (a 4 GB file: 4 GB read and held); it is refused after its first bytes now."""
+    from anim400k.asr.track import written_by_transcribe
+
+    video = tmp_path / "ep01.mp4"
+    with open(video, "wb") as f:
+        f.write(b"\x00\x00\x00\x20ftypisom" + bytes(20 << 20))
+    before = _bytes_read()
+    assert not written_by_transcribe(video)
+    assert _bytes_read() - before < 1 << 20
+
+
+def test_transcribe_replaces_its_own_out_with_a_bom(tmp_path: Path, wavs: tuple[Path, Path]) -> None:
+    """Its own transcript re-saved by a Windows editor (UTF-8 BOM) was 'not a transcript that anim400k
+    transcribe wrote' (json.loads was given the BOM)."""
+    jp, _ = wavs
+    out = tmp_path / "t.json"
+    argv = ["transcribe", str(jp), "-l", "ja", "--asr", "vad", "--out", str(out)]
+    assert main(argv) == 0
+    first = json.loads(out.read_text(encoding="utf-8"))
+    out.write_bytes(b"\xef\xbb\xbf" + json.dumps(first, indent=2).replace("\n", "\r\n").encode())
+    assert main(argv) == 0
+    assert json.loads(out.read_text(encoding="utf-8")) == first

@@ -752,9 +752,19 @@ def _load_json(path: Path) -> Any:
             if head[:1] not in (b"{", b"[") or os.fstat(f.fileno()).st_size > _MAX_JSON_BYTES:
                 return _NO_JSON
             f.seek(0)
-            return json.loads(f.read().decode("utf-8"))
+            # utf-8-sig: a BOM (a file saved by a Windows editor) is skipped, as the head's check skipped it;
+            # json.loads refuses a str that starts with one
+            return json.loads(f.read().decode("utf-8-sig"))
     except (OSError, ValueError, RecursionError):  # unreadable, not UTF-8, not JSON, nested too deeply
         return _NO_JSON
+
+
+def json_file_value(path: str | Path) -> Any:
+    """The JSON value of the file ``path`` for a recogniser of :func:`refuse_foreign_output`, ``None`` when it is
+    not one (unreadable, not UTF-8, not JSON, over :data:`_MAX_JSON_BYTES`): a file that does not start like a
+    JSON object or array (a video given as ``--out``) is not read beyond its first bytes."""
+    value = _load_json(Path(path))
+    return None if value is _NO_JSON else value
 
 
 def json_object_with(keys: Iterable[str]) -> Callable[[Path], bool]:

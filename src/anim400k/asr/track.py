@@ -120,11 +120,11 @@ def cached_transcript(out_json: str | Path, expected_hash: str) -> Transcript | 
 
 def written_by_transcribe(path: str | Path) -> bool:
     """Whether ``path`` is a transcript that :func:`transcribe_track` wrote: a JSON object whose
-    ``anim400k`` block holds a ``config_hash`` (a user's Whisper or AWS JSON has none)."""
-    try:
-        obj = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):  # unreadable, not UTF-8, not JSON, nested too deeply
-        return False
+    ``anim400k`` block holds a ``config_hash`` (a user's Whisper or AWS JSON has none). A file that does not start
+    like JSON (a video given as ``--out``) is not read beyond its first bytes; a UTF-8 BOM is skipped."""
+    from ..fsutil import json_file_value
+
+    obj = json_file_value(path)
     block = obj.get(CACHE_KEY) if isinstance(obj, dict) else None
     return isinstance(block, dict) and isinstance(block.get("config_hash"), str)
 

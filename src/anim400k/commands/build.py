@@ -65,7 +65,9 @@ def register(app: typer.Typer) -> None:
                  "N, or 0 (one per CPU).")] = "auto",
         runner: Annotated[str, typer.Option(help="local or ray.")] = _D.runner,
         address: Annotated[str | None, typer.Option(help="Ray cluster address (with --runner ray).")] = _D.ray_address,
-        retries: Annotated[int, typer.Option(help="Retries of a failed task (ray).")] = _D.retries,
+        retries: Annotated[int, typer.Option(
+            help="Retries of a task whose worker died (killed, out of memory), 0 or more: the local pool's "
+                 "and Ray's (docs/scaling.md).")] = _D.retries,
         progress: Annotated[bool, typer.Option(
             "--progress/--no-progress", help="Progress bars on a terminal (nothing is drawn off one).",
         )] = _D.progress,

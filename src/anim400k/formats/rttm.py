@@ -62,27 +62,33 @@ RTTM_TYPES = frozenset({"SPEAKER", "SPKR-INFO", "SEGMENT", "NOSCORE", "NO_RT_MET
 
 
 def is_rttm_file(path: str | Path) -> bool:
-    """Whether ``path`` is an RTTM file: every non-blank line an RTTM record (a known type, at least 9 fields;
-    ``;;`` comments too) that :func:`parse_rttm` reads. What ``diarize --out`` may replace
+    """Whether ``path`` is an RTTM file: every non-blank line an RTTM record (a known type, at least the 8 fields
+    that :func:`parse_rttm` needs of a ``SPEAKER`` line) or a comment (``;;``, ``#``: what it skips), a file that
+    :func:`parse_rttm` reads (a UTF-8 BOM and CRLF line ends too). What ``diarize --out`` may replace
     (:func:`~anim400k.fsutil.refuse_foreign_output`); a file whose first line is no record is not read further."""
     try:
         with open(path, "rb") as f:
-            first = f.read(256).lstrip().split(maxsplit=1)[:1]
-            if not first or not (first[0].decode("ascii", "replace") in RTTM_TYPES or first[0].startswith(b";;")):
+            first = f.read(256).lstrip(b"\xef\xbb\xbf \t\r\n").split(maxsplit=1)[:1]
+            if not first or not (first[0].decode("ascii", "replace") in RTTM_TYPES or _is_comment(first[0])):
                 return False
             f.seek(0)
-            text = f.read().decode("utf-8")
+            text = f.read().decode("utf-8-sig")
     except (OSError, ValueError):
         return False
     for line in text.splitlines():
         fields = line.split()
-        if fields and not fields[0].startswith(";;") and (fields[0] not in RTTM_TYPES or len(fields) < 9):
+        if fields and not _is_comment(fields[0]) and (fields[0] not in RTTM_TYPES or len(fields) < 8):
             return False
     try:
         parse_rttm(text, path)
     except InputError:
         return False
     return True
+
+
+def _is_comment(field: str | bytes) -> bool:
+    """Whether a line starting with ``field`` is a comment that :func:`parse_rttm` skips (``;;`` or ``#``)."""
+    return field.startswith((";;", "#")) if isinstance(field, str) else field.startswith((b";;", b"#"))
 
 
 def parse_rttm(text: str, source: str | Path = "<rttm>") -> dict[str, list[Turn]]:
@@ -140,7 +146,7 @@ def read_rttm_files(path: str | Path) -> dict[str, list[Turn]]:
     """The turns in RTTM file ``path`` per file id (each list sorted by start)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a BOM (a Windows editor's) is no part of the first record
     except FileNotFoundError:
         raise InputError("file not found", path) from None
     except (OSError, UnicodeDecodeError) as exc:

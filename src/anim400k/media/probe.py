@@ -166,17 +166,31 @@ def open_input(path: str | Path) -> Iterator[Any]:
         container.close()
 
 
+#: Bytes of packets (of every stream) :func:`has_audio_stream` reads to find its first audio frame: a muxer
+#: interleaves the streams by time, so a medium's audio comes within its first seconds; a file whose audio
+#: stream has no packet there (a 4 GB video whose audio track is empty) is not read to its end.
+AUDIO_SEARCH_BYTES = 64 << 20
+
+
 def has_audio_stream(path: str | Path) -> bool:
     """Whether PyAV opens ``path`` as media with at least one audio stream that decodes: an earlier audio or
     video output of a command (a dub, a separated track), which a re-run may replace
     (:func:`~anim400k.fsutil.refuse_foreign_output`). A text file, an SRT (FFmpeg opens one as a subtitle
     stream), a picture or JSON is not, nor a text file FFmpeg's demuxer takes by its name (``notes.flac``): a
-    frame of its first audio stream must decode."""
+    frame of one of its audio streams (not only the first: a dub copies a source's empty or commentary track
+    beside its own) must decode within the first :data:`AUDIO_SEARCH_BYTES` of packets."""
     try:
         with open_input(path) as container:
             if not container.streams.audio:
                 return False
-            return next(iter(container.decode(container.streams.audio[0])), None) is not None
+            read = 0
+            for packet in container.demux():  # every stream's packets: what is read is counted, not skipped
+                if packet.stream.type == "audio" and any(True for _ in packet.decode()):
+                    return True
+                read += packet.size
+                if read > AUDIO_SEARCH_BYTES:
+                    return False
+            return False
     except (InputError, ValueError, OSError):
         return False
 
