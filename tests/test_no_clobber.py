@@ -437,3 +437,46 @@ def test_transcribe_replaces_its_own_out_with_a_bom(tmp_path: Path, wavs: tuple[
     out.write_bytes(b"\xef\xbb\xbf" + json.dumps(first, indent=2).replace("\n", "\r\n").encode())
     assert main(argv) == 0
     assert json.loads(out.read_text(encoding="utf-8")) == first
+
+
+def test_a_named_pipe_at_out_is_refused_and_kept(tmp_path: Path, capsys) -> None:
+    """An output that is a device, pipe or socket is refused before any work: the temporary file's rename would
+    replace it (as root, ``--out /dev/null`` replaced the system's ``/dev/null`` with a regular file)."""
+    import os
+    import stat
+
+    en, jp = _transcripts(tmp_path)
+    fifo = tmp_path / "clips.json"
+    os.mkfifo(fifo)
+    assert main(["align", "--en", str(en), "--jp", str(jp), "--out", str(fifo)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(fifo) in err and "not a regular file" in err
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clips.json", "en.srt", "jp.srt"]
+
+
+def test_atomic_path_refuses_a_special_file(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from anim400k.fsutil import atomic_path, check_output_file
+
+    fifo = tmp_path / "out.bin"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a regular file"):
+        check_output_file(fifo)
+    with pytest.raises(InputError, match="not a regular file"), atomic_path(fifo) as tmp:
+        tmp.write_bytes(b"x")
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.bin"]
+
+
+def test_an_unreadable_output_is_said_to_be_unreadable(tmp_path: Path, monkeypatch) -> None:
+    """A file this user cannot read is not said to be "not X" (it could not be looked at)."""
+    import anim400k.fsutil as fsutil
+
+    out = tmp_path / "sync.json"
+    out.write_text('{"time_map": {}}')
+    monkeypatch.setattr(fsutil.os, "access", lambda path, mode: False)
+    with pytest.raises(InputError, match="exists and cannot be read"):
+        refuse_foreign_output("--out", out, lambda p: False, "a sync estimate")

@@ -93,6 +93,7 @@ def check_output_file(path: str | Path) -> None:
     path = Path(path)
     if path.is_dir():
         raise InputError("is a folder: give the name of a file to write", path)
+    refuse_special_file(path)
     folder, exc = _probe_folder(path.parent)
     if not folder.is_dir():
         raise InputError("cannot be written: a part of its folder path is a file", path)
@@ -100,6 +101,25 @@ def check_output_file(path: str | Path) -> None:
         raise OSError(exc.errno, exc.strerror, str(path)) from exc  # the disk-full message names path
     if exc is not None:
         raise InputError(_cannot_write(exc, folder), path) from None
+
+
+def refuse_special_file(path: Path) -> None:
+    """Refuse (:class:`InputError` naming ``path``) an output that exists and is not a regular file or a folder: a
+    device (``/dev/null``), a named pipe or a socket. Outputs are written to a temporary file that is then
+    renamed onto the path, which would replace the device itself (as root, ``--out /dev/null`` replaced the
+    system's ``/dev/null`` with a regular file)."""
+    import stat
+
+    from .errors import InputError
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise InputError("is not a regular file (a device, pipe or socket): an output is written to a temporary "
+                         "file and renamed onto its path, which would replace it; give the name of a file to write",
+                         path)
 
 
 def _probe_folder(folder: Path) -> tuple[Path, OSError | None]:
@@ -208,6 +228,7 @@ def atomic_path(path: str | Path, suffix: str | None = None, sync: bool = True) 
     path = Path(path)
     if path.is_dir():
         raise InputError("is a folder: give the name of a file to write", path)
+    refuse_special_file(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError) as exc:
@@ -734,6 +755,9 @@ def refuse_foreign_output(flag: str, path: str | Path | None, ours: Callable[[Pa
     except OSError:
         return
     if not ours(p):
+        if not os.access(p, os.R_OK):  # not "is not X": it could not be looked at
+            raise InputError(f"exists and cannot be read, so it cannot be told to be {what}: remove it or choose "
+                             f"another {flag}", p)
         raise InputError(f"exists and is not {what}: remove it or choose another {flag}", p)
 
 
