@@ -165,6 +165,16 @@ def release_clips(turns: list, en_lines: list) -> np.ndarray:
     return np.stack([g.start_ms, g.end_ms], axis=1) / 1000.0
 
 
+def synth_truth(seed: int, n_chars: int, duration: float) -> dict:
+    """``truth.json`` of the episode :func:`synth_episode` made (its lines, subtitles and voices)."""
+    import json
+
+    from _voice_bank import cache_file
+
+    return json.loads((cache_file().parent / "diarize_synth" / f"ep{seed}_{n_chars}_{duration:g}" / "truth.json")
+                      .read_text(encoding="utf-8"))
+
+
 def synth_episode(seed: int, n_chars: int, duration: float) -> tuple[np.ndarray, np.ndarray, list, np.ndarray]:
     """The same from ``anim400k.synth.make_episode`` (neural voices), kept in the benchmark cache."""
     import soundfile as sf
@@ -400,6 +410,10 @@ def main() -> None:
         subs = None
         if args.source == "synth":
             mix, en_mix, ref, clips = synth_episode(i, n_chars, args.duration)
+            truth = synth_truth(i, n_chars, args.duration)  # its EN lines (release clips) and its own subtitles
+            release = release_clips(ref, [(ln["en_start"], ln["en_end"]) for ln in truth["lines"]])
+            own = [(round(e["start"], 3), round(e["end"], 3), e["text"]) for e in truth["subtitles"]]
+            subs = {m: own for m in args.methods}
         else:
             takes: list = []
             en_lines: list = []

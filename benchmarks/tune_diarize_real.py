@@ -256,9 +256,7 @@ def synth_episodes(first: int, count: int, duration: float) -> list[tuple]:
     """The same from ``anim400k.synth.make_episode`` (neural voices; ``bench_diarize_real.py --source synth``):
     seed ``i`` has ``2 + i % 5`` speakers; release clips from the truth's JP and EN lines, and the episode's
     own EN subtitles (its SRT's events, kept in ``SYNTH_SUBS``) for ``_subs``."""
-    import json as _json
-
-    from bench_diarize_real import release_clips, synth_episode
+    from bench_diarize_real import release_clips, synth_episode, synth_truth
 
     from anim400k.diarize.views import other_speech
     from anim400k.model import TimeMap
@@ -270,10 +268,7 @@ def synth_episodes(first: int, count: int, duration: float) -> list[tuple]:
         key = ("synth", i, duration)
         if key not in CACHE:
             mix, en_mix, ref, clips = synth_episode(i, 2 + i % 5, duration)
-            from _voice_bank import cache_file
-
-            truth = _json.loads((cache_file().parent / "diarize_synth" / f"ep{i}_{2 + i % 5}_{duration:g}"
-                                 / "truth.json").read_text())
+            truth = synth_truth(i, 2 + i % 5, duration)
             en_lines = [(ln["en_start"], ln["en_end"]) for ln in truth["lines"]]
             subs = [(round(e["start"], 3), round(e["end"], 3), e["text"]) for e in truth["subtitles"]]
             s = sep.separate(mix, SR, reference=en_mix, time_map=TimeMap(0.0, 0.0, 1.0))
