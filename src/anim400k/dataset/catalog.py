@@ -177,9 +177,9 @@ class Catalog:
         (nothing is read). Otherwise its sampled content (:func:`.identity.media_fingerprint`, 3 MiB read) is
         compared with the one recorded: the same content (a ``touch``, a copy, ``cp -a`` of the inputs) keeps
         the token, so nothing is redone; other content (another encode of the same size, put back with ``touch
-        -r``: its change time is new) gets a new one, ``path:size:mtime_ns`` (:func:`.identity.input_identity`,
-        the key before this table: an earlier build's finished stages still match). A URL or a missing file:
-        :func:`.identity.input_identity`.
+        -r``: its change time is new) gets a new one, ``path:size:mtime_ns:fingerprint``. A medium seen for the
+        first time gets ``path:size:mtime_ns`` (:func:`.identity.input_identity`, the key before this table: an
+        earlier build's finished stages still match). A URL or a missing file: :func:`.identity.input_identity`.
         """
         from ..storage import is_url
 
@@ -199,7 +199,10 @@ class Catalog:
             fingerprint = media_fingerprint(local)
         except OSError:
             return legacy
-        token = str(rows[0][5]) if rows and rows[0][4] == fingerprint else legacy
+        if not rows:
+            token = legacy
+        else:  # the same sampled content keeps its token; other content gets one no earlier content had
+            token = str(rows[0][5]) if rows[0][4] == fingerprint else f"{legacy}:{fingerprint}"
         self._write("INSERT OR REPLACE INTO media VALUES (?, ?, ?, ?, ?, ?, ?)", (path, *stat, fingerprint, token))
         return token
 
