@@ -277,3 +277,26 @@ def test_audio_only_episode_beside_video_ones_validates(built: Path, short_manif
     id_path(out, VIDEO_ARCHIVE, clip["jp_clip"], "mp4").unlink()
     problems = [str(p) for p in validate_release(out)]
     assert len(problems) == 1 and "episode '1' clip 0 field 'jp_clip': video file" in problems[0], problems
+
+
+def test_an_episode_removed_from_the_manifest_leaves_no_clip_files(built: Path, short_manifest: Path,
+                                                                   tmp_path: Path) -> None:
+    """A re-run without episode 2 (removed, or renumbered) gives the clip folders a fresh build of the new manifest
+    gives: episode 2's clip files are deleted (they stayed, referenced by no annotation); when it comes back it is
+    cut again."""
+    import yaml
+
+    out = copy_of(built, tmp_path)
+    before = set(clip_files(out))
+    data = yaml.safe_load(short_manifest.read_text())
+    data["shows"][0]["episodes"] = data["shows"][0]["episodes"][:1]
+    one = tmp_path / "one.yaml"
+    one.write_text(yaml.safe_dump(data))
+    report = build_dataset(one, out, OPTS)
+    assert not report.failed
+    fresh = tmp_path / "fresh"
+    build_dataset(one, fresh, OPTS)
+    assert set(clip_files(out)) == referenced(out) == set(clip_files(fresh)) != before
+    report = build_dataset(short_manifest, out, OPTS)  # back: episode 2 is cut again, nothing else re-runs
+    assert set(clip_files(out)) == before == referenced(out)
+    assert report.episodes[1].stage_seconds.keys() == {"cut"}

@@ -274,3 +274,55 @@ def test_another_programs_catalog_sqlite_is_refused_unchanged(tmp_path: Path) ->
     for _ in range(2):  # a new catalog, then the same one again (a resumed build)
         with Catalog(ours) as cat:
             cat.add_episode("s/1", "s", "1", "jp.mkv", "en.mkv")
+
+
+def test_a_medium_is_keyed_on_its_content_not_its_times(tmp_path: Path) -> None:
+    """Through the catalog's media tokens: a medium touched, copied back or renamed over with the same content
+    changes no stage's key (every stage ran again); another encode of the same size put back with its old
+    modification time (``touch -r``) changes every stage's (nothing ran again: stale clips)."""
+    import os
+    import shutil
+
+    import numpy as np
+
+    from anim400k.dataset.context import EpisodeContext
+    from anim400k.dataset.identity import input_identity
+    from anim400k.dataset.schedule import stage_configs
+    from anim400k.dataset.stages import STAGES
+    from anim400k.model import EpisodeRef
+
+    rng = np.random.default_rng(0)
+    media = tmp_path / "a.mkv"
+    media.write_bytes(rng.bytes(6 << 20))  # above the fingerprint's 3 MiB of samples
+    ref = EpisodeRef("s", "1", str(media), str(media))
+    ctx = EpisodeContext(ref, str(tmp_path / "w"), str(tmp_path / "r"), BuildOptions(progress=False))
+    catalog = Catalog(tmp_path / "c.sqlite")
+    assert catalog.media_token(str(media)) == input_identity(str(media), hash_small=False)  # an earlier build's key
+
+    def changed_by(edit: object) -> set[str]:
+        before = stage_configs(ctx, list(STAGES), catalog.media_token)
+        edit()  # type: ignore[operator]
+        after = stage_configs(ctx, list(STAGES), catalog.media_token)
+        return {k for k in before if before[k] != after[k]}
+
+    def other_encode_same_size_and_time() -> None:
+        st = media.stat()
+        data = bytearray(media.read_bytes())
+        data[len(data) // 2: len(data) // 2 + 4096] = rng.bytes(4096)  # inside a sampled block
+        data[:16] = rng.bytes(16)  # and the header
+        media.write_bytes(bytes(data))
+        os.utime(media, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+    assert changed_by(lambda: None) == set()
+    assert changed_by(other_encode_same_size_and_time) == {s.name for s in STAGES}  # the token of first sight too
+    st = media.stat()
+    assert changed_by(lambda: os.utime(media, ns=(st.st_atime_ns, st.st_mtime_ns + 3_600_000_000_000))) == set()
+
+    def copied_back() -> None:
+        shutil.copyfile(media, tmp_path / "copy")
+        os.replace(tmp_path / "copy", media)
+
+    assert changed_by(copied_back) == set()
+
+    assert changed_by(other_encode_same_size_and_time) == {s.name for s in STAGES}
+    catalog.close()

@@ -27,7 +27,7 @@ def test_no_progress_folder_or_thread_left_when_the_runner_cannot_be_made(
     temp.mkdir()
     monkeypatch.setattr(sys, "stderr", FakeTerminal())  # bars drawn: the channel is made
     monkeypatch.setattr(tempfile, "tempdir", str(temp))
-    monkeypatch.setattr(schedule, "stage_configs", lambda _ctx, stages: {s.name: "cfg" for s in stages})
+    monkeypatch.setattr(schedule, "stage_configs", lambda _ctx, stages, _media=None: {s.name: "cfg" for s in stages})
 
     def no_runner(*_args: object, **_kwargs: object) -> None:
         assert list(temp.iterdir()), "the progress folder is made before the runner"

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import DiskFull, InputError, is_disk_full
-from .identity import json_parses, outputs_unchanged
+from .identity import input_identity, json_parses, media_fingerprint, outputs_unchanged
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,19 @@ CREATE TABLE IF NOT EXISTS episodes (
     en_media  TEXT NOT NULL,
     added     REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS media (
+    path        TEXT PRIMARY KEY,     -- as the manifest gives it
+    size        INTEGER NOT NULL,
+    mtime_ns    INTEGER NOT NULL,
+    ctime_ns    INTEGER NOT NULL,
+    inode       INTEGER NOT NULL,
+    fingerprint TEXT NOT NULL,        -- identity.media_fingerprint
+    token       TEXT NOT NULL         -- what the probe stage's key holds for this content
+);
 """
+
+#: the catalog's tables (another program's SQLite file in ``--out`` has others)
+TABLES = frozenset({"stages", "episodes", "media"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +106,7 @@ class Catalog:
         connection is closed; nothing is written."""
         tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(stages)")}
-        if not tables or (tables <= {"stages", "episodes"} and {"episode", "stage", "config", "status"} <= columns):
+        if not tables or (tables <= TABLES and {"episode", "stage", "config", "status"} <= columns):
             return
         self._db.close()
         shown = ", ".join(sorted(tables)[:3]) + (", ..." if len(tables) > 3 else "")
@@ -157,6 +169,42 @@ class Catalog:
         (also those no longer in the manifest: the catalog never forgets an episode)."""
         rows = self._query("SELECT episode, show_key, number FROM episodes ORDER BY episode")
         return [(str(k), str(s), str(n)) for k, s, n in rows]
+
+    def media_token(self, path: str) -> str:
+        """What the ``probe`` stage's key holds for the medium ``path``: it changes when the medium's content does.
+
+        A local file whose size, modification time, change time and inode are those recorded keeps its token
+        (nothing is read). Otherwise its sampled content (:func:`.identity.media_fingerprint`, 3 MiB read) is
+        compared with the one recorded: the same content (a ``touch``, a copy, ``cp -a`` of the inputs) keeps
+        the token, so nothing is redone; other content (another encode of the same size, put back with ``touch
+        -r``: its change time is new) gets a new one, ``path:size:mtime_ns:fingerprint``. A medium seen for the
+        first time gets ``path:size:mtime_ns`` (:func:`.identity.input_identity`, the key before this table: an
+        earlier build's finished stages still match). A URL or a missing file: :func:`.identity.input_identity`.
+        """
+        from ..storage import is_url
+
+        legacy = input_identity(path, hash_small=False)
+        local = path[len("file://"):] if path.startswith("file://") else path
+        if is_url(path):
+            return legacy
+        try:
+            st = Path(local).stat()
+            if not Path(local).is_file():
+                return legacy
+            stat = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+            rows = self._query("SELECT size, mtime_ns, ctime_ns, inode, fingerprint, token FROM media WHERE path=?",
+                               (path,))
+            if rows and tuple(rows[0][:4]) == stat:
+                return str(rows[0][5])
+            fingerprint = media_fingerprint(local)
+        except OSError:
+            return legacy
+        if not rows:
+            token = legacy
+        else:  # the same sampled content keeps its token; other content gets one no earlier content had
+            token = str(rows[0][5]) if rows[0][4] == fingerprint else f"{legacy}:{fingerprint}"
+        self._write("INSERT OR REPLACE INTO media VALUES (?, ?, ?, ?, ?, ?, ?)", (path, *stat, fingerprint, token))
+        return token
 
     def forget(self, episode: str, stage: str) -> None:
         """Drop the record of one stage of one episode: the stage runs again when the episode is built."""

@@ -61,6 +61,30 @@ def previous_clip_files(ctx: EpisodeContext) -> list[str]:
     return list(seen)
 
 
+def recorded_clip_files(work_dir: Path) -> set[str]:
+    """The clip files (relative to the release root) that the cut records in the work folder ``work_dir`` list:
+    ``cut.json``'s and ``cut.pending.json``'s ``files`` and ``stale`` (nothing for a missing or unreadable one)."""
+    found: set[str] = set()
+    for name in (CUT_ARTIFACT, CUT_PENDING):
+        try:
+            data = json.loads((work_dir / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        found.update(_listed(data, "files"), _listed(data, "stale"))
+    return found
+
+
+def remove_clip_files(root: Path, files: Iterable[str]) -> int:
+    """Delete the release files ``files`` (relative to ``root``) that lie inside the clip media folders, and the
+    folders they leave empty; anything else named is left alone. Returns how many were deleted."""
+    removed = 0
+    for rel in sorted(files):
+        path = _safe_release_file(root, rel)
+        if path is not None and _remove_release_file(root, path):
+            removed += 1
+    return removed
+
+
 def _safe_release_file(root: Path, rel: str, folders: tuple[str, ...] = (AUDIO_ARCHIVE, VIDEO_ARCHIVE)
                        ) -> Path | None:
     """``root / rel`` when ``rel`` names a file inside one of the media ``folders`` (the clips'), else None."""

@@ -21,6 +21,7 @@ from ..fsutil import check_writable, folder_lock, remove_temps, under
 from ..interrupts import Terminated, sigterm_interrupts
 from .catalog import CATALOG_FILE, Catalog
 from .context import EpisodeContext
+from .dropped_clips import remove_dropped_clips
 from .dropped_frames import remove_dropped_frames
 from .manifest import Manifest, load_manifest
 from .options import BuildOptions
@@ -152,6 +153,7 @@ def _build_locked(manifest: Manifest, contexts: dict[str, EpisodeContext], out: 
             raise _release_disk_full(exc, catalog, out) from exc
         if report.written and mirror is None:  # a remote output's frames are in the bucket
             remove_dropped_frames(catalog, contexts, frames_listed(contexts, results, options), out)
+            remove_dropped_clips(catalog, contexts, {k for k in contexts if results[k].ok}, out)
         return report
     finally:
         catalog.close()

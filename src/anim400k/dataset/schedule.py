@@ -12,7 +12,7 @@ import json
 import logging
 import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,21 +46,22 @@ def _truth_identity(truth: str) -> str:
     return "|".join(parts)
 
 
-def stage_inputs(ctx: EpisodeContext, stage: str) -> str:
+def stage_inputs(ctx: EpisodeContext, stage: str, media: Callable[[str], str] | None = None) -> str:
     """The identity of the inputs that ``stage`` itself reads, for its config key ("" if it reads none).
 
     Only what the stage reads: the media and their stream choices for ``probe`` (the stages after it
     read the media through its key), the given transcript of its language for ``asr_en``/``asr_ja``,
     the subtitle file (content hashed) or stream for ``subtitles``, the ground truth for ``score``.
     So editing the subtitles re-runs ``subtitles`` and what depends on it, never decoding or ASR.
-    Media are identified by path, size and modification time (hashing gigabytes of video on every
-    run would cost more than planning the build), small files also by a hash of their content
+    Media are identified by ``media`` (the build passes :meth:`.catalog.Catalog.media_token`: a token that
+    changes with their sampled content) or else by path, size and modification time (hashing gigabytes of
+    video on every run would cost more than planning the build); small files by a hash of their content
     (:mod:`anim400k.dataset.identity`).
     """
     ref = ctx.ref
     if stage == "probe":
-        return "|".join([input_identity(ref.jp_media, hash_small=False), input_identity(ref.en_media, hash_small=False),
-                         str(ref.jp_stream), str(ref.en_stream)])
+        media = media or (lambda path: input_identity(path, hash_small=False))
+        return "|".join([media(ref.jp_media), media(ref.en_media), str(ref.jp_stream), str(ref.en_stream)])
     if stage in ("asr_en", "asr_ja"):
         given = ref.transcripts.get(EN if stage == "asr_en" else JP)
         return input_identity(given) if given else ""
@@ -72,12 +73,14 @@ def stage_inputs(ctx: EpisodeContext, stage: str) -> str:
     return ""
 
 
-def stage_configs(ctx: EpisodeContext, stages: list[Stage]) -> dict[str, str]:
-    """Each stage's config string (its options, backends, inputs and upstream configs), for ``stages``."""
+def stage_configs(ctx: EpisodeContext, stages: list[Stage], media: Callable[[str], str] | None = None
+                  ) -> dict[str, str]:
+    """Each stage's config string (its options, backends, inputs and upstream configs), for ``stages``
+    (``media``: a medium's identity, as :func:`stage_inputs`)."""
     configs: dict[str, str] = {}
     for st in STAGES:  # topological order
         upstream = [configs[d] for d in st.deps if d in configs]
-        configs[st.name] = stage_config(st.name, ctx.options, upstream, stage_inputs(ctx, st.name),
+        configs[st.name] = stage_config(st.name, ctx.options, upstream, stage_inputs(ctx, st.name, media),
                                         backend_settings(st.name, ctx))
     return {s.name: configs[s.name] for s in stages}
 
@@ -261,7 +264,7 @@ def run_stages(catalog: Catalog, contexts: dict[str, EpisodeContext], results: d
         stages = [s for s in STAGES if s.enabled(ctx)]
         plan[key] = stages
         try:
-            configs[key] = stage_configs(ctx, stages)
+            configs[key] = stage_configs(ctx, stages, catalog.media_token)
         except OSError as exc:
             results[key].ok, results[key].error = False, f"{exc}"
             continue
