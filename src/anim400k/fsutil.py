@@ -767,19 +767,34 @@ _NO_JSON = object()
 _MAX_JSON_BYTES = 1 << 30
 
 
+def sniffed_text(path: str | Path, starts_right: Callable[[bytes], bool], head: int = 64,
+                 max_bytes: int | None = None) -> str | None:
+    """The UTF-8 text of the file ``path`` when its first ``head`` bytes, a UTF-8 BOM and white space stripped,
+    pass ``starts_right`` (and it holds at most ``max_bytes``); ``None`` otherwise, or when it cannot be read or
+    is not UTF-8. What the recognisers of :func:`refuse_foreign_output` read: a file that does not start like
+    their kind (a video given as ``--out``) is not read beyond its start. A BOM (a file saved by a Windows editor)
+    is no part of the text."""
+    try:
+        with open(path, "rb") as f:
+            if not starts_right(f.read(head).lstrip(b"\xef\xbb\xbf \t\r\n")):
+                return None
+            if max_bytes is not None and os.fstat(f.fileno()).st_size > max_bytes:
+                return None
+            f.seek(0)
+            return f.read().decode("utf-8-sig")
+    except (OSError, ValueError):  # unreadable, not UTF-8
+        return None
+
+
 def _load_json(path: Path) -> Any:
     """The JSON value of the file ``path``, or :data:`_NO_JSON` when it is unreadable, not UTF-8, not JSON
     or too big (a file that does not start like a JSON object or array is not read beyond its start)."""
+    text = sniffed_text(path, lambda start: start[:1] in (b"{", b"["), max_bytes=_MAX_JSON_BYTES)
+    if text is None:
+        return _NO_JSON
     try:
-        with open(path, "rb") as f:
-            head = f.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
-            if head[:1] not in (b"{", b"[") or os.fstat(f.fileno()).st_size > _MAX_JSON_BYTES:
-                return _NO_JSON
-            f.seek(0)
-            # utf-8-sig: a BOM (a file saved by a Windows editor) is skipped, as the head's check skipped it;
-            # json.loads refuses a str that starts with one
-            return json.loads(f.read().decode("utf-8-sig"))
-    except (OSError, ValueError, RecursionError):  # unreadable, not UTF-8, not JSON, nested too deeply
+        return json.loads(text)
+    except (ValueError, RecursionError):  # not JSON, nested too deeply
         return _NO_JSON
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..fsutil import write_text_atomic
+from ..fsutil import sniffed_text, write_text_atomic
 from ..model import MAX_TIME_S, Turn
 
 
@@ -66,14 +66,12 @@ def is_rttm_file(path: str | Path) -> bool:
     that :func:`parse_rttm` needs of a ``SPEAKER`` line) or a comment (``;;``, ``#``: what it skips), a file that
     :func:`parse_rttm` reads (a UTF-8 BOM and CRLF line ends too). What ``diarize --out`` may replace
     (:func:`~anim400k.fsutil.refuse_foreign_output`); a file whose first line is no record is not read further."""
-    try:
-        with open(path, "rb") as f:
-            first = f.read(256).lstrip(b"\xef\xbb\xbf \t\r\n").split(maxsplit=1)[:1]
-            if not first or not (first[0].decode("ascii", "replace") in RTTM_TYPES or _is_comment(first[0])):
-                return False
-            f.seek(0)
-            text = f.read().decode("utf-8-sig")
-    except (OSError, ValueError):
+    def starts_right(start: bytes) -> bool:
+        first = start.split(maxsplit=1)[:1]
+        return bool(first) and (first[0].decode("ascii", "replace") in RTTM_TYPES or _is_comment(first[0]))
+
+    text = sniffed_text(path, starts_right, head=256)
+    if text is None:
         return False
     for line in text.splitlines():
         fields = line.split()

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import NamedTuple, Protocol
 
 from ..errors import InputError
-from ..fsutil import atomic_path
+from ..fsutil import atomic_path, sniffed_text
 from ..model import Subtitle
 from .ass_format import canonical_field_order
 from .encoding import bom_encoding, decode_bom_text, encoding_label, legacy_encoding
@@ -750,16 +750,19 @@ def is_srt_file(path: str | Path) -> bool:
     """Whether ``path`` is an SRT file (UTF-8) of at least one cue that reads without a problem: what
     ``dub --srt`` may replace (:func:`~anim400k.fsutil.refuse_foreign_output`). A file whose first line is not
     a cue number is not read further."""
-    try:
-        with open(path, "rb") as f:
-            first = f.read(64).lstrip(b"\xef\xbb\xbf \t\r\n").split(maxsplit=1)[:1]
-            if not first or not first[0].isdigit():
-                return False
-            f.seek(0)
-            text = f.read().decode("utf-8-sig")
-        return subtitle_format(text) == "srt" and bool(_parse_srt(text, Path(path)))
-    except (OSError, ValueError, InputError):
+    text = sniffed_text(path, _starts_with_cue_number)
+    if text is None:
         return False
+    try:
+        return subtitle_format(text) == "srt" and bool(_parse_srt(text, Path(path)))
+    except (ValueError, InputError):
+        return False
+
+
+def _starts_with_cue_number(start: bytes) -> bool:
+    """Whether a file's first bytes begin with an SRT cue number."""
+    first = start.split(maxsplit=1)
+    return bool(first) and first[0].isdigit()
 
 
 def write_srt(path: str | Path, subtitles: Sequence[TimedText]) -> None:
