@@ -21,10 +21,10 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..fsutil import under
 from .catalog import Catalog
 from .context import EpisodeContext
 from .cutting import CUT_ARTIFACT, CUT_PENDING, recorded_clip_files, remove_clip_files
+from .dropped_frames import work_folders
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +39,7 @@ def remove_dropped_clips(catalog: Catalog, contexts: Mapping[str, EpisodeContext
     its cut stage is forgotten in the catalog, the clip files the record lists are deleted (with the folders
     they leave empty), then the record.
     """
-    work = {key: Path(ctx.work_dir) for key, ctx in contexts.items()}
-    for key, show, number in catalog.episodes():
-        work.setdefault(key, under(out, "work", show, number))
+    work = work_folders(catalog, contexts, out)
     listed_folders = {os.path.realpath(work[key]) for key in listed if key in work}
     keep: set[str] = set()
     for key in listed:

@@ -35,6 +35,15 @@ log = logging.getLogger(__name__)
 FRAMES_RECORD = "frames.json"
 
 
+def work_folders(catalog: Catalog, contexts: Mapping[str, EpisodeContext], out: Path) -> dict[str, Path]:
+    """The work folder of every episode: the manifest's (``contexts``) and the catalog's others
+    (``out/work/SHOW/EPISODE``), by episode key."""
+    work = {key: Path(ctx.work_dir) for key, ctx in contexts.items()}
+    for key, show, number in catalog.episodes():
+        work.setdefault(key, under(out, "work", show, number))
+    return work
+
+
 def remove_dropped_frames(catalog: Catalog, contexts: Mapping[str, EpisodeContext], listed: set[str],
                           out: Path) -> int:
     """Delete the frame files of every episode whose key is not in ``listed`` (the episodes ``frames.parquet``
@@ -46,9 +55,7 @@ def remove_dropped_frames(catalog: Catalog, contexts: Mapping[str, EpisodeContex
     A file that ``out``'s ``frames.parquet`` lists is never deleted, nor a ``frames.json`` that is a listed
     episode's (the same file, through another path); a table that cannot be read deletes nothing.
     """
-    work = {key: Path(ctx.work_dir) for key, ctx in contexts.items()}
-    for key, show, number in catalog.episodes():
-        work.setdefault(key, under(out, "work", show, number))
+    work = work_folders(catalog, contexts, out)
     try:
         keep = {f"{FRAMES_ARCHIVE}/{rel}" for rel in table_listed_files(out)}  # relative to out
     except (OSError, ValueError) as exc:
