@@ -173,6 +173,11 @@ class InputError(AnimError):
     """Input that is missing, malformed or does not decode."""
 
 
+class OutputChanged(AnimError):
+    """A file appeared at an output path (or the file there was replaced) while a command was writing it:
+    the file was kept as it was and the new output put beside it (:func:`anim400k.fsutil.atomic_path`)."""
+
+
 def parse_jobs(name: str, value: str) -> int | None:
     """``--jobs`` as the user wrote it: ``auto`` (any case) gives None, an integer >= 0 that integer; anything
     else raises :class:`InputError` with one line about the option."""

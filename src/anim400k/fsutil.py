@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import ctypes
 import errno
+import functools
 import json
 import math
 import os
 import re
 import shutil
+import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,6 +204,158 @@ def temp_prefix(name: str) -> str:
     return f".{name}.{TEMP_MARK}"
 
 
+# ---- publishing: the final rename of an output, without replacing a file that appeared since the check ----
+
+#: ``renameat2``'s flag: fail with EEXIST instead of replacing an existing file (Linux >= 3.15, glibc >= 2.28)
+_RENAME_NOREPLACE = 1
+_AT_FDCWD = -100
+#: errnos that say a way of renaming without replacing is not there (the kernel, the libc or the file system)
+_UNSUPPORTED = frozenset({errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EPERM})
+
+
+@functools.cache
+def _libc_renameat2() -> Callable[..., int] | None:
+    """libc's ``renameat2`` (Linux, glibc >= 2.28) through ctypes; None where there is none."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    return fn  # type: ignore[no-any-return]
+
+
+def rename_noreplace(src: str | Path, dst: str | Path) -> str:
+    """Rename the file ``src`` to ``dst`` only if nothing is at ``dst``: :class:`FileExistsError` naming ``dst``
+    (and ``src`` left as it was) when something is. Returns the way it was done:
+
+    ``"renameat2"`` (Linux ``renameat2(RENAME_NOREPLACE)``, atomic); where that is missing or the file system
+    refuses the flag (EINVAL, ENOSYS), ``"link"``: ``os.link(src, dst)`` (fails with EEXIST, atomic) then
+    ``unlink(src)``; where the file system has no hard links either (FAT, some network and FUSE mounts),
+    ``"replace"``: a look for ``dst`` and then :func:`os.replace`, which a file created in between (microseconds)
+    is still replaced by. Other errors are :class:`OSError` naming ``dst``.
+    """
+    src_b, dst_b = os.fsencode(src), os.fsencode(dst)
+    fn = _libc_renameat2()
+    if fn is not None:
+        if fn(_AT_FDCWD, src_b, _AT_FDCWD, dst_b, _RENAME_NOREPLACE) == 0:
+            return "renameat2"
+        code = ctypes.get_errno()
+        if code == errno.EEXIST:
+            raise FileExistsError(code, os.strerror(code), str(dst))
+        if code not in _UNSUPPORTED:
+            raise OSError(code, os.strerror(code), str(dst))
+    try:
+        os.link(src_b, dst_b)
+    except FileExistsError as exc:
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(dst)) from exc
+    except OSError as exc:
+        if exc.errno not in _UNSUPPORTED:
+            raise OSError(exc.errno, exc.strerror, str(dst)) from exc
+    else:
+        os.unlink(src_b)
+        return "link"
+    if os.path.lexists(dst_b):
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(dst))
+    os.replace(src_b, dst_b)
+    return "replace"
+
+
+#: what :func:`refuse_foreign_output` found at each output path it passed (absolute path -> the identity
+#: ``(st_dev, st_ino, st_size, st_mtime_ns)`` of the file there, or None: no file), for the publish of that path.
+#: One table for the process, not a ContextVar: an output may be published from another thread than its check's.
+_SEEN: dict[Path, tuple[int, int, int, int] | None] = {}
+_SEEN_LOCK = threading.Lock()
+_UNCHECKED = object()
+
+
+def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _remember(path: Path, st: os.stat_result | None) -> None:
+    """Note what the check of the output ``path`` found there (``st``; None: nothing), for its publish."""
+    with _SEEN_LOCK:
+        _SEEN[Path(os.path.abspath(path))] = None if st is None else _identity(st)
+
+
+def _seen(path: Path, forget: bool = False) -> object:
+    """What the check of ``path`` found (:data:`_SEEN`), :data:`_UNCHECKED` if it was never checked; ``forget``
+    drops the note (a publish uses it once: a later write of the path is checked again or not at all)."""
+    key = Path(os.path.abspath(path))
+    with _SEEN_LOCK:
+        return _SEEN.pop(key, _UNCHECKED) if forget else _SEEN.get(key, _UNCHECKED)
+
+
+def _changed_since(path: Path, seen: object) -> str | None:
+    """How the file at ``path`` differs from what its check found (``seen``): ``"appeared"`` (nothing was
+    there, something is now), ``"changed"`` (another file, or the same file rewritten), None (as it was, or
+    the file the check found is gone)."""
+    if seen is _UNCHECKED:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return "appeared" if seen is None and os.path.lexists(path) else None  # a dangling link appeared
+    if seen is None:
+        return "appeared"
+    return None if _identity(st) == seen else "changed"
+
+
+#: the name a new output gets beside the file it must not replace: ``NAME.anim400k-new.EXT`` (``-2``, ... if taken)
+_ASIDE = "anim400k-new"
+
+
+def _keep_aside(tmp: Path, path: Path) -> Path:
+    """Publish the finished temporary ``tmp`` of ``path`` under a free visible name beside it
+    (``NAME.anim400k-new.EXT``, then ``NAME.anim400k-new-2.EXT``, ...), never replacing a file; returns it."""
+    ext = "".join(path.suffixes[-1:])
+    stem = path.name[: len(path.name) - len(ext)] if ext else path.name
+    for n in range(1, 1000):
+        aside = path.with_name(f"{stem}.{_ASIDE}{'' if n == 1 else f'-{n}'}{ext}")
+        try:
+            rename_noreplace(tmp, aside)
+        except FileExistsError:
+            continue
+        return aside
+    raise FileExistsError(errno.EEXIST, "no free name for the new output beside it", str(path))
+
+
+def _refused_publish(path: Path, how: str, aside: Path, others: int = 0) -> BaseException:
+    """The one-line error of a publish that did not replace ``path`` (``how``: :func:`_changed_since`)."""
+    from .errors import OutputChanged
+
+    said = ("a file appeared here while anim400k was writing it" if how == "appeared"
+            else "another program changed this file while anim400k was writing it")
+    rest = f" (the {others} other new file{'s' if others > 1 else ''} of this output set likewise, " \
+           f"as NAME.{_ASIDE}.EXT beside their names)" if others else ""
+    return OutputChanged(f"{said}; it was left as it is and the new output is at {aside}{rest}", path)
+
+
+def _publish(tmp: Path, path: Path) -> None:
+    """Rename the finished temporary ``tmp`` onto ``path``. A path that :func:`refuse_foreign_output` checked is
+    not replaced if a file appeared there since (nothing was there then) or the file there changed (another
+    identity: device, inode, size, mtime): ``tmp`` is kept beside it (:func:`_keep_aside`) and
+    :class:`~anim400k.errors.OutputChanged` raised. A path never checked is replaced as before."""
+    seen = _seen(path, forget=True)
+    if seen is _UNCHECKED:
+        os.replace(tmp, path)
+        return
+    how = _changed_since(path, seen)
+    if how is None and (seen is None or not os.path.lexists(path)):
+        try:
+            rename_noreplace(tmp, path)
+            return
+        except FileExistsError:
+            how = "appeared"
+    elif how is None:
+        os.replace(tmp, path)  # our own earlier file, as the check found it
+        return
+    raise _refused_publish(path, how, _keep_aside(tmp, path))
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path, suffix: str | None = None, sync: bool = True) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds.
@@ -222,6 +378,10 @@ def atomic_path(path: str | Path, suffix: str | None = None, sync: bool = True) 
 
     Inside a :func:`committed_together` block naming ``path``, the finished temporary file is not renamed
     when the block of this function ends but kept for the set's renames at the end of that block.
+
+    A ``path`` that :func:`refuse_foreign_output` checked is published by :func:`_publish`: a file that
+    appeared there since the check, or changed there, is left as it is and the new output is put beside it
+    (:class:`~anim400k.errors.OutputChanged`).
     """
     from .errors import InputError
 
@@ -256,7 +416,7 @@ def atomic_path(path: str | Path, suffix: str | None = None, sync: bool = True) 
             return
         if sync:
             fsync_file(tmp_path)
-        os.replace(tmp_path, path)
+        _publish(tmp_path, path)
         if sync:
             fsync_folder(path.parent)
     except BaseException as exc:
@@ -348,9 +508,7 @@ def committed_together(paths: Iterable[str | Path]) -> Iterator[None]:
         for _path, e, tmp in written:
             if e.sync:
                 fsync_file(tmp)
-        for path, e, tmp in written:  # the renames, one right after another
-            os.replace(tmp, path)
-            e.tmp = None
+        _publish_set([(path, e) for path, e, _tmp in written])
         for folder in {path.parent for path, e, _tmp in written if e.sync}:
             fsync_folder(folder)
     except BaseException as exc:
@@ -362,6 +520,44 @@ def committed_together(paths: Iterable[str | Path]) -> Iterator[None]:
             if named is not None and named is not exc:
                 raise named from exc
         raise
+
+
+def _publish_set(written: list[tuple[Path, _Staged]]) -> None:
+    """The renames of a :func:`committed_together` set (each entry's ``tmp`` onto its path), one right after
+    another. When a file appeared at a checked path of the set since its check, or the file there changed
+    (:func:`_changed_since`), no file of the set replaces anything: each new file is kept beside its name
+    (:func:`_keep_aside`) and :class:`~anim400k.errors.OutputChanged` names the first such path. A change in
+    the microseconds of the renames themselves keeps that file and the ones after it aside (the earlier ones
+    are published)."""
+    from .errors import OutputChanged
+
+    def aside(path: Path, e: _Staged) -> Path:
+        assert e.tmp is not None
+        kept = _keep_aside(e.tmp, path)
+        _seen(path, forget=True)
+        e.tmp = None
+        return kept
+
+    changed = [(p, how) for p, _e in written if (how := _changed_since(p, _seen(p))) is not None]
+    if changed:
+        kept = {p: aside(p, e) for p, e in written}
+        first, how = changed[0]
+        raise _refused_publish(first, how, kept[first], len(written) - 1)
+    for i, (path, e) in enumerate(written):
+        assert e.tmp is not None
+        try:
+            _publish(e.tmp, path)
+        except OutputChanged as exc:
+            e.tmp = None
+            rest = written[i + 1:]
+            for p, later in rest:
+                aside(p, later)
+            if rest:
+                exc.problem += (f" (the {len(rest)} later file{'s' if len(rest) > 1 else ''} of this output set "
+                                f"likewise, as NAME.{_ASIDE}.EXT beside their names)")
+                exc.args = (exc.message,)
+            raise
+        e.tmp = None
 
 
 _Named = Mapping[str, str | Path | None] | Iterable[tuple[str, str | Path | None]]
@@ -743,22 +939,35 @@ def refuse_foreign_output(flag: str, path: str | Path | None, ours: Callable[[Pa
     an RTTM; media), so a re-run onto it still replaces it. ``what`` says what the file is not (``"a sync
     estimate that anim400k sync wrote"``), ``flag`` the option naming it (``--out``). A missing or empty
     file, a folder (:func:`check_output_file` refuses that) and ``None`` pass.
+
+    What it found is noted for the output's publish (the final rename of :func:`atomic_path` or of a
+    :func:`committed_together` set): a file that appears at a path found free, or replaces or rewrites the file
+    found there (another device, inode, size or mtime), while the command works is not replaced; the new output
+    is put beside it and :class:`~anim400k.errors.OutputChanged` says where (:func:`_publish`).
     """
+    import stat
+
     from .errors import InputError
 
     if path is None:
         return
     p = Path(path)
     try:
-        if not p.is_file() or p.stat().st_size == 0:
-            return
+        st = os.stat(p)
+    except FileNotFoundError:
+        if not os.path.lexists(p):  # a dangling link is no free path: left to today's rename
+            _remember(p, None)
+        return
     except OSError:
         return
-    if not ours(p):
+    if not stat.S_ISREG(st.st_mode):
+        return
+    if st.st_size and not ours(p):
         if not os.access(p, os.R_OK):  # not "is not X": it could not be looked at
             raise InputError(f"exists and cannot be read, so it cannot be told to be {what}: remove it or choose "
                              f"another {flag}", p)
         raise InputError(f"exists and is not {what}: remove it or choose another {flag}", p)
+    _remember(p, st)
 
 
 _NO_JSON = object()
