@@ -111,6 +111,21 @@ def test_a_missing_package_names_it(monkeypatch):
         wb.shipped_base_files()
 
 
+@pytest.mark.parametrize(("backend", "options", "extra"),
+                         [("whisper-base", {}, False),
+                          ("faster-whisper", {"model": "/models/x", "device": "cpu"}, True)])
+def test_faster_whisper_missing_is_one_line_at_load(monkeypatch, backend, options, extra):
+    """Both faster-whisper backends load through one ``load``: faster-whisper missing names the backend, and
+    the ``anim400k[whisper]`` extra only for the one with a model folder (whisper-base's wheels hold no code)."""
+    transcriber = get_transcriber(backend, **options)
+    monkeypatch.setitem(sys.modules, "faster_whisper", None)
+    with pytest.raises(BackendUnavailable) as err:
+        transcriber.load()
+    msg = str(err.value)
+    assert "\n" not in msg and f"backend '{backend}' is not available" in msg
+    assert ("pip install 'anim400k[whisper]'" in msg) is extra
+
+
 def test_a_model_folder_is_refused():
     with pytest.raises(InputError, match="uses the model shipped in its wheels"):
         get_transcriber("whisper-base", model="/models/x")

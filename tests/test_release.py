@@ -276,6 +276,16 @@ def test_clip_ids_are_stable_across_versions():
     assert ids.clip_id("show", "1", "jp", 1.0, 2.5) == "a9/a90ef381-0cdb-5dc7-8f33-ea1c3035d541"
 
 
+def test_is_id_accepts_exactly_what_parse_id_accepts() -> None:
+    good = ids.make_id("show", "1", "pic")
+    folder, uuid = ids.parse_id(good)
+    assert ids.is_id(good) and ids.is_id(f"{uuid[0]}/{uuid}")  # a one-character folder: the UUID's first
+    wrong = "00" if not uuid.startswith("00") else "ff"
+    for bad in ("", uuid, f"{folder}{uuid}", f"zz/{uuid}", f"{wrong}/{uuid}", f"{folder}/{uuid}x", f"{good}/",
+                good.upper()):
+        assert not ids.is_id(bad), bad
+
+
 def test_speaker_confidence_is_written_read_and_range_checked(tmp_path: Path) -> None:
     clip = _clip(0)
     clip.speaker_confidence = 0.75

@@ -32,7 +32,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -206,6 +206,8 @@ class FasterWhisperTranscriber:
     #: faster-whisper's own progress bar (seconds of audio decoded), drawn when stderr is a terminal.
     progress: bool = False
     name: str = field(default="faster-whisper", init=False)
+    #: the ``anim400k[...]`` extra that installs faster-whisper, named when it is missing (None: none to name)
+    EXTRA: ClassVar[str | None] = "whisper"
     _model: Any = field(default=None, init=False, repr=False)
     _pipeline: Any = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -260,7 +262,8 @@ class FasterWhisperTranscriber:
         return self.check()
 
     def load(self) -> Any:
-        """Load the model (once) from the local folder or local HF cache (checked first: :meth:`check`)."""
+        """Load the model once per process (:meth:`shared_model`; transcribers that would load the same model
+        share it) and its batched pipeline; faster-whisper missing is :class:`BackendUnavailable`."""
         with self._lock:
             if self._model is not None:
                 return self._model
@@ -268,30 +271,36 @@ class FasterWhisperTranscriber:
             try:
                 from faster_whisper import BatchedInferencePipeline, WhisperModel
             except ImportError as exc:
-                raise BackendUnavailable(self.name, "whisper", str(exc)) from exc
-            path = self.check()
-            key = (str(path.resolve()), str(self.device),
-                   str(self.compute_type or "default"), int(self.cpu_threads), int(self.num_workers))
-            try:
-                with _MODELS_LOCK:
-                    if key not in _MODELS:
-                        model = WhisperModel(
-                            str(path),
-                            device=self.device,
-                            compute_type=self.compute_type or "default",
-                            cpu_threads=self.cpu_threads,
-                            num_workers=self.num_workers,
-                            local_files_only=True,
-                        )
-                        check_mel_bins(model, path)
-                        _MODELS[key] = model
-                    self._model = _MODELS[key]
-            except InputError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - ctranslate2 raises various types
-                raise InputError(f"cannot load the Whisper model ({reason(exc)})", path) from exc
+                raise BackendUnavailable(self.name, self.EXTRA, str(exc)) from exc
+            self._model = self.shared_model(WhisperModel)
             self._pipeline = BatchedInferencePipeline(self._model)
             return self._model
+
+    def shared_model(self, whisper_model: Any) -> Any:
+        """The ``whisper_model`` (faster-whisper's ``WhisperModel`` class) of the local folder or local HF cache
+        (checked first: :meth:`check`), built once per process for each model, device, compute type, threads and
+        workers (in ``_MODELS``)."""
+        path = self.check()
+        key = (str(path.resolve()), str(self.device),
+               str(self.compute_type or "default"), int(self.cpu_threads), int(self.num_workers))
+        try:
+            with _MODELS_LOCK:
+                if key not in _MODELS:
+                    model = whisper_model(
+                        str(path),
+                        device=self.device,
+                        compute_type=self.compute_type or "default",
+                        cpu_threads=self.cpu_threads,
+                        num_workers=self.num_workers,
+                        local_files_only=True,
+                    )
+                    check_mel_bins(model, path)
+                    _MODELS[key] = model
+                return _MODELS[key]
+        except InputError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - ctranslate2 raises various types
+            raise InputError(f"cannot load the Whisper model ({reason(exc)})", path) from exc
 
     def _run(self, audio: np.ndarray, sr: int, language: str, task: str, report: Reporter | None = None) -> Transcript:
         lang = whisper_language(language)  # an unknown code is refused before the model loads

@@ -18,10 +18,9 @@ import importlib
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from ..errors import BackendUnavailable, InputError, reason
-from ..offline import force_offline
 from .faster_whisper_backend import (
     _MODELS,
     _MODELS_LOCK,
@@ -114,6 +113,7 @@ class WhisperBaseTranscriber(RegionWhisperTranscriber):
     model: str = MODEL_ID
     pause_s: float | None = BASE_PAUSE_S
     decode_batch: int = BASE_DECODE_BATCH
+    EXTRA: ClassVar[str | None] = None
 
     @property
     def config(self) -> dict[str, Any]:
@@ -130,35 +130,25 @@ class WhisperBaseTranscriber(RegionWhisperTranscriber):
         """None: the model's identity is its SHA-256, in :attr:`config` (the transcript cache's key)."""
         return None
 
-    def load(self) -> Any:
-        """Load the model once per process (shared by every transcriber with the same device, compute
-        type, threads and workers) from the shipped halves joined in memory."""
-        with self._lock:
-            if self._model is not None:
-                return self._model
-            force_offline()
-            try:
-                from faster_whisper import BatchedInferencePipeline, WhisperModel
-            except ImportError as exc:
-                raise BackendUnavailable(self.name, None, str(exc)) from exc
-            files = shipped_base_files()
-            check_device(str(self.device), self.name)
-            key = (MODEL_ID, str(self.device), str(self.compute_type or "default"), int(self.cpu_threads),
-                   int(self.num_workers))
-            with _MODELS_LOCK:
-                if key not in _MODELS:
-                    data = read_base_model(files)
-                    try:
-                        _MODELS[key] = WhisperModel(MODEL_ID, device=self.device,
-                                                    compute_type=self.compute_type or "default",
-                                                    cpu_threads=self.cpu_threads, num_workers=self.num_workers,
-                                                    files=data)
-                    except Exception as exc:  # noqa: BLE001 - ctranslate2 raises various types
-                        raise InputError(f"cannot load the Whisper base model ({reason(exc)})",
-                                         files["config.json"].parent) from exc
-                self._model = _MODELS[key]
-            self._pipeline = BatchedInferencePipeline(self._model)
-            return self._model
+    def shared_model(self, whisper_model: Any) -> Any:
+        """The ``whisper_model`` (faster-whisper's ``WhisperModel`` class) of the shipped halves joined in memory,
+        built once per process for each device, compute type, threads and workers (in ``_MODELS``)."""
+        files = shipped_base_files()
+        check_device(str(self.device), self.name)
+        key = (MODEL_ID, str(self.device), str(self.compute_type or "default"), int(self.cpu_threads),
+               int(self.num_workers))
+        with _MODELS_LOCK:
+            if key not in _MODELS:
+                data = read_base_model(files)
+                try:
+                    _MODELS[key] = whisper_model(MODEL_ID, device=self.device,
+                                                 compute_type=self.compute_type or "default",
+                                                 cpu_threads=self.cpu_threads, num_workers=self.num_workers,
+                                                 files=data)
+                except Exception as exc:  # noqa: BLE001 - ctranslate2 raises various types
+                    raise InputError(f"cannot load the Whisper base model ({reason(exc)})",
+                                     files["config.json"].parent) from exc
+            return _MODELS[key]
 
 
 def whisper_base_transcriber(**options: Any) -> WhisperBaseTranscriber:

@@ -319,29 +319,28 @@ class LocalRunner:
 
     def close(self) -> None:
         """Shut every pool down (cancelling queued tasks) and wait for each worker process to exit."""
-        with self._lock:
-            self._closing = True
-            pools = list(self._pools)
-        for pool in pools:
-            procs = list((getattr(pool, "_processes", None) or {}).values())
-            pool.shutdown(wait=True, cancel_futures=True)
-            _reap(procs)
-        self._spawner.shutdown(wait=True)
-        _stop_resource_tracker()
+        self._stop(terminate=False)
 
     def terminate(self) -> None:
         """Stop now (Ctrl-C): cancel queued tasks, terminate the workers, and reap them."""
+        self._stop(terminate=True)
+
+    def _stop(self, terminate: bool) -> None:
+        """Shut every pool down (queued tasks cancelled) and reap its workers, terminated first when ``terminate``;
+        then the submitting thread (its queued submissions cancelled too when ``terminate``) and
+        multiprocessing's resource tracker."""
         with self._lock:
             self._closing = True
             pools = list(self._pools)
         for pool in pools:
             procs = list((getattr(pool, "_processes", None) or {}).values())
-            for p in procs:
-                if p.is_alive():
-                    p.terminate()
+            if terminate:
+                for p in procs:
+                    if p.is_alive():
+                        p.terminate()
             pool.shutdown(wait=True, cancel_futures=True)
             _reap(procs)
-        self._spawner.shutdown(wait=True, cancel_futures=True)
+        self._spawner.shutdown(wait=True, cancel_futures=terminate)
         _stop_resource_tracker()
 
 

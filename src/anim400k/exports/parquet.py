@@ -162,7 +162,7 @@ def export(
                             "pic_paths": [
                                 str(ids.id_path("", ids.PICS_ARCHIVE, p, "jpg"))
                                 for p in ch.pic_urls
-                                if _ok_id(p)
+                                if ids.is_id(p)
                             ],
                             "voice_actors": ch.voice_actors,
                         }
@@ -208,11 +208,3 @@ def export(
         "characters": chars.count,
         "files": ["clips.parquet", "episodes.parquet", "shows.parquet", "characters.parquet"],
     }
-
-
-def _ok_id(value: str) -> bool:
-    try:
-        ids.parse_id(value)
-    except ValueError:
-        return False
-    return True

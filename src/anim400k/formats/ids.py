@@ -51,6 +51,15 @@ def parse_id(value: str) -> tuple[str, str]:
     return m.group("folder"), m.group("uuid")
 
 
+def is_id(value: str) -> bool:
+    """Whether ``value`` is an ID of the form ``"F/UUID"`` (:func:`parse_id` accepts it)."""
+    try:
+        parse_id(value)
+    except ValueError:
+        return False
+    return True
+
+
 def id_path(root: str | Path, archive: str, value: str, ext: str) -> Path:
     """Path of an ID's file inside a release: ``root/archive/F/UUID.ext``."""
     folder, u = parse_id(value)

@@ -37,6 +37,7 @@ import re
 from collections.abc import Sequence
 
 from ..model import Word
+from .subtitle_text import collapse
 
 _SQUARE = re.compile(r"\[[^\[\]]*\]")
 _ROUND = re.compile(r"\(([^()]*)\)")
@@ -90,7 +91,6 @@ _CHANGE_MARKER = re.compile(r"(?:^|(?<=\s))>{2,3}(?=\s|$)")
 _ENDS_WITH_MARKER = re.compile(r"(?:^|(?<=\s))>{2,3}$")
 _SENTENCE_PUNCT = re.compile(r"[.?!…]")
 _LONE_DASH = re.compile(r"(?:^|(?<=\s))[-‐–—](?=\s*(?:[-‐–—]|$))")
-_SPACES = re.compile(r"\s+")
 
 
 def _description(content: str, before: str) -> bool:
@@ -184,9 +184,9 @@ def _removed(text: str) -> list[bool]:
 
 
 def _tidy(text: str) -> str:
-    text = _SPACES.sub(" ", text).strip()
+    text = collapse(text)
     while True:
-        tidier = _SPACES.sub(" ", _LONE_DASH.sub("", text)).strip()
+        tidier = collapse(_LONE_DASH.sub("", text))
         if tidier == text:
             break
         text = tidier

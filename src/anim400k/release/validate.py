@@ -161,7 +161,7 @@ def validate_show(
             for pic in c.get("pic_urls") or []:
                 if isinstance(pic, str):
                     yield from _check_id(pic, f"characters.{name}.pic_urls", sloc)
-                    if check_media and root is not None and _id_ok(pic):
+                    if check_media and root is not None and ids.is_id(pic):
                         if not ids.id_path(root, ids.PICS_ARCHIVE, pic, "jpg").is_file():
                             yield Problem(
                                 f"picture file for {pic!r} is missing",
@@ -253,14 +253,6 @@ def parse_avg_duration(value: Any) -> float | None:
         return None
     total = sum(float(n) * _DURATION_UNIT[unit[0].lower()] for n, unit in _DURATION_PART.findall(value))
     return total or None
-
-
-def _id_ok(value: str) -> bool:
-    try:
-        ids.parse_id(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _validate_clip(
