@@ -132,3 +132,28 @@ def test_pull_fetches_only_missing_or_changed_files(tmp_path: Path) -> None:
     assert mirror.pull("work", prune=True) == 0
     assert not (tmp_path / "node" / "work" / "e" / "new.json").exists()
     assert (tmp_path / "node" / "work" / "e" / "b.flac").exists()
+
+
+def test_a_file_url_output_is_the_local_folder(short_manifest: Path, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--out file:///abs/rel`` builds into ``/abs/rel`` (it made a folder ``file:`` in the working folder and
+    failed with a traceback, sqlite's ``unable to open database file``)."""
+    import anim400k.dataset.pipeline as pipeline
+
+    seen: list[Path] = []
+
+    class Planned(Exception):
+        pass
+
+    def stop(manifest: object, contexts: dict, out: Path, *args: object) -> None:
+        seen.append(out)
+        raise Planned
+
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setattr(pipeline, "_build_locked", stop)
+    with pytest.raises(Planned):
+        build_dataset(short_manifest, f"file://{tmp_path / 'rel'}", OPTS)
+    assert seen == [tmp_path / "rel"] and (tmp_path / "rel").is_dir()
+    assert list(work.iterdir()) == [], "nothing made in the working folder"

@@ -46,6 +46,11 @@ def is_url(path: str | os.PathLike[str] | None) -> bool:
     return path is not None and "://" in str(path) and not str(path).startswith("file://")
 
 
+def local_path(path: str) -> str:
+    """``path`` with a leading ``file://`` removed (``file:///data/out`` is the local ``/data/out``)."""
+    return path[len("file://"):] if path.startswith("file://") else path
+
+
 def filesystem(url: str) -> tuple[Any, str]:
     """The fsspec filesystem and in-filesystem path of ``url`` (clear error if its package is missing)."""
     import fsspec
@@ -80,7 +85,7 @@ def _temp_name(dest: Path) -> Path:
 def local_input(path: str) -> str:
     """A local path for an input: the path itself, or a cached copy of a remote URL."""
     if not is_url(path):
-        return path[len("file://"):] if path.startswith("file://") else path
+        return local_path(path)
     fs, rpath = filesystem(path)
     try:
         size = fs.size(rpath)

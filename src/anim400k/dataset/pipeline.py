@@ -75,10 +75,12 @@ def build_dataset(
     (annotations, clip media), ``catalog.sqlite`` and ``build_report.json`` in ``out_dir``,
     which may be an fsspec URL (then no shared filesystem is needed, see :mod:`.remote`).
     """
-    from ..storage import RemoteMirror, is_url, local_input
+    from ..storage import RemoteMirror, is_url, local_input, local_path
     from .preflight import check_backends
 
     options = options or BuildOptions()
+    if isinstance(out_dir, str):  # --out file:///data/out is the local /data/out (it made a folder 'file:' here)
+        out_dir = local_path(out_dir)
     if options.jobs is not None and not (isinstance(options.jobs, int) and options.jobs >= 0):
         raise InputError(f"jobs must be an integer >= 0 (0 = one worker per CPU) or None (auto), not {options.jobs!r}")
     check_backends(options)  # a bad model path or missing package: one line, before any stage is planned
