@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import warnings
@@ -22,6 +23,7 @@ from anim400k.cli import main
         (["dub", "v.mkv", "--out", "o.mkv", "--min-stretch", "abc"], "Invalid value for '--min-stretch'"),
         (["build", "m.yaml", "--out", "o", "--video-preset", "quick"], "'quick' is not an x264 preset"),
         (["validate", "rel", "--limit", "-1"], "--limit must be an integer >= 0, not -1"),
+        (["build", "m.yaml", "--out", "o", "--video-height", "1"], "--video-height must be an integer >= 2, not 1"),
     ],
 )
 def test_usage_errors_are_one_message_and_exit_2(argv, message, capsys):
@@ -375,3 +377,43 @@ def test_build_runner_options_are_checked_before_anything_is_written(tmp_path, c
     assert main(["build", str(manifest), "--out", str(out), "--asr-en", "vad", "--asr-ja", "vad", *options]) == 2
     err = capsys.readouterr().err.strip()
     assert err == message and not out.exists()
+
+
+def _commands_with_help() -> list[tuple[list[str], object]]:
+    """(argv before ``--help``, click command) for every command and mushra subcommand."""
+    from anim400k.cli import _command
+
+    root, found = _command(), []
+    todo = [([], root)]
+    while todo:
+        argv, cmd = todo.pop()
+        subs = getattr(cmd, "commands", {})
+        todo += [([*argv, name], sub) for name, sub in subs.items()]
+        if argv and not subs:
+            found.append((argv, cmd))
+    return found
+
+
+def test_help_on_an_80_column_terminal_shows_every_option_name_whole(capsys, monkeypatch):
+    """`build --help` in an 80-column terminal cut option names (`--diarizer-mod…`, `--separator-mo…`,
+    `--no-video-cli…`, `--no-backing-c…`): typer's `<int range> [x>=2]` of --video-height took the room."""
+    monkeypatch.setenv("COLUMNS", "80")
+    cut = []
+    for argv, cmd in _commands_with_help():
+        assert main([*argv, "--help"]) == 0
+        out = capsys.readouterr().out
+        names = [o for p in cmd.params for o in (*p.opts, *getattr(p, "secondary_opts", ())) if o.startswith("--")]
+        cut += [(" ".join(argv), o) for o in names if not re.search(re.escape(o) + r"(?![\w-]|…)", out)]
+    assert cut == []
+
+
+def test_help_paragraphs_are_wrapped_as_one_text(capsys, monkeypatch):
+    """A docstring's later paragraphs kept their source line breaks and were wrapped again at the terminal's
+    width: `transcribe --help` showed `... AWS JSON) is refused,` then `not replaced; ...` on a line of its own."""
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["transcribe", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "(a user's Whisper or AWS JSON) is refused, not replaced; an empty one is written over." in out
+    assert main(["tasks", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "and speech-translation rows without subtitles, are left out" in out

@@ -148,6 +148,28 @@ def _own_readability_checks(command: Any) -> None:
                     holder.readable = False  # type: ignore[union-attr]
 
 
+def _reflow_help(command: Any) -> None:
+    """Join the lines of each paragraph of every command's help after the first into one line.
+
+    typer's rich help keeps the single line breaks of those paragraphs and then wraps them again at the
+    terminal's width, so a docstring wrapped at 110 columns showed as one long line and a stub on an
+    80-column terminal (``... is refused,`` / ``not replaced; ...``). click's ``\\b`` paragraphs are kept as
+    written.
+    """
+    import inspect
+
+    todo = [command]
+    while todo:
+        cmd = todo.pop()
+        todo += list(getattr(cmd, "commands", {}).values())
+        if not cmd.help:
+            continue
+        first, *rest = inspect.cleandoc(cmd.help).split("\n\n")
+        if rest:
+            rest = [p if p.startswith("\b") else " ".join(p.split()) for p in rest]
+            cmd.help = "\n\n".join([first, *rest])
+
+
 def _command() -> Any:
     """The click command of :data:`app` whose ``invoke`` turns every interrupt into :class:`_Interrupted`.
 
@@ -156,6 +178,7 @@ def _command() -> Any:
     """
     command = typer.main.get_command(app)
     _own_readability_checks(command)
+    _reflow_help(command)
     invoke = command.invoke
     exits = _exit_types()
 
