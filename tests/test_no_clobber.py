@@ -455,6 +455,32 @@ def test_a_named_pipe_at_out_is_refused_and_kept(tmp_path: Path, capsys) -> None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clips.json", "en.srt", "jp.srt"]
 
 
+@pytest.mark.parametrize("command", ["stats", "dub"])
+def test_a_named_pipe_at_a_checked_file_output_is_refused_before_the_work(tmp_path: Path, rel: Path, command: str,
+                                                                           capsys, monkeypatch) -> None:
+    """`stats --json /dev/null` printed the whole table (the pass over the release) and `dub --report` a pipe
+    was refused only when the report was written, after the dub: `check_writable` now refuses it first."""
+    import os
+    import stat
+
+    import anim400k.stats as stats_module
+
+    fifo = tmp_path / "out.json"
+    os.mkfifo(fifo)
+    if command == "stats":
+        monkeypatch.setattr(stats_module, "compute_stats", lambda *a, **k: pytest.fail("the pass ran"))
+        argv = ["stats", str(rel), "--json", str(fifo)]
+    else:
+        video = _wav(tmp_path / "v.wav")
+        argv = ["dub", str(video), "--out", str(tmp_path / "dub.mka"), "--report", str(fifo)]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert len(err.splitlines()) == 1 and str(fifo) in err and "not a regular file" in err, err
+    assert captured.out == ""
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
 def test_atomic_path_refuses_a_special_file(tmp_path: Path) -> None:
     import os
     import stat

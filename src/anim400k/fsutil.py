@@ -571,7 +571,8 @@ def check_writable(outputs: _Named, folders: _Named = ()) -> None:
     each output folder, or the nearest folder above it that exists (:func:`atomic_path` creates the
     missing ones), must take a new file (:func:`_probe_folder`). So a
     read-only folder, one that cannot be created, a folder path through a file or a file output that
-    is a folder is refused before any work, not after it. Nothing is left behind.
+    is a folder, or a file output that is a device, pipe or socket (:func:`refuse_special_file`), is refused
+    before any work, not after it. Nothing is left behind.
     """
     from .errors import InputError
 
@@ -585,6 +586,8 @@ def check_writable(outputs: _Named, folders: _Named = ()) -> None:
             raise InputError(f"{label} is a file: give a folder to write into", path)
         if not is_folder and path.is_dir():
             raise InputError(f"{label} is a folder: give the name of a file to write", path)
+        if not is_folder:  # a device or pipe (--json /dev/null) was refused only by atomic_path, after the work
+            refuse_special_file(path)
         folder, exc = _probe_folder(path if is_folder else path.parent)
         if not folder.is_dir():
             raise InputError(f"{label} cannot be written: {folder} (a part of its folder path) is a file", path)
