@@ -385,3 +385,11 @@ def test_a_second_analysis_into_the_same_folder_is_refused(tmp_path: Path) -> No
     with folder_lock(out, "mushra analyze"), pytest.raises(InputError, match="another mushra analyze"):
         analyze(_ratings(tmp_path), out)
     assert sorted(p.name for p in out.iterdir()) == []
+
+
+def test_analyze_of_a_missing_source_names_both_kinds(tmp_path: Path, capsys) -> None:
+    """`mushra analyze test1 --out r` with no test1 said `test1: no such ratings CSV`, whichever the user meant."""
+    assert main(["mushra", "analyze", str(tmp_path / "test1"), "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"anim400k: error: {tmp_path / 'test1'}: no such test folder or ratings CSV"
+    assert sorted(tmp_path.iterdir()) == []

@@ -22,6 +22,7 @@ from __future__ import annotations
 import html
 import itertools
 import math
+import os
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -658,6 +659,8 @@ def load_rows(source: str | Path) -> tuple[list[RatingRow], list[str] | None, li
     from .webmushra import read_ratings_csv
 
     src = Path(source)
+    if not os.path.lexists(src):  # it said 'no such ratings CSV' of a test folder's name
+        raise InputError("no such test folder or ratings CSV", src)
     if src.is_dir():
         test = load_test(src)
         try:
