@@ -39,8 +39,8 @@ def register(app: typer.Typer) -> None:
         rows without subtitles, are left out; one line says how many and the first example.
         A split with no rows gets no file (one line names them). Clips with no en_subtitles
         field (original-format release) take their en_text as the speech-translation target.
-        DIR may not be a release folder nor lie inside one. A run replaces DIR as a whole (written
-        beside it, then swapped in), so DIR must be new, empty or an earlier run's output.
+        The --out folder may not be a release folder nor lie inside one. A run replaces it as a whole
+        (written beside it, then swapped in), so it must be new, empty or an earlier run's output.
         """
         from ..tasks import empty_text, left_out_text, parse_proportions, target_source_text, write_task_views
 
