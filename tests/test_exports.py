@@ -145,6 +145,16 @@ def test_lhotse_manifests_validate(rel: Path, tmp_path: Path) -> None:
     assert audio.shape[0] == 1 and audio.shape[1] == pytest.approx(CLIP0_S * 16000, abs=1000)
 
 
+def test_embed_audio_with_lhotse_is_refused(rel: Path, tmp_path: Path, capsys) -> None:
+    """`export --format lhotse --embed-audio` exported manifests that point into the release, as if the option were
+    not given: it is refused in one line now, before the release is read."""
+    out = tmp_path / "e"
+    assert main(["export", str(rel), "-f", "lhotse", "-o", str(out), "--embed-audio"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--embed-audio" in err and "absolute path" in err
+    assert sorted(tmp_path.iterdir()) == []
+
+
 def test_webdataset_shards(rel: Path, tmp_path: Path) -> None:
     import webdataset as wds
 

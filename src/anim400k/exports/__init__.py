@@ -62,6 +62,9 @@ def export(
         why = NEEDS_MEDIA.get(fmt, f"--embed-audio puts the MP3 bytes in the {fmt} export")
         raise InputError(f"--no-media exports without the MP3s, but {why}: use --format parquet without "
                          f"--embed-audio (paths only), or download the media")
+    if embed_audio and fmt == "lhotse":  # it was ignored: the manifests still pointed into the release
+        raise InputError("--embed-audio: a lhotse export references the release's MP3s by absolute path and cannot "
+                         "embed them; leave --embed-audio out, or use --format parquet, hf or webdataset")
     size = parse_size(shard_size)  # a bad option first, before the release is read
     ds = dataset if isinstance(dataset, Dataset) else load(dataset)
     check_export_target(out, ds.root)
