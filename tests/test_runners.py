@@ -179,3 +179,43 @@ def test_a_pool_worker_freezes_its_heap_when_it_exits() -> None:
     assert proc.returncode == 0, proc.stderr
     lines = dict(line.rsplit(" ", 1) for line in proc.stdout.splitlines())
     assert lines["frozen before exit"] == "0" and int(lines["frozen at exit"]) > 1000, proc.stdout
+
+
+def _free_port() -> int:
+    """A local TCP port nothing listens on (bound, then closed)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_ray_address_where_nothing_listens_is_one_line_before_any_work(tmp_path: Path, capsys) -> None:
+    """`build --runner ray --address 127.0.0.1:6399` with no cluster there sat in ray.init for over 10 minutes
+    without a word (and held SIGTERM, so `timeout` could not stop it); now one line, exit 2, nothing made."""
+    from anim400k.cli import main
+
+    address = f"127.0.0.1:{_free_port()}"
+    out = tmp_path / "rel"
+    argv = ["build", str(tmp_path / "m.yaml"), "--out", str(out), "--runner", "ray", "--address", address]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"anim400k: error: --address {address}: no Ray cluster answers there (")
+    assert len(err.splitlines()) == 1 and not out.exists()
+
+
+def test_a_ray_address_that_answers_passes_the_check() -> None:
+    import socket
+
+    from anim400k.dataset.preflight import check_ray_address
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        check_ray_address(f"127.0.0.1:{port}")
+        check_ray_address(f"ray://127.0.0.1:{port}")
+    for left_to_ray in ("auto", "local", "headnode"):
+        check_ray_address(left_to_ray)
+    with pytest.raises(InputError, match="no Ray cluster answers there"):
+        check_ray_address(f"ray://127.0.0.1:{_free_port()}")

@@ -68,6 +68,36 @@ def check_runner(options: BuildOptions) -> None:
 
         if importlib.util.find_spec("ray") is None:
             raise BackendUnavailable("ray", "ray", "missing Python module ray")
+        if options.ray_address:
+            check_ray_address(options.ray_address)
+
+
+#: seconds :func:`check_ray_address` waits for the cluster's port to answer
+RAY_CONNECT_TIMEOUT_S = 5.0
+
+
+def check_ray_address(address: str) -> None:
+    """Raise :class:`InputError` when nothing answers at a ``HOST:PORT`` (or ``ray://HOST:PORT``) Ray address.
+
+    ``ray.init`` retries a cluster that is not there for many minutes with no word (measured: still waiting
+    after 10 minutes for ``--address 127.0.0.1:6399`` with nothing listening), and the build holds SIGTERM while
+    it runs (:func:`anim400k.dataset.runners._init_keeping_sigterm`), so ``timeout``/a scheduler could not stop
+    it. Only a TCP connection is tried: ``auto``, ``local`` and an address without a port are left to Ray.
+    """
+    import socket
+
+    hostport = address.split("://", 1)[1] if address.startswith("ray://") else address
+    host, sep, port = hostport.rpartition(":")
+    if "://" in hostport or not sep or not host or not port.isdigit():
+        return
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=RAY_CONNECT_TIMEOUT_S):
+            pass
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        raise InputError(f"--address {address}: no Ray cluster answers there ({why.lower()}): start one with "
+                         "`ray start --head --port PORT` on that machine, or leave --address out for a local "
+                         "cluster") from None
 
 
 #: The backend ``auto`` gives each language of a build (:class:`anim400k.asr.auto.AutoTranscriber`).
