@@ -152,13 +152,15 @@ def learned_count(ep: dict, model: Any, t: float, nmin: int, start: str) -> int:
 
 
 def collect(spec: str) -> list[dict]:
-    """Episodes of one ``--sets`` entry (``source:first:end:cache``) with the clustering's inputs kept."""
+    """Episodes of one ``--sets`` entry (``source:first:end:cache[:duration]``, 90 s by default) with the
+    clustering's inputs kept."""
     import tune_diarize_real as tune
     from _subtitles import subtitle_tuples, synth_subtitles
 
     from anim400k.diarize import clustering, embedded, get_diarizer, views
 
-    source, first, end, cache = spec.split(":")
+    source, first, end, cache, *rest = spec.split(":")
+    duration = float(rest[0]) if rest else 90.0
     tune.CACHE.clear()
     tune.CACHE.update(pickle.loads(Path(cache).read_bytes()))
     kept: dict = {}
@@ -167,14 +169,15 @@ def collect(spec: str) -> list[dict]:
     def keep(self: Any, emb: np.ndarray, windows: np.ndarray, wpitch: np.ndarray, view: Any = None,
              raw: Any = None, *args: Any, **kwargs: Any) -> np.ndarray:
         labels = cluster(self, emb, windows, wpitch, view, raw, *args, **kwargs)
-        kept.update(emb=emb, windows=windows, wpitch=wpitch, view=view, raw=emb if raw is None else raw, final=labels)
+        kept.update(emb=emb, windows=windows, wpitch=wpitch, view=view, raw=emb if raw is None else raw, final=labels,
+                    events=kwargs.get("events"))
         return labels
 
     embedded.EmbeddedDiarizer._cluster = keep
     try:
         first_i, end_i = int(first), int(end)
-        eps = (tune.synth_episodes(first_i, end_i - first_i, 90.0) if source == "synth"
-               else tune.episodes(first_i, end_i - first_i, 90.0, "v2", True))
+        eps = (tune.synth_episodes(first_i, end_i - first_i, duration) if source == "synth"
+               else tune.episodes(first_i, end_i - first_i, duration, "v2", True))
         d = get_diarizer("embedded")
         cfg = d.config
         out = []
@@ -187,11 +190,17 @@ def collect(spec: str) -> list[dict]:
             for t in ref:
                 cov[:, speakers.index(t.speaker)] += np.clip(np.minimum(w[:, 1], t.end) - np.maximum(w[:, 0], t.start),
                                                              0, None)
+            grid = np.zeros(int(np.ceil(max(t.end for t in ref) * 100)) + 2)  # speakers talking, per 10 ms
+            for t in ref:
+                grid[int(t.start * 100):int(np.ceil(t.end * 100))] += 1
+            both = np.concatenate([[0.0], np.cumsum(grid >= 2)]) / 100.0  # seconds of overlapped speech up to t
+            a = np.clip((w[:, 0] * 100).astype(int), 0, len(grid))
+            b = np.clip((w[:, 1] * 100).astype(int), 0, len(grid))
             jp = clustering.fused_affinity(kept["emb"], kept["wpitch"], cfg.pitch_weight)
             ep = dict(kept, seed=seed, K=len(speakers), kf=int(kept["final"].max()) + 1, jp_aff=jp,
                       aff=views.combined_affinity(jp, kept["view"], cfg.other_weight, cfg.pitch_weight),
-                      truth=cov.argmax(axis=1), pure=((cov > 0.05).sum(axis=1) == 1) & (cov.max(axis=1) > 0.75),
-                      reassign=cfg.reassign_iters)
+                      truth=cov.argmax(axis=1), cov=cov, overlap=both[b] - both[a], subs=subs,
+                      pure=((cov > 0.05).sum(axis=1) == 1) & (cov.max(axis=1) > 0.75), reassign=cfg.reassign_iters)
             out.append(ep)
         return out
     finally:

@@ -193,6 +193,14 @@ class EmbeddedConfig:
     cluster_cap: int | None = 3000
     #: windows clustered above ``cluster_cap`` (at most ``cluster_cap``)
     cluster_subset: int = 2000
+    #: windows during which two or more subtitle events are on screen for at least this many seconds
+    #: (:func:`.subtitle_cues.window_crowding`: two characters speaking at once, most likely) are left out of
+    #: the count and the clustering and then take the speaker they are most alike on average, as the windows
+    #: above ``cluster_cap`` do: a window holding two voices matches neither, and such windows gathered into a
+    #: speaker of their own (None: off; docs/diarization.md, *Overlapped speech left out of the count*)
+    crowded_seconds: float | None = 1.0
+    #: ... unless fewer than this share of the windows (or fewer than 3) would be left
+    crowded_min_share: float = 0.5
     #: subtitle cues (``diarize(..., subtitles=)``, :mod:`.subtitle_cues`): a window belongs to the one-speaker
     #: event (no dash) covering at least this share of it
     subtitle_cover: float = 0.6
@@ -321,6 +329,10 @@ class EmbeddedDiarizer:
         if self.config.cluster_cap is not None and min(self.config.cluster_cap, self.config.cluster_subset) < 3:
             raise InputError(f"cluster_cap and cluster_subset must be at least 3, got {self.config.cluster_cap} "
                              f"and {self.config.cluster_subset}")
+        if self.config.crowded_seconds is not None and not self.config.crowded_seconds > 0:
+            raise InputError(f"crowded_seconds must be > 0 or None (off), got {self.config.crowded_seconds}")
+        if not 0.0 <= self.config.crowded_min_share <= 1.0:
+            raise InputError(f"crowded_min_share must be in [0, 1], got {self.config.crowded_min_share}")
         if not 0.0 <= self.config.reseg_spectral < 1.0:
             raise InputError(f"reseg_spectral must be in [0, 1), got {self.config.reseg_spectral}")
         if self.config.spectral_whiten is not None and not 0.0 <= self.config.spectral_whiten <= 1.0:
@@ -447,6 +459,7 @@ class EmbeddedDiarizer:
         step.tick()
 
         events = subtitle_cues.window_events(windows, cues or [], cfg.subtitle_cover)
+        crowded = None if cfg.crowded_seconds is None else subtitle_cues.window_crowding(windows, cues or [])
         names = subtitle_cues.window_names(events, cues or [])
         dash = subtitle_cues.window_dash_parts(windows, cues or [], regions, cfg.subtitle_dash_margin)
         if cfg.subtitle_pool > 0 and np.any(events >= 0):  # line-level vectors for the clustering
@@ -458,9 +471,11 @@ class EmbeddedDiarizer:
                 pview = dataclasses.replace(view, emb=subtitle_cues.pool_events(view.emb, vev, cfg.subtitle_pool),
                                             raw=None if view.raw is None else
                                             subtitle_cues.pool_events(view.raw, vev, cfg.subtitle_pool))
-            labels = self._cluster(pooled, windows, wpitch, pview, praw, events=events, names=names, dash=dash)
+            labels = self._cluster(pooled, windows, wpitch, pview, praw, events=events, names=names, dash=dash,
+                                   crowded=crowded)
         else:
-            labels = self._cluster(emb, windows, wpitch, view, raw, events=events, names=names, dash=dash)
+            labels = self._cluster(emb, windows, wpitch, view, raw, events=events, names=names, dash=dash,
+                                   crowded=crowded)
         if cfg.subtitle_split_jp is not None and cfg.num_speakers is None:  # two voices in one cluster
             labels = subtitle_cues.split_by_events(emb, labels, events, view, cfg.subtitle_split_jp,
                                                    cfg.subtitle_split_other, cfg.max_speakers)
@@ -764,20 +779,29 @@ class EmbeddedDiarizer:
     def _cluster(self, emb: np.ndarray, windows: np.ndarray, wpitch: np.ndarray,
                  view: views.OtherView | None = None, raw: np.ndarray | None = None,
                  events: np.ndarray | None = None, names: np.ndarray | None = None,
-                 dash: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+                 dash: tuple[np.ndarray, np.ndarray] | None = None,
+                 crowded: np.ndarray | None = None) -> np.ndarray:
         """Window labels ``0..k-1``: ``emb`` (embeddings, spectral part included) builds the affinity;
         ``raw`` (the embedding model's own vectors; default ``emb``) gives the count and the merges.
-        Above ``cluster_cap`` windows, an even stride of ``cluster_subset`` windows is clustered and
-        the others labelled by their mean affinity to its speakers (:mod:`.longform`). ``events``: each
-        window's one-speaker subtitle event (-1: none; :func:`.subtitle_cues.window_events`); ``names``: the
-        speaker name of that event (-1: none; :func:`.subtitle_cues.window_names`); ``dash``: each window's
-        dash event and part there (:func:`.subtitle_cues.window_dash_parts`)."""
+        Windows with ``crowded`` (seconds under two or more subtitle events) of at least ``crowded_seconds``
+        are left out, and above ``cluster_cap`` windows an even stride of ``cluster_subset`` of the others is
+        clustered; the windows left out are labelled by their mean affinity to its speakers (:mod:`.longform`).
+        ``events``: each window's one-speaker subtitle event (-1: none; :func:`.subtitle_cues.window_events`);
+        ``names``: the speaker name of that event (-1: none; :func:`.subtitle_cues.window_names`); ``dash``: each
+        window's dash event and part there (:func:`.subtitle_cues.window_dash_parts`)."""
         cfg = self.config
         n = len(emb)
-        if cfg.cluster_cap is None or n <= cfg.cluster_cap:
+        keep = np.arange(n)
+        if crowded is not None and cfg.crowded_seconds is not None:
+            clear = np.nonzero(crowded < cfg.crowded_seconds)[0]
+            if len(clear) >= max(3, cfg.crowded_min_share * n):
+                keep = clear
+        if cfg.cluster_cap is not None and len(keep) > cfg.cluster_cap:
+            keep = keep[longform.stride_subset(len(keep), min(cfg.cluster_subset, cfg.cluster_cap))]
+        if len(keep) == n:
             return self._cluster_all(emb, windows, wpitch, view, raw, events, names, dash)
-        sub = longform.stride_subset(n, min(cfg.cluster_subset, cfg.cluster_cap))
-        log.info("%d windows: clustering %d of them (one in %.1f), labelling the rest", n, len(sub), n / len(sub))
+        sub = keep
+        log.info("%d windows: clustering %d of them, labelling the rest", n, len(sub))
         sub_labels = self._cluster_all(emb[sub], windows[sub], wpitch[sub], longform.subset_view(view, sub),
                                        None if raw is None else raw[sub], None if events is None else events[sub],
                                        None if names is None else names[sub],

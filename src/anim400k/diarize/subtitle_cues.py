@@ -375,6 +375,26 @@ def split_by_events(emb: np.ndarray, labels: np.ndarray, events: np.ndarray, vie
     return out
 
 
+def window_crowding(windows: np.ndarray, cues: list[Cue]) -> np.ndarray:
+    """Per window (``(n, 2)`` seconds), the seconds of it during which two or more subtitle events are on
+    screen at once (10 ms steps): where the subtitles show two lines together, two characters most likely
+    speak at once, and a window there holds both voices."""
+    out = np.zeros(len(windows))
+    if len(cues) < 2 or len(windows) == 0:
+        return out
+    step = 0.01
+    end = max(max(c.end for c in cues), float(windows[:, 1].max()))
+    shown = np.zeros(int(np.ceil(end / step)) + 2, dtype=np.int32)
+    for c in cues:
+        a, b = int(round(c.start / step)), int(round(c.end / step))
+        if b > a:
+            shown[max(a, 0) : b] += 1
+    crowded = np.concatenate([[0.0], np.cumsum(shown >= 2)]) * step
+    a = np.clip(np.round(windows[:, 0] / step).astype(int), 0, len(shown))
+    b = np.clip(np.round(windows[:, 1] / step).astype(int), 0, len(shown))
+    return crowded[b] - crowded[a]
+
+
 def window_names(events: np.ndarray, cues: list[Cue]) -> np.ndarray:
     """Per window, the index of its event's speaker among the cues' distinct names (in order of first
     appearance), or -1 (no one-speaker event, or an event without a usable name); ``events`` as

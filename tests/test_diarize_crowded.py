@@ -1,0 +1,77 @@
+"""Windows under two subtitle events at once (overlapped speech, most likely) left out of the count and the
+clustering (``crowded_seconds``, :func:`anim400k.diarize.subtitle_cues.window_crowding`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from anim400k.diarize import subtitle_cues
+from anim400k.diarize.embedded import EmbeddedDiarizer
+from anim400k.errors import InputError
+
+
+def _cue(start: float, end: float) -> subtitle_cues.Cue:
+    return subtitle_cues.Cue(start, end, dash=False)
+
+
+def test_window_crowding_counts_the_seconds_under_two_events() -> None:
+    cues = [_cue(0.0, 2.0), _cue(1.0, 3.0), _cue(5.0, 6.0), _cue(5.5, 5.8), _cue(5.6, 5.7)]
+    windows = np.array([[0.0, 1.5], [1.0, 2.5], [2.5, 4.0], [4.5, 6.0], [10.0, 11.5]])
+    got = subtitle_cues.window_crowding(windows, cues)
+    # 1-2 s under two events; 5.5-5.8 s under two or three (counted once)
+    np.testing.assert_allclose(got, [0.5, 1.0, 0.0, 0.3, 0.0], atol=1e-9)
+
+
+def test_window_crowding_without_two_events_is_zero() -> None:
+    windows = np.array([[0.0, 1.5], [1.0, 2.5]])
+    assert not subtitle_cues.window_crowding(windows, []).any()
+    assert not subtitle_cues.window_crowding(windows, [_cue(0.0, 3.0)]).any()
+    # events that touch but do not overlap
+    assert not subtitle_cues.window_crowding(windows, [_cue(0.0, 1.2), _cue(1.2, 3.0)]).any()
+
+
+def _two_voices_and_their_mixture(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """40 windows of voice A, 40 of voice B, then 14 windows that hold both (a vector like neither): the
+    clustering of all of them finds a third speaker in the mixture."""
+    rng = np.random.default_rng(seed)
+    d = 64
+    a, b = rng.normal(size=d), rng.normal(size=d)
+    mix = (a + b) / 2 + 0.9 * rng.normal(size=d)
+
+    def blob(centre: np.ndarray, n: int) -> np.ndarray:
+        return centre + 0.35 * rng.normal(size=(n, d))
+
+    emb = np.vstack([blob(a, 40), blob(b, 40), blob(mix, 14)]).astype(np.float32)
+    n = len(emb)
+    windows = np.stack([np.arange(n) * 1.5, np.arange(n) * 1.5 + 1.5], axis=1)
+    crowded = np.r_[np.zeros(80), np.full(14, 1.5)]
+    return emb, windows, np.full(n, np.nan), crowded
+
+
+def test_crowded_windows_do_not_make_a_speaker_of_their_own() -> None:
+    emb, windows, wpitch, crowded = _two_voices_and_their_mixture()
+    plain = EmbeddedDiarizer()._cluster(emb, windows, wpitch, crowded=crowded)  # the option off: all windows
+    assert plain.max() + 1 == 3
+    labels = EmbeddedDiarizer(crowded_seconds=1.0)._cluster(emb, windows, wpitch, crowded=crowded)
+    assert labels.max() + 1 == 2
+    assert len(set(labels[:40])) == 1 and len(set(labels[40:80])) == 1 and labels[0] != labels[40]
+    assert set(labels[80:]) <= {labels[0], labels[40]}  # each mixture window takes one of the two voices
+
+
+def test_too_few_clear_windows_cluster_them_all() -> None:
+    emb, windows, wpitch, crowded = _two_voices_and_their_mixture()
+    # 80 of 94 windows clear: under a 0.9 share they are all clustered together, as with the option off
+    labels = EmbeddedDiarizer(crowded_seconds=1.0, crowded_min_share=0.9)._cluster(emb, windows, wpitch,
+                                                                                   crowded=crowded)
+    assert labels.max() + 1 == 3
+    # no subtitles: nothing is crowded
+    labels = EmbeddedDiarizer(crowded_seconds=1.0)._cluster(emb, windows, wpitch, crowded=np.zeros(len(emb)))
+    assert labels.max() + 1 == 3
+
+
+@pytest.mark.parametrize("options", [{"crowded_seconds": 0.0}, {"crowded_seconds": -1.0},
+                                     {"crowded_min_share": 1.5}, {"crowded_min_share": -0.1}])
+def test_crowded_options_are_checked(options: dict) -> None:
+    with pytest.raises(InputError, match="crowded"):
+        EmbeddedDiarizer(**options)
