@@ -51,9 +51,10 @@ def _two_voices_and_their_mixture(seed: int = 0) -> tuple[np.ndarray, np.ndarray
 
 def test_crowded_windows_do_not_make_a_speaker_of_their_own() -> None:
     emb, windows, wpitch, crowded = _two_voices_and_their_mixture()
-    plain = EmbeddedDiarizer()._cluster(emb, windows, wpitch, crowded=crowded)  # the option off: all windows
+    plain = EmbeddedDiarizer(crowded_seconds=None)._cluster(emb, windows, wpitch, crowded=crowded)  # off: all windows
     assert plain.max() + 1 == 3
-    labels = EmbeddedDiarizer(crowded_seconds=1.0)._cluster(emb, windows, wpitch, crowded=crowded)
+    labels = EmbeddedDiarizer()._cluster(emb, windows, wpitch, crowded=crowded)  # the default: 1.0 s
+    assert EmbeddedDiarizer().config.crowded_seconds == 1.0
     assert labels.max() + 1 == 2
     assert len(set(labels[:40])) == 1 and len(set(labels[40:80])) == 1 and labels[0] != labels[40]
     assert set(labels[80:]) <= {labels[0], labels[40]}  # each mixture window takes one of the two voices
@@ -75,3 +76,15 @@ def test_too_few_clear_windows_cluster_them_all() -> None:
 def test_crowded_options_are_checked(options: dict) -> None:
     with pytest.raises(InputError, match="crowded"):
         EmbeddedDiarizer(**options)
+
+
+def test_an_srt_with_two_lines_on_screen_gives_crowded_windows_and_a_dash_event_does_not(tmp_path) -> None:
+    from anim400k.formats.subtitles import read_subtitles
+
+    srt = tmp_path / "ep.srt"
+    srt.write_text("1\n00:00:01,000 --> 00:00:04,000\nWhere are you going?\n\n"
+                   "2\n00:00:02,500 --> 00:00:05,000\nWait for me!\n\n"
+                   "3\n00:00:06,000 --> 00:00:07,000\n- Really?\n- Yes.\n", encoding="utf-8")
+    cues = subtitle_cues.cues_from_subtitles(read_subtitles(srt))
+    got = subtitle_cues.window_crowding(np.array([[2.0, 3.5], [3.5, 5.0], [5.9, 7.0]]), cues)
+    np.testing.assert_allclose(got, [1.0, 0.5, 0.0], atol=1e-9)
