@@ -275,3 +275,19 @@ def test_a_check_inside_the_scope_still_guards_its_publish(tmp_path: Path) -> No
             tmp.write_text(json.dumps({"kind": "new"}))
             out.write_bytes(USERS)
     assert out.read_bytes() == USERS
+
+
+def test_a_failed_replace_fallback_names_the_output_as_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last fallback's os.replace was given bytes: its error named b'...' -> b'...', which the CLI printed
+    as is (and atomic_path could not tell was about its temporary)."""
+    _no_renameat2(monkeypatch)
+
+    def no_links(*_args: object) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(fsutil.os, "link", no_links)
+    dst = tmp_path / "dst.json"
+    with pytest.raises(FileNotFoundError) as info:
+        rename_noreplace(tmp_path / "gone", dst)
+    assert info.value.filename == str(dst) and info.value.filename2 is None
+    assert "b'" not in str(info.value)

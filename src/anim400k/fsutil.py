@@ -259,7 +259,10 @@ def rename_noreplace(src: str | Path, dst: str | Path) -> str:
         return "link"
     if os.path.lexists(dst_b):
         raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(dst))
-    os.replace(src_b, dst_b)
+    try:
+        os.replace(src_b, dst_b)
+    except OSError as exc:  # it named both bytes paths (b'.o.anim400k-x.part.json' -> b'o.json')
+        raise OSError(exc.errno, exc.strerror, str(dst)) from exc
     return "replace"
 
 
