@@ -122,6 +122,22 @@ def test_the_new_output_takes_the_next_free_name_beside(tmp_path: Path) -> None:
     assert (tmp_path / "out.anim400k-new-2.json").read_text() == "{}"
 
 
+def test_the_new_output_of_a_name_of_255_bytes_is_kept_beside(tmp_path: Path) -> None:
+    """NAME.anim400k-new.EXT of an output whose name took the whole 255 bytes failed with 'File name too long'
+    and the new output was deleted; its NAME is cut to fit instead."""
+    out = tmp_path / ("é" * 125 + ".json")  # 250 + 5 bytes
+    assert len(os.fsencode(out.name)) == fsutil.NAME_MAX
+    _check(out)
+    with pytest.raises(OutputChanged) as info, atomic_path(out) as tmp:
+        tmp.write_text("{}")
+        out.write_bytes(USERS)
+    aside = Path(str(info.value).rsplit(" is at ", 1)[1])
+    assert aside.parent == tmp_path and aside.name.endswith(".anim400k-new.json")
+    assert len(os.fsencode(aside.name)) <= fsutil.NAME_MAX and aside.name.startswith("é" * 100)
+    assert aside.read_text() == "{}" and out.read_bytes() == USERS
+    assert _names(tmp_path) == sorted([out.name, aside.name])
+
+
 @pytest.mark.parametrize("how", ["replaced", "rewritten"])
 def test_an_own_file_changed_by_another_program_meanwhile_is_kept(tmp_path: Path, how: str) -> None:
     out = tmp_path / "out.json"

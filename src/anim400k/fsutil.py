@@ -346,9 +346,11 @@ _ASIDE = "anim400k-new"
 
 def _keep_aside(tmp: Path, path: Path) -> Path:
     """Publish the finished temporary ``tmp`` of ``path`` under a free visible name beside it
-    (``NAME.anim400k-new.EXT``, then ``NAME.anim400k-new-2.EXT``, ...), never replacing a file; returns it."""
+    (``NAME.anim400k-new.EXT``, then ``NAME.anim400k-new-2.EXT``, ...), never replacing a file; returns it.
+    NAME is cut (at a character) so that the name fits in :data:`NAME_MAX` bytes: an output whose name used
+    the whole limit failed with ENAMETOOLONG here, and its new output was deleted."""
     ext = "".join(path.suffixes[-1:])
-    stem = path.name[: len(path.name) - len(ext)] if ext else path.name
+    stem = temp_stem(path.name[: len(path.name) - len(ext)] if ext else path.name, ext, len(f".{_ASIDE}-999"))
     for n in range(1, 1000):
         aside = path.with_name(f"{stem}.{_ASIDE}{'' if n == 1 else f'-{n}'}{ext}")
         try:
