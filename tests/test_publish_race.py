@@ -122,6 +122,22 @@ def test_the_new_output_takes_the_next_free_name_beside(tmp_path: Path) -> None:
     assert (tmp_path / "out.anim400k-new-2.json").read_text() == "{}"
 
 
+def test_the_new_output_of_a_name_of_255_bytes_is_kept_beside(tmp_path: Path) -> None:
+    """NAME.anim400k-new.EXT of an output whose name took the whole 255 bytes failed with 'File name too long'
+    and the new output was deleted; its NAME is cut to fit instead."""
+    out = tmp_path / ("é" * 125 + ".json")  # 250 + 5 bytes
+    assert len(os.fsencode(out.name)) == fsutil.NAME_MAX
+    _check(out)
+    with pytest.raises(OutputChanged) as info, atomic_path(out) as tmp:
+        tmp.write_text("{}")
+        out.write_bytes(USERS)
+    aside = Path(str(info.value).rsplit(" is at ", 1)[1])
+    assert aside.parent == tmp_path and aside.name.endswith(".anim400k-new.json")
+    assert len(os.fsencode(aside.name)) <= fsutil.NAME_MAX and aside.name.startswith("é" * 100)
+    assert aside.read_text() == "{}" and out.read_bytes() == USERS
+    assert _names(tmp_path) == sorted([out.name, aside.name])
+
+
 @pytest.mark.parametrize("how", ["replaced", "rewritten"])
 def test_an_own_file_changed_by_another_program_meanwhile_is_kept(tmp_path: Path, how: str) -> None:
     out = tmp_path / "out.json"
@@ -234,3 +250,60 @@ def test_align_keeps_a_file_that_appears_at_its_out_while_it_runs(tmp_path: Path
     assert main(["align", "--en", str(en), "--jp", str(jp), "--out", str(ref)]) == 0
     kept = (tmp_path / "clips.anim400k-new.json").read_bytes()
     assert kept == ref.read_bytes() and len(json.loads(kept)) == 1  # the run's output, whole
+
+
+# ---- the note of a check lives as long as its command ------------------------------------------------------
+
+
+def test_a_failed_command_leaves_no_note_that_refuses_a_later_write(tmp_path: Path, monkeypatch) -> None:
+    """A command that failed after its check (not media) left the note 'nothing at t.json' in the process: a
+    later write of t.json by a writer with no check of its own (an API user, the next test) refused the file
+    that the user had put there since, as if it had appeared during that failed command."""
+    monkeypatch.chdir(tmp_path)
+    Path("notmedia.mkv").write_text("not media\n")
+    assert main(["transcribe", "notmedia.mkv", "--out", "t.json", "--asr", "vad", "-l", "ja"]) == 2
+    Path("t.json").write_bytes(USERS)  # the user's own file, after that command ended
+    write_json_atomic("t.json", {"kind": "later"})  # no check: replaced as before
+    assert json.loads(Path("t.json").read_text()) == {"kind": "later"}
+    assert _names(tmp_path) == ["notmedia.mkv", "t.json"]
+
+
+def test_a_failed_write_or_scope_forgets_its_note(tmp_path: Path) -> None:
+    """An API user's failed write (or a failed command block, :func:`output_checks`) drops the note too."""
+    out, other = tmp_path / "out.json", tmp_path / "other.json"
+    _check(out)
+    with pytest.raises(RuntimeError), atomic_path(out):
+        raise RuntimeError("the writer failed")
+    with pytest.raises(RuntimeError), fsutil.output_checks():
+        _check(other)
+        raise RuntimeError("the command failed before its write")
+    for path in (out, other):
+        path.write_bytes(USERS)
+        write_json_atomic(path, {"kind": "later"})
+        assert json.loads(path.read_text()) == {"kind": "later"}
+
+
+def test_a_check_inside_the_scope_still_guards_its_publish(tmp_path: Path) -> None:
+    out = tmp_path / "out.json"
+    with fsutil.output_checks():
+        _check(out)
+        with pytest.raises(OutputChanged), atomic_path(out) as tmp:
+            tmp.write_text(json.dumps({"kind": "new"}))
+            out.write_bytes(USERS)
+    assert out.read_bytes() == USERS
+
+
+def test_a_failed_replace_fallback_names_the_output_as_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last fallback's os.replace was given bytes: its error named b'...' -> b'...', which the CLI printed
+    as is (and atomic_path could not tell was about its temporary)."""
+    _no_renameat2(monkeypatch)
+
+    def no_links(*_args: object) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(fsutil.os, "link", no_links)
+    dst = tmp_path / "dst.json"
+    with pytest.raises(FileNotFoundError) as info:
+        rename_noreplace(tmp_path / "gone", dst)
+    assert info.value.filename == str(dst) and info.value.filename2 is None
+    assert "b'" not in str(info.value)

@@ -134,10 +134,13 @@ def test_pull_fetches_only_missing_or_changed_files(tmp_path: Path) -> None:
     assert (tmp_path / "node" / "work" / "e" / "b.flac").exists()
 
 
+@pytest.mark.parametrize("form", ["file://{}", "file://localhost{}", "file:{}", "file://{}%20x"])
 def test_a_file_url_output_is_the_local_folder(short_manifest: Path, tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+                                               monkeypatch: pytest.MonkeyPatch, form: str) -> None:
     """``--out file:///abs/rel`` builds into ``/abs/rel`` (it made a folder ``file:`` in the working folder and
-    failed with a traceback, sqlite's ``unable to open database file``)."""
+    failed with a traceback, sqlite's ``unable to open database file``); so do ``file://localhost/abs/rel`` and
+    ``file:/abs/rel`` (they built into ``localhost/abs/rel`` and ``file:/abs/rel`` below the working folder), and
+    ``%20`` is a space (it stayed in the folder's name)."""
     import anim400k.dataset.pipeline as pipeline
 
     seen: list[Path] = []
@@ -154,6 +157,18 @@ def test_a_file_url_output_is_the_local_folder(short_manifest: Path, tmp_path: P
     monkeypatch.chdir(work)
     monkeypatch.setattr(pipeline, "_build_locked", stop)
     with pytest.raises(Planned):
-        build_dataset(short_manifest, f"file://{tmp_path / 'rel'}", OPTS)
-    assert seen == [tmp_path / "rel"] and (tmp_path / "rel").is_dir()
+        build_dataset(short_manifest, form.format(tmp_path / "rel"), OPTS)
+    want = tmp_path / ("rel x" if "%20" in form else "rel")
+    assert seen == [want] and want.is_dir()
     assert list(work.iterdir()) == [], "nothing made in the working folder"
+
+
+def test_a_file_url_of_another_host_is_refused(short_manifest: Path, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """``file://server/share/out`` built into ``server/share/out`` below the working folder; it is one line now."""
+    from anim400k.errors import InputError
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match="is a file URL of the host 'server', not of this machine"):
+        build_dataset(short_manifest, "file://server/share/out", OPTS)
+    assert not (tmp_path / "server").exists()

@@ -219,3 +219,20 @@ def test_a_ray_address_that_answers_passes_the_check() -> None:
         check_ray_address(left_to_ray)
     with pytest.raises(InputError, match="no Ray cluster answers there"):
         check_ray_address(f"ray://127.0.0.1:{_free_port()}")
+
+
+def test_a_ray_address_that_does_not_answer_in_time_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A host that drops the connection attempt (a firewall, a stopped VM) times out: the line said
+    '(timeouterror)', the exception's class name, since a timeout has no strerror."""
+    import socket
+
+    from anim400k.dataset.preflight import check_ray_address
+
+    def times_out(address: tuple[str, int], timeout: float) -> None:
+        assert address == ("10.1.2.3", 6379) and timeout > 0
+        raise TimeoutError("timed out")  # what socket.create_connection raises then
+
+    monkeypatch.setattr(socket, "create_connection", times_out)
+    with pytest.raises(InputError) as info:
+        check_ray_address("10.1.2.3:6379")
+    assert str(info.value).startswith("--address 10.1.2.3:6379: no Ray cluster answers there (timed out): ")

@@ -184,3 +184,26 @@ def test_missing_cloud_package_names_the_extra(monkeypatch) -> None:  # type: ig
     monkeypatch.setitem(sys.modules, "s3fs", None)  # as if s3fs were not installed
     with pytest.raises(BackendUnavailable, match=r"pip install 'anim400k\[cloud\]'"):
         filesystem("s3://bucket/release")
+
+
+@pytest.mark.parametrize(("given", "local"), [
+    ("file:///data/out", "/data/out"),
+    ("file://localhost/data/out", "/data/out"),  # was the relative localhost/data/out
+    ("file://LOCALHOST/data/out", "/data/out"),
+    ("file:/data/out", "/data/out"),  # was a folder 'file:' here
+    ("file:///data/my%20out", "/data/my out"),  # kept %20 in the name
+    ("file:out", "file:out"),  # no file URL: a relative name, as given
+    ("data/out", "data/out"),
+])
+def test_local_path_of_file_urls(given: str, local: str) -> None:
+    from anim400k.storage import local_path
+
+    assert local_path(given) == local
+    assert local_input(given) == local
+
+
+def test_a_file_url_of_another_host_is_no_local_path() -> None:
+    from anim400k.storage import local_path
+
+    with pytest.raises(InputError, match=r"^file://nas/share/ep1\.mkv: is a file URL of the host 'nas'"):
+        local_path("file://nas/share/ep1.mkv")

@@ -259,7 +259,10 @@ def rename_noreplace(src: str | Path, dst: str | Path) -> str:
         return "link"
     if os.path.lexists(dst_b):
         raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(dst))
-    os.replace(src_b, dst_b)
+    try:
+        os.replace(src_b, dst_b)
+    except OSError as exc:  # it named both bytes paths (b'.o.anim400k-x.part.json' -> b'o.json')
+        raise OSError(exc.errno, exc.strerror, str(dst)) from exc
     return "replace"
 
 
@@ -275,10 +278,43 @@ def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
+#: the notes made in the :func:`output_checks` scope open in this thread (their keys in :data:`_SEEN`)
+_NOTED: contextvars.ContextVar[set[Path] | None] = contextvars.ContextVar("anim400k_noted", default=None)
+
+
 def _remember(path: Path, st: os.stat_result | None) -> None:
     """Note what the check of the output ``path`` found there (``st``; None: nothing), for its publish."""
+    key = Path(os.path.abspath(path))
+    noted = _NOTED.get()
+    if noted is not None:
+        noted.add(key)
     with _SEEN_LOCK:
-        _SEEN[Path(os.path.abspath(path))] = None if st is None else _identity(st)
+        _SEEN[key] = None if st is None else _identity(st)
+
+
+def _forget(paths: Iterable[str | Path]) -> None:
+    """Drop the notes of ``paths`` (:data:`_SEEN`): a write of them that failed, or a command that ended."""
+    with _SEEN_LOCK:
+        for path in paths:
+            _SEEN.pop(Path(os.path.abspath(path)), None)
+
+
+@contextlib.contextmanager
+def output_checks() -> Iterator[None]:
+    """Scope the notes that :func:`refuse_foreign_output` makes in this thread to the block (one command).
+
+    A note left by a command that failed between its check and its publish would otherwise outlive it in a
+    long-lived process (the tests, an API user running several commands) and make a later write of that path
+    by a writer that made no check of its own refuse a file written there since (the user's own, legitimately)
+    with :class:`~anim400k.errors.OutputChanged`. The CLI runs every command inside this block.
+    """
+    noted: set[Path] = set()
+    token = _NOTED.set(noted)
+    try:
+        yield
+    finally:
+        _NOTED.reset(token)
+        _forget(noted)
 
 
 def _seen(path: Path, forget: bool = False) -> object:
@@ -310,9 +346,11 @@ _ASIDE = "anim400k-new"
 
 def _keep_aside(tmp: Path, path: Path) -> Path:
     """Publish the finished temporary ``tmp`` of ``path`` under a free visible name beside it
-    (``NAME.anim400k-new.EXT``, then ``NAME.anim400k-new-2.EXT``, ...), never replacing a file; returns it."""
+    (``NAME.anim400k-new.EXT``, then ``NAME.anim400k-new-2.EXT``, ...), never replacing a file; returns it.
+    NAME is cut (at a character) so that the name fits in :data:`NAME_MAX` bytes: an output whose name used
+    the whole limit failed with ENAMETOOLONG here, and its new output was deleted."""
     ext = "".join(path.suffixes[-1:])
-    stem = path.name[: len(path.name) - len(ext)] if ext else path.name
+    stem = temp_stem(path.name[: len(path.name) - len(ext)] if ext else path.name, ext, len(f".{_ASIDE}-999"))
     for n in range(1, 1000):
         aside = path.with_name(f"{stem}.{_ASIDE}{'' if n == 1 else f'-{n}'}{ext}")
         try:
@@ -420,6 +458,7 @@ def atomic_path(path: str | Path, suffix: str | None = None, sync: bool = True) 
         if sync:
             fsync_folder(path.parent)
     except BaseException as exc:
+        _forget([path])  # a write that failed publishes nothing: its note must not arm a later, unchecked write
         full = _as_disk_full(exc, path, tmp_path)  # before the unlink frees the partial file's space
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
@@ -512,6 +551,7 @@ def committed_together(paths: Iterable[str | Path]) -> Iterator[None]:
         for folder in {path.parent for path, e, _tmp in written if e.sync}:
             fsync_folder(folder)
     except BaseException as exc:
+        _forget(entries)  # the set was not published (or only in part): no note arms a later, unchecked write
         temps = {path: e.tmp for path, e in entries.items() if e.tmp is not None}
         for e in entries.values():
             e.discard()

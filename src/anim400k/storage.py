@@ -47,8 +47,29 @@ def is_url(path: str | os.PathLike[str] | None) -> bool:
 
 
 def local_path(path: str) -> str:
-    """``path`` with a leading ``file://`` removed (``file:///data/out`` is the local ``/data/out``)."""
-    return path[len("file://"):] if path.startswith("file://") else path
+    """The local path of a ``file:`` URL (RFC 8089), ``path`` itself when it is none.
+
+    ``file:///data/out``, ``file://localhost/data/out`` and ``file:/data/out`` are all ``/data/out``, and
+    percent-escapes are decoded (``file:///data/my%20out`` is ``/data/my out``). Removing ``file://`` alone made
+    ``file://localhost/data/out`` the relative ``localhost/data/out`` (a build wrote into the working folder),
+    kept ``%20`` in the name and left ``file:/data/out`` a folder ``file:`` here. A URL naming another host
+    (``file://server/share``) is refused (:class:`InputError`): it is not on this machine's disk. A string that
+    does not start ``file:/`` (``file:out`` included: a relative name, which no file URL is) is returned as is.
+    """
+    from urllib.parse import unquote
+
+    from .errors import InputError
+
+    if not path.startswith("file:/"):
+        return path
+    rest = path[len("file:"):]
+    if rest.startswith("//"):
+        host, _, tail = rest[2:].partition("/")
+        if host.lower() not in ("", "localhost"):
+            raise InputError(f"is a file URL of the host {host!r}, not of this machine: give a local path, or "
+                             "mount it and give that path", path)
+        rest = "/" + tail
+    return unquote(rest)
 
 
 def filesystem(url: str) -> tuple[Any, str]:

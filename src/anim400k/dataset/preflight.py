@@ -94,7 +94,7 @@ def check_ray_address(address: str) -> None:
         with socket.create_connection((host.strip("[]"), int(port)), timeout=RAY_CONNECT_TIMEOUT_S):
             pass
     except OSError as exc:
-        why = exc.strerror or type(exc).__name__
+        why = exc.strerror or str(exc) or type(exc).__name__  # a timeout has no strerror: 'timed out', its text
         raise InputError(f"--address {address}: no Ray cluster answers there ({why.lower()}): start one with "
                          "`ray start --head --port PORT` on that machine, or leave --address out for a local "
                          "cluster") from None

@@ -528,7 +528,7 @@ def dub(video: str | Path, out: str | Path, options: DubOptions | None = None, *
     temporary files of all its outputs (:func:`dub_outputs`) that a killed dub left
     (``.NAME.anim400k-XXXXXXXX.part.EXT``; SIGKILL during the mux leaves one of up to the output's size).
     """
-    from ..fsutil import output_lock, remove_stale_temps
+    from ..fsutil import output_checks, output_lock, remove_stale_temps
 
     options = dataclasses.replace(options or DubOptions(), **overrides)
     video = Path(video)
@@ -536,8 +536,8 @@ def dub(video: str | Path, out: str | Path, options: DubOptions | None = None, *
         raise InputError("is a folder, not a media file", video)
     if not video.is_file():
         raise InputError("video not found", video)
-    _check_outputs(video, out, options)
-    with contextlib.ExitStack() as locks:
+    with output_checks(), contextlib.ExitStack() as locks:  # the checks' notes end with this dub, failed or not
+        _check_outputs(video, out, options)
         locks.enter_context(output_lock(out, "dub"))
         # the other outputs: locked (so no other dub is writing the temporaries removed) where their folder
         # exists; a folder still to be made holds no temporary file, and is not made before the work
