@@ -207,21 +207,28 @@ def collect(spec: str) -> list[dict]:
         embedded.EmbeddedDiarizer._cluster = cluster
 
 
+def collected(specs: list[str]) -> dict[str, list[dict]]:
+    """The episodes of each ``--sets`` entry (:func:`collect`), with the harness's caches and hooks installed,
+    one torch thread and warnings off, as every probe of the count runs them."""
+    import torch
+    import tune_diarize_real as tune
+
+    warnings.filterwarnings("ignore")
+    torch.set_num_threads(1)
+    tune.install_caches_and_hooks()
+    return {s: collect(s) for s in specs}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sets", nargs="+", required=True, help="source:first:end:cache; the first two train")
     args = ap.parse_args()
-    warnings.filterwarnings("ignore")
-    import torch
-    import tune_diarize_real as tune
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
 
     from anim400k.diarize import clustering
 
-    torch.set_num_threads(1)
-    tune.install_caches_and_hooks()
-    sets = {s: collect(s) for s in args.sets}
+    sets = collected(args.sets)
     pairs = {s: [p for ep in eps for p in labelled_pairs(ep)] for s, eps in sets.items()}
     train = [p for s in args.sets[:2] for p in pairs[s]]
     model = LogisticRegression(C=1.0, max_iter=3000).fit(design(train), [p["same"] for p in train])

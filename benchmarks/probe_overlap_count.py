@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -43,18 +42,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sets", nargs="+", required=True, help="source:first:end:cache[:duration]")
     args = ap.parse_args()
-    warnings.filterwarnings("ignore")
     import probe_count_rules as pcr
-    import torch
-    import tune_diarize_real as tune
     from sklearn.metrics import roc_auc_score
 
     from anim400k.diarize import subtitle_cues
 
-    torch.set_num_threads(1)
-    tune.install_caches_and_hooks()
-    for spec in args.sets:
-        eps = pcr.collect(spec)
+    for spec, eps in pcr.collected(args.sets).items():
         right: dict[str, list[bool]] = {}
         left_out: dict[float, list[float]] = {t: [] for t in THRESHOLDS}
         truth, crowd = [], []

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -118,19 +117,13 @@ def cluster_rows(ep: dict, feature: str) -> list[dict]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sets", nargs="+", required=True, help="source:first:end:cache")
+    ap.add_argument("--sets", nargs="+", required=True, help="source:first:end:cache[:duration]")
     ap.add_argument("--feature", choices=("emb", "raw"), default="emb")
     args = ap.parse_args()
-    warnings.filterwarnings("ignore")
     import probe_count_rules as pcr
-    import torch
-    import tune_diarize_real as tune
     from sklearn.metrics import roc_auc_score
 
-    torch.set_num_threads(1)
-    tune.install_caches_and_hooks()
-    for spec in args.sets:
-        eps = pcr.collect(spec)
+    for spec, eps in pcr.collected(args.sets).items():
         rows = [r for ep in eps for r in cluster_rows(ep, args.feature)]
         lab = [r for r in rows if r["merged"] or r["pure"]]
         y = np.array([r["merged"] for r in lab])
