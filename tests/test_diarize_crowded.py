@@ -88,3 +88,10 @@ def test_an_srt_with_two_lines_on_screen_gives_crowded_windows_and_a_dash_event_
     cues = subtitle_cues.cues_from_subtitles(read_subtitles(srt))
     got = subtitle_cues.window_crowding(np.array([[2.0, 3.5], [3.5, 5.0], [5.9, 7.0]]), cues)
     np.testing.assert_allclose(got, [1.0, 0.5, 0.0], atol=1e-9)
+
+
+def test_window_crowding_reads_only_the_windows_span() -> None:
+    # an event running to 1e7 s (a malformed file's last line) costs nothing and still counts inside the windows
+    cues = [_cue(0.0, 1e7), _cue(1.0, 2.0), _cue(-5.0, 0.5)]
+    got = subtitle_cues.window_crowding(np.array([[0.0, 1.5], [1.5, 3.0]]), cues)
+    np.testing.assert_allclose(got, [1.0, 0.5], atol=1e-9)

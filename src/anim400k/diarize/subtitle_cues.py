@@ -383,12 +383,12 @@ def window_crowding(windows: np.ndarray, cues: list[Cue]) -> np.ndarray:
     if len(cues) < 2 or len(windows) == 0:
         return out
     step = 0.01
-    end = max(max(c.end for c in cues), float(windows[:, 1].max()))
-    shown = np.zeros(int(np.ceil(end / step)) + 2, dtype=np.int32)
+    size = int(np.ceil(max(float(windows[:, 1].max()), 0.0) / step)) + 2  # only the windows' span matters
+    shown = np.zeros(size, dtype=np.int32)
     for c in cues:
-        a, b = int(round(c.start / step)), int(round(c.end / step))
+        a, b = int(round(min(max(c.start, 0.0), size * step) / step)), int(round(min(c.end, size * step) / step))
         if b > a:
-            shown[max(a, 0) : b] += 1
+            shown[a:b] += 1
     crowded = np.concatenate([[0.0], np.cumsum(shown >= 2)]) * step
     a = np.clip(np.round(windows[:, 0] / step).astype(int), 0, len(shown))
     b = np.clip(np.round(windows[:, 1] / step).astype(int), 0, len(shown))
