@@ -274,6 +274,12 @@ _SEEN_LOCK = threading.Lock()
 _UNCHECKED = object()
 
 
+def _output_key(path: str | Path) -> Path:
+    """An output path as the tables of outputs in flight key it (:data:`_SEEN`, :data:`_STAGED`): absolute, links
+    not resolved (the path the command will rename onto)."""
+    return Path(os.path.abspath(path))
+
+
 def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
@@ -284,7 +290,7 @@ _NOTED: contextvars.ContextVar[set[Path] | None] = contextvars.ContextVar("anim4
 
 def _remember(path: Path, st: os.stat_result | None) -> None:
     """Note what the check of the output ``path`` found there (``st``; None: nothing), for its publish."""
-    key = Path(os.path.abspath(path))
+    key = _output_key(path)
     noted = _NOTED.get()
     if noted is not None:
         noted.add(key)
@@ -296,7 +302,7 @@ def _forget(paths: Iterable[str | Path]) -> None:
     """Drop the notes of ``paths`` (:data:`_SEEN`): a write of them that failed, or a command that ended."""
     with _SEEN_LOCK:
         for path in paths:
-            _SEEN.pop(Path(os.path.abspath(path)), None)
+            _SEEN.pop(_output_key(path), None)
 
 
 @contextlib.contextmanager
@@ -320,7 +326,7 @@ def output_checks() -> Iterator[None]:
 def _seen(path: Path, forget: bool = False) -> object:
     """What the check of ``path`` found (:data:`_SEEN`), :data:`_UNCHECKED` if it was never checked; ``forget``
     drops the note (a publish uses it once: a later write of the path is checked again or not at all)."""
-    key = Path(os.path.abspath(path))
+    key = _output_key(path)
     with _SEEN_LOCK:
         return _SEEN.pop(key, _UNCHECKED) if forget else _SEEN.get(key, _UNCHECKED)
 
@@ -514,7 +520,7 @@ _STAGED: contextvars.ContextVar[dict[Path, _Staged] | None] = contextvars.Contex
 def _staged(path: Path) -> _Staged | None:
     """The :func:`committed_together` entry of ``path`` in this thread, None when it is written on its own."""
     staged = _STAGED.get()
-    return None if staged is None else staged.get(Path(os.path.abspath(path)))
+    return None if staged is None else staged.get(_output_key(path))
 
 
 @contextlib.contextmanager
@@ -536,7 +542,7 @@ def committed_together(paths: Iterable[str | Path]) -> Iterator[None]:
     other files in the block are atomic on their own, as always. While the block runs, the old files and
     the new temporary ones take disk space together.
     """
-    entries = {Path(os.path.abspath(p)): _Staged() for p in paths}
+    entries = {_output_key(p): _Staged() for p in paths}
     token = _STAGED.set({**(_STAGED.get() or {}), **entries})
     try:
         try:
