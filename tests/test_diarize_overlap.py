@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from anim400k.diarize import Turn
-from anim400k.diarize.embedded import EmbeddedConfig
+from anim400k.diarize.embedded_config import EmbeddedConfig
 from anim400k.diarize.overlap import change_overlaps, level_db, quiet_time
 
 SR = 16000

@@ -130,7 +130,8 @@ def test_split_by_other_cuts_a_cluster_only_where_the_other_track_has_two_voices
 
 
 def test_split_by_both_views_cuts_a_pair_neither_view_alone_tells_apart():
-    from anim400k.diarize.embedded import LEGACY_OPTIONS, EmbeddedDiarizer, _split_by_other
+    from anim400k.diarize.embedded import EmbeddedDiarizer, _split_by_other
+    from anim400k.diarize.embedded_config import LEGACY_OPTIONS
     from anim400k.diarize.views import OtherView
 
     rng = np.random.default_rng(5)
