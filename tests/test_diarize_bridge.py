@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from anim400k.diarize import Turn, get_diarizer
-from anim400k.diarize.base import normalize_turns
-from anim400k.diarize.embedded import bridge_pauses
+from anim400k.diarize.base import bridge_pauses, normalize_turns
 from anim400k.diarize.embedded_config import LEGACY_OPTIONS, EmbeddedConfig
 
 

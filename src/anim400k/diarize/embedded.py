@@ -50,7 +50,7 @@ import numpy as np
 from ..progress import Counter, Reporter
 from ..signal import ANALYSIS_SR, prepare_audio
 from . import clustering, count, longform, overlap, shortruns, spectral, subtitle_cues, twovoice, views
-from .base import Turn, normalize_turns, relabel_by_first_appearance
+from .base import Turn, bridge_pauses, cut_turns, normalize_turns, relabel_by_first_appearance
 from .embedded_config import EmbeddedConfig, check_config
 
 log = logging.getLogger(__name__)
@@ -673,40 +673,6 @@ def _no_turns(other_track: Future[_OtherTrack | None] | None) -> list[Turn]:
     if other_track is not None:
         other_track.result()  # the thread is waited for at its shutdown anyway: no time is lost
     return []
-
-
-def cut_turns(turns: list[Turn], spans: list[Turn]) -> list[Turn]:
-    """``turns`` with the time of each of ``spans`` removed (a turn split in two where a span lies inside it)."""
-    out = list(turns)
-    for s in spans:
-        nxt: list[Turn] = []
-        for t in out:
-            if t.end <= s.start or t.start >= s.end:
-                nxt.append(t)
-                continue
-            if t.start < s.start:
-                nxt.append(Turn(t.start, s.start, t.speaker, t.confidence))
-            if t.end > s.end:
-                nxt.append(Turn(s.end, t.end, t.speaker, t.confidence))
-        out = nxt
-    return out
-
-
-def bridge_pauses(turns: list[Turn], gap: float) -> list[Turn]:
-    """``turns`` (no overlaps among them) with each pause of at most ``gap`` seconds between two
-    consecutive turns of the same speaker filled by that speaker (the confidence of the earlier turn).
-
-    The VAD splits a line at each pause longer than its ``min_silence`` (0.15 s); a line's pauses
-    belong to the line (the reference, subtitles and the aligner's segments count them in).
-    """
-    if gap <= 0:
-        return list(turns)
-    ordered = sorted(turns)
-    out = list(ordered)
-    for a, b in zip(ordered[:-1], ordered[1:], strict=True):
-        if a.speaker == b.speaker and 0 < b.start - a.end <= gap:
-            out.append(Turn(a.end, b.start, a.speaker, a.confidence))
-    return out
 
 
 def _reassign(aff: np.ndarray, labels: np.ndarray, iters: int, stay: float = 0.05) -> np.ndarray:
