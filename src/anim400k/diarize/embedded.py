@@ -52,6 +52,7 @@ from ..signal import ANALYSIS_SR, prepare_audio
 from . import clustering, count, longform, overlap, shortruns, spectral, subtitle_cues, twovoice, views
 from .base import Turn, bridge_pauses, cut_turns, normalize_turns, relabel_by_first_appearance
 from .embedded_config import EmbeddedConfig, check_config
+from .resegment import frame_confidence, margin_to_confidence, path_runs, window_labels
 
 log = logging.getLogger(__name__)
 SR = ANALYSIS_SR
@@ -247,7 +248,7 @@ class EmbeddedDiarizer:
             if cfg.subtitle_dash_relabel and cues:  # two parts of a dash event: two speakers
                 turns = subtitle_cues.dash_relabel(turns, cues, regions, windows, wscores)
             seg_labels = labels  # the labels ``turns`` (``c<i>``) and ``spk_pitch`` refer to
-            labels = _window_labels(windows, turns, labels)
+            labels = window_labels(windows, turns, labels)
             step.tick()
         if cfg.short_run_margin is not None:  # short runs re-scored on their own audio
             turns = self._short_runs(turns, regions, x, xn, mel, windows, raw, emb, f0, wpitch,
@@ -461,8 +462,8 @@ class EmbeddedDiarizer:
                 penalty = subtitle_cues.switch_penalties(t, cues, cfg.switch_penalty, cfg.subtitle_inside,
                                                          cfg.subtitle_edge, cfg.subtitle_edge_radius)
             path = viterbi(sc, penalty)
-            turns.extend(_runs(path, t - cfg.step / 2, cfg.step, a, b,
-                               frame_confidence(sc, path, cfg.confidence_scale)))
+            turns.extend(path_runs(path, t - cfg.step / 2, cfg.step, a, b,
+                                   frame_confidence(sc, path, cfg.confidence_scale)))
         return turns
 
     def _mel(self, xn: np.ndarray) -> np.ndarray | None:
@@ -637,7 +638,7 @@ class EmbeddedDiarizer:
             mid = 0.5 * (windows[w, 0] + windows[w, 1])
             a, b = max(windows[w, 0], mid - cfg.hop / 2), min(windows[w, 1], mid + cfg.hop / 2)
             active = {t.speaker for t in turns if t.start < b and t.end > a}
-            conf = float(_margin_to_confidence(float(gain[w]) - cfg.overlap_margin, cfg.confidence_scale))
+            conf = float(margin_to_confidence(float(gain[w]) - cfg.overlap_margin, cfg.confidence_scale))
             for spk in (f"c{i}", f"c{j}"):
                 if spk not in active and active & {f"c{i}", f"c{j}"}:
                     out.append(Turn(float(a), float(b), spk, conf))
@@ -757,48 +758,6 @@ def _split_by_other(emb: np.ndarray, labels: np.ndarray, view: views.OtherView, 
 
 def _model_key(model: object) -> str | None:
     return None if model is None else str(model)
-
-
-def _margin_to_confidence(margin: np.ndarray | float, scale: float) -> np.ndarray | float:
-    return 1.0 - np.exp(-np.maximum(margin, 0.0) / max(scale, 1e-9))
-
-
-def frame_confidence(scores: np.ndarray, path: np.ndarray, scale: float = 0.1) -> np.ndarray:
-    """Per frame, ``1 - exp(-margin / scale)`` where ``margin`` is the chosen speaker's score minus
-    the best other speaker's (0 when another speaker scores higher; centred-cosine units)."""
-    n, k = scores.shape
-    chosen = scores[np.arange(n), path]
-    if k < 2:
-        return np.ones(n)
-    other = scores.copy()
-    other[np.arange(n), path] = -np.inf
-    return np.asarray(_margin_to_confidence(chosen - other.max(axis=1), scale))
-
-
-def _window_labels(windows: np.ndarray, turns: list[Turn], old: np.ndarray) -> np.ndarray:
-    """Each window's speaker after re-segmentation (the one covering most of it; ``old`` if none),
-    renumbered ``0..k-1`` without speakers left with no window."""
-    k = int(old.max()) + 1
-    cover = np.zeros((len(windows), k))
-    for t in turns:
-        i = int(t.speaker[1:])
-        cover[:, i] += np.clip(np.minimum(windows[:, 1], t.end) - np.maximum(windows[:, 0], t.start), 0, None)
-    labels = np.where(cover.max(axis=1) > 0, cover.argmax(axis=1), old)
-    _, labels = np.unique(labels, return_inverse=True)
-    return labels
-
-
-def _runs(path: np.ndarray, t0: np.ndarray, step: float, lo: float, hi: float,
-          conf: np.ndarray | None = None) -> list[Turn]:
-    cut = np.nonzero(np.diff(path))[0] + 1
-    bounds = np.concatenate([[0], cut, [len(path)]])
-    out = []
-    for i, j in zip(bounds[:-1], bounds[1:], strict=True):
-        start = max(lo, float(t0[i]))
-        end = min(hi, float(t0[j - 1]) + step)
-        c = None if conf is None else float(np.mean(conf[i:j]))
-        out.append(Turn(start, end, f"c{path[i]}", c))
-    return out
 
 
 def _centroids(vectors: np.ndarray, who: np.ndarray, k: int) -> np.ndarray:

@@ -39,7 +39,7 @@ class EmbeddedConfig:
     #: extra rounds of re-segmentation with speaker models re-estimated from the previous round
     reseg_iters: int = 0
     min_turn: float = 0.1
-    #: score margin at which a frame's confidence reaches 1 - 1/e (see :func:`frame_confidence`)
+    #: score margin at which a frame's confidence reaches 1 - 1/e (see :func:`.resegment.frame_confidence`)
     confidence_scale: float = 0.4
     device: str = "cpu"
     #: speaker embedding: ``resemblyzer`` (shipped GE2E d-vectors), ``campplus`` (CAM++, weights in
