@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -606,7 +606,7 @@ class EmbeddedDiarizer:
         least = cfg.min_speakers if least is None else least
         labels = clustering.nme_spectral(aff, num, least, cfg.max_speakers)
         if cfg.reassign_iters > 0:
-            labels = _reassign(aff, labels, cfg.reassign_iters)
+            labels = clustering.reassign(aff, labels, cfg.reassign_iters)
         if cfg.num_speakers is None:
             labels = clustering.merge_clusters(
                 emb if raw is None else raw, labels, windows[:, 1] - windows[:, 0], wpitch, cfg.merge_similarity,
@@ -618,7 +618,7 @@ class EmbeddedDiarizer:
             if view is not None and cfg.other_weight > 0 and view.valid.sum() >= 3:
                 for max_cos, jp_weight in ((cfg.split_other_max, 0.0), (cfg.split_views_max, 1.0)):
                     if max_cos is not None:
-                        labels = _split_by_other(emb, labels, view, max_cos, cfg.max_speakers, jp_weight=jp_weight)
+                        labels = views.split_by_other(emb, labels, view, max_cos, cfg.max_speakers, jp_weight=jp_weight)
         return labels
 
     def _overlaps(self, cwin: np.ndarray, ccent: np.ndarray, windows: np.ndarray, turns: list[Turn]) -> list[Turn]:
@@ -676,84 +676,12 @@ def _no_turns(other_track: Future[_OtherTrack | None] | None) -> list[Turn]:
     return []
 
 
-def _reassign(aff: np.ndarray, labels: np.ndarray, iters: int, stay: float = 0.05) -> np.ndarray:
-    """Each window to the speaker with the highest mean affinity (speakers re-estimated each round),
-    with a bonus ``stay`` for the speaker of its neighbouring windows (a sticky prior)."""
-    labels = labels.copy()
-    for _ in range(iters):
-        k = int(labels.max()) + 1
-        member = np.eye(k)[labels]
-        score = aff @ member / np.maximum(member.sum(axis=0), 1)
-        prev = np.vstack([member[:1], member[:-1]])
-        nxt = np.vstack([member[1:], member[-1:]])
-        new = (score + stay * (prev + nxt)).argmax(axis=1)
-        if np.array_equal(new, labels):
-            break
-        _, labels = np.unique(new, return_inverse=True)
-    return labels
-
-
-def cluster_half_scores(emb: np.ndarray, labels: np.ndarray, view: views.OtherView, jp_weight: float = 0.0,
-                        min_share: float = 0.2, min_windows: int = 10,
-                        min_other: int = 3) -> Iterator[tuple[int, np.ndarray, np.ndarray, float]]:
-    """The split test of each cluster, largest first: ``(cluster, its window indices, 2-means halves, score)``.
-
-    Each cluster of at least ``min_windows`` windows is cut by 2-means on its windows' centred
-    features ``emb``; clusters whose halves hold under ``min_share`` of the windows or under
-    ``min_other`` windows with other-track speech are left out. The score is the cosine of the
-    halves' other-view centroids (centred over the episode's valid windows), plus ``jp_weight``
-    times the cosine of the halves' centroids of ``emb`` (centred over the episode). A generator:
-    a caller that stops early skips the remaining clusters' 2-means.
-    """
-    from sklearn.cluster import KMeans
-
-    centred = emb - emb.mean(axis=0)
-    x = clustering.l2_normalize(centred)
-    ov = view.emb
-    mu = ov[view.valid].mean(axis=0)
-    for c in np.argsort(-np.bincount(labels)):
-        idx = np.nonzero(labels == c)[0]
-        if len(idx) < min_windows:
-            continue
-        half = KMeans(2, n_init=5, random_state=0).fit_predict(x[idx])
-        if min(half.sum(), len(half) - half.sum()) < min_share * len(idx):
-            continue
-        a, b = idx[(half == 0) & view.valid[idx]], idx[(half == 1) & view.valid[idx]]
-        if min(len(a), len(b)) < min_other:
-            continue
-        ca, cb = clustering.l2_normalize(np.stack([ov[a].mean(axis=0) - mu, ov[b].mean(axis=0) - mu]))
-        score = float(ca @ cb)
-        if jp_weight:
-            ja, jb = clustering.l2_normalize(np.stack([centred[idx[half == 0]].mean(axis=0),
-                                                       centred[idx[half == 1]].mean(axis=0)]))
-            score += jp_weight * float(ja @ jb)
-        yield int(c), idx, half, score
-
-
 def _reweight(blend: np.ndarray, n_emb: int, weight: float, new_weight: float) -> np.ndarray:
     """A :func:`.spectral.augment` blend (embedding part first, ``n_emb`` columns, spectral share
     ``weight``) with the spectral share changed to ``new_weight``."""
     part_emb = blend[:, :n_emb] / np.sqrt(max(1.0 - weight, 1e-12))
     part_spec = blend[:, n_emb:] / np.sqrt(max(weight, 1e-12))
     return np.hstack([np.sqrt(1.0 - new_weight) * part_emb, np.sqrt(new_weight) * part_spec]).astype(np.float32)
-
-
-def _split_by_other(emb: np.ndarray, labels: np.ndarray, view: views.OtherView, max_cos: float,
-                    max_speakers: int, jp_weight: float = 0.0) -> np.ndarray:
-    """Labels with clusters cut in two where the other language's track says they hold two characters.
-
-    Each cluster (largest first, each once) whose :func:`cluster_half_scores` score is below
-    ``max_cos`` gives its second half a new label, up to ``max_speakers`` speakers. One JP voice
-    split by what its lines say has halves that one EN actor speaks (cosine high); two characters
-    with confusable JP voices usually have two EN actors.
-    """
-    out = labels.copy()
-    for _, idx, half, score in cluster_half_scores(emb, labels, view, jp_weight):
-        if int(out.max()) + 1 >= max_speakers:
-            break
-        if score < max_cos:
-            out[idx[half == 1]] = int(out.max()) + 1
-    return out
 
 
 def _model_key(model: object) -> str | None:
