@@ -208,10 +208,9 @@ def test_window_statistics_fall_back_to_z_scores_with_too_few_windows():
 
 
 def test_reweight_changes_the_spectral_share_of_a_blend():
-    from anim400k.diarize.embedded import _reweight
-
     rng = np.random.default_rng(2)
     emb, spec = rng.random((50, 16)), spectral.standardise(rng.normal(size=(50, 8)))
     blend = spectral.augment(emb, spec, 0.8, scaled=True)
     for share in (0.2, 0.5, 0.8):
-        assert np.allclose(_reweight(blend, 16, 0.8, share), spectral.augment(emb, spec, share, scaled=True), atol=1e-5)
+        assert np.allclose(spectral.reweight(blend, 16, 0.8, share), spectral.augment(emb, spec, share, scaled=True),
+                           atol=1e-5)

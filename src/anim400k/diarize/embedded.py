@@ -221,7 +221,7 @@ class EmbeddedDiarizer:
         cwin = clustering.l2_normalize(raw - mean)
         fused = cfg.reseg_spectral > 0 and emb is not raw
         if fused:
-            base = _reweight(emb, raw.shape[1], cfg.spectral_weight, cfg.reseg_spectral)
+            base = spectral.reweight(emb, raw.shape[1], cfg.spectral_weight, cfg.reseg_spectral)
             bmean = base.mean(axis=0)
             bwin = clustering.l2_normalize(base - bmean)
         for _ in range(1 + max(0, cfg.reseg_iters)):
@@ -237,7 +237,7 @@ class EmbeddedDiarizer:
                 w = cfg.other_weight
                 oemb = view.raw_emb
                 if fused and view.raw is not None:
-                    oemb = _reweight(view.emb, view.raw.shape[1], cfg.spectral_weight, cfg.reseg_spectral)
+                    oemb = spectral.reweight(view.emb, view.raw.shape[1], cfg.spectral_weight, cfg.reseg_spectral)
                 oscores = views.centred_scores(oemb, labels, view.valid, k)
                 wscores[view.valid] = (1 - w) * wscores[view.valid] + w * oscores[view.valid]
                 other_pitch = (view.f0, np.array([_nanmedian(view.pitch[(labels == i) & view.valid])
@@ -674,14 +674,6 @@ def _no_turns(other_track: Future[_OtherTrack | None] | None) -> list[Turn]:
     if other_track is not None:
         other_track.result()  # the thread is waited for at its shutdown anyway: no time is lost
     return []
-
-
-def _reweight(blend: np.ndarray, n_emb: int, weight: float, new_weight: float) -> np.ndarray:
-    """A :func:`.spectral.augment` blend (embedding part first, ``n_emb`` columns, spectral share
-    ``weight``) with the spectral share changed to ``new_weight``."""
-    part_emb = blend[:, :n_emb] / np.sqrt(max(1.0 - weight, 1e-12))
-    part_spec = blend[:, n_emb:] / np.sqrt(max(weight, 1e-12))
-    return np.hstack([np.sqrt(1.0 - new_weight) * part_emb, np.sqrt(new_weight) * part_spec]).astype(np.float32)
 
 
 def _model_key(model: object) -> str | None:
