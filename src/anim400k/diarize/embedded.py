@@ -53,6 +53,7 @@ from . import clustering, count, longform, overlap, shortruns, spectral, subtitl
 from .base import Turn, bridge_pauses, cut_turns, normalize_turns, relabel_by_first_appearance
 from .embedded_config import EmbeddedConfig, check_config
 from .resegment import frame_confidence, margin_to_confidence, path_runs, window_labels
+from .speaker_stats import nanmedian, speaker_centroids, speaker_medians, spread
 
 log = logging.getLogger(__name__)
 SR = ANALYSIS_SR
@@ -227,7 +228,7 @@ class EmbeddedDiarizer:
         for _ in range(1 + max(0, cfg.reseg_iters)):
             k = int(labels.max()) + 1
             ccent = clustering.l2_normalize(clustering.centroids(raw, labels) - mean)
-            spk_pitch = np.array([_nanmedian(wpitch[labels == i]) for i in range(k)])
+            spk_pitch = np.array([nanmedian(wpitch[labels == i]) for i in range(k)])
             if fused:
                 wscores = bwin @ clustering.l2_normalize(clustering.centroids(base, labels) - bmean).T
             else:
@@ -240,8 +241,8 @@ class EmbeddedDiarizer:
                     oemb = spectral.reweight(view.emb, view.raw.shape[1], cfg.spectral_weight, cfg.reseg_spectral)
                 oscores = views.centred_scores(oemb, labels, view.valid, k)
                 wscores[view.valid] = (1 - w) * wscores[view.valid] + w * oscores[view.valid]
-                other_pitch = (view.f0, np.array([_nanmedian(view.pitch[(labels == i) & view.valid])
-                                                  for i in range(k)]))
+                other_pitch = (view.f0, np.array([nanmedian(view.pitch[(labels == i) & view.valid])
+                                                 for i in range(k)]))
             if cfg.subtitle_name_score > 0:  # windows of a named line lean to the speaker of that name
                 wscores = wscores + subtitle_cues.name_scores(names, labels, k, cfg.subtitle_name_score)
             turns = self._resegment(regions, windows, wscores, f0, spk_pitch, other_pitch, cues)
@@ -328,13 +329,14 @@ class EmbeddedDiarizer:
                          cfg.short_run_spectral and view.raw is not None)
         ofuture = pool.submit(self._span_vectors, *oargs) if pool is not None and oargs is not None else None
         vec = self._span_vectors(xn, mel, windows, raw, base, spans, cfg.short_run_spectral)
-        scores = shortruns.speaker_scores(vec, _centroids(base, who, k), run_pitch, _medians(wpitch, who, k), pw)
+        scores = shortruns.speaker_scores(vec, speaker_centroids(base, who, k), run_pitch,
+                                          speaker_medians(wpitch, who, k), pw)
         if oargs is not None:
             ovec = ofuture.result() if ofuture is not None else self._span_vectors(*oargs)
             owho = who[idx]
             oscore = shortruns.speaker_scores(
-                ovec, _centroids(obase, owho, k), pitch.window_pitch(otrack.f0, spans[ok], min_voiced=3),
-                _medians(view.pitch[idx], owho, k), pw)
+                ovec, speaker_centroids(obase, owho, k), pitch.window_pitch(otrack.f0, spans[ok], min_voiced=3),
+                speaker_medians(view.pitch[idx], owho, k), pw)
             w = cfg.other_weight
             oscore = np.where(np.isfinite(oscore), oscore, scores[ok])  # no window of theirs there: JP's
             scores[ok] = (1 - w) * scores[ok] + w * oscore
@@ -371,7 +373,7 @@ class EmbeddedDiarizer:
             cfg.other_voice_far, cfg.two_voice_threshold, cfg.other_voice_near, cfg.other_voice_who,
             cfg.other_voice_min_run, cfg.other_voice_pad, cfg.other_voice_fill, cfg.other_voice_voiced,
             cfg.other_voice_floor_db, cfg.other_voice_margin,
-            {f"c{i}": _spread(wpitch[labels == i]) for i in range(len(spk_pitch))}, cfg.other_voice_max_spread,
+            {f"c{i}": spread(wpitch[labels == i]) for i in range(len(spk_pitch))}, cfg.other_voice_max_spread,
             with_host=True)
 
     def _side_thread(self) -> ThreadPoolExecutor | None:
@@ -678,33 +680,6 @@ def _no_turns(other_track: Future[_OtherTrack | None] | None) -> list[Turn]:
 
 def _model_key(model: object) -> str | None:
     return None if model is None else str(model)
-
-
-def _centroids(vectors: np.ndarray, who: np.ndarray, k: int) -> np.ndarray:
-    """``(k, d)``: per speaker, the normalised mean of the centred, normalised ``vectors`` (centred over all
-    rows, as the clustering's affinity) of the rows ``who`` gives them (zeros for a speaker with none)."""
-    x = clustering.centered(vectors)
-    out = np.zeros((k, x.shape[1]))
-    for i in range(k):
-        if np.any(who == i):
-            out[i] = x[who == i].mean(axis=0)
-    return clustering.l2_normalize(out)
-
-
-def _medians(values: np.ndarray, who: np.ndarray, k: int) -> np.ndarray:
-    """Per speaker, the median of the finite ``values`` of the rows ``who`` gives them (nan: none)."""
-    return np.array([_nanmedian(values[who == i]) for i in range(k)])
-
-
-def _spread(x: np.ndarray, lo: float = 10.0, hi: float = 90.0) -> float:
-    """Range between the ``lo`` and ``hi`` percentiles of the finite values of ``x`` (0 when none)."""
-    x = x[np.isfinite(x)]
-    return float(np.percentile(x, hi) - np.percentile(x, lo)) if x.size else 0.0
-
-
-def _nanmedian(x: np.ndarray) -> float:
-    x = x[np.isfinite(x)]
-    return float(np.median(x)) if x.size else float("nan")
 
 
 #: samples (16 kHz) per frame of :func:`frame_power`
