@@ -180,7 +180,7 @@ def synth_episode(seed: int, n_chars: int, duration: float) -> tuple[np.ndarray,
     import soundfile as sf
     from _voice_bank import cache_file
 
-    from anim400k.diarize.embedded import to_16k
+    from anim400k.diarize.audio import to_16k
     from anim400k.diarize.run import load_reference
     from anim400k.synth import make_episode
 

@@ -212,7 +212,8 @@ def test_level_gate_drops_windows_where_the_other_track_only_leaks():
 
 
 def test_en_view_leaves_out_windows_where_only_the_jp_voice_leaks(same_jp_voice):
-    from anim400k.diarize import embedded, embedding, vad
+    from anim400k.diarize import embedding, vad
+    from anim400k.diarize.audio import frame_power
 
     jp, en, ref = same_jp_voice
     # the EN track silent during the longest line, where its separated speech holds only the JP voice's
@@ -226,7 +227,7 @@ def test_en_view_leaves_out_windows_where_only_the_jp_voice_leaks(same_jp_voice)
     windows = embedding.sliding_windows(regions, 1.5, 0.5)
     inside = covered_fraction(windows, np.array([[line.start, line.end]])) >= 0.8
     assert inside.any()
-    jp_power = embedded.frame_power(jp)
+    jp_power = frame_power(jp)
     views = {}
     for gate in (None, 10.0):
         d = get_diarizer("embedded", other_level_gate=gate)

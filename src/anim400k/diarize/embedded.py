@@ -48,8 +48,9 @@ from typing import Any
 import numpy as np
 
 from ..progress import Counter, Reporter
-from ..signal import ANALYSIS_SR, prepare_audio
+from ..signal import ANALYSIS_SR
 from . import clustering, count, longform, overlap, shortruns, spectral, subtitle_cues, twovoice, views
+from .audio import LEVEL_FRAME, frame_power, to_16k
 from .base import Turn, bridge_pauses, cut_turns, normalize_turns, relabel_by_first_appearance
 from .embedded_config import EmbeddedConfig, check_config
 from .resegment import frame_confidence, margin_to_confidence, path_runs, window_labels
@@ -394,7 +395,7 @@ class EmbeddedDiarizer:
     def _other_view(self, other: np.ndarray, sr: int, n: int, windows: np.ndarray,
                     jp_power: np.ndarray | None = None) -> views.OtherView | None:
         """The other track's embeddings and pitch at the JP ``windows`` (None when it has no speech);
-        ``jp_power``: :func:`frame_power` of the JP speech, for the ``other_level_gate``."""
+        ``jp_power``: :func:`.audio.frame_power` of the JP speech, for the ``other_level_gate``."""
         return self._other_view_at(self._other_track(other, sr, n), windows, jp_power)
 
     def _other_track(self, other: np.ndarray, sr: int, n: int) -> _OtherTrack | None:
@@ -415,7 +416,7 @@ class EmbeddedDiarizer:
     def _other_view_at(self, track: _OtherTrack | None, windows: np.ndarray,
                        jp_power: np.ndarray | None = None) -> views.OtherView | None:
         """The other ``track``'s view at the JP ``windows``: embeddings of the windows it voices
-        (``jp_power``: the JP speech's :func:`frame_power`, for the ``other_level_gate``)."""
+        (``jp_power``: the JP speech's :func:`.audio.frame_power`, for the ``other_level_gate``)."""
         from . import pitch
 
         if track is None:
@@ -680,19 +681,3 @@ def _no_turns(other_track: Future[_OtherTrack | None] | None) -> list[Turn]:
 
 def _model_key(model: object) -> str | None:
     return None if model is None else str(model)
-
-
-#: samples (16 kHz) per frame of :func:`frame_power`
-LEVEL_FRAME = 160
-
-
-def frame_power(x: np.ndarray) -> np.ndarray:
-    """Mean power of ``x`` (16 kHz) per ``LEVEL_FRAME`` samples (the last partial frame dropped)."""
-    n = len(x) // LEVEL_FRAME
-    f = np.asarray(x[: n * LEVEL_FRAME], dtype=np.float32).reshape(n, LEVEL_FRAME)
-    return np.einsum("ij,ij->i", f, f) / LEVEL_FRAME
-
-
-def to_16k(audio: np.ndarray, sr: int) -> np.ndarray:
-    """Mono float32 ``audio`` resampled from ``sr`` to 16 kHz (:func:`anim400k.signal.prepare_audio`)."""
-    return prepare_audio(audio, sr, SR)
