@@ -52,7 +52,7 @@ from . import clustering, embedded_cluster, overlap, shortruns, spectral, subtit
 from .audio import LEVEL_FRAME, frame_power, to_16k
 from .base import Turn, bridge_pauses, cut_turns, normalize_turns, relabel_by_first_appearance
 from .embedded_config import EmbeddedConfig, check_config
-from .resegment import frame_confidence, margin_to_confidence, path_runs, window_labels
+from .resegment import frame_confidence, path_runs, window_labels
 from .speaker_stats import nanmedian, speaker_centroids, speaker_medians, spread
 
 SR = ANALYSIS_SR
@@ -270,7 +270,8 @@ class EmbeddedDiarizer:
                 cfg.change_overlap_radius, cfg.change_overlap_db, place_db=cfg.change_overlap_place_db,
                 place_score=score, min_score=cfg.change_overlap_place_score or 0.0))
         if cfg.overlap:
-            turns.extend(self._overlaps(cwin, ccent, windows, single))
+            turns.extend(overlap.mixture_overlaps(cwin, ccent, windows, single, cfg.overlap_margin, cfg.hop,
+                                                  cfg.confidence_scale))
         if cfg.other_voice_far is not None:
             found = self._other_voices(single, x, spk_pitch, wpitch, seg_labels, track=voices)
             if cfg.other_voice_replace is not None:  # a run without the host's voice is no overlap
@@ -508,29 +509,6 @@ class EmbeddedDiarizer:
         """Window labels ``0..k-1`` (:func:`.embedded_cluster.cluster_windows` with this diarizer's options)."""
         return embedded_cluster.cluster_windows(self.config, emb, windows, wpitch, view, raw, events, names, dash,
                                                 crowded)
-
-    def _overlaps(self, cwin: np.ndarray, ccent: np.ndarray, windows: np.ndarray, turns: list[Turn]) -> list[Turn]:
-        """Overlap turns from windows that match a two-speaker mixture better than any single speaker."""
-        cfg = self.config
-        k = len(ccent)
-        single = cwin @ ccent.T
-        best_single = single.max(axis=1)
-        pairs = [(i, j) for i in range(k) for j in range(i + 1, k)]
-        mixes = clustering.l2_normalize(np.stack([ccent[i] + ccent[j] for i, j in pairs]))
-        mix_sim = cwin @ mixes.T
-        best_pair = mix_sim.argmax(axis=1)
-        gain = mix_sim[np.arange(len(cwin)), best_pair] - best_single
-        out: list[Turn] = []
-        for w in np.nonzero(gain > cfg.overlap_margin)[0]:
-            i, j = pairs[int(best_pair[w])]
-            mid = 0.5 * (windows[w, 0] + windows[w, 1])
-            a, b = max(windows[w, 0], mid - cfg.hop / 2), min(windows[w, 1], mid + cfg.hop / 2)
-            active = {t.speaker for t in turns if t.start < b and t.end > a}
-            conf = float(margin_to_confidence(float(gain[w]) - cfg.overlap_margin, cfg.confidence_scale))
-            for spk in (f"c{i}", f"c{j}"):
-                if spk not in active and active & {f"c{i}", f"c{j}"}:
-                    out.append(Turn(float(a), float(b), spk, conf))
-        return out
 
 
 class CampplusDiarizer(EmbeddedDiarizer):
