@@ -41,35 +41,23 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..progress import Counter, Reporter
 from ..signal import ANALYSIS_SR
-from . import clustering, embedded_cluster, overlap, shortruns, spectral, subtitle_cues, twovoice, views
-from .audio import LEVEL_FRAME, frame_power, to_16k
+from . import clustering, embedded_cluster, embedded_other, overlap, shortruns, spectral, subtitle_cues, twovoice, views
+from .audio import frame_power, to_16k
 from .base import Turn, bridge_pauses, cut_turns, normalize_turns, relabel_by_first_appearance
 from .embedded_config import EmbeddedConfig, check_config
+from .embedded_other import OtherTrack
 from .resegment import frame_confidence, path_runs, window_labels
 from .speaker_stats import nanmedian, speaker_centroids, speaker_medians, spread
 
 SR = ANALYSIS_SR
 #: Speaker embedding models the embedded pipeline can use.
 EMBEDDINGS = ("resemblyzer", "anime", "campplus")
-
-
-@dataclass
-class _OtherTrack:
-    """The other track's analysis that does not depend on the JP windows (see ``_other_track``)."""
-
-    regions: np.ndarray
-    yn: np.ndarray
-    mel: np.ndarray | None
-    f0: np.ndarray
-    #: power of the (not level-normalised) speech per ``LEVEL_FRAME`` samples
-    power: np.ndarray
 
 
 class EmbeddedDiarizer:
@@ -147,8 +135,8 @@ class EmbeddedDiarizer:
         if x.size == 0 or not np.all(np.isfinite(x)):
             x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
         side = pool if other is not None else None  # the other track's analysis beside the JP track's
-        otrack: _OtherTrack | None = None
-        other_track: Future[_OtherTrack | None] | None = None
+        otrack: OtherTrack | None = None
+        other_track: Future[OtherTrack | None] | None = None
         if side is not None:
             other_track = side.submit(self._other_track, other, sr, len(x))
         regions = vad.speech_regions(x, SR, threshold=cfg.vad_threshold, end_threshold=cfg.vad_end_threshold)
@@ -286,7 +274,7 @@ class EmbeddedDiarizer:
 
     def _short_runs(self, pieces: list[Turn], regions: np.ndarray, x: np.ndarray, xn: np.ndarray,
                     mel: np.ndarray | None, windows: np.ndarray, raw: np.ndarray, emb: np.ndarray, f0: np.ndarray,
-                    wpitch: np.ndarray, k: int, view: views.OtherView | None, otrack: _OtherTrack | None,
+                    wpitch: np.ndarray, k: int, view: views.OtherView | None, otrack: OtherTrack | None,
                     cues: list[subtitle_cues.Cue] | None, pool: ThreadPoolExecutor | None = None) -> list[Turn]:
         """The re-segmentation's ``pieces`` (speakers ``c0..c<k-1>``) with each short run that another speaker
         fits clearly better on its own audio given to that speaker (:mod:`.shortruns`).
@@ -397,44 +385,15 @@ class EmbeddedDiarizer:
         ``jp_power``: :func:`.audio.frame_power` of the JP speech, for the ``other_level_gate``."""
         return self._other_view_at(self._other_track(other, sr, n), windows, jp_power)
 
-    def _other_track(self, other: np.ndarray, sr: int, n: int) -> _OtherTrack | None:
-        """What the other track's view needs before the JP windows are known: its speech regions,
-        level-normalised audio, mel frames and F0 track (None when it has no speech)."""
-        from . import embedding, pitch, vad
+    def _other_track(self, other: np.ndarray, sr: int, n: int) -> OtherTrack | None:
+        """What the other track's view needs before the JP windows are known (:func:`.embedded_other.other_track`;
+        None when it has no speech)."""
+        return embedded_other.other_track(self.config, self._mel, other, sr, n)
 
-        y = np.nan_to_num(to_16k(other, sr))
-        if len(y) != n:  # (no further copy of a long track that already has the JP track's length)
-            y = np.pad(y, (0, max(0, n - len(y))))[:n]
-        regions = vad.speech_regions(y, SR, threshold=self.config.vad_threshold,
-                                     end_threshold=self.config.vad_end_threshold)
-        if len(regions) == 0:
-            return None
-        yn = embedding.normalize_regions(y, regions, SR)
-        return _OtherTrack(regions, yn, self._mel(yn), pitch.f0_track(y, SR), frame_power(y))
-
-    def _other_view_at(self, track: _OtherTrack | None, windows: np.ndarray,
+    def _other_view_at(self, track: OtherTrack | None, windows: np.ndarray,
                        jp_power: np.ndarray | None = None) -> views.OtherView | None:
-        """The other ``track``'s view at the JP ``windows``: embeddings of the windows it voices
-        (``jp_power``: the JP speech's :func:`.audio.frame_power`, for the ``other_level_gate``)."""
-        from . import pitch
-
-        if track is None:
-            return None
-        valid = views.covered_fraction(windows, track.regions) >= self.config.other_min_cover
-        if self.config.other_level_gate is not None and jp_power is not None:
-            valid &= views.level_gate(windows, track.power, jp_power, LEVEL_FRAME / SR, valid,
-                                      self.config.other_level_gate)
-        if valid.sum() < 3:
-            return None
-        idx = np.nonzero(valid)[0]
-        raw_part = self._embed(track.yn, windows[idx], mel=track.mel)  # EN-voiced windows only
-        spec = None if track.mel is None else self._spectral(track.mel, windows[idx])
-        part = raw_part if spec is None else spectral.augment(raw_part, spec, self.config.spectral_weight, scaled=True)
-        emb = np.zeros((len(windows), part.shape[1]), np.float32)
-        emb[idx] = part
-        raw = np.zeros((len(windows), raw_part.shape[1]), np.float32)
-        raw[idx] = raw_part
-        return views.OtherView(emb, pitch.window_pitch(track.f0, windows), track.f0, valid, raw)
+        """The other ``track``'s view at the JP ``windows`` (:func:`.embedded_other.other_view_at`)."""
+        return embedded_other.other_view_at(self.config, self._embed, self._spectral, track, windows, jp_power)
 
     def _resegment(self, regions: np.ndarray, windows: np.ndarray, wscores: np.ndarray, f0: np.ndarray,
                    spk_pitch: np.ndarray, other_pitch: tuple[np.ndarray, np.ndarray] | None = None,
@@ -534,7 +493,7 @@ class AnimeDiarizer(EmbeddedDiarizer):
         super().__init__(num_speakers, **options)
 
 
-def _no_turns(other_track: Future[_OtherTrack | None] | None) -> list[Turn]:
+def _no_turns(other_track: Future[OtherTrack | None] | None) -> list[Turn]:
     """No turns (the JP track has no speech), once the other track's analysis on the side thread (if it was
     started) has ended: an error it raised is raised here, not dropped with a future no one reads."""
     if other_track is not None:
