@@ -47,13 +47,23 @@ import numpy as np
 
 from ..progress import Counter, Reporter
 from ..signal import ANALYSIS_SR
-from . import clustering, embedded_cluster, embedded_other, overlap, shortruns, spectral, subtitle_cues, twovoice, views
+from . import (
+    clustering,
+    embedded_cluster,
+    embedded_other,
+    embedded_shortruns,
+    overlap,
+    spectral,
+    subtitle_cues,
+    twovoice,
+    views,
+)
 from .audio import frame_power, to_16k
 from .base import Turn, bridge_pauses, cut_turns, normalize_turns, relabel_by_first_appearance
 from .embedded_config import EmbeddedConfig, check_config
 from .embedded_other import OtherTrack
 from .resegment import frame_confidence, path_runs, window_labels
-from .speaker_stats import nanmedian, speaker_centroids, speaker_medians, spread
+from .speaker_stats import nanmedian, spread
 
 SR = ANALYSIS_SR
 #: Speaker embedding models the embedded pipeline can use.
@@ -239,8 +249,9 @@ class EmbeddedDiarizer:
             labels = window_labels(windows, turns, labels)
             step.tick()
         if cfg.short_run_margin is not None:  # short runs re-scored on their own audio
-            turns = self._short_runs(turns, regions, x, xn, mel, windows, raw, emb, f0, wpitch,
-                                     int(seg_labels.max()) + 1, view, otrack, cues, pool)
+            turns = embedded_shortruns.relabel_short_runs(cfg, self._embed, self._mel, turns, regions, x, xn, mel,
+                                                          windows, raw, emb, f0, wpitch, int(seg_labels.max()) + 1,
+                                                          view, otrack, cues, pool)
         turns = bridge_pauses(turns, cfg.bridge_gap)
         single = list(turns)
         voices = None
@@ -271,81 +282,6 @@ class EmbeddedDiarizer:
             spans = subtitle_cues.overlap_spans(cues, max_len=cfg.subtitle_overlap)
             turns.extend(subtitle_cues.overlap_turns(spans, turns, cwin, ccent, windows, cfg.confidence_scale))
         return relabel_by_first_appearance(normalize_turns(turns, cfg.min_turn))
-
-    def _short_runs(self, pieces: list[Turn], regions: np.ndarray, x: np.ndarray, xn: np.ndarray,
-                    mel: np.ndarray | None, windows: np.ndarray, raw: np.ndarray, emb: np.ndarray, f0: np.ndarray,
-                    wpitch: np.ndarray, k: int, view: views.OtherView | None, otrack: OtherTrack | None,
-                    cues: list[subtitle_cues.Cue] | None, pool: ThreadPoolExecutor | None = None) -> list[Turn]:
-        """The re-segmentation's ``pieces`` (speakers ``c0..c<k-1>``) with each short run that another speaker
-        fits clearly better on its own audio given to that speaker (:mod:`.shortruns`).
-
-        ``x``: the JP speech (16 kHz; its pauses cut the runs); ``xn`` and ``mel``: the same level-normalised
-        and its mel frames; ``raw`` / ``emb``: the windows' embedding-model / clustering vectors; ``f0``: the
-        JP pitch track and ``wpitch`` the windows' pitch on it; ``view`` / ``otrack``: the other track's view
-        and analysis; ``cues``: the subtitle events; ``regions``: the speech regions (``short_run_unlabelled``);
-        ``pool``: a second thread, which embeds the runs in the other track while this one embeds them in JP."""
-        from . import pitch
-
-        cfg = self.config
-        pauses: list[tuple[float, float]] = []
-        if cfg.short_run_quiet_db is not None:
-            pauses = shortruns.quiet_spans(overlap.level_db(x, SR), overlap.LEVEL_HOP, cfg.short_run_quiet_db,
-                                           cfg.short_run_quiet_len)
-        runs = shortruns.short_runs(shortruns.speech_runs(pieces, cfg.short_run_pause, cfg.short_run_chain, pauses),
-                                    cfg.short_run_max, cfg.short_run_min, cfg.short_run_whole)
-        if cfg.short_run_unlabelled:
-            runs += shortruns.unlabelled(regions, pieces, cfg.short_run_min)
-        if not runs or k < 2:
-            return pieces
-        allowed = None
-        if cues and cfg.short_run_cue is not None:
-            allowed = shortruns.near_edges(runs, np.array([[c.start, c.end] for c in cues]), cfg.short_run_cue)
-            if not allowed.any():
-                return pieces
-        spans = np.array([[r.start, r.end] for r in runs])
-        who = shortruns.centroid_windows(windows, pieces, k, cfg.window, cfg.short_run_confidence, exclude=runs)
-        pw = cfg.pitch_weight if cfg.short_run_pitch is None else cfg.short_run_pitch
-        run_pitch = pitch.window_pitch(f0, spans, min_voiced=3)
-        base = emb if cfg.short_run_spectral else raw
-        oargs = None  # the other track's view of the runs, where it has speech under them
-        if view is not None and otrack is not None and cfg.short_run_other and cfg.other_weight > 0:
-            ok = views.covered_fraction(spans, otrack.regions) >= cfg.other_min_cover
-            idx = np.nonzero(view.valid)[0]
-            if ok.any() and len(idx) >= 3:
-                obase = view.emb[idx] if cfg.short_run_spectral else view.raw_emb[idx]
-                oargs = (otrack.yn, otrack.mel, windows[idx], view.raw_emb[idx], obase, spans[ok],
-                         cfg.short_run_spectral and view.raw is not None)
-        ofuture = pool.submit(self._span_vectors, *oargs) if pool is not None and oargs is not None else None
-        vec = self._span_vectors(xn, mel, windows, raw, base, spans, cfg.short_run_spectral)
-        scores = shortruns.speaker_scores(vec, speaker_centroids(base, who, k), run_pitch,
-                                          speaker_medians(wpitch, who, k), pw)
-        if oargs is not None:
-            ovec = ofuture.result() if ofuture is not None else self._span_vectors(*oargs)
-            owho = who[idx]
-            oscore = shortruns.speaker_scores(
-                ovec, speaker_centroids(obase, owho, k), pitch.window_pitch(otrack.f0, spans[ok], min_voiced=3),
-                speaker_medians(view.pitch[idx], owho, k), pw)
-            w = cfg.other_weight
-            oscore = np.where(np.isfinite(oscore), oscore, scores[ok])  # no window of theirs there: JP's
-            scores[ok] = (1 - w) * scores[ok] + w * oscore
-        new = shortruns.relabel(runs, scores, cfg.short_run_margin, k, allowed)
-        return cut_turns(pieces, new) + new if new else pieces
-
-    def _span_vectors(self, audio_n: np.ndarray, mel: np.ndarray | None, windows: np.ndarray, raw: np.ndarray,
-                      base: np.ndarray, spans: np.ndarray, blend: bool) -> np.ndarray:
-        """Vectors of ``spans`` of the level-normalised ``audio_n``, each embedded alone (repeated to the
-        ``window`` length), in the centred space of the ``windows``' vectors ``base``: their embedding-model
-        vectors ``raw``, or (``blend``) those blended with the spectral statistics of ``mel`` as
-        :func:`.spectral.augment` blends them; rows of unit length."""
-        cfg = self.config
-        samples, wins = shortruns.tiled(audio_n, spans, SR, cfg.window)
-        vec = self._embed(samples, wins, mel=self._mel(samples))
-        if blend and mel is not None and cfg.spectral_weight > 0:
-            spec = spectral.span_statistics(mel, windows, spans, cfg.spectral_whiten)
-            w = cfg.spectral_weight
-            part = clustering.l2_normalize(vec - raw.mean(axis=0))
-            vec = np.hstack([np.sqrt(1.0 - w) * part, np.sqrt(w) * spec])
-        return clustering.l2_normalize(vec - base.mean(axis=0))
 
     def _other_voices(self, single: list[Turn], audio: np.ndarray, spk_pitch: np.ndarray, wpitch: np.ndarray,
                       labels: np.ndarray, track: twovoice.TwoVoiceTrack | None = None) -> list[tuple[Turn, float]]:
