@@ -70,7 +70,7 @@ def test_silent_other_track_falls_back_to_jp_alone(same_jp_voice, jp_alone):
 
 
 def test_other_track_in_a_second_thread_gives_the_same_turns(same_jp_voice, monkeypatch):
-    from anim400k.diarize import embedded
+    from anim400k.diarize import embedded, twovoice
     from anim400k.threads import THREADS_ENV
 
     jp, en, _ = same_jp_voice
@@ -93,7 +93,7 @@ def test_other_track_in_a_second_thread_gives_the_same_turns(same_jp_voice, monk
 
     monkeypatch.setattr(embedded.EmbeddedDiarizer, "_other_track", spy)
     voices: list[str] = []
-    two_voice = embedded.twovoice.two_voice_track
+    two_voice = twovoice.two_voice_track
 
     def voice_spy(*args):
         import threading
@@ -101,7 +101,7 @@ def test_other_track_in_a_second_thread_gives_the_same_turns(same_jp_voice, monk
         voices.append(threading.current_thread().name)
         return two_voice(*args)
 
-    monkeypatch.setattr(embedded.twovoice, "two_voice_track", voice_spy)
+    monkeypatch.setattr(twovoice, "two_voice_track", voice_spy)
     assert d.diarize(jp, SR, other=en) == serial
     assert used and used[0].startswith("diarize-other")  # it ran in the side thread
     assert voices and voices[0].startswith("diarize-other")  # so did the two-voice track
