@@ -34,6 +34,10 @@ Everything it needs ships inside pip packages (no model hub). Steps:
    of the turn speaker where their own voice is not heard there (``other_voice_replace``); where the
    subtitles show an event starting inside another one-speaker event and nobody else is labelled
    there, the speaker whose mixture with the host's centroid fits best (``subtitle_overlap``).
+
+This module runs the steps; the options are :class:`.embedded_config.EmbeddedConfig`, step 4 is
+:mod:`.embedded_cluster`, the other track's analysis :mod:`.embedded_other` and the short runs of step 5
+:mod:`.embedded_shortruns`.
 """
 
 from __future__ import annotations
