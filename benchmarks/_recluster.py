@@ -206,7 +206,6 @@ def segment_labels(cfg: object, emb: np.ndarray, windows: np.ndarray, wpitch: np
     lines spectrally clustered into as many speakers as the first pass found, then the windows
     re-assigned, merged and split as in the diarizer (``cfg``: its :class:`EmbeddedConfig`)."""
     from anim400k.diarize import clustering, views
-    from anim400k.diarize.embedded import _reassign, _split_by_other
 
     k = int(labels.max()) + 1
     if k < 2:
@@ -223,14 +222,14 @@ def segment_labels(cfg: object, emb: np.ndarray, windows: np.ndarray, wpitch: np
     out = clustering.nme_spectral(aff, k, 1, cfg.max_speakers)[seg]
     waff = clustering.fused_affinity(emb, wpitch, cfg.pitch_weight)
     waff = views.combined_affinity(waff, view, cfg.other_weight, cfg.pitch_weight)
-    out = _reassign(waff, out, cfg.reassign_iters)
+    out = clustering.reassign(waff, out, cfg.reassign_iters)
     if cfg.num_speakers is None:
         out = clustering.merge_clusters(
             raw, out, windows[:, 1] - windows[:, 0], wpitch, cfg.merge_similarity, cfg.max_pitch_gap,
             cfg.min_cluster_duration, cfg.min_speakers, small_merge_similarity=cfg.small_merge_similarity,
             other=None if view is None else (view.raw_emb, view.pitch, view.valid), other_weight=cfg.other_weight)
         if cfg.split_other_max is not None and view is not None and view.valid.sum() >= 3:
-            out = _split_by_other(emb, out, view, cfg.split_other_max, cfg.max_speakers)
+            out = views.split_by_other(emb, out, view, cfg.split_other_max, cfg.max_speakers)
     return out
 
 
@@ -238,14 +237,14 @@ def half_scores(emb: np.ndarray, labels: np.ndarray, view: object | None, min_wi
                 min_share: float = 0.2, min_other: int = 3) -> list[tuple[int, np.ndarray, np.ndarray, float]]:
     """The JP + EN split test's score of each cluster of at least ``min_windows`` windows.
 
-    The diarizer's own test (``embedded.cluster_half_scores`` with ``jp_weight`` 1, as its
+    The diarizer's own test (``views.cluster_half_scores`` with ``jp_weight`` 1, as its
     ``split_views_max`` runs it): the cluster is cut in two by 2-means on its windows' centred
     features ``emb``; the score is the centred cosine of the halves' JP centroids plus that of their
     EN-view centroids (EN-voiced windows only; each view centred over the episode). Returns
     ``(cluster, its window indices, 2-means halves, score)``; clusters whose halves hold under
     ``min_share`` of the windows or under ``min_other`` EN-voiced windows are left out.
     """
-    from anim400k.diarize.embedded import cluster_half_scores
+    from anim400k.diarize.views import cluster_half_scores
 
     if view is None or view.valid.sum() < 3:
         return []
@@ -257,11 +256,11 @@ def split_by_sum(emb: np.ndarray, labels: np.ndarray, view: object | None, thres
                  max_speakers: int) -> np.ndarray:
     """Labels with each scored cluster (largest first, each once) cut in two where its
     :func:`half_scores` score is below ``threshold`` (the diarizer's own cut, as ``split_views_max`` runs it)."""
-    from anim400k.diarize.embedded import _split_by_other
+    from anim400k.diarize.views import split_by_other
 
     if view is None or view.valid.sum() < 3:
         return labels.copy()
-    return _split_by_other(emb, labels, view, threshold, max_speakers, jp_weight=1.0)
+    return split_by_other(emb, labels, view, threshold, max_speakers, jp_weight=1.0)
 
 
 def two_voices(windows: np.ndarray, idx: np.ndarray, ref: list, min_windows: int = 3,

@@ -77,7 +77,7 @@ def main() -> None:
 def _embedding_speed(audio: np.ndarray, sr: int) -> None:
     """Batched packed embedding vs Resemblyzer's ``embed_utterance`` once per window."""
     from anim400k.diarize import embedding, vad
-    from anim400k.diarize.embedded import to_16k
+    from anim400k.diarize.audio import to_16k
 
     x = to_16k(audio, sr)
     regions = vad.speech_regions(x)

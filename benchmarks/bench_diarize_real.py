@@ -180,7 +180,7 @@ def synth_episode(seed: int, n_chars: int, duration: float) -> tuple[np.ndarray,
     import soundfile as sf
     from _voice_bank import cache_file
 
-    from anim400k.diarize.embedded import to_16k
+    from anim400k.diarize.audio import to_16k
     from anim400k.diarize.run import load_reference
     from anim400k.synth import make_episode
 
@@ -332,7 +332,7 @@ def methods() -> dict[str, tuple[dict, str]]:
     subtitles (:func:`_subtitles.synth_subtitles`): ``new_subs`` is ``new`` with them; ``names=0.3``
     (with ``subs=1``) names that share of their one-speaker events by the true character (2 % wrong).
     """
-    from anim400k.diarize.embedded import LEGACY_OPTIONS
+    from anim400k.diarize.embedded_config import LEGACY_OPTIONS
 
     return {"current": (dict(LEGACY_OPTIONS), "mix"), "jp_speech": ({}, "speech"), "new": ({}, "dual"),
             "new_en_half": ({}, "dual_half"), "new_subs": ({"subs": 1, **SUBTITLE_OPTIONS}, "dual")}

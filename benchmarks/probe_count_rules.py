@@ -103,10 +103,10 @@ def design(rows: list[dict]) -> np.ndarray:
 
 def partition(ep: dict, k: int) -> np.ndarray:
     """NME spectral clustering of the episode's combined affinity at ``k``, re-assigned as the diarizer does."""
-    from anim400k.diarize import clustering, embedded
+    from anim400k.diarize import clustering
 
     lab = clustering.nme_spectral(ep["aff"], k, 1, 8)
-    lab = embedded._reassign(ep["aff"], lab, ep["reassign"])
+    lab = clustering.reassign(ep["aff"], lab, ep["reassign"])
     return np.unique(lab, return_inverse=True)[1]
 
 

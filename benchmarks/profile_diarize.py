@@ -40,18 +40,18 @@ PARTS: list[tuple[str, list[tuple[str, str]]]] = [
     ("clustering: affinities", [("diarize/clustering.py", "fused_affinity")]),
     ("clustering: NME eigendecompositions", [("diarize/clustering.py", "nme_scores")]),
     ("clustering: k-means on the spectrum", [("sklearn/cluster/_kmeans.py", "fit_predict")]),
-    ("clustering: re-assignment", [("diarize/embedded.py", "_reassign")]),
+    ("clustering: re-assignment", [("diarize/clustering.py", "reassign")]),
     ("clustering: merges, splits", [("diarize/clustering.py", "merge_clusters"),
-                                    ("diarize/embedded.py", "_split_by_other"),
+                                    ("diarize/views.py", "split_by_other"),
                                     ("diarize/clustering.py", "merge_centred")]),
     ("re-segmentation (Viterbi)", [("diarize/embedded.py", "_resegment")]),
-    ("short runs: the rest", [("diarize/embedded.py", "_short_runs")]),
+    ("short runs: the rest", [("diarize/embedded_shortruns.py", "relabel_short_runs")]),
     ("two-voice track + other voices", [("diarize/twovoice.py", "two_voice_track"),
                                         ("diarize/twovoice.py", "other_voice_turns")]),
     ("level normalisation, frame power", [("diarize/embedding.py", "normalize_regions"),
-                                          ("diarize/embedded.py", "frame_power")]),
-    ("resampling to 16 kHz", [("diarize/embedded.py", "to_16k")]),
-    ("overlaps, subtitle cues", [("diarize/embedded.py", "_overlaps"),
+                                          ("diarize/audio.py", "frame_power")]),
+    ("resampling to 16 kHz", [("diarize/audio.py", "to_16k")]),
+    ("overlaps, subtitle cues", [("diarize/overlap.py", "mixture_overlaps"),
                                  ("diarize/subtitle_cues.py", "overlap_turns")]),
 ]
 
@@ -73,9 +73,9 @@ def episode(seed: int, n_chars: int, duration: float) -> tuple[np.ndarray, np.nd
     return speech, en, subtitle_tuples(synth_subtitles(ref, seed, 0.0))
 
 
-#: which of the diarizer's methods asked for mel frames / d-vectors -> the part it belongs to
-CALLERS = {"_diarize_in": "JP windows", "_diarize": "JP windows", "_other_track": "EN windows",
-           "_other_view_at": "EN windows", "_span_vectors": "short runs"}
+#: which of the diarizer's functions asked for mel frames / d-vectors -> the part it belongs to
+CALLERS = {"_diarize_in": "JP windows", "_diarize": "JP windows", "other_track": "EN windows",
+           "other_view_at": "EN windows", "span_vectors": "short runs"}
 
 
 class Timed:

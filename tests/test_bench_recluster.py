@@ -73,8 +73,7 @@ def test_two_voices_needs_a_second_speaker_with_enough_clean_windows() -> None:
 def test_half_scores_and_split_by_sum_agree_with_the_diarizer_split() -> None:
     from _recluster import half_scores, split_by_sum
 
-    from anim400k.diarize.embedded import _split_by_other
-    from anim400k.diarize.views import OtherView
+    from anim400k.diarize.views import OtherView, split_by_other
 
     rng = np.random.default_rng(5)
     truth = np.repeat([0, 1, 2], [30, 20, 20])
@@ -88,7 +87,7 @@ def test_half_scores_and_split_by_sum_agree_with_the_diarizer_split() -> None:
     scores = {c: s for c, _, _, s in half_scores(emb, found, view)}
     assert scores[1] < 0.5 < scores[0]  # the shared cluster scores low, the one-voice one high
     for t in (scores[1] - 0.01, scores[1] + 0.01, 0.5):
-        ours = _split_by_other(emb, found, view, t, 8, jp_weight=1.0)
+        ours = split_by_other(emb, found, view, t, 8, jp_weight=1.0)
         assert np.array_equal(split_by_sum(emb, found, view, t, 8), ours)
     assert len(np.unique(split_by_sum(emb, found, view, 0.5, 8))) == 3
     assert half_scores(emb, found, None) == []

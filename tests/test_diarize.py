@@ -103,7 +103,7 @@ def test_one_speaker(episode1, diarizer):
 
 def test_vad_end_threshold_ends_regions_earlier(episode3):
     from anim400k.diarize import vad
-    from anim400k.diarize.embedded import to_16k
+    from anim400k.diarize.audio import to_16k
 
     audio, sr = _mix(episode3)
     x = to_16k(audio, sr)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from anim400k.diarize import Turn, get_diarizer
-from anim400k.diarize.base import normalize_turns
-from anim400k.diarize.embedded import LEGACY_OPTIONS, EmbeddedConfig, bridge_pauses
+from anim400k.diarize.base import bridge_pauses, normalize_turns
+from anim400k.diarize.embedded_config import LEGACY_OPTIONS, EmbeddedConfig
 
 
 def test_short_pause_of_one_speaker_is_bridged_and_other_gaps_are_not() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from anim400k.diarize.clustering import merge_centred, nme_spectral
-from anim400k.diarize.embedded import EmbeddedDiarizer, _reassign
+from anim400k.diarize.clustering import merge_centred, nme_spectral, reassign
+from anim400k.diarize.embedded import EmbeddedDiarizer
 from anim400k.diarize.views import joint_count, view_counts
 from anim400k.errors import InputError
 
@@ -83,10 +83,10 @@ def test_reassign_moves_a_stray_window_to_its_speaker():
     aff = x @ x.T
     labels = truth.copy()
     labels[[5, 25]] = 1 - labels[[5, 25]]
-    out = _reassign(aff, labels, 5)
+    out = reassign(aff, labels, 5)
     assert np.array_equal(out, truth)
-    assert np.array_equal(_reassign(aff, truth, 5), truth)  # a right labelling stays
-    assert np.array_equal(_reassign(aff, labels, 0), labels)
+    assert np.array_equal(reassign(aff, truth, 5), truth)  # a right labelling stays
+    assert np.array_equal(reassign(aff, labels, 0), labels)
 
 
 def test_nme_candidates_on_two_threads_give_the_same_clusters(monkeypatch):

@@ -7,6 +7,7 @@ import pytest
 
 from anim400k.diarize import count
 from anim400k.diarize.embedded import EmbeddedDiarizer
+from anim400k.diarize.embedded_cluster import count_speakers
 from anim400k.errors import InputError
 
 
@@ -113,4 +114,4 @@ def test_diarizer_count_method_changes_only_the_count_path():
     aff = _blocks([30, 30], 0.3, seed=2)
     for method in count.COUNT_METHODS:
         d = EmbeddedDiarizer(count_method=method, count_resamples=4)
-        assert d._count(aff, 1, 8) == 2
+        assert count_speakers(d.config, aff, 1, 8) == 2

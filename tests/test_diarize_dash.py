@@ -134,6 +134,7 @@ def test_dash_options_off_by_default_leave_the_turns_as_without_dash_parts(monke
     the default count method is NME's eigengap count exactly."""
     from anim400k.diarize import clustering, count, get_diarizer
     from anim400k.diarize.embedded import EmbeddedDiarizer
+    from anim400k.diarize.embedded_cluster import count_speakers
     from anim400k.synth.phrases import PHRASES
     from anim400k.synth.speech import Voice, render
 
@@ -176,5 +177,6 @@ def test_dash_options_off_by_default_leave_the_turns_as_without_dash_parts(monke
     rng = np.random.default_rng(5)
     x = clustering.l2_normalize(rng.standard_normal((40, 8)))
     aff = np.clip(x @ x.T, 0, None)
-    assert EmbeddedDiarizer()._count(aff, 1, 8) == int(clustering.nme_spectral(aff, None, 1, 8).max()) + 1
+    nme = int(clustering.nme_spectral(aff, None, 1, 8).max()) + 1
+    assert count_speakers(EmbeddedDiarizer().config, aff, 1, 8) == nme
     assert count.estimate_count(aff, 1, 8) == count.eigengap_count(aff, 1, 8)

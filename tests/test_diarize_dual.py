@@ -70,7 +70,7 @@ def test_silent_other_track_falls_back_to_jp_alone(same_jp_voice, jp_alone):
 
 
 def test_other_track_in_a_second_thread_gives_the_same_turns(same_jp_voice, monkeypatch):
-    from anim400k.diarize import embedded
+    from anim400k.diarize import embedded, twovoice
     from anim400k.threads import THREADS_ENV
 
     jp, en, _ = same_jp_voice
@@ -93,7 +93,7 @@ def test_other_track_in_a_second_thread_gives_the_same_turns(same_jp_voice, monk
 
     monkeypatch.setattr(embedded.EmbeddedDiarizer, "_other_track", spy)
     voices: list[str] = []
-    two_voice = embedded.twovoice.two_voice_track
+    two_voice = twovoice.two_voice_track
 
     def voice_spy(*args):
         import threading
@@ -101,7 +101,7 @@ def test_other_track_in_a_second_thread_gives_the_same_turns(same_jp_voice, monk
         voices.append(threading.current_thread().name)
         return two_voice(*args)
 
-    monkeypatch.setattr(embedded.twovoice, "two_voice_track", voice_spy)
+    monkeypatch.setattr(twovoice, "two_voice_track", voice_spy)
     assert d.diarize(jp, SR, other=en) == serial
     assert used and used[0].startswith("diarize-other")  # it ran in the side thread
     assert voices and voices[0].startswith("diarize-other")  # so did the two-voice track
@@ -212,7 +212,8 @@ def test_level_gate_drops_windows_where_the_other_track_only_leaks():
 
 
 def test_en_view_leaves_out_windows_where_only_the_jp_voice_leaks(same_jp_voice):
-    from anim400k.diarize import embedded, embedding, vad
+    from anim400k.diarize import embedding, vad
+    from anim400k.diarize.audio import frame_power
 
     jp, en, ref = same_jp_voice
     # the EN track silent during the longest line, where its separated speech holds only the JP voice's
@@ -226,7 +227,7 @@ def test_en_view_leaves_out_windows_where_only_the_jp_voice_leaks(same_jp_voice)
     windows = embedding.sliding_windows(regions, 1.5, 0.5)
     inside = covered_fraction(windows, np.array([[line.start, line.end]])) >= 0.8
     assert inside.any()
-    jp_power = embedded.frame_power(jp)
+    jp_power = frame_power(jp)
     views = {}
     for gate in (None, 10.0):
         d = get_diarizer("embedded", other_level_gate=gate)

@@ -8,6 +8,7 @@ import pytest
 
 from anim400k.diarize import clustering, embedding, get_diarizer, longform, views
 from anim400k.diarize import embedded as embedded_mod
+from anim400k.diarize.embedded_config import EmbeddedConfig
 from anim400k.diarize.metrics import der
 from anim400k.errors import InputError
 
@@ -117,7 +118,7 @@ def test_under_the_cap_nothing_changes_and_a_low_cap_labels_every_window(three_m
     window count, a subset is clustered, every window gets a speaker and the DER stays close."""
     jp, en, ref = three_minutes
     free, (n, free_labels) = _run(jp, en, monkeypatch, cluster_cap=None)
-    assert 100 < n < embedded_mod.EmbeddedConfig.cluster_cap
+    assert 100 < n < EmbeddedConfig.cluster_cap
     default, (_, labels) = _run(jp, en, monkeypatch)
     assert default == free
     np.testing.assert_array_equal(labels, free_labels)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from anim400k.diarize import Turn
-from anim400k.diarize.embedded import EmbeddedConfig
+from anim400k.diarize.embedded_config import EmbeddedConfig
 from anim400k.diarize.overlap import change_overlaps, level_db, quiet_time
 
 SR = 16000
@@ -66,7 +66,7 @@ def test_labels_stay_inside_the_two_turns_and_level_helpers() -> None:
 def test_off_by_default_and_wired_into_the_diarizer(monkeypatch) -> None:
     """Off by default (the overlap's side of the change depends on the voices); switched on, the
     diarizer passes its single-speaker turns and the audio to :func:`change_overlaps`."""
-    from anim400k.diarize import embedded, get_diarizer
+    from anim400k.diarize import get_diarizer, overlap
     from anim400k.testing.speech import speech_track
 
     assert EmbeddedConfig().change_overlap_quiet is None
@@ -76,7 +76,7 @@ def test_off_by_default_and_wired_into_the_diarizer(monkeypatch) -> None:
         calls.append((len(turns), len(audio), sr, args, place_db, place_score, min_score))
         return [Turn(0.0, 0.2, "c1", 0.5)]
 
-    monkeypatch.setattr(embedded.overlap, "change_overlaps", spy)
+    monkeypatch.setattr(overlap, "change_overlaps", spy)
     audio, _ = speech_track(["The weather is nice today.", "Let us go to the park."], gap=0.3, lead=0.5)
     get_diarizer("embedded").diarize(audio, 16000)
     assert calls == []

@@ -113,6 +113,7 @@ def test_a_short_line_given_to_the_neighbour_is_given_back(two_voices, monkeypat
     Embedded on their own, the lines sound like the other speaker and are relabelled; without the option,
     or with a margin no score reaches, they stay the neighbour's."""
     from anim400k.diarize import embedded
+    from anim400k.diarize.base import cut_turns
 
     audio, ref, short_idx = two_voices
     shorts = [ref[i] for i in short_idx]
@@ -125,7 +126,7 @@ def test_a_short_line_given_to_the_neighbour_is_given_back(two_voices, monkeypat
         for s in shorts:  # the neighbour before the line takes its frames
             host = _speaker_at(pieces, s.start - 0.6, s.start - 0.3)
             span = Turn(s.start - 0.05, s.end + 0.05, host, 0.1)
-            out = embedded.cut_turns(out, [span]) + [span]
+            out = cut_turns(out, [span]) + [span]
         return out
 
     monkeypatch.setattr(embedded.EmbeddedDiarizer, "_resegment", wrong)

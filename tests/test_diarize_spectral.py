@@ -110,7 +110,7 @@ def _view(labels_en: np.ndarray, seed: int, valid: np.ndarray | None = None):
 
 
 def test_split_by_other_cuts_a_cluster_only_where_the_other_track_has_two_voices():
-    from anim400k.diarize.embedded import _split_by_other
+    from anim400k.diarize.views import split_by_other
 
     rng = np.random.default_rng(5)
     truth = np.repeat([0, 1, 2], [30, 20, 20])  # characters 1 and 2 share one JP cluster
@@ -118,20 +118,21 @@ def test_split_by_other_cuts_a_cluster_only_where_the_other_track_has_two_voices
     jp[2] = jp[1] + 0.8 * rng.normal(size=16)  # close in JP, still a little apart
     emb = jp[truth] + 0.3 * rng.normal(size=(70, 16))
     found = np.minimum(truth, 1)
-    two_actors = _split_by_other(emb, found, _view(truth, 0), -0.2, 8)
+    two_actors = split_by_other(emb, found, _view(truth, 0), -0.2, 8)
     assert len(np.unique(two_actors)) == 3
     assert all(len(np.unique(two_actors[truth == c])) == 1 for c in range(3))
-    one_actor = _split_by_other(emb, found, _view(found, 0), -0.2, 8)  # the EN dub gives them one voice
+    one_actor = split_by_other(emb, found, _view(found, 0), -0.2, 8)  # the EN dub gives them one voice
     assert np.array_equal(one_actor, found)
-    assert np.array_equal(_split_by_other(emb, found, _view(truth, 0), -0.2, 2), found)  # max_speakers
+    assert np.array_equal(split_by_other(emb, found, _view(truth, 0), -0.2, 2), found)  # max_speakers
     few = np.zeros(70, bool)
     few[:40] = True  # no EN speech under character 2's windows: nothing to check the cut against
-    assert np.array_equal(_split_by_other(emb, found, _view(truth, 0, few), -0.2, 8), found)
+    assert np.array_equal(split_by_other(emb, found, _view(truth, 0, few), -0.2, 8), found)
 
 
 def test_split_by_both_views_cuts_a_pair_neither_view_alone_tells_apart():
-    from anim400k.diarize.embedded import LEGACY_OPTIONS, EmbeddedDiarizer, _split_by_other
-    from anim400k.diarize.views import OtherView
+    from anim400k.diarize.embedded import EmbeddedDiarizer
+    from anim400k.diarize.embedded_config import LEGACY_OPTIONS
+    from anim400k.diarize.views import OtherView, split_by_other
 
     rng = np.random.default_rng(5)
     truth = np.repeat([0, 1, 2], [30, 20, 20])  # characters 1 and 2 share one JP cluster
@@ -144,12 +145,12 @@ def test_split_by_both_views_cuts_a_pair_neither_view_alone_tells_apart():
     en[2] = 0.5 * en[1] + 0.5 * en[2]  # their EN actors are confusable too
     view = OtherView((en[truth] + 0.3 * r.normal(size=(70, 16))).astype(np.float32), np.full(70, np.nan),
                      np.zeros(0), np.ones(70, bool))
-    assert np.array_equal(_split_by_other(emb, found, view, -0.2, 8), found)  # the EN view alone: no cut
-    both = _split_by_other(emb, found, view, 1.2, 8, jp_weight=1.0)
+    assert np.array_equal(split_by_other(emb, found, view, -0.2, 8), found)  # the EN view alone: no cut
+    both = split_by_other(emb, found, view, 1.2, 8, jp_weight=1.0)
     assert len(np.unique(both)) == 3
     assert all(len(np.unique(both[truth == c])) == 1 for c in range(3))
     one_voice = jp[found] + 0.3 * rng.normal(size=(70, 16))  # one JP voice, one EN actor: kept whole
-    assert np.array_equal(_split_by_other(one_voice, found, _view(found, 0), 1.2, 8, jp_weight=1.0), found)
+    assert np.array_equal(split_by_other(one_voice, found, _view(found, 0), 1.2, 8, jp_weight=1.0), found)
     assert EmbeddedDiarizer().config.split_views_max is None  # off by default: worse on bank v1
     assert LEGACY_OPTIONS["split_views_max"] is None
 
@@ -207,10 +208,9 @@ def test_window_statistics_fall_back_to_z_scores_with_too_few_windows():
 
 
 def test_reweight_changes_the_spectral_share_of_a_blend():
-    from anim400k.diarize.embedded import _reweight
-
     rng = np.random.default_rng(2)
     emb, spec = rng.random((50, 16)), spectral.standardise(rng.normal(size=(50, 8)))
     blend = spectral.augment(emb, spec, 0.8, scaled=True)
     for share in (0.2, 0.5, 0.8):
-        assert np.allclose(_reweight(blend, 16, 0.8, share), spectral.augment(emb, spec, share, scaled=True), atol=1e-5)
+        assert np.allclose(spectral.reweight(blend, 16, 0.8, share), spectral.augment(emb, spec, share, scaled=True),
+                           atol=1e-5)

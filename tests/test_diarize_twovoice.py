@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from anim400k.diarize import Turn
-from anim400k.diarize.embedded import EmbeddedDiarizer, cut_turns
+from anim400k.diarize.base import cut_turns
+from anim400k.diarize.embedded import EmbeddedDiarizer
 from anim400k.diarize.twovoice import HOP, other_voice_turns, overlap_score, two_voice_track
 from anim400k.errors import InputError
 

@@ -1,4 +1,5 @@
-"""The diarization capability: the ``Diarizer`` protocol and the backend registry (``Turn`` lives in the model).
+"""The diarization capability: the ``Diarizer`` protocol, the backend registry and edits of turn lists (``Turn``
+lives in the model).
 
 A diarizer answers "who spoke when" for one audio track: ``diarize(audio, sr)`` returns
 speaker turns (``start``/``end`` in seconds, a label such as ``spk0``). Turns of different
@@ -86,3 +87,37 @@ def relabel_by_first_appearance(turns: Iterable[Turn], prefix: str = "spk") -> l
         if t.speaker not in mapping:
             mapping[t.speaker] = f"{prefix}{len(mapping)}"
     return [Turn(t.start, t.end, mapping[t.speaker], t.confidence) for t in ordered]
+
+
+def cut_turns(turns: list[Turn], spans: list[Turn]) -> list[Turn]:
+    """``turns`` with the time of each of ``spans`` removed (a turn split in two where a span lies inside it)."""
+    out = list(turns)
+    for s in spans:
+        nxt: list[Turn] = []
+        for t in out:
+            if t.end <= s.start or t.start >= s.end:
+                nxt.append(t)
+                continue
+            if t.start < s.start:
+                nxt.append(Turn(t.start, s.start, t.speaker, t.confidence))
+            if t.end > s.end:
+                nxt.append(Turn(s.end, t.end, t.speaker, t.confidence))
+        out = nxt
+    return out
+
+
+def bridge_pauses(turns: list[Turn], gap: float) -> list[Turn]:
+    """``turns`` (no overlaps among them) with each pause of at most ``gap`` seconds between two
+    consecutive turns of the same speaker filled by that speaker (the confidence of the earlier turn).
+
+    The VAD splits a line at each pause longer than its ``min_silence`` (0.15 s); a line's pauses
+    belong to the line (the reference, subtitles and the aligner's segments count them in).
+    """
+    if gap <= 0:
+        return list(turns)
+    ordered = sorted(turns)
+    out = list(ordered)
+    for a, b in zip(ordered[:-1], ordered[1:], strict=True):
+        if a.speaker == b.speaker and 0 < b.start - a.end <= gap:
+            out.append(Turn(a.end, b.start, a.speaker, a.confidence))
+    return out

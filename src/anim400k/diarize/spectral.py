@@ -176,3 +176,11 @@ def augment(emb: np.ndarray, spec: np.ndarray, weight: float, rows: np.ndarray |
     centred = l2_normalize(emb - ref.mean(axis=0))
     part = spec if scaled else standardise(spec, rows)
     return np.hstack([np.sqrt(1.0 - weight) * centred, np.sqrt(weight) * part]).astype(np.float32)
+
+
+def reweight(blend: np.ndarray, n_emb: int, weight: float, new_weight: float) -> np.ndarray:
+    """A :func:`augment` blend (embedding part first, ``n_emb`` columns, spectral share
+    ``weight``) with the spectral share changed to ``new_weight``."""
+    part_emb = blend[:, :n_emb] / np.sqrt(max(1.0 - weight, 1e-12))
+    part_spec = blend[:, n_emb:] / np.sqrt(max(weight, 1e-12))
+    return np.hstack([np.sqrt(1.0 - new_weight) * part_emb, np.sqrt(new_weight) * part_spec]).astype(np.float32)

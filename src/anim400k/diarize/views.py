@@ -5,12 +5,13 @@ same times in both tracks. Two characters whose JP voices are confusable are rar
 in EN as well, so the embedded diarizer can embed the EN speech under each JP window and
 combine the two views: affinities, cluster similarities and re-segmentation scores are the
 weighted mean of the JP and EN ones wherever the EN track has speech under the window, and
-the JP ones alone elsewhere (EN silent there, or no EN track at all).
+the JP ones alone elsewhere (EN silent there, or no EN track at all). A cluster whose halves the
+EN track voices with two actors is cut in two (:func:`split_by_other`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -156,3 +157,58 @@ def dual_track_speech(audio: np.ndarray, other_mix: np.ndarray, sr: int) -> tupl
     speech = x.copy()
     speech[: len(backing)] -= backing
     return speech, other_speech(other_mix, sr, len(x), backing, sep.time_map)
+
+
+def cluster_half_scores(emb: np.ndarray, labels: np.ndarray, view: OtherView, jp_weight: float = 0.0,
+                        min_share: float = 0.2, min_windows: int = 10,
+                        min_other: int = 3) -> Iterator[tuple[int, np.ndarray, np.ndarray, float]]:
+    """The split test of each cluster, largest first: ``(cluster, its window indices, 2-means halves, score)``.
+
+    Each cluster of at least ``min_windows`` windows is cut by 2-means on its windows' centred
+    features ``emb``; clusters whose halves hold under ``min_share`` of the windows or under
+    ``min_other`` windows with other-track speech are left out. The score is the cosine of the
+    halves' other-view centroids (centred over the episode's valid windows), plus ``jp_weight``
+    times the cosine of the halves' centroids of ``emb`` (centred over the episode). A generator:
+    a caller that stops early skips the remaining clusters' 2-means.
+    """
+    from sklearn.cluster import KMeans
+
+    centred = emb - emb.mean(axis=0)
+    x = clustering.l2_normalize(centred)
+    ov = view.emb
+    mu = ov[view.valid].mean(axis=0)
+    for c in np.argsort(-np.bincount(labels)):
+        idx = np.nonzero(labels == c)[0]
+        if len(idx) < min_windows:
+            continue
+        half = KMeans(2, n_init=5, random_state=0).fit_predict(x[idx])
+        if min(half.sum(), len(half) - half.sum()) < min_share * len(idx):
+            continue
+        a, b = idx[(half == 0) & view.valid[idx]], idx[(half == 1) & view.valid[idx]]
+        if min(len(a), len(b)) < min_other:
+            continue
+        ca, cb = clustering.l2_normalize(np.stack([ov[a].mean(axis=0) - mu, ov[b].mean(axis=0) - mu]))
+        score = float(ca @ cb)
+        if jp_weight:
+            ja, jb = clustering.l2_normalize(np.stack([centred[idx[half == 0]].mean(axis=0),
+                                                       centred[idx[half == 1]].mean(axis=0)]))
+            score += jp_weight * float(ja @ jb)
+        yield int(c), idx, half, score
+
+
+def split_by_other(emb: np.ndarray, labels: np.ndarray, view: OtherView, max_cos: float,
+                    max_speakers: int, jp_weight: float = 0.0) -> np.ndarray:
+    """Labels with clusters cut in two where the other language's track says they hold two characters.
+
+    Each cluster (largest first, each once) whose :func:`cluster_half_scores` score is below
+    ``max_cos`` gives its second half a new label, up to ``max_speakers`` speakers. One JP voice
+    split by what its lines say has halves that one EN actor speaks (cosine high); two characters
+    with confusable JP voices usually have two EN actors.
+    """
+    out = labels.copy()
+    for _, idx, half, score in cluster_half_scores(emb, labels, view, jp_weight):
+        if int(out.max()) + 1 >= max_speakers:
+            break
+        if score < max_cos:
+            out[idx[half == 1]] = int(out.max()) + 1
+    return out
