@@ -1,4 +1,4 @@
-"""The cost of publishing an output without replacing a file (:func:`anim400k.fsutil.rename_noreplace`) against
+"""The cost of publishing an output without replacing a file (:func:`anim400k.fsutil.rename.rename_noreplace`) against
 a plain :func:`os.replace`: each way renames ``--files`` fresh one-byte files into an empty folder, ``--rounds``
 times in turn, and prints the mean microseconds per rename (only the rename is timed).
 
@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import anim400k.fsutil as fsutil
+from anim400k.fsutil import rename as fsutil_rename
 
 
 def _mean_us(folder: Path, files: int, rename: Callable[[Path, Path], object]) -> float:
@@ -39,17 +39,17 @@ def main() -> None:
     parser.add_argument("--dir", default=None, help="where the folder is made (the file system measured)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(dir=args.dir))
-    real = fsutil._libc_renameat2
+    real = fsutil_rename._libc_renameat2
     try:
         for r in range(args.rounds):
             figures = {"os.replace": _mean_us(folder, args.files, os.replace),
-                       "renameat2": _mean_us(folder, args.files, fsutil.rename_noreplace)}
-            fsutil._libc_renameat2 = lambda: None  # type: ignore[assignment]  # the link fallback
-            figures["link+unlink"] = _mean_us(folder, args.files, fsutil.rename_noreplace)
-            fsutil._libc_renameat2 = real
+                       "renameat2": _mean_us(folder, args.files, fsutil_rename.rename_noreplace)}
+            fsutil_rename._libc_renameat2 = lambda: None  # type: ignore[assignment]  # the link fallback
+            figures["link+unlink"] = _mean_us(folder, args.files, fsutil_rename.rename_noreplace)
+            fsutil_rename._libc_renameat2 = real
             print(f"round {r + 1}: " + "  ".join(f"{k} {v:.1f} us" for k, v in figures.items()))
     finally:
-        fsutil._libc_renameat2 = real
+        fsutil_rename._libc_renameat2 = real
         shutil.rmtree(folder)
 
 

@@ -21,7 +21,8 @@ import pytest
 
 from anim400k.cli import main
 from anim400k.errors import InputError
-from anim400k.fsutil import atomic_path, check_writable
+from anim400k.fsutil.atomic import atomic_path
+from anim400k.fsutil.writable import check_writable
 
 SR = 16000
 
@@ -248,7 +249,7 @@ def test_a_failure_while_the_srt_is_written_leaves_every_earlier_output_of_the_d
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The dubbed video was renamed into place before ``--srt`` and ``--report`` were written: a failure (or a
     kill) while writing them left the new video beside the earlier dub's SRT and report. Now every output is
-    one set (``fsutil.committed_together``): replaced all together, or none of them."""
+    one set (``fsutil.output_sets.committed_together``): replaced all together, or none of them."""
     from anim400k.dub.report import DubReport
 
     src = plain_mkv(tmp_path / "in.mkv")

@@ -16,7 +16,9 @@ import pytest
 from anim400k.cli import main
 from anim400k.dub.dataset_mode import ENTRY_SUFFIX, REPORT_NAME
 from anim400k.errors import InputError
-from anim400k.fsutil import output_lock, output_lock_path, remove_stale_temps, write_json_atomic
+from anim400k.fsutil.atomic import write_json_atomic
+from anim400k.fsutil.locks import output_lock, output_lock_path
+from anim400k.fsutil.temp_files import remove_stale_temps
 
 
 def _dub_dataset(rel: Path, out: Path) -> dict:
@@ -162,7 +164,7 @@ def test_a_dub_of_an_output_another_dub_is_writing_is_refused_in_one_line(
 def test_atomic_json_is_synced_before_its_rename(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No write was ever fsynced: after a power cut a renamed file could be empty while a record
     (the catalog, a report) counted it as written."""
-    import anim400k.fsutil as fsutil
+    from anim400k.fsutil import atomic, disk, publish
 
     target = tmp_path / "r.json"
     events: list[tuple[str, object]] = []
@@ -177,14 +179,14 @@ def test_atomic_json_is_synced_before_its_rename(tmp_path: Path, monkeypatch: py
         events.append(("replace", Path(dst).name))
         real_replace(src, dst)
 
-    monkeypatch.setattr(fsutil.os, "fsync", fsync)
-    monkeypatch.setattr(fsutil.os, "replace", replace)
+    monkeypatch.setattr(disk.os, "fsync", fsync)
+    monkeypatch.setattr(publish.os, "replace", replace)
     write_json_atomic(target, {"done": True})
     written, folder = target.stat(), tmp_path.stat()  # the file synced is the one renamed, whole
     assert events == [("fsync", ("file", written.st_size, written.st_ino)), ("replace", "r.json"),
                       ("fsync", ("folder", folder.st_size, folder.st_ino))]
     events.clear()
-    with fsutil.atomic_path(tmp_path / "clip.mp3", sync=False) as tmp:  # media clips opt out (measured)
+    with atomic.atomic_path(tmp_path / "clip.mp3", sync=False) as tmp:  # media clips opt out (measured)
         tmp.write_bytes(b"x")
     assert events == [("replace", "clip.mp3")]
 
@@ -197,7 +199,7 @@ def test_a_second_dataset_dub_into_the_same_folder_is_refused_in_one_line(
         release: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     """Two `dub --dataset` runs into one folder were not locked against each other: both dubbed the
     same clips, each one's MP3 and entry could replace the other's and the report was the last one's."""
-    from anim400k.fsutil import LOCK_FILE, folder_lock
+    from anim400k.fsutil.locks import LOCK_FILE, folder_lock
 
     out = tmp_path / "D"
     out.mkdir()
@@ -220,7 +222,7 @@ def test_a_killed_dataset_dubs_lock_blocks_nothing_and_its_temporaries_go(
     whole, expected = uninterrupted
     out = tmp_path / "D"
     out.mkdir()
-    code = ("import sys, time; from anim400k.fsutil import folder_lock\n"
+    code = ("import sys, time; from anim400k.fsutil.locks import folder_lock\n"
             "with folder_lock(sys.argv[1], 'dub --dataset'):\n    print('held', flush=True); time.sleep(60)\n")
     proc = subprocess.Popen([sys.executable, "-c", code, str(out)], stdout=subprocess.PIPE, text=True)
     try:

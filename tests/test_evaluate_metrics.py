@@ -492,7 +492,7 @@ def test_evaluate_locks_its_folder_and_removes_a_killed_runs_temporaries(demo: t
                                                                          tmp_path: Path, capsys) -> None:
     """``evaluate`` took no lock (two runs into one --out renamed their sets into place in turn, mixed) and left the
     temporaries of a killed run (one per metrics file) in --out for good."""
-    from anim400k.fsutil import output_lock
+    from anim400k.fsutil.locks import output_lock
 
     release, systems = demo
     out = tmp_path / "m"

@@ -13,7 +13,7 @@ from anim400k.errors import InputError
 from anim400k.exports import export
 from anim400k.exports.common import EXPORT_MARK, PROBLEMS_FILE, recover_export_folder
 from anim400k.formats import ids
-from anim400k.fsutil import output_lock
+from anim400k.fsutil.locks import output_lock
 from anim400k.testing.release import make_release
 
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")

@@ -327,11 +327,11 @@ def test_export_folder_gets_the_mode_of_a_plain_mkdir(rel: Path, tmp_path: Path,
     """A staged folder (mkdtemp: 0700) renamed into place gets what mkdir gives under the umask (0755)."""
     import stat
 
-    from anim400k import fsutil
+    from anim400k.fsutil import paths
 
     old = os.umask(0o022)
     try:
-        monkeypatch.setattr(fsutil, "_UMASK", 0o022)
+        monkeypatch.setattr(paths, "_UMASK", 0o022)
         (tmp_path / "plain").mkdir()
         export(rel, fmt, tmp_path / "out")
     finally:
@@ -343,11 +343,11 @@ def test_export_folder_gets_the_mode_of_a_plain_mkdir(rel: Path, tmp_path: Path,
 def test_mushra_test_folder_gets_the_mode_of_a_plain_mkdir(tmp_path: Path, monkeypatch) -> None:
     import stat
 
-    from anim400k import fsutil
     from anim400k.evaluate.mushra_config import MushraTest
     from anim400k.evaluate.mushra_create import _TestWriter
+    from anim400k.fsutil import paths
 
-    monkeypatch.setattr(fsutil, "_UMASK", 0o022)
+    monkeypatch.setattr(paths, "_UMASK", 0o022)
     writer = _TestWriter(tmp_path / "test", 48000, None)
     writer.commit(MushraTest(name="t", test_id="t", sample_rate=48000, systems=[], conditions=[], trials=[]))
     assert stat.S_IMODE((tmp_path / "test").stat().st_mode) == 0o755

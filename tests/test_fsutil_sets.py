@@ -1,4 +1,4 @@
-"""Outputs written as one set (:func:`anim400k.fsutil.committed_together`): ``evaluate``'s metrics files and
+"""Outputs written as one set (:func:`anim400k.fsutil.output_sets.committed_together`): ``evaluate``'s metrics files and
 ``mushra analyze``'s report are replaced all together or not at all. Before, each file was renamed into place
 as soon as it was written, so a failure (or Ctrl-C, SIGTERM, SIGKILL) while a later one was written left the
 new first file beside the old others."""
@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from anim400k.fsutil import atomic_path, committed_together, is_our_temp, write_text_atomic
+from anim400k.fsutil.atomic import atomic_path, write_text_atomic
+from anim400k.fsutil.output_sets import committed_together
+from anim400k.fsutil.temp_files import is_our_temp
 
 
 def _names(folder: Path) -> list[str]:

@@ -378,7 +378,7 @@ def test_analyze_replaces_an_earlier_analysis_in_its_folder(tmp_path: Path) -> N
 
 
 def test_a_second_analysis_into_the_same_folder_is_refused(tmp_path: Path) -> None:
-    from anim400k.fsutil import folder_lock
+    from anim400k.fsutil.locks import folder_lock
 
     out = tmp_path / "report"
     out.mkdir()

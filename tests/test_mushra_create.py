@@ -263,7 +263,7 @@ def test_a_killed_runs_temporary_folder_is_removed_and_a_second_run_is_refused(
 ) -> None:
     from anim400k.errors import InputError
     from anim400k.evaluate.mushra_create import create_test
-    from anim400k.fsutil import output_lock
+    from anim400k.fsutil.locks import output_lock
 
     release, systems = demo
     out = tmp_path / "test"

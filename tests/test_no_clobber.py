@@ -16,7 +16,8 @@ from anim400k.cli import main
 from anim400k.errors import InputError
 from anim400k.formats.rttm import is_rttm_file
 from anim400k.formats.subtitles import is_srt_file
-from anim400k.fsutil import json_object_with, json_objects_with, refuse_foreign_output
+from anim400k.fsutil.no_clobber import refuse_foreign_output
+from anim400k.fsutil.sniffers import json_object_with, json_objects_with
 from anim400k.media.probe import has_audio_stream
 
 SR = 16000
@@ -485,7 +486,8 @@ def test_atomic_path_refuses_a_special_file(tmp_path: Path) -> None:
     import os
     import stat
 
-    from anim400k.fsutil import atomic_path, check_output_file
+    from anim400k.fsutil.atomic import atomic_path
+    from anim400k.fsutil.writable import check_output_file
 
     fifo = tmp_path / "out.bin"
     os.mkfifo(fifo)
@@ -499,10 +501,10 @@ def test_atomic_path_refuses_a_special_file(tmp_path: Path) -> None:
 
 def test_an_unreadable_output_is_said_to_be_unreadable(tmp_path: Path, monkeypatch) -> None:
     """A file this user cannot read is not said to be "not X" (it could not be looked at)."""
-    import anim400k.fsutil as fsutil
+    from anim400k.fsutil import no_clobber
 
     out = tmp_path / "sync.json"
     out.write_text('{"time_map": {}}')
-    monkeypatch.setattr(fsutil.os, "access", lambda path, mode: False)
+    monkeypatch.setattr(no_clobber.os, "access", lambda path, mode: False)
     with pytest.raises(InputError, match="exists and cannot be read"):
         refuse_foreign_output("--out", out, lambda p: False, "a sync estimate")

@@ -85,7 +85,7 @@ def test_stats_refuses_figures_inside_the_release(rel: Path, tmp_path: Path, cap
 
 
 def test_a_folder_beside_the_release_is_not_refused(rel: Path, tmp_path: Path) -> None:
-    from anim400k.fsutil import refuse_inside_release
+    from anim400k.fsutil.no_clobber import refuse_inside_release
 
     for out in (rel.parent / "REL-dubs", rel.parent, tmp_path / "m", None):  # a name sharing REL's prefix too
         refuse_inside_release("--out", out, rel)

@@ -17,7 +17,8 @@ import soundfile as sf
 
 from anim400k.cli import main
 from anim400k.errors import InputError
-from anim400k.fsutil import atomic_path, check_output_file, write_text_atomic
+from anim400k.fsutil.atomic import atomic_path, write_text_atomic
+from anim400k.fsutil.writable import check_output_file
 
 SR = 16000
 SRC = str(Path(__file__).resolve().parents[1] / "src")
@@ -156,7 +157,7 @@ def test_a_really_read_only_folder(wav, tmp_path, unprivileged) -> None:
         assert run.returncode == 2, run.stderr
         assert run.stderr.splitlines() == [
             f"anim400k: error: {ro / 'x.json'}: cannot be written: its folder {ro} is not writable (permission denied)"]
-        code = f"from anim400k.fsutil import write_text_atomic; write_text_atomic({str(ro / 'y.json')!r}, 'x')"
+        code = f"from anim400k.fsutil.atomic import write_text_atomic; write_text_atomic({str(ro / 'y.json')!r}, 'x')"
         run = subprocess.run([*prefix, sys.executable, "-c", code], capture_output=True, text=True, env=env)
         assert run.returncode == 1
         assert run.stderr.splitlines()[-1] == (
@@ -225,7 +226,8 @@ def test_a_really_unreadable_file(wav, tmp_path, unprivileged) -> None:
 def test_an_output_name_at_the_filesystem_limit_is_written(tmp_path: Path) -> None:
     """A 255-byte name (85 Japanese characters) is legal; the hidden temporary name is cut to fit, and a killed
     run's temporary of that output is still found and removed."""
-    from anim400k.fsutil import remove_stale_temps, temp_stem, write_json_atomic
+    from anim400k.fsutil.atomic import write_json_atomic
+    from anim400k.fsutil.temp_files import remove_stale_temps, temp_stem
 
     name = "あ" * 83 + "a.json"  # 249 + 6 bytes = 255
     assert len(name.encode()) == 255

@@ -10,7 +10,7 @@ import pytest
 
 from anim400k.cli import main
 from anim400k.errors import InputError
-from anim400k.fsutil import refuse_overwriting, same_file
+from anim400k.fsutil.no_clobber import refuse_overwriting, same_file
 from anim400k.testing.release import make_release
 
 

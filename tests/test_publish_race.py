@@ -1,7 +1,8 @@
-"""The publish of a checked output (:func:`anim400k.fsutil.refuse_foreign_output` then the final rename of
-:func:`anim400k.fsutil.atomic_path` or a :func:`anim400k.fsutil.committed_together` set) never replaces a file
-that appeared at the path since the check, nor a file there that another program replaced or rewrote meanwhile:
-that file is kept byte for byte, the new output lands beside it, and the command fails with one line."""
+"""The publish of a checked output (:func:`anim400k.fsutil.no_clobber.refuse_foreign_output` then the final rename of
+:func:`anim400k.fsutil.atomic.atomic_path` or a :func:`anim400k.fsutil.output_sets.committed_together` set) never
+replaces a file that appeared at the path since the check, nor a file there that another program replaced or
+rewrote meanwhile: that file is kept byte for byte, the new output lands beside it, and the command fails with one
+line."""
 
 from __future__ import annotations
 
@@ -13,17 +14,15 @@ from pathlib import Path
 
 import pytest
 
-import anim400k.fsutil as fsutil
 from anim400k.cli import main
 from anim400k.errors import OutputChanged
-from anim400k.fsutil import (
-    atomic_path,
-    committed_together,
-    json_object_with,
-    refuse_foreign_output,
-    rename_noreplace,
-    write_json_atomic,
-)
+from anim400k.fsutil import check_notes, rename
+from anim400k.fsutil.atomic import atomic_path, write_json_atomic
+from anim400k.fsutil.no_clobber import refuse_foreign_output
+from anim400k.fsutil.output_sets import committed_together
+from anim400k.fsutil.rename import rename_noreplace
+from anim400k.fsutil.sniffers import json_object_with
+from anim400k.fsutil.temp_files import NAME_MAX
 
 OURS = json_object_with(("kind",))
 USERS = b"the user's own file, written while the command worked\n"
@@ -46,7 +45,7 @@ def _appeared(path: Path) -> str:
 
 
 def _no_renameat2(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(fsutil, "_libc_renameat2", lambda: None)
+    monkeypatch.setattr(rename, "_libc_renameat2", lambda: None)
 
 
 def _renameat2_einval(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -54,7 +53,7 @@ def _renameat2_einval(monkeypatch: pytest.MonkeyPatch) -> None:
         ctypes.set_errno(errno.EINVAL)
         return -1
 
-    monkeypatch.setattr(fsutil, "_libc_renameat2", lambda: refuses)
+    monkeypatch.setattr(rename, "_libc_renameat2", lambda: refuses)
 
 
 @pytest.mark.parametrize("setup, way", [(None, "renameat2"), (_no_renameat2, "link"), (_renameat2_einval, "link")])
@@ -80,7 +79,7 @@ def test_rename_noreplace_without_links_falls_back_to_a_look_then_a_replace(
     def no_links(*_args: object) -> None:
         raise OSError(errno.EPERM, "Operation not permitted")  # what vfat answers
 
-    monkeypatch.setattr(fsutil.os, "link", no_links)
+    monkeypatch.setattr(rename.os, "link", no_links)
     src, dst = tmp_path / "src", tmp_path / "dst"
     src.write_bytes(b"new")
     assert rename_noreplace(src, dst) == "replace"
@@ -126,14 +125,14 @@ def test_the_new_output_of_a_name_of_255_bytes_is_kept_beside(tmp_path: Path) ->
     """NAME.anim400k-new.EXT of an output whose name took the whole 255 bytes failed with 'File name too long'
     and the new output was deleted; its NAME is cut to fit instead."""
     out = tmp_path / ("é" * 125 + ".json")  # 250 + 5 bytes
-    assert len(os.fsencode(out.name)) == fsutil.NAME_MAX
+    assert len(os.fsencode(out.name)) == NAME_MAX
     _check(out)
     with pytest.raises(OutputChanged) as info, atomic_path(out) as tmp:
         tmp.write_text("{}")
         out.write_bytes(USERS)
     aside = Path(str(info.value).rsplit(" is at ", 1)[1])
     assert aside.parent == tmp_path and aside.name.endswith(".anim400k-new.json")
-    assert len(os.fsencode(aside.name)) <= fsutil.NAME_MAX and aside.name.startswith("é" * 100)
+    assert len(os.fsencode(aside.name)) <= NAME_MAX and aside.name.startswith("é" * 100)
     assert aside.read_text() == "{}" and out.read_bytes() == USERS
     assert _names(tmp_path) == sorted([out.name, aside.name])
 
@@ -274,7 +273,7 @@ def test_a_failed_write_or_scope_forgets_its_note(tmp_path: Path) -> None:
     _check(out)
     with pytest.raises(RuntimeError), atomic_path(out):
         raise RuntimeError("the writer failed")
-    with pytest.raises(RuntimeError), fsutil.output_checks():
+    with pytest.raises(RuntimeError), check_notes.output_checks():
         _check(other)
         raise RuntimeError("the command failed before its write")
     for path in (out, other):
@@ -285,7 +284,7 @@ def test_a_failed_write_or_scope_forgets_its_note(tmp_path: Path) -> None:
 
 def test_a_check_inside_the_scope_still_guards_its_publish(tmp_path: Path) -> None:
     out = tmp_path / "out.json"
-    with fsutil.output_checks():
+    with check_notes.output_checks():
         _check(out)
         with pytest.raises(OutputChanged), atomic_path(out) as tmp:
             tmp.write_text(json.dumps({"kind": "new"}))
@@ -301,7 +300,7 @@ def test_a_failed_replace_fallback_names_the_output_as_text(tmp_path: Path, monk
     def no_links(*_args: object) -> None:
         raise OSError(errno.EPERM, "Operation not permitted")
 
-    monkeypatch.setattr(fsutil.os, "link", no_links)
+    monkeypatch.setattr(rename.os, "link", no_links)
     dst = tmp_path / "dst.json"
     with pytest.raises(FileNotFoundError) as info:
         rename_noreplace(tmp_path / "gone", dst)

@@ -17,7 +17,9 @@ from anim400k.dataset.catalog import Catalog
 from anim400k.dataset.manifest import load_manifest
 from anim400k.dataset.options import BuildOptions
 from anim400k.errors import DiskFull, InputError, is_disk_full
-from anim400k.fsutil import folder_lock, is_our_temp, remove_temps, under
+from anim400k.fsutil.locks import folder_lock
+from anim400k.fsutil.paths import under
+from anim400k.fsutil.temp_files import is_our_temp, remove_temps
 from anim400k.testing.release import make_release
 
 OPTS = BuildOptions(progress=False)
@@ -273,7 +275,7 @@ def test_a_users_file_named_like_an_old_temporary_survives_the_builds_sweep(tmp_
 
 
 def test_atomic_path_temporaries_are_recognised(tmp_path: Path) -> None:
-    from anim400k.fsutil import atomic_path
+    from anim400k.fsutil.atomic import atomic_path
 
     for name in ("clips.json", "a.mp3", "archive.tar.gz", "noext"):
         with atomic_path(tmp_path / name) as tmp:
@@ -302,7 +304,7 @@ def test_lock_is_released_when_its_holder_dies(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    code = ("import sys, time; from anim400k.fsutil import folder_lock\n"
+    code = ("import sys, time; from anim400k.fsutil.locks import folder_lock\n"
             "with folder_lock(sys.argv[1]):\n    print('held', flush=True); time.sleep(60)\n")
     proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True)
     try:
@@ -554,7 +556,7 @@ def test_disk_full_during_a_stage_is_one_line_and_keeps_the_catalog(short_manife
 
 
 def _full_disk(monkeypatch: pytest.MonkeyPatch, full: bool = True) -> None:
-    """Make :func:`anim400k.fsutil.disk_looks_full` see a full (or a roomy) disk."""
+    """Make :func:`anim400k.fsutil.disk.disk_looks_full` see a full (or a roomy) disk."""
     import shutil
 
     free = 4096 if full else 10 << 30
@@ -566,7 +568,7 @@ def test_a_writer_that_lost_the_errno_on_a_full_disk_says_enospc_naming_the_file
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import soundfile as sf
 
-    from anim400k.fsutil import atomic_path
+    from anim400k.fsutil.atomic import atomic_path
 
     dest = tmp_path / "ja.16k.flac"
     _full_disk(monkeypatch, full=False)  # a libsndfile error on a disk with room is not a full disk
@@ -614,7 +616,7 @@ def test_disk_full_writing_the_release_is_one_line_and_a_resume_drops_the_stale_
 
     from anim400k import release
     from anim400k.dataset import stages
-    from anim400k.fsutil import atomic_path
+    from anim400k.fsutil.atomic import atomic_path
 
     out = tmp_path / "out"
     argv = ["build", str(short_manifest), "--out", str(out), "--no-progress", "--jobs", "1", "--no-video-clips",
@@ -684,7 +686,7 @@ def test_ffmpeg_enospc_is_not_blamed_on_the_input(tmp_path: Path) -> None:
 
 def test_lock_file_is_removed_when_the_block_ends(tmp_path: Path) -> None:
     """A finished (or failed, or interrupted) build leaves no .anim400k.lock behind."""
-    from anim400k.fsutil import LOCK_FILE
+    from anim400k.fsutil.locks import LOCK_FILE
 
     with folder_lock(tmp_path):
         assert (tmp_path / LOCK_FILE).read_text() == str(os.getpid())
@@ -704,7 +706,7 @@ def test_a_waiter_on_a_removed_lock_file_locks_the_new_one(tmp_path: Path) -> No
     """If the holder removes the file after another process opened it, that one must not lock the orphan."""
     import fcntl
 
-    from anim400k.fsutil import LOCK_FILE
+    from anim400k.fsutil.locks import LOCK_FILE
 
     path = tmp_path / LOCK_FILE
     path.write_text("1")
@@ -721,17 +723,17 @@ def test_a_waiter_on_a_removed_lock_file_locks_the_new_one(tmp_path: Path) -> No
             os.close(orphan)
         return fd
 
-    import anim400k.fsutil as fsutil
+    from anim400k.fsutil import locks
 
-    old = fsutil.os.open
-    fsutil.os.open = open_then_unlink  # type: ignore[assignment]
+    old = locks.os.open
+    locks.os.open = open_then_unlink  # type: ignore[assignment]
     try:
         with folder_lock(tmp_path):
-            fsutil.os.open = old  # type: ignore[assignment]
+            locks.os.open = old  # type: ignore[assignment]
             assert path.exists() and path.read_text() == str(os.getpid())
             assert len(calls) == 1
     finally:
-        fsutil.os.open = old  # type: ignore[assignment]
+        locks.os.open = old  # type: ignore[assignment]
     assert not path.exists()
 
 
@@ -739,7 +741,7 @@ def test_a_lock_that_cannot_be_made_names_the_output_not_the_lock_file(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`export --out ro/E` on a read-only file system said `ro/.E.anim400k.lock: Read-only file system`,
     naming a hidden file the user never gave."""
-    from anim400k.fsutil import output_lock
+    from anim400k.fsutil.locks import output_lock
 
     real = os.open
 
@@ -761,7 +763,7 @@ def test_a_lock_that_cannot_be_made_names_the_output_not_the_lock_file(
 def test_an_output_folder_named_dot_is_locked_as_its_full_path(tmp_path: Path, monkeypatch) -> None:
     """``evaluate --out .`` (or ``export``/``tasks``) locked ``./..anim400k.lock`` inside the folder while ``--out
     $PWD`` locked ``.NAME.anim400k.lock`` beside it: two runs into the same folder, spelt two ways, both went on."""
-    from anim400k.fsutil import output_lock, output_lock_path
+    from anim400k.fsutil.locks import output_lock, output_lock_path
 
     out = tmp_path / "metrics"
     out.mkdir()

@@ -20,7 +20,7 @@ from anim400k.dataset.progress_channel import ProgressFile, ProgressFolder, prog
 from anim400k.dataset.runners import LocalRunner
 from anim400k.dataset.schedule import StageProgress
 from anim400k.dataset.stages import STAGES, run_stage
-from anim400k.fsutil import under
+from anim400k.fsutil.paths import under
 from anim400k.progress import Counter, Frontier
 from anim400k.testing.release import release_files
 from anim400k.testing.terminal import FakeTerminal

@@ -341,7 +341,7 @@ def test_a_symbolic_link_as_out_is_refused(rel: Path, tmp_path: Path) -> None:
 
 
 def test_a_second_run_into_the_same_folder_is_refused(rel: Path, tmp_path: Path, capsys) -> None:
-    from anim400k.fsutil import output_lock
+    from anim400k.fsutil.locks import output_lock
 
     out = tmp_path / "views"
     tasks.write_task_views(rel, out, seed=0)

@@ -221,18 +221,18 @@ def test_a_mount_point_is_refused_before_any_work(rel: Path, tmp_path: Path, mon
 def test_mount_points_of_the_mount_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A bind mount of a folder of the same file system (``os.path.ismount`` says no) is found in
     ``/proc/self/mountinfo``, its escapes undone."""
-    from anim400k import fsutil
+    from anim400k.fsutil import disk
 
     table = ("22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
              "35 22 8:1 /home/me/out /data/my\\040volume rw,relatime - ext4 /dev/sda1 rw\n")
-    assert fsutil.mount_points(table) == {"/", "/data/my volume"}
+    assert disk.mount_points(table) == {"/", "/data/my volume"}
     volume = tmp_path / "my volume"
     volume.mkdir()
-    assert fsutil.is_mount_point("/") and not fsutil.is_mount_point(volume)
+    assert disk.is_mount_point("/") and not disk.is_mount_point(volume)
     mountinfo = tmp_path / "mountinfo"
     mountinfo.write_text(f"35 22 8:1 /x {str(volume).replace(' ', chr(92) + '040')} rw - ext4 /dev/sda1 rw\n")
-    monkeypatch.setattr(fsutil, "MOUNTINFO", mountinfo)
-    assert fsutil.is_mount_point(volume) and not fsutil.is_mount_point(tmp_path)
+    monkeypatch.setattr(disk, "MOUNTINFO", mountinfo)
+    assert disk.is_mount_point(volume) and not disk.is_mount_point(tmp_path)
 
 
 def test_the_working_folder_is_refused(rel: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

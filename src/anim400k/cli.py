@@ -37,7 +37,7 @@ from .commands import (
     transcribe,
 )
 from .errors import AnimError, one_line
-from .fsutil import output_checks
+from .fsutil.check_notes import output_checks
 from .interrupts import sigterm_interrupts
 
 COMMANDS = (demo, build, align, transcribe, sync, separate, diarize, metadata, stats, tasks, export, dub, evaluate,
@@ -206,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             # SIGTERM (kill, a scheduler) stops every command as Ctrl-C does, so its cleanup runs: a killed export
             # left its staging folder (the export's size), any command its hidden .NAME.anim400k-XXXXXXXX.part files
-            # the outputs' checks are noted for their publish (fsutil.refuse_foreign_output) for this command only
+            # the outputs' checks are noted for their publish (fsutil.no_clobber.refuse_foreign_output) for this
+            # command only
             with sigterm_interrupts(), output_checks():
                 rc = _command().main(args=argv, standalone_mode=False)
         except BaseException as exc:

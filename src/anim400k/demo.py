@@ -7,7 +7,8 @@ from pathlib import Path
 import yaml
 
 from .errors import InputError
-from .fsutil import check_writable, write_json_atomic, write_text_atomic
+from .fsutil.atomic import write_json_atomic, write_text_atomic
+from .fsutil.writable import check_writable
 
 DEMO_SHOW = "synthetic_show_s1"
 #: where the demo keeps its inputs in ``--out`` (its manifest's show metadata lives in this folder)

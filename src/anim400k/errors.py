@@ -175,7 +175,7 @@ class InputError(AnimError):
 
 class OutputChanged(AnimError):
     """A file appeared at an output path (or the file there was replaced) while a command was writing it:
-    the file was kept as it was and the new output put beside it (:func:`anim400k.fsutil.atomic_path`)."""
+    the file was kept as it was and the new output put beside it (:func:`anim400k.fsutil.atomic.atomic_path`)."""
 
 
 def parse_jobs(name: str, value: str) -> int | None:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BackendUnavailable, InputError
-from .fsutil import fsync_file, fsync_folder
+from .fsutil.disk import fsync_file, fsync_folder
 
 VERSIONS_FILE = ".remote-versions.json"
 # Keys of an fsspec info dict that change whenever an object is rewritten (first ones preferred).
@@ -97,8 +97,8 @@ def staging_dir(url: str) -> Path:
 
 def _temp_name(dest: Path) -> Path:
     """A unique hidden temporary name beside ``dest`` (``.NAME.anim400k-part-PID-RANDOM``, marked as this
-    project's by :data:`~anim400k.fsutil.TEMP_MARK` so a sweep can tell it from a user's file)."""
-    from .fsutil import TEMP_MARK
+    project's by :data:`~anim400k.fsutil.temp_files.TEMP_MARK` so a sweep can tell it from a user's file)."""
+    from .fsutil.temp_files import TEMP_MARK
 
     return dest.with_name(f".{dest.name}.{TEMP_MARK}part-{os.getpid()}-{uuid.uuid4().hex[:8]}")
 

@@ -59,15 +59,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from .errors import InputError
-from .fsutil import (
-    LOCK_FILE,
-    atomic_path,
-    check_writable,
-    is_temp_of,
-    output_lock,
-    refuse_overwriting,
-    write_json_atomic,
-)
+from .fsutil.atomic import atomic_path, write_json_atomic
+from .fsutil.locks import LOCK_FILE, output_lock
+from .fsutil.no_clobber import refuse_overwriting
+from .fsutil.temp_files import is_temp_of
+from .fsutil.writable import check_writable
 from .progress import file_bar
 from .release import Dataset, EpisodeRecord, Show, load
 
@@ -396,7 +392,7 @@ def write_task_views(
     (:func:`~anim400k.exports.common.staged_folder`): a run killed at any point leaves ``out_dir`` the
     earlier run's or the new one's, never a mix. ``out_dir`` must be new, empty or an earlier run's
     output (:func:`check_tasks_folder`). The run holds ``out_dir``'s lock
-    (:func:`~anim400k.fsutil.output_lock`, ``.NAME.anim400k.lock`` beside it: a second run into it is
+    (:func:`~anim400k.fsutil.locks.output_lock`, ``.NAME.anim400k.lock`` beside it: a second run into it is
     refused in one line) and first cleans up what a killed run left beside it
     (:func:`~anim400k.exports.common.recover_export_folder`: a half-written ``.NAME.partial-*`` is
     deleted, an earlier output set aside as ``.NAME.old-*`` by a kill between the two renames of the
@@ -439,7 +435,7 @@ def _foreign_entry(folder: Path) -> Path | None:
 
     Its own: ``splits.json``, a folder per task (:data:`TASKS`) holding ``SPLIT.jsonl`` files, a killed run's
     temporary files of those (``.SPLIT.anim400k-XXXXXXXX.part.jsonl``, ``.splits.anim400k-XXXXXXXX.part.json``,
-    also unmarked as versions before :data:`~anim400k.fsutil.TEMP_MARK` named them: a folder a killed earlier
+    also unmarked as versions before :data:`~anim400k.fsutil.temp_files.TEMP_MARK` named them: a folder a killed earlier
     version left is still its own) and the lock file an earlier version kept inside the folder. Symbolic links
     are never its own.
     """

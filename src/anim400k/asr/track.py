@@ -122,7 +122,7 @@ def written_by_transcribe(path: str | Path) -> bool:
     """Whether ``path`` is a transcript that :func:`transcribe_track` wrote: a JSON object whose
     ``anim400k`` block holds a ``config_hash`` (a user's Whisper or AWS JSON has none). A file that does not start
     like JSON (a video given as ``--out``) is not read beyond its first bytes; a UTF-8 BOM is skipped."""
-    from ..fsutil import json_file_value
+    from ..fsutil.sniffers import json_file_value
 
     obj = json_file_value(path)
     block = obj.get(CACHE_KEY) if isinstance(obj, dict) else None
@@ -149,7 +149,7 @@ def transcribe_track(
     cached = cached_transcript(out_json, digest)
     if cached is not None:
         return cached
-    from ..fsutil import check_output_file
+    from ..fsutil.writable import check_output_file
 
     check_output_file(out_json)  # a folder, or a folder that cannot be written: before the work
     if audio is None:

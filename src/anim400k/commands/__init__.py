@@ -42,7 +42,7 @@ def refuse_one_stream(media: Path, other_media: Path, index: int, other_index: i
     name one audio stream of one file (the same path, a link to it, or the file's only stream taken for
     both): a comparison of a stream with itself gives a result by construction, not a measurement."""
     from ..errors import InputError
-    from ..fsutil import same_file
+    from ..fsutil.no_clobber import same_file
 
     if index == other_index and same_file(media, other_media):
         raise InputError(problem.format(index=index), media)

@@ -53,13 +53,10 @@ def register(app: typer.Typer) -> None:
         """Align EN and JP transcripts into clips (the paper's 125 ms recursive merge)."""
         from ..align import Alignment, align_files, clip_record, edited_en_warning, outside_jp_medium_warning
         from ..formats.subtitles import left_out_note
-        from ..fsutil import (
-            check_output_file,
-            json_objects_with,
-            refuse_foreign_output,
-            refuse_overwriting,
-            write_json_atomic,
-        )
+        from ..fsutil.atomic import write_json_atomic
+        from ..fsutil.no_clobber import refuse_foreign_output, refuse_overwriting
+        from ..fsutil.sniffers import json_objects_with
+        from ..fsutil.writable import check_output_file
         from ..media.probe import parse_stream_selector
 
         if time_map is not None and (offset is not None or drift is not None):

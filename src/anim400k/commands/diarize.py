@@ -62,13 +62,14 @@ def register(app: typer.Typer) -> None:
                       diarizer, "--diarizer")
         check_number("--collar", collar, 0.0, MAX_TIME_S)
         check_input_file(media)
-        from ..fsutil import check_output_file, refuse_overwriting
+        from ..fsutil.no_clobber import refuse_overwriting
+        from ..fsutil.writable import check_output_file
 
         refuse_overwriting({"--out": out}, {"MEDIA": media, "--reference": reference, "--pipeline": pipeline,
                                             "--subtitles": subtitles})
         check_output_file(out)  # a folder or a read-only place: before the model loads and the audio is decoded
         from ..formats.rttm import is_rttm_file
-        from ..fsutil import refuse_foreign_output
+        from ..fsutil.no_clobber import refuse_foreign_output
 
         refuse_foreign_output("--out", out, is_rttm_file, "an RTTM file (not every line of it is an RTTM record)")
         if subtitles is not None and not takes_subtitles(diarizer):  # before its pipeline is checked and loaded

@@ -38,7 +38,8 @@ def evaluate(
 
     from ..errors import check_number
     from ..evaluate.metrics import evaluate_dubs
-    from ..fsutil import check_writable, refuse_inside_release, refuse_overwriting
+    from ..fsutil.no_clobber import refuse_inside_release, refuse_overwriting
+    from ..fsutil.writable import check_writable
 
     if limit is not None:
         check_number("--limit", limit, 1)  # before any input is read: 0 measured every clip
@@ -54,7 +55,8 @@ def evaluate(
 
     check_metrics_folder(out)  # a metrics.csv of another tool in --out was replaced
     from ..evaluate.metrics_files import METRICS_FILES
-    from ..fsutil import output_lock, remove_stale_temps
+    from ..fsutil.locks import output_lock
+    from ..fsutil.temp_files import remove_stale_temps
     from ..progress import progress_bar
 
     torch.set_num_threads(max(1, min(4, torch.get_num_threads())))

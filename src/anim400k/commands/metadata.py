@@ -28,13 +28,10 @@ def register(app: typer.Typer) -> None:
         """
         import sys
 
-        from ..fsutil import (
-            check_output_file,
-            json_objects_with,
-            refuse_foreign_output,
-            refuse_overwriting,
-            write_json_atomic,
-        )
+        from ..fsutil.atomic import write_json_atomic
+        from ..fsutil.no_clobber import refuse_foreign_output, refuse_overwriting
+        from ..fsutil.sniffers import json_objects_with
+        from ..fsutil.writable import check_output_file
         from ..release.metadata import MetadataError, check_pictures, import_pictures, load_metadata
 
         refuse_overwriting({"--out": out}, [("FILE", f) for f in files])

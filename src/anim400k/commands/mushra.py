@@ -43,7 +43,7 @@ def create(
     """Render a test: hidden reference, 3.5/7 kHz anchors and every system, loudness matched."""
     from ..errors import InputError, check_number
     from ..evaluate.mushra_create import create_from_webmushra, create_test, parse_systems
-    from ..fsutil import refuse_overwriting
+    from ..fsutil.no_clobber import refuse_overwriting
 
     refuse_overwriting({"--out": out}, {"DATASET": dataset, "--from-webmushra": from_webmushra})
 
@@ -189,7 +189,7 @@ def analyze(
 
     from ..evaluate.mushra_analysis import analyze as run
     from ..evaluate.mushra_analysis import fmt_num, fmt_p
-    from ..fsutil import check_writable
+    from ..fsutil.writable import check_writable
 
     check_writable({}, {"--out": out})  # a file there was 'OUT: File exists'
     a = run(source, out, post_screening=post_screening)

@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Estimate the backing track (and vocals) of MEDIA's mix."""
         from ..errors import InputError, backend_flags
-        from ..fsutil import refuse_foreign_output, refuse_overwriting
+        from ..fsutil.no_clobber import refuse_foreign_output, refuse_overwriting
         from ..media import decode_audio, write_audio
         from ..media.audio import check_audio_output
         from ..separate import get_separator

@@ -28,14 +28,10 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from ..fsutil import (
-            check_writable,
-            json_object_with,
-            refuse_foreign_output,
-            refuse_inside_release,
-            refuse_overwriting,
-            write_json_atomic,
-        )
+        from ..fsutil.atomic import write_json_atomic
+        from ..fsutil.no_clobber import refuse_foreign_output, refuse_inside_release, refuse_overwriting
+        from ..fsutil.sniffers import json_object_with
+        from ..fsutil.writable import check_writable
         from ..progress import file_bar
         from ..release import load
         from ..stats import compute_stats, stats_rows, write_figures

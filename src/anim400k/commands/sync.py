@@ -28,13 +28,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Estimate t_en = offset + t_jp * (1 + drift) from the shared music-and-effects stem."""
         from ..errors import InputError
-        from ..fsutil import (
-            check_output_file,
-            json_object_with,
-            refuse_foreign_output,
-            refuse_overwriting,
-            write_json_atomic,
-        )
+        from ..fsutil.atomic import write_json_atomic
+        from ..fsutil.no_clobber import refuse_foreign_output, refuse_overwriting
+        from ..fsutil.sniffers import json_object_with
+        from ..fsutil.writable import check_output_file
         from ..sync.media import sync_media
         from ..sync.params import MIN_CONFIDENCE
 

@@ -56,11 +56,11 @@ def register(app: typer.Typer) -> None:
         elif model:
             raise InputError(f"--model applies to --asr faster-whisper, not '{asr}'")
         check_input_file(media)
-        from ..fsutil import refuse_overwriting
+        from ..fsutil.no_clobber import refuse_overwriting
 
         refuse_overwriting({"--out": out}, {"MEDIA": media})
         from ..asr.track import written_by_transcribe
-        from ..fsutil import refuse_foreign_output
+        from ..fsutil.no_clobber import refuse_foreign_output
 
         refuse_foreign_output("--out", out, written_by_transcribe, "a transcript that anim400k transcribe wrote "
                               "(it has no 'anim400k' settings block)")

@@ -122,7 +122,7 @@ def cut_episode(ctx: EpisodeContext, report: Reporter | None = None) -> dict[str
     this artifact is recorded (:func:`remove_stale_clips`). Before cutting, the files an earlier cut
     left are noted in :data:`CUT_PENDING`, so a cut killed half-way loses track of nothing.
     """
-    from ..fsutil import write_json_atomic
+    from ..fsutil.atomic import write_json_atomic
 
     root = Path(ctx.release_dir)
     earlier = previous_clip_files(ctx)

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..formats.ids import FRAMES_ARCHIVE
-from ..fsutil import under
+from ..fsutil.paths import under
 from ..release.unlisted import FRAMES_TABLE, table_listed_files
 from .catalog import Catalog
 from .context import EpisodeContext

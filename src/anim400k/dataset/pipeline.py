@@ -17,7 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DiskFull, InputError, disk_full_path, is_disk_full
-from ..fsutil import check_writable, folder_lock, remove_temps, under
+from ..fsutil.locks import folder_lock
+from ..fsutil.paths import under
+from ..fsutil.temp_files import remove_temps
+from ..fsutil.writable import check_writable
 from ..interrupts import Terminated, sigterm_interrupts
 from .catalog import CATALOG_FILE, Catalog
 from .context import EpisodeContext
@@ -252,8 +255,9 @@ def frames_listed(contexts: dict[str, EpisodeContext], results: dict[str, Episod
 def _remove_stale_parts(out: Path, contexts: dict[str, EpisodeContext]) -> None:
     """Delete temporary files that a killed build left in work and release folders, and in ``out`` itself.
 
-    Only names this project writes (:func:`anim400k.fsutil.is_our_temp`: marked ``.NAME.anim400k-XXXXXXXX.part``),
-    only under ``out``: the episodes' work folders and the media folders (with their subfolders), and the
+    Only names this project writes (:func:`anim400k.fsutil.temp_files.is_our_temp`: marked
+    ``.NAME.anim400k-XXXXXXXX.part``), only under ``out``: the episodes' work folders and the media folders (with
+    their subfolders), and the
     files directly in ``out`` (the annotations', report's and archives' temporaries; not its other
     subfolders). The unmarked names of versions before the mark (``.NAME.XXXXXXXX.part``), which a user's
     file may have too, are removed only in the episodes' work folders, which no user writes into.

@@ -22,7 +22,7 @@ from ..formats.ids import (
     id_files,
     make_id,
 )
-from ..fsutil import atomic_path, write_json_atomic
+from ..fsutil.atomic import atomic_path, write_json_atomic
 from ..model import Clip
 from .context import EpisodeContext
 from .manifest import EpisodeEntry, Manifest

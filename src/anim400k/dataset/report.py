@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..fsutil import write_json_atomic
+from ..fsutil.atomic import write_json_atomic
 from .context import EpisodeContext
 from .manifest import Manifest
 from .options import BuildOptions

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import AnimError, InputError
-from ..fsutil import write_json_atomic
+from ..fsutil.atomic import write_json_atomic
 from ..model import EN, JP, EpisodeRef, Subtitle, TimeMap
 from ..offline import force_offline
 from ..progress import Reporter, accepts_report, no_report
@@ -230,7 +230,7 @@ def stage_audio(ctx: EpisodeContext) -> str:
     import soundfile as sf
 
     from .. import media
-    from ..fsutil import atomic_path
+    from ..fsutil.atomic import atomic_path
 
     probe = ctx.read_json("probe.json")
     for lang in (JP, EN):
@@ -512,7 +512,7 @@ def stage_separate(ctx: EpisodeContext, report: Reporter = no_report) -> str:
     separator's blocks (when it reports them)."""
     import soundfile as sf
 
-    from ..fsutil import atomic_path
+    from ..fsutil.atomic import atomic_path
     from ..separate import get_separator
     from ..separate.dualtrack import UNMAPPED_WHY, UNSHARED_WHY
 

@@ -13,7 +13,7 @@ Only in a folder a dataset dub wrote (``OUT/.anim400k-dub``, written before the 
 an MP3 at a clip's path in any other folder (another system's dubs, a copy of the gold clips) is refused
 before any work, never replaced.
 
-One run at a time per ``OUT``: a run holds the folder's lock (:func:`~anim400k.fsutil.folder_lock`, the
+One run at a time per ``OUT``: a run holds the folder's lock (:func:`~anim400k.fsutil.locks.folder_lock`, the
 build's ``.anim400k.lock``) for its whole work, so a second run into the same folder is refused in one
 line, and first deletes the temporary files a killed run left for the files it writes.
 """
@@ -32,14 +32,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import AnimError
-from ..fsutil import (
-    check_writable,
-    folder_lock,
-    refuse_inside_release,
-    remove_stale_temps,
-    write_json_atomic,
-    write_text_atomic,
-)
+from ..fsutil.atomic import write_json_atomic, write_text_atomic
+from ..fsutil.locks import folder_lock
+from ..fsutil.no_clobber import refuse_inside_release
+from ..fsutil.temp_files import remove_stale_temps
+from ..fsutil.writable import check_writable
 from ..model import Clip, Subtitle
 from ..progress import progress_bar
 from ..release import Dataset
@@ -134,7 +131,7 @@ def dub_dataset(
     reported from their entries, so a re-run or a resumed run writes the report an uninterrupted run
     writes. One clip's failure is recorded in the report and does not stop the run.
 
-    The run holds ``out_dir``'s lock (:func:`~anim400k.fsutil.folder_lock`): a second run into the same
+    The run holds ``out_dir``'s lock (:func:`~anim400k.fsutil.locks.folder_lock`): a second run into the same
     folder is refused (:class:`~anim400k.errors.InputError`, one line) before any work. Holding it, the run
     deletes the hidden temporary files (``.NAME.anim400k-XXXXXXXX.part.EXT``) that a killed run left for the
     report and for the MP3s and entries of the chosen clips; nothing else in the folder is touched.
@@ -198,7 +195,8 @@ def _dub_dataset_locked(ds: Dataset, dataset: str | Path, out_dir: str | Path, s
 
 def _remove_stale_temps(out_dir: str | Path, clips: list[Clip]) -> int:
     """Delete the temporary files a killed run left for the files this run writes: the report's and,
-    for each clip, its MP3's and its entry's (:func:`~anim400k.fsutil.remove_stale_temps`). Returns how many."""
+    for each clip, its MP3's and its entry's (:func:`~anim400k.fsutil.temp_files.remove_stale_temps`). Returns how
+    many."""
     targets: list[Path] = [Path(out_dir) / REPORT_NAME]
     for clip in clips:
         try:
@@ -234,7 +232,7 @@ def _refuse_release_audio_folder(ds: Dataset, out_dir: str | Path) -> None:
     """Refuse (:class:`InputError`) an ``out_dir`` that is the release folder or its clip folder."""
     from ..errors import InputError
     from ..formats.ids import AUDIO_ARCHIVE
-    from ..fsutil import same_file
+    from ..fsutil.no_clobber import same_file
 
     for folder, why in (
         (ds.root, "the release folder: the dubs and the report would be written among its files"),

@@ -20,7 +20,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..fsutil import committed_together, unmarked_file, write_text_atomic
+from ..fsutil.atomic import write_text_atomic
+from ..fsutil.no_clobber import unmarked_file
+from ..fsutil.output_sets import committed_together
 from ..model import Segment
 from ..signal import ANALYSIS_SR, resample_streamed
 from ..signal import loudness as lufs
@@ -447,7 +449,8 @@ def _check_untranslated(report: DubReport, path: str) -> None:
 def _check_outputs(video: Path, out: str | Path, options: DubOptions) -> None:
     """Refuse an output (``--out``, ``--srt``, ``--report``, a stem) that is an input or another output, or
     whose folder cannot be written (read-only, a path through a file): before any work, naming the path."""
-    from ..fsutil import check_writable, refuse_overwriting
+    from ..fsutil.no_clobber import refuse_overwriting
+    from ..fsutil.writable import check_writable
 
     files: dict[str, str | Path | None] = {"--out": out, "--srt": options.srt, "--report": options.report}
     refuse_overwriting(
@@ -462,10 +465,11 @@ def _check_outputs(video: Path, out: str | Path, options: DubOptions) -> None:
 
 def _refuse_foreign_outputs(out: str | Path, options: DubOptions) -> None:
     """Refuse (:class:`InputError` naming the file) an existing ``--out``, ``--srt`` or ``--report`` that is not
-    the kind of file the dub writes there (:func:`~anim400k.fsutil.refuse_foreign_output`): media with an audio
-    stream, an SRT, a dub report. An earlier dub's files are replaced; a user's notes or subtitles are not."""
+    the kind of file the dub writes there (:func:`~anim400k.fsutil.no_clobber.refuse_foreign_output`): media with an
+    audio stream, an SRT, a dub report. An earlier dub's files are replaced; a user's notes or subtitles are not."""
     from ..formats.subtitles import is_srt_file
-    from ..fsutil import json_object_with, refuse_foreign_output
+    from ..fsutil.no_clobber import refuse_foreign_output
+    from ..fsutil.sniffers import json_object_with
     from ..media.probe import has_audio_stream
 
     refuse_foreign_output("--out", out, has_audio_stream, "media with an audio stream (PyAV finds none in it)")
@@ -507,7 +511,7 @@ STEMS_MARK = ".anim400k-stems"
 
 def dub_outputs(out: str | Path, options: DubOptions) -> dict[str, Path]:
     """Every file :func:`dub` writes, by the option that names it: ``--out``, ``--srt``, ``--report`` and
-    ``--stems NAME.wav`` (each written to a temporary name and renamed: :func:`~anim400k.fsutil.atomic_path`)."""
+    ``--stems NAME.wav`` (each written to a temporary name and renamed: :func:`~anim400k.fsutil.atomic.atomic_path`)."""
     outputs = {"--out": Path(out)}
     outputs |= {flag: Path(path) for flag, path in (("--srt", options.srt), ("--report", options.report)) if path}
     if options.stems:
@@ -520,15 +524,17 @@ def dub(video: str | Path, out: str | Path, options: DubOptions | None = None, *
 
     Also writes the SRT of what was spoken (``options.srt``), the JSON report
     (``options.report``) and the stems (``options.stems``) when asked. All these outputs are one set
-    (:func:`~anim400k.fsutil.committed_together`): none replaces an earlier dub's file until every one is
+    (:func:`~anim400k.fsutil.output_sets.committed_together`): none replaces an earlier dub's file until every one is
     written, so a failure or a kill while they are written leaves the earlier files as they were.
 
-    The dub holds a lock on ``out`` (:func:`~anim400k.fsutil.output_lock`: a second dub of the same
+    The dub holds a lock on ``out`` (:func:`~anim400k.fsutil.locks.output_lock`: a second dub of the same
     file is refused in one line) and on each other output whose folder exists, and first deletes the hidden
     temporary files of all its outputs (:func:`dub_outputs`) that a killed dub left
     (``.NAME.anim400k-XXXXXXXX.part.EXT``; SIGKILL during the mux leaves one of up to the output's size).
     """
-    from ..fsutil import output_checks, output_lock, remove_stale_temps
+    from ..fsutil.check_notes import output_checks
+    from ..fsutil.locks import output_lock
+    from ..fsutil.temp_files import remove_stale_temps
 
     options = dataclasses.replace(options or DubOptions(), **overrides)
     video = Path(video)

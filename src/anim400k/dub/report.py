@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..fsutil import write_json_atomic
+from ..fsutil.atomic import write_json_atomic
 from ..model import Subtitle
 
 

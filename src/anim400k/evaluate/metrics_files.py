@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..fsutil import committed_together, jsonable, save_figure, write_json_atomic, write_text_atomic
+from ..fsutil.atomic import jsonable, save_figure, write_json_atomic, write_text_atomic
+from ..fsutil.output_sets import committed_together
 from .metrics import ClipMetrics, MetricsReport
 
 
@@ -72,7 +73,7 @@ def check_metrics_folder(out: str | Path) -> None:
 def write_metrics(report: MetricsReport, out: str | Path) -> dict[str, Path]:
     """Write ``metrics.json`` (clips, summary, corpus scores), ``metrics.csv`` and ``metrics.png``.
 
-    The three are one set (:func:`~anim400k.fsutil.committed_together`): each is written to a hidden
+    The three are one set (:func:`~anim400k.fsutil.output_sets.committed_together`): each is written to a hidden
     temporary name and none replaces an earlier evaluation's file until all three are complete, so an
     error or a kill while they are written leaves the earlier set whole, never new and old files mixed.
     """

@@ -30,14 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..fsutil import (
-    committed_together,
-    jsonable,
-    refuse_overwriting,
-    save_figure,
-    write_json_atomic,
-    write_text_atomic,
-)
+from ..fsutil.atomic import jsonable, save_figure, write_json_atomic, write_text_atomic
+from ..fsutil.no_clobber import refuse_overwriting
+from ..fsutil.output_sets import committed_together
 from .stimuli import REFERENCE
 from .webmushra import RatingRow, ratings_csv
 
@@ -581,8 +576,8 @@ REPORT_FILES = ("report.html", "ratings.png", "mushra.csv", "analysis.json")
 def write_report(analysis: Analysis, rows: Sequence[RatingRow], out: str | Path) -> Analysis:
     """Write ``analysis.json``, ``ratings.png``, ``report.html`` and ``mushra.csv`` into ``out``.
 
-    The four are one set (:func:`~anim400k.fsutil.committed_together`): each is written to a hidden temporary
-    name and none replaces an earlier analysis's file until all four are complete, so an error or a kill
+    The four are one set (:func:`~anim400k.fsutil.output_sets.committed_together`): each is written to a hidden
+    temporary name and none replaces an earlier analysis's file until all four are complete, so an error or a kill
     while they are written leaves the earlier report whole (or none), never new and old files mixed.
     ``analysis.json`` is renamed first: a folder where only the renames were cut short is still recognised
     as an earlier analysis's (:func:`check_report_folder`), so the re-run may replace it.
@@ -624,7 +619,8 @@ def check_report_folder(out: str | Path) -> None:
     missing or empty folder, or an earlier analysis's, passes: a re-run replaces its files.
     """
     from ..errors import InputError
-    from ..fsutil import LOCK_FILE, is_temp_of
+    from ..fsutil.locks import LOCK_FILE
+    from ..fsutil.temp_files import is_temp_of
     from ..tasks import refuse_release_folder
 
     refuse_release_folder(out, advice="write the MUSHRA report to a folder of its own")
@@ -681,11 +677,12 @@ def analyze(source: str | Path, out: str | Path, post_screening: bool = True) ->
     """Analyse a test folder or a webMUSHRA CSV and write the report into ``out``.
 
     ``out`` must pass :func:`check_report_folder` (checked before the ratings are read). The report is
-    written under ``out``'s lock (:func:`~anim400k.fsutil.folder_lock`: a second analysis into the same
+    written under ``out``'s lock (:func:`~anim400k.fsutil.locks.folder_lock`: a second analysis into the same
     folder is refused in one line), after deleting the temporary files a killed run left there.
     """
     from ..errors import InputError
-    from ..fsutil import folder_lock, remove_stale_temps
+    from ..fsutil.locks import folder_lock
+    from ..fsutil.temp_files import remove_stale_temps
 
     refuse_overwriting([(f"--out {name}", Path(out) / name) for name in REPORT_FILES], {"SOURCE": source})
     check_report_folder(out)

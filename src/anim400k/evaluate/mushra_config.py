@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 
 from ..errors import InputError
-from ..fsutil import write_text_atomic
+from ..fsutil.atomic import write_text_atomic
 
 CONFIG_FILE = "test.json"
 STORE_FILE = "ratings.sqlite"

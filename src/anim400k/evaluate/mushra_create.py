@@ -22,7 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..fsutil import check_writable, mkdtemp_like_mkdir, output_lock, temp_prefix
+from ..fsutil.locks import output_lock
+from ..fsutil.paths import mkdtemp_like_mkdir
+from ..fsutil.temp_files import temp_prefix
+from ..fsutil.writable import check_writable
 from . import stimuli as st
 from .dataset import EvalClip, load_clips, system_audio
 from .mushra_config import (
@@ -106,7 +109,7 @@ def _opaque_names(conditions: list[str]) -> dict[str, str]:
 def remove_stale_stages(out: Path) -> int:
     """Delete the temporary test folders (``.NAME.anim400k-XXXXXXXX.part`` beside ``out``) that a killed
     ``mushra create`` of ``out`` left; returns how many. Call it holding ``out``'s lock. Unmarked names
-    (``.NAME.XXXXXXXX.part``, as versions before :data:`~anim400k.fsutil.TEMP_MARK` wrote) are left alone."""
+    (``.NAME.XXXXXXXX.part``, as versions before :data:`~anim400k.fsutil.temp_files.TEMP_MARK` wrote) are left alone."""
     pattern = re.compile(re.escape(temp_prefix(out.name)) + r"[a-z0-9_]{8}\.part")
     removed = 0
     try:
@@ -123,7 +126,7 @@ def remove_stale_stages(out: Path) -> int:
 class _TestWriter:
     """Writes trials into a temporary folder that becomes the test folder on :meth:`commit`.
 
-    It holds ``out``'s lock (:func:`~anim400k.fsutil.output_lock`) until :meth:`commit` or
+    It holds ``out``'s lock (:func:`~anim400k.fsutil.locks.output_lock`) until :meth:`commit` or
     :meth:`abort`, so a second ``mushra create`` of the same folder is refused in one line, and
     first deletes the temporary folders a killed run left beside ``out`` (:func:`remove_stale_stages`).
     """

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from ..errors import InputError, yaml_problem
-from ..fsutil import write_text_atomic
+from ..fsutil.atomic import write_text_atomic
 from .mushra_config import MushraTest, is_training_trial
 
 #: webMUSHRA's ``mushra.csv`` layout (``service/write.php`` since 2017): ``session_test_id``, the participant

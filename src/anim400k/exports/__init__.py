@@ -48,7 +48,7 @@ def export(
 
     write = EXPORT_FORMATS.load(fmt)
     from ..errors import DiskFull, InputError, is_disk_full
-    from ..fsutil import output_lock
+    from ..fsutil.locks import output_lock
     from .common import (
         PROBLEMS_FILE,
         PROBLEMS_STAGE,

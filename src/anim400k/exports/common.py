@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..fsutil import fsync_folder, is_mount_point, mkdtemp_like_mkdir
+from ..fsutil.disk import fsync_folder, is_mount_point
+from ..fsutil.paths import mkdtemp_like_mkdir
 from ..model import Clip
 from ..progress import progress_bar
 from ..release import SHOW_FIELDS, BadItems, Dataset, Problem, Show, check_or_raise, type_ok
@@ -177,7 +178,7 @@ def recover_export_folder(out: str | Path, whole: Callable[[Path], bool] = _is_e
     one of the outputs (an export: it holds :data:`EXPORT_MARK`); the other leftovers are deleted. Other
     commands that stage their output folder with :func:`staged_folder` (``anim400k tasks``) recover with it
     too, passing their own ``whole``. Call it while holding ``out``'s lock
-    (:func:`~anim400k.fsutil.output_lock`), so no other run is writing them.
+    (:func:`~anim400k.fsutil.locks.output_lock`), so no other run is writing them.
     """
     out = Path(out)
     try:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from ..fsutil import atomic_path
+from ..fsutil.atomic import atomic_path
 from . import ids
 
 FRAMES_TABLE = "frames.parquet"

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..fsutil import under
+from ..fsutil.paths import under
 
 NAMESPACE = uuid.UUID("5b0f7f0e-3c0a-5d6e-9a40-0a1d4e400000")
 _NAMESPACE_BYTES = NAMESPACE.bytes

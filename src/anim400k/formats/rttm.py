@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..fsutil import sniffed_text, write_text_atomic
+from ..fsutil.atomic import write_text_atomic
+from ..fsutil.sniffers import sniffed_text
 from ..model import MAX_TIME_S, Turn
 
 
@@ -65,7 +66,8 @@ def is_rttm_file(path: str | Path) -> bool:
     """Whether ``path`` is an RTTM file: every non-blank line an RTTM record (a known type, at least the 8 fields
     that :func:`parse_rttm` needs of a ``SPEAKER`` line) or a comment (``;;``, ``#``: what it skips), a file that
     :func:`parse_rttm` reads (a UTF-8 BOM and CRLF line ends too). What ``diarize --out`` may replace
-    (:func:`~anim400k.fsutil.refuse_foreign_output`); a file whose first line is no record is not read further."""
+    (:func:`~anim400k.fsutil.no_clobber.refuse_foreign_output`); a file whose first line is no record is not read
+    further."""
     def starts_right(start: bytes) -> bool:
         first = start.split(maxsplit=1)[:1]
         return bool(first) and (first[0].decode("ascii", "replace") in RTTM_TYPES or _is_comment(first[0]))

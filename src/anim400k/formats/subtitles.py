@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import NamedTuple, Protocol
 
 from ..errors import InputError
-from ..fsutil import atomic_path, sniffed_text
+from ..fsutil.atomic import atomic_path
+from ..fsutil.sniffers import sniffed_text
 from ..model import Subtitle
 from .ass_format import canonical_field_order
 from .encoding import bom_encoding, decode_bom_text, encoding_label, legacy_encoding
@@ -748,8 +749,8 @@ class TimedText(Protocol):
 
 def is_srt_file(path: str | Path) -> bool:
     """Whether ``path`` is an SRT file (UTF-8) of at least one cue that reads without a problem: what
-    ``dub --srt`` may replace (:func:`~anim400k.fsutil.refuse_foreign_output`). A file whose first line is not
-    a cue number is not read further."""
+    ``dub --srt`` may replace (:func:`~anim400k.fsutil.no_clobber.refuse_foreign_output`). A file whose first line is
+    not a cue number is not read further."""
     text = sniffed_text(path, _starts_with_cue_number)
     if text is None:
         return False

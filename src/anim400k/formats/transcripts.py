@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..fsutil import write_json_atomic
+from ..fsutil.atomic import write_json_atomic
 from ..model import MAX_TIME_S, Segment, Transcript, Word, parse_timestamp
 from .aws_analytics import is_call_analytics, parse_call_analytics
 from .faster_whisper_json import segment_object, word_object

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..fsutil import atomic_path
+from ..fsutil.atomic import atomic_path
 from ..signal import fit_length as _fit_length  # media/video.py and mux.py import it from here
 from .blocks import BlockJoiner
 from .probe import StreamInfo, container_origin, open_input, probe, select_audio_stream, timeline_length
@@ -279,8 +279,8 @@ def _audio_format(path: Path) -> tuple[str, str, str, int | None]:
 def check_audio_output(path: str | Path) -> None:
     """Refuse, before any work, an audio output that :func:`write_audio` could not write: an extension
     it has no encoder for (``.ogg``, none) or a place where no file can be created
-    (:func:`anim400k.fsutil.check_output_file`). Both name ``path``."""
-    from ..fsutil import check_output_file
+    (:func:`anim400k.fsutil.writable.check_output_file`). Both name ``path``."""
+    from ..fsutil.writable import check_output_file
 
     if Path(path).is_dir():  # a folder was 'no file extension to tell the format', saying nothing of what it is
         check_output_file(path)

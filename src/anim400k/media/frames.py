@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..fsutil import atomic_path
+from ..fsutil.atomic import atomic_path
 from .deinterlace import deinterlaced
 from .probe import container_origin, open_input
 

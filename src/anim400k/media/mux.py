@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..fsutil import atomic_path, refuse_overwriting
+from ..fsutil.atomic import atomic_path
+from ..fsutil.no_clobber import refuse_overwriting
 from ..signal import fit_length, resample
 from .audio import add_audio_stream, audio_frames, parse_bitrate
 from .probe import _reason, container_origin, normalize_language, open_input, probe

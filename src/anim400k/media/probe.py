@@ -175,7 +175,7 @@ AUDIO_SEARCH_BYTES = 64 << 20
 def has_audio_stream(path: str | Path) -> bool:
     """Whether PyAV opens ``path`` as media with at least one audio stream that decodes: an earlier audio or
     video output of a command (a dub, a separated track), which a re-run may replace
-    (:func:`~anim400k.fsutil.refuse_foreign_output`). A text file, an SRT (FFmpeg opens one as a subtitle
+    (:func:`~anim400k.fsutil.no_clobber.refuse_foreign_output`). A text file, an SRT (FFmpeg opens one as a subtitle
     stream), a picture or JSON is not, nor a text file FFmpeg's demuxer takes by its name (``notes.flac``): a
     frame of one of its audio streams (not only the first: a dub copies a source's empty or commentary track
     beside its own) must decode within the first :data:`AUDIO_SEARCH_BYTES` of packets."""

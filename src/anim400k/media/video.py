@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..fsutil import atomic_path
+from ..fsutil.atomic import atomic_path
 from .audio import _fit_length, add_audio_stream, decode_audio, encode_audio, parse_bitrate
 from .frames import (
     ClipColour,

@@ -26,7 +26,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from ..errors import InputError, yaml_problem
 from ..formats import ids
-from ..fsutil import atomic_path
+from ..fsutil.atomic import atomic_path
 from ..strictload import DuplicateKeyError, json_loads_unique, yaml_load_unique
 from .schema import CHARACTER_FIELDS, CHARACTER_ROLES, EPISODE_FIELDS, RATING_FIELDS, SHOW_FIELDS
 

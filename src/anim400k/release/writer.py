@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..fsutil import atomic_path
+from ..fsutil.atomic import atomic_path
 from .schema import (
     CHARACTER_FIELDS,
     CLIP_EXTRA_FIELDS,

@@ -64,7 +64,7 @@ def check_figures_folder(out_dir: str | Path) -> None:
     (:data:`FIGURE_NAMES`) that no ``stats`` run wrote (no :data:`FIGURES_MARK` there): it would be replaced.
     A folder without those names, or an earlier run's, passes; its other files are never touched."""
     from ..errors import InputError
-    from ..fsutil import unmarked_file
+    from ..fsutil.no_clobber import unmarked_file
 
     out = Path(out_dir)
     path = unmarked_file(out, FIGURES_MARK, FIGURE_NAMES)
@@ -81,7 +81,7 @@ def write_figures(stats: dict[str, Any], out_dir: str | Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..fsutil import save_figure, write_text_atomic
+    from ..fsutil.atomic import save_figure, write_text_atomic
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

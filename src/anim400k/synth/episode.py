@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..formats.subtitles import write_srt
-from ..fsutil import write_json_atomic
+from ..fsutil.atomic import write_json_atomic
 from .lines import Line, ms_of, plan_episode
 from .mixdown import add_backing, speech_tracks, stems_of
 from .phrases import PHRASES

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..fsutil import atomic_path
+from ..fsutil.atomic import atomic_path
 
 GENRES = (
     "Action", "Adventure", "Avant Garde", "Award Winning", "Boys Love", "Comedy", "Drama", "Fantasy",

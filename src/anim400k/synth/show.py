@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..fsutil import write_json_atomic
+from ..fsutil.atomic import write_json_atomic
 from .episode import SynthEpisode, make_episode
 from .metadata import make_show_metadata
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from ..fsutil import atomic_path
+from ..fsutil.atomic import atomic_path
 from ..media.video import x264_asm_params
 from .video import rgb_to_yuv420p
 

@@ -103,7 +103,7 @@ def _write_video(path: Path, audio: np.ndarray, sr: int, index: int) -> None:
     """A small H.264 + AAC clip: a coloured frame with a moving bar, ``audio`` as its track."""
     import av
 
-    from ..fsutil import atomic_path
+    from ..fsutil.atomic import atomic_path
 
     fps, w, h = 10, 160, 96
     n_frames = max(1, int(audio.size / sr * fps))

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..fsutil import temp_prefix
+from ..fsutil.temp_files import temp_prefix
 
 #: Bump when the stored audio of an unchanged key would change (trimming, format).
 CACHE_VERSION = 3
