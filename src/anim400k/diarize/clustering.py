@@ -277,6 +277,7 @@ def merge_clusters(
     small_merge_similarity: float = 0.8,
     other: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     other_weight: float = 0.5,
+    pitch_gap_override: float | None = None,
 ) -> np.ndarray:
     """Merge over-split clusters; return labels renumbered ``0..k-1``.
 
@@ -289,7 +290,8 @@ def merge_clusters(
     ``other`` is the other language's view ``(raw embeddings, pitch, valid)`` at the same windows
     (see :mod:`.views`): where both clusters have at least 3 valid windows, their similarity is the
     ``other_weight``-weighted mean of the two views' centroid cosines, and a pitch gap in either
-    view keeps them apart.
+    view keeps them apart, unless their similarity is at least ``pitch_gap_override`` (None: always): one
+    voice's shouted or excited lines sit higher than its calm ones without sounding like anyone else.
     """
     labels = labels.copy()
     while True:
@@ -307,6 +309,7 @@ def merge_clusters(
         if dur[small] < min_cluster_duration:
             labels[labels == ids[small]] = ids[int(np.argmax(sim[small]))]
             continue
+        alike = sim.copy()  # before the pitch vetoes
         if pitch is not None:
             med = np.array([_nanmedian(pitch[labels == i]) for i in ids])
             gap = np.abs(med[:, None] - med[None, :])
@@ -316,6 +319,8 @@ def merge_clusters(
             med = np.array([_nanmedian(o_pitch[(labels == i) & o_valid]) for i in ids])
             gap = np.abs(med[:, None] - med[None, :])
             sim = np.where(np.isfinite(gap) & (gap >= max_pitch_gap), -np.inf, sim)
+        if pitch_gap_override is not None:
+            sim = np.where(alike >= pitch_gap_override, alike, sim)
         smaller = np.minimum(count[:, None], count[None, :])
         margin = sim - np.where(smaller < small_cluster, small_merge_similarity, merge_similarity)
         a, b = np.unravel_index(int(np.argmax(margin)), margin.shape)

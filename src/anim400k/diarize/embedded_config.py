@@ -28,6 +28,8 @@ class EmbeddedConfig:
     merge_similarity: float = 0.9
     small_merge_similarity: float = 0.8
     max_pitch_gap: float = 0.2
+    #: clusters at least this alike merge whatever their pitch gap (None: the gap always keeps them apart)
+    pitch_gap_override: float | None = None
     min_cluster_duration: float = 2.0
     step: float = 0.05
     switch_penalty: float = 1.0
