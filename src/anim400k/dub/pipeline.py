@@ -38,15 +38,19 @@ from .voice import mixed_register_speakers, speaker_profiles
 log = logging.getLogger(__name__)
 
 
-#: Stages of :func:`dub_audio`, each one step of its progress bar (plus one per line spoken).
+#: Stages of :func:`dub_audio`, each one step of its progress bar (plus one per line spoken and one per line placed).
 STAGES = ("separate", "segment", "profile", "translate", "speak", "pitch", "fit", "mix")
+#: The steps of :func:`dub`'s bar around :data:`STAGES`: the source decoded before them, the file written after
+#: (on a 24-minute episode 7-13 s and 37-51 s that the bar did not show: it appeared after the decode and was
+#: gone while the video was written).
+FILE_STAGES = ("decode", *STAGES, "mux")
 
 
-def _progress_bar(enabled: bool) -> Any:
-    """A bar over :data:`STAGES` (:func:`anim400k.progress.progress_bar`)."""
+def _progress_bar(enabled: bool, stages: Sequence[str] = STAGES) -> Any:
+    """A bar over ``stages`` (:func:`anim400k.progress.progress_bar`)."""
     from ..progress import progress_bar
 
-    return progress_bar(enabled, total=len(STAGES), desc="dub", unit="step", leave=False)
+    return progress_bar(enabled, total=len(stages), desc="dub", unit="step", leave=False)
 
 
 @dataclass
@@ -158,6 +162,7 @@ def dub_audio(
     out_channels: int = 1,
     require_speech: bool = False,
     keep_stems: bool = True,
+    bar: Any = None,
 ) -> DubResult:
     """Dub one mono source track ``mix`` (float32 at ``sr``); returns the dubbed track and a report.
 
@@ -168,13 +173,15 @@ def dub_audio(
     otherwise it is a problem of the report and the dub is the backing alone. Without ``keep_stems`` the
     result holds the dubbed track only, and the source, its stems and the speech track are let go as soon
     as they are no longer needed (when the caller holds no reference to ``mix``, see :func:`dub`).
+    ``bar`` (optional): a progress bar of the caller's (:func:`dub`'s, whose steps include these stages) to
+    advance instead of a bar of its own.
     """
     options = options or DubOptions()
     held = [mix]
     del mix  # _dub_audio holds the only reference of this frame's (see keep_stems)
-    with _progress_bar(options.progress) as bar:
-        return _dub_audio(held, sr, translator, tts, options, source, bar, source_lufs, out_channels, require_speech,
-                          keep_stems)
+    with _progress_bar(options.progress) if bar is None else contextlib.nullcontext(bar) as shown:
+        return _dub_audio(held, sr, translator, tts, options, source, shown, source_lufs, out_channels,
+                          require_speech, keep_stems)
 
 
 def _dub_audio(
@@ -216,14 +223,16 @@ def _dub_audio(
     laps.lap("translate")
     if not segments:
         report.problems.append("no speech found in the source audio; nothing to dub")
-    bar.total = len(STAGES) + len(segments)  # one more step per line spoken
+    bar.total += len(segments)  # one more step per line spoken
     bar.refresh()
     spoken = speak_lines(segments, lines, profiles, tts, get_condenser(options.condense), options, report, bar)
     _say_mixed_registers(mixed, report)
     laps.lap("speak")
+    bar.total += len(spoken)  # and one per line placed (the fit of a 24-minute episode: 40 s)
+    bar.refresh()
     shifts = pitch_shifts(profiles, spoken, segments) if options.match_pitch else {}
     laps.lap("pitch")
-    speech = place_lines(mix, vocals, backing, sr, segments, spoken, shifts, options, report)
+    speech = place_lines(mix, vocals, backing, sr, segments, spoken, shifts, options, report, on_line=bar.update)
     del spoken
     laps.lap("fit")
     if isinstance(backing, Parts):  # one array instead of the two it is read from
@@ -552,7 +561,7 @@ def dub(video: str | Path, out: str | Path, options: DubOptions | None = None, *
 
 def _dub_locked(video: Path, out: str | Path, options: DubOptions) -> DubReport:
     """:func:`dub` once its outputs are checked and ``out`` is locked."""
-    from ..media import check_mux, mux_audio_track, probe, write_audio
+    from ..media import check_mux, probe
     from ..media.probe import select_source_stream
 
     get_condenser(options.condense)  # a bad name fails before any work
@@ -574,16 +583,31 @@ def _dub_locked(video: Path, out: str | Path, options: DubOptions) -> DubReport:
         problems.append(chosen)
     _refuse_empty_subtitles(translator, options.subtitles or str(video))
     tts = make_synthesizer(options)
+    with _progress_bar(options.progress, FILE_STAGES) as bar:  # one bar from the decode to the written file
+        return _dub_decoded(video, out, options, bar, stream, audio_index, sr, out_channels, translator, tts,
+                            title, problems)
+
+
+def _dub_decoded(video: Path, out: str | Path, options: DubOptions, bar: Any, stream: Any, audio_index: int, sr: int,
+                 out_channels: int, translator: Translator, tts: Synthesizer, title: str,
+                 problems: list[str]) -> DubReport:
+    """:func:`_dub_locked` once the inputs are checked and the backends built: decode, dub, write (``bar``
+    counts :data:`FILE_STAGES`)."""
+    from ..media import mux_audio_track, write_audio
+
+    bar.set_postfix_str("decode")
     t_start = time.perf_counter()
     mix, source_lufs = _decode_source(video, stream, audio_index, sr)
     decode_s = time.perf_counter() - t_start
     if source_lufs <= SILENT_LUFS:
         raise InputError(f"audio stream {audio_index} ({stream.language or 'und'}) is silent "
                          f"(below {SILENT_LUFS:.0f} LUFS): nothing to dub", video)
+    bar.update(1)
     source = [mix]
     del mix  # dub_audio holds the only reference and lets the source go once the lines are placed
     result = dub_audio(source.pop(), sr, translator, tts, options, source=str(video), source_lufs=source_lufs,
-                       out_channels=out_channels, require_speech=True, keep_stems=bool(options.stems))
+                       out_channels=out_channels, require_speech=True, keep_stems=bool(options.stems), bar=bar)
+    bar.set_postfix_str("mux")
     report = result.report
     report.problems[:0] = problems
     subtitles = options.subtitles or str(video)
@@ -617,4 +641,5 @@ def _dub_locked(video: Path, out: str | Path, options: DubOptions) -> DubReport:
             report.write_srt(options.srt)
         if options.report:
             report.write_json(options.report)
+    bar.update(1)
     return report
