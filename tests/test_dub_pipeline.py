@@ -7,6 +7,7 @@ sides; a short 10 s episode serves the bad-input and Whisper tests.
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -352,6 +353,9 @@ def test_progress_bar_counts_stages_and_lines_on_a_terminal_only(short_episode, 
     assert result.segments and f"/{total} [" in shown  # the total grew by one step per line, and per line placed
     for stage in ("separate", "segment", "speak", "mix"):
         assert stage in shown
+    # the diarizer's steps (a 24-minute episode's segment stage is 50-75 s that the bar showed as one step)
+    steps = re.findall(r"segment (\d+)/(\d+)", shown)
+    assert len({done for done, _ in steps}) >= 3 and steps[-1][0] == steps[-1][1], steps
 
 
 def test_the_bar_of_a_file_dub_runs_from_the_decode_to_the_written_file(short_episode, monkeypatch, tmp_path):

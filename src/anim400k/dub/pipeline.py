@@ -22,6 +22,7 @@ import numpy as np
 from ..errors import InputError
 from ..fsutil import committed_together, unmarked_file, write_text_atomic
 from ..model import Segment
+from ..progress import Reporter
 from ..signal import ANALYSIS_SR, resample_streamed
 from ..signal import loudness as lufs
 from ..translate.base import Line, Translator
@@ -123,16 +124,19 @@ def analysis_vocals(vocals: np.ndarray, sr: int, mix_lufs: float) -> np.ndarray:
     return vocals16
 
 
-def find_segments(vocals16: np.ndarray, options: DubOptions, subtitles: Sequence[Any] | None = None) -> list[Segment]:
+def find_segments(vocals16: np.ndarray, options: DubOptions, subtitles: Sequence[Any] | None = None,
+                  report: Reporter | None = None) -> list[Segment]:
     """Single-speaker speech segments of the separated vocals (16 kHz) via the chosen diarizer.
 
     ``options.diarizer`` names an :mod:`anim400k.diarize` backend (default ``embedded``);
     ``None`` (``--diarizer none``) asks for one speaker over silero-vad speech regions. ``subtitles``
     (the EN subtitle events of the source, on its timeline) go to a diarizer that takes them as
-    speaker cues (``uses_subtitles``).
+    speaker cues (``uses_subtitles``). ``report`` hears the diarizer's steps, when it reports them
+    (:func:`~anim400k.progress.accepts_report`).
     """
     if options.diarizer:
         from ..diarize import get_diarizer
+        from ..progress import accepts_report
 
         kwargs: dict[str, Any] = {"num_speakers": options.num_speakers} if options.num_speakers else {}
         if options.diarizer == "pyannote":
@@ -141,8 +145,10 @@ def find_segments(vocals16: np.ndarray, options: DubOptions, subtitles: Sequence
         if model and options.diarizer in ("anime", "pyannote"):
             kwargs["model" if options.diarizer == "anime" else "pipeline"] = model
         diarizer = get_diarizer(options.diarizer, **kwargs)
-        cues = {"subtitles": list(subtitles)} if subtitles and getattr(diarizer, "uses_subtitles", False) else {}
-        turns: Sequence[Any] = diarizer.diarize(vocals16, ANALYSIS_SR, **cues)
+        extra: dict[str, Any] = {"report": report} if report is not None and accepts_report(diarizer.diarize) else {}
+        if subtitles and getattr(diarizer, "uses_subtitles", False):
+            extra["subtitles"] = list(subtitles)
+        turns: Sequence[Any] = diarizer.diarize(vocals16, ANALYSIS_SR, **extra)
     else:  # asked for one speaker: voice activity (silero-vad) on the vocals
         from ..diarize.vad import speech_regions
 
@@ -208,7 +214,9 @@ def _dub_audio(
     vocals, backing = _separate(mix, sr, options.separator, options.separation_sr)
     laps.lap("separate")
     vocals16 = analysis_vocals(vocals, sr, lufs(mix, sr))
-    segments = find_segments(vocals16, options, getattr(translator, "subtitles", None)) if n >= sr // 2 else []
+    # the diarizer's steps in the bar (a 24-minute episode's segment stage: 50-75 s)
+    say = laps.substep("segment")
+    segments = find_segments(vocals16, options, getattr(translator, "subtitles", None), say) if n >= sr // 2 else []
     if not segments and require_speech:
         raise InputError("no speech found in the source audio; nothing to dub", source or None)
     # the backing is the source mix wherever no speech was found (the separator's "vocals" hold music there)
@@ -258,6 +266,14 @@ class _Laps:
         self.timings: dict[str, float] = {}
         self._t0 = time.perf_counter()
         bar.set_postfix_str(STAGES[0])
+
+    def substep(self, name: str) -> Reporter:
+        """A :data:`~anim400k.progress.Reporter` that shows how far stage ``name`` is (``segment 3/7``)."""
+
+        def say(done: float, total: float, unit: str) -> None:
+            self.bar.set_postfix_str(f"{name} {done:.0f}/{total:.0f}" + ("" if unit == "step" else f" {unit}"))
+
+        return say
 
     def lap(self, name: str) -> None:
         """Stage ``name`` is done: record its time, advance the bar, name the next stage."""
