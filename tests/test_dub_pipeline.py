@@ -7,6 +7,7 @@ sides; a short 10 s episode serves the bad-input and Whisper tests.
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -348,10 +349,41 @@ def test_progress_bar_counts_stages_and_lines_on_a_terminal_only(short_episode, 
     if not on_terminal:
         assert shown == ""  # logs and pipes stay clean
         return
-    total = 8 + len(result.segments)
-    assert result.segments and f"/{total} [" in shown  # the total grew by one step per line
+    total = 8 + len(result.segments) + len(result.report.spoken_lines)
+    assert result.segments and f"/{total} [" in shown  # the total grew by one step per line, and per line placed
     for stage in ("separate", "segment", "speak", "mix"):
         assert stage in shown
+    # the diarizer's steps (a 24-minute episode's segment stage is 50-75 s that the bar showed as one step)
+    steps = re.findall(r"segment (\d+)/(\d+)", shown)
+    assert len({done for done, _ in steps}) >= 3 and steps[-1][0] == steps[-1][1], steps
+
+
+def test_the_bar_of_a_file_dub_runs_from_the_decode_to_the_written_file(short_episode, monkeypatch, tmp_path):
+    """On a 24-minute episode the bar appeared only after the decode (7-13 s), stood at 99-100 % while the
+    lines were placed and mixed (40 s and 60 s), and was gone while the video was written (37-51 s): the
+    decode, each line placed and the mux are steps of it, and the mux is the one step left when it starts."""
+    import sys
+
+    import anim400k.media as media
+    from anim400k.dub.pipeline import STAGES
+
+    err = FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", err)
+    shown_at_mux: list[str] = []
+    mux = media.mux_audio_track
+
+    def watched_mux(*args, **kwargs):
+        shown_at_mux.append(err.getvalue().rsplit("\r", 1)[-1])  # what the bar says as the mux starts
+        return mux(*args, **kwargs)
+
+    monkeypatch.setattr(media, "mux_audio_track", watched_mux)
+    opts = DubOptions(subtitles=str(short_episode.subtitles), tts="espeak")
+    report = dub(short_episode.media, tmp_path / "d.mkv", opts)
+    total = len(STAGES) + 2 + len(report.lines) + len(report.spoken_lines)  # + decode and mux
+    assert report.spoken_lines and shown_at_mux
+    assert f"{total - 1}/{total} [" in shown_at_mux[0] and "mux" in shown_at_mux[0], shown_at_mux[0]
+    shown = err.getvalue()
+    assert "decode" in shown and shown.index("decode") < shown.index("separate")  # drawn before the decode
 
 
 def test_subtitles_embedded_in_the_video_are_used_without_a_file(short_episode, tmp_path):

@@ -8,6 +8,9 @@ and whoever called it decides what to show (the build's driver, :mod:`anim400k.d
 from __future__ import annotations
 
 import inspect
+import os
+import shutil
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -17,11 +20,26 @@ from typing import Any
 def progress_bar(enabled: bool = True, **kwargs: Any) -> Any:
     """A ``tqdm`` bar (keyword arguments as tqdm's) that draws only when ``enabled`` and stderr is a terminal.
 
-    Logs and pipes stay clean: off a terminal the bar is disabled, but counts as usual.
+    Logs and pipes stay clean: off a terminal the bar is disabled, but counts as usual. The bar follows the
+    terminal's width; a terminal that says it has 0 columns (a pseudo-terminal nobody sized: ``script`` or
+    ``docker exec -t`` started without a terminal, some CI runners) gets ``$COLUMNS`` or 80 columns, where tqdm
+    drew an empty line for the whole run.
     """
     from tqdm.auto import tqdm
 
-    return tqdm(disable=None if enabled else True, dynamic_ncols=True, **kwargs)
+    width = _unsized_terminal_width(kwargs.get("file", sys.stderr))
+    sizing: dict[str, Any] = {"dynamic_ncols": True} if width is None else {"ncols": width}
+    return tqdm(disable=None if enabled else True, **sizing, **kwargs)
+
+
+def _unsized_terminal_width(stream: Any) -> int | None:
+    """The width to draw at on a terminal that reports 0 columns (``$COLUMNS``, else 80); None for a terminal
+    that reports its width, or a stream that is no terminal (tqdm decides)."""
+    try:
+        columns = os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):  # no file descriptor (a StringIO), or not a terminal
+        return None
+    return None if columns > 0 else shutil.get_terminal_size((80, 24)).columns or 80
 
 
 def file_bar(path: Path, desc: str, enabled: bool = True, passes: int = 1) -> Any:

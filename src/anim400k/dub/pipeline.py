@@ -24,6 +24,7 @@ from ..fsutil.atomic import write_text_atomic
 from ..fsutil.no_clobber import unmarked_file
 from ..fsutil.output_sets import committed_together
 from ..model import Segment
+from ..progress import Reporter
 from ..signal import ANALYSIS_SR, resample_streamed
 from ..signal import loudness as lufs
 from ..translate.base import Line, Translator
@@ -40,15 +41,19 @@ from .voice import mixed_register_speakers, speaker_profiles
 log = logging.getLogger(__name__)
 
 
-#: Stages of :func:`dub_audio`, each one step of its progress bar (plus one per line spoken).
+#: Stages of :func:`dub_audio`, each one step of its progress bar (plus one per line spoken and one per line placed).
 STAGES = ("separate", "segment", "profile", "translate", "speak", "pitch", "fit", "mix")
+#: The steps of :func:`dub`'s bar around :data:`STAGES`: the source decoded before them, the file written after
+#: (on a 24-minute episode 7-13 s and 37-51 s that the bar did not show: it appeared after the decode and was
+#: gone while the video was written).
+FILE_STAGES = ("decode", *STAGES, "mux")
 
 
-def _progress_bar(enabled: bool) -> Any:
-    """A bar over :data:`STAGES` (:func:`anim400k.progress.progress_bar`)."""
+def _progress_bar(enabled: bool, stages: Sequence[str] = STAGES) -> Any:
+    """A bar over ``stages`` (:func:`anim400k.progress.progress_bar`)."""
     from ..progress import progress_bar
 
-    return progress_bar(enabled, total=len(STAGES), desc="dub", unit="step", leave=False)
+    return progress_bar(enabled, total=len(stages), desc="dub", unit="step", leave=False)
 
 
 @dataclass
@@ -121,16 +126,19 @@ def analysis_vocals(vocals: np.ndarray, sr: int, mix_lufs: float) -> np.ndarray:
     return vocals16
 
 
-def find_segments(vocals16: np.ndarray, options: DubOptions, subtitles: Sequence[Any] | None = None) -> list[Segment]:
+def find_segments(vocals16: np.ndarray, options: DubOptions, subtitles: Sequence[Any] | None = None,
+                  report: Reporter | None = None) -> list[Segment]:
     """Single-speaker speech segments of the separated vocals (16 kHz) via the chosen diarizer.
 
     ``options.diarizer`` names an :mod:`anim400k.diarize` backend (default ``embedded``);
     ``None`` (``--diarizer none``) asks for one speaker over silero-vad speech regions. ``subtitles``
     (the EN subtitle events of the source, on its timeline) go to a diarizer that takes them as
-    speaker cues (``uses_subtitles``).
+    speaker cues (``uses_subtitles``). ``report`` hears the diarizer's steps, when it reports them
+    (:func:`~anim400k.progress.accepts_report`).
     """
     if options.diarizer:
         from ..diarize import get_diarizer
+        from ..progress import accepts_report
 
         kwargs: dict[str, Any] = {"num_speakers": options.num_speakers} if options.num_speakers else {}
         if options.diarizer == "pyannote":
@@ -139,8 +147,10 @@ def find_segments(vocals16: np.ndarray, options: DubOptions, subtitles: Sequence
         if model and options.diarizer in ("anime", "pyannote"):
             kwargs["model" if options.diarizer == "anime" else "pipeline"] = model
         diarizer = get_diarizer(options.diarizer, **kwargs)
-        cues = {"subtitles": list(subtitles)} if subtitles and getattr(diarizer, "uses_subtitles", False) else {}
-        turns: Sequence[Any] = diarizer.diarize(vocals16, ANALYSIS_SR, **cues)
+        extra: dict[str, Any] = {"report": report} if report is not None and accepts_report(diarizer.diarize) else {}
+        if subtitles and getattr(diarizer, "uses_subtitles", False):
+            extra["subtitles"] = list(subtitles)
+        turns: Sequence[Any] = diarizer.diarize(vocals16, ANALYSIS_SR, **extra)
     else:  # asked for one speaker: voice activity (silero-vad) on the vocals
         from ..diarize.vad import speech_regions
 
@@ -160,6 +170,7 @@ def dub_audio(
     out_channels: int = 1,
     require_speech: bool = False,
     keep_stems: bool = True,
+    bar: Any = None,
 ) -> DubResult:
     """Dub one mono source track ``mix`` (float32 at ``sr``); returns the dubbed track and a report.
 
@@ -170,13 +181,15 @@ def dub_audio(
     otherwise it is a problem of the report and the dub is the backing alone. Without ``keep_stems`` the
     result holds the dubbed track only, and the source, its stems and the speech track are let go as soon
     as they are no longer needed (when the caller holds no reference to ``mix``, see :func:`dub`).
+    ``bar`` (optional): a progress bar of the caller's (:func:`dub`'s, whose steps include these stages) to
+    advance instead of a bar of its own.
     """
     options = options or DubOptions()
     held = [mix]
     del mix  # _dub_audio holds the only reference of this frame's (see keep_stems)
-    with _progress_bar(options.progress) as bar:
-        return _dub_audio(held, sr, translator, tts, options, source, bar, source_lufs, out_channels, require_speech,
-                          keep_stems)
+    with _progress_bar(options.progress) if bar is None else contextlib.nullcontext(bar) as shown:
+        return _dub_audio(held, sr, translator, tts, options, source, shown, source_lufs, out_channels,
+                          require_speech, keep_stems)
 
 
 def _dub_audio(
@@ -203,7 +216,9 @@ def _dub_audio(
     vocals, backing = _separate(mix, sr, options.separator, options.separation_sr)
     laps.lap("separate")
     vocals16 = analysis_vocals(vocals, sr, lufs(mix, sr))
-    segments = find_segments(vocals16, options, getattr(translator, "subtitles", None)) if n >= sr // 2 else []
+    # the diarizer's steps in the bar (a 24-minute episode's segment stage: 50-75 s)
+    say = laps.substep("segment")
+    segments = find_segments(vocals16, options, getattr(translator, "subtitles", None), say) if n >= sr // 2 else []
     if not segments and require_speech:
         raise InputError("no speech found in the source audio; nothing to dub", source or None)
     # the backing is the source mix wherever no speech was found (the separator's "vocals" hold music there)
@@ -218,14 +233,16 @@ def _dub_audio(
     laps.lap("translate")
     if not segments:
         report.problems.append("no speech found in the source audio; nothing to dub")
-    bar.total = len(STAGES) + len(segments)  # one more step per line spoken
+    bar.total += len(segments)  # one more step per line spoken
     bar.refresh()
     spoken = speak_lines(segments, lines, profiles, tts, get_condenser(options.condense), options, report, bar)
     _say_mixed_registers(mixed, report)
     laps.lap("speak")
+    bar.total += len(spoken)  # and one per line placed (the fit of a 24-minute episode: 40 s)
+    bar.refresh()
     shifts = pitch_shifts(profiles, spoken, segments) if options.match_pitch else {}
     laps.lap("pitch")
-    speech = place_lines(mix, vocals, backing, sr, segments, spoken, shifts, options, report)
+    speech = place_lines(mix, vocals, backing, sr, segments, spoken, shifts, options, report, on_line=bar.update)
     del spoken
     laps.lap("fit")
     if isinstance(backing, Parts):  # one array instead of the two it is read from
@@ -251,6 +268,14 @@ class _Laps:
         self.timings: dict[str, float] = {}
         self._t0 = time.perf_counter()
         bar.set_postfix_str(STAGES[0])
+
+    def substep(self, name: str) -> Reporter:
+        """A :data:`~anim400k.progress.Reporter` that shows how far stage ``name`` is (``segment 3/7``)."""
+
+        def say(done: float, total: float, unit: str) -> None:
+            self.bar.set_postfix_str(f"{name} {done:.0f}/{total:.0f}" + ("" if unit == "step" else f" {unit}"))
+
+        return say
 
     def lap(self, name: str) -> None:
         """Stage ``name`` is done: record its time, advance the bar, name the next stage."""
@@ -558,7 +583,7 @@ def dub(video: str | Path, out: str | Path, options: DubOptions | None = None, *
 
 def _dub_locked(video: Path, out: str | Path, options: DubOptions) -> DubReport:
     """:func:`dub` once its outputs are checked and ``out`` is locked."""
-    from ..media import check_mux, mux_audio_track, probe, write_audio
+    from ..media import check_mux, probe
     from ..media.probe import select_source_stream
 
     get_condenser(options.condense)  # a bad name fails before any work
@@ -580,16 +605,31 @@ def _dub_locked(video: Path, out: str | Path, options: DubOptions) -> DubReport:
         problems.append(chosen)
     _refuse_empty_subtitles(translator, options.subtitles or str(video))
     tts = make_synthesizer(options)
+    with _progress_bar(options.progress, FILE_STAGES) as bar:  # one bar from the decode to the written file
+        return _dub_decoded(video, out, options, bar, stream, audio_index, sr, out_channels, translator, tts,
+                            title, problems)
+
+
+def _dub_decoded(video: Path, out: str | Path, options: DubOptions, bar: Any, stream: Any, audio_index: int, sr: int,
+                 out_channels: int, translator: Translator, tts: Synthesizer, title: str,
+                 problems: list[str]) -> DubReport:
+    """:func:`_dub_locked` once the inputs are checked and the backends built: decode, dub, write (``bar``
+    counts :data:`FILE_STAGES`)."""
+    from ..media import mux_audio_track, write_audio
+
+    bar.set_postfix_str("decode")
     t_start = time.perf_counter()
     mix, source_lufs = _decode_source(video, stream, audio_index, sr)
     decode_s = time.perf_counter() - t_start
     if source_lufs <= SILENT_LUFS:
         raise InputError(f"audio stream {audio_index} ({stream.language or 'und'}) is silent "
                          f"(below {SILENT_LUFS:.0f} LUFS): nothing to dub", video)
+    bar.update(1)
     source = [mix]
     del mix  # dub_audio holds the only reference and lets the source go once the lines are placed
     result = dub_audio(source.pop(), sr, translator, tts, options, source=str(video), source_lufs=source_lufs,
-                       out_channels=out_channels, require_speech=True, keep_stems=bool(options.stems))
+                       out_channels=out_channels, require_speech=True, keep_stems=bool(options.stems), bar=bar)
+    bar.set_postfix_str("mux")
     report = result.report
     report.problems[:0] = problems
     subtitles = options.subtitles or str(video)
@@ -623,4 +663,5 @@ def _dub_locked(video: Path, out: str | Path, options: DubOptions) -> DubReport:
             report.write_srt(options.srt)
         if options.report:
             report.write_json(options.report)
+    bar.update(1)
     return report

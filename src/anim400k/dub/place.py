@@ -7,7 +7,7 @@ line into its slot (:mod:`anim400k.dub.timing`) at its slot's mixing ratio over 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -65,9 +65,11 @@ def place_lines(
     shifts: dict[str | None, float],
     options: DubOptions,
     report: DubReport,
+    on_line: Callable[[], object] | None = None,
 ) -> np.ndarray:
     """The dub's speech track (at :data:`SPEECH_SR`): every spoken line time-fitted, pitch-shifted and
-    placed at its slot's mixing ratio over the backing; each line's report gets what was done."""
+    placed at its slot's mixing ratio over the backing; each line's report gets what was done, and
+    ``on_line`` (a progress bar's ``update``) is called once per line placed."""
     duration = len(mix) / sr
     speech = np.zeros(int(np.ceil(duration * SPEECH_SR)) + 1, dtype=np.float32)
     order = sorted(spoken)
@@ -96,6 +98,8 @@ def place_lines(
         rec.source_ratio_db = round(fits[i].ratio_db, 2)
         rec.overflow = fit.overflow
         rec.truncated = fit.truncated
+        if on_line is not None:
+            on_line()
     return speech
 
 
