@@ -266,6 +266,9 @@ def check_config(config: EmbeddedConfig, embeddings: tuple[str, ...]) -> None:
                          f"and {config.cluster_subset}")
     if config.crowded_seconds is not None and not config.crowded_seconds > 0:
         raise InputError(f"crowded_seconds must be > 0 or None (off), got {config.crowded_seconds}")
+    if config.pitch_gap_override is not None and not -1.0 <= config.pitch_gap_override <= 1.0:
+        raise InputError(f"pitch_gap_override must be a cosine in [-1, 1] or None (off), got "
+                         f"{config.pitch_gap_override}")
     if not 0.0 <= config.crowded_min_share <= 1.0:
         raise InputError(f"crowded_min_share must be in [0, 1], got {config.crowded_min_share}")
     if not 0.0 <= config.reseg_spectral < 1.0:
