@@ -91,3 +91,26 @@ def test_half_scores_and_split_by_sum_agree_with_the_diarizer_split() -> None:
         assert np.array_equal(split_by_sum(emb, found, view, t, 8), ours)
     assert len(np.unique(split_by_sum(emb, found, view, 0.5, 8))) == 3
     assert half_scores(emb, found, None) == []
+
+
+def test_segment_labels_merge_as_the_diarizer_does_with_pitch_gap_override() -> None:
+    """The line-level re-clustering merges "as in the diarizer": it ignored ``pitch_gap_override``, so a tuning
+    run of the option with ``_recluster: segments`` measured the veto it was meant to lift."""
+    from _recluster import segment_labels
+
+    from anim400k.diarize.embedded_config import EmbeddedConfig
+
+    rng = np.random.default_rng(0)
+    voice = rng.normal(size=16)
+    voice /= np.linalg.norm(voice)
+    other = rng.normal(size=16)
+    other -= (other @ voice) * voice
+    other /= np.linalg.norm(other)
+    raw = np.vstack([voice + 0.05 * rng.normal(size=(40, 16)), other + 0.05 * rng.normal(size=(20, 16))])
+    labels = np.repeat([0, 1, 2], 20)  # one voice at two pitches 0.3 octave apart, and another voice
+    pitch = np.concatenate([np.full(20, 7.0), np.full(20, 7.3), np.full(20, 7.0)])
+    w = _windows(60)
+    kept = segment_labels(EmbeddedConfig(), raw, w, pitch, None, raw, labels)
+    assert len(np.unique(kept)) == 3  # the pitch gap keeps the one voice's two clusters apart
+    merged = segment_labels(EmbeddedConfig(pitch_gap_override=0.95), raw, w, pitch, None, raw, labels)
+    assert len(np.unique(merged)) == 2 and len(np.unique(merged[:40])) == 1 and merged[40] != merged[0]

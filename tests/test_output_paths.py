@@ -240,3 +240,21 @@ def test_an_output_name_at_the_filesystem_limit_is_written(tmp_path: Path) -> No
     stale.write_text("partial")
     assert remove_stale_temps(out) == 1 and not stale.exists()
     assert temp_stem("short", ".json") == "short"
+
+
+def test_atomic_files_and_staged_folders_follow_the_one_umask_of_fsutil(tmp_path: Path, monkeypatch) -> None:
+    """The umask read at import lives in ``fsutil.paths`` (:func:`mkdtemp_like_mkdir`'s folders); since the split
+    of fsutil, ``atomic`` kept its own copy taken when it was imported, so the files and the folders of one
+    output could follow two different values (a test patching ``paths._UMASK`` reached the folders only)."""
+    import stat
+
+    from anim400k.fsutil import paths
+
+    monkeypatch.setattr(paths, "_UMASK", 0o077)
+    write_text_atomic(tmp_path / "a.json", "{}")
+    folder = paths.mkdtemp_like_mkdir("staged", dir=tmp_path)
+    assert stat.S_IMODE((tmp_path / "a.json").stat().st_mode) == 0o600
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    monkeypatch.setattr(paths, "_UMASK", 0o002)
+    write_text_atomic(tmp_path / "b.json", "{}")
+    assert stat.S_IMODE((tmp_path / "b.json").stat().st_mode) == 0o664

@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from . import paths
 from .check_notes import _forget
 from .disk import fsync_file, fsync_folder
 from .output_sets import _staged
-from .paths import _UMASK
 from .publish import _publish
 from .temp_files import temp_prefix, temp_stem
 from .writable import refuse_special_file
@@ -76,7 +76,8 @@ def atomic_path(path: str | Path, suffix: str | None = None, sync: bool = True) 
     staged = _staged(path)
     try:
         yield tmp_path
-        os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; outputs follow the umask
+        # mkstemp makes 0600 files; outputs follow the umask (the package's one value, read at import)
+        os.chmod(tmp_path, 0o666 & ~paths._UMASK)
         if staged is not None:  # one file of a set: renamed with the others when the set is complete
             staged.discard()  # an earlier write of the same file in the set
             staged.tmp, staged.sync = tmp_path, sync

@@ -1,0 +1,64 @@
+"""Merging over-split clusters (:func:`anim400k.diarize.clustering.merge_clusters`): the pitch-gap veto and the
+``pitch_gap_override`` option that lifts it for clusters alike enough (default None: the veto always holds)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from anim400k.diarize import clustering
+from anim400k.diarize.embedded_cluster import partition
+from anim400k.diarize.embedded_config import EmbeddedConfig
+
+N = 20  # windows per cluster
+
+
+def _one_voice_two_pitches(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Two clusters of one voice (centroid cosine ~0.99) whose median pitches lie 0.3 octave apart, and a third,
+    different voice at the first one's pitch: ``(raw, labels, durations, pitch)``."""
+    rng = np.random.default_rng(seed)
+    voice, other = clustering.l2_normalize(rng.normal(size=(2, 16)))
+    other = other - (other @ voice) * voice
+    other /= np.linalg.norm(other)  # orthogonal: nothing alike
+    raw = np.vstack([voice + 0.05 * rng.normal(size=(2 * N, 16)), other + 0.05 * rng.normal(size=(N, 16))])
+    labels = np.repeat([0, 1, 2], N)
+    pitch = np.concatenate([np.full(N, 7.0), np.full(N, 7.3), np.full(N, 7.0)])
+    return raw, labels, np.full(3 * N, 1.5), pitch
+
+
+def _count(labels: np.ndarray) -> int:
+    return len(np.unique(labels))
+
+
+def test_the_pitch_gap_keeps_alike_clusters_apart_unless_the_override_lifts_it() -> None:
+    raw, labels, dur, pitch = _one_voice_two_pitches()
+    cents = clustering.l2_normalize(np.stack([raw[labels == i].mean(axis=0) for i in range(2)]))
+    alike = float(cents[0] @ cents[1])
+    assert alike > 0.95
+    assert _count(clustering.merge_clusters(raw, labels, dur, pitch)) == 3  # the default: the veto holds
+    assert _count(clustering.merge_clusters(raw, labels, dur, pitch, pitch_gap_override=None)) == 3
+    merged = clustering.merge_clusters(raw, labels, dur, pitch, pitch_gap_override=0.95)
+    assert _count(merged) == 2 and len(np.unique(merged[: 2 * N])) == 1  # the two pitches of one voice
+    assert merged[2 * N] != merged[0]  # the other voice is not alike enough, whatever its pitch
+    above = clustering.merge_clusters(raw, labels, dur, pitch, pitch_gap_override=min(1.0, alike + 1e-3))
+    assert _count(above) == 3  # alike, but less than the override asks
+    assert _count(clustering.merge_clusters(raw, labels, dur, None)) == 2  # no pitch: merged by their likeness
+
+
+def test_the_override_also_lifts_the_other_views_pitch_gap() -> None:
+    raw, labels, dur, _ = _one_voice_two_pitches()
+    same = np.full(3 * N, 7.0)
+    o_pitch = np.concatenate([np.full(N, 8.0), np.full(N, 8.4), np.full(N, 8.0)])  # the EN actor's gap
+    other = (raw.copy(), o_pitch, np.ones(3 * N, bool))
+    assert _count(clustering.merge_clusters(raw, labels, dur, same, other=other)) == 3
+    assert _count(clustering.merge_clusters(raw, labels, dur, same, other=other, pitch_gap_override=0.95)) == 2
+
+
+def test_the_diarizers_partition_passes_the_option_on() -> None:
+    """:func:`.embedded_cluster.partition` (the clustering stage) merges with the config's ``pitch_gap_override``."""
+    raw, labels, _dur, pitch = _one_voice_two_pitches()
+    aff = np.where(labels[:, None] == labels[None, :], 0.9, 0.0)  # three clear blocks: NME finds all three
+    windows = np.stack([np.arange(3 * N) * 0.5, np.arange(3 * N) * 0.5 + 1.5], axis=1)
+    cfg = EmbeddedConfig(reassign_iters=0)
+    assert _count(partition(cfg, aff, None, raw, windows, pitch, None, None)) == 3
+    cfg = EmbeddedConfig(reassign_iters=0, pitch_gap_override=0.95)
+    assert _count(partition(cfg, aff, None, raw, windows, pitch, None, None)) == 2
