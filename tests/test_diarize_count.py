@@ -108,26 +108,6 @@ def test_nme_candidates_on_two_threads_give_the_same_clusters(monkeypatch):
     assert results["2"][0].max() + 1 == 4
 
 
-def test_pitch_gap_override_merges_one_voice_split_by_pitch_only():
-    """Two clusters of one timbre whose median pitches differ by 0.3 octave (a voice's calm and shouted
-    lines) stay apart under the pitch veto and merge with ``pitch_gap_override`` below their similarity;
-    a different timbre at the same pitch gap stays apart either way."""
-    from anim400k.diarize.clustering import merge_clusters
-
-    rng = np.random.default_rng(3)
-    voice, other = rng.normal(size=32), rng.normal(size=32)
-    emb = np.vstack([voice + 0.05 * rng.normal(size=(20, 32)), voice + 0.05 * rng.normal(size=(20, 32)),
-                     other + 0.05 * rng.normal(size=(20, 32))])
-    labels = np.repeat([0, 1, 2], 20)
-    pitch = np.repeat([8.0, 8.3, 7.6], 20)  # log2 Hz: clusters 0 and 1 are 0.3 octave apart
-    durations = np.full(60, 1.5)
-    kept = merge_clusters(emb, labels, durations, pitch, max_pitch_gap=0.2)
-    assert len(np.unique(kept)) == 3
-    merged = merge_clusters(emb, labels, durations, pitch, max_pitch_gap=0.2, pitch_gap_override=0.95)
-    assert len(np.unique(merged)) == 2
-    assert merged[0] == merged[20] != merged[40]
-
-
 def test_pitch_gap_override_out_of_range_is_refused_in_one_line():
     with pytest.raises(InputError, match="pitch_gap_override must be a cosine"):
         EmbeddedDiarizer(pitch_gap_override=1.5)
