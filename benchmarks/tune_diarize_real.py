@@ -25,8 +25,6 @@ experiment hooks (keys starting with ``_``) that patch the clustering for a meas
 - ``_names``: with ``_subs``, this share of the one-speaker events names its speaker (``_subtitles.py``:
   the true character, 2 % of them a wrong one; ``_wrong`` sets that share);
 - ``_oracle_count: true``: the true speaker count of each episode (``num_speakers``: no merging);
-- ``_crowd_cluster``: after the clustering, the clusters whose windows sit under two subtitle events at once for
-  at least this many seconds on average are left out as crowded windows are, and the rest clustered again;
 - ``_split_log: true``: score every cluster of >= 10 windows (after the first pass) by the JP + EN
   split test (:func:`_recluster.half_scores`) and print the AUC of that score for telling clusters
   holding two voices (:func:`_recluster.two_voices`) from one-voice ones;
@@ -176,14 +174,6 @@ def install_caches_and_hooks() -> None:
             cfg.num_speakers = HOOKS["true_k"]
         try:
             labels = cluster(self, emb, windows, wpitch, view, raw, events, names, dash, crowded)
-            thr = HOOKS.get("crowd_cluster")
-            if thr is not None and crowded is not None and cfg.crowded_seconds is not None:
-                # clusters whose windows sit under two subtitle events for >= thr s on average: their windows
-                # are left out as crowded ones are, and the rest clustered again
-                mean = np.array([crowded[labels == c].mean() for c in range(int(labels.max()) + 1)])
-                if (mean >= thr).any() and (mean < thr).any():
-                    again = np.where(np.isin(labels, np.nonzero(mean >= thr)[0]), np.inf, crowded)
-                    labels = cluster(self, emb, windows, wpitch, view, raw, events, names, dash, again)
             mode = HOOKS.get("recluster")
             if mode == "vbx":
                 labels = rc.vbx(emb, labels, view, wpitch, HOOKS.get("loop", 0.9), HOOKS.get("fa", 0.3),

@@ -71,8 +71,25 @@ def test_too_few_clear_windows_cluster_them_all() -> None:
     assert labels.max() + 1 == 3
 
 
+def test_a_cluster_of_partly_crowded_windows_is_left_out_and_the_rest_clustered_again() -> None:
+    emb, windows, wpitch, crowded = _two_voices_and_their_mixture()
+    crowded = np.where(crowded > 0, 0.8, 0.0)  # each under 1.0 s: the window rule keeps them all
+    crowded[:40:5] = 0.8  # a few windows of a voice are crowded too (a line ending under the next one)
+    plain = EmbeddedDiarizer(crowded_cluster_seconds=None)._cluster(emb, windows, wpitch, crowded=crowded)
+    assert plain.max() + 1 == 3
+    assert EmbeddedDiarizer().config.crowded_cluster_seconds == 0.7
+    labels = EmbeddedDiarizer()._cluster(emb, windows, wpitch, crowded=crowded)  # the default
+    assert labels.max() + 1 == 2
+    assert len(set(labels[:40])) == 1 and len(set(labels[40:80])) == 1 and labels[0] != labels[40]
+    # the rule needs the window rule on (crowded_seconds), and a cluster under the threshold stays
+    assert EmbeddedDiarizer(crowded_seconds=None)._cluster(emb, windows, wpitch, crowded=crowded).max() + 1 == 3
+    assert EmbeddedDiarizer(crowded_cluster_seconds=0.9)._cluster(emb, windows, wpitch,
+                                                                  crowded=crowded).max() + 1 == 3
+
+
 @pytest.mark.parametrize("options", [{"crowded_seconds": 0.0}, {"crowded_seconds": -1.0},
-                                     {"crowded_min_share": 1.5}, {"crowded_min_share": -0.1}])
+                                     {"crowded_min_share": 1.5}, {"crowded_min_share": -0.1},
+                                     {"crowded_cluster_seconds": 0.0}])
 def test_crowded_options_are_checked(options: dict) -> None:
     with pytest.raises(InputError, match="crowded"):
         EmbeddedDiarizer(**options)

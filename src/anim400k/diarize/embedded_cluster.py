@@ -30,7 +30,30 @@ def cluster_windows(cfg: EmbeddedConfig, emb: np.ndarray, windows: np.ndarray, w
     clustered; the windows left out are labelled by their mean affinity to its speakers (:mod:`.longform`).
     ``events``: each window's one-speaker subtitle event (-1: none; :func:`.subtitle_cues.window_events`);
     ``names``: the speaker name of that event (-1: none; :func:`.subtitle_cues.window_names`); ``dash``: each
-    window's dash event and part there (:func:`.subtitle_cues.window_dash_parts`)."""
+    window's dash event and part there (:func:`.subtitle_cues.window_dash_parts`).
+
+    Then, with ``crowded_cluster_seconds``, a cluster whose windows sit under two subtitle events for at least
+    that long on average (a cluster of overlapped lines, not a character) is left out as crowded windows are,
+    and the others are clustered again (once)."""
+    labels = _cluster_windows(cfg, emb, windows, wpitch, view, raw, events, names, dash, crowded)
+    thr = cfg.crowded_cluster_seconds
+    if crowded is None or cfg.crowded_seconds is None or thr is None or len(labels) == 0:
+        return labels
+    mean = np.bincount(labels, weights=crowded) / np.maximum(np.bincount(labels), 1)
+    if not ((mean >= thr).any() and (mean < thr).any()):
+        return labels
+    log.info("%d of %d clusters are overlapped lines (%.1f s or more under two subtitle events): clustering "
+             "without them", int((mean >= thr).sum()), len(mean), thr)
+    again = np.where(mean[labels] >= thr, np.inf, crowded)
+    return _cluster_windows(cfg, emb, windows, wpitch, view, raw, events, names, dash, again)
+
+
+def _cluster_windows(cfg: EmbeddedConfig, emb: np.ndarray, windows: np.ndarray, wpitch: np.ndarray,
+                     view: views.OtherView | None, raw: np.ndarray | None, events: np.ndarray | None,
+                     names: np.ndarray | None, dash: tuple[np.ndarray, np.ndarray] | None,
+                     crowded: np.ndarray | None) -> np.ndarray:
+    """One clustering of :func:`cluster_windows` (the crowded windows and those above ``cluster_cap`` left out
+    and labelled after)."""
     n = len(emb)
     keep = np.arange(n)
     if crowded is not None and cfg.crowded_seconds is not None:

@@ -156,6 +156,10 @@ class EmbeddedConfig:
     crowded_seconds: float | None = 1.0
     #: ... unless fewer than this share of the windows (or fewer than 3) would be left
     crowded_min_share: float = 0.5
+    #: after the clustering, a cluster whose windows sit under two subtitle events for at least this many
+    #: seconds on average is left out as crowded windows are, and the rest clustered again (with
+    #: ``crowded_seconds``; None: off; docs/diarization.md, *Clusters of overlapped lines*)
+    crowded_cluster_seconds: float | None = 0.7
     #: subtitle cues (``diarize(..., subtitles=)``, :mod:`.subtitle_cues`): a window belongs to the one-speaker
     #: event (no dash) covering at least this share of it
     subtitle_cover: float = 0.6
@@ -269,6 +273,8 @@ def check_config(config: EmbeddedConfig, embeddings: tuple[str, ...]) -> None:
     if config.pitch_gap_override is not None and not -1.0 <= config.pitch_gap_override <= 1.0:
         raise InputError(f"pitch_gap_override must be a cosine in [-1, 1] or None (off), got "
                          f"{config.pitch_gap_override}")
+    if config.crowded_cluster_seconds is not None and not config.crowded_cluster_seconds > 0:
+        raise InputError(f"crowded_cluster_seconds must be > 0 or None (off), got {config.crowded_cluster_seconds}")
     if not 0.0 <= config.crowded_min_share <= 1.0:
         raise InputError(f"crowded_min_share must be in [0, 1], got {config.crowded_min_share}")
     if not 0.0 <= config.reseg_spectral < 1.0:
