@@ -150,3 +150,25 @@ def test_the_file_dub_decodes_the_en_track_for_the_diarizer(episode, monkeypatch
     with pytest.raises(Stop):
         pipeline.dub(episode.media, tmp_path / "b.mkv", opts, other_stream=None)
     assert seen["other"] is None
+
+
+@pytest.mark.parametrize(("flag", "expected"), [(None, "eng"), ("none", None), ("2", 2), ("en", "en")])
+def test_the_cli_flag_names_the_en_track_or_turns_it_off(tmp_path, monkeypatch, flag, expected) -> None:
+    from anim400k.cli import main
+
+    seen: list[DubOptions] = []
+
+    class Stop(Exception):
+        pass
+
+    def fake(video, out, options):
+        seen.append(options)
+        raise Stop
+
+    monkeypatch.setattr(pipeline, "dub", fake)
+    video = tmp_path / "v.mkv"
+    video.write_bytes(b"")
+    args = ["dub", str(video), "--out", str(tmp_path / "o.mkv"), *(["--other-stream", flag] if flag else [])]
+    with pytest.raises(Stop):
+        main(args)
+    assert seen[0].other_stream == expected
