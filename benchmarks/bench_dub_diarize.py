@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-WAYS = ("vocals", "vocals+en", "mix", "dual", "dual-noother", "dual-nosubs", "dub")
+WAYS = ("vocals", "vocals+en", "mix", "dual", "dual-noother", "dual-nosubs", "dub", "dub-unscaled")
 
 
 def spans(turns: Sequence[Any]) -> list[tuple[float, float, str]]:
@@ -117,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     jp16 = decode_audio(args.media, "jpn", sr=ANALYSIS_SR, end=end)
     en16 = decode_audio(args.media, "eng", sr=ANALYSIS_SR, end=end)
     vocals16 = None
-    if {"vocals", "vocals+en", "dub"} & set(args.ways):
+    if {"vocals", "vocals+en", "dub", "dub-unscaled"} & set(args.ways):
         t = time.perf_counter()
         mix = decode_audio(args.media, "jpn", sr=args.sr, end=end)
         vocals, _ = separate(mix, args.sr, DubOptions().separator, DubOptions().separation_sr)
@@ -133,15 +133,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"(dual-track separation: {time.perf_counter() - t:.1f} s, EN view {view})")
     for way in args.ways:
         t = time.perf_counter()
-        if way == "dub":
+        if way.startswith("dub"):
             assert vocals16 is not None
+            import anim400k.dub.pipeline as dp
+
+            # dub-unscaled: the views at the mixes' own level (no -23 LUFS analysis gain), as the build has them
+            dp.ANALYSIS_LUFS = mix_lufs if way == "dub-unscaled" else -23.0
             report = SimpleNamespace(problems=[])
             segments = _segments(mix, args.sr, mix_lufs, vocals16, en16, DubOptions(), translator,
                                  lambda *a: None, report)
-            describe("dub (segments)", reference, [(s.start, s.end, s.speaker) for s in segments],
+            describe(f"{way} (segments)", reference, [(s.start, s.end, s.speaker) for s in segments],
                      time.perf_counter() - t)
             for problem in report.problems:
                 print(f"    problem: {problem}")
+            print_mixed(vocals16, segments)
             continue
         diarizer = get_diarizer("embedded")
         cues: dict[str, Any] = {} if way == "dual-nosubs" else {"subtitles": subs}
@@ -159,6 +164,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         describe(f"{way} (turns)", reference, hyp, seconds)
         segments = speech_segments(hyp, audio, ANALYSIS_SR)
         describe(f"{way} (segments)", reference, [(s.start, s.end, s.speaker) for s in segments], 0.0)
+        if vocals16 is not None and way.startswith("vocals"):
+            print_mixed(vocals16, segments)
+    import resource
+
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB")
+
+
+def print_mixed(vocals16: np.ndarray, segments: Sequence[Any]) -> None:
+    """The speakers the dub's report would call mixed registers (:func:`anim400k.dub.voice.mixed_register_speakers`)."""
+    from anim400k.dub.voice import mixed_register_speakers
+    from anim400k.signal import ANALYSIS_SR
+
+    mixed = mixed_register_speakers(vocals16, ANALYSIS_SR, list(segments))
+    lines = {spk: sum(1 for s in segments if s.speaker == spk) for spk in mixed}
+    print(f"    mixed registers: {', '.join(f'{k} ({v} lines)' for k, v in lines.items()) or 'none'}")
 
 
 if __name__ == "__main__":

@@ -470,8 +470,6 @@ def _coverage_problem(translator: Translator, duration: float) -> str | None:
     return None
 
 
-
-
 def dub_title(info: Any) -> tuple[str, str | None]:
     """The new track's title for the probed ``info`` and a warning when the file holds earlier dubs.
 
