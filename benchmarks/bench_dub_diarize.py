@@ -102,6 +102,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--duration", type=float, default=600.0)
     ap.add_argument("--ways", nargs="+", choices=WAYS, default=list(WAYS))
     ap.add_argument("--sr", type=int, default=48000, help="the dub's decode rate (the source's)")
+    ap.add_argument("--num-speakers", type=int, default=None, help="the dub's --num-speakers (dub ways only)")
     args = ap.parse_args(argv)
 
     import torch
@@ -140,8 +141,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             # dub-unscaled: the views at the mixes' own level (no -23 LUFS analysis gain), as the build has them
             dp.ANALYSIS_LUFS = mix_lufs if way == "dub-unscaled" else -23.0
             report = SimpleNamespace(problems=[])
-            segments = _segments(mix, args.sr, mix_lufs, vocals16, en16, DubOptions(), translator,
-                                 lambda *a: None, report)
+            options = DubOptions(num_speakers=args.num_speakers)
+            segments = _segments(mix, args.sr, mix_lufs, vocals16, en16, options, translator, lambda *a: None, report)
             describe(f"{way} (segments)", reference, [(s.start, s.end, s.speaker) for s in segments],
                      time.perf_counter() - t)
             for problem in report.problems:
