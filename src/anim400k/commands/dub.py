@@ -28,6 +28,11 @@ def register(app: typer.Typer) -> None:
             help="Source audio stream: language tag or audio index (no stream tagged so: the one untagged "
             "stream, or the one titled with the language; else refused).",
         ),
+        other_stream: str = typer.Option(
+            str(_D.other_stream), "--other-stream",
+            help="The EN dub's audio stream (language tag or audio index): its speech is the diarizer's second "
+            "view of each speaker, as in the build ('none', or no such stream: the Japanese vocals alone).",
+        ),
         tts: str = typer.Option(
             _D.tts, "--tts",
             help=f"TTS backend: {SYNTHESIZERS.choices()} (neural: the embedded hibari + Kokoro voices).",
@@ -98,6 +103,7 @@ def register(app: typer.Typer) -> None:
 
         options = DubOptions(
             stream=parse_stream_selector(stream),
+            other_stream=None if other_stream.strip().lower() == "none" else parse_stream_selector(other_stream),
             subtitles=s(subtitles),
             translator=translator,
             translations=s(translations),

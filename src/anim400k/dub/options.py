@@ -42,6 +42,10 @@ class DubOptions:
         return self.diarizer_model or (self.pipeline if self.diarizer == "pyannote" else None)
 
     stream: str | int = "jpn"
+    #: The EN dub's audio stream (language tag or audio-stream index) whose speech is the diarizer's second
+    #: view of each speaker, beside the JP speech of the dual-track separation, as in the build's diarize
+    #: stage (:mod:`anim400k.dub.views`); ``None``, or no such stream: the single-track vocals alone.
+    other_stream: str | int | None = "eng"
     subtitles: str | None = None
     #: ``auto`` (``text`` with ``translations``, else ``subtitles`` when there are EN subtitles, else
     #: ``whisper`` on the speech: :func:`anim400k.dub.pipeline.choose_translator`), ``subtitles``, ``whisper``

@@ -36,6 +36,7 @@ from .place import mix_down, pitch_shifts, place_lines, speech_at
 from .report import REPORT_KEYS, DubReport
 from .segment import speech_segments
 from .speak import speak_lines
+from .views import DUB_TITLE, is_dub_title  # DUB_TITLE: the dub track's title (a second dub: "English (dub 2)")
 from .voice import mixed_register_speakers, speaker_profiles
 
 log = logging.getLogger(__name__)
@@ -127,13 +128,15 @@ def analysis_vocals(vocals: np.ndarray, sr: int, mix_lufs: float) -> np.ndarray:
 
 
 def find_segments(vocals16: np.ndarray, options: DubOptions, subtitles: Sequence[Any] | None = None,
-                  report: Reporter | None = None) -> list[Segment]:
-    """Single-speaker speech segments of the separated vocals (16 kHz) via the chosen diarizer.
+                  report: Reporter | None = None, other: np.ndarray | None = None) -> list[Segment]:
+    """Single-speaker speech segments of the JP speech ``vocals16`` (16 kHz) via the chosen diarizer.
 
     ``options.diarizer`` names an :mod:`anim400k.diarize` backend (default ``embedded``);
     ``None`` (``--diarizer none``) asks for one speaker over silero-vad speech regions. ``subtitles``
     (the EN subtitle events of the source, on its timeline) go to a diarizer that takes them as
-    speaker cues (``uses_subtitles``). ``report`` hears the diarizer's steps, when it reports them
+    speaker cues (``uses_subtitles``), ``other`` (the EN speech on the same timeline and rate,
+    :mod:`.views`) to one that takes a second view of each speaker (``uses_other_track``), as the
+    build's diarize stage passes them. ``report`` hears the diarizer's steps, when it reports them
     (:func:`~anim400k.progress.accepts_report`).
     """
     if options.diarizer:
@@ -150,12 +153,32 @@ def find_segments(vocals16: np.ndarray, options: DubOptions, subtitles: Sequence
         extra: dict[str, Any] = {"report": report} if report is not None and accepts_report(diarizer.diarize) else {}
         if subtitles and getattr(diarizer, "uses_subtitles", False):
             extra["subtitles"] = list(subtitles)
+        if other is not None and getattr(diarizer, "uses_other_track", False):
+            extra["other"] = other
         turns: Sequence[Any] = diarizer.diarize(vocals16, ANALYSIS_SR, **extra)
     else:  # asked for one speaker: voice activity (silero-vad) on the vocals
         from ..diarize.vad import speech_regions
 
         turns = [(a, b, "spk0") for a, b in speech_regions(vocals16, ANALYSIS_SR)]
     return speech_segments(turns, vocals16, ANALYSIS_SR, options.merge_gap, options.max_segment, options.min_segment)
+
+
+def _segments(mix: np.ndarray, sr: int, mix_lufs: float, vocals16: np.ndarray, other_mix: np.ndarray | None,
+              options: DubOptions, translator: Translator, say: Reporter, report: DubReport) -> list[Segment]:
+    """:func:`find_segments` on the dual-track views of ``mix`` and ``other_mix`` (:func:`dub_audio`), else on
+    ``vocals16``; a fallback of the separation is a problem of the ``report``."""
+    subtitles = getattr(translator, "subtitles", None)
+    if other_mix is None:
+        return find_segments(vocals16, options, subtitles, say)
+    from .views import diarization_views
+
+    gain = np.float32(10 ** ((ANALYSIS_LUFS - mix_lufs) / 20)) if mix_lufs > SILENT_LUFS else np.float32(1.0)
+    views = diarization_views(_resample(mix, sr, ANALYSIS_SR) * gain, other_mix * gain, ANALYSIS_SR)
+    if views.speech is None:
+        report.problems.append(f"the EN track was not used as a second view of the speakers ({views.why}): "
+                               "the speakers were found in the Japanese vocals alone")
+        return find_segments(vocals16, options, subtitles, say)
+    return find_segments(views.speech, options, subtitles, say, other=views.other)
 
 
 def dub_audio(
@@ -171,6 +194,7 @@ def dub_audio(
     require_speech: bool = False,
     keep_stems: bool = True,
     bar: Any = None,
+    other_mix: np.ndarray | None = None,
 ) -> DubResult:
     """Dub one mono source track ``mix`` (float32 at ``sr``); returns the dubbed track and a report.
 
@@ -182,20 +206,24 @@ def dub_audio(
     result holds the dubbed track only, and the source, its stems and the speech track are let go as soon
     as they are no longer needed (when the caller holds no reference to ``mix``, see :func:`dub`).
     ``bar`` (optional): a progress bar of the caller's (:func:`dub`'s, whose steps include these stages) to
-    advance instead of a bar of its own.
+    advance instead of a bar of its own. ``other_mix`` (optional): the source's EN dub track, mono at
+    :data:`~anim400k.signal.ANALYSIS_SR` on ``mix``'s timeline: the diarizer then hears the JP speech of the
+    dual-track separation with the EN speech as a second view of each speaker, as the build's diarize stage
+    does (:mod:`.views`); without it, or when that separation falls back (said in the report's problems), the
+    single-track separator's vocals alone.
     """
     options = options or DubOptions()
     held = [mix]
     del mix  # _dub_audio holds the only reference of this frame's (see keep_stems)
     with _progress_bar(options.progress) if bar is None else contextlib.nullcontext(bar) as shown:
         return _dub_audio(held, sr, translator, tts, options, source, shown, source_lufs, out_channels,
-                          require_speech, keep_stems)
+                          require_speech, keep_stems, other_mix)
 
 
 def _dub_audio(
     held: list[np.ndarray], sr: int, translator: Translator, tts: Synthesizer, options: DubOptions, source: str,
     bar: Any, source_lufs: float | None = None, out_channels: int = 1, require_speech: bool = False,
-    keep_stems: bool = True,
+    keep_stems: bool = True, other_mix: np.ndarray | None = None,
 ) -> DubResult:
     """:func:`dub_audio` of ``held``'s one array (taken out of the list, so that it can be let go)."""
     laps = _Laps(bar)
@@ -215,10 +243,13 @@ def _dub_audio(
     )
     vocals, backing = _separate(mix, sr, options.separator, options.separation_sr)
     laps.lap("separate")
-    vocals16 = analysis_vocals(vocals, sr, lufs(mix, sr))
+    mix_lufs = lufs(mix, sr)
+    vocals16 = analysis_vocals(vocals, sr, mix_lufs)
     # the diarizer's steps in the bar (a 24-minute episode's segment stage: 50-75 s)
     say = laps.substep("segment")
-    segments = find_segments(vocals16, options, getattr(translator, "subtitles", None), say) if n >= sr // 2 else []
+    segments = _segments(mix, sr, mix_lufs, vocals16, other_mix, options, translator, say, report) \
+        if n >= sr // 2 else []
+    del other_mix
     if not segments and require_speech:
         raise InputError("no speech found in the source audio; nothing to dub", source or None)
     # the backing is the source mix wherever no speech was found (the separator's "vocals" hold music there)
@@ -439,10 +470,6 @@ def _coverage_problem(translator: Translator, duration: float) -> str | None:
     return None
 
 
-#: Title of the dub's audio track; a file that has one already gets "English (dub 2)", and so on.
-DUB_TITLE = "English (dub)"
-
-
 def dub_title(info: Any) -> tuple[str, str | None]:
     """The new track's title for the probed ``info`` and a warning when the file holds earlier dubs.
 
@@ -450,7 +477,7 @@ def dub_title(info: Any) -> tuple[str, str | None]:
     of its own: ``English (dub 2)`` beside ``English (dub)``, so the two can be told apart.
     """
     titles = {s.title for s in info.audio_streams if s.title}
-    earlier = [t for t in titles if t == DUB_TITLE or (t.startswith(DUB_TITLE[:-1] + " ") and t.endswith(")"))]
+    earlier = [t for t in titles if is_dub_title(t)]
     if not earlier:
         return DUB_TITLE, None
     k = 2
@@ -581,6 +608,17 @@ def dub(video: str | Path, out: str | Path, options: DubOptions | None = None, *
         return _dub_locked(video, out, options)
 
 
+def _other_stream(info: Any, source: Any, options: DubOptions) -> int | None:
+    """The audio-stream index of the EN dub's track (``options.other_stream``, :func:`.views.en_view_stream`),
+    None when it is off or the video has none."""
+    from .views import en_view_stream
+
+    if options.other_stream is None:
+        return None
+    chosen = en_view_stream(info, source, options.other_stream)
+    return None if chosen is None else info.audio_streams.index(chosen)
+
+
 def _dub_locked(video: Path, out: str | Path, options: DubOptions) -> DubReport:
     """:func:`dub` once its outputs are checked and ``out`` is locked."""
     from ..media import check_mux, probe
@@ -599,6 +637,7 @@ def _dub_locked(video: Path, out: str | Path, options: DubOptions) -> DubReport:
     out_channels = 1 if (stream.channels or 1) == 1 else 2  # stereo dub for stereo and surround sources
     # an output that cannot take the streams fails now; streams it leaves out (a cover in .mov) are warnings
     problems += check_mux(video, out, channels=out_channels, sr=sr)
+    other = _other_stream(info, stream, options)
     translator, chosen = choose_translator(options, video)
     if chosen:
         log.warning("%s", chosen)
@@ -607,19 +646,21 @@ def _dub_locked(video: Path, out: str | Path, options: DubOptions) -> DubReport:
     tts = make_synthesizer(options)
     with _progress_bar(options.progress, FILE_STAGES) as bar:  # one bar from the decode to the written file
         return _dub_decoded(video, out, options, bar, stream, audio_index, sr, out_channels, translator, tts,
-                            title, problems)
+                            title, problems, other)
 
 
 def _dub_decoded(video: Path, out: str | Path, options: DubOptions, bar: Any, stream: Any, audio_index: int, sr: int,
                  out_channels: int, translator: Translator, tts: Synthesizer, title: str,
-                 problems: list[str]) -> DubReport:
+                 problems: list[str], other: int | None = None) -> DubReport:
     """:func:`_dub_locked` once the inputs are checked and the backends built: decode, dub, write (``bar``
     counts :data:`FILE_STAGES`)."""
-    from ..media import mux_audio_track, write_audio
+    from ..media import decode_audio, mux_audio_track, write_audio
 
     bar.set_postfix_str("decode")
     t_start = time.perf_counter()
     mix, source_lufs = _decode_source(video, stream, audio_index, sr)
+    # the EN dub's track, the diarizer's second view of each speaker (as in the build): 16 kHz mono
+    other_mix = None if other is None else decode_audio(video, other, sr=ANALYSIS_SR)
     decode_s = time.perf_counter() - t_start
     if source_lufs <= SILENT_LUFS:
         raise InputError(f"audio stream {audio_index} ({stream.language or 'und'}) is silent "
@@ -628,7 +669,9 @@ def _dub_decoded(video: Path, out: str | Path, options: DubOptions, bar: Any, st
     source = [mix]
     del mix  # dub_audio holds the only reference and lets the source go once the lines are placed
     result = dub_audio(source.pop(), sr, translator, tts, options, source=str(video), source_lufs=source_lufs,
-                       out_channels=out_channels, require_speech=True, keep_stems=bool(options.stems), bar=bar)
+                       out_channels=out_channels, require_speech=True, keep_stems=bool(options.stems), bar=bar,
+                       other_mix=other_mix)
+    del other_mix
     bar.set_postfix_str("mux")
     report = result.report
     report.problems[:0] = problems
