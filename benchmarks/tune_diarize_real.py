@@ -165,7 +165,7 @@ def install_caches_and_hooks() -> None:
 
     def hooked_cluster(self: Any, emb: np.ndarray, windows: np.ndarray, wpitch: np.ndarray,
                        view: Any = None, raw: Any = None, events: Any = None, names: Any = None,
-                       dash: Any = None, crowded: Any = None) -> np.ndarray:
+                       dash: Any = None, crowded: Any = None, straddled: Any = None) -> np.ndarray:
         import _recluster as rc
 
         cfg = self.config
@@ -173,7 +173,7 @@ def install_caches_and_hooks() -> None:
         if HOOKS.get("oracle_count"):
             cfg.num_speakers = HOOKS["true_k"]
         try:
-            labels = cluster(self, emb, windows, wpitch, view, raw, events, names, dash, crowded)
+            labels = cluster(self, emb, windows, wpitch, view, raw, events, names, dash, crowded, straddled)
             mode = HOOKS.get("recluster")
             if mode == "vbx":
                 labels = rc.vbx(emb, labels, view, wpitch, HOOKS.get("loop", 0.9), HOOKS.get("fa", 0.3),

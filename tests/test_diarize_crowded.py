@@ -112,3 +112,33 @@ def test_window_crowding_reads_only_the_windows_span() -> None:
     cues = [_cue(0.0, 1e7), _cue(1.0, 2.0), _cue(-5.0, 0.5)]
     got = subtitle_cues.window_crowding(np.array([[0.0, 1.5], [1.5, 3.0]]), cues)
     np.testing.assert_allclose(got, [1.0, 0.5], atol=1e-9)
+
+
+def test_window_straddle_is_the_second_events_cover() -> None:
+    cues = [_cue(0.0, 2.0), _cue(2.2, 4.0), _cue(10.0, 20.0)]
+    windows = np.array([[0.0, 1.5], [1.2, 2.7], [1.5, 3.0], [2.5, 4.0], [9.0, 10.5], [3.8, 10.2]])
+    got = subtitle_cues.window_straddle(windows, cues, chunk=2)  # chunks of 2 windows: the same as one pass
+    np.testing.assert_allclose(got, [0.0, 0.5, 0.5, 0.0, 0.0, 0.2], atol=1e-9)
+    np.testing.assert_allclose(subtitle_cues.window_straddle(windows, cues), got)
+    assert not subtitle_cues.window_straddle(windows, cues[:1]).any()  # one event: nothing to straddle
+
+
+def test_straddled_windows_are_left_out_of_the_clustering() -> None:
+    emb, windows, wpitch, _ = _two_voices_and_their_mixture()
+    straddled = np.r_[np.zeros(80), np.full(14, 1.2)]  # the mixture windows sit across a change of line
+    crowded = np.zeros(len(emb))
+    plain = EmbeddedDiarizer(straddle_seconds=None)._cluster(emb, windows, wpitch, crowded=crowded,
+                                                            straddled=straddled)
+    assert plain.max() + 1 == 3
+    assert EmbeddedDiarizer().config.straddle_seconds == 1.0
+    labels = EmbeddedDiarizer()._cluster(emb, windows, wpitch, crowded=crowded, straddled=straddled)
+    assert labels.max() + 1 == 2
+    assert set(labels[80:]) <= {labels[0], labels[40]}
+    # under the threshold they stay in
+    assert EmbeddedDiarizer(straddle_seconds=1.3)._cluster(emb, windows, wpitch, crowded=crowded,
+                                                           straddled=straddled).max() + 1 == 3
+
+
+def test_straddle_seconds_is_checked() -> None:
+    with pytest.raises(InputError, match="straddle_seconds"):
+        EmbeddedDiarizer(straddle_seconds=0.0)

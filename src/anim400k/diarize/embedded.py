@@ -185,6 +185,7 @@ class EmbeddedDiarizer:
 
         events = subtitle_cues.window_events(windows, cues or [], cfg.subtitle_cover)
         crowded = None if cfg.crowded_seconds is None else subtitle_cues.window_crowding(windows, cues or [])
+        straddled = None if cfg.straddle_seconds is None else subtitle_cues.window_straddle(windows, cues or [])
         names = subtitle_cues.window_names(events, cues or [])
         dash = subtitle_cues.window_dash_parts(windows, cues or [], regions, cfg.subtitle_dash_margin)
         if cfg.subtitle_pool > 0 and np.any(events >= 0):  # line-level vectors for the clustering
@@ -197,10 +198,10 @@ class EmbeddedDiarizer:
                                             raw=None if view.raw is None else
                                             subtitle_cues.pool_events(view.raw, vev, cfg.subtitle_pool))
             labels = self._cluster(pooled, windows, wpitch, pview, praw, events=events, names=names, dash=dash,
-                                   crowded=crowded)
+                                   crowded=crowded, straddled=straddled)
         else:
             labels = self._cluster(emb, windows, wpitch, view, raw, events=events, names=names, dash=dash,
-                                   crowded=crowded)
+                                   crowded=crowded, straddled=straddled)
         if cfg.subtitle_split_jp is not None and cfg.num_speakers is None:  # two voices in one cluster
             labels = subtitle_cues.split_by_events(emb, labels, events, view, cfg.subtitle_split_jp,
                                                    cfg.subtitle_split_other, cfg.max_speakers)
@@ -404,10 +405,10 @@ class EmbeddedDiarizer:
                  view: views.OtherView | None = None, raw: np.ndarray | None = None,
                  events: np.ndarray | None = None, names: np.ndarray | None = None,
                  dash: tuple[np.ndarray, np.ndarray] | None = None,
-                 crowded: np.ndarray | None = None) -> np.ndarray:
+                 crowded: np.ndarray | None = None, straddled: np.ndarray | None = None) -> np.ndarray:
         """Window labels ``0..k-1`` (:func:`.embedded_cluster.cluster_windows` with this diarizer's options)."""
         return embedded_cluster.cluster_windows(self.config, emb, windows, wpitch, view, raw, events, names, dash,
-                                                crowded)
+                                                crowded, straddled)
 
 
 class CampplusDiarizer(EmbeddedDiarizer):

@@ -22,12 +22,14 @@ def cluster_windows(cfg: EmbeddedConfig, emb: np.ndarray, windows: np.ndarray, w
                     view: views.OtherView | None = None, raw: np.ndarray | None = None,
                     events: np.ndarray | None = None, names: np.ndarray | None = None,
                     dash: tuple[np.ndarray, np.ndarray] | None = None,
-                    crowded: np.ndarray | None = None) -> np.ndarray:
+                    crowded: np.ndarray | None = None, straddled: np.ndarray | None = None) -> np.ndarray:
     """Window labels ``0..k-1``: ``emb`` (embeddings, spectral part included) builds the affinity;
     ``raw`` (the embedding model's own vectors; default ``emb``) gives the count and the merges.
-    Windows with ``crowded`` (seconds under two or more subtitle events) of at least ``crowded_seconds``
-    are left out, and above ``cluster_cap`` windows an even stride of ``cluster_subset`` of the others is
-    clustered; the windows left out are labelled by their mean affinity to its speakers (:mod:`.longform`).
+    Windows with ``crowded`` (seconds under two or more subtitle events) of at least ``crowded_seconds``, and
+    windows with ``straddled`` (seconds of the window under its second subtitle event: a change of line inside
+    it) of at least ``straddle_seconds``, are left out, and above ``cluster_cap`` windows an even stride of
+    ``cluster_subset`` of the others is clustered; the windows left out are labelled by their mean affinity to
+    its speakers (:mod:`.longform`).
     ``events``: each window's one-speaker subtitle event (-1: none; :func:`.subtitle_cues.window_events`);
     ``names``: the speaker name of that event (-1: none; :func:`.subtitle_cues.window_names`); ``dash``: each
     window's dash event and part there (:func:`.subtitle_cues.window_dash_parts`).
@@ -35,7 +37,7 @@ def cluster_windows(cfg: EmbeddedConfig, emb: np.ndarray, windows: np.ndarray, w
     Then, with ``crowded_cluster_seconds``, a cluster whose windows sit under two subtitle events for at least
     that long on average (a cluster of overlapped lines, not a character) is left out as crowded windows are,
     and the others are clustered again (once)."""
-    labels = _cluster_windows(cfg, emb, windows, wpitch, view, raw, events, names, dash, crowded)
+    labels = _cluster_windows(cfg, emb, windows, wpitch, view, raw, events, names, dash, crowded, straddled)
     thr = cfg.crowded_cluster_seconds
     if crowded is None or cfg.crowded_seconds is None or thr is None or len(labels) == 0:
         return labels
@@ -45,19 +47,24 @@ def cluster_windows(cfg: EmbeddedConfig, emb: np.ndarray, windows: np.ndarray, w
     log.info("%d of %d clusters are overlapped lines (%.1f s or more under two subtitle events): clustering "
              "without them", int((mean >= thr).sum()), len(mean), thr)
     again = np.where(mean[labels] >= thr, np.inf, crowded)
-    return _cluster_windows(cfg, emb, windows, wpitch, view, raw, events, names, dash, again)
+    return _cluster_windows(cfg, emb, windows, wpitch, view, raw, events, names, dash, again, straddled)
 
 
 def _cluster_windows(cfg: EmbeddedConfig, emb: np.ndarray, windows: np.ndarray, wpitch: np.ndarray,
                      view: views.OtherView | None, raw: np.ndarray | None, events: np.ndarray | None,
                      names: np.ndarray | None, dash: tuple[np.ndarray, np.ndarray] | None,
-                     crowded: np.ndarray | None) -> np.ndarray:
-    """One clustering of :func:`cluster_windows` (the crowded windows and those above ``cluster_cap`` left out
-    and labelled after)."""
+                     crowded: np.ndarray | None, straddled: np.ndarray | None = None) -> np.ndarray:
+    """One clustering of :func:`cluster_windows` (the crowded and straddled windows and those above
+    ``cluster_cap`` left out and labelled after)."""
     n = len(emb)
     keep = np.arange(n)
+    out = np.zeros(n, dtype=bool)
     if crowded is not None and cfg.crowded_seconds is not None:
-        clear = np.nonzero(crowded < cfg.crowded_seconds)[0]
+        out |= crowded >= cfg.crowded_seconds
+    if straddled is not None and cfg.straddle_seconds is not None:
+        out |= straddled >= cfg.straddle_seconds
+    if out.any():
+        clear = np.nonzero(~out)[0]
         if len(clear) >= max(3, cfg.crowded_min_share * n):
             keep = clear
     if cfg.cluster_cap is not None and len(keep) > cfg.cluster_cap:

@@ -156,6 +156,11 @@ class EmbeddedConfig:
     crowded_seconds: float | None = 1.0
     #: ... unless fewer than this share of the windows (or fewer than 3) would be left
     crowded_min_share: float = 0.5
+    #: windows in which a second subtitle event runs for at least this many seconds (a change of line inside the
+    #: window: its two halves most likely two speakers, :func:`.subtitle_cues.window_straddle`) are left out of
+    #: the count and the clustering as crowded windows are (None: off; docs/diarization.md, *Windows across a
+    #: change of line*)
+    straddle_seconds: float | None = 1.0
     #: after the clustering, a cluster whose windows sit under two subtitle events for at least this many
     #: seconds on average is left out as crowded windows are, and the rest clustered again (with
     #: ``crowded_seconds``; None: off; docs/diarization.md, *Clusters of overlapped lines*)
@@ -273,6 +278,8 @@ def check_config(config: EmbeddedConfig, embeddings: tuple[str, ...]) -> None:
     if config.pitch_gap_override is not None and not -1.0 <= config.pitch_gap_override <= 1.0:
         raise InputError(f"pitch_gap_override must be a cosine in [-1, 1] or None (off), got "
                          f"{config.pitch_gap_override}")
+    if config.straddle_seconds is not None and not config.straddle_seconds > 0:
+        raise InputError(f"straddle_seconds must be > 0 or None (off), got {config.straddle_seconds}")
     if config.crowded_cluster_seconds is not None and not config.crowded_cluster_seconds > 0:
         raise InputError(f"crowded_cluster_seconds must be > 0 or None (off), got {config.crowded_cluster_seconds}")
     if not 0.0 <= config.crowded_min_share <= 1.0:

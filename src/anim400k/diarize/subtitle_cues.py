@@ -395,6 +395,22 @@ def window_crowding(windows: np.ndarray, cues: list[Cue]) -> np.ndarray:
     return crowded[b] - crowded[a]
 
 
+def window_straddle(windows: np.ndarray, cues: list[Cue], chunk: int = 512) -> np.ndarray:
+    """Per window (``(n, 2)`` seconds), the seconds of it covered by the event that covers it second most
+    (0 under fewer than two events): a window over a change of line holds the end of one line and the start
+    of the next, most often two characters, and sounds like neither."""
+    out = np.zeros(len(windows))
+    if len(cues) < 2 or len(windows) == 0:
+        return out
+    starts = np.array([c.start for c in cues], dtype=float)
+    ends = np.array([c.end for c in cues], dtype=float)
+    for i in range(0, len(windows), chunk):  # windows x events, a chunk at a time (a movie: 10k x 2k)
+        w = windows[i:i + chunk]
+        cover = np.clip(np.minimum(w[:, 1:2], ends[None]) - np.maximum(w[:, 0:1], starts[None]), 0.0, None)
+        out[i:i + chunk] = np.partition(cover, -2, axis=1)[:, -2]
+    return out
+
+
 def window_names(events: np.ndarray, cues: list[Cue]) -> np.ndarray:
     """Per window, the index of its event's speaker among the cues' distinct names (in order of first
     appearance), or -1 (no one-speaker event, or an event without a usable name); ``events`` as
