@@ -20,6 +20,23 @@ def _drawn(fd: int) -> str:
     return out.decode()
 
 
+def _bar_lines(main: int, other: int, steps: int, postfix: str | None = None) -> list[str]:
+    """Draw a bar of 8 steps advanced ``steps`` on the pty ``other`` and return the lines read from ``main``
+    (both closed after)."""
+    try:
+        with open(other, "w", closefd=False) as term, progress_bar(True, total=8, desc="dub", file=term) as bar:
+            if postfix:
+                bar.set_postfix_str(postfix)
+            bar.update(steps)
+            bar.refresh()  # an update within tqdm's minimum interval is drawn at the next one
+            term.flush()
+            shown = _drawn(main)
+    finally:
+        os.close(main)
+        os.close(other)
+    return [part for part in shown.split("\r") if part.strip()]
+
+
 @pytest.mark.parametrize("columns", [None, "100"])
 def test_a_bar_on_a_terminal_of_zero_columns_is_drawn(monkeypatch: pytest.MonkeyPatch, columns: str | None) -> None:
     """A pseudo-terminal nobody sized reports 0 columns (``script`` run from a job, ``docker exec -t``): tqdm's
@@ -29,19 +46,9 @@ def test_a_bar_on_a_terminal_of_zero_columns_is_drawn(monkeypatch: pytest.Monkey
     else:
         monkeypatch.setenv("COLUMNS", columns)
     main, other = pty.openpty()  # a new pty: 0 x 0 until someone sets its size
-    try:
-        assert os.get_terminal_size(other).columns == 0
-        with open(other, "w", closefd=False) as term, progress_bar(True, total=8, desc="dub", file=term) as bar:
-            bar.set_postfix_str("separate")
-            bar.update(3)
-            bar.refresh()  # an update within tqdm's minimum interval is drawn at the next one
-            term.flush()
-            shown = _drawn(main)
-    finally:
-        os.close(main)
-        os.close(other)
-    lines = [part for part in shown.split("\r") if part.strip()]
-    assert lines and "dub" in lines[-1] and "3/8" in lines[-1] and "separate" in lines[-1], shown
+    assert os.get_terminal_size(other).columns == 0
+    lines = _bar_lines(main, other, 3, "separate")
+    assert lines and "dub" in lines[-1] and "3/8" in lines[-1] and "separate" in lines[-1], lines
     assert max(len(part.rstrip("\n")) for part in lines) <= int(columns or 80)
 
 
@@ -53,16 +60,7 @@ def test_a_bar_keeps_to_a_sized_terminal(monkeypatch: pytest.MonkeyPatch) -> Non
 
     monkeypatch.delenv("COLUMNS", raising=False)
     main, other = pty.openpty()
-    try:
-        fcntl.ioctl(other, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 60, 0, 0))
-        with open(other, "w", closefd=False) as term, progress_bar(True, total=8, desc="dub", file=term) as bar:
-            bar.update(2)
-            bar.refresh()
-            term.flush()
-            shown = _drawn(main)
-    finally:
-        os.close(main)
-        os.close(other)
-    lines = [part for part in shown.split("\r") if part.strip()]
+    fcntl.ioctl(other, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 60, 0, 0))
+    lines = _bar_lines(main, other, 2)
     assert lines and "2/8" in lines[-1]
     assert max(len(part.rstrip("\n")) for part in lines) <= 60
