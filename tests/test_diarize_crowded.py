@@ -127,18 +127,39 @@ def test_straddled_windows_are_left_out_of_the_clustering() -> None:
     emb, windows, wpitch, _ = _two_voices_and_their_mixture()
     straddled = np.r_[np.zeros(80), np.full(14, 1.2)]  # the mixture windows sit across a change of line
     crowded = np.zeros(len(emb))
-    plain = EmbeddedDiarizer(straddle_seconds=None)._cluster(emb, windows, wpitch, crowded=crowded,
-                                                            straddled=straddled)
+    window_rule_only = {"straddle_cluster_seconds": None}  # (the cluster rule would also take them out)
+    plain = EmbeddedDiarizer(straddle_seconds=None, **window_rule_only)._cluster(emb, windows, wpitch,
+                                                                                 crowded=crowded, straddled=straddled)
     assert plain.max() + 1 == 3
     assert EmbeddedDiarizer().config.straddle_seconds == 1.0
     labels = EmbeddedDiarizer()._cluster(emb, windows, wpitch, crowded=crowded, straddled=straddled)
     assert labels.max() + 1 == 2
     assert set(labels[80:]) <= {labels[0], labels[40]}
     # under the threshold they stay in
-    assert EmbeddedDiarizer(straddle_seconds=1.3)._cluster(emb, windows, wpitch, crowded=crowded,
-                                                           straddled=straddled).max() + 1 == 3
+    assert EmbeddedDiarizer(straddle_seconds=1.3, **window_rule_only)._cluster(
+        emb, windows, wpitch, crowded=crowded, straddled=straddled).max() + 1 == 3
 
 
 def test_straddle_seconds_is_checked() -> None:
     with pytest.raises(InputError, match="straddle_seconds"):
         EmbeddedDiarizer(straddle_seconds=0.0)
+
+
+def test_a_cluster_of_windows_across_changes_of_line_is_left_out_and_the_rest_clustered_again() -> None:
+    emb, windows, wpitch, _ = _two_voices_and_their_mixture()
+    crowded = np.zeros(len(emb))
+    straddled = np.r_[np.zeros(80), np.full(14, 0.8)]  # each under straddle_seconds (1.0): the window rule keeps them
+    straddled[:40:5] = 0.8  # a few of a voice's windows are across a change of line too
+    off = EmbeddedDiarizer(straddle_cluster_seconds=None)
+    assert off._cluster(emb, windows, wpitch, crowded=crowded, straddled=straddled).max() + 1 == 3
+    assert EmbeddedDiarizer().config.straddle_cluster_seconds == 0.7
+    labels = EmbeddedDiarizer()._cluster(emb, windows, wpitch, crowded=crowded, straddled=straddled)
+    assert labels.max() + 1 == 2
+    assert len(set(labels[:40])) == 1 and len(set(labels[40:80])) == 1 and labels[0] != labels[40]
+    assert EmbeddedDiarizer(straddle_cluster_seconds=0.9)._cluster(emb, windows, wpitch, crowded=crowded,
+                                                                   straddled=straddled).max() + 1 == 3
+
+
+def test_straddle_cluster_seconds_is_checked() -> None:
+    with pytest.raises(InputError, match="straddle_cluster_seconds"):
+        EmbeddedDiarizer(straddle_cluster_seconds=-1.0)

@@ -35,18 +35,23 @@ def cluster_windows(cfg: EmbeddedConfig, emb: np.ndarray, windows: np.ndarray, w
     window's dash event and part there (:func:`.subtitle_cues.window_dash_parts`).
 
     Then, with ``crowded_cluster_seconds``, a cluster whose windows sit under two subtitle events for at least
-    that long on average (a cluster of overlapped lines, not a character) is left out as crowded windows are,
-    and the others are clustered again (once)."""
+    that long on average (a cluster of overlapped lines, not a character), and with ``straddle_cluster_seconds``
+    one whose windows have a second event over them for at least that long on average (windows across changes of
+    line), is left out as crowded windows are, and the others are clustered again (once)."""
     labels = _cluster_windows(cfg, emb, windows, wpitch, view, raw, events, names, dash, crowded, straddled)
-    thr = cfg.crowded_cluster_seconds
-    if crowded is None or cfg.crowded_seconds is None or thr is None or len(labels) == 0:
+    if crowded is None or cfg.crowded_seconds is None or len(labels) == 0:
         return labels
-    mean = np.bincount(labels, weights=crowded) / np.maximum(np.bincount(labels), 1)
-    if not ((mean >= thr).any() and (mean < thr).any()):
+    sizes = np.maximum(np.bincount(labels), 1)
+    bad = np.zeros(len(sizes), dtype=bool)
+    if cfg.crowded_cluster_seconds is not None:
+        bad |= np.bincount(labels, weights=crowded) / sizes >= cfg.crowded_cluster_seconds
+    if straddled is not None and cfg.straddle_cluster_seconds is not None:
+        bad |= np.bincount(labels, weights=straddled, minlength=len(sizes)) / sizes >= cfg.straddle_cluster_seconds
+    if not (bad.any() and not bad.all()):
         return labels
-    log.info("%d of %d clusters are overlapped lines (%.1f s or more under two subtitle events): clustering "
-             "without them", int((mean >= thr).sum()), len(mean), thr)
-    again = np.where(mean[labels] >= thr, np.inf, crowded)
+    log.info("%d of %d clusters are overlapped or straddled lines: clustering without them", int(bad.sum()),
+             len(bad))
+    again = np.where(bad[labels], np.inf, crowded)
     return _cluster_windows(cfg, emb, windows, wpitch, view, raw, events, names, dash, again, straddled)
 
 

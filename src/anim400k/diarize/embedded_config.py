@@ -165,6 +165,10 @@ class EmbeddedConfig:
     #: seconds on average is left out as crowded windows are, and the rest clustered again (with
     #: ``crowded_seconds``; None: off; docs/diarization.md, *Clusters of overlapped lines*)
     crowded_cluster_seconds: float | None = 0.7
+    #: ... and so is a cluster whose windows have a second subtitle event over them for at least this many
+    #: seconds on average (windows across changes of line gathered into a "speaker":
+    #: :func:`.subtitle_cues.window_straddle`; None: off; docs/diarization.md, *Windows across a change of line*)
+    straddle_cluster_seconds: float | None = 0.7
     #: subtitle cues (``diarize(..., subtitles=)``, :mod:`.subtitle_cues`): a window belongs to the one-speaker
     #: event (no dash) covering at least this share of it
     subtitle_cover: float = 0.6
@@ -280,6 +284,8 @@ def check_config(config: EmbeddedConfig, embeddings: tuple[str, ...]) -> None:
                          f"{config.pitch_gap_override}")
     if config.straddle_seconds is not None and not config.straddle_seconds > 0:
         raise InputError(f"straddle_seconds must be > 0 or None (off), got {config.straddle_seconds}")
+    if config.straddle_cluster_seconds is not None and not config.straddle_cluster_seconds > 0:
+        raise InputError(f"straddle_cluster_seconds must be > 0 or None (off), got {config.straddle_cluster_seconds}")
     if config.crowded_cluster_seconds is not None and not config.crowded_cluster_seconds > 0:
         raise InputError(f"crowded_cluster_seconds must be > 0 or None (off), got {config.crowded_cluster_seconds}")
     if not 0.0 <= config.crowded_min_share <= 1.0:
