@@ -127,7 +127,7 @@ def test_straddled_windows_are_left_out_of_the_clustering() -> None:
     emb, windows, wpitch, _ = _two_voices_and_their_mixture()
     straddled = np.r_[np.zeros(80), np.full(14, 1.2)]  # the mixture windows sit across a change of line
     crowded = np.zeros(len(emb))
-    window_rule_only = {"straddle_cluster_seconds": None}  # (the cluster rule would also take them out)
+    window_rule_only = {"straddle_cluster_seconds": None}  # (the cluster rule, when on, would also take them out)
     plain = EmbeddedDiarizer(straddle_seconds=None, **window_rule_only)._cluster(emb, windows, wpitch,
                                                                                  crowded=crowded, straddled=straddled)
     assert plain.max() + 1 == 3
@@ -152,8 +152,9 @@ def test_a_cluster_of_windows_across_changes_of_line_is_left_out_and_the_rest_cl
     straddled[:40:5] = 0.8  # a few of a voice's windows are across a change of line too
     off = EmbeddedDiarizer(straddle_cluster_seconds=None)
     assert off._cluster(emb, windows, wpitch, crowded=crowded, straddled=straddled).max() + 1 == 3
-    assert EmbeddedDiarizer().config.straddle_cluster_seconds == 0.7
-    labels = EmbeddedDiarizer()._cluster(emb, windows, wpitch, crowded=crowded, straddled=straddled)
+    assert EmbeddedDiarizer().config.straddle_cluster_seconds is None  # off by default (docs/diarization.md)
+    labels = EmbeddedDiarizer(straddle_cluster_seconds=0.7)._cluster(emb, windows, wpitch, crowded=crowded,
+                                                                     straddled=straddled)
     assert labels.max() + 1 == 2
     assert len(set(labels[:40])) == 1 and len(set(labels[40:80])) == 1 and labels[0] != labels[40]
     assert EmbeddedDiarizer(straddle_cluster_seconds=0.9)._cluster(emb, windows, wpitch, crowded=crowded,

@@ -167,8 +167,9 @@ class EmbeddedConfig:
     crowded_cluster_seconds: float | None = 0.7
     #: ... and so is a cluster whose windows have a second subtitle event over them for at least this many
     #: seconds on average (windows across changes of line gathered into a "speaker":
-    #: :func:`.subtitle_cues.window_straddle`; None: off; docs/diarization.md, *Windows across a change of line*)
-    straddle_cluster_seconds: float | None = 0.7
+    #: :func:`.subtitle_cues.window_straddle`; None: off, the default: measured, it can re-split a speaker;
+    #: docs/diarization.md, *Windows across a change of line*)
+    straddle_cluster_seconds: float | None = None
     #: subtitle cues (``diarize(..., subtitles=)``, :mod:`.subtitle_cues`): a window belongs to the one-speaker
     #: event (no dash) covering at least this share of it
     subtitle_cover: float = 0.6
