@@ -131,8 +131,9 @@ def test_straddled_windows_are_left_out_of_the_clustering() -> None:
     plain = EmbeddedDiarizer(straddle_seconds=None, **window_rule_only)._cluster(emb, windows, wpitch,
                                                                                  crowded=crowded, straddled=straddled)
     assert plain.max() + 1 == 3
-    assert EmbeddedDiarizer().config.straddle_seconds == 1.0
-    labels = EmbeddedDiarizer()._cluster(emb, windows, wpitch, crowded=crowded, straddled=straddled)
+    assert EmbeddedDiarizer().config.straddle_seconds is None  # off by default (docs/diarization.md)
+    labels = EmbeddedDiarizer(straddle_seconds=1.0)._cluster(emb, windows, wpitch, crowded=crowded,
+                                                             straddled=straddled)
     assert labels.max() + 1 == 2
     assert set(labels[80:]) <= {labels[0], labels[40]}
     # under the threshold they stay in

@@ -159,8 +159,8 @@ class EmbeddedConfig:
     #: windows in which a second subtitle event runs for at least this many seconds (a change of line inside the
     #: window: its two halves most likely two speakers, :func:`.subtitle_cues.window_straddle`) are left out of
     #: the count and the clustering as crowded windows are (None: off; docs/diarization.md, *Windows across a
-    #: change of line*)
-    straddle_seconds: float | None = 1.0
+    #: change of line*; off by default: on the demo's 60 s episodes it made a fourth speaker)
+    straddle_seconds: float | None = None
     #: after the clustering, a cluster whose windows sit under two subtitle events for at least this many
     #: seconds on average is left out as crowded windows are, and the rest clustered again (with
     #: ``crowded_seconds``; None: off; docs/diarization.md, *Clusters of overlapped lines*)
