@@ -228,7 +228,7 @@ def segment_labels(cfg: object, emb: np.ndarray, windows: np.ndarray, wpitch: np
             raw, out, windows[:, 1] - windows[:, 0], wpitch, cfg.merge_similarity, cfg.max_pitch_gap,
             cfg.min_cluster_duration, cfg.min_speakers, small_merge_similarity=cfg.small_merge_similarity,
             other=None if view is None else (view.raw_emb, view.pitch, view.valid), other_weight=cfg.other_weight,
-            pitch_gap_override=cfg.pitch_gap_override)
+            pitch_gap_override=cfg.pitch_gap_override, pitch_gap_spread=cfg.pitch_gap_spread)
         if cfg.split_other_max is not None and view is not None and view.valid.sum() >= 3:
             out = views.split_by_other(emb, out, view, cfg.split_other_max, cfg.max_speakers)
     return out

@@ -1,13 +1,17 @@
 """Merging over-split clusters (:func:`anim400k.diarize.clustering.merge_clusters`): the pitch-gap veto and the
-``pitch_gap_override`` option that lifts it for clusters alike enough (default None: the veto always holds)."""
+``pitch_gap_override`` option that lifts it for clusters alike enough, and ``pitch_gap_spread`` that lifts it for
+clusters whose own pitches range as widely as the gap (default None for both: the veto always holds)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from anim400k.diarize import clustering
+from anim400k.diarize.embedded import EmbeddedDiarizer
 from anim400k.diarize.embedded_cluster import partition
 from anim400k.diarize.embedded_config import EmbeddedConfig
+from anim400k.errors import InputError
 
 N = 20  # windows per cluster
 
@@ -62,3 +66,48 @@ def test_the_diarizers_partition_passes_the_option_on() -> None:
     assert _count(partition(cfg, aff, None, raw, windows, pitch, None, None)) == 3
     cfg = EmbeddedConfig(reassign_iters=0, pitch_gap_override=0.95)
     assert _count(partition(cfg, aff, None, raw, windows, pitch, None, None)) == 2
+
+
+
+def _pitches(spread: float, seed: int) -> np.ndarray:
+    """Window pitches of the three clusters: medians exactly 7.0, 7.3 and 7.0 octaves; the first two with the
+    given spread (normal noise, re-centred on the median), the third steady."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for centre in (7.0, 7.3):
+        noise = spread * rng.normal(size=N)
+        parts.append(centre + noise - np.median(noise))
+    return np.concatenate([*parts, np.full(N, 7.0)])
+
+
+def test_pitch_spread_is_a_robust_standard_deviation_of_the_finite_pitches() -> None:
+    rng = np.random.default_rng(1)
+    values = rng.normal(7.0, 0.1, 4000)
+    values[::10] = np.nan
+    assert abs(clustering.pitch_spread(values) - 0.1) < 0.01
+    assert clustering.pitch_spread(np.array([7.0, 7.5, np.nan])) == 0.0  # too few to tell
+
+
+def test_the_spread_option_lifts_the_veto_only_for_a_voice_that_ranges_widely_in_pitch() -> None:
+    """The same 0.3-octave gap: apart when both clusters hold steady pitches (two voices), merged when the
+    clusters' own pitches spread as widely as the gap (one voice, calm and excited)."""
+    raw, labels, dur, _ = _one_voice_two_pitches()
+    steady, wide = _pitches(0.02, 2), _pitches(0.3, 2)
+    for pitch in (steady, wide):
+        assert _count(clustering.merge_clusters(raw, labels, dur, pitch)) == 3  # the default veto: any gap
+    assert _count(clustering.merge_clusters(raw, labels, dur, steady, pitch_gap_spread=2.0)) == 3
+    merged = clustering.merge_clusters(raw, labels, dur, wide, pitch_gap_spread=2.0)
+    assert _count(merged) == 2 and len(np.unique(merged[: 2 * N])) == 1
+    assert merged[2 * N] != merged[0]  # the other voice is not alike, whatever its pitch
+
+
+def test_pitch_gap_spread_reaches_the_partition_and_is_checked() -> None:
+    raw, labels, _dur, _ = _one_voice_two_pitches()
+    wide = _pitches(0.3, 3)
+    aff = np.where(labels[:, None] == labels[None, :], 0.9, 0.0)
+    windows = np.stack([np.arange(3 * N) * 0.5, np.arange(3 * N) * 0.5 + 1.5], axis=1)
+    assert _count(partition(EmbeddedConfig(reassign_iters=0), aff, None, raw, windows, wide, None, None)) == 3
+    cfg = EmbeddedConfig(reassign_iters=0, pitch_gap_spread=2.0)
+    assert _count(partition(cfg, aff, None, raw, windows, wide, None, None)) == 2
+    with pytest.raises(InputError, match="pitch_gap_spread must be"):
+        EmbeddedDiarizer(pitch_gap_spread=-1.0)

@@ -278,6 +278,7 @@ def merge_clusters(
     other: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     other_weight: float = 0.5,
     pitch_gap_override: float | None = None,
+    pitch_gap_spread: float | None = None,
 ) -> np.ndarray:
     """Merge over-split clusters; return labels renumbered ``0..k-1``.
 
@@ -292,6 +293,9 @@ def merge_clusters(
     ``other_weight``-weighted mean of the two views' centroid cosines, and a pitch gap in either
     view keeps them apart, unless their similarity is at least ``pitch_gap_override`` (None: always): one
     voice's shouted or excited lines sit higher than its calm ones without sounding like anyone else.
+    With ``pitch_gap_spread`` (None: off) a gap keeps two clusters apart only when it is also at least that
+    many times their pooled within-cluster pitch spread (:func:`pitch_spread`): a voice whose windows range
+    widely in pitch may be split at a gap that two steady voices never show.
     """
     labels = labels.copy()
     while True:
@@ -311,14 +315,12 @@ def merge_clusters(
             continue
         alike = sim.copy()  # before the pitch vetoes
         if pitch is not None:
-            med = np.array([_nanmedian(pitch[labels == i]) for i in ids])
-            gap = np.abs(med[:, None] - med[None, :])
-            sim = np.where(np.isfinite(gap) & (gap >= max_pitch_gap), -np.inf, sim)
+            sim = np.where(_pitch_apart([pitch[labels == i] for i in ids], max_pitch_gap, pitch_gap_spread),
+                           -np.inf, sim)
         if other is not None:
             o_emb, o_pitch, o_valid = other
-            med = np.array([_nanmedian(o_pitch[(labels == i) & o_valid]) for i in ids])
-            gap = np.abs(med[:, None] - med[None, :])
-            sim = np.where(np.isfinite(gap) & (gap >= max_pitch_gap), -np.inf, sim)
+            sim = np.where(_pitch_apart([o_pitch[(labels == i) & o_valid] for i in ids], max_pitch_gap,
+                                        pitch_gap_spread), -np.inf, sim)
         if pitch_gap_override is not None:
             sim = np.where(alike >= pitch_gap_override, alike, sim)
         smaller = np.minimum(count[:, None], count[None, :])
@@ -329,6 +331,29 @@ def merge_clusters(
         labels[labels == ids[b]] = ids[a]
     _, labels = np.unique(labels, return_inverse=True)
     return labels
+
+
+def pitch_spread(values: np.ndarray, min_values: int = 4) -> float:
+    """Robust spread (interquartile range / 1.349, a standard deviation for a normal law) of a cluster's
+    finite window pitches (octaves); 0 with fewer than ``min_values`` of them."""
+    v = values[np.isfinite(values)]
+    if len(v) < min_values:
+        return 0.0
+    q1, q3 = np.percentile(v, [25, 75])
+    return float(q3 - q1) / 1.349
+
+
+def _pitch_apart(groups: list[np.ndarray], max_gap: float, spread_ratio: float | None) -> np.ndarray:
+    """Pairs of clusters kept apart by their median pitches (``groups``: each cluster's window pitches):
+    a gap of at least ``max_gap`` octaves and, with ``spread_ratio``, at least that many pooled spreads."""
+    med = np.array([_nanmedian(g) for g in groups])
+    gap = np.abs(med[:, None] - med[None, :])
+    apart = np.isfinite(gap) & (gap >= max_gap)
+    if spread_ratio is not None:
+        sd = np.array([pitch_spread(g) for g in groups])
+        pooled = np.sqrt(0.5 * (sd[:, None] ** 2 + sd[None, :] ** 2))
+        apart &= gap >= spread_ratio * pooled
+    return apart
 
 
 def merge_centred(embeddings: np.ndarray, labels: np.ndarray, threshold: float, floor: int = 1,

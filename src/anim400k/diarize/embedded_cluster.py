@@ -167,6 +167,7 @@ def partition(cfg: EmbeddedConfig, aff: np.ndarray, num: int | None, emb: np.nda
             small_merge_similarity=cfg.small_merge_similarity,
             other=None if view is None or cfg.other_weight <= 0 else (view.raw_emb, view.pitch, view.valid),
             other_weight=cfg.other_weight, pitch_gap_override=cfg.pitch_gap_override,
+            pitch_gap_spread=cfg.pitch_gap_spread,
         )
         if view is not None and cfg.other_weight > 0 and view.valid.sum() >= 3:
             for max_cos, jp_weight in ((cfg.split_other_max, 0.0), (cfg.split_views_max, 1.0)):

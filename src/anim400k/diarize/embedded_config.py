@@ -30,6 +30,9 @@ class EmbeddedConfig:
     max_pitch_gap: float = 0.2
     #: clusters at least this alike merge whatever their pitch gap (None: the gap always keeps them apart)
     pitch_gap_override: float | None = None
+    #: a pitch gap keeps two clusters apart only if also at least this many times their pooled pitch spread
+    #: (None: any gap of ``max_pitch_gap`` does)
+    pitch_gap_spread: float | None = None
     min_cluster_duration: float = 2.0
     step: float = 0.05
     switch_penalty: float = 1.0
@@ -283,6 +286,8 @@ def check_config(config: EmbeddedConfig, embeddings: tuple[str, ...]) -> None:
     if config.pitch_gap_override is not None and not -1.0 <= config.pitch_gap_override <= 1.0:
         raise InputError(f"pitch_gap_override must be a cosine in [-1, 1] or None (off), got "
                          f"{config.pitch_gap_override}")
+    if config.pitch_gap_spread is not None and not config.pitch_gap_spread >= 0:
+        raise InputError(f"pitch_gap_spread must be >= 0 or None (off), got {config.pitch_gap_spread}")
     if config.straddle_seconds is not None and not config.straddle_seconds > 0:
         raise InputError(f"straddle_seconds must be > 0 or None (off), got {config.straddle_seconds}")
     if config.straddle_cluster_seconds is not None and not config.straddle_cluster_seconds > 0:
