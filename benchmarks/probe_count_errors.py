@@ -9,7 +9,7 @@ one-speaker windows (``pure``: one speaker covers > 75 % of the window and no ot
 - **over-counts**: the clusters owning no speaker of their own (no one-speaker window, or a speaker another,
   larger cluster owns), with their size, the share of their windows holding >= 0.2 s of overlapped speech in
   the reference, and their mean seconds under two subtitle events at once
-  (:func:`anim400k.diarize.subtitle_cues.window_crowding`); and, for comparison, the same for the real clusters.
+  (:func:`anim400k.diarize.cue_windows.window_crowding`); and, for comparison, the same for the real clusters.
 
 Printed per set: the missed speakers' one-speaker windows against the median speaker's, and the crowding of the
 extra clusters against the real ones (docs/diarization.md, *Episode length, and what the count needs*).
@@ -61,7 +61,7 @@ def main() -> None:
     args = ap.parse_args()
     from probe_count_rules import collected
 
-    from anim400k.diarize import subtitle_cues
+    from anim400k.diarize import cue_windows, subtitle_cues
 
     for spec, eps in collected(args.sets).items():
         missed_n, all_n, extra_rows, real_rows = [], [], [], []
@@ -70,7 +70,7 @@ def main() -> None:
             n = [int((ep["pure"] & (ep["truth"] == k)).sum()) for k in range(ep["K"])]
             all_n += n
             owners = cluster_owners(ep)
-            crowd = subtitle_cues.window_crowding(ep["windows"], subtitle_cues.cues_from_subtitles(ep["subs"]))
+            crowd = cue_windows.window_crowding(ep["windows"], subtitle_cues.cues_from_subtitles(ep["subs"]))
             extra = extra_clusters(owners)
             rows = []
             for c in range(ep["kf"]):

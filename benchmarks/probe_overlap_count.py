@@ -7,7 +7,7 @@ clustering's inputs kept), per episode:
 - the eigengap count (NME) of the combined affinity over all windows, and over the windows with less than
   0.2 s of overlapped speech in the reference (an oracle detector of overlapped speech);
 - the same over the windows with less than ``t`` seconds under two or more subtitle events at once
-  (:func:`anim400k.diarize.subtitle_cues.window_crowding`), for several ``t``, and the share of windows left out;
+  (:func:`anim400k.diarize.cue_windows.window_crowding`), for several ``t``, and the share of windows left out;
 - how well that crowding finds the overlapped windows (AUC against the reference's >= 0.2 s).
 
 Printed: each count's share right per set. The ``crowded_seconds`` option of the embedded diarizer is built on it
@@ -45,7 +45,7 @@ def main() -> None:
     import probe_count_rules as pcr
     from sklearn.metrics import roc_auc_score
 
-    from anim400k.diarize import subtitle_cues
+    from anim400k.diarize import cue_windows, subtitle_cues
 
     for spec, eps in pcr.collected(args.sets).items():
         right: dict[str, list[bool]] = {}
@@ -54,7 +54,7 @@ def main() -> None:
         for ep in eps:
             k = ep["K"]
             cues = [subtitle_cues.Cue(s[0], s[1], dash=False) for s in ep["subs"]]
-            crowded = subtitle_cues.window_crowding(ep["windows"], cues)
+            crowded = cue_windows.window_crowding(ep["windows"], cues)
             truth += list(ep["overlap"] >= 0.2)
             crowd += list(crowded)
             right.setdefault("the diarizer (final count)", []).append(ep["kf"] == k)

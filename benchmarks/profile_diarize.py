@@ -52,7 +52,7 @@ PARTS: list[tuple[str, list[tuple[str, str]]]] = [
                                           ("diarize/audio.py", "frame_power")]),
     ("resampling to 16 kHz", [("diarize/audio.py", "to_16k")]),
     ("overlaps, subtitle cues", [("diarize/overlap.py", "mixture_overlaps"),
-                                 ("diarize/subtitle_cues.py", "overlap_turns")]),
+                                 ("diarize/cue_overlap.py", "overlap_turns")]),
 ]
 
 

@@ -133,7 +133,8 @@ def _old_penalties(t, cues, base, inside, edge, radius):
 
 
 def test_switch_penalties_from_the_nearby_events_equal_all_events():
-    from anim400k.diarize.subtitle_cues import Cue, switch_penalties
+    from anim400k.diarize.cue_events import switch_penalties
+    from anim400k.diarize.subtitle_cues import Cue
 
     rng = np.random.default_rng(0)
     starts = np.sort(rng.uniform(0, 600, 200))

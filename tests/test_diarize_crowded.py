@@ -1,12 +1,12 @@
 """Windows under two subtitle events at once (overlapped speech, most likely) left out of the count and the
-clustering (``crowded_seconds``, :func:`anim400k.diarize.subtitle_cues.window_crowding`)."""
+clustering (``crowded_seconds``, :func:`anim400k.diarize.cue_windows.window_crowding`)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from anim400k.diarize import subtitle_cues
+from anim400k.diarize import cue_windows, subtitle_cues
 from anim400k.diarize.embedded import EmbeddedDiarizer
 from anim400k.errors import InputError
 
@@ -18,17 +18,17 @@ def _cue(start: float, end: float) -> subtitle_cues.Cue:
 def test_window_crowding_counts_the_seconds_under_two_events() -> None:
     cues = [_cue(0.0, 2.0), _cue(1.0, 3.0), _cue(5.0, 6.0), _cue(5.5, 5.8), _cue(5.6, 5.7)]
     windows = np.array([[0.0, 1.5], [1.0, 2.5], [2.5, 4.0], [4.5, 6.0], [10.0, 11.5]])
-    got = subtitle_cues.window_crowding(windows, cues)
+    got = cue_windows.window_crowding(windows, cues)
     # 1-2 s under two events; 5.5-5.8 s under two or three (counted once)
     np.testing.assert_allclose(got, [0.5, 1.0, 0.0, 0.3, 0.0], atol=1e-9)
 
 
 def test_window_crowding_without_two_events_is_zero() -> None:
     windows = np.array([[0.0, 1.5], [1.0, 2.5]])
-    assert not subtitle_cues.window_crowding(windows, []).any()
-    assert not subtitle_cues.window_crowding(windows, [_cue(0.0, 3.0)]).any()
+    assert not cue_windows.window_crowding(windows, []).any()
+    assert not cue_windows.window_crowding(windows, [_cue(0.0, 3.0)]).any()
     # events that touch but do not overlap
-    assert not subtitle_cues.window_crowding(windows, [_cue(0.0, 1.2), _cue(1.2, 3.0)]).any()
+    assert not cue_windows.window_crowding(windows, [_cue(0.0, 1.2), _cue(1.2, 3.0)]).any()
 
 
 def _two_voices_and_their_mixture(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -103,24 +103,24 @@ def test_an_srt_with_two_lines_on_screen_gives_crowded_windows_and_a_dash_event_
                    "2\n00:00:02,500 --> 00:00:05,000\nWait for me!\n\n"
                    "3\n00:00:06,000 --> 00:00:07,000\n- Really?\n- Yes.\n", encoding="utf-8")
     cues = subtitle_cues.cues_from_subtitles(read_subtitles(srt))
-    got = subtitle_cues.window_crowding(np.array([[2.0, 3.5], [3.5, 5.0], [5.9, 7.0]]), cues)
+    got = cue_windows.window_crowding(np.array([[2.0, 3.5], [3.5, 5.0], [5.9, 7.0]]), cues)
     np.testing.assert_allclose(got, [1.0, 0.5, 0.0], atol=1e-9)
 
 
 def test_window_crowding_reads_only_the_windows_span() -> None:
     # an event running to 1e7 s (a malformed file's last line) costs nothing and still counts inside the windows
     cues = [_cue(0.0, 1e7), _cue(1.0, 2.0), _cue(-5.0, 0.5)]
-    got = subtitle_cues.window_crowding(np.array([[0.0, 1.5], [1.5, 3.0]]), cues)
+    got = cue_windows.window_crowding(np.array([[0.0, 1.5], [1.5, 3.0]]), cues)
     np.testing.assert_allclose(got, [1.0, 0.5], atol=1e-9)
 
 
 def test_window_straddle_is_the_second_events_cover() -> None:
     cues = [_cue(0.0, 2.0), _cue(2.2, 4.0), _cue(10.0, 20.0)]
     windows = np.array([[0.0, 1.5], [1.2, 2.7], [1.5, 3.0], [2.5, 4.0], [9.0, 10.5], [3.8, 10.2]])
-    got = subtitle_cues.window_straddle(windows, cues, chunk=2)  # chunks of 2 windows: the same as one pass
+    got = cue_windows.window_straddle(windows, cues, chunk=2)  # chunks of 2 windows: the same as one pass
     np.testing.assert_allclose(got, [0.0, 0.5, 0.5, 0.0, 0.0, 0.2], atol=1e-9)
-    np.testing.assert_allclose(subtitle_cues.window_straddle(windows, cues), got)
-    assert not subtitle_cues.window_straddle(windows, cues[:1]).any()  # one event: nothing to straddle
+    np.testing.assert_allclose(cue_windows.window_straddle(windows, cues), got)
+    assert not cue_windows.window_straddle(windows, cues[:1]).any()  # one event: nothing to straddle
 
 
 def test_straddled_windows_are_left_out_of_the_clustering() -> None:

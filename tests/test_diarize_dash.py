@@ -1,11 +1,12 @@
-"""Dash events as speaker cues (``diarize/subtitle_cues.py``: two speakers in one subtitle event, in order)."""
+"""Dash events as speaker cues (``diarize/cue_dashes.py``, ``cue_dash_split.py``, ``cue_dash_relabel.py``: two
+speakers in one subtitle event, in order)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from anim400k.diarize import Turn
+from anim400k.diarize import Turn, cue_dash_relabel, cue_dash_split, cue_dashes
 from anim400k.diarize import subtitle_cues as sc
 from anim400k.errors import InputError
 
@@ -24,17 +25,17 @@ def test_dash_bounds_split_at_the_pause_nearest_the_share() -> None:
     cue = sc.Cue(1.0, 5.0, True, None, (0.5,))
     # speech 1.0-2.0, 2.2-2.6, 3.0-4.4 (3.2 s): half of it is reached at 3.0; the pause 2.6-3.0 is nearest
     regions = np.array([[0.0, 0.5], [1.0, 2.0], [2.2, 2.6], [3.0, 4.4], [5.5, 6.0]])
-    assert sc.dash_bounds(cue, regions) == [(1.0, 2.6), (3.0, 5.0)]
+    assert cue_dashes.dash_bounds(cue, regions) == [(1.0, 2.6), (3.0, 5.0)]
     # the characters' share moves the point: a fifth of the speech is reached at 1.64, nearest pause 2.0-2.2
-    assert sc.dash_bounds(sc.Cue(1.0, 5.0, True, None, (0.2,)), regions) == [(1.0, 2.0), (2.2, 5.0)]
+    assert cue_dashes.dash_bounds(sc.Cue(1.0, 5.0, True, None, (0.2,)), regions) == [(1.0, 2.0), (2.2, 5.0)]
     # no pause inside the event: at the point itself (speech clipped to the event: 1.0-4.5, half at 2.75)
-    assert sc.dash_bounds(cue, np.array([[0.5, 4.5]])) == [(1.0, 2.75), (2.75, 5.0)]
+    assert cue_dashes.dash_bounds(cue, np.array([[0.5, 4.5]])) == [(1.0, 2.75), (2.75, 5.0)]
     # three speakers: each boundary at its own pause, in order
     three = sc.Cue(1.0, 5.0, True, None, (0.3, 0.6))
-    assert sc.dash_bounds(three, regions) == [(1.0, 2.0), (2.2, 2.6), (3.0, 5.0)]
+    assert cue_dashes.dash_bounds(three, regions) == [(1.0, 2.0), (2.2, 2.6), (3.0, 5.0)]
     # no speech in the event, or a one-speaker event: no parts
-    assert sc.dash_bounds(cue, np.array([[6.0, 7.0]])) is None
-    assert sc.dash_bounds(sc.Cue(1.0, 5.0, False), regions) is None
+    assert cue_dashes.dash_bounds(cue, np.array([[6.0, 7.0]])) is None
+    assert cue_dashes.dash_bounds(sc.Cue(1.0, 5.0, False), regions) is None
 
 
 def test_windows_of_dash_parts_with_margins() -> None:
@@ -42,30 +43,30 @@ def test_windows_of_dash_parts_with_margins() -> None:
     regions = np.array([[1.0, 2.0], [2.2, 2.6], [3.0, 4.4]])  # split at the pause 2.6-3.0
     windows = np.array([[1.0, 2.0], [2.2, 2.6], [3.0, 4.4], [0.75, 1.8], [0.6, 1.8], [2.85, 4.0], [2.75, 4.0],
                         [4.0, 5.25], [4.0, 5.5]])
-    event, part = sc.window_dash_parts(windows, cues, regions, margin=0.2)
+    event, part = cue_dashes.window_dash_parts(windows, cues, regions, margin=0.2)
     # 0.25 s before the event's start or past its end: within the 0.3 s slack; 0.4 or 0.5 s: no part.
     # 0.15 s before part 2's start (3.0): part 2 (margin 0.2 s); 0.25 s before it: neither part
     assert part.tolist() == [0, 0, 1, 0, -1, 1, -1, 1, -1]
     assert event.tolist() == [1 if p >= 0 else -1 for p in part.tolist()]  # the one-speaker event has no parts
     # a negative margin: windows must stay that far inside the boundary (2.6 | 3.0), the event's edges keep their slack
-    _, strict = sc.window_dash_parts(windows, cues, regions, margin=-0.3)
+    _, strict = cue_dashes.window_dash_parts(windows, cues, regions, margin=-0.3)
     assert strict.tolist() == [0, -1, -1, 0, -1, -1, -1, 1, -1]
     # no pause (the point: 3.0): windows crossing it by more than the margin belong to neither part
-    e2, p2 = sc.window_dash_parts(np.array([[1.0, 2.5], [1.6, 3.15], [1.75, 3.25], [2.85, 4.35], [2.7, 4.2]]),
-                                  [sc.Cue(1.0, 5.0, True, None, (0.5,))], np.array([[1.0, 5.0]]), margin=0.2)
+    e2, p2 = cue_dashes.window_dash_parts(np.array([[1.0, 2.5], [1.6, 3.15], [1.75, 3.25], [2.85, 4.35], [2.7, 4.2]]),
+                                          [sc.Cue(1.0, 5.0, True, None, (0.5,))], np.array([[1.0, 5.0]]), margin=0.2)
     assert p2.tolist() == [0, 0, -1, 1, -1] and e2.tolist() == [0, 0, -1, 0, -1]
 
 
 def test_dash_apart_matrix() -> None:
     event = np.array([0, 0, 0, -1, 2, 2])
     part = np.array([0, 1, 1, -1, 0, 0])
-    m = sc.dash_apart(event, part, 0.3)
+    m = cue_dashes.dash_apart(event, part, 0.3)
     expect = np.zeros((6, 6))
     for i, j in ((0, 1), (0, 2)):
         expect[i, j] = expect[j, i] = -0.3
     assert np.array_equal(m, expect)  # one part's windows, other events and windows of no event: 0
-    assert sc.dash_apart(event, part, 0.0) is None
-    assert sc.dash_apart(np.array([2, 2, -1]), np.array([0, 0, -1]), 0.3) is None  # one part only
+    assert cue_dashes.dash_apart(event, part, 0.0) is None
+    assert cue_dashes.dash_apart(np.array([2, 2, -1]), np.array([0, 0, -1]), 0.3) is None  # one part only
 
 
 def _two_voices(rng: np.random.Generator, n: int, gap: float) -> tuple[np.ndarray, np.ndarray]:
@@ -86,22 +87,23 @@ def test_split_by_dashes_cuts_a_cluster_holding_two_parts() -> None:
     part = np.full(len(emb), -1)
     event[[3, 35]] = 0  # a dash event: voice 0 then voice 1
     part[[3, 35]] = [0, 1]
-    out = sc.split_by_dashes(emb, labels, event, part, max_cos=0.7, max_speakers=8)
+    out = cue_dash_split.split_by_dashes(emb, labels, event, part, max_cos=0.7, max_speakers=8)
     assert len(np.unique(out)) == 3
     for v in (0, 1):  # each voice in one of the two halves
         assert len(np.unique(out[voice == v])) == 1
     assert out[3] != out[35]
     # without a dash event in the cluster, or with the halves' cosine over the limit, nothing is cut
-    assert np.array_equal(sc.split_by_dashes(emb, labels, np.full(len(emb), -1), part, 0.7, 8), labels)
-    assert np.array_equal(sc.split_by_dashes(emb, labels, event, part, max_cos=-1.0, max_speakers=8), labels)
-    assert np.array_equal(sc.split_by_dashes(emb, labels, event, part, 0.7, max_speakers=2), labels)
+    assert np.array_equal(cue_dash_split.split_by_dashes(emb, labels, np.full(len(emb), -1), part, 0.7, 8), labels)
+    assert np.array_equal(cue_dash_split.split_by_dashes(emb, labels, event, part, max_cos=-1.0, max_speakers=8),
+                          labels)
+    assert np.array_equal(cue_dash_split.split_by_dashes(emb, labels, event, part, 0.7, max_speakers=2), labels)
     # one voice only: the dash parts (a short line given to the wrong speaker) land on one half, no cut
     one = np.where(voice == 1, 0, voice)
     emb1 = emb.copy()
     emb1[voice == 1] = emb[voice == 0] + 0.01 * rng.normal(size=(30, emb.shape[1]))
-    cut = list(sc.dash_split_cuts(emb1, np.where(one == 2, 1, 0), event, part))
+    cut = list(cue_dash_split.dash_split_cuts(emb1, np.where(one == 2, 1, 0), event, part))
     assert len(cut) == 1 and cut[0][3] > 0.7  # the halves of one voice are alike
-    assert np.array_equal(sc.split_by_dashes(emb1, np.where(one == 2, 1, 0), event, part, 0.7, 8),
+    assert np.array_equal(cue_dash_split.split_by_dashes(emb1, np.where(one == 2, 1, 0), event, part, 0.7, 8),
                           np.where(one == 2, 1, 0))
 
 
@@ -111,14 +113,14 @@ def test_dash_relabel_gives_the_shorter_part_to_the_best_other_speaker() -> None
     turns = [Turn(0.0, 1.0, "c1"), Turn(1.0, 3.6, "c0")]
     windows = np.array([[1.0, 2.5], [1.3, 2.8], [3.0, 3.6]])
     wscores = np.array([[0.9, 0.1, 0.3], [0.8, 0.2, 0.2], [0.6, 0.1, 0.5]])  # c0 best everywhere; c2 next at 3.0
-    out = sc.dash_relabel(turns, cues, regions, windows, wscores)
+    out = cue_dash_relabel.dash_relabel(turns, cues, regions, windows, wscores)
     assert out == [Turn(0.0, 1.0, "c1"), Turn(1.0, 3.0, "c0"), Turn(3.0, 3.6, "c2")]
     assert out[-1].confidence == 0.0
     # parts already given to two speakers: unchanged
     two = [Turn(1.0, 2.9, "c0"), Turn(2.9, 3.6, "c1")]
-    assert sc.dash_relabel(two, cues, regions, windows, wscores) == two
+    assert cue_dash_relabel.dash_relabel(two, cues, regions, windows, wscores) == two
     # one speaker only: nobody to give the part to
-    assert sc.dash_relabel(turns, cues, regions, windows, wscores[:, :1]) == turns
+    assert cue_dash_relabel.dash_relabel(turns, cues, regions, windows, wscores[:, :1]) == turns
 
 
 def test_bad_dash_options() -> None:
@@ -154,14 +156,14 @@ def test_dash_options_off_by_default_leave_the_turns_as_without_dash_parts(monke
     assert (d.config.subtitle_dash_apart, d.config.subtitle_dash_split, d.config.subtitle_dash_relabel) == (
         0.0, None, False)
     seen = []
-    real = sc.window_dash_parts
+    real = cue_dashes.window_dash_parts
 
     def spying(*args, **kwargs):
         out = real(*args, **kwargs)
         seen.append(int((out[0] >= 0).sum()))
         return out
 
-    monkeypatch.setattr(sc, "window_dash_parts", spying)
+    monkeypatch.setattr(cue_dashes, "window_dash_parts", spying)
     with_parts = d.diarize(audio, sr, subtitles=subs)
     assert seen and seen[0] > 0  # the premise: windows lie in dash parts
 
@@ -172,7 +174,7 @@ def test_dash_options_off_by_default_leave_the_turns_as_without_dash_parts(monke
         return np.zeros(len(windows), dtype=int), np.arange(len(windows)) % 2
 
     for parts in (none, scrambled):
-        monkeypatch.setattr(sc, "window_dash_parts", parts)
+        monkeypatch.setattr(cue_dashes, "window_dash_parts", parts)
         assert d.diarize(audio, sr, subtitles=subs) == with_parts
     rng = np.random.default_rng(5)
     x = clustering.l2_normalize(rng.standard_normal((40, 8)))

@@ -1,4 +1,4 @@
-"""EN subtitles as speaker cues of the embedded diarizer (diarize/subtitle_cues.py), the CLI's
+"""EN subtitles as speaker cues of the embedded diarizer (diarize/subtitle_cues.py and the cue_*.py modules), the CLI's
 ``--subtitles``, the build's diarize stage and the dub passing them."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from anim400k.diarize import get_diarizer
+from anim400k.diarize import cue_events, cue_overlap, cue_windows, get_diarizer
 from anim400k.diarize import subtitle_cues as sc
 from anim400k.diarize.metrics import der
 from anim400k.diarize.resegment import viterbi
@@ -71,22 +71,22 @@ def test_dash_events_as_the_subtitle_readers_give_them(tmp_path: Path) -> None:
 def test_windows_of_events_pooling_and_links() -> None:
     cues = [sc.Cue(0.0, 3.0, False), sc.Cue(3.0, 5.0, True), sc.Cue(6.0, 9.0, False)]
     windows = np.array([[0.0, 1.5], [1.0, 2.5], [2.0, 3.5], [3.0, 4.5], [5.5, 7.0], [7.5, 9.0], [10.0, 11.5]])
-    ev = sc.window_events(windows, cues, min_cover=0.6)
+    ev = cue_windows.window_events(windows, cues, min_cover=0.6)
     # 2.0-3.5 is 1.0 s in the first event (0.67); 3.0-4.5 lies in the dash event; 5.5-7.0 is 1.0 s in the third
     assert ev.tolist() == [0, 0, 0, -1, 2, 2, -1]
-    assert sc.window_events(windows, cues, min_cover=0.9).tolist() == [0, 0, -1, -1, -1, 2, -1]
+    assert cue_windows.window_events(windows, cues, min_cover=0.9).tolist() == [0, 0, -1, -1, -1, 2, -1]
     # in blocks (a film's windows x events matrix was hundreds of MB at once): the same answer
     many = np.concatenate([windows] * 700)
-    assert len(many) > 2 * sc.WINDOW_BLOCK
-    assert sc.window_events(many, cues, min_cover=0.6).tolist() == ev.tolist() * 700
+    assert len(many) > 2 * cue_windows.WINDOW_BLOCK
+    assert cue_windows.window_events(many, cues, min_cover=0.6).tolist() == ev.tolist() * 700
     emb = np.arange(14, dtype=np.float32).reshape(7, 2)
-    pooled = sc.pool_events(emb, ev, 1.0)
+    pooled = cue_events.pool_events(emb, ev, 1.0)
     assert np.allclose(pooled[:3], emb[:3].mean(axis=0)) and np.allclose(pooled[3], emb[3])
-    assert np.allclose(sc.pool_events(emb, ev, 0.5)[0], 0.5 * emb[0] + 0.5 * emb[:3].mean(axis=0))
-    assert sc.pool_events(emb, ev, 0.0) is emb
-    link = sc.event_link(ev, 0.3)
+    assert np.allclose(cue_events.pool_events(emb, ev, 0.5)[0], 0.5 * emb[0] + 0.5 * emb[:3].mean(axis=0))
+    assert cue_events.pool_events(emb, ev, 0.0) is emb
+    link = cue_events.event_link(ev, 0.3)
     assert link is not None and link[0, 1] == 0.3 and link[0, 0] == 0 and link[0, 4] == 0 and link[3, 3] == 0
-    assert sc.event_link(ev, 0.0) is None
+    assert cue_events.event_link(ev, 0.0) is None
 
 
 def test_overlap_spans_are_events_starting_inside_another() -> None:
@@ -96,9 +96,9 @@ def test_overlap_spans_are_events_starting_inside_another() -> None:
                                    (5.0, 6.0, "Next."), (5.9, 7.0, "Close."),  # 0.1 s of overlap: timing slop
                                    (8.0, 10.0, "- Hm.\n- Yes."), (8.5, 9.5, "Hm?"),  # a dash event is no host
                                    (11.0, 12.0, "Short."), (11.5, 11.8, "Ah.")])
-    assert sc.overlap_spans(cues, max_len=0.4) == [(1.0, 2.0, 2.4), (11.0, 11.5, 11.8)]
-    assert sc.overlap_spans(cues, max_len=5.0)[0] == (1.0, 2.0, 3.0)  # not past the event's end
-    assert sc.overlap_spans([sc.Cue(1.0, 2.0, False)]) == []
+    assert cue_overlap.overlap_spans(cues, max_len=0.4) == [(1.0, 2.0, 2.4), (11.0, 11.5, 11.8)]
+    assert cue_overlap.overlap_spans(cues, max_len=5.0)[0] == (1.0, 2.0, 3.0)  # not past the event's end
+    assert cue_overlap.overlap_spans([sc.Cue(1.0, 2.0, False)]) == []
 
 
 def test_overlap_turns_add_the_best_mixture_where_nobody_else_speaks() -> None:
@@ -112,11 +112,11 @@ def test_overlap_turns_add_the_best_mixture_where_nobody_else_speaks() -> None:
     over = (windows[:, 0] < 2.4) & (windows[:, 1] > 2.0)
     cwin[over] = (ccent[0] + 0.6 * ccent[2]) / np.linalg.norm(ccent[0] + 0.6 * ccent[2])  # c2 under c0
     turns = [Turn(0.0, 6.0, "c0", 0.9)]
-    added = sc.overlap_turns([(1.0, 2.0, 2.4)], turns, cwin, ccent, windows)
+    added = cue_overlap.overlap_turns([(1.0, 2.0, 2.4)], turns, cwin, ccent, windows)
     assert [(t.start, t.end, t.speaker) for t in added] == [(2.0, 2.4, "c2")]
     assert 0.0 < added[0].confidence < 1.0
-    assert sc.overlap_turns([(1.0, 2.0, 2.4)], [*turns, Turn(2.0, 2.3, "c1")], cwin, ccent, windows) == []
-    assert sc.overlap_turns([(1.0, 2.0, 2.4)], turns, cwin, ccent[:1], windows) == []  # one speaker: no one
+    assert cue_overlap.overlap_turns([(1.0, 2.0, 2.4)], [*turns, Turn(2.0, 2.3, "c1")], cwin, ccent, windows) == []
+    assert cue_overlap.overlap_turns([(1.0, 2.0, 2.4)], turns, cwin, ccent[:1], windows) == []  # one speaker: no one
     from anim400k.dataset.options import STAGE_VERSIONS
 
     assert STAGE_VERSIONS["diarize"] >= 6  # the release's clip speakers change: the diarize stage runs again
@@ -125,7 +125,7 @@ def test_overlap_turns_add_the_best_mixture_where_nobody_else_speaks() -> None:
 def test_switch_penalties_follow_the_events() -> None:
     cues = [sc.Cue(1.0, 3.0, False), sc.Cue(4.0, 6.0, True)]
     t = np.array([0.5, 1.1, 2.0, 2.9, 3.5, 5.0])
-    pen = sc.switch_penalties(t, cues, 1.0, inside=3.0, edge=0.2, edge_radius=0.3)
+    pen = cue_events.switch_penalties(t, cues, 1.0, inside=3.0, edge=0.2, edge_radius=0.3)
     # outside, near the start, inside, near the end, outside, inside a dash event
     assert pen.tolist() == [1.0, 0.2, 3.0, 0.2, 1.0, 1.0]
     # a per-frame penalty: a dip that one frame cannot pay for a switch inside an event, but can at its edge

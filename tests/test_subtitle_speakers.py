@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from anim400k.diarize import Turn
+from anim400k.diarize import Turn, cue_names, cue_windows
 from anim400k.diarize import subtitle_cues as sc
 from anim400k.formats.sdh import speaker_label, speech_text
 from anim400k.formats.subtitles import parse_subtitles, read_subtitle_stream, read_subtitles
@@ -287,15 +287,15 @@ def test_window_names_constraints_and_floor() -> None:
     cues = [sc.Cue(0.0, 3.0, False, "kyon"), sc.Cue(3.0, 6.0, False, "haruhi"), sc.Cue(6.0, 7.6, False, "kyon"),
             sc.Cue(8.0, 9.6, False, "mikuru"), sc.Cue(10.0, 12.0, False)]
     windows = np.array([[0.0, 1.5], [1.5, 3.0], [3.0, 4.5], [4.5, 6.0], [6.0, 7.5], [8.0, 9.5], [10.0, 11.5]])
-    names = sc.window_names(sc.window_events(windows, cues), cues)
+    names = cue_windows.window_names(cue_windows.window_events(windows, cues), cues)
     assert names.tolist() == [0, 0, 1, 1, 0, 2, -1]
-    m = sc.name_constraints(names, 0.3, 0.2)
+    m = cue_names.name_constraints(names, 0.3, 0.2)
     assert m is not None and m[0, 1] == m[0, 4] == 0.3 and m[0, 2] == m[2, 5] == -0.2
     assert m[0, 0] == 0 and m[0, 6] == m[6, 0] == 0
-    assert sc.name_constraints(names, 0.0, 0.0) is None
-    assert sc.name_constraints(np.array([0, -1, -1]), 0.3, 0.3) is None
+    assert cue_names.name_constraints(names, 0.0, 0.0) is None
+    assert cue_names.name_constraints(np.array([0, -1, -1]), 0.3, 0.3) is None
     # kyon 4.5 s, haruhi 3 s, mikuru 1.5 s (< 2 s): two names with enough speech
-    assert sc.name_floor(names, windows, 2.0) == 2 and sc.name_floor(names, windows, 1.0) == 3
+    assert cue_names.name_floor(names, windows, 2.0) == 2 and cue_names.name_floor(names, windows, 1.0) == 3
 
 
 def test_bench_names_a_share_of_the_events() -> None:
@@ -328,9 +328,9 @@ def test_name_scores_match_names_and_speakers_one_to_one() -> None:
     # both names mostly in speaker 0: the matching gives "a" speaker 0 and "b" speaker 1
     names = np.array([0, 0, 0, 0, 1, 1, 1, -1])
     labels = np.array([0, 0, 0, 1, 0, 0, 1, 1])
-    sc_ = sc.name_scores(names, labels, 2, 0.25)
+    sc_ = cue_names.name_scores(names, labels, 2, 0.25)
     assert sc_[:4, 0].tolist() == [0.25] * 4 and sc_[4:7, 1].tolist() == [0.25] * 3
     assert sc_[:4, 1].sum() == 0 and sc_[7].sum() == 0
     # more names than speakers: the name left over gets nothing; a name in no window of its match neither
-    assert sc.name_scores(np.array([0, 1, 2]), np.array([0, 0, 1]), 2, 1.0).sum() == 2.0
-    assert sc.name_scores(np.array([-1, -1]), np.array([0, 1]), 2, 1.0).sum() == 0
+    assert cue_names.name_scores(np.array([0, 1, 2]), np.array([0, 0, 1]), 2, 1.0).sum() == 2.0
+    assert cue_names.name_scores(np.array([-1, -1]), np.array([0, 1]), 2, 1.0).sum() == 0

@@ -53,6 +53,13 @@ from ..progress import Counter, Reporter
 from ..signal import ANALYSIS_SR
 from . import (
     clustering,
+    cue_dash_relabel,
+    cue_dash_split,
+    cue_dashes,
+    cue_events,
+    cue_names,
+    cue_overlap,
+    cue_windows,
     embedded_cluster,
     embedded_other,
     embedded_shortruns,
@@ -183,30 +190,30 @@ class EmbeddedDiarizer:
             view = None
         step.tick()
 
-        events = subtitle_cues.window_events(windows, cues or [], cfg.subtitle_cover)
-        crowded = None if cfg.crowded_seconds is None else subtitle_cues.window_crowding(windows, cues or [])
-        straddled = None if cfg.straddle_seconds is None else subtitle_cues.window_straddle(windows, cues or [])
-        names = subtitle_cues.window_names(events, cues or [])
-        dash = subtitle_cues.window_dash_parts(windows, cues or [], regions, cfg.subtitle_dash_margin)
+        events = cue_windows.window_events(windows, cues or [], cfg.subtitle_cover)
+        crowded = None if cfg.crowded_seconds is None else cue_windows.window_crowding(windows, cues or [])
+        straddled = None if cfg.straddle_seconds is None else cue_windows.window_straddle(windows, cues or [])
+        names = cue_windows.window_names(events, cues or [])
+        dash = cue_dashes.window_dash_parts(windows, cues or [], regions, cfg.subtitle_dash_margin)
         if cfg.subtitle_pool > 0 and np.any(events >= 0):  # line-level vectors for the clustering
-            pooled = subtitle_cues.pool_events(emb, events, cfg.subtitle_pool)
-            praw = pooled if raw is emb else subtitle_cues.pool_events(raw, events, cfg.subtitle_pool)
+            pooled = cue_events.pool_events(emb, events, cfg.subtitle_pool)
+            praw = pooled if raw is emb else cue_events.pool_events(raw, events, cfg.subtitle_pool)
             pview = view
             if view is not None:
                 vev = np.where(view.valid, events, -1)
-                pview = dataclasses.replace(view, emb=subtitle_cues.pool_events(view.emb, vev, cfg.subtitle_pool),
+                pview = dataclasses.replace(view, emb=cue_events.pool_events(view.emb, vev, cfg.subtitle_pool),
                                             raw=None if view.raw is None else
-                                            subtitle_cues.pool_events(view.raw, vev, cfg.subtitle_pool))
+                                            cue_events.pool_events(view.raw, vev, cfg.subtitle_pool))
             labels = self._cluster(pooled, windows, wpitch, pview, praw, events=events, names=names, dash=dash,
                                    crowded=crowded, straddled=straddled)
         else:
             labels = self._cluster(emb, windows, wpitch, view, raw, events=events, names=names, dash=dash,
                                    crowded=crowded, straddled=straddled)
         if cfg.subtitle_split_jp is not None and cfg.num_speakers is None:  # two voices in one cluster
-            labels = subtitle_cues.split_by_events(emb, labels, events, view, cfg.subtitle_split_jp,
-                                                   cfg.subtitle_split_other, cfg.max_speakers)
+            labels = cue_events.split_by_events(emb, labels, events, view, cfg.subtitle_split_jp,
+                                                cfg.subtitle_split_other, cfg.max_speakers)
         if cfg.subtitle_dash_split is not None and cfg.num_speakers is None and np.any(dash[0] >= 0):
-            labels = subtitle_cues.split_by_dashes(emb, labels, *dash, cfg.subtitle_dash_split, cfg.max_speakers)
+            labels = cue_dash_split.split_by_dashes(emb, labels, *dash, cfg.subtitle_dash_split, cfg.max_speakers)
         step.tick()
         k = int(labels.max()) + 1
         if k == 1:
@@ -246,10 +253,10 @@ class EmbeddedDiarizer:
                 other_pitch = (view.f0, np.array([nanmedian(view.pitch[(labels == i) & view.valid])
                                                  for i in range(k)]))
             if cfg.subtitle_name_score > 0:  # windows of a named line lean to the speaker of that name
-                wscores = wscores + subtitle_cues.name_scores(names, labels, k, cfg.subtitle_name_score)
+                wscores = wscores + cue_names.name_scores(names, labels, k, cfg.subtitle_name_score)
             turns = self._resegment(regions, windows, wscores, f0, spk_pitch, other_pitch, cues)
             if cfg.subtitle_dash_relabel and cues:  # two parts of a dash event: two speakers
-                turns = subtitle_cues.dash_relabel(turns, cues, regions, windows, wscores)
+                turns = cue_dash_relabel.dash_relabel(turns, cues, regions, windows, wscores)
             seg_labels = labels  # the labels ``turns`` (``c<i>``) and ``spk_pitch`` refer to
             labels = window_labels(windows, turns, labels)
             step.tick()
@@ -284,8 +291,8 @@ class EmbeddedDiarizer:
                 found = [(t, share) for t, share in found if share >= cfg.other_voice_replace]
             turns.extend(t for t, _ in found)
         if cfg.subtitle_overlap is not None and cues:  # a second line on screen: a second voice
-            spans = subtitle_cues.overlap_spans(cues, max_len=cfg.subtitle_overlap)
-            turns.extend(subtitle_cues.overlap_turns(spans, turns, cwin, ccent, windows, cfg.confidence_scale))
+            spans = cue_overlap.overlap_spans(cues, max_len=cfg.subtitle_overlap)
+            turns.extend(cue_overlap.overlap_turns(spans, turns, cwin, ccent, windows, cfg.confidence_scale))
         return relabel_by_first_appearance(normalize_turns(turns, cfg.min_turn))
 
     def _other_voices(self, single: list[Turn], audio: np.ndarray, spk_pitch: np.ndarray, wpitch: np.ndarray,
@@ -361,8 +368,8 @@ class EmbeddedDiarizer:
                       + w * pitch_scores(t, other_pitch[0], other_pitch[1], cfg.pitch_weight))
             penalty: float | np.ndarray = cfg.switch_penalty
             if cues and (cfg.subtitle_inside != 1.0 or cfg.subtitle_edge != 1.0):
-                penalty = subtitle_cues.switch_penalties(t, cues, cfg.switch_penalty, cfg.subtitle_inside,
-                                                         cfg.subtitle_edge, cfg.subtitle_edge_radius)
+                penalty = cue_events.switch_penalties(t, cues, cfg.switch_penalty, cfg.subtitle_inside,
+                                                      cfg.subtitle_edge, cfg.subtitle_edge_radius)
             path = viterbi(sc, penalty)
             turns.extend(path_runs(path, t - cfg.step / 2, cfg.step, a, b,
                                    frame_confidence(sc, path, cfg.confidence_scale)))

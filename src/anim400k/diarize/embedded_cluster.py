@@ -12,7 +12,7 @@ import logging
 
 import numpy as np
 
-from . import clustering, count, longform, subtitle_cues, views
+from . import clustering, count, cue_dashes, cue_events, cue_names, longform, views
 from .embedded_config import EmbeddedConfig
 
 log = logging.getLogger(__name__)
@@ -30,9 +30,9 @@ def cluster_windows(cfg: EmbeddedConfig, emb: np.ndarray, windows: np.ndarray, w
     it) of at least ``straddle_seconds``, are left out, and above ``cluster_cap`` windows an even stride of
     ``cluster_subset`` of the others is clustered; the windows left out are labelled by their mean affinity to
     its speakers (:mod:`.longform`).
-    ``events``: each window's one-speaker subtitle event (-1: none; :func:`.subtitle_cues.window_events`);
-    ``names``: the speaker name of that event (-1: none; :func:`.subtitle_cues.window_names`); ``dash``: each
-    window's dash event and part there (:func:`.subtitle_cues.window_dash_parts`).
+    ``events``: each window's one-speaker subtitle event (-1: none; :func:`.cue_windows.window_events`);
+    ``names``: the speaker name of that event (-1: none; :func:`.cue_windows.window_names`); ``dash``: each
+    window's dash event and part there (:func:`.cue_dashes.window_dash_parts`).
 
     Then, with ``crowded_cluster_seconds``, a cluster whose windows sit under two subtitle events for at least
     that long on average (a cluster of overlapped lines, not a character), and with ``straddle_cluster_seconds``
@@ -96,22 +96,22 @@ def cluster_all(cfg: EmbeddedConfig, emb: np.ndarray, windows: np.ndarray, wpitc
         return np.zeros(len(emb), dtype=int)
     aff = jp_aff = clustering.fused_affinity(emb, wpitch, cfg.pitch_weight)
     aff = views.combined_affinity(aff, view, cfg.other_weight, cfg.pitch_weight)
-    link = None if events is None else subtitle_cues.event_link(events, cfg.subtitle_link)
+    link = None if events is None else cue_events.event_link(events, cfg.subtitle_link)
     if link is not None:  # windows of one subtitle line: one speaker, most likely
         aff, jp_aff = aff + link, jp_aff + link
-    apart = None if dash is None else subtitle_cues.dash_apart(*dash, cfg.subtitle_dash_apart)
+    apart = None if dash is None else cue_dashes.dash_apart(*dash, cfg.subtitle_dash_apart)
     if apart is not None:  # two parts of a dash event: two speakers, most likely
         aff, jp_aff = aff + apart, jp_aff + apart
-    named = None if names is None else subtitle_cues.name_constraints(names, cfg.subtitle_name_link,
-                                                                       cfg.subtitle_name_apart)
+    named = None if names is None else cue_names.name_constraints(names, cfg.subtitle_name_link,
+                                                                   cfg.subtitle_name_apart)
     unnamed = (aff, jp_aff)
     if named is not None:  # the subtitles name the speakers: same name linked, different names apart
         aff, jp_aff = aff + named, jp_aff + named
     name_count = named is not None and cfg.subtitle_name_count
     least = cfg.min_speakers  # at least as many speakers as names with enough speech
     if names is not None and cfg.subtitle_name_min_speech is not None:
-        least = max(least, min(cfg.max_speakers, subtitle_cues.name_floor(names, windows,
-                                                                          cfg.subtitle_name_min_speech)))
+        least = max(least, min(cfg.max_speakers, cue_names.name_floor(names, windows,
+                                                                      cfg.subtitle_name_min_speech)))
     num = cfg.num_speakers
     count_aff, count_jp = (aff, jp_aff) if name_count or named is None else unnamed
     if num is None and cfg.spectral_count == "embedding" and raw is not None and raw is not emb:

@@ -152,7 +152,7 @@ class EmbeddedConfig:
     #: windows clustered above ``cluster_cap`` (at most ``cluster_cap``)
     cluster_subset: int = 2000
     #: windows during which two or more subtitle events are on screen for at least this many seconds
-    #: (:func:`.subtitle_cues.window_crowding`: two characters speaking at once, most likely) are left out of
+    #: (:func:`.cue_windows.window_crowding`: two characters speaking at once, most likely) are left out of
     #: the count and the clustering and then take the speaker they are most alike on average, as the windows
     #: above ``cluster_cap`` do: a window holding two voices matches neither, and such windows gathered into a
     #: speaker of their own (None: off; docs/diarization.md, *Overlapped speech left out of the count*)
@@ -160,7 +160,7 @@ class EmbeddedConfig:
     #: ... unless fewer than this share of the windows (or fewer than 3) would be left
     crowded_min_share: float = 0.5
     #: windows in which a second subtitle event runs for at least this many seconds (a change of line inside the
-    #: window: its two halves most likely two speakers, :func:`.subtitle_cues.window_straddle`) are left out of
+    #: window: its two halves most likely two speakers, :func:`.cue_windows.window_straddle`) are left out of
     #: the count and the clustering as crowded windows are (None: off; docs/diarization.md, *Windows across a
     #: change of line*; off by default: on the demo's 60 s episodes it made a fourth speaker)
     straddle_seconds: float | None = None
@@ -170,7 +170,7 @@ class EmbeddedConfig:
     crowded_cluster_seconds: float | None = 0.7
     #: ... and so is a cluster whose windows have a second subtitle event over them for at least this many
     #: seconds on average (windows across changes of line gathered into a "speaker":
-    #: :func:`.subtitle_cues.window_straddle`; None: off, the default: measured, it can re-split a speaker;
+    #: :func:`.cue_windows.window_straddle`; None: off, the default: measured, it can re-split a speaker;
     #: docs/diarization.md, *Windows across a change of line*)
     straddle_cluster_seconds: float | None = None
     #: subtitle cues (``diarize(..., subtitles=)``, :mod:`.subtitle_cues`): a window belongs to the one-speaker
@@ -189,7 +189,7 @@ class EmbeddedConfig:
     subtitle_edge_radius: float = 0.3
     #: a cluster is cut in two where its one-speaker events, as units, split (2-means) into halves whose
     #: centred centroids have a cosine below this in ``emb`` and below ``subtitle_split_other`` in the
-    #: other view (:func:`.subtitle_cues.split_by_events`; None: off; needs the other track)
+    #: other view (:func:`.cue_events.split_by_events`; None: off; needs the other track)
     subtitle_split_jp: float | None = None
     subtitle_split_other: float = 0.3
     #: speaker names of subtitle events (:attr:`anim400k.model.Subtitle.speaker`; generic ones such as ALL
@@ -205,24 +205,24 @@ class EmbeddedConfig:
     #: clustering's; the count then hears the names through ``subtitle_name_min_speech`` alone)
     subtitle_name_count: bool = True
     #: re-segmentation: a window of a named event scores this much more for the speaker matched to that name
-    #: (:func:`.subtitle_cues.name_scores`, one to one; 0: off; docs/diarization.md, *Speaker names in the
+    #: (:func:`.cue_names.name_scores`, one to one; 0: off; docs/diarization.md, *Speaker names in the
     #: subtitles*)
     subtitle_name_score: float = 0.25
     #: where an event starts inside an earlier one-speaker event (two lines on screen at once) and no second
     #: speaker is labelled there, an overlap turn of at most this many seconds from that event's start, for
     #: the speaker whose centroid mixed with the host's best matches the windows there
-    #: (:func:`.subtitle_cues.overlap_turns`; None: off; docs/diarization.md, *Interjections the subtitles show*)
+    #: (:func:`.cue_overlap.overlap_turns`; None: off; docs/diarization.md, *Interjections the subtitles show*)
     subtitle_overlap: float | None = 0.4
-    #: dash events (two speakers, in order; :func:`.subtitle_cues.window_dash_parts`): a window belongs to a part
+    #: dash events (two speakers, in order; :func:`.cue_dashes.window_dash_parts`): a window belongs to a part
     #: when it reaches at most this many seconds past the part's boundary with the next or previous part ...
     subtitle_dash_margin: float = 0.2
     #: ... affinity malus for two windows of two parts of one dash event (cannot-link; 0: off) ...
     subtitle_dash_apart: float = 0.0
     #: ... a cluster holding two parts of a dash event is cut in two where the cut puts the parts apart and the
-    #: halves' centred centroids have a cosine below this (:func:`.subtitle_cues.split_by_dashes`; None: off) ...
+    #: halves' centred centroids have a cosine below this (:func:`.cue_dash_split.split_by_dashes`; None: off) ...
     subtitle_dash_split: float | None = None
     #: ... and where the turns give two parts of a dash event to one speaker, the shorter part goes to the best
-    #: other speaker (:func:`.subtitle_cues.dash_relabel`; docs/diarization.md, *Dash events as two speakers*: all
+    #: other speaker (:func:`.cue_dash_relabel.dash_relabel`; docs/diarization.md, *Dash events as two speakers*: all
     #: three measured, none kept)
     subtitle_dash_relabel: bool = False
     #: short runs re-scored on their own audio after the re-segmentation (:mod:`.shortruns`): each run of one
