@@ -12,7 +12,7 @@ import logging
 
 import numpy as np
 
-from . import clustering, count, cue_dashes, cue_events, cue_names, longform, views
+from . import clustering, count, cue_dashes, cue_events, cue_names, longform, view_merge, views
 from .embedded_config import EmbeddedConfig
 
 log = logging.getLogger(__name__)
@@ -140,6 +140,9 @@ def cluster_all(cfg: EmbeddedConfig, emb: np.ndarray, windows: np.ndarray, wpitc
         if labels.max() + 1 != num:
             labels = partition(cfg, aff, int(labels.max()) + 1, emb, windows, wpitch, view, raw, least)
         labels = clustering.merge_centred(emb, labels, cfg.confirm_similarity, floor=jp_num)
+    if cfg.merge_views_jp is not None and cfg.num_speakers is None:  # one voice left in two clusters
+        labels = view_merge.merge_alike_in_both_views(emb, labels, view, cfg.merge_views_jp, cfg.merge_views_mean,
+                                                      floor=least)
     return labels
 
 

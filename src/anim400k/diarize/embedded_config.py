@@ -74,6 +74,12 @@ class EmbeddedConfig:
     #: cosine above this merge, most alike first, down to the JP count at most (None: off;
     #: docs/diarization.md, *Extra speakers confirmed*)
     confirm_similarity: float | None = 0.7
+    #: after the clustering, two clusters merge when their centred centroids are at least this alike on the JP
+    #: track (``emb``) and the mean of that and their centred other-view centroids' cosine is at least
+    #: ``merge_views_mean`` (:func:`.view_merge.merge_alike_in_both_views`; None: off; needs the other track;
+    #: docs/diarization.md, *A voice split in two clusters*)
+    merge_views_jp: float | None = None
+    merge_views_mean: float = 0.55
     #: how a speaker count is read from an affinity (:data:`.count.COUNT_METHODS`): ``eigengap`` (NME's best
     #: pruning), ``consensus`` (median over the ``count_top`` best prunings), ``stability`` (the count, NME's
     #: +- ``count_spread``, whose clusterings of ``count_resamples`` seeded subsamples of ``count_share`` of at
@@ -286,6 +292,10 @@ def check_config(config: EmbeddedConfig, embeddings: tuple[str, ...]) -> None:
     if config.pitch_gap_override is not None and not -1.0 <= config.pitch_gap_override <= 1.0:
         raise InputError(f"pitch_gap_override must be a cosine in [-1, 1] or None (off), got "
                          f"{config.pitch_gap_override}")
+    if config.merge_views_jp is not None and not (-1.0 <= config.merge_views_jp <= 1.0
+                                                  and -1.0 <= config.merge_views_mean <= 1.0):
+        raise InputError(f"merge_views_jp and merge_views_mean must be cosines in [-1, 1], got "
+                         f"{config.merge_views_jp} and {config.merge_views_mean}")
     if config.pitch_gap_spread is not None and not config.pitch_gap_spread >= 0:
         raise InputError(f"pitch_gap_spread must be >= 0 or None (off), got {config.pitch_gap_spread}")
     if config.straddle_seconds is not None and not config.straddle_seconds > 0:

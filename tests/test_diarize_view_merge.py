@@ -1,0 +1,94 @@
+"""A voice left in two clusters merges when both views hear one voice
+(:func:`anim400k.diarize.view_merge.merge_alike_in_both_views`, the ``merge_views_jp`` option)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from anim400k.diarize import clustering, embedded_cluster, view_merge
+from anim400k.diarize.embedded import EmbeddedDiarizer
+from anim400k.diarize.embedded_config import EmbeddedConfig
+from anim400k.diarize.views import OtherView
+from anim400k.errors import InputError
+
+N = 15  # windows per cluster
+
+
+def _voices(rng: np.random.Generator, k: int, dim: int = 24) -> np.ndarray:
+    return np.linalg.qr(rng.normal(size=(dim, k)))[0].T  # k orthonormal directions
+
+
+def _episode(same_actor: bool, seed: int = 0) -> tuple[np.ndarray, np.ndarray, OtherView]:
+    """Three clusters: 0 and 1 one JP voice (1 a little off, as excited lines are), 2 another voice. On the
+    other track clusters 0 and 1 have one actor (``same_actor``) or two different ones."""
+    rng = np.random.default_rng(seed)
+    jp_a, jp_c, shift = _voices(rng, 3)
+    en = _voices(rng, 4)
+    jp = np.vstack([jp_a + 0.1 * rng.normal(size=(N, len(jp_a))),
+                    jp_a + 0.3 * shift + 0.1 * rng.normal(size=(N, len(jp_a))),
+                    jp_c + 0.1 * rng.normal(size=(N, len(jp_a)))])
+    actors = [en[0], en[0] if same_actor else en[1], en[2]]
+    other = np.vstack([a + 0.1 * rng.normal(size=(N, len(a))) for a in actors])
+    valid = np.ones(3 * N, dtype=bool)
+    valid[N : N + 5] = False  # some windows without the other track's speech
+    view = OtherView(emb=other.astype(np.float32), pitch=np.full(3 * N, np.nan), f0=np.zeros(1), valid=valid)
+    return jp, np.repeat([0, 1, 2], N), view
+
+
+def test_centred_centroids_take_the_mean_of_the_rows_away() -> None:
+    x = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    cents, counts = view_merge.centred_centroids(x, np.array([0, 0, 1, 1]), 2)
+    assert counts.tolist() == [2, 2]
+    assert np.allclose(cents, clustering.l2_normalize(np.array([[0.5, -0.5], [-0.5, 0.5]])))
+    cents, counts = view_merge.centred_centroids(x, np.array([0, 0, 1, 1]), 3, np.array([1, 1, 1, 0], bool))
+    assert counts.tolist() == [2, 1, 0] and not cents[2].any()
+
+
+def test_one_voice_in_two_clusters_merges_when_the_other_track_has_one_actor() -> None:
+    jp, labels, view = _episode(same_actor=True)
+    merged = view_merge.merge_alike_in_both_views(jp, labels, view, 0.6, 0.5)
+    assert len(np.unique(merged)) == 2
+    assert len(np.unique(merged[: 2 * N])) == 1 and merged[2 * N] != merged[0]
+
+
+def test_alike_jp_voices_stay_apart_when_their_actors_differ() -> None:
+    jp, labels, view = _episode(same_actor=False)
+    cents, _ = view_merge.centred_centroids(jp, labels, 3)
+    assert cents[0] @ cents[1] > 0.6  # the JP track alone would merge them
+    assert len(np.unique(view_merge.merge_alike_in_both_views(jp, labels, view, 0.6, 0.5))) == 3
+
+
+def test_no_merge_without_the_other_view_below_the_floor_or_with_too_few_other_windows() -> None:
+    jp, labels, view = _episode(same_actor=True)
+    assert len(np.unique(view_merge.merge_alike_in_both_views(jp, labels, None, 0.6, 0.5))) == 3
+    assert len(np.unique(view_merge.merge_alike_in_both_views(jp, labels, view, 0.6, 0.5, floor=3))) == 3
+    sparse = OtherView(emb=view.emb, pitch=view.pitch, f0=view.f0, valid=view.valid.copy())
+    sparse.valid[N : 2 * N - 2] = False  # cluster 1 keeps 2 windows with the other track's speech
+    assert len(np.unique(view_merge.merge_alike_in_both_views(jp, labels, sparse, 0.6, 0.5))) == 3
+    assert len(np.unique(view_merge.merge_alike_in_both_views(jp, labels, view, 0.99, 0.5))) == 3
+
+
+def test_the_clustering_stage_applies_the_option(monkeypatch: pytest.MonkeyPatch) -> None:
+    jp, labels, view = _episode(same_actor=True)
+    windows = np.stack([np.arange(3 * N) * 0.5, np.arange(3 * N) * 0.5 + 1.5], axis=1)
+    seen: list[tuple[float, float]] = []
+    real = view_merge.merge_alike_in_both_views
+
+    def spy(emb: np.ndarray, lab: np.ndarray, v: OtherView | None, jp_min: float, mean_min: float,
+            floor: int = 1) -> np.ndarray:
+        seen.append((jp_min, mean_min))
+        return real(emb, lab, v, jp_min, mean_min, floor)
+
+    monkeypatch.setattr(view_merge, "merge_alike_in_both_views", spy)
+    pitch = np.full(3 * N, np.nan)
+    embedded_cluster.cluster_all(EmbeddedConfig(), jp, windows, pitch, view)
+    assert seen == []  # off by default
+    out = embedded_cluster.cluster_all(EmbeddedConfig(merge_views_jp=0.6, merge_views_mean=0.5), jp, windows,
+                                       pitch, view)
+    assert seen == [(0.6, 0.5)] and out.max() + 1 <= 3
+
+
+def test_the_options_are_checked() -> None:
+    with pytest.raises(InputError, match="merge_views_jp and merge_views_mean must be cosines"):
+        EmbeddedDiarizer(merge_views_jp=1.5)
