@@ -82,11 +82,12 @@ def test_the_clustering_stage_applies_the_option(monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(view_merge, "merge_alike_in_both_views", spy)
     pitch = np.full(3 * N, np.nan)
-    embedded_cluster.cluster_all(EmbeddedConfig(), jp, windows, pitch, view)
-    assert seen == []  # off by default
-    out = embedded_cluster.cluster_all(EmbeddedConfig(merge_views_jp=0.6, merge_views_mean=0.5), jp, windows,
-                                       pitch, view)
-    assert seen == [(0.6, 0.5)] and out.max() + 1 <= 3
+    embedded_cluster.cluster_all(EmbeddedConfig(merge_views_jp=None), jp, windows, pitch, view)
+    assert seen == []  # off
+    out = embedded_cluster.cluster_all(EmbeddedConfig(), jp, windows, pitch, view)
+    assert seen == [(0.5, 0.55)] and out.max() + 1 <= 3  # the defaults
+    embedded_cluster.cluster_all(EmbeddedConfig(merge_views_jp=0.6, merge_views_mean=0.5), jp, windows, pitch, view)
+    assert seen[-1] == (0.6, 0.5)
 
 
 def test_the_options_are_checked() -> None:

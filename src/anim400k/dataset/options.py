@@ -151,7 +151,8 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: the same output.
 #: diarize 9: windows under two subtitle events at once for >= 1 s (overlapped speech) are left out of the count
 #: and the clustering and take the speaker they are most alike (``crowded_seconds``); they made speakers of their own.
-STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 5, "score": 4, "separate": 3, "diarize": 10, "cut": 10,
+#: diarize 11: two clusters alike in both views' centred centroids merge (``merge_views_jp``: a voice split in two).
+STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 5, "score": 4, "separate": 3, "diarize": 11, "cut": 10,
                                   "align": 6, "subtitles": 16, "sync": 3, "audio": 2, "frames": 2}
 
 #: Bumped when :func:`anim400k.formats.transcripts.read_transcript` reads a given transcript (the manifest's

@@ -78,7 +78,7 @@ class EmbeddedConfig:
     #: track (``emb``) and the mean of that and their centred other-view centroids' cosine is at least
     #: ``merge_views_mean`` (:func:`.view_merge.merge_alike_in_both_views`; None: off; needs the other track;
     #: docs/diarization.md, *A voice split in two clusters*)
-    merge_views_jp: float | None = None
+    merge_views_jp: float | None = 0.5
     merge_views_mean: float = 0.55
     #: how a speaker count is read from an affinity (:data:`.count.COUNT_METHODS`): ``eigengap`` (NME's best
     #: pruning), ``consensus`` (median over the ``count_top`` best prunings), ``stability`` (the count, NME's
