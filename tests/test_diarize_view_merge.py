@@ -84,12 +84,50 @@ def test_the_clustering_stage_applies_the_option(monkeypatch: pytest.MonkeyPatch
     pitch = np.full(3 * N, np.nan)
     embedded_cluster.cluster_all(EmbeddedConfig(merge_views_jp=None), jp, windows, pitch, view)
     assert seen == []  # off
-    out = embedded_cluster.cluster_all(EmbeddedConfig(), jp, windows, pitch, view)
-    assert seen == [(0.5, 0.55)] and out.max() + 1 <= 3  # the defaults
+    embedded_cluster.cluster_all(EmbeddedConfig(), jp, windows, pitch, view)
+    assert seen == [(0.5, 0.55)]  # the defaults
     embedded_cluster.cluster_all(EmbeddedConfig(merge_views_jp=0.6, merge_views_mean=0.5), jp, windows, pitch, view)
     assert seen[-1] == (0.6, 0.5)
+    embedded_cluster.cluster_all(EmbeddedConfig(num_speakers=3), jp, windows, pitch, view)
+    embedded_cluster.cluster_all(EmbeddedConfig(other_weight=0), jp, windows, pitch, view)
+    assert len(seen) == 2  # a given count is kept; ``other_weight=0`` switches the other view off
+
+
+def _cast(same_actor: bool, seed: int = 0) -> tuple[np.ndarray, OtherView]:
+    """Five clusters of :data:`N` windows in order: 0 and 1 one JP voice (1 further off than in
+    :func:`_episode`: the clustering keeps it apart), 2-4 three other voices; on the other track 0 and 1 have
+    one actor (``same_actor``) or two."""
+    rng = np.random.default_rng(seed)
+    jp_a, shift, *jp_others = _voices(rng, 5)
+    en = _voices(rng, 6)
+    jp = np.vstack([v + 0.1 * rng.normal(size=(N, len(jp_a))) for v in [jp_a, jp_a + 0.7 * shift, *jp_others]])
+    actors = [en[0], en[0] if same_actor else en[1], *en[2:5]]
+    other = np.vstack([a + 0.1 * rng.normal(size=(N, len(a))) for a in actors])
+    return jp, OtherView(emb=other.astype(np.float32), pitch=np.full(5 * N, np.nan), f0=np.zeros(1),
+                         valid=np.ones(5 * N, dtype=bool))
+
+
+def test_the_clustering_stage_merges_a_voice_it_left_in_two_clusters() -> None:
+    """The clustering alone leaves the voice in two clusters; the merge joins them when the other track has
+    one actor for both, not when it has two, and not with the other view switched off (``other_weight=0``)."""
+    windows = np.stack([np.arange(5 * N) * 0.5, np.arange(5 * N) * 0.5 + 1.5], axis=1)
+    pitch = np.full(5 * N, np.nan)
+    jp, view = _cast(same_actor=True)
+    assert embedded_cluster.cluster_all(EmbeddedConfig(merge_views_jp=None), jp, windows, pitch, view).max() == 4
+    out = embedded_cluster.cluster_all(EmbeddedConfig(), jp, windows, pitch, view)
+    assert out.max() == 3 and len(np.unique(out[: 2 * N])) == 1 and len(np.unique(out[2 * N :])) == 3
+    assert out[0] not in out[2 * N :]
+    alone = embedded_cluster.cluster_all(EmbeddedConfig(other_weight=0), jp, windows, pitch, None)
+    assert alone.max() == 4
+    assert np.array_equal(embedded_cluster.cluster_all(EmbeddedConfig(other_weight=0), jp, windows, pitch, view),
+                          alone)
+    jp, view = _cast(same_actor=False)
+    assert embedded_cluster.cluster_all(EmbeddedConfig(), jp, windows, pitch, view).max() == 4
 
 
 def test_the_options_are_checked() -> None:
     with pytest.raises(InputError, match="merge_views_jp and merge_views_mean must be cosines"):
         EmbeddedDiarizer(merge_views_jp=1.5)
+    with pytest.raises(InputError, match="merge_views_jp and merge_views_mean must be cosines"):
+        EmbeddedDiarizer(merge_views_mean=-1.5)
+    EmbeddedDiarizer(merge_views_jp=None, merge_views_mean=-1.5)  # (not read when off)

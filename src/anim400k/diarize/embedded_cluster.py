@@ -140,7 +140,8 @@ def cluster_all(cfg: EmbeddedConfig, emb: np.ndarray, windows: np.ndarray, wpitc
         if labels.max() + 1 != num:
             labels = partition(cfg, aff, int(labels.max()) + 1, emb, windows, wpitch, view, raw, least)
         labels = clustering.merge_centred(emb, labels, cfg.confirm_similarity, floor=jp_num)
-    if cfg.merge_views_jp is not None and cfg.num_speakers is None:  # one voice left in two clusters
+    if cfg.merge_views_jp is not None and cfg.num_speakers is None and cfg.other_weight > 0:
+        # one voice left in two clusters (``other_weight=0`` switches the other view off, here as elsewhere)
         labels = view_merge.merge_alike_in_both_views(emb, labels, view, cfg.merge_views_jp, cfg.merge_views_mean,
                                                       floor=least)
     return labels

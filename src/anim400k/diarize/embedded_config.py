@@ -76,8 +76,8 @@ class EmbeddedConfig:
     confirm_similarity: float | None = 0.7
     #: after the clustering, two clusters merge when their centred centroids are at least this alike on the JP
     #: track (``emb``) and the mean of that and their centred other-view centroids' cosine is at least
-    #: ``merge_views_mean`` (:func:`.view_merge.merge_alike_in_both_views`; None: off; needs the other track;
-    #: docs/diarization.md, *A voice split in two clusters*)
+    #: ``merge_views_mean`` (:func:`.view_merge.merge_alike_in_both_views`; None: off; needs the other track and
+    #: ``other_weight`` > 0; docs/diarization.md, *A voice split in two clusters*)
     merge_views_jp: float | None = 0.5
     merge_views_mean: float = 0.55
     #: how a speaker count is read from an affinity (:data:`.count.COUNT_METHODS`): ``eigengap`` (NME's best
