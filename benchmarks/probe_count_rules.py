@@ -56,13 +56,16 @@ def _centroids(x: np.ndarray, lab: np.ndarray, k: int, rows: np.ndarray | None =
 
 
 def _median_pitch(p: np.ndarray, lab: np.ndarray, k: int, rows: np.ndarray | None = None) -> np.ndarray:
+    """Each cluster's median window pitch: ``p`` is already log2-F0 (``pitch.window_pitch``), so octaves.
+    (Before 2026-12-07 this took log2 of it again, squashing the gaps ~5.5x: the ``dp`` / ``dp_en`` features of
+    the learned test in docs/diarization.md were measured on that scale.)"""
     rows = np.ones(len(p), bool) if rows is None else rows
     out = np.full(k, np.nan)
     for i in range(k):
         v = p[rows & (lab == i)]
-        v = v[np.isfinite(v) & (v > 0)]
+        v = v[np.isfinite(v)]
         if len(v):
-            out[i] = np.median(np.log2(v))
+            out[i] = np.median(v)
     return out
 
 

@@ -68,7 +68,6 @@ def test_the_diarizers_partition_passes_the_option_on() -> None:
     assert _count(partition(cfg, aff, None, raw, windows, pitch, None, None)) == 2
 
 
-
 def _pitches(spread: float, seed: int) -> np.ndarray:
     """Window pitches of the three clusters: medians exactly 7.0, 7.3 and 7.0 octaves; the first two with the
     given spread (normal noise, re-centred on the median), the third steady."""

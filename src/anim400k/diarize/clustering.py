@@ -315,11 +315,11 @@ def merge_clusters(
             continue
         alike = sim.copy()  # before the pitch vetoes
         if pitch is not None:
-            sim = np.where(_pitch_apart([pitch[labels == i] for i in ids], max_pitch_gap, pitch_gap_spread),
+            sim = np.where(pitch_apart([pitch[labels == i] for i in ids], max_pitch_gap, pitch_gap_spread),
                            -np.inf, sim)
         if other is not None:
             o_emb, o_pitch, o_valid = other
-            sim = np.where(_pitch_apart([o_pitch[(labels == i) & o_valid] for i in ids], max_pitch_gap,
+            sim = np.where(pitch_apart([o_pitch[(labels == i) & o_valid] for i in ids], max_pitch_gap,
                                         pitch_gap_spread), -np.inf, sim)
         if pitch_gap_override is not None:
             sim = np.where(alike >= pitch_gap_override, alike, sim)
@@ -343,7 +343,7 @@ def pitch_spread(values: np.ndarray, min_values: int = 4) -> float:
     return float(q3 - q1) / 1.349
 
 
-def _pitch_apart(groups: list[np.ndarray], max_gap: float, spread_ratio: float | None) -> np.ndarray:
+def pitch_apart(groups: list[np.ndarray], max_gap: float, spread_ratio: float | None) -> np.ndarray:
     """Pairs of clusters kept apart by their median pitches (``groups``: each cluster's window pitches):
     a gap of at least ``max_gap`` octaves and, with ``spread_ratio``, at least that many pooled spreads."""
     med = np.array([_nanmedian(g) for g in groups])
