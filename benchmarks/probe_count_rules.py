@@ -41,20 +41,6 @@ FEATURES = ("c_jp", "c_raw", "c_en", "dp", "dp_en", "n_small", "gap")
 GRID = [(t, nmin, start) for t in (0.3, 0.5, 0.7) for nmin in (0, 4, 6, 8) for start in ("kf+2", "8")]
 
 
-def _centroids(x: np.ndarray, lab: np.ndarray, k: int, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    from anim400k.diarize import clustering
-
-    rows = np.ones(len(x), bool) if rows is None else rows
-    mu = x[rows].mean(axis=0)
-    c, n = np.zeros((k, x.shape[1])), np.zeros(k)
-    for i in range(k):
-        m = rows & (lab == i)
-        n[i] = m.sum()
-        if n[i]:
-            c[i] = x[m].mean(axis=0) - mu
-    return clustering.l2_normalize(c), n
-
-
 def _median_pitch(p: np.ndarray, lab: np.ndarray, k: int, rows: np.ndarray | None = None) -> np.ndarray:
     """Each cluster's median window pitch: ``p`` is already log2-F0 (``pitch.window_pitch``), so octaves.
     (Before 2026-12-07 this took log2 of it again, squashing the gaps ~5.5x: the ``dp`` / ``dp_en`` features of
@@ -72,14 +58,15 @@ def _median_pitch(p: np.ndarray, lab: np.ndarray, k: int, rows: np.ndarray | Non
 def pair_features(ep: dict, lab: np.ndarray) -> tuple[list[dict], list[tuple[int, int]]]:
     """The features of every pair of clusters of ``lab`` (module docstring, step 1)."""
     from anim400k.diarize import clustering
+    from anim400k.diarize.view_merge import centred_centroids
 
     emb, raw, wp, view, aff = ep["emb"], ep["raw"], ep["wpitch"], ep["view"], ep["aff"]
     k = int(lab.max()) + 1
-    cj, n = _centroids(emb, lab, k)
+    cj, n = centred_centroids(emb, lab, k)
     rawc = clustering.l2_normalize(np.stack([raw[lab == i].mean(axis=0) for i in range(k)]))
     pj = _median_pitch(wp, lab, k)
     if view is not None and view.valid.sum() >= 3:
-        ce, ne = _centroids(view.emb, lab, k, view.valid)
+        ce, ne = centred_centroids(view.emb, lab, k, view.valid)
         pe = _median_pitch(view.pitch, lab, k, view.valid)
     else:
         ce, ne, pe = np.zeros_like(cj), np.zeros(k), np.full(k, np.nan)
