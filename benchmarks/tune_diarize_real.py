@@ -24,6 +24,9 @@ experiment hooks (keys starting with ``_``) that patch the clustering for a meas
   ``subtitle_*`` options say how it uses them);
 - ``_names``: with ``_subs``, this share of the one-speaker events names its speaker (``_subtitles.py``:
   the true character, 2 % of them a wrong one; ``_wrong`` sets that share);
+- ``_en_split: true`` (with ``_en_share``, ``_en_inside``, ``_en_min``): cut JP clusters where two clusters of the
+  EN view's own clustering live mostly inside them (``benchmarks/_en_cluster_split.py``);
+- ``_count_add``: speakers added to the count's estimate (over-clustering; the merges then decide);
 - ``_oracle_count: true``: the true speaker count of each episode (``num_speakers``: no merging);
 - ``_split_log: true``: score every cluster of >= 10 windows (after the first pass) by the JP + EN
   split test (:func:`_recluster.half_scores`) and print the AUC of that score for telling clusters
@@ -192,6 +195,12 @@ def install_caches_and_hooks() -> None:
             if "split_log" in HOOKS and "ref" in HOOKS:  # each cluster's split score, and whether it holds two voices
                 HOOKS["split_log"] += [(s, rc.two_voices(windows, idx, HOOKS["ref"]))
                                        for _, idx, _, s in rc.half_scores(emb, labels, view)]
+            if HOOKS.get("en_split"):
+                import _en_cluster_split as ecs
+
+                labels = ecs.split_by_en_clusters(labels, windows, view, cfg.pitch_weight, cfg.max_speakers,
+                                                  HOOKS.get("en_share", 0.25), HOOKS.get("en_inside", 0.6),
+                                                  HOOKS.get("en_min", 3))
             if HOOKS.get("split_sum") is not None:
                 labels = rc.split_by_sum(emb, labels, view, HOOKS["split_sum"], cfg.max_speakers)
         finally:
@@ -200,6 +209,14 @@ def install_caches_and_hooks() -> None:
         return labels
 
     embedded.EmbeddedDiarizer._cluster = hooked_cluster
+    from anim400k.diarize import embedded_cluster
+
+    count_fn = embedded_cluster.count_speakers
+
+    def hooked_count(cfg: Any, affinity: np.ndarray, lo: int, hi: int) -> int:
+        return min(hi, count_fn(cfg, affinity, lo, hi) + HOOKS.get("count_add", 0))
+
+    embedded_cluster.count_speakers = hooked_count
 
 
 def bic_count(aff: np.ndarray, lo: int, hi: int, dims: int = 10, cov: str = "tied", penalty: float = 1.0) -> int:

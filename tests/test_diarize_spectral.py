@@ -129,6 +129,43 @@ def test_split_by_other_cuts_a_cluster_only_where_the_other_track_has_two_voices
     assert np.array_equal(split_by_other(emb, found, _view(truth, 0, few), -0.2, 8), found)
 
 
+def test_split_guards_keep_one_voice_whole_where_the_en_view_is_noisy():
+    from anim400k.diarize.embedded import EmbeddedDiarizer
+    from anim400k.diarize.embedded_config import LEGACY_OPTIONS
+    from anim400k.diarize.views import split_by_other
+
+    rng = np.random.default_rng(5)
+    truth = np.repeat([0, 1, 2], [30, 20, 20])
+    jp = rng.normal(size=(3, 16))
+    found = np.minimum(truth, 1)
+    apart, alike = jp.copy(), jp.copy()
+    apart[2] = jp[1] + 0.8 * rng.normal(size=16)  # two characters, a little apart in JP
+    alike[2] = jp[1] + 0.3 * rng.normal(size=16)  # one voice's two registers, the EN view hearing two actors
+    noise = 0.3 * rng.normal(size=(70, 16))
+    view = _view(truth, 0)
+    assert len(np.unique(split_by_other(apart[truth] + noise, found, view, 0.3, 8, jp_max=0.3))) == 3
+    assert len(np.unique(split_by_other(alike[truth] + noise, found, view, 0.3, 8))) == 3  # unguarded: cut
+    assert np.array_equal(split_by_other(alike[truth] + noise, found, view, 0.3, 8, jp_max=0.3), found)
+
+    # two characters found right, but the EN track's takes run on: the later half of character 1's
+    # windows hears character 0's EN actor
+    truth = np.repeat([0, 1], [40, 30])
+    emb = rng.normal(size=(2, 16))[truth] + 0.3 * rng.normal(size=(70, 16))
+    emb[55:] += 0.6 * rng.normal(size=16)  # those lines a little apart in JP as well
+    heard = truth.copy()
+    heard[55:] = 0
+    assert len(np.unique(split_by_other(emb, truth, _view(heard, 0), 0.3, 8))) == 3  # unguarded: cut
+    assert np.array_equal(split_by_other(emb, truth, _view(heard, 0), 0.3, 8, neighbour_max=0.3), truth)
+    cfg = EmbeddedDiarizer().config
+    assert (cfg.split_other_max, cfg.split_other_jp_max, cfg.split_other_neighbour_max) == (0.3, 0.3, 0.3)
+    assert cfg.split_other_min_voiced == 5
+    # a half with too few windows of EN speech is not cut off
+    two = split_by_other(emb, truth, _view(heard, 0), 0.3, 8)
+    assert np.array_equal(split_by_other(emb, truth, _view(heard, 0), 0.3, 8, min_other=int((two == 2).sum()) + 1),
+                          truth)
+    assert LEGACY_OPTIONS["split_other_max"] is None
+
+
 def test_split_by_both_views_cuts_a_pair_neither_view_alone_tells_apart():
     from anim400k.diarize.embedded import EmbeddedDiarizer
     from anim400k.diarize.embedded_config import LEGACY_OPTIONS
@@ -214,3 +251,15 @@ def test_reweight_changes_the_spectral_share_of_a_blend():
     for share in (0.2, 0.5, 0.8):
         assert np.allclose(spectral.reweight(blend, 16, 0.8, share), spectral.augment(emb, spec, share, scaled=True),
                            atol=1e-5)
+
+
+def test_split_guard_options_are_checked():
+    from anim400k.diarize.embedded import EmbeddedDiarizer
+
+    with pytest.raises(InputError, match="split_other_jp_max must be a cosine"):
+        EmbeddedDiarizer(split_other_jp_max=2.0)
+    with pytest.raises(InputError, match="split_other_neighbour_max must be a cosine"):
+        EmbeddedDiarizer(split_other_neighbour_max=-1.5)
+    with pytest.raises(InputError, match="split_other_min_voiced must be >= 1"):
+        EmbeddedDiarizer(split_other_min_voiced=0)
+    EmbeddedDiarizer(split_other_jp_max=None, split_other_neighbour_max=None)  # no guards

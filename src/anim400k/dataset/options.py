@@ -152,7 +152,9 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: diarize 9: windows under two subtitle events at once for >= 1 s (overlapped speech) are left out of the count
 #: and the clustering and take the speaker they are most alike (``crowded_seconds``); they made speakers of their own.
 #: diarize 11: two clusters alike in both views' centred centroids merge (``merge_views_jp``: a voice split in two).
-STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 5, "score": 4, "separate": 3, "diarize": 11, "cut": 10,
+#: diarize 12: the EN-view split at ``split_other_max`` 0.3 (was -0.2), kept only where the JP halves differ and
+#: neither half sounds like another cluster's EN actor (``split_other_jp_max``, ``split_other_neighbour_max``).
+STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 5, "score": 4, "separate": 3, "diarize": 12, "cut": 10,
                                   "align": 6, "subtitles": 16, "sync": 3, "audio": 2, "frames": 2}
 
 #: Bumped when :func:`anim400k.formats.transcripts.read_transcript` reads a given transcript (the manifest's

@@ -13,8 +13,9 @@ Everything it needs ships inside pip packages (no model hub). Steps:
    of window re-assignment to the best speaker (mean affinity, sticky towards the neighbouring
    windows' speaker), then merging of over-split clusters (:mod:`.clustering`); with the other
    track, a cluster is cut in two where that track's halves sound like two actors
-   (``split_other_max``), or where both tracks' halves differ enough together
-   (``split_views_max``);
+   (``split_other_max``; unless its JP halves are alike or a half's EN voice is another
+   cluster's, ``split_other_jp_max``, ``split_other_neighbour_max``), or where both tracks' halves
+   differ enough together (``split_views_max``);
    with the EN subtitles (``diarize(..., subtitles=)``, :mod:`.subtitle_cues`), a cluster whose
    subtitle lines, as units, fall into two groups that differ in both tracks is cut in two
    (``subtitle_split_jp``); where the subtitles name their speakers (ASS Name fields, SDH labels),

@@ -174,7 +174,11 @@ def partition(cfg: EmbeddedConfig, aff: np.ndarray, num: int | None, emb: np.nda
             pitch_gap_spread=cfg.pitch_gap_spread,
         )
         if view is not None and cfg.other_weight > 0 and view.valid.sum() >= 3:
-            for max_cos, jp_weight in ((cfg.split_other_max, 0.0), (cfg.split_views_max, 1.0)):
-                if max_cos is not None:
-                    labels = views.split_by_other(emb, labels, view, max_cos, cfg.max_speakers, jp_weight=jp_weight)
+            if cfg.split_other_max is not None:
+                labels = views.split_by_other(emb, labels, view, cfg.split_other_max, cfg.max_speakers,
+                                              jp_max=cfg.split_other_jp_max,
+                                              neighbour_max=cfg.split_other_neighbour_max,
+                                              min_other=cfg.split_other_min_voiced)
+            if cfg.split_views_max is not None:
+                labels = views.split_by_other(emb, labels, view, cfg.split_views_max, cfg.max_speakers, jp_weight=1.0)
     return labels

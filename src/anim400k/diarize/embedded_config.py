@@ -107,7 +107,15 @@ class EmbeddedConfig:
     #: after merging, each cluster is cut in two by 2-means on its windows' features, and the cut is
     #: kept when the other track's halves disagree: the cosine of their centred other-view
     #: centroids (spectral part included) is below this (None: no splitting)
-    split_other_max: float | None = -0.2
+    split_other_max: float | None = 0.3
+    #: a cut of ``split_other_max`` is kept only where the halves' centred JP centroids are less alike
+    #: than this (None: no such guard; docs/diarization.md, *Splitting where the EN track hears two actors*)
+    split_other_jp_max: float | None = 0.3
+    #: ... and neither half's centred other-view centroid is this alike to another cluster's (a half that
+    #: heard a neighbour's EN line; None: no such guard)
+    split_other_neighbour_max: float | None = 0.3
+    #: ... and each half has at least this many windows with other-track speech (3 before 2026-12-07)
+    split_other_min_voiced: int = 5
     #: then, the same cut is kept when the centred cosine of the halves' JP centroids plus that of
     #: their other-view centroids is below this (None: off; docs/diarization.md, *A larger voice bank*)
     split_views_max: float | None = None
@@ -296,6 +304,12 @@ def check_config(config: EmbeddedConfig, embeddings: tuple[str, ...]) -> None:
                                                   and -1.0 <= config.merge_views_mean <= 1.0):
         raise InputError(f"merge_views_jp and merge_views_mean must be cosines in [-1, 1], got "
                          f"{config.merge_views_jp} and {config.merge_views_mean}")
+    if config.split_other_min_voiced < 1:
+        raise InputError(f"split_other_min_voiced must be >= 1, got {config.split_other_min_voiced}")
+    for name in ("split_other_jp_max", "split_other_neighbour_max"):
+        value = getattr(config, name)
+        if value is not None and not -1.0 <= value <= 1.0:
+            raise InputError(f"{name} must be a cosine in [-1, 1] or None (no guard), got {value}")
     if config.pitch_gap_spread is not None and not config.pitch_gap_spread >= 0:
         raise InputError(f"pitch_gap_spread must be >= 0 or None (off), got {config.pitch_gap_spread}")
     if config.straddle_seconds is not None and not config.straddle_seconds > 0:

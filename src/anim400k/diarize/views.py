@@ -197,18 +197,45 @@ def cluster_half_scores(emb: np.ndarray, labels: np.ndarray, view: OtherView, jp
 
 
 def split_by_other(emb: np.ndarray, labels: np.ndarray, view: OtherView, max_cos: float,
-                    max_speakers: int, jp_weight: float = 0.0) -> np.ndarray:
+                   max_speakers: int, jp_weight: float = 0.0, jp_max: float | None = None,
+                   neighbour_max: float | None = None, min_other: int = 3) -> np.ndarray:
     """Labels with clusters cut in two where the other language's track says they hold two characters.
 
     Each cluster (largest first, each once) whose :func:`cluster_half_scores` score is below
     ``max_cos`` gives its second half a new label, up to ``max_speakers`` speakers. One JP voice
     split by what its lines say has halves that one EN actor speaks (cosine high); two characters
-    with confusable JP voices usually have two EN actors.
+    with confusable JP voices usually have two EN actors. Two guards keep a cut from splitting one
+    voice whose EN view is noisy: ``jp_max``, the halves' centred JP centroids must be less alike
+    than this; ``neighbour_max``, neither half's centred EN centroid may be this alike to another
+    cluster's (with >= 3 EN-voiced windows): such a half heard a neighbour's EN line, not an actor
+    of its own (None: no guard). ``min_other``: the fewest windows with other-track speech in each half.
     """
     out = labels.copy()
-    for _, idx, half, score in cluster_half_scores(emb, labels, view, jp_weight):
+    centred = emb - emb.mean(axis=0)
+    ov, valid = view.emb, view.valid
+    mu = ov[valid].mean(axis=0)
+    for c, idx, half, score in cluster_half_scores(emb, labels, view, jp_weight, min_other=min_other):
         if int(out.max()) + 1 >= max_speakers:
             break
-        if score < max_cos:
-            out[idx[half == 1]] = int(out.max()) + 1
+        if score >= max_cos:
+            continue
+        if jp_max is not None:
+            ja, jb = clustering.l2_normalize(np.stack([centred[idx[half == h]].mean(axis=0) for h in (0, 1)]))
+            if float(ja @ jb) >= jp_max:
+                continue
+        if neighbour_max is not None and _hears_a_neighbour(labels, c, idx, half, ov, valid, mu, neighbour_max):
+            continue
+        out[idx[half == 1]] = int(out.max()) + 1
     return out
+
+
+def _hears_a_neighbour(labels: np.ndarray, c: int, idx: np.ndarray, half: np.ndarray, ov: np.ndarray,
+                       valid: np.ndarray, mu: np.ndarray, max_cos: float) -> bool:
+    """Whether a half of cluster ``c`` has a centred other-view centroid at least ``max_cos`` alike to
+    another cluster's (one with >= 3 windows of other-track speech)."""
+    others = [k for k in np.unique(labels) if k != c and (valid & (labels == k)).sum() >= 3]
+    if not others:
+        return False
+    theirs = clustering.l2_normalize(np.stack([ov[valid & (labels == k)].mean(axis=0) - mu for k in others]))
+    halves = clustering.l2_normalize(np.stack([ov[idx[(half == h) & valid[idx]]].mean(axis=0) - mu for h in (0, 1)]))
+    return float((halves @ theirs.T).max()) >= max_cos
