@@ -398,3 +398,24 @@ def test_bench_passes_subtitles_only_when_asked() -> None:
     assert split_options(opts) == ({"subtitle_inside": 2.0}, True) and source == "dual"
     _, (opts, _) = _parse_method("x:dual:subs=1,names=0.3")
     assert split_options(opts) == ({}, True) and opts["names"] == 0.3  # names: the benchmark's, not the diarizer's
+
+
+def test_the_straddle_cluster_rule_alone_gets_the_straddle_measure(episode3, monkeypatch) -> None:
+    """``straddle_cluster_seconds`` without ``straddle_seconds`` used to do nothing: the measure was not computed."""
+    from anim400k.diarize.embedded import EmbeddedDiarizer
+    from anim400k.formats.subtitles import read_subtitles
+
+    audio, sr = sf.read(episode3.out_dir / "jp_mix.wav", dtype="float32")
+    subs = read_subtitles(episode3.subtitles)
+    seen: list = []
+    cluster = EmbeddedDiarizer._cluster
+
+    def spy(self, *args, **kwargs):
+        seen.append(kwargs.get("straddled"))
+        return cluster(self, *args, **kwargs)
+
+    monkeypatch.setattr(EmbeddedDiarizer, "_cluster", spy)
+    get_diarizer("embedded").diarize(audio, sr, subtitles=subs)
+    assert seen[-1] is None  # both rules off (the default): not computed
+    get_diarizer("embedded", straddle_cluster_seconds=0.7).diarize(audio, sr, subtitles=subs)
+    assert seen[-1] is not None and len(seen[-1]) > 0 and (seen[-1] > 0).any()

@@ -193,7 +193,8 @@ class EmbeddedDiarizer:
 
         events = cue_windows.window_events(windows, cues or [], cfg.subtitle_cover)
         crowded = None if cfg.crowded_seconds is None else cue_windows.window_crowding(windows, cues or [])
-        straddled = None if cfg.straddle_seconds is None else cue_windows.window_straddle(windows, cues or [])
+        straddled = (None if cfg.straddle_seconds is None and cfg.straddle_cluster_seconds is None
+                     else cue_windows.window_straddle(windows, cues or []))  # either rule needs the measure
         names = cue_windows.window_names(events, cues or [])
         dash = cue_dashes.window_dash_parts(windows, cues or [], regions, cfg.subtitle_dash_margin)
         if cfg.subtitle_pool > 0 and np.any(events >= 0):  # line-level vectors for the clustering
