@@ -109,7 +109,7 @@ class EmbeddedConfig:
     #: centroids (spectral part included) is below this (None: no splitting)
     split_other_max: float | None = 0.3
     #: a cut of ``split_other_max`` is kept only where the halves' centred JP centroids are less alike
-    #: than this (None: no such guard; docs/diarization.md, *Splitting where the EN track hears two actors*)
+    #: than this (None: no such guard; docs/diarization.md, *Splitting where the EN track hears two actors, guarded*)
     split_other_jp_max: float | None = 0.3
     #: ... and neither half's centred other-view centroid is this alike to another cluster's (a half that
     #: heard a neighbour's EN line; None: no such guard)
