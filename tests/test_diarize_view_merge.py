@@ -131,3 +131,29 @@ def test_the_options_are_checked() -> None:
     with pytest.raises(InputError, match="merge_views_jp and merge_views_mean must be cosines"):
         EmbeddedDiarizer(merge_views_mean=-1.5)
     EmbeddedDiarizer(merge_views_jp=None, merge_views_mean=-1.5)  # (not read when off)
+
+
+def test_the_clustering_stage_passes_the_split_guards(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The EN-view split gets its threshold and guards from the options (``views.split_by_other``)."""
+    from anim400k.diarize import views
+
+    jp, _labels, view = _episode(same_actor=True)
+    windows = np.stack([np.arange(3 * N) * 0.5, np.arange(3 * N) * 0.5 + 1.5], axis=1)
+    seen: list[tuple] = []
+    real = views.split_by_other
+
+    def spy(emb: np.ndarray, lab: np.ndarray, v: OtherView, max_cos: float, max_speakers: int, **kwargs) -> np.ndarray:
+        seen.append((max_cos, kwargs))
+        return real(emb, lab, v, max_cos, max_speakers, **kwargs)
+
+    monkeypatch.setattr(views, "split_by_other", spy)
+    pitch = np.full(3 * N, np.nan)
+    embedded_cluster.cluster_all(EmbeddedConfig(), jp, windows, pitch, view)
+    assert seen and seen[-1] == (0.3, {"jp_max": 0.3, "neighbour_max": 0.3, "min_other": 5})
+    embedded_cluster.cluster_all(EmbeddedConfig(split_other_max=-0.2, split_other_jp_max=None,
+                                                split_other_neighbour_max=None, split_other_min_voiced=3),
+                                 jp, windows, pitch, view)
+    assert seen[-1] == (-0.2, {"jp_max": None, "neighbour_max": None, "min_other": 3})  # the split before 2026-12-07
+    n = len(seen)
+    embedded_cluster.cluster_all(EmbeddedConfig(split_other_max=None), jp, windows, pitch, view)
+    assert len(seen) == n  # off
