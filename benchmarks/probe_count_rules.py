@@ -58,15 +58,14 @@ def _median_pitch(p: np.ndarray, lab: np.ndarray, k: int, rows: np.ndarray | Non
 def pair_features(ep: dict, lab: np.ndarray) -> tuple[list[dict], list[tuple[int, int]]]:
     """The features of every pair of clusters of ``lab`` (module docstring, step 1)."""
     from anim400k.diarize import clustering
-    from anim400k.diarize.view_merge import centred_centroids
 
     emb, raw, wp, view, aff = ep["emb"], ep["raw"], ep["wpitch"], ep["view"], ep["aff"]
     k = int(lab.max()) + 1
-    cj, n = centred_centroids(emb, lab, k)
+    cj, n = clustering.centred_centroids(emb, lab, k)
     rawc = clustering.l2_normalize(np.stack([raw[lab == i].mean(axis=0) for i in range(k)]))
     pj = _median_pitch(wp, lab, k)
     if view is not None and view.valid.sum() >= 3:
-        ce, ne = centred_centroids(view.emb, lab, k, view.valid)
+        ce, ne = clustering.centred_centroids(view.emb, lab, k, view.valid)
         pe = _median_pitch(view.pitch, lab, k, view.valid)
     else:
         ce, ne, pe = np.zeros_like(cj), np.zeros(k), np.full(k, np.nan)

@@ -38,10 +38,10 @@ def _episode(same_actor: bool, seed: int = 0) -> tuple[np.ndarray, np.ndarray, O
 
 def test_centred_centroids_take_the_mean_of_the_rows_away() -> None:
     x = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
-    cents, counts = view_merge.centred_centroids(x, np.array([0, 0, 1, 1]), 2)
+    cents, counts = clustering.centred_centroids(x, np.array([0, 0, 1, 1]), 2)
     assert counts.tolist() == [2, 2]
     assert np.allclose(cents, clustering.l2_normalize(np.array([[0.5, -0.5], [-0.5, 0.5]])))
-    cents, counts = view_merge.centred_centroids(x, np.array([0, 0, 1, 1]), 3, np.array([1, 1, 1, 0], bool))
+    cents, counts = clustering.centred_centroids(x, np.array([0, 0, 1, 1]), 3, np.array([1, 1, 1, 0], bool))
     assert counts.tolist() == [2, 1, 0] and not cents[2].any()
 
 
@@ -54,7 +54,7 @@ def test_one_voice_in_two_clusters_merges_when_the_other_track_has_one_actor() -
 
 def test_alike_jp_voices_stay_apart_when_their_actors_differ() -> None:
     jp, labels, view = _episode(same_actor=False)
-    cents, _ = view_merge.centred_centroids(jp, labels, 3)
+    cents, _ = clustering.centred_centroids(jp, labels, 3)
     assert cents[0] @ cents[1] > 0.6  # the JP track alone would merge them
     assert len(np.unique(view_merge.merge_alike_in_both_views(jp, labels, view, 0.6, 0.5))) == 3
 

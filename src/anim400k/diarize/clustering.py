@@ -356,6 +356,21 @@ def pitch_apart(groups: list[np.ndarray], max_gap: float, spread_ratio: float | 
     return apart
 
 
+def centred_centroids(emb: np.ndarray, labels: np.ndarray, k: int,
+                      rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each cluster's mean of ``emb`` over ``rows`` (default all) minus the mean of those rows, L2-normalised,
+    and how many rows each cluster has (a cluster with none gets a zero vector)."""
+    rows = np.ones(len(emb), dtype=bool) if rows is None else rows
+    cents = np.zeros((k, emb.shape[1]))
+    counts = np.bincount(labels[rows], minlength=k)
+    if counts.sum() == 0:
+        return cents, counts
+    np.add.at(cents, labels[rows], emb[rows])
+    has = counts > 0
+    cents[has] = l2_normalize(cents[has] / counts[has, None] - emb[rows].mean(axis=0))
+    return cents, counts
+
+
 def merge_centred(embeddings: np.ndarray, labels: np.ndarray, threshold: float, floor: int = 1,
                   min_windows: int = 3) -> np.ndarray:
     """Merge the two clusters whose *centred* centroids are most alike, while their cosine exceeds

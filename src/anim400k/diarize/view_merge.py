@@ -12,26 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .clustering import l2_normalize
+from .clustering import centred_centroids
 from .views import OtherView
 
 #: windows with the other track's speech a cluster needs for its other-view centroid
 MIN_OTHER_WINDOWS = 3
-
-
-def centred_centroids(emb: np.ndarray, labels: np.ndarray, k: int,
-                      rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Each cluster's mean of ``emb`` over ``rows`` (default all) minus the mean of those rows, L2-normalised,
-    and how many rows each cluster has (a cluster with none gets a zero vector)."""
-    rows = np.ones(len(emb), dtype=bool) if rows is None else rows
-    cents = np.zeros((k, emb.shape[1]))
-    counts = np.bincount(labels[rows], minlength=k)
-    if counts.sum() == 0:
-        return cents, counts
-    np.add.at(cents, labels[rows], emb[rows])
-    has = counts > 0
-    cents[has] = l2_normalize(cents[has] / counts[has, None] - emb[rows].mean(axis=0))
-    return cents, counts
 
 
 def merge_alike_in_both_views(emb: np.ndarray, labels: np.ndarray, view: OtherView | None, jp_min: float,

@@ -108,15 +108,10 @@ def centred_scores(emb: np.ndarray, labels: np.ndarray, valid: np.ndarray, k: in
     idx = np.nonzero(valid)[0]
     if idx.size == 0:
         return out
-    mean = emb[idx].mean(axis=0)
-    cwin = clustering.l2_normalize(emb[idx] - mean)
-    cent = np.zeros((k, emb.shape[1]))
-    np.add.at(cent, labels[idx], emb[idx])
-    counts = np.bincount(labels[idx], minlength=k)
-    has = counts > 0
-    cent[has] = clustering.l2_normalize(cent[has] / counts[has, None] - mean)
+    cwin = clustering.l2_normalize(emb[idx] - emb[idx].mean(axis=0))
+    cent, counts = clustering.centred_centroids(emb, labels, k, np.asarray(valid, dtype=bool))
     out[idx] = cwin @ cent.T
-    out[:, ~has] = 0.0
+    out[:, counts == 0] = 0.0
     return out
 
 
