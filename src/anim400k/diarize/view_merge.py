@@ -13,10 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .clustering import centred_centroids
-from .views import OtherView
-
-#: windows with the other track's speech a cluster needs for its other-view centroid
-MIN_OTHER_WINDOWS = 3
+from .views import MIN_OTHER_WINDOWS, OtherView
 
 
 def merge_alike_in_both_views(emb: np.ndarray, labels: np.ndarray, view: OtherView | None, jp_min: float,

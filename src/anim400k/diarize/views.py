@@ -18,6 +18,9 @@ import numpy as np
 
 from . import clustering
 
+#: windows with the other track's speech a cluster needs for its other-view centroid
+MIN_OTHER_WINDOWS = 3
+
 
 @dataclass
 class OtherView:
@@ -105,12 +108,12 @@ def centred_scores(emb: np.ndarray, labels: np.ndarray, valid: np.ndarray, k: in
     """Cosine of each window's centred embedding to each speaker's centred centroid, computed over the
     ``valid`` windows (rows of other windows are 0; a speaker with no valid window scores 0)."""
     out = np.zeros((len(emb), k))
-    idx = np.nonzero(valid)[0]
-    if idx.size == 0:
+    rows = np.asarray(valid, dtype=bool)
+    if not rows.any():
         return out
-    cwin = clustering.l2_normalize(emb[idx] - emb[idx].mean(axis=0))
-    cent, counts = clustering.centred_centroids(emb, labels, k, np.asarray(valid, dtype=bool))
-    out[idx] = cwin @ cent.T
+    cwin = clustering.l2_normalize(emb[rows] - emb[rows].mean(axis=0))
+    cent, counts = clustering.centred_centroids(emb, labels, k, rows)
+    out[rows] = cwin @ cent.T
     out[:, counts == 0] = 0.0
     return out
 
@@ -202,13 +205,16 @@ def split_by_other(emb: np.ndarray, labels: np.ndarray, view: OtherView, max_cos
     with confusable JP voices usually have two EN actors. Two guards keep a cut from splitting one
     voice whose EN view is noisy: ``jp_max``, the halves' centred JP centroids must be less alike
     than this; ``neighbour_max``, neither half's centred EN centroid may be this alike to another
-    cluster's (with >= 3 EN-voiced windows): such a half heard a neighbour's EN line, not an actor
-    of its own (None: no guard). ``min_other``: the fewest windows with other-track speech in each half.
+    cluster's (with >= :data:`MIN_OTHER_WINDOWS` EN-voiced windows): such a half heard a neighbour's
+    EN line, not an actor of its own (None: no guard). ``min_other``: the fewest windows with
+    other-track speech in each half.
     """
     out = labels.copy()
     centred = emb - emb.mean(axis=0)
     ov, valid = view.emb, view.valid
     mu = ov[valid].mean(axis=0)
+    k = int(labels.max()) + 1
+    theirs, voiced = clustering.centred_centroids(ov, labels, k, valid)  # each cluster's EN voice, once
     for c, idx, half, score in cluster_half_scores(emb, labels, view, jp_weight, min_other=min_other):
         if int(out.max()) + 1 >= max_speakers:
             break
@@ -218,19 +224,11 @@ def split_by_other(emb: np.ndarray, labels: np.ndarray, view: OtherView, max_cos
             ja, jb = clustering.l2_normalize(np.stack([centred[idx[half == h]].mean(axis=0) for h in (0, 1)]))
             if float(ja @ jb) >= jp_max:
                 continue
-        if neighbour_max is not None and _hears_a_neighbour(labels, c, idx, half, ov, valid, mu, neighbour_max):
-            continue
+        if neighbour_max is not None:  # a half that sounds like another cluster's EN actor heard its line
+            others = (voiced >= MIN_OTHER_WINDOWS) & (np.arange(k) != c)
+            halves = clustering.l2_normalize(np.stack([ov[idx[(half == h) & valid[idx]]].mean(axis=0) - mu
+                                                       for h in (0, 1)]))
+            if others.any() and float((halves @ theirs[others].T).max()) >= neighbour_max:
+                continue
         out[idx[half == 1]] = int(out.max()) + 1
     return out
-
-
-def _hears_a_neighbour(labels: np.ndarray, c: int, idx: np.ndarray, half: np.ndarray, ov: np.ndarray,
-                       valid: np.ndarray, mu: np.ndarray, max_cos: float) -> bool:
-    """Whether a half of cluster ``c`` has a centred other-view centroid at least ``max_cos`` alike to
-    another cluster's (one with >= 3 windows of other-track speech)."""
-    others = [k for k in np.unique(labels) if k != c and (valid & (labels == k)).sum() >= 3]
-    if not others:
-        return False
-    theirs = clustering.l2_normalize(np.stack([ov[valid & (labels == k)].mean(axis=0) - mu for k in others]))
-    halves = clustering.l2_normalize(np.stack([ov[idx[(half == h) & valid[idx]]].mean(axis=0) - mu for h in (0, 1)]))
-    return float((halves @ theirs.T).max()) >= max_cos
