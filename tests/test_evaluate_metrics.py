@@ -280,6 +280,45 @@ def test_dub_of_dc_offset_or_infrasound_is_silent() -> None:
     assert not is_silent(gold48, 48000)
 
 
+def test_silent_dub_has_no_timing_with_the_energy_vad() -> None:
+    """A DC-offset dub is silent (flagged) and so holds no speech: the energy VAD, relative to the clip's own
+    peak, found 'speech' all through it and gave it perfect timing (overlap 1.0, onset error 0)."""
+    from anim400k.evaluate.metrics import clip_metrics
+
+    source = _bursts([(0.5, 2.0)])
+    dub = np.full(source.size, 0.003, np.float32)
+    m = clip_metrics("c", dub, source, source, SR, "energy")
+    assert m.silent
+    assert math.isnan(m.onset_error) and math.isnan(m.end_error)
+    assert m.overlap == 0.0 and m.voiced_ratio == 0.0
+
+
+@pytest.mark.parametrize("freq", [100.0, 1000.0, 4000.0])
+def test_loudness_difference_measures_short_and_long_clips_alike(freq: float) -> None:
+    """The same tone as a 0.35 s gold clip (under one 400 ms gating block) and a 0.45 s dub: 0 LU apart. The
+    short clip was measured without K-weighting and the long one with it: +3.9 LU at 4 kHz, -1.2 LU at 100 Hz."""
+    import pyloudnorm
+
+    from anim400k.evaluate.metrics import clip_metrics, loudness_difference
+
+    sr = 48000
+
+    def tone(seconds: float) -> np.ndarray:
+        return (0.1 * np.sin(2 * np.pi * freq * np.arange(int(seconds * sr)) / sr)).astype(np.float32)
+
+    gold, dub = tone(0.35), tone(0.45)
+    assert loudness_difference(dub, gold, sr) == pytest.approx(0.0, abs=0.05)
+    m = clip_metrics("c", dub, dub, gold, sr, "energy", loudness_audio=(dub, gold, sr))
+    assert m.loudness_diff == pytest.approx(0.0, abs=0.05)
+    # both long enough to gate: BS.1770's gated loudness, as pyloudnorm measures it
+    long_gold, louder = tone(1.0), 2 * tone(1.2)
+    meter = pyloudnorm.Meter(sr)
+    expected = meter.integrated_loudness(louder.astype(np.float64)) - meter.integrated_loudness(
+        long_gold.astype(np.float64))
+    assert loudness_difference(louder, long_gold, sr) == pytest.approx(expected, abs=0.01)
+    assert expected == pytest.approx(6.02, abs=0.05)
+
+
 def test_downmix_cannot_cancel_opposite_channels() -> None:
     from anim400k.evaluate.stimuli import downmix
 

@@ -533,6 +533,44 @@ def test_video_clips_are_byte_identical_across_runs(tmp_path: Path, episode: Pat
     assert runs[0] == runs[1] == runs[2]
 
 
+def test_six_channels_without_a_layout_are_read_as_5_1(tmp_path: Path) -> None:
+    """A WAV without a channel mask (libsndfile's): FFmpeg says ``6 channels`` and names each ``NONE``. It is
+    read in FFmpeg's default layout for six channels (5.1), as FFmpeg's own downmix reads it: the LFE is left out
+    of the mono downmix and the loudness and the surrounds weigh 1.41. All six were weighed alike (LFE in,
+    the 5.1 dub 2.5 LU too loud in ``anim400k evaluate``)."""
+    import soundfile
+
+    from anim400k.evaluate.stimuli import load_channels
+    from anim400k.media.probe import select_audio_stream
+    from anim400k.signal import loudness
+
+    sr, freqs = 48000, [300.0, 500.0, 700.0, 60.0, 1100.0, 1300.0]
+    t = np.arange(sr * 2) / sr
+    data = np.stack([0.1 * np.sin(2 * np.pi * f * t) for f in freqs]).astype(np.float32)
+    bare, labelled = tmp_path / "bare.wav", tmp_path / "labelled.flac"
+    soundfile.write(bare, data.T, sr)
+    with av.open(str(bare)) as c:
+        assert [ch.name for ch in c.streams.audio[0].layout.channels] == ["NONE"] * 6
+    with av.open(str(labelled), "w") as out:
+        s = out.add_stream("flac", rate=sr, layout="5.1")
+        frame = av.AudioFrame.from_ndarray(data, format="fltp", layout="5.1")
+        frame.sample_rate, frame.pts, frame.time_base = sr, 0, Fraction(1, sr)
+        out.mux(s.encode(frame))
+        out.mux(s.encode(None))
+    names = media.audio.channel_names(select_audio_stream(media.probe(bare), 0))
+    assert names == ["FL", "FR", "FC", "LFE", "BL", "BR"]
+    a, b = load_channels(bare, sr), load_channels(labelled, sr)
+    assert a.loudness_weights == b.loudness_weights == [1.0, 1.0, 1.0, 0.0, 1.41, 1.41]
+    assert loudness(a.samples, sr, a.loudness_weights) == pytest.approx(loudness(b.samples, sr, b.loudness_weights),
+                                                                        abs=0.01)
+    mono = media.decode_audio(bare, 0, sr=sr)
+    np.testing.assert_allclose(mono, media.decode_audio(labelled, 0, sr=sr), atol=1e-4)
+    spec = np.abs(np.fft.rfft(mono))
+    assert spec[int(round(60.0 * len(mono) / sr))] < 0.01 * spec[int(round(300.0 * len(mono) / sr))]  # no LFE
+    assert media.audio.decoded_channel_names(select_audio_stream(media.probe(bare), 0), 2) == ["FL", "FR"]
+    assert media.audio.default_layout_names(8) == ["FL", "FR", "FC", "LFE", "BL", "BR", "SL", "SR"]
+
+
 def test_aac_uses_the_fast_coder_at_high_bitrates_per_channel(tmp_path: Path) -> None:
     """AAC at >= 64 kb/s per channel uses FFmpeg's fast coder (FFmpeg: better and faster at high rates);
     a 128 kb/s mono tone keeps a high SNR through it."""

@@ -111,6 +111,17 @@ def test_every_format_field_round_trips_and_absent_stays_absent(tmp_path: Path) 
             {"episodes": {"1": {"ratings": {"5": {"ratio": 1.0}}}}},
             "episodes.1.ratings.5.number_of_voters: missing",
         ),
+        (  # FORMAT.md: ratio is the percent of voters; these add up to 132.4 (the mean vote was 5.6 of 5)
+            {"episodes": {"1": {"ratings": {"5": {"ratio": 90.0, "number_of_voters": 9},
+                                            "4": {"ratio": 42.4, "number_of_voters": 1}}}}},
+            "episodes.1.ratings: the ratios add up to 132.4, not 100",
+        ),
+        (
+            {"episodes": {"1": {"ratings": {"5": {"ratio": 103.0, "number_of_voters": 9},
+                                            "4": {"ratio": -3.0, "number_of_voters": -1}}}}},
+            "episodes.1.ratings: 5.ratio: 103 is no percent of voters (FORMAT.md: ratio is a percent, 0..100); "
+            "4.ratio: -3 is no percent",
+        ),
     ],
 )
 def test_wrong_types_name_file_and_field(tmp_path: Path, patch: dict, message: str) -> None:

@@ -339,6 +339,29 @@ def test_validate_refuses_mixing_ratio_outside_its_range(tmp_path: Path) -> None
         "(the range it is clipped to: a level in dB, not a linear ratio)"]
 
 
+def test_validate_refuses_polls_that_are_no_percents_of_their_voters(tmp_path: Path) -> None:
+    """FORMAT.md: a poll's ``ratio`` is the percent of voters, so the ratios add up to 100 (within rounding)
+    and lie in 0..100; a poll of no votes (all 0) is fine. 132.4 in all passed as valid."""
+    from anim400k.release.polls import poll_problems
+
+    data = copy.deepcopy(annotations())
+    ep = data["show_a"]["episodes"]["1"]
+    ep["ratings"] = {"5": {"ratio": 90.0, "number_of_voters": 9.0}, "4": {"ratio": 42.4, "number_of_voters": 1.0}}
+    assert _problems(_write(tmp_path, data)) == [
+        "show 'show_a' episode '1' field 'ratings': the ratios add up to 132.4, not 100 (FORMAT.md: each ratio is a "
+        "percent of the poll's voters)"]
+    ep["ratings"] = {"5": {"ratio": 66.7, "number_of_voters": 2.0}, "4": {"ratio": 33.3, "number_of_voters": 1.0},
+                     "1": {"ratio": 0.4, "number_of_voters": 0.0}}  # rounding: 100.4
+    assert _problems(_write(tmp_path, data)) == []
+    no_votes = {"5": {"ratio": 0.0, "number_of_voters": 0.0}, "1": {"ratio": 0.0, "number_of_voters": 0.0}}
+    assert poll_problems(no_votes) == []
+    assert poll_problems({"5": {"ratio": 0.0, "number_of_voters": 4.0}}) == [
+        ("ratings", "the ratios add up to 0, not 100 (FORMAT.md: each ratio is a percent of the poll's voters)")]
+    assert [f for f, _ in poll_problems({"5": {"ratio": 102.0, "number_of_voters": -2.0}})] == [
+        "ratings.5.ratio", "ratings.5.number_of_voters", "ratings"]
+    assert poll_problems({"5": {"ratio": "x", "number_of_voters": True}}) == []  # types: another problem
+
+
 def _write(tmp_path: Path, data: object, name: str = "ann.json") -> Path:
     path = tmp_path / name
     path.write_text(data if isinstance(data, str) else json.dumps(data), encoding="utf-8")

@@ -85,25 +85,48 @@ _SURROUNDS = ("SL", "SR")
 _BACKS = ("BL", "BR")
 
 
-def channel_names(stream: StreamInfo) -> list[str]:
-    """FFmpeg's names of an audio stream's channels in decoding order (``FL FR FC LFE SL SR`` for 5.1)."""
+def default_layout_names(n_channels: int) -> list[str]:
+    """FFmpeg's channel names of its default layout for ``n_channels`` (``av_channel_layout_default``: 6 is
+    5.1, ``FL FR FC LFE BL BR``); ``NONE`` each for a count with no default layout."""
     import av
 
+    try:
+        return [c.name for c in av.AudioLayout(f"{int(n_channels)}c").channels]
+    except (ValueError, av.FFmpegError):
+        return ["NONE"] * int(n_channels)
+
+
+def channel_names(stream: StreamInfo) -> list[str]:
+    """FFmpeg's names of an audio stream's channels in decoding order (``FL FR FC LFE SL SR`` for 5.1).
+
+    A stream that says how many channels it has but not which (a WAV without a channel mask, as libsndfile
+    writes: FFmpeg's ``6 channels``, every channel ``NONE``) is read in FFmpeg's default layout for that
+    count (:func:`default_layout_names`), as FFmpeg's own downmix reads it: six unnamed channels are 5.1, so
+    the LFE is left out of the loudness and the downmix and the surrounds weigh as surrounds.
+    """
+    import av
+
+    names: list[str] = []
     if stream.layout:
         try:
-            return [c.name for c in av.AudioLayout(stream.layout).channels]
+            names = [c.name for c in av.AudioLayout(stream.layout).channels]
         except (ValueError, av.FFmpegError):
-            pass
-    return [c.name for c in av.AudioLayout(int(stream.channels or 1)).channels]
+            names = []
+    return named_channels(names or ["NONE"] * int(stream.channels or 1))
+
+
+def named_channels(names: Sequence[str]) -> list[str]:
+    """``names`` (FFmpeg's, of a layout in decoding order), or FFmpeg's default layout of as many channels
+    when none is named (a layout of unspecified order: every name ``NONE``)."""
+    names = list(names)
+    return default_layout_names(len(names)) if names and all(n == "NONE" for n in names) else names
 
 
 def decoded_channel_names(stream: StreamInfo, n_channels: int) -> list[str]:
     """FFmpeg's names of the ``n_channels`` channels decoded from ``stream``: :func:`channel_names`, or the
     default layout of that many channels where the decoder's count differs from the header's."""
-    import av
-
     names = channel_names(stream)
-    return names if len(names) == n_channels else [c.name for c in av.AudioLayout(n_channels).channels]
+    return names if len(names) == n_channels else default_layout_names(n_channels)
 
 
 def loudness_weights(channel_names: Sequence[str]) -> list[float]:
@@ -181,7 +204,7 @@ def _decode_stream(
         if resampler is None:
             resampler = av.AudioResampler(format="fltp", layout=frame.layout.name, rate=sr)
             if mono and frame.layout.nb_channels > 1:
-                weights = dialogue_downmix_weights([c.name for c in frame.layout.channels])
+                weights = dialogue_downmix_weights(named_channels([c.name for c in frame.layout.channels]))
         frame_t = (float(frame.pts * frame.time_base) - origin) if frame.pts is not None else None
         for out in resampler.resample(frame):
             written = _append(chunks, _mix(out.to_ndarray(), weights), written, frame_t, t0, sr)
@@ -372,7 +395,7 @@ def add_audio_stream(out: Any, codec: str, sr: int, channels: int, bitrate: int 
     """
     import av
 
-    layout = {1: "mono", 2: "stereo"}.get(channels) or av.AudioLayout(channels).name
+    layout = {1: "mono", 2: "stereo"}.get(channels) or av.AudioLayout(f"{int(channels)}c").name
     options = {}
     if codec == "aac" and (bitrate or 128_000) >= AAC_FAST_CODER_BITRATE * max(1, channels):
         options["aac_coder"] = "fast"
@@ -464,5 +487,5 @@ def cut_audio_clips(
                       "audio-clip")
 
 
-__all__ = ["channel_names", "cut_audio_clips", "decode_audio", "decoded_channel_names", "dialogue_downmix_weights",
-           "loudness_weights", "parse_bitrate", "write_audio"]
+__all__ = ["channel_names", "cut_audio_clips", "decode_audio", "decoded_channel_names", "default_layout_names",
+           "dialogue_downmix_weights", "loudness_weights", "parse_bitrate", "write_audio"]

@@ -28,6 +28,7 @@ from ..errors import InputError, yaml_problem
 from ..formats import ids
 from ..fsutil.atomic import atomic_path
 from ..strictload import DuplicateKeyError, json_loads_unique, yaml_load_unique
+from .polls import poll_problems
 from .schema import CHARACTER_FIELDS, CHARACTER_ROLES, EPISODE_FIELDS, RATING_FIELDS, SHOW_FIELDS
 
 # NaN and Infinity (Python's JSON and YAML's ``.nan`` read them) are no numbers of a release: refused.
@@ -108,10 +109,22 @@ def _fields(table: dict[str, str], nested: dict[str, Any] | None = None, skip: t
 # The metadata models are generated from the release schema (the one declaration of the fields).
 PollEntry = create_model("PollEntry", __config__=_CONFIG, __doc__="One score of an episode poll.",
                          **_fields(RATING_FIELDS, required=True))
+
+
+def _percent_poll(ratings: dict[str, Any]) -> dict[str, Any]:
+    """An episode poll whose numbers are percents of its voters (:func:`.polls.poll_problems`); else ValueError."""
+    problems = poll_problems({score: entry.model_dump() for score, entry in ratings.items()})
+    if problems:
+        raise ValueError("; ".join(f"{field.removeprefix('ratings.')}: {message}" if field != "ratings" else message
+                                   for field, message in problems))
+    return ratings
+
+
+Poll = Annotated[dict[Literal["1", "2", "3", "4", "5"], PollEntry], AfterValidator(_percent_poll)]
 EpisodeMetadata = create_model(
     "EpisodeMetadata", __config__=_CONFIG,
     __doc__="Metadata of one episode (FORMAT.md episode object without ``clips``).",
-    **_fields(EPISODE_FIELDS, {"ratings": dict[Literal["1", "2", "3", "4", "5"], PollEntry]}, skip=("clips",)),
+    **_fields(EPISODE_FIELDS, {"ratings": Poll}, skip=("clips",)),
 )
 CharacterMetadata = create_model(
     "CharacterMetadata", __config__=_CONFIG,

@@ -21,6 +21,7 @@ from ..errors import InputError, one_line
 from ..formats import ids
 from ..model import Clip
 from .codec import is_strict_timestamp, timestamp_seconds
+from .polls import poll_problems
 from .reader import Dataset, duplicate_keys, load
 from .schema import (
     CHARACTER_FIELDS,
@@ -201,6 +202,8 @@ def validate_show(
                     continue
                 for p in _check_fields(r, RATING_FIELDS, RATING_FIELDS, eloc):
                     yield Problem(p.message, field=f"ratings.{score}.{p.field}", **eloc)
+            for field, message in poll_problems(ratings):
+                yield Problem(message, field=field, **eloc)
         clips = ep.get("clips")
         if not isinstance(clips, list):
             continue
