@@ -155,7 +155,7 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: diarize 12: the EN-view split at ``split_other_max`` 0.3 (was -0.2), kept only where the JP halves differ and
 #: neither half sounds like another cluster's EN actor (``split_other_jp_max``, ``split_other_neighbour_max``).
 STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 5, "score": 4, "separate": 3, "diarize": 12, "cut": 10,
-                                  "align": 6, "subtitles": 16, "sync": 3, "audio": 2, "frames": 2}
+                                  "align": 6, "subtitles": 17, "sync": 3, "audio": 2, "frames": 2}
 
 #: Bumped when :func:`anim400k.formats.transcripts.read_transcript` reads a given transcript (the manifest's
 #: ``transcripts``) differently: an ``asr_en``/``asr_ja`` stage that imports one is keyed on it
@@ -171,8 +171,11 @@ STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 5, "score": 4, "separat
 #: label after one; 7: an empty last dash line is a label only after labelled dialogue (``- BUT
 #: WHY?\n- BECAUSE:`` spoken again), ``1ST:``, ``5PM:``, ``90S:`` no label; 8: ASS/SSA fields in the order of
 #: the script's ``Format:`` lines; 9: AWS segments end where the speaker label changes, AWS Call Analytics
-#: JSON read (one segment per turn), faster-whisper segments and words dumped as JSON arrays read by position.
-TRANSCRIPT_IMPORT_VERSION = 9
+#: JSON read (one segment per turn), faster-whisper segments and words dumped as JSON arrays read by position;
+#: 10: AssemblyAI (ms) and ElevenLabs Scribe JSON read, an AWS multi-language job's language read, Japanese line
+#: breaks joined without a space, Japanese SDH brackets removed, all-caps sentences before a colon kept, a cue
+#: number cut off at an SRT's end dropped, TTML tick and frame times read.
+TRANSCRIPT_IMPORT_VERSION = 10
 
 
 #: Options added later to a stage's key: in it only when not their default, so earlier builds' finished

@@ -18,8 +18,13 @@ Removed:
   dialogue dash (``KYON:``, ``- MAN #2:``, ``MRS. SUZUMIYA:``, ``HARUHI (O.S.):``, ``MIKURU & ITSUKI:``; two
   characters at least), when the name is name-like (one of its words is neither a number nor a common
   word that is no name, :data:`NOT_NAMES`: ``OK: fine``, ``NOTE: ...``, ``P.S.: ...``, ``EPISODE 2: ...``
-  keep their opening word) and the text goes on after the colon (a lone ``DANGER ZONE:`` is a heading);
+  keep their opening word) and the text goes on after the colon (a lone ``DANGER ZONE:`` is a heading); not
+  when the words read as a sentence: a contraction (``HERE'S THE PLAN: WE RUN.``) or, in all-caps captions (no
+  lowercase letter in the text), more than two words to a name (``LISTEN TO ME: STOP!``);
 * **lyrics**: from a ``♪`` (or ``♫``) to the next one, or to the end of the text when none follows.
+* Japanese subtitles' **full-width brackets**: ``［...］`` and ``【...】`` (names, signs); ``（...）`` holding a sound
+  (ending in 音 or 声: ``（ドアが閉まる音）``) or a speaker's name that opens a line going on (``（キョン）またか``);
+  a line that is a ``（...）`` thought alone stays (spoken over the picture).
 * the **speaker-change marker** of US TV closed captions (CEA-608 style), ``>>`` (``>>>``: a change of
   subject) at the start of the text or of a line or after a space; a label after it is a label, as after a
   dialogue dash (``>> KYON: Not again.`` -> ``Not again.``, speaker ``KYON``).
@@ -41,6 +46,11 @@ from .subtitle_text import collapse
 
 _SQUARE = re.compile(r"\[[^\[\]]*\]")
 _ROUND = re.compile(r"\(([^()]*)\)")
+#: Japanese subtitles' full-width brackets: ``［ハルヒ］``, ``【駅前】`` (names, signs: never spoken) and
+#: ``（ドアが閉まる音）`` / ``（キョン）またか`` (a sound, a speaker), where ``（なんでこうなるんだ）`` is a thought
+#: spoken over the picture and stays
+_FULL_SQUARE = re.compile(r"[［【][^［］【】]*[］】]")
+_FULL_ROUND = re.compile(r"（([^（）]*)）")
 
 
 def _capital_letters(stop: int = 0x2000) -> str:
@@ -131,7 +141,26 @@ def _described(text: str) -> list[bool]:
     for m in _ROUND.finditer(text):
         if _description(m.group(1), text[: m.start()]):
             mark(m.start(), m.end())
+    for m in _FULL_SQUARE.finditer(text):
+        mark(m.start(), m.end())
+    for m in _FULL_ROUND.finditer(text):
+        if _japanese_description(m, text):
+            mark(m.start(), m.end())
     return gone
+
+
+def _japanese_description(m: re.Match[str], text: str) -> bool:
+    """Whether ``（...）`` in Japanese subtitle ``text`` is not spoken: a sound (its content ends in 音 "sound" or
+    声 "voice": ``（ドアが閉まる音）``, ``（笑い声）``), or a speaker's name opening a line that goes on
+    (``（キョン）またか``); a line that is all ``（...）`` otherwise is a thought, spoken, and stays."""
+    content = m.group(1).strip()
+    if content.endswith(("音", "声")):
+        return True
+    line_start = text.rfind("\n", 0, m.start()) + 1
+    line_end = text.find("\n", m.end())
+    before = text[line_start:m.start()].strip(" \t\u3000" + _DASHES)
+    after = text[m.end():len(text) if line_end < 0 else line_end]
+    return bool(content) and not before and any(c.isalnum() for c in after)
 
 
 def _capitals(name: str) -> bool:
@@ -154,6 +183,28 @@ def _name_like(name: str) -> bool:
     return any(w and not _NUMBER.fullmatch(w) and w not in NOT_NAMES for w in words)
 
 
+#: a contraction in a label's words: ``HERE'S``, ``WE'RE``, ``DON'T``, ``I'M``: a sentence, not a name
+#: (``KYON'S MOM`` keeps its possessive ``'S`` after a name-like word, so ``'S`` alone is not one)
+_CONTRACTION = re.compile(r"(?:N'T|'RE|'LL|'VE|'M|'D)$|^(?:HERE|THERE|WHAT|THAT|IT|LET|HE|SHE|WHO|WHERE|HOW)'S$")
+#: the words a label of all-caps captions may have per name (``OLD MAN``, ``MRS. SUZUMIYA``; ``MIKURU & ITSUKI``
+#: two names): where every letter is a capital, ``HERE'S THE PLAN: WE RUN.`` opens with a sentence, not a name
+_CAPS_LABEL_WORDS = 2
+
+
+def _sentence_like(name: str, all_caps: bool) -> bool:
+    """Whether a label-shaped ``NAME:`` reads as the opening of a sentence: a contraction among its words
+    (:data:`_CONTRACTION`), or, in a text with no lowercase letter (all-caps captions, where the words before a
+    colon are often spoken: ``LISTEN TO ME: STOP!``), more than :data:`_CAPS_LABEL_WORDS` words in one name."""
+    words = [w.strip(".") for w in name.split()]
+    if any(_CONTRACTION.search(w) for w in words):
+        return True
+    if not all_caps:
+        return False
+    names = re.split(r"\s*[&/+]\s*", name)
+    return any(len([w for w in part.split() if not re.fullmatch(r"#?[0-9]+", w)]) > _CAPS_LABEL_WORDS
+               for part in names)
+
+
 def _ends_dash_dialogue(kept: str, m: re.Match[str]) -> bool:
     """Whether the label ``m`` opens a dialogue dash line that some dialogue comes before (``- KYON: Hi.\n-
     HARUHI:``): a speaker whose line is empty, not a heading."""
@@ -168,7 +219,9 @@ def _labels(kept: str, text: str) -> list[re.Match[str]]:
     labelled (an empty line: ``- KYON: Hi.\n- HARUHI:``); a text that ends at the colon (``DANGER ZONE:``,
     ``KYON:``) is a heading, not a label, and so is the last dash line of unlabelled dialogue (``- BUT WHY?\n-
     BECAUSE:``, a line of all-caps captions that goes on in the next event)."""
-    found = [m for m in _LABEL.finditer(kept) if _capitals(m.group("name")) and _name_like(m.group("name"))]
+    all_caps = not any(c.islower() for c in kept)
+    found = [m for m in _LABEL.finditer(kept) if _capitals(m.group("name")) and _name_like(m.group("name"))
+             and not _sentence_like(m.group("name"), all_caps)]
     going_on = [m for m in found if text[m.end():].strip()]
     return [m for m in found if m in going_on or (going_on and _ends_dash_dialogue(kept, m))]
 
@@ -197,7 +250,8 @@ def speech_text(text: str) -> str:
     """``text`` without its sound descriptions, speaker labels and lyrics (module docstring); ``""``
     when nothing spoken is left."""
     gone = _removed(text)
-    return _tidy("".join(" " if g else c for c, g in zip(text, gone, strict=True)))
+    # removed text reads as a line break: a space between words, nothing between Japanese characters (collapse)
+    return _tidy("".join("\n" if g else c for c, g in zip(text, gone, strict=True)))
 
 
 def speaker_label(text: str) -> str | None:

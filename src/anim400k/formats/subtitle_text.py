@@ -15,7 +15,8 @@
   (``&amp;``, ``&lt;``, ``&nbsp;``) decoded, bidi marks dropped. The speaker a cue's voice spans name
   (``<v Roger Bingham>``) is :func:`vtt_voice`.
 
-Whitespace, line breaks included, collapses to single spaces in all three.
+Whitespace, line breaks included, collapses to single spaces in all three; a line break (``\\N`` too) between
+two Japanese characters joins them with nothing (:func:`collapse`).
 """
 
 from __future__ import annotations
@@ -41,9 +42,29 @@ _TIMESTAMP_TAG = re.compile(r"<\d+(?::\d+)*(?:\.\d+)?>")
 _BIDI_MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e"))
 
 
+#: a line break with the whitespace around it
+_BREAK = re.compile(r"[ \t\f\v\u3000]*[\r\n][\s\u3000]*")
+
+
+def unspaced(char: str) -> bool:
+    """Whether ``char`` is of a script written without spaces between words (Japanese kana, CJK ideographs,
+    full-width forms and CJK punctuation; Korean is written with spaces, so not Hangul), or the ellipsis
+    Japanese lines end with."""
+    code = ord(char) if len(char) == 1 else -1
+    return (0x3000 <= code <= 0x30FF or 0x3400 <= code <= 0x4DBF or 0x4E00 <= code <= 0x9FFF
+            or 0xF900 <= code <= 0xFAFF or 0xFF00 <= code <= 0xFFEF or char in "…‥")
+
+
+def _join_break(match: re.Match[str]) -> str:
+    text, a, b = match.string, match.start(), match.end()
+    return "" if a and b < len(text) and unspaced(text[a - 1]) and unspaced(text[b]) else " "
+
+
 def collapse(text: str) -> str:
-    """``text`` with every run of whitespace (line breaks included) turned into one space, stripped."""
-    return _SPACES.sub(" ", text).strip()
+    """``text`` with every run of whitespace (line breaks included) turned into one space, stripped; a line
+    break between two characters of a script written without spaces (:func:`unspaced`: ``涼宮ハルヒの\n憂鬱``)
+    joins them with nothing, as a reader of Japanese reads the two lines."""
+    return _SPACES.sub(" ", _BREAK.sub(_join_break, text)).strip()
 
 
 def ass_pieces(text: str) -> list[tuple[bool, str]]:
@@ -74,7 +95,7 @@ def ass_pieces(text: str) -> list[tuple[bool, str]]:
 
 
 def _ass_unescape(match: re.Match[str]) -> str:
-    return match.group(1) if match.group(1) in "{}" else " "
+    return match.group(1) if match.group(1) in "{}" else " " if match.group(1) == "h" else "\n"
 
 
 def ass_text(text: str) -> str:
@@ -93,7 +114,7 @@ def ass_text(text: str) -> str:
 def srt_text(text: str) -> str:
     """Plain text of an SRT cue's lines (module docstring)."""
     text = _TAG.sub("", _ASS_OVERRIDE_IN_SRT.sub("", text))
-    return collapse(_ASS_BREAKS.sub(" ", text))
+    return collapse(_ASS_BREAKS.sub(lambda m: " " if m.group(0) == "\\h" else "\n", text))
 
 
 #: A WebVTT voice span's start tag, ``<v Roger Bingham>`` or with classes ``<v.loud Esme>``: its annotation

@@ -36,6 +36,7 @@ from .encoding import bom_encoding, decode_bom_text, encoding_label, legacy_enco
 from .sdh import speaker_label
 from .signs import dialogue_styles, non_dialogue
 from .subtitle_text import srt_text, vtt_text, vtt_voice
+from .ttml_times import normalise_ttml_times
 from .wordcues import Cue, SpokenCue, spoken_cues
 
 SUBTITLE_SUFFIXES = (".srt", ".vtt", ".ass", ".ssa", ".sub")
@@ -48,8 +49,9 @@ MEDIA_SUFFIXES = (
 #: An SRT timing line (a negative time included, so that it is refused with its line number); before
 #: the milliseconds any separator the ``srt`` package reads (``,`` ``.`` ``:`` and their full-width forms).
 _SRT_TIMING = re.compile(r"^[ \t]*-?\d+:\d+:\d+(?:[,.:，．。：]\d+)?[ \t]*-->", re.MULTILINE)
-#: Part of a timing line (``323 --> 00:00:03:631``) in the text of a cue that pysubs2 read.
-_TIMING_IN_TEXT = re.compile(r"\d[ \t]*-->[ \t]*-?\d")
+#: Part of a timing line (``323 --> 00:00:03:631``) in the text of a cue that pysubs2 read, or a YouTube SBV
+#: timing line it could not read (``0:00:03.000,0:00:0x.000``: a time, a comma and more, opening a line).
+_TIMING_IN_TEXT = re.compile(r"\d[ \t]*-->[ \t]*-?\d|(?:^|\n|\\N)[ \t]*\d+:\d{1,2}:\d{1,2}[.,]\d+[ \t]*,[ \t]*\d")
 #: A section heading as pysubs2 tells one (``[Events]``; a lowercase letter inside, unlike uuencoded font data).
 _ASS_SECTION = re.compile(r"^.{,3}\[[^]]*[a-z][^]]*]")
 #: A minimal style section for ASS/SSA files that have none (mpv and FFmpeg read such files).
@@ -131,6 +133,25 @@ def _bomless_utf16(data: bytes) -> str | None:
         return "utf-16-le"
     if even >= 4 * max(odd, 1) and even >= len(head) // 8:
         return "utf-16-be"
+    return None
+
+
+#: PGS segment types (Blu-ray ``.sup``): palette, object, presentation composition, window, end of display set
+_PGS_SEGMENTS = (0x14, 0x15, 0x16, 0x17, 0x80)
+
+
+def bitmap_subtitle_format(head: bytes) -> str | None:
+    """The bitmap subtitle file that a file's first bytes show, or None: a VobSub ``.sub`` (DVD subpictures in an
+    MPEG program stream: a pack header ``00 00 01 BA`` and a private stream 1 packet ``00 00 01 BD``), its
+    ``.idx`` index (text: ``# VobSub index file``), or a PGS ``.sup`` (Blu-ray: ``PG`` and a segment type).
+    Pictures of text: read as text they were refused as ``not UTF-8 text (invalid start byte at byte 3)``
+    (VobSub, PGS) or as no format pysubs2 knows (the index)."""
+    if head.startswith(b"\x00\x00\x01\xba") and b"\x00\x00\x01\xbd" in head:
+        return "VobSub (DVD bitmap subtitle)"
+    if head.lstrip(b"\xef\xbb\xbf").startswith(b"# VobSub index file"):
+        return "VobSub index (DVD bitmap subtitles, in the .sub beside it)"
+    if head.startswith(b"PG") and len(head) > 10 and head[10] in _PGS_SEGMENTS:
+        return "PGS (Blu-ray bitmap subtitle)"
     return None
 
 
@@ -216,6 +237,11 @@ def decode_text(data: bytes, path: str | Path) -> str:
     Mac) line endings become LF, so that every parser sees the same lines (with lone CRs no line of
     an SRT or ASS file matched, and every cue was lost).
     """
+    bitmap = bitmap_subtitle_format(data[:1024])
+    if bitmap is not None:
+        from ..media.probe import BITMAP_ADVICE
+
+        raise InputError(f"is a {bitmap} file: {BITMAP_ADVICE}", path)
     container = container_format(data[:1024])
     if container is not None:
         raise InputError(f"is a media file ({container}), not a text file", path)
@@ -291,8 +317,13 @@ def _parse_srt(text: str, path: Path) -> list[Cue]:
         start, end = cue.start.total_seconds(), cue.end.total_seconds()
         if end < start:
             raise InputError(_srt_order_problem(text, k, cue.index, start, end), path)
-        events.append(Cue(start, end, cue.content))
+        events.append(Cue(start, end, _ORPHAN_CUE_NUMBER.sub("", cue.content)))
     return events
+
+
+#: A cue number alone after a blank line at the end of a cue's text: the start of a cue that the file lost (cut
+#: off after its number), which the ``srt`` package appends to the cue before (``Two\n\n3``: read ``Two 3``)
+_ORPHAN_CUE_NUMBER = re.compile(r"\n[ \t]*\n\s*\d+\s*$")
 
 
 #: A well-formed SRT timing line (times ``H:MM:SS,mmm``; ``.`` taken for ``,``), cue settings after it.
@@ -397,16 +428,24 @@ def _ass_times(line: str, start_ms: int, end_ms: int, where: str, path: Path) ->
     return out[0], out[1]
 
 
+class UnknownSubtitleFormat(InputError):
+    """A text that no subtitle reader recognises (pysubs2 found no format, or no cue in the one it guessed),
+    as against a subtitle file whose format is known and whose content is broken (a plain :class:`InputError`
+    that says what is wrong: a transcript reader passes that one on instead of "not a known format")."""
+
+
 def _parse_pysubs2(text: str, path: Path, keep_signs: bool = False) -> SubtitleRead:
     """ASS/SSA (and MicroDVD, MPL2, TMP) events by pysubs2; comments dropped, and signs and songs
     (:func:`anim400k.formats.signs.non_dialogue`) unless ``keep_signs``."""
     import pysubs2
 
     text = canonical_field_order(text)  # fields in the order the Format lines give, as libass reads them
+    text = normalise_ttml_times(text)  # TTML/DFXP tick and frame times as clock times, which pysubs2 reads
     try:
         subs = pysubs2.SSAFile.from_string(text)
     except Exception as exc:  # pysubs2 raises several exception types for unknown formats
         lower = text.lower()
+        unknown = UnknownSubtitleFormat if isinstance(exc, pysubs2.exceptions.FormatAutodetectionError) else InputError
         if "[events]" in lower and "styles]" not in lower:
             try:  # a style section is all it lacks: mpv and FFmpeg read such files too
                 at = lower.index("[events]")
@@ -414,7 +453,7 @@ def _parse_pysubs2(text: str, path: Path, keep_signs: bool = False) -> SubtitleR
             except Exception:
                 raise InputError(f"not a subtitle file pysubs2 can read ({exc})", path) from exc
         else:
-            raise InputError(f"not a subtitle file pysubs2 can read ({exc})", path) from exc
+            raise unknown(f"not a subtitle file pysubs2 can read ({exc})", path) from exc
     ass = subs.format in ("ass", "ssa")
     lines = _ass_event_lines(text) if ass else []
     raw_lines = text.split("\n")
@@ -447,8 +486,8 @@ def _parse_pysubs2(text: str, path: Path, keep_signs: bool = False) -> SubtitleR
     if not ass and not any(e.text for e in events):
         # a format that pysubs2 guessed (SRT, MPL2, TMP, ...) where the content sniffing found none:
         # zero cues from a file that is not empty means that its cues were not recognised
-        raise InputError(f"no subtitle cue could be read (pysubs2 took it for {subs.format.upper()}); "
-                         "expected SRT, WebVTT or ASS/SSA", path)
+        raise UnknownSubtitleFormat(f"no subtitle cue could be read (pysubs2 took it for {subs.format.upper()}); "
+                                    "expected SRT, WebVTT or ASS/SSA", path)
     return SubtitleRead(events, _by_style(left_out))
 
 

@@ -34,6 +34,8 @@ whatever its name):
 * **AWS Transcribe Call Analytics JSON** (top-level ``Transcript`` turns with ``ParticipantRole`` and
   ``Items`` in ms): one segment per turn, speaker ``AGENT``/``CUSTOMER``
   (:mod:`anim400k.formats.aws_analytics`).
+* **AssemblyAI** and **ElevenLabs Scribe** JSON (a top-level ``words`` list of ``text``/``start``/``end``;
+  AssemblyAI's times in milliseconds): :mod:`anim400k.formats.word_services`.
 * **Subtitles** (SRT, WebVTT, ASS/SSA, and the other formats pysubs2 reads: TTML/DFXP, YouTube SBV...)
   through :func:`anim400k.formats.subtitles.parse_subtitle_words`: one segment per event (YouTube rolling
   and Whisper highlight captions read once, with their word times), only what is spoken
@@ -41,8 +43,9 @@ whatever its name):
 
 Whisper-style JSON also takes the OpenAI Whisper API's ``verbose_json``: its file-level ``words``
 (beside ``segments``) become the segments' words. A file that states the other language of the pair
-(``language``, ``results.language_code``, ``result.language``; ``ja-JP`` and ``japanese`` read ``ja``)
-from the one it is read as is refused.
+(``language``, ``results.language_code``, ``result.language``, ``language_code``; an AWS multi-language job's
+main language, ``results.language_codes``; ``ja-JP``, ``jpn`` and ``japanese`` read ``ja``) from the one it is read
+as is refused.
 
 Every malformed input raises :class:`~anim400k.errors.InputError` naming the file and the
 exact problem (``segment 12: end 3.2 before start 4.0``).
@@ -54,6 +57,7 @@ import bisect
 import json
 import math
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +67,7 @@ from ..model import MAX_TIME_S, Segment, Transcript, Word, parse_timestamp
 from .aws_analytics import is_call_analytics, parse_call_analytics
 from .faster_whisper_json import segment_object, word_object
 from .languages import language_code
+from .word_services import is_assemblyai, is_scribe, service_words, stated_language, utterance_spans
 
 AWS_PAUSE_S = 0.5
 #: :data:`AWS_PAUSE_S` in whole milliseconds: pauses are compared in ms (AWS writes 2-3 decimals), so a
@@ -301,6 +306,37 @@ def _pause_segments(words: list[Word], language: str) -> list[Segment]:
             groups.append([w])
     return [Segment(g[0].start, max(w.end for w in g), sep.join(w.text.strip() for w in g).strip(), words=g)
             for g in groups]
+
+
+def _parse_word_service(obj: dict[str, Any], chk: _Checker, language: str | None) -> Transcript:
+    """AssemblyAI or ElevenLabs Scribe JSON (:mod:`.word_services`): one segment per AssemblyAI utterance (the
+    words whose middle lies in it), else the words cut where the speaker changes, at sentence ends and pauses."""
+    stated = stated_language(obj)
+    if not language:
+        _file_lang(stated, "language_code", chk)
+    lang = _language(stated, language, chk)
+    sep = "" if lang in _NO_SPACE_LANGS else " "
+    source, words = service_words(obj, chk)
+    spans = utterance_spans(obj, chk) if source == "assemblyai" else []
+    segments: list[Segment] = []
+    if spans:
+        left = list(words)
+        for start, end, speaker, text in spans:
+            inside = [w for w, _ in left if start <= (w.start + w.end) / 2 <= end]
+            left = [(w, s) for w, s in left if not start <= (w.start + w.end) / 2 <= end]
+            seg_text = sep.join(w.text for w in inside).strip() or text
+            if seg_text:
+                segments.append(Segment(min([start, *(w.start for w in inside)]), max([end, *(w.end for w in inside)]),
+                                        seg_text, words=inside, speaker=speaker))
+        words = left  # words no utterance holds: segmented as below
+    run: list[Word] = []
+    for k, (word, speaker) in enumerate(words):
+        run.append(word)
+        if k + 1 == len(words) or words[k + 1][1] != speaker:
+            segments.extend(replace(s, speaker=speaker) for s in _pause_segments(run, lang))
+            run = []
+    segments.sort(key=lambda s: (s.start, s.end))
+    return Transcript(language=lang, segments=segments, source=source)
 
 
 # ---------------------------------------------------------------- whisper.cpp JSON
@@ -691,6 +727,37 @@ def _aws_pause_groups(items: list[dict[str, Any]]) -> list[list[dict[str, Any]]]
     return groups
 
 
+def _aws_stated_language(obj: dict[str, Any], results: dict[str, Any]) -> tuple[Any, str]:
+    """``(language, field)`` an AWS job states: ``results.language_code`` (one language, given or identified),
+    the job's ``language_code``, or for a multi-language identification job (``IdentifyMultipleLanguages``: no
+    ``results.language_code``) the language of ``results.language_codes`` with the most speech, else the one most
+    of its items name (``language_code`` on each item)."""
+    for value, field in ((results.get("language_code"), "results.language_code"),
+                         (obj.get("language_code"), "language_code")):
+        if value is not None and value != "":
+            return value, field
+    codes = results.get("language_codes")
+    if isinstance(codes, list):
+        spoken = [(c.get("duration_in_seconds"), c.get("language_code")) for c in codes if isinstance(c, dict)]
+        spoken = [(float(d), code) for d, code in spoken
+                  if isinstance(code, str) and code and isinstance(d, int | float | str) and _is_number(d)]
+        if spoken:
+            return max(spoken, key=lambda dc: dc[0])[1], "results.language_codes"
+    items = results.get("items")
+    named = [it.get("language_code") for it in items if isinstance(it, dict)] if isinstance(items, list) else []
+    named = [code for code in named if isinstance(code, str) and code]
+    if named:
+        return max(set(named), key=named.count), "results.items[].language_code"
+    return None, "results.language_code"
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        return math.isfinite(float(value)) and not isinstance(value, bool)
+    except (TypeError, ValueError):
+        return False
+
+
 def _parse_aws(obj: dict[str, Any], chk: _Checker, language: str | None) -> Transcript:
     """AWS Transcribe JSON. A channel-identification job (items with ``channel_label``, or
     ``results.channel_labels.channels[].items``) is segmented per channel, and a word without a
@@ -698,9 +765,7 @@ def _parse_aws(obj: dict[str, Any], chk: _Checker, language: str | None) -> Tran
     results = obj.get("results")
     if not isinstance(results, dict):
         raise chk.fail("'results' is not an object")
-    stated, field = results.get("language_code"), "results.language_code"
-    if stated is None or stated == "":
-        stated, field = obj.get("language_code"), "language_code"
+    stated, field = _aws_stated_language(obj, results)
     if not language:
         _file_lang(stated, field, chk)
     lang = _language(stated, language, chk)
@@ -817,6 +882,8 @@ def _whisper_cpp_bytes(data: bytes) -> dict[str, Any] | None:
 
 
 #: The refusal of a file in no format :func:`read_transcript` reads.
+#: the lines openai-whisper prints while it transcribes (``--verbose True``), often saved as a ``.txt``
+_WHISPER_CONSOLE = re.compile(r"\s*\[(?:\d+:)?\d{1,2}:\d{2}\.\d{3} --> (?:\d+:)?\d{1,2}:\d{2}\.\d{3}\]")
 _UNKNOWN_FORMAT = (
     "not a known transcript format (expected Whisper JSON with 'segments', whisper.cpp JSON with "
     "'transcription', AWS Transcribe JSON with 'results.items' (Call Analytics: 'Transcript'), or subtitles: "
@@ -861,15 +928,24 @@ def read_transcript(path: str | Path, language: str | None = None) -> Transcript
         return _subtitle_transcript(raw, path, language)
     if not is_json and raw.strip() and not raw.lstrip("\ufeff \t\r\n").startswith(("{", "[")):
         # neither JSON nor told as subtitles by name or content: the other formats that subtitle files are
-        # read in (TTML/DFXP, YouTube SBV, MPL2...), else the one line that names the formats read
+        # read in (TTML/DFXP, YouTube SBV, MPL2...), else the one line that names the formats read; a file that
+        # one of them recognises but cannot read (a TTML time it does not know, an SBV timing line that is
+        # broken) gets that reader's own line
+        from .subtitles import UnknownSubtitleFormat
+
         try:
             return _subtitle_transcript(raw, path, language)
-        except InputError:
+        except UnknownSubtitleFormat:
             raise InputError(_UNKNOWN_FORMAT, path) from None
+    if not is_json and _WHISPER_CONSOLE.match(raw.lstrip("\ufeff")):
+        raise InputError("is Whisper's console output ('[00:00.000 --> 00:02.500]  text' lines), not a transcript "
+                         "file: let whisper write one (--output_format json, srt or vtt)", path)
     if not is_json:
         obj = _load_json(raw, path)
     if isinstance(obj, dict) and isinstance(obj.get("results"), dict) and "items" in obj["results"]:
         return _parse_aws(obj, chk, language)
+    if isinstance(obj, dict) and "segments" not in obj and (is_assemblyai(obj) or is_scribe(obj)):
+        return _parse_word_service(obj, chk, language)
     if isinstance(obj, list) or (isinstance(obj, dict) and ("segments" in obj or _api_words_only(obj))):
         return _parse_whisper(obj, chk, language)
     if isinstance(obj, dict) and "transcription" in obj:
