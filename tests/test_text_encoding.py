@@ -102,6 +102,8 @@ def test_mushra_ratings_csv_in_latin1_is_one_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("codec", "name", "iconv", "text"), [
     ("cp1252", "Windows-1252", "CP1252", "Café déjà vu, naïve!"),
     ("shift_jis", "Shift-JIS", "SHIFT_JIS", "みんな集まって！"),
+    # Windows' Shift-JIS: the circled number is no strict Shift-JIS character (no hint was given)
+    ("cp932", "Shift-JIS (Windows code page 932)", "CP932", "①みんな集まって！"),
     ("euc_jp", "EUC-JP", "EUC-JP", "みんな集まって！"),
 ])
 def test_a_subtitle_file_in_a_legacy_encoding_is_one_line_naming_it(tmp_path: Path, codec, name, iconv, text) -> None:

@@ -61,7 +61,10 @@ def decode_bom_text(data: bytes, path: str | Path, advice: str = "") -> str:
 #: Cyrillic words (:func:`_cyrillic`), Windows-1250 where its Central European letters show (:func:`_central_european`),
 #: then Windows-1252 (Western Europe's ANSI code page, a superset of Latin-1's printable characters), which decodes
 #: nearly any bytes.
-_LEGACY = (("shift_jis", "Shift-JIS", "SHIFT_JIS"), ("euc_jp", "EUC-JP", "EUC-JP"),
+#: (Windows' Shift-JIS, CP932, adds NEC and IBM characters such as circled numbers ``①`` that strict Shift-JIS
+#: does not decode: such files got no hint)
+_LEGACY = (("shift_jis", "Shift-JIS", "SHIFT_JIS"), ("cp932", "Shift-JIS (Windows code page 932)", "CP932"),
+           ("euc_jp", "EUC-JP", "EUC-JP"),
            ("cp1251", "Windows-1251", "CP1251"), ("cp1250", "Windows-1250", "CP1250"),
            ("cp1252", "Windows-1252", "CP1252"))
 
@@ -147,7 +150,7 @@ def legacy_encoding(data: bytes) -> tuple[str, str] | None:
             text = data.decode(codec)
         except UnicodeDecodeError:
             continue
-        if codec in ("shift_jis", "euc_jp") and _japanese(text):
+        if codec in ("shift_jis", "cp932", "euc_jp") and _japanese(text):
             return name, iconv
         if (codec == "cp1251" and _cyrillic(text)) or (codec == "cp1250" and _central_european(data)):
             return name, iconv
