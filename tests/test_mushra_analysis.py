@@ -140,6 +140,10 @@ def test_paired_tests_find_the_better_system() -> None:
     assert not tests[("sysA", "sysC")].significant
     assert tests[("sysA", "sysB")].n == 24
     assert all(t.p_holm >= t.p for t in res.tests)
+    # over the 4 listeners' means: the smallest two-sided Wilcoxon p of 4 pairs is 2 / 2**4 = 0.125, so 24 ratings
+    # that are 4 listeners' are no significant difference there (the per-rating test counts them as independent)
+    ab = tests[("sysA", "sysB")]
+    assert ab.n_listeners == 4 and ab.p_listeners == pytest.approx(0.125) and not ab.significant_listeners
     assert res.conditions[:2] == ["reference", "anchor70"] and res.systems == ["sysA", "sysB", "sysC"]
 
 

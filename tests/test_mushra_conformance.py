@@ -107,6 +107,22 @@ def test_analysis_matches_scipy_by_hand(created: Path, tmp_path: Path) -> None:
     for t in a["tests"]:
         i = pairs.index((t["a"], t["b"]))
         assert t["p"] == pytest.approx(p[i]) and t["p_holm"] == pytest.approx(expected_holm[pairs[i]])
+    # over listeners: each listener's mean of the two conditions, one pair per listener
+    listeners = sorted({r.listener for r in rows})
+
+    def listener_means(c: str) -> np.ndarray:
+        return np.array([np.mean([r.rating_score for r in rows if r.listener == li and r.rating_stimulus == c])
+                         for li in listeners])
+
+    p_l = [stats.wilcoxon(listener_means(x), listener_means(y)).pvalue for x, y in pairs]
+    order = np.argsort(p_l)
+    holm_l = np.maximum.accumulate([min(1.0, (len(p_l) - i) * p_l[j]) for i, j in enumerate(order)])
+    expected_l = dict(zip([pairs[j] for j in order], holm_l, strict=True))
+    for t in a["tests"]:
+        i = pairs.index((t["a"], t["b"]))
+        assert t["n_listeners"] == len(listeners) and t["p_listeners"] == pytest.approx(p_l[i])
+        assert t["p_listeners_holm"] == pytest.approx(expected_l[pairs[i]])
+        assert t["significant_listeners"] == (expected_l[pairs[i]] < 0.05)
     means = np.array([[np.mean([r.rating_score for r in rows if r.listener == li and r.rating_stimulus == c])
                        for c in test.conditions] for li in sorted({r.listener for r in rows})])
     fried = stats.friedmanchisquare(*means.T)

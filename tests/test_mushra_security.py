@@ -298,3 +298,32 @@ def test_a_stimulus_turned_symlink_after_start_is_not_served(test_dir: Path, tmp
         p.symlink_to(outside)
     for stim in state["trial"]["stimuli"]:
         assert client.get(stim["url"]).status_code == 404
+
+
+def test_a_client_gone_mid_body_gets_400_and_nothing_is_stored(test_dir: Path) -> None:
+    """A body that ends in a disconnect (``Content-Length: 100``, 4 bytes, gone): Starlette's ClientDisconnect was
+    unhandled (uvicorn logged "Exception in ASGI application"); now a 400, and nothing is stored."""
+    import asyncio
+
+    app = create_app(test_dir)
+    client = TestClient(app)
+    _join(client, test_dir)
+    cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items()).encode()
+    incoming = [{"type": "http.request", "body": b'{"no', "more_body": True}, {"type": "http.disconnect"}]
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": "/api/submit", "raw_path": b"/api/submit", "root_path": "", "query_string": b"",
+             "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"),
+                         (b"content-length", b"100"), (b"cookie", cookie)],
+             "client": ("127.0.0.1", 50000), "server": ("testserver", 80)}
+    asyncio.run(app(scope, receive, send))
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    assert start["status"] == 400
+    assert client.get("/api/state").json()["done"] == 0

@@ -221,6 +221,8 @@ def analyze(
         console.print(
             f"{t.a} vs {t.b}: n={t.n} Δ={fmt_num(t.mean_diff, sign=True)} p={fmt_p(t.p, 3)} p_holm={fmt_p(t.p_holm, 3)}"
             + (" *" if t.significant else "")
+            + f"; over {t.n_listeners} listeners p_holm={fmt_p(t.p_listeners_holm, 3)}"
+            + (" *" if t.significant_listeners else "")
         )
     console.print(f"report: {a.files['html']}")
 

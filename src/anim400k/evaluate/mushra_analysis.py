@@ -85,7 +85,15 @@ class ConditionStats:
 
 @dataclass
 class PairTest:
-    """A paired Wilcoxon signed-rank test between two conditions (``statistic``/``p`` NaN with no pairs)."""
+    """A paired Wilcoxon signed-rank test between two conditions (``statistic``/``p`` NaN with no pairs).
+
+    ``n``, ``statistic``, ``p``: on the ratings paired by (listener, trial), each pair counted as independent (as
+    most listening-test papers do; optimistic, since one listener's trials are not independent). ``n_listeners``,
+    ``p_listeners``: the same test on each listener's mean rating of the two over the trials where they rated
+    both, one pair per listener (the repeated ratings not counted as independent; with 5 listeners or fewer no
+    two-sided p falls below 0.05). Both sets of p-values are Holm-corrected over the pairs; ``significant`` is the
+    per-rating one's verdict, ``significant_listeners`` the per-listener one's.
+    """
 
     a: str
     b: str
@@ -95,6 +103,10 @@ class PairTest:
     p: float
     p_holm: float = math.nan
     significant: bool = False
+    n_listeners: int = 0
+    p_listeners: float = math.nan
+    p_listeners_holm: float = math.nan
+    significant_listeners: bool = False
 
 
 @dataclass
@@ -265,20 +277,36 @@ def holm(pvalues: Sequence[float]) -> list[float]:
     return adjusted.tolist()
 
 
-def paired_test(a: str, b: str, pairs: list[tuple[float, float]]) -> PairTest:
-    """Wilcoxon signed-rank test of condition ``a`` against ``b`` on paired ratings."""
+def _wilcoxon(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """``(W, p)`` of a two-sided Wilcoxon signed-rank test of paired ``x``, ``y`` (zero differences dropped);
+    ``(0, 1)`` when every pair is equal, NaN with no pairs."""
     from scipy.stats import wilcoxon
 
+    if x.size == 0:
+        return math.nan, math.nan
+    if np.all(x == y):
+        return 0.0, 1.0
+    res = wilcoxon(x, y, zero_method="wilcox", alternative="two-sided")
+    return float(res.statistic), float(res.pvalue)
+
+
+def paired_test(a: str, b: str, pairs: list[tuple[float, float]], listeners: Sequence[str] | None = None) -> PairTest:
+    """Wilcoxon signed-rank test of condition ``a`` against ``b`` on paired ratings, and (``listeners``: whose
+    each pair is) on each listener's mean of the pairs (:class:`PairTest`)."""
     x = np.array([p[0] for p in pairs], float)
     y = np.array([p[1] for p in pairs], float)
     n = len(pairs)
     if n == 0:  # nothing to compare (e.g. every listener who rated both was excluded): not computed
         return PairTest(a, b, 0, math.nan, math.nan, math.nan)
-    diff = float(np.mean(x - y))
-    if np.all(x == y):
-        return PairTest(a, b, n, diff, 0.0, 1.0)
-    res = wilcoxon(x, y, zero_method="wilcox", alternative="two-sided")
-    return PairTest(a, b, n, diff, float(res.statistic), float(res.pvalue))
+    statistic, p = _wilcoxon(x, y)
+    test = PairTest(a, b, n, float(np.mean(x - y)), statistic, p)
+    if listeners is not None:
+        who = np.asarray(listeners)
+        names = sorted(set(listeners))
+        mx = np.array([x[who == li].mean() for li in names])
+        my = np.array([y[who == li].mean() for li in names])
+        test.n_listeners, test.p_listeners = len(names), _wilcoxon(mx, my)[1]
+    return test
 
 
 def item_stats(rows: Sequence[RatingRow], conditions: Sequence[str]) -> list[ItemStats]:
@@ -406,10 +434,11 @@ def analyze_rows(
     tests = []
     for a, b in pairs:
         common = sorted(set(keyed[a]) & set(keyed[b]))
-        tests.append(paired_test(a, b, [(keyed[a][k], keyed[b][k]) for k in common]))
-    for t, p in zip(tests, holm([t.p for t in tests]), strict=True):
-        t.p_holm = p
+        tests.append(paired_test(a, b, [(keyed[a][k], keyed[b][k]) for k in common], [k[0] for k in common]))
+    for t, p, pl in zip(tests, holm([t.p for t in tests]), holm([t.p_listeners for t in tests]), strict=True):
+        t.p_holm, t.p_listeners_holm = p, pl
         t.significant = bool(p < alpha)  # NaN (not computed) is never significant
+        t.significant_listeners = bool(pl < alpha)
     return Analysis(
         test_id,
         conditions,
@@ -506,7 +535,9 @@ def report_html(analysis: Analysis, plot_name: str) -> str:
     test_rows = "".join(
         f"<tr><td>{e(t.a)} vs {e(t.b)}</td><td>{t.n}</td><td>{fmt_num(t.mean_diff)}</td>"
         f"<td>{fmt_num(t.statistic)}</td>"
-        f"<td>{fmt_p(t.p)}</td><td>{fmt_p(t.p_holm)}</td><td>{'yes' if t.significant else 'no'}</td></tr>"
+        f"<td>{fmt_p(t.p)}</td><td>{fmt_p(t.p_holm)}</td><td>{'yes' if t.significant else 'no'}</td>"
+        f"<td>{t.n_listeners}</td><td>{fmt_p(t.p_listeners_holm)}</td>"
+        f"<td>{'yes' if t.significant_listeners else 'no'}</td></tr>"
         for t in analysis.tests
     )
     item_rows = "".join(
@@ -557,8 +588,11 @@ of the condition as one observation (n = listeners), so one listener's repeated 
 <table><tr><th>across</th><th>conditions</th><th>listeners</th><th>χ²</th><th>p</th><th>significant</th></tr>
 {fried}</table>
 <h2>Paired tests (Wilcoxon signed-rank, Holm-corrected, α = {analysis.alpha:g})</h2>
+<p>On the ratings paired by listener and trial, each pair counted as independent (as most listening-test papers
+do; optimistic), and on each listener's mean ratings (one pair per listener; with 5 listeners or fewer no p falls
+below 0.05).</p>
 <table><tr><th>pair</th><th>n pairs</th><th>mean diff</th><th>W</th><th>p</th><th>p (Holm)</th>
-<th>significant</th></tr>
+<th>significant</th><th>listeners</th><th>p over listeners (Holm)</th><th>significant over listeners</th></tr>
 {test_rows}</table>
 <h2>Per item (trial), ITU-R BS.1534-3</h2><table><tr><th>trial</th><th>condition</th><th>n</th>
 <th>mean</th><th>95 % CI (t)</th></tr>

@@ -29,6 +29,7 @@ from fastapi.staticfiles import StaticFiles
 from itsdangerous import BadSignature, URLSafeSerializer
 from pydantic import BaseModel, Field, StrictFloat, ValidationError, field_validator
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from ..errors import InputError
 from .mushra_config import CONFIG_FILE, SECRET_FILE, STORE_FILE, MushraTest, load_test
@@ -351,7 +352,10 @@ def create_app(test_dir: str | Path) -> FastAPI:
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype != "application/json":  # a cross-site form can post text/plain or form data, never JSON
             return _json_error(415, "the body must be application/json")
-        raw = await _read_limited(request, MAX_SUBMIT_BYTES)
+        try:
+            raw = await _read_limited(request, MAX_SUBMIT_BYTES)
+        except ClientDisconnect:  # the client went away mid-body (nothing is stored; no one reads the answer)
+            return _json_error(400, "the client disconnected before the request body was complete")
         if raw is None:
             return _json_error(413, f"request body larger than {MAX_SUBMIT_BYTES} bytes")
         try:
