@@ -37,7 +37,16 @@ def test_energy_vad_finds_bursts() -> None:
     regions = energy_vad(_bursts([(0.5, 1.2), (2.0, 2.6)]), SR)
     assert len(regions) == 2
     for (s, e), (ts, te) in zip(regions, [(0.5, 1.2), (2.0, 2.6)], strict=True):
-        assert abs(s - ts) < 0.03 and abs(e - te) < 0.04
+        assert abs(s - ts) < 0.005 and abs(e - te) < 0.005  # to the sample (5 ms window); frames were ~20 ms wide
+    # a tone from the clip's first sample to its last: the whole clip (the frames stop short of the end)
+    t = np.arange(2 * SR) / SR
+    whole = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    assert energy_vad(whole, SR) == [(0.0, 2.0)]
+    late = whole * (t >= 1.2)
+    src, dub = energy_vad(whole * ((t >= 0.5) & (t < 1.0)), SR), energy_vad(whole * ((t >= 0.7) & (t < 1.3)), SR)
+    assert energy_vad(late, SR) == [(pytest.approx(1.2, abs=0.003), 2.0)]
+    m = timing(src, dub)
+    assert m["overlap"] == pytest.approx(0.3 / 0.8, abs=0.01) and m["voiced_ratio"] == pytest.approx(1.2, abs=0.01)
 
 
 def test_timing_metrics() -> None:

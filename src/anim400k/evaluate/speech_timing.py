@@ -13,6 +13,10 @@ Regions = list[tuple[float, float]]
 VADS = tuple(VAD_REGISTRY.names())
 
 
+#: the window (s) by which :func:`energy_vad` places a region's edges to the sample
+EDGE_WINDOW_S = 0.005
+
+
 def energy_vad(
     x: np.ndarray,
     sr: int,
@@ -22,19 +26,39 @@ def energy_vad(
     min_speech_s: float = 0.08,
     min_gap_s: float = 0.25,
 ) -> Regions:
-    """Speech regions where frame RMS is within ``threshold_db`` of the loudest frame (and above -60 dBFS)."""
+    """Speech regions where frame RMS is within ``threshold_db`` of the loudest frame (and above -60 dBFS).
+
+    A region's edges are then placed to the sample: where the mean square of the 5 ms around a sample, inside the
+    region's first (last) frame, first (last) reaches that level. They were the outer edges of the first and last
+    active frames, ~20 ms wider at each end (a frame that heard the speech by a sample counted).
+    """
     frame, hop = max(1, int(frame_s * sr)), max(1, int(hop_s * sr))
     db = frame_levels_db(x, sr, frame_s, hop_s, floor=1e-12)
     if db.size == 0:
         return []
-    active = db > max(db.max() + threshold_db, -60.0)
+    level = max(db.max() + threshold_db, -60.0)
+    active = db > level
+    power = 10.0 ** (level / 10.0)
+    fine = max(1, int(EDGE_WINDOW_S * sr))
+    csum = np.concatenate([[0.0], np.cumsum(np.asarray(x, dtype=np.float64) ** 2)])
+    # mean square of the `fine` samples centred on each sample (shorter at the clip's ends)
+    lo = np.clip(np.arange(x.size) - fine // 2, 0, x.size)
+    hi = np.clip(lo + fine, 0, x.size)
+    loud = (csum[hi] - csum[lo]) / np.maximum(hi - lo, 1) >= power
     regions: Regions = []
     start = None
     for i, a in enumerate(np.append(active, False)):
         if a and start is None:
             start = i
         elif not a and start is not None:
-            regions.append((start * hop / sr, min(x.size / sr, ((i - 1) * hop + frame) / sr)))
+            a0, b0 = start * hop, min(x.size, start * hop + frame)
+            a1 = (i - 1) * hop
+            b1 = x.size if i == active.size else min(x.size, a1 + frame)  # (the frames stop short of the end)
+            first = np.flatnonzero(loud[a0:b0])
+            last = np.flatnonzero(loud[a1:b1])
+            s0 = a0 + int(first[0]) if first.size else a0
+            e0 = a1 + int(last[-1]) + 1 if last.size else b1
+            regions.append((s0 / sr, max(s0, e0) / sr))
             start = None
     merged: Regions = []
     for s, e in regions:
