@@ -279,7 +279,7 @@ def test_a_failure_while_the_srt_is_written_leaves_every_earlier_output_of_the_d
 
 _FOREIGN = {"srt": b"1\n00:00:00,500 --> 00:00:01,500\nMy own subtitle.\n", "text": b"my notes: keep these\n",
             "json": b'{"segments": [{"start": 0.0, "end": 1.0, "text": "mine"}]}\n'}
-_NOT = {"--out": "media with an audio stream (PyAV finds none in it)",
+_NOT = {"--out": "a video that anim400k dub wrote (no audio track of it is titled 'English (dub)')",
         "--srt": "an SRT file (it does not read as SRT cues)",
         "--report": "a report that anim400k dub wrote (a JSON object with source, output, summary and lines)"}
 
@@ -288,18 +288,23 @@ def _tree(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-@pytest.mark.parametrize(("flag", "kind"), [("--out", "srt"), ("--out", "text"), ("--srt", "text"), ("--srt", "json"),
-                                            ("--report", "srt"), ("--report", "text"), ("--report", "json")])
+@pytest.mark.parametrize(("flag", "kind"), [("--out", "srt"), ("--out", "text"), ("--out", "video"), ("--srt", "text"),
+                                            ("--srt", "json"), ("--report", "srt"), ("--report", "text"),
+                                            ("--report", "json")])
 def test_a_file_the_dub_did_not_write_is_never_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys,
                                                         flag: str, kind: str) -> None:
     """The project's first rule: an existing --out/--srt/--report that is not the kind of file the dub writes
-    there (media with an audio stream, an SRT, a dub report) is refused before any work, in one line, unchanged,
-    nothing else written (no lock, no temporary file)."""
+    there (a video a dub wrote, an SRT, a dub report) is refused before any work, in one line, unchanged,
+    nothing else written (no lock, no temporary file). A user's own video at --out (``dub ep02.mkv --out
+    ep01.mkv``) was taken for an earlier dub, being media with audio, and replaced."""
     src = plain_mkv(tmp_path / "in.mkv")
     srt_in = _srt(tmp_path / "en.srt")
     monkeypatch.setattr("anim400k.dub.pipeline.dub_audio", _no_work)
     outs = {"--out": tmp_path / "d.mkv", "--srt": tmp_path / "d.srt", "--report": tmp_path / "d.json"}
-    outs[flag].write_bytes(_FOREIGN[kind])
+    if kind == "video":
+        plain_mkv(outs[flag])  # another episode of the user's
+    else:
+        outs[flag].write_bytes(_FOREIGN[kind])
     before = _tree(tmp_path)
     argv = ["dub", str(src), "--subtitles", str(srt_in), "--tts", "espeak", "--no-progress"]
     assert main([*argv, *(a for f, p in outs.items() for a in (f, str(p)))]) == 2

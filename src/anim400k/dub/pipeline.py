@@ -515,16 +515,31 @@ def _check_outputs(video: Path, out: str | Path, options: DubOptions) -> None:
         _refuse_foreign_stems(Path(options.stems))
 
 
+def holds_dub_track(path: str | Path) -> bool:
+    """Whether ``path`` is media with an audio stream that decodes and an audio track a dub added (titled
+    :data:`DUB_TITLE`, or ``English (dub 2)``...; :func:`~.views.is_dub_title`): an earlier dub's output."""
+    from ..errors import AnimError
+    from ..media.probe import has_audio_stream, probe
+
+    try:
+        info = probe(path)
+    except (AnimError, OSError, ValueError):
+        return False
+    return any(s.kind == "audio" and is_dub_title(s.title) for s in info.streams) and has_audio_stream(path)
+
+
 def _refuse_foreign_outputs(out: str | Path, options: DubOptions) -> None:
     """Refuse (:class:`InputError` naming the file) an existing ``--out``, ``--srt`` or ``--report`` that is not
-    the kind of file the dub writes there (:func:`~anim400k.fsutil.no_clobber.refuse_foreign_output`): media with an
-    audio stream, an SRT, a dub report. An earlier dub's files are replaced; a user's notes or subtitles are not."""
+    the kind of file the dub writes there (:func:`~anim400k.fsutil.no_clobber.refuse_foreign_output`): a video an
+    earlier dub wrote (:func:`holds_dub_track`), an SRT, a dub report. An earlier dub's files are replaced; a user's
+    videos, notes or subtitles are not (any video with audio was taken for an earlier dub: ``dub ep02.mkv --out
+    ep01.mkv`` replaced the episode ``ep01.mkv``)."""
     from ..formats.subtitles import is_srt_file
     from ..fsutil.no_clobber import refuse_foreign_output
     from ..fsutil.sniffers import json_object_with
-    from ..media.probe import has_audio_stream
 
-    refuse_foreign_output("--out", out, has_audio_stream, "media with an audio stream (PyAV finds none in it)")
+    refuse_foreign_output("--out", out, holds_dub_track,
+                          f"a video that anim400k dub wrote (no audio track of it is titled '{DUB_TITLE}')")
     refuse_foreign_output("--srt", options.srt, is_srt_file, "an SRT file (it does not read as SRT cues)")
     refuse_foreign_output("--report", options.report, json_object_with(REPORT_KEYS),
                           "a report that anim400k dub wrote (a JSON object with source, output, summary and lines)")
