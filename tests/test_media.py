@@ -474,6 +474,35 @@ def test_mux_audio_track(tmp_path: Path, episode: Path) -> None:
     assert pa == pb
 
 
+def test_a_track_as_long_as_the_source_is_not_padded_past_it(tmp_path: Path) -> None:
+    """An MKV's duration holds its AAC track's last-frame padding: padding a dub as long as the source track up to
+    it put the dub a frame past the source (20.032 s for a 20.011 s source) and each dub of a dub a frame further.
+    Now a track within PAD_SLACK_S of the duration keeps its length, and muxing twice changes nothing."""
+    sr = 48000
+    src = tmp_path / "src.mkv"
+    with av.open(str(src), "w") as out:
+        s = out.add_stream("aac", rate=sr, layout="mono")
+        s.metadata["language"] = "jpn"
+        tone = _tone(440.0, sr, 3.0, 1)
+        for k in range(0, tone.shape[1], 1024):
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(tone[:, k:k + 1024]), format="fltp", layout="mono")
+            frame.sample_rate, frame.pts, frame.time_base = sr, k, Fraction(1, sr)
+            out.mux(s.encode(frame))
+        out.mux(s.encode(None))
+
+    def decoded(path: Path, index: int) -> int:
+        return len(media.decode_audio(path, index, sr=sr))
+
+    n = decoded(src, 0)
+    assert media.probe(src).duration * sr > n  # the container's duration holds the padding
+    once = media.mux_audio_track(src, media.decode_audio(src, 0, sr=sr), sr, tmp_path / "once.mkv", title="EN dub")
+    twice = media.mux_audio_track(once, media.decode_audio(once, 0, sr=sr), sr, tmp_path / "twice.mkv", title="EN 2")
+    assert decoded(once, 1) == n and decoded(twice, 1) == n and decoded(twice, 2) == n
+    assert media.probe(twice).duration == pytest.approx(media.probe(once).duration, abs=1e-3)
+    short = media.mux_audio_track(src, np.zeros(sr, np.float32), sr, tmp_path / "short.mkv")  # 1 s: padded
+    assert decoded(short, 1) == pytest.approx(media.probe(src).duration * sr, abs=1024)
+
+
 def test_mux_bad_input(tmp_path: Path, text_mkv: Path) -> None:
     with pytest.raises(InputError, match="not a media file"):
         media.mux_audio_track(text_mkv, np.zeros(100, np.float32), 16000, tmp_path / "o.mkv")

@@ -317,8 +317,11 @@ def mux_audio_track(
 
     ``audio`` is float32 ``(n,)`` or ``(channels, n)`` at ``sr`` with sample 0 = time 0 of the
     container (its start time: in a file that starts at 2.78 s, like many MPEG-TS, the new track's
-    first sample is written at 2.78 s, beside the copied streams' own timestamps); it is
-    padded/trimmed to the input's duration so the output lasts as long as the input. The file's
+    first sample is written at 2.78 s, beside the copied streams' own timestamps); it is trimmed to the
+    input's duration, and zero-padded to it only when it falls more than :data:`PAD_SLACK_S` short: the duration
+    of an MKV with AAC already holds the source track's last-frame padding, so padding a track as long as the
+    source up to it put the new track a frame past the source's, and each dub of a dub one frame further (20.032,
+    then 20.053 s for a 20.011 s source). The file's
     tags (title, comment ...) and chapters are copied too. The new track is tagged ``language``
     (ISO 639-2) and ``title`` (in MP4/MOV/M4A also its ``handler_name``); with ``default``
     it becomes the only default audio track. The output format follows ``out``'s extension
@@ -335,13 +338,13 @@ def mux_audio_track(
         raise InputError("has no known duration to fit the new audio track to", video_in)
     data = np.asarray(audio, dtype=np.float32)
     data = data[None, :] if data.ndim == 1 else data
-    length = int(round(info.duration * sr))  # the frames are trimmed or zero-padded to it as they are made
+    length = _track_length(info.duration, data.shape[1], sr)  # the frames are trimmed or padded as they are made
     out = Path(out)
     with open_input(video_in) as src:
         plan = plan_mux(src, out, data.shape[0], sr)
     if plan.rate != sr:
         data = np.stack([resample(ch, sr, plan.rate, "soxr_hq") for ch in fit_length(data, length)])
-        length = int(round(info.duration * plan.rate))
+        length = _track_length(info.duration, data.shape[1], plan.rate)
     pictures = _read_pictures(video_in, list(plan.attach)) if plan.attach else {}
     for i in [i for i in plan.attach if i not in pictures]:
         plan.notes.append(f"stream #{i} (attached picture) is left out: it holds no picture")
@@ -369,6 +372,18 @@ def mux_audio_track(
                     attachment.metadata["title"] = extra["title"]
             _remux(src, dst, mapping, new, data, plan.rate, length)
     return out
+
+
+#: a new track this much shorter than the input (s) or less is left as long as it is (the input's duration may hold
+#: its audio codec's last-frame padding: an AAC frame is 21.3 ms at 48 kHz); a shorter one is padded to the input's
+PAD_SLACK_S = 0.05
+
+
+def _track_length(duration: float, samples: int, sr: int) -> int:
+    """Samples of the new track: ``samples`` trimmed to ``duration``, or padded to it when more than
+    :data:`PAD_SLACK_S` short (:func:`mux_audio_track`)."""
+    full = int(round(duration * sr))
+    return full if samples < full - int(PAD_SLACK_S * sr) else min(samples, full)
 
 
 def _read_pictures(video_in: str | Path, indices: list[int]) -> dict[int, bytes]:
