@@ -39,9 +39,9 @@ def _leftover(folder: Path, marked: bool = False) -> Path:
 
 def test_a_killed_exports_leftovers_are_removed_by_the_next_export(rel: Path, tmp_path: Path) -> None:
     out = tmp_path / "o"
-    _leftover(tmp_path / ".o.partial-ab12cd_9")  # SIGKILL while writing
-    _leftover(tmp_path / ".o.hf-cache-zz99yy00")  # SIGKILL during an hf export
-    other = _leftover(tmp_path / ".other.partial-ab12cd_9")  # another export's: not ours to delete
+    _leftover(tmp_path / ".o.anim400k-partial-ab12cd_9")  # SIGKILL while writing
+    _leftover(tmp_path / ".o.anim400k-hf-cache-zz99yy00")  # SIGKILL during an hf export
+    other = _leftover(tmp_path / ".other.anim400k-partial-ab12cd_9")  # another export's: not ours to delete
     s = export(rel, "parquet", out, progress=False)
     assert s["clips"] == 6 and (out / "clips.parquet").is_file()
     assert _beside(out) == [] and other.is_dir()
@@ -49,13 +49,13 @@ def test_a_killed_exports_leftovers_are_removed_by_the_next_export(rel: Path, tm
 
 def test_the_earlier_export_set_aside_by_a_kill_between_the_renames_is_restored(tmp_path: Path) -> None:
     out = tmp_path / "o"
-    old = _leftover(tmp_path / ".o.old-abcdefgh", marked=True)  # killed after out -> old, before new -> out
-    new = _leftover(tmp_path / ".o.partial-abcdefgh", marked=True)
+    old = _leftover(tmp_path / ".o.anim400k-old-abcdefgh", marked=True)  # killed after out -> old, before new -> out
+    new = _leftover(tmp_path / ".o.anim400k-partial-abcdefgh", marked=True)
     assert recover_export_folder(out) == 1
     assert (out / "clips.parquet").read_bytes() == b"half written" and (out / EXPORT_MARK).is_file()
     assert not old.exists() and not new.exists()
     # with out in place an old one is only a leftover
-    _leftover(tmp_path / ".o.old-12345678", marked=True)
+    _leftover(tmp_path / ".o.anim400k-old-12345678", marked=True)
     assert recover_export_folder(out) == 1 and _beside(out) == [] and (out / EXPORT_MARK).is_file()
 
 
@@ -106,7 +106,7 @@ def test_an_export_that_fails_leaves_no_problems_file_in_tmp_or_beside_out(
     monkeypatch.setattr(common.CheckedRelease, "__init__", failing)
     with pytest.raises(KeyboardInterrupt):
         export(rel, "parquet", out, progress=False)
-    assert seen and seen[0].parent.parent == tmp_path and seen[0].parent.name.startswith(".o.problems-")
+    assert seen and seen[0].parent.parent == tmp_path and seen[0].parent.name.startswith(".o.anim400k-problems-")
     assert _problems_in(tmp) == [] and _beside(out) == [] and not out.exists()
 
 
@@ -188,7 +188,8 @@ def test_a_full_disk_is_one_line_naming_the_folder_and_the_earlier_export_stays(
 
 def test_sigterm_during_an_export_leaves_nothing_beside_out(rel: Path, tmp_path: Path) -> None:
     """SIGTERM (kill, a scheduler) ended an export at once, without its cleanup: its staging folder
-    `.E.partial-XXXXXXXX` (the export's size) and `.E.problems-XXXXXXXX` stayed until the next export of `E`."""
+    `.E.anim400k-partial-XXXXXXXX` (the export's size) and `.E.anim400k-problems-XXXXXXXX` stayed until the next
+    export of `E`."""
     import signal
     import subprocess
     import sys
@@ -201,7 +202,7 @@ def test_sigterm_during_an_export_leaves_nothing_beside_out(rel: Path, tmp_path:
         from anim400k.exports import common
 
         def mark(stage):  # the new export is complete in its staging folder: SIGTERM now
-            assert any(p.name.startswith(".E.partial-") for p in os.scandir({str(tmp_path)!r}))
+            assert any(p.name.startswith(".E.anim400k-partial-") for p in os.scandir({str(tmp_path)!r}))
             os.kill(os.getpid(), signal.SIGTERM)
             time.sleep(30)
 
@@ -214,3 +215,19 @@ def test_sigterm_during_an_export_leaves_nothing_beside_out(rel: Path, tmp_path:
     assert proc.returncode == 143, proc.stderr
     assert proc.stderr.strip().splitlines() == ["anim400k: interrupted by SIGTERM"]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_users_dated_folders_beside_the_output_are_never_taken_for_leftovers(tmp_path: Path) -> None:
+    """The clean-up of a killed run took any ``.NAME.old-XXXXXXXX`` (8 characters) beside ``--out`` for its own and
+    deleted it: a user's dated backup ``.hf.old-20241231``. Only names with the ``anim400k-`` mark are ours."""
+    from anim400k.exports.common import recover_export_folder, stage_prefix
+
+    out = tmp_path / "hf"
+    mine = [tmp_path / f".hf.{kind}-20241231" for kind in ("old", "partial", "problems", "hf-cache")]
+    for folder in mine:
+        folder.mkdir()
+        (folder / "notes.txt").write_text("mine")
+    ours = tmp_path / f"{stage_prefix(out, 'partial')}ab12cd_9"
+    ours.mkdir()
+    assert recover_export_folder(out) == 1 and not ours.exists()
+    assert all((folder / "notes.txt").read_text() == "mine" for folder in mine)

@@ -301,15 +301,15 @@ def test_a_killed_runs_leftovers_are_removed_by_the_next_run(rel: Path, tmp_path
     inside = [out / "dubbing" / ".train.anim400k-ab12cd_9.part.jsonl", out / ".splits.anim400k-zz99yy00.part.json"]
     for path in inside:  # a run killed while writing left these in the folder
         path.write_text('{"half": ', encoding="utf-8")
-    partial = tmp_path / ".views.partial-ab12cd_9"  # a run killed while writing its new folder
+    partial = tmp_path / ".views.anim400k-partial-ab12cd_9"  # a run killed while writing its new folder
     (partial / "dubbing").mkdir(parents=True)
     (partial / "dubbing" / "train.jsonl").write_text('{"half": ', encoding="utf-8")
-    other = tmp_path / ".other.partial-ab12cd_9"  # another folder's: not ours to delete
+    other = tmp_path / ".other.anim400k-partial-ab12cd_9"  # another folder's: not ours to delete
     other.mkdir()
     tasks.write_task_views(rel, out, seed=0)
     assert not any(p.exists() for p in inside) and not partial.exists() and other.is_dir()
     assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.partial-ab12cd_9", "views"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.anim400k-partial-ab12cd_9", "views"]
 
 
 @pytest.mark.parametrize(("name", "named"), [

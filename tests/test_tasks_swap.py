@@ -67,7 +67,7 @@ def test_a_kill_at_each_step_of_the_swap_leaves_one_whole_run(
         return done
 
     def killed_rmtree(path: str | Path, *args: object, **kwargs: object) -> None:
-        if step == "before_deleting_the_earlier" and Path(path).name.startswith(".views.old-"):
+        if step == "before_deleting_the_earlier" and Path(path).name.startswith(".views.anim400k-old-"):
             raise _Killed
         rmtree(path, *args, **kwargs)  # type: ignore[arg-type]
 
@@ -76,18 +76,19 @@ def test_a_kill_at_each_step_of_the_swap_leaves_one_whole_run(
     with pytest.raises(_Killed):
         tasks.write_task_views(rel, out)
     monkeypatch.undo()
-    assert renames[0][0] == "views" and renames[0][1].startswith(".views.old-")  # the earlier run goes aside first
+    # the earlier run goes aside first
+    assert renames[0][0] == "views" and renames[0][1].startswith(".views.anim400k-old-")
     if step == "before_setting_aside":
-        assert _files(out) == earlier and [n for n in _beside(out) if ".partial-" in n]
+        assert _files(out) == earlier and [n for n in _beside(out) if ".anim400k-partial-" in n]
     elif step == "between_the_renames":
         # no views at this instant: the earlier run lies whole beside it and the next run puts it back first
         assert not out.exists()
-        old = next(tmp_path / n for n in _beside(out) if ".old-" in n)
+        old = next(tmp_path / n for n in _beside(out) if ".anim400k-old-" in n)
         assert _files(old) == earlier
         assert recover_export_folder(out, whole=lambda f: True) == 1  # the half-swapped new folder is dropped
         assert _files(out) == earlier and _beside(out) == []
     else:
-        assert _files(out) == new and [n for n in _beside(out) if ".old-" in n]
+        assert _files(out) == new and [n for n in _beside(out) if ".anim400k-old-" in n]
     summary = tasks.write_task_views(rel, out)  # the next run recovers and completes
     assert _files(out) == new and _beside(out) == [] and summary["counts"]["dubbing"]["train"] > 0
 
@@ -137,7 +138,7 @@ else:
     rename = Path.rename
     def waiting_rename(self, target):
         done = rename(self, target)
-        if Path(target).name.startswith(".views.old-"):
+        if Path(target).name.startswith(".views.anim400k-old-"):
             signal_and_wait(str(target))
         return done
     Path.rename = waiting_rename
@@ -166,7 +167,7 @@ def test_sigkill_while_writing_or_between_the_renames(rel: Path, tmp_path: Path,
     beside = _beside(out)
     assert ".views.anim400k.lock" in beside  # left by the kill; the next run takes it over
     if where == "writing":
-        assert _files(out) == earlier and any(".partial-" in n for n in beside)
+        assert _files(out) == earlier and any(".anim400k-partial-" in n for n in beside)
     else:
         assert not out.exists() and _files(Path(ready.read_text())) == earlier
     summary = tasks.write_task_views(rel, out)

@@ -32,7 +32,7 @@ name left by an earlier run into the same folder goes with that run. ``DIR`` may
 folder (one holding ``anim400k_annotations.json``) nor lie inside one.
 
 A run replaces ``DIR`` as a whole: it writes every file into a hidden folder beside it
-(``.DIR.partial-XXXXXXXX``) and swaps that in for ``DIR`` at the end
+(``.DIR.anim400k-partial-XXXXXXXX``) and swaps that in for ``DIR`` at the end
 (:func:`anim400k.exports.common.staged_folder`, as ``anim400k export`` does), so ``DIR`` holds the
 manifests of one run only, the earlier run's or the new one's, whenever the run is killed. ``DIR`` must
 therefore be new, empty or an earlier run's output (only ``splits.json``, ``TASK/SPLIT.jsonl`` and a
@@ -388,14 +388,14 @@ def write_task_views(
     """Write ``splits.json`` and every task's per-split JSONL manifests; return the summary.
 
     Streams the release one show at a time into a hidden folder beside ``out_dir``
-    (``.NAME.partial-XXXXXXXX``) that replaces ``out_dir`` as a whole when every file is written
+    (``.NAME.anim400k-partial-XXXXXXXX``) that replaces ``out_dir`` as a whole when every file is written
     (:func:`~anim400k.exports.common.staged_folder`): a run killed at any point leaves ``out_dir`` the
     earlier run's or the new one's, never a mix. ``out_dir`` must be new, empty or an earlier run's
     output (:func:`check_tasks_folder`). The run holds ``out_dir``'s lock
     (:func:`~anim400k.fsutil.locks.output_lock`, ``.NAME.anim400k.lock`` beside it: a second run into it is
     refused in one line) and first cleans up what a killed run left beside it
-    (:func:`~anim400k.exports.common.recover_export_folder`: a half-written ``.NAME.partial-*`` is
-    deleted, an earlier output set aside as ``.NAME.old-*`` by a kill between the two renames of the
+    (:func:`~anim400k.exports.common.recover_export_folder`: a half-written ``.NAME.anim400k-partial-*`` is
+    deleted, an earlier output set aside as ``.NAME.anim400k-old-*`` by a kill between the two renames of the
     swap is put back). Media paths are absolute. Rows whose media file is missing (unless not
     ``check_media``) or whose needed target text is empty are left out and counted in the summary's
     ``left_out`` (see :class:`RowFilter`).

@@ -56,6 +56,7 @@ def export(
         check_export_target,
         parse_size,
         recover_export_folder,
+        stage_prefix,
     )
 
     if not check_media and (fmt in NEEDS_MEDIA or embed_audio):
@@ -72,7 +73,7 @@ def export(
         recover_export_folder(out)
         # the problems file is written in a hidden folder beside out (.NAME.problems-XXXXXXXX), never in /tmp:
         # one left by a killed export is removed by the next export's recover_export_folder
-        scratch = Path(tempfile.mkdtemp(prefix=f".{Path(out).name}.{PROBLEMS_STAGE}-", dir=Path(out).parent))
+        scratch = Path(tempfile.mkdtemp(prefix=stage_prefix(out, PROBLEMS_STAGE), dir=Path(out).parent))
         try:
             checked = CheckedRelease(ds, skip_bad, progress=progress, check_media=check_media,
                                      problems_file=scratch / PROBLEMS_FILE)

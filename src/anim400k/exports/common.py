@@ -147,18 +147,27 @@ def check_replaceable(out: str | Path) -> None:
                          out)
 
 
-#: the hidden folder beside ``out`` holding the problems file while the export runs (``.NAME.problems-XXXXXXXX``)
+#: the hidden folder beside ``out`` holding the problems file while the export runs
+#: (``.NAME.anim400k-problems-XXXXXXXX``)
 PROBLEMS_STAGE = "problems"
 #: the hidden folders an export makes beside ``out``: the new export while it is written
-#: (``.NAME.partial-XXXXXXXX``), the earlier export while it is swapped out (``.NAME.old-XXXXXXXX``, both
-#: :func:`staged_dir`), the ``hf`` export's ``datasets`` cache (``.NAME.hf-cache-XXXXXXXX``) and the
-#: problems file's folder (:data:`PROBLEMS_STAGE`)
+#: (``.NAME.anim400k-partial-XXXXXXXX``), the earlier export while it is swapped out
+#: (``.NAME.anim400k-old-XXXXXXXX``, both :func:`staged_dir`), the ``hf`` export's ``datasets`` cache
+#: (``.NAME.anim400k-hf-cache-XXXXXXXX``) and the problems file's folder (:data:`PROBLEMS_STAGE`)
 _STAGE_KINDS = ("partial", "old", "hf-cache", PROBLEMS_STAGE)
+
+
+def stage_prefix(out: str | Path, kind: str) -> str:
+    """The name a hidden folder of ``kind`` (:data:`_STAGE_KINDS`) beside ``out`` starts with:
+    ``.NAME.anim400k-KIND-``; the random 8 characters follow. The ``anim400k-`` mark is what lets a later run
+    delete it: a user's ``.NAME.old-20241231`` beside the output (a dated backup) is never taken for one (it
+    was, and was deleted, until 2026-12-07)."""
+    return f".{Path(out).name}.anim400k-{kind}-"
 
 
 def _leftover(out: Path, name: str) -> str | None:
     """Which of :data:`_STAGE_KINDS` ``name`` (a file name beside ``out``) is a folder of, or None."""
-    m = re.fullmatch(rf"\.{re.escape(out.name)}\.({'|'.join(_STAGE_KINDS)})-[a-z0-9_]{{8}}", name)
+    m = re.fullmatch(rf"\.{re.escape(out.name)}\.anim400k-({'|'.join(_STAGE_KINDS)})-[a-z0-9_]{{8}}", name)
     return m.group(1) if m else None
 
 
@@ -170,15 +179,16 @@ def _is_export(folder: Path) -> bool:
 def recover_export_folder(out: str | Path, whole: Callable[[Path], bool] = _is_export) -> int:
     """Clean up after an export of ``out`` that was killed (SIGKILL, a lost machine); returns the folders removed.
 
-    A killed export leaves its half-written ``.NAME.partial-XXXXXXXX`` folder beside ``out`` (an
+    A killed export leaves its half-written ``.NAME.anim400k-partial-XXXXXXXX`` folder beside ``out`` (an
     ``hf`` or ``--embed-audio`` one is the size of the export; ``hf`` also its
-    ``.NAME.hf-cache-XXXXXXXX``) and the folder of its problems file (``.NAME.problems-XXXXXXXX``). One
-    killed between the two renames of :func:`staged_folder` leaves the earlier folder as ``.NAME.old-XXXXXXXX``
-    and no ``out``: that earlier folder is renamed back to ``out`` (it was whole) when ``whole`` says it is
-    one of the outputs (an export: it holds :data:`EXPORT_MARK`); the other leftovers are deleted. Other
-    commands that stage their output folder with :func:`staged_folder` (``anim400k tasks``) recover with it
-    too, passing their own ``whole``. Call it while holding ``out``'s lock
-    (:func:`~anim400k.fsutil.locks.output_lock`), so no other run is writing them.
+    ``.NAME.anim400k-hf-cache-XXXXXXXX``) and the folder of its problems file
+    (``.NAME.anim400k-problems-XXXXXXXX``). One killed between the two renames of :func:`staged_folder` leaves
+    the earlier folder as ``.NAME.anim400k-old-XXXXXXXX`` and no ``out``: that earlier folder is renamed back to
+    ``out`` (it was whole) when ``whole`` says it is one of the outputs (an export: it holds
+    :data:`EXPORT_MARK`); the other leftovers are deleted. Other commands that stage their output folder with
+    :func:`staged_folder` (``anim400k tasks``) recover with it too, passing their own ``whole``. Only names with
+    the ``anim400k-`` mark (:func:`stage_prefix`) are touched: a user's ``.NAME.old-20241231`` is not. Call it
+    while holding ``out``'s lock (:func:`~anim400k.fsutil.locks.output_lock`), so no other run is writing them.
     """
     out = Path(out)
     try:
@@ -204,7 +214,7 @@ def recover_export_folder(out: str | Path, whole: Callable[[Path], bool] = _is_e
 def staged_folder(
     out: str | Path, check: Callable[[Path], None], finish: Callable[[Path], None] | None = None
 ) -> Iterator[Path]:
-    """Yield a new hidden folder beside ``out`` (``.NAME.partial-XXXXXXXX``); it replaces ``out`` as one
+    """Yield a new hidden folder beside ``out`` (``.NAME.anim400k-partial-XXXXXXXX``); it replaces ``out`` as one
     only if the block succeeds.
 
     ``check(out)`` refuses an ``out`` that may not be replaced (it runs before and again just before
@@ -212,7 +222,7 @@ def staged_folder(
     a moved file) after the block. The new folder takes the earlier ``out``'s mode (a private 0700 or a
     shared 2775 folder stays so; a new ``out`` gets a plain mkdir's). A block that fails deletes the new
     folder and leaves ``out`` as it was.
-    The earlier ``out`` is set aside (``.NAME.old-XXXXXXXX``) only once the new one is complete, and
+    The earlier ``out`` is set aside (``.NAME.anim400k-old-XXXXXXXX``) only once the new one is complete, and
     deleted only after the new one is in place; :func:`recover_export_folder` puts it back after a kill
     between the two renames, so ``out`` is always the whole earlier folder or the whole new one.
     """
@@ -220,7 +230,7 @@ def staged_folder(
     check_replaceable(out)
     check(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    stage = mkdtemp_like_mkdir(prefix=f".{out.name}.partial-", dir=out.parent)
+    stage = mkdtemp_like_mkdir(prefix=stage_prefix(out, "partial"), dir=out.parent)
     try:
         yield stage
         if finish is not None:
@@ -233,7 +243,7 @@ def staged_folder(
         raise
     old = None
     if out.exists():
-        old = out.with_name(f".{out.name}.old-{stage.name.rsplit('-', 1)[-1]}")
+        old = out.with_name(f"{stage_prefix(out, 'old')}{stage.name.rsplit('-', 1)[-1]}")
         out.rename(old)
     stage.rename(out)
     fsync_folder(out.parent)  # the swap survives a power cut

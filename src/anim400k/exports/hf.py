@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import BackendUnavailable
 from ..offline import force_offline
-from .common import CheckedRelease, clip_info, staged_dir
+from .common import CheckedRelease, clip_info, stage_prefix, staged_dir
 
 
 def features(audio: bool = True) -> Any:
@@ -79,7 +79,7 @@ def export(
 
     datasets.disable_progress_bars()
     where = Path(out).parent if Path(out).parent.exists() else None
-    cache = Path(tempfile.mkdtemp(prefix=f".{Path(out).name}.hf-cache-", dir=where))
+    cache = Path(tempfile.mkdtemp(prefix=stage_prefix(out, "hf-cache"), dir=where))
     try:
         # from_generator fingerprints the generator; the checked release is passed by closure,
         # the fingerprint is fixed (the cache folder is fresh and thrown away anyway).
