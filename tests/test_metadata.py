@@ -284,3 +284,20 @@ def test_metadata_command_checks_picture_files_without_release(tmp_path: Path, c
     (tmp_path / "pics").mkdir()
     Image.new("RGB", (4, 4)).save(tmp_path / "pics" / "missing.png")
     assert main(["metadata", str(path)]) == 0
+
+
+def test_a_picture_file_that_is_no_image_is_refused_before_any_work(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture) -> None:
+    """`anim400k metadata` said "ok" for a text file named .png, and a build ran every stage before refusing it:
+    the picture is decoded when the metadata is checked, before a build's first stage."""
+    from anim400k.release.metadata import check_pictures, load_metadata
+
+    (tmp_path / "pics").mkdir()
+    (tmp_path / "pics" / "fake.png").write_text("notanimage")
+    path = _write(tmp_path, {"characters": {"Frieren": {"role": "main", "pic_files": ["pics/fake.png"]}}})
+    assert main(["metadata", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "characters.Frieren.pic_files.0:" in err[0] and "is not a readable image" in err[0]
+    meta = load_metadata(path)[0]
+    with pytest.raises(InputError, match="is not a readable image"):
+        check_pictures(meta, "x", tmp_path, None, path)

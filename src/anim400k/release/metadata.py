@@ -329,8 +329,6 @@ def import_pictures(
     file names resolve against ``base_dir``. Returns a copy of ``meta`` without ``pic_files``.
     Raises :class:`InputError` (naming the field) for a missing or undecodable image.
     """
-    from PIL import Image, UnidentifiedImageError
-
     meta = meta.model_copy(deep=True)
     for name, ch in (meta.characters or {}).items():
         if not ch.pic_files:
@@ -341,20 +339,27 @@ def import_pictures(
             field = f"characters.{name}.pic_files.{i}"
             pic_id = ids.make_id(show_key, "pic", name, i)
             dest = ids.id_path(release_root, ids.PICS_ARCHIVE, pic_id, "jpg")
-            try:
-                with Image.open(src) as im:
-                    im.load()
-                    rgb = im.convert("RGB")
-            except FileNotFoundError as exc:
-                raise InputError(f"{field}: picture file {str(src)!r} not found", source) from exc
-            except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-                raise InputError(f"{field}: {str(src)!r} is not a readable image ({exc})", source) from exc
-            _write_if_changed(dest, _jpeg_bytes(rgb, quality))
+            _write_if_changed(dest, _jpeg_bytes(_rgb_picture(src, field, source), quality))
             if pic_id not in urls:
                 urls.append(pic_id)
         ch.pic_urls = urls
         ch.pic_files = None
     return meta
+
+
+def _rgb_picture(src: Path, field: str, source: str | Path) -> Any:
+    """The picture file ``src`` decoded as a Pillow RGB image; :class:`InputError` naming ``field`` of the metadata
+    file ``source`` when it is missing or is no image Pillow reads."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(src) as im:
+            im.load()
+            return im.convert("RGB")
+    except FileNotFoundError as exc:
+        raise InputError(f"{field}: picture file {str(src)!r} not found", source) from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise InputError(f"{field}: {str(src)!r} is not a readable image ({exc})", source) from exc
 
 
 def _jpeg_bytes(image: Any, quality: int) -> bytes:
@@ -381,14 +386,17 @@ def _write_if_changed(dest: Path, data: bytes) -> bool:
 
 def check_pictures(meta: ShowMetadata, show_key: str, base_dir: str | Path, release_root: str | Path | None,
                    source: str | Path) -> None:
-    """Before a build's work: every ``pic_files`` entry is a file, and (``release_root`` given) every
-    ``pic_urls`` ID has its picture in the release (``anim400k validate`` requires it) or is one that
-    ``pic_files`` will import (:func:`import_pictures`); else one :class:`InputError` naming the field."""
+    """Before a build's work: every ``pic_files`` entry is an image file Pillow decodes (a text file named
+    ``.png`` failed the build only once every stage was done), and (``release_root`` given) every ``pic_urls`` ID
+    has its picture in the release (``anim400k validate`` requires it) or is one that ``pic_files`` will import
+    (:func:`import_pictures`); else one :class:`InputError` naming the field."""
     for name, ch in (meta.characters or {}).items():
         for i, f in enumerate(ch.pic_files or []):
+            field = f"characters.{name}.pic_files.{i}"
             src = _picture_file(f, base_dir)
             if not src.is_file():
-                raise InputError(f"characters.{name}.pic_files.{i}: picture file {str(src)!r} not found", source)
+                raise InputError(f"{field}: picture file {str(src)!r} not found", source)
+            _rgb_picture(src, field, source)
         if release_root is None:
             continue
         imported = {ids.make_id(show_key, "pic", name, i) for i in range(len(ch.pic_files or []))}
