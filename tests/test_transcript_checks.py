@@ -210,3 +210,29 @@ def test_clip_clamped_to_the_jp_medium_end_keeps_only_subtitles_overlapping_it(t
     path = tmp_path / "ann.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     assert [str(p) for p in release.validate_release(path, check_media=False)] == []
+
+
+def test_a_given_transcript_that_does_not_read_fails_the_probe_stage(tmp_path) -> None:
+    """A missing transcript, or one of the other language, failed the episode only in its ASR stage, after the
+    audio was decoded and synced (and, for ``ja``, the English transcribed): the probe stage reads it now."""
+    import json
+
+    import yaml
+
+    from anim400k.cli import main
+    from anim400k.synth import make_episode
+
+    ep = make_episode(tmp_path / "ep", duration=4.0, seed=1, video=False)
+    en = tmp_path / "en.json"
+    en.write_text(json.dumps({"language": "ja", "segments": [{"start": 0.5, "end": 1.0, "text": "はい"}]}))
+    for given, problem in (("nothere.json", "transcript file not found"),
+                           (str(en), "says its language is 'ja' but is given as the EN transcript")):
+        manifest = tmp_path / "m.yaml"
+        manifest.write_text(yaml.safe_dump({"shows": [{"key": "s", "episodes": [
+            {"episode": 1, "media": str(ep.media), "transcripts": {"en": given}}]}]}))
+        out = tmp_path / f"out-{len(given)}"
+        assert main(["build", str(manifest), "--out", str(out), "--jobs", "1", "--no-progress"]) != 0
+        report = json.loads((out / "build_report.json").read_text())
+        failed = json.dumps(report)
+        assert "probe" in failed and problem in failed
+        assert not report["stage_seconds"]  # nothing ran past the probe

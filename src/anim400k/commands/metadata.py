@@ -51,7 +51,7 @@ def register(app: typer.Typer) -> None:
                 continue
             for i, meta in enumerate(shows):
                 key = meta.key or f.stem if len(files) == 1 or meta.key else f"{f.stem}_{i}"
-                check_pictures(meta, key, f.parent, None, f)  # every pic_files entry is an image, also without --release
+                check_pictures(meta, key, f.parent, None, f)  # every pic_files entry an image, also without --release
                 if release is not None:
                     meta = import_pictures(meta, key, f.parent, release, f)
                 fields = meta.show_fields()

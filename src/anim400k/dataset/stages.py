@@ -63,8 +63,8 @@ class Stage:
 
 # ---------------------------------------------------------------- stages
 def stage_probe(ctx: EpisodeContext) -> str:
-    """Check that the media exist, decode, and hold the requested language streams; check the subtitles
-    and the ground truth given, so that a bad input fails before the costly stages.
+    """Check that the media exist, decode, and hold the requested language streams; check the subtitles,
+    the transcripts and the ground truth given, so that a bad input fails before the costly stages.
 
     Each language's stream is picked by :func:`anim400k.media.probe.select_source_stream` (as ``dub``
     picks its source); a note on the choice (several streams tagged with the language, or none) is
@@ -89,6 +89,7 @@ def stage_probe(ctx: EpisodeContext) -> str:
 
         check_subtitle_stream(local_input(ref.jp_media), ref.subtitle_stream)
     check_truth_file(ctx)
+    check_transcript_files(ctx)
     dest = ctx.artifact("probe.json")
     write_json_atomic(dest, out)
     return str(dest)
@@ -194,6 +195,17 @@ def unread_subtitles_note(ref: EpisodeRef) -> str | None:
     return (f"{ref.jp_media}: holds English subtitles (subtitle stream "
             f"{described}) but the episode names none: its clips have no "
             f"en_subtitles; add subtitle_stream: eng (or subtitles: FILE) to read them")
+
+
+def check_transcript_files(ctx: EpisodeContext) -> None:
+    """Raise :class:`InputError` (one line naming it) when a transcript the episode gives (the manifest's
+    ``transcripts``) cannot be read as that language's: found only by the ASR stage, after the audio was decoded,
+    synced and (for ``ja``) the English transcribed."""
+    from ..formats.transcripts import read_transcript
+
+    for lang, given in sorted(ctx.ref.transcripts.items()):
+        if given:
+            read_transcript(local_input(given), language=lang)
 
 
 def check_truth_file(ctx: EpisodeContext) -> None:
