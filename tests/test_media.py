@@ -310,6 +310,26 @@ def test_cut_video_clips_preset(tmp_path: Path, episode: Path) -> None:
         media.cut_video_clips(episode, [(0.5, 1.5)], [tmp_path / "x.mp4"], preset="quick")
 
 
+def test_a_clip_that_fails_to_open_leaves_no_temporary_file(tmp_path: Path, episode: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk while a clip's file was opened (its audio stream, its container) left the empty temporary
+    ``.NAME.anim400k-XXXXXXXX.part.mp4`` in the release: the writer's stack was never closed."""
+    import errno
+
+    import anim400k.media.video as video
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(video, "add_audio_stream", full)
+    pcm = np.zeros((1, 48000 * 3), np.float32)
+    outs = [tmp_path / "clips" / "a.mp4", tmp_path / "clips" / "b.mp4"]
+    with pytest.raises(OSError) as err:
+        media.cut_video_clips(episode, [(0.5, 1.0), (1.5, 2.0)], outs, audio=(pcm, 48000), workers=1)
+    assert err.value.errno == errno.ENOSPC
+    assert list((tmp_path / "clips").iterdir()) == []
+
+
 def test_cut_video_clips_one_pass(tmp_path: Path, episode: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import anim400k.media.video as mv
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -60,26 +61,32 @@ def _open_clip(
 
     start, end = interval
     stack = contextlib.ExitStack()
-    tmp = stack.enter_context(atomic_path(path, sync=False))  # media: not fsynced
-    out = stack.enter_context(
-        av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart", "fflags": "+bitexact"})
-    )
-    video = out.add_stream("libx264", rate=rate, options=options)
-    video.width, video.height = size
-    video.pix_fmt = "yuv420p"
-    video.codec_context.time_base = 1 / rate
-    if colour is not None:
-        colour.tag(video.codec_context)
-    if sar is not None:
-        video.codec_context.sample_aspect_ratio = sar
-    video.codec_context.thread_count = int(options.get("threads", "0"))
-    if audio is not None:
-        samples, sr = audio
-        a, n = int(round(start * sr)), int(round(end * sr)) - int(round(start * sr))
-        clip = _fit_length(samples[..., max(0, a) : max(0, a) + n], n)
-        clip = clip[None, :] if clip.ndim == 1 else clip
-        astream = add_audio_stream(out, "aac", sr, clip.shape[0], audio_bitrate)
-        encode_audio(out, astream, clip)
+    try:  # the writer owns the temporary file from here on; until it exists, an error drops it here
+        tmp = stack.enter_context(atomic_path(path, sync=False))  # media: not fsynced
+        out = stack.enter_context(
+            av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart", "fflags": "+bitexact"})
+        )
+        video = out.add_stream("libx264", rate=rate, options=options)
+        video.width, video.height = size
+        video.pix_fmt = "yuv420p"
+        video.codec_context.time_base = 1 / rate
+        if colour is not None:
+            colour.tag(video.codec_context)
+        if sar is not None:
+            video.codec_context.sample_aspect_ratio = sar
+        video.codec_context.thread_count = int(options.get("threads", "0"))
+        if audio is not None:
+            samples, sr = audio
+            a, n = int(round(start * sr)), int(round(end * sr)) - int(round(start * sr))
+            clip = _fit_length(samples[..., max(0, a) : max(0, a) + n], n)
+            clip = clip[None, :] if clip.ndim == 1 else clip
+            astream = add_audio_stream(out, "aac", sr, clip.shape[0], audio_bitrate)
+            encode_audio(out, astream, clip)
+    except BaseException:
+        # a full disk (or a bad option) while the clip is opened: av.open or the audio failed after the temporary
+        # file was made, and nothing closed the stack, so an empty .part file stayed in the release
+        stack.__exit__(*sys.exc_info())
+        raise
     n_frames = max(1, int(round((end - start) * rate)))
     return _ClipWriter(start=start, n_frames=n_frames, stack=stack, out=out, video=video)
 
