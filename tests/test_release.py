@@ -714,3 +714,20 @@ def test_validate_refuses_a_byte_order_mark(tmp_path: Path, capsys) -> None:
     data = json.loads(path.read_text(encoding="utf-8-sig"))
     n_clips = sum(len(ep["clips"]) for show in data.values() for ep in show["episodes"].values())
     assert len(list(release.load(root).clips())) == n_clips > 0
+
+
+def test_problem_kinds_keep_the_digits_of_words() -> None:
+    """Problems are counted by kind with their numbers as N: the digits of MP3 and ID3 went too (``MPN frame``,
+    ``an IDN tag``) in ``export --skip-bad``'s summary."""
+    from anim400k.release.validate import Problem, problem_kind
+
+    cut = Problem("audio file a/b.mp3 is cut short (200 bytes; its first MP3 frame ends at byte 417)", show="s",
+                  episode="1", clip=3, field="jp_clip")
+    assert problem_kind(cut) == ("clip jp_clip: audio file PATH is cut short (N bytes; its first MP3 frame ends at "
+                                 "byte N)")
+    tag = Problem("does not start with an ID3 tag or an MP3 frame", show="s", episode="1", clip=0, field="en_clip")
+    assert problem_kind(tag) == "clip en_clip: does not start with an ID3 tag or an MP3 frame"
+    pic = Problem("bad", show="s", field="characters.Bob.pic_urls.2")
+    assert problem_kind(pic) == "show characters.*.pic_urls.N: bad"
+    assert problem_kind(Problem("mixing_ratio 999.0 dB is outside ±60 dB", show="s", episode="2", clip=1,
+                                field="mixing_ratio")) == "clip mixing_ratio: mixing_ratio N dB is outside ±N dB"

@@ -583,7 +583,8 @@ def validate_release(path: str | Path | Dataset, check_media: bool = True) -> li
 #: clip fields whose problems spoil only that field: with ``--skip-bad`` an export drops the field, not the clip
 OPTIONAL_CLIP_FIELDS = frozenset(CLIP_EXTRA_FIELDS)
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+#: a number standing alone (``12 bytes``, ``1.5 s``), not digits inside a word (``MP3``, ``ID3``, ``H264``)
+_NUMBER = re.compile(r"(?<![A-Za-z0-9_])\d+(?:\.\d+)?(?![A-Za-z_])")
 _PATH = re.compile(r"\S+/\S+")
 
 
