@@ -476,3 +476,25 @@ def test_align_command_refuses_an_en_transcript_without_segments(tmp_path, capsy
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and str(en) in err and "holds no EN speech segment" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("content", ["", "1\n00:09:01,000 --> 00:09:02,000\nElsewhere\n"])
+def test_align_command_says_when_no_subtitle_event_overlaps_a_clip(tmp_path, capsys, content: str) -> None:
+    """An empty subtitle file (or one of another episode) gave every clip ``en_subtitles: []`` without a word;
+    the build warns of it, and so does ``align`` now."""
+    from anim400k.cli import main
+
+    en = tmp_path / "en.json"
+    en.write_text(json.dumps({"language": "en", "segments": [{"start": 2.0, "end": 3.0, "text": "Hello."}]}))
+    jp = tmp_path / "jp.srt"
+    jp.write_text("1\n00:00:02,050 --> 00:00:02,900\nこんにちは\n")
+    subs = tmp_path / "subs.srt"
+    subs.write_text(content)
+    assert main(["align", "--en", str(en), "--jp", str(jp), "--subtitles", str(subs), "--out",
+                 str(tmp_path / "o.json")]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: {subs}: no subtitle event overlaps a clip" in err
+    subs.write_text("1\n00:00:02,000 --> 00:00:03,000\nHi\n")
+    assert main(["align", "--en", str(en), "--jp", str(jp), "--subtitles", str(subs), "--out",
+                 str(tmp_path / "o.json")]) == 0
+    assert "no subtitle event" not in capsys.readouterr().err

@@ -86,6 +86,10 @@ def register(app: typer.Typer) -> None:
                    f"{n_jp - matched} JP segments unmatched -> {out}")
         if outside:
             typer.echo(f"warning: {outside_jp_medium_warning(outside)}", err=True)
+        if subtitles is not None and clips and not any(c.en_subtitles for c in clips):
+            # an empty file, or one whose events were all malformed or lie elsewhere: said, as the build says it
+            typer.echo(f"warning: {subtitles}: no subtitle event overlaps a clip, so no clip has en_subtitles (is it "
+                       "this episode's EN subtitles, in the JP timeline?)", err=True)
         if tm is not None and tm.pieces:
             a = edited[0]
             typer.echo(f"note: {edited_en_warning(a.en_unmapped, a.straddling, a.split)}", err=True)
