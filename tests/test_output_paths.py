@@ -258,3 +258,23 @@ def test_atomic_files_and_staged_folders_follow_the_one_umask_of_fsutil(tmp_path
     monkeypatch.setattr(paths, "_UMASK", 0o002)
     write_text_atomic(tmp_path / "b.json", "{}")
     assert stat.S_IMODE((tmp_path / "b.json").stat().st_mode) == 0o664
+
+
+def test_a_broken_symbolic_link_in_the_output_path_is_named_as_one(tmp_path: Path) -> None:
+    """``--out`` through a symbolic link to nothing was said to be "a file"."""
+    from anim400k.errors import InputError
+    from anim400k.fsutil.atomic import atomic_path
+    from anim400k.fsutil.writable import check_output_file, check_writable
+
+    link = tmp_path / "dangl"
+    link.symlink_to(tmp_path / "gone")
+    for check in (lambda: check_output_file(link / "o.json"), lambda: check_writable({"--out": link / "o.json"}),
+                  lambda: atomic_path(link / "o.json").__enter__()):
+        with pytest.raises(InputError, match=r"dangl \(a part of its folder path\) is a symbolic link to .*gone, "
+                                             r"which does not exist"):
+            check()
+    with pytest.raises(InputError, match=r"--out cannot be written: it is a symbolic link to .*gone, which does not"):
+        check_writable({}, {"--out": link})
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(InputError, match="a part of its folder path is a file"):
+        check_output_file(tmp_path / "afile" / "o.json")

@@ -59,7 +59,9 @@ def atomic_path(path: str | Path, suffix: str | None = None, sync: bool = True) 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError) as exc:
-        raise InputError("cannot be written: a part of its folder path is a file", path) from exc
+        from .writable import blocked_folder_problem
+
+        raise InputError(f"cannot be written: {blocked_folder_problem(path.parent)}", path) from exc
     except OSError as exc:  # a read-only parent: named as the file the user gave
         said = f"cannot be written: its folder {path.parent} cannot be made ({exc.strerror or exc})"
         raise OSError(exc.errno, said, str(path)) from exc

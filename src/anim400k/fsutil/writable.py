@@ -29,7 +29,7 @@ def check_output_file(path: str | Path) -> None:
     refuse_special_file(path)
     folder, exc = _probe_folder(path.parent)
     if not folder.is_dir():
-        raise InputError("cannot be written: a part of its folder path is a file", path)
+        raise InputError(f"cannot be written: {blocked_folder_problem(path.parent)}", path)
     if exc is not None and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         raise OSError(exc.errno, exc.strerror, str(path)) from exc  # the disk-full message names path
     if exc is not None:
@@ -53,6 +53,18 @@ def refuse_special_file(path: Path) -> None:
         raise InputError("is not a regular file (a device, pipe or socket): an output is written to a temporary "
                          "file and renamed onto its path, which would replace it; give the name of a file to write",
                          path)
+
+
+def blocked_folder_problem(folder: Path) -> str:
+    """Why files cannot be made in ``folder`` (or the folders to be made above it): the nearest existing path
+    is a symbolic link to nothing (``is a symbolic link to /gone, which does not exist``; it read "is a file"),
+    else a file."""
+    while not os.path.lexists(folder) and folder.parent != folder:
+        folder = folder.parent
+    if folder.is_symlink() and not folder.exists():
+        return (f"{folder} (a part of its folder path) is a symbolic link to {os.readlink(folder)}, "
+                "which does not exist")
+    return "a part of its folder path is a file"
 
 
 def _probe_folder(folder: Path) -> tuple[Path, OSError | None]:
@@ -103,6 +115,10 @@ def check_writable(outputs: _Named, folders: _Named = ()) -> None:
         if not is_folder:  # a device or pipe (--json /dev/null) was refused only by atomic_path, after the work
             refuse_special_file(path)
         folder, exc = _probe_folder(path if is_folder else path.parent)
+        if not folder.is_dir() and folder.is_symlink() and not folder.exists():
+            where = "it" if folder == path else f"{folder} (a part of its folder path)"
+            raise InputError(f"{label} cannot be written: {where} is a symbolic link to {os.readlink(folder)}, "
+                             "which does not exist", path)  # it read "(a part of its folder path) is a file"
         if not folder.is_dir():
             raise InputError(f"{label} cannot be written: {folder} (a part of its folder path) is a file", path)
         if exc is not None:
