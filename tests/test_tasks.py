@@ -368,3 +368,29 @@ def test_an_earlier_versions_killed_run_leaves_a_folder_the_next_run_replaces(re
     tasks.write_task_views(rel, out, seed=0)
     assert not any(p.exists() for p in left)
     assert [p.name for p in out.rglob(".*")] == []
+
+
+def test_a_full_disk_names_the_outputs_not_their_hidden_files(rel: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """A full disk named a file of ``tasks``' hidden staging folder (``.t.partial-XXXXXXXX/.../train.jsonl``) and
+    ``stats --figures F``'s hidden mark (``F/.anim400k-figures``), leaving an empty ``F``: each names the folder
+    given now, and ``F`` made by the run goes again."""
+    import errno
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / ".t.anim400k-partial-x/a/train.jsonl"))
+
+    monkeypatch.setattr(tasks, "_write_views", full)
+    out = tmp_path / "t"
+    assert main(["tasks", str(rel), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"anim400k: error: {out}: the disk is full: the task views could not be written (no space left "
+                   "on device); free space there and run the same command again"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    monkeypatch.undo()
+    monkeypatch.setattr("anim400k.fsutil.atomic.write_text_atomic", full)
+    figures = tmp_path / "f"
+    assert main(["stats", str(rel), "--figures", str(figures)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(f"anim400k: error: {figures}: the disk is full: --figures could not be written")
+    assert not figures.exists()

@@ -422,11 +422,19 @@ def write_task_views(
         removed = recover_export_folder(out, whole=lambda folder: _foreign_entry(folder) is None)
         if removed:
             log.info("removed %d folder(s) a killed run left beside %s", removed, out)
-        with staged_folder(out, check_tasks_folder) as stage, file_bar(ds.annotations, "tasks", progress,
-                                                                          passes=3) as bar:
-            ds.on_read = bar.update
-            summary = _write_views(ds, stage, seed, props, by, RowFilter(check_media))
-            ds.on_read = None
+        try:
+            with staged_folder(out, check_tasks_folder) as stage, file_bar(ds.annotations, "tasks", progress,
+                                                                              passes=3) as bar:
+                ds.on_read = bar.update
+                summary = _write_views(ds, stage, seed, props, by, RowFilter(check_media))
+                ds.on_read = None
+        except OSError as exc:
+            from .errors import DiskFull, is_disk_full
+
+            if is_disk_full(exc):  # it named a file of the hidden staging folder (deleted by now)
+                raise DiskFull("the disk is full: the task views could not be written (no space left on device); "
+                               "free space there and run the same command again", out) from exc
+            raise
     return summary
 
 

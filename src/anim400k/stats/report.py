@@ -75,7 +75,28 @@ def check_figures_folder(out_dir: str | Path) -> None:
 
 def write_figures(stats: dict[str, Any], out_dir: str | Path) -> list[Path]:
     """PNG figures (matplotlib, Agg): shows per genre, shows per theme, clip-duration histogram
-    (:data:`FIGURE_NAMES`), after :data:`FIGURES_MARK` (call :func:`check_figures_folder` before the work)."""
+    (:data:`FIGURE_NAMES`), after :data:`FIGURES_MARK` (call :func:`check_figures_folder` before the work).
+
+    A full disk is one :class:`~anim400k.errors.DiskFull` naming the folder (it named the hidden mark file), and a
+    folder this call made is removed again when it is left empty."""
+    from ..errors import DiskFull, is_disk_full
+
+    out = Path(out_dir)
+    made = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        return _draw_figures(stats, out)
+    except OSError as exc:
+        if made and not any(out.iterdir()):
+            out.rmdir()
+        if is_disk_full(exc):
+            raise DiskFull("the disk is full: --figures could not be written (no space left on device); free space "
+                           "there and run the same command again", out) from exc
+        raise
+
+
+def _draw_figures(stats: dict[str, Any], out: Path) -> list[Path]:
+    """The figures of :func:`write_figures` into the folder ``out``, after its mark."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -83,8 +104,6 @@ def write_figures(stats: dict[str, Any], out_dir: str | Path) -> list[Path]:
 
     from ..fsutil.atomic import save_figure, write_text_atomic
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / FIGURES_MARK, "written by anim400k stats --figures: a later run may replace the "
                       f"figures ({', '.join(FIGURE_NAMES)}) in this folder\n")
     written: list[Path] = []
