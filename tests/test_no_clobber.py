@@ -321,15 +321,19 @@ def test_diarize_replaces_its_own_out(tmp_path: Path, wavs: tuple[Path, Path]) -
     assert "earlier" not in out.read_text()  # noise: no turn, an empty RTTM
 
 
-AUDIO_NOT = "audio (PyAV finds no audio stream in it)"
+AUDIO_NOT = ("audio that anim400k separate wrote (its comment tag is not 'written by anim400k separate'; an MP3 or "
+             "AAC output: no audio stream in it)")
 
 
 @pytest.mark.parametrize(("flag", "kind"), [("--out-backing", "srt"), ("--out-backing", "text"),
-                                            ("--out-backing", "json"), ("--out-vocals", "text")])
+                                            ("--out-backing", "json"), ("--out-vocals", "text"),
+                                            ("--out-backing", "wav"), ("--out-vocals", "wav")])
 def test_separate_refuses_a_foreign_out(tmp_path: Path, wavs: tuple[Path, Path], flag: str, kind: str,
                                         capsys) -> None:
+    """A file ``separate`` did not write is not replaced: a user's own WAV too (it was, being audio: the check was
+    by kind, not by origin, until ``separate`` marked its outputs with a comment tag)."""
     jp, _ = wavs
-    backing, vocals = tmp_path / "backing.flac", tmp_path / "vocals.flac"
+    backing, vocals = tmp_path / "backing.wav", tmp_path / "vocals.wav"
     target = backing if flag == "--out-backing" else vocals
     _foreign(target, kind)
     argv = ["separate", str(jp), "--method", "hpss", "--out-backing", str(backing), "--out-vocals", str(vocals)]
@@ -342,9 +346,17 @@ def test_separate_replaces_its_own_outs(tmp_path: Path, wavs: tuple[Path, Path])
     argv = ["separate", str(jp), "--method", "hpss", "--out-backing", str(backing), "--out-vocals", str(vocals)]
     assert main(argv) == 0
     first = backing.read_bytes(), vocals.read_bytes()
-    _wav(backing, 1.0, seed=5)  # an earlier run's audio (of another input)
+    from anim400k.media.audio import audio_comment
+
+    assert audio_comment(backing) == audio_comment(vocals) == "written by anim400k separate"
+    assert main(["separate", str(_wav(tmp_path / "in2.wav", 1.0, seed=5)), "--method", "hpss", "--out-backing",
+                 str(backing), "--out-vocals", str(vocals)]) == 0  # an earlier run's outputs (of another input)
     assert main(argv) == 0
     assert (backing.read_bytes(), vocals.read_bytes()) == first
+    mp3 = tmp_path / "b.mp3"  # no comment tag in an MP3: any audio there is taken for an earlier output
+    mp3.write_bytes(b"")
+    assert main(["separate", str(jp), "--method", "hpss", "--out-backing", str(mp3)]) == 0
+    assert main(["separate", str(jp), "--method", "hpss", "--out-backing", str(mp3)]) == 0
 
 
 METADATA_NOT = "metadata that anim400k metadata wrote (a JSON object of shows with their episodes)"

@@ -11,6 +11,22 @@ from ..registry import SEPARATORS
 from ..signal import ANALYSIS_SR
 from . import check_input_file, pick_stream, refuse_one_stream, refuse_unused
 
+#: the comment tag ``separate`` writes into its outputs where the format has one (WAV, FLAC, M4A): the mark by
+#: which a re-run knows them for its own (:func:`written_by_separate`)
+SEPARATE_MARK = "written by anim400k separate"
+SEPARATE_OUTPUT = (f"audio that anim400k separate wrote (its comment tag is not '{SEPARATE_MARK}'; an MP3 or AAC "
+                   "output: no audio stream in it)")
+
+
+def written_by_separate(path: Path) -> bool:
+    """Whether ``path`` is an earlier output of ``separate``, which a re-run may replace: a WAV, FLAC or M4A with
+    :data:`SEPARATE_MARK` as its comment (a user's own WAV at ``--out-backing`` was replaced, being audio), or,
+    in a format that carries no comment (MP3, ADTS AAC), any audio."""
+    from ..media.audio import audio_comment, takes_comment
+    from ..media.probe import has_audio_stream
+
+    return audio_comment(path) == SEPARATE_MARK if takes_comment(path) else has_audio_stream(path)
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``separate`` command."""
@@ -49,12 +65,10 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"--sr must be within 8000..48000 Hz, got {sr}")
         refuse_unused({"--model": model, "--model-name": model_name}, {"--model": "demucs", "--model-name": "demucs"},
                       method, "--method")
-        from ..media.probe import has_audio_stream
-
         for flag, output in (("--out-backing", out_backing), ("--out-vocals", out_vocals)):
             if output is not None:
                 check_audio_output(output)  # its format and its folder, before the separation
-                refuse_foreign_output(flag, output, has_audio_stream, "audio (PyAV finds no audio stream in it)")
+                refuse_foreign_output(flag, output, written_by_separate, SEPARATE_OUTPUT)
         options: dict[str, object] = {}
         if method == "demucs":
             options = {"model": model, "model_name": model_name or "htdemucs", "progress": True}
@@ -85,9 +99,9 @@ def register(app: typer.Typer) -> None:
                 if other != jp_stream:
                     reference = decode_audio(media, other, sr=sr)
         result = separator.separate(mix, sr, reference=reference)
-        write_audio(out_backing, result.backing, sr)
+        write_audio(out_backing, result.backing, sr, comment=SEPARATE_MARK)
         if out_vocals is not None:
-            write_audio(out_vocals, result.vocals, sr)
+            write_audio(out_vocals, result.vocals, sr, comment=SEPARATE_MARK)
         msg = f"{result.method}: wrote {out_backing}"
         if result.fallback:
             typer.echo(f"warning: {result.reason}; used single-track {result.method}", err=True)

@@ -334,8 +334,14 @@ def check_audio_output(path: str | Path) -> None:
 MP3_ENCODERS = ("lameenc", "pyav")
 
 
+#: the formats whose files :func:`write_audio` can tag with a ``comment`` (a RIFF INFO ``ICMT``, a FLAC Vorbis
+#: comment, an MP4 ``©cmt`` atom; not a raw ADTS stream, nor the MP3s ``lameenc`` writes)
+COMMENT_FORMATS = ("wav", "flac", "ipod", "mp4")
+
+
 def write_audio(path: str | Path, samples: np.ndarray, sr: int, bitrate: str | int | None = None,
-                compression_level: int | None = None, mp3_encoder: str | None = None) -> Path:
+                compression_level: int | None = None, mp3_encoder: str | None = None,
+                comment: str | None = None) -> Path:
     """Encode ``samples`` (float32 ``(n,)`` or ``(channels, n)``, -1..1) to ``path`` atomically.
 
     The format comes from the extension: ``.wav`` (16-bit PCM), ``.flac``, ``.mp3`` (LAME),
@@ -344,7 +350,9 @@ def write_audio(path: str | Path, samples: np.ndarray, sr: int, bitrate: str | i
     algorithm quality ``-q``, 0 best/slowest .. 9 fastest; ``None``: :data:`MP3_COMPRESSION_LEVEL`
     for MP3, the encoder's default otherwise). ``mp3_encoder`` picks the MP3 encoder
     (:data:`MP3_ENCODERS`; ``None``: ``lameenc`` where it can). Either way an MP3 decodes to exactly
-    the samples given (its LAME tag states the encoder delay and end padding).
+    the samples given (its LAME tag states the encoder delay and end padding). ``comment`` is written as the
+    file's comment tag where the format has one (:data:`COMMENT_FORMATS`; :func:`audio_comment` reads it back):
+    a command's mark on its output, so that a re-run knows the file for its own.
     Returns ``path``.
     """
     path = Path(path)
@@ -364,8 +372,27 @@ def write_audio(path: str | Path, samples: np.ndarray, sr: int, bitrate: str | i
 
             encode_mp3(tmp, data, sr, parse_bitrate(bitrate) or spec[3] or 128_000, int(compression_level))
         else:
-            _encode_audio_file(tmp, data, sr, spec, parse_bitrate(bitrate), compression_level)
+            _encode_audio_file(tmp, data, sr, spec, parse_bitrate(bitrate), compression_level,
+                               comment if spec[0] in COMMENT_FORMATS else None)
     return path
+
+
+def takes_comment(path: str | Path) -> bool:
+    """Whether :func:`write_audio` writes ``path``'s format with a comment tag (:data:`COMMENT_FORMATS`)."""
+    spec = _AUDIO_FORMATS.get(Path(path).suffix.lower())
+    return spec is not None and spec[0] in COMMENT_FORMATS
+
+
+def audio_comment(path: str | Path) -> str | None:
+    """The comment tag of an audio file (:func:`write_audio`'s ``comment``), or None (none, or not media)."""
+    from ..errors import AnimError
+
+    try:
+        with open_input(path) as container:
+            value = container.metadata.get("comment")
+    except (AnimError, OSError, ValueError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 def _lameenc_can(sr: int, channels: int, asked: str | None) -> bool:
@@ -381,12 +408,14 @@ def _lameenc_can(sr: int, channels: int, asked: str | None) -> bool:
 
 def _encode_audio_file(
     tmp: Path, data: np.ndarray, sr: int, spec: tuple[str, str, str, int | None], bitrate: int | None,
-    compression_level: int | None = None,
+    compression_level: int | None = None, comment: str | None = None,
 ) -> None:
     import av
 
     fmt, codec, sample_fmt, default_rate = spec
     with av.open(str(tmp), "w", format=fmt, options={"fflags": "+bitexact"}) as out:
+        if comment:
+            out.metadata["comment"] = comment
         stream = add_audio_stream(out, codec, sr, data.shape[0], bitrate or default_rate, compression_level)
         encode_audio(out, stream, data, sample_fmt)
     if codec == "libmp3lame":  # FFmpeg states a wrong end padding for some lengths: decode exact
@@ -504,5 +533,6 @@ def cut_audio_clips(
                       "audio-clip")
 
 
-__all__ = ["channel_names", "cut_audio_clips", "decode_audio", "decoded_channel_names", "default_layout_names",
-           "dialogue_downmix_weights", "loudness_weights", "parse_bitrate", "write_audio"]
+__all__ = ["audio_comment", "channel_names", "cut_audio_clips", "decode_audio", "decoded_channel_names",
+           "default_layout_names", "dialogue_downmix_weights", "loudness_weights", "parse_bitrate", "takes_comment",
+           "write_audio"]
