@@ -32,6 +32,7 @@ def register(app: typer.Typer) -> None:
         from ..fsutil.no_clobber import refuse_foreign_output, refuse_overwriting
         from ..fsutil.sniffers import json_object_with
         from ..fsutil.writable import check_output_file
+        from ..sync.coarse_map import coarse_time_map, describe_coarse
         from ..sync.media import sync_media
         from ..sync.params import MIN_CONFIDENCE
 
@@ -63,7 +64,12 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"not sample-precise: within ~{result.time_map.precision_ms:.0f} ms ({result.reason})")
         if result.same_audio:
             typer.echo(f"warning: {result.reason}; a build would fail this episode", err=True)
-        elif not result.reliable:
+        coarse = coarse_time_map(result)
+        if coarse is not None:
+            typer.echo(f"warning: confidence below {MIN_CONFIDENCE:.2f} ({result.reason}); a build would use the "
+                       f"coarse windows' map: {describe_coarse(coarse)}, within ~{coarse.precision_ms:.0f} ms",
+                       err=True)
+        elif not result.same_audio and not result.reliable:
             typer.echo(
                 f"warning: confidence below {MIN_CONFIDENCE:.2f} ({result.reason}); "
                 "a build would use zero offset and no drift",
@@ -72,5 +78,7 @@ def register(app: typer.Typer) -> None:
         if out is not None:
             data = result.to_dict()
             data.update({"jp_media": str(jp_media), "en_media": str(en_media), "sample_rate": sr})
+            if coarse is not None:  # what a build uses (and align --time-map reads) in place of the estimate
+                data["coarse_time_map"] = coarse.to_dict()
             write_json_atomic(out, data)
 

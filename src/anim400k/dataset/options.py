@@ -154,8 +154,11 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: diarize 11: two clusters alike in both views' centred centroids merge (``merge_views_jp``: a voice split in two).
 #: diarize 12: the EN-view split at ``split_other_max`` 0.3 (was -0.2), kept only where the JP halves differ and
 #: neither half sounds like another cluster's EN actor (``split_other_jp_max``, ``split_other_neighbour_max``).
+#: sync 4: an estimate the fine stage could not confirm, whose coarse windows agree on a line (or a located edit's
+#: two), maps by them, not sample-precise (``sync.coarse_map``), instead of the identity map; subtitles 17 and the
+#: transcript import 10: docs/asr.md (services' JSON, Japanese lines and brackets, all-caps captions, TTML times).
 STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 5, "score": 4, "separate": 3, "diarize": 12, "cut": 10,
-                                  "align": 6, "subtitles": 17, "sync": 3, "audio": 2, "frames": 2}
+                                  "align": 6, "subtitles": 17, "sync": 4, "audio": 2, "frames": 2}
 
 #: Bumped when :func:`anim400k.formats.transcripts.read_transcript` reads a given transcript (the manifest's
 #: ``transcripts``) differently: an ``asr_en``/``asr_ja`` stage that imports one is keyed on it

@@ -260,14 +260,17 @@ def stage_audio(ctx: EpisodeContext) -> str:
 def stage_sync(ctx: EpisodeContext) -> str:
     """Estimate the JP->EN TimeMap from the shared music-and-effects stem.
 
-    An EN track that is the JP audio itself fails the episode (its "EN" clips would be Japanese);
-    any other unreliable estimate gives the identity map with a warning naming the reason. An edited
+    An EN track that is the JP audio itself fails the episode (its "EN" clips would be Japanese); an
+    unreliable estimate whose coarse windows agree on a line (or on a located edit's two) gives their map, not
+    sample-precise (:func:`anim400k.sync.coarse_map.coarse_time_map`), any other the identity map, each with a
+    warning naming the reason. An edited
     EN medium mapped piecewise keeps its ``pieces`` in ``sync.json`` (``TimeMap.to_dict``'s) and a
     warning describing the edit; a map that is not sample-precise (EN re-timed with pitch correction)
     its ``precision_ms`` and a warning saying how it was made (the separation then uses one track).
     """
     out: dict[str, object] = {"offset": 0.0, "drift": 0.0, "confidence": 0.0, "applied": False, "warning": None}
     if ctx.options.sync:
+        from ..sync.coarse_map import coarse_time_map, describe_coarse
         from ..sync.estimate import analyze_sync
 
         res = analyze_sync(ctx.analysis_audio(JP), ctx.analysis_audio(EN), ANALYSIS_SR)
@@ -284,7 +287,13 @@ def stage_sync(ctx: EpisodeContext) -> str:
         if not tm.precise and res.reliable:  # EN re-timed with pitch correction (sync/stretch.py)
             out["precision_ms"] = tm.precision_ms
             out["warning"] = res.reason
-        if not res.reliable:
+        coarse = None if res.reliable else coarse_time_map(res)
+        if coarse is not None:  # the windows agree on a line the fine stage could not confirm: used, not precise
+            out.update(coarse.to_dict(), confidence=float(res.confidence), applied=True)
+            out["warning"] = (f"low sync confidence {res.confidence:.2f}: {res.reason}; used the coarse windows' map "
+                              f"instead ({describe_coarse(coarse)}, within ~{coarse.precision_ms:.0f} ms; the "
+                              "separation uses one track)")
+        elif not res.reliable:
             out["warning"] = (f"low sync confidence {res.confidence:.2f}: {res.reason}; "
                               "assuming zero offset and no drift")
     dest = ctx.artifact("sync.json")

@@ -4,8 +4,9 @@ Two writers, one reader: ``anim400k sync --out FILE`` writes the estimate with i
 (:meth:`~anim400k.sync.result.SyncResult.to_dict`: the map under ``time_map``, its ``pieces`` for an edited
 EN medium, and ``reliable``); a build's sync stage writes ``work/SHOW/EPISODE/sync.json`` (``offset``,
 ``drift``, ``pieces`` and ``applied``). A map the sync did not trust (``reliable`` / ``applied`` false) is
-read as a build uses it, the identity map, with a note saying so. Anything else (not JSON, not an
-object, a field missing or of the wrong type, a non-finite number, pieces out of order) is one
+read as a build uses it, with a note saying so: the coarse windows' map where ``anim400k sync --out`` wrote one
+(``coarse_time_map``; a build writes that map as its applied one), else the identity map. Anything else (not
+JSON, not an object, a field missing or of the wrong type, a non-finite number, pieces out of order) is one
 :class:`~anim400k.errors.InputError` line naming the file and the problem.
 """
 
@@ -41,8 +42,14 @@ def read_time_map(path: str | Path) -> tuple[TimeMap, str | None]:
                          "(a build's sync.json)", path)
     if trusted:
         return tm, None
-    return TimeMap(), (f"the estimate is not reliable (confidence {tm.confidence:.2f}{': ' + why if why else ''}): "
-                       f"aligned with zero offset and no drift, as a build would")
+    said = f"the estimate is not reliable (confidence {tm.confidence:.2f}{': ' + why if why else ''})"
+    if isinstance(data.get("coarse_time_map"), dict):  # anim400k sync --out: the coarse windows' map a build uses
+        from .coarse_map import describe_coarse
+
+        coarse = _time_map(path, data["coarse_time_map"], "coarse_time_map.")
+        return coarse, (f"{said}: aligned with the coarse windows' map ({describe_coarse(coarse)}, within "
+                        f"~{coarse.precision_ms or 0:.0f} ms), as a build would")
+    return TimeMap(), f"{said}: aligned with zero offset and no drift, as a build would"
 
 
 def _load(path: Path) -> dict[str, Any]:
