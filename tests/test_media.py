@@ -189,6 +189,17 @@ def test_decode_multichannel_and_range(episode: Path) -> None:
     assert abs(lags[best]) <= 5 and corr[best] > 0.99
 
 
+def _write_flac(path: Path, data: np.ndarray, sr: int, layout: str) -> Path:
+    """``data`` (float32 ``(channels, n)``) as a FLAC of the channel ``layout`` (FFmpeg's name)."""
+    with av.open(str(path), "w") as out:
+        s = out.add_stream("flac", rate=sr, layout=layout)
+        frame = av.AudioFrame.from_ndarray(data, format="fltp", layout=layout)
+        frame.sample_rate, frame.pts, frame.time_base = sr, 0, Fraction(1, sr)
+        out.mux(s.encode(frame))
+        out.mux(s.encode(None))
+    return path
+
+
 def test_mono_downmix_of_5_1_keeps_the_centre_as_a_stereo_downmix_does(tmp_path: Path) -> None:
     """A 5.1 mix keeps its dialogue in the centre. The mono downmix weighs it sqrt(2) times a front channel and
     a surround 0.707 times one (the sum of the BS.775 stereo downmix's channels, FFmpeg's mono downmix); it
@@ -197,13 +208,7 @@ def test_mono_downmix_of_5_1_keeps_the_centre_as_a_stereo_downmix_does(tmp_path:
     freqs = [300.0, 500.0, 700.0, 60.0, 1100.0, 1300.0]  # one tone per channel, at the same level
     t = np.arange(sr * 2) / sr
     data = np.stack([0.1 * np.sin(2 * np.pi * f * t) for f in freqs]).astype(np.float32)
-    path = tmp_path / "surround.flac"
-    with av.open(str(path), "w") as out:
-        s = out.add_stream("flac", rate=sr, layout="5.1(side)")
-        frame = av.AudioFrame.from_ndarray(data, format="fltp", layout="5.1(side)")
-        frame.sample_rate, frame.pts, frame.time_base = sr, 0, Fraction(1, sr)
-        out.mux(s.encode(frame))
-        out.mux(s.encode(None))
+    path = _write_flac(tmp_path / "surround.flac", data, sr, "5.1(side)")
     assert [c.name for c in av.open(str(path)).streams.audio[0].layout.channels] == names
     x = media.decode_audio(path, 0, sr=sr)
     spec = np.abs(np.fft.rfft(x))
@@ -600,12 +605,7 @@ def test_six_channels_without_a_layout_are_read_as_5_1(tmp_path: Path) -> None:
     soundfile.write(bare, data.T, sr)
     with av.open(str(bare)) as c:
         assert [ch.name for ch in c.streams.audio[0].layout.channels] == ["NONE"] * 6
-    with av.open(str(labelled), "w") as out:
-        s = out.add_stream("flac", rate=sr, layout="5.1")
-        frame = av.AudioFrame.from_ndarray(data, format="fltp", layout="5.1")
-        frame.sample_rate, frame.pts, frame.time_base = sr, 0, Fraction(1, sr)
-        out.mux(s.encode(frame))
-        out.mux(s.encode(None))
+    _write_flac(labelled, data, sr, "5.1")
     names = media.audio.channel_names(select_audio_stream(media.probe(bare), 0))
     assert names == ["FL", "FR", "FC", "LFE", "BL", "BR"]
     a, b = load_channels(bare, sr), load_channels(labelled, sr)

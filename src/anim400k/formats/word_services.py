@@ -58,6 +58,18 @@ def stated_language(obj: dict[str, Any]) -> Any:
     return obj.get("language_code")
 
 
+def _interval(chk: Any, obj: dict[str, Any], where: str, per_second: float) -> tuple[float, float]:
+    """``obj``'s ``start`` and ``end`` (in units of 1 / ``per_second`` s) as seconds, checked as times, in order."""
+    times = []
+    for field in ("start", "end"):
+        if obj.get(field) is None:
+            raise chk.fail(f"{where}: missing '{field}'")
+        times.append(chk.time(chk.number(obj[field], where, field) / per_second, where, field))
+    if times[1] < times[0]:
+        raise chk.fail(f"{where}: end {times[1]:g} before start {times[0]:g}")
+    return times[0], times[1]
+
+
 def _word(chk: Any, w: Any, where: str, per_second: float) -> tuple[Word, str | None] | None:
     """One entry as a :class:`Word` (times / ``per_second`` in seconds) and its speaker; None for a Scribe entry
     that is not a word (spacing, an audio event)."""
@@ -68,13 +80,7 @@ def _word(chk: Any, w: Any, where: str, per_second: float) -> tuple[Word, str | 
     text = w.get("text")
     if not isinstance(text, str):
         raise chk.fail(f"{where}: 'text' is {'missing' if text is None else 'not a string'}")
-    times = []
-    for field in ("start", "end"):
-        if w.get(field) is None:
-            raise chk.fail(f"{where}: missing '{field}'")
-        times.append(chk.time(chk.number(w[field], where, field) / per_second, where, field))
-    if times[1] < times[0]:
-        raise chk.fail(f"{where}: end {times[1]:g} before start {times[0]:g}")
+    times = _interval(chk, w, where, per_second)
     speaker = w.get("speaker", w.get("speaker_id"))
     probability = w.get("confidence")
     return (Word(times[0], times[1], text.strip(),
@@ -107,13 +113,7 @@ def utterance_spans(obj: dict[str, Any], chk: Any) -> list[tuple[float, float, s
         where = f"utterance {i}"
         if not isinstance(u, dict):
             raise chk.fail(f"{where}: not an object")
-        times = []
-        for field in ("start", "end"):
-            if u.get(field) is None:
-                raise chk.fail(f"{where}: missing '{field}'")
-            times.append(chk.time(chk.number(u[field], where, field) / 1000.0, where, field))
-        if times[1] < times[0]:
-            raise chk.fail(f"{where}: end {times[1]:g} before start {times[0]:g}")
+        times = _interval(chk, u, where, 1000.0)
         speaker, text = u.get("speaker"), u.get("text")
         spans.append((times[0], times[1], str(speaker) if speaker is not None else None,
                       text.strip() if isinstance(text, str) else ""))
