@@ -251,6 +251,11 @@ def test_transcribe_command(tmp_path, japanese, capsys):
         assert "English only" in capsys.readouterr().err
     assert main(["transcribe", str(tmp_path / "no.wav"), "-l", "en", "--out", str(out)]) == 2
     assert "no.wav: media file not found" in capsys.readouterr().err
+    for name in ("t.srt", "t.VTT"):  # it wrote JSON into them, which no subtitle reader reads
+        assert main(["transcribe", str(media), "-l", "ja", "--asr", "vad", "--out", str(tmp_path / name)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "transcribe writes Whisper-style JSON" in err[0] and name in err[0]
+        assert not (tmp_path / name).exists()
 
 
 @pytest.mark.parametrize("alias", ["jp", "Japanese", "jpn", "ja-JP"])

@@ -187,3 +187,15 @@ def test_rttm_times_are_rounded_before_the_duration_is_taken() -> None:
 
     lines = format_rttm([Turn(1.0001, 1.0004, "a"), Turn(3.0004, 3.0016, "c")], "x").splitlines()
     assert lines == ["SPEAKER x 1 3.000 0.002 <NA> <NA> c <NA> <NA>"]
+
+
+def test_write_rttm_names_the_file_by_its_stem_as_diarize_does(tmp_path) -> None:
+    """The default file id was the name up to its first dot (``ep.v2.rttm`` -> ``ep``) and a name with a space was
+    refused; it is the stem as an RTTM file id, as ``anim400k diarize`` names it."""
+    from anim400k.formats.rttm import read_rttm, write_rttm
+    from anim400k.model import Turn
+
+    for name, fid in (("ep.v2.rttm", "ep.v2"), ("my ep.rttm", "my_ep"), ("jp.rttm", "jp")):
+        path = write_rttm(tmp_path / name, [Turn(0.0, 1.0, "A")])
+        assert path.read_text().split()[1] == fid
+        assert [t.speaker for t in read_rttm(path)] == ["A"]

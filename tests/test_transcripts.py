@@ -32,7 +32,7 @@ def test_openai_whisper_json(tmp_path):
     t = read_transcript(_write(tmp_path, "w.json", obj))
     assert t.language == "en"
     assert [s.text for s in t.segments] == ["Hello there.", "General Kenobi."]  # sorted by time
-    assert t.segments[0].words == [Word(0.0, 0.5, " Hello", 0.9), Word(0.6, 1.25, " there.", 0.8)]
+    assert t.segments[0].words == [Word(0.0, 0.5, "Hello", 0.9), Word(0.6, 1.25, "there.", 0.8)]
     assert read_transcript(_write(tmp_path, "w.json", obj), language="en-US").language == "en"
     with pytest.raises(InputError, match="says its language is 'en' but is given as the JA transcript"):
         read_transcript(_write(tmp_path, "w.json", obj), language="ja-JP")
@@ -152,14 +152,14 @@ def test_whisper_cpp_full_json_words_from_tokens(tmp_path):
     obj = _cpp_file([_cpp_piece(0, 1520, " Hello world.", tokens=tokens, speaker="1")])
     [seg] = read_transcript(_write(tmp_path, "ep.json", obj)).segments
     assert (seg.start, seg.end, seg.text, seg.speaker) == (0.0, 1.52, "Hello world.", "1")
-    assert [(w.start, w.end, w.text) for w in seg.words] == [(0.0, 0.4, " Hello"), (0.4, 1.52, " world.")]
+    assert [(w.start, w.end, w.text) for w in seg.words] == [(0.0, 0.4, "Hello"), (0.4, 1.52, "world.")]
     assert seg.words[0].probability == pytest.approx(0.9) and seg.words[1].probability == pytest.approx(0.7)
     # a token without times (whisper.cpp writes none when it has none) takes its neighbours'
     del tokens[1]["offsets"], tokens[1]["timestamps"]
     tokens[2]["text"] = " world."
     del tokens[3:5]
     [seg] = read_transcript(_write(tmp_path, "ep.json", obj)).segments
-    assert [(w.start, w.end, w.text) for w in seg.words] == [(0.0, 0.4, " Hello"), (0.4, 0.7, " world.")]
+    assert [(w.start, w.end, w.text) for w in seg.words] == [(0.0, 0.4, "Hello"), (0.4, 0.7, "world.")]
     # Japanese: every token is a word
     ja = [_cpp_piece(0, 0, "[_BEG_]"), _cpp_piece(0, 500, "こん", p=0.9), _cpp_piece(500, 900, "にちは", p=0.8),
           _cpp_piece(900, 1000, "。", p=0.7)]
@@ -380,7 +380,7 @@ def test_json_transcript_is_read_as_json_whatever_its_name(tmp_path, name):
     assert [(s.start, s.end, s.text) for s in t.segments] == [
         (0.0, 1.52, "Hello world."), (1.98, 3.4, "I have 2 dogs.")]
     t = read_transcript(_write(tmp_path, name, json.dumps(whisper["segments"])))  # a bare list of segments
-    assert len(t.segments) == 2 and t.segments[0].words[1] == Word(0.62, 1.52, " world.", 0.88)
+    assert len(t.segments) == 2 and t.segments[0].words[1] == Word(0.62, 1.52, "world.", 0.88)
     aws = {"results": {"language_code": "en-US", "items": [_aws_item(0, "Hi", 0.0, 0.4)]}}
     assert read_transcript(_write(tmp_path, name, aws)).source == "aws-transcribe"
 
@@ -521,3 +521,23 @@ def test_align_command_names_the_transcript_with_a_huge_time(tmp_path, capsys):
     assert err.strip() == f"anim400k: error: {en}: segment 0: end is not a valid time (1e+300; " \
                           "times are seconds from 0 to 10000000)"
     assert not out.exists()
+
+
+def test_written_transcripts_are_whisper_json_as_whisper_tools_read_it(tmp_path) -> None:
+    """openai-whisper's subtitle writer joins a cue's words with nothing, relying on each word's leading space:
+    our words had none (``Ican'tbelieveit.``). Words of a spaced language carry it now, with the segments' ``id``
+    and the whole ``text``; reading the file back gives the words without it."""
+    en = Transcript("en", [Segment(0.0, 1.2, "I can't believe it.", words=[
+        Word(0.0, 0.2, "I", 0.9), Word(0.2, 0.6, "can't", 0.8), Word(0.6, 1.2, "believe it.", 0.7)]),
+        Segment(1.5, 2.0, "Wow.", words=[Word(1.5, 2.0, "Wow.", 0.9)])])
+    d = en.to_dict()
+    assert d["text"] == "I can't believe it. Wow." and [s["id"] for s in d["segments"]] == [0, 1]
+    assert "".join(w["word"] for w in d["segments"][0]["words"]).strip() == "I can't believe it."
+    ja = Transcript("ja", [Segment(0.0, 1.0, "またか", words=[Word(0.0, 0.5, "また"), Word(0.5, 1.0, "か")])])
+    dj = ja.to_dict()
+    assert dj["text"] == "またか" and "".join(w["word"] for w in dj["segments"][0]["words"]) == "またか"
+    path = tmp_path / "en.json"
+    write_transcript(path, en)
+    back = read_transcript(path, "en")
+    assert [w.text for w in back.segments[0].words] == ["I", "can't", "believe it."]
+    assert back.segments == en.segments

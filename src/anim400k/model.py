@@ -115,6 +115,10 @@ class Segment:
         return self.end - self.start
 
 
+#: languages written without spaces between words (Japanese, Chinese, Thai...): their words join with nothing
+UNSPACED_LANGUAGES = ("ja", "zh", "yue", "th", "lo", "my", "km")
+
+
 @dataclass(slots=True)
 class Transcript:
     """The segments of one audio track, in time order, with the producing backend's name."""
@@ -124,13 +128,18 @@ class Transcript:
     source: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        """Whisper-style JSON: ``{"language", "source", "segments": [{start, end, text, words}]}``."""
+        """Whisper-style JSON: ``{"language", "source", "text", "segments": [{id, start, end, text, words}]}``.
+
+        As openai-whisper writes it: the whole ``text``, each segment's ``id``, and in a language written with
+        spaces each word with its leading space (``" can't"``): whisper's own subtitle writer joins a cue's words
+        with nothing, so words without it read ``Ican'tbelieveit.`` (the readers here strip it again)."""
+        spaced = self.language not in UNSPACED_LANGUAGES
         segs = []
-        for s in self.segments:
-            d: dict[str, Any] = {"start": s.start, "end": s.end, "text": s.text}
+        for k, s in enumerate(self.segments):
+            d: dict[str, Any] = {"id": k, "start": s.start, "end": s.end, "text": s.text}
             if s.words:
                 d["words"] = [
-                    {"start": w.start, "end": w.end, "word": w.text}
+                    {"start": w.start, "end": w.end, "word": f" {w.text.strip()}" if spaced else w.text}
                     | ({"probability": w.probability} if w.probability is not None else {})
                     for w in s.words
                 ]
@@ -139,7 +148,9 @@ class Transcript:
             if not s.transcribed:
                 d["transcribed"] = False
             segs.append(d)
-        return {"language": self.language, "source": self.source, "segments": segs}
+        joiner = " " if spaced else ""
+        text = joiner.join(s.text.strip() for s in self.segments if s.transcribed and s.text.strip())
+        return {"language": self.language, "source": self.source, "text": text, "segments": segs}
 
     @property
     def text(self) -> str:

@@ -11,6 +11,20 @@ from ..registry import DIARIZERS
 from . import check_input_file, pick_stream, refuse_one_stream, refuse_unused
 
 
+def _timeline_language(media: Path, stream: str) -> str:
+    """``en`` or ``ja``: whose timeline of a ground truth the diarized ``stream`` is on. A language tag says it; an
+    index names the stream, whose own tag then says it (``--stream 1`` picking the ``eng`` stream was scored
+    on the JP timeline: DER 121 % for the same turns that scored 46 % as ``--stream eng``)."""
+    from ..media.probe import normalize_language, probe
+
+    value = stream.strip()
+    if value.isdigit():
+        audio = probe(media).audio_streams
+        language = audio[int(value)].language if int(value) < len(audio) else None
+        return "en" if normalize_language(language or "") == "eng" else "ja"
+    return "en" if value.lower().startswith("en") else "ja"
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``diarize`` command."""
 
@@ -79,8 +93,9 @@ def register(app: typer.Typer) -> None:
             check_diarizer(diarizer, str(pipeline) if diarizer == "pyannote" and pipeline else
                            str(model) if diarizer == "anime" and model else None)
         file_id = rttm_file_id(media.stem if uri is None else uri)  # the RTTM file id written below (whitespace -> _)
-        ref_language = "en" if stream.strip().lower().startswith("en") else "ja"
-        ref = load_reference(reference, ref_language, file_id=file_id) if reference else None  # before the media
+        ref = None
+        if reference:  # read (and refused when malformed) before the media is decoded, on the stream's timeline
+            ref = load_reference(reference, _timeline_language(media, stream), file_id=file_id)
         if subtitle_stream is not None and subtitles is None:
             raise InputError("--subtitle-stream is the stream of a media --subtitles file: give --subtitles")
         events = None

@@ -10,6 +10,9 @@ import typer
 from ..registry import ASR
 from . import check_input_file, pick_stream
 
+#: ``--out`` names that say a subtitle format, which ``transcribe`` does not write
+SUBTITLE_OUT_SUFFIXES = (".srt", ".vtt", ".ass", ".ssa", ".sub", ".sbv", ".ttml", ".dfxp", ".txt")
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``transcribe`` command."""
@@ -56,6 +59,9 @@ def register(app: typer.Typer) -> None:
         elif model:
             raise InputError(f"--model applies to --asr faster-whisper, not '{asr}'")
         check_input_file(media)
+        if out.suffix.lower() in SUBTITLE_OUT_SUFFIXES:  # it wrote JSON into en.srt: no subtitle reader read it
+            raise InputError(f"transcribe writes Whisper-style JSON, not {out.suffix[1:].upper()}: give --out a "
+                             ".json name", out)
         from ..fsutil.no_clobber import refuse_overwriting
 
         refuse_overwriting({"--out": out}, {"MEDIA": media})

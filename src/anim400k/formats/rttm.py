@@ -51,9 +51,11 @@ def format_rttm(turns: Iterable[Turn], file_id: str = "audio") -> str:
 
 
 def write_rttm(path: str | Path, turns: Iterable[Turn], file_id: str | None = None) -> Path:
-    """Write ``turns`` to ``path`` atomically; ``file_id`` defaults to the file's stem."""
+    """Write ``turns`` to ``path`` atomically; ``file_id`` defaults to the file's stem as an RTTM file id
+    (:func:`rttm_file_id`: ``ep.v2.rttm`` -> ``ep.v2``, ``my ep.rttm`` -> ``my_ep``, as ``anim400k diarize`` names
+    it; it was the name up to its first dot, and a name with a space was refused)."""
     path = Path(path)
-    write_text_atomic(path, format_rttm(turns, file_id or path.name.split(".")[0] or "audio"))
+    write_text_atomic(path, format_rttm(turns, file_id or rttm_file_id(path.stem)))
     return path
 
 

@@ -63,7 +63,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..fsutil.atomic import write_json_atomic
-from ..model import MAX_TIME_S, Segment, Transcript, Word, parse_timestamp
+from ..model import MAX_TIME_S, UNSPACED_LANGUAGES, Segment, Transcript, Word, parse_timestamp
 from .aws_analytics import is_call_analytics, parse_call_analytics
 from .faster_whisper_json import segment_object, word_object
 from .languages import language_code
@@ -74,7 +74,7 @@ AWS_PAUSE_S = 0.5
 #: silence of exactly 0.5 s as written (``0.57`` -> ``1.07``) never ends a segment through float noise.
 AWS_PAUSE_MS = round(AWS_PAUSE_S * 1000)
 SENTENCE_END = frozenset(".?!。？！")
-_NO_SPACE_LANGS = ("ja", "zh", "yue", "th", "lo", "my", "km")
+_NO_SPACE_LANGS = UNSPACED_LANGUAGES
 
 
 def _file_lang(code: Any, field: str, chk: _Checker) -> str | None:
@@ -224,7 +224,7 @@ def _whisper_words(raw: Any, seg_start: float, seg_end: float, where: str, chk: 
         if e is None:
             s = prev_end if s is None else s
             e = max(s, next_start[k])
-        words.append(Word(s, e, text, prob))
+        words.append(Word(s, e, text.strip(), prob))  # whisper's " can't": the token's leading space is no text
         prev_end = e
     return words
 
