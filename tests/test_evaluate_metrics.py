@@ -559,3 +559,27 @@ def test_evaluate_locks_its_folder_and_removes_a_killed_runs_temporaries(demo: t
     assert main(argv) == 0
     assert not stale.exists() and users.read_text() == "mine"
     assert {"metrics.json", "metrics.csv", "metrics.png"} <= {p.name for p in out.iterdir()}
+
+
+def test_dub_scripts_come_from_each_dubs_own_entry_when_the_report_lists_fewer(tmp_path: Path) -> None:
+    """A later ``dub --dataset`` run with a smaller ``--limit`` rewrote the report with its clips only while the
+    earlier dubs stayed: ``evaluate`` lost their scripts (``intelligibility_wer`` of 2 clips of 37, no word said).
+    Each dub's own entry beside its MP3 (of the same MP3) gives its script now; a stale entry does not."""
+    import json
+
+    from anim400k.dub.dataset_mode import REPORT_NAME, _save_entry
+    from anim400k.evaluate.metrics import dub_scripts
+
+    def dub(clip: str, text: str) -> Path:
+        mp3 = tmp_path / clip[:2] / f"{clip}.mp3"
+        mp3.parent.mkdir(exist_ok=True)
+        mp3.write_bytes(b"ID3" + text.encode())
+        _save_entry(mp3, {"jp_clip": "jp" + clip, "en_clip": f"{clip[:2]}/{clip}", "text": text, "problems": []})
+        return mp3
+
+    dub("aa-1", "Hello there.")
+    dub("bb-2", "Not again.")
+    stale = dub("cc-3", "Old words.")
+    stale.write_bytes(b"ID3 another dub")  # its entry is of another MP3 now
+    (tmp_path / REPORT_NAME).write_text(json.dumps({"clips": [{"en_clip": "aa/aa-1", "text": "Hello there."}]}))
+    assert dub_scripts(tmp_path) == {"aa/aa-1": "Hello there.", "bb/bb-2": "Not again."}

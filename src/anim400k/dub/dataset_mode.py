@@ -267,7 +267,7 @@ def _dub_clip(
     except ValueError as exc:
         entry["problems"].append(str(exc))
         return
-    kept = _kept_entry(target)
+    kept = kept_entry(target)
     if kept is not None:  # dubbed by an earlier run: reported as that run reported it
         entry.update(kept, jp_clip=clip.jp_clip, en_clip=clip.en_clip, output=str(target))
         return
@@ -317,7 +317,7 @@ def _save_entry(target: Path, entry: dict[str, Any]) -> None:
     write_json_atomic(entry_path(target), {"mp3": _mp3_identity(target), "entry": entry})
 
 
-def _kept_entry(target: Path) -> dict[str, Any] | None:
+def kept_entry(target: Path) -> dict[str, Any] | None:
     """The report entry of the dub ``target`` from an earlier run, or None (dub it again).
 
     None when the MP3 or its entry is missing, the entry does not read, or it was written for
