@@ -116,3 +116,15 @@ shows:
       - {<<: *first, episode: 2, media: b.mkv}
 """))
     assert [(e.episode, e.media, e.en_stream) for e in m.shows[0].episodes] == [("1", "a.mkv", 1), ("2", "b.mkv", 1)]
+
+
+def test_zero_padded_episode_numbers_in_a_yaml_manifest_are_decimal(tmp_path: Path) -> None:
+    """``episode: 010`` was octal 8 (PyYAML's YAML 1.1): episode 10 built as episode 8."""
+    from anim400k.dataset.manifest import load_manifest
+
+    media = tmp_path / "ep.mkv"
+    media.write_bytes(b"x")
+    path = tmp_path / "m.yaml"
+    path.write_text(f"shows:\n  - key: s\n    episodes:\n      - episode: 010\n        media: {media}\n"
+                    f"      - episode: 008\n        media: {media}\n")
+    assert [e.episode for e in load_manifest(path).episodes()] == ["10", "8"]

@@ -301,3 +301,16 @@ def test_a_picture_file_that_is_no_image_is_refused_before_any_work(tmp_path: Pa
     meta = load_metadata(path)[0]
     with pytest.raises(InputError, match="is not a readable image"):
         check_pictures(meta, "x", tmp_path, None, path)
+
+
+def test_zero_padded_episode_numbers_are_decimal_in_yaml(tmp_path: Path) -> None:
+    """PyYAML reads YAML 1.1, where ``010`` is octal 8: zero-padded episode keys put episode 10's metadata on
+    episode 8, and ``008:`` beside ``010:`` was refused as the same episode. Integers are YAML 1.2's now."""
+    from anim400k.strictload import yaml_load_unique
+
+    path = tmp_path / "show.yaml"
+    path.write_text("show: X\nepisodes:\n" + "".join(f"  {n:03d}: {{synopsis: ep {n:03d}}}\n" for n in range(1, 13)))
+    meta = metadata.load_metadata(path)[0]
+    eps = meta.episode_fields()
+    assert eps["8"]["synopsis"] == "ep 008" and eps["10"]["synopsis"] == "ep 010" and len(eps) == 12
+    assert yaml_load_unique("a: 010\nb: 0o17\nc: 0x1f\nd: 1:20\n") == {"a": 10, "b": 15, "c": 31, "d": "1:20"}

@@ -10,6 +10,7 @@ instead; a repeated key raises :class:`DuplicateKeyError`, whose message names t
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,31 @@ class UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+#: integers as YAML 1.2 writes them: decimal (leading zeros kept decimal: ``010`` is 10), ``0o17``, ``0x1f``. PyYAML
+#: follows YAML 1.1, where ``010`` is octal 8 and ``1:20`` is sexagesimal 80: a manifest's ``episode: 010`` or
+#: zero-padded episode keys (``008:``, ``010:``) became episodes 8 and... 8, metadata landing on the wrong episode
+_INT_12 = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_INT_TAG = "tag:yaml.org,2002:int"
+
+
+def _construct_int_12(loader: yaml.SafeLoader, node: yaml.Node) -> int:
+    text = str(loader.construct_scalar(node))  # type: ignore[arg-type]
+    if text.startswith(("0o", "0x")):
+        return int(text[2:], 8 if text[1] == "o" else 16)
+    return int(text, 10)
+
+
+UniqueKeyLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _INT_TAG]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+UniqueKeyLoader.add_implicit_resolver(_INT_TAG, _INT_12, list("-+0123456789"))
+UniqueKeyLoader.add_constructor(_INT_TAG, _construct_int_12)
+
+
 def yaml_load_unique(text: str) -> Any:
-    """``yaml.safe_load(text)``, but a key repeated in one mapping raises :class:`DuplicateKeyError`."""
+    """``yaml.safe_load(text)``, but a key repeated in one mapping raises :class:`DuplicateKeyError`, and integers are
+    YAML 1.2's (``010`` is 10, not octal 8: :data:`_INT_12`)."""
     return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
 
 
