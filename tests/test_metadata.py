@@ -314,3 +314,17 @@ def test_zero_padded_episode_numbers_are_decimal_in_yaml(tmp_path: Path) -> None
     eps = meta.episode_fields()
     assert eps["8"]["synopsis"] == "ep 008" and eps["10"]["synopsis"] == "ep 010" and len(eps) == 12
     assert yaml_load_unique("a: 010\nb: 0o17\nc: 0x1f\nd: 1:20\n") == {"a": 10, "b": 15, "c": 31, "d": "1:20"}
+
+
+def test_two_files_giving_one_show_key_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """``metadata a.yaml b.yaml --out o.json`` with one show key in both kept one show silently (one file giving
+    the key twice was refused)."""
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text("key: s1\nshow: A\n")
+    b.write_text("key: s1\nshow: B\n")
+    out = tmp_path / "o.json"
+    assert main(["metadata", str(a), str(b), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == (f"anim400k: error: {b}: show key 's1' is also the key of a show of {a}: give each show its "
+                       "own key")
+    assert not out.exists()

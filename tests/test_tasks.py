@@ -37,7 +37,7 @@ def test_assign_splits_is_seeded_disjoint_and_close_to_targets() -> None:
 
 def test_parse_proportions_refuses_bad() -> None:
     assert tasks.parse_proportions("0.7,0.2,0.1") == (0.7, 0.2, 0.1)
-    for bad in ("0.5,0.5", "0.5,0.6,0.1", "a,b,c", "-0.1,1.0,0.1"):
+    for bad in ("0.5,0.5", "0.5,0.6,0.1", "a,b,c", "-0.1,1.0,0.1", "nan,0.5,0.5", "inf,0,0"):  # NaN passed `v < 0`
         with pytest.raises(InputError):
             tasks.parse_proportions(bad)
 

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import random
 from collections.abc import Iterator, Sequence
@@ -119,7 +120,8 @@ def parse_proportions(text: str | Sequence[float]) -> tuple[float, float, float]
         values = [float(x) for x in (text.split(",") if isinstance(text, str) else text)]
     except ValueError as exc:
         raise InputError(f"split proportions must be numbers: {text!r}") from exc
-    if len(values) != 3 or any(v < 0 for v in values) or abs(sum(values) - 1.0) > 1e-6:
+    # not `v < 0`: NaN compares false with everything (`nan,0.5,0.5` passed and splits.json held NaN)
+    if len(values) != 3 or not all(math.isfinite(v) and v >= 0 for v in values) or abs(sum(values) - 1.0) > 1e-6:
         raise InputError(f"split proportions must be three non-negative numbers summing to 1: {text!r}")
     return values[0], values[1], values[2]
 

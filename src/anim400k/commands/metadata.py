@@ -28,6 +28,7 @@ def register(app: typer.Typer) -> None:
         """
         import sys
 
+        from ..errors import InputError
         from ..fsutil.atomic import write_json_atomic
         from ..fsutil.no_clobber import refuse_foreign_output, refuse_overwriting
         from ..fsutil.sniffers import json_objects_with
@@ -40,6 +41,7 @@ def register(app: typer.Typer) -> None:
         refuse_foreign_output("--out", out, json_objects_with(("episodes",), container=dict),
                               "metadata that anim400k metadata wrote (a JSON object of shows with their episodes)")
         result: dict[str, dict] = {}
+        origin: dict[str, Path] = {}  # the file each show key came from
         failed = False
         for f in files:
             try:
@@ -51,6 +53,10 @@ def register(app: typer.Typer) -> None:
                 continue
             for i, meta in enumerate(shows):
                 key = meta.key or f.stem if len(files) == 1 or meta.key else f"{f.stem}_{i}"
+                if key in origin:  # a second file's show of the same key replaced the first's in --out
+                    raise InputError(f"show key {key!r} is also the key of a show of {origin[key]}: give each show "
+                                     "its own key", f)
+                origin[key] = f
                 check_pictures(meta, key, f.parent, None, f)  # every pic_files entry an image, also without --release
                 if release is not None:
                     meta = import_pictures(meta, key, f.parent, release, f)
