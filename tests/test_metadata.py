@@ -328,3 +328,15 @@ def test_two_files_giving_one_show_key_are_refused(tmp_path: Path, capsys: pytes
     assert err[-1] == (f"anim400k: error: {b}: show key 's1' is also the key of a show of {a}: give each show its "
                        "own key")
     assert not out.exists()
+
+
+def test_the_normalised_output_is_metadata_input_again(tmp_path: Path) -> None:
+    """``metadata --out``'s output (``{KEY: show}``) was refused as input (``KEY: unknown field``), by the build too."""
+    path = _write(tmp_path, {k: v for k, v in FULL.items() if k != "characters"})  # (pictures: no files here)
+    out = tmp_path / "n.json"
+    assert main(["metadata", str(path), "--out", str(out)]) == 0
+    again = tmp_path / "n2.json"
+    assert main(["metadata", str(out), "--out", str(again)]) == 0
+    assert again.read_bytes() == out.read_bytes()
+    shows = metadata.load_metadata(out)
+    assert [s.key for s in shows] == list(json.loads(out.read_text()))

@@ -257,9 +257,25 @@ def _episode_problems(item: Any, prefix: str) -> list[str]:
     return problems
 
 
+def _keyed_shows(data: Any) -> list[dict[str, Any]] | None:
+    """The shows of ``anim400k metadata --out``'s output (``{KEY: show object with its episodes}``, the release's
+    shape) as a list of show objects with their ``key``, or None when ``data`` is not that: every value an object
+    holding ``episodes``, no key a field of a show object."""
+    if not isinstance(data, dict) or not data or "shows" in data:
+        return None
+    names = set(SHOW_FIELDS) | {"key", "episodes", "pic_files"}
+    if any(k in names for k in data) or not all(isinstance(v, dict) and "episodes" in v for v in data.values()):
+        return None
+    return [{"key": key, **show} for key, show in data.items()]
+
+
 def parse_metadata(data: Any, path: str | Path = "<metadata>") -> list[ShowMetadata]:
-    """Validate already-parsed metadata (one show, a list, or ``{"shows": [...]}``)."""
+    """Validate already-parsed metadata (one show, a list, ``{"shows": [...]}``, or ``anim400k metadata --out``'s
+    ``{KEY: show}``: its output was refused as input, ``KEY: unknown field``)."""
     data = _normalise_keys(data, path)
+    keyed = _keyed_shows(data)
+    if keyed is not None:
+        data = {"shows": keyed}
     if isinstance(data, dict) and isinstance(data.get("shows"), list):
         items, prefix = data["shows"], "shows."
     elif isinstance(data, list):
