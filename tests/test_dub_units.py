@@ -473,3 +473,25 @@ def test_a_speaker_whose_lines_sit_an_octave_apart_is_flagged_as_mixed() -> None
     assert list(mixed) == ["A"]
     low, high = mixed["A"]
     assert 95 < low < 110 and 245 < high < 275
+
+
+def test_a_long_line_may_spill_until_the_next_lines_speech_not_its_slot():
+    """A line too long for its slot was cut at the next slot's start, while the next line (short, centred in its
+    slot) began 0.3 s later: silence left after a truncated line. It runs until the next line's speech now."""
+    from anim400k.dub.pipeline import DubOptions
+    from anim400k.dub.place import place_lines
+    from anim400k.dub.speak import SPEECH_SR
+
+    sr = 48000
+    vocals = np.zeros(5 * sr, np.float32)
+    vocals[sr : 4 * sr] = np.repeat(_tone(180, 3.0, sr=SR), 3)[: 3 * sr]
+    backing = (0.01 * np.random.default_rng(0).standard_normal(5 * sr)).astype(np.float32)
+    segs = [Segment(1.0, 1.6, speaker="a"), Segment(1.6, 3.0, speaker="b")]
+    recs = [LineReport(0, "a", 1.0, 1.6, "Don't give up on your dream."), LineReport(1, "b", 1.6, 3.0, "Be quiet.")]
+    report = DubReport("x", None, 5.0, sr, "t", "t", lines=recs)
+    spoken = {0: _tone(200, 1.0, sr=SPEECH_SR), 1: _tone(300, 0.6, sr=SPEECH_SR)}
+    place_lines(vocals + backing, vocals, backing, sr, segs, spoken, {}, DubOptions(anchor="centre"), report)
+    first, second = report.lines
+    assert second.speech_start == pytest.approx(1.6 + (1.4 - 0.6) / 2, abs=0.01)  # centred: 2.0 s
+    assert not first.truncated and first.speech_end <= second.speech_start + 1e-3
+    assert first.speech_end > 1.6  # past its slot's end, into the silence before the next line's speech

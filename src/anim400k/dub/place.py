@@ -77,11 +77,19 @@ def place_lines(
     speech_lufs = [lufs(vocals[int(s.start * sr) : int(s.end * sr)], sr) for s in segments]
     audible = [v for v in speech_lufs if v > mixing.SILENT_LUFS]
     fallback_lufs = float(np.median(audible)) if audible else -23.0
-    for k, i in enumerate(order):
+    # each line may spill until the next line's speech starts (a line shorter than its slot sits in its middle):
+    # planned from the last line back; the next slot's start cut lines with silence still before the next speech
+    planned: dict[int, tuple[Fit, float]] = {}
+    limit = duration
+    for i in reversed(order):
+        seg = segments[i]
+        fit = plan_fit(len(spoken[i]) / SPEECH_SR, seg.start, seg.end, limit, options.min_stretch,
+                       options.max_stretch, options.anchor)
+        planned[i] = (fit, limit)
+        limit = max(seg.start, fit.speech_start)
+    for i in order:
         seg, rec, audio = segments[i], report.lines[i], spoken[i]
-        limit = segments[order[k + 1]].start if k + 1 < len(order) else duration
-        fit = plan_fit(len(audio) / SPEECH_SR, seg.start, seg.end, limit, options.min_stretch, options.max_stretch,
-                       options.anchor)
+        fit, limit = planned[i]
         semis = shifts.get(seg.speaker, 0.0)
         y = _fitted(audio, fit, semis, seg, limit, rec)
         a = int(round(fit.speech_start * SPEECH_SR))
