@@ -1177,3 +1177,17 @@ def test_audio_cut_short_by_less_than_a_tenth_is_warned(tmp_path: Path, caplog: 
         x = media.decode_audio(cut, "jpn", sr=8000)
     assert 25.0 < len(x) / 8000 < 29.0
     assert len(caplog.records) == 1 and str(cut) in caplog.text and "may be cut short" in caplog.text
+
+
+def test_a_float_wav_keeps_samples_past_full_scale(tmp_path: Path) -> None:
+    """The dub's stems come before its mastering limiter: written as 16-bit PCM, the speech stem was clipped (11
+    samples at full scale) and the stems did not add up to the mix. ``float_wav`` keeps them."""
+    import soundfile
+
+    x = np.array([0.0, 0.5, 1.2, -1.5], np.float32).repeat(100)
+    media.write_audio(tmp_path / "f.wav", x, 16000, float_wav=True)
+    y, _ = soundfile.read(tmp_path / "f.wav", dtype="float32")
+    assert soundfile.info(tmp_path / "f.wav").subtype == "FLOAT"
+    np.testing.assert_array_equal(y, x)
+    media.write_audio(tmp_path / "p.wav", x, 16000)  # PCM as before: clipped to full scale
+    assert float(np.abs(soundfile.read(tmp_path / "p.wav", dtype="float32")[0]).max()) <= 1.0

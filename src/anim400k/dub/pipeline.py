@@ -716,7 +716,8 @@ def _dub_decoded(video: Path, out: str | Path, options: DubOptions, bar: Any, st
             write_text_atomic(stems / STEMS_MARK, "written by anim400k dub --stems: a later dub may replace the "
                               "stems (backing.wav, vocals.wav, dub_speech.wav, dub_mix.wav) in this folder\n")
             for name, x in zip(STEM_NAMES, (result.backing, result.vocals, result.speech, result.audio), strict=True):
-                write_audio(stems / f"{name}.wav", x, sr)  # type: ignore[arg-type]  # kept: keep_stems above
+                # float samples: the stems come before the mastering gain and limiter, and may pass full scale
+                write_audio(stems / f"{name}.wav", x, sr, float_wav=True)  # type: ignore[arg-type]  # keep_stems
         if options.srt:
             report.write_srt(options.srt)
         if options.report:

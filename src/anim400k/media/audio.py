@@ -341,7 +341,7 @@ COMMENT_FORMATS = ("wav", "flac", "ipod", "mp4")
 
 def write_audio(path: str | Path, samples: np.ndarray, sr: int, bitrate: str | int | None = None,
                 compression_level: int | None = None, mp3_encoder: str | None = None,
-                comment: str | None = None) -> Path:
+                comment: str | None = None, float_wav: bool = False) -> Path:
     """Encode ``samples`` (float32 ``(n,)`` or ``(channels, n)``, -1..1) to ``path`` atomically.
 
     The format comes from the extension: ``.wav`` (16-bit PCM), ``.flac``, ``.mp3`` (LAME),
@@ -352,11 +352,14 @@ def write_audio(path: str | Path, samples: np.ndarray, sr: int, bitrate: str | i
     (:data:`MP3_ENCODERS`; ``None``: ``lameenc`` where it can). Either way an MP3 decodes to exactly
     the samples given (its LAME tag states the encoder delay and end padding). ``comment`` is written as the
     file's comment tag where the format has one (:data:`COMMENT_FORMATS`; :func:`audio_comment` reads it back):
-    a command's mark on its output, so that a re-run knows the file for its own.
+    a command's mark on its output, so that a re-run knows the file for its own. ``float_wav`` writes a ``.wav``
+    as 32-bit float samples (values past full scale kept, not clipped: a stem before the mastering limiter).
     Returns ``path``.
     """
     path = Path(path)
     spec = _audio_format(path)
+    if float_wav and spec[0] == "wav":
+        spec = ("wav", "pcm_f32le", "flt", None)
     data = np.asarray(samples, dtype=np.float32)
     if data.ndim == 1:
         data = data[None, :]
@@ -417,7 +420,7 @@ def _encode_audio_file(
         if comment:
             out.metadata["comment"] = comment
         stream = add_audio_stream(out, codec, sr, data.shape[0], bitrate or default_rate, compression_level)
-        encode_audio(out, stream, data, sample_fmt)
+        encode_audio(out, stream, data, sample_fmt, clip=codec != "pcm_f32le")
     if codec == "libmp3lame":  # FFmpeg states a wrong end padding for some lengths: decode exact
         from .mp3_gapless import fix_lame_padding
 
@@ -457,17 +460,18 @@ def add_audio_stream(out: Any, codec: str, sr: int, channels: int, bitrate: int 
 
 def audio_frames(
     data: np.ndarray, sr: int, layout: str, sample_fmt: str = "fltp", block: int = 1 << 16, first_pts: int = 0,
-    length: int | None = None,
+    length: int | None = None, clip: bool = True,
 ) -> Iterator[Any]:
     """Yield PyAV frames (``block`` samples each, pts in 1/sr from ``first_pts``) from ``(channels, n)`` floats.
 
     With ``length`` the samples are ``data`` trimmed or zero-padded to ``length`` (block by block, no copy
-    of the whole track is made)."""
+    of the whole track is made). ``clip`` keeps them within full scale (off only for a float file)."""
     import av
 
     total = data.shape[1] if length is None else int(length)
     for i in range(0, total, block):
-        chunk = np.clip(data[:, i : min(i + block, total)], -1.0, 1.0)
+        chunk = data[:, i : min(i + block, total)]
+        chunk = np.clip(chunk, -1.0, 1.0) if clip or sample_fmt == "s16" else chunk
         want = min(block, total - i)
         if chunk.shape[1] < want:
             chunk = np.pad(chunk, ((0, 0), (0, want - chunk.shape[1])))
@@ -482,11 +486,12 @@ def audio_frames(
         yield frame
 
 
-def encode_audio(out: Any, stream: Any, data: np.ndarray, sample_fmt: str | None = None) -> None:
-    """Encode a ``(channels, n)`` float32 array into ``stream`` of ``out`` and flush the encoder."""
+def encode_audio(out: Any, stream: Any, data: np.ndarray, sample_fmt: str | None = None, clip: bool = True) -> None:
+    """Encode a ``(channels, n)`` float32 array into ``stream`` of ``out`` and flush the encoder (``clip``: within
+    full scale; off only for a float file)."""
     cc = stream.codec_context
     fmt = sample_fmt or ("s16" if cc.format.name.startswith("s16") else "fltp")
-    for frame in audio_frames(data, cc.sample_rate, cc.layout.name, fmt):
+    for frame in audio_frames(data, cc.sample_rate, cc.layout.name, fmt, clip=clip):
         out.mux(stream.encode(frame))
     out.mux(stream.encode(None))
 
