@@ -132,7 +132,7 @@ def check_tokenizer(path: Path, data: dict[str, Any]) -> None:
         raise InputError(f"not a tokenizer that the tokenizers library reads: {reason(exc)}", path) from None
 
 
-def _fresh_copy(path: str, compute_type: str, extra: dict[str, Any]) -> Callable[[], Any]:
+def cpu_copy_loader(path: str, compute_type: str, extra: dict[str, Any]) -> Callable[[], Any]:
     """A loader of one more CPU copy of a CTranslate2 Whisper model (one worker, one thread; ``extra``: ``files``
     for a model held in memory): :mod:`.seeded_sampling`'s fresh copy per sampling call."""
     def load() -> Any:
@@ -309,7 +309,7 @@ class FasterWhisperTranscriber:
                     if str(self.device) == "cpu":  # the fallback's sampling reproducible (a copy per sampling call)
                         from .seeded_sampling import seeded
 
-                        model = seeded(model, _fresh_copy(str(path), model.model.compute_type, {}))
+                        model = seeded(model, cpu_copy_loader(str(path), model.model.compute_type, {}))
                     _MODELS[key] = model
                 return _MODELS[key]
         except InputError:

@@ -36,11 +36,7 @@ class SeededSampling:
         """``generate`` of the model, or of a fresh copy for a sampling call (``sampling_topk`` other than 1)."""
         if kwargs.get("sampling_topk", 1) == 1:
             return self._real.generate(features, prompts, **kwargs)
-        copy = self._fresh()
-        try:
-            return copy.generate(features, prompts, **kwargs)
-        finally:
-            del copy
+        return self._fresh().generate(features, prompts, **kwargs)
 
 
 def seeded(model: Any, fresh: Callable[[], Any]) -> Any:

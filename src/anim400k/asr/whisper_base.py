@@ -25,8 +25,8 @@ from .faster_whisper_backend import (
     _MODELS,
     _MODELS_LOCK,
     RegionWhisperTranscriber,
-    _fresh_copy,
     check_device,
+    cpu_copy_loader,
     embedded_cpu_options,
 )
 from .seeded_sampling import seeded
@@ -146,7 +146,7 @@ class WhisperBaseTranscriber(RegionWhisperTranscriber):
                     model = whisper_model(MODEL_ID, device=self.device, compute_type=self.compute_type or "default",
                                           cpu_threads=self.cpu_threads, num_workers=self.num_workers, files=data)
                     if str(self.device) == "cpu":  # the fallback's sampling reproducible (docs/asr.md)
-                        model = seeded(model, _fresh_copy(MODEL_ID, model.model.compute_type, {"files": data}))
+                        model = seeded(model, cpu_copy_loader(MODEL_ID, model.model.compute_type, {"files": data}))
                     _MODELS[key] = model
                 except Exception as exc:  # noqa: BLE001 - ctranslate2 raises various types
                     raise InputError(f"cannot load the Whisper base model ({reason(exc)})",

@@ -74,7 +74,6 @@ AWS_PAUSE_S = 0.5
 #: silence of exactly 0.5 s as written (``0.57`` -> ``1.07``) never ends a segment through float noise.
 AWS_PAUSE_MS = round(AWS_PAUSE_S * 1000)
 SENTENCE_END = frozenset(".?!。？！")
-_NO_SPACE_LANGS = UNSPACED_LANGUAGES
 
 
 def _file_lang(code: Any, field: str, chk: _Checker) -> str | None:
@@ -295,7 +294,7 @@ def _api_words_only(obj: dict[str, Any]) -> bool:
 def _pause_segments(words: list[Word], language: str) -> list[Segment]:
     """``words`` (in time order) cut into segments after sentence-final punctuation and where the silence
     before a word exceeds :data:`AWS_PAUSE_MS` (the rule AWS items without segments are cut by)."""
-    sep = "" if language in _NO_SPACE_LANGS else " "
+    sep = "" if language in UNSPACED_LANGUAGES else " "
     groups: list[list[Word]] = []
     for w in sorted(words, key=lambda w: (w.start, w.end)):
         current = groups[-1] if groups else None
@@ -315,20 +314,26 @@ def _parse_word_service(obj: dict[str, Any], chk: _Checker, language: str | None
     if not language:
         _file_lang(stated, "language_code", chk)
     lang = _language(stated, language, chk)
-    sep = "" if lang in _NO_SPACE_LANGS else " "
+    sep = "" if lang in UNSPACED_LANGUAGES else " "
     source, words = service_words(obj, chk)
     spans = utterance_spans(obj, chk) if source == "assemblyai" else []
     segments: list[Segment] = []
     if spans:
-        left = list(words)
-        for start, end, speaker, text in spans:
-            inside = [w for w, _ in left if start <= (w.start + w.end) / 2 <= end]
-            left = [(w, s) for w, s in left if not start <= (w.start + w.end) / 2 <= end]
+        held: list[list[Word]] = [[] for _ in spans]
+        left = []  # words no utterance holds: segmented as below
+        for word, speaker in words:
+            middle = (word.start + word.end) / 2
+            k = next((k for k, (start, end, _, _) in enumerate(spans) if start <= middle <= end), None)
+            if k is None:
+                left.append((word, speaker))
+            else:
+                held[k].append(word)
+        for (start, end, speaker, text), inside in zip(spans, held, strict=True):
             seg_text = sep.join(w.text for w in inside).strip() or text
             if seg_text:
                 segments.append(Segment(min([start, *(w.start for w in inside)]), max([end, *(w.end for w in inside)]),
                                         seg_text, words=inside, speaker=speaker))
-        words = left  # words no utterance holds: segmented as below
+        words = left
     run: list[Word] = []
     for k, (word, speaker) in enumerate(words):
         run.append(word)
@@ -505,7 +510,7 @@ def _parse_whisper_cpp(obj: dict[str, Any], chk: _Checker, language: str | None)
             pieces.append((where, times[0], times[1], _cpp_bytes(text), toks, speaker))
     segments = []
     for where, start, end, data, toks, speaker in pieces:
-        words = [] if toks is None else _cpp_word_dicts(toks, where, chk, lang in _NO_SPACE_LANGS)
+        words = [] if toks is None else _cpp_word_dicts(toks, where, chk, lang in UNSPACED_LANGUAGES)
         segments.append(Segment(start, end, _cpp_decode(data, where, chk).strip(),
                                 words=_whisper_words(words, start, end, where, chk), speaker=speaker))
     segments.sort(key=lambda s: (s.start, s.end))
@@ -681,7 +686,7 @@ def _aws_time_order(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _aws_segment(items: list[dict[str, Any]], language: str) -> Segment | None:
     """One segment of ``items`` (one channel's): words in time order, from the first word's start to the
     latest word end, so that no word lies outside it."""
-    sep = "" if language in _NO_SPACE_LANGS else " "
+    sep = "" if language in UNSPACED_LANGUAGES else " "
     words: list[Word] = []
     text = ""
     speakers: dict[str, int] = {}
@@ -955,7 +960,7 @@ def read_transcript(path: str | Path, language: str | None = None) -> Transcript
         if not language:
             _file_lang(stated, "LanguageCode", chk)
         lang = _language(stated, language, chk)
-        return parse_call_analytics(obj, chk, lang, "" if lang in _NO_SPACE_LANGS else " ")
+        return parse_call_analytics(obj, chk, lang, "" if lang in UNSPACED_LANGUAGES else " ")
     raise InputError(_UNKNOWN_FORMAT, path)
 
 

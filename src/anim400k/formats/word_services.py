@@ -45,7 +45,9 @@ def is_assemblyai(obj: Any) -> bool:
     if words is None or not isinstance(obj, dict) or is_scribe(obj):
         return False
     entries = [w for w in words if isinstance(w, dict)]
-    if any("word" in w for w in entries) or not any("text" in w for w in entries) and words:
+    if any("word" in w for w in entries):  # OpenAI's words-only output (read as Whisper JSON)
+        return False
+    if words and not any("text" in w for w in entries):
         return False
     if any(key in obj for key in _ASSEMBLYAI_FIELDS):
         return True

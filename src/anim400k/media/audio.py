@@ -334,6 +334,8 @@ def check_audio_output(path: str | Path) -> None:
 MP3_ENCODERS = ("lameenc", "pyav")
 
 
+#: ``write_audio(float_wav=True)``'s ``.wav``: 32-bit float samples (as :data:`_AUDIO_FORMATS`' entries)
+_FLOAT_WAV = ("wav", "pcm_f32le", "flt", None)
 #: the formats whose files :func:`write_audio` can tag with a ``comment`` (a RIFF INFO ``ICMT``, a FLAC Vorbis
 #: comment, an MP4 ``©cmt`` atom; not a raw ADTS stream, nor the MP3s ``lameenc`` writes)
 COMMENT_FORMATS = ("wav", "flac", "ipod", "mp4")
@@ -359,7 +361,7 @@ def write_audio(path: str | Path, samples: np.ndarray, sr: int, bitrate: str | i
     path = Path(path)
     spec = _audio_format(path)
     if float_wav and spec[0] == "wav":
-        spec = ("wav", "pcm_f32le", "flt", None)
+        spec = _FLOAT_WAV
     data = np.asarray(samples, dtype=np.float32)
     if data.ndim == 1:
         data = data[None, :]
@@ -420,7 +422,7 @@ def _encode_audio_file(
         if comment:
             out.metadata["comment"] = comment
         stream = add_audio_stream(out, codec, sr, data.shape[0], bitrate or default_rate, compression_level)
-        encode_audio(out, stream, data, sample_fmt, clip=codec != "pcm_f32le")
+        encode_audio(out, stream, data, sample_fmt, clip=spec != _FLOAT_WAV)
     if codec == "libmp3lame":  # FFmpeg states a wrong end padding for some lengths: decode exact
         from .mp3_gapless import fix_lame_padding
 
