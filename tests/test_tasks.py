@@ -314,6 +314,7 @@ def test_a_killed_runs_leftovers_are_removed_by_the_next_run(rel: Path, tmp_path
 
 @pytest.mark.parametrize(("name", "named"), [
     ("dubbing/.notes.ab12cd_9.part.txt", None), ("dubbing/README.md", None), ("notes.txt", None),
+    ("README.md", None),  # a user's card of that name is not the one tasks writes
     ("dubbing/.notes.anim400k-ab12cd_9.part.jsonl", None),  # marked, but no split's temporary
     ("dubbing/train.jsonl/x", "dubbing/train.jsonl"), ("unknown_task/train.jsonl", "unknown_task")])
 def test_a_folder_holding_files_tasks_did_not_write_is_refused(rel: Path, tmp_path: Path, capsys,

@@ -24,6 +24,9 @@ resolved from the release folder, so they hold from any working directory):
 - ``character_identification``: character picture -> character name (and show);
 - ``quality_prediction``: episode -> poll mean vote and voters.
 
+``DIR/README.md`` is a dataset card (:mod:`anim400k.task_card`): one ``datasets`` config per task, its split files
+and row features, so ``datasets.load_dataset(DIR, TASK)`` types every split alike.
+
 ``DIR/splits.json`` records seed, proportions, basis, the show keys of each split, the row
 counts, what was left out (``left_out``) and the splits with no rows (``empty``: task ->
 split names). A split with no rows gets no file (``datasets.load_dataset("json", ...)``
@@ -35,7 +38,7 @@ A run replaces ``DIR`` as a whole: it writes every file into a hidden folder bes
 (``.DIR.anim400k-partial-XXXXXXXX``) and swaps that in for ``DIR`` at the end
 (:func:`anim400k.exports.common.staged_folder`, as ``anim400k export`` does), so ``DIR`` holds the
 manifests of one run only, the earlier run's or the new one's, whenever the run is killed. ``DIR`` must
-therefore be new, empty or an earlier run's output (only ``splits.json``, ``TASK/SPLIT.jsonl`` and a
+therefore be new, empty or an earlier run's output (only ``splits.json``, its card, ``TASK/SPLIT.jsonl`` and a
 killed run's temporary files of those): a folder holding anything else is refused in one line, and so are
 a mount point and the working folder or one holding it, which cannot be swapped
 (:func:`anim400k.exports.common.check_replaceable`).
@@ -67,6 +70,7 @@ from .fsutil.temp_files import is_temp_of
 from .fsutil.writable import check_writable
 from .progress import file_bar
 from .release import Dataset, EpisodeRecord, Show, load
+from .task_card import CARD_FILE, TaskFeatures, is_card, write_card
 
 log = logging.getLogger(__name__)
 
@@ -410,7 +414,7 @@ def write_task_views(
     ds = dataset if isinstance(dataset, Dataset) else load(dataset)
     ds = Dataset(ds.root.resolve(), ds.annotations.resolve())  # manifests name absolute paths
     refuse_release_folder(out_dir, ds.root)
-    written = [("--out splits.json", Path(out_dir) / "splits.json")]
+    written = [("--out splits.json", Path(out_dir) / "splits.json"), (f"--out {CARD_FILE}", Path(out_dir) / CARD_FILE)]
     written += [(f"--out {t}/{s}.jsonl", Path(out_dir) / t / f"{s}.jsonl") for t in TASKS for s in SPLITS]
     refuse_overwriting(written, {"DATASET": ds.annotations})
     props = parse_proportions(proportions)
@@ -458,7 +462,8 @@ def _foreign_entry(folder: Path) -> Path | None:
                 if not (own and not sub.is_symlink() and sub.is_file()):
                     return sub
             continue
-        own = entry.name in ("splits.json", LOCK_FILE) or is_temp_of(entry.name, "splits.json", legacy=True)
+        own = entry.name in ("splits.json", LOCK_FILE) or is_temp_of(entry.name, "splits.json", CARD_FILE, legacy=True)
+        own = own or (entry.name == CARD_FILE and is_card(entry))  # a user's README.md is not its own
         if not (own and plain and entry.is_file()):
             return entry
     return None
@@ -515,6 +520,7 @@ def _write_views(
     splits = split_of(ds, seed, props, by)
     counts: dict[str, dict[str, int]] = {t: dict.fromkeys(SPLITS, 0) for t in TASKS}
     sources: dict[str, int] = {}
+    features = TaskFeatures()
     with ExitStack() as stack:
         files: dict[tuple[str, str], IO[str]] = {}
 
@@ -530,7 +536,9 @@ def _write_views(
             for task, row in rows:
                 if not rows_filter.keep(task, row):
                     continue
-                opened(task, split).write(json.dumps(row | {"split": split}, ensure_ascii=False) + "\n")
+                row = row | {"split": split}
+                opened(task, split).write(json.dumps(row, ensure_ascii=False) + "\n")
+                features.add(task, row)
                 counts[task][split] += 1
                 if "target_source" in row:
                     sources[row["target_source"]] = sources.get(row["target_source"], 0) + 1
@@ -547,6 +555,8 @@ def _write_views(
             rows_filter.forget()
         for f in files.values():
             f.close()
+    write_card(out, {t: [s for s in SPLITS if counts[t][s]] for t in TASKS}, features,
+               f"Task views of {ds.root.name}")
     empty = {t: [s for s in SPLITS if not counts[t][s]] for t in TASKS}
     empty = {t: names for t, names in empty.items() if names}  # no file: out is a new folder
     summary = {
