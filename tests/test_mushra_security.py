@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from anim400k.evaluate.mushra_app import create_app, make_invite, read_invite, read_secret
+from anim400k.evaluate.mushra_app import admin_token, create_app, make_invite, read_invite, read_secret
 from anim400k.evaluate.mushra_config import load_test, save_test
 from anim400k.testing.mushra import make_mushra_test
 
@@ -281,7 +281,11 @@ def test_revoked_invitation_neither_joins_nor_keeps_its_session(test_dir: Path, 
     assert bystander.get("/api/state").status_code == 200  # others carry on
     from anim400k.evaluate.mushra_store import MushraStore
 
-    assert {r.score for r in MushraStore(t / "ratings.sqlite").ratings(include_training=True)} == {42}
+    store = MushraStore(t / "ratings.sqlite")
+    assert {r.score for r in store.ratings(include_training=True)} == {42}
+    assert sorted(p.revoked for p in store.progress()) == [False, True]
+    admin = stranger.get(f"/admin?token={admin_token(secret)}").text
+    assert admin.count("<td>revoked</td>") == 1 and admin.count("<td>in progress</td>") == 1  # not "in progress"
     assert main(["mushra", "revoke", str(t), make_invite(b"y" * 40)]) == 2
     assert "not an invitation link of this test" in capsys.readouterr().err
 

@@ -198,3 +198,86 @@ def test_listener_flow_resume_and_analysis(
     assert (test_dir.parent / "report" / "ratings.png").stat().st_size > 1000
     if os.environ.get("ANIM400K_SCREENSHOTS"):
         shutil.copyfile(test_dir.parent / "report" / "ratings.png", shots / "report_plot.png")
+
+
+def test_rating_zero_a_failed_submit_listening_times_and_the_loop(
+    test_dir: Path, server: BackgroundServer, browser
+) -> None:
+    """What an outside tester found driving the page (2026-12-07): an untouched slider clicked at 0 or set by
+    Home stayed unrated; a submit the network dropped left the button disabled for good; ``rating_time`` was the
+    time since the trial was shown (0 after a reload), not the time the stimulus was heard; unticking Loop
+    moved the playhead back to the start."""
+    secret = read_secret(test_dir)
+    store = MushraStore(test_dir / STORE_FILE)
+    ctx = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{server.url}/join/{make_invite(secret)}")
+    page.click("#start")
+    page.wait_for_selector("#view-trial:not([hidden])")
+    sliders = page.locator("input.rating-slider")
+    values = page.locator(".column:not(.ref) output.value")
+    buttons = page.locator(".column:not(.ref) button.stim")
+    n = sliders.count()
+
+    box = sliders.nth(0).bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] - 1)  # its bottom end (vertical): 0
+    assert values.nth(0).text_content() == "0" and "unrated" not in sliders.nth(0).get_attribute("class")
+    sliders.nth(1).focus()
+    page.keyboard.press("Home")  # already at 0: no input event, still a rating
+    assert values.nth(1).text_content() == "0"
+    assert page.locator("input.rating-slider.unrated").count() == n - 2
+
+    token = sliders.nth(2).get_attribute("data-stim")
+    buttons.nth(2).click()
+    page.wait_for_timeout(700)
+    page.click("#stop")
+    heard = page.evaluate("() => Object.fromEntries(heardTimes())")
+    assert 500 <= heard[token] <= 5000 and all(v == 0 for k, v in heard.items() if k != token)
+    page.reload()  # the time heard is kept with the draft
+    page.wait_for_selector("#view-trial:not([hidden])")
+    assert page.evaluate("() => Object.fromEntries(heardTimes())")[token] == pytest.approx(heard[token], abs=1)
+    assert page.locator(".column:not(.ref) output.value").nth(0).text_content() == "0"
+
+    # the loop: unticking it while playing continues from where the loop had got to
+    page.evaluate("() => { const a = document.querySelector('#loop-start'), b = document.querySelector('#loop-end');"
+                  " a.value = 400; b.value = 600; document.querySelector('#loop').checked = true;"
+                  " a.dispatchEvent(new Event('input')); }")
+    page.locator(".column:not(.ref) button.stim").nth(2).click()
+    duration = page.evaluate("() => S.duration")
+    page.wait_for_timeout(int(1000 * 0.2 * duration * 1.5))  # past the loop's end at least once
+    before = page.evaluate("() => position()")
+    page.click("#loop")
+    after = page.evaluate("() => position()")
+    assert 0.4 * duration - 0.05 <= before <= 0.6 * duration + 0.05
+    assert after >= before - 0.05, (before, after)  # it jumped back towards the start
+    page.click("#stop")
+
+    # a submit the network drops: an error, the button usable again, nothing lost
+    sliders = page.locator("input.rating-slider")
+    buttons = page.locator(".column:not(.ref) button.stim")
+    for i in range(n):
+        buttons.nth(i).click()
+        if i >= 2:
+            sliders.nth(i).fill(str(10 * i))
+    page.click("#stop")
+    page.route("**/api/submit", lambda route: route.abort())
+    page.click("#submit")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "Could not reach the server" in page.text_content("#error")
+    assert not page.is_disabled("#submit")
+    page.unroute("**/api/submit")
+    title = page.text_content("#trial-title")
+    page.click("#submit")
+    page.wait_for_function("t => document.querySelector('#view-trial').hidden"
+                           " || document.querySelector('#trial-title').textContent !== t", arg=title)
+    target = store.resolve(token)
+    stored = [r for r in store.ratings(include_training=True)
+              if (r.listener, r.trial) == (target.listener, target.trial)]
+    assert len(stored) == n
+    by_condition = {r.condition: r for r in stored}
+    assert sorted(r.score for r in stored)[:2] == [0, 0]
+    assert by_condition[target.condition].time_ms >= 500  # the time heard, kept over the reload
+    assert errors == []
+    ctx.close()

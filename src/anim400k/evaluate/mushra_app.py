@@ -417,6 +417,8 @@ def _admin_html(ctx: AppContext) -> str:
     rows = []
     for p in ctx.store.progress():
         state = "finished" if p.finished else "in progress"
+        if p.revoked:  # a revoked listener can take no further trial: their ratings so far are kept
+            state = f"revoked ({state})" if p.finished else "revoked"
         pct = 100 * p.done // max(1, p.total)
         rows.append(
             f"<tr><td><code>{html.escape(p.listener)}</code></td><td>{p.done} / {p.total}</td>"
@@ -426,7 +428,8 @@ def _admin_html(ctx: AppContext) -> str:
     n_ratings = len(ctx.store.ratings())
     body = "".join(rows) or "<tr><td colspan='4'>No listener has joined yet.</td></tr>"
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>Admin: {html.escape(ctx.test.name)}</title><link rel="stylesheet" href="/static/style.css"></head>
+<title>Admin: {html.escape(ctx.test.name)}</title><link rel="icon" href="data:,">
+<link rel="stylesheet" href="/static/style.css"></head>
 <body class="admin"><main><h1>{html.escape(ctx.test.name)}</h1>
 <p>{len(ctx.test.trials)} rated trials, {len(ctx.test.training)} training, conditions:
 {html.escape(", ".join(ctx.test.conditions))}.

@@ -122,6 +122,7 @@ class Progress:
     finished: float | None
     done: int
     total: int
+    revoked: bool = False
 
 
 class MushraStore:
@@ -335,10 +336,11 @@ class MushraStore:
         """Every listener's progress, oldest first."""
         with self._conn() as c:
             rows = c.execute(
-                "SELECT l.id, l.created, l.finished, COUNT(a.submitted), COUNT(a.trial) FROM listeners l "
+                "SELECT l.id, l.created, l.finished, COUNT(a.submitted), COUNT(a.trial), "
+                "l.invite IN (SELECT invite FROM revoked) FROM listeners l "
                 "JOIN assignments a ON a.listener=l.id GROUP BY l.id ORDER BY l.created"
             ).fetchall()
-        return [Progress(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+        return [Progress(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
 
     def dump(self) -> str:
         """A JSON summary (counts) for logs."""

@@ -8,7 +8,10 @@ const FADE = 0.008; // seconds of gain ramp when switching, to avoid clicks
 const S = {
   ctx: null, state: null, trial: null, buffers: new Map(), duration: 0,
   current: null, source: null, gain: null, playing: false, startedAt: 0, offset: 0,
-  played: new Set(), ratings: new Map(), times: new Map(), shownAt: 0, wasTraining: false,
+  // loop region of the playing source, as it started (position() reads it, not the controls being moved)
+  loopOn: false, loopA: 0, loopB: 0,
+  // times: ms each stimulus was heard (its rating_time); playingId/playSince: the one playing and since when
+  played: new Set(), ratings: new Map(), times: new Map(), playingId: null, playSince: 0, wasTraining: false,
 };
 
 function show(view) {
@@ -79,7 +82,6 @@ async function loadTrial(t) {
   else { video.removeAttribute("src"); video.hidden = true; $("no-video").hidden = false; }
   $("loop-start").value = 0; $("loop-end").value = 1000; $("loop").checked = false;
   S.current = "ref";
-  S.shownAt = performance.now();
   show("view-trial");
   drawTimeline();
   updateSubmit();
@@ -111,12 +113,18 @@ function buildColumns(t) {
     value.className = "value";
     if (S.ratings.has(s.id)) { slider.value = S.ratings.get(s.id); value.textContent = S.ratings.get(s.id); }
     else { slider.value = "0"; value.textContent = "–"; slider.classList.add("unrated"); }
-    slider.addEventListener("input", () => {
+    const take = () => {
       S.ratings.set(s.id, parseInt(slider.value, 10));
-      S.times.set(s.id, Math.round(performance.now() - S.shownAt));
       slider.classList.remove("unrated");
       value.textContent = slider.value;
       saveDraft(); updateSubmit();
+    };
+    slider.addEventListener("input", take);
+    slider.addEventListener("change", take);
+    // an unrated slider sits at 0: a click or key that leaves it there fires no input event, yet rates it 0
+    slider.addEventListener("pointerup", take);
+    slider.addEventListener("keyup", (ev) => {
+      if (["ArrowDown", "ArrowLeft", "ArrowUp", "ArrowRight", "Home", "End", "PageDown", "PageUp"].includes(ev.key)) take();
     });
     col.append(b, slider, value);
     cols.append(col);
@@ -134,7 +142,7 @@ function markButtons() {
 function saveDraft() {
   if (!S.trial) return;
   localStorage.setItem("mushra:" + S.trial.nonce, JSON.stringify({
-    ratings: [...S.ratings], played: [...S.played],
+    ratings: [...S.ratings], played: [...S.played], times: [...heardTimes()],
   }));
 }
 
@@ -143,7 +151,7 @@ function restoreDraft() {
   if (!raw) return;
   try {
     const d = JSON.parse(raw);
-    S.ratings = new Map(d.ratings); S.played = new Set(d.played);
+    S.ratings = new Map(d.ratings); S.played = new Set(d.played); S.times = new Map(d.times || []);
   } catch (e) { /* ignore a corrupt draft */ }
 }
 
@@ -167,6 +175,20 @@ function updateSubmit() {
 
 // ---- playback ----------------------------------------------------------------------------
 
+// The ms each stimulus was heard so far, the one playing now included.
+function heardTimes() {
+  const out = new Map(S.times);
+  if (S.playingId !== null) out.set(S.playingId, (out.get(S.playingId) || 0) + (performance.now() - S.playSince));
+  return out;
+}
+
+// The stimulus playing stops being heard: add its time.
+function stopHearing() {
+  if (S.playingId === null) return;
+  S.times = heardTimes();
+  S.playingId = null;
+}
+
 function loopRegion() {
   const a = (parseInt($("loop-start").value, 10) / 1000) * S.duration;
   const b = (parseInt($("loop-end").value, 10) / 1000) * S.duration;
@@ -176,8 +198,8 @@ function loopRegion() {
 function position() {
   if (!S.playing) return S.offset;
   let p = S.offset + (S.ctx.currentTime - S.startedAt);
-  if ($("loop").checked) {
-    const [a, b] = loopRegion();
+  if (S.loopOn) {
+    const a = S.loopA, b = S.loopB;
     if (p >= b) p = a + ((p - b) % (b - a));
   }
   return Math.min(p, S.duration);
@@ -193,18 +215,27 @@ function startSource(id, at) {
   gain.gain.linearRampToValueAtTime(1, ctx.currentTime + FADE);
   src.connect(gain).connect(ctx.destination);
   let offset = at;
-  if ($("loop").checked) {
+  S.loopOn = $("loop").checked;
+  if (S.loopOn) {
     const [a, b] = loopRegion();
+    S.loopA = a; S.loopB = b;
     src.loop = true; src.loopStart = a; src.loopEnd = b;
     if (offset < a || offset >= b) offset = a;
   } else if (offset >= S.duration - 0.01) {
     offset = 0;
   }
   src.onended = () => {
-    if (S.source === src) { S.playing = false; S.offset = 0; S.source = null; $("video").pause(); }
+    if (S.source === src) {
+      stopHearing();
+      S.playing = false; S.offset = 0; S.source = null; $("video").pause();
+      $("now-playing").textContent = "";  // played to its end: nothing is playing now
+      for (const b of document.querySelectorAll("button.stim")) b.classList.remove("active");
+    }
   };
   src.start(0, offset);
+  stopHearing();
   S.source = src; S.gain = gain; S.playing = true; S.startedAt = ctx.currentTime; S.offset = offset;
+  S.playingId = id; S.playSince = performance.now();
   if (id !== "ref") { S.played.add(id); saveDraft(); }
   const video = $("video");
   if (!video.hidden && video.src) {
@@ -214,6 +245,7 @@ function startSource(id, at) {
 }
 
 function stopSource() {
+  stopHearing();
   if (!S.source) return;
   const src = S.source, gain = S.gain, ctx = S.ctx;
   S.source = null;
@@ -303,11 +335,22 @@ async function submit() {
   $("submit").disabled = true;
   stop();
   const ratings = {}, times = {};
-  for (const s of S.trial.stimuli) { ratings[s.id] = S.ratings.get(s.id); times[s.id] = S.times.get(s.id) || 0; }
-  const r = await api("/api/submit", {
-    method: "POST", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ nonce: S.trial.nonce, ratings, times }),
-  });
+  for (const s of S.trial.stimuli) {
+    ratings[s.id] = S.ratings.get(s.id);
+    times[s.id] = Math.min(86400000, Math.round(S.times.get(s.id) || 0));
+  }
+  saveDraft();
+  let r;
+  try {
+    r = await api("/api/submit", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ nonce: S.trial.nonce, ratings, times }),
+    });
+  } catch (e) {  // the server out of reach: the ratings stay in the draft; the listener may press Submit again
+    error("Could not reach the server; your ratings are kept. Press Submit again when the connection is back.");
+    $("submit").disabled = false;
+    return;
+  }
   if (!r.ok && r.status !== 409) {
     error((r.body && r.body.error) || `Submission failed (${r.status}).`);
     $("submit").disabled = false;
@@ -331,10 +374,11 @@ function init() {
       if (parseInt(a.value, 10) > parseInt(b.value, 10) - 10) {
         if (id === "loop-start") a.value = parseInt(b.value, 10) - 10; else b.value = parseInt(a.value, 10) + 10;
       }
-      if (S.playing) { const p = position(); stopSource(); startSource(S.current, p); }
+      if (S.playing) { const p = position(); stopSource(); startSource(S.current, p); }  // p by the old region
       drawTimeline();
     });
   }
+  window.addEventListener("pagehide", saveDraft);  // the time heard since the last save, kept over a reload
   refresh().catch((e) => error(String(e)));
 }
 
