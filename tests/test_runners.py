@@ -214,11 +214,35 @@ def test_a_ray_address_that_answers_passes_the_check() -> None:
         s.listen()
         port = s.getsockname()[1]
         check_ray_address(f"127.0.0.1:{port}")
-        check_ray_address(f"ray://127.0.0.1:{port}")
-    for left_to_ray in ("auto", "local", "headnode"):
+        with pytest.raises(InputError, match=r"Ray Client addresses \(ray://\) are not supported"):
+            check_ray_address(f"ray://127.0.0.1:{port}")  # the build hung on Ray Client's thread, deaf to SIGTERM
+    for left_to_ray in ("auto", "local"):
         check_ray_address(left_to_ray)
-    with pytest.raises(InputError, match="no Ray cluster answers there"):
-        check_ray_address(f"ray://127.0.0.1:{_free_port()}")
+    for malformed in ("headnode", "127.0.0.1", "http://127.0.0.1:6390", "foo", "host:99999"):  # ray.init tracebacks
+        with pytest.raises(InputError, match="give HOST:PORT of the cluster's head"):
+            check_ray_address(malformed)
+    with pytest.raises(InputError, match="RAY_ADDRESS 'foo'"):
+        check_ray_address("foo", "RAY_ADDRESS")
+
+
+def test_ray_address_in_the_environment_is_the_cluster_joined(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture) -> None:
+    """``RAY_ADDRESS`` set (a Ray job, a cluster node) and no --address: ray.init read it and refused the local
+    cluster's CPU count with a traceback; now it is the cluster joined, checked as --address is."""
+    from anim400k.cli import main
+    from anim400k.dataset.preflight import ray_address
+
+    monkeypatch.setenv("RAY_ADDRESS", "10.0.0.1:6379")
+    assert ray_address(None) == "10.0.0.1:6379" and ray_address("h:1") == "h:1"
+    address = f"127.0.0.1:{_free_port()}"
+    monkeypatch.setenv("RAY_ADDRESS", address)
+    out = tmp_path / "rel"
+    assert main(["build", str(tmp_path / "m.yaml"), "--out", str(out), "--runner", "ray"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"anim400k: error: RAY_ADDRESS {address}: no Ray cluster answers there (")
+    assert len(err.splitlines()) == 1 and not out.exists()
+    monkeypatch.delenv("RAY_ADDRESS")
+    assert ray_address(None) is None
 
 
 def test_a_ray_address_that_does_not_answer_in_time_says_so(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,6 +8,8 @@ asked for is visible. Loading the weights is left to the stages.
 
 from __future__ import annotations
 
+import os
+
 from ..errors import BackendUnavailable, InputError
 from ..model import EN, JP
 from ..registry import ASR, SEPARATORS, Registry
@@ -68,35 +70,55 @@ def check_runner(options: BuildOptions) -> None:
 
         if importlib.util.find_spec("ray") is None:
             raise BackendUnavailable("ray", "ray", "missing Python module ray")
-        if options.ray_address:
-            check_ray_address(options.ray_address)
+        address = ray_address(options.ray_address)
+        if address:
+            check_ray_address(address, "--address" if options.ray_address else "RAY_ADDRESS")
+
+
+def ray_address(given: str | None) -> str | None:
+    """The cluster a Ray build joins: ``--address``, else ``$RAY_ADDRESS`` as Ray itself reads it (a build run as a
+    Ray job, or on a node whose environment names its cluster), else None (a private local cluster). ``ray.init``
+    read ``RAY_ADDRESS`` anyway and, given the local cluster's CPU count too, stopped with a traceback."""
+    return given or os.environ.get("RAY_ADDRESS") or None
 
 
 #: seconds :func:`check_ray_address` waits for the cluster's port to answer
 RAY_CONNECT_TIMEOUT_S = 5.0
 
 
-def check_ray_address(address: str) -> None:
-    """Raise :class:`InputError` when nothing answers at a ``HOST:PORT`` (or ``ray://HOST:PORT``) Ray address.
+def check_ray_address(address: str, flag: str = "--address") -> None:
+    """Raise :class:`InputError` for a Ray address a build cannot join, in one line naming ``flag``.
 
-    ``ray.init`` retries a cluster that is not there for many minutes with no word (measured: still waiting
-    after 10 minutes for ``--address 127.0.0.1:6399`` with nothing listening), and the build holds SIGTERM while
-    it runs (:func:`anim400k.dataset.runners._init_keeping_sigterm`), so ``timeout``/a scheduler could not stop
-    it. Only a TCP connection is tried: ``auto``, ``local`` and an address without a port are left to Ray.
+    Taken: ``auto`` (the cluster of this node) and ``local`` (a new one), left to Ray, and ``HOST:PORT`` (the
+    head's GCS address) where something answers. ``ray.init`` retries a cluster that is not there for many
+    minutes with no word (measured: still waiting after 10 minutes for ``--address 127.0.0.1:6399`` with nothing
+    listening), and the build holds SIGTERM while it runs
+    (:func:`anim400k.dataset.runners._init_keeping_sigterm`), so ``timeout``/a scheduler could not stop it: a
+    TCP connection is tried first. Refused: a Ray Client address (``ray://HOST:PORT``: the actor pool's
+    callbacks run on Ray Client's receiving thread and wait there for a reply only that thread delivers; the
+    build hung for good and ignored SIGTERM) and anything that is not ``HOST:PORT`` (``foo``, ``127.0.0.1``,
+    ``http://...`` were tracebacks from ``ray.init``).
     """
     import socket
 
-    hostport = address.split("://", 1)[1] if address.startswith("ray://") else address
-    host, sep, port = hostport.rpartition(":")
-    if "://" in hostport or not sep or not host or not port.isdigit():
+    if address in ("auto", "local"):
         return
+    if address.startswith("ray://"):
+        raise InputError(f"{flag} {address}: Ray Client addresses (ray://) are not supported (the build would hang "
+                         "waiting on Ray Client's own thread): run the build on a node of the cluster, where the "
+                         "shared output folder is mounted, with --address HOST:PORT of the head (its GCS port, "
+                         "6379 by default)")
+    host, sep, port = address.rpartition(":")
+    if "://" in address or not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise InputError(f"{flag} {address!r}: give HOST:PORT of the cluster's head (its GCS port, 6379 by default, "
+                         "as `ray start --head` prints it) or auto")
     try:
         with socket.create_connection((host.strip("[]"), int(port)), timeout=RAY_CONNECT_TIMEOUT_S):
             pass
     except OSError as exc:
         why = exc.strerror or str(exc) or type(exc).__name__  # a timeout has no strerror: 'timed out', its text
-        raise InputError(f"--address {address}: no Ray cluster answers there ({why.lower()}): start one with "
-                         "`ray start --head --port PORT` on that machine, or leave --address out for a local "
+        raise InputError(f"{flag} {address}: no Ray cluster answers there ({why.lower()}): start one with "
+                         f"`ray start --head --port PORT` on that machine, or leave {flag} out for a local "
                          "cluster") from None
 
 

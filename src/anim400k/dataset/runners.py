@@ -393,8 +393,11 @@ class RayRunner:
             import ray
         except ImportError as exc:
             raise BackendUnavailable("ray", "ray", "the Ray runner needs anim400k[ray]") from exc
+        from .preflight import ray_address
+
         self._ray = ray
         self._started = False
+        address = ray_address(address)  # --address, else $RAY_ADDRESS (ray.init reads it anyway)
         if not ray.is_initialized():
             kwargs: dict[str, Any] = {"log_to_driver": False, "include_dashboard": False,
                                       "configure_logging": False}
@@ -404,7 +407,18 @@ class RayRunner:
                 kwargs["num_cpus"] = num_cpus or default_jobs()
                 # Ray's socket paths must stay short (AF_UNIX limit): keep its session folder under /tmp.
                 kwargs["_temp_dir"] = os.environ.get("ANIM400K_RAY_TMP", os.path.join(tempfile.gettempdir(), "ray"))
-            _init_keeping_sigterm(ray, kwargs)
+            try:
+                _init_keeping_sigterm(ray, kwargs)
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                if not address:
+                    raise
+                from ..errors import InputError, one_line
+
+                raise InputError(
+                    f"Ray could not join the cluster at {address}: {one_line(exc)} (a cluster started with token "
+                    "authentication, the default of recent Ray's `ray start`, needs RAY_AUTH_MODE=token and its token "
+                    "in the driver's environment: see Ray's documentation on authentication)"
+                ) from exc
             self._started = True
         self.retries = retries
         self.gpu_stages = gpu_stages
@@ -467,19 +481,22 @@ def _init_keeping_sigterm(ray: Any, kwargs: dict[str, Any]) -> None:
     process. Before, they were only replaced once ``init`` returned, so a SIGTERM while the local cluster was
     starting (the first 5-15 s of a ``--runner ray`` build) exited with status 15 and no message, and left the
     Ray processes started so far (its agents) running for up to a minute. Now, for the duration of
-    ``init``, Ray installs no handler and a SIGTERM is held; ``init`` runs to its end, then the cluster is
-    shut down again (every process it started) and the signal is raised once more for the earlier handler
-    (exit 143 with the one-line message, in a build). Outside the main thread (where signals are not
+    ``init``, Ray installs no handler and a SIGTERM (or Ctrl-C's SIGINT, which left the agents running too) is
+    held; ``init`` runs to its end, then the cluster is shut down again (every process it started) and the signal
+    is raised once more for the earlier handler (exit 143 or 130 with the one-line message, in a build). Outside
+    the main thread (where signals are not
     handled) this is plain ``ray.init``.
     """
     if threading.current_thread() is not threading.main_thread():
         ray.init(**kwargs)
         return
     held: list[int] = []
-    previous = signal.getsignal(signal.SIGTERM)
+    signals = (signal.SIGTERM, signal.SIGINT)  # Ctrl-C while the cluster started left its agents running too
+    previous = {sig: signal.getsignal(sig) for sig in signals}
     utils = getattr(getattr(ray, "_private", None), "utils", None)
     ray_sets = getattr(utils, "set_sigterm_handler", None)
-    signal.signal(signal.SIGTERM, lambda signum, _frame: held.append(signum))
+    for sig in signals:
+        signal.signal(sig, lambda signum, _frame: held.append(signum))
     if callable(ray_sets):
         utils.set_sigterm_handler = lambda _handler: None  # type: ignore[union-attr]
     try:
@@ -491,11 +508,14 @@ def _init_keeping_sigterm(ray: Any, kwargs: dict[str, Any]) -> None:
     finally:
         if callable(ray_sets):
             utils.set_sigterm_handler = ray_sets  # type: ignore[union-attr]
-        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
-    if held and previous is not signal.SIG_IGN:
+        for sig in signals:
+            signal.signal(sig, previous[sig] if previous[sig] is not None else signal.SIG_DFL)
+    raised = [sig for sig in dict.fromkeys(held) if previous[sig] is not signal.SIG_IGN]
+    if raised:
         with contextlib.suppress(Exception):
             _shutdown_keeping_sigterm(ray)
-        signal.raise_signal(signal.SIGTERM)
+        for sig in raised:
+            signal.raise_signal(sig)
 
 
 def _shutdown_keeping_sigterm(ray: Any) -> None:
