@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
             "demo-out"),
         episodes: Annotated[int, typer.Option(help="Number of synthetic episodes.")] = 2,
         seed: Annotated[int, typer.Option(help="Random seed (same seed, same output).")] = 0,
-        duration: Annotated[float, typer.Option(help="Length of each episode in seconds (2 to 1800).")] = 60.0,
+        duration: Annotated[float, typer.Option(help="Length of each episode in seconds (5 to 1800).")] = 60.0,
         jobs: Annotated[str, typer.Option(
             "--jobs", "-j", metavar="auto|N", help="Parallel workers: auto (as build's), 1, N or 0 (one per CPU).")
         ] = "auto",
@@ -31,11 +31,12 @@ def register(app: typer.Typer) -> None:
         from ..dataset.summary import print_summary
         from ..demo import prepare_demo_inputs
         from ..errors import check_number, parse_jobs
-        from ..synth.episode import MAX_DURATION
+        from ..synth.episode import MAX_DURATION, MIN_DEMO_DURATION
 
         check_number("--episodes", episodes, 1)
         workers = parse_jobs("--jobs", jobs)
-        check_number("--duration", duration, 2.0, MAX_DURATION)
+        # an episode under ~3 s has no lines: its EN track is the JP audio and the build refuses it
+        check_number("--duration", duration, MIN_DEMO_DURATION, MAX_DURATION)
 
         manifest = prepare_demo_inputs(out, episodes=episodes, seed=seed, duration=duration)
         report = build_dataset(manifest, out, BuildOptions(jobs=workers, progress=progress))

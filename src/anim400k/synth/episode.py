@@ -42,6 +42,8 @@ STEM_FILES = {
 }
 MAX_SPEAKERS = 12
 MAX_DURATION = 1800.0  # s (a 24-minute episode fits); peak memory is ~250 MB + ~230 MB per minute of episode
+#: the shortest demo episode (s): a shorter one may hold no line, its EN track then the JP audio (refused by the build)
+MIN_DEMO_DURATION = 5.0
 
 
 @dataclass(frozen=True, slots=True)
