@@ -343,3 +343,31 @@ def test_an_mkv_track_title_becomes_the_mp4_handler_name(tmp_path: Path) -> None
         _audio(out, _jp_track(out))
     with av.open(str(_mux(src, tmp_path / "dubbed.mp4"))) as c:
         assert [s.metadata.get("handler_name") for s in c.streams] == ["Japanese", "English (dub)"]
+
+
+def test_an_audio_only_output_for_a_video_says_so(tmp_path: Path) -> None:
+    """``--out x.mka`` for a video blamed the video codec (``'matroska' format does not support 'h264' codec``)
+    and the ``.wav`` refusal advised ``.mka`` (an outside tester)."""
+    src = tmp_path / "video.mkv"
+    with av.open(str(src), "w") as out:
+        video = out.add_stream("mpeg4", rate=25)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        st = _jp_track(out)
+        frame = av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), dtype=np.uint8), format="rgb24")
+        for packet in video.encode(frame.reformat(format="yuv420p")):
+            out.mux(packet)
+        for packet in video.encode(None):
+            out.mux(packet)
+        _audio(out, st)
+    with pytest.raises(InputError) as err:
+        media.check_mux(src, tmp_path / "x.mka")
+    assert err.value.message.endswith(".mka output holds audio only and the source has a video stream: use .mkv "
+                                      "(or .mp4)")
+    with pytest.raises(InputError) as err:
+        media.check_mux(src, tmp_path / "x.wav")
+    assert err.value.message.endswith("use .mkv or .mp4")
+    audio_only = mkv_with_cover(tmp_path / "audio.mkv")  # a cover picture is no video: .mka is advised and taken
+    with pytest.raises(InputError) as err:
+        media.check_mux(audio_only, tmp_path / "x.wav")
+    assert err.value.message.endswith("use .mkv, .mka or .mp4")
+    media.check_mux(audio_only, tmp_path / "x.mka")

@@ -196,9 +196,12 @@ def plan_mux(src: Any, out: str | Path, channels: int = 1, sr: int = 48000) -> M
                              "(use .mkv, .mp4 or .ts)", out) from exc
         with first:
             fmt = first.format.name
+        has_video = any(st.type == "video" and not _is_picture(st) for st in src.streams)
         if fmt in ONE_AUDIO_STREAM_FORMATS and any(st.type == "audio" for st in src.streams):
             raise InputError(f"{suffix} output holds one audio stream, and the dub adds its track beside the "
-                             f"source's: use .mkv, .mka or .mp4", out)
+                             f"source's: use {'.mkv or .mp4' if has_video else '.mkv, .mka or .mp4'}", out)
+        if out.suffix.lower() == ".mka" and has_video:  # the muxer's own words blamed the video codec
+            raise InputError(".mka output holds audio only and the source has a video stream: use .mkv (or .mp4)", out)
         codec, rate = _pick_codec(scratch, out, channels, sr)
         plan = MuxPlan(fmt, codec, rate)
         taken: set[str] = set()
