@@ -110,6 +110,9 @@ def test_hf_load_from_disk(rel: Path, tmp_path: Path) -> None:
     assert _mp3_seconds(row["jp_audio"]["bytes"]) == pytest.approx(CLIP0_S, abs=0.06)
     # save_to_disk keeps only the file name of the MP3 (its bytes are embedded)
     assert row["jp_audio"]["path"] == row["jp_clip"].split("/")[1] + ".mp3"
+    # its place in the release, as the Parquet export's column (the docs said the hf rows had it; they did not)
+    assert row["jp_audio_path"] == f"anim400k_audio_clips/{row['jp_clip']}.mp3"
+    assert (rel / row["en_audio_path"]).is_file() and row["en_audio_path"].endswith(row["en_clip"] + ".mp3")
 
 
 def test_hf_audio_decodes_out_of_the_box(rel: Path, tmp_path: Path) -> None:
@@ -437,3 +440,15 @@ def test_no_media_exports_paths_only(rel: Path, tmp_path: Path, capsys: pytest.C
     assert main(["export", str(root), "-f", "parquet", "-o", str(tmp_path / "e"), "--no-media", "--embed-audio"]) == 2
     assert "--embed-audio" in capsys.readouterr().err
     assert main(["export", str(root), "-f", "parquet", "-o", str(tmp_path / "ok"), "--no-media"]) == 0
+
+
+def test_a_symbolic_link_as_out_is_named_as_one(rel: Path, tmp_path: Path, capsys) -> None:
+    """A link to an empty folder was refused as 'exists and is not a folder' (an outside tester)."""
+    from anim400k.cli import main
+
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    assert main(["export", str(rel), "-f", "parquet", "-o", str(tmp_path / "link"), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("is a symbolic link: give the folder itself (an export replaces the whole folder)")
+    assert len(err.splitlines()) == 1 and not any((tmp_path / "real").iterdir())

@@ -602,6 +602,20 @@ def _set(field: str, value: object, clip: int = 0) -> object:
     return edit
 
 
+def _same_uuid_other_folder(data: dict, root: Path) -> None:
+    """show_b's clip 1 takes show_a's clip 0's JP UUID under a one-character folder (``7/7682...`` beside
+    ``76/7682...``): two ID strings, one clip to webdataset and lhotse, whose keys are the UUID (an outside
+    tester: the webdataset export was unreadable, lhotse's validator refused duplicated recording IDs)."""
+    import shutil
+
+    folder, uuid = data["show_a"]["episodes"]["1"]["clips"][0]["jp_clip"].split("/")
+    other = f"{uuid[: 3 - len(folder)]}/{uuid}"
+    data["show_b"]["episodes"]["1"]["clips"][1]["jp_clip"] = other
+    src, dst = (ids.id_path(root, ids.AUDIO_ARCHIVE, v, "mp3") for v in (f"{folder}/{uuid}", other))
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dst)  # its file is there: the one problem is the UUID
+
+
 def _duplicate_en_clip(data: dict, root: Path) -> None:
     """show_b's 1.5-s clip 1 takes the EN ID of show_a's 2-s clip 0 (lengths close enough to be one clip's)."""
     data["show_b"]["episodes"]["1"]["clips"][1]["en_clip"] = data["show_a"]["episodes"]["1"]["clips"][0]["en_clip"]
@@ -622,8 +636,9 @@ _EP1 = "show 'show_a' episode '1'"
     (lambda data, root: data["show_a"]["episodes"]["1"]["clips"].reverse(),
      f"{_EP1} clip 1 field 'jp_start_time': clips out of time order"),
     (_duplicate_en_clip, "show 'show_b' episode '1' clip 1 field 'en_clip': duplicate clip ID"),
+    (_same_uuid_other_folder, "show 'show_b' episode '1' clip 1 field 'jp_clip': duplicate clip ID"),
 ], ids=["missing field", "wrong type", "wrong type (list)", "ID folder", "ID of another file", "MP3 missing",
-        "end before start", "out of order", "duplicate ID"])
+        "end before start", "out of order", "duplicate ID", "same UUID, other folder"])
 def test_validate_command_names_each_break_in_one_line(tmp_path: Path, capsys, edit, line: str) -> None:
     """`anim400k validate` on a hand-broken release: the problem in one line naming the file, exit 1."""
     from anim400k.cli import main

@@ -76,7 +76,9 @@ def check_export_target(out: str | Path, release_root: str | Path | None = None)
             where = "is" if a == b else ("lies inside" if b in a.parents else "contains")
             raise InputError(f"the output folder {where} the release folder {str(release_root)!r}: "
                              f"export to a folder of its own", out)
-    if out.is_symlink() or (out.exists() and not out.is_dir()):
+    if out.is_symlink():  # an export replaces its folder as a whole: a link cannot be swapped for one
+        raise InputError("is a symbolic link: give the folder itself (an export replaces the whole folder)", out)
+    if out.exists() and not out.is_dir():
         raise InputError("exists and is not a folder: give a new or empty folder to export into", out)
     if out.is_dir() and not (out / EXPORT_MARK).is_file() and any(out.iterdir()):
         raise InputError("output folder exists, is not empty and is not an earlier export: give a new or "

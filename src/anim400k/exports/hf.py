@@ -3,8 +3,9 @@
 Built offline with ``Dataset.from_generator`` (``HF_DATASETS_OFFLINE=1``, cache in a
 temporary folder that is removed afterwards) and saved with ``save_to_disk`` in shards
 of at most ``shard_size`` bytes. One row per clip; ``jp_audio``/``en_audio`` are
-``datasets.Audio`` features holding the MP3 bytes and, as ``path``, the file's place in
-the release (``anim400k_audio_clips/F/UUID.mp3``). The folder is always self-contained:
+``datasets.Audio`` features holding the MP3 bytes and, as ``path``, the file's name (``UUID.mp3``: ``datasets``
+keeps the base name of a file it embeds); ``jp_audio_path``/``en_audio_path`` hold its place in the release
+(``anim400k_audio_clips/F/UUID.mp3``), as the Parquet export's columns. The folder is always self-contained:
 ``save_to_disk`` (datasets >= 4) embeds referenced files anyway, so ``embed_audio`` is
 implied. ``ds[0]["jp_audio"]`` decodes with torchcodec, which needs FFmpeg's shared
 libraries (``setup.sh`` installs them); ``Audio(decode=False)`` gives the bytes without them.
@@ -50,6 +51,8 @@ def features(audio: bool = True) -> Any:
             "mixing_ratio": Value("float64"),
             "backing_clip": Value("string"),
             "speaker_confidence": Value("float64"),
+            "jp_audio_path": Value("string"),
+            "en_audio_path": Value("string"),
             "jp_audio": Audio() if audio else raw_audio,
             "en_audio": Audio() if audio else raw_audio,
         }
@@ -63,7 +66,8 @@ def _rows(checked: CheckedRelease, embed_audio: bool) -> Iterator[dict[str, Any]
         row["id"] = clip.jp_clip
         for lang, cid in (("jp", clip.jp_clip), ("en", clip.en_clip)):
             path = ds.audio_path(cid)
-            row[f"{lang}_audio"] = {"path": str(path.relative_to(ds.root)), "bytes": path.read_bytes()}
+            row[f"{lang}_audio_path"] = path.relative_to(ds.root).as_posix()
+            row[f"{lang}_audio"] = {"path": path.name, "bytes": path.read_bytes()}
         yield row
 
 

@@ -300,9 +300,15 @@ def _validate_clip(
         if bad:
             continue
         if name != "backing_clip":
+            # the same UUID under a one- and a two-character folder (``7/7682...``, ``76/7682...``) is one clip to
+            # every export, which keys on the UUID (webdataset's sample key, lhotse's recording ID)
+            same_uuid = "uuid:" + ids.parse_id(value)[1]
             if value in seen:
                 yield Problem(f"duplicate clip ID {value!r}", field=name, **loc)
-            seen.add(value)
+            elif same_uuid in seen:
+                yield Problem(f"duplicate clip ID {value!r}: another clip's ID has its UUID under another folder "
+                              "(exports key clips by the UUID)", field=name, **loc)
+            seen.update((value, same_uuid))
         if check_media and root is not None:
             media = ids.id_path(root, ids.AUDIO_ARCHIVE, value, "mp3")
             lang = "en" if name == "en_clip" else "jp"  # the backing clip is cut on the JP times
