@@ -64,11 +64,63 @@ def test_a_located_edit_maps_in_two_pieces() -> None:
     assert m is not None and not m.precise and len(m.pieces) == 2
     assert m.drift == 0.0  # the windows show none
     assert m.jp_to_en(10.0) == pytest.approx(10.79, abs=0.015) and m.jp_to_en(40.0) == pytest.approx(44.63, abs=0.015)
-    assert m.pieces[0].jp_end == pytest.approx(23.65) and math.isinf(m.pieces[1].jp_end)
+    # the change lies somewhere in the located span (widened by half a locating segment): left unmapped
+    assert m.pieces[0].jp_end == pytest.approx(23.4 - 1.5) and m.pieces[1].jp_start == pytest.approx(23.9 + 1.5)
+    assert math.isinf(m.pieces[1].jp_end) and m.jp_gaps() == [(pytest.approx(21.9), pytest.approx(25.4))]
     assert describe_coarse(m) == (f"two pieces: offset {m.pieces[0].offset * 1000:+.0f} ms, "
                                   f"{m.pieces[1].offset * 1000:+.0f} ms")
     edit["at"] = None  # not located: no map
     assert coarse_time_map(_unreliable(before + after, edit=edit)) is None
+
+
+def test_a_cut_located_loosely_leaves_its_whole_span_unmapped() -> None:
+    """A 10 s cut from EN at JP 32.9 s located between JP 27 and 44 s: the map put the break at 30.0/40.0 s, 2.9 s
+    off there while it said "within ~25 ms" (an outside tester's case); now nothing in the span is mapped."""
+    before = [(tj, tj + 0.01 * k) for k, tj in enumerate((0.0, 6.0, 12.0, 18.0))]
+    after = [(tj, tj - 10.0 - 0.01 * k) for k, tj in enumerate((48.0, 54.0, 60.0))]
+    edit = {"lines": [{"offset": 0.0, "jp_from": 10.0, "jp_to": 28.0, "windows": 4, "fit": True},
+                      {"offset": -10.0, "jp_from": 58.0, "jp_to": 70.0, "windows": 3, "fit": False}],
+            "drift": 0.0, "at": [27.0, 44.0]}
+    m = coarse_time_map(_unreliable(before + after, edit=edit))
+    assert m is not None and m.jp_gaps() == [(pytest.approx(25.5), pytest.approx(45.5))]
+    truth = lambda t: t if t < 32.9 else (t - 10.0 if t >= 42.9 else None)  # noqa: E731
+    for t in np.arange(0.0, 70.0, 0.25):
+        mapped = m.jp_to_en(float(t)) if not any(a <= t < b for a, b in m.jp_gaps()) else None
+        if mapped is not None:
+            assert truth(float(t)) is not None and abs(mapped - truth(float(t))) <= m.precision_ms / 1000.0
+
+
+def test_a_cut_longer_than_its_located_span_is_left_out_under_both_readings() -> None:
+    """The same cut located between JP 31.5 and 38.0 s: 6.5 s cannot hold a 10 s cut, so one of the two hits is
+    wrong; the break was put at the span's start (JP 40.0-42.9 s mapped onto the English before the cut)."""
+    before = [(tj, tj + 0.01 * k) for k, tj in enumerate((0.0, 6.0, 12.0, 18.0))]
+    after = [(tj, tj - 10.0 - 0.01 * k) for k, tj in enumerate((48.0, 54.0, 60.0))]
+    edit = {"lines": [{"offset": 0.0, "windows": 4, "fit": True}, {"offset": -10.0, "windows": 3, "fit": False}],
+            "drift": 0.0, "at": [31.5, 38.0]}
+    m = coarse_time_map(_unreliable(before + after, edit=edit))
+    assert m is not None
+    ((lo, hi),) = m.jp_gaps()
+    assert lo <= 32.9 and hi >= 42.9  # the true cut, JP 32.9-42.9 s, is inside whichever hit was right
+    assert lo == pytest.approx(39.5 - 10.0 - 3.0, abs=0.05) and hi == pytest.approx(30.0 + 10.0 + 3.0, abs=0.05)
+
+
+@pytest.mark.parametrize("case", ["third_offset", "drift_beyond_range"])
+def test_no_edit_map_when_the_windows_do_not_back_it(case: str) -> None:
+    """Two 2 s ad breaks (three offsets: 3 of 11 windows on neither line) and an 8 % speed change seen as an edit
+    (drift +5.2 %) were mapped in two pieces said to be within ~20-50 ms, seconds off (an outside tester's cases)."""
+    if case == "third_offset":
+        first = [(tj, tj + 0.01 * k) for k, tj in enumerate((0.0, 6.0, 12.0))]
+        second = [(tj, tj + 2.0) for tj in (30.0, 36.0, 42.0, 48.0)]
+        third = [(tj, tj + 4.0) for tj in (54.0, 60.0, 66.0, 72.0)]
+        windows, drift = first + second + third, 0.0
+        lines = [{"offset": 0.0, "windows": 3, "fit": False}, {"offset": 2.0, "windows": 4, "fit": True}]
+    else:
+        windows = [(tj, 0.4 + 1.0522 * tj) for tj in (0.0, 6.0, 12.0)] + [(tj, 1.69 + 1.0522 * tj)
+                                                                             for tj in (50.0, 56.0, 62.0)]
+        drift = 0.0522
+        lines = [{"offset": 0.4, "windows": 3, "fit": True}, {"offset": 1.69, "windows": 3, "fit": False}]
+    edit = {"lines": lines, "drift": drift, "at": [26.5, 37.0]}
+    assert coarse_time_map(_unreliable(windows, edit=edit)) is None
 
 
 def test_the_sync_stage_uses_the_coarse_map(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

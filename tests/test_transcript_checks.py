@@ -95,6 +95,16 @@ def test_clip_en_times_are_kept_inside_the_en_medium() -> None:
     assert inside_en_medium([Clip(10.2, 11.0, 10.6, 11.4)], None)[0][0].en_end == 11.0
 
 
+def test_a_clip_mostly_before_the_en_medium_is_dropped_not_clamped_to_its_tail() -> None:
+    """An EN track starting 7.5 s into the JP one mapped two JP lines (6.08-8.43 s) to EN -1.42-0.93 s: clamped,
+    the EN clip held 0.9 s, the tail of the second line, against both JP lines (an outside tester's case)."""
+    kept, dropped, clipped = inside_en_medium([Clip(-1.42, 0.93, 6.08, 8.43), Clip(-0.4, 2.0, 7.1, 9.5)], 60.0)
+    assert (dropped, clipped) == (1, 1)
+    assert [(c.en_start, c.en_end) for c in kept] == [(0.0, 2.0)]  # 2.0 of its 2.4 s inside: kept, clamped
+    kept, dropped, _ = inside_en_medium([Clip(59.0, 61.0, 59.0, 61.0)], 60.0)  # half inside: kept
+    assert dropped == 0 and kept[0].en_end == 60.0
+
+
 @pytest.mark.parametrize(("jp", "en", "time_map", "expected"), [
     (1440.0, 1440.0, TimeMap(), None),
     (1440.0, 1438.5, TimeMap(), None),  # within 2 s
@@ -112,7 +122,8 @@ def test_en_medium_warnings() -> None:
             "media_length_mismatch": {"jp": 1440.0, "en": 1436.0, "difference": -4.0}}
     assert clips_warnings(data) == [
         "1 clip(s) reaching outside the EN medium were clipped to it (en_start/en_end)",
-        "2 clip(s) outside the EN medium were dropped (JP speech where the EN medium has no content)",
+        "2 clip(s) outside (or more than half outside) the EN medium were dropped (JP speech where the EN medium "
+        "has no content)",
         "the EN medium is 1436.00 s long and the JP one 1440.00 s: after the sync the EN medium ends 4.00 s "
         "before the JP one (a truncated file or another cut?)",
     ]

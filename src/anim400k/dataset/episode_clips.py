@@ -94,20 +94,27 @@ def _inside_jp_medium(clips: list[Clip], jp_duration: float | None) -> tuple[lis
     return kept, len(clips) - len(kept)
 
 
+#: a clip reaching outside the EN medium is kept (clamped) only if at least this share of its EN span is inside
+MIN_EN_INSIDE_SHARE = 0.5
+
+
 def inside_en_medium(clips: list[Clip], en_duration: float | None) -> tuple[list[Clip], int, int]:
-    """Clamp clips' EN times to the EN medium and drop those with (almost) nothing left in it.
+    """Clamp clips' EN times to the EN medium and drop those with little left in it.
 
     Returns (kept clips, dropped, clipped). A clip's EN times are its group's hull on the EN timeline,
     which takes in the JP segments mapped there: where the EN medium is shorter than the JP one (or
     the offset maps JP speech before its start), they can lie outside the EN medium, where there is
-    no EN audio. ``en_duration`` None (unknown) clamps only at 0.
+    no EN audio. A clip is dropped when under :data:`MIN_EN_INSIDE_SHARE` of its EN span (or under
+    ``MIN_CLIP_SECONDS``) lies inside: its EN clip would hold the tail of a line whose JP holds the whole (an EN
+    track starting 7.5 s into the JP one paired two JP lines with 0.9 s of the second's English).
+    ``en_duration`` None (unknown) clamps only at 0.
     """
     end = None if en_duration is None else round(float(en_duration), 3)
     kept: list[Clip] = []
     clipped = 0
     for c in clips:
         start, stop = max(c.en_start, 0.0), c.en_end if end is None else min(c.en_end, end)
-        if stop - start < MIN_CLIP_SECONDS:
+        if stop - start < MIN_CLIP_SECONDS or stop - start < MIN_EN_INSIDE_SHARE * (c.en_end - c.en_start) - 1e-3:
             continue
         if (start, stop) != (c.en_start, c.en_end):
             clipped += 1

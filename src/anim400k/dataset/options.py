@@ -157,8 +157,12 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: sync 4: an estimate the fine stage could not confirm, whose coarse windows agree on a line (or a located edit's
 #: two), maps by them, not sample-precise (``sync.coarse_map``), instead of the identity map; subtitles 17 and the
 #: transcript import 10: docs/asr.md (services' JSON, Japanese lines and brackets, all-caps captions, TTML times).
+#: sync 5: an edit's coarse map leaves the located span unmapped and needs the windows' share and a drift within
+#: range; a reliable estimate whose fine matches are all off the line over 40 % of the JP track is made unreliable
+#: (another episode sharing the opening/ending music). align 7: a clip with under half its EN span inside the EN
+#: medium is dropped, not clamped to the tail of its line.
 STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 5, "score": 4, "separate": 3, "diarize": 12, "cut": 10,
-                                  "align": 6, "subtitles": 17, "sync": 4, "audio": 2, "frames": 2}
+                                  "align": 7, "subtitles": 17, "sync": 5, "audio": 2, "frames": 2}
 
 #: Bumped when :func:`anim400k.formats.transcripts.read_transcript` reads a given transcript (the manifest's
 #: ``transcripts``) differently: an ``asr_en``/``asr_ja`` stage that imports one is keyed on it

@@ -212,8 +212,8 @@ def _en_medium_warnings(data: dict[str, Any]) -> list[str]:
     if clipped:
         out.append(f"{clipped} clip(s) reaching outside the EN medium were clipped to it (en_start/en_end)")
     if dropped:
-        out.append(f"{dropped} clip(s) outside the EN medium were dropped (JP speech where the EN medium "
-                   "has no content)")
+        out.append(f"{dropped} clip(s) outside (or more than half outside) the EN medium were dropped (JP speech "
+                   "where the EN medium has no content)")
     lengths = data.get("media_length_mismatch")
     if lengths:
         out.append(f"the EN medium is {lengths['en']:.2f} s long and the JP one {lengths['jp']:.2f} s: after the "

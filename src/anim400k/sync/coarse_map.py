@@ -31,6 +31,8 @@ MAX_DRIFT = 0.05
 
 #: a sloped line is taken over the drift-free one only when it fits the windows this much better (median, s)
 DRIFT_EVIDENCE = 0.01
+#: half the JP segment that located an edit (s): a segment hitting a line may reach this far past the change
+EDIT_SEGMENT_HALF = 1.5
 
 
 def _line(tj: np.ndarray, te: np.ndarray) -> tuple[float, float, np.ndarray]:
@@ -75,14 +77,19 @@ def _precision(spread: np.ndarray) -> float:
 
 
 def _edited(res: SyncResult) -> TimeMap | None:
-    """Two pieces from a located edit's two lines (``res.edit``: ``lines``, ``drift``, ``at``): the break in the
-    middle of the span located for an addition to EN; for a cut from EN, the JP span with no EN counterpart
-    starts there."""
+    """Two pieces from a located edit's two lines (``res.edit``: ``lines``, ``drift``, ``at``), or None.
+
+    The change lies somewhere in the located JP span (``at``, widened by half a locating segment): the windows
+    cannot place it closer, so that span is left unmapped (its clips are dropped, not given a line seconds off);
+    for a cut from EN, the JP seconds with no EN counterpart lie in it too. None when the two lines do not hold
+    :data:`MIN_SHARE` of the windows (a third offset: two edits), or their drift is beyond :data:`MAX_DRIFT`."""
     edit = res.edit or {}
     at, lines = edit.get("at"), edit.get("lines") or []
     if at is None or len(lines) != 2 or not all(line.get("windows", 0) >= 2 for line in lines):
         return None
     b = 1.0 + float(edit.get("drift", 0.0))
+    if abs(b - 1.0) > MAX_DRIFT:
+        return None
     middle = 0.5 * (float(at[0]) + float(at[1]))
     # each line's windows (on its side of the edit, near its line)
     sides = []
@@ -90,7 +97,8 @@ def _edited(res: SyncResult) -> TimeMap | None:
         near = [(t_jp, t_en) for t_jp, t_en, _, _ in res.windows if (t_jp < middle) == before
                 and abs(t_en - (float(line["offset"]) + b * t_jp)) <= MAX_RESIDUAL]
         sides.append((np.array([w[0] for w in near]), np.array([w[1] for w in near])))
-    if sum(tj.size for tj, _ in sides) < MIN_WINDOWS or any(tj.size < 2 for tj, _ in sides):
+    on_lines = sum(tj.size for tj, _ in sides)
+    if on_lines < MIN_WINDOWS or on_lines < MIN_SHARE * len(res.windows) or any(tj.size < 2 for tj, _ in sides):
         return None
     # the fit's drift (of both lines' windows) unless no drift fits them as well: as for one line (_line)
     sloped = np.concatenate([te - (np.median(te - b * tj) + b * tj) for tj, te in sides])
@@ -101,8 +109,12 @@ def _edited(res: SyncResult) -> TimeMap | None:
         spread = np.abs(sloped)
     a1, a2 = (float(np.median(te - b * tj)) for tj, te in sides)
     gap = max(0.0, (a1 - a2) / b)  # JP seconds cut from EN (0: an addition)
-    c0 = middle - 0.5 * gap
-    pieces = (MapPiece(-math.inf, c0, a1), MapPiece(c0 + gap, math.inf, a2))
+    lo, hi = float(at[0]) - EDIT_SEGMENT_HALF, float(at[1]) + EDIT_SEGMENT_HALF
+    if hi - lo < gap:
+        # a cut longer than the span between the last hit of one line and the first of the other: one of the two
+        # hits is wrong (repeated music), and either may be: leave out the cut's place under both readings
+        lo, hi = min(lo, hi - gap - 2 * EDIT_SEGMENT_HALF), max(hi, lo + gap + 2 * EDIT_SEGMENT_HALF)
+    pieces = (MapPiece(-math.inf, lo, a1), MapPiece(hi, math.inf, a2))
     main = a1 if lines[0].get("fit") else a2
     return TimeMap(main, b - 1.0, res.confidence, pieces, precision_ms=_precision(spread))
 

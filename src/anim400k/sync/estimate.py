@@ -32,12 +32,21 @@ from .params import (
     STRETCH_FINE_SCATTER,
     STRETCH_MIN_DRIFT,
     STRETCH_TOLERANCE,
+    UNMATCHED_MIN_MATCHES,
+    UNMATCHED_SHARE,
     VOTE_SLOPE_TOLERANCE,
     WINDOWS_AGREE,
 )
 from .pieces import piecewise_result
 from .refine import fine_passes
-from .result import SyncResult, coherence_confidence, failed_result, fine_agreement, window_confidence
+from .result import (
+    SyncResult,
+    coherence_confidence,
+    failed_result,
+    fine_agreement,
+    longest_unmatched,
+    window_confidence,
+)
 from .rival import rival_coherence
 from .stretch import fine_scatter, stretch_confidence, stretch_line
 from .vote import coherence_index, gcc_vote
@@ -91,7 +100,7 @@ def analyze_sync(
     en = to_mono(en_audio)
     if sr <= 0:
         raise ValueError(f"sample rate must be positive, got {sr}")
-    result = _analyze(jp, en, sr, max_offset, max_drift, window, max_windows, refine)
+    result = _vouch_coverage(_analyze(jp, en, sr, max_offset, max_drift, window, max_windows, refine), jp.size / sr)
     if result.n_windows and result.confidence > 0.0:
         same = same_audio_fraction(jp, en, sr, result.offset, 1.0 + result.drift)
         if same >= SAME_AUDIO_FRACTION:
@@ -102,6 +111,26 @@ def analyze_sync(
                 f"{SAME_AUDIO_REASON} ({same:.0%} of its 1 s pieces repeat JP's at offset "
                 f"{result.offset * 1000:+.1f} ms; a dub repeats only its dialogue-free ones)"
             )
+    return result
+
+
+def _vouch_coverage(result: SyncResult, dur_j: float) -> SyncResult:
+    """``result`` made unreliable when its sample-precise matches agree only around a long stretch of the JP
+    track where every one of them is off the line (:data:`UNMATCHED_MIN_MATCHES` matches over
+    :data:`UNMATCHED_SHARE` of it): the tracks share the stem only there and here (another episode with the same
+    opening and ending music was synced at confidence 1.00). An edit's pieces and a map that is not
+    sample-precise have their own checks."""
+    if not result.reliable or result.edit is not None or result.time_map.precision_ms is not None or dur_j <= 0:
+        return result
+    lo, hi, n = longest_unmatched(result.fine)
+    if n < UNMATCHED_MIN_MATCHES or hi - lo < UNMATCHED_SHARE * dur_j:
+        return result
+    result.confidence = round(EDIT_CONFIDENCE * result.confidence, 4)
+    result.time_map = TimeMap(result.offset, result.drift, result.confidence)
+    result.reason = (
+        f"the sample-precise matches agree only outside JP {lo:.1f}-{hi:.1f} s, where all {n} of them are off the "
+        "line: the tracks share part of their stem only (another episode with the same opening or ending music?)"
+    )
     return result
 
 
@@ -446,8 +475,13 @@ def _edit(
     else:
         said = [f"the {g['windows']} windows centred at JP {g['jp_from']:.1f}-{g['jp_to']:.1f} s agree on offset "
                 f"{round(g['offset'], 2) + 0.0:+.2f} s" for g in groups]
-        reason = f"EN is edited: {said[0]}, {said[1]}"
-    reason += " (a scene cut from or added to EN?); one offset and drift cannot map the whole episode"
+        if first["jp_to"] >= second["jp_from"]:  # the two groups interleave: no one place where the offset changes
+            reason = (f"the windows agree on two offsets at interleaved places: {said[0]}, {said[1]} (music repeated "
+                      "at another offset?); neither offset is confirmed")
+        else:
+            reason = f"EN is edited: {said[0]}, {said[1]}"
+    if at is not None or first["jp_to"] < second["jp_from"]:
+        reason += " (a scene cut from or added to EN?); one offset and drift cannot map the whole episode"
     located = None if at is None else [float(x) for x in at]
     return {"reason": reason, "lines": groups, "drift": float(b - 1.0), "at": located}
 

@@ -105,6 +105,27 @@ def fine_agreement(fine: list[tuple[float, float, bool]]) -> float:
     return (n_in - 2) / (n_fine - 2) if n_fine >= 4 else 0.0
 
 
+def longest_unmatched(fine: list[tuple[float, float, bool]]) -> tuple[float, float, int]:
+    """``(jp_from, jp_to, n)``: the longest run (in JP time) of consecutive fine matches off the line, from the
+    agreeing match before it to the one after it (the run's own ends at the track's ends); ``(0, 0, 0)`` if none."""
+    order = sorted(fine, key=lambda f: f[0])
+    best = (0.0, 0.0, 0)
+    k = 0
+    while k < len(order):
+        if order[k][2]:
+            k += 1
+            continue
+        j = k
+        while j < len(order) and not order[j][2]:
+            j += 1
+        lo = order[k - 1][0] if k > 0 else order[k][0]
+        hi = order[j][0] if j < len(order) else order[j - 1][0]
+        if hi - lo > best[1] - best[0]:
+            best = (float(lo), float(hi), j - k)
+        k = j
+    return best
+
+
 def coherence_confidence(coherence: float, fine_ok: bool) -> float:
     """Confidence of a short-media match from its coherence index (calibration in docs/sync.md).
 
