@@ -115,6 +115,16 @@ def _listener_of_page(page) -> str:
     return next(c["value"] for c in page.context.cookies() if c["name"] == "mushra_session")
 
 
+def _listener_page(browser, server: BackgroundServer, test_dir: Path) -> tuple[object, object, list[str]]:
+    """A new listener's browser context and page at a fresh invitation, and the list its page errors go to."""
+    ctx = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{server.url}/join/{make_invite(read_secret(test_dir))}")
+    return ctx, page, errors
+
+
 def test_listener_flow_resume_and_analysis(
     test_dir: Path, server: BackgroundServer, browser, shots: Path
 ) -> None:
@@ -122,11 +132,7 @@ def test_listener_flow_resume_and_analysis(
     store = MushraStore(test_dir / STORE_FILE)
 
     # --- a good listener, in the browser, reloading mid-way -----------------------------------
-    ctx = browser.new_context(viewport={"width": 1200, "height": 900})
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{server.url}/join/{make_invite(secret)}")
+    ctx, page, errors = _listener_page(browser, server, test_dir)
     page.wait_for_selector("#view-instructions:not([hidden])")
     assert "Excellent 80–100" in page.text_content("#view-instructions")
     page.screenshot(path=str(shots / "instructions.png"), full_page=True)
@@ -207,13 +213,8 @@ def test_rating_zero_a_failed_submit_listening_times_and_the_loop(
     Home stayed unrated; a submit the network dropped left the button disabled for good; ``rating_time`` was the
     time since the trial was shown (0 after a reload), not the time the stimulus was heard; unticking Loop
     moved the playhead back to the start."""
-    secret = read_secret(test_dir)
     store = MushraStore(test_dir / STORE_FILE)
-    ctx = browser.new_context(viewport={"width": 1200, "height": 900})
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{server.url}/join/{make_invite(secret)}")
+    ctx, page, errors = _listener_page(browser, server, test_dir)
     page.click("#start")
     page.wait_for_selector("#view-trial:not([hidden])")
     sliders = page.locator("input.rating-slider")
