@@ -23,7 +23,7 @@ from anim400k.cli import main
         (["dub", "v.mkv", "--out", "o.mkv", "--min-stretch", "abc"], "Invalid value for '--min-stretch'"),
         (["build", "m.yaml", "--out", "o", "--video-preset", "quick"], "'quick' is not an x264 preset"),
         (["validate", "rel", "--limit", "-1"], "--limit must be an integer >= 0, not -1"),
-        (["build", "m.yaml", "--out", "o", "--video-height", "1"], "--video-height must be an integer >= 2, not 1"),
+        (["build", "m.yaml", "--out", "o", "--video-height", "3"], "--video-height must be an integer >= 16, not 3"),
     ],
 )
 def test_usage_errors_are_one_message_and_exit_2(argv, message, capsys):
@@ -124,8 +124,8 @@ def test_align_numeric_options_in_range_work(two_transcripts, tmp_path):
          "--frames-fps must be a finite number above 0 and at most 1000, not 0.0"),
         (["build", "m.yaml", "--out", "OUT", "--tolerance-ms", "-1"],
          "--tolerance-ms must be an integer from 0 to 10000000000, not -1"),
-        (["demo", "--out", "OUT", "--duration", "nan"], "--duration must be a finite number from 2 to 1800, not nan"),
-        (["demo", "--out", "OUT", "--duration", "-1"], "--duration must be a finite number from 2 to 1800, not -1.0"),
+        (["demo", "--out", "OUT", "--duration", "nan"], "--duration must be a finite number from 5 to 1800, not nan"),
+        (["demo", "--out", "OUT", "--duration", "2"], "--duration must be a finite number from 5 to 1800, not 2.0"),
         (["demo", "--out", "OUT", "--episodes", "0"], "--episodes must be an integer >= 1, not 0"),
         (["diarize", "MEDIA", "--out", "OUT", "--collar", "nan"],
          "--collar must be a finite number from 0 to 10000000, not nan"),

@@ -443,6 +443,10 @@ def test_cut_video_clips_height_option(tmp_path: Path, episode: Path) -> None:
     assert (v.width, v.height) == (80, 48)  # 160x96 source, aspect kept
     assert media.even_size(1920, 1080, None, 360) == (640, 360)
     assert media.even_size(1440, 1080, None, 361) == (480, 360)  # sides rounded down to even
+    # the width from the even height, not the odd one (482x270 was 0.4 % wider than 16:9; an outside tester)
+    assert media.even_size(640, 360, None, 271) == (480, 270)
+    assert media.even_size(720, 480, None, 271, sar=Fraction(32, 27)) == (480, 270)
+    assert media.even_size(640, 360, 481, None) == (480, 270)
 
 
 def test_cut_video_clips_selector_and_errors(tmp_path: Path, episode: Path, silent_video: Path) -> None:

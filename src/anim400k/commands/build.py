@@ -44,8 +44,8 @@ def register(app: typer.Typer) -> None:
             help="Cut an MP4 video clip per clip (anim400k_video_clips/); --no-video-clips: audio clips only.",
         )] = _D.video_clips,
         video_height: Annotated[
-            int | None, typer.Option(help="Write video clips at this height, 2 or more (display aspect kept, "
-                                          "square pixels; default: source).")
+            int | None, typer.Option(help="Write video clips at this height, 16 or more, an odd one rounded down to "
+                                          "even (display aspect kept, square pixels; default: source).")
         ] = _D.video_height,
         video_preset: Annotated[str, typer.Option(
             help=f"x264 preset of the video clips (CRF 23): {', '.join(X264_PRESETS)}; faster presets cost less "
@@ -82,7 +82,7 @@ def register(app: typer.Typer) -> None:
         check_number("--tolerance-ms", tolerance_ms, 0, MAX_TIME_S * 1000)
         check_number("--retries", retries, 0, 1000)  # -1 was taken (as 0)
         if video_height is not None:  # not typer's min=2: its usage block, and a type column that cut option names
-            check_number("--video-height", video_height, 2)
+            check_number("--video-height", video_height, 16)  # 4x2 clips could not keep square pixels
         workers = parse_jobs("--jobs", jobs)
         check_device("--device", device, auto=True)
         if frames_fps is not None:

@@ -80,17 +80,21 @@ def even_size(
 
     ``sar`` is the source's sample aspect ratio (:func:`sample_aspect`): an anamorphic 1440x1080 frame
     with SAR 4:3 is shown 1920x1080, so it gives 1920x1080, and 640x360 at ``target_height=360``
-    (a SAR within 1 % of 1:1 counts as square). With both targets the size is theirs.
+    (a SAR within 1 % of 1:1 counts as square). An odd target is rounded down to even and the other side to the
+    nearest even size at that aspect (640x360 at ``target_height=271``: 480x270). With both targets the size is
+    theirs.
     """
     if sar and abs(Fraction(sar) - 1) > _SQUARE:
         width = round(width * Fraction(sar))  # the displayed width: square pixels
     if target_width and target_height:
         width, height = target_width, target_height
-    elif target_width:
-        height = round(height * target_width / width)
+    elif target_width:  # the target side made even first, the other side from it (an odd target's own 1 px
+        target_width = max(2, target_width - target_width % 2)  # stretched the aspect by 0.4 %: 271 -> 482x270)
+        height = 2 * max(1, round(height * target_width / width / 2))
         width = target_width
     elif target_height:
-        width = round(width * target_height / height)
+        target_height = max(2, target_height - target_height % 2)
+        width = 2 * max(1, round(width * target_height / height / 2))
         height = target_height
     return max(2, width - width % 2), max(2, height - height % 2)
 
