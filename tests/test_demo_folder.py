@@ -89,7 +89,7 @@ def test_an_out_that_is_a_file_is_named_as_such(tmp_path: Path, capsys) -> None:
     taken.write_text("the user's file")
     for out, said in ((taken, "--out is a file: give a folder to write into"),
                       (taken / "x", f"--out cannot be written: {taken} (a part of its folder path) is a file")):
-        assert main(["demo", "--out", str(out), "--episodes", "1", "--duration", "4", "--no-progress"]) == 2
+        assert main(["demo", "--out", str(out), "--episodes", "1", "--duration", "5", "--no-progress"]) == 2
         assert capsys.readouterr().err.splitlines() == [f"anim400k: error: {out}: {said}"]
     assert taken.read_text() == "the user's file"
     assert [p.name for p in tmp_path.iterdir()] == ["taken"]
