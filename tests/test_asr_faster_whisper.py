@@ -273,3 +273,27 @@ def test_a_batch_size_below_one_is_refused(random_model, batch_size):
     """Was run as sequential decoding without a word."""
     with pytest.raises(InputError, match=f"batch_size must be an integer >= 1 .*not {batch_size}"):
         _backend(random_model, batch_size=batch_size)
+
+
+def test_batched_decoding_keeps_whisper_segments(speech_en_lines):
+    """faster-whisper's batched pipeline decodes without timestamp tokens by default: one segment per 30 s
+    chunk. A build with ``--asr-model`` (batch size 8) then aligned one clip of five (F1 0.00, an outside
+    tester). With timestamps tiny.en still gave one segment of 0.3-10.7 s over four lines; cut at the pauses
+    between words, the lines are segments of their own, as (or finer than) sequential decoding gives them."""
+    from anim400k.asr.faster_whisper_backend import shipped_tiny_en_path
+
+    audio, _lines = speech_en_lines
+    duration = audio.size / SR
+    opts = {"model": str(shipped_tiny_en_path()), "device": "cpu", "beam_size": 1, "temperature": 0.0,
+            "cpu_threads": 1}
+    batched = get_transcriber("faster-whisper", **(opts | {"batch_size": 8})).transcribe(audio, SR, "en")
+    sequential = get_transcriber("faster-whisper", **(opts | {"batch_size": 1})).transcribe(audio, SR, "en")
+    assert len(sequential.segments) >= 3
+    assert len(batched.segments) >= len(sequential.segments) and max(s.end - s.start for s in batched.segments) < 4
+    _check(batched, duration, "en")
+
+
+@pytest.fixture(scope="module")
+def speech_en_lines():
+    return speech_track(["I promised you, didn't I?", "This is our secret.", "It is not over yet.",
+                         "Let's go home together."], "en", gap=1.5)

@@ -346,3 +346,43 @@ def test_stream_picker_passes_over_an_sdh_stream_when_a_plain_one_exists(tmp_pat
     only = _mux(tmp_path / "only.mkv", [srt], "srt", ("-metadata:s:s:0", "language=eng",
                                                       "-disposition:s:0", "default+hearing_impaired"))
     assert pick_subtitle_stream(only, "eng") == (0, None)
+
+
+def test_one_underlined_word_for_emphasis_does_not_make_highlight_captions(tmp_path):
+    """An SRT with one ``<u>`` was read as openai-whisper highlight captions: a line said again seconds later was
+    merged into one event spanning both, and every WebVTT voice was dropped (an outside tester, 2026-12-07)."""
+    srt = tmp_path / "emphasis.srt"
+    srt.write_text("1\n00:00:01,000 --> 00:00:02,000\nIt is <u>huge</u>.\n\n2\n00:00:05,000 --> 00:00:06,000\n"
+                   "It is huge.\n\n3\n00:00:08,000 --> 00:00:09,000\nIt is huge.\n", encoding="utf-8")
+    assert [(e.start, e.end, e.text) for e in read_subtitles(srt)] == [
+        (1.0, 2.0, "It is huge."), (5.0, 6.0, "It is huge."), (8.0, 9.0, "It is huge.")]
+    vtt = tmp_path / "voices.vtt"
+    vtt.write_text("WEBVTT\n\n00:01.000 --> 00:02.000\n<v Roger>We are in New York City.</v>\n\n"
+                   "00:03.000 --> 00:04.000\n<v Esme>It is <u>really</u> big.</v>\n", encoding="utf-8")
+    assert [(e.text, e.speaker) for e in read_subtitles(vtt)] == [
+        ("We are in New York City.", "Roger"), ("It is really big.", "Esme")]
+
+
+@pytest.mark.parametrize("form", ["srt", "vtt", "ass"])
+def test_lyrics_marked_at_each_line_start_are_lyrics_and_the_dialogue_after_them_is_kept(tmp_path, form):
+    """SDH writes a note at the start of each sung line. Joined into one line, the second line's note closed the
+    first's lyric: every other sung line was read as speech, and a spoken line after a lyric was lost."""
+    cues = [("♪ Hare hare yukai", "♪ Hitomi no naka ni"), ("♪ Catch the moment", "- Stop singing!"),
+            ("♪ One long line", "sung over two ♪"), ("He hums ♪ la la", "Enough.")]
+    if form == "srt":
+        body = "".join(f"{k + 1}\n00:00:0{2 * k + 1},000 --> 00:00:0{2 * k + 2},000\n{a}\n{b}\n\n"
+                       for k, (a, b) in enumerate(cues))
+    elif form == "vtt":
+        body = "WEBVTT\n\n" + "".join(f"00:0{2 * k + 1}.000 --> 00:0{2 * k + 2}.000\n{a}\n{b}\n\n"
+                                      for k, (a, b) in enumerate(cues))
+    else:
+        body = ("[Script Info]\nScriptType: v4.00+\n\n[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, "
+                "MarginR, MarginV, Effect, Text\n" + "".join(
+                    f"Dialogue: 0,0:00:0{2 * k + 1}.00,0:00:0{2 * k + 2}.00,Default,,0,0,0,,{a}\\N{b}\n"
+                    for k, (a, b) in enumerate(cues)))
+    path = tmp_path / f"lyrics.{form}"
+    path.write_text(body, encoding="utf-8")
+    spoken = [speech_text(e.text) for e in read_subtitles(path)]
+    assert spoken == ["", "- Stop singing!", "", "He hums Enough."]
+    segments = read_transcript(path).segments  # read as a transcript: what is spoken
+    assert [s.text for s in segments] == ["- Stop singing!", "He hums Enough."]

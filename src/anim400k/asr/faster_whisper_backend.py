@@ -37,7 +37,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..errors import AnimError, BackendUnavailable, InputError, reason
-from ..model import Segment, Transcript, Word
+from ..model import UNSPACED_LANGUAGES, Segment, Transcript, Word
 from ..offline import force_offline
 from ..progress import Frontier, Reporter, no_report
 from .base import ASR_SAMPLE_RATE, prepare_audio
@@ -235,13 +235,16 @@ class FasterWhisperTranscriber:
 
     @property
     def config(self) -> dict[str, Any]:
-        return {
+        config = {
             "backend": self.name, "model": self.model, "compute_type": self.compute_type,
             "batch_size": self.batch_size, "beam_size": self.beam_size, "vad_filter": self.vad_filter,
             "word_timestamps": self.word_timestamps, "temperature": self.temperature,
             "max_new_tokens": self.max_new_tokens,
             "condition_on_previous_text": self.condition_on_previous_text, "task": self.task,
         }
+        if type(self) is FasterWhisperTranscriber and self.batch_size > 1:
+            config["batched_segments"] = 2  # with timestamp tokens and cut at pauses (split_at_pauses): a cached
+        return config  # transcript of the one-segment-per-chunk decoding is made again
 
     def check(self) -> Path:
         """The model's local folder, checked without loading it: a complete CTranslate2 Whisper folder
@@ -339,11 +342,16 @@ class FasterWhisperTranscriber:
             return Transcript(language="en" if task == "translate" else lang, segments=[], source=self.name)
         if self.batch_size > 1:
             kwargs.pop("condition_on_previous_text")
-            segs_iter, _info = self._pipeline.transcribe(x, batch_size=self.batch_size, **kwargs)
+            # with timestamp tokens: the batched pipeline's default (without) gave one segment per 30 s chunk, and
+            # a build's alignment of such segments collapsed (1 clip of 5, F1 0.00; an outside tester)
+            segs_iter, _info = self._pipeline.transcribe(x, batch_size=self.batch_size, without_timestamps=False,
+                                                         **kwargs)
         else:
             segs_iter, _info = model.transcribe(x, **kwargs)
         segments = [s for s in (_convert(seg, duration) for seg in _reported(segs_iter, duration, report))
                     if s is not None]
+        if self.batch_size > 1:  # its segments run on over the pauses between lines (one 30 s chunk's decode)
+            segments = [part for seg in segments for part in split_at_pauses(seg, lang)]
         report(duration, duration, "s")
         segments.sort(key=lambda s: (s.start, s.end))
         source = self.name if self.name != "faster-whisper" else f"{self.name}:{Path(self.model).name}"
@@ -741,6 +749,41 @@ TINY_EN_BEAM_SIZE = 5
 #: of a synthetic episode's English (11 windows): 2 workers 53 s wall / 26.0 CPU-s against one 93 s /
 #: 25.1 CPU-s, the same words; one worker on 2 intra-op threads 84 s / 29.4 CPU-s (load ~5).
 TINY_EN_MAX_WORKERS = 4
+
+
+#: a batched segment is cut between two words this many seconds apart ...
+PAUSE_SPLIT_S = 1.0
+#: ... or this many after a word ending a sentence
+SENTENCE_PAUSE_SPLIT_S = 0.3
+_SENTENCE_ENDS = (".", "?", "!", "。", "？", "！", "…")
+
+
+def split_at_pauses(seg: Segment, language: str) -> list[Segment]:
+    """``seg`` cut between words at the pauses that part two lines (:data:`PAUSE_SPLIT_S`, or
+    :data:`SENTENCE_PAUSE_SPLIT_S` after a sentence's end): faster-whisper's batched pipeline decodes a 30 s chunk
+    in one go, and even with timestamp tokens its segments (Whisper tiny.en: one of 0.3-10.7 s over four lines
+    with 1.5 s pauses) hold several lines, which the alignment's 125 ms merge then makes one clip. A segment
+    without word times is kept whole."""
+    words = seg.words
+    if len(words) < 2:
+        return [seg]
+    sep = "" if language in UNSPACED_LANGUAGES else " "
+    groups: list[list[Word]] = [[words[0]]]
+    for prev, w in zip(words, words[1:], strict=False):
+        gap = w.start - prev.end
+        if gap >= PAUSE_SPLIT_S or (gap >= SENTENCE_PAUSE_SPLIT_S and prev.text.rstrip().endswith(_SENTENCE_ENDS)):
+            groups.append([w])
+        else:
+            groups[-1].append(w)
+    if len(groups) == 1:
+        return [seg]
+    out = []
+    for k, group in enumerate(groups):
+        start = seg.start if k == 0 else group[0].start
+        end = seg.end if k == len(groups) - 1 else group[-1].end
+        text = sep.join(w.text.strip() for w in group).strip()
+        out.append(Segment(start, max(start, end), text, words=group))
+    return out
 
 
 def _convert(seg: Any, duration: float) -> Segment | None:

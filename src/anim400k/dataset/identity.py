@@ -156,3 +156,22 @@ def json_parses(path: str | Path) -> bool:
         return False
     return True
 
+
+
+def model_identity(path: str | None) -> str:
+    """A string for a stage's config key that changes when a local model (a file or a folder of files) is
+    replaced or edited in place: each file's relative name, size and modification time (model files are
+    gigabytes: not read). ``""`` for None or a name that is no local path (a Hugging Face cache name: its
+    snapshot folders are immutable per revision). A build resumed the ASR and diarize stages of a model folder
+    whose ``model.bin`` or checkpoint had been replaced (only the path was keyed; an outside tester)."""
+    if not path:
+        return ""
+    root = Path(os.path.realpath(path))
+    if root.is_file():
+        st = root.stat()
+        return json.dumps({"file": str(root), "size": st.st_size, "mtime_ns": st.st_mtime_ns})
+    if not root.is_dir():
+        return ""
+    from ..asr.track import folder_identity
+
+    return json.dumps(folder_identity(root), sort_keys=True)

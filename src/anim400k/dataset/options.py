@@ -160,9 +160,14 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: sync 5: an edit's coarse map leaves the located span unmapped and needs the windows' share and a drift within
 #: range; a reliable estimate whose fine matches are all off the line over 40 % of the JP track is made unreliable
 #: (another episode sharing the opening/ending music). align 7: a clip with under half its EN span inside the EN
-#: medium is dropped, not clamped to the tail of its line.
-STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 5, "score": 4, "separate": 3, "diarize": 12, "cut": 10,
-                                  "align": 7, "subtitles": 17, "sync": 5, "audio": 2, "frames": 2}
+#: medium is dropped, not clamped to the tail of its line. cut 11: ``--video-height`` clips' width is the nearest even
+#: size at the display aspect from the height made even (1920x1080 at 480: 854x480, was 852x480; 640x360 at 271:
+#: 480x270, was 482x270). subtitles 18: lyrics marked by a note at each sung line's start are lyrics line by line
+#: (every other one was read as speech, a spoken line after one as a lyric); one ``<u>`` for emphasis no longer
+#: makes highlight captions (lines merged across gaps, voices dropped); all-caps sentences opening with a pronoun
+#: or article before a colon (``THE PLAN: RUN.``) are no label.
+STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 5, "score": 4, "separate": 3, "diarize": 12, "cut": 11,
+                                  "align": 7, "subtitles": 18, "sync": 5, "audio": 2, "frames": 2}
 
 #: Bumped when :func:`anim400k.formats.transcripts.read_transcript` reads a given transcript (the manifest's
 #: ``transcripts``) differently: an ``asr_en``/``asr_ja`` stage that imports one is keyed on it
@@ -181,8 +186,9 @@ STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 5, "score": 4, "separat
 #: JSON read (one segment per turn), faster-whisper segments and words dumped as JSON arrays read by position;
 #: 10: AssemblyAI (ms) and ElevenLabs Scribe JSON read, an AWS multi-language job's language read, Japanese line
 #: breaks joined without a space, Japanese SDH brackets removed, all-caps sentences before a colon kept, a cue
-#: number cut off at an SRT's end dropped, TTML tick and frame times read.
-TRANSCRIPT_IMPORT_VERSION = 10
+#: number cut off at an SRT's end dropped, TTML tick and frame times read; 11: lyrics marked at each line's start,
+#: one ``<u>`` for emphasis, all-caps sentences before a colon (subtitles 18).
+TRANSCRIPT_IMPORT_VERSION = 11
 
 
 #: Options added later to a stage's key: in it only when not their default, so earlier builds' finished

@@ -20,13 +20,13 @@ from ..errors import AnimError, DiskFull, disk_full_path, is_disk_full
 from ..model import EN, JP
 from .catalog import Catalog
 from .context import EpisodeContext
-from .identity import input_identity, output_identities
+from .identity import input_identity, model_identity, output_identities
 from .options import BuildOptions, stage_config
 from .progress_channel import ProgressFolder
 from .remote import push_catalog
 from .report import EpisodeResult
 from .runners import make_runner
-from .stages import STAGE_BY_NAME, STAGES, Stage, backend_settings
+from .stages import STAGE_BY_NAME, STAGES, Stage, asr_backend, backend_settings
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,9 @@ def stage_inputs(ctx: EpisodeContext, stage: str, media: Callable[[str], str] | 
     """The identity of the inputs that ``stage`` itself reads, for its config key ("" if it reads none).
 
     Only what the stage reads: the media and their stream choices for ``probe`` (the stages after it
-    read the media through its key), the given transcript of its language for ``asr_en``/``asr_ja``,
+    read the media through its key), the given transcript of its language for ``asr_en``/``asr_ja`` (else the
+    files of the local model folder it loads, ``--asr-model``), the diarizer's local model (``--diarizer-model``)
+    for ``diarize``,
     the subtitle file (content hashed) or stream for ``subtitles``, the ground truth for ``score``.
     So editing the subtitles re-runs ``subtitles`` and what depends on it, never decoding or ASR.
     Media are identified by ``media`` (the build passes :meth:`.catalog.Catalog.media_token`: a token that
@@ -63,8 +65,14 @@ def stage_inputs(ctx: EpisodeContext, stage: str, media: Callable[[str], str] | 
         media = media or (lambda path: input_identity(path, hash_small=False))
         return "|".join([media(ref.jp_media), media(ref.en_media), str(ref.jp_stream), str(ref.en_stream)])
     if stage in ("asr_en", "asr_ja"):
-        given = ref.transcripts.get(EN if stage == "asr_en" else JP)
-        return input_identity(given) if given else ""
+        lang = EN if stage == "asr_en" else JP
+        given = ref.transcripts.get(lang)
+        if given:
+            return input_identity(given)
+        _name, opts = asr_backend(ctx.options, lang)  # a model folder the stage loads: its files
+        return model_identity(str(opts["model"])) if opts.get("model") else ""
+    if stage == "diarize" and ctx.options.diarizer_model:
+        return model_identity(ctx.options.diarizer_model)
     if stage == "subtitles":
         return f"{input_identity(ref.subtitles)}|{ref.subtitle_stream}" + ("|keep_signs" if ref.keep_signs else "")
     if stage == "score":

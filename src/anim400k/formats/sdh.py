@@ -88,7 +88,13 @@ NOT_NAMES = frozenset("""
     ETC VS PART CHAPTER EPISODE DAY WEEK YEAR LOCATION PLACE TL TN TRANSLATION TRANSLATOR LYRICS SIGN TITLE
     NEXT PREVIOUSLY MEANWHILE LATER FIRST SECOND THIRD LAST FINALLY GOAL MISSION OBJECTIVE STATUS LEVEL
     NAME AGE KEY PRICE AM PM AD BC
+    I ME MY MINE YOU YOUR YOURS HE HIM HIS SHE HER HERS WE US OUR OURS THEY THEM THEIR THEIRS
+    SAY SAYS SAID ASK ASKS ASKED TELL TELLS TOLD REPLIED ANSWERED YELLED SHOUTED WHISPERED WROTE ADDED
 """.split())
+#: words that open a sentence, not a name: in all-caps captions ``THE PLAN: RUN.``, ``SHE SAID: "RUN!"`` and
+#: ``MY ANSWER: NO.`` are dialogue (labels there name a speaker bare: ``PRINCIPAL:``, ``OLD MAN:``)
+_SENTENCE_OPENERS = frozenset("THE A AN MY YOUR HIS HER OUR THEIR ITS THIS THAT THESE THOSE I YOU HE SHE WE THEY IT"
+                              .split())
 _NAME_TOKENS = re.compile(r"[\s&/+-]+")
 #: a number, not a name, in a label's words: digits, an ordinal (``1ST``, ``2ND``), a time (``5PM``) or a decade
 #: (``90S``), as ``FIRST``, ``PM`` are :data:`NOT_NAMES` (``2B``, ``R2``, ``3PO`` are names)
@@ -194,12 +200,15 @@ _CAPS_LABEL_WORDS = 2
 def _sentence_like(name: str, all_caps: bool) -> bool:
     """Whether a label-shaped ``NAME:`` reads as the opening of a sentence: a contraction among its words
     (:data:`_CONTRACTION`), or, in a text with no lowercase letter (all-caps captions, where the words before a
-    colon are often spoken: ``LISTEN TO ME: STOP!``), more than :data:`_CAPS_LABEL_WORDS` words in one name."""
+    colon are often spoken: ``LISTEN TO ME: STOP!``), more than :data:`_CAPS_LABEL_WORDS` words in one name or a
+    first word that opens sentences (:data:`_SENTENCE_OPENERS`: ``THE PLAN: RUN.``)."""
     words = [w.strip(".") for w in name.split()]
     if any(_CONTRACTION.search(w) for w in words):
         return True
     if not all_caps:
         return False
+    if len(words) > 1 and words[0] in _SENTENCE_OPENERS:
+        return True
     names = re.split(r"\s*[&/+]\s*", name)
     return any(len([w for w in part.split() if not re.fullmatch(r"#?[0-9]+", w)]) > _CAPS_LABEL_WORDS
                for part in names)

@@ -98,6 +98,48 @@ def _ass_unescape(match: re.Match[str]) -> str:
     return match.group(1) if match.group(1) in "{}" else " " if match.group(1) == "h" else "\n"
 
 
+#: the notes SDH writes around sung lines
+_NOTES = "♪♫"
+
+
+def _notes(line: str) -> int:
+    return sum(line.count(n) for n in _NOTES)
+
+
+def _starts_with_note(line: str) -> bool:
+    return line.lstrip(" \t-‐–—")[:1] in _NOTES if line.strip() else False
+
+
+def close_lyric_lines(text: str) -> str:
+    """``text`` (lines split by ``\n``) with a closing note added to each line that leaves a lyric open, unless
+    the next line holding a note closes it (a lyric spanning lines, ``♪ One\ntwo ♪``).
+
+    SDH marks each sung line with a note at its start (``♪ Hare hare yukai\n♪ Hitomi no naka ni``, or a lyric
+    line before a spoken one, ``♪ Catch the moment\n- Stop singing!``); joined into one line, the second line's
+    note read as the first's closer, so every other sung line was taken for speech and a spoken line after a
+    lyric for a lyric (:func:`anim400k.formats.sdh.speech_text`)."""
+    if "\n" not in text or not any(n in text for n in _NOTES):
+        return text
+    lines = text.split("\n")
+    out = []
+    carried = False  # a lyric opened on an earlier line runs through this one to its closing note
+    for k, line in enumerate(lines):
+        notes = _notes(line)
+        if carried:
+            if not notes:
+                out.append(line)
+                continue
+            carried, notes = False, notes - 1  # its first note closes the carried lyric
+        if notes % 2 == 1:  # the line leaves a lyric open
+            later = next((x for x in lines[k + 1 :] if _notes(x)), None)
+            if later is None or _starts_with_note(later):  # no later line closes it: it ends with its line
+                line = line.rstrip() + " ♪"
+            else:
+                carried = True
+        out.append(line)
+    return "\n".join(out)
+
+
 def ass_text(text: str) -> str:
     """Plain text of an ASS/SSA event's ``Text`` field (module docstring)."""
     parts = []
@@ -108,13 +150,13 @@ def ass_text(text: str) -> str:
                 drawing = int(level) > 0
         elif not drawing:
             parts.append(_ASS_ESCAPES.sub(_ass_unescape, piece))
-    return collapse("".join(parts))
+    return collapse(close_lyric_lines("".join(parts)))
 
 
 def srt_text(text: str) -> str:
     """Plain text of an SRT cue's lines (module docstring)."""
     text = _TAG.sub("", _ASS_OVERRIDE_IN_SRT.sub("", text))
-    return collapse(_ASS_BREAKS.sub(lambda m: " " if m.group(0) == "\\h" else "\n", text))
+    return collapse(close_lyric_lines(_ASS_BREAKS.sub(lambda m: " " if m.group(0) == "\\h" else "\n", text)))
 
 
 #: A WebVTT voice span's start tag, ``<v Roger Bingham>`` or with classes ``<v.loud Esme>``: its annotation
@@ -135,4 +177,4 @@ def vtt_text(text: str) -> str:
     text = _RUBY_ANNOTATION.sub("", text)
     text = _TAG.sub("", _TIMESTAMP_TAG.sub("", text))
     text = _ASS_OVERRIDE_IN_SRT.sub("", text)
-    return collapse(html.unescape(text).translate(_BIDI_MARKS))
+    return collapse(close_lyric_lines(html.unescape(text).translate(_BIDI_MARKS)))

@@ -20,10 +20,13 @@ line, with word times when the file has them; other files pass through unchanged
   dropped). Its words: the text before the first inline timestamp starts at the cue's start, the
   text after each timestamp at that time, and each ends where the next begins (the last at the cue's
   end); a line whose pieces are not one word each (no inline times) has no words.
-* highlight: a file with ``<u>`` in its cues. Consecutive cues with the same plain text, one of
-  them with ``<u>``, are one event from the first's start to the last's end, unless a cue underlines
-  a word at or before the one its group last underlined: that is the same line said again (``Yes.``
-  twice), a new event. Its words are the underlined words, each timed by its own cue, when together
+* highlight: a file in which at least half of the cues with ``<u>`` (and one) touch a cue of the same plain
+  text (the next or the one before, at most :data:`HIGHLIGHT_GAP` apart): one ``<u>`` for emphasis in an
+  ordinary SRT made the whole file highlight captions, merging a line said twice seconds apart and dropping every
+  WebVTT voice. Consecutive touching cues with the same plain text, one of them with ``<u>``, are one event from
+  the first's start to the last's end, unless a cue underlines a word at or before the one its group last
+  underlined: that is the same line said again (``Yes.`` twice), a new event. Its words are the underlined
+  words, each timed by its own cue, when together
   they are the line's text (an SRT that underlines a word for emphasis gets no words).
 """
 
@@ -37,6 +40,9 @@ from ..model import Subtitle, Word
 
 #: A WebVTT inline timestamp as YouTube writes them (``<00:00:01.040>``; the short ``<00:01.040>`` too).
 _INLINE_STAMP = re.compile(r"<((?:\d+:)?\d+:\d+\.\d+)>")
+#: Seconds between two cues that openai-whisper's highlight captions write as one line's (they touch: each word's
+#: cue ends where the next, or the pause's, begins).
+HIGHLIGHT_GAP = 0.1
 #: An underline tag (openai-whisper's highlighted word).
 _UNDERLINE = re.compile(r"<u>(.*?)</u>", re.IGNORECASE | re.DOTALL)
 
@@ -79,7 +85,8 @@ def _lines(cue: Cue, plain: Callable[[str], str]) -> list[tuple[str, str]]:
 def caption_kind(cues: Sequence[Cue], plain: Callable[[str], str]) -> str | None:
     """``"rolling"`` (YouTube auto-captions), ``"highlight"`` (openai-whisper ``--highlight_words``) or None
     (any other file), by the rules of the module docstring."""
-    if any(_UNDERLINE.search(c.payload) for c in cues):
+    underlined = [k for k, c in enumerate(cues) if _UNDERLINE.search(c.payload)]
+    if underlined and 2 * sum(_repeats_a_neighbour(cues, k, plain) for k in underlined) >= len(underlined):
         return "highlight"
     stamped = rolled = 0
     prev: list[str] = []
@@ -90,6 +97,17 @@ def caption_kind(cues: Sequence[Cue], plain: Callable[[str], str]) -> str | None
             rolled += bool(stamped > 1 and prev and lines and lines[0] == prev[-1])
         prev = lines
     return "rolling" if rolled and rolled >= (stamped - 1) / 2 else None
+
+
+def _touching_same(a: Cue, b: Cue, plain: Callable[[str], str]) -> bool:
+    """Whether cue ``b`` follows ``a`` within :data:`HIGHLIGHT_GAP` with the same plain text."""
+    return b.start - a.end <= HIGHLIGHT_GAP and plain(a.payload) == plain(b.payload)
+
+
+def _repeats_a_neighbour(cues: Sequence[Cue], k: int, plain: Callable[[str], str]) -> bool:
+    """Whether cue ``k`` touches the cue before or after it with the same plain text."""
+    return (k > 0 and _touching_same(cues[k - 1], cues[k], plain)) or (
+        k + 1 < len(cues) and _touching_same(cues[k], cues[k + 1], plain))
 
 
 def _overlap_run(prev: list[str], lines: list[str]) -> int:
@@ -140,14 +158,15 @@ def _underlined_word(cue: Cue, plain: Callable[[str], str]) -> int | None:
     return None if m is None else len(plain(cue.payload[: m.start()]).split())
 
 
-def _highlight(cues: Sequence[Cue], plain: Callable[[str], str]) -> list[SpokenCue]:
+def _highlight(cues: Sequence[Cue], plain: Callable[[str], str],
+               speaker: Callable[[str], str | None] | None = None) -> list[SpokenCue]:
     groups: list[list[Cue]] = []
     last_word: int | None = None  # the underlined word of the current group's latest cue that has one
     for cue in cues:
         word = _underlined_word(cue, plain)
         # the same line said again ("Yes." "Yes."): its underline starts over at or before the last one
         again = word is not None and last_word is not None and word <= last_word
-        if groups and plain(groups[-1][-1].payload) == plain(cue.payload) and not again:
+        if groups and _touching_same(groups[-1][-1], cue, plain) and not again:
             groups[-1].append(cue)
         else:
             groups.append([cue])
@@ -157,7 +176,8 @@ def _highlight(cues: Sequence[Cue], plain: Callable[[str], str]) -> list[SpokenC
     out = []
     for group in groups:
         if not any(_UNDERLINE.search(c.payload) for c in group):
-            out.extend(SpokenCue(Subtitle(c.start, c.end, plain(c.payload))) for c in group)
+            out.extend(SpokenCue(Subtitle(c.start, c.end, plain(c.payload), speaker(c.payload) if speaker else None))
+                       for c in group)
             continue
         words = []
         for c in group:
@@ -167,7 +187,8 @@ def _highlight(cues: Sequence[Cue], plain: Callable[[str], str]) -> list[SpokenC
         start, end, text = group[0].start, max(c.end for c in group), plain(group[0].payload)
         if " ".join(w.text for w in words).split() != text.split():
             words = []  # underlining that is not one word per cue (emphasis): not word times
-        out.append(SpokenCue(Subtitle(start, end, text), tuple(words)))
+        said = speaker(group[0].payload) if speaker else None
+        out.append(SpokenCue(Subtitle(start, end, text, said), tuple(words)))
     return out
 
 
@@ -181,6 +202,6 @@ def spoken_cues(
     if kind == "rolling":
         return _rolling(cues, plain)
     if kind == "highlight":
-        return _highlight(cues, plain)
+        return _highlight(cues, plain, speaker)
     return [SpokenCue(Subtitle(c.start, c.end, plain(c.payload), speaker(c.payload) if speaker else None))
             for c in cues]
