@@ -297,3 +297,15 @@ def test_batched_decoding_keeps_whisper_segments(speech_en_lines):
 def speech_en_lines():
     return speech_track(["I promised you, didn't I?", "This is our secret.", "It is not over yet.",
                          "Let's go home together."], "en", gap=1.5)
+
+
+def test_an_english_only_model_refuses_other_languages(speech):
+    """faster-whisper only warned ('English-only ... using en instead') and the Japanese track came back as English
+    text in a transcript labelled 'ja' (an outside tester)."""
+    from anim400k.asr.faster_whisper_backend import shipped_tiny_en_path
+
+    audio, _ = speech
+    fw = get_transcriber("faster-whisper", model=str(shipped_tiny_en_path()), device="cpu", beam_size=1,
+                         cpu_threads=1, batch_size=1)
+    with pytest.raises(InputError, match="the model is English-only: it cannot transcribe 'ja' speech"):
+        fw.transcribe(audio, SR, "ja")

@@ -38,3 +38,17 @@ def test_model_identity_of_a_file_a_folder_and_a_name(tmp_path: Path) -> None:
     first = model_identity(str(model))
     os.utime(model, ns=(1, 1))
     assert model_identity(str(model)) != first and model_identity(None) == "" and model_identity("large-v3") == ""
+
+
+def test_device_cuda_without_a_gpu_is_refused_before_any_stage(monkeypatch) -> None:
+    """Each episode ran its first stages and then failed diarize with an internal error (an outside tester)."""
+    import pytest
+    import torch
+
+    from anim400k.dataset.preflight import check_backends
+    from anim400k.errors import InputError
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(InputError, match=r"--device cuda: this machine has no CUDA GPU \(PyTorch sees none\)"):
+        check_backends(BuildOptions(progress=False, asr_device="cuda"))
+    check_backends(BuildOptions(progress=False, asr_device="cpu"))  # nothing to say

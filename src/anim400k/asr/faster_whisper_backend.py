@@ -323,6 +323,11 @@ class FasterWhisperTranscriber:
     def _run(self, audio: np.ndarray, sr: int, language: str, task: str, report: Reporter | None = None) -> Transcript:
         lang = whisper_language(language)  # an unknown code is refused before the model loads
         model = self.load()
+        if lang != "en" and not getattr(getattr(model, "model", None), "is_multilingual", True):
+            # faster-whisper only warned and transcribed the Japanese track as English, labelled 'ja'
+            verb = "translate" if task == "translate" else "transcribe"
+            raise InputError(f"the model is English-only: it cannot {verb} {language!r} speech (give a "
+                             "multilingual Whisper model)", self.model)
         x = prepare_audio(audio, sr, ASR_SAMPLE_RATE)
         duration = x.size / ASR_SAMPLE_RATE
         report = report or no_report

@@ -33,6 +33,8 @@ def check_backends(options: BuildOptions) -> None:
     from .stages import asr_backend
 
     check_runner(options)
+    if options.asr_device.startswith("cuda") and options.runner == "local":
+        _check_cuda(options.asr_device)
     for lang in (EN, JP):
         name, opts = asr_backend(options, lang)
         if name == "auto":  # the backend auto gives this language (whisper-base for JP: its two wheels)
@@ -51,6 +53,19 @@ def check_backends(options: BuildOptions) -> None:
         from ..separate import get_separator
 
         get_separator("demucs", model=options.separator_model).check()
+
+
+def _check_cuda(device: str) -> None:
+    """Raise :class:`InputError` when ``--device cuda`` is asked for and this machine has no CUDA GPU: each
+    episode ran probe, sync, ASR and separation first and then failed its diarize stage with an internal
+    error (the ``anime`` diarizer blamed its checkpoint). A Ray build's GPUs are the cluster's: not checked."""
+    try:
+        import torch
+    except ImportError:  # the torch backends are not installed: the ASR's own check (CTranslate2) says it
+        return
+    if not torch.cuda.is_available():
+        raise InputError(f"--device {device}: this machine has no CUDA GPU (PyTorch sees none): use --device cpu "
+                         "or auto")
 
 
 #: The runners :func:`anim400k.dataset.runners.make_runner` makes.
