@@ -452,3 +452,33 @@ def test_edge_case_release_agrees_with_an_independent_recount() -> None:
     assert ours["poll_voters"]["count"] == 2 and ours["poll_voters"]["mean"] == pytest.approx((10 + 3) / 2)
     assert ours["poll_mean_vote"]["mean"] == pytest.approx((5 * 0.6 + 4 * 0.399 + 1.0) / 2)
     assert len(clips) == ours["clips"]
+
+
+def test_malformed_metadata_is_not_counted(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """An outside tester's recount: a ``pic_urls`` string counted one picture per character, poll rows whose
+    score is not '1'..'5' counted voters and moved the mean vote, and ``--figures`` beside a loose annotations
+    JSON (not a release) was refused as 'inside the release .'."""
+    ann = tmp_path / "loose.json"
+    meta = {"show": "k", "characters": {"A": {"pic_urls": "43/43951cb0-0000-0000-0000-000000000000"},
+                                        "B": {"pic_urls": ["ab/ab000000-0000-0000-0000-000000000000"]}}}
+    polls = {"1": {"ratings": {"five": {"ratio": 50.0, "number_of_voters": 3},
+                               "5": {"ratio": 100.0, "number_of_voters": 3}}},
+             "2": {"ratings": {"": {"ratio": 100.0, "number_of_voters": 2}}},
+             "3": {"ratings": {"6": {"ratio": 100.0, "number_of_voters": 2}}}}
+    release.write_annotations(ann, [("k", meta, iter([(n, e, iter([])) for n, e in polls.items()]))])
+    s = stats.compute_stats(ann, jobs=1)
+    assert s["character_pictures"] == 1  # the string is no list: no picture
+    assert s["poll_voters"]["count"] == 1 and s["poll_voters"]["mean"] == 3.0  # episode 1's '5' row alone
+    assert s["poll_mean_vote"]["mean"] == 5.0
+    problems = [str(p) for p in release.validate_release(ann, check_media=False)]
+    assert "show 'k' field 'characters.A.pic_urls': expected a list of strings, got str" in problems
+    assert not any("malformed ID" in p for p in problems)  # not one line per character of the string
+    figures = tmp_path / "figs"
+    assert main(["stats", str(ann), "--figures", str(figures)]) == 0
+    assert (figures / "genres.png").is_file() or any(figures.iterdir())
+    capsys.readouterr()
+
+
+def test_sentence_ends_before_guillemets_and_braces() -> None:
+    assert stats.textcount.split_sentences_en("Go.» Then") == ["Go.»", "Then"]
+    assert stats.textcount.split_sentences_en("Go.} Then") == ["Go.}", "Then"]

@@ -28,6 +28,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
+        from ..formats.ids import ANNOTATIONS_FILE
         from ..fsutil.atomic import write_json_atomic
         from ..fsutil.no_clobber import refuse_foreign_output, refuse_inside_release, refuse_overwriting
         from ..fsutil.sniffers import json_object_with
@@ -37,7 +38,8 @@ def register(app: typer.Typer) -> None:
         from ..stats import compute_stats, stats_rows, write_figures
 
         ds = load(dataset)
-        refuse_inside_release("--figures", figures, ds.root)  # a later build or export could delete the figures
+        if ds.annotations.name == ANNOTATIONS_FILE:  # a release folder: a later build or export could delete them
+            refuse_inside_release("--figures", figures, ds.root)  # (a loose JSON's folder is no release)
         refuse_overwriting({"--json": json_out}, {"DATASET": ds.annotations})
         # before the (paper-scale: minute-long) pass, not after it ('--figures F: File exists')
         check_writable({"--json": json_out}, {"--figures": figures})

@@ -63,7 +63,8 @@ class EpisodeRecord:
         if isinstance(raw, dict):
             for score, r in raw.items():
                 if (
-                    isinstance(r, dict)
+                    str(score) in POLL_SCORES  # "five", "" or "6" counted voters and moved the mean vote
+                    and isinstance(r, dict)
                     and type_ok(r.get("ratio"), "float")
                     and type_ok(r.get("number_of_voters"), "float")
                 ):
@@ -151,8 +152,9 @@ class Show:
                     name=str(name),
                     description=c.get("description") if isinstance(c.get("description"), str) else None,
                     role=c.get("role") if isinstance(c.get("role"), str) else None,
-                    pic_urls=[p for p in c.get("pic_urls") or [] if isinstance(p, str)],
-                    voice_actors=[p for p in c.get("Voice Actors") or [] if isinstance(p, str)],
+                    # a string is no list: iterated, '43/43951cb0-...' counted 39 pictures
+                    pic_urls=[p for p in _listed(c.get("pic_urls")) if isinstance(p, str)],
+                    voice_actors=[p for p in _listed(c.get("Voice Actors")) if isinstance(p, str)],
                 )
             )
         return out
@@ -173,3 +175,11 @@ class Show:
         }
         return cls(key=key, metadata={k: v for k, v in d.items() if k != "episodes"}, episodes=episodes)
 
+
+#: FORMAT.md's poll scores: ``ratings`` maps each to its share of the voters
+POLL_SCORES = frozenset({"1", "2", "3", "4", "5"})
+
+
+def _listed(value: Any) -> list[Any]:
+    """``value`` if it is a list, else ``[]`` (a field of the wrong type holds no items)."""
+    return value if isinstance(value, list) else []

@@ -23,6 +23,7 @@ from ..model import Clip
 from .codec import is_strict_timestamp, timestamp_seconds
 from .polls import poll_problems
 from .reader import Dataset, duplicate_keys, load
+from .records import POLL_SCORES
 from .schema import (
     CHARACTER_FIELDS,
     CHARACTER_ROLES,
@@ -159,7 +160,8 @@ def validate_show(
             if isinstance(role, str) and role.lower() not in CHARACTER_ROLES:
                 yield Problem(f"role {role!r} is not one of {', '.join(map(repr, CHARACTER_ROLES))}",
                               field=f"characters.{name}.role", **sloc)
-            for pic in c.get("pic_urls") or []:
+            pics = c.get("pic_urls")
+            for pic in pics if isinstance(pics, list) else ():  # a string: its type is the problem, said above
                 if isinstance(pic, str):
                     yield from _check_id(pic, f"characters.{name}.pic_urls", sloc)
                     if check_media and root is not None and ids.is_id(pic):
@@ -195,7 +197,7 @@ def validate_show(
         ratings = ep.get("ratings")
         if isinstance(ratings, dict):
             for score, r in ratings.items():
-                if score not in {"1", "2", "3", "4", "5"}:
+                if score not in POLL_SCORES:
                     yield Problem("poll scores must be '1'..'5'", field=f"ratings.{score}", **eloc)
                 if not isinstance(r, dict):
                     yield Problem("expected an object", field=f"ratings.{score}", **eloc)
