@@ -165,7 +165,8 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: 480x270, was 482x270). subtitles 18: lyrics marked by a note at each sung line's start are lyrics line by line
 #: (every other one was read as speech, a spoken line after one as a lyric); one ``<u>`` for emphasis no longer
 #: makes highlight captions (lines merged across gaps, voices dropped); all-caps sentences opening with a pronoun
-#: or article before a colon (``THE PLAN: RUN.``) are no label.
+#: or article before a colon (``THE PLAN: RUN.``) are no label; TTML read as TTML 1 times it (``formats.ttml``:
+#: nested divs, timed spans, DFXP's first namespace).
 STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 5, "score": 4, "separate": 3, "diarize": 12, "cut": 11,
                                   "align": 7, "subtitles": 18, "sync": 5, "audio": 2, "frames": 2}
 

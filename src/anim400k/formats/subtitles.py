@@ -36,6 +36,7 @@ from .encoding import bom_encoding, decode_bom_text, encoding_label, legacy_enco
 from .sdh import speaker_label
 from .signs import dialogue_styles, non_dialogue
 from .subtitle_text import srt_text, vtt_text, vtt_voice
+from .ttml import is_ttml, parse_ttml
 from .ttml_times import normalise_ttml_times
 from .wordcues import Cue, SpokenCue, spoken_cues
 
@@ -566,6 +567,12 @@ def _spoken_counted(text: str, path: Path, keep_signs: bool) -> tuple[list[Spoke
         return spoken_cues(_parse_srt(text, path), srt_text), {}
     if form == "vtt":
         return spoken_cues(_parse_vtt(text, path), vtt_text, vtt_voice), {}
+    if is_ttml(text):  # TTML 1's timing (nested divs, timed spans, any namespace): not pysubs2's body/div/p
+        cues = parse_ttml(text, path)
+        if not any(c.text for c in cues):
+            raise UnknownSubtitleFormat("no subtitle cue could be read from this TTML/DFXP document (no <p> with "
+                                        "a begin and an end or a dur, nor a timed <span>)", path)
+        return [SpokenCue(c) for c in cues], {}
     events, left_out = _parse_pysubs2(text, path, keep_signs)
     return [SpokenCue(e) for e in events], left_out
 
