@@ -386,3 +386,17 @@ def test_lyrics_marked_at_each_line_start_are_lyrics_and_the_dialogue_after_them
     assert spoken == ["", "- Stop singing!", "", "He hums Enough."]
     segments = read_transcript(path).segments  # read as a transcript: what is spoken
     assert [s.text for s in segments] == ["- Stop singing!", "He hums Enough."]
+
+
+def test_ass_stream_braces_read_as_the_file_and_libass_read_them(tmp_path):
+    """PyAV's dialogue text of an ASS stream dropped the text after a lone ``{`` and turned ``\\{braces\\}`` into
+    ``\\``; the stream's events are read from their Text field as the file's are (an outside tester)."""
+    path = tmp_path / "braces.ass"
+    path.write_text("[Script Info]\nScriptType: v4.00+\n\n[V4+ Styles]\nFormat: Name, Fontname, Fontsize\n"
+                    "Style: Default,Arial,20\n\n[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, "
+                    "MarginV, Effect, Text\n"
+                    "Dialogue: 0,0:00:01.00,0:00:02.00,Default,,0,0,0,,Use \\{braces\\} {\\i1}here\n"
+                    "Dialogue: 0,0:00:03.00,0:00:04.00,Default,,0,0,0,,Open { brace no close\n", encoding="utf-8")
+    from_file = read_subtitles(path)
+    assert [s.text for s in from_file] == ["Use {braces} here", "Open { brace no close"]
+    assert read_subtitle_stream(_mux(tmp_path / "braces.mkv", [path]), 0) == from_file

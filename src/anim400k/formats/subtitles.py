@@ -747,9 +747,12 @@ def read_subtitle_stream_chosen(media_path: str | Path, stream: str | int | None
             texts = []
             for sub in st.codec_context.decode(packet):
                 if getattr(sub, "type", b"") == b"ass":
-                    text = plain_text(sub.dialogue.decode("utf-8", "replace"))
                     line = sub.ass.decode("utf-8", "replace")
-                    texts.append((*_ass_fields(line), _ass_name_field(line), text))
+                    style, effect, raw = _ass_fields(line)
+                    # the event's Text field read as the file reader reads it (libass's braces and escapes):
+                    # PyAV's dialogue text dropped what follows a lone '{' and turned '\{braces\}' into '\'
+                    text = plain_text(raw) if raw is not line else plain_text(sub.dialogue.decode("utf-8", "replace"))
+                    texts.append((style, effect, raw, _ass_name_field(line), text))
                 elif getattr(sub, "type", b"") == b"text":
                     texts.append(("", "", "", "", plain_text(sub.text.decode("utf-8", "replace"))))
             packets.append((round(start, 3), round(end, 3), texts))
