@@ -180,3 +180,16 @@ def test_dub_cli_with_xtts_end_to_end(xtts_folder, tmp_path):
     src, dst = probe(ep.media), probe(out)
     assert len(dst.audio_streams) == len(src.audio_streams) + 1
     assert dst.audio_streams[-1].language == "eng" and dst.audio_streams[-1].default
+
+
+def test_a_vocab_json_that_is_no_tokenizer_is_named(xtts_folder, tmp_path):
+    """``{"x": 1}`` in vocab.json read as ``cannot load the XTTS model: expected `,` or `}` at line 1 column 5``,
+    naming the folder, like a syntax error in no file (an outside tester)."""
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for name in ("config.json", "model.pth"):
+        (bad / name).write_bytes((xtts_folder / name).read_bytes())
+    (bad / "vocab.json").write_text('{"x": 1}')
+    with pytest.raises(InputError, match="not a tokenizer file the XTTS model can use") as info:
+        get_synthesizer("xtts", model_path=bad)
+    assert info.value.path == str(bad / "vocab.json")

@@ -61,6 +61,15 @@ def check_model_folder(folder: Path) -> None:
                 raise InputError(f"not a readable JSON file ({exc})", path) from None
             if not isinstance(data, dict):
                 raise InputError("not a JSON object", path)
+            if name == "vocab.json":  # the tokenizer's file ({"x": 1} failed as a bare JSON syntax error)
+                try:
+                    from tokenizers import Tokenizer
+
+                    Tokenizer.from_file(str(path))
+                except ImportError:
+                    pass
+                except Exception as exc:  # noqa: BLE001 - the tokenizers library raises a bare Exception
+                    raise InputError(f"not a tokenizer file the XTTS model can use ({exc})", path) from None
 
 
 class XttsSynthesizer:
