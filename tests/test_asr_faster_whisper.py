@@ -101,8 +101,11 @@ def test_missing_models_are_clear_errors(tmp_path):
         _backend(tmp_path / "nowhere").load()
     with pytest.raises(InputError, match="no model.bin"):
         _backend(tmp_path).load()
-    with pytest.raises(BackendUnavailable, match="not a folder nor in the HF cache"):
-        get_transcriber("faster-whisper", model="no-such-model-name", device="cpu").load()
+    for name in ("no-such-model-name", "models/nonexist"):  # a typo'd relative folder: not 'backend not available'
+        with pytest.raises(InputError, match="no model folder of this name here, nor a model of this name in the "
+                                             "local Hugging Face cache") as info:
+            get_transcriber("faster-whisper", model=name, device="cpu").load()
+        assert not isinstance(info.value, BackendUnavailable) and info.value.path == name
 
 
 @pytest.mark.parametrize("batch_size", [1, 2])

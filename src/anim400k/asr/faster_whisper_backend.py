@@ -262,8 +262,10 @@ class FasterWhisperTranscriber:
             try:
                 path = Path(download_model(self.model, local_files_only=True))
             except Exception as exc:  # noqa: BLE001 - huggingface_hub raises various types
-                raise BackendUnavailable(
-                    self.name, None, f"model '{self.model}' is not a folder nor in the HF cache; {_HINT}"
+                # a typo'd relative folder read 'backend faster-whisper is not available', like a missing package
+                raise InputError(
+                    f"no model folder of this name here, nor a model of this name in the local Hugging Face "
+                    f"cache; {_HINT}", self.model
                 ) from exc
         check_model_folder(path)
         check_device(str(self.device), self.name)
