@@ -80,7 +80,9 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
-#: Bumped when a stage's output changes for the same options (asr_en 2-3: ``auto`` English is
+#: Bumped when a stage's output changes for the same options (diarize 2: the EN dub's speech as a second view of
+#: each JP speaker, separate 2: ``separate.json`` stores the EN time map for it; diarize 10: a cluster of
+#: overlapped lines left out, ``crowded_cluster_seconds``; asr_en 2-3: ``auto`` English is
 #: Whisper tiny.en, 4: its windows keep 0.3 s of context; score 2: the English WER against the
 #: truth, 3: contractions normalised as Whisper's normaliser does; cut 2: MP3 clips at LAME ``-q 5``;
 #: align 2: EN times clipped to the EN medium; subtitles 2: a subtitle stream's times counted from the
