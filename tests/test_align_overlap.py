@@ -66,3 +66,25 @@ def test_align_clips_rejects_negative_times_naming_the_segment():
 
     with pytest.raises(ValueError, match="JP segment 1 has a negative time"):
         align.align_clips([Segment(0, 1, "a")], [Segment(0, 1, "x"), Segment(-0.5, 1, "y")])
+
+
+def test_long_events_are_matched_on_their_own_with_the_same_result() -> None:
+    """A cue spanning the whole track (a credit line) made every clip test every event: quadratic (40k clips,
+    8.4 s against 0.4 s; an outside tester). Long events are matched apart now: the same pairs as a brute force."""
+    import numpy as np
+
+    from anim400k.align import overlapping_flat
+
+    rng = np.random.default_rng(7)
+    for sorted_clips in (True, False):
+        for _ in range(300):
+            n, m = int(rng.integers(0, 10)), int(rng.integers(0, 10))
+            a = np.sort(rng.uniform(0, 100, n)) if sorted_clips else rng.uniform(0, 100, n)
+            b = a + rng.uniform(0, 3 if sorted_clips else 30, n) * (rng.random(n) > 0.1)  # some zero-length
+            s = np.round(rng.uniform(0, 100, m), 1)
+            e = s + np.where(rng.random(m) < 0.3, rng.uniform(20, 100, m), rng.uniform(0, 2, m))
+            idx, bounds = overlapping_flat(a, b, s, e)
+            order = np.argsort(s, kind="stable")
+            for k in range(n):
+                want = [i for i in order if e[i] > a[k] and (s[i] < b[k] or (b[k] == a[k] and s[i] <= a[k]))]
+                assert list(idx[bounds[k]:bounds[k + 1]]) == want
