@@ -105,6 +105,9 @@ def register(app: typer.Typer) -> None:
         msg = f"{result.method}: wrote {out_backing}"
         if result.fallback:
             typer.echo(f"warning: {result.reason}; used single-track {result.method}", err=True)
-        if result.time_map is not None:
+        if result.time_map is not None and not result.fallback:  # the map the two tracks were combined by
             msg += f" (offset {result.time_map.offset * 1000:+.1f} ms, drift {result.time_map.drift * 100:+.4f} %)"
+        elif result.time_map is not None:  # a rejected estimate was used by nothing: printed as such, not as used
+            msg += (f" (single track: the sync estimate, offset {result.time_map.offset * 1000:+.1f} ms, was not "
+                    "reliable and is not used)")
         typer.echo(msg)

@@ -3,8 +3,9 @@
 A dub shares the music-and-effects stem but not the dialogue, so once aligned the two mixes
 differ wherever either track speaks: cut into 1 s pieces, a dub's pieces correlate at
 0.1-0.2 (median) and only its dialogue-free pieces (about 10-15 % in the demo episodes) above
-0.9. The same audio twice (a copied file, a mislabelled "English" stream, a re-encode) correlates
-above 0.9 in every piece, and it syncs perfectly: without this check it gets confidence 1.0, the
+0.9. The same audio twice (a copied file, a mislabelled "English" stream, a re-encode, even at 32 kb/s)
+correlates above 0.97 (:data:`~.params.SAME_AUDIO_CORRELATION`) in nearly every piece, and it syncs
+perfectly: without this check it gets confidence 1.0, the
 dual-track "backing" is the whole JP mix and the "EN" clips carry Japanese.
 """
 
@@ -19,7 +20,8 @@ SAME_AUDIO_REASON = "the EN track is the same audio as the JP track"
 
 
 def same_audio_fraction(jp: np.ndarray, en: np.ndarray, sr: int, a: float, b: float) -> float:
-    """Fraction of 1 s JP pieces that the EN track repeats (correlation >= 0.9) under ``t_en = a + b t_jp``.
+    """Fraction of 1 s JP pieces that the EN track repeats (correlation >= :data:`~.params.SAME_AUDIO_CORRELATION`)
+    under ``t_en = a + b t_jp``.
 
     Up to :data:`SAME_AUDIO_PIECES` pieces of :data:`SAME_AUDIO_PIECE` seconds spread over the
     overlap; each one's peak normalised cross-correlation with the EN audio at its image
