@@ -18,7 +18,7 @@ LAYERS: list[set[str]] = [
      "silero_sequence", "strictload", "interrupts"},
     {"formats", "release", "media"},
     {"asr", "diarize", "separate", "tts", "translate", "align", "sync", "mixing", "scoring"},
-    {"dataset", "dub", "evaluate", "exports", "synth", "testing", "demo", "stats", "tasks"},
+    {"dataset", "dub", "evaluate", "exports", "synth", "testing", "demo", "stats", "tasks", "task_card"},
     {"commands", "cli", "__main__"},
 ]
 

@@ -190,8 +190,10 @@ STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 5, "score": 4, "separat
 #: 10: AssemblyAI (ms) and ElevenLabs Scribe JSON read, an AWS multi-language job's language read, Japanese line
 #: breaks joined without a space, Japanese SDH brackets removed, all-caps sentences before a colon kept, a cue
 #: number cut off at an SRT's end dropped, TTML tick and frame times read; 11: lyrics marked at each line's start,
-#: one ``<u>`` for emphasis, all-caps sentences before a colon (subtitles 18).
-TRANSCRIPT_IMPORT_VERSION = 11
+#: one ``<u>`` for emphasis, all-caps sentences before a colon (subtitles 18); 12: a Whisper tool's segments
+#: that hold no speech dropped (openai-whisper's cleared ones, ``[BLANK_AUDIO]``, ``[Music]``), a space kept
+#: between Latin words in Japanese (AssemblyAI, Scribe, AWS), the OpenAI API's ``segments: []`` beside its words.
+TRANSCRIPT_IMPORT_VERSION = 12
 
 
 #: Options added later to a stage's key: in it only when not their default, so earlier builds' finished

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 
 _SPACES = re.compile(r"\s+")
 #: libass's escapes in event text: ``\N``, ``\n`` (line breaks), ``\h`` (hard space), ``\{``, ``\}``.
@@ -178,3 +179,25 @@ def vtt_text(text: str) -> str:
     text = _TAG.sub("", _TIMESTAMP_TAG.sub("", text))
     text = _ASS_OVERRIDE_IN_SRT.sub("", text)
     return collapse(close_lyric_lines(html.unescape(text).translate(_BIDI_MARKS)))
+
+
+_LATIN_END = re.compile(r"[A-Za-z0-9]$")
+_LATIN_START = re.compile(r"^[A-Za-z0-9]")
+
+
+def join_words(words: Iterable[str], language: str) -> str:
+    """Words (each without its surrounding spaces) joined as the language writes them: with spaces, or, in a
+    language written without them (:data:`anim400k.model.UNSPACED_LANGUAGES`), with nothing but a space between
+    two Latin words or numbers (``これは``, ``New``, ``York``, ``です`` -> ``これはNew Yorkです``; they came out
+    ``NewYork``)."""
+    from ..model import UNSPACED_LANGUAGES
+
+    pieces = [w.strip() for w in words if w and w.strip()]
+    if language not in UNSPACED_LANGUAGES:
+        return " ".join(pieces)
+    out = ""
+    for piece in pieces:
+        if out and _LATIN_END.search(out) and _LATIN_START.search(piece):
+            out += " "
+        out += piece
+    return out

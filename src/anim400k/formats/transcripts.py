@@ -67,6 +67,7 @@ from ..model import MAX_TIME_S, UNSPACED_LANGUAGES, Segment, Transcript, Word, p
 from .aws_analytics import is_call_analytics, parse_call_analytics
 from .faster_whisper_json import segment_object, word_object
 from .languages import language_code
+from .subtitle_text import join_words
 from .word_services import is_assemblyai, is_scribe, service_words, stated_language, utterance_spans
 
 AWS_PAUSE_S = 0.5
@@ -249,7 +250,8 @@ def _parse_whisper(obj: Any, chk: _Checker, language: str | None) -> Transcript:
     if not language:
         _file_lang(lang, "'language'", chk)
     lang = _language(lang, language, chk)
-    if raw_segments is None and isinstance(top_words, list):
+    if (raw_segments is None or raw_segments == []) and isinstance(top_words, list) and top_words:
+        # (an empty 'segments' beside the words, as some API clients write it, dropped every word)
         # the OpenAI API asked for word timestamps only: the words alone, cut into segments at pauses
         words = _whisper_words(top_words, 0.0, MAX_TIME_S, "file-level", chk)
         return Transcript(language=lang, segments=_pause_segments(words, lang), source=source or "whisper-json")
@@ -282,7 +284,35 @@ def _parse_whisper(obj: Any, chk: _Checker, language: str | None) -> Transcript:
     segments.sort(key=lambda s: (s.start, s.end))
     if top_words is not None and segments and not any(s.words for s in segments):
         _spread_words(segments, _whisper_words(top_words, 0.0, MAX_TIME_S, "file-level", chk))
+    if not source:  # a Whisper tool's file, not one this package wrote (which names its source)
+        segments = spoken_segments(segments, lang)
     return Transcript(language=lang, segments=segments, source=source or "whisper-json")
+
+
+def spoken_segments(segments: list[Segment], language: str) -> list[Segment]:
+    """``segments`` of a Whisper tool's file as speech: what the subtitle rules take for no speech removed
+    (:func:`anim400k.formats.sdh.speech_text`: ``[BLANK_AUDIO]``, ``[Music]``, ``(music)``, lyrics), words and
+    times with it, and a segment left with no text dropped. openai-whisper keeps the segments it clears (empty
+    text, no words) and whisper.cpp writes ``[BLANK_AUDIO]`` over silence: they became clips with no text, or
+    stretched a clip over the silence, where the same run's SRT gave the speech alone. A segment marked not
+    transcribed (``transcribed: false``, timed speech without text) is kept as it is."""
+    from .sdh import speech_text, speech_words
+
+    out = []
+    for seg in segments:
+        if not seg.transcribed:
+            out.append(seg)
+            continue
+        text = speech_text(seg.text)
+        if not text:
+            continue
+        if text == seg.text:
+            out.append(seg)
+            continue
+        words = speech_words(seg.words) if seg.words else []
+        start, end = (words[0].start, max(w.end for w in words)) if words else (seg.start, seg.end)
+        out.append(replace(seg, start=start, end=max(start, end), text=text, words=words))
+    return out
 
 
 def _api_words_only(obj: dict[str, Any]) -> bool:
@@ -294,7 +324,6 @@ def _api_words_only(obj: dict[str, Any]) -> bool:
 def _pause_segments(words: list[Word], language: str) -> list[Segment]:
     """``words`` (in time order) cut into segments after sentence-final punctuation and where the silence
     before a word exceeds :data:`AWS_PAUSE_MS` (the rule AWS items without segments are cut by)."""
-    sep = "" if language in UNSPACED_LANGUAGES else " "
     groups: list[list[Word]] = []
     for w in sorted(words, key=lambda w: (w.start, w.end)):
         current = groups[-1] if groups else None
@@ -303,7 +332,7 @@ def _pause_segments(words: list[Word], language: str) -> list[Segment]:
             current.append(w)
         else:
             groups.append([w])
-    return [Segment(g[0].start, max(w.end for w in g), sep.join(w.text.strip() for w in g).strip(), words=g)
+    return [Segment(g[0].start, max(w.end for w in g), join_words((w.text for w in g), language), words=g)
             for g in groups]
 
 
@@ -314,7 +343,6 @@ def _parse_word_service(obj: dict[str, Any], chk: _Checker, language: str | None
     if not language:
         _file_lang(stated, "language_code", chk)
     lang = _language(stated, language, chk)
-    sep = "" if lang in UNSPACED_LANGUAGES else " "
     source, words = service_words(obj, chk)
     spans = utterance_spans(obj, chk) if source == "assemblyai" else []
     segments: list[Segment] = []
@@ -329,7 +357,8 @@ def _parse_word_service(obj: dict[str, Any], chk: _Checker, language: str | None
             else:
                 held[k].append(word)
         for (start, end, speaker, text), inside in zip(spans, held, strict=True):
-            seg_text = sep.join(w.text for w in inside).strip() or text
+            # the utterance's own text, as the service wrote it (its spaces between Latin words in Japanese)
+            seg_text = text.strip() or join_words((w.text for w in inside), lang)
             if seg_text:
                 segments.append(Segment(min([start, *(w.start for w in inside)]), max([end, *(w.end for w in inside)]),
                                         seg_text, words=inside, speaker=speaker))
@@ -514,7 +543,7 @@ def _parse_whisper_cpp(obj: dict[str, Any], chk: _Checker, language: str | None)
         segments.append(Segment(start, end, _cpp_decode(data, where, chk).strip(),
                                 words=_whisper_words(words, start, end, where, chk), speaker=speaker))
     segments.sort(key=lambda s: (s.start, s.end))
-    return Transcript(language=lang, segments=segments, source="whisper-cpp-json")
+    return Transcript(language=lang, segments=spoken_segments(segments, lang), source="whisper-cpp-json")
 
 
 # ---------------------------------------------------------------- AWS Transcribe JSON
@@ -695,7 +724,7 @@ def _aws_segment(items: list[dict[str, Any]], language: str) -> Segment | None:
             text += it["text"]
             continue
         words.append(Word(it["start"], it["end"], it["text"], it["conf"]))
-        text += (sep if text else "") + it["text"]
+        text = join_words([text, it["text"]], language) if sep == "" else text + (sep if text else "") + it["text"]
         if it["speaker"] is not None:
             speakers[str(it["speaker"])] = speakers.get(str(it["speaker"]), 0) + 1
     if not words:
@@ -890,9 +919,10 @@ def _whisper_cpp_bytes(data: bytes) -> dict[str, Any] | None:
 #: the lines openai-whisper prints while it transcribes (``--verbose True``), often saved as a ``.txt``
 _WHISPER_CONSOLE = re.compile(r"\s*\[(?:\d+:)?\d{1,2}:\d{2}\.\d{3} --> (?:\d+:)?\d{1,2}:\d{2}\.\d{3}\]")
 _UNKNOWN_FORMAT = (
-    "not a known transcript format (expected Whisper JSON with 'segments', whisper.cpp JSON with "
-    "'transcription', AWS Transcribe JSON with 'results.items' (Call Analytics: 'Transcript'), or subtitles: "
-    "SRT, WebVTT, ASS/SSA, TTML/DFXP, SBV)"
+    "not a known transcript format (expected Whisper JSON with 'segments' (the OpenAI API's: or 'words'), "
+    "whisper.cpp JSON with 'transcription', AWS Transcribe JSON with 'results.items' (Call Analytics: "
+    "'Transcript'), AssemblyAI or ElevenLabs Scribe JSON with 'words', or subtitles: SRT, WebVTT, ASS/SSA, "
+    "TTML/DFXP, SBV)"
 )
 
 
