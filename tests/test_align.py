@@ -498,3 +498,21 @@ def test_align_command_says_when_no_subtitle_event_overlaps_a_clip(tmp_path, cap
     assert main(["align", "--en", str(en), "--jp", str(jp), "--subtitles", str(subs), "--out",
                  str(tmp_path / "o.json")]) == 0
     assert "no subtitle event" not in capsys.readouterr().err
+
+
+def test_align_clips_checks_its_tolerance_and_subtitle_times() -> None:
+    """The CLI refused these; the API merged identical segments apart at -2000 ms, raised bare errors on nan and
+    10**30, dropped a NaN subtitle and attached an inverted one (an outside tester)."""
+    import pytest
+
+    from anim400k.align import align_clips
+    from anim400k.model import Segment, Subtitle
+
+    for bad in (-2000, float("nan"), 10**30, True):
+        with pytest.raises(ValueError, match="tolerance_ms must be a number from 0 to 10000000000"):
+            align_clips([Segment(0, 1, "a"), Segment(0, 1, "b")], [], tolerance_ms=bad)
+    for sub in (Subtitle(0.9, 0.1, "x"), Subtitle(float("nan"), 1.0, "x")):
+        with pytest.raises(ValueError, match="subtitle 0 has no valid times"):
+            align_clips([Segment(0, 1, "a")], [], [sub])
+    assert [c.en_subtitles for c in align_clips([Segment(0, 1, "a")], [], [Subtitle(-5, 0.5, "x")])] == [
+        [Subtitle(-5, 0.5, "x")]]  # overlapping the clip: attached

@@ -19,6 +19,8 @@ vanishes in the rounding. Clip hulls are reported rounded to whole milliseconds.
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,9 @@ from typing import Any
 import numpy as np
 
 from .model import DEFAULT_TOLERANCE_MS, EN, JP, MAX_TIME_S, Clip, Segment, Subtitle, TimeMap, Word
+
+#: the largest merge tolerance (ms): any two times of a track
+MAX_TOLERANCE_MS = int(MAX_TIME_S * 1000)
 
 
 def to_ms(seconds: np.ndarray | Sequence[float]) -> np.ndarray:
@@ -328,6 +333,13 @@ def align_segments(
     offset between the media: it maps to negative JP times and would be empty once clamped at 0) is
     not emitted; ``outside_jp_medium`` counts those clips.
     """
+    if isinstance(tolerance_ms, bool) or not isinstance(tolerance_ms, numbers.Real) or not (
+            math.isfinite(tolerance_ms) and 0 <= tolerance_ms <= MAX_TOLERANCE_MS):
+        # the CLI checks it; the API merged overlapping segments apart at -2000 and raised on nan or 10**30
+        raise ValueError(f"tolerance_ms must be a number from 0 to {MAX_TOLERANCE_MS}, not {tolerance_ms!r}")
+    for k, sub in enumerate(subtitles):  # a NaN one was dropped without a word, an inverted one attached
+        if not (math.isfinite(sub.start) and math.isfinite(sub.end) and sub.start <= sub.end):
+            raise ValueError(f"subtitle {k} has no valid times ({sub.start}, {sub.end}): finite, end after start")
     raw_en_s = np.array([s.start for s in en], dtype=np.float64)
     en_e = np.array([s.end for s in en], dtype=np.float64)
     raw_jp_s = np.array([s.start for s in jp], dtype=np.float64)
@@ -545,7 +557,7 @@ def align_files(
     from .formats.subtitles import SubtitleRead, is_media_file, read_subtitle_stream_chosen, read_subtitles_noted
     from .formats.transcripts import read_transcript
 
-    check_number("--tolerance-ms", tolerance_ms, 0, MAX_TIME_S * 1000)
+    check_number("--tolerance-ms", tolerance_ms, 0, MAX_TOLERANCE_MS)
     check_number("--offset", offset, -MAX_TIME_S, MAX_TIME_S)
     check_number("--drift", drift, -1.0, 1.0, above=True)
     en_t = read_transcript(en, language=EN)
