@@ -49,7 +49,7 @@ def test_a_long_episode_plans_more_memory_a_worker():
     assert aj.worker_memory(None) == aj.worker_memory(600.0) == aj.WORKER_MEMORY_BYTES
     assert aj.worker_memory(1440.0) == pytest.approx(2.5e9, rel=1e-6)
     assert aj.worker_memory(7200.0) == pytest.approx(6.5e9, rel=1e-6)
-    assert aj.auto_jobs(8 * 7200.0, 8, 16, 32 * GIB) == 16  # the length not known: 2 GiB each
+    assert aj.auto_jobs(8 * 7200.0, 8, 16, 32 * GIB) == 13  # the length not known: 2.5 GB each (32 GiB / 2.5 GB)
     assert aj.auto_jobs(8 * 7200.0, 8, 16, 32 * GIB, longest=7200.0) == 5  # 32 GiB / 6.5 GB
     assert aj.auto_jobs(1440.0, 1, 2, 5 * GIB, longest=1440.0) == 2
 
