@@ -336,6 +336,20 @@ def _pause_segments(words: list[Word], language: str) -> list[Segment]:
             for g in groups]
 
 
+def _holding(spans: list[tuple[float, float, Any, Any]], by_start: list[int], starts: list[float],
+             middle: float, longest: float) -> list[int]:
+    """The utterances (indices into ``spans``) whose span holds ``middle``: those starting at or before it, checked
+    from the latest start back while one of them (``longest`` at most) could still reach it."""
+    out = []
+    j = bisect.bisect_right(starts, middle) - 1
+    while j >= 0 and starts[j] >= middle - longest:
+        k = by_start[j]
+        if spans[k][1] >= middle:
+            out.append(k)
+        j -= 1
+    return out
+
+
 def _parse_word_service(obj: dict[str, Any], chk: _Checker, language: str | None) -> Transcript:
     """AssemblyAI or ElevenLabs Scribe JSON (:mod:`.word_services`): one segment per AssemblyAI utterance (the
     words whose middle lies in it), else the words cut where the speaker changes, at sentence ends and pauses."""
@@ -349,9 +363,15 @@ def _parse_word_service(obj: dict[str, Any], chk: _Checker, language: str | None
     if spans:
         held: list[list[Word]] = [[] for _ in spans]
         left = []  # words no utterance holds: segmented as below
+        # the first utterance (in the file's order) holding a word's middle, by binary search over the spans sorted
+        # by start with a running maximum of their ends (a scan of every utterance per word: 85 s for 100k words)
+        by_start = sorted(range(len(spans)), key=lambda k: (spans[k][0], k))
+        starts = [spans[k][0] for k in by_start]
+        longest = max(end - start for start, end, _, _ in spans)
         for word, speaker in words:
             middle = (word.start + word.end) / 2
-            k = next((k for k, (start, end, _, _) in enumerate(spans) if start <= middle <= end), None)
+            hits = _holding(spans, by_start, starts, middle, longest)
+            k = min(hits) if hits else None
             if k is None:
                 left.append((word, speaker))
             else:
