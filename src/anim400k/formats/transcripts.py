@@ -363,8 +363,8 @@ def _parse_word_service(obj: dict[str, Any], chk: _Checker, language: str | None
     if spans:
         held: list[list[Word]] = [[] for _ in spans]
         left = []  # words no utterance holds: segmented as below
-        # the first utterance (in the file's order) holding a word's middle, by binary search over the spans sorted
-        # by start with a running maximum of their ends (a scan of every utterance per word: 85 s for 100k words)
+        # the first utterance (in the file's order) holding a word's middle, found by binary search over the spans
+        # sorted by start (a scan of every utterance per word took 85 s for 100k words)
         by_start = sorted(range(len(spans)), key=lambda k: (spans[k][0], k))
         starts = [spans[k][0] for k in by_start]
         longest = max(end - start for start, end, _, _ in spans)
