@@ -516,3 +516,22 @@ def test_align_clips_checks_its_tolerance_and_subtitle_times() -> None:
             align_clips([Segment(0, 1, "a")], [], [sub])
     assert [c.en_subtitles for c in align_clips([Segment(0, 1, "a")], [], [Subtitle(-5, 0.5, "x")])] == [
         [Subtitle(-5, 0.5, "x")]]  # overlapping the clip: attached
+
+
+def test_align_cli_says_when_a_negative_offset_clips_a_clip(tmp_path, capsys) -> None:
+    """`align --offset -1.1` clamped a clip's EN start of -0.1 s to 0 without a word (the timestamp format's
+    doing); it is clamped as a build clamps it, or dropped when most of it lies before the EN start, and said."""
+    import json
+
+    from anim400k.cli import main
+
+    (tmp_path / "e.json").write_text(json.dumps({"language": "en", "segments": [
+        {"start": 0, "end": 0.5, "text": "Hi."}, {"start": 3, "end": 4, "text": "Bye."}]}))
+    (tmp_path / "j.json").write_text(json.dumps({"language": "ja", "segments": [
+        {"start": 1.0, "end": 2.0, "text": "はい"}, {"start": 4.1, "end": 5.1, "text": "じゃ"}]}), encoding="utf-8")
+    out = tmp_path / "c.json"
+    assert main(["align", "--en", str(tmp_path / "e.json"), "--jp", str(tmp_path / "j.json"), "--offset", "-1.1",
+                 "--out", str(out)]) == 0
+    assert "1 clip(s) reaching before the EN medium's start were clipped to it" in capsys.readouterr().err
+    clips = json.loads(out.read_text(encoding="utf-8"))
+    assert [c["en_start_time"] for c in clips] == ["00:00:00.000", "00:00:03.000"]

@@ -80,7 +80,15 @@ def register(app: typer.Typer) -> None:
             subtitle_option="--subtitle-stream",
             on_stream_note=lambda note: typer.echo(f"note: {subtitles}: {note}", err=True),
             time_map=tm, on_alignment=edited.append)
+        # a clip reaching before the EN medium's start (a negative --offset) is clamped there, or dropped when
+        # most of it lies before, as a build does; it was clamped silently (by the timestamp format)
+        from ..dataset.episode_clips import inside_en_medium
+
+        clips, before_en, clamped = inside_en_medium(clips, None)
         write_json_atomic(out, [clip_record(c) for c in clips])
+        if before_en or clamped:
+            typer.echo(f"warning: {clamped} clip(s) reaching before the EN medium's start were clipped to it and "
+                       f"{before_en} more than half before it were dropped (check --offset)", err=True)
         matched = sum(len(c.jp_segments) for c in clips)
         typer.echo(f"{len(clips)} clips from {n_en} EN / {n_jp} JP segments; "
                    f"{n_jp - matched} JP segments unmatched -> {out}")
