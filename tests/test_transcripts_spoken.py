@@ -70,3 +70,16 @@ def test_api_verbose_json_with_empty_segments_reads_its_words(tmp_path: Path) ->
     obj = {"task": "transcribe", "language": "english", "text": "Hello there", "segments": [],
            "words": [{"word": "Hello", "start": 0.0, "end": 0.4}, {"word": "there", "start": 0.5, "end": 0.9}]}
     assert _read(tmp_path, obj) == [(0.0, 0.9, "Hello there")]
+
+
+def test_whisperx_words_with_null_times_are_unaligned_words(tmp_path: Path) -> None:
+    """``{"word": "50", "start": null, "end": null}`` was refused as 'start is missing'; whisperX writes such
+    words for what it could not align (numbers), as it leaves the keys out elsewhere."""
+    obj = {"language": "en", "segments": [{"start": 1.0, "end": 3.0, "text": " I have 50 cats.", "words": [
+        {"word": "I", "start": 1.0, "end": 1.2}, {"word": "have", "start": 1.3, "end": 1.6},
+        {"word": "50", "start": None, "end": None}, {"word": "cats.", "start": 2.2, "end": 3.0}]}]}
+    path = tmp_path / "wx.json"
+    path.write_text(json.dumps(obj), encoding="utf-8")
+    (seg,) = read_transcript(path, language="en").segments
+    assert [w.text for w in seg.words] == ["I", "have", "50", "cats."]
+    assert seg.words[2].start == 1.6 and seg.words[2].end == 2.2  # between its neighbours, as an absent time

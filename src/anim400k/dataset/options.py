@@ -192,7 +192,8 @@ STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 5, "score": 4, "separat
 #: number cut off at an SRT's end dropped, TTML tick and frame times read; 11: lyrics marked at each line's start,
 #: one ``<u>`` for emphasis, all-caps sentences before a colon (subtitles 18); 12: a Whisper tool's segments
 #: that hold no speech dropped (openai-whisper's cleared ones, ``[BLANK_AUDIO]``, ``[Music]``), a space kept
-#: between Latin words in Japanese (AssemblyAI, Scribe, AWS), the OpenAI API's ``segments: []`` beside its words.
+#: between Latin words in Japanese (AssemblyAI, Scribe, AWS), the OpenAI API's ``segments: []`` beside its words,
+#: whisperX words with ``null`` times read as unaligned.
 TRANSCRIPT_IMPORT_VERSION = 12
 
 

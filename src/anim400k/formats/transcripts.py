@@ -206,10 +206,13 @@ def _whisper_words(raw: Any, seg_start: float, seg_end: float, where: str, chk: 
             raise chk.fail(f"{wwhere}: missing 'word' text")
         prob = next((w[key] for key in ("probability", "score", "confidence") if w.get(key) is not None), None)
         prob = chk.number(prob, wwhere, "probability") if prob is not None else None
-        if "start" in w and "end" in w:
+        # whisperX leaves a word it could not align without times: the keys absent, or null (a null time was
+        # refused as 'start is missing')
+        has_start, has_end = w.get("start") is not None, w.get("end") is not None
+        if has_start and has_end:
             s, e = chk.interval(w, wwhere)
             timed.append((s, e, text, prob))
-        elif "start" in w:  # whisperX: a word with its start only keeps it
+        elif has_start:  # whisperX: a word with its start only keeps it
             timed.append((chk.time(w["start"], wwhere, "start"), None, text, prob))
         else:  # whisperX: an unaligned word
             timed.append((None, None, text, prob))
