@@ -8,8 +8,8 @@ original namespace (``http://www.w3.org/2006/10/ttaf1``) was refused as "not SRT
 10.4; every element a ``par`` container): an element's ``begin`` and ``end`` count from its parent's begin, a
 ``dur`` from its own begin, and an element without an end ends with its parent. Each ``p`` with a known
 interval is one cue (its spans' text included); a ``p`` without one gives a cue per timed ``span`` in it.
-``<br/>`` is a line break; ``metadata`` is no text. Tick and frame times are rewritten first
-(:func:`anim400k.formats.ttml_times.normalise_ttml_times`).
+``<br/>`` is a line break; ``metadata`` is no text. Times are read by
+:func:`anim400k.formats.ttml_times.ttml_seconds` (offsets, clocks, ticks and frames at the document's rates).
 """
 
 from __future__ import annotations
@@ -17,16 +17,17 @@ from __future__ import annotations
 import math
 import re
 import xml.etree.ElementTree as ET
+from fractions import Fraction
 from pathlib import Path
 
 from ..errors import InputError
 from ..model import Subtitle
 from .subtitle_text import close_lyric_lines, collapse
-from .ttml_times import normalise_ttml_times
+from .ttml_times import ttml_rates, ttml_seconds
 
-_CLOCK = re.compile(r"^(\d+):(\d{2}):(\d{2}(?:\.\d+)?)$")
-_OFFSET = re.compile(r"^(\d+(?:\.\d+)?)(h|ms|m|s)$")
-_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+#: a document's frame, sub-frame and tick rates (:func:`~anim400k.formats.ttml_times.ttml_rates`)
+_Rates = tuple[Fraction, Fraction, Fraction]
+
 #: elements whose content is not shown text
 _NOT_TEXT = frozenset({"metadata", "set", "styling", "layout", "head", "animation"})
 
@@ -49,26 +50,29 @@ def _attr(elem: ET.Element, name: str) -> str | None:
     return None
 
 
-def _seconds(value: str | None, what: str, path: Path) -> float | None:
+def _seconds(value: str | None, what: str, rates: _Rates, path: Path) -> Fraction | None:
     if value is None or value == "":
         return None
-    m = _CLOCK.match(value)
-    if m:
-        return int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
-    m = _OFFSET.match(value)
-    if m:
-        return float(m.group(1)) * _UNITS[m.group(2)]
-    raise InputError(f"TTML time {what}={value!r} is not a time TTML 1 defines", path)
+    seconds = ttml_seconds(value, *rates)
+    if seconds is None:
+        raise InputError(f"TTML time {what}={value!r} is not a time TTML 1 defines", path)
+    return seconds
 
 
-def _interval(elem: ET.Element, parent: tuple[float, float], path: Path) -> tuple[float, float]:
-    """``elem``'s active interval (absolute seconds) within its parent's ``(begin, end)``."""
+def _ms(seconds: Fraction | float) -> float:
+    """Exact seconds rounded to the millisecond (halves to even), once, where a cue's time is stored."""
+    return round(Fraction(seconds) * 1000) / 1000
+
+
+def _interval(elem: ET.Element, parent: tuple[Fraction, Fraction | float], rates: _Rates, path: Path
+              ) -> tuple[Fraction, Fraction | float]:
+    """``elem``'s active interval (absolute seconds, exact; an open end ``inf``) within its parent's."""
     p_begin, p_end = parent
-    begin = _seconds(_attr(elem, "begin"), "begin", path)
-    end = _seconds(_attr(elem, "end"), "end", path)
-    dur = _seconds(_attr(elem, "dur"), "dur", path)
-    start = p_begin + (begin or 0.0)
-    stop = p_begin + end if end is not None else math.inf
+    begin = _seconds(_attr(elem, "begin"), "begin", rates, path)
+    end = _seconds(_attr(elem, "end"), "end", rates, path)
+    dur = _seconds(_attr(elem, "dur"), "dur", rates, path)
+    start = p_begin + (begin or 0)
+    stop: Fraction | float = p_begin + end if end is not None else math.inf
     if dur is not None:
         stop = min(stop, start + dur)
     if math.isinf(stop):
@@ -96,8 +100,9 @@ def _plain(text: str) -> str:
 def parse_ttml(text: str, path: str | Path) -> list[Subtitle]:
     """The cues of a TTML/DFXP document (module docstring), in document order; ``path`` names it in errors."""
     path = Path(path)
+    rates = ttml_rates(text)  # the document's frame, sub-frame and tick rates (tick and frame times)
     try:
-        root = ET.fromstring(normalise_ttml_times(text).lstrip("\ufeff \t\r\n"))
+        root = ET.fromstring(text.lstrip("\ufeff \t\r\n"))
     except ET.ParseError as exc:
         raise InputError(f"not well-formed TTML/DFXP XML ({exc})", path) from exc
     if _local(root.tag) != "tt":
@@ -107,23 +112,23 @@ def parse_ttml(text: str, path: str | Path) -> list[Subtitle]:
     if body is None:
         return cues
 
-    def walk(elem: ET.Element, parent: tuple[float, float]) -> None:
-        span = _interval(elem, parent, path)
+    def walk(elem: ET.Element, parent: tuple[Fraction, Fraction | float]) -> None:
+        span = _interval(elem, parent, rates, path)
         name = _local(elem.tag)
         if name == "p":
             if not math.isinf(span[1]):
-                cues.append(Subtitle(round(span[0], 3), round(span[1], 3), _plain(_text(elem))))
+                cues.append(Subtitle(_ms(span[0]), _ms(span[1]), _plain(_text(elem))))
                 return
             for child in elem.iter():  # an untimed paragraph: its timed spans are its cues
                 if child is not elem and _local(child.tag) == "span" and (
                         _attr(child, "end") is not None or _attr(child, "dur") is not None):
-                    s = _interval(child, span, path)
+                    s = _interval(child, span, rates, path)
                     if not math.isinf(s[1]):
-                        cues.append(Subtitle(round(s[0], 3), round(s[1], 3), _plain(_text(child))))
+                        cues.append(Subtitle(_ms(s[0]), _ms(s[1]), _plain(_text(child))))
             return
         if name in ("body", "div"):
             for child in elem:
                 walk(child, span)
 
-    walk(body, (0.0, math.inf))
+    walk(body, (Fraction(0), math.inf))
     return [c for c in cues if c.end > c.start or c.text]

@@ -30,7 +30,7 @@ def _parameter(text: str, name: str) -> str | None:
     return m.group(1) if m else None
 
 
-def _rates(text: str) -> tuple[Fraction, Fraction, Fraction]:
+def ttml_rates(text: str) -> tuple[Fraction, Fraction, Fraction]:
     """``(frame rate, sub-frame rate, tick rate)`` of the document (its ``tt`` element's parameters)."""
     head = text[:text.find(">", text.find("<tt")) + 1] if "<tt" in text else text[:4096]
     frame = _parameter(head, "frameRate")
@@ -78,7 +78,7 @@ def normalise_ttml_times(text: str) -> str:
     a document without them comes back unchanged."""
     if "<tt" not in text:
         return text
-    rates = _rates(text)
+    rates = ttml_rates(text)
 
     def rewrite(m: re.Match[str]) -> str:
         if m.group(2).endswith(("f", "t")) or _CLOCK_FRAMES.fullmatch(m.group(2)):
