@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -172,6 +173,34 @@ def test_stage_bar_shows_the_episode_in_flight_until_it_ends(builds: dict[str, o
     finally:
         bars.close()
     assert not root.exists()
+
+
+def test_each_stage_bar_times_its_own_stage(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every bar was made at the build's start and closed at its end: a stage's elapsed time and s/ep were the
+    build's (off by 2-70x for the late, short stages)."""
+    monkeypatch.setattr(sys, "stderr", FakeTerminal())
+    bars = StageProgress(True, {"asr_en": 1, "align": 2})
+    try:
+        made = bars.bars["align"].start_t
+        time.sleep(0.2)
+        bars.start("a", "align")
+        started = bars.bars["align"].start_t
+        assert started >= made + 0.2  # the clock starts with the stage's first episode
+        bars.start("b", "align")
+        assert bars.bars["align"].start_t == started  # not again with the next one
+        bars.end("a", "align")
+        bars.end("b", "align", ok=False)  # a failed episode is not counted
+        assert bars.bars["align"].n == 1
+        bars.start("c", "asr_en")
+        bars.end("c", "asr_en")
+        asr = bars.bars["asr_en"]
+        assert asr.n == 1
+        stopped = asr.format_dict["elapsed"]
+        time.sleep(0.1)
+        assert asr.format_dict["elapsed"] == stopped < 0.2  # its last episode stopped its clock
+        assert bars.bars["align"].format_dict["elapsed"] > 0  # still running
+    finally:
+        bars.close()
 
 
 def test_no_channel_and_no_reporter_off_a_terminal(builds: dict[str, object], monkeypatch: pytest.MonkeyPatch) -> None:

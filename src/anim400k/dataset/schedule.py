@@ -123,6 +123,10 @@ class StageProgress:
     :data:`POLL_INTERVAL` seconds; the stage's bar shows each episode in flight after its count
     (``asr_en  0/1 [...] S01/E01 340/1440 s``). Off a terminal no folder is made, no thread started
     and the stages report nothing.
+
+    Each bar times its own stage: its clock starts when the stage's first episode is submitted (all bars are
+    made at the build's start) and stops when its last episode is counted, so its elapsed time and s/ep are the
+    stage's, not the build's.
     """
 
     def __init__(self, enabled: bool, totals: dict[str, int]) -> None:
@@ -131,6 +135,7 @@ class StageProgress:
         self.bars: dict[str, Any] = {}
         self.channel: ProgressFolder | None = None
         self._running: dict[tuple[str, str], tuple[float, float, str] | None] = {}
+        self._begun: set[str] = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._poller: threading.Thread | None = None
@@ -150,7 +155,13 @@ class StageProgress:
         return ctx if self.channel is None else self.channel.context(ctx)
 
     def start(self, key: str, name: str) -> None:
-        """Stage ``name`` of episode ``key`` is submitted: show how far it is once it reports."""
+        """Stage ``name`` of episode ``key`` is submitted: show how far it is once it reports (the first
+        submission of a stage starts its bar's clock)."""
+        with self._lock:
+            if name not in self._begun and name in self.bars:
+                self._begun.add(name)
+                bar = self.bars[name]
+                bar.reset(total=bar.total)  # nothing counted yet: only the clock moves to now
         if self.channel is not None and STAGE_BY_NAME[name].reports:
             with self._lock:
                 self._running[(key, name)] = None
@@ -162,14 +173,21 @@ class StageProgress:
                 self._show(name)
             if self.channel is not None:
                 self.channel.clear(key, name)
-            if ok and name in self.bars:
-                self.bars[name].update(1)
+            if ok:
+                self._count(name)
 
-    def update(self, name: str) -> None:
-        """One more episode has finished stage ``name``."""
-        with self._lock:
-            if name in self.bars:
-                self.bars[name].update(1)
+    def _count(self, name: str) -> None:
+        """Count one episode on stage ``name``'s bar (with ``self._lock`` held); its last one stops the bar's
+        clock, which tqdm reads through ``_time`` (closing the bar here would redraw it over the first bar's
+        line; left running, it would show the whole build's time when the bars close at its end)."""
+        bar = self.bars.get(name)
+        if bar is None:
+            return
+        bar.update(1)
+        if bar.total is not None and bar.n >= bar.total:
+            stopped = bar._time()
+            bar._time = lambda: stopped
+            bar.refresh()
 
     def poll(self) -> None:
         """Read the in-flight stages' reports and show the ones that changed."""
