@@ -105,3 +105,29 @@ def test_diarizer_model_goes_to_the_backend_and_keeps_old_keys(tmp_path: Path,
     # without --diarizer-model the diarize stage's key is what it was (finished builds are not redone)
     assert stage_config("diarize", BuildOptions(), []) == stage_config("diarize", BuildOptions(diarizer_model=None), [])
     assert stage_config("diarize", BuildOptions(), []) != stage_config("diarize", BuildOptions(diarizer_model="m"), [])
+
+
+@pytest.mark.parametrize("flags", [("--separator", "demucs", "--separator-model"),
+                                   ("--diarizer", "anime", "--diarizer-model")])
+def test_a_model_file_cut_short_fails_before_any_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch, flags: tuple[str, ...]) -> None:
+    """A copy interrupted half way passed the checks and failed every episode's stage after its ASR."""
+    import zipfile
+
+    from anim400k.cli import main
+    from anim400k.dataset import pipeline
+
+    whole = tmp_path / "whole.zip"
+    with zipfile.ZipFile(whole, "w") as zf:
+        zf.writestr("archive/data.pkl", b"\x80\x02}q\x00." + b"\0" * 2000)
+    folder = tmp_path / "model"
+    folder.mkdir()
+    weights = folder / ("htdemucs.th" if flags[1] == "demucs" else "embedding_model.pth")
+    weights.write_bytes(whole.read_bytes()[:1000])
+    monkeypatch.setattr(pipeline, "load_manifest", lambda *a: pytest.fail("the manifest was read first"))
+    out = tmp_path / "out"
+    code = main(["build", str(_manifest(tmp_path)), "--out", str(out), "--no-progress", *flags, str(folder)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert err.startswith(f"anim400k: error: {weights}: cut short or damaged") and "\n" not in err
+    assert not out.exists()

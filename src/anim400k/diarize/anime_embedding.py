@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ..checkpoint_file import check_checkpoint_file
 from ..errors import BackendUnavailable, InputError, ModelRequired, reason, shape_mismatch, torch_load_failure
 from ..offline import force_offline
 from ..signal import ANALYSIS_SR
@@ -52,6 +53,7 @@ def resolve_model(model: str | Path | None) -> tuple[Path, dict[str, Any]]:
     ckpt = path / CHECKPOINT if path.is_dir() else path
     if not ckpt.is_file():
         raise InputError(f"no {CHECKPOINT} in the anime speaker embedding folder", path)
+    check_checkpoint_file(ckpt, "an anime-speaker-embedding checkpoint")
     arch: dict[str, Any] = {}
     cfg = folder / CONFIG
     if cfg.is_file():

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ..checkpoint_file import check_checkpoint_file
 from ..errors import AnimError, BackendUnavailable, InputError, ModelRequired, described, reason, torch_load_failure
 from ..formats.rttm import annotation_to_turns
 from ..offline import force_offline
@@ -221,6 +222,8 @@ def _local_checkpoint(value: Any, key: str, config_path: Path) -> Any:
         path = path / "pytorch_model.bin"
     if not path.exists():
         raise InputError(f"the {key} checkpoint {value!r} is not there ({path})", config_path)
+    if path.is_file() and key != "plda":
+        check_checkpoint_file(path, "a pyannote model checkpoint")
     return {"checkpoint": str(path)} if key == "embedding" else str(path)
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ..checkpoint_file import check_checkpoint_file
 from ..errors import BackendUnavailable, InputError, ModelRequired, reason, shape_mismatch, torch_load_failure
 from ..model import TimeMap
 from .base import Separation, to_mono
@@ -55,14 +56,32 @@ class DemucsSeparator:
 
     def check(self) -> None:
         """Check the model path without loading it: a file, or a folder holding ``model_name``'s
-        ``.yaml`` bag or a ``.th`` file (what ``demucs.pretrained.get_model`` reads)."""
+        ``.yaml`` bag or a ``.th`` file (what ``demucs.pretrained.get_model`` reads), each weight file whole
+        (:func:`anim400k.checkpoint_file.check_checkpoint_file`)."""
         if not self.path.exists():
             raise InputError("demucs model file or folder not found", self.path)
         if self.path.is_dir() and not ((self.path / f"{self.model_name}.yaml").is_file()
                                        or any(self.path.glob("*.th"))):
             raise InputError(f"no {self.model_name}.yaml or .th file in the demucs model folder", self.path)
-        if self.path.is_file() and self.path.stat().st_size == 0:
-            raise InputError("empty demucs model file", self.path)
+        for weights in [self.path] if self.path.is_file() else self._weight_files():
+            check_checkpoint_file(weights, "a demucs model file")
+
+    def _weight_files(self) -> list[Path]:
+        """The ``.th`` files of the folder that ``model_name`` would load (its own, or its bag's models'),
+        as far as they can be named without loading (the loader reports what is missing)."""
+        names = [self.model_name]
+        bag_file = self.path / f"{self.model_name}.yaml"
+        if bag_file.is_file():
+            import yaml
+
+            try:
+                bag = yaml.safe_load(bag_file.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, yaml.YAMLError):
+                return []  # the loader says what is wrong with it
+            models = bag.get("models") if isinstance(bag, dict) else None
+            names = [m for m in models if isinstance(m, str)] if isinstance(models, list) else []
+        return [f for name in names for f in sorted(self.path.glob("*.th"))
+                if f.stem == name or f.stem.startswith(f"{name}-")]
 
     def load(self) -> Any:
         """Load (once) and return the demucs model (checked first: :meth:`check`).
