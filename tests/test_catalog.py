@@ -58,6 +58,14 @@ def test_asr_stage_key_follows_backend_settings(tmp_path: Path) -> None:
     given = {"en": str(tmp_path / "en.json")}
     m = "/models/large-v3"
     assert keys(given, asr_model=m, asr_device="cuda")["asr_en"] == keys(given, asr_model=m, asr_device="cpu")["asr_en"]
+    # a given transcript's stage holds the defaults of the ASR options it does not use: naming them, or another
+    # model or backend, re-ran the import and every stage after it
+    both = {"en": str(tmp_path / "en.json"), "ja": str(tmp_path / "ja.json")}
+    plain = keys(both)
+    for options in ({"asr_model": m}, {"asr_en": "pocketsphinx", "asr_ja": "vad"}, {"asr_en": "auto"}):
+        assert keys(both, **options) == plain, options
+    assert keys(given, asr_ja="vad")["asr_en"] == keys(given)["asr_en"]
+    assert keys(given, asr_ja="vad")["asr_ja"] != keys(given)["asr_ja"]  # JP is transcribed: its backend counts
 
 
 def test_default_jp_asr_change_reruns_asr_ja_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,6 +8,7 @@ disk stops the build (:class:`anim400k.errors.DiskFull`), keeping what is done.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import dataclasses
 import json
 import logging
 import threading
@@ -21,7 +22,7 @@ from ..model import EN, JP
 from .catalog import Catalog
 from .context import EpisodeContext
 from .identity import input_identity, model_identity, output_identities
-from .options import BuildOptions, stage_config
+from .options import STAGE_OPTION_KEYS, BuildOptions, stage_config
 from .progress_channel import ProgressFolder
 from .remote import push_catalog
 from .report import EpisodeResult
@@ -88,9 +89,21 @@ def stage_configs(ctx: EpisodeContext, stages: list[Stage], media: Callable[[str
     configs: dict[str, str] = {}
     for st in STAGES:  # topological order
         upstream = [configs[d] for d in st.deps if d in configs]
-        configs[st.name] = stage_config(st.name, ctx.options, upstream, stage_inputs(ctx, st.name, media),
-                                        backend_settings(st.name, ctx))
+        configs[st.name] = stage_config(st.name, keyed_options(ctx, st.name), upstream,
+                                        stage_inputs(ctx, st.name, media), backend_settings(st.name, ctx))
     return {s.name: configs[s.name] for s in stages}
+
+
+def keyed_options(ctx: EpisodeContext, stage: str) -> BuildOptions:
+    """The options ``stage``'s key holds: the build's, except that an ASR stage importing a given transcript
+    holds the defaults of the ASR options it does not use (``--asr-en``, ``--asr-ja``, ``--asr-model`` named
+    or left out re-ran every episode's ASR and everything after it; the defaults keep the keys of builds made
+    without them)."""
+    lang = {"asr_en": EN, "asr_ja": JP}.get(stage)
+    if lang is None or not ctx.ref.transcripts.get(lang):
+        return ctx.options
+    defaults = {k: BuildOptions.__dataclass_fields__[k].default for k in STAGE_OPTION_KEYS[stage]}
+    return dataclasses.replace(ctx.options, **defaults)
 
 
 def _undo_dependents(done: set[str], stages: list[Stage]) -> None:
