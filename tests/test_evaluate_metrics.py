@@ -202,7 +202,13 @@ def test_partial_dubs_are_listed_as_missing(
     assert main([*argv, "--vad", "energy", "--no-speaker", "--no-progress"]) == 0
     data = json.loads((out / "metrics.json").read_text())
     assert data["missing"] == [f"{gone.parent.name}/{gone.stem}"] and (data["n_clips"], data["n_dubbed"]) == (2, 1)
-    assert "1 of 2 clips dubbed (1 missing)" in " ".join(capsys.readouterr().out.split())
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "1 of 2 clips dubbed (1 missing)" in printed
+    # one clip has no spread (its std was 0.0), and figures not measured are null, not missing keys
+    assert data["summary"]["onset_error"]["n"] == 1 and data["summary"]["onset_error"]["std"] is None
+    assert "onset_error │ 1 │" in printed and "│ – │" in printed
+    assert data["corpus"] == {"bleu": None, "chrf": None, "wer": None, "intelligibility_wer": None}
+    assert "corpus:" not in printed
 
 
 def test_loudness_diff_hears_content_above_8_khz(demo: tuple[Path, dict[str, Path]], tmp_path: Path) -> None:

@@ -111,6 +111,9 @@ def test_condition_stats_matches_t_interval() -> None:
     assert s.mean == pytest.approx(np.mean(x))
     assert (s.ci95_low, s.ci95_high) == pytest.approx((np.mean(x) - half, np.mean(x) + half))
     assert s.median == pytest.approx(np.median(x))
+    assert s.std == pytest.approx(np.std(x, ddof=1))
+    one = condition_stats("solo", [70])
+    assert one.mean == 70 and math.isnan(one.std) and math.isnan(one.ci95_low)  # one rating: no spread (was 0.0)
 
 
 def test_holm() -> None:

@@ -84,7 +84,7 @@ def evaluate(
             str(row["n"]),
             f"{row['mean']:.3f}",
             f"{row['median']:.3f}",
-            f"{row['std']:.3f}",
+            "–" if row["std"] is None else f"{row['std']:.3f}",
             f"{row['mean_abs']:.3f}" if "mean_abs" in row else "",
         )
     console = Console()
@@ -96,10 +96,9 @@ def evaluate(
         )
     if report.skipped:
         console.print(f"skipped: {len(report.skipped)} dubbed clips without JP or gold EN audio in the release")
-    if report.corpus:
-        console.print(
-            "corpus: " + "  ".join(f"{k}={v:.2f}" for k, v in report.corpus.items() if not math.isnan(v))
-        )
+    measured = {k: v for k, v in report.corpus.items() if not math.isnan(v)}
+    if measured:
+        console.print("corpus: " + "  ".join(f"{k}={v:.2f}" for k, v in measured.items()))
     if report.empty_reference:
         n = len(report.empty_reference)
         console.print(

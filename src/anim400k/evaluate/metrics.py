@@ -154,6 +154,9 @@ def clip_metrics(
     return m
 
 
+#: the corpus figures ``metrics.json`` always holds (``null`` when not measured)
+CORPUS_KEYS = ("bleu", "chrf", "wer", "intelligibility_wer")
+
 NUMERIC = (
     "onset_error",
     "end_error",
@@ -196,19 +199,20 @@ class MetricsReport:
     signatures: dict[str, str] = field(default_factory=dict)
 
 
-def summarise(clips: Sequence[ClipMetrics]) -> dict[str, dict[str, float]]:
-    """Per metric: number of clips measured, mean, median, std (and mean of absolute for errors)."""
-    out: dict[str, dict[str, float]] = {}
+def summarise(clips: Sequence[ClipMetrics]) -> dict[str, dict[str, float | None]]:
+    """Per metric measured on a clip at least: number of clips measured, mean, median, sample std (None for one
+    clip: it was 0.0, "no spread") and the mean of absolute values for errors."""
+    out: dict[str, dict[str, float | None]] = {}
     for name in NUMERIC:
         v = np.array([getattr(c, name) for c in clips], dtype=float)
         v = v[np.isfinite(v)]
         if v.size == 0:
             continue
-        row = {
+        row: dict[str, float | None] = {
             "n": int(v.size),
             "mean": round(float(v.mean()), 4),
             "median": round(float(np.median(v)), 4),
-            "std": round(float(v.std(ddof=1)) if v.size > 1 else 0.0, 4),
+            "std": round(float(v.std(ddof=1)), 4) if v.size > 1 else None,  # one value has no spread
         }
         if name.endswith("_error"):
             row["mean_abs"] = round(float(np.abs(v).mean()), 4)
@@ -308,6 +312,8 @@ def evaluate_dubs(
 
             w = wer([c.script_text for c in spoken], [c.dub_text for c in spoken])
             report.corpus["intelligibility_wer"] = round(w, 4) if math.isfinite(w) else math.nan
+    for key in CORPUS_KEYS:  # not measured (--asr none, no dub script): null in metrics.json, not a missing key
+        report.corpus.setdefault(key, math.nan)
     return report
 
 

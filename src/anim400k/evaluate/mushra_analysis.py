@@ -252,7 +252,7 @@ def condition_stats(
     if n == 0:
         return ConditionStats(condition, 0, math.nan, math.nan, math.nan, math.nan, math.nan)
     mean, low, high = t_interval(x)
-    std = float(x.std(ddof=1)) if n > 1 else 0.0
+    std = float(x.std(ddof=1)) if n > 1 else math.nan  # one rating has no spread (it was 0.0)
     means = np.asarray(listener_means, dtype=float)
     lm, llow, lhigh = t_interval(means)
     q1, q3 = quartiles(x)
