@@ -275,3 +275,22 @@ def test_a_dataset_dub_never_replaces_mp3s_it_did_not_write(
     (out / gold).write_bytes(b"killed between the MP3 and its entry")
     assert _dub_dataset(release, out) == expected
     assert (out / gold).read_bytes() == (whole / gold).read_bytes()
+
+
+def test_a_dataset_dub_with_a_clip_not_dubbed_exits_2_naming_it(release: Path, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """Every clip failing (a release under a relative name FFmpeg took for a protocol) printed `dubbed 0/2` and
+    exited 0; a clip not dubbed now makes the exit status 2, as a build's failed episode does."""
+    rel = tmp_path / "rel"
+    shutil.copytree(release, rel)
+    broken = sorted((rel / "anim400k_audio_clips").rglob("*.mp3"))[0]
+    broken.write_bytes(b"not audio at all")
+    out = tmp_path / "dubs"
+    argv = ["dub", "--dataset", str(rel), "--split", "all", "--out", str(out), "--tts", "espeak", "--no-progress"]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert "dubbed " in captured.out
+    err = [line for line in captured.err.splitlines() if line.startswith("anim400k: error:")]
+    assert len(err) == 1 and "clips not dubbed (the first, " in err[0] and str(out / REPORT_NAME) in err[0]
+    report = json.loads((out / REPORT_NAME).read_text(encoding="utf-8"))
+    assert report["summary"]["dubbed"] == report["summary"]["clips"] - 1

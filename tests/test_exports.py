@@ -173,6 +173,14 @@ def test_webdataset_shards(rel: Path, tmp_path: Path) -> None:
     # a new shard starts once the current one holds shard_size bytes: 1 byte -> one sample per shard
     assert len(export(rel, "webdataset", tmp_path / "one", shard_size=1)["shards"]) == 6
     assert len(export(rel, "webdataset", tmp_path / "big", shard_size="100MB")["shards"]) == 1
+    # a legal name of 250 bytes: the staging folders' hidden names beside it were too long for a name
+    long = tmp_path / ("y" * 250)
+    assert len(export(rel, "webdataset", long, shard_size="100MB")["shards"]) == 1
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".y")) == []
+    # ShardWriter %-formats its pattern: a '%' in the folder's name was a TypeError traceback
+    odd = export(rel, "webdataset", tmp_path / "100% done" / "50%d%%", shard_size="100MB")
+    assert odd["shards"] == ["anim400k-000000.tar"]
+    assert (tmp_path / "100% done" / "50%d%%" / "anim400k-000000.tar").is_file()
 
 
 def test_bad_input_stops_without_skip_bad(bad_rel: Path, tmp_path: Path) -> None:

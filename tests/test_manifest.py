@@ -66,6 +66,11 @@ def test_json_manifest(tmp_path: Path) -> None:
          "fr"),
         ("shows:\n  - key: s\n    episodes:\n      - {episode: 1, media: a.mkv}\n      - {episode: 1, media: b.mkv}\n",
          "twice"),
+        # a name no filesystem holds: the episode failed in probe, and the build at its end with no release
+        (f"shows:\n  - key: {'k' * 256}\n    episodes:\n      - {{episode: 1, media: a.mkv}}\n",
+         "is 256 bytes long in UTF-8: a folder name holds at most 255"),
+        (f"shows:\n  - key: s\n    episodes:\n      - {{episode: {'あ' * 86}, media: a.mkv}}\n",
+         "is 258 bytes long"),
     ],
 )
 def test_bad_manifests_name_the_file_and_problem(tmp_path: Path, text: str, needle: str) -> None:

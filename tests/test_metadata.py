@@ -281,7 +281,10 @@ def test_metadata_command_checks_picture_files_without_release(tmp_path: Path, c
     assert main(["metadata", str(path)]) == 2
     err = capsys.readouterr().err
     assert "characters.Frieren.pic_files.0: picture file" in err and "missing.png" in err and "not found" in err
-    (tmp_path / "pics").mkdir()
+    (tmp_path / "pics" / "missing.png").mkdir(parents=True)  # a folder of that name: not "not found"
+    assert main(["metadata", str(path)]) == 2
+    assert "missing.png' is a folder, not a picture file" in capsys.readouterr().err
+    (tmp_path / "pics" / "missing.png").rmdir()
     Image.new("RGB", (4, 4)).save(tmp_path / "pics" / "missing.png")
     assert main(["metadata", str(path)]) == 0
 

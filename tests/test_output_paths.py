@@ -242,6 +242,27 @@ def test_an_output_name_at_the_filesystem_limit_is_written(tmp_path: Path) -> No
     assert temp_stem("short", ".json") == "short"
 
 
+def test_hidden_names_beside_a_long_output_fit_and_stay_apart(tmp_path: Path) -> None:
+    """A lock file or staging folder beside an output of 228-255 bytes failed with "File name too long" naming
+    the hidden name (export, tasks, mushra create, dub). Cut names end in a hash: two long outputs sharing a
+    beginning get two locks."""
+    from anim400k.fsutil.locks import output_lock, output_lock_path
+    from anim400k.fsutil.temp_files import fitted_name
+
+    a, b = "あ" * 84 + "a.mkv", "あ" * 84 + "b.mkv"  # 257 bytes: too long for a name, but fine to cut
+    assert fitted_name("short", 20) == "short"
+    for name in (a, b):
+        cut = fitted_name(name, 20)
+        assert len(cut.encode()) <= 235 and cut.startswith("あ" * 70) and "~" in cut
+    assert fitted_name(a, 20) != fitted_name(b, 20)
+    out = tmp_path / ("m" * 250 + ".mkv")  # a legal 254-byte name
+    lock = output_lock_path(out)
+    assert len(lock.name.encode()) <= 255 and lock.name.endswith(".anim400k.lock")
+    with output_lock(out):
+        assert lock.exists()
+    assert output_lock_path(tmp_path / ("m" * 250 + ".mka")) != lock
+
+
 def test_atomic_files_and_staged_folders_follow_the_one_umask_of_fsutil(tmp_path: Path, monkeypatch) -> None:
     """The umask read at import lives in ``fsutil.paths`` (:func:`mkdtemp_like_mkdir`'s folders); since the split
     of fsutil, ``atomic`` kept its own copy taken when it was imported, so the files and the folders of one

@@ -125,13 +125,21 @@ def register(app: typer.Typer) -> None:
             progress=progress,
         )
         if dataset is not None:
-            from ..dub.dataset_mode import dub_dataset
+            from ..dub.dataset_mode import REPORT_NAME, dub_dataset
 
             with backend_flags(DUB_FLAGS):  # a missing model names this command's flag
                 res = dub_dataset(dataset, out, split=split, options=options, limit=limit)
             used = ", ".join(f"{name} {n}" for name, n in sorted(res.translators.items()))
             typer.echo(f"dubbed {res.n_done}/{len(res.clips)} {res.split} clips into {out}"
                        + (f" (translated by {used})" if used else ""))
+            failed = [c for c in res.clips if not c.get("output")]
+            if failed:  # as a build with a failed episode: exit 2 (every clip failing exited 0)
+                first = failed[0]
+                why = first["problems"][0] if first.get("problems") else "not dubbed"
+                typer.echo(f"anim400k: error: {len(failed)} of {len(res.clips)} clips not dubbed (the first, "
+                           f"{first['jp_clip']}: {why}); each clip's problems are in {Path(out) / REPORT_NAME}",
+                           err=True)
+                raise typer.Exit(2)
             return
         if video is None:
             raise InputError("give a VIDEO to dub, or --dataset DATASET")

@@ -43,6 +43,9 @@ MAX_MANIFEST_BYTES = 64 * 2**20
 MAX_MANIFEST_NODES = 2_000_000  # values (mappings, lists, scalars) after aliases are expanded
 MAX_MANIFEST_CHARS = 256 * 2**20  # characters of all strings after aliases are expanded
 
+#: the longest folder name (in bytes) of common filesystems (ext4, XFS, btrfs, APFS; NTFS 255 characters)
+MAX_FOLDER_NAME_BYTES = 255
+
 _BAD_NAME_CHARS = re.compile(r"[/\\\x00-\x1f\x7f]")
 
 
@@ -50,11 +53,17 @@ def check_folder_name(value: str, what: str) -> str:
     """``value`` if it can name one folder of the output (a show key, an episode); else ValueError.
 
     Refused: empty, ``.``/``..``, a ``/`` or ``\\``, control characters, surrounding spaces, so
-    no key leaves the output folder and no two keys (``s``, ``s/``, ``s/.``) share a folder.
+    no key leaves the output folder and no two keys (``s``, ``s/``, ``s/.``) share a folder; and a name over
+    :data:`MAX_FOLDER_NAME_BYTES` bytes, which no common filesystem can hold.
     """
     if not value or value in (".", "..") or _BAD_NAME_CHARS.search(value) or value != value.strip():
         raise ValueError(f"{what} {value!r} must be usable as one folder name: not empty, '.' or '..', "
                          f"no '/', '\\', control characters or surrounding spaces")
+    size = len(value.encode("utf-8", "surrogateescape"))
+    if size > MAX_FOLDER_NAME_BYTES:  # the episode failed with "File name too long" and so did the build's end
+        shown = value[:40] + "..."
+        raise ValueError(f"{what} {shown!r} is {size} bytes long in UTF-8: a folder name holds at most "
+                         f"{MAX_FOLDER_NAME_BYTES}")
     return value
 
 

@@ -24,7 +24,7 @@ import numpy as np
 from ..errors import InputError
 from ..fsutil.locks import output_lock
 from ..fsutil.paths import mkdtemp_like_mkdir
-from ..fsutil.temp_files import temp_prefix
+from ..fsutil.temp_files import fitted_name, temp_prefix
 from ..fsutil.writable import check_writable
 from . import stimuli as st
 from .dataset import EvalClip, load_clips, system_audio
@@ -106,11 +106,16 @@ def _opaque_names(conditions: list[str]) -> dict[str, str]:
     return {c: names[c] for c in conditions}
 
 
+def _stage_name(name: str) -> str:
+    """``name`` as the test's staging folder beside it holds it (``.NAME.anim400k-XXXXXXXX.part`` fits in a name)."""
+    return fitted_name(name, len(temp_prefix("")) + 8 + len(".part"))
+
+
 def remove_stale_stages(out: Path) -> int:
     """Delete the temporary test folders (``.NAME.anim400k-XXXXXXXX.part`` beside ``out``) that a killed
     ``mushra create`` of ``out`` left; returns how many. Call it holding ``out``'s lock. Unmarked names
     (``.NAME.XXXXXXXX.part``, as versions before :data:`~anim400k.fsutil.temp_files.TEMP_MARK` wrote) are left alone."""
-    pattern = re.compile(re.escape(temp_prefix(out.name)) + r"[a-z0-9_]{8}\.part")
+    pattern = re.compile(re.escape(temp_prefix(_stage_name(out.name))) + r"[a-z0-9_]{8}\.part")
     removed = 0
     try:
         entries = list(os.scandir(out.parent))
@@ -145,7 +150,7 @@ class _TestWriter:
             if out.exists() and any(out.iterdir()):
                 raise InputError("output folder exists and is not empty", out)
             remove_stale_stages(out)
-            self.tmp = mkdtemp_like_mkdir(prefix=temp_prefix(out.name), suffix=".part", dir=out.parent)
+            self.tmp = mkdtemp_like_mkdir(prefix=temp_prefix(_stage_name(out.name)), suffix=".part", dir=out.parent)
         except BaseException:
             self._lock.close()
             raise

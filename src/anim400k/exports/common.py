@@ -16,6 +16,7 @@ from typing import Any
 from ..errors import InputError
 from ..fsutil.disk import fsync_folder, is_mount_point
 from ..fsutil.paths import mkdtemp_like_mkdir
+from ..fsutil.temp_files import fitted_name
 from ..model import Clip
 from ..progress import progress_bar
 from ..release import SHOW_FIELDS, BadItems, Dataset, Problem, Show, check_or_raise, type_ok
@@ -164,13 +165,21 @@ def stage_prefix(out: str | Path, kind: str) -> str:
     ``.NAME.anim400k-KIND-``; the random 8 characters follow. The ``anim400k-`` mark is what lets a later run
     delete it: a user's ``.NAME.old-20241231`` beside the output (a dated backup) is never taken for one (it
     was, and was deleted, until 2026-12-07)."""
-    return f".{Path(out).name}.anim400k-{kind}-"
+    return f".{_stage_name(Path(out).name, kind)}.anim400k-{kind}-"
+
+
+def _stage_name(name: str, kind: str) -> str:
+    """``name`` as the hidden folders of ``kind`` beside it hold it (:func:`~anim400k.fsutil.temp_files.fitted_name`:
+    ``.NAME.anim400k-KIND-XXXXXXXX`` fits in a file name)."""
+    return fitted_name(name, len(f"..anim400k-{kind}-") + 8)
 
 
 def _leftover(out: Path, name: str) -> str | None:
     """Which of :data:`_STAGE_KINDS` ``name`` (a file name beside ``out``) is a folder of, or None."""
-    m = re.fullmatch(rf"\.{re.escape(out.name)}\.anim400k-({'|'.join(_STAGE_KINDS)})-[a-z0-9_]{{8}}", name)
-    return m.group(1) if m else None
+    for kind in _STAGE_KINDS:
+        if re.fullmatch(rf"\.{re.escape(_stage_name(out.name, kind))}\.anim400k-{kind}-[a-z0-9_]{{8}}", name):
+            return kind
+    return None
 
 
 def _is_export(folder: Path) -> bool:

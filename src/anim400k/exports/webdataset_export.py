@@ -34,7 +34,8 @@ def export(
         # ShardWriter prints a line per shard when verbose; keep stdout clean.
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             with wds.ShardWriter(
-                str(stage / SHARD_PATTERN), maxsize=shard_size, maxcount=10**9, verbose=0
+                str(stage).replace("%", "%%") + "/" + SHARD_PATTERN,  # the pattern is %-formatted: a '%' in --out
+                maxsize=shard_size, maxcount=10**9, verbose=0
             ) as sink:
                 for clip in checked.clips():
                     info = clip_info(clip)

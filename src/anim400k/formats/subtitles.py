@@ -30,6 +30,7 @@ from typing import NamedTuple, Protocol
 from ..errors import InputError
 from ..fsutil.atomic import atomic_path
 from ..fsutil.sniffers import sniffed_text
+from ..media.av_path import av_path
 from ..model import Subtitle
 from .ass_format import canonical_field_order
 from .encoding import bom_encoding, decode_bom_text, encoding_label, legacy_encoding
@@ -627,7 +628,7 @@ def _open_media(path: Path):  # type: ignore[no-untyped-def]
     if not path.is_file():
         raise InputError("media file not found", path)
     try:
-        return av.open(str(path))
+        return av.open(av_path(path))
     except av.error.FFmpegError as exc:
         raise InputError(f"cannot open media ({exc})", path) from exc
 

@@ -9,6 +9,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from .temp_files import fitted_name
 from .write_errors import _cannot_write
 
 LOCK_FILE = ".anim400k.lock"
@@ -35,7 +36,7 @@ def output_lock_path(path: str | Path) -> Path:
     """The lock file of the output file ``path``: ``.NAME.anim400k.lock`` beside it. ``path`` is made absolute
     first (``.``, ``sub/..``: the folder's own name, in its parent), so every spelling of one output takes one lock."""
     path = Path(os.path.abspath(path))
-    return path.parent / f".{path.name}{LOCK_FILE}"
+    return path.parent / f".{fitted_name(path.name, 1 + len(LOCK_FILE))}{LOCK_FILE}"
 
 
 @contextlib.contextmanager

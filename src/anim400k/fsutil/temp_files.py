@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -30,6 +31,21 @@ def temp_stem(stem: str, ext: str, extra: int = _TEMP_EXTRA) -> str:
     while len(os.fsencode(stem)) > room and stem:
         stem = stem[:-1]
     return stem
+
+
+def fitted_name(name: str, extra: int) -> str:
+    """``name`` as a hidden name beside it holds it (a lock file, a staging folder: ``extra`` bytes more), so that
+    the whole fits in :data:`NAME_MAX` bytes: ``name`` itself when it fits, else cut (at a character) and ended by
+    ``~`` and 8 hex digits of its hash, so two long names sharing a beginning get two names. An output of 228-255
+    bytes failed with "File name too long" naming the hidden name."""
+    room = NAME_MAX - extra
+    if len(os.fsencode(name)) <= room:
+        return name
+    digest = "~" + hashlib.sha256(os.fsencode(name)).hexdigest()[:8]
+    cut = name
+    while cut and len(os.fsencode(cut + digest)) > room:
+        cut = cut[:-1]
+    return cut + digest
 
 
 def temp_prefix(name: str) -> str:

@@ -13,6 +13,7 @@ import numpy as np
 from ..errors import InputError
 from ..fsutil.atomic import atomic_path
 from ..signal import fit_length as _fit_length  # media/video.py and mux.py import it from here
+from .av_path import av_path
 from .blocks import BlockJoiner
 from .probe import StreamInfo, container_origin, open_input, probe, select_audio_stream, timeline_length
 from .scratch import FileSink
@@ -418,7 +419,7 @@ def _encode_audio_file(
     import av
 
     fmt, codec, sample_fmt, default_rate = spec
-    with av.open(str(tmp), "w", format=fmt, options={"fflags": "+bitexact"}) as out:
+    with av.open(av_path(tmp), "w", format=fmt, options={"fflags": "+bitexact"}) as out:
         if comment:
             out.metadata["comment"] = comment
         stream = add_audio_stream(out, codec, sr, data.shape[0], bitrate or default_rate, compression_level)

@@ -16,6 +16,7 @@ from ..fsutil.atomic import atomic_path
 from ..fsutil.no_clobber import refuse_overwriting
 from ..signal import fit_length, resample
 from .audio import add_audio_stream, audio_frames, parse_bitrate
+from .av_path import av_path
 from .probe import _reason, container_origin, normalize_language, open_input, probe
 
 log = logging.getLogger(__name__)
@@ -358,7 +359,7 @@ def mux_audio_track(
     else:
         notes.extend(plan.notes)
     with open_input(video_in) as src, atomic_path(out, sync=False) as tmp:  # media: not fsynced
-        with av.open(str(tmp), "w", options={"fflags": "+bitexact"}) as dst:
+        with av.open(av_path(tmp), "w", options={"fflags": "+bitexact"}) as dst:
             _copy_container_info(src, dst)
             mapping = {i: _copy_stream(dst, src.streams[i], out, default) for i in plan.copy}
             new = add_audio_stream(dst, plan.codec, plan.rate, data.shape[0], parse_bitrate(bitrate))

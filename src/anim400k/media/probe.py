@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DiskFull, InputError, is_disk_full
+from .av_path import av_path
 
 # ISO 639-1 / 639-2 (B and T) codes and English names that mean the same language.
 _LANGUAGE_GROUPS: tuple[tuple[str, ...], ...] = (
@@ -115,9 +116,9 @@ def _reopen_raw_audio(container: Any, p: Path) -> Any:
     fmt = _RAW_AUDIO_FORMATS[p.suffix.lower()]
     if not container.streams:
         container.close()
-        return av.open(str(p), "r", format=fmt)
+        return av.open(av_path(p), "r", format=fmt)
     try:
-        forced = av.open(str(p), "r", format=fmt)
+        forced = av.open(av_path(p), "r", format=fmt)
     except av.FFmpegError:
         return container
     if not forced.streams.audio:
@@ -139,13 +140,13 @@ def open_input(path: str | Path) -> Iterator[Any]:
         raise InputError("is a folder, not a media file", p)
     try:
         try:
-            container = av.open(str(p), "r")
+            container = av.open(av_path(p), "r")
         except av.InvalidDataError:
             if not _starts_as_mp3(p):
                 raise
             # a few frames of MP3 whose bytes FFmpeg's probe gives no score at all (seen with noise, 4,000
             # samples of 44.1 kHz stereo, from either LAME): opened as the MP3 its header says it is
-            container = av.open(str(p), "r", format="mp3")
+            container = av.open(av_path(p), "r", format="mp3")
         if not container.streams.audio and p.suffix.lower() in _RAW_AUDIO_FORMATS:
             # a few hundred bytes of MP3 (a clip of a few frames) score too low in FFmpeg's probe, or score
             # higher as another format (1,000 samples of 44.1 kHz mono at 320k probe as a VVC video stream)

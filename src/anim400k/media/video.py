@@ -17,6 +17,7 @@ import numpy as np
 from ..errors import InputError
 from ..fsutil.atomic import atomic_path
 from .audio import _fit_length, add_audio_stream, decode_audio, encode_audio, parse_bitrate
+from .av_path import av_path
 from .frames import (
     ClipColour,
     clip_colour,
@@ -64,7 +65,7 @@ def _open_clip(
     try:  # the writer owns the temporary file from here on; until it exists, an error drops it here
         tmp = stack.enter_context(atomic_path(path, sync=False))  # media: not fsynced
         out = stack.enter_context(
-            av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart", "fflags": "+bitexact"})
+            av.open(av_path(tmp), "w", format="mp4", options={"movflags": "+faststart", "fflags": "+bitexact"})
         )
         video = out.add_stream("libx264", rate=rate, options=options)
         video.width, video.height = size

@@ -374,6 +374,8 @@ def _rgb_picture(src: Path, field: str, source: str | Path) -> Any:
             return im.convert("RGB")
     except FileNotFoundError as exc:
         raise InputError(f"{field}: picture file {str(src)!r} not found", source) from exc
+    except IsADirectoryError as exc:
+        raise InputError(f"{field}: picture file {str(src)!r} is a folder, not a picture file", source) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise InputError(f"{field}: {str(src)!r} is not a readable image ({exc})", source) from exc
 
@@ -411,7 +413,8 @@ def check_pictures(meta: ShowMetadata, show_key: str, base_dir: str | Path, rele
             field = f"characters.{name}.pic_files.{i}"
             src = _picture_file(f, base_dir)
             if not src.is_file():
-                raise InputError(f"{field}: picture file {str(src)!r} not found", source)
+                problem = "is a folder, not a picture file" if src.is_dir() else "not found"
+                raise InputError(f"{field}: picture file {str(src)!r} {problem}", source)
             _rgb_picture(src, field, source)
         if release_root is None:
             continue

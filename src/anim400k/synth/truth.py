@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from ..media.av_path import av_path
 from ..model import Segment, Subtitle, TimeMap
 
 
@@ -64,7 +65,7 @@ class Truth:
         """Decode stem ``name`` (float32 mono at :attr:`sample_rate`)."""
         import av
 
-        with av.open(str(self.stem_path(name))) as c:
+        with av.open(av_path(self.stem_path(name))) as c:
             parts = [f.to_ndarray().reshape(-1) for f in c.decode(audio=0)]
         return np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
 

@@ -11,6 +11,7 @@ import av
 import numpy as np
 
 from ..fsutil.atomic import atomic_path
+from ..media.av_path import av_path
 from ..media.video import x264_asm_params
 from .video import rgb_to_yuv420p
 
@@ -35,7 +36,7 @@ def write_wav(path: str | Path, samples: np.ndarray, sr: int) -> None:
     """Write mono float32 PCM WAV (exact samples) atomically through PyAV."""
     x = np.ascontiguousarray(np.asarray(samples, dtype=np.float32).reshape(1, -1))
     with atomic_path(path, sync=False) as tmp:  # media: not fsynced
-        with av.open(str(tmp), "w", format="wav", options=dict(_BITEXACT)) as out:
+        with av.open(av_path(tmp), "w", format="wav", options=dict(_BITEXACT)) as out:
             st = out.add_stream("pcm_f32le", rate=sr, layout="mono")
             step = sr
             for i in range(0, x.shape[1], step):
@@ -67,7 +68,7 @@ def write_episode_media(
     is copied in as a text subtitle stream tagged ``subtitle_language``.
     """
     with atomic_path(path, sync=False) as tmp:  # media: not fsynced
-        with av.open(str(tmp), "w", format="matroska", options=dict(_BITEXACT)) as out:
+        with av.open(av_path(tmp), "w", format="matroska", options=dict(_BITEXACT)) as out:
             vst = None
             if frame_fn is not None and n_frames > 0:
                 first = frame_fn(0)
@@ -128,7 +129,7 @@ def write_episode_media(
 def copy_subtitles(out: av.container.OutputContainer, srt: str | Path, language: str | None = "eng") -> None:
     """Remux the events of an SRT file into ``out`` as a subtitle stream (no re-encoding), tagged
     ``language`` (None: untagged). PyAV cannot encode text subtitles, but it can copy their packets."""
-    with av.open(str(srt)) as src:
+    with av.open(av_path(srt)) as src:
         ins = src.streams.subtitles[0]
         st = out.add_stream_from_template(ins)
         if language is not None:

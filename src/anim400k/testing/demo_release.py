@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..formats import ids
+from ..media.av_path import av_path
 from ..model import Clip
 
 LINES = [
@@ -107,7 +108,7 @@ def _write_video(path: Path, audio: np.ndarray, sr: int, index: int) -> None:
 
     fps, w, h = 10, 160, 96
     n_frames = max(1, int(audio.size / sr * fps))
-    with atomic_path(path) as tmp, av.open(str(tmp), "w", format="mp4") as c:
+    with atomic_path(path) as tmp, av.open(av_path(tmp), "w", format="mp4") as c:
         vs = c.add_stream("libx264", rate=fps)
         vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
         aus = c.add_stream("aac", rate=sr)

@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 from ..formats import ids
+from ..media.av_path import av_path
 from ..release.schema import EPISODE_FIELDS, SHOW_FIELDS, complete_fields
 
 SR = 16000
@@ -25,7 +26,7 @@ def write_mp3(path: Path, seconds: float, freq: float = 440.0) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     t = np.arange(int(SR * seconds)) / SR
     x = (0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
-    with av.open(str(path), "w") as c:
+    with av.open(av_path(path), "w") as c:
         s = c.add_stream("mp3", rate=SR, layout="mono")
         frame = av.AudioFrame.from_ndarray(x[None, :], format="flt", layout="mono")
         frame.sample_rate = SR
