@@ -343,3 +343,20 @@ def test_the_normalised_output_is_metadata_input_again(tmp_path: Path) -> None:
     assert again.read_bytes() == out.read_bytes()
     shows = metadata.load_metadata(out)
     assert [s.key for s in shows] == list(json.loads(out.read_text()))
+
+
+
+@pytest.mark.parametrize("stem", ["show", "episodes", "genres"])
+def test_the_normalised_output_of_a_file_named_like_a_field_is_input_again(tmp_path: Path, stem: str) -> None:
+    """A file without a ``key`` is keyed by its stem: ``show.json`` (the demo's name) gave ``{"show": {...}}``, which
+    `metadata` and the build then read as one show whose ``show`` was an object ("show: expected a string")."""
+    data = {k: v for k, v in FULL.items() if k not in ("characters", "key")}
+    path = _write(tmp_path, data, f"{stem}.json")
+    out = tmp_path / "n.json"
+    assert main(["metadata", str(path), "--out", str(out)]) == 0
+    assert list(json.loads(out.read_text())) == [stem]
+    again = tmp_path / "n2.json"
+    assert main(["metadata", str(out), "--out", str(again)]) == 0
+    assert again.read_bytes() == out.read_bytes()
+    (show,) = metadata.load_metadata(out)
+    assert show.key == stem and show.show == FULL["show"]

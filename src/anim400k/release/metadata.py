@@ -260,11 +260,12 @@ def _episode_problems(item: Any, prefix: str) -> list[str]:
 def _keyed_shows(data: Any) -> list[dict[str, Any]] | None:
     """The shows of ``anim400k metadata --out``'s output (``{KEY: show object with its episodes}``, the release's
     shape) as a list of show objects with their ``key``, or None when ``data`` is not that: every value an object
-    holding ``episodes``, no key a field of a show object."""
+    holding ``episodes`` (no field of one show object is: its ``episodes`` holds episodes, its ``show`` a title).
+    A key may be a field's name: a file ``show.json`` without a ``key`` is written as ``{"show": {...}}``, which
+    was read back as one show whose ``show`` was an object ("expected a string")."""
     if not isinstance(data, dict) or not data or "shows" in data:
         return None
-    names = set(SHOW_FIELDS) | {"key", "episodes", "pic_files"}
-    if any(k in names for k in data) or not all(isinstance(v, dict) and "episodes" in v for v in data.values()):
+    if not all(isinstance(v, dict) and "episodes" in v for v in data.values()):
         return None
     return [{"key": key, **show} for key, show in data.items()]
 
