@@ -66,6 +66,15 @@ def _manifest(tmp_path: Path) -> Path:
     (["--diarizer", "pyannote", "--diarizer-model", "{t}/no"], "{t}/no: pyannote pipeline config not found"),
     (["--asr-model", "{t}/none"], "{t}/none: model folder not found"),
     (["--diarizer", "nope"], "unknown diarizer 'nope'"),
+    # ran probe, sync and the EN ASR first: a wrong flag's advice, an internal error, or ignored
+    (["--asr-ja", "whisper-tiny-en"], "--asr-ja whisper-tiny-en decodes English only: use --asr-ja auto"),
+    (["--asr-ja", "pocketsphinx"], "--asr-ja pocketsphinx decodes English only"),
+    (["--separator-model", "{t}/x.th"], "--separator-model applies to --separator demucs, not 'dualtrack'"),
+    (["--separator", "hpss", "--separator-model", "{t}/x.th"], "--separator-model applies to --separator demucs, "
+                                                               "not 'hpss'"),
+    (["--diarizer-model", "{t}/d"], "--diarizer-model applies to --diarizer anime or pyannote, not 'embedded'"),
+    (["--asr-en", "pocketsphinx", "--asr-ja", "vad", "--asr-model", "{t}/m"],
+     "--asr-model applies to --asr-en/--asr-ja auto or faster-whisper, not 'pocketsphinx'/'vad'"),
 ])
 def test_bad_backend_settings_fail_before_any_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                     monkeypatch: pytest.MonkeyPatch, args: list[str],

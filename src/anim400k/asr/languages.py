@@ -14,7 +14,11 @@ from __future__ import annotations
 from ..errors import InputError
 from ..formats.languages import WHISPER_CODES, WHISPER_LANGUAGE_TABLE, WHISPER_LANGUAGES
 
-__all__ = ["WHISPER_LANGUAGES", "WHISPER_LANGUAGE_TABLE", "known_whisper_language", "whisper_language"]
+__all__ = ["ENGLISH_ONLY_ASR", "WHISPER_LANGUAGES", "WHISPER_LANGUAGE_TABLE", "known_whisper_language",
+           "whisper_language"]
+
+#: the ASR backends that decode English only (their models are English models)
+ENGLISH_ONLY_ASR = ("pocketsphinx", "whisper-tiny-en")
 
 
 def known_whisper_language(language: str) -> str | None:

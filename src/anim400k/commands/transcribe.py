@@ -41,6 +41,7 @@ def register(app: typer.Typer) -> None:
         not replaced; an empty one is written over.
         """
         from ..asr import get_transcriber, transcribe_track
+        from ..asr.languages import ENGLISH_ONLY_ASR
         from ..errors import InputError, backend_flags, check_number
         from ..model import normalize_language
 
@@ -49,7 +50,7 @@ def register(app: typer.Typer) -> None:
         except ValueError as exc:
             raise InputError(f"--language: {exc}") from exc
         check_number("--batch-size", batch_size, 1)
-        if asr in ("pocketsphinx", "whisper-tiny-en") and lang != "en":
+        if asr in ENGLISH_ONLY_ASR and lang != "en":
             raise InputError(f"{asr} decodes English only, not '{language}' (use --asr vad or auto)")
         opts: dict[str, object] = {}
         if asr == "faster-whisper":

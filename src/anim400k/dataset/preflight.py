@@ -33,6 +33,7 @@ def check_backends(options: BuildOptions) -> None:
     from .stages import asr_backend
 
     check_runner(options)
+    check_unused_models(options)
     if options.asr_device.startswith("cuda") and options.runner == "local":
         _check_cuda(options.asr_device)
     for lang in (EN, JP):
@@ -53,6 +54,27 @@ def check_backends(options: BuildOptions) -> None:
         from ..separate import get_separator
 
         get_separator("demucs", model=options.separator_model).check()
+
+
+def check_unused_models(options: BuildOptions) -> None:
+    """Raise :class:`InputError` for a backend that cannot do the work it is named for, or a model option no backend
+    of the build uses: an English-only ASR for Japanese (it failed each episode after its English ASR, naming the
+    ``transcribe`` command's flags), ``--separator-model`` beside ``dualtrack``/``hpss`` (an internal error after
+    the ASR), ``--diarizer-model`` beside the embedded diarizer and ``--asr-model`` where neither language builds
+    faster-whisper (both ignored), as the ``separate``, ``diarize`` and ``transcribe`` commands refuse them."""
+    from ..asr.languages import ENGLISH_ONLY_ASR
+
+    if options.asr_ja in ENGLISH_ONLY_ASR:
+        raise InputError(f"--asr-ja {options.asr_ja} decodes English only: use --asr-ja auto, whisper-base or vad, "
+                         "or faster-whisper with a multilingual --asr-model")
+    if options.separator_model and options.separator != "demucs":
+        raise InputError(f"--separator-model applies to --separator demucs, not '{options.separator}'")
+    if options.diarizer_model and options.diarizer not in ("anime", "pyannote"):
+        raise InputError(f"--diarizer-model applies to --diarizer anime or pyannote, not '{options.diarizer}'")
+    asr = {options.asr_en, options.asr_ja}
+    if options.asr_model and not asr & {"auto", "faster-whisper"}:
+        raise InputError(f"--asr-model applies to --asr-en/--asr-ja auto or faster-whisper, not "
+                         f"'{options.asr_en}'/'{options.asr_ja}'")
 
 
 def _check_cuda(device: str) -> None:
