@@ -1195,3 +1195,21 @@ def test_a_float_wav_keeps_samples_past_full_scale(tmp_path: Path) -> None:
     np.testing.assert_array_equal(y, x)
     media.write_audio(tmp_path / "p.wav", x, 16000)  # PCM as before: clipped to full scale
     assert float(np.abs(soundfile.read(tmp_path / "p.wav", dtype="float32")[0]).max()) <= 1.0
+
+
+@pytest.mark.parametrize("channels", [8, 16])
+def test_eight_or_more_channels_decode_exactly(tmp_path: Path, channels: int) -> None:
+    """A 7.1 track (8 channels) crashed every command reading it with a segfault: PyAV 18 read past the plane
+    pointers of a planar frame with 8 or more planes. Decoded interleaved now, sample for sample."""
+    import soundfile as sf
+
+    from anim400k.media import decode_audio
+
+    x = (np.random.default_rng(channels).standard_normal((8000, channels)) * 0.05).astype(np.float32)
+    path = tmp_path / f"c{channels}.wav"
+    sf.write(path, x, 16000, subtype="PCM_16")
+    want = sf.read(path, dtype="float32")[0].T
+    got = decode_audio(path, 0, sr=16000, mono=False)
+    assert got.shape == (channels, 8000) and np.array_equal(got, want)
+    mono = decode_audio(path, 0, sr=16000, mono=True)
+    assert mono.shape == (8000,) and np.isfinite(mono).all() and np.abs(mono).max() > 0

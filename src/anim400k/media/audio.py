@@ -206,20 +206,26 @@ def _decode_stream(
     n_channels = 1 if mono else (st.codec_context.channels or 1)
     for frame in container.decode(st):
         if resampler is None:
-            resampler = av.AudioResampler(format="fltp", layout=frame.layout.name, rate=sr)
+            # interleaved: PyAV 18 reads 8 or more planes of a planar frame past their pointers (a segfault)
+            resampler = av.AudioResampler(format="flt", layout=frame.layout.name, rate=sr)
             if mono and frame.layout.nb_channels > 1:
                 weights = dialogue_downmix_weights(named_channels([c.name for c in frame.layout.channels]))
         frame_t = (float(frame.pts * frame.time_base) - origin) if frame.pts is not None else None
         for out in resampler.resample(frame):
-            written = _append(chunks, _mix(out.to_ndarray(), weights), written, frame_t, t0, sr)
+            written = _append(chunks, _mix(_channels(out), weights), written, frame_t, t0, sr)
             frame_t = None  # only the first output of a frame is anchored to its pts
         if stop is not None and written >= stop:
             break
     if resampler is not None:
         for out in resampler.resample(None):
-            written = _append(chunks, _mix(out.to_ndarray(), weights), written, None, t0, sr)
+            written = _append(chunks, _mix(_channels(out), weights), written, None, t0, sr)
     n_channels = chunks.first_channels() or n_channels
     return chunks, n_channels
+
+
+def _channels(frame: Any) -> np.ndarray:
+    """An interleaved (``flt``) frame's samples as ``(channels, n)`` float32 (one copy; as the planar frame's)."""
+    return np.ascontiguousarray(frame.to_ndarray().reshape(-1, frame.layout.nb_channels).T)
 
 
 def _mix(data: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
