@@ -66,6 +66,19 @@ def test_json_manifest(tmp_path: Path) -> None:
          "fr"),
         ("shows:\n  - key: s\n    episodes:\n      - {episode: 1, media: a.mkv}\n      - {episode: 1, media: b.mkv}\n",
          "twice"),
+        # an empty path was an AssertionError traceback (or the manifest's folder taken for the medium); YAML's
+        # true was taken for stream 1
+        ("shows:\n  - key: s\n    episodes:\n      - {episode: 1, media: ''}\n", "media: is empty"),
+        ("shows:\n  - key: s\n    episodes:\n      - {episode: 1, jp_media: '', en_media: b.mkv}\n",
+         "jp_media: is empty"),
+        ("shows:\n  - key: s\n    episodes:\n      - {episode: 1, media: a.mkv, transcripts: {en: ' '}}\n",
+         "transcripts: is empty"),
+        ("shows:\n  - key: s\n    metadata: ''\n    episodes:\n      - {episode: 1, media: a.mkv}\n",
+         "metadata: is empty"),
+        ("shows:\n  - key: s\n    episodes:\n      - {episode: 1, media: a.mkv, jp_stream: true}\n",
+         "jp_stream: must be a stream index (0, 1, ...) or a language tag ('jpn', 'eng'), not True"),
+        ("shows:\n  - key: s\n    episodes:\n      - {episode: 1, media: a.mkv, en_stream: 1.5}\n",
+         "en_stream: must be a stream index"),
         # a name no filesystem holds: the episode failed in probe, and the build at its end with no release
         (f"shows:\n  - key: {'k' * 256}\n    episodes:\n      - {{episode: 1, media: a.mkv}}\n",
          "is 256 bytes long in UTF-8: a folder name holds at most 255"),

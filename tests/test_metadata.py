@@ -360,3 +360,13 @@ def test_the_normalised_output_of_a_file_named_like_a_field_is_input_again(tmp_p
     assert again.read_bytes() == out.read_bytes()
     (show,) = metadata.load_metadata(out)
     assert show.key == stem and show.show == FULL["show"]
+
+
+def test_a_decompression_bomb_picture_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """A 110 KB PNG of 30000 x 30000 pixels was a DecompressionBombError traceback (metadata and build)."""
+    Image.new("1", (30000, 30000)).save(tmp_path / "bomb.png")
+    path = _write(tmp_path, {"key": "s", "show": "S", "characters": {"A": {"pic_files": ["bomb.png"]}}})
+    assert main(["metadata", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("characters.A.pic_files.0: 'bomb.png' is too large a picture (Image size (900000000 "
+                        "pixels) exceeds limit of 178956970 pixels)") and "\n" not in err

@@ -67,6 +67,14 @@ def check_folder_name(value: str, what: str) -> str:
     return value
 
 
+def _non_empty_path(value: str | None) -> str | None:
+    """A manifest path as given; an empty one (``media: ''``) is refused (a traceback, or the manifest's folder
+    taken for the file)."""
+    if value is not None and not value.strip():
+        raise ValueError("is empty: give a file's path, or leave the field out")
+    return value
+
+
 class EpisodeEntry(BaseModel):
     """One episode of a show in the manifest."""
 
@@ -95,6 +103,25 @@ class EpisodeEntry(BaseModel):
             raise ValueError(f"episode {data['episode']!r} is a number with a decimal point: quote it "
                              f"(episode: '{data['episode']}'), as YAML would drop a trailing zero ('1.10' is 1.1)")
         return data
+
+    @field_validator("media", "jp_media", "en_media", "subtitles", "truth")
+    @classmethod
+    def _path_given(cls, value: str | None) -> str | None:
+        return _non_empty_path(value)
+
+    @field_validator("transcripts")
+    @classmethod
+    def _transcript_paths(cls, value: dict[str, str]) -> dict[str, str]:
+        for path in value.values():
+            _non_empty_path(path)
+        return value
+
+    @field_validator("jp_stream", "en_stream", "subtitle_stream", mode="before")
+    @classmethod
+    def _stream_selector(cls, value: Any) -> Any:
+        if isinstance(value, bool) or isinstance(value, float):  # YAML's true was taken for stream 1
+            raise ValueError(f"must be a stream index (0, 1, ...) or a language tag ('jpn', 'eng'), not {value!r}")
+        return value
 
     @field_validator("episode")
     @classmethod
@@ -131,6 +158,11 @@ class ShowEntry(BaseModel):
     @classmethod
     def _key_name(cls, value: str) -> str:
         return check_folder_name(value, "show key")
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata_path(cls, value: str | None) -> str | None:
+        return _non_empty_path(value)
 
 
 class Manifest(BaseModel):
