@@ -403,6 +403,26 @@ def test_gate_vocals_keeps_the_spans_and_zeroes_the_rest_with_ramps():
     assert not mix.gate_vocals(np.ones(100, dtype=np.float32), sr, []).any()  # no speech: no vocals
 
 
+def test_the_gate_follows_speech_past_a_segment_that_ends_early():
+    """A segment the next speaker's subtitle cue ended inside an overlap (JP speech to 8.8 s, segment to 8.1 s):
+    gated at the segment, 0.25-0.4 s of JP dialogue stayed in the English track at full level."""
+    from anim400k.dub.segment import speech_spans
+
+    sr = 16000
+    rng = np.random.default_rng(0)
+    v = np.zeros(10 * sr, dtype=np.float32)
+    v[2 * sr : int(3.5 * sr)] = 0.3 * rng.standard_normal(int(1.5 * sr))  # speech 2.0-3.5 s
+    v[6 * sr : 9 * sr] = 0.3 * rng.standard_normal(3 * sr)  # speech 6-9 s: its segment ends at 7
+    v += (0.001 * rng.standard_normal(len(v))).astype(np.float32)  # a faint floor between lines
+    segs = [Segment(2.0, 3.5, "a"), Segment(6.0, 7.0, "b")]
+    (a0, a1), (b0, b1) = speech_spans(segs, v, sr)
+    assert (a0, a1) == pytest.approx((2.0, 3.5), abs=0.06)  # a segment over its speech: unchanged
+    assert b0 == pytest.approx(6.0, abs=0.06) and b1 == pytest.approx(9.0, abs=0.06)  # followed to its end
+    longer = speech_spans([Segment(6.0, 6.5, "b")], v, sr, limit=1.0)
+    assert longer[0][1] == pytest.approx(7.5, abs=0.03)  # at most `limit` past the end
+    assert speech_spans(segs, np.zeros(0, np.float32), sr) == [(2.0, 3.5), (6.0, 7.0)]
+
+
 def test_the_analysis_vocals_do_not_depend_on_the_source_level():
     """A source 35 dB quieter is segmented as the normal one: the analysis stems are brought to -23 LUFS
     by the mix's gain (silero-vad and the diarizers depend on the level)."""

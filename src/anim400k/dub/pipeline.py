@@ -34,7 +34,7 @@ from .mix import SILENT_LUFS, Parts, gate_vocals
 from .options import DubOptions
 from .place import mix_down, pitch_shifts, place_lines, speech_at
 from .report import REPORT_KEYS, DubReport
-from .segment import speech_segments
+from .segment import speech_segments, speech_spans
 from .speak import speak_lines
 from .views import DUB_TITLE, is_dub_title  # DUB_TITLE: the dub track's title (a second dub: "English (dub 2)")
 from .voice import mixed_register_speakers, speaker_profiles
@@ -253,7 +253,7 @@ def _dub_audio(
     if not segments and require_speech:
         raise InputError("no speech found in the source audio; nothing to dub", source or None)
     # the backing is the source mix wherever no speech was found (the separator's "vocals" hold music there)
-    gate_vocals(vocals, sr, [(s.start, s.end) for s in segments])
+    gate_vocals(vocals, sr, speech_spans(segments, vocals16, ANALYSIS_SR))
     backing = Parts((mix, vocals), (1, -1))
     laps.lap("segment")
     profiles = speaker_profiles(vocals16, ANALYSIS_SR, segments) if options.match_pitch or tts.name != "espeak" else {}
