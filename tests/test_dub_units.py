@@ -89,6 +89,43 @@ def test_short_lines_are_not_slowed_below_09_by_default():
     assert fit.stretch == pytest.approx(1.0) and fit.speech_end < 0.5
 
 
+class _PowerLawVoice:
+    """A TTS whose length follows speed^-1.6 (Kokoro's, measured on one line: 0.75 s at speed 1.39, 1.26 s at 1),
+    with an estimate of its natural length that is 8 % long."""
+
+    name = "power"
+
+    def __init__(self, natural: float, estimate: bool = True) -> None:
+        self.natural, self.calls = natural, []
+        if estimate:
+            self.estimate_seconds = lambda text, voice: self.natural * 1.08
+
+    def synthesize(self, text: str, voice: object, sr: int, speed: float = 1.0) -> np.ndarray:
+        self.calls.append(speed)
+        return np.ones(int(sr * self.natural * speed ** -1.6), np.float32)
+
+
+def test_a_line_respoken_keeps_the_rendering_nearest_its_slot():
+    """A line 28 % too long at speed 1 was spoken at 1.39 (24 % short), then at 1.0 again (28 % long) and that
+    second rendering kept; with --max-stretch 1.05 it overflowed its slot at speed 1.0 with up to 1.6 allowed."""
+    from anim400k.dub.pipeline import DubOptions
+    from anim400k.dub.speak import SPEECH_SR, synthesize
+
+    options = DubOptions(max_stretch=1.05)
+    tts = _PowerLawVoice(1.255)
+    audio, speed = synthesize(tts, "Let's go home together.", None, 0.978, options)
+    assert len(tts.calls) <= 3 and tts.calls[0] == pytest.approx(1.255 * 1.08 / 0.978)
+    assert 1.1 < speed < 1.25  # the power law's speed, not 1.0
+    assert abs(len(audio) / SPEECH_SR / 0.978 - 1) < 0.05
+    # a line longer than max_stretch allows is spoken again even within the tolerance (words were cut)
+    tight = _PowerLawVoice(1.04, estimate=False)
+    audio, speed = synthesize(tight, "Everyone, gather up!", None, 1.02 / 1.0, DubOptions(max_stretch=1.0))
+    assert len(audio) / SPEECH_SR <= 1.02 and speed > 1.0 and len(tight.calls) == 2
+    # a rendering within its tolerance is kept at once
+    fine = _PowerLawVoice(1.0, estimate=False)
+    assert synthesize(fine, "Hi.", None, 1.05, DubOptions())[1] == 1.0 and fine.calls == [1.0]
+
+
 def test_place_lines_centres_a_short_line_in_its_slot():
     from anim400k.dub.pipeline import DubOptions
     from anim400k.dub.place import place_lines
