@@ -4,6 +4,8 @@ alone, and found 4 speakers in a 3-character 24-minute episode (docs/dubbing.md)
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -11,6 +13,7 @@ import soundfile as sf
 from anim400k.dub import pipeline
 from anim400k.dub.options import DubOptions
 from anim400k.dub.views import diarization_views, en_view_stream, is_dub_title
+from anim400k.errors import InputError
 from anim400k.media.probe import MediaInfo, StreamInfo
 from anim400k.signal import ANALYSIS_SR, resample
 from anim400k.translate.subtitles import SubtitleTranslator
@@ -150,6 +153,12 @@ def test_the_file_dub_decodes_the_en_track_for_the_diarizer(episode, monkeypatch
     with pytest.raises(Stop):
         pipeline.dub(episode.media, tmp_path / "b.mkv", opts, other_stream=None)
     assert seen["other"] is None
+
+    # an index that names no other audio stream was ignored silently (the JP view alone, no word of it)
+    for index, said in ((7, "the video has no audio stream #7 (it has 2)"), (0, "is the stream being dubbed")):
+        with pytest.raises(InputError, match=rf"--other-stream {index}: {re.escape(said)}"):
+            pipeline.dub(episode.media, tmp_path / "c.mkv", opts, other_stream=index)
+    assert not (tmp_path / "c.mkv").exists()
 
 
 @pytest.mark.parametrize(("flag", "expected"), [(None, "eng"), ("none", None), ("2", 2), ("en", "en")])

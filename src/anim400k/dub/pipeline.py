@@ -630,6 +630,13 @@ def _other_stream(info: Any, source: Any, options: DubOptions) -> int | None:
 
     if options.other_stream is None:
         return None
+    selector = str(options.other_stream).strip()
+    if selector.isdigit():  # an index the user chose: one that is no other audio stream was ignored silently
+        i, audio = int(selector), info.audio_streams
+        if i >= len(audio):
+            raise InputError(f"--other-stream {i}: the video has no audio stream #{i} (it has {len(audio)})")
+        if audio[i] == source:
+            raise InputError(f"--other-stream {i}: is the stream being dubbed; give the EN dub's audio stream")
     chosen = en_view_stream(info, source, options.other_stream)
     return None if chosen is None else info.audio_streams.index(chosen)
 
