@@ -167,7 +167,8 @@ def test_build_progress_bars_only_on_a_terminal(asked, stderr, drawn, monkeypatc
 
     monkeypatch.setattr(sys, "stderr", stderr)
     bars = StageProgress(asked, {"probe": 2, "audio": 0})
-    bars.update("probe")
+    bars.start("s/1", "probe")
+    bars.end("s/1", "probe")
     bars.close()
     assert ("probe" in stderr.getvalue()) == drawn
 

@@ -38,7 +38,7 @@ from .commands import (
 )
 from .errors import AnimError, one_line
 from .fsutil.check_notes import output_checks
-from .interrupts import sigterm_interrupts
+from .interrupts import ignore_interrupts, sigterm_interrupts
 
 COMMANDS = (demo, build, align, transcribe, sync, separate, diarize, metadata, stats, tasks, export, dub, evaluate,
             mushra)
@@ -305,8 +305,13 @@ def _flushed() -> bool:
 
 
 def run() -> None:
-    """The ``anim400k`` console script and ``python -m anim400k``: :func:`main`, then :func:`finish`."""
-    sys.exit(finish(main()))
+    """The ``anim400k`` console script and ``python -m anim400k``: :func:`main`, then :func:`finish`. An interrupted
+    command exits with further interrupts ignored (:func:`~anim400k.interrupts.ignore_interrupts`), so the exit's own
+    cleanup (Ray's ``atexit`` shutdown) runs to its end."""
+    rc = main()
+    if rc in (130, 143):
+        ignore_interrupts()
+    sys.exit(finish(rc))
 
 
 if __name__ == "__main__":
