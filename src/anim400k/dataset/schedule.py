@@ -388,6 +388,11 @@ def _stage_failed(catalog: Catalog, ctx: EpisodeContext, res: EpisodeResult, nam
         _fail(catalog, res, name, config, exc.message)
         return
     log.debug("stage %s of %s failed", name, ctx.ref.key, exc_info=exc)
+    lost = lost_worker(exc)
+    if lost is not None:
+        _fail(catalog, res, name, config, f"the worker running stage {name} was lost ({lost}); run the same command "
+                                          "again to redo it (finished stages are kept)")
+        return
     detail = "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()[-1]
     _fail(catalog, res, name, config, f"internal error in stage {name}: {detail}")
     error_log = Path(ctx.work_dir) / "error.log"
@@ -399,6 +404,28 @@ def _stage_failed(catalog: Catalog, ctx: EpisodeContext, res: EpisodeResult, nam
         return
     if mirror is not None:
         mirror.push_files([error_log])
+
+
+#: what a lost worker's error says of it, by the error's class name (Ray's and multiprocessing's: none imported)
+_LOST_WORKER = {
+    "BrokenProcessPool": "a worker process died: killed for memory, or a crash in a library",
+    "ActorUnavailableError": "its Ray node or worker is gone",
+    "ActorDiedError": "its Ray node or worker is gone",
+    "RayActorError": "its Ray node or worker is gone",
+    "NodeDiedError": "its Ray node is gone",
+    "WorkerCrashedError": "its Ray worker process died",
+    "OwnerDiedError": "a Ray worker holding its inputs is gone",
+}
+
+
+def lost_worker(exc: BaseException) -> str | None:
+    """Why a stage failed when its worker was lost rather than its work (a Ray node killed, a pool worker killed
+    for memory), or None. It read "internal error in stage asr_ja: ray.exceptions.ActorUnavailableError: ...
+    Socket closed", a bug's wording, with no word of resuming."""
+    for cls in type(exc).__mro__:
+        if cls.__name__ in _LOST_WORKER:
+            return _LOST_WORKER[cls.__name__]
+    return None
 
 
 def _disk_full(exc: Exception, ctx: EpisodeContext, stage: str, catalog: Catalog) -> DiskFull:
