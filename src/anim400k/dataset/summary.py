@@ -53,9 +53,10 @@ def print_summary(report: BuildReport, console: Console | None = None) -> None:
     table.add_row("clips", str(report.clips))
     table.add_row("hours of clips (JP audio)", f"{report.hours:.4f}")
     table.add_row("JP segments in no clip", str(report.unmatched_jp_segments))
-    if report.resumed_stages:  # a resumed build: what ran now, what an earlier build had done
-        table.add_row("stages run in this build / resumed",
-                      f"{len(report.stage_seconds)} / {len(report.resumed_stages)} (done before)")
+    if report.resumed_stages:  # a resumed build: the stage runs (one per stage and episode) now, and done before
+        ran = sum(len(e.stage_seconds) for e in report.episodes)
+        table.add_row("stage runs in this build / resumed", f"{ran} / {sum(report.resumed_stages.values())} "
+                      "(done before)")
     for stage in _stage_order(report):
         table.add_row(f"time: {stage}", stage_time(report, stage))
     jp = report.jp_text
