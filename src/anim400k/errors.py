@@ -290,13 +290,14 @@ class DiskFull(AnimError):
     """The disk (or quota) filled up while writing: not a fault of the input."""
 
 
-_DISK_FULL_TEXT = ("no space left on device", "disk quota exceeded", "database or disk is full")
+_DISK_FULL_TEXT = ("no space left on device", "disk quota exceeded", "database or disk is full", "file too large")
 
 
 def is_disk_full(exc: BaseException | None) -> bool:
     """True if ``exc`` (or an exception it was raised from) says the disk or quota is full.
 
-    Looks at ``errno`` (ENOSPC, EDQUOT) and, for errors that lost it on the way (SQLite,
+    Looks at ``errno`` (ENOSPC, EDQUOT, and EFBIG: a file past a size limit, :func:`disk_full_words`) and, for
+    errors that lost it on the way (SQLite,
     messages from worker processes), at the text.
     """
     import errno
@@ -306,12 +307,29 @@ def is_disk_full(exc: BaseException | None) -> bool:
         seen.add(id(exc))
         if isinstance(exc, DiskFull):
             return True
-        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
             return True
         if any(t in str(exc).lower() for t in _DISK_FULL_TEXT):
             return True
         exc = exc.__cause__ or exc.__context__
     return False
+
+
+def disk_full_words(exc: BaseException | None) -> tuple[str, str]:
+    """How a :func:`is_disk_full` error's message begins, and what it advises: ``the disk is full`` / ``free space
+    there``, or for a file past a size limit (EFBIG: a FAT32 drive's 4 GiB, ``ulimit -f``) ``a file is too large for
+    this file system or the file-size limit (ulimit -f)`` / ``lift the limit or write to another file system``
+    (it read as a bare "File too large", or as an internal error of the stage)."""
+    import errno
+
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if (isinstance(exc, OSError) and exc.errno == errno.EFBIG) or "file too large" in str(exc).lower():
+            return ("a file is too large for this file system or the file-size limit (ulimit -f)",
+                    "lift the limit or write to another file system")
+        exc = exc.__cause__ or exc.__context__
+    return "the disk is full", "free space there"
 
 
 def disk_full_path(exc: BaseException | None) -> str | None:

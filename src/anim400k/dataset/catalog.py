@@ -114,13 +114,19 @@ class Catalog:
                          "it; give --out a new or empty folder, or an earlier build's", self.path)
 
     def _unreadable(self, exc: sqlite3.Error) -> Exception:
-        """:class:`InputError` for a catalog SQLite cannot read (corrupt), else ``exc`` itself."""
+        """:class:`InputError` for a catalog SQLite cannot read (corrupt), :class:`DiskFull` for one it could not
+        write (an I/O error), else ``exc`` itself."""
         name = getattr(exc, "sqlite_errorname", "")
         text = str(exc)
         if name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or "malformed" in text or "not a database" in text:
             return InputError(f"the build catalog is unreadable ({text}); move it away (e.g. mv {self.path} "
                               f"{self.path}.bad) and run the same command again: the stages are redone",
                               self.path)
+        if str(name).startswith("SQLITE_IOERR") or "disk i/o error" in text.lower():
+            # SQLite's word for a write the system refused (a file-size limit: EFBIG; a failing disk): a traceback
+            return DiskFull(f"the build catalog could not be written ({text}: a full disk, a file-size limit such as "
+                            "ulimit -f, or a failing disk); free space or lift the limit and run the same command "
+                            "again", self.path)
         return exc
 
     def close(self) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..errors import DiskFull, InputError, disk_full_path, is_disk_full
+from ..errors import DiskFull, InputError, disk_full_path, disk_full_words, is_disk_full
 from ..fsutil.locks import folder_lock
 from ..fsutil.paths import under
 from ..fsutil.temp_files import remove_temps
@@ -168,8 +168,9 @@ def _release_disk_full(exc: OSError, catalog: Catalog, out: Path) -> DiskFull:
     """One line for a release (annotations, archives, report) that filled the disk: where, and what is kept."""
     kept = sum(1 for rec in catalog.records() if rec.status == "done")
     where = disk_full_path(exc) or out
-    return DiskFull(f"the disk is full: writing the release could not write {where} ({exc.strerror or exc}); "
-                    f"free space there and run the same command again ({kept} finished stage(s) are kept)")
+    what, advice = disk_full_words(exc)
+    return DiskFull(f"{what}: writing the release could not write {where} ({exc.strerror or exc}); {advice} and run "
+                    f"the same command again ({kept} finished stage(s) are kept)")
 
 
 def _remove_stale_error_logs(contexts: dict[str, EpisodeContext], results: dict[str, EpisodeResult]) -> None:

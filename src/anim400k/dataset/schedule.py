@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ..errors import AnimError, DiskFull, disk_full_path, is_disk_full
+from ..errors import AnimError, DiskFull, disk_full_path, disk_full_words, is_disk_full
 from ..model import EN, JP
 from .catalog import Catalog
 from .context import EpisodeContext
@@ -436,8 +436,9 @@ def _disk_full(exc: Exception, ctx: EpisodeContext, stage: str, catalog: Catalog
         reason = exc.message
     else:
         reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
-    return DiskFull(f"the disk is full: stage {stage} of {ctx.ref.key} could not write {where} ({reason}); "
-                    f"free space there and run the same command again ({kept} finished stage(s) are kept)")
+    what, advice = disk_full_words(exc)
+    return DiskFull(f"{what}: stage {stage} of {ctx.ref.key} could not write {where} ({reason}); {advice} and run "
+                    f"the same command again ({kept} finished stage(s) are kept)")
 
 
 def _fail(catalog: Catalog, res: EpisodeResult, stage: str, config: str, message: str) -> None:

@@ -71,7 +71,7 @@ def atomic_path(path: str | Path, suffix: str | None = None, sync: bool = True) 
                                    dir=path.parent)
     except OSError as exc:  # named the hidden temporary name; the user gave path
         code = exc.errno if exc.errno is not None else errno.EIO
-        said = exc.strerror if code in (errno.ENOSPC, errno.EDQUOT) else _cannot_write(exc, path.parent)
+        said = exc.strerror if code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) else _cannot_write(exc, path.parent)
         raise OSError(code, said, str(path)) from exc
     os.close(fd)
     tmp_path = Path(tmp)

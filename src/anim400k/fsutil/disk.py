@@ -21,6 +21,23 @@ def disk_looks_full(folder: str | Path) -> bool:
         return False
 
 
+def size_limit_reached(path: str | Path) -> bool:
+    """True when the file ``path`` (a write just failed) reached this process's file-size limit (``ulimit -f``,
+    ``RLIMIT_FSIZE``; Python ignores the SIGXFSZ it sends, so the write fails with EFBIG, which a library such as
+    libsndfile reports as "System error.")."""
+    try:
+        import resource
+    except ImportError:  # not POSIX
+        return False
+    soft, _hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    if soft == resource.RLIM_INFINITY:
+        return False
+    try:
+        return os.stat(path).st_size >= soft - (64 << 10)  # a buffered writer stops up to a buffer short of it
+    except OSError:
+        return False
+
+
 def fsync_file(path: str | Path) -> None:
     """Flush ``path``'s data to the disk (``fsync``), so a rename of it that survives a power cut
     never shows an empty or partial file."""

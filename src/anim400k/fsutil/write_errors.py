@@ -7,7 +7,7 @@ import errno
 import os
 from pathlib import Path
 
-from .disk import disk_looks_full
+from .disk import disk_looks_full, size_limit_reached
 
 
 def _cannot_write(exc: OSError, folder: Path) -> str:
@@ -19,22 +19,30 @@ def _cannot_write(exc: OSError, folder: Path) -> str:
     return f"cannot be written: {exc.strerror or exc}"
 
 
+#: the errnos of a write that found no room: a full disk, a full quota, a file past a size limit (``ulimit -f``)
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
 def _as_disk_full(exc: BaseException, path: Path, tmp: Path) -> OSError | None:
     """``exc``, raised while writing ``tmp`` for ``path``, as an ENOSPC :class:`OSError` naming ``path``.
 
     None when it is not about a full disk: an error that says ENOSPC/EDQUOT (also in its cause),
     or a library error that lost the errno (soundfile's ``LibsndfileError: System error.``)
-    while the disk has no room left (checked before the partial file is deleted). Errors of
+    while the disk has no room left or the file reached the file-size limit (EFBIG; checked before the partial
+    file is deleted). Errors of
     this project (:class:`~anim400k.errors.AnimError`) are kept as they are.
     """
     from ..errors import AnimError, is_disk_full
 
     if not isinstance(exc, Exception) or isinstance(exc, AnimError):
         return None
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT) and exc.filename == str(path):
+    if isinstance(exc, OSError) and exc.errno in _FULL and exc.filename == str(path):
         return None  # already says it all
     if is_disk_full(exc):
-        code = exc.errno if isinstance(exc, OSError) and exc.errno == errno.EDQUOT else errno.ENOSPC
+        code = exc.errno if isinstance(exc, OSError) and exc.errno in _FULL else \
+            errno.EFBIG if "file too large" in str(exc).lower() else errno.ENOSPC
+    elif size_limit_reached(tmp):
+        code = errno.EFBIG
     elif disk_looks_full(tmp.parent):
         code = errno.ENOSPC
     else:
