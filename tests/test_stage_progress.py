@@ -4,6 +4,7 @@ stage task (any process) to the driver's bars, and the bars' absence off a termi
 from __future__ import annotations
 
 import io
+import json
 import sys
 import tempfile
 import time
@@ -227,6 +228,22 @@ def test_progress_file_writes_first_and_last_reports_and_gives_up_quietly(tmp_pa
     gone(1.0, 2.0, "s")  # another machine's folder: no error, no more tries
     gone(2.0, 2.0, "s")
     assert gone.writes == 0
+
+
+def test_a_burst_of_reports_shows_its_last_once_the_interval_is_over(tmp_path: Path) -> None:
+    """Whisper finishes a batch of windows at once: only the first report of the burst was written, and the bar
+    read it (28/600 s) until the next batch, a minute later."""
+    report = ProgressFile(tmp_path / "asr_en.json", interval=0.2)
+    for done in (0.0, 27.84, 55.0, 83.0, 222.7):
+        report(done, 600.0, "s")
+    assert json.loads((tmp_path / "asr_en.json").read_text())["done"] == 0.0  # the first, at once
+    time.sleep(0.5)
+    assert json.loads((tmp_path / "asr_en.json").read_text())["done"] == 222.7  # the burst's last, after it
+    assert report.writes == 2
+    report(600.0, 600.0, "s")  # the end: at once, and nothing held back writes over it later
+    time.sleep(0.3)
+    assert json.loads((tmp_path / "asr_en.json").read_text())["done"] == 600.0 and report.writes == 3
+    assert [p.name for p in tmp_path.iterdir()] == ["asr_en.json"]
 
 
 def test_frontier_and_counter_never_go_back() -> None:

@@ -44,8 +44,11 @@ def progress_file_name(key: str, stage: str) -> str:
 class ProgressFile:
     """A :data:`~anim400k.progress.Reporter` that keeps the latest report in ``path`` (written by rename).
 
-    Reports closer together than ``interval`` seconds are skipped, except the first and one with
-    ``done >= total``. An ``OSError`` (the folder is gone or not on this machine) turns it off.
+    Reports closer together than ``interval`` seconds are not written at once, except the first and one with
+    ``done >= total``; the latest of them is written when the interval is over (a timer thread), so a burst of
+    reports (a batch of Whisper windows finishing together) shows its last one, not its first until the next
+    batch (a 10-minute episode's ``asr_en`` read 28/600 s for a minute). An ``OSError`` (the folder is gone or
+    not on this machine) turns it off.
     """
 
     def __init__(self, path: str | Path, interval: float = WRITE_INTERVAL) -> None:
@@ -54,6 +57,8 @@ class ProgressFile:
         self.writes = 0
         self._last = -float("inf")
         self._off = False
+        self._pending: tuple[float, float, str] | None = None
+        self._timer: threading.Timer | None = None
         self._lock = threading.Lock()
 
     def __call__(self, done: float, total: float, unit: str) -> None:
@@ -62,19 +67,39 @@ class ProgressFile:
         now = time.monotonic()
         with self._lock:
             if done < total and now - self._last < self.interval:
+                self._pending = (done, total, unit)
+                if self._timer is None:
+                    self._timer = threading.Timer(self.interval - (now - self._last), self._flush)
+                    self._timer.daemon = True
+                    self._timer.start()
                 return
-            self._last = now
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.part")
-            try:
-                tmp.write_text(json.dumps({"done": float(done), "total": float(total), "unit": str(unit)}),
-                               encoding="utf-8")
-                os.replace(tmp, self.path)
-            except OSError:
-                self._off = True
-                with contextlib.suppress(OSError):
-                    tmp.unlink(missing_ok=True)
-                return
-            self.writes += 1
+            self._write(done, total, unit, now)
+
+    def _flush(self) -> None:
+        """Write the report held back by the interval, if any is still held."""
+        with self._lock:
+            self._timer = None
+            if self._pending is not None and not self._off:
+                self._write(*self._pending, time.monotonic())
+
+    def _write(self, done: float, total: float, unit: str, now: float) -> None:
+        """Write one report (with ``self._lock`` held); any held-back one is superseded."""
+        self._pending = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._last = now
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.part")
+        try:
+            tmp.write_text(json.dumps({"done": float(done), "total": float(total), "unit": str(unit)}),
+                           encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError:
+            self._off = True
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            return
+        self.writes += 1
 
 
 def stage_reporter(ctx: EpisodeContext, stage: str) -> Reporter | None:
