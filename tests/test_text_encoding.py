@@ -105,6 +105,10 @@ def test_mushra_ratings_csv_in_latin1_is_one_line(tmp_path: Path) -> None:
     # Windows' Shift-JIS: the circled number is no strict Shift-JIS character (no hint was given)
     ("cp932", "Shift-JIS (Windows code page 932)", "CP932", "①みんな集まって！"),
     ("euc_jp", "EUC-JP", "EUC-JP", "みんな集まって！"),
+    # kanji only, no kana: read as Windows-1252 (and its iconv advice made mojibake)
+    ("shift_jis", "Shift-JIS", "SHIFT_JIS", "東京大学"),
+    ("shift_jis", "Shift-JIS", "SHIFT_JIS", "okay, 東京?"),
+    ("euc_jp", "EUC-JP", "EUC-JP", "大丈夫"),
 ])
 def test_a_subtitle_file_in_a_legacy_encoding_is_one_line_naming_it(tmp_path: Path, codec, name, iconv, text) -> None:
     """An SRT saved as Windows-1252 (old English fansubs) or Shift-JIS was refused as 'not UTF-8 text (invalid

@@ -78,10 +78,25 @@ KANA_SHARE = 0.2
 def _japanese(text: str) -> bool:
     """Whether ``text`` (decoded with a Japanese codec) reads as Japanese: kana make up at least
     :data:`KANA_SHARE` of its non-ASCII characters (half-width katakana not counted: Windows-1252's accented
-    capitals are those bytes in Shift-JIS)."""
+    capitals are those bytes in Shift-JIS), or it is kanji words (:func:`_kanji_words`: ``東京大学``, ``大丈夫``,
+    which read as Windows-1252 before)."""
     foreign = [ch for ch in text if ch > "\x7f"]
     kana = sum("\u3040" <= ch <= "\u30ff" for ch in foreign)
-    return kana > 0 and kana >= KANA_SHARE * len(foreign)
+    return (kana > 0 and kana >= KANA_SHARE * len(foreign)) or _kanji_words(text)
+
+
+_CJK = "\u3000-\u303f\u4e00-\u9fff\uff01-\uff5e"  # CJK punctuation, the common ideographs, full-width forms
+
+
+def _kanji_words(text: str) -> bool:
+    """Whether the non-ASCII characters of ``text`` are all CJK (:data:`_CJK`), at least two ideographs, and no
+    ideograph touches an ASCII letter: Windows-1252 English read as Shift-JIS is kanji too, but each one glued to
+    the letter before it (``don\x92t`` reads ``don稚``: the quote byte swallows the ``t``)."""
+    foreign = [ch for ch in text if ch > "\x7f"]
+    ideographs = sum("\u4e00" <= ch <= "\u9fff" for ch in foreign)
+    if ideographs < 2 or re.search(f"[^\\x00-\\x7f{_CJK}]", text):
+        return False
+    return re.search("[A-Za-z][\u4e00-\u9fff]|[\u4e00-\u9fff][A-Za-z]", text) is None
 
 
 def _cyrillic(text: str) -> bool:
