@@ -372,3 +372,12 @@ def test_a_decompression_bomb_picture_is_one_line(tmp_path: Path, capsys: pytest
     assert err.endswith("bomb.png' is too large a picture (Image size (900000000 pixels) exceeds limit of 178956970 "
                         "pixels)")
     assert "\n" not in err
+
+
+def test_an_integer_past_64_bits_is_refused(tmp_path: Path) -> None:
+    """`scored_by: 10**26` passed `metadata` and the build, and every reader of the release (validate, stats,
+    export, anim400k.load) then failed with 'not valid JSON: parse error: integer overflow'."""
+    path = _write(tmp_path, {"key": "s", "show": "S", "scored_by": 10**26})
+    with pytest.raises(InputError, match=r"scored_by: 100000000000000000000000000 is too large an integer"):
+        metadata.load_metadata(path)
+    assert metadata.load_metadata(_write(tmp_path, {"key": "s", "show": "S", "scored_by": 2**63 - 1}))

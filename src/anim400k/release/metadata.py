@@ -223,7 +223,8 @@ def _read_file(path: Path) -> Any:
 def _normalise_keys(obj: Any, path: str | Path = "<metadata>", where: str = "") -> Any:
     """YAML turns ``1:`` into an int key; metadata keys are strings (episode numbers, scores).
 
-    Two keys of one mapping that become the same string (``1:`` and ``"1":``) are refused.
+    Two keys of one mapping that become the same string (``1:`` and ``"1":``) are refused, and so are integers
+    past 64 bits.
     """
     if isinstance(obj, dict):
         out: dict[str, Any] = {}
@@ -235,6 +236,10 @@ def _normalise_keys(obj: Any, path: str | Path = "<metadata>", where: str = "") 
         return out
     if isinstance(obj, list):
         return [_normalise_keys(v, path, f"{where}{i}.") for i, v in enumerate(obj)]
+    if isinstance(obj, int) and not isinstance(obj, bool) and not -(2**63) <= obj < 2**63:
+        # written into the release as it is, where every reader of it (ijson's yajl) said "integer overflow"
+        raise InputError(f"{where.rstrip('.') or 'a value'}: {obj} is too large an integer (a 64-bit one at most: "
+                         "the release's JSON readers refuse it)", path)
     return obj
 
 
