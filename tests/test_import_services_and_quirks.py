@@ -172,9 +172,12 @@ def test_broken_sbv_timing_line_is_named_not_read_as_text(tmp_path: Path) -> Non
     good = _write(tmp_path, "a.sbv", "0:00:01.500,0:00:02.500\nHey, Kyon.\n\n0:00:03.000,0:00:04.000\nNot again?\n")
     assert [(s.start, s.text) for s in read_subtitles(good)] == [(1.5, "Hey, Kyon."), (3.0, "Not again?")]
     bad = _write(tmp_path, "b.sbv", "0:00:01.500,0:00:02.500\nHey, Kyon.\n\n0:00:03.000,0:00:0x.000\nNot again?\n")
+    # a second time that is no time at all: the line was read as dialogue ('Hey, Kyon. 0:00:03.000,zz Not again?')
+    worse = _write(tmp_path, "c.sbv", "0:00:01.500,0:00:02.500\nHey, Kyon.\n\n0:00:03.000,zz\nNot again?\n")
     for read in (read_subtitles, lambda p: read_transcript(p, "en")):
-        with pytest.raises(InputError, match="a timing line that could not be read"):
-            read(bad)
+        for path in (bad, worse):
+            with pytest.raises(InputError, match="a timing line that could not be read"):
+                read(path)
 
 
 @pytest.mark.parametrize(("name", "data", "kind"), [

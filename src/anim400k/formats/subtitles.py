@@ -53,7 +53,7 @@ MEDIA_SUFFIXES = (
 _SRT_TIMING = re.compile(r"^[ \t]*-?\d+:\d+:\d+(?:[,.:，．。：]\d+)?[ \t]*-->", re.MULTILINE)
 #: Part of a timing line (``323 --> 00:00:03:631``) in the text of a cue that pysubs2 read, or a YouTube SBV
 #: timing line it could not read (``0:00:03.000,0:00:0x.000``: a time, a comma and more, opening a line).
-_TIMING_IN_TEXT = re.compile(r"\d[ \t]*-->[ \t]*-?\d|(?:^|\n|\\N)[ \t]*\d+:\d{1,2}:\d{1,2}[.,]\d+[ \t]*,[ \t]*\d")
+_TIMING_IN_TEXT = re.compile(r"\d[ \t]*-->[ \t]*-?\d|(?:^|\n|\\N)[ \t]*\d+:\d{1,2}:\d{1,2}[.,]\d+[ \t]*,")
 #: A section heading as pysubs2 tells one (``[Events]``; a lowercase letter inside, unlike uuencoded font data).
 _ASS_SECTION = re.compile(r"^.{,3}\[[^]]*[a-z][^]]*]")
 #: A minimal style section for ASS/SSA files that have none (mpv and FFmpeg read such files).
