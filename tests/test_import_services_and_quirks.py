@@ -9,6 +9,7 @@ console output.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -166,6 +167,19 @@ def test_ttml_tick_and_frame_times(tmp_path: Path) -> None:
                    '<p begin="00:00:05:12" end="00:00:07:00">Hey</p><p begin="300f" dur="45f">Yo</p></div></body></tt>')
     assert [(s.start, s.end) for s in read_subtitles(smpte)] == [(5.4, 7.0), (10.01, 11.512)]
     assert read_transcript(dfxp, "en").segments[0].text == "Hey, Kyon."
+
+
+@pytest.mark.parametrize(("parameter", "said"), [
+    ('ttp:tickRate="0"', "ttp:tickRate='0' is not a positive integer"),
+    ('ttp:frameRate="-25"', "ttp:frameRate='-25' is not a positive integer"),
+    ('ttp:frameRate="30" ttp:frameRateMultiplier="1000"', "ttp:frameRateMultiplier='1000' is not two positive"),
+])
+def test_a_ttml_rate_that_is_no_positive_integer_is_refused(tmp_path: Path, parameter: str, said: str) -> None:
+    """ttp:tickRate="0" was read as 1 tick per second: 10000t became 2:46:40."""
+    doc = _write(tmp_path, "t.ttml", f'<tt xmlns="http://www.w3.org/ns/ttml" xmlns:ttp="http://www.w3.org/ns/ttml'
+                 f'#parameter" {parameter}><body><div><p begin="0t" end="10000t">Hey</p></div></body></tt>')
+    with pytest.raises(InputError, match=f"t.ttml: {re.escape(said)}"):
+        read_subtitles(doc)
 
 
 def test_broken_sbv_timing_line_is_named_not_read_as_text(tmp_path: Path) -> None:

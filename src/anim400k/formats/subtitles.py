@@ -442,7 +442,10 @@ def _parse_pysubs2(text: str, path: Path, keep_signs: bool = False) -> SubtitleR
     import pysubs2
 
     text = canonical_field_order(text)  # fields in the order the Format lines give, as libass reads them
-    text = normalise_ttml_times(text)  # TTML/DFXP tick and frame times as clock times, which pysubs2 reads
+    try:
+        text = normalise_ttml_times(text)  # TTML/DFXP tick and frame times as clock times, which pysubs2 reads
+    except ValueError as exc:  # a rate that is no positive integer
+        raise InputError(str(exc), path) from None
     try:
         subs = pysubs2.SSAFile.from_string(text)
     except Exception as exc:  # pysubs2 raises several exception types for unknown formats

@@ -100,7 +100,10 @@ def _plain(text: str) -> str:
 def parse_ttml(text: str, path: str | Path) -> list[Subtitle]:
     """The cues of a TTML/DFXP document (module docstring), in document order; ``path`` names it in errors."""
     path = Path(path)
-    rates = ttml_rates(text)  # the document's frame, sub-frame and tick rates (tick and frame times)
+    try:
+        rates = ttml_rates(text)  # the document's frame, sub-frame and tick rates (tick and frame times)
+    except ValueError as exc:
+        raise InputError(str(exc), path) from None
     try:
         root = ET.fromstring(text.lstrip("\ufeff \t\r\n"))
     except ET.ParseError as exc:

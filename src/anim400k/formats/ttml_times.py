@@ -31,12 +31,20 @@ def _parameter(text: str, name: str) -> str | None:
 
 
 def ttml_rates(text: str) -> tuple[Fraction, Fraction, Fraction]:
-    """``(frame rate, sub-frame rate, tick rate)`` of the document (its ``tt`` element's parameters)."""
+    """``(frame rate, sub-frame rate, tick rate)`` of the document (its ``tt`` element's parameters); a rate given
+    that is no positive integer is a :class:`ValueError` naming it (``ttp:tickRate="0"`` was taken for 1 tick per
+    second: ``10000t`` became 2:46:40)."""
     head = text[:text.find(">", text.find("<tt")) + 1] if "<tt" in text else text[:4096]
     frame = _parameter(head, "frameRate")
     multiplier = _parameter(head, "frameRateMultiplier")
     sub = _parameter(head, "subFrameRate")
     tick = _parameter(head, "tickRate")
+    for name, value in (("frameRate", frame), ("subFrameRate", sub), ("tickRate", tick)):
+        if value is not None and not (value.strip().isdigit() and int(value) > 0):
+            raise ValueError(f"ttp:{name}={value!r} is not a positive integer (TTML 1, 7.2)")
+    if multiplier is not None and not (len(parts := multiplier.split()) == 2 and all(p.isdigit() and int(p) > 0
+                                                                                  for p in parts)):
+        raise ValueError(f"ttp:frameRateMultiplier={multiplier!r} is not two positive integers (TTML 1, 7.2.5)")
     rate = Fraction(int(frame)) if frame and frame.isdigit() and int(frame) > 0 else Fraction(30)
     if multiplier:
         parts = multiplier.split()
