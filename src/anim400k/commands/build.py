@@ -12,6 +12,8 @@ from ..registry import ASR, DIARIZERS, SEPARATORS
 _D = BuildOptions()  # the defaults: stated once, in BuildOptions
 #: Highest ``--frames-fps``: far above any video's frame rate (a higher rate only repeats pictures).
 MAX_FRAMES_FPS = 1000.0
+#: the tallest --video-height (8K UHD): libx264's limit is near it, and no source is taller
+MAX_VIDEO_HEIGHT = 4320
 
 
 def register(app: typer.Typer) -> None:
@@ -82,7 +84,9 @@ def register(app: typer.Typer) -> None:
         check_number("--tolerance-ms", tolerance_ms, 0, MAX_TIME_S * 1000)
         check_number("--retries", retries, 0, 1000)  # -1 was taken (as 0)
         if video_height is not None:  # not typer's min=2: its usage block, and a type column that cut option names
-            check_number("--video-height", video_height, 16)  # 4x2 clips could not keep square pixels
+            # 4x2 clips could not keep square pixels; past 8K (4320) the encoder failed in the cut stage, after the
+            # rest of the work, blaming the episode's media ("Invalid argument")
+            check_number("--video-height", video_height, 16, MAX_VIDEO_HEIGHT)
         workers = parse_jobs("--jobs", jobs)
         check_device("--device", device, auto=True)
         if frames_fps is not None:

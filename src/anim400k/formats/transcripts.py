@@ -969,7 +969,7 @@ def read_transcript(path: str | Path, language: str | None = None) -> Transcript
     """
     path = Path(path)
     if not path.is_file():
-        raise InputError("transcript file not found", path)
+        raise InputError("is a folder, not a transcript file" if path.is_dir() else "transcript file not found", path)
     from .subtitles import decode_text
 
     data = path.read_bytes()
