@@ -23,7 +23,8 @@ from anim400k.cli import main
         (["dub", "v.mkv", "--out", "o.mkv", "--min-stretch", "abc"], "Invalid value for '--min-stretch'"),
         (["build", "m.yaml", "--out", "o", "--video-preset", "quick"], "'quick' is not an x264 preset"),
         (["validate", "rel", "--limit", "-1"], "--limit must be an integer >= 0, not -1"),
-        (["build", "m.yaml", "--out", "o", "--video-height", "3"], "--video-height must be an integer from 16 to 4320, not 3"),
+        (["build", "m.yaml", "--out", "o", "--video-height", "3"],
+         "--video-height must be an integer from 16 to 4320, not 3"),
         (["build", "m.yaml", "--out", "o", "--video-height", "99999"], "--video-height must be an integer from 16 to "
                                                                          "4320, not 99999"),
     ],

@@ -228,8 +228,8 @@ def load_manifest(path: str | Path) -> Manifest:
     """Read and validate a YAML/JSON manifest; any problem is an :class:`InputError` naming the field."""
     path = Path(path)
     if not path.is_file():
-        raise InputError("is a folder, not a manifest file (a .yaml or .json)" if path.is_dir() else "manifest not found",
-                         path)
+        said = "is a folder, not a manifest file (a .yaml or .json)" if path.is_dir() else "manifest not found"
+        raise InputError(said, path)
     if path.stat().st_size > MAX_MANIFEST_BYTES:
         raise InputError(f"larger than {MAX_MANIFEST_BYTES // 2**20} MB: too large to be a manifest", path)
     text = decode_bom_text(path.read_bytes(), path, "save the manifest as UTF-8")
