@@ -460,3 +460,17 @@ def test_a_symbolic_link_as_out_is_named_as_one(rel: Path, tmp_path: Path, capsy
     err = capsys.readouterr().err.strip()
     assert err.endswith("is a symbolic link: give the folder itself (an export replaces the whole folder)")
     assert len(err.splitlines()) == 1 and not any((tmp_path / "real").iterdir())
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "webdataset"])
+def test_an_out_path_through_a_file_is_the_one_line_of_every_command(rel: Path, tmp_path: Path, fmt: str,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """`export --out FILE/x` said only 'FILE: File exists' (every other command names the option and the file)."""
+    from anim400k.cli import main
+
+    (tmp_path / "afile").write_text("mine")
+    assert main(["export", str(rel), "-f", fmt, "-o", str(tmp_path / "afile" / "x")]) == 2
+    err = capsys.readouterr().err.strip()
+    afile = tmp_path / "afile"
+    assert err.endswith(f"--out cannot be written: {afile} (a part of its folder path) is a file")
+    assert (tmp_path / "afile").read_text() == "mine" and sorted(p.name for p in tmp_path.iterdir()) == ["afile"]

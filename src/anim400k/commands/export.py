@@ -36,7 +36,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Export a release to a modern format (validated first; bad input stops unless --skip-bad)."""
         from ..exports import export as run_export
+        from ..fsutil.writable import check_writable
 
+        check_writable({}, {"--out": out})  # a path through a file was a bare "afile: File exists"
         summary = run_export(
             dataset, fmt, out, embed_audio=embed_audio, shard_size=shard_size, skip_bad=skip_bad,
             progress=progress, check_media=not no_media,
