@@ -101,7 +101,7 @@ def test_time_map_with_offset_or_drift_is_a_usage_error(tmp_path: Path, capsys, 
     path = _sync_out(tmp_path / "sync.json", CUT)
     rc, clips = _align(tmp_path, "--time-map", str(path), *option)
     assert rc == 2 and clips == [] and not (tmp_path / "clips.json").exists()
-    assert "'--time-map': cannot be given together with --offset or --drift" in capsys.readouterr().err
+    assert "anim400k: error: --time-map cannot be given together with --offset or --drift" in capsys.readouterr().err
 
 
 def _pieces(*pieces: dict) -> dict:

@@ -287,6 +287,8 @@ def test_metadata_command_checks_picture_files_without_release(tmp_path: Path, c
     (tmp_path / "pics" / "missing.png").rmdir()
     Image.new("RGB", (4, 4)).save(tmp_path / "pics" / "missing.png")
     assert main(["metadata", str(path)]) == 0
+    # the picture files are counted (it said '0 picture(s)' for a show with pictures to import)
+    assert "0 picture(s), 1 picture file(s) to import with --release: ok" in capsys.readouterr().out
 
 
 def test_a_picture_file_that_is_no_image_is_refused_before_any_work(tmp_path: Path,

@@ -52,6 +52,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Align EN and JP transcripts into clips (the paper's 125 ms recursive merge)."""
         from ..align import Alignment, align_files, clip_record, edited_en_warning, outside_jp_medium_warning
+        from ..errors import InputError
         from ..formats.subtitles import left_out_note
         from ..fsutil.atomic import write_json_atomic
         from ..fsutil.no_clobber import refuse_foreign_output, refuse_overwriting
@@ -60,8 +61,7 @@ def register(app: typer.Typer) -> None:
         from ..media.probe import parse_stream_selector
 
         if time_map is not None and (offset is not None or drift is not None):
-            raise typer.BadParameter("cannot be given together with --offset or --drift: the time map holds them",
-                                     param_hint="'--time-map'")
+            raise InputError("--time-map cannot be given together with --offset or --drift: the time map holds them")
         refuse_overwriting({"--out": out}, {"--en": en, "--jp": jp, "--subtitles": subtitles, "--time-map": time_map})
         check_output_file(out)
         refuse_foreign_output("--out", out, json_objects_with(CLIP_KEYS),

@@ -78,7 +78,7 @@ def register(app: typer.Typer) -> None:
         from ..dataset.pipeline import BuildInterrupted, build_dataset
         from ..dataset.preflight import BUILD_FLAGS
         from ..dataset.summary import print_summary
-        from ..errors import backend_flags, check_device, check_number, parse_jobs
+        from ..errors import InputError, backend_flags, check_device, check_number, parse_jobs
         from ..model import MAX_TIME_S
 
         check_number("--tolerance-ms", tolerance_ms, 0, MAX_TIME_S * 1000)
@@ -92,8 +92,8 @@ def register(app: typer.Typer) -> None:
         if frames_fps is not None:
             check_number("--frames-fps", frames_fps, 0, MAX_FRAMES_FPS, above=True)
         if video_preset not in X264_PRESETS:
-            raise typer.BadParameter(f"'{video_preset}' is not an x264 preset (use one of {', '.join(X264_PRESETS)})",
-                                     param_hint="'--video-preset'")
+            raise InputError(f"--video-preset: '{video_preset}' is not an x264 preset (use one of "
+                             f"{', '.join(X264_PRESETS)})")
 
         opts = BuildOptions(
             asr_en=asr_en, asr_ja=asr_ja, asr_model=asr_model, asr_device=device, tolerance_ms=tolerance_ms,

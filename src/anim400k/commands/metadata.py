@@ -64,9 +64,11 @@ def register(app: typer.Typer) -> None:
                 fields["episodes"] = meta.episode_fields()
                 result[key] = fields
                 n_pics = sum(len(c.get("pic_urls", [])) for c in fields.get("characters", {}).values())
+                n_files = sum(len(c.pic_files or []) for c in (meta.characters or {}).values())
+                files_said = f", {n_files} picture file(s) to import with --release" if n_files else ""
                 typer.echo(
                     f"{f}: show {key!r}: {len(fields) - 1} field(s), {len(fields['episodes'])} episode(s), "
-                    f"{n_pics} picture(s): ok"
+                    f"{n_pics} picture(s){files_said}: ok"  # the files alone read '0 picture(s)'
                 )
         if failed:
             raise typer.Exit(code=2)
