@@ -255,6 +255,29 @@ def test_missing_models_name_the_flag_of_the_command(args, message, video, tmp_p
     assert err.startswith(f"anim400k: error: {message} (") and "\n" not in err and "pip install" not in err
 
 
+@pytest.mark.parametrize(("args", "message"), [
+    (["dub", "{v}", "--out", "{t}/o.mkv", "--tts-model", "{t}/x"], "--tts-model applies to --tts xtts, not 'neural'"),
+    (["dub", "{v}", "--out", "{t}/o.mkv", "--diarizer-model", "{t}/x"],
+     "--diarizer-model applies to --diarizer anime or pyannote, not 'embedded'"),
+    (["dub", "{v}", "--out", "{t}/o.mkv", "--pipeline", "{t}/x"],
+     "--pipeline applies to --diarizer pyannote, not 'embedded'"),
+    (["dub", "{v}", "--out", "{t}/o.mkv", "--translator", "subtitles", "--subtitles", "{t}/s.srt", "--whisper-model",
+      "{t}/x"], "--whisper-model applies to --translator whisper or auto, not 'subtitles'"),
+    (["transcribe", "{v}", "-l", "en", "--asr", "vad", "--compute-type", "float16", "--out", "{t}/o.json"],
+     "--compute-type applies to --asr faster-whisper, not 'vad'"),
+    (["transcribe", "{v}", "-l", "en", "--batch-size", "4", "--out", "{t}/o.json"],
+     "--batch-size applies to --asr faster-whisper, not 'auto'"),
+    (["transcribe", "{v}", "-l", "en", "--device", "cuda", "--out", "{t}/o.json"],
+     "--device applies to --asr faster-whisper, not 'auto'"),
+])
+def test_options_no_backend_of_the_command_reads_are_refused(args, message, video, tmp_path, capsys):
+    """They were accepted and ignored (a dub with --diarizer-model beside the embedded diarizer exited 0; `transcribe
+    --device cuda` ran the embedded Whisper on the CPU)."""
+    assert main([a.format(v=video, t=tmp_path) for a in args]) == 2
+    assert capsys.readouterr().err.strip() == f"anim400k: error: {message}"
+    assert not (tmp_path / "o.mkv").exists() and not (tmp_path / "o.json").exists()
+
+
 def test_dub_diarizer_model_reaches_the_anime_backend(video, tmp_path, capsys):
     """``dub --diarizer-model`` (new) is checked before any work: a missing folder is named."""
     assert main(["dub", str(video), "--out", str(tmp_path / "o.mkv"), "--diarizer", "anime",

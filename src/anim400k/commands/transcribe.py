@@ -57,8 +57,12 @@ def register(app: typer.Typer) -> None:
             opts = {"device": device, "compute_type": compute_type, "batch_size": batch_size, "progress": True}
             if model:
                 opts["model"] = model
-        elif model:
-            raise InputError(f"--model applies to --asr faster-whisper, not '{asr}'")
+        else:  # options of faster-whisper alone: ignored by the other backends (cuda ran on the CPU, silently)
+            given = [flag for flag, value in (("--model", model), ("--compute-type", compute_type),
+                                              ("--batch-size", batch_size != 8), ("--device", device != "auto"))
+                     if value]
+            if given:
+                raise InputError(f"{given[0]} applies to --asr faster-whisper, not '{asr}'")
         check_input_file(media)
         if out.suffix.lower() in SUBTITLE_OUT_SUFFIXES:  # it wrote JSON into en.srt: no subtitle reader read it
             raise InputError(f"transcribe writes Whisper-style JSON, not {out.suffix[1:].upper()}: give --out a "

@@ -35,7 +35,7 @@ def check_backends(options: BuildOptions) -> None:
     check_runner(options)
     check_unused_models(options)
     if options.asr_device.startswith("cuda") and options.runner == "local":
-        _check_cuda(options.asr_device)
+        check_cuda(options.asr_device)
     for lang in (EN, JP):
         name, opts = asr_backend(options, lang)
         if name == "auto":  # the backend auto gives this language (whisper-base for JP: its two wheels)
@@ -77,7 +77,7 @@ def check_unused_models(options: BuildOptions) -> None:
                          f"'{options.asr_en}'/'{options.asr_ja}'")
 
 
-def _check_cuda(device: str) -> None:
+def check_cuda(device: str) -> None:
     """Raise :class:`InputError` when ``--device cuda`` is asked for and this machine has no CUDA GPU: each
     episode ran probe, sync, ASR and separation first and then failed its diarize stage with an internal
     error (the ``anime`` diarizer blamed its checkpoint). A Ray build's GPUs are the cluster's: not checked."""

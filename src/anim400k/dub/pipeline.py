@@ -412,7 +412,23 @@ DUB_FLAGS = {"whisper": "--whisper-model", "faster-whisper": "--whisper-model", 
 
 def check_backends(options: DubOptions) -> None:
     """Check the diarizer's package and local model before any work (it is built only after the
-    separation); the translator and the TTS are built, and so checked, before the audio is decoded."""
+    separation); the translator and the TTS are built, and so checked, before the audio is decoded. A model
+    option no backend of the dub uses (``--tts-model`` beside hibari, ``--diarizer-model`` beside the embedded
+    diarizer, ``--whisper-model`` beside the subtitles translator) and ``--device cuda`` on a machine without a
+    CUDA GPU are refused, as ``anim400k build`` refuses them: they were ignored."""
+    from ..dataset.preflight import check_cuda
+
+    if options.tts_model and options.tts != "xtts":
+        raise InputError(f"--tts-model applies to --tts xtts, not '{options.tts}'")
+    diarizer = options.diarizer or "none"
+    if options.diarizer_model and diarizer not in ("anime", "pyannote"):
+        raise InputError(f"--diarizer-model applies to --diarizer anime or pyannote, not '{diarizer}'")
+    if options.pipeline and diarizer != "pyannote":
+        raise InputError(f"--pipeline applies to --diarizer pyannote, not '{diarizer}'")
+    if options.whisper_model and options.translator in ("subtitles", "text"):
+        raise InputError(f"--whisper-model applies to --translator whisper or auto, not '{options.translator}'")
+    if options.device.startswith("cuda"):
+        check_cuda(options.device)
     if options.diarizer:
         from ..diarize import check_diarizer
 
