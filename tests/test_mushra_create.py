@@ -335,3 +335,29 @@ def test_an_empty_mount_point_or_working_folder_is_refused_before_any_trial(
         with pytest.raises(InputError, match=f"^{out}: {said}$"):
             create_test(release, systems, out, trials=1, split="all", sample_rate=16000)
     assert taken.read_text() == "the user's file"
+
+
+def test_a_video_clip_linked_out_of_the_release_is_not_served(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """A release whose video clips were links to another file (/etc/passwd): `mushra create` copied that file into
+    the test and `serve` gave it to every listener. Links within the video folder, and real clips, still work."""
+    release = make_demo_release(tmp_path / "release", n_clips=2, sr=16000, video=True)
+    systems = make_demo_systems(release, tmp_path / "systems")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    clips = sorted((release.root / "anim400k_video_clips").rglob("*.mp4"))
+    kept = tmp_path / "kept.mp4"
+    kept.write_bytes(clips[0].read_bytes())
+    clips[0].unlink()
+    clips[0].symlink_to(secret)
+    out = tmp_path / "test"
+    assert main(_args(release.root, systems, out, "--trials", "2", "--training-trials", "0")) == 2
+    err = capsys.readouterr().err
+    assert f"{clips[0]}: is a link to {secret}, outside the release's video folder" in err
+    assert not out.exists() and not any(p.name.startswith(".test") for p in tmp_path.iterdir())
+    clips[0].unlink()
+    inside = clips[0].parent / "real.bin"
+    inside.write_bytes(kept.read_bytes())
+    clips[0].symlink_to(inside)  # a link inside the video folder: a clip like any other
+    assert main(_args(release.root, systems, out, "--trials", "2", "--training-trials", "0")) == 0
+    videos = sorted(out.rglob("video.mp4"))
+    assert videos and all(v.read_bytes()[4:8] == b"ftyp" and not v.is_symlink() for v in videos)

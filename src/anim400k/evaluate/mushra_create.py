@@ -111,6 +111,22 @@ def _stage_name(name: str) -> str:
     return fitted_name(name, len(temp_prefix("")) + 8 + len(".part"))
 
 
+def checked_video(path: Path) -> Path:
+    """``path``, a release's video clip about to be copied into a test that listeners download, once it is one: a
+    link that leads out of the release's video folder, or a file that is no MP4 (``media_file_problem``), is an
+    :class:`InputError` naming it. A clip linked to ``/etc/passwd`` was copied in and served to every listener."""
+    from ..release.validate import media_file_problem
+
+    folder = path.parent.parent  # anim400k_video_clips (the clip is F/UUID.mp4 in it)
+    real = path.resolve()
+    if path.is_symlink() and not real.is_relative_to(folder.resolve()):
+        raise InputError(f"is a link to {real}, outside the release's video folder: not copied into a test", path)
+    problem = media_file_problem(real)
+    if problem is not None:
+        raise InputError(f"video clip {problem}", path)
+    return real
+
+
 def remove_stale_stages(out: Path) -> int:
     """Delete the temporary test folders (``.NAME.anim400k-XXXXXXXX.part`` beside ``out``) that a killed
     ``mushra create`` of ``out`` left; returns how many. Call it holding ``out``'s lock. Unmarked names
@@ -201,7 +217,7 @@ class _TestWriter:
         vid = None
         if pending.video is not None:
             vid = f"{rel}/video{pending.video.suffix.lower()}"
-            shutil.copyfile(pending.video, self.tmp / vid)
+            shutil.copyfile(checked_video(pending.video), self.tmp / vid)
         return Trial(
             id=pending.trial_id,
             reference=stimuli[st.REFERENCE],
