@@ -383,3 +383,24 @@ def test_an_integer_past_64_bits_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"scored_by: 100000000000000000000000000 is too large an integer"):
         metadata.load_metadata(path)
     assert metadata.load_metadata(_write(tmp_path, {"key": "s", "show": "S", "scored_by": 2**63 - 1}))
+
+
+def test_a_yaml_alias_bomb_and_deep_nesting_are_one_line(tmp_path: Path) -> None:
+    """~400 bytes of YAML aliases (9 levels of 9) ran 90 s to a MemoryError at 2.8 GB; 20000 nested lists were a
+    RecursionError traceback. The manifest's limits hold for show metadata and webMUSHRA configs too."""
+    from anim400k.evaluate.webmushra import read_webmushra
+
+    lines, prev = ["a: &a [x, x, x, x, x, x, x, x, x]"], "a"
+    for name in "bcdefghi":
+        lines.append(f"{name}: &{name} [{', '.join([f'*{prev}'] * 9)}]")
+        prev = name
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join([*lines, "key: s", "show: *i", "pages: *i"]) + "\n")
+    with pytest.raises(InputError, match="expands to more than 2,000,000 values .*too large to be show metadata"):
+        metadata.load_metadata(bomb)
+    with pytest.raises(InputError, match="too large to be a webMUSHRA config"):
+        read_webmushra(bomb)
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("key: s\nshow: " + "[" * 20000 + "]" * 20000 + "\n")
+    with pytest.raises(InputError, match="YAML nested too deeply to be show metadata"):
+        metadata.load_metadata(deep)

@@ -93,3 +93,29 @@ def is_json_object_with(path: Path, keys: set[str]) -> bool:
     except (OSError, ValueError):
         return False
     return isinstance(data, dict) and keys <= data.keys()
+
+
+#: limits on a hand-written YAML/JSON input (a few hundred bytes of YAML aliases can expand to billions of values)
+MAX_EXPANDED_NODES = 2_000_000  # values (mappings, lists, scalars) after aliases are expanded
+MAX_EXPANDED_CHARS = 256 * 2**20  # characters of all strings after aliases are expanded
+
+
+def check_expanded_size(data: Any, what: str, nodes_limit: int = MAX_EXPANDED_NODES,
+                        chars_limit: int = MAX_EXPANDED_CHARS) -> None:
+    """Raise :class:`ValueError` (``too large to be WHAT``) when ``data``'s values, with YAML aliases expanded,
+    exceed the limits; a walk that stops there, so a "billion laughs" costs no more than the limit."""
+    nodes, chars = 0, 0
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        nodes += 1
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str):
+            chars += len(value)
+        if nodes > nodes_limit or chars > chars_limit:
+            raise ValueError(f"expands to more than {nodes_limit:,} values or {chars_limit // 2**20} M characters "
+                             f"(YAML aliases repeat what they refer to): too large to be {what}")

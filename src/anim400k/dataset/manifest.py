@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..errors import InputError, yaml_problem
 from ..formats.encoding import decode_bom_text
 from ..model import EpisodeRef
-from ..strictload import DuplicateKeyError, json_loads_unique, yaml_load_unique
+from ..strictload import DuplicateKeyError, check_expanded_size, json_loads_unique, yaml_load_unique
 
 #: limits on a manifest (a few KB of YAML aliases can expand to millions of entries)
 MAX_MANIFEST_BYTES = 64 * 2**20
@@ -275,19 +275,7 @@ def load_manifest(path: str | Path) -> Manifest:
 
 def _check_expanded_size(data: Any, path: Path) -> None:
     """Refuse a manifest whose values, with YAML aliases expanded, exceed the limits above."""
-    nodes, chars = 0, 0
-    stack = [data]
-    while stack:
-        value = stack.pop()
-        nodes += 1
-        if isinstance(value, dict):
-            stack.extend(value.keys())
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-        elif isinstance(value, str):
-            chars += len(value)
-        if nodes > MAX_MANIFEST_NODES or chars > MAX_MANIFEST_CHARS:
-            raise InputError(
-                f"expands to more than {MAX_MANIFEST_NODES:,} values or {MAX_MANIFEST_CHARS // 2**20} M characters "
-                f"(YAML aliases repeat what they refer to): too large to be a manifest", path)
+    try:
+        check_expanded_size(data, "a manifest", MAX_MANIFEST_NODES, MAX_MANIFEST_CHARS)
+    except ValueError as exc:
+        raise InputError(str(exc), path) from None

@@ -22,6 +22,7 @@ import yaml
 
 from ..errors import InputError, yaml_problem
 from ..fsutil.atomic import write_text_atomic
+from ..strictload import check_expanded_size
 from .mushra_config import MushraTest, is_training_trial
 
 #: webMUSHRA's ``mushra.csv`` layout (``service/write.php`` since 2017): ``session_test_id``, the participant
@@ -107,10 +108,15 @@ def read_webmushra(path: str | Path) -> WebMushraConfig:
     path = Path(path)
     try:
         doc = yaml.safe_load(path.read_text("utf-8"))
+        check_expanded_size(doc, "a webMUSHRA config")  # an alias bomb: a minute of CPU per level
     except FileNotFoundError as exc:
         raise InputError("no such webMUSHRA config", path) from exc
     except yaml.YAMLError as exc:
         raise InputError(yaml_problem(exc), path) from exc
+    except ValueError as exc:
+        raise InputError(str(exc), path) from None
+    except RecursionError:
+        raise InputError("YAML nested too deeply to be a webMUSHRA config", path) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("pages"), list):
         raise InputError("not a webMUSHRA config (needs a 'pages' list)", path)
     bases = [path.parent, *list(path.resolve().parents)[:3], Path.cwd()]

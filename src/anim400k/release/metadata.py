@@ -27,7 +27,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from ..errors import InputError, yaml_problem
 from ..formats import ids
 from ..fsutil.atomic import atomic_path
-from ..strictload import DuplicateKeyError, json_loads_unique, yaml_load_unique
+from ..strictload import DuplicateKeyError, check_expanded_size, json_loads_unique, yaml_load_unique
 from .polls import poll_problems
 from .schema import CHARACTER_FIELDS, CHARACTER_ROLES, EPISODE_FIELDS, RATING_FIELDS, SHOW_FIELDS
 
@@ -203,11 +203,17 @@ def _read_file(path: Path) -> Any:
         import yaml
 
         try:
-            return yaml_load_unique(text)
+            data = yaml_load_unique(text)
+            check_expanded_size(data, "show metadata")  # a YAML alias bomb: MemoryError after 90 s at 2.8 GB
+            return data
         except DuplicateKeyError as exc:  # plain YAML keeps the last copy and drops the first silently
             raise InputError(str(exc), path) from exc
         except yaml.YAMLError as exc:
             raise InputError(yaml_problem(exc), path) from exc
+        except ValueError as exc:  # too large once expanded
+            raise InputError(str(exc), path) from None
+        except RecursionError:  # nested thousands deep: a traceback
+            raise InputError("YAML nested too deeply to be show metadata", path) from None
     import json
 
     try:
