@@ -580,3 +580,18 @@ def test_ass_reordered_format_keeps_line_numbers_in_errors(tmp_path):
     p.write_text(text, encoding="utf-8")
     with pytest.raises(InputError, match=r"line 7\): end 0\.500 before start 1\.000"):
         read_subtitles(p)
+
+
+def test_long_lines_are_read_in_linear_time() -> None:
+    """A cue of 30,000 `-A` took the SDH label search 43 s, and an ASS line of `[` and 200,000 letters the section
+    sniff ~1 min (quadratic backtracking); both return at once now, and labels and sections are found as before."""
+    from anim400k.formats import sdh
+    from anim400k.formats import subtitles as subs
+
+    found = list(sdh._LABEL.finditer("-A" * 30000))  # returns at once (it is the time that was wrong)
+    assert all(len(m.group("name")) <= sdh.MAX_LABEL_CHARS + 2 for m in found)
+    assert [m.group("name") for m in sdh._LABEL.finditer("GIRL 1 & GIRL 2: hi - NARRATOR #2: yes")] == \
+        ["GIRL 1 & GIRL 2", "NARRATOR #2"]
+    assert subs._ASS_SECTION.match("[" + "a" * 200_000) is None
+    assert all(subs._ASS_SECTION.match(s) for s in ("[Events]", "[Script Info]", "[V4+ Styles]", "\ufeff[Events]"))
+    assert subs._ASS_SECTION.match("[ABC]") is None  # no lowercase letter: uuencoded font data

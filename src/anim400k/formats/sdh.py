@@ -71,8 +71,12 @@ _CAPS = _capital_letters()
 #: aside may already be blanked as a description, leaving spaces before the colon), then a colon. The name's
 #: capitals are of any of the scripts above (``ÉMILE``, ``ZOË``, a decomposed accent's combining mark too), with
 #: digits (``2B``), two characters at least; :func:`_capitals` checks it holds a letter.
+#: the longest speaker label's name, less its first and last characters (``GIRL 1 & GIRL 2``, ``NARRATOR #2``): a
+#: bound, so that a cue of 30,000 ``-A`` no longer takes the label search 43 s (quadratic backtracking)
+MAX_LABEL_CHARS = 40
 _LABEL = re.compile(r"(?:^|(?<=[-‐–—]\s)|(?<=[-‐–—]))\s*"
-                    rf"(?P<name>[{_CAPS}0-9][{_CAPS}0-9\u0300-\u036f #'.&-]*[{_CAPS}0-9\u0300-\u036f.#])\s*"
+                    rf"(?P<name>[{_CAPS}0-9][{_CAPS}0-9\u0300-\u036f #'.&-]{{0,{MAX_LABEL_CHARS}}}"
+                    rf"[{_CAPS}0-9\u0300-\u036f.#])\s*"
                     r"(?:\([A-Z0-9 .'/-]*\)\s*)?:(?=\s|$)")
 _DASHES = "-‐–—"
 #: Common English words that are not names: a text opening with them and a colon (``OK: fine``, ``NOTE:``,

@@ -55,7 +55,7 @@ _SRT_TIMING = re.compile(r"^[ \t]*-?\d+:\d+:\d+(?:[,.:，．。：]\d+)?[ \t]*--
 #: timing line it could not read (``0:00:03.000,0:00:0x.000``: a time, a comma and more, opening a line).
 _TIMING_IN_TEXT = re.compile(r"\d[ \t]*-->[ \t]*-?\d|(?:^|\n|\\N)[ \t]*\d+:\d{1,2}:\d{1,2}[.,]\d+[ \t]*,")
 #: A section heading as pysubs2 tells one (``[Events]``; a lowercase letter inside, unlike uuencoded font data).
-_ASS_SECTION = re.compile(r"^.{,3}\[[^]]*[a-z][^]]*]")
+_ASS_SECTION = re.compile(r"^.{,3}\[(?=[^]a-z]*[a-z])[^]]*]")  # the lookahead scans once: no quadratic backtracking
 #: A minimal style section for ASS/SSA files that have none (mpv and FFmpeg read such files).
 _DEFAULT_STYLES = (
     "[V4+ Styles]\nFormat: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, "
