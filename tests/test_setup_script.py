@@ -11,6 +11,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+#: a python3 that passes setup.sh's checks (its -c snippets: version, headers, ensurepip; it names itself
+#: python3.11) and whose `-m venv [--clear] DIR` only makes DIR/bin
+FAKE_PYTHON = ('if [ "$1" = -c ]; then echo python3.11; exit 0; fi\n'
+               'for last; do :; done\nmkdir -p "$last/bin"')
+
+
 def _fake_tool(folder: Path, name: str, body: str) -> None:
     path = folder / name
     path.write_text("#!/bin/sh\n" + body + "\n")
@@ -30,8 +36,8 @@ def test_short_disk_stops_the_first_install_in_one_line(tmp_path):
         "df",
         'echo "Filesystem 1048576-blocks Used Available Capacity Mounted on"\necho "/dev/vda 258048 257348 700 100% /"',
     )
-    _fake_tool(fake_bin, "fake-python", 'mkdir -p "$3/bin"')
-    for tool in ("espeak-ng", "chromium"):  # present, so no apt-get
+    _fake_tool(fake_bin, "fake-python", FAKE_PYTHON)
+    for tool in ("espeak-ng", "chromium", "cc"):  # present, so no apt-get
         _fake_tool(fake_bin, tool, "exit 0")
     _fake_tool(fake_bin, "ldconfig", 'echo "	libavdevice.so.59 (libc6,x86-64) => /lib/libavdevice.so.59"')
     _fake_tool(fake_bin, "apt-get", 'echo "apt-get must not run" >&2; exit 1')
@@ -56,8 +62,8 @@ def test_ffmpeg_libraries_for_torchcodec_are_installed_when_missing(tmp_path):
     calls = tmp_path / "apt-calls"
     _fake_tool(fake_bin, "df", 'echo "Filesystem 1048576-blocks Used Available Capacity Mounted on"\n'
                                'echo "/dev/vda 258048 257348 700 100% /"')
-    _fake_tool(fake_bin, "fake-python", 'mkdir -p "$3/bin"')
-    for tool in ("espeak-ng", "chromium"):
+    _fake_tool(fake_bin, "fake-python", FAKE_PYTHON)
+    for tool in ("espeak-ng", "chromium", "cc"):
         _fake_tool(fake_bin, tool, "exit 0")
     _fake_tool(fake_bin, "sudo", 'exec "$@"')  # when the tests do not run as root
     _fake_tool(fake_bin, "ldconfig", "echo '	libc.so.6 (libc6,x86-64) => /lib/libc.so.6'")  # no FFmpeg libraries
@@ -70,3 +76,49 @@ def test_ffmpeg_libraries_for_torchcodec_are_installed_when_missing(tmp_path):
     installed = calls.read_text().splitlines()
     assert installed[0].startswith("update")
     assert installed[1].startswith("install") and installed[1].split()[-1] == "libavdevice59"
+
+
+def _checkout(tmp_path: Path, ldconfig: str, python: str = FAKE_PYTHON) -> tuple[Path, dict[str, str], Path]:
+    """A checkout with fake tools: every system package present, the short disk of the tests above."""
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    for name in ("setup.sh", "pyproject.toml"):
+        shutil.copy(ROOT / name, checkout / name)
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    calls = tmp_path / "apt-calls"
+    _fake_tool(fake_bin, "df", 'echo "Filesystem 1048576-blocks Used Available Capacity Mounted on"\n'
+                               'echo "/dev/vda 258048 257348 700 100% /"')
+    _fake_tool(fake_bin, "fake-python", python)
+    for tool in ("espeak-ng", "chromium", "cc"):
+        _fake_tool(fake_bin, tool, "exit 0")
+    _fake_tool(fake_bin, "ldconfig", ldconfig)
+    _fake_tool(fake_bin, "apt-get", f'echo "$@" >> {calls}')
+    env = {**os.environ, "PATH": f"{fake_bin}:{os.environ['PATH']}", "PYTHON": str(fake_bin / "fake-python")}
+    return checkout, env, calls
+
+
+def test_a_long_library_list_is_read_whole_and_apt_is_left_alone(tmp_path):
+    """`ldconfig -p | grep -q` under pipefail: grep stopped at the match, ldconfig died of SIGPIPE, and the
+    libraries read as missing (99 runs in 100 with a desktop's 100 KB list): every re-run called apt again."""
+    lines = "i=0; while [ $i -lt 3000 ]; do echo \"	libfoo$i.so.1 (libc6,x86-64) => /lib/libfoo$i.so.1\"; i=$((i+1)); done"
+    ldconfig = "echo '	libavdevice.so.59 (libc6,x86-64) => /lib/libavdevice.so.59'\n" + lines
+    checkout, env, calls = _checkout(tmp_path, ldconfig)
+    for _ in range(5):
+        done = subprocess.run(["bash", "setup.sh"], cwd=checkout, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 1 and "needs about 11 GB" in done.stderr  # the fake short disk: past apt
+    assert not calls.exists()
+
+
+def test_an_old_python_is_refused_before_anything(tmp_path):
+    """Python 3.10 installed the torch pins (gigabytes) before pip refused the package."""
+    old = ('if [ "$1" = -V ]; then echo "Python 3.10.13"; exit 0; fi\n'
+           'case "$2" in *version_info*"< (3, 11)"*) exit 1;; esac\nexit 0')
+    checkout, env, calls = _checkout(tmp_path, "echo '	libavdevice.so.59 (libc6,x86-64) => /lib/libavdevice.so.59'",
+                                     old)
+    done = subprocess.run(["bash", "setup.sh"], cwd=checkout, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"[setup] error: anim400k needs Python >= 3.11; {env['PYTHON']} is Python 3.10.13 (give another with "
+        "PYTHON=python3.11 bash setup.sh)"]
+    assert not calls.exists() and not (checkout / ".venv").exists()

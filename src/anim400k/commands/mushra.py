@@ -10,7 +10,7 @@ import typer
 MIN_LUFS = -70.0
 
 mushra_app = typer.Typer(
-    help="MUSHRA listening tests of dubs: create, serve, invite, analyze.", no_args_is_help=True
+    help="MUSHRA listening tests of dubs: create, serve, invite, revoke, analyze.", no_args_is_help=True
 )
 
 
