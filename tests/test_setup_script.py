@@ -101,7 +101,8 @@ def _checkout(tmp_path: Path, ldconfig: str, python: str = FAKE_PYTHON) -> tuple
 def test_a_long_library_list_is_read_whole_and_apt_is_left_alone(tmp_path):
     """`ldconfig -p | grep -q` under pipefail: grep stopped at the match, ldconfig died of SIGPIPE, and the
     libraries read as missing (99 runs in 100 with a desktop's 100 KB list): every re-run called apt again."""
-    lines = "i=0; while [ $i -lt 3000 ]; do echo \"	libfoo$i.so.1 (libc6,x86-64) => /lib/libfoo$i.so.1\"; i=$((i+1)); done"
+    lines = ('i=0; while [ $i -lt 3000 ]; do echo "	libfoo$i.so.1 (libc6,x86-64) => /lib/libfoo$i.so.1"; '
+             'i=$((i+1)); done')
     ldconfig = "echo '	libavdevice.so.59 (libc6,x86-64) => /lib/libavdevice.so.59'\n" + lines
     checkout, env, calls = _checkout(tmp_path, ldconfig)
     for _ in range(5):
