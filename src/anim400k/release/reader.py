@@ -102,6 +102,9 @@ def _iter_raw_shows(
         raise InputError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path) from exc
     except RecursionError as exc:
         raise InputError("JSON nested too deeply", path) from exc
+    except MemoryError as exc:  # ijson builds a value nested 100,000 deep in memory quadratic in the depth
+        raise InputError("JSON too large or nested too deeply to read in this memory (a release's values are "
+                         "nested a few levels deep)", path) from exc
 
 
 def _json_error_text(exc: Exception) -> str:
