@@ -400,3 +400,19 @@ def test_analyze_of_a_missing_source_names_both_kinds(tmp_path: Path, capsys) ->
     err = capsys.readouterr().err.strip()
     assert err == f"anim400k: error: {tmp_path / 'test1'}: no such test folder or ratings CSV"
     assert sorted(tmp_path.iterdir()) == []
+
+
+def test_names_from_a_ratings_csv_are_printed_not_obeyed(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """A condition named `[/bold]` ended `mushra analyze` with rich's MarkupError after the report was written, a
+    test id `T[bold]X` printed as `TX`, and an ESC sequence in a name reached the terminal."""
+    rows = []
+    for listener in ("l1", "l2", "l3"):
+        for t in range(3):
+            for cond, v in (("reference", 100), ("anchor35", 10), ("anchor70", 50), ("[/bold]", 70),
+                            ("red\x1b[31m", 40)):
+                rows.append(RatingRow("T[bold]X", listener, f"trial{t:02d}", cond, v))
+    path = tmp_path / "mushra.csv"
+    path.write_text(ratings_csv(rows))
+    assert main(["mushra", "analyze", str(path), "--out", str(tmp_path / "rep")]) == 0
+    out = capsys.readouterr().out
+    assert "MUSHRA T[bold]X:" in out and "[/bold]" in out and "red\\x1b[31m" in out and "\x1b" not in out

@@ -187,6 +187,7 @@ def analyze(
     from rich.console import Console
     from rich.table import Table
 
+    from ..console_text import shown
     from ..evaluate.mushra_analysis import analyze as run
     from ..evaluate.mushra_analysis import fmt_num, fmt_p
     from ..fsutil.writable import check_writable
@@ -194,19 +195,19 @@ def analyze(
     check_writable({}, {"--out": out})  # a file there was 'OUT: File exists'
     a = run(source, out, post_screening=post_screening)
     table = Table(
-        title=f"MUSHRA {a.test_id}: {a.n_ratings_used} ratings, {len(a.excluded)} listener(s) excluded"
+        title=f"MUSHRA {shown(a.test_id)}: {a.n_ratings_used} ratings, {len(a.excluded)} listener(s) excluded"
         + ("" if a.post_screening else " (post-screening off)")
     )
     for col in ("condition", "n", "mean", "95% CI", "listeners", "95% CI (listeners)", "median"):
         table.add_column(col)
     for s in a.stats:
         table.add_row(
-            s.condition,
+            shown(s.condition),
             str(s.n),
             fmt_num(s.mean),
-            f"[{fmt_num(s.ci95_low)}, {fmt_num(s.ci95_high)}]",
+            f"\\[{fmt_num(s.ci95_low)}, {fmt_num(s.ci95_high)}]",
             str(s.n_listeners),
-            f"[{fmt_num(s.ci95_listeners_low)}, {fmt_num(s.ci95_listeners_high)}]",
+            f"\\[{fmt_num(s.ci95_listeners_low)}, {fmt_num(s.ci95_listeners_high)}]",
             fmt_num(s.median),
         )
     console = Console()
@@ -219,12 +220,13 @@ def analyze(
             )
     for t in a.tests:
         console.print(
-            f"{t.a} vs {t.b}: n={t.n} Δ={fmt_num(t.mean_diff, sign=True)} p={fmt_p(t.p, 3)} p_holm={fmt_p(t.p_holm, 3)}"
+            f"{shown(t.a)} vs {shown(t.b)}: n={t.n} Δ={fmt_num(t.mean_diff, sign=True)} p={fmt_p(t.p, 3)} "
+            f"p_holm={fmt_p(t.p_holm, 3)}"
             + (" *" if t.significant else "")
             + f"; over {t.n_listeners} listeners p_holm={fmt_p(t.p_listeners_holm, 3)}"
             + (" *" if t.significant_listeners else "")
         )
-    console.print(f"report: {a.files['html']}")
+    console.print(f"report: {shown(str(a.files['html']))}")
 
 
 def register(app: typer.Typer) -> None:
