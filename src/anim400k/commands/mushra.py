@@ -6,6 +6,9 @@ from pathlib import Path
 
 import typer
 
+#: connections (and requests in flight) the MUSHRA server holds at once; more are answered 503 at once
+MAX_CONNECTIONS = 1000
+
 #: Quietest ``--lufs``: stimuli below it would be close to inaudible (and 0 LUFS is full scale).
 MIN_LUFS = -70.0
 
@@ -113,7 +116,10 @@ def serve(
     typer.echo(f"admin:  {base}/admin?token={admin_token(secret)}")
     if public_url:  # the links name the proxy: say where it must forward to (with --port 0, printed nowhere else)
         typer.echo(f"listening: {http_url(host, port)} (the links use --public-url)")
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    # at most MAX_CONNECTIONS open at once: the ones past it get 503 at once, where 19,990 idle sockets used up the
+    # process's file descriptors and every other client got 500 with "Too many open files" tracebacks
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                           limit_concurrency=MAX_CONNECTIONS))
     try:
         server.run(sockets=[sock])
     finally:
