@@ -366,6 +366,10 @@ def test_the_normalised_output_of_a_file_named_like_a_field_is_input_again(tmp_p
 
 def test_a_decompression_bomb_picture_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     """A 110 KB PNG of 30000 x 30000 pixels was a DecompressionBombError traceback (metadata and build)."""
+    Image.new("1", (13000, 13000)).save(tmp_path / "big.png")  # past the warning's limit: its raw warning printed
+    big = _write(tmp_path, {"key": "s", "show": "S", "characters": {"A": {"pic_files": ["big.png"]}}}, "big.json")
+    with pytest.raises(InputError, match=r"'.*big.png' is too large a picture \(Image size \(169000000 pixels\)"):
+        metadata.check_pictures(metadata.load_metadata(big)[0], "s", tmp_path, None, big)
     Image.new("1", (30000, 30000)).save(tmp_path / "bomb.png")
     path = _write(tmp_path, {"key": "s", "show": "S", "characters": {"A": {"pic_files": ["bomb.png"]}}})
     assert main(["metadata", str(path)]) == 2

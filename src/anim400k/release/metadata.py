@@ -378,12 +378,19 @@ def import_pictures(
 def _rgb_picture(src: Path, field: str, source: str | Path) -> Any:
     """The picture file ``src`` decoded as a Pillow RGB image; :class:`InputError` naming ``field`` of the metadata
     file ``source`` when it is missing or is no image Pillow reads."""
+    import warnings
+
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(src) as im:
-            im.load()
-            return im.convert("RGB")
+        with warnings.catch_warnings():  # past Pillow's 89 M pixels: refused (it printed its warning, used 867 MB)
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(src) as im:
+                im.load()
+                return im.convert("RGB")
+    except Image.DecompressionBombWarning as exc:
+        raise InputError(f"{field}: {str(src)!r} is too large a picture ({str(exc).split(', could be')[0]})",
+                         source) from exc
     except FileNotFoundError as exc:
         raise InputError(f"{field}: picture file {str(src)!r} not found", source) from exc
     except IsADirectoryError as exc:
