@@ -222,6 +222,29 @@ def test_validate_release_finds_missing_media(rel: Path, tmp_path: Path) -> None
     assert problems[0].clip == 0 and problems[0].field == "en_clip" and "is missing" in problems[0].message
 
 
+def test_validate_reads_the_start_of_each_character_picture(rel: Path, tmp_path: Path) -> None:
+    """A picture .jpg that was a link to a text file (or any non-JPEG) passed validate."""
+    import shutil
+
+    from PIL import Image
+
+    root = tmp_path / "r"
+    shutil.copytree(rel, root)
+    ann = root / "anim400k_annotations.json"
+    data = json.loads(ann.read_text(encoding="utf-8"))
+    show = next(iter(data))
+    pic = ids.make_id(show, "pic", "Alice", 0)
+    data[show]["characters"] = {"Alice": {"description": None, "role": None, "pic_urls": [pic], "Voice Actors": []}}
+    ann.write_text(json.dumps(data), encoding="utf-8")
+    picture = ids.id_path(root, ids.PICS_ARCHIVE, pic, "jpg")
+    picture.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (8, 8)).save(picture, "JPEG")
+    assert release.validate_release(root) == []
+    picture.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    problems = [str(p) for p in release.validate_release(root)]
+    assert len(problems) == 1 and f"picture file for {pic!r} does not start with a JPEG marker (damaged)" in problems[0]
+
+
 def test_validate_refuses_negative_reversed_and_out_of_episode_times(tmp_path: Path) -> None:
     data = copy.deepcopy(annotations())
     data["show_a"]["avg_duration"] = "24 min. per ep."

@@ -165,12 +165,11 @@ def validate_show(
                 if isinstance(pic, str):
                     yield from _check_id(pic, f"characters.{name}.pic_urls", sloc)
                     if check_media and root is not None and ids.is_id(pic):
-                        if not ids.id_path(root, ids.PICS_ARCHIVE, pic, "jpg").is_file():
-                            yield Problem(
-                                f"picture file for {pic!r} is missing",
-                                field=f"characters.{name}.pic_urls",
-                                **sloc,
-                            )
+                        picture = ids.id_path(root, ids.PICS_ARCHIVE, pic, "jpg")
+                        bad = "is missing" if not picture.is_file() else media_file_problem(picture)
+                        if bad is not None:  # a .jpg that was a link to a text file read as valid
+                            yield Problem(f"picture file for {pic!r} {bad}", field=f"characters.{name}.pic_urls",
+                                          **sloc)
     episodes = show.get("episodes")
     if not isinstance(episodes, dict):
         return
@@ -398,8 +397,8 @@ def media_file_problem(path: Path, seconds: float | None = None) -> str | None:
 
     A cheap check, one short read per file: the file exists and is not empty; an ``.mp3`` starts
     with an ID3 tag or an MPEG audio frame header, and is long enough to hold the tag and its
-    first frame; an ``.mp4`` starts with its ``ftyp`` box. With ``seconds`` (the clip's length from its
-    times), an ``.mp3`` whose first frame's ``Info``/``Xing`` tag states a length more than
+    first frame; an ``.mp4`` starts with its ``ftyp`` box, a ``.jpg`` with a JPEG marker. With ``seconds`` (the
+    clip's length from its times), an ``.mp3`` whose first frame's ``Info``/``Xing`` tag states a length more than
     :data:`MP3_LENGTH_SLACK_S` and :data:`MP3_LENGTH_SLACK_FRACTION` of it away is another clip's audio
     (an MP3 without such a tag is not checked for length).
     """
@@ -413,6 +412,8 @@ def media_file_problem(path: Path, seconds: float | None = None) -> str | None:
                 return "is empty (0 bytes)"
             if path.suffix == ".mp4":
                 return None if head[4:8] == b"ftyp" else "does not start with an MP4 'ftyp' box (damaged)"
+            if path.suffix == ".jpg":
+                return None if head[:3] == b"\xff\xd8\xff" else "does not start with a JPEG marker (damaged)"
             if path.suffix != ".mp3":
                 return None
             offset = 0
