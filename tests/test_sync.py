@@ -89,6 +89,26 @@ def test_short_media_are_synced_reliably(short_episodes, seed, duration, offset,
     assert abs(r.drift - drift) < 0.0005, r
 
 
+def test_a_short_neural_voiced_episode_whose_vote_picks_a_wrong_speed_is_synced(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """30 s, two neural voices, no offset: the vote over every speed crowned +0.69 % at -139 ms (coherence 0.9, the
+    truth's 208) and the fine passes found no match even at the truth: confidence 0, the build assumed zero offset and
+    separated one track. The best offset at the tracks' own speed, put on the whole overlap's GCC-PHAT peak, is taken
+    now (45 synthetic short episodes: 41 reliable, 35 before; 48 unrelated pairings: none confident)."""
+    from anim400k.sync.vote import phat_offset
+    from anim400k.synth import make_episode
+
+    ep = make_episode(tmp_path / "e3", duration=30.0, seed=3, n_speakers=2, separate_files=True, video=False)
+    jp, en = _load(ep.truth.parent / "jp_mix.wav"), _load(ep.truth.parent / "en_mix.wav")
+    r = analyze_sync(jp, en, SR)
+    assert r.reliable, r.reason
+    assert abs(r.offset) < 0.002 and abs(r.drift) < 0.0002, r
+    at, psr = phat_offset(jp, en, SR, 0.02, 1.0, 0.05)
+    assert at == 0.0 and psr > 20  # the related tracks' PHAT peak stands out
+    other = make_episode(tmp_path / "o", duration=30.0, seed=5, n_speakers=2, separate_files=True, video=False)
+    unrelated = analyze_sync(jp, _load(other.truth.parent / "en_mix.wav"), SR)
+    assert not unrelated.reliable  # a PHAT peak alone (7 here: the synth's music is alike) vouches for nothing
+
+
 def test_short_unrelated_tracks_give_low_confidence(short_episodes) -> None:  # type: ignore[no-untyped-def]
     for jp_key, en_key in (((11, 12.0), (12, 20.0)), ((12, 12.0), (3, 12.0)), ((3, 20.0), (11, 20.0))):
         r = analyze_sync(short_episodes[jp_key][0], short_episodes[en_key][1], SR)

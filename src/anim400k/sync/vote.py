@@ -112,3 +112,23 @@ def coherence_index(jp: np.ndarray, en: np.ndarray, sr: int, a: float, b: float)
     P /= np.abs(P) + 1e-20
     k = P.shape[1]
     return float((np.abs(P.mean(axis=1)) ** 2).mean() * k), k
+
+
+def phat_offset(jp: np.ndarray, en: np.ndarray, sr: int, a: float, b: float, halfwidth: float) -> tuple[float, float]:
+    """``(offset, psr)``: the offset near ``a`` (within ``halfwidth`` seconds) at which JP, played at speed ``b``, lines
+    up with EN best, the peak of the whole overlap's GCC-PHAT at ``sr`` (sample-precise), and that peak's ratio to its
+    sidelobes (its height over their mean, in their standard deviations, lags over 2 ms away and within half a
+    second). The vote's offset is only as precise as its lag blocks (20 ms for 30 s)."""
+    import soxr
+
+    y = soxr.resample(jp, sr, sr * b) if abs(b - 1.0) > 1e-9 else jp
+    nfft = sfft.next_fast_len(y.size + en.size + 1)
+    R = sfft.rfft(en, nfft) * np.conj(sfft.rfft(y, nfft))
+    R /= np.abs(R) + 1e-12
+    z = sfft.irfft(R, nfft)
+    lags = np.arange(int(math.floor((a - halfwidth) * sr)), int(math.ceil((a + halfwidth) * sr)) + 1)
+    best = int(lags[int(np.argmax(z[lags % nfft]))])
+    around = np.arange(best - sr // 2, best + sr // 2 + 1)
+    side = z[around[np.abs(around - best) > sr // 500] % nfft]
+    psr = (float(z[best % nfft]) - float(side.mean())) / (float(side.std()) + 1e-12)
+    return best / sr, psr
