@@ -1213,3 +1213,21 @@ def test_eight_or_more_channels_decode_exactly(tmp_path: Path, channels: int) ->
     assert got.shape == (channels, 8000) and np.array_equal(got, want)
     mono = decode_audio(path, 0, sr=16000, mono=True)
     assert mono.shape == (8000,) and np.isfinite(mono).all() and np.abs(mono).max() > 0
+
+
+def test_an_mp3_resampled_on_decoding_starts_on_time(tmp_path: Path) -> None:
+    """An MP3's first decoded frame (47 samples after LAME's delay) gave the resampler nothing yet; the next frame's
+    time anchored the first output, which started 16 samples (1 ms) late at 16 kHz, after zeros (sync offsets,
+    separated stems and transcript times of MP3 inputs were shifted)."""
+    import soxr
+
+    from anim400k.media import decode_audio, write_audio
+
+    x = (0.3 * np.random.default_rng(0).standard_normal(48000 * 3)).astype(np.float32)
+    write_audio(tmp_path / "n48.mp3", x, 48000)
+    want = soxr.resample(x, 48000, 16000)
+    got = decode_audio(tmp_path / "n48.mp3", 0, sr=16000, mono=True)
+    assert got.size == want.size
+    n = 16000
+    lag = int(np.argmax(np.correlate(got[:n], want[100 : n - 100], mode="valid"))) - 100
+    assert lag == 0

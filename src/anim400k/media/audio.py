@@ -204,16 +204,21 @@ def _decode_stream(
     if t0 > 0:
         container.seek(int((t0 + origin) * 1_000_000), backward=True, any_frame=False)
     n_channels = 1 if mono else (st.codec_context.channels or 1)
+    frame_t: float | None = None
     for frame in container.decode(st):
         if resampler is None:
             # interleaved: PyAV 18 reads 8 or more planes of a planar frame past their pointers (a segfault)
             resampler = av.AudioResampler(format="flt", layout=frame.layout.name, rate=sr)
             if mono and frame.layout.nb_channels > 1:
                 weights = dialogue_downmix_weights(named_channels([c.name for c in frame.layout.channels]))
-        frame_t = (float(frame.pts * frame.time_base) - origin) if frame.pts is not None else None
+        if frame_t is None:  # the earliest frame whose samples are not out yet anchors the next output
+            frame_t = (float(frame.pts * frame.time_base) - origin) if frame.pts is not None else None
         for out in resampler.resample(frame):
             written = _append(chunks, _mix(_channels(out), weights), written, frame_t, t0, sr)
             frame_t = None  # only the first output of a frame is anchored to its pts
+        # (a frame the resampler gives nothing for yet, an MP3's first 47 samples after LAME's delay, keeps its
+        # time for the output that holds its samples: anchored to the next frame's, that output started ~1 ms
+        # late at 16 kHz, with zeros before it)
         if stop is not None and written >= stop:
             break
     if resampler is not None:
