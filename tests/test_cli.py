@@ -196,6 +196,9 @@ def test_align_numeric_options_in_range_work(two_transcripts, tmp_path):
          "--model applies to --method demucs, not 'hpss'"),
         (["separate", "MEDIA", "--out-backing", "OUT", "--model-name", "htdemucs"],
          "--model-name applies to --method demucs, not 'dualtrack'"),
+        # a reference the single-track separator never reads was ignored
+        (["separate", "MEDIA", "--out-backing", "OUT", "--method", "hpss", "--en-media", "MEDIA"],
+         "--en-media applies to --method dualtrack, not 'hpss'"),
     ],
 )
 def test_float_options_of_other_commands_are_checked(tmp_path, capsys, argv, message):

@@ -312,3 +312,30 @@ def test_repet_sim_filter_matches_librosa_nn_filter() -> None:
     ours = repet_sim_filter(S, width=10)
     ref = librosa.decompose.nn_filter(S, aggregate=np.median, metric="cosine", width=10)
     np.testing.assert_allclose(ours, ref, rtol=1e-6, atol=1e-6)
+
+
+def test_the_cli_takes_the_other_of_two_untagged_streams(short_episodes, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """docs/separation.md: with dualtrack and no --en-media, the other audio stream of MEDIA is used. Two untagged
+    streams were refused as ambiguous ('no audio stream is tagged eng ... pass --en-stream N')."""
+    import av
+
+    from anim400k.cli import main
+
+    src = short_episodes[1].media  # JP and EN, 1.25 s apart
+    out = tmp_path / "untagged.mkv"
+    with av.open(str(src)) as inp, av.open(str(out), "w") as dst:
+        pairs = []
+        for st in inp.streams.audio:
+            new = dst.add_stream_from_template(st)
+            new.metadata.clear()
+            pairs.append((st, new))
+        for st, new in pairs:
+            inp.seek(0)
+            for packet in inp.demux(st):
+                if packet.dts is None:
+                    continue
+                packet.stream = new
+                dst.mux(packet)
+    assert main(["separate", str(out), "--stream", "0", "--out-backing", str(tmp_path / "b.flac")]) == 0
+    said = capsys.readouterr().out
+    assert said.startswith("dualtrack: wrote") and "offset +1250.0 ms" in said, said

@@ -63,8 +63,8 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"--method must be one of {', '.join(SEPARATORS.names())}, got {method!r}")
         if not 8000 <= sr <= 48000:
             raise InputError(f"--sr must be within 8000..48000 Hz, got {sr}")
-        refuse_unused({"--model": model, "--model-name": model_name}, {"--model": "demucs", "--model-name": "demucs"},
-                      method, "--method")
+        refuse_unused({"--model": model, "--model-name": model_name, "--en-media": en_media},
+                      {"--model": "demucs", "--model-name": "demucs", "--en-media": "dualtrack"}, method, "--method")
         for flag, output in (("--out-backing", out_backing), ("--out-vocals", out_vocals)):
             if output is not None:
                 check_audio_output(output)  # its format and its folder, before the separation
@@ -94,8 +94,12 @@ def register(app: typer.Typer) -> None:
             # the same file may hold the other language
             from ..media import probe
 
-            if len(probe(media).audio_streams) > 1:
-                other = pick_stream(media, en_stream, "--en-stream")
+            n_streams = len(probe(media).audio_streams)
+            if n_streams > 1:
+                # two streams: the other one, whatever its tag (two untagged streams were refused as ambiguous,
+                # where the docs promise "the other audio stream"); more: the --en-stream choice
+                other = 1 - jp_stream if n_streams == 2 and en_stream == "eng" else \
+                    pick_stream(media, en_stream, "--en-stream")
                 if other != jp_stream:
                     reference = decode_audio(media, other, sr=sr)
         result = separator.separate(mix, sr, reference=reference)
