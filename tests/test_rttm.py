@@ -149,7 +149,7 @@ def test_diarize_command_refuses_a_reference_of_other_recordings(tmp_path, capsy
     err = capsys.readouterr().err
     assert err.splitlines() == [
         f"anim400k: error: {ref}: holds turns of 2 recordings (file ids a, b); none is the media's name "
-        "'ep_01': keep only this recording's SPEAKER lines, or name the media after its file id"
+        "'ep_01': give its file id with --uri (anim400k diarize), or keep only this recording's SPEAKER lines"
     ]
     assert not out.exists()
 

@@ -90,7 +90,8 @@ def load_reference(path: str | Path, language: str = "ja", file_id: str | None =
         ids = ", ".join(sorted(per_file))
         wanted = f"none is the media's name {file_id!r}" if file_id is not None else "give the one to score"
         raise InputError(f"holds turns of {len(per_file)} recordings (file ids {ids}); {wanted}: "
-                         "keep only this recording's SPEAKER lines, or name the media after its file id", p)
+                         "give its file id with --uri (anim400k diarize), or keep only this recording's SPEAKER "
+                         "lines", p)
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
