@@ -23,25 +23,34 @@ def _fake_tool(folder: Path, name: str, body: str) -> None:
     path.chmod(path.stat().st_mode | stat.S_IXUSR)
 
 
-def test_short_disk_stops_the_first_install_in_one_line(tmp_path):
+LIBAVDEVICE = "echo '	libavdevice.so.59 (libc6,x86-64) => /lib/libavdevice.so.59'"
+
+
+def _checkout(tmp_path: Path, ldconfig: str = LIBAVDEVICE, python: str = FAKE_PYTHON,
+              apt_get: str | None = None) -> tuple[Path, dict[str, str], Path]:
+    """A checkout of setup.sh with fake tools: every system package present, 700 MB of free disk (df -Pm as POSIX
+    prints it), a python that only makes the venv folder, and apt-get writing its calls to the returned file."""
     checkout = tmp_path / "checkout"
     checkout.mkdir()
     for name in ("setup.sh", "pyproject.toml"):
         shutil.copy(ROOT / name, checkout / name)
     fake_bin = tmp_path / "bin"
     fake_bin.mkdir()
-    # df -Pm as POSIX prints it, with 700 MB available; a python that only makes the venv folder
-    _fake_tool(
-        fake_bin,
-        "df",
-        'echo "Filesystem 1048576-blocks Used Available Capacity Mounted on"\necho "/dev/vda 258048 257348 700 100% /"',
-    )
-    _fake_tool(fake_bin, "fake-python", FAKE_PYTHON)
-    for tool in ("espeak-ng", "chromium", "cc"):  # present, so no apt-get
+    calls = tmp_path / "apt-calls"
+    _fake_tool(fake_bin, "df", 'echo "Filesystem 1048576-blocks Used Available Capacity Mounted on"\n'
+                               'echo "/dev/vda 258048 257348 700 100% /"')
+    _fake_tool(fake_bin, "fake-python", python)
+    for tool in ("espeak-ng", "chromium", "cc"):  # present, so no apt-get for them
         _fake_tool(fake_bin, tool, "exit 0")
-    _fake_tool(fake_bin, "ldconfig", 'echo "	libavdevice.so.59 (libc6,x86-64) => /lib/libavdevice.so.59"')
-    _fake_tool(fake_bin, "apt-get", 'echo "apt-get must not run" >&2; exit 1')
+    _fake_tool(fake_bin, "sudo", 'exec "$@"')  # when the tests do not run as root
+    _fake_tool(fake_bin, "ldconfig", ldconfig)
+    _fake_tool(fake_bin, "apt-get", apt_get or f'echo "$@" >> {calls}')
     env = {**os.environ, "PATH": f"{fake_bin}:{os.environ['PATH']}", "PYTHON": str(fake_bin / "fake-python")}
+    return checkout, env, calls
+
+
+def test_short_disk_stops_the_first_install_in_one_line(tmp_path):
+    checkout, env, _ = _checkout(tmp_path, apt_get='echo "apt-get must not run" >&2; exit 1')
     done = subprocess.run(["bash", "setup.sh"], cwd=checkout, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
@@ -53,24 +62,9 @@ def test_short_disk_stops_the_first_install_in_one_line(tmp_path):
 
 
 def test_ffmpeg_libraries_for_torchcodec_are_installed_when_missing(tmp_path):
-    checkout = tmp_path / "checkout"
-    checkout.mkdir()
-    for name in ("setup.sh", "pyproject.toml"):
-        shutil.copy(ROOT / name, checkout / name)
-    fake_bin = tmp_path / "bin"
-    fake_bin.mkdir()
-    calls = tmp_path / "apt-calls"
-    _fake_tool(fake_bin, "df", 'echo "Filesystem 1048576-blocks Used Available Capacity Mounted on"\n'
-                               'echo "/dev/vda 258048 257348 700 100% /"')
-    _fake_tool(fake_bin, "fake-python", FAKE_PYTHON)
-    for tool in ("espeak-ng", "chromium", "cc"):
-        _fake_tool(fake_bin, tool, "exit 0")
-    _fake_tool(fake_bin, "sudo", 'exec "$@"')  # when the tests do not run as root
-    _fake_tool(fake_bin, "ldconfig", "echo '	libc.so.6 (libc6,x86-64) => /lib/libc.so.6'")  # no FFmpeg libraries
-    _fake_tool(fake_bin, "apt-cache", "echo 'libavdevice58 - FFmpeg library (old)'\n"
-                                      "echo 'libavdevice59 - FFmpeg library for handling input and output devices'")
-    _fake_tool(fake_bin, "apt-get", f'echo "$@" >> {calls}')
-    env = {**os.environ, "PATH": f"{fake_bin}:{os.environ['PATH']}", "PYTHON": str(fake_bin / "fake-python")}
+    checkout, env, calls = _checkout(tmp_path, "echo '	libc.so.6 (libc6,x86-64) => /lib/libc.so.6'")  # no FFmpeg
+    _fake_tool(tmp_path / "bin", "apt-cache", "echo 'libavdevice58 - FFmpeg library (old)'\n"
+               "echo 'libavdevice59 - FFmpeg library for handling input and output devices'")
     done = subprocess.run(["bash", "setup.sh"], cwd=checkout, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1  # then stops at the (fake) short disk
     installed = calls.read_text().splitlines()
@@ -78,32 +72,12 @@ def test_ffmpeg_libraries_for_torchcodec_are_installed_when_missing(tmp_path):
     assert installed[1].startswith("install") and installed[1].split()[-1] == "libavdevice59"
 
 
-def _checkout(tmp_path: Path, ldconfig: str, python: str = FAKE_PYTHON) -> tuple[Path, dict[str, str], Path]:
-    """A checkout with fake tools: every system package present, the short disk of the tests above."""
-    checkout = tmp_path / "checkout"
-    checkout.mkdir()
-    for name in ("setup.sh", "pyproject.toml"):
-        shutil.copy(ROOT / name, checkout / name)
-    fake_bin = tmp_path / "bin"
-    fake_bin.mkdir()
-    calls = tmp_path / "apt-calls"
-    _fake_tool(fake_bin, "df", 'echo "Filesystem 1048576-blocks Used Available Capacity Mounted on"\n'
-                               'echo "/dev/vda 258048 257348 700 100% /"')
-    _fake_tool(fake_bin, "fake-python", python)
-    for tool in ("espeak-ng", "chromium", "cc"):
-        _fake_tool(fake_bin, tool, "exit 0")
-    _fake_tool(fake_bin, "ldconfig", ldconfig)
-    _fake_tool(fake_bin, "apt-get", f'echo "$@" >> {calls}')
-    env = {**os.environ, "PATH": f"{fake_bin}:{os.environ['PATH']}", "PYTHON": str(fake_bin / "fake-python")}
-    return checkout, env, calls
-
-
 def test_a_long_library_list_is_read_whole_and_apt_is_left_alone(tmp_path):
     """`ldconfig -p | grep -q` under pipefail: grep stopped at the match, ldconfig died of SIGPIPE, and the
     libraries read as missing (99 runs in 100 with a desktop's 100 KB list): every re-run called apt again."""
     lines = ('i=0; while [ $i -lt 3000 ]; do echo "	libfoo$i.so.1 (libc6,x86-64) => /lib/libfoo$i.so.1"; '
              'i=$((i+1)); done')
-    ldconfig = "echo '	libavdevice.so.59 (libc6,x86-64) => /lib/libavdevice.so.59'\n" + lines
+    ldconfig = LIBAVDEVICE + "\n" + lines
     checkout, env, calls = _checkout(tmp_path, ldconfig)
     for _ in range(5):
         done = subprocess.run(["bash", "setup.sh"], cwd=checkout, env=env, capture_output=True, text=True, timeout=60)
@@ -115,8 +89,7 @@ def test_an_old_python_is_refused_before_anything(tmp_path):
     """Python 3.10 installed the torch pins (gigabytes) before pip refused the package."""
     old = ('if [ "$1" = -V ]; then echo "Python 3.10.13"; exit 0; fi\n'
            'case "$2" in *version_info*"< (3, 11)"*) exit 1;; esac\nexit 0')
-    checkout, env, calls = _checkout(tmp_path, "echo '	libavdevice.so.59 (libc6,x86-64) => /lib/libavdevice.so.59'",
-                                     old)
+    checkout, env, calls = _checkout(tmp_path, python=old)
     done = subprocess.run(["bash", "setup.sh"], cwd=checkout, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
