@@ -110,13 +110,19 @@ def speech_segments(
 
 
 #: how far (s) :func:`speech_spans` follows a segment's speech past its ends
-MAX_SPEECH_EXTENSION_S = 2.0
+MAX_SPEECH_EXTENSION_S = 1.0
+#: ... while the vocals stay within this factor of the segment's own speech level (its frames' 75th percentile
+#: RMS: -10.5 dB), so that the music a single-track separator leaves in its "vocals" between lines is not taken
+#: for speech (a global threshold opened the gate over it and holed the backing by 10-20 dB between lines)
+SPEECH_LEVEL_FACTOR = 0.3
+#: ... bridging dips shorter than this (s): a breath or a consonant's pause inside the running speech
+SPEECH_DIP_S = 0.12
 
 
 def speech_spans(segments: Iterable[Segment], vocals: np.ndarray, sr: int,
                  limit: float = MAX_SPEECH_EXTENSION_S) -> list[tuple[float, float]]:
-    """Each segment's span, widened over the audible speech (vocal energy above the threshold of
-    :func:`speech_segments`) that runs on from either end, by at most ``limit`` seconds.
+    """Each segment's span, widened over the speech that runs on from either end at the segment's own level
+    (:data:`SPEECH_LEVEL_FACTOR`, dips up to :data:`SPEECH_DIP_S` bridged), by at most ``limit`` seconds.
 
     The dub's vocal gate keeps the JP vocals out of the backing within these spans. A segment can end before its
     speech does (the next speaker's subtitle cue in an overlap of two lines ended it): gated at the segment,
@@ -126,16 +132,30 @@ def speech_spans(segments: Iterable[Segment], vocals: np.ndarray, sr: int,
     spans = [(seg.start, seg.end) for seg in segments]
     if not energy.size:
         return spans
-    loud = energy > 0.1 * float(np.percentile(energy, 95))
-    reach = int(round(limit / HOP_S))
+    reach, dip = int(round(limit / HOP_S)), max(1, int(round(SPEECH_DIP_S / HOP_S)))
     out = []
     for start, end in spans:
-        a, b = int(start / HOP_S), min(len(loud), int(np.ceil(end / HOP_S)))
-        lo = a
-        while lo > 0 and a - lo < reach and loud[lo - 1]:
-            lo -= 1
-        hi = b
-        while hi < len(loud) and hi - b < reach and loud[hi]:
-            hi += 1
-        out.append((min(start, lo * HOP_S), max(end, hi * HOP_S)))
+        a, b = int(start / HOP_S), min(len(energy), int(np.ceil(end / HOP_S)))
+        if b <= a:
+            out.append((start, end))
+            continue
+        loud = energy > SPEECH_LEVEL_FACTOR * float(np.percentile(energy[a:b], 75))
+        lo = _run_end(loud, a - 1, -1, reach, dip)
+        hi = _run_end(loud, b, 1, reach, dip)
+        out.append((min(start, (lo + 1) * HOP_S) if lo < a - 1 else start, max(end, hi * HOP_S) if hi > b else end))
     return out
+
+
+def _run_end(loud: np.ndarray, i: int, step: int, reach: int, dip: int) -> int:
+    """From frame ``i`` going ``step`` (+1, -1), the frame just past the last loud frame reached through dips of at
+    most ``dip`` quiet frames, within ``reach`` frames of ``i``; ``i`` itself when the first frames are quiet."""
+    last, quiet, k = i, 0, i
+    while 0 <= k < len(loud) and abs(k - i) < reach:
+        if loud[k]:
+            last, quiet = k + step, 0
+        else:
+            quiet += 1
+            if quiet > dip:
+                break
+        k += step
+    return last
