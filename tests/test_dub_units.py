@@ -121,6 +121,15 @@ def test_a_line_respoken_keeps_the_rendering_nearest_its_slot():
     tight = _PowerLawVoice(1.04, estimate=False)
     audio, speed = synthesize(tight, "Everyone, gather up!", None, 1.02 / 1.0, DubOptions(max_stretch=1.0))
     assert len(audio) / SPEECH_SR <= 1.02 and speed > 1.0 and len(tight.calls) == 2
+    # a rendering that fits (0.80 s in 0.88 s) is kept over a nearer one that overflows (0.919 s at max-stretch 1.0)
+    class Scripted:
+        name, lengths = "scripted", [0.919, 0.80]
+
+        def synthesize(self, text: str, voice: object, sr: int, speed: float = 1.0) -> np.ndarray:
+            return np.ones(int(sr * self.lengths.pop(0)), np.float32)
+
+    audio, _ = synthesize(Scripted(), "Be careful.", None, 0.88, DubOptions(max_stretch=1.0))
+    assert len(audio) / SPEECH_SR == pytest.approx(0.80, abs=1e-3)
     # a rendering within its tolerance is kept at once
     fine = _PowerLawVoice(1.0, estimate=False)
     assert synthesize(fine, "Hi.", None, 1.05, DubOptions())[1] == 1.0 and fine.calls == [1.0]
