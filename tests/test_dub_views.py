@@ -155,8 +155,10 @@ def test_the_file_dub_decodes_the_en_track_for_the_diarizer(episode, monkeypatch
     assert seen["other"] is None
 
     # an index that names no other audio stream was ignored silently (the JP view alone, no word of it)
-    for index, said in ((7, "the video has no audio stream #7 (it has 2)"), (0, "is the stream being dubbed")):
-        with pytest.raises(InputError, match=rf"--other-stream {index}: {re.escape(said)}"):
+    for index, said in ((7, "the video has no audio stream #7 (it has 2)"), (0, "is the stream being dubbed"),
+                        ("fre", "no other audio stream is tagged or titled so"),
+                        ("-1", "give an audio stream's index (0, 1, ...), a language tag, or none")):
+        with pytest.raises(InputError, match=rf"--other-stream '?{index}'?: {re.escape(said)}"):
             pipeline.dub(episode.media, tmp_path / "c.mkv", opts, other_stream=index)
     assert not (tmp_path / "c.mkv").exists()
 

@@ -647,6 +647,9 @@ def _other_stream(info: Any, source: Any, options: DubOptions) -> int | None:
     if options.other_stream is None:
         return None
     selector = str(options.other_stream).strip()
+    if not selector or selector.lstrip("-").isdigit() and selector.startswith("-"):
+        raise InputError(f"--other-stream {options.other_stream!r}: give an audio stream's index (0, 1, ...), a "
+                         "language tag, or none")
     if selector.isdigit():  # an index the user chose: one that is no other audio stream was ignored silently
         i, audio = int(selector), info.audio_streams
         if i >= len(audio):
@@ -654,6 +657,9 @@ def _other_stream(info: Any, source: Any, options: DubOptions) -> int | None:
         if audio[i] == source:
             raise InputError(f"--other-stream {i}: is the stream being dubbed; give the EN dub's audio stream")
     chosen = en_view_stream(info, source, options.other_stream)
+    if chosen is None and selector != DubOptions.other_stream:  # a tag the user named that no stream has: ignored
+        raise InputError(f"--other-stream {selector}: no other audio stream is tagged or titled so (give an index, "
+                         "or none)")
     return None if chosen is None else info.audio_streams.index(chosen)
 
 
