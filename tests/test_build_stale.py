@@ -75,6 +75,31 @@ def test_option_change_removes_the_earlier_cut_and_archives_only_referenced(buil
     assert archived(out, AUDIO_ARCHIVE) == {f for f in before if f.endswith(".mp3")}
 
 
+def test_a_rebuild_stopped_before_its_annotations_keeps_the_clips_they_name(built: Path, short_manifest: Path,
+                                                                           tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The earlier cut's clips were deleted before the new annotations were in place: a build killed in between
+    left annotations naming missing clips (validate: 'audio file ... is missing') until the next run."""
+    from anim400k.dataset import pipeline
+
+    out = copy_of(built, tmp_path)
+    before = referenced(out)
+
+    class Killed(Exception):
+        pass
+
+    def killed(*_args: object, **_kwargs: object) -> None:
+        raise Killed
+
+    with monkeypatch.context() as mp:
+        mp.setattr(pipeline, "finish_build", killed)
+        with pytest.raises(Killed):
+            build_dataset(short_manifest, out, BuildOptions(progress=False, asr_ja="vad", sync=False))
+    assert before <= set(clip_files(out))  # every clip the (old) annotations name is still there
+    report = build_dataset(short_manifest, out, BuildOptions(progress=False, asr_ja="vad", sync=False))
+    assert not report.failed and set(clip_files(out)) == referenced(out) != before  # the next run tidies up
+
+
 def test_no_backing_no_video_on_a_release_equals_a_fresh_build(built: Path, short_manifest: Path,
                                                                tmp_path: Path) -> None:
     """``--no-backing-clips --no-video-clips`` on an existing release gives what a fresh build with them gives."""

@@ -146,7 +146,6 @@ def _build_locked(manifest: Manifest, contexts: dict[str, EpisodeContext], out: 
             raise _interrupted(catalog, contexts, out_dir, getattr(exc, "signum", signal.SIGINT)) from exc
         _remove_stale_parts(out, contexts)  # left by workers killed mid-write (their tasks were re-run)
         _remove_stale_error_logs(contexts, results)
-        _remove_stale_clips(catalog, contexts, mirror)
         if mirror is not None:
             ok = [c for k, c in contexts.items() if results[k].ok]
             pull_for_release(mirror, ok, options.archive)
@@ -157,6 +156,9 @@ def _build_locked(manifest: Manifest, contexts: dict[str, EpisodeContext], out: 
                 raise
             raise _release_disk_full(exc, catalog, out) from exc
         if report.written and mirror is None:  # a remote output's frames are in the bucket
+            # an earlier cut's clips go once the annotations that no longer name them are in place: deleted before,
+            # a build killed in between left a release whose annotations named missing clips (an outside tester)
+            _remove_stale_clips(catalog, contexts, mirror)
             remove_dropped_frames(catalog, contexts, frames_listed(contexts, results, options), out)
             remove_dropped_clips(catalog, contexts, {k for k in contexts if results[k].ok}, out)
         return report
