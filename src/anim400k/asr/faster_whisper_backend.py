@@ -59,6 +59,29 @@ PREPROCESSOR_FILE = "preprocessor_config.json"
 DEFAULT_MEL_BINS = 80
 
 
+#: the vocabulary size from which CTranslate2 calls a Whisper model multilingual (``is_multilingual``)
+MULTILINGUAL_VOCABULARY = 51865
+
+
+def english_only_folder(path: Path) -> bool:
+    """Whether the CTranslate2 Whisper folder ``path`` holds an English-only model (``tiny.en``...): its vocabulary
+    is smaller than :data:`MULTILINGUAL_VOCABULARY` tokens, as CTranslate2 decides, read without loading the model.
+    False when there is no vocabulary to read (the folder check says what is missing)."""
+    import json
+
+    for name in VOCABULARY_FILES:
+        f = path / name
+        if not f.is_file():
+            continue
+        try:
+            text = f.read_text(encoding="utf-8")
+            size = len(json.loads(text)) if name.endswith(".json") else len(text.splitlines())
+        except (OSError, UnicodeDecodeError, ValueError, TypeError):
+            return False
+        return size < MULTILINGUAL_VOCABULARY
+    return False
+
+
 def check_model_folder(path: Path) -> None:
     """Raise :class:`InputError` naming ``path`` and the missing or unreadable file unless ``path`` is a
     complete CTranslate2 Whisper folder (checked before loading: CTranslate2 and faster-whisper fail on

@@ -67,6 +67,17 @@ def check_unused_models(options: BuildOptions) -> None:
     if options.asr_ja in ENGLISH_ONLY_ASR:
         raise InputError(f"--asr-ja {options.asr_ja} decodes English only: use --asr-ja auto, whisper-base or vad, "
                          "or faster-whisper with a multilingual --asr-model")
+    from .stages import asr_backend
+
+    name, opts = asr_backend(options, JP)
+    if name == "faster-whisper" and opts.get("model"):
+        from pathlib import Path
+
+        from ..asr.faster_whisper_backend import english_only_folder
+
+        if english_only_folder(Path(str(opts["model"])).expanduser()):  # failed each episode after its EN ASR
+            raise InputError("is an English-only Whisper model: it cannot transcribe the Japanese track (give a "
+                             "multilingual --asr-model, or --asr-ja auto or vad)", str(opts["model"]))
     if options.separator_model and options.separator != "demucs":
         raise InputError(f"--separator-model applies to --separator demucs, not '{options.separator}'")
     if options.diarizer_model and options.diarizer not in ("anime", "pyannote"):
