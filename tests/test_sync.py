@@ -272,3 +272,16 @@ def test_long_media_with_loud_different_dialogue_are_reliable() -> None:
     # unrelated M&E under the same kind of dialogue stays unreliable
     jp2, _ = _long_dialogue_pair(130.0, 1.234, 0.001, seed=5)
     assert not analyze_sync(jp2, en, 8000).reliable
+
+
+@pytest.mark.parametrize("b", [0.959, 1.0, 1.02, 1.041])
+def test_the_same_audio_at_another_speed_is_told(b: float) -> None:
+    """A JP track sped up 4.1 % (PAL) as the 'EN' one got confidence 1.00 and no same-audio verdict: the EN excerpt,
+    resampled by 1/b, came out shorter than a piece and its lags for b > 1.015, so every piece was skipped."""
+    from anim400k.sync.checks import same_audio_fraction
+
+    rng = np.random.default_rng(0)
+    jp = soxr.resample(rng.standard_normal(20 * 4000), 4000, SR).astype(np.float32)  # band-limited noise, 20 s
+    en = np.concatenate([np.zeros(SR // 2, np.float32), soxr.resample(jp.astype(np.float64), SR, SR * b)
+                         .astype(np.float32)])
+    assert same_audio_fraction(jp, en, SR, 0.5, b) >= 0.9
