@@ -86,4 +86,4 @@ def test_diarize_and_separate_refuse_one_stream_for_both_roles(wavs, tmp_path, c
             f"anim400k: error: {jp}: MEDIA and --en-media are the same audio stream (0): --en-media is the other "
             "language's mix (pass --en-stream N for another stream of the same file)")
         assert not back.exists()
-    assert main(["separate", str(jp), "--en-media", str(en), "--method", "hpss", "--out-backing", str(back)]) == 0
+    assert main(["separate", str(jp), "--en-media", str(en), "--out-backing", str(back)]) == 0

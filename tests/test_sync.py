@@ -104,6 +104,11 @@ def test_a_short_neural_voiced_episode_whose_vote_picks_a_wrong_speed_is_synced(
     assert abs(r.offset) < 0.002 and abs(r.drift) < 0.0002, r
     at, psr = phat_offset(jp, en, SR, 0.02, 1.0, 0.05)
     assert at == 0.0 and psr > 20  # the related tracks' PHAT peak stands out
+    # 3 s cut from EN at 18 s: one line fits two thirds of the tracks; it was mapped at confidence 1.00, 3 s off after
+    # the cut (short media map no edits: the estimate must say it is not to be used)
+    cut = np.concatenate([en[: 18 * SR], en[21 * SR :]])
+    edited = analyze_sync(jp, cut, SR)
+    assert not edited.reliable, edited
     other = make_episode(tmp_path / "o", duration=30.0, seed=5, n_speakers=2, separate_files=True, video=False)
     unrelated = analyze_sync(jp, _load(other.truth.parent / "en_mix.wav"), SR)
     assert not unrelated.reliable  # a PHAT peak alone (7 here: the synth's music is alike) vouches for nothing
@@ -285,3 +290,19 @@ def test_the_same_audio_at_another_speed_is_told(b: float) -> None:
     en = np.concatenate([np.zeros(SR // 2, np.float32), soxr.resample(jp.astype(np.float64), SR, SR * b)
                          .astype(np.float32)])
     assert same_audio_fraction(jp, en, SR, 0.5, b) >= 0.9
+
+
+def test_coherence_parts_see_where_a_line_stops_holding() -> None:
+    """An EN track with 3 s cut at 18 s of 30 s: one line fits its first two thirds; the last reads ~1 (unrelated),
+    where the whole overlap's coherence index still reads high."""
+    from anim400k.sync.vote import coherence_index, coherence_parts
+
+    rng = np.random.default_rng(1)
+    shared = rng.standard_normal(30 * SR).astype(np.float32)
+    jp = shared + rng.standard_normal(30 * SR).astype(np.float32)
+    en = shared + rng.standard_normal(30 * SR).astype(np.float32)
+    whole = coherence_parts(jp, en, SR, 0.0, 1.0)
+    assert len(whole) == 3 and min(whole) > 10
+    cut = np.concatenate([en[: 18 * SR], en[21 * SR :]])
+    parts = coherence_parts(jp, cut, SR, 0.0, 1.0)
+    assert min(parts[:2]) > 10 and parts[2] < 3 and coherence_index(jp, cut, SR, 0.0, 1.0)[0] > 10

@@ -94,6 +94,26 @@ def coherence_index(jp: np.ndarray, en: np.ndarray, sr: int, a: float, b: float)
 
     Returns ``(coherence, n_frames)``; for independent tracks the coherence is ~1/n_frames.
     """
+    P = _phasors(jp, en, sr, a, b)
+    if P is None:
+        return 0.0, 0
+    k = P.shape[1]
+    return float((np.abs(P.mean(axis=1)) ** 2).mean() * k), k
+
+
+def coherence_parts(jp: np.ndarray, en: np.ndarray, sr: int, a: float, b: float, parts: int = 3) -> list[float]:
+    """The coherence index (as :func:`coherence_index`) of each of ``parts`` equal stretches of the overlap, in
+    order; [] when the overlap is too short. A line that holds over part of the tracks only (an EN track with a
+    scene cut or added) is coherent there and ~1 elsewhere, where the whole overlap's index still reads high."""
+    P = _phasors(jp, en, sr, a, b)
+    if P is None or P.shape[1] < parts * 4:
+        return []
+    return [float((np.abs(q.mean(axis=1)) ** 2).mean() * q.shape[1]) for q in np.array_split(P, parts, axis=1)]
+
+
+def _phasors(jp: np.ndarray, en: np.ndarray, sr: int, a: float, b: float) -> np.ndarray | None:
+    """The unit cross-spectrum phasors (0.1-1.8 kHz bins x STFT frames) of JP and EN aligned by ``t_en = a + b t_jp``,
+    over their overlap; None when it is shorter than 4 frames."""
     import soxr
     from scipy.signal import stft
 
@@ -104,14 +124,13 @@ def coherence_index(jp: np.ndarray, en: np.ndarray, sr: int, a: float, b: float)
     lo, hi = max(0, -start), min(xj.size, z.size - start)
     nper = COHERENCE_FRAME
     if hi - lo < 4 * nper:
-        return 0.0, 0
+        return None
     f, _, J = stft(xj[lo:hi], fs=fr, nperseg=nper)
     _, _, E = stft(z[lo + start : hi + start], fs=fr, nperseg=nper)
     band = (f >= COHERENCE_BAND[0]) & (f <= COHERENCE_BAND[1])
     P = J[band] * np.conj(E[band])
     P /= np.abs(P) + 1e-20
-    k = P.shape[1]
-    return float((np.abs(P.mean(axis=1)) ** 2).mean() * k), k
+    return P
 
 
 def phat_offset(jp: np.ndarray, en: np.ndarray, sr: int, a: float, b: float, halfwidth: float) -> tuple[float, float]:
