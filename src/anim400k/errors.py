@@ -293,6 +293,15 @@ class DiskFull(AnimError):
 _DISK_FULL_TEXT = ("no space left on device", "disk quota exceeded", "database or disk is full", "file too large")
 
 
+def _chain(exc: BaseException | None) -> Iterator[BaseException]:
+    """``exc`` and the exceptions it was raised from or during (``__cause__``, else ``__context__``), each once."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
 def is_disk_full(exc: BaseException | None) -> bool:
     """True if ``exc`` (or an exception it was raised from) says the disk or quota is full.
 
@@ -302,17 +311,9 @@ def is_disk_full(exc: BaseException | None) -> bool:
     """
     import errno
 
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, DiskFull):
-            return True
-        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-            return True
-        if any(t in str(exc).lower() for t in _DISK_FULL_TEXT):
-            return True
-        exc = exc.__cause__ or exc.__context__
-    return False
+    return any(isinstance(e, DiskFull) or (isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT,
+                                                                                  errno.EFBIG))
+               or any(t in str(e).lower() for t in _DISK_FULL_TEXT) for e in _chain(exc))
 
 
 def disk_full_words(exc: BaseException | None) -> tuple[str, str]:
@@ -322,23 +323,17 @@ def disk_full_words(exc: BaseException | None) -> tuple[str, str]:
     (it read as a bare "File too large", or as an internal error of the stage)."""
     import errno
 
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if (isinstance(exc, OSError) and exc.errno == errno.EFBIG) or "file too large" in str(exc).lower():
-            return ("a file is too large for this file system or the file-size limit (ulimit -f)",
-                    "lift the limit or write to another file system")
-        exc = exc.__cause__ or exc.__context__
+    if any((isinstance(e, OSError) and e.errno == errno.EFBIG) or "file too large" in str(e).lower()
+           for e in _chain(exc)):
+        return ("a file is too large for this file system or the file-size limit (ulimit -f)",
+                "lift the limit or write to another file system")
     return "the disk is full", "free space there"
 
 
 def disk_full_path(exc: BaseException | None) -> str | None:
     """The file named by ``exc`` (or an exception it was raised from), if any."""
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        name = getattr(exc, "filename", None) or getattr(exc, "path", None)
+    for e in _chain(exc):
+        name = getattr(e, "filename", None) or getattr(e, "path", None)
         if name:
             return str(name)
-        exc = exc.__cause__ or exc.__context__
     return None

@@ -647,7 +647,7 @@ def _other_stream(info: Any, source: Any, options: DubOptions) -> int | None:
     if options.other_stream is None:
         return None
     selector = str(options.other_stream).strip()
-    if not selector or selector.lstrip("-").isdigit() and selector.startswith("-"):
+    if not selector or (selector.startswith("-") and selector[1:].isdigit()):
         raise InputError(f"--other-stream {options.other_stream!r}: give an audio stream's index (0, 1, ...), a "
                          "language tag, or none")
     if selector.isdigit():  # an index the user chose: one that is no other audio stream was ignored silently

@@ -38,9 +38,10 @@ def _as_disk_full(exc: BaseException, path: Path, tmp: Path) -> OSError | None:
         return None
     if isinstance(exc, OSError) and exc.errno in _FULL and exc.filename == str(path):
         return None  # already says it all
-    if is_disk_full(exc):
-        code = exc.errno if isinstance(exc, OSError) and exc.errno in _FULL else \
-            errno.EFBIG if "file too large" in str(exc).lower() else errno.ENOSPC
+    if isinstance(exc, OSError) and exc.errno in _FULL:
+        code = exc.errno
+    elif is_disk_full(exc):  # said in its text or by an error it was raised from
+        code = errno.EFBIG if "file too large" in str(exc).lower() else errno.ENOSPC
     elif size_limit_reached(tmp):
         code = errno.EFBIG
     elif disk_looks_full(tmp.parent):

@@ -388,16 +388,13 @@ def _rgb_picture(src: Path, field: str, source: str | Path) -> Any:
             with Image.open(src) as im:
                 im.load()
                 return im.convert("RGB")
-    except Image.DecompressionBombWarning as exc:
-        raise InputError(f"{field}: {str(src)!r} is too large a picture ({str(exc).split(', could be')[0]})",
-                         source) from exc
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:  # KBs of PNG decoding to GBs
+        said = str(exc).split(", could be")[0]  # "Image size (N pixels) exceeds limit of M pixels"
+        raise InputError(f"{field}: {str(src)!r} is too large a picture ({said})", source) from exc
     except FileNotFoundError as exc:
         raise InputError(f"{field}: picture file {str(src)!r} not found", source) from exc
     except IsADirectoryError as exc:
         raise InputError(f"{field}: picture file {str(src)!r} is a folder, not a picture file", source) from exc
-    except Image.DecompressionBombError as exc:  # a few KB of PNG that decode to gigabytes: a traceback
-        said = str(exc).split(", could be")[0]  # "Image size (N pixels) exceeds limit of M pixels"
-        raise InputError(f"{field}: {str(src)!r} is too large a picture ({said})", source) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise InputError(f"{field}: {str(src)!r} is not a readable image ({exc})", source) from exc
 
