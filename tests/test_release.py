@@ -180,6 +180,12 @@ def test_load_refuses_missing_and_broken(tmp_path: Path) -> None:
     arr.write_text("[1, 2]", encoding="utf-8")
     with pytest.raises(InputError, match="one JSON object"):
         list(release.load(arr).shows())
+    # UTF-16 (a Windows editor's "Unicode"), with and without its BOM, was "must hold one JSON object keyed by show"
+    for encoding in ("utf-16", "utf-16-le"):
+        wide = tmp_path / f"{encoding}.json"
+        wide.write_text('{"k": {"episodes": {}}}', encoding=encoding)
+        with pytest.raises(InputError, match=r"not UTF-8 text \(it reads as UTF-16"):
+            list(release.load(wide).shows())
 
 
 def test_validate_release_names_each_problem(rel: Path, tmp_path: Path) -> None:

@@ -92,6 +92,10 @@ def _iter_raw_shows(
                     raise InputError("the annotations file must hold one JSON object keyed by show", path)
                 yield from data.items()
                 return
+            first = _first_char(f)
+            if first in (b"\xff", b"\xfe", b"\x00") or (first and f.read(2)[1:] == b"\x00"):
+                raise InputError("not UTF-8 text (it reads as UTF-16: save it as UTF-8, as JSON must be)", path)
+            f.seek(0)
             if _first_char(f) != b"{":
                 raise InputError("the annotations file must hold one JSON object keyed by show", path)
             src: Any = f if on_read is None else _CountingReader(f, on_read)
