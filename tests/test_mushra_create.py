@@ -9,6 +9,7 @@ import pytest
 import soundfile as sf
 
 from anim400k.cli import main
+from anim400k.errors import InputError
 from anim400k.evaluate.mushra_config import load_test
 from anim400k.evaluate.stimuli import integrated_loudness, lowpass
 from anim400k.evaluate.webmushra import read_webmushra
@@ -361,3 +362,30 @@ def test_a_video_clip_linked_out_of_the_release_is_not_served(tmp_path: Path, ca
     assert main(_args(release.root, systems, out, "--trials", "2", "--training-trials", "0")) == 0
     videos = sorted(out.rglob("video.mp4"))
     assert videos and all(v.read_bytes()[4:8] == b"ftyp" and not v.is_symlink() for v in videos)
+
+
+@pytest.mark.parametrize("where", ["absolute", "dotdot"])
+def test_a_webmushra_config_cannot_reach_audio_outside_its_folders(
+    tmp_path: Path, where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An untrusted config's stimulus ``/home/you/private.wav`` (or ``../../../private.wav``) was put into the
+    test and served to every listener; webMUSHRA itself only serves files under its root."""
+    import yaml
+
+    private = tmp_path / "private.wav"
+    sf.write(private, np.zeros(16000, np.float32), 16000)
+    root = tmp_path / "a" / "b" / "c" / "d" / "webmushra"
+    (root / "configs").mkdir(parents=True)
+    sf.write(root / "ref.wav", np.zeros(16000, np.float32), 16000)
+    monkeypatch.chdir(root)
+    value = str(private) if where == "absolute" else "../../../../../../private.wav"
+    cfg = root / "configs" / "x.yaml"
+    cfg.write_text(yaml.safe_dump({"pages": [{"type": "mushra", "id": "t1", "reference": "ref.wav",
+                                               "stimuli": {"C1": value}}]}))
+    with pytest.raises(InputError, match="relative to the webMUSHRA root" if where == "absolute" else "leads out"):
+        read_webmushra(cfg)
+    # the same file inside the root is found
+    sf.write(root / "c1.wav", np.zeros(16000, np.float32), 16000)
+    cfg.write_text(yaml.safe_dump({"pages": [{"type": "mushra", "id": "t1", "reference": "ref.wav",
+                                               "stimuli": {"C1": "../c1.wav"}}]}))
+    assert read_webmushra(cfg).pages[0].stimuli["C1"] == (root / "c1.wav").resolve()

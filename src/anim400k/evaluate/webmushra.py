@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,7 +89,16 @@ def _flatten(pages: Iterable[Any]) -> Iterator[dict[str, Any]]:
 def _resolve(value: Any, bases: list[Path], config: Path, page: str) -> Path:
     if not isinstance(value, str) or not value:
         raise InputError(f"page {page!r}: audio file entry must be a path, got {value!r}", config)
-    for base in bases:
+    if Path(value).is_absolute() or value.startswith("~"):
+        # webMUSHRA's paths are URLs under its root; a path anywhere would let a config from someone else put any
+        # audio file the user can read into a test served to every listener
+        raise InputError(f"page {page!r}: audio file {value!r} is not a path relative to the webMUSHRA root "
+                         "(as webMUSHRA needs it; copy the file into the test's folders)", config)
+    inside = [base for base in bases if any(_within(Path(os.path.normpath(base.absolute() / value)), b) for b in bases)]
+    if not inside:
+        raise InputError(f"page {page!r}: audio file {value!r} leads out of the config's folders with '..' "
+                         "(webMUSHRA serves files under its root only)", config)
+    for base in inside:
         p = (base / value).resolve()
         if p.is_file():
             return p
@@ -99,11 +109,18 @@ def _resolve(value: Any, bases: list[Path], config: Path, page: str) -> Path:
     )
 
 
+def _within(path: Path, base: Path) -> bool:
+    """Whether ``path`` (normalised, absolute) lies in ``base``, by names (links are the user's own layout)."""
+    return path.is_relative_to(Path(os.path.normpath(base.absolute())))
+
+
 def read_webmushra(path: str | Path) -> WebMushraConfig:
     """Parse a webMUSHRA YAML config; only ``mushra`` pages are kept (in file order).
 
     Relative audio paths are resolved against the config's folder, its parents (webMUSHRA
-    resolves them against its root, usually two levels up) and the working directory.
+    resolves them against its root, usually two levels up) and the working directory; an absolute
+    path, or one leading out of all of these with ``..``, is refused (a config from someone else
+    could otherwise put any audio file the user can read into a test served to listeners).
     """
     path = Path(path)
     try:
