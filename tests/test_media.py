@@ -1183,6 +1183,31 @@ def test_audio_cut_short_by_less_than_a_tenth_is_warned(tmp_path: Path, caplog: 
     assert len(caplog.records) == 1 and str(cut) in caplog.text and "may be cut short" in caplog.text
 
 
+def test_an_mp3_cut_short_is_refused_by_its_info_tag(tmp_path: Path) -> None:
+    """An MP3's length comes from its Info/Xing tag (LAME and FFmpeg write one), which a file cut in half keeps:
+    it decoded to half the audio without a word. An MP3 without the tag is not judged (FFmpeg estimates its
+    length from the size, which the cut file shares)."""
+    sr = 16000
+    x = (0.1 * np.sin(2 * np.pi * 440 * np.arange(20 * sr) / sr)).astype(np.float32)
+    full = tmp_path / "full.mp3"
+    media.write_audio(full, x, sr)
+    data = full.read_bytes()
+    half = tmp_path / "half.mp3"
+    half.write_bytes(data[: len(data) // 2])
+    assert len(media.decode_audio(full, 0, sr=sr)) == len(x)
+    with pytest.raises(InputError) as err:
+        media.decode_audio(half, 0, sr=sr)
+    assert err.value.message.startswith(f"{half}: truncated or corrupt media: decoded 10.0 s of audio, header says "
+                                        "20.0 s")
+    assert len(media.decode_audio(half, 0, sr=sr, end=8.0)) == 8 * sr  # what the cut file holds is read
+    untagged = tmp_path / "untagged.mp3"  # the Info frame left out: nothing states the length
+    first = data.find(b"\xff", data.find(b"Info") + 4)
+    while media.mp3_gapless.mp3_frame_length(data[first:first + 4]) is None:
+        first = data.find(b"\xff", first + 1)
+    untagged.write_bytes(data[first: first + (len(data) - first) // 2])
+    assert 9.0 < len(media.decode_audio(untagged, 0, sr=sr)) / sr < 11.0
+
+
 def test_a_float_wav_keeps_samples_past_full_scale(tmp_path: Path) -> None:
     """The dub's stems come before its mastering limiter: written as 16-bit PCM, the speech stem was clipped (11
     samples at full scale) and the stems did not add up to the mix. ``float_wav`` keeps them."""

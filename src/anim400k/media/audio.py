@@ -15,6 +15,7 @@ from ..fsutil.atomic import atomic_path
 from ..signal import fit_length as _fit_length  # media/video.py and mux.py import it from here
 from .av_path import av_path
 from .blocks import BlockJoiner
+from .mp3_gapless import stated_seconds
 from .probe import StreamInfo, container_origin, open_input, probe, select_audio_stream, timeline_length
 from .scratch import FileSink
 
@@ -172,6 +173,8 @@ def decode_audio(
         st = container.streams[chosen.index]
         chunks, n_channels = _decode_stream(container, st, sr, mono, t0, end, FileSink() if on_disk else None)
         expected = _expected_duration(container, _tagged_duration(st) or info.duration, t0, end)
+        if expected is None and "mp3" in (container.format.name or "").split(","):
+            expected = _mp3_expected_duration(path, t0, end)
         stream_end = _stream_end(container, st)
     out = chunks.join(n_channels)  # about one copy of the track at a time (media.blocks), or a file's map
     if end is not None:
@@ -278,6 +281,19 @@ def _expected_duration(container: Any, duration: float | None, t0: float, end: f
         return None
     stop = duration if end is None else min(end, duration)
     return max(0.0, stop - t0)
+
+
+def _mp3_expected_duration(path: str | Path, t0: float, end: float | None) -> float | None:
+    """How long an MP3's decode should be when its ``Info``/``Xing`` tag counts its frames (LAME and FFmpeg write
+    one): a file cut short keeps the tag, so a half file decoded to half the audio without a word. Without a tag
+    FFmpeg estimates the length from the file's size, which a cut file shares."""
+    try:
+        stated = stated_seconds(path)
+    except OSError:
+        return None
+    if stated is None:
+        return None
+    return max(0.0, (stated if end is None else min(end, stated)) - t0)
 
 
 def _stream_end(container: Any, st: Any) -> float | None:

@@ -157,6 +157,27 @@ def info_tag_seconds(frame: bytes) -> float | None:
     return max(samples, 0) / _MP3_RATES[version][(frame[2] >> 2) & 3]
 
 
+def id3v2_size(head: bytes) -> int:
+    """Bytes of the ID3v2 tag that a file's first 10 bytes ``head`` start (its header, body and footer); 0 for none."""
+    if head[:3] != b"ID3" or len(head) < 10:
+        return 0
+    body = (head[6] & 0x7F) << 21 | (head[7] & 0x7F) << 14 | (head[8] & 0x7F) << 7 | (head[9] & 0x7F)
+    return 10 + body + (10 if head[5] & 0x10 else 0)
+
+
+def stated_seconds(path: str | Path) -> float | None:
+    """Seconds of audio the ``Info``/``Xing`` tag of the MP3 file at ``path`` states (:func:`info_tag_seconds`);
+    None without a tag, a frame count or a first frame after the ID3v2 tag."""
+    with open(path, "rb") as f:
+        f.seek(id3v2_size(f.read(10)))
+        frame = f.read(4)
+        length = mp3_frame_length(frame)
+        if length is None:
+            return None
+        frame += f.read(length - 4)
+    return info_tag_seconds(frame)
+
+
 def fix_lame_padding(path: str | Path, n_samples: int) -> bool:
     """Make the LAME tag of the MP3 at ``path`` state the padding of ``n_samples`` encoded samples, and its
     CRC the one LAME writes (:func:`lame_tag_crc`; FFmpeg's muxer gets it wrong in mono and MPEG-2 frames).

@@ -402,7 +402,7 @@ def media_file_problem(path: Path, seconds: float | None = None) -> str | None:
     :data:`MP3_LENGTH_SLACK_S` and :data:`MP3_LENGTH_SLACK_FRACTION` of it away is another clip's audio
     (an MP3 without such a tag is not checked for length).
     """
-    from ..media.mp3_gapless import info_tag_seconds, mp3_frame_length
+    from ..media.mp3_gapless import id3v2_size, info_tag_seconds, mp3_frame_length
 
     try:
         with open(path, "rb") as fh:
@@ -416,10 +416,7 @@ def media_file_problem(path: Path, seconds: float | None = None) -> str | None:
                 return None if head[:3] == b"\xff\xd8\xff" else "does not start with a JPEG marker (damaged)"
             if path.suffix != ".mp3":
                 return None
-            offset = 0
-            if head[:3] == b"ID3" and len(head) == 10:
-                offset = 10 + ((head[6] & 0x7F) << 21 | (head[7] & 0x7F) << 14 | (head[8] & 0x7F) << 7
-                               | (head[9] & 0x7F)) + (10 if head[5] & 0x10 else 0)
+            offset = id3v2_size(head)
             fh.seek(offset)
             frame = fh.read(4)
             length = mp3_frame_length(frame)
