@@ -93,3 +93,35 @@ def test_an_out_that_is_a_file_is_named_as_such(tmp_path: Path, capsys) -> None:
         assert capsys.readouterr().err.splitlines() == [f"anim400k: error: {out}: {said}"]
     assert taken.read_text() == "the user's file"
     assert [p.name for p in tmp_path.iterdir()] == ["taken"]
+
+
+def test_a_rerun_keeps_the_episodes_it_made(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A re-run of the demo made every episode again: the same bytes with new times, so the build's score stage
+    (keyed on the truth's stems by size and time) ran again each time. Kept now while its arguments, the version
+    and all its files are the same; made again when one differs or a file is gone."""
+    import json
+
+    import anim400k.synth as synth
+    from anim400k.demo import prepare_demo_inputs
+
+    made: list[dict] = []
+
+    def make(out_dir: Path, **kwargs: object) -> None:
+        made.append(dict(kwargs))
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        for name in ("episode.mkv", "episode.en.srt", "backing.wav"):
+            (out / name).write_bytes(b"x")
+        (out / "truth.json").write_text(json.dumps({"stems": {"backing": "backing.wav"}}))
+
+    monkeypatch.setattr(synth, "make_episode", make)
+    monkeypatch.setattr(synth, "make_show_metadata", lambda *a, **k: {"show": "S"})
+    prepare_demo_inputs(tmp_path, episodes=2, duration=5)
+    assert len(made) == 2
+    prepare_demo_inputs(tmp_path, episodes=2, duration=5)
+    assert len(made) == 2  # both kept
+    (tmp_path / "inputs" / "ep02" / "backing.wav").unlink()
+    prepare_demo_inputs(tmp_path, episodes=2, duration=5)
+    assert len(made) == 3 and made[-1]["seed"] == 1  # the one missing a stem made again
+    prepare_demo_inputs(tmp_path, episodes=2, duration=6)
+    assert len(made) == 5 and made[-1]["duration"] == 6  # other arguments: both made again

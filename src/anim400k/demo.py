@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import yaml
 
+from . import __version__
 from .errors import InputError
 from .fsutil.atomic import write_json_atomic, write_text_atomic
 from .fsutil.writable import check_writable
@@ -17,6 +20,8 @@ DEMO_METADATA = f"{DEMO_INPUTS}/show.json"
 #: written into ``inputs/`` before the first episode is made: an ``inputs/`` holding it is the demo's own, also
 #: when a demo killed while synthesizing left it without ``manifest.yaml`` (written last)
 DEMO_MARK = f"{DEMO_INPUTS}/.anim400k-demo"
+#: in each episode's folder, written after the episode: the arguments it was made with (a re-run keeps it)
+EPISODE_STAMP = ".anim400k-demo-episode.json"
 
 
 def demo_offsets(episodes: int, seed: int) -> list[tuple[float, float]]:
@@ -49,12 +54,15 @@ def prepare_demo_inputs(out: str | Path, episodes: int = 2, seed: int = 0, durat
     entries = []
     for i, (offset, drift) in enumerate(demo_offsets(episodes, seed)):
         ep_dir = inputs / f"ep{i + 1:02d}"
-        ep = make_episode(ep_dir, duration=duration, seed=seed * 1000 + i, offset=offset, drift=drift)
+        args = {"duration": duration, "seed": seed * 1000 + i, "offset": offset, "drift": drift}
+        if not _made_before(ep_dir, args):
+            make_episode(ep_dir, **args)
+            write_json_atomic(ep_dir / EPISODE_STAMP, {**args, "version": __version__})
         entries.append({
             "episode": str(i + 1),
-            "media": str(Path(ep.media).relative_to(out)),
-            "subtitles": str(Path(ep.subtitles).relative_to(out)),
-            "truth": str(Path(ep.truth).relative_to(out)),
+            "media": str((ep_dir / "episode.mkv").relative_to(out)),
+            "subtitles": str((ep_dir / "episode.en.srt").relative_to(out)),
+            "truth": str((ep_dir / "truth.json").relative_to(out)),
         })
     meta = make_show_metadata(DEMO_SHOW, episodes, seed, pictures_dir=inputs / "pictures", relative_to=inputs)
     write_json_atomic(inputs / "show.json", meta)
@@ -62,6 +70,24 @@ def prepare_demo_inputs(out: str | Path, episodes: int = 2, seed: int = 0, durat
     path = out / "manifest.yaml"
     write_text_atomic(path, yaml.safe_dump(manifest, sort_keys=False))
     return path
+
+
+def _made_before(ep_dir: Path, args: dict[str, Any]) -> bool:
+    """Whether an earlier demo of this version made the episode in ``ep_dir`` with these arguments and left all
+    its files: it is kept as it is (made again, its files were rewritten with new times, and the build's score
+    stage, which keys the truth's stems on their size and time, ran again on every re-run of the demo)."""
+    try:
+        stamp = json.loads((ep_dir / EPISODE_STAMP).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if stamp != {**args, "version": __version__}:
+        return False
+    try:
+        truth = json.loads((ep_dir / "truth.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    names = ["episode.mkv", "episode.en.srt", *truth.get("stems", {}).values()] if isinstance(truth, dict) else []
+    return bool(names) and all((ep_dir / str(n)).is_file() for n in names)
 
 
 def is_demo_manifest(path: Path) -> bool:
