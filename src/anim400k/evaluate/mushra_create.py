@@ -18,6 +18,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -37,7 +38,7 @@ from .mushra_config import (
     is_training_trial,
     save_test,
 )
-from .webmushra import read_webmushra, write_webmushra
+from .webmushra import WEBMUSHRA_STRICT_MAX_S, long_trials, read_webmushra, write_webmushra
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 RESERVED = (st.REFERENCE, *st.ANCHORS)
@@ -227,9 +228,14 @@ class _TestWriter:
             video=vid,
         )
 
-    def commit(self, test: MushraTest, webmushra_prefix: str = "") -> None:
+    def commit(self, test: MushraTest, webmushra_prefix: str = "", warn: Callable[[str], None] | None = None) -> None:
         save_test(self.tmp, test)
         write_webmushra(self.tmp / WEBMUSHRA_FILE, test, webmushra_prefix)
+        long = long_trials(self.tmp, test)
+        if long and warn:
+            warn(f"{len(long)} trial(s) last longer than {WEBMUSHRA_STRICT_MAX_S:g} s ({', '.join(long[:3])}"
+                 f"{', ...' if len(long) > 3 else ''}): BS.1534-3 advises stimuli of at most about 10-12 s; "
+                 f"{WEBMUSHRA_FILE} marks their pages 'strict: false', which webMUSHRA needs to play them")
         key = self.tmp / SECRET_FILE
         key.write_text(secrets.token_hex(32) + "\n", "utf-8")
         os.chmod(key, 0o600)
@@ -331,11 +337,41 @@ def create_test(
             training=done["training"],
             trials=done["trials"],
         )
-        writer.commit(test, webmushra_prefix)
+        writer.commit(test, webmushra_prefix, warn)
     except BaseException:
         writer.abort()
         raise
     return test
+
+
+#: a stimulus named like an anchor must correlate this well with the anchor rendered from the page's reference
+#: (this tool's own webmushra.yaml names its rendered anchors so; a user's file of that name would be replaced)
+ANCHOR_MATCH = 0.9
+
+
+def _check_reserved(
+    page: Any, reference: np.ndarray, as_reference: np.ndarray | None, sr: int, config: str | Path
+) -> None:
+    """Refuse a page's stimulus named ``reference`` that is not its reference, and one named ``anchor35``/``anchor70``
+    that is not that anchor of it: the hidden reference and the anchors are made from the reference, so the file
+    was dropped or replaced without a word."""
+    def similar(x: np.ndarray, y: np.ndarray) -> bool:
+        n = min(x.size, y.size)
+        x, y = x[:n].astype(np.float64), y[:n].astype(np.float64)
+        norm = float(np.linalg.norm(x) * np.linalg.norm(y))
+        return norm > 0 and float(np.dot(x, y)) / norm >= ANCHOR_MATCH
+
+    if as_reference is not None and page.stimuli[st.REFERENCE] != page.reference and not similar(as_reference,
+                                                                                                 reference):
+        raise InputError(f"page {page.id!r}: a stimulus named 'reference' that is not the page's reference: the name "
+                         "is reserved for the hidden reference (made from 'reference'); give the file another name",
+                         config)
+    for name in st.ANCHORS:
+        if name in page.stimuli and not similar(st.load_mono(page.stimuli[name], sr), st.make_anchor(reference, sr,
+                                                                                                     name)):
+            raise InputError(f"page {page.id!r}: stimulus {name!r} is not the reference low-passed at "
+                             f"{st.ANCHORS[name] / 1000:g} kHz: the name is reserved for the anchor rendered from "
+                             "the reference; give the file another name", config)
 
 
 def create_from_webmushra(
@@ -359,16 +395,21 @@ def create_from_webmushra(
     try:
         training: list[_Pending] = []
         rated: list[_Pending] = []
+        ids: dict[str, str] = {}
         for i, page in enumerate(cfg.pages):
+            tid = re.sub(r"[^A-Za-z0-9_.-]+", "_", page.id)
+            if tid in ids:
+                both = repr(page.id) if ids[tid] == page.id else f"{ids[tid]!r} and {page.id!r} (both {tid!r} as names)"
+                raise InputError(f"two mushra pages have the id {both}: each page needs an id of its own", config)
+            ids[tid] = page.id
             ref = st.load_mono(page.reference, sample_rate)
             audio = {k: st.load_mono(p, sample_rate) for k, p in page.stimuli.items() if k not in st.ANCHORS}
-            audio.pop(st.REFERENCE, None)
+            _check_reserved(page, ref, audio.pop(st.REFERENCE, None), sample_rate, config)
             anchors = tuple(
                 a
                 for a, flag in (("anchor35", page.create_anchor35), ("anchor70", page.create_anchor70))
                 if flag or a in page.stimuli
             )
-            tid = re.sub(r"[^A-Za-z0-9_.-]+", "_", page.id)
             pending = _Pending(tid, st.render_trial(ref, audio, sample_rate, anchors), None, page.content)
             is_train = i < training_trials or is_training_trial(page.id)
             (training if is_train else rated).append(pending)
@@ -387,7 +428,7 @@ def create_from_webmushra(
             training=[writer.trial(p) for p in training],
             trials=[writer.trial(p) for p in rated],
         )
-        writer.commit(test, webmushra_prefix)
+        writer.commit(test, webmushra_prefix, warn)
     except BaseException:
         writer.abort()
         raise

@@ -161,12 +161,29 @@ def read_webmushra(path: str | Path) -> WebMushraConfig:
     return cfg
 
 
-def to_webmushra(test: MushraTest, prefix: str = "") -> dict[str, Any]:
+#: webMUSHRA's ``MushraPage`` stops on a stimulus longer than this (s) unless the page says ``strict: false``
+WEBMUSHRA_STRICT_MAX_S = 12.0
+
+
+def long_trials(folder: str | Path, test: MushraTest) -> list[str]:
+    """The ids of ``test``'s trials (in the test folder ``folder``) whose stimuli last longer than
+    :data:`WEBMUSHRA_STRICT_MAX_S` (every stimulus of a trial is as long as its reference)."""
+    import soundfile
+
+    return [t.id for t in (*test.training, *test.trials)
+            if soundfile.info(str(Path(folder) / t.reference)).duration > WEBMUSHRA_STRICT_MAX_S]
+
+
+def to_webmushra(test: MushraTest, prefix: str = "", long: Iterable[str] = ()) -> dict[str, Any]:
     """A webMUSHRA config for ``test`` (anchors are rendered files, so ``createAnchor*`` is false).
 
     ``prefix`` is prepended to every audio path (webMUSHRA resolves paths against its root,
-    e.g. ``configs/resources/my_test/``).
+    e.g. ``configs/resources/my_test/``; a ``/`` is put after a prefix without one). The pages of the trials
+    in ``long`` (:func:`long_trials`) say ``strict: false``: webMUSHRA refuses stimuli over 12 s otherwise.
     """
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"  # 'configs/resources/t' + 'stimuli/...' was 'configs/resources/tstimuli/...'
+    long = set(long)
 
     def page(trial: Any, name: str, content: str) -> dict[str, Any]:
         return {
@@ -180,6 +197,7 @@ def to_webmushra(test: MushraTest, prefix: str = "") -> dict[str, Any]:
             "createAnchor35": False,
             "createAnchor70": False,
             "stimuli": {k: prefix + v for k, v in trial.stimuli.items() if k != "reference"},
+            **({"strict": False} if trial.id in long else {}),
         }
 
     rate = "Rate the basic audio quality of each condition against the reference (0-100)."
@@ -215,8 +233,9 @@ def to_webmushra(test: MushraTest, prefix: str = "") -> dict[str, Any]:
 
 
 def write_webmushra(path: str | Path, test: MushraTest, prefix: str = "") -> Path:
-    """Write :func:`to_webmushra` as YAML atomically."""
-    text = yaml.safe_dump(to_webmushra(test, prefix), sort_keys=False, allow_unicode=True, width=100)
+    """Write :func:`to_webmushra` as YAML atomically into the test's folder (``path``'s), long trials marked."""
+    config = to_webmushra(test, prefix, long_trials(Path(path).parent, test))
+    text = yaml.safe_dump(config, sort_keys=False, allow_unicode=True, width=100)
     write_text_atomic(path, text)
     return Path(path)
 
