@@ -24,8 +24,10 @@ import contextlib
 import hashlib
 import json
 import os
+import posixpath
+import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,39 @@ CLOUD_SCHEMES = frozenset({"s3", "s3a", "gs", "gcs"})
 def is_url(path: str | os.PathLike[str] | None) -> bool:
     """True for ``scheme://`` paths other than ``file://``."""
     return path is not None and "://" in str(path) and not str(path).startswith("file://")
+
+
+#: ``scheme:/`` at the start of a path: a URL, also after ``pathlib`` made ``s3://b/x`` into ``s3:/b/x`` (two letters at
+#: least: ``C:/`` is a Windows drive)
+_URL_LIKE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):/+")
+
+
+def url_given(path: str | os.PathLike[str] | None) -> str | None:
+    """The URL ``path`` names (``s3://bucket/x``, also when it went through ``pathlib``, which leaves ``s3:/bucket/x``),
+    or None for a local path or a ``file:`` URL."""
+    if path is None:
+        return None
+    m = _URL_LIKE.match(os.fspath(path))
+    if m is None or m.group(1).lower() == "file":
+        return None
+    return f"{m.group(1)}://{os.fspath(path)[m.end():]}"
+
+
+def url_join(folder: str, relative: str) -> str:
+    """``relative`` (a POSIX path) under the URL ``folder``: ``s3://b/in`` + ``ep01/x.mkv`` is ``s3://b/in/ep01/x.mkv``
+    (``..`` taken out)."""
+    scheme, _, rest = folder.partition("://")
+    return f"{scheme}://{posixpath.normpath(rest.rstrip('/') + '/' + relative)}"
+
+
+def refuse_url(path: str | os.PathLike[str] | None, what: str) -> None:
+    """Refuse (:class:`InputError` naming the URL) a URL where only a local path works: ``what`` says what it is
+    (``"--out"``). Such a URL was taken for a local folder ``s3:`` (outputs written into the working folder, a
+    release reported missing as ``s3:/bucket/rel``) or crashed a library."""
+    url = url_given(path)
+    if url is not None:
+        raise InputError(f"{what} is a URL: this command reads and writes local files only (`anim400k build --out` "
+                         "writes to object stores); copy it to or from a local folder (e.g. `aws s3 sync`)", url)
 
 
 def local_path(path: str) -> str:
@@ -108,34 +143,96 @@ def local_input(path: str) -> str:
     if not is_url(path):
         return local_path(path)
     fs, rpath = filesystem(path)
-    try:
-        size = fs.size(rpath)
-    except FileNotFoundError as exc:
-        raise InputError("file not found", path) from exc
-    key = hashlib.sha1(f"{path}|{size}".encode()).hexdigest()[:16]
+    with remote_errors(path):
+        try:
+            info = fs.info(rpath)
+        except FileNotFoundError as exc:
+            raise InputError("file not found", path) from exc
+    size = info.get("size")
+    # keyed on the object's version (ETag, mtime), not only its size: an object rewritten at the same size was read
+    # from the old copy, and the stages keyed on its ETag recorded the stale result as done (an outside tester)
+    key = hashlib.sha1(f"{path}|{remote_version(info)}".encode()).hexdigest()[:16]
     dest = cache_dir() / "inputs" / key / Path(rpath).name
     if dest.exists() and dest.stat().st_size == size:
         return str(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temp_name(dest)
-    fs.get_file(rpath, str(tmp))
+    with remote_errors(path):
+        fs.get_file(rpath, str(tmp))
     os.replace(tmp, dest)
     return str(dest)
 
 
+@contextlib.contextmanager
+def remote_errors(url: str) -> Iterator[None]:
+    """Say a storage failure of ``url`` in one line (:class:`InputError`): access refused (credentials), an
+    endpoint that cannot be reached, a missing bucket. They were tracebacks (``EndpointConnectionError``), a bare
+    ``Forbidden``, or "internal error in stage probe"."""
+    try:
+        yield
+    except PermissionError as exc:
+        raise InputError(f"access refused by the storage ({one_line_error(exc)}): check the credentials "
+                         "(e.g. AWS_ACCESS_KEY_ID/AWS_PROFILE) and their rights on it", url) from exc
+    except Exception as exc:  # the client libraries' own errors, with no common base: named by module and class
+        kind = type(exc).__module__.split(".")[0]
+        if kind in _CLIENT_MODULES or isinstance(exc, (ConnectionError, TimeoutError)):
+            raise InputError(f"the storage cannot be reached or refused the request ({type(exc).__name__}: "
+                             f"{one_line_error(exc)}): check the endpoint (e.g. AWS_ENDPOINT_URL) and the network",
+                             url) from exc
+        raise
+
+
+#: modules of the object-store clients whose exceptions :func:`remote_errors` says in one line
+_CLIENT_MODULES = frozenset({"botocore", "aiobotocore", "aiohttp", "s3fs", "gcsfs", "google", "urllib3", "requests"})
+
+
+def one_line_error(exc: BaseException) -> str:
+    """An exception's text on one line (at most 200 characters)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
 def put_file_atomic(fs: Any, local: Path, rpath: str) -> None:
-    """Upload ``local`` to ``rpath`` through a temporary name, then move it into place."""
+    """Upload ``local`` to ``rpath`` through a temporary name, then move it into place.
+
+    An object store gets no folders made (it has none; s3fs's ``makedirs`` made a mistyped bucket)."""
     parent = rpath.rsplit("/", 1)[0]
-    if parent and parent != rpath:
+    if parent and parent != rpath and not is_object_store(fs):
         fs.makedirs(parent, exist_ok=True)
     tmp = f"{rpath}.part-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     fs.put_file(str(local), tmp)
     fs.mv(tmp, rpath)
 
 
+def is_object_store(fs: Any) -> bool:
+    """Whether the fsspec filesystem ``fs`` is an object store (S3, GCS): buckets, no folders."""
+    protocols = fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,)
+    return any(p in CLOUD_SCHEMES for p in protocols)
+
+
+def check_bucket(fs: Any, root: str, url: str) -> None:
+    """Refuse (:class:`InputError`) an object-store output whose bucket does not exist: the build created it (a
+    mistyped name made a new bucket and exited 0)."""
+    if not is_object_store(fs):
+        return
+    bucket = root.split("/", 1)[0]
+    with remote_errors(url):
+        found = fs.exists(bucket)
+    if not found:
+        raise InputError(f"no bucket {bucket!r} at this storage: create it first (the build does not create "
+                         "buckets)", url)
+
+
+#: the name :func:`put_file_atomic` uploads to before the move
+_PART_OBJECT = re.compile(r"\.part-\d+-[0-9a-f]{8}$")
+
+
 def remote_version(info: dict[str, Any]) -> str:
     """A string that changes whenever the remote file described by fsspec ``info`` is rewritten."""
-    parts = [str(info.get("size"))] + [f"{k}={info[k]}" for k in _VERSION_KEYS if info.get(k) is not None]
+    def said(value: Any) -> Any:  # fsspec's info() and find(detail=True) of one file give its time as a datetime or
+        return value.timestamp() if hasattr(value, "timestamp") else value  # a float (memory://): one version
+
+    parts = [str(info.get("size"))] + [f"{k}={said(info[k])}" for k in _VERSION_KEYS if info.get(k) is not None]
     return "|".join(parts)
 
 
@@ -316,16 +413,40 @@ class RemoteMirror:
         return n
 
     def push(self, sub: str = "", exclude: tuple[str, ...] = ()) -> int:
-        """Upload new or changed local files under ``sub`` (except paths starting with ``exclude``)."""
+        """Upload new or changed local files under ``sub`` (except paths starting with ``exclude``), and those the
+        remote lacks or holds in another version than this machine last pushed or pulled (a bucket prefix wiped, an
+        object deleted: the release's pictures, unchanged here, were never uploaded again)."""
         base = self.local / sub
         if not base.exists():
             return 0
         files = [base] if base.is_file() else sorted(p for p in base.rglob("*") if p.is_file())
+        remote = self.listing(sub)
         todo = []
         for p in files:
             rel = p.relative_to(self.local).as_posix()
-            if _skip_local(p.name) or rel.startswith(exclude) or self._index(p.parent).unchanged(p.name):
+            if _skip_local(p.name) or rel.startswith(exclude):
+                continue
+            index = self._index(p.parent)
+            if rel in remote and index.current(p.name, remote_version(remote[rel])):
                 continue
             todo.append(p)
         self._versions.clear()
         return self.push_files(todo)
+
+    def remove(self, rels: Iterable[str]) -> int:
+        """Delete these remote files (paths relative to the root; missing ones are skipped); returns how many."""
+        n = 0
+        for rel in rels:
+            with contextlib.suppress(FileNotFoundError):
+                self.fs.rm_file(self._remote(rel))
+                n += 1
+        return n
+
+    def part_objects(self) -> list[str]:
+        """The temporary ``NAME.part-PID-HEX`` files of uploads (:func:`put_file_atomic`) under the root, relative."""
+        try:
+            found = self.fs.find(self.root)
+        except FileNotFoundError:
+            return []
+        rels = (rpath[len(self.root):].lstrip("/") for rpath in found)
+        return sorted(rel for rel in rels if _PART_OBJECT.search(rel))

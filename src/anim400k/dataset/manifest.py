@@ -174,11 +174,18 @@ class Manifest(BaseModel):
     base_dir: str = "."
 
     def resolve(self, path: str | None) -> str | None:
-        """Resolve a manifest path (relative to the manifest's folder); URLs pass through."""
+        """Resolve a manifest path (relative to the manifest's folder, also when that is a URL's); URLs pass
+        through."""
         if path is None or "://" in path:
             return path
         p = Path(path).expanduser()
-        return str(p if p.is_absolute() else (Path(self.base_dir) / p).resolve())
+        if p.is_absolute():
+            return str(p)
+        if "://" in self.base_dir:  # a remote manifest: beside it in the bucket (it was the local cache's folder)
+            from ..storage import url_join
+
+            return url_join(self.base_dir, path)
+        return str((Path(self.base_dir) / p).resolve())
 
     def episodes(self) -> list[EpisodeRef]:
         """All episodes as :class:`EpisodeRef` with resolved paths, in manifest order."""
@@ -224,8 +231,11 @@ def _did_you_mean(err: Any) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def load_manifest(path: str | Path) -> Manifest:
-    """Read and validate a YAML/JSON manifest; any problem is an :class:`InputError` naming the field."""
+def load_manifest(path: str | Path, base_url: str | None = None) -> Manifest:
+    """Read and validate a YAML/JSON manifest; any problem is an :class:`InputError` naming the field.
+
+    ``base_url``: the folder URL of a remote manifest that ``path`` is a local copy of (its relative paths are
+    resolved there)."""
     path = Path(path)
     if not path.is_file():
         said = "is a folder, not a manifest file (a .yaml or .json)" if path.is_dir() else "manifest not found"
@@ -246,7 +256,7 @@ def load_manifest(path: str | Path) -> Manifest:
     _check_expanded_size(data, path)
     if not isinstance(data, dict):
         raise InputError("a manifest must be a mapping with a 'shows' list", path)
-    data = {**data, "base_dir": str(path.resolve().parent)}
+    data = {**data, "base_dir": base_url or str(path.resolve().parent)}
     try:
         manifest = Manifest.model_validate(data)
     except ValidationError as exc:

@@ -29,7 +29,7 @@ from .dropped_frames import remove_dropped_frames
 from .manifest import Manifest, load_manifest
 from .options import BuildOptions
 from .out_folder import check_out_folder, check_out_kinds
-from .remote import pull_build_state, pull_for_release, push_release
+from .remote import pull_build_state, pull_for_release, push_release, remove_remote_parts
 from .report import REPORT_FILE, BuildReport, EpisodeResult, finish_build
 from .schedule import run_stages
 from .stages import STAGES
@@ -78,7 +78,7 @@ def build_dataset(
     (annotations, clip media), ``catalog.sqlite`` and ``build_report.json`` in ``out_dir``,
     which may be an fsspec URL (then no shared filesystem is needed, see :mod:`.remote`).
     """
-    from ..storage import RemoteMirror, is_url, local_input, local_path
+    from ..storage import RemoteMirror, check_bucket, is_url, local_input, local_path, remote_errors
     from .preflight import check_backends
 
     options = options or BuildOptions()
@@ -91,8 +91,19 @@ def build_dataset(
         raise InputError("a memory:// output lives in one process: build into it with --jobs 1 (the inline runner)",
                          out_dir)
     if not isinstance(manifest, Manifest):
-        manifest = load_manifest(local_input(str(manifest)))
-    mirror = RemoteMirror(str(out_dir)) if is_url(out_dir) else None
+        given = str(manifest)
+        manifest = load_manifest(local_input(given), given.rsplit("/", 1)[0] if is_url(given) else None)
+    if not is_url(out_dir):
+        return _build_into(manifest, out_dir, options, None)
+    with remote_errors(str(out_dir)):  # credentials, endpoint, bucket: one line, not a traceback
+        mirror = RemoteMirror(str(out_dir))
+        check_bucket(mirror.fs, mirror.root, mirror.url)
+        return _build_into(manifest, out_dir, options, mirror)
+
+
+def _build_into(manifest: Manifest, out_dir: str | Path, options: BuildOptions, mirror: Any) -> BuildReport:
+    """:func:`build_dataset` once its options are checked and the manifest read: into ``out_dir``, through
+    ``mirror`` (a :class:`~anim400k.storage.RemoteMirror`) for a remote output."""
     out = mirror.local if mirror is not None else Path(out_dir)
     if mirror is None:
         check_writable({}, {"--out": out})  # a file as --out was 'OUT: File exists'; read-only: one line, now
@@ -118,7 +129,7 @@ def build_dataset(
     with sigterm_interrupts(), folder_lock(out):  # a second build into the same folder stops here, in one line
         report = _build_locked(manifest, contexts, out, str(out_dir), options, mirror)
         if mirror is not None:
-            push_release(mirror)
+            push_release(mirror, report.written)
             report.out_dir = mirror.url
     return report
 
@@ -135,6 +146,7 @@ def _build_locked(manifest: Manifest, contexts: dict[str, EpisodeContext], out: 
     """The build proper, while this process holds the lock on ``out``."""
     if mirror is not None:
         pull_build_state(mirror, contexts.values())
+        remove_remote_parts(mirror)  # a killed upload's; nothing of this build uploads yet
     _remove_stale_parts(out, contexts)
     catalog = Catalog(out / CATALOG_FILE)
     results = {k: EpisodeResult(k) for k in contexts}
@@ -276,11 +288,12 @@ def _remove_stale_parts(out: Path, contexts: dict[str, EpisodeContext]) -> None:
 def _check_metadata(manifest: Manifest, out: Path | None = None) -> None:
     """Validate every show's metadata file before any work starts (a bad one stops the build): its fields,
     its picture files, and (``out``: a local release folder) that its picture IDs have their pictures there."""
-    from ..release.metadata import check_pictures, load_metadata, select_show
+    from ..release.metadata import check_pictures, load_metadata, metadata_folder, select_show
     from ..storage import local_input
 
     for show in manifest.shows:
         if show.metadata:
-            path = local_input(manifest.resolve(show.metadata) or show.metadata)
+            given = manifest.resolve(show.metadata) or show.metadata
+            path = local_input(given)
             meta = select_show(load_metadata(path), show.key, path)
-            check_pictures(meta, show.key, Path(path).parent, out, path)
+            check_pictures(meta, show.key, metadata_folder(given, path), out, path)

@@ -28,8 +28,17 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
-from ..formats.ids import AUDIO_ARCHIVE, FRAMES_ARCHIVE, PICS_ARCHIVE, VIDEO_ARCHIVE
+from ..formats.ids import (
+    ANNOTATIONS_FILE,
+    AUDIO_ARCHIVE,
+    FRAMES_ARCHIVE,
+    PICS_ARCHIVE,
+    VIDEO_ARCHIVE,
+    id_path,
+    is_id,
+)
 from ..progress import Reporter
 from ..storage import RemoteMirror, staging_dir
 from .catalog import CATALOG_FILE, Catalog
@@ -83,17 +92,23 @@ def run_stage_staged(stage: str, ctx: EpisodeContext, report: Reporter | None = 
     Returns the artifact path in the driver's terms (under ``ctx.release_dir``) and the
     stage's seconds (transfers not included).
     """
+    from ..storage import remote_errors
+
     local = node_context(ctx)
     root, work = Path(local.release_dir), Path(local.work_dir)
-    mirror = RemoteMirror(str(ctx.remote), root)
-    mirror.pull(mirror.relative(work))
+    with remote_errors(str(ctx.remote)):
+        mirror = RemoteMirror(str(ctx.remote), root)
+        mirror.pull(mirror.relative(work))
     before = _stamps(work)
     artifact, seconds, cpu_seconds = run_stage(stage, local, report)
     media = [root / rel for rel in release_files_of(stage, Path(artifact))]
-    mirror.push_files(media, record=False)
-    for p in media:
-        p.unlink(missing_ok=True)
-    mirror.push_files(written_files(mirror, work, before))
+    with remote_errors(str(ctx.remote)):
+        mirror.push_files(media, record=False)
+        for p in media:
+            p.unlink(missing_ok=True)
+        mirror.push_files(written_files(mirror, work, before))
+        # what the stage deleted goes from the bucket too (the cut's cut.pending.json stayed there)
+        mirror.remove([mirror.relative(work / name) for name in sorted(set(before) - set(_stamps(work)))])
     return str(Path(ctx.release_dir) / Path(artifact).relative_to(root)), seconds, cpu_seconds
 
 
@@ -139,6 +154,71 @@ def push_catalog(mirror: RemoteMirror, catalog: Catalog) -> None:
     mirror.push_files([CATALOG_FILE])
 
 
-def push_release(mirror: RemoteMirror) -> int:
-    """At the end: push what the driver wrote (catalog, report, annotations, tables, archives)."""
-    return mirror.push(exclude=(WORK + "/",))
+def push_release(mirror: RemoteMirror, written: bool) -> int:
+    """At the end: push what the driver wrote (catalog, tables, archives, pictures), then the annotations, then the
+    report (the annotations first left a bucket naming pictures it did not hold yet, a kill in between kept it so).
+
+    Once ``written`` annotations are in place, the bucket's release files that they do not name are deleted
+    (:func:`prune_release`), as a local build deletes them, and the ``.part-`` objects that killed uploads left.
+    """
+    from .report import REPORT_FILE
+
+    last = (ANNOTATIONS_FILE, REPORT_FILE)
+    n = mirror.push(exclude=(WORK + "/", *last))
+    for name in last:
+        n += mirror.push(name)
+    if written:
+        prune_release(mirror)
+    remove_remote_parts(mirror)
+    return n
+
+
+def listed_release_files(root: Path) -> set[str]:
+    """The media files (relative to ``root``) that the release in the local folder ``root`` names: each clip's
+    audio (JP, EN, backing) and JP video, each character picture, the frames its table lists."""
+    from ..release.reader import _iter_raw_shows
+    from ..release.unlisted import table_listed_files
+
+    def rel(archive: str, value: Any, ext: str) -> list[str]:
+        return [id_path(Path(), archive, value, ext).as_posix()] if isinstance(value, str) and is_id(value) else []
+
+    files = {f"{FRAMES_ARCHIVE}/{name}" for name in table_listed_files(root)}
+    annotations = root / ANNOTATIONS_FILE
+    if not annotations.is_file():
+        return files
+    for _key, show in _iter_raw_shows(annotations):
+        if not isinstance(show, dict):
+            continue
+        for character in (show.get("characters") or {}).values():
+            for pic in (character.get("pic_urls") or []) if isinstance(character, dict) else []:
+                files.update(rel(PICS_ARCHIVE, pic, "jpg"))
+        for episode in (show.get("episodes") or {}).values():
+            for clip in (episode.get("clips") or []) if isinstance(episode, dict) else []:
+                if isinstance(clip, dict):
+                    for field in ("jp_clip", "en_clip", "backing_clip"):
+                        files.update(rel(AUDIO_ARCHIVE, clip.get(field), "mp3"))
+                    files.update(rel(VIDEO_ARCHIVE, clip.get("jp_clip"), "mp4"))
+    return files
+
+
+def prune_release(mirror: RemoteMirror) -> int:
+    """Delete the bucket's media files that the release (its annotations in the staging folder) does not name, and
+    the archives the staging folder does not hold (an earlier ``--archive`` build's, left by a build without
+    it; on a machine that never held them a still-current archive goes too: never a stale one). Returns how many.
+    They stayed: an episode dropped from the manifest kept its clips in the bucket, a build without ``--archive``
+    kept archives of other clips."""
+    wanted = listed_release_files(mirror.local)
+    stale = [rel for folder in MEDIA_FOLDERS for rel in mirror.listing(folder)
+             if rel not in wanted and not (mirror.local / rel).is_file()]
+    stale += [f"{folder}.tar.gz" for folder in MEDIA_FOLDERS
+              if not (mirror.local / f"{folder}.tar.gz").is_file() and mirror.listing(f"{folder}.tar.gz")]
+    mirror.remove(stale)
+    return len(stale)
+
+
+def remove_remote_parts(mirror: RemoteMirror) -> int:
+    """Delete the temporary ``.part-`` objects that uploads killed mid-way left in the bucket (a re-run resumed
+    but left them in the release's media folders); returns how many. Only while no upload of this build runs."""
+    parts = mirror.part_objects()
+    mirror.remove(parts)
+    return len(parts)

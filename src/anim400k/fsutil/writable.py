@@ -22,7 +22,9 @@ def check_output_file(path: str | Path) -> None:
     ancestor, for folders :func:`atomic_path` would make) does not let this user create a file
     (:func:`_probe_folder`). Nothing is left behind."""
     from ..errors import InputError
+    from ..storage import refuse_url
 
+    refuse_url(path, "the output")
     path = Path(path)
     if path.is_dir():
         raise InputError("is a folder: give the name of a file to write", path)
@@ -105,6 +107,10 @@ def check_writable(outputs: _Named, folders: _Named = ()) -> None:
     def given(named: _Named) -> list[tuple[str, str | Path]]:
         return [(k, v) for k, v in (named.items() if isinstance(named, Mapping) else named) if v is not None]
 
+    from ..storage import refuse_url
+
+    for label, out in [*given(outputs), *given(folders)]:
+        refuse_url(out, label)  # 's3://b/x' made a folder 's3:' here, or crashed a library
     todo = [(label, Path(out), False) for label, out in given(outputs)]
     todo += [(label, Path(out), True) for label, out in given(folders)]
     for label, path, is_folder in todo:

@@ -336,9 +336,26 @@ def select_show(shows: list[ShowMetadata], show_key: str, path: str | Path) -> S
     raise InputError(f"no metadata for show {show_key!r}", path)
 
 
+def metadata_folder(given: str, local: str | Path) -> str | Path:
+    """Where a metadata file's relative ``pic_files`` are: the folder URL of a remote file ``given`` (``local``
+    is its cached copy, whose folder they were looked up in), else ``local``'s folder."""
+    from ..storage import is_url
+
+    return given.rsplit("/", 1)[0] if is_url(given) else Path(local).parent
+
+
 def _picture_file(name: str, base_dir: str | Path) -> Path:
-    """A ``pic_files`` entry's path: absolute as given, else relative to the metadata file's folder."""
-    return Path(name) if Path(name).is_absolute() else Path(base_dir) / name
+    """A ``pic_files`` entry's path: absolute as given, else relative to the metadata file's folder; a URL, or
+    a relative name beside remote metadata (``base_dir`` a URL), is fetched (a local copy's path)."""
+    from ..storage import is_url, local_input, url_join
+
+    if is_url(name):
+        return Path(local_input(name))
+    if Path(name).is_absolute():
+        return Path(name)
+    if isinstance(base_dir, str) and is_url(base_dir):
+        return Path(local_input(url_join(base_dir, name)))
+    return Path(base_dir) / name
 
 
 def import_pictures(
@@ -454,8 +471,10 @@ def load_show_metadata(
 
     Pictures in ``pic_files`` are imported into ``release_root`` (when given).
     """
-    p = Path(path)
+    from ..storage import local_input
+
+    p = Path(local_input(str(path)))  # a remote file's local copy (Path('s3://b/m.json') read 's3:/b/m.json')
     meta = select_show(load_metadata(p), show_key, p)
     if release_root is not None:
-        meta = import_pictures(meta, show_key, p.parent, release_root, p)
+        meta = import_pictures(meta, show_key, metadata_folder(str(path), p), release_root, p)
     return meta.show_fields(), meta.episode_fields()

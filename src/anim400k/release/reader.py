@@ -208,8 +208,12 @@ def load(path: str | Path) -> Dataset:
     """Open a release: a folder holding ``anim400k_annotations.json`` or an annotations file.
 
     Media paths resolve against the folder (or the annotations file's folder).
-    Raises :class:`InputError` if there is no annotations file.
+    Raises :class:`InputError` if there is no annotations file, or for a URL (``s3://...``: read as a local
+    ``s3:/...`` that did not exist).
     """
+    from ..storage import refuse_url
+
+    refuse_url(path, "the release")
     p = Path(path)
     if p.is_dir():
         ann = p / ids.ANNOTATIONS_FILE
