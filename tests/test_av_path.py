@@ -33,3 +33,16 @@ def test_av_path_keeps_urls_and_makes_local_names_absolute(tmp_path: Path, monke
     assert av_path(Path("a/b.mkv")) == str(tmp_path / "a" / "b.mkv")
     assert av_path("/abs/x.mkv") == "/abs/x.mkv"
     assert av_path("https://example.org/x.mkv") == "https://example.org/x.mkv"
+
+
+def test_a_name_through_a_link_and_dotdot_opens_what_the_system_opens(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """``link/../ep.wav`` with ``link`` a link into another folder: the absolute path was made by its text (``link/..``
+    taken out), so a file of that name in the working folder was opened instead, or none ('No such file')."""
+    (tmp_path / "real" / "sub").mkdir(parents=True)
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "link").symlink_to(tmp_path / "real" / "sub")
+    write_wav(tmp_path / "real" / "ep.wav", np.zeros(16000, np.float32), 16000)  # 1 s: the file meant
+    write_wav(tmp_path / "work" / "ep.wav", np.zeros(8000, np.float32), 16000)  # 0.5 s: another one
+    monkeypatch.chdir(tmp_path / "work")
+    assert probe("link/../ep.wav").duration == pytest.approx(1.0, abs=0.01)

@@ -183,3 +183,18 @@ def test_the_cli_flag_names_the_en_track_or_turns_it_off(tmp_path, monkeypatch, 
     with pytest.raises(Stop):
         main(args)
     assert seen[0].other_stream == expected
+
+
+@pytest.mark.parametrize("selector", ["eng", "ENG", "en", "English"])
+def test_english_of_any_spelling_on_a_video_without_it_is_the_vocals_alone(selector: str) -> None:
+    """The help: '(none, or no such stream: the Japanese vocals alone)'. Only the default's spelling 'eng' was; ENG,
+    en or English on a JP-only video were refused ('no other audio stream is tagged or titled so')."""
+    from types import SimpleNamespace
+
+    from anim400k.media.probe import StreamInfo
+
+    jp = StreamInfo(index=1, kind="audio", codec="flac", language="jpn", channels=2, sample_rate=48000)
+    info = SimpleNamespace(audio_streams=[jp], streams=[jp])
+    assert pipeline._other_stream(info, jp, DubOptions(other_stream=selector)) is None
+    with pytest.raises(InputError, match="no other audio stream is tagged or titled so"):
+        pipeline._other_stream(info, jp, DubOptions(other_stream="fre"))

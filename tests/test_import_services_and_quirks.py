@@ -182,6 +182,14 @@ def test_a_ttml_rate_that_is_no_positive_integer_is_refused(tmp_path: Path, para
         read_subtitles(doc)
 
 
+def test_a_whole_ttml_rate_written_as_a_decimal_is_read(tmp_path: Path) -> None:
+    """``ttp:frameRate="25.0"`` (tools write it) was refused as 'not a positive integer'."""
+    doc = _write(tmp_path, "t.ttml", '<tt xmlns="http://www.w3.org/ns/ttml" xmlns:ttp="http://www.w3.org/ns/ttml'
+                 '#parameter" ttp:frameRate="25.0"><body><div><p begin="00:00:01.000" end="50f">Hey</p>'
+                 '</div></body></tt>')
+    assert [(s.start, s.end) for s in read_subtitles(doc)] == [(1.0, 2.0)]
+
+
 def test_broken_sbv_timing_line_is_named_not_read_as_text(tmp_path: Path) -> None:
     good = _write(tmp_path, "a.sbv", "0:00:01.500,0:00:02.500\nHey, Kyon.\n\n0:00:03.000,0:00:04.000\nNot again?\n")
     assert [(s.start, s.text) for s in read_subtitles(good)] == [(1.5, "Hey, Kyon."), (3.0, "Not again?")]

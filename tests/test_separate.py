@@ -339,3 +339,31 @@ def test_the_cli_takes_the_other_of_two_untagged_streams(short_episodes, tmp_pat
     assert main(["separate", str(out), "--stream", "0", "--out-backing", str(tmp_path / "b.flac")]) == 0
     said = capsys.readouterr().out
     assert said.startswith("dualtrack: wrote") and "offset +1250.0 ms" in said, said
+
+
+def test_a_japanese_commentary_is_not_taken_for_the_english_mix(short_episodes, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Two streams, both tagged ``jpn`` (the mix and a 'Director Commentary'): the other stream was taken for the EN
+    mix and the 'backing' written was the dialogue. Refused now as before that change; an untagged other is taken
+    with a note."""
+    import av
+
+    from anim400k.cli import main
+
+    src = short_episodes[1].media
+    out = tmp_path / "two_jpn.mkv"
+    with av.open(str(src)) as inp, av.open(str(out), "w") as dst:
+        pairs = []
+        for k, st in enumerate(inp.streams.audio):
+            new = dst.add_stream_from_template(st)
+            new.metadata.clear()
+            new.metadata.update({"language": "jpn"} if k == 0 else {"language": "jpn", "title": "Director Commentary"})
+            pairs.append((st, new))
+        for st, new in pairs:
+            inp.seek(0)
+            for packet in inp.demux(st):
+                if packet.dts is None:
+                    continue
+                packet.stream = new
+                dst.mux(packet)
+    assert main(["separate", str(out), "--stream", "0", "--out-backing", str(tmp_path / "b.flac")]) == 2
+    assert "eng" in capsys.readouterr().err and not (tmp_path / "b.flac").exists()

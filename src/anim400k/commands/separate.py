@@ -28,6 +28,26 @@ def written_by_separate(path: Path) -> bool:
     return audio_comment(path) == SEPARATE_MARK if takes_comment(path) else has_audio_stream(path)
 
 
+def _other_stream(media: Path, streams: list, jp_stream: int, en_stream: str) -> int:
+    """The EN reference among ``media``'s audio streams for ``dualtrack``: the ``--en-stream`` choice; with its
+    default and two streams of which none is English, the other one when nothing says it is not the EN mix (no
+    language tag or ``und``, no "commentary" in its title: two untagged streams were refused as ambiguous where the
+    docs promise "the other audio stream", and then a Japanese commentary track was taken for the EN mix)."""
+    from ..errors import InputError
+
+    try:
+        return pick_stream(media, en_stream, "--en-stream")
+    except InputError:
+        if len(streams) != 2 or en_stream != "eng":
+            raise
+        k = 1 - jp_stream
+        if (streams[k].language or "und").lower() not in ("und", "") or "comment" in (streams[k].title or "").lower():
+            raise
+        typer.echo(f"note: {media}: no English audio stream; the other, untagged one (#{k}) is taken for the EN "
+                   "mix", err=True)
+        return k
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``separate`` command."""
 
@@ -94,12 +114,9 @@ def register(app: typer.Typer) -> None:
             # the same file may hold the other language
             from ..media import probe
 
-            n_streams = len(probe(media).audio_streams)
-            if n_streams > 1:
-                # two streams: the other one, whatever its tag (two untagged streams were refused as ambiguous,
-                # where the docs promise "the other audio stream"); more: the --en-stream choice
-                other = 1 - jp_stream if n_streams == 2 and en_stream == "eng" else \
-                    pick_stream(media, en_stream, "--en-stream")
+            streams = probe(media).audio_streams
+            if len(streams) > 1:
+                other = _other_stream(media, streams, jp_stream, en_stream)
                 if other != jp_stream:
                     reference = decode_audio(media, other, sr=sr)
         result = separator.separate(mix, sr, reference=reference)

@@ -656,8 +656,12 @@ def _other_stream(info: Any, source: Any, options: DubOptions) -> int | None:
             raise InputError(f"--other-stream {i}: the video has no audio stream #{i} (it has {len(audio)})")
         if audio[i] == source:
             raise InputError(f"--other-stream {i}: is the stream being dubbed; give the EN dub's audio stream")
+    from ..media.probe import normalize_language
+
     chosen = en_view_stream(info, source, options.other_stream)
-    if chosen is None and selector != DubOptions.other_stream:  # a tag the user named that no stream has: ignored
+    # English under any spelling (ENG, en, English) is the default's choice: none there is the vocals alone, as the
+    # help says (only 'eng' was); another tag the user named that no stream has was ignored, so it is refused
+    if chosen is None and normalize_language(selector) != normalize_language(DubOptions.other_stream):
         raise InputError(f"--other-stream {selector}: no other audio stream is tagged or titled so (give an index, "
                          "or none)")
     return None if chosen is None else info.audio_streams.index(chosen)

@@ -30,6 +30,13 @@ def _parameter(text: str, name: str) -> str | None:
     return m.group(1) if m else None
 
 
+def _whole(value: str) -> int | None:
+    """The positive integer ``value`` writes (``25``, ``25.0``, `` 25.00 ``), None for anything else (``29.97``,
+    ``0``, ``-1``)."""
+    m = re.fullmatch(r"\s*(\d+)(?:\.0*)?\s*", value)
+    return int(m.group(1)) if m and int(m.group(1)) > 0 else None
+
+
 def ttml_rates(text: str) -> tuple[Fraction, Fraction, Fraction]:
     """``(frame rate, sub-frame rate, tick rate)`` of the document (its ``tt`` element's parameters); a rate given
     that is no positive integer is a :class:`ValueError` naming it (``ttp:tickRate="0"`` was taken for 1 tick per
@@ -40,8 +47,10 @@ def ttml_rates(text: str) -> tuple[Fraction, Fraction, Fraction]:
     sub = _parameter(head, "subFrameRate")
     tick = _parameter(head, "tickRate")
     for name, value in (("frameRate", frame), ("subFrameRate", sub), ("tickRate", tick)):
-        if value is not None and not (value.strip().isdigit() and int(value) > 0):
+        if value is not None and _whole(value) is None:
             raise ValueError(f"ttp:{name}={value!r} is not a positive integer (TTML 1, 7.2)")
+    # a whole number written as a decimal ("25.0", which tools write) is that integer: it was refused
+    frame, sub, tick = (None if v is None else str(_whole(v)) for v in (frame, sub, tick))
     if multiplier is not None and not (len(parts := multiplier.split()) == 2 and all(p.isdigit() and int(p) > 0
                                                                                   for p in parts)):
         raise ValueError(f"ttp:frameRateMultiplier={multiplier!r} is not two positive integers (TTML 1, 7.2.5)")

@@ -13,6 +13,11 @@ from pathlib import Path
 
 
 def av_path(path: str | Path) -> str:
-    """``path`` as FFmpeg should open it: absolute for a local file; a URL (``scheme://...``) as it is."""
+    """``path`` as FFmpeg should open it: absolute for a local file (the working folder joined in front, nothing
+    taken out: ``os.path.abspath`` took ``link/..`` out by its text, so ``link/../ep.mkv`` with ``link`` a link to
+    another folder opened another file or none, where the system follows the link); a URL (``scheme://...``) as it
+    is."""
     text = os.fspath(path)
-    return text if "://" in text else os.path.abspath(text)
+    if "://" in text or os.path.isabs(text):
+        return text
+    return os.path.join(os.getcwd(), text)

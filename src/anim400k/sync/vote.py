@@ -7,7 +7,17 @@ import math
 import numpy as np
 from scipy import fft as sfft
 
-from .params import COHERENCE_BAND, COHERENCE_FRAME, DRIFT_STEP, FINE_LOW_RATE, VOTE_RATE, VOTE_SEGMENT
+from .params import (
+    COHERENCE_BAND,
+    COHERENCE_FRAME,
+    COHERENCE_HIGH,
+    COHERENCE_LOW,
+    DRIFT_STEP,
+    FINE_LOW_RATE,
+    VOTE_RATE,
+    VOTE_SEGMENT,
+)
+from .rival import rival_coherence
 
 
 def gcc_vote(
@@ -109,6 +119,34 @@ def coherence_parts(jp: np.ndarray, en: np.ndarray, sr: int, a: float, b: float,
     if P is None or P.shape[1] < parts * 4:
         return []
     return [float((np.abs(q.mean(axis=1)) ** 2).mean() * q.shape[1]) for q in np.array_split(P, parts, axis=1)]
+
+
+def edited_part(
+    jp: np.ndarray, en: np.ndarray, sr: int, a: float, b: float, max_offset: float, parts: int = 3
+) -> tuple[int, float] | None:
+    """``(index, coherence index)`` of the first of ``parts`` stretches of the overlap that the line ``t_en = a + b
+    t_jp`` does not hold over while another offset does (an EN track with a scene cut or added); None when every
+    stretch is coherent at the line, or incoherent at every offset.
+
+    A stretch without shared sound (silence, or dialogue alone where the music and effects drop out) reads ~0-1 at
+    the line as a misaligned one does; it was taken for an edit, and a right estimate of a clip with 10 s of
+    silence in front got confidence 0.4 (the build then assumed no offset). Its best coherence over the other
+    offsets (:func:`~anim400k.sync.rival.rival_coherence`, at least :data:`COHERENCE_HIGH`) tells them apart.
+    """
+    scores = coherence_parts(jp, en, sr, a, b, parts)
+    if not scores or min(scores) >= COHERENCE_LOW:
+        return None
+    lo, hi = max(0.0, -a / b), min(jp.size / sr, (en.size / sr - a) / b)
+    step = (hi - lo) / parts
+    for k, score in enumerate(scores):
+        if score >= COHERENCE_LOW:
+            continue
+        j0, j1 = int((lo + k * step) * sr), int((lo + (k + 1) * step) * sr)
+        local = a + b * j0 / sr  # the line in the stretch's own time; the search is the tracks' (±max_offset)
+        elsewhere, _ = rival_coherence(jp[j0:j1], en, sr, local, b, abs(local) + max_offset, min(2.0, 0.5 * step))
+        if elsewhere >= COHERENCE_HIGH:
+            return k, score
+    return None
 
 
 def _phasors(jp: np.ndarray, en: np.ndarray, sr: int, a: float, b: float) -> np.ndarray | None:
