@@ -15,7 +15,7 @@ import pytest
 
 LAYERS: list[set[str]] = [
     {"model", "errors", "fsutil", "signal", "offline", "registry", "storage", "progress", "textnorm", "threads",
-     "silero_sequence", "strictload", "interrupts", "checkpoint_file", "console_text"},
+     "silero_sequence", "strictload", "interrupts", "checkpoint_file", "console_text", "envdirs"},
     {"formats", "release", "media"},
     {"asr", "diarize", "separate", "tts", "translate", "align", "sync", "mixing", "scoring"},
     {"dataset", "dub", "evaluate", "exports", "synth", "testing", "demo", "stats", "tasks", "task_card"},

@@ -10,12 +10,15 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from .envdirs import numba_cache_fallback
 from .offline import disable_native_telemetry
 
 __version__ = "0.1.0"
 
 # before any backend imports onnxruntime, whose native library starts a telemetry client unless told not to
 disable_native_telemetry()
+# before librosa imports numba: a cache folder it can write where its defaults cannot be (envdirs)
+numba_cache_fallback()
 
 _LAZY = {
     "align_clips": "anim400k.align",

@@ -10,6 +10,7 @@ modules import heavy dependencies inside their functions so that
 from __future__ import annotations
 
 import atexit
+import contextlib
 import importlib
 import logging
 import os
@@ -223,8 +224,16 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # typer/click exits
         return int(exc.code or 0)
     except OSError as exc:  # the file system said no (an --out that is a file, permissions, ...): one line
+        if exc.filename is None and _working_folder_gone():  # a library asked for it: 'No such file or directory'
+            print("anim400k: error: the working folder no longer exists: change to an existing folder (cd) and run "
+                  "the same command again", file=sys.stderr)
+            return 2
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"anim400k: error: {where}{exc.strerror or one_line(exc)}", file=sys.stderr)
+        return 2
+    except UnicodeEncodeError as exc:  # a name or text outside ASCII under LC_ALL=C with PYTHONUTF8=0: a traceback
+        print(f"anim400k: error: text that the locale's encoding ({exc.encoding}) cannot hold: run in a UTF-8 "
+              "locale (e.g. LC_ALL=C.UTF-8) or with PYTHONUTF8=1", file=sys.stderr)
         return 2
     except Exception as exc:  # click usage errors and the like
         usage_errors, aborts = _click_exception_types()
@@ -304,10 +313,34 @@ def _flushed() -> bool:
     return True
 
 
+def _working_folder_gone() -> bool:
+    """Whether the process's working folder was deleted (``os.getcwd`` fails)."""
+    try:
+        os.getcwd()
+    except OSError:
+        return True
+    return False
+
+
+def _usable_standard_streams() -> None:
+    """A closed stdout or stderr (``2>&-``: Python sets it to None) reads as the null device, so a command's progress
+    bars and messages have somewhere to go (every command with a bar exited 1 without a word, writing nothing); a
+    stream whose encoding cannot hold a character (LC_ALL=C with PYTHONUTF8=0) shows it as '?' instead of failing
+    (``stats``' '±' was a traceback, and its --json never written)."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - for the process' life
+        elif (getattr(stream, "encoding", None) or "utf-8").lower().replace("-", "") != "utf8":
+            with contextlib.suppress(AttributeError, ValueError):
+                stream.reconfigure(errors="replace")
+
+
 def run() -> None:
     """The ``anim400k`` console script and ``python -m anim400k``: :func:`main`, then :func:`finish`. An interrupted
     command exits with further interrupts ignored (:func:`~anim400k.interrupts.ignore_interrupts`), so the exit's own
     cleanup (Ray's ``atexit`` shutdown) runs to its end."""
+    _usable_standard_streams()
     rc = main()
     if rc in (130, 143):
         ignore_interrupts()

@@ -121,8 +121,11 @@ def filesystem(url: str) -> tuple[Any, str]:
 
 
 def cache_dir() -> Path:
-    """Local cache for fetched inputs and staging folders (``$ANIM400K_CACHE`` or ``~/.cache/anim400k``)."""
-    return Path(os.environ.get("ANIM400K_CACHE", Path.home() / ".cache" / "anim400k"))
+    """Local cache for fetched inputs and staging folders (``$ANIM400K_CACHE`` or ``~/.cache/anim400k``;
+    :func:`anim400k.envdirs.cache_dir`)."""
+    from .envdirs import cache_dir as chosen
+
+    return chosen()
 
 
 def staging_dir(url: str) -> Path:

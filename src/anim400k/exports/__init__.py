@@ -47,7 +47,7 @@ def export(
     import tempfile
 
     write = EXPORT_FORMATS.load(fmt)
-    from ..errors import DiskFull, InputError, is_disk_full
+    from ..errors import DiskFull, InputError, disk_full_words, is_disk_full
     from ..fsutil.locks import output_lock
     from .common import (
         PROBLEMS_FILE,
@@ -81,8 +81,9 @@ def export(
                 summary = write(checked, Path(out), embed_audio=embed_audio, shard_size=size)
             except Exception as exc:
                 if is_disk_full(exc):  # datasets wraps it in DatasetGenerationError, pyarrow loses the path
-                    raise DiskFull("the disk is full: the export could not be written (no space left on "
-                                   "device); free space there and run the same command again", out) from exc
+                    what, advice = disk_full_words(exc)  # ulimit -f read 'the disk is full ... free space'
+                    raise DiskFull(f"{what}: the export could not be written; {advice} and run the same command "
+                                   "again", out) from exc
                 raise
             finally:
                 checked.close()

