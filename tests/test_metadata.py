@@ -142,7 +142,8 @@ def test_yaml_and_several_shows(tmp_path: Path) -> None:
     assert [s.key for s in shows] == ["a", "b"]
     assert shows[0].episode_fields() == {"1": {"synopsis": "hi"}}
     assert metadata.select_show(shows, "b", p).show_fields() == {"genres": ["X"]}
-    with pytest.raises(InputError, match="no metadata for show 'c'"):
+    with pytest.raises(InputError, match=r"no metadata for show 'c' \(it holds 'a', 'b'; `anim400k metadata` keys "
+                                         "a show whose input names none by the input file's name"):
         metadata.select_show(shows, "c", p)
     p2 = _write(tmp_path, [{"show": "A"}, {"show": "B"}], "two.json")
     with pytest.raises(InputError, match="shows must give each one a 'key'"):

@@ -36,6 +36,7 @@ from .place import mix_down, pitch_shifts, place_lines, speech_at
 from .report import REPORT_KEYS, DubReport
 from .segment import speech_segments, speech_spans
 from .speak import speak_lines
+from .subtitle_slots import add_subtitle_slots
 from .views import DUB_TITLE, is_dub_title  # DUB_TITLE: the dub track's title (a second dub: "English (dub 2)")
 from .voice import mixed_register_speakers, speaker_profiles
 
@@ -250,6 +251,10 @@ def _dub_audio(
     segments = _segments(mix, sr, mix_lufs, vocals16, other_mix, options, translator, say, report) \
         if n >= sr // 2 else []
     del other_mix
+    if segments and getattr(translator, "subtitles", None):  # every subtitle line voiced: slots for the missed ones
+        segments, slot_problems = add_subtitle_slots(segments, translator.subtitles,  # type: ignore[attr-defined]
+                                                     n / sr)
+        report.problems += slot_problems
     if not segments and require_speech:
         raise InputError("no speech found in the source audio; nothing to dub", source or None)
     # the backing is the source mix wherever no speech was found (the separator's "vocals" hold music there)

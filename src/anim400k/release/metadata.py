@@ -333,6 +333,11 @@ def select_show(shows: list[ShowMetadata], show_key: str, path: str | Path) -> S
             return s
     if len(shows) == 1 and shows[0].key is None:
         return shows[0]
+    keys = [repr(s.key) for s in shows if s.key is not None]
+    if keys:  # a normalised file keyed 'show' by its input's name: the message said nothing of it
+        raise InputError(f"no metadata for show {show_key!r} (it holds {', '.join(keys[:5])}"
+                         f"{', ...' if len(keys) > 5 else ''}; `anim400k metadata` keys a show whose input names none "
+                         "by the input file's name: give the input a 'key', or use that key in the manifest)", path)
     raise InputError(f"no metadata for show {show_key!r}", path)
 
 

@@ -188,6 +188,23 @@ def _fill_silent_turns(pieces: list[list[_Piece]], shared_by: list[list[int]], s
             pieces[e].append(piece)
 
 
+def subtitle_hits(sub: Subtitle, segments: Sequence[Segment]) -> list[tuple[int, float]]:
+    """``(segment index, seconds of overlap)`` of the segments ``sub`` counts for (:data:`MIN_OVERLAP_S`)."""
+    hits = []
+    for i, seg in enumerate(segments):
+        ov = _overlap(sub.start, sub.end, seg.start, seg.end)
+        shorter = min(sub.end - sub.start, seg.end - seg.start)
+        if ov > 0 and (ov >= MIN_OVERLAP_S or ov >= 0.5 * shorter):
+            hits.append((i, ov))
+    return hits
+
+
+def unplaced(subtitles: Sequence[Subtitle], segments: Sequence[Segment]) -> list[Subtitle]:
+    """The events with text that count for no segment: :func:`distribute` gives their text to nobody."""
+    return [sub for sub in sorted(subtitles, key=lambda s: (s.start, s.end))
+            if " ".join(sub.text.replace("\\N", " ").split()) and not subtitle_hits(sub, segments)]
+
+
 def distribute(subtitles: Sequence[Subtitle], segments: Sequence[Segment]) -> list[Line]:
     """One :class:`Line` per segment from the subtitles overlapping it (see module docstring)."""
     pieces: list[list[_Piece]] = [[] for _ in segments]
@@ -197,12 +214,7 @@ def distribute(subtitles: Sequence[Subtitle], segments: Sequence[Segment]) -> li
         text = " ".join(sub.text.replace("\\N", " ").split())
         if not text:
             continue
-        hits = []
-        for i, seg in enumerate(segments):
-            ov = _overlap(sub.start, sub.end, seg.start, seg.end)
-            shorter = min(sub.end - sub.start, seg.end - seg.start)
-            if ov > 0 and (ov >= MIN_OVERLAP_S or ov >= 0.5 * shorter):
-                hits.append((i, ov))
+        hits = subtitle_hits(sub, segments)
         if not hits:
             continue
         if len(hits) > 1:  # shared only with segments it substantially covers (not an overlap's edge)

@@ -1,0 +1,38 @@
+"""Every subtitle line is voiced: an event that no speech segment covers gets a slot of its own (an outside tester:
+lines of a 24-minute dub vanished, or kept their Japanese at full level, with nothing in the report)."""
+
+from __future__ import annotations
+
+from anim400k.dub.subtitle_slots import add_subtitle_slots
+from anim400k.model import Segment, Subtitle
+from anim400k.translate.subtitles import distribute
+
+
+def _segments() -> list[Segment]:
+    return [Segment(1.0, 3.0, speaker="spk0"), Segment(6.0, 8.0, speaker="spk1")]
+
+
+def test_an_event_no_segment_covers_gets_a_slot_trimmed_off_its_neighbours() -> None:
+    subs = [Subtitle(1.0, 3.0, "Hello there."), Subtitle(2.9, 5.5, "No doubt, it's here."),
+            Subtitle(6.0, 8.0, "We'll win tomorrow.")]
+    assert [ln.text for ln in distribute(subs, _segments())] == ["Hello there.", "We'll win tomorrow."]  # lost
+    segments, problems = add_subtitle_slots(_segments(), subs, 60.0)
+    assert [(s.start, s.end, s.speaker) for s in segments] == [(1.0, 3.0, "spk0"), (3.0, 5.5, "spk0"),
+                                                               (6.0, 8.0, "spk1")]
+    assert [ln.text for ln in distribute(subs, segments)] == ["Hello there.", "No doubt, it's here.",
+                                                             "We'll win tomorrow."]
+    assert problems == ["1 subtitle event(s) covered no speech segment (the speaker search missed their speech) and "
+                        "got a slot of their own: 3.00-5.50 s"]
+
+
+def test_an_event_with_no_room_is_said_and_covered_ones_add_nothing() -> None:
+    segments, problems = add_subtitle_slots(_segments(), [Subtitle(2.9, 3.1, "Hm?")], 60.0)  # 0.1 s over one: a hit
+    assert len(segments) == 2 and problems == []
+    squeezed = [Segment(1.0, 3.0, speaker="spk0"), Segment(3.2, 8.0, speaker="spk1")]
+    segments, problems = add_subtitle_slots(squeezed, [Subtitle(2.95, 3.25, "Eh.")], 60.0)
+    assert len(segments) == 2 and problems == ["subtitle 2.95-3.25 s ('Eh.') covers no speech segment and leaves no "
+                                               "room beside them: not spoken"]
+    assert add_subtitle_slots([], [Subtitle(30.0, 32.0, "Too late.")], 12.0) == ([], [])  # past the audio's end
+    assert add_subtitle_slots([], [Subtitle(1.0, 2.0, "Hi.")], 12.0) == ([Segment(1.0, 2.0, speaker="spk0")], [
+        "1 subtitle event(s) covered no speech segment (the speaker search missed their speech) and got a slot of "
+        "their own: 1.00-2.00 s"])
