@@ -189,3 +189,24 @@ def test_a_missing_bucket_is_refused_not_made() -> None:
     with pytest.raises(InputError, match="s3://nobucket/rel: no bucket 'nobucket' at this storage: create it first"):
         check_bucket(_ObjectStore({"bucket"}), "nobucket/rel", "s3://nobucket/rel")
     check_bucket(fsspec.filesystem("memory"), "anything/rel", "memory://anything/rel")  # no buckets there
+
+
+class _PrefixListing:
+    """An object store's listing: every key that starts with the path, ``b/rel2/...`` under ``b/rel`` included."""
+
+    def __init__(self, keys: list[str]) -> None:
+        self.keys = keys
+        self.protocol = ("s3",)
+
+    def find(self, path: str, detail: bool = False) -> object:
+        found = [k for k in self.keys if k.startswith(path.lstrip("/"))]
+        return {k: {"name": k, "size": 1, "type": "file", "ETag": "x"} for k in found} if detail else found
+
+
+def test_another_release_whose_name_starts_alike_is_never_listed(tmp_path: Path) -> None:
+    """``s3://b/rel``'s pruning must not see ``s3://b/rel2``'s objects (the store lists by prefix)."""
+    mirror = RemoteMirror("memory://b/rel", staging=tmp_path / "staging")
+    keys = ["b/rel/a.json", "b/rel/x.mp3.part-1-0123abcd", "b/rel2/y.mp3.part-2-0123abcd", "b/rel2/z.json"]
+    mirror.fs, mirror.root = _PrefixListing(keys), "b/rel"
+    assert set(mirror.listing()) == {"a.json"}
+    assert mirror.part_objects() == ["x.mp3.part-1-0123abcd"]

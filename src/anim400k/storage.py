@@ -342,10 +342,19 @@ class RemoteMirror:
             return {}
         out = {}
         for rpath, info in found.items():
+            if not self._inside(rpath, base):
+                continue
             rel = rpath[len(self.root):].lstrip("/")
             if ".part-" not in rel and info.get("type", "file") == "file":
                 out[rel] = info
         return out
+
+    @staticmethod
+    def _inside(rpath: str, base: str) -> bool:
+        """Whether ``rpath`` is ``base`` or below it: an object store's listing is by prefix, so ``b/rel`` would
+        also list ``b/rel2/...`` (another release, whose objects pruning must never touch)."""
+        rpath, base = rpath.lstrip("/"), base.lstrip("/").rstrip("/")
+        return rpath == base or rpath.startswith(base + "/")
 
     def pull(self, sub: str = "", want: Callable[[str], bool] | None = None, prune: bool = False) -> int:
         """Download remote files under ``sub`` that are missing or changed locally; returns how many.
@@ -451,5 +460,5 @@ class RemoteMirror:
             found = self.fs.find(self.root)
         except FileNotFoundError:
             return []
-        rels = (rpath[len(self.root):].lstrip("/") for rpath in found)
+        rels = (rpath[len(self.root):].lstrip("/") for rpath in found if self._inside(rpath, self.root))
         return sorted(rel for rel in rels if _PART_OBJECT.search(rel))
