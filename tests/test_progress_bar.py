@@ -64,3 +64,22 @@ def test_a_bar_keeps_to_a_sized_terminal(monkeypatch: pytest.MonkeyPatch) -> Non
     lines = _bar_lines(main, other, 2)
     assert lines and "2/8" in lines[-1]
     assert max(len(part.rstrip("\n")) for part in lines) <= 60
+
+
+def test_a_bar_on_a_terminal_of_zero_rows_is_drawn_as_it_goes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same pty says 0 rows, and tqdm hides a bar below the screen's last row: with the width alone an export
+    under ``script`` drew nothing but two carriage returns (only an explicit refresh drew)."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
+    main, other = pty.openpty()
+    try:
+        with open(other, "w", closefd=False) as term, progress_bar(True, total=8, desc="export", file=term,
+                                                                   mininterval=0) as bar:
+            for _ in range(3):
+                bar.update(1)
+            term.flush()
+            shown = _drawn(main)
+    finally:
+        os.close(main)
+        os.close(other)
+    assert "3/8" in shown, repr(shown)

@@ -28,7 +28,10 @@ def progress_bar(enabled: bool = True, **kwargs: Any) -> Any:
     from tqdm.auto import tqdm
 
     width = _unsized_terminal_width(kwargs.get("file", sys.stderr))
-    sizing: dict[str, Any] = {"dynamic_ncols": True} if width is None else {"ncols": width}
+    # an unsized terminal says 0 rows too, and tqdm hides every bar below the screen's last row: rows given as well
+    # (with the width alone nothing was drawn under `script` or `docker exec -t`: an outside tester)
+    sizing: dict[str, Any] = {"dynamic_ncols": True} if width is None else {
+        "ncols": width, "nrows": shutil.get_terminal_size((80, 24)).lines or 24}
     return tqdm(disable=None if enabled else True, **sizing, **kwargs)
 
 
