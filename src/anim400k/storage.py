@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import BackendUnavailable, InputError
+from .errors import BackendUnavailable, InputError, one_line
 from .fsutil.disk import fsync_file, fsync_folder
 
 VERSIONS_FILE = ".remote-versions.json"
@@ -174,25 +174,19 @@ def remote_errors(url: str) -> Iterator[None]:
     try:
         yield
     except PermissionError as exc:
-        raise InputError(f"access refused by the storage ({one_line_error(exc)}): check the credentials "
+        raise InputError(f"access refused by the storage ({one_line(exc, 200)}): check the credentials "
                          "(e.g. AWS_ACCESS_KEY_ID/AWS_PROFILE) and their rights on it", url) from exc
     except Exception as exc:  # the client libraries' own errors, with no common base: named by module and class
         kind = type(exc).__module__.split(".")[0]
         if kind in _CLIENT_MODULES or isinstance(exc, (ConnectionError, TimeoutError)):
             raise InputError(f"the storage cannot be reached or refused the request ({type(exc).__name__}: "
-                             f"{one_line_error(exc)}): check the endpoint (e.g. AWS_ENDPOINT_URL) and the network",
+                             f"{one_line(exc, 200)}): check the endpoint (e.g. AWS_ENDPOINT_URL) and the network",
                              url) from exc
         raise
 
 
 #: modules of the object-store clients whose exceptions :func:`remote_errors` says in one line
 _CLIENT_MODULES = frozenset({"botocore", "aiobotocore", "aiohttp", "s3fs", "gcsfs", "google", "urllib3", "requests"})
-
-
-def one_line_error(exc: BaseException) -> str:
-    """An exception's text on one line (at most 200 characters)."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def put_file_atomic(fs: Any, local: Path, rpath: str) -> None:
