@@ -176,11 +176,19 @@ def test_storage_failures_are_one_line() -> None:
 class _ObjectStore:
     protocol = ("s3", "s3a")
 
-    def __init__(self, buckets: set[str]) -> None:
+    def __init__(self, buckets: set[str], reachable: bool = True) -> None:
         self.buckets = buckets
+        self.reachable = reachable
 
-    def exists(self, path: str) -> bool:
-        return path in self.buckets
+    def exists(self, path: str) -> bool:  # s3fs's: False also for an endpoint it cannot reach
+        return self.reachable and path in self.buckets
+
+    def ls(self, path: str, detail: bool = False) -> list[str]:
+        if not self.reachable:
+            raise _ClientError('Could not connect to the endpoint URL: "http://127.0.0.1:5999/relb"')
+        if path not in self.buckets:
+            raise FileNotFoundError(path)
+        return []
 
 
 def test_a_missing_bucket_is_refused_not_made() -> None:
@@ -189,6 +197,65 @@ def test_a_missing_bucket_is_refused_not_made() -> None:
     with pytest.raises(InputError, match="s3://nobucket/rel: no bucket 'nobucket' at this storage: create it first"):
         check_bucket(_ObjectStore({"bucket"}), "nobucket/rel", "s3://nobucket/rel")
     check_bucket(fsspec.filesystem("memory"), "anything/rel", "memory://anything/rel")  # no buckets there
+    with pytest.raises(InputError, match="the storage cannot be reached"):  # it said 'no bucket ...: create it'
+        check_bucket(_ObjectStore({"bucket"}, reachable=False), "bucket/rel", "s3://bucket/rel")
+
+
+def test_the_users_own_files_in_the_media_folders_and_other_prefixes_parts_are_left(memfs: tuple,
+                                                                                    tmp_path: Path) -> None:
+    """The bucket prune deleted a README.txt in the audio folder and a picture under a folder of the user's, and a
+    build into the bucket's root deleted another release's in-flight ``.part-`` uploads."""
+    fs, bucket = memfs
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    (staging / ANNOTATIONS_FILE).write_text(json.dumps(_annotations(CLIP, PIC)))
+    mine = [f"{AUDIO_ARCHIVE}/README.txt", f"{PICS_ARCHIVE}/extra/mine.jpg", "rel2/a.mp3.part-4242-deadbeef"]
+    ours = [f"{AUDIO_ARCHIVE}/{OTHER}.mp3", f"{AUDIO_ARCHIVE}/{OTHER}.mp3.part-15274-6b121250"]
+    for rel in [*mine, *ours]:
+        fs.pipe_file(f"/{bucket}/{rel}", b"x")
+    (staging / AUDIO_ARCHIVE / "cd").mkdir(parents=True)
+    (staging / f"{AUDIO_ARCHIVE}/{OTHER}.mp3").write_bytes(b"x")  # pulled by an --archive build: goes too
+    mirror = RemoteMirror(f"memory://{bucket}", staging=staging)  # the bucket's root
+    assert prune_release(mirror) == 1 and remove_remote_parts(mirror) == 1
+    assert sorted(p.split("/", 2)[2] for p in fs.find(f"/{bucket}")) == sorted(mine)
+    assert not (staging / f"{AUDIO_ARCHIVE}/{OTHER}.mp3").exists()
+
+
+def test_a_cut_whose_clips_the_bucket_lost_is_cut_again(tmp_path: Path) -> None:
+    """An episode dropped from the manifest (its clips pruned) and added back kept its cut as done: the release named
+    16 files the bucket did not have, exit 0."""
+    from anim400k.dataset.remote import missing_clip_files
+
+    cut = tmp_path / "cut.json"
+    cut.write_text(json.dumps({"files": [f"{AUDIO_ARCHIVE}/{CLIP}.mp3", f"{AUDIO_ARCHIVE}/{OTHER}.mp3"]}))
+    assert missing_clip_files(cut, {f"{AUDIO_ARCHIVE}/{CLIP}.mp3"}) == [f"{AUDIO_ARCHIVE}/{OTHER}.mp3"]
+    assert missing_clip_files(cut, {f"{AUDIO_ARCHIVE}/{CLIP}.mp3", f"{AUDIO_ARCHIVE}/{OTHER}.mp3"}) == []
+
+
+def test_a_prefix_given_as_an_input_file_is_said(memfs: tuple, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fs, bucket = memfs
+    monkeypatch.setenv("ANIM400K_CACHE", str(tmp_path / "cache"))
+    fs.pipe_file(f"/{bucket}/in/ep01/a.mkv", b"x")
+    with pytest.raises(InputError, match="is a folder \\(a prefix of objects\\), not a file"):
+        local_input(f"memory://{bucket}/in/ep01")
+
+
+@pytest.mark.parametrize(("out", "said"), [("s3://", "s3://: names no bucket or folder"),
+                                           ("s3:/relb/x5", "s3:/relb/x5: is not a URL (one '/' after the scheme): did "
+                                                           "you mean s3://relb/x5?")])
+def test_an_output_url_without_a_bucket_or_with_one_slash_is_refused(out: str, said: str, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(yaml.safe_dump({"shows": [{"key": "s", "episodes": [{"episode": "1", "media": "x.mkv"}]}]}))
+    assert main(["build", str(manifest), "--out", out]) == 2
+    assert said in capsys.readouterr().err and not (tmp_path / "s3:").exists()
+
+
+def test_dub_refuses_url_inputs(tmp_path: Path, capsys) -> None:
+    """``dub s3://b/x.mkv`` said 's3:/b/x.mkv: video not found'."""
+    assert main(["dub", "s3://inb/in/ep01/episode.mkv", "--out", str(tmp_path / "d.mkv")]) == 2
+    assert "s3://inb/in/ep01/episode.mkv: the video is a URL" in capsys.readouterr().err
 
 
 class _PrefixListing:

@@ -151,6 +151,8 @@ def local_input(path: str) -> str:
             info = fs.info(rpath)
         except FileNotFoundError as exc:
             raise InputError("file not found", path) from exc
+    if info.get("type") == "directory":  # a prefix: get_file failed with 'The specified key does not exist.'
+        raise InputError("is a folder (a prefix of objects), not a file", path)
     size = info.get("size")
     # keyed on the object's version (ETag, mtime), not only its size: an object rewritten at the same size was read
     # from the old copy, and the stages keyed on its ETag recorded the stale result as done (an outside tester)
@@ -213,11 +215,12 @@ def check_bucket(fs: Any, root: str, url: str) -> None:
     if not is_object_store(fs):
         return
     bucket = root.split("/", 1)[0]
-    with remote_errors(url):
-        found = fs.exists(bucket)
-    if not found:
+    try:
+        with remote_errors(url):  # ls, not exists: exists says False for an endpoint it cannot reach
+            fs.ls(bucket, detail=False)
+    except FileNotFoundError:
         raise InputError(f"no bucket {bucket!r} at this storage: create it first (the build does not create "
-                         "buckets)", url)
+                         "buckets)", url) from None
 
 
 #: the name :func:`put_file_atomic` uploads to before the move

@@ -90,6 +90,11 @@ def register(app: typer.Typer) -> None:
 
         if dataset is not None and video is not None:  # VIDEO was ignored: the release was dubbed instead
             raise InputError(f"{video}: give a VIDEO to dub or --dataset DATASET, not both")
+        from ..storage import refuse_url
+
+        for what, given in (("the video", video), ("--subtitles", subtitles), ("--translations", translations)):
+            refuse_url(given, what)  # 's3://b/x.mkv' read as 's3:/b/x.mkv: video not found'
+
         if limit is not None:
             check_number("--limit", limit, 1)  # before any input is read: 0 wrote an empty report, exit 0
         check_option_values({"anchor": anchor, "min_stretch": min_stretch, "max_stretch": max_stretch,

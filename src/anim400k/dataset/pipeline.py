@@ -78,7 +78,7 @@ def build_dataset(
     (annotations, clip media), ``catalog.sqlite`` and ``build_report.json`` in ``out_dir``,
     which may be an fsspec URL (then no shared filesystem is needed, see :mod:`.remote`).
     """
-    from ..storage import RemoteMirror, check_bucket, is_url, local_input, local_path, remote_errors
+    from ..storage import RemoteMirror, check_bucket, is_url, local_input, local_path, remote_errors, url_given
     from .preflight import check_backends
 
     options = options or BuildOptions()
@@ -94,7 +94,11 @@ def build_dataset(
         given = str(manifest)
         manifest = load_manifest(local_input(given), given.rsplit("/", 1)[0] if is_url(given) else None)
     if not is_url(out_dir):
+        if url_given(out_dir):  # 's3:/b/x': one slash, taken for a local folder 's3:'
+            raise InputError(f"is not a URL (one '/' after the scheme): did you mean {url_given(out_dir)}?", out_dir)
         return _build_into(manifest, out_dir, options, None)
+    if not str(out_dir).split("://", 1)[1].strip("/"):  # 's3://': no bucket; it built into a local folder 's3:'
+        raise InputError("names no bucket or folder: give --out s3://BUCKET/RELEASE", out_dir)
     with remote_errors(str(out_dir)):  # credentials, endpoint, bucket: one line, not a traceback
         mirror = RemoteMirror(str(out_dir))
         check_bucket(mirror.fs, mirror.root, mirror.url)
@@ -213,11 +217,13 @@ def _check_cuts(catalog: Catalog, contexts: dict[str, EpisodeContext], mirror: A
     that file reads, and every clip file it lists exists with the size it was written with
     (:func:`anim400k.dataset.cutting.cut_outputs_problem`); otherwise the record is marked failed
     (with the reason) so the cut runs again, rather than the episode's clips going missing or the
-    episode being left out of the release. With a remote output only the record and ``cut.json``
-    are checked (the clip files are in the bucket, not here).
+    episode being left out of the release. With a remote output the clip files are looked for in the bucket's
+    listing (by name; their sizes are not checked).
     """
     from .cutting import CUT_ARTIFACT, cut_outputs_problem
+    from .remote import missing_clip_files, remote_clip_files
 
+    in_bucket: set[str] | None = None
     for key, ctx in contexts.items():
         rec = catalog.get(key, "cut")
         if rec is None or rec.status != "done":
@@ -227,6 +233,11 @@ def _check_cuts(catalog: Catalog, contexts: dict[str, EpisodeContext], mirror: A
             problem = f"the catalog records {rec.artifact!r} as its artifact, not {own}"
         else:
             problem = cut_outputs_problem(ctx, check_files=mirror is None)
+        if problem is None and mirror is not None:  # the clip files are in the bucket: each one there?
+            in_bucket = remote_clip_files(mirror) if in_bucket is None else in_bucket
+            missing = missing_clip_files(own, in_bucket)
+            if missing:
+                problem = f"{len(missing)} clip file(s) it lists are not in the bucket (e.g. {missing[0]})"
         if problem is not None:
             log.warning("%s: cutting again: %s", key, problem)
             catalog.mark_failed(key, "cut", rec.config, f"cut again: {problem}")

@@ -209,16 +209,41 @@ def prune_release(mirror: RemoteMirror) -> int:
     kept archives of other clips."""
     wanted = listed_release_files(mirror.local)
     stale = [rel for folder in MEDIA_FOLDERS for rel in mirror.listing(folder)
-             if rel not in wanted and not (mirror.local / rel).is_file()]
+             if rel not in wanted and _release_media_name(rel)]
+    for rel in stale:  # a staging copy (an --archive build pulled them all) would be pushed back by the next build
+        (mirror.local / rel).unlink(missing_ok=True)
     stale += [f"{folder}.tar.gz" for folder in MEDIA_FOLDERS
               if not (mirror.local / f"{folder}.tar.gz").is_file() and mirror.listing(f"{folder}.tar.gz")]
     mirror.remove(stale)
     return len(stale)
 
 
+def _release_media_name(rel: str) -> bool:
+    """Whether ``rel`` (``FOLDER/F/UUID.ext``) is named as the build names clip, picture and frame files: anything
+    else in the media folders is the user's own (a README.txt there was deleted) and is left alone."""
+    parts = rel.split("/")
+    if len(parts) != 3 or "." not in parts[2]:
+        return False
+    stem, ext = parts[2].rsplit(".", 1)
+    return ext in ("mp3", "mp4", "jpg") and is_id(f"{parts[1]}/{stem}")
+
+
+def missing_clip_files(artifact: Path, present: set[str]) -> list[str]:
+    """The clip files a ``cut.json`` lists that the bucket does not hold (``present``: the bucket's audio and video
+    clip files, relative to the root). An episode dropped from the manifest, pruned, and added back kept its cut
+    as done, and the release named 16 files the bucket did not have."""
+    return [rel for rel in release_files_of("cut", artifact) if rel not in present]
+
+
+def remote_clip_files(mirror: RemoteMirror) -> set[str]:
+    """The bucket's audio and video clip files, relative to the release root."""
+    return {rel for folder in (AUDIO_ARCHIVE, VIDEO_ARCHIVE) for rel in mirror.listing(folder)}
+
+
 def remove_remote_parts(mirror: RemoteMirror) -> int:
     """Delete the temporary ``.part-`` objects that uploads killed mid-way left in the bucket (a re-run resumed
     but left them in the release's media folders); returns how many. Only while no upload of this build runs."""
-    parts = mirror.part_objects()
-    mirror.remove(parts)
+    ours = (*MEDIA_FOLDERS, WORK)
+    parts = [rel for rel in mirror.part_objects() if "/" not in rel or rel.split("/", 1)[0] in ours]
+    mirror.remove(parts)  # only the release's own folders and files: with --out s3://BUCKET, other prefixes' are not
     return len(parts)
