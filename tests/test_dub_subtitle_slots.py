@@ -36,3 +36,12 @@ def test_an_event_with_no_room_is_said_and_covered_ones_add_nothing() -> None:
     assert add_subtitle_slots([], [Subtitle(1.0, 2.0, "Hi.")], 12.0) == ([Segment(1.0, 2.0, speaker="spk0")], [
         "1 subtitle event(s) covered no speech segment (the speaker search missed their speech) and got a slot of "
         "their own: 1.00-2.00 s"])
+
+
+def test_a_segment_only_grazed_by_subtitles_says_so() -> None:
+    """'no subtitle overlaps 484.96-485.35 s' where two events overlapped it by 0.13 and 0.05 s (under the rule's
+    0.2 s): the message was false, and its advice (check the subtitles' timing) misled."""
+    lines = distribute([Subtitle(480.0, 485.09, "a"), Subtitle(485.30, 487.0, "b")], [Segment(484.96, 485.35)])
+    assert lines[0].problem == ("no subtitle overlaps 484.96-485.35 s enough to count (grazed by 0.13, 0.05 s, under "
+                                "0.2 s and half its length)")
+    assert distribute([], [Segment(1.0, 2.0)])[0].problem == "no subtitle overlaps 1.00-2.00 s"

@@ -247,7 +247,11 @@ def distribute(subtitles: Sequence[Subtitle], segments: Sequence[Segment]) -> li
                 f"({segments[j].start:.2f}-{segments[j].end:.2f} s); a sentence is not split between segments"
             )))
         else:
-            lines.append(Line(None, problem=f"{NO_SUBTITLE} {seg.start:.2f}-{seg.end:.2f} s"))
+            grazes = sorted((_overlap(sub.start, sub.end, seg.start, seg.end) for sub in ordered), reverse=True)
+            grazes = [g for g in grazes if g > 0]
+            said = (f" enough to count (grazed by {', '.join(f'{g:.2f}' for g in grazes[:3])} s, under "
+                    f"{MIN_OVERLAP_S:g} s and half its length)") if grazes else ""
+            lines.append(Line(None, problem=f"{NO_SUBTITLE} {seg.start:.2f}-{seg.end:.2f} s{said}"))
     return lines
 
 
