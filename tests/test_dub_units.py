@@ -473,6 +473,10 @@ def test_the_gate_follows_speech_past_a_segment_that_ends_early():
     longer = speech_spans([Segment(6.0, 6.5, "b")], v, sr, limit=0.5)
     assert longer[0][1] == pytest.approx(7.0, abs=0.03)  # at most `limit` past the end
     assert speech_spans(segs, np.zeros(0, np.float32), sr) == [(2.0, 3.5), (6.0, 7.0)]
+    # a subtitle event the segment overlaps that runs on further lets the gate follow the speech to its end (a line
+    # 1.5 s past its segment kept its Japanese at 0.5-0.74 of full level), never into the music past the speech
+    far = speech_spans([Segment(6.0, 6.5, "b")], v, sr, limit=0.5, subtitles=[(5.9, 8.5), (9.5, 9.9)])
+    assert far[0][1] == pytest.approx(7.8, abs=0.06)
 
 
 def test_the_analysis_vocals_do_not_depend_on_the_source_level():

@@ -164,6 +164,12 @@ def find_segments(vocals16: np.ndarray, options: DubOptions, subtitles: Sequence
     return speech_segments(turns, vocals16, ANALYSIS_SR, options.merge_gap, options.max_segment, options.min_segment)
 
 
+def subtitle_spans(translator: Translator, duration: float) -> list[tuple[float, float]]:
+    """The time of each subtitle event of a ``subtitles`` translator (its dialogue), within the audio; [] for others."""
+    subs = getattr(translator, "subtitles", None) or []
+    return [(max(0.0, s.start), min(duration, s.end)) for s in subs if s.end > 0 and s.start < duration]
+
+
 def _segments(mix: np.ndarray, sr: int, mix_lufs: float, vocals16: np.ndarray, other_mix: np.ndarray | None,
               options: DubOptions, translator: Translator, say: Reporter, report: DubReport) -> list[Segment]:
     """:func:`find_segments` on the dual-track views of ``mix`` and ``other_mix`` (:func:`dub_audio`), else on
@@ -258,7 +264,7 @@ def _dub_audio(
     if not segments and require_speech:
         raise InputError("no speech found in the source audio; nothing to dub", source or None)
     # the backing is the source mix wherever no speech was found (the separator's "vocals" hold music there)
-    gate_vocals(vocals, sr, speech_spans(segments, vocals16, ANALYSIS_SR))
+    gate_vocals(vocals, sr, speech_spans(segments, vocals16, ANALYSIS_SR, subtitles=subtitle_spans(translator, n / sr)))
     backing = Parts((mix, vocals), (1, -1))
     laps.lap("segment")
     profiles = speaker_profiles(vocals16, ANALYSIS_SR, segments) if options.match_pitch or tts.name != "espeak" else {}

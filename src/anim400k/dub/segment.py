@@ -7,7 +7,7 @@ short segments are dropped. Times are seconds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -111,6 +111,8 @@ def speech_segments(
 
 #: how far (s) :func:`speech_spans` follows a segment's speech past its ends
 MAX_SPEECH_EXTENSION_S = 1.0
+#: ... or, where a subtitle event the segment overlaps runs on further, to its end, by at most this (s)
+MAX_SUBTITLE_EXTENSION_S = 3.0
 #: ... while the vocals stay within this factor of the segment's own speech level (its frames' 75th percentile
 #: RMS: -10.5 dB), so that the music a single-track separator leaves in its "vocals" between lines is not taken
 #: for speech (a global threshold opened the gate over it and holed the backing by 10-20 dB between lines)
@@ -120,28 +122,35 @@ SPEECH_DIP_S = 0.12
 
 
 def speech_spans(segments: Iterable[Segment], vocals: np.ndarray, sr: int,
-                 limit: float = MAX_SPEECH_EXTENSION_S) -> list[tuple[float, float]]:
+                 limit: float = MAX_SPEECH_EXTENSION_S,
+                 subtitles: Sequence[tuple[float, float]] = ()) -> list[tuple[float, float]]:
     """Each segment's span, widened over the speech that runs on from either end at the segment's own level
-    (:data:`SPEECH_LEVEL_FACTOR`, dips up to :data:`SPEECH_DIP_S` bridged), by at most ``limit`` seconds.
+    (:data:`SPEECH_LEVEL_FACTOR`, dips up to :data:`SPEECH_DIP_S` bridged), by at most ``limit`` seconds, or as far
+    as a subtitle event it overlaps reaches (``subtitles``: their ``(start, end)``), up to
+    :data:`MAX_SUBTITLE_EXTENSION_S`.
 
     The dub's vocal gate keeps the JP vocals out of the backing within these spans. A segment can end before its
     speech does (the next speaker's subtitle cue in an overlap of two lines ended it): gated at the segment,
-    0.25-0.4 s of JP dialogue stayed in the English track at full level.
+    0.25-0.4 s of JP dialogue stayed in the English track at full level; a line whose event ran 1.5 s past its
+    segment (its text spoken by that segment) kept 1.5 s of Japanese at 0.5-0.74 of full level.
     """
     energy = frame_energy(vocals, sr)
     spans = [(seg.start, seg.end) for seg in segments]
     if not energy.size:
         return spans
-    reach, dip = int(round(limit / HOP_S)), max(1, int(round(SPEECH_DIP_S / HOP_S)))
+    dip = max(1, int(round(SPEECH_DIP_S / HOP_S)))
     out = []
     for start, end in spans:
         a, b = int(start / HOP_S), min(len(energy), int(np.ceil(end / HOP_S)))
         if b <= a:
             out.append((start, end))
             continue
+        events = [(s0, s1) for s0, s1 in subtitles if s0 < end and s1 > start]
+        before = min(MAX_SUBTITLE_EXTENSION_S, max([limit, *(start - s0 for s0, _ in events)]))
+        after = min(MAX_SUBTITLE_EXTENSION_S, max([limit, *(s1 - end for _, s1 in events)]))
         loud = energy > SPEECH_LEVEL_FACTOR * float(np.percentile(energy[a:b], 75))
-        lo = _run_end(loud, a - 1, -1, reach, dip)
-        hi = _run_end(loud, b, 1, reach, dip)
+        lo = _run_end(loud, a - 1, -1, int(round(before / HOP_S)), dip)
+        hi = _run_end(loud, b, 1, int(round(after / HOP_S)), dip)
         out.append((min(start, (lo + 1) * HOP_S) if lo < a - 1 else start, max(end, hi * HOP_S) if hi > b else end))
     return out
 
