@@ -21,8 +21,8 @@ def test_an_event_no_segment_covers_gets_a_slot_trimmed_off_its_neighbours() -> 
                                                                (6.0, 8.0, "spk1")]
     assert [ln.text for ln in distribute(subs, segments)] == ["Hello there.", "No doubt, it's here.",
                                                              "We'll win tomorrow."]
-    assert problems == ["1 subtitle event(s) covered no speech segment (the speaker search missed their speech) and "
-                        "got a slot of their own: 3.00-5.50 s"]
+    assert problems == ["1 subtitle event(s) covered no speech segment, or lay mostly outside them (the speaker search "
+                        "missed their speech), and got a slot of their own: 3.00-5.50 s"]
 
 
 def test_an_event_with_no_room_is_said_and_covered_ones_add_nothing() -> None:
@@ -34,8 +34,8 @@ def test_an_event_with_no_room_is_said_and_covered_ones_add_nothing() -> None:
                                                "room beside them: not spoken"]
     assert add_subtitle_slots([], [Subtitle(30.0, 32.0, "Too late.")], 12.0) == ([], [])  # past the audio's end
     assert add_subtitle_slots([], [Subtitle(1.0, 2.0, "Hi.")], 12.0) == ([Segment(1.0, 2.0, speaker="spk0")], [
-        "1 subtitle event(s) covered no speech segment (the speaker search missed their speech) and got a slot of "
-        "their own: 1.00-2.00 s"])
+        "1 subtitle event(s) covered no speech segment, or lay mostly outside them (the speaker search missed "
+        "their speech), and got a slot of their own: 1.00-2.00 s"])
 
 
 def test_a_segment_only_grazed_by_subtitles_says_so() -> None:
@@ -45,3 +45,21 @@ def test_a_segment_only_grazed_by_subtitles_says_so() -> None:
     assert lines[0].problem == ("no subtitle overlaps 484.96-485.35 s enough to count (grazed by 0.13, 0.05 s, under "
                                 "0.2 s and half its length)")
     assert distribute([], [Segment(1.0, 2.0)])[0].problem == "no subtitle overlaps 1.00-2.00 s"
+
+
+def test_an_event_lying_mostly_outside_the_segments_gets_its_own_slot() -> None:
+    """"Thank you, that really helped." (1138.96-1141.29 s) overlapped the segment before it (to 1139.53 s) by 0.57
+    s: that segment spoke both lines at 1.39x, 1.7 s early, and the line's Japanese stayed in the English track."""
+    segs = [Segment(1137.15, 1139.53, speaker="spk1"), Segment(1143.9, 1145.5, speaker="spk0")]
+    subs = [Subtitle(1137.03, 1138.58, "Nice weather today, huh?"),
+            Subtitle(1138.96, 1141.29, "Thank you, that really helped."),
+            Subtitle(1143.94, 1145.49, "Let's go home together.")]
+    assert [ln.text for ln in distribute(subs, segs)] == ["Nice weather today, huh? Thank you, that really helped.",
+                                                           "Let's go home together."]
+    placed, _ = add_subtitle_slots(segs, subs, 1440.0)
+    assert [(s.start, s.end) for s in placed] == [(1137.15, 1139.53), (1139.53, 1141.29), (1143.9, 1145.5)]
+    assert [ln.text for ln in distribute(subs, placed)] == ["Nice weather today, huh?",
+                                                             "Thank you, that really helped.",
+                                                             "Let's go home together."]
+    # a subtitle wider than its speech (0.1-0.4 s each side, as usual) is no reason for a slot
+    assert add_subtitle_slots([Segment(1.0, 2.2, speaker="a")], [Subtitle(0.85, 2.6, "Hello.")], 60.0)[1] == []

@@ -199,12 +199,6 @@ def subtitle_hits(sub: Subtitle, segments: Sequence[Segment]) -> list[tuple[int,
     return hits
 
 
-def unplaced(subtitles: Sequence[Subtitle], segments: Sequence[Segment]) -> list[Subtitle]:
-    """The events with text that count for no segment: :func:`distribute` gives their text to nobody."""
-    return [sub for sub in sorted(subtitles, key=lambda s: (s.start, s.end))
-            if " ".join(sub.text.replace("\\N", " ").split()) and not subtitle_hits(sub, segments)]
-
-
 def distribute(subtitles: Sequence[Subtitle], segments: Sequence[Segment]) -> list[Line]:
     """One :class:`Line` per segment from the subtitles overlapping it (see module docstring)."""
     pieces: list[list[_Piece]] = [[] for _ in segments]
