@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -314,20 +315,16 @@ def test_repet_sim_filter_matches_librosa_nn_filter() -> None:
     np.testing.assert_allclose(ours, ref, rtol=1e-6, atol=1e-6)
 
 
-def test_the_cli_takes_the_other_of_two_untagged_streams(short_episodes, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
-    """docs/separation.md: with dualtrack and no --en-media, the other audio stream of MEDIA is used. Two untagged
-    streams were refused as ambiguous ('no audio stream is tagged eng ... pass --en-stream N')."""
+def _retagged(src: Path, out: Path, tags: list[dict[str, str]]) -> Path:
+    """A copy of ``src``'s audio streams into ``out`` with each stream's tags replaced by ``tags[k]``."""
     import av
 
-    from anim400k.cli import main
-
-    src = short_episodes[1].media  # JP and EN, 1.25 s apart
-    out = tmp_path / "untagged.mkv"
     with av.open(str(src)) as inp, av.open(str(out), "w") as dst:
         pairs = []
-        for st in inp.streams.audio:
+        for st, tag in zip(inp.streams.audio, tags, strict=True):
             new = dst.add_stream_from_template(st)
             new.metadata.clear()
+            new.metadata.update(tag)
             pairs.append((st, new))
         for st, new in pairs:
             inp.seek(0)
@@ -336,6 +333,16 @@ def test_the_cli_takes_the_other_of_two_untagged_streams(short_episodes, tmp_pat
                     continue
                 packet.stream = new
                 dst.mux(packet)
+    return out
+
+
+def test_the_cli_takes_the_other_of_two_untagged_streams(short_episodes, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """docs/separation.md: with dualtrack and no --en-media, the other audio stream of MEDIA is used. Two untagged
+    streams were refused as ambiguous ('no audio stream is tagged eng ... pass --en-stream N')."""
+
+    from anim400k.cli import main
+
+    out = _retagged(short_episodes[1].media, tmp_path / "untagged.mkv", [{}, {}])  # JP and EN, 1.25 s apart
     assert main(["separate", str(out), "--stream", "0", "--out-backing", str(tmp_path / "b.flac")]) == 0
     said = capsys.readouterr().out
     assert said.startswith("dualtrack: wrote") and "offset +1250.0 ms" in said, said
@@ -345,25 +352,10 @@ def test_a_japanese_commentary_is_not_taken_for_the_english_mix(short_episodes, 
     """Two streams, both tagged ``jpn`` (the mix and a 'Director Commentary'): the other stream was taken for the EN
     mix and the 'backing' written was the dialogue. Refused now as before that change; an untagged other is taken
     with a note."""
-    import av
 
     from anim400k.cli import main
 
-    src = short_episodes[1].media
-    out = tmp_path / "two_jpn.mkv"
-    with av.open(str(src)) as inp, av.open(str(out), "w") as dst:
-        pairs = []
-        for k, st in enumerate(inp.streams.audio):
-            new = dst.add_stream_from_template(st)
-            new.metadata.clear()
-            new.metadata.update({"language": "jpn"} if k == 0 else {"language": "jpn", "title": "Director Commentary"})
-            pairs.append((st, new))
-        for st, new in pairs:
-            inp.seek(0)
-            for packet in inp.demux(st):
-                if packet.dts is None:
-                    continue
-                packet.stream = new
-                dst.mux(packet)
+    out = _retagged(short_episodes[1].media, tmp_path / "two_jpn.mkv",
+                    [{"language": "jpn"}, {"language": "jpn", "title": "Director Commentary"}])
     assert main(["separate", str(out), "--stream", "0", "--out-backing", str(tmp_path / "b.flac")]) == 2
     assert "eng" in capsys.readouterr().err and not (tmp_path / "b.flac").exists()

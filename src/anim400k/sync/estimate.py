@@ -630,14 +630,14 @@ def _analyze_short(
             # with a scene cut or added got a one-line map at confidence 1.00, seconds off on a third of JP)
             # (a misaligned third reads ~1, as unrelated tracks do; aligned thirds read 7.5-108 here)
             whole = precise >= PHAT_PRECISE_PSR and bool(coherence_parts(jp, en, sr, other.a, other.b)) \
-                and edited_part(jp, en, sr, other.a, other.b, max_offset) is None
+                and edited_part(jp, en, sr, other.a, other.b) is None
             other_confidence = coherence_confidence(other.contrast, bool(other.fine) or whole)
             if other_confidence > confidence:
                 fit, confidence, a, b, psr = other, other_confidence, other.a, other.b, precise
     windows = [(0.0, float(a), float(peak), True)]
     a, b, fine, coherence = fit.a, fit.b, fit.fine, fit.coherence
     reason = ""
-    edited = edited_part(jp, en, sr, a, b, max_offset) if confidence >= MIN_CONFIDENCE else None
+    edited = edited_part(jp, en, sr, a, b) if confidence >= MIN_CONFIDENCE else None
     if edited is not None:
         # one line over tracks that an edit splits: a third reads ~1 there and is coherent at another offset (an EN
         # track with 3 s cut at 18 s of 30 s was mapped at confidence 1.00, 3 s off after the cut); the short path
@@ -645,7 +645,7 @@ def _analyze_short(
         confidence = round(0.8 * MIN_CONFIDENCE * confidence, 4)
         part = ["first", "middle", "last"][edited[0]]
         reason = (f"the line holds over part of the tracks only (its {part} third is not phase-coherent: coherence "
-                  f"index {edited[1]:.1f}, and coherent at another offset): the EN track may be edited (a scene cut "
+                  f"index {edited[1]:.1f}): the EN track may be edited (a scene cut "
                   "or added), which short media are not mapped for")
     elif confidence < MIN_CONFIDENCE:
         if coherence < COHERENCE_HIGH:

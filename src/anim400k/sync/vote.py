@@ -10,14 +10,12 @@ from scipy import fft as sfft
 from .params import (
     COHERENCE_BAND,
     COHERENCE_FRAME,
-    COHERENCE_HIGH,
     COHERENCE_LOW,
     DRIFT_STEP,
     FINE_LOW_RATE,
     VOTE_RATE,
     VOTE_SEGMENT,
 )
-from .rival import rival_coherence
 
 
 def gcc_vote(
@@ -121,31 +119,44 @@ def coherence_parts(jp: np.ndarray, en: np.ndarray, sr: int, a: float, b: float,
     return [float((np.abs(q.mean(axis=1)) ** 2).mean() * q.shape[1]) for q in np.array_split(P, parts, axis=1)]
 
 
+#: a stretch this far (dB) under its track's level over the overlap is silent (:func:`edited_part`)
+SILENT_PART_DB = -30.0
+
+
 def edited_part(
-    jp: np.ndarray, en: np.ndarray, sr: int, a: float, b: float, max_offset: float, parts: int = 3
+    jp: np.ndarray, en: np.ndarray, sr: int, a: float, b: float, parts: int = 3
 ) -> tuple[int, float] | None:
     """``(index, coherence index)`` of the first of ``parts`` stretches of the overlap that the line ``t_en = a + b
-    t_jp`` does not hold over while another offset does (an EN track with a scene cut or added); None when every
-    stretch is coherent at the line, or incoherent at every offset.
+    t_jp`` does not hold over (an EN track with a scene cut or added: it reads ~1 there, as unrelated tracks do);
+    None when every stretch is coherent at the line or silent.
 
-    A stretch without shared sound (silence, or dialogue alone where the music and effects drop out) reads ~0-1 at
-    the line as a misaligned one does; it was taken for an edit, and a right estimate of a clip with 10 s of
-    silence in front got confidence 0.4 (the build then assumed no offset). Its best coherence over the other
-    offsets (:func:`~anim400k.sync.rival.rival_coherence`, at least :data:`COHERENCE_HIGH`) tells them apart.
+    A stretch where either track is silent (:data:`SILENT_PART_DB` under that track's level over the overlap: 10 s of
+    digital silence in front of both) has no sound to be coherent with; it was taken for an edit, and a right
+    estimate got confidence 0.4 (the build then assumed no offset). A stretch that is coherent nowhere but not
+    silent stays suspect: a scene cut takes out sound that no EN offset holds (a first version that asked for
+    coherence at another offset passed 3 s cuts at confidence 1.00).
     """
     scores = coherence_parts(jp, en, sr, a, b, parts)
     if not scores or min(scores) >= COHERENCE_LOW:
         return None
     lo, hi = max(0.0, -a / b), min(jp.size / sr, (en.size / sr - a) / b)
     step = (hi - lo) / parts
+
+    def level(x: np.ndarray) -> float:
+        return float(np.sqrt(np.mean(np.square(x, dtype=np.float64)))) if x.size else 0.0
+
+    j_all = level(jp[int(lo * sr):int(hi * sr)])
+    e_all = level(en[int((a + b * lo) * sr):int((a + b * hi) * sr)])
+    floor = 10 ** (SILENT_PART_DB / 20)
     for k, score in enumerate(scores):
         if score >= COHERENCE_LOW:
             continue
-        j0, j1 = int((lo + k * step) * sr), int((lo + (k + 1) * step) * sr)
-        local = a + b * j0 / sr  # the line in the stretch's own time; the search is the tracks' (±max_offset)
-        elsewhere, _ = rival_coherence(jp[j0:j1], en, sr, local, b, abs(local) + max_offset, min(2.0, 0.5 * step))
-        if elsewhere >= COHERENCE_HIGH:
-            return k, score
+        t0, t1 = lo + k * step, lo + (k + 1) * step
+        j_part = level(jp[int(t0 * sr):int(t1 * sr)])
+        e_part = level(en[max(0, int((a + b * t0) * sr)):int((a + b * t1) * sr)])
+        if j_part <= floor * j_all or e_part <= floor * e_all:
+            continue
+        return k, score
     return None
 
 
