@@ -32,7 +32,9 @@ def test_an_event_with_no_room_is_said_and_covered_ones_add_nothing() -> None:
     segments, problems = add_subtitle_slots(squeezed, [Subtitle(2.95, 3.25, "Eh.")], 60.0)
     assert len(segments) == 2 and problems == ["subtitle 2.95-3.25 s ('Eh.') covers no speech segment and leaves no "
                                                "room beside them: not spoken"]
-    assert add_subtitle_slots([], [Subtitle(30.0, 32.0, "Too late.")], 12.0) == ([], [])  # past the audio's end
+    assert add_subtitle_slots([], [Subtitle(30.0, 32.0, "Too late.")], 12.0) == ([], [  # past the audio's end
+        "1 subtitle event(s) start after the audio's end (12.00 s), from 30.00 s: not spoken (are the subtitles for "
+        "this video?)"])
     assert add_subtitle_slots([], [Subtitle(1.0, 2.0, "Hi.")], 12.0) == ([Segment(1.0, 2.0, speaker="spk0")], [
         "1 subtitle event(s) covered no speech segment, or lay mostly outside them (the speaker search missed "
         "their speech), and got a slot of their own: 1.00-2.00 s"])

@@ -79,5 +79,6 @@ def test_text_the_locale_cannot_hold_is_one_line(monkeypatch: pytest.MonkeyPatch
     rel = make_release(tmp_path / "rel")
     monkeypatch.setattr("anim400k.release.iter_problems", fails)
     assert main(["validate", str(rel)]) == 2
-    assert capsys.readouterr().err.strip() == ("anim400k: error: text that the locale's encoding (ascii) cannot hold: "
-                                               "run in a UTF-8 locale (e.g. LC_ALL=C.UTF-8) or with PYTHONUTF8=1")
+    assert capsys.readouterr().err.strip() == (
+        f"anim400k: error: a file name or text could not be encoded under this locale's encoding "
+        f"({sys.getfilesystemencoding()}): run in a UTF-8 locale (e.g. LC_ALL=C.UTF-8) or with PYTHONUTF8=1")

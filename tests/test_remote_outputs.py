@@ -277,3 +277,15 @@ def test_another_release_whose_name_starts_alike_is_never_listed(tmp_path: Path)
     mirror.fs, mirror.root = _PrefixListing(keys), "b/rel"
     assert set(mirror.listing()) == {"a.json"}
     assert mirror.part_objects() == ["x.mp3.part-1-0123abcd"]
+
+
+def test_a_file_url_where_only_local_paths_work_is_refused_with_its_path(tmp_path: Path, capsys,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """``tasks REL --out file:///x`` wrote into a local folder ``file:`` (exit 0); the build alone reads file URLs."""
+    from anim400k.testing.release import make_release
+
+    rel = make_release(tmp_path / "rel")
+    monkeypatch.chdir(tmp_path)
+    assert main(["tasks", str(rel), "--out", f"file://{tmp_path}/t"]) == 2
+    assert f"--out is a file: URL: give the local path itself ({tmp_path}/t)" in capsys.readouterr().err
+    assert not (tmp_path / "file:").exists()

@@ -231,9 +231,11 @@ def main(argv: list[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"anim400k: error: {where}{exc.strerror or one_line(exc)}", file=sys.stderr)
         return 2
-    except UnicodeEncodeError as exc:  # a name or text outside ASCII under LC_ALL=C with PYTHONUTF8=0: a traceback
-        print(f"anim400k: error: text that the locale's encoding ({exc.encoding}) cannot hold: run in a UTF-8 "
-              "locale (e.g. LC_ALL=C.UTF-8) or with PYTHONUTF8=1", file=sys.stderr)
+    except UnicodeEncodeError:  # a name or text outside ASCII under LC_ALL=C with PYTHONUTF8=0: a traceback
+        # (a name a non-UTF-8 locale decoded holds surrogates that no encoding takes: say the locale's, not utf-8's)
+        print(f"anim400k: error: a file name or text could not be encoded under this locale's encoding "
+              f"({sys.getfilesystemencoding()}): run in a UTF-8 locale (e.g. LC_ALL=C.UTF-8) or with PYTHONUTF8=1",
+              file=sys.stderr)
         return 2
     except Exception as exc:  # click usage errors and the like
         usage_errors, aborts = _click_exception_types()

@@ -56,6 +56,7 @@ def prepare_demo_inputs(out: str | Path, episodes: int = 2, seed: int = 0, durat
         ep_dir = inputs / f"ep{i + 1:02d}"
         args = {"duration": duration, "seed": seed * 1000 + i, "offset": offset, "drift": drift}
         if not _made_before(ep_dir, args):
+            (ep_dir / EPISODE_STAMP).unlink(missing_ok=True)  # a run killed while remaking it left the old stamp
             make_episode(ep_dir, **args)
             write_json_atomic(ep_dir / EPISODE_STAMP, {**args, "version": __version__})
         entries.append({

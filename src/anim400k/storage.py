@@ -75,6 +75,9 @@ def refuse_url(path: str | os.PathLike[str] | None, what: str) -> None:
     """Refuse (:class:`InputError` naming the URL) a URL where only a local path works: ``what`` says what it is
     (``"--out"``). Such a URL was taken for a local folder ``s3:`` (outputs written into the working folder, a
     release reported missing as ``s3:/bucket/rel``) or crashed a library."""
+    text = os.fspath(path) if path is not None else ""
+    if text.startswith("file:/"):  # 'file:///tmp/x' went through pathlib as the local folder 'file:' here
+        raise InputError(f"{what} is a file: URL: give the local path itself ({local_path(text)})", text)
     url = url_given(path)
     if url is not None:
         raise InputError(f"{what} is a URL: this command reads and writes local files only (`anim400k build --out` "

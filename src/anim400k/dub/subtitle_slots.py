@@ -59,10 +59,14 @@ def add_subtitle_slots(
 ) -> tuple[list[Segment], list[str]]:
     """``segments`` with a segment for each event of ``subtitles`` that counts for none of them, in time order,
     and the problems to report: how many events got a slot, and each one left out for want of room. Slots lie
-    within the audio's ``duration`` (an event past its end is the subtitles' problem, said elsewhere)."""
+    within the audio's ``duration``; events that start after its end are counted in one problem."""
     placed = list(segments)
     added: list[Segment] = []
     problems: list[str] = []
+    past = [s for s in subtitles if s.start >= duration and " ".join(s.text.split())]
+    if past:  # dropped without a word before (the code said "said elsewhere"; nothing said it)
+        problems.append(f"{len(past)} subtitle event(s) start after the audio's end ({duration:.2f} s), from "
+                        f"{min(s.start for s in past):.2f} s: not spoken (are the subtitles for this video?)")
     for sub in sorted((s for s in subtitles if _needs_slot(s, segments)), key=lambda s: (s.start, s.end)):
         start, end = max(0.0, sub.start), min(duration, sub.end)
         if end <= start:
