@@ -44,12 +44,13 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -m pip --version >/dev/null 2
   "$PY" -m venv --clear .venv  # a .venv whose pip is missing (venv stopped at ensurepip) is made again
 fi
 stamp=.venv/.anim400k-installed
-want=$(cat pyproject.toml setup.sh | sha256sum | cut -d' ' -f1)
+want=$(cat pyproject.toml setup.sh constraints.txt | sha256sum | cut -d' ' -f1)
 # torch, torchaudio and torchcodec must be builds of one release: the voice-cloning (coqui-tts) and
 # pyannote backends import torchaudio, whose compiled parts only load into the torch they were built for.
 TORCH_PINS=("torch==2.9.1" "torchaudio==2.9.1" "torchcodec==0.8.*")
-pip_install() {  # quiet pip, without the warnings about find-links folders that a machine's pip config may name
-  .venv/bin/python -m pip install -q "$@" 2>&1 | { grep -v "^WARNING: Location '.*' is ignored" || true; }
+pip_install() {  # quiet pip, within the tested versions (constraints.txt), without the warnings about find-links
+  # folders that a machine's pip config may name
+  .venv/bin/python -m pip install -q -c constraints.txt "$@" 2>&1 | { grep -v "^WARNING: Location '.*' is ignored" || true; }
 }
 need_mb=11000  # measured peak of a first install: ~10.7 GB (9.3 GB stays in .venv)
 check_disk() {  # fail early, in one line, instead of pip's "No space left on device" half-way through

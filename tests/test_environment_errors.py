@@ -58,7 +58,7 @@ def test_an_export_past_the_file_size_limit_says_so(tmp_path: Path, monkeypatch:
     assert main(["export", str(rel), "-f", "parquet", "-o", str(tmp_path / "P")]) == 2
     err = capsys.readouterr().err
     assert "a file is too large for this file system or the file-size limit (ulimit -f): the export could not be " \
-        "written; lift the limit" in err and "disk is full" not in err
+        "written (file too large); lift the limit" in err and "disk is full" not in err
 
 
 def test_a_locale_that_cannot_hold_a_character_shows_it_as_a_question_mark(tmp_path: Path) -> None:

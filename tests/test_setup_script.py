@@ -32,7 +32,7 @@ def _checkout(tmp_path: Path, ldconfig: str = LIBAVDEVICE, python: str = FAKE_PY
     prints it), a python that only makes the venv folder, and apt-get writing its calls to the returned file."""
     checkout = tmp_path / "checkout"
     checkout.mkdir()
-    for name in ("setup.sh", "pyproject.toml"):
+    for name in ("setup.sh", "pyproject.toml", "constraints.txt"):
         shutil.copy(ROOT / name, checkout / name)
     fake_bin = tmp_path / "bin"
     fake_bin.mkdir()

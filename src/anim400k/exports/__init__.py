@@ -82,8 +82,9 @@ def export(
             except Exception as exc:
                 if is_disk_full(exc):  # datasets wraps it in DatasetGenerationError, pyarrow loses the path
                     what, advice = disk_full_words(exc)  # ulimit -f read 'the disk is full ... free space'
-                    raise DiskFull(f"{what}: the export could not be written; {advice} and run the same command "
-                                   "again", out) from exc
+                    said = "no space left on device" if what.startswith("the disk is full") else "file too large"
+                    raise DiskFull(f"{what}: the export could not be written ({said}); {advice} and run the same "
+                                   "command again", out) from exc
                 raise
             finally:
                 checked.close()
