@@ -639,9 +639,9 @@ def _analyze_short(
     reason = ""
     edited = edited_part(jp, en, sr, a, b) if confidence >= MIN_CONFIDENCE else None
     if edited is not None:
-        # one line over tracks that an edit splits: a third reads ~1 there and is coherent at another offset (an EN
-        # track with 3 s cut at 18 s of 30 s was mapped at confidence 1.00, 3 s off after the cut); the short path
-        # maps no edits (docs/sync.md)
+        # one line over tracks that an edit splits: a third that is not silent reads ~1 there (an EN track with 3 s
+        # cut at 18 s of 30 s was mapped at confidence 1.00, 3 s off after the cut); the short path maps no edits
+        # (docs/sync.md)
         confidence = round(0.8 * MIN_CONFIDENCE * confidence, 4)
         part = ["first", "middle", "last"][edited[0]]
         reason = (f"the line holds over part of the tracks only (its {part} third is not phase-coherent: coherence "
