@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from .envdirs import cache_dir  # the cache folder (callers import it from here)
 from .errors import BackendUnavailable, InputError, one_line
 from .fsutil.disk import fsync_file, fsync_folder
 
@@ -121,14 +122,6 @@ def filesystem(url: str) -> tuple[Any, str]:
         extra = "cloud" if scheme in CLOUD_SCHEMES else None
         raise BackendUnavailable(f"{scheme}:// storage", extra, f"{exc}".splitlines()[0]) from exc
     return fs, paths[0]
-
-
-def cache_dir() -> Path:
-    """Local cache for fetched inputs and staging folders (``$ANIM400K_CACHE`` or ``~/.cache/anim400k``;
-    :func:`anim400k.envdirs.cache_dir`)."""
-    from .envdirs import cache_dir as chosen
-
-    return chosen()
 
 
 def staging_dir(url: str) -> Path:

@@ -26,19 +26,11 @@ redoes the whole stage. With a local output none of this runs (no extra copying)
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from ..formats.ids import (
-    ANNOTATIONS_FILE,
-    AUDIO_ARCHIVE,
-    FRAMES_ARCHIVE,
-    PICS_ARCHIVE,
-    VIDEO_ARCHIVE,
-    id_path,
-    is_id,
-)
+from ..formats.ids import ANNOTATIONS_FILE, AUDIO_ARCHIVE, FRAMES_ARCHIVE, PICS_ARCHIVE, VIDEO_ARCHIVE, is_id
 from ..progress import Reporter
 from ..storage import RemoteMirror, staging_dir
 from .catalog import CATALOG_FILE, Catalog
@@ -176,28 +168,30 @@ def push_release(mirror: RemoteMirror, written: bool) -> int:
 def listed_release_files(root: Path) -> set[str]:
     """The media files (relative to ``root``) that the release in the local folder ``root`` names: each clip's
     audio (JP, EN, backing) and JP video, each character picture, the frames its table lists."""
-    from ..release.reader import _iter_raw_shows
+    from ..release.reader import Dataset
     from ..release.unlisted import table_listed_files
 
-    def rel(archive: str, value: Any, ext: str) -> list[str]:
-        return [id_path(Path(), archive, value, ext).as_posix()] if isinstance(value, str) and is_id(value) else []
-
     files = {f"{FRAMES_ARCHIVE}/{name}" for name in table_listed_files(root)}
-    annotations = root / ANNOTATIONS_FILE
-    if not annotations.is_file():
+    if not (root / ANNOTATIONS_FILE).is_file():
         return files
-    for _key, show in _iter_raw_shows(annotations):
+    ds = Dataset(root, root / ANNOTATIONS_FILE)
+
+    def add(path: Callable[[str], Path], value: Any) -> None:
+        if isinstance(value, str) and is_id(value):
+            files.add(path(value).relative_to(root).as_posix())
+
+    for _key, show in ds.iter_raw():
         if not isinstance(show, dict):
             continue
         for character in (show.get("characters") or {}).values():
             for pic in (character.get("pic_urls") or []) if isinstance(character, dict) else []:
-                files.update(rel(PICS_ARCHIVE, pic, "jpg"))
+                add(ds.picture_path, pic)
         for episode in (show.get("episodes") or {}).values():
             for clip in (episode.get("clips") or []) if isinstance(episode, dict) else []:
                 if isinstance(clip, dict):
                     for field in ("jp_clip", "en_clip", "backing_clip"):
-                        files.update(rel(AUDIO_ARCHIVE, clip.get(field), "mp3"))
-                    files.update(rel(VIDEO_ARCHIVE, clip.get("jp_clip"), "mp4"))
+                        add(ds.audio_path, clip.get(field))
+                    add(ds.video_path, clip.get("jp_clip"))
     return files
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..model import Segment, Subtitle
-from ..translate.subtitles import subtitle_hits
+from ..translate.subtitles import event_text, subtitle_hits
 
 #: a slot shorter than this (s), once trimmed off its neighbours, is left out (said in the report's problems)
 MIN_SLOT_S = 0.3
@@ -39,7 +39,7 @@ def _uncovered(sub: Subtitle, segments: Sequence[Segment]) -> float:
 
 def _needs_slot(sub: Subtitle, segments: Sequence[Segment]) -> bool:
     """Whether an event with text counts for no segment, or lies mostly outside them (:data:`MIN_UNCOVERED_S`)."""
-    if not " ".join(sub.text.replace("\\N", " ").split()):
+    if not event_text(sub):
         return False
     if not subtitle_hits(sub, segments):
         return True
@@ -63,7 +63,7 @@ def add_subtitle_slots(
     placed = list(segments)
     added: list[Segment] = []
     problems: list[str] = []
-    past = [s for s in subtitles if s.start >= duration and " ".join(s.text.split())]
+    past = [s for s in subtitles if s.start >= duration and event_text(s)]
     if past:  # dropped without a word before (the code said "said elsewhere"; nothing said it)
         problems.append(f"{len(past)} subtitle event(s) start after the audio's end ({duration:.2f} s), from "
                         f"{min(s.start for s in past):.2f} s: not spoken (are the subtitles for this video?)")

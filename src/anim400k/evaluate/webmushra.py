@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ import yaml
 
 from ..errors import InputError, yaml_problem
 from ..fsutil.atomic import write_text_atomic
+from ..fsutil.paths import within
 from ..strictload import check_expanded_size
 from .mushra_config import MushraTest, is_training_trial
 
@@ -94,7 +94,7 @@ def _resolve(value: Any, bases: list[Path], config: Path, page: str) -> Path:
         # audio file the user can read into a test served to every listener
         raise InputError(f"page {page!r}: audio file {value!r} is not a path relative to the webMUSHRA root "
                          "(as webMUSHRA needs it; copy the file into the test's folders)", config)
-    inside = [base for base in bases if any(_within(Path(os.path.normpath(base.absolute() / value)), b) for b in bases)]
+    inside = [base for base in bases if any(within(base.absolute() / value, b.absolute()) for b in bases)]
     if not inside:
         raise InputError(f"page {page!r}: audio file {value!r} leads out of the config's folders with '..' "
                          "(webMUSHRA serves files under its root only)", config)
@@ -107,11 +107,6 @@ def _resolve(value: Any, bases: list[Path], config: Path, page: str) -> Path:
         "in the webMUSHRA root above it)",
         config,
     )
-
-
-def _within(path: Path, base: Path) -> bool:
-    """Whether ``path`` (normalised, absolute) lies in ``base``, by names (links are the user's own layout)."""
-    return path.is_relative_to(Path(os.path.normpath(base.absolute())))
 
 
 def read_webmushra(path: str | Path) -> WebMushraConfig:

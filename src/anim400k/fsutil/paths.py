@@ -41,6 +41,11 @@ def _absolute(path: str | Path) -> str:
     return os.path.normpath(path if os.path.isabs(path) else os.path.join(os.sep + "_cwd_", path))
 
 
+def within(path: str | Path, root: str | Path) -> bool:
+    """Whether ``path`` is ``root`` or lies below it, by their names (``..`` taken out, links not followed)."""
+    return _within(Path(_absolute(path)), Path(_absolute(root)))
+
+
 def under(root: str | Path, *parts: str) -> Path:
     """``root/parts...``, refusing (:class:`InputError`) any result outside ``root``.
 
@@ -52,6 +57,6 @@ def under(root: str | Path, *parts: str) -> Path:
     from ..errors import InputError
 
     path = Path(root).joinpath(*parts)
-    if not _within(Path(_absolute(path)), Path(_absolute(root))):
+    if not within(path, root):
         raise InputError(f"{'/'.join(parts)!r} would lie outside the output folder", root)
     return path

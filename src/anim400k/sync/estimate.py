@@ -629,8 +629,8 @@ def _analyze_short(
             # the peak vouches only for a line that holds over the whole overlap: each third coherent (an EN track
             # with a scene cut or added got a one-line map at confidence 1.00, seconds off on a third of JP)
             # (a misaligned third reads ~1, as unrelated tracks do; aligned thirds read 7.5-108 here)
-            whole = precise >= PHAT_PRECISE_PSR and bool(coherence_parts(jp, en, sr, other.a, other.b)) \
-                and edited_part(jp, en, sr, other.a, other.b) is None
+            parts = coherence_parts(jp, en, sr, other.a, other.b) if precise >= PHAT_PRECISE_PSR else []
+            whole = bool(parts) and edited_part(jp, en, sr, other.a, other.b, scores=parts) is None
             other_confidence = coherence_confidence(other.contrast, bool(other.fine) or whole)
             if other_confidence > confidence:
                 fit, confidence, a, b, psr = other, other_confidence, other.a, other.b, precise

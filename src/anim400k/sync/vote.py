@@ -124,7 +124,7 @@ SILENT_PART_DB = -30.0
 
 
 def edited_part(
-    jp: np.ndarray, en: np.ndarray, sr: int, a: float, b: float, parts: int = 3
+    jp: np.ndarray, en: np.ndarray, sr: int, a: float, b: float, parts: int = 3, scores: list[float] | None = None
 ) -> tuple[int, float] | None:
     """``(index, coherence index)`` of the first of ``parts`` stretches of the overlap that the line ``t_en = a + b
     t_jp`` does not hold over (an EN track with a scene cut or added: it reads ~1 there, as unrelated tracks do);
@@ -136,7 +136,7 @@ def edited_part(
     silent stays suspect: a scene cut takes out sound that no EN offset holds (a first version that asked for
     coherence at another offset passed 3 s cuts at confidence 1.00).
     """
-    scores = coherence_parts(jp, en, sr, a, b, parts)
+    scores = coherence_parts(jp, en, sr, a, b, parts) if scores is None else scores  # (given: the caller's)
     if not scores or min(scores) >= COHERENCE_LOW:
         return None
     lo, hi = max(0.0, -a / b), min(jp.size / sr, (en.size / sr - a) / b)

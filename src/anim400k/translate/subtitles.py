@@ -188,6 +188,11 @@ def _fill_silent_turns(pieces: list[list[_Piece]], shared_by: list[list[int]], s
             pieces[e].append(piece)
 
 
+def event_text(sub: Subtitle) -> str:
+    """An event's text on one line (ASS line breaks ``\\N`` and runs of spaces as single spaces); "" for none."""
+    return " ".join(sub.text.replace("\\N", " ").split())
+
+
 def subtitle_hits(sub: Subtitle, segments: Sequence[Segment]) -> list[tuple[int, float]]:
     """``(segment index, seconds of overlap)`` of the segments ``sub`` counts for (:data:`MIN_OVERLAP_S`)."""
     hits = []
@@ -205,7 +210,7 @@ def distribute(subtitles: Sequence[Subtitle], segments: Sequence[Segment]) -> li
     shared_by: list[list[int]] = []  # per subtitle (that has text and hits): the segments it is shared with
     ordered = sorted(subtitles, key=lambda s: (s.start, s.end))
     for sub in ordered:
-        text = " ".join(sub.text.replace("\\N", " ").split())
+        text = event_text(sub)
         if not text:
             continue
         hits = subtitle_hits(sub, segments)
