@@ -30,6 +30,17 @@ def test_the_cache_folder_in_a_bare_environment(tmp_path: Path, monkeypatch: pyt
     assert envdirs.cache_dir() == tmp_path / "home" / ".cache" / "anim400k"
 
 
+def test_an_empty_home_is_the_passwd_entrys_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``HOME=""`` put the caches in ``/.cache`` (Python reads an empty ``HOME`` as ``/``)."""
+    import pwd
+
+    monkeypatch.delenv("ANIM400K_CACHE", raising=False)
+    monkeypatch.setenv("HOME", "")
+    entry = Path(pwd.getpwuid(os.getuid()).pw_dir)
+    assert envdirs.home() == entry
+    assert envdirs.cache_dir() == entry / ".cache" / "anim400k"
+
+
 def test_numba_gets_a_cache_folder_where_its_defaults_cannot_be_written(tmp_path: Path,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """librosa's numba functions failed every command ('cannot cache function ...: no locator available') as a user

@@ -18,12 +18,20 @@ from pathlib import Path
 
 
 def home() -> Path | None:
-    """The user's home folder, None when there is none to be found (``HOME`` unset and no passwd entry)."""
+    """The user's home folder, None when there is none to be found (``HOME`` unset or empty and no passwd entry).
+
+    An empty ``HOME`` is taken as unset (the passwd entry's folder): Python reads it as ``/`` and the caches went
+    to ``/.cache``."""
     try:
-        found = Path.home()
-    except (RuntimeError, KeyError):
+        if os.environ.get("HOME") == "":
+            import pwd
+
+            found = Path(pwd.getpwuid(os.getuid()).pw_dir)
+        else:
+            found = Path.home()
+    except (RuntimeError, KeyError, ImportError):
         return None
-    return None if str(found) in ("", "~") else found
+    return None if str(found) in ("", "~", ".") else found
 
 
 def _user_temp() -> Path:
