@@ -87,6 +87,18 @@ def test_a_commentary_tagged_eng_is_passed_over_and_the_choice_warned(tmp_path: 
     assert stage_notes(ctx) == [note]  # the release writer puts them in the build report's warnings
 
 
+def test_the_only_eng_stream_titled_as_a_commentary_is_taken_with_a_warning(tmp_path: Path) -> None:
+    """A JP programme with only an EN commentary beside it: the commentary was taken for the EN dub without a
+    word (an outside tester, 2026-12-07)."""
+    media = audio_mkv(tmp_path / "two.mkv", [("jpn", "Japanese"), ("eng", "Director's Commentary")])
+    ctx = context(tmp_path, media)
+    probe = probed(ctx)
+    assert probe["en"]["audio_index"] == 1 and probe["ja"]["note"] is None
+    assert probe["en"]["note"] == (f"{media}: the only audio stream tagged 'eng' (1) is titled \"Director's "
+                                   "Commentary\", not the programme's audio: used it; pass en_stream: N to use audio "
+                                   "stream N")
+
+
 def test_an_index_in_the_manifest_is_obeyed(tmp_path: Path) -> None:
     media = audio_mkv(tmp_path / "three.mkv", [("jpn", "Japanese"), ("eng", "English Commentary"), ("eng", "English")])
     probe = probed(context(tmp_path, media, en_stream=1))

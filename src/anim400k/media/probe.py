@@ -447,10 +447,17 @@ def _pick_tagged(info: MediaInfo, matches: list[StreamInfo], selector: str, opti
     """One of the audio streams tagged with the wanted language, and a note when there were several.
 
     Streams titled as commentary, audio description, karaoke ... (:func:`secondary_title`) are passed
-    over; of those left, the only one, else the default-flagged one, else the first (still noted).
+    over; of those left, the only one, else the default-flagged one, else the first (still noted). The only
+    tagged stream is taken whatever its title, with a note when the title says it is a commentary or the
+    like (an EN commentary beside the JP programme was taken for the dub without a word).
     """
     if len(matches) == 1:
-        return matches[0], None
+        only = matches[0]
+        if not secondary_title(only.title):
+            return only, None
+        i = info.audio_streams.index(only)
+        return only, (f"the only audio stream tagged '{selector}' ({i}) is titled {only.title!r}, not the "
+                      f"programme's audio: used it; pass {option} N to use audio stream N")
     main = _main_streams(matches)
     defaults = [s for s in main if s.default]
     chosen = main[0] if len(main) == 1 else defaults[0] if len(defaults) == 1 else main[0]
