@@ -28,24 +28,38 @@ def written_by_separate(path: Path) -> bool:
     return audio_comment(path) == SEPARATE_MARK if takes_comment(path) else has_audio_stream(path)
 
 
-def _other_stream(media: Path, streams: list, jp_stream: int, en_stream: str) -> int:
-    """The EN reference among ``media``'s audio streams for ``dualtrack``: the ``--en-stream`` choice; with its
-    default and two streams of which none is English, the other one when nothing says it is not the EN mix (no
-    language tag or ``und``, no "commentary" in its title: two untagged streams were refused as ambiguous where the
-    docs promise "the other audio stream", and then a Japanese commentary track was taken for the EN mix)."""
+def _other_stream(media: Path, streams: list, jp_stream: int, en_stream: str) -> int | None:
+    """The second language's mix among ``media``'s audio streams for ``dualtrack``: the ``--en-stream`` choice
+    when it is another stream than ``--stream``. With its default (``eng``) and two streams, when that finds no
+    other stream (none English, or ``--stream eng`` took the English one), the other of the two is taken, with a
+    note, unless it says it is no dub of the programme: titled as a commentary, description or the like, or tagged
+    with ``--stream``'s own language (a Japanese commentary beside the Japanese mix was taken for the EN mix and
+    the "backing" written was its dialogue). docs/separation.md: "the other audio stream of MEDIA is used when
+    there is one" (``--stream eng`` on a jpn + eng file fell back to one track, as did jpn + spa)."""
     from ..errors import InputError
+    from ..media.probe import secondary_title
 
     try:
-        return pick_stream(media, en_stream, "--en-stream")
+        picked = pick_stream(media, en_stream, "--en-stream")
     except InputError:
         if len(streams) != 2 or en_stream != "eng":
             raise
-        k = 1 - jp_stream
-        if (streams[k].language or "und").lower() not in ("und", "") or "comment" in (streams[k].title or "").lower():
-            raise
-        typer.echo(f"note: {media}: no English audio stream; the other, untagged one (#{k}) is taken for the EN "
-                   "mix", err=True)
-        return k
+        picked = None
+    if picked is not None and picked != jp_stream:
+        return picked
+    if len(streams) != 2 or en_stream != "eng":
+        return None
+    k = 1 - jp_stream
+    other, this = streams[k], streams[jp_stream]
+    same_language = bool(other.language) and other.language not in ("und",) and other.language == this.language
+    if secondary_title(other.title) or same_language:
+        why = f"titled {other.title!r}" if secondary_title(other.title) else f"tagged '{other.language}' as --stream"
+        raise InputError(f"no English audio stream, and the other stream ({k}) is no other language's mix ({why}): "
+                         "pass --en-media, or --en-stream N to use audio stream N", media)
+    tag = f"'{other.language}'" if other.language else "untagged"
+    typer.echo(f"note: {media}: no other English audio stream; the other stream ({k}, {tag}) is taken as the "
+               "second language's mix", err=True)
+    return k
 
 
 def register(app: typer.Typer) -> None:
@@ -117,7 +131,7 @@ def register(app: typer.Typer) -> None:
             streams = probe(media).audio_streams
             if len(streams) > 1:
                 other = _other_stream(media, streams, jp_stream, en_stream)
-                if other != jp_stream:
+                if other is not None and other != jp_stream:
                     reference = decode_audio(media, other, sr=sr)
         result = separator.separate(mix, sr, reference=reference)
         write_audio(out_backing, result.backing, sr, comment=SEPARATE_MARK)
