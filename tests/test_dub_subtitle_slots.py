@@ -49,6 +49,18 @@ def test_a_segment_only_grazed_by_subtitles_says_so() -> None:
     assert distribute([], [Segment(1.0, 2.0)])[0].problem == "no subtitle overlaps 1.00-2.00 s"
 
 
+def test_an_event_given_to_another_segment_is_not_called_a_graze() -> None:
+    """An event overlapping a segment by 0.30 s, given whole to the segment it covers more, was listed as "grazed by
+    0.30 s, under 0.2 s" (an outside tester, 2026-12-07)."""
+    segs = [Segment(7.0, 9.0), Segment(9.04, 10.58)]
+    lines = distribute([Subtitle(7.2, 9.34, "Over here!"), Subtitle(10.5, 12.0, "Yes.")], segs)
+    assert lines[0].text == "Over here!" and lines[1].text is None
+    assert lines[1].problem == (
+        "no subtitle overlaps 9.04-10.58 s enough to count (grazed by 0.08 s, under 0.2 s and half its length; the "
+        "subtitle at 7.20-9.34 s overlaps it by 0.30 s but is spoken by segment 0 (7.00-9.00 s), which it covers "
+        "more)")
+
+
 def test_an_event_lying_mostly_outside_the_segments_gets_its_own_slot() -> None:
     """"Thank you, that really helped." (1138.96-1141.29 s) overlapped the segment before it (to 1139.53 s) by 0.57
     s: that segment spoke both lines at 1.39x, 1.7 s early, and the line's Japanese stayed in the English track."""

@@ -209,6 +209,7 @@ def distribute(subtitles: Sequence[Subtitle], segments: Sequence[Segment]) -> li
     pieces: list[list[_Piece]] = [[] for _ in segments]
     shared_by: list[list[int]] = []  # per subtitle (that has text and hits): the segments it is shared with
     ordered = sorted(subtitles, key=lambda s: (s.start, s.end))
+    given_to: dict[int, list[int]] = {}  # id of a subtitle -> the segments it was given to
     for sub in ordered:
         text = event_text(sub)
         if not text:
@@ -222,6 +223,7 @@ def distribute(subtitles: Sequence[Subtitle], segments: Sequence[Segment]) -> li
             hits = main or [max(hits, key=lambda h: h[1])]
         sid = len(shared_by)
         shared_by.append(sorted(i for i, _ in hits))
+        given_to[id(sub)] = shared_by[sid]
         if len(hits) == 1:
             pieces[hits[0][0]].append(_Piece(sub.start, 0, text, sid, {hits[0][0]: hits[0][1]}))
             continue
@@ -246,12 +248,37 @@ def distribute(subtitles: Sequence[Subtitle], segments: Sequence[Segment]) -> li
                 f"({segments[j].start:.2f}-{segments[j].end:.2f} s); a sentence is not split between segments"
             )))
         else:
-            grazes = sorted((_overlap(sub.start, sub.end, seg.start, seg.end) for sub in ordered), reverse=True)
-            grazes = [g for g in grazes if g > 0]
-            said = (f" enough to count (grazed by {', '.join(f'{g:.2f}' for g in grazes[:3])} s, under "
-                    f"{MIN_OVERLAP_S:g} s and half its length)") if grazes else ""
-            lines.append(Line(None, problem=f"{NO_SUBTITLE} {seg.start:.2f}-{seg.end:.2f} s{said}"))
+            lines.append(Line(None, problem=f"{NO_SUBTITLE} {seg.start:.2f}-{seg.end:.2f} s"
+                              f"{_why_no_subtitle(e, seg, ordered, given_to, segments)}"))
     return lines
+
+
+def _why_no_subtitle(e: int, seg: Segment, ordered: Sequence[Subtitle], given_to: dict[int, list[int]],
+                     segments: Sequence[Segment]) -> str:
+    """What the report adds to "no subtitle overlaps" for segment ``e``: the overlaps under the threshold
+    ("grazed by"), and the events that overlap it enough but were given whole to other segments (they were
+    listed as grazes "under 0.2 s" at 0.30 s)."""
+    grazes, elsewhere = [], []
+    for sub in ordered:
+        ov = _overlap(sub.start, sub.end, seg.start, seg.end)
+        if ov <= 0 or not event_text(sub):
+            continue
+        if ov >= MIN_OVERLAP_S or ov >= 0.5 * min(sub.end - sub.start, seg.end - seg.start):
+            to = [j for j in given_to.get(id(sub), []) if j != e]
+            if to:
+                j = to[0]
+                elsewhere.append(f"the subtitle at {sub.start:.2f}-{sub.end:.2f} s overlaps it by {ov:.2f} s but "
+                                 f"is spoken by segment {j} ({segments[j].start:.2f}-{segments[j].end:.2f} s), "
+                                 "which it covers more")
+        else:
+            grazes.append(ov)
+    parts = []
+    if grazes:
+        grazes.sort(reverse=True)
+        parts.append(f"grazed by {', '.join(f'{g:.2f}' for g in grazes[:3])} s, under {MIN_OVERLAP_S:g} s and half "
+                     "its length")
+    parts.extend(elsewhere[:2])
+    return f" enough to count ({'; '.join(parts)})" if parts else ""
 
 
 class SubtitleTranslator:
