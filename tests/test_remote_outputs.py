@@ -123,6 +123,36 @@ def test_commands_that_read_and_write_local_files_refuse_a_url(args: list[str], 
 def test_url_given_sees_through_pathlib() -> None:
     assert url_given("s3://b/x") == url_given(Path("s3://b/x")) == "s3://b/x"
     assert url_given("file:///data") is None and url_given("C:/data") is None and url_given("rel/x") is None
+    assert url_given(Path("./Re:/rel")) is None and url_given("Re:/ep1.mkv") is None  # a local folder 'Re:'
+    assert url_given(Path("gs://b/x")) == "gs://b/x" and url_given("https:/h/x") == "https://h/x"
+
+
+def test_a_local_folder_whose_name_ends_in_a_colon_is_no_url(short_episodes: list, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """``sync Re:/ep1.mkv ... --out ./Re:/s.json`` was refused as 'Re://s.json: the output is a URL' (an outside
+    tester, 2026-12-07), and ``build --out Re:/rel`` as 'did you mean Re://rel?'."""
+    import shutil
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "Re:").mkdir()
+    shutil.copy(short_episodes[0].media, tmp_path / "Re:" / "ep1.mkv")
+    assert main(["sync", "Re:/ep1.mkv", "Re:/ep1.mkv", "--out", "./Re:/s.json"]) == 0
+    assert (tmp_path / "Re:" / "s.json").is_file()
+
+
+@pytest.mark.parametrize("command", [["sync", "{url}", "{url}"], ["separate", "{url}", "--out-backing", "b.flac"],
+                                     ["metadata", "{url}"]])
+def test_url_inputs_of_local_commands_are_refused_as_urls(command: list[str], tmp_path: Path, capsys,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """``sync s3://b/ep1.mkv`` said 's3:/b/ep1.mkv: media file not found' (a slash lost), and a ``file:///`` URL of a
+    file that exists 'not found' too."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.json").write_text("{}")
+    assert main([a.format(url="s3://b/ep1.mkv") for a in command]) == 2
+    err = capsys.readouterr().err
+    assert "s3://b/ep1.mkv: the " in err and "is a URL: this command reads and writes local files only" in err, err
+    assert main([a.format(url=f"file://{tmp_path}/m.json") for a in command]) == 2
+    assert f"is a file: URL: give the local path itself ({tmp_path}/m.json)" in capsys.readouterr().err
 
 
 def test_a_remote_manifests_relative_paths_are_beside_it_in_the_bucket(tmp_path: Path) -> None:

@@ -60,9 +60,17 @@ def url_given(path: str | os.PathLike[str] | None) -> str | None:
     if path is None:
         return None
     m = _URL_LIKE.match(os.fspath(path))
-    if m is None or m.group(1).lower() == "file":
+    if m is None or m.group(1).lower() == "file" or not _known_scheme(m.group(1)):
         return None
     return f"{m.group(1)}://{os.fspath(path)[m.end():]}"
+
+
+def _known_scheme(scheme: str) -> bool:
+    """Whether ``scheme`` is a protocol fsspec knows (``s3``, ``gs``, ``https`` ...): a local folder whose name ends in
+    ``:`` (``Re:/ep1.mkv``, ``./Re:/rel``, which pathlib leaves as ``Re:/rel``) was refused as a URL."""
+    from fsspec.registry import known_implementations, registry
+
+    return scheme.lower() in known_implementations or scheme.lower() in registry
 
 
 def url_join(folder: str, relative: str) -> str:

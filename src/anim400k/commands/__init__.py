@@ -17,6 +17,9 @@ def check_input_file(path: Path, what: str = "media file") -> None:
     if path.is_dir():
         raise InputError(f"is a folder, not a {what}", path)
     if not path.exists():
+        from ..storage import refuse_url
+
+        refuse_url(path, f"the {what}")  # 's3://b/x.mkv' was 's3:/b/x.mkv: media file not found'
         raise InputError(f"{what} not found", path)
     if not os.access(path, os.R_OK):
         raise InputError("cannot be read (permission denied)", path)

@@ -197,6 +197,9 @@ def _read_file(path: Path) -> Any:
     try:
         raw = path.read_bytes()
     except FileNotFoundError as exc:
+        from ..storage import refuse_url
+
+        refuse_url(path, "the metadata file")  # 's3://b/m.json' was 's3:/b/m.json: metadata file not found'
         raise InputError("metadata file not found", path) from exc
     text = decode_bom_text(raw, path, "save the metadata file as UTF-8 (or UTF-16 with a byte-order mark)")
     if path.suffix.lower() in (".yaml", ".yml"):
