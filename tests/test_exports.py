@@ -183,6 +183,29 @@ def test_webdataset_shards(rel: Path, tmp_path: Path) -> None:
     assert (tmp_path / "100% done" / "50%d%%" / "anim400k-000000.tar").is_file()
 
 
+def test_webdataset_shards_load_through_their_card_whatever_the_first_samples_hold(tmp_path: Path) -> None:
+    """``datasets``' WebDataset loader types the samples from the first five: a release whose first clips have
+    ``speakers: []`` and ``en_subtitles: []`` (a build without subtitles, single-speaker clips) failed to load
+    ('Couldn't cast array of type string to null'; an outside tester, 2026-12-07). The card types them from every
+    sample."""
+    import datasets
+
+    data = copy.deepcopy(annotations())
+    for show in ("show_a", "show_b"):
+        for ep in data[show]["episodes"].values():
+            for clip in ep["clips"]:
+                clip["speakers"], clip["en_subtitles"], clip["multi_speaker"] = [], [], False
+    rel = make_release(tmp_path / "rel", data)
+    out = tmp_path / "wds"
+    export(rel, "webdataset", out, shard_size=5000)
+    assert "anim400k export --format webdataset" in (out / "README.md").read_text(encoding="utf-8")
+    ds = datasets.load_dataset(str(out), split="train", cache_dir=str(tmp_path / "cache"))
+    assert len(ds) == 6
+    rows = [r["json"] for r in ds.select_columns(["json"])]
+    assert [r["speakers"] for r in rows[:5]] == [[]] * 5 and rows[5]["speakers"] == ["s1"]
+    assert rows[5]["en_subtitles"][0]["text"] and rows[0]["en_subtitles"] == []
+
+
 def test_bad_input_stops_without_skip_bad(bad_rel: Path, tmp_path: Path) -> None:
     out = tmp_path / "x"
     with pytest.raises(InputError) as err:
