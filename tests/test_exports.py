@@ -345,6 +345,7 @@ def test_lhotse_speakers_are_unique_per_episode(conf_rel: Path, tmp_path: Path) 
 
     assert speaker_label("show_a", "1", ["spk0", "spk1"]) == "show_a/1/spk0+show_a/1/spk1"
     assert speaker_label("show_a", "1", []) is None
+    assert speaker_label("show_a", "1", ["spk0", "spk0"]) == "show_a/1/spk0"  # one character, not 'spk0+spk0'
     out = tmp_path / "lh"
     export(conf_rel, "lhotse", out)
     sups = {(s.custom["episode"], s.custom["clip_index"], s.language): s

@@ -727,13 +727,16 @@ def test_float_fields_are_written_as_floats_and_validate_refuses_integers(tmp_pa
     written["clips"][0]["mixing_ratio"] = 3
     data["k"]["score"] = 8
     written["ratings"]["5"]["number_of_voters"] = 3
+    written["clips"][0]["speaker_confidence"] = 1  # the project's own extra field: FORMAT.md does not define it
     assert _problems(_write(tmp_path, data)) == [
         "show 'k' field 'score': expected a float (FORMAT.md types it float), got the integer 8: write 8.0, "
         "which JSON readers give back as a float",
         "show 'k' episode '1' field 'ratings.5.number_of_voters': expected a float (FORMAT.md types it float), "
         "got the integer 3: write 3.0, which JSON readers give back as a float",
-        "show 'k' episode '1' clip 0 field 'mixing_ratio': expected a float (FORMAT.md types it float), got the "
-        "integer 3: write 3.0, which JSON readers give back as a float",
+        "show 'k' episode '1' clip 0 field 'mixing_ratio': expected a float (docs/format.md types this extra field "
+        "float), got the integer 3: write 3.0, which JSON readers give back as a float",
+        "show 'k' episode '1' clip 0 field 'speaker_confidence': expected a float (docs/format.md types this extra "
+        "field float), got the integer 1: write 1.0, which JSON readers give back as a float",
     ]
     # the reader still takes them (as floats)
     assert next(release.load(tmp_path / "ann.json").clips()).mixing_ratio == 3.0

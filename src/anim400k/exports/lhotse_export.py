@@ -22,9 +22,10 @@ def speaker_label(show: str, episode: str, speakers: list[str] | tuple[str, ...]
     """The Lhotse ``speaker`` of a clip: each episode-level ID as ``SHOW/EPISODE/ID``, joined by ``+``.
 
     Diarization labels (``spk0``, ...) are per episode: the prefix keeps ``spk0`` of episode 1 and
-    ``spk0`` of episode 2 two Lhotse speakers. ``None`` for a clip without speakers.
+    ``spk0`` of episode 2 two Lhotse speakers. ``None`` for a clip without speakers. An ID given twice is one
+    speaker (docs/format.md: readers count distinct IDs; ``spk0+spk0`` was a Lhotse speaker of its own).
     """
-    return "+".join(f"{show}/{episode}/{s}" for s in speakers) or None
+    return "+".join(f"{show}/{episode}/{s}" for s in dict.fromkeys(speakers)) or None
 
 
 def export(

@@ -104,7 +104,8 @@ def _check_fields(
         elif not type_ok(value, kind):
             yield Problem(f"expected {expected(kind)}, got {type(value).__name__}", field=name, **loc)
         elif kind == "float" and value.__class__ is int:
-            yield Problem(f"expected a float (FORMAT.md types it float), got the integer {value}: write {value}.0, "
+            spec = "FORMAT.md types it float" if name in table else "docs/format.md types this extra field float"
+            yield Problem(f"expected a float ({spec}), got the integer {value}: write {value}.0, "
                           "which JSON readers give back as a float", field=name, **loc)
 
 
