@@ -32,6 +32,25 @@ def folder_lock(folder: str | Path, what: str = "build") -> Iterator[None]:
         yield
 
 
+def folder_writer(folder: str | Path) -> int | None:
+    """The process id of a build writing into ``folder`` now (its :func:`folder_lock` file names a live process),
+    else None. Read without taking the lock (a reader's probe must never refuse a build starting at that moment);
+    a lock file left by a killed build names a process that is gone."""
+    try:
+        text = (Path(folder) / LOCK_FILE).read_text(encoding="ascii", errors="replace").strip()
+    except OSError:
+        return None
+    if not text.isdigit() or int(text) == os.getpid():
+        return None
+    try:
+        os.kill(int(text), 0)
+    except ProcessLookupError:
+        return None
+    except (PermissionError, OverflowError):  # another user's live process; an absurd number
+        return int(text) if text and int(text) < 2**22 else None
+    return int(text)
+
+
 def output_lock_path(path: str | Path) -> Path:
     """The lock file of the output file ``path``: ``.NAME.anim400k.lock`` beside it. ``path`` is made absolute
     first (``.``, ``sub/..``: the folder's own name, in its parent), so every spelling of one output takes one lock."""
