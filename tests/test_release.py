@@ -778,3 +778,22 @@ def test_problem_kinds_keep_the_digits_of_words() -> None:
     assert problem_kind(pic) == "show characters.*.pic_urls.N: bad"
     assert problem_kind(Problem("mixing_ratio 999.0 dB is outside ±60 dB", show="s", episode="2", clip=1,
                                 field="mixing_ratio")) == "clip mixing_ratio: mixing_ratio N dB is outside ±N dB"
+
+
+def test_a_json_object_of_no_shows_is_read_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """``anim400k.load('inputs/show.json')`` (a show's metadata file) gave shows named 'related_anime',
+    'characters', 'episodes' and 0 clips without a word (an outside tester, 2026-12-07)."""
+    import logging
+
+    meta = tmp_path / "show.json"
+    meta.write_text(json.dumps({"show": "Title", "characters": {"a": {}}, "episodes": {"1": {}}}), encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="anim400k"):
+        ds = release.load(meta)
+        assert [s.key for s in ds.shows()] == ["characters", "episodes"] and list(ds.clips()) == []
+    said = [r.getMessage() for r in caplog.records]
+    assert said == [f"{meta}: 'show' holds no \"episodes\": is this an Anim-400K annotations file? (`anim400k "
+                    "validate` checks it)"]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="anim400k"):
+        assert len(list(release.load(make_release(tmp_path / "rel")).clips())) == 6
+    assert caplog.records == []

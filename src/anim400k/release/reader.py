@@ -147,6 +147,7 @@ class Dataset:
         self.root = root
         self.annotations = annotations
         self.on_read: Callable[[int], None] | None = None
+        self._warned_not_shows = False
 
     def __repr__(self) -> str:
         return f"Dataset(root={str(self.root)!r}, annotations={str(self.annotations)!r})"
@@ -157,7 +158,22 @@ class Dataset:
         ``check_duplicates``: objects are :class:`KeyCheckedDict` s that note repeated keys
         (see :func:`duplicate_keys`; slower, for the validator).
         """
-        return _iter_raw_shows(self.annotations, check_duplicates, self.on_read)
+        shows = _iter_raw_shows(self.annotations, check_duplicates, self.on_read)
+        return shows if check_duplicates else self._warn_if_not_shows(shows)  # the validator reports it itself
+
+    def _warn_if_not_shows(self, shows: Iterator[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
+        """``shows``, with one log warning (per :class:`Dataset`) at a show holding no ``episodes``: a show's
+        metadata file (or any JSON object) was read as shows named after its keys (``related_anime``,
+        ``characters``), 0 clips, without a word."""
+        for key, value in shows:
+            if not self._warned_not_shows and (not isinstance(value, dict) or "episodes" not in value):
+                self._warned_not_shows = True
+                import logging
+
+                logging.getLogger("anim400k").warning(
+                    "%s: %r holds no \"episodes\": is this an Anim-400K annotations file? (`anim400k validate` "
+                    "checks it)", self.annotations, str(key))
+            yield key, value
 
     def shows(self, with_clips: bool = True) -> Iterator[Show]:
         """The shows in file order, one in memory at a time (clips left out unless ``with_clips``)."""
