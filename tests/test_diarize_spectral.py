@@ -129,6 +129,20 @@ def test_split_by_other_cuts_a_cluster_only_where_the_other_track_has_two_voices
     assert np.array_equal(split_by_other(emb, found, _view(truth, 0, few), -0.2, 8), found)
 
 
+def test_one_cluster_is_never_cut_by_the_other_view():
+    """A one-character episode: centred over the episode (that voice's own mean), any two halves of the one voice
+    point apart in both views (cosine ~ -1) and passed every guard: diarized as 2-3 speakers, DER ~50 % (an outside
+    tester, 2026-12-07)."""
+    from anim400k.diarize.views import split_by_other
+
+    rng = np.random.default_rng(3)
+    one = np.zeros(60, int)
+    emb = rng.normal(size=16) + 0.3 * rng.normal(size=(60, 16))
+    view = _view(one, 0)
+    assert np.array_equal(split_by_other(emb, one, view, 0.3, 8, jp_max=0.3, neighbour_max=0.3), one)
+    assert np.array_equal(split_by_other(emb, one, view, 0.3, 8), one)
+
+
 def test_split_guards_keep_one_voice_whole_where_the_en_view_is_noisy():
     from anim400k.diarize.embedded import EmbeddedDiarizer
     from anim400k.diarize.embedded_config import LEGACY_OPTIONS

@@ -156,6 +156,7 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: diarize 11: two clusters alike in both views' centred centroids merge (``merge_views_jp``: a voice split in two).
 #: diarize 12: the EN-view split at ``split_other_max`` 0.3 (was -0.2), kept only where the JP halves differ and
 #: neither half sounds like another cluster's EN actor (``split_other_jp_max``, ``split_other_neighbour_max``).
+#: diarize 13: one cluster is never cut by the EN view (centred over one voice, its halves scored as two actors).
 #: sync 4: an estimate the fine stage could not confirm, whose coarse windows agree on a line (or a located edit's
 #: two), maps by them, not sample-precise (``sync.coarse_map``), instead of the identity map; subtitles 17 and the
 #: transcript import 10: docs/asr.md (services' JSON, Japanese lines and brackets, all-caps captions, TTML times).
@@ -169,7 +170,7 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: makes highlight captions (lines merged across gaps, voices dropped); all-caps sentences opening with a pronoun
 #: or article before a colon (``THE PLAN: RUN.``) are no label; TTML read as TTML 1 times it (``formats.ttml``:
 #: nested divs, timed spans, DFXP's first namespace).
-STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 5, "score": 4, "separate": 3, "diarize": 12, "cut": 11,
+STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 5, "score": 4, "separate": 3, "diarize": 13, "cut": 11,
                                   "align": 7, "subtitles": 18, "sync": 5, "audio": 2, "frames": 2}
 
 #: Bumped when :func:`anim400k.formats.transcripts.read_transcript` reads a given transcript (the manifest's
