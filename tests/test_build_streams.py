@@ -343,6 +343,21 @@ def test_subtitle_stream_eng_passes_over_a_forced_signs_and_songs_track_and_warn
     assert stage_notes(ctx) == []
 
 
+@pytest.mark.parametrize(("title", "read"), [
+    ("Full Subtitles (Dialogue + Signs)", "It's a promise."),  # the signs it mentions do not make it a signs track
+    ("Signs (unforced)", "It's a promise."),  # every one says signs: the one not flagged forced
+])
+def test_a_dialogue_stream_whose_title_also_says_signs_is_the_dialogue(tmp_path: Path, title: str, read: str) -> None:
+    """The forced 'Signs & Songs' stream was read where the other was titled 'Full Subtitles (Dialogue + Signs)':
+    the dub spoke 3 signs of 12 lines and the clips' en_subtitles were sign text (an outside tester, 2026-12-07)."""
+    from anim400k.dataset.stages import stage_subtitles
+
+    media = release_subs_mkv(tmp_path / "bd.mkv", tmp_path, [("Tokyo Station", "Signs & Songs", True, True),
+                                                              (read, title, False, False)])
+    ctx = context(tmp_path / "eng", media, subtitle_stream="eng")
+    assert [e["text"] for e in json.loads(Path(stage_subtitles(ctx)).read_text())["events"]] == [read]
+
+
 def test_a_lone_forced_subtitle_stream_is_read_with_a_warning(tmp_path: Path) -> None:
     from anim400k.dataset.stages import stage_notes, stage_subtitles
 

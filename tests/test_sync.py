@@ -114,6 +114,20 @@ def test_a_short_neural_voiced_episode_whose_vote_picks_a_wrong_speed_is_synced(
     assert not unrelated.reliable  # a PHAT peak alone (7 here: the synth's music is alike) vouches for nothing
 
 
+def test_a_short_episode_whose_vote_misses_a_small_drift_is_synced(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """25 s at +1.654 s and +0.1 % drift: the vote's speed was 0.125 % (coherence 5.5 there, 117 at the truth), no
+    candidate was confident (confidence 0) and a build took the identity map, 1.65 s off (an outside tester,
+    2026-12-07). The vote's speed refined on a finer grid (``estimate._drift_scan``) is a third candidate now."""
+    from anim400k.synth import make_episode
+
+    ep = make_episode(tmp_path / "e13", duration=25.0, seed=13, offset=1.654, drift=0.001, separate_files=True,
+                      video=False)
+    jp, en = _load(ep.truth.parent / "jp_mix.wav"), _load(ep.truth.parent / "en_mix.wav")
+    r = analyze_sync(jp, en, SR)
+    assert r.reliable, r.reason
+    assert abs(r.offset - 1.654) < 0.003 and abs(r.drift - 0.001) < 0.00005, r
+
+
 def test_short_unrelated_tracks_give_low_confidence(short_episodes) -> None:  # type: ignore[no-untyped-def]
     for jp_key, en_key in (((11, 12.0), (12, 20.0)), ((12, 12.0), (3, 12.0)), ((3, 20.0), (11, 20.0))):
         r = analyze_sync(short_episodes[jp_key][0], short_episodes[en_key][1], SR)

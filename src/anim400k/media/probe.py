@@ -564,8 +564,13 @@ def sdh_subtitles(stream: StreamInfo) -> bool:
 
 def not_dialogue_subtitles(stream: StreamInfo) -> bool:
     """Whether a subtitle stream says it is not the dialogue: flagged forced, or titled as signs, songs,
-    forced, ``S&S``, karaoke, lyrics or commentary (``'Signs & Songs'``, ``'English (Forced)'``)."""
-    return stream.forced or (bool(stream.title) and _NOT_DIALOGUE_TITLE.search(str(stream.title)) is not None)
+    forced, ``S&S``, karaoke, lyrics or commentary (``'Signs & Songs'``, ``'English (Forced)'``), unless the
+    title also says it holds the full dialogue (``'Full Subtitles (Dialogue + Signs)'`` was passed over for the
+    forced ``Signs & Songs`` stream beside it)."""
+    if stream.forced:
+        return True
+    title = str(stream.title or "")
+    return bool(title) and _NOT_DIALOGUE_TITLE.search(title) is not None and not _DIALOGUE_TITLE.search(title)
 
 
 #: FFmpeg's text subtitle codecs (the others, PGS and DVD, are pictures: they need OCR).
@@ -651,8 +656,11 @@ def select_subtitle_stream(
         chosen, why = defaults[0], "the default one; the titles do not tell which is the dialogue"
     elif dialogue:
         chosen, why = dialogue[0], "the first; the titles do not tell which is the dialogue"
-    else:
-        chosen, why = text[0], f"the first; every one is {_NOT_DIALOGUE}: its text may not be the dialogue"
+    else:  # every one says it is not the dialogue: one that is at least not forced, else the first
+        unforced = [s for s in text if not s.forced]
+        chosen = (unforced or text)[0]
+        why = f"the first{' not flagged forced' if unforced and chosen is not text[0] else ''}; every one is " \
+              f"{_NOT_DIALOGUE}: its text may not be the dialogue"
     passed = []
     bitmap = [s for s in matches if s not in text]
     if bitmap:

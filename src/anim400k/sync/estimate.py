@@ -17,6 +17,8 @@ from .line import ransac_line, second_line
 from .params import (
     COARSE_TOLERANCE,
     COHERENCE_HIGH,
+    DRIFT_SCAN_SPAN,
+    DRIFT_SCAN_STEPS,
     EDIT_CONFIDENCE,
     EDIT_MIN_FRACTION,
     EDIT_MIN_SHIFT,
@@ -598,6 +600,26 @@ def _fit_short(
     return _ShortFit(float(a), float(b), fine, coherence, rival, rival_offset)
 
 
+def _drift_scan(jp: np.ndarray, en: np.ndarray, sr: int, a: float, b: float, max_drift: float) -> tuple[float, float]:
+    """The speed factor within :data:`DRIFT_SCAN_SPAN` of the vote's ``b`` (and ``max_drift`` of 1) whose line, put on
+    the whole overlap's GCC-PHAT peak near ``a``'s offset, is the most phase-coherent: a grid of
+    ``DRIFT_SCAN_STEPS[0]``, then one of ``[1]`` around the best. The coherence index peaks within ~0.01 % of the
+    true speed on 25 s (117 at the truth, 14 at 0.0125 % off, 6 at the vote's 0.025 % off: an outside tester's
+    episode at +0.1 %, mapped 0.125 % at confidence 0, which a build took for zero offset)."""
+    middle = 0.5 * jp.size / sr  # each speed's line turns about the vote's point there
+
+    def line_at(speed: float) -> tuple[float, float, float]:
+        at, _ = phat_offset(jp, en, sr, a + (b - speed) * middle, speed, PHAT_SEARCH_S)
+        return coherence_index(jp, en, sr, at, speed)[0], at, speed
+
+    lo, hi = max(1.0 - max_drift, b - DRIFT_SCAN_SPAN), min(1.0 + max_drift, b + DRIFT_SCAN_SPAN)
+    coarse, fine = DRIFT_SCAN_STEPS
+    best = max(line_at(float(x)) for x in np.arange(lo, hi + coarse / 2, coarse))
+    near = np.arange(best[2] - coarse, best[2] + coarse + fine / 2, fine)
+    best = max([best, *(line_at(float(x)) for x in near if lo <= x <= hi)])
+    return best[1], best[2]
+
+
 def _analyze_short(
     jp: np.ndarray,
     en: np.ndarray,
@@ -623,7 +645,15 @@ def _analyze_short(
         # (sample-precise); a peak standing PHAT_PRECISE_PSR deviations over its sidelobes vouches for the
         # offset's precision as the fine matches do (related tracks: 6.5 at 12 s, 46-50 at 30 s; unrelated: ~3).
         still = gcc_vote(jp, en, sr, max_offset, 0.0, min_overlap) if max_drift > 0 else None
-        for cand_a, cand_b in [(a, b), *([(still[0], 1.0)] if still is not None else [])]:
+        candidates: list[tuple[float, float] | None] = [(a, b), *([(still[0], 1.0)] if still is not None else [])]
+        candidates.append(None)  # last, where none was confident: the vote's speed refined (``_drift_scan``)
+        vote_a, vote_b = a, b
+        for candidate in candidates:
+            if candidate is None:
+                if confidence >= MIN_CONFIDENCE or max_drift <= 0:
+                    break
+                candidate = _drift_scan(jp, en, sr, vote_a, vote_b, max_drift)
+            cand_a, cand_b = candidate
             at, precise = phat_offset(jp, en, sr, cand_a, cand_b, PHAT_SEARCH_S)
             other = _fit_short(jp, en, sr, at, cand_b, max_offset, min_overlap, refine)
             # the peak vouches only for a line that holds over the whole overlap: each third coherent (an EN track
