@@ -99,6 +99,16 @@ def test_the_only_eng_stream_titled_as_a_commentary_is_taken_with_a_warning(tmp_
                                    "stream N")
 
 
+def test_a_track_an_earlier_dub_added_is_not_the_en_dub(tmp_path: Path) -> None:
+    """A build of a file `anim400k dub` wrote took its TTS track 'English (dub)' (the default) for the EN audio:
+    every EN clip held the TTS voice (an outside tester, 2026-12-07)."""
+    media = audio_mkv(tmp_path / "dubbed.mkv", [("jpn", "Japanese"), ("eng", "English 2.0"), ("eng", "English (dub)")])
+    probe = probed(context(tmp_path, media))
+    assert probe["en"]["audio_index"] == 1
+    assert "used audio stream 1 (the others are titled as a commentary, description or the like)" in \
+        probe["en"]["note"]
+
+
 def test_an_index_in_the_manifest_is_obeyed(tmp_path: Path) -> None:
     media = audio_mkv(tmp_path / "three.mkv", [("jpn", "Japanese"), ("eng", "English Commentary"), ("eng", "English")])
     probe = probed(context(tmp_path, media, en_stream=1))
@@ -345,7 +355,6 @@ def test_subtitle_stream_eng_passes_over_a_forced_signs_and_songs_track_and_warn
 
 @pytest.mark.parametrize(("title", "read"), [
     ("Full Subtitles (Dialogue + Signs)", "It's a promise."),  # the signs it mentions do not make it a signs track
-    ("Signs (unforced)", "It's a promise."),  # every one says signs: the one not flagged forced
 ])
 def test_a_dialogue_stream_whose_title_also_says_signs_is_the_dialogue(tmp_path: Path, title: str, read: str) -> None:
     """The forced 'Signs & Songs' stream was read where the other was titled 'Full Subtitles (Dialogue + Signs)':

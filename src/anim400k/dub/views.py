@@ -14,16 +14,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..media.probe import MediaInfo, StreamInfo, normalize_language, secondary_title, title_languages
-
-#: Title of the dub's own audio track (``English (dub)``, ``English (dub 2)``, ...).
-DUB_TITLE = "English (dub)"
-
-
-def is_dub_title(title: str | None) -> bool:
-    """Whether ``title`` is that of a track an earlier dub added (``English (dub)``, ``English (dub 2)``)."""
-    t = title or ""
-    return t == DUB_TITLE or (t.startswith(DUB_TITLE[:-1] + " ") and t.endswith(")"))
+from ..media.probe import (  # noqa: F401  (DUB_TITLE: the dub track's title, re-exported)
+    DUB_TITLE,
+    MediaInfo,
+    StreamInfo,
+    is_dub_title,
+    normalize_language,
+    secondary_title,
+    title_languages,
+)
 
 
 def en_view_stream(info: MediaInfo, source: StreamInfo, selector: str | int = "eng") -> StreamInfo | None:

@@ -424,9 +424,26 @@ def secondary_title(title: str | None) -> bool:
     return bool(title) and _SECONDARY_TITLE.search(str(title)) is not None
 
 
+#: Title of the audio track ``anim400k dub`` adds (``English (dub)``, ``English (dub 2)``, ...).
+DUB_TITLE = "English (dub)"
+
+
+def is_dub_title(title: str | None) -> bool:
+    """Whether ``title`` is that of a track an earlier dub added (``English (dub)``, ``English (dub 2)``)."""
+    t = title or ""
+    return t == DUB_TITLE or (t.startswith(DUB_TITLE[:-1] + " ") and t.endswith(")"))
+
+
+def _not_main(stream: StreamInfo) -> bool:
+    """Whether an audio stream says it is not the programme's audio: titled as a commentary, description ...
+    (:func:`secondary_title`), or the track an earlier ``anim400k dub`` added (:func:`is_dub_title`: a build of a
+    dubbed file took its TTS track for the EN dub, 'the default one')."""
+    return secondary_title(stream.title) or is_dub_title(stream.title)
+
+
 def _main_streams(streams: list[StreamInfo]) -> list[StreamInfo]:
-    """``streams`` without those titled as commentary, description ... (:func:`secondary_title`), if any remain."""
-    return [s for s in streams if not secondary_title(s.title)] or streams
+    """``streams`` without those that say they are not the programme's audio (:func:`_not_main`), if any remain."""
+    return [s for s in streams if not _not_main(s)] or streams
 
 
 def describe_audio_streams(info: MediaInfo, streams: list[StreamInfo] | None = None) -> str:
@@ -453,7 +470,7 @@ def _pick_tagged(info: MediaInfo, matches: list[StreamInfo], selector: str, opti
     """
     if len(matches) == 1:
         only = matches[0]
-        if not secondary_title(only.title):
+        if not _not_main(only):
             return only, None
         i = info.audio_streams.index(only)
         return only, (f"the only audio stream tagged '{selector}' ({i}) is titled {only.title!r}, not the "
@@ -656,11 +673,8 @@ def select_subtitle_stream(
         chosen, why = defaults[0], "the default one; the titles do not tell which is the dialogue"
     elif dialogue:
         chosen, why = dialogue[0], "the first; the titles do not tell which is the dialogue"
-    else:  # every one says it is not the dialogue: one that is at least not forced, else the first
-        unforced = [s for s in text if not s.forced]
-        chosen = (unforced or text)[0]
-        why = f"the first{' not flagged forced' if unforced and chosen is not text[0] else ''}; every one is " \
-              f"{_NOT_DIALOGUE}: its text may not be the dialogue"
+    else:
+        chosen, why = text[0], f"the first; every one is {_NOT_DIALOGUE}: its text may not be the dialogue"
     passed = []
     bitmap = [s for s in matches if s not in text]
     if bitmap:
