@@ -371,3 +371,50 @@ def test_an_audio_only_output_for_a_video_says_so(tmp_path: Path) -> None:
         media.check_mux(audio_only, tmp_path / "x.wav")
     assert err.value.message.endswith("use .mkv, .mka or .mp4")
     media.check_mux(audio_only, tmp_path / "x.mka")
+
+
+def _video_file(path: Path) -> Path:
+    """Two seconds of H.264 at 25 fps timed in milliseconds (its bitstream says 1000 fps, as a file an encoder was
+    given no frame rate says; the container's packets say 25), and a JP AAC track."""
+    with av.open(str(path), "w") as out:
+        v = out.add_stream("libx264")
+        v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
+        v.codec_context.time_base = Fraction(1, 1000)
+        st = _jp_track(out)
+        for i in range(50):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), (i * 5) % 255, np.uint8), format="rgb24")
+            frame.pts, frame.time_base = i * 40, Fraction(1, 1000)
+            out.mux(v.encode(frame))
+        out.mux(v.encode(None))
+        _audio(out, st)
+    return path
+
+
+@pytest.mark.parametrize("ext", [".mkv", ".mp4"])
+def test_a_copied_video_keeps_its_frame_rate(tmp_path: Path, ext: str) -> None:
+    """A 25 fps MKV dubbed into an MKV came out at 1000 fps (the track's DefaultDuration 1 ms: the Matroska
+    demuxer's 1 kHz time base taken for the rate; an outside tester, 2026-12-07)."""
+    src = _video_file(tmp_path / f"v{ext}")
+    out = _mux(src, tmp_path / f"dub{ext}")
+    with av.open(str(src)) as a, av.open(str(out)) as b:
+        rate = a.streams.video[0].average_rate
+        assert 24 <= rate <= 25 and b.streams.video[0].average_rate == rate
+
+
+def test_an_mp4_video_keeps_its_sample_entry(tmp_path: Path) -> None:
+    """HEVC in MP4 as 'hvc1' (what Apple's players take) came out as 'hev1'; the tag of an MP4 track is kept into an
+    MP4 (here H.264 re-tagged 'avc3', an entry the muxer would not choose by itself)."""
+    src = tmp_path / "v.mp4"
+    with av.open(str(_video_file(tmp_path / "plain.mp4"))) as a, av.open(str(src), "w") as b:
+        v = b.add_stream_from_template(a.streams.video[0])
+        v.codec_context.codec_tag = "avc3"
+        for p in a.demux(a.streams.video[0]):
+            if p.dts is not None:
+                p.stream = v
+                b.mux(p)
+    with av.open(str(src)) as c:
+        assert c.streams.video[0].codec_context.codec_tag == "avc3"
+    out = media.mux_audio_track(src, np.zeros(SR, np.float32), SR, tmp_path / "dub.mp4", title="English (dub)",
+                                notes=[])
+    with av.open(str(out)) as c:
+        assert c.streams.video[0].codec_context.codec_tag == "avc3"

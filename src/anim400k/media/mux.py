@@ -117,7 +117,22 @@ def _copy_stream(out: Any, src: Any, path: Path, clear_default: bool) -> Any:
         disp &= ~av.stream.Disposition.default
     dst.disposition = disp
     dst.time_base = src.time_base
+    if src.type == "video" and not _is_picture(src):
+        _keep_video_header(src, dst, out.format.name)
     return dst
+
+
+def _keep_video_header(src: Any, dst: Any, out_format: str) -> None:
+    """Keep what a copied video track's header says that the template copy loses (an outside tester, 2026-12-07):
+    its frame rate (the Matroska demuxer gives the codec parameters the track's 1 kHz time base as the rate, which
+    the muxer wrote as a 1 ms ``DefaultDuration``: a 25 fps H.264 track came out as 1000 fps) and, MP4 to MP4, its
+    sample entry (``hvc1`` became ``hev1``, which Apple's players refuse)."""
+    rate = src.average_rate
+    if rate is not None and rate > 0:
+        dst.codec_context.framerate = rate
+    tag = src.codec_context.codec_tag if src.codec_context is not None else ""
+    if tag and _is_mov(src.container.format.name) and _is_mov(out_format):
+        dst.codec_context.codec_tag = tag
 
 
 #: Container tags the muxer writes itself (not copied from the input).
