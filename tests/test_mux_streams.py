@@ -418,3 +418,30 @@ def test_an_mp4_video_keeps_its_sample_entry(tmp_path: Path) -> None:
                                 notes=[])
     with av.open(str(out)) as c:
         assert c.streams.video[0].codec_context.codec_tag == "avc3"
+
+
+def _bluray(path: Path) -> Path:
+    """An .m2ts as a Blu-ray holds it: a JP track in Blu-ray LPCM (``pcm_bluray``)."""
+    with av.open(str(path), "w") as out:
+        st = out.add_stream("pcm_bluray", rate=48000, layout="stereo")
+        st.metadata["language"] = "jpn"
+        for i in range(20):
+            frame = av.AudioFrame.from_ndarray(np.zeros((1, 2048), np.int16), format="s16", layout="stereo")
+            frame.sample_rate, frame.pts, frame.time_base = 48000, i * 1024, Fraction(1, 48000)
+            out.mux(st.encode(frame))
+        out.mux(st.encode(None))
+    return path
+
+
+def test_blu_ray_lpcm_goes_into_m2ts_and_the_advice_says_so(tmp_path: Path) -> None:
+    """A Blu-ray's LPCM track was refused into every output, .m2ts too, and the advice named .mkv, which refuses it
+    as well (an outside tester, 2026-12-07)."""
+    src = _bluray(tmp_path / "bd.m2ts")
+    out = media.mux_audio_track(src, np.zeros(SR, np.float32), SR, tmp_path / "dub.m2ts", title="English (dub)",
+                                notes=[])
+    with av.open(str(out)) as c:
+        assert [s.codec_context.name for s in c.streams.audio] == ["pcm_bluray", "aac"]
+    for ext in (".ts", ".mkv"):
+        with pytest.raises(InputError, match=r"Blu-ray LPCM is carried only by \.m2ts output"):
+            media.mux_audio_track(src, np.zeros(SR, np.float32), SR, tmp_path / f"dub{ext}", title="English (dub)",
+                                  notes=[])

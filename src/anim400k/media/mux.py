@@ -46,6 +46,11 @@ _MPEGTS_CODECS = {
 }
 _MPEGTS_HINT = (" (MPEG-TS carries H.264/HEVC/VVC/MPEG-1/2/4/VC-1/AV1 video, AAC/MP1/MP2/MP3/AC-3/E-AC-3/DTS/TrueHD/"
                 "Opus audio and DVB/ARIB subtitles: use .mkv)")
+#: what Blu-ray's MPEG-TS (``.m2ts``/``.mts``: FFmpeg's m2ts mode) carries besides: its LPCM audio and PGS subtitles,
+#: which no other container here takes (a Blu-ray source's LPCM was refused into every output, and the advice named
+#: .mkv, which refuses it too)
+_M2TS_EXTRA = {"audio": frozenset({"pcm_bluray"}), "subtitle": frozenset({"hdmv_pgs_subtitle"})}
+_M2TS_SUFFIXES = (".m2ts", ".mts")
 
 
 def _is_matroska(fmt: str) -> bool:
@@ -99,9 +104,11 @@ def _copy_stream(out: Any, src: Any, path: Path, clear_default: bool) -> Any:
         # PyAV names the encoder ('libx264') of a codec it refuses; the stream's codec is what the user knows
         why = f"'{fmt}' format does not support '{_codec_name(src)}' codec" \
             if "format does not support" in str(exc) else _reason(exc, writing=True)
+        hint = _WEBM_HINT if fmt == "webm" else " (Blu-ray LPCM is carried only by .m2ts output)" \
+            if _codec_name(src) == "pcm_bluray" else ""
         raise InputError(
             f"stream #{src.index} ({_describe(src)}) cannot be copied into {path.suffix or 'this'} output: "
-            f"{why}{_WEBM_HINT if fmt == 'webm' else ''}",
+            f"{why}{hint}",
             path,
         ) from exc
     meta = {k: v for k, v in (src.metadata or {}).items()
@@ -234,10 +241,13 @@ def plan_mux(src: Any, out: str | Path, channels: int = 1, sr: int = 48000) -> M
             elif _is_chapter_track(s):
                 plan.notes.append(f"stream #{s.index} ({_describe(s)}), the MP4 chapter track, is not copied as a "
                                   "stream: its chapters are copied as chapters")
-            elif fmt == "mpegts" and _codec_name(s) not in _MPEGTS_CODECS.get(s.type, frozenset()):
+            elif fmt == "mpegts" and _codec_name(s) not in _MPEGTS_CODECS.get(s.type, frozenset()) | (
+                    _M2TS_EXTRA.get(s.type, frozenset()) if suffix.lower() in _M2TS_SUFFIXES else frozenset()):
                 if s.type in ("video", "audio"):
+                    hint = (" (Blu-ray LPCM is carried only by .m2ts output)" if _codec_name(s) == "pcm_bluray"
+                            else _MPEGTS_HINT)
                     raise InputError(f"stream #{s.index} ({_describe(s)}) cannot be written into {suffix} output"
-                                     f"{_MPEGTS_HINT}", out)
+                                     f"{hint}", out)
                 plan.notes.append(f"stream #{s.index} ({_describe(s)}) is left out of {suffix} output: MPEG-TS "
                                   "would keep it only as an unreadable data stream")
             else:
