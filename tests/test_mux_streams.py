@@ -445,3 +445,23 @@ def test_blu_ray_lpcm_goes_into_m2ts_and_the_advice_says_so(tmp_path: Path) -> N
         with pytest.raises(InputError, match=r"Blu-ray LPCM is carried only by \.m2ts output"):
             media.mux_audio_track(src, np.zeros(SR, np.float32), SR, tmp_path / f"dub{ext}", title="English (dub)",
                                   notes=[])
+
+
+def test_an_mp4_edit_list_that_hides_frames_is_said_where_the_output_cannot_keep_it(tmp_path: Path) -> None:
+    """An MP4 whose edit list hides its first 0.52 s of video, dubbed into .mkv, came out with the hidden frames shown
+    and every stream 0.52 s later, without a word (an outside tester, 2026-12-07); an .mp4 output keeps it hidden."""
+    src = _video_file(tmp_path / "v.mp4")
+    trimmed = tmp_path / "trim.mp4"
+    with av.open(str(src)) as a, av.open(str(trimmed), "w") as b:
+        v = b.add_stream_from_template(a.streams.video[0])
+        v.time_base = a.streams.video[0].time_base
+        for p in a.demux(a.streams.video[0]):
+            if p.dts is not None:
+                shift = int(0.52 / p.time_base)
+                p.pts, p.dts, p.stream = p.pts - shift, p.dts - shift, v
+                b.mux(p)
+    said = media.check_mux(trimmed, tmp_path / "dub.mkv")
+    assert said == ["the input's MP4 edit list hides its first 0.52 s of video, which .mkv output cannot: there they "
+                    "are shown and every stream starts 0.52 s later (a subtitle file for the input is that much "
+                    "early); dub into .mp4 to keep them hidden"]
+    assert media.check_mux(trimmed, tmp_path / "dub.mp4") == [] and media.check_mux(src, tmp_path / "dub.mkv") == []

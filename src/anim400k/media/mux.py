@@ -281,7 +281,7 @@ def plan_mux(src: Any, out: str | Path, channels: int = 1, sr: int = 48000) -> M
                 plan.notes.append(f"stream #{i} ({_describe(s)}) is left out of {suffix} output: {why}")
         exc = header_error(plan.copy)  # another stream that the codec list refuses: InputError naming it
         if exc is None:
-            return plan
+            return _note_hidden_start(src, fmt, suffix, plan)
         culprits = [(i, err) for i in plan.copy if (err := header_error([i], attach=False)) is not None]
         for i, err in culprits:  # a data stream or a cover that the muxer refuses is left out, another named
             s = src.streams[i]
@@ -297,7 +297,33 @@ def plan_mux(src: Any, out: str | Path, channels: int = 1, sr: int = 48000) -> M
             hint = _WEBM_HINT if fmt == "webm" else ""
             raise InputError(f"the streams of {src.name} cannot be written as {suffix} output: "
                              f"{_reason(exc, writing=True)}{hint}", out) from exc
+        return _note_hidden_start(src, fmt, suffix, plan)
+
+
+#: packets of a video stream read at most to find where an MP4 edit list's hidden start ends
+_EDIT_LIST_PACKETS = 600
+
+
+def _note_hidden_start(src: Any, fmt: str, suffix: str, plan: MuxPlan) -> MuxPlan:
+    """``plan`` with a note when ``src`` is an MP4 whose edit list hides the first frames of a copied video (its
+    packets before time 0 flagged discard) and the output is no MP4/MOV: Matroska and MPEG-TS have no edit lists,
+    so the hidden frames are shown there and every stream starts that much later (an outside tester, 2026-12-07:
+    +0.52 s, a subtitle file for the input 0.52 s early, without a word). ``src`` is read from its start."""
+    if _is_mov(fmt) or not _is_mov(src.format.name or ""):
         return plan
+    videos = [src.streams[i] for i in plan.copy if src.streams[i].type == "video" and not _is_picture(src.streams[i])]
+    if not videos:
+        return plan
+    hidden = 0.0
+    for n, packet in enumerate(src.demux(videos[0])):
+        if packet.pts is None or not packet.is_discard or packet.pts >= 0 or n > _EDIT_LIST_PACKETS:
+            break
+        hidden = max(hidden, -float(packet.pts * packet.time_base))
+    if hidden > 0:
+        plan.notes.append(f"the input's MP4 edit list hides its first {hidden:.2f} s of video, which {suffix} output "
+                          f"cannot: there they are shown and every stream starts {hidden:.2f} s later (a subtitle "
+                          "file for the input is that much early); dub into .mp4 to keep them hidden")
+    return plan
 
 
 def _pick_codec(scratch: Any, out: Path, channels: int, sr: int) -> tuple[str, int]:
