@@ -1132,6 +1132,22 @@ def test_a_120_fps_header_over_24_and_30_fps_pictures_is_cut_at_30_fps(tmp_path:
         assert clip_frame_rate(c, video_stream(c, cfr)) == FPS
 
 
+@pytest.mark.parametrize(("average", "nominal"), [
+    (Fraction(9584000, 399723), Fraction(24000, 1001)),  # an MP4's average, reckoned from its duration
+    (Fraction(24000, 1001), Fraction(24000, 1001)), (Fraction(25), Fraction(25)),
+    (Fraction(12), Fraction(12)), (Fraction(23), Fraction(23)),
+    (Fraction(2997, 125), Fraction(24000, 1001)),  # "23.976", 0.0001 % off NTSC film's rate
+])
+def test_a_rate_a_hair_off_a_standard_one_is_the_standard_one(average: Fraction, nominal: Fraction) -> None:
+    """Clips of a 23.976 fps MP4 were written at 23569/983 fps, its average rate to the nearest denominator of
+    1001 (an outside tester, 2026-12-07)."""
+    from types import SimpleNamespace
+
+    from anim400k.media.frames import frame_rate
+
+    assert frame_rate(SimpleNamespace(average_rate=average, guessed_rate=None)) == nominal
+
+
 # ---------------------------------------------------------------- FFmpeg's error codes in words
 
 

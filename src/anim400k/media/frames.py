@@ -30,9 +30,12 @@ def _is_picture(stream: Any) -> bool:
 
 
 def frame_rate(stream: Any) -> Fraction:
-    """The stream's nominal rate (average, then guessed), 25 when unknown."""
-    rate = stream.average_rate or stream.guessed_rate or Fraction(25)
-    return Fraction(rate).limit_denominator(1001)
+    """The stream's nominal rate (average, then guessed), 25 when unknown; a standard rate when within
+    :data:`_SNAP` of one (an MP4's average rate, reckoned from its duration, is 23569/983 for 24000/1001: the clips
+    were written at that)."""
+    rate = Fraction(stream.average_rate or stream.guessed_rate or Fraction(25))
+    near = min(_STANDARD_RATES, key=lambda r: abs(float(r) - float(rate)))
+    return near if abs(float(near) - float(rate)) <= _SNAP * float(rate) else rate.limit_denominator(1001)
 
 
 def frame_spans(container: Any, stream: Any) -> Iterator[tuple[Any, float, float]]:
@@ -195,6 +198,8 @@ def clip_colour(stream: Any) -> ClipColour:
 VFR_RATIO = 1.5
 #: Video packets whose timestamps are read to measure the rate (all of them when it is far below the nominal).
 _RATE_SAMPLE = 600
+#: a nominal rate this close (share) to a standard one is that one (:func:`frame_rate`)
+_SNAP = 0.0005
 #: Rates a measured one is snapped to when within 1 % of it.
 _STANDARD_RATES = tuple(Fraction(r) for r in ("24000/1001", "24", "25", "30000/1001", "30", "48", "50",
                                               "60000/1001", "60", "100", "120000/1001", "120"))
