@@ -44,10 +44,10 @@ def folder_writer(folder: str | Path) -> int | None:
         return None
     try:
         os.kill(int(text), 0)
-    except ProcessLookupError:
+    except PermissionError:  # another user's live process
+        return int(text)
+    except (ProcessLookupError, OverflowError):  # gone; a number no process has
         return None
-    except (PermissionError, OverflowError):  # another user's live process; an absurd number
-        return int(text) if text and int(text) < 2**22 else None
     return int(text)
 
 

@@ -463,8 +463,8 @@ def _pick_tagged(info: MediaInfo, matches: list[StreamInfo], selector: str, opti
                  ) -> tuple[StreamInfo, str | None]:
     """One of the audio streams tagged with the wanted language, and a note when there were several.
 
-    Streams titled as commentary, audio description, karaoke ... (:func:`secondary_title`) are passed
-    over; of those left, the only one, else the default-flagged one, else the first (still noted). The only
+    Streams titled as commentary, audio description, karaoke ... or as an earlier dub's track (:func:`_not_main`)
+    are passed over; of those left, the only one, else the default-flagged one, else the first (still noted). The only
     tagged stream is taken whatever its title, with a note when the title says it is a commentary or the
     like (an EN commentary beside the JP programme was taken for the dub without a word).
     """
