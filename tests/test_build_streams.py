@@ -105,8 +105,17 @@ def test_a_track_an_earlier_dub_added_is_not_the_en_dub(tmp_path: Path) -> None:
     media = audio_mkv(tmp_path / "dubbed.mkv", [("jpn", "Japanese"), ("eng", "English 2.0"), ("eng", "English (dub)")])
     probe = probed(context(tmp_path, media))
     assert probe["en"]["audio_index"] == 1
-    assert "used audio stream 1 (the others are titled as a commentary, description or the like)" in \
+    assert "used audio stream 1 (the others are tracks an earlier dub added)" in probe["en"]["note"]
+    # the real dub untagged (as fansub files leave it), the TTS track tagged: the untagged one titled 'English'
+    fansub = audio_mkv(tmp_path / "fansub.mkv", [("jpn", "Japanese"), (None, "English"), ("eng", "English (dub)")])
+    probe = probed(context(tmp_path / "f", fansub))
+    assert probe["en"]["audio_index"] == 1
+    assert "the audio streams tagged 'eng' (2) are tracks an earlier dub added; used audio stream 1" in \
         probe["en"]["note"]
+    from anim400k.media.probe import is_dub_title
+
+    assert is_dub_title("English (dub)") and is_dub_title("English (dub 2)")
+    assert not is_dub_title("English (dub version)")
 
 
 def test_an_index_in_the_manifest_is_obeyed(tmp_path: Path) -> None:
@@ -355,6 +364,7 @@ def test_subtitle_stream_eng_passes_over_a_forced_signs_and_songs_track_and_warn
 
 @pytest.mark.parametrize(("title", "read"), [
     ("Full Subtitles (Dialogue + Signs)", "It's a promise."),  # the signs it mentions do not make it a signs track
+    ("Dialogue", "It's a promise."),
 ])
 def test_a_dialogue_stream_whose_title_also_says_signs_is_the_dialogue(tmp_path: Path, title: str, read: str) -> None:
     """The forced 'Signs & Songs' stream was read where the other was titled 'Full Subtitles (Dialogue + Signs)':
@@ -433,3 +443,15 @@ def test_the_subtitles_stage_opens_a_subtitle_container_once(tmp_path: Path,
     nosubs = audio_mkv(tmp_path / "nosubs.mkv", [("eng", None)]).rename(tmp_path / "nosubs.mka")
     with pytest.raises(InputError, match="has no subtitle stream"):
         stage_subtitles(context(tmp_path / "bad", media, subtitles=str(nosubs)))
+
+
+@pytest.mark.parametrize("title", ["Signs/Songs (Full)", "Signs & Songs (Full)"])
+def test_a_full_signs_track_stays_signs(tmp_path: Path, title: str) -> None:
+    """'Signs/Songs (Full)' (the full signs track) was taken as the dialogue over 'Dialogue'/'English' beside it (a
+    regression of the 'Full ... (Dialogue + Signs)' rule, an outside tester, 2026-12-07)."""
+    from anim400k.dataset.stages import stage_subtitles
+
+    media = release_subs_mkv(tmp_path / "bd.mkv", tmp_path, [("SCHOOL GATE", title, False, False),
+                                                              ("It's a promise.", "English", False, False)])
+    ctx = context(tmp_path / "eng", media, subtitle_stream="eng")
+    assert [e["text"] for e in json.loads(Path(stage_subtitles(ctx)).read_text())["events"]] == ["It's a promise."]

@@ -498,3 +498,14 @@ def test_an_out_path_through_a_file_is_the_one_line_of_every_command(rel: Path, 
     afile = tmp_path / "afile"
     assert err.endswith(f"--out cannot be written: {afile} (a part of its folder path) is a file")
     assert (tmp_path / "afile").read_text() == "mine" and sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "webdataset"])
+def test_an_export_into_a_folder_whose_name_ends_in_a_colon(rel: Path, tmp_path: Path, monkeypatch, fmt: str) -> None:
+    """``export -o ./Re:/out`` was a pyarrow/webdataset traceback: they read 'Re:/...' as a URL of a scheme 'Re'
+    (an outside tester, 2026-12-07; URLs are only schemes fsspec knows since that day, so the path got through)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "Re:").mkdir()
+    assert main(["export", str(rel), "-f", fmt, "-o", "./Re:/out", "--no-progress"]) == 0
+    assert sorted(p.name for p in (tmp_path / "Re:").iterdir()) == ["out"]
+    assert any((tmp_path / "Re:" / "out").iterdir())

@@ -368,15 +368,18 @@ def test_validate_while_a_build_writes_the_release_skips_the_build_record(tmp_pa
     (rel / "build_report.json").write_text(json.dumps({"written": True, "clips": clips - 1, "episodes": []}))
     rc, text = run_cli(["validate", str(rel)], capsys)
     assert rc == 1 and "the build that wrote this release recorded" in text
-    writer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    holds = ("import sys, time\nfrom anim400k.fsutil.locks import folder_lock\nwith folder_lock(sys.argv[1]):\n"
+             "    print('locked', flush=True)\n    time.sleep(60)\n")
+    writer = subprocess.Popen([sys.executable, "-c", holds, str(rel)], stdout=subprocess.PIPE, text=True)
     try:
-        (rel / LOCK_FILE).write_text(str(writer.pid))
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "locked"
         rc, text = run_cli(["validate", str(rel)], capsys)
         assert rc == 0 and f"a build (process {writer.pid}) is writing this release" in text, text
     finally:
         writer.kill()
         writer.wait()
-    rc, text = run_cli(["validate", str(rel)], capsys)  # the process is gone: a stale lock file
+    (rel / LOCK_FILE).write_text(str(os.getppid()))  # a killed build's file naming a live process (a reused number)
+    rc, text = run_cli(["validate", str(rel)], capsys)  # nobody holds the lock: a stale lock file
     assert rc == 1 and "the build that wrote this release recorded" in text
 
 

@@ -241,7 +241,8 @@ def staged_folder(
     check_replaceable(out)
     check(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    stage = mkdtemp_like_mkdir(prefix=stage_prefix(out, "partial"), dir=out.parent)
+    # absolute: pyarrow and webdataset read 'Re:/.out...' (a local folder 'Re:') as a URL of a scheme 'Re'
+    stage = Path(os.path.abspath(mkdtemp_like_mkdir(prefix=stage_prefix(out, "partial"), dir=out.parent)))
     try:
         yield stage
         if finish is not None:

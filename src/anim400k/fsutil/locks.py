@@ -33,15 +33,23 @@ def folder_lock(folder: str | Path, what: str = "build") -> Iterator[None]:
 
 
 def folder_writer(folder: str | Path) -> int | None:
-    """The process id of a build writing into ``folder`` now (its :func:`folder_lock` file names a live process),
-    else None. Read without taking the lock (a reader's probe must never refuse a build starting at that moment);
-    a lock file left by a killed build names a process that is gone."""
+    """The process id of a build writing into ``folder`` now (its :func:`folder_lock` file is locked), else None.
+
+    Read without taking the lock (a reader's probe must never refuse a build starting at that moment): the kernel's
+    table of locks (``/proc/locks``) says whether the file is held; where it cannot be read, whether the process the
+    file names is alive (a lock file left by a killed build names a process that is gone, or one that reused its
+    number: then a stale file is taken for a build)."""
+    path = Path(folder) / LOCK_FILE
     try:
-        text = (Path(folder) / LOCK_FILE).read_text(encoding="ascii", errors="replace").strip()
+        text = path.read_text(encoding="ascii", errors="replace").strip()
+        st = os.stat(path)
     except OSError:
         return None
     if not text.isdigit() or int(text) == os.getpid():
         return None
+    held = _flock_held(st)
+    if held is not None:
+        return int(text) if held else None
     try:
         os.kill(int(text), 0)
     except PermissionError:  # another user's live process
@@ -49,6 +57,17 @@ def folder_writer(folder: str | Path) -> int | None:
     except (ProcessLookupError, OverflowError):  # gone; a number no process has
         return None
     return int(text)
+
+
+def _flock_held(st: os.stat_result) -> bool | None:
+    """Whether the file ``st`` describes holds a ``flock`` lock, from ``/proc/locks`` (Linux); None where that table
+    cannot be read."""
+    try:
+        table = Path("/proc/locks").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    where = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    return any(len(f := line.split()) > 5 and f[1] == "FLOCK" and f[5] == where for line in table.splitlines())
 
 
 def output_lock_path(path: str | Path) -> Path:

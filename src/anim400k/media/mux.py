@@ -46,11 +46,12 @@ _MPEGTS_CODECS = {
 }
 _MPEGTS_HINT = (" (MPEG-TS carries H.264/HEVC/VVC/MPEG-1/2/4/VC-1/AV1 video, AAC/MP1/MP2/MP3/AC-3/E-AC-3/DTS/TrueHD/"
                 "Opus audio and DVB/ARIB subtitles: use .mkv)")
-#: what Blu-ray's MPEG-TS (``.m2ts``/``.mts``: FFmpeg's m2ts mode) carries besides: its LPCM audio and PGS subtitles,
-#: which no other container here takes (a Blu-ray source's LPCM was refused into every output, and the advice named
-#: .mkv, which refuses it too)
+#: what Blu-ray's MPEG-TS (``.m2ts``: FFmpeg's m2ts mode, which its muxer takes for that extension only; ``.mts``
+#: was written as plain MPEG-TS, its LPCM a data stream no player reads) carries besides: its LPCM audio and PGS
+#: subtitles, which no other container here takes (a Blu-ray source's LPCM was refused into every output, and the
+#: advice named .mkv, which refuses it too)
 _M2TS_EXTRA = {"audio": frozenset({"pcm_bluray"}), "subtitle": frozenset({"hdmv_pgs_subtitle"})}
-_M2TS_SUFFIXES = (".m2ts", ".mts")
+_M2TS_SUFFIXES = (".m2ts",)
 
 
 def _is_matroska(fmt: str) -> bool:

@@ -428,10 +428,13 @@ def secondary_title(title: str | None) -> bool:
 DUB_TITLE = "English (dub)"
 
 
+_DUB_TITLE_FORM = re.compile(r"English \(dub(?: \d+)?\)")
+
+
 def is_dub_title(title: str | None) -> bool:
-    """Whether ``title`` is that of a track an earlier dub added (``English (dub)``, ``English (dub 2)``)."""
-    t = title or ""
-    return t == DUB_TITLE or (t.startswith(DUB_TITLE[:-1] + " ") and t.endswith(")"))
+    """Whether ``title`` is that of a track an earlier dub added: ``English (dub)``, ``English (dub 2)`` ... (not
+    ``English (dub version)``, a title of a user's)."""
+    return _DUB_TITLE_FORM.fullmatch(title or "") is not None
 
 
 def _not_main(stream: StreamInfo) -> bool:
@@ -480,6 +483,10 @@ def _pick_tagged(info: MediaInfo, matches: list[StreamInfo], selector: str, opti
     chosen = main[0] if len(main) == 1 else defaults[0] if len(defaults) == 1 else main[0]
     if len(main) == 1:
         why = "the others are titled as a commentary, description or the like"
+        if any(is_dub_title(s.title) for s in matches if s not in main):
+            why = ("the others are titled as a commentary, description or the like, or are a track an earlier dub "
+                   "added" if any(secondary_title(s.title) for s in matches) else
+                   "the others are tracks an earlier dub added")
     elif chosen in defaults:
         why = "the default one; the titles do not tell which is the main track"
     else:
@@ -512,8 +519,10 @@ def select_source_stream(
         raise InputError("has no audio stream", info.path)
     want = normalize_language(selector)
     tagged = [s for s in audio if s.language == want]
-    if tagged:
+    if tagged and not all(is_dub_title(s.title) for s in tagged):
         return _pick_tagged(info, tagged, selector, option)
+    # (only an earlier dub's track carries the tag: an untagged stream titled with the language, the real dub of
+    # a fansub file, is looked for first; it was passed over for the TTS track)
 
     def other(s: StreamInfo) -> bool:
         named = title_languages(s.title)
@@ -524,6 +533,8 @@ def select_source_stream(
     named = [s for s in candidates if want in title_languages(s.title)]
     titled = _main_streams(named)
     chosen = titled[0] if len(titled) == 1 else candidates[0] if len(candidates) == 1 else None
+    if tagged and (chosen is None or chosen not in titled):  # no untagged stream says it: the dub's track, said
+        return _pick_tagged(info, tagged, selector, option)
     if chosen is None:
         why = ("several audio streams could be it" if candidates else "its only audio stream is in another language"
                if len(audio) == 1 else "every audio stream is in another language")
@@ -536,6 +547,10 @@ def select_source_stream(
     if chosen in titled and len(named) > 1:
         how += "; the others are titled as a commentary, description or the like"
     tag = f"tagged '{chosen.language}'" if chosen.language else "untagged"
+    if tagged:
+        dubs = ", ".join(str(audio.index(s)) for s in tagged)
+        return chosen, (f"the audio streams tagged '{selector}' ({dubs}) are tracks an earlier dub added; used audio "
+                        f"stream {i} ({tag}, {how}): pass {option} N to use audio stream N")
     return chosen, f"no '{selector}' audio stream; used audio stream {i} ({tag}, {how})"
 
 
@@ -561,6 +576,9 @@ _NOT_DIALOGUE_TITLE = re.compile(
 )
 #: Words of a subtitle-stream title saying it holds the whole dialogue.
 _DIALOGUE_TITLE = re.compile(r"\bfull\b|\bdialog(?:ue)?s?\b|\bcomplete\b|全文|台詞|セリフ", re.IGNORECASE)
+#: Words of a title that say a stream holds the dialogue even where it also names signs or songs (``Full Subtitles
+#: (Dialogue + Signs)``); ``Full`` alone does not (``Signs & Songs (Full)`` is the full signs track).
+_DIALOGUE_OVER_SIGNS = re.compile(r"\bdialog(?:ue)?s?\b|\bfull\s+sub(?:title)?s?\b|台詞|セリフ", re.IGNORECASE)
 #: What the note says of the streams passed over because of their flag or title.
 _NOT_DIALOGUE = "flagged forced or titled as signs, songs, karaoke or commentary"
 
@@ -582,12 +600,12 @@ def sdh_subtitles(stream: StreamInfo) -> bool:
 def not_dialogue_subtitles(stream: StreamInfo) -> bool:
     """Whether a subtitle stream says it is not the dialogue: flagged forced, or titled as signs, songs,
     forced, ``S&S``, karaoke, lyrics or commentary (``'Signs & Songs'``, ``'English (Forced)'``), unless the
-    title also says it holds the full dialogue (``'Full Subtitles (Dialogue + Signs)'`` was passed over for the
-    forced ``Signs & Songs`` stream beside it)."""
+    title also says it holds the dialogue (:data:`_DIALOGUE_OVER_SIGNS`: ``'Full Subtitles (Dialogue + Signs)'`` was
+    passed over for the forced ``Signs & Songs`` stream beside it; ``'Signs & Songs (Full)'`` stays signs)."""
     if stream.forced:
         return True
     title = str(stream.title or "")
-    return bool(title) and _NOT_DIALOGUE_TITLE.search(title) is not None and not _DIALOGUE_TITLE.search(title)
+    return bool(title) and _NOT_DIALOGUE_TITLE.search(title) is not None and not _DIALOGUE_OVER_SIGNS.search(title)
 
 
 #: FFmpeg's text subtitle codecs (the others, PGS and DVD, are pictures: they need OCR).
