@@ -533,7 +533,7 @@ def select_source_stream(
     named = [s for s in candidates if want in title_languages(s.title)]
     titled = _main_streams(named)
     chosen = titled[0] if len(titled) == 1 else candidates[0] if len(candidates) == 1 else None
-    if tagged and (chosen is None or chosen not in titled):  # no untagged stream says it: the dub's track, said
+    if tagged and (chosen is None or chosen not in titled or chosen in tagged):  # none untagged says it: the dub's
         return _pick_tagged(info, tagged, selector, option)
     if chosen is None:
         why = ("several audio streams could be it" if candidates else "its only audio stream is in another language"
