@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -645,15 +646,16 @@ def _analyze_short(
         # (sample-precise); a peak standing PHAT_PRECISE_PSR deviations over its sidelobes vouches for the
         # offset's precision as the fine matches do (related tracks: 6.5 at 12 s, 46-50 at 30 s; unrelated: ~3).
         still = gcc_vote(jp, en, sr, max_offset, 0.0, min_overlap) if max_drift > 0 else None
-        candidates: list[tuple[float, float] | None] = [(a, b), *([(still[0], 1.0)] if still is not None else [])]
-        candidates.append(None)  # last, where none was confident: the vote's speed refined (``_drift_scan``)
         vote_a, vote_b = a, b
-        for candidate in candidates:
-            if candidate is None:
-                if confidence >= MIN_CONFIDENCE or max_drift <= 0:
-                    break
-                candidate = _drift_scan(jp, en, sr, vote_a, vote_b, max_drift)
-            cand_a, cand_b = candidate
+
+        def candidates() -> Iterator[tuple[float, float]]:
+            yield vote_a, vote_b
+            if still is not None:
+                yield still[0], 1.0
+            if confidence < MIN_CONFIDENCE and max_drift > 0:  # none confident: the vote's speed refined, last
+                yield _drift_scan(jp, en, sr, vote_a, vote_b, max_drift)
+
+        for cand_a, cand_b in candidates():
             at, precise = phat_offset(jp, en, sr, cand_a, cand_b, PHAT_SEARCH_S)
             other = _fit_short(jp, en, sr, at, cand_b, max_offset, min_overlap, refine)
             # the peak vouches only for a line that holds over the whole overlap: each third coherent (an EN track

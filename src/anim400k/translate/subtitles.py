@@ -193,13 +193,18 @@ def event_text(sub: Subtitle) -> str:
     return " ".join(sub.text.replace("\\N", " ").split())
 
 
+def _counts(sub: Subtitle, seg: Segment, ov: float) -> bool:
+    """Whether an overlap of ``ov`` seconds between ``sub`` and ``seg`` counts: :data:`MIN_OVERLAP_S`, or half the
+    shorter of the two."""
+    return ov > 0 and (ov >= MIN_OVERLAP_S or ov >= 0.5 * min(sub.end - sub.start, seg.end - seg.start))
+
+
 def subtitle_hits(sub: Subtitle, segments: Sequence[Segment]) -> list[tuple[int, float]]:
-    """``(segment index, seconds of overlap)`` of the segments ``sub`` counts for (:data:`MIN_OVERLAP_S`)."""
+    """``(segment index, seconds of overlap)`` of the segments ``sub`` counts for (:func:`_counts`)."""
     hits = []
     for i, seg in enumerate(segments):
         ov = _overlap(sub.start, sub.end, seg.start, seg.end)
-        shorter = min(sub.end - sub.start, seg.end - seg.start)
-        if ov > 0 and (ov >= MIN_OVERLAP_S or ov >= 0.5 * shorter):
+        if _counts(sub, seg, ov):
             hits.append((i, ov))
     return hits
 
@@ -263,7 +268,7 @@ def _why_no_subtitle(e: int, seg: Segment, ordered: Sequence[Subtitle], given_to
         ov = _overlap(sub.start, sub.end, seg.start, seg.end)
         if ov <= 0 or not event_text(sub):
             continue
-        if ov >= MIN_OVERLAP_S or ov >= 0.5 * min(sub.end - sub.start, seg.end - seg.start):
+        if _counts(sub, seg, ov):
             to = [j for j in given_to.get(id(sub), []) if j != e]
             if to:
                 j = to[0]
