@@ -153,13 +153,33 @@ def test_a_cluster_of_windows_across_changes_of_line_is_left_out_and_the_rest_cl
     straddled[:40:5] = 0.8  # a few of a voice's windows are across a change of line too
     off = EmbeddedDiarizer(straddle_cluster_seconds=None)
     assert off._cluster(emb, windows, wpitch, crowded=crowded, straddled=straddled).max() + 1 == 3
-    assert EmbeddedDiarizer().config.straddle_cluster_seconds is None  # off by default (docs/diarization.md)
-    labels = EmbeddedDiarizer(straddle_cluster_seconds=0.7)._cluster(emb, windows, wpitch, crowded=crowded,
-                                                                     straddled=straddled)
+    labels = EmbeddedDiarizer(straddle_cluster_seconds=0.7, bad_cluster_dissolve=False)._cluster(
+        emb, windows, wpitch, crowded=crowded, straddled=straddled)
     assert labels.max() + 1 == 2
     assert len(set(labels[:40])) == 1 and len(set(labels[40:80])) == 1 and labels[0] != labels[40]
     assert EmbeddedDiarizer(straddle_cluster_seconds=0.9)._cluster(emb, windows, wpitch, crowded=crowded,
                                                                    straddled=straddled).max() + 1 == 3
+
+
+@pytest.mark.parametrize("dissolve", [False, True])
+def test_a_cluster_of_lines_across_changes_can_be_dissolved_without_clustering_again(dissolve, monkeypatch) -> None:
+    """``bad_cluster_dissolve`` gives such a cluster's windows to the other clusters (the most alike) instead of
+    clustering the rest again, which can move the count (docs/diarization.md, *Windows across a change of line*)."""
+    from anim400k.diarize import embedded_cluster
+
+    calls = []
+    real = embedded_cluster.cluster_all
+    monkeypatch.setattr(embedded_cluster, "cluster_all", lambda *a, **k: calls.append(1) or real(*a, **k))
+    emb, windows, wpitch, _ = _two_voices_and_their_mixture()
+    straddled = np.r_[np.zeros(80), np.full(14, 0.9)]
+    d = EmbeddedDiarizer(straddle_cluster_seconds=0.8, bad_cluster_dissolve=dissolve)
+    labels = d._cluster(emb, windows, wpitch, crowded=np.zeros(len(emb)), straddled=straddled)
+    assert labels.max() + 1 == 2
+    assert len(set(labels[:40])) == 1 and len(set(labels[40:80])) == 1 and labels[0] != labels[40]
+    assert set(labels[80:]) <= {labels[0], labels[40]}
+    assert len(calls) == (1 if dissolve else 2)
+    cfg = EmbeddedDiarizer().config
+    assert (cfg.straddle_cluster_seconds, cfg.bad_cluster_dissolve) == (0.8, True)  # the defaults since 2026-12-08
 
 
 def test_straddle_cluster_seconds_is_checked() -> None:

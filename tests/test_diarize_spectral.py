@@ -143,6 +143,37 @@ def test_one_cluster_is_never_cut_by_the_other_view():
     assert np.array_equal(split_by_other(emb, one, view, 0.3, 8), one)
 
 
+def test_halves_that_one_en_actor_speaks_are_not_cut():
+    """Centred over the episode, two halves of one voice can point apart in the EN view too (a dominant character,
+    a one-character episode's stray cluster beside it, an exchange of sub-second lines): their EN centroids of the
+    embedding model's own vectors, not centred, stay one actor's (an outside tester's held-out episodes,
+    2026-12-07: seed 501 cut at a raw cosine of 0.97; the benchmark's right cuts <= 0.95)."""
+    from anim400k.diarize.embedded import EmbeddedDiarizer
+    from anim400k.diarize.views import OtherView, split_by_other
+
+    rng = np.random.default_rng(7)
+    truth = np.repeat([0, 1, 2], [30, 20, 20])  # characters 1 and 2 share one JP cluster
+    jp = rng.normal(size=(3, 16))
+    jp[2] = jp[1] + 0.8 * rng.normal(size=16)
+    emb = jp[truth] + 0.3 * rng.normal(size=(70, 16))
+    found = np.minimum(truth, 1)
+    common = 4.0 * rng.normal(size=16)  # every EN window shares a large common part: raw cosines near 1
+
+    def view(spread: float) -> OtherView:
+        actors = common + spread * rng.normal(size=(3, 16))
+        en = actors[truth] + 0.1 * rng.normal(size=(70, 16))
+        return OtherView(en.astype(np.float32), np.full(70, np.nan), np.zeros(0), np.ones(70, bool))
+
+    one_actor, two_actors = view(0.3), view(3.0)
+    assert len(np.unique(split_by_other(emb, found, one_actor, 0.3, 8))) == 3  # centred, the halves point apart
+    assert np.array_equal(split_by_other(emb, found, one_actor, 0.3, 8, same_actor=0.96), found)
+    cut = split_by_other(emb, found, two_actors, 0.3, 8, same_actor=0.96)  # two actors: cut all the same
+    assert len(np.unique(cut)) == 3 and all(len(np.unique(cut[truth == c])) == 1 for c in range(3))
+    assert EmbeddedDiarizer().config.split_other_same_actor == 0.96
+    with pytest.raises(InputError, match="split_other_same_actor"):
+        EmbeddedDiarizer(split_other_same_actor=1.5)
+
+
 def test_split_guards_keep_one_voice_whole_where_the_en_view_is_noisy():
     from anim400k.diarize.embedded import EmbeddedDiarizer
     from anim400k.diarize.embedded_config import LEGACY_OPTIONS

@@ -149,11 +149,13 @@ def test_the_clustering_stage_passes_the_split_guards(monkeypatch: pytest.Monkey
     monkeypatch.setattr(views, "split_by_other", spy)
     pitch = np.full(3 * N, np.nan)
     embedded_cluster.cluster_all(EmbeddedConfig(), jp, windows, pitch, view)
-    assert seen and seen[-1] == (0.3, {"jp_max": 0.3, "neighbour_max": 0.3, "min_other": 5})
+    assert seen and seen[-1] == (0.3, {"jp_max": 0.3, "neighbour_max": 0.3, "min_other": 5, "same_actor": 0.96})
     embedded_cluster.cluster_all(EmbeddedConfig(split_other_max=-0.2, split_other_jp_max=None,
-                                                split_other_neighbour_max=None, split_other_min_voiced=3),
+                                                split_other_neighbour_max=None, split_other_min_voiced=3,
+                                                split_other_same_actor=None),
                                  jp, windows, pitch, view)
-    assert seen[-1] == (-0.2, {"jp_max": None, "neighbour_max": None, "min_other": 3})  # the split before 2026-12-07
+    assert seen[-1] == (-0.2, {"jp_max": None, "neighbour_max": None, "min_other": 3,
+                               "same_actor": None})  # the split before 2026-12-07
     n = len(seen)
     embedded_cluster.cluster_all(EmbeddedConfig(split_other_max=None), jp, windows, pitch, view)
     assert len(seen) == n  # off

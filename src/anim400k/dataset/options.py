@@ -170,7 +170,7 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: makes highlight captions (lines merged across gaps, voices dropped); all-caps sentences opening with a pronoun
 #: or article before a colon (``THE PLAN: RUN.``) are no label; TTML read as TTML 1 times it (``formats.ttml``:
 #: nested divs, timed spans, DFXP's first namespace).
-STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 5, "score": 4, "separate": 3, "diarize": 13, "cut": 11,
+STAGE_VERSIONS: dict[str, int] = {"asr_ja": 2, "asr_en": 5, "score": 4, "separate": 3, "diarize": 14, "cut": 11,
                                   "align": 7, "subtitles": 18, "sync": 5, "audio": 2, "frames": 2}
 
 #: Bumped when :func:`anim400k.formats.transcripts.read_transcript` reads a given transcript (the manifest's

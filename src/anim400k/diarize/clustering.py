@@ -279,6 +279,7 @@ def merge_clusters(
     other_weight: float = 0.5,
     pitch_gap_override: float | None = None,
     pitch_gap_spread: float | None = None,
+    small_pitch_gap_override: float | None = None,
 ) -> np.ndarray:
     """Merge over-split clusters; return labels renumbered ``0..k-1``.
 
@@ -324,6 +325,8 @@ def merge_clusters(
         if pitch_gap_override is not None:
             sim = np.where(alike >= pitch_gap_override, alike, sim)
         smaller = np.minimum(count[:, None], count[None, :])
+        if small_pitch_gap_override is not None:
+            sim = np.where((smaller < small_cluster) & (alike >= small_pitch_gap_override), alike, sim)
         margin = sim - np.where(smaller < small_cluster, small_merge_similarity, merge_similarity)
         a, b = np.unravel_index(int(np.argmax(margin)), margin.shape)
         if margin[a, b] < 0:

@@ -37,7 +37,9 @@ def cluster_windows(cfg: EmbeddedConfig, emb: np.ndarray, windows: np.ndarray, w
     Then, with ``crowded_cluster_seconds``, a cluster whose windows sit under two subtitle events for at least
     that long on average (a cluster of overlapped lines, not a character), and with ``straddle_cluster_seconds``
     one whose windows have a second event over them for at least that long on average (windows across changes of
-    line), is left out as crowded windows are, and the others are clustered again (once)."""
+    line), is left out: with ``bad_cluster_dissolve`` (the default) its windows take the speaker of the other
+    clusters they are most alike, as crowded windows do; without it the others are clustered again (once). Neither
+    happens where fewer than ``crowded_min_share`` of the windows would be left."""
     labels = _cluster_windows(cfg, emb, windows, wpitch, view, raw, events, names, dash, crowded, straddled)
     if crowded is None or cfg.crowded_seconds is None or len(labels) == 0:
         return labels
@@ -49,6 +51,15 @@ def cluster_windows(cfg: EmbeddedConfig, emb: np.ndarray, windows: np.ndarray, w
         bad |= np.bincount(labels, weights=straddled, minlength=len(sizes)) / sizes >= cfg.straddle_cluster_seconds
     if not (bad.any() and not bad.all()):
         return labels
+    if cfg.bad_cluster_dissolve:
+        sub = np.nonzero(~bad[labels])[0]
+        if len(sub) < max(3, cfg.crowded_min_share * len(labels)):  # as the window rules: too few would be left
+            return labels
+        log.info("%d of %d clusters are overlapped or straddled lines: their windows go to the others",
+                 int(bad.sum()), len(bad))
+        block = longform.affinity_to(emb, wpitch, sub, view, cfg.other_weight, cfg.pitch_weight)
+        kept = np.unique(labels[sub], return_inverse=True)[1]
+        return longform.assign_to_subset(block, len(labels), sub, kept, cfg.reassign_iters)
     log.info("%d of %d clusters are overlapped or straddled lines: clustering without them", int(bad.sum()),
              len(bad))
     again = np.where(bad[labels], np.inf, crowded)
@@ -171,14 +182,15 @@ def partition(cfg: EmbeddedConfig, aff: np.ndarray, num: int | None, emb: np.nda
             small_merge_similarity=cfg.small_merge_similarity,
             other=None if view is None or cfg.other_weight <= 0 else (view.raw_emb, view.pitch, view.valid),
             other_weight=cfg.other_weight, pitch_gap_override=cfg.pitch_gap_override,
-            pitch_gap_spread=cfg.pitch_gap_spread,
+            pitch_gap_spread=cfg.pitch_gap_spread, small_pitch_gap_override=cfg.small_pitch_gap_override,
         )
         if view is not None and cfg.other_weight > 0 and view.valid.sum() >= 3:
             if cfg.split_other_max is not None:
                 labels = views.split_by_other(emb, labels, view, cfg.split_other_max, cfg.max_speakers,
                                               jp_max=cfg.split_other_jp_max,
                                               neighbour_max=cfg.split_other_neighbour_max,
-                                              min_other=cfg.split_other_min_voiced)
+                                              min_other=cfg.split_other_min_voiced,
+                                              same_actor=cfg.split_other_same_actor)
             if cfg.split_views_max is not None:
                 labels = views.split_by_other(emb, labels, view, cfg.split_views_max, cfg.max_speakers, jp_weight=1.0)
     return labels

@@ -30,6 +30,9 @@ class EmbeddedConfig:
     max_pitch_gap: float = 0.2
     #: clusters at least this alike merge whatever their pitch gap (None: the gap always keeps them apart)
     pitch_gap_override: float | None = None
+    #: ... the same for a pair whose smaller cluster has under 10 windows (a one-voice episode's few higher lines
+    #: left apart beside its voice; None: off; docs/diarization.md, *Held-out episodes*)
+    small_pitch_gap_override: float | None = 0.92
     #: a pitch gap keeps two clusters apart only if also at least this many times their pooled pitch spread
     #: (None: any gap of ``max_pitch_gap`` does)
     pitch_gap_spread: float | None = None
@@ -116,6 +119,10 @@ class EmbeddedConfig:
     split_other_neighbour_max: float | None = 0.3
     #: ... and each half has at least this many windows with other-track speech (3 before 2026-12-07)
     split_other_min_voiced: int = 5
+    #: ... and the halves' other-view centroids of the embedding model's own vectors (not centred) are less
+    #: alike than this: at or above it they are one EN actor's voice (None: no such guard; docs/diarization.md,
+    #: *Held-out episodes*)
+    split_other_same_actor: float | None = 0.96
     #: then, the same cut is kept when the centred cosine of the halves' JP centroids plus that of
     #: their other-view centroids is below this (None: off; docs/diarization.md, *A larger voice bank*)
     split_views_max: float | None = None
@@ -184,9 +191,13 @@ class EmbeddedConfig:
     crowded_cluster_seconds: float | None = 0.7
     #: ... and so is a cluster whose windows have a second subtitle event over them for at least this many
     #: seconds on average (windows across changes of line gathered into a "speaker":
-    #: :func:`.cue_windows.window_straddle`; None: off, the default: measured, it can re-split a speaker;
-    #: docs/diarization.md, *Windows across a change of line*)
-    straddle_cluster_seconds: float | None = None
+    #: :func:`.cue_windows.window_straddle`; None: off; docs/diarization.md, *Windows across a change of line*
+    #: and *Held-out episodes*)
+    straddle_cluster_seconds: float | None = 0.8
+    #: a cluster left out by ``straddle_cluster_seconds`` or ``crowded_cluster_seconds`` gives its windows to the
+    #: other clusters (the most alike, as windows left out do) instead of the rest being clustered again, which
+    #: can move the count and split a character (False: clustered again, as before 2026-12-08)
+    bad_cluster_dissolve: bool = True
     #: subtitle cues (``diarize(..., subtitles=)``, :mod:`.subtitle_cues`): a window belongs to the one-speaker
     #: event (no dash) covering at least this share of it
     subtitle_cover: float = 0.6
@@ -297,16 +308,17 @@ def check_config(config: EmbeddedConfig, embeddings: tuple[str, ...]) -> None:
                          f"and {config.cluster_subset}")
     if config.crowded_seconds is not None and not config.crowded_seconds > 0:
         raise InputError(f"crowded_seconds must be > 0 or None (off), got {config.crowded_seconds}")
-    if config.pitch_gap_override is not None and not -1.0 <= config.pitch_gap_override <= 1.0:
-        raise InputError(f"pitch_gap_override must be a cosine in [-1, 1] or None (off), got "
-                         f"{config.pitch_gap_override}")
+    for name in ("pitch_gap_override", "small_pitch_gap_override"):
+        value = getattr(config, name)
+        if value is not None and not -1.0 <= value <= 1.0:
+            raise InputError(f"{name} must be a cosine in [-1, 1] or None (off), got {value}")
     if config.merge_views_jp is not None and not (-1.0 <= config.merge_views_jp <= 1.0
                                                   and -1.0 <= config.merge_views_mean <= 1.0):
         raise InputError(f"merge_views_jp and merge_views_mean must be cosines in [-1, 1], got "
                          f"{config.merge_views_jp} and {config.merge_views_mean}")
     if config.split_other_min_voiced < 1:
         raise InputError(f"split_other_min_voiced must be >= 1, got {config.split_other_min_voiced}")
-    for name in ("split_other_jp_max", "split_other_neighbour_max"):
+    for name in ("split_other_jp_max", "split_other_neighbour_max", "split_other_same_actor"):
         value = getattr(config, name)
         if value is not None and not -1.0 <= value <= 1.0:
             raise InputError(f"{name} must be a cosine in [-1, 1] or None (no guard), got {value}")

@@ -196,7 +196,8 @@ def cluster_half_scores(emb: np.ndarray, labels: np.ndarray, view: OtherView, jp
 
 def split_by_other(emb: np.ndarray, labels: np.ndarray, view: OtherView, max_cos: float,
                    max_speakers: int, jp_weight: float = 0.0, jp_max: float | None = None,
-                   neighbour_max: float | None = None, min_other: int = 3) -> np.ndarray:
+                   neighbour_max: float | None = None, min_other: int = 3,
+                   same_actor: float | None = None) -> np.ndarray:
     """Labels with clusters cut in two where the other language's track says they hold two characters.
 
     Each cluster (largest first, each once) whose :func:`cluster_half_scores` score is below
@@ -229,6 +230,11 @@ def split_by_other(emb: np.ndarray, labels: np.ndarray, view: OtherView, max_cos
         if jp_max is not None:
             ja, jb = clustering.l2_normalize(np.stack([centred[idx[half == h]].mean(axis=0) for h in (0, 1)]))
             if float(ja @ jb) >= jp_max:
+                continue
+        if same_actor is not None:  # the halves' EN voices, not centred: one actor's
+            ra, rb = clustering.l2_normalize(np.stack([view.raw_emb[idx[(half == h) & valid[idx]]].mean(axis=0)
+                                                       for h in (0, 1)]))
+            if float(ra @ rb) >= same_actor:
                 continue
         if neighbour_max is not None:  # a half that sounds like another cluster's EN actor heard its line
             others = (voiced >= MIN_OTHER_WINDOWS) & (np.arange(k) != c)
