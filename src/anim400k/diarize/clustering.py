@@ -294,6 +294,8 @@ def merge_clusters(
     ``other_weight``-weighted mean of the two views' centroid cosines, and a pitch gap in either
     view keeps them apart, unless their similarity is at least ``pitch_gap_override`` (None: always): one
     voice's shouted or excited lines sit higher than its calm ones without sounding like anyone else.
+    ``small_pitch_gap_override`` does the same for pairs whose smaller cluster has under ``small_cluster``
+    windows (a voice's few higher lines left beside it; None: off).
     With ``pitch_gap_spread`` (None: off) a gap keeps two clusters apart only when it is also at least that
     many times their pooled within-cluster pitch spread (:func:`pitch_spread`): a voice whose windows range
     widely in pitch may be split at a gap that two steady voices never show.

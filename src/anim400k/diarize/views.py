@@ -208,7 +208,9 @@ def split_by_other(emb: np.ndarray, labels: np.ndarray, view: OtherView, max_cos
     than this; ``neighbour_max``, neither half's centred EN centroid may be this alike to another
     cluster's (with >= :data:`MIN_OTHER_WINDOWS` EN-voiced windows): such a half heard a neighbour's
     EN line, not an actor of its own (None: no guard). ``min_other``: the fewest windows with
-    other-track speech in each half.
+    other-track speech in each half. ``same_actor``: the halves' other-view centroids of the embedding model's
+    own vectors (``view.raw_emb``, not centred) must be less alike than this; at or above it both halves are
+    one EN actor, however apart centring puts them (None: no guard).
 
     One cluster is never cut: every centroid is centred over the episode, whose mean is then that cluster's own, so
     any two halves of one voice point apart (cosine near -1 in both views) and were taken for two actors (an
