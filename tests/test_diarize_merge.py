@@ -82,6 +82,40 @@ def test_the_override_also_lifts_the_other_views_pitch_gap() -> None:
     assert _count(clustering.merge_clusters(raw, labels, dur, same, other=other, pitch_gap_override=0.95)) == 2
 
 
+def test_a_pair_alike_in_each_view_alone_merges_across_the_pitch_gap() -> None:
+    """``both_views_pitch_override`` (0.94 by default): two clusters whose raw centroids are that alike on the JP
+    track *and* on the other track (one voice, one EN actor) merge whatever their pitch gap (bank seed 16: one
+    character in two clusters, JP 0.952 / EN 0.961, kept apart by a pitch gap: 4 speakers of 3); where the EN
+    actors differ (a confusable JP pair) the gap still holds."""
+    raw, labels, dur, pitch = _one_voice_two_pitches()
+    rng = np.random.default_rng(1)
+    actor, orth = clustering.l2_normalize(rng.normal(size=(2, 16)))
+    orth = orth - (orth @ actor) * actor
+    orth /= np.linalg.norm(orth)
+    second = (actor + 0.48 * orth) / np.linalg.norm(actor + 0.48 * orth)  # another EN actor, 0.9 alike
+    assert 0.88 < float(actor @ second) < 0.92
+    one_actor = actor + 0.05 * rng.normal(size=(3 * N, 16))
+    two_actors = np.where((labels == 1)[:, None], second, actor) + 0.05 * rng.normal(size=(3 * N, 16))
+    o_pitch = np.full(3 * N, 7.0)
+    valid = np.ones(3 * N, bool)
+    assert EmbeddedConfig().both_views_pitch_override == 0.94
+
+    def count(o_emb: np.ndarray, override: float | None) -> int:
+        return _count(clustering.merge_clusters(raw, labels, dur, pitch, other=(o_emb, o_pitch, valid),
+                                                both_views_pitch_override=override))
+
+    assert count(one_actor, None) == 3  # the veto
+    assert count(one_actor, 0.94) == 2
+    assert count(two_actors, 0.94) == 3  # alike in JP, blended over 0.9, but two EN actors: the gap holds
+    assert _count(clustering.merge_clusters(raw, labels, dur, None, other=(two_actors, o_pitch, valid))) == 2
+    few = valid.copy()
+    few[N:2 * N - 2] = False  # under 3 EN windows in a cluster: nothing to hear in the other view
+    assert _count(clustering.merge_clusters(raw, labels, dur, pitch, other=(one_actor, o_pitch, few),
+                                            both_views_pitch_override=0.94)) == 3
+    with pytest.raises(InputError, match="both_views_pitch_override"):
+        EmbeddedDiarizer(both_views_pitch_override=-2.0)
+
+
 def test_the_diarizers_partition_passes_the_option_on() -> None:
     """:func:`.embedded_cluster.partition` (the clustering stage) merges with the config's ``pitch_gap_override``."""
     raw, labels, _dur, pitch = _one_voice_two_pitches()

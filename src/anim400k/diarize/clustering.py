@@ -280,6 +280,7 @@ def merge_clusters(
     pitch_gap_override: float | None = None,
     pitch_gap_spread: float | None = None,
     small_pitch_gap_override: float | None = None,
+    both_views_pitch_override: float | None = None,
 ) -> np.ndarray:
     """Merge over-split clusters; return labels renumbered ``0..k-1``.
 
@@ -306,9 +307,10 @@ def merge_clusters(
         if len(ids) <= max(1, min_speakers):
             break
         cents = l2_normalize(np.stack([raw[labels == i].mean(axis=0) for i in ids]))
-        sim = cents @ cents.T
-        if other is not None:
-            sim = _blend_other(sim, labels, ids, other, other_weight)
+        sim = jp_sim = cents @ cents.T
+        other_sim = None if other is None else _other_similarity(labels, ids, other)
+        if other_sim is not None:
+            sim = np.where(np.isfinite(other_sim), (1.0 - other_weight) * jp_sim + other_weight * other_sim, jp_sim)
         np.fill_diagonal(sim, -np.inf)
         dur = np.array([durations[labels == i].sum() for i in ids])
         count = np.array([np.sum(labels == i) for i in ids])
@@ -329,6 +331,9 @@ def merge_clusters(
         smaller = np.minimum(count[:, None], count[None, :])
         if small_pitch_gap_override is not None:
             sim = np.where((smaller < small_cluster) & (alike >= small_pitch_gap_override), alike, sim)
+        if both_views_pitch_override is not None and other_sim is not None:
+            both = np.nan_to_num(np.minimum(jp_sim, other_sim), nan=-1.0) >= both_views_pitch_override
+            sim = np.where(both, alike, sim)
         margin = sim - np.where(smaller < small_cluster, small_merge_similarity, merge_similarity)
         a, b = np.unravel_index(int(np.argmax(margin)), margin.shape)
         if margin[a, b] < 0:
@@ -402,16 +407,17 @@ def merge_centred(embeddings: np.ndarray, labels: np.ndarray, threshold: float, 
     return labels
 
 
-def _blend_other(sim: np.ndarray, labels: np.ndarray, ids: np.ndarray,
-                 other: tuple[np.ndarray, np.ndarray, np.ndarray], weight: float) -> np.ndarray:
+def _other_similarity(labels: np.ndarray, ids: np.ndarray,
+                      other: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray | None:
+    """Cosines of the clusters' other-view centroids (raw embeddings), ``nan`` for a pair where a cluster has
+    under 3 valid windows; None when fewer than two clusters have that many."""
     o_emb, _, o_valid = other
     ok = np.array([np.sum((labels == i) & o_valid) >= 3 for i in ids])
     if ok.sum() < 2:
-        return sim
+        return None
     cents = l2_normalize(np.stack([o_emb[(labels == i) & o_valid].mean(axis=0) if good else o_emb[0] * 0
                                    for i, good in zip(ids, ok, strict=True)]))
-    both = ok[:, None] & ok[None, :]
-    return np.where(both, (1.0 - weight) * sim + weight * (cents @ cents.T), sim)
+    return np.where(ok[:, None] & ok[None, :], cents @ cents.T, np.nan)
 
 
 def _nanmedian(x: np.ndarray) -> float:

@@ -183,6 +183,7 @@ def partition(cfg: EmbeddedConfig, aff: np.ndarray, num: int | None, emb: np.nda
             other=None if view is None or cfg.other_weight <= 0 else (view.raw_emb, view.pitch, view.valid),
             other_weight=cfg.other_weight, pitch_gap_override=cfg.pitch_gap_override,
             pitch_gap_spread=cfg.pitch_gap_spread, small_pitch_gap_override=cfg.small_pitch_gap_override,
+            both_views_pitch_override=cfg.both_views_pitch_override,
         )
         if view is not None and cfg.other_weight > 0 and view.valid.sum() >= 3:
             if cfg.split_other_max is not None:

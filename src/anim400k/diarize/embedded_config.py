@@ -33,6 +33,9 @@ class EmbeddedConfig:
     #: ... the same for a pair whose smaller cluster has under 10 windows (a one-voice episode's few higher lines
     #: left apart beside its voice; None: off; docs/diarization.md, *Held-out episodes*)
     small_pitch_gap_override: float | None = 0.92
+    #: ... and the same for a pair at least this alike in each view alone (raw centroids of the JP track and of the
+    #: other track: one voice heard by both; None: off; docs/diarization.md, *Held-out episodes*)
+    both_views_pitch_override: float | None = 0.94
     #: a pitch gap keeps two clusters apart only if also at least this many times their pooled pitch spread
     #: (None: any gap of ``max_pitch_gap`` does)
     pitch_gap_spread: float | None = None
@@ -308,7 +311,7 @@ def check_config(config: EmbeddedConfig, embeddings: tuple[str, ...]) -> None:
                          f"and {config.cluster_subset}")
     if config.crowded_seconds is not None and not config.crowded_seconds > 0:
         raise InputError(f"crowded_seconds must be > 0 or None (off), got {config.crowded_seconds}")
-    for name in ("pitch_gap_override", "small_pitch_gap_override"):
+    for name in ("pitch_gap_override", "small_pitch_gap_override", "both_views_pitch_override"):
         value = getattr(config, name)
         if value is not None and not -1.0 <= value <= 1.0:
             raise InputError(f"{name} must be a cosine in [-1, 1] or None (off), got {value}")
