@@ -178,6 +178,10 @@ def test_a_cluster_of_lines_across_changes_can_be_dissolved_without_clustering_a
     assert len(set(labels[:40])) == 1 and len(set(labels[40:80])) == 1 and labels[0] != labels[40]
     assert set(labels[80:]) <= {labels[0], labels[40]}
     assert len(calls) == (1 if dissolve else 2)
+    # a count given stands: the others are clustered again at it (dissolving made ep914 of an outside tester, 6
+    # characters with --num-speakers 6, 5 speakers)
+    fixed = EmbeddedDiarizer(num_speakers=3, straddle_cluster_seconds=0.8, bad_cluster_dissolve=dissolve)
+    assert fixed._cluster(emb, windows, wpitch, crowded=np.zeros(len(emb)), straddled=straddled).max() + 1 == 3
     cfg = EmbeddedDiarizer().config
     assert (cfg.straddle_cluster_seconds, cfg.bad_cluster_dissolve) == (0.8, True)  # the defaults since 2026-12-08
 

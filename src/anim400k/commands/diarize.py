@@ -65,7 +65,14 @@ def register(app: typer.Typer) -> None:
 
         from ..diarize import check_diarizer
         from ..diarize.metrics import der
-        from ..diarize.run import diarize_media, load_reference, no_subtitles_message, takes_subtitles
+        from ..diarize.run import (
+            diarize_media,
+            load_reference,
+            no_subtitles_message,
+            other_stream_hint,
+            takes_other_track,
+            takes_subtitles,
+        )
         from ..errors import InputError, backend_flags, check_number
         from ..formats.rttm import rttm_file_id, write_rttm
         from ..model import MAX_TIME_S
@@ -111,6 +118,10 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"note: {subtitles}: {chosen}", err=True)
         sel = pick_stream(media, stream, "--stream")
         other = pick_stream(media, other_stream, "--other-stream") if other_stream is not None else None
+        if other is None and takes_other_track(diarizer):
+            hint = other_stream_hint(media, sel)
+            if hint:
+                typer.echo(f"note: {media}: {hint}", err=True)
         if other is not None:
             refuse_one_stream(media, media, sel, other, "--stream and --other-stream are the same audio stream "
                               "({index}): --other-stream is the other language's stream (e.g. eng)")

@@ -296,7 +296,9 @@ def merge_clusters(
     view keeps them apart, unless their similarity is at least ``pitch_gap_override`` (None: always): one
     voice's shouted or excited lines sit higher than its calm ones without sounding like anyone else.
     ``small_pitch_gap_override`` does the same for pairs whose smaller cluster has under ``small_cluster``
-    windows (a voice's few higher lines left beside it; None: off).
+    windows (a voice's few higher lines left beside it; None: off). ``both_views_pitch_override`` lifts the other
+    view's pitch gap alone (the JP one still holds) for a pair whose raw centroids are at least that alike on each
+    track (one JP voice, one EN actor, whose takes sit higher in some lines; None: off).
     With ``pitch_gap_spread`` (None: off) a gap keeps two clusters apart only when it is also at least that
     many times their pooled within-cluster pitch spread (:func:`pitch_spread`): a voice whose windows range
     widely in pitch may be split at a gap that two steady voices never show.
@@ -324,16 +326,17 @@ def merge_clusters(
                            -np.inf, sim)
         if other is not None:
             o_emb, o_pitch, o_valid = other
-            sim = np.where(pitch_apart([o_pitch[(labels == i) & o_valid] for i in ids], max_pitch_gap,
-                                        pitch_gap_spread), -np.inf, sim)
+            other_apart = pitch_apart([o_pitch[(labels == i) & o_valid] for i in ids], max_pitch_gap,
+                                      pitch_gap_spread)
+            if both_views_pitch_override is not None and other_sim is not None:  # one actor's two registers
+                both = np.nan_to_num(np.minimum(jp_sim, other_sim), nan=-1.0) >= both_views_pitch_override
+                other_apart &= ~both
+            sim = np.where(other_apart, -np.inf, sim)
         if pitch_gap_override is not None:
             sim = np.where(alike >= pitch_gap_override, alike, sim)
         smaller = np.minimum(count[:, None], count[None, :])
         if small_pitch_gap_override is not None:
             sim = np.where((smaller < small_cluster) & (alike >= small_pitch_gap_override), alike, sim)
-        if both_views_pitch_override is not None and other_sim is not None:
-            both = np.nan_to_num(np.minimum(jp_sim, other_sim), nan=-1.0) >= both_views_pitch_override
-            sim = np.where(both, alike, sim)
         margin = sim - np.where(smaller < small_cluster, small_merge_similarity, merge_similarity)
         a, b = np.unravel_index(int(np.argmax(margin)), margin.shape)
         if margin[a, b] < 0:

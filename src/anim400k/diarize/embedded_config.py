@@ -33,8 +33,9 @@ class EmbeddedConfig:
     #: ... the same for a pair whose smaller cluster has under 10 windows (a one-voice episode's few higher lines
     #: left apart beside its voice; None: off; docs/diarization.md, *Held-out episodes*)
     small_pitch_gap_override: float | None = 0.92
-    #: ... and the same for a pair at least this alike in each view alone (raw centroids of the JP track and of the
-    #: other track: one voice heard by both; None: off; docs/diarization.md, *Held-out episodes*)
+    #: the other view's pitch gap (not the JP one) does not keep apart a pair at least this alike in each view
+    #: alone (raw centroids of the JP track and of the other track: one voice, one EN actor; None: off;
+    #: docs/diarization.md, *Held-out episodes*)
     both_views_pitch_override: float | None = 0.94
     #: a pitch gap keeps two clusters apart only if also at least this many times their pooled pitch spread
     #: (None: any gap of ``max_pitch_gap`` does)

@@ -22,6 +22,32 @@ def takes_subtitles(diarizer: str) -> bool:
     return bool(getattr(DIARIZERS.load(diarizer), "uses_subtitles", False))
 
 
+def takes_other_track(diarizer: str) -> bool:
+    """Whether the diarizer class registered as ``diarizer`` takes the other language's speech (its
+    ``uses_other_track``), told without building it."""
+    from ..registry import DIARIZERS
+
+    return bool(getattr(DIARIZERS.load(diarizer), "uses_other_track", False))
+
+
+def other_stream_hint(media: str | Path, index: int) -> str | None:
+    """A note for ``diarize`` without ``--other-stream`` where ``media`` has another language's main audio stream
+    besides audio stream ``index`` (a dual-audio episode): that stream as ``--other-stream`` gets the speech
+    separated from the music and a second view, as the build diarizes (None: no such stream)."""
+    from ..media.probe import is_dub_title, probe, secondary_title
+
+    audio = [s for s in probe(media).streams if s.kind == "audio"]
+    this = next((s for s in audio if s.index == index), None)
+    others = [s for s in audio if s.index != index and s.language and (this is None or s.language != this.language)
+              and not secondary_title(s.title) and not is_dub_title(s.title)]
+    if not others:
+        return None
+    lang, at = others[0].language, others[0].index
+    return (f"audio stream {index} diarized alone, on its mix (music included): the file also has audio stream "
+            f"{at} ({lang}); --other-stream {lang} separates the speech from the music and adds that track as a "
+            f"second view, as the build does (docs/diarization.md)")
+
+
 def no_subtitles_message(diarizer: str) -> str:
     """The one-line refusal of ``--subtitles`` with a diarizer that takes none."""
     return f"the {diarizer} diarizer takes no subtitles (--subtitles needs embedded, campplus or anime)"
