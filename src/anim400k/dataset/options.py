@@ -157,6 +157,8 @@ STAGE_OPTION_KEYS: dict[str, tuple[str, ...]] = {
 #: diarize 12: the EN-view split at ``split_other_max`` 0.3 (was -0.2), kept only where the JP halves differ and
 #: neither half sounds like another cluster's EN actor (``split_other_jp_max``, ``split_other_neighbour_max``).
 #: diarize 13: one cluster is never cut by the EN view (centred over one voice, its halves scored as two actors).
+#: diarize 14: guards against over-counting (``split_other_same_actor``, ``small_pitch_gap_override``,
+#: ``both_views_pitch_override``, ``straddle_cluster_seconds`` with ``bad_cluster_dissolve``; docs/diarization.md).
 #: sync 4: an estimate the fine stage could not confirm, whose coarse windows agree on a line (or a located edit's
 #: two), maps by them, not sample-precise (``sync.coarse_map``), instead of the identity map; subtitles 17 and the
 #: transcript import 10: docs/asr.md (services' JSON, Japanese lines and brackets, all-caps captions, TTML times).
