@@ -109,15 +109,21 @@ def _view(labels_en: np.ndarray, seed: int, valid: np.ndarray | None = None):
     return OtherView(emb.astype(np.float32), np.full(n, np.nan), np.zeros(0), valid)
 
 
+def _two_characters_in_one_cluster(seed: int) -> tuple:
+    """Three characters' windows (30, 20, 20), characters 1 and 2 close in JP (a little apart) and found as one
+    cluster: ``(rng, truth, jp centres, emb, found labels)``, ``rng`` left where the draws stopped."""
+    rng = np.random.default_rng(seed)
+    truth = np.repeat([0, 1, 2], [30, 20, 20])
+    jp = rng.normal(size=(3, 16))
+    jp[2] = jp[1] + 0.8 * rng.normal(size=16)
+    emb = jp[truth] + 0.3 * rng.normal(size=(70, 16))
+    return rng, truth, jp, emb, np.minimum(truth, 1)
+
+
 def test_split_by_other_cuts_a_cluster_only_where_the_other_track_has_two_voices():
     from anim400k.diarize.views import split_by_other
 
-    rng = np.random.default_rng(5)
-    truth = np.repeat([0, 1, 2], [30, 20, 20])  # characters 1 and 2 share one JP cluster
-    jp = rng.normal(size=(3, 16))
-    jp[2] = jp[1] + 0.8 * rng.normal(size=16)  # close in JP, still a little apart
-    emb = jp[truth] + 0.3 * rng.normal(size=(70, 16))
-    found = np.minimum(truth, 1)
+    rng, truth, jp, emb, found = _two_characters_in_one_cluster(5)
     two_actors = split_by_other(emb, found, _view(truth, 0), -0.2, 8)
     assert len(np.unique(two_actors)) == 3
     assert all(len(np.unique(two_actors[truth == c])) == 1 for c in range(3))
@@ -151,12 +157,7 @@ def test_halves_that_one_en_actor_speaks_are_not_cut():
     from anim400k.diarize.embedded import EmbeddedDiarizer
     from anim400k.diarize.views import OtherView, split_by_other
 
-    rng = np.random.default_rng(7)
-    truth = np.repeat([0, 1, 2], [30, 20, 20])  # characters 1 and 2 share one JP cluster
-    jp = rng.normal(size=(3, 16))
-    jp[2] = jp[1] + 0.8 * rng.normal(size=16)
-    emb = jp[truth] + 0.3 * rng.normal(size=(70, 16))
-    found = np.minimum(truth, 1)
+    rng, truth, jp, emb, found = _two_characters_in_one_cluster(7)
     common = 4.0 * rng.normal(size=16)  # every EN window shares a large common part: raw cosines near 1
 
     def view(spread: float) -> OtherView:
@@ -216,12 +217,7 @@ def test_split_by_both_views_cuts_a_pair_neither_view_alone_tells_apart():
     from anim400k.diarize.embedded_config import LEGACY_OPTIONS
     from anim400k.diarize.views import OtherView, split_by_other
 
-    rng = np.random.default_rng(5)
-    truth = np.repeat([0, 1, 2], [30, 20, 20])  # characters 1 and 2 share one JP cluster
-    jp = rng.normal(size=(3, 16))
-    jp[2] = jp[1] + 0.8 * rng.normal(size=16)
-    emb = jp[truth] + 0.3 * rng.normal(size=(70, 16))
-    found = np.minimum(truth, 1)
+    rng, truth, jp, emb, found = _two_characters_in_one_cluster(5)
     r = np.random.default_rng(1)
     en = r.normal(size=(3, 16))
     en[2] = 0.5 * en[1] + 0.5 * en[2]  # their EN actors are confusable too
