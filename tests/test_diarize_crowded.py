@@ -182,6 +182,9 @@ def test_a_cluster_of_lines_across_changes_can_be_dissolved_without_clustering_a
     # characters with --num-speakers 6, 5 speakers)
     fixed = EmbeddedDiarizer(num_speakers=3, straddle_cluster_seconds=0.8, bad_cluster_dissolve=dissolve)
     assert fixed._cluster(emb, windows, wpitch, crowded=np.zeros(len(emb)), straddled=straddled).max() + 1 == 3
+    # ... and so does a floor (min_speakers 3: a regression tester's seed 504 gave 2)
+    floor = EmbeddedDiarizer(min_speakers=3, straddle_cluster_seconds=0.8, bad_cluster_dissolve=dissolve)
+    assert floor._cluster(emb, windows, wpitch, crowded=np.zeros(len(emb)), straddled=straddled).max() + 1 == 3
     cfg = EmbeddedDiarizer().config
     assert (cfg.straddle_cluster_seconds, cfg.bad_cluster_dissolve) == (0.8, True)  # the defaults since 2026-12-08
 
@@ -189,3 +192,20 @@ def test_a_cluster_of_lines_across_changes_can_be_dissolved_without_clustering_a
 def test_straddle_cluster_seconds_is_checked() -> None:
     with pytest.raises(InputError, match="straddle_cluster_seconds"):
         EmbeddedDiarizer(straddle_cluster_seconds=-1.0)
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"split_other_same_actor": "0.9"}, "split_other_same_actor must be a number or None, got '0.9'"),
+    ({"small_pitch_gap_override": "high"}, "small_pitch_gap_override must be a number or None"),
+    ({"both_views_pitch_override": [0.9]}, "both_views_pitch_override must be a number or None"),
+    ({"straddle_cluster_seconds": "0.8"}, "straddle_cluster_seconds must be a number or None"),
+    ({"split_other_max": True}, "split_other_max must be a number or None"),
+    ({"bad_cluster_dissolve": "no"}, "bad_cluster_dissolve must be true or false, got 'no'"),
+    ({"bad_cluster_dissolve": None}, "bad_cluster_dissolve must be true or false"),
+])
+def test_options_of_the_wrong_type_are_one_clear_error(options: dict, message: str) -> None:
+    """A string or a list failed in a comparison with a bare TypeError naming no option, and ``"no"`` switched
+    ``bad_cluster_dissolve`` on (a regression tester, 2026-12-08)."""
+    with pytest.raises(InputError, match=message.replace("[", r"\[")):
+        EmbeddedDiarizer(**options)
+    EmbeddedDiarizer(**{k: None if k != "bad_cluster_dissolve" else False for k in options})  # the off values

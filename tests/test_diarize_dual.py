@@ -199,6 +199,47 @@ def test_cli_other_stream(neural_episode, tmp_path, capsys):
     assert "--other-stream" not in capsys.readouterr().err  # a one-stream backend: no such hint
 
 
+def test_other_stream_hint_numbers_audio_streams_as_stream_options_do(tmp_path) -> None:
+    """The note counts audio streams as ``--stream``/``--other-stream`` take them, not the file's stream indices: with
+    a video stream first it named the stream being diarized (a regression tester: 'audio stream 1 (jpn);
+    --other-stream jpn' on the demo's MKV, then refused as the same stream)."""
+    from anim400k.diarize.run import other_stream_hint
+    from anim400k.media.probe import probe
+    from anim400k.synth import make_episode
+
+    ep = make_episode(tmp_path / "ep", duration=8, seed=1, n_speakers=2, separate_files=True, voices="espeak")
+    assert [s.kind for s in probe(ep.media).streams][:3] == ["video", "audio", "audio"]
+    assert "the file also has audio stream 1 (eng); --other-stream eng" in other_stream_hint(ep.media, 0)
+    assert "the file also has audio stream 0 (jpn); --other-stream jpn" in other_stream_hint(ep.media, 1)
+    assert other_stream_hint(ep.jp_media, 0) is None  # video and one audio stream: nothing to suggest
+    assert other_stream_hint(ep.en_media, 0) is None
+    assert other_stream_hint(ep.media, 5) is None
+
+
+def test_other_stream_hint_prefers_the_partner_language(monkeypatch) -> None:
+    """JP and EN look for each other first (jpn, spa, eng: eng, not the first other language); commentaries and an
+    earlier dub's track are not suggested."""
+    import importlib
+
+    from anim400k.diarize import run
+
+    probe_mod = importlib.import_module("anim400k.media.probe")  # (the package exports the function under that name)
+
+    def fake(streams: list) -> None:
+        info = probe_mod.MediaInfo("x.mkv", "matroska", 10.0, 0.0, [probe_mod.StreamInfo(0, "video", "h264")] + [
+            probe_mod.StreamInfo(i + 1, "audio", "aac", language=lang, title=title) for i, (lang, title) in
+            enumerate(streams)])
+        monkeypatch.setattr(probe_mod, "probe", lambda media: info)
+
+    fake([("jpn", None), ("spa", None), ("eng", None)])
+    assert "audio stream 2 (eng); --other-stream eng" in run.other_stream_hint("x.mkv", 0)
+    assert "audio stream 0 (jpn)" in run.other_stream_hint("x.mkv", 2)
+    fake([("jpn", None), ("eng", "English Commentary"), ("eng", "English (dub)")])
+    assert run.other_stream_hint("x.mkv", 0) is None
+    fake([("jpn", None), ("jpn", "Japanese 5.1")])
+    assert run.other_stream_hint("x.mkv", 0) is None  # the same language twice: no second view to suggest
+
+
 def _power(levels_db: list[tuple[float, float, float]], seconds: float, frame: float = 0.01) -> np.ndarray:
     """Frame powers (one per ``frame`` s) at ``levels_db`` ``(start, end, dB)`` spans, -120 dB elsewhere."""
     p = np.full(int(round(seconds / frame)), 1e-12)

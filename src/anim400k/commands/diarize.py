@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
         stream: Annotated[str, typer.Option(help="Audio stream: language tag (jpn, eng) or audio index.")] = "jpn",
         other_stream: Annotated[str | None, typer.Option(
             help="The other language's stream of the same file (e.g. eng): its speech is a second view of "
-                 "each speaker (embedded, anime).")] = None,
+                 "each speaker (embedded, campplus, anime).")] = None,
         subtitles: Annotated[Path | None, typer.Option(
             help="The EN subtitles of the diarized stream (SRT, WebVTT, ASS/SSA, or a media file such as an MKV: "
                  "its English dialogue stream, not a forced, signs-and-songs or SDH one), on its timeline: speaker "

@@ -38,9 +38,9 @@ def cluster_windows(cfg: EmbeddedConfig, emb: np.ndarray, windows: np.ndarray, w
     that long on average (a cluster of overlapped lines, not a character), and with ``straddle_cluster_seconds``
     one whose windows have a second event over them for at least that long on average (windows across changes of
     line), is left out: with ``bad_cluster_dissolve`` (the default) its windows take the speaker of the other
-    clusters they are most alike, as crowded windows do; without it, or with ``num_speakers`` given (whose count
-    must stand), the others are clustered again (once). Neither happens where fewer than ``crowded_min_share`` of
-    the windows would be left."""
+    clusters they are most alike, as crowded windows do; without it, with ``num_speakers`` given (whose count must
+    stand) or where fewer than ``min_speakers`` clusters would be left, the others are clustered again (once).
+    Neither happens where fewer than ``crowded_min_share`` of the windows would be left."""
     labels = _cluster_windows(cfg, emb, windows, wpitch, view, raw, events, names, dash, crowded, straddled)
     if crowded is None or cfg.crowded_seconds is None or len(labels) == 0:
         return labels
@@ -52,7 +52,8 @@ def cluster_windows(cfg: EmbeddedConfig, emb: np.ndarray, windows: np.ndarray, w
         bad |= np.bincount(labels, weights=straddled, minlength=len(sizes)) / sizes >= cfg.straddle_cluster_seconds
     if not (bad.any() and not bad.all()):
         return labels
-    if cfg.bad_cluster_dissolve and cfg.num_speakers is None:  # (a count given is kept: clustered again at it)
+    if cfg.bad_cluster_dissolve and cfg.num_speakers is None and int((~bad).sum()) >= cfg.min_speakers:
+        # (a count given, or a floor the rest would go under, stands: the rest is clustered again at it)
         sub = np.nonzero(~bad[labels])[0]
         if len(sub) < max(3, cfg.crowded_min_share * len(labels)):  # as the window rules: too few would be left
             return labels

@@ -6,6 +6,7 @@ The options' meaning is documented where each is declared; the algorithm that re
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 from ..errors import InputError
@@ -295,9 +296,22 @@ LEGACY_OPTIONS: dict[str, object] = {"reassign_iters": 0, "bridge_gap": 0.0, "sp
                                      "short_run_margin": None}
 
 
+#: options that are a number or None (off), checked for their type first
+_OPTIONAL_NUMBERS = ("pitch_gap_override", "small_pitch_gap_override", "both_views_pitch_override",
+                     "pitch_gap_spread", "split_other_max", "split_other_jp_max", "split_other_neighbour_max",
+                     "split_other_same_actor", "split_views_max", "straddle_seconds", "straddle_cluster_seconds",
+                     "crowded_seconds", "crowded_cluster_seconds", "merge_views_jp")
+
+
 def check_config(config: EmbeddedConfig, embeddings: tuple[str, ...]) -> None:
     """Raise on options out of range: :class:`InputError` (one line naming the option), or ``ValueError`` for
     ``num_speakers`` below 1; ``embeddings``: the speaker embedding models the diarizer knows."""
+    for name in _OPTIONAL_NUMBERS:  # a string or a list failed in a comparison with a bare TypeError
+        value = getattr(config, name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
+            raise InputError(f"{name} must be a number or None, got {value!r}")
+    if not isinstance(config.bad_cluster_dissolve, bool):  # "no" was taken as true
+        raise InputError(f"bad_cluster_dissolve must be true or false, got {config.bad_cluster_dissolve!r}")
     if config.num_speakers is not None and config.num_speakers < 1:
         raise ValueError("num_speakers must be >= 1")
     if config.embedding not in embeddings:

@@ -32,17 +32,22 @@ def takes_other_track(diarizer: str) -> bool:
 
 def other_stream_hint(media: str | Path, index: int) -> str | None:
     """A note for ``diarize`` without ``--other-stream`` where ``media`` has another language's main audio stream
-    besides audio stream ``index`` (a dual-audio episode): that stream as ``--other-stream`` gets the speech
-    separated from the music and a second view, as the build diarizes (None: no such stream)."""
-    from ..media.probe import is_dub_title, probe, secondary_title
+    besides its audio stream ``index`` (a number among the audio streams, as ``--stream`` takes it): that stream as
+    ``--other-stream`` gets the speech separated from the music and a second view, as the build diarizes (None: no
+    such stream). JP and EN look for each other first."""
+    from ..media.probe import is_dub_title, normalize_language, probe, secondary_title
 
-    audio = [s for s in probe(media).streams if s.kind == "audio"]
-    this = next((s for s in audio if s.index == index), None)
-    others = [s for s in audio if s.index != index and s.language and (this is None or s.language != this.language)
+    audio = probe(media).audio_streams
+    if not 0 <= index < len(audio):
+        return None
+    mine = normalize_language(audio[index].language)
+    others = [(n, lang) for n, s in enumerate(audio)
+              if n != index and (lang := normalize_language(s.language)) and lang != mine
               and not secondary_title(s.title) and not is_dub_title(s.title)]
     if not others:
         return None
-    lang, at = others[0].language, others[0].index
+    partner = {"jpn": "eng", "eng": "jpn"}.get(mine or "")
+    at, lang = next((o for o in others if o[1] == partner), others[0])
     return (f"audio stream {index} diarized alone, on its mix (music included): the file also has audio stream "
             f"{at} ({lang}); --other-stream {lang} separates the speech from the music and adds that track as a "
             f"second view, as the build does (docs/diarization.md)")
@@ -82,7 +87,8 @@ def diarize_media(
     if other_stream is None:
         return d.diarize(audio, DIARIZE_SR, **cues)
     if not getattr(d, "uses_other_track", False):
-        raise InputError(f"the {diarizer} diarizer takes one stream (--other-stream needs embedded or anime)")
+        raise InputError(f"the {diarizer} diarizer takes one stream (--other-stream needs embedded, campplus or "
+                         "anime)")
     from .views import dual_track_speech
 
     speech, other = dual_track_speech(audio, decode_audio(media, other_stream, sr=DIARIZE_SR), DIARIZE_SR)
