@@ -39,7 +39,8 @@ def cluster_windows(cfg: EmbeddedConfig, emb: np.ndarray, windows: np.ndarray, w
     one whose windows have a second event over them for at least that long on average (windows across changes of
     line), is left out: with ``bad_cluster_dissolve`` (the default) its windows take the speaker of the other
     clusters they are most alike, as crowded windows do; without it, with ``num_speakers`` given (whose count must
-    stand) or where fewer than ``min_speakers`` clusters would be left, the others are clustered again (once).
+    stand) or where fewer clusters would be left than ``min_speakers`` or the speakers the subtitles name
+    (:func:`speaker_floor`), the others are clustered again (once).
     Neither happens where fewer than ``crowded_min_share`` of the windows would be left."""
     labels = _cluster_windows(cfg, emb, windows, wpitch, view, raw, events, names, dash, crowded, straddled)
     if crowded is None or cfg.crowded_seconds is None or len(labels) == 0:
@@ -52,7 +53,8 @@ def cluster_windows(cfg: EmbeddedConfig, emb: np.ndarray, windows: np.ndarray, w
         bad |= np.bincount(labels, weights=straddled, minlength=len(sizes)) / sizes >= cfg.straddle_cluster_seconds
     if not (bad.any() and not bad.all()):
         return labels
-    if cfg.bad_cluster_dissolve and cfg.num_speakers is None and int((~bad).sum()) >= cfg.min_speakers:
+    floor = speaker_floor(cfg, names, windows)
+    if cfg.bad_cluster_dissolve and cfg.num_speakers is None and int((~bad).sum()) >= floor:
         # (a count given, or a floor the rest would go under, stands: the rest is clustered again at it)
         sub = np.nonzero(~bad[labels])[0]
         if len(sub) < max(3, cfg.crowded_min_share * len(labels)):  # as the window rules: too few would be left
@@ -121,10 +123,7 @@ def cluster_all(cfg: EmbeddedConfig, emb: np.ndarray, windows: np.ndarray, wpitc
     if named is not None:  # the subtitles name the speakers: same name linked, different names apart
         aff, jp_aff = aff + named, jp_aff + named
     name_count = named is not None and cfg.subtitle_name_count
-    least = cfg.min_speakers  # at least as many speakers as names with enough speech
-    if names is not None and cfg.subtitle_name_min_speech is not None:
-        least = max(least, min(cfg.max_speakers, cue_names.name_floor(names, windows,
-                                                                      cfg.subtitle_name_min_speech)))
+    least = speaker_floor(cfg, names, windows)
     num = cfg.num_speakers
     count_aff, count_jp = (aff, jp_aff) if name_count or named is None else unnamed
     if num is None and cfg.spectral_count == "embedding" and raw is not None and raw is not emb:
@@ -158,6 +157,15 @@ def cluster_all(cfg: EmbeddedConfig, emb: np.ndarray, windows: np.ndarray, wpitc
         labels = view_merge.merge_alike_in_both_views(emb, labels, view, cfg.merge_views_jp, cfg.merge_views_mean,
                                                       floor=least)
     return labels
+
+
+def speaker_floor(cfg: EmbeddedConfig, names: np.ndarray | None, windows: np.ndarray) -> int:
+    """The fewest speakers the clustering may give: ``min_speakers``, and at least as many as the subtitles name
+    with enough speech (``subtitle_name_min_speech``; ``names``: each window's name, -1 for none)."""
+    least = cfg.min_speakers
+    if names is not None and cfg.subtitle_name_min_speech is not None:
+        least = max(least, min(cfg.max_speakers, cue_names.name_floor(names, windows, cfg.subtitle_name_min_speech)))
+    return least
 
 
 def count_speakers(cfg: EmbeddedConfig, affinity: np.ndarray, min_speakers: int, max_speakers: int) -> int:
