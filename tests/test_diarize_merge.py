@@ -62,6 +62,9 @@ def test_a_small_cluster_of_one_voice_merges_across_the_pitch_gap() -> None:
     assert sizes[1] == 5 and sizes[0] == 2 * N - 5
     pitch = np.where(small == 1, 7.3, 7.0)
     assert EmbeddedConfig().small_pitch_gap_override == 0.92
+    from anim400k.diarize.embedded_config import LEGACY_OPTIONS
+
+    assert LEGACY_OPTIONS["small_pitch_gap_override"] is None  # (it acts on one track too: the legacy baseline off)
     assert _count(clustering.merge_clusters(raw, small, dur, pitch, small_pitch_gap_override=None)) == 3
     merged = clustering.merge_clusters(raw, small, dur, pitch, small_pitch_gap_override=0.92)
     assert _count(merged) == 2 and len(np.unique(merged[: 2 * N])) == 1

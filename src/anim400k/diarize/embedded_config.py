@@ -293,7 +293,7 @@ class EmbeddedConfig:
 #: (``benchmarks/bench_diarize_real.py`` compares against it as ``current``).
 LEGACY_OPTIONS: dict[str, object] = {"reassign_iters": 0, "bridge_gap": 0.0, "spectral_weight": 0.0,
                                      "split_other_max": None, "other_voice_far": None, "split_views_max": None,
-                                     "short_run_margin": None}
+                                     "short_run_margin": None, "small_pitch_gap_override": None}
 
 
 #: options that are a number or None (off), checked for their type first
