@@ -14,20 +14,22 @@ from .base import Turn, get_diarizer
 DIARIZE_SR = ANALYSIS_SR
 
 
-def takes_subtitles(diarizer: str) -> bool:
-    """Whether the diarizer class registered as ``diarizer`` takes subtitles (its ``uses_subtitles``), told
-    without building it (a pipeline is neither checked nor loaded)."""
+def _class_says(diarizer: str, flag: str) -> bool:
+    """The class attribute ``flag`` of the diarizer class registered as ``diarizer``, told without building it (a
+    pipeline is neither checked nor loaded)."""
     from ..registry import DIARIZERS
 
-    return bool(getattr(DIARIZERS.load(diarizer), "uses_subtitles", False))
+    return bool(getattr(DIARIZERS.load(diarizer), flag, False))
+
+
+def takes_subtitles(diarizer: str) -> bool:
+    """Whether the diarizer registered as ``diarizer`` takes subtitles (its class's ``uses_subtitles``)."""
+    return _class_says(diarizer, "uses_subtitles")
 
 
 def takes_other_track(diarizer: str) -> bool:
-    """Whether the diarizer class registered as ``diarizer`` takes the other language's speech (its
-    ``uses_other_track``), told without building it."""
-    from ..registry import DIARIZERS
-
-    return bool(getattr(DIARIZERS.load(diarizer), "uses_other_track", False))
+    """Whether the diarizer registered as ``diarizer`` takes the other language's speech (``uses_other_track``)."""
+    return _class_says(diarizer, "uses_other_track")
 
 
 def other_stream_hint(media: str | Path, index: int) -> str | None:
